@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/recipient"
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+type previewOptions struct {
+	out   string
+	serve string
+}
+
+func (a *app) cmdPreview() *cobra.Command {
+	var o previewOptions
+	c := &cobra.Command{
+		Use:   "preview CAMPAIGN",
+		Short: "Render every language to .eml/.html/.txt and an index.html gallery",
+		Long: `preview renders the campaign's template in every catalog language, using one
+real recipient of that language from the recipients file where one exists
+(else sample data), and writes <lang>.eml, <lang>.html, <lang>.txt and an
+index.html gallery showing every language side by side: subject, HTML, text,
+the recipient used, and a red banner on every incomplete or refused language.
+
+Exit 1 if any language that the recipients need is not covered.`,
+		Example: `  tidings preview campaigns/altea.yaml
+  tidings preview campaigns/altea.yaml --out /tmp/gallery --serve 127.0.0.1:8080`,
+		Args: argsExact(1, "one campaign file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := a.loadCampaign(args[0])
+			if err != nil {
+				return err
+			}
+			if o.out == "" {
+				o.out = filepath.Join("tidings-out", l.camp.Name, "preview")
+			}
+			res, err := a.runPreview(cmd.Context(), l, o.out)
+			if err != nil {
+				return err
+			}
+			res.WriteTable(a.stdout)
+			fmt.Fprintf(a.stdout, "\nGallery: %s\n", absPath(res.Index))
+			if o.serve != "" {
+				if err := a.serveDir(cmd.Context(), o.serve, o.out); err != nil {
+					return err
+				}
+			}
+			if res.NeedsAttention() {
+				return problems("some languages the recipients need are not covered")
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
+	c.Flags().StringVar(&o.serve, "serve", "", "serve the gallery on this address (e.g. 127.0.0.1:8080) until interrupted")
+	return c
+}
+
+// runPreview renders the gallery for a loaded campaign into out.
+func (a *app) runPreview(ctx context.Context, l *loaded, out string) (*preview.Result, error) {
+	var next func() (preview.Recipient, error)
+	f, err := l.openRecipients()
+	if err == nil {
+		defer f.Close()
+		rr, err := newRecipientReader(f, l.recipientsPath())
+		if err != nil {
+			return nil, err
+		}
+		next = func() (preview.Recipient, error) {
+			for {
+				r, err := rr.Next()
+				var rowErr *recipient.RowError
+				if errors.As(err, &rowErr) {
+					continue
+				}
+				if err != nil {
+					return preview.Recipient{}, err
+				}
+				return preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.Fields}, nil
+			}
+		}
+	}
+	res, err := preview.Run(ctx, preview.Options{
+		Engine:         l.engine,
+		Campaign:       l.camp.Name,
+		Data:           l.camp.Data,
+		Recipients:     next,
+		RecipientsName: l.recipientsPath(),
+		Samples:        defaultSamples(),
+		Out:            out,
+		EML: func(lang string, r render.Rendered, to, toName string) ([]byte, error) {
+			return emlFor(l, lang, r, to, toName)
+		},
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	return res, nil
+}
+
+// serveDir serves dir over HTTP on addr until ctx ends.
+func (a *app) serveDir(ctx context.Context, addr, dir string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return configError(fmt.Errorf("serve gallery on %s: %w", addr, err))
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(a.stdout, "Serving %s on http://%s/ (Ctrl-C to stop)\n", dir, ln.Addr())
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return configError(fmt.Errorf("serve gallery: %w", err))
+	}
+	return nil
+}
+
+var _ = io.EOF

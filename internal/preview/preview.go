@@ -1,0 +1,297 @@
+// Package preview renders a campaign's template in every catalog language and
+// writes a gallery that QA can open in a browser: one .eml, .html and .txt per
+// language and an index.html showing every language side by side, with a red
+// banner on every language that is incomplete or that recipients need but no
+// catalog covers.
+package preview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+// Sample is the data used to render one language when no real recipient of
+// that language exists.
+type Sample struct {
+	Name   string            `json:"name"`
+	Email  string            `json:"email"`
+	Fields map[string]string `json:"fields"`
+}
+
+// Recipient is one real recipient offered to the preview, in file order.
+type Recipient struct {
+	Line   int
+	ID     string
+	Email  string
+	Name   string
+	Locale string
+	Fields map[string]string
+}
+
+// Options configures a preview run.
+type Options struct {
+	Engine   *render.Engine
+	Campaign string
+	// Data is the campaign's global template data.
+	Data map[string]any
+	// Recipients yields the campaign's valid recipients one by one (io.EOF
+	// at the end; invalid rows are the plan's business and are skipped by
+	// the caller); nil when no recipients file is available.
+	Recipients func() (Recipient, error)
+	// RecipientsName names the recipients file in the gallery.
+	RecipientsName string
+	// Samples holds fallback data per language ("" for any language).
+	Samples map[string]Sample
+	// Out is the directory to write the gallery into; it is created.
+	Out string
+	// EML turns a rendering into a complete RFC 5322 message. Nil writes no .eml.
+	EML func(lang string, r render.Rendered, to, toName string) ([]byte, error)
+	// Now is the time stamped on the gallery.
+	Now time.Time
+}
+
+// Language is the preview of one catalog language, or of a requested locale
+// that no catalog covers.
+type Language struct {
+	Lang      string
+	Covered   bool
+	Problem   string // why the language is not usable, empty when covered
+	Source    string // which recipient (file:line) or sample was used
+	Subject   string
+	Needed    int // recipients whose locale matched this language
+	Refused   int // recipients refused for this locale (uncovered entries)
+	Requested string
+	HTMLFile  string
+	TextFile  string
+	EMLFile   string
+	Text      string
+}
+
+// Result is what a preview produced.
+type Result struct {
+	Languages []Language
+	// Uncovered lists requested locales that recipients need but that no
+	// complete catalog covers: each is a reason to fix before sending.
+	Uncovered []Language
+	Index     string
+}
+
+// NeedsAttention reports whether a language that recipients need is not covered.
+func (r *Result) NeedsAttention() bool {
+	if len(r.Uncovered) > 0 {
+		return true
+	}
+	for _, l := range r.Languages {
+		if !l.Covered && l.Needed > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Run renders every language and writes the gallery.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Engine == nil {
+		return nil, errors.New("preview: no template engine")
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create preview directory %s: %w", opts.Out, err)
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	langs := opts.Engine.Languages()
+	byLang := make(map[string]*Language, len(langs))
+	res := &Result{}
+	for _, c := range langs {
+		l := Language{Lang: c.Lang, Covered: c.Covered}
+		if !c.Covered {
+			l.Problem = "incomplete: it lacks " + strings.Join(c.Missing, ", ")
+		}
+		res.Languages = append(res.Languages, l)
+	}
+	for i := range res.Languages {
+		byLang[res.Languages[i].Lang] = &res.Languages[i]
+	}
+
+	// One real recipient per language, and the locales nobody covers.
+	chosen := map[string]Recipient{}
+	uncovered := map[string]*Language{}
+	if opts.Recipients != nil {
+		for {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			r, err := opts.Recipients()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read recipients: %w", err)
+			}
+			m, err := opts.Engine.Resolve(r.Locale)
+			if err != nil {
+				var ref *render.Refusal
+				if !errors.As(err, &ref) {
+					return nil, fmt.Errorf("resolve locale of %s line %d: %w", opts.RecipientsName, r.Line, err)
+				}
+				key := ref.Reason
+				u := uncovered[key]
+				if u == nil {
+					u = &Language{Lang: "-", Requested: r.Locale, Problem: ref.Reason}
+					uncovered[key] = u
+				}
+				u.Refused++
+				continue
+			}
+			if l := byLang[m.Lang]; l != nil {
+				l.Needed++
+			}
+			if _, ok := chosen[m.Lang]; !ok {
+				chosen[m.Lang] = r
+			}
+		}
+	}
+	for _, u := range uncovered {
+		res.Uncovered = append(res.Uncovered, *u)
+	}
+	sort.Slice(res.Uncovered, func(i, j int) bool { return res.Uncovered[i].Problem < res.Uncovered[j].Problem })
+
+	for i := range res.Languages {
+		l := &res.Languages[i]
+		if !l.Covered {
+			continue
+		}
+		d, src, to, toName := sampleData(opts, l.Lang, chosen)
+		l.Source = src
+		m := render.Match{Requested: l.Lang, Lang: l.Lang, Via: "exact"}
+		if r, ok := chosen[l.Lang]; ok {
+			m.Requested = r.Locale
+		}
+		out, err := opts.Engine.Render(m, d)
+		if err != nil {
+			var ref *render.Refusal
+			if errors.As(err, &ref) {
+				l.Covered = false
+				l.Problem = ref.Reason
+				continue
+			}
+			l.Covered = false
+			l.Problem = "render error: " + err.Error()
+			continue
+		}
+		l.Subject = out.Subject
+		l.Text = out.Text
+		l.HTMLFile = l.Lang + ".html"
+		l.TextFile = l.Lang + ".txt"
+		if err := os.WriteFile(filepath.Join(opts.Out, l.HTMLFile), []byte(out.HTML), 0o644); err != nil {
+			return nil, fmt.Errorf("write preview: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(opts.Out, l.TextFile), []byte(out.Text), 0o644); err != nil {
+			return nil, fmt.Errorf("write preview: %w", err)
+		}
+		if opts.EML != nil {
+			b, err := opts.EML(l.Lang, out, to, toName)
+			if err != nil {
+				return nil, fmt.Errorf("build %s.eml: %w", l.Lang, err)
+			}
+			l.EMLFile = l.Lang + ".eml"
+			if err := os.WriteFile(filepath.Join(opts.Out, l.EMLFile), b, 0o644); err != nil {
+				return nil, fmt.Errorf("write preview: %w", err)
+			}
+		}
+	}
+	res.Index = filepath.Join(opts.Out, "index.html")
+	f, err := os.Create(res.Index)
+	if err != nil {
+		return nil, fmt.Errorf("write gallery: %w", err)
+	}
+	defer f.Close()
+	if err := gallery.Execute(f, galleryData{Campaign: opts.Campaign, Recipients: opts.RecipientsName, Now: opts.Now.UTC().Format(time.RFC3339), Result: res}); err != nil {
+		return nil, fmt.Errorf("write gallery: %w", err)
+	}
+	return res, f.Close()
+}
+
+func sampleData(opts Options, lang string, chosen map[string]Recipient) (render.Data, string, string, string) {
+	if r, ok := chosen[lang]; ok {
+		return render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: opts.Campaign, Fields: r.Fields, Data: opts.Data},
+			fmt.Sprintf("%s:%d (%s)", opts.RecipientsName, r.Line, r.Email), r.Email, r.Name
+	}
+	s, ok := opts.Samples[lang]
+	if !ok {
+		s = opts.Samples[""]
+	}
+	if s.Email == "" {
+		s.Email = "sample@example.org"
+	}
+	if s.Name == "" {
+		s.Name = "Sample Recipient"
+	}
+	return render.Data{ID: s.Email, Email: s.Email, Name: s.Name, Campaign: opts.Campaign, Fields: s.Fields, Data: opts.Data},
+		"sample data (no recipient of this language)", s.Email, s.Name
+}
+
+// WriteTable prints one line per language: what QA reads in a terminal.
+func (r *Result) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "%-8s %-11s %-7s %s\n", "LANG", "STATUS", "NEEDED", "SUBJECT / PROBLEM")
+	for _, l := range r.Languages {
+		status, detail := "ok", l.Subject
+		if !l.Covered {
+			status, detail = "INCOMPLETE", l.Problem
+		}
+		fmt.Fprintf(w, "%-8s %-11s %-7d %s\n", l.Lang, status, l.Needed, detail)
+	}
+	for _, u := range r.Uncovered {
+		fmt.Fprintf(w, "%-8s %-11s %-7d %s (e.g. locale %q)\n", "-", "REFUSED", u.Refused, u.Problem, u.Requested)
+	}
+}
+
+type galleryData struct {
+	Campaign, Recipients, Now string
+	Result                    *Result
+}
+
+var gallery = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>tidings preview: {{.Campaign}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1rem;background:#f4f4f4;color:#222}
+h1{font-size:1.3rem;margin:.2rem 0} .meta{color:#666;font-size:.85rem;margin-bottom:1rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1rem}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;overflow:hidden;display:flex;flex-direction:column}
+.card h2{font-size:1rem;margin:0;padding:.5rem .7rem;background:#eef;display:flex;justify-content:space-between}
+.banner{background:#c62828;color:#fff;padding:.5rem .7rem;font-weight:600}
+.field{padding:.3rem .7rem;font-size:.85rem;border-bottom:1px solid #eee}
+.field b{display:inline-block;min-width:5.5rem;color:#555}
+iframe{width:100%;height:420px;border:0;border-bottom:1px solid #eee;background:#fff}
+pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height:260px;overflow:auto;background:#fafafa}
+.ok{color:#2e7d32}.bad{color:#c62828}
+</style></head><body>
+<h1>Preview of campaign <code>{{.Campaign}}</code></h1>
+<div class="meta">recipients: {{if .Recipients}}{{.Recipients}}{{else}}none given{{end}} · generated {{.Now}} · {{len .Result.Languages}} catalog languages</div>
+{{range .Result.Uncovered}}<div class="banner">REFUSED: {{.Refused}} recipient(s) with locale “{{.Requested}}” and others like it — {{.Problem}}. They will not be sent anything.</div>
+{{end}}
+<div class="grid">
+{{range .Result.Languages}}<section class="card" id="{{.Lang}}">
+<h2><span>{{.Lang}}</span>{{if .Covered}}<span class="ok">covered · {{.Needed}} recipient(s)</span>{{else}}<span class="bad">not covered · {{.Needed}} recipient(s)</span>{{end}}</h2>
+{{if not .Covered}}<div class="banner">INCOMPLETE — {{.Problem}}. Recipients of this language are refused.</div>{{else}}
+<div class="field"><b>Subject</b> {{.Subject}}</div>
+<div class="field"><b>Recipient</b> {{.Source}}</div>
+<div class="field"><b>Files</b> <a href="{{.HTMLFile}}">{{.HTMLFile}}</a> · <a href="{{.TextFile}}">{{.TextFile}}</a>{{if .EMLFile}} · <a href="{{.EMLFile}}">{{.EMLFile}}</a>{{end}}</div>
+<iframe src="{{.HTMLFile}}" title="HTML rendering for {{.Lang}}" sandbox></iframe>
+<pre>{{.Text}}</pre>{{end}}
+</section>
+{{end}}</div>
+</body></html>
+`))

@@ -1,0 +1,238 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"gopkg.in/yaml.v3"
+)
+
+// catalogExts are the accepted catalog file extensions.
+var catalogExts = map[string]func([]byte, any) error{
+	".toml": toml.Unmarshal,
+	".json": json.Unmarshal,
+	".yaml": yaml.Unmarshal,
+	".yml":  yaml.Unmarshal,
+}
+
+// pluralForms lists the CLDR plural forms in their canonical order.
+var pluralForms = []string{"zero", "one", "two", "few", "many", "other"}
+
+// catalog is one language's message file.
+type catalog struct {
+	tag      language.Tag
+	lang     string // tag.String()
+	file     string // snapshot key, e.g. locales/de.toml
+	src      []byte
+	messages []*i18n.Message
+	byID     map[string]*i18n.Message
+	forms    []string // plural forms this language needs
+}
+
+// line returns the line of key id in the catalog source (1 if not found).
+func (c *catalog) line(id string) int { return keyLine(c.src, id) }
+
+// messageForms returns the non-empty plural forms of m by CLDR name.
+func messageForms(m *i18n.Message) map[string]string {
+	out := map[string]string{}
+	for _, f := range []struct {
+		name, src string
+	}{{"zero", m.Zero}, {"one", m.One}, {"two", m.Two}, {"few", m.Few}, {"many", m.Many}, {"other", m.Other}} {
+		if f.src != "" {
+			out[f.name] = f.src
+		}
+	}
+	return out
+}
+
+// loadCatalogs reads every catalog file at the root of locales, sorted by
+// language.
+func loadCatalogs(locales fs.FS) ([]*catalog, error) {
+	if locales == nil {
+		return nil, errors.New("load catalogs: no locales directory given")
+	}
+	entries, err := fs.ReadDir(locales, ".")
+	if err != nil {
+		return nil, fmt.Errorf("load catalogs: cannot list the locales directory (%s); check --locales or locales_dir", errText(err))
+	}
+	var out []*catalog
+	byLang := map[string]string{}
+	for _, e := range entries {
+		name := e.Name()
+		ext := strings.ToLower(path.Ext(name))
+		unmarshal, ok := catalogExts[ext]
+		if e.IsDir() || !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		key := "locales/" + name
+		base := strings.TrimSuffix(name, path.Ext(name))
+		if i := strings.LastIndexByte(base, '.'); i >= 0 {
+			base = base[i+1:] // go-i18n convention: active.de.toml
+		}
+		tag, err := language.Parse(base)
+		if err != nil {
+			return nil, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)}
+		}
+		lang := tag.String()
+		if prev, dup := byLang[strings.ToLower(lang)]; dup {
+			return nil, &FileError{File: key, Msg: fmt.Sprintf("second catalog for %s (first: %s); keep one file per language", lang, prev)}
+		}
+		byLang[strings.ToLower(lang)] = key
+		src, err := fs.ReadFile(locales, name)
+		if err != nil {
+			return nil, &FileError{File: key, Msg: fmt.Sprintf("cannot read catalog (%s)", errText(err))}
+		}
+		msgs, err := i18n.ParseMessageBytes(src, unmarshal)
+		if err != nil {
+			return nil, catalogSyntaxError(key, ext, src, err)
+		}
+		c := &catalog{tag: tag, lang: lang, file: key, src: src, messages: msgs, byID: map[string]*i18n.Message{}, forms: requiredForms(tag)}
+		for _, m := range msgs {
+			c.byID[m.ID] = m
+			for form, s := range messageForms(m) {
+				if _, err := placeholders(s); err != nil {
+					return nil, &FileError{File: key, Line: c.line(m.ID), Msg: fmt.Sprintf("message %s (%s) is not a valid template: %s", m.ID, form, strings.TrimPrefix(err.Error(), "template: message:1: "))}
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].lang < out[j].lang })
+	return out, nil
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// catalogSyntaxError names the file and line of a catalog that does not parse.
+func catalogSyntaxError(key, ext string, src []byte, err error) *FileError {
+	fe := &FileError{File: key, Msg: fmt.Sprintf("catalog syntax error: %s; fix the %s file", err.Error(), strings.TrimPrefix(ext, "."))}
+	var tp toml.ParseError
+	var tpp *toml.ParseError
+	var js *json.SyntaxError
+	switch {
+	case errors.As(err, &tp):
+		fe.Line = tp.Position.Line
+		fe.Msg = fmt.Sprintf("catalog syntax error: %s; fix the TOML", tp.Message)
+	case errors.As(err, &tpp):
+		fe.Line = tpp.Position.Line
+		fe.Msg = fmt.Sprintf("catalog syntax error: %s; fix the TOML", tpp.Message)
+	case errors.As(err, &js):
+		fe.Line = 1 + bytes.Count(src[:min(int(js.Offset), len(src))], []byte("\n"))
+	default:
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil && (ext == ".yaml" || ext == ".yml") {
+			fe.Line, _ = strconv.Atoi(m[1])
+		}
+	}
+	return fe
+}
+
+// keyLine finds the line that defines message id in a catalog source. It
+// looks for the full dotted id first ([welcome.greeting], "welcome.greeting"),
+// then for its segments in order (nested tables or objects). It returns 1 when
+// nothing matches.
+func keyLine(src []byte, id string) int {
+	lines := strings.Split(string(src), "\n")
+	for i, l := range lines {
+		if containsKey(l, id) {
+			return i + 1
+		}
+	}
+	segs := strings.Split(id, ".")
+	at := -1
+	for _, seg := range segs {
+		found := -1
+		for i := at + 1; i < len(lines); i++ {
+			if containsKey(lines[i], seg) {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			break
+		}
+		at = found
+	}
+	if at >= 0 {
+		return at + 1
+	}
+	return 1
+}
+
+// containsKey reports whether line defines key (as a table header, a quoted
+// key or a bare key before = or :).
+func containsKey(line, key string) bool {
+	l := strings.TrimSpace(line)
+	for _, p := range []string{"[" + key + "]", `["` + key + `"]`, `"` + key + `"`, `'` + key + `'`} {
+		if strings.Contains(l, p) {
+			return true
+		}
+	}
+	if strings.HasPrefix(l, key) {
+		rest := strings.TrimSpace(l[len(key):])
+		return strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, ":")
+	}
+	return false
+}
+
+// formCache memoises requiredForms by language.
+var formCache sync.Map // string -> []string
+
+// pluralProbes are counts that together reach every plural form of every
+// CLDR plural rule known to go-i18n (integers, decimals with one and two
+// fraction digits, large round numbers and compact exponents).
+var pluralProbes = func() []any {
+	var p []any
+	for i := 0; i <= 1100; i++ {
+		p = append(p, i)
+	}
+	for _, n := range []int{100000, 1000000, 1000001, 2000000, 10000000} {
+		p = append(p, n)
+	}
+	for i := 0; i < 300; i++ {
+		p = append(p, fmt.Sprintf("%d.%d", i/10, i%10))
+	}
+	for i := 0; i < 200; i++ {
+		p = append(p, fmt.Sprintf("%d.%02d", i/100, i%100))
+	}
+	return append(p, "1e3", "1e6", "1.5e6", "2e6", "1.0e6")
+}()
+
+// requiredForms returns the plural forms tag needs, in canonical order. It
+// asks go-i18n itself (its plural rules are internal): a probe message whose
+// every form is its own name is localized for counts that reach every form,
+// so the answer is exactly what rendering will select.
+func requiredForms(tag language.Tag) []string {
+	if v, ok := formCache.Load(tag.String()); ok {
+		return v.([]string)
+	}
+	b := i18n.NewBundle(tag)
+	_ = b.AddMessages(tag, &i18n.Message{ID: "p", Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"})
+	loc := i18n.NewLocalizer(b, tag.String())
+	seen := map[string]bool{"other": true}
+	for _, n := range pluralProbes {
+		s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "p", PluralCount: n})
+		if err == nil {
+			seen[s] = true
+		}
+	}
+	var out []string
+	for _, f := range pluralForms {
+		if seen[f] {
+			out = append(out, f)
+		}
+	}
+	formCache.Store(tag.String(), out)
+	return out
+}

@@ -1,0 +1,61 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrLocaleNotCovered is matched (errors.Is) by every *Refusal: the
+// recipient's locale has no complete catalog and must not be sent anything.
+var ErrLocaleNotCovered = errors.New("locale not covered")
+
+// ErrUnknownTemplate reports that Config.Template names no directory in the
+// templates file system.
+var ErrUnknownTemplate = errors.New("unknown template")
+
+// ErrNoCatalog reports that a language the configuration depends on (the
+// default locale, an alias target, the missing-locale language) has no
+// catalog file.
+var ErrNoCatalog = errors.New("no catalog")
+
+// Refusal codes, the stable values of Refusal.Code.
+const (
+	CodeNotCovered = "not-covered"
+	CodeIncomplete = "incomplete"
+	CodeUnparsable = "unparsable"
+	CodeEmpty      = "empty"
+)
+
+// Refusal explains why a recipient's locale is not covered. Its Error is the
+// Reason, for example "not-covered: no catalog for pt" or
+// "incomplete: it lacks welcome.reregister".
+type Refusal struct {
+	Requested string // the raw locale of the recipient
+	Code      string // not-covered, incomplete, unparsable or empty
+	Reason    string // human-readable, stable
+	Lang      string // the catalog language that matched but is incomplete, if any
+}
+
+// Error returns the refusal reason.
+func (r *Refusal) Error() string { return r.Reason }
+
+// Is reports whether target is ErrLocaleNotCovered.
+func (r *Refusal) Is(target error) bool { return target == ErrLocaleNotCovered }
+
+// FileError is a problem in a template or catalog file that stops the engine
+// from being built. File is named like the keys of Snapshot
+// ("templates/welcome/html.tmpl", "locales/de.toml"); use ResolvePath to turn
+// it into a path on disk. Line is 0 when unknown.
+type FileError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+// Error returns "file:line: msg" (or "file: msg" without a line).
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}

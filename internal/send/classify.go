@@ -1,0 +1,106 @@
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"regexp"
+	"strings"
+	"syscall"
+)
+
+// Error is a classified send failure, for the ledger and the retry decision.
+type Error struct {
+	Code      int    // SMTP reply code, 0 when the server did not answer
+	Enhanced  string // RFC 3463 enhanced status code, e.g. "5.1.1", when given
+	Temporary bool   // retry later (4xx, connection trouble); false: never retry
+	Msg       string // the server's reply text, or a description of the failure
+	// InDoubt is set when the whole message was sent but no final reply
+	// came: the server may have delivered it. It is not Temporary: retrying
+	// could deliver the message twice; record it as in doubt instead.
+	InDoubt bool
+}
+
+// Error returns "smtp 550 5.1.1: no such user", or Msg alone when there is
+// no SMTP code.
+func (e *Error) Error() string {
+	switch {
+	case e.Code == 0:
+		return e.Msg
+	case e.Enhanced != "":
+		return fmt.Sprintf("smtp %d %s: %s", e.Code, e.Enhanced, e.Msg)
+	default:
+		return fmt.Sprintf("smtp %d: %s", e.Code, e.Msg)
+	}
+}
+
+var enhancedRE = regexp.MustCompile(`^([245]\.\d{1,3}\.\d{1,3})\s*`)
+
+// Classify turns an error from Pool.Get or Conn.Send into an *Error (nil for
+// nil):
+//   - an SMTP reply in the 4xx range is temporary, 5xx permanent;
+//   - failures to connect, log in or start TLS are temporary whatever their
+//     code: they are not the recipient's fault, and the campaign's error-rate
+//     gate pauses the campaign when they persist;
+//   - dropped connections, timeouts, refused connections and a cancelled
+//     context before the end of the message data are temporary (go-mail
+//     reports a dropped connection with code 0 and as not temporary;
+//     tidings retries it);
+//   - no reply after the complete message was sent is InDoubt, not
+//     Temporary (see Conn.Send);
+//   - an invalid message (ErrInvalidMessage) or configuration (ErrConfig) is
+//     permanent;
+//   - anything else is temporary, so that no recipient is failed for good
+//     by an error nobody understood; retries are bounded by the worker.
+func Classify(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, ErrInvalidMessage) || errors.Is(err, ErrConfig) {
+		return &Error{Msg: err.Error()}
+	}
+	var de *dialError
+	dial := errors.As(err, &de)
+	var tx *txError
+	if errors.As(err, &tx) && tx.inDoubt() {
+		return &Error{InDoubt: true, Msg: "no reply after the message was sent, it may have been delivered: " + describe(tx.err)}
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		e := &Error{Code: te.Code, Msg: strings.TrimSpace(te.Msg), Temporary: te.Code/100 != 5 || dial}
+		if m := enhancedRE.FindStringSubmatch(e.Msg); m != nil {
+			e.Enhanced = m[1]
+			e.Msg = strings.TrimSpace(e.Msg[len(m[0]):])
+		}
+		return e
+	}
+	msg := describe(err)
+	if tx != nil {
+		msg = tx.stage + ": " + describe(tx.err)
+	}
+	return &Error{Msg: msg, Temporary: true}
+}
+
+// describe gives a short reason for a failure without an SMTP reply.
+func describe(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "cancelled or timed out: " + err.Error()
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: " + err.Error()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		return "connection dropped: " + err.Error()
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout: " + err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,97 @@
+// Package send delivers messages over SMTP: it turns a Message into a MIME
+// mail (multipart/alternative text and HTML, UTF-8, RFC 2047 encoded subject
+// and names), sends it over pooled, reused connections, and classifies every
+// failure as temporary or permanent. github.com/wneessen/go-mail lives only
+// here; the rest of tidings talks in this package's types.
+//
+// Header injection through data is impossible by construction: every header
+// value is stripped of control characters (CR and LF included) before it
+// reaches go-mail, addresses are parsed strictly, and header names must be
+// RFC 5322 field names. Preformatted go-mail headers are never used.
+package send
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TLS policies for Config.TLS.
+const (
+	// TLSNone never encrypts, even when the server offers STARTTLS.
+	TLSNone = "none"
+	// TLSStartTLS requires STARTTLS; a server that does not offer it is an
+	// error.
+	TLSStartTLS = "starttls"
+	// TLSOpportunistic uses STARTTLS when the server offers it.
+	TLSOpportunistic = "opportunistic"
+	// TLSImplicit connects with TLS from the first byte (SMTPS, port 465).
+	TLSImplicit = "tls"
+)
+
+// Config describes how to reach the SMTP server. Its zero values are replaced
+// by defaults (see WithDefaults).
+type Config struct {
+	Host string
+	// Port defaults to 465 for TLSImplicit, 587 for TLSStartTLS and 25
+	// otherwise.
+	Port int
+	// TLS is one of TLSNone, TLSStartTLS (the default), TLSOpportunistic,
+	// TLSImplicit.
+	TLS string
+	// Username enables SMTP AUTH (the strongest mechanism the server offers
+	// among SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN; PLAIN and
+	// LOGIN only over TLS or to localhost).
+	Username, Password string
+	// HeloName is the EHLO name; default the local host name.
+	HeloName string
+	// Timeout bounds the connection set-up and each SMTP command; default 30s.
+	Timeout time.Duration
+	// InsecureSkipVerify disables certificate verification (test servers
+	// only).
+	InsecureSkipVerify bool
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("invalid SMTP configuration")
+
+// WithDefaults returns cfg with defaults applied, or an error (wrapping
+// ErrConfig) saying which field is wrong and what is accepted.
+func (cfg Config) WithDefaults() (Config, error) {
+	cfg.TLS = strings.ToLower(strings.TrimSpace(cfg.TLS))
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
+	switch cfg.TLS {
+	case TLSNone, TLSStartTLS, TLSOpportunistic, TLSImplicit:
+	default:
+		return cfg, fmt.Errorf("%w: smtp tls %q: use one of none, starttls, opportunistic, tls", ErrConfig, cfg.TLS)
+	}
+	if cfg.Host == "" {
+		return cfg, fmt.Errorf("%w: smtp host is empty: set the SMTP host of the environment", ErrConfig)
+	}
+	if strings.ContainsAny(cfg.Host+cfg.HeloName, "\r\n \t") {
+		return cfg, fmt.Errorf("%w: smtp host or helo name contains white space", ErrConfig)
+	}
+	if cfg.Port == 0 {
+		switch cfg.TLS {
+		case TLSImplicit:
+			cfg.Port = 465
+		case TLSStartTLS:
+			cfg.Port = 587
+		default:
+			cfg.Port = 25
+		}
+	}
+	if cfg.Port < 1 || cfg.Port > 65535 {
+		return cfg, fmt.Errorf("%w: smtp port %d: use 1-65535", ErrConfig, cfg.Port)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Password != "" && cfg.Username == "" {
+		return cfg, fmt.Errorf("%w: smtp password set without a username", ErrConfig)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,357 @@
+package send
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"sync"
+
+	mail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// ErrPoolClosed is returned by Get after Close.
+var ErrPoolClosed = errors.New("smtp connection pool closed")
+
+// Pool hands out up to size SMTP connections and keeps released ones open
+// for reuse. It is safe for concurrent use; a Conn is not.
+type Pool struct {
+	cfg    Config
+	cfgErr error
+	client *mail.Client
+
+	slots chan struct{} // one token per connection that may be checked out
+	idle  chan *Conn
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// NewPool returns a pool of at most size (default 1) connections to the
+// server in cfg. Connections are dialled on first use. A configuration error
+// is returned by every Get.
+func NewPool(cfg Config, size int) *Pool {
+	if size < 1 {
+		size = 1
+	}
+	p := &Pool{slots: make(chan struct{}, size), idle: make(chan *Conn, size)}
+	p.cfg, p.cfgErr = cfg.WithDefaults()
+	if p.cfgErr == nil {
+		p.client, p.cfgErr = newClient(p.cfg)
+	}
+	return p
+}
+
+func newClient(cfg Config) (*mail.Client, error) {
+	opts := []mail.Option{
+		mail.WithPort(cfg.Port),
+		mail.WithTimeout(cfg.Timeout),
+		mail.WithTLSConfig(&tls.Config{
+			ServerName:         cfg.Host,
+			InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // opt-in for test servers
+			MinVersion:         tls.VersionTLS12,
+		}),
+		// No NOOP before each message and no RSET after each accepted one:
+		// both cost a round trip and buy nothing on a connection we watch
+		// ourselves (see Conn.Send).
+		mail.WithoutNoop(),
+		mail.WithoutRset(),
+	}
+	switch cfg.TLS {
+	case TLSNone:
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case TLSStartTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case TLSOpportunistic:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	case TLSImplicit:
+		opts = append(opts, mail.WithSSL(), mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if cfg.HeloName != "" {
+		opts = append(opts, mail.WithHELO(cfg.HeloName))
+	}
+	if cfg.Username != "" {
+		opts = append(opts,
+			mail.WithOpportunisticSMTPAuth(mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1,
+				mail.SMTPAuthCramMD5, mail.SMTPAuthPlain, mail.SMTPAuthLogin),
+			mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password))
+	}
+	c, err := mail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// Get returns a connected Conn, reusing an idle one when there is one. It
+// blocks while size connections are checked out. Dial failures are returned
+// as is (Classify them: they are temporary).
+func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+	if p.cfgErr != nil {
+		return nil, p.cfgErr
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for an SMTP connection: %w", ctx.Err())
+	}
+	if p.isClosed() {
+		<-p.slots
+		return nil, ErrPoolClosed
+	}
+	var c *Conn
+	select {
+	case c = <-p.idle:
+	default:
+		c = &Conn{p: p}
+	}
+	if c.sc == nil {
+		if err := c.dial(ctx); err != nil {
+			<-p.slots
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Put returns c to the pool. A broken connection, or any connection after
+// Close, is closed instead. Put(nil) does nothing.
+func (p *Pool) Put(c *Conn) {
+	if c == nil {
+		return
+	}
+	defer func() { <-p.slots }()
+	if c.sc == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		c.quit()
+		return
+	}
+	select {
+	case p.idle <- c:
+	default:
+		c.quit()
+	}
+}
+
+// Close closes the idle connections with QUIT and makes further Get calls
+// fail; connections still checked out are closed when they are Put back.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	var errs []error
+	for {
+		select {
+		case c := <-p.idle:
+			if err := c.quit(); err != nil {
+				errs = append(errs, err)
+			}
+		default:
+			return errors.Join(errs...)
+		}
+	}
+}
+
+func (p *Pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// Conn is one SMTP connection checked out of a Pool. It sends any number of
+// messages in turn; it is not safe for concurrent use.
+type Conn struct {
+	p        *Pool
+	sc       *smtp.Client
+	fresh    bool // dialled and not used for a transaction yet
+	response string
+}
+
+// dialError marks errors that happened while setting up the connection.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return "connect to SMTP server: " + e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+func (c *Conn) dial(ctx context.Context) error {
+	sc, err := c.p.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return &dialError{err: err}
+	}
+	c.sc, c.fresh = sc, true
+	return nil
+}
+
+// drop closes the connection without QUIT; the next Send redials.
+func (c *Conn) drop() {
+	if c.sc != nil {
+		_ = c.sc.Close()
+		c.sc = nil
+	}
+}
+
+func (c *Conn) quit() error {
+	if c.sc == nil {
+		return nil
+	}
+	defer c.drop()
+	if err := c.sc.Quit(); err != nil {
+		return fmt.Errorf("quit SMTP connection: %w", err)
+	}
+	return nil
+}
+
+// Response returns the server's reply to the last accepted message, e.g.
+// "2.0.0 Ok: queued as 4BX2", for the ledger.
+func (c *Conn) Response() string { return c.response }
+
+// Send delivers m on this connection, dialling again first if an earlier
+// failure broke it. It drives the SMTP transaction itself (MAIL, RCPT, DATA,
+// no NOOP before and no RSET after each message), so it knows exactly how far
+// a failed transaction got:
+//
+//   - nil: the server accepted the message (Response holds its reply);
+//   - the server rejected it with a reply code: Classify gives the code,
+//     temporary for 4xx, permanent for 5xx;
+//   - the connection failed before the end of the data was sent: nothing can
+//     have been delivered; Classify says temporary;
+//   - the whole message was sent but no reply came (connection dropped or
+//     timed out while waiting for the final reply): the server may have
+//     accepted it. Classify reports InDoubt (and not Temporary): retrying could
+//     deliver it twice.
+//
+// go-mail's own Send is not used because it reports the last two cases alike
+// (IsDelivered is false and the error is "not temporary, code 0" in both), so a
+// caller could not keep the at-most-once promise.
+//
+// ctx is checked before the transaction starts; a transaction in progress is
+// bounded by Config.Timeout per command rather than abandoned midway, since
+// abandoning it after DATA would leave delivery in doubt.
+//
+// A pooled connection that the server closed while idle is detected on MAIL
+// FROM (no reply at all) and redialled once, transparently: nothing had been
+// transmitted, so the retry cannot duplicate the message.
+func (c *Conn) Send(ctx context.Context, m *Message) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("send to %s: %w", m.To, err)
+	}
+	msg, err := build(m)
+	if err != nil {
+		return err
+	}
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	}
+	for attempt := 0; ; attempt++ {
+		if c.sc == nil {
+			if err := c.dial(ctx); err != nil {
+				return err
+			}
+		}
+		reused := !c.fresh
+		c.fresh = false
+		err := c.transact(msg, from, rcpts)
+		if err == nil {
+			return nil
+		}
+		var te *txError
+		if errors.As(err, &te) && te.stage == stageMail && !te.replied() && reused && attempt == 0 {
+			c.drop()
+			continue
+		}
+		c.afterFailure(err)
+		return fmt.Errorf("send to %s: %w", m.To, err)
+	}
+}
+
+// Transaction stages, for errors.
+const (
+	stageConn  = "connection"
+	stageMail  = "MAIL FROM"
+	stageRcpt  = "RCPT TO"
+	stageData  = "DATA"
+	stageBody  = "message data"
+	stageReply = "final reply"
+)
+
+// txError is a failed transaction: the stage it reached and the cause.
+type txError struct {
+	stage string
+	err   error
+}
+
+func (e *txError) Error() string { return e.stage + ": " + e.err.Error() }
+func (e *txError) Unwrap() error { return e.err }
+
+// replied reports whether the server answered with an SMTP reply.
+func (e *txError) replied() bool {
+	var te *textproto.Error
+	return errors.As(e.err, &te)
+}
+
+// inDoubt reports whether the message was sent completely but its fate is
+// unknown.
+func (e *txError) inDoubt() bool { return e.stage == stageReply && !e.replied() }
+
+func (c *Conn) transact(msg *mail.Msg, from string, rcpts []string) error {
+	c.response = ""
+	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
+		return &txError{stageConn, err}
+	}
+	if err := c.sc.Mail(from); err != nil {
+		return &txError{stageMail, err}
+	}
+	for _, r := range rcpts {
+		if err := c.sc.Rcpt(r); err != nil {
+			return &txError{stageRcpt, err}
+		}
+	}
+	w, err := c.sc.Data()
+	if err != nil {
+		return &txError{stageData, err}
+	}
+	dc, ok := w.(*smtp.DataCloser)
+	if !ok {
+		return &txError{stageData, fmt.Errorf("unexpected data writer %T", w)}
+	}
+	// Write and terminate the data without DataCloser.Close, which ignores
+	// a failure to send the final dot: that failure means "not delivered",
+	// and only a missing reply after it means "in doubt".
+	if _, err := msg.WriteTo(dc.WriteCloser); err != nil {
+		return &txError{stageBody, err}
+	}
+	if err := dc.WriteCloser.Close(); err != nil {
+		return &txError{stageBody, err}
+	}
+	_, resp, err := c.sc.Text.ReadResponse(250)
+	if err != nil {
+		return &txError{stageReply, err}
+	}
+	c.response = resp
+	return nil
+}
+
+// afterFailure keeps the connection when the server answered with an SMTP
+// reply (the session is intact; RSET clears the transaction) and drops it
+// otherwise.
+func (c *Conn) afterFailure(err error) {
+	var te *textproto.Error
+	if !errors.As(err, &te) || te.Code == 421 || c.sc == nil {
+		c.drop()
+		return
+	}
+	if rerr := c.sc.Reset(); rerr != nil {
+		c.drop()
+	}
+}

@@ -1,0 +1,349 @@
+// Package smtpcapture is an in-process SMTP server that captures every message
+// it accepts, in memory and optionally as .eml files, with per-recipient fault
+// injection.
+//
+// It backs `tidings rehearse` and `tidings demo` (nothing leaves the machine)
+// and the tests of every package that sends mail: a real SMTP server on
+// loopback, not a mock of the client. It is built on github.com/emersion/go-smtp.
+package smtpcapture
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Config configures a capture server. The zero value is a plain, open server
+// that keeps every message in memory.
+type Config struct {
+	// Dir, when set, receives every accepted message as <n>-<rcpt>.eml, where
+	// n is the 1-based acceptance sequence number (zero-padded) and rcpt the
+	// first recipient reduced to a safe file name. The file is written before
+	// the server answers 250, so a client that saw acceptance finds the file.
+	Dir string
+
+	// Fault, when set, is called for every RCPT TO. A non-nil error rejects
+	// that recipient: an error made with Reject (or any *smtp.SMTPError) is
+	// answered with its code; any other error with 451 4.0.0.
+	Fault func(rcpt string) error
+
+	// Drop, when set, is called during DATA for every recipient of the
+	// message; if it returns true for any of them, the server reads part of
+	// the data and closes the connection abruptly, without a reply.
+	Drop func(rcpt string) bool
+
+	// Username and Password, when Username is set, enable AUTH PLAIN and make
+	// it mandatory before MAIL FROM. AUTH is allowed without TLS.
+	Username, Password string
+
+	// StartTLS enables the STARTTLS extension with a self-signed certificate
+	// for 127.0.0.1 and localhost (clients must skip verification or trust
+	// CertPool).
+	StartTLS bool
+
+	// MaxMessageBytes limits the size of a message (0: 32 MiB).
+	MaxMessageBytes int64
+
+	// DiscardData keeps only envelope and time in memory (Message.Data is
+	// nil); use it for long runs where Dir holds the messages or nothing needs
+	// them.
+	DiscardData bool
+}
+
+// Message is one message the server accepted.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+	At   time.Time
+}
+
+// Server is a running capture server. It is safe for concurrent use.
+type Server struct {
+	cfg    Config
+	srv    *smtp.Server
+	ln     net.Listener
+	done   chan struct{}
+	pool   *x509.CertPool
+	stop   func() bool
+	closed atomic.Bool
+
+	seq atomic.Int64 // sequence numbers handed out (accepted messages)
+
+	mu   sync.Mutex
+	msgs []Message
+}
+
+// Reject returns an error that makes the server answer with code and msg, for
+// use in Config.Fault: Reject(550, "no such user") is permanent, Reject(451,
+// "try later") temporary. The enhanced status code is derived from the class
+// (5.0.0, 4.0.0).
+func Reject(code int, msg string) error {
+	return &smtp.SMTPError{
+		Code:         code,
+		EnhancedCode: smtp.EnhancedCode{code / 100, 0, 0},
+		Message:      msg,
+	}
+}
+
+// Start listens on 127.0.0.1 on a free port and serves until Close is called
+// or ctx is done.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 32 << 20
+	}
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create capture directory: %w", err)
+		}
+	}
+	s := &Server{cfg: cfg, done: make(chan struct{})}
+
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{s: s, conn: c}, nil
+	}))
+	srv.Domain = "localhost"
+	srv.MaxMessageBytes = cfg.MaxMessageBytes
+	srv.MaxRecipients = 1000
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout = 5 * time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.EnableSMTPUTF8 = true
+	if cfg.StartTLS {
+		tc, pool, err := selfSigned()
+		if err != nil {
+			return nil, fmt.Errorf("create TLS certificate: %w", err)
+		}
+		srv.TLSConfig = tc
+		s.pool = pool
+	}
+	s.srv = srv
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for SMTP: %w", err)
+	}
+	s.ln = ln
+	go func() {
+		defer close(s.done)
+		_ = srv.Serve(ln) // returns smtp.ErrServerClosed on Close
+	}()
+	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
+	return s, nil
+}
+
+// Addr returns the host:port the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Host returns the IP address the server listens on (127.0.0.1).
+func (s *Server) Host() string { return s.ln.Addr().(*net.TCPAddr).IP.String() }
+
+// Port returns the TCP port the server listens on.
+func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+// CertPool returns a pool that trusts the server's certificate when
+// Config.StartTLS is set, else nil.
+func (s *Server) CertPool() *x509.CertPool { return s.pool }
+
+// Messages returns a copy of the list of accepted messages, in acceptance
+// order. The Data slices are shared and must not be modified.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Message, len(s.msgs))
+	copy(out, s.msgs)
+	return out
+}
+
+// Count returns the number of accepted messages.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.msgs)
+}
+
+// Close stops the server and closes every open connection. It is safe to
+// call more than once.
+func (s *Server) Close() error {
+	if s.closed.Swap(true) {
+		<-s.done
+		return nil
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	err := s.srv.Close()
+	<-s.done
+	if err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("close SMTP server: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) store(from string, to []string, data []byte) error {
+	n := s.seq.Add(1)
+	if s.cfg.Dir != "" {
+		name := filepath.Join(s.cfg.Dir, fmt.Sprintf("%06d-%s.eml", n, SafeName(to[0])))
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot store message"}
+		}
+	}
+	m := Message{From: from, To: to, At: time.Now()}
+	if !s.cfg.DiscardData {
+		m.Data = data
+	}
+	s.mu.Lock()
+	s.msgs = append(s.msgs, m)
+	s.mu.Unlock()
+	return nil
+}
+
+// SafeName reduces an address to a file-name-safe string: letters, digits and
+// "@._+-" are kept, everything else becomes "_", and the result is at most 100
+// bytes long and never starts with a dot.
+func SafeName(addr string) string {
+	var b strings.Builder
+	for _, r := range addr {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
+			r == '@', r == '.', r == '_', r == '+', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 100 {
+			break
+		}
+	}
+	out := b.String()
+	if out == "" || out[0] == '.' {
+		out = "_" + out
+	}
+	return out
+}
+
+type session struct {
+	s      *Server
+	conn   *smtp.Conn
+	authed bool
+	from   string
+	to     []string
+}
+
+var _ smtp.AuthSession = (*session)(nil)
+
+func (ss *session) AuthMechanisms() []string {
+	if ss.s.cfg.Username == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if ss.s.cfg.Username == "" || mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		if (identity != "" && identity != username) ||
+			username != ss.s.cfg.Username || password != ss.s.cfg.Password {
+			return smtp.ErrAuthFailed
+		}
+		ss.authed = true
+		return nil
+	}), nil
+}
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.s.cfg.Username != "" && !ss.authed {
+		return smtp.ErrAuthRequired
+	}
+	ss.from = from
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if f := ss.s.cfg.Fault; f != nil {
+		if err := f(to); err != nil {
+			return err
+		}
+	}
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	if d := ss.s.cfg.Drop; d != nil {
+		for _, rcpt := range ss.to {
+			if d(rcpt) {
+				_, _ = io.CopyN(io.Discard, r, 64)
+				_ = ss.conn.Conn().Close()
+				return errors.New("connection dropped by fault injection")
+			}
+		}
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err // go-smtp answers 552 for too-large messages
+	}
+	to := make([]string, len(ss.to))
+	copy(to, ss.to)
+	return ss.s.store(ss.from, to, data)
+}
+
+func (ss *session) Reset() {
+	ss.from = ""
+	ss.to = ss.to[:0]
+}
+
+func (ss *session) Logout() error { return nil }
+
+func selfSigned() (*tls.Config, *x509.CertPool, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "smtpcapture"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
+		MinVersion:   tls.VersionTLS12,
+	}, pool, nil
+}
