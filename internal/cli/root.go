@@ -67,3 +67,13 @@ Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
 	}
 	return root
 }
+
+// quietLogger logs warnings and errors only, for in-process workers whose
+// progress the command reports itself.
+func (a *app) quietLogger() *slog.Logger {
+	lvl := slog.LevelWarn
+	if a.logLevel == "debug" {
+		lvl = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
+}

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -186,53 +185,6 @@ func containsKey(line, key string) bool {
 	return false
 }
 
-// formCache memoises requiredForms by language.
-var formCache sync.Map // string -> []string
-
-// pluralProbes are counts that together reach every plural form of every
-// CLDR plural rule known to go-i18n (integers, decimals with one and two
-// fraction digits, large round numbers and compact exponents).
-var pluralProbes = func() []any {
-	var p []any
-	for i := 0; i <= 1100; i++ {
-		p = append(p, i)
-	}
-	for _, n := range []int{100000, 1000000, 1000001, 2000000, 10000000} {
-		p = append(p, n)
-	}
-	for i := 0; i < 300; i++ {
-		p = append(p, fmt.Sprintf("%d.%d", i/10, i%10))
-	}
-	for i := 0; i < 200; i++ {
-		p = append(p, fmt.Sprintf("%d.%02d", i/100, i%100))
-	}
-	return append(p, "1e3", "1e6", "1.5e6", "2e6", "1.0e6")
-}()
-
-// requiredForms returns the plural forms tag needs, in canonical order. It
-// asks go-i18n itself (its plural rules are internal): a probe message whose
-// every form is its own name is localized for counts that reach every form,
-// so the answer is exactly what rendering will select.
-func requiredForms(tag language.Tag) []string {
-	if v, ok := formCache.Load(tag.String()); ok {
-		return v.([]string)
-	}
-	b := i18n.NewBundle(tag)
-	_ = b.AddMessages(tag, &i18n.Message{ID: "p", Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"})
-	loc := i18n.NewLocalizer(b, tag.String())
-	seen := map[string]bool{"other": true}
-	for _, n := range pluralProbes {
-		s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "p", PluralCount: n})
-		if err == nil {
-			seen[s] = true
-		}
-	}
-	var out []string
-	for _, f := range pluralForms {
-		if seen[f] {
-			out = append(out, f)
-		}
-	}
-	formCache.Store(tag.String(), out)
-	return out
-}
+// requiredForms returns the plural forms tag needs, in canonical order: the
+// forms go-i18n's own CLDR rules select for some count (see pluralRuleFor).
+func requiredForms(tag language.Tag) []string { return pluralRuleFor(tag).needed }

@@ -13,6 +13,7 @@ package send
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -95,3 +96,5 @@ func (cfg Config) WithDefaults() (Config, error) {
 	}
 	return cfg, nil
 }
+
+var hostname = os.Hostname

@@ -235,7 +235,7 @@ func (c *Conn) Response() string { return c.response }
 // abandoning it after DATA would leave delivery in doubt.
 //
 // A pooled connection that the server closed while idle is detected on MAIL
-// FROM (no reply at all) and redialled once, transparently: nothing had been
+// FROM (no reply, or 421) and redialled once, transparently: nothing had been
 // transmitted, so the retry cannot duplicate the message.
 func (c *Conn) Send(ctx context.Context, m *Message) error {
 	if err := ctx.Err(); err != nil {
@@ -266,7 +266,7 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 			return nil
 		}
 		var te *txError
-		if errors.As(err, &te) && te.stage == stageMail && !te.replied() && reused && attempt == 0 {
+		if errors.As(err, &te) && te.stage == stageMail && te.closing() && reused && attempt == 0 {
 			c.drop()
 			continue
 		}
@@ -298,6 +298,13 @@ func (e *txError) Unwrap() error { return e.err }
 func (e *txError) replied() bool {
 	var te *textproto.Error
 	return errors.As(e.err, &te)
+}
+
+// closing reports whether the server closed the connection: no reply, or
+// 421 (service closing, e.g. after an idle timeout).
+func (e *txError) closing() bool {
+	var te *textproto.Error
+	return !errors.As(e.err, &te) || te.Code == 421
 }
 
 // inDoubt reports whether the message was sent completely but its fate is

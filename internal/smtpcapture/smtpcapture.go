@@ -42,12 +42,16 @@ type Config struct {
 
 	// Fault, when set, is called for every RCPT TO. A non-nil error rejects
 	// that recipient: an error made with Reject (or any *smtp.SMTPError) is
-	// answered with its code; any other error with 451 4.0.0.
+	// answered with its code; ErrDropConnection closes the connection without
+	// a reply (the client sees a dropped connection before sending any data);
+	// any other error is answered with 451 4.0.0.
 	Fault func(rcpt string) error
 
 	// Drop, when set, is called during DATA for every recipient of the
-	// message; if it returns true for any of them, the server reads part of
-	// the data and closes the connection abruptly, without a reply.
+	// message; if it returns true for any of them, the server reads the whole
+	// message and closes the connection abruptly instead of replying. The
+	// message is not captured, but the client cannot know that: for it the
+	// delivery is in doubt.
 	Drop func(rcpt string) bool
 
 	// Username and Password, when Username is set, enable AUTH PLAIN and make
@@ -61,6 +65,10 @@ type Config struct {
 
 	// MaxMessageBytes limits the size of a message (0: 32 MiB).
 	MaxMessageBytes int64
+
+	// IdleTimeout closes a connection that sends nothing for this long
+	// (default 5 minutes).
+	IdleTimeout time.Duration
 
 	// DiscardData keeps only envelope and time in memory (Message.Data is
 	// nil); use it for long runs where Dir holds the messages or nothing needs
@@ -86,22 +94,32 @@ type Server struct {
 	stop   func() bool
 	closed atomic.Bool
 
-	seq atomic.Int64 // sequence numbers handed out (accepted messages)
+	seq   atomic.Int64 // sequence numbers handed out (accepted messages)
+	conns atomic.Int64 // connections accepted
+	open  atomic.Int64 // connections open
 
 	mu   sync.Mutex
 	msgs []Message
 }
 
+// ErrDropConnection, returned by Config.Fault, makes the server close the
+// connection at RCPT TO without replying.
+var ErrDropConnection = errors.New("smtpcapture: drop connection")
+
 // Reject returns an error that makes the server answer with code and msg, for
 // use in Config.Fault: Reject(550, "no such user") is permanent, Reject(451,
-// "try later") temporary. The enhanced status code is derived from the class
-// (5.0.0, 4.0.0).
+// "try later") temporary. An enhanced status code at the start of msg
+// ("5.1.1 no such user") is used as such; otherwise it is derived from the
+// class (5.0.0, 4.0.0).
 func Reject(code int, msg string) error {
-	return &smtp.SMTPError{
-		Code:         code,
-		EnhancedCode: smtp.EnhancedCode{code / 100, 0, 0},
-		Message:      msg,
+	ec := smtp.EnhancedCode{code / 100, 0, 0}
+	if first, rest, ok := strings.Cut(msg, " "); ok {
+		var a, b, c int
+		if n, err := fmt.Sscanf(first, "%d.%d.%d", &a, &b, &c); err == nil && n == 3 && a == code/100 {
+			ec, msg = smtp.EnhancedCode{a, b, c}, rest
+		}
 	}
+	return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: msg}
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until Close is called
@@ -115,8 +133,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("create capture directory: %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{})}
 
+	s := &Server{cfg: cfg, done: make(chan struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, conn: c}, nil
 	}))
@@ -124,7 +142,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
 	srv.MaxRecipients = 1000
 	srv.AllowInsecureAuth = true
-	srv.ReadTimeout = 5 * time.Minute
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 5 * time.Minute
+	}
+	srv.ReadTimeout = cfg.IdleTimeout
 	srv.WriteTimeout = time.Minute
 	srv.EnableSMTPUTF8 = true
 	if cfg.StartTLS {
@@ -144,7 +165,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s.ln = ln
 	go func() {
 		defer close(s.done)
-		_ = srv.Serve(ln) // returns smtp.ErrServerClosed on Close
+		_ = srv.Serve(&countingListener{Listener: ln, s: s}) // returns smtp.ErrServerClosed on Close
 	}()
 	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
@@ -179,6 +200,12 @@ func (s *Server) Count() int {
 	defer s.mu.Unlock()
 	return len(s.msgs)
 }
+
+// Connections returns the number of SMTP connections accepted so far.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
+
+// Open returns the number of SMTP connections currently open.
+func (s *Server) Open() int { return int(s.open.Load()) }
 
 // Close stops the server and closes every open connection. It is safe to
 // call more than once.
@@ -282,6 +309,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if f := ss.s.cfg.Fault; f != nil {
 		if err := f(to); err != nil {
+			if errors.Is(err, ErrDropConnection) {
+				_ = ss.conn.Conn().Close()
+			}
 			return err
 		}
 	}
@@ -290,18 +320,17 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
-	if d := ss.s.cfg.Drop; d != nil {
-		for _, rcpt := range ss.to {
-			if d(rcpt) {
-				_, _ = io.CopyN(io.Discard, r, 64)
-				_ = ss.conn.Conn().Close()
-				return errors.New("connection dropped by fault injection")
-			}
-		}
-	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err // go-smtp answers 552 for too-large messages
+	}
+	if d := ss.s.cfg.Drop; d != nil {
+		for _, rcpt := range ss.to {
+			if d(rcpt) {
+				_ = ss.conn.Conn().Close()
+				return ErrDropConnection
+			}
+		}
 	}
 	to := make([]string, len(ss.to))
 	copy(to, ss.to)
@@ -346,4 +375,31 @@ func selfSigned() (*tls.Config, *x509.CertPool, error) {
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
 		MinVersion:   tls.VersionTLS12,
 	}, pool, nil
+}
+
+// countingListener counts accepted and open connections.
+type countingListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.s.conns.Add(1)
+	l.s.open.Add(1)
+	return &countedConn{Conn: c, s: l.s}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	s    *Server
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.s.open.Add(-1) })
+	return c.Conn.Close()
 }

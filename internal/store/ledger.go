@@ -138,6 +138,7 @@ const (
 	KindTemp    Kind = "temp"    // temporary failure (4xx, dropped connection): deferred or, after MaxAttempts, failed
 	KindRefused Kind = "refused" // the worker refused it (locale rule, template hash)
 	KindSkipped Kind = "skipped" // dry run: rendered, not delivered
+	KindInDoubt Kind = "in-doubt" // the message was sent but no final reply came: it may have been delivered
 )
 
 // Record is the outcome of the recipient claimed by the previous Step.

@@ -10,6 +10,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -165,4 +166,29 @@ func exists(err error, c string) error {
 		return fmt.Errorf("campaign %q: %w (stage it with tidings send)", c, ErrNotFound)
 	}
 	return err
+}
+
+// UnmarshalJSON accepts "at" as RFC 3339 text or Unix milliseconds (entries
+// written by Lua scripts).
+func (a *AuditEntry) UnmarshalJSON(b []byte) error {
+	var x struct {
+		At     json.RawMessage `json:"at"`
+		Who    string          `json:"who"`
+		Host   string          `json:"host"`
+		Env    string          `json:"env"`
+		Action string          `json:"action"`
+		Reason string          `json:"reason"`
+	}
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*a = AuditEntry{Who: x.Who, Host: x.Host, Env: x.Env, Action: x.Action, Reason: x.Reason}
+	if len(x.At) > 0 && x.At[0] == '"' {
+		return json.Unmarshal(x.At, &a.At)
+	}
+	var n float64
+	if err := json.Unmarshal(x.At, &n); err == nil {
+		a.At = fromMS(int64(n))
+	}
+	return nil
 }

@@ -1,0 +1,200 @@
+package campaign
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestParseGolden(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"full", "minimal", "zero"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join("testdata", name+".yaml")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := Parse(data, file)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			def, err := c.Definition()
+			if err != nil {
+				t.Fatalf("Definition: %v", err)
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, def, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			pretty.WriteByte('\n')
+			golden := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(golden, pretty.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (run with -update): %v", err)
+			}
+			if !bytes.Equal(pretty.Bytes(), want) {
+				t.Errorf("definition differs from %s (run with -update and review the diff):\n%s", golden, pretty.Bytes())
+			}
+			// Round trip: the definition reproduces itself.
+			c2, err := FromDefinition(def)
+			if err != nil {
+				t.Fatalf("FromDefinition: %v", err)
+			}
+			def2, err := c2.Definition()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(def, def2) {
+				t.Errorf("round trip changed the definition:\n%s\n%s", def, def2)
+			}
+		})
+	}
+}
+
+func TestParseValues(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(data, "campaigns/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rate.String() != "600/m" || c.Rate.PerSecond() != 10 {
+		t.Errorf("rate = %s (%g/s)", c.Rate, c.Rate.PerSecond())
+	}
+	if n, per := c.Rate.Limit(); n != 600 || per != time.Minute {
+		t.Errorf("Limit() = %d, %s", n, per)
+	}
+	if c.Batches.Interval != 90*time.Second || c.Batches.Size != 250 || c.Batches.MaxFailureRate != 0.1 {
+		t.Errorf("batches = %+v", c.Batches)
+	}
+	if got := c.Path(c.TemplatesDir); got != filepath.Join("templates") {
+		t.Errorf("Path(templates_dir) = %q", got)
+	}
+	if got := c.Path("/abs/r.csv"); got != "/abs/r.csv" {
+		t.Errorf("Path(abs) = %q", got)
+	}
+	if c.Path(c.Recipients) != filepath.Join("campaigns", "recipients.csv") {
+		t.Errorf("Path(recipients) = %q", c.Path(c.Recipients))
+	}
+
+	min, err := Parse([]byte("name: a\nenvironment: s\ntemplate: t\nrecipients: r.csv\nfrom: a@b.example\nauto_pause: {window: 10, error_rate: 0.2}\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if min.AutoPause.MinAttempts != 10 || min.Batches.MaxFailureRate != 0.2 || !min.Rate.Unlimited() {
+		t.Errorf("defaults = %+v %+v %v", min.AutoPause, min.Batches, min.Rate)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	const base = "name: ok\nenvironment: staging\ntemplate: welcome\nrecipients: r.csv\nfrom: a@b.example\n"
+	tests := []struct {
+		name  string
+		input string
+		want  []string // each must appear in the error text
+	}{
+		{"empty", "", []string{"c.yaml: the campaign file is empty"}},
+		{"not a mapping", "- a\n- b\n", []string{"c.yaml:1: the campaign file must be a mapping"}},
+		{"syntax", "name: [\n", []string{"c.yaml:", "fix the YAML syntax"}},
+		{"unknown top key", base + "rates: 20/s\n", []string{"c.yaml:6: rates: unknown key", "known keys here are name, environment"}},
+		{"unknown nested key", base + "batches:\n  size: 10\n  canary: 2\n", []string{"c.yaml:8: canary: unknown key", "canary_per_locale"}},
+		{"missing required", "name: x\n", []string{"environment: missing", "template: missing", "recipients: missing", "from: missing"}},
+		{"bad name", strings.Replace(base, "name: ok", "name: Bad_Name", 1), []string{"c.yaml:1: name: \"Bad_Name\" is not a valid campaign name"}},
+		{"bad from", strings.Replace(base, "from: a@b.example", "from: not an address", 1), []string{"c.yaml:5: from:"}},
+		{"bad rate", base + "rate: 20\n", []string{"c.yaml:6:", "has no period"}},
+		{"bad rate unit", base + "rate: 20/fortnight\n", []string{"unknown period"}},
+		{"bad interval", base + "batches:\n  interval: soon\n", []string{"c.yaml:7:", "is not a duration"}},
+		{"bad type", base + "batches:\n  size: many\n", []string{"c.yaml:7:", "cannot unmarshal"}},
+		{"negative size", base + "batches:\n  size: 0\n  canary_per_locale: -1\n", []string{"c.yaml:7: batches.size", "c.yaml:8: batches.canary_per_locale"}},
+		{"approve without canary", base + "batches:\n  approve_after_canary: true\n", []string{"batches.approve_after_canary: there is no canary"}},
+		{"error rate", base + "auto_pause:\n  error_rate: 1.5\n  window: 10\n  min_attempts: 11\n", []string{"c.yaml:7: auto_pause.error_rate", "c.yaml:9: auto_pause.min_attempts: 11 must be between 1 and window (10)"}},
+		{"retry", base + "retry:\n  max_attempts: 0\n  backoff: -1s\n", []string{"retry.max_attempts", "retry.backoff"}},
+		{"missing locale", base + "locale_policy:\n  missing_locale: \"??\"\n", []string{"locale_policy.missing_locale"}},
+		{"alias", base + "locale_policy:\n  aliases: {gsw: \"!!\"}\n", []string{"locale_policy.aliases: alias gsw"}},
+		{"unsubscribe", base + "list_unsubscribe: ftp://x\n", []string{"list_unsubscribe"}},
+		{"template path", strings.Replace(base, "template: welcome", "template: ../x", 1), []string{"c.yaml:3: template"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tt.input), "c.yaml")
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Errorf("error %T is not a *FieldError", err)
+			}
+		})
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		count   int
+		per     time.Duration
+		str     string
+		wantErr bool
+	}{
+		{"20/s", 20, time.Second, "20/s", false},
+		{"600/m", 600, time.Minute, "600/m", false},
+		{"1000/h", 1000, time.Hour, "1000/h", false},
+		{"5 / 10s", 5, 10 * time.Second, "5/10s", false},
+		{"30/min", 30, time.Minute, "30/m", false},
+		{"0", 0, 0, "unlimited", false},
+		{"unlimited", 0, 0, "unlimited", false},
+		{"0/s", 0, 0, "unlimited", false},
+		{"20", 0, 0, "", true},
+		{"x/s", 0, 0, "", true},
+		{"-1/s", 0, 0, "", true},
+		{"1/0s", 0, 0, "", true},
+	}
+	for _, tt := range tests {
+		r, err := ParseRate(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseRate(%q) err = %v", tt.in, err)
+			continue
+		}
+		if tt.wantErr {
+			continue
+		}
+		if r.Count != tt.count || r.Per != tt.per || r.String() != tt.str {
+			t.Errorf("ParseRate(%q) = %+v %q", tt.in, r, r.String())
+		}
+	}
+}
+
+func TestFromDefinitionErrors(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{`{`, `{"version":2}`, `{"version":1,"name":"x"}`} {
+		if _, err := FromDefinition([]byte(in)); err == nil {
+			t.Errorf("FromDefinition(%s) succeeded", in)
+		}
+	}
+}

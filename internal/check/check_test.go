@@ -1,0 +1,117 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/templates"
+)
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	writeFile(t, filepath.Join(tmp, "badtmpl", "w", "subject.tmpl"), "ok")
+	writeFile(t, filepath.Join(tmp, "badtmpl", "w", "html.tmpl"), "<p>\n{{if}}")
+	writeFile(t, filepath.Join(tmp, "badtmpl", "w", "text.tmpl"), "ok")
+	writeFile(t, filepath.Join(tmp, "badtoml", "en.toml"), "[a]\nother = \"x\"\nbroken = \n")
+
+	tests := []struct {
+		name     string
+		opts     Options
+		problems int
+		errLike  string   // fatal error text
+		out      []string // output fragments
+	}{
+		{"bundled sample", Options{Templates: templates.FS, Locales: locales.FS}, 0, "",
+			[]string{"en (default)", "ja ", "ok", "check ok: 1 template(s), 9 language(s), 0 error(s), 0 warning(s)"}},
+		{"bundled on disk, campaign template", Options{TemplatesDir: "../../templates", LocalesDir: "../../locales", Template: "welcome"}, 0, "",
+			[]string{filepath.Join("..", "..", "locales", "ar.toml")}},
+		{"incomplete catalogs", Options{TemplatesDir: "../../templates", LocalesDir: "../../testdata/locales-incomplete"}, 2, "",
+			[]string{
+				filepath.Join("..", "..", "testdata", "locales-incomplete", "pl.toml") + ":21: pl: welcome.posts lacks plural form few (pl needs one, few, many, other)",
+				filepath.Join("..", "..", "templates", "welcome", "html.tmpl") + ":22: pt: message welcome.reregister is missing in " + filepath.Join("..", "..", "testdata", "locales-incomplete", "pt.toml"),
+				"incomplete", "check FAILED",
+			}},
+		{"missing templates dir", Options{TemplatesDir: filepath.Join(tmp, "nope"), Locales: locales.FS}, 0, "templates directory " + filepath.Join(tmp, "nope") + " does not exist; pass --templates DIR", nil},
+		{"missing locales dir", Options{Templates: templates.FS, LocalesDir: filepath.Join(tmp, "nope")}, 0, "locales directory", nil},
+		{"unknown template", Options{Templates: templates.FS, Locales: locales.FS, Template: "welcom"}, 0, `unknown template "welcom"`, nil},
+		{"template syntax error", Options{TemplatesDir: filepath.Join(tmp, "badtmpl"), Locales: locales.FS}, 0, filepath.Join(tmp, "badtmpl", "w", "html.tmpl") + ":2: template syntax error", nil},
+		{"toml error", Options{Templates: templates.FS, LocalesDir: filepath.Join(tmp, "badtoml")}, 0, filepath.Join(tmp, "badtoml", "en.toml") + ":3: catalog syntax error", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			n, err := Run(context.Background(), &out, tt.opts)
+			if tt.errLike != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errLike) {
+					t.Fatalf("err = %v, want %q", err, tt.errLike)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tt.problems {
+				t.Errorf("problems = %d, want %d\n%s", n, tt.problems, out.String())
+			}
+			for _, f := range tt.out {
+				if !strings.Contains(out.String(), f) {
+					t.Errorf("output lacks %q:\n%s", f, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestRunFileErrorType(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	writeFile(t, filepath.Join(tmp, "en.toml"), "x = [\n")
+	_, err := Run(context.Background(), &bytes.Buffer{}, Options{Templates: templates.FS, LocalesDir: tmp})
+	var fe *render.FileError
+	if !errors.As(err, &fe) || fe.File != filepath.Join(tmp, "en.toml") {
+		t.Errorf("err = %#v", err)
+	}
+}
+
+func TestRunStrict(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	b, err := os.ReadFile("../../locales/en.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(tmp, "en.toml"), string(b)+"\n[welcome.unused]\nother = \"x\"\n")
+	for _, strict := range []bool{false, true} {
+		var out bytes.Buffer
+		n, err := Run(context.Background(), &out, Options{Templates: templates.FS, LocalesDir: tmp, Strict: strict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if strict {
+			want = 1
+		}
+		if n != want || !strings.Contains(out.String(), "warning: en: welcome.unused is not used by any template") {
+			t.Errorf("strict=%v: %d problems\n%s", strict, n, out.String())
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// controlCmd builds pause, resume, approve and cancel: each changes the
+// campaign's control state in Redis, which every worker reads every 200 ms,
+// and records who, where, when and why in the audit log.
+func (a *app) controlCmd(use, short, long, example string, needReason bool,
+	do func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error)) *cobra.Command {
+	var env, reason string
+	c := &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    argsExact(1, "one campaign name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if needReason && reason == "" {
+				return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
+			}
+			e, err := a.loadEnv(env)
+			if err != nil {
+				return err
+			}
+			rdb, err := a.redis(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			who, host := actorName()
+			msg, err := do(cmd.Context(), store.New(rdb), args[0], store.Actor{Who: who, Host: host, Env: e.Name}, reason)
+			if err != nil {
+				return storeError(err)
+			}
+			fmt.Fprintln(a.stdout, msg)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
+	c.Flags().StringVar(&reason, "reason", "", "why; recorded in the audit log")
+	return c
+}
+
+func (a *app) cmdPause() *cobra.Command {
+	return a.controlCmd("pause CAMPAIGN --env ENV --reason TEXT", "Stop new sends now, across all workers (within a second)",
+		`pause stops new sends of a campaign across every worker within one second;
+messages already handed to the SMTP server finish. Resume continues where it
+stopped. Recorded in the audit log with who, where, when and why.`,
+		`  tidings pause altea-reregistration --env production --reason "bounces climbing"`, true,
+		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
+			if err := s.Pause(ctx, c, actor, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.\nResume with: tidings resume %s --env %s", c, c, actor.Env), nil
+		})
+}
+
+func (a *app) cmdResume() *cobra.Command {
+	return a.controlCmd("resume CAMPAIGN --env ENV", "Continue a paused campaign where it stopped",
+		`resume continues a paused campaign where it stopped. Nobody already sent is
+sent again. The auto-pause error window starts afresh.`,
+		`  tidings resume altea-reregistration --env production --reason "bounces explained"`, false,
+		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
+			if err := s.Resume(ctx, c, actor, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Resumed %s.", c), nil
+		})
+}
+
+func (a *app) cmdApprove() *cobra.Command {
+	return a.controlCmd("approve CAMPAIGN --env ENV", "Release the batches after the canary",
+		`approve releases a campaign that waits after its canary batch
+(approve_after_canary: true). Check the canary messages first (tidings status
+shows what was sent, and your QA inbox or the SMTP logs show how they look).`,
+		`  tidings approve altea-reregistration --env production`, false,
+		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
+			if err := s.Approve(ctx, c, actor, reason); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Approved %s: the next batches are released.", c), nil
+		})
+}
+
+func (a *app) cmdCancel() *cobra.Command {
+	return a.controlCmd("cancel CAMPAIGN --env ENV --reason TEXT", "Stop for good: every unsent recipient becomes cancelled",
+		`cancel stops a campaign for good: nothing more is sent, and every recipient
+not yet sent is recorded as cancelled (one still being handed to the SMTP
+server at that moment as in-doubt), so the counts reconcile.`,
+		`  tidings cancel altea-reregistration --env production --reason "wrong recipients file"`, true,
+		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
+			n, err := s.Cancel(ctx, c, actor, reason)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), nil
+		})
+}
+
+// storeError gives store errors their exit codes.
+func storeError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return configError(err)
+	case errors.Is(err, store.ErrInvalidTransition):
+		return problemsErr(err)
+	}
+	return classify(err)
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+)
+
+type redisClient = redis.UniversalClient
+
+// redis connects to the environment's Redis and checks that it answers.
+func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.UniversalClient, error) {
+	opts, err := env.RedisOptions()
+	if err != nil {
+		return nil, configError(err)
+	}
+	rdb := redis.NewUniversalClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, infraError(fmt.Errorf("redis for environment %s (%s) is unreachable: %w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'",
+			env.Name, redisAddrs(opts), err, env.Name))
+	}
+	return rdb, nil
+}
+
+func redisAddrs(o *redis.UniversalOptions) string {
+	if o.MasterName != "" {
+		return fmt.Sprintf("sentinel master %s at %v", o.MasterName, o.Addrs)
+	}
+	return fmt.Sprint(o.Addrs)
+}

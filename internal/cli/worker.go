@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/worker"
+)
+
+type workerOptions struct {
+	env         string
+	concurrency int
+	metricsAddr string
+	templates   string
+	locales     string
+	shutdown    time.Duration
+}
+
+func (a *app) cmdWorker() *cobra.Command {
+	var o workerOptions
+	c := &cobra.Command{
+		Use:   "worker --env ENV",
+		Short: "Process every active campaign: render, check, rate-limit, send, record",
+		Long: `worker processes every active campaign of the environment, including ones
+started after it: it releases batches (canary first, gates, approval,
+intervals), renders each recipient's message after checking the locale rule
+again, takes from the global rate limit, sends over pooled SMTP connections and
+records every outcome in the ledger. Run as many workers as you like, on as
+many machines as you like, against the same Redis.
+
+By default a worker renders from the template and catalog content approved
+when the campaign was staged (stored in Redis with its hash). With
+--templates and --locales it renders from disk instead, and refuses (pausing
+the campaign with the reason) when those files differ from the approved ones.
+
+SIGINT/SIGTERM drain gracefully: no new recipient is claimed, messages in
+flight finish and are recorded; nobody is ever sent twice.`,
+		Example: `  tidings worker --env production
+  tidings worker --env production --concurrency 16 --metrics-addr :9090`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runWorker(cmd.Context(), o)
+		},
+	}
+	c.Flags().StringVar(&o.env, "env", "", "environment (required)")
+	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "SMTP connections, i.e. chunks in flight (default: the environment's smtp.connections, else 8)")
+	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
+	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
+	c.Flags().StringVar(&o.locales, "locales", "", "render from this catalogs directory instead of the approved snapshot (needs --templates)")
+	c.Flags().DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	return c
+}
+
+// smtpConfig converts an environment's SMTP settings for the sender.
+func smtpConfig(e *environment.Environment) send.Config {
+	return send.Config{
+		Host: e.SMTP.Host, Port: e.SMTP.Port, TLS: string(e.SMTP.TLS),
+		Username: e.SMTP.Username, Password: e.SMTP.Password.Reveal(), HeloName: e.SMTP.HELO,
+	}
+}
+
+func (a *app) runWorker(ctx context.Context, o workerOptions) error {
+	e, err := a.loadEnv(o.env)
+	if err != nil {
+		return err
+	}
+	if (o.templates == "") != (o.locales == "") {
+		return configError(errors.New("give both --templates and --locales, or neither (to render from the approved snapshot)"))
+	}
+	rdb, err := a.redis(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	conc := o.concurrency
+	if conc <= 0 {
+		conc = e.SMTP.Connections
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	log := a.logger()
+	cfg := worker.Config{
+		Redis: rdb, Concurrency: conc, SMTP: smtpConfig(e), Logger: log, Metrics: reg, Env: e.Name,
+		ShutdownTimeout: o.shutdown,
+	}
+	if o.templates != "" {
+		cfg.Templates, cfg.Locales = os.DirFS(o.templates), os.DirFS(o.locales)
+	}
+	w, err := worker.New(cfg)
+	if err != nil {
+		return configError(err)
+	}
+	if o.metricsAddr != "" {
+		ln, err := net.Listen("tcp", o.metricsAddr)
+		if err != nil {
+			return configError(fmt.Errorf("metrics address %s: %w", o.metricsAddr, err))
+		}
+		srv := &http.Server{Handler: worker.Handler(reg, rdb), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		log.Info("serving metrics", "addr", ln.Addr().String(), "paths", "/metrics /healthz")
+	}
+	log.Info("worker started", "env", e.Name, "worker", w.ID(), "concurrency", conc, "smtp", e.SMTP.Addr())
+	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return classify(err)
+	}
+	log.Info("worker stopped", "worker", w.ID())
+	return nil
+}
+
+// smtpConfigFor is a plain loopback SMTP server (rehearsals).
+func smtpConfigFor(host string, port int) send.Config {
+	return send.Config{Host: host, Port: port, TLS: send.TLSNone}
+}

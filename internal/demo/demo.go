@@ -1,0 +1,81 @@
+// Package demo holds the bundled sample campaign that `tidings demo`
+// rehearses: a migration notice to 28 recipients in many languages, with
+// names in emoji, CJK, right-to-left and combining characters, one
+// deliberately incomplete catalog (pt: its recipients are refused), locales
+// no catalog covers (rm, da), an empty locale and one invalid row.
+package demo
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/templates"
+)
+
+//go:embed assets/campaign.yaml assets/recipients.csv assets/pt.toml
+var assets embed.FS
+
+// CampaignFile is the campaign file's name inside the written directory.
+const CampaignFile = "campaign.yaml"
+
+// Write materialises the sample campaign into dir: campaign.yaml,
+// recipients.csv, templates/ (the bundled templates) and locales/ (the
+// bundled catalogs plus the incomplete pt.toml). It returns the campaign
+// file's path.
+func Write(dir string) (string, error) {
+	copies := []struct {
+		src  fs.FS
+		from string
+		to   string
+	}{
+		{templates.FS, ".", filepath.Join(dir, "templates")},
+		{locales.FS, ".", filepath.Join(dir, "locales")},
+	}
+	for _, c := range copies {
+		if err := copyFS(c.src, c.from, c.to); err != nil {
+			return "", err
+		}
+	}
+	files := map[string]string{
+		"assets/campaign.yaml":  filepath.Join(dir, CampaignFile),
+		"assets/recipients.csv": filepath.Join(dir, "recipients.csv"),
+		"assets/pt.toml":        filepath.Join(dir, "locales", "pt.toml"),
+	}
+	for from, to := range files {
+		b, err := assets.ReadFile(from)
+		if err != nil {
+			return "", fmt.Errorf("read demo asset %s: %w", from, err)
+		}
+		if err := os.WriteFile(to, b, 0o644); err != nil {
+			return "", fmt.Errorf("write demo campaign: %w", err)
+		}
+	}
+	return filepath.Join(dir, CampaignFile), nil
+}
+
+func copyFS(src fs.FS, root, dst string) error {
+	return fs.WalkDir(src, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, filepath.FromSlash(p))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if filepath.Ext(p) == ".go" {
+			return nil
+		}
+		b, err := fs.ReadFile(src, p)
+		if err != nil {
+			return fmt.Errorf("read bundled %s: %w", p, err)
+		}
+		if err := os.WriteFile(target, b, 0o644); err != nil {
+			return fmt.Errorf("write demo campaign: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,329 @@
+// Package plan reads every recipient of a campaign and decides, without
+// touching any queue, what would happen to each: accepted (with the catalog
+// language it is served in and its batch), refused (outside the
+// environment's allowlist, or a locale the locale rule does not cover) or
+// invalid (the row itself is wrong). It also lays out the batch plan and
+// estimates the duration.
+//
+// Each row is checked in this order: row validation (package recipient),
+// then the environment's allowlist, then the locale rule (package render).
+// The counts always reconcile: Rows == Accepted + Refused + Invalid.
+//
+// Run streams: accepted recipients go to the emit callback in file order
+// and are not kept; only the rejects and one line per distinct requested
+// locale are kept.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/recipient"
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+// Outcomes of a rejected row.
+const (
+	OutcomeRefused = "refused"
+	OutcomeInvalid = "invalid"
+)
+
+// Input is what Run plans.
+type Input struct {
+	Campaign *campaign.Campaign
+	Engine   *render.Engine
+	// Env is the target environment; nil means no allowlist.
+	Env *environment.Environment
+	// Recipients is the recipients file's content.
+	Recipients io.Reader
+	// RecipientsName names the file in messages and picks the format.
+	RecipientsName string
+	// Format overrides the format chosen by RecipientsName's extension.
+	Format recipient.Format
+}
+
+// Accepted is a recipient that passed every check, with its matched catalog
+// language and its batch.
+type Accepted struct {
+	recipient.Recipient
+	Match render.Match
+	// Batch is the batch the recipient is sent in. With a canary
+	// (canary_per_locale > 0) batch 0 is the canary and regular batches are
+	// 1..Count; without, regular batches are 0..Count-1. The canary holds the
+	// first canary_per_locale accepted recipients of every language, in file
+	// order; the rest fill regular batches of Size in file order.
+	Batch int
+	// Canary is true for recipients of the canary batch.
+	Canary bool
+}
+
+// Summary is the outcome of a plan.
+type Summary struct {
+	Campaign    string   `json:"campaign"`
+	File        string   `json:"file"`
+	Environment string   `json:"environment,omitempty"`
+	Columns     []string `json:"columns"`
+
+	Rows     int `json:"rows"`
+	Accepted int `json:"accepted"`
+	Refused  int `json:"refused"`
+	Invalid  int `json:"invalid"`
+
+	PerLocale []LocaleLine `json:"per_locale"`
+	// Rejects holds every refused and invalid row, in file order.
+	Rejects []Reject  `json:"rejects"`
+	Batches BatchPlan `json:"batches"`
+
+	Rate campaign.Rate `json:"rate"`
+	// Estimate is the expected sending time: every batch at the campaign
+	// rate, batches starting at least Interval apart. With an unlimited rate
+	// it counts only the intervals. Waiting for approval is not included.
+	Estimate time.Duration `json:"estimate_ns"`
+}
+
+// LocaleLine summarises the rows of one requested locale (as written).
+type LocaleLine struct {
+	Requested string `json:"requested"`
+	Lang      string `json:"lang"` // matched catalog language, "" when refused
+	Via       string `json:"via"`  // exact, match, alias, missing_locale; "" when refused
+	Accepted  int    `json:"accepted"`
+	// Refused counts every refused row of this locale: locale refusals and
+	// NotAllowed.
+	Refused int `json:"refused"`
+	// NotAllowed counts rows refused by the environment's allowlist.
+	NotAllowed int    `json:"not_allowed"`
+	Code       string `json:"code,omitempty"`   // the locale rule's refusal code
+	Reason     string `json:"reason,omitempty"` // the locale rule's refusal reason
+}
+
+// Reject is one refused or invalid row.
+type Reject struct {
+	Line    int    `json:"line"`
+	ID      string `json:"id"`
+	Email   string `json:"email"`
+	Locale  string `json:"locale"`
+	Outcome string `json:"outcome"` // refused or invalid
+	Code    string `json:"code"`    // recipient.Code*, render.Code*, or not-allowed-in-<env>
+	Field   string `json:"field"`
+	Reason  string `json:"reason"`
+}
+
+// BatchPlan is the batch layout of the accepted recipients.
+type BatchPlan struct {
+	// Canary is the size of the canary batch: over every covered language,
+	// min(canary_per_locale, accepted recipients of that language).
+	Canary        int            `json:"canary"`
+	CanaryPerLang map[string]int `json:"canary_per_lang"`
+	// Regular is the number of recipients in regular batches.
+	Regular int `json:"regular"`
+	// Size is the regular batch size; Count the number of regular batches.
+	Size               int           `json:"size"`
+	Count              int           `json:"count"`
+	Interval           time.Duration `json:"interval_ns"`
+	ApproveAfterCanary bool          `json:"approve_after_canary"`
+}
+
+// Total returns the number of batches, the canary included.
+func (b BatchPlan) Total() int {
+	if b.Canary > 0 {
+		return b.Count + 1
+	}
+	return b.Count
+}
+
+type resolution struct {
+	match   render.Match
+	refusal *render.Refusal
+}
+
+// maxCache bounds the cache of locale resolutions (distinct locale values).
+const maxCache = 4096
+
+// Run reads every row of in.Recipients, calls emit for each accepted one (in
+// file order) and returns the summary. An error from emit stops the run and
+// is returned. Invalid and refused rows are not errors: they are counted and
+// kept in Summary.Rejects. A header problem or an I/O error is returned as
+// an error.
+func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, error) {
+	if in.Campaign == nil || in.Engine == nil {
+		return nil, errors.New("plan: campaign and engine are required")
+	}
+	name := in.RecipientsName
+	if name == "" {
+		name = in.Campaign.Recipients
+	}
+	rd, err := recipient.NewReader(in.Recipients, recipient.ReaderConfig{Name: name, Format: in.Format})
+	if err != nil {
+		return nil, fmt.Errorf("read recipients: %w", err)
+	}
+	c := in.Campaign
+	s := &Summary{Campaign: c.Name, File: name, Rate: c.Rate}
+	if in.Env != nil {
+		s.Environment = in.Env.Name
+	}
+	var (
+		lines     = map[string]*LocaleLine{}
+		cache     = map[string]resolution{}
+		perLang   = map[string]int{}
+		canaryN   = c.Batches.CanaryPerLocale
+		size      = max(c.Batches.Size, 1)
+		firstReg  = 0
+		regular   = 0
+		canaryLng = map[string]int{}
+	)
+	if canaryN > 0 {
+		firstReg = 1
+	}
+	resolve := func(loc string) resolution {
+		if r, ok := cache[loc]; ok {
+			return r
+		}
+		var r resolution
+		m, err := in.Engine.Resolve(loc)
+		if err != nil {
+			var ref *render.Refusal
+			if !errors.As(err, &ref) {
+				ref = &render.Refusal{Requested: loc, Code: render.CodeNotCovered, Reason: err.Error()}
+			}
+			r.refusal = ref
+		} else {
+			r.match = m
+		}
+		if len(cache) < maxCache {
+			cache[loc] = r
+		}
+		return r
+	}
+	lineFor := func(loc string, r resolution) *LocaleLine {
+		l, ok := lines[loc]
+		if !ok {
+			l = &LocaleLine{Requested: loc, Lang: r.match.Lang, Via: r.match.Via}
+			if r.refusal != nil {
+				l.Code, l.Reason = r.refusal.Code, r.refusal.Reason
+			}
+			lines[loc] = l
+		}
+		return l
+	}
+
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("plan %s: %w", name, err)
+			}
+		}
+		rcp, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var rowErr *recipient.RowError
+		if errors.As(err, &rowErr) {
+			s.Rows++
+			s.Invalid++
+			s.Rejects = append(s.Rejects, Reject{Line: rowErr.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeInvalid, Code: rowErr.Code, Field: rowErr.Field, Reason: rowErr.Reason})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read recipients: %w", err)
+		}
+		s.Rows++
+		res := resolve(rcp.Locale)
+		line := lineFor(rcp.Locale, res)
+		if !in.Env.Allowed(rcp.Email) {
+			s.Refused++
+			line.Refused++
+			line.NotAllowed++
+			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeRefused, Code: in.Env.RefusalCode(), Field: "email",
+				Reason: fmt.Sprintf("%s: %s is not on the allowlist of environment %s", in.Env.RefusalCode(), rcp.Email, in.Env.Name)})
+			continue
+		}
+		if res.refusal != nil {
+			s.Refused++
+			line.Refused++
+			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeRefused, Code: res.refusal.Code, Field: "locale", Reason: res.refusal.Reason})
+			continue
+		}
+		s.Accepted++
+		line.Accepted++
+		a := Accepted{Recipient: rcp, Match: res.match}
+		lang := res.match.Lang
+		perLang[lang]++
+		if canaryLng[lang] < canaryN {
+			canaryLng[lang]++
+			a.Canary = true
+			a.Batch = 0
+		} else {
+			a.Batch = firstReg + regular/size
+			regular++
+		}
+		if emit != nil {
+			if err := emit(a); err != nil {
+				return nil, fmt.Errorf("plan %s line %d: %w", name, rcp.Line, err)
+			}
+		}
+	}
+	s.Columns = rd.Columns()
+
+	s.PerLocale = make([]LocaleLine, 0, len(lines))
+	for _, l := range lines {
+		s.PerLocale = append(s.PerLocale, *l)
+	}
+	sort.Slice(s.PerLocale, func(i, j int) bool {
+		a, b := s.PerLocale[i], s.PerLocale[j]
+		if (a.Lang == "") != (b.Lang == "") {
+			return a.Lang != ""
+		}
+		if a.Lang != b.Lang {
+			return a.Lang < b.Lang
+		}
+		return a.Requested < b.Requested
+	})
+
+	bp := BatchPlan{
+		CanaryPerLang:      canaryLng,
+		Regular:            regular,
+		Size:               size,
+		Count:              (regular + size - 1) / size,
+		Interval:           c.Batches.Interval,
+		ApproveAfterCanary: c.Batches.ApproveAfterCanary,
+	}
+	for _, n := range canaryLng {
+		bp.Canary += n
+	}
+	s.Batches = bp
+	s.Estimate = estimate(bp, c.Rate)
+	return s, nil
+}
+
+// estimate returns the time to send every batch at rate, batches starting
+// at least bp.Interval apart (start to start).
+func estimate(bp BatchPlan, rate campaign.Rate) time.Duration {
+	var sizes []int
+	if bp.Canary > 0 {
+		sizes = append(sizes, bp.Canary)
+	}
+	for i := 0; i < bp.Count; i++ {
+		sizes = append(sizes, min(bp.Size, bp.Regular-i*bp.Size))
+	}
+	var total time.Duration
+	for i, n := range sizes {
+		var d time.Duration
+		if !rate.Unlimited() {
+			d = time.Duration(float64(n) / rate.PerSecond() * float64(time.Second))
+		}
+		if i < len(sizes)-1 {
+			d = max(d, bp.Interval)
+		}
+		total += d
+	}
+	return total
+}

@@ -1,0 +1,318 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+func engine(t testing.TB, policy render.Policy) *render.Engine {
+	t.Helper()
+	tmpl := fstest.MapFS{
+		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
+		"m/text.tmpl":    {Data: []byte(`{{t "hello" .}}`)},
+		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
+	}
+	loc := fstest.MapFS{}
+	for lang, words := range map[string][2]string{
+		"en": {"News", "Hello {{.Name}}"},
+		"de": {"Neuigkeiten", "Hallo {{.Name}}"},
+		"fr": {"Nouvelles", "Bonjour {{.Name}}"},
+		"ja": {"お知らせ", "{{.Name}}さん、こんにちは"},
+		"ar": {"أخبار", "مرحبا {{.Name}}"},
+	} {
+		loc[lang+".toml"] = &fstest.MapFile{Data: fmt.Appendf(nil, "[subject]\nother = %q\n[hello]\nother = %q\n", words[0], words[1])}
+	}
+	loc["it.toml"] = &fstest.MapFile{Data: []byte("[subject]\nother = \"Notizie\"\n")}
+	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en", Policy: policy})
+	if err != nil {
+		t.Fatalf("render.New: %v", err)
+	}
+	return e
+}
+
+func testCampaign(t testing.TB, extra string) *campaign.Campaign {
+	t.Helper()
+	c, err := campaign.Parse([]byte("name: t\nenvironment: staging\ntemplate: m\nrecipients: testdata/recipients.csv\nfrom: a@example.com\n"+extra), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func staging(t testing.TB) *environment.Environment {
+	t.Helper()
+	env, err := environment.Load(nil, "", "staging", func(k string) string {
+		if k == "TIDINGS_ALLOW" {
+			return "example.com,example.jp"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func runFile(t *testing.T, in Input, file string) (*Summary, []Accepted) {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in.Recipients, in.RecipientsName = f, file
+	var got []Accepted
+	s, err := Run(context.Background(), in, func(a Accepted) error {
+		got = append(got, a)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s.Rows != s.Accepted+s.Refused+s.Invalid {
+		t.Errorf("counts do not reconcile: rows %d != %d + %d + %d", s.Rows, s.Accepted, s.Refused, s.Invalid)
+	}
+	if len(got) != s.Accepted || len(s.Rejects) != s.Refused+s.Invalid {
+		t.Errorf("emitted %d, accepted %d; rejects %d, refused+invalid %d", len(got), s.Accepted, len(s.Rejects), s.Refused+s.Invalid)
+	}
+	var perLocale int
+	for _, l := range s.PerLocale {
+		perLocale += l.Accepted + l.Refused
+	}
+	if perLocale != s.Accepted+s.Refused {
+		t.Errorf("per-locale lines sum to %d, want %d", perLocale, s.Accepted+s.Refused)
+	}
+	return s, got
+}
+
+func TestRunCSV(t *testing.T) {
+	t.Parallel()
+	c := testCampaign(t, "locale_policy: {aliases: {gsw: de}}\nbatches: {canary_per_locale: 1, size: 1, interval: 10s}\nrate: 2/s\n")
+	s, accepted := runFile(t, Input{Campaign: c, Engine: engine(t, render.Policy{Aliases: c.LocalePolicy.Aliases}), Env: staging(t)}, "testdata/recipients.csv")
+
+	if s.Rows != 17 || s.Accepted != 7 || s.Refused != 5 || s.Invalid != 5 {
+		t.Errorf("rows %d accepted %d refused %d invalid %d", s.Rows, s.Accepted, s.Refused, s.Invalid)
+	}
+	type acc struct {
+		line        int
+		lang, via   string
+		batch       int
+		canary      bool
+		name, field string
+	}
+	want := []acc{
+		{2, "de", render.ViaExact, 0, true, "Anna Müller", `Grüße, "quoted"`},
+		{3, "fr", render.ViaMatch, 0, true, "Jean-Loïc", "multi\nline note"},
+		{5, "ja", render.ViaExact, 0, true, "田中 花子", "東京 🗼"},
+		{6, "ar", render.ViaExact, 0, true, "ليلى", "مرحبا"},
+		{7, "en", render.ViaExact, 0, true, "Nguye\u0302\u0303n", "combining"},
+		{8, "de", render.ViaAlias, 1, false, "Heidi", "alias"},
+		{17, "de", render.ViaMatch, 2, false, "Zoë 👩‍👩‍👧", "zwj emoji"},
+	}
+	if len(accepted) != len(want) {
+		t.Fatalf("accepted %d rows, want %d: %+v", len(accepted), len(want), accepted)
+	}
+	for i, w := range want {
+		a := accepted[i]
+		got := acc{a.Line, a.Match.Lang, a.Match.Via, a.Batch, a.Canary, a.Name, a.Fields["note"]}
+		if got != w {
+			t.Errorf("accepted[%d] = %+v, want %+v", i, got, w)
+		}
+	}
+
+	wantRejects := []struct {
+		line           int
+		outcome, code  string
+		field          string
+		reasonContains string
+	}{
+		{9, OutcomeRefused, render.CodeIncomplete, "locale", "hello"},
+		{10, OutcomeRefused, render.CodeNotCovered, "locale", "pt"},
+		{11, OutcomeRefused, render.CodeEmpty, "locale", "empty"},
+		{12, OutcomeInvalid, "invalid-email", "email", "not-an-email"},
+		{13, OutcomeInvalid, "duplicate-email", "email", "line 2"},
+		{14, OutcomeInvalid, "duplicate-id", "id", "line 2"},
+		{15, OutcomeInvalid, "control-character", "name", "U+000A"},
+		{18, OutcomeRefused, "not-allowed-in-staging", "email", "outsider@elsewhere.example"},
+		{19, OutcomeRefused, render.CodeUnparsable, "locale", "xx-garbage!!"},
+		{20, OutcomeInvalid, "bad-row", "", "fields"},
+	}
+	if len(s.Rejects) != len(wantRejects) {
+		t.Fatalf("rejects = %+v", s.Rejects)
+	}
+	for i, w := range wantRejects {
+		r := s.Rejects[i]
+		if r.Line != w.line || r.Outcome != w.outcome || r.Code != w.code || r.Field != w.field || !strings.Contains(r.Reason, w.reasonContains) {
+			t.Errorf("reject[%d] = %+v, want %+v", i, r, w)
+		}
+	}
+
+	b := s.Batches
+	if b.Canary != 5 || b.Regular != 2 || b.Count != 2 || b.Total() != 3 || b.CanaryPerLang["de"] != 1 {
+		t.Errorf("batches = %+v", b)
+	}
+	// canary 5 at 2/s = 2.5s -> 10s interval; 1 -> 10s; last 1 = 0.5s.
+	if s.Estimate != 20500*time.Millisecond {
+		t.Errorf("estimate = %s", s.Estimate)
+	}
+	if strings.Join(s.Columns, ",") != "posts,note" {
+		t.Errorf("columns = %q", s.Columns)
+	}
+}
+
+func TestRunMissingLocaleAndNoEnv(t *testing.T) {
+	t.Parallel()
+	c := testCampaign(t, "locale_policy: {missing_locale: en}\nbatches: {size: 3, interval: 0s}\n")
+	eng := engine(t, render.Policy{MissingLocale: "en"})
+	s, accepted := runFile(t, Input{Campaign: c, Engine: eng}, "testdata/recipients.csv")
+	// No allowlist: outsider accepted; gsw has no alias: refused; empty and
+	// unparsable locales map to en.
+	if s.Accepted != 9 || s.Refused != 3 || s.Invalid != 5 {
+		t.Errorf("accepted %d refused %d invalid %d: %+v", s.Accepted, s.Refused, s.Invalid, s.Rejects)
+	}
+	for _, a := range accepted {
+		if a.Canary || a.Batch != (a.Batch) || a.Batch > 2 {
+			t.Errorf("unexpected batch for %+v", a)
+		}
+	}
+	if accepted[0].Batch != 0 || accepted[3].Batch != 1 || accepted[8].Batch != 2 {
+		t.Errorf("regular batches without canary start at 0: %d %d %d", accepted[0].Batch, accepted[3].Batch, accepted[8].Batch)
+	}
+	if s.Batches.Canary != 0 || s.Batches.Count != 3 || s.Estimate != 0 {
+		t.Errorf("batches = %+v estimate %s", s.Batches, s.Estimate)
+	}
+	var missing int
+	for _, l := range s.PerLocale {
+		if l.Via == render.ViaMissingLocale {
+			missing += l.Accepted
+		}
+	}
+	if missing != 2 {
+		t.Errorf("missing_locale rows = %d, want 2", missing)
+	}
+}
+
+func TestRunJSONL(t *testing.T) {
+	t.Parallel()
+	c := testCampaign(t, "")
+	s, accepted := runFile(t, Input{Campaign: c, Engine: engine(t, render.Policy{}), Env: staging(t)}, "testdata/recipients.jsonl")
+	if s.Rows != 6 || s.Accepted != 3 || s.Refused != 1 || s.Invalid != 2 {
+		t.Errorf("summary = %+v", s)
+	}
+	if accepted[1].Fields["city"] != "東京" || accepted[1].Match.Lang != "ja" {
+		t.Errorf("accepted = %+v", accepted[1])
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	c := testCampaign(t, "")
+	eng := engine(t, render.Policy{})
+	_, err := Run(context.Background(), Input{Campaign: c, Engine: eng, Recipients: strings.NewReader("mail,lang\n"), RecipientsName: "r.csv"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "r.csv:1: the header lacks the column(s) email, locale") {
+		t.Errorf("header error = %v", err)
+	}
+	stop := errors.New("queue full")
+	_, err = Run(context.Background(), Input{Campaign: c, Engine: eng, Recipients: strings.NewReader("email,locale\na@example.com,de\n"), RecipientsName: "r.csv"},
+		func(Accepted) error { return stop })
+	if !errors.Is(err, stop) || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("emit error = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Run(ctx, Input{Campaign: c, Engine: eng, Recipients: strings.NewReader("email,locale\n"), RecipientsName: "r.csv"}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run = %v", err)
+	}
+}
+
+func TestWriteTextAndRejects(t *testing.T) {
+	t.Parallel()
+	c := testCampaign(t, "locale_policy: {aliases: {gsw: de}}\nbatches: {canary_per_locale: 1, size: 1, interval: 10s, approve_after_canary: true}\nrate: 2/s\n")
+	s, _ := runFile(t, Input{Campaign: c, Engine: engine(t, render.Policy{Aliases: c.LocalePolicy.Aliases}), Env: staging(t)}, "testdata/recipients.csv")
+	var text bytes.Buffer
+	if err := s.WriteText(&text, 3); err != nil {
+		t.Fatal(err)
+	}
+	out := text.String()
+	for _, want := range []string{
+		"Campaign t in environment staging, recipients testdata/recipients.csv",
+		"17 rows: 7 accepted, 5 refused, 5 invalid",
+		"LOCALE", "gsw", "alias",
+		"(empty)", "empty locale",
+		"first 3 of 10",
+		"testdata/recipients.csv:9: locale: incomplete",
+		"canary: 5 recipients (ar 1, de 1, en 1, fr 1, ja 1)",
+		"tidings approve t",
+		"2 regular batch(es) of 1",
+		"Estimate: 20.5s at 2/s, plus the wait for approval",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, ":12:") {
+		t.Errorf("text shows more than 3 rejects:\n%s", out)
+	}
+
+	var buf bytes.Buffer
+	if err := s.WriteRejectsCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 11 || strings.Join(recs[0], ",") != "line,id,email,locale,outcome,code,field,reason" {
+		t.Fatalf("rejects csv = %q", recs)
+	}
+	if recs[7][0] != "15" || recs[7][5] != "control-character" {
+		t.Errorf("row = %q", recs[7])
+	}
+
+	unlimited := *s
+	unlimited.Rate = campaign.Rate{}
+	text.Reset()
+	_ = unlimited.WriteText(&text, 0)
+	if !strings.Contains(text.String(), "rate unlimited, so the duration is unknown") {
+		t.Errorf("unlimited text:\n%s", text.String())
+	}
+}
+
+func BenchmarkRun100k(b *testing.B) {
+	const rows = 100_000
+	var in strings.Builder
+	in.WriteString("id,email,locale,name,posts\n")
+	locales := []string{"de", "fr-FR", "ja", "ar", "en", "de-CH", "it", "pt-BR"}
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&in, "u%d,user%d@example.com,%s,Name %d 😀,%d\n", i, i, locales[i%len(locales)], i, i%7)
+	}
+	data := in.String()
+	c := testCampaign(b, "batches: {canary_per_locale: 2}\nrate: 1000/s\n")
+	eng := engine(b, render.Policy{})
+	env := staging(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		s, err := Run(context.Background(), Input{Campaign: c, Engine: eng, Env: env, Recipients: strings.NewReader(data), RecipientsName: "b.csv"}, func(Accepted) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Rows != rows {
+			b.Fatalf("rows %d", s.Rows)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}

@@ -1,0 +1,178 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// RejectsHeader is the header row of WriteRejectsCSV.
+var RejectsHeader = []string{"line", "id", "email", "locale", "outcome", "code", "field", "reason"}
+
+// WriteRejectsCSV writes every refused and invalid row as CSV with the
+// header line,id,email,locale,outcome,code,field,reason.
+func (s *Summary) WriteRejectsCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(RejectsHeader); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	rec := make([]string, len(RejectsHeader))
+	for _, r := range s.Rejects {
+		rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Line), r.ID, r.Email, r.Locale
+		rec[4], rec[5], rec[6], rec[7] = r.Outcome, r.Code, r.Field, r.Reason
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write rejects: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	return nil
+}
+
+// WriteText writes the human report: totals, the per-locale table, the first
+// maxRejects rejects as "file:line: field: reason", the batch plan and the
+// estimate.
+func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
+	ew := &errWriter{w: w}
+	env := ""
+	if s.Environment != "" {
+		env = " in environment " + s.Environment
+	}
+	ew.printf("Campaign %s%s, recipients %s\n", s.Campaign, env, s.File)
+	ew.printf("%d rows: %d accepted, %d refused, %d invalid\n\n", s.Rows, s.Accepted, s.Refused, s.Invalid)
+
+	if len(s.PerLocale) > 0 {
+		var table bytes.Buffer
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOCALE\tLANGUAGE\tVIA\tACCEPTED\tREFUSED\tREASON")
+		for _, l := range s.PerLocale {
+			req := l.Requested
+			if req == "" {
+				req = "(empty)"
+			}
+			lang, via := dash(l.Lang), dash(l.Via)
+			reason := l.Reason
+			if l.NotAllowed > 0 {
+				na := fmt.Sprintf("%d not on the allowlist", l.NotAllowed)
+				if reason == "" {
+					reason = na
+				} else {
+					reason += "; " + na
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", req, lang, via, l.Accepted, l.Refused, reason)
+		}
+		_ = tw.Flush()
+		for _, l := range strings.SplitAfter(table.String(), "\n") {
+			ew.printf("%s", strings.TrimRight(l, " \n")+strings.Repeat("\n", strings.Count(l, "\n")))
+		}
+		ew.printf("\n")
+	}
+
+	if n := len(s.Rejects); n > 0 {
+		shown := min(n, max(maxRejects, 0))
+		if shown < n {
+			ew.printf("Refused and invalid rows (first %d of %d; all of them go to the rejects file):\n", shown, n)
+		} else {
+			ew.printf("Refused and invalid rows (%d):\n", n)
+		}
+		for _, r := range s.Rejects[:shown] {
+			if r.Field == "" {
+				ew.printf("  %s:%d: %s\n", s.File, r.Line, r.Reason)
+			} else {
+				ew.printf("  %s:%d: %s: %s\n", s.File, r.Line, r.Field, r.Reason)
+			}
+		}
+		ew.printf("\n")
+	}
+
+	b := s.Batches
+	switch {
+	case s.Accepted == 0:
+		ew.printf("Batch plan: nothing to send\n")
+	default:
+		ew.printf("Batch plan: %d batches\n", b.Total())
+		if b.Canary > 0 {
+			langs := make([]string, 0, len(b.CanaryPerLang))
+			for l := range b.CanaryPerLang {
+				langs = append(langs, l)
+			}
+			sort.Strings(langs)
+			parts := make([]string, len(langs))
+			for i, l := range langs {
+				parts[i] = fmt.Sprintf("%s %d", l, b.CanaryPerLang[l])
+			}
+			ew.printf("  canary: %d recipients (%s)\n", b.Canary, strings.Join(parts, ", "))
+			if b.ApproveAfterCanary {
+				ew.printf("  then wait for `tidings approve %s`\n", s.Campaign)
+			}
+		}
+		if b.Count > 0 {
+			last := b.Regular - (b.Count-1)*b.Size
+			every := "one every " + b.Interval.String()
+			if b.Interval == 0 {
+				every = "back to back"
+			}
+			ew.printf("  then %d regular batch(es) of %d (last %d), %s\n", b.Count, b.Size, last, every)
+		}
+	}
+	switch {
+	case s.Accepted == 0:
+	case s.Rate.Unlimited():
+		ew.printf("Estimate: rate unlimited, so the duration is unknown; batch intervals alone take %s\n", round(s.Estimate))
+	default:
+		ew.printf("Estimate: %s at %s", round(s.Estimate), s.Rate)
+		if b.ApproveAfterCanary && b.Canary > 0 {
+			ew.printf(", plus the wait for approval")
+		}
+		ew.printf("\n")
+	}
+	return ew.err
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	default:
+		return d.Round(time.Millisecond)
+	}
+}
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = fmt.Errorf("write plan: %w", err)
+	}
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	_, _ = fmt.Fprintf(e, format, args...)
+}

@@ -1,0 +1,76 @@
+// Package redisserver runs an embedded, in-process Redis (miniredis) for
+// `tidings rehearse` and `tidings demo`, where nothing may leave the machine
+// and no redis-server needs to be installed.
+//
+// miniredis never expires keys on its own: time only moves when FastForward
+// is called. Server advances it with the real elapsed time every few
+// milliseconds, so TTLs (locks, rate-limiter state, asynq leases) behave as on
+// a real Redis.
+package redisserver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+// tick is how often the embedded clock is advanced; TTLs expire with at most
+// this much delay.
+const tick = 5 * time.Millisecond
+
+// Server is a running embedded Redis.
+type Server struct {
+	mr   *miniredis.Miniredis
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// Start starts an embedded Redis on 127.0.0.1 on a free port. It runs until
+// Close is called or ctx is done.
+func Start(ctx context.Context) (*Server, error) {
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	s := &Server{mr: mr, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.clock(ctx)
+	return s, nil
+}
+
+// clock advances miniredis' clock by the real elapsed time, and closes the
+// server when ctx is done or Close is called.
+func (s *Server) clock(ctx context.Context) {
+	defer close(s.done)
+	defer s.mr.Close()
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.mr.FastForward(now.Sub(last))
+			last = now
+		}
+	}
+}
+
+// Addr returns the host:port the server listens on.
+func (s *Server) Addr() string { return s.mr.Addr() }
+
+// URL returns a redis:// URL for the server (database 0).
+func (s *Server) URL() string { return "redis://" + s.mr.Addr() + "/0" }
+
+// Close stops the server. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}

@@ -1,0 +1,125 @@
+package render
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// samples mirrors testdata/samples.json at the repository root.
+type samples struct {
+	Campaign   string         `json:"campaign"`
+	Data       map[string]any `json:"data"`
+	Recipients map[string]struct {
+		ID     string            `json:"id"`
+		Email  string            `json:"email"`
+		Name   string            `json:"name"`
+		Locale string            `json:"locale"`
+		Fields map[string]string `json:"fields"`
+	} `json:"recipients"`
+}
+
+func loadSamples(t testing.TB) samples {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/samples.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s samples
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("testdata/samples.json: %v", err)
+	}
+	return s
+}
+
+// TestGolden renders every bundled template in every bundled language with
+// the sample recipient of that language (requested with a regional locale
+// such as de-CH) and compares with testdata/golden/<template>/<lang>.golden.
+// Refresh with: go test ./internal/render -update
+func TestGolden(t *testing.T) {
+	s := loadSamples(t)
+	for _, name := range templateNames(templates.FS) {
+		e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: name, DefaultLocale: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range e.Languages() {
+			t.Run(name+"/"+c.Lang, func(t *testing.T) {
+				r, ok := s.Recipients[c.Lang]
+				if !ok {
+					t.Fatalf("testdata/samples.json has no recipient for %s", c.Lang)
+				}
+				m, err := e.Resolve(r.Locale)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.Lang != c.Lang {
+					t.Fatalf("sample locale %s resolves to %s", r.Locale, m.Lang)
+				}
+				out, err := e.Render(m, Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: s.Campaign, Fields: r.Fields, Data: s.Data})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := fmt.Sprintf("Lang: %s\nSubject: %s\n\n===== text =====\n%s\n===== html =====\n%s", out.Lang, out.Subject, out.Text, out.HTML)
+				path := filepath.Join("testdata", "golden", name, c.Lang+".golden")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./internal/render -update)", err)
+				}
+				if string(want) != got {
+					t.Errorf("%s differs from the rendering (run go test ./internal/render -update and review the diff)\n--- got ---\n%s", path, got)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: "welcome", DefaultLocale: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := e.Resolve("de-CH")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := Data{ID: "u1", Email: "juergen@example.de", Name: "Jürgen Groß", Campaign: "altea",
+		Fields: map[string]string{"posts": "12"}, Data: map[string]any{"reregister_url": "https://altea.example/re-register"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.Render(m, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResolve(b *testing.B) {
+	e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: "welcome", DefaultLocale: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Resolve("de-CH"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

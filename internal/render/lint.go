@@ -1,0 +1,290 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+// Severities of a Problem.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
+
+// Problem is one finding of Lint. File is named like the keys of Snapshot
+// ("templates/welcome/html.tmpl", "locales/de.toml"; see ResolvePath); Line
+// is the template line or the catalog line of the key.
+type Problem struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Lang     string `json:"lang,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Severity string `json:"severity"`
+	Msg      string `json:"msg"`
+}
+
+// String returns "file:line: msg", with "warning: " before warnings.
+func (p Problem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	if p.Severity == SeverityWarning {
+		return loc + ": warning: " + p.Msg
+	}
+	return loc + ": " + p.Msg
+}
+
+// LanguageSummary is one catalog's line in the check summary.
+type LanguageSummary struct {
+	Lang           string `json:"lang"`
+	File           string `json:"file"`
+	Keys           int    `json:"keys"`            // messages in the catalog
+	Missing        int    `json:"missing"`         // template keys it lacks
+	PluralProblems int    `json:"plural_problems"` // keys lacking plural forms
+	Errors         int    `json:"errors"`
+	Warnings       int    `json:"warnings"`
+	Status         string `json:"status"` // ok, incomplete, errors, warnings
+}
+
+// Report is the result of Inspect.
+type Report struct {
+	Templates []string          `json:"templates"`
+	Default   string            `json:"default_locale"`
+	Problems  []Problem         `json:"problems"`
+	Languages []LanguageSummary `json:"languages"`
+}
+
+// Errors counts the problems of severity error.
+func (r *Report) Errors() int {
+	n := 0
+	for _, p := range r.Problems {
+		if p.Severity == SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+// Lint checks every template directory against every catalog: template
+// errors, keys used but missing per language, missing plural forms, unused
+// keys (warning), placeholders that differ from the default language, and
+// unknown data fields. Input that cannot be read or parsed at all is returned
+// as a single error Problem.
+func Lint(templates, locales fs.FS, defaultLocale string) []Problem {
+	r, err := Inspect(templates, locales, defaultLocale)
+	if err != nil {
+		return []Problem{problemFromErr(err)}
+	}
+	return r.Problems
+}
+
+func problemFromErr(err error) Problem {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return Problem{File: fe.File, Line: fe.Line, Severity: SeverityError, Msg: fe.Msg}
+	}
+	return Problem{Severity: SeverityError, Msg: err.Error()}
+}
+
+// Inspect is Lint with the per-language summary. It checks the named
+// templates (every template directory when none is named). Unreadable or
+// unparsable input (a template syntax error, a catalog that does not parse,
+// an unknown template, a missing default catalog) is returned as an error,
+// a *FileError where a file is at fault.
+func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*Report, error) {
+	if defaultLocale == "" {
+		defaultLocale = "en"
+	}
+	if templates == nil || locales == nil {
+		return nil, errors.New("inspect: templates and locales directories are required")
+	}
+	if len(names) == 0 {
+		if _, err := fs.ReadDir(templates, "."); err != nil {
+			return nil, fmt.Errorf("inspect: cannot list the templates directory (%s); check --templates or templates_dir", errText(err))
+		}
+		names = templateNames(templates)
+		if len(names) == 0 {
+			return nil, errors.New("inspect: the templates directory holds no template; a template is a directory <name>/ with subject.tmpl, html.tmpl and text.tmpl")
+		}
+	}
+	r := &Report{Templates: names}
+	var sets []*tmplSet
+	for _, n := range names {
+		s, err := loadTemplate(templates, n)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, s)
+		for _, is := range s.issues {
+			r.Problems = append(r.Problems, Problem{File: is.File, Line: is.Line, Severity: SeverityError, Msg: is.Msg})
+		}
+	}
+	cats, err := loadCatalogs(locales)
+	if err != nil {
+		return nil, err
+	}
+	if len(cats) == 0 {
+		return nil, fmt.Errorf("inspect: %w: the locales directory holds no <lang>.toml, .json, .yaml or .yml file", ErrNoCatalog)
+	}
+	var e Engine
+	def, err := e.catalogFor(cats, defaultLocale, "default locale")
+	if err != nil {
+		return nil, err
+	}
+	r.Default = def.lang
+
+	// Every key used by any template, with its first use and whether any
+	// use is plural.
+	used := map[string]keyUse{}
+	var usedKeys []string
+	for _, s := range sets {
+		for _, k := range s.keys() {
+			if prev, ok := used[k.Key]; ok {
+				prev.Plural = prev.Plural || k.Plural
+				used[k.Key] = prev
+				continue
+			}
+			used[k.Key] = k
+			usedKeys = append(usedKeys, k.Key)
+		}
+	}
+	sort.Strings(usedKeys)
+	defPh := placeholderSets(def)
+
+	for _, c := range cats {
+		sum := LanguageSummary{Lang: c.lang, File: c.file, Keys: len(c.messages)}
+		add := func(p Problem) {
+			p.Lang = c.lang
+			r.Problems = append(r.Problems, p)
+			if p.Severity == SeverityError {
+				sum.Errors++
+			} else {
+				sum.Warnings++
+			}
+		}
+		for _, key := range usedKeys {
+			u := used[key]
+			m := c.byID[key]
+			if m == nil {
+				sum.Missing++
+				add(Problem{File: u.File, Line: u.Line, Key: key, Severity: SeverityError,
+					Msg: fmt.Sprintf("%s: message %s is missing in %s; add it (see %s)", c.lang, key, c.file, def.file)})
+				continue
+			}
+			if f := missingForms(c, m, u.Plural); len(f) > 0 {
+				sum.PluralProblems++
+				need := "other"
+				if u.Plural {
+					need = strings.Join(c.forms, ", ")
+				}
+				add(Problem{File: c.file, Line: c.line(key), Key: key, Severity: SeverityError,
+					Msg: fmt.Sprintf("%s: %s lacks plural form %s (%s needs %s)", c.lang, key, strings.Join(f, ", "), c.lang, need)})
+			}
+			if u.Plural {
+				have := messageForms(m)
+				for _, f := range pluralForms {
+					if have[f] != "" && !contains(c.forms, f) {
+						add(Problem{File: c.file, Line: c.line(key), Key: key, Severity: SeverityWarning,
+							Msg: fmt.Sprintf("%s: %s has plural form %s, which %s never uses", c.lang, key, f, c.lang)})
+					}
+				}
+			}
+		}
+		ph := placeholderSets(c)
+		ids := make([]string, 0, len(c.byID))
+		for id := range c.byID {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			if _, ok := used[id]; !ok {
+				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
+					Msg: fmt.Sprintf("%s: %s is not used by any template", c.lang, id)})
+			}
+			for _, f := range sortedKeys(ph[id]) {
+				first := strings.SplitN(strings.TrimPrefix(f, "."), ".", 2)[0]
+				if !dataFields[first] {
+					add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityError,
+						Msg: fmt.Sprintf("%s: %s uses unknown field %s; the template data has %s", c.lang, id, f, fieldList())})
+				}
+			}
+			if c == def {
+				continue
+			}
+			dp, ok := defPh[id]
+			if !ok {
+				continue
+			}
+			for _, f := range sortedKeys(dp) {
+				if !ph[id][f] {
+					add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityError,
+						Msg: fmt.Sprintf("%s: %s does not use {{%s}}, which the %s text uses", c.lang, id, f, def.lang)})
+				}
+			}
+			for _, f := range sortedKeys(ph[id]) {
+				if !dp[f] {
+					add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityError,
+						Msg: fmt.Sprintf("%s: %s uses {{%s}}, which the %s text does not", c.lang, id, f, def.lang)})
+				}
+			}
+		}
+		switch {
+		case sum.Missing > 0 || sum.PluralProblems > 0:
+			sum.Status = "incomplete"
+		case sum.Errors > 0:
+			sum.Status = "errors"
+		case sum.Warnings > 0:
+			sum.Status = "warnings"
+		default:
+			sum.Status = "ok"
+		}
+		r.Languages = append(r.Languages, sum)
+	}
+	sort.SliceStable(r.Problems, func(i, j int) bool {
+		a, b := r.Problems[i], r.Problems[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return r, nil
+}
+
+// placeholderSets returns, per message, the union of the data references of
+// all its plural forms (messages were validated when loading).
+func placeholderSets(c *catalog) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for id, m := range c.byID {
+		set := map[string]bool{}
+		for _, src := range messageForms(m) {
+			p, _ := placeholders(src)
+			for k := range p {
+				set[k] = true
+			}
+		}
+		out[id] = set
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

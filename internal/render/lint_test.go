@@ -1,0 +1,72 @@
+package render
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/templates"
+)
+
+func TestLintBundledIsClean(t *testing.T) {
+	t.Parallel()
+	if ps := Lint(templates.FS, locales.FS, "en"); len(ps) != 0 {
+		t.Errorf("bundled sample has problems: %v", ps)
+	}
+}
+
+func TestLint(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"w/subject.tmpl": {Data: []byte(`{{t "s" .}}`)},
+		"w/html.tmpl":    {Data: []byte("<p>\n{{t \"g\" .}}\n{{tc \"n\" .Fields.n .}}</p>")},
+		"w/text.tmpl":    {Data: []byte("{{t \"g\" .}}\n{{t \"gone\" .}}")},
+	}
+	loc := fstest.MapFS{
+		"en.toml": {Data: []byte("[s]\nother = \"Hi\"\n[g]\nother = \"Hello {{.Name}}\"\n[gone]\nother = \"x\"\n[n]\none = \"{{.Count}} post\"\nother = \"{{.Count}} posts\"\n[old]\nother = \"unused\"\n")},
+		"de.toml": {Data: []byte("[s]\nother = \"Hallo\"\n[g]\nother = \"Hallo\"\n\n[n]\none = \"{{.Count}} Beitrag\"\nother = \"{{.Count}} Beiträge {{.Nmae}}\"\n")},
+		"ja.toml": {Data: []byte("[s]\nother = \"x\"\n[g]\nother = \"{{.Name}}\"\n[gone]\nother = \"x\"\n[n]\none = \"{{.Count}}\"\nother = \"{{.Count}}件\"\n")},
+		"ru.toml": {Data: []byte("[s]\nother = \"x\"\n[g]\nother = \"{{.Name}}\"\n[gone]\nother = \"x\"\n[n]\none = \"{{.Count}}\"\nfew = \"{{.Count}}\"\nother = \"{{.Count}}\"\n")},
+	}
+	r, err := Inspect(tmpl, loc, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range r.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		"locales/de.toml:3: de: g does not use {{.Name}}, which the en text uses",
+		"locales/de.toml:6: de: n uses unknown field .Nmae; the template data has",
+		"locales/de.toml:6: de: n uses {{.Nmae}}, which the en text does not",
+		"locales/en.toml:10: warning: en: old is not used by any template",
+		"locales/ja.toml:7: warning: ja: n has plural form one, which ja never uses",
+		"locales/ru.toml:7: ru: n lacks plural form many (ru needs one, few, many, other)",
+		"templates/w/text.tmpl:2: de: message gone is missing in locales/de.toml",
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("missing problem %q in:\n%s", w, all)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(got), len(want), all)
+	}
+	status := map[string]string{}
+	for _, l := range r.Languages {
+		status[l.Lang] = l.Status
+	}
+	if status["de"] != "incomplete" || status["ru"] != "incomplete" || status["ja"] != "warnings" || status["en"] != "warnings" {
+		t.Errorf("statuses = %v", status)
+	}
+
+	// Unreadable input is one error problem, not a panic.
+	bad := fstest.MapFS{"w/subject.tmpl": {Data: []byte("{{")}, "w/html.tmpl": {Data: nil}, "w/text.tmpl": {Data: nil}}
+	ps := Lint(bad, loc, "en")
+	if len(ps) != 1 || ps[0].File != "templates/w/subject.tmpl" || ps[0].Line != 1 {
+		t.Errorf("syntax error problems = %v", ps)
+	}
+}

@@ -1,0 +1,609 @@
+// Package render turns a template and its message catalogs into one
+// recipient's email, and owns the locale rule: which catalog language a
+// recipient's locale may be served in, and the refusal of everything else.
+//
+// A template is a directory templates/<name>/ with subject.tmpl, html.tmpl
+// and text.tmpl; a catalog is locales/<lang>.toml (or .json, .yaml, .yml), a
+// go-i18n message file. Templates use message keys through two functions,
+// {{t "welcome.greeting" .}} and {{tc "welcome.posts" .Fields.posts .}};
+// catalog messages are themselves templates over the same data.
+//
+// Escaping: html.tmpl is an html/template, and the output of t and tc is
+// plain text there, escaped like any other value. Neither recipient data nor
+// catalog messages can inject markup; the markup lives in html.tmpl around
+// the messages. The subject is folded to one line (control characters become
+// spaces) so data cannot inject mail headers.
+//
+// The locale rule: a recipient's locale is matched against the catalog
+// languages with golang.org/x/text/language and accepted only at confidence
+// High or Exact, with the same base language and the same script (zh-Hant-TW
+// is not served a zh catalog, which is written in Hans; sr-Latn is not served
+// Cyrillic sr; "no" is not served nb: the base languages differ), or through
+// an explicit alias of the Policy (gsw: de, no: nb, zh-Hant: zh if you mean
+// it). The language must
+// be covered: its catalog holds every key the template uses, with every CLDR
+// plural form the language needs. Everything else is a *Refusal. go-i18n is
+// used only for what it is good at (message files, plural selection) and is
+// never trusted to stay in the requested language: every message rendered is
+// checked to come from the matched language.
+//
+// Plural counts (the second argument of tc) are whole numbers, given as an
+// integer or a string such as a recipients column. A language covers a
+// plural key only with every form go-i18n's CLDR rules can select for it
+// (ru: one, few, many, other; ar: zero to other; ja: other).
+//
+// go-i18n lives only in this package.
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
+	"golang.org/x/text/language"
+)
+
+// Policy is the campaign's locale policy.
+type Policy struct {
+	// Aliases maps a requested locale (compared case-insensitively and
+	// canonicalised, so "GSW", "gsw" and "gsw" are one key) to a catalog
+	// language, e.g. gsw: de.
+	Aliases map[string]string
+	// MissingLocale is "" or "refuse" to refuse empty and unparsable locales;
+	// otherwise the catalog language they are served in (e.g. "en").
+	MissingLocale string
+}
+
+// Config configures an Engine.
+type Config struct {
+	Templates     fs.FS  // contains <Template>/subject.tmpl, html.tmpl, text.tmpl
+	Locales       fs.FS  // contains <lang>.toml|.json|.yaml|.yml
+	Template      string // the template directory name, e.g. welcome
+	DefaultLocale string // language the template was written in; must have a catalog (default "en")
+	Policy        Policy
+}
+
+// Match is an accepted locale: the recipient's Requested value and the
+// catalog language Lang it is served in. Via says how: exact, match, alias or
+// missing_locale.
+type Match struct {
+	Requested string `json:"requested"`
+	Lang      string `json:"lang"`
+	Via       string `json:"via"`
+}
+
+// Via values of Match.
+const (
+	ViaExact         = "exact"
+	ViaMatch         = "match"
+	ViaAlias         = "alias"
+	ViaMissingLocale = "missing_locale"
+)
+
+// Coverage tells whether one catalog language covers the template. Missing
+// lists what it lacks: "welcome.reregister" for a key, "welcome.posts (few)"
+// for plural forms.
+type Coverage struct {
+	Lang    string   `json:"lang"`
+	File    string   `json:"file"`
+	Covered bool     `json:"covered"`
+	Missing []string `json:"missing,omitempty"`
+}
+
+// Data is one recipient's template data. Locale, RequestedLocale and Dir are
+// filled from the Match.
+type Data struct {
+	ID, Email, Name, Campaign string
+	Fields                    map[string]string // extra recipients columns, as .Fields.<column>
+	Data                      map[string]any    // the campaign's data, as .Data.<key>
+}
+
+// Rendered is one rendered message.
+type Rendered struct {
+	Lang    string // the catalog language it was rendered in
+	Subject string // one line, no control characters
+	HTML    string
+	Text    string
+}
+
+// view is what templates and catalog messages see as ".".
+type view struct {
+	ID, Email, Name, Campaign string
+	// Locale is the matched catalog language, RequestedLocale the raw value.
+	Locale, RequestedLocale string
+	// Dir is "rtl" for right-to-left languages, else "ltr".
+	Dir    string
+	Fields map[string]string
+	Data   map[string]any
+	// Count is the count inside a plural message (tc).
+	Count int64
+
+	lang *engineLang
+	// reference renders messages through go-i18n instead of the compiled
+	// catalog (renderReference, which proves the two equal).
+	reference bool
+}
+
+// engineLang is one catalog language of an Engine.
+type engineLang struct {
+	cat  *catalog
+	loc  *i18n.Localizer // go-i18n's view of the language: the reference renderer
+	msgs map[string]*compiledMessage
+	rule *pluralRule
+	dir  string
+	cov  Coverage
+}
+
+// Engine renders one template in every covered catalog language. It is safe
+// for concurrent use.
+type Engine struct {
+	name     string
+	set      *tmplSet
+	langs    []*engineLang // sorted by language
+	byLang   map[string]*engineLang
+	tags     []language.Tag
+	matcher  language.Matcher
+	aliases  map[string]string // canonical requested -> catalog language
+	missing  string            // catalog language for empty/unparsable, or ""
+	hash     string
+	resolved sync.Map // requested string -> resolution
+	nres     atomic.Int64
+}
+
+type resolution struct {
+	m   Match
+	err error
+}
+
+// maxResolveCache bounds the Resolve cache (locale values are few; garbage
+// values must not grow memory without bound).
+const maxResolveCache = 4096
+
+// msgParser executes catalog messages with missing map keys as errors.
+var msgParser = &i18ntemplate.TextParser{Option: "missingkey=error"}
+
+// New parses the template and every catalog, computes coverage and the
+// content hash. Template and catalog problems are *FileError; an unknown
+// template wraps ErrUnknownTemplate; a default locale, alias target or
+// missing-locale language without catalog wraps ErrNoCatalog.
+func New(cfg Config) (*Engine, error) {
+	if cfg.DefaultLocale == "" {
+		cfg.DefaultLocale = "en"
+	}
+	set, err := loadTemplate(cfg.Templates, cfg.Template)
+	if err != nil {
+		return nil, err
+	}
+	if len(set.issues) > 0 {
+		return nil, set.issues[0]
+	}
+	cats, err := loadCatalogs(cfg.Locales)
+	if err != nil {
+		return nil, err
+	}
+	if len(cats) == 0 {
+		return nil, fmt.Errorf("load catalogs: %w: the locales directory holds no <lang>.toml, .json, .yaml or .yml file", ErrNoCatalog)
+	}
+	e := &Engine{name: cfg.Template, set: set, byLang: map[string]*engineLang{}, aliases: map[string]string{}}
+
+	def, err := e.catalogFor(cats, cfg.DefaultLocale, "default locale")
+	if err != nil {
+		return nil, err
+	}
+	bundle := i18n.NewBundle(def.tag)
+	keys := set.keys()
+	for _, c := range cats {
+		if err := bundle.AddMessages(c.tag, c.messages...); err != nil {
+			return nil, &FileError{File: c.file, Msg: fmt.Sprintf("cannot load messages: %s", err.Error())}
+		}
+	}
+	// The default language goes first: it is the matcher's fallback, which
+	// the locale rule never accepts anyway (confidence No).
+	sort.SliceStable(cats, func(i, j int) bool { return cats[i] == def && cats[j] != def })
+	for _, c := range cats {
+		missing := missingFor(c, keys)
+		msgs, err := compileMessages(c)
+		if err != nil {
+			return nil, err
+		}
+		l := &engineLang{
+			cat:  c,
+			loc:  i18n.NewLocalizer(bundle, c.lang),
+			msgs: msgs,
+			rule: pluralRuleFor(c.tag),
+			dir:  direction(c.tag),
+			cov:  Coverage{Lang: c.lang, File: c.file, Covered: len(missing) == 0, Missing: missing},
+		}
+		e.langs = append(e.langs, l)
+		e.byLang[strings.ToLower(c.lang)] = l
+		e.tags = append(e.tags, c.tag)
+	}
+	e.matcher = language.NewMatcher(e.tags)
+	sort.Slice(e.langs, func(i, j int) bool { return e.langs[i].cat.lang < e.langs[j].cat.lang })
+
+	aliasKeys := make([]string, 0, len(cfg.Policy.Aliases))
+	for k := range cfg.Policy.Aliases {
+		aliasKeys = append(aliasKeys, k)
+	}
+	sort.Strings(aliasKeys)
+	for _, k := range aliasKeys {
+		v := cfg.Policy.Aliases[k]
+		c, err := e.catalogFor(cats, v, fmt.Sprintf("locale policy alias %s: %s:", k, v))
+		if err != nil {
+			return nil, err
+		}
+		e.aliases[canonKey(k)] = c.lang
+	}
+	if ml := strings.TrimSpace(cfg.Policy.MissingLocale); ml != "" && !strings.EqualFold(ml, "refuse") {
+		c, err := e.catalogFor(cats, ml, "locale policy missing_locale:")
+		if err != nil {
+			return nil, err
+		}
+		e.missing = c.lang
+	}
+
+	files := map[string][]byte{}
+	for k, b := range set.files {
+		files[k] = b
+	}
+	for _, c := range cats {
+		files[c.file] = c.src
+	}
+	e.hash = hashFiles(files)
+	return e, nil
+}
+
+// catalogFor finds the catalog whose language is exactly lang.
+func (e *Engine) catalogFor(cats []*catalog, lang, what string) (*catalog, error) {
+	tag, err := language.Parse(strings.TrimSpace(lang))
+	if err == nil {
+		for _, c := range cats {
+			if c.tag == tag {
+				return c, nil
+			}
+		}
+	}
+	have := make([]string, 0, len(cats))
+	for _, c := range cats {
+		have = append(have, c.lang)
+	}
+	return nil, fmt.Errorf("%s %w for %q (catalogs: %s); add locales/%s.toml or use one of those languages", what, ErrNoCatalog, lang, strings.Join(have, ", "), lang)
+}
+
+// missingFor lists what catalog c lacks for the template keys.
+func missingFor(c *catalog, keys []keyUse) []string {
+	var out []string
+	for _, k := range keys {
+		m := c.byID[k.Key]
+		if m == nil {
+			out = append(out, k.Key)
+			continue
+		}
+		if f := missingForms(c, m, k.Plural); len(f) > 0 {
+			out = append(out, fmt.Sprintf("%s (%s)", k.Key, strings.Join(f, ", ")))
+		}
+	}
+	return out
+}
+
+// missingForms lists the plural forms message m lacks in catalog c: every
+// form the language needs when the key is used through tc, else "other".
+func missingForms(c *catalog, m *i18n.Message, plural bool) []string {
+	have := messageForms(m)
+	need := []string{"other"}
+	if plural {
+		need = c.forms
+	}
+	var out []string
+	for _, f := range need {
+		if have[f] == "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Hash returns the hex sha256 of the template files and every catalog file
+// (sorted names and bytes): the content version a campaign is approved with.
+func (e *Engine) Hash() string { return e.hash }
+
+// Template returns the template name.
+func (e *Engine) Template() string { return e.name }
+
+// Languages returns the coverage of every catalog language, sorted by
+// language.
+func (e *Engine) Languages() []Coverage {
+	out := make([]Coverage, len(e.langs))
+	for i, l := range e.langs {
+		out[i] = l.cov
+		out[i].Missing = append([]string(nil), l.cov.Missing...)
+	}
+	return out
+}
+
+// Resolve applies the locale rule to a recipient's locale. The error is
+// always a *Refusal (errors.Is(err, ErrLocaleNotCovered)).
+func (e *Engine) Resolve(requested string) (Match, error) {
+	if v, ok := e.resolved.Load(requested); ok {
+		r := v.(resolution)
+		return r.m, r.err
+	}
+	m, err := e.resolve(requested)
+	if e.nres.Load() < maxResolveCache {
+		if _, loaded := e.resolved.LoadOrStore(requested, resolution{m, err}); !loaded {
+			e.nres.Add(1)
+		}
+	}
+	return m, err
+}
+
+func (e *Engine) resolve(requested string) (Match, error) {
+	s := strings.TrimSpace(requested)
+	if s != "" {
+		if lang, ok := e.aliases[canonKey(s)]; ok {
+			return e.accept(requested, lang, ViaAlias)
+		}
+	}
+	if s == "" {
+		if e.missing != "" {
+			return e.accept(requested, e.missing, ViaMissingLocale)
+		}
+		return Match{}, &Refusal{Requested: requested, Code: CodeEmpty, Reason: "empty locale"}
+	}
+	tag, err := language.Parse(s)
+	if err != nil {
+		if e.missing != "" {
+			return e.accept(requested, e.missing, ViaMissingLocale)
+		}
+		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: fmt.Sprintf("unparsable locale %q", requested)}
+	}
+	_, idx, conf := e.matcher.Match(tag)
+	cand := e.tags[idx]
+	if conf < language.High || !sameBase(tag, cand) || !sameScript(tag, cand) {
+		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: "not-covered: no catalog for " + tag.String()}
+	}
+	via := ViaMatch
+	if tag == cand {
+		via = ViaExact
+	}
+	return e.accept(requested, cand.String(), via)
+}
+
+// accept returns the Match for lang if lang is covered.
+func (e *Engine) accept(requested, lang, via string) (Match, error) {
+	l := e.byLang[strings.ToLower(lang)]
+	if l == nil {
+		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: "not-covered: no catalog for " + lang}
+	}
+	if !l.cov.Covered {
+		return Match{}, &Refusal{Requested: requested, Code: CodeIncomplete, Lang: l.cat.lang,
+			Reason: fmt.Sprintf("incomplete: %s lacks %s", l.cat.lang, strings.Join(l.cov.Missing, ", "))}
+	}
+	return Match{Requested: requested, Lang: l.cat.lang, Via: via}, nil
+}
+
+func sameBase(a, b language.Tag) bool {
+	ab, _ := a.Base()
+	bb, _ := b.Base()
+	return ab == bb
+}
+
+// sameScript compares the (likely) scripts: Hans and Hant, Latn and Cyrl are
+// different written languages.
+func sameScript(a, b language.Tag) bool {
+	as, _ := a.Script()
+	bs, _ := b.Script()
+	return as == bs
+}
+
+// canonKey normalises a requested locale or alias key for comparison.
+func canonKey(s string) string {
+	s = strings.TrimSpace(s)
+	if tag, err := language.Parse(s); err == nil {
+		return strings.ToLower(tag.String())
+	}
+	return strings.ToLower(strings.ReplaceAll(s, "_", "-"))
+}
+
+// rtlScripts are the scripts written right to left.
+var rtlScripts = map[string]bool{
+	"Arab": true, "Hebr": true, "Syrc": true, "Thaa": true, "Nkoo": true, "Adlm": true,
+	"Rohg": true, "Mand": true, "Samr": true, "Mend": true, "Yezi": true, "Aran": true,
+}
+
+// direction returns "rtl" or "ltr" for tag's script.
+func direction(tag language.Tag) string {
+	s, _ := tag.Script()
+	if rtlScripts[s.String()] {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Render renders the template for one recipient in m.Lang. It applies the
+// locale rule again to m.Requested and refuses (*Refusal) unless that yields
+// m.Lang and m.Lang is covered; every message is checked to come from m.Lang.
+// It never renders another language.
+func (e *Engine) Render(m Match, d Data) (Rendered, error) {
+	return e.render(m, d, false)
+}
+
+// render is Render; reference renders every message through go-i18n instead
+// of the compiled catalog.
+func (e *Engine) render(m Match, d Data, reference bool) (Rendered, error) {
+	got, err := e.Resolve(m.Requested)
+	if err != nil {
+		return Rendered{}, err
+	}
+	if !strings.EqualFold(got.Lang, m.Lang) {
+		return Rendered{}, &Refusal{Requested: m.Requested, Code: CodeNotCovered,
+			Reason: fmt.Sprintf("not-covered: %q resolves to %s, not %s", m.Requested, got.Lang, m.Lang)}
+	}
+	l := e.byLang[strings.ToLower(got.Lang)]
+	v := &view{
+		ID: d.ID, Email: d.Email, Name: d.Name, Campaign: d.Campaign,
+		Locale: l.cat.lang, RequestedLocale: m.Requested, Dir: l.dir,
+		Fields: d.Fields, Data: d.Data, lang: l, reference: reference,
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	var r Rendered
+	r.Lang = l.cat.lang
+
+	buf.Reset()
+	if err := e.set.subject.Execute(buf, v); err != nil {
+		return Rendered{}, e.execError("subject.tmpl", l, err)
+	}
+	r.Subject = oneLine(buf.String())
+	buf.Reset()
+	if err := e.set.html.Execute(buf, v); err != nil {
+		return Rendered{}, e.execError("html.tmpl", l, err)
+	}
+	r.HTML = buf.String()
+	buf.Reset()
+	if err := e.set.text.Execute(buf, v); err != nil {
+		return Rendered{}, e.execError("text.tmpl", l, err)
+	}
+	r.Text = buf.String()
+	return r, nil
+}
+
+func (e *Engine) execError(file string, l *engineLang, err error) error {
+	var ref *Refusal
+	if errors.As(err, &ref) {
+		return ref
+	}
+	return fmt.Errorf("render %s/%s in %s: %w", e.name, file, l.cat.lang, err)
+}
+
+// tFunc is the template function t: {{t "key" .}}.
+func tFunc(key string, data any) (string, error) {
+	v, ok := data.(*view)
+	if !ok || v.lang == nil {
+		return "", fmt.Errorf("t %q: the last argument must be the template data: write {{t %q .}} (or $ instead of . inside range and with)", key, key)
+	}
+	if v.reference {
+		return v.lang.localizeI18n(key, v, nil)
+	}
+	return v.lang.localize(key, v, 0, false)
+}
+
+// tcFunc is the template function tc: {{tc "key" .Fields.posts .}}.
+func tcFunc(key string, count any, data any) (string, error) {
+	v, ok := data.(*view)
+	if !ok || v.lang == nil {
+		return "", fmt.Errorf("tc %q: the last argument must be the template data: write {{tc %q .Fields.count .}} (or $ instead of . inside range and with)", key, key)
+	}
+	n, err := toCount(count)
+	if err != nil {
+		return "", fmt.Errorf("tc %q: %w", key, err)
+	}
+	cp := *v
+	cp.Count = n
+	if v.reference {
+		return v.lang.localizeI18n(key, &cp, n)
+	}
+	return v.lang.localize(key, &cp, n, true)
+}
+
+// toCount converts a plural count (an integer or a string holding one).
+func toCount(c any) (int64, error) {
+	switch c := c.(type) {
+	case int:
+		return int64(c), nil
+	case int8:
+		return int64(c), nil
+	case int16:
+		return int64(c), nil
+	case int32:
+		return int64(c), nil
+	case int64:
+		return c, nil
+	case uint:
+		return int64(c), nil
+	case uint8:
+		return int64(c), nil
+	case uint16:
+		return int64(c), nil
+	case uint32:
+		return int64(c), nil
+	case uint64:
+		if c > 1<<62 {
+			return 0, fmt.Errorf("count %d is too large", c)
+		}
+		return int64(c), nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(c), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("count %q is not a whole number", c)
+		}
+		return n, nil
+	default:
+		return 0, fmt.Errorf("count %v (%T) is not a whole number", c, c)
+	}
+}
+
+// oneLine folds s to one header-safe line: every run of control characters
+// (CR, LF, TAB, NEL, ...) and Unicode line or paragraph separators becomes a
+// single space; leading and trailing space is removed.
+func oneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	inRun := false
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			if !inRun {
+				b.WriteByte(' ')
+			}
+			inRun = true
+			continue
+		}
+		inRun = false
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// hashFiles hashes sorted names and contents, each length-prefixed.
+func hashFiles(files map[string][]byte) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	var n [8]byte
+	for _, name := range names {
+		binary.BigEndian.PutUint64(n[:], uint64(len(name)))
+		h.Write(n[:])
+		h.Write([]byte(name))
+		binary.BigEndian.PutUint64(n[:], uint64(len(files[name])))
+		h.Write(n[:])
+		h.Write(files[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

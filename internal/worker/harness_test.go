@@ -1,0 +1,361 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/worker"
+	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/templates"
+)
+
+// startRedis starts a real redis-server on a free port for the test.
+func startRedis(t testing.TB) *redis.Client {
+	t.Helper()
+	if addr := os.Getenv("TIDINGS_TEST_REDIS"); addr != "" && false {
+		return redis.NewClient(&redis.Options{Addr: addr})
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not found: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), PoolSize: 64})
+	t.Cleanup(func() { rdb.Close() })
+	waitFor(t, 10*time.Second, "redis-server to answer", func() bool { return rdb.Ping(context.Background()).Err() == nil })
+	return rdb
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var testLangs = []string{"de", "en", "fr", "es", "it", "pl"}
+
+// opts shape a test campaign.
+type opts struct {
+	name       string
+	n          int // recipients
+	canary     int
+	size       int
+	interval   string
+	approve    bool
+	rate       string
+	errorRate  float64
+	window     int
+	minAtt     int
+	maxFail    float64
+	maxAttempt int
+	backoff    string
+	dryRun     bool
+}
+
+func (o opts) yaml() string {
+	if o.name == "" {
+		o.name = "test-campaign"
+	}
+	if o.size == 0 {
+		o.size = 500
+	}
+	if o.interval == "" {
+		o.interval = "0s"
+	}
+	if o.rate == "" {
+		o.rate = "unlimited"
+	}
+	if o.window == 0 {
+		o.window = 200
+	}
+	if o.minAtt == 0 {
+		o.minAtt = 20
+	}
+	if o.errorRate == 0 {
+		o.errorRate = 0.5
+	}
+	if o.maxFail == 0 {
+		o.maxFail = 0.9
+	}
+	if o.maxAttempt == 0 {
+		o.maxAttempt = 3
+	}
+	if o.backoff == "" {
+		o.backoff = "200ms"
+	}
+	return fmt.Sprintf(`name: %s
+environment: test
+template: welcome
+default_locale: en
+recipients: r.csv
+from: "Altea Community <community@altea.example>"
+list_unsubscribe: "https://altea.example/unsub?id={id}"
+batches:
+  canary_per_locale: %d
+  size: %d
+  interval: %s
+  approve_after_canary: %v
+  max_failure_rate: %v
+rate: %s
+auto_pause:
+  error_rate: %v
+  window: %d
+  min_attempts: %d
+retry:
+  max_attempts: %d
+  backoff: %s
+data:
+  reregister_url: "https://altea.example/re-register"
+`, o.name, o.canary, o.size, o.interval, o.approve, o.maxFail, o.rate, o.errorRate, o.window, o.minAtt, o.maxAttempt, o.backoff)
+}
+
+// env is one test's Redis, SMTP server and staged campaign.
+type env struct {
+	rdb    *redis.Client
+	st     *store.Store
+	smtp   *smtpcapture.Server
+	name   string
+	staged int
+	byLang map[string]int
+}
+
+func newEnv(t testing.TB, fault func(string) error) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv, err := smtpcapture.Start(ctx, smtpcapture.Config{Fault: fault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	rdb := startRedis(t)
+	return &env{rdb: rdb, st: store.New(rdb), smtp: srv, byLang: map[string]int{}}
+}
+
+// email is the address of recipient i; its language is in the local part.
+func email(i int, lang string) string { return fmt.Sprintf("u%05d-%s@example.com", i, lang) }
+
+func langOf(addr string) string {
+	at := strings.IndexByte(addr, '@')
+	dash := strings.IndexByte(addr, '-')
+	if at < 0 || dash < 0 {
+		return ""
+	}
+	return addr[dash+1 : at]
+}
+
+func engineFor(t testing.TB, c *campaign.Campaign, tfs, lfs fs.FS) *render.Engine {
+	t.Helper()
+	eng, err := render.New(render.Config{Templates: tfs, Locales: lfs, Template: c.Template, DefaultLocale: c.DefaultLocale,
+		Policy: render.Policy{Aliases: c.LocalePolicy.Aliases, MissingLocale: c.LocalePolicy.MissingLocale}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// stage stages o.n recipients, languages round robin, and starts the campaign.
+func (e *env) stage(t testing.TB, o opts) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := campaign.Parse([]byte(o.yaml()), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.name = c.Name
+	eng := engineFor(t, c, templates.FS, locales.FS)
+	snap, err := render.Snapshot(templates.FS, locales.FS, c.Template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := c.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := store.NewStager(ctx, e.rdb, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
+		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, DryRun: o.dryRun,
+		CanaryPerLocale: c.Batches.CanaryPerLocale, BatchSize: c.Batches.Size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < o.n; i++ {
+		lang := testLangs[i%len(testLangs)]
+		locale := lang
+		if i%7 == 0 {
+			locale = lang + "-CH"
+		}
+		m, err := eng.Resolve(locale)
+		if err != nil {
+			t.Fatalf("resolve %s: %v", locale, err)
+		}
+		r := store.Recipient{Line: i + 2, ID: fmt.Sprintf("id%05d", i), Email: email(i, lang), Name: "Zoë 🎉 " + lang, Locale: locale,
+			Lang: m.Lang, Via: m.Via, Fields: map[string]string{"posts": fmt.Sprint(i % 4)}}
+		if err := sg.Add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		e.byLang[m.Lang]++
+	}
+	if _, err := sg.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	e.staged = o.n
+}
+
+type wopts struct {
+	concurrency int
+	templates   fs.FS
+	locales     fs.FS
+	id          string
+}
+
+// startWorker runs a worker until the returned stop function is called (or
+// the test ends).
+func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
+	t.Helper()
+	if o.concurrency == 0 {
+		o.concurrency = 4
+	}
+	w, err := worker.New(worker.Config{
+		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
+		SMTP: send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
+		Env: "test", ControlInterval: 50 * time.Millisecond, DispatchInterval: 50 * time.Millisecond, HeartbeatTTL: time.Second,
+		ShutdownTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("worker: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("worker did not stop within 20s")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func (e *env) state(t testing.TB) store.State {
+	t.Helper()
+	st, _, err := e.st.ControlState(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (e *env) waitState(t testing.TB, d time.Duration, want store.State) {
+	t.Helper()
+	waitFor(t, d, "state "+string(want), func() bool { return e.state(t) == want })
+}
+
+// received counts messages per recipient address at the SMTP server.
+func (e *env) received() map[string]int {
+	out := map[string]int{}
+	for _, m := range e.smtp.Messages() {
+		for _, to := range m.To {
+			out[to]++
+		}
+	}
+	return out
+}
+
+// checkReconcile verifies status and report agree with each other and with
+// the SMTP server: staged + rejected = sum of outcomes; sent recipients got
+// exactly one message; nobody got two.
+func (e *env) checkReconcile(t testing.TB) *store.Status {
+	t.Helper()
+	ctx := context.Background()
+	st, err := e.st.Status(ctx, e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, o := range store.Outcomes {
+		sum += st.Counts[o]
+	}
+	if sum != st.Total {
+		t.Errorf("outcomes sum to %d, total is %d: %v", sum, st.Total, st.Counts)
+	}
+	got := e.received()
+	rows := map[string]int64{}
+	n := 0
+	err = e.st.Report(ctx, e.name, func(r store.Row) error {
+		n++
+		rows[r.Outcome]++
+		c := got[r.Email]
+		switch r.Outcome {
+		case store.OutcomeSent:
+			if c != 1 {
+				t.Errorf("%s is sent in the ledger but received %d messages", r.Email, c)
+			}
+		case store.OutcomeInDoubt:
+			if c > 1 {
+				t.Errorf("%s in doubt received %d messages", r.Email, c)
+			}
+		default:
+			if c != 0 {
+				t.Errorf("%s is %s but received %d messages", r.Email, r.Outcome, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(n) != st.Total {
+		t.Errorf("report has %d rows, total is %d", n, st.Total)
+	}
+	for _, o := range store.Outcomes {
+		if rows[o] != st.Counts[o] {
+			t.Errorf("report has %d %s, status counts %d", rows[o], o, st.Counts[o])
+		}
+	}
+	for addr, c := range got {
+		if c > 1 {
+			t.Errorf("%s received %d messages", addr, c)
+		}
+	}
+	return st
+}

@@ -1,0 +1,91 @@
+package worker
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+)
+
+type metrics struct {
+	messages   *prometheus.CounterVec
+	duration   prometheus.Histogram
+	rateWait   prometheus.Counter
+	autoPauses *prometheus.CounterVec
+	up         prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue string) (*metrics, error) {
+	m := &metrics{
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidings_messages_total", Help: "Recipients processed by this worker, by campaign, matched language and outcome.",
+		}, []string{"campaign", "lang", "outcome"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tidings_send_duration_seconds", Help: "Duration of one SMTP transaction.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		rateWait: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tidings_rate_limit_wait_seconds_total", Help: "Time spent waiting for the global rate limit.",
+		}),
+		autoPauses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tidings_auto_pauses_total", Help: "Campaigns paused automatically (error window, batch gate, template mismatch) by this worker.",
+		}, []string{"campaign"}),
+		up: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, newQueueCollector(rdb, queue)} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// queueCollector reports asynq queue sizes on scrape.
+type queueCollector struct {
+	insp  *asynq.Inspector
+	queue string
+	desc  *prometheus.Desc
+}
+
+func newQueueCollector(rdb redis.UniversalClient, queue string) *queueCollector {
+	return &queueCollector{
+		insp: asynq.NewInspectorFromRedisClient(rdb), queue: queue,
+		desc: prometheus.NewDesc("tidings_queue_tasks", "asynq tasks of the tidings queue by state (size is the total).", []string{"queue", "state"}, nil),
+	}
+}
+
+func (q *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- q.desc }
+
+func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	info, err := q.insp.GetQueueInfo(q.queue)
+	if err != nil {
+		return // the queue does not exist yet
+	}
+	for state, n := range map[string]int{"size": info.Size, "active": info.Active, "pending": info.Pending, "retry": info.Retry, "scheduled": info.Scheduled, "archived": info.Archived} {
+		ch <- prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, float64(n), q.queue, state)
+	}
+}
+
+// Handler serves /metrics from g and /healthz (200 when Redis answers,
+// 503 otherwise). The CLI mounts it on --metrics-addr.
+func Handler(g prometheus.Gatherer, rdb redis.UniversalClient) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			http.Error(w, "redis unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}

