@@ -40,6 +40,7 @@ type options struct {
 	stageOnly   bool
 	keep        bool
 	tidings     string
+	cpuProfile  bool
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.BoolVar(&o.stageOnly, "stage-only", false, "measure staging (validate + write to Redis) only; no worker")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.StringVar(&o.tidings, "tidings", "", "tidings binary to use (default: build ./cmd/tidings)")
+	flag.BoolVar(&o.cpuProfile, "cpuprofile", false, "write worker-N.pprof CPU profiles into the working directory")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -110,7 +112,11 @@ func run(ctx context.Context, o options) error {
 	var workers []*exec.Cmd
 	if !o.stageOnly {
 		for i := 0; i < o.workers; i++ {
-			w := exec.CommandContext(ctx, bin, "worker", "--env", "bench", "--concurrency", strconv.Itoa(o.concurrency), "--log-level", "warn")
+			args := []string{"worker", "--env", "bench", "--concurrency", strconv.Itoa(o.concurrency), "--log-level", "warn"}
+			if o.cpuProfile {
+				args = append(args, "--cpuprofile", filepath.Join(o.out, fmt.Sprintf("worker-%d.pprof", i)))
+			}
+			w := exec.CommandContext(ctx, bin, args...)
 			w.Env = env
 			w.Stderr = mustCreate(filepath.Join(o.out, fmt.Sprintf("worker-%d.log", i)))
 			w.Stdout = w.Stderr
@@ -305,7 +311,12 @@ func startSink(ctx context.Context, port int) (*exec.Cmd, error) {
 		return nil, errors.New("smtp-sink not found: apt-get install postfix (only its smtp-sink tool is used)")
 	}
 	// -c: count; backlog 256; 8bit and pipelining are advertised by default.
-	c := exec.CommandContext(ctx, bin, "-c", "127.0.0.1:"+strconv.Itoa(port), "256")
+	args := []string{"-c", "127.0.0.1:" + strconv.Itoa(port), "256"}
+	if os.Geteuid() == 0 {
+		// smtp-sink refuses to run as root without dropping privileges.
+		args = append([]string{"-u", "nobody"}, args...)
+	}
+	c := exec.CommandContext(ctx, bin, args...)
 	c.Stdout = nil
 	if err := c.Start(); err != nil {
 		return nil, fmt.Errorf("start smtp-sink: %w", err)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/check"
@@ -8,6 +10,8 @@ import (
 
 type checkOptions struct {
 	templates, locales, defaultLocale string
+	// template limits the check to the campaign's template (empty: all).
+	template string
 }
 
 func (a *app) cmdCheck() *cobra.Command {
@@ -34,11 +38,15 @@ default_locale are used.`,
 					return err
 				}
 				o.templates, o.locales, o.defaultLocale = l.camp.Path(l.camp.TemplatesDir), l.camp.Path(l.camp.LocalesDir), l.camp.DefaultLocale
+				o.template = l.camp.Template
 			}
 			n, err := check.Run(cmd.Context(), a.stdout, check.Options{
-				TemplatesDir: o.templates, LocalesDir: o.locales, DefaultLocale: o.defaultLocale,
+				TemplatesDir: o.templates, LocalesDir: o.locales, DefaultLocale: o.defaultLocale, Template: o.template,
 			})
 			if err != nil {
+				if len(args) == 1 {
+					err = fmt.Errorf("%s: %w", args[0], err)
+				}
 				return configError(err)
 			}
 			if n > 0 {

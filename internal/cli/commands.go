@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+)
 
 // commands lists every subcommand, in the order `tidings --help` shows them.
 func (a *app) commands() []*cobra.Command {
@@ -21,5 +25,15 @@ func (a *app) commands() []*cobra.Command {
 		a.cmdTestSend(),
 		a.cmdDoctor(),
 		a.cmdRehearse(),
+		a.cmdEnvironments(),
+	}
+}
+
+// cmdEnvironments is a help topic: `tidings help environments`.
+func (a *app) cmdEnvironments() *cobra.Command {
+	return &cobra.Command{
+		Use:   "environments",
+		Short: "How environments are configured: config file and TIDINGS_* variables",
+		Long:  environment.Reference(),
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"

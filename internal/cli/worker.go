@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,7 @@ type workerOptions struct {
 	templates   string
 	locales     string
 	shutdown    time.Duration
+	cpuProfile  string
 }
 
 func (a *app) cmdWorker() *cobra.Command {
@@ -58,6 +60,8 @@ flight finish and are recorded; nobody is ever sent twice.`,
 	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
 	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
 	c.Flags().StringVar(&o.locales, "locales", "", "render from this catalogs directory instead of the approved snapshot (needs --templates)")
+	c.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	_ = c.Flags().MarkHidden("cpuprofile")
 	c.Flags().DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	return c
 }
@@ -110,6 +114,16 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		log.Info("serving metrics", "addr", ln.Addr().String(), "paths", "/metrics /healthz")
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return configError(fmt.Errorf("cpu profile: %w", err))
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return configError(fmt.Errorf("cpu profile: %w", err))
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	log.Info("worker started", "env", e.Name, "worker", w.ID(), "concurrency", conc, "smtp", e.SMTP.Addr())
 	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -142,6 +142,7 @@ type engineLang struct {
 	loc  *i18n.Localizer // go-i18n's view of the language: the reference renderer
 	msgs map[string]*compiledMessage
 	rule *pluralRule
+	tmpl *langTemplates // the template specialised for this language
 	dir  string
 	cov  Coverage
 }
@@ -225,6 +226,9 @@ func New(cfg Config) (*Engine, error) {
 			rule: pluralRuleFor(c.tag),
 			dir:  direction(c.tag),
 			cov:  Coverage{Lang: c.lang, File: c.file, Covered: len(missing) == 0, Missing: missing},
+		}
+		if l.tmpl, err = specialize(set, l); err != nil {
+			return nil, fmt.Errorf("specialise template %s for %s: %w", cfg.Template, c.lang, err)
 		}
 		e.langs = append(e.langs, l)
 		e.byLang[strings.ToLower(c.lang)] = l
@@ -464,18 +468,22 @@ func (e *Engine) render(m Match, d Data, reference bool) (Rendered, error) {
 	var r Rendered
 	r.Lang = l.cat.lang
 
+	subject, html, text := l.tmpl.subject, l.tmpl.html, l.tmpl.text
+	if reference {
+		subject, html, text = e.set.subject, e.set.html, e.set.text
+	}
 	buf.Reset()
-	if err := e.set.subject.Execute(buf, v); err != nil {
+	if err := subject.Execute(buf, v); err != nil {
 		return Rendered{}, e.execError("subject.tmpl", l, err)
 	}
 	r.Subject = oneLine(buf.String())
 	buf.Reset()
-	if err := e.set.html.Execute(buf, v); err != nil {
+	if err := html.Execute(buf, v); err != nil {
 		return Rendered{}, e.execError("html.tmpl", l, err)
 	}
 	r.HTML = buf.String()
 	buf.Reset()
-	if err := e.set.text.Execute(buf, v); err != nil {
+	if err := text.Execute(buf, v); err != nil {
 		return Rendered{}, e.execError("text.tmpl", l, err)
 	}
 	r.Text = buf.String()

@@ -133,11 +133,11 @@ type Kind string
 
 // Kinds of recorded results.
 const (
-	KindSent    Kind = "sent"    // accepted by the SMTP server
-	KindFailed  Kind = "failed"  // permanent failure (5xx)
-	KindTemp    Kind = "temp"    // temporary failure (4xx, dropped connection): deferred or, after MaxAttempts, failed
-	KindRefused Kind = "refused" // the worker refused it (locale rule, template hash)
-	KindSkipped Kind = "skipped" // dry run: rendered, not delivered
+	KindSent    Kind = "sent"     // accepted by the SMTP server
+	KindFailed  Kind = "failed"   // permanent failure (5xx)
+	KindTemp    Kind = "temp"     // temporary failure (4xx, dropped connection): deferred or, after MaxAttempts, failed
+	KindRefused Kind = "refused"  // the worker refused it (locale rule, template hash)
+	KindSkipped Kind = "skipped"  // dry run: rendered, not delivered
 	KindInDoubt Kind = "in-doubt" // the message was sent but no final reply came: it may have been delivered
 )
 
@@ -178,11 +178,11 @@ type ClaimResult int
 
 // Claim results.
 const (
-	ClaimNone    ClaimResult = iota // no claim was asked
-	ClaimOK                         // claimed: send it now, then Record it
-	ClaimSkip                       // terminal or in-doubt (a crash between send and record): do not send
-	ClaimStop                       // campaign not running (paused, cancelled, ...): stop the chunk
-	ClaimStale                      // this task's chunk generation or staging epoch is outdated: drop the task
+	ClaimNone  ClaimResult = iota // no claim was asked
+	ClaimOK                       // claimed: send it now, then Record it
+	ClaimSkip                     // terminal or in-doubt (a crash between send and record): do not send
+	ClaimStop                     // campaign not running (paused, cancelled, ...): stop the chunk
+	ClaimStale                    // this task's chunk generation or staging epoch is outdated: drop the task
 )
 
 // StepResult is the answer of Step.

@@ -114,8 +114,8 @@ const (
 
 // keys holds the precomputed key names of one campaign.
 type keys struct {
-	name, prefix                                          string
-	meta, control, batches, ledger, counts, win, retry    string
+	name, prefix                                           string
+	meta, control, batches, ledger, counts, win, retry     string
 	interrupted, running, chunkgen, rejects, errors, audit string
 	persec, lock, epoch, rate, done                        string
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
@@ -27,28 +25,7 @@ import (
 // startRedis starts a real redis-server on a free port for the test.
 func startRedis(t testing.TB) *redis.Client {
 	t.Helper()
-	if addr := os.Getenv("TIDINGS_TEST_REDIS"); addr != "" && false {
-		return redis.NewClient(&redis.Options{Addr: addr})
-	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server not found: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), PoolSize: 64})
-	t.Cleanup(func() { rdb.Close() })
-	waitFor(t, 10*time.Second, "redis-server to answer", func() bool { return rdb.Ping(context.Background()).Err() == nil })
-	return rdb
+	return redistest.Start(t).Client()
 }
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -249,7 +226,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	w, err := worker.New(worker.Config{
 		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP: send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
-		Env: "test", ControlInterval: 50 * time.Millisecond, DispatchInterval: 50 * time.Millisecond, HeartbeatTTL: time.Second,
+		Env:  "test", ControlInterval: 50 * time.Millisecond, DispatchInterval: 50 * time.Millisecond, HeartbeatTTL: time.Second,
 		ShutdownTimeout: 5 * time.Second,
 	})
 	if err != nil {

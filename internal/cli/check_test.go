@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestCheckBundledSample(t *testing.T) {
+	t.Parallel()
+	r := cli(t, nil, "check", "--templates", "../../templates", "--locales", "../../locales")
+	if r.code != 0 {
+		t.Fatalf("check on the bundled sample: want exit 0\n%s", r)
+	}
+	if !strings.Contains(r.stdout, "check ok") {
+		t.Errorf("no 'check ok' summary:\n%s", r)
+	}
+}
+
+func TestCheckIncompleteCatalog(t *testing.T) {
+	t.Parallel()
+	r := cli(t, nil, "check", "--templates", "../../templates", "--locales", "../../testdata/locales-incomplete")
+	if r.code != 1 {
+		t.Fatalf("want exit 1\n%s", r)
+	}
+	fileLine := regexp.MustCompile(`(?m)^(\S+):(\d+): (.*)$`)
+	var pt, pl bool
+	for _, m := range fileLine.FindAllStringSubmatch(r.stdout, -1) {
+		line := m[0]
+		pt = pt || strings.Contains(line, "pt.toml")
+		pl = pl || strings.HasSuffix(m[1], "pl.toml") && strings.Contains(line, "few")
+	}
+	if !pt || !pl {
+		t.Errorf("want file:line: messages naming pt.toml (missing key) and pl.toml (missing plural form few); pt=%v pl=%v\n%s", pt, pl, r)
+	}
+	golden(t, "check-incomplete.golden", r.stdout)
+}
+
+func TestCheckBadInput(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	// copyTree copies the bundled sample into a temporary directory, then
+	// lets the test break one file.
+	copyTree := func(t *testing.T) (tdir, ldir string) {
+		t.Helper()
+		dir := t.TempDir()
+		tdir, ldir = filepath.Join(dir, "templates"), filepath.Join(dir, "locales")
+		for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
+			writeFile(t, filepath.Join(tdir, "welcome", f), readFile(t, filepath.Join(root, "templates", "welcome", f)))
+		}
+		entries, err := os.ReadDir(filepath.Join(root, "locales"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".toml") {
+				writeFile(t, filepath.Join(ldir, e.Name()), readFile(t, filepath.Join(root, "locales", e.Name())))
+			}
+		}
+		return tdir, ldir
+	}
+	tests := []struct {
+		name string
+		// setup returns the arguments and the file the message must name.
+		setup func(t *testing.T) (args []string, names string)
+	}{
+		{"unparsable template", func(t *testing.T) ([]string, string) {
+			tdir, ldir := copyTree(t)
+			writeFile(t, filepath.Join(tdir, "welcome", "subject.tmpl"), `{{t "x" .}`+"\n")
+			return []string{"check", "--templates", tdir, "--locales", ldir}, filepath.Join(tdir, "welcome", "subject.tmpl") + ":1:"
+		}},
+		{"toml syntax error", func(t *testing.T) ([]string, string) {
+			tdir, ldir := copyTree(t)
+			de := filepath.Join(ldir, "de.toml")
+			writeFile(t, de, readFile(t, de)+"\n[welcome.broken\nother = \"x\"\n")
+			return []string{"check", "--templates", tdir, "--locales", ldir}, de + ":"
+		}},
+		{"unknown template in campaign", func(t *testing.T) ([]string, string) {
+			f := writeCampaign(t, campaignFile{tmpl: "nosuch", rows: []string{"a@example.org,Ann,en,1"}})
+			return []string{"check", f}, "nosuch"
+		}},
+		{"missing templates directory", func(t *testing.T) ([]string, string) {
+			missing := filepath.Join(t.TempDir(), "nope")
+			return []string{"check", "--templates", missing, "--locales", filepath.Join(root, "locales")}, missing
+		}},
+		{"missing locales directory", func(t *testing.T) ([]string, string) {
+			missing := filepath.Join(t.TempDir(), "nope")
+			return []string{"check", "--templates", filepath.Join(root, "templates"), "--locales", missing}, missing
+		}},
+		{"missing campaign file", func(t *testing.T) ([]string, string) {
+			missing := filepath.Join(t.TempDir(), "nope.yaml")
+			return []string{"check", missing}, missing
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args, name := tt.setup(t)
+			r := cli(t, nil, args...)
+			if r.code != 2 {
+				t.Fatalf("want exit 2\n%s", r)
+			}
+			msg := strings.TrimSpace(r.stderr)
+			if strings.Count(msg, "tidings:") != 1 || strings.Contains(msg, "panic") {
+				t.Errorf("want exactly one message on stderr\n%s", r)
+			}
+			if !strings.Contains(msg, name) {
+				t.Errorf("message does not name %q\n%s", name, r)
+			}
+		})
+	}
+}
