@@ -116,7 +116,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, c := range langs {
 		l := Language{Lang: c.Lang, Covered: c.Covered}
 		if !c.Covered {
-			l.Problem = "incomplete: it lacks " + strings.Join(c.Missing, ", ")
+			l.Problem = "incomplete: " + c.Lang + " lacks " + strings.Join(c.Missing, ", ")
 		}
 		res.Languages = append(res.Languages, l)
 	}
@@ -144,6 +144,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				var ref *render.Refusal
 				if !errors.As(err, &ref) {
 					return nil, fmt.Errorf("resolve locale of %s line %d: %w", opts.RecipientsName, r.Line, err)
+				}
+				// A locale that matched an incomplete catalog belongs to
+				// that language's card, which carries the banner.
+				if l := byLang[ref.Lang]; ref.Lang != "" && l != nil {
+					l.Needed++
+					continue
 				}
 				key := ref.Reason
 				u := uncovered[key]
@@ -285,7 +291,7 @@ pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height
 <div class="grid">
 {{range .Result.Languages}}<section class="card" id="{{.Lang}}">
 <h2><span>{{.Lang}}</span>{{if .Covered}}<span class="ok">covered · {{.Needed}} recipient(s)</span>{{else}}<span class="bad">not covered · {{.Needed}} recipient(s)</span>{{end}}</h2>
-{{if not .Covered}}<div class="banner">INCOMPLETE — {{.Problem}}. Recipients of this language are refused.</div>{{else}}
+{{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused.{{else}}Recipients of this language would be refused.{{end}}</div>{{else}}
 <div class="field"><b>Subject</b> {{.Subject}}</div>
 <div class="field"><b>Recipient</b> {{.Source}}</div>
 <div class="field"><b>Files</b> <a href="{{.HTMLFile}}">{{.HTMLFile}}</a> · <a href="{{.TextFile}}">{{.TextFile}}</a>{{if .EMLFile}} · <a href="{{.EMLFile}}">{{.EMLFile}}</a>{{end}}</div>

@@ -23,6 +23,7 @@ type compiledForm struct {
 	ok   bool // the catalog has this form
 	text string
 	tmpl *texttemplate.Template
+	prog *program // tmpl compiled, or nil
 }
 
 // compileMessages parses every message of catalog c exactly as go-i18n's
@@ -62,7 +63,11 @@ func compileForm(src, left, right string) (compiledForm, error) {
 	if err != nil {
 		return compiledForm{}, err
 	}
-	return compiledForm{ok: true, tmpl: t}, nil
+	f := compiledForm{ok: true, tmpl: t}
+	if t.Tree != nil {
+		f.prog, _ = compileProgram(t.Tree.Root, false)
+	}
+	return f, nil
 }
 
 // localize renders message key from l's compiled catalog, and from nothing

@@ -37,6 +37,9 @@ type op struct {
 	field fieldRef // opField: the field; opPlural: the count
 	key   string   // opPlural: message key
 	esc   escFunc  // nil: write as it is
+	// charwise: esc escapes character by character, so a message can be
+	// escaped part by part.
+	charwise bool
 }
 
 // fieldRef is a field of the template data (view): one of its string fields,
@@ -85,11 +88,12 @@ func compileAction(a *parse.ActionNode, html bool) (op, bool) {
 		for _, c := range chain {
 			names = append(names, identName(c))
 		}
-		esc, ok := chainEscaper(strings.Join(names, " | "))
+		chain := strings.Join(names, " | ")
+		esc, ok := chainEscaper(chain)
 		if !ok {
 			return op{}, false
 		}
-		o.esc = esc
+		o.esc, o.charwise = esc, charwiseEscapers[chain] && htmlEscapeVerified()
 	} else if len(chain) > 0 {
 		return op{}, false
 	}
@@ -134,9 +138,10 @@ func fieldOf(n parse.Node) (fieldRef, bool) {
 	return fieldRef{}, false
 }
 
-// value returns the text of field f of v; false if text/template would not
-// simply print a string (missing entry, a Data value that is not a string).
-func (f fieldRef) value(v *view) (string, bool) {
+// value returns the text of field f of v, with count as .Count; false if
+// text/template would not simply print a string (a missing entry, a .Data
+// value that is not a string).
+func (f fieldRef) value(v *view, count int64) (string, bool) {
 	switch f.name {
 	case "ID":
 		return v.ID, true
@@ -153,7 +158,7 @@ func (f fieldRef) value(v *view) (string, bool) {
 	case "Dir":
 		return v.Dir, true
 	case "Count":
-		return strconv.FormatInt(v.Count, 10), true
+		return strconv.FormatInt(count, 10), true
 	case "Fields":
 		s, ok := v.Fields[f.key]
 		return s, ok
@@ -164,43 +169,87 @@ func (f fieldRef) value(v *view) (string, bool) {
 	return "", false
 }
 
-// run writes the program's output for v to buf; false means "take the slow
-// path" (buf then holds partial output).
-func (p *program) run(buf *bytes.Buffer, v *view) bool {
+// run writes the program's output for v, with count as .Count, to buf;
+// false means "take the slow path" (buf then holds partial output). wrap, if
+// not nil, escapes everything the program writes: it is a
+// character-by-character escaper, used when the program is a message
+// inserted in HTML.
+func (p *program) run(buf *bytes.Buffer, v *view, count int64, wrap escFunc) bool {
 	for i := range p.ops {
 		o := &p.ops[i]
-		var s string
+		esc := o.esc
+		if wrap != nil {
+			esc = wrap
+		}
 		switch o.kind {
 		case opText:
-			buf.WriteString(o.text)
-			continue
-		case opField:
-			var ok bool
-			if s, ok = o.field.value(v); !ok {
+			if esc == nil {
+				buf.WriteString(o.text)
+			} else if !esc(buf, o.text) {
 				return false
 			}
-		case opPlural:
-			c, ok := o.field.value(v)
+		case opField:
+			s, ok := o.field.value(v, count)
 			if !ok {
 				return false
 			}
-			n, err := toCount(c)
-			if err != nil {
+			if esc == nil {
+				buf.WriteString(s)
+			} else if !esc(buf, s) {
 				return false
 			}
-			cp := *v
-			cp.Count = n
-			if s, err = v.lang.localize(o.key, &cp, n, true); err != nil {
+		case opPlural:
+			if !o.plural(buf, v, count, esc) {
 				return false
 			}
-		}
-		if o.esc == nil {
-			buf.WriteString(s)
-		} else if !o.esc(buf, s) {
-			return false
 		}
 	}
 	return true
+}
+
+// plural writes the message of a tc op, as tcFunc and localize would.
+func (o *op) plural(buf *bytes.Buffer, v *view, count int64, esc escFunc) bool {
+	c, ok := o.field.value(v, count)
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(c), 10, 64) // toCount of a string
+	if err != nil {
+		return false
+	}
+	l := v.lang
+	msg := l.msgs[o.key]
+	if msg == nil {
+		return false
+	}
+	f, err := l.rule.form(n)
+	if err != nil {
+		return false
+	}
+	form := &msg.forms[f]
+	switch {
+	case !form.ok:
+		return false
+	case form.tmpl == nil:
+		if esc == nil {
+			buf.WriteString(form.text)
+			return true
+		}
+		return esc(buf, form.text)
+	case form.prog != nil && (esc == nil || o.charwise):
+		return form.prog.run(buf, v, n, esc)
+	}
+	cp := *v
+	cp.Count = n
+	s, err := l.localize(o.key, &cp, n, true)
+	if err != nil {
+		return false
+	}
+	if esc == nil {
+		buf.WriteString(s)
+		return true
+	}
+	return esc(buf, s)
 }
 
 // chainEscaper returns the escaper for an html/template escaper chain:

@@ -47,9 +47,13 @@ func specialize(set *tmplSet, l *engineLang) (*langTemplates, error) {
 		return nil, err
 	}
 	lt := &langTemplates{subject: subject, text: text, html: html}
-	lt.subjectProg, _ = compileProgram(subject.Tree.Root, false)
-	lt.textProg, _ = compileProgram(text.Tree.Root, false)
-	if html != orig(set) {
+	if subject.Tree != nil {
+		lt.subjectProg, _ = compileProgram(subject.Tree.Root, false)
+	}
+	if text.Tree != nil {
+		lt.textProg, _ = compileProgram(text.Tree.Root, false)
+	}
+	if html != set.html && html.Tree != nil {
 		lt.htmlProg, _ = compileProgram(html.Tree.Root, true)
 	}
 	return lt, nil
