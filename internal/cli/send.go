@@ -204,7 +204,9 @@ func (a *app) stage(ctx context.Context, l *loaded, env *environment.Environment
 			return nil, classify(err)
 		}
 	}
+	bar := a.progress(int64(sum.Accepted), "staging")
 	_, err = a.runPlan(ctx, l, env, func(acc plan.Accepted) error {
+		bar.Add(1)
 		return stager.Add(ctx, store.Recipient{
 			Line: acc.Line, ID: acc.ID, Email: acc.Email, Name: acc.Name, Locale: acc.Locale,
 			Lang: acc.Match.Lang, Via: acc.Match.Via, Fields: acc.Fields,
@@ -213,6 +215,7 @@ func (a *app) stage(ctx context.Context, l *loaded, env *environment.Environment
 	if err != nil {
 		return nil, err
 	}
+	bar.Finish()
 	st, err := stager.Finish(ctx, o.start)
 	if err != nil {
 		return nil, classify(err)
