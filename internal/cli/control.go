@@ -86,7 +86,7 @@ shows what was sent, and your QA inbox or the SMTP logs show how they look).`,
 			if err := s.Approve(ctx, c, actor, reason); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("Approved %s: the next batches are released.", c), nil
+			return fmt.Sprintf("Approved %s: the batches after the canary are released (at once if it was waiting, else when the canary is done).", c), nil
 		})
 }
 

@@ -12,6 +12,16 @@ import (
 
 type redisClient = redis.UniversalClient
 
+// quietRedisLog silences go-redis's own logger, which otherwise prints
+// every failed dial ("redis: ... pool.go: connection pool: failed to dial")
+// to the process's standard error, next to and before tidings' own message
+// about the unreachable Redis.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
+func init() { redis.SetLogger(quietRedisLog{}) }
+
 // redis connects to the environment's Redis and checks that it answers.
 func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.UniversalClient, error) {
 	opts, err := env.RedisOptions()

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// stageCampaign sends a campaign of three rows (one staged, one refused,
+// one invalid) in environment staging and returns its name.
+func stageCampaign(t *testing.T, env map[string]string, name string) string {
+	t.Helper()
+	file := writeCampaign(t, campaignFile{
+		name:    name,
+		locales: filepath.Join(repoRoot(t), "testdata", "locales-incomplete"),
+		rows:    []string{"ada@example.org,Ada,en,1", "joao@example.org,João,pt,3", "bad-email,Bob,de,2"},
+	})
+	r := cli(t, env, "send", file, "--env", "staging", "--skip-refused", "--skip-invalid", "--rejects", filepath.Join(filepath.Dir(file), "rejects.csv"))
+	if r.code != 0 {
+		t.Fatalf("stage %s\n%s", name, r)
+	}
+	return name
+}
+
+func TestControlCommands(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	c := stageCampaign(t, env, "ctl")
+	steps := []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{[]string{"pause", c, "--env", "staging"}, 2, "", "--reason is required"},
+		{[]string{"pause", c, "--env", "staging", "--reason", "bounces climbing"}, 0, "Paused ctl.", ""},
+		{[]string{"status", c, "--env", "staging"}, 0, "PAUSED by", ""},
+		{[]string{"resume", c, "--env", "staging", "--reason", "bounces explained"}, 0, "Resumed ctl.", ""},
+		{[]string{"approve", c, "--env", "staging"}, 0, "Approved ctl", ""},
+		{[]string{"cancel", c, "--env", "staging"}, 2, "", "--reason is required"},
+		{[]string{"cancel", c, "--env", "staging", "--reason", "wrong recipients file"}, 0, "Cancelled ctl: 1 unsent recipients recorded as cancelled.", ""},
+		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},
+		{[]string{"pause", "no-such-campaign", "--env", "staging", "--reason", "x"}, 2, "", "no-such-campaign"},
+		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env"},
+	}
+	for _, s := range steps {
+		r := cli(t, env, s.args...)
+		if r.code != s.wantCode || !strings.Contains(r.stdout, s.wantOut) || !strings.Contains(r.stderr, s.wantErr) {
+			t.Errorf("%v: want exit %d, stdout with %q, stderr with %q\n%s", s.args, s.wantCode, s.wantOut, s.wantErr, r)
+		}
+	}
+
+	r := cli(t, env, "status", c, "--env", "staging", "--json")
+	if r.code != 0 {
+		t.Fatalf("status --json\n%s", r)
+	}
+	var st struct {
+		State  string `json:"state"`
+		Reason string `json:"reason"`
+		Audit  []struct {
+			Who, Host, Env, Action, Reason string
+		} `json:"audit"`
+		Counts map[string]int64 `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r)
+	}
+	if st.State != "cancelled" || st.Reason != "wrong recipients file" {
+		t.Errorf("state %q reason %q, want cancelled, 'wrong recipients file'", st.State, st.Reason)
+	}
+	var actions []string
+	reasons := map[string]string{}
+	for _, a := range st.Audit {
+		actions = append(actions, a.Action)
+		reasons[a.Action] = a.Reason
+		if a.Who == "" || a.Host == "" || a.Env != "staging" {
+			t.Errorf("audit entry without who/host/env: %+v", a)
+		}
+	}
+	for _, want := range []string{"pause", "resume", "approve", "cancel"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("audit log lacks %s: %v", want, actions)
+		}
+	}
+	if reasons["pause"] != "bounces climbing" || reasons["cancel"] != "wrong recipients file" {
+		t.Errorf("audit reasons %v", reasons)
+	}
+	if st.Counts["cancelled"] != 1 || st.Counts["refused"] != 1 || st.Counts["invalid"] != 1 {
+		t.Errorf("counts %v, want 1 cancelled, 1 refused, 1 invalid", st.Counts)
+	}
+}
+
+func TestReport(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	c := stageCampaign(t, env, "rep")
+	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch"}
+
+	t.Run("csv", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "report.csv")
+		r := cli(t, env, "report", c, "--env", "staging", "--out", out)
+		if r.code != 0 {
+			t.Fatalf("report\n%s", r)
+		}
+		rows := readCSV(t, out)
+		if !slices.Equal(rows[0], wantHeader) {
+			t.Errorf("header %v, want %v", rows[0], wantHeader)
+		}
+		got := map[string][]string{}
+		for _, row := range rows[1:] {
+			got[row[0]] = row
+		}
+		if len(rows) != 4 {
+			t.Fatalf("want 3 rows, got %v", rows[1:])
+		}
+		for line, want := range map[string][]string{
+			"2": {"ada@example.org", "en", "en", "pending", "0"},
+			"3": {"joao@example.org", "pt", "", "refused", "-1"},
+			"4": {"bad-email", "de", "", "invalid", "-1"},
+		} {
+			row := got[line]
+			if row == nil {
+				t.Errorf("no row for line %s", line)
+				continue
+			}
+			if have := []string{row[2], row[3], row[4], row[5], row[10]}; !slices.Equal(have, want) {
+				t.Errorf("line %s: email, locale, lang, outcome, batch = %v, want %v", line, have, want)
+			}
+		}
+	})
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantRows []string // outcomes, in order
+		wantErr  string
+	}{
+		{"filter", []string{"--outcome", "refused,invalid"}, 0, []string{"refused", "invalid"}, ""},
+		{"filter with spaces", []string{"--outcome", " pending "}, 0, []string{"pending"}, ""},
+		{"bad outcome", []string{"--outcome", "sent,bogus"}, 2, nil, `--outcome "bogus"`},
+		{"bad format", []string{"--format", "xml"}, 2, nil, `--format "xml"`},
+		{"unknown campaign", nil, 2, nil, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := c
+			if tt.name == "unknown campaign" {
+				name = "nope"
+			}
+			r := cli(t, env, append([]string{"report", name, "--env", "staging"}, tt.args...)...)
+			if r.code != tt.wantCode || !strings.Contains(r.stderr, tt.wantErr) {
+				t.Fatalf("want exit %d and %q on stderr\n%s", tt.wantCode, tt.wantErr, r)
+			}
+			if tt.wantCode != 0 {
+				return
+			}
+			var outcomes []string
+			for i, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				if i > 0 {
+					outcomes = append(outcomes, strings.Split(l, ",")[5])
+				}
+			}
+			if !slices.Equal(outcomes, tt.wantRows) {
+				t.Errorf("outcomes %v, want %v\n%s", outcomes, tt.wantRows, r)
+			}
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		r := cli(t, env, "report", c, "--env", "staging", "--format", "json", "--outcome", "refused")
+		if r.code != 0 {
+			t.Fatalf("report --format json\n%s", r)
+		}
+		var rep struct {
+			Campaign   string           `json:"campaign"`
+			State      string           `json:"state"`
+			Counts     map[string]int64 `json:"counts"`
+			Audit      []map[string]any `json:"audit"`
+			Recipients []map[string]any `json:"recipients"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("report JSON: %v\n%s", err, r.stdout)
+		}
+		if rep.Campaign != c || rep.Counts["refused"] != 1 || len(rep.Audit) == 0 || len(rep.Recipients) != 1 {
+			t.Errorf("report JSON %+v", rep)
+		}
+		if len(rep.Recipients) == 1 {
+			for _, k := range []string{"line", "id", "email", "locale", "outcome", "code", "response", "batch"} {
+				if _, ok := rep.Recipients[0][k]; !ok {
+					t.Errorf("recipient object lacks %q: %v", k, rep.Recipients[0])
+				}
+			}
+		}
+	})
+}

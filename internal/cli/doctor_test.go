@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+)
+
+// startSMTP starts a capture server that lives as long as the test.
+func startSMTP(t testing.TB, cfg smtpcapture.Config) *smtpcapture.Server {
+	t.Helper()
+	s, err := smtpcapture.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("start SMTP capture server: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// smtpEnv points tidings at s without TLS.
+func smtpEnv(s *smtpcapture.Server) map[string]string {
+	return map[string]string{"TIDINGS_SMTP_HOST": s.Host(), "TIDINGS_SMTP_PORT": strconv.Itoa(s.Port()), "TIDINGS_SMTP_TLS": "none"}
+}
+
+func TestDoctor(t *testing.T) {
+	t.Parallel()
+	conf := filepath.Join(repoRoot(t), "worker", "redis.conf")
+	_, closed := closedPort(t)
+	tests := []struct {
+		name string
+		// redis returns the Redis to check.
+		redis    func(t *testing.T) *redistest.Redis
+		smtpDown bool
+		wantCode int
+		want     []string // regular expressions over stdout lines
+	}{
+		{
+			name:     "production redis.conf and a working SMTP server",
+			redis:    func(t *testing.T) *redistest.Redis { return redistest.StartServer(t, conf) },
+			wantCode: 0,
+			want: []string{
+				`(?m)^PASS\s+redis reachable`, `(?m)^PASS\s+redis persistence\s+AOF on`, `(?m)^PASS\s+redis eviction\s+maxmemory-policy noeviction`,
+				`(?m)^PASS\s+smtp connect`, `(?m)^PASS\s+smtp ehlo`, `(?m)^PASS\s+smtp auth`, `All checks passed`,
+			},
+		},
+		{
+			name: "redis without persistence",
+			redis: func(t *testing.T) *redistest.Redis {
+				dir := t.TempDir()
+				plain := filepath.Join(dir, "plain.conf")
+				writeFile(t, plain, "save \"\"\nappendonly no\n")
+				return redistest.StartServer(t, plain)
+			},
+			wantCode: 1,
+			want:     []string{`(?m)^FAIL\s+redis persistence\s+.*appendonly yes`, `(?m)^PASS\s+smtp connect`},
+		},
+		{
+			name:     "smtp unreachable",
+			redis:    func(t *testing.T) *redistest.Redis { return redistest.StartServer(t, conf) },
+			smtpDown: true,
+			wantCode: 3,
+			want:     []string{`(?m)^PASS\s+redis persistence`, `(?m)^FAIL\s+smtp connect\s+.*` + strconv.Itoa(closed)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rd := tt.redis(t)
+			env := smtpEnv(startSMTP(t, smtpcapture.Config{}))
+			if tt.smtpDown {
+				env["TIDINGS_SMTP_PORT"] = strconv.Itoa(closed)
+			}
+			env["TIDINGS_REDIS_URL"] = rd.URL
+			env["TIDINGS_ALLOW"] = "example.org"
+			r := cli(t, env, "doctor", "--env", "staging")
+			if r.code != tt.wantCode {
+				t.Fatalf("want exit %d\n%s", tt.wantCode, r)
+			}
+			for _, re := range tt.want {
+				if !regexp.MustCompile(re).MatchString(r.stdout) {
+					t.Errorf("stdout does not match %s\n%s", re, r)
+				}
+			}
+		})
+	}
+}
+
+func TestDoctorRedisUnreachable(t *testing.T) {
+	t.Parallel()
+	host, port := closedPort(t)
+	s := startSMTP(t, smtpcapture.Config{})
+	env := merge(smtpEnv(s), map[string]string{"TIDINGS_REDIS_URL": fmt.Sprintf("redis://%s:%d/0", host, port)})
+	r := cli(t, env, "doctor", "--env", "staging")
+	if r.code != 3 || !regexp.MustCompile(`(?m)^FAIL\s+redis reachable`).MatchString(r.stdout) {
+		t.Errorf("want exit 3 and FAIL redis reachable\n%s", r)
+	}
+}

@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestEveryCommandHasExamples(t *testing.T) {
+	t.Parallel()
+	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	cmds := a.root().Commands()
+	if len(cmds) < 10 {
+		t.Fatalf("only %d commands", len(cmds))
+	}
+	for _, c := range cmds {
+		if !c.Runnable() {
+			continue // a help topic such as "environments"
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			t.Parallel()
+			r := cli(t, nil, c.Name(), "--help")
+			if r.code != 0 {
+				t.Fatalf("--help: want exit 0\n%s", r)
+			}
+			_, ex, ok := strings.Cut(r.stdout, "Examples:\n")
+			if !ok || !strings.Contains(ex, "tidings "+c.Name()) {
+				t.Errorf("%s --help has no Examples: section using the command\n%s", c.Name(), r)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := [][]string{
+		{"no-such-command"},
+		{"plan"},
+		{"plan", "a.yaml", "b.yaml"},
+		{"send", "--no-such-flag"},
+		{"status", "--env"},
+		{"pause"},
+	}
+	for _, args := range tests {
+		r := cli(t, nil, args...)
+		if r.code != 2 || strings.Count(r.stderr, "tidings:") < 1 || strings.Contains(r.stderr, "panic") {
+			t.Errorf("%v: want exit 2 with a message\n%s", args, r)
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+)
+
+// waitFor polls cond until it holds or the deadline passes; on failure it
+// adds what the dump functions return to the message.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool, dump ...func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			var extra []string
+			for _, f := range dump {
+				extra = append(extra, f())
+			}
+			t.Fatalf("timed out after %s waiting for %s\n%s", d, what, strings.Join(extra, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestWorkerMetrics runs `tidings worker --metrics-addr` in-process against a
+// real Redis and SMTP server, sends one clean campaign and one that bounces
+// until it is paused automatically, and scrapes /metrics and /healthz.
+func TestWorkerMetrics(t *testing.T) {
+	t.Parallel()
+	renv, _ := redisEnv(t)
+	smtp := startSMTP(t, smtpcapture.Config{Fault: func(rcpt string) error {
+		if strings.HasPrefix(rcpt, "bounce") {
+			return smtpcapture.Reject(550, "5.1.1 no such user")
+		}
+		return nil
+	}})
+	env := merge(renv, smtpEnv(smtp))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"worker", "--env", "staging", "--metrics-addr", "127.0.0.1:0", "--concurrency", "2"},
+			strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+	}()
+	stopped := false
+	stop := func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(30 * time.Second):
+			t.Fatalf("worker did not stop within 30s after cancel\n%s", stderr.String())
+			return -1
+		}
+	}
+	t.Cleanup(func() { stop() })
+
+	addrRE := regexp.MustCompile(`"serving metrics" addr=(\S+)`)
+	var addr string
+	waitFor(t, "the worker to serve metrics", 20*time.Second, func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("worker exited with %d\n%s", code, stderr.String())
+		default:
+		}
+		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		}
+		return addr != ""
+	})
+	if code, body := httpGet(t, "http://"+addr+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+
+	clean := writeCampaign(t, campaignFile{name: "metrics-ok", rows: []string{
+		"ada@example.org,Ada,en,1", "juerg@example.org,Jürg,de-CH,3", "taro@example.org,山田,ja,2",
+	}})
+	if r := cli(t, env, "send", clean, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	var bounceRows []string
+	for _, n := range []string{"1", "2", "3", "4", "5", "6", "7", "8"} {
+		bounceRows = append(bounceRows, "bounce"+n+"@example.org,B,en,1")
+	}
+	bounce := writeCampaign(t, campaignFile{name: "metrics-bounce", rows: bounceRows,
+		extra: "auto_pause:\n  error_rate: 0.5\n  window: 4\n  min_attempts: 2\nretry:\n  max_attempts: 1\n"})
+	if r := cli(t, env, "send", bounce, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+
+	diag := func() string {
+		return "--- worker log:\n" + stderr.String() +
+			"\n--- status metrics-ok:\n" + cli(t, env, "status", "metrics-ok", "--env", "staging").stdout +
+			"\n--- status metrics-bounce:\n" + cli(t, env, "status", "metrics-bounce", "--env", "staging").stdout
+	}
+	waitFor(t, "3 messages captured", 30*time.Second, func() bool { return smtp.Count() >= 3 }, diag)
+	waitFor(t, "the bouncing campaign to pause itself", 30*time.Second, func() bool {
+		r := cli(t, env, "status", "metrics-bounce", "--env", "staging", "--json")
+		var st struct{ State string }
+		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &st) == nil && st.State == "paused"
+	}, diag)
+	var body string
+	waitFor(t, "the clean campaign's messages to be counted", 10*time.Second, func() bool {
+		_, body = httpGet(t, "http://"+addr+"/metrics")
+		return strings.Contains(body, `tidings_messages_total{campaign="metrics-ok",lang="ja",outcome="sent"} 1`)
+	})
+	for _, want := range []string{
+		`tidings_messages_total{campaign="metrics-ok",lang="en",outcome="sent"} 1`,
+		`tidings_messages_total{campaign="metrics-ok",lang="de",outcome="sent"} 1`,
+		`tidings_messages_total{campaign="metrics-bounce",lang="en",outcome="`,
+		`tidings_send_duration_seconds_bucket{le=`,
+		`tidings_send_duration_seconds_count `,
+		`tidings_rate_limit_wait_seconds_total `,
+		`tidings_auto_pauses_total{campaign="metrics-bounce"} 1`,
+		`tidings_queue_tasks{queue=`,
+		`tidings_worker_up 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", grepLines(body, "tidings_"))
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("worker exited with %d after cancel\n%s", code, stderr.String())
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

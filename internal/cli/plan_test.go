@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPlan(t *testing.T) {
+	t.Parallel()
+	incomplete := filepath.Join(repoRoot(t), "testdata", "locales-incomplete")
+	tests := []struct {
+		name     string
+		camp     campaignFile
+		config   string // environments config file, if any
+		env      string // --env
+		wantCode int
+		// wantRejects are the recipients-file lines expected in the output
+		// and the rejects file, with their reasons.
+		wantRejects map[string]string
+	}{
+		{
+			name:     "clean",
+			camp:     campaignFile{rows: []string{"ada@example.org,Ada,en,1", "juerg@example.org,Jürg,de-CH,3", "taro@example.org,山田,ja,2"}},
+			wantCode: 0,
+		},
+		{
+			name: "refused and invalid",
+			camp: campaignFile{locales: incomplete, rows: []string{
+				"ada@example.org,Ada,en,1",
+				"joao@example.org,João,pt-BR,3",
+				"not-an-email,Bob,de,2",
+				"zed@example.org,Zed,,2",
+				"rm@example.org,Rumantsch,rm,2",
+			}},
+			wantCode: 1,
+			wantRejects: map[string]string{
+				"3": "incomplete: pt lacks welcome.reregister",
+				"4": "not-an-email",
+				"5": "empty locale",
+				"6": "not-covered",
+			},
+		},
+		{
+			name:   "allowlist",
+			camp:   campaignFile{rows: []string{"ada@example.org,Ada,en,1", "eve@elsewhere.example,Eve,en,1"}},
+			config: "environments:\n  staging:\n    allow: [example.org]\n",
+			env:    "staging", wantCode: 1,
+			wantRejects: map[string]string{"3": "not-allowed-in-staging"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := writeCampaign(t, tt.camp)
+			dir := filepath.Dir(file)
+			rejects := filepath.Join(dir, "rejects.csv")
+			args := []string{"plan", file, "--rejects", rejects}
+			if tt.config != "" {
+				cfg := filepath.Join(dir, "tidings.yaml")
+				writeFile(t, cfg, tt.config)
+				args = append(args, "--config", cfg)
+			}
+			if tt.env != "" {
+				args = append(args, "--env", tt.env)
+			}
+			r := cli(t, nil, args...)
+			if r.code != tt.wantCode {
+				t.Fatalf("want exit %d\n%s", tt.wantCode, r)
+			}
+			recipients := filepath.Join(dir, "recipients.csv")
+			for line, reason := range tt.wantRejects {
+				found := false
+				for _, l := range strings.Split(r.stdout, "\n") {
+					found = found || strings.Contains(l, recipients+":"+line+":") && strings.Contains(l, reason)
+				}
+				if !found {
+					t.Errorf("output lacks %s:%s: ... %s\n%s", recipients, line, reason, r)
+				}
+			}
+			if len(tt.wantRejects) == 0 {
+				if _, err := os.Stat(rejects); err == nil {
+					t.Errorf("a rejects file was written for a clean plan")
+				}
+				return
+			}
+			rows := readCSV(t, rejects)
+			if len(rows) != len(tt.wantRejects)+1 {
+				t.Fatalf("rejects file has %d rows, want a header and %d\n%v", len(rows), len(tt.wantRejects), rows)
+			}
+			header := rows[0]
+			lineCol, reasonCol := slices.Index(header, "line"), slices.Index(header, "reason")
+			codeCol := slices.Index(header, "code")
+			if lineCol < 0 || reasonCol < 0 || codeCol < 0 {
+				t.Fatalf("rejects header %v lacks line, code or reason", header)
+			}
+			for _, row := range rows[1:] {
+				want, ok := tt.wantRejects[row[lineCol]]
+				if !ok {
+					t.Errorf("unexpected reject %v", row)
+					continue
+				}
+				if !strings.Contains(row[reasonCol]+" "+row[codeCol]+" "+strings.Join(row, " "), want) {
+					t.Errorf("reject of line %s: %v, want %q", row[lineCol], row, want)
+				}
+			}
+		})
+	}
+}
+
+func readCSV(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return rows
+}

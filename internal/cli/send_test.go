@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// noCampaign asserts that nothing is staged in env's Redis.
+func noCampaign(t *testing.T, env map[string]string, envName string) {
+	t.Helper()
+	r := cli(t, env, "status", "--env", envName)
+	if r.code != 0 || !strings.Contains(r.stdout, "No campaigns") {
+		t.Errorf("want no campaign staged\n%s", r)
+	}
+}
+
+func TestSendRefusals(t *testing.T) {
+	t.Parallel()
+	clean := []string{"ada@example.org,Ada,en,1", "juerg@example.org,Jürg,de-CH,3"}
+	incomplete := filepath.Join(repoRoot(t), "testdata", "locales-incomplete")
+	tests := []struct {
+		name     string
+		camp     campaignFile
+		args     []string // after "send FILE"
+		wantCode int
+		wantErr  string // in stderr
+		wantOut  string // in stdout
+	}{
+		{
+			name: "pinned to another environment", camp: campaignFile{env: "staging", rows: clean},
+			args: []string{"--env", "production", "--confirm", "c1"}, wantCode: 2, wantErr: `pinned to environment "staging"`,
+		},
+		{
+			name: "production without --confirm and without a terminal", camp: campaignFile{env: "production", rows: clean},
+			args: []string{"--env", "production"}, wantCode: 2, wantErr: "--confirm c1",
+		},
+		{
+			name: "production with the wrong --confirm", camp: campaignFile{env: "production", rows: clean},
+			args: []string{"--env", "production", "--confirm", "wrong"}, wantCode: 2, wantErr: `--confirm "wrong" does not match`,
+		},
+		{
+			name: "refused rows without --skip-refused",
+			camp: campaignFile{locales: incomplete, rows: append([]string{"joao@example.org,João,pt,1"}, clean...)},
+			args: []string{"--env", "staging"}, wantCode: 1, wantErr: "--skip-refused",
+		},
+		{
+			name: "invalid rows without --skip-invalid",
+			camp: campaignFile{rows: append([]string{"nope,No,en,1"}, clean...)},
+			args: []string{"--env", "staging", "--skip-refused"}, wantCode: 1, wantErr: "--skip-invalid",
+		},
+		{
+			name: "dry run",
+			camp: campaignFile{rows: clean},
+			args: []string{"--env", "staging", "--dry-run"}, wantCode: 0, wantOut: "Dry run: rendered 2 messages (de 1, en 1); nothing was queued or delivered.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env, _ := redisEnv(t)
+			file := writeCampaign(t, tt.camp)
+			args := append([]string{"send", file, "--rejects", filepath.Join(filepath.Dir(file), "rejects.csv")}, tt.args...)
+			r := cli(t, env, args...)
+			if r.code != tt.wantCode {
+				t.Fatalf("want exit %d\n%s", tt.wantCode, r)
+			}
+			if !strings.Contains(r.stderr, tt.wantErr) || !strings.Contains(r.stdout, tt.wantOut) {
+				t.Errorf("want stderr containing %q and stdout containing %q\n%s", tt.wantErr, tt.wantOut, r)
+			}
+			envName := tt.camp.env
+			if envName == "" {
+				envName = "staging"
+			}
+			noCampaign(t, env, envName)
+		})
+	}
+}
+
+func TestSendStagesOnce(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	file := writeCampaign(t, campaignFile{name: "twice", rows: []string{"ada@example.org,Ada,en,1", "taro@example.org,山田,ja,2"}})
+	r := cli(t, env, "send", file, "--env", "staging")
+	if r.code != 0 || !strings.Contains(r.stdout, "Staged 2 recipients") {
+		t.Fatalf("first send: want exit 0 and 'Staged 2 recipients'\n%s", r)
+	}
+	r = cli(t, env, "status", "twice", "--env", "staging", "--json")
+	var st struct {
+		Campaign string `json:"campaign"`
+		Staged   int    `json:"staged"`
+		Env      string `json:"env"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil || st.Staged != 2 || st.Env != "staging" {
+		t.Fatalf("status --json after send: %+v\n%s", st, r)
+	}
+	r = cli(t, env, "send", file, "--env", "staging")
+	if r.code != 2 || !strings.Contains(r.stderr, "--resume-existing") {
+		t.Errorf("second send: want exit 2 mentioning --resume-existing\n%s", r)
+	}
+	r = cli(t, env, "send", file, "--env", "staging", "--resume-existing")
+	if r.code != 2 || !strings.Contains(r.stderr, "pause") {
+		t.Errorf("send --resume-existing of a running campaign: want exit 2 saying to pause it first\n%s", r)
+	}
+	if r = cli(t, env, "pause", "twice", "--env", "staging", "--reason", "re-stage"); r.code != 0 {
+		t.Fatalf("pause\n%s", r)
+	}
+	r = cli(t, env, "send", file, "--env", "staging", "--resume-existing")
+	if r.code != 0 || !strings.Contains(r.stdout, "Staged") {
+		t.Errorf("send --resume-existing of a paused campaign: want exit 0\n%s", r)
+	}
+}
+
+func TestSendRedisUnreachable(t *testing.T) {
+	t.Parallel()
+	host, port := closedPort(t)
+	env := map[string]string{"TIDINGS_REDIS_URL": fmt.Sprintf("redis://%s:%d/0", host, port)}
+	file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1"}})
+	for _, args := range [][]string{
+		{"send", file, "--env", "staging"},
+		{"status", "--env", "staging"},
+		{"pause", "c1", "--env", "staging", "--reason", "test"},
+		{"report", "c1", "--env", "staging"},
+	} {
+		r := cli(t, env, args...)
+		if r.code != 3 {
+			t.Errorf("%s with Redis unreachable: want exit 3\n%s", args[0], r)
+		}
+		if !strings.Contains(r.stderr, fmt.Sprint(port)) {
+			t.Errorf("%s: the message does not name the Redis address\n%s", args[0], r)
+		}
+	}
+}
