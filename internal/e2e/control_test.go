@@ -1,0 +1,244 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// simpleRows builds n valid rows cycling through locales.
+func simpleRows(n int, locales []string) []row {
+	rows := make([]row, n)
+	for i := range rows {
+		rows[i] = row{
+			email:  fmt.Sprintf("r%05d@e2e.example", i),
+			name:   names[i%len(names)],
+			locale: locales[i%len(locales)],
+			posts:  strconv.Itoa(i % 23),
+			want:   "sent",
+		}
+	}
+	return rows
+}
+
+// stageSimple writes a campaign of rows with the bundled templates and
+// catalogs and stages it with `tidings send`.
+func (e *env) stageSimple(spec campaignSpec, rows []row) {
+	e.t.Helper()
+	cdir := filepath.Join(e.dir, "campaign")
+	bundledCampaignDirs(e.t, cdir, false)
+	spec.templatesDir, spec.localesDir = "templates", "locales"
+	file := writeCampaign(e.t, cdir, spec, csvOf(e.t, rows))
+	e.mustRun("send", file, "--env", envName)
+}
+
+// checkOnce fails the test for every recipient who received more than one
+// message and, when all is set, for every row that received none. It
+// returns the per-recipient counts.
+func checkOnce(t *testing.T, srv mailServer, rows []row, all bool) map[string]int {
+	t.Helper()
+	per := byRecipient(srv.Messages(t))
+	l := &limit{t: t}
+	known := map[string]bool{}
+	for _, r := range rows {
+		known[r.id()] = true
+		n := per[r.id()]
+		if n > 1 || all && n != 1 {
+			l.errorf("count", "%s (locale %q) received %d messages, want exactly 1", r.email, r.locale, n)
+		}
+	}
+	for rc, n := range per {
+		if !known[rc] {
+			l.errorf("unknown", "%d messages to %q, who is not a recipient", n, rc)
+		}
+	}
+	return per
+}
+
+// TestWorkerSIGKILLResume kills a worker with SIGKILL in the middle of a
+// campaign, starts another, and checks that nobody received two messages and
+// that only what the killed worker had in flight is in doubt.
+func TestWorkerSIGKILLResume(t *testing.T) {
+	t.Parallel()
+	const (
+		name        = "e2e-sigkill"
+		n           = 3000
+		concurrency = 4
+	)
+	srv := startSMTPSink(t)
+	e := newEnv(t, srv.Port(), concurrency)
+	rows := simpleRows(n, acceptedLocales)
+	e.stageSimple(campaignSpec{name: name, size: 5000, rate: "400/s"}, rows)
+
+	w := e.startWorker("worker-killed", concurrency)
+	waitFor(t, 2*time.Minute, "the first worker to send 300 messages", func() bool {
+		if done, err := w.exited(); done {
+			t.Fatalf("the first worker exited early (%v):\n%s", err, tail(w.log, 4000))
+		}
+		return srv.Count() >= 300
+	})
+	w.kill()
+	killedAt := srv.Count()
+	if st := e.status(name); st.State == "done" || killedAt >= n {
+		t.Fatalf("the campaign finished before the worker was killed (state %s, %d captured): raise n or lower the rate", st.State, killedAt)
+	}
+
+	w2 := e.startWorker("worker-restarted", concurrency)
+	st := e.waitState(name, "done", 3*time.Minute, w2)
+	per := checkOnce(t, srv, rows, false)
+
+	rep := e.report(name)
+	inDoubt := 0
+	for _, r := range rep.Recipients {
+		got := per[strings.ToLower(r.Email)]
+		switch r.Outcome {
+		case "sent":
+			if got != 1 {
+				t.Errorf("%s is sent but received %d messages", r.Email, got)
+			}
+		case "in-doubt":
+			inDoubt++
+			if got > 1 {
+				t.Errorf("%s is in doubt and received %d messages", r.Email, got)
+			}
+		default:
+			t.Errorf("%s: outcome %s (%s %s), want sent (or in-doubt for what the killed worker had in flight)", r.Email, r.Outcome, r.Code, r.Response)
+		}
+	}
+	if inDoubt > concurrency {
+		t.Errorf("%d recipients in doubt; at most the killed worker's %d connections can have been in flight", inDoubt, concurrency)
+	}
+	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
+		t.Errorf("status: sent %d + in-doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)
+	}
+	if len(rep.Recipients) != n {
+		t.Errorf("report lists %d recipients, want %d", len(rep.Recipients), n)
+	}
+	t.Logf("killed after %d captured messages; %d in doubt; %d sent", killedAt, inDoubt, st.Counts["sent"])
+}
+
+// TestPauseResumeThreeWorkers pauses a rate-limited campaign served by three
+// worker processes and checks that the SMTP server receives nothing more,
+// then resumes it to the end.
+func TestPauseResumeThreeWorkers(t *testing.T) {
+	t.Parallel()
+	const (
+		name   = "e2e-pause"
+		n      = 1500
+		reason = "e2e: bounce rate climbing"
+	)
+	srv := startSMTPSink(t)
+	e := newEnv(t, srv.Port(), 4)
+	rows := simpleRows(n, acceptedLocales)
+	e.stageSimple(campaignSpec{name: name, size: 5000, rate: "100/s"}, rows)
+	var workers []*process
+	for i := range 3 {
+		workers = append(workers, e.startWorker(fmt.Sprintf("worker-%d", i+1), 4))
+	}
+	waitFor(t, 2*time.Minute, "150 messages before pausing", func() bool { return srv.Count() >= 150 })
+	e.mustRun("pause", name, "--env", envName, "--reason", reason)
+
+	// Messages already handed to the server may finish; after a second
+	// nothing more may arrive.
+	<-time.After(time.Second)
+	base := srv.Count()
+	st := e.status(name)
+	if st.State != "paused" {
+		t.Fatalf("after pause: state %s, want paused", st.State)
+	}
+	if st.Counts["sent"] >= n {
+		t.Fatalf("the campaign finished before the pause took effect (%d sent): lower the rate", st.Counts["sent"])
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if got := srv.Count(); got != base {
+			t.Fatalf("paused: the SMTP server had %d messages 1 s after pause returned, then %d (want no change for 5 s)", base, got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := e.status(name); got.State != "paused" || got.Reason != reason {
+		t.Errorf("after 5 s paused: state %s reason %q, want paused with %q", got.State, got.Reason, reason)
+	}
+
+	e.mustRun("resume", name, "--env", envName)
+	st = e.waitState(name, "done", 3*time.Minute, workers...)
+	checkOnce(t, srv, rows, true)
+	if st.Counts["sent"] != n {
+		t.Errorf("done with counts %v, want %d sent", st.Counts, n)
+	}
+
+	who := currentUser(t)
+	var pause, resume bool
+	for _, a := range st.Audit {
+		switch a.Action {
+		case "pause":
+			if a.Reason == reason && a.Who == who && a.Env == envName {
+				pause = true
+			}
+		case "resume":
+			resume = resume || a.Who == who
+		}
+	}
+	if !pause || !resume {
+		t.Errorf("status --json audit %+v: want a pause by %s in %s with reason %q, and a resume", st.Audit, who, envName, reason)
+	}
+	t.Logf("paused at %d captured messages", base)
+}
+
+// TestCanaryApproval sends a campaign in 6 languages with one canary per
+// language and approval required: exactly 6 messages, one per language, then
+// nothing until approve.
+func TestCanaryApproval(t *testing.T) {
+	t.Parallel()
+	const name = "e2e-canary"
+	langs := []string{"en", "de", "fr", "ja", "ar", "ru"}
+	srv := startSMTPSink(t)
+	e := newEnv(t, srv.Port(), 2)
+	rows := simpleRows(60, langs)
+	e.stageSimple(campaignSpec{name: name, canary: 1, size: 20, approve: true}, rows)
+	w1, w2 := e.startWorker("worker-1", 2), e.startWorker("worker-2", 2)
+	e.waitState(name, "awaiting-approval", 2*time.Minute, w1, w2)
+
+	msgs := srv.Messages(t)
+	var got []string
+	for _, m := range msgs {
+		ps, err := m.parts()
+		if m.err != nil || err != nil {
+			t.Fatalf("%s: %v %v", m.file, m.err, err)
+		}
+		lang := langOfHTML(ps.html)
+		got = append(got, lang)
+		for _, r := range rows {
+			if len(m.rcpts) == 1 && r.id() == m.rcpts[0] && r.lang() != lang {
+				t.Errorf("canary to %s (locale %q) is in %q", r.email, r.locale, lang)
+			}
+		}
+	}
+	sort.Strings(got)
+	want := append([]string(nil), langs...)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("canary: %d messages in %v, want exactly one per language %v", len(got), got, want)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if c := srv.Count(); c != len(langs) {
+			t.Fatalf("awaiting approval: %d messages at the SMTP server, want still %d", c, len(langs))
+		}
+		if st := e.status(name); st.State != "awaiting-approval" {
+			t.Fatalf("state %s before approve, want awaiting-approval", st.State)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	e.mustRun("approve", name, "--env", envName)
+	st := e.waitState(name, "done", 2*time.Minute, w1, w2)
+	checkOnce(t, srv, rows, true)
+	if st.Counts["sent"] != int64(len(rows)) {
+		t.Errorf("done with counts %v, want %d sent", st.Counts, len(rows))
+	}
+}
