@@ -1,13 +1,15 @@
 // Package send delivers messages over SMTP: it turns a Message into a MIME
 // mail (multipart/alternative text and HTML, UTF-8, RFC 2047 encoded subject
-// and names), sends it over pooled, reused connections, and classifies every
-// failure as temporary or permanent. github.com/wneessen/go-mail lives only
-// here; the rest of tidings talks in this package's types.
+// and names, byte for byte the form go-mail writes), sends it over pooled,
+// reused connections (pipelined when the server offers PIPELINING), and
+// classifies every failure as temporary or permanent.
+// github.com/wneessen/go-mail (its SMTP client) lives only here; the rest of
+// tidings talks in this package's types.
 //
 // Header injection through data is impossible by construction: every header
-// value is stripped of control characters (CR and LF included) before it
-// reaches go-mail, addresses are parsed strictly, and header names must be
-// RFC 5322 field names. Preformatted go-mail headers are never used.
+// value is stripped of control characters (CR and LF included) before it is
+// written, addresses are parsed strictly, and header names must be RFC 5322
+// field names.
 package send
 
 import (

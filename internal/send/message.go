@@ -8,8 +8,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	mail "github.com/wneessen/go-mail"
 )
 
 // Message is one mail to one recipient.
@@ -102,72 +100,76 @@ func parseMailbox(field, s string) (*netmail.Address, error) {
 	return a, nil
 }
 
-// build turns m into a go-mail message.
-func build(m *Message) (*mail.Msg, error) {
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+// envelope is the SMTP envelope of a message: the arguments of MAIL FROM
+// and RCPT TO, in angle brackets.
+type envelope struct{ from, to string }
 
+// prepared is a validated and sanitised Message, ready to be written.
+type prepared struct {
+	env               envelope
+	from, to, replyTo *netmail.Address // replyTo may be nil
+	subject           string           // cleaned, not yet encoded
+	date              time.Time
+	messageID         string   // without angle brackets; "" to generate one
+	headers           []Header // names valid, values cleaned; m.Headers order
+	text, html        string
+}
+
+// prepare validates m and sanitises every header value. Every error wraps
+// ErrInvalidMessage.
+func prepare(m *Message) (prepared, error) {
+	var p prepared
 	from, err := parseMailbox("from", m.From)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
-	msg.FromMailAddress(from)
+	p.from = from
+	p.env.from = (&netmail.Address{Address: from.Address}).String()
 
 	to := strings.TrimSpace(m.To)
 	if to == "" || strings.ContainsAny(to, "\r\n<>,;\" \t") {
-		return nil, fmt.Errorf("%w: recipient %q is not a bare address", ErrInvalidMessage, m.To)
+		return p, fmt.Errorf("%w: recipient %q is not a bare address", ErrInvalidMessage, m.To)
 	}
 	ta, err := netmail.ParseAddress(to)
 	if err != nil || ta.Address != to {
-		return nil, fmt.Errorf("%w: recipient %q is not a valid address", ErrInvalidMessage, m.To)
+		return p, fmt.Errorf("%w: recipient %q is not a valid address", ErrInvalidMessage, m.To)
 	}
 	ta.Name = clean(m.ToName)
-	msg.ToMailAddress(ta)
+	p.to = ta
+	p.env.to = (&netmail.Address{Address: ta.Address}).String()
 
 	if m.ReplyTo != "" {
 		rt, err := parseMailbox("reply-to", m.ReplyTo)
 		if err != nil {
-			return nil, err
+			return p, err
 		}
-		msg.ReplyToMailAddress(rt)
+		p.replyTo = rt
 	}
 
-	msg.Subject(clean(m.Subject))
-	date := m.Date
-	if date.IsZero() {
-		date = time.Now()
+	p.subject = clean(m.Subject)
+	p.date = m.Date
+	if p.date.IsZero() {
+		p.date = time.Now()
 	}
-	msg.SetDateWithValue(date)
-
-	id := strings.Trim(strings.TrimSpace(m.MessageID), "<>")
-	if id == "" {
-		msg.SetMessageID()
-	} else {
-		if !validMessageID(id) {
-			return nil, fmt.Errorf("%w: message id %q: use printable ASCII of the form left@right", ErrInvalidMessage, m.MessageID)
-		}
-		msg.SetMessageIDWithValue(id)
+	p.messageID = strings.Trim(strings.TrimSpace(m.MessageID), "<>")
+	if p.messageID != "" && !validMessageID(p.messageID) {
+		return p, fmt.Errorf("%w: message id %q: use printable ASCII of the form left@right", ErrInvalidMessage, m.MessageID)
 	}
 
-	for _, h := range m.Headers {
+	if len(m.Headers) > 0 {
+		p.headers = make([]Header, len(m.Headers))
+	}
+	for i, h := range m.Headers {
 		if !validFieldName(h.Name) {
-			return nil, fmt.Errorf("%w: header name %q", ErrInvalidMessage, h.Name)
+			return p, fmt.Errorf("%w: header name %q", ErrInvalidMessage, h.Name)
 		}
 		if reserved[strings.ToLower(h.Name)] {
-			return nil, fmt.Errorf("%w: header %s is set from the message fields", ErrInvalidMessage, h.Name)
+			return p, fmt.Errorf("%w: header %s is set from the message fields", ErrInvalidMessage, h.Name)
 		}
-		msg.SetGenHeader(mail.Header(h.Name), clean(h.Value))
+		p.headers[i] = Header{Name: h.Name, Value: clean(h.Value)}
 	}
-
-	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
-	case m.HTML != "":
-		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
-	default:
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-	}
-	return msg, nil
+	p.text, p.html = m.Text, m.HTML
+	return p, nil
 }
 
 func validMessageID(id string) bool {

@@ -27,6 +27,8 @@ type Pool struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	noPipelining bool // for tests: never pipeline, even when offered
 }
 
 // NewPool returns a pool of at most size (default 1) connections to the
@@ -171,6 +173,10 @@ type Conn struct {
 	sc       *smtp.Client
 	fresh    bool // dialled and not used for a transaction yet
 	response string
+
+	pipelining bool   // the server offers PIPELINING (RFC 2920)
+	mailParams []byte // parameters for MAIL FROM, e.g. " BODY=8BITMIME"
+	cmd        []byte // scratch space for commands
 }
 
 // dialError marks errors that happened while setting up the connection.
@@ -185,6 +191,15 @@ func (c *Conn) dial(ctx context.Context) error {
 		return &dialError{err: err}
 	}
 	c.sc, c.fresh = sc, true
+	c.pipelining = !c.p.noPipelining && hasExt(sc, "PIPELINING")
+	c.mailParams = c.mailParams[:0]
+	if hasExt(sc, "8BITMIME") {
+		c.mailParams = append(c.mailParams, " BODY=8BITMIME"...)
+	}
+	if hasExt(sc, "SMTPUTF8") {
+		// As go-mail's Client.Mail does when the server offers it.
+		c.mailParams = append(c.mailParams, " SMTPUTF8"...)
+	}
 	return nil
 }
 
@@ -230,6 +245,13 @@ func (c *Conn) Response() string { return c.response }
 // (IsDelivered is false and the error is "not temporary, code 0" in both), so a
 // caller could not keep the at-most-once promise.
 //
+// When the server advertises PIPELINING (RFC 2920), MAIL, RCPT and DATA go out
+// in one write and their three replies are read in order; the message data
+// and its final dot go out in a second write. The outcomes above stay exact:
+// a rejected MAIL or RCPT means the server refuses the DATA that followed it
+// (and should it answer 354 anyway, the connection is closed before any data
+// is sent), so nothing was transmitted.
+//
 // ctx is checked before the transaction starts; a transaction in progress is
 // bounded by Config.Timeout per command rather than abandoned midway, since
 // abandoning it after DATA would leave delivery in doubt.
@@ -241,18 +263,17 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("send to %s: %w", m.To, err)
 	}
-	msg, err := build(m)
+	p, err := prepare(m)
 	if err != nil {
 		return err
 	}
-	from, err := msg.GetSender(false)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
-	}
-	rcpts, err := msg.GetRecipients()
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
-	}
+	raw := getBuffer()
+	defer putBuffer(raw)
+	writeMIME(raw, &p, newBoundary())
+	data := getStuffer()
+	defer putStuffer(data)
+	_, _ = data.Write(raw.Bytes()) // never fails
+	body := data.finish()
 	for attempt := 0; ; attempt++ {
 		if c.sc == nil {
 			if err := c.dial(ctx); err != nil {
@@ -261,7 +282,7 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 		}
 		reused := !c.fresh
 		c.fresh = false
-		err := c.transact(msg, from, rcpts)
+		err := c.transact(body, p.env)
 		if err == nil {
 			return nil
 		}
@@ -311,44 +332,6 @@ func (e *txError) closing() bool {
 // unknown.
 func (e *txError) inDoubt() bool { return e.stage == stageReply && !e.replied() }
 
-func (c *Conn) transact(msg *mail.Msg, from string, rcpts []string) error {
-	c.response = ""
-	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
-		return &txError{stageConn, err}
-	}
-	if err := c.sc.Mail(from); err != nil {
-		return &txError{stageMail, err}
-	}
-	for _, r := range rcpts {
-		if err := c.sc.Rcpt(r); err != nil {
-			return &txError{stageRcpt, err}
-		}
-	}
-	w, err := c.sc.Data()
-	if err != nil {
-		return &txError{stageData, err}
-	}
-	dc, ok := w.(*smtp.DataCloser)
-	if !ok {
-		return &txError{stageData, fmt.Errorf("unexpected data writer %T", w)}
-	}
-	// Write and terminate the data without DataCloser.Close, which ignores
-	// a failure to send the final dot: that failure means "not delivered",
-	// and only a missing reply after it means "in doubt".
-	if _, err := msg.WriteTo(dc.WriteCloser); err != nil {
-		return &txError{stageBody, err}
-	}
-	if err := dc.WriteCloser.Close(); err != nil {
-		return &txError{stageBody, err}
-	}
-	_, resp, err := c.sc.Text.ReadResponse(250)
-	if err != nil {
-		return &txError{stageReply, err}
-	}
-	c.response = resp
-	return nil
-}
-
 // afterFailure keeps the connection when the server answered with an SMTP
 // reply (the session is intact; RSET clears the transaction) and drops it
 // otherwise.
@@ -361,4 +344,111 @@ func (c *Conn) afterFailure(err error) {
 	if rerr := c.sc.Reset(); rerr != nil {
 		c.drop()
 	}
+}
+
+func hasExt(sc *smtp.Client, ext string) bool {
+	ok, _ := sc.Extension(ext)
+	return ok
+}
+
+// transact runs one mail transaction for the envelope env; data is the
+// dot-stuffed message with its final ".\r\n".
+func (c *Conn) transact(data []byte, env envelope) error {
+	c.response = ""
+	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
+		return &txError{stageConn, err}
+	}
+	text := c.sc.Text
+	w := text.W
+
+	c.cmd = append(append(append(c.cmd[:0], "MAIL FROM:"...), env.from...), c.mailParams...)
+	c.cmd = append(c.cmd, "\r\n"...)
+	mailEnd := len(c.cmd)
+	c.cmd = append(append(append(c.cmd, "RCPT TO:"...), env.to...), "\r\n"...)
+	rcptEnd := len(c.cmd)
+	c.cmd = append(c.cmd, "DATA\r\n"...)
+
+	if c.pipelining {
+		if err := c.pipeline(); err != nil {
+			return err
+		}
+	} else {
+		steps := [...]struct {
+			stage  string
+			cmd    []byte
+			expect int
+		}{
+			{stageMail, c.cmd[:mailEnd], 250},
+			{stageRcpt, c.cmd[mailEnd:rcptEnd], 25},
+			{stageData, c.cmd[rcptEnd:], 354},
+		}
+		for _, s := range steps {
+			if _, err := w.Write(s.cmd); err != nil {
+				return &txError{s.stage, err}
+			}
+			if err := w.Flush(); err != nil {
+				return &txError{s.stage, err}
+			}
+			if _, _, err := text.ReadResponse(s.expect); err != nil {
+				return &txError{s.stage, err}
+			}
+		}
+	}
+
+	// The data and the final dot in one write. A failure to write means the
+	// final dot may not have gone out: not delivered; only a missing reply
+	// after it means "in doubt".
+	if _, err := w.Write(data); err != nil {
+		return &txError{stageBody, err}
+	}
+	if err := w.Flush(); err != nil {
+		return &txError{stageBody, err}
+	}
+	_, resp, err := text.ReadResponse(250)
+	if err != nil {
+		return &txError{stageReply, err}
+	}
+	c.response = resp
+	return nil
+}
+
+// pipeline sends MAIL, RCPT and DATA (in c.cmd) in one write and reads
+// their three replies in order. It returns nil when DATA was answered 354,
+// else the first failure.
+func (c *Conn) pipeline() error {
+	text := c.sc.Text
+	if _, err := text.W.Write(c.cmd); err != nil {
+		return &txError{stageMail, err}
+	}
+	if err := text.W.Flush(); err != nil {
+		return &txError{stageMail, err}
+	}
+	steps := [...]struct {
+		stage  string
+		expect int
+	}{{stageMail, 250}, {stageRcpt, 25}, {stageData, 354}}
+	var first error
+	for _, s := range steps {
+		_, _, err := text.ReadResponse(s.expect)
+		if err == nil {
+			if s.stage == stageData && first != nil {
+				// MAIL or RCPT failed but DATA was accepted (a server
+				// that breaks RFC 2920): it waits for data that must not
+				// be sent. Close the connection: without a final dot
+				// nothing is delivered.
+				c.drop()
+			}
+			continue
+		}
+		if first == nil {
+			first = &txError{s.stage, err}
+		}
+		var te *textproto.Error
+		if !errors.As(err, &te) {
+			// No reply: the connection is broken; later replies will not
+			// come either.
+			return first
+		}
+	}
+	return first
 }

@@ -251,6 +251,17 @@ func TestSendRefusesInvalidMessages(t *testing.T) {
 
 func TestSendClassifiesFailures(t *testing.T) {
 	t.Parallel()
+	// smtpcapture (go-smtp) offers PIPELINING: test both ways of talking.
+	for _, pipelining := range []bool{true, false} {
+		t.Run(map[bool]string{true: "pipelining", false: "one command at a time"}[pipelining], func(t *testing.T) {
+			t.Parallel()
+			testSendClassifiesFailures(t, pipelining)
+		})
+	}
+}
+
+func testSendClassifiesFailures(t *testing.T, pipelining bool) {
+	t.Helper()
 	srv := startCapture(t, smtpcapture.Config{
 		Fault: func(rcpt string) error {
 			switch {
@@ -266,6 +277,9 @@ func TestSendClassifiesFailures(t *testing.T) {
 		Drop: func(rcpt string) bool { return strings.HasPrefix(rcpt, "doubt") },
 	})
 	p := newPool(t, plainConfig(srv), 1)
+	if !pipelining {
+		send.DisablePipelining(p)
+	}
 	tests := []struct {
 		to   string
 		want send.Error

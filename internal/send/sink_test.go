@@ -1,0 +1,126 @@
+package send_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/send"
+)
+
+const smtpSinkPath = "/usr/sbin/smtp-sink"
+
+// startSMTPSink runs postfix's smtp-sink on a free loopback port with the
+// extra options args (e.g. "-q", "." to drop the connection after the end of
+// data) and returns a Config for it. smtp-sink advertises PIPELINING unless
+// told otherwise (-p, or -f/-r, which imply it). Without smtp-sink the test
+// is skipped, except under CI=true, where it fails.
+func startSMTPSink(t testing.TB, args ...string) send.Config {
+	t.Helper()
+	if _, err := os.Stat(smtpSinkPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found and CI=true: install it (apt-get install postfix; only smtp-sink is used)", smtpSinkPath)
+		}
+		t.Skipf("%s not found: apt-get install postfix to run this test", smtpSinkPath)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	if os.Geteuid() == 0 {
+		// smtp-sink refuses to run as root without dropping privileges.
+		args = append([]string{"-u", "nobody"}, args...)
+	}
+	args = append(args, "127.0.0.1:"+strconv.Itoa(port), "64")
+	cmd := exec.CommandContext(context.WithoutCancel(t.Context()), smtpSinkPath, args...)
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start smtp-sink: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			_ = c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("smtp-sink exited: %s", stderr)
+		default:
+		}
+		if time.Now().After(deadline) || !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("smtp-sink does not listen on port %d: %v", port, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone, HeloName: "test.local", Timeout: 5 * time.Second}
+}
+
+// TestSendToSMTPSink sends through postfix's smtp-sink, a real pipelining
+// server: accepted messages on one connection, RCPT rejected (5xx and 4xx,
+// with the session kept for the next message) and a connection dropped after
+// the end of data (in doubt).
+func TestSendToSMTPSink(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string // smtp-sink options
+		want send.Error
+	}{
+		{"accepted", nil, send.Error{}},
+		{"rcpt rejected permanently", []string{"-f", "RCPT"}, send.Error{Code: 500}},
+		{"rcpt rejected temporarily", []string{"-r", "RCPT"}, send.Error{Code: 450, Temporary: true}},
+		{"dropped after the data", []string{"-q", "."}, send.Error{InDoubt: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPool(t, startSMTPSink(t, tt.args...), 1)
+			c, err := p.Get(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Put(c)
+			for i := range 3 { // the same connection, or its replacement
+				m := sampleMessage("r" + strconv.Itoa(i) + "@example.org")
+				m.Text = ".\n..\n.hidden\n"
+				err := c.Send(t.Context(), m)
+				got := send.Classify(err)
+				if tt.want == (send.Error{}) {
+					if err != nil {
+						t.Fatalf("send %d: %v", i, err)
+					}
+					if !strings.HasPrefix(c.Response(), "2.0.0 Ok") {
+						t.Errorf("Response() = %q", c.Response())
+					}
+					continue
+				}
+				if got == nil || got.Code != tt.want.Code || got.Temporary != tt.want.Temporary || got.InDoubt != tt.want.InDoubt {
+					t.Errorf("send %d: Classify = %+v, want %+v", i, got, tt.want)
+				}
+			}
+		})
+	}
+}

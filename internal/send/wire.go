@@ -1,0 +1,79 @@
+package send
+
+import (
+	"bytes"
+	"sync"
+)
+
+// dotStuffer is an io.Writer that collects a message as SMTP DATA content
+// (RFC 5321 4.5.2): every line that starts with '.' gets an extra '.', and a
+// bare LF becomes CRLF, as net/textproto's DotWriter does. It does so with a
+// scan per line instead of a bufio.WriteByte per byte, and keeps the result
+// in memory so that the connection gets it in one write.
+type dotStuffer struct {
+	buf []byte
+	bol bool // at the beginning of a line
+	cr  bool // the last byte written was '\r'
+}
+
+// maxPooledData bounds the buffers kept for reuse, so that one huge message
+// does not pin its memory for the life of the process.
+const maxPooledData = 1 << 20
+
+var stufferPool = sync.Pool{New: func() any { return &dotStuffer{buf: make([]byte, 0, 4096)} }}
+
+func getStuffer() *dotStuffer {
+	d := stufferPool.Get().(*dotStuffer)
+	d.buf, d.bol, d.cr = d.buf[:0], true, false
+	return d
+}
+
+func putStuffer(d *dotStuffer) {
+	if cap(d.buf) <= maxPooledData {
+		stufferPool.Put(d)
+	}
+}
+
+// Write appends p, dot-stuffed and with CRLF line ends. It never fails.
+func (d *dotStuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if d.bol && p[0] == '.' {
+			d.buf = append(d.buf, '.')
+		}
+		d.bol = false
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			d.buf = append(d.buf, p...)
+			d.cr = p[len(p)-1] == '\r'
+			break
+		}
+		d.buf = append(d.buf, p[:i]...)
+		cr := d.cr
+		if i > 0 {
+			cr = p[i-1] == '\r'
+		}
+		if cr {
+			d.buf = append(d.buf, '\n')
+		} else {
+			d.buf = append(d.buf, '\r', '\n')
+		}
+		d.bol, d.cr = true, false
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// finish ends the last line and appends the end-of-data marker ".\r\n".
+func (d *dotStuffer) finish() []byte {
+	switch {
+	case d.bol:
+	case d.cr:
+		d.buf = append(d.buf, '\n')
+	default:
+		d.buf = append(d.buf, '\r', '\n')
+	}
+	d.buf = append(d.buf, '.', '\r', '\n')
+	d.bol, d.cr = true, false
+	return d.buf
+}
