@@ -60,7 +60,7 @@ func (s *Store) ControlState(ctx context.Context, c string) (State, int64, error
 
 // transitionScript moves the control state from one of ARGV[1] (comma list)
 // to ARGV[2], sets extra fields and appends the audit entry.
-// KEYS: 1 control, 2 audit, 3 active set, 4 win.
+// KEYS: 1 control, 2 audit, 3 active set, 4 win, 5 winerr.
 // ARGV: 1 from, 2 to, 3 reason, 4 by, 5 at, 6 audit json, 7 reset window,
 // 8.. field/value pairs.
 var transitionScript = redis.NewScript(`
@@ -70,7 +70,7 @@ if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
 for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
-if ARGV[7] == '1' then redis.call('DEL', KEYS[4]) end
+if ARGV[7] == '1' then redis.call('DEL', KEYS[4], KEYS[5]) end
 local name = ARGV[#ARGV]
 if ARGV[2] == 'cancelled' or ARGV[2] == 'done' then
   redis.call('SREM', KEYS[3], name)
@@ -104,7 +104,7 @@ func (s *Store) Transition(ctx context.Context, c string, from []State, to State
 		args = append(args, f)
 	}
 	args = append(args, "name", c) // last pair: ARGV[#ARGV] is the campaign name
-	res, err := transitionScript.Run(ctx, s.rdb, []string{k.control, k.audit, keyActive, k.win}, args...).Slice()
+	res, err := transitionScript.Run(ctx, s.rdb, []string{k.control, k.audit, keyActive, k.win, k.winerr}, args...).Slice()
 	if err != nil {
 		return "", false, fmt.Errorf("set %s to %s: %w", c, to, err)
 	}

@@ -169,7 +169,7 @@ func NewStager(ctx context.Context, rdb redis.UniversalClient, cfg StageConfig) 
 		case StateRunning, StateAwaitingApproval:
 			return nil, fmt.Errorf("stage %s: %w: the campaign is %s; pause or cancel it first (tidings pause %s --reason ...)", cfg.Campaign, ErrInvalidTransition, st, cfg.Campaign)
 		}
-		old := []string{k.batches, k.counts, k.win, k.retry, k.interrupted, k.running, k.chunkgen, k.rejects, k.persec, k.done}
+		old := []string{k.batches, k.counts, k.win, k.winerr, k.retry, k.interrupted, k.running, k.chunkgen, k.rejects, k.persec, k.done}
 		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
 			old = append(old, k.chunk(i))
 		}

@@ -117,7 +117,7 @@ type keys struct {
 	name, prefix                                           string
 	meta, control, batches, ledger, counts, win, retry     string
 	interrupted, running, chunkgen, rejects, errors, audit string
-	persec, lock, epoch, rate, done                        string
+	persec, lock, epoch, rate, done, winerr                string
 }
 
 func keysFor(c string) keys {
@@ -128,7 +128,7 @@ func keysFor(c string) keys {
 		counts: p + "counts", win: p + "win", retry: p + "retry", interrupted: p + "interrupted",
 		running: p + "running", chunkgen: p + "chunkgen", rejects: p + "rejects", errors: p + "errors",
 		audit: p + "audit", persec: p + "persec", lock: p + "lock", epoch: p + "epoch", rate: p + "rate",
-		done: p + "chunksdone",
+		done: p + "chunksdone", winerr: p + "winerr",
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/render"
@@ -38,6 +39,20 @@ type campaignState struct {
 	bulk     int    // tokens taken per rate-limiter call
 	mismatch string // non-empty: this worker refuses the campaign (template hash)
 	batches  []store.BatchInfo
+
+	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
+}
+
+// counter returns the tidings_messages_total counter of lang and outcome
+// kind, looking its labels up once per campaign state.
+func (cs *campaignState) counter(m *metrics, lang string, k store.Kind) prometheus.Counter {
+	key := lang + "\x00" + string(k)
+	if c, ok := cs.counters.Load(key); ok {
+		return c.(prometheus.Counter)
+	}
+	c := m.messages.WithLabelValues(cs.name, lang, outcomeLabel(k))
+	cs.counters.Store(key, c)
+	return c
 }
 
 // campaign returns the cached state of c at epoch, loading it on a miss.

@@ -186,7 +186,7 @@ func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, e
 		return res, err
 	}
 	if r.prev != nil {
-		r.w.m.messages.WithLabelValues(r.cs.name, r.prev.Lang, outcomeLabel(r.prev.Kind)).Inc()
+		r.cs.counter(r.w.m, r.prev.Lang, r.prev.Kind).Inc()
 	}
 	r.prev = nil
 	if res.AutoPaused != "" {
@@ -329,7 +329,30 @@ func MessageID(c, id, domain string) string {
 // Unsubscribe expands a List-Unsubscribe template: {id} and {email} are
 // replaced by the URL-escaped recipient id and address.
 func Unsubscribe(tmpl, id, email string) string {
-	return strings.NewReplacer("{id}", url.QueryEscape(id), "{email}", url.QueryEscape(email)).Replace(tmpl)
+	if strings.IndexByte(tmpl, '{') < 0 {
+		return tmpl
+	}
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(id) + len(email))
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		switch rest := tmpl[i:]; {
+		case strings.HasPrefix(rest, "{id}"):
+			b.WriteString(url.QueryEscape(id))
+			tmpl = rest[len("{id}"):]
+		case strings.HasPrefix(rest, "{email}"):
+			b.WriteString(url.QueryEscape(email))
+			tmpl = rest[len("{email}"):]
+		default:
+			b.WriteByte('{')
+			tmpl = rest[1:]
+		}
+	}
 }
 
 // refuseCampaign pauses a campaign this worker cannot render as approved.
