@@ -28,7 +28,9 @@ func TestMain(m *testing.M) {
 
 func runChild(addr string) int {
 	port, _ := strconv.Atoi(os.Getenv("TIDINGS_TEST_CHILD_SMTP_PORT"))
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	// The parent's test owns one database of a shared redis-server.
+	db, _ := strconv.Atoi(os.Getenv("TIDINGS_TEST_CHILD_REDIS_DB"))
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: db, Password: os.Getenv("TIDINGS_TEST_CHILD_REDIS_PASSWORD")})
 	w, err := worker.New(worker.Config{Redis: rdb, Concurrency: 4, WorkerID: "child",
 		SMTP: send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone}, HeartbeatTTL: time.Second,
 		ControlInterval: 50 * time.Millisecond, DispatchInterval: 50 * time.Millisecond})
@@ -48,11 +50,14 @@ func TestKilledWorker(t *testing.T) {
 	e := newEnv(t, nil)
 	e.stage(t, opts{n: 2000, size: 1000, rate: "400/s"})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "TIDINGS_TEST_CHILD_REDIS="+e.rdb.Options().Addr, "TIDINGS_TEST_CHILD_SMTP_PORT="+strconv.Itoa(e.smtp.Port()))
+	ro := e.rdb.Options()
+	cmd.Env = append(os.Environ(), "TIDINGS_TEST_CHILD_REDIS="+ro.Addr, "TIDINGS_TEST_CHILD_REDIS_DB="+strconv.Itoa(ro.DB),
+		"TIDINGS_TEST_CHILD_REDIS_PASSWORD="+ro.Password, "TIDINGS_TEST_CHILD_SMTP_PORT="+strconv.Itoa(e.smtp.Port()))
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // when the test fails early
 	waitFor(t, 30*time.Second, "the child to send 300", func() bool { return e.smtp.Count() >= 300 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
