@@ -10,7 +10,9 @@ import (
 func TestStartGivesEachTestItsOwnDatabase(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
-	dbs := map[int]bool{}
+	// Keyed by server and database: the embedded fallback gives every test
+	// a server of its own, the shared redis-server a database of its own.
+	dbs := map[string]bool{}
 	for i := range 8 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
@@ -27,10 +29,11 @@ func TestStartGivesEachTestItsOwnDatabase(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if dbs[r.DB] {
-				t.Errorf("database %d handed out twice at once", r.DB)
+			key := fmt.Sprintf("%s/%d", r.Addr, r.DB)
+			if dbs[key] {
+				t.Errorf("database %s handed out twice at once", key)
 			}
-			dbs[r.DB] = true
+			dbs[key] = true
 		})
 	}
 }
