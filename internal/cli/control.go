@@ -26,17 +26,12 @@ func (a *app) controlCmd(use, short, long, example string, needReason bool,
 			if needReason && reason == "" {
 				return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
 			}
-			e, err := a.loadEnv(env)
+			s, e, err := a.openStore(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			rdb, err := a.redis(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			who, host := actorName()
-			msg, err := do(cmd.Context(), store.New(rdb), args[0], store.Actor{Who: who, Host: host, Env: e.Name}, reason)
+			defer s.Client().Close()
+			msg, err := do(cmd.Context(), s, args[0], actor(e), reason)
 			if err != nil {
 				return storeError(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 type redisClient = redis.UniversalClient
@@ -44,4 +45,24 @@ func redisAddrs(o *redis.UniversalOptions) string {
 		return fmt.Sprintf("sentinel master %s at %v", o.MasterName, o.Addrs)
 	}
 	return fmt.Sprint(o.Addrs)
+}
+
+// openStore loads environment envName and connects to its Redis. The caller
+// closes the store's client.
+func (a *app) openStore(ctx context.Context, envName string) (*store.Store, *environment.Environment, error) {
+	e, err := a.loadEnv(envName)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb, err := a.redis(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store.New(rdb), e, nil
+}
+
+// actor is who runs a command in environment e, for the audit log.
+func actor(e *environment.Environment) store.Actor {
+	who, host := actorName()
+	return store.Actor{Who: who, Host: host, Env: e.Name}
 }

@@ -44,15 +44,11 @@ resume, approve, cancel with who, where, when and why) and recipients.`,
   tidings report altea-reregistration --env production --format json --out report.json`,
 		Args: argsExact(1, "one campaign name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.loadEnv(o.env)
+			s, _, err := a.openStore(cmd.Context(), o.env)
 			if err != nil {
 				return err
 			}
-			rdb, err := a.redis(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
+			defer s.Client().Close()
 			w := a.stdout
 			if o.out != "" {
 				f, err := os.Create(o.out)
@@ -62,7 +58,7 @@ resume, approve, cancel with who, where, when and why) and recipients.`,
 				defer f.Close()
 				w = f
 			}
-			if err := writeReport(cmd.Context(), store.New(rdb), args[0], w, o.format, o.outcomes); err != nil {
+			if err := writeReport(cmd.Context(), s, args[0], w, o.format, o.outcomes); err != nil {
 				return err
 			}
 			if o.out != "" {

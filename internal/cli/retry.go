@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tidings-mail/tidings/internal/store"
 )
 
 func (a *app) cmdRetry() *cobra.Command {
@@ -20,17 +18,12 @@ campaign runs again for those recipients; workers pick them up.`,
 		Example: `  tidings retry altea-reregistration --env production`,
 		Args:    argsExact(1, "one campaign name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.loadEnv(env)
+			s, e, err := a.openStore(cmd.Context(), env)
 			if err != nil {
 				return err
 			}
-			rdb, err := a.redis(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			who, host := actorName()
-			n, err := store.New(rdb).Retry(cmd.Context(), args[0], store.Actor{Who: who, Host: host, Env: e.Name})
+			defer s.Client().Close()
+			n, err := s.Retry(cmd.Context(), args[0], actor(e))
 			if err != nil {
 				return storeError(err)
 			}

@@ -41,16 +41,11 @@ campaign is done or cancelled. --json prints the status as one JSON object
   tidings status altea-reregistration --env production --json | jq .counts`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := a.loadEnv(o.env)
+			s, _, err := a.openStore(cmd.Context(), o.env)
 			if err != nil {
 				return err
 			}
-			rdb, err := a.redis(cmd.Context(), e)
-			if err != nil {
-				return err
-			}
-			defer rdb.Close()
-			s := store.New(rdb)
+			defer s.Client().Close()
 			if len(args) == 0 {
 				return a.listCampaigns(cmd.Context(), s, o)
 			}
