@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,6 +187,29 @@ func TestParseRate(t *testing.T) {
 		}
 		if r.Count != tt.count || r.Per != tt.per || r.String() != tt.str {
 			t.Errorf("ParseRate(%q) = %+v %q", tt.in, r, r.String())
+		}
+	}
+}
+
+// TestDefinitionKeepsNumberText: what the worker renders from the stored
+// definition prints data numbers as the campaign file (and so preview) does.
+func TestDefinitionKeepsNumberText(t *testing.T) {
+	t.Parallel()
+	c, err := Parse([]byte("name: a\nenvironment: s\ntemplate: t\nrecipients: r.csv\nfrom: a@b.example\ndata: {n: 1000000, f: 1.5}\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := c.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromDefinition(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"n": "1000000", "f": "1.5"} {
+		if got, yaml := fmt.Sprint(back.Data[k]), fmt.Sprint(c.Data[k]); got != want || yaml != want {
+			t.Errorf("data.%s prints %q from the definition and %q from the file, want %q", k, got, yaml, want)
 		}
 	}
 }

@@ -131,6 +131,9 @@ func (c *Campaign) Definition() ([]byte, error) {
 func FromDefinition(b []byte) (*Campaign, error) {
 	var d definition
 	dec := json.NewDecoder(bytes.NewReader(b))
+	// Numbers in data keep their text: a float64 would render 1000000 as
+	// 1e+06 in the worker while preview (from the YAML) shows 1000000.
+	dec.UseNumber()
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("decode campaign definition: %w", err)
 	}

@@ -17,7 +17,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // run is Main with the environment lookup injected, so that tests can run
 // in parallel, each with its own TIDINGS_* variables.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	root := newRoot(ctx, stdin, stdout, stderr, getenv)
+	root := newRoot(stdin, stdout, stderr, getenv)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	return exitCode(err, stderr)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,10 +110,17 @@ func redisChecks(ctx context.Context, e *environment.Environment) []doctorCheck 
 	} else {
 		checks = append(checks, doctorCheck{name: "redis eviction", msg: fmt.Sprintf("maxmemory-policy is %q: an evicted ledger entry could mean a second send; set maxmemory-policy noeviction", pol)})
 	}
-	if v := info["redis_version"]; v != "" && v < "6" {
+	if v := info["redis_version"]; v != "" && redisMajor(v) < 6 {
 		checks = append(checks, doctorCheck{name: "redis version", msg: "Redis " + v + " is too old: asynq needs Redis 6 or later"})
 	}
 	return checks
+}
+
+// redisMajor is the major version of a Redis version string ("7.2.4" -> 7).
+func redisMajor(v string) int {
+	major, _, _ := strings.Cut(v, ".")
+	n, _ := strconv.Atoi(major)
+	return n
 }
 
 func parseInfo(s string) map[string]string {
@@ -131,8 +139,8 @@ func smtpChecks(ctx context.Context, cfg send.Config) []doctorCheck {
 	defer cancel()
 	rep, _ := send.Check(cctx, cfg)
 	var out []doctorCheck
-	for i, s := range rep.Steps {
-		out = append(out, doctorCheck{name: "smtp " + s.Name, ok: s.OK, infra: !s.OK && i == 0, msg: s.Msg})
+	for _, s := range rep.Steps {
+		out = append(out, doctorCheck{name: "smtp " + s.Name, ok: s.OK, infra: !s.OK && s.Name == "connect", msg: s.Msg})
 	}
 	if len(out) == 0 {
 		out = append(out, doctorCheck{name: "smtp", infra: true, msg: "no check could run against " + rep.Server})

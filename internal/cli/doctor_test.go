@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
@@ -98,5 +99,22 @@ func TestDoctorRedisUnreachable(t *testing.T) {
 	r := cli(t, env, "doctor", "--env", "staging")
 	if r.code != 3 || !regexp.MustCompile(`(?m)^FAIL\s+redis reachable`).MatchString(r.stdout) {
 		t.Errorf("want exit 3 and FAIL redis reachable\n%s", r)
+	}
+}
+
+// TestDoctorSMTPConfigError: an SMTP setting that cannot work (a password
+// without a user name) is shown with its reason, as a configuration problem
+// (exit 1), not as an unreachable server.
+func TestDoctorSMTPConfigError(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	s := startSMTP(t, smtpcapture.Config{})
+	env = merge(env, smtpEnv(s), map[string]string{"TIDINGS_SMTP_PASSWORD": "s3cr3t-value"})
+	r := cli(t, env, "doctor", "--env", "staging")
+	if r.code != 1 || !regexp.MustCompile(`(?m)^FAIL\s+smtp config\s+.*username`).MatchString(r.stdout) {
+		t.Errorf("want exit 1 and FAIL smtp config naming the username\n%s", r)
+	}
+	if strings.Contains(r.stdout+r.stderr, "s3cr3t-value") {
+		t.Errorf("the password was printed\n%s", r)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -51,7 +50,9 @@ func usageError(c *cobra.Command, err error) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 }
 
-// exitCode maps err to an exit code and prints it to stderr.
+// exitCode maps err to an exit code and prints it to stderr. Errors without
+// an exitError (cobra's own: unknown command, bad arguments) are usage
+// errors.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
@@ -67,9 +68,6 @@ func exitCode(err error, stderr io.Writer) int {
 		return 130
 	case isInfra(err):
 		code = exitInfra
-	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "accepts "),
-		strings.HasPrefix(err.Error(), "requires "), strings.Contains(err.Error(), "arg(s)"):
-		code = exitUsage
 	}
 	if !quiet {
 		fmt.Fprintf(stderr, "tidings: %s\n", err)
@@ -87,8 +85,8 @@ func isInfra(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH)
 }
 
-// argsError wraps cobra's positional-argument validators so that their
-// errors are usage errors (exit 2) with a hint.
+// argsExact requires exactly n positional arguments (what names them); a
+// mismatch is a usage error (exit 2) with a hint.
 func argsExact(n int, what string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != n {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
 )
@@ -88,6 +89,36 @@ func newRecipientReader(r io.Reader, name string) (*recipient.Reader, error) {
 		return nil, configError(err)
 	}
 	return rr, nil
+}
+
+// validRecipients iterates over the valid rows of the campaign's
+// recipients file (invalid rows are the plan's business and are skipped);
+// next is nil when the file cannot be opened, so sample data is used. done
+// closes the file.
+func (l *loaded) validRecipients() (next func() (preview.Recipient, error), done func(), err error) {
+	f, err := os.Open(l.recipientsPath())
+	if err != nil {
+		return nil, func() {}, nil
+	}
+	rr, err := newRecipientReader(f, l.recipientsPath())
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	next = func() (preview.Recipient, error) {
+		for {
+			r, err := rr.Next()
+			var rowErr *recipient.RowError
+			if errors.As(err, &rowErr) {
+				continue
+			}
+			if err != nil {
+				return preview.Recipient{}, err
+			}
+			return preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.Fields}, nil
+		}
+	}
+	return next, func() { f.Close() }, nil
 }
 
 // configFile returns the environments config file's path and content, or

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/preview"
-	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/worker"
 )
 
 type previewOptions struct {
@@ -69,28 +68,12 @@ Exit 1 if any language that the recipients need is not covered.`,
 
 // runPreview renders the gallery for a loaded campaign into out.
 func (a *app) runPreview(ctx context.Context, l *loaded, out string) (*preview.Result, error) {
-	var next func() (preview.Recipient, error)
-	f, err := l.openRecipients()
-	if err == nil {
-		defer f.Close()
-		rr, err := newRecipientReader(f, l.recipientsPath())
-		if err != nil {
-			return nil, err
-		}
-		next = func() (preview.Recipient, error) {
-			for {
-				r, err := rr.Next()
-				var rowErr *recipient.RowError
-				if errors.As(err, &rowErr) {
-					continue
-				}
-				if err != nil {
-					return preview.Recipient{}, err
-				}
-				return preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.Fields}, nil
-			}
-		}
+	next, done, err := l.validRecipients()
+	if err != nil {
+		return nil, err
 	}
+	defer done()
+	compose := worker.NewComposer(l.camp)
 	res, err := preview.Run(ctx, preview.Options{
 		Engine:         l.engine,
 		Campaign:       l.camp.Name,
@@ -100,7 +83,7 @@ func (a *app) runPreview(ctx context.Context, l *loaded, out string) (*preview.R
 		Samples:        defaultSamples(),
 		Out:            out,
 		EML: func(lang string, r render.Rendered, to, toName string) ([]byte, error) {
-			return emlFor(l, lang, r, to, toName)
+			return emlFor(compose, r, to, toName)
 		},
 	})
 	if err != nil {
@@ -128,5 +111,3 @@ func (a *app) serveDir(ctx context.Context, addr, dir string) error {
 	}
 	return nil
 }
-
-var _ = io.EOF

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -85,8 +86,8 @@ the report.`,
 			if out == "" {
 				out = filepath.Join("tidings-out", "demo")
 			}
-			if err := os.RemoveAll(out); err != nil {
-				return configError(fmt.Errorf("clear %s: %w", out, err))
+			if err := clearDemoDir(out); err != nil {
+				return err
 			}
 			file, err := demo.Write(filepath.Join(out, "campaign"))
 			if err != nil {
@@ -108,6 +109,26 @@ the report.`,
 	}
 	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/demo)")
 	return c
+}
+
+// clearDemoDir empties out for a new demo run: only a directory that does
+// not exist, is empty, or holds an earlier demo (its campaign file) is
+// removed, so that --out pointing at anything else loses nothing.
+func clearDemoDir(out string) error {
+	entries, err := os.ReadDir(out)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return configError(fmt.Errorf("demo output %s: %w", out, err))
+	}
+	if _, err := os.Stat(filepath.Join(out, "campaign", demo.CampaignFile)); err != nil {
+		return configError(fmt.Errorf("demo output %s is not empty and holds no earlier demo: choose an empty or new directory with --out (nothing was removed)", out))
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return configError(fmt.Errorf("clear the earlier demo in %s: %w", out, err))
+	}
+	return nil
 }
 
 // rehearsal is what a rehearsal produced.
@@ -162,7 +183,17 @@ func (a *app) rehearse(ctx context.Context, l *loaded, out string) (*rehearsal, 
 		return nil, infraError(err)
 	}
 	defer srv.Close()
-	capture, err := smtpcapture.Start(ctx, smtpcapture.Config{})
+	// Messages stream to disk as they are accepted (a rehearsal of a million
+	// recipients must not hold them in memory); they are sorted into
+	// mail/<lang>/ afterwards.
+	incoming := filepath.Join(out, "mail", ".incoming")
+	if err := os.RemoveAll(filepath.Join(out, "mail")); err != nil {
+		return nil, configError(fmt.Errorf("clear %s: %w", filepath.Join(out, "mail"), err))
+	}
+	if err := os.MkdirAll(incoming, 0o755); err != nil {
+		return nil, configError(fmt.Errorf("create %s: %w", incoming, err))
+	}
+	capture, err := smtpcapture.Start(ctx, smtpcapture.Config{Dir: incoming, DiscardData: true})
 	if err != nil {
 		return nil, infraError(err)
 	}
@@ -190,7 +221,7 @@ func (a *app) rehearse(ctx context.Context, l *loaded, out string) (*rehearsal, 
 	}
 	res.status = st
 
-	// Captured mail by language, via the report's email -> language.
+	// Captured mail by language, via the report's recipient -> language.
 	langOf := map[string]string{}
 	if err := s.Report(ctx, l.camp.Name, func(r store.Row) error {
 		if r.Outcome == store.OutcomeSent {
@@ -200,25 +231,8 @@ func (a *app) rehearse(ctx context.Context, l *loaded, out string) (*rehearsal, 
 	}); err != nil {
 		return nil, storeError(err)
 	}
-	for i, m := range capture.Messages() {
-		rcpt := ""
-		if len(m.To) > 0 {
-			rcpt = strings.ToLower(m.To[0])
-		}
-		lang := langOf[rcpt]
-		if lang == "" {
-			lang = "unknown"
-		}
-		dir := filepath.Join(out, "mail", lang)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, configError(err)
-		}
-		name := fmt.Sprintf("%04d-%s.eml", i+1, smtpcapture.SafeName(rcpt))
-		if err := os.WriteFile(filepath.Join(dir, name), m.Data, 0o644); err != nil {
-			return nil, configError(fmt.Errorf("write captured mail: %w", err))
-		}
-		res.mails[lang]++
-		res.captured++
+	if err := res.sortMail(capture.Messages(), incoming, filepath.Join(out, "mail"), langOf); err != nil {
+		return nil, err
 	}
 
 	// Reports and gallery.
@@ -274,7 +288,7 @@ func (a *app) runRehearsalWorker(ctx context.Context, l *loaded, rdb *redis.Clie
 		}
 		switch st.State {
 		case store.StateAwaitingApproval:
-			res.canary = int(store.Terminal(st.Counts) - st.Rejected)
+			res.canary = int(st.Counts[store.OutcomeSent])
 			if err := s.Approve(ctx, l.camp.Name, actor, "rehearsal: approved automatically after the canary"); err != nil {
 				return storeError(err)
 			}
@@ -303,6 +317,30 @@ func (a *app) runRehearsalWorker(ctx context.Context, l *loaded, rdb *redis.Clie
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// sortMail moves the files of the captured messages from incoming into
+// dir/<lang>/, by their envelope recipient's matched language.
+func (r *rehearsal) sortMail(msgs []smtpcapture.Message, incoming, dir string, langOf map[string]string) error {
+	for _, m := range msgs {
+		lang := langOf[strings.ToLower(m.To[0])]
+		if lang == "" {
+			lang = "unknown"
+		}
+		if err := os.MkdirAll(filepath.Join(dir, lang), 0o755); err != nil {
+			return configError(err)
+		}
+		name := smtpcapture.FileName(m)
+		if err := os.Rename(filepath.Join(incoming, name), filepath.Join(dir, lang, name)); err != nil {
+			return configError(fmt.Errorf("sort captured mail: %w", err))
+		}
+		r.mails[lang]++
+		r.captured++
+	}
+	if err := os.Remove(incoming); err != nil {
+		return configError(fmt.Errorf("sort captured mail: %w", err))
+	}
+	return nil
 }
 
 func (r *rehearsal) print(a *app) {

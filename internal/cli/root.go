@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -21,20 +20,29 @@ type app struct {
 	logLevel   string
 }
 
-func (a *app) logger() *slog.Logger {
-	lvl := slog.LevelInfo
+// logger logs at --log-level (default info) to stderr.
+func (a *app) logger() *slog.Logger { return a.loggerAtLeast(slog.LevelInfo) }
+
+// quietLogger logs warnings and errors only (or more with --log-level
+// debug), for in-process workers whose progress the command reports itself.
+func (a *app) quietLogger() *slog.Logger { return a.loggerAtLeast(slog.LevelWarn) }
+
+// loggerAtLeast logs at --log-level, but never below min unless --log-level
+// asks for debug.
+func (a *app) loggerAtLeast(min slog.Level) *slog.Logger {
+	lvl := min
 	switch a.logLevel {
 	case "debug":
 		lvl = slog.LevelDebug
 	case "warn":
-		lvl = slog.LevelWarn
+		lvl = max(min, slog.LevelWarn)
 	case "error":
 		lvl = slog.LevelError
 	}
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
-func newRoot(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+func newRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -69,14 +77,4 @@ Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
 		root.AddCommand(c)
 	}
 	return root
-}
-
-// quietLogger logs warnings and errors only, for in-process workers whose
-// progress the command reports itself.
-func (a *app) quietLogger() *slog.Logger {
-	lvl := slog.LevelWarn
-	if a.logLevel == "debug" {
-		lvl = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
 }

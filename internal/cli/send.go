@@ -169,6 +169,11 @@ func (a *app) stage(ctx context.Context, l *loaded, env *environment.Environment
 	if err != nil {
 		return nil, configError(err)
 	}
+	// The environment's List-Unsubscribe applies when the campaign sets none;
+	// it is stored with the definition, so every worker uses the same.
+	if l.camp.ListUnsubscribe == "" && env != nil {
+		l.camp.ListUnsubscribe = env.ListUnsubscribe
+	}
 	def, err := l.camp.Definition()
 	if err != nil {
 		return nil, configError(err)
@@ -199,13 +204,8 @@ func (a *app) stage(ctx context.Context, l *loaded, env *environment.Environment
 		}
 		return nil, classify(err)
 	}
-	for _, r := range sum.Rejects {
-		if err := stager.Reject(ctx, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason}); err != nil {
-			return nil, classify(err)
-		}
-	}
 	bar := a.progress(int64(sum.Accepted), "staging")
-	_, err = a.runPlan(ctx, l, env, func(acc plan.Accepted) error {
+	staged, err := a.runPlan(ctx, l, env, func(acc plan.Accepted) error {
 		bar.Add(1)
 		return stager.Add(ctx, store.Recipient{
 			Line: acc.Line, ID: acc.ID, Email: acc.Email, Name: acc.Name, Locale: acc.Locale,
@@ -216,6 +216,20 @@ func (a *app) stage(ctx context.Context, l *loaded, env *environment.Environment
 		return nil, err
 	}
 	bar.Finish()
+	// The file was read again to stage it. If it changed since the plan
+	// that was shown and decided on, start nothing: the campaign is not
+	// recorded as staged until Finish, so send can simply run again.
+	if staged.Rows != sum.Rows || staged.Accepted != sum.Accepted || staged.Refused != sum.Refused || staged.Invalid != sum.Invalid {
+		return nil, configError(fmt.Errorf("%s changed while it was being staged (plan: %d rows, %d accepted, %d refused, %d invalid; staging read %d, %d, %d, %d): nothing was started; run send again once the file no longer changes",
+			l.recipientsPath(), sum.Rows, sum.Accepted, sum.Refused, sum.Invalid, staged.Rows, staged.Accepted, staged.Refused, staged.Invalid))
+	}
+	// Rejects come from the same pass as the staged rows, so every row of
+	// the file read is either staged or recorded.
+	for _, r := range staged.Rejects {
+		if err := stager.Reject(ctx, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason}); err != nil {
+			return nil, classify(err)
+		}
+	}
 	st, err := stager.Finish(ctx, o.start)
 	if err != nil {
 		return nil, classify(err)

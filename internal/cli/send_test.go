@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // noCampaign asserts that nothing is staged in env's Redis.
@@ -131,5 +134,29 @@ func TestSendRedisUnreachable(t *testing.T) {
 		if !strings.Contains(r.stderr, fmt.Sprint(port)) {
 			t.Errorf("%s: the message does not name the Redis address\n%s", args[0], r)
 		}
+	}
+}
+
+// TestSendUsesEnvironmentListUnsubscribe: a campaign without
+// list_unsubscribe is staged with the environment's, so every worker sends
+// the same header.
+func TestSendUsesEnvironmentListUnsubscribe(t *testing.T) {
+	t.Parallel()
+	env, rd := redisEnv(t)
+	env = merge(env, map[string]string{"TIDINGS_LIST_UNSUBSCRIBE": "https://example.org/unsub?id={id}"})
+	file := writeCampaign(t, campaignFile{name: "unsub", rows: []string{"ada@example.org,Ada,en,1"}})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	meta, err := store.New(rd.Client()).Meta(t.Context(), "unsub", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := campaign.FromDefinition(meta.Definition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListUnsubscribe != "https://example.org/unsub?id={id}" {
+		t.Errorf("staged list_unsubscribe %q, want the environment's", c.ListUnsubscribe)
 	}
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/recipient"
+	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/worker"
 )
 
 type testSendOptions struct {
@@ -67,10 +70,11 @@ func (a *app) runTestSend(ctx context.Context, file string, o testSendOptions) e
 	}
 	defer pool.Put(conn)
 	samples := defaultSamples()
+	compose := worker.NewComposer(l.camp)
 	failed, sent := 0, 0
 	for _, c := range l.engine.Languages() {
 		if !c.Covered {
-			fmt.Fprintf(a.stdout, "skip  %-6s incomplete: lacks %v\n", c.Lang, c.Missing)
+			fmt.Fprintf(a.stdout, "skip  %-6s incomplete: lacks %s\n", c.Lang, strings.Join(c.Missing, ", "))
 			continue
 		}
 		d := render.Data{Campaign: l.camp.Name, Data: l.camp.Data}
@@ -91,8 +95,8 @@ func (a *app) runTestSend(ctx context.Context, file string, o testSendOptions) e
 			continue
 		}
 		out.Subject = fmt.Sprintf("[TEST %s] %s", c.Lang, out.Subject)
-		m := messageFor(l, "test-"+c.Lang+"-"+d.ID, o.to, d.Name, out)
-		m.MessageID = ""
+		m := compose.Message("test-"+c.Lang+"-"+d.ID, o.to, d.Name, out, time.Now())
+		m.MessageID = "" // a fresh id: QA may test-send many times
 		if err := conn.Send(ctx, m); err != nil {
 			failed++
 			fmt.Fprintf(a.stdout, "FAIL  %-6s %s\n", c.Lang, send.Classify(err))
@@ -109,25 +113,17 @@ func (a *app) runTestSend(ctx context.Context, file string, o testSendOptions) e
 }
 
 // firstPerLanguage finds one valid recipient per matched catalog language.
-func firstPerLanguage(l *loaded) (map[string]recipient.Recipient, error) {
-	out := map[string]recipient.Recipient{}
-	f, err := l.openRecipients()
-	if err != nil {
-		return out, nil // sample data will do
+func firstPerLanguage(l *loaded) (map[string]preview.Recipient, error) {
+	out := map[string]preview.Recipient{}
+	next, done, err := l.validRecipients()
+	if err != nil || next == nil {
+		return out, err // no file: sample data will do
 	}
-	defer f.Close()
-	rr, err := newRecipientReader(f, l.recipientsPath())
-	if err != nil {
-		return nil, err
-	}
+	defer done()
 	for {
-		r, err := rr.Next()
+		r, err := next()
 		if errors.Is(err, io.EOF) {
 			return out, nil
-		}
-		var rowErr *recipient.RowError
-		if errors.As(err, &rowErr) {
-			continue
 		}
 		if err != nil {
 			return nil, configError(err)

@@ -56,7 +56,7 @@ flight finish and are recorded; nobody is ever sent twice.`,
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment (required)")
-	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "SMTP connections, i.e. chunks in flight (default: the environment's smtp.connections, else 8)")
+	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "SMTP connections, i.e. chunks in flight (default: the environment's concurrency, else smtp.connections, else 8)")
 	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
 	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
 	c.Flags().StringVar(&o.locales, "locales", "", "render from this catalogs directory instead of the approved snapshot (needs --templates)")
@@ -87,7 +87,12 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		return err
 	}
 	defer rdb.Close()
+	// --concurrency, else the environment's concurrency, else its SMTP
+	// connections: one chunk in flight per SMTP connection.
 	conc := o.concurrency
+	if conc <= 0 {
+		conc = e.Concurrency
+	}
 	if conc <= 0 {
 		conc = e.SMTP.Connections
 	}

@@ -90,9 +90,12 @@ type Environment struct {
 	// Allow restricts recipients to these domains ("example.com"), domain
 	// suffixes ("*.example.com") or exact addresses; empty allows everyone.
 	Allow []string
-	// ListUnsubscribe is the environment's default List-Unsubscribe URL.
+	// ListUnsubscribe is the List-Unsubscribe URL of campaigns sent in this
+	// environment that set none ({id} and {email} are replaced).
 	ListUnsubscribe string
-	// Concurrency is how many recipients one worker processes at once.
+	// Concurrency is how many chunks one worker processes at once, each on
+	// its own SMTP connection (default: SMTP.Connections); the worker's
+	// --concurrency overrides it.
 	Concurrency int
 	// Source says where the settings came from, for messages.
 	Source string

@@ -34,6 +34,9 @@ const (
 	OutcomeInvalid = "invalid"
 )
 
+// CodeRender is the code of a row the template cannot be rendered with.
+const CodeRender = "render-error"
+
 // Input is what Run plans.
 type Input struct {
 	Campaign *campaign.Campaign
@@ -142,9 +145,6 @@ type resolution struct {
 	refusal *render.Refusal
 }
 
-// maxCache bounds the cache of locale resolutions (distinct locale values).
-const maxCache = 4096
-
 // Run reads every row of in.Recipients, calls emit for each accepted one (in
 // file order) and returns the summary. An error from emit stops the run and
 // is returned. Invalid and refused rows are not errors: they are counted and
@@ -169,7 +169,6 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	}
 	var (
 		lines     = map[string]*LocaleLine{}
-		cache     = map[string]resolution{}
 		perLang   = map[string]int{}
 		canaryN   = c.Batches.CanaryPerLocale
 		size      = max(c.Batches.Size, 1)
@@ -181,9 +180,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		firstReg = 1
 	}
 	resolve := func(loc string) resolution {
-		if r, ok := cache[loc]; ok {
-			return r
-		}
+		// Engine.Resolve caches by locale itself.
 		var r resolution
 		m, err := in.Engine.Resolve(loc)
 		if err != nil {
@@ -194,9 +191,6 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			r.refusal = ref
 		} else {
 			r.match = m
-		}
-		if len(cache) < maxCache {
-			cache[loc] = r
 		}
 		return r
 	}
@@ -250,6 +244,17 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			line.Refused++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
 				Outcome: OutcomeRefused, Code: res.refusal.Code, Field: "locale", Reason: res.refusal.Reason})
+			continue
+		}
+		// Render the row as the worker will: a row the template cannot be
+		// rendered with (a column it uses is missing, a count is not a
+		// number) would otherwise be refused at send time, after the plan
+		// said it would be sent.
+		if _, err := in.Engine.Render(res.match, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}); err != nil {
+			s.Invalid++
+			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeInvalid, Code: CodeRender,
+				Reason: "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value"})
 			continue
 		}
 		s.Accepted++

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/tidings-mail/tidings/internal/recipient"
 	"os"
 	"strings"
 	"testing"
@@ -213,6 +214,35 @@ func TestRunJSONL(t *testing.T) {
 	}
 	if accepted[1].Fields["city"] != "東京" || accepted[1].Match.Lang != "ja" {
 		t.Errorf("accepted = %+v", accepted[1])
+	}
+}
+
+// TestRunRendersEveryRow: a row the template cannot be rendered with (here
+// a column the template uses is missing) is invalid at plan time, with its
+// line, instead of being refused by the worker after the plan accepted it.
+func TestRunRendersEveryRow(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
+		"m/text.tmpl":    {Data: []byte(`{{t "hello" .}} {{.Fields.posts}}`)},
+		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
+	}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[hello]\nother = \"Hello\"\n")}}
+	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: "r.jsonl", Format: recipient.FormatJSONL,
+		Recipients: strings.NewReader(`{"email":"a@example.com","locale":"en","posts":"3"}` + "\n" + `{"email":"b@example.com","locale":"en"}` + "\n")}
+	s, err := Run(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted != 1 || s.Invalid != 1 || len(s.Rejects) != 1 {
+		t.Fatalf("summary = %+v", s)
+	}
+	if r := s.Rejects[0]; r.Line != 2 || r.Code != CodeRender || !strings.Contains(r.Reason, "posts") {
+		t.Errorf("reject = %+v, want line 2, code %s, naming posts", r, CodeRender)
 	}
 }
 

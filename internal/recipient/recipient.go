@@ -231,8 +231,13 @@ func (r *Reader) readHeader() error {
 		missing = append(missing, "locale")
 	}
 	if len(missing) > 0 {
+		all := strings.Join(r.header, ", ")
+		if len(r.header) == 1 && strings.ContainsAny(all, ";\t\x00") {
+			// Spreadsheet exports: semicolons or tabs, or UTF-16.
+			return fmt.Errorf("%s:1: the header is one column %q: the file is not comma-separated UTF-8 (semicolons, tabs or UTF-16, as spreadsheets often export); save it as \"CSV UTF-8 (comma delimited)\"", r.name, all)
+		}
 		return fmt.Errorf("%s:1: the header lacks the column(s) %s (it has %s): add them to the first row; columns email and locale are required",
-			r.name, strings.Join(missing, ", "), strings.Join(r.header, ", "))
+			r.name, strings.Join(missing, ", "), all)
 	}
 	r.csv.FieldsPerRecord = len(rec)
 	return nil
@@ -266,6 +271,11 @@ func (r *Reader) nextCSV() (Recipient, error) {
 				r.fillCSV(&rcp, rec, true)
 				return rcp, r.rowErr(pe.StartLine, "", CodeBadRow,
 					fmt.Sprintf("the row has %d fields, the header has %d: quote values that contain commas", len(rec), len(r.header)))
+			}
+			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine {
+				// An unclosed quote swallows every following line into one
+				// record: reporting one invalid row would lose the rest.
+				return Recipient{}, fmt.Errorf("%s:%d: a quote opened on this line is not closed (the file was read up to line %d as one field): close the quote; no row from line %d on was read", r.name, pe.StartLine, pe.Line, pe.StartLine)
 			}
 			return rcp, r.rowErr(pe.StartLine, "", CodeBadRow, fmt.Sprintf("broken quoting at line %d, column %d: %s", pe.Line, pe.Column, pe.Err))
 		}
@@ -356,7 +366,18 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 	// Required and known keys, case-insensitively like CSV headers.
 	var hasMail, hasLoc bool
 	var fields map[string]string
+	known := map[string]string{} // known name -> the key that gave it
 	for k, v := range vals {
+		switch lk := strings.ToLower(k); lk {
+		case "email", "locale", "id", "name":
+			// "locale" and "Locale" in one object: which one wins would
+			// depend on map order, and so could the language.
+			if other, dup := known[lk]; dup {
+				a, b := min(k, other), max(k, other)
+				return rcp, r.rowErr(line, lk, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field: keep one", a, b))
+			}
+			known[lk] = k
+		}
 		switch strings.ToLower(k) {
 		case "email":
 			rcp.Email, hasMail = strings.TrimSpace(v), true

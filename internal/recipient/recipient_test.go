@@ -172,6 +172,41 @@ func TestReaderJSONL(t *testing.T) {
 	}
 }
 
+// TestReaderJSONLSameKeyTwice: "locale" and "Locale" in one object would
+// make the language depend on map order; the row is invalid instead.
+func TestReaderJSONLSameKeyTwice(t *testing.T) {
+	t.Parallel()
+	input := "{\"email\":\"a@example.com\",\"locale\":\"de\",\"Locale\":\"pt\"}\n" +
+		"{\"email\":\"b@example.com\",\"EMAIL\":\"c@example.com\",\"locale\":\"de\"}\n"
+	got, _ := readAll(t, input, ReaderConfig{Name: "r.jsonl"})
+	want := []row{{line: 1, code: CodeBadRow, field: "locale"}, {line: 2, code: CodeBadRow, field: "email"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rows:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestReaderUnclosedQuote: a quote that is never closed swallows every
+// following line; that must stop the read, not pass as one invalid row.
+func TestReaderUnclosedQuote(t *testing.T) {
+	t.Parallel()
+	input := "email,locale\na@example.com,de\nb@example.com,\"de\nc@example.com,fr\nd@example.com,it\n"
+	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := rd.Next(); err != nil || r.Email != "a@example.com" {
+		t.Fatalf("first row: %+v %v", r, err)
+	}
+	_, err = rd.Next()
+	var rowErr *RowError
+	if err == nil || errors.As(err, &rowErr) || errors.Is(err, io.EOF) {
+		t.Fatalf("err = %v, want a fatal error (not a row error)", err)
+	}
+	if !strings.Contains(err.Error(), "r.csv:3: a quote opened on this line is not closed") {
+		t.Errorf("err = %v, want it to name r.csv:3 and the unclosed quote", err)
+	}
+}
+
 func TestHeaderErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -182,6 +217,8 @@ func TestHeaderErrors(t *testing.T) {
 		{"no email no locale", "id\n", "lacks the column(s) email, locale"},
 		{"duplicate", "email,locale,Email\n", `column "Email" appears twice`},
 		{"unnamed", "email,,locale\n", "column 2 has no name"},
+		{"semicolons", "email;locale\n", `save it as "CSV UTF-8 (comma delimited)"`},
+		{"tabs", "email\tlocale\n", "not comma-separated UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

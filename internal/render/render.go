@@ -393,6 +393,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		}
 		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: fmt.Sprintf("unparsable locale %q", requested)}
 	}
+
 	_, idx, conf := e.matcher.Match(tag)
 	cand := e.tags[idx]
 	if conf < language.High || !sameBase(tag, cand) || !sameScript(tag, cand) {
@@ -418,8 +419,15 @@ func (e *Engine) accept(requested, lang, via string) (Match, error) {
 	return Match{Requested: requested, Lang: l.cat.lang, Via: via}, nil
 }
 
+// sameBase reports whether requested tag a names the base language of b.
+// A tag without a language ("und-CH") has a base that x/text only guesses
+// from the region or script (und-CH -> de, und-BE -> nl) and reports at
+// High: a guess is not the recipient's language, so it never matches.
 func sameBase(a, b language.Tag) bool {
-	ab, _ := a.Base()
+	ab, c := a.Base()
+	if c != language.Exact {
+		return false
+	}
 	bb, _ := b.Base()
 	return ab == bb
 }

@@ -102,6 +102,8 @@ func TestResolve(t *testing.T) {
 		{"sr", strict, "sr-RS", "sr", ViaMatch, "", ""},
 		{"klingon matches en at High, other base", strict, "i-klingon", "", "", "not-covered: no catalog for tlh", CodeNotCovered},
 		{"und", strict, "und", "", "", "not-covered: no catalog for und", CodeNotCovered},
+		{"und-CH names no language (x/text guesses de)", strict, "und-CH", "", "", "not-covered: no catalog for und-CH", CodeNotCovered},
+		{"und-Latn names no language (x/text guesses en)", strict, "und-Latn", "", "", "not-covered: no catalog for und-Latn", CodeNotCovered},
 		{"empty", strict, "", "", "", "empty locale", CodeEmpty},
 		{"blank", strict, "   ", "", "", "empty locale", CodeEmpty},
 		{"empty refuse explicit", bundled, "", "", "", "empty locale", CodeEmpty},

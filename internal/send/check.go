@@ -45,7 +45,7 @@ func (r Report) OK() bool {
 func Check(ctx context.Context, cfg Config) (Report, error) {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
-		return Report{}, err
+		return Report{Server: cfg.Host, Steps: []Step{{Name: "config", Msg: err.Error()}}}, err
 	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	r := Report{Server: addr}

@@ -42,9 +42,10 @@ var enhancedRE = regexp.MustCompile(`^([245]\.\d{1,3}\.\d{1,3})\s*`)
 // Classify turns an error from Pool.Get or Conn.Send into an *Error (nil for
 // nil):
 //   - an SMTP reply in the 4xx range is temporary, 5xx permanent;
-//   - failures to connect, log in or start TLS are temporary whatever their
-//     code: they are not the recipient's fault, and the campaign's error-rate
-//     gate pauses the campaign when they persist;
+//   - failures to connect, log in or start TLS, and replies to MAIL FROM,
+//     are temporary whatever their code: they are about the sender, not the
+//     recipient, and the campaign's error-rate gate pauses the campaign when
+//     they persist;
 //   - dropped connections, timeouts, refused connections and a cancelled
 //     context before the end of the message data are temporary (go-mail
 //     reports a dropped connection with code 0 and as not temporary;
@@ -67,14 +68,19 @@ func Classify(err error) *Error {
 		return &Error{Msg: err.Error()}
 	}
 	var de *dialError
-	dial := errors.As(err, &de)
 	var tx *txError
-	if errors.As(err, &tx) && tx.inDoubt() {
+	isTx := errors.As(err, &tx)
+	// Not the recipient's fault: the connection set-up, and MAIL FROM,
+	// which is about the sender (530 authentication required, 550 sender
+	// rejected). Permanent would fail every recipient for good; temporary
+	// retries them and lets the error-rate gate pause the campaign.
+	senderSide := errors.As(err, &de) || (isTx && tx.stage == stageMail)
+	if isTx && tx.inDoubt() {
 		return &Error{InDoubt: true, Msg: "no reply after the message was sent, it may have been delivered: " + describe(tx.err)}
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {
-		e := &Error{Code: te.Code, Msg: strings.TrimSpace(te.Msg), Temporary: te.Code/100 != 5 || dial}
+		e := &Error{Code: te.Code, Msg: strings.TrimSpace(te.Msg), Temporary: te.Code/100 != 5 || senderSide}
 		if m := enhancedRE.FindStringSubmatch(e.Msg); m != nil {
 			e.Enhanced = m[1]
 			e.Msg = strings.TrimSpace(e.Msg[len(m[0]):])
@@ -82,7 +88,7 @@ func Classify(err error) *Error {
 		return e
 	}
 	msg := describe(err)
-	if tx != nil {
+	if isTx {
 		msg = tx.stage + ": " + describe(tx.err)
 	}
 	return &Error{Msg: msg, Temporary: true}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/textproto"
 	"sync"
+	"time"
 
 	mail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -216,6 +217,10 @@ func (c *Conn) quit() error {
 		return nil
 	}
 	defer c.drop()
+	// The deadline of the last transaction may have passed while idle.
+	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
+		return fmt.Errorf("quit SMTP connection: %w", err)
+	}
 	if err := c.sc.Quit(); err != nil {
 		return fmt.Errorf("quit SMTP connection: %w", err)
 	}
@@ -295,6 +300,10 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 		return fmt.Errorf("send to %s: %w", m.To, err)
 	}
 }
+
+// finalReplyTimeout is how long to wait for the reply to the end of data
+// (RFC 5321, 4.5.3.2.6: 10 minutes).
+const finalReplyTimeout = 10 * time.Minute
 
 // Transaction stages, for errors.
 const (
@@ -397,11 +406,20 @@ func (c *Conn) transact(data []byte, env envelope) error {
 
 	// The data and the final dot in one write. A failure to write means the
 	// final dot may not have gone out: not delivered; only a missing reply
-	// after it means "in doubt".
+	// after it means "in doubt". Each command has its own deadline.
+	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
+		return &txError{stageBody, err}
+	}
 	if _, err := w.Write(data); err != nil {
 		return &txError{stageBody, err}
 	}
 	if err := w.Flush(); err != nil {
+		return &txError{stageBody, err}
+	}
+	// Servers may scan the message before they answer; a reply that comes
+	// after our deadline would make the message in doubt, so wait as long as
+	// RFC 5321 (4.5.3.2.6) asks for the end of data.
+	if err := c.sc.UpdateDeadline(max(c.p.cfg.Timeout, finalReplyTimeout)); err != nil {
 		return &txError{stageBody, err}
 	}
 	_, resp, err := text.ReadResponse(250)

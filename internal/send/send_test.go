@@ -351,6 +351,23 @@ func TestClassifyConnectionFailures(t *testing.T) {
 	}
 }
 
+// TestClassifyMailFromRejection: a 5xx to MAIL FROM (here: the server
+// requires AUTH and none was configured) is about the sender, not the
+// recipient, so it is temporary: no recipient is failed for good by it.
+func TestClassifyMailFromRejection(t *testing.T) {
+	t.Parallel()
+	srv := startCapture(t, smtpcapture.Config{Username: "u", Password: "right"})
+	p := newPool(t, send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone}, 1)
+	err := sendOne(t, p, sampleMessage("ada@altea.example"))
+	ce := send.Classify(err)
+	if ce == nil || ce.Code/100 != 5 || !ce.Temporary || ce.InDoubt {
+		t.Fatalf("Classify(%v) = %+v, want a temporary 5xx", err, ce)
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("the server captured %d messages", srv.Count())
+	}
+}
+
 func TestClassifyConfigError(t *testing.T) {
 	t.Parallel()
 	p := send.NewPool(send.Config{Host: "smtp.example", TLS: "maybe"}, 1)

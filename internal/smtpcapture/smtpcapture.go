@@ -78,10 +78,17 @@ type Config struct {
 
 // Message is one message the server accepted.
 type Message struct {
+	Seq  int64 // 1-based acceptance sequence number
 	From string
 	To   []string
 	Data []byte
 	At   time.Time
+}
+
+// FileName is the name of m's file in Config.Dir: <seq>-<first recipient
+// as a safe name>.eml.
+func FileName(m Message) string {
+	return fmt.Sprintf("%06d-%s.eml", m.Seq, SafeName(m.To[0]))
 }
 
 // Server is a running capture server. It is safe for concurrent use.
@@ -226,14 +233,12 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) store(from string, to []string, data []byte) error {
-	n := s.seq.Add(1)
+	m := Message{Seq: s.seq.Add(1), From: from, To: to, At: time.Now()}
 	if s.cfg.Dir != "" {
-		name := filepath.Join(s.cfg.Dir, fmt.Sprintf("%06d-%s.eml", n, SafeName(to[0])))
-		if err := os.WriteFile(name, data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(s.cfg.Dir, FileName(m)), data, 0o644); err != nil {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot store message"}
 		}
 	}
-	m := Message{From: from, To: to, At: time.Now()}
 	if !s.cfg.DiscardData {
 		m.Data = data
 	}

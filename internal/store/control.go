@@ -31,7 +31,7 @@ func (s *Store) Control(ctx context.Context, c string) (*Control, error) {
 		return nil, fmt.Errorf("read control of %s: %w", c, err)
 	}
 	if len(m) == 0 {
-		return nil, fmt.Errorf("read control: campaign %q: %w (stage it with tidings send)", c, ErrNotFound)
+		return nil, notFound("read control", c)
 	}
 	return parseControl(m), nil
 }
@@ -62,16 +62,16 @@ func (s *Store) ControlState(ctx context.Context, c string) (State, int64, error
 // to ARGV[2], sets extra fields and appends the audit entry.
 // KEYS: 1 control, 2 audit, 3 active set, 4 win, 5 winerr.
 // ARGV: 1 from, 2 to, 3 reason, 4 by, 5 at, 6 audit json, 7 reset window,
-// 8.. field/value pairs.
+// 8 campaign name, 9.. field/value pairs.
 var transitionScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0} end
 if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return {st, 0} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
 if ARGV[7] == '1' then redis.call('DEL', KEYS[4], KEYS[5]) end
-local name = ARGV[#ARGV]
+local name = ARGV[8]
 if ARGV[2] == 'cancelled' or ARGV[2] == 'done' then
   redis.call('SREM', KEYS[3], name)
 else
@@ -99,18 +99,17 @@ func (s *Store) Transition(ctx context.Context, c string, from []State, to State
 	if resetWindow {
 		rw = "1"
 	}
-	args := []any{strings.Join(fs, ","), string(to), reason, a.String(), ms(now), audit, rw}
+	args := []any{strings.Join(fs, ","), string(to), reason, a.String(), ms(now), audit, rw, c}
 	for _, f := range fields {
 		args = append(args, f)
 	}
-	args = append(args, "name", c) // last pair: ARGV[#ARGV] is the campaign name
 	res, err := transitionScript.Run(ctx, s.rdb, []string{k.control, k.audit, keyActive, k.win, k.winerr}, args...).Slice()
 	if err != nil {
 		return "", false, fmt.Errorf("set %s to %s: %w", c, to, err)
 	}
 	st, _ := res[0].(string)
 	if st == "" {
-		return "", false, fmt.Errorf("set %s to %s: campaign %q: %w (stage it with tidings send)", c, to, c, ErrNotFound)
+		return "", false, notFound(fmt.Sprintf("set %s to %s", c, to), c)
 	}
 	return State(st), res[1].(int64) == 1, nil
 }

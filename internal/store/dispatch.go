@@ -27,14 +27,14 @@ type Meta struct {
 	NChunks    int               `json:"chunks"`
 	ChunkSize  int               `json:"chunk_size"`
 	Columns    []string          `json:"columns"`
-	DryRun     bool              `json:"dry_run"`
 	Epoch      int64             `json:"epoch"`
 }
 
 // Meta reads the staging metadata of c; withSnapshot also decodes the
 // template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "nchunks", "chunk_size", "columns", "dry_run", "epoch"}
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "nchunks", "chunk_size", "columns", "epoch"}
+	snapshot := len(fields) // index of the snapshot, when asked for
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
@@ -44,16 +44,16 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 	}
 	str := func(i int) string { x, _ := v[i].(string); return x }
 	if v[0] == nil {
-		return nil, fmt.Errorf("read meta: campaign %q: %w (stage it with tidings send)", c, ErrNotFound)
+		return nil, notFound("read meta", c)
 	}
 	m := &Meta{Campaign: c, Definition: []byte(str(0)), Hash: str(1), Env: str(2), CreatedBy: str(3), CreatedAt: fromMS(atoi64(str(4))),
 		Staged: atoi(str(5)), Rejected: atoi(str(6)), NBatches: atoi(str(7)), NChunks: atoi(str(8)), ChunkSize: atoi(str(9)),
-		DryRun: str(11) == "1", Epoch: atoi64(str(12))}
+		Epoch: atoi64(str(11))}
 	if err := json.Unmarshal([]byte(str(10)), &m.Columns); err != nil && str(10) != "" {
 		return nil, fmt.Errorf("read meta of %s: columns: %w", c, err)
 	}
-	if withSnapshot && str(13) != "" {
-		if err := json.Unmarshal([]byte(str(13)), &m.Snapshot); err != nil {
+	if withSnapshot && str(snapshot) != "" {
+		if err := json.Unmarshal([]byte(str(snapshot)), &m.Snapshot); err != nil {
 			return nil, fmt.Errorf("read meta of %s: snapshot: %w", c, err)
 		}
 	}
@@ -168,13 +168,26 @@ func (s *Store) ChunkGen(ctx context.Context, c string, n int) (int64, error) {
 
 func chunkField(n int) string { return "c" + strconv.Itoa(n) }
 
+// beginChunkScript KEYS: 1 running, 2 chunkgen; ARGV: 1 field, 2 chunk,
+// 3 gen, 4 owner value.
+var beginChunkScript = redis.NewScript(`
+if (redis.call('HGET', KEYS[2], ARGV[2]) or '0') ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return 1
+`)
+
 // BeginChunk records that worker holds chunk n at gen; if the worker dies,
-// the dispatcher re-enqueues the chunk (Orphans).
-func (s *Store) BeginChunk(ctx context.Context, c string, n int, gen int64, worker string) error {
-	if err := s.rdb.HSet(ctx, keysFor(c).running, chunkField(n), worker+"|"+strconv.FormatInt(gen, 10)).Err(); err != nil {
-		return fmt.Errorf("begin chunk %d of %s: %w", n, c, err)
+// the dispatcher re-enqueues the chunk (Orphans). It returns false, and
+// records nothing, when gen is outdated: the chunk was taken over by a newer
+// generation, whose holder's entry must not be overwritten.
+func (s *Store) BeginChunk(ctx context.Context, c string, n int, gen int64, worker string) (bool, error) {
+	k := keysFor(c)
+	g := strconv.FormatInt(gen, 10)
+	ok, err := beginChunkScript.Run(ctx, s.rdb, []string{k.running, k.chunkgen}, chunkField(n), strconv.Itoa(n), g, worker+"|"+g).Int()
+	if err != nil {
+		return false, fmt.Errorf("begin chunk %d of %s: %w", n, c, err)
 	}
-	return nil
+	return ok == 1, nil
 }
 
 // endChunkScript KEYS: 1 running, 2 interrupted, 3 chunksdone, 4 b:<batch>
@@ -206,6 +219,13 @@ func (s *Store) EndChunk(ctx context.Context, c string, batch, n int, gen int64,
 	return nil
 }
 
+// ReleaseChunk gives back chunk n that owner took over (TakeInterrupted,
+// Reclaim) but could not enqueue: it becomes interrupted at resume again,
+// for the next dispatch.
+func (s *Store) ReleaseChunk(ctx context.Context, c string, n int, gen int64, owner string, resume int) error {
+	return s.EndChunk(ctx, c, 0, n, gen, owner, false, resume)
+}
+
 // BeginRetry records a retry pass over members ("chunk:index") held by
 // worker under field; EndRetry releases it.
 func (s *Store) BeginRetry(ctx context.Context, c, field, worker string, members []string) error {
@@ -231,11 +251,18 @@ func (s *Store) EndRetry(ctx context.Context, c, field string, unprocessed []str
 	return nil
 }
 
+// takeInterruptedScript KEYS: 1 interrupted, 2 chunkgen, 3 running; ARGV:
+// 1 chunk, 2 running field, 3 owner. The chunk moves from interrupted to
+// running under the dispatching worker in one step, so that it is never
+// held by nobody: if the dispatcher dies before the task is enqueued, the
+// orphan is recovered; if the enqueue fails, ReleaseChunk gives it back.
 var takeInterruptedScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return {-1, 0} end
 redis.call('HDEL', KEYS[1], ARGV[1])
-return {redis.call('HINCRBY', KEYS[2], ARGV[1], 1), tonumber(v)}
+local g = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3] .. '|' .. g)
+return {g, tonumber(v)}
 `)
 
 // Interrupted lists the chunks stopped by pause or shutdown.
@@ -251,12 +278,14 @@ func (s *Store) Interrupted(ctx context.Context, c string) ([]int, error) {
 	return out, nil
 }
 
-// TakeInterrupted removes chunk n from the interrupted set and bumps its
-// generation; it returns the new generation and the index to resume at, or
-// gen -1 when the chunk was not interrupted.
-func (s *Store) TakeInterrupted(ctx context.Context, c string, n int) (gen int64, resume int, err error) {
+// TakeInterrupted moves chunk n from the interrupted set to the running
+// tasks held by owner (the dispatching worker) and bumps its generation; it
+// returns the new generation and the index to resume at, or gen -1 when the
+// chunk was not interrupted. The task that then runs takes the chunk over
+// (BeginChunk); if it cannot be enqueued, call ReleaseChunk.
+func (s *Store) TakeInterrupted(ctx context.Context, c string, n int, owner string) (gen int64, resume int, err error) {
 	k := keysFor(c)
-	res, err := takeInterruptedScript.Run(ctx, s.rdb, []string{k.interrupted, k.chunkgen}, strconv.Itoa(n)).Int64Slice()
+	res, err := takeInterruptedScript.Run(ctx, s.rdb, []string{k.interrupted, k.chunkgen, k.running}, strconv.Itoa(n), chunkField(n), owner).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("take interrupted chunk %d of %s: %w", n, c, err)
 	}
@@ -305,20 +334,28 @@ func (s *Store) Orphans(ctx context.Context, c string) ([]Orphan, error) {
 	return out, nil
 }
 
+// reclaimScript KEYS: 1 running, 2 chunkgen, 3 retry; ARGV: 1 field,
+// 2 orphan value, 3 chunk ("" for a retry pass), 4 now, 5 new owner, then
+// retry members. A chunk stays in running, now held by the new owner.
 var reclaimScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return -1 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-if ARGV[3] ~= '' then return redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
-for i = 5, #ARGV do redis.call('ZADD', KEYS[3], ARGV[4], ARGV[i]) end
+if ARGV[3] ~= '' then
+  local g = redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[5] .. '|' .. g)
+  return g
+end
+for i = 6, #ARGV do redis.call('ZADD', KEYS[3], ARGV[4], ARGV[i]) end
 return 0
 `)
 
-// Reclaim takes over an orphan: a chunk gets a new generation (returned;
-// the caller enqueues it), a retry pass's members go back to the retry
-// queue. It returns -1 when the orphan changed meanwhile.
-func (s *Store) Reclaim(ctx context.Context, c string, o Orphan) (int64, error) {
+// Reclaim takes over an orphan: a chunk gets a new generation (returned)
+// and is held by owner until the task the caller enqueues takes it over
+// (ReleaseChunk if the enqueue fails); a retry pass's members go back to
+// the retry queue. It returns -1 when the orphan changed meanwhile.
+func (s *Store) Reclaim(ctx context.Context, c string, o Orphan, owner string) (int64, error) {
 	k := keysFor(c)
-	args := []any{o.Field, o.value, "", ms(time.Now())}
+	args := []any{o.Field, o.value, "", ms(time.Now()), owner}
 	if o.Chunk >= 0 {
 		args[2] = strconv.Itoa(o.Chunk)
 	}
@@ -332,16 +369,37 @@ func (s *Store) Reclaim(ctx context.Context, c string, o Orphan) (int64, error) 
 	return g, nil
 }
 
+// popRetryScript KEYS: 1 retry, 2 running; ARGV: 1 now, 2 limit, 3 hold
+// field, 4 owner. Popped members are held in running under the owner until
+// their tasks are enqueued (then ReleaseRetries), so that a dispatcher
+// dying in between loses none of them: the orphan goes back to the queue.
 var popRetryScript = redis.NewScript(`
 local v = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-if #v > 0 then redis.call('ZREM', KEYS[1], unpack(v)) end
+if #v == 0 then return v end
+redis.call('ZREM', KEYS[1], unpack(v))
+-- A hold left by a release that failed goes back to the queue (the ledger
+-- makes a second retry pass over a recipient harmless).
+local held = redis.call('HGET', KEYS[2], ARGV[3])
+if held then
+  for m in string.gmatch(string.match(held, '^[^|]*|(.*)$') or '', '[^,]+') do
+    redis.call('ZADD', KEYS[1], ARGV[1], m)
+  end
+end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4] .. '|' .. table.concat(v, ','))
 return v
 `)
 
-// PopDueRetries removes up to limit retry members due at now and returns
-// them grouped by chunk (indices into the chunk).
-func (s *Store) PopDueRetries(ctx context.Context, c string, now time.Time, limit int) (map[int][]int, error) {
-	v, err := popRetryScript.Run(ctx, s.rdb, []string{keysFor(c).retry}, ms(now), limit).StringSlice()
+// HoldField is the running field under which owner holds popped retry
+// members until their tasks are enqueued.
+func HoldField(owner string) string { return "p" + owner }
+
+// PopDueRetries moves up to limit retry members due at now from the retry
+// queue to a hold of owner (HoldField) and returns them grouped by chunk
+// (indices into the chunk). Once their tasks are enqueued, release the hold
+// with EndRetry(HoldField(owner), members not enqueued).
+func (s *Store) PopDueRetries(ctx context.Context, c string, now time.Time, limit int, owner string) (map[int][]int, error) {
+	k := keysFor(c)
+	v, err := popRetryScript.Run(ctx, s.rdb, []string{k.retry, k.running}, ms(now), limit, HoldField(owner), owner).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("pop due retries of %s: %w", c, err)
 	}

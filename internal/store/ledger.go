@@ -25,7 +25,7 @@ import (
 // (stepArgs values): now ms, rec id, rec kind
 // (sent|failed|temp|refused|skipped|in-doubt), rec code, rec response, rec
 // lang, rec retry member, rec batch key index, claim id, claim lang, claim
-// chunk, claim gen ("" = retry pass), claim batch key index.
+// chunk, claim gen ("" = retry pass), claim batch key index, claim token.
 // Returns per step: claim result, attempt, auto-pause reason.
 var stepScript = redis.NewScript(`
 local maxAtt, backoff = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -55,7 +55,7 @@ local p0 = 0
 local pushed, records, last = false, 0, 0
 local out = {}
 for s = 0, nsteps - 1 do
-  local o = 9 + s * 13
+  local o = 9 + s * 14
   local now = ARGV[o + 1]
   last = now
   local paused = ''
@@ -75,6 +75,12 @@ for s = 0, nsteps - 1 do
         err = 1
         flag = 't'
         if tonumber(ca) < maxAtt then st = 'deferred' else st = 'failed' end
+        if st == 'deferred' then
+          -- A temporary failure that lands after cancel is not retried:
+          -- it would stay pending for ever in a cancelled campaign.
+          control()
+          if state == 'cancelled' then st = 'cancelled' end
+        end
       elseif kind == 'failed' then
         err = 1
       end
@@ -153,6 +159,11 @@ for s = 0, nsteps - 1 do
           ca = tonumber(ca)
           if cs == 'deferred' and retry then
             att = ca
+          elseif cs == 'sending' and ARGV[o + 14] ~= '' and string.match(cur, '^sending|%d+|[^|]*|[^|]*|[^|]*|(.*)$') == ARGV[o + 14] then
+            -- The same claim run again (go-redis or the worker re-sent a
+            -- step whose answer was lost): it is still this caller's, and
+            -- nothing was sent yet.
+            res, att = 1, ca
           elseif cs == 'sending' then
             local bkey = KEYS[tonumber(ARGV[o + 13])]
             redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. ca .. '|' .. now .. '|||claimed before a crash; the SMTP server may have accepted it')
@@ -167,7 +178,7 @@ for s = 0, nsteps - 1 do
           att = att + 1
           local sa = '1'
           if att ~= 1 then sa = tostring(att) end
-          redis.call('HSET', KEYS[1], cid, 'sending|' .. sa .. '|' .. now .. '|||')
+          redis.call('HSET', KEYS[1], cid, 'sending|' .. sa .. '|' .. now .. '|||' .. ARGV[o + 14])
           res = 1
         end
       end
@@ -197,7 +208,7 @@ const (
 	KindFailed  Kind = "failed"   // permanent failure (5xx)
 	KindTemp    Kind = "temp"     // temporary failure (4xx, dropped connection): deferred or, after MaxAttempts, failed
 	KindRefused Kind = "refused"  // the worker refused it (locale rule, template hash)
-	KindSkipped Kind = "skipped"  // dry run: rendered, not delivered
+	KindSkipped Kind = "skipped"  // not sent by decision (reserved; no path records it yet)
 	KindInDoubt Kind = "in-doubt" // the message was sent but no final reply came: it may have been delivered
 )
 
@@ -221,6 +232,11 @@ type Claim struct {
 	Chunk int
 	Gen   int64 // chunk generation of the task; ignored for retry passes
 	Retry bool  // a retry pass: deferred recipients may be claimed
+	// Token identifies this claim (unique per Claim value; no "|"). A step
+	// that is run again with the same Claim, because its answer was lost,
+	// finds its own token and gets ClaimOK back instead of treating the
+	// recipient as claimed before a crash (in-doubt).
+	Token string
 }
 
 // Policy is what Step needs from the campaign definition.
@@ -353,7 +369,7 @@ func (l *Ledger) run(ctx context.Context, calls []*stepCall) {
 
 const (
 	stepHeader = 9  // ARGV values before the first step
-	stepArgs   = 13 // ARGV values per step
+	stepArgs   = 14 // ARGV values per step
 	stepKeys   = 10 // KEYS before the batch keys
 )
 
@@ -385,7 +401,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 	args[7] = p.Env
 	args[8] = len(calls)
 	for _, c := range calls {
-		a := [stepArgs]any{strconv.FormatInt(ms(c.now), 10), "", "", "", "", "", "", 0, "", "", "", "", 0}
+		a := [stepArgs]any{strconv.FormatInt(ms(c.now), 10), "", "", "", "", "", "", 0, "", "", "", "", 0, ""}
 		if r := c.rec; r != nil {
 			a[1], a[2], a[3], a[4], a[5] = r.ID, string(r.Kind), r.Code, r.Response, r.Lang
 			a[6] = strconv.Itoa(r.Chunk) + ":" + strconv.Itoa(r.Index)
@@ -397,6 +413,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 				a[11] = strconv.FormatInt(cl.Gen, 10)
 			}
 			a[12] = batchKey(cl.Batch)
+			a[13] = cl.Token
 		}
 		args = append(args, a[:]...)
 	}

@@ -22,7 +22,6 @@ type Status struct {
 	Approved    bool             `json:"approved"`
 	Env         string           `json:"env"`
 	Hash        string           `json:"hash"`
-	DryRun      bool             `json:"dry_run"`
 	CreatedAt   time.Time        `json:"created_at"`
 	CreatedBy   string           `json:"created_by"`
 	Total       int64            `json:"total"` // staged + rejected
@@ -91,7 +90,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	ctl := parseControl(ctlC.Val())
 	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved,
-		Env: meta.Env, Hash: meta.Hash, DryRun: meta.DryRun, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
+		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
 		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), CurBatch: ctl.CurBatch, Retries: retC.Val(), Interrupted: int(intC.Val())}
 	st.Total = st.Staged + st.Rejected
 	counts := map[string]int64{}

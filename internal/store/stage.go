@@ -21,7 +21,6 @@ type StageConfig struct {
 	Who        string            // OS user staging it
 	Host       string            // host staging it
 	Columns    []string          // extra (template data) columns, in file order
-	DryRun     bool              // render everything, deliver nothing (outcome skipped)
 
 	CanaryPerLocale int // first N accepted recipients of every matched language form batch 0
 	BatchSize       int // recipients per regular batch (default 500)
@@ -33,7 +32,7 @@ type StageConfig struct {
 	// counters, retries, rejects) is staged afresh from the new recipients.
 	// A recipient (by id) whose ledger entry is sent, in-doubt or failed
 	// permanently keeps that outcome and is never sent again; entries that
-	// were pending, deferred, failed temporarily, cancelled, skipped (dry run)
+	// were pending, deferred, failed temporarily, cancelled, skipped
 	// or refused are cleared, so those recipients are sent (again checked by
 	// the worker). A recipient left "sending" by a crash becomes in-doubt.
 	ResumeExisting bool
@@ -406,15 +405,11 @@ func (s *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error) 
 	}
 	cols, _ := json.Marshal(s.cfg.Columns)
 	now := time.Now()
-	dry := "0"
-	if s.cfg.DryRun {
-		dry = "1"
-	}
 	p.HSet(ctx2, s.k.meta,
 		"def", s.cfg.Definition, "hash", s.cfg.Hash, "snapshot", snap,
 		"created_at", ms(now), "created_by", Actor{Who: s.cfg.Who, Host: s.cfg.Host}.String(), "env", s.cfg.Env,
 		"total", s.total, "rejected", s.nreject, "nbatches", len(all), "nchunks", s.nchunks,
-		"columns", cols, "dry_run", dry, "chunk_size", s.cfg.ChunkSize, "epoch", s.epoch)
+		"columns", cols, "chunk_size", s.cfg.ChunkSize, "epoch", s.epoch)
 	state := StateStaged
 	action := "stage"
 	if start {

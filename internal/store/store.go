@@ -161,11 +161,10 @@ func atoi64(s string) int64 {
 	return n
 }
 
-func exists(err error, c string) error {
-	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("campaign %q: %w (stage it with tidings send)", c, ErrNotFound)
-	}
-	return err
+// notFound is the error for campaign c, which was never staged in this
+// Redis; action names what was being done.
+func notFound(action, c string) error {
+	return fmt.Errorf("%s: campaign %q: %w in this environment: check the name with 'tidings status', or stage it with tidings send", action, c, ErrNotFound)
 }
 
 // UnmarshalJSON accepts "at" as RFC 3339 text or Unix milliseconds (entries

@@ -196,6 +196,28 @@ func TestLedgerAtMostOnce(t *testing.T) {
 	}
 }
 
+// TestClaimRunAgain: a step whose answer was lost and that is re-sent with
+// the same Claim (go-redis retries, the worker's step retries) gets its claim
+// back; only another claimer treats the recipient as claimed before a crash.
+func TestClaimRunAgain(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	ctx := context.Background()
+	sum := stage(t, rdb, "c-again", 3, 0, 3, false)
+	l := store.New(rdb).Ledger("c-again", sum.Epoch)
+	p := store.Policy{MaxAttempts: 2, Backoff: time.Second}
+	now := time.Now()
+	same := &store.Claim{ID: "r0", Lang: "de", Chunk: 0, Token: "w1/1"}
+	for i := range 2 {
+		if r, err := l.Step(ctx, nil, same, p, now); err != nil || r.Claim != store.ClaimOK {
+			t.Fatalf("claim %d of r2 with the same token: %v %v, want ok", i+1, r.Claim, err)
+		}
+	}
+	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Chunk: 0, Token: "w2/1"}, p, now); err != nil || r.Claim != store.ClaimSkip {
+		t.Fatalf("claim of r2 by another claimer: %v %v, want skip (in-doubt)", r.Claim, err)
+	}
+}
+
 func TestTransitions(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
@@ -239,4 +261,99 @@ func BenchmarkStage(b *testing.B) {
 	rdb := startRedis(b)
 	b.ResetTimer()
 	stage(b, rdb, "bench", b.N, 2, 500, false)
+}
+
+// TestHandOverIsNeverUnheld: work the dispatcher takes (an interrupted
+// chunk, due retries) is held under it until the task that takes it over
+// runs, so a dispatcher dying in between leaves an orphan to recover, and an
+// outdated task cannot overwrite the holder of a newer generation.
+func TestHandOverIsNeverUnheld(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	stage(t, rdb, "c-hand", 6, 0, 6, false)
+	orphan := func(field string) store.Orphan {
+		t.Helper()
+		os, err := st.Orphans(ctx, "c-hand")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range os {
+			if o.Field == field {
+				return o
+			}
+		}
+		t.Fatalf("no orphan %s among %+v", field, os)
+		return store.Orphan{}
+	}
+	if ok, err := st.BeginChunk(ctx, "c-hand", 0, 0, "w1"); err != nil || !ok {
+		t.Fatalf("begin: %v %v", ok, err)
+	}
+	if err := st.EndChunk(ctx, "c-hand", 0, 0, 0, "w1", false, 3); err != nil {
+		t.Fatal(err)
+	}
+	gen, resume, err := st.TakeInterrupted(ctx, "c-hand", 0, "dispatcher")
+	if err != nil || gen != 1 || resume != 3 {
+		t.Fatalf("take: gen %d resume %d %v", gen, resume, err)
+	}
+	// The dispatcher (no heartbeat here) died before enqueueing: an orphan.
+	if o := orphan("c0"); o.Worker != "dispatcher" || o.Chunk != 0 {
+		t.Fatalf("orphan %+v", o)
+	}
+	if ok, err := st.BeginChunk(ctx, "c-hand", 0, 0, "old"); err != nil || ok {
+		t.Fatalf("begin of an outdated generation: %v %v, want refused", ok, err)
+	}
+	if ok, err := st.BeginChunk(ctx, "c-hand", 0, 1, "w2"); err != nil || !ok {
+		t.Fatalf("begin of the current generation: %v %v", ok, err)
+	}
+	if o := orphan("c0"); o.Worker != "w2" {
+		t.Fatalf("holder %s, want w2", o.Worker)
+	}
+
+	// Due retries popped by a dispatcher that dies before enqueueing go
+	// back to the retry queue when the orphan is reclaimed.
+	if err := rdb.ZAdd(ctx, "tidings:{c-hand}:retry", redis.Z{Score: 1, Member: "0:4"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	due, err := st.PopDueRetries(ctx, "c-hand", time.Now(), 10, "dispatcher")
+	if err != nil || len(due[0]) != 1 {
+		t.Fatalf("pop: %v %v", due, err)
+	}
+	o := orphan(store.HoldField("dispatcher"))
+	if _, err := st.Reclaim(ctx, "c-hand", o, "w3"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.ZCard(ctx, "tidings:{c-hand}:retry").Result(); err != nil || n != 1 {
+		t.Fatalf("retry queue holds %d after reclaim (%v), want the member back", n, err)
+	}
+}
+
+// TestTemporaryFailureAfterCancel: a send that was in flight at cancel and
+// then fails temporarily is recorded cancelled, not queued for a retry that
+// would leave it pending for ever; the counts still reconcile.
+func TestTemporaryFailureAfterCancel(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	sum := stage(t, rdb, "c-late", 3, 0, 3, false)
+	l := st.Ledger("c-late", sum.Epoch)
+	p := store.Policy{MaxAttempts: 3, Backoff: time.Second}
+	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "w/1"}, p, time.Now()); err != nil || r.Claim != store.ClaimOK {
+		t.Fatalf("claim: %v %v", r, err)
+	}
+	if _, err := st.Cancel(ctx, "c-late", store.Actor{Who: "oncall"}, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Step(ctx, &store.Record{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "later"}, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Status(ctx, "c-late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts[store.OutcomePending] != 0 || s.Retries != 0 || s.Counts[store.OutcomeInDoubt] != 0 || s.Counts[store.OutcomeCancelled] != 3 {
+		t.Fatalf("counts %v, retries waiting %d: want 3 cancelled, nothing pending or waiting", s.Counts, s.Retries)
+	}
 }

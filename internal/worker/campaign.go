@@ -3,8 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"net/mail"
-	"strings"
 	"sync"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -33,7 +31,7 @@ type campaignState struct {
 	engine   Renderer
 	ledger   *store.Ledger
 	policy   store.Policy
-	domain   string // of From, for Message-IDs
+	compose  *Composer
 	limit    redis_rate.Limit
 	limited  bool
 	bulk     int    // tokens taken per rate-limiter call
@@ -102,14 +100,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 		Window: camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,
 		Host: w.cfg.Host, Env: w.cfg.Env,
 	}
-	if a, err := mail.ParseAddress(camp.From); err == nil {
-		if i := strings.LastIndex(a.Address, "@"); i >= 0 {
-			cs.domain = a.Address[i+1:]
-		}
-	}
-	if cs.domain == "" {
-		cs.domain = "tidings.invalid"
-	}
+	cs.compose = NewComposer(camp)
 	if !camp.Rate.Unlimited() {
 		cs.limited = true
 		perSec := camp.Rate.PerSecond()
@@ -129,7 +120,13 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	}
 	eng, err := render.New(rcfg)
 	if err != nil {
-		cs.mismatch = fmt.Sprintf("worker %s on %s cannot load %s: %s; fix the templates, then tidings resume %s", w.cfg.WorkerID, w.cfg.Host, source, err.Error(), c)
+		fix := "fix the templates on that worker"
+		if w.cfg.Templates == nil {
+			// The snapshot is what was approved and cannot be edited: this
+			// worker's tidings cannot read it.
+			fix = "run workers of the same tidings version as the one that staged the campaign"
+		}
+		cs.mismatch = fmt.Sprintf("worker %s on %s cannot load %s: %s; %s, then tidings resume %s", w.cfg.WorkerID, w.cfg.Host, source, err.Error(), fix, c)
 		return cs, nil
 	}
 	cs.engine = eng

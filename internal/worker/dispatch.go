@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -68,13 +69,13 @@ func (w *Worker) dispatch(ctx context.Context, c string) error {
 		return err
 	}
 	for _, o := range orphans {
-		gen, err := w.st.Reclaim(ctx, c, o)
+		gen, err := w.st.Reclaim(ctx, c, o, w.cfg.WorkerID)
 		if err != nil {
 			return err
 		}
 		if gen > 0 && o.Chunk >= 0 {
 			w.log.Warn("re-enqueueing chunk of a dead worker", "campaign", c, "chunk", o.Chunk, "dead_worker", o.Worker)
-			if err := w.enqueue(cs, o.Chunk, gen, 0); err != nil {
+			if err := w.handOver(ctx, cs, o.Chunk, gen, 0); err != nil {
 				return err
 			}
 		}
@@ -84,12 +85,12 @@ func (w *Worker) dispatch(ctx context.Context, c string) error {
 		return err
 	}
 	for _, n := range inter {
-		gen, start, err := w.st.TakeInterrupted(ctx, c, n)
+		gen, start, err := w.st.TakeInterrupted(ctx, c, n, w.cfg.WorkerID)
 		if err != nil {
 			return err
 		}
 		if gen >= 0 {
-			if err := w.enqueue(cs, n, gen, start); err != nil {
+			if err := w.handOver(ctx, cs, n, gen, start); err != nil {
 				return err
 			}
 		}
@@ -125,25 +126,8 @@ func (w *Worker) dispatch(ctx context.Context, c string) error {
 		}
 	}
 	// Due retries.
-	due, err := w.st.PopDueRetries(ctx, c, now, 1000)
-	if err != nil {
+	if err := w.enqueueRetries(ctx, cs, now); err != nil {
 		return err
-	}
-	chunks := make([]int, 0, len(due))
-	for n := range due {
-		chunks = append(chunks, n)
-	}
-	sort.Ints(chunks)
-	for _, n := range chunks {
-		seq, err := w.st.NextID(ctx, c)
-		if err != nil {
-			return err
-		}
-		field := fmt.Sprintf("r%d", seq)
-		p := payload{Campaign: c, Epoch: cs.epoch, Chunk: n, Retry: due[n], Field: field}
-		if err := w.enqueueTask(p, fmt.Sprintf("tidings:%s:%d:retry:%d", c, cs.epoch, seq)); err != nil {
-			return err
-		}
 	}
 	if now.Unix()%5 == 0 {
 		_ = w.st.TrimRate(ctx, c, now)
@@ -208,6 +192,53 @@ func (w *Worker) release(ctx context.Context, cs *campaignState, b int) error {
 	}
 	w.log.Info("batch released", "campaign", cs.name, "batch", b, "size", bi.Size, "canary", bi.Canary)
 	return w.st.SetControl(ctx, cs.name, "cur_batch", b, "batch_done_at", 0)
+}
+
+// handOver enqueues chunk n at gen, which this worker holds after taking it
+// over; if the enqueue fails, the chunk goes back to the interrupted set.
+func (w *Worker) handOver(ctx context.Context, cs *campaignState, n int, gen int64, start int) error {
+	err := w.enqueue(cs, n, gen, start)
+	if err != nil {
+		if rerr := w.st.ReleaseChunk(context.WithoutCancel(ctx), cs.name, n, gen, w.cfg.WorkerID, start); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
+// enqueueRetries enqueues a retry task per chunk for the due retries. The
+// popped members are held under this worker until every task is enqueued;
+// those whose task could not be enqueued go back to the retry queue.
+func (w *Worker) enqueueRetries(ctx context.Context, cs *campaignState, now time.Time) error {
+	due, err := w.st.PopDueRetries(ctx, cs.name, now, 1000, w.cfg.WorkerID)
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	chunks := make([]int, 0, len(due))
+	for n := range due {
+		chunks = append(chunks, n)
+	}
+	sort.Ints(chunks)
+	for i, n := range chunks {
+		seq, err := w.st.NextID(ctx, cs.name)
+		if err == nil {
+			p := payload{Campaign: cs.name, Epoch: cs.epoch, Chunk: n, Retry: due[n], Field: fmt.Sprintf("r%d", seq)}
+			err = w.enqueueTask(p, fmt.Sprintf("tidings:%s:%d:retry:%d", cs.name, cs.epoch, seq))
+		}
+		if err != nil {
+			var back []string
+			for _, m := range chunks[i:] {
+				for _, idx := range due[m] {
+					back = append(back, strconv.Itoa(m)+":"+strconv.Itoa(idx))
+				}
+			}
+			if rerr := w.st.EndRetry(context.WithoutCancel(ctx), cs.name, store.HoldField(w.cfg.WorkerID), back); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			return err
+		}
+	}
+	return w.st.EndRetry(ctx, cs.name, store.HoldField(w.cfg.WorkerID), nil)
 }
 
 func (w *Worker) enqueue(cs *campaignState, n int, gen int64, start int) error {

@@ -56,8 +56,15 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task, pool *send.Pool) err
 		if err := w.st.BeginRetry(ctx, p.Campaign, p.Field, w.cfg.WorkerID, members); err != nil {
 			return err
 		}
-	} else if err := w.st.BeginChunk(ctx, p.Campaign, p.Chunk, p.Gen, w.cfg.WorkerID); err != nil {
-		return err
+	} else {
+		current, err := w.st.BeginChunk(ctx, p.Campaign, p.Chunk, p.Gen, w.cfg.WorkerID)
+		if err != nil {
+			return err
+		}
+		if !current {
+			log.Info("task outdated: chunk taken over by a newer generation")
+			return nil
+		}
 	}
 	r := &run{w: w, cs: cs, p: p, log: log, pool: pool}
 	done, stale, err := r.process(ctx)
@@ -143,12 +150,19 @@ func (r *run) process(ctx context.Context) (done int, stale bool, err error) {
 			return n, false, nil
 		}
 		if cs.limited && r.tokens == 0 {
+			// Record the previous outcome before waiting for the rate
+			// limiter: until it is recorded, a crash makes it in-doubt.
+			if r.prev != nil {
+				if _, err := r.step(ctx, nil); err != nil {
+					return n, false, err
+				}
+			}
 			if ok, err := r.take(ctx); err != nil || !ok {
 				return n, false, err
 			}
 		}
 		rc := &recs[i]
-		res, err := r.step(ctx, &store.Claim{ID: rc.ID, Lang: rc.Lang, Batch: r.batch, Chunk: p.Chunk, Gen: p.Gen, Retry: p.Retry != nil})
+		res, err := r.step(ctx, &store.Claim{ID: rc.ID, Lang: rc.Lang, Batch: r.batch, Chunk: p.Chunk, Gen: p.Gen, Retry: p.Retry != nil, Token: r.w.claimToken()})
 		if err != nil {
 			return n, false, err
 		}
@@ -254,19 +268,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient, i int) *store.Re
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "render: "+err.Error()
 		return rec
 	}
-	msg := &send.Message{
-		From: cs.camp.From, ReplyTo: cs.camp.ReplyTo, To: rc.Email, ToName: rc.Name,
-		Subject: out.Subject, Text: out.Text, HTML: out.HTML,
-		MessageID: MessageID(cs.name, rc.ID, cs.domain), Date: r.w.cfg.Clock(),
-		Headers: []send.Header{{Name: "X-Tidings-Campaign", Value: cs.name}},
-	}
-	if cs.camp.ListUnsubscribe != "" {
-		msg.Headers = append(msg.Headers, send.Header{Name: "List-Unsubscribe", Value: "<" + Unsubscribe(cs.camp.ListUnsubscribe, rc.ID, rc.Email) + ">"})
-	}
-	if cs.meta.DryRun {
-		rec.Kind, rec.Response = store.KindSkipped, "dry run: rendered, not delivered"
-		return rec
-	}
+	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, r.w.cfg.Clock())
 	start := time.Now()
 	err = r.send(ctx, msg)
 	r.w.m.duration.Observe(time.Since(start).Seconds())
@@ -355,8 +357,16 @@ func Unsubscribe(tmpl, id, email string) string {
 	}
 }
 
-// refuseCampaign pauses a campaign this worker cannot render as approved.
+// refuseCampaign pauses a campaign this worker cannot render as approved,
+// and forgets its state, so that after the templates are fixed and the
+// campaign resumed, this worker loads them again instead of refusing from
+// its cache.
 func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
+	w.mu.Lock()
+	if w.campaigns[cs.name] == cs {
+		delete(w.campaigns, cs.name)
+	}
+	w.mu.Unlock()
 	_, moved, err := w.st.Transition(ctx, cs.name, []store.State{store.StateRunning}, store.StatePaused, w.actor(), "pause", cs.mismatch, false)
 	if err != nil {
 		w.log.Error("pause campaign", "campaign", cs.name, "err", err)

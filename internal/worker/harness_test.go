@@ -57,7 +57,6 @@ type opts struct {
 	maxFail    float64
 	maxAttempt int
 	backoff    string
-	dryRun     bool
 }
 
 func (o opts) yaml() string {
@@ -181,7 +180,7 @@ func (e *env) stage(t testing.TB, o opts) {
 		t.Fatal(err)
 	}
 	sg, err := store.NewStager(ctx, e.rdb, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
-		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, DryRun: o.dryRun,
+		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"},
 		CanaryPerLocale: c.Batches.CanaryPerLocale, BatchSize: c.Batches.Size})
 	if err != nil {
 		t.Fatal(err)

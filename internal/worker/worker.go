@@ -19,7 +19,9 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -87,7 +89,8 @@ type Worker struct {
 	client  *asynq.Client
 	m       *metrics
 
-	drain chan struct{} // closed when Run's context is done
+	drain  chan struct{} // closed when Run's context is done
+	claims atomic.Uint64 // claims made, for claim tokens
 
 	mu        sync.Mutex
 	states    map[string]store.State
@@ -135,6 +138,11 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.GCPercent == 0 {
 		cfg.GCPercent = 400
 	}
+	// A wrong SMTP configuration is the operator's to fix before anything
+	// is claimed, not a failure to record against every recipient.
+	if _, err := cfg.SMTP.WithDefaults(); err != nil {
+		return nil, fmt.Errorf("new worker: %w", err)
+	}
 	if (cfg.Templates == nil) != (cfg.Locales == nil) {
 		return nil, errors.New("new worker: set both Templates and Locales, or neither (to render from the approved snapshot)")
 	}
@@ -148,6 +156,11 @@ func New(cfg Config) (*Worker, error) {
 		drain:  make(chan struct{}),
 		states: map[string]store.State{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
 	}, nil
+}
+
+// claimToken returns a token unique to one claim of this worker process.
+func (w *Worker) claimToken() string {
+	return w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)
 }
 
 // ID returns the worker's id.

@@ -2,6 +2,9 @@ package worker_test
 
 import (
 	"context"
+	"github.com/tidings-mail/tidings/locales"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +188,40 @@ func TestCancel(t *testing.T) {
 	}
 	if got := st.Counts[store.OutcomeSent] + st.Counts[store.OutcomeCancelled] + st.Counts[store.OutcomeInDoubt]; got != 1500 {
 		t.Fatalf("sent+cancelled+in-doubt = %d, want 1500", got)
+	}
+}
+
+// TestTemplateMismatchResumesAfterFix: a worker that refused a campaign
+// because its catalogs differ from the approved ones sends it once they are
+// fixed and the campaign resumed, as the pause reason says, without a
+// restart.
+func TestTemplateMismatchResumesAfterFix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 30})
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, locales.FS); err != nil {
+		t.Fatal(err)
+	}
+	de := filepath.Join(dir, "de.toml")
+	approved, err := os.ReadFile(de)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(de, append(approved, "\n# edited after approval\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, wopts{templates: templatesFS(), locales: os.DirFS(dir), id: "fixed-worker"})
+	e.waitState(t, 20*time.Second, store.StatePaused)
+	if err := os.WriteFile(de, approved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "oncall"}, "catalogs fixed"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(t, 30*time.Second, store.StateDone)
+	if st := e.checkReconcile(t); st.Counts[store.OutcomeSent] != 30 {
+		t.Fatalf("sent %d of 30 after the fix: %v", st.Counts[store.OutcomeSent], st.Counts)
 	}
 }
 
