@@ -1,0 +1,368 @@
+// Package notify tells people about the campaign events that need them:
+// an automatic pause (with its reason and the most frequent SMTP error), a
+// canary waiting for approval, a campaign done or cancelled, and a running
+// campaign that has made no progress for a while. It posts each event to a
+// Slack-compatible incoming webhook and/or a generic JSON webhook, with a
+// link to the campaign's page in the console.
+//
+// Any number of processes run a Notifier (every worker and every console):
+// the events come from the campaigns' audit logs in Redis, and each
+// delivery is claimed in Redis before it is attempted (internal/store's
+// ClaimNotification), so each event reaches each webhook once however many
+// notifiers see it. A failed delivery is released and retried with backoff
+// by whichever notifier comes next. A notifier that dies after the webhook
+// accepted an event but before recording it lets the event be delivered
+// again when its lease ends: the payload carries the event id (and the
+// X-Tidings-Event header) for receivers that must deduplicate.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// Event kinds.
+const (
+	KindAutoPause        = "auto-pause"
+	KindAwaitingApproval = "awaiting-approval"
+	KindDone             = "done"
+	KindCancelled        = "cancelled"
+	KindNoProgress       = "no-progress"
+)
+
+// kindOf maps an audit-log action to the event kind it announces ("" for
+// actions nobody needs to hear about: start, pause, resume, approve, retry).
+func kindOf(action string) string {
+	switch action {
+	case "auto-pause":
+		return KindAutoPause
+	case "await-approval":
+		return KindAwaitingApproval
+	case "done":
+		return KindDone
+	case "cancel":
+		return KindCancelled
+	}
+	return ""
+}
+
+// Config configures a Notifier.
+type Config struct {
+	// Store is the environment's store (required).
+	Store *store.Store
+	// Env is the environment's name; Production marks it production in
+	// every message.
+	Env        string
+	Production bool
+	// ConsoleURL is the console's base URL (e.g. https://tidings.example);
+	// messages link to ConsoleURL/c/<campaign>. Empty: no link.
+	ConsoleURL string
+	// SlackURL is a Slack-compatible incoming webhook ({"text": ...}).
+	SlackURL string
+	// WebhookURL receives the generic JSON payload (Event).
+	WebhookURL string
+	// NoProgressAfter is how long a running campaign with released work may
+	// make no progress before a no-progress event (default 10m).
+	NoProgressAfter time.Duration
+	// Interval is how often campaigns are checked (default 5s).
+	Interval time.Duration
+	// MaxAge: events older than this when first seen are not announced, so a
+	// notifier started late does not replay history (default 1h).
+	MaxAge time.Duration
+	// Lease is how long a claimed delivery is held before another process
+	// may take it over (default 30s; above the HTTP timeout).
+	Lease time.Duration
+	// Backoff is the delay before the first retry of a failed delivery,
+	// doubled per failure up to MaxBackoff (defaults 5s and 10m).
+	Backoff, MaxBackoff time.Duration
+	// HTTPClient posts the webhooks (default: 10 s timeout).
+	HTTPClient *http.Client
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Clock returns the current time (default time.Now).
+	Clock func() time.Time
+	// Owner identifies this process in claims (default host-pid-random).
+	Owner string
+}
+
+// Notifier delivers campaign events to webhooks.
+type Notifier struct {
+	cfg   Config
+	log   *slog.Logger
+	sinks []sink
+}
+
+// sink is one webhook.
+type sink struct {
+	name    string // "slack" or "webhook": part of the delivery id
+	url     string // a secret: never logged
+	payload func(Event) ([]byte, error)
+}
+
+// New applies defaults and validates cfg.
+func New(cfg Config) (*Notifier, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("new notifier: Config.Store is required")
+	}
+	if cfg.NoProgressAfter <= 0 {
+		cfg.NoProgressAfter = 10 * time.Minute
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Second
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = time.Hour
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = max(30*time.Second, 3*cfg.HTTPClient.Timeout)
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 5 * time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 10 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		cfg.Owner = fmt.Sprintf("notify-%s-%d-%08x", host, os.Getpid(), rand.Uint32())
+	}
+	cfg.ConsoleURL = strings.TrimRight(cfg.ConsoleURL, "/")
+	n := &Notifier{cfg: cfg, log: cfg.Logger}
+	for _, s := range []sink{{"slack", cfg.SlackURL, slackPayload}, {"webhook", cfg.WebhookURL, jsonPayload}} {
+		if s.url == "" {
+			continue
+		}
+		if u, err := url.Parse(s.url); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, &URLError{Sink: s.name}
+		}
+		n.sinks = append(n.sinks, s)
+	}
+	return n, nil
+}
+
+// URLError reports a webhook URL that is not an http(s) URL. It does not
+// carry the URL, which is a secret.
+type URLError struct {
+	Sink string // "slack" or "webhook"
+}
+
+func (e *URLError) Error() string {
+	return fmt.Sprintf("the %s webhook URL is not an http(s) URL", e.Sink)
+}
+
+// Enabled reports whether at least one webhook is configured.
+func (n *Notifier) Enabled() bool { return len(n.sinks) > 0 }
+
+// Run checks every campaign each Interval and delivers the events due,
+// until ctx ends. Errors are logged and retried on the next round.
+func (n *Notifier) Run(ctx context.Context) error {
+	t := time.NewTicker(n.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := n.Poll(ctx); err != nil && ctx.Err() == nil {
+			n.log.Warn("notifications: check campaigns", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Poll checks every campaign once and delivers the events due. It returns
+// the first error met; other campaigns are still checked.
+func (n *Notifier) Poll(ctx context.Context) error {
+	names, err := n.cfg.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, c := range names {
+		if err := n.pollCampaign(ctx, c); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			n.log.Warn("notifications: check campaign", "campaign", c, "err", err)
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
+	st, err := n.cfg.Store.Status(ctx, c)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // unstaged between List and Status
+	}
+	if err != nil {
+		return err
+	}
+	now := n.cfg.Clock()
+	since, err := LastProgress(ctx, n.cfg.Store, st, now)
+	if err != nil {
+		return err
+	}
+	if !n.Enabled() {
+		return nil
+	}
+	cursor, err := n.cfg.Store.NotifyCursor(ctx, c)
+	if err != nil {
+		return err
+	}
+	next, blocked := cursor, false
+	var passed []string
+	for i := cursor; i < len(st.Audit); i++ {
+		a := st.Audit[i]
+		kind := kindOf(a.Action)
+		done := true
+		if kind != "" && now.Sub(a.At) <= n.cfg.MaxAge {
+			ev := n.event(st, kind, a.At, a.Reason, a.Who)
+			ev.ID = fmt.Sprintf("%s/a%d", c, i)
+			done, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), ev)
+			if err != nil {
+				return err
+			}
+		}
+		if !done {
+			blocked = true
+		}
+		if !blocked {
+			next = i + 1
+			for _, s := range n.sinks {
+				passed = append(passed, fmt.Sprintf("a%d:%s", i, s.name))
+			}
+		}
+	}
+	if next > cursor {
+		if err := n.cfg.Store.AdvanceNotifyCursor(ctx, c, next, passed); err != nil {
+			return err
+		}
+	}
+	if st.State == store.StateRunning && !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter && outstanding(st) {
+		ev := n.event(st, KindNoProgress, now, fmt.Sprintf("no progress for %s while running (last progress %s)",
+			now.Sub(since).Round(time.Second), since.UTC().Format(time.RFC3339)), "")
+		ev.Since = since.UTC()
+		key := fmt.Sprintf("stall-%d", since.UnixMilli())
+		ev.ID = c + "/" + key
+		if _, err := n.deliver(ctx, c, key, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outstanding reports whether a released batch still has recipients never
+// attempted: a running campaign without such work is waiting on purpose
+// (the interval between batches, retries not yet due).
+func outstanding(st *store.Status) bool {
+	for _, b := range st.Batches {
+		if b.Released && !b.Done {
+			return true
+		}
+	}
+	return false
+}
+
+// LastProgress returns when campaign st last recorded an outcome, as
+// observed by any process (zero when unknown): it records the current
+// number of final outcomes in Redis and returns when that number last
+// changed.
+func LastProgress(ctx context.Context, s *store.Store, st *store.Status, now time.Time) (time.Time, error) {
+	return s.ObserveProgress(ctx, st.Campaign, st.Total-st.Counts[store.OutcomePending], now)
+}
+
+// deliver claims and posts the event to every sink not yet done. It
+// reports whether every sink has it.
+func (n *Notifier) deliver(ctx context.Context, c, key string, ev Event) (bool, error) {
+	all := true
+	for _, s := range n.sinks {
+		id := key + ":" + s.name
+		now := n.cfg.Clock()
+		res, attempts, err := n.cfg.Store.ClaimNotification(ctx, c, id, n.cfg.Owner, now, now.Add(n.cfg.Lease))
+		if err != nil {
+			return false, err
+		}
+		switch res {
+		case store.NotifyDelivered:
+			continue
+		case store.NotifyHeld, store.NotifyBackoff:
+			all = false
+			continue
+		}
+		log := n.log.With("campaign", c, "event", ev.Kind, "id", ev.ID, "sink", s.name)
+		if err := n.post(ctx, s, ev); err != nil {
+			all = false
+			wait := min(n.cfg.MaxBackoff, n.cfg.Backoff<<min(attempts, 20))
+			log.Warn("notification not delivered; retrying later", "attempt", attempts+1, "retry_in", wait, "err", err)
+			if err := n.cfg.Store.ReleaseNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock().Add(wait)); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if _, err := n.cfg.Store.CompleteNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock()); err != nil {
+			return false, err
+		}
+		log.Info("notification delivered")
+	}
+	return all, nil
+}
+
+// post sends ev to one sink. Errors never include the URL (a secret).
+func (n *Notifier) post(ctx context.Context, s sink, ev Event) error {
+	body, err := s.payload(ev)
+	if err != nil {
+		return fmt.Errorf("encode %s payload: %w", s.name, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("post to the %s webhook: bad request", s.name)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "tidings-notify")
+	req.Header.Set("X-Tidings-Event", ev.ID)
+	resp, err := n.cfg.HTTPClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post to the %s webhook: %w", s.name, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("post to the %s webhook: %w", s.name, &StatusError{Code: resp.StatusCode})
+	}
+	return nil
+}
+
+// StatusError is a webhook's non-2xx answer.
+type StatusError struct {
+	Code int
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("HTTP status %d", e.Code) }

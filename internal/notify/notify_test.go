@@ -1,0 +1,260 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/notify"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// hook is a local webhook receiver that records every request.
+type hook struct {
+	*httptest.Server
+	mu     sync.Mutex
+	slack  []map[string]string
+	events []notify.Event
+	ids    []string
+	fail   int // answer 500 to this many requests first
+}
+
+func newHook(t *testing.T) *hook {
+	t.Helper()
+	h := &hook{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.fail > 0 {
+			h.fail--
+			http.Error(w, "try later", http.StatusInternalServerError)
+			return
+		}
+		h.ids = append(h.ids, r.URL.Path+" "+r.Header.Get("X-Tidings-Event"))
+		switch r.URL.Path {
+		case "/slack":
+			var m map[string]string
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Errorf("slack payload %s: %v", b, err)
+			}
+			h.slack = append(h.slack, m)
+		case "/json":
+			var ev notify.Event
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Errorf("json payload %s: %v", b, err)
+			}
+			h.events = append(h.events, ev)
+		}
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hook) kinds() (slack []string, events []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range h.slack {
+		slack = append(slack, m["text"])
+	}
+	for _, e := range h.events {
+		events = append(events, e.Kind)
+	}
+	return slack, events
+}
+
+// notifier is a Notifier of world w posting to h, with clock now.
+func notifier(t *testing.T, w *consoletest.World, h *hook, owner string, now func() time.Time) *notify.Notifier {
+	t.Helper()
+	n, err := notify.New(notify.Config{
+		Store: w.Store, Env: consoletest.EnvName, ConsoleURL: "https://console.example/",
+		SlackURL: h.URL + "/slack", WebhookURL: h.URL + "/json", Owner: owner, Clock: now,
+		Backoff: time.Minute, NoProgressAfter: 10 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestAutoPauseOnceAcrossThreeNotifiers: a real worker auto-pauses a
+// campaign whose every recipient is rejected; three notifiers (as three
+// workers run them) poll at the same time, repeatedly; the webhook receives
+// exactly one auto-pause notification per sink, with the reason, the top
+// SMTP error and the console link.
+func TestAutoPauseOnceAcrossThreeNotifiers(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, func(string) error { return smtpcapture.Reject(550, "5.1.1 mailbox unknown") })
+	w.Stage(t, consoletest.Spec{Name: "autopause", N: 60})
+	stop := w.StartWorker(t)
+	st := w.WaitState(t, "autopause", store.StatePaused, 30*time.Second)
+	stop()
+	if st.By != "auto-pause" && !strings.Contains(st.Reason, "auto-pause") {
+		t.Fatalf("paused by %q (%q), want an automatic pause", st.By, st.Reason)
+	}
+	// Stop the worker before the notifiers run, so the status they read no
+	// longer changes (the audit entries are what they announce).
+	h := newHook(t)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		n := notifier(t, w, h, "worker-"+string(rune('a'+i)), time.Now)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if err := n.Poll(t.Context()); err != nil {
+					t.Errorf("poll: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	slack, events := h.kinds()
+	if len(events) != 1 || events[0] != notify.KindAutoPause {
+		t.Fatalf("generic webhook received %v, want exactly one auto-pause", events)
+	}
+	if len(slack) != 1 {
+		t.Fatalf("slack webhook received %d messages %q, want exactly one", len(slack), slack)
+	}
+	ev := h.events[0]
+	if ev.Campaign != "autopause" || ev.Env != consoletest.EnvName || ev.State != "paused" || !strings.Contains(ev.Reason, "error rate") {
+		t.Errorf("event %+v: want campaign autopause, env test, state paused, the auto-pause reason", ev)
+	}
+	if ev.TopError == nil || !strings.HasPrefix(ev.TopError.Code, "550") || !strings.Contains(ev.TopError.Response, "mailbox unknown") {
+		t.Errorf("top error %+v, want 550 mailbox unknown", ev.TopError)
+	}
+	if ev.URL != "https://console.example/c/autopause" {
+		t.Errorf("url %q, want the campaign's console page", ev.URL)
+	}
+	for _, want := range []string{"[test] autopause: paused automatically", "Top SMTP error: 550", "<https://console.example/c/autopause|Open in the console>"} {
+		if !strings.Contains(slack[0], want) {
+			t.Errorf("slack text %q lacks %q", slack[0], want)
+		}
+	}
+	if h.ids[0] == "" || !strings.HasSuffix(h.ids[0], "autopause/a1") && !strings.Contains(h.ids[0], "autopause/a") {
+		t.Errorf("X-Tidings-Event %q, want the event id", h.ids[0])
+	}
+}
+
+// TestFailedDeliveryIsRetriedOnce: the webhook fails the first delivery;
+// the claim is released and, once the backoff has passed, another notifier
+// delivers it; nobody delivers it twice.
+func TestFailedDeliveryIsRetriedOnce(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "cancelled", N: 20})
+	if _, err := w.Store.Cancel(t.Context(), "cancelled", store.Actor{Who: "alice", Host: "laptop", Env: consoletest.EnvName}, "wrong file"); err != nil {
+		t.Fatal(err)
+	}
+	h := newHook(t)
+	h.fail = 1
+	now := time.Now()
+	clock := func() time.Time { return now }
+	a := notifier(t, w, h, "a", clock)
+	b := notifier(t, w, h, "b", clock)
+	for _, n := range []*notify.Notifier{a, b, a, b} {
+		if err := n.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Slack's first delivery failed (the hook's first request); the generic
+	// webhook has the event.
+	if slack, events := h.kinds(); len(slack) != 0 || len(events) != 1 || events[0] != notify.KindCancelled {
+		t.Fatalf("before the backoff passed: slack %q, events %v; want nothing on slack, one cancelled event", slack, events)
+	}
+	now = now.Add(2 * time.Minute)
+	for _, n := range []*notify.Notifier{b, a, b} {
+		if err := n.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slack, events := h.kinds()
+	if len(slack) != 1 || len(events) != 1 || events[0] != notify.KindCancelled {
+		t.Fatalf("after the backoff: slack %q, events %v; want one cancelled notification each", slack, events)
+	}
+	if ev := h.events[0]; ev.By != "alice" || ev.Reason != "wrong file" {
+		t.Errorf("cancel event by %q reason %q, want alice / wrong file", ev.By, ev.Reason)
+	}
+}
+
+// TestNoProgressAndMaxAge: a running campaign whose released batch makes no
+// progress for NoProgressAfter is announced once per stall; events older
+// than MaxAge when first seen are not announced.
+func TestNoProgressAndMaxAge(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	// One message a minute: the batch is released and then waits on the rate.
+	w.Stage(t, consoletest.Spec{Name: "stall", N: 30, Rate: "1/m"})
+	stop := w.StartWorker(t)
+	consoletest.WaitFor(t, 30*time.Second, "the first message", func() bool { return w.SMTP.Count() >= 1 })
+	stop()
+	h := newHook(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	n := notifier(t, w, h, "a", clock)
+	poll := func() {
+		t.Helper()
+		if err := n.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll()
+	if _, events := h.kinds(); len(events) != 0 {
+		t.Fatalf("events %v right after progress, want none", events)
+	}
+	now = now.Add(11 * time.Minute)
+	poll()
+	poll()
+	_, events := h.kinds()
+	if len(events) != 1 || events[0] != notify.KindNoProgress {
+		t.Fatalf("after 11 minutes without progress: events %v, want one no-progress", events)
+	}
+	if h.events[0].Since.IsZero() || !strings.Contains(h.events[0].Reason, "no progress for 11m") {
+		t.Errorf("no-progress event %+v: want since and the duration in the reason", h.events[0])
+	}
+
+	// A cancel seen first two hours later is history: not announced.
+	if _, err := w.Store.Cancel(t.Context(), "stall", store.Actor{Who: "bob"}, "old"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Hour)
+	poll()
+	if _, events := h.kinds(); len(events) != 1 {
+		t.Errorf("events %v: an event older than MaxAge was announced", events)
+	}
+}
+
+// TestURLsAreSecret: webhook URLs carry tokens; no error names them.
+func TestURLsAreSecret(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	_, err := notify.New(notify.Config{Store: w.Store, SlackURL: "hooks.example/T000/SECRET-TOKEN"})
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("bad slack URL: error %v, want one that does not print the URL", err)
+	}
+	var logs strings.Builder
+	w.Stage(t, consoletest.Spec{Name: "secret", N: 5})
+	if _, err := w.Store.Cancel(t.Context(), "secret", store.Actor{Who: "bob"}, "x"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := notify.New(notify.Config{Store: w.Store, WebhookURL: "http://127.0.0.1:1/SECRET-TOKEN",
+		Logger: newLogger(&logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n.Poll(context.WithoutCancel(t.Context()))
+	if !strings.Contains(logs.String(), "not delivered") || strings.Contains(logs.String(), "SECRET") {
+		t.Errorf("logs %q: want the failure logged without the URL", logs.String())
+	}
+}
+
+func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Notifications: the keys the notifier (internal/notify) needs so that each
+// event of a campaign is delivered once, whatever the number of processes
+// running a notifier. Everything lives in one HASH per campaign,
+// tidings:{c}:notify, so every script below touches one Cluster slot:
+//
+//	cursor            first audit-log index not yet fully handled
+//	e:<event>         one delivery of one event to one sink (see ClaimNotification)
+//	progress          "<terminal outcomes>|<unix ms when that number last changed>"
+//
+// A delivery field is "done|<ms>" once delivered, "held|<owner>|<lease until
+// ms>|<attempts>" while a process delivers it, or "retry|<attempts>|<not
+// before ms>" after a failure.
+
+func notifyKey(c string) string { return keysFor(c).prefix + "notify" }
+
+// NotifyClaim is the answer of ClaimNotification.
+type NotifyClaim int
+
+// Claim results.
+const (
+	// NotifyAcquired: the caller holds the delivery until the lease ends and
+	// must deliver, then CompleteNotification or ReleaseNotification.
+	NotifyAcquired NotifyClaim = 1
+	// NotifyDelivered: the event was already delivered to this sink.
+	NotifyDelivered NotifyClaim = 2
+	// NotifyHeld: another process holds the delivery (its lease is running).
+	NotifyHeld NotifyClaim = 3
+	// NotifyBackoff: an earlier delivery failed and its retry is not due yet.
+	NotifyBackoff NotifyClaim = 4
+)
+
+// claimNotifyScript claims one delivery.
+// KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 now ms, 4 lease until ms.
+// Returns {result code (NotifyClaim), attempts so far}.
+var claimNotifyScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local attempts = 0
+if cur then
+  local kind = string.match(cur, '^(%a+)|')
+  if kind == 'done' then return {2, 0} end
+  if kind == 'held' then
+    local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
+    attempts = tonumber(a)
+    if tonumber(untl) > tonumber(ARGV[3]) and owner ~= ARGV[2] then return {3, attempts} end
+  elseif kind == 'retry' then
+    local a, due = string.match(cur, '^retry|(%d+)|(%d+)$')
+    attempts = tonumber(a)
+    if tonumber(due) > tonumber(ARGV[3]) then return {4, attempts} end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], 'held|' .. ARGV[2] .. '|' .. ARGV[4] .. '|' .. attempts)
+return {1, attempts}
+`)
+
+// finishNotifyScript ends a delivery held by owner: done, or retry later.
+// KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 new value ("done|ms", or
+// "retry|" to which the attempts and ARGV[4] are appended), 4 retry due ms.
+// Returns 1 when the caller still held the delivery, 0 when it had lost it
+// (its lease ran out and another process claimed it).
+var finishNotifyScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+local owner, a = string.match(cur, '^held|(.*)|%d+|(%d+)$')
+if owner ~= ARGV[2] then return 0 end
+if ARGV[3] == 'retry|' then
+  redis.call('HSET', KEYS[1], ARGV[1], 'retry|' .. (tonumber(a) + 1) .. '|' .. ARGV[4])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+return 1
+`)
+
+// advanceCursorScript moves the cursor forward only, and deletes delivery
+// fields of events below it. KEYS: 1 notify hash. ARGV: 1 new cursor, 2..
+// fields to delete.
+var advanceCursorScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0')
+if tonumber(ARGV[1]) > cur then
+  redis.call('HSET', KEYS[1], 'cursor', ARGV[1])
+  for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 1
+`)
+
+// progressScript records the number of terminal outcomes and returns when
+// it last changed. KEYS: 1 notify hash. ARGV: 1 terminal outcomes, 2 now ms.
+var progressScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'progress')
+if cur then
+  local n, at = string.match(cur, '^(%d+)|(%d+)$')
+  if n == ARGV[1] then return tonumber(at) end
+end
+redis.call('HSET', KEYS[1], 'progress', ARGV[1] .. '|' .. ARGV[2])
+return tonumber(ARGV[2])
+`)
+
+func deliveryField(event string) string { return "e:" + event }
+
+// ClaimNotification claims the delivery event (an id unique within campaign
+// c, naming the event and the sink) for owner until lease. It returns the
+// claim result and how many deliveries failed before.
+func (s *Store) ClaimNotification(ctx context.Context, c, event, owner string, now, lease time.Time) (NotifyClaim, int, error) {
+	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, ms(now), ms(lease)).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("claim notification %s of %s: %w", event, c, err)
+	}
+	return NotifyClaim(res[0]), int(res[1]), nil
+}
+
+// CompleteNotification records event as delivered. It reports false when
+// owner no longer held it (its lease had run out and another process took
+// it over).
+func (s *Store) CompleteNotification(ctx context.Context, c, event, owner string, now time.Time) (bool, error) {
+	n, err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "done|"+strconv.FormatInt(ms(now), 10), 0).Int()
+	if err != nil {
+		return false, fmt.Errorf("complete notification %s of %s: %w", event, c, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseNotification gives up a failed delivery of event: any process may
+// claim it again from retryAt on, and its attempts grow by one.
+func (s *Store) ReleaseNotification(ctx context.Context, c, event, owner string, retryAt time.Time) error {
+	if err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "retry|", ms(retryAt)).Err(); err != nil {
+		return fmt.Errorf("release notification %s of %s: %w", event, c, err)
+	}
+	return nil
+}
+
+// NotifyCursor returns the first audit-log index of c whose events are not
+// all delivered yet.
+func (s *Store) NotifyCursor(ctx context.Context, c string) (int, error) {
+	v, err := s.rdb.HGet(ctx, notifyKey(c), "cursor").Result()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read notification cursor of %s: %w", c, err)
+	}
+	return atoi(v), nil
+}
+
+// AdvanceNotifyCursor moves the cursor of c to to (never backwards) and
+// forgets the delivery records of the events it passed.
+func (s *Store) AdvanceNotifyCursor(ctx context.Context, c string, to int, passed []string) error {
+	args := []any{to}
+	for _, e := range passed {
+		args = append(args, deliveryField(e))
+	}
+	if err := advanceCursorScript.Run(ctx, s.rdb, []string{notifyKey(c)}, args...).Err(); err != nil {
+		return fmt.Errorf("advance notification cursor of %s: %w", c, err)
+	}
+	return nil
+}
+
+// ObserveProgress records that c has done recipients with a terminal
+// outcome at now and returns when that number last changed: the campaign's
+// last progress as seen by any process that observes it.
+func (s *Store) ObserveProgress(ctx context.Context, c string, done int64, now time.Time) (time.Time, error) {
+	at, err := progressScript.Run(ctx, s.rdb, []string{notifyKey(c)}, done, ms(now)).Int64()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("observe progress of %s: %w", c, err)
+	}
+	return fromMS(at), nil
+}
