@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +20,9 @@ type Control struct {
 	At          time.Time `json:"at"`
 	Approved    bool      `json:"approved"`
 	CurBatch    int       `json:"current_batch"` // highest released batch, -1 before the first
-	BatchDoneAt time.Time `json:"batch_done_at"` // when CurBatch completed and passed its gate (zero: not yet)
-	Epoch       int64     `json:"epoch"`
+	BatchDoneAt time.Time `json:"batch_done_at"` // when CurBatch completed its first pass (zero: not yet)
+	Stage       string    `json:"stage"`         // id of the current staging
+	Run         string    `json:"run"`           // id of the run (kept by resume-existing)
 }
 
 // Control reads the control state of campaign c.
@@ -39,7 +40,8 @@ func (s *Store) Control(ctx context.Context, c string) (*Control, error) {
 func parseControl(m map[string]string) *Control {
 	ctl := &Control{
 		State: State(m["state"]), Reason: m["reason"], By: m["by"], At: fromMS(atoi64(m["at"])),
-		Approved: m["approved"] == "1", CurBatch: -1, BatchDoneAt: fromMS(atoi64(m["batch_done_at"])), Epoch: atoi64(m["epoch"]),
+		Approved: m["approved"] == "1", CurBatch: -1, BatchDoneAt: fromMS(atoi64(m["batch_done_at"])),
+		Stage: m["stage"], Run: m["run"],
 	}
 	if v, ok := m["cur_batch"]; ok {
 		ctl.CurBatch = atoi(v)
@@ -47,262 +49,437 @@ func parseControl(m map[string]string) *Control {
 	return ctl
 }
 
-// ControlState reads only the state and epoch (the worker's 200 ms poll).
-func (s *Store) ControlState(ctx context.Context, c string) (State, int64, error) {
-	v, err := s.rdb.HMGet(ctx, keysFor(c).control, "state", "epoch").Result()
-	if err != nil {
-		return "", 0, fmt.Errorf("read control of %s: %w", c, err)
-	}
-	st, _ := v[0].(string)
-	ep, _ := v[1].(string)
-	return State(st), atoi64(ep), nil
+// Probe is what a worker re-reads of a campaign every few hundred
+// milliseconds: its state, its staging, and the number of recipients sent
+// or in doubt (which never decreases while Redis keeps its state).
+type Probe struct {
+	State     State // "" when the campaign is gone
+	Stage     string
+	Delivered int64 // sent + in-doubt
 }
 
-// transitionScript moves the control state from one of ARGV[1] (comma list)
-// to ARGV[2], sets extra fields and appends the audit entry.
-// KEYS: 1 control, 2 audit, 3 active set, 4 win, 5 winerr.
-// ARGV: 1 from, 2 to, 3 reason, 4 by, 5 at, 6 audit json, 7 reset window,
-// 8 campaign name, 9.. field/value pairs.
-var transitionScript = redis.NewScript(`
-local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return {'', 0} end
-if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return {st, 0} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
-for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
-if ARGV[7] == '1' then redis.call('DEL', KEYS[4], KEYS[5]) end
-local name = ARGV[8]
-if ARGV[2] == 'cancelled' or ARGV[2] == 'done' then
-  redis.call('SREM', KEYS[3], name)
-else
-  redis.call('SADD', KEYS[3], name)
-end
-return {st, 1}
-`)
+// Probe reads the Probe of c in one round trip.
+func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
+	k := keysFor(c)
+	p := s.rdb.Pipeline()
+	ctl := p.HMGet(ctx, k.control, "state", "stage")
+	cnt := p.HMGet(ctx, k.counts, OutcomeSent, OutcomeInDoubt)
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return Probe{}, fmt.Errorf("read control of %s: %w", c, err)
+	}
+	str := func(v any) string { x, _ := v.(string); return x }
+	cv, nv := ctl.Val(), cnt.Val()
+	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), Delivered: atoi64(str(nv[0])) + atoi64(str(nv[1]))}, nil
+}
 
-// Transition atomically moves campaign c from one of the states in from to
-// state to, recording action in the audit log. It reports the state found
-// and whether it moved. fields are extra control fields to set.
-func (s *Store) Transition(ctx context.Context, c string, from []State, to State, a Actor, action, reason string, resetWindow bool, fields ...string) (State, bool, error) {
+// TransitionParams describe a control change.
+type TransitionParams struct {
+	From        []State // states the campaign may move from
+	To          State
+	Actor       Actor
+	Action      string // audit action; "" records no audit entry
+	Reason      string
+	ResetWindow bool              // start the auto-pause window afresh
+	Fields      map[string]string // extra control fields to set
+}
+
+// Transition atomically moves campaign c from one of p.From to p.To and
+// records the audit entry. It reports the state found and whether it moved.
+// Errors: *NotFoundError, or an *AckError when the change was not
+// acknowledged by enough replicas.
+func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (State, bool, error) {
 	k := keysFor(c)
 	now := time.Now()
-	fs := make([]string, len(from))
-	for i, f := range from {
-		fs[i] = string(f)
+	from := make([]string, len(p.From))
+	for i, f := range p.From {
+		from[i] = string(f)
 	}
 	audit := ""
-	if action != "" {
-		b, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: reason})
-		audit = string(b)
+	if p.Action != "" {
+		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
-	rw := "0"
-	if resetWindow {
-		rw = "1"
+	reset := "0"
+	if p.ResetWindow {
+		reset = "1"
 	}
-	args := []any{strings.Join(fs, ","), string(to), reason, a.String(), ms(now), audit, rw, c}
+	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, reset}
+	fields := make([]string, 0, len(p.Fields))
+	for f := range p.Fields {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
 	for _, f := range fields {
-		args = append(args, f)
+		args = append(args, f, p.Fields[f])
 	}
-	res, err := transitionScript.Run(ctx, s.rdb, []string{k.control, k.audit, keyActive, k.win, k.winerr}, args...).Slice()
-	if err != nil {
-		return "", false, fmt.Errorf("set %s to %s: %w", c, to, err)
+	v, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
+	var ackErr *AckError
+	if err != nil && !errors.As(err, &ackErr) {
+		return "", false, fmt.Errorf("set %s to %s: %w", c, p.To, err)
 	}
+	res := v.([]any)
 	st, _ := res[0].(string)
 	if st == "" {
-		return "", false, notFound(fmt.Sprintf("set %s to %s", c, to), c)
+		return "", false, notFound(fmt.Sprintf("set %s to %s", c, p.To), c)
 	}
-	return State(st), res[1].(int64) == 1, nil
+	moved := res[1].(int64) == 1
+	if moved {
+		if aerr := s.markActive(ctx, c, p.To); aerr != nil {
+			return State(st), moved, aerr
+		}
+	}
+	if ackErr != nil {
+		return State(st), moved, fmt.Errorf("set %s to %s: %w", c, p.To, ackErr)
+	}
+	return State(st), moved, nil
 }
 
-// Audit appends an entry to the audit log of c without changing state.
-func (s *Store) Audit(ctx context.Context, c string, a Actor, action, reason string) error {
-	b, _ := json.Marshal(AuditEntry{At: time.Now().UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: reason})
-	if err := s.rdb.RPush(ctx, keysFor(c).audit, b).Err(); err != nil {
-		return fmt.Errorf("audit %s: %w", c, err)
+// markActive keeps the global set of active campaigns in step with c's
+// state (a key of another Cluster slot, so written after the change).
+func (s *Store) markActive(ctx context.Context, c string, st State) error {
+	var err error
+	if st.Finished() {
+		err = s.rdb.SRem(ctx, keyActive, c).Err()
+	} else {
+		err = s.rdb.SAdd(ctx, keyActive, c).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("update the active campaigns for %s: %w", c, err)
 	}
 	return nil
 }
 
-func invalid(c, action string, st State, what string) error {
-	return fmt.Errorf("%s %s: %w: the campaign is %s; %s", action, c, ErrInvalidTransition, st, what)
+func invalid(c, action string, st State) error {
+	return &TransitionError{Campaign: c, Action: action, State: st}
 }
 
 // Pause stops campaign c: workers stop claiming within a second (sends
 // already handed to SMTP finish). Pausing a paused campaign is a no-op.
 func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) error {
-	st, ok, err := s.Transition(ctx, c, []State{StateRunning, StateAwaitingApproval, StateStaged}, StatePaused, a, "pause", reason, false)
+	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
+		To: StatePaused, Actor: a, Action: "pause", Reason: reason})
 	if err != nil || ok || st == StatePaused {
 		return err
 	}
-	return invalid(c, "pause", st, "there is nothing to pause")
+	return invalid(c, "pause", st)
 }
 
-// Resume continues a paused (or staged) campaign where it stopped and resets
-// the auto-pause window.
+// Resume continues a paused (or staged) campaign where it stopped and
+// starts the auto-pause window afresh: auto-pause can trigger again only
+// after MinAttempts new attempts.
 func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) error {
-	st, ok, err := s.Transition(ctx, c, []State{StatePaused, StateStaged}, StateRunning, a, "resume", reason, true)
+	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
+		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true})
 	if err != nil || ok || st == StateRunning {
 		return err
 	}
-	switch st {
-	case StateAwaitingApproval:
-		return invalid(c, "resume", st, fmt.Sprintf("check the canary and run tidings approve %s", c))
-	case StateCancelled:
-		return invalid(c, "resume", st, fmt.Sprintf("a cancelled campaign cannot be resumed; to send the remaining recipients stage it again with tidings send --resume-existing (nobody already sent is sent again)"))
-	default:
-		return invalid(c, "resume", st, "there is nothing to resume")
-	}
+	return invalid(c, "resume", st)
 }
 
-// Approve releases a campaign waiting after its canary. Approving a campaign
-// whose canary is still running (or paused) approves it in advance.
+// Approve releases a campaign waiting after its canary; one whose canary is
+// still running (or paused, or staged) is approved in advance.
 func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) error {
-	st, ok, err := s.Transition(ctx, c, []State{StateAwaitingApproval}, StateRunning, a, "approve", reason, true, "approved", "1")
-	if err != nil || ok {
-		return err
+	k := keysFor(c)
+	now := time.Now()
+	v, err := s.eval(ctx, approveScript, []string{k.control, k.audit, k.win, k.winerr},
+		reason, a.String(), ms(now), auditJSON(now, a, "approve", reason))
+	var ackErr *AckError
+	if err != nil && !errors.As(err, &ackErr) {
+		return fmt.Errorf("approve %s: %w", c, err)
 	}
-	switch st {
-	case StateRunning, StatePaused, StateStaged:
-		if err := s.rdb.HSet(ctx, keysFor(c).control, "approved", "1").Err(); err != nil {
-			return fmt.Errorf("approve %s: %w", c, err)
-		}
-		return s.Audit(ctx, c, a, "approve", reason)
-	default:
-		return invalid(c, "approve", st, "there is nothing to approve")
+	res := v.([]any)
+	st, _ := res[0].(string)
+	const invalidCode = 0 // code of lua/approve.lua
+	switch {
+	case st == "":
+		return notFound("approve", c)
+	case res[1].(int64) == invalidCode:
+		return invalid(c, "approve", State(st))
 	}
+	if ackErr != nil {
+		return fmt.Errorf("approve %s: %w", c, ackErr)
+	}
+	return nil
 }
 
-// CancelWait is how long Cancel waits for in-flight sends before marking
-// every unsent recipient cancelled.
-var CancelWait = 1500 * time.Millisecond
-
-// cancelScript marks the non-terminal recipients of one chunk cancelled (or
-// in-doubt when still "sending" after the wait).
-// KEYS: 1 ledger, 2 counts, 3 b:<batch>; ARGV: 1 now, then id, lang pairs.
-var cancelScript = redis.NewScript(`
-local n = 0
-for i = 2, #ARGV, 2 do
-  local id, lang = ARGV[i], ARGV[i + 1]
-  local cur = redis.call('HGET', KEYS[1], id)
-  local st, a = 'none', '0'
-  if cur then st, a = string.match(cur, '^([^|]*)|(%d+)|') end
-  local to = nil
-  if st == 'none' or st == 'deferred' then to = 'cancelled' elseif st == 'sending' then to = 'in-doubt' end
-  if to then
-    local resp = 'cancelled'
-    if to == 'in-doubt' then resp = 'still sending when the campaign was cancelled; the SMTP server may have accepted it' end
-    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[1] .. '|||' .. resp)
-    redis.call('HINCRBY', KEYS[2], to, 1)
-    redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. to, 1)
-    redis.call('HINCRBY', KEYS[3], to, 1)
-    n = n + 1
-  end
-end
-return n
-`)
-
-// Cancel stops campaign c for good: it sets the state cancelled, waits up
-// to CancelWait for in-flight sends to be recorded, then records every
-// recipient not yet sent as cancelled (one still "sending" as in-doubt), so
-// that counts reconcile. It returns how many recipients it cancelled.
+// Cancel stops campaign c for good: it sets the state cancelled (claims
+// stop at once), then records every recipient not yet sent as cancelled
+// (one being sent at that moment as in-doubt, until its sender records
+// the real outcome), so that counts reconcile. It returns how many
+// recipients it cancelled.
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
-	st, ok, err := s.Transition(ctx, c, []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged}, StateCancelled, a, "cancel", reason, false)
+	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
+		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
 	if err != nil {
 		return 0, err
 	}
 	if !ok && st != StateCancelled {
-		return 0, invalid(c, "cancel", st, "it has finished; nothing is left to cancel")
+		return 0, invalid(c, "cancel", st)
 	}
 	k := keysFor(c)
-	deadline := time.Now().Add(CancelWait)
-	for time.Now().Before(deadline) {
-		n, err := s.rdb.HLen(ctx, k.running).Result()
-		if err != nil {
-			return 0, fmt.Errorf("cancel %s: %w", c, err)
-		}
-		if n == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("cancel %s: %w", c, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 	total := 0
 	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 1+2*len(recs))
-		args = append(args, ms(time.Now()))
+		args := make([]any, 0, 2+2*len(recs))
+		args = append(args, ms(time.Now()), batch)
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		n, err := cancelScript.Run(ctx, s.rdb, []string{k.ledger, k.counts, k.batch(batch)}, args...).Int()
-		total += n
+		v, err := s.eval(ctx, cancelChunkScript, []string{k.ledger, k.counts, k.bstats}, args...)
+		n, _ := v.(int64)
+		total += int(n)
 		return err
 	})
 	if err != nil {
 		return total, fmt.Errorf("cancel %s: %w", c, err)
 	}
-	if err := s.rdb.Del(ctx, k.retry, k.interrupted).Err(); err != nil {
-		return total, fmt.Errorf("cancel %s: %w", c, err)
+	return total, nil
+}
+
+// Retry gives every recipient of c whose temporary failures ran out of
+// attempts one more attempt (never one sent, in-doubt or failed
+// permanently). A done campaign runs again. It returns how many were
+// re-queued.
+func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
+	ctl, err := s.Control(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	if ctl.State == StateCancelled {
+		return 0, invalid(c, "retry", ctl.State)
+	}
+	k := keysFor(c)
+	total := 0
+	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
+		args := make([]any, 0, 3+2*len(recs))
+		args = append(args, ms(time.Now()), batch, chunk)
+		for _, r := range recs {
+			args = append(args, r.ID, r.Lang)
+		}
+		v, err := s.eval(ctx, retryChunkScript, []string{k.ledger, k.counts, k.bstats, k.finished}, args...)
+		n, _ := v.(int64)
+		total += int(n)
+		return err
+	})
+	if err != nil {
+		return total, fmt.Errorf("retry %s: %w", c, err)
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	if _, _, err := s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a,
+		Reason: fmt.Sprintf("%d temporary failures re-queued", total)}); err != nil {
+		return total, err
+	}
+	if err := s.Audit(ctx, c, a, "retry", fmt.Sprintf("%d temporary failures re-queued", total)); err != nil {
+		return total, err
 	}
 	return total, nil
 }
 
-// eachChunk calls fn for every chunk of c in batch order, reading chunks
-// with pipelined GETs.
-func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
-	bs, err := s.Batches(ctx, c)
-	if err != nil {
-		return err
-	}
+// TickCode says what Tick did.
+type TickCode int
+
+// Tick codes; the values are the codes of lua/tick.lua.
+const (
+	TickNoop     TickCode = 0 // nothing to do now
+	TickReleased TickCode = 1 // a batch was released: enqueue its chunks
+	TickGated    TickCode = 2 // the batch gate paused the campaign
+	TickAwaiting TickCode = 3 // the canary is done: waiting for approval
+	TickDone     TickCode = 4 // every recipient has an outcome
+	TickGone     TickCode = 5 // the campaign is gone, or was staged anew
+)
+
+// TickParams are the campaign settings Tick applies.
+type TickParams struct {
+	Stage              string
+	Interval           time.Duration
+	ApproveAfterCanary bool
+	MaxFailureRate     float64
+	Actor              Actor // the worker, for the audit log
+}
+
+// TickResult is the answer of Tick.
+type TickResult struct {
+	Code   TickCode
+	Batch  int    // the batch released, gated, done
+	Reason string // of a pause, an approval wait or done; the state for TickNoop of a campaign not running
+}
+
+// Tick moves campaign c forward by one step (see lua/tick.lua): releases a
+// batch, applies a batch's gate, waits for approval after the canary, marks
+// the campaign done. Any worker may call it at any time.
+func (s *Store) Tick(ctx context.Context, c string, p TickParams, now time.Time) (TickResult, error) {
 	k := keysFor(c)
-	type item struct{ batch, chunk int }
-	var todo []item
-	for b, bi := range bs {
-		for n := bi.First; n <= bi.Last; n++ {
-			todo = append(todo, item{b, n})
-		}
+	approve := "0"
+	if p.ApproveAfterCanary {
+		approve = "1"
 	}
-	for len(todo) > 0 {
-		part := todo[:min(len(todo), 32)]
-		todo = todo[len(part):]
-		p := s.rdb.Pipeline()
-		cmds := make([]*redis.StringCmd, len(part))
-		for i, it := range part {
-			cmds[i] = p.Get(ctx, k.chunk(it.chunk))
+	v, err := s.eval(ctx, tickScript, []string{k.control, k.batches, k.bstats, k.counts, k.errors, k.audit},
+		p.Stage, ms(now), p.Interval.Milliseconds(), approve, strconv.FormatFloat(p.MaxFailureRate, 'f', -1, 64),
+		p.Actor.Host, p.Actor.Env, p.Actor.Who)
+	var ackErr *AckError
+	if err != nil && !errors.As(err, &ackErr) {
+		return TickResult{}, fmt.Errorf("advance %s: %w", c, err)
+	}
+	res := v.([]any)
+	r := TickResult{Code: TickCode(res[0].(int64)), Batch: int(res[1].(int64))}
+	r.Reason, _ = res[2].(string)
+	switch r.Code {
+	case TickDone:
+		if err := s.markActive(ctx, c, StateDone); err != nil {
+			return r, err
 		}
-		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("read chunks: %w", err)
+	case TickGone:
+		return r, nil
+	}
+	if ackErr != nil {
+		return r, fmt.Errorf("advance %s: %w", c, ackErr)
+	}
+	return r, nil
+}
+
+// Active lists the campaigns workers look at (staged, running, awaiting
+// approval, paused), as recorded in the global set.
+func (s *Store) Active(ctx context.Context) ([]string, error) {
+	v, err := s.rdb.SMembers(ctx, keyActive).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list active campaigns: %w", err)
+	}
+	return v, nil
+}
+
+// RebuildActive makes the global sets agree with the campaigns' own state:
+// every campaign found (listed, or discovered by scanning for control keys
+// on every master) is listed, and active exactly when its state is not
+// final. It is what keeps the sets right without cross-slot atomicity.
+func (s *Store) RebuildActive(ctx context.Context) error {
+	names := map[string]bool{}
+	listed, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
+	if err != nil {
+		return fmt.Errorf("list campaigns: %w", err)
+	}
+	for _, c := range listed {
+		names[c] = true
+	}
+	active, err := s.rdb.SMembers(ctx, keyActive).Result()
+	if err != nil {
+		return fmt.Errorf("list active campaigns: %w", err)
+	}
+	for _, c := range active {
+		names[c] = true
+	}
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		it := c.Scan(ctx, 0, "tidings:{*}:control", 1000).Iterator()
+		for it.Next(ctx) {
+			key := it.Val()
+			name := strings.TrimSuffix(strings.TrimPrefix(key, "tidings:{"), "}:control")
+			if name != key {
+				names[name] = true
+			}
 		}
-		for i, it := range part {
-			var recs []Recipient
-			if err := json.Unmarshal([]byte(cmds[i].Val()), &recs); err != nil {
-				return fmt.Errorf("decode chunk %d: %w", it.chunk, err)
+		return it.Err()
+	}
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return scan(ctx, m) })
+	} else {
+		err = scan(ctx, s.rdb)
+	}
+	if err != nil {
+		return fmt.Errorf("scan for campaigns: %w", err)
+	}
+	listedSet := map[string]bool{}
+	for _, c := range listed {
+		listedSet[c] = true
+	}
+	for c := range names {
+		st, err := s.rdb.HGet(ctx, keysFor(c).control, "state").Result()
+		if errors.Is(err, redis.Nil) {
+			// Listed, but its keys are gone (Redis lost it): not active.
+			if err := s.rdb.SRem(ctx, keyActive, c).Err(); err != nil {
+				return fmt.Errorf("update the active campaigns: %w", err)
 			}
-			if err := fn(it.batch, it.chunk, recs); err != nil {
-				return err
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read control of %s: %w", c, err)
+		}
+		if !listedSet[c] {
+			if err := s.rdb.SAdd(ctx, keyCampaigns, c).Err(); err != nil {
+				return fmt.Errorf("list campaign %s: %w", c, err)
 			}
+		}
+		if err := s.markActive(ctx, c, State(st)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// Batches returns the batch table of c, indexed by batch number.
-func (s *Store) Batches(ctx context.Context, c string) ([]BatchInfo, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).batches).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read batches of %s: %w", c, err)
+// Gen returns the current task generation of chunk n (0 when never moved).
+func (s *Store) Gen(ctx context.Context, c string, n int) (int64, error) {
+	v, err := s.rdb.HGet(ctx, keysFor(c).gen, strconv.Itoa(n)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
 	}
-	out := make([]BatchInfo, len(m))
+	if err != nil {
+		return 0, fmt.Errorf("read the task generation of chunk %d of %s: %w", n, c, err)
+	}
+	return v, nil
+}
+
+// Gens returns the task generation of every chunk that has one.
+func (s *Store) Gens(ctx context.Context, c string) (map[int]int64, error) {
+	m, err := s.rdb.HGetAll(ctx, keysFor(c).gen).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read task generations of %s: %w", c, err)
+	}
+	out := make(map[int]int64, len(m))
 	for f, v := range m {
-		i, err := strconv.Atoi(f)
-		if err != nil || i < 0 || i >= len(out) {
-			return nil, fmt.Errorf("read batches of %s: bad batch %q", c, f)
+		out[atoi(f)] = atoi64(v)
+	}
+	return out, nil
+}
+
+// BumpGen moves chunk n to the generation after seen, when it is still at
+// seen; it returns the new generation, or -1 when another caller moved it
+// first or the campaign was staged anew.
+func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64) (int64, error) {
+	k := keysFor(c)
+	v, err := bumpGenScript.Run(ctx, s.rdb, []string{k.gen, k.control}, n, seen, stage).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("move chunk %d of %s to a new task: %w", n, c, err)
+	}
+	return v, nil
+}
+
+// EndChunk records the end of a pass over chunk n of batch: passed (every
+// recipient attempted at least once) and finished (every recipient has a
+// final outcome). It returns false when the campaign is gone or was staged
+// anew (nothing is written then).
+func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, passed, finished bool) (bool, error) {
+	k := keysFor(c)
+	b := func(x bool) string {
+		if x {
+			return "1"
 		}
-		if err := json.Unmarshal([]byte(v), &out[i]); err != nil {
-			return nil, fmt.Errorf("read batches of %s: %w", c, err)
-		}
+		return "0"
+	}
+	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, b(passed), b(finished), stage).Int()
+	if err != nil {
+		return false, fmt.Errorf("end chunk %d of %s: %w", n, c, err)
+	}
+	return v == 1, nil
+}
+
+// Finished returns the chunks of c whose every recipient has a final
+// outcome.
+func (s *Store) Finished(ctx context.Context, c string) (map[int]bool, error) {
+	v, err := s.rdb.SMembers(ctx, keysFor(c).finished).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read finished chunks of %s: %w", c, err)
+	}
+	out := make(map[int]bool, len(v))
+	for _, x := range v {
+		out[atoi(x)] = true
 	}
 	return out, nil
 }

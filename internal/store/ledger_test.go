@@ -42,12 +42,10 @@ func BenchmarkStep(b *testing.B) {
 	st := store.New(rdb)
 	ctx := context.Background()
 	n := max(b.N, 10)
-	sum := stage(b, rdb, "bench", n, 0, n, false)
-	if err := st.Resume(ctx, "bench", who, ""); err != nil {
-		b.Fatal(err)
-	}
-	l := st.Ledger("bench", sum.Epoch)
-	p := store.Policy{MaxAttempts: 3, Backoff: time.Minute, Window: 1000, ErrorRate: 0.5, MinAttempts: 20}
+	sum := stage(b, st, "bench", stageOpts{n: n, size: n})
+	tick(b, st, "bench", sum, store.TickParams{})
+	l := st.Ledger("bench", sum.Stage)
+	p := store.Policy{MaxAttempts: 3, Window: 1000, ErrorRate: 0.5, MinAttempts: 20}
 	langs := []string{"de", "fr", "en"}
 	var next atomic.Int64
 	cpu0 := redisCPU(b, rdb)
@@ -59,12 +57,12 @@ func BenchmarkStep(b *testing.B) {
 		for pb.Next() {
 			i := int(next.Add(1) - 1)
 			id := fmt.Sprint("r", i)
-			res, err := l.Step(ctx, prev, &store.Claim{ID: id, Lang: langs[i%3], Chunk: i / 7}, p, time.Now())
+			res, err := l.Step(ctx, prev, &store.Claim{ID: id, Lang: langs[i%3], Token: id}, p, time.Now())
 			if err != nil || res.Claim != store.ClaimOK {
 				b.Errorf("step %d: %v %v", i, res.Claim, err)
 				return
 			}
-			prev = &store.Record{ID: id, Lang: langs[i%3], Chunk: i / 7, Index: i % 7, Kind: store.KindSent, Code: "250", Response: "2.0.0 Ok: queued as 4XyZ"}
+			prev = &store.Record{ID: id, Lang: langs[i%3], Kind: store.KindSent, Code: "250", Response: "2.0.0 Ok: queued as 4XyZ"}
 		}
 		if prev != nil {
 			if _, err := l.Step(ctx, prev, nil, p, time.Now()); err != nil {
@@ -89,26 +87,25 @@ func BenchmarkStep(b *testing.B) {
 // crash) is in doubt, never claimed again.
 func TestStepConcurrent(t *testing.T) {
 	t.Parallel()
-	rdb := startRedis(t)
-	st := store.New(rdb)
+	st := store.New(startRedis(t))
 	ctx := context.Background()
 	const n = 300
-	sum := stage(t, rdb, "conc", n, 0, n, false)
-	if err := st.Resume(ctx, "conc", who, ""); err != nil {
-		t.Fatal(err)
-	}
-	l := st.Ledger("conc", sum.Epoch)
+	sum := stage(t, st, "conc", stageOpts{n: n, size: n})
+	tick(t, st, "conc", sum, store.TickParams{})
+	l := st.Ledger("conc", sum.Stage)
 	p := store.Policy{Window: 100, ErrorRate: 0.5, MinAttempts: 10}
 	var claimed [n]atomic.Int32
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func() {
+			token := 0
 			defer wg.Done()
 			var prev *store.Record
 			for i := 0; i < n; i++ {
 				id := fmt.Sprint("r", i)
-				res, err := l.Step(ctx, prev, &store.Claim{ID: id, Lang: "de", Chunk: i / 7}, p, time.Now())
+				token++
+				res, err := l.Step(ctx, prev, &store.Claim{ID: id, Lang: "de", Token: fmt.Sprint(g, "/", token)}, p, time.Now())
 				prev = nil
 				if err != nil {
 					t.Error(err)
@@ -117,7 +114,7 @@ func TestStepConcurrent(t *testing.T) {
 				if res.Claim == store.ClaimOK {
 					claimed[i].Add(1)
 					if i%10 != 9 { // every tenth is left "sending", as by a crash
-						prev = &store.Record{ID: id, Lang: "de", Chunk: i / 7, Index: i % 7, Kind: store.KindSent, Code: "250"}
+						prev = &store.Record{ID: id, Lang: "de", Kind: store.KindSent, Code: "250"}
 					}
 				} else if res.Claim != store.ClaimSkip {
 					t.Errorf("claim of %s: %v", id, res.Claim)
@@ -138,7 +135,7 @@ func TestStepConcurrent(t *testing.T) {
 	}
 	// Claim every recipient once more: the unrecorded ones become in doubt.
 	for i := 0; i < n; i++ {
-		if res, err := l.Step(ctx, nil, &store.Claim{ID: fmt.Sprint("r", i), Lang: "de", Chunk: i / 7}, p, time.Now()); err != nil || res.Claim != store.ClaimSkip {
+		if res, err := l.Step(ctx, nil, &store.Claim{ID: fmt.Sprint("r", i), Lang: "de", Token: "again"}, p, time.Now()); err != nil || res.Claim != store.ClaimSkip {
 			t.Fatalf("claim again r%d: %v %v", i, res.Claim, err)
 		}
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,6 +12,254 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
+
+// Meta is what staging recorded about a campaign.
+type Meta struct {
+	Campaign     string            `json:"campaign"`
+	Definition   []byte            `json:"-"`
+	Hash         string            `json:"hash"`
+	Snapshot     map[string][]byte `json:"-"`
+	Env          string            `json:"env"`
+	CreatedBy    string            `json:"created_by"`
+	CreatedAt    time.Time         `json:"created_at"`
+	Staged       int               `json:"staged"`
+	Rejected     int               `json:"rejected"`
+	NBatches     int               `json:"batches"`
+	NChunks      int               `json:"chunks"`
+	ChunkSize    int               `json:"chunk_size"`
+	Columns      []string          `json:"columns"`
+	Stage        string            `json:"stage"`
+	Run          string            `json:"run"`
+	ExcludedRuns []string          `json:"excluded_runs,omitempty"`
+}
+
+// Meta reads the staging metadata of c; withSnapshot also decodes the
+// template snapshot (large).
+func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "nchunks", "chunk_size", "columns", "stage", "run", "excluded_runs"}
+	snapshot := len(fields) // index of the snapshot, when asked for
+	if withSnapshot {
+		fields = append(fields, "snapshot")
+	}
+	v, err := s.rdb.HMGet(ctx, keysFor(c).meta, fields...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read meta of %s: %w", c, err)
+	}
+	str := func(i int) string { x, _ := v[i].(string); return x }
+	if v[0] == nil {
+		return nil, notFound("read meta", c)
+	}
+	m := &Meta{Campaign: c, Definition: []byte(str(0)), Hash: str(1), Env: str(2), CreatedBy: str(3), CreatedAt: fromMS(atoi64(str(4))),
+		Staged: atoi(str(5)), Rejected: atoi(str(6)), NBatches: atoi(str(7)), NChunks: atoi(str(8)), ChunkSize: atoi(str(9)),
+		Stage: str(11), Run: str(12)}
+	if err := json.Unmarshal([]byte(str(10)), &m.Columns); err != nil && str(10) != "" {
+		return nil, fmt.Errorf("read meta of %s: columns: %w", c, err)
+	}
+	if err := json.Unmarshal([]byte(str(13)), &m.ExcludedRuns); err != nil && str(13) != "" {
+		return nil, fmt.Errorf("read meta of %s: excluded runs: %w", c, err)
+	}
+	if withSnapshot && str(snapshot) != "" {
+		if err := json.Unmarshal([]byte(str(snapshot)), &m.Snapshot); err != nil {
+			return nil, fmt.Errorf("read meta of %s: snapshot: %w", c, err)
+		}
+	}
+	return m, nil
+}
+
+// Chunk reads chunk n of campaign c.
+func (s *Store) Chunk(ctx context.Context, c string, n int) ([]Recipient, error) {
+	b, err := s.rdb.Get(ctx, keysFor(c).chunk(n)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, notFound(fmt.Sprintf("read chunk %d", n), c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read chunk %d of %s: %w", n, c, err)
+	}
+	var recs []Recipient
+	if err := json.Unmarshal(b, &recs); err != nil {
+		return nil, fmt.Errorf("decode chunk %d of %s: %w", n, c, err)
+	}
+	return recs, nil
+}
+
+// Entry is a recipient's ledger entry, as the worker needs it.
+type Entry struct {
+	State    string // "" (never claimed), sending, deferred, or an outcome
+	Attempts int
+	At       time.Time // when the entry was written (a deferred recipient is due Backoff after it)
+}
+
+// Final reports whether the entry is a final outcome (nothing left to do).
+func (e Entry) Final() bool {
+	switch e.State {
+	case "", ledgerSending, ledgerDeferred:
+		return false
+	}
+	return true
+}
+
+// Deferred reports whether the recipient waits for a retry.
+func (e Entry) Deferred() bool { return e.State == ledgerDeferred }
+
+// Entries reads the ledger entries of ids of campaign c in one round trip.
+func (s *Store) Entries(ctx context.Context, c string, ids []string) ([]Entry, error) {
+	out := make([]Entry, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	v, err := s.rdb.HMGet(ctx, keysFor(c).ledger, ids...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger of %s: %w", c, err)
+	}
+	for i, x := range v {
+		if str, ok := x.(string); ok {
+			e := parseEntry(str)
+			out[i] = Entry{State: e.State, Attempts: e.Attempts, At: fromMS(e.At)}
+		}
+	}
+	return out, nil
+}
+
+// Batches returns the batch table of c, indexed by batch number.
+func (s *Store) Batches(ctx context.Context, c string) ([]BatchInfo, error) {
+	m, err := s.rdb.HGetAll(ctx, keysFor(c).batches).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read batches of %s: %w", c, err)
+	}
+	out := make([]BatchInfo, len(m))
+	for f, v := range m {
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 0 || i >= len(out) {
+			return nil, fmt.Errorf("read batches of %s: bad batch %q", c, f)
+		}
+		if err := json.Unmarshal([]byte(v), &out[i]); err != nil {
+			return nil, fmt.Errorf("read batches of %s: %w", c, err)
+		}
+	}
+	return out, nil
+}
+
+// BatchProgress are the counters of one batch.
+type BatchProgress struct {
+	Attempted  int `json:"attempted"`
+	Sent       int `json:"sent"`
+	Failed     int `json:"failed"`
+	Errors1    int `json:"first_attempt_errors"`
+	Temp       int `json:"temporary_errors"`
+	Perm       int `json:"permanent_errors"`
+	Refused    int `json:"refused"`
+	InDoubt    int `json:"in_doubt"`
+	Skipped    int `json:"skipped"`
+	Cancelled  int `json:"cancelled"`
+	ChunksDone int `json:"chunks_done"`
+}
+
+func parseBatchProgress(m map[string]string) BatchProgress {
+	return BatchProgress{Attempted: atoi(m["attempted"]), Sent: atoi(m["sent"]), Failed: atoi(m["failed"]), Errors1: atoi(m["errors1"]),
+		Temp: atoi(m["temp"]), Perm: atoi(m["perm"]), Refused: atoi(m["refused"]), InDoubt: atoi(m["in-doubt"]),
+		Skipped: atoi(m["skipped"]), Cancelled: atoi(m["cancelled"]), ChunksDone: atoi(m["chunks_done"])}
+}
+
+// splitBatchStats turns the bstats hash ("<batch>:<counter>" -> n) into
+// one map per batch.
+func splitBatchStats(m map[string]string) map[int]map[string]string {
+	out := map[int]map[string]string{}
+	for f, v := range m {
+		b, counter, ok := strings.Cut(f, ":")
+		if !ok {
+			continue
+		}
+		i := atoi(b)
+		if out[i] == nil {
+			out[i] = map[string]string{}
+		}
+		out[i][counter] = v
+	}
+	return out
+}
+
+// Counts reads the counts hash of c: outcome -> n, "lang:<l>:<outcome>" ->
+// n, "staged:<l>" -> n, "deferred" -> n.
+func (s *Store) Counts(ctx context.Context, c string) (map[string]int64, error) {
+	m, err := s.rdb.HGetAll(ctx, keysFor(c).counts).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read counts of %s: %w", c, err)
+	}
+	out := make(map[string]int64, len(m))
+	for f, v := range m {
+		out[f] = atoi64(v)
+	}
+	return out, nil
+}
+
+// Terminal is the number of recipients (staged and rejected) with a final
+// outcome, from counts.
+func Terminal(counts map[string]int64) int64 {
+	var n int64
+	for _, o := range terminal {
+		n += counts[o]
+	}
+	return n
+}
+
+// eachChunk calls fn for every chunk of c in batch order, reading chunks
+// with pipelined GETs.
+func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
+	bs, err := s.Batches(ctx, c)
+	if err != nil {
+		return err
+	}
+	k := keysFor(c)
+	type item struct{ batch, chunk int }
+	var todo []item
+	for b, bi := range bs {
+		for n := bi.First; n <= bi.Last; n++ {
+			todo = append(todo, item{b, n})
+		}
+	}
+	for len(todo) > 0 {
+		part := todo[:min(len(todo), 32)]
+		todo = todo[len(part):]
+		p := s.rdb.Pipeline()
+		cmds := make([]*redis.StringCmd, len(part))
+		for i, it := range part {
+			cmds[i] = p.Get(ctx, k.chunk(it.chunk))
+		}
+		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("read chunks: %w", err)
+		}
+		for i, it := range part {
+			var recs []Recipient
+			if err := json.Unmarshal([]byte(cmds[i].Val()), &recs); err != nil {
+				return fmt.Errorf("decode chunk %d: %w", it.chunk, err)
+			}
+			if err := fn(it.batch, it.chunk, recs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// TrimRate drops per-second counters older than a minute.
+func (s *Store) TrimRate(ctx context.Context, c string, now time.Time) error {
+	k := keysFor(c)
+	f, err := s.rdb.HKeys(ctx, k.persec).Result()
+	if err != nil {
+		return fmt.Errorf("trim rate of %s: %w", c, err)
+	}
+	cut := now.Unix() - 60
+	var old []string
+	for _, x := range f {
+		if atoi64(x) < cut {
+			old = append(old, x)
+		}
+	}
+	if len(old) > 0 {
+		return s.rdb.HDel(ctx, k.persec, old...).Err()
+	}
+	return nil
+}
 
 // Status is a campaign's live status. Its JSON form is stable (status --json).
 type Status struct {
@@ -36,7 +285,10 @@ type Status struct {
 	Audit       []AuditEntry     `json:"audit"`
 	Rate        float64          `json:"rate"` // recorded messages per second over the last 10 s
 	ETASeconds  float64          `json:"eta_seconds,omitempty"`
-	Interrupted int              `json:"interrupted_chunks"`
+	// LastProgress is when an outcome was last recorded (zero: never).
+	LastProgress time.Time `json:"last_progress,omitzero"`
+	Stage        string    `json:"stage"`
+	Run          string    `json:"run"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -79,19 +331,14 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	errC := p.LRange(ctx, k.errors, 0, 99)
 	audC := p.LRange(ctx, k.audit, 0, -1)
 	secC := p.HGetAll(ctx, k.persec)
-	retC := p.ZCard(ctx, k.retry)
-	intC := p.HLen(ctx, k.interrupted)
-	bcs := make([]*redis.MapStringStringCmd, meta.NBatches)
-	for i := range bcs {
-		bcs[i] = p.HGetAll(ctx, k.batch(i))
-	}
+	bsC := p.HGetAll(ctx, k.bstats)
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
 	ctl := parseControl(ctlC.Val())
 	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved,
 		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
-		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), CurBatch: ctl.CurBatch, Retries: retC.Val(), Interrupted: int(intC.Val())}
+		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
 	st.Total = st.Staged + st.Rejected
 	counts := map[string]int64{}
 	langs := map[string]*LangStatus{}
@@ -106,6 +353,10 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		switch {
 		case strings.HasPrefix(f, "staged:"):
 			lang(f[len("staged:"):]).Staged = n
+		case f == "deferred":
+			st.Retries = n
+		case f == "progress_at":
+			st.LastProgress = fromMS(n)
 		case strings.HasPrefix(f, "lang:"):
 			rest := f[len("lang:"):]
 			i := strings.LastIndex(rest, ":")
@@ -132,12 +383,13 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Languages = append(st.Languages, *l)
 	}
 	sort.Slice(st.Languages, func(i, j int) bool { return st.Languages[i].Lang < st.Languages[j].Lang })
+	bstats := splitBatchStats(bsC.Val())
 	for i := 0; i < meta.NBatches; i++ {
 		var bi BatchInfo
 		_ = json.Unmarshal([]byte(batC.Val()[strconv.Itoa(i)]), &bi)
-		bp := parseBatchProgress(bcs[i].Val())
+		bp := parseBatchProgress(bstats[i])
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
-			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
+			Done: bp.ChunksDone >= bi.Chunks(), BatchProgress: bp})
 	}
 	groups := map[string]*ErrorGroup{}
 	var order []string
@@ -200,6 +452,7 @@ type Row struct {
 	Line     int       `json:"line"`
 	ID       string    `json:"id"`
 	Email    string    `json:"email"`
+	Name     string    `json:"name,omitempty"`
 	Locale   string    `json:"locale"`             // requested
 	Lang     string    `json:"lang,omitempty"`     // matched catalog language
 	Outcome  string    `json:"outcome"`            // sent, refused, invalid, failed, skipped, cancelled, pending, in-doubt
@@ -228,7 +481,7 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 			return fmt.Errorf("read ledger: %w", err)
 		}
 		for i, r := range recs {
-			row := Row{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Lang: r.Lang, Outcome: OutcomePending, Batch: batch}
+			row := Row{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Lang: r.Lang, Outcome: OutcomePending, Batch: batch}
 			if str, ok := v[i].(string); ok {
 				e := parseEntry(str)
 				row.Code, row.Response, row.At, row.Attempts = e.Code, e.Response, fromMS(e.At), e.Attempts
@@ -267,60 +520,3 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 	}
 }
 
-// retryScript moves temporary failures of one chunk back to deferred, due
-// now. KEYS: 1 ledger, 2 counts, 3 b:<batch>, 4 retry. ARGV: 1 now, then
-// id, lang, member triples.
-var retryScript = redis.NewScript(`
-local n = 0
-for i = 2, #ARGV, 3 do
-  local id, lang, member = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local cur = redis.call('HGET', KEYS[1], id)
-  if cur then
-    local st, a, t, code, flag, resp = string.match(cur, '^([^|]*)|(%d+)|(%d*)|([^|]*)|([^|]*)|(.*)$')
-    if st == 'failed' and flag == 't' then
-      redis.call('HSET', KEYS[1], id, 'deferred|' .. a .. '|' .. ARGV[1] .. '|' .. code .. '|t|' .. resp)
-      redis.call('HINCRBY', KEYS[2], 'failed', -1)
-      redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':failed', -1)
-      redis.call('HINCRBY', KEYS[3], 'failed', -1)
-      redis.call('ZADD', KEYS[4], ARGV[1], member)
-      n = n + 1
-    end
-  end
-end
-return n
-`)
-
-// Retry re-queues every recipient of c whose last attempt failed
-// temporarily and exhausted its attempts (never one sent, in-doubt or failed
-// permanently). A done campaign runs again. It returns how many were queued.
-func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
-	ctl, err := s.Control(ctx, c)
-	if err != nil {
-		return 0, err
-	}
-	if ctl.State == StateCancelled {
-		return 0, invalid(c, "retry", ctl.State, "a cancelled campaign is not retried; stage it again with tidings send --resume-existing")
-	}
-	k := keysFor(c)
-	total := 0
-	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 1+3*len(recs))
-		args = append(args, ms(time.Now()))
-		for i, r := range recs {
-			args = append(args, r.ID, r.Lang, strconv.Itoa(chunk)+":"+strconv.Itoa(i))
-		}
-		n, err := retryScript.Run(ctx, s.rdb, []string{k.ledger, k.counts, k.batch(batch), k.retry}, args...).Int()
-		total += n
-		return err
-	})
-	if err != nil {
-		return total, fmt.Errorf("retry %s: %w", c, err)
-	}
-	if _, _, err := s.Transition(ctx, c, []State{StateDone}, StateRunning, a, "", "", false); err != nil {
-		return total, err
-	}
-	if err := s.Audit(ctx, c, a, "retry", fmt.Sprintf("%d temporary failures re-queued", total)); err != nil {
-		return total, err
-	}
-	return total, nil
-}

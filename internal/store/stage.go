@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,24 +21,29 @@ type StageConfig struct {
 	Hash       string            // approved template + catalog content hash
 	Snapshot   map[string][]byte // template + catalog files the hash covers (render.Snapshot)
 	Env        string            // environment the campaign is staged in
-	Who        string            // OS user staging it
+	Who        string            // who stages it
 	Host       string            // host staging it
 	Columns    []string          // extra (template data) columns, in file order
 
 	CanaryPerLocale int // first N accepted recipients of every matched language form batch 0
 	BatchSize       int // recipients per regular batch (default 500)
-	ChunkSize       int // recipients per chunk = per worker job (default min(200, BatchSize))
+	ChunkSize       int // recipients per chunk = per worker task (default min(200, BatchSize))
 
-	// ResumeExisting allows staging a campaign that already exists. The
-	// campaign must not be running (pause or cancel it first). The ledger,
-	// audit log and recent errors are kept; everything else (chunks, batches,
-	// counters, retries, rejects) is staged afresh from the new recipients.
-	// A recipient (by id) whose ledger entry is sent, in-doubt or failed
-	// permanently keeps that outcome and is never sent again; entries that
-	// were pending, deferred, failed temporarily, cancelled, skipped
-	// or refused are cleared, so those recipients are sent (again checked by
-	// the worker). A recipient left "sending" by a crash becomes in-doubt.
+	// ResumeExisting allows staging a campaign that exists and is not
+	// running, awaiting approval or done. The ledger, audit log and recent
+	// errors are kept, and so is the run id (the journals of the run stay
+	// valid); everything else is staged afresh from the new recipients. A
+	// recipient (by id) whose ledger entry is sent, in-doubt or failed
+	// permanently keeps it and is never sent again; other entries are
+	// cleared, so those recipients are sent (again checked by the worker). A
+	// recipient left "sending" by a crash becomes in-doubt.
 	ResumeExisting bool
+
+	// ExcludedRuns are the run ids of earlier runs of this campaign whose
+	// deliveries were excluded from this staging (recovery after Redis lost
+	// the campaign). Workers whose delivery journal holds one of these runs
+	// accept the new run instead of suspecting a loss of state.
+	ExcludedRuns []string
 }
 
 // Recipient is one staged recipient, as stored in a chunk.
@@ -66,14 +74,14 @@ func (r *Recipient) FieldMap(columns []string) map[string]string {
 	return m
 }
 
-// Reject is a row refused or invalid at planning time, recorded for the
-// report.
+// Reject is a row not staged, recorded for the report: refused or invalid
+// at planning time, or skipped (excluded as already delivered).
 type Reject struct {
 	Line    int    `json:"line"`
 	ID      string `json:"id,omitempty"`
 	Email   string `json:"email,omitempty"`
 	Locale  string `json:"locale,omitempty"`
-	Outcome string `json:"outcome"` // refused | invalid
+	Outcome string `json:"outcome"` // refused | invalid | skipped
 	Code    string `json:"code,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Reason  string `json:"reason"`
@@ -87,28 +95,32 @@ type BatchInfo struct {
 	Canary bool `json:"canary,omitempty"`
 }
 
+// Chunks returns the number of chunks of the batch.
+func (b BatchInfo) Chunks() int { return b.Last - b.First + 1 }
+
 // StageSummary is what Finish staged.
 type StageSummary struct {
 	Staged   int // recipients in chunks
-	Rejected int // rows recorded as refused or invalid
+	Rejected int // rows recorded as refused, invalid or skipped
 	Batches  int
 	Chunks   int
-	Kept     int // ResumeExisting: recipients whose earlier outcome was kept
-	Epoch    int64
+	Kept     int    // ResumeExisting: recipients whose earlier outcome was kept
+	Stage    string // id of this staging
+	Run      string // id of the run (kept by ResumeExisting)
 }
 
 // Stager streams accepted recipients into Redis. It is not safe for
 // concurrent use.
 type Stager struct {
-	rdb  redis.UniversalClient
+	s    *Store
 	cfg  StageConfig
 	k    keys
 	cols map[string]int
 
-	epoch   int64
-	canary  []Recipient
-	perLang map[string]int // canary count per language
-	staged  map[string]int // staged per language
+	stage, run string
+	canary     []Recipient
+	perLang    map[string]int // canary count per language
+	staged     map[string]int // staged per language
 
 	cur        []Recipient // current chunk
 	nchunks    int
@@ -120,7 +132,7 @@ type Stager struct {
 	pending  int // chunks queued in pipe
 	lookups  []ledgerLookup
 	counts   map[string]int64
-	bcounts  map[int]map[string]int64
+	bstats   map[string]int64
 	rejected map[string]int64
 	nreject  int
 	kept     int
@@ -134,10 +146,19 @@ type ledgerLookup struct {
 	cmd   *redis.SliceCmd
 }
 
-// NewStager checks that the campaign may be staged and prepares it.
-func NewStager(ctx context.Context, rdb redis.UniversalClient, cfg StageConfig) (*Stager, error) {
+func newID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return strconv.FormatInt(time.Now().Unix(), 36) + "-" + hex.EncodeToString(b)
+}
+
+// NewStager checks that the campaign may be staged and prepares it. A
+// campaign that exists is refused (ErrCampaignExists) unless
+// ResumeExisting; a running one is refused (*TransitionError), and so is a
+// done one (ErrNothingToSend).
+func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error) {
 	if cfg.Campaign == "" {
-		return nil, fmt.Errorf("stage campaign: empty campaign name")
+		return nil, errors.New("stage campaign: empty campaign name")
 	}
 	if cfg.BatchSize < 1 {
 		cfg.BatchSize = 500
@@ -145,77 +166,80 @@ func NewStager(ctx context.Context, rdb redis.UniversalClient, cfg StageConfig) 
 	if cfg.ChunkSize < 1 {
 		cfg.ChunkSize = min(200, cfg.BatchSize)
 	}
-	if cfg.ChunkSize > cfg.BatchSize {
-		cfg.ChunkSize = cfg.BatchSize
-	}
-	if cfg.CanaryPerLocale < 0 {
-		cfg.CanaryPerLocale = 0
-	}
+	cfg.ChunkSize = min(cfg.ChunkSize, cfg.BatchSize)
+	cfg.CanaryPerLocale = max(cfg.CanaryPerLocale, 0)
 	k := keysFor(cfg.Campaign)
-	meta, err := rdb.HMGet(ctx, k.meta, "nchunks", "nbatches").Result()
+	rdb := s.rdb
+	meta, err := rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
 	}
+	run := newID()
 	if meta[0] != nil {
 		if !cfg.ResumeExisting {
-			return nil, fmt.Errorf("stage %s: %w: it was staged before; use --resume-existing to continue it (nobody already sent is sent again) or choose another name", cfg.Campaign, ErrCampaignExists)
+			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, ErrCampaignExists)
 		}
 		st, err := rdb.HGet(ctx, k.control, "state").Result()
-		if err != nil && err != redis.Nil {
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("stage %s: read control: %w", cfg.Campaign, err)
 		}
 		switch State(st) {
 		case StateRunning, StateAwaitingApproval:
-			return nil, fmt.Errorf("stage %s: %w: the campaign is %s; pause or cancel it first (tidings pause %s --reason ...)", cfg.Campaign, ErrInvalidTransition, st, cfg.Campaign)
+			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: State(st)})
+		case StateDone:
+			return nil, fmt.Errorf("stage %s: the campaign is done: %w", cfg.Campaign, ErrNothingToSend)
 		}
-		old := []string{k.batches, k.counts, k.win, k.winerr, k.retry, k.interrupted, k.running, k.chunkgen, k.rejects, k.persec, k.done}
+		if r, ok := meta[1].(string); ok && r != "" {
+			run = r
+		}
+		old := []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen}
 		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
 			old = append(old, k.chunk(i))
-		}
-		for i := 0; i < atoi(fmt.Sprint(meta[1])); i++ {
-			old = append(old, k.batch(i))
 		}
 		for len(old) > 0 {
 			n := min(len(old), 500)
 			if err := rdb.Del(ctx, old[:n]...).Err(); err != nil {
-				return nil, fmt.Errorf("stage %s: clear previous staging: %w", cfg.Campaign, err)
+				return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
 			}
 			old = old[n:]
 		}
 	}
-	epoch, err := rdb.Incr(ctx, k.epoch).Result()
-	if err != nil {
+	stage := newID()
+	// Tasks of an earlier staging see another stage id and stop.
+	if err := rdb.HSet(ctx, k.control, "state", string(StateStaged), "stage", stage, "run", run).Err(); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
-	// Stale tasks of an earlier staging see the new epoch and stop.
-	if err := rdb.HSet(ctx, k.control, "state", string(StateStaged), "epoch", epoch).Err(); err != nil {
-		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
-	}
-	s := &Stager{
-		rdb: rdb, cfg: cfg, k: k, epoch: epoch,
+	sg := &Stager{
+		s: s, cfg: cfg, k: k, stage: stage, run: run,
 		perLang: map[string]int{}, staged: map[string]int{},
-		counts: map[string]int64{}, bcounts: map[int]map[string]int64{}, rejected: map[string]int64{},
+		counts: map[string]int64{}, bstats: map[string]int64{}, rejected: map[string]int64{},
 		cols: map[string]int{},
 	}
 	for i, c := range cfg.Columns {
-		s.cols[c] = i
+		sg.cols[c] = i
 	}
-	s.pipe = rdb.Pipeline()
-	return s, nil
+	sg.pipe = rdb.Pipeline()
+	return sg, nil
 }
 
-func (s *Stager) batchOffset() int {
-	if s.cfg.CanaryPerLocale > 0 {
+// Stage returns the id of this staging.
+func (sg *Stager) Stage() string { return sg.stage }
+
+// Run returns the run id (new for a new campaign, kept by ResumeExisting).
+func (sg *Stager) Run() string { return sg.run }
+
+func (sg *Stager) batchOffset() int {
+	if sg.cfg.CanaryPerLocale > 0 {
 		return 1
 	}
 	return 0
 }
 
-func (s *Stager) compact(r Recipient) Recipient {
-	if len(s.cfg.Columns) > 0 && r.Fields != nil {
-		r.Values = make([]string, len(s.cfg.Columns))
+func (sg *Stager) compact(r Recipient) Recipient {
+	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
+		r.Values = make([]string, len(sg.cfg.Columns))
 		for c, v := range r.Fields {
-			if i, ok := s.cols[c]; ok {
+			if i, ok := sg.cols[c]; ok {
 				r.Values[i] = v
 			}
 		}
@@ -227,76 +251,76 @@ func (s *Stager) compact(r Recipient) Recipient {
 // Add stages one accepted recipient: the first CanaryPerLocale of each
 // matched language go to the canary batch, every other in file order into
 // regular batches.
-func (s *Stager) Add(ctx context.Context, r Recipient) error {
+func (sg *Stager) Add(ctx context.Context, r Recipient) error {
 	if r.Lang == "" {
-		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", s.cfg.Campaign, r.Line, r.ID)
+		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
-	r = s.compact(r)
-	s.total++
-	s.staged[r.Lang]++
-	if s.perLang[r.Lang] < s.cfg.CanaryPerLocale {
-		s.perLang[r.Lang]++
-		s.canary = append(s.canary, r)
+	r = sg.compact(r)
+	sg.total++
+	sg.staged[r.Lang]++
+	if sg.perLang[r.Lang] < sg.cfg.CanaryPerLocale {
+		sg.perLang[r.Lang]++
+		sg.canary = append(sg.canary, r)
 		return nil
 	}
-	if s.batchFill == 0 {
-		s.batchFirst = s.nchunks
+	if sg.batchFill == 0 {
+		sg.batchFirst = sg.nchunks
 	}
-	s.cur = append(s.cur, r)
-	s.batchFill++
-	if len(s.cur) == s.cfg.ChunkSize || s.batchFill == s.cfg.BatchSize {
-		s.queueChunk(len(s.batches) + s.batchOffset())
+	sg.cur = append(sg.cur, r)
+	sg.batchFill++
+	if len(sg.cur) == sg.cfg.ChunkSize || sg.batchFill == sg.cfg.BatchSize {
+		sg.queueChunk(len(sg.batches) + sg.batchOffset())
 	}
-	if s.batchFill == s.cfg.BatchSize {
-		s.closeBatch(false)
+	if sg.batchFill == sg.cfg.BatchSize {
+		sg.closeBatch(false)
 	}
-	if s.pending >= 16 {
-		return s.flush(ctx)
+	if sg.pending >= 16 {
+		return sg.flush(ctx)
 	}
 	return nil
 }
 
-func (s *Stager) closeBatch(canary bool) {
-	if s.batchFill == 0 {
+func (sg *Stager) closeBatch(canary bool) {
+	if sg.batchFill == 0 {
 		return
 	}
-	s.batches = append(s.batches, BatchInfo{First: s.batchFirst, Last: s.nchunks - 1, Size: s.batchFill, Canary: canary})
-	s.batchFill = 0
+	sg.batches = append(sg.batches, BatchInfo{First: sg.batchFirst, Last: sg.nchunks - 1, Size: sg.batchFill, Canary: canary})
+	sg.batchFill = 0
 }
 
-func (s *Stager) queueChunk(batch int) {
-	data, _ := json.Marshal(s.cur) // Recipient has only strings and ints
-	s.pipe.Set(context.Background(), s.k.chunk(s.nchunks), data, 0)
-	if s.cfg.ResumeExisting {
-		ids := make([]string, len(s.cur))
-		for i, r := range s.cur {
+func (sg *Stager) queueChunk(batch int) {
+	data, _ := json.Marshal(sg.cur) // Recipient has only strings and ints
+	sg.pipe.Set(context.Background(), sg.k.chunk(sg.nchunks), data, 0)
+	if sg.cfg.ResumeExisting {
+		ids := make([]string, len(sg.cur))
+		for i, r := range sg.cur {
 			ids[i] = r.ID
 		}
-		cmd := s.pipe.HMGet(context.Background(), s.k.ledger, ids...)
-		s.lookups = append(s.lookups, ledgerLookup{batch: batch, recs: s.cur, cmd: cmd})
-		s.cur = nil
+		cmd := sg.pipe.HMGet(context.Background(), sg.k.ledger, ids...)
+		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur, cmd: cmd})
+		sg.cur = nil
 	} else {
-		s.cur = s.cur[:0]
+		sg.cur = sg.cur[:0]
 	}
-	s.nchunks++
-	s.pending++
+	sg.nchunks++
+	sg.pending++
 }
 
-func (s *Stager) flush(ctx context.Context) error {
-	if s.pending == 0 && len(s.lookups) == 0 {
+func (sg *Stager) flush(ctx context.Context) error {
+	if sg.pending == 0 && len(sg.lookups) == 0 {
 		return nil
 	}
-	if _, err := s.pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("stage %s: write chunks: %w", s.cfg.Campaign, err)
+	if _, err := sg.pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
 	}
-	s.pending = 0
-	if len(s.lookups) == 0 {
+	sg.pending = 0
+	if len(sg.lookups) == 0 {
 		return nil
 	}
-	// ResumeExisting: keep terminal outcomes, clear the rest.
+	// ResumeExisting: keep final outcomes, clear the rest.
 	var clear []string
 	now := ms(time.Now())
-	for _, l := range s.lookups {
+	for _, l := range sg.lookups {
 		for i, v := range l.cmd.Val() {
 			str, ok := v.(string)
 			if !ok {
@@ -310,126 +334,146 @@ func (s *Stager) flush(ctx context.Context) error {
 				e.State = OutcomeInDoubt
 				e.At = now
 				e.Response = "left sending by an earlier run; the SMTP server may have accepted it"
-				s.pipe.HSet(ctx, s.k.ledger, r.ID, e.encode())
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, e.encode())
 			default:
 				clear = append(clear, r.ID)
 				continue
 			}
-			s.kept++
-			s.counts[e.State]++
-			s.counts["lang:"+r.Lang+":"+e.State]++
-			bc := s.bcounts[l.batch]
-			if bc == nil {
-				bc = map[string]int64{}
-				s.bcounts[l.batch] = bc
-			}
-			bc["attempted"]++
-			bc[e.State]++
+			sg.kept++
+			sg.counts[e.State]++
+			sg.counts["lang:"+r.Lang+":"+e.State]++
+			b := strconv.Itoa(l.batch) + ":"
+			sg.bstats[b+"attempted"]++
+			sg.bstats[b+e.State]++
 		}
 	}
-	s.lookups = s.lookups[:0]
+	sg.lookups = sg.lookups[:0]
 	if len(clear) > 0 {
-		s.pipe.HDel(ctx, s.k.ledger, clear...)
+		sg.pipe.HDel(ctx, sg.k.ledger, clear...)
 	}
-	if _, err := s.pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("stage %s: reconcile ledger: %w", s.cfg.Campaign, err)
+	if _, err := sg.pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("stage %s: reconcile the ledger: %w", sg.cfg.Campaign, err)
 	}
 	return nil
 }
 
-// Reject records a refused or invalid row for the report.
-func (s *Stager) Reject(ctx context.Context, r Reject) error {
-	if r.Outcome != OutcomeRefused && r.Outcome != OutcomeInvalid {
-		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused or invalid", s.cfg.Campaign, r.Line, r.Outcome)
+// Reject records a row that is not staged (refused, invalid, or skipped as
+// already delivered) for the report.
+func (sg *Stager) Reject(ctx context.Context, r Reject) error {
+	switch r.Outcome {
+	case OutcomeRefused, OutcomeInvalid, OutcomeSkipped:
+	default:
+		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused, invalid or skipped", sg.cfg.Campaign, r.Line, r.Outcome)
 	}
 	data, _ := json.Marshal(r)
-	s.pipe.RPush(ctx, s.k.rejects, data)
-	s.rejected[r.Outcome]++
-	s.nreject++
-	if s.nreject%2000 == 0 {
-		return s.flush(ctx)
+	sg.pipe.RPush(ctx, sg.k.rejects, data)
+	sg.rejected[r.Outcome]++
+	sg.nreject++
+	if sg.nreject%2000 == 0 {
+		return sg.flush(ctx)
 	}
 	return nil
 }
 
-// Finish writes the canary batch, batch table, metadata and counters, and
-// sets the control state to running (start) or leaves it staged.
-func (s *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error) {
-	if s.finished {
-		return nil, fmt.Errorf("stage %s: already finished", s.cfg.Campaign)
+// Finish writes the canary batch, the batch table, metadata and counters,
+// sets the control state to running (start) or staged, and adds the
+// campaign to the global sets. With replica acknowledgements configured it
+// returns an *AckError when the replicas did not confirm the staging.
+func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error) {
+	if sg.finished {
+		return nil, fmt.Errorf("stage %s: already finished", sg.cfg.Campaign)
 	}
-	s.finished = true
-	off := s.batchOffset()
-	if len(s.cur) > 0 {
-		s.queueChunk(len(s.batches) + off)
+	sg.finished = true
+	off := sg.batchOffset()
+	if len(sg.cur) > 0 {
+		sg.queueChunk(len(sg.batches) + off)
 	}
-	s.closeBatch(false)
+	sg.closeBatch(false)
 	var all []BatchInfo
-	if len(s.canary) > 0 {
-		first := s.nchunks
-		for i := 0; i < len(s.canary); i += s.cfg.ChunkSize {
-			s.cur = append(s.cur[:0], s.canary[i:min(i+s.cfg.ChunkSize, len(s.canary))]...)
-			s.queueChunk(0)
+	if len(sg.canary) > 0 {
+		first := sg.nchunks
+		for i := 0; i < len(sg.canary); i += sg.cfg.ChunkSize {
+			sg.cur = append(sg.cur[:0], sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]...)
+			sg.queueChunk(0)
 		}
-		all = append(all, BatchInfo{First: first, Last: s.nchunks - 1, Size: len(s.canary), Canary: true})
-	} else if off == 1 {
-		off = 0 // no recipients at all
+		all = append(all, BatchInfo{First: first, Last: sg.nchunks - 1, Size: len(sg.canary), Canary: true})
 	}
-	all = append(all, s.batches...)
-	if err := s.flush(ctx); err != nil {
+	all = append(all, sg.batches...)
+	if err := sg.flush(ctx); err != nil {
 		return nil, err
 	}
-	ctx2 := ctx
-	p := s.pipe
+	node, err := sg.s.node(ctx, sg.k.meta)
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+	}
+	p := node.Pipeline()
 	for i, b := range all {
 		data, _ := json.Marshal(b)
-		p.HSet(ctx2, s.k.batches, strconv.Itoa(i), data)
-		if bc := s.bcounts[i]; len(bc) > 0 {
-			for f, n := range bc {
-				p.HIncrBy(ctx2, s.k.batch(i), f, n)
-			}
-		}
+		p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
 	}
-	for o, n := range s.rejected {
-		s.counts[o] += n
+	for f, n := range sg.bstats {
+		p.HIncrBy(ctx, sg.k.bstats, f, n)
 	}
-	for l, n := range s.staged {
-		s.counts["staged:"+l] += int64(n)
+	for o, n := range sg.rejected {
+		sg.counts[o] += n
 	}
-	for f, n := range s.counts {
-		p.HIncrBy(ctx2, s.k.counts, f, n)
+	for l, n := range sg.staged {
+		sg.counts["staged:"+l] += int64(n)
 	}
-	snap, err := json.Marshal(s.cfg.Snapshot)
+	for f, n := range sg.counts {
+		p.HIncrBy(ctx, sg.k.counts, f, n)
+	}
+	snap, err := json.Marshal(sg.cfg.Snapshot)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: encode snapshot: %w", s.cfg.Campaign, err)
+		return nil, fmt.Errorf("stage %s: encode snapshot: %w", sg.cfg.Campaign, err)
 	}
-	cols, _ := json.Marshal(s.cfg.Columns)
+	cols, _ := json.Marshal(sg.cfg.Columns)
+	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
 	now := time.Now()
-	p.HSet(ctx2, s.k.meta,
-		"def", s.cfg.Definition, "hash", s.cfg.Hash, "snapshot", snap,
-		"created_at", ms(now), "created_by", Actor{Who: s.cfg.Who, Host: s.cfg.Host}.String(), "env", s.cfg.Env,
-		"total", s.total, "rejected", s.nreject, "nbatches", len(all), "nchunks", s.nchunks,
-		"columns", cols, "chunk_size", s.cfg.ChunkSize, "epoch", s.epoch)
-	state := StateStaged
-	action := "stage"
+	by := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String()
+	total := sg.total + sg.nreject
+	p.HSet(ctx, sg.k.meta,
+		"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
+		"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
+		"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
+		"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
+	state, action := StateStaged, "stage"
 	if start {
-		state = StateRunning
-		action = "start"
+		state, action = StateRunning, "start"
 	}
-	if s.cfg.ResumeExisting {
+	if sg.cfg.ResumeExisting {
 		action += " (resume-existing)"
 	}
-	p.HSet(ctx2, s.k.control, "state", string(state), "reason", "", "by", Actor{Who: s.cfg.Who, Host: s.cfg.Host}.String(),
-		"at", ms(now), "approved", "0", "cur_batch", "-1", "batch_done_at", "0", "epoch", s.epoch)
-	p.SAdd(ctx2, keyCampaigns, s.cfg.Campaign)
-	p.SAdd(ctx2, keyActive, s.cfg.Campaign)
-	audit, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: s.cfg.Who, Host: s.cfg.Host, Env: s.cfg.Env, Action: action,
-		Reason: fmt.Sprintf("%d recipients in %d batches, %d rejected, hash %s", s.total, len(all), s.nreject, shortHash(s.cfg.Hash))})
-	p.RPush(ctx2, s.k.audit, audit)
-	if _, err := p.Exec(ctx2); err != nil {
-		return nil, fmt.Errorf("stage %s: write metadata: %w", s.cfg.Campaign, err)
+	p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0",
+		"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", total)
+	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, shortHash(sg.cfg.Hash))
+	if sg.kept > 0 {
+		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.kept)
 	}
-	return &StageSummary{Staged: s.total, Rejected: s.nreject, Batches: len(all), Chunks: s.nchunks, Kept: s.kept, Epoch: s.epoch}, nil
+	if len(sg.cfg.ExcludedRuns) > 0 {
+		reason += ", deliveries of earlier runs " + strings.Join(sg.cfg.ExcludedRuns, ", ") + " excluded"
+	}
+	p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
+	var wait *redis.Cmd
+	if sg.s.cfg.ReplicaAcks > 0 {
+		wait = p.Do(ctx, "WAIT", sg.s.cfg.ReplicaAcks, sg.s.cfg.AckTimeout.Milliseconds())
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("stage %s: write metadata: %w", sg.cfg.Campaign, err)
+	}
+	// The global sets live in other Cluster slots: written after the
+	// campaign itself; workers rebuild them from the campaigns' state.
+	if err := sg.s.rdb.SAdd(ctx, keyCampaigns, sg.cfg.Campaign).Err(); err != nil {
+		return nil, fmt.Errorf("stage %s: list the campaign: %w", sg.cfg.Campaign, err)
+	}
+	if err := sg.s.rdb.SAdd(ctx, keyActive, sg.cfg.Campaign).Err(); err != nil {
+		return nil, fmt.Errorf("stage %s: list the campaign as active: %w", sg.cfg.Campaign, err)
+	}
+	sum := &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run}
+	if n, _ := waitVal(wait); wait != nil && n < int64(sg.s.cfg.ReplicaAcks) {
+		return sum, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &AckError{Got: int(n), Want: sg.s.cfg.ReplicaAcks})
+	}
+	return sum, nil
 }
 
 func shortHash(h string) string {
@@ -437,6 +481,20 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// node returns the client that talks to the master holding key: the store's
+// client, or for Redis Cluster the master of key's slot (so that WAIT, sent
+// on the same connection as the writes, counts that master's replicas).
+func (s *Store) node(ctx context.Context, key string) (redis.Cmdable, error) {
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		c, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("find the master of %s: %w", key, err)
+		}
+		return c, nil
+	}
+	return s.rdb, nil
 }
 
 // entry is a decoded ledger value: "state|attempts|unixms|code|flag|response".

@@ -1,15 +1,24 @@
 // Package store owns every Redis key of tidings: staging a campaign
-// (definition, approved content hash, template snapshot, recipients in chunks
-// and batches), the per-recipient ledger that makes sending at most once,
-// control state and its audit log, counters, the sliding error window, and
-// the reads behind status, report and retry.
+// (definition, approved content and its hash, recipients in chunks and
+// batches), the per-recipient ledger that makes sending at most once, the
+// control state and its audit log, counters, the auto-pause window, and the
+// reads behind status, report and retry.
 //
-// All keys of campaign c share the hash tag {c} (prefix "tidings:{c}:") so
-// that every Lua script touches a single Redis Cluster slot. The data model is
-// documented in docs/design.md.
+// All keys of campaign c share the hash tag {c} (prefix "tidings:{c}:") and
+// every Lua script touches keys of one campaign only, so each runs in one
+// Redis Cluster slot. The two global sets (every campaign, the active ones)
+// are written with single-key commands after the campaign's own change and
+// rebuilt from the campaigns' own state (RebuildActive).
+//
+// Writes that must survive a failover (ledger claims, control changes) can
+// be acknowledged by replicas: with Config.ReplicaAcks > 0 each such write is
+// followed by WAIT on the same connection, and an answer with fewer
+// acknowledgements is an *AckError (the write happened on the master, but a
+// failover could lose it). The data model is documented in docs/design.md.
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +40,9 @@ const (
 	StateCancelled        State = "cancelled"
 	StateDone             State = "done"
 )
+
+// Finished reports whether s is final (done or cancelled).
+func (s State) Finished() bool { return s == StateDone || s == StateCancelled }
 
 // Outcomes of a recipient, as shown by status and report.
 const (
@@ -58,16 +70,60 @@ const (
 
 var (
 	// ErrCampaignExists is returned when staging a campaign name that is
-	// already staged, without StageConfig.ResumeExisting.
+	// already staged without StageConfig.ResumeExisting.
 	ErrCampaignExists = errors.New("campaign already exists")
-	// ErrNotFound is returned for a campaign that was never staged.
+	// ErrNotFound is returned for a campaign this Redis has no trace of.
 	ErrNotFound = errors.New("campaign not found")
 	// ErrInvalidTransition is wrapped by control errors that are not allowed
-	// in the campaign's current state; the message says what to do.
+	// in the campaign's current state (a *TransitionError says which).
 	ErrInvalidTransition = errors.New("invalid control transition")
+	// ErrNotReplicated is wrapped by *AckError.
+	ErrNotReplicated = errors.New("write not acknowledged by enough replicas")
+	// ErrNothingToSend is returned when re-staging a campaign that has
+	// finished (done or cancelled).
+	ErrNothingToSend = errors.New("nothing left to send")
 )
 
-// Actor is who performs a control action: OS user, host and environment.
+// NotFoundError says that campaign Campaign does not exist in this Redis.
+type NotFoundError struct{ Campaign string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("campaign %q: not found in this environment's Redis", e.Campaign)
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// TransitionError says that Action is not possible while the campaign is
+// in State.
+type TransitionError struct {
+	Campaign string
+	Action   string // pause, resume, approve, cancel, retry, stage
+	State    State
+}
+
+func (e *TransitionError) Error() string {
+	return fmt.Sprintf("%s %s: the campaign is %s", e.Action, e.Campaign, e.State)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidTransition) hold.
+func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
+
+// AckError says that a write reached the master but fewer replicas than
+// required acknowledged it within the timeout: a failover now could lose it.
+type AckError struct {
+	Got, Want int
+}
+
+func (e *AckError) Error() string {
+	return fmt.Sprintf("%d of %d required replicas acknowledged the write", e.Got, e.Want)
+}
+
+// Unwrap makes errors.Is(err, ErrNotReplicated) hold.
+func (e *AckError) Unwrap() error { return ErrNotReplicated }
+
+// Actor is who performs a control action: a person or process, the host
+// and the environment.
 type Actor struct {
 	Who  string `json:"who"`
 	Host string `json:"host"`
@@ -95,52 +151,83 @@ type AuditEntry struct {
 	Reason string    `json:"reason,omitempty"`
 }
 
+// Config configures a Store.
+type Config struct {
+	// ReplicaAcks is how many replicas must acknowledge a ledger claim or a
+	// control change (Redis WAIT) before it counts as done (default 0).
+	ReplicaAcks int
+	// AckTimeout bounds each WAIT (default 500ms).
+	AckTimeout time.Duration
+}
+
+// WithDefaults returns cfg with defaults applied.
+func (cfg Config) WithDefaults() Config {
+	if cfg.ReplicaAcks < 0 {
+		cfg.ReplicaAcks = 0
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 500 * time.Millisecond
+	}
+	return cfg
+}
+
 // Store reads and writes campaigns in Redis.
 type Store struct {
 	rdb redis.UniversalClient
+	cfg Config
 }
 
-// New returns a Store on rdb.
-func New(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+// New returns a Store on rdb whose writes need no replica acknowledgement.
+func New(rdb redis.UniversalClient) *Store {
+	return &Store{rdb: rdb, cfg: Config{}.WithDefaults()}
+}
+
+// NewWithConfig returns a Store on rdb configured by cfg.
+func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
+	return &Store{rdb: rdb, cfg: cfg.WithDefaults()}
+}
 
 // Client returns the Redis client of the store.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
 
+// ReplicaAcks returns the number of replica acknowledgements the store waits
+// for.
+func (s *Store) ReplicaAcks() int { return s.cfg.ReplicaAcks }
+
 const (
 	keyCampaigns = "tidings:campaigns"
 	keyActive    = "tidings:active"
-	keyWorker    = "tidings:worker:"
 )
 
-// keys holds the precomputed key names of one campaign.
+// keys holds the key names of one campaign.
 type keys struct {
-	name, prefix                                           string
-	meta, control, batches, ledger, counts, win, retry     string
-	interrupted, running, chunkgen, rejects, errors, audit string
-	persec, lock, epoch, rate, done, winerr                string
+	name, prefix                                       string
+	meta, control, batches, bstats, ledger, counts     string
+	win, winerr, persec, errors, audit, rejects, rate  string
+	passed, finished, gen                              string
 }
 
 func keysFor(c string) keys {
 	p := "tidings:{" + c + "}:"
 	return keys{
 		name: c, prefix: p,
-		meta: p + "meta", control: p + "control", batches: p + "batches", ledger: p + "ledger",
-		counts: p + "counts", win: p + "win", retry: p + "retry", interrupted: p + "interrupted",
-		running: p + "running", chunkgen: p + "chunkgen", rejects: p + "rejects", errors: p + "errors",
-		audit: p + "audit", persec: p + "persec", lock: p + "lock", epoch: p + "epoch", rate: p + "rate",
-		done: p + "chunksdone", winerr: p + "winerr",
+		meta: p + "meta", control: p + "control", batches: p + "batches", bstats: p + "bstats",
+		ledger: p + "ledger", counts: p + "counts", win: p + "win", winerr: p + "winerr",
+		persec: p + "persec", errors: p + "errors", audit: p + "audit", rejects: p + "rejects",
+		rate: p + "rate", passed: p + "passed", finished: p + "finished", gen: p + "gen",
 	}
 }
 
 func (k keys) chunk(n int) string { return k.prefix + "chunk:" + strconv.Itoa(n) }
-func (k keys) batch(b int) string { return k.prefix + "b:" + strconv.Itoa(b) }
 
-// RateKey is the redis_rate key of campaign c's global rate limiter.
+// all lists every fixed key of the campaign (chunks are counted separately).
+func (k keys) all() []string {
+	return []string{k.meta, k.control, k.batches, k.bstats, k.ledger, k.counts, k.win, k.winerr,
+		k.persec, k.errors, k.audit, k.rejects, k.rate, k.passed, k.finished, k.gen}
+}
+
+// RateKey is the key of campaign c's global rate limiter.
 func RateKey(c string) string { return keysFor(c).rate }
-
-// WorkerKey is the heartbeat key of a worker; the dispatcher treats chunks
-// held by a worker whose key expired as orphaned.
-func WorkerKey(id string) string { return keyWorker + id }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
@@ -161,10 +248,8 @@ func atoi64(s string) int64 {
 	return n
 }
 
-// notFound is the error for campaign c, which was never staged in this
-// Redis; action names what was being done.
 func notFound(action, c string) error {
-	return fmt.Errorf("%s: campaign %q: %w in this environment: check the name with 'tidings status', or stage it with tidings send", action, c, ErrNotFound)
+	return fmt.Errorf("%s: %w", action, &NotFoundError{Campaign: c})
 }
 
 // UnmarshalJSON accepts "at" as RFC 3339 text or Unix milliseconds (entries
@@ -188,6 +273,19 @@ func (a *AuditEntry) UnmarshalJSON(b []byte) error {
 	var n float64
 	if err := json.Unmarshal(x.At, &n); err == nil {
 		a.At = fromMS(int64(n))
+	}
+	return nil
+}
+
+func auditJSON(now time.Time, a Actor, action, reason string) string {
+	b, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: reason})
+	return string(b)
+}
+
+// Audit appends an entry to the audit log of c without changing its state.
+func (s *Store) Audit(ctx context.Context, c string, a Actor, action, reason string) error {
+	if err := s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, action, reason)).Err(); err != nil {
+		return fmt.Errorf("audit %s: %w", c, err)
 	}
 	return nil
 }

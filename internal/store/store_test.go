@@ -21,23 +21,30 @@ func startRedis(t testing.TB) *redis.Client {
 
 var who = store.Actor{Who: "alice", Host: "box", Env: "test"}
 
-func stage(t testing.TB, rdb redis.UniversalClient, name string, n, canary, size int, resume bool) *store.StageSummary {
+type stageOpts struct {
+	n, canary, size int
+	resume          bool
+	excluded        []string
+}
+
+func stage(t testing.TB, st *store.Store, name string, o stageOpts) *store.StageSummary {
 	t.Helper()
 	ctx := context.Background()
-	sg, err := store.NewStager(ctx, rdb, store.StageConfig{Campaign: name, Definition: []byte(`{}`), Hash: "h", Env: "test",
-		Who: "alice", Columns: []string{"posts"}, CanaryPerLocale: canary, BatchSize: size, ChunkSize: 7, ResumeExisting: resume})
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: name, Definition: []byte(`{}`), Hash: "h", Env: "test",
+		Who: "alice", Columns: []string{"posts"}, CanaryPerLocale: o.canary, BatchSize: o.size, ChunkSize: 7,
+		ResumeExisting: o.resume, ExcludedRuns: o.excluded})
 	if err != nil {
 		t.Fatal(err)
 	}
 	langs := []string{"de", "fr", "en"}
-	for i := 0; i < n; i++ {
+	for i := 0; i < o.n; i++ {
 		l := langs[i%3]
 		if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: l, Lang: l,
 			Fields: map[string]string{"posts": fmt.Sprint(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := sg.Reject(ctx, store.Reject{Line: n + 2, Email: "bad", Outcome: store.OutcomeInvalid, Field: "email", Reason: "not an address"}); err != nil {
+	if err := sg.Reject(ctx, store.Reject{Line: o.n + 2, Email: "bad", Outcome: store.OutcomeInvalid, Field: "email", Reason: "not an address"}); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := sg.Finish(ctx, true)
@@ -47,13 +54,23 @@ func stage(t testing.TB, rdb redis.UniversalClient, name string, n, canary, size
 	return sum
 }
 
+// tick runs store.Tick for a campaign staged with sum and returns its code.
+func tick(t testing.TB, st *store.Store, c string, sum *store.StageSummary, p store.TickParams) store.TickResult {
+	t.Helper()
+	p.Stage = sum.Stage
+	res, err := st.Tick(context.Background(), c, p, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func TestStageBatchesAndReport(t *testing.T) {
 	t.Parallel()
-	rdb := startRedis(t)
-	st := store.New(rdb)
+	st := store.New(startRedis(t))
 	ctx := context.Background()
-	sum := stage(t, rdb, "c1", 100, 2, 30, false)
-	if sum.Staged != 100 || sum.Rejected != 1 {
+	sum := stage(t, st, "c1", stageOpts{n: 100, canary: 2, size: 30})
+	if sum.Staged != 100 || sum.Rejected != 1 || sum.Stage == "" || sum.Run == "" {
 		t.Fatalf("summary %+v", sum)
 	}
 	bs, err := st.Batches(ctx, "c1")
@@ -92,26 +109,27 @@ func TestStageBatchesAndReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Counts[store.OutcomePending] != 100 || s.Counts[store.OutcomeInvalid] != 1 || s.Total != 101 {
-		t.Fatalf("counts %v", s.Counts)
+	if s.Counts[store.OutcomePending] != 100 || s.Counts[store.OutcomeInvalid] != 1 || s.Total != 101 || s.Stage != sum.Stage {
+		t.Fatalf("status %+v", s)
 	}
-	if _, err := store.NewStager(ctx, rdb, store.StageConfig{Campaign: "c1"}); !errors.Is(err, store.ErrCampaignExists) {
+	if _, err := st.NewStager(ctx, store.StageConfig{Campaign: "c1"}); !errors.Is(err, store.ErrCampaignExists) {
 		t.Fatalf("restaging: %v", err)
 	}
 }
 
 func TestLedgerAtMostOnce(t *testing.T) {
 	t.Parallel()
-	rdb := startRedis(t)
-	st := store.New(rdb)
+	st := store.New(startRedis(t))
 	ctx := context.Background()
-	sum := stage(t, rdb, "c2", 9, 0, 9, false)
-	l := st.Ledger("c2", sum.Epoch)
-	p := store.Policy{MaxAttempts: 2, Backoff: time.Second}
+	sum := stage(t, st, "c2", stageOpts{n: 9, size: 9})
+	l := st.Ledger("c2", sum.Stage)
+	p := store.Policy{MaxAttempts: 2}
 	now := time.Now()
-	claim := func(id string, retry bool) store.ClaimResult {
+	token := 0
+	claim := func(id string) store.ClaimResult {
 		t.Helper()
-		r, err := l.Step(ctx, nil, &store.Claim{ID: id, Lang: "de", Chunk: 0, Retry: retry}, p, now)
+		token++
+		r, err := l.Step(ctx, nil, &store.Claim{ID: id, Lang: "de", Batch: 0, Token: fmt.Sprint("t", token)}, p, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,51 +141,60 @@ func TestLedgerAtMostOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c := claim("r0", false); c != store.ClaimOK {
+	// Nothing is claimable before the first batch is released: the gates
+	// fail closed.
+	if c := claim("r0"); c != store.ClaimStop {
+		t.Fatalf("claim before release %v, want stop", c)
+	}
+	if r := tick(t, st, "c2", sum, store.TickParams{}); r.Code != store.TickReleased || r.Batch != 0 {
+		t.Fatalf("tick %+v, want batch 0 released", r)
+	}
+	if c := claim("r0"); c != store.ClaimOK {
 		t.Fatalf("first claim %v", c)
 	}
 	record("r0", store.KindSent)
-	if c := claim("r0", false); c != store.ClaimSkip {
+	if c := claim("r0"); c != store.ClaimSkip {
 		t.Fatalf("claim of a sent recipient %v, want skip", c)
 	}
 	// A crash between send and record: the next claim finds sending.
-	claim("r1", false)
-	if c := claim("r1", false); c != store.ClaimSkip {
+	claim("r1")
+	if c := claim("r1"); c != store.ClaimSkip {
 		t.Fatalf("claim of a sending recipient %v, want skip (in-doubt)", c)
 	}
-	// Temporary failure: deferred, retried only by a retry pass, then failed.
-	claim("r3", false)
+	// Temporary failure: deferred and claimable again (the worker decides
+	// when it is due), then failed after MaxAttempts.
+	claim("r3")
 	record("r3", store.KindTemp)
-	if c := claim("r3", false); c != store.ClaimSkip {
-		t.Fatalf("regular claim of a deferred recipient %v", c)
+	if e, _ := st.Entries(ctx, "c2", []string{"r3"}); !e[0].Deferred() || e[0].Attempts != 1 {
+		t.Fatalf("after a temporary failure: %+v, want deferred after 1 attempt", e[0])
 	}
-	if c := claim("r3", true); c != store.ClaimOK {
-		t.Fatalf("retry claim of a deferred recipient %v", c)
+	if c := claim("r3"); c != store.ClaimOK {
+		t.Fatalf("claim of a deferred recipient %v", c)
 	}
 	record("r3", store.KindTemp)
-	if c := claim("r3", true); c != store.ClaimSkip {
+	if c := claim("r3"); c != store.ClaimSkip {
 		t.Fatalf("claim after max attempts %v", c)
 	}
-	// Retry re-queues the temporary failure only.
+	// Retry gives the temporary failure one more attempt.
 	n, err := st.Retry(ctx, "c2", who)
 	if err != nil || n != 1 {
 		t.Fatalf("retry: %d, %v", n, err)
 	}
-	// Stale generation and paused campaigns refuse claims.
-	if r, _ := l.Step(ctx, nil, &store.Claim{ID: "r4", Lang: "de", Chunk: 0, Gen: 5}, p, now); r.Claim != store.ClaimStale {
-		t.Fatalf("stale gen claim %v", r.Claim)
+	if c := claim("r3"); c != store.ClaimOK {
+		t.Fatalf("claim after retry %v", c)
 	}
+	record("r3", store.KindSent)
 	if err := st.Pause(ctx, "c2", who, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if c := claim("r4", false); c != store.ClaimStop {
+	if c := claim("r4"); c != store.ClaimStop {
 		t.Fatalf("claim while paused %v", c)
 	}
 	s, err := st.Status(ctx, "c2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Counts[store.OutcomeSent] != 1 || s.Counts[store.OutcomeInDoubt] != 1 || s.State != store.StatePaused || s.By != "alice@box" {
+	if s.Counts[store.OutcomeSent] != 2 || s.Counts[store.OutcomeInDoubt] != 1 || s.State != store.StatePaused || s.By != "alice@box" {
 		t.Fatalf("status %+v", s)
 	}
 	// Cancel marks the rest and counts reconcile.
@@ -175,23 +202,29 @@ func TestLedgerAtMostOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ = st.Status(ctx, "c2")
-	if s.Counts[store.OutcomePending] != 0 || s.Counts[store.OutcomeCancelled] != 7 {
+	if s.Counts[store.OutcomePending] != 0 || s.Counts[store.OutcomeCancelled] != 6 {
 		t.Fatalf("after cancel %v", s.Counts)
 	}
 	err = st.Resume(ctx, "c2", who, "")
-	if !errors.Is(err, store.ErrInvalidTransition) || !strings.Contains(err.Error(), "--resume-existing") {
+	var te *store.TransitionError
+	if !errors.As(err, &te) || te.State != store.StateCancelled || te.Action != "resume" {
 		t.Fatalf("resume cancelled: %v", err)
 	}
-	// Resume existing keeps sent and in-doubt, re-sends the rest.
-	sum = stage(t, rdb, "c2", 9, 0, 9, true)
-	if sum.Kept != 2 {
-		t.Fatalf("kept %d, want 2 (sent + in-doubt)", sum.Kept)
+	// Resume existing keeps sent and in-doubt and the run, re-sends the rest.
+	again := stage(t, st, "c2", stageOpts{n: 9, size: 9, resume: true})
+	if again.Kept != 3 || again.Run != sum.Run || again.Stage == sum.Stage {
+		t.Fatalf("resume-existing %+v (first %+v): want 3 kept (2 sent + 1 in doubt), same run, new stage", again, sum)
 	}
-	l = st.Ledger("c2", sum.Epoch)
-	if c := claim("r0", false); c != store.ClaimSkip {
+	// Tasks of the earlier staging are stale.
+	if r, _ := l.Step(ctx, nil, &store.Claim{ID: "r5", Lang: "de", Token: "old"}, p, now); r.Claim != store.ClaimStale {
+		t.Fatalf("claim of an earlier staging %v, want stale", r.Claim)
+	}
+	l = st.Ledger("c2", again.Stage)
+	tick(t, st, "c2", again, store.TickParams{})
+	if c := claim("r0"); c != store.ClaimSkip {
 		t.Fatalf("sent recipient claimable after resume-existing: %v", c)
 	}
-	if c := claim("r5", false); c != store.ClaimOK {
+	if c := claim("r5"); c != store.ClaimOK {
 		t.Fatalf("cancelled recipient not claimable after resume-existing: %v", c)
 	}
 }
@@ -201,47 +234,88 @@ func TestLedgerAtMostOnce(t *testing.T) {
 // back; only another claimer treats the recipient as claimed before a crash.
 func TestClaimRunAgain(t *testing.T) {
 	t.Parallel()
-	rdb := startRedis(t)
+	st := store.New(startRedis(t))
 	ctx := context.Background()
-	sum := stage(t, rdb, "c-again", 3, 0, 3, false)
-	l := store.New(rdb).Ledger("c-again", sum.Epoch)
-	p := store.Policy{MaxAttempts: 2, Backoff: time.Second}
+	sum := stage(t, st, "c-again", stageOpts{n: 3, size: 3})
+	tick(t, st, "c-again", sum, store.TickParams{})
+	l := st.Ledger("c-again", sum.Stage)
+	p := store.Policy{MaxAttempts: 2}
 	now := time.Now()
-	same := &store.Claim{ID: "r0", Lang: "de", Chunk: 0, Token: "w1/1"}
+	same := &store.Claim{ID: "r0", Lang: "de", Token: "w1/1"}
 	for i := range 2 {
 		if r, err := l.Step(ctx, nil, same, p, now); err != nil || r.Claim != store.ClaimOK {
-			t.Fatalf("claim %d of r2 with the same token: %v %v, want ok", i+1, r.Claim, err)
+			t.Fatalf("claim %d of r0 with the same token: %v %v, want ok", i+1, r.Claim, err)
 		}
 	}
-	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Chunk: 0, Token: "w2/1"}, p, now); err != nil || r.Claim != store.ClaimSkip {
-		t.Fatalf("claim of r2 by another claimer: %v %v, want skip (in-doubt)", r.Claim, err)
+	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "w2/1"}, p, now); err != nil || r.Claim != store.ClaimSkip {
+		t.Fatalf("claim of r0 by another claimer: %v %v, want skip (in-doubt)", r.Claim, err)
+	}
+	// A late record of the first claimer replaces in-doubt with the truth.
+	if _, err := l.Step(ctx, &store.Record{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}, nil, p, now); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := st.Status(ctx, "c-again")
+	if s.Counts[store.OutcomeSent] != 1 || s.Counts[store.OutcomeInDoubt] != 0 {
+		t.Fatalf("after the late record: %v", s.Counts)
+	}
+}
+
+// TestUnclaim: a claim given back (not sent) makes the recipient pending
+// again, claimable by anyone, not in doubt; only its own token gives it back.
+func TestUnclaim(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sum := stage(t, st, "c-unclaim", stageOpts{n: 3, size: 3})
+	tick(t, st, "c-unclaim", sum, store.TickParams{})
+	l := st.Ledger("c-unclaim", sum.Stage)
+	p := store.Policy{MaxAttempts: 2}
+	now := time.Now()
+	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r1", Lang: "fr", Token: "a"}, p, now); err != nil || r.Claim != store.ClaimOK {
+		t.Fatalf("claim: %v %v", r, err)
+	}
+	if _, err := l.Step(ctx, &store.Record{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "not-mine"}, nil, p, now); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := st.Entries(ctx, "c-unclaim", []string{"r1"}); e[0].State != "sending" {
+		t.Fatalf("a foreign token gave the claim back: %+v", e[0])
+	}
+	if _, err := l.Step(ctx, &store.Record{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "a"}, nil, p, now); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r1", Lang: "fr", Token: "b"}, p, now); err != nil || r.Claim != store.ClaimOK || r.Attempt != 1 {
+		t.Fatalf("claim after giving it back: %+v %v, want ok at attempt 1", r, err)
 	}
 }
 
 func TestTransitions(t *testing.T) {
 	t.Parallel()
-	rdb := startRedis(t)
-	st := store.New(rdb)
+	st := store.New(startRedis(t))
 	ctx := context.Background()
-	stage(t, rdb, "c3", 3, 0, 3, false)
+	stage(t, st, "c3", stageOpts{n: 3, size: 3})
+	cancel := func() error { _, err := st.Cancel(ctx, "c3", who, ""); return err }
 	tests := []struct {
 		name    string
 		do      func() error
 		want    store.State
-		wantErr string
+		wantErr store.State // the state named by a *TransitionError
 	}{
 		{"approve early", func() error { return st.Approve(ctx, "c3", who, "") }, store.StateRunning, ""},
 		{"pause", func() error { return st.Pause(ctx, "c3", who, "why") }, store.StatePaused, ""},
 		{"pause again", func() error { return st.Pause(ctx, "c3", who, "why") }, store.StatePaused, ""},
 		{"resume", func() error { return st.Resume(ctx, "c3", who, "") }, store.StateRunning, ""},
-		{"cancel", func() error { _, err := st.Cancel(ctx, "c3", who, ""); return err }, store.StateCancelled, ""},
-		{"approve cancelled", func() error { return st.Approve(ctx, "c3", who, "") }, store.StateCancelled, "nothing to approve"},
-		{"pause cancelled", func() error { return st.Pause(ctx, "c3", who, "") }, store.StateCancelled, "nothing to pause"},
+		{"cancel", cancel, store.StateCancelled, ""},
+		{"approve cancelled", func() error { return st.Approve(ctx, "c3", who, "") }, store.StateCancelled, store.StateCancelled},
+		{"pause cancelled", func() error { return st.Pause(ctx, "c3", who, "") }, store.StateCancelled, store.StateCancelled},
 	}
 	for _, tt := range tests {
 		err := tt.do()
-		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
-			t.Fatalf("%s: error %v, want %q", tt.name, err, tt.wantErr)
+		var te *store.TransitionError
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Fatalf("%s: %v", tt.name, err)
+		case tt.wantErr != "" && (!errors.As(err, &te) || te.State != tt.wantErr):
+			t.Fatalf("%s: error %v, want a transition error naming %s", tt.name, err, tt.wantErr)
 		}
 		c, err := st.Control(ctx, "c3")
 		if err != nil {
@@ -255,91 +329,204 @@ func TestTransitions(t *testing.T) {
 	if len(s.Audit) != 5 { // start, approve, pause, resume, cancel (a second pause is a no-op)
 		t.Errorf("audit %+v", s.Audit)
 	}
+	active, _ := st.Active(ctx)
+	if len(active) != 0 {
+		t.Errorf("a cancelled campaign is still active: %v", active)
+	}
+	if err := st.Pause(ctx, "nosuch", who, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("pause of an unknown campaign: %v", err)
+	}
 }
 
-func BenchmarkStage(b *testing.B) {
-	rdb := startRedis(b)
-	b.ResetTimer()
-	stage(b, rdb, "bench", b.N, 2, 500, false)
-}
-
-// TestHandOverIsNeverUnheld: work the dispatcher takes (an interrupted
-// chunk, due retries) is held under it until the task that takes it over
-// runs, so a dispatcher dying in between leaves an orphan to recover, and an
-// outdated task cannot overwrite the holder of a newer generation.
-func TestHandOverIsNeverUnheld(t *testing.T) {
+// TestTickGates: the canary runs first; with approval required the campaign
+// waits, and nothing of the next batch can be claimed until approve; a
+// batch failing above the gate pauses the campaign; done comes when every
+// recipient has an outcome.
+func TestTickGates(t *testing.T) {
 	t.Parallel()
-	rdb := startRedis(t)
-	st := store.New(rdb)
+	st := store.New(startRedis(t))
 	ctx := context.Background()
-	stage(t, rdb, "c-hand", 6, 0, 6, false)
-	orphan := func(field string) store.Orphan {
+	sum := stage(t, st, "c-gate", stageOpts{n: 12, canary: 1, size: 5}) // canary 3 (1 chunk), then 5, 4
+	p := store.TickParams{ApproveAfterCanary: true, MaxFailureRate: 0.5, Actor: store.Actor{Who: "worker"}}
+	l := st.Ledger("c-gate", sum.Stage)
+	pol := store.Policy{MaxAttempts: 1}
+	bs, _ := st.Batches(ctx, "c-gate")
+	sendBatch := func(b int, kind store.Kind) {
 		t.Helper()
-		os, err := st.Orphans(ctx, "c-hand")
+		for n := bs[b].First; n <= bs[b].Last; n++ {
+			recs, err := st.Chunk(ctx, "c-gate", n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				res, err := l.Step(ctx, nil, &store.Claim{ID: r.ID, Lang: r.Lang, Batch: b, Token: r.ID}, pol, time.Now())
+				if err != nil || res.Claim != store.ClaimOK {
+					t.Fatalf("claim %s of batch %d: %+v %v", r.ID, b, res, err)
+				}
+				if _, err := l.Step(ctx, &store.Record{ID: r.ID, Lang: r.Lang, Batch: b, Kind: kind, Code: "550"}, nil, pol, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := st.EndChunk(ctx, "c-gate", sum.Stage, b, n, true, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	claimOf := func(b int) store.ClaimResult {
+		t.Helper()
+		recs, _ := st.Chunk(ctx, "c-gate", bs[b].First)
+		res, err := l.Step(ctx, nil, &store.Claim{ID: recs[0].ID, Lang: recs[0].Lang, Batch: b, Token: "probe"}, pol, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, o := range os {
-			if o.Field == field {
-				return o
-			}
+		return res.Claim
+	}
+	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickReleased || r.Batch != 0 {
+		t.Fatalf("first tick %+v", r)
+	}
+	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickNoop {
+		t.Fatalf("tick during the canary %+v", r)
+	}
+	if c := claimOf(1); c != store.ClaimStop {
+		t.Fatalf("claim of batch 1 during the canary: %v, want stop", c)
+	}
+	sendBatch(0, store.KindSent)
+	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickAwaiting {
+		t.Fatalf("tick after the canary %+v, want awaiting approval", r)
+	}
+	for range 3 {
+		if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickNoop {
+			t.Fatalf("tick while awaiting %+v", r)
 		}
-		t.Fatalf("no orphan %s among %+v", field, os)
-		return store.Orphan{}
 	}
-	if ok, err := st.BeginChunk(ctx, "c-hand", 0, 0, "w1"); err != nil || !ok {
-		t.Fatalf("begin: %v %v", ok, err)
+	if c := claimOf(1); c != store.ClaimStop {
+		t.Fatalf("claim of batch 1 awaiting approval: %v, want stop", c)
 	}
-	if err := st.EndChunk(ctx, "c-hand", 0, 0, 0, "w1", false, 3); err != nil {
+	if err := st.Approve(ctx, "c-gate", who, "looks right"); err != nil {
 		t.Fatal(err)
 	}
-	gen, resume, err := st.TakeInterrupted(ctx, "c-hand", 0, "dispatcher")
-	if err != nil || gen != 1 || resume != 3 {
-		t.Fatalf("take: gen %d resume %d %v", gen, resume, err)
+	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickReleased || r.Batch != 1 {
+		t.Fatalf("tick after approval %+v", r)
 	}
-	// The dispatcher (no heartbeat here) died before enqueueing: an orphan.
-	if o := orphan("c0"); o.Worker != "dispatcher" || o.Chunk != 0 {
-		t.Fatalf("orphan %+v", o)
+	sendBatch(1, store.KindFailed) // every one 550: above the 50% gate
+	r := tick(t, st, "c-gate", sum, p)
+	if r.Code != store.TickGated || !strings.Contains(r.Reason, "batch 1 failed for 5 of 5") || !strings.Contains(r.Reason, "550") {
+		t.Fatalf("tick after a failing batch %+v", r)
 	}
-	if ok, err := st.BeginChunk(ctx, "c-hand", 0, 0, "old"); err != nil || ok {
-		t.Fatalf("begin of an outdated generation: %v %v, want refused", ok, err)
+	if c, _ := st.Control(ctx, "c-gate"); c.State != store.StatePaused {
+		t.Fatalf("state after the gate %s", c.State)
 	}
-	if ok, err := st.BeginChunk(ctx, "c-hand", 0, 1, "w2"); err != nil || !ok {
-		t.Fatalf("begin of the current generation: %v %v", ok, err)
-	}
-	if o := orphan("c0"); o.Worker != "w2" {
-		t.Fatalf("holder %s, want w2", o.Worker)
-	}
-
-	// Due retries popped by a dispatcher that dies before enqueueing go
-	// back to the retry queue when the orphan is reclaimed.
-	if err := rdb.ZAdd(ctx, "tidings:{c-hand}:retry", redis.Z{Score: 1, Member: "0:4"}).Err(); err != nil {
+	if err := st.Resume(ctx, "c-gate", who, "explained"); err != nil {
 		t.Fatal(err)
 	}
-	due, err := st.PopDueRetries(ctx, "c-hand", time.Now(), 10, "dispatcher")
-	if err != nil || len(due[0]) != 1 {
-		t.Fatalf("pop: %v %v", due, err)
+	// The gate is not applied twice: the next batch is released.
+	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickReleased || r.Batch != 2 {
+		t.Fatalf("tick after resume %+v", r)
 	}
-	o := orphan(store.HoldField("dispatcher"))
-	if _, err := st.Reclaim(ctx, "c-hand", o, "w3"); err != nil {
-		t.Fatal(err)
+	sendBatch(2, store.KindSent)
+	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickDone {
+		t.Fatalf("last tick %+v, want done", r)
 	}
-	if n, err := rdb.ZCard(ctx, "tidings:{c-hand}:retry").Result(); err != nil || n != 1 {
-		t.Fatalf("retry queue holds %d after reclaim (%v), want the member back", n, err)
+	if active, _ := st.Active(ctx); len(active) != 0 {
+		t.Errorf("a done campaign is still active: %v", active)
 	}
 }
 
-// TestTemporaryFailureAfterCancel: a send that was in flight at cancel and
-// then fails temporarily is recorded cancelled, not queued for a retry that
-// would leave it pending for ever; the counts still reconcile.
-func TestTemporaryFailureAfterCancel(t *testing.T) {
+// TestGoneWritesNothing: when Redis has lost a campaign (here FLUSHDB), a
+// step of one of its workers, a tick and a chunk's end write no key at all:
+// nothing stale is left to match a later staging.
+func TestGoneWritesNothing(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	st := store.New(rdb)
 	ctx := context.Background()
-	sum := stage(t, rdb, "c-late", 3, 0, 3, false)
-	l := st.Ledger("c-late", sum.Epoch)
-	p := store.Policy{MaxAttempts: 3, Backoff: time.Second}
+	sum := stage(t, st, "c-gone", stageOpts{n: 5, size: 5})
+	tick(t, st, "c-gone", sum, store.TickParams{})
+	l := st.Ledger("c-gone", sum.Stage)
+	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "a"}, store.Policy{}, time.Now()); err != nil || r.Claim != store.ClaimOK {
+		t.Fatalf("claim %+v %v", r, err)
+	}
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Step(ctx, &store.Record{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}, &store.Claim{ID: "r1", Lang: "de", Token: "b"}, store.Policy{Window: 10, ErrorRate: 0.1}, time.Now())
+	if err != nil || r.Claim != store.ClaimGone {
+		t.Fatalf("step after the flush: %+v %v, want gone", r, err)
+	}
+	if tr := tick(t, st, "c-gone", sum, store.TickParams{}); tr.Code != store.TickGone {
+		t.Fatalf("tick after the flush: %+v", tr)
+	}
+	if ok, err := st.EndChunk(ctx, "c-gone", sum.Stage, 0, 0, true, true); err != nil || ok {
+		t.Fatalf("end chunk after the flush: %v %v", ok, err)
+	}
+	if n, err := rdb.DBSize(ctx).Result(); err != nil || n != 0 {
+		keys, _ := rdb.Keys(ctx, "*").Result()
+		t.Fatalf("%d keys written into the flushed database: %v", n, keys)
+	}
+	if _, err := st.Status(ctx, "c-gone"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("status after the flush: %v", err)
+	}
+}
+
+// TestRebuildActive: the global sets (another Cluster slot than the
+// campaigns) are rebuilt from the campaigns' own state.
+func TestRebuildActive(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	stage(t, st, "c-a", stageOpts{n: 2, size: 2})
+	stage(t, st, "c-b", stageOpts{n: 2, size: 2})
+	if _, err := st.Cancel(ctx, "c-b", who, "x"); err != nil {
+		t.Fatal(err)
+	}
+	// Lose both sets, and list a campaign whose keys are gone.
+	if err := rdb.Del(ctx, "tidings:active", "tidings:campaigns").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.SAdd(ctx, "tidings:active", "c-lost").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RebuildActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	active, _ := st.Active(ctx)
+	all, _ := st.List(ctx)
+	if fmt.Sprint(active) != "[c-a]" || fmt.Sprint(all) != "[c-a c-b]" {
+		t.Fatalf("active %v, all %v; want [c-a] and [c-a c-b]", active, all)
+	}
+}
+
+// TestNotReplicated: with replica acknowledgements required and no
+// replica, a claim is made on the master but the step says it is not
+// acknowledged, and control changes say so too.
+func TestNotReplicated(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	plain := store.New(rdb)
+	sum := stage(t, plain, "c-ack", stageOpts{n: 3, size: 3})
+	tick(t, plain, "c-ack", sum, store.TickParams{})
+	st := store.NewWithConfig(rdb, store.Config{ReplicaAcks: 1, AckTimeout: 20 * time.Millisecond})
+	ctx := context.Background()
+	l := st.Ledger("c-ack", sum.Stage)
+	r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "a"}, store.Policy{}, time.Now())
+	var ae *store.AckError
+	if !errors.As(err, &ae) || ae.Got != 0 || ae.Want != 1 || r.Claim != store.ClaimOK {
+		t.Fatalf("step without a replica: %+v %v, want an ack error with the claim made", r, err)
+	}
+	if err := st.Pause(ctx, "c-ack", who, "x"); !errors.Is(err, store.ErrNotReplicated) {
+		t.Fatalf("pause without a replica: %v", err)
+	}
+}
+
+func TestTemporaryFailureAfterCancel(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sum := stage(t, st, "c-late", stageOpts{n: 3, size: 3})
+	tick(t, st, "c-late", sum, store.TickParams{})
+	l := st.Ledger("c-late", sum.Stage)
+	p := store.Policy{MaxAttempts: 3}
 	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "w/1"}, p, time.Now()); err != nil || r.Claim != store.ClaimOK {
 		t.Fatalf("claim: %v %v", r, err)
 	}
@@ -356,4 +543,29 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	if s.Counts[store.OutcomePending] != 0 || s.Retries != 0 || s.Counts[store.OutcomeInDoubt] != 0 || s.Counts[store.OutcomeCancelled] != 3 {
 		t.Fatalf("counts %v, retries waiting %d: want 3 cancelled, nothing pending or waiting", s.Counts, s.Retries)
 	}
+}
+
+// TestResumeExistingDone: a finished campaign stays finished.
+func TestResumeExistingDone(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	sum := stage(t, st, "c-fin", stageOpts{n: 0, size: 3})
+	if r := tick(t, st, "c-fin", sum, store.TickParams{}); r.Code != store.TickDone {
+		t.Fatalf("tick of a campaign with nothing to send: %+v", r)
+	}
+	_, err := st.NewStager(ctx, store.StageConfig{Campaign: "c-fin", ResumeExisting: true})
+	if !errors.Is(err, store.ErrNothingToSend) {
+		t.Fatalf("resume-existing of a done campaign: %v", err)
+	}
+	if c, _ := st.Control(ctx, "c-fin"); c.State != store.StateDone {
+		t.Fatalf("state %s after refused resume", c.State)
+	}
+}
+
+func BenchmarkStage(b *testing.B) {
+	st := store.New(startRedis(b))
+	b.ResetTimer()
+	stage(b, st, "bench", stageOpts{n: b.N, canary: 2, size: 500})
 }

@@ -1,7 +1,10 @@
 package worker
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 
@@ -44,4 +47,41 @@ func (m *Composer) Message(id, email, name string, out render.Rendered, now time
 		msg.Headers = append(msg.Headers, send.Header{Name: "List-Unsubscribe", Value: "<" + Unsubscribe(m.camp.ListUnsubscribe, id, email) + ">"})
 	}
 	return msg
+}
+
+// MessageID returns the deterministic Message-ID (without angle brackets)
+// of campaign c's message to recipient id: the same recipient always gets
+// the same id, so a duplicate could be recognised downstream.
+func MessageID(c, id, domain string) string {
+	h := sha1.Sum([]byte(id))
+	return c + "." + hex.EncodeToString(h[:])[:16] + "@" + domain
+}
+
+// Unsubscribe expands a List-Unsubscribe template: {id} and {email} are
+// replaced by the URL-escaped recipient id and address.
+func Unsubscribe(tmpl, id, email string) string {
+	if strings.IndexByte(tmpl, '{') < 0 {
+		return tmpl
+	}
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(id) + len(email))
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		switch rest := tmpl[i:]; {
+		case strings.HasPrefix(rest, "{id}"):
+			b.WriteString(url.QueryEscape(id))
+			tmpl = rest[len("{id}"):]
+		case strings.HasPrefix(rest, "{email}"):
+			b.WriteString(url.QueryEscape(email))
+			tmpl = rest[len("{email}"):]
+		default:
+			b.WriteByte('{')
+			tmpl = rest[1:]
+		}
+	}
 }

@@ -1,0 +1,393 @@
+// Package journal is tidings' record of deliveries that does not live in
+// Redis: an append-only file per worker and run of a campaign, one JSON line
+// per recorded outcome, flushed to disk (fsync) at a bounded interval or
+// before every append returns.
+//
+// Layout: <dir>/<campaign>/<run>.<worker>.jsonl. A run is one staging of a
+// campaign and its resumptions (the run id is kept by send
+// --resume-existing and is new after Redis lost the campaign). When Redis
+// loses a campaign, the journals of every worker say who was already
+// delivered; Read gathers them so that the campaign can be staged again
+// with those recipients excluded.
+//
+// A line is written after Redis recorded the outcome (or failed to), so a
+// worker's journal never holds more deliveries of a run than Redis does
+// while Redis keeps its state: a worker that finds Redis behind its own
+// journal knows Redis went back in time.
+package journal
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Entry is one recorded outcome.
+type Entry struct {
+	At       time.Time `json:"at"`
+	Campaign string    `json:"campaign"`
+	Run      string    `json:"run"`
+	ID       string    `json:"id"`
+	Email    string    `json:"email"`
+	Lang     string    `json:"lang,omitempty"`
+	Outcome  string    `json:"outcome"` // sent, failed, temp, refused, in-doubt, ...
+	Code     string    `json:"code,omitempty"`
+	Worker   string    `json:"worker,omitempty"`
+}
+
+// Delivered reports whether the entry means the recipient may have received
+// the message (sent or in-doubt).
+func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == "in-doubt" }
+
+// Config configures a Writer.
+type Config struct {
+	Dir    string // the journal directory (required)
+	Worker string // this worker's id (required; part of file names)
+	// Sync is the longest time an appended line may wait before it is
+	// flushed and fsynced (default 200ms). Zero with Always.
+	Sync time.Duration
+	// Always fsyncs before every Append returns (concurrent appends share
+	// one fsync).
+	Always bool
+}
+
+// WithDefaults returns cfg with defaults applied.
+func (cfg Config) WithDefaults() Config {
+	if cfg.Sync <= 0 {
+		cfg.Sync = 200 * time.Millisecond
+	}
+	return cfg
+}
+
+func (cfg Config) validate() error {
+	if cfg.Dir == "" {
+		return errors.New("no journal directory")
+	}
+	if cfg.Worker == "" || strings.ContainsAny(cfg.Worker, `/\`) {
+		return fmt.Errorf("worker id %q cannot be part of a file name", cfg.Worker)
+	}
+	return nil
+}
+
+// Writer appends entries to the journal files of one worker. It is safe for
+// concurrent use.
+type Writer struct {
+	cfg Config
+
+	mu     sync.Mutex
+	files  map[string]*file // campaign/run -> open file
+	dirty  bool
+	closed bool
+	err    error // first write error, returned by every later call
+
+	syncMu sync.Mutex // serialises fsyncs (Always: one fsync serves every waiting append)
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type file struct {
+	f     *os.File
+	w     *bufio.Writer
+	count map[string]int64 // outcome -> lines, for this run
+}
+
+// Open creates dir if needed and returns a Writer.
+func Open(cfg Config) (*Writer, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	w := &Writer{cfg: cfg, files: map[string]*file{}, stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.Always {
+		close(w.done)
+	} else {
+		go w.flusher()
+	}
+	return w, nil
+}
+
+// Dir returns the journal directory.
+func (w *Writer) Dir() string { return w.cfg.Dir }
+
+func (w *Writer) flusher() {
+	defer close(w.done)
+	t := time.NewTicker(w.cfg.Sync)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			_ = w.Sync()
+		}
+	}
+}
+
+// fileName is the journal file of campaign's run for this worker.
+func (w *Writer) fileName(campaign, run string) string {
+	return filepath.Join(w.cfg.Dir, campaign, run+"."+w.cfg.Worker+".jsonl")
+}
+
+// open returns the open file of campaign's run (w.mu held), creating it and
+// counting what an earlier process of the same worker id wrote.
+func (w *Writer) open(campaign, run string) (*file, error) {
+	key := campaign + "/" + run
+	if f := w.files[key]; f != nil {
+		return f, nil
+	}
+	name := w.fileName(campaign, run)
+	if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+		return nil, err
+	}
+	count := map[string]int64{}
+	if err := readFile(name, func(e Entry) error { count[e.Outcome]++; return nil }); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncDir(filepath.Dir(name)); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	fl := &file{f: f, w: bufio.NewWriterSize(f, 64<<10), count: count}
+	w.files[key] = fl
+	return fl, nil
+}
+
+// Append adds e to the journal. With Config.Always it returns after the line
+// is on disk; otherwise within Config.Sync.
+func (w *Writer) Append(e Entry) error {
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("journal: encode entry: %w", err)
+	}
+	line = append(line, '\n')
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return errors.New("journal: closed")
+	}
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	f, err := w.open(e.Campaign, e.Run)
+	if err == nil {
+		_, err = f.w.Write(line)
+	}
+	if err != nil {
+		w.err = fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err)
+		err = w.err
+		w.mu.Unlock()
+		return err
+	}
+	f.count[e.Outcome]++
+	w.dirty = true
+	w.mu.Unlock()
+	if w.cfg.Always {
+		return w.Sync()
+	}
+	return nil
+}
+
+// Count returns how many entries with outcome this worker's journal holds
+// for campaign's run (including those of an earlier process with the same
+// worker id).
+func (w *Writer) Count(campaign, run, outcome string) (int64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f, err := w.open(campaign, run)
+	if err != nil {
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	return f.count[outcome], nil
+}
+
+// Sync flushes buffered lines and fsyncs every file written to.
+func (w *Writer) Sync() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.mu.Lock()
+	if !w.dirty {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.dirty = false
+	var files []*file
+	for _, f := range w.files {
+		if err := f.w.Flush(); err != nil && w.err == nil {
+			w.err = fmt.Errorf("journal: write %s: %w", f.f.Name(), err)
+		}
+		files = append(files, f)
+	}
+	w.mu.Unlock()
+	// fsync outside w.mu: appends go on meanwhile (into the buffers).
+	var first error
+	for _, f := range files {
+		if err := f.f.Sync(); err != nil && first == nil {
+			first = fmt.Errorf("journal: fsync %s: %w", f.f.Name(), err)
+		}
+	}
+	if first != nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = first
+		}
+		w.mu.Unlock()
+	}
+	return first
+}
+
+// Close flushes, fsyncs and closes every file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	w.mu.Unlock()
+	if !w.cfg.Always {
+		close(w.stop)
+		<-w.done
+	}
+	w.mu.Lock()
+	w.dirty = true
+	w.mu.Unlock()
+	err := w.Sync()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, f := range w.files {
+		if cerr := f.f.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// File is one journal file found by Files.
+type File struct {
+	Path, Campaign, Run, Worker string
+}
+
+// Files lists the journal files of campaign under path: a journal directory
+// (holding <campaign>/ subdirectories), one campaign's directory, or a
+// single file.
+func Files(path, campaign string) ([]File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	var names []string
+	if !fi.IsDir() {
+		names = []string{path}
+	} else {
+		dir := path
+		if sub := filepath.Join(path, campaign); isDir(sub) {
+			dir = sub
+		}
+		m, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		if err != nil {
+			return nil, fmt.Errorf("read journal: %w", err)
+		}
+		names = m
+	}
+	sort.Strings(names)
+	out := make([]File, 0, len(names))
+	for _, n := range names {
+		base := strings.TrimSuffix(filepath.Base(n), ".jsonl")
+		run, worker, _ := strings.Cut(base, ".")
+		out = append(out, File{Path: n, Campaign: campaign, Run: run, Worker: worker})
+	}
+	return out, nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// ErrTruncated is wrapped by Read's error for a file whose last line is
+// incomplete (its writer died mid-line); every complete line was read.
+var ErrTruncated = errors.New("journal file ends with an incomplete line")
+
+// Read calls fn for every entry of campaign found under path (see Files).
+// Lines of other campaigns are skipped. A file whose last line is
+// incomplete is read up to it; Read then returns an error wrapping
+// ErrTruncated after reading everything else.
+func Read(path, campaign string, fn func(Entry) error) error {
+	files, err := Files(path, campaign)
+	if err != nil {
+		return err
+	}
+	var truncated error
+	for _, f := range files {
+		err := readFile(f.Path, func(e Entry) error {
+			if e.Campaign != campaign {
+				return nil
+			}
+			return fn(e)
+		})
+		switch {
+		case errors.Is(err, ErrTruncated):
+			truncated = err
+		case err != nil:
+			return err
+		}
+	}
+	return truncated
+}
+
+func readFile(name string, fn func(Entry) error) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	for line := 1; ; line++ {
+		b, err := r.ReadBytes('\n')
+		if len(b) > 0 && b[len(b)-1] == '\n' {
+			var e Entry
+			if jerr := json.Unmarshal(b, &e); jerr != nil {
+				return fmt.Errorf("%s:%d: not a journal entry: %w", name, line, jerr)
+			}
+			if ferr := fn(e); ferr != nil {
+				return ferr
+			}
+		} else if len(b) > 0 {
+			return fmt.Errorf("%s:%d: %w", name, line, ErrTruncated)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+}

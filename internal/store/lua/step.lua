@@ -1,0 +1,207 @@
+-- step.lua: the ledger step. For one or more steps, in order, as if each
+-- were its own call: record the previous recipient's outcome, then claim the
+-- next recipient for sending. Several steps (a worker's concurrent chunks)
+-- share one call (group commit); the counters they touch are summed here and
+-- written once at the end.
+--
+-- A claim is made before the message goes to SMTP. A recipient found
+-- "sending" under another claim's token was claimed by a sender that died
+-- (or lost its Redis) between the SMTP server's acceptance and its record:
+-- it becomes "in-doubt" and is never sent again.
+--
+-- KEYS (all of one campaign, so one Cluster slot):
+--   1 ledger   HASH id -> "state|attempts|unix ms|code|flag|response or token"
+--   2 counts   HASH <outcome>, lang:<l>:<outcome>, deferred, progress_at
+--   3 control  HASH state, stage, cur_batch, ...
+--   4 bstats   HASH "<batch>:<counter>"
+--   5 win      HASH p: window positions used so far
+--   6 winerr   ZSET window positions whose attempt failed
+--   7 errors   LIST the last 100 failures (JSON)
+--   8 audit    LIST audit entries (JSON)
+--   9 persec   HASH unix second -> records (the status rate)
+-- ARGV:
+--   1 stage id of the caller's task      2 max attempts (temporary failures)
+--   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
+--   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
+--   8 now (unix ms)                      9 number of steps
+--   then 10 values per step:
+--     record: id ('' = none), kind, code, response, lang, batch
+--       kinds: sent | failed (permanent) | temp | refused | skipped |
+--              in-doubt | unclaim (give back a claim that was not used)
+--     claim:  id ('' = none), lang, batch, token
+-- Returns 3 values per step: claim result, attempt number, auto-pause reason.
+-- Claim results (store.Claim* in Go):
+local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
+
+local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
+local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
+local nsteps = tonumber(ARGV[9])
+local out = {}
+if not state or stage ~= ARGV[1] then
+  -- The campaign is gone (Redis lost its state) or was staged anew: write
+  -- nothing, so that no stale key is left behind.
+  local res = GONE
+  if state then res = STALE end
+  for s = 1, nsteps do
+    out[#out + 1] = res
+    out[#out + 1] = 0
+    out[#out + 1] = ''
+  end
+  return out
+end
+
+local maxAtt = tonumber(ARGV[2])
+local W, thr, minAtt = tonumber(ARGV[3]), tonumber(ARGV[4]), math.max(tonumber(ARGV[5]), 1)
+local now = ARGV[8]
+local inc = {}
+local function add(key, field, n)
+  local t = inc[key]
+  if not t then t = {} inc[key] = t end
+  t[field] = (t[field] or 0) + n
+end
+local function bump(lang, outcome, batch, n)
+  add(KEYS[2], outcome, n)
+  add(KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
+  add(KEYS[4], batch .. ':' .. outcome, n)
+end
+local function parse(v)
+  if not v then return nil, 0 end
+  local st, a = string.match(v, '^([^|]*)|(%d+)|')
+  return st, tonumber(a)
+end
+
+local p, p0 = nil, 0
+local pushed, records = false, 0
+for s = 0, nsteps - 1 do
+  local o = 9 + s * 10
+  local paused = ''
+  local rid = ARGV[o + 1]
+  if rid ~= '' then
+    local kind, code, resp, lang, batch = ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+    local cur = redis.call('HGET', KEYS[1], rid)
+    local cs, ca = parse(cur)
+    if kind == 'unclaim' then
+      -- The claim was made but nothing was sent (its write was not
+      -- acknowledged by the replicas, or the worker is stopping): the
+      -- recipient is pending again.
+      if cs == 'sending' and string.match(cur, '|([^|]*)$') == resp then
+        if ca <= 1 then
+          redis.call('HDEL', KEYS[1], rid)
+        else
+          redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|' .. now .. '||t|not sent: claim given back')
+          add(KEYS[2], 'deferred', 1)
+        end
+      end
+    elseif cur == false or cs == 'sending' or cs == 'in-doubt' then
+      -- No entry: the claim was lost with the last second of a Redis that
+      -- restarted; the outcome is still the truth.
+      if cur == false then ca = 1 end
+      local first = (ca == 1 and cs ~= 'in-doubt')
+      if cs == 'in-doubt' then bump(lang, 'in-doubt', batch, -1) end
+      local st, flag, err = kind, '', false
+      if kind == 'temp' then
+        err, flag = true, 't'
+        if ca < maxAtt then st = 'deferred' else st = 'failed' end
+        -- A temporary failure after cancel is not retried: it would stay
+        -- pending for ever in a cancelled campaign.
+        if st == 'deferred' and state == 'cancelled' then st = 'cancelled' end
+      elseif kind == 'failed' then
+        err = true
+      end
+      redis.call('HSET', KEYS[1], rid, st .. '|' .. ca .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. resp)
+      if first then
+        add(KEYS[4], batch .. ':attempted', 1)
+        if err then add(KEYS[4], batch .. ':errors1', 1) end
+      end
+      if st == 'deferred' then
+        add(KEYS[2], 'deferred', 1)
+      else
+        bump(lang, st, batch, 1)
+      end
+      if kind == 'temp' then
+        add(KEYS[4], batch .. ':temp', 1)
+      elseif kind == 'failed' then
+        add(KEYS[4], batch .. ':perm', 1)
+      end
+      records = records + 1
+      if err then
+        redis.call('LPUSH', KEYS[7], cjson.encode({t = tonumber(now), id = rid, code = code, r = resp, temp = (kind == 'temp')}))
+        pushed = true
+      end
+      -- The auto-pause window counts first attempts (whatever their result)
+      -- and retries that end for good; a retry that fails temporarily again
+      -- (greylisting) is reported, not counted.
+      local counted = (kind == 'sent' or kind == 'failed' or kind == 'temp') and (first or st ~= 'deferred')
+      if W > 0 and counted then
+        if not p then
+          p0 = tonumber(redis.call('HGET', KEYS[5], 'p') or '0')
+          p = p0
+        end
+        p = p + 1
+        if err then
+          redis.call('ZADD', KEYS[6], p, p)
+          redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', p - W)
+          if thr > 0 and state == 'running' then
+            local e = redis.call('ZCARD', KEYS[6])
+            local n = math.min(p, W)
+            if n >= minAtt and e / n > thr then
+              local r = code
+              if r ~= '' and resp ~= '' then r = r .. ' ' end
+              r = r .. resp
+              paused = string.format('auto-pause: error rate %d%% over the last %d attempts (last error: %s)', math.floor(e * 100 / n + 0.5), n, r)
+              redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now)
+              redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
+              state = 'paused'
+            end
+          end
+        end
+      end
+    end
+  end
+  local res, att = NONE, 0
+  local cid = ARGV[o + 7]
+  if cid ~= '' then
+    local lang, batch, token = ARGV[o + 8], ARGV[o + 9], ARGV[o + 10]
+    if state ~= 'running' or tonumber(batch) > curBatch then
+      -- Not running, or a batch not released yet: the gates fail closed.
+      res = STOP
+    elseif redis.call('HSETNX', KEYS[1], cid, 'sending|1|' .. now .. '|||' .. token) == 1 then
+      res, att = OK, 1
+    else
+      local cur = redis.call('HGET', KEYS[1], cid)
+      local cs, ca = parse(cur)
+      if cs == 'deferred' then
+        att = ca + 1
+        redis.call('HSET', KEYS[1], cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
+        add(KEYS[2], 'deferred', -1)
+        res = OK
+      elseif cs == 'sending' and string.match(cur, '|([^|]*)$') == token then
+        -- The same claim run again (its answer was lost): still this
+        -- caller's, and nothing was sent yet.
+        res, att = OK, ca
+      elseif cs == 'sending' then
+        redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. ca .. '|' .. now .. '|||claimed before a crash; the SMTP server may have accepted it')
+        bump(lang, 'in-doubt', batch, 1)
+        if ca == 1 then add(KEYS[4], batch .. ':attempted', 1) end
+        res, att = SKIP, ca
+      else
+        res, att = SKIP, ca
+      end
+    end
+  end
+  out[#out + 1] = res
+  out[#out + 1] = att
+  out[#out + 1] = paused
+end
+for key, t in pairs(inc) do
+  for f, n in pairs(t) do
+    if n ~= 0 then redis.call('HINCRBY', key, f, n) end
+  end
+end
+if p and p ~= p0 then redis.call('HINCRBY', KEYS[5], 'p', p - p0) end
+if records > 0 then
+  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
+  redis.call('HSET', KEYS[2], 'progress_at', now)
+end
+if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
+return out

@@ -1,0 +1,78 @@
+-- tick.lua: move one campaign forward, atomically: release the first batch,
+-- and when the current batch's first pass is complete, apply its gate
+-- (failure rate), wait for approval after the canary when asked to, wait
+-- the interval, release the next batch; mark the campaign done when every
+-- recipient has an outcome. Any worker may run it at any time: every
+-- decision and its effect are one step, so a failure can never let a gate
+-- pass (the gates fail closed: a claim for a batch not released is refused).
+--
+-- KEYS: 1 control, 2 batches (HASH b -> JSON {first,last,size,canary}),
+--       3 bstats, 4 counts, 5 errors, 6 audit
+-- ARGV: 1 stage id, 2 now (unix ms), 3 interval (ms), 4 approve after the
+--       canary (1/0), 5 max failure rate of a batch (0: no gate), 6 host,
+--       7 env, 8 who (the worker)
+-- Returns {code, batch, reason}. Codes (store.Tick* in Go):
+local NOOP, RELEASED, GATED, AWAITING, DONE, GONE = 0, 1, 2, 3, 4, 5
+
+local c = redis.call('HMGET', KEYS[1], 'state', 'stage', 'cur_batch', 'batch_done_at', 'approved', 'nbatches', 'total')
+local state, stage = c[1], c[2]
+if not state or stage ~= ARGV[1] then return {GONE, -1, ''} end
+if state ~= 'running' then return {NOOP, -1, state} end
+local cur, doneAt, approved = tonumber(c[3] or '-1'), tonumber(c[4] or '0'), c[5] == '1'
+local nb, total = tonumber(c[6] or '0'), tonumber(c[7] or '0')
+local now = tonumber(ARGV[2])
+
+local function audit(action, reason)
+  redis.call('RPUSH', KEYS[6], cjson.encode({at = now, who = ARGV[8], host = ARGV[6], env = ARGV[7], action = action, reason = reason}))
+end
+
+-- Done: every recipient (staged and rejected) has a final outcome.
+local counts = redis.call('HMGET', KEYS[4], 'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled')
+local terminal = 0
+for _, v in ipairs(counts) do terminal = terminal + tonumber(v or '0') end
+if terminal >= total then
+  local reason = string.format('every recipient has an outcome: %d sent, %d failed, %d in doubt', tonumber(counts[1] or '0'), tonumber(counts[2] or '0'), tonumber(counts[3] or '0'))
+  redis.call('HSET', KEYS[1], 'state', 'done', 'reason', reason, 'by', ARGV[8], 'at', now)
+  audit('done', reason)
+  return {DONE, cur, reason}
+end
+if nb == 0 then return {NOOP, -1, ''} end
+if cur < 0 then
+  redis.call('HSET', KEYS[1], 'cur_batch', 0, 'batch_done_at', 0)
+  return {RELEASED, 0, ''}
+end
+
+local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1')
+local passed = tonumber(st[1] or '0') >= b.last - b.first + 1
+if not passed then return {NOOP, cur, ''} end
+
+if doneAt == 0 then
+  doneAt = now
+  redis.call('HSET', KEYS[1], 'batch_done_at', now)
+  local attempted, errors1, max = tonumber(st[2] or '0'), tonumber(st[3] or '0'), tonumber(ARGV[5])
+  if max > 0 and attempted > 0 and errors1 / attempted > max then
+    local last = ''
+    local e = redis.call('LINDEX', KEYS[5], 0)
+    if e then
+      local x = cjson.decode(e)
+      last = ' (last error: ' .. (x.code or '') .. ' ' .. (x.r or '') .. ')'
+    end
+    local reason = string.format('batch gate: batch %d failed for %d of %d recipients (%d%%), above max_failure_rate %d%%%s',
+      cur, errors1, attempted, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'reason', reason, 'by', 'batch-gate', 'at', now)
+    audit('auto-pause', reason)
+    return {GATED, cur, reason}
+  end
+  if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
+    local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
+    redis.call('HSET', KEYS[1], 'state', 'awaiting-approval', 'reason', reason, 'by', ARGV[8], 'at', now)
+    audit('await-approval', reason)
+    return {AWAITING, cur, reason}
+  end
+end
+if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0)
+  return {RELEASED, cur + 1, ''}
+end
+return {NOOP, cur, ''}

@@ -1,0 +1,278 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// Renderer is what the worker needs of the template engine; *render.Engine
+// implements it.
+type Renderer interface {
+	Resolve(requested string) (render.Match, error)
+	Render(m render.Match, d render.Data) (render.Rendered, error)
+	Hash() string
+}
+
+// campaignState is everything the worker needs about one staged campaign,
+// loaded once per staging.
+type campaignState struct {
+	name     string
+	stage    string
+	run      string
+	meta     *store.Meta
+	camp     *campaign.Campaign
+	engine   Renderer
+	ledger   *store.Ledger
+	policy   store.Policy
+	tick     store.TickParams
+	backoff  time.Duration
+	compose  *Composer
+	limit    redis_rate.Limit
+	limited  bool
+	bulk     int      // tokens taken per rate-limiter call
+	refusal  string   // non-empty: this worker refuses the campaign, and why
+	batches  []store.BatchInfo
+
+	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
+}
+
+// counter returns the tidings_messages_total counter of lang and outcome
+// kind, looking its labels up once per campaign state.
+func (cs *campaignState) counter(m *metrics, lang string, k store.Kind) prometheus.Counter {
+	key := lang + "\x00" + string(k)
+	if c, ok := cs.counters.Load(key); ok {
+		return c.(prometheus.Counter)
+	}
+	c := m.messages.WithLabelValues(cs.name, lang, outcomeLabel(k))
+	cs.counters.Store(key, c)
+	return c
+}
+
+// batchOf returns the batch of chunk n.
+func (cs *campaignState) batchOf(n int) int {
+	for i, b := range cs.batches {
+		if n >= b.First && n <= b.Last {
+			return i
+		}
+	}
+	return -1
+}
+
+// due returns when a deferred recipient may be tried again: the campaign's
+// backoff after its last attempt, doubled per earlier attempt.
+func (cs *campaignState) due(e store.Entry) time.Time {
+	d := cs.backoff
+	for i := 1; i < e.Attempts && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return e.At.Add(d)
+}
+
+// campaign returns the cached state of c, loading it on a miss or when c
+// was staged again (stage "" accepts any staging).
+func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState, error) {
+	fresh := func(cs *campaignState) bool { return cs != nil && (stage == "" || cs.stage == stage) }
+	w.mu.Lock()
+	cs := w.campaigns[c]
+	if fresh(cs) {
+		w.mu.Unlock()
+		return cs, nil
+	}
+	lk := w.loading[c]
+	if lk == nil {
+		lk = &sync.Mutex{}
+		w.loading[c] = lk
+	}
+	w.mu.Unlock()
+	lk.Lock()
+	defer lk.Unlock()
+	w.mu.Lock()
+	cs = w.campaigns[c]
+	w.mu.Unlock()
+	if fresh(cs) {
+		return cs, nil
+	}
+	cs, err := w.load(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.campaigns[c] = cs
+	w.mu.Unlock()
+	return cs, nil
+}
+
+func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
+	meta, err := w.st.Meta(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	camp, err := campaign.FromDefinition(meta.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)
+	}
+	batches, err := w.st.Batches(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage),
+		batches: batches, backoff: camp.Retry.Backoff}
+	cs.policy = store.Policy{
+		MaxAttempts: camp.Retry.MaxAttempts,
+		Window:      camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,
+		Host: w.cfg.Host, Env: w.cfg.Env,
+	}
+	cs.tick = store.TickParams{Stage: meta.Stage, Interval: camp.Batches.Interval, ApproveAfterCanary: camp.Batches.ApproveAfterCanary,
+		MaxFailureRate: camp.Batches.MaxFailureRate, Actor: w.actor()}
+	cs.compose = NewComposer(camp)
+	if !camp.Rate.Unlimited() {
+		cs.limited = true
+		perSec := camp.Rate.PerSecond()
+		cs.bulk = max(1, min(20, int(perSec/20)))
+		cs.limit = redis_rate.Limit{Rate: camp.Rate.Count, Period: camp.Rate.Per, Burst: cs.bulk}
+	}
+	if cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
+		return cs, nil
+	}
+	rcfg := render.Config{
+		Template: camp.Template, DefaultLocale: camp.DefaultLocale,
+		Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale},
+	}
+	source := "the approved snapshot stored with the campaign"
+	if w.cfg.Templates != nil {
+		rcfg.Templates, rcfg.Locales = w.cfg.Templates, w.cfg.Locales
+		source = "its own template and catalog files"
+	} else {
+		rcfg.Templates, rcfg.Locales = render.FromSnapshot(meta.Snapshot)
+	}
+	eng, err := render.New(rcfg)
+	if err != nil {
+		fix := "fix the templates on that worker"
+		if w.cfg.Templates == nil {
+			// The snapshot is what was approved and cannot be edited: this
+			// worker's tidings cannot read it.
+			fix = "run workers of the same tidings version as the one that staged the campaign"
+		}
+		cs.refusal = fmt.Sprintf("worker %s on %s cannot load %s: %s; %s, then resume the campaign", w.cfg.WorkerID, w.cfg.Host, source, err.Error(), fix)
+		return cs, nil
+	}
+	cs.engine = eng
+	if h := eng.Hash(); h != meta.Hash {
+		cs.refusal = fmt.Sprintf("template mismatch: worker %s on %s renders %s with hash %s, but the approved hash is %s; deploy the approved templates and catalogs (or run the worker on the approved snapshot), then resume the campaign",
+			w.cfg.WorkerID, w.cfg.Host, source, h, meta.Hash)
+	}
+	return cs, nil
+}
+
+// journalRefusal returns why this worker must not send campaign c as Redis
+// now describes it: its journal holds deliveries of a run of c that Redis
+// does not know and that were not excluded when it was staged, i.e. Redis
+// lost the campaign and it was staged again as if nobody had been sent.
+func (w *Worker) journalRefusal(c string, meta *store.Meta) string {
+	if w.journal == nil {
+		return ""
+	}
+	files, err := journal.Files(w.journal.Dir(), c)
+	if err != nil {
+		return "" // no journal of this campaign on this worker
+	}
+	var unknown []string
+	for _, f := range files {
+		if f.Run == meta.Run || slices.Contains(meta.ExcludedRuns, f.Run) || slices.Contains(unknown, f.Run) {
+			continue
+		}
+		n := 0
+		_ = journal.Read(f.Path, c, func(e journal.Entry) error {
+			if e.Delivered() {
+				n++
+			}
+			return nil
+		})
+		if n > 0 {
+			unknown = append(unknown, f.Run)
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
+}
+
+// checkJournal compares what Redis says was delivered in c's current run
+// with what this worker's own journal recorded: Redis can never hold fewer
+// (outcomes are journaled after Redis recorded them), except by at most one
+// unrecorded outcome per connection. Fewer means Redis went back in time (a
+// restore from an older backup): the campaign is paused, with the reason.
+func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe) {
+	if w.journal == nil || p.State != store.StateRunning {
+		return
+	}
+	w.mu.Lock()
+	cs := w.campaigns[c]
+	w.mu.Unlock()
+	if cs == nil || cs.stage != p.Stage {
+		return
+	}
+	sent, err := w.journal.Count(c, cs.run, string(store.KindSent))
+	if err != nil {
+		return
+	}
+	doubt, _ := w.journal.Count(c, cs.run, string(store.KindInDoubt))
+	mine := sent + doubt
+	if mine <= p.Delivered+int64(w.cfg.Concurrency) {
+		return
+	}
+	reason := fmt.Sprintf("state loss suspected: Redis records %d messages sent or in doubt in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		p.Delivered, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
+	w.pauseCampaign(ctx, c, "state-loss", reason)
+}
+
+// pauseCampaign pauses c on this worker's behalf, with reason.
+func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
+	_, moved, err := w.st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+		Actor: w.actor(), Action: action, Reason: reason})
+	if err != nil {
+		w.log.Error("pause campaign", "campaign", c, "err", err)
+		return
+	}
+	if moved {
+		w.m.autoPauses.WithLabelValues(c).Inc()
+		w.log.Warn("campaign paused by this worker", "campaign", c, "reason", reason)
+	}
+}
+
+// refuseCampaign pauses a campaign this worker cannot send as approved, and
+// forgets its state, so that after the cause is fixed and the campaign
+// resumed, this worker loads it again instead of refusing from its cache.
+func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
+	w.mu.Lock()
+	if w.campaigns[cs.name] == cs {
+		delete(w.campaigns, cs.name)
+	}
+	w.mu.Unlock()
+	w.pauseCampaign(ctx, cs.name, "pause", cs.refusal)
+}
+
+// forget drops cached states of campaigns no longer active.
+func (w *Worker) forget(active map[string]bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for c := range w.campaigns {
+		if !active[c] {
+			delete(w.campaigns, c)
+		}
+	}
+}

@@ -1,0 +1,239 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// rebuildEvery is how often the worker makes the global sets of campaigns
+// agree with the campaigns' own state, and trims rate counters.
+const rebuildEvery = 30 * time.Second
+
+// dispatchLoop moves every running campaign forward (tick) and keeps its
+// released chunks alive (reconcile).
+func (w *Worker) dispatchLoop(ctx context.Context) {
+	t := time.NewTicker(w.cfg.TickInterval)
+	defer t.Stop()
+	var lastReconcile, lastRebuild time.Time
+	for {
+		if time.Since(lastRebuild) >= rebuildEvery {
+			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
+				w.log.Warn("rebuild the active campaigns", "err", err)
+			}
+			lastRebuild = time.Now()
+		}
+		reconcile := time.Since(lastReconcile) >= w.cfg.ReconcileInterval
+		if reconcile {
+			lastReconcile = time.Now()
+		}
+		w.mu.Lock()
+		states := make(map[string]store.Probe, len(w.states))
+		for c, p := range w.states {
+			states[c] = p
+		}
+		w.mu.Unlock()
+		active := map[string]bool{}
+		for c, p := range states {
+			active[c] = true
+			if p.State != store.StateRunning {
+				continue
+			}
+			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
+				w.log.Warn("dispatch", "campaign", c, "err", err)
+			}
+		}
+		if len(states) > 0 || reconcile {
+			w.forget(active)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// advance ticks running campaign c and, when asked, reconciles its chunks.
+func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
+	cs, err := w.campaign(ctx, c, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // gone: the control loop says so
+	}
+	if err != nil {
+		return err
+	}
+	if cs.refusal != "" {
+		w.refuseCampaign(ctx, cs)
+		return nil
+	}
+	now := w.cfg.Clock()
+	res, err := w.st.Tick(ctx, c, cs.tick, now)
+	if err != nil {
+		return err
+	}
+	switch res.Code {
+	case store.TickGone:
+		w.forgetCampaign(c)
+		return nil
+	case store.TickReleased:
+		bi := cs.batches[res.Batch]
+		w.log.Info("batch released", "campaign", c, "batch", res.Batch, "size", bi.Size, "canary", bi.Canary)
+		for n := bi.First; n <= bi.Last; n++ {
+			if err := w.enqueue(ctx, cs, n, res.Batch, 0); err != nil {
+				// The reconciler enqueues it later.
+				w.log.Warn("enqueue chunk", "campaign", c, "chunk", n, "err", err)
+			}
+		}
+	case store.TickGated:
+		w.m.autoPauses.WithLabelValues(c).Inc()
+		w.log.Warn("campaign paused by its batch gate", "campaign", c, "batch", res.Batch, "reason", res.Reason)
+	case store.TickAwaiting:
+		w.log.Info("canary done: campaign awaits approval", "campaign", c, "batch", res.Batch)
+	case store.TickDone:
+		w.log.Info("campaign done", "campaign", c, "reason", res.Reason)
+	}
+	if now.Unix()%5 == 0 {
+		_ = w.st.TrimRate(ctx, c, now)
+	}
+	if reconcile && res.Code == store.TickNoop {
+		return w.reconcile(ctx, cs)
+	}
+	return nil
+}
+
+func (w *Worker) forgetCampaign(c string) {
+	w.mu.Lock()
+	delete(w.campaigns, c)
+	w.mu.Unlock()
+}
+
+// enqueue gives chunk n (of batch) a task at generation gen. A task that
+// exists already is left alone.
+func (w *Worker) enqueue(ctx context.Context, cs *campaignState, n, batch int, gen int64) error {
+	b, _ := json.Marshal(payload{Campaign: cs.name, Stage: cs.stage, Chunk: n, Batch: batch})
+	id := taskID(cs.name, cs.stage, n, gen)
+	_, err := w.client.EnqueueContext(ctx, asynq.NewTask(TaskChunk, b), asynq.TaskID(id), asynq.Queue(w.cfg.Queue), asynq.MaxRetry(1000))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
+// reconcile makes sure every released chunk of running campaign cs that is
+// not finished has a live task: one that is pending, scheduled or waiting
+// for a retry, or active in an asynq server that is alive. A chunk with no
+// task (lost with a Redis failover, ended by a pause, never enqueued) gets
+// one; a task active in a dead server (its worker was killed), or in no
+// server for OrphanGrace, is replaced by a task of the next generation.
+// Running a chunk twice is harmless: the ledger claims each recipient once.
+func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
+	ctl, err := w.st.Control(ctx, cs.name)
+	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
+		return err
+	}
+	finished, err := w.st.Finished(ctx, cs.name)
+	if err != nil {
+		return err
+	}
+	gens, err := w.st.Gens(ctx, cs.name)
+	if err != nil {
+		return err
+	}
+	var live map[string]bool
+	for b := 0; b <= ctl.CurBatch && b < len(cs.batches); b++ {
+		bi := cs.batches[b]
+		for n := bi.First; n <= bi.Last; n++ {
+			if finished[n] {
+				continue
+			}
+			gen := gens[n]
+			id := taskID(cs.name, cs.stage, n, gen)
+			info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
+			switch {
+			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+				if err := w.enqueue(ctx, cs, n, b, gen); err != nil {
+					return err
+				}
+				continue
+			case err != nil:
+				return fmt.Errorf("look up task %s: %w", id, err)
+			}
+			replace := false
+			switch info.State {
+			case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
+				continue
+			case asynq.TaskStateActive:
+				if live == nil {
+					if live, err = w.liveTasks(); err != nil {
+						return err
+					}
+				}
+				if live[id] {
+					w.clearOrphan(id)
+					continue
+				}
+				replace = w.orphanFor(id) >= w.cfg.OrphanGrace
+			default: // completed (with a retention), archived
+				replace = true
+			}
+			if !replace {
+				continue
+			}
+			next, err := w.st.BumpGen(ctx, cs.name, cs.stage, n, gen)
+			if err != nil {
+				return err
+			}
+			w.clearOrphan(id)
+			if next < 0 {
+				continue // another worker replaced it first
+			}
+			w.log.Warn("replacing a lost or abandoned chunk task", "campaign", cs.name, "chunk", n, "task", id, "task_state", info.State.String())
+			if err := w.enqueue(ctx, cs, n, b, next); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// liveTasks returns the ids of the tasks that live asynq servers say they
+// are processing.
+func (w *Worker) liveTasks() (map[string]bool, error) {
+	servers, err := w.insp.Servers()
+	if err != nil {
+		return nil, fmt.Errorf("list asynq servers: %w", err)
+	}
+	live := map[string]bool{}
+	for _, s := range servers {
+		for _, a := range s.ActiveWorkers {
+			live[a.TaskID] = true
+		}
+	}
+	return live, nil
+}
+
+// orphanFor returns how long task id has looked abandoned, starting the
+// clock at the first call.
+func (w *Worker) orphanFor(id string) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	first, ok := w.orphans[id]
+	if !ok {
+		w.orphans[id] = time.Now()
+		return 0
+	}
+	return time.Since(first)
+}
+
+func (w *Worker) clearOrphan(id string) {
+	w.mu.Lock()
+	delete(w.orphans, id)
+	w.mu.Unlock()
+}

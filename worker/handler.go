@@ -1,0 +1,406 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// payload is the asynq payload of a chunk task.
+type payload struct {
+	Campaign string `json:"c"`
+	Stage    string `json:"s"`
+	Chunk    int    `json:"n"`
+	Batch    int    `json:"b"`
+}
+
+// taskID is the asynq task id of chunk n of campaign c's staging at
+// generation gen. The generation moves only when the reconciler replaces a
+// lost or abandoned task.
+func taskID(c, stage string, n int, gen int64) string {
+	return "tidings:" + c + ":" + stage + ":" + strconv.Itoa(n) + ":" + strconv.FormatInt(gen, 10)
+}
+
+// retryLater is returned by a chunk whose deferred recipients (temporary
+// failures) are due later: asynq runs the task again after it.
+type retryLater struct{ after time.Duration }
+
+func (e *retryLater) Error() string { return "deferred recipients are due in " + e.after.String() }
+
+// errDraining is returned by a chunk stopped because its worker shuts down:
+// asynq gives it to another worker at once.
+var errDraining = errors.New("worker shutting down")
+
+// isFailure tells asynq which errors count toward a task's retry limit:
+// waiting for deferred recipients and handing over at shutdown do not.
+func isFailure(err error) bool {
+	var rl *retryLater
+	return !errors.As(err, &rl) && !errors.Is(err, errDraining)
+}
+
+// retryDelay tells asynq when to run a chunk task again.
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var rl *retryLater
+	switch {
+	case errors.As(err, &rl):
+		return rl.after
+	case errors.Is(err, errDraining):
+		return 0
+	}
+	return min(time.Duration(1<<min(n, 5))*time.Second, 30*time.Second)
+}
+
+// handle processes one chunk task: for each recipient not yet final, check
+// the control state, take a rate token, record the previous outcome and
+// claim this one (one round trip), re-check the locale rule, render, send.
+// A chunk that stops (pause, approval, cancel) ends its task; the
+// reconciler gives it a new task when the campaign runs again.
+func (w *Worker) handle(ctx context.Context, t *asynq.Task, pool *send.Pool) error {
+	var p payload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode task: %w: %w", err, asynq.SkipRetry)
+	}
+	log := w.log.With("campaign", p.Campaign, "chunk", p.Chunk, "batch", p.Batch)
+	cs, err := w.campaign(ctx, p.Campaign, p.Stage)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn("dropping a task of a campaign Redis no longer has")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cs.stage != p.Stage {
+		log.Info("dropping a task of an earlier staging")
+		return nil
+	}
+	if cs.refusal != "" {
+		w.refuseCampaign(ctx, cs)
+		return nil
+	}
+	r := &run{w: w, cs: cs, p: p, log: log, pool: pool}
+	err = r.process(ctx)
+	if r.conn != nil {
+		pool.Put(r.conn)
+	}
+	return err
+}
+
+// run is the state of one chunk task.
+type run struct {
+	w    *Worker
+	cs   *campaignState
+	p    payload
+	log  interface{ Info(string, ...any) }
+	pool *send.Pool
+	conn *send.Conn
+
+	tokens int
+	prev   *store.Record // outcome not yet recorded
+	next   time.Time     // earliest due time of a deferred recipient
+}
+
+// stop says why a chunk's pass ended early.
+type stop int
+
+const (
+	stopNone     stop = iota
+	stopPaused        // the campaign is not running
+	stopGone          // the campaign is gone from Redis, or staged anew
+	stopDraining      // the worker shuts down
+)
+
+// process walks the chunk once and ends the task accordingly.
+func (r *run) process(ctx context.Context) error {
+	w, cs, p := r.w, r.cs, r.p
+	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(recs))
+	for i := range recs {
+		ids[i] = recs[i].ID
+	}
+	entries, err := w.st.Entries(ctx, p.Campaign, ids)
+	if err != nil {
+		return err
+	}
+	why, err := r.walk(ctx, recs, entries)
+	// Record the last outcome even if the walk failed or the worker drains.
+	if ferr := r.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
+		err = ferr
+	}
+	switch {
+	case err != nil:
+		r.log.Info("chunk interrupted", "err", err)
+		return err
+	case why == stopGone:
+		return nil
+	case why == stopDraining:
+		return errDraining
+	case why == stopPaused:
+		return nil
+	}
+	finished := r.next.IsZero()
+	if ok, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, true, finished); err != nil || !ok {
+		return err
+	}
+	if finished {
+		return nil
+	}
+	return &retryLater{after: max(time.Until(r.next), 100*time.Millisecond)}
+}
+
+// walk claims and sends every recipient due now, in order.
+func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
+	w, cs := r.w, r.cs
+	now := w.cfg.Clock()
+	for i := range recs {
+		e := entries[i]
+		if e.Final() {
+			continue
+		}
+		if e.Deferred() {
+			if due := cs.due(e); due.After(now) {
+				r.later(due)
+				continue
+			}
+		}
+		if w.draining() {
+			return stopDraining, nil
+		}
+		if w.state(ctx, cs.name) != store.StateRunning {
+			return stopPaused, nil
+		}
+		if cs.limited && r.tokens == 0 {
+			// Record the previous outcome before waiting for the rate
+			// limiter: until it is recorded, a crash makes it in-doubt.
+			if err := r.flush(ctx); err != nil {
+				return stopNone, err
+			}
+			if why, err := r.take(ctx); why != stopNone || err != nil {
+				return why, err
+			}
+		}
+		rc := &recs[i]
+		claim := &store.Claim{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch, Token: w.claimToken()}
+		res, err := r.step(ctx, claim)
+		if err != nil {
+			return stopNone, err
+		}
+		switch res.Claim {
+		case store.ClaimStop:
+			return stopPaused, nil
+		case store.ClaimStale, store.ClaimGone:
+			return stopGone, nil
+		case store.ClaimSkip:
+			continue
+		}
+		if cs.limited {
+			r.tokens--
+		}
+		r.prev = r.deliver(ctx, rc)
+		// The outcome is the truth whatever Redis answers next: journal it
+		// now (at most one line per connection ahead of Redis).
+		r.journal(r.prev, rc.Email)
+		if r.prev.Kind == store.KindTemp && res.Attempt < cs.policy.MaxAttempts {
+			r.later(cs.due(store.Entry{At: w.cfg.Clock(), Attempts: res.Attempt}))
+		}
+	}
+	return stopNone, nil
+}
+
+// later notes a deferred recipient due at t.
+func (r *run) later(t time.Time) {
+	if r.next.IsZero() || t.Before(r.next) {
+		r.next = t
+	}
+}
+
+// flush records r.prev, if any, on its own.
+func (r *run) flush(ctx context.Context) error {
+	if r.prev == nil {
+		return nil
+	}
+	_, err := r.step(ctx, nil)
+	return err
+}
+
+// ackRetries is how often a step not acknowledged by the replicas is tried
+// again before the chunk gives up (and gives its claim back).
+const ackRetries = 6
+
+// step records r.prev and performs claim in one round trip. A step that
+// fails or is not acknowledged by enough replicas is tried again (same
+// record, same claim token: harmless) with a growing pause; a claim that
+// still is not acknowledged is given back, never sent.
+func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, error) {
+	var res store.StepResult
+	var err error
+	for attempt := 0; attempt < ackRetries; attempt++ {
+		res, err = r.cs.ledger.Step(ctx, r.prev, claim, r.cs.policy, r.w.cfg.Clock())
+		if err == nil {
+			break
+		}
+		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", err)
+		select {
+		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
+		case <-ctx.Done():
+			attempt = ackRetries
+		}
+	}
+	if r.prev != nil {
+		if err == nil || res.Claim == store.ClaimGone || res.Claim == store.ClaimStale {
+			r.cs.counter(r.w.m, r.prev.Lang, r.prev.Kind).Inc()
+			r.prev = nil
+		}
+	}
+	if err != nil {
+		if claim != nil && res.Claim == store.ClaimOK {
+			// Claimed on the master but never acknowledged: give it back so
+			// that it is pending again, not in doubt (best effort).
+			back := &store.Record{ID: claim.ID, Lang: claim.Lang, Batch: claim.Batch, Kind: store.KindUnclaim, Response: claim.Token}
+			_, _ = r.cs.ledger.Step(context.WithoutCancel(ctx), back, nil, r.cs.policy, r.w.cfg.Clock())
+		}
+		return res, err
+	}
+	if res.AutoPaused != "" {
+		r.w.m.autoPauses.WithLabelValues(r.cs.name).Inc()
+		r.w.log.Warn("campaign paused automatically", "campaign", r.cs.name, "reason", res.AutoPaused)
+	}
+	return res, nil
+}
+
+// journal appends a recorded outcome to the delivery journal.
+func (r *run) journal(rec *store.Record, email string) {
+	j := r.w.journal
+	if j == nil || rec.Kind == store.KindUnclaim {
+		return
+	}
+	err := j.Append(journal.Entry{At: r.w.cfg.Clock(), Campaign: r.cs.name, Run: r.cs.run, ID: rec.ID, Email: email, Lang: rec.Lang,
+		Outcome: string(rec.Kind), Code: rec.Code, Worker: r.w.cfg.WorkerID})
+	if err != nil {
+		r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
+	}
+}
+
+func outcomeLabel(k store.Kind) string {
+	if k == store.KindTemp {
+		return "deferred"
+	}
+	return string(k)
+}
+
+// take waits for rate tokens from the global limiter.
+func (r *run) take(ctx context.Context) (stop, error) {
+	start := time.Now()
+	defer func() { r.w.m.rateWait.Add(time.Since(start).Seconds()) }()
+	for {
+		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, r.cs.bulk)
+		if err != nil {
+			return stopNone, fmt.Errorf("take rate tokens: %w", err)
+		}
+		if res.Allowed > 0 {
+			r.tokens = res.Allowed
+			return stopNone, nil
+		}
+		wait := min(res.RetryAfter, 200*time.Millisecond)
+		if wait <= 0 {
+			wait = time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+			return stopDraining, nil
+		case <-r.w.drain:
+			return stopDraining, nil
+		case <-time.After(wait):
+		}
+		if r.w.state(ctx, r.cs.name) != store.StateRunning {
+			return stopPaused, nil
+		}
+	}
+}
+
+// deliver checks, renders and sends to one claimed recipient and returns the
+// record of its outcome.
+func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
+	cs := r.cs
+	rec := &store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}
+	m, err := cs.engine.Resolve(rc.Locale)
+	if err != nil {
+		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "locale rule at send time: "+err.Error()
+		return rec
+	}
+	if m.Lang != rc.Lang {
+		rec.Kind, rec.Code = store.KindRefused, "lang-changed"
+		rec.Response = fmt.Sprintf("locale rule at send time: %q now resolves to %s, but %s was approved at staging", rc.Locale, m.Lang, rc.Lang)
+		return rec
+	}
+	out, err := cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: rc.FieldMap(cs.meta.Columns), Data: cs.camp.Data})
+	if err != nil {
+		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "render: "+err.Error()
+		return rec
+	}
+	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, r.w.cfg.Clock())
+	start := time.Now()
+	err = r.send(ctx, msg)
+	r.w.m.duration.Observe(time.Since(start).Seconds())
+	if err == nil {
+		rec.Kind, rec.Code, rec.Response = store.KindSent, "250", r.conn.Response()
+		return rec
+	}
+	se := send.Classify(err)
+	rec.Code = smtpCode(se)
+	rec.Response = se.Msg
+	switch {
+	case se.InDoubt:
+		rec.Kind = store.KindInDoubt
+	case se.Temporary:
+		rec.Kind = store.KindTemp
+	default:
+		rec.Kind = store.KindFailed
+	}
+	return rec
+}
+
+func (r *run) send(ctx context.Context, msg *send.Message) error {
+	if r.conn == nil {
+		c, err := r.pool.Get(ctx)
+		if err != nil {
+			return err
+		}
+		r.conn = c
+	}
+	return r.conn.Send(ctx, msg)
+}
+
+func smtpCode(e *send.Error) string {
+	if e.Code == 0 {
+		return ""
+	}
+	s := strconv.Itoa(e.Code)
+	if e.Enhanced != "" {
+		s += " " + e.Enhanced
+	}
+	return s
+}
+
+func refusalCode(err error) string {
+	var rf *render.Refusal
+	if errors.As(err, &rf) {
+		return rf.Code
+	}
+	return "render-error"
+}

@@ -1,0 +1,459 @@
+// Package worker runs tidings campaigns. Embed it in a service of your own
+// the way you would run an asynq Server:
+//
+//	w, err := worker.New(worker.Config{Redis: rdb, SMTP: smtpCfg, Env: "production"})
+//	if err != nil { ... }
+//	err = w.Run(ctx) // until ctx is done, then drains
+//
+// Every worker runs the same code, and any number of them may share one
+// Redis (standalone, Sentinel or Cluster). A chunk of up to 200 recipients
+// is one asynq task: asynq is the one owner of a chunk's lifecycle (lease,
+// retry, hand-over after a crash). Beside it, each worker runs, for every
+// running campaign, a tick that releases batches behind their gates
+// (store.Tick, one atomic script), and a reconciler that gives every
+// released chunk that is not finished a live task, so that a task lost in a
+// Redis failover or held by a dead worker is replaced within seconds. The
+// per-recipient ledger (store.Ledger) makes running a chunk twice harmless:
+// a recipient is claimed before its message goes to SMTP and never sent
+// twice. See docs/design.md.
+//
+// asynq lives in this package only.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TaskChunk is the asynq task type of a chunk of recipients.
+const TaskChunk = "tidings:chunk"
+
+// Queue is the default asynq queue of tidings.
+const Queue = "tidings"
+
+// AutoReplicaAcks asks the worker to choose the number of replica
+// acknowledgements itself (Config.ReplicaAcks): 1 on Sentinel and Cluster,
+// and on a standalone master that has a replica connected at start; 0
+// otherwise.
+const AutoReplicaAcks = -1
+
+// Config configures a Worker.
+type Config struct {
+	// Redis is the client for tidings' keys and asynq (required): a
+	// *redis.Client, a Sentinel *redis.Client (redis.NewFailoverClient) or a
+	// *redis.ClusterClient.
+	Redis redis.UniversalClient
+	// ReplicaAcks is how many replicas must acknowledge a ledger claim (Redis
+	// WAIT) before its message goes to SMTP: AutoReplicaAcks (-1, default
+	// when constructed by the tidings command) or a number; 0 waits for none.
+	ReplicaAcks int
+	// AckTimeout bounds each wait for replica acknowledgements (default
+	// 500ms). A claim not acknowledged in time is not sent; it is tried again.
+	AckTimeout time.Duration
+	// Concurrency is the number of chunks processed at once, which is the
+	// number of SMTP connections of this worker (default 8).
+	Concurrency int
+	// SMTP is how to reach the SMTP server.
+	SMTP send.Config
+	// Templates and Locales, when set, are rendered from instead of the
+	// approved snapshot stored with the campaign; a campaign whose approved
+	// hash differs is paused with the reason.
+	Templates, Locales fs.FS
+	// Journal configures the delivery journal: one line per recorded
+	// outcome, on disk, outside Redis. An empty Journal.Dir keeps none (and
+	// the loss of Redis state can then not be recovered from).
+	Journal journal.Config
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Metrics, when set, receives the worker's Prometheus metrics.
+	Metrics prometheus.Registerer
+	// Env is the environment name, recorded in audit entries.
+	Env string
+	// Host is this machine's name (default os.Hostname).
+	Host string
+	// WorkerID identifies this worker process (default host-pid-random).
+	WorkerID string
+	// Clock returns the current time (default time.Now).
+	Clock func() time.Time
+	// Queue is the asynq queue name (default "tidings").
+	Queue string
+	// ShutdownTimeout bounds the graceful drain on shutdown (default 10s).
+	ShutdownTimeout time.Duration
+	// ControlInterval is how often control states are re-read (default
+	// 200ms); TickInterval how often running campaigns are moved forward
+	// (default 250ms); ReconcileInterval how often released chunks are
+	// checked for a live task (default 1s); OrphanGrace how long a task may
+	// look abandoned (active, but held by no live asynq server) before it is
+	// replaced (default 6s: asynq servers announce their tasks every 5s).
+	ControlInterval, TickInterval, ReconcileInterval, OrphanGrace time.Duration
+	// GCPercent is the Go GC target percentage while Run runs (default 400:
+	// the worker's live heap is small, so collecting less often costs little
+	// memory and saves CPU per message; negative: keep the runtime's). A
+	// GOGC set by the operator is kept.
+	GCPercent int
+}
+
+// WithDefaults returns cfg with its defaults applied.
+func (cfg Config) WithDefaults() Config {
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 8
+	}
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 500 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
+	}
+	if cfg.WorkerID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.WorkerID = fmt.Sprintf("%s-%d-%s", cfg.Host, os.Getpid(), hex.EncodeToString(b))
+	}
+	cfg.WorkerID = strings.NewReplacer("/", "_", `\`, "_", ".", "_").Replace(cfg.WorkerID)
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Queue == "" {
+		cfg.Queue = Queue
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.ControlInterval <= 0 {
+		cfg.ControlInterval = 200 * time.Millisecond
+	}
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = 250 * time.Millisecond
+	}
+	if cfg.ReconcileInterval <= 0 {
+		cfg.ReconcileInterval = time.Second
+	}
+	if cfg.OrphanGrace <= 0 {
+		cfg.OrphanGrace = 6 * time.Second
+	}
+	if cfg.GCPercent == 0 {
+		cfg.GCPercent = 400
+	}
+	if cfg.Journal.Dir != "" && cfg.Journal.Worker == "" {
+		cfg.Journal.Worker = cfg.WorkerID
+	}
+	return cfg
+}
+
+func (cfg Config) validate() error {
+	if cfg.Redis == nil {
+		return errors.New("Config.Redis is required")
+	}
+	// A wrong SMTP configuration is the operator's to fix before anything
+	// is claimed, not a failure to record against every recipient.
+	if _, err := cfg.SMTP.WithDefaults(); err != nil {
+		return err
+	}
+	if (cfg.Templates == nil) != (cfg.Locales == nil) {
+		return errors.New("set both Templates and Locales, or neither (to render from the approved snapshot)")
+	}
+	if cfg.ReplicaAcks < AutoReplicaAcks {
+		return fmt.Errorf("ReplicaAcks %d: want a number of replicas, or AutoReplicaAcks", cfg.ReplicaAcks)
+	}
+	return nil
+}
+
+// Worker processes every active campaign in Redis.
+type Worker struct {
+	cfg     Config
+	log     *slog.Logger
+	st      *store.Store
+	limiter *redis_rate.Limiter
+	m       *metrics
+	journal *journal.Writer // nil without a journal
+	client  *asynq.Client
+	insp    *asynq.Inspector
+
+	drain  chan struct{} // closed when Run's context is done
+	claims atomic.Uint64 // claims made, for claim tokens
+
+	mu        sync.Mutex
+	states    map[string]store.Probe // the last probe of every active campaign
+	campaigns map[string]*campaignState
+	loading   map[string]*sync.Mutex
+	orphans   map[string]time.Time // task id -> first seen abandoned
+}
+
+// New validates cfg, applies defaults and returns a Worker.
+func New(cfg Config) (*Worker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("new worker: %w", err)
+	}
+	m, err := newMetrics(cfg.Metrics, cfg.Redis, cfg.Queue)
+	if err != nil {
+		return nil, fmt.Errorf("new worker: %w", err)
+	}
+	return &Worker{
+		cfg: cfg, log: cfg.Logger.With("worker", cfg.WorkerID),
+		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
+		drain:  make(chan struct{}),
+		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
+		orphans: map[string]time.Time{},
+	}, nil
+}
+
+// ID returns the worker's id.
+func (w *Worker) ID() string { return w.cfg.WorkerID }
+
+// claimToken returns a token unique to one claim of this worker process.
+func (w *Worker) claimToken() string {
+	return w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)
+}
+
+// ReplicaAcks resolves AutoReplicaAcks for rdb: 1 on Sentinel (a failover
+// client) and Cluster, and on a standalone master with a replica connected
+// now; 0 otherwise. A number is returned as it is.
+func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, error) {
+	if n != AutoReplicaAcks {
+		return n, nil
+	}
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		return 1, nil
+	case *redis.Client:
+		if isFailover(c) {
+			return 1, nil
+		}
+	}
+	info, err := rdb.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0, fmt.Errorf("read replication info: %w", err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok && atoi(v) > 0 {
+			return 1, nil
+		}
+	}
+	return 0, nil
+}
+
+// isFailover reports whether c was made by redis.NewFailoverClient (its
+// address is resolved through Sentinel).
+func isFailover(c *redis.Client) bool {
+	return c.Options().Addr == "FailoverClient"
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(s))
+	return n
+}
+
+// Run processes campaigns until ctx is done, then drains: it stops claiming
+// recipients, lets sends in flight finish and be recorded, and returns
+// within about Config.ShutdownTimeout; the chunks it was processing go back
+// to asynq for another worker (or this one, restarted). Run may be called
+// once.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.cfg.Redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("run worker: redis unreachable: %w", err)
+	}
+	acks, err := ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
+	if err != nil {
+		return fmt.Errorf("run worker: %w", err)
+	}
+	w.st = store.NewWithConfig(w.cfg.Redis, store.Config{ReplicaAcks: acks, AckTimeout: w.cfg.AckTimeout})
+	if w.cfg.Journal.Dir != "" {
+		j, err := journal.Open(w.cfg.Journal)
+		if err != nil {
+			return fmt.Errorf("run worker: %w", err)
+		}
+		w.journal = j
+		defer func() {
+			if err := j.Close(); err != nil {
+				w.log.Error("close the delivery journal", "err", err)
+			}
+		}()
+	}
+	if w.cfg.GCPercent > 0 {
+		// 100 is the runtime's default: anything else was set by the operator.
+		if prev := debug.SetGCPercent(w.cfg.GCPercent); prev != 100 {
+			debug.SetGCPercent(prev)
+		} else {
+			defer debug.SetGCPercent(prev)
+		}
+	}
+	pool := send.NewPool(w.cfg.SMTP, w.cfg.Concurrency)
+	defer pool.Close()
+	w.client = asynq.NewClientFromRedisClient(w.cfg.Redis)
+	w.insp = asynq.NewInspectorFromRedisClient(w.cfg.Redis)
+	srv := asynq.NewServerFromRedisClient(w.cfg.Redis, asynq.Config{
+		Concurrency:     w.cfg.Concurrency,
+		Queues:          map[string]int{w.cfg.Queue: 1},
+		ShutdownTimeout: w.cfg.ShutdownTimeout,
+		Logger:          asynqLogger{w.log},
+		LogLevel:        asynq.WarnLevel,
+		// An idle worker looks for new chunks every 100 ms rather than
+		// asynq's default second; deferred chunks come back within a second.
+		TaskCheckInterval:        100 * time.Millisecond,
+		DelayedTaskCheckInterval: time.Second,
+		RetryDelayFunc:           retryDelay,
+		IsFailure:                isFailure,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TaskChunk, func(tctx context.Context, t *asynq.Task) error { return w.handle(tctx, t, pool) })
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("run worker: start asynq server: %w", err)
+	}
+	w.m.up.Set(1)
+	journalDir := ""
+	if w.journal != nil {
+		journalDir = w.journal.Dir()
+	}
+	w.log.Info("worker started", "concurrency", w.cfg.Concurrency, "queue", w.cfg.Queue, "replica_acks", acks, "journal", journalDir)
+
+	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); w.controlLoop(loops) }()
+	go func() { defer wg.Done(); w.dispatchLoop(loops) }()
+
+	<-ctx.Done()
+	w.log.Info("worker draining")
+	close(w.drain)
+	srv.Stop()
+	srv.Shutdown()
+	stopLoops()
+	wg.Wait()
+	w.m.up.Set(0)
+	_ = w.client.Close()
+	_ = w.insp.Close()
+	w.log.Info("worker stopped")
+	return nil
+}
+
+// controlLoop re-reads the control state of every active campaign, so that
+// a pause reaches every chunk within ControlInterval.
+func (w *Worker) controlLoop(ctx context.Context) {
+	t := time.NewTicker(w.cfg.ControlInterval)
+	defer t.Stop()
+	for {
+		w.refreshStates(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (w *Worker) refreshStates(ctx context.Context) {
+	active, err := w.st.Active(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn("read active campaigns", "err", err)
+		}
+		return
+	}
+	w.mu.Lock()
+	known := make([]string, 0, len(w.campaigns))
+	for c := range w.campaigns {
+		known = append(known, c)
+	}
+	w.mu.Unlock()
+	seen := map[string]bool{}
+	states := make(map[string]store.Probe, len(active))
+	for _, c := range append(active, known...) {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		p, err := w.st.Probe(ctx, c)
+		if err != nil {
+			continue
+		}
+		if p.State == "" {
+			w.lost(c)
+			continue
+		}
+		states[c] = p
+		w.checkJournal(ctx, c, p)
+	}
+	w.mu.Lock()
+	w.states = states
+	w.mu.Unlock()
+}
+
+// lost handles a campaign this worker knew that Redis no longer has: Redis
+// lost its state (flushed, evicted, replaced by an empty instance). Nothing
+// is written to Redis for it any more; its chunks stop at their next claim.
+func (w *Worker) lost(c string) {
+	w.mu.Lock()
+	cs := w.campaigns[c]
+	delete(w.campaigns, c)
+	w.mu.Unlock()
+	if cs == nil {
+		return
+	}
+	dir := "(no journal: configure one to be able to recover)"
+	if w.journal != nil {
+		dir = w.journal.Dir()
+	}
+	w.log.Error("campaign is gone from Redis: its state was lost (flushed, evicted, or a new empty instance); this worker stops it and writes nothing more for it. Who was already delivered is in the delivery journals",
+		"campaign", c, "run", cs.run, "journal", dir)
+}
+
+// state returns the cached control state of c (read through on a miss).
+func (w *Worker) state(ctx context.Context, c string) store.State {
+	w.mu.Lock()
+	p, ok := w.states[c]
+	w.mu.Unlock()
+	if ok {
+		return p.State
+	}
+	p, err := w.st.Probe(ctx, c)
+	if err != nil {
+		return ""
+	}
+	return p.State
+}
+
+func (w *Worker) draining() bool {
+	select {
+	case <-w.drain:
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *Worker) actor() store.Actor {
+	return store.Actor{Who: "tidings-worker " + w.cfg.WorkerID, Host: w.cfg.Host, Env: w.cfg.Env}
+}
+
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
