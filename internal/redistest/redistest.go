@@ -21,22 +21,17 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +51,7 @@ type Redis struct {
 	URL      string // redis://[:password@]host:port/db
 	Embedded bool   // true for the miniredis fallback (not every command exists)
 
+	proc   *proc // the server's process, for a server of the test's own
 	mu     sync.Mutex
 	client *redis.Client
 }
@@ -113,17 +109,13 @@ func Start(t testing.TB) *Redis {
 // StartServer starts a dedicated redis-server with configFile (for example
 // worker/redis.conf), overriding only what a test needs: a free port on
 // 127.0.0.1, a temporary working directory instead of any "dir" line, no
-// daemonizing, and the log in the failure message if it does not start. It never falls back to an embedded server: without
-// redis-server it fails under CI=true and skips otherwise.
+// daemonizing, and the log in the failure message if it does not start. It
+// never falls back to an embedded server: without redis-server it fails
+// under CI=true and skips otherwise. The server is the test's alone, so
+// [Redis.Restart] and [Redis.Wipe] may simulate a crash or lost state.
 func StartServer(t testing.TB, configFile string) *Redis {
 	t.Helper()
-	bin := serverBinary()
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redistest: no redis-server on PATH or at /usr/bin/redis-server, and CI=true: install it (apt-get install redis-server)")
-		}
-		t.Skip("redistest: no redis-server installed; this test needs a real one")
-	}
+	bin := need(t, "redis-server", "redis-server")
 	conf, err := os.ReadFile(configFile)
 	if err != nil {
 		t.Fatalf("redistest: read config file: %v", err)
@@ -143,25 +135,62 @@ func StartServer(t testing.TB, configFile string) *Redis {
 	if err := os.WriteFile(copied, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
 		t.Fatalf("redistest: copy config file: %v", err)
 	}
-	p, err := launch(context.WithoutCancel(t.Context()), bin, dir, []string{copied, "--daemonize", "no", "--logfile", "", "--dir", dir})
-	if err != nil {
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	p := &proc{name: "redis-server", bin: bin, dir: dir, dataDir: data,
+		args: []string{copied, "--daemonize", "no", "--logfile", "", "--dir", data}}
+	if err := launch(context.WithoutCancel(t.Context()), p); err != nil {
 		t.Fatalf("redistest: start redis-server with %s: %v", configFile, err)
 	}
 	t.Cleanup(p.kill)
 	r := newRedis(p.addr, "", 0, false)
+	r.proc = p
 	t.Cleanup(r.closeClient)
 	return r
 }
 
-func serverBinary() string {
-	if p, err := exec.LookPath("redis-server"); err == nil {
-		return p
+// ErrShared is returned by [Redis.Restart] for a database on a server other
+// tests use too (from [Start]); only [StartServer] gives a test a server of
+// its own.
+var ErrShared = errors.New("redistest: the server is shared with other tests; use StartServer for a server of your own")
+
+// Restart simulates a crash of a server started by [StartServer]: it kills
+// redis-server with SIGKILL and starts it again on the same address with the
+// same configuration. It reloads what its persistence settings kept (an AOF
+// with appendfsync always keeps every acknowledged write); with empty, its
+// data files are deleted first, so the same address answers with an empty
+// server, as after a move to a new instance. Clients reconnect by
+// themselves. It returns [ErrShared] for a database from [Start].
+func (r *Redis) Restart(ctx context.Context, empty bool) error {
+	if r.proc == nil {
+		return ErrShared
 	}
-	if _, err := os.Stat("/usr/bin/redis-server"); err == nil {
-		return "/usr/bin/redis-server"
+	if err := r.proc.restart(ctx, empty); err != nil {
+		return fmt.Errorf("redistest: restart redis-server: %w", err)
 	}
-	return ""
+	return nil
 }
+
+// Wipe deletes everything the test owns, as a lost Redis state would: FLUSHALL
+// on a server of its own ([StartServer]), FLUSHDB on its database of a shared
+// server ([Start]), so other tests are never touched.
+func (r *Redis) Wipe(ctx context.Context) error {
+	c := r.Client()
+	var err error
+	if r.proc != nil {
+		err = c.FlushAll(ctx).Err()
+	} else {
+		err = c.FlushDB(ctx).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redistest: wipe %s: %w", r.Addr, err)
+	}
+	return nil
+}
+
+func serverBinary() string { return binary("redis-server") }
 
 func embedded(t testing.TB) *Redis {
 	t.Helper()
@@ -197,8 +226,9 @@ func local(t testing.TB, bin string) *Redis {
 			shared.err = err
 			return
 		}
-		p, err := launch(context.WithoutCancel(t.Context()), bin, dir, []string{"--save", "", "--appendonly", "no",
-			"--databases", strconv.Itoa(sharedDatabases), "--dir", dir})
+		p := &proc{name: "redis-server", bin: bin, dir: dir, args: []string{"--save", "", "--appendonly", "no",
+			"--databases", strconv.Itoa(sharedDatabases), "--dir", dir}}
+		err = launch(context.WithoutCancel(t.Context()), p)
 		// Nothing is ever written to dir (no persistence), and the server
 		// keeps working in a removed directory.
 		_ = os.RemoveAll(dir)
@@ -288,144 +318,4 @@ func randomToken() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// proc is a running redis-server.
-type proc struct {
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// launch starts redis-server with args plus a free port on 127.0.0.1 and
-// waits until it answers PING. Port collisions are retried.
-func launch(ctx context.Context, bin, dir string, args []string) (*proc, error) {
-	var lastErr error
-	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		p, out, err := startProc(bin, dir, append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1"))
-		if err == nil {
-			if err = waitReady(ctx, p); err == nil {
-				return p, nil
-			}
-			p.kill()
-		}
-		lastErr = fmt.Errorf("%w; output:\n%s", err, out.String())
-		if !strings.Contains(out.String(), "Address already in use") {
-			break
-		}
-	}
-	return nil, lastErr
-}
-
-// syncBuffer is a bytes.Buffer safe for the process writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startProc starts the process from a goroutine locked to its OS thread,
-// with PDEATHSIG: the kernel kills redis-server when that thread ends, and
-// the thread ends only when the process has exited or the test binary dies.
-// So no redis-server outlives its test binary, even on a panic or a kill.
-func startProc(bin, dir string, args []string) (*proc, *syncBuffer, error) {
-	out := &syncBuffer{}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: see above
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, out, err
-	}
-	return p, out, nil
-}
-
-func waitReady(ctx context.Context, p *proc) error {
-	port := ""
-	for i, a := range p.cmd.Args {
-		if a == "--port" && i+1 < len(p.cmd.Args) {
-			port = p.cmd.Args[i+1]
-		}
-	}
-	p.addr = net.JoinHostPort("127.0.0.1", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case <-p.done:
-			return errors.New("redis-server exited")
-		default:
-		}
-		err := ping(ctx, p.addr)
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("redis-server did not answer PING within 20s: %w", err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// ping sends a raw PING (go-redis would log every refused connection).
-func ping(ctx context.Context, addr string) error {
-	d := net.Dialer{Timeout: time.Second}
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = c.Close() }()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	buf := make([]byte, 64)
-	n, err := c.Read(buf)
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(string(buf[:n]), "+PONG") {
-		return fmt.Errorf("PING answered %q", strings.TrimSpace(string(buf[:n])))
-	}
-	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
