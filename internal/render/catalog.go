@@ -14,8 +14,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
-	"gopkg.in/yaml.v3"
 )
 
 // catalogExts are the accepted catalog file extensions.
@@ -38,6 +38,11 @@ type catalog struct {
 	messages []*i18n.Message
 	byID     map[string]*i18n.Message
 	forms    []string // plural forms this language needs
+	// fields holds, per message, the data fields its forms use (".Name").
+	fields map[string]map[string]bool
+	// issues are the messages the catalog rule refuses (see rule.go), in
+	// line order, each with its Key.
+	issues []*FileError
 }
 
 // line returns the line of key id in the catalog source (1 if not found).
@@ -64,7 +69,7 @@ func loadCatalogs(locales fs.FS) ([]*catalog, error) {
 	}
 	entries, err := fs.ReadDir(locales, ".")
 	if err != nil {
-		return nil, fmt.Errorf("load catalogs: cannot list the locales directory (%s); check --locales or locales_dir", errText(err))
+		return nil, fmt.Errorf("load catalogs: cannot list the locales directory (%s)", errText(err))
 	}
 	var out []*catalog
 	byLang := map[string]string{}
@@ -97,14 +102,10 @@ func loadCatalogs(locales fs.FS) ([]*catalog, error) {
 		if err != nil {
 			return nil, catalogSyntaxError(key, ext, src, err)
 		}
-		c := &catalog{tag: tag, lang: lang, file: key, src: src, messages: msgs, byID: map[string]*i18n.Message{}, forms: requiredForms(tag)}
-		for _, m := range msgs {
-			c.byID[m.ID] = m
-			for form, s := range messageForms(m) {
-				if _, err := placeholders(s); err != nil {
-					return nil, &FileError{File: key, Line: c.line(m.ID), Msg: fmt.Sprintf("message %s (%s) is not a valid template: %s", m.ID, form, strings.TrimPrefix(err.Error(), "template: message:1: "))}
-				}
-			}
+		c := &catalog{tag: tag, lang: lang, file: key, src: src, messages: msgs, byID: map[string]*i18n.Message{},
+			forms: pluralRuleFor(tag).needed, fields: map[string]map[string]bool{}}
+		if err := c.check(); err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -185,6 +186,53 @@ func containsKey(line, key string) bool {
 	return false
 }
 
-// requiredForms returns the plural forms tag needs, in canonical order: the
-// forms go-i18n's own CLDR rules select for some count (see pluralRuleFor).
-func requiredForms(tag language.Tag) []string { return pluralRuleFor(tag).needed }
+// parseErrText strips text/template/parse's "template: message:LINE: "
+// prefix: the line is within the message, not the catalog.
+func parseErrText(err error) string {
+	s := err.Error()
+	if rest, ok := strings.CutPrefix(s, "template: message:"); ok {
+		if _, msg, ok := strings.Cut(rest, ": "); ok {
+			return msg
+		}
+	}
+	return s
+}
+
+// check indexes the messages of c and applies the catalog rule to every
+// form of every message, with the message's own delimiters. A form that is
+// not a valid template is an error; what the rule refuses goes to c.issues.
+func (c *catalog) check() error {
+	for _, m := range c.messages {
+		c.byID[m.ID] = m
+		fields := map[string]bool{}
+		var vs []violation
+		forms := messageForms(m)
+		for _, form := range pluralForms {
+			src, ok := forms[form]
+			if !ok {
+				continue
+			}
+			mc, err := checkMessage(src, m.LeftDelim, m.RightDelim)
+			if err != nil {
+				return &FileError{File: c.file, Line: c.line(m.ID), Key: m.ID,
+					Msg: fmt.Sprintf("message %s (%s) is not a valid template: %s", m.ID, form, parseErrText(err))}
+			}
+			for f := range mc.fields {
+				fields[f] = true
+			}
+			vs = append(vs, mc.violations...)
+		}
+		c.fields[m.ID] = fields
+		if len(vs) > 0 {
+			c.issues = append(c.issues, &FileError{File: c.file, Line: c.line(m.ID), Key: m.ID, Msg: ruleMessage(c.lang, m.ID, vs)})
+		}
+	}
+	sort.Slice(c.issues, func(i, j int) bool {
+		a, b := c.issues[i], c.issues[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Key < b.Key
+	})
+	return nil
+}

@@ -13,6 +13,10 @@ var ErrLocaleNotCovered = errors.New("locale not covered")
 // templates file system.
 var ErrUnknownTemplate = errors.New("unknown template")
 
+// ErrUnknownMessage reports that Engine.Message was asked for a key that the
+// language's catalog does not hold.
+var ErrUnknownMessage = errors.New("unknown message")
+
 // ErrNoCatalog reports that a language the configuration depends on (the
 // default locale, an alias target, the missing-locale language) has no
 // catalog file.
@@ -45,10 +49,13 @@ func (r *Refusal) Is(target error) bool { return target == ErrLocaleNotCovered }
 // FileError is a problem in a template or catalog file that stops the engine
 // from being built. File is named like the keys of Snapshot
 // ("templates/welcome/html.tmpl", "locales/de.toml"); use ResolvePath to turn
-// it into a path on disk. Line is 0 when unknown.
+// it into a path on disk. Line is 0 when unknown. Key is the message key when
+// the problem is one catalog message (a message the catalog rule refuses, or
+// one that is not a valid template).
 type FileError struct {
 	File string
 	Line int
+	Key  string
 	Msg  string
 }
 

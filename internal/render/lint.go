@@ -104,7 +104,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	}
 	if len(names) == 0 {
 		if _, err := fs.ReadDir(templates, "."); err != nil {
-			return nil, fmt.Errorf("inspect: cannot list the templates directory (%s); check --templates or templates_dir", errText(err))
+			return nil, fmt.Errorf("inspect: cannot list the templates directory (%s)", errText(err))
 		}
 		names = templateNames(templates)
 		if len(names) == 0 {
@@ -153,7 +153,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		}
 	}
 	sort.Strings(usedKeys)
-	defPh := placeholderSets(def)
+	defPh := def.fields
 
 	for _, c := range cats {
 		sum := LanguageSummary{Lang: c.lang, File: c.file, Keys: len(c.messages)}
@@ -194,7 +194,10 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 				}
 			}
 		}
-		ph := placeholderSets(c)
+		for _, is := range c.issues {
+			add(Problem{File: is.File, Line: is.Line, Key: is.Key, Severity: SeverityError, Msg: is.Msg})
+		}
+		ph := c.fields
 		ids := make([]string, 0, len(c.byID))
 		for id := range c.byID {
 			ids = append(ids, id)
@@ -204,13 +207,6 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 			if _, ok := used[id]; !ok {
 				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
 					Msg: fmt.Sprintf("%s: %s is not used by any template", c.lang, id)})
-			}
-			for _, f := range sortedKeys(ph[id]) {
-				first := strings.SplitN(strings.TrimPrefix(f, "."), ".", 2)[0]
-				if !dataFields[first] {
-					add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityError,
-						Msg: fmt.Sprintf("%s: %s uses unknown field %s; the template data has %s", c.lang, id, f, fieldList())})
-				}
 			}
 			if c == def {
 				continue
@@ -252,23 +248,6 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		return a.Line < b.Line
 	})
 	return r, nil
-}
-
-// placeholderSets returns, per message, the union of the data references of
-// all its plural forms (messages were validated when loading).
-func placeholderSets(c *catalog) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	for id, m := range c.byID {
-		set := map[string]bool{}
-		for _, src := range messageForms(m) {
-			p, _ := placeholders(src)
-			for k := range p {
-				set[k] = true
-			}
-		}
-		out[id] = set
-	}
-	return out
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -2,44 +2,42 @@ package render
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	texttemplate "text/template"
-
-	"github.com/nicksnyder/go-i18n/v2/i18n"
-	"golang.org/x/text/language"
 )
 
-// compiledMessage is one catalog message, parsed once when the engine is
-// built: one entry per plural form, indexed like pluralForms.
-type compiledMessage struct {
-	forms [numForms]compiledForm
+// message is one catalog message, parsed once when the engine is built: one
+// entry per plural form, indexed like pluralForms.
+type message struct {
+	forms [numForms]messageForm
 }
 
-// compiledForm is one plural form of a message: a parsed text/template, or
-// the text itself when it holds no action (go-i18n's own fast path).
-type compiledForm struct {
+// messageForm is one plural form of a message: a text/template, or the text
+// itself when it holds no action (go-i18n's own rule: no left delimiter, no
+// template).
+type messageForm struct {
 	ok   bool // the catalog has this form
 	text string
 	tmpl *texttemplate.Template
-	prog *program // tmpl compiled, or nil
 }
 
-// compileMessages parses every message of catalog c exactly as go-i18n's
-// TextParser does with the engine's options (missingkey=error, the message's
-// own delimiters), so that executing them gives go-i18n's output.
-func compileMessages(c *catalog) (map[string]*compiledMessage, error) {
-	out := make(map[string]*compiledMessage, len(c.messages))
+// compileMessages parses every message of catalog c the way go-i18n's
+// TextParser does (the message's own delimiters, missingkey=error), into a
+// table of c's messages alone. Every message has passed the catalog rule, so
+// none calls a function.
+func compileMessages(c *catalog) (map[string]*message, error) {
+	out := make(map[string]*message, len(c.messages))
 	for _, m := range c.messages {
-		cm := &compiledMessage{}
+		cm := &message{}
 		for i, src := range [numForms]string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other} {
 			if src == "" {
 				continue // go-i18n: an empty form is an absent form
 			}
 			f, err := compileForm(src, m.LeftDelim, m.RightDelim)
 			if err != nil {
-				return nil, &FileError{File: c.file, Line: c.line(m.ID), Msg: fmt.Sprintf("message %s (%s) is not a valid template: %s", m.ID, pluralForms[i], err.Error())}
+				return nil, &FileError{File: c.file, Line: c.line(m.ID), Key: m.ID, Msg: fmt.Sprintf("message %s (%s) is not a valid template: %s", m.ID, pluralForms[i], err.Error())}
 			}
 			cm.forms[i] = f
 		}
@@ -48,82 +46,138 @@ func compileMessages(c *catalog) (map[string]*compiledMessage, error) {
 	return out, nil
 }
 
-// compileForm mirrors go-i18n's template.TextParser.Parse.
-func compileForm(src, left, right string) (compiledForm, error) {
+// compileForm parses one form as go-i18n's template.TextParser does.
+func compileForm(src, left, right string) (messageForm, error) {
 	if left == "" {
 		left = "{{"
 	}
 	if !strings.Contains(src, left) {
-		return compiledForm{ok: true, text: src}, nil
+		return messageForm{ok: true, text: src}, nil
 	}
 	if right == "" {
 		right = "}}"
 	}
-	t, err := texttemplate.New("").Delims(left, right).Option(msgParser.Option).Parse(src)
+	t, err := texttemplate.New("").Delims(left, right).Option("missingkey=error").Parse(src)
 	if err != nil {
-		return compiledForm{}, err
+		return messageForm{}, err
 	}
-	f := compiledForm{ok: true, tmpl: t}
-	if t.Tree != nil {
-		f.prog, _ = compileProgram(t.Tree.Root, false)
-	}
-	return f, nil
+	return messageForm{ok: true, tmpl: t}, nil
 }
 
-// localize renders message key from l's compiled catalog, and from nothing
-// else: a key the catalog lacks is a refusal, never a fallback. With plural,
-// the form is the one go-i18n's rule of the language selects for count.
-func (l *engineLang) localize(key string, data *view, count int64, plural bool) (string, error) {
+// t is the template function t of l's templates: {{t "key" .}}.
+func (l *engineLang) t(key string, data any) (string, error) {
+	v, ok := data.(*view)
+	if !ok {
+		return "", fmt.Errorf("t %q: the last argument must be the template data: write {{t %q .}} (or $ instead of . inside range and with)", key, key)
+	}
+	return l.localize(key, v, nil)
+}
+
+// tc is the template function tc of l's templates:
+// {{tc "key" .Fields.posts .}}.
+func (l *engineLang) tc(key string, count any, data any) (string, error) {
+	v, ok := data.(*view)
+	if !ok {
+		return "", fmt.Errorf("tc %q: the last argument must be the template data: write {{tc %q .Fields.count .}} (or $ instead of . inside range and with)", key, key)
+	}
+	n, err := toCount(count)
+	if err != nil {
+		return "", fmt.Errorf("tc %q: %w", key, err)
+	}
+	return l.localize(key, v, &n)
+}
+
+// localize renders message key from l's own catalog, and from nothing else:
+// a key the catalog lacks is a refusal, never a fallback. With a count, the
+// form is the one go-i18n's rule for the language selects, and .Count is the
+// count; without, the form is other.
+func (l *engineLang) localize(key string, v *view, count *pluralCount) (string, error) {
 	msg := l.msgs[key]
 	if msg == nil {
-		return "", &Refusal{Requested: data.RequestedLocale, Code: CodeIncomplete, Lang: l.cat.lang,
+		return "", &Refusal{Requested: v.RequestedLocale, Code: CodeIncomplete, Lang: l.cat.lang,
 			Reason: fmt.Sprintf("incomplete: %s lacks %s", l.cat.lang, key)}
 	}
 	f := formOther
-	if plural {
+	if count != nil {
 		var err error
-		if f, err = l.rule.form(count); err != nil {
+		if f, err = l.rule.form(*count); err != nil {
 			return "", fmt.Errorf("message %s: %w", key, err)
 		}
 	}
-	cf := &msg.forms[f]
-	if !cf.ok {
-		return "", &Refusal{Requested: data.RequestedLocale, Code: CodeIncomplete, Lang: l.cat.lang,
+	mf := &msg.forms[f]
+	if !mf.ok {
+		return "", &Refusal{Requested: v.RequestedLocale, Code: CodeIncomplete, Lang: l.cat.lang,
 			Reason: fmt.Sprintf("incomplete: %s lacks %s (%s)", l.cat.lang, key, pluralForms[f])}
 	}
-	if cf.tmpl == nil {
-		return cf.text, nil
+	if mf.tmpl == nil {
+		return mf.text, nil
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	buf.Reset()
-	if err := cf.tmpl.Execute(buf, data); err != nil {
+	data := v
+	if count != nil {
+		data = getView()
+		*data = *v
+		data.Count = count.text
+		defer putView(data)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := mf.tmpl.Execute(buf, data); err != nil {
 		return "", fmt.Errorf("message %s: %w", key, err)
 	}
 	return buf.String(), nil
 }
 
-// localizeI18n renders message key through go-i18n, checking that the
-// answer comes from l's language. It is the reference the compiled catalog
-// is proven equal to (TestCompiledEqualsI18n); Render does not use it.
-func (l *engineLang) localizeI18n(key string, data *view, count any) (string, error) {
-	lc := &i18n.LocalizeConfig{MessageID: key, TemplateData: data, TemplateParser: msgParser}
-	if count != nil {
-		lc.PluralCount = count
-	}
-	s, tag, err := l.loc.LocalizeWithTag(lc)
-	if tag != l.cat.tag && tag != language.Und {
-		// go-i18n fell back to another language: never let it through.
-		return "", &Refusal{Requested: data.RequestedLocale, Code: CodeNotCovered, Lang: l.cat.lang,
-			Reason: fmt.Sprintf("not-covered: message %s is not in the %s catalog", key, l.cat.lang)}
-	}
+// Message renders one catalog message for the recipient of m, as Render
+// would inside the template: the same locale rule (m must resolve to
+// m.Lang, which must be covered), the same catalog, the same plural rule.
+// count is "" for a message used through t; else the count, as tc takes it
+// ("3", "1.5"). The result is text: the caller escapes it where it shows it.
+// A key the language's catalog lacks wraps ErrUnknownMessage.
+func (e *Engine) Message(m Match, key, count string, d Data) (string, error) {
+	l, err := e.langFor(m)
 	if err != nil {
-		var nf *i18n.MessageNotFoundErr
-		if errors.As(err, &nf) {
-			return "", &Refusal{Requested: data.RequestedLocale, Code: CodeIncomplete, Lang: l.cat.lang,
-				Reason: fmt.Sprintf("incomplete: %s lacks %s", l.cat.lang, key)}
-		}
-		return "", fmt.Errorf("message %s: %w", key, err)
+		return "", err
 	}
-	return s, nil
+	if l.msgs[key] == nil {
+		return "", fmt.Errorf("message %s in %s: %w", key, l.cat.lang, ErrUnknownMessage)
+	}
+	v := newView(l, m, d)
+	defer putView(v)
+	var c *pluralCount
+	if count != "" {
+		n, err := parseCount(count)
+		if err != nil {
+			return "", fmt.Errorf("message %s: %w", key, countError(count))
+		}
+		c = &n
+	}
+	return l.localize(key, v, c)
+}
+
+// PluralMessages returns the message keys the template uses through tc,
+// sorted: the messages whose every plural form a language must hold.
+func (e *Engine) PluralMessages() []string {
+	var out []string
+	for _, k := range e.keys {
+		if k.Plural {
+			out = append(out, k.Key)
+		}
+	}
+	return out
+}
+
+// bufferPool holds the buffers templates and messages execute into.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer {
+	b := bufferPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// putBuffer returns b to the pool unless it grew unusually large.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		bufferPool.Put(b)
+	}
 }

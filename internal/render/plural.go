@@ -2,7 +2,11 @@ package render
 
 import (
 	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -19,20 +23,30 @@ const (
 	numForms
 )
 
-// smallCounts is the size of the precomputed count -> form table: counts
-// 0 to smallCounts-1 are looked up, every other count asks go-i18n.
-const smallCounts = 1101
-
-// pluralRule is one language's CLDR cardinal plural rule, taken from go-i18n
-// (its rules are internal to it): the forms the language needs, a table of
-// the form of every small count, and a go-i18n localizer that answers for
-// every other count. Rendering therefore selects exactly the form go-i18n
-// would select.
+// pluralRule is one language's CLDR cardinal plural rule as go-i18n applies
+// it. go-i18n parses the catalogs, so it is the one authority on plural
+// forms: the form chosen for a count while rendering and the forms a catalog
+// must hold to cover the language both come from asking go-i18n, through
+// its public API, which form of a message it would localize.
+//
+// golang.org/x/text/feature/plural is not used: its tables are CLDR 32 and
+// disagree with go-i18n's newer CLDR data (French, Spanish and Italian
+// "many" for 1000000, for example).
 type pluralRule struct {
-	needed []string // plural forms the language needs, canonical order
-	small  [smallCounts]uint8
-	probe  *i18n.Localizer // localizes probeID to the name of the form
+	// probe is go-i18n's localizer over a bundle that holds only the
+	// language's probe message, whose every form is its own name.
+	probe *i18n.Localizer
+	// needed lists the forms the language needs, canonical order; examples
+	// holds, for each needed form, the first probe count that selects it.
+	needed   []string
+	examples []PluralExample
+	// memo caches go-i18n's answer for small whole counts: 0 means not
+	// asked yet, else form index + 1.
+	memo [memoCounts]atomic.Uint32
 }
+
+// memoCounts bounds the cache of pluralRule: counts 0 to memoCounts-1.
+const memoCounts = 1024
 
 // probeID is the message whose every plural form is its own name.
 const probeID = "p"
@@ -40,30 +54,49 @@ const probeID = "p"
 // pluralRules memoises pluralRuleFor by language.
 var pluralRules sync.Map // string -> *pluralRule
 
-// pluralProbes are counts that together reach every plural form of every
-// CLDR plural rule known to go-i18n (integers, decimals with one and two
-// fraction digits, large round numbers and compact exponents). The first
-// smallCounts are the integers 0 to smallCounts-1.
-var pluralProbes = func() []any {
-	var p []any
-	for i := 0; i < smallCounts; i++ {
-		p = append(p, i)
+// pluralProbes are the counts asked to learn which forms a language needs,
+// in the order examples are preferred (1, 2, 3 before 0; 1.5 first among
+// decimals). The CLDR cardinal rules that go-i18n implements look at the
+// integer digits modulo 10, 100, 1000, 100000 and 1000000, at ranges of
+// small numbers (up to 99), at the number and value of visible fraction
+// digits (modulo 10 and 100) and at the compact exponent. These counts
+// reach every combination those rules distinguish: every integer up to 199,
+// the round numbers the large moduli single out, and decimals with one and
+// two fraction digits over small integer parts. tc does not accept
+// exponents, so forms only an exponent selects are not needed.
+// TestPluralProbesReachEveryForm checks the set against a much wider one.
+var pluralProbes = func() []pluralCount {
+	var p []pluralCount
+	add := func(s string) {
+		c, err := parseCount(s)
+		if err != nil {
+			panic(err)
+		}
+		p = append(p, c)
 	}
-	for _, n := range []int{100000, 1000000, 1000001, 2000000, 10000000} {
-		p = append(p, n)
+	for i := 1; i < 200; i++ {
+		add(strconv.Itoa(i))
 	}
-	for i := 0; i < 300; i++ {
-		p = append(p, fmt.Sprintf("%d.%d", i/10, i%10))
+	add("0")
+	for _, n := range []int{1000, 2000, 10000, 20000, 21000, 40000, 60000, 80000, 100000, 200000,
+		1000000, 1100000, 2000000, 10000000} {
+		add(strconv.Itoa(n))
 	}
-	for i := 0; i < 200; i++ {
-		p = append(p, fmt.Sprintf("%d.%02d", i/100, i%100))
+	add("1.5")
+	for i := 0; i < 25; i++ {
+		for f := 0; f < 10; f++ {
+			add(fmt.Sprintf("%d.%d", i, f))
+		}
 	}
-	return append(p, "1e3", "1e6", "1.5e6", "2e6", "1.0e6")
+	for i := 0; i < 3; i++ {
+		for f := 0; f < 100; f++ {
+			add(fmt.Sprintf("%d.%02d", i, f))
+		}
+	}
+	return p
 }()
 
-// pluralRuleFor returns tag's plural rule. It asks go-i18n itself: a probe
-// message whose every form is its own name is localized for counts that reach
-// every form, so the answer is exactly what go-i18n would select.
+// pluralRuleFor returns tag's plural rule, built once per language.
 func pluralRuleFor(tag language.Tag) *pluralRule {
 	if v, ok := pluralRules.Load(tag.String()); ok {
 		return v.(*pluralRule)
@@ -72,34 +105,50 @@ func pluralRuleFor(tag language.Tag) *pluralRule {
 	b := i18n.NewBundle(tag)
 	_ = b.AddMessages(tag, &i18n.Message{ID: probeID, Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"})
 	r.probe = i18n.NewLocalizer(b, tag.String())
-	seen := [numForms]bool{formOther: true}
-	for i, n := range pluralProbes {
-		f := formOther
-		if s, err := r.probe.Localize(&i18n.LocalizeConfig{MessageID: probeID, PluralCount: n}); err == nil {
-			f = formIndex(s)
-		}
-		seen[f] = true
-		if i < smallCounts {
-			r.small[i] = uint8(f)
+	var example [numForms]string
+	for _, c := range pluralProbes {
+		f, err := r.ask(c)
+		if err == nil && example[f] == "" {
+			example[f] = c.text
 		}
 	}
 	for f, name := range pluralForms {
-		if seen[f] {
+		if example[f] != "" || f == formOther {
 			r.needed = append(r.needed, name)
+			r.examples = append(r.examples, PluralExample{Form: name, Count: example[f]})
 		}
 	}
 	v, _ := pluralRules.LoadOrStore(tag.String(), r)
 	return v.(*pluralRule)
 }
 
-// form returns the plural form index go-i18n selects for count n.
-func (r *pluralRule) form(n int64) (int, error) {
-	if n >= 0 && n < smallCounts {
-		return int(r.small[n]), nil
+// form returns the index of the plural form go-i18n selects for c.
+func (r *pluralRule) form(c pluralCount) (int, error) {
+	small := c.isInt && c.n >= 0 && c.n < memoCounts
+	if small {
+		if f := r.memo[c.n].Load(); f != 0 {
+			return int(f - 1), nil
+		}
+	}
+	f, err := r.ask(c)
+	if err != nil {
+		return 0, err
+	}
+	if small {
+		r.memo[c.n].Store(uint32(f + 1))
+	}
+	return f, nil
+}
+
+// ask asks go-i18n which form of the probe message it localizes for c.
+func (r *pluralRule) ask(c pluralCount) (int, error) {
+	var n any = c.text
+	if c.isInt {
+		n = c.n
 	}
 	s, err := r.probe.Localize(&i18n.LocalizeConfig{MessageID: probeID, PluralCount: n})
 	if err != nil {
-		return 0, fmt.Errorf("select the plural form of %d: %w", n, err)
+		return 0, fmt.Errorf("select the plural form of %s: %w", c.text, err)
 	}
 	return formIndex(s), nil
 }
@@ -112,4 +161,92 @@ func formIndex(name string) int {
 		}
 	}
 	return formOther
+}
+
+// pluralCount is the count of a plural message: a whole number, or a decimal
+// given as text ("1.5"), which CLDR rules distinguish from whole numbers by
+// its visible fraction digits.
+type pluralCount struct {
+	isInt bool
+	n     int64  // the value, if isInt
+	text  string // canonical text: what .Count prints
+}
+
+// countError is the error for a count tc cannot use.
+func countError(c any) error {
+	if s, ok := c.(string); ok {
+		return fmt.Errorf("count %q is not a whole number or a decimal such as 1.5", s)
+	}
+	return fmt.Errorf("count %v (%T) is not a whole number or a decimal given as text", c, c)
+}
+
+// toCount converts the count argument of tc: an integer, or a string that
+// holds a whole number ("12", " 7 ", "+3", "007") or a decimal ("1.5",
+// "-2.50"). Whole numbers print without sign or leading zeros; decimals keep
+// their fraction digits, which select the plural form.
+func toCount(c any) (pluralCount, error) {
+	if s, ok := c.(string); ok {
+		p, err := parseCount(s)
+		if err != nil {
+			return pluralCount{}, countError(s)
+		}
+		return p, nil
+	}
+	var n int64
+	switch v := reflect.ValueOf(c); v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n = v.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if v.Uint() > 1<<62 {
+			return pluralCount{}, fmt.Errorf("count %d is too large", v.Uint())
+		}
+		n = int64(v.Uint())
+	default:
+		return pluralCount{}, countError(c)
+	}
+	return pluralCount{isInt: true, n: n, text: strconv.FormatInt(n, 10)}, nil
+}
+
+// parseCount parses a count given as text: optional space, an optional sign,
+// digits, and optionally a point and more digits.
+func parseCount(s string) (pluralCount, error) {
+	s = strings.TrimSpace(s)
+	intPart, frac, isDec := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil {
+		return pluralCount{}, fmt.Errorf("count %q is not a number", s)
+	}
+	if !isDec {
+		return pluralCount{isInt: true, n: n, text: strconv.FormatInt(n, 10)}, nil
+	}
+	if frac == "" || len(frac) > 18 || strings.Trim(frac, "0123456789") != "" {
+		return pluralCount{}, fmt.Errorf("count %q is not a number", s)
+	}
+	sign := ""
+	if n == 0 && strings.HasPrefix(intPart, "-") {
+		sign = "-"
+	}
+	return pluralCount{text: sign + strconv.FormatInt(n, 10) + "." + frac}, nil
+}
+
+// PluralExample is one plural form a language needs and a count that selects
+// it, as text (a decimal for forms only decimals select, such as Russian
+// "other").
+type PluralExample struct {
+	Form  string `json:"form"`
+	Count string `json:"count"`
+}
+
+// PluralExamples returns, for catalog language lang (as in
+// Coverage.Lang), one example count per CLDR plural form the language needs,
+// in canonical order (zero, one, two, few, many, other); nil if there is no
+// such catalog. Russian gives one=1, few=2, many=5, other=1.5. The counts
+// come from the rule Render uses, so Message with each of them shows each
+// form.
+func (e *Engine) PluralExamples(lang string) []PluralExample {
+	l := e.byLang[strings.ToLower(strings.TrimSpace(lang))]
+	if l == nil {
+		return nil
+	}
+	return append([]PluralExample(nil), l.rule.examples...)
 }

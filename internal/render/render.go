@@ -8,11 +8,17 @@
 // {{t "welcome.greeting" .}} and {{tc "welcome.posts" .Fields.posts .}};
 // catalog messages are themselves templates over the same data.
 //
-// Escaping: html.tmpl is an html/template, and the output of t and tc is
-// plain text there, escaped like any other value. Neither recipient data nor
-// catalog messages can inject markup; the markup lives in html.tmpl around
-// the messages. The subject is folded to one line (control characters become
+// Escaping: html.tmpl is an html/template, executed by html/template itself
+// with its own escapers, unmodified. The output of t and tc is plain text
+// there, escaped like any other value. Neither recipient data nor catalog
+// messages can inject markup; the markup lives in html.tmpl around the
+// messages. The subject is folded to one line (control characters become
 // spaces) so data cannot inject mail headers.
+//
+// Catalog messages use the recipient's data and the plural count, and run
+// no code: text and data fields such as {{.Name}} only (the catalog rule,
+// see rule.go). New refuses a catalog that breaks it, and Lint reports each
+// offending message.
 //
 // The locale rule: a recipient's locale is matched against the catalog
 // languages with golang.org/x/text/language and accepted only at confidence
@@ -27,24 +33,19 @@
 // never trusted to stay in the requested language: every message rendered
 // comes from the matched language's own catalog.
 //
-// Speed: New compiles everything a render needs, per catalog language. Every
-// message is parsed once as go-i18n parses it, into a table of that language
-// alone (a key it lacks is a refusal, never another language's message);
-// plural forms are chosen by go-i18n's own rule for the language (a table of
-// small counts built by asking go-i18n, go-i18n itself for the rest). The
-// template is specialised per covered language (messages without actions,
-// .Locale and .Dir become text, escaped by html/template's own escapers) and
-// compiled to a short program of text, data fields and plural messages, so
-// that a render is a few map lookups and copies instead of text/template
-// reflection. Anything unusual (typed data, a missing field, an error) falls
-// back to executing the specialised template, which gives the same output
-// and the same errors. Tests prove the result equal to rendering through
-// go-i18n and the generic template.
+// Speed: New does the work once. Every catalog is parsed into a table of
+// its own language's messages (a key it lacks is a refusal, never another
+// language's message), every message form once into a text/template;
+// the three template files are parsed once per covered language with t and
+// tc bound to that language's table. Render executes them with the standard
+// text/template and html/template Execute, into pooled buffers.
 //
 // Plural counts (the second argument of tc) are whole numbers, given as an
-// integer or a string such as a recipients column. A language covers a
-// plural key only with every form go-i18n's CLDR rules can select for it
-// (ru: one, few, many, other; ar: zero to other; ja: other).
+// integer or a string such as a recipients column, or decimals given as text
+// ("1.5"). The plural form is the one go-i18n selects for the count, and a
+// language covers a plural key only with every form go-i18n's CLDR rules can
+// select for it (ru: one, few, many, other; ar: zero to other; ja: other):
+// one rule for both (see pluralRule).
 //
 // go-i18n lives only in this package.
 package render
@@ -59,14 +60,12 @@ import (
 	"io"
 	"io/fs"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
-	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
 )
 
@@ -133,7 +132,8 @@ type Rendered struct {
 	Text    string
 }
 
-// view is what templates and catalog messages see as ".".
+// view is what templates and catalog messages see as ".". It has no
+// methods: a field reference never runs code.
 type view struct {
 	ID, Email, Name, Campaign string
 	// Locale is the matched catalog language, RequestedLocale the raw value.
@@ -142,22 +142,39 @@ type view struct {
 	Dir    string
 	Fields map[string]string
 	Data   map[string]any
-	// Count is the count inside a plural message (tc).
-	Count int64
+	// Count is the count inside a plural message (tc), "0" elsewhere.
+	Count string
+}
 
-	lang *engineLang
-	// reference renders messages through go-i18n instead of the compiled
-	// catalog (renderReference, which proves the two equal).
-	reference bool
+// viewPool recycles views: a render needs one, and each plural message with
+// actions one more for its count.
+var viewPool = sync.Pool{New: func() any { return new(view) }}
+
+func getView() *view { return viewPool.Get().(*view) }
+
+// putView clears v (it holds recipient data) and returns it to the pool.
+func putView(v *view) {
+	*v = view{}
+	viewPool.Put(v)
+}
+
+// newView returns the view of d for a recipient served in l.
+func newView(l *engineLang, m Match, d Data) *view {
+	v := getView()
+	*v = view{
+		ID: d.ID, Email: d.Email, Name: d.Name, Campaign: d.Campaign,
+		Locale: l.cat.lang, RequestedLocale: m.Requested, Dir: l.dir,
+		Fields: d.Fields, Data: d.Data, Count: "0",
+	}
+	return v
 }
 
 // engineLang is one catalog language of an Engine.
 type engineLang struct {
 	cat  *catalog
-	loc  *i18n.Localizer // go-i18n's view of the language: the reference renderer
-	msgs map[string]*compiledMessage
+	msgs map[string]*message // the language's own messages, and no others
 	rule *pluralRule
-	tmpl *langTemplates // the template specialised for this language
+	tmpl *langTemplates // the template bound to this language; nil if not covered
 	dir  string
 	cov  Coverage
 }
@@ -166,7 +183,7 @@ type engineLang struct {
 // for concurrent use.
 type Engine struct {
 	name     string
-	set      *tmplSet
+	keys     []keyUse      // the message keys the template uses, sorted
 	langs    []*engineLang // sorted by language
 	byLang   map[string]*engineLang
 	tags     []language.Tag
@@ -187,11 +204,9 @@ type resolution struct {
 // values must not grow memory without bound).
 const maxResolveCache = 4096
 
-// msgParser executes catalog messages with missing map keys as errors.
-var msgParser = &i18ntemplate.TextParser{Option: "missingkey=error"}
-
 // New parses the template and every catalog, computes coverage and the
-// content hash. Template and catalog problems are *FileError; an unknown
+// content hash. Template and catalog problems are *FileError, a catalog
+// message that breaks the catalog rule too (with its Key); an unknown
 // template wraps ErrUnknownTemplate; a default locale, alias target or
 // missing-locale language without catalog wraps ErrNoCatalog.
 func New(cfg Config) (*Engine, error) {
@@ -212,16 +227,20 @@ func New(cfg Config) (*Engine, error) {
 	if len(cats) == 0 {
 		return nil, fmt.Errorf("load catalogs: %w: the locales directory holds no <lang>.toml, .json, .yaml or .yml file", ErrNoCatalog)
 	}
-	e := &Engine{name: cfg.Template, set: set, byLang: map[string]*engineLang{}, aliases: map[string]string{}}
+	for _, c := range cats {
+		if len(c.issues) > 0 {
+			return nil, c.issues[0]
+		}
+	}
+	e := &Engine{name: cfg.Template, keys: set.keys(), byLang: map[string]*engineLang{}, aliases: map[string]string{}}
 
 	def, err := e.catalogFor(cats, cfg.DefaultLocale, "default locale")
 	if err != nil {
 		return nil, err
 	}
-	bundle := i18n.NewBundle(def.tag)
-	keys := set.keys()
 	for _, c := range cats {
-		if err := bundle.AddMessages(c.tag, c.messages...); err != nil {
+		// go-i18n's own check of the messages (ids, plural forms).
+		if err := i18n.NewBundle(c.tag).AddMessages(c.tag, c.messages...); err != nil {
 			return nil, &FileError{File: c.file, Msg: fmt.Sprintf("cannot load messages: %s", err.Error())}
 		}
 	}
@@ -229,25 +248,23 @@ func New(cfg Config) (*Engine, error) {
 	// the locale rule never accepts anyway (confidence No).
 	sort.SliceStable(cats, func(i, j int) bool { return cats[i] == def && cats[j] != def })
 	for _, c := range cats {
-		missing := missingFor(c, keys)
+		missing := missingFor(c, e.keys)
 		msgs, err := compileMessages(c)
 		if err != nil {
 			return nil, err
 		}
 		l := &engineLang{
 			cat:  c,
-			loc:  i18n.NewLocalizer(bundle, c.lang),
 			msgs: msgs,
 			rule: pluralRuleFor(c.tag),
 			dir:  direction(c.tag),
 			cov:  Coverage{Lang: c.lang, File: c.file, Covered: len(missing) == 0, Missing: missing},
 		}
 		// A language that does not cover the template is refused before
-		// rendering: it keeps the generic templates.
-		l.tmpl = &langTemplates{subject: set.subject, text: set.text, html: set.html}
+		// rendering: it gets no templates.
 		if l.cov.Covered {
-			if l.tmpl, err = specialize(set, l); err != nil {
-				return nil, fmt.Errorf("specialise template %s for %s: %w", cfg.Template, c.lang, err)
+			if l.tmpl, err = set.parseFor(l); err != nil {
+				return nil, fmt.Errorf("parse template %s for %s: %w", cfg.Template, c.lang, err)
 			}
 		}
 		e.langs = append(e.langs, l)
@@ -464,52 +481,47 @@ func direction(tag language.Tag) string {
 	return "ltr"
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 // Render renders the template for one recipient in m.Lang. It applies the
 // locale rule again to m.Requested and refuses (*Refusal) unless that yields
-// m.Lang and m.Lang is covered; every message is checked to come from m.Lang.
-// It never renders another language.
+// m.Lang and m.Lang is covered; every message comes from m.Lang's own
+// catalog. It never renders another language.
 func (e *Engine) Render(m Match, d Data) (Rendered, error) {
-	return e.render(m, d, false)
-}
-
-// render is Render; reference renders every message through go-i18n instead
-// of the compiled catalog.
-func (e *Engine) render(m Match, d Data, reference bool) (Rendered, error) {
-	got, err := e.Resolve(m.Requested)
+	l, err := e.langFor(m)
 	if err != nil {
 		return Rendered{}, err
 	}
-	if !strings.EqualFold(got.Lang, m.Lang) {
-		return Rendered{}, &Refusal{Requested: m.Requested, Code: CodeNotCovered,
-			Reason: fmt.Sprintf("not-covered: %q resolves to %s, not %s", m.Requested, got.Lang, m.Lang)}
-	}
-	l := e.byLang[strings.ToLower(got.Lang)]
-	v := &view{
-		ID: d.ID, Email: d.Email, Name: d.Name, Campaign: d.Campaign,
-		Locale: l.cat.lang, RequestedLocale: m.Requested, Dir: l.dir,
-		Fields: d.Fields, Data: d.Data, lang: l, reference: reference,
-	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer bufPool.Put(buf)
-	var r Rendered
-	r.Lang = l.cat.lang
-
-	lt := l.tmpl
-	if err := e.execute(buf, lt.subjectProg, lt.subject, e.set.subject, v, "subject.tmpl"); err != nil {
+	v := newView(l, m, d)
+	defer putView(v)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	r := Rendered{Lang: l.cat.lang}
+	if err := e.execute(buf, l.tmpl.subject, v, l, "subject.tmpl"); err != nil {
 		return Rendered{}, err
 	}
 	r.Subject = oneLine(buf.String())
-	if err := e.execute(buf, lt.htmlProg, lt.html, e.set.html, v, "html.tmpl"); err != nil {
+	if err := e.execute(buf, l.tmpl.html, v, l, "html.tmpl"); err != nil {
 		return Rendered{}, err
 	}
 	r.HTML = buf.String()
-	if err := e.execute(buf, lt.textProg, lt.text, e.set.text, v, "text.tmpl"); err != nil {
+	if err := e.execute(buf, l.tmpl.text, v, l, "text.tmpl"); err != nil {
 		return Rendered{}, err
 	}
 	r.Text = buf.String()
 	return r, nil
+}
+
+// langFor applies the locale rule to m again: the covered language m.Lang,
+// if m.Requested resolves to it, else a *Refusal.
+func (e *Engine) langFor(m Match) (*engineLang, error) {
+	got, err := e.Resolve(m.Requested)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(got.Lang, m.Lang) {
+		return nil, &Refusal{Requested: m.Requested, Code: CodeNotCovered,
+			Reason: fmt.Sprintf("not-covered: %q resolves to %s, not %s", m.Requested, got.Lang, m.Lang)}
+	}
+	return e.byLang[strings.ToLower(got.Lang)], nil
 }
 
 // executor is a text or html template.
@@ -517,99 +529,17 @@ type executor interface {
 	Execute(w io.Writer, data any) error
 }
 
-// execute renders one template file into buf (reset first): through the
-// compiled program if there is one and it can, else the specialised
-// template; with v.reference, through the generic template.
-func (e *Engine) execute(buf *bytes.Buffer, prog *program, specialised, generic executor, v *view, file string) error {
+// execute renders one template file into buf (reset first).
+func (e *Engine) execute(buf *bytes.Buffer, t executor, v *view, l *engineLang, file string) error {
 	buf.Reset()
-	t := specialised
-	if v.reference {
-		t = generic
-	} else if prog != nil {
-		if prog.run(buf, v, v.Count, nil) {
-			return nil
-		}
-		buf.Reset()
-	}
 	if err := t.Execute(buf, v); err != nil {
-		return e.execError(file, v.lang, err)
+		var ref *Refusal
+		if errors.As(err, &ref) {
+			return ref
+		}
+		return fmt.Errorf("render %s/%s in %s: %w", e.name, file, l.cat.lang, err)
 	}
 	return nil
-}
-
-func (e *Engine) execError(file string, l *engineLang, err error) error {
-	var ref *Refusal
-	if errors.As(err, &ref) {
-		return ref
-	}
-	return fmt.Errorf("render %s/%s in %s: %w", e.name, file, l.cat.lang, err)
-}
-
-// tFunc is the template function t: {{t "key" .}}.
-func tFunc(key string, data any) (string, error) {
-	v, ok := data.(*view)
-	if !ok || v.lang == nil {
-		return "", fmt.Errorf("t %q: the last argument must be the template data: write {{t %q .}} (or $ instead of . inside range and with)", key, key)
-	}
-	if v.reference {
-		return v.lang.localizeI18n(key, v, nil)
-	}
-	return v.lang.localize(key, v, 0, false)
-}
-
-// tcFunc is the template function tc: {{tc "key" .Fields.posts .}}.
-func tcFunc(key string, count any, data any) (string, error) {
-	v, ok := data.(*view)
-	if !ok || v.lang == nil {
-		return "", fmt.Errorf("tc %q: the last argument must be the template data: write {{tc %q .Fields.count .}} (or $ instead of . inside range and with)", key, key)
-	}
-	n, err := toCount(count)
-	if err != nil {
-		return "", fmt.Errorf("tc %q: %w", key, err)
-	}
-	cp := *v
-	cp.Count = n
-	if v.reference {
-		return v.lang.localizeI18n(key, &cp, n)
-	}
-	return v.lang.localize(key, &cp, n, true)
-}
-
-// toCount converts a plural count (an integer or a string holding one).
-func toCount(c any) (int64, error) {
-	switch c := c.(type) {
-	case int:
-		return int64(c), nil
-	case int8:
-		return int64(c), nil
-	case int16:
-		return int64(c), nil
-	case int32:
-		return int64(c), nil
-	case int64:
-		return c, nil
-	case uint:
-		return int64(c), nil
-	case uint8:
-		return int64(c), nil
-	case uint16:
-		return int64(c), nil
-	case uint32:
-		return int64(c), nil
-	case uint64:
-		if c > 1<<62 {
-			return 0, fmt.Errorf("count %d is too large", c)
-		}
-		return int64(c), nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(c), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("count %q is not a whole number", c)
-		}
-		return n, nil
-	default:
-		return 0, fmt.Errorf("count %v (%T) is not a whole number", c, c)
-	}
 }
 
 // oneLine folds s to one header-safe line: every run of control characters

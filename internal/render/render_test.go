@@ -183,13 +183,14 @@ func TestRenderNeverFallsBack(t *testing.T) {
 
 	// go-i18n itself silently answers in English for a key pt lacks...
 	pt := e.byLang["pt"]
-	s, tag, _ := pt.loc.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: "welcome.reregister"})
+	ref := newReference(t, e, templates.FS, testdataLocales(t))
+	s, tag, _ := ref.localizer("pt").LocalizeWithTag(&i18n.LocalizeConfig{MessageID: "welcome.reregister"})
 	if tag.String() != "en" || s != "Re-register now" {
 		t.Fatalf("expected go-i18n to fall back to en, got %q in %s", s, tag)
 	}
 	// ...and the engine's own localization refuses it.
-	v := &view{Name: "Ana", RequestedLocale: "pt", lang: pt}
-	got, err := pt.localize("welcome.reregister", v, 0, false)
+	v := &view{Name: "Ana", RequestedLocale: "pt"}
+	got, err := pt.localize("welcome.reregister", v, nil)
 	if !errors.Is(err, ErrLocaleNotCovered) || got != "" {
 		t.Fatalf("localize of a key pt lacks = %q, %v; want refusal", got, err)
 	}

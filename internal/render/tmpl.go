@@ -31,15 +31,12 @@ type keyUse struct {
 	Line   int
 }
 
-// tmplSet is one template directory, parsed.
+// tmplSet is one template directory, read and analysed.
 type tmplSet struct {
-	name    string
-	files   map[string][]byte // snapshot key -> bytes
-	subject *texttemplate.Template
-	text    *texttemplate.Template
-	html    *htmltemplate.Template
-	uses    []keyUse // every use, in file order
-	issues  []*FileError
+	name   string
+	files  map[string][]byte // snapshot key -> bytes
+	uses   []keyUse          // every use, in file order
+	issues []*FileError
 }
 
 // keys returns each used key once with whether any use is plural, sorted.
@@ -58,12 +55,38 @@ func (s *tmplSet) keys() []keyUse {
 	return out
 }
 
-// placeholderFuncs are the functions available while parsing; the real
-// implementations are identical for every engine and take the data as their
-// last argument.
-var funcs = map[string]any{
-	"t":  tFunc,
-	"tc": tcFunc,
+// parseFuncs declares t and tc for parsing the template once to analyse it;
+// that parse is never executed: every covered language parses the template
+// again with its own functions (langTemplates).
+var parseFuncs = map[string]any{
+	"t":  func(string, any) (string, error) { return "", errors.New("t: template not bound to a language") },
+	"tc": func(string, any, any) (string, error) { return "", errors.New("tc: template not bound to a language") },
+}
+
+// langTemplates are the three template files parsed for one catalog
+// language, with t and tc bound to that language's catalog.
+type langTemplates struct {
+	subject, text *texttemplate.Template
+	html          *htmltemplate.Template
+}
+
+// parseFor parses the template files again for l. html/template escapes
+// html.tmpl on its first execution, with its own escapers.
+func (s *tmplSet) parseFor(l *engineLang) (*langTemplates, error) {
+	funcs := map[string]any{"t": l.t, "tc": l.tc}
+	src := func(f string) string { return string(s.files["templates/"+s.name+"/"+f]) }
+	lt := &langTemplates{}
+	var err error
+	if lt.subject, err = texttemplate.New("subject.tmpl").Funcs(funcs).Option("missingkey=error").Parse(src("subject.tmpl")); err != nil {
+		return nil, err
+	}
+	if lt.text, err = texttemplate.New("text.tmpl").Funcs(funcs).Option("missingkey=error").Parse(src("text.tmpl")); err != nil {
+		return nil, err
+	}
+	if lt.html, err = htmltemplate.New("html.tmpl").Funcs(funcs).Option("missingkey=error").Parse(src("html.tmpl")); err != nil {
+		return nil, err
+	}
+	return lt, nil
 }
 
 // loadTemplate reads and parses templates/<name>/{subject,html,text}.tmpl.
@@ -93,21 +116,15 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 		var trees map[string]*parse.Tree
 		switch f {
 		case "html.tmpl":
-			t, err := htmltemplate.New(f).Funcs(funcs).Option("missingkey=error").Parse(src)
+			t, err := htmltemplate.New(f).Funcs(parseFuncs).Option("missingkey=error").Parse(src)
 			if err != nil {
 				return nil, parseFileError(key, err)
 			}
-			s.html = t
 			trees = htmlTrees(t)
 		default:
-			t, err := texttemplate.New(f).Funcs(funcs).Option("missingkey=error").Parse(src)
+			t, err := texttemplate.New(f).Funcs(parseFuncs).Option("missingkey=error").Parse(src)
 			if err != nil {
 				return nil, parseFileError(key, err)
-			}
-			if f == "subject.tmpl" {
-				s.subject = t
-			} else {
-				s.text = t
 			}
 			trees = map[string]*parse.Tree{}
 			for _, tt := range t.Templates() {
@@ -184,7 +201,7 @@ func parseFileError(key string, err error) *FileError {
 		fe.Line, _ = strconv.Atoi(m[1])
 		fe.Msg = m[2]
 	}
-	fe.Msg = "template syntax error: " + fe.Msg + "; fix the template and run tidings check"
+	fe.Msg = "template syntax error: " + fe.Msg + "; fix the template"
 	return fe
 }
 
@@ -292,64 +309,6 @@ func fieldList() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, " ")
-}
-
-// placeholders returns the data references (".Name", ".Fields.posts") used
-// by a message template source. Unparsable sources return an error.
-func placeholders(src string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if !strings.Contains(src, "{{") {
-		return out, nil
-	}
-	t, err := texttemplate.New("message").Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	for _, tt := range t.Templates() {
-		if tt.Tree != nil {
-			collectFields(tt.Tree.Root, out)
-		}
-	}
-	return out, nil
-}
-
-func collectFields(n parse.Node, out map[string]bool) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			collectFields(c, out)
-		}
-	case *parse.ActionNode:
-		collectFields(n.Pipe, out)
-	case *parse.IfNode:
-		collectFields(n.Pipe, out)
-		collectFields(n.List, out)
-		collectFields(n.ElseList, out)
-	case *parse.RangeNode:
-		collectFields(n.Pipe, out)
-		collectFields(n.List, out)
-		collectFields(n.ElseList, out)
-	case *parse.WithNode:
-		collectFields(n.Pipe, out)
-		collectFields(n.List, out)
-		collectFields(n.ElseList, out)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			for _, a := range c.Args {
-				collectFields(a, out)
-			}
-		}
-	case *parse.FieldNode:
-		out["."+strings.Join(n.Ident, ".")] = true
-	case *parse.ChainNode:
-		collectFields(n.Node, out)
-	}
 }
 
 func errText(err error) string {
