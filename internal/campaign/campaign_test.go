@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -112,27 +115,39 @@ func TestParseErrors(t *testing.T) {
 		name  string
 		input string
 		want  []string // each must appear in the error text
+		not   []string // none may appear
 	}{
-		{"empty", "", []string{"c.yaml: the campaign file is empty"}},
-		{"not a mapping", "- a\n- b\n", []string{"c.yaml:1: the campaign file must be a mapping"}},
-		{"syntax", "name: [\n", []string{"c.yaml:", "fix the YAML syntax"}},
-		{"unknown top key", base + "rates: 20/s\n", []string{"c.yaml:6: rates: unknown key", "known keys here are name, environment"}},
-		{"unknown nested key", base + "batches:\n  size: 10\n  canary: 2\n", []string{"c.yaml:8: canary: unknown key", "canary_per_locale"}},
-		{"missing required", "name: x\n", []string{"environment: missing", "template: missing", "recipients: missing", "from: missing"}},
-		{"bad name", strings.Replace(base, "name: ok", "name: Bad_Name", 1), []string{"c.yaml:1: name: \"Bad_Name\" is not a valid campaign name"}},
-		{"bad from", strings.Replace(base, "from: a@b.example", "from: not an address", 1), []string{"c.yaml:5: from:"}},
-		{"bad rate", base + "rate: 20\n", []string{"c.yaml:6:", "has no period"}},
-		{"bad rate unit", base + "rate: 20/fortnight\n", []string{"unknown period"}},
-		{"bad interval", base + "batches:\n  interval: soon\n", []string{"c.yaml:7:", "is not a duration"}},
-		{"bad type", base + "batches:\n  size: many\n", []string{"c.yaml:7:", "cannot unmarshal"}},
-		{"negative size", base + "batches:\n  size: 0\n  canary_per_locale: -1\n", []string{"c.yaml:7: batches.size", "c.yaml:8: batches.canary_per_locale"}},
-		{"approve without canary", base + "batches:\n  approve_after_canary: true\n", []string{"batches.approve_after_canary: there is no canary"}},
-		{"error rate", base + "auto_pause:\n  error_rate: 1.5\n  window: 10\n  min_attempts: 11\n", []string{"c.yaml:7: auto_pause.error_rate", "c.yaml:9: auto_pause.min_attempts: 11 must be between 1 and window (10)"}},
-		{"retry", base + "retry:\n  max_attempts: 0\n  backoff: -1s\n", []string{"retry.max_attempts", "retry.backoff"}},
-		{"missing locale", base + "locale_policy:\n  missing_locale: \"??\"\n", []string{"locale_policy.missing_locale"}},
-		{"alias", base + "locale_policy:\n  aliases: {gsw: \"!!\"}\n", []string{"locale_policy.aliases: alias gsw"}},
-		{"unsubscribe", base + "list_unsubscribe: ftp://x\n", []string{"list_unsubscribe"}},
-		{"template path", strings.Replace(base, "template: welcome", "template: ../x", 1), []string{"c.yaml:3: template"}},
+		{"empty", "", []string{"c.yaml: the campaign file is empty"}, nil},
+		{"only comments", "# nothing yet\n", []string{"c.yaml: the campaign file is empty"}, nil},
+		{"not a mapping", "- a\n- b\n", []string{"c.yaml:1: want a mapping of keys here (name, environment, template"}, nil},
+		{"syntax", "name: [\n", []string{"c.yaml:2:", "fix the YAML syntax"}, nil},
+		{"syntax without a line in yaml.v3", "name: a: b\n", []string{"c.yaml:1: mapping values are not allowed", "fix the YAML syntax"}, nil},
+		{"unknown top key", base + "rates: 20/s\n", []string{"c.yaml:6: rates: unknown key", "known keys here are name, environment"}, nil},
+		{"unknown nested key", base + "batches:\n  size: 10\n  canary: 2\n", []string{"c.yaml:8: batches.canary: unknown key", "canary_per_locale"}, nil},
+		{"duplicate key", base + "name: again\n", []string{"c.yaml:6: name: written twice (first at line 1)"}, nil},
+		{"missing required", "name: x\n", []string{"environment: missing", "template: missing", "recipients: missing", "from: missing"}, nil},
+		{"bad name", strings.Replace(base, "name: ok", "name: Bad_Name", 1), []string{"c.yaml:1: name: \"Bad_Name\" is not a valid campaign name"}, nil},
+		{"bad from", strings.Replace(base, "from: a@b.example", "from: not an address", 1), []string{"c.yaml:5: from:"}, nil},
+		{"bad rate", base + "rate: 20\n", []string{"c.yaml:6: rate: \"20\" has no period"}, []string{"YAML syntax"}},
+		{"bad rate unit", base + "rate: 20/fortnight\n", []string{"c.yaml:6: rate:", "unknown period"}, []string{"YAML syntax"}},
+		{"rate as a list", base + "rate: [20/s]\n", []string{"c.yaml:6: rate: want a single value here, not a list"}, nil},
+		{"bad interval", base + "batches:\n  interval: soon\n", []string{"c.yaml:7: batches.interval: \"soon\" is not a duration"}, nil},
+		{"bad type", base + "batches:\n  size: many\n", []string{"c.yaml:7: batches.size: \"many\" is not a whole number"}, nil},
+		{"section not a mapping", base + "batches: 5\n", []string{"c.yaml:6: batches: want a mapping of keys here (canary_per_locale, size, interval"}, nil},
+		{"negative size", base + "batches:\n  size: 0\n  canary_per_locale: -1\n", []string{"c.yaml:7: batches.size", "c.yaml:8: batches.canary_per_locale"}, nil},
+		{"approve without canary", base + "batches:\n  approve_after_canary: true\n", []string{"batches.approve_after_canary: there is no canary"}, nil},
+		{"error rate", base + "auto_pause:\n  error_rate: 1.5\n  window: 10\n  min_attempts: 11\n", []string{"c.yaml:7: auto_pause.error_rate", "c.yaml:9: auto_pause.min_attempts: 11 must be between 1 and window (10)"}, nil},
+		{"explicit zero error rate", base + "auto_pause:\n  error_rate: 0\n", []string{"c.yaml:7: auto_pause.error_rate: 0 is not a share"}, nil},
+		{"failure rate not a number", base + "batches:\n  max_failure_rate: .nan\n", []string{"c.yaml:7: batches.max_failure_rate: NaN is not a share"}, nil},
+		{"retry", base + "retry:\n  max_attempts: 0\n  backoff: -1s\n", []string{"c.yaml:7: retry.max_attempts", "c.yaml:8: retry.backoff"}, nil},
+		{"missing locale", base + "locale_policy:\n  missing_locale: \"??\"\n", []string{"c.yaml:7: locale_policy.missing_locale"}, nil},
+		{"alias", base + "locale_policy:\n  aliases: {gsw: \"!!\"}\n", []string{"c.yaml:7: locale_policy.aliases.gsw: \"!!\" is not a language tag"}, nil},
+		{"aliases differing in case", base + "locale_policy:\n  aliases:\n    gsw: de\n    GSW: fr\n", []string{"c.yaml:9: locale_policy.aliases.GSW: GSW and gsw (line 8) name the same locale"}, nil},
+		{"aliases differing in spelling", base + "locale_policy:\n  aliases:\n    de_CH: de\n    de-ch: fr\n", []string{"c.yaml:9: locale_policy.aliases.de-ch: de-ch and de_CH (line 8) name the same locale"}, nil},
+		{"alias bomb", base + "data:\n  a: &a [x,x,x,x,x,x,x,x,x,x]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n", []string{"c.yaml:11:", "alias bomb"}, nil},
+		{"control character", base + "reply_to: \"x\x00\"\n", []string{"c.yaml:6: NUL byte"}, nil},
+		{"unsubscribe", base + "list_unsubscribe: ftp://x\n", []string{"list_unsubscribe"}, nil},
+		{"template path", strings.Replace(base, "template: welcome", "template: ../x", 1), []string{"c.yaml:3: template"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,9 +161,19 @@ func TestParseErrors(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			var fe *FieldError
+			for _, r := range err.Error() {
+				if r != '\n' && unicode.IsControl(r) {
+					t.Errorf("error %q holds the control character %U", err, r)
+				}
+			}
+			var fe *yamlnode.Error
 			if !errors.As(err, &fe) {
-				t.Errorf("error %T is not a *FieldError", err)
+				t.Errorf("error %T is not a *yamlnode.Error", err)
+			}
+			for _, no := range tt.not {
+				if strings.Contains(err.Error(), no) {
+					t.Errorf("error %q says %q", err, no)
+				}
 			}
 		})
 	}
@@ -220,5 +245,59 @@ func TestFromDefinitionErrors(t *testing.T) {
 		if _, err := FromDefinition([]byte(in)); err == nil {
 			t.Errorf("FromDefinition(%s) succeeded", in)
 		}
+	}
+}
+
+// TestStoredDefinitions: definitions staged by an earlier tidings (before
+// the Campaign struct became the JSON struct; "interval" came third) still
+// decode, to the campaign the file gives today.
+func TestStoredDefinitions(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"full", "minimal", "zero"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stored, err := os.ReadFile(filepath.Join("testdata", "stored", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			old, err := FromDefinition(stored)
+			if err != nil {
+				t.Fatalf("FromDefinition(stored): %v", err)
+			}
+			file := filepath.Join("testdata", name+".yaml")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now, err := Parse(data, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := old.Definition()
+			b, _ := now.Definition()
+			if !bytes.Equal(a, b) {
+				t.Errorf("stored definition decodes to\n%s\nthe file gives\n%s", a, b)
+			}
+		})
+	}
+}
+
+func TestWithDefaults(t *testing.T) {
+	t.Parallel()
+	c := Campaign{AutoPause: AutoPause{Window: 10, ErrorRate: 0.2}}.WithDefaults()
+	want := Batches{Size: DefaultBatchSize, Interval: DefaultInterval, MaxFailureRate: 0.2}
+	if c.Batches != want || c.AutoPause.MinAttempts != 10 || c.Retry != (Retry{MaxAttempts: DefaultMaxAttempts, Backoff: DefaultBackoff}) {
+		t.Errorf("WithDefaults = %+v %+v %+v", c.Batches, c.AutoPause, c.Retry)
+	}
+	if c.TemplatesDir != DefaultTemplatesDir || c.LocalesDir != DefaultLocalesDir || c.DefaultLocale != DefaultLocale || c.LocalePolicy.MissingLocale != DefaultMissingLocale {
+		t.Errorf("WithDefaults = %+v", c)
+	}
+	// A file that writes 0 where 0 is a choice keeps it.
+	p, err := Parse([]byte("name: a\nenvironment: s\ntemplate: t\nrecipients: r.csv\nfrom: a@b.example\nbatches: {interval: 0, max_failure_rate: 0}\nretry: {backoff: 0s}\n"), "z.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Batches.Interval != 0 || p.Batches.MaxFailureRate != 0 || p.Retry.Backoff != 0 {
+		t.Errorf("explicit zeros lost: %+v %+v", p.Batches, p.Retry)
 	}
 }
