@@ -73,7 +73,7 @@ func Run(ctx context.Context, w io.Writer, opts Options) (problems int, err erro
 	if err != nil {
 		var fe *render.FileError
 		if errors.As(err, &fe) {
-			return 0, &render.FileError{File: opts.path(fe.File), Line: fe.Line, Msg: fe.Msg}
+			return 0, &render.FileError{File: opts.path(fe.File), Line: fe.Line, Key: fe.Key, Msg: fe.Msg}
 		}
 		return 0, fmt.Errorf("check %s and %s: %w", opts.TemplatesDir, opts.LocalesDir, err)
 	}

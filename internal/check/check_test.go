@@ -106,6 +106,45 @@ func TestRunStrict(t *testing.T) {
 	}
 }
 
+// TestRunRefusesCodeInCatalogs: issue 11's catalog string, which made every
+// German mail 2 MB, is reported with its file, line and key, and so is every
+// other offending message.
+func TestRunRefusesCodeInCatalogs(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	for _, lang := range []string{"en", "de", "fr"} {
+		b, err := os.ReadFile("../../locales/" + lang + ".toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		switch lang {
+		case "de":
+			s = strings.Replace(s, `other = "Hallo {{.Name}},"`, `other = "Hallo {{printf \"%0999999d\" 1}},"`, 1)
+		case "fr":
+			s += "\n[welcome.extra]\nother = \"{{range .Fields}}{{.}}{{end}}\"\n"
+		}
+		writeFile(t, filepath.Join(tmp, lang+".toml"), s)
+	}
+	var out bytes.Buffer
+	n, err := Run(context.Background(), &out, Options{Templates: templates.FS, LocalesDir: tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		filepath.Join(tmp, "de.toml") + `:6: de: welcome.greeting has {{printf "%0999999d" 1}}, which calls the function printf; catalog messages may contain only text and data fields`,
+		filepath.Join(tmp, "fr.toml") + ":41: fr: welcome.extra has {{range .Fields}}{{.}}{{end}}, which is a loop (range)",
+		"check FAILED",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n < 2 {
+		t.Errorf("problems = %d, want at least 2\n%s", n, out.String())
+	}
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -94,10 +94,13 @@ func (mc *messageCheck) list(l *parse.ListNode) {
 		case *parse.ActionNode:
 			mc.action(n)
 		case *parse.IfNode:
+			mc.collect(n.Pipe)
 			mc.refuse(n, "is a condition (if)")
 		case *parse.RangeNode:
+			mc.collect(n.Pipe)
 			mc.refuse(n, "is a loop (range)")
 		case *parse.WithNode:
+			mc.collect(n.Pipe)
 			mc.refuse(n, "is a with block")
 		case *parse.TemplateNode:
 			mc.refuse(n, fmt.Sprintf("runs the template %q", n.Name))
@@ -107,8 +110,29 @@ func (mc *messageCheck) list(l *parse.ListNode) {
 	}
 }
 
+// collect records the fields a refused part uses, so that Lint compares
+// languages by what they reference even there.
+func (mc *messageCheck) collect(n parse.Node) {
+	switch n := n.(type) {
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			for _, a := range c.Args {
+				mc.collect(a)
+			}
+		}
+	case *parse.ChainNode:
+		mc.collect(n.Node)
+	case *parse.FieldNode:
+		mc.fields["."+strings.Join(n.Ident, ".")] = true
+	}
+}
+
 func (mc *messageCheck) action(a *parse.ActionNode) {
 	p := a.Pipe
+	mc.collect(p)
 	switch {
 	case len(p.Decl) > 0:
 		mc.refuse(a, "declares a variable")
