@@ -57,6 +57,7 @@ type Address struct {
 	local  string // NFC, case as written
 	domain string // U-labels, lower case
 	ascii  string // A-labels, lower case
+	str    string // local@domain: the input itself when it was normal already
 }
 
 // Error says why a string is not an acceptable address.
@@ -136,27 +137,57 @@ func Parse(s string) (Address, error) {
 		return fail("has a part before @ longer than %d bytes", maxLocal)
 	}
 
+	var ascii, uni string
 	if isASCII(domain) {
 		// The common mistakes, said plainly rather than in IDNA's terms.
-		if reason := checkDomain(strings.ToLower(domain)); reason != "" {
+		lower := strings.ToLower(domain)
+		if reason := checkDomain(lower); reason != "" {
 			return fail("%s", reason)
 		}
+		if isPlainLDH(lower) {
+			ascii, uni = lower, lower
+		}
 	}
-	ascii, err := idna.Lookup.ToASCII(domain)
-	if err != nil {
-		return Address{}, &Error{Input: s, Reason: fmt.Sprintf("has a domain that is not a valid IDNA name (%s): check for typos", err), Err: err}
-	}
-	if reason := checkDomain(ascii); reason != "" {
-		return fail("%s", reason)
-	}
-	uni, err := idna.Lookup.ToUnicode(ascii)
-	if err != nil {
-		return Address{}, &Error{Input: s, Reason: fmt.Sprintf("has a domain that is not a valid IDNA name (%s): check for typos", err), Err: err}
+	if ascii == "" {
+		var err error
+		if ascii, err = idna.Lookup.ToASCII(domain); err == nil {
+			if reason := checkDomain(ascii); reason != "" {
+				return fail("%s", reason)
+			}
+			uni, err = idna.Lookup.ToUnicode(ascii)
+		}
+		if err != nil {
+			return Address{}, &Error{Input: s, Reason: fmt.Sprintf("has a domain that is not a valid IDNA name (%s): check for typos", err), Err: err}
+		}
 	}
 	if len(local)+1+len(ascii) > maxAddress {
 		return fail("is longer than %d bytes (with the domain in ASCII form)", maxAddress)
 	}
-	return Address{local: local, domain: uni, ascii: ascii}, nil
+	str := s
+	if local != s[:at] || uni != domain {
+		str = local + "@" + uni
+	}
+	return Address{local: local, domain: uni, ascii: ascii, str: str}, nil
+}
+
+// isPlainLDH reports whether a lower-case ASCII domain that passed
+// checkDomain is its own IDNA lookup result, in both directions: letters,
+// digits, hyphens and dots only, and no label that is or looks like an
+// A-label ("xn--..." or another "??--" label, which IDNA refuses). Such
+// domains, nearly all of them, skip the IDNA tables.
+func isPlainLDH(d string) bool {
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		if len(label) >= 4 && label[2] == '-' && label[3] == '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // firstBad returns the first control character (C0, DEL, C1) or invalid
@@ -238,19 +269,14 @@ func (a Address) ASCIIDomain() string { return a.ascii }
 
 // String returns the address for display: local part as written (NFC) and
 // the Unicode domain.
-func (a Address) String() string {
-	if a.IsZero() {
-		return ""
-	}
-	return a.local + "@" + a.domain
-}
+func (a Address) String() string { return a.str }
 
 // ASCII returns the address for the SMTP envelope: local part (NFC) and the
 // A-label domain. When [Address.NeedsSMTPUTF8] is true the local part is
 // still not ASCII, and the server must offer SMTPUTF8.
 func (a Address) ASCII() string {
-	if a.IsZero() {
-		return ""
+	if a.ascii == a.domain {
+		return a.str
 	}
 	return a.local + "@" + a.ascii
 }
@@ -277,8 +303,9 @@ func (a Address) NeedsSMTPUTF8() bool { return !isASCII(a.local) }
 // case. For example "José@XN--BCHER-KVA.test" and "josé@bücher.test" (in
 // NFC or NFD) both have the key "josé@bücher.test".
 func (a Address) Key() string {
-	if a.IsZero() {
-		return ""
+	local := norm.NFC.String(strings.ToLower(a.local))
+	if local == a.local {
+		return a.str
 	}
-	return norm.NFC.String(strings.ToLower(a.local)) + "@" + a.domain
+	return local + "@" + a.domain
 }

@@ -29,6 +29,7 @@ func TestParse(t *testing.T) {
 		{name: "local part NFC kept", in: joseNFC + "@x.test", str: joseNFC + "@x.test", ascii: joseNFC + "@x.test", key: joseNFC + "@x.test", utf8: true},
 		{name: "local part NFD normalised", in: joseNFD + "@x.test", str: joseNFC + "@x.test", ascii: joseNFC + "@x.test", key: joseNFC + "@x.test", utf8: true},
 		{name: "upper NFD local", in: "JOSE\u0301@x.test", str: "JOS\u00c9@x.test", ascii: "JOS\u00c9@x.test", key: joseNFC + "@x.test", utf8: true},
+		{name: "unicode both sides", in: "ünïcödé@exämple.de", str: "ünïcödé@exämple.de", ascii: "ünïcödé@xn--exmple-cua.de", key: "ünïcödé@exämple.de", utf8: true},
 		{name: "unicode domain", in: "user@bücher.test", str: "user@bücher.test", ascii: "user@xn--bcher-kva.test", key: "user@bücher.test"},
 		{name: "punycode domain", in: "user@xn--bcher-kva.test", str: "user@bücher.test", ascii: "user@xn--bcher-kva.test", key: "user@bücher.test"},
 		{name: "upper punycode", in: "user@XN--BCHER-KVA.TEST", str: "user@bücher.test", ascii: "user@xn--bcher-kva.test", key: "user@bücher.test"},
@@ -180,6 +181,7 @@ func FuzzParse(f *testing.F) {
 		"a@example.com", "jose\u0301@x.test", "user@xn--bcher-kva.test", "USER@BÜCHER.TEST",
 		"用户@例子。广告", "a@exam\u00adple.com", "a@example.com.", "a@xn--.test", "\"q\"@x.test",
 		"a\x00@x.test", "a@[1.2.3.4]", "a\u037e@x.test", "Ǆ@x.test", "İ@x.test",
+		"a@ab--cd.test", "a@xn--bcher-kva.xn--a.test", "a@EXAMPLE.COM", "a@a-b.c-d.test",
 	} {
 		f.Add(s)
 	}
@@ -204,8 +206,18 @@ func FuzzParse(f *testing.F) {
 		if !isASCII(a.ASCIIDomain()) {
 			t.Fatalf("Parse(%q).ASCIIDomain() = %q, not ASCII", s, a.ASCIIDomain())
 		}
-		if d, err := idna.Lookup.ToASCII(a.Domain()); err != nil || d != a.ASCIIDomain() {
-			t.Fatalf("Parse(%q): Domain %q gives %q (%v), ASCIIDomain is %q", s, a.Domain(), d, err, a.ASCIIDomain())
+		// The fast path for plain ASCII domains agrees with IDNA.
+		in := s[strings.LastIndexByte(s, '@')+1:]
+		for _, d := range []string{in, a.Domain()} {
+			if got, err := idna.Lookup.ToASCII(d); err != nil || got != a.ASCIIDomain() {
+				t.Fatalf("Parse(%q): IDNA gives %q (%v) for %q, ASCIIDomain is %q", s, got, err, d, a.ASCIIDomain())
+			}
+		}
+		if u, err := idna.Lookup.ToUnicode(a.ASCIIDomain()); err != nil || u != a.Domain() {
+			t.Fatalf("Parse(%q): IDNA gives %q (%v), Domain is %q", s, u, err, a.Domain())
+		}
+		if a.String() != a.Local()+"@"+a.Domain() || a.ASCII() != a.Local()+"@"+a.ASCIIDomain() {
+			t.Fatalf("Parse(%q): String %q, ASCII %q do not match the parts", s, a.String(), a.ASCII())
 		}
 		for _, form := range []string{a.String(), a.ASCII(), a.Key()} {
 			b, err := Parse(form)
@@ -217,4 +229,24 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	for _, bc := range []struct{ name, in string }{
+		{"ascii", "first.last@example.com"},
+		{"ascii-upper", "First.Last@Example.COM"},
+		{"idn", "jose\u0301@bücher.test"},
+		{"punycode", "user@xn--bcher-kva.test"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				a, err := Parse(bc.in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = a.Key()
+			}
+		})
+	}
 }

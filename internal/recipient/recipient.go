@@ -2,8 +2,23 @@
 // as a stream and validates every row.
 //
 // A row becomes a [Recipient]. The columns email and locale are required; id
-// (default: the lower-cased email) and name are optional; every other column
-// is template data, available as Recipient.Fields.
+// and name are optional; every other column is template data, available as
+// Recipient.Fields.
+//
+// The file is UTF-8 (a byte order mark is skipped). Lines end in LF, CRLF or,
+// as old spreadsheet exports write them, CR alone: a file whose first line
+// ends in a lone CR has every lone CR read as a line end, so its rows and
+// line numbers come out as they would with LF. A UTF-16 file (a UTF-16 byte
+// order mark, or NUL bytes in the CSV header) is refused with what to do.
+//
+// Identity: one person, one message. Every email goes through package
+// address: the local part is NFC-normalised and the domain goes through IDNA
+// (lookup profile, lower case), so "josé@x.test" in NFC and in NFD,
+// "user@bücher.test" and "user@xn--bcher-kva.test", or "a@EXAMPLE.com" and
+// "A@example.com" are one recipient. The default id is that identity,
+// [address.Address.Key]: the local part NFC-normalised and lower-cased, "@",
+// the domain in Unicode form (U-labels), lower case, e.g.
+// "josé@bücher.test" for "JOSÉ@XN--BCHER-KVA.test".
 //
 // Reading is streaming: memory does not grow with the file, except for the
 // duplicate detection, which keeps one 64-bit hash and one line number per
@@ -13,22 +28,27 @@
 // Validation rules, each reported as a [*RowError] with a stable Code:
 //
 //   - bad-row: the CSV row has the wrong number of fields or broken quoting;
-//     the JSONL line is not a JSON object or holds a value that is not a
-//     string, number, boolean or null.
+//     the JSONL line is not one JSON object, holds a value that is not a
+//     string, number, boolean or null, or gives a key twice (compared
+//     without case: "locale" and "Locale" are one key).
 //   - invalid-utf8: a field is not valid UTF-8.
 //   - control-character: id, email, name or locale hold a control character
 //     (C0, DEL or C1, including CR and LF: this guards against header
 //     injection); extra fields may hold tabs and line breaks (a quoted CSV
-//     field may span lines) but no other control character. Whoever puts an
-//     extra field into a header must still fold or reject line breaks.
+//     field may span lines) but no other control character; a JSONL key
+//     holds none. Whoever puts an extra field into a header must still fold
+//     or reject line breaks.
 //   - missing-field: email is empty, or a JSONL object lacks email or locale.
-//   - invalid-email: email is not a bare RFC 5322 address (no display name,
-//     no angle brackets, no comments, no quoted local part), has no dot in the
-//     domain, or is too long. UTF-8 local parts and domains are accepted.
+//   - invalid-email: email is not a bare address as package address accepts
+//     it (no display name, brackets, comments or quoted local part; a domain
+//     with a dot that is a valid IDNA name; length limits).
+//   - duplicate-email: the email has the identity of an earlier valid row
+//     (checked first: two spellings of one mailbox are this, not
+//     duplicate-id).
 //   - duplicate-id: the id was seen on an earlier valid row (ids compare
 //     exactly).
-//   - duplicate-email: the email was seen on an earlier valid row (compared
-//     case-insensitively).
+//
+// Error messages never hold a raw control character: values are quoted.
 //
 // Locales are not validated here: the locale rule in package render decides.
 //
@@ -48,10 +68,14 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"net/mail"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/tidings-mail/tidings/internal/address"
 )
 
 // Row error codes, stable: they appear in the rejects file and the report.
@@ -70,10 +94,14 @@ type Recipient struct {
 	// Line is the 1-based line where the row starts in the file.
 	Line int
 	// ID identifies the recipient within the campaign; it defaults to the
-	// lower-cased email.
+	// address's identity, Address.Key() (see the package comment).
 	ID string
-	// Email is the address, as written (surrounding spaces removed).
+	// Email is the address as written (surrounding spaces removed), in
+	// Unicode normalisation form C.
 	Email string
+	// Address is Email parsed and normalised: Address.ASCII() is the form
+	// for the SMTP envelope. It is the zero Address on invalid rows.
+	Address address.Address
 	// Name is the optional display name.
 	Name string
 	// Locale is the requested locale, as written (surrounding spaces removed).
@@ -92,12 +120,17 @@ type RowError struct {
 }
 
 // Error returns "file:line: field: reason" (the field part is left out when
-// the problem concerns the whole row).
+// the problem concerns the whole row). A field name holding a control
+// character is quoted.
 func (e *RowError) Error() string {
 	if e.Field == "" {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
 	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Reason)
+	field := e.Field
+	if _, _, ok := firstControl(field); ok {
+		field = strconv.Quote(field)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, field, e.Reason)
 }
 
 // Format is the syntax of a recipients file.
@@ -156,8 +189,9 @@ type Reader struct {
 	emails lineSet
 }
 
-// NewReader returns a Reader for r. For CSV it reads and checks the header
-// row at once; an error then names the file and what to do.
+// NewReader returns a Reader for r. It refuses UTF-16 input, and for CSV it
+// reads and checks the header row at once; an error then names the file and
+// what to do.
 func NewReader(r io.Reader, cfg ReaderConfig) (*Reader, error) {
 	name := cfg.Name
 	if name == "" {
@@ -171,18 +205,69 @@ func NewReader(r io.Reader, cfg ReaderConfig) (*Reader, error) {
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 	}
+	if bom, err := br.Peek(2); err == nil && (bytes.Equal(bom, []byte("\xff\xfe")) || bytes.Equal(bom, []byte("\xfe\xff"))) {
+		return nil, fmt.Errorf("%s: the file is UTF-16 (it begins with a UTF-16 byte order mark): save it as UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\")", name)
+	}
+	var src io.Reader = br
+	if crLineEnds(br) {
+		src = &crReader{r: br}
+	}
 	rd := &Reader{name: name, format: format, seed: maphash.MakeSeed(), idxID: -1, idxName: -1}
 	if format == FormatJSONL {
 		rd.br = br
+		if src != io.Reader(br) {
+			rd.br = bufio.NewReaderSize(src, 64<<10)
+		}
 		rd.extraSeen = map[string]int{}
 		return rd, nil
 	}
-	rd.csv = csv.NewReader(br)
+	rd.csv = csv.NewReader(src)
 	rd.csv.ReuseRecord = true
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// crLineEnds reports whether the first line of the buffered input ends in a
+// lone CR (not CRLF): then the file uses CR line endings.
+func crLineEnds(br *bufio.Reader) bool {
+	buf, err := br.Peek(br.Size())
+	i := bytes.IndexAny(buf, "\r\n")
+	if i < 0 || buf[i] == '\n' {
+		return false
+	}
+	if i+1 < len(buf) {
+		return buf[i+1] != '\n'
+	}
+	// The CR is the last byte peeked: a lone CR only if the input ends.
+	return err != nil
+}
+
+// crReader turns every CR not followed by LF into LF, so that a file with CR
+// line endings reads like one with LF (a CRLF stays as it is).
+type crReader struct {
+	r *bufio.Reader
+}
+
+func (c *crReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i := 0; i < n; {
+		j := bytes.IndexByte(p[i:n], '\r')
+		if j < 0 {
+			break
+		}
+		i += j
+		if i+1 < n {
+			if p[i+1] != '\n' {
+				p[i] = '\n'
+			}
+		} else if next, perr := c.r.Peek(1); perr != nil || next[0] != '\n' {
+			p[i] = '\n'
+		}
+		i++
+	}
+	return n, err
 }
 
 func (r *Reader) readHeader() error {
@@ -193,6 +278,10 @@ func (r *Reader) readHeader() error {
 	if err != nil {
 		return fmt.Errorf("%s: read the header row: %w", r.name, err)
 	}
+	if len(rec) == 1 && strings.ContainsAny(rec[0], ";\t") {
+		// Spreadsheet exports: semicolons or tabs.
+		return fmt.Errorf("%s:1: the header is one column %q: the file is not comma-separated UTF-8 (semicolons or tabs, as spreadsheets often export); save it as \"CSV UTF-8 (comma delimited)\"", r.name, rec[0])
+	}
 	r.header = make([]string, len(rec))
 	r.idxMail, r.idxLoc = -1, -1
 	seen := map[string]bool{}
@@ -200,6 +289,12 @@ func (r *Reader) readHeader() error {
 		h := strings.TrimSpace(raw)
 		if !utf8.ValidString(h) {
 			return fmt.Errorf("%s:1: column %d: the header is not valid UTF-8: save the file as UTF-8", r.name, i+1)
+		}
+		if c, _, ok := firstControl(h); ok {
+			if c == 0 {
+				return fmt.Errorf("%s:1: column %d holds NUL bytes: the file looks like UTF-16; save it as UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\")", r.name, i+1)
+			}
+			return fmt.Errorf("%s:1: column %d (%q) holds the control character U+%04X: remove it from the header row", r.name, i+1, h, c)
 		}
 		if h == "" {
 			return fmt.Errorf("%s:1: column %d has no name: name every column in the header row", r.name, i+1)
@@ -231,21 +326,16 @@ func (r *Reader) readHeader() error {
 		missing = append(missing, "locale")
 	}
 	if len(missing) > 0 {
-		all := strings.Join(r.header, ", ")
-		if len(r.header) == 1 && strings.ContainsAny(all, ";\t\x00") {
-			// Spreadsheet exports: semicolons or tabs, or UTF-16.
-			return fmt.Errorf("%s:1: the header is one column %q: the file is not comma-separated UTF-8 (semicolons, tabs or UTF-16, as spreadsheets often export); save it as \"CSV UTF-8 (comma delimited)\"", r.name, all)
-		}
 		return fmt.Errorf("%s:1: the header lacks the column(s) %s (it has %s): add them to the first row; columns email and locale are required",
-			r.name, strings.Join(missing, ", "), all)
+			r.name, strings.Join(missing, ", "), strings.Join(r.header, ", "))
 	}
 	r.csv.FieldsPerRecord = len(rec)
 	return nil
 }
 
 // Columns returns the extra (template data) columns in file order. For JSONL
-// it is the union of the keys seen so far, in the order first seen, so it is
-// complete only once Next has returned io.EOF.
+// it is the union of the keys of the rows read so far, in the order first
+// seen, so it is complete only once Next has returned io.EOF.
 func (r *Reader) Columns() []string {
 	return r.extras
 }
@@ -346,39 +436,69 @@ func (r *Reader) nextJSONL() (Recipient, error) {
 	}
 }
 
+// parseJSONL decodes one line token by token, so that a key given twice is
+// seen (a map would keep the last value silently).
 func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 	rcp := Recipient{Line: line}
 	if !utf8.Valid(data) {
 		return rcp, r.rowErr(line, "", CodeInvalidUTF8, "the line is not valid UTF-8: save the file as UTF-8")
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
+	notObject := func() (Recipient, error) {
 		return rcp, r.rowErr(line, "", CodeBadRow, "not a JSON object: write one object per line, e.g. {\"email\":\"a@example.com\",\"locale\":\"de\"}")
 	}
-	vals := make(map[string]string, len(obj))
-	for k, v := range obj {
-		s, ok := jsonScalar(v)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return notObject()
+	}
+	var (
+		hasMail, hasLoc bool
+		fields          map[string]string
+		extras          []string                     // extra keys in file order
+		keys            = make(map[string]string, 8) // lower-cased key -> key as written
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return notObject()
+		}
+		k, ok := tok.(string)
 		if !ok {
+			return notObject()
+		}
+		if c, _, bad := firstControl(k); bad {
+			return rcp, r.rowErr(line, "", CodeControlCharacter, fmt.Sprintf("the key %q holds the control character U+%04X: remove it", k, c))
+		}
+		lk := strings.ToLower(k)
+		if first, dup := keys[lk]; dup {
+			field := first
+			switch lk {
+			case "email", "locale", "id", "name":
+				field = lk
+			}
+			if first == k {
+				return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the key %q appears twice: keep one", k))
+			}
+			return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field: keep one", first, k))
+		}
+		keys[lk] = k
+		tok, err = dec.Token()
+		if err != nil {
+			return notObject()
+		}
+		var v string
+		switch t := tok.(type) {
+		case string:
+			v = t
+		case json.Number:
+			v = string(t) // the literal text
+		case bool:
+			v = strconv.FormatBool(t)
+		case nil:
+		default: // '{' or '['
 			return rcp, r.rowErr(line, k, CodeBadRow, "the value is an object or array: use a string or a number")
 		}
-		vals[k] = s
-	}
-	// Required and known keys, case-insensitively like CSV headers.
-	var hasMail, hasLoc bool
-	var fields map[string]string
-	known := map[string]string{} // known name -> the key that gave it
-	for k, v := range vals {
-		switch lk := strings.ToLower(k); lk {
-		case "email", "locale", "id", "name":
-			// "locale" and "Locale" in one object: which one wins would
-			// depend on map order, and so could the language.
-			if other, dup := known[lk]; dup {
-				a, b := min(k, other), max(k, other)
-				return rcp, r.rowErr(line, lk, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field: keep one", a, b))
-			}
-			known[lk] = k
-		}
-		switch strings.ToLower(k) {
+		switch lk {
 		case "email":
 			rcp.Email, hasMail = strings.TrimSpace(v), true
 		case "locale":
@@ -389,26 +509,25 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 			rcp.Name = strings.TrimSpace(v)
 		default:
 			if fields == nil {
-				fields = make(map[string]string, len(vals))
+				fields = make(map[string]string, 8)
 			}
 			fields[k] = v
-			if _, ok := r.extraSeen[k]; !ok {
-				r.extraSeen[k] = len(r.extras)
-				r.extras = append(r.extras, k)
-			}
+			extras = append(extras, k)
 		}
 	}
-	for _, k := range []struct {
-		name string
-		val  string
-		ext  bool
-	}{{"email", rcp.Email, false}, {"locale", rcp.Locale, false}, {"id", rcp.ID, false}, {"name", rcp.Name, false}} {
-		if err := r.checkText(line, k.name, k.val, k.ext); err != nil {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return notObject()
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return notObject() // something after the object
+	}
+	for _, k := range []struct{ name, val string }{{"email", rcp.Email}, {"locale", rcp.Locale}, {"id", rcp.ID}, {"name", rcp.Name}} {
+		if err := r.checkText(line, k.name, k.val, false); err != nil {
 			return rcp, err
 		}
 	}
-	for k, v := range fields {
-		if err := r.checkText(line, k, v, true); err != nil {
+	for _, k := range extras {
+		if err := r.checkText(line, k, fields[k], true); err != nil {
 			return rcp, err
 		}
 	}
@@ -418,30 +537,25 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 	if !hasLoc {
 		return rcp, r.rowErr(line, "locale", CodeMissingField, "the object has no \"locale\": add it (an empty string is allowed and refused or mapped by the locale policy)")
 	}
+	for _, k := range extras {
+		if _, ok := r.extraSeen[k]; !ok {
+			r.extraSeen[k] = len(r.extras)
+			r.extras = append(r.extras, k)
+		}
+	}
 	rcp.Fields = fields
 	return rcp, r.validate(&rcp)
 }
 
-// jsonScalar returns a JSON string, number, boolean or null as text.
-func jsonScalar(v json.RawMessage) (string, bool) {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 {
-		return "", false
-	}
-	switch v[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", false
+// firstControl returns the first control character of s (C0, DEL or C1)
+// and its byte offset.
+func firstControl(s string) (rune, int, bool) {
+	for i, c := range s {
+		if c < 0x20 || (c >= 0x7f && c <= 0x9f) {
+			return c, i, true
 		}
-		return s, true
-	case '{', '[':
-		return "", false
-	case 'n':
-		return "", true
-	default: // number, true, false: the literal text
-		return string(v), true
 	}
+	return 0, 0, false
 }
 
 // checkText checks encoding and control characters of one value.
@@ -474,110 +588,43 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 	return nil
 }
 
-// validate checks a decoded row and records its id and email.
+// validate checks a decoded row's address, fills in its normalised form and
+// default id, and records its identity and id.
 func (r *Reader) validate(rcp *Recipient) error {
 	if rcp.Email == "" {
 		return r.rowErr(rcp.Line, "email", CodeMissingField, "the email is empty: fill it in or remove the row")
 	}
-	if reason := CheckEmail(rcp.Email); reason != "" {
-		return r.rowErr(rcp.Line, "email", CodeInvalidEmail, reason)
+	rcp.Email = norm.NFC.String(rcp.Email)
+	addr, err := address.Parse(rcp.Email)
+	if err != nil {
+		return r.rowErr(rcp.Line, "email", CodeInvalidEmail, err.Error())
 	}
-	lower := lowerEmail(rcp.Email)
+	key := addr.Key()
 	if rcp.ID == "" {
-		rcp.ID = lower
+		rcp.ID = key
 	}
+	hMail := maphash.String(r.seed, key)
 	hID := maphash.String(r.seed, rcp.ID)
-	hMail := maphash.String(r.seed, lower)
+	if first := r.emails.get(hMail); first != 0 {
+		same := ""
+		if key != strings.ToLower(rcp.Email) {
+			same = fmt.Sprintf(" (the same mailbox as %q)", key)
+		}
+		return r.rowErr(rcp.Line, "email", CodeDuplicateEmail,
+			fmt.Sprintf("duplicate email %q%s, first seen on line %d: keep one row per address", rcp.Email, same, first))
+	}
 	if first := r.ids.get(hID); first != 0 {
 		return r.rowErr(rcp.Line, "id", CodeDuplicateID,
 			fmt.Sprintf("duplicate id %q, first seen on line %d: give every recipient a distinct id", rcp.ID, first))
 	}
-	if first := r.emails.get(hMail); first != 0 {
-		return r.rowErr(rcp.Line, "email", CodeDuplicateEmail,
-			fmt.Sprintf("duplicate email %q, first seen on line %d: keep one row per address", rcp.Email, first))
-	}
-	r.ids.put(hID, uint32(rcp.Line))
 	r.emails.put(hMail, uint32(rcp.Line))
+	r.ids.put(hID, uint32(rcp.Line))
+	rcp.Address = addr
 	return nil
 }
 
 func (r *Reader) rowErr(line int, field, code, reason string) *RowError {
 	return &RowError{File: r.name, Line: line, Field: field, Code: code, Reason: reason}
-}
-
-func lowerEmail(s string) string {
-	return strings.ToLower(s)
-}
-
-// specials are characters no bare address of ours contains.
-const specials = " <>\"(),;:[]\\"
-
-// CheckEmail returns "" when s is an acceptable bare email address, else the
-// reason (with what to do) it is not. It is used for recipients and is
-// exported for the allowlist and test-send addresses.
-func CheckEmail(s string) string {
-	if len(s) > 254 {
-		return "the address is longer than 254 bytes"
-	}
-	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 {
-		return fmt.Sprintf("%q is not an email address: write it as local@domain", s)
-	}
-	local, domain := s[:at], s[at+1:]
-	if len(local) > 64 {
-		return "the part before @ is longer than 64 bytes"
-	}
-	if strings.ContainsAny(s, specials) {
-		return fmt.Sprintf("%q is not a bare address: write only local@domain, without display name, brackets, quotes or spaces", s)
-	}
-	// Plain ASCII dot-atoms (nearly every address) are checked here; the
-	// rest (UTF-8, unusual forms) goes through net/mail.
-	if !isDotAtomASCII(local) || !isDotAtomASCII(domain) {
-		a, err := mail.ParseAddress(s)
-		if err != nil || a.Name != "" || a.Address != s {
-			return fmt.Sprintf("%q is not a valid email address: check for typos", s)
-		}
-	}
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return fmt.Sprintf("%q has no valid domain (like example.com) after @: check for typos", s)
-	}
-	for rest := domain; rest != ""; {
-		label := rest
-		if i := strings.IndexByte(rest, '.'); i >= 0 {
-			label, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
-		}
-		if strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
-			return fmt.Sprintf("%q has a domain label starting or ending with '-': check for typos", s)
-		}
-	}
-	return ""
-}
-
-// isDotAtomASCII reports whether s is an RFC 5322 dot-atom of ASCII atext.
-func isDotAtomASCII(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
-	prevDot := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			if prevDot {
-				return false
-			}
-			prevDot = true
-			continue
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
-		default:
-			return false
-		}
-		prevDot = false
-	}
-	return true
 }
 
 // lineSet maps 64-bit hashes to 1-based line numbers with open addressing.

@@ -243,36 +243,6 @@ func TestRowErrorMessage(t *testing.T) {
 	}
 }
 
-func TestCheckEmail(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in string
-		ok bool
-	}{
-		{"a@example.com", true},
-		{"first.last+tag@sub.example.co.uk", true},
-		{"ünïcödé@exämple.de", true},
-		{"a@example", false},
-		{"@example.com", false},
-		{"a@", false},
-		{"a b@example.com", false},
-		{"\"a\"@example.com", false},
-		{"<a@example.com>", false},
-		{"A <a@example.com>", false},
-		{"a@example.com (comment)", false},
-		{"a..b@example.com", false},
-		{"a@-x.example.com", false},
-		{"a@example..com", false},
-		{"a@[127.0.0.1]", false},
-		{strings.Repeat("a", 65) + "@example.com", false},
-	}
-	for _, tt := range tests {
-		if got := CheckEmail(tt.in) == ""; got != tt.ok {
-			t.Errorf("CheckEmail(%q) ok = %v, want %v (%s)", tt.in, got, tt.ok, CheckEmail(tt.in))
-		}
-	}
-}
-
 func TestLineSet(t *testing.T) {
 	t.Parallel()
 	var s lineSet
