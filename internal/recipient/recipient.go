@@ -333,6 +333,9 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
+// Format returns the format the Reader reads (never FormatAuto).
+func (r *Reader) Format() Format { return r.format }
+
 // Columns returns the extra (template data) columns in file order. For JSONL
 // it is the union of the keys of the rows read so far, in the order first
 // seen, so it is complete only once Next has returned io.EOF.
