@@ -12,6 +12,13 @@
 // Run streams: accepted recipients go to the emit callback in file order
 // and are not kept; only the rejects and one line per distinct requested
 // locale are kept.
+//
+// One person, one message: package recipient compares addresses by their
+// normalised identity (NFC local part, IDNA domain, lower case), so a second
+// spelling of an address already planned is an invalid row
+// (duplicate-email) naming the first one's line. A file without any row
+// (a header alone, or only blank lines) is not a plan of nothing: Run
+// returns an error wrapping ErrNoRows.
 package plan
 
 import (
@@ -36,6 +43,10 @@ const (
 
 // CodeRender is the code of a row the template cannot be rendered with.
 const CodeRender = "render-error"
+
+// ErrNoRows is wrapped by the error Run returns when the recipients file
+// holds no row at all.
+var ErrNoRows = errors.New("no recipient rows")
 
 // Input is what Run plans.
 type Input struct {
@@ -148,8 +159,8 @@ type resolution struct {
 // Run reads every row of in.Recipients, calls emit for each accepted one (in
 // file order) and returns the summary. An error from emit stops the run and
 // is returned. Invalid and refused rows are not errors: they are counted and
-// kept in Summary.Rejects. A header problem or an I/O error is returned as
-// an error.
+// kept in Summary.Rejects. A header problem, an I/O error or a file without
+// any row (ErrNoRows) is returned as an error.
 func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, error) {
 	if in.Campaign == nil || in.Engine == nil {
 		return nil, errors.New("plan: campaign and engine are required")
@@ -275,6 +286,13 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 				return nil, fmt.Errorf("plan %s line %d: %w", name, rcp.Line, err)
 			}
 		}
+	}
+	if s.Rows == 0 {
+		what := "the file has a header row but no row below it"
+		if rd.Format() == recipient.FormatJSONL {
+			what = "the file has no line with a recipient"
+		}
+		return nil, fmt.Errorf("%s: %w: %s: add one row per recipient", name, ErrNoRows, what)
 	}
 	s.Columns = rd.Columns()
 
