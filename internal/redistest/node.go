@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -100,8 +101,10 @@ func (n *Node) stop() {
 }
 
 // startNode starts bin as the node name in its own directory under dir,
-// with a configuration file made of conf (which the process may rewrite) and
-// the ports launch picks, and runs afterStart once it answers.
+// with a configuration file made of conf (which the process may rewrite;
+// "$NODE" in it stands for the node's directory, "$DATA" for its data
+// directory) and the ports launch picks, and runs afterStart once it
+// answers.
 func startNode(ctx context.Context, bin, dir, name string, conf []string, afterStart func(context.Context, *Node) error, portFlags ...string) (*Node, error) {
 	nodeDir := filepath.Join(dir, name)
 	data := filepath.Join(nodeDir, "data")
@@ -109,7 +112,7 @@ func startNode(ctx context.Context, bin, dir, name string, conf []string, afterS
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	file := filepath.Join(nodeDir, "redis.conf")
-	text := strings.ReplaceAll(strings.Join(conf, "\n"), "$DATA", data) + "\n"
+	text := strings.NewReplacer("$DATA", data, "$NODE", nodeDir).Replace(strings.Join(conf, "\n")) + "\n"
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -141,6 +144,64 @@ func serverConf(appendOnly bool, extra []string) []string {
 		"repl-diskless-sync-delay 0",
 	}
 	return append(conf, extra...)
+}
+
+// deployment is what a Sentinel deployment and a Cluster share: their test,
+// their directory and every process, in start order.
+type deployment struct {
+	t     testing.TB
+	what  string // in messages: "Sentinel deployment", "Redis Cluster"
+	dir   string
+	nodes []*Node
+}
+
+// newDeployment returns an empty deployment whose processes are killed when
+// the test ends.
+func newDeployment(t testing.TB, what string) *deployment {
+	d := &deployment{t: t, what: what, dir: t.TempDir()}
+	t.Cleanup(d.stop)
+	return d
+}
+
+// start starts a node (see startNode) or fails the test with every log.
+func (d *deployment) start(ctx context.Context, bin, name string, conf []string, afterStart func(context.Context, *Node) error, portFlags ...string) *Node {
+	d.t.Helper()
+	n, err := startNode(ctx, bin, d.dir, name, conf, afterStart, portFlags...)
+	if n != nil {
+		d.nodes = append(d.nodes, n)
+	}
+	if err != nil {
+		d.fatalf("%v", err)
+	}
+	return n
+}
+
+// fatalf fails the test's start of the deployment, with every log.
+func (d *deployment) fatalf(format string, args ...any) {
+	d.t.Helper()
+	d.t.Fatalf("redistest: start %s: %s\n%s", d.what, fmt.Sprintf(format, args...), d.logs())
+}
+
+// failure returns err from action with every log.
+func (d *deployment) failure(action string, err error) error {
+	return fmt.Errorf("redistest: %s: %w\n%s", action, err, d.logs())
+}
+
+func (d *deployment) logs() string { return logs(d.nodes) }
+
+func (d *deployment) node(addr string) *Node {
+	for _, n := range d.nodes {
+		if n.Addr() == addr {
+			return n
+		}
+	}
+	return nil
+}
+
+func (d *deployment) stop() {
+	for _, n := range d.nodes {
+		n.stop()
+	}
 }
 
 // logs returns every node's log under a header, the last lines of each, for

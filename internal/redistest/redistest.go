@@ -1,5 +1,8 @@
-// Package redistest gives tests a real Redis. Import it from _test files
-// only.
+// Package redistest gives tests a real Redis on 127.0.0.1: a database of a
+// shared server, a server of their own, a Sentinel deployment or a Redis
+// Cluster. Import it from _test files only.
+//
+// # A database: Start
 //
 // Start picks, in this order:
 //
@@ -17,7 +20,65 @@
 //     missing redis-server fails the test; it is never skipped.
 //
 // Every test gets its own database, so tests using Start may run with
-// t.Parallel().
+// t.Parallel(). [Redis.Wipe] empties the test's database (lost state).
+//
+// # A server of the test's own: StartServer
+//
+// StartServer runs redis-server with a configuration file (the shipped
+// worker/redis.conf, say) on a free port. [Redis.Restart] simulates a crash
+// (SIGKILL, then the same server again on the same address, with what its
+// persistence kept) or, with empty, a new empty instance on the old address;
+// [Redis.Wipe] runs FLUSHALL.
+//
+//	r := redistest.StartServer(t, "../../worker/redis.conf")
+//	... r.Addr, r.Client() ...
+//	if err := r.Restart(ctx, true); err != nil { // Redis lost everything
+//		t.Fatal(err)
+//	}
+//
+// # Sentinel: StartSentinel
+//
+// StartSentinel runs a master ("redis-0"), its replicas (one by default) and
+// three sentinels monitoring it as "mymaster" with a quorum of 2, a
+// down-after of 1 s and a failover-timeout of 5 s. Failover and KillMaster
+// return once the deployment has settled around the new master (about 2.5 s
+// each on loopback); they return errors rather than failing the test, so a
+// test may call them from another goroutine in the middle of a run, and
+// their errors carry every process's log.
+//
+//	s := redistest.StartSentinel(t, redistest.SentinelOptions{
+//		ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
+//	})
+//	c := s.FailoverClient() // or s.FailoverOptions() for the code under test
+//	... start the work ...
+//	old, cur, err := s.Failover(ctx) // SENTINEL FAILOVER
+//	... or s.KillMaster(ctx), later s.Node(old).Restart(ctx, false) and s.WaitSettled(ctx)
+//	n := s.Node(cur).Client().DBSize(ctx).Val() // a plain client on one node
+//
+// WAIT counts only the writes of its own connection: send it in one pipeline
+// with the writes it is meant to cover.
+//
+// # Cluster: StartCluster
+//
+// StartCluster runs three masters with one replica each (by default), each
+// with a free port and a free cluster bus port, joined by redis-cli --cluster
+// create, and returns once every node reports cluster_state:ok, all 16384
+// slots are served and every node sees the same slot map with the replicas.
+//
+//	c := redistest.StartCluster(t, redistest.ClusterOptions{})
+//	cc := c.ClusterClient() // or c.ClusterOptions()
+//	m, err := c.MasterForSlotOf(ctx, "tidings:{c1}:meta")
+//	err = c.FlushAll(ctx) // every master loses every key
+//
+// # Programs, ports, cleanup
+//
+// The deployments need redis-server (Debian package redis-server),
+// redis-sentinel (redis-sentinel) and redis-cli (redis-tools), found on PATH
+// or in /usr/bin. Without them a test fails under CI=true and is skipped
+// elsewhere. Every process gets free ports (a collision is retried with
+// others), so tests may run them in parallel; it is killed when its test
+// ends, failed or not, and the kernel kills it if the test binary dies
+// (PDEATHSIG).
 package redistest
 
 import (

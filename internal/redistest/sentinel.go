@@ -32,6 +32,7 @@ type SentinelOptions struct {
 	// ServerConfig holds redis.conf lines for every data node, the master
 	// and each replica alike since a replica becomes the master on failover:
 	// for example "min-replicas-to-write 1" and "min-replicas-max-lag 10".
+	// They come after (so override) the harness's own lines.
 	ServerConfig []string
 	// DownAfter is the sentinels' down-after-milliseconds; 0 means 1s.
 	DownAfter time.Duration
@@ -48,7 +49,7 @@ type SentinelOptions struct {
 // master as [MasterName] with a quorum of 2. Everything is killed when the
 // test ends.
 type Sentinel struct {
-	t         testing.TB
+	d         *deployment
 	opts      SentinelOptions
 	servers   []*Node
 	sentinels []*Node
@@ -77,26 +78,16 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Minute
 	}
-	s := &Sentinel{t: t, opts: opts}
-	t.Cleanup(s.stop)
+	s := &Sentinel{d: newDeployment(t, "Sentinel deployment"), opts: opts}
 	// The processes must outlive t.Context, which ends before cleanups run.
 	ctx := context.WithoutCancel(t.Context())
-	dir := t.TempDir()
-	start := func(list *[]*Node, bin, name string, conf []string, after func(context.Context, *Node) error) {
-		t.Helper()
-		n, err := startNode(ctx, bin, dir, name, conf, after)
-		if n != nil {
-			*list = append(*list, n)
-		}
-		if err != nil {
-			t.Fatalf("redistest: start Sentinel deployment: %v\n%s", err, s.Logs())
-		}
-	}
 	conf := serverConf(opts.AppendOnly, opts.ServerConfig)
-	start(&s.servers, serverBin, "redis-0", conf, nil)
-	host, port, _ := net.SplitHostPort(s.servers[0].Addr())
+	master := s.d.start(ctx, serverBin, "redis-0", conf, nil)
+	s.servers = append(s.servers, master)
+	host, port, _ := net.SplitHostPort(master.Addr())
 	for i := 1; i <= opts.Replicas; i++ {
-		start(&s.servers, serverBin, fmt.Sprintf("redis-%d", i), append(slices.Clone(conf), "replicaof "+host+" "+port), nil)
+		replica := append(slices.Clone(conf), "replicaof "+host+" "+port)
+		s.servers = append(s.servers, s.d.start(ctx, serverBin, fmt.Sprintf("redis-%d", i), replica, nil))
 	}
 	sentinelConf := []string{
 		fmt.Sprintf("sentinel monitor %s %s %s 2", MasterName, host, port),
@@ -104,16 +95,15 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 		fmt.Sprintf("sentinel failover-timeout %s %d", MasterName, opts.FailoverTimeout.Milliseconds()),
 	}
 	for i := range sentinels {
-		start(&s.sentinels, sentinelBin, fmt.Sprintf("sentinel-%d", i), sentinelConf, tuneSentinel)
+		s.sentinels = append(s.sentinels, s.d.start(ctx, sentinelBin, fmt.Sprintf("sentinel-%d", i), sentinelConf, tuneSentinel))
 	}
-	first := s.servers[0].Addr()
 	if _, err := s.waitSettled(ctx, func(m string) error {
-		if m != first {
-			return fmt.Errorf("sentinels name %s as master, want %s", m, first)
+		if m != master.Addr() {
+			return fmt.Errorf("sentinels name %s as master, want %s", m, master.Addr())
 		}
 		return nil
 	}); err != nil {
-		t.Fatalf("redistest: start Sentinel deployment: %v\n%s", err, s.Logs())
+		s.d.fatalf("%v", err)
 	}
 	return s
 }
@@ -154,14 +144,7 @@ func (s *Sentinel) Servers() []*Node { return slices.Clone(s.servers) }
 func (s *Sentinel) Sentinels() []*Node { return slices.Clone(s.sentinels) }
 
 // Node returns the data node or sentinel at addr, or nil.
-func (s *Sentinel) Node(addr string) *Node {
-	for _, n := range append(s.Servers(), s.sentinels...) {
-		if n.Addr() == addr {
-			return n
-		}
-	}
-	return nil
-}
+func (s *Sentinel) Node(addr string) *Node { return s.d.node(addr) }
 
 // MasterAddr returns the master's address as the running sentinels report
 // it: the answer of a majority of the three, or an error when there is none
@@ -226,7 +209,7 @@ func (s *Sentinel) FailoverOptions() *redis.FailoverOptions {
 // test ends.
 func (s *Sentinel) FailoverClient() *redis.Client {
 	c := redis.NewFailoverClient(s.FailoverOptions())
-	s.t.Cleanup(func() { _ = c.Close() })
+	s.d.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
@@ -240,7 +223,7 @@ func (s *Sentinel) FailoverClient() *redis.Client {
 func (s *Sentinel) Failover(ctx context.Context) (oldMaster, newMaster string, err error) {
 	old, err := s.waitSettled(ctx, nil)
 	if err != nil {
-		return "", "", s.fail("failover: before", err)
+		return "", "", s.d.failure("failover: before", err)
 	}
 	err = poll(ctx, s.opts.Timeout, "SENTINEL FAILOVER", func() error {
 		for _, sn := range s.sentinels {
@@ -257,11 +240,11 @@ func (s *Sentinel) Failover(ctx context.Context) (oldMaster, newMaster string, e
 		return permanent{errors.New("no sentinel running")}
 	})
 	if err != nil {
-		return old, "", s.fail("failover of "+old, err)
+		return old, "", s.d.failure("failover of "+old, err)
 	}
 	nm, err := s.waitSettled(ctx, notMaster(old))
 	if err != nil {
-		return old, "", s.fail("failover of "+old, err)
+		return old, "", s.d.failure("failover of "+old, err)
 	}
 	return old, nm, nil
 }
@@ -274,12 +257,12 @@ func (s *Sentinel) Failover(ctx context.Context) (oldMaster, newMaster string, e
 func (s *Sentinel) KillMaster(ctx context.Context) (oldMaster, newMaster string, err error) {
 	old, err := s.waitSettled(ctx, nil)
 	if err != nil {
-		return "", "", s.fail("kill the master: before", err)
+		return "", "", s.d.failure("kill the master: before", err)
 	}
 	s.Node(old).Kill()
 	nm, err := s.waitSettled(ctx, notMaster(old))
 	if err != nil {
-		return old, "", s.fail("promotion after killing master "+old, err)
+		return old, "", s.d.failure("promotion after killing master "+old, err)
 	}
 	return old, nm, nil
 }
@@ -293,24 +276,14 @@ func (s *Sentinel) KillMaster(ctx context.Context) (oldMaster, newMaster string,
 // log.
 func (s *Sentinel) WaitSettled(ctx context.Context) error {
 	if _, err := s.waitSettled(ctx, nil); err != nil {
-		return s.fail("wait for the deployment to settle", err)
+		return s.d.failure("wait for the deployment to settle", err)
 	}
 	return nil
 }
 
 // Logs returns every process's log (the last lines of each), for a test's
 // own failure messages.
-func (s *Sentinel) Logs() string { return logs(append(s.Servers(), s.sentinels...)) }
-
-func (s *Sentinel) fail(action string, err error) error {
-	return fmt.Errorf("redistest: %s: %w\n%s", action, err, s.Logs())
-}
-
-func (s *Sentinel) stop() {
-	for _, n := range append(s.Servers(), s.sentinels...) {
-		n.stop()
-	}
-}
+func (s *Sentinel) Logs() string { return s.d.logs() }
 
 func notMaster(old string) func(string) error {
 	return func(m string) error {

@@ -1,60 +1,80 @@
 package redistest
 
 import (
+	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-func TestSentinelStarts(t *testing.T) {
+func TestSentinelStartsAndStopsWithTheTest(t *testing.T) {
 	t.Parallel()
-	s := StartSentinel(t, SentinelOptions{Replicas: 2, ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}})
-	ctx := t.Context()
-	if got := len(s.SentinelAddrs()); got != 3 {
-		t.Fatalf("%d sentinels, want 3", got)
-	}
-	master, err := s.Master(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if master != s.Servers()[0] {
-		t.Errorf("master is %s, want the first server %s", master.Name(), s.Servers()[0].Name())
-	}
-	replicas, err := s.Replicas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(replicas) != 2 {
-		t.Fatalf("%d replicas, want 2", len(replicas))
-	}
-	for _, n := range s.Servers() {
-		v, err := n.Client().ConfigGet(ctx, "min-replicas-to-write").Result()
+	var nodes []*Node
+	t.Run("running", func(t *testing.T) {
+		s := StartSentinel(t, SentinelOptions{Replicas: 2, ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}})
+		nodes = append(s.Servers(), s.Sentinels()...)
+		ctx := t.Context()
+		if got := len(s.SentinelAddrs()); got != 3 {
+			t.Fatalf("%d sentinels, want 3", got)
+		}
+		master, err := s.Master(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v["min-replicas-to-write"] != "1" {
-			t.Errorf("%s: min-replicas-to-write = %q, want 1 (ServerConfig on every data node)", n.Name(), v["min-replicas-to-write"])
+		if master != s.Servers()[0] {
+			t.Errorf("master is %s, want the first server %s", master.Name(), s.Servers()[0].Name())
 		}
-		if v, _ := n.Client().ConfigGet(ctx, "appendonly").Result(); v["appendonly"] != "no" {
-			t.Errorf("%s: appendonly = %q, want no by default", n.Name(), v["appendonly"])
-		}
-	}
-	for _, sn := range s.Sentinels() {
-		q, err := sn.sentinelClient().CkQuorum(ctx, MasterName).Result()
+		replicas, err := s.Replicas(ctx)
 		if err != nil {
-			t.Errorf("%s: CKQUORUM: %v", sn.Name(), err)
-		} else {
-			t.Logf("%s: %s", sn.Name(), q)
+			t.Fatal(err)
 		}
+		if len(replicas) != 2 {
+			t.Fatalf("%d replicas, want 2", len(replicas))
+		}
+		for _, n := range s.Servers() {
+			v, err := n.Client().ConfigGet(ctx, "min-replicas-to-write").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v["min-replicas-to-write"] != "1" {
+				t.Errorf("%s: min-replicas-to-write = %q, want 1 (ServerConfig on every data node)", n.Name(), v["min-replicas-to-write"])
+			}
+			if v, _ := n.Client().ConfigGet(ctx, "appendonly").Result(); v["appendonly"] != "no" {
+				t.Errorf("%s: appendonly = %q, want no by default", n.Name(), v["appendonly"])
+			}
+		}
+		for _, sn := range s.Sentinels() {
+			q, err := sn.sentinelClient().CkQuorum(ctx, MasterName).Result()
+			if err != nil {
+				t.Errorf("%s: CKQUORUM: %v", sn.Name(), err)
+			} else {
+				t.Logf("%s: %s", sn.Name(), q)
+			}
+		}
+		// Replicas refuse writes: the client really goes to the master.
+		if err := replicas[0].Client().Set(ctx, "k", "v", 0).Err(); err == nil {
+			t.Errorf("a replica accepted a write")
+		}
+		if err := s.FailoverClient().Set(ctx, "k", "v", 0).Err(); err != nil {
+			t.Errorf("write through the failover client: %v", err)
+		}
+		// A failover that cannot finish says why, with every process's log.
+		canceled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, _, err := s.Failover(canceled); err == nil || !strings.Contains(err.Error(), "=== log of sentinel-2") {
+			t.Errorf("Failover with a canceled context: %v; want an error with the logs", err)
+		}
+	})
+	if len(nodes) != 6 {
+		t.Fatalf("%d processes, want 6", len(nodes))
 	}
-	// Replicas refuse writes: the client really goes to the master.
-	if err := replicas[0].Client().Set(ctx, "k", "v", 0).Err(); err == nil {
-		t.Errorf("a replica accepted a write")
-	}
-	if err := s.FailoverClient().Set(ctx, "k", "v", 0).Err(); err != nil {
-		t.Errorf("write through the failover client: %v", err)
+	for _, n := range nodes {
+		if n.Running() {
+			t.Errorf("%s still runs after its test", n.Name())
+		}
 	}
 }
 
@@ -171,6 +191,17 @@ func TestSentinelKillMasterPromotesAReplica(t *testing.T) {
 	if got, err := s.Node(old).Client().Get(t.Context(), "before").Result(); err != nil || got != "1" {
 		t.Errorf("restarted old master has before = %q, %v; want its copy of the new master", got, err)
 	}
+	// A sentinel restarted from the file it rewrote rejoins the others.
+	sn := s.Sentinels()[0]
+	if err := sn.Restart(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitSettled(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := sentinelMaster(t.Context(), sn); err != nil || m != nm {
+		t.Errorf("restarted %s names master %s, %v; want %s", sn.Name(), m, err, nm)
+	}
 }
 
 func portOf(t *testing.T, addr string) string {
@@ -180,4 +211,29 @@ func portOf(t *testing.T, addr string) string {
 		t.Fatal(err)
 	}
 	return port
+}
+
+func TestStartFailureShowsTheLogs(t *testing.T) {
+	t.Parallel()
+	bad := []string{"no-such-directive yes"}
+	for name, start := range map[string]func(testing.TB){
+		"sentinel": func(t testing.TB) { StartSentinel(t, SentinelOptions{ServerConfig: bad}) },
+		"cluster":  func(t testing.TB) { StartCluster(t, ClusterOptions{ServerConfig: bad}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := &fakeTB{TB: t}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				start(f)
+			}()
+			<-done
+			for _, want := range []string{"=== log of ", "no-such-directive"} {
+				if !strings.Contains(f.fatal, want) {
+					t.Errorf("failure message lacks %q:\n%s", want, f.fatal)
+				}
+			}
+		})
+	}
 }

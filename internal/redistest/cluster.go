@@ -1,0 +1,321 @@
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// clusterSlots is the number of hash slots of a Redis Cluster.
+const clusterSlots = 16384
+
+// ClusterOptions configures [StartCluster]. The zero value is three masters
+// with one replica each, nothing persisted.
+type ClusterOptions struct {
+	// Masters is the number of masters; 0 means 3, the fewest redis-cli
+	// accepts.
+	Masters int
+	// Replicas is the number of replicas of each master; 0 means 1, a
+	// negative number none.
+	Replicas int
+	// NodeTimeout is cluster-node-timeout; 0 means 2s.
+	NodeTimeout time.Duration
+	// AppendOnly turns the append-only file on (appendfsync everysec unless
+	// ServerConfig says otherwise); by default nothing is persisted.
+	AppendOnly bool
+	// ServerConfig holds redis.conf lines for every node, after (so
+	// overriding) the harness's own.
+	ServerConfig []string
+	// Timeout bounds the start and each wait for the cluster to settle; 0
+	// means a minute.
+	Timeout time.Duration
+}
+
+// Cluster is a running Redis Cluster on loopback, created by redis-cli
+// --cluster create. Everything is killed when the test ends.
+type Cluster struct {
+	d    *deployment
+	opts ClusterOptions
+}
+
+// StartCluster starts the nodes of a Redis Cluster (see [ClusterOptions]) in
+// a temporary directory, each with a free port and a free cluster bus port
+// (cluster-port), joins them with redis-cli --cluster create, and returns
+// once the cluster has settled (see [Cluster.WaitSettled]); on failure the
+// test fails with redis-cli's output and every node's log. Without
+// redis-server or redis-cli the test fails under CI=true and is skipped
+// otherwise.
+func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
+	t.Helper()
+	serverBin := need(t, "redis-server", "redis-server")
+	cliBin := need(t, "redis-cli", "redis-tools")
+	if opts.Masters == 0 {
+		opts.Masters = 3
+	}
+	if opts.Masters < 3 {
+		t.Fatalf("redistest: ClusterOptions.Masters = %d: redis-cli creates clusters of 3 masters or more", opts.Masters)
+	}
+	switch {
+	case opts.Replicas == 0:
+		opts.Replicas = 1
+	case opts.Replicas < 0:
+		opts.Replicas = 0
+	}
+	if opts.NodeTimeout <= 0 {
+		opts.NodeTimeout = 2 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Minute
+	}
+	c := &Cluster{d: newDeployment(t, "Redis Cluster"), opts: opts}
+	// The processes must outlive t.Context, which ends before cleanups run.
+	ctx := context.WithoutCancel(t.Context())
+	conf := append(serverConf(opts.AppendOnly, nil),
+		"cluster-enabled yes",
+		`cluster-config-file "$NODE/nodes.conf"`,
+		"cluster-node-timeout "+strconv.FormatInt(opts.NodeTimeout.Milliseconds(), 10),
+		// CLUSTER SLOTS lists a replica only once its replication offset
+		// is not 0, and an idle master moves the offset only with its pings
+		// to the replicas: every 10 s by default.
+		"repl-ping-replica-period 1",
+	)
+	conf = append(conf, opts.ServerConfig...) // last, so it wins
+	for i := range opts.Masters * (1 + opts.Replicas) {
+		c.d.start(ctx, serverBin, fmt.Sprintf("node-%d", i), conf, nil, "--cluster-port")
+	}
+	createCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	args := append(append([]string{"--cluster", "create"}, c.Addrs()...),
+		"--cluster-replicas", strconv.Itoa(opts.Replicas), "--cluster-yes")
+	out, err := exec.CommandContext(createCtx, cliBin, args...).CombinedOutput()
+	if err != nil {
+		c.d.fatalf("redis-cli %s: %v; output:\n%s", strings.Join(args, " "), err, out)
+	}
+	if err := c.waitSettled(ctx); err != nil {
+		c.d.fatalf("%v\nredis-cli's output:\n%s", err, out)
+	}
+	return c
+}
+
+// Addrs returns every node's address, in start order; any of them is a seed
+// for a cluster client.
+func (c *Cluster) Addrs() []string {
+	addrs := make([]string, len(c.d.nodes))
+	for i, n := range c.d.nodes {
+		addrs[i] = n.Addr()
+	}
+	return addrs
+}
+
+// Nodes returns the nodes in start order ("node-0", "node-1", ...); which
+// of them are masters is redis-cli's choice: see [Cluster.Masters].
+func (c *Cluster) Nodes() []*Node { return slices.Clone(c.d.nodes) }
+
+// Node returns the node at addr, or nil.
+func (c *Cluster) Node(addr string) *Node { return c.d.node(addr) }
+
+// ClusterOptions returns go-redis options for a cluster client seeded with
+// every node.
+func (c *Cluster) ClusterOptions() *redis.ClusterOptions {
+	return &redis.ClusterOptions{Addrs: c.Addrs()}
+}
+
+// ClusterClient returns a new go-redis cluster client
+// (redis.NewClusterClient with [Cluster.ClusterOptions]), closed when the
+// test ends.
+func (c *Cluster) ClusterClient() *redis.ClusterClient {
+	cc := redis.NewClusterClient(c.ClusterOptions())
+	c.d.t.Cleanup(func() { _ = cc.Close() })
+	return cc
+}
+
+// Masters returns the nodes that serve slots, in slot order, as a running
+// node reports them (CLUSTER SLOTS).
+func (c *Cluster) Masters(ctx context.Context) ([]*Node, error) {
+	slots, err := c.slots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var masters []*Node
+	for _, s := range slots {
+		n := c.Node(s.Nodes[0].Addr)
+		if n == nil {
+			return nil, fmt.Errorf("redistest: CLUSTER SLOTS names %s, none of this cluster's nodes", s.Nodes[0].Addr)
+		}
+		if !slices.Contains(masters, n) {
+			masters = append(masters, n)
+		}
+	}
+	return masters, nil
+}
+
+// MasterForSlotOf returns the master that serves key's hash slot.
+func (c *Cluster) MasterForSlotOf(ctx context.Context, key string) (*Node, error) {
+	n, err := c.running()
+	if err != nil {
+		return nil, err
+	}
+	slot, err := n.Client().ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redistest: CLUSTER KEYSLOT %q: %w", key, err)
+	}
+	slots, err := c.slots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range slots {
+		if int64(s.Start) <= slot && slot <= int64(s.End) {
+			if m := c.Node(s.Nodes[0].Addr); m != nil {
+				return m, nil
+			}
+			return nil, fmt.Errorf("redistest: slot %d is served by %s, none of this cluster's nodes", slot, s.Nodes[0].Addr)
+		}
+	}
+	return nil, fmt.Errorf("redistest: no node serves slot %d of %q", slot, key)
+}
+
+// FlushAll runs FLUSHALL on every master, so the whole cluster loses its
+// data; replicas follow through replication.
+func (c *Cluster) FlushAll(ctx context.Context) error {
+	masters, err := c.Masters(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range masters {
+		if err := m.Client().FlushAll(ctx).Err(); err != nil {
+			return fmt.Errorf("redistest: FLUSHALL on %s (%s): %w", m.Addr(), m.Name(), err)
+		}
+	}
+	return nil
+}
+
+// WaitSettled waits until every running node reports cluster_state:ok with
+// all 16384 slots assigned and ok, knows every node, and returns the same
+// slot map (CLUSTER SLOTS): the configured number of masters, each with its
+// replicas; and every replica's link to its master is up. A failure's error
+// carries every node's log.
+func (c *Cluster) WaitSettled(ctx context.Context) error {
+	if err := c.waitSettled(ctx); err != nil {
+		return c.d.failure("wait for the cluster to settle", err)
+	}
+	return nil
+}
+
+// Logs returns every node's log (the last lines of each), for a test's own
+// failure messages.
+func (c *Cluster) Logs() string { return c.d.logs() }
+
+func (c *Cluster) running() (*Node, error) {
+	for _, n := range c.d.nodes {
+		if n.Running() {
+			return n, nil
+		}
+	}
+	return nil, errors.New("redistest: no cluster node running")
+}
+
+// slots returns the slot map as a running node reports it, in slot order.
+func (c *Cluster) slots(ctx context.Context) ([]redis.ClusterSlot, error) {
+	n, err := c.running()
+	if err != nil {
+		return nil, err
+	}
+	slots, err := n.Client().ClusterSlots(ctx).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redistest: CLUSTER SLOTS on %s: %w", n.Addr(), err)
+	}
+	slices.SortFunc(slots, func(a, b redis.ClusterSlot) int { return a.Start - b.Start })
+	return slots, nil
+}
+
+func (c *Cluster) waitSettled(ctx context.Context) error {
+	return poll(ctx, c.opts.Timeout, "Redis Cluster to settle", func() error { return c.state(ctx) })
+}
+
+// state checks once that the cluster is settled (see [Cluster.WaitSettled])
+// or says what is not settled yet.
+func (c *Cluster) state(ctx context.Context) error {
+	var want string
+	for _, n := range c.d.nodes {
+		if !n.Running() {
+			continue
+		}
+		s, err := n.Client().ClusterInfo(ctx).Result()
+		if err != nil {
+			return fmt.Errorf("CLUSTER INFO on %s (%s): %w", n.Addr(), n.Name(), err)
+		}
+		ci := infoFields(s)
+		all := strconv.Itoa(clusterSlots)
+		if ci["cluster_state"] != "ok" || ci["cluster_slots_assigned"] != all || ci["cluster_slots_ok"] != all ||
+			ci["cluster_known_nodes"] != strconv.Itoa(len(c.d.nodes)) {
+			return fmt.Errorf("%s (%s): cluster_state:%s, %s slots assigned, %s ok, %s known nodes; want ok, %d, %d, %d",
+				n.Addr(), n.Name(), ci["cluster_state"], ci["cluster_slots_assigned"], ci["cluster_slots_ok"], ci["cluster_known_nodes"],
+				clusterSlots, clusterSlots, len(c.d.nodes))
+		}
+		slots, err := n.Client().ClusterSlots(ctx).Result()
+		if err != nil {
+			return fmt.Errorf("CLUSTER SLOTS on %s (%s): %w", n.Addr(), n.Name(), err)
+		}
+		m, err := c.slotMap(slots)
+		if err != nil {
+			return fmt.Errorf("%s (%s): %w", n.Addr(), n.Name(), err)
+		}
+		if want == "" {
+			want = m
+		} else if m != want {
+			return fmt.Errorf("%s (%s) sees slot map %s, another node %s", n.Addr(), n.Name(), m, want)
+		}
+		role, err := info(ctx, n.Client(), "replication")
+		if err != nil {
+			return err
+		}
+		if role["role"] == "slave" && role["master_link_status"] != "up" {
+			return fmt.Errorf("replica %s (%s): link to its master %s", n.Addr(), n.Name(), role["master_link_status"])
+		}
+	}
+	if want == "" {
+		return permanent{errors.New("no cluster node running")}
+	}
+	return nil
+}
+
+// slotMap checks that slots cover every slot once, served by the configured
+// number of masters each with its replicas, and returns it as text to
+// compare between nodes.
+func (c *Cluster) slotMap(slots []redis.ClusterSlot) (string, error) {
+	slices.SortFunc(slots, func(a, b redis.ClusterSlot) int { return a.Start - b.Start })
+	var b strings.Builder
+	next := 0
+	masters := map[string]bool{}
+	for _, s := range slots {
+		if s.Start != next {
+			return "", fmt.Errorf("slots %d-%d not served", next, s.Start-1)
+		}
+		next = s.End + 1
+		if len(s.Nodes) != 1+c.opts.Replicas {
+			return "", fmt.Errorf("slots %d-%d served by %d nodes, want %d", s.Start, s.End, len(s.Nodes), 1+c.opts.Replicas)
+		}
+		addrs := make([]string, len(s.Nodes))
+		for i, n := range s.Nodes {
+			addrs[i] = n.Addr
+		}
+		slices.Sort(addrs[1:])
+		masters[addrs[0]] = true
+		fmt.Fprintf(&b, "%d-%d:%s ", s.Start, s.End, strings.Join(addrs, ","))
+	}
+	if next != clusterSlots {
+		return "", fmt.Errorf("slots %d-%d not served", next, clusterSlots-1)
+	}
+	if len(masters) != c.opts.Masters {
+		return "", fmt.Errorf("%d masters serve slots, want %d", len(masters), c.opts.Masters)
+	}
+	return strings.TrimSpace(b.String()), nil
+}

@@ -1,0 +1,147 @@
+package redistest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestClusterServesEveryMasterAndRefusesCrossSlot(t *testing.T) {
+	t.Parallel()
+	var nodes []*Node
+	t.Run("running", func(t *testing.T) {
+		began := time.Now()
+		c := StartCluster(t, ClusterOptions{})
+		t.Logf("cluster settled in %s", time.Since(began).Round(time.Millisecond))
+		nodes = c.Nodes()
+		ctx := t.Context()
+		if n := len(c.Addrs()); n != 6 {
+			t.Fatalf("%d nodes, want 6", n)
+		}
+		masters, err := c.Masters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(masters) != 3 {
+			t.Fatalf("%d masters, want 3", len(masters))
+		}
+		// One key in each master's slots.
+		keyOf := map[*Node]string{}
+		for i := 0; len(keyOf) < len(masters) && i < 1000; i++ {
+			k := fmt.Sprintf("key-%d", i)
+			m, err := c.MasterForSlotOf(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := keyOf[m]; !ok {
+				keyOf[m] = k
+			}
+		}
+		if len(keyOf) != len(masters) {
+			t.Fatalf("keys found for %d masters, want %d", len(keyOf), len(masters))
+		}
+		cc := c.ClusterClient()
+		for m, k := range keyOf {
+			if err := cc.Set(ctx, k, m.Name(), 0).Err(); err != nil {
+				t.Fatalf("SET %s through the cluster client: %v", k, err)
+			}
+			// The key lives on that master: a plain client there reads it
+			// without a redirection, another master answers MOVED.
+			if got, err := m.Client().Get(ctx, k).Result(); err != nil || got != m.Name() {
+				t.Errorf("GET %s on %s = %q, %v; want %q", k, m.Name(), got, err, m.Name())
+			}
+			other := masters[(slicesIndex(masters, m)+1)%len(masters)]
+			if err := other.Client().Get(ctx, k).Err(); err == nil || !strings.HasPrefix(err.Error(), "MOVED") {
+				t.Errorf("GET %s on %s (not its master) = %v, want MOVED", k, other.Name(), err)
+			}
+		}
+		var keys []string
+		for _, k := range keyOf {
+			keys = append(keys, k)
+		}
+		const script = "return redis.call('MGET', KEYS[1], KEYS[2])"
+		for name, err := range map[string]error{
+			"cluster client":         cc.Eval(ctx, script, keys[:2]).Err(),
+			"plain client on a node": masters[0].Client().Eval(ctx, script, keys[:2]).Err(),
+		} {
+			if err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") {
+				t.Errorf("a script over two slots through the %s: %v, want CROSSSLOT", name, err)
+			}
+		}
+		if err := cc.Eval(ctx, script, []string{"{c}:a", "{c}:b"}).Err(); err != nil {
+			t.Errorf("a script over one slot (hash tag): %v", err)
+		}
+
+		if err := c.FlushAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range c.Nodes() {
+			err := poll(ctx, 10*time.Second, n.Name()+" empty after FlushAll", func() error {
+				if k := n.Client().DBSize(ctx).Val(); k != 0 {
+					return fmt.Errorf("%d keys", k)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}
+
+		// A replica restarted empty rejoins on its address as the same node
+		// and copies its master again.
+		m := masters[0]
+		if err := cc.Set(ctx, keyOf[m], "again", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		slots, err := m.Client().ClusterSlots(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var replica *Node
+		for _, s := range slots {
+			if s.Nodes[0].Addr == m.Addr() {
+				replica = c.Node(s.Nodes[1].Addr)
+			}
+		}
+		if replica == nil {
+			t.Fatalf("no replica of %s in %v", m.Name(), slots)
+		}
+		id := replica.Client().ClusterMyID(ctx).Val()
+		if err := replica.Restart(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitSettled(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := replica.Client().ClusterMyID(ctx).Val(); got != id || id == "" {
+			t.Errorf("restarted replica is node %q, was %q", got, id)
+		}
+		err = poll(ctx, 10*time.Second, "the restarted replica to copy its master", func() error {
+			if n := replica.Client().DBSize(ctx).Val(); n != 1 {
+				return fmt.Errorf("%d keys, want 1", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	if len(nodes) != 6 {
+		t.Fatalf("%d nodes, want 6", len(nodes))
+	}
+	for _, n := range nodes {
+		if n.Running() {
+			t.Errorf("%s still runs after its test", n.Name())
+		}
+	}
+}
+
+func slicesIndex(nodes []*Node, n *Node) int {
+	for i, m := range nodes {
+		if m == n {
+			return i
+		}
+	}
+	return -1
+}
