@@ -1,9 +1,10 @@
 // Package environment describes the named targets tidings sends in
-// (staging, production, ...): their Redis, their SMTP server and their
-// safety settings.
+// (staging, production, ...): their Redis, their SMTP server, their safety
+// settings, where this machine keeps state that must survive a Redis loss,
+// the web console and the notifications.
 //
 // An environment comes from a YAML config file, overridden by TIDINGS_*
-// variables (see Reference for the full list):
+// variables (Reference lists every key and variable):
 //
 //	environments:
 //	  staging:
@@ -14,6 +15,8 @@
 //	      tls: false
 //	      sentinel: { master: mymaster, addrs: [s1:26379, s2:26379], password_file: ... }
 //	      cluster: [n1:6379, n2:6379]          # Redis Cluster seed nodes
+//	      min_replica_acks: auto              # replicas that acknowledge a claim (WAIT) before SMTP
+//	      replica_ack_timeout: 500ms
 //	    smtp:
 //	      host: smtp.staging.example
 //	      port: 587
@@ -25,15 +28,28 @@
 //	    allow: [example.com, "*.qa.example", qa@altea.example]
 //	    list_unsubscribe: https://altea.example/unsubscribe
 //	    concurrency: 8                        # recipients processed at once per worker
+//	    state_dir: /var/lib/tidings/staging   # record of started campaigns, delivery journals
+//	    journal: { dir: /var/lib/tidings/staging/journal, fsync: 200ms }   # or fsync: always
+//	    console:
+//	      addr: 127.0.0.1:8080
+//	      url: https://tidings.staging.example  # base of links in notifications
+//	      viewer_token_file: /run/secrets/viewer
+//	      operator_token_file: /run/secrets/operator
+//	    notify:
+//	      slack_webhook_url_file: /run/secrets/slack
+//	      webhook_url_file: /run/secrets/webhook
+//	      no_progress_after: 10m
 //
-// Secrets (passwords) are read only from TIDINGS_*_PASSWORD variables or from
-// password files; a password written into the config file (as password: or
-// inside a Redis URL) is an error. A [Secret] never prints: fmt, JSON, YAML
-// and slog all show "***".
+// Secrets (passwords, console tokens, webhook URLs) are read only from
+// TIDINGS_* variables or from files the config file names; a secret written
+// into the config file (as password:, viewer_token:, slack_webhook_url:, or
+// a password inside a Redis URL) is an error. A [Secret] never prints: fmt,
+// JSON, YAML and slog all show "***".
 //
 // With no config file, the environment is built from defaults (Redis
 // redis://127.0.0.1:6379/0, SMTP 127.0.0.1:1025 without TLS) and the
-// variables.
+// variables. Every problem is a *yamlnode.Error naming file:line and the key,
+// or the variable, and what to do.
 package environment
 
 import (
@@ -43,26 +59,36 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
-	"gopkg.in/yaml.v3"
+
+	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
 // Defaults for an environment.
 const (
-	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
-	DefaultSMTPHost    = "127.0.0.1"
-	DefaultSMTPPort    = 1025
-	DefaultConnections = 8
-	ProductionName     = "production"
+	DefaultRedisURL          = "redis://127.0.0.1:6379/0"
+	DefaultSMTPHost          = "127.0.0.1"
+	DefaultSMTPPort          = 1025
+	DefaultConnections       = 8
+	DefaultReplicaAckTimeout = 500 * time.Millisecond
+	DefaultJournalFsync      = 200 * time.Millisecond
+	DefaultConsoleAddr       = "127.0.0.1:8080"
+	DefaultNoProgressAfter   = 10 * time.Minute
+	ProductionName           = "production"
 )
+
+// ReplicaAcksAuto is Redis.MinReplicaAcks when it is "auto": see
+// Redis.ReplicaAcks.
+const ReplicaAcksAuto = -1
+
+// ErrNoName is returned by Load when no environment name is given.
+var ErrNoName = errors.New("no environment name given")
 
 // TLSPolicy says how the SMTP connection is secured.
 type TLSPolicy string
@@ -97,6 +123,14 @@ type Environment struct {
 	// its own SMTP connection (default: SMTP.Connections); the worker's
 	// --concurrency overrides it.
 	Concurrency int
+	// StateDir is the directory where this machine keeps tidings' record of
+	// the campaigns it started and the workers' delivery journals: what must
+	// survive a Redis loss. Empty when neither the config, TIDINGS_STATE_DIR,
+	// XDG_STATE_HOME nor HOME names one (see Warnings).
+	StateDir string
+	Journal  Journal
+	Console  Console
+	Notify   Notify
 	// Source says where the settings came from, for messages.
 	Source string
 }
@@ -112,6 +146,30 @@ type Redis struct {
 	// Cluster lists Redis Cluster seed nodes (host:port); it replaces URL's
 	// address.
 	Cluster []string
+	// MinReplicaAcks is the number of replicas that must acknowledge a
+	// ledger claim (Redis WAIT) before the message goes to SMTP, or
+	// ReplicaAcksAuto: see ReplicaAcks.
+	MinReplicaAcks int
+	// ReplicaAckTimeout bounds the wait for those acknowledgements.
+	ReplicaAckTimeout time.Duration
+}
+
+// AutoReplicaAcks reports whether MinReplicaAcks is "auto".
+func (r Redis) AutoReplicaAcks() bool { return r.MinReplicaAcks == ReplicaAcksAuto }
+
+// ReplicaAcks returns how many replicas must acknowledge a ledger claim.
+// An explicit MinReplicaAcks is returned as it is. Auto is 1 when Sentinel
+// or Cluster is configured; otherwise it is decided when the worker starts
+// from connected, the number of replicas the master reports: 1 when it has
+// any, else 0.
+func (r Redis) ReplicaAcks(connected int) int {
+	switch {
+	case !r.AutoReplicaAcks():
+		return r.MinReplicaAcks
+	case r.Sentinel.Master != "" || len(r.Cluster) > 0 || connected > 0:
+		return 1
+	}
+	return 0
 }
 
 // Sentinel names a Sentinel-managed Redis.
@@ -135,377 +193,136 @@ type SMTP struct {
 // Addr returns host:port.
 func (s SMTP) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
-// Variables read by Load, in the order Reference lists them.
-var variables = []struct{ name, help string }{
-	{"TIDINGS_PRODUCTION", "true marks the environment as production (cannot unmark one)"},
-	{"TIDINGS_REDIS_URL", "redis://[user@]host:port/db, rediss:// for TLS (a password in it is taken as the password)"},
-	{"TIDINGS_REDIS_PASSWORD", "Redis password (secret)"},
-	{"TIDINGS_REDIS_PASSWORD_FILE", "file holding the Redis password"},
-	{"TIDINGS_REDIS_TLS", "true to use TLS to Redis"},
-	{"TIDINGS_REDIS_SENTINEL_MASTER", "Sentinel master name"},
-	{"TIDINGS_REDIS_SENTINEL_ADDRS", "comma-separated Sentinel host:port list"},
-	{"TIDINGS_REDIS_SENTINEL_PASSWORD", "Sentinel password (secret)"},
-	{"TIDINGS_REDIS_CLUSTER_ADDRS", "comma-separated Redis Cluster host:port list"},
-	{"TIDINGS_SMTP_HOST", "SMTP host"},
-	{"TIDINGS_SMTP_PORT", "SMTP port"},
-	{"TIDINGS_SMTP_TLS", "none, opportunistic, starttls or tls"},
-	{"TIDINGS_SMTP_USERNAME", "SMTP user name"},
-	{"TIDINGS_SMTP_PASSWORD", "SMTP password (secret)"},
-	{"TIDINGS_SMTP_PASSWORD_FILE", "file holding the SMTP password"},
-	{"TIDINGS_SMTP_CONNECTIONS", "SMTP connections per worker"},
-	{"TIDINGS_SMTP_HELO", "name sent in EHLO"},
-	{"TIDINGS_ALLOW", "comma-separated allowlist of domains, *.suffixes and addresses"},
-	{"TIDINGS_LIST_UNSUBSCRIBE", "List-Unsubscribe URL"},
-	{"TIDINGS_CONCURRENCY", "recipients processed at once per worker"},
+// Journal is where and how often workers record deliveries on disk.
+type Journal struct {
+	// Dir holds the journals (default: StateDir/journal).
+	Dir string
+	// FsyncAlways flushes the journal to disk after every delivery;
+	// otherwise it is flushed every FsyncInterval.
+	FsyncAlways   bool
+	FsyncInterval time.Duration
 }
 
-// Reference returns the documentation of the config file and every TIDINGS_*
-// variable, for the CLI's help.
-func Reference() string {
-	var b strings.Builder
-	b.WriteString(`Environments come from the config file (key environments.<name>) and these
-variables, which override the chosen environment's settings. Secrets are read
-only from variables and password files, never from the config file.
-
-`)
-	for _, v := range variables {
-		fmt.Fprintf(&b, "  %-32s %s\n", v.name, v.help)
+// Fsync returns the policy as written in the config: "always" or a duration.
+func (j Journal) Fsync() string {
+	if j.FsyncAlways {
+		return "always"
 	}
-	fmt.Fprintf(&b, "\nWithout a config file: Redis %s, SMTP %s:%d without TLS.\n", DefaultRedisURL, DefaultSMTPHost, DefaultSMTPPort)
-	b.WriteString("The environment named production is always a production environment.\n")
-	return b.String()
+	return j.FsyncInterval.String()
 }
 
-type rawFile struct {
-	Environments map[string]*rawEnv `yaml:"environments"`
+// Console is the web console for QA and on-call.
+type Console struct {
+	// Addr is the listen address (default 127.0.0.1:8080).
+	Addr string
+	// URL is the public base URL used in notification links (default
+	// http://Addr).
+	URL string
+	// ViewerToken and OperatorToken admit the two roles.
+	ViewerToken   Secret
+	OperatorToken Secret
 }
 
-type rawEnv struct {
-	Production      *bool    `yaml:"production"`
-	Redis           rawRedis `yaml:"redis"`
-	SMTP            rawSMTP  `yaml:"smtp"`
-	Allow           []string `yaml:"allow"`
-	ListUnsubscribe string   `yaml:"list_unsubscribe"`
-	Concurrency     int      `yaml:"concurrency"`
-}
-
-type rawRedis struct {
-	URL          string      `yaml:"url"`
-	Password     *literal    `yaml:"password"`
-	PasswordFile string      `yaml:"password_file"`
-	TLS          bool        `yaml:"tls"`
-	Sentinel     rawSentinel `yaml:"sentinel"`
-	Cluster      []string    `yaml:"cluster"`
-}
-
-type rawSentinel struct {
-	Master       string   `yaml:"master"`
-	Addrs        []string `yaml:"addrs"`
-	Password     *literal `yaml:"password"`
-	PasswordFile string   `yaml:"password_file"`
-}
-
-type rawSMTP struct {
-	Host         string   `yaml:"host"`
-	Port         int      `yaml:"port"`
-	TLS          string   `yaml:"tls"`
-	Username     string   `yaml:"username"`
-	Password     *literal `yaml:"password"`
-	PasswordFile string   `yaml:"password_file"`
-	Connections  int      `yaml:"connections"`
-	HELO         string   `yaml:"helo"`
+// Notify says where notifications (auto-pause, awaiting approval, no
+// progress, done, cancelled) are posted.
+type Notify struct {
+	// SlackWebhookURL receives Slack-compatible messages; WebhookURL generic
+	// JSON. Both are secrets: whoever has one can post.
+	SlackWebhookURL Secret
+	WebhookURL      Secret
+	// NoProgressAfter is how long a running campaign may send nothing
+	// before a "no progress" notification.
+	NoProgressAfter time.Duration
 }
 
 // Load returns the environment called name from the config file (may be
 // empty: then the environment is built from defaults and variables), with
 // the TIDINGS_* variables read through getenv applied on top. fileName names
-// the config file in messages; password files are resolved relative to it
-// and read here.
+// the config file in messages; files the config names (secrets, state) are
+// relative to it and secrets are read here. HOME and XDG_STATE_HOME, also
+// read through getenv, place the default state directory.
+//
+// An empty name is ErrNoName; every other problem is a *yamlnode.Error
+// (several are joined with errors.Join).
 func Load(configFile []byte, fileName, name string, getenv func(string) string) (*Environment, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return nil, errors.New("no environment given: choose one with --env (e.g. --env staging)")
+		return nil, ErrNoName
 	}
-	raw := &rawEnv{}
+	b := &builder{name: name, getenv: getenv, baseDir: ".", fromVar: map[string]string{}}
+	raw := &fileEnv{}
 	source := "defaults and TIDINGS_* variables"
-	baseDir := "."
 	if len(bytes.TrimSpace(configFile)) > 0 {
-		baseDir = filepath.Dir(fileName)
-		source = fileName + " and TIDINGS_* variables"
-		var f rawFile
-		dec := yaml.NewDecoder(bytes.NewReader(configFile))
-		dec.KnownFields(true)
-		if err := dec.Decode(&f); err != nil {
-			return nil, configError(fileName, err)
+		doc, f, err := parseFile(configFile, fileName)
+		if err != nil {
+			return nil, err
 		}
 		r, ok := f.Environments[name]
 		if !ok {
-			names := make([]string, 0, len(f.Environments))
-			for n := range f.Environments {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			return nil, fmt.Errorf("%s: no environment %q (it defines %s): pick one of those or add environments.%s", fileName, name, strings.Join(names, ", "), name)
+			return nil, &yamlnode.Error{File: fileName, Line: doc.Line("environments"), Field: "environments",
+				Msg: fmt.Sprintf("no environment %q (it defines %s): pick one of those or add environments.%s", name, strings.Join(sortedNames(f), ", "), name)}
 		}
 		if r != nil {
 			raw = r
 		}
-		if err := literalSecrets(fileName, name, raw); err != nil {
+		b.doc, b.file, b.baseDir = doc, fileName, filepath.Dir(fileName)
+		source = fileName + " and TIDINGS_* variables"
+		if err := b.literalSecrets(raw); err != nil {
 			return nil, err
 		}
 	}
-	e, err := build(raw, name, fileName, baseDir, getenv)
-	if err != nil {
+	e := b.fromFile(raw)
+	b.variables(e)
+	b.resolve(e)
+	*e = e.WithDefaults()
+	e.validate(b.report)
+	if err := errors.Join(b.errs...); err != nil {
 		return nil, err
 	}
 	e.Source = source
 	return e, nil
 }
 
-var (
-	lineRE    = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownRE = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-	knownKeys = map[string]string{}
-)
-
-func init() {
-	for _, v := range []any{rawFile{}, rawEnv{}, rawRedis{}, rawSentinel{}, rawSMTP{}} {
-		t := reflect.TypeOf(v)
-		keys := make([]string, t.NumField())
-		for i := range keys {
-			keys[i] = strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		}
-		knownKeys[t.String()] = strings.Join(keys, ", ")
+// Names returns the environments the config file defines, sorted (for
+// shell completion and messages).
+func Names(configFile []byte, fileName string) ([]string, error) {
+	if len(bytes.TrimSpace(configFile)) == 0 {
+		return nil, nil
 	}
+	_, f, err := parseFile(configFile, fileName)
+	if err != nil {
+		return nil, err
+	}
+	return sortedNames(f), nil
 }
 
-// configError turns a YAML error into file:line messages that say what to do.
-func configError(file string, err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := lineRE.FindStringSubmatch(msg); m != nil {
-			return fmt.Errorf("%s:%s: %s: fix the YAML syntax", file, m[1], m[2])
-		}
-		return fmt.Errorf("%s: %s: fix the YAML syntax", file, msg)
+func sortedNames(f *configFile) []string {
+	names := make([]string, 0, len(f.Environments))
+	for n := range f.Environments {
+		names = append(names, n)
 	}
-	var errs []error
-	for _, msg := range te.Errors {
-		m := lineRE.FindStringSubmatch(msg)
-		switch {
-		case m == nil:
-			errs = append(errs, fmt.Errorf("%s: %s", file, msg))
-		case unknownRE.MatchString(m[2]):
-			u := unknownRE.FindStringSubmatch(m[2])
-			errs = append(errs, fmt.Errorf("%s:%s: unknown key %s: check the spelling; known keys here are %s", file, m[1], u[1], knownKeys[u[2]]))
-		default:
-			errs = append(errs, fmt.Errorf("%s:%s: %s: fix the value", file, m[1], strings.ReplaceAll(m[2], "!!", "")))
-		}
-	}
-	return errors.Join(errs...)
+	sort.Strings(names)
+	return names
 }
 
-// literal records where a forbidden key was written, never its value.
-type literal struct{ line int }
-
-func (l *literal) UnmarshalYAML(n *yaml.Node) error {
-	l.line = n.Line
-	return nil
-}
-
-// literalSecrets refuses passwords written into the config file.
-func literalSecrets(file, name string, r *rawEnv) error {
-	var errs []error
-	check := func(n *literal, key, variable string) {
-		if n != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: environments.%s.%s: secrets are not read from the config file: remove it and use %s_file or %s",
-				file, n.line, name, key, key, variable))
-		}
-	}
-	check(r.Redis.Password, "redis.password", "TIDINGS_REDIS_PASSWORD")
-	check(r.Redis.Sentinel.Password, "redis.sentinel.password", "TIDINGS_REDIS_SENTINEL_PASSWORD")
-	check(r.SMTP.Password, "smtp.password", "TIDINGS_SMTP_PASSWORD")
-	if u, err := url.Parse(r.Redis.URL); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			errs = append(errs, fmt.Errorf("%s: environments.%s.redis.url holds a password: remove it from the URL and use redis.password_file or TIDINGS_REDIS_PASSWORD", file, name))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func build(r *rawEnv, name, file, baseDir string, getenv func(string) string) (*Environment, error) {
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	e := &Environment{
-		Name:            name,
-		Production:      name == ProductionName,
-		Allow:           r.Allow,
-		ListUnsubscribe: r.ListUnsubscribe,
-		Concurrency:     r.Concurrency,
-		Redis: Redis{
-			URL:      r.Redis.URL,
-			TLS:      r.Redis.TLS,
-			Sentinel: Sentinel{Master: r.Redis.Sentinel.Master, Addrs: r.Redis.Sentinel.Addrs},
-			Cluster:  r.Redis.Cluster,
-		},
-		SMTP: SMTP{
-			Host:        r.SMTP.Host,
-			Port:        r.SMTP.Port,
-			TLS:         TLSPolicy(strings.ToLower(r.SMTP.TLS)),
-			Username:    r.SMTP.Username,
-			Connections: r.SMTP.Connections,
-			HELO:        r.SMTP.HELO,
-		},
-	}
-	if r.Production != nil {
-		if !*r.Production && name == ProductionName {
-			fail("%s: environments.production.production: false: the environment named production is always production; remove the key", file)
-		}
-		e.Production = e.Production || *r.Production
-	}
-	// readSecret reads a password file; paths from the config file are
-	// relative to it, paths from variables to the working directory.
-	readSecret := func(path, what string, fromFile bool) Secret {
-		if path == "" {
-			return ""
-		}
-		if fromFile && !filepath.IsAbs(path) {
-			path = filepath.Join(baseDir, path)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			fail("read %s password file: %w: create it or fix the path", what, err)
-			return ""
-		}
-		return Secret(strings.TrimRight(string(b), "\r\n"))
-	}
-	e.Redis.Password = readSecret(r.Redis.PasswordFile, "Redis", true)
-	e.Redis.Sentinel.Password = readSecret(r.Redis.Sentinel.PasswordFile, "Redis Sentinel", true)
-	e.SMTP.Password = readSecret(r.SMTP.PasswordFile, "SMTP", true)
-
-	// Variables override the file.
-	str := func(v string, dst *string) {
-		if s := strings.TrimSpace(getenv(v)); s != "" {
-			*dst = s
-		}
-	}
-	boolean := func(v string, dst *bool) {
-		s := strings.TrimSpace(getenv(v))
-		if s == "" {
-			return
-		}
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			fail("%s=%q is not a boolean: use true or false", v, s)
-			return
-		}
-		*dst = b
-	}
-	integer := func(v string, dst *int) {
-		s := strings.TrimSpace(getenv(v))
-		if s == "" {
-			return
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			fail("%s=%q is not a whole number", v, s)
-			return
-		}
-		*dst = n
-	}
-	list := func(v string, dst *[]string) {
-		if s := strings.TrimSpace(getenv(v)); s != "" {
-			var out []string
-			for _, p := range strings.Split(s, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					out = append(out, p)
-				}
-			}
-			*dst = out
-		}
-	}
-	secret := func(v string, dst *Secret) {
-		if s := getenv(v); s != "" {
-			*dst = Secret(s)
-		}
-	}
-
-	if s := strings.TrimSpace(getenv("TIDINGS_PRODUCTION")); s != "" {
-		p, err := strconv.ParseBool(s)
-		switch {
-		case err != nil:
-			fail("TIDINGS_PRODUCTION=%q is not a boolean: use true or false", s)
-		case !p && e.Production:
-			fail("TIDINGS_PRODUCTION=false cannot unmark production environment %s: unset it", name)
-		default:
-			e.Production = e.Production || p
-		}
-	}
-	str("TIDINGS_REDIS_URL", &e.Redis.URL)
-	if f := getenv("TIDINGS_REDIS_PASSWORD_FILE"); f != "" {
-		e.Redis.Password = readSecret(f, "Redis", false)
-	}
-	secret("TIDINGS_REDIS_PASSWORD", &e.Redis.Password)
-	boolean("TIDINGS_REDIS_TLS", &e.Redis.TLS)
-	str("TIDINGS_REDIS_SENTINEL_MASTER", &e.Redis.Sentinel.Master)
-	list("TIDINGS_REDIS_SENTINEL_ADDRS", &e.Redis.Sentinel.Addrs)
-	secret("TIDINGS_REDIS_SENTINEL_PASSWORD", &e.Redis.Sentinel.Password)
-	list("TIDINGS_REDIS_CLUSTER_ADDRS", &e.Redis.Cluster)
-	str("TIDINGS_SMTP_HOST", &e.SMTP.Host)
-	integer("TIDINGS_SMTP_PORT", &e.SMTP.Port)
-	var tlsVar string
-	str("TIDINGS_SMTP_TLS", &tlsVar)
-	if tlsVar != "" {
-		e.SMTP.TLS = TLSPolicy(strings.ToLower(tlsVar))
-	}
-	str("TIDINGS_SMTP_USERNAME", &e.SMTP.Username)
-	if f := getenv("TIDINGS_SMTP_PASSWORD_FILE"); f != "" {
-		e.SMTP.Password = readSecret(f, "SMTP", false)
-	}
-	secret("TIDINGS_SMTP_PASSWORD", &e.SMTP.Password)
-	integer("TIDINGS_SMTP_CONNECTIONS", &e.SMTP.Connections)
-	str("TIDINGS_SMTP_HELO", &e.SMTP.HELO)
-	list("TIDINGS_ALLOW", &e.Allow)
-	str("TIDINGS_LIST_UNSUBSCRIBE", &e.ListUnsubscribe)
-	integer("TIDINGS_CONCURRENCY", &e.Concurrency)
-
-	// A password inside the URL (allowed from the variable) becomes the
-	// secret, so the URL itself can be printed.
+// WithDefaults returns a copy of e in which every setting left at its zero
+// value holds its default: Redis URL and replica acknowledgement timeout;
+// the SMTP host (with port 1025), TLS (none on loopback, else starttls), the
+// port that goes with the TLS policy and the connections; concurrency (one
+// per SMTP connection); the journal directory (StateDir/journal) and
+// interval; the console address and URL; the no-progress delay.
+// MinReplicaAcks has no zero default (0 is a choice): Load starts it at
+// ReplicaAcksAuto.
+func (e Environment) WithDefaults() Environment {
 	if e.Redis.URL == "" {
 		e.Redis.URL = DefaultRedisURL
 	}
-	u, err := url.Parse(e.Redis.URL)
-	switch {
-	case err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix"):
-		fail("environment %s: Redis URL %q is not redis://host:port/db or rediss://: fix redis.url or TIDINGS_REDIS_URL", name, redact(e.Redis.URL))
-	default:
-		if u.User != nil {
-			if pw, has := u.User.Password(); has {
-				if e.Redis.Password == "" {
-					e.Redis.Password = Secret(pw)
-				}
-				if user := u.User.Username(); user != "" {
-					u.User = url.User(user)
-				} else {
-					u.User = nil
-				}
-				e.Redis.URL = u.String()
-			}
-		}
-		if u.Scheme == "rediss" {
-			e.Redis.TLS = true
-		}
+	if e.Redis.ReplicaAckTimeout == 0 {
+		e.Redis.ReplicaAckTimeout = DefaultReplicaAckTimeout
 	}
-	if (e.Redis.Sentinel.Master == "") != (len(e.Redis.Sentinel.Addrs) == 0) {
-		fail("environment %s: Redis Sentinel needs both a master name and addresses: set redis.sentinel.master and redis.sentinel.addrs", name)
-	}
-	if e.Redis.Sentinel.Master != "" && len(e.Redis.Cluster) > 0 {
-		fail("environment %s: Redis cannot be both Sentinel and Cluster: keep one of redis.sentinel and redis.cluster", name)
-	}
-
 	if e.SMTP.Host == "" {
 		e.SMTP.Host = DefaultSMTPHost
 		if e.SMTP.Port == 0 {
@@ -522,9 +339,6 @@ func build(r *rawEnv, name, file, baseDir string, getenv func(string) string) (*
 		e.SMTP.TLS = TLSStartTLS
 	case "false":
 		e.SMTP.TLS = TLSNone
-	case TLSNone, TLSOpportunistic, TLSStartTLS, TLSImplicit:
-	default:
-		fail("environment %s: SMTP TLS %q is unknown: use none, opportunistic, starttls or tls", name, e.SMTP.TLS)
 	}
 	if e.SMTP.Port == 0 {
 		switch e.SMTP.TLS {
@@ -536,33 +350,112 @@ func build(r *rawEnv, name, file, baseDir string, getenv func(string) string) (*
 			e.SMTP.Port = 587
 		}
 	}
-	if e.SMTP.Port < 1 || e.SMTP.Port > 65535 {
-		fail("environment %s: SMTP port %d is out of range: use 1-65535", name, e.SMTP.Port)
-	}
 	if e.SMTP.Connections == 0 {
 		e.SMTP.Connections = DefaultConnections
-	}
-	if e.SMTP.Connections < 1 {
-		fail("environment %s: SMTP connections %d: use 1 or more", name, e.SMTP.Connections)
 	}
 	if e.Concurrency == 0 {
 		e.Concurrency = e.SMTP.Connections
 	}
-	if e.Concurrency < 1 {
-		fail("environment %s: concurrency %d: use 1 or more", name, e.Concurrency)
+	if e.Journal.Dir == "" && e.StateDir != "" {
+		e.Journal.Dir = filepath.Join(e.StateDir, "journal")
 	}
-	for i, a := range e.Allow {
-		a = strings.ToLower(strings.TrimSpace(a))
-		e.Allow[i] = a
-		at := strings.LastIndexByte(a, '@')
-		if a == "" || a == "*." || at == 0 || at == len(a)-1 || strings.ContainsAny(a, " ,<>") {
-			fail("environment %s: allow entry %q is neither a domain, a *.suffix nor an address: fix it", name, a)
+	if !e.Journal.FsyncAlways && e.Journal.FsyncInterval == 0 {
+		e.Journal.FsyncInterval = DefaultJournalFsync
+	}
+	if e.Console.Addr == "" {
+		e.Console.Addr = DefaultConsoleAddr
+	}
+	if e.Console.URL == "" {
+		host, port, err := net.SplitHostPort(e.Console.Addr)
+		if err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				host = "localhost"
+			}
+			e.Console.URL = "http://" + net.JoinHostPort(host, port)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if e.Notify.NoProgressAfter == 0 {
+		e.Notify.NoProgressAfter = DefaultNoProgressAfter
 	}
-	return e, nil
+	return e
+}
+
+// validate checks every setting; report locates a problem by the key it is
+// about (e.g. smtp.port), which Load turns into file:line or a variable.
+func (e *Environment) validate(report func(key, format string, args ...any)) {
+	if u, err := url.Parse(e.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+		report("redis.url", "%q is not redis://host:port/db or rediss://: fix it", redact(e.Redis.URL))
+	}
+	if (e.Redis.Sentinel.Master == "") != (len(e.Redis.Sentinel.Addrs) == 0) {
+		key := "redis.sentinel.master"
+		if e.Redis.Sentinel.Master == "" {
+			key = "redis.sentinel.addrs"
+		}
+		report(key, "Redis Sentinel needs both a master name and addresses: set redis.sentinel.master and redis.sentinel.addrs")
+	}
+	if e.Redis.Sentinel.Master != "" && len(e.Redis.Cluster) > 0 {
+		report("redis.cluster", "Redis cannot be both Sentinel and Cluster: keep one of redis.sentinel and redis.cluster")
+	}
+	if e.Redis.MinReplicaAcks < ReplicaAcksAuto {
+		report("redis.min_replica_acks", "%d: use auto or a number of replicas, 0 or more", e.Redis.MinReplicaAcks)
+	}
+	if e.Redis.ReplicaAckTimeout < 0 {
+		report("redis.replica_ack_timeout", "%s is negative: use e.g. 500ms", e.Redis.ReplicaAckTimeout)
+	}
+	switch e.SMTP.TLS {
+	case TLSNone, TLSOpportunistic, TLSStartTLS, TLSImplicit:
+	default:
+		report("smtp.tls", "%q is unknown: use none, opportunistic, starttls or tls", string(e.SMTP.TLS))
+	}
+	if e.SMTP.Port < 1 || e.SMTP.Port > 65535 {
+		report("smtp.port", "%d is out of range: use 1-65535", e.SMTP.Port)
+	}
+	if e.SMTP.Connections < 1 {
+		report("smtp.connections", "%d: use 1 or more", e.SMTP.Connections)
+	}
+	if e.Concurrency < 1 {
+		report("concurrency", "%d: use 1 or more", e.Concurrency)
+	}
+	for _, a := range e.Allow {
+		at := strings.LastIndexByte(a, '@')
+		if a == "" || a == "*." || at == 0 || at == len(a)-1 || strings.ContainsAny(a, " ,<>") {
+			report("allow", "entry %q is neither a domain, a *.suffix nor an address: fix it", a)
+		}
+	}
+	if e.Journal.FsyncInterval < 0 {
+		report("journal.fsync", "%s is negative: use always or a duration such as 200ms", e.Journal.FsyncInterval)
+	}
+	if _, port, err := net.SplitHostPort(e.Console.Addr); err != nil {
+		report("console.addr", "%q is not host:port: write e.g. 127.0.0.1:8080", e.Console.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		report("console.addr", "%q has no valid port: write e.g. 127.0.0.1:8080", e.Console.Addr)
+	}
+	if u, err := url.Parse(e.Console.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		report("console.url", "%q is not an http(s) URL: write the console's public address, e.g. https://tidings.example.com", e.Console.URL)
+	}
+	if e.Console.ViewerToken.IsSet() && e.Console.ViewerToken == e.Console.OperatorToken {
+		report("console.operator_token_file", "the operator token is the viewer token: give operators a token of their own")
+	}
+	for _, w := range []struct {
+		key    string
+		secret Secret
+		https  bool
+	}{{"notify.slack_webhook_url_file", e.Notify.SlackWebhookURL, true}, {"notify.webhook_url_file", e.Notify.WebhookURL, false}} {
+		if !w.secret.IsSet() {
+			continue
+		}
+		u, err := url.Parse(w.secret.Reveal())
+		if err != nil || u.Host == "" || (u.Scheme != "https" && (w.https || u.Scheme != "http")) {
+			want := "an http(s) URL"
+			if w.https {
+				want = "an https:// URL"
+			}
+			report(w.key, "the webhook is not %s (its value is secret and not shown): fix it", want)
+		}
+	}
+	if e.Notify.NoProgressAfter < 0 {
+		report("notify.no_progress_after", "%s is negative: use e.g. 10m", e.Notify.NoProgressAfter)
+	}
 }
 
 func isLoopback(host string) bool {
@@ -626,6 +519,9 @@ func (e *Environment) Warnings() []string {
 	}
 	if e.Production && e.SMTP.TLS == TLSNone && !isLoopback(e.SMTP.Host) {
 		w = append(w, fmt.Sprintf("production environment %s sends to %s without TLS: set smtp.tls to starttls or tls", e.Name, e.SMTP.Addr()))
+	}
+	if e.StateDir == "" {
+		w = append(w, fmt.Sprintf("environment %s has no state directory (neither HOME nor XDG_STATE_HOME is set): set state_dir (or TIDINGS_STATE_DIR)", e.Name))
 	}
 	return w
 }

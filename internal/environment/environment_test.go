@@ -3,14 +3,19 @@ package environment
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
 const config = `environments:
@@ -34,8 +39,14 @@ const config = `environments:
     production: true
 `
 
+// vars returns a getenv over m; HOME is /home/op unless m sets it.
 func vars(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok || k != "HOME" {
+			return v
+		}
+		return "/home/op"
+	}
 }
 
 func writeSecrets(t *testing.T) string {
@@ -162,21 +173,45 @@ func TestLoadErrors(t *testing.T) {
 		vars              map[string]string
 		want              []string
 	}{
-		{"no name", "", "", nil, []string{"choose one with --env"}},
-		{"unknown env", config, "prod", nil, []string{"no environment \"prod\" (it defines production, shadow, staging)"}},
-		{"unknown key", "environments:\n  staging:\n    smtp:\n      hots: x\n", "staging", nil, []string{"tidings.yaml:4: unknown key hots", "known keys here are host, port"}},
+		{"unknown env", config, "prod", nil, []string{"tidings.yaml:2: environments: no environment \"prod\" (it defines production, shadow, staging)"}},
+		{"unknown key", "environments:\n  staging:\n    smtp:\n      hots: x\n", "staging", nil, []string{"tidings.yaml:4: environments.staging.smtp.hots: unknown key", "known keys here are host, port"}},
+		{"unknown key in another environment", "environments:\n  staging: {}\n  prod:\n    smpt: {}\n", "staging", nil, []string{"tidings.yaml:4: environments.prod.smpt: unknown key"}},
+		{"syntax", "environments:\n  staging: [\n", "staging", nil, []string{"tidings.yaml:3:", "fix the YAML syntax"}},
+		{"wrong type", "environments:\n  staging:\n    smtp: {port: smtp}\n", "staging", nil, []string{`tidings.yaml:3: environments.staging.smtp.port: "smtp" is not a whole number`}},
+		{"duplicate key", "environments:\n  staging:\n    concurrency: 2\n    concurrency: 3\n", "staging", nil, []string{"tidings.yaml:4: environments.staging.concurrency: written twice (first at line 3)"}},
 		{"literal password", "environments:\n  staging:\n    smtp:\n      password: hunter2\n", "staging", nil,
-			[]string{":4: environments.staging.smtp.password: secrets are not read from the config file", "TIDINGS_SMTP_PASSWORD"}},
-		{"password in url", "environments:\n  staging:\n    redis: {url: \"redis://:hunter2@h:6379\"}\n", "staging", nil, []string{"redis.url holds a password"}},
-		{"missing password file", "environments:\n  staging:\n    smtp: {password_file: nope}\n", "staging", nil, []string{"read SMTP password file"}},
-		{"unmark production", "environments:\n  production:\n    production: false\n", "production", nil, []string{"always production"}},
-		{"unmark production by var", "", "production", map[string]string{"TIDINGS_PRODUCTION": "false"}, []string{"cannot unmark"}},
-		{"bad bool", "", "dev", map[string]string{"TIDINGS_REDIS_TLS": "maybe"}, []string{"TIDINGS_REDIS_TLS=\"maybe\""}},
-		{"bad port", "", "dev", map[string]string{"TIDINGS_SMTP_PORT": "99999"}, []string{"out of range"}},
-		{"bad tls", "", "dev", map[string]string{"TIDINGS_SMTP_TLS": "ssl3"}, []string{"SMTP TLS \"ssl3\" is unknown"}},
-		{"bad redis url", "", "dev", map[string]string{"TIDINGS_REDIS_URL": "http://:hunter2@x"}, []string{"is not redis://"}},
-		{"half sentinel", "", "dev", map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": "m"}, []string{"both a master name and addresses"}},
-		{"bad allow", "", "dev", map[string]string{"TIDINGS_ALLOW": "@x.example"}, []string{"allow entry"}},
+			[]string{"tidings.yaml:4: environments.staging.smtp.password: secrets are not read from the config file", "TIDINGS_SMTP_PASSWORD"}},
+		{"literal token", "environments:\n  staging:\n    console:\n      operator_token: hunter2\n", "staging", nil,
+			[]string{"tidings.yaml:4: environments.staging.console.operator_token: secrets are not read", "console.operator_token_file or TIDINGS_CONSOLE_OPERATOR_TOKEN"}},
+		{"literal webhook", "environments:\n  staging:\n    notify: {slack_webhook_url: \"https://hooks.example/hunter2\"}\n", "staging", nil,
+			[]string{"tidings.yaml:3: environments.staging.notify.slack_webhook_url: secrets are not read"}},
+		{"password in url", "environments:\n  staging:\n    redis: {url: \"redis://:hunter2@h:6379\"}\n", "staging", nil, []string{"tidings.yaml:3: environments.staging.redis.url: holds a password"}},
+		{"missing password file", "environments:\n  staging:\n    smtp: {password_file: nope}\n", "staging", nil, []string{"tidings.yaml:3: environments.staging.smtp.password_file: cannot read the secret file (create it or fix the path)", "no such file"}},
+		{"missing password file by var", "", "dev", map[string]string{"TIDINGS_SMTP_PASSWORD_FILE": "/nonexistent/pw"}, []string{"TIDINGS_SMTP_PASSWORD_FILE: read secret file: open /nonexistent/pw"}},
+		{"unmark production", "environments:\n  production:\n    production: false\n", "production", nil, []string{"tidings.yaml:3: environments.production.production: false: the environment named production is always production"}},
+		{"unmark production by var", "", "production", map[string]string{"TIDINGS_PRODUCTION": "false"}, []string{"TIDINGS_PRODUCTION: false cannot unmark"}},
+		{"bad bool", "", "dev", map[string]string{"TIDINGS_REDIS_TLS": "maybe"}, []string{`TIDINGS_REDIS_TLS: "maybe" is not a boolean`}},
+		{"bad port by var", "", "dev", map[string]string{"TIDINGS_SMTP_PORT": "99999"}, []string{"TIDINGS_SMTP_PORT: 99999 is out of range"}},
+		{"bad port in file", "environments:\n  dev:\n    smtp:\n      port: 0\n      tls: none\n      host: h\n      connections: -1\n", "dev", nil, []string{"tidings.yaml:7: environments.dev.smtp.connections: -1: use 1 or more"}},
+		{"bad tls", "", "dev", map[string]string{"TIDINGS_SMTP_TLS": "ssl3"}, []string{`TIDINGS_SMTP_TLS: "ssl3" is unknown`}},
+		{"bad tls in file", "environments:\n  dev:\n    smtp: {tls: ssl3}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.smtp.tls: "ssl3" is unknown`}},
+		{"bad redis url", "", "dev", map[string]string{"TIDINGS_REDIS_URL": "http://:hunter2@x"}, []string{"TIDINGS_REDIS_URL:", "is not redis://"}},
+		{"half sentinel", "", "dev", map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": "m"}, []string{"TIDINGS_REDIS_SENTINEL_MASTER: Redis Sentinel needs both a master name and addresses"}},
+		{"bad allow", "", "dev", map[string]string{"TIDINGS_ALLOW": "@x.example"}, []string{"TIDINGS_ALLOW: entry \"@x.example\""}},
+		{"replica acks", "environments:\n  dev:\n    redis: {min_replica_acks: some}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.redis.min_replica_acks: "some" is neither auto nor a number`}},
+		{"replica acks by var", "", "dev", map[string]string{"TIDINGS_REDIS_MIN_REPLICA_ACKS": "-1"}, []string{`TIDINGS_REDIS_MIN_REPLICA_ACKS: "-1" is neither auto`}},
+		{"replica timeout", "environments:\n  dev:\n    redis:\n      replica_ack_timeout: soon\n", "dev", nil, []string{`tidings.yaml:4: environments.dev.redis.replica_ack_timeout: "soon" is not a duration`}},
+		{"negative timeout", "", "dev", map[string]string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT": "-1s"}, []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT: -1s is negative"}},
+		{"fsync", "environments:\n  dev:\n    journal: {fsync: never}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.journal.fsync: "never" is neither always nor a duration`}},
+		{"fsync zero by var", "", "dev", map[string]string{"TIDINGS_JOURNAL_FSYNC": "0s"}, []string{"TIDINGS_JOURNAL_FSYNC:", "neither always nor a duration above 0"}},
+		{"console addr", "", "dev", map[string]string{"TIDINGS_CONSOLE_ADDR": "8080"}, []string{`TIDINGS_CONSOLE_ADDR: "8080" is not host:port`}},
+		{"console url", "environments:\n  dev:\n    console: {url: \"tidings.example\"}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.console.url: "tidings.example" is not an http(s) URL`}},
+		{"same tokens", "", "dev", map[string]string{"TIDINGS_CONSOLE_VIEWER_TOKEN": "hunter2", "TIDINGS_CONSOLE_OPERATOR_TOKEN": "hunter2"}, []string{"TIDINGS_CONSOLE_OPERATOR_TOKEN: the operator token is the viewer token"}},
+		{"slack webhook not https", "", "dev", map[string]string{"TIDINGS_NOTIFY_SLACK_WEBHOOK_URL": "http://hooks.example/hunter2"}, []string{"TIDINGS_NOTIFY_SLACK_WEBHOOK_URL: the webhook is not an https:// URL"}},
+		{"webhook not a URL", "", "dev", map[string]string{"TIDINGS_NOTIFY_WEBHOOK_URL": "hunter2"}, []string{"TIDINGS_NOTIFY_WEBHOOK_URL: the webhook is not an http(s) URL"}},
+		{"no progress", "environments:\n  dev:\n    notify: {no_progress_after: 10}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.notify.no_progress_after: "10" is not a duration`}},
+		{"env name as state dir", "", "../x", map[string]string{"HOME": "/home/op"}, []string{`environments.../x.state_dir: the environment name "../x" cannot name a directory`}},
+		{"control bytes quoted", "", "dev", map[string]string{"TIDINGS_SMTP_PORT": "2\x00"}, []string{`TIDINGS_SMTP_PORT: "2\x00" is not a whole number`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,6 +227,17 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error reveals the secret: %v", err)
+			}
+			for _, r := range err.Error() {
+				if r != '\n' && unicode.IsControl(r) {
+					t.Errorf("error %q holds the control character %U", err, r)
+				}
+			}
+			for _, e := range unjoin(err) {
+				var ye *yamlnode.Error
+				if !errors.As(e, &ye) {
+					t.Errorf("error %v (%T) is not a *yamlnode.Error", e, e)
+				}
 			}
 		})
 	}
@@ -275,9 +321,201 @@ func TestSecretNeverPrinted(t *testing.T) {
 func TestReference(t *testing.T) {
 	t.Parallel()
 	ref := Reference()
-	for _, v := range variables {
-		if !strings.Contains(ref, v.name) {
-			t.Errorf("Reference lacks %s", v.name)
+	for _, s := range settings {
+		for _, name := range []string{s.key, s.variable} {
+			if name != "" && !strings.Contains(ref, "  "+name+" ") {
+				t.Errorf("Reference lacks %s", name)
+			}
 		}
+	}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestLoadNoName(t *testing.T) {
+	t.Parallel()
+	if _, err := Load(nil, "", " ", vars(nil)); !errors.Is(err, ErrNoName) {
+		t.Errorf("Load without a name = %v, want ErrNoName", err)
+	}
+}
+
+func TestSettingsForDeliveryRecordsConsoleAndNotify(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, v := range map[string]string{"viewer": "v-token\n", "operator": "o-token\n", "slack": "https://hooks.slack.example/T1\n", "hook": "http://hooks.internal/x\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "tidings.yaml")
+	const full = `environments:
+  staging:
+    redis: {min_replica_acks: 2, replica_ack_timeout: 2s}
+    state_dir: state
+    journal: {fsync: always}
+    console:
+      addr: 0.0.0.0:9090
+      viewer_token_file: viewer
+      operator_token_file: operator
+    notify: {slack_webhook_url_file: slack, webhook_url_file: hook, no_progress_after: 30m}
+  bare: {}
+`
+	tests := []struct {
+		name, env string
+		vars      map[string]string
+		check     func(t *testing.T, e *Environment)
+	}{
+		{"defaults", "bare", map[string]string{"HOME": "/home/op"}, func(t *testing.T, e *Environment) {
+			if !e.Redis.AutoReplicaAcks() || e.Redis.ReplicaAckTimeout != 500*time.Millisecond {
+				t.Errorf("redis = %+v", e.Redis)
+			}
+			if e.StateDir != "/home/op/.local/state/tidings/bare" || e.Journal.Dir != "/home/op/.local/state/tidings/bare/journal" || e.Journal.Fsync() != "200ms" {
+				t.Errorf("state %q journal %+v", e.StateDir, e.Journal)
+			}
+			if e.Console.Addr != "127.0.0.1:8080" || e.Console.URL != "http://127.0.0.1:8080" || e.Console.ViewerToken.IsSet() {
+				t.Errorf("console = %+v", e.Console)
+			}
+			if e.Notify.NoProgressAfter != 10*time.Minute || e.Notify.SlackWebhookURL.IsSet() || e.Notify.WebhookURL.IsSet() {
+				t.Errorf("notify = %+v", e.Notify)
+			}
+		}},
+		{"XDG state home wins over HOME", "bare", map[string]string{"HOME": "/home/op", "XDG_STATE_HOME": "/xdg"}, func(t *testing.T, e *Environment) {
+			if e.StateDir != "/xdg/tidings/bare" {
+				t.Errorf("state dir = %q", e.StateDir)
+			}
+		}},
+		{"relative XDG state home is ignored", "bare", map[string]string{"HOME": "/home/op", "XDG_STATE_HOME": "xdg"}, func(t *testing.T, e *Environment) {
+			if e.StateDir != "/home/op/.local/state/tidings/bare" {
+				t.Errorf("state dir = %q", e.StateDir)
+			}
+		}},
+		{"no home: no state dir, and a warning", "bare", map[string]string{"HOME": ""}, func(t *testing.T, e *Environment) {
+			if e.StateDir != "" || e.Journal.Dir != "" || !strings.Contains(strings.Join(e.Warnings(), "\n"), "no state directory") {
+				t.Errorf("state %q journal %q warnings %q", e.StateDir, e.Journal.Dir, e.Warnings())
+			}
+		}},
+		{"from the file", "staging", map[string]string{"HOME": "/home/op"}, func(t *testing.T, e *Environment) {
+			if e.Redis.AutoReplicaAcks() || e.Redis.MinReplicaAcks != 2 || e.Redis.ReplicaAckTimeout != 2*time.Second {
+				t.Errorf("redis = %+v", e.Redis)
+			}
+			if e.StateDir != filepath.Join(dir, "state") || e.Journal.Dir != filepath.Join(dir, "state", "journal") || !e.Journal.FsyncAlways || e.Journal.Fsync() != "always" {
+				t.Errorf("state %q journal %+v", e.StateDir, e.Journal)
+			}
+			if e.Console.Addr != "0.0.0.0:9090" || e.Console.URL != "http://localhost:9090" ||
+				e.Console.ViewerToken.Reveal() != "v-token" || e.Console.OperatorToken.Reveal() != "o-token" {
+				t.Errorf("console = %+v", e.Console)
+			}
+			if e.Notify.SlackWebhookURL.Reveal() != "https://hooks.slack.example/T1" || e.Notify.WebhookURL.Reveal() != "http://hooks.internal/x" || e.Notify.NoProgressAfter != 30*time.Minute {
+				t.Errorf("notify = %+v", e.Notify)
+			}
+		}},
+		{"variables override the file", "staging", map[string]string{
+			"TIDINGS_REDIS_MIN_REPLICA_ACKS": "auto", "TIDINGS_REDIS_REPLICA_ACK_TIMEOUT": "1s",
+			"TIDINGS_STATE_DIR": "/srv/tidings", "TIDINGS_JOURNAL_DIR": "/fast/journal", "TIDINGS_JOURNAL_FSYNC": "50ms",
+			"TIDINGS_CONSOLE_ADDR": "127.0.0.1:7000", "TIDINGS_CONSOLE_URL": "https://tidings.example", "TIDINGS_CONSOLE_VIEWER_TOKEN": "v2",
+			"TIDINGS_NOTIFY_WEBHOOK_URL": "https://hooks.example/2", "TIDINGS_NOTIFY_NO_PROGRESS_AFTER": "5m",
+		}, func(t *testing.T, e *Environment) {
+			if !e.Redis.AutoReplicaAcks() || e.Redis.ReplicaAckTimeout != time.Second {
+				t.Errorf("redis = %+v", e.Redis)
+			}
+			if e.StateDir != "/srv/tidings" || e.Journal.Dir != "/fast/journal" || e.Journal.FsyncAlways || e.Journal.FsyncInterval != 50*time.Millisecond {
+				t.Errorf("state %q journal %+v", e.StateDir, e.Journal)
+			}
+			if e.Console.Addr != "127.0.0.1:7000" || e.Console.URL != "https://tidings.example" || e.Console.ViewerToken.Reveal() != "v2" {
+				t.Errorf("console = %+v", e.Console)
+			}
+			if e.Notify.WebhookURL.Reveal() != "https://hooks.example/2" || e.Notify.NoProgressAfter != 5*time.Minute {
+				t.Errorf("notify = %+v", e.Notify)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := Load([]byte(full), file, tt.env, vars(tt.vars))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			tt.check(t, e)
+		})
+	}
+}
+
+func TestReplicaAcks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		redis     Redis
+		connected int
+		want      int
+	}{
+		{Redis{MinReplicaAcks: 0}, 3, 0},
+		{Redis{MinReplicaAcks: 2}, 0, 2},
+		{Redis{MinReplicaAcks: ReplicaAcksAuto}, 0, 0},
+		{Redis{MinReplicaAcks: ReplicaAcksAuto}, 2, 1},
+		{Redis{MinReplicaAcks: ReplicaAcksAuto, Sentinel: Sentinel{Master: "m", Addrs: []string{"s:26379"}}}, 0, 1},
+		{Redis{MinReplicaAcks: ReplicaAcksAuto, Cluster: []string{"n:6379"}}, 0, 1},
+	}
+	for _, tt := range tests {
+		if got := tt.redis.ReplicaAcks(tt.connected); got != tt.want {
+			t.Errorf("%+v.ReplicaAcks(%d) = %d, want %d", tt.redis, tt.connected, got, tt.want)
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	t.Parallel()
+	names, err := Names([]byte(config), "tidings.yaml")
+	if err != nil || strings.Join(names, ",") != "production,shadow,staging" {
+		t.Errorf("Names = %q, %v", names, err)
+	}
+	if names, err := Names(nil, ""); err != nil || names != nil {
+		t.Errorf("Names(no file) = %q, %v", names, err)
+	}
+	if _, err := Names([]byte("environments: [\n"), "t.yaml"); err == nil {
+		t.Error("Names of a broken file succeeded")
+	}
+}
+
+// TestAnchorsAndMerges: a config file may share settings between
+// environments with YAML anchors and merge keys.
+func TestAnchorsAndMerges(t *testing.T) {
+	t.Parallel()
+	const shared = `common: &common
+  smtp: {host: smtp.example, port: 2525}
+  allow: [example.com]
+environments:
+  staging:
+    <<: *common
+    concurrency: 2
+  qa:
+    <<: *common
+    smtp: {host: qa.example}
+`
+	e, err := Load([]byte(shared), "t.yaml", "staging", vars(nil))
+	if err == nil {
+		t.Fatalf("a top-level key other than environments was accepted: %+v", e)
+	}
+	if !strings.Contains(err.Error(), "t.yaml:1: common: unknown key") {
+		t.Errorf("error = %v", err)
+	}
+	const inside = `environments:
+  staging: &staging
+    smtp: {host: smtp.example, port: 2525}
+    allow: [example.com]
+  qa:
+    <<: *staging
+    concurrency: 2
+`
+	e, err = Load([]byte(inside), "t.yaml", "qa", vars(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.SMTP.Addr() != "smtp.example:2525" || strings.Join(e.Allow, ",") != "example.com" || e.Concurrency != 2 {
+		t.Errorf("merged environment = %+v", e)
 	}
 }

@@ -1,0 +1,172 @@
+package environment
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one config key and/or TIDINGS_* variable. Reference documents
+// them; Load applies the variables through set.
+type setting struct {
+	key      string // under environments.<name>; "" for a variable only
+	variable string // "" for a key only
+	help     string
+	set      func(e *Environment, v string) error // applies the variable
+	secret   bool                                 // the variable's value is taken as it is
+}
+
+// settings in the order Reference lists them. A key's help is that of its
+// first row.
+var settings = []setting{
+	{key: "production", variable: "TIDINGS_PRODUCTION", help: "true marks the environment as production (cannot unmark one)", set: func(e *Environment, v string) error {
+		p, err := strconv.ParseBool(v)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%q is not a boolean: use true or false", v)
+		case !p && e.Production:
+			return fmt.Errorf("false cannot unmark production environment %s: unset it", e.Name)
+		}
+		e.Production = e.Production || p
+		return nil
+	}},
+	{key: "redis.url", variable: "TIDINGS_REDIS_URL", help: "redis://[user@]host:port/db, rediss:// for TLS (a password in the variable is taken as the password)", set: text(func(e *Environment) *string { return &e.Redis.URL })},
+	{key: "redis.password_file", variable: "TIDINGS_REDIS_PASSWORD_FILE", help: "file holding the Redis password", set: secretFile(func(e *Environment) *Secret { return &e.Redis.Password })},
+	{key: "redis.password_file", variable: "TIDINGS_REDIS_PASSWORD", help: "Redis password (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Redis.Password })},
+	{key: "redis.tls", variable: "TIDINGS_REDIS_TLS", help: "true to use TLS to Redis", set: boolean(func(e *Environment) *bool { return &e.Redis.TLS })},
+	{key: "redis.sentinel.master", variable: "TIDINGS_REDIS_SENTINEL_MASTER", help: "Sentinel master name", set: text(func(e *Environment) *string { return &e.Redis.Sentinel.Master })},
+	{key: "redis.sentinel.addrs", variable: "TIDINGS_REDIS_SENTINEL_ADDRS", help: "Sentinel host:port list (comma-separated in the variable)", set: list(func(e *Environment) *[]string { return &e.Redis.Sentinel.Addrs })},
+	{key: "redis.sentinel.password_file", help: "file holding the Sentinel password"},
+	{key: "redis.sentinel.password_file", variable: "TIDINGS_REDIS_SENTINEL_PASSWORD", help: "Sentinel password (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Redis.Sentinel.Password })},
+	{key: "redis.cluster", variable: "TIDINGS_REDIS_CLUSTER_ADDRS", help: "Redis Cluster seed nodes, host:port (comma-separated in the variable)", set: list(func(e *Environment) *[]string { return &e.Redis.Cluster })},
+	{key: "redis.min_replica_acks", variable: "TIDINGS_REDIS_MIN_REPLICA_ACKS", help: "replicas that must acknowledge a ledger claim (Redis WAIT) before the message goes to SMTP, or auto (default): 1 with Sentinel or Cluster, else decided at worker start from the master's connected replicas", set: setReplicaAcks},
+	{key: "redis.replica_ack_timeout", variable: "TIDINGS_REDIS_REPLICA_ACK_TIMEOUT", help: "how long to wait for those acknowledgements (default 500ms)", set: duration(func(e *Environment) *time.Duration { return &e.Redis.ReplicaAckTimeout })},
+	{key: "smtp.host", variable: "TIDINGS_SMTP_HOST", help: "SMTP host (default 127.0.0.1, port 1025)", set: text(func(e *Environment) *string { return &e.SMTP.Host })},
+	{key: "smtp.port", variable: "TIDINGS_SMTP_PORT", help: "SMTP port (default 465 with tls, 25 with none, else 587)", set: integer(func(e *Environment) *int { return &e.SMTP.Port })},
+	{key: "smtp.tls", variable: "TIDINGS_SMTP_TLS", help: "none, opportunistic, starttls or tls (default none on loopback, else starttls)", set: func(e *Environment, v string) error {
+		e.SMTP.TLS = TLSPolicy(strings.ToLower(v))
+		return nil
+	}},
+	{key: "smtp.username", variable: "TIDINGS_SMTP_USERNAME", help: "SMTP user name", set: text(func(e *Environment) *string { return &e.SMTP.Username })},
+	{key: "smtp.password_file", variable: "TIDINGS_SMTP_PASSWORD_FILE", help: "file holding the SMTP password", set: secretFile(func(e *Environment) *Secret { return &e.SMTP.Password })},
+	{key: "smtp.password_file", variable: "TIDINGS_SMTP_PASSWORD", help: "SMTP password (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.SMTP.Password })},
+	{key: "smtp.connections", variable: "TIDINGS_SMTP_CONNECTIONS", help: "SMTP connections per worker (default 8)", set: integer(func(e *Environment) *int { return &e.SMTP.Connections })},
+	{key: "smtp.helo", variable: "TIDINGS_SMTP_HELO", help: "name sent in EHLO", set: text(func(e *Environment) *string { return &e.SMTP.HELO })},
+	{key: "allow", variable: "TIDINGS_ALLOW", help: "allowlist of domains, *.suffixes and addresses (comma-separated in the variable); others are refused", set: list(func(e *Environment) *[]string { return &e.Allow })},
+	{key: "list_unsubscribe", variable: "TIDINGS_LIST_UNSUBSCRIBE", help: "List-Unsubscribe URL for campaigns that set none", set: text(func(e *Environment) *string { return &e.ListUnsubscribe })},
+	{key: "concurrency", variable: "TIDINGS_CONCURRENCY", help: "recipients processed at once per worker (default: smtp.connections)", set: integer(func(e *Environment) *int { return &e.Concurrency })},
+	{key: "state_dir", variable: "TIDINGS_STATE_DIR", help: "where this machine keeps its record of the campaigns it started and the delivery journals, which must survive a Redis loss (default $XDG_STATE_HOME/tidings/<env>, else $HOME/.local/state/tidings/<env>)", set: text(func(e *Environment) *string { return &e.StateDir })},
+	{key: "journal.dir", variable: "TIDINGS_JOURNAL_DIR", help: "the workers' delivery journals (default <state_dir>/journal)", set: text(func(e *Environment) *string { return &e.Journal.Dir })},
+	{key: "journal.fsync", variable: "TIDINGS_JOURNAL_FSYNC", help: "always (after every delivery) or how often the journal is flushed to disk (default 200ms)", set: setFsync},
+	{key: "console.addr", variable: "TIDINGS_CONSOLE_ADDR", help: "web console listen address (default 127.0.0.1:8080)", set: text(func(e *Environment) *string { return &e.Console.Addr })},
+	{key: "console.url", variable: "TIDINGS_CONSOLE_URL", help: "the console's public base URL, used in notification links (default http://<addr>)", set: text(func(e *Environment) *string { return &e.Console.URL })},
+	{key: "console.viewer_token_file", help: "file holding the viewer token"},
+	{key: "console.viewer_token_file", variable: "TIDINGS_CONSOLE_VIEWER_TOKEN", help: "console viewer token (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Console.ViewerToken })},
+	{key: "console.operator_token_file", help: "file holding the operator token"},
+	{key: "console.operator_token_file", variable: "TIDINGS_CONSOLE_OPERATOR_TOKEN", help: "console operator token (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Console.OperatorToken })},
+	{key: "notify.slack_webhook_url_file", help: "file holding the Slack-compatible webhook URL"},
+	{key: "notify.slack_webhook_url_file", variable: "TIDINGS_NOTIFY_SLACK_WEBHOOK_URL", help: "Slack-compatible webhook URL for notifications (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Notify.SlackWebhookURL })},
+	{key: "notify.webhook_url_file", help: "file holding the generic JSON webhook URL"},
+	{key: "notify.webhook_url_file", variable: "TIDINGS_NOTIFY_WEBHOOK_URL", help: "generic JSON webhook URL for notifications (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Notify.WebhookURL })},
+	{key: "notify.no_progress_after", variable: "TIDINGS_NOTIFY_NO_PROGRESS_AFTER", help: "notify when a running campaign has sent nothing for this long (default 10m)", set: duration(func(e *Environment) *time.Duration { return &e.Notify.NoProgressAfter })},
+}
+
+func text(field func(*Environment) *string) func(*Environment, string) error {
+	return func(e *Environment, v string) error { *field(e) = v; return nil }
+}
+
+func secret(field func(*Environment) *Secret) func(*Environment, string) error {
+	return func(e *Environment, v string) error { *field(e) = Secret(v); return nil }
+}
+
+// secretFile reads a secret from a file named by a variable (relative to
+// the working directory).
+func secretFile(field func(*Environment) *Secret) func(*Environment, string) error {
+	return func(e *Environment, path string) error {
+		s, err := readSecret(path)
+		if err != nil {
+			return err
+		}
+		*field(e) = s
+		return nil
+	}
+}
+
+func boolean(field func(*Environment) *bool) func(*Environment, string) error {
+	return func(e *Environment, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean: use true or false", v)
+		}
+		*field(e) = b
+		return nil
+	}
+}
+
+func integer(field func(*Environment) *int) func(*Environment, string) error {
+	return func(e *Environment, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*field(e) = n
+		return nil
+	}
+}
+
+func duration(field func(*Environment) *time.Duration) func(*Environment, string) error {
+	return func(e *Environment, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration: write e.g. 500ms, 30s or 10m", v)
+		}
+		*field(e) = d
+		return nil
+	}
+}
+
+// list reads a comma-separated list.
+func list(field func(*Environment) *[]string) func(*Environment, string) error {
+	return func(e *Environment, v string) error {
+		var out []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		*field(e) = out
+		return nil
+	}
+}
+
+// Reference returns the documentation of the config file's keys and every
+// TIDINGS_* variable, for the CLI's help.
+func Reference() string {
+	var b strings.Builder
+	b.WriteString(`Environments come from the config file (key environments.<name>) and TIDINGS_*
+variables, which override the chosen environment's settings. Secrets are read
+only from variables and from files the config file names, never from the
+config file itself. Paths in the config file are relative to it.
+
+Keys under environments.<name>:
+`)
+	seen := map[string]bool{}
+	for _, s := range settings {
+		if s.key == "" || seen[s.key] {
+			continue
+		}
+		seen[s.key] = true
+		fmt.Fprintf(&b, "  %-30s %s\n", s.key, s.help)
+	}
+	b.WriteString("\nVariables:\n")
+	for _, s := range settings {
+		if s.variable == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "  %-34s %s\n", s.variable, s.help)
+	}
+	fmt.Fprintf(&b, "\nWithout a config file: Redis %s, SMTP %s:%d without TLS.\n", DefaultRedisURL, DefaultSMTPHost, DefaultSMTPPort)
+	b.WriteString("The environment named production is always a production environment.\n")
+	return b.String()
+}
