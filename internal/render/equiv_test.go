@@ -96,7 +96,7 @@ func TestRenderEqualsReference(t *testing.T) {
 }
 
 // edgeTemplate puts messages in every HTML context, inside if and range,
-// next to typed and missing data.
+// in defined templates and blocks, next to typed and missing data.
 var edgeTemplate = fstest.MapFS{
 	"e/subject.tmpl": {Data: []byte("{{t \"s\" .}} {{tc \"n\" .Fields.n .}} [{{.Locale}}]\n")},
 	"e/html.tmpl": {Data: []byte(`<html lang="{{.Locale}}" dir="{{.Dir}}"><title>{{t "s" .}} {{tc "n" .Fields.n .}}</title>
@@ -109,6 +109,8 @@ var edgeTemplate = fstest.MapFS{
 {{range $k, $v := .Fields}}<li>{{$k}}={{$v}} {{t "g" $}}</li>{{end}}
 {{with .Data}}{{$.Name}}{{end}} {{t "data" .}} {{t "delims" .}} {{t "literal" .}} {{.Data.html}} {{.Count}} {{.RequestedLocale}} {{.ID}} {{.Campaign}}
 <textarea>{{t "g" .}}</textarea><p>{{tc "n" .Fields.n .}}</p>
+{{define "foot"}}<small title="{{t "plain" .}}">{{t "amp" .}} {{t "g" .}}</small>{{end}}{{template "foot" .}} {{block "b" .}}<i>{{t "plain" .}}</i>{{end}}
+<p onclick="f({{t "plain" .}})">{{if .Fields.flag}}{{t "amp" .}}{{else}}<a href='{{t "url" .}}'>{{t "plain" .}}</a>{{end}}</p>
 `)},
 	"e/text.tmpl": {Data: []byte(`{{t "g" .}} {{t "plain" .}} {{tc "n" .Fields.n .}} {{.Data.url}} {{t "data" .}} {{t "delims" .}} {{t "literal" .}}
 {{if .Fields.flag}}yes {{t "g" .}}{{end}}{{range .Fields}}{{.}} {{end}}{{.Data.html}} {{.Email}}
@@ -330,5 +332,24 @@ func TestNoHTMLTemplateInternals(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConstantMessagesFolded: in a language's templates, a message without
+// actions is a string in the template (html/template escapes it where it
+// stands); messages with actions are still calls of t.
+func TestConstantMessagesFolded(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, locales.FS, Policy{})
+	de := e.byLang["de"].tmpl
+	for _, tree := range []string{de.text.Tree.Root.String(), de.html.Tree.Root.String()} {
+		for _, want := range []string{`{{t "welcome.greeting" .}}`, `{{"Jetzt neu registrieren"}}`, `{{tc "welcome.posts" .Fields.posts .}}`} {
+			if !strings.Contains(tree, want) {
+				t.Errorf("de template lacks %s:\n%s", want, tree)
+			}
+		}
+		if strings.Contains(tree, `{{t "welcome.reregister" .}}`) {
+			t.Errorf("de template still calls t for a constant message:\n%s", tree)
+		}
 	}
 }

@@ -37,8 +37,12 @@
 // its own language's messages (a key it lacks is a refusal, never another
 // language's message), every message form once into a text/template;
 // the three template files are parsed once per covered language with t and
-// tc bound to that language's table. Render executes them with the standard
-// text/template and html/template Execute, into pooled buffers.
+// tc bound to that language's table, and each {{t "key" .}} whose message is
+// plain text becomes that string, {{"..."}}, before html/template sees the
+// template (it escapes the string where it stands, as it would escape what
+// t returns). Render executes the templates with the standard text/template
+// and html/template Execute, into pooled buffers; the plural form of small
+// counts is remembered per language.
 //
 // Plural counts (the second argument of tc) are whole numbers, given as an
 // integer or a string such as a recipients column, or decimals given as text

@@ -70,23 +70,77 @@ type langTemplates struct {
 	html          *htmltemplate.Template
 }
 
-// parseFor parses the template files again for l. html/template escapes
-// html.tmpl on its first execution, with its own escapers.
+// parseFor parses the template files again for l, with t and tc bound to
+// l, and folds l's constant messages into them (fold) before html/template
+// sees html.tmpl: html/template escapes it on its first execution, with its
+// own escapers, the folded messages like any other value.
 func (s *tmplSet) parseFor(l *engineLang) (*langTemplates, error) {
 	funcs := map[string]any{"t": l.t, "tc": l.tc}
-	src := func(f string) string { return string(s.files["templates/"+s.name+"/"+f]) }
 	lt := &langTemplates{}
-	var err error
-	if lt.subject, err = texttemplate.New("subject.tmpl").Funcs(funcs).Option("missingkey=error").Parse(src("subject.tmpl")); err != nil {
-		return nil, err
-	}
-	if lt.text, err = texttemplate.New("text.tmpl").Funcs(funcs).Option("missingkey=error").Parse(src("text.tmpl")); err != nil {
-		return nil, err
-	}
-	if lt.html, err = htmltemplate.New("html.tmpl").Funcs(funcs).Option("missingkey=error").Parse(src("html.tmpl")); err != nil {
-		return nil, err
+	for _, f := range templateFiles {
+		src := string(s.files["templates/"+s.name+"/"+f])
+		t, err := texttemplate.New(f).Funcs(funcs).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return nil, err
+		}
+		if t.Tree != nil {
+			l.fold(t.Tree.Root)
+		}
+		switch f {
+		case "subject.tmpl":
+			lt.subject = t
+		case "text.tmpl":
+			lt.text = t
+		case "html.tmpl":
+			h := htmltemplate.New(f).Funcs(funcs).Option("missingkey=error")
+			for _, tt := range t.Templates() {
+				if tt.Tree != nil {
+					if _, err := h.AddParseTree(tt.Name(), tt.Tree); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if lt.html = h.Lookup(f); lt.html == nil {
+				return nil, fmt.Errorf("parse %s: no template %s", f, f)
+			}
+		}
 	}
 	return lt, nil
+}
+
+// fold replaces each {{t "key" .}} whose message is plain text in l's
+// catalog (no action: the same string for every recipient) by that string,
+// {{"text"}}: the template prints the same value without calling t. In
+// html.tmpl the string is still an action, which html/template escapes
+// where it stands, exactly as it escapes what t returns. Only the main
+// template is folded, at its top level and in its if and else branches,
+// where dot is the template data.
+func (l *engineLang) fold(list *parse.ListNode) {
+	if list == nil {
+		return
+	}
+	for _, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.ActionNode:
+			p := n.Pipe
+			if len(p.Decl) > 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 3 {
+				continue
+			}
+			args := p.Cmds[0].Args
+			fn, ok1 := args[0].(*parse.IdentifierNode)
+			key, ok2 := args[1].(*parse.StringNode)
+			if !ok1 || !ok2 || fn.Ident != "t" || args[2].Type() != parse.NodeDot {
+				continue
+			}
+			if msg := l.msgs[key.Text]; msg != nil && msg.forms[formOther].ok && msg.forms[formOther].tmpl == nil {
+				text := msg.forms[formOther].text
+				p.Cmds[0].Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: key.Pos, Quoted: strconv.Quote(text), Text: text}}
+			}
+		case *parse.IfNode:
+			l.fold(n.List)
+			l.fold(n.ElseList)
+		}
+	}
 }
 
 // loadTemplate reads and parses templates/<name>/{subject,html,text}.tmpl.
