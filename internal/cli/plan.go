@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,7 +30,8 @@ first ones on screen, all of them in the rejects file), the batch plan and an
 estimated duration at the campaign's rate. Nothing is queued; Redis and SMTP
 are not contacted.
 
-Exit 1 if any row would be refused or is invalid.`,
+Exit 1 if any row would be refused or is invalid, or the recipients file
+has no row at all.`,
 		Example: `  tidings plan campaigns/altea.yaml
   tidings plan campaigns/altea.yaml --env staging --rejects /tmp/rejects.csv`,
 		Args: argsExact(1, "one campaign file"),
@@ -76,6 +78,9 @@ func (a *app) runPlan(ctx context.Context, l *loaded, env *environment.Environme
 		Recipients:     f,
 		RecipientsName: l.recipientsPath(),
 	}, emit)
+	if errors.Is(err, plan.ErrNoRows) {
+		return nil, problemsErr(err)
+	}
 	if err != nil {
 		return nil, classify(err)
 	}
