@@ -238,3 +238,15 @@ func fieldsOf(t reflect.Type) *structFields {
 	fieldCache.Store(t, f)
 	return f
 }
+
+// Unmarshal parses data (named file in messages) and decodes it into v, a
+// non-nil pointer: Parse then Decode, for callers that need no more of
+// the Document (a catalog read into a map, say). An empty file leaves v as
+// it is.
+func Unmarshal(data []byte, file string, v any) error {
+	doc, err := Parse(data, file)
+	if err != nil {
+		return err
+	}
+	return doc.Decode(v)
+}

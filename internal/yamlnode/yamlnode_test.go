@@ -318,3 +318,20 @@ func assertPrintable(t *testing.T, s string) {
 		}
 	}
 }
+
+func TestUnmarshal(t *testing.T) {
+	t.Parallel()
+	var m map[string]any
+	if err := Unmarshal([]byte("greeting:\n  other: Hallo {{.Name}}\n"), "de.yaml", &m); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(m) != "map[greeting:map[other:Hallo {{.Name}}]]" {
+		t.Errorf("m = %v", m)
+	}
+	var v any
+	err := Unmarshal([]byte("a: 1\nb: [\n"), "de.yaml", &v)
+	var e *Error
+	if !errors.As(err, &e) || e.File != "de.yaml" || e.Line != 3 {
+		t.Errorf("Unmarshal error = %v, want de.yaml:3", err)
+	}
+}
