@@ -28,22 +28,22 @@ type Renderer interface {
 // campaignState is everything the worker needs about one staged campaign,
 // loaded once per staging.
 type campaignState struct {
-	name     string
-	stage    string
-	run      string
-	meta     *store.Meta
-	camp     *campaign.Campaign
-	engine   Renderer
-	ledger   *store.Ledger
-	policy   store.Policy
-	tick     store.TickParams
-	backoff  time.Duration
-	compose  *Composer
-	limit    redis_rate.Limit
-	limited  bool
-	bulk     int      // tokens taken per rate-limiter call
-	refusal  string   // non-empty: this worker refuses the campaign, and why
-	batches  []store.BatchInfo
+	name    string
+	stage   string
+	run     string
+	meta    *store.Meta
+	camp    *campaign.Campaign
+	engine  Renderer
+	ledger  *store.Ledger
+	policy  store.Policy
+	tick    store.TickParams
+	backoff time.Duration
+	compose *Composer
+	limit   redis_rate.Limit
+	limited bool
+	bulk    int    // tokens taken per rate-limiter call
+	refusal string // non-empty: this worker refuses the campaign, and why
+	batches []store.BatchInfo
 
 	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
 }

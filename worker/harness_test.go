@@ -12,14 +12,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/internal/worker"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // startRedis starts a real redis-server on a free port for the test.
@@ -179,11 +180,17 @@ func (e *env) stage(t testing.TB, o opts) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sg, err := store.NewStager(ctx, e.rdb, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
-		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"},
-		CanaryPerLocale: c.Batches.CanaryPerLocale, BatchSize: c.Batches.Size})
+	sg, err := e.st.NewStager(ctx, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
+		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, Canary: c.Batches.CanaryPerLocale > 0})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The plan's layout: the first canary_per_locale of every language in
+	// the canary (batch 0), the others in batches of size in file order.
+	perLang := map[string]int{}
+	first, regular := 0, 0
+	if c.Batches.CanaryPerLocale > 0 {
+		first = 1
 	}
 	for i := 0; i < o.n; i++ {
 		lang := testLangs[i%len(testLangs)]
@@ -197,7 +204,14 @@ func (e *env) stage(t testing.TB, o opts) {
 		}
 		r := store.Recipient{Line: i + 2, ID: fmt.Sprintf("id%05d", i), Email: email(i, lang), Name: "Zoë 🎉 " + lang, Locale: locale,
 			Lang: m.Lang, Via: m.Via, Fields: map[string]string{"posts": fmt.Sprint(i % 4)}}
-		if err := sg.Add(ctx, r); err != nil {
+		batch, canary := 0, perLang[m.Lang] < c.Batches.CanaryPerLocale
+		if canary {
+			perLang[m.Lang]++
+		} else {
+			batch = first + regular/c.Batches.Size
+			regular++
+		}
+		if err := sg.Add(ctx, r, batch, canary); err != nil {
 			t.Fatal(err)
 		}
 		e.byLang[m.Lang]++
@@ -213,6 +227,7 @@ type wopts struct {
 	templates   fs.FS
 	locales     fs.FS
 	id          string
+	journal     string // journal directory ("" = none)
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -224,9 +239,10 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	}
 	w, err := worker.New(worker.Config{
 		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
-		SMTP: send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
-		Env:  "test", ControlInterval: 50 * time.Millisecond, DispatchInterval: 50 * time.Millisecond, HeartbeatTTL: time.Second,
-		ShutdownTimeout: 5 * time.Second,
+		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
+		Journal: journal.Config{Dir: o.journal},
+		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		OrphanGrace: time.Second, ShutdownTimeout: 5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -254,11 +270,11 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 
 func (e *env) state(t testing.TB) store.State {
 	t.Helper()
-	st, _, err := e.st.ControlState(context.Background(), e.name)
+	p, err := e.st.Probe(context.Background(), e.name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st
+	return p.State
 }
 
 func (e *env) waitState(t testing.TB, d time.Duration, want store.State) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/internal/worker"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // TestMain doubles as a worker process for TestKilledWorker: with
@@ -32,8 +32,8 @@ func runChild(addr string) int {
 	db, _ := strconv.Atoi(os.Getenv("TIDINGS_TEST_CHILD_REDIS_DB"))
 	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: db, Password: os.Getenv("TIDINGS_TEST_CHILD_REDIS_PASSWORD")})
 	w, err := worker.New(worker.Config{Redis: rdb, Concurrency: 4, WorkerID: "child",
-		SMTP: send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone}, HeartbeatTTL: time.Second,
-		ControlInterval: 50 * time.Millisecond, DispatchInterval: 50 * time.Millisecond})
+		SMTP:            send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone},
+		ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond})
 	if err != nil {
 		return 2
 	}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/render"
-	"github.com/tidings-mail/tidings/internal/worker"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // emlFor turns a preview rendering into the complete message a worker would

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 type redisClient = redis.UniversalClient
@@ -58,7 +59,23 @@ func (a *app) openStore(ctx context.Context, envName string) (*store.Store, *env
 	if err != nil {
 		return nil, nil, err
 	}
-	return store.New(rdb), e, nil
+	st, err := a.storeFor(ctx, e, rdb)
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return st, e, nil
+}
+
+// storeFor returns the store of environment e on rdb, waiting for as many
+// replica acknowledgements of its writes as the environment asks (auto: 1
+// on Sentinel, Cluster, or a master with a replica).
+func (a *app) storeFor(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) (*store.Store, error) {
+	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	if err != nil {
+		return nil, infraError(fmt.Errorf("redis for environment %s: %w", e.Name, err))
+	}
+	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout}), nil
 }
 
 // actor is who runs a command in environment e, for the audit log.

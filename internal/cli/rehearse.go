@@ -15,12 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/demo"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/redisserver"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/internal/worker"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 func (a *app) cmdRehearse() *cobra.Command {
@@ -169,10 +170,11 @@ func (a *app) rehearse(ctx context.Context, l *loaded, out string) (*rehearsal, 
 		l.camp.Rate = campaign.Rate{}
 	}
 
-	sum, err := a.runPlan(ctx, l, nil, nil)
+	planned, err := launch.Plan(ctx, a.launchInput(l, nil, nil))
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
+	sum := planned.Summary
 	res.plan = sum
 	for _, r := range sum.Rejects {
 		res.refusals[r.Outcome+": "+r.Reason]++
@@ -201,20 +203,18 @@ func (a *app) rehearse(ctx context.Context, l *loaded, out string) (*rehearsal, 
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rdb.Close()
 
+	s := store.New(rdb)
+	// Nothing to send: stage the rejects anyway, so that the report is
+	// complete.
+	opts := launch.Options{SkipRefused: true, SkipInvalid: true, Start: sum.Accepted > 0, AllowEmpty: true}
+	if _, err := planned.Stage(ctx, s, opts); err != nil {
+		return nil, storeError(err)
+	}
 	if sum.Accepted > 0 {
-		if _, err := a.stage(ctx, l, nil, rdb, sum, stageOptions{start: true}); err != nil {
-			return nil, err
-		}
 		if err := a.runRehearsalWorker(ctx, l, rdb, capture, res); err != nil {
 			return nil, err
 		}
-	} else {
-		// Nothing to send; stage the rejects so the report is complete.
-		if _, err := a.stage(ctx, l, nil, rdb, sum, stageOptions{start: false}); err != nil {
-			return nil, err
-		}
 	}
-	s := store.New(rdb)
 	st, err := s.Status(ctx, l.camp.Name)
 	if err != nil {
 		return nil, storeError(err)

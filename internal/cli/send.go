@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -25,6 +28,7 @@ type sendOptions struct {
 	confirm        string
 	dryRun         bool
 	resumeExisting bool
+	exclude        []string
 	show           int
 }
 
@@ -35,7 +39,9 @@ func (a *app) cmdSend() *cobra.Command {
 		Short: "Plan, then stage the campaign in Redis and start it",
 		Long: `send runs the plan, then stages the campaign in the environment's Redis (its
 definition, the approved template and catalog content and its hash, every
-recipient in batches) and starts it; workers (tidings worker) pick it up.
+recipient in the plan's batches) and starts it; workers (tidings worker) pick
+it up. It records the start in the environment's state directory, outside
+Redis.
 
 It refuses to start when any row is refused or invalid, unless
 --skip-refused / --skip-invalid: those rows are written to a rejects CSV and
@@ -45,25 +51,42 @@ pass --confirm NAME when not on a terminal). --dry-run renders every message
 locally and delivers nothing; Redis is not touched.
 
 Re-running send for a campaign that exists is refused unless
---resume-existing, which never re-sends anyone already sent.`,
+--resume-existing, which never re-sends anyone already sent; a finished
+campaign stays finished.
+
+When Redis lost a campaign this machine started (flushed, evicted, a new
+empty instance), send refuses to stage it as new and says what to do:
+collect the workers' delivery journals and run send again with
+--exclude-delivered JOURNAL_DIR (or a report saved before the loss); the
+recipients they record as sent or in doubt are skipped, never sent again.`,
 		Example: `  tidings send campaigns/altea.yaml --env staging
   tidings send campaigns/altea.yaml --env production --confirm altea-reregistration
   tidings send campaigns/altea.yaml --env production --skip-refused --rejects refused.csv
-  tidings send campaigns/altea.yaml --env staging --dry-run`,
+  tidings send campaigns/altea.yaml --env staging --dry-run
+  tidings send campaigns/altea.yaml --env production --exclude-delivered /var/lib/tidings/production/journal`,
 		Args: argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runSend(cmd.Context(), args[0], o)
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment to send in (required; must match the campaign file's environment)")
+	_ = c.MarkFlagRequired("env")
 	c.Flags().BoolVar(&o.skipRefused, "skip-refused", false, "send to the others when some rows are refused (they are recorded as refused)")
 	c.Flags().BoolVar(&o.skipInvalid, "skip-invalid", false, "send to the others when some rows are invalid (they are recorded as invalid)")
 	c.Flags().StringVar(&o.rejects, "rejects", "", "where to write refused and invalid rows (default CAMPAIGN-NAME.rejects.csv)")
 	c.Flags().StringVar(&o.confirm, "confirm", "", "the campaign name, to confirm a production send without a terminal")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
 	c.Flags().BoolVar(&o.resumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
+	c.Flags().StringArrayVar(&o.exclude, "exclude-delivered", nil, "skip the recipients this delivery journal (directory or .jsonl) or report (.csv/.json) records as sent or in doubt; repeatable")
 	c.Flags().IntVar(&o.show, "show", 20, "how many refused/invalid rows to show on screen")
 	return c
+}
+
+// launchInput is what launch needs of a loaded campaign.
+func (a *app) launchInput(l *loaded, env *environment.Environment, excl *launch.Delivered) launch.Input {
+	who, host := actorName()
+	return launch.Input{Campaign: l.camp, Engine: l.engine, Templates: l.templates, Locales: l.locales,
+		Env: env, Recipients: l.recipientsPath(), Who: who, Host: host, Exclude: excl}
 }
 
 func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
@@ -79,12 +102,25 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		return configError(fmt.Errorf("%s is pinned to environment %q but --env is %q: send it in %q, or change 'environment:' in the campaign file after review",
 			file, l.camp.Environment, env.Name, l.camp.Environment))
 	}
-	sum, err := a.runPlan(ctx, l, env, nil)
-	if err != nil {
-		return err
+	// The environment's List-Unsubscribe applies when the campaign sets none;
+	// it is stored with the definition, so every worker uses the same.
+	if l.camp.ListUnsubscribe == "" {
+		l.camp.ListUnsubscribe = env.ListUnsubscribe
 	}
+	var excl *launch.Delivered
+	if len(o.exclude) > 0 {
+		if excl, err = launch.LoadDelivered(l.camp.Name, o.exclude); err != nil {
+			return configError(err)
+		}
+		a.printExcluded(excl)
+	}
+	p, err := launch.Plan(ctx, a.launchInput(l, env, excl))
+	if err != nil {
+		return classify(err)
+	}
+	sum := p.Summary
 	sum.WriteText(a.stdout, o.show)
-	if sum.Refused+sum.Invalid > 0 {
+	if sum.Refused+sum.Invalid+sum.Skipped > 0 {
 		rejects := o.rejects
 		if rejects == "" {
 			rejects = l.camp.Name + ".rejects.csv"
@@ -92,46 +128,135 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		if err := writeRejects(sum, rejects); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "\nRefused and invalid rows written to %s\n", absPath(rejects))
-		var missing []string
-		if sum.Refused > 0 && !o.skipRefused {
-			missing = append(missing, fmt.Sprintf("%d refused (pass --skip-refused to send to the others)", sum.Refused))
-		}
-		if sum.Invalid > 0 && !o.skipInvalid {
-			missing = append(missing, fmt.Sprintf("%d invalid (fix them, or pass --skip-invalid)", sum.Invalid))
-		}
-		if len(missing) > 0 {
-			fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(missing, "; "))
-			return problems("not sending")
-		}
+		fmt.Fprintf(a.stdout, "\nRows not sent written to %s\n", absPath(rejects))
 	}
-	if sum.Accepted == 0 {
-		return problemsErr(errors.New("no recipient to send to"))
+	opts := launch.Options{SkipRefused: o.skipRefused, SkipInvalid: o.skipInvalid, ResumeExisting: o.resumeExisting, Start: true,
+		StateDir: env.StateDir, JournalDir: env.Journal.Dir}
+	if err := p.Check(opts); err != nil {
+		return a.launchError(err, l, env)
 	}
 	if o.dryRun {
 		return a.dryRun(ctx, l, env, sum)
-	}
-	if env.Production {
-		if err := a.confirmProduction(l.camp.Name, sum.Accepted, o.confirm); err != nil {
-			return err
-		}
 	}
 	rdb, err := a.redis(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	st, err := a.stage(ctx, l, env, rdb, sum, stageOptions{resumeExisting: o.resumeExisting, start: true})
+	st, err := a.storeFor(ctx, env, rdb)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", st.Staged, l.camp.Name, st.Batches, st.Chunks, env.Name)
-	if st.Kept > 0 {
-		fmt.Fprintf(a.stdout, "%d recipients keep their earlier outcome (sent, in-doubt or failed) and will not be sent again.\n", st.Kept)
+	if err := p.Preflight(ctx, st, opts); err != nil {
+		return a.launchError(err, l, env)
+	}
+	if env.Production {
+		if err := a.confirmProduction(l.camp.Name, sum.Accepted, o.confirm); err != nil {
+			return err
+		}
+	}
+	bar := a.progress(int64(sum.Accepted), "staging")
+	opts.Progress = func() { bar.Add(1) }
+	res, err := p.Stage(ctx, st, opts)
+	bar.Finish()
+	if err != nil && res == nil {
+		return a.launchError(err, l, env)
+	}
+	fmt.Fprintf(a.stdout, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, l.camp.Name, res.Batches, res.Chunks, env.Name)
+	if res.Kept > 0 {
+		fmt.Fprintf(a.stdout, "%d recipients keep their earlier outcome (sent, in-doubt or failed) and will not be sent again.\n", res.Kept)
+	}
+	if sum.Skipped > 0 {
+		fmt.Fprintf(a.stdout, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
+	}
+	if res.Record != "" {
+		fmt.Fprintf(a.stdout, "Recorded the start (run %s) in %s.\n", res.Run, res.Record)
+	}
+	if err != nil {
+		// Staged and started, but something after it failed: the record, or
+		// the replicas' acknowledgement.
+		return a.launchError(err, l, env)
 	}
 	fmt.Fprintf(a.stdout, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", env.Name)
 	fmt.Fprintf(a.stdout, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", l.camp.Name, env.Name, l.camp.Name, env.Name)
 	return nil
+}
+
+// printExcluded says what --exclude-delivered read.
+func (a *app) printExcluded(d *launch.Delivered) {
+	fmt.Fprintf(a.stdout, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
+	if len(d.Runs) > 0 {
+		fmt.Fprintf(a.stdout, " of run(s) %s", strings.Join(d.Runs, ", "))
+	}
+	fmt.Fprintln(a.stdout, ".")
+	for _, f := range d.Truncated {
+		fmt.Fprintf(a.stderr, "tidings: warning: %s ends with an incomplete line (its worker died while writing it); every complete line was read\n", f)
+	}
+}
+
+// launchError words an error of the launch use-case and gives it its exit
+// code.
+func (a *app) launchError(err error, l *loaded, env *environment.Environment) error {
+	name, file := l.camp.Name, l.file
+	var rej *launch.RejectedError
+	var lost *launch.StateLostError
+	var changed *launch.ChangedError
+	var te *store.TransitionError
+	var ae *store.AckError
+	switch {
+	case errors.As(err, &rej):
+		var missing []string
+		if rej.Refused > 0 {
+			missing = append(missing, fmt.Sprintf("%d refused (pass --skip-refused to send to the others)", rej.Refused))
+		}
+		if rej.Invalid > 0 {
+			missing = append(missing, fmt.Sprintf("%d invalid (fix them, or pass --skip-invalid)", rej.Invalid))
+		}
+		fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(missing, "; "))
+		return problems("not sending")
+	case errors.Is(err, launch.ErrNoRecipient):
+		return problemsErr(errors.New("no recipient to send to"))
+	case errors.As(err, &lost):
+		return problemsErr(stateLostMessage(lost, name, file, env))
+	case errors.As(err, &changed):
+		return configError(fmt.Errorf("%s changed while it was being staged: nothing was started; run send again once the file no longer changes", changed.File))
+	case errors.Is(err, store.ErrCampaignExists):
+		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)",
+			name, env.Name, name, env.Name))
+	case errors.Is(err, store.ErrNothingToSend):
+		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, env.Name)
+		return nil
+	case errors.As(err, &te) && te.Action == "stage":
+		return problemsErr(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing", name, te.State, name, env.Name))
+	case errors.As(err, &ae):
+		return infraError(fmt.Errorf("campaign %q was staged and started, but only %d of %d required Redis replicas acknowledged it: a failover now could lose it; check the replicas (tidings doctor --env %s) and 'tidings status %s --env %s'",
+			name, ae.Got, ae.Want, env.Name, name, env.Name))
+	}
+	return storeError(err)
+}
+
+// stateLostMessage explains a campaign whose state Redis lost, and exactly
+// what to run next.
+func stateLostMessage(e *launch.StateLostError, name, file string, env *environment.Environment) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "campaign %q was started in environment %s before", name, env.Name)
+	if r := e.Record; r != nil {
+		fmt.Fprintf(&b, " (run %s, %s by %s on %s; record %s)", r.Run, r.StartedAt.Format(time.RFC3339), r.By, r.Host, r.Path)
+	}
+	fmt.Fprintf(&b, ", but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.")
+	if e.Journals > 0 {
+		fmt.Fprintf(&b, " This machine's delivery journal holds %d file(s) of it in %s.", e.Journals, filepath.Join(e.JournalDir, name))
+	}
+	dir := e.JournalDir
+	if dir == "" {
+		dir = "JOURNAL_DIR"
+	}
+	fmt.Fprintf(&b, "\nTo send to everyone not yet delivered, and to nobody twice:\n"+
+		"  1. stop its workers and copy every worker's journal directory (%s/%s on each worker host) into one directory;\n"+
+		"  2. tidings send %s --env %s --exclude-delivered %s\n"+
+		"     (a report saved before the loss works too: --exclude-delivered report.csv)",
+		"<journal dir>", name, file, env.Name, dir)
+	return errors.New(b.String())
 }
 
 // confirmProduction asks for the campaign name to be typed, or checks --confirm.
@@ -155,86 +280,6 @@ func (a *app) confirmProduction(name string, n int, confirm string) error {
 		return configError(fmt.Errorf("not confirmed: you typed %q, the campaign is %q", strings.TrimSpace(line), name))
 	}
 	return nil
-}
-
-type stageOptions struct {
-	resumeExisting bool
-	start          bool
-	chunkSize      int
-}
-
-// stage streams the accepted recipients into Redis and records the rejects.
-func (a *app) stage(ctx context.Context, l *loaded, env *environment.Environment, rdb redisClient, sum *plan.Summary, o stageOptions) (*store.StageSummary, error) {
-	snap, err := render.Snapshot(l.templates, l.locales, l.camp.Template)
-	if err != nil {
-		return nil, configError(err)
-	}
-	// The environment's List-Unsubscribe applies when the campaign sets none;
-	// it is stored with the definition, so every worker uses the same.
-	if l.camp.ListUnsubscribe == "" && env != nil {
-		l.camp.ListUnsubscribe = env.ListUnsubscribe
-	}
-	def, err := l.camp.Definition()
-	if err != nil {
-		return nil, configError(err)
-	}
-	who, host := actorName()
-	envName := "rehearsal"
-	if env != nil {
-		envName = env.Name
-	}
-	stager, err := store.NewStager(ctx, rdb, store.StageConfig{
-		Campaign:        l.camp.Name,
-		Definition:      def,
-		Hash:            l.engine.Hash(),
-		Snapshot:        snap,
-		Env:             envName,
-		Who:             who,
-		Host:            host,
-		Columns:         sum.Columns,
-		CanaryPerLocale: l.camp.Batches.CanaryPerLocale,
-		BatchSize:       l.camp.Batches.Size,
-		ChunkSize:       o.chunkSize,
-		ResumeExisting:  o.resumeExisting,
-	})
-	if err != nil {
-		if errors.Is(err, store.ErrCampaignExists) {
-			return nil, configError(fmt.Errorf("%w: campaign %q is already staged in %s; see it with 'tidings status %s --env %s', or re-stage with --resume-existing (never re-sends anyone already sent)",
-				err, l.camp.Name, envName, l.camp.Name, envName))
-		}
-		return nil, classify(err)
-	}
-	bar := a.progress(int64(sum.Accepted), "staging")
-	staged, err := a.runPlan(ctx, l, env, func(acc plan.Accepted) error {
-		bar.Add(1)
-		return stager.Add(ctx, store.Recipient{
-			Line: acc.Line, ID: acc.ID, Email: acc.Email, Name: acc.Name, Locale: acc.Locale,
-			Lang: acc.Match.Lang, Via: acc.Match.Via, Fields: acc.Fields,
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	bar.Finish()
-	// The file was read again to stage it. If it changed since the plan
-	// that was shown and decided on, start nothing: the campaign is not
-	// recorded as staged until Finish, so send can simply run again.
-	if staged.Rows != sum.Rows || staged.Accepted != sum.Accepted || staged.Refused != sum.Refused || staged.Invalid != sum.Invalid {
-		return nil, configError(fmt.Errorf("%s changed while it was being staged (plan: %d rows, %d accepted, %d refused, %d invalid; staging read %d, %d, %d, %d): nothing was started; run send again once the file no longer changes",
-			l.recipientsPath(), sum.Rows, sum.Accepted, sum.Refused, sum.Invalid, staged.Rows, staged.Accepted, staged.Refused, staged.Invalid))
-	}
-	// Rejects come from the same pass as the staged rows, so every row of
-	// the file read is either staged or recorded.
-	for _, r := range staged.Rejects {
-		if err := stager.Reject(ctx, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason}); err != nil {
-			return nil, classify(err)
-		}
-	}
-	st, err := stager.Finish(ctx, o.start)
-	if err != nil {
-		return nil, classify(err)
-	}
-	return st, nil
 }
 
 // dryRun renders every accepted recipient's message locally and delivers

@@ -15,8 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/send"
-	"github.com/tidings-mail/tidings/internal/worker"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 type workerOptions struct {
@@ -87,6 +88,7 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		return err
 	}
 	defer rdb.Close()
+	a.startNotifier(ctx, rdb, e) // notifications (webhooks), once per event across workers
 	// --concurrency, else the environment's concurrency, else its SMTP
 	// connections: one chunk in flight per SMTP connection.
 	conc := o.concurrency
@@ -100,8 +102,10 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	log := a.logger()
 	cfg := worker.Config{
-		Redis: rdb, Concurrency: conc, SMTP: smtpConfig(e), Logger: log, Metrics: reg, Env: e.Name,
+		Redis: rdb, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
+		Concurrency: conc, SMTP: smtpConfig(e), Logger: log, Metrics: reg, Env: e.Name,
 		ShutdownTimeout: o.shutdown,
+		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
 	}
 	if o.templates != "" {
 		cfg.Templates, cfg.Locales = os.DirFS(o.templates), os.DirFS(o.locales)
@@ -130,11 +134,9 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	log.Info("worker started", "env", e.Name, "worker", w.ID(), "concurrency", conc, "smtp", e.SMTP.Addr())
 	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return classify(err)
 	}
-	log.Info("worker stopped", "worker", w.ID())
 	return nil
 }
 

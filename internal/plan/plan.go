@@ -7,7 +7,7 @@
 //
 // Each row is checked in this order: row validation (package recipient),
 // then the environment's allowlist, then the locale rule (package render).
-// The counts always reconcile: Rows == Accepted + Refused + Invalid.
+// The counts always reconcile: Rows == Accepted + Refused + Invalid + Skipped.
 //
 // Run streams: accepted recipients go to the emit callback in file order
 // and are not kept; only the rejects and one line per distinct requested
@@ -39,6 +39,9 @@ import (
 const (
 	OutcomeRefused = "refused"
 	OutcomeInvalid = "invalid"
+	// OutcomeSkipped is a row left out on purpose: Input.Exclude matched it
+	// (delivered by an earlier run of the campaign).
+	OutcomeSkipped = "skipped"
 )
 
 // CodeRender is the code of a row the template cannot be rendered with.
@@ -47,6 +50,9 @@ const CodeRender = "render-error"
 // ErrNoRows is wrapped by the error Run returns when the recipients file
 // holds no row at all.
 var ErrNoRows = errors.New("no recipient rows")
+
+// CodeAlreadyDelivered is the code of rows skipped by Input.Exclude.
+const CodeAlreadyDelivered = "already-delivered"
 
 // Input is what Run plans.
 type Input struct {
@@ -60,6 +66,9 @@ type Input struct {
 	RecipientsName string
 	// Format overrides the format chosen by RecipientsName's extension.
 	Format recipient.Format
+	// Exclude, when set, is asked about every valid row: a row it matches
+	// is skipped (not sent, not in any batch), with its reason.
+	Exclude func(id, email string) (reason string, ok bool)
 }
 
 // Accepted is a recipient that passed every check, with its matched catalog
@@ -88,9 +97,10 @@ type Summary struct {
 	Accepted int `json:"accepted"`
 	Refused  int `json:"refused"`
 	Invalid  int `json:"invalid"`
+	Skipped  int `json:"skipped"` // left out by Input.Exclude
 
 	PerLocale []LocaleLine `json:"per_locale"`
-	// Rejects holds every refused and invalid row, in file order.
+	// Rejects holds every refused, invalid and skipped row, in file order.
 	Rejects []Reject  `json:"rejects"`
 	Batches BatchPlan `json:"batches"`
 
@@ -239,6 +249,14 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			return nil, fmt.Errorf("read recipients: %w", err)
 		}
 		s.Rows++
+		if in.Exclude != nil {
+			if why, ok := in.Exclude(rcp.ID, rcp.Email); ok {
+				s.Skipped++
+				s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+					Outcome: OutcomeSkipped, Code: CodeAlreadyDelivered, Field: "email", Reason: why})
+				continue
+			}
+		}
 		res := resolve(rcp.Locale)
 		line := lineFor(rcp.Locale, res)
 		if !in.Env.Allowed(rcp.Email) {

@@ -47,7 +47,11 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		env = " in environment " + s.Environment
 	}
 	ew.printf("Campaign %s%s, recipients %s\n", s.Campaign, env, s.File)
-	ew.printf("%d rows: %d accepted, %d refused, %d invalid\n\n", s.Rows, s.Accepted, s.Refused, s.Invalid)
+	if s.Skipped > 0 {
+		ew.printf("%d rows: %d accepted, %d refused, %d invalid, %d skipped (already delivered)\n\n", s.Rows, s.Accepted, s.Refused, s.Invalid, s.Skipped)
+	} else {
+		ew.printf("%d rows: %d accepted, %d refused, %d invalid\n\n", s.Rows, s.Accepted, s.Refused, s.Invalid)
+	}
 
 	if len(s.PerLocale) > 0 {
 		var table bytes.Buffer
@@ -79,10 +83,14 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 
 	if n := len(s.Rejects); n > 0 {
 		shown := min(n, max(maxRejects, 0))
+		what := "Refused and invalid rows"
+		if s.Skipped > 0 {
+			what = "Rows not sent (refused, invalid, or skipped as already delivered)"
+		}
 		if shown < n {
-			ew.printf("Refused and invalid rows (first %d of %d; all of them go to the rejects file):\n", shown, n)
+			ew.printf("%s (first %d of %d; all of them go to the rejects file):\n", what, shown, n)
 		} else {
-			ew.printf("Refused and invalid rows (%d):\n", n)
+			ew.printf("%s (%d):\n", what, n)
 		}
 		for _, r := range s.Rejects[:shown] {
 			if r.Field == "" {

@@ -263,28 +263,28 @@ func (s *Store) TrimRate(ctx context.Context, c string, now time.Time) error {
 
 // Status is a campaign's live status. Its JSON form is stable (status --json).
 type Status struct {
-	Campaign    string           `json:"campaign"`
-	State       State            `json:"state"`
-	Reason      string           `json:"reason,omitempty"`
-	By          string           `json:"by,omitempty"`
-	At          time.Time        `json:"at"`
-	Approved    bool             `json:"approved"`
-	Env         string           `json:"env"`
-	Hash        string           `json:"hash"`
-	CreatedAt   time.Time        `json:"created_at"`
-	CreatedBy   string           `json:"created_by"`
-	Total       int64            `json:"total"` // staged + rejected
-	Staged      int64            `json:"staged"`
-	Rejected    int64            `json:"rejected"`
-	Counts      map[string]int64 `json:"counts"` // every outcome, including pending
-	Languages   []LangStatus     `json:"languages"`
-	CurBatch    int              `json:"current_batch"`
-	Batches     []BatchStatus    `json:"batches"`
-	Retries     int64            `json:"retries_waiting"`
-	Errors      []ErrorGroup     `json:"errors"`
-	Audit       []AuditEntry     `json:"audit"`
-	Rate        float64          `json:"rate"` // recorded messages per second over the last 10 s
-	ETASeconds  float64          `json:"eta_seconds,omitempty"`
+	Campaign   string           `json:"campaign"`
+	State      State            `json:"state"`
+	Reason     string           `json:"reason,omitempty"`
+	By         string           `json:"by,omitempty"`
+	At         time.Time        `json:"at"`
+	Approved   bool             `json:"approved"`
+	Env        string           `json:"env"`
+	Hash       string           `json:"hash"`
+	CreatedAt  time.Time        `json:"created_at"`
+	CreatedBy  string           `json:"created_by"`
+	Total      int64            `json:"total"` // staged + rejected
+	Staged     int64            `json:"staged"`
+	Rejected   int64            `json:"rejected"`
+	Counts     map[string]int64 `json:"counts"` // every outcome, including pending
+	Languages  []LangStatus     `json:"languages"`
+	CurBatch   int              `json:"current_batch"`
+	Batches    []BatchStatus    `json:"batches"`
+	Retries    int64            `json:"retries_waiting"`
+	Errors     []ErrorGroup     `json:"errors"`
+	Audit      []AuditEntry     `json:"audit"`
+	Rate       float64          `json:"rate"` // recorded messages per second over the last 10 s
+	ETASeconds float64          `json:"eta_seconds,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
 	Stage        string    `json:"stage"`
@@ -519,4 +519,3 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 		}
 	}
 }
-

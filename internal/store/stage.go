@@ -25,9 +25,12 @@ type StageConfig struct {
 	Host       string            // host staging it
 	Columns    []string          // extra (template data) columns, in file order
 
-	CanaryPerLocale int // first N accepted recipients of every matched language form batch 0
-	BatchSize       int // recipients per regular batch (default 500)
-	ChunkSize       int // recipients per chunk = per worker task (default min(200, BatchSize))
+	// ChunkSize is the number of recipients per chunk, i.e. per worker task
+	// (default 200). The batch layout is the caller's (the plan's): see Add.
+	ChunkSize int
+	// Canary says the layout starts with a canary batch (batch 0); regular
+	// batches are then numbered from 1.
+	Canary bool
 
 	// ResumeExisting allows staging a campaign that exists and is not
 	// running, awaiting approval or done. The ledger, audit log and recent
@@ -118,13 +121,14 @@ type Stager struct {
 	cols map[string]int
 
 	stage, run string
-	canary     []Recipient
-	perLang    map[string]int // canary count per language
+	canary     []Recipient    // the canary batch, written at the end
 	staged     map[string]int // staged per language
 
 	cur        []Recipient // current chunk
 	nchunks    int
 	batches    []BatchInfo // regular batches
+	curBatch   int         // batch number of the regular batch being filled (-1: none)
+	firstReg   int         // number of the first regular batch (1 with a canary)
 	batchFill  int
 	batchFirst int
 
@@ -160,14 +164,9 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	if cfg.Campaign == "" {
 		return nil, errors.New("stage campaign: empty campaign name")
 	}
-	if cfg.BatchSize < 1 {
-		cfg.BatchSize = 500
-	}
 	if cfg.ChunkSize < 1 {
-		cfg.ChunkSize = min(200, cfg.BatchSize)
+		cfg.ChunkSize = 200
 	}
-	cfg.ChunkSize = min(cfg.ChunkSize, cfg.BatchSize)
-	cfg.CanaryPerLocale = max(cfg.CanaryPerLocale, 0)
 	k := keysFor(cfg.Campaign)
 	rdb := s.rdb
 	meta, err := rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
@@ -189,7 +188,9 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		case StateDone:
 			return nil, fmt.Errorf("stage %s: the campaign is done: %w", cfg.Campaign, ErrNothingToSend)
 		}
-		if r, ok := meta[1].(string); ok && r != "" {
+		if r, ok := meta[1].(string); ok && r != "" && len(cfg.ExcludedRuns) == 0 {
+			// The same run goes on; staging with deliveries excluded starts
+			// a new one.
 			run = r
 		}
 		old := []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen}
@@ -210,13 +211,16 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
 	sg := &Stager{
-		s: s, cfg: cfg, k: k, stage: stage, run: run,
-		perLang: map[string]int{}, staged: map[string]int{},
+		s: s, cfg: cfg, k: k, stage: stage, run: run, curBatch: -1,
+		staged: map[string]int{},
 		counts: map[string]int64{}, bstats: map[string]int64{}, rejected: map[string]int64{},
 		cols: map[string]int{},
 	}
 	for i, c := range cfg.Columns {
 		sg.cols[c] = i
+	}
+	if cfg.Canary {
+		sg.firstReg = 1
 	}
 	sg.pipe = rdb.Pipeline()
 	return sg, nil
@@ -227,13 +231,6 @@ func (sg *Stager) Stage() string { return sg.stage }
 
 // Run returns the run id (new for a new campaign, kept by ResumeExisting).
 func (sg *Stager) Run() string { return sg.run }
-
-func (sg *Stager) batchOffset() int {
-	if sg.cfg.CanaryPerLocale > 0 {
-		return 1
-	}
-	return 0
-}
 
 func (sg *Stager) compact(r Recipient) Recipient {
 	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
@@ -248,31 +245,55 @@ func (sg *Stager) compact(r Recipient) Recipient {
 	return r
 }
 
-// Add stages one accepted recipient: the first CanaryPerLocale of each
-// matched language go to the canary batch, every other in file order into
-// regular batches.
-func (sg *Stager) Add(ctx context.Context, r Recipient) error {
+// LayoutError says that Add was given batches out of order.
+type LayoutError struct {
+	Line        int
+	Batch, Want int
+}
+
+func (e *LayoutError) Error() string {
+	return fmt.Sprintf("line %d: batch %d out of order (want %d): the batch layout must follow the file's order", e.Line, e.Batch, e.Want)
+}
+
+// Add stages one accepted recipient in the batch the plan gave it: canary
+// recipients (batch 0, StageConfig.Canary) in any order, regular batches in
+// order, each complete before the next starts (the plan's layout follows
+// the file's order).
+func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) error {
 	if r.Lang == "" {
 		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
 	r = sg.compact(r)
-	sg.total++
-	sg.staged[r.Lang]++
-	if sg.perLang[r.Lang] < sg.cfg.CanaryPerLocale {
-		sg.perLang[r.Lang]++
+	if canary {
+		if !sg.cfg.Canary || batch != 0 {
+			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
+		}
 		sg.canary = append(sg.canary, r)
+		sg.total++
+		sg.staged[r.Lang]++
 		return nil
 	}
-	if sg.batchFill == 0 {
+	if batch != sg.curBatch {
+		want := sg.firstReg + len(sg.batches)
+		if sg.curBatch >= 0 {
+			want++
+		}
+		if batch != want {
+			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: want})
+		}
+		if len(sg.cur) > 0 {
+			sg.queueChunk(sg.curBatch)
+		}
+		sg.closeBatch(false)
+		sg.curBatch = batch
 		sg.batchFirst = sg.nchunks
 	}
+	sg.total++
+	sg.staged[r.Lang]++
 	sg.cur = append(sg.cur, r)
 	sg.batchFill++
-	if len(sg.cur) == sg.cfg.ChunkSize || sg.batchFill == sg.cfg.BatchSize {
-		sg.queueChunk(len(sg.batches) + sg.batchOffset())
-	}
-	if sg.batchFill == sg.cfg.BatchSize {
-		sg.closeBatch(false)
+	if len(sg.cur) == sg.cfg.ChunkSize {
+		sg.queueChunk(batch)
 	}
 	if sg.pending >= 16 {
 		return sg.flush(ctx)
@@ -384,9 +405,8 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		return nil, fmt.Errorf("stage %s: already finished", sg.cfg.Campaign)
 	}
 	sg.finished = true
-	off := sg.batchOffset()
 	if len(sg.cur) > 0 {
-		sg.queueChunk(len(sg.batches) + off)
+		sg.queueChunk(sg.curBatch)
 	}
 	sg.closeBatch(false)
 	var all []BatchInfo
@@ -397,6 +417,8 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			sg.queueChunk(0)
 		}
 		all = append(all, BatchInfo{First: first, Last: sg.nchunks - 1, Size: len(sg.canary), Canary: true})
+	} else if sg.cfg.Canary && len(sg.batches) > 0 {
+		return nil, fmt.Errorf("stage %s: the layout has a canary batch but no canary recipient", sg.cfg.Campaign)
 	}
 	all = append(all, sg.batches...)
 	if err := sg.flush(ctx); err != nil {

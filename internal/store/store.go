@@ -201,10 +201,10 @@ const (
 
 // keys holds the key names of one campaign.
 type keys struct {
-	name, prefix                                       string
-	meta, control, batches, bstats, ledger, counts     string
-	win, winerr, persec, errors, audit, rejects, rate  string
-	passed, finished, gen                              string
+	name, prefix                                      string
+	meta, control, batches, bstats, ledger, counts    string
+	win, winerr, persec, errors, audit, rejects, rate string
+	passed, finished, gen                             string
 }
 
 func keysFor(c string) keys {

@@ -31,16 +31,30 @@ func stage(t testing.TB, st *store.Store, name string, o stageOpts) *store.Stage
 	t.Helper()
 	ctx := context.Background()
 	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: name, Definition: []byte(`{}`), Hash: "h", Env: "test",
-		Who: "alice", Columns: []string{"posts"}, CanaryPerLocale: o.canary, BatchSize: o.size, ChunkSize: 7,
+		Who: "alice", Columns: []string{"posts"}, Canary: o.canary > 0, ChunkSize: 7,
 		ResumeExisting: o.resume, ExcludedRuns: o.excluded})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The plan's layout: the first o.canary of every language in the canary
+	// (batch 0), the others in batches of o.size in file order.
 	langs := []string{"de", "fr", "en"}
+	perLang := map[string]int{}
+	first, regular := 0, 0
+	if o.canary > 0 {
+		first = 1
+	}
 	for i := 0; i < o.n; i++ {
 		l := langs[i%3]
+		batch, canary := 0, perLang[l] < o.canary
+		if canary {
+			perLang[l]++
+		} else {
+			batch = first + regular/o.size
+			regular++
+		}
 		if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: l, Lang: l,
-			Fields: map[string]string{"posts": fmt.Sprint(i)}}); err != nil {
+			Fields: map[string]string{"posts": fmt.Sprint(i)}}, batch, canary); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -542,6 +556,29 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	}
 	if s.Counts[store.OutcomePending] != 0 || s.Retries != 0 || s.Counts[store.OutcomeInDoubt] != 0 || s.Counts[store.OutcomeCancelled] != 3 {
 		t.Fatalf("counts %v, retries waiting %d: want 3 cancelled, nothing pending or waiting", s.Counts, s.Retries)
+	}
+}
+
+// TestLayoutOutOfOrder: the stager takes the plan's batches as they are,
+// and refuses a layout that is not in file order.
+func TestLayoutOutOfOrder(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "c-order", ChunkSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := store.Recipient{Line: 2, ID: "a", Email: "a@x.example", Lang: "de"}
+	if err := sg.Add(ctx, r, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	var le *store.LayoutError
+	if err := sg.Add(ctx, r, 2, false); !errors.As(err, &le) || le.Want != 1 {
+		t.Fatalf("batch 2 after batch 0: %v, want a layout error wanting 1", err)
+	}
+	if err := sg.Add(ctx, r, 0, true); !errors.As(err, &le) {
+		t.Fatalf("a canary recipient without a canary layout: %v", err)
 	}
 }
 

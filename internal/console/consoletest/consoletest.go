@@ -25,7 +25,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/internal/worker"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // EnvName is the environment every World defines.

@@ -1,0 +1,208 @@
+package launch
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/journal"
+)
+
+// Delivered is the set of recipients of a campaign that may already have
+// received its message (sent or in doubt), gathered from delivery journals
+// and reports, matched by id and by mailbox identity (address.Key).
+type Delivered struct {
+	Campaign string
+	Sources  []string // the files read
+	Runs     []string // the runs whose deliveries they record (journals only)
+	Sent     int      // distinct recipients sent
+	InDoubt  int      // distinct recipients in doubt (and not sent)
+	// Truncated lists journal files whose last line was incomplete (their
+	// writer died mid-line); every complete line was read.
+	Truncated []string
+
+	byID, byKey map[string]string // -> how it was delivered, for the report
+}
+
+// Match reports whether the recipient with id and email is among the
+// deliveries, and how (for the report). A nil Delivered matches nothing.
+func (d *Delivered) Match(id, email string) (string, bool) {
+	if d == nil {
+		return "", false
+	}
+	if how, ok := d.byID[id]; ok {
+		return how, true
+	}
+	if a, err := address.Parse(email); err == nil {
+		if how, ok := d.byKey[a.Key()]; ok {
+			return how, true
+		}
+	} else if how, ok := d.byKey[strings.ToLower(email)]; ok {
+		return how, true
+	}
+	return "", false
+}
+
+// Len returns the number of distinct recipients delivered.
+func (d *Delivered) Len() int { return d.Sent + d.InDoubt }
+
+func (d *Delivered) add(id, email, outcome, source string) {
+	how := outcome + " according to " + source
+	key := strings.ToLower(email)
+	if a, err := address.Parse(email); err == nil {
+		key = a.Key()
+	}
+	prevID, seenID := d.byID[id]
+	prevKey, seenKey := d.byKey[key]
+	if seenID || seenKey {
+		// Count a recipient once; "sent" wins over "in-doubt".
+		if outcome == "sent" && !strings.HasPrefix(prevID, "sent") && !strings.HasPrefix(prevKey, "sent") {
+			d.InDoubt--
+			d.Sent++
+		} else {
+			return
+		}
+	} else if outcome == "sent" {
+		d.Sent++
+	} else {
+		d.InDoubt++
+	}
+	if id != "" {
+		d.byID[id] = how
+	}
+	if email != "" {
+		d.byKey[key] = how
+	}
+}
+
+// LoadDelivered reads the deliveries of campaign from paths: delivery
+// journal directories or files (*.jsonl), and reports written by tidings
+// report (CSV with a header, or JSON).
+func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
+	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}}
+	runs := map[string]bool{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read deliveries: %w", err)
+		}
+		switch ext := strings.ToLower(filepath.Ext(p)); {
+		case fi.IsDir() || ext == ".jsonl":
+			files, err := journal.Files(p, campaign)
+			if err != nil {
+				return nil, err
+			}
+			if len(files) == 0 {
+				return nil, fmt.Errorf("read deliveries: %s holds no delivery journal of campaign %s", p, campaign)
+			}
+			for _, f := range files {
+				err := journal.Read(f.Path, campaign, func(e journal.Entry) error {
+					if e.Delivered() {
+						d.add(e.ID, e.Email, e.Outcome, "the delivery journal "+f.Path)
+						runs[e.Run] = true
+					}
+					return nil
+				})
+				if errors.Is(err, journal.ErrTruncated) {
+					d.Truncated = append(d.Truncated, f.Path)
+				} else if err != nil {
+					return nil, fmt.Errorf("read deliveries: %w", err)
+				}
+				d.Sources = append(d.Sources, f.Path)
+			}
+		case ext == ".csv":
+			if err := d.readCSV(p); err != nil {
+				return nil, err
+			}
+			d.Sources = append(d.Sources, p)
+		case ext == ".json":
+			if err := d.readJSON(p); err != nil {
+				return nil, err
+			}
+			d.Sources = append(d.Sources, p)
+		default:
+			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
+		}
+	}
+	for r := range runs {
+		d.Runs = append(d.Runs, r)
+	}
+	sort.Strings(d.Runs)
+	return d, nil
+}
+
+func (d *Delivered) readCSV(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	head, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("read deliveries: %s: no header: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	oi, okO := col["outcome"]
+	ii, okI := col["id"]
+	ei, okE := col["email"]
+	if !okO || (!okI && !okE) {
+		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email (a report written by tidings report)", path)
+	}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read deliveries: %s:%d: %w", path, line, err)
+		}
+		get := func(i int, ok bool) string {
+			if ok && i < len(rec) {
+				return rec[i]
+			}
+			return ""
+		}
+		if o := get(oi, true); o == "sent" || o == "in-doubt" {
+			d.add(get(ii, okI), get(ei, okE), o, path)
+		}
+	}
+}
+
+func (d *Delivered) readJSON(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	var rep struct {
+		Campaign   string `json:"campaign"`
+		Recipients []struct {
+			ID      string `json:"id"`
+			Email   string `json:"email"`
+			Outcome string `json:"outcome"`
+		} `json:"recipients"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("read deliveries: %s: not a report written by tidings report --format json: %w", path, err)
+	}
+	if rep.Campaign != "" && rep.Campaign != d.Campaign {
+		return fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
+	}
+	for _, r := range rep.Recipients {
+		if r.Outcome == "sent" || r.Outcome == "in-doubt" {
+			d.add(r.ID, r.Email, r.Outcome, path)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,294 @@
+// Package launch is the use-case behind `tidings send`: plan a campaign's
+// recipients, decide whether it may be sent, stage it in Redis in the
+// plan's batches and start it, and keep a record of the start outside
+// Redis.
+//
+// The record (StateDir/campaigns/<name>.json) and the workers' delivery
+// journals are what lets tidings notice that Redis lost a campaign it had
+// started: staging such a campaign as new is refused (*StateLostError)
+// until the operator excludes who was already delivered (Options.Exclude).
+//
+//	p, err := launch.Plan(ctx, in)       // reads every row once
+//	// show p.Summary, ask for confirmation ...
+//	res, err := p.Stage(ctx, st, opts)   // reads the rows again, stages, starts
+package launch
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// Input is a campaign ready to be planned: its parsed file, its template
+// engine and the files the engine was built from.
+type Input struct {
+	Campaign           *campaign.Campaign
+	Engine             *render.Engine
+	Templates, Locales fs.FS // the approved snapshot is taken from them
+	// Env is the environment sent in; nil for a rehearsal (no allowlist).
+	Env *environment.Environment
+	// EnvName names the environment in Redis and records ("rehearsal" when
+	// Env is nil).
+	EnvName string
+	// Recipients is the recipients file's path.
+	Recipients string
+	Who, Host  string // who launches it, for the audit log and the record
+	// Exclude, when set, holds the deliveries of earlier runs (see
+	// LoadDelivered): those recipients are skipped, and staging starts a
+	// new run.
+	Exclude *Delivered
+}
+
+// Planned is a campaign whose recipients were read and checked once.
+type Planned struct {
+	in      Input
+	Summary *plan.Summary
+	digest  []byte // sha256 of the recipients file as the plan read it
+}
+
+// ErrNoRecipient is returned by Check when no row was accepted.
+var ErrNoRecipient = errors.New("no recipient to send to")
+
+// RejectedError says that rows were refused or invalid and the options do
+// not allow sending to the others.
+type RejectedError struct {
+	Refused, Invalid int // rows of each kind that block the send
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("not sending: %d refused, %d invalid rows", e.Refused, e.Invalid)
+}
+
+// ChangedError says that the recipients file changed between the plan and
+// the staging: nothing was started.
+type ChangedError struct{ File string }
+
+func (e *ChangedError) Error() string {
+	return e.File + " changed while it was being staged: nothing was started"
+}
+
+// Plan reads and checks every recipient row (plan.Run) without touching
+// Redis.
+func Plan(ctx context.Context, in Input) (*Planned, error) {
+	if in.EnvName == "" {
+		in.EnvName = "rehearsal"
+		if in.Env != nil {
+			in.EnvName = in.Env.Name
+		}
+	}
+	h := sha256.New()
+	sum, err := in.run(ctx, h, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Planned{in: in, Summary: sum, digest: h.Sum(nil)}, nil
+}
+
+// run streams the recipients file through plan.Run, hashing what it reads.
+func (in Input) run(ctx context.Context, h hash.Hash, emit func(plan.Accepted) error) (*plan.Summary, error) {
+	f, err := os.Open(in.Recipients)
+	if err != nil {
+		return nil, fmt.Errorf("open recipients file: %w", err)
+	}
+	defer f.Close()
+	if emit == nil {
+		emit = func(plan.Accepted) error { return nil }
+	}
+	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients}
+	if in.Exclude != nil {
+		pin.Exclude = in.Exclude.Match
+	}
+	return plan.Run(ctx, pin, emit)
+}
+
+// Options say how to stage a planned campaign.
+type Options struct {
+	SkipRefused, SkipInvalid bool // send to the others when rows are refused / invalid
+	ResumeExisting           bool // stage a campaign that exists (never re-sends anyone sent)
+	Start                    bool // start it (else it stays staged)
+	AllowEmpty               bool // stage even when no row is accepted (the rejects, for the report)
+	ChunkSize                int  // recipients per worker task (default 200)
+	// StateDir keeps the record of campaigns started from this machine; ""
+	// keeps none. JournalDir is this machine's delivery journal, looked at
+	// for traces of a campaign Redis does not know.
+	StateDir, JournalDir string
+	// Progress, when set, is called for every row staged.
+	Progress func()
+}
+
+// Check returns why the plan cannot be sent with o, or nil.
+func (p *Planned) Check(o Options) error {
+	s := p.Summary
+	var e RejectedError
+	if !o.SkipRefused {
+		e.Refused = s.Refused
+	}
+	if !o.SkipInvalid {
+		e.Invalid = s.Invalid
+	}
+	if e.Refused+e.Invalid > 0 {
+		return &e
+	}
+	if s.Accepted == 0 && !o.AllowEmpty {
+		return ErrNoRecipient
+	}
+	return nil
+}
+
+// Result is what Stage did.
+type Result struct {
+	store.StageSummary
+	Record string // the record file written ("" without a state dir)
+}
+
+// Preflight returns why the plan cannot be staged with o (Check), or, when
+// no deliveries are excluded, a *StateLostError when this machine started
+// the campaign before but Redis has no trace of it.
+func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) error {
+	if err := p.Check(o); err != nil {
+		return err
+	}
+	if p.in.Exclude != nil {
+		return nil
+	}
+	return p.checkState(ctx, st, o)
+}
+
+// Stage checks the plan against o, refuses a campaign whose state Redis
+// lost (unless its deliveries are excluded), reads the recipients again,
+// stages them in the plan's batches (refused, invalid and excluded rows are
+// recorded for the report), starts the campaign when o.Start, and writes the
+// record of the start.
+func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Result, error) {
+	if err := p.Preflight(ctx, st, o); err != nil {
+		return nil, err
+	}
+	in := p.in
+	c := in.Campaign
+	excl := in.Exclude
+	snap, err := render.Snapshot(in.Templates, in.Locales, c.Template)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot the templates: %w", err)
+	}
+	def, err := c.Definition()
+	if err != nil {
+		return nil, fmt.Errorf("encode the campaign: %w", err)
+	}
+	cfg := store.StageConfig{
+		Campaign: c.Name, Definition: def, Hash: in.Engine.Hash(), Snapshot: snap, Env: in.EnvName,
+		Who: in.Who, Host: in.Host, Columns: p.Summary.Columns, ChunkSize: o.ChunkSize,
+		Canary: p.Summary.Batches.Canary > 0, ResumeExisting: o.ResumeExisting,
+	}
+	if excl != nil {
+		cfg.ExcludedRuns = excl.Runs
+		if rec, err := ReadRecord(o.StateDir, c.Name); err == nil && rec != nil && !contains(cfg.ExcludedRuns, rec.Run) {
+			// The run this machine started is the one whose deliveries
+			// are excluded, even if no journal line named it.
+			cfg.ExcludedRuns = append(cfg.ExcludedRuns, rec.Run)
+		}
+		if len(cfg.ExcludedRuns) == 0 {
+			cfg.ExcludedRuns = []string{"none"} // still a new run
+		}
+	}
+	sg, err := st.NewStager(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	staged, err := in.run(ctx, h, func(a plan.Accepted) error {
+		if o.Progress != nil {
+			o.Progress()
+		}
+		return sg.Add(ctx, store.Recipient{
+			Line: a.Line, ID: a.ID, Email: a.Email, Name: a.Name, Locale: a.Locale,
+			Lang: a.Match.Lang, Via: a.Match.Via, Fields: a.Fields,
+		}, a.Batch, a.Canary)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The file was read again to stage it. If it changed since the plan
+	// that was shown and decided on, start nothing: the campaign is not
+	// recorded as staged until Finish, so send can simply run again.
+	if string(h.Sum(nil)) != string(p.digest) {
+		return nil, &ChangedError{File: in.Recipients}
+	}
+	for _, r := range staged.Rejects {
+		if err := sg.Reject(ctx, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason}); err != nil {
+			return nil, err
+		}
+	}
+	sum, err := sg.Finish(ctx, o.Start)
+	if sum == nil {
+		return nil, err
+	}
+	res := &Result{StageSummary: *sum}
+	if o.StateDir != "" {
+		path, rerr := WriteRecord(o.StateDir, Record{Campaign: c.Name, Env: in.EnvName, Run: sum.Run, Stage: sum.Stage,
+			By: in.Who, Host: in.Host, JournalDir: o.JournalDir})
+		if rerr != nil && err == nil {
+			err = rerr
+		}
+		res.Record = path
+	}
+	return res, err
+}
+
+// StateLostError says that this machine started campaign Campaign in this
+// environment before, but Redis has no trace of it: Redis lost its state.
+type StateLostError struct {
+	Campaign string
+	Record   *Record // what this machine recorded when it started it (nil: only journals)
+	// Journals is the number of delivery journal files of the campaign
+	// found in JournalDir.
+	Journals   int
+	JournalDir string
+}
+
+func (e *StateLostError) Error() string {
+	return fmt.Sprintf("campaign %q was started in this environment before, but Redis has no trace of it: Redis lost its state", e.Campaign)
+}
+
+// checkState refuses to stage as new a campaign that this machine started
+// (its record) or delivered (its journal) but that Redis does not know.
+func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) error {
+	c := p.in.Campaign.Name
+	_, err := st.Meta(ctx, c, false)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err // Redis knows it (or cannot be asked)
+	}
+	rec, err := ReadRecord(o.StateDir, c)
+	if err != nil {
+		return err
+	}
+	journals := 0
+	if o.JournalDir != "" {
+		if files, err := journalFiles(o.JournalDir, c); err == nil {
+			journals = len(files)
+		}
+	}
+	if rec == nil && journals == 0 {
+		return nil
+	}
+	return &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
