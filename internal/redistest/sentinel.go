@@ -252,8 +252,11 @@ func (s *Sentinel) Failover(ctx context.Context) (oldMaster, newMaster string, e
 // KillMaster kills the current master with SIGKILL and waits until the
 // sentinels have promoted a replica and the deployment has settled around it
 // (the killed node stays down: [Node.Restart] brings it back, and Sentinel
-// turns it into a replica). It returns the old and the new master's
-// addresses; a failure's error carries every process's log.
+// turns it into a replica). With one replica and "min-replicas-to-write 1"
+// in ServerConfig, the new master refuses writes (NOREPLICAS) until the
+// killed node is back: restart it, or start with Replicas: 2. It returns the
+// old and the new master's addresses; a failure's error carries every
+// process's log.
 func (s *Sentinel) KillMaster(ctx context.Context) (oldMaster, newMaster string, err error) {
 	old, err := s.waitSettled(ctx, nil)
 	if err != nil {
