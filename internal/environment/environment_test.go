@@ -277,13 +277,16 @@ func TestSecretNeverPrinted(t *testing.T) {
 	e, err := Load(nil, "", "staging", vars(map[string]string{
 		"TIDINGS_SMTP_PASSWORD": pw, "TIDINGS_REDIS_PASSWORD": pw, "TIDINGS_REDIS_SENTINEL_PASSWORD": pw,
 		"TIDINGS_REDIS_SENTINEL_MASTER": "m", "TIDINGS_REDIS_SENTINEL_ADDRS": "s:26379",
+		"TIDINGS_CONSOLE_VIEWER_TOKEN": pw + "-v", "TIDINGS_CONSOLE_OPERATOR_TOKEN": pw,
+		"TIDINGS_NOTIFY_SLACK_WEBHOOK_URL": "https://hooks.example/" + pw, "TIDINGS_NOTIFY_WEBHOOK_URL": "https://hooks.example/" + pw,
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var outputs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%10s"} {
-		outputs = append(outputs, fmt.Sprintf(verb, e), fmt.Sprintf(verb, *e), fmt.Sprintf(verb, e.SMTP.Password), fmt.Sprintf(verb, e.SMTP))
+		outputs = append(outputs, fmt.Sprintf(verb, e), fmt.Sprintf(verb, *e), fmt.Sprintf(verb, e.SMTP.Password), fmt.Sprintf(verb, e.SMTP),
+			fmt.Sprintf(verb, e.Console), fmt.Sprintf(verb, e.Notify))
 	}
 	outputs = append(outputs, fmt.Sprint(e.SMTP.Password), fmt.Sprintln(e.Redis))
 	j, err := json.Marshal(e)
@@ -302,7 +305,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	} {
 		var buf bytes.Buffer
 		log := slog.New(h(&buf))
-		log.Info("env", "env", e, "password", e.SMTP.Password, "smtp", e.SMTP)
+		log.Info("env", "env", e, "password", e.SMTP.Password, "smtp", e.SMTP, "console", e.Console, "notify", e.Notify)
 		outputs = append(outputs, buf.String())
 	}
 	for _, out := range outputs {
@@ -313,7 +316,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	if !strings.Contains(string(j), `"Password":"***"`) {
 		t.Errorf("json = %s", j)
 	}
-	if e.SMTP.Password.Reveal() != pw {
+	if e.SMTP.Password.Reveal() != pw || e.Console.OperatorToken.Reveal() != pw || e.Notify.WebhookURL.Reveal() != "https://hooks.example/"+pw {
 		t.Error("Reveal lost the value")
 	}
 }

@@ -157,16 +157,42 @@ Keys under environments.<name>:
 			continue
 		}
 		seen[s.key] = true
-		fmt.Fprintf(&b, "  %-30s %s\n", s.key, s.help)
+		writeWrapped(&b, s.key, s.help)
 	}
-	b.WriteString("\nVariables:\n")
+	b.WriteString("\nVariables (each overrides the key it names):\n")
 	for _, s := range settings {
-		if s.variable == "" {
-			continue
+		switch {
+		case s.variable == "":
+		case s.secret:
+			writeWrapped(&b, s.variable, s.help+", instead of "+s.key)
+		default:
+			writeWrapped(&b, s.variable, s.key)
 		}
-		fmt.Fprintf(&b, "  %-34s %s\n", s.variable, s.help)
 	}
 	fmt.Fprintf(&b, "\nWithout a config file: Redis %s, SMTP %s:%d without TLS.\n", DefaultRedisURL, DefaultSMTPHost, DefaultSMTPPort)
 	b.WriteString("The environment named production is always a production environment.\n")
 	return b.String()
+}
+
+// writeWrapped writes a name and its help, the help wrapped at 100 columns
+// and indented under itself.
+func writeWrapped(b *strings.Builder, name, help string) {
+	const indent, width = 36, 100
+	fmt.Fprintf(b, "  %-*s", indent-2, name)
+	col := indent
+	if len(name)+2 >= indent {
+		b.WriteString("\n" + strings.Repeat(" ", indent))
+	}
+	for i, w := range strings.Fields(help) {
+		if i > 0 && col+1+len(w) > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	b.WriteByte('\n')
 }
