@@ -18,6 +18,7 @@ import (
 type doctorCheck struct {
 	name  string
 	ok    bool
+	warn  bool // passed, with a risk msg explains
 	infra bool // a failure means a server is unreachable
 	msg   string
 }
@@ -32,7 +33,8 @@ on (AOF or RDB snapshots) and maxmemory-policy noeviction (an evicted ledger
 entry could mean a second send); the SMTP server reachable, EHLO, STARTTLS as
 the TLS policy requires, and AUTH when credentials are configured. With
 CAMPAIGN it also checks that the campaign's templates are complete in every
-catalog language. Each check says PASS or FAIL and what to do.
+catalog language. Each check says PASS, WARN (passed with a risk, such as
+mail sent unencrypted) or FAIL, and what to do.
 
 Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
 		Example: `  tidings doctor --env production
@@ -56,6 +58,9 @@ Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
 			failed, infra := 0, false
 			for _, c := range checks {
 				mark := "PASS"
+				if c.warn {
+					mark = "WARN"
+				}
 				if !c.ok {
 					mark = "FAIL"
 					failed++
@@ -140,7 +145,7 @@ func smtpChecks(ctx context.Context, cfg send.Config) []doctorCheck {
 	rep, _ := send.Check(cctx, cfg)
 	var out []doctorCheck
 	for _, s := range rep.Steps {
-		out = append(out, doctorCheck{name: "smtp " + s.Name, ok: s.OK, infra: !s.OK && s.Name == "connect", msg: s.Msg})
+		out = append(out, doctorCheck{name: "smtp " + s.Name, ok: s.OK, warn: s.Warn, infra: !s.OK && s.Name == "connect", msg: s.Msg})
 	}
 	if len(out) == 0 {
 		out = append(out, doctorCheck{name: "smtp", infra: true, msg: "no check could run against " + rep.Server})

@@ -17,6 +17,9 @@ import (
 type Step struct {
 	Name string // connect, ehlo, starttls, auth
 	OK   bool
+	// Warn marks a step that passed with a risk the operator must know of
+	// (mail sent unencrypted); Msg says what and why.
+	Warn bool
 	Msg  string
 }
 
@@ -27,7 +30,7 @@ type Report struct {
 	Steps  []Step
 }
 
-// OK reports whether every step passed.
+// OK reports whether every step passed (with or without a warning).
 func (r Report) OK() bool {
 	for _, s := range r.Steps {
 		if !s.OK {
@@ -58,6 +61,7 @@ func Check(ctx context.Context, cfg Config) (Report, error) {
 		return r, fmt.Errorf("check SMTP %s: %s: %w", addr, name, cause)
 	}
 	pass := func(name, msg string) { r.Steps = append(r.Steps, Step{Name: name, OK: true, Msg: msg}) }
+	warn := func(name, msg string) { r.Steps = append(r.Steps, Step{Name: name, OK: true, Warn: true, Msg: msg}) }
 
 	var conn net.Conn
 	if cfg.TLS == TLSImplicit {
@@ -104,16 +108,18 @@ func Check(ctx context.Context, cfg Config) (Report, error) {
 	case cfg.TLS == TLSImplicit:
 		pass("starttls", "not needed: implicit TLS")
 	case cfg.TLS == TLSNone:
-		msg := "disabled (tls: none): mail and credentials travel unencrypted"
+		msg := "disabled (tls: none): mail, recipients' addresses and any password travel unencrypted, readable and changeable by anyone on the network path"
 		if offered {
-			msg += "; the server offers STARTTLS, consider tls: starttls"
+			msg += "; the server offers STARTTLS: set tls: starttls"
+		} else {
+			msg += "; use a server or port with STARTTLS (tls: starttls) or TLS (tls: tls) unless the path is a trusted local network"
 		}
-		pass("starttls", msg)
+		warn("starttls", msg)
 	case !offered && cfg.TLS == TLSStartTLS:
 		err := errors.New("STARTTLS not offered")
 		return fail("starttls", "the server does not offer STARTTLS but tls is starttls: use a server or port with STARTTLS (587), or tls: tls for port 465", err)
 	case !offered:
-		pass("starttls", "not offered: mail will be sent unencrypted (tls: opportunistic)")
+		warn("starttls", "not offered: mail, recipients' addresses and any password will travel unencrypted (tls: opportunistic), readable and changeable by anyone on the network path; use a server or port with STARTTLS")
 	default:
 		if err := c.StartTLS(tlsConf); err != nil {
 			return fail("starttls", fmt.Sprintf("STARTTLS failed (%s): check the server certificate (or set insecure_skip_verify for a test server)", err), err)

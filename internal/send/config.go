@@ -1,15 +1,29 @@
 // Package send delivers messages over SMTP: it turns a Message into a MIME
-// mail (multipart/alternative text and HTML, UTF-8, RFC 2047 encoded subject
-// and names, byte for byte the form go-mail writes), sends it over pooled,
+// mail (multipart/alternative text and HTML in UTF-8), sends it over pooled,
 // reused connections (pipelined when the server offers PIPELINING), and
-// classifies every failure as temporary or permanent.
-// github.com/wneessen/go-mail (its SMTP client) lives only here; the rest of
-// tidings talks in this package's types.
+// classifies every failure as temporary, permanent or in doubt. Composer
+// builds a campaign's Message for one recipient.
 //
-// Header injection through data is impossible by construction: every header
-// value is stripped of control characters (CR and LF included) before it is
-// written, addresses are parsed strictly, and header names must be RFC 5322
-// field names.
+// github.com/wneessen/go-mail lives only here; the rest of tidings talks in
+// this package's types. go-mail dials, starts TLS and authenticates (Pool).
+// Two things are written here on purpose instead:
+//
+//   - the SMTP transaction (Conn.Send): go-mail cannot tell a message
+//     rejected before its data from one sent whose reply never came, which
+//     the at-most-once promise needs, and does not pipeline;
+//   - the message bytes (mime.go, header.go): go-mail's writer costs several
+//     times the CPU (measured, see mime.go), folds headers only at spaces and
+//     passes encoded-words in data through.
+//
+// What goes on the wire is valid whatever the data: every header line is at
+// most 78 characters where the value allows it and 998 always; header values
+// from data are cleaned of control characters (CR and LF included) and
+// written as RFC 2047 encoded-words when they are not plain ASCII or look
+// like encoded-words, so they display literally and never start a header of
+// their own; addresses are parsed strictly and go into the envelope with
+// A-label domains (SMTPUTF8 only when a local part needs it); each body part
+// takes the smallest correct transfer encoding for the connection (7bit,
+// 8bit when the server offers 8BITMIME, else quoted-printable or base64).
 package send
 
 import (

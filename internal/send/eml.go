@@ -21,10 +21,12 @@ func putBuffer(b *bytes.Buffer) {
 	}
 }
 
-// WriteTo writes m as a complete RFC 5322 message (what an SMTP server
-// would receive), for .eml files in previews and rehearsals. It applies the
-// same validation and header sanitising as Send and writes the same bytes
-// (but for the random multipart boundary and a generated Message-ID).
+// WriteTo writes m as a complete RFC 5322 message, for .eml files in
+// previews and rehearsals. It applies the same validation and header
+// encoding as Send and writes what a server without 8BITMIME would receive
+// (quoted-printable or base64 where Send to a server with 8BITMIME may use
+// 8bit), with a random multipart boundary and, when m has none, a generated
+// Message-ID. An address that needs SMTPUTF8 is written as it is.
 func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	p, err := prepare(m)
 	if err != nil {
@@ -32,7 +34,7 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	}
 	b := getBuffer()
 	defer putBuffer(b)
-	writeMIME(b, &p, newBoundary())
+	writeMessage(b, &p, emlCapability, newBoundary())
 	n, err := w.Write(b.Bytes())
 	if err != nil {
 		return int64(n), fmt.Errorf("write message: %w", err)

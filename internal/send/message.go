@@ -5,6 +5,7 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -25,8 +26,12 @@ type Message struct {
 }
 
 // Header is an additional header such as X-Tidings-Campaign or
-// List-Unsubscribe. The value is cleaned of control characters and encoded
-// when it is not ASCII.
+// List-Unsubscribe. The value is text: it is cleaned of control characters
+// and written as RFC 2047 encoded-words when it is not plain ASCII or looks
+// like one. List-Unsubscribe is the exception: its value is one URI, or URIs
+// in angle brackets separated by commas (RFC 2369); characters a URI may not
+// hold are percent-encoded, and when one URI is https the message also gets
+// List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).
 type Header struct{ Name, Value string }
 
 // ErrInvalidMessage is wrapped by every error about the message itself (bad
@@ -38,6 +43,7 @@ var reserved = map[string]bool{
 	"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "sender": true,
 	"subject": true, "date": true, "message-id": true, "mime-version": true,
 	"content-type": true, "content-transfer-encoding": true, "return-path": true,
+	"list-unsubscribe-post": true,
 }
 
 // clean makes s safe as (part of) a header value: control characters, CR and
@@ -100,31 +106,34 @@ func parseMailbox(field, s string) (*netmail.Address, error) {
 	return a, nil
 }
 
-// envelope is the SMTP envelope of a message: the arguments of MAIL FROM
-// and RCPT TO, in angle brackets.
-type envelope struct{ from, to string }
+// mailbox is an address as written in a header: the cleaned display name
+// and the address in its wire form (see wireAddress).
+type mailbox struct{ name, addr string }
 
 // prepared is a validated and sanitised Message, ready to be written.
 type prepared struct {
-	env               envelope
-	from, to, replyTo *netmail.Address // replyTo may be nil
-	subject           string           // cleaned, not yet encoded
-	date              time.Time
-	messageID         string   // without angle brackets; "" to generate one
-	headers           []Header // names valid, values cleaned; m.Headers order
-	text, html        string
+	from, to  mailbox
+	replyTo   mailbox // addr "" when there is none
+	utf8Addr  string  // the first address that needs SMTPUTF8, "" when none does
+	subject   string  // cleaned, not yet encoded
+	date      time.Time
+	messageID string   // without angle brackets; "" to generate one
+	headers   []Header // names valid, values cleaned; m.Headers order
+	// unsubscribe holds the List-Unsubscribe URIs, sanitised (cleanURI);
+	// oneClick is set when one of them is https (RFC 8058).
+	unsubscribe []string
+	oneClick    bool
+	text, html  string
 }
 
 // prepare validates m and sanitises every header value. Every error wraps
 // ErrInvalidMessage.
 func prepare(m *Message) (prepared, error) {
 	var p prepared
-	from, err := parseMailbox("from", m.From)
-	if err != nil {
+	var err error
+	if p.from, err = p.sender("from", m.From, &lastFrom); err != nil {
 		return p, err
 	}
-	p.from = from
-	p.env.from = (&netmail.Address{Address: from.Address}).String()
 
 	to := strings.TrimSpace(m.To)
 	if to == "" || strings.ContainsAny(to, "\r\n<>,;\" \t") {
@@ -134,16 +143,14 @@ func prepare(m *Message) (prepared, error) {
 	if err != nil || ta.Address != to {
 		return p, fmt.Errorf("%w: recipient %q is not a valid address", ErrInvalidMessage, m.To)
 	}
-	ta.Name = clean(m.ToName)
-	p.to = ta
-	p.env.to = (&netmail.Address{Address: ta.Address}).String()
+	if p.to, err = p.wireMailbox("recipient", clean(m.ToName), to); err != nil {
+		return p, err
+	}
 
 	if m.ReplyTo != "" {
-		rt, err := parseMailbox("reply-to", m.ReplyTo)
-		if err != nil {
+		if p.replyTo, err = p.sender("reply-to", m.ReplyTo, &lastReplyTo); err != nil {
 			return p, err
 		}
-		p.replyTo = rt
 	}
 
 	p.subject = clean(m.Subject)
@@ -156,20 +163,135 @@ func prepare(m *Message) (prepared, error) {
 		return p, fmt.Errorf("%w: message id %q: use printable ASCII of the form left@right", ErrInvalidMessage, m.MessageID)
 	}
 
-	if len(m.Headers) > 0 {
-		p.headers = make([]Header, len(m.Headers))
-	}
-	for i, h := range m.Headers {
+	for _, h := range m.Headers {
 		if !validFieldName(h.Name) {
 			return p, fmt.Errorf("%w: header name %q", ErrInvalidMessage, h.Name)
 		}
-		if reserved[strings.ToLower(h.Name)] {
+		name := strings.ToLower(h.Name)
+		if reserved[name] {
 			return p, fmt.Errorf("%w: header %s is set from the message fields", ErrInvalidMessage, h.Name)
 		}
-		p.headers[i] = Header{Name: h.Name, Value: clean(h.Value)}
+		if name == "list-unsubscribe" {
+			if err := p.addUnsubscribe(h.Value); err != nil {
+				return p, err
+			}
+			continue
+		}
+		p.headers = append(p.headers, Header{Name: h.Name, Value: clean(h.Value)})
 	}
 	p.text, p.html = m.Text, m.HTML
 	return p, nil
+}
+
+// parsedSender is a From or Reply-To value and its parse.
+type parsedSender struct {
+	in       string
+	mb       mailbox
+	utf8Addr string
+}
+
+// lastFrom and lastReplyTo remember the last From and Reply-To parsed: a
+// campaign sends every message from the same sender, and parsing it costs
+// more than the rest of prepare.
+var lastFrom, lastReplyTo atomic.Pointer[parsedSender]
+
+// sender parses and converts a From or Reply-To value, "Name <addr>" or
+// "addr", using and updating the cache last.
+func (p *prepared) sender(field, s string, last *atomic.Pointer[parsedSender]) (mailbox, error) {
+	if c := last.Load(); c != nil && c.in == s {
+		if p.utf8Addr == "" {
+			p.utf8Addr = c.utf8Addr
+		}
+		return c.mb, nil
+	}
+	a, err := parseMailbox(field, s)
+	if err != nil {
+		return mailbox{}, err
+	}
+	var one prepared
+	mb, err := one.wireMailbox(field, a.Name, a.Address)
+	if err != nil {
+		return mailbox{}, err
+	}
+	last.Store(&parsedSender{in: s, mb: mb, utf8Addr: one.utf8Addr})
+	if p.utf8Addr == "" {
+		p.utf8Addr = one.utf8Addr
+	}
+	return mb, nil
+}
+
+// wireMailbox converts addr to its wire form and notes whether it needs
+// SMTPUTF8.
+func (p *prepared) wireMailbox(field, name, addr string) (mailbox, error) {
+	wire, utf8Local, err := wireAddress(field, addr)
+	if err != nil {
+		return mailbox{}, err
+	}
+	if utf8Local && p.utf8Addr == "" {
+		p.utf8Addr = field + " " + addr
+	}
+	return mailbox{name: name, addr: wire}, nil
+}
+
+// addUnsubscribe adds the URIs of a List-Unsubscribe value: URIs in angle
+// brackets separated by commas (RFC 2369), or one bare URI.
+func (p *prepared) addUnsubscribe(v string) error {
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(v, "<") {
+		return p.addURI(v)
+	}
+	for {
+		v = strings.TrimLeft(v, " \t\r\n,")
+		if v == "" {
+			return nil
+		}
+		end := strings.IndexByte(v, '>')
+		if v[0] != '<' || end < 0 {
+			return fmt.Errorf("%w: List-Unsubscribe %q: give URIs in angle brackets, separated by commas", ErrInvalidMessage, v)
+		}
+		if err := p.addURI(v[1:end]); err != nil {
+			return err
+		}
+		v = v[end+1:]
+	}
+}
+
+func (p *prepared) addURI(u string) error {
+	u = cleanURI(u)
+	if u == "" {
+		return fmt.Errorf("%w: List-Unsubscribe has an empty URI", ErrInvalidMessage)
+	}
+	p.unsubscribe = append(p.unsubscribe, u)
+	if len(u) > len("https://") && strings.EqualFold(u[:len("https://")], "https://") {
+		p.oneClick = true
+	}
+	return nil
+}
+
+// cleanURI makes u safe inside angle brackets in a header: bytes that may
+// not appear in a URI (controls, space, non-ASCII, <, >, ", \) are
+// percent-encoded (non-ASCII as its UTF-8 bytes, RFC 3987 3.1), and so is
+// the ? of "=?", so that no decoder can take part of it for an encoded-word.
+func cleanURI(u string) string {
+	u = strings.TrimSpace(u)
+	var b []byte // nil until a byte needs encoding
+	for i := 0; i < len(u); i++ {
+		c := u[i]
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' || c == '?' && i > 0 && u[i-1] == '=' {
+			if b == nil {
+				b = append(make([]byte, 0, len(u)+16), u[:i]...)
+			}
+			b = append(b, '%', upperHex[c>>4], upperHex[c&0x0f])
+			continue
+		}
+		if b != nil {
+			b = append(b, c)
+		}
+	}
+	if b == nil {
+		return u
+	}
+	return string(b)
 }
 
 func validMessageID(id string) bool {

@@ -2,30 +2,65 @@ package send
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"math/rand/v2"
-	"mime"
 	"mime/quotedprintable"
-	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 )
 
-// The MIME form of a message is the one go-mail (v0.8.1) writes for it,
-// byte for byte apart from the random multipart boundary and generated
-// Message-ID (TestMIMEMatchesGoMail holds the two together). It is written
-// here, into one reused buffer, because go-mail's general-purpose writer
-// cost about 15 µs and 180 allocations per message, a fifth of the worker's
-// CPU budget.
+// The MIME form of a message is written here, with the standard library's
+// quoted-printable and base64 encoders, rather than by go-mail's Msg.WriteTo,
+// for one measured reason: speed. Building the bench's mixed-language
+// messages (about 3.6 KB of text and HTML each, six languages), go-mail
+// v0.8.1 took 5-9 times as long as this writer and 4 times the allocations
+// even in 8bit with its body copies avoided (BenchmarkBuild/writer=go-mail
+// keeps the comparison runnable; docs/benchmarks.md has the numbers). At
+// tens of microseconds per message that is a large share of the worker's CPU
+// budget (issue 13: at most 1.5 times a bare pipelined sender, whose
+// messages are already built), so go-mail is used for what it does well
+// here, dialling and authenticating (see Pool), and the transaction and the
+// bytes are written by this package. Header fields are written by
+// header.go, for reasons of correctness given there.
+//
+// The writer claims no byte-identity with go-mail; tests check what matters
+// instead: every line within RFC 5322's limits, the message parses and
+// decodes back to the input with net/mail, mime and mime/multipart, and the
+// transfer encoding of each part is the smallest correct one.
 
-// maxHeaderLength is the line length at which header values are folded, as
-// in go-mail.
-const maxHeaderLength = 76
+// capability is what the connection a message goes over can carry.
+type capability struct {
+	eightBit bool // the server offers 8BITMIME (RFC 6152)
+}
 
-// headerCharset is the charset of RFC 2047 encoded words in headers.
-const headerCharset = "UTF-8"
+// emlCapability is the form of .eml files: previews and rehearsals show what
+// a server without 8BITMIME would receive, which any mail program reads.
+var emlCapability = capability{}
+
+// transfer is a Content-Transfer-Encoding.
+type transfer uint8
+
+const (
+	transfer7bit transfer = iota
+	transfer8bit
+	transferQP
+	transferBase64
+)
+
+func (t transfer) String() string {
+	switch t {
+	case transfer7bit:
+		return "7bit"
+	case transfer8bit:
+		return "8bit"
+	case transferQP:
+		return "quoted-printable"
+	default:
+		return "base64"
+	}
+}
 
 // newBoundary returns a random multipart boundary: 30 random bytes in hex,
 // like mime/multipart's. It needs to be unique, not secret; math/rand/v2's
@@ -49,8 +84,8 @@ var hostnameOnce = sync.OnceValue(func() string {
 	return h
 })
 
-// newMessageID returns a random Message-ID value (without brackets) of the
-// form go-mail generates: 22 random letters and digits at the host name.
+// newMessageID returns a random Message-ID value (without brackets): 22
+// random letters and digits at the host name.
 func newMessageID() string {
 	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	var b [22]byte
@@ -60,120 +95,274 @@ func newMessageID() string {
 	return string(b[:]) + "@" + hostnameOnce()
 }
 
-// writeMIME writes p as a complete RFC 5322 message with CRLF line ends:
-// headers (generic ones sorted by name, then From, To, Reply-To), then a
-// multipart/alternative body with the given boundary when p has both a text
-// and an HTML part, else a single part; parts are quoted-printable UTF-8.
-func writeMIME(b *bytes.Buffer, p *prepared, boundary string) {
+// writeMessage writes p as a complete RFC 5322 message with CRLF line ends,
+// for a connection with capability c: the header, then a multipart/
+// alternative body with the given boundary when p has both a text and an
+// HTML part, else a single part. Each part is UTF-8 in the smallest correct
+// transfer encoding (see chooseTransfer). It reports whether a part went
+// out as 8bit, which MAIL FROM must declare with BODY=8BITMIME.
+func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (eightBit bool) {
 	id := p.messageID
 	if id == "" {
 		id = newMessageID()
 	}
-	gen := [...]Header{
-		{"Date", p.date.Format(time.RFC1123Z)},
-		{"MIME-Version", "1.0"},
-		{"Message-ID", "<" + id + ">"},
-		{"Subject", p.subject},
+	w := fieldWriter{b: b}
+	w.raw("Date", p.date.Format(time.RFC1123Z))
+	w.mailbox("From", p.from.name, p.from.addr)
+	if p.replyTo.addr != "" {
+		w.mailbox("Reply-To", p.replyTo.name, p.replyTo.addr)
 	}
-	headers := append(gen[:], p.headers...)
-	// Sorted by name; a repeated name keeps its last value (go-mail keeps
-	// generic headers in a map).
-	slices.SortStableFunc(headers, func(a, b Header) int { return strings.Compare(a.Name, b.Name) })
-	for i, h := range headers {
-		if i+1 < len(headers) && headers[i+1].Name == h.Name {
+	w.mailbox("To", p.to.name, p.to.addr)
+	w.text("Subject", p.subject)
+	w.raw("Message-ID", "<"+id+">")
+	for _, h := range p.headers {
+		w.text(h.Name, h.Value)
+	}
+	if len(p.unsubscribe) > 0 {
+		w.uris("List-Unsubscribe", p.unsubscribe)
+		if p.oneClick {
+			w.raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		}
+	}
+	w.raw("MIME-Version", "1.0")
+
+	if p.text == "" || p.html == "" {
+		contentType, body := "text/plain; charset=UTF-8", p.text
+		if p.html != "" {
+			contentType, body = "text/html; charset=UTF-8", p.html
+		}
+		return writePart(b, contentType, body, c)
+	}
+	w.start("Content-Type")
+	w.token("multipart/alternative;")
+	w.token("boundary=" + boundary)
+	w.end()
+	b.WriteString("\r\n--")
+	b.WriteString(boundary)
+	b.WriteString("\r\n")
+	eightBit = writePart(b, "text/plain; charset=UTF-8", p.text, c)
+	b.WriteString("\r\n--")
+	b.WriteString(boundary)
+	b.WriteString("\r\n")
+	eightBit = writePart(b, "text/html; charset=UTF-8", p.html, c) || eightBit
+	b.WriteString("\r\n--")
+	b.WriteString(boundary)
+	b.WriteString("--\r\n")
+	return eightBit
+}
+
+// writePart writes the Content-Type and Content-Transfer-Encoding fields, a
+// blank line and s in the transfer encoding chooseTransfer picks.
+func writePart(b *bytes.Buffer, contentType, s string, c capability) (eightBit bool) {
+	st := scanText(s)
+	t := chooseTransfer(st, c)
+	var qp *bytes.Buffer
+	if t == transferQP {
+		// The smaller of quoted-printable and base64: encode as
+		// quoted-printable unless even its lower bound loses, then compare.
+		if len(s)+2*qpEscapes(s) > base64Len(st.canonicalLen(s)) {
+			t = transferBase64
+		} else {
+			qp = getBuffer()
+			defer putBuffer(qp)
+			if st.cr && st.bare > 0 {
+				// quotedprintable.Writer takes a CR, an encoded byte and
+				// an LF for one line break: give it CRLFs only.
+				c := getBuffer()
+				defer putBuffer(c)
+				writeCanonical(c, s, st)
+				writeQP(qp, c.Bytes())
+			} else {
+				writeQP(qp, s)
+			}
+			if qp.Len() > base64Len(st.canonicalLen(s)) {
+				t = transferBase64
+			}
+		}
+	}
+	b.WriteString("Content-Type: ")
+	b.WriteString(contentType)
+	b.WriteString("\r\nContent-Transfer-Encoding: ")
+	b.WriteString(t.String())
+	b.WriteString("\r\n\r\n")
+	switch t {
+	case transfer7bit, transfer8bit:
+		writeCanonical(b, s, st)
+	case transferQP:
+		b.Write(qp.Bytes())
+	case transferBase64:
+		writeBase64(b, s, st)
+	}
+	return t == transfer8bit
+}
+
+// textStats describes a part's text for chooseTransfer.
+type textStats struct {
+	nonASCII bool // a byte >= 0x80
+	nul      bool // a NUL byte, which no 7bit or 8bit text may hold
+	longest  int  // the longest line in bytes, without its line break
+	bare     int  // lone LFs and lone CRs: each becomes CRLF
+	cr       bool // a CR, alone or in CRLF
+}
+
+// canonicalLen is the length of s with every line break as CRLF.
+func (st textStats) canonicalLen(s string) int { return len(s) + st.bare }
+
+// scanText measures s. Rendered text has LF line breaks only; for it the
+// lines are found with strings.IndexByte, and the bytes are tested eight at
+// a time.
+func scanText(s string) textStats {
+	st := textStats{nonASCII: !isASCIIFast(s), nul: strings.IndexByte(s, 0) >= 0}
+	st.cr = strings.IndexByte(s, '\r') >= 0
+	if !st.cr {
+		for rest := s; ; {
+			i := strings.IndexByte(rest, '\n')
+			if i < 0 {
+				st.longest = max(st.longest, len(rest))
+				return st
+			}
+			st.longest = max(st.longest, i)
+			st.bare++
+			rest = rest[i+1:]
+		}
+	}
+	line := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\n':
+			if i == 0 || s[i-1] != '\r' {
+				st.bare++
+			}
+		case '\r':
+			if i+1 == len(s) || s[i+1] != '\n' {
+				st.bare++
+			}
+		default:
+			line++
 			continue
 		}
-		writeHeader(b, h.Name, mime.QEncoding.Encode(headerCharset, h.Value))
+		st.longest = max(st.longest, line)
+		line = 0
 	}
-	writeHeader(b, "From", p.from.String())
-	writeHeader(b, "To", p.to.String())
-	if p.replyTo != nil {
-		writeHeader(b, "Reply-To", p.replyTo.String())
-	}
+	st.longest = max(st.longest, line)
+	return st
+}
 
+// isASCIIFast reports whether s is ASCII, testing eight bytes at a time.
+func isASCIIFast(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if v&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	return isASCII(s[i:])
+}
+
+// qpEscapes counts the bytes of s that quoted-printable always writes as
+// =XX (three characters): all but printable ASCII other than "=", white
+// space and line breaks.
+func qpEscapes(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x7f || c == '=' || c < ' ' && c != '\t' && c != '\r' && c != '\n' {
+			n++
+		}
+	}
+	return n
+}
+
+// chooseTransfer picks the transfer encoding of a text part: 7bit for ASCII
+// text whose lines fit in SMTP's 998 bytes; 8bit for other such text when
+// the server offers 8BITMIME; else quoted-printable, which writePart turns
+// into base64 when that is smaller.
+func chooseTransfer(st textStats, c capability) transfer {
+	fits := !st.nul && st.longest <= maxLineLen
 	switch {
-	case p.text != "" && p.html != "":
-		b.WriteString("Content-Type: multipart/alternative;\r\n boundary=")
-		b.WriteString(boundary)
-		b.WriteString("\r\n\r\n--")
-		b.WriteString(boundary)
-		b.WriteString("\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n")
-		writeQP(b, p.text)
-		b.WriteString("\r\n--")
-		b.WriteString(boundary)
-		b.WriteString("\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n")
-		writeQP(b, p.html)
-		b.WriteString("\r\n--")
-		b.WriteString(boundary)
-		b.WriteString("--\r\n")
-	case p.html != "":
-		writeHeader(b, "Content-Transfer-Encoding", "quoted-printable")
-		writeHeader(b, "Content-Type", "text/html; charset=UTF-8")
-		b.WriteString("\r\n")
-		writeQP(b, p.html)
+	case fits && !st.nonASCII:
+		return transfer7bit
+	case fits && c.eightBit:
+		return transfer8bit
 	default:
-		writeHeader(b, "Content-Transfer-Encoding", "quoted-printable")
-		writeHeader(b, "Content-Type", "text/plain; charset=UTF-8")
+		return transferQP
+	}
+}
+
+// writeCanonical writes s with every line break as CRLF.
+func writeCanonical(b *bytes.Buffer, s string, st textStats) {
+	if st.bare == 0 {
+		b.WriteString(s)
+		return
+	}
+	b.Grow(len(s) + st.bare)
+	for {
+		var i int
+		if st.cr {
+			i = strings.IndexAny(s, "\r\n")
+		} else {
+			i = strings.IndexByte(s, '\n') // the common case, and faster
+		}
+		if i < 0 {
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(s[:i])
 		b.WriteString("\r\n")
-		writeQP(b, p.text)
-	}
-}
-
-var qpPool = sync.Pool{New: func() any { return new(qpWriter) }}
-
-// qpWriter lets one quotedprintable.Writer be reused for many parts.
-type qpWriter struct {
-	qp    *quotedprintable.Writer
-	fresh quotedprintable.Writer // qp's state when new, to reset it
-	dst   *bytes.Buffer
-}
-
-func (w *qpWriter) Write(p []byte) (int, error) { return w.dst.Write(p) }
-
-func writeQP(b *bytes.Buffer, s string) {
-	w := qpPool.Get().(*qpWriter)
-	w.dst = b
-	if w.qp == nil {
-		w.qp = quotedprintable.NewWriter(w)
-		w.fresh = *w.qp
-	}
-	*w.qp = w.fresh
-	// The writer only reads the bytes, so the string's memory can be shared
-	// rather than copied. Writes into a bytes.Buffer do not fail.
-	_, _ = w.qp.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
-	_ = w.qp.Close()
-	w.dst = nil
-	qpPool.Put(w)
-}
-
-// writeHeader writes "key: value\r\n", folding the value at spaces so that
-// lines stay within maxHeaderLength, exactly as go-mail's msgWriter does.
-func writeHeader(b *bytes.Buffer, key, value string) {
-	start := b.Len()
-	charLength := maxHeaderLength - 2 - len(key)
-	b.WriteString(key)
-	b.WriteString(": ")
-	charLength -= 2
-	folded := false
-	for rest, more := value, true; more; {
-		var word string
-		word, rest, more = strings.Cut(rest, " ")
-		if charLength-len(word) <= 1 {
-			b.WriteString("\r\n ")
-			charLength = maxHeaderLength - 3
-			folded = true
+		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+			i++
 		}
-		b.WriteString(word)
-		if more {
-			b.WriteByte(' ')
-			charLength--
-		}
-		charLength -= len(word)
+		s = s[i+1:]
 	}
-	if folded {
-		line := bytes.ReplaceAll(b.Bytes()[start:], []byte(" \r\n"), []byte("\r\n"))
-		b.Truncate(start)
-		b.Write(line)
+}
+
+// writeQP writes s quoted-printable (text mode: line breaks become CRLF).
+func writeQP[T string | []byte](b *bytes.Buffer, s T) {
+	w := quotedprintable.NewWriter(b)
+	var chunk [512]byte
+	for len(s) > 0 {
+		n := copy(chunk[:], s)
+		_, _ = w.Write(chunk[:n]) // writes into a bytes.Buffer do not fail
+		s = s[n:]
 	}
-	b.WriteString("\r\n")
+	_ = w.Close()
+}
+
+// base64LineLen is the length of a base64 body line (RFC 2045 6.8: at most
+// 76); base64LineIn is the input it encodes.
+const (
+	base64LineLen = 76
+	base64LineIn  = base64LineLen / 4 * 3
+)
+
+// base64Len is the length of n bytes in base64 with a CRLF after every line.
+func base64Len(n int) int {
+	enc := (n + 2) / 3 * 4
+	return enc + (enc+base64LineLen-1)/base64LineLen*2
+}
+
+// writeBase64 writes s, its line breaks made CRLF, in base64 lines.
+func writeBase64(b *bytes.Buffer, s string, st textStats) {
+	if st.bare == 0 {
+		base64Lines(b, s)
+		return
+	}
+	c := getBuffer()
+	defer putBuffer(c)
+	writeCanonical(c, s, st)
+	base64Lines(b, c.Bytes())
+}
+
+func base64Lines[T string | []byte](b *bytes.Buffer, src T) {
+	var in [base64LineIn]byte
+	var line [base64LineLen + 2]byte
+	for len(src) > 0 {
+		n := copy(in[:], src)
+		m := base64.StdEncoding.EncodedLen(n)
+		base64.StdEncoding.Encode(line[:], in[:n])
+		line[m], line[m+1] = '\r', '\n'
+		b.Write(line[:m+2])
+		src = src[n:]
+	}
 }

@@ -3,12 +3,7 @@ package send_test
 import (
 	"bufio"
 	"bytes"
-	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net"
-	"net/mail"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +21,12 @@ import (
 // rej550*/rej451* are rejected at RCPT; rej354* is rejected at RCPT but DATA
 // is answered 354 anyway (a server breaking RFC 2920); droprcpt* closes the
 // connection at RCPT; dropbody* reads the whole message and closes without a
-// reply.
+// reply. With no8BitMIME it does not offer 8BITMIME and refuses
+// BODY=8BITMIME and messages with 8-bit bytes, as a 7-bit server must.
 type strictServer struct {
 	ln         net.Listener
 	pipelining bool
+	no8BitMIME bool // do not offer 8BITMIME
 	conns      atomic.Int64
 
 	mu   sync.Mutex
@@ -38,11 +35,17 @@ type strictServer struct {
 
 func startStrict(t *testing.T, pipelining bool) (*strictServer, send.Config) {
 	t.Helper()
+	return startStrictServer(t, &strictServer{pipelining: pipelining})
+}
+
+// startStrictServer starts s (its options set, ln not) on a free port.
+func startStrictServer(t *testing.T, s *strictServer) (*strictServer, send.Config) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &strictServer{ln: ln, pipelining: pipelining}
+	s.ln = ln
 	var wg sync.WaitGroup
 	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -90,12 +93,19 @@ func (s *strictServer) serve(c net.Conn) {
 		arg := strings.ToLower(strings.TrimRight(line, "\r\n"))
 		switch {
 		case strings.HasPrefix(cmd, "EHLO"):
+			ext := "250-strict"
 			if s.pipelining {
-				reply("250-strict\r\n250-PIPELINING\r\n250 8BITMIME", true)
-			} else {
-				reply("250-strict\r\n250 8BITMIME", true)
+				ext += "\r\n250-PIPELINING"
 			}
+			if !s.no8BitMIME {
+				ext += "\r\n250-8BITMIME"
+			}
+			reply(ext+"\r\n250 SIZE 10240000", true)
 		case strings.HasPrefix(cmd, "MAIL FROM:"):
+			if s.no8BitMIME && strings.Contains(cmd, "BODY=8BITMIME") {
+				reply("555 5.5.4 BODY=8BITMIME not offered", false)
+				continue
+			}
 			mailOK, rcpts = true, nil
 			reply("250 2.1.0 ok", false)
 		case strings.HasPrefix(cmd, "RCPT TO:"):
@@ -138,6 +148,11 @@ func (s *strictServer) serve(c net.Conn) {
 			}
 			if strings.HasPrefix(rcpts[0], "dropbody") {
 				return
+			}
+			if s.no8BitMIME && bytes.ContainsFunc(data.Bytes(), func(r rune) bool { return r >= 0x80 }) {
+				mailOK, rcpts = false, nil
+				reply("554 5.6.0 8-bit data, but 8BITMIME was not offered", true)
+				continue
 			}
 			s.mu.Lock()
 			s.msgs = append(s.msgs, data.Bytes())
@@ -248,26 +263,11 @@ func TestSendPipelining(t *testing.T) {
 // message.
 func textPart(t *testing.T, data []byte) string {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("parse message: %v", err)
-	}
-	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatalf("content type: %v", err)
-	}
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			t.Fatal("no text/plain part")
-		}
-		if err != nil {
-			t.Fatalf("read part: %v", err)
-		}
-		if strings.HasPrefix(part.Header.Get("Content-Type"), "text/plain") {
-			b, _ := io.ReadAll(part)
-			return string(b)
+	for _, p := range readParts(t, data) {
+		if strings.HasPrefix(p.contentType, "text/plain") {
+			return string(p.body)
 		}
 	}
+	t.Fatal("no text/plain part")
+	return ""
 }

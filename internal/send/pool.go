@@ -30,6 +30,7 @@ type Pool struct {
 	closed bool
 
 	noPipelining bool // for tests: never pipeline, even when offered
+	no8BitMIME   bool // for tests and benchmarks: never send 8bit, even when offered
 }
 
 // NewPool returns a pool of at most size (default 1) connections to the
@@ -176,7 +177,8 @@ type Conn struct {
 	response string
 
 	pipelining bool   // the server offers PIPELINING (RFC 2920)
-	mailParams []byte // parameters for MAIL FROM, e.g. " BODY=8BITMIME"
+	eightBit   bool   // the server offers 8BITMIME (RFC 6152)
+	smtputf8   bool   // the server offers SMTPUTF8 (RFC 6531)
 	cmd        []byte // scratch space for commands
 }
 
@@ -193,16 +195,12 @@ func (c *Conn) dial(ctx context.Context) error {
 	}
 	c.sc, c.fresh = sc, true
 	c.pipelining = !c.p.noPipelining && hasExt(sc, "PIPELINING")
-	c.mailParams = c.mailParams[:0]
-	if hasExt(sc, "8BITMIME") {
-		c.mailParams = append(c.mailParams, " BODY=8BITMIME"...)
-	}
-	if hasExt(sc, "SMTPUTF8") {
-		// As go-mail's Client.Mail does when the server offers it.
-		c.mailParams = append(c.mailParams, " SMTPUTF8"...)
-	}
+	c.eightBit = !c.p.no8BitMIME && hasExt(sc, "8BITMIME")
+	c.smtputf8 = hasExt(sc, "SMTPUTF8")
 	return nil
 }
+
+func (c *Conn) capability() capability { return capability{eightBit: c.eightBit} }
 
 // drop closes the connection without QUIT; the next Send redials.
 func (c *Conn) drop() {
@@ -272,22 +270,45 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return err
 	}
+	env := envelope{from: angleAddr(p.from.addr), to: angleAddr(p.to.addr)}
+	boundary := newBoundary()
 	raw := getBuffer()
 	defer putBuffer(raw)
-	writeMIME(raw, &p, newBoundary())
 	data := getStuffer()
 	defer putStuffer(data)
-	_, _ = data.Write(raw.Bytes()) // never fails
-	body := data.finish()
+	var (
+		body  []byte
+		built capability
+	)
 	for attempt := 0; ; attempt++ {
 		if c.sc == nil {
 			if err := c.dial(ctx); err != nil {
 				return err
 			}
 		}
+		if p.utf8Addr != "" && !c.smtputf8 {
+			return fmt.Errorf("send to %s: %w", m.To, smtputf8Error(&p))
+		}
+		// The bytes depend on what the server offers (a redialled
+		// connection offers the same, normally).
+		if body == nil || built != c.capability() {
+			built = c.capability()
+			raw.Reset()
+			eightBit := writeMessage(raw, &p, built, boundary)
+			env.params = env.params[:0]
+			if eightBit {
+				env.params = append(env.params, " BODY=8BITMIME"...)
+			}
+			if p.utf8Addr != "" {
+				env.params = append(env.params, " SMTPUTF8"...)
+			}
+			data.reset()
+			_, _ = data.Write(raw.Bytes()) // never fails
+			body = data.finish()
+		}
 		reused := !c.fresh
 		c.fresh = false
-		err := c.transact(body, p.env)
+		err := c.transact(body, env)
 		if err == nil {
 			return nil
 		}
@@ -299,6 +320,13 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 		c.afterFailure(err)
 		return fmt.Errorf("send to %s: %w", m.To, err)
 	}
+}
+
+// envelope is the SMTP envelope of a message: the arguments of MAIL FROM
+// (with its parameters, e.g. " BODY=8BITMIME") and RCPT TO.
+type envelope struct {
+	from, to string // in angle brackets
+	params   []byte
 }
 
 // finalReplyTimeout is how long to wait for the reply to the end of data
@@ -370,7 +398,7 @@ func (c *Conn) transact(data []byte, env envelope) error {
 	text := c.sc.Text
 	w := text.W
 
-	c.cmd = append(append(append(c.cmd[:0], "MAIL FROM:"...), env.from...), c.mailParams...)
+	c.cmd = append(append(append(c.cmd[:0], "MAIL FROM:"...), env.from...), env.params...)
 	c.cmd = append(c.cmd, "\r\n"...)
 	mailEnd := len(c.cmd)
 	c.cmd = append(append(append(c.cmd, "RCPT TO:"...), env.to...), "\r\n"...)

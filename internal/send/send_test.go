@@ -533,28 +533,41 @@ func TestCheck(t *testing.T) {
 		cfg      send.Config
 		wantOK   []string
 		wantFail string // the failed step; "" for none
+		wantWarn string // the step that passed with a warning; "" for none
 	}{
-		{"all pass", base(tlsAuth), []string{"connect", "ehlo", "starttls", "auth"}, ""},
+		{"all pass", base(tlsAuth), []string{"connect", "ehlo", "starttls", "auth"}, "", ""},
 		{"wrong password", func() send.Config { c := base(tlsAuth); c.Password = "nope"; return c }(),
-			[]string{"connect", "ehlo", "starttls"}, "auth"},
+			[]string{"connect", "ehlo", "starttls"}, "auth", ""},
 		{"no starttls", func() send.Config { c := base(plain); c.Username, c.Password = "", ""; return c }(),
-			[]string{"connect", "ehlo"}, "starttls"},
+			[]string{"connect", "ehlo"}, "starttls", ""},
 		{"opportunistic without starttls", func() send.Config {
 			c := base(plain)
 			c.TLS, c.Username, c.Password = send.TLSOpportunistic, "", ""
 			return c
-		}(), []string{"connect", "ehlo", "starttls", "auth"}, ""},
-		{"unreachable", send.Config{Host: "127.0.0.1", Port: closedPort, TLS: send.TLSNone}, nil, "connect"},
+		}(), []string{"connect", "ehlo", "starttls", "auth"}, "", "starttls"},
+		// Unencrypted on purpose still passes, but warns and says why.
+		{"tls none", func() send.Config {
+			c := base(tlsAuth)
+			c.TLS, c.Username, c.Password = send.TLSNone, "", ""
+			return c
+		}(), []string{"connect", "ehlo", "starttls", "auth"}, "", "starttls"},
+		{"unreachable", send.Config{Host: "127.0.0.1", Port: closedPort, TLS: send.TLSNone}, nil, "connect", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rep, err := send.Check(t.Context(), tt.cfg)
 			var ok []string
-			failed := ""
+			failed, warned := "", ""
 			for _, s := range rep.Steps {
 				if s.Msg == "" {
 					t.Errorf("step %s has no message", s.Name)
+				}
+				if s.Warn {
+					warned = s.Name
+					if !strings.Contains(s.Msg, "unencrypted") {
+						t.Errorf("warning %q does not say why", s.Msg)
+					}
 				}
 				if s.OK {
 					ok = append(ok, s.Name)
@@ -562,8 +575,8 @@ func TestCheck(t *testing.T) {
 					failed = s.Name
 				}
 			}
-			if strings.Join(ok, ",") != strings.Join(tt.wantOK, ",") || failed != tt.wantFail {
-				t.Errorf("steps passed %v failed %q, want %v and %q (%+v)", ok, failed, tt.wantOK, tt.wantFail, rep.Steps)
+			if strings.Join(ok, ",") != strings.Join(tt.wantOK, ",") || failed != tt.wantFail || warned != tt.wantWarn {
+				t.Errorf("steps passed %v failed %q warned %q, want %v, %q and %q (%+v)", ok, failed, warned, tt.wantOK, tt.wantFail, tt.wantWarn, rep.Steps)
 			}
 			if (err == nil) != (tt.wantFail == "") || rep.OK() != (tt.wantFail == "") {
 				t.Errorf("err = %v, OK() = %v", err, rep.OK())

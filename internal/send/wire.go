@@ -24,9 +24,12 @@ var stufferPool = sync.Pool{New: func() any { return &dotStuffer{buf: make([]byt
 
 func getStuffer() *dotStuffer {
 	d := stufferPool.Get().(*dotStuffer)
-	d.buf, d.bol, d.cr = d.buf[:0], true, false
+	d.reset()
 	return d
 }
+
+// reset empties d for a new message.
+func (d *dotStuffer) reset() { d.buf, d.bol, d.cr = d.buf[:0], true, false }
 
 func putStuffer(d *dotStuffer) {
 	if cap(d.buf) <= maxPooledData {

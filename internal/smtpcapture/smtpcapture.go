@@ -74,6 +74,16 @@ type Config struct {
 	// nil); use it for long runs where Dir holds the messages or nothing needs
 	// them.
 	DiscardData bool
+
+	// NoSMTPUTF8 stops the server from offering SMTPUTF8 (RFC 6531), as many
+	// servers do not: MAIL FROM with the SMTPUTF8 parameter is refused.
+	NoSMTPUTF8 bool
+
+	// MaxLineLength, when set, makes the server refuse a message with a
+	// line longer than this many bytes, CRLF included (554), and a longer
+	// command (500, closing the connection), as strict servers do: 1000
+	// enforces RFC 5322's 998 characters a line.
+	MaxLineLength int
 }
 
 // Message is one message the server accepted.
@@ -83,6 +93,11 @@ type Message struct {
 	To   []string
 	Data []byte
 	At   time.Time
+	// Body is the BODY parameter of MAIL FROM ("8BITMIME", "7BIT"), ""
+	// when the client gave none.
+	Body string
+	// SMTPUTF8 is set when MAIL FROM had the SMTPUTF8 parameter.
+	SMTPUTF8 bool
 }
 
 // FileName is the name of m's file in Config.Dir: <seq>-<first recipient
@@ -154,7 +169,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	srv.ReadTimeout = cfg.IdleTimeout
 	srv.WriteTimeout = time.Minute
-	srv.EnableSMTPUTF8 = true
+	srv.EnableSMTPUTF8 = !cfg.NoSMTPUTF8
+	if cfg.MaxLineLength > 0 {
+		srv.MaxLineLength = cfg.MaxLineLength
+	}
 	if cfg.StartTLS {
 		tc, pool, err := selfSigned()
 		if err != nil {
@@ -232,8 +250,8 @@ func (s *Server) Close() error {
 	return nil
 }
 
-func (s *Server) store(from string, to []string, data []byte) error {
-	m := Message{Seq: s.seq.Add(1), From: from, To: to, At: time.Now()}
+func (s *Server) store(ss *session, to []string, data []byte) error {
+	m := Message{Seq: s.seq.Add(1), From: ss.from, To: to, At: time.Now(), Body: ss.body, SMTPUTF8: ss.utf8}
 	if s.cfg.Dir != "" {
 		if err := os.WriteFile(filepath.Join(s.cfg.Dir, FileName(m)), data, 0o644); err != nil {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot store message"}
@@ -277,6 +295,8 @@ type session struct {
 	conn   *smtp.Conn
 	authed bool
 	from   string
+	body   string // MAIL FROM BODY=
+	utf8   bool   // MAIL FROM SMTPUTF8
 	to     []string
 }
 
@@ -303,11 +323,15 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
-func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.s.cfg.Username != "" && !ss.authed {
 		return smtp.ErrAuthRequired
 	}
 	ss.from = from
+	ss.body, ss.utf8 = "", false
+	if opts != nil {
+		ss.body, ss.utf8 = string(opts.Body), opts.UTF8
+	}
 	return nil
 }
 
@@ -339,11 +363,11 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	to := make([]string, len(ss.to))
 	copy(to, ss.to)
-	return ss.s.store(ss.from, to, data)
+	return ss.s.store(ss, to, data)
 }
 
 func (ss *session) Reset() {
-	ss.from = ""
+	ss.from, ss.body, ss.utf8 = "", "", false
 	ss.to = ss.to[:0]
 }
 

@@ -182,6 +182,47 @@ func TestMaxMessageBytes(t *testing.T) {
 	}
 }
 
+// TestCapabilities: the MAIL FROM parameters are recorded, SMTPUTF8 can be
+// withheld, and a line limit refuses long lines as strict servers do.
+func TestCapabilities(t *testing.T) {
+	t.Parallel()
+	long := []byte("Subject: " + strings.Repeat("x", 1000) + "\r\n\r\nhi\r\n")
+	tests := []struct {
+		name     string
+		cfg      smtpcapture.Config
+		msg      []byte
+		wantCode int // 0: accepted
+		wantUTF8 bool
+	}{
+		{"default", smtpcapture.Config{}, body("b"), 0, true},
+		{"no SMTPUTF8", smtpcapture.Config{NoSMTPUTF8: true}, body("b"), 0, false},
+		{"long line accepted by default", smtpcapture.Config{}, long, 0, true},
+		{"long line refused with a limit", smtpcapture.Config{MaxLineLength: 1000}, long, 554, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, tt.cfg)
+			// net/smtp sends BODY=8BITMIME and SMTPUTF8 when offered.
+			err := smtp.SendMail(s.Addr(), nil, "a@example.org", []string{"b@example.org"}, tt.msg)
+			var te *textproto.Error
+			if tt.wantCode != 0 {
+				if !errors.As(err, &te) || te.Code != tt.wantCode {
+					t.Fatalf("err = %v, want %d", err, tt.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			m := s.Messages()
+			if len(m) != 1 || m[0].Body != "8BITMIME" || m[0].SMTPUTF8 != tt.wantUTF8 {
+				t.Errorf("captured %+v, want Body 8BITMIME and SMTPUTF8 %v", m, tt.wantUTF8)
+			}
+		})
+	}
+}
+
 func TestManyConcurrentClientsThroughGoMail(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

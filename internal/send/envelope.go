@@ -1,0 +1,60 @@
+package send
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// ErrSMTPUTF8Required is wrapped (with ErrInvalidMessage) by the error of a
+// message that cannot go through the connection it was sent on: an address
+// has a non-ASCII local part (the part before the @), which only a server
+// offering SMTPUTF8 (RFC 6531) can carry, and the server does not offer it.
+// Classify reports it as permanent.
+var ErrSMTPUTF8Required = errors.New("SMTPUTF8 required")
+
+// wireAddress returns addr as it goes into the envelope and the address
+// headers: the domain as an A-label (IDNA, lookup profile: "bücher.example"
+// becomes "xn--bcher-kva.example"), the local part unchanged. utf8 reports
+// a non-ASCII local part, which needs SMTPUTF8. An all-ASCII domain is kept
+// as it is (IDNA would refuse, for example, an underscore that a mail server
+// accepts).
+func wireAddress(field, addr string) (wire string, utf8Local bool, err error) {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return "", false, fmt.Errorf("%w: %s %q has no local part or no domain", ErrInvalidMessage, field, addr)
+	}
+	local, domain := addr[:at], addr[at+1:]
+	if !isASCII(domain) {
+		a, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return "", false, fmt.Errorf("%w: %s %q: the domain is not a valid internationalised domain name: %w", ErrInvalidMessage, field, addr, err)
+		}
+		domain = a
+	}
+	// RFC 5321 4.5.3.1: a local part of at most 64 octets, a path of at
+	// most 256 (the address and its brackets).
+	if len(local) > 64 || len(local)+1+len(domain) > 254 {
+		return "", false, fmt.Errorf("%w: %s %q is longer than SMTP allows (64 bytes before the @, 254 in all)", ErrInvalidMessage, field, addr)
+	}
+	return local + "@" + domain, !isASCII(local), nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// smtputf8Error explains why a message needing SMTPUTF8 cannot be sent on a
+// connection without it.
+func smtputf8Error(p *prepared) error {
+	return fmt.Errorf("%w (%w): %s has a local part (before the @) that is not ASCII, which only a server offering SMTPUTF8 can deliver, and this SMTP server does not offer it",
+		ErrInvalidMessage, ErrSMTPUTF8Required, p.utf8Addr)
+}

@@ -1,0 +1,313 @@
+package send
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"unicode/utf8"
+)
+
+// Header fields are written here, not by go-mail: go-mail folds only at
+// spaces (a long token such as a 1,000-character name goes out as one line,
+// which servers refuse above 998 bytes), its address formatting (net/mail's
+// Address.String) leaves a literal "=?UTF-8?B?...?=" in a name for mail
+// clients to decode, its List-Unsubscribe setters take the value as is (CR and
+// LF included), and a long encoded Subject begins with a fold. Every value
+// written here is data to show literally, never header syntax:
+//
+//   - every line is at most lineLen (78) characters where the value allows it
+//     (an address or a Message-ID cannot be split) and never more than
+//     maxLineLen (998), RFC 5322 section 2.1.1;
+//   - a value starts on its header line; folds go only before a token;
+//   - text that is not plain printable ASCII, that contains "=?" (which a
+//     decoder would take for an encoded-word) or that has a token too long
+//     for a line is written as RFC 2047 encoded-words, each at most 75
+//     characters, Q or B, whichever is shorter;
+//   - values are cleaned of control characters (CR and LF included) before
+//     they get here, so no value can start a header of its own.
+
+const (
+	// lineLen is the line length RFC 5322 asks for (SHOULD, without CRLF).
+	lineLen = 78
+	// maxLineLen is the line length RFC 5322 requires (MUST, without CRLF).
+	maxLineLen = 998
+	// maxWordLen is the longest encoded-word RFC 2047 allows.
+	maxWordLen = 75
+)
+
+// fieldWriter writes header fields into a buffer, folding between tokens.
+type fieldWriter struct {
+	b   *bytes.Buffer
+	col int  // length of the current line
+	any bool // a token is on the current field's current line
+}
+
+// start begins the field name.
+func (w *fieldWriter) start(name string) {
+	w.b.WriteString(name)
+	w.b.WriteByte(':')
+	w.col, w.any = len(name)+1, false
+}
+
+// firstBudget is the room for the first token on the header line of the
+// field being written.
+func (w *fieldWriter) firstBudget() int { return lineLen - w.col - 1 }
+
+// token writes one token of the value, preceded by a space, on the current
+// line when it fits there and on a new (folded) line otherwise. The first
+// token of a field always stays on the header line.
+func (w *fieldWriter) token(tok string) {
+	w.space(len(tok))
+	w.b.WriteString(tok)
+}
+
+// space folds if a token of n characters does not fit on the current line,
+// writes the space before it and counts it; the caller writes the token.
+func (w *fieldWriter) space(n int) {
+	if w.any && w.col+1+n > lineLen {
+		w.b.WriteString("\r\n")
+		w.col = 0
+	}
+	w.b.WriteByte(' ')
+	w.col += 1 + n
+	w.any = true
+}
+
+// end ends the field.
+func (w *fieldWriter) end() { w.b.WriteString("\r\n") }
+
+// raw writes a field whose value is known to be one short ASCII token or
+// fixed text (Date, Message-ID, MIME-Version).
+func (w *fieldWriter) raw(name, value string) {
+	w.start(name)
+	w.token(value)
+	w.end()
+}
+
+// text writes an unstructured field (RFC 5322 3.2.5: Subject, Content-
+// Language, X- fields) with the cleaned value v.
+func (w *fieldWriter) text(name, v string) {
+	w.start(name)
+	if plainFits(v, w.firstBudget()) {
+		w.tokens(v)
+	} else {
+		w.encodedWords(v)
+	}
+	w.end()
+}
+
+// tokens writes v's space-separated words as tokens.
+func (w *fieldWriter) tokens(v string) {
+	for v != "" {
+		tok, rest, _ := strings.Cut(v, " ")
+		if tok != "" {
+			w.token(tok)
+		}
+		v = rest
+	}
+}
+
+// mailbox writes an address field: the cleaned display name name (omitted
+// when empty) and the address addr, which must be a valid addr-spec.
+func (w *fieldWriter) mailbox(field, name, addr string) {
+	w.start(field)
+	switch {
+	case name == "":
+	case isPrintableASCII(name) && !strings.Contains(name, "=?"):
+		// A quoted-string: FWS may fold it at its spaces (RFC 5322 3.2.4).
+		q := quote(name)
+		if plainFits(q, w.firstBudget()) {
+			w.tokens(q)
+			break
+		}
+		w.encodedWords(name)
+	default:
+		w.encodedWords(name)
+	}
+	w.token(angleAddr(addr))
+	w.end()
+}
+
+// uris writes a List-Unsubscribe style field: URIs in angle brackets,
+// separated by commas. The URIs must already be sanitised (see cleanURI).
+// A URI too long for a line is folded inside its brackets, where white
+// space is not part of the URI (RFC 2369 section 2, RFC 3986 appendix C).
+func (w *fieldWriter) uris(name string, uris []string) {
+	w.start(name)
+	for i, u := range uris {
+		tok := "<" + u + ">"
+		if i < len(uris)-1 {
+			tok += ","
+		}
+		for tok != "" {
+			room := lineLen - 1
+			switch {
+			case !w.any:
+				room = max(w.firstBudget(), 1)
+			case w.col+1+len(tok) <= lineLen:
+				room = len(tok) // it fits on this line
+			}
+			n := min(len(tok), room)
+			w.token(tok[:n])
+			tok = tok[n:]
+		}
+	}
+	w.end()
+}
+
+// plainFits reports whether v can be written as it is: printable ASCII
+// without "=?", the first space-separated word within first characters and
+// every other within a line.
+func plainFits(v string, first int) bool {
+	if !isPrintableASCII(v) || strings.Contains(v, "=?") {
+		return false
+	}
+	budget := first
+	for v != "" {
+		tok, rest, _ := strings.Cut(v, " ")
+		if len(tok) > budget {
+			return false
+		}
+		budget = lineLen - 1
+		v = rest
+	}
+	return true
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// quote returns s as an RFC 5322 quoted-string.
+func quote(s string) string {
+	if !strings.ContainsAny(s, `"\`) {
+		return `"` + s + `"`
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// qSafe reports whether b stands for itself in a Q encoded-word anywhere,
+// display names included (RFC 2047 section 5 (3)).
+func qSafe(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
+		b == '!' || b == '*' || b == '+' || b == '-' || b == '/'
+}
+
+// qLen is the length of b in a Q encoded-word: a space is "_", an unsafe
+// byte "=XX".
+func qLen(b byte) int {
+	if qSafe(b) || b == ' ' {
+		return 1
+	}
+	return 3
+}
+
+const (
+	wordPrefixQ = "=?UTF-8?Q?"
+	wordPrefixB = "=?UTF-8?B?"
+	wordSuffix  = "?="
+	wordExtra   = len(wordPrefixQ) + len(wordSuffix)
+)
+
+// encodedWords writes the whole of v as RFC 2047 encoded-words in UTF-8, each
+// at most maxWordLen characters and the first sized to fit on the header
+// line. Q is used when it is shorter than B (mostly Latin text), else B.
+// Words break only between characters; decoders join adjacent encoded-words
+// and drop the white space between them.
+func (w *fieldWriter) encodedWords(v string) {
+	q := 0
+	for i := 0; i < len(v); i++ {
+		q += qLen(v[i])
+	}
+	useQ := q <= (len(v)+2)/3*4
+	room := min(maxWordLen, w.firstBudget()) - wordExtra
+	for v != "" {
+		// Take as many whole characters as fit in room.
+		n, size := 0, 0
+		for n < len(v) {
+			_, rl := utf8.DecodeRuneInString(v[n:])
+			s := size
+			if useQ {
+				for i := n; i < n+rl; i++ {
+					s += qLen(v[i])
+				}
+			} else {
+				s = (n + rl + 2) / 3 * 4
+			}
+			if s > room && n > 0 {
+				break
+			}
+			n, size = n+rl, s
+		}
+		w.space(wordExtra + size)
+		if useQ {
+			w.b.WriteString(wordPrefixQ)
+			for i := 0; i < n; i++ {
+				switch c := v[i]; {
+				case c == ' ':
+					w.b.WriteByte('_')
+				case qSafe(c):
+					w.b.WriteByte(c)
+				default:
+					w.b.Write([]byte{'=', upperHex[c>>4], upperHex[c&0x0f]})
+				}
+			}
+		} else {
+			w.b.WriteString(wordPrefixB)
+			var in [48]byte
+			src := in[:copy(in[:], v[:n])]
+			if n > len(in) {
+				src = []byte(v[:n]) // not reached: room holds at most 45 bytes
+			}
+			w.b.Write(base64.StdEncoding.AppendEncode(w.b.AvailableBuffer(), src))
+		}
+		w.b.WriteString(wordSuffix)
+		v = v[n:]
+		room = maxWordLen - wordExtra
+	}
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// angleAddr returns addr as "<addr>", quoting a local part that is not a
+// dot-atom (RFC 5322 3.4.1), as net/mail does.
+func angleAddr(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	local := addr[:at]
+	if isDotAtom(local) {
+		return "<" + addr + ">"
+	}
+	return "<" + quote(local) + addr[at:] + ">"
+}
+
+// isDotAtom reports whether s is an RFC 5322 dot-atom (UTF-8 allowed, RFC
+// 6532).
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
