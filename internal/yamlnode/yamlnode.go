@@ -285,17 +285,17 @@ func duplicateKeys(file string, n *yaml.Node, path []string) []error {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind == yaml.ScalarNode && k.ShortTag() != mergeTag {
 				if first, dup := seen[k.Value]; dup {
-					errs = append(errs, &Error{File: file, Line: k.Line, Field: join(append(path, k.Value)),
+					errs = append(errs, &Error{File: file, Line: k.Line, Field: join(extend(path, k.Value)),
 						Msg: fmt.Sprintf("written twice (first at line %d): keep one", first)})
 				} else {
 					seen[k.Value] = k.Line
 				}
 			}
-			errs = append(errs, duplicateKeys(file, v, append(path, k.Value))...)
+			errs = append(errs, duplicateKeys(file, v, extend(path, k.Value))...)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			errs = append(errs, duplicateKeys(file, c, append(path, strconv.Itoa(i)))...)
+			errs = append(errs, duplicateKeys(file, c, extend(path, strconv.Itoa(i)))...)
 		}
 	}
 	return errs
