@@ -336,20 +336,30 @@ func TestNoHTMLTemplateInternals(t *testing.T) {
 }
 
 // TestConstantMessagesFolded: in a language's templates, a message without
-// actions is a string in the template (html/template escapes it where it
-// stands); messages with actions are still calls of t.
+// actions, .Locale and .Dir are the language's text in subject.tmpl and
+// text.tmpl, and strings in html.tmpl (html/template escapes them where they
+// stand); messages with actions are still calls of t.
 func TestConstantMessagesFolded(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, locales.FS, Policy{})
 	de := e.byLang["de"].tmpl
-	for _, tree := range []string{de.text.Tree.Root.String(), de.html.Tree.Root.String()} {
-		for _, want := range []string{`{{t "welcome.greeting" .}}`, `{{"Jetzt neu registrieren"}}`, `{{tc "welcome.posts" .Fields.posts .}}`} {
-			if !strings.Contains(tree, want) {
-				t.Errorf("de template lacks %s:\n%s", want, tree)
+	for _, tt := range []struct {
+		tree      string
+		want, not []string
+	}{
+		{de.text.Tree.Root.String(), []string{`{{t "welcome.greeting" .}}`, "\nJetzt neu registrieren: {{.Data.reregister_url}}", `{{tc "welcome.posts" .Fields.posts .}}`}, []string{`{{t "welcome.reregister" .}}`}},
+		{de.subject.Tree.Root.String(), []string{"Bitte registrieren Sie sich neu"}, []string{"{{"}},
+		{de.html.Tree.Root.String(), []string{`{{t "welcome.greeting" .}}`, `{{"Jetzt neu registrieren"}}`, `lang="{{"de"}}" dir="{{"ltr"}}"`, `{{tc "welcome.posts" .Fields.posts .}}`}, []string{`{{t "welcome.reregister" .}}`, "{{.Locale}}", "{{.Dir}}"}},
+	} {
+		for _, want := range tt.want {
+			if !strings.Contains(tt.tree, want) {
+				t.Errorf("de template lacks %s:\n%s", want, tt.tree)
 			}
 		}
-		if strings.Contains(tree, `{{t "welcome.reregister" .}}`) {
-			t.Errorf("de template still calls t for a constant message:\n%s", tree)
+		for _, not := range tt.not {
+			if strings.Contains(tt.tree, not) {
+				t.Errorf("de template still has %s:\n%s", not, tt.tree)
+			}
 		}
 	}
 }

@@ -84,7 +84,7 @@ func (s *tmplSet) parseFor(l *engineLang) (*langTemplates, error) {
 			return nil, err
 		}
 		if t.Tree != nil {
-			l.fold(t.Tree.Root)
+			l.fold(t.Tree.Root, f == "html.tmpl")
 		}
 		switch f {
 		case "subject.tmpl":
@@ -108,39 +108,63 @@ func (s *tmplSet) parseFor(l *engineLang) (*langTemplates, error) {
 	return lt, nil
 }
 
-// fold replaces each {{t "key" .}} whose message is plain text in l's
-// catalog (no action: the same string for every recipient) by that string,
-// {{"text"}}: the template prints the same value without calling t. In
-// html.tmpl the string is still an action, which html/template escapes
-// where it stands, exactly as it escapes what t returns. Only the main
-// template is folded, at its top level and in its if and else branches,
-// where dot is the template data.
-func (l *engineLang) fold(list *parse.ListNode) {
+// fold replaces each action whose value is the same for every recipient of
+// l by that value: {{t "key" .}} of a message that is plain text in l's
+// catalog (no action), {{.Locale}} and {{.Dir}}. text/template prints a
+// string as it is, so in subject.tmpl and text.tmpl the value becomes
+// template text; in html.tmpl it stays an action, {{"value"}}, which
+// html/template escapes where it stands, exactly as it escapes what t or the
+// field gives. Only the main template is folded, at its top level and in its
+// if and else branches, where dot is the template data.
+func (l *engineLang) fold(list *parse.ListNode, html bool) {
 	if list == nil {
 		return
 	}
-	for _, n := range list.Nodes {
+	for i, n := range list.Nodes {
 		switch n := n.(type) {
 		case *parse.ActionNode:
-			p := n.Pipe
-			if len(p.Decl) > 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 3 {
-				continue
-			}
-			args := p.Cmds[0].Args
-			fn, ok1 := args[0].(*parse.IdentifierNode)
-			key, ok2 := args[1].(*parse.StringNode)
-			if !ok1 || !ok2 || fn.Ident != "t" || args[2].Type() != parse.NodeDot {
-				continue
-			}
-			if msg := l.msgs[key.Text]; msg != nil && msg.forms[formOther].ok && msg.forms[formOther].tmpl == nil {
-				text := msg.forms[formOther].text
-				p.Cmds[0].Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: key.Pos, Quoted: strconv.Quote(text), Text: text}}
+			v, ok := l.constant(n.Pipe)
+			switch {
+			case !ok:
+			case html:
+				n.Pipe.Cmds[0].Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: n.Pos, Quoted: strconv.Quote(v), Text: v}}
+			default:
+				list.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: n.Pos, Text: []byte(v)}
 			}
 		case *parse.IfNode:
-			l.fold(n.List)
-			l.fold(n.ElseList)
+			l.fold(n.List, html)
+			l.fold(n.ElseList, html)
 		}
 	}
+}
+
+// constant returns the value of a pipeline that is the same for every
+// recipient of l, if it is one.
+func (l *engineLang) constant(p *parse.PipeNode) (string, bool) {
+	if len(p.Decl) > 0 || len(p.Cmds) != 1 {
+		return "", false
+	}
+	switch args := p.Cmds[0].Args; len(args) {
+	case 1:
+		if f, ok := args[0].(*parse.FieldNode); ok && len(f.Ident) == 1 {
+			switch f.Ident[0] {
+			case "Locale":
+				return l.cat.lang, true
+			case "Dir":
+				return l.dir, true
+			}
+		}
+	case 3:
+		fn, ok1 := args[0].(*parse.IdentifierNode)
+		key, ok2 := args[1].(*parse.StringNode)
+		if !ok1 || !ok2 || fn.Ident != "t" || args[2].Type() != parse.NodeDot {
+			return "", false
+		}
+		if msg := l.msgs[key.Text]; msg != nil && msg.forms[formOther].ok && msg.forms[formOther].tmpl == nil {
+			return msg.forms[formOther].text, true
+		}
+	}
+	return "", false
 }
 
 // loadTemplate reads and parses templates/<name>/{subject,html,text}.tmpl.
