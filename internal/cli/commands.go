@@ -25,6 +25,7 @@ func (a *app) commands() []*cobra.Command {
 		a.cmdTestSend(),
 		a.cmdDoctor(),
 		a.cmdRehearse(),
+		a.cmdConsole(),
 		a.cmdEnvironments(),
 	}
 }

@@ -242,7 +242,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		if kind != "" && now.Sub(a.At) <= n.cfg.MaxAge {
 			ev := n.event(st, kind, a.At, a.Reason, a.Who)
 			ev.ID = fmt.Sprintf("%s/a%d", c, i)
-			done, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), ev)
+			done, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), i, ev)
 			if err != nil {
 				return err
 			}
@@ -268,7 +268,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		ev.Since = since.UTC()
 		key := fmt.Sprintf("stall-%d", since.UnixMilli())
 		ev.ID = c + "/" + key
-		if _, err := n.deliver(ctx, c, key, ev); err != nil {
+		if _, err := n.deliver(ctx, c, key, -1, ev); err != nil {
 			return err
 		}
 	}
@@ -295,14 +295,14 @@ func LastProgress(ctx context.Context, s *store.Store, st *store.Status, now tim
 	return s.ObserveProgress(ctx, st.Campaign, st.Total-st.Counts[store.OutcomePending], now)
 }
 
-// deliver claims and posts the event to every sink not yet done. It
-// reports whether every sink has it.
-func (n *Notifier) deliver(ctx context.Context, c, key string, ev Event) (bool, error) {
+// deliver claims and posts the event to every sink not yet done. index is
+// the event's audit-log index (-1 for others). It reports whether every
+// sink has it.
+func (n *Notifier) deliver(ctx context.Context, c, key string, index int, ev Event) (bool, error) {
 	all := true
 	for _, s := range n.sinks {
 		id := key + ":" + s.name
-		now := n.cfg.Clock()
-		res, attempts, err := n.cfg.Store.ClaimNotification(ctx, c, id, n.cfg.Owner, now, now.Add(n.cfg.Lease))
+		res, attempts, err := n.cfg.Store.ClaimNotification(ctx, c, store.Delivery{Event: id, Index: index, Owner: n.cfg.Owner, Lease: n.cfg.Lease}, n.cfg.Clock())
 		if err != nil {
 			return false, err
 		}

@@ -120,7 +120,7 @@ func TestAutoPauseOnceAcrossThreeNotifiers(t *testing.T) {
 	wg.Wait()
 	slack, events := h.kinds()
 	if len(events) != 1 || events[0] != notify.KindAutoPause {
-		t.Fatalf("generic webhook received %v, want exactly one auto-pause", events)
+		t.Fatalf("generic webhook received %v (ids %v), want exactly one auto-pause; audit log %+v", events, h.ids, st.Audit)
 	}
 	if len(slack) != 1 {
 		t.Fatalf("slack webhook received %d messages %q, want exactly one", len(slack), slack)

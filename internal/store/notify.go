@@ -41,9 +41,14 @@ const (
 )
 
 // claimNotifyScript claims one delivery.
-// KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 now ms, 4 lease until ms.
-// Returns {result code (NotifyClaim), attempts so far}.
+// KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 now ms, 4 lease until ms,
+// 5 the event's audit-log index (-1: not an audit event).
+// Returns {result code (NotifyClaim), attempts so far}. An audit event below
+// the cursor was delivered (its record was deleted when the cursor passed).
 var claimNotifyScript = redis.NewScript(`
+if tonumber(ARGV[5]) >= 0 and tonumber(ARGV[5]) < tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0') then
+  return {2, 0}
+end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 local attempts = 0
 if cur then
@@ -107,13 +112,25 @@ return tonumber(ARGV[2])
 
 func deliveryField(event string) string { return "e:" + event }
 
-// ClaimNotification claims the delivery event (an id unique within campaign
-// c, naming the event and the sink) for owner until lease. It returns the
-// claim result and how many deliveries failed before.
-func (s *Store) ClaimNotification(ctx context.Context, c, event, owner string, now, lease time.Time) (NotifyClaim, int, error) {
-	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, ms(now), ms(lease)).Int64Slice()
+// Delivery is one delivery of one campaign event to one sink.
+type Delivery struct {
+	// Event is unique within the campaign: it names the event and the sink.
+	Event string
+	// Index is the event's audit-log index, or -1 for events not in the
+	// audit log.
+	Index int
+	// Owner is the process claiming it; Lease how long it holds it.
+	Owner string
+	Lease time.Duration
+}
+
+// ClaimNotification claims delivery d of campaign c for d.Owner until
+// now+d.Lease. It returns the claim result and how many deliveries failed
+// before.
+func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now time.Time) (NotifyClaim, int, error) {
+	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index).Int64Slice()
 	if err != nil {
-		return 0, 0, fmt.Errorf("claim notification %s of %s: %w", event, c, err)
+		return 0, 0, fmt.Errorf("claim notification %s of %s: %w", d.Event, c, err)
 	}
 	return NotifyClaim(res[0]), int(res[1]), nil
 }

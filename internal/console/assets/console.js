@@ -1,0 +1,106 @@
+// tidings console: live updates (server-sent events), actions without a
+// page reload (fetch), type-to-confirm, and email frames sized to their
+// content. Plain JavaScript, no build step.
+(function () {
+  'use strict';
+
+  // A one-time sign-in link carries its token in the fragment, which never
+  // reaches a server or a log: fill the form and submit it.
+  var login = document.querySelector('form.login');
+  if (login && location.hash.indexOf('#token=') === 0) {
+    login.querySelector('input[name=token]').value = decodeURIComponent(location.hash.slice(7));
+    history.replaceState(null, '', location.pathname + location.search);
+    login.submit();
+  }
+
+  function applyState(state) {
+    document.querySelectorAll('[data-when]').forEach(function (el) {
+      el.hidden = el.dataset.when.split(' ').indexOf(state) < 0;
+    });
+  }
+
+  function setLive(text, ok) {
+    var el = document.getElementById('livestate');
+    if (!el) return;
+    el.textContent = text;
+    el.className = 'livestate ' + (ok ? 'on' : 'off');
+  }
+
+  var live = document.getElementById('live');
+  if (live && live.dataset.live && window.EventSource) {
+    var es = new EventSource(live.dataset.live);
+    es.onopen = function () { setLive('live', true); };
+    es.onerror = function () { setLive('reconnecting…', false); };
+    es.addEventListener('live', function (e) {
+      live.innerHTML = e.data;
+      var root = live.querySelector('[data-state]');
+      if (root) applyState(root.dataset.state);
+      setLive('live', true);
+    });
+  }
+
+  function flash(msg, ok) {
+    var el = document.getElementById('flash');
+    if (!el) return;
+    el.textContent = msg;
+    el.className = 'flash ' + (ok ? 'ok' : 'bad');
+    el.hidden = false;
+  }
+
+  function confirmInputs() {
+    document.querySelectorAll('input[data-confirm]').forEach(function (inp) {
+      var btn = inp.form.querySelector('button[type=submit]');
+      btn.disabled = inp.value.trim() !== inp.dataset.confirm;
+    });
+  }
+  document.querySelectorAll('input[data-confirm]').forEach(function (inp) {
+    inp.addEventListener('input', confirmInputs);
+  });
+  confirmInputs();
+
+  document.querySelectorAll('form.action').forEach(function (form) {
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var btn = form.querySelector('button[type=submit]');
+      btn.disabled = true;
+      fetch(form.action, {
+        method: 'POST', body: new FormData(form), credentials: 'same-origin',
+        headers: { 'Accept': 'application/json' }
+      }).then(function (r) {
+        return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; });
+      }).then(function (res) {
+        flash(res.message, res.ok);
+        if (res.ok) form.reset();
+      }).catch(function (err) {
+        flash('The console did not answer (' + err + '); nothing was changed by this click. Try again.', false);
+      }).finally(function () {
+        btn.disabled = false;
+        confirmInputs();
+      });
+    });
+  });
+
+  // Email frames: as wide as the email's content (never clipped) and as
+  // tall as the whole message. The frames are sandboxed without scripts;
+  // allow-same-origin lets this page measure them.
+  function fit(frame) {
+    var doc;
+    try { doc = frame.contentDocument; } catch (e) { return; }
+    if (!doc || !doc.documentElement) return;
+    var root = doc.documentElement;
+    var w = Math.max(root.scrollWidth, doc.body ? doc.body.scrollWidth : 0);
+    if (w > frame.clientWidth) frame.style.width = w + 'px';
+    frame.style.height = Math.max(root.scrollHeight, doc.body ? doc.body.scrollHeight : 0) + 'px';
+    frame.dataset.fitted = '1';
+  }
+  document.querySelectorAll('iframe.mail').forEach(function (frame) {
+    frame.addEventListener('load', function () {
+      fit(frame);
+      if (window.ResizeObserver && frame.contentDocument && frame.contentDocument.body) {
+        new ResizeObserver(function () { fit(frame); }).observe(frame.contentDocument.body);
+      }
+    });
+    var d = frame.contentDocument;
+    if (d && d.URL !== 'about:blank' && d.readyState === 'complete') fit(frame);
+  });
+})();

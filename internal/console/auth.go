@@ -1,0 +1,283 @@
+package console
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Role is what a user may do.
+type Role int
+
+// Roles. An operator may do everything a viewer may.
+const (
+	// RoleViewer (QA): campaigns, gallery, recipients; no action.
+	RoleViewer Role = 1
+	// RoleOperator (on-call): every action.
+	RoleOperator Role = 2
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleViewer:
+		return "viewer"
+	case RoleOperator:
+		return "operator"
+	}
+	return "none"
+}
+
+// User is one person who may sign in. Name is recorded in the audit log
+// with every action ("alice (console)").
+type User struct {
+	Name  string
+	Role  Role
+	token string
+}
+
+// MinTokenLength is the shortest token accepted.
+const MinTokenLength = 16
+
+// TokenError is a problem in a token list; it never contains a token.
+type TokenError struct {
+	Source string // where the list came from, as the caller named it
+	Line   int    // 0 when not about one line
+	Reason string
+}
+
+func (e *TokenError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Reason)
+	}
+	return e.Source + ": " + e.Reason
+}
+
+// ParseTokens reads the users of role from a token list: one user per line,
+// "NAME TOKEN" (so that the audit log names a person), or a single bare
+// TOKEN (the user is then named after the role). Blank lines and lines
+// starting with # are ignored. source names the list in errors.
+func ParseTokens(data, source string, role Role) ([]User, error) {
+	var users []User
+	lines := strings.Split(strings.ReplaceAll(data, "\r\n", "\n"), "\n")
+	for i, line := range lines {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		var u User
+		switch len(f) {
+		case 1:
+			u = User{Name: role.String(), Role: role, token: f[0]}
+		case 2:
+			u = User{Name: f[0], Role: role, token: f[1]}
+		default:
+			return nil, &TokenError{Source: source, Line: i + 1, Reason: "want NAME TOKEN (or a single bare TOKEN)"}
+		}
+		if len(u.token) < MinTokenLength {
+			return nil, &TokenError{Source: source, Line: i + 1, Reason: fmt.Sprintf("the token is shorter than %d characters; generate one with: openssl rand -hex 24", MinTokenLength)}
+		}
+		if strings.Trim(u.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") != "" {
+			return nil, &TokenError{Source: source, Line: i + 1, Reason: "a name may hold letters, digits and . _ @ - only"}
+		}
+		users = append(users, u)
+	}
+	if len(users) > 1 {
+		for _, u := range users {
+			if u.Name == role.String() {
+				return nil, &TokenError{Source: source, Reason: "a bare token is only allowed alone; give every line a NAME"}
+			}
+		}
+	}
+	return users, nil
+}
+
+// key is the user's signing key, derived from their token: a session of a
+// user whose token changed is no longer valid.
+func (u *User) key() []byte {
+	h := sha256.Sum256([]byte("tidings-console-session\x00" + u.token))
+	return h[:]
+}
+
+func (u *User) mac(parts ...string) string {
+	m := hmac.New(sha256.New, u.key())
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// session is a signed-in user until expiry.
+type session struct {
+	user *User
+	exp  int64
+}
+
+// csrf is the session's CSRF token: forms carry it as "csrf".
+func (ss *session) csrf() string {
+	return ss.user.mac("csrf", ss.user.Name, strconv.FormatInt(ss.exp, 10))
+}
+
+const (
+	sessionCookie = "tidings_session"
+	loginCookie   = "tidings_login"
+)
+
+// cookieValue is NAME.ROLE.EXPIRY.MAC; any console with the same users can
+// verify it.
+func (ss *session) cookieValue() string {
+	name := base64.RawURLEncoding.EncodeToString([]byte(ss.user.Name))
+	exp := strconv.FormatInt(ss.exp, 10)
+	return name + "." + ss.user.Role.String() + "." + exp + "." + ss.user.mac("session", ss.user.Name, ss.user.Role.String(), exp)
+}
+
+// session returns the request's valid session, or nil.
+func (s *Server) session(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	f := strings.Split(c.Value, ".")
+	if len(f) != 4 {
+		return nil
+	}
+	name, err := base64.RawURLEncoding.DecodeString(f[0])
+	if err != nil {
+		return nil
+	}
+	u := s.users[string(name)]
+	exp, err := strconv.ParseInt(f[2], 10, 64)
+	if u == nil || err != nil || u.Role.String() != f[1] || s.cfg.Clock().Unix() >= exp {
+		return nil
+	}
+	if !hmac.Equal([]byte(f[3]), []byte(u.mac("session", u.Name, f[1], f[2]))) {
+		return nil
+	}
+	return &session{user: u, exp: exp}
+}
+
+type ctxKey struct{}
+
+func sessionOf(r *http.Request) *session {
+	ss, _ := r.Context().Value(ctxKey{}).(*session)
+	return ss
+}
+
+// get wraps a page: without a session it sends the browser to sign in.
+func (s *Server) get(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ss := s.session(r)
+		if ss == nil {
+			if r.Header.Get("Accept") == "text/event-stream" {
+				http.Error(w, "sign in first", http.StatusUnauthorized)
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ss)))
+	}
+}
+
+// post wraps a state change: it needs a session of at least role and the
+// session's CSRF token; anything else is refused with 403 and logged.
+func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ss := s.session(r)
+		log := s.log.With("method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+		if ss == nil {
+			log.Warn("console: refused a request without sign-in")
+			s.refuse(w, r, http.StatusForbidden, "Sign in first.")
+			return
+		}
+		log = log.With("user", ss.user.Name, "role", ss.user.Role.String())
+		token := r.PostFormValue("csrf")
+		if token == "" {
+			token = r.Header.Get("X-CSRF-Token")
+		}
+		if !hmac.Equal([]byte(token), []byte(ss.csrf())) {
+			log.Warn("console: refused a request without a valid CSRF token")
+			s.refuse(w, r, http.StatusForbidden, "This form has expired or did not come from the console: reload the page and try again.")
+			return
+		}
+		if ss.user.Role < role {
+			log.Warn("console: refused an action to a user without the role", "needs", role.String())
+			s.refuse(w, r, http.StatusForbidden, fmt.Sprintf("%s is signed in as %s: this needs the %s role.", ss.user.Name, ss.user.Role, role))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ss)))
+	}
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.renderLogin(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	nonce := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: nonce, Path: "/login", HttpOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	w.WriteHeader(status)
+	s.render(w, r, "login", map[string]any{"Nonce": nonce, "Next": safeNext(r.FormValue("next")), "Problem": problem})
+}
+
+// login signs a user in with their token. The login form carries a nonce
+// that must equal its cookie (login CSRF).
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.PostFormValue("nonce"))) {
+		s.renderLogin(w, r, http.StatusForbidden, "The sign-in form expired: try again.")
+		return
+	}
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	var found *User
+	for _, u := range s.users {
+		if subtle.ConstantTimeCompare([]byte(token), []byte(u.token)) == 1 {
+			found = u
+		}
+	}
+	if found == nil {
+		s.log.Warn("console: sign-in with an unknown token", "remote", r.RemoteAddr)
+		s.renderLogin(w, r, http.StatusUnauthorized, "That token is not recognised.")
+		return
+	}
+	ss := &session{user: found, exp: s.cfg.Clock().Add(s.cfg.SessionTTL).Unix()}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.cookieValue(), Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
+		SameSite: http.SameSiteStrictMode, Expires: time.Unix(ss.exp, 0)})
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1})
+	s.log.Info("console: signed in", "user", found.Name, "role", found.Role.String(), "remote", r.RemoteAddr)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// refuse answers a refused request: JSON for the console's script, a page
+// otherwise.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, status, map[string]any{"ok": false, "message": msg})
+		return
+	}
+	w.WriteHeader(status)
+	s.render(w, r, "message", map[string]any{"Title": http.StatusText(status), "Message": msg})
+}

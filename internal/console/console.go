@@ -1,0 +1,313 @@
+// Package console is tidings' web console for QA and on-call: every
+// campaign of an environment with its live progress, the on-call actions
+// (pause, resume, approve, cancel, retry: the same store operations the CLI
+// commands call, recorded with the signed-in person), the gallery of every
+// language rendered on demand from the approved snapshot (or, before
+// staging, from a campaign file), the recipients with their outcomes, and
+// campaign-level Prometheus metrics.
+//
+// Pages are server-rendered html/template; the assets (one stylesheet, ~100
+// lines of plain JavaScript using EventSource for live updates and fetch for
+// actions) are embedded. Every page needs a signed-in user (roles viewer and
+// operator, tokens from Config.Users); every state change is a POST with a
+// CSRF token; responses carry a strict Content-Security-Policy and refuse
+// framing. /metrics, /healthz and /assets/ are open.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+//go:embed assets templates
+var embedded embed.FS
+
+// Composer builds the message a worker sends to one recipient: the
+// gallery shows exactly that (From, Reply-To, List-Unsubscribe, subject,
+// bodies). worker.NewComposer(camp) implements it.
+type Composer interface {
+	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
+}
+
+// CampaignFile is a campaign not staged yet, whose gallery the console
+// shows from its files (tidings console --campaign, tidings preview --serve).
+type CampaignFile struct {
+	Campaign *campaign.Campaign
+	Engine   *render.Engine
+	// Recipients opens the campaign's valid recipients, one by one (io.EOF
+	// at the end); nil when there is no recipients file. done closes it.
+	Recipients func() (next func() (preview.Recipient, error), done func(), err error)
+	// Path names the file on the page.
+	Path string
+}
+
+// Config configures a Server.
+type Config struct {
+	// Store is the environment's store; nil serves only the gallery of
+	// File.
+	Store *store.Store
+	// Env is the environment's name, shown on every page; Production makes
+	// every page unmistakably red.
+	Env        string
+	Production bool
+	// Users may sign in (at least one).
+	Users []User
+	// File, when set, is a campaign file shown at /file/gallery.
+	File *CampaignFile
+	// Compose returns the Composer of a campaign (required).
+	Compose func(*campaign.Campaign) Composer
+	// Samples is template data for languages without a recipient, by
+	// language ("" for any).
+	Samples map[string]preview.Sample
+	// Host is recorded in the audit log with each action (default
+	// os.Hostname).
+	Host string
+	// LiveInterval is how often live pages re-read Redis (default 1s).
+	LiveInterval time.Duration
+	// SessionTTL is how long a sign-in lasts (default 12h).
+	SessionTTL time.Duration
+	// SecureCookies marks cookies Secure (set when served over https).
+	SecureCookies bool
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Clock returns the current time (default time.Now).
+	Clock func() time.Time
+}
+
+// Server is the console's HTTP handler.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	pages   *template.Template
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
+	users   map[string]*User // by name
+	engines engineCache
+	colour  string
+}
+
+// New validates cfg and builds the console.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil && cfg.File == nil {
+		return nil, errors.New("new console: give Config.Store, Config.File or both")
+	}
+	if len(cfg.Users) == 0 {
+		return nil, ErrNoUsers
+	}
+	if cfg.Compose == nil {
+		return nil, errors.New("new console: Config.Compose is required")
+	}
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
+	}
+	if cfg.LiveInterval <= 0 {
+		cfg.LiveInterval = time.Second
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux()}
+	for i := range cfg.Users {
+		u := &cfg.Users[i]
+		if s.users[u.Name] != nil {
+			return nil, &TokenError{Source: "users", Reason: fmt.Sprintf("the name %q is given twice; give each person one name", u.Name)}
+		}
+		s.users[u.Name] = u
+	}
+	s.colour = envColour(cfg.Env, cfg.Production)
+	var err error
+	s.pages, err = template.New("").Funcs(funcs).ParseFS(embedded, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse console templates: %w", err)
+	}
+	s.reg = prometheus.NewRegistry()
+	s.routes()
+	return s, nil
+}
+
+// ErrNoUsers is returned by New without any user: the console never runs
+// open.
+var ErrNoUsers = errors.New("new console: no user may sign in")
+
+// Registry is the console's own Prometheus registry, served on /metrics
+// with the campaign metrics (read from Redis on each scrape): add process
+// collectors to it.
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// ServeHTTP serves the console.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+// pageCSP allows our own script and stylesheet only, frames from our own
+// origin (the email frames), and nobody to frame us.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// mailCSP is the policy of an email's HTML in its frame: the email's own
+// inline styles and remote images, no script, framed by the console only.
+const mailCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data: https:; " +
+	"frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+
+func (s *Server) routes() {
+	m := s.mux
+	assets, _ := fs.Sub(embedded, "assets")
+	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /metrics", s.metrics)
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("POST /logout", s.post(RoleViewer, s.logout))
+	m.HandleFunc("GET /{$}", s.get(s.campaignsPage))
+	if s.cfg.File != nil {
+		m.HandleFunc("GET /file/gallery", s.get(s.fileGallery))
+		m.HandleFunc("GET /file/gallery/{lang}/{part}", s.get(s.fileGalleryPart))
+	}
+	if s.cfg.Store == nil {
+		return
+	}
+	m.HandleFunc("GET /live", s.get(s.campaignsLive))
+	m.HandleFunc("GET /c/{campaign}", s.get(s.campaignPage))
+	m.HandleFunc("GET /c/{campaign}/live", s.get(s.campaignLive))
+	m.HandleFunc("POST /c/{campaign}/{action}", s.post(RoleOperator, s.action))
+	m.HandleFunc("GET /c/{campaign}/gallery", s.get(s.stagedGallery))
+	m.HandleFunc("GET /c/{campaign}/gallery/{lang}/{part}", s.get(s.stagedGalleryPart))
+	m.HandleFunc("GET /c/{campaign}/recipients", s.get(s.recipientsPage))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.cfg.Store.Client().Ping(ctx).Err(); err != nil {
+			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// envColour is the banner colour class of an environment: red for
+// production only; otherwise one of a palette without red, picked by the
+// name, so that "prod" and "preprod" never look alike.
+func envColour(env string, production bool) string {
+	if production {
+		return "env-prod"
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(env))
+	return fmt.Sprintf("env-c%d", h.Sum32()%7)
+}
+
+// engineCache keeps the template engines of approved snapshots, by
+// campaign and hash (compiling one takes milliseconds; a page may need it
+// many times).
+type engineCache struct {
+	mu sync.Mutex
+	m  map[string]*render.Engine
+}
+
+func (c *engineCache) get(key string, build func() (*render.Engine, error)) (*render.Engine, error) {
+	c.mu.Lock()
+	e := c.m[key]
+	c.mu.Unlock()
+	if e != nil {
+		return e, nil
+	}
+	e, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 32 {
+		c.m = map[string]*render.Engine{}
+	}
+	c.m[key] = e
+	return e, nil
+}
+
+// Listen opens addr and reports whether it is a loopback address: the
+// console says so on start, and warns otherwise.
+func Listen(addr string) (net.Listener, bool, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, IsLoopback(ln.Addr()), nil
+}
+
+// IsLoopback reports whether a is a loopback address only (an unspecified
+// address such as :8080 or 0.0.0.0 listens on every interface).
+func IsLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP != nil && tcp.IP.IsLoopback()
+}
+
+// Serve serves the console on ln until ctx ends, then shuts down within 5
+// seconds (live pages are closed).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve console: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve console: %w", err)
+	}
+	return nil
+}
+
+// title is the page title with the environment first, so that tabs of
+// different environments differ at a glance.
+func (s *Server) title(parts ...string) string {
+	env := s.cfg.Env
+	if s.cfg.Production {
+		env = strings.ToUpper(env)
+	}
+	if env == "" {
+		env = "no environment"
+	}
+	return "[" + env + "] " + strings.Join(parts, " · ") + " · tidings"
+}

@@ -1,0 +1,543 @@
+package console_test
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/console"
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+const (
+	viewerToken   = "viewer-token-0123456789"
+	operatorToken = "operator-token-0123456789"
+)
+
+// site is a console on a test server over world w.
+type site struct {
+	*httptest.Server
+	w       *consoletest.World
+	logFile string
+}
+
+// log is what the console logged so far.
+func (s *site) log() string {
+	b, _ := os.ReadFile(s.logFile)
+	return string(b)
+}
+
+func users(t *testing.T) []console.User {
+	t.Helper()
+	v, err := console.ParseTokens("quinn "+viewerToken, "viewers", console.RoleViewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := console.ParseTokens("alice "+operatorToken, "operators", console.RoleOperator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(v, o...)
+}
+
+func compose(c *campaign.Campaign) console.Composer { return worker.NewComposer(c) }
+
+func newSite(t *testing.T, w *consoletest.World, production bool) *site {
+	t.Helper()
+	log, err := os.CreateTemp(t.TempDir(), "console-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	srv, err := console.New(console.Config{
+		Store: w.Store, Env: consoletest.EnvName, Production: production, Users: users(t), Compose: compose,
+		Samples: map[string]preview.Sample{"": {Name: "Sample Person", Email: "sample@example.org", Fields: map[string]string{"posts": "2"}}},
+		Host:    "console-host", LiveInterval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(log, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &site{Server: ts, w: w, logFile: log.Name()}
+}
+
+// client is a browser-like client: a cookie jar, no redirects followed.
+type client struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func (s *site) anonymous(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: s.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var (
+	nonceRE = regexp.MustCompile(`name="nonce" value="([^"]+)"`)
+	csrfRE  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// signIn signs in with token through the login form.
+func (s *site) signIn(t *testing.T, token string) *client {
+	t.Helper()
+	c := s.anonymous(t)
+	_, body, _ := c.get("/login")
+	m := nonceRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("login page without nonce:\n%s", body)
+	}
+	resp := c.do("POST", "/login", url.Values{"nonce": {m[1]}, "token": {token}, "next": {"/"}}, false)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %s", resp.Status)
+	}
+	return c
+}
+
+func (c *client) do(method, path string, form url.Values, asJSON bool) *http.Response {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if asJSON {
+		req.Header.Set("Accept", "application/json")
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp
+}
+
+func (c *client) get(path string) (int, string, http.Header) {
+	c.t.Helper()
+	resp := c.do("GET", path, nil, false)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func (c *client) post(path string, form url.Values) (int, string) {
+	c.t.Helper()
+	resp := c.do("POST", path, form, true)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// csrf reads the CSRF token from a page.
+func (c *client) csrf(path string) string {
+	c.t.Helper()
+	_, body, _ := c.get(path)
+	m := csrfRE.FindStringSubmatch(body)
+	if m == nil {
+		c.t.Fatalf("%s has no CSRF token", path)
+	}
+	return m[1]
+}
+
+func TestParseTokens(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     []string // names
+		err      string
+	}{
+		{"bare", "  abcdefghijklmnop-1234 \n", []string{"operator"}, ""},
+		{"people", "# on-call\nalice abcdefghijklmnop-1234\n\nbob zyxwvutsrqponmlk-9876\r\n", []string{"alice", "bob"}, ""},
+		{"short", "alice short", nil, "tokens:1: the token is shorter than 16"},
+		{"three fields", "alice b c", nil, "tokens:1: want NAME TOKEN"},
+		{"bad name", "al<ice abcdefghijklmnop-1234", nil, "tokens:1: a name may hold"},
+		{"bare among people", "abcdefghijklmnop-1234\nbob zyxwvutsrqponmlk-9876", nil, "a bare token is only allowed alone"},
+		{"empty", "\n# nobody\n", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			us, err := console.ParseTokens(tt.in, "tokens", console.RoleOperator)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				if strings.Contains(err.Error(), "abcdefghijklmnop") || strings.Contains(err.Error(), "short") && tt.name != "short" {
+					t.Errorf("error %q prints a token", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range us {
+				got = append(got, u.Name)
+				if u.Role != console.RoleOperator {
+					t.Errorf("%s: role %s", u.Name, u.Role)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("names %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSignInAndHeaders: nothing but the login page, assets, /metrics and
+// /healthz without a session; every response forbids framing and carries
+// the CSP; wrong tokens and forged login forms are refused.
+func TestSignInAndHeaders(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "headers", N: 9})
+	s := newSite(t, w, false)
+	anon := s.anonymous(t)
+	for _, p := range []string{"/", "/c/headers", "/c/headers/gallery", "/c/headers/recipients?format=csv", "/c/headers/gallery/de/html"} {
+		code, body, h := anon.get(p)
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login?next=") {
+			t.Errorf("GET %s without a session: %d %q, want a redirect to sign in", p, code, h.Get("Location"))
+		}
+		if strings.Contains(body, "@example.com") {
+			t.Errorf("GET %s without a session shows recipient data", p)
+		}
+	}
+	for _, p := range []string{"/login", "/metrics", "/healthz", "/assets/console.css", "/assets/console.js"} {
+		code, _, h := anon.get(p)
+		if code != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200", p, code)
+		}
+		if h.Get("X-Frame-Options") != "DENY" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "script-src 'self'") || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: headers %v, want CSP with frame-ancestors 'none', X-Frame-Options DENY, nosniff", p, h)
+		}
+	}
+	// A login form that did not come from our page (no nonce cookie).
+	if code, _ := anon.post("/login", url.Values{"nonce": {"forged"}, "token": {operatorToken}}); code != http.StatusForbidden {
+		t.Errorf("forged login form: %d, want 403", code)
+	}
+	_, body, _ := anon.get("/login")
+	nonce := nonceRE.FindStringSubmatch(body)[1]
+	if code, _ := anon.post("/login", url.Values{"nonce": {nonce}, "token": {"not-a-token-at-all-1234"}}); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d, want 401", code)
+	}
+	if strings.Contains(s.log(), "not-a-token") || strings.Contains(s.log(), operatorToken) {
+		t.Errorf("the log prints a token:\n%s", s.log())
+	}
+	op := s.signIn(t, operatorToken)
+	code, body, _ := op.get("/")
+	if code != http.StatusOK || !strings.Contains(body, "headers") || !strings.Contains(body, "alice") {
+		t.Fatalf("campaigns page after sign-in: %d\n%s", code, body)
+	}
+	// The frame of an email may be framed by the console, nothing else.
+	code, _, h := op.get("/c/headers/gallery/de/html")
+	if code != http.StatusOK || h.Get("X-Frame-Options") != "SAMEORIGIN" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'self'") ||
+		strings.Contains(h.Get("Content-Security-Policy"), "script-src") {
+		t.Errorf("email frame: %d %v; want SAMEORIGIN, frame-ancestors 'self', no script", code, h)
+	}
+}
+
+// TestActionsAndRoles: an operator pauses, resumes, cancels through the
+// store's operations, recorded as "alice (console)"; a viewer's POST and a
+// POST without the CSRF token are refused with 403 and logged, and change
+// nothing.
+func TestActionsAndRoles(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "acts", N: 18})
+	s := newSite(t, w, true)
+	op := s.signIn(t, operatorToken)
+	viewer := s.signIn(t, viewerToken)
+	state := func() store.State {
+		st, err := w.Store.Status(t.Context(), "acts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.State
+	}
+	before := state()
+
+	_, vpage, _ := viewer.get("/c/acts")
+	for _, b := range []string{">Pause<", ">Resume<", ">Cancel campaign<", ">Approve canary<", ">Retry temporary failures<"} {
+		if strings.Contains(vpage, b) {
+			t.Errorf("the viewer's campaign page shows the %s button", b)
+		}
+	}
+	if !strings.Contains(vpage, "PRODUCTION") || !strings.Contains(vpage, "env-prod") {
+		t.Errorf("production is not unmistakable on the page")
+	}
+	vcsrf := viewer.csrf("/c/acts")
+	if code, _ := viewer.post("/c/acts/pause", url.Values{"csrf": {vcsrf}, "reason": {"viewer tries"}}); code != http.StatusForbidden {
+		t.Errorf("viewer POST pause: %d, want 403", code)
+	}
+	if code, _ := op.post("/c/acts/pause", url.Values{"reason": {"no csrf"}}); code != http.StatusForbidden {
+		t.Errorf("operator POST without CSRF token: %d, want 403", code)
+	}
+	if code, _ := op.post("/c/acts/pause", url.Values{"csrf": {vcsrf}, "reason": {"someone else's token"}}); code != http.StatusForbidden {
+		t.Errorf("operator POST with the viewer's CSRF token: %d, want 403", code)
+	}
+	if got := state(); got != before {
+		t.Fatalf("refused requests changed the state to %s", got)
+	}
+	for _, want := range []string{"refused an action to a user without the role", "user=quinn", "refused a request without a valid CSRF token"} {
+		if !strings.Contains(s.log(), want) {
+			t.Errorf("log lacks %q:\n%s", want, s.log())
+		}
+	}
+
+	csrf := op.csrf("/c/acts")
+	steps := []struct {
+		action string
+		form   url.Values
+		code   int
+		want   store.State
+	}{
+		{"pause", url.Values{}, http.StatusBadRequest, before},                                      // a reason is required
+		{"pause", url.Values{"reason": {"bounces climbing"}}, http.StatusOK, store.StatePaused},     //
+		{"approve", url.Values{}, http.StatusOK, store.StatePaused},                                 // approved in advance, still paused
+		{"resume", url.Values{}, http.StatusOK, store.StateRunning},                                 //
+		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning}, // name not typed
+		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning},
+		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled},
+		{"retry", url.Values{}, http.StatusConflict, store.StateCancelled}, // a cancelled campaign is not retried
+		{"explode", url.Values{}, http.StatusNotFound, store.StateCancelled},
+	}
+	for _, st := range steps {
+		st.form.Set("csrf", csrf)
+		code, body := op.post("/c/acts/"+st.action, st.form)
+		if code != st.code {
+			t.Fatalf("%s %v: %d %s, want %d", st.action, st.form, code, body, st.code)
+		}
+		if got := state(); got != st.want {
+			t.Fatalf("after %s: state %s, want %s", st.action, got, st.want)
+		}
+	}
+	stat, err := w.Store.Status(t.Context(), "acts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who []string
+	for _, a := range stat.Audit {
+		if a.Action == "pause" || a.Action == "resume" || a.Action == "cancel" {
+			who = append(who, a.Action+":"+a.Who+"@"+a.Host+"/"+a.Env)
+		}
+	}
+	want := "pause:alice (console)@console-host/test,resume:alice (console)@console-host/test,cancel:alice (console)@console-host/test"
+	if strings.Join(who, ",") != want {
+		t.Errorf("audit %v, want %s", who, want)
+	}
+	if stat.Counts[store.OutcomeCancelled] != 18 {
+		t.Errorf("counts %v, want 18 cancelled", stat.Counts)
+	}
+}
+
+// TestMetricsShowPausedCampaign scrapes /metrics and finds a paused
+// campaign's state, its recipients per language and outcome.
+func TestMetricsShowPausedCampaign(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "metered", N: 18})
+	w.Stage(t, consoletest.Spec{Name: "other", N: 9})
+	if err := w.Store.Pause(t.Context(), "metered", store.Actor{Who: "t"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t, w, false)
+	_, body, _ := s.anonymous(t).get("/metrics")
+	for _, want := range []string{
+		`tidings_campaign_state{campaign="metered",state="paused"} 1`,
+		`tidings_campaign_state{campaign="metered",state="running"} 0`,
+		`tidings_campaign_state{campaign="other",state="running"} 1`,
+		`tidings_campaign_awaiting_approval{campaign="metered"} 0`,
+		`tidings_campaign_recipients{campaign="metered",lang="de",outcome="pending"} 2`,
+		`tidings_campaign_recipients{campaign="metered",lang="ar",outcome="sent"} 0`,
+		`tidings_campaign_rows{campaign="metered"} 18`,
+		`tidings_console_redis_up 1`,
+		"# TYPE tidings_campaign_seconds_since_progress gauge",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", body)
+	}
+}
+
+// TestGallery renders every language from the approved snapshot, flags the
+// incomplete one, writes Arabic right to left, shows a chosen recipient's
+// own message, and serves each email's HTML and .eml.
+func TestGallery(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	locales := append(append([]string(nil), consoletest.Langs...), "pt-BR")
+	w.Stage(t, consoletest.Spec{Name: "gal", N: 40, Locales: locales, Incomplt: true, Unsub: true})
+	s := newSite(t, w, false)
+	v := s.signIn(t, viewerToken)
+	code, body, _ := v.get("/c/gal/gallery")
+	if code != http.StatusOK {
+		t.Fatalf("gallery: %d\n%s", code, body)
+	}
+	for _, l := range consoletest.Langs {
+		if !strings.Contains(body, `data-lang="`+l+`"`) {
+			t.Errorf("gallery lacks a card for %s", l)
+		}
+	}
+	if !regexp.MustCompile(`(?s)data-lang="pt">.*NOT SENT.*incomplete: pt lacks welcome\.`).MatchString(body) {
+		t.Errorf("the incomplete pt card is not flagged with its reason")
+	}
+	if !strings.Contains(body, "recipient(s) were refused when the campaign was staged") {
+		t.Errorf("gallery does not say that pt-BR recipients were refused")
+	}
+	ar := body[strings.Index(body, `data-lang="ar"`):]
+	ar = ar[:strings.Index(ar, "</section>")]
+	for _, want := range []string{`class="subject" dir="rtl"`, `class="text" dir="rtl"`, "List-Unsubscribe</dt><dd dir=\"ltr\">&lt;https://altea.example/unsubscribe?id=", "Altea Community &lt;community@altea.example&gt;", "support@altea.example"} {
+		if !strings.Contains(ar, want) {
+			t.Errorf("Arabic card lacks %s:\n%s", want, ar)
+		}
+	}
+	// Recipient 30 is Arabic (locale 30 % 10 = ar) and named "ليلى حداد" (name 30 % 7).
+	email := consoletest.Email(30, "ar")
+	_, body, _ = v.get("/c/gal/gallery?r=" + url.QueryEscape(strings.ToUpper(email)))
+	if !strings.Contains(body, "The message to") || !strings.Contains(body, html.EscapeString("ليلى حداد")+" &lt;"+email) {
+		t.Errorf("picking %s does not show their message", email)
+	}
+	_, body, _ = v.get("/c/gal/gallery?r=nobody@example.com")
+	if !strings.Contains(body, "No recipient with id or email") {
+		t.Errorf("an unknown recipient is not reported")
+	}
+	code, frame, _ := v.get("/c/gal/gallery/ar/html?r=" + url.QueryEscape(email))
+	if code != http.StatusOK || !strings.Contains(frame, `dir="rtl"`) || !strings.Contains(frame, "ليلى حداد") {
+		t.Errorf("Arabic frame for %s: %d, want the RTL HTML with the name", email, code)
+	}
+	code, eml, h := v.get("/c/gal/gallery/de/eml")
+	if code != http.StatusOK || h.Get("Content-Type") != "message/rfc822" || !regexp.MustCompile(`List-Unsubscribe:\s+<https://altea\.example/unsubscribe\?id=`).MatchString(eml) {
+		t.Errorf("de .eml: %d %s\n%s", code, h.Get("Content-Type"), eml)
+	}
+	if code, _, _ := v.get("/c/gal/gallery/pt/html"); code != http.StatusNotFound {
+		t.Errorf("the incomplete pt HTML: %d, want 404", code)
+	}
+}
+
+// TestRecipientsAndCSV filters recipients by outcome and language and
+// downloads them as CSV.
+func TestRecipientsAndCSV(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "rcp", N: 27, Locales: append(append([]string(nil), consoletest.Langs...), "rm")})
+	s := newSite(t, w, false)
+	v := s.signIn(t, viewerToken)
+	code, body, _ := v.get("/c/rcp/recipients?outcome=refused")
+	if code != http.StatusOK || !strings.Contains(body, "not-covered: no catalog for rm") {
+		t.Fatalf("refused recipients: %d, want the refusal reason\n%s", code, body)
+	}
+	code, body, h := v.get("/c/rcp/recipients?format=csv&lang=de")
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: %d %s", code, h.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1+3 || rows[0][2] != "email" {
+		t.Fatalf("CSV of de recipients: %d rows, want header + 3:\n%s", len(rows), body)
+	}
+	for _, r := range rows[1:] {
+		if r[4] != "de" || r[5] != "pending" {
+			t.Errorf("row %v, want lang de, pending", r)
+		}
+	}
+}
+
+// TestLiveEvents: the live stream sends the campaign's fragment, and again
+// when the state changes.
+func TestLiveEvents(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "live", N: 9})
+	s := newSite(t, w, false)
+	v := s.signIn(t, viewerToken)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL+"/c/live/live", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := v.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	events := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var ev strings.Builder
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" && ev.Len() > 0 {
+				events <- ev.String()
+				ev.Reset()
+			}
+			if d, ok := strings.CutPrefix(line, "data: "); ok {
+				ev.WriteString(d + "\n")
+			}
+		}
+		close(events)
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10 s")
+		}
+		return ""
+	}
+	if e := next(); !strings.Contains(e, `data-state="running"`) {
+		t.Fatalf("first event:\n%s", e)
+	}
+	if err := w.Store.Pause(t.Context(), "live", store.Actor{Who: "t"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if e := next(); strings.Contains(e, `data-state="paused"`) {
+			break
+		}
+	}
+}
+
+// TestNoUsers: the console never runs open.
+func TestNoUsers(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	_, err := console.New(console.Config{Store: w.Store, Compose: compose})
+	if !errors.Is(err, console.ErrNoUsers) {
+		t.Fatalf("New without users: %v, want ErrNoUsers", err)
+	}
+}

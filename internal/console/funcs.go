@@ -1,0 +1,76 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// funcs are the page templates' helpers.
+var funcs = template.FuncMap{
+	// has reports whether the space-separated list holds s.
+	"has": func(list, s string) bool { return slices.Contains(strings.Fields(list), s) },
+	// num writes n with thin spaces between thousands.
+	"num": func(n int64) string {
+		s := strconv.FormatInt(n, 10)
+		neg := strings.HasPrefix(s, "-")
+		s = strings.TrimPrefix(s, "-")
+		var b strings.Builder
+		for i, r := range s {
+			if i > 0 && (len(s)-i)%3 == 0 {
+				b.WriteRune('\u202f')
+			}
+			b.WriteRune(r)
+		}
+		if neg {
+			return "-" + b.String()
+		}
+		return b.String()
+	},
+	"pct": func(v float64) string {
+		if v > 0 && v < 1 {
+			return "<1%"
+		}
+		return fmt.Sprintf("%.0f%%", math.Floor(v))
+	},
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"dur": func(d time.Duration) string {
+		if d <= 0 {
+			return "—"
+		}
+		return d.Round(time.Second).String()
+	},
+	"secs": func(s float64) string {
+		if s <= 0 {
+			return "—"
+		}
+		return (time.Duration(s) * time.Second).Round(time.Second).String()
+	},
+	"rate": func(r float64) string { return strconv.FormatFloat(r, 'f', 1, 64) },
+	"short": func(h string) string {
+		if len(h) > 12 {
+			return h[:12]
+		}
+		return h
+	},
+	"path":     url.PathEscape,
+	"outcomes": func() []string { return store.Outcomes },
+	"langPct": func(l store.LangStatus) float64 {
+		if l.Staged == 0 {
+			return 0
+		}
+		return float64(l.Staged-l.Counts[store.OutcomePending]) * 100 / float64(l.Staged)
+	},
+}

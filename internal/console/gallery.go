@@ -1,0 +1,378 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// source is what a gallery renders from: a staged campaign's approved
+// snapshot, or a campaign file.
+type source struct {
+	camp    *campaign.Campaign
+	engine  *render.Engine
+	base    string // URL path of the gallery page
+	staged  bool
+	hash    string
+	origin  string // where the templates come from, for the page
+	refused int64  // recipients refused at staging (staged only)
+	// scan calls fn for recipients in file/batch order with their matched
+	// language ("" when refused) until fn returns true.
+	scan func(ctx context.Context, fn func(r preview.Recipient, lang string) bool) error
+}
+
+// stagedSource loads campaign c's approved snapshot: the definition and
+// template content stored by send, never files on disk.
+func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
+	meta, err := s.cfg.Store.Meta(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	camp, err := campaign.FromDefinition(meta.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)
+	}
+	eng, err := s.engines.get(c+"\x00"+meta.Hash, func() (*render.Engine, error) {
+		t, l := render.FromSnapshot(meta.Snapshot)
+		return render.New(render.Config{Templates: t, Locales: l, Template: camp.Template, DefaultLocale: camp.DefaultLocale,
+			Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load the approved snapshot of %s: %w", c, err)
+	}
+	src := &source{camp: camp, engine: eng, base: "/c/" + url.PathEscape(c) + "/gallery", staged: true, hash: meta.Hash,
+		origin: fmt.Sprintf("the approved snapshot stored when %s staged it (%s)", meta.CreatedBy, meta.CreatedAt.Format("2006-01-02 15:04 MST"))}
+	if st, err := s.cfg.Store.Status(ctx, c); err == nil {
+		src.refused = st.Counts[store.OutcomeRefused]
+	}
+	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
+		return s.scanStaged(ctx, c, meta.Columns, fn)
+	}
+	return src, nil
+}
+
+// scanStaged walks the staged recipients of c in batch order. It reads the
+// chunks with Store.Batches and Store.Chunk: the only store reads that
+// carry a recipient's template data (Fields).
+func (s *Server) scanStaged(ctx context.Context, c string, columns []string, fn func(preview.Recipient, string) bool) error {
+	bs, err := s.cfg.Store.Batches(ctx, c)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		for n := b.First; n <= b.Last; n++ {
+			recs, err := s.cfg.Store.Chunk(ctx, c, n)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				pr := preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldMap(columns)}
+				if fn(pr, r.Lang) {
+					return nil
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// fileSource is the gallery of Config.File.
+func (s *Server) fileSource() *source {
+	f := s.cfg.File
+	src := &source{camp: f.Campaign, engine: f.Engine, base: "/file/gallery", hash: f.Engine.Hash(),
+		origin: "the campaign file " + f.Path + " and the templates and catalogs on disk (not staged)"}
+	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
+		if f.Recipients == nil {
+			return nil
+		}
+		next, done, err := f.Recipients()
+		if err != nil || next == nil {
+			return err
+		}
+		defer done()
+		for ctx.Err() == nil {
+			r, err := next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			lang := ""
+			if m, err := f.Engine.Resolve(r.Locale); err == nil {
+				lang = m.Lang
+			}
+			if fn(r, lang) {
+				return nil
+			}
+		}
+		return ctx.Err()
+	}
+	return src
+}
+
+// card is one email of the gallery.
+type card struct {
+	Lang, Dir        string
+	Covered          bool
+	Problem          string
+	Source           string // which recipient's data
+	Subject, Text    string
+	From, ReplyTo    string
+	To, Unsubscribe  string
+	FrameURL, EMLURL string
+	Picked           bool
+	Plurals          []pluralRow
+	html             string
+	eml              func() ([]byte, error)
+}
+
+// pluralRow is one plural message at the counts that pick each of the
+// language's CLDR forms.
+type pluralRow struct {
+	Key   string
+	Forms []pluralForm
+}
+
+type pluralForm struct{ Form, Count, Text string }
+
+// maxSampleScan bounds the recipients read to find one per language.
+const maxSampleScan = 20000
+
+// cards renders every catalog language: with a real recipient of that
+// language when there is one (else sample data), flagged when the language
+// is not covered.
+func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
+	covs := src.engine.Languages()
+	want := map[string]bool{}
+	for _, c := range covs {
+		if c.Covered {
+			want[c.Lang] = true
+		}
+	}
+	chosen := map[string]preview.Recipient{}
+	seen := 0
+	err := src.scan(ctx, func(r preview.Recipient, lang string) bool {
+		seen++
+		if want[lang] {
+			if _, ok := chosen[lang]; !ok {
+				chosen[lang] = r
+			}
+		}
+		return len(chosen) == len(want) || seen >= maxSampleScan
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]card, 0, len(covs))
+	for _, cov := range covs {
+		if !cov.Covered {
+			out = append(out, card{Lang: cov.Lang, Dir: direction(cov.Lang),
+				Problem: fmt.Sprintf("incomplete: %s lacks %s. Recipients of this language are refused, never sent another language.", cov.Lang, strings.Join(cov.Missing, ", "))})
+			continue
+		}
+		r, ok := chosen[cov.Lang]
+		if !ok {
+			r = s.sample(cov.Lang)
+		}
+		out = append(out, s.card(src, cov.Lang, r, ok, false))
+	}
+	return out, nil
+}
+
+// sample is the configured sample data for lang.
+func (s *Server) sample(lang string) preview.Recipient {
+	sm, ok := s.cfg.Samples[lang]
+	if !ok {
+		sm = s.cfg.Samples[""]
+	}
+	if sm.Email == "" {
+		sm.Email = "sample@example.org"
+	}
+	if sm.Name == "" {
+		sm.Name = "Sample Recipient"
+	}
+	return preview.Recipient{ID: sm.Email, Email: sm.Email, Name: sm.Name, Locale: lang, Fields: sm.Fields}
+}
+
+// card renders lang for recipient r exactly as a worker composes it. real
+// says r is a recipient of the campaign (else sample data).
+func (s *Server) card(src *source, lang string, r preview.Recipient, real, picked bool) card {
+	k := card{Lang: lang, Dir: direction(lang), Covered: true, Picked: picked}
+	k.Source = "sample data (no recipient of this language)"
+	q := ""
+	if real {
+		k.Source = fmt.Sprintf("%s (line %d, locale %q)", r.Email, r.Line, r.Locale)
+		q = "?r=" + url.QueryEscape(r.ID)
+	}
+	m := render.Match{Requested: r.Locale, Lang: lang, Via: render.ViaExact}
+	if !real {
+		m.Requested = lang
+	}
+	d := render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: src.camp.Name, Fields: r.Fields, Data: src.camp.Data}
+	out, err := src.engine.Render(m, d)
+	if err != nil {
+		k.Covered, k.Problem = false, err.Error()
+		return k
+	}
+	msg := s.cfg.Compose(src.camp).Message(r.ID, r.Email, r.Name, out, s.cfg.Clock())
+	k.Subject, k.Text, k.html = out.Subject, out.Text, out.HTML
+	k.From, k.ReplyTo, k.To = msg.From, msg.ReplyTo, msg.To
+	if msg.ToName != "" {
+		k.To = fmt.Sprintf("%s <%s>", msg.ToName, msg.To)
+	}
+	for _, h := range msg.Headers {
+		if strings.EqualFold(h.Name, "List-Unsubscribe") {
+			k.Unsubscribe = h.Value
+		}
+	}
+	k.FrameURL = src.base + "/" + url.PathEscape(lang) + "/html" + q
+	k.EMLURL = src.base + "/" + url.PathEscape(lang) + "/eml" + q
+	k.eml = func() ([]byte, error) {
+		var b bytes.Buffer
+		_, err := msg.WriteTo(&b)
+		return b.Bytes(), err
+	}
+	k.Plurals = plurals(src.engine, m, d)
+	return k
+}
+
+// direction is "rtl" for languages written right to left (by their
+// script), else "ltr".
+func direction(lang string) string {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return "auto"
+	}
+	switch sc, _ := tag.Script(); sc.String() {
+	case "Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Mand", "Samr", "Mend", "Yezi":
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// find looks a recipient up by id or email (case-insensitive).
+func find(ctx context.Context, src *source, key string) (preview.Recipient, string, bool, error) {
+	key = strings.TrimSpace(key)
+	var found preview.Recipient
+	var lang string
+	ok := false
+	err := src.scan(ctx, func(r preview.Recipient, l string) bool {
+		if r.ID == key || strings.EqualFold(r.Email, key) {
+			found, lang, ok = r, l, true
+		}
+		return ok
+	})
+	return found, lang, ok, err
+}
+
+// gallery renders the gallery page of src; ?r= picks one recipient.
+func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, title string) {
+	ctx := r.Context()
+	data := map[string]any{"Title": title, "Campaign": src.camp.Name, "Query": r.FormValue("r"),
+		"Origin": src.origin, "Hash": src.hash, "Refused": src.refused, "Staged": src.staged}
+	if q := strings.TrimSpace(r.FormValue("r")); q != "" {
+		rc, lang, ok, err := find(ctx, src, q)
+		switch {
+		case err != nil:
+			s.storeError(w, r, err)
+			return
+		case !ok:
+			data["PickProblem"] = fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
+		case lang == "":
+			data["PickProblem"] = fmt.Sprintf("%s (locale %q) is refused: no complete catalog covers the locale, so nothing is sent to them.", rc.Email, rc.Locale)
+		default:
+			k := s.card(src, lang, rc, true, true)
+			data["Picked"] = &k
+		}
+	}
+	cards, err := s.cards(ctx, src)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	data["Cards"] = cards
+	s.render(w, r, "gallery", data)
+}
+
+// galleryPart serves one email of the gallery: its HTML (for the frame) or
+// the complete message (.eml).
+func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source) {
+	lang, part := r.PathValue("lang"), r.PathValue("part")
+	rc, real := s.sample(lang), false
+	if q := r.FormValue("r"); q != "" {
+		found, l, ok, err := find(r.Context(), src, q)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		if !ok || l != lang {
+			http.NotFound(w, r)
+			return
+		}
+		rc, real = found, true
+	}
+	k := s.card(src, lang, rc, real, false)
+	if !k.Covered {
+		s.refuse(w, r, http.StatusNotFound, k.Problem)
+		return
+	}
+	switch part {
+	case "html":
+		h := w.Header()
+		h.Set("Content-Security-Policy", mailCSP)
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, k.html)
+	case "eml":
+		b, err := k.eml()
+		if err != nil {
+			s.refuse(w, r, http.StatusInternalServerError, "build the message: "+err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "message/rfc822")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", src.camp.Name+"-"+lang+".eml"))
+		_, _ = w.Write(b)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *Server) stagedGallery(w http.ResponseWriter, r *http.Request) {
+	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"))
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.gallery(w, r, src, "Gallery "+src.camp.Name)
+}
+
+func (s *Server) stagedGalleryPart(w http.ResponseWriter, r *http.Request) {
+	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"))
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.galleryPart(w, r, src)
+}
+
+func (s *Server) fileGallery(w http.ResponseWriter, r *http.Request) {
+	src := s.fileSource()
+	s.gallery(w, r, src, "Gallery "+src.camp.Name+" (campaign file)")
+}
+
+func (s *Server) fileGalleryPart(w http.ResponseWriter, r *http.Request) {
+	s.galleryPart(w, r, s.fileSource())
+}

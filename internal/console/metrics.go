@@ -1,0 +1,134 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// Campaign metrics, read from Redis on every scrape (every campaign of the
+// environment, whichever worker sends it). Documented in docs/console.md.
+var (
+	descState = prometheus.NewDesc("tidings_campaign_state",
+		"1 for the campaign's current state, 0 for the others (staged, running, awaiting-approval, paused, cancelled, done).",
+		[]string{"campaign", "state"}, nil)
+	descRecipients = prometheus.NewDesc("tidings_campaign_recipients",
+		"Recipients by matched language and outcome (sent, failed, in-doubt, refused, invalid, skipped, cancelled, pending); lang is empty for rows rejected before a language was matched.",
+		[]string{"campaign", "lang", "outcome"}, nil)
+	descTotal = prometheus.NewDesc("tidings_campaign_rows",
+		"Rows of the campaign's recipients file (staged plus rejected).", []string{"campaign"}, nil)
+	descSince = prometheus.NewDesc("tidings_campaign_seconds_since_progress",
+		"Seconds since the campaign last recorded an outcome (as first observed by a console or notifier).", []string{"campaign"}, nil)
+	descAwaiting = prometheus.NewDesc("tidings_campaign_awaiting_approval",
+		"1 while the campaign waits for approval after its canary.", []string{"campaign"}, nil)
+	descRate = prometheus.NewDesc("tidings_campaign_send_rate",
+		"Outcomes recorded per second over the last 10 seconds.", []string{"campaign"}, nil)
+	descETA = prometheus.NewDesc("tidings_campaign_eta_seconds",
+		"Estimated seconds until every recipient has an outcome, at the current rate (absent when unknown).", []string{"campaign"}, nil)
+	descRetries = prometheus.NewDesc("tidings_campaign_retries_waiting",
+		"Recipients waiting for a retry after a temporary failure.", []string{"campaign"}, nil)
+	descBatch = prometheus.NewDesc("tidings_campaign_current_batch",
+		"The highest released batch (0 is the canary; -1 before the first release).", []string{"campaign"}, nil)
+	descUp = prometheus.NewDesc("tidings_console_redis_up",
+		"1 when the console could read the campaigns from Redis during this scrape.", nil, nil)
+)
+
+var states = []store.State{store.StateStaged, store.StateRunning, store.StateAwaitingApproval, store.StatePaused, store.StateCancelled, store.StateDone}
+
+// collector reads every campaign's status on one scrape. It is built per
+// request so that reading Redis follows the scrape's context (Collect takes
+// none).
+type collector struct {
+	s   *Server
+	ctx context.Context
+}
+
+// metrics serves /metrics: the console's registry plus the campaigns, read
+// now.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	g := prometheus.Gatherers{s.reg}
+	if s.cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(&collector{s: s, ctx: ctx})
+		g = append(g, reg)
+	}
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slogAdapter{s.log}}).ServeHTTP(w, r)
+}
+
+// slogAdapter lets promhttp log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Println(v ...any) { a.l.Warn("console: metrics", "err", fmt.Sprint(v...)) }
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descState, descRecipients, descTotal, descSince, descAwaiting, descRate, descETA, descRetries, descBatch, descUp} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	list, err := c.s.overviews(c.ctx)
+	up := 1.0
+	if err != nil {
+		up = 0
+	}
+	g := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	g(descUp, up)
+	now := c.s.cfg.Clock()
+	for _, o := range list {
+		st := o.St
+		if st == nil {
+			continue
+		}
+		name := st.Campaign
+		for _, s := range states {
+			v := 0.0
+			if st.State == s {
+				v = 1
+			}
+			g(descState, v, name, string(s))
+		}
+		g(descAwaiting, b2f(st.State == store.StateAwaitingApproval), name)
+		g(descTotal, float64(st.Total), name)
+		rest := map[string]int64{}
+		for k, v := range st.Counts {
+			rest[k] = v
+		}
+		for _, l := range st.Languages {
+			for _, out := range store.Outcomes {
+				g(descRecipients, float64(l.Counts[out]), name, l.Lang, out)
+				rest[out] -= l.Counts[out]
+			}
+		}
+		for _, out := range store.Outcomes {
+			g(descRecipients, float64(rest[out]), name, "", out)
+		}
+		if !o.Since.IsZero() {
+			g(descSince, now.Sub(o.Since).Seconds(), name)
+		}
+		g(descRate, st.Rate, name)
+		if st.ETASeconds > 0 {
+			g(descETA, st.ETASeconds, name)
+		}
+		g(descRetries, float64(st.Retries), name)
+		g(descBatch, float64(st.CurBatch), name)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

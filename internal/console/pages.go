@@ -1,0 +1,340 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/notify"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// view is what every page template sees.
+type view struct {
+	Title      string
+	Env        string
+	Production bool
+	Colour     string
+	User       *User
+	Operator   bool
+	CSRF       string
+	Now        time.Time
+	Data       any
+}
+
+// render executes page template name with data inside the common view.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	v := view{Env: s.cfg.Env, Production: s.cfg.Production, Colour: s.colour, Now: s.cfg.Clock(), Data: data}
+	if m, ok := data.(map[string]any); ok {
+		if t, ok := m["Title"].(string); ok {
+			v.Title = s.title(t)
+		}
+	}
+	if v.Title == "" {
+		v.Title = s.title(name)
+	}
+	if ss := sessionOf(r); ss != nil {
+		v.User, v.Operator, v.CSRF = ss.user, ss.user.Role >= RoleOperator, ss.csrf()
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, v); err != nil {
+		s.log.Error("console: render page", "page", name, "err", err)
+		http.Error(w, "the page could not be rendered; see the console's log", http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write(buf.Bytes())
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// overview is one campaign as the campaigns page and the metrics see it.
+type overview struct {
+	Name  string
+	St    *store.Status
+	Err   string
+	Done  int64   // recipients with a final outcome
+	Pct   float64 // Done / Total, in percent
+	Since time.Time
+	Stall time.Duration // time since the last progress while work is released
+	Needs string        // what needs a human, empty when nothing does
+}
+
+// overviewOf reads campaign c's status and what needs a human.
+func (s *Server) overviewOf(ctx context.Context, c string) overview {
+	o := overview{Name: c}
+	st, err := s.cfg.Store.Status(ctx, c)
+	if err != nil {
+		o.Err = err.Error()
+		return o
+	}
+	o.St = st
+	o.Done = st.Total - st.Counts[store.OutcomePending]
+	if st.Total > 0 {
+		o.Pct = float64(o.Done) * 100 / float64(st.Total)
+	}
+	now := s.cfg.Clock()
+	if since, err := notify.LastProgress(ctx, s.cfg.Store, st, now); err == nil {
+		o.Since = since
+		if st.State == store.StateRunning && !since.IsZero() && hasReleasedWork(st) {
+			o.Stall = now.Sub(since)
+		}
+	}
+	switch st.State {
+	case store.StateAwaitingApproval:
+		o.Needs = "Canary sent: check it, then approve."
+	case store.StatePaused:
+		o.Needs = "Paused: " + st.Reason
+	case store.StateRunning:
+		if o.Stall >= time.Minute {
+			o.Needs = fmt.Sprintf("No progress for %s.", o.Stall.Round(time.Second))
+		}
+	}
+	return o
+}
+
+// hasReleasedWork reports whether a released batch has recipients never
+// attempted.
+func hasReleasedWork(st *store.Status) bool {
+	return slices.ContainsFunc(st.Batches, func(b store.BatchStatus) bool { return b.Released && !b.Done })
+}
+
+// overviews reads every campaign, the ones that need a human first.
+func (s *Server) overviews(ctx context.Context) ([]overview, error) {
+	names, err := s.cfg.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]overview, 0, len(names))
+	for _, c := range names {
+		out = append(out, s.overviewOf(ctx, c))
+	}
+	slices.SortStableFunc(out, func(a, b overview) int {
+		return rank(a) - rank(b)
+	})
+	return out, nil
+}
+
+// rank orders campaigns: needing a human, then running, then the rest.
+func rank(o overview) int {
+	switch {
+	case o.Needs != "" || o.Err != "":
+		return 0
+	case o.St.State == store.StateRunning || o.St.State == store.StateStaged:
+		return 1
+	}
+	return 2
+}
+
+func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
+	live, err := s.fragment(r.Context(), "campaigns-live", s.campaignsData)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.render(w, r, "campaigns", map[string]any{"Title": "Campaigns", "Live": live})
+}
+
+func (s *Server) campaignsData(ctx context.Context) (any, error) {
+	list, err := s.overviews(ctx)
+	return map[string]any{"Campaigns": list}, err
+}
+
+func (s *Server) campaignsLive(w http.ResponseWriter, r *http.Request) {
+	s.stream(w, r, "campaigns-live", s.campaignsData)
+}
+
+// campaignData is the live part of the campaign page.
+func (s *Server) campaignData(c string) func(ctx context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) {
+		o := s.overviewOf(ctx, c)
+		if o.St == nil {
+			if _, err := s.cfg.Store.Meta(ctx, c, false); err != nil {
+				return nil, err
+			}
+			return nil, errors.New(o.Err)
+		}
+		audit := slices.Clone(o.St.Audit)
+		slices.Reverse(audit)
+		return map[string]any{"O": o, "Audit": audit}, nil
+	}
+}
+
+func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
+	c := r.PathValue("campaign")
+	data := s.campaignData(c)
+	d, err := data(r.Context())
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	live, err := s.execute("campaign-live", d)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	o := d.(map[string]any)["O"].(overview)
+	s.render(w, r, "campaign", map[string]any{"Title": c, "Name": c, "Live": live, "State": string(o.St.State),
+		"Failed": o.St.Counts[store.OutcomeFailed]})
+}
+
+func (s *Server) campaignLive(w http.ResponseWriter, r *http.Request) {
+	s.stream(w, r, "campaign-live", s.campaignData(r.PathValue("campaign")))
+}
+
+// execute renders a fragment template to HTML.
+func (s *Server) execute(name string, data any) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, view{Env: s.cfg.Env, Now: s.cfg.Clock(), Data: data}); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return template.HTML(buf.String()), nil // #nosec: produced by html/template
+}
+
+// fragment reads data and renders fragment name with it.
+func (s *Server) fragment(ctx context.Context, name string, data func(context.Context) (any, error)) (template.HTML, error) {
+	d, err := data(ctx)
+	if err != nil {
+		return "", err
+	}
+	return s.execute(name, d)
+}
+
+// stream sends fragment name as a server-sent event "live" whenever it
+// changes (read every LiveInterval), until the client goes away. A Redis
+// error is shown in place of the fragment, and reading goes on.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, data func(context.Context) (any, error)) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	var last template.HTML
+	lastWrite := time.Time{}
+	t := time.NewTicker(s.cfg.LiveInterval)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		html, err := s.fragment(ctx, name, data)
+		cancel()
+		if err != nil {
+			if r.Context().Err() != nil {
+				return
+			}
+			html = template.HTML(`<p class="alert">` + template.HTMLEscapeString("Cannot read Redis right now ("+err.Error()+"); retrying every second.") + `</p>`)
+		}
+		var msg bytes.Buffer
+		if html != last {
+			msg.WriteString("event: live\n")
+			for _, line := range strings.Split(string(html), "\n") {
+				msg.WriteString("data: " + line + "\n")
+			}
+			msg.WriteString("\n")
+			last = html
+		} else if time.Since(lastWrite) > 15*time.Second {
+			msg.WriteString(": still here\n\n")
+		}
+		if msg.Len() > 0 {
+			if _, err := w.Write(msg.Bytes()); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+			lastWrite = time.Now()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// storeError answers a store error: 404 for an unknown campaign, 409 for an
+// action the campaign's state does not allow, 503 when Redis fails.
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusServiceUnavailable
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, store.ErrInvalidTransition):
+		status = http.StatusConflict
+	default:
+		s.log.Error("console: store", "path", r.URL.Path, "err", err)
+	}
+	s.refuse(w, r, status, err.Error())
+}
+
+// action runs one on-call action on a campaign, through the same store
+// operation as the CLI command, recorded as the signed-in user.
+func (s *Server) action(w http.ResponseWriter, r *http.Request) {
+	c, act := r.PathValue("campaign"), r.PathValue("action")
+	ss := sessionOf(r)
+	actor := store.Actor{Who: ss.user.Name + " (console)", Host: s.cfg.Host, Env: s.cfg.Env}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	ctx := r.Context()
+	var msg string
+	var err error
+	switch act {
+	case "pause":
+		if reason == "" {
+			s.refuse(w, r, http.StatusBadRequest, "Say why you pause: the reason is recorded in the audit log and shown to everyone.")
+			return
+		}
+		err = s.cfg.Store.Pause(ctx, c, actor, reason)
+		msg = "Paused. Workers stop claiming within a second; messages already handed to the SMTP server finish."
+	case "resume":
+		err = s.cfg.Store.Resume(ctx, c, actor, reason)
+		msg = "Resumed where it stopped. Nobody already sent is sent again."
+	case "approve":
+		err = s.cfg.Store.Approve(ctx, c, actor, reason)
+		msg = "Approved: the batches after the canary are released (at once if it was waiting, else when the canary is done)."
+	case "cancel":
+		if reason == "" {
+			s.refuse(w, r, http.StatusBadRequest, "Say why you cancel: the reason is recorded in the audit log.")
+			return
+		}
+		if strings.TrimSpace(r.PostFormValue("confirm")) != c {
+			s.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("Type the campaign name (%s) to confirm the cancel.", c))
+			return
+		}
+		var n int
+		n, err = s.cfg.Store.Cancel(ctx, c, actor, reason)
+		msg = fmt.Sprintf("Cancelled: %d unsent recipients recorded as cancelled.", n)
+	case "retry":
+		var n int
+		n, err = s.cfg.Store.Retry(ctx, c, actor)
+		msg = fmt.Sprintf("Re-queued %d temporary failures.", n)
+	default:
+		s.refuse(w, r, http.StatusNotFound, "No such action.")
+		return
+	}
+	s.log.Info("console: action", "campaign", c, "action", act, "user", ss.user.Name, "reason", reason, "ok", err == nil)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": msg})
+		return
+	}
+	http.Redirect(w, r, "/c/"+url.PathEscape(c), http.StatusSeeOther)
+}
