@@ -363,3 +363,27 @@ func TestConstantMessagesFolded(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderReference is BenchmarkRender through the plain reference
+// (the template files as they are, every message through go-i18n's
+// Localize): what rendering costs without the engine's per-language tables
+// and templates, under the same conditions.
+func BenchmarkRenderReference(b *testing.B) {
+	e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: "welcome", DefaultLocale: "en"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref := newReference(b, e, templates.FS, locales.FS)
+	m, err := e.Resolve("de-CH")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := Data{ID: "u1", Email: "juergen@example.de", Name: "Jürgen Groß", Campaign: "altea",
+		Fields: map[string]string{"posts": "12"}, Data: map[string]any{"reregister_url": "https://altea.example/re-register"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ref.render(m, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
