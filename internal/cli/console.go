@@ -46,8 +46,10 @@ outcomes (CSV download), and campaign metrics on /metrics. It reads and writes
 the environment's Redis like the workers; run as many consoles as you like.
 
 Who may sign in: tokens, one person per line ("NAME TOKEN", or one bare
-TOKEN), from TIDINGS_CONSOLE_VIEWER_TOKEN / TIDINGS_CONSOLE_OPERATOR_TOKEN or
-the files --viewer-tokens / --operator-tokens (or TIDINGS_CONSOLE_*_TOKEN_FILE).
+TOKEN), from the environment's console.viewer_token_file and
+console.operator_token_file (or TIDINGS_CONSOLE_VIEWER_TOKEN /
+TIDINGS_CONSOLE_OPERATOR_TOKEN), or the files --viewer-tokens /
+--operator-tokens.
 Viewers (QA) see everything; operators (on-call) also act. Tokens are never
 printed.
 
@@ -59,7 +61,8 @@ that is not staged yet; without configured tokens it then prints a one-time
 sign-in link for you.
 
 Each console, like each worker, also posts notifications when webhooks are
-configured (TIDINGS_NOTIFY_SLACK_WEBHOOK_URL, TIDINGS_NOTIFY_WEBHOOK_URL).`,
+configured (notify.slack_webhook_url_file, notify.webhook_url_file, or
+TIDINGS_NOTIFY_SLACK_WEBHOOK_URL, TIDINGS_NOTIFY_WEBHOOK_URL).`,
 		Example: `  TIDINGS_CONSOLE_OPERATOR_TOKEN="alice $(cat ~/.tidings-token)" tidings console --env production
   tidings console --env staging --addr 0.0.0.0:8080 --url https://tidings.staging.example
   tidings console --campaign campaigns/altea.yaml`,
@@ -69,8 +72,8 @@ configured (TIDINGS_NOTIFY_SLACK_WEBHOOK_URL, TIDINGS_NOTIFY_WEBHOOK_URL).`,
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment whose campaigns to show (required unless --campaign)")
-	c.Flags().StringVar(&o.addr, "addr", "", "listen address (default 127.0.0.1:8080)")
-	c.Flags().StringVar(&o.url, "url", "", "the console's public base URL, for links in notifications (default http://ADDR)")
+	c.Flags().StringVar(&o.addr, "addr", "", "listen address (default: the environment's console.addr, else 127.0.0.1:8080)")
+	c.Flags().StringVar(&o.url, "url", "", "the console's public base URL, for links in notifications (default: console.url, else http://ADDR)")
 	c.Flags().StringVar(&o.campaign, "campaign", "", "also show the gallery of this campaign file (not staged yet)")
 	c.Flags().StringVar(&o.viewerFile, "viewer-tokens", "", "file of viewer tokens, one \"NAME TOKEN\" per line")
 	c.Flags().StringVar(&o.operatorFile, "operator-tokens", "", "file of operator tokens, one \"NAME TOKEN\" per line")
@@ -78,66 +81,48 @@ configured (TIDINGS_NOTIFY_SLACK_WEBHOOK_URL, TIDINGS_NOTIFY_WEBHOOK_URL).`,
 	return c
 }
 
-// consoleSettings are the console's and the notifier's settings of an
-// environment: flags, else TIDINGS_CONSOLE_* and TIDINGS_NOTIFY_* variables.
+// consoleSettings are the console's and the notifier's settings: the
+// environment's console and notify settings (config file, TIDINGS_CONSOLE_*
+// and TIDINGS_NOTIFY_* variables), overridden by flags.
 type consoleSettings struct {
 	addr, url          string
 	viewer, operator   environment.Secret
+	viewerSrc, operSrc string
 	slack, webhook     environment.Secret
 	noProgressAfter    time.Duration
-	viewerSrc, operSrc string
 }
 
-// readSecret returns variable name's value, else the content of the file
-// named by flag, else of name_FILE's file.
-func (a *app) readSecret(name, flag string) (environment.Secret, string, error) {
-	if v := a.getenv(name); v != "" {
-		return environment.Secret(v), name, nil
-	}
-	file := flag
-	if file == "" {
-		file = a.getenv(name + "_FILE")
-	}
-	if file == "" {
-		return "", "", nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", "", configError(fmt.Errorf("read %s: %w", file, err))
-	}
-	return environment.Secret(strings.TrimSpace(string(b))), file, nil
-}
-
-func (a *app) consoleSettings(o consoleOptions) (consoleSettings, error) {
-	s := consoleSettings{addr: o.addr, url: o.url, noProgressAfter: 10 * time.Minute}
-	if s.addr == "" {
-		s.addr = a.getenv("TIDINGS_CONSOLE_ADDR")
-	}
-	if s.addr == "" {
-		s.addr = "127.0.0.1:8080"
-	}
-	if s.url == "" {
-		s.url = a.getenv("TIDINGS_CONSOLE_URL")
-	}
-	var err error
-	if s.viewer, s.viewerSrc, err = a.readSecret("TIDINGS_CONSOLE_VIEWER_TOKEN", o.viewerFile); err != nil {
-		return s, err
-	}
-	if s.operator, s.operSrc, err = a.readSecret("TIDINGS_CONSOLE_OPERATOR_TOKEN", o.operatorFile); err != nil {
-		return s, err
-	}
-	if s.slack, _, err = a.readSecret("TIDINGS_NOTIFY_SLACK_WEBHOOK_URL", ""); err != nil {
-		return s, err
-	}
-	if s.webhook, _, err = a.readSecret("TIDINGS_NOTIFY_WEBHOOK_URL", ""); err != nil {
-		return s, err
-	}
-	if v := a.getenv("TIDINGS_NOTIFY_NO_PROGRESS_AFTER"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return s, configError(fmt.Errorf("TIDINGS_NOTIFY_NO_PROGRESS_AFTER=%q is not a duration: give e.g. 10m", v))
+func (a *app) consoleSettings(o consoleOptions, e *environment.Environment) (consoleSettings, error) {
+	s := consoleSettings{addr: environment.DefaultConsoleAddr, noProgressAfter: environment.DefaultNoProgressAfter,
+		viewerSrc: "--viewer-tokens", operSrc: "--operator-tokens"}
+	if e != nil {
+		s.addr, s.viewer, s.operator = e.Console.Addr, e.Console.ViewerToken, e.Console.OperatorToken
+		if e.Console.URL != "http://"+e.Console.Addr {
+			s.url = e.Console.URL // set explicitly, not derived from the address
 		}
-		s.noProgressAfter = d
+		s.viewerSrc = "the viewer tokens (console.viewer_token_file or TIDINGS_CONSOLE_VIEWER_TOKEN)"
+		s.operSrc = "the operator tokens (console.operator_token_file or TIDINGS_CONSOLE_OPERATOR_TOKEN)"
+		s.slack, s.webhook, s.noProgressAfter = e.Notify.SlackWebhookURL, e.Notify.WebhookURL, e.Notify.NoProgressAfter
+	}
+	if o.addr != "" {
+		s.addr = o.addr
+	}
+	if o.url != "" {
+		s.url = o.url
+	}
+	for _, f := range []struct {
+		file   string
+		secret *environment.Secret
+		src    *string
+	}{{o.viewerFile, &s.viewer, &s.viewerSrc}, {o.operatorFile, &s.operator, &s.operSrc}} {
+		if f.file == "" {
+			continue
+		}
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			return s, configError(fmt.Errorf("read tokens: %w", err))
+		}
+		*f.secret, *f.src = environment.Secret(b), f.file
 	}
 	return s, nil
 }
@@ -163,7 +148,14 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	if o.env == "" && o.campaign == "" {
 		return configError(errors.New("give --env ENV (the campaigns of an environment) or --campaign FILE (the gallery of a campaign file)"))
 	}
-	set, err := a.consoleSettings(o)
+	var e *environment.Environment
+	if o.env != "" {
+		var err error
+		if e, err = a.loadEnv(o.env); err != nil {
+			return err
+		}
+	}
+	set, err := a.consoleSettings(o, e)
 	if err != nil {
 		return err
 	}
@@ -186,11 +178,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		cfg.File = &console.CampaignFile{Campaign: l.camp, Engine: l.engine, Recipients: l.validRecipients, Path: o.campaign}
 	}
 	var rdb redis.UniversalClient
-	if o.env != "" {
-		e, err := a.loadEnv(o.env)
-		if err != nil {
-			return err
-		}
+	if e != nil {
 		if len(users) == 0 {
 			return configError(errors.New("nobody could sign in: set TIDINGS_CONSOLE_OPERATOR_TOKEN and/or TIDINGS_CONSOLE_VIEWER_TOKEN (one \"NAME TOKEN\" per line; generate tokens with 'openssl rand -hex 24'), or give --operator-tokens / --viewer-tokens files"))
 		}
@@ -303,7 +291,7 @@ func (a *app) runNotifier(ctx context.Context, rdb redis.UniversalClient, env st
 
 // startNotifier is the worker's hook: notifications of environment e.
 func (a *app) startNotifier(ctx context.Context, rdb redis.UniversalClient, e *environment.Environment) {
-	set, err := a.consoleSettings(consoleOptions{})
+	set, err := a.consoleSettings(consoleOptions{}, e)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "notifications are off: %v\n", err)
 		return

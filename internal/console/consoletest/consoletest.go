@@ -74,13 +74,14 @@ func New(t testing.TB, fault func(rcpt string) error) *World {
 	writeFile(t, w.Config, fmt.Sprintf(`environments:
   %s:
     production: false
+    state_dir: %s
     redis:
       url: %s
     smtp:
       host: %s
       port: %d
       tls: none
-`, EnvName, r.URL, srv.Host(), srv.Port()))
+`, EnvName, filepath.Join(w.Dir, "state"), r.URL, srv.Host(), srv.Port()))
 	return w
 }
 
