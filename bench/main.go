@@ -280,6 +280,7 @@ data:
 	cfg := fmt.Sprintf(`environments:
   bench:
     production: false
+    state_dir: %s
     redis:
       url: redis://127.0.0.1:%d/0
     smtp:
@@ -287,7 +288,7 @@ data:
       port: %d
       tls: none
       connections: %d
-`, redisPort, smtpPort, o.concurrency)
+`, filepath.Join(o.out, "state"), redisPort, smtpPort, o.concurrency)
 	return os.WriteFile(filepath.Join(o.out, "tidings.yaml"), []byte(cfg), 0o644)
 }
 

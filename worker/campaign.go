@@ -211,11 +211,8 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) string {
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
 }
 
-// checkJournal compares what Redis says was delivered in c's current run
-// with what this worker's own journal recorded: Redis can never hold fewer
-// (outcomes are journaled after Redis recorded them), except by at most one
-// unrecorded outcome per connection. Fewer means Redis went back in time (a
-// restore from an older backup): the campaign is paused, with the reason.
+// checkJournal pauses running campaign c when Redis went back in time
+// (see rollback).
 func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe) {
 	if w.journal == nil || p.State != store.StateRunning {
 		return
@@ -226,18 +223,32 @@ func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe) {
 	if cs == nil || cs.stage != p.Stage {
 		return
 	}
-	sent, err := w.journal.Count(c, cs.run, string(store.KindSent))
+	if reason := w.rollback(cs, p.Delivered); reason != "" {
+		w.pauseCampaign(ctx, c, "state-loss", reason)
+	}
+}
+
+// rollback compares what Redis says was delivered in cs's run (sent or in
+// doubt) with what this worker's own journal recorded: Redis can never hold
+// fewer, except by at most one unrecorded outcome per connection (outcomes
+// are journaled right after the SMTP reply, and recorded in Redis at the
+// next step). Fewer means Redis went back in time (restored from an older
+// backup, or it lost its last writes): it returns why, or "".
+func (w *Worker) rollback(cs *campaignState, delivered int64) string {
+	if w.journal == nil {
+		return ""
+	}
+	sent, err := w.journal.Count(cs.name, cs.run, string(store.KindSent))
 	if err != nil {
-		return
+		return ""
 	}
-	doubt, _ := w.journal.Count(c, cs.run, string(store.KindInDoubt))
+	doubt, _ := w.journal.Count(cs.name, cs.run, string(store.KindInDoubt))
 	mine := sent + doubt
-	if mine <= p.Delivered+int64(w.cfg.Concurrency) {
-		return
+	if mine <= delivered+int64(w.cfg.Concurrency) {
+		return ""
 	}
-	reason := fmt.Sprintf("state loss suspected: Redis records %d messages sent or in doubt in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		p.Delivered, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
-	w.pauseCampaign(ctx, c, "state-loss", reason)
+	return fmt.Sprintf("state loss suspected: Redis records %d messages sent or in doubt in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		delivered, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
 }
 
 // pauseCampaign pauses c on this worker's behalf, with reason.

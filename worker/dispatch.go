@@ -81,6 +81,9 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 	switch res.Code {
 	case store.TickGone:
 		w.forgetCampaign(c)
+		if p, err := w.st.Probe(ctx, c); err == nil && p.State == "" {
+			w.logLost(cs)
+		}
 		return nil
 	case store.TickReleased:
 		bi := cs.batches[res.Batch]

@@ -147,6 +147,9 @@ func (r *run) process(ctx context.Context) error {
 		r.log.Info("chunk interrupted", "err", err)
 		return err
 	case why == stopGone:
+		if p, err := w.st.Probe(ctx, cs.name); err == nil && p.State == "" {
+			w.logLost(cs)
+		}
 		return nil
 	case why == stopDraining:
 		return errDraining
@@ -199,6 +202,15 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		res, err := r.step(ctx, claim)
 		if err != nil {
 			return stopNone, err
+		}
+		if res.Claim == store.ClaimOK {
+			if reason := w.rollback(cs, res.Delivered); reason != "" {
+				// Redis forgot deliveries this worker made: the ledger cannot
+				// be trusted to say who was sent. Send nothing more.
+				r.giveBack(ctx, claim)
+				w.pauseCampaign(ctx, cs.name, "state-loss", reason)
+				return stopPaused, nil
+			}
 		}
 		switch res.Claim {
 		case store.ClaimStop:
@@ -271,8 +283,7 @@ func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, e
 		if claim != nil && res.Claim == store.ClaimOK {
 			// Claimed on the master but never acknowledged: give it back so
 			// that it is pending again, not in doubt (best effort).
-			back := &store.Record{ID: claim.ID, Lang: claim.Lang, Batch: claim.Batch, Kind: store.KindUnclaim, Response: claim.Token}
-			_, _ = r.cs.ledger.Step(context.WithoutCancel(ctx), back, nil, r.cs.policy, r.w.cfg.Clock())
+			r.giveBack(ctx, claim)
 		}
 		return res, err
 	}
@@ -281,6 +292,13 @@ func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, e
 		r.w.log.Warn("campaign paused automatically", "campaign", r.cs.name, "reason", res.AutoPaused)
 	}
 	return res, nil
+}
+
+// giveBack returns a claim whose message was not sent (best effort): the
+// recipient is pending again, not in doubt.
+func (r *run) giveBack(ctx context.Context, claim *store.Claim) {
+	back := &store.Record{ID: claim.ID, Lang: claim.Lang, Batch: claim.Batch, Kind: store.KindUnclaim, Response: claim.Token}
+	_, _ = r.cs.ledger.Step(context.WithoutCancel(ctx), back, nil, r.cs.policy, r.w.cfg.Clock())
 }
 
 // journal appends a recorded outcome to the delivery journal.

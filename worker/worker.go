@@ -201,6 +201,7 @@ type Worker struct {
 	campaigns map[string]*campaignState
 	loading   map[string]*sync.Mutex
 	orphans   map[string]time.Time // task id -> first seen abandoned
+	gone      map[string]bool      // runs whose loss was logged
 }
 
 // New validates cfg, applies defaults and returns a Worker.
@@ -218,7 +219,7 @@ func New(cfg Config) (*Worker, error) {
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
-		orphans: map[string]time.Time{},
+		orphans: map[string]time.Time{}, gone: map[string]bool{},
 	}, nil
 }
 
@@ -414,6 +415,19 @@ func (w *Worker) lost(c string) {
 	if cs == nil {
 		return
 	}
+	w.logLost(cs)
+}
+
+// logLost says, once per run, that Redis lost campaign cs.
+func (w *Worker) logLost(cs *campaignState) {
+	w.mu.Lock()
+	seen := w.gone[cs.run]
+	w.gone[cs.run] = true
+	w.mu.Unlock()
+	if seen {
+		return
+	}
+	c := cs.name
 	dir := "(no journal: configure one to be able to recover)"
 	if w.journal != nil {
 		dir = w.journal.Dir()

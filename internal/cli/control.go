@@ -100,13 +100,39 @@ server at that moment as in-doubt), so the counts reconcile.`,
 		})
 }
 
-// storeError gives store errors their exit codes.
+// storeError words an error of the store for a person and gives it its
+// exit code: an unknown campaign is a usage error (2), a control action not
+// possible in the campaign's state a problem (1), a write not acknowledged
+// by the replicas and unreachable Redis infrastructure (3).
 func storeError(err error) error {
+	var nf *store.NotFoundError
+	var te *store.TransitionError
+	var ae *store.AckError
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return configError(err)
-	case errors.Is(err, store.ErrInvalidTransition):
-		return problemsErr(err)
+	case errors.As(err, &nf):
+		return configError(fmt.Errorf("campaign %q does not exist in this environment: list the campaigns with 'tidings status --env ENV', or stage it with 'tidings send'", nf.Campaign))
+	case errors.As(err, &te):
+		return problemsErr(errors.New(transitionAdvice(te)))
+	case errors.As(err, &ae):
+		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor', then look at 'tidings status'", err, ae.Got, ae.Want))
 	}
 	return classify(err)
+}
+
+// transitionAdvice says why a control action is not possible now and what
+// to do instead.
+func transitionAdvice(e *store.TransitionError) string {
+	c, st := e.Campaign, e.State
+	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
+	switch {
+	case e.Action == "resume" && st == store.StateAwaitingApproval:
+		return what + "; check the canary, then approve it: tidings approve " + c
+	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:
+		return what + "; a cancelled campaign does not run again; to send to the recipients not yet sent, stage it again: tidings send CAMPAIGN-FILE --env ENV --resume-existing (nobody already sent is sent again)"
+	case e.Action == "cancel":
+		return what + "; nothing is left to cancel"
+	case st.Finished():
+		return what + fmt.Sprintf("; there is nothing to %s", e.Action)
+	}
+	return what
 }

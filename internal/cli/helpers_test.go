@@ -143,7 +143,7 @@ func readFile(t testing.TB, path string) string {
 func redisEnv(t testing.TB) (map[string]string, *redistest.Redis) {
 	t.Helper()
 	r := redistest.Start(t)
-	return map[string]string{"TIDINGS_REDIS_URL": r.URL}, r
+	return map[string]string{"TIDINGS_REDIS_URL": r.URL, "TIDINGS_STATE_DIR": t.TempDir()}, r
 }
 
 // closedPort returns a loopback address where nothing listens.

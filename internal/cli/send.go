@@ -227,7 +227,7 @@ func (a *app) launchError(err error, l *loaded, env *environment.Environment) er
 		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, env.Name)
 		return nil
 	case errors.As(err, &te) && te.Action == "stage":
-		return problemsErr(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing", name, te.State, name, env.Name))
+		return configError(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing", name, te.State, name, env.Name))
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("campaign %q was staged and started, but only %d of %d required Redis replicas acknowledged it: a failover now could lose it; check the replicas (tidings doctor --env %s) and 'tidings status %s --env %s'",
 			name, ae.Got, ae.Want, env.Name, name, env.Name))

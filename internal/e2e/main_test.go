@@ -72,22 +72,33 @@ type env struct {
 func newEnv(t *testing.T, smtpPort, connections int) *env {
 	t.Helper()
 	r := redistest.Start(t)
+	e := newEnvWith(t, "url: "+r.URL, smtpPort, connections)
+	e.redis = r
+	return e
+}
+
+// newEnvWith writes tidings.yaml with redisYAML as the environment's redis
+// settings (one line: "url: ...", "sentinel: {...}", "cluster: [...]"), a
+// state directory of the test's own, and the SMTP server on smtpPort.
+func newEnvWith(t *testing.T, redisYAML string, smtpPort, connections int) *env {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`environments:
   %s:
     production: false
+    state_dir: %s
     redis:
-      url: %s
+      %s
     smtp:
       host: 127.0.0.1
       port: %d
       tls: none
       connections: %d
       helo: e2e.tidings.test
-`, envName, r.URL, smtpPort, connections)
+`, envName, filepath.Join(dir, "state"), redisYAML, smtpPort, connections)
 	path := filepath.Join(dir, "tidings.yaml")
 	writeFile(t, path, cfg)
-	return &env{t: t, dir: dir, config: path, redis: r}
+	return &env{t: t, dir: dir, config: path}
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -75,6 +75,9 @@ type StepResult struct {
 	Claim      ClaimResult
 	Attempt    int    // attempt number of the claimed recipient
 	AutoPaused string // non-empty when this record paused the campaign: the reason
+	// Delivered is the campaign's number of recipients sent or in doubt
+	// after this step (0 for ClaimGone and ClaimStale).
+	Delivered int64
 }
 
 // Ledger is the hot-path handle on one campaign's ledger. It is safe for
@@ -224,14 +227,16 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 		return
 	}
 	res, _ := v.([]any)
-	if len(res) != 3*len(calls) {
+	if len(res) != 3*len(calls)+1 {
 		err := fmt.Errorf("ledger step %s: script answered %d values for %d steps", k.name, len(res), len(calls))
 		for _, c := range calls {
 			c.err = err
 		}
 		return
 	}
+	delivered, _ := res[len(res)-1].(int64)
 	for i, c := range calls {
+		c.res.Delivered = delivered
 		c.res.Claim = ClaimResult(res[3*i].(int64))
 		c.res.Attempt = int(res[3*i+1].(int64))
 		c.res.AutoPaused, _ = res[3*i+2].(string)

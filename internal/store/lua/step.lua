@@ -29,7 +29,9 @@
 --       kinds: sent | failed (permanent) | temp | refused | skipped |
 --              in-doubt | unclaim (give back a claim that was not used)
 --     claim:  id ('' = none), lang, batch, token
--- Returns 3 values per step: claim result, attempt number, auto-pause reason.
+-- Returns 3 values per step: claim result, attempt number, auto-pause
+-- reason; then one more: the campaign's recipients sent or in doubt after
+-- this call (a worker compares it with its own delivery journal).
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -47,6 +49,7 @@ if not state or stage ~= ARGV[1] then
     out[#out + 1] = 0
     out[#out + 1] = ''
   end
+  out[#out + 1] = 0
   return out
 end
 
@@ -204,4 +207,6 @@ if records > 0 then
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
+local d = redis.call('HMGET', KEYS[2], 'sent', 'in-doubt')
+out[#out + 1] = tonumber(d[1] or '0') + tonumber(d[2] or '0')
 return out
