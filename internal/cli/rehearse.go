@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
-	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/redisserver"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"

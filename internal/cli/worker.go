@@ -105,7 +105,7 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		Redis: rdb, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
 		Concurrency: conc, SMTP: smtpConfig(e), Logger: log, Metrics: reg, Env: e.Name,
 		ShutdownTimeout: o.shutdown,
-		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
+		Journal:         journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
 	}
 	if o.templates != "" {
 		cfg.Templates, cfg.Locales = os.DirFS(o.templates), os.DirFS(o.locales)
