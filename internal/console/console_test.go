@@ -418,6 +418,15 @@ func TestGallery(t *testing.T) {
 			t.Errorf("Arabic card lacks %s:\n%s", want, ar)
 		}
 	}
+	ru := body[strings.Index(body, `data-lang="ru"`):]
+	ru = ru[:strings.Index(ru, "</section>")]
+	for _, want := range []string{"Plural messages at every form of ru", "<code>welcome.posts</code>", "<th>one</th><td class=\"n\">1</td>",
+		"<th>few</th><td class=\"n\">2</td>", "<th>many</th><td class=\"n\">5</td>", "<th>other</th>",
+		"Ваша 1 публикация перенесена", "Ваши 5 публикаций перенесены"} {
+		if !strings.Contains(ru, want) {
+			t.Errorf("Russian card lacks %s", want)
+		}
+	}
 	// Recipient 30 is Arabic (locale 30 % 10 = ar) and named "ليلى حداد" (name 30 % 7).
 	email := consoletest.Email(30, "ar")
 	_, body, _ = v.get("/c/gal/gallery?r=" + url.QueryEscape(strings.ToUpper(email)))
