@@ -325,10 +325,24 @@ func outcomeLabel(k store.Kind) string {
 func (r *run) take(ctx context.Context) (stop, error) {
 	start := time.Now()
 	defer func() { r.w.m.rateWait.Add(time.Since(start).Seconds()) }()
+	failures := 0
 	for {
 		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, r.cs.bulk)
 		if err != nil {
-			return stopNone, fmt.Errorf("take rate tokens: %w", err)
+			// Redis failing over (READONLY, NOREPLICAS, a dropped
+			// connection) for a few seconds: wait for it, as a step does.
+			if failures++; failures >= ackRetries {
+				return stopNone, fmt.Errorf("take rate tokens: %w", err)
+			}
+			r.w.log.Warn("take rate tokens failed; trying again", "campaign", r.cs.name, "attempt", failures, "err", err)
+			select {
+			case <-time.After(time.Duration(100<<failures) * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return stopDraining, nil
+			case <-r.w.drain:
+				return stopDraining, nil
+			}
 		}
 		if res.Allowed > 0 {
 			r.tokens = res.Allowed

@@ -158,6 +158,9 @@ func TestSentinelFailoverAtMostOnce(t *testing.T) {
 		t.Errorf("nothing was delivered for %s after the failover (which took %s)", stall, failoverTook)
 	}
 	noCrossSlot(t, w1, w2)
+	if os.Getenv("TIDINGS_TEST_SHOW_LOGS") != "" {
+		t.Logf("worker-1:\n%s\nworker-2:\n%s", tail(w1.log, 20000), tail(w2.log, 20000))
+	}
 	t.Logf("failover %s -> %s at %d messages took %s; longest stall after it %s; %d in doubt; %d received",
 		oldMaster, newMaster, at, failoverTook.Round(time.Millisecond), stall.Round(time.Millisecond), inDoubt, srv.Count())
 }
