@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // doctorCheck is one line of the doctor's report.
@@ -30,7 +31,8 @@ func (a *app) cmdDoctor() *cobra.Command {
 		Short: "Preflight: Redis, persistence, noeviction, SMTP TLS and auth, templates",
 		Long: `doctor checks that an environment is fit to send: Redis reachable, persistence
 on (AOF or RDB snapshots) and maxmemory-policy noeviction (an evicted ledger
-entry could mean a second send); the SMTP server reachable, EHLO, STARTTLS as
+entry could mean a second send), and what the deployment guarantees about
+sending at most once (replica acknowledgements, fsync); the SMTP server reachable, EHLO, STARTTLS as
 the TLS policy requires, and AUTH when credentials are configured. With
 CAMPAIGN it also checks that the campaign's templates are complete in every
 catalog language. Each check says PASS, WARN (passed with a risk, such as
@@ -107,7 +109,7 @@ func redisChecks(ctx context.Context, e *environment.Environment) []doctorCheck 
 	case save != "":
 		checks = append(checks, doctorCheck{name: "redis persistence", ok: true, msg: "RDB snapshots (save " + save + "); AOF (appendonly yes) loses less on a crash"})
 	default:
-		checks = append(checks, doctorCheck{name: "redis persistence", msg: "neither AOF nor RDB snapshots are on: a restart loses the ledger; set appendonly yes (see worker/redis.conf)"})
+		checks = append(checks, doctorCheck{name: "redis persistence", msg: "neither AOF nor RDB snapshots are on: a restart loses the ledger; set appendonly yes (see deploy/redis.conf)"})
 	}
 	pol := info["maxmemory_policy"]
 	if pol == "noeviction" {
@@ -118,7 +120,62 @@ func redisChecks(ctx context.Context, e *environment.Environment) []doctorCheck 
 	if v := info["redis_version"]; v != "" && redisMajor(v) < 6 {
 		checks = append(checks, doctorCheck{name: "redis version", msg: "Redis " + v + " is too old: asynq needs Redis 6 or later"})
 	}
-	return checks
+	return append(checks, guaranteeCheck(cctx, e, rdb))
+}
+
+// guaranteeCheck says what the deployment guarantees about the ledger's
+// claims, the writes that keep a recipient from being sent twice.
+func guaranteeCheck(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) doctorCheck {
+	const name = "at most once"
+	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	if err != nil {
+		return doctorCheck{name: name, infra: true, msg: err.Error()}
+	}
+	// Replicas connected to the master(s), and their min-replicas-to-write.
+	replicas, minWrite, fsync := -1, -1, ""
+	look := func(ctx context.Context, c redis.Cmdable) error {
+		info := parseInfo(c.Info(ctx, "replication", "persistence").Val())
+		n, _ := strconv.Atoi(info["connected_slaves"])
+		if replicas < 0 || n < replicas {
+			replicas = n
+		}
+		if v, err := c.ConfigGet(ctx, "min-replicas-to-write").Result(); err == nil {
+			m, _ := strconv.Atoi(v["min-replicas-to-write"])
+			if minWrite < 0 || m < minWrite {
+				minWrite = m
+			}
+		}
+		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" {
+			fsync = v["appendfsync"]
+		}
+		return nil
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return look(ctx, m) })
+	} else {
+		_ = look(ctx, rdb)
+	}
+	switch {
+	case acks > 0 && replicas < acks:
+		return doctorCheck{name: name, msg: fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas)}
+	case acks > 0 && minWrite < 1:
+		return doctorCheck{name: name, ok: true, warn: true, msg: fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; also set min-replicas-to-write 1 on the masters (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks)}
+	case acks > 0:
+		return doctorCheck{name: name, ok: true, msg: fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks)}
+	case replicas > 0:
+		return doctorCheck{name: name, ok: true, warn: true, msg: fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas)}
+	case fsync == "always":
+		return doctorCheck{name: name, ok: true, msg: "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none"}
+	default:
+		return doctorCheck{name: name, ok: true, warn: true, msg: "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync " + orNone(fsync) + "), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel"}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "off"
+	}
+	return s
 }
 
 // redisMajor is the major version of a Redis version string ("7.2.4" -> 7).

@@ -30,7 +30,7 @@ func smtpEnv(s *smtpcapture.Server) map[string]string {
 
 func TestDoctor(t *testing.T) {
 	t.Parallel()
-	conf := filepath.Join(repoRoot(t), "worker", "redis.conf")
+	conf := filepath.Join(repoRoot(t), "deploy", "redis.conf")
 	_, closed := closedPort(t)
 	tests := []struct {
 		name string
@@ -88,6 +88,47 @@ func TestDoctor(t *testing.T) {
 				if !regexp.MustCompile(re).MatchString(r.stdout) {
 					t.Errorf("stdout does not match %s\n%s", re, r)
 				}
+			}
+		})
+	}
+}
+
+// TestDoctorGuarantees: doctor says what each deployment guarantees about
+// sending at most once: a single Redis with everysec can lose the last
+// second on a host crash, with always it loses nothing, with a replica that
+// acknowledges every claim a failover loses nothing, and too few replicas
+// for the acknowledgements asked for means nothing will be sent.
+func TestDoctorGuarantees(t *testing.T) {
+	t.Parallel()
+	conf := filepath.Join(repoRoot(t), "deploy", "redis.conf")
+	always := filepath.Join(t.TempDir(), "always.conf")
+	writeFile(t, always, "appendonly yes\nappendfsync always\nmaxmemory-policy noeviction\n")
+	sen := redistest.StartSentinel(t, redistest.SentinelOptions{AppendOnly: true, ServerConfig: []string{"min-replicas-to-write 1", "maxmemory-policy noeviction"}})
+	sentinel := map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": sen.MasterName(), "TIDINGS_REDIS_SENTINEL_ADDRS": strings.Join(sen.SentinelAddrs(), ",")}
+	tests := []struct {
+		name string
+		env  func(t *testing.T) map[string]string
+		code int
+		want string
+	}{
+		{"single redis, everysec", func(t *testing.T) map[string]string {
+			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, conf).URL}
+		}, 0, `(?m)^WARN\s+at most once\s+a single Redis without replicas: .*last second.*appendfsync everysec`},
+		{"single redis, always", func(t *testing.T) map[string]string {
+			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, always).URL}
+		}, 0, `(?m)^PASS\s+at most once\s+a single Redis with appendfsync always`},
+		{"sentinel", func(t *testing.T) map[string]string { return sentinel }, 0,
+			`(?m)^PASS\s+at most once\s+every claim is acknowledged by 1 replica\(s\)`},
+		{"sentinel, more acknowledgements than replicas", func(t *testing.T) map[string]string {
+			return merge(sentinel, map[string]string{"TIDINGS_REDIS_MIN_REPLICA_ACKS": "2"})
+		}, 1, `(?m)^FAIL\s+at most once\s+every claim must be acknowledged by 2 replica\(s\), but only 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := merge(smtpEnv(startSMTP(t, smtpcapture.Config{})), tt.env(t))
+			r := cli(t, env, "doctor", "--env", "staging")
+			if r.code != tt.code || !regexp.MustCompile(tt.want).MatchString(r.stdout) {
+				t.Errorf("want exit %d and a line matching %s\n%s", tt.code, tt.want, r)
 			}
 		})
 	}

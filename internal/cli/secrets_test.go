@@ -16,7 +16,7 @@ import (
 func TestSecretsNeverPrinted(t *testing.T) {
 	t.Parallel()
 	const smtpSecret, redisSecret = "s3cr3t-value", "r3dis-pa55word"
-	rd := redistest.StartServer(t, filepath.Join(repoRoot(t), "worker", "redis.conf"))
+	rd := redistest.StartServer(t, filepath.Join(repoRoot(t), "deploy", "redis.conf"))
 	// redistest waits for an unauthenticated PING, so the password is set
 	// once the server runs.
 	if err := rd.Client().ConfigSet(t.Context(), "requirepass", redisSecret).Err(); err != nil {

@@ -64,12 +64,12 @@ func TestComposeFile(t *testing.T) {
 	if len(redis.Command) == 0 || redis.Command[0] != "redis-server" {
 		t.Errorf("redis command %v: want redis-server CONFIG", redis.Command)
 	}
-	// The command's config file must be worker/redis.conf, mounted.
+	// The command's config file must be deploy/redis.conf, mounted.
 	mounted := false
 	for _, v := range redis.Volumes {
 		src, dst, _ := strings.Cut(v, ":")
 		dst, _, _ = strings.Cut(dst, ":")
-		if filepath.Clean(src) == "worker/redis.conf" && slices.Contains(redis.Command, dst) {
+		if filepath.Clean(src) == "deploy/redis.conf" && slices.Contains(redis.Command, dst) {
 			mounted = true
 			if _, err := os.Stat(repo(t, src)); err != nil {
 				t.Errorf("redis volume %s: %v", v, err)
@@ -77,7 +77,7 @@ func TestComposeFile(t *testing.T) {
 		}
 	}
 	if !mounted {
-		t.Errorf("redis does not run with worker/redis.conf: command %v, volumes %v", redis.Command, redis.Volumes)
+		t.Errorf("redis does not run with deploy/redis.conf: command %v, volumes %v", redis.Command, redis.Volumes)
 	}
 	if redis.Healthcheck == nil {
 		t.Errorf("redis has no healthcheck: the worker's depends_on needs one")
@@ -101,19 +101,19 @@ func TestComposeFile(t *testing.T) {
 	if w.Build == nil {
 		t.Errorf("worker has no build")
 	}
-	if _, err := os.Stat(repo(t, "worker/Dockerfile")); err != nil {
-		t.Errorf("worker/Dockerfile: %v", err)
+	if _, err := os.Stat(repo(t, "deploy/Dockerfile")); err != nil {
+		t.Errorf("deploy/Dockerfile: %v", err)
 	}
-	// The worker reads worker/tidings.yaml through TIDINGS_CONFIG.
+	// The worker reads deploy/tidings.yaml through TIDINGS_CONFIG.
 	cfg := w.Environment["TIDINGS_CONFIG"]
 	found := false
 	for _, v := range w.Volumes {
 		src, dst, _ := strings.Cut(v, ":")
 		dst, _, _ = strings.Cut(dst, ":")
-		found = found || filepath.Clean(src) == "worker/tidings.yaml" && dst == cfg
+		found = found || filepath.Clean(src) == "deploy/tidings.yaml" && dst == cfg
 	}
 	if cfg == "" || !found {
-		t.Errorf("worker's TIDINGS_CONFIG %q is not worker/tidings.yaml mounted (volumes %v)", cfg, w.Volumes)
+		t.Errorf("worker's TIDINGS_CONFIG %q is not deploy/tidings.yaml mounted (volumes %v)", cfg, w.Volumes)
 	}
 	for _, v := range w.Environment {
 		if strings.Contains(strings.ToLower(v), "password") {
@@ -124,7 +124,7 @@ func TestComposeFile(t *testing.T) {
 
 func TestRedisConf(t *testing.T) {
 	t.Parallel()
-	r := redistest.StartServer(t, repo(t, "worker/redis.conf"))
+	r := redistest.StartServer(t, repo(t, "deploy/redis.conf"))
 	c := r.Client()
 	for key, want := range map[string]string{
 		"appendonly":       "yes",
@@ -155,10 +155,10 @@ func TestRedisConf(t *testing.T) {
 
 func TestWorkerConfig(t *testing.T) {
 	t.Parallel()
-	data := read(t, "worker/tidings.yaml")
-	e, err := environment.Load(data, repo(t, "worker/tidings.yaml"), "local", func(string) string { return "" })
+	data := read(t, "deploy/tidings.yaml")
+	e, err := environment.Load(data, repo(t, "deploy/tidings.yaml"), "local", func(string) string { return "" })
 	if err != nil {
-		t.Fatalf("worker/tidings.yaml, environment local: %v", err)
+		t.Fatalf("deploy/tidings.yaml, environment local: %v", err)
 	}
 	if e.Production {
 		t.Errorf("local is marked production")
@@ -170,12 +170,12 @@ func TestWorkerConfig(t *testing.T) {
 		t.Errorf("SMTP TLS %q, want none for Mailpit", e.SMTP.TLS)
 	}
 	if e.SMTP.Password.Reveal() != "" || e.Redis.Password.Reveal() != "" {
-		t.Errorf("worker/tidings.yaml yields a password")
+		t.Errorf("deploy/tidings.yaml yields a password")
 	}
 	// docker-compose overrides the addresses with these variables; the
 	// result must still load.
 	vars := map[string]string{"TIDINGS_REDIS_URL": "redis://redis:6379/0", "TIDINGS_SMTP_HOST": "mailpit", "TIDINGS_SMTP_PORT": "1025"}
-	e, err = environment.Load(data, "worker/tidings.yaml", "local", func(k string) string { return vars[k] })
+	e, err = environment.Load(data, "deploy/tidings.yaml", "local", func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatalf("with docker-compose's variables: %v", err)
 	}

@@ -25,12 +25,12 @@
 // # A server of the test's own: StartServer
 //
 // StartServer runs redis-server with a configuration file (the shipped
-// worker/redis.conf, say) on a free port. [Redis.Restart] simulates a crash
+// deploy/redis.conf, say) on a free port. [Redis.Restart] simulates a crash
 // (SIGKILL, then the same server again on the same address, with what its
 // persistence kept) or, with empty, a new empty instance on the old address;
 // [Redis.Wipe] runs FLUSHALL.
 //
-//	r := redistest.StartServer(t, "../../worker/redis.conf")
+//	r := redistest.StartServer(t, "../../deploy/redis.conf")
 //	... r.Addr, r.Client() ...
 //	if err := r.Restart(ctx, true); err != nil { // Redis lost everything
 //		t.Fatal(err)
@@ -168,7 +168,7 @@ func Start(t testing.TB) *Redis {
 }
 
 // StartServer starts a dedicated redis-server with configFile (for example
-// worker/redis.conf), overriding only what a test needs: a free port on
+// deploy/redis.conf), overriding only what a test needs: a free port on
 // 127.0.0.1, a temporary working directory instead of any "dir" line, no
 // daemonizing, and the log in the failure message if it does not start. It
 // never falls back to an embedded server: without redis-server it fails

@@ -53,7 +53,7 @@ func TestStartExpiresKeys(t *testing.T) {
 
 func TestStartServerWithComposeConfig(t *testing.T) {
 	t.Parallel()
-	r := StartServer(t, "../../worker/redis.conf")
+	r := StartServer(t, "../../deploy/redis.conf")
 	c := r.Client()
 	got := map[string]string{}
 	for _, k := range []string{"appendonly", "maxmemory-policy", "bind", "save"} {
