@@ -2,12 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +47,7 @@ Exit 1 if any language that the recipients need is not covered.`,
 			res.WriteTable(a.stdout)
 			fmt.Fprintf(a.stdout, "\nGallery: %s\n", absPath(res.Index))
 			if o.serve != "" {
-				if err := a.serveDir(cmd.Context(), o.serve, o.out); err != nil {
+				if err := a.runConsole(cmd.Context(), consoleOptions{addr: o.serve, campaign: args[0]}); err != nil {
 					return err
 				}
 			}
@@ -62,7 +58,7 @@ Exit 1 if any language that the recipients need is not covered.`,
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
-	c.Flags().StringVar(&o.serve, "serve", "", "serve the gallery on this address (e.g. 127.0.0.1:8080) until interrupted")
+	c.Flags().StringVar(&o.serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address, e.g. 127.0.0.1:8080, until interrupted")
 	return c
 }
 
@@ -92,22 +88,3 @@ func (a *app) runPreview(ctx context.Context, l *loaded, out string) (*preview.R
 	return res, nil
 }
 
-// serveDir serves dir over HTTP on addr until ctx ends.
-func (a *app) serveDir(ctx context.Context, addr, dir string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return configError(fmt.Errorf("serve gallery on %s: %w", addr, err))
-	}
-	srv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 5 * time.Second}
-	fmt.Fprintf(a.stdout, "Serving %s on http://%s/ (Ctrl-C to stop)\n", dir, ln.Addr())
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return configError(fmt.Errorf("serve gallery: %w", err))
-	}
-	return nil
-}

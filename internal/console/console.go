@@ -191,7 +191,11 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.login)
 	m.HandleFunc("POST /logout", s.post(RoleViewer, s.logout))
-	m.HandleFunc("GET /{$}", s.get(s.campaignsPage))
+	if s.cfg.Store != nil {
+		m.HandleFunc("GET /{$}", s.get(s.campaignsPage))
+	} else {
+		m.Handle("GET /{$}", http.RedirectHandler("/file/gallery", http.StatusSeeOther))
+	}
 	if s.cfg.File != nil {
 		m.HandleFunc("GET /file/gallery", s.get(s.fileGallery))
 		m.HandleFunc("GET /file/gallery/{lang}/{part}", s.get(s.fileGalleryPart))

@@ -430,3 +430,54 @@ func startRejectingSink(t *testing.T) int {
 		return exec.Command(smtpSinkPath, "-u", u.Username, "-f", "RCPT", fmt.Sprintf("127.0.0.1:%d", port), "64")
 	})
 }
+
+// TestPreviewServeGallery: `tidings preview FILE --serve ADDR` serves the
+// console's gallery of a campaign file, rendered on demand, behind a
+// one-time sign-in link it prints.
+func TestPreviewServeGallery(t *testing.T) {
+	t.Parallel()
+	e := &env{t: t, dir: t.TempDir()}
+	cdir := filepath.Join(e.dir, "campaign")
+	bundledCampaignDirs(t, cdir, false)
+	rows := simpleRows(20, acceptedLocales)
+	file := writeCampaign(t, cdir, campaignSpec{name: "e2e-preview", templatesDir: "templates", localesDir: "locales", size: 500}, csvOf(t, rows))
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := e.start("preview", "preview", file, "--out", filepath.Join(e.dir, "out"), "--serve", addr)
+	var link string
+	waitFor(t, 30*time.Second, "the sign-in link", func() bool {
+		if done, err := p.exited(); done {
+			t.Fatalf("preview --serve exited (%v):\n%s", err, tail(p.log, 4000))
+		}
+		for _, line := range strings.Split(tail(p.log, 8000), "\n") {
+			if i := strings.Index(line, "http://"+addr+"/login#token="); i >= 0 {
+				link = strings.TrimSpace(line[i:])
+			}
+		}
+		return link != ""
+	})
+	// Without the token: nothing.
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get("http://" + addr + "/file/gallery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("gallery without signing in: %s, want a redirect to sign in", resp.Status)
+	}
+	ctx := browser(t)
+	do(t, ctx, "open the one-time link", chromedp.Navigate(link))
+	// The page signs in and is redirected twice: evaluate until it settles.
+	waitFor(t, 20*time.Second, "the gallery after the one-time sign-in", func() bool {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`location.pathname === '/file/gallery' && document.readyState === 'complete' && document.querySelectorAll('.card').length > 0`))
+		return err == nil && ok
+	})
+	langs := eval[[]string](t, ctx, `[...document.querySelectorAll('main > .cards > .card')].map(c => c.dataset.lang)`)
+	if got := strings.Join(langs, ","); got != "ar,de,en,es,fr,it,ja,pl,pt,ru" {
+		t.Errorf("preview gallery cards %s, want every catalog language", got)
+	}
+	if d := eval[string](t, ctx, `getComputedStyle(document.querySelector('.card[data-lang=ar] .subject')).direction`); d != "rtl" {
+		t.Errorf("the Arabic subject is %s, want rtl", d)
+	}
+}
