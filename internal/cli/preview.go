@@ -87,4 +87,3 @@ func (a *app) runPreview(ctx context.Context, l *loaded, out string) (*preview.R
 	}
 	return res, nil
 }
-
