@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/base64"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -156,8 +157,11 @@ func checkEML(t *testing.T, dir, lang, subject string) {
 			continue
 		}
 		var body io.Reader = p
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		switch strings.ToLower(p.Header.Get("Content-Transfer-Encoding")) {
+		case "quoted-printable":
 			body = quotedprintable.NewReader(p)
+		case "base64": // CJK and Arabic text is smaller in base64
+			body = base64.NewDecoder(base64.StdEncoding, p)
 		}
 		b, err := io.ReadAll(body)
 		if err != nil {
