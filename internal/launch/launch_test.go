@@ -1,0 +1,200 @@
+package launch_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/templates"
+)
+
+const campaignYAML = `name: launch-test
+environment: test
+template: welcome
+default_locale: en
+recipients: recipients.csv
+from: "Altea <community@altea.example>"
+batches:
+  canary_per_locale: 1
+  size: 2
+data:
+  reregister_url: "https://altea.example/re"
+`
+
+const recipientsCSV = `email,name,locale,posts
+ada@x.example,Ada,en,1
+josé@x.example,José,es,2
+zoe@x.example,Zoë,fr,3
+uli@x.example,Uli,de,4
+bob@x.example,Bob,en,5
+eve@x.example,Eve,en,6
+`
+
+func input(t *testing.T, excl *launch.Delivered) launch.Input {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "recipients.csv")
+	if err := os.WriteFile(path, []byte(recipientsCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := campaign.Parse([]byte(campaignYAML), filepath.Join(dir, "c.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := render.New(render.Config{Templates: templates.FS, Locales: locales.FS, Template: c.Template, DefaultLocale: c.DefaultLocale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return launch.Input{Campaign: c, Engine: eng, Templates: templates.FS, Locales: locales.FS, EnvName: "test",
+		Recipients: path, Who: "tester", Host: "box", Exclude: excl}
+}
+
+// TestStageThePlansBatches: the staging follows the plan's layout (canary
+// of one per language, then batches of 2), and records the start.
+func TestStageThePlansBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(redistest.Start(t).Client())
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Accepted != 6 || p.Summary.Batches.Canary != 4 || p.Summary.Batches.Count != 1 {
+		t.Fatalf("plan %+v", p.Summary.Batches)
+	}
+	state := t.TempDir()
+	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := st.Batches(ctx, "launch-test")
+	if len(bs) != 2 || !bs[0].Canary || bs[0].Size != 4 || bs[1].Size != 2 {
+		t.Fatalf("staged batches %+v, want the plan's: canary of 4, then 2", bs)
+	}
+	rec, err := launch.ReadRecord(state, "launch-test")
+	if err != nil || rec == nil || rec.Run != res.Run || rec.Stage != res.Stage || res.Record != rec.Path {
+		t.Fatalf("record %+v (%v), result %+v", rec, err, res)
+	}
+}
+
+// TestStateLost: a campaign this machine started but Redis does not know is
+// refused, with what the record says; excluding the deliveries lets it
+// through as a new run that continues the old one.
+func TestStateLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := redistest.Start(t)
+	st := store.New(r.Client())
+	state, jdir := t.TempDir(), t.TempDir()
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A worker delivered two, then Redis lost everything.
+	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []journal.Entry{
+		{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
+		{Campaign: "launch-test", Run: first.Run, ID: "other-id", Email: norm.NFD.String("JOSÉ@X.example"), Outcome: "in-doubt"},
+		{Campaign: "launch-test", Run: first.Run, ID: "zoe@x.example", Email: "zoe@x.example", Outcome: "failed"},
+	} {
+		if err := w.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err = launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, resume := range []bool{false, true} {
+		_, err = p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir, ResumeExisting: resume})
+		var lost *launch.StateLostError
+		if !errors.As(err, &lost) || lost.Record == nil || lost.Record.Run != first.Run || lost.Journals != 1 {
+			t.Fatalf("staging after the loss (resume %v): %v, want a StateLostError with the record and the journal", resume, err)
+		}
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Sent != 1 || d.InDoubt != 1 || len(d.Runs) != 1 || d.Runs[0] != first.Run {
+		t.Fatalf("delivered %+v", d)
+	}
+	p, err = launch.Plan(ctx, input(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// José matches through his mailbox identity (NFD, upper case), not his id.
+	if p.Summary.Skipped != 2 || p.Summary.Accepted != 4 {
+		t.Fatalf("plan with exclusions: %d skipped, %d accepted; want 2 and 4", p.Summary.Skipped, p.Summary.Accepted)
+	}
+	again, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := st.Meta(ctx, "launch-test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Run == first.Run || len(meta.ExcludedRuns) != 1 || meta.ExcludedRuns[0] != first.Run {
+		t.Fatalf("new run %s (first %s), excluded %v", again.Run, first.Run, meta.ExcludedRuns)
+	}
+	s, _ := st.Status(ctx, "launch-test")
+	if s.Counts[store.OutcomeSkipped] != 2 || s.Staged != 4 {
+		t.Fatalf("status after recovery: %v, staged %d", s.Counts, s.Staged)
+	}
+}
+
+// TestLoadDeliveredReports: reports written by tidings report (CSV and
+// JSON) are read too; anything else is refused with what to give.
+func TestLoadDeliveredReports(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "report.csv")
+	_ = os.WriteFile(csv, []byte("line,id,email,locale,lang,outcome\n2,a,a@x.example,en,en,sent\n3,b,b@x.example,en,en,failed\n4,c,c@x.example,en,en,in-doubt\n"), 0o644)
+	js := filepath.Join(dir, "report.json")
+	_ = os.WriteFile(js, []byte(`{"campaign":"c","recipients":[{"id":"d","email":"d@x.example","outcome":"sent"},{"id":"a","email":"a@x.example","outcome":"sent"}]}`), 0o644)
+	d, err := launch.LoadDelivered("c", []string{csv, js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Sent != 2 || d.InDoubt != 1 {
+		t.Fatalf("delivered %d sent, %d in doubt; want 2 and 1 (a counted once)", d.Sent, d.InDoubt)
+	}
+	if _, ok := d.Match("b", "b@x.example"); ok {
+		t.Error("a failed recipient is excluded")
+	}
+	if how, ok := d.Match("zzz", "C@X.EXAMPLE"); !ok || !strings.Contains(how, "in-doubt") {
+		t.Errorf("match by address: %q %v", how, ok)
+	}
+	other := filepath.Join(dir, "other.json")
+	_ = os.WriteFile(other, []byte(`{"campaign":"someone-else","recipients":[]}`), 0o644)
+	if _, err := launch.LoadDelivered("c", []string{other}); err == nil {
+		t.Error("the report of another campaign was accepted")
+	}
+	if _, err := launch.LoadDelivered("c", []string{filepath.Join(dir, "x.txt")}); err == nil {
+		t.Error("a missing file was accepted")
+	}
+}
