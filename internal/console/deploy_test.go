@@ -1,0 +1,130 @@
+package console
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// workerMetrics are the worker's own metric names (worker/metrics.go,
+// served on --metrics-addr).
+var workerMetrics = []string{"tidings_messages_total", "tidings_send_duration_seconds", "tidings_rate_limit_wait_seconds_total",
+	"tidings_auto_pauses_total", "tidings_queue_tasks", "tidings_worker_up"}
+
+var metricName = regexp.MustCompile(`tidings_[a-z_]+`)
+
+// knownMetrics are the names the console and the workers serve.
+func knownMetrics() map[string]bool {
+	known := map[string]bool{}
+	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
+	for _, d := range descs {
+		if m := fq.FindStringSubmatch(d.String()); m != nil {
+			known[m[1]] = true
+		}
+	}
+	for _, n := range workerMetrics {
+		known[n] = true
+	}
+	return known
+}
+
+// checkNames fails for every tidings_ metric in expr that nobody serves.
+func checkNames(t *testing.T, where, expr string, known map[string]bool) {
+	t.Helper()
+	for _, n := range metricName.FindAllString(expr, -1) {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+		if !known[base] {
+			t.Errorf("%s: %s is not a metric tidings serves", where, n)
+		}
+	}
+}
+
+func readRepo(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestPrometheusAlerts parses deploy/prometheus/alerts.yml (YAML, the rule
+// file's shape) and checks every metric its rules name.
+func TestPrometheusAlerts(t *testing.T) {
+	t.Parallel()
+	var f struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Expr        string            `yaml:"expr"`
+				For         string            `yaml:"for"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(readRepo(t, "deploy/prometheus/alerts.yml"))))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		t.Fatalf("alerts.yml: %v", err)
+	}
+	known := knownMetrics()
+	n := 0
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Alert == "" || r.Expr == "" || r.Annotations["summary"] == "" || r.Labels["severity"] == "" {
+				t.Errorf("rule %+v: want alert, expr, a severity label and a summary", r)
+			}
+			checkNames(t, "alerts.yml "+r.Alert, r.Expr, known)
+		}
+	}
+	if n < 4 {
+		t.Errorf("alerts.yml has %d rules", n)
+	}
+}
+
+// TestGrafanaDashboard decodes deploy/grafana/tidings-dashboard.json and
+// checks every panel's queries.
+func TestGrafanaDashboard(t *testing.T) {
+	t.Parallel()
+	var d struct {
+		Title  string `json:"title"`
+		UID    string `json:"uid"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Type    string `json:"type"`
+			GridPos struct{ W, H int } `json:"gridPos"`
+			Targets []struct {
+				Expr       string `json:"expr"`
+				Datasource struct {
+					UID string `json:"uid"`
+				} `json:"datasource"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(readRepo(t, "deploy/grafana/tidings-dashboard.json"), &d); err != nil {
+		t.Fatalf("tidings-dashboard.json: %v", err)
+	}
+	if d.Title == "" || d.UID == "" || len(d.Panels) < 6 {
+		t.Fatalf("dashboard %q (uid %q) with %d panels", d.Title, d.UID, len(d.Panels))
+	}
+	known := knownMetrics()
+	for _, p := range d.Panels {
+		if p.Type == "" || p.GridPos.W == 0 || p.GridPos.H == 0 || len(p.Targets) == 0 {
+			t.Errorf("panel %q: want a type, a size and queries", p.Title)
+		}
+		for _, q := range p.Targets {
+			if q.Expr == "" || q.Datasource.UID != "${datasource}" {
+				t.Errorf("panel %q: query %q on datasource %q", p.Title, q.Expr, q.Datasource.UID)
+			}
+			checkNames(t, "dashboard "+p.Title, q.Expr, known)
+		}
+	}
+}
