@@ -98,8 +98,8 @@ func TestGrafanaDashboard(t *testing.T) {
 		Title  string `json:"title"`
 		UID    string `json:"uid"`
 		Panels []struct {
-			Title   string `json:"title"`
-			Type    string `json:"type"`
+			Title   string             `json:"title"`
+			Type    string             `json:"type"`
 			GridPos struct{ W, H int } `json:"gridPos"`
 			Targets []struct {
 				Expr       string `json:"expr"`
