@@ -128,7 +128,9 @@ func assertSmallest(t *testing.T, s string, got transfer, n int) {
 	t.Helper()
 	var qp bytes.Buffer
 	w := quotedprintable.NewWriter(&qp)
-	_, _ = w.Write([]byte(s))
+	// Canonical first: the writer takes CR, an encoded byte, LF for one
+	// line break (see writePart).
+	_, _ = w.Write([]byte(canonical(s)))
 	_ = w.Close()
 	b64 := base64.StdEncoding.EncodeToString([]byte(canonical(s)))
 	b64n := len(b64) + (len(b64)+75)/76*2
