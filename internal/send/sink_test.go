@@ -90,6 +90,7 @@ func TestSendToSMTPSink(t *testing.T) {
 		want send.Error
 	}{
 		{"accepted", nil, send.Error{}},
+		{"accepted without 8BITMIME", []string{"-8"}, send.Error{}},
 		{"rcpt rejected permanently", []string{"-f", "RCPT"}, send.Error{Code: 500}},
 		{"rcpt rejected temporarily", []string{"-r", "RCPT"}, send.Error{Code: 450, Temporary: true}},
 		{"dropped after the data", []string{"-q", "."}, send.Error{InDoubt: true}},
@@ -106,6 +107,7 @@ func TestSendToSMTPSink(t *testing.T) {
 			for i := range 3 { // the same connection, or its replacement
 				m := sampleMessage("r" + strconv.Itoa(i) + "@example.org")
 				m.Text = ".\n..\n.hidden\n"
+				m.HTML = "<p>Grüße aus Zürich</p>\n" // 8bit where smtp-sink offers 8BITMIME
 				err := c.Send(t.Context(), m)
 				got := send.Classify(err)
 				if tt.want == (send.Error{}) {
