@@ -287,11 +287,14 @@ func outstanding(st *store.Status) bool {
 	return false
 }
 
-// LastProgress returns when campaign st last recorded an outcome, as
-// observed by any process (zero when unknown): it records the current
-// number of final outcomes in Redis and returns when that number last
-// changed.
+// LastProgress returns when campaign st last recorded an outcome: the
+// store's Status.LastProgress when it knows, else (no outcome recorded yet)
+// when any process first observed the campaign's current number of final
+// outcomes, as recorded in Redis by ObserveProgress; zero when unknown.
 func LastProgress(ctx context.Context, s *store.Store, st *store.Status, now time.Time) (time.Time, error) {
+	if !st.LastProgress.IsZero() {
+		return st.LastProgress, nil
+	}
 	return s.ObserveProgress(ctx, st.Campaign, st.Total-st.Counts[store.OutcomePending], now)
 }
 
