@@ -108,9 +108,13 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	w.campaigns[c] = cs
-	w.mu.Unlock()
+	// A campaign this worker refuses is not cached: it is paused at once,
+	// and when someone fixes the cause and resumes it, it is loaded afresh.
+	if cs.refusal == "" {
+		w.mu.Lock()
+		w.campaigns[c] = cs
+		w.mu.Unlock()
+	}
 	return cs, nil
 }
 
@@ -223,32 +227,31 @@ func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe) {
 	if cs == nil || cs.stage != p.Stage {
 		return
 	}
-	if reason := w.rollback(cs, p.Delivered); reason != "" {
+	if reason := w.rollback(cs, p.Sent); reason != "" {
 		w.pauseCampaign(ctx, c, "state-loss", reason)
 	}
 }
 
-// rollback compares what Redis says was delivered in cs's run (sent or in
-// doubt) with what this worker's own journal recorded: Redis can never hold
-// fewer, except by at most one unrecorded outcome per connection (outcomes
-// are journaled right after the SMTP reply, and recorded in Redis at the
-// next step). Fewer means Redis went back in time (restored from an older
-// backup, or it lost its last writes): it returns why, or "".
-func (w *Worker) rollback(cs *campaignState, delivered int64) string {
+// rollback compares the number of recipients Redis says were sent in cs's
+// run with what this worker's own journal recorded as sent: Redis can never
+// hold fewer, except by the outcomes not recorded yet (journaled right after
+// the SMTP reply, recorded in Redis with the next step: at most one window
+// per connection) and those a concurrent claimer marked in doubt until their
+// record arrives. Fewer than that means Redis went back in time (restored
+// from an older backup, or it lost its last writes): it returns why, or "".
+func (w *Worker) rollback(cs *campaignState, redisSent int64) string {
 	if w.journal == nil {
 		return ""
 	}
-	sent, err := w.journal.Count(cs.name, cs.run, string(store.KindSent))
+	mine, err := w.journal.Count(cs.name, cs.run, string(store.KindSent))
 	if err != nil {
 		return ""
 	}
-	doubt, _ := w.journal.Count(cs.name, cs.run, string(store.KindInDoubt))
-	mine := sent + doubt
-	if mine <= delivered+int64(w.cfg.Concurrency) {
+	if mine <= redisSent+int64(2*w.cfg.Concurrency*w.cfg.ClaimWindow) {
 		return ""
 	}
-	return fmt.Sprintf("state loss suspected: Redis records %d messages sent or in doubt in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		delivered, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
+	return fmt.Sprintf("state loss suspected: Redis records %d messages sent in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		redisSent, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
 }
 
 // pauseCampaign pauses c on this worker's behalf, with reason.

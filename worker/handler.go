@@ -105,8 +105,8 @@ type run struct {
 	conn *send.Conn
 
 	tokens int
-	prev   *store.Record // outcome not yet recorded
-	next   time.Time     // earliest due time of a deferred recipient
+	recs   []store.Record // outcomes (and given-back claims) not yet recorded
+	next   time.Time      // earliest due time of a deferred recipient
 }
 
 // stop says why a chunk's pass ended early.
@@ -138,7 +138,7 @@ func (r *run) process(ctx context.Context) error {
 		return err
 	}
 	why, err := r.walk(ctx, recs, entries)
-	// Record the last outcome even if the walk failed or the worker drains.
+	// Record the last outcomes even if the walk failed or the worker drains.
 	if ferr := r.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -166,10 +166,15 @@ func (r *run) process(ctx context.Context) error {
 	return &retryLater{after: max(time.Until(r.next), 100*time.Millisecond)}
 }
 
-// walk claims and sends every recipient due now, in order.
+// walk claims and sends every recipient due now, in order, a window at a
+// time: one ledger step records the outcomes of the last window and claims
+// the next (Config.ClaimWindow recipients). A window's claims not sent
+// because the pass stops are given back, so only a crash leaves claimed
+// recipients in doubt: at most one window per connection.
 func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
 	w, cs := r.w, r.cs
 	now := w.cfg.Clock()
+	var todo []int
 	for i := range recs {
 		e := entries[i]
 		if e.Final() {
@@ -181,57 +186,97 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				continue
 			}
 		}
-		if w.draining() {
-			return stopDraining, nil
+		todo = append(todo, i)
+	}
+	for len(todo) > 0 {
+		if why := r.stopped(ctx); why != stopNone {
+			return why, nil
 		}
-		if w.state(ctx, cs.name) != store.StateRunning {
-			return stopPaused, nil
-		}
-		if cs.limited && r.tokens == 0 {
-			// Record the previous outcome before waiting for the rate
-			// limiter: until it is recorded, a crash makes it in-doubt.
-			if err := r.flush(ctx); err != nil {
-				return stopNone, err
+		k := min(w.cfg.ClaimWindow, len(todo))
+		if cs.limited {
+			if r.tokens == 0 {
+				// Record the last outcomes before waiting for the rate
+				// limiter: until they are recorded, a crash makes them
+				// in doubt.
+				if err := r.flush(ctx); err != nil {
+					return stopNone, err
+				}
+				if why, err := r.take(ctx); why != stopNone || err != nil {
+					return why, err
+				}
 			}
-			if why, err := r.take(ctx); why != stopNone || err != nil {
-				return why, err
-			}
+			k = min(k, r.tokens)
 		}
-		rc := &recs[i]
-		claim := &store.Claim{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch, Token: w.claimToken()}
-		res, err := r.step(ctx, claim)
+		claims := make([]store.Claim, k)
+		for j, i := range todo[:k] {
+			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.claimToken()}
+		}
+		res, err := r.step(ctx, claims)
 		if err != nil {
 			return stopNone, err
 		}
-		if res.Claim == store.ClaimOK {
-			if reason := w.rollback(cs, res.Delivered); reason != "" {
+		var held []int // indices into claims, in order
+		why := stopNone
+		for j, a := range res.Claims {
+			switch a.Result {
+			case store.ClaimOK:
+				held = append(held, j)
+			case store.ClaimStop:
+				why = max(why, stopPaused)
+			case store.ClaimStale, store.ClaimGone:
+				why = stopGone
+			}
+		}
+		if why == stopNone && res.Sent >= 0 {
+			if reason := w.rollback(cs, res.Sent); reason != "" {
 				// Redis forgot deliveries this worker made: the ledger cannot
 				// be trusted to say who was sent. Send nothing more.
-				r.giveBack(ctx, claim)
+				r.giveBack(claims, held)
 				w.pauseCampaign(ctx, cs.name, "state-loss", reason)
 				return stopPaused, nil
 			}
 		}
-		switch res.Claim {
-		case store.ClaimStop:
-			return stopPaused, nil
-		case store.ClaimStale, store.ClaimGone:
-			return stopGone, nil
-		case store.ClaimSkip:
-			continue
+		if why != stopNone {
+			if why != stopGone {
+				r.giveBack(claims, held)
+			}
+			return why, nil
 		}
-		if cs.limited {
-			r.tokens--
+		for n, j := range held {
+			if n > 0 {
+				if why := r.stopped(ctx); why != stopNone {
+					r.giveBack(claims, held[n:])
+					return why, nil
+				}
+			}
+			rc := &recs[todo[j]]
+			rec := r.deliver(ctx, rc)
+			r.recs = append(r.recs, *rec)
+			// The outcome is the truth whatever Redis answers next: journal
+			// it now (at most one window per connection ahead of Redis).
+			r.journal(rec, rc.Email)
+			if cs.limited {
+				r.tokens--
+			}
+			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
+				r.later(cs.due(store.Entry{At: w.cfg.Clock(), Attempts: att}))
+			}
 		}
-		r.prev = r.deliver(ctx, rc)
-		// The outcome is the truth whatever Redis answers next: journal it
-		// now (at most one line per connection ahead of Redis).
-		r.journal(r.prev, rc.Email)
-		if r.prev.Kind == store.KindTemp && res.Attempt < cs.policy.MaxAttempts {
-			r.later(cs.due(store.Entry{At: w.cfg.Clock(), Attempts: res.Attempt}))
-		}
+		todo = todo[k:]
 	}
 	return stopNone, nil
+}
+
+// stopped says whether the pass must stop before the next recipient: the
+// worker drains, or the campaign no longer runs (as last read).
+func (r *run) stopped(ctx context.Context) stop {
+	switch {
+	case r.w.draining():
+		return stopDraining
+	case r.w.state(ctx, r.cs.name) != store.StateRunning:
+		return stopPaused
+	}
+	return stopNone
 }
 
 // later notes a deferred recipient due at t.
@@ -241,28 +286,39 @@ func (r *run) later(t time.Time) {
 	}
 }
 
-// flush records r.prev, if any, on its own.
+// giveBack queues the claims at indices held (claimed, not sent) to be
+// given back with the next step: those recipients are pending again, not in
+// doubt.
+func (r *run) giveBack(claims []store.Claim, held []int) {
+	for _, j := range held {
+		c := claims[j]
+		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Response: c.Token})
+	}
+}
+
+// flush records r.recs, if any, on their own.
 func (r *run) flush(ctx context.Context) error {
-	if r.prev == nil {
+	if len(r.recs) == 0 {
 		return nil
 	}
 	_, err := r.step(ctx, nil)
 	return err
 }
 
-// ackRetries is how often a step not acknowledged by the replicas is tried
-// again before the chunk gives up (and gives its claim back).
+// ackRetries is how often a step not acknowledged by the replicas (or
+// failing, during a failover) is tried again before the chunk gives up
+// (and gives its claims back).
 const ackRetries = 6
 
-// step records r.prev and performs claim in one round trip. A step that
-// fails or is not acknowledged by enough replicas is tried again (same
-// record, same claim token: harmless) with a growing pause; a claim that
-// still is not acknowledged is given back, never sent.
-func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, error) {
+// step records r.recs and makes claims in one round trip. A step that fails
+// or is not acknowledged by enough replicas is tried again (same records,
+// same claim tokens: harmless) with a growing pause; claims that still are
+// not acknowledged are given back, never sent.
+func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult, error) {
 	var res store.StepResult
 	var err error
 	for attempt := 0; attempt < ackRetries; attempt++ {
-		res, err = r.cs.ledger.Step(ctx, r.prev, claim, r.cs.policy, r.w.cfg.Clock())
+		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, r.w.cfg.Clock())
 		if err == nil {
 			break
 		}
@@ -273,17 +329,26 @@ func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, e
 			attempt = ackRetries
 		}
 	}
-	if r.prev != nil {
-		if err == nil || res.Claim == store.ClaimGone || res.Claim == store.ClaimStale {
-			r.cs.counter(r.w.m, r.prev.Lang, r.prev.Kind).Inc()
-			r.prev = nil
+	gone := false
+	for _, a := range res.Claims {
+		gone = gone || a.Result == store.ClaimGone || a.Result == store.ClaimStale
+	}
+	if err == nil || gone {
+		for _, rec := range r.recs {
+			if rec.Kind != store.KindUnclaim {
+				r.cs.counter(r.w.m, rec.Lang, rec.Kind).Inc()
+			}
 		}
+		r.recs = r.recs[:0]
 	}
 	if err != nil {
-		if claim != nil && res.Claim == store.ClaimOK {
-			// Claimed on the master but never acknowledged: give it back so
-			// that it is pending again, not in doubt (best effort).
-			r.giveBack(ctx, claim)
+		// Claimed on the master but never acknowledged: give them back so
+		// that they are pending again, not in doubt (best effort, with the
+		// next step).
+		for j, a := range res.Claims {
+			if a.Result == store.ClaimOK {
+				r.giveBack(claims, []int{j})
+			}
 		}
 		return res, err
 	}
@@ -292,13 +357,6 @@ func (r *run) step(ctx context.Context, claim *store.Claim) (store.StepResult, e
 		r.w.log.Warn("campaign paused automatically", "campaign", r.cs.name, "reason", res.AutoPaused)
 	}
 	return res, nil
-}
-
-// giveBack returns a claim whose message was not sent (best effort): the
-// recipient is pending again, not in doubt.
-func (r *run) giveBack(ctx context.Context, claim *store.Claim) {
-	back := &store.Record{ID: claim.ID, Lang: claim.Lang, Batch: claim.Batch, Kind: store.KindUnclaim, Response: claim.Token}
-	_, _ = r.cs.ledger.Step(context.WithoutCancel(ctx), back, nil, r.cs.policy, r.w.cfg.Clock())
 }
 
 // journal appends a recorded outcome to the delivery journal.

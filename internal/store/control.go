@@ -51,11 +51,11 @@ func parseControl(m map[string]string) *Control {
 
 // Probe is what a worker re-reads of a campaign every few hundred
 // milliseconds: its state, its staging, and the number of recipients sent
-// or in doubt (which never decreases while Redis keeps its state).
+// (which never decreases while Redis keeps its state).
 type Probe struct {
-	State     State // "" when the campaign is gone
-	Stage     string
-	Delivered int64 // sent + in-doubt
+	State State // "" when the campaign is gone
+	Stage string
+	Sent  int64
 }
 
 // Probe reads the Probe of c in one round trip.
@@ -63,13 +63,13 @@ func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
 	k := keysFor(c)
 	p := s.rdb.Pipeline()
 	ctl := p.HMGet(ctx, k.control, "state", "stage")
-	cnt := p.HMGet(ctx, k.counts, OutcomeSent, OutcomeInDoubt)
+	cnt := p.HGet(ctx, k.counts, OutcomeSent)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Probe{}, fmt.Errorf("read control of %s: %w", c, err)
 	}
 	str := func(v any) string { x, _ := v.(string); return x }
-	cv, nv := ctl.Val(), cnt.Val()
-	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), Delivered: atoi64(str(nv[0])) + atoi64(str(nv[1]))}, nil
+	cv := ctl.Val()
+	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), Sent: atoi64(cnt.Val())}, nil
 }
 
 // TransitionParams describe a control change.

@@ -57,7 +57,7 @@ type Policy struct {
 	Host, Env   string  // recorded in the audit entry of an auto-pause
 }
 
-// ClaimResult says what Step decided about the claimed recipient.
+// ClaimResult says what Step decided about a claimed recipient.
 type ClaimResult int
 
 // Claim results; the values are the codes of lua/step.lua.
@@ -70,14 +70,28 @@ const (
 	ClaimGone  ClaimResult = 5 // the campaign is gone from Redis (state lost): stop, write nothing
 )
 
+// ClaimAnswer is Step's answer to one claim.
+type ClaimAnswer struct {
+	Result  ClaimResult
+	Attempt int // attempt number of the claimed recipient
+}
+
 // StepResult is the answer of Step.
 type StepResult struct {
-	Claim      ClaimResult
-	Attempt    int    // attempt number of the claimed recipient
-	AutoPaused string // non-empty when this record paused the campaign: the reason
-	// Delivered is the campaign's number of recipients sent or in doubt
-	// after this step (0 for ClaimGone and ClaimStale).
-	Delivered int64
+	Claims     []ClaimAnswer // one per claim, in order
+	AutoPaused string        // non-empty when a record paused the campaign: the reason
+	// Sent is the campaign's number of recipients sent after this step, or
+	// -1 when the step recorded none sent (the number is then not known).
+	Sent int64
+}
+
+// Claim returns the answer to the first claim (ClaimNone without one): the
+// common case of a step with one claim.
+func (r StepResult) Claim() ClaimAnswer {
+	if len(r.Claims) == 0 {
+		return ClaimAnswer{}
+	}
+	return r.Claims[0]
 }
 
 // Ledger is the hot-path handle on one campaign's ledger. It is safe for
@@ -96,8 +110,8 @@ type Ledger struct {
 
 // stepCall is one Step waiting for, or carried by, a round trip.
 type stepCall struct {
-	rec  *Record
-	cl   *Claim
+	recs []Record
+	cls  []Claim
 	p    Policy
 	now  time.Time
 	res  StepResult
@@ -106,30 +120,31 @@ type stepCall struct {
 	done chan struct{} // closed when res/err are set or lead is handed over
 }
 
-// maxSteps bounds the steps of one round trip (the script's run time).
-const maxSteps = 64
+// maxOps bounds the records and claims of one round trip (the script's
+// run time).
+const maxOps = 256
 
 // Ledger returns a handle for campaign c as staged with stage id stage.
 func (s *Store) Ledger(c, stage string) *Ledger {
 	return &Ledger{s: s, k: keysFor(c), stage: stage}
 }
 
-// Step records rec (if not nil) and claims cl (if not nil) atomically. Steps
-// of concurrent callers are combined into one script call (group commit): a
+// Step records recs, then claims cls, atomically and in order. Steps of
+// concurrent callers are combined into one script call (group commit): a
 // caller that finds no round trip in progress runs one with every step
 // waiting, then hands the next one over to a waiting caller. Each claim is
-// still answered before its caller sends, so the in-doubt window stays one
-// recipient per caller.
+// answered before its caller sends, so after a crash at most the claims a
+// caller holds are in doubt: one window per connection.
 //
 // An error wrapping ErrNotReplicated means the step ran on the master but
 // was not acknowledged by enough replicas: the caller must not send the
-// claimed recipient; running the same step again (same record, same claim
-// token) is safe.
-func (l *Ledger) Step(ctx context.Context, rec *Record, cl *Claim, p Policy, now time.Time) (StepResult, error) {
+// claimed recipients; running the same step again (same records, same claim
+// tokens) is safe.
+func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy, now time.Time) (StepResult, error) {
 	if p.MaxAttempts < 1 {
 		p.MaxAttempts = 1
 	}
-	c := &stepCall{rec: rec, cl: cl, p: p, now: now, done: make(chan struct{})}
+	c := &stepCall{recs: recs, cls: cls, p: p, now: now, done: make(chan struct{})}
 	l.mu.Lock()
 	l.queue = append(l.queue, c)
 	if l.busy {
@@ -141,7 +156,11 @@ func (l *Ledger) Step(ctx context.Context, rec *Record, cl *Claim, p Policy, now
 		l.mu.Lock()
 	}
 	l.busy = true
-	n := min(len(l.queue), maxSteps)
+	n, ops := 0, 0
+	for n < len(l.queue) && (n == 0 || ops+l.queue[n].ops() <= maxOps) {
+		ops += l.queue[n].ops()
+		n++
+	}
 	calls := make([]*stepCall, n)
 	copy(calls, l.queue)
 	l.queue = append(l.queue[:0], l.queue[n:]...)
@@ -181,16 +200,22 @@ func (l *Ledger) run(ctx context.Context, calls []*stepCall) {
 	}
 }
 
+func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
+
 const (
-	stepHeader = 9  // ARGV values before the first step
-	stepArgs   = 10 // ARGV values per step
+	stepHeader = 9 // ARGV values before the first operation
+	opArgs     = 7 // ARGV values per operation
 )
 
 // exec runs calls (same policy) in one script call and sets their results.
 func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 	k, p := l.k, calls[0].p
 	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec}
-	args := make([]any, stepHeader, stepHeader+stepArgs*len(calls))
+	nops := 0
+	for _, c := range calls {
+		nops += c.ops()
+	}
+	args := make([]any, stepHeader, stepHeader+opArgs*nops)
 	args[0] = l.stage
 	args[1] = p.MaxAttempts
 	args[2] = p.Window
@@ -206,40 +231,47 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 		}
 	}
 	args[7] = strconv.FormatInt(ms(now), 10)
-	args[8] = len(calls)
+	args[8] = nops
 	for _, c := range calls {
-		a := [stepArgs]any{"", "", "", "", "", 0, "", "", 0, ""}
-		if r := c.rec; r != nil {
-			a[0], a[1], a[2], a[3], a[4], a[5] = r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch
+		for _, r := range c.recs {
+			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch)
 		}
-		if cl := c.cl; cl != nil {
-			a[6], a[7], a[8], a[9] = cl.ID, cl.Lang, cl.Batch, cl.Token
+		for _, cl := range c.cls {
+			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token, "", "")
 		}
-		args = append(args, a[:]...)
+	}
+	fail := func(err error) {
+		for _, c := range calls {
+			c.err = err
+		}
 	}
 	v, err := l.s.eval(ctx, stepScript, ks, args...)
 	var ackErr *AckError
 	if err != nil && !errors.As(err, &ackErr) {
-		err = fmt.Errorf("ledger step %s: %w", k.name, err)
-		for _, c := range calls {
-			c.err = err
-		}
+		fail(fmt.Errorf("ledger step %s: %w", k.name, err))
 		return
 	}
 	res, _ := v.([]any)
-	if len(res) != 3*len(calls)+1 {
-		err := fmt.Errorf("ledger step %s: script answered %d values for %d steps", k.name, len(res), len(calls))
-		for _, c := range calls {
-			c.err = err
-		}
+	nclaims := 0
+	for _, c := range calls {
+		nclaims += len(c.cls)
+	}
+	if len(res) != 2*nclaims+2 {
+		fail(fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims))
 		return
 	}
-	delivered, _ := res[len(res)-1].(int64)
-	for i, c := range calls {
-		c.res.Delivered = delivered
-		c.res.Claim = ClaimResult(res[3*i].(int64))
-		c.res.Attempt = int(res[3*i+1].(int64))
-		c.res.AutoPaused, _ = res[3*i+2].(string)
+	paused, _ := res[len(res)-2].(string)
+	sent, _ := res[len(res)-1].(int64)
+	i := 0
+	for _, c := range calls {
+		c.res = StepResult{Sent: sent, Claims: make([]ClaimAnswer, len(c.cls))}
+		if paused != "" && len(c.recs) > 0 {
+			c.res.AutoPaused, paused = paused, "" // said once, to a caller whose record counted
+		}
+		for j := range c.cls {
+			c.res.Claims[j] = ClaimAnswer{Result: ClaimResult(res[i].(int64)), Attempt: int(res[i+1].(int64))}
+			i += 2
+		}
 		if ackErr != nil {
 			c.err = fmt.Errorf("ledger step %s: %w", k.name, ackErr)
 		}

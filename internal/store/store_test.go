@@ -143,15 +143,15 @@ func TestLedgerAtMostOnce(t *testing.T) {
 	claim := func(id string) store.ClaimResult {
 		t.Helper()
 		token++
-		r, err := l.Step(ctx, nil, &store.Claim{ID: id, Lang: "de", Batch: 0, Token: fmt.Sprint("t", token)}, p, now)
+		r, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "de", Batch: 0, Token: fmt.Sprint("t", token)}}, p, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.Claim
+		return r.Claim().Result
 	}
 	record := func(id string, k store.Kind) {
 		t.Helper()
-		if _, err := l.Step(ctx, &store.Record{ID: id, Lang: "de", Kind: k, Code: "451 4.3.0", Response: "try later"}, nil, p, now); err != nil {
+		if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: "de", Kind: k, Code: "451 4.3.0", Response: "try later"}}, nil, p, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -230,8 +230,8 @@ func TestLedgerAtMostOnce(t *testing.T) {
 		t.Fatalf("resume-existing %+v (first %+v): want 3 kept (2 sent + 1 in doubt), same run, new stage", again, sum)
 	}
 	// Tasks of the earlier staging are stale.
-	if r, _ := l.Step(ctx, nil, &store.Claim{ID: "r5", Lang: "de", Token: "old"}, p, now); r.Claim != store.ClaimStale {
-		t.Fatalf("claim of an earlier staging %v, want stale", r.Claim)
+	if r, _ := l.Step(ctx, nil, []store.Claim{{ID: "r5", Lang: "de", Token: "old"}}, p, now); r.Claim().Result != store.ClaimStale {
+		t.Fatalf("claim of an earlier staging %v, want stale", r.Claim().Result)
 	}
 	l = st.Ledger("c2", again.Stage)
 	tick(t, st, "c2", again, store.TickParams{})
@@ -257,15 +257,15 @@ func TestClaimRunAgain(t *testing.T) {
 	now := time.Now()
 	same := &store.Claim{ID: "r0", Lang: "de", Token: "w1/1"}
 	for i := range 2 {
-		if r, err := l.Step(ctx, nil, same, p, now); err != nil || r.Claim != store.ClaimOK {
-			t.Fatalf("claim %d of r0 with the same token: %v %v, want ok", i+1, r.Claim, err)
+		if r, err := l.Step(ctx, nil, []store.Claim{*same}, p, now); err != nil || r.Claim().Result != store.ClaimOK {
+			t.Fatalf("claim %d of r0 with the same token: %v %v, want ok", i+1, r.Claim().Result, err)
 		}
 	}
-	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "w2/1"}, p, now); err != nil || r.Claim != store.ClaimSkip {
-		t.Fatalf("claim of r0 by another claimer: %v %v, want skip (in-doubt)", r.Claim, err)
+	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w2/1"}}, p, now); err != nil || r.Claim().Result != store.ClaimSkip {
+		t.Fatalf("claim of r0 by another claimer: %v %v, want skip (in-doubt)", r.Claim().Result, err)
 	}
 	// A late record of the first claimer replaces in-doubt with the truth.
-	if _, err := l.Step(ctx, &store.Record{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}, nil, p, now); err != nil {
+	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}}, nil, p, now); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := st.Status(ctx, "c-again")
@@ -285,19 +285,19 @@ func TestUnclaim(t *testing.T) {
 	l := st.Ledger("c-unclaim", sum.Stage)
 	p := store.Policy{MaxAttempts: 2}
 	now := time.Now()
-	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r1", Lang: "fr", Token: "a"}, p, now); err != nil || r.Claim != store.ClaimOK {
+	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r1", Lang: "fr", Token: "a"}}, p, now); err != nil || r.Claim().Result != store.ClaimOK {
 		t.Fatalf("claim: %v %v", r, err)
 	}
-	if _, err := l.Step(ctx, &store.Record{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "not-mine"}, nil, p, now); err != nil {
+	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "not-mine"}}, nil, p, now); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := st.Entries(ctx, "c-unclaim", []string{"r1"}); e[0].State != "sending" {
 		t.Fatalf("a foreign token gave the claim back: %+v", e[0])
 	}
-	if _, err := l.Step(ctx, &store.Record{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "a"}, nil, p, now); err != nil {
+	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "a"}}, nil, p, now); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r1", Lang: "fr", Token: "b"}, p, now); err != nil || r.Claim != store.ClaimOK || r.Attempt != 1 {
+	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r1", Lang: "fr", Token: "b"}}, p, now); err != nil || r.Claim().Result != store.ClaimOK || r.Claim().Attempt != 1 {
 		t.Fatalf("claim after giving it back: %+v %v, want ok at attempt 1", r, err)
 	}
 }
@@ -373,11 +373,11 @@ func TestTickGates(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, r := range recs {
-				res, err := l.Step(ctx, nil, &store.Claim{ID: r.ID, Lang: r.Lang, Batch: b, Token: r.ID}, pol, time.Now())
-				if err != nil || res.Claim != store.ClaimOK {
+				res, err := l.Step(ctx, nil, []store.Claim{{ID: r.ID, Lang: r.Lang, Batch: b, Token: r.ID}}, pol, time.Now())
+				if err != nil || res.Claim().Result != store.ClaimOK {
 					t.Fatalf("claim %s of batch %d: %+v %v", r.ID, b, res, err)
 				}
-				if _, err := l.Step(ctx, &store.Record{ID: r.ID, Lang: r.Lang, Batch: b, Kind: kind, Code: "550"}, nil, pol, time.Now()); err != nil {
+				if _, err := l.Step(ctx, []store.Record{{ID: r.ID, Lang: r.Lang, Batch: b, Kind: kind, Code: "550"}}, nil, pol, time.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -389,11 +389,11 @@ func TestTickGates(t *testing.T) {
 	claimOf := func(b int) store.ClaimResult {
 		t.Helper()
 		recs, _ := st.Chunk(ctx, "c-gate", bs[b].First)
-		res, err := l.Step(ctx, nil, &store.Claim{ID: recs[0].ID, Lang: recs[0].Lang, Batch: b, Token: "probe"}, pol, time.Now())
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: recs[0].ID, Lang: recs[0].Lang, Batch: b, Token: "probe"}}, pol, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Claim
+		return res.Claim().Result
 	}
 	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickReleased || r.Batch != 0 {
 		t.Fatalf("first tick %+v", r)
@@ -457,14 +457,14 @@ func TestGoneWritesNothing(t *testing.T) {
 	sum := stage(t, st, "c-gone", stageOpts{n: 5, size: 5})
 	tick(t, st, "c-gone", sum, store.TickParams{})
 	l := st.Ledger("c-gone", sum.Stage)
-	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "a"}, store.Policy{}, time.Now()); err != nil || r.Claim != store.ClaimOK {
+	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "a"}}, store.Policy{}, time.Now()); err != nil || r.Claim().Result != store.ClaimOK {
 		t.Fatalf("claim %+v %v", r, err)
 	}
 	if err := rdb.FlushDB(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := l.Step(ctx, &store.Record{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}, &store.Claim{ID: "r1", Lang: "de", Token: "b"}, store.Policy{Window: 10, ErrorRate: 0.1}, time.Now())
-	if err != nil || r.Claim != store.ClaimGone {
+	r, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}}, []store.Claim{{ID: "r1", Lang: "de", Token: "b"}}, store.Policy{Window: 10, ErrorRate: 0.1}, time.Now())
+	if err != nil || r.Claim().Result != store.ClaimGone {
 		t.Fatalf("step after the flush: %+v %v, want gone", r, err)
 	}
 	if tr := tick(t, st, "c-gone", sum, store.TickParams{}); tr.Code != store.TickGone {
@@ -523,9 +523,9 @@ func TestNotReplicated(t *testing.T) {
 	st := store.NewWithConfig(rdb, store.Config{ReplicaAcks: 1, AckTimeout: 20 * time.Millisecond})
 	ctx := context.Background()
 	l := st.Ledger("c-ack", sum.Stage)
-	r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "a"}, store.Policy{}, time.Now())
+	r, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "a"}}, store.Policy{}, time.Now())
 	var ae *store.AckError
-	if !errors.As(err, &ae) || ae.Got != 0 || ae.Want != 1 || r.Claim != store.ClaimOK {
+	if !errors.As(err, &ae) || ae.Got != 0 || ae.Want != 1 || r.Claim().Result != store.ClaimOK {
 		t.Fatalf("step without a replica: %+v %v, want an ack error with the claim made", r, err)
 	}
 	if err := st.Pause(ctx, "c-ack", who, "x"); !errors.Is(err, store.ErrNotReplicated) {
@@ -541,13 +541,13 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	tick(t, st, "c-late", sum, store.TickParams{})
 	l := st.Ledger("c-late", sum.Stage)
 	p := store.Policy{MaxAttempts: 3}
-	if r, err := l.Step(ctx, nil, &store.Claim{ID: "r0", Lang: "de", Token: "w/1"}, p, time.Now()); err != nil || r.Claim != store.ClaimOK {
+	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}}, p, time.Now()); err != nil || r.Claim().Result != store.ClaimOK {
 		t.Fatalf("claim: %v %v", r, err)
 	}
 	if _, err := st.Cancel(ctx, "c-late", store.Actor{Who: "oncall"}, "stop"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Step(ctx, &store.Record{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "later"}, nil, p, time.Now()); err != nil {
+	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "later"}}, nil, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	s, err := st.Status(ctx, "c-late")

@@ -1,13 +1,15 @@
--- step.lua: the ledger step. For one or more steps, in order, as if each
--- were its own call: record the previous recipient's outcome, then claim the
--- next recipient for sending. Several steps (a worker's concurrent chunks)
--- share one call (group commit); the counters they touch are summed here and
--- written once at the end.
+-- step.lua: the ledger step. A list of operations, run in order as if
+-- each were its own call: a record writes the outcome of a recipient
+-- claimed earlier; a claim takes a recipient for sending. The operations of
+-- several callers (a worker's concurrent chunks, each recording the outcomes
+-- of its last window of recipients and claiming its next window) share one
+-- call (group commit); the counters they touch are summed here and written
+-- once at the end.
 --
 -- A claim is made before the message goes to SMTP. A recipient found
 -- "sending" under another claim's token was claimed by a sender that died
--- (or lost its Redis) between the SMTP server's acceptance and its record:
--- it becomes "in-doubt" and is never sent again.
+-- (or lost its Redis) between its claim and its record: it becomes
+-- "in-doubt" and is never sent again.
 --
 -- KEYS (all of one campaign, so one Cluster slot):
 --   1 ledger   HASH id -> "state|attempts|unix ms|code|flag|response or token"
@@ -20,36 +22,40 @@
 --   8 audit    LIST audit entries (JSON)
 --   9 persec   HASH unix second -> records (the status rate)
 -- ARGV:
---   1 stage id of the caller's task      2 max attempts (temporary failures)
+--   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
---   8 now (unix ms)                      9 number of steps
---   then 10 values per step:
---     record: id ('' = none), kind, code, response, lang, batch
+--   8 now (unix ms)                      9 number of operations
+--   then 7 values per operation:
+--     'r', id, kind, code, response, lang, batch      (a record)
 --       kinds: sent | failed (permanent) | temp | refused | skipped |
---              in-doubt | unclaim (give back a claim that was not used)
---     claim:  id ('' = none), lang, batch, token
--- Returns 3 values per step: claim result, attempt number, auto-pause
--- reason; then one more: the campaign's recipients sent or in doubt after
--- this call (a worker compares it with its own delivery journal).
+--              in-doubt | unclaim (give back a claim that was not used;
+--              its response is the claim's token)
+--     'c', id, lang, batch, token, '', ''              (a claim)
+-- Returns 2 values per claim (claim result, attempt number), then the
+-- auto-pause reason ('' when no record paused the campaign), then the
+-- campaign's recipients sent after this call, or -1 when it recorded none
+-- sent (a worker compares it with its own delivery journal).
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
-local nsteps = tonumber(ARGV[9])
+local nops = tonumber(ARGV[9])
 local out = {}
 if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
   -- nothing, so that no stale key is left behind.
   local res = GONE
   if state then res = STALE end
-  for s = 1, nsteps do
-    out[#out + 1] = res
-    out[#out + 1] = 0
-    out[#out + 1] = ''
+  for s = 0, nops - 1 do
+    if ARGV[10 + s * 7] == 'c' then
+      out[#out + 1] = res
+      out[#out + 1] = 0
+    end
   end
-  out[#out + 1] = 0
+  out[#out + 1] = ''
+  out[#out + 1] = -1
   return out
 end
 
@@ -75,12 +81,11 @@ end
 
 local p, p0 = nil, 0
 local pushed, records = false, 0
-for s = 0, nsteps - 1 do
-  local o = 9 + s * 10
-  local paused = ''
-  local rid = ARGV[o + 1]
-  if rid ~= '' then
-    local kind, code, resp, lang, batch = ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+local paused = ''
+for s = 0, nops - 1 do
+  local o = 10 + s * 7
+  if ARGV[o] == 'r' then
+    local rid, kind, code, resp, lang, batch = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
     local cur = redis.call('HGET', KEYS[1], rid)
     local cs, ca = parse(cur)
     if kind == 'unclaim' then
@@ -160,11 +165,9 @@ for s = 0, nsteps - 1 do
         end
       end
     end
-  end
-  local res, att = NONE, 0
-  local cid = ARGV[o + 7]
-  if cid ~= '' then
-    local lang, batch, token = ARGV[o + 8], ARGV[o + 9], ARGV[o + 10]
+  else
+    local res, att = NONE, 0
+    local cid, lang, batch, token = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
     if state ~= 'running' or tonumber(batch) > curBatch then
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
@@ -191,14 +194,19 @@ for s = 0, nsteps - 1 do
         res, att = SKIP, ca
       end
     end
+    out[#out + 1] = res
+    out[#out + 1] = att
   end
-  out[#out + 1] = res
-  out[#out + 1] = att
-  out[#out + 1] = paused
 end
+-- The campaign's recipients sent so far comes back from its own counter's
+-- increment; -1 when this call sent nobody (the caller then cannot tell).
+local sent = -1
 for key, t in pairs(inc) do
   for f, n in pairs(t) do
-    if n ~= 0 then redis.call('HINCRBY', key, f, n) end
+    if n ~= 0 then
+      local v = redis.call('HINCRBY', key, f, n)
+      if key == KEYS[2] and f == 'sent' then sent = v end
+    end
   end
 end
 if p and p ~= p0 then redis.call('HINCRBY', KEYS[5], 'p', p - p0) end
@@ -207,6 +215,6 @@ if records > 0 then
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
-local d = redis.call('HMGET', KEYS[2], 'sent', 'in-doubt')
-out[#out + 1] = tonumber(d[1] or '0') + tonumber(d[2] or '0')
+out[#out + 1] = paused
+out[#out + 1] = sent
 return out
