@@ -1,26 +1,39 @@
-// Command bench is tidings' end-to-end benchmark. It starts redis-server and
-// postfix's smtp-sink on loopback, generates N recipients in 6 languages,
-// builds the tidings binary and runs `tidings send` and `tidings worker`
-// exactly as an operator would, then reports whole-campaign throughput, steady
-// throughput, CPU per 1,000 messages of the workers and of Redis, and peak RSS
-// of the worker and of `send`. With -stage-only it measures staging alone
-// (validation + Redis writes) for a large file.
+// Command bench is tidings' end-to-end benchmark, and measures its own
+// ceiling. It starts redis-server and postfix's smtp-sink on loopback,
+// generates N recipients in 6 languages, builds the tidings binary and runs
+// `tidings worker` and `tidings send` exactly as an operator would. In the
+// same invocation, against the same smtp-sink and over the same number of
+// connections, it runs a bare pipelined sender of the same messages
+// pre-rendered (the ceiling: what the wire allows on this machine), just
+// before and just after every tidings round, and reports tidings' figures
+// as ratios to it: ratios measured in one run travel between machines,
+// absolute numbers do not.
 //
-//	go run ./bench -n 100000            # whole campaign
-//	go run ./bench -n 1000000 -stage-only
+// For each round it reports whole-campaign and steady msg/s, worker CPU per
+// message (/proc/<pid>/stat), Redis CPU per message (INFO cpu; staging and
+// sending apart; the replica's separately), bytes on the wire per message
+// (the kernel's TCP counters of the connections to smtp-sink, read through
+// sock_diag), worker and `send` peak RSS and Redis memory per staged
+// recipient, then a summary table and one final JSON line. See
+// bench/README.md.
 //
-// Results are recorded in docs/benchmarks.md.
+//	go run ./bench -n 100000                 # 1 worker, ceiling before and after
+//	go run ./bench -n 100000 -workers 1,2,4  # Redis CPU per message with more workers
+//	go run ./bench -n 100000 -replica        # plus a replica: without and with min_replica_acks 1
+//	go run ./bench -n 100000 -fsync always   # Redis with appendfsync always
+//	go run ./bench -n 1000000 -stage-only    # staging alone: time and send's peak RSS
+//
+// It exits 1 when anything fails: a process, a campaign that does not end
+// done with every recipient sent, or a check of the instrument itself.
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -34,373 +47,325 @@ import (
 
 type options struct {
 	n           int
-	workers     int
+	workers     []int
 	concurrency int
+	replica     bool
+	fsync       string
 	out         string
 	stageOnly   bool
 	keep        bool
 	tidings     string
 	cpuProfile  bool
+	ceilingPool int
+	timeout     time.Duration
 }
 
 func main() {
-	var o options
-	flag.IntVar(&o.n, "n", 100000, "number of recipients")
-	flag.IntVar(&o.workers, "workers", 1, "number of worker processes")
-	flag.IntVar(&o.concurrency, "concurrency", 8, "SMTP connections (chunks in flight) per worker")
-	flag.StringVar(&o.out, "out", "", "working directory (default: a temporary directory)")
-	flag.BoolVar(&o.stageOnly, "stage-only", false, "measure staging (validate + write to Redis) only; no worker")
-	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
-	flag.StringVar(&o.tidings, "tidings", "", "tidings binary to use (default: build ./cmd/tidings)")
-	flag.BoolVar(&o.cpuProfile, "cpuprofile", false, "write worker-N.pprof CPU profiles into the working directory")
-	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
+	os.Exit(benchMain(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, o options) error {
-	if o.out == "" {
-		d, err := os.MkdirTemp("", "tidings-bench-")
-		if err != nil {
-			return err
-		}
-		o.out = d
-		if !o.keep {
-			defer os.RemoveAll(d)
-		}
+// benchMain parses args, runs the bench and returns the exit code.
+func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workers := "1"
+	fs.IntVar(&o.n, "n", 100000, "number of recipients")
+	fs.StringVar(&workers, "workers", workers, "worker processes against one Redis; a list (1,2,4) runs one round each")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "SMTP connections (chunks in flight) per worker; the ceiling uses workers x this")
+	fs.BoolVar(&o.replica, "replica", false, "also attach a replica on loopback and run two more rounds: min_replica_acks 0 and 1")
+	fs.StringVar(&o.fsync, "fsync", "off", "Redis persistence: off, or the append-only file with appendfsync always, everysec or no")
+	fs.StringVar(&o.out, "out", "", "working directory (default: a temporary directory)")
+	fs.BoolVar(&o.stageOnly, "stage-only", false, "measure staging (validate + write to Redis) only; no worker, no ceiling")
+	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
+	fs.StringVar(&o.tidings, "tidings", "", "tidings binary to use (default: build ./cmd/tidings)")
+	fs.BoolVar(&o.cpuProfile, "cpuprofile", false, "write worker-<campaign>-<i>.pprof CPU profiles into the working directory")
+	fs.IntVar(&o.ceilingPool, "ceiling-pool", 4200, "distinct pre-rendered messages the ceiling cycles through (a multiple of 42 keeps the language mix exact)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (default: 3m + 3ms per recipient per round)")
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+	for _, f := range strings.Split(workers, ",") {
+		w, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || w < 1 {
+			fmt.Fprintf(stderr, "bench: -workers %q: give worker counts >= 1, e.g. 1 or 1,2,4\n", workers)
+			return 2
+		}
+		o.workers = append(o.workers, w)
+	}
+	if o.n < 1 || o.concurrency < 1 {
+		fmt.Fprintln(stderr, "bench: -n and -concurrency must be at least 1")
+		return 2
+	}
+	if _, err := fsyncArgs(o.fsync); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if err := run(ctx, o, stdout); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// bench is one invocation's shared state.
+type bench struct {
+	o           options
+	out         io.Writer
+	procs       *procSet
+	repo        string   // the checkout: templates/ and locales/
+	dir         string   // working directory
+	bin         string   // tidings
+	env         []string // for tidings: TIDINGS_CONFIG
+	redis       *redisNode
+	replica     *redisNode // nil until a replica round
+	sink        *proc
+	sinkPort    int
+	sinkCounter string // smtp-sink's -c output
+}
+
+func run(ctx context.Context, o options, out io.Writer) error {
+	rounds := planRounds(o)
+	if o.timeout <= 0 {
+		o.timeout = 3*time.Minute + time.Duration(len(rounds)*o.n)*3*time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	b := &bench{o: o, out: out, procs: &procSet{}}
+	defer b.procs.stopAll()
+	var err error
+	if b.repo, err = os.Getwd(); err != nil {
 		return err
 	}
-	bin := o.tidings
-	if bin == "" {
-		bin = filepath.Join(o.out, "tidings")
-		fmt.Println("building tidings ...")
-		b := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tidings")
-		b.Stdout, b.Stderr = os.Stdout, os.Stderr
-		if err := b.Run(); err != nil {
+	if b.dir = o.out; b.dir == "" {
+		if b.dir, err = os.MkdirTemp("", "tidings-bench-"); err != nil {
+			return err
+		}
+		if !o.keep {
+			defer os.RemoveAll(b.dir)
+		}
+	}
+	if b.dir, err = filepath.Abs(b.dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
+	load0 := loadAverage()
+	fmt.Fprintf(out, "machine: %d cores, load average %.2f, %s\n", runtime.NumCPU(), load0, cpuModel())
+	if b.bin = o.tidings; b.bin == "" {
+		b.bin = filepath.Join(b.dir, "tidings")
+		fmt.Fprintln(out, "building tidings ...")
+		c := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/tidings")
+		c.Stdout, c.Stderr = out, out
+		if err := c.Run(); err != nil {
 			return fmt.Errorf("build tidings: %w", err)
 		}
 	}
 
-	redisPort, smtpPort := freePort(), freePort()
-	redis, err := startRedis(ctx, o.out, redisPort)
+	redisPort, err := freePort()
 	if err != nil {
 		return err
 	}
-	defer stopProc(redis)
-	var sink *exec.Cmd
-	if !o.stageOnly {
-		sink, err = startSink(ctx, smtpPort)
-		if err != nil {
-			return err
-		}
-		defer stopProc(sink)
-	}
-
-	fmt.Printf("generating %d recipients in 6 languages ...\n", o.n)
-	if err := writeCampaign(o, smtpPort, redisPort); err != nil {
+	if b.redis, err = b.procs.startRedis(ctx, "redis", filepath.Join(b.dir, "redis"), redisPort, o.fsync, 0); err != nil {
 		return err
 	}
-	env := append(os.Environ(), "TIDINGS_CONFIG="+filepath.Join(o.out, "tidings.yaml"))
-
-	// Workers first, as an operator would have them running.
-	var workers []*exec.Cmd
+	defer b.redis.client.Close()
 	if !o.stageOnly {
-		for i := 0; i < o.workers; i++ {
-			args := []string{"worker", "--env", "bench", "--concurrency", strconv.Itoa(o.concurrency), "--log-level", "warn"}
-			if o.cpuProfile {
-				args = append(args, "--cpuprofile", filepath.Join(o.out, fmt.Sprintf("worker-%d.pprof", i)))
-			}
-			w := exec.CommandContext(ctx, bin, args...)
-			w.Env = env
-			w.Stderr = mustCreate(filepath.Join(o.out, fmt.Sprintf("worker-%d.log", i)))
-			w.Stdout = w.Stderr
-			if err := w.Start(); err != nil {
-				return fmt.Errorf("start worker: %w", err)
-			}
-			workers = append(workers, w)
-			defer stopProc(w)
-		}
-	}
-	redisCPU0 := cpuSeconds(redis.Process.Pid)
-
-	start := time.Now()
-	send := exec.CommandContext(ctx, bin, "send", filepath.Join(o.out, "campaign.yaml"), "--env", "bench", "--confirm", "bench")
-	send.Env = env
-	sendLog := filepath.Join(o.out, "send.log")
-	send.Stdout = mustCreate(sendLog)
-	send.Stderr = send.Stdout
-	if err := send.Run(); err != nil {
-		b, _ := os.ReadFile(sendLog)
-		return fmt.Errorf("tidings send: %w\n%s", err, b)
-	}
-	staged := time.Since(start)
-	sendRSS := maxRSSMB(send.ProcessState)
-	sendCPU := send.ProcessState.UserTime() + send.ProcessState.SystemTime()
-	fmt.Printf("staged %d recipients in %s (send: peak RSS %.0f MB, CPU %.2fs)\n", o.n, staged.Round(time.Millisecond), sendRSS, sendCPU.Seconds())
-	if o.stageOnly {
-		fmt.Printf("\nRESULT stage-only n=%d staging=%.2fs send_peak_rss_mb=%.0f send_cpu_s=%.2f\n", o.n, staged.Seconds(), sendRSS, sendCPU.Seconds())
-		return nil
-	}
-
-	// Poll status until done; sample sent counts for the steady rate.
-	type sample struct {
-		t    time.Time
-		sent int
-	}
-	var samples []sample
-	var st status
-	for {
-		if err := ctx.Err(); err != nil {
+		if b.sinkPort, err = freePort(); err != nil {
 			return err
 		}
-		st, err = readStatus(ctx, bin, env)
+		b.sinkCounter = filepath.Join(b.dir, "smtp-sink.count")
+		if b.sink, err = b.procs.startSink(ctx, b.sinkPort, b.sinkCounter); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "generating %d recipients in 6 languages ...\n", o.n)
+	if err := writeRecipients(filepath.Join(b.dir, "recipients.csv"), o.n); err != nil {
+		return err
+	}
+	cfg, err := writeConfig(b.dir, redisPort, b.sinkPort, o.concurrency)
+	if err != nil {
+		return err
+	}
+	b.env = append(os.Environ(), "TIDINGS_CONFIG="+cfg)
+
+	if o.stageOnly {
+		return b.stageOnly(ctx)
+	}
+
+	fmt.Fprintf(out, "pre-rendering the ceiling's messages (%d distinct) ...\n", min(o.n, o.ceilingPool))
+	campFile, err := writeCampaignFile(b.dir, rounds[0].Name, rounds[0].env(), b.repo, o.n)
+	if err != nil {
+		return err
+	}
+	msgs, err := prepareCeiling(ctx, campFile, rounds[0].Name, poolIndexes(o.n, o.ceilingPool))
+	if err != nil {
+		return err
+	}
+
+	var results []roundResult
+	var last *ceilingRun
+	for _, r := range rounds {
+		conns := r.Workers * o.concurrency
+		before := last
+		if before == nil || before.Conns != conns {
+			if before, err = b.runCeiling(ctx, conns, msgs); err != nil {
+				return err
+			}
+		}
+		if r.Replica && b.replica == nil {
+			if err := b.startReplica(ctx); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(out, "%s: sending %d messages (campaign %s) ...\n", r.label(), o.n, r.Name)
+		res, err := b.runRound(ctx, r)
 		if err != nil {
 			return err
 		}
-		samples = append(samples, sample{time.Now(), st.Counts["sent"]})
-		if st.State == "done" || st.State == "paused" || st.State == "cancelled" {
-			break
+		after, err := b.runCeiling(ctx, conns, msgs)
+		if err != nil {
+			return err
 		}
-		time.Sleep(250 * time.Millisecond)
+		last = after
+		res.Ceiling = summarize(*before, *after)
+		res.ratios()
+		printRound(out, res)
+		results = append(results, res)
 	}
-	wall := time.Since(start)
-	if st.State != "done" {
-		return fmt.Errorf("campaign ended in state %s (%s)", st.State, st.Reason)
+	rep := report{N: o.n, Concurrency: o.concurrency, Fsync: o.fsync, Cores: runtime.NumCPU(), CPU: cpuModel(),
+		LoadStart: load0, LoadEnd: loadAverage(), Rounds: results}
+	printSummary(out, rep)
+	js, err := json.Marshal(rep)
+	if err != nil {
+		return err
 	}
-	var workerCPU time.Duration
-	var workerRSS float64
-	for _, w := range workers {
-		workerCPU += time.Duration(cpuSeconds(w.Process.Pid) * float64(time.Second))
-		if r := vmHWM(w.Process.Pid); r > workerRSS {
-			workerRSS = r
-		}
-	}
-	redisCPU := cpuSeconds(redis.Process.Pid) - redisCPU0
-	sent := st.Counts["sent"]
-	// Steady rate: between 20% and 80% of the messages.
-	steady := 0.0
-	var a, b *sample
-	for i := range samples {
-		if a == nil && samples[i].sent >= sent/5 {
-			a = &samples[i]
-		}
-		if b == nil && samples[i].sent >= sent*4/5 {
-			b = &samples[i]
+	fmt.Fprintf(out, "%s\n", js)
+	var failed []string
+	for _, r := range results {
+		for _, c := range r.Checks {
+			if !c.OK && c.Fatal {
+				failed = append(failed, r.Name+": "+c.Name+": "+c.Detail)
+			}
 		}
 	}
-	if a != nil && b != nil && b.t.After(a.t) {
-		steady = float64(b.sent-a.sent) / b.t.Sub(a.t).Seconds()
-	}
-	per1k := func(sec float64) float64 { return sec / float64(sent) * 1000 }
-	fmt.Printf("\nRESULT n=%d workers=%d concurrency=%d sent=%d wall=%.2fs msg_per_s=%.0f steady_msg_per_s=%.0f "+
-		"worker_cpu_s_per_1k=%.3f redis_cpu_s_per_1k=%.3f us_per_msg=%.1f worker_peak_rss_mb=%.0f send_peak_rss_mb=%.0f staging=%.2fs cores=%d\n",
-		o.n, o.workers, o.concurrency, sent, wall.Seconds(), float64(sent)/wall.Seconds(), steady,
-		per1k(workerCPU.Seconds()), per1k(redisCPU), (workerCPU.Seconds()+redisCPU)/float64(sent)*1e6,
-		workerRSS, sendRSS, staged.Seconds(), runtime.NumCPU())
-	if sent != o.n {
-		return fmt.Errorf("sent %d of %d (counts: %v)", sent, o.n, st.Counts)
+	if len(failed) > 0 {
+		return errors.New("failed checks:\n  " + strings.Join(failed, "\n  "))
 	}
 	return nil
 }
 
-type status struct {
-	State  string         `json:"state"`
-	Reason string         `json:"reason"`
-	Counts map[string]int `json:"counts"`
+// planRounds lists the rounds: one per worker count, then with -replica
+// the first worker count again with a replica attached, without and with
+// the acknowledgement.
+func planRounds(o options) []round {
+	var rs []round
+	for _, w := range o.workers {
+		rs = append(rs, round{Workers: w})
+	}
+	if o.replica {
+		rs = append(rs, round{Workers: o.workers[0], Replica: true}, round{Workers: o.workers[0], Replica: true, Acks: 1})
+	}
+	for i := range rs {
+		// Names of one length: every round's messages have the same size.
+		rs[i].Name = fmt.Sprintf("bench%02d", i+1)
+	}
+	return rs
 }
 
-func readStatus(ctx context.Context, bin string, env []string) (status, error) {
-	c := exec.CommandContext(ctx, bin, "status", "bench", "--env", "bench", "--json")
-	c.Env = env
-	out, err := c.Output()
+// startReplica starts a replica of the bench's Redis on loopback and waits
+// until it is in sync.
+func (b *bench) startReplica(ctx context.Context) error {
+	port, err := freePort()
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return status{}, fmt.Errorf("tidings status: %w: %s", err, ee.Stderr)
-		}
-		return status{}, fmt.Errorf("tidings status: %w", err)
-	}
-	var st status
-	if err := json.Unmarshal(out, &st); err != nil {
-		return status{}, fmt.Errorf("parse status --json: %w", err)
-	}
-	return st, nil
-}
-
-var langs = []struct{ locale, name string }{
-	{"en", "Ada Lovelace"}, {"de-CH", "Jürg Müller"}, {"fr", "Zoë Dupont"},
-	{"it", "Niccolò Rossi"}, {"ja", "山田 太郎"}, {"ar", "ليلى حداد"},
-}
-
-func writeCampaign(o options, smtpPort, redisPort int) error {
-	f := mustCreate(filepath.Join(o.out, "recipients.csv"))
-	w := bufio.NewWriterSize(f, 1<<20)
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"id", "email", "name", "locale", "posts"})
-	for i := 0; i < o.n; i++ {
-		l := langs[i%len(langs)]
-		_ = cw.Write([]string{"u" + strconv.Itoa(i), "user" + strconv.Itoa(i) + "@bench.example", l.name, l.locale, strconv.Itoa(i % 7)})
-	}
-	cw.Flush()
-	if err := w.Flush(); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
+	fmt.Fprintln(b.out, "starting a replica and waiting for its initial sync ...")
+	rep, err := b.procs.startRedis(ctx, "replica", filepath.Join(b.dir, "replica"), port, b.o.fsync, b.redis.port)
+	if err != nil {
 		return err
 	}
-	wd, _ := os.Getwd()
-	camp := fmt.Sprintf(`name: bench
-environment: bench
-template: welcome
-templates_dir: %s
-locales_dir: %s
-default_locale: en
-recipients: recipients.csv
-from: "Bench <bench@tidings.example>"
-batches:
-  canary_per_locale: 0
-  size: %d
-  interval: 0s
-rate: unlimited
-auto_pause:
-  error_rate: 0.5
-  window: 1000
-data:
-  reregister_url: "https://example.org/re-register"
-`, filepath.Join(wd, "templates"), filepath.Join(wd, "locales"), max(o.n, 1))
-	if err := os.WriteFile(filepath.Join(o.out, "campaign.yaml"), []byte(camp), 0o644); err != nil {
+	if err := waitReplica(ctx, b.redis, rep); err != nil {
+		return fmt.Errorf("replica: %w", err)
+	}
+	b.replica = rep
+	return nil
+}
+
+// stageOnly runs `tidings send` alone (no worker picks the campaign up) and
+// reports how long staging took, send's peak RSS and Redis memory per
+// recipient.
+func (b *bench) stageOnly(ctx context.Context) error {
+	r := round{Name: "bench01"}
+	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n)
+	if err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf(`environments:
-  bench:
-    production: false
-    state_dir: %s
-    redis:
-      url: redis://127.0.0.1:%d/0
-    smtp:
-      host: 127.0.0.1
-      port: %d
-      tls: none
-      connections: %d
-`, filepath.Join(o.out, "state"), redisPort, smtpPort, o.concurrency)
-	return os.WriteFile(filepath.Join(o.out, "tidings.yaml"), []byte(cfg), 0o644)
-}
-
-func startRedis(ctx context.Context, dir string, port int) (*exec.Cmd, error) {
-	bin, err := exec.LookPath("redis-server")
+	mem0, err := b.redis.usedMemory(ctx)
 	if err != nil {
-		return nil, errors.New("redis-server not found: apt-get install redis-server")
+		return err
 	}
-	c := exec.CommandContext(ctx, bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--maxmemory-policy", "noeviction")
-	c.Stdout = mustCreate(filepath.Join(dir, "redis.log"))
-	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	return c, waitPort(port)
-}
-
-func startSink(ctx context.Context, port int) (*exec.Cmd, error) {
-	bin := "/usr/sbin/smtp-sink"
-	if _, err := os.Stat(bin); err != nil {
-		return nil, errors.New("smtp-sink not found: apt-get install postfix (only its smtp-sink tool is used)")
-	}
-	// -c: count; backlog 256; 8bit and pipelining are advertised by default.
-	args := []string{"-c", "127.0.0.1:" + strconv.Itoa(port), "256"}
-	if os.Geteuid() == 0 {
-		// smtp-sink refuses to run as root without dropping privileges.
-		args = append([]string{"-u", "nobody"}, args...)
-	}
-	c := exec.CommandContext(ctx, bin, args...)
-	c.Stdout = nil
-	if err := c.Start(); err != nil {
-		return nil, fmt.Errorf("start smtp-sink: %w", err)
-	}
-	return c, waitPort(port)
-}
-
-func waitPort(port int) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("nothing listens on port %d after 10s", port)
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cpu0, err := b.redis.cpu(ctx)
 	if err != nil {
-		panic(err)
+		return err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func stopProc(c *exec.Cmd) {
-	if c == nil || c.Process == nil {
-		return
-	}
-	_ = c.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = c.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = c.Process.Kill()
-	}
-}
-
-func mustCreate(p string) *os.File {
-	f, err := os.Create(p)
+	start := time.Now()
+	send := exec.CommandContext(ctx, b.bin, "send", campFile, "--env", r.env(), "--confirm", r.Name)
+	send.Env = b.env
+	logPath := filepath.Join(b.dir, "send.log")
+	logf, err := os.Create(logPath)
 	if err != nil {
-		panic(err)
+		return err
 	}
-	return f
+	send.Stdout, send.Stderr = logf, logf
+	err = send.Run()
+	logf.Close()
+	if err != nil {
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("tidings send: %w\n%s", err, log)
+	}
+	staged := time.Since(start)
+	sendCPU, sendRSS := rusageCPU(send.ProcessState)
+	mem1, err := b.redis.usedMemory(ctx)
+	if err != nil {
+		return err
+	}
+	cpu1, err := b.redis.cpu(ctx)
+	if err != nil {
+		return err
+	}
+	res := struct {
+		N                      int     `json:"n"`
+		StagingS               float64 `json:"staging_s"`
+		SendPeakRSSMB          float64 `json:"send_peak_rss_mb"`
+		SendCPUS               float64 `json:"send_cpu_s"`
+		RedisCPUS              float64 `json:"redis_cpu_s"`
+		RedisBytesPerRecipient float64 `json:"redis_bytes_per_recipient"`
+	}{b.o.n, staged.Seconds(), sendRSS, sendCPU.Seconds(), cpu1 - cpu0, (mem1 - mem0) / float64(b.o.n)}
+	fmt.Fprintf(b.out, "staged %d recipients in %.2fs: send peak RSS %.0f MB, send CPU %.2fs, Redis CPU %.2fs, Redis memory %.0f bytes per recipient\n",
+		res.N, res.StagingS, res.SendPeakRSSMB, res.SendCPUS, res.RedisCPUS, res.RedisBytesPerRecipient)
+	js, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "%s\n", js)
+	return nil
 }
 
-// cpuSeconds reads utime+stime of pid from /proc.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
-		return 0
+		return "unknown CPU"
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	f := strings.Fields(s[i+2:])
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ
-}
-
-// vmHWM is the peak resident set of pid in MB.
-func vmHWM(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
 		}
 	}
-	return 0
-}
-
-func maxRSSMB(ps *os.ProcessState) float64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024
-	}
-	return 0
+	return "unknown CPU"
 }

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// ceilingRun is one run of the bare sender against smtp-sink.
+type ceilingRun struct {
+	Conns         int     `json:"connections"`
+	MsgPerS       float64 `json:"msg_per_s"`        // all messages / first command to last reply
+	SteadyMsgPerS float64 `json:"steady_msg_per_s"` // between 10% and 90% of the messages
+	// CPUUsPerMsg is the bare sender's CPU (getrusage of the bench process,
+	// which does nothing else meanwhile).
+	CPUUsPerMsg float64 `json:"cpu_us_per_msg"`
+	// WireBytesPerMsg and WireReplyBytesPerMsg are counted by the kernel
+	// like tidings' (and checked against what the sender counted).
+	WireBytesPerMsg      float64 `json:"wire_bytes_per_msg"`
+	WireReplyBytesPerMsg float64 `json:"wire_reply_bytes_per_msg"`
+	SinkUsPerMsg         float64 `json:"sink_us_per_msg"`
+}
+
+// ceilingSummary is the ceiling of a round: the runs just before and just
+// after it, and their means.
+type ceilingSummary struct {
+	Runs            []ceilingRun `json:"runs"`
+	MsgPerS         float64      `json:"msg_per_s"`
+	SteadyMsgPerS   float64      `json:"steady_msg_per_s"`
+	CPUUsPerMsg     float64      `json:"cpu_us_per_msg"`
+	WireBytesPerMsg float64      `json:"wire_bytes_per_msg"`
+	SinkUsPerMsg    float64      `json:"sink_us_per_msg"`
+	// Spread is |before - after| / mean of msg/s: how much the machine
+	// changed during the round.
+	Spread float64 `json:"spread"`
+}
+
+func summarize(before, after ceilingRun) ceilingSummary {
+	mean := func(f func(ceilingRun) float64) float64 { return (f(before) + f(after)) / 2 }
+	s := ceilingSummary{Runs: []ceilingRun{before, after},
+		MsgPerS:         mean(func(c ceilingRun) float64 { return c.MsgPerS }),
+		SteadyMsgPerS:   mean(func(c ceilingRun) float64 { return c.SteadyMsgPerS }),
+		CPUUsPerMsg:     mean(func(c ceilingRun) float64 { return c.CPUUsPerMsg }),
+		WireBytesPerMsg: mean(func(c ceilingRun) float64 { return c.WireBytesPerMsg }),
+		SinkUsPerMsg:    mean(func(c ceilingRun) float64 { return c.SinkUsPerMsg }),
+	}
+	if s.MsgPerS > 0 {
+		s.Spread = math.Abs(before.MsgPerS-after.MsgPerS) / s.MsgPerS
+	}
+	return s
+}
+
+// ratios fills in the ratios to the ceiling and the checks that need it.
+func (r *roundResult) ratios() {
+	c := r.Ceiling
+	div := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	}
+	r.RatioMsgPerS = div(r.MsgPerS, c.MsgPerS)
+	r.RatioSteady = div(r.SteadyMsgPerS, c.SteadyMsgPerS)
+	r.RatioWorkerCPU = div(r.WorkerUsPerMsg, c.CPUUsPerMsg)
+	r.RatioTotalCPU = div(r.WorkerUsPerMsg+r.RedisUsPerMsg, c.CPUUsPerMsg)
+	r.RatioWireBytes = div(r.WireBytesPerMsg, c.WireBytesPerMsg)
+	r.Checks = append(r.Checks,
+		check{Name: "the ceiling sends tidings' messages (bytes on the wire within 1%)", OK: math.Abs(r.RatioWireBytes-1) <= 0.01, Fatal: true,
+			Detail: fmt.Sprintf("tidings %.1f bytes/msg, ceiling %.1f: if they differ, bench/ceiling.go no longer renders what the worker sends", r.WireBytesPerMsg, c.WireBytesPerMsg)},
+		check{Name: "the machine was steady (ceiling before and after within 10%)", OK: c.Spread <= 0.10,
+			Detail: fmt.Sprintf("%.0f and %.0f msg/s", c.Runs[0].MsgPerS, c.Runs[1].MsgPerS)},
+	)
+}
+
+// runCeiling runs the bare sender over conns connections to smtp-sink and
+// checks its byte counts against the kernel's.
+func (b *bench) runCeiling(ctx context.Context, conns int, msgs []wireMessage) (*ceilingRun, error) {
+	fmt.Fprintf(b.out, "ceiling: bare pipelined sender, %d messages over %d connections ...\n", b.o.n, conns)
+	var base, end sample
+	if err := b.measure(ctx, &base, nil); err != nil {
+		return nil, err
+	}
+	meter, err := newWireMeter(b.sinkPort)
+	if err != nil {
+		return nil, err
+	}
+	s, err := dialBare(ctx, net.JoinHostPort("127.0.0.1", strconv.Itoa(b.sinkPort)), conns)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	runtime.GC() // nothing left over from preparing to collect while measuring
+	res, err := s.run(ctx, b.o.n, msgs)
+	if err != nil {
+		return nil, err
+	}
+	// Every byte was acknowledged before the last replies came; the
+	// kernel's counts must equal the sender's exactly.
+	var kOut, kIn uint64
+	err = pollUntil(ctx, 5*time.Second, func() (bool, error) {
+		if err := meter.sample(); err != nil {
+			return false, err
+		}
+		var n int
+		kOut, kIn, n = meter.total()
+		return n == conns && kOut == uint64(res.BytesOut) && kIn == uint64(res.BytesIn), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ceiling: the kernel counted %d bytes out and %d in, the sender %d and %d: the wire meter is wrong: %w",
+			kOut, kIn, res.BytesOut, res.BytesIn, err)
+	}
+	err = pollUntil(ctx, 5*time.Second, func() (bool, error) {
+		if err := b.measure(ctx, &end, nil); err != nil {
+			return false, err
+		}
+		return end.sinkCount-base.sinkCount >= b.o.n, nil
+	})
+	if err != nil || end.sinkCount-base.sinkCount != b.o.n {
+		return nil, fmt.Errorf("ceiling: smtp-sink counted %d messages, the sender sent %d", end.sinkCount-base.sinkCount, b.o.n)
+	}
+	per := func(v float64) float64 { return v / float64(res.Sent) }
+	c := &ceilingRun{Conns: conns, MsgPerS: float64(res.Sent) / res.Elapsed.Seconds(), SteadyMsgPerS: res.Steady,
+		CPUUsPerMsg:     per(float64(res.CPU.Microseconds())),
+		WireBytesPerMsg: per(float64(kOut)), WireReplyBytesPerMsg: per(float64(kIn)),
+		SinkUsPerMsg: per((end.sinkCPU - base.sinkCPU) * 1e6)}
+	fmt.Fprintf(b.out, "  %.0f msg/s (steady %.0f), %.1f µs CPU/msg, %.0f bytes/msg on the wire\n",
+		c.MsgPerS, c.SteadyMsgPerS, c.CPUUsPerMsg, c.WireBytesPerMsg)
+	return c, nil
+}
+
+// report is the bench's machine-readable result: the last line of output.
+type report struct {
+	N           int           `json:"n"`
+	Concurrency int           `json:"concurrency"`
+	Fsync       string        `json:"fsync"`
+	Cores       int           `json:"cores"`
+	CPU         string        `json:"cpu"`
+	LoadStart   float64       `json:"load_start"`
+	LoadEnd     float64       `json:"load_end"`
+	Rounds      []roundResult `json:"rounds"`
+}
+
+// printRound prints one round's figures next to its ceiling's.
+func printRound(w io.Writer, r roundResult) {
+	c := r.Ceiling
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s, %d connections, %d messages:\t tidings\t ceiling (before / after)\t tidings / ceiling\n", r.label(), r.Conns, r.Sent)
+	fmt.Fprintf(tw, "  msg/s, whole campaign (send to done)\t %.0f\t %.0f (%.0f / %.0f)\t %.2f\n", r.MsgPerS, c.MsgPerS, c.Runs[0].MsgPerS, c.Runs[1].MsgPerS, r.RatioMsgPerS)
+	fmt.Fprintf(tw, "  last message at smtp-sink, done seen\t %.2fs, %.2fs\t \t\n", r.LastMessageS, r.WallS)
+	fmt.Fprintf(tw, "  msg/s, steady (10%% to 90%%)\t %.0f\t %.0f\t %.2f\n", r.SteadyMsgPerS, c.SteadyMsgPerS, r.RatioSteady)
+	fmt.Fprintf(tw, "  worker CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg, c.CPUUsPerMsg, r.RatioWorkerCPU)
+	fmt.Fprintf(tw, "  worker + Redis CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg+r.RedisUsPerMsg, c.CPUUsPerMsg, r.RatioTotalCPU)
+	fmt.Fprintf(tw, "  Redis CPU µs/msg (staging + sending)\t %.1f (%.1f + %.1f)\t \t\n", r.RedisUsPerMsg, r.RedisStageUsPerMsg, r.RedisSendUsPerMsg)
+	if r.Replica {
+		fmt.Fprintf(tw, "  replica CPU µs/msg\t %.1f\t \t\n", r.ReplicaUsPerMsg)
+	}
+	fmt.Fprintf(tw, "  bytes/msg on the wire (replies)\t %.0f (%.0f)\t %.0f\t %.3f\n", r.WireBytesPerMsg, r.WireReplyBytesPerMsg, c.WireBytesPerMsg, r.RatioWireBytes)
+	fmt.Fprintf(tw, "  smtp-sink CPU µs/msg\t %.1f\t %.1f\t\n", r.SinkUsPerMsg, c.SinkUsPerMsg)
+	fmt.Fprintf(tw, "  staging\t %.2fs, send peak RSS %.0f MB, Redis %.0f bytes/recipient\t \t\n", r.StagingS, r.SendPeakRSSMB, r.RedisBytesPerRecipient)
+	fmt.Fprintf(tw, "  worker peak RSS\t %.0f MB\t \t\n", r.WorkerPeakRSSMB)
+	tw.Flush()
+	for _, ch := range r.Checks {
+		mark := "ok"
+		if !ch.OK {
+			mark = "WARNING"
+			if ch.Fatal {
+				mark = "FAILED"
+			}
+		}
+		fmt.Fprintf(w, "  check %s: %s (%s)\n", mark, ch.Name, ch.Detail)
+	}
+}
+
+// printSummary prints every round in one table.
+func printSummary(w io.Writer, rep report) {
+	fmt.Fprintf(w, "\nsummary: n=%d, %d connections per worker, Redis fsync %s, %d cores (%s), load average %.2f -> %.2f\n",
+		rep.N, rep.Concurrency, rep.Fsync, rep.Cores, rep.CPU, rep.LoadStart, rep.LoadEnd)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	cols := []string{"round", "conns", "msg/s", "ceiling", "ratio", "steady ratio", "worker µs", "Redis µs", "(sending)", "replica µs", "bare µs", "worker/bare", "B/msg", "worker MB", ""}
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	for _, r := range rep.Rounds {
+		replica := "-"
+		if r.Replica {
+			replica = fmt.Sprintf("%.1f", r.ReplicaUsPerMsg)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.1f\t%.1f\t%.1f\t%s\t%.1f\t%.2f\t%.0f\t%.0f\t\n",
+			r.label(), r.Conns, r.MsgPerS, r.Ceiling.MsgPerS, r.RatioMsgPerS, r.RatioSteady, r.WorkerUsPerMsg,
+			r.RedisUsPerMsg, r.RedisSendUsPerMsg, replica, r.Ceiling.CPUUsPerMsg, r.RatioWorkerCPU, r.WireBytesPerMsg, r.WorkerPeakRSSMB)
+	}
+	tw.Flush()
+}

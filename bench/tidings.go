@@ -1,0 +1,421 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// round is one tidings campaign of the bench: a fresh campaign (its own
+// name) sent by fresh worker processes against the bench's one Redis.
+type round struct {
+	Name    string `json:"campaign"`
+	Workers int    `json:"workers"`
+	Replica bool   `json:"replica"`          // a replica is attached to Redis
+	Acks    int    `json:"min_replica_acks"` // redis.min_replica_acks of the workers
+}
+
+// env is the tidings environment the round's campaign is pinned to.
+func (r round) env() string {
+	if r.Acks > 0 {
+		return envAck
+	}
+	return envPlain
+}
+
+// label is how the round is named in the output.
+func (r round) label() string {
+	s := fmt.Sprintf("tidings %d worker", r.Workers)
+	if r.Workers > 1 {
+		s += "s"
+	}
+	if r.Replica {
+		s += fmt.Sprintf(", replica, acks %d", r.Acks)
+	}
+	return s
+}
+
+// roundResult is what one round measured. Per-message figures divide by the
+// messages sent; CPU is user + system time.
+type roundResult struct {
+	round
+	Conns    int     `json:"connections"` // SMTP connections: workers x concurrency
+	Sent     int     `json:"sent"`
+	WallS    float64 `json:"wall_s"`    // start of send to the campaign's state "done"
+	StagingS float64 `json:"staging_s"` // start of send to its exit
+	// LastMessageS is when smtp-sink had every message (from the start of
+	// send; to 100 ms): WallS - LastMessageS is the time tidings took to
+	// record the last outcomes plus the bench's lag in seeing "done".
+	LastMessageS float64 `json:"last_message_s"`
+	// MsgPerS is whole-campaign throughput: Sent / WallS.
+	MsgPerS float64 `json:"msg_per_s"`
+	// SteadyMsgPerS is the rate between 10% and 90% of the messages, as
+	// counted by smtp-sink.
+	SteadyMsgPerS float64 `json:"steady_msg_per_s"`
+	// WorkerUsPerMsg is the CPU of every worker process from the start of
+	// send to done (/proc/<pid>/stat).
+	WorkerUsPerMsg float64 `json:"worker_us_per_msg"`
+	// RedisUsPerMsg is redis-server's CPU (INFO cpu) from the start of send to
+	// done: staging plus sending, split in the next two.
+	RedisUsPerMsg      float64 `json:"redis_us_per_msg"`
+	RedisStageUsPerMsg float64 `json:"redis_stage_us_per_msg"` // while send ran
+	RedisSendUsPerMsg  float64 `json:"redis_send_us_per_msg"`  // after send exited
+	// ReplicaUsPerMsg is the replica's CPU (INFO cpu) over the same period.
+	ReplicaUsPerMsg float64 `json:"replica_us_per_msg,omitempty"`
+	// SinkUsPerMsg is smtp-sink's CPU (/proc): the same work per message in
+	// every round and in the ceiling, a check on the others.
+	SinkUsPerMsg float64 `json:"sink_us_per_msg"`
+	// WireBytesPerMsg is what the workers wrote to smtp-sink (the kernel's
+	// tcpi_bytes_acked of their connections), WireReplyBytesPerMsg what they
+	// read from it.
+	WireBytesPerMsg      float64 `json:"wire_bytes_per_msg"`
+	WireReplyBytesPerMsg float64 `json:"wire_reply_bytes_per_msg"`
+	WorkerPeakRSSMB      float64 `json:"worker_peak_rss_mb"` // the largest worker's VmHWM
+	SendPeakRSSMB        float64 `json:"send_peak_rss_mb"`
+	SendCPUS             float64 `json:"send_cpu_s"`
+	// RedisBytesPerRecipient is the growth of Redis used_memory while send
+	// staged the campaign, per recipient.
+	RedisBytesPerRecipient float64 `json:"redis_bytes_per_recipient"`
+	// Ceiling is the bare sender over the same number of connections, run
+	// just before and just after the round (their mean).
+	Ceiling ceilingSummary `json:"ceiling"`
+	// Ratios to the ceiling.
+	RatioMsgPerS     float64 `json:"ratio_msg_per_s"`        // MsgPerS / ceiling msg/s
+	RatioSteady      float64 `json:"ratio_steady_msg_per_s"` // SteadyMsgPerS / ceiling msg/s
+	RatioWorkerCPU   float64 `json:"ratio_worker_cpu"`       // WorkerUsPerMsg / ceiling CPU per message
+	RatioTotalCPU    float64 `json:"ratio_worker_redis_cpu"` // (worker + Redis) / ceiling CPU per message
+	RatioWireBytes   float64 `json:"ratio_wire_bytes"`       // WireBytesPerMsg / the ceiling's: 1 when the messages are the same
+	WorkerRusageCPUS float64 `json:"worker_rusage_cpu_s"`    // whole life of the workers, getrusage at exit: >= the measured CPU
+	Checks           []check `json:"checks"`
+}
+
+// check is one consistency check of a measurement; a failed fatal check
+// fails the bench.
+type check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Fatal  bool   `json:"fatal"`
+	Detail string `json:"detail"`
+}
+
+// runRound runs round r: workers, then `tidings send`, then waits for the
+// campaign to be done while sampling smtp-sink's count and the workers'
+// connections, then stops the workers.
+func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
+	res := roundResult{round: r, Conns: r.Workers * b.o.concurrency}
+	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n)
+	if err != nil {
+		return res, err
+	}
+
+	// Workers first, as an operator would have them running.
+	workers := make([]*proc, r.Workers)
+	for i := range workers {
+		port, err := freePort()
+		if err != nil {
+			return res, err
+		}
+		args := []string{"worker", "--env", r.env(), "--concurrency", strconv.Itoa(b.o.concurrency), "--log-level", "warn",
+			"--metrics-addr", "127.0.0.1:" + strconv.Itoa(port)}
+		if b.o.cpuProfile {
+			args = append(args, "--cpuprofile", filepath.Join(b.dir, fmt.Sprintf("worker-%s-%d.pprof", r.Name, i)))
+		}
+		w, err := b.procs.start(fmt.Sprintf("worker %d", i), filepath.Join(b.dir, fmt.Sprintf("worker-%s-%d.log", r.Name, i)), b.env, b.bin, args...)
+		if err != nil {
+			return res, err
+		}
+		workers[i] = w
+		if err := waitHealthy(ctx, w, port); err != nil {
+			return res, err
+		}
+	}
+	defer func() {
+		for _, w := range workers {
+			b.procs.stop(w, 30*time.Second)
+		}
+	}()
+
+	// Baselines.
+	var base, staged, end sample
+	if err := b.measure(ctx, &base, workers); err != nil {
+		return res, err
+	}
+	mem0, err := b.redis.usedMemory(ctx)
+	if err != nil {
+		return res, err
+	}
+	meter, err := newWireMeter(b.sinkPort)
+	if err != nil {
+		return res, err
+	}
+
+	start := time.Now()
+	send := exec.CommandContext(ctx, b.bin, "send", campFile, "--env", r.env(), "--confirm", r.Name)
+	send.Env = b.env
+	sendLog := filepath.Join(b.dir, "send-"+r.Name+".log")
+	out, err := os.Create(sendLog)
+	if err != nil {
+		return res, fmt.Errorf("run tidings send: %w", err)
+	}
+	send.Stdout, send.Stderr = out, out
+	send.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err = send.Run()
+	out.Close()
+	if err != nil {
+		log, _ := os.ReadFile(sendLog)
+		return res, fmt.Errorf("tidings send: %w\n%s", err, log)
+	}
+	res.StagingS = time.Since(start).Seconds()
+	sendCPU, sendRSS := rusageCPU(send.ProcessState)
+	res.SendCPUS, res.SendPeakRSSMB = sendCPU.Seconds(), sendRSS
+	if err := b.measure(ctx, &staged, workers); err != nil {
+		return res, err
+	}
+	mem1, err := b.redis.usedMemory(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.RedisBytesPerRecipient = (mem1 - mem0) / float64(b.o.n)
+
+	// Follow progress through smtp-sink's count (no process spawned, no
+	// Redis command); ask tidings for the campaign's state every 2 s, and
+	// every tick once smtp-sink has every message.
+	var progress []countAt
+	target := base.sinkCount + b.o.n
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	lastStatus := time.Now()
+	var st status
+	for {
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("round %s: %w", r.Name, ctx.Err())
+		case <-tick.C:
+		}
+		now := time.Now()
+		cnt, err := sinkCount(b.sinkCounter)
+		if err != nil {
+			return res, err
+		}
+		progress = append(progress, countAt{now, cnt - base.sinkCount})
+		if err := meter.sample(); err != nil {
+			return res, err
+		}
+		for _, w := range workers {
+			if w.exited() {
+				return res, fmt.Errorf("%s exited during round %s: %s", w.name, r.Name, w.logTail())
+			}
+		}
+		if cnt < target && now.Sub(lastStatus) < 2*time.Second {
+			continue
+		}
+		lastStatus = now
+		if st, err = b.status(ctx, r); err != nil {
+			return res, err
+		}
+		if st.State == "done" || st.State == "paused" || st.State == "cancelled" {
+			break
+		}
+	}
+	wall := time.Since(start)
+	if err := b.measure(ctx, &end, workers); err != nil {
+		return res, err
+	}
+	if err := meter.sample(); err != nil {
+		return res, err
+	}
+	for _, w := range workers {
+		rss, err := peakRSSMB(w.pid())
+		if err != nil {
+			return res, err
+		}
+		res.WorkerPeakRSSMB = max(res.WorkerPeakRSSMB, rss)
+	}
+	if st.State != "done" {
+		return res, fmt.Errorf("round %s: campaign ended in state %s (%s), counts %v", r.Name, st.State, st.Reason, st.Counts)
+	}
+
+	sent := st.Counts["sent"]
+	res.Sent, res.WallS = sent, wall.Seconds()
+	if sent == 0 {
+		return res, fmt.Errorf("round %s: nothing sent (counts %v)", r.Name, st.Counts)
+	}
+	per := func(sec float64) float64 { return sec / float64(sent) * 1e6 }
+	res.MsgPerS = float64(sent) / wall.Seconds()
+	res.SteadyMsgPerS = steadyRate(progress, b.o.n)
+	if t, ok := crossing(progress, float64(b.o.n)); ok {
+		res.LastMessageS = t.Sub(start).Seconds()
+	}
+	res.WorkerUsPerMsg = per(end.workerCPU - base.workerCPU)
+	res.RedisUsPerMsg = per(end.redisCPU - base.redisCPU)
+	res.RedisStageUsPerMsg = per(staged.redisCPU - base.redisCPU)
+	res.RedisSendUsPerMsg = per(end.redisCPU - staged.redisCPU)
+	if b.replica != nil {
+		res.ReplicaUsPerMsg = per(end.replicaCPU - base.replicaCPU)
+	}
+	res.SinkUsPerMsg = per(end.sinkCPU - base.sinkCPU)
+	wOut, wIn, conns := meter.total()
+	res.WireBytesPerMsg, res.WireReplyBytesPerMsg = float64(wOut)/float64(sent), float64(wIn)/float64(sent)
+
+	res.Checks = append(res.Checks,
+		check{Name: "every recipient sent", OK: sent == b.o.n, Fatal: true,
+			Detail: fmt.Sprintf("sent %d of %d (counts %v)", sent, b.o.n, st.Counts)},
+		check{Name: "smtp-sink received each message once", OK: end.sinkCount-base.sinkCount == sent, Fatal: true,
+			Detail: fmt.Sprintf("smtp-sink counted %d messages, tidings %d sent", end.sinkCount-base.sinkCount, sent)},
+		check{Name: "every SMTP connection metered", OK: conns >= 1 && conns <= res.Conns,
+			Detail: fmt.Sprintf("%d connections seen, at most %d expected", conns, res.Conns)},
+		cpuCheck("Redis CPU: INFO cpu agrees with /proc", end.redisCPU-base.redisCPU, end.redisProc-base.redisProc),
+	)
+
+	// Stop the workers now, to read their CPU over their whole life.
+	var life time.Duration
+	for _, w := range workers {
+		cpu, _ := rusageCPU(b.procs.stop(w, 30*time.Second))
+		life += cpu
+	}
+	res.WorkerRusageCPUS = life.Seconds()
+	measured := end.workerCPU - base.workerCPU
+	res.Checks = append(res.Checks, check{Name: "worker CPU within the workers' lifetime CPU (getrusage)",
+		OK:     measured <= life.Seconds()+0.02*float64(len(workers)),
+		Detail: fmt.Sprintf("measured %.2fs during the campaign, %.2fs over their life", measured, life.Seconds())})
+	return res, nil
+}
+
+// cpuCheck compares two readings of the same process's CPU time (the
+// second from /proc, in 10 ms ticks).
+func cpuCheck(name string, got, proc float64) check {
+	tol := 0.03 + 0.03*proc
+	return check{Name: name, OK: got >= proc-tol && got <= proc+tol,
+		Detail: fmt.Sprintf("%.3fs vs %.2fs", got, proc)}
+}
+
+// sample is one reading of every counter the bench follows.
+type sample struct {
+	workerCPU           float64 // sum over the workers, /proc
+	redisCPU, redisProc float64 // INFO cpu and /proc
+	replicaCPU          float64 // INFO cpu
+	sinkCPU             float64 // /proc
+	sinkCount           int     // smtp-sink's message count
+}
+
+// measure reads every counter into s.
+func (b *bench) measure(ctx context.Context, s *sample, workers []*proc) error {
+	*s = sample{}
+	var err error
+	for _, w := range workers {
+		c, err := cpuSeconds(w.pid())
+		if err != nil {
+			return err
+		}
+		s.workerCPU += c
+	}
+	if s.redisCPU, err = b.redis.cpu(ctx); err != nil {
+		return err
+	}
+	if s.redisProc, err = cpuSeconds(b.redis.pid()); err != nil {
+		return err
+	}
+	if b.replica != nil {
+		if s.replicaCPU, err = b.replica.cpu(ctx); err != nil {
+			return err
+		}
+	}
+	if b.sink != nil {
+		if s.sinkCPU, err = cpuSeconds(b.sink.pid()); err != nil {
+			return err
+		}
+		if s.sinkCount, err = sinkCount(b.sinkCounter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countAt is smtp-sink's count (since the round began) at a time.
+type countAt struct {
+	t time.Time
+	n int
+}
+
+// steadyRate returns the rate between 10% and 90% of n messages, the times
+// of crossing interpolated between samples; 0 when the samples do not span
+// both.
+func steadyRate(samples []countAt, n int) float64 {
+	lo, hi := float64(n)/10, float64(n)*9/10
+	t0, ok0 := crossing(samples, lo)
+	t1, ok1 := crossing(samples, hi)
+	if !ok0 || !ok1 || !t1.After(t0) {
+		return 0
+	}
+	return (hi - lo) / t1.Sub(t0).Seconds()
+}
+
+// crossing returns when the count reached v, interpolated between the
+// samples around it.
+func crossing(samples []countAt, v float64) (time.Time, bool) {
+	for i := 1; i < len(samples); i++ {
+		a, b := samples[i-1], samples[i]
+		if float64(b.n) >= v && float64(a.n) < v {
+			f := (v - float64(a.n)) / float64(b.n-a.n)
+			return a.t.Add(time.Duration(f * float64(b.t.Sub(a.t)))), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// waitHealthy waits until worker w answers /healthz on port.
+func waitHealthy(ctx context.Context, w *proc, port int) error {
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+	err := pollUntil(ctx, 30*time.Second, func() (bool, error) {
+		if w.exited() {
+			return false, fmt.Errorf("exited: %s", w.logTail())
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("start %s: %w", w.name, err)
+	}
+	return nil
+}
+
+// status is what `tidings status --json` says of a campaign.
+type status struct {
+	State  string         `json:"state"`
+	Reason string         `json:"reason"`
+	Counts map[string]int `json:"counts"`
+}
+
+func (b *bench) status(ctx context.Context, r round) (status, error) {
+	c := exec.CommandContext(ctx, b.bin, "status", r.Name, "--env", r.env(), "--json")
+	c.Env = b.env
+	out, err := c.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return status{}, fmt.Errorf("tidings status: %w: %s", err, ee.Stderr)
+		}
+		return status{}, fmt.Errorf("tidings status: %w", err)
+	}
+	var st status
+	if err := json.Unmarshal(out, &st); err != nil {
+		return status{}, fmt.Errorf("parse tidings status --json: %w", err)
+	}
+	return st, nil
+}
