@@ -407,8 +407,22 @@ func (w *Worker) refreshStates(ctx context.Context) {
 		w.checkJournal(ctx, c, p)
 	}
 	w.mu.Lock()
+	old := w.states
 	w.states = states
 	w.mu.Unlock()
+	// Say in this worker's log what changed, whoever changed it (an operator
+	// on another machine, the console, another worker's gate).
+	for c, p := range states {
+		prev, ok := old[c]
+		if !ok || prev.State == p.State || prev.Stage != p.Stage {
+			continue
+		}
+		args := []any{"campaign", c, "from", prev.State, "to", p.State}
+		if ctl, err := w.st.Control(ctx, c); err == nil {
+			args = append(args, "by", ctl.By, "reason", ctl.Reason)
+		}
+		w.log.Info("campaign "+string(p.State), args...)
+	}
 }
 
 // lost handles a campaign this worker knew that Redis no longer has: Redis

@@ -424,7 +424,7 @@ func TestTickGates(t *testing.T) {
 	}
 	sendBatch(1, store.KindFailed) // every one 550: above the 50% gate
 	r := tick(t, st, "c-gate", sum, p)
-	if r.Code != store.TickGated || !strings.Contains(r.Reason, "batch 1 failed for 5 of 5") || !strings.Contains(r.Reason, "550") {
+	if r.Code != store.TickGated || !strings.Contains(r.Reason, "5 of the 5 first attempts in batch 1 failed") || !strings.Contains(r.Reason, "(5 permanent; last error: 550)") {
 		t.Fatalf("tick after a failing batch %+v", r)
 	}
 	if c, _ := st.Control(ctx, "c-gate"); c.State != store.StatePaused {
@@ -605,4 +605,56 @@ func BenchmarkStage(b *testing.B) {
 	st := store.New(startRedis(b))
 	b.ResetTimer()
 	stage(b, st, "bench", stageOpts{n: b.N, canary: 2, size: 500})
+}
+
+// TestAutoPauseWindow: the window counts first attempts and attempts that
+// end for good, not a retry that fails temporarily again; resume starts it
+// afresh, so it can pause again only after MinAttempts new attempts.
+func TestAutoPauseWindow(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sum := stage(t, st, "c-win", stageOpts{n: 12, size: 12})
+	tick(t, st, "c-win", sum, store.TickParams{})
+	l := st.Ledger("c-win", sum.Stage)
+	p := store.Policy{MaxAttempts: 3, Window: 10, ErrorRate: 0.5, MinAttempts: 4}
+	send := func(id string, k store.Kind) string {
+		t.Helper()
+		r, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "de", Token: id + string(k) + fmt.Sprint(time.Now().UnixNano())}}, p, time.Now())
+		if err != nil || r.Claim().Result != store.ClaimOK {
+			t.Fatalf("claim %s: %+v %v", id, r, err)
+		}
+		r, err = l.Step(ctx, []store.Record{{ID: id, Lang: "de", Kind: k, Code: "451", Response: "try later"}}, nil, p, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.AutoPaused
+	}
+	steps := []struct {
+		id     string
+		kind   store.Kind
+		paused string // substring of the auto-pause reason; "" = no pause
+	}{
+		{"r0", store.KindTemp, ""}, // first attempt failed: 1 of 1
+		{"r0", store.KindTemp, ""}, // its retry failed again: not counted
+		{"r1", store.KindSent, ""}, // 1 of 2
+		{"r2", store.KindSent, ""}, // 1 of 3
+		{"r3", store.KindTemp, ""}, // 2 of 4: not above 50% (with the retry counted it would be 3 of 5)
+		{"r4", store.KindTemp, "error rate 60% over the last 5 attempts"},
+	}
+	for _, s := range steps {
+		if got := send(s.id, s.kind); (s.paused == "") != (got == "") || !strings.Contains(got, s.paused) {
+			t.Fatalf("%s %s: auto-pause %q, want %q", s.id, s.kind, got, s.paused)
+		}
+	}
+	if err := st.Resume(ctx, "c-win", who, "looked at it"); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh window: three failures are below MinAttempts, the fourth pauses.
+	for i, id := range []string{"r5", "r6", "r7", "r8"} {
+		got := send(id, store.KindTemp)
+		if (i < 3) != (got == "") {
+			t.Fatalf("after resume, failure %d: auto-pause %q", i+1, got)
+		}
+	}
 }

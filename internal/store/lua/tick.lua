@@ -43,7 +43,7 @@ if cur < 0 then
 end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp', cur .. ':perm')
 local passed = tonumber(st[1] or '0') >= b.last - b.first + 1
 if not passed then return {NOOP, cur, ''} end
 
@@ -52,14 +52,26 @@ if doneAt == 0 then
   redis.call('HSET', KEYS[1], 'batch_done_at', now)
   local attempted, errors1, max = tonumber(st[2] or '0'), tonumber(st[3] or '0'), tonumber(ARGV[5])
   if max > 0 and attempted > 0 and errors1 / attempted > max then
+    -- Say one true thing: how many first attempts failed, how many of
+    -- those failures were temporary (retried later) or permanent, and the
+    -- last error.
+    local temp, perm = tonumber(st[4] or '0'), tonumber(st[5] or '0')
+    local kinds = {}
+    if temp > 0 then kinds[#kinds + 1] = string.format('%d temporary, retried later', temp) end
+    if perm > 0 then kinds[#kinds + 1] = string.format('%d permanent', perm) end
     local last = ''
     local e = redis.call('LINDEX', KEYS[5], 0)
     if e then
       local x = cjson.decode(e)
-      last = ' (last error: ' .. (x.code or '') .. ' ' .. (x.r or '') .. ')'
+      local parts = {}
+      for _, v in ipairs({x.code, x.r}) do
+        if v and v ~= '' then parts[#parts + 1] = v end
+      end
+      if #parts > 0 then kinds[#kinds + 1] = 'last error: ' .. table.concat(parts, ' ') end
     end
-    local reason = string.format('batch gate: batch %d failed for %d of %d recipients (%d%%), above max_failure_rate %d%%%s',
-      cur, errors1, attempted, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
+    if #kinds > 0 then last = ' (' .. table.concat(kinds, '; ') .. ')' end
+    local reason = string.format('batch gate: %d of the %d first attempts in batch %d failed (%d%%), above max_failure_rate %d%%%s',
+      errors1, attempted, cur, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
     redis.call('HSET', KEYS[1], 'state', 'paused', 'reason', reason, 'by', 'batch-gate', 'at', now)
     audit('auto-pause', reason)
     return {GATED, cur, reason}
