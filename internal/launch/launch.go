@@ -88,7 +88,7 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 		}
 	}
 	h := sha256.New()
-	sum, err := in.run(ctx, h, nil)
+	sum, err := in.run(ctx, h, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,8 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 }
 
 // run streams the recipients file through plan.Run, hashing what it reads.
-func (in Input) run(ctx context.Context, h hash.Hash, emit func(plan.Accepted) error) (*plan.Summary, error) {
+// With prior (the plan of the same bytes) rows are not rendered again.
+func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit func(plan.Accepted) error) (*plan.Summary, error) {
 	f, err := os.Open(in.Recipients)
 	if err != nil {
 		return nil, fmt.Errorf("open recipients file: %w", err)
@@ -105,7 +106,7 @@ func (in Input) run(ctx context.Context, h hash.Hash, emit func(plan.Accepted) e
 	if emit == nil {
 		emit = func(plan.Accepted) error { return nil }
 	}
-	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients}
+	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients, Prior: prior}
 	if in.Exclude != nil {
 		pin.Exclude = in.Exclude.Match
 	}
@@ -205,8 +206,10 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	// The second read renders nothing: the plan rendered every row, and the
+	// bytes are checked to be the same below.
 	h := sha256.New()
-	staged, err := in.run(ctx, h, func(a plan.Accepted) error {
+	staged, err := in.run(ctx, h, p.Summary, func(a plan.Accepted) error {
 		if o.Progress != nil {
 			o.Progress()
 		}

@@ -69,6 +69,11 @@ type Input struct {
 	// Exclude, when set, is asked about every valid row: a row it matches
 	// is skipped (not sent, not in any batch), with its reason.
 	Exclude func(id, email string) (reason string, ok bool)
+	// Prior, when set, is the summary of an earlier run over the same bytes
+	// (the caller checks they are the same): rows are not rendered again,
+	// and a row Prior found the template cannot render is invalid again
+	// with the same reason. Staging uses it to render every row only once.
+	Prior *Summary
 }
 
 // Accepted is a recipient that passed every check, with its matched catalog
@@ -227,6 +232,15 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		return l
 	}
 
+	var prior map[int]string // line -> render refusal of the earlier run
+	if in.Prior != nil {
+		prior = map[int]string{}
+		for _, r := range in.Prior.Rejects {
+			if r.Code == CodeRender {
+				prior[r.Line] = r.Reason
+			}
+		}
+	}
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -279,11 +293,10 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		// rendered with (a column it uses is missing, a count is not a
 		// number) would otherwise be refused at send time, after the plan
 		// said it would be sent.
-		if _, err := in.Engine.Render(res.match, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}); err != nil {
+		if reason, bad := renderCheck(in, prior, rcp, res.match); bad {
 			s.Invalid++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
-				Outcome: OutcomeInvalid, Code: CodeRender,
-				Reason: "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value"})
+				Outcome: OutcomeInvalid, Code: CodeRender, Reason: reason})
 			continue
 		}
 		s.Accepted++
@@ -343,6 +356,20 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	s.Batches = bp
 	s.Estimate = estimate(bp, c.Rate)
 	return s, nil
+}
+
+// renderCheck renders rcp as the worker will and returns why it cannot be,
+// or, with prior results, what the earlier run over the same bytes found.
+func renderCheck(in Input, prior map[int]string, rcp recipient.Recipient, m render.Match) (string, bool) {
+	if prior != nil {
+		reason, bad := prior[rcp.Line]
+		return reason, bad
+	}
+	c := in.Campaign
+	if _, err := in.Engine.Render(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}); err != nil {
+		return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", true
+	}
+	return "", false
 }
 
 // estimate returns the time to send every batch at rate, batches starting

@@ -244,6 +244,17 @@ func TestRunRendersEveryRow(t *testing.T) {
 	if r := s.Rejects[0]; r.Line != 2 || r.Code != CodeRender || !strings.Contains(r.Reason, "posts") {
 		t.Errorf("reject = %+v, want line 2, code %s, naming posts", r, CodeRender)
 	}
+	// A second run over the same bytes with the first as Prior renders
+	// nothing and comes to the same summary.
+	in.Recipients = strings.NewReader(`{"email":"a@example.com","locale":"en","posts":"3"}` + "\n" + `{"email":"b@example.com","locale":"en"}` + "\n")
+	in.Prior = s
+	again, err := Run(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Accepted != 1 || again.Invalid != 1 || again.Rejects[0] != s.Rejects[0] {
+		t.Errorf("second run with Prior = %+v, want the first's %+v", again, s)
+	}
 }
 
 func TestRunErrors(t *testing.T) {
