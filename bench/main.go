@@ -53,6 +53,7 @@ type options struct {
 	fsync       string
 	out         string
 	stageOnly   bool
+	ceilingOnly bool
 	keep        bool
 	tidings     string
 	cpuProfile  bool
@@ -79,6 +80,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&o.fsync, "fsync", "off", "Redis persistence: off, or the append-only file with appendfsync always, everysec or no")
 	fs.StringVar(&o.out, "out", "", "working directory (default: a temporary directory)")
 	fs.BoolVar(&o.stageOnly, "stage-only", false, "measure staging (validate + write to Redis) only; no worker, no ceiling")
+	fs.BoolVar(&o.ceilingOnly, "ceiling-only", false, "run the ceiling alone (no Redis work, no worker): the wire's limit on this machine")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	fs.StringVar(&o.tidings, "tidings", "", "tidings binary to use (default: build ./cmd/tidings)")
 	fs.BoolVar(&o.cpuProfile, "cpuprofile", false, "write worker-<campaign>-<i>.pprof CPU profiles into the working directory")
@@ -202,9 +204,23 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cpu0 := selfCPU()
 	msgs, err := prepareCeiling(ctx, campFile, rounds[0].Name, poolIndexes(o.n, o.ceilingPool))
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(out, "  prepared in %.2fs of CPU\n", (selfCPU() - cpu0).Seconds())
+	if o.ceilingOnly {
+		c, err := b.runCeiling(ctx, o.workers[0]*o.concurrency, msgs)
+		if err != nil {
+			return err
+		}
+		js, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s\n", js)
+		return nil
 	}
 
 	var results []roundResult

@@ -68,6 +68,13 @@ type roundResult struct {
 	RedisUsPerMsg      float64 `json:"redis_us_per_msg"`
 	RedisStageUsPerMsg float64 `json:"redis_stage_us_per_msg"` // while send ran
 	RedisSendUsPerMsg  float64 `json:"redis_send_us_per_msg"`  // after send exited
+	// RedisCmdsPerMsg is the commands Redis processed per message (a script
+	// call counts once), RedisScriptsPerMsg the EVAL and EVALSHA calls and
+	// RedisWaitsPerMsg the WAIT calls (replica acknowledgements), from the
+	// start of send to done.
+	RedisCmdsPerMsg    float64 `json:"redis_cmds_per_msg"`
+	RedisScriptsPerMsg float64 `json:"redis_scripts_per_msg"`
+	RedisWaitsPerMsg   float64 `json:"redis_waits_per_msg"`
 	// ReplicaUsPerMsg is the replica's CPU (INFO cpu) over the same period.
 	ReplicaUsPerMsg float64 `json:"replica_us_per_msg,omitempty"`
 	// SinkUsPerMsg is smtp-sink's CPU (/proc): the same work per message in
@@ -194,11 +201,13 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	defer tick.Stop()
 	lastStatus := time.Now()
 	var st status
-	for {
-		select {
-		case <-ctx.Done():
-			return res, fmt.Errorf("round %s: %w", r.Name, ctx.Err())
-		case <-tick.C:
+	for all := false; ; {
+		if !all { // once smtp-sink has every message, ask tidings at once
+			select {
+			case <-ctx.Done():
+				return res, fmt.Errorf("round %s: %w", r.Name, ctx.Err())
+			case <-tick.C:
+			}
 		}
 		now := time.Now()
 		cnt, err := sinkCount(b.sinkCounter)
@@ -214,7 +223,8 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 				return res, fmt.Errorf("%s exited during round %s: %s", w.name, r.Name, w.logTail())
 			}
 		}
-		if cnt < target && now.Sub(lastStatus) < 2*time.Second {
+		all = cnt >= target
+		if !all && now.Sub(lastStatus) < 2*time.Second {
 			continue
 		}
 		lastStatus = now
@@ -262,6 +272,16 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 		res.ReplicaUsPerMsg = per(end.replicaCPU - base.replicaCPU)
 	}
 	res.SinkUsPerMsg = per(end.sinkCPU - base.sinkCPU)
+	calls := func(names ...string) float64 {
+		var d float64
+		for _, n := range names {
+			d += end.redisCalls[n] - base.redisCalls[n]
+		}
+		return d / float64(sent)
+	}
+	res.RedisCmdsPerMsg = (end.redisCmds - base.redisCmds) / float64(sent)
+	res.RedisScriptsPerMsg = calls("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall")
+	res.RedisWaitsPerMsg = calls("wait")
 	wOut, wIn, conns := meter.total()
 	res.WireBytesPerMsg, res.WireReplyBytesPerMsg = float64(wOut)/float64(sent), float64(wIn)/float64(sent)
 
@@ -273,6 +293,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 		check{Name: "every SMTP connection metered", OK: conns >= 1 && conns <= res.Conns,
 			Detail: fmt.Sprintf("%d connections seen, at most %d expected", conns, res.Conns)},
 		cpuCheck("Redis CPU: INFO cpu agrees with /proc", end.redisCPU-base.redisCPU, end.redisProc-base.redisProc),
+		ackCheck(r, res.RedisWaitsPerMsg),
 	)
 
 	// Stop the workers now, to read their CPU over their whole life.
@@ -289,6 +310,17 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	return res, nil
 }
 
+// ackCheck checks that the workers asked for replica acknowledgements
+// (Redis WAIT) exactly when the round configured them.
+func ackCheck(r round, waitsPerMsg float64) check {
+	if r.Acks > 0 {
+		return check{Name: "replica acknowledgements requested (WAIT)", OK: waitsPerMsg > 0, Fatal: true,
+			Detail: fmt.Sprintf("%.3f WAIT per message with min_replica_acks %d", waitsPerMsg, r.Acks)}
+	}
+	return check{Name: "no replica acknowledgement requested", OK: waitsPerMsg == 0, Fatal: true,
+		Detail: fmt.Sprintf("%.3f WAIT per message with min_replica_acks 0", waitsPerMsg)}
+}
+
 // cpuCheck compares two readings of the same process's CPU time (the
 // second from /proc, in 10 ms ticks).
 func cpuCheck(name string, got, proc float64) check {
@@ -301,6 +333,8 @@ func cpuCheck(name string, got, proc float64) check {
 type sample struct {
 	workerCPU           float64 // sum over the workers, /proc
 	redisCPU, redisProc float64 // INFO cpu and /proc
+	redisCmds           float64 // INFO stats total_commands_processed
+	redisCalls          map[string]float64
 	replicaCPU          float64 // INFO cpu
 	sinkCPU             float64 // /proc
 	sinkCount           int     // smtp-sink's message count
@@ -321,6 +355,9 @@ func (b *bench) measure(ctx context.Context, s *sample, workers []*proc) error {
 		return err
 	}
 	if s.redisProc, err = cpuSeconds(b.redis.pid()); err != nil {
+		return err
+	}
+	if s.redisCmds, s.redisCalls, err = b.redis.commands(ctx); err != nil {
 		return err
 	}
 	if b.replica != nil {
