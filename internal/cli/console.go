@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,6 +195,11 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		return configError(fmt.Errorf("console address: %w", err))
 	}
 	base := "http://" + ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// Every interface: links name this machine.
+		host, _ := os.Hostname()
+		base = "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+	}
 	if set.url == "" {
 		set.url = base
 	}
@@ -218,7 +225,11 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		return configError(err)
 	}
 	srv.Registry().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.announceConsole(ln.Addr().String(), base, loopback, cfg, link)
+	listen := set.addr
+	if strings.HasSuffix(set.addr, ":0") {
+		listen = ln.Addr().String()
+	}
+	a.announceConsole(listen, base, loopback, cfg, link)
 	if rdb != nil && o.notifications {
 		go a.runNotifier(ctx, rdb, cfg.Env, cfg.Production, set)
 	}

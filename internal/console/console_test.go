@@ -252,6 +252,9 @@ func TestSignInAndHeaders(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "headers") || !strings.Contains(body, "alice") {
 		t.Fatalf("campaigns page after sign-in: %d\n%s", code, body)
 	}
+	if code, _, _ := op.get("/c/nope"); code != http.StatusNotFound {
+		t.Errorf("an unknown campaign: %d, want 404", code)
+	}
 	// The frame of an email may be framed by the console, nothing else.
 	code, _, h := op.get("/c/headers/gallery/de/html")
 	if code != http.StatusOK || h.Get("X-Frame-Options") != "SAMEORIGIN" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'self'") ||

@@ -481,3 +481,30 @@ func TestPreviewServeGallery(t *testing.T) {
 		t.Errorf("the Arabic subject is %s, want rtl", d)
 	}
 }
+
+// TestConsoleBeyondLoopback: binding beyond loopback is explicit, warned
+// about, and refused while nobody could sign in.
+func TestConsoleBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	e := &env{t: t, dir: t.TempDir()}
+	cdir := filepath.Join(e.dir, "campaign")
+	bundledCampaignDirs(t, cdir, false)
+	file := writeCampaign(t, cdir, campaignSpec{name: "e2e-addr", templatesDir: "templates", localesDir: "locales", size: 500}, csvOf(t, simpleRows(5, acceptedLocales)))
+	addr := fmt.Sprintf("0.0.0.0:%d", freePort(t))
+	r := e.run("console", "--campaign", file, "--addr", addr)
+	if r.code != 2 || !strings.Contains(r.stderr, "nobody could sign in") {
+		t.Errorf("beyond loopback without tokens: want exit 2 saying nobody could sign in, got %s", r)
+	}
+	tokens := filepath.Join(e.dir, "viewers")
+	writeFile(t, tokens, viewerToken+"\n")
+	p := e.start("console", "console", "--campaign", file, "--addr", addr, "--viewer-tokens", tokens)
+	waitFor(t, 30*time.Second, "the console's warning", func() bool {
+		if done, err := p.exited(); done {
+			t.Fatalf("the console exited (%v):\n%s", err, tail(p.log, 4000))
+		}
+		return strings.Contains(tail(p.log, 4000), "WARNING: listening on "+addr+", reachable from the network")
+	})
+	if strings.Contains(tail(p.log, 4000), strings.Fields(viewerToken)[1]) {
+		t.Error("the console printed a token")
+	}
+}
