@@ -198,7 +198,7 @@ func TestConsoleOnCall(t *testing.T) {
 	srv := startSMTPSink(t)
 	e := consoleWorld(t, srv.Port(), "")
 	rows := simpleRows(1200, acceptedLocales)
-	e.stageSimple(campaignSpec{name: name, size: 400, rate: "40/s"}, rows)
+	e.stageSimple(campaignSpec{name: name, size: 400, rate: "30/s"}, rows)
 	w := e.startWorker("worker", 2)
 	base := e.startConsole(t)
 	waitFor(t, time.Minute, "the first 40 messages", func() bool { return srv.Count() >= 40 })
