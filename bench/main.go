@@ -255,6 +255,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	rep := report{N: o.n, Concurrency: o.concurrency, Fsync: o.fsync, Cores: runtime.NumCPU(), CPU: cpuModel(),
 		LoadStart: load0, LoadEnd: loadAverage(), Rounds: results}
+	rep.replicaCosts()
 	printSummary(out, rep)
 	js, err := json.Marshal(rep)
 	if err != nil {

@@ -145,6 +145,55 @@ type report struct {
 	LoadStart   float64       `json:"load_start"`
 	LoadEnd     float64       `json:"load_end"`
 	Rounds      []roundResult `json:"rounds"`
+	// With -replica: what replication costs (replica attached, no
+	// acknowledgement, minus the first round) and what the acknowledgement
+	// costs on top (min_replica_acks 1 minus 0).
+	ReplicationCost *costDiff `json:"replication_cost,omitempty"`
+	AckCost         *costDiff `json:"ack_cost,omitempty"`
+}
+
+// costDiff is the difference between two rounds: b - a per message, and
+// b / a for throughput.
+type costDiff struct {
+	MsgPerSRatio   float64 `json:"msg_per_s_ratio"`
+	SteadyRatio    float64 `json:"steady_msg_per_s_ratio"`
+	WorkerUsPerMsg float64 `json:"worker_us_per_msg"`
+	RedisUsPerMsg  float64 `json:"redis_us_per_msg"`
+	ReplicaUs      float64 `json:"replica_us_per_msg"`
+}
+
+func diff(a, b roundResult) *costDiff {
+	d := &costDiff{WorkerUsPerMsg: b.WorkerUsPerMsg - a.WorkerUsPerMsg, RedisUsPerMsg: b.RedisUsPerMsg - a.RedisUsPerMsg,
+		ReplicaUs: b.ReplicaUsPerMsg - a.ReplicaUsPerMsg}
+	if a.MsgPerS > 0 {
+		d.MsgPerSRatio = b.MsgPerS / a.MsgPerS
+	}
+	if a.SteadyMsgPerS > 0 {
+		d.SteadyRatio = b.SteadyMsgPerS / a.SteadyMsgPerS
+	}
+	return d
+}
+
+// replicaCosts fills in ReplicationCost and AckCost from the rounds.
+func (rep *report) replicaCosts() {
+	var plain, acks0, acks1 *roundResult
+	for i := range rep.Rounds {
+		r := &rep.Rounds[i]
+		switch {
+		case !r.Replica && plain == nil:
+			plain = r
+		case r.Replica && r.Acks == 0:
+			acks0 = r
+		case r.Replica && r.Acks > 0:
+			acks1 = r
+		}
+	}
+	if plain != nil && acks0 != nil && plain.Workers == acks0.Workers {
+		rep.ReplicationCost = diff(*plain, *acks0)
+	}
+	if acks0 != nil && acks1 != nil {
+		rep.AckCost = diff(*acks0, *acks1)
+	}
 }
 
 // printRound prints one round's figures next to its ceiling's.
@@ -196,4 +245,13 @@ func printSummary(w io.Writer, rep report) {
 			r.RedisUsPerMsg, r.RedisSendUsPerMsg, replica, r.Ceiling.CPUUsPerMsg, r.RatioWorkerCPU, r.WireBytesPerMsg, r.WorkerPeakRSSMB)
 	}
 	tw.Flush()
+	for _, c := range []struct {
+		name string
+		d    *costDiff
+	}{{"replication (replica, acks 0 vs no replica)", rep.ReplicationCost}, {"acknowledgement (acks 1 vs acks 0)", rep.AckCost}} {
+		if c.d != nil {
+			fmt.Fprintf(w, "cost of %s: msg/s x%.2f (steady x%.2f), worker %+.1f µs/msg, Redis %+.1f µs/msg, replica %+.1f µs/msg\n",
+				c.name, c.d.MsgPerSRatio, c.d.SteadyRatio, c.d.WorkerUsPerMsg, c.d.RedisUsPerMsg, c.d.ReplicaUs)
+		}
+	}
 }
