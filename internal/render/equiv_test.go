@@ -31,17 +31,22 @@ func equivCounts() []string {
 }
 
 // TestRenderEqualsReference proves Render (per-language message tables,
-// templates bound per language, go-i18n's rule through the probe) equal to
-// the plain reference rendering (the template files as they are, every
-// message through go-i18n), for every bundled template, every covered
-// bundled language and every count of equivCounts, with the bundled sample
-// recipients; and every catalog message alone, in every form, equal to
-// go-i18n's localization of it.
+// templates bound per language and folded, go-i18n's rule through the
+// probe) equal to the plain reference rendering (the template files as they
+// are, every message through go-i18n), for every bundled template, every
+// covered bundled language and every count of equivCounts, with the bundled
+// sample recipients, by an engine without and one with the sample campaign
+// data; and every catalog message alone, in every form, equal to go-i18n's
+// localization of it.
 func TestRenderEqualsReference(t *testing.T) {
 	t.Parallel()
 	s := loadSamples(t)
 	for _, name := range templateNames(templates.FS) {
 		e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: name, DefaultLocale: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		withData, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: name, DefaultLocale: "en", Data: s.Data})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,21 +57,16 @@ func TestRenderEqualsReference(t *testing.T) {
 			}
 			t.Run(name+"/"+c.Lang, func(t *testing.T) {
 				t.Parallel()
-				r, ok := s.Recipients[c.Lang]
-				if !ok {
-					t.Fatalf("testdata/samples.json has no recipient for %s", c.Lang)
-				}
-				m, err := e.Resolve(r.Locale)
-				if err != nil {
-					t.Fatal(err)
-				}
+				r, m := s.sample(t, e, c.Lang)
 				for _, n := range equivCounts() {
 					fields := map[string]string{}
 					for k := range r.Fields {
 						fields[k] = n // every column a count, whatever it is called
 					}
 					fields["posts"] = n
-					assertSameRendering(t, e, ref, m, Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: s.Campaign, Fields: fields, Data: s.Data})
+					d := Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: s.Campaign, Fields: fields, Data: s.Data}
+					assertSameRendering(t, e, ref, m, d)
+					assertSameRendering(t, withData, ref, m, d)
 				}
 				// Every message of the catalog, alone, in every form.
 				l := e.byLang[c.Lang]
@@ -211,6 +211,36 @@ func TestRenderEqualsReferenceEdges(t *testing.T) {
 			}
 		}
 	}
+	// Engines that fold each campaign data, rendering recipients with it
+	// (the folded templates) and with the next one (the standard ones).
+	for i, dat := range datas {
+		ed, err := New(Config{Templates: edgeTemplate, Locales: edgeLocales(), Template: "e", Data: dat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range []string{"en", "ar", "ru", "cy", "pt"} {
+			m := Match{Requested: lang, Lang: lang, Via: ViaExact}
+			for _, name := range names {
+				for _, f := range fieldSets {
+					for _, n := range []string{"1", "2", "5", "1.5"} {
+						var fields map[string]string
+						if f != nil {
+							fields = map[string]string{"n": n}
+							for k, v := range f {
+								if k != "n" {
+									fields[k] = v
+								}
+							}
+						}
+						for _, d := range []map[string]any{dat, datas[(i+1)%len(datas)]} {
+							assertSameRendering(t, ed, ref, m, Data{ID: "id<1>", Email: "a+b@example.com", Name: name, Campaign: "c&d", Fields: fields, Data: d})
+						}
+					}
+				}
+			}
+		}
+	}
+
 	// A refused language stays refused on both paths, and a forged match
 	// too.
 	assertSameRendering(t, e, ref, Match{Requested: "pt", Lang: "pt"}, Data{})
@@ -332,35 +362,6 @@ func TestNoHTMLTemplateInternals(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestConstantMessagesFolded: in a language's templates, a message without
-// actions, .Locale and .Dir are the language's text in subject.tmpl and
-// text.tmpl, and strings in html.tmpl (html/template escapes them where they
-// stand); messages with actions are still calls of t.
-func TestConstantMessagesFolded(t *testing.T) {
-	t.Parallel()
-	e := newEngine(t, locales.FS, Policy{})
-	de := e.byLang["de"].tmpl
-	for _, tt := range []struct {
-		tree      string
-		want, not []string
-	}{
-		{de.text.Tree.Root.String(), []string{`{{t "welcome.greeting" .}}`, "\nJetzt neu registrieren: {{.Data.reregister_url}}", `{{tc "welcome.posts" .Fields.posts .}}`}, []string{`{{t "welcome.reregister" .}}`}},
-		{de.subject.Tree.Root.String(), []string{"Bitte registrieren Sie sich neu"}, []string{"{{"}},
-		{de.html.Tree.Root.String(), []string{`{{t "welcome.greeting" .}}`, `{{"Jetzt neu registrieren"}}`, `lang="{{"de"}}" dir="{{"ltr"}}"`, `{{tc "welcome.posts" .Fields.posts .}}`}, []string{`{{t "welcome.reregister" .}}`, "{{.Locale}}", "{{.Dir}}"}},
-	} {
-		for _, want := range tt.want {
-			if !strings.Contains(tt.tree, want) {
-				t.Errorf("de template lacks %s:\n%s", want, tt.tree)
-			}
-		}
-		for _, not := range tt.not {
-			if strings.Contains(tt.tree, not) {
-				t.Errorf("de template still has %s:\n%s", not, tt.tree)
-			}
-		}
 	}
 }
 

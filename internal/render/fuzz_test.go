@@ -2,9 +2,11 @@ package render
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"unicode"
 
 	"github.com/tidings-mail/tidings/locales"
@@ -53,12 +55,54 @@ func loadFuzzEngine(t testing.TB) (*Engine, *reference, map[string]int) {
 	return fuzzEngine.e, fuzzEngine.ref, fuzzEngine.lt
 }
 
+// dataEngines caches, by language and URL, an engine for that language's
+// catalog alone that folds the campaign data {"reregister_url": URL}, and
+// its plain reference (one language keeps New fast enough to build one per
+// fuzz input).
+var dataEngines struct {
+	sync.Mutex
+	m map[string]*dataEngine
+}
+
+type dataEngine struct {
+	e   *Engine
+	ref *reference
+}
+
+func loadDataEngine(t testing.TB, lang, url string) *dataEngine {
+	t.Helper()
+	dataEngines.Lock()
+	defer dataEngines.Unlock()
+	key := lang + "\x00" + url
+	if de := dataEngines.m[key]; de != nil {
+		return de
+	}
+	if len(dataEngines.m) >= 64 || dataEngines.m == nil {
+		dataEngines.m = map[string]*dataEngine{}
+	}
+	src, err := fs.ReadFile(locales.FS, lang+".toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := fstest.MapFS{lang + ".toml": {Data: src}}
+	e, err := New(Config{Templates: templates.FS, Locales: loc, Template: "welcome", DefaultLocale: lang,
+		Data: map[string]any{"reregister_url": url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	de := &dataEngine{e: e, ref: newReference(t, e, templates.FS, loc)}
+	dataEngines.m[key] = de
+	return de
+}
+
 // FuzzRenderHostileData renders the bundled template for a random locale
 // and random recipient data and checks: the rendering equals the plain
 // reference (the template files through html/template and text/template,
-// every message through go-i18n); no '<' from data reaches the HTML
-// unescaped; the subject is one line; and the language is the one the locale
-// rule chose, never another (a forged Match is refused).
+// every message through go-i18n), also by an engine that folded the
+// campaign data (the URL) into its templates, for that data and for other
+// data; no '<' from data reaches the HTML unescaped; the subject is one
+// line; and the language is the one the locale rule chose, never another (a
+// forged Match is refused).
 func FuzzRenderHostileData(f *testing.F) {
 	f.Add("de-CH", "Jürgen <b>Groß</b>", "j@example.de", "12", "https://altea.example/r?a=1&b=2", "x")
 	f.Add("ru", "\r\nBcc: victim@example.com", "=?UTF-8?B?QmNjOg==?=", "1.5", "javascript:alert(1)", "<script>")
@@ -107,6 +151,25 @@ func FuzzRenderHostileData(f *testing.F) {
 				t.Fatalf("subject %q is not one line", r.Subject)
 			}
 		}
+
+		// The campaign data folded: the same rendering, and other data is
+		// never rendered with the folded URL.
+		de := loadDataEngine(t, m.Lang, url)
+		dm, err := de.e.Resolve(m.Lang)
+		if err != nil {
+			t.Fatalf("%s alone: %v", m.Lang, err)
+		}
+		assertSameRendering(t, de.e, de.ref, dm, d)
+		rd, err := de.e.Render(dm, d)
+		if err != nil {
+			t.Fatalf("folded campaign data: %v", err)
+		}
+		if rd.HTML != r.HTML || rd.Text != r.Text || rd.Subject != r.Subject {
+			t.Fatalf("folded campaign data renders differently\n--- folded ---\n%s\n--- standard ---\n%s", rd.HTML, r.HTML)
+		}
+		other := d
+		other.Data = map[string]any{"reregister_url": url + "/other"}
+		assertSameRendering(t, de.e, de.ref, dm, other)
 	})
 }
 

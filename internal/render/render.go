@@ -55,7 +55,6 @@
 package render
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -91,6 +90,15 @@ type Config struct {
 	Template      string // the template directory name, e.g. welcome
 	DefaultLocale string // language the template was written in; must have a catalog (default "en")
 	Policy        Policy
+	// Data is the campaign's data, the .Data every recipient is rendered
+	// with, or nil. When given (text, numbers, booleans, times,
+	// html/template content types, maps and lists of those), New folds it
+	// into each language's templates with the constant messages; Render
+	// uses the folded templates only for recipients whose Data equals it,
+	// and the standard ones for any other, so that no recipient is rendered
+	// with data other than their own. The engine keeps a copy: changing the
+	// map later changes nothing.
+	Data map[string]any
 }
 
 // Match is an accepted locale: the recipient's Requested value and the
@@ -148,6 +156,35 @@ type view struct {
 	Data   map[string]any
 	// Count is the count inside a plural message (tc), "0" elsewhere.
 	Count string
+	// memo holds the messages already rendered for this recipient:
+	// html.tmpl and text.tmpl show the same ones. Templates cannot read
+	// it (text/template refuses unexported fields).
+	memo messageMemo
+}
+
+// messageMemo remembers the last few messages rendered for one recipient,
+// by key and count ("" for t).
+type messageMemo struct {
+	next    int
+	entries [8]memoEntry
+}
+
+type memoEntry struct{ key, count, out string }
+
+// get returns the remembered rendering of key with count.
+func (m *messageMemo) get(key, count string) (string, bool) {
+	for i := range m.entries {
+		if e := &m.entries[i]; e.key == key && e.count == count && e.key != "" {
+			return e.out, true
+		}
+	}
+	return "", false
+}
+
+// put remembers a rendering, replacing the oldest when full.
+func (m *messageMemo) put(key, count, out string) {
+	m.entries[m.next] = memoEntry{key, count, out}
+	m.next = (m.next + 1) % len(m.entries)
 }
 
 // viewPool recycles views: a render needs one, and each plural message with
@@ -178,7 +215,8 @@ type engineLang struct {
 	cat  *catalog
 	msgs map[string]*message // the language's own messages, and no others
 	rule *pluralRule
-	tmpl *langTemplates // the template bound to this language; nil if not covered
+	tmpl *langTemplates // the templates bound to this language, folded; nil if not covered
+	std  *langTemplates // the standard templates, for data other than the folded campaign data; nil without it
 	dir  string
 	cov  Coverage
 }
@@ -197,6 +235,7 @@ type Engine struct {
 	hash     string
 	resolved sync.Map // requested string -> resolution
 	nres     atomic.Int64
+	data     map[string]any // the campaign data folded into the templates, or nil
 }
 
 type resolution struct {
@@ -237,6 +276,11 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	e := &Engine{name: cfg.Template, keys: set.keys(), byLang: map[string]*engineLang{}, aliases: map[string]string{}}
+	if cfg.Data != nil {
+		// Data that is not plain (a pointer, a function) is not folded: it
+		// could change behind the engine's back.
+		e.data, _ = campaignData(cfg.Data)
+	}
 
 	def, err := e.catalogFor(cats, cfg.DefaultLocale, "default locale")
 	if err != nil {
@@ -267,7 +311,7 @@ func New(cfg Config) (*Engine, error) {
 		// A language that does not cover the template is refused before
 		// rendering: it gets no templates.
 		if l.cov.Covered {
-			if l.tmpl, err = set.parseFor(l); err != nil {
+			if l.tmpl, l.std, err = set.parseFor(l, e.data); err != nil {
 				return nil, fmt.Errorf("parse template %s for %s: %w", cfg.Template, c.lang, err)
 			}
 		}
@@ -488,30 +532,63 @@ func direction(tag language.Tag) string {
 // Render renders the template for one recipient in m.Lang. It applies the
 // locale rule again to m.Requested and refuses (*Refusal) unless that yields
 // m.Lang and m.Lang is covered; every message comes from m.Lang's own
-// catalog. It never renders another language.
+// catalog. It never renders another language. With Config.Data, a
+// recipient whose Data differs from it is rendered with the standard
+// templates, as fast as without folded data and as correct.
 func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	l, err := e.langFor(m)
 	if err != nil {
 		return Rendered{}, err
 	}
+	ts := l.tmpl
+	if l.std != nil && !sameData(d.Data, e.data) {
+		ts = l.std
+	}
 	v := newView(l, m, d)
 	defer putView(v)
-	buf := getBuffer()
-	defer putBuffer(buf)
 	r := Rendered{Lang: l.cat.lang}
-	if err := e.execute(buf, l.tmpl.subject, v, l, "subject.tmpl"); err != nil {
+	if ts.subject.exec == nil {
+		r.Subject = ts.subjectLine
+	} else {
+		s, err := e.output(ts.subject, v, l, "subject.tmpl")
+		if err != nil {
+			return Rendered{}, err
+		}
+		r.Subject = oneLine(s)
+	}
+	if r.HTML, err = e.output(ts.html, v, l, "html.tmpl"); err != nil {
 		return Rendered{}, err
 	}
-	r.Subject = oneLine(buf.String())
-	if err := e.execute(buf, l.tmpl.html, v, l, "html.tmpl"); err != nil {
+	if r.Text, err = e.output(ts.text, v, l, "text.tmpl"); err != nil {
 		return Rendered{}, err
 	}
-	r.HTML = buf.String()
-	if err := e.execute(buf, l.tmpl.text, v, l, "text.tmpl"); err != nil {
-		return Rendered{}, err
-	}
-	r.Text = buf.String()
 	return r, nil
+}
+
+// outputSlack is what an output may grow by, over the longest so far,
+// without a second allocation: longer names and counts.
+const outputSlack = 256
+
+// output renders one template file for v: its constant output, or its
+// execution, written into a string of the size the file usually takes
+// (no copy).
+func (e *Engine) output(f fileTemplate, v *view, l *engineLang, file string) (string, error) {
+	if f.exec == nil {
+		return f.constant, nil
+	}
+	var b strings.Builder
+	b.Grow(int(f.size.Load()) + outputSlack)
+	if err := f.exec.Execute(&b, v); err != nil {
+		var ref *Refusal
+		if errors.As(err, &ref) {
+			return "", ref
+		}
+		return "", fmt.Errorf("render %s/%s in %s: %w", e.name, file, l.cat.lang, err)
+	}
+	if n := int64(b.Len()); n > f.size.Load() {
+		f.size.Store(n)
+	}
+	return b.String(), nil
 }
 
 // langFor applies the locale rule to m again: the covered language m.Lang,
@@ -531,19 +608,6 @@ func (e *Engine) langFor(m Match) (*engineLang, error) {
 // executor is a text or html template.
 type executor interface {
 	Execute(w io.Writer, data any) error
-}
-
-// execute renders one template file into buf (reset first).
-func (e *Engine) execute(buf *bytes.Buffer, t executor, v *view, l *engineLang, file string) error {
-	buf.Reset()
-	if err := t.Execute(buf, v); err != nil {
-		var ref *Refusal
-		if errors.As(err, &ref) {
-			return ref
-		}
-		return fmt.Errorf("render %s/%s in %s: %w", e.name, file, l.cat.lang, err)
-	}
-	return nil
 }
 
 // oneLine folds s to one header-safe line: every run of control characters

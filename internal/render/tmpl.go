@@ -37,6 +37,7 @@ type tmplSet struct {
 	files  map[string][]byte // snapshot key -> bytes
 	uses   []keyUse          // every use, in file order
 	issues []*FileError
+	refs   foldRefs // the .Fields and .Data the files use
 }
 
 // keys returns each used key once with whether any use is plural, sorted.
@@ -63,108 +64,61 @@ var parseFuncs = map[string]any{
 	"tc": func(string, any, any) (string, error) { return "", errors.New("tc: template not bound to a language") },
 }
 
-// langTemplates are the three template files parsed for one catalog
-// language, with t and tc bound to that language's catalog.
-type langTemplates struct {
-	subject, text *texttemplate.Template
-	html          *htmltemplate.Template
-}
-
 // parseFor parses the template files again for l, with t and tc bound to
-// l, and folds l's constant messages into them (fold) before html/template
-// sees html.tmpl: html/template escapes it on its first execution, with its
-// own escapers, the folded messages like any other value.
-func (s *tmplSet) parseFor(l *engineLang) (*langTemplates, error) {
+// l, and folds what is the same for every recipient of l into template text
+// where html/template's own output shows it may (fold.go). data is the
+// campaign's data to fold, or nil. std is nil when data is nil (the folded
+// templates then serve any data), else the standard templates, for a
+// recipient whose data is not data.
+func (s *tmplSet) parseFor(l *engineLang, data map[string]any) (folded, std *langTemplates, err error) {
 	funcs := map[string]any{"t": l.t, "tc": l.tc}
-	lt := &langTemplates{}
+	probes := l.probes(s.refs, data)
+	folded = &langTemplates{}
+	if data != nil {
+		std = &langTemplates{}
+	}
 	for _, f := range templateFiles {
 		src := string(s.files["templates/"+s.name+"/"+f])
 		t, err := texttemplate.New(f).Funcs(funcs).Option("missingkey=error").Parse(src)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if t.Tree != nil {
-			l.fold(t.Tree.Root, f == "html.tmpl")
+		ff := &foldFile{name: f, html: f == "html.tmpl", funcs: funcs}
+		if t.Tree == nil {
+			return nil, nil, fmt.Errorf("parse %s: no template %s", f, f)
+		}
+		ff.trees = append(ff.trees, t.Tree)
+		for _, tt := range t.Templates() {
+			if tt.Tree != nil && tt.Name() != f {
+				ff.trees = append(ff.trees, tt.Tree)
+			}
+		}
+		stdExec, ft, err := l.fold(ff, probes, data != nil)
+		if err != nil {
+			return nil, nil, err
 		}
 		switch f {
 		case "subject.tmpl":
-			lt.subject = t
-		case "text.tmpl":
-			lt.text = t
+			folded.subject = ft
+			folded.subjectLine = oneLine(ft.constant)
 		case "html.tmpl":
-			h := htmltemplate.New(f).Funcs(funcs).Option("missingkey=error")
-			for _, tt := range t.Templates() {
-				if tt.Tree != nil {
-					if _, err := h.AddParseTree(tt.Name(), tt.Tree); err != nil {
-						return nil, err
-					}
-				}
-			}
-			if lt.html = h.Lookup(f); lt.html == nil {
-				return nil, fmt.Errorf("parse %s: no template %s", f, f)
-			}
+			folded.html = ft
+		case "text.tmpl":
+			folded.text = ft
 		}
-	}
-	return lt, nil
-}
-
-// fold replaces each action whose value is the same for every recipient of
-// l by that value: {{t "key" .}} of a message that is plain text in l's
-// catalog (no action), {{.Locale}} and {{.Dir}}. text/template prints a
-// string as it is, so in subject.tmpl and text.tmpl the value becomes
-// template text; in html.tmpl it stays an action, {{"value"}}, which
-// html/template escapes where it stands, exactly as it escapes what t or the
-// field gives. Only the main template is folded, at its top level and in its
-// if and else branches, where dot is the template data.
-func (l *engineLang) fold(list *parse.ListNode, html bool) {
-	if list == nil {
-		return
-	}
-	for i, n := range list.Nodes {
-		switch n := n.(type) {
-		case *parse.ActionNode:
-			v, ok := l.constant(n.Pipe)
-			switch {
-			case !ok:
-			case html:
-				n.Pipe.Cmds[0].Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: n.Pos, Quoted: strconv.Quote(v), Text: v}}
-			default:
-				list.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: n.Pos, Text: []byte(v)}
-			}
-		case *parse.IfNode:
-			l.fold(n.List, html)
-			l.fold(n.ElseList, html)
-		}
-	}
-}
-
-// constant returns the value of a pipeline that is the same for every
-// recipient of l, if it is one.
-func (l *engineLang) constant(p *parse.PipeNode) (string, bool) {
-	if len(p.Decl) > 0 || len(p.Cmds) != 1 {
-		return "", false
-	}
-	switch args := p.Cmds[0].Args; len(args) {
-	case 1:
-		if f, ok := args[0].(*parse.FieldNode); ok && len(f.Ident) == 1 {
-			switch f.Ident[0] {
-			case "Locale":
-				return l.cat.lang, true
-			case "Dir":
-				return l.dir, true
+		if std != nil {
+			sft := newFileTemplate(stdExec)
+			switch f {
+			case "subject.tmpl":
+				std.subject = sft
+			case "html.tmpl":
+				std.html = sft
+			case "text.tmpl":
+				std.text = sft
 			}
 		}
-	case 3:
-		fn, ok1 := args[0].(*parse.IdentifierNode)
-		key, ok2 := args[1].(*parse.StringNode)
-		if !ok1 || !ok2 || fn.Ident != "t" || args[2].Type() != parse.NodeDot {
-			return "", false
-		}
-		if msg := l.msgs[key.Text]; msg != nil && msg.forms[formOther].ok && msg.forms[formOther].tmpl == nil {
-			return msg.forms[formOther].text, true
-		}
 	}
-	return "", false
+	return folded, std, nil
 }
 
 // loadTemplate reads and parses templates/<name>/{subject,html,text}.tmpl.
@@ -179,7 +133,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("load template: %w %q: templates/%s/ does not exist; available: %s", ErrUnknownTemplate, name, name, strings.Join(templateNames(templates), ", "))
 	}
-	s := &tmplSet{name: name, files: map[string][]byte{}}
+	s := &tmplSet{name: name, files: map[string][]byte{}, refs: foldRefs{fields: map[string]bool{}, counts: map[string]bool{}}}
 	for _, f := range templateFiles {
 		key := "templates/" + name + "/" + f
 		b, err := fs.ReadFile(templates, name+"/"+f)
@@ -218,7 +172,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 		sort.Strings(names)
 		for _, n := range names {
 			tr := trees[n]
-			a := &analyzer{file: key, src: src, tree: tr}
+			a := &analyzer{file: key, src: src, tree: tr, refs: &s.refs}
 			a.walk(tr.Root, 0)
 			s.uses = append(s.uses, a.uses...)
 			s.issues = append(s.issues, a.issues...)
@@ -292,6 +246,7 @@ type analyzer struct {
 	depth  int // inside range/with, where dot is not the template data
 	uses   []keyUse
 	issues []*FileError
+	refs   *foldRefs
 }
 
 func (a *analyzer) line(n parse.Node) int {
@@ -352,6 +307,9 @@ func (a *analyzer) command(c *parse.CommandNode, depth int) {
 			} else {
 				a.uses = append(a.uses, keyUse{Key: s.Text, Plural: id.Ident == "tc", File: a.file, Line: a.line(c)})
 			}
+			if id.Ident == "tc" && len(c.Args) == want {
+				a.ref(c.Args[2], depth, true)
+			}
 		}
 	}
 	for _, arg := range c.Args {
@@ -359,7 +317,23 @@ func (a *analyzer) command(c *parse.CommandNode, depth int) {
 	}
 }
 
+// ref records a use of .Fields or .Data for the folding probes; count
+// tells that it is the count of tc.
+func (a *analyzer) ref(n parse.Node, depth int, count bool) {
+	switch n := n.(type) {
+	case *parse.FieldNode:
+		if depth == 0 {
+			a.refs.addChain(n.Ident, count)
+		}
+	case *parse.VariableNode:
+		if len(n.Ident) > 1 && n.Ident[0] == "$" {
+			a.refs.addChain(n.Ident[1:], count)
+		}
+	}
+}
+
 func (a *analyzer) arg(n parse.Node, depth int) {
+	a.ref(n, depth, false)
 	switch n := n.(type) {
 	case *parse.FieldNode:
 		if depth == 0 && len(n.Ident) > 0 && !dataFields[n.Ident[0]] {
