@@ -141,6 +141,10 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	cs.tick = store.TickParams{Stage: meta.Stage, Interval: camp.Batches.Interval, ApproveAfterCanary: camp.Batches.ApproveAfterCanary,
 		MaxFailureRate: camp.Batches.MaxFailureRate, Actor: w.actor()}
 	cs.compose = NewComposer(camp)
+	if err := cs.compose.Err(); err != nil {
+		cs.refusal = fmt.Sprintf("worker %s on %s cannot compose this campaign's messages: %s; fix the campaign file and stage it again", w.cfg.WorkerID, w.cfg.Host, err.Error())
+		return cs, nil
+	}
 	if !camp.Rate.Unlimited() {
 		cs.limited = true
 		perSec := camp.Rate.PerSecond()
