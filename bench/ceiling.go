@@ -213,6 +213,7 @@ func dialBare(ctx context.Context, addr string, conns int) (*bareSender, error) 
 		}
 		bc := &bareConn{c: c, r: bufio.NewReaderSize(c, 4096)}
 		s.conns = append(s.conns, bc)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 		if _, _, err := bc.reply(); err != nil {
 			s.close()
 			return nil, fmt.Errorf("bare sender: greeting: %w", err)
@@ -232,6 +233,7 @@ func dialBare(ctx context.Context, addr string, conns int) (*bareSender, error) 
 			s.close()
 			return nil, fmt.Errorf("bare sender: %w", err)
 		}
+		_ = c.SetDeadline(time.Time{})
 	}
 	return s, nil
 }
@@ -294,6 +296,14 @@ func (s *bareSender) run(ctx context.Context, n int, msgs []wireMessage) (ceilin
 	var t10, t90 atomic.Int64 // unix nanoseconds when 10% and 90% were accepted
 	at10, at90 := int64(max(1, n/10)), int64(max(1, n*9/10))
 	errs := make([]error, len(s.conns))
+	// A server that stops answering must not hold the bench past its
+	// timeout: closing the connections ends blocked reads.
+	stop := context.AfterFunc(ctx, func() {
+		for _, bc := range s.conns {
+			_ = bc.c.Close()
+		}
+	})
+	defer stop()
 	cpu0 := selfCPU()
 	start := time.Now()
 	var wg sync.WaitGroup

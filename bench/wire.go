@@ -27,11 +27,17 @@ type tcpCounters struct {
 	Received   uint64 // tcpi_bytes_received: payload bytes received
 }
 
-// Constants of linux/inet_diag.h and linux/sock_diag.h.
+// Constants of linux/inet_diag.h, linux/sock_diag.h and net/tcp_states.h.
 const (
-	inetDiagInfo   = 2  // INET_DIAG_INFO: the attribute holding struct tcp_info
-	inetDiagReqLen = 56 // sizeof(struct inet_diag_req_v2)
-	inetDiagMsgLen = 72 // sizeof(struct inet_diag_msg)
+	inetDiagInfo         = 2  // INET_DIAG_INFO: the attribute holding struct tcp_info
+	inetDiagReqBytecode  = 1  // INET_DIAG_REQ_BYTECODE: a filter run by the kernel
+	inetDiagBCDEq        = 12 // INET_DIAG_BC_D_EQ: remote port equals (Linux 4.16)
+	inetDiagReqLen       = 56 // sizeof(struct inet_diag_req_v2)
+	inetDiagMsgLen       = 72 // sizeof(struct inet_diag_msg)
+	tcpTimeWait          = 6
+	tcpListen            = 10
+	tcpNewSynRecv        = 12
+	tcpStatesWithoutInfo = 1<<tcpTimeWait | 1<<tcpListen | 1<<tcpNewSynRecv
 )
 
 // tcpConnsTo returns the counters of every IPv4 TCP connection on this
@@ -44,7 +50,13 @@ func tcpConnsTo(port int) ([]tcpCounters, error) {
 	}
 	defer syscall.Close(fd)
 
-	req := make([]byte, syscall.NLMSG_HDRLEN+inetDiagReqLen)
+	// The request, then a filter (bytecode) that keeps the sockets whose
+	// remote port is port: one D_EQ op that jumps to the end (accept) when
+	// true and past it (reject) when false; the port is in the second op's
+	// "no" field. Filtering in the kernel keeps a sample cheap on a machine
+	// with many sockets.
+	const bcLen = 8
+	req := make([]byte, syscall.NLMSG_HDRLEN+inetDiagReqLen+syscall.SizeofRtAttr+bcLen)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
 	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
@@ -53,8 +65,15 @@ func tcpConnsTo(port int) ([]tcpCounters, error) {
 	r := req[syscall.NLMSG_HDRLEN:]
 	r[0] = syscall.AF_INET
 	r[1] = syscall.IPPROTO_TCP
-	r[2] = 1 << (inetDiagInfo - 1)  // ask for tcp_info
-	ne.PutUint32(r[4:], 0xffffffff) // every state; sockets without tcp_info are skipped
+	r[2] = 1 << (inetDiagInfo - 1) // ask for tcp_info
+	ne.PutUint32(r[4:], 0xffffffff&^tcpStatesWithoutInfo)
+	a := r[inetDiagReqLen:]
+	ne.PutUint16(a[0:], syscall.SizeofRtAttr+bcLen)
+	ne.PutUint16(a[2:], inetDiagReqBytecode)
+	bc := a[syscall.SizeofRtAttr:]
+	bc[0], bc[1] = inetDiagBCDEq, bcLen // code, yes
+	ne.PutUint16(bc[2:], bcLen+4)       // no
+	ne.PutUint16(bc[6:], uint16(port))  // second op's "no": the port
 	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
 		return nil, fmt.Errorf("query sock_diag: %w", err)
 	}
@@ -128,7 +147,7 @@ func parseDiagMsg(b []byte) (c tcpCounters, ok bool) {
 }
 
 // wireMeter accumulates the byte counters of the connections to one port
-// over a period: sampled often enough, it also counts connections that
+// over a period: sampled now and then, it also counts connections that
 // closed before the end (with what they had sent at their last sample).
 type wireMeter struct {
 	port   int

@@ -81,3 +81,13 @@ func TestWireMeterCountsBytes(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// BenchmarkTCPConnsTo is the cost of one sample of the wire meter (it runs
+// every 100 ms during a round, in the bench process).
+func BenchmarkTCPConnsTo(b *testing.B) {
+	for b.Loop() {
+		if _, err := tcpConnsTo(25); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
