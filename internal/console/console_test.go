@@ -377,6 +377,7 @@ func TestMetricsShowPausedCampaign(t *testing.T) {
 		`tidings_campaign_recipients{campaign="metered",lang="de",outcome="pending"} 2`,
 		`tidings_campaign_recipients{campaign="metered",lang="ar",outcome="sent"} 0`,
 		`tidings_campaign_rows{campaign="metered"} 18`,
+		`tidings_campaign_work_waiting{campaign="other"} 1`, // running, nothing released: no worker picked it up
 		`tidings_console_redis_up 1`,
 		"# TYPE tidings_campaign_seconds_since_progress gauge",
 	} {

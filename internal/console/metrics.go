@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -26,8 +27,8 @@ var (
 		"Rows of the campaign's recipients file (staged plus rejected).", []string{"campaign"}, nil)
 	descSince = prometheus.NewDesc("tidings_campaign_seconds_since_progress",
 		"Seconds since the campaign last recorded an outcome (as first observed by a console or notifier).", []string{"campaign"}, nil)
-	descReleased = prometheus.NewDesc("tidings_campaign_released_work",
-		"1 while a released batch has recipients never attempted (a running campaign without it is waiting on purpose: batch interval, approval, retries not due).",
+	descWaiting = prometheus.NewDesc("tidings_campaign_work_waiting",
+		"1 while recipients wait that workers should be sending now: a released batch with recipients never attempted, or no batch released yet (a running campaign without such work waits on purpose: batch interval, retries not due).",
 		[]string{"campaign"}, nil)
 	descAwaiting = prometheus.NewDesc("tidings_campaign_awaiting_approval",
 		"1 while the campaign waits for approval after its canary.", []string{"campaign"}, nil)
@@ -73,7 +74,7 @@ type slogAdapter struct{ l *slog.Logger }
 func (a slogAdapter) Println(v ...any) { a.l.Warn("console: metrics", "err", fmt.Sprint(v...)) }
 
 // descs are every campaign metric the console serves.
-var descs = []*prometheus.Desc{descState, descRecipients, descTotal, descSince, descReleased, descAwaiting, descRate, descETA, descRetries, descBatch, descUp}
+var descs = []*prometheus.Desc{descState, descRecipients, descTotal, descSince, descWaiting, descAwaiting, descRate, descETA, descRetries, descBatch, descUp}
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range descs {
@@ -106,7 +107,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			g(descState, v, name, string(s))
 		}
 		g(descAwaiting, b2f(st.State == store.StateAwaitingApproval), name)
-		g(descReleased, b2f(hasReleasedWork(st)), name)
+		g(descWaiting, b2f(notify.WorkWaiting(st)), name)
 		g(descTotal, float64(st.Total), name)
 		rest := map[string]int64{}
 		for k, v := range st.Counts {

@@ -94,7 +94,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	now := s.cfg.Clock()
 	if since, err := notify.LastProgress(ctx, s.cfg.Store, st, now); err == nil {
 		o.Since = since
-		if st.State == store.StateRunning && !since.IsZero() && hasReleasedWork(st) {
+		if st.State == store.StateRunning && !since.IsZero() && notify.WorkWaiting(st) {
 			o.Stall = now.Sub(since)
 		}
 	}
@@ -109,12 +109,6 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		}
 	}
 	return o
-}
-
-// hasReleasedWork reports whether a released batch has recipients never
-// attempted.
-func hasReleasedWork(st *store.Status) bool {
-	return slices.ContainsFunc(st.Batches, func(b store.BatchStatus) bool { return b.Released && !b.Done })
 }
 
 // overviews reads every campaign, the ones that need a human first.

@@ -73,7 +73,7 @@ type Config struct {
 	SlackURL string
 	// WebhookURL receives the generic JSON payload (Event).
 	WebhookURL string
-	// NoProgressAfter is how long a running campaign with released work may
+	// NoProgressAfter is how long a running campaign with work waiting may
 	// make no progress before a no-progress event (default 10m).
 	NoProgressAfter time.Duration
 	// Interval is how often campaigns are checked (default 5s).
@@ -262,7 +262,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 			return err
 		}
 	}
-	if st.State == store.StateRunning && !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter && outstanding(st) {
+	if st.State == store.StateRunning && !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter && WorkWaiting(st) {
 		ev := n.event(st, KindNoProgress, now, fmt.Sprintf("no progress for %s while running (last progress %s)",
 			now.Sub(since).Round(time.Second), since.UTC().Format(time.RFC3339)), "")
 		ev.Since = since.UTC()
@@ -275,10 +275,14 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 	return nil
 }
 
-// outstanding reports whether a released batch still has recipients never
-// attempted: a running campaign without such work is waiting on purpose
-// (the interval between batches, retries not yet due).
-func outstanding(st *store.Status) bool {
+// WorkWaiting reports whether running campaign st has recipients that
+// workers should be sending now: a released batch with recipients never
+// attempted, or no batch released yet. A running campaign without such
+// work waits on purpose (the interval between batches, retries not due).
+func WorkWaiting(st *store.Status) bool {
+	if st.CurBatch < 0 && len(st.Batches) > 0 {
+		return true
+	}
 	for _, b := range st.Batches {
 		if b.Released && !b.Done {
 			return true

@@ -258,3 +258,23 @@ func TestURLsAreSecret(t *testing.T) {
 }
 
 func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestNoProgressWithoutWorkers: a running campaign that no worker ever
+// picked up (nothing released) is announced too.
+func TestNoProgressWithoutWorkers(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "orphan", N: 9})
+	h := newHook(t)
+	now := time.Now()
+	n := notifier(t, w, h, "a", func() time.Time { return now })
+	for _, step := range []time.Duration{0, 11 * time.Minute, time.Second} {
+		now = now.Add(step)
+		if err := n.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, events := h.kinds(); len(events) != 1 || events[0] != notify.KindNoProgress {
+		t.Fatalf("events %v, want one no-progress for a campaign no worker picked up", events)
+	}
+}
