@@ -67,6 +67,10 @@ var funcs = template.FuncMap{
 	},
 	"path":     url.PathEscape,
 	"outcomes": func() []string { return store.Outcomes },
+	"inc":      func(n int) int { return n + 1 },
+	// canary reports whether batch b of st is the canary.
+	"canary":   func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
+	"langDone": func(l store.LangStatus) int64 { return l.Staged - l.Counts[store.OutcomePending] },
 	"langPct": func(l store.LangStatus) float64 {
 		if l.Staged == 0 {
 			return 0

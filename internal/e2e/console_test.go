@@ -412,6 +412,19 @@ func TestConsoleWebhookOnce(t *testing.T) {
 	if top, _ := ev["top_error"].(map[string]any); top == nil || !strings.HasPrefix(fmt.Sprint(top["code"]), "5") {
 		t.Errorf("notification without the top SMTP error: %v", ev)
 	}
+
+	// What on-call then sees: why it paused and the errors by SMTP reply.
+	base := e.startConsole(t)
+	ctx := browser(t)
+	signIn(t, ctx, base, operatorToken)
+	do(t, ctx, "open the campaign", chromedp.Navigate(base+"/c/"+name), chromedp.WaitVisible(`#state`))
+	page := eval[string](t, ctx, `document.querySelector('main').innerText`)
+	for _, want := range []string{"auto-pause: error rate", "Errors by SMTP reply", "permanent", "Resume"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the auto-paused campaign's page lacks %q:\n%s", want, page)
+		}
+	}
+	screenshot(t, ctx, "autopaused", `document.getElementById('livestate').textContent === 'live'`)
 }
 
 // startRejectingSink runs postfix's smtp-sink answering every RCPT TO with
