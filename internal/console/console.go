@@ -133,12 +133,16 @@ func New(cfg Config) (*Server, error) {
 		cfg.Clock = time.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux()}
+	tokens := map[string]bool{}
 	for i := range cfg.Users {
 		u := &cfg.Users[i]
 		if s.users[u.Name] != nil {
 			return nil, &TokenError{Source: "users", Reason: fmt.Sprintf("the name %q is given twice; give each person one name", u.Name)}
 		}
-		s.users[u.Name] = u
+		if tokens[u.token] {
+			return nil, &TokenError{Source: "users", Reason: fmt.Sprintf("%s's token is also someone else's; give each person a token of their own", u.Name)}
+		}
+		s.users[u.Name], tokens[u.token] = u, true
 	}
 	s.colour = envColour(cfg.Env, cfg.Production)
 	var err error

@@ -545,12 +545,34 @@ func TestLiveEvents(t *testing.T) {
 	}
 }
 
-// TestNoUsers: the console never runs open.
-func TestNoUsers(t *testing.T) {
+// TestUsers: the console never runs open; names and tokens are one per
+// person (a token shared by a viewer and an operator would make the role
+// depend on chance).
+func TestUsers(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	_, err := console.New(console.Config{Store: w.Store, Compose: compose})
 	if !errors.Is(err, console.ErrNoUsers) {
 		t.Fatalf("New without users: %v, want ErrNoUsers", err)
+	}
+	parse := func(s string, r console.Role) []console.User {
+		u, err := console.ParseTokens(s, "t", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	for _, tt := range []struct {
+		name  string
+		users []console.User
+		want  string
+	}{
+		{"same name", append(parse("alice token-aaaaaaaaaaaaaaaa", console.RoleViewer), parse("alice token-bbbbbbbbbbbbbbbb", console.RoleOperator)...), `the name "alice" is given twice`},
+		{"same token", append(parse("quinn token-aaaaaaaaaaaaaaaa", console.RoleViewer), parse("alice token-aaaaaaaaaaaaaaaa", console.RoleOperator)...), "token is also someone else's"},
+	} {
+		_, err := console.New(console.Config{Store: w.Store, Compose: compose, Users: tt.users})
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "token-a") {
+			t.Errorf("%s: %v, want %q without the token", tt.name, err, tt.want)
+		}
 	}
 }
