@@ -99,6 +99,11 @@ func newFileTemplate(x executor) fileTemplate {
 type langTemplates struct {
 	subject, html, text fileTemplate
 	subjectLine         string // oneLine(subject.constant) when the subject is constant
+	// messages, if not nil, are the messages Render evaluates into
+	// view.Messages before executing these templates, which read them
+	// there; when one fails, Render executes fallback, which does not.
+	messages *hoistPlan
+	fallback *langTemplates
 }
 
 // foldRefs are the data fields the templates and messages use, for the
@@ -426,14 +431,33 @@ type folding struct {
 	noShape bool
 }
 
+// shapeMode says how treeShape treats an action of S that F changed.
+type shapeMode uint8
+
+const (
+	shapeFolded  shapeMode = iota + 1 // gone from F: left out
+	shapeHoisted                      // reads a hoisted message in F: its escaping compared
+)
+
+// fileFold is the outcome of folding one file for one language.
+type fileFold struct {
+	fo    *folding // nil when S cannot be checked (it fails on a probe)
+	std   executor
+	out   fileTemplate            // what Render executes: folded, constant, or std
+	main  *parse.Tree             // out's main tree before escaping
+	modes map[parse.Pos]shapeMode // the actions of S that out folded
+}
+
 // fold builds the file's standard template and, if folding is verified, the
-// folded one (see the comment at the top of this file). std is the
-// standard template; folded is what Render executes: the folded template,
-// a constant, or std itself.
-func (l *engineLang) fold(f *foldFile, probes []*view, withData bool) (std executor, folded fileTemplate, err error) {
+// folded one (see the comment at the top of this file).
+func (l *engineLang) fold(f *foldFile, probes []*view, withData bool) (*fileFold, error) {
 	fo, std, err := l.startFold(f, probes, withData)
-	if err != nil || fo == nil {
-		return std, newFileTemplate(std), err
+	if err != nil {
+		return nil, err
+	}
+	ff := &fileFold{fo: fo, std: std, out: newFileTemplate(std), main: f.trees[0]}
+	if fo == nil {
+		return ff, nil
 	}
 	var cand []int
 	for i, lit := range fo.literals {
@@ -441,35 +465,37 @@ func (l *engineLang) fold(f *foldFile, probes []*view, withData bool) (std execu
 			cand = append(cand, i)
 		}
 	}
-	ft, ftMain, ok := fo.try(cand)
+	main, modes := fo.folded(cand)
+	ft, ftMain, ok := fo.check(main, modes)
 	if !ok {
 		// One candidate at a time, keeping those that pass.
 		var kept []int
 		for _, i := range cand {
-			if _, _, ok := fo.try(append(slices.Clone(kept), i)); ok {
+			if _, _, ok := fo.check(fo.folded(append(slices.Clone(kept), i))); ok {
 				kept = append(kept, i)
 			}
 		}
 		cand = kept
 		if len(kept) == 0 {
-			return std, newFileTemplate(std), nil
+			return ff, nil
 		}
-		if ft, ftMain, ok = fo.try(kept); !ok {
-			return std, newFileTemplate(std), nil
+		main, modes = fo.folded(kept)
+		if ft, ftMain, ok = fo.check(main, modes); !ok {
+			return ff, nil
 		}
 	}
-	folded = newFileTemplate(ft)
-	folded.folded = len(cand)
+	ff.out, ff.main, ff.modes = newFileTemplate(ft), main, modes
+	ff.out.folded = len(cand)
 	if onlyText(ftMain.Root) && !slices.ContainsFunc(fo.want, func(s string) bool { return s != fo.want[0] }) {
-		folded.exec, folded.constant = nil, fo.want[0]
+		ff.out.exec, ff.out.constant = nil, fo.want[0]
 	}
-	return std, folded, nil
+	return ff, nil
 }
 
 // startFold builds and runs the standard template S on the probes and
-// records the candidates' literals from a marked copy. fo is nil when
-// nothing can be folded: no candidate, or S fails on a probe (nothing to
-// compare with), or the marked copy renders differently.
+// records the candidates' literals from a marked copy. fo is nil when S
+// fails on a probe (nothing to compare with); it has no literals when there
+// is no candidate or the marked copy renders differently.
 func (l *engineLang) startFold(f *foldFile, probes []*view, withData bool) (fo *folding, std executor, err error) {
 	std, stdMain, err := f.build(f.trees, nil)
 	if err != nil {
@@ -486,7 +512,7 @@ func (l *engineLang) startFold(f *foldFile, probes []*view, withData bool) (fo *
 	marked := f.trees[0].Copy()
 	slots := l.foldSlots(marked.Root, withData)
 	if len(slots) == 0 {
-		return nil, std, nil
+		return fo, std, nil
 	}
 	rec := &foldRecorder{pending: -1, seen: make([][]string, len(slots))}
 	marks := map[string]any{}
@@ -501,7 +527,7 @@ func (l *engineLang) startFold(f *foldFile, probes []*view, withData bool) (fo *
 	}
 	mt, _, err := f.build(f.withMain(marked), marks)
 	if err != nil {
-		return nil, std, nil
+		return fo, std, nil
 	}
 	// The probes after the first len(foldTexts) differ only in the type of
 	// .Data values, which are not candidates then.
@@ -509,7 +535,7 @@ func (l *engineLang) startFold(f *foldFile, probes []*view, withData bool) (fo *
 		rec.out.Reset()
 		rec.pending = -1
 		if err := mt.Execute(rec, p); err != nil || rec.out.String() != fo.want[i] {
-			return nil, std, nil
+			return fo, std, nil
 		}
 	}
 	fo.slots = len(slots)
@@ -522,36 +548,44 @@ func (l *engineLang) startFold(f *foldFile, probes []*view, withData bool) (fo *
 	return fo, std, nil
 }
 
-// try builds F with the candidates in set folded and checks it against S:
-// the same output for every probe and, once both are escaped, the same
-// actions left (those of S not folded). ok is false if any of it fails.
-func (fo *folding) try(set []int) (ft executor, ftMain *parse.Tree, ok bool) {
+// folded returns a copy of S's main tree, not escaped, with the candidates
+// in set replaced by their literals, and the folded positions.
+func (fo *folding) folded(set []int) (*parse.Tree, map[parse.Pos]shapeMode) {
 	main := fo.f.trees[0].Copy()
 	ss := fo.l.foldSlots(main.Root, fo.withData)
+	modes := map[parse.Pos]shapeMode{}
 	if len(ss) != fo.slots {
-		return nil, nil, false
+		return main, modes // cannot happen: the same tree walked the same way
 	}
-	skip := map[parse.Pos]bool{}
 	for _, i := range set {
 		s := ss[i]
 		s.list.Nodes[s.i] = &parse.TextNode{NodeType: parse.NodeText, Pos: s.pos, Text: fo.literals[i]}
-		skip[s.pos] = true
+		modes[s.pos] = shapeFolded
 	}
 	mergeText(main.Root)
-	ft, ftMain, err := fo.f.build(fo.f.withMain(main), nil)
+	return main, modes
+}
+
+// check builds the template whose main tree is main (changed from S's at
+// the positions in modes) and checks it against S: the same output for
+// every probe and, once both are escaped, the same actions (modes says
+// which S lost and which read hoisted messages). ok is false if any of it
+// fails.
+func (fo *folding) check(main *parse.Tree, modes map[parse.Pos]shapeMode) (x executor, escaped *parse.Tree, ok bool) {
+	x, escaped, err := fo.f.build(fo.f.withMain(main), nil)
 	if err != nil {
 		return nil, nil, false
 	}
 	for i, p := range fo.probes {
 		var b bytes.Buffer
-		if err := ft.Execute(&b, p); err != nil || b.String() != fo.want[i] {
+		if err := x.Execute(&b, p); err != nil || b.String() != fo.want[i] {
 			return nil, nil, false
 		}
 	}
-	if !fo.noShape && !slices.Equal(treeShape(fo.stdMain.Root, skip), treeShape(ftMain.Root, nil)) {
+	if !fo.noShape && !slices.Equal(treeShape(fo.stdMain.Root, modes), treeShape(escaped.Root, modes)) {
 		return nil, nil, false
 	}
-	return ft, ftMain, true
+	return x, escaped, true
 }
 
 // mergeText joins adjacent text nodes in every list of the tree: one write
@@ -590,9 +624,10 @@ func mergeText(list *parse.ListNode) {
 }
 
 // treeShape lists the nodes of a tree other than text, as text/template
-// prints them, with the branches of if, range and with; actions at the
-// positions in skip are left out.
-func treeShape(list *parse.ListNode, skip map[parse.Pos]bool) []string {
+// prints them, with the branches of if, range and with. An action at a
+// position modes marks folded is left out; one marked hoisted is listed by
+// the commands after its first (the escapers html/template added).
+func treeShape(list *parse.ListNode, modes map[parse.Pos]shapeMode) []string {
 	var out []string
 	var walk func(list *parse.ListNode)
 	branch := func(kind string, p *parse.PipeNode, body, els *parse.ListNode) {
@@ -610,7 +645,15 @@ func treeShape(list *parse.ListNode, skip map[parse.Pos]bool) []string {
 			switch n := n.(type) {
 			case *parse.TextNode, *parse.CommentNode:
 			case *parse.ActionNode:
-				if !skip[n.Pos] {
+				switch modes[n.Pos] {
+				case shapeFolded:
+				case shapeHoisted:
+					s := "hoisted"
+					for _, c := range n.Pipe.Cmds[1:] {
+						s += " | " + c.String()
+					}
+					out = append(out, s)
+				default:
 					out = append(out, n.String())
 				}
 			case *parse.IfNode:

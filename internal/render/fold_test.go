@@ -199,6 +199,12 @@ func foldingFor(t *testing.T, html string, probes func(*engineLang) []*view) *fo
 	return fo
 }
 
+// try reports whether folding the candidates in set passes the checks.
+func (fo *folding) try(set []int) bool {
+	_, _, ok := fo.check(fo.folded(set))
+	return ok
+}
+
 // TestFoldVerificationRejects shows each check failing on its own: a
 // literal whose bytes are wrong, a literal that moves the data after it
 // into another context (caught by the probes without the tree comparison,
@@ -213,27 +219,27 @@ func TestFoldVerificationRejects(t *testing.T) {
 	}
 
 	fo := foldingFor(t, `<a href="{{t "url" .}}">{{.Name}}</a> <p title="{{t "plain" .}}">`, all)
-	if _, _, ok := fo.try([]int{0, 1}); !ok {
+	if ok := fo.try([]int{0, 1}); !ok {
 		t.Fatal("the genuine literals do not pass")
 	}
 	fo.literals[1] = append([]byte(nil), fo.literals[1]...)
 	fo.literals[1][0] ^= 1
-	if _, _, ok := fo.try([]int{1}); ok {
+	if ok := fo.try([]int{1}); ok {
 		t.Error("a wrong literal passes")
 	}
 
 	for _, html := range []string{`<a href="{{t "url" .}}{{.Name}}">x</a>`, `<a href="{{t "path" .}}{{.Name}}">x</a>`} {
 		fo = foldingFor(t, html, all)
 		fo.noShape = true
-		if _, _, ok := fo.try([]int{0}); ok {
+		if ok := fo.try([]int{0}); ok {
 			t.Errorf("%s: the probes alone accept a literal that changes the next action's context", html)
 		}
 		fo = foldingFor(t, html, tame)
-		if _, _, ok := fo.try([]int{0}); ok {
+		if ok := fo.try([]int{0}); ok {
 			t.Errorf("%s: the tree comparison accepts a literal that changes the next action's context", html)
 		}
 		fo.noShape = true
-		if _, _, ok := fo.try([]int{0}); !ok {
+		if ok := fo.try([]int{0}); !ok {
 			t.Errorf("%s: the tame probe should not notice (the test shows nothing)", html)
 		}
 	}
@@ -242,10 +248,20 @@ func TestFoldVerificationRejects(t *testing.T) {
 // TestFoldHappens checks that the bundled template is folded in every
 // covered language, with and without the campaign's data: every action the
 // same for every recipient became text (a Go release that stops it shows
-// here, before anyone notices the speed), the subject is constant, and the
-// actions left are the recipient's.
+// here, before anyone notices the speed), the subject is constant, the
+// messages left are read from the hoisted ones, and the templates without
+// hoisted messages keep their calls.
 func TestFoldHappens(t *testing.T) {
 	t.Parallel()
+	treeOf := func(x executor) string {
+		switch x := x.(type) {
+		case *htmltemplate.Template:
+			return x.Tree.Root.String()
+		case *texttemplate.Template:
+			return x.Tree.Root.String()
+		}
+		return ""
+	}
 	for _, data := range []map[string]any{nil, {"reregister_url": "https://altea.example/re-register"}} {
 		e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: "welcome", Data: data})
 		if err != nil {
@@ -261,10 +277,13 @@ func TestFoldHappens(t *testing.T) {
 			if (l.std != nil) != (data != nil) {
 				t.Errorf("%s: standard templates kept = %v with data %v", l.cat.lang, l.std != nil, data)
 			}
+			if l.tmpl.messages == nil || l.tmpl.fallback == nil {
+				t.Fatalf("%s: no hoisted messages", l.cat.lang)
+			}
 			for _, f := range []struct {
-				name string
-				ft   fileTemplate
-			}{{"html.tmpl", l.tmpl.html}, {"text.tmpl", l.tmpl.text}} {
+				name         string
+				ft, fallback fileTemplate
+			}{{"html.tmpl", l.tmpl.html, l.tmpl.fallback.html}, {"text.tmpl", l.tmpl.text, l.tmpl.fallback.text}} {
 				src, err := fs.ReadFile(templates.FS, "welcome/"+f.name)
 				if err != nil {
 					t.Fatal(err)
@@ -273,26 +292,23 @@ func TestFoldHappens(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := len(l.foldSlots(tt.Tree.Root, data != nil)); f.ft.folded != want || want < 3 {
+				if want := len(l.foldSlots(tt.Tree.Root, data != nil)); f.ft.folded != want || f.fallback.folded != want || want < 3 {
 					t.Errorf("%s %s (data %v): folded %d of %d constant actions", l.cat.lang, f.name, data != nil, f.ft.folded, want)
 				}
-				var tree string
-				switch x := f.ft.exec.(type) {
-				case *htmltemplate.Template:
-					tree = x.Tree.Root.String()
-				case *texttemplate.Template:
-					tree = x.Tree.Root.String()
-				}
-				for _, gone := range []string{".Locale", ".Dir", `"welcome.intro"`, `"welcome.footer"`} {
+				tree, fallback := treeOf(f.ft.exec), treeOf(f.fallback.exec)
+				for _, gone := range []string{".Locale", ".Dir", `"welcome.intro"`, `"welcome.footer"`, "{{t ", "{{tc "} {
 					if strings.Contains(tree, gone) {
 						t.Errorf("%s %s still has %s", l.cat.lang, f.name, gone)
 					}
 				}
-				if strings.Contains(tree, ".Data") == (data != nil) {
+				if strings.Contains(tree, ".Data") == (data != nil) || strings.Contains(fallback, ".Data") == (data != nil) {
 					t.Errorf("%s %s: .Data folded = %v, want %v", l.cat.lang, f.name, !strings.Contains(tree, ".Data"), data != nil)
 				}
-				if !strings.Contains(tree, `tc "welcome.posts" .Fields.posts .`) {
-					t.Errorf("%s %s lost the plural message", l.cat.lang, f.name)
+				if !strings.Contains(tree, ".Messages.M") {
+					t.Errorf("%s %s reads no hoisted message:\n%s", l.cat.lang, f.name, tree)
+				}
+				if !strings.Contains(fallback, `tc "welcome.posts" .Fields.posts .`) || strings.Contains(fallback, ".Messages") {
+					t.Errorf("%s %s: the templates without hoisted messages lost the plural message", l.cat.lang, f.name)
 				}
 			}
 		}
@@ -342,5 +358,58 @@ func TestCampaignDataNeverStale(t *testing.T) {
 	e2, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: "welcome", Data: map[string]any{"reregister_url": p}})
 	if err != nil || e2.data != nil || e2.byLang["de"].std != nil {
 		t.Errorf("a pointer in the data was folded: %v", err)
+	}
+}
+
+// TestHoistedMessagesNotTemplateData: templates and catalog messages cannot
+// read view.Messages (it is not template data), and a recipient whose
+// message fails renders like the standard templates, with the same error.
+func TestHoistedMessagesNotTemplateData(t *testing.T) {
+	t.Parallel()
+	good := map[string]string{"w/subject.tmpl": `{{t "s" .}}`, "w/html.tmpl": `<p>{{t "s" .}} {{tc "n" .Fields.n .}}</p>`, "w/text.tmpl": `{{t "s" .}}`}
+	files := func(name, src string) fstest.MapFS {
+		m := fstest.MapFS{}
+		for k, v := range good {
+			m[k] = &fstest.MapFile{Data: []byte(v)}
+		}
+		if name != "" {
+			m[name] = &fstest.MapFile{Data: []byte(src)}
+		}
+		return m
+	}
+	catalog := "[s]\nother = \"Hi {{.Name}} {{.Fields.nick}}\"\n[n]\none = \"{{.Count}} post\"\nother = \"{{.Count}} posts\"\n"
+	loc := fstest.MapFS{"en.toml": {Data: []byte(catalog)}}
+	for _, src := range []string{"{{.Messages.M0}}", "{{$.Messages.M0}}"} {
+		if _, err := New(Config{Templates: files("w/html.tmpl", src), Locales: loc, Template: "w"}); err == nil || !strings.Contains(err.Error(), "unknown field") {
+			t.Errorf("template %s: New = %v, want unknown field", src, err)
+		}
+	}
+	bad := fstest.MapFS{"en.toml": {Data: []byte("[s]\nother = \"{{.Messages.M0}}\"\n[n]\nother = \"x\"\n")}}
+	if _, err := New(Config{Templates: files("", ""), Locales: bad, Template: "w"}); err == nil || !strings.Contains(err.Error(), "unknown field .Messages.M0") {
+		t.Errorf("catalog: New = %v, want unknown field", err)
+	}
+
+	e, err := New(Config{Templates: files("", ""), Locales: loc, Template: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := newReference(t, e, files("", ""), loc)
+	m, _ := e.Resolve("en")
+	if e.byLang["en"].tmpl.messages == nil {
+		t.Fatal("no hoisted messages")
+	}
+	for _, f := range []map[string]string{
+		{"n": "1", "nick": "<b>"}, // hoisted
+		{"n": "2"},                // nick missing: s fails
+		{"nick": "x"},             // n missing: tc fails
+		{"n": "lots", "nick": "x"},
+		nil,
+	} {
+		assertSameRendering(t, e, ref, m, Data{Name: "Ana", Fields: f})
+		_, gerr := e.Render(m, Data{Name: "Ana", Fields: f})
+		_, werr := ref.render(m, Data{Name: "Ana", Fields: f})
+		if (gerr == nil) != (werr == nil) || (gerr != nil && !strings.Contains(gerr.Error(), strings.TrimPrefix(werr.Error(), "template: "))) {
+			t.Errorf("fields %v: Render error %v, standard error %v", f, gerr, werr)
+		}
 	}
 }

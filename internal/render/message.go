@@ -112,13 +112,6 @@ func (l *engineLang) localize(key string, v *view, count *pluralCount) (string, 
 	if mf.tmpl == nil {
 		return mf.text, nil
 	}
-	countText := ""
-	if count != nil {
-		countText = count.text
-	}
-	if out, ok := v.memo.get(key, countText); ok {
-		return out, nil
-	}
 	data := v
 	if count != nil {
 		data = getView()
@@ -131,9 +124,7 @@ func (l *engineLang) localize(key string, v *view, count *pluralCount) (string, 
 	if err := mf.tmpl.Execute(buf, data); err != nil {
 		return "", fmt.Errorf("message %s: %w", key, err)
 	}
-	out := buf.String()
-	v.memo.put(key, countText, out)
-	return out, nil
+	return buf.String(), nil
 }
 
 // Message renders one catalog message for the recipient of m, as Render

@@ -156,35 +156,11 @@ type view struct {
 	Data   map[string]any
 	// Count is the count inside a plural message (tc), "0" elsewhere.
 	Count string
-	// memo holds the messages already rendered for this recipient:
-	// html.tmpl and text.tmpl show the same ones. Templates cannot read
-	// it (text/template refuses unexported fields).
-	memo messageMemo
-}
-
-// messageMemo remembers the last few messages rendered for one recipient,
-// by key and count ("" for t).
-type messageMemo struct {
-	next    int
-	entries [8]memoEntry
-}
-
-type memoEntry struct{ key, count, out string }
-
-// get returns the remembered rendering of key with count.
-func (m *messageMemo) get(key, count string) (string, bool) {
-	for i := range m.entries {
-		if e := &m.entries[i]; e.key == key && e.count == count && e.key != "" {
-			return e.out, true
-		}
-	}
-	return "", false
-}
-
-// put remembers a rendering, replacing the oldest when full.
-func (m *messageMemo) put(key, count, out string) {
-	m.entries[m.next] = memoEntry{key, count, out}
-	m.next = (m.next + 1) % len(m.entries)
+	// Messages are the messages Render evaluated before executing the
+	// templates, which read them where they called t or tc (hoist.go).
+	// It is not template data: New refuses a template or message that
+	// names it.
+	Messages hoisted
 }
 
 // viewPool recycles views: a render needs one, and each plural message with
@@ -546,6 +522,9 @@ func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	}
 	v := newView(l, m, d)
 	defer putView(v)
+	if ts.messages != nil && !ts.messages.fill(l, v) {
+		ts = ts.fallback
+	}
 	r := Rendered{Lang: l.cat.lang}
 	if ts.subject.exec == nil {
 		r.Subject = ts.subjectLine

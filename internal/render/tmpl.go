@@ -65,18 +65,16 @@ var parseFuncs = map[string]any{
 }
 
 // parseFor parses the template files again for l, with t and tc bound to
-// l, and folds what is the same for every recipient of l into template text
-// where html/template's own output shows it may (fold.go). data is the
-// campaign's data to fold, or nil. std is nil when data is nil (the folded
-// templates then serve any data), else the standard templates, for a
-// recipient whose data is not data.
+// l, folds what is the same for every recipient of l into template text
+// where html/template's own output shows it may (fold.go), and lets the
+// templates read the messages Render evaluates first (hoist.go). data is
+// the campaign's data to fold, or nil. std is nil when data is nil (the
+// folded templates then serve any data), else the standard templates, for
+// a recipient whose data is not data.
 func (s *tmplSet) parseFor(l *engineLang, data map[string]any) (folded, std *langTemplates, err error) {
 	funcs := map[string]any{"t": l.t, "tc": l.tc}
 	probes := l.probes(s.refs, data)
-	folded = &langTemplates{}
-	if data != nil {
-		std = &langTemplates{}
-	}
+	var folds []*fileFold
 	for _, f := range templateFiles {
 		src := string(s.files["templates/"+s.name+"/"+f])
 		t, err := texttemplate.New(f).Funcs(funcs).Option("missingkey=error").Parse(src)
@@ -93,32 +91,72 @@ func (s *tmplSet) parseFor(l *engineLang, data map[string]any) (folded, std *lan
 				ff.trees = append(ff.trees, tt.Tree)
 			}
 		}
-		stdExec, ft, err := l.fold(ff, probes, data != nil)
+		fold, err := l.fold(ff, probes, data != nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		switch f {
-		case "subject.tmpl":
-			folded.subject = ft
-			folded.subjectLine = oneLine(ft.constant)
-		case "html.tmpl":
-			folded.html = ft
-		case "text.tmpl":
-			folded.text = ft
+		folds = append(folds, fold)
+	}
+	pick := func(get func(*fileFold) fileTemplate) *langTemplates {
+		lt := &langTemplates{subject: get(folds[0]), html: get(folds[1]), text: get(folds[2])}
+		if lt.subject.exec == nil {
+			lt.subjectLine = oneLine(lt.subject.constant)
 		}
-		if std != nil {
-			sft := newFileTemplate(stdExec)
-			switch f {
-			case "subject.tmpl":
-				std.subject = sft
-			case "html.tmpl":
-				std.html = sft
-			case "text.tmpl":
-				std.text = sft
-			}
-		}
+		return lt
+	}
+	folded = pick(func(f *fileFold) fileTemplate { return f.out })
+	if data != nil {
+		std = pick(func(f *fileFold) fileTemplate { return newFileTemplate(f.std) })
+	}
+	if h := l.hoistFiles(folds, probes); h != nil {
+		h.fallback = folded
+		folded = h
 	}
 	return folded, std, nil
+}
+
+// hoistFiles returns the templates that read the hoisted messages, where
+// that checks out against the standard ones, and the others folded; nil if
+// no file reads a hoisted message.
+func (l *engineLang) hoistFiles(folds []*fileFold, probes []*view) *langTemplates {
+	mains := make([]*parse.Tree, len(folds))
+	for i, f := range folds {
+		mains[i] = f.main
+	}
+	plan := l.newHoistPlan(mains)
+	if plan == nil {
+		return nil
+	}
+	for _, p := range probes {
+		if !plan.fill(l, p) {
+			return nil
+		}
+	}
+	out := make([]fileTemplate, len(folds))
+	hoisted := false
+	for i, f := range folds {
+		out[i] = f.out
+		if f.fo == nil || f.out.exec == nil {
+			continue
+		}
+		main, modes := l.hoist(plan, f.main, f.modes)
+		if main == nil {
+			continue
+		}
+		if x, _, ok := f.fo.check(main, modes); ok {
+			out[i] = newFileTemplate(x)
+			out[i].folded = f.out.folded
+			hoisted = true
+		}
+	}
+	if !hoisted {
+		return nil
+	}
+	lt := &langTemplates{subject: out[0], html: out[1], text: out[2], messages: plan}
+	if lt.subject.exec == nil {
+		lt.subjectLine = oneLine(lt.subject.constant)
+	}
+	return lt
 }
 
 // loadTemplate reads and parses templates/<name>/{subject,html,text}.tmpl.
