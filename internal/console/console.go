@@ -44,7 +44,8 @@ var embedded embed.FS
 
 // Composer builds the message a worker sends to one recipient: the
 // gallery shows exactly that (From, Reply-To, List-Unsubscribe, subject,
-// bodies). worker.NewComposer(camp) implements it.
+// bodies). worker.NewComposer(camp) implements it; when it also has an
+// Err() error method, a non-nil Err is shown on every card instead.
 type Composer interface {
 	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
 }

@@ -227,7 +227,14 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 		k.Covered, k.Problem = false, err.Error()
 		return k
 	}
-	msg := s.cfg.Compose(src.camp).Message(r.ID, r.Email, r.Name, out, s.cfg.Clock())
+	compose := s.cfg.Compose(src.camp)
+	if c, ok := compose.(interface{ Err() error }); ok && c.Err() != nil {
+		// The worker refuses such a campaign: say so rather than show a
+		// message nobody will get.
+		k.Covered, k.Problem = false, "the campaign's settings cannot make a message: "+c.Err().Error()
+		return k
+	}
+	msg := compose.Message(r.ID, r.Email, r.Name, out, s.cfg.Clock())
 	k.Subject, k.Text, k.html = out.Subject, out.Text, out.HTML
 	k.From, k.ReplyTo, k.To = msg.From, msg.ReplyTo, msg.To
 	if msg.ToName != "" {
