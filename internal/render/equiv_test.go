@@ -285,11 +285,23 @@ func TestCatalogKeepsRefusals(t *testing.T) {
 }
 
 // TestRenderConcurrent renders from many goroutines at once (run with
-// -race): message tables, the plural memo and pooled buffers and views are
-// shared.
+// -race), with and without folded campaign data: message tables, the
+// plural memo, output sizes and pooled buffers and views are shared.
 func TestRenderConcurrent(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, locales.FS, Policy{})
+	for _, data := range []map[string]any{nil, {"reregister_url": "https://x.example/?a=1&b=2"}} {
+		e, err := New(Config{Templates: templates.FS, Locales: locales.FS, Template: "welcome", Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		renderConcurrently(t, e)
+	}
+}
+
+// renderConcurrently renders from 8 goroutines at once and compares with
+// the reference.
+func renderConcurrently(t *testing.T, e *Engine) {
+	t.Helper()
 	ref := newReference(t, e, templates.FS, locales.FS)
 	langs := []string{"de", "ar", "ru", "pl", "ja"}
 	counts := []string{"1", "2", "5", "2000003", "1.5"}

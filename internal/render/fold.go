@@ -149,15 +149,15 @@ var (
 	// foldCounts are the values of the fields given to tc as counts:
 	// valid counts with space, sign and fraction.
 	foldCounts = []string{"1", " 2 ", "\u2028\t+3 \n", "-1.5", "0"}
-	// foldTyped wrap a value in each of html/template's content types, for
-	// .Data values while the campaign's data is not folded.
+	// foldTyped wrap a value in html/template's content types, for .Data
+	// values while the campaign's data is not folded. On text, the
+	// escapers of HTML text, RCDATA and attribute values agree; only a
+	// value of type HTML tells them apart. URL, JS and CSS values are
+	// there for good measure.
 	foldTyped = []func(string) any{
 		func(s string) any { return htmltemplate.HTML(s) },
-		func(s string) any { return htmltemplate.HTMLAttr(s) },
 		func(s string) any { return htmltemplate.URL(s) },
-		func(s string) any { return htmltemplate.Srcset(s) },
 		func(s string) any { return htmltemplate.JS(s) },
-		func(s string) any { return htmltemplate.JSStr(s) },
 		func(s string) any { return htmltemplate.CSS(s) },
 	}
 )
@@ -529,9 +529,11 @@ func (l *engineLang) startFold(f *foldFile, probes []*view, withData bool) (fo *
 	if err != nil {
 		return fo, std, nil
 	}
-	// The probes after the first len(foldTexts) differ only in the type of
-	// .Data values, which are not candidates then.
-	for i, p := range probes[:min(len(probes), len(foldTexts))] {
+	// Three probes that differ in every field show which candidates are
+	// constant (the others differ only in the type of .Data values, which
+	// are not candidates then; the folded template is checked on all).
+	for i := 1; i < min(len(probes), 4); i++ {
+		p := probes[i]
 		rec.out.Reset()
 		rec.pending = -1
 		if err := mt.Execute(rec, p); err != nil || rec.out.String() != fo.want[i] {

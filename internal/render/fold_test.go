@@ -215,7 +215,11 @@ func TestFoldVerificationRejects(t *testing.T) {
 		return l.probes(foldRefs{fields: map[string]bool{}, counts: map[string]bool{}}, nil)
 	}
 	tame := func(l *engineLang) []*view {
-		return []*view{{Name: "Ana", Locale: "en", Dir: "ltr", Count: "0", Fields: map[string]string{}, Data: map[string]any{}}}
+		var out []*view
+		for range 4 {
+			out = append(out, &view{Name: "Ana", Locale: "en", Dir: "ltr", Count: "0", Fields: map[string]string{}, Data: map[string]any{}})
+		}
+		return out
 	}
 
 	fo := foldingFor(t, `<a href="{{t "url" .}}">{{.Name}}</a> <p title="{{t "plain" .}}">`, all)

@@ -35,14 +35,19 @@
 //
 // Speed: New does the work once. Every catalog is parsed into a table of
 // its own language's messages (a key it lacks is a refusal, never another
-// language's message), every message form once into a text/template;
-// the three template files are parsed once per covered language with t and
-// tc bound to that language's table, and each {{t "key" .}} whose message is
-// plain text becomes that string, {{"..."}}, before html/template sees the
-// template (it escapes the string where it stands, as it would escape what
-// t returns). Render executes the templates with the standard text/template
-// and html/template Execute, into pooled buffers; the plural form of small
-// counts is remembered per language.
+// language's message), every message form once into a text/template; the
+// three template files are parsed once per covered language with t and tc
+// bound to that language's table. Then, per language, every action whose
+// output is the same for every recipient (a message without data, .Locale,
+// .Dir, and .Data when New is given the campaign's data) becomes the exact
+// text html/template printed for it, and the message calls left at a
+// template's top level read messages Render evaluates once per recipient.
+// Both rewrites happen before html/template escapes anything and are kept
+// only when html/template's own rendering of the rewritten template equals
+// its rendering of the standard one on hostile probes (fold.go, hoist.go).
+// Render executes the templates with the standard text/template and
+// html/template Execute; the plural form of small counts is remembered per
+// language.
 //
 // Plural counts (the second argument of tc) are whole numbers, given as an
 // integer or a string such as a recipients column, or decimals given as text
