@@ -63,11 +63,16 @@ import (
 // field in the same attribute, say). Then its escapers differ, which the
 // tree comparison shows as long as html/template records them in the tree;
 // and the probes put hostile values in every field the templates and
-// messages use (< > " ' & = `, spaces, newlines, U+2028, javascript: at the
-// start, non-ASCII, the empty value, and, while .Data is not folded, values
-// of every html/template content type), on which any two of html/template's
-// escapers give different output. The probes catch a changed escaper even
-// if html/template one day stops recording them in the tree.
+// messages use (< > " ' & + = `, spaces, newlines, U+2028, javascript: at
+// the start, non-ASCII, the empty value, and, while .Data is not folded,
+// values of the content types HTML, URL, JS and CSS), on which any two of
+// html/template's escapings print differently. Where the texts alone do
+// not tell two escapings apart (HTML text and attribute values, say), no
+// text does: they differ only on typed values, which recipients' columns
+// never are (TestProbesTellEscapersApart checks both claims). The columns
+// tc counts get valid counts, since any other value fails the rendering.
+// The probes catch a changed escaper even if html/template one day stops
+// recording them in the tree.
 //
 // Nothing here names or relies on html/template's unexported parts. If a Go
 // release changes how text/template writes or how html/template escapes,
@@ -132,15 +137,16 @@ func (r *foldRefs) addChain(chain []string, count bool) {
 	}
 }
 
-// The probes' values. Together they make any two of html/template's
-// escapers (HTML text, RCDATA, attribute, unquoted attribute, URL filter,
+// The probes' values. Any two of html/template's escapings (HTML text,
+// RCDATA, attribute name and value, unquoted attribute, URL filter,
 // normaliser and query escaper, srcset, JS value, string, regexp and
-// template literal, CSS value and string, comments) print differently.
+// template literal, CSS value and string, comments, and their combinations)
+// print one of them differently: TestProbesTellEscapersApart.
 var (
 	// foldTexts are the values of every string field (ID, Email, Name,
 	// Campaign, RequestedLocale, .Fields, .Data).
 	foldTexts = []string{
-		"Ana",
+		"Ana & Bo+1",
 		"javascript:alert(1)//<b onmouseover=\"x\" a='y' b=`z`>&amp;&#34; \t\n\r\u2028\u2029 é 日本 👩‍👩‍👧 /?#=%41+-->\\",
 		" <script>\"x\"&'y'</script> = ` ]]> \x00 data:text/html,x; expression(x) url(x) /*c*/ $\u007f\u0085",
 		"",

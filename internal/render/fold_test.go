@@ -1,8 +1,10 @@
 package render
 
 import (
+	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -414,6 +416,98 @@ func TestHoistedMessagesNotTemplateData(t *testing.T) {
 		_, werr := ref.render(m, Data{Name: "Ana", Fields: f})
 		if (gerr == nil) != (werr == nil) || (gerr != nil && !strings.Contains(gerr.Error(), strings.TrimPrefix(werr.Error(), "template: "))) {
 			t.Errorf("fields %v: Render error %v, standard error %v", f, gerr, werr)
+		}
+	}
+}
+
+// TestProbesTellEscapersApart checks the claims the probes rest on, in
+// contexts where html/template escapes an action differently: in every pair
+// of them, some probe value (a text, or a value of a content type) prints
+// differently; and where no probe text does, no text of a wide corpus does
+// either (every ASCII character alone and between letters, and more), so
+// that with the campaign's data folded, when recipients' values are all
+// text, the probe texts alone suffice. It reads which escapers
+// html/template chose from the escaped tree, and what the action printed
+// through a recording function, as folding does.
+func TestProbesTellEscapersApart(t *testing.T) {
+	t.Parallel()
+	contexts := [][2]string{
+		{`<p>`, `</p>`}, {`<title>`, `</title>`}, {`<textarea>`, `</textarea>`},
+		{`<p title="`, `">`}, {`<p title='`, `'>`}, {`<p title=`, `>`}, {`<p `, `="x">`},
+		{`<a href="`, `">`}, {`<a href="/p/`, `">`}, {`<a href="/p?q=`, `">`}, {`<a href=`, `>`}, {`<img srcset="`, `">`},
+		{`<script>var x = `, `;</script>`}, {`<script>var x = "`, `";</script>`}, {`<script>var x = '`, `';</script>`},
+		{`<script>var x = /`, `/;</script>`}, {"<script>var x = `", "`;</script>"}, {`<a onclick="f(`, `)">`},
+		{`<a onclick="f('`, `')">`}, {`<style>p { color: `, ` }</style>`}, {`<style>p { content: "`, `" }</style>`},
+		{`<style>p { background: url(`, `) }</style>`}, {`<p style="color: `, `">`}, {`<p style="content: '`, `'">`},
+		{`<!-- `, ` -->`},
+	}
+	var texts, typed, wide []any
+	for _, s := range foldTexts {
+		texts = append(texts, s)
+	}
+	for _, ty := range foldTyped {
+		for _, s := range foldTexts[1:3] {
+			typed = append(typed, ty(s))
+		}
+	}
+	for c := rune(0); c < 128; c++ {
+		wide = append(wide, string(c), "a"+string(c)+"b", string(c)+"a")
+	}
+	for _, s := range []string{"\u2028", "\u2029", "\u0085", "é", "日本", "\ufeff", "\xff", "javascript:x", "data:x", "JaVaScRiPt:x", " javascript:x",
+		"a b", "a&b", "a+b", "1px solid", "#fff", "a--b", "expression", "-->", "<!--", "a,b", "a 1x, b 2x", "%41", "a=b", "a;b", "a:b"} {
+		wide = append(wide, s)
+	}
+	type result struct {
+		chain              string   // the escapers, as the escaped tree shows them
+		texts, typed, wide []string // what the action printed, by value
+	}
+	run := func(c [2]string, values []any) (string, []string) {
+		rec := &foldRecorder{pending: -1, seen: make([][]string, 1)}
+		mark := func(v any) any { rec.pending = 0; return v }
+		h, err := htmltemplate.New("c").Funcs(map[string]any{"mark": mark}).Parse(c[0] + "{{.X | mark}}" + c[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			if err := h.Execute(rec, map[string]any{"X": v}); err != nil {
+				t.Fatalf("%s: %v", c[0], err)
+			}
+		}
+		if len(rec.seen[0]) != len(values) {
+			t.Fatalf("%s: recorded %d outputs of %d", c[0], len(rec.seen[0]), len(values))
+		}
+		return strings.Join(treeShape(h.Tree.Root, nil), " "), rec.seen[0]
+	}
+	results := make([]result, len(contexts))
+	chains := map[string]bool{}
+	for i, c := range contexts {
+		r := &results[i]
+		r.chain, r.texts = run(c, texts)
+		_, r.typed = run(c, typed)
+		_, r.wide = run(c, wide)
+		chains[r.chain] = true
+	}
+	if len(chains) < 15 {
+		t.Fatalf("only %d different escapings in %d contexts: the test shows nothing", len(chains), len(contexts))
+	}
+	for i := range results {
+		for j := i + 1; j < len(results); j++ {
+			a, b := results[i], results[j]
+			if a.chain == b.chain {
+				continue
+			}
+			name := fmt.Sprintf("%q+%q (%s) and %q+%q (%s)", contexts[i][0], contexts[i][1], a.chain, contexts[j][0], contexts[j][1], b.chain)
+			if slices.Equal(a.texts, b.texts) && slices.Equal(a.typed, b.typed) {
+				t.Errorf("no probe tells apart %s", name)
+			}
+			if slices.Equal(a.texts, b.texts) && !slices.Equal(a.wide, b.wide) {
+				for k := range a.wide {
+					if a.wide[k] != b.wide[k] {
+						t.Errorf("the probe texts do not tell apart %s, the text %q does: %q, %q", name, wide[k], a.wide[k], b.wide[k])
+						break
+					}
+				}
+			}
 		}
 	}
 }
