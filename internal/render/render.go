@@ -152,6 +152,11 @@ type Rendered struct {
 // view is what templates and catalog messages see as ".". It has no
 // methods: a field reference never runs code.
 type view struct {
+	// Messages are the messages Render evaluated before executing the
+	// templates, which read them where they called t or tc (hoist.go).
+	// It is not template data: New refuses a template or message that
+	// names it. (First: text/template finds fields by name, in order.)
+	Messages hoisted
 	ID, Email, Name, Campaign string
 	// Locale is the matched catalog language, RequestedLocale the raw value.
 	Locale, RequestedLocale string
@@ -161,11 +166,6 @@ type view struct {
 	Data   map[string]any
 	// Count is the count inside a plural message (tc), "0" elsewhere.
 	Count string
-	// Messages are the messages Render evaluated before executing the
-	// templates, which read them where they called t or tc (hoist.go).
-	// It is not template data: New refuses a template or message that
-	// names it.
-	Messages hoisted
 }
 
 // viewPool recycles views: a render needs one, and each plural message with
@@ -551,7 +551,7 @@ func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 
 // outputSlack is what an output may grow by, over the longest so far,
 // without a second allocation: longer names and counts.
-const outputSlack = 256
+const outputSlack = 64
 
 // output renders one template file for v: its constant output, or its
 // execution, written into a string of the size the file usually takes
