@@ -156,7 +156,7 @@ type view struct {
 	// templates, which read them where they called t or tc (hoist.go).
 	// It is not template data: New refuses a template or message that
 	// names it. (First: text/template finds fields by name, in order.)
-	Messages hoisted
+	Messages                  hoisted
 	ID, Email, Name, Campaign string
 	// Locale is the matched catalog language, RequestedLocale the raw value.
 	Locale, RequestedLocale string
