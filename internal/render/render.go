@@ -515,7 +515,7 @@ func direction(tag language.Tag) string {
 // m.Lang and m.Lang is covered; every message comes from m.Lang's own
 // catalog. It never renders another language. With Config.Data, a
 // recipient whose Data differs from it is rendered with the standard
-// templates, as fast as without folded data and as correct.
+// templates: their own data, at the standard templates' speed.
 func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	l, err := e.langFor(m)
 	if err != nil {
