@@ -45,70 +45,23 @@ const (
 // 5 the event's audit-log index (-1: not an audit event).
 // Returns {result code (NotifyClaim), attempts so far}. An audit event below
 // the cursor was delivered (its record was deleted when the cursor passed).
-var claimNotifyScript = redis.NewScript(`
-if tonumber(ARGV[5]) >= 0 and tonumber(ARGV[5]) < tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0') then
-  return {2, 0}
-end
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-local attempts = 0
-if cur then
-  local kind = string.match(cur, '^(%a+)|')
-  if kind == 'done' then return {2, 0} end
-  if kind == 'held' then
-    local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
-    attempts = tonumber(a)
-    if tonumber(untl) > tonumber(ARGV[3]) and owner ~= ARGV[2] then return {3, attempts} end
-  elseif kind == 'retry' then
-    local a, due = string.match(cur, '^retry|(%d+)|(%d+)$')
-    attempts = tonumber(a)
-    if tonumber(due) > tonumber(ARGV[3]) then return {4, attempts} end
-  end
-end
-redis.call('HSET', KEYS[1], ARGV[1], 'held|' .. ARGV[2] .. '|' .. ARGV[4] .. '|' .. attempts)
-return {1, attempts}
-`)
+var claimNotifyScript = loadScript("notify_claim")
 
 // finishNotifyScript ends a delivery held by owner: done, or retry later.
 // KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 new value ("done|ms", or
 // "retry|" to which the attempts and ARGV[4] are appended), 4 retry due ms.
 // Returns 1 when the caller still held the delivery, 0 when it had lost it
 // (its lease ran out and another process claimed it).
-var finishNotifyScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then return 0 end
-local owner, a = string.match(cur, '^held|(.*)|%d+|(%d+)$')
-if owner ~= ARGV[2] then return 0 end
-if ARGV[3] == 'retry|' then
-  redis.call('HSET', KEYS[1], ARGV[1], 'retry|' .. (tonumber(a) + 1) .. '|' .. ARGV[4])
-else
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-end
-return 1
-`)
+var finishNotifyScript = loadScript("notify_finish")
 
 // advanceCursorScript moves the cursor forward only, and deletes delivery
 // fields of events below it. KEYS: 1 notify hash. ARGV: 1 new cursor, 2..
 // fields to delete.
-var advanceCursorScript = redis.NewScript(`
-local cur = tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0')
-if tonumber(ARGV[1]) > cur then
-  redis.call('HSET', KEYS[1], 'cursor', ARGV[1])
-  for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
-end
-return 1
-`)
+var advanceCursorScript = loadScript("notify_cursor")
 
 // progressScript records the number of terminal outcomes and returns when
 // it last changed. KEYS: 1 notify hash. ARGV: 1 terminal outcomes, 2 now ms.
-var progressScript = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'progress')
-if cur then
-  local n, at = string.match(cur, '^(%d+)|(%d+)$')
-  if n == ARGV[1] then return tonumber(at) end
-end
-redis.call('HSET', KEYS[1], 'progress', ARGV[1] .. '|' .. ARGV[2])
-return tonumber(ARGV[2])
-`)
+var progressScript = loadScript("notify_progress")
 
 func deliveryField(event string) string { return "e:" + event }
 

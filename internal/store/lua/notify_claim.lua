@@ -1,0 +1,31 @@
+-- notify_claim.lua: claim one delivery of a campaign event to a sink
+-- (internal/notify), so that each is delivered once however many processes
+-- run a notifier.
+--
+-- KEYS: 1 notify (HASH of the campaign: cursor, e:<event> deliveries)
+-- ARGV: 1 field (e:<event>), 2 owner, 3 now (unix ms), 4 lease until (unix
+--       ms), 5 the event's audit-log index (-1: not an audit event)
+-- Returns {result, attempts so far}. Results (store.Notify* in Go):
+-- 1 acquired, 2 delivered already (an audit event below the cursor was
+-- delivered: its record was deleted when the cursor passed), 3 held by
+-- another process, 4 a failed delivery's retry is not due yet.
+if tonumber(ARGV[5]) >= 0 and tonumber(ARGV[5]) < tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0') then
+  return {2, 0}
+end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local attempts = 0
+if cur then
+  local kind = string.match(cur, '^(%a+)|')
+  if kind == 'done' then return {2, 0} end
+  if kind == 'held' then
+    local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
+    attempts = tonumber(a)
+    if tonumber(untl) > tonumber(ARGV[3]) and owner ~= ARGV[2] then return {3, attempts} end
+  elseif kind == 'retry' then
+    local a, due = string.match(cur, '^retry|(%d+)|(%d+)$')
+    attempts = tonumber(a)
+    if tonumber(due) > tonumber(ARGV[3]) then return {4, attempts} end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], 'held|' .. ARGV[2] .. '|' .. ARGV[4] .. '|' .. attempts)
+return {1, attempts}
