@@ -243,6 +243,14 @@ func (s *Server) Close() error {
 		s.stop()
 	}
 	err := s.srv.Close()
+	// go-smtp's Close closes only the listeners its Serve has registered:
+	// when Close comes before the serving goroutine got that far, Serve
+	// would then accept for ever. Closing the listener here as well makes
+	// that Serve's first Accept fail, and it returns (Close marked the
+	// server done).
+	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
+		err = lerr
+	}
 	<-s.done
 	if err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("close SMTP server: %w", err)

@@ -296,3 +296,36 @@ func TestCloseAndContext(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestCloseRightAfterStart: Close returns even when it runs before the
+// server's goroutine started accepting (go-smtp's Close does not know a
+// listener its Serve has not registered yet). Each round closes at once, so
+// that some close before Serve runs; a hang is reported after a generous
+// deadline.
+func TestCloseRightAfterStart(t *testing.T) {
+	t.Parallel()
+	const rounds = 200
+	done := make(chan error)
+	go func() {
+		for range rounds {
+			s, err := smtpcapture.Start(t.Context(), smtpcapture.Config{})
+			if err != nil {
+				done <- err
+				return
+			}
+			if err := s.Close(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Close right after Start did not return within 30 s (%d rounds)", rounds)
+	}
+}

@@ -12,8 +12,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -56,19 +54,6 @@ func New(t testing.TB, fault func(rcpt string) error) *World {
 		t.Fatalf("start SMTP server: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	// Close racing with a Serve not yet accepting never returns: wait until
-	// the server greets once.
-	WaitFor(t, 10*time.Second, "the SMTP server to accept", func() bool {
-		c, err := net.DialTimeout("tcp", srv.Addr(), time.Second)
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		b := make([]byte, 3)
-		_, err = io.ReadFull(c, b)
-		return err == nil && string(b) == "220"
-	})
 	w := &World{Redis: r, Store: store.New(r.Client()), SMTP: srv, Dir: t.TempDir()}
 	w.Config = filepath.Join(w.Dir, "tidings.yaml")
 	writeFile(t, w.Config, fmt.Sprintf(`environments:
