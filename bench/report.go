@@ -213,7 +213,7 @@ func printRound(w io.Writer, r roundResult) {
 	}
 	fmt.Fprintf(tw, "  bytes/msg on the wire (replies)\t %.0f (%.0f)\t %.0f\t %.3f\n", r.WireBytesPerMsg, r.WireReplyBytesPerMsg, c.WireBytesPerMsg, r.RatioWireBytes)
 	fmt.Fprintf(tw, "  smtp-sink CPU µs/msg\t %.1f\t %.1f\t\n", r.SinkUsPerMsg, c.SinkUsPerMsg)
-	fmt.Fprintf(tw, "  staging\t %.2fs, send peak RSS %.0f MB, Redis %.0f bytes/recipient\t \t\n", r.StagingS, r.SendPeakRSSMB, r.RedisBytesPerRecipient)
+	fmt.Fprintf(tw, "  staging\t %.2fs, send CPU %.2fs, peak RSS %.0f MB, Redis %.0f bytes/recipient\t \t\n", r.StagingS, r.SendCPUS, r.SendPeakRSSMB, r.RedisBytesPerRecipient)
 	fmt.Fprintf(tw, "  worker peak RSS\t %.0f MB\t \t\n", r.WorkerPeakRSSMB)
 	if r.WorkerUsPerMsg > 0 && r.RedisSendUsPerMsg > 0 {
 		fmt.Fprintf(tw, "  msg/s one core allows: worker, Redis (sending)\t %.0f, %.0f\t %.0f\t\n",
