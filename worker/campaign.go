@@ -157,6 +157,9 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	rcfg := render.Config{
 		Template: camp.Template, DefaultLocale: camp.DefaultLocale,
 		Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale},
+		// The campaign's data is the same for every recipient: the engine
+		// folds it into the templates (verified against html/template).
+		Data: camp.Data,
 	}
 	source := "the approved snapshot stored with the campaign"
 	if w.cfg.Templates != nil {
@@ -272,16 +275,21 @@ func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
 	}
 }
 
-// refuseCampaign pauses a campaign this worker cannot send as approved, and
-// forgets its state, so that after the cause is fixed and the campaign
-// resumed, this worker loads it again instead of refusing from its cache.
+// refuseCampaign pauses a campaign this worker cannot send as approved.
+// The cause is checked once more first: someone may have fixed it (and
+// resumed the campaign) while cs was loading, and a stale refusal must not
+// pause the campaign again.
 func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
 	w.mu.Lock()
 	if w.campaigns[cs.name] == cs {
 		delete(w.campaigns, cs.name)
 	}
 	w.mu.Unlock()
-	w.pauseCampaign(ctx, cs.name, "pause", cs.refusal)
+	fresh, err := w.load(ctx, cs.name)
+	if err != nil || fresh.refusal == "" {
+		return
+	}
+	w.pauseCampaign(ctx, cs.name, "pause", fresh.refusal)
 }
 
 // forget drops cached states of campaigns no longer active.

@@ -18,6 +18,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
 	"github.com/tidings-mail/tidings/worker"
@@ -27,18 +28,6 @@ import (
 func startRedis(t testing.TB) *redis.Client {
 	t.Helper()
 	return redistest.Start(t).Client()
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 var testLangs = []string{"de", "en", "fr", "es", "it", "pl"}
@@ -279,7 +268,7 @@ func (e *env) state(t testing.TB) store.State {
 
 func (e *env) waitState(t testing.TB, d time.Duration, want store.State) {
 	t.Helper()
-	waitFor(t, d, "state "+string(want), func() bool { return e.state(t) == want })
+	wait.For(t, d, "state "+string(want), func() bool { return e.state(t) == want })
 }
 
 // received counts messages per recipient address at the SMTP server.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -58,7 +59,7 @@ func TestKilledWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // when the test fails early
-	waitFor(t, 30*time.Second, "the child to send 300", func() bool { return e.smtp.Count() >= 300 })
+	wait.For(t, 30*time.Second, "the child to send 300", func() bool { return e.smtp.Count() >= 300 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestRestoredFromOlderBackup: Redis goes back in time under a running
@@ -30,16 +31,16 @@ func TestRestoredFromOlderBackup(t *testing.T) {
 	e := &env{rdb: rdb, st: store.New(rdb), smtp: srv, byLang: map[string]int{}}
 	e.stage(t, opts{n: 3000, size: 3000, rate: "300/s"})
 	e.startWorker(t, wopts{journal: t.TempDir()})
-	waitFor(t, 30*time.Second, "300 messages", func() bool { return srv.Count() >= 300 })
+	wait.For(t, 30*time.Second, "300 messages", func() bool { return srv.Count() >= 300 })
 	if err := rdb.Save(ctx).Err(); err != nil { // the "backup"
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "900 messages", func() bool { return srv.Count() >= 900 })
+	wait.For(t, 30*time.Second, "900 messages", func() bool { return srv.Count() >= 900 })
 	if err := r.Restart(ctx, false); err != nil { // restored from it
 		t.Fatal(err)
 	}
 	var st *store.Status
-	waitFor(t, 30*time.Second, "the campaign to pause", func() bool {
+	wait.For(t, 30*time.Second, "the campaign to pause", func() bool {
 		s, err := e.st.Status(ctx, e.name)
 		if err == nil && s.State == store.StatePaused {
 			st = s

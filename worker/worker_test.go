@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/locales"
 )
 
@@ -84,7 +85,7 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.startWorker(t, wopts{concurrency: 2})
 	}
-	waitFor(t, 30*time.Second, "300 messages", func() bool { return e.smtp.Count() >= 300 })
+	wait.For(t, 30*time.Second, "300 messages", func() bool { return e.smtp.Count() >= 300 })
 	if err := e.st.Pause(context.Background(), e.name, tester, "bounces reported"); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestGlobalRateThreeWorkers(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.startWorker(t, wopts{concurrency: 3})
 	}
-	waitFor(t, 20*time.Second, "sending to start", func() bool { return e.smtp.Count() >= 50 })
+	wait.For(t, 20*time.Second, "sending to start", func() bool { return e.smtp.Count() >= 50 })
 	start, n0 := time.Now(), e.smtp.Count()
 	for time.Since(start) < window {
 		time.Sleep(100 * time.Millisecond)
@@ -177,7 +178,7 @@ func TestCancel(t *testing.T) {
 	e.stage(t, opts{n: 1500, size: 500, rate: "200/s"})
 	e.startWorker(t, wopts{})
 	e.startWorker(t, wopts{})
-	waitFor(t, 20*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
+	wait.For(t, 20*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
 	n, err := e.st.Cancel(context.Background(), e.name, tester, "wrong audience")
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +287,7 @@ func TestGreylistingDoesNotAutoPause(t *testing.T) {
 			e := newEnv(t, fault)
 			e.stage(t, opts{n: 1400, size: 1400, errorRate: rate, window: 200, minAtt: tt.minAtt, maxAttempt: 4, backoff: "100ms"})
 			e.startWorker(t, wopts{})
-			waitFor(t, 60*time.Second, "the campaign to finish", func() bool {
+			wait.For(t, 60*time.Second, "the campaign to finish", func() bool {
 				s := e.state(t)
 				if s == store.StatePaused {
 					st, _ := e.st.Status(context.Background(), e.name)

@@ -47,7 +47,7 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 	eng, err := s.engines.get(c+"\x00"+meta.Hash, func() (*render.Engine, error) {
 		t, l := render.FromSnapshot(meta.Snapshot)
 		return render.New(render.Config{Templates: t, Locales: l, Template: camp.Template, DefaultLocale: camp.DefaultLocale,
-			Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale}})
+			Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale}, Data: camp.Data})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load the approved snapshot of %s: %w", c, err)
