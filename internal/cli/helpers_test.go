@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -10,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -26,25 +25,6 @@ func repoRoot(t testing.TB) string {
 		t.Fatalf("repository root: %v", err)
 	}
 	return p
-}
-
-// syncBuffer is a bytes.Buffer that a running command and the test may use
-// at the same time.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // result is what one run of the command line produced.
@@ -67,7 +47,7 @@ func cli(t testing.TB, env map[string]string, args ...string) result {
 // cliIn is cli with a context and standard input.
 func cliIn(t testing.TB, ctx context.Context, env map[string]string, stdin io.Reader, args ...string) result {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(ctx, args, stdin, &stdout, &stderr, func(k string) string { return env[k] })
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }

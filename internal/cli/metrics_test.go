@@ -11,24 +11,9 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
-
-// waitFor polls cond until it holds or the deadline passes; on failure it
-// adds what the dump functions return to the message.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool, dump ...func() string) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			var extra []string
-			for _, f := range dump {
-				extra = append(extra, f())
-			}
-			t.Fatalf("timed out after %s waiting for %s\n%s", d, what, strings.Join(extra, "\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -63,7 +48,7 @@ func TestWorkerMetrics(t *testing.T) {
 	env := merge(renv, smtpEnv(smtp))
 
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"worker", "--env", "staging", "--metrics-addr", "127.0.0.1:0", "--concurrency", "2"},
@@ -88,7 +73,7 @@ func TestWorkerMetrics(t *testing.T) {
 
 	addrRE := regexp.MustCompile(`"serving metrics" addr=(\S+)`)
 	var addr string
-	waitFor(t, "the worker to serve metrics", 20*time.Second, func() bool {
+	wait.For(t, 20*time.Second, "the worker to serve metrics", func() bool {
 		select {
 		case code := <-done:
 			t.Fatalf("worker exited with %d\n%s", code, stderr.String())
@@ -124,14 +109,14 @@ func TestWorkerMetrics(t *testing.T) {
 			"\n--- status metrics-ok:\n" + cli(t, env, "status", "metrics-ok", "--env", "staging").stdout +
 			"\n--- status metrics-bounce:\n" + cli(t, env, "status", "metrics-bounce", "--env", "staging").stdout
 	}
-	waitFor(t, "3 messages captured", 30*time.Second, func() bool { return smtp.Count() >= 3 }, diag)
-	waitFor(t, "the bouncing campaign to pause itself", 30*time.Second, func() bool {
+	wait.For(t, 30*time.Second, "3 messages captured", func() bool { return smtp.Count() >= 3 }, diag)
+	wait.For(t, 30*time.Second, "the bouncing campaign to pause itself", func() bool {
 		r := cli(t, env, "status", "metrics-bounce", "--env", "staging", "--json")
 		var st struct{ State string }
 		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &st) == nil && st.State == "paused"
 	}, diag)
 	var body string
-	waitFor(t, "the clean campaign's messages to be counted", 10*time.Second, func() bool {
+	wait.For(t, 10*time.Second, "the clean campaign's messages to be counted", func() bool {
 		_, body = httpGet(t, "http://"+addr+"/metrics")
 		return strings.Contains(body, `tidings_messages_total{campaign="metrics-ok",lang="ja",outcome="sent"} 1`)
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // row is one recipients row and what must become of it.
@@ -268,7 +269,7 @@ func TestCampaignEndToEndAiosmtpd(t *testing.T) {
 	w2 := e.startWorker("worker-2", 4)
 	st := e.waitState(name, "done", 3*time.Minute, w1, w2)
 	sent := int(st.Counts["sent"])
-	waitFor(t, 20*time.Second, "aiosmtpd to have stored every sent message", func() bool { return srv.Count() >= sent })
+	wait.For(t, 20*time.Second, "aiosmtpd to have stored every sent message", func() bool { return srv.Count() >= sent })
 	msgs := srv.Messages(t)
 
 	// The engine the test builds on the same directories says what each

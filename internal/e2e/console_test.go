@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // The console tests drive the real binary's `tidings console` with a real
@@ -63,7 +65,7 @@ func (e *env) startConsole(t *testing.T) string {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := e.start("console", "console", "--env", envName, "--addr", addr)
 	base := "http://" + addr
-	waitFor(t, 30*time.Second, "the console to answer", func() bool {
+	wait.For(t, 30*time.Second, "the console to answer", func() bool {
 		if done, err := p.exited(); done {
 			t.Fatalf("the console exited (%v):\n%s", err, tail(p.log, 4000))
 		}
@@ -201,7 +203,7 @@ func TestConsoleOnCall(t *testing.T) {
 	e.stageSimple(campaignSpec{name: name, size: 400, rate: "30/s"}, rows)
 	w := e.startWorker("worker", 2)
 	base := e.startConsole(t)
-	waitFor(t, time.Minute, "the first 40 messages", func() bool { return srv.Count() >= 40 })
+	wait.For(t, time.Minute, "the first 40 messages", func() bool { return srv.Count() >= 40 })
 
 	ctx := browser(t)
 	signIn(t, ctx, base, operatorToken)
@@ -265,7 +267,7 @@ func TestConsoleOnCall(t *testing.T) {
 
 	do(t, ctx, "resume", chromedp.Click(`form[action$="/resume"] button`))
 	poll(t, ctx, "the page to show running", stateIs("running"), 10*time.Second)
-	waitFor(t, 30*time.Second, "mail to flow again after resume", func() bool { return srv.Count() > flat })
+	wait.For(t, 30*time.Second, "mail to flow again after resume", func() bool { return srv.Count() > flat })
 
 	do(t, ctx, "open cancel", chromedp.Click(`details.cancel summary`),
 		chromedp.SetValue(`form[action$="/cancel"] input[name=reason]`, "e2e: wrong recipients file"))
@@ -393,7 +395,7 @@ func TestConsoleWebhookOnce(t *testing.T) {
 	if !strings.Contains(st.Reason, "auto-pause") {
 		t.Fatalf("paused with %q, want an automatic pause", st.Reason)
 	}
-	waitFor(t, time.Minute, "the auto-pause notification", func() bool { return len(received("auto-pause")) > 0 })
+	wait.For(t, time.Minute, "the auto-pause notification", func() bool { return len(received("auto-pause")) > 0 })
 	// Every worker's notifier checks every 5 s: give each two more rounds.
 	<-time.After(11 * time.Second)
 	for _, w := range workers {
@@ -457,7 +459,7 @@ func TestPreviewServeGallery(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	p := e.start("preview", "preview", file, "--out", filepath.Join(e.dir, "out"), "--serve", addr)
 	var link string
-	waitFor(t, 30*time.Second, "the sign-in link", func() bool {
+	wait.For(t, 30*time.Second, "the sign-in link", func() bool {
 		if done, err := p.exited(); done {
 			t.Fatalf("preview --serve exited (%v):\n%s", err, tail(p.log, 4000))
 		}
@@ -480,7 +482,7 @@ func TestPreviewServeGallery(t *testing.T) {
 	ctx := browser(t)
 	do(t, ctx, "open the one-time link", chromedp.Navigate(link))
 	// The page signs in and is redirected twice: evaluate until it settles.
-	waitFor(t, 20*time.Second, "the gallery after the one-time sign-in", func() bool {
+	wait.For(t, 20*time.Second, "the gallery after the one-time sign-in", func() bool {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`location.pathname === '/file/gallery' && document.readyState === 'complete' && document.querySelectorAll('.card').length > 0`))
@@ -511,7 +513,7 @@ func TestConsoleBeyondLoopback(t *testing.T) {
 	tokens := filepath.Join(e.dir, "viewers")
 	writeFile(t, tokens, viewerToken+"\n")
 	p := e.start("console", "console", "--campaign", file, "--addr", addr, "--viewer-tokens", tokens)
-	waitFor(t, 30*time.Second, "the console's warning", func() bool {
+	wait.For(t, 30*time.Second, "the console's warning", func() bool {
 		if done, err := p.exited(); done {
 			t.Fatalf("the console exited (%v):\n%s", err, tail(p.log, 4000))
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // simpleRows builds n valid rows cycling through locales.
@@ -75,7 +77,7 @@ func TestWorkerSIGKILLResume(t *testing.T) {
 	e.stageSimple(campaignSpec{name: name, size: 5000, rate: "400/s"}, rows)
 
 	w := e.startWorker("worker-killed", concurrency)
-	waitFor(t, 2*time.Minute, "the first worker to send 300 messages", func() bool {
+	wait.For(t, 2*time.Minute, "the first worker to send 300 messages", func() bool {
 		if done, err := w.exited(); done {
 			t.Fatalf("the first worker exited early (%v):\n%s", err, tail(w.log, 4000))
 		}
@@ -141,7 +143,7 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 	for i := range 3 {
 		workers = append(workers, e.startWorker(fmt.Sprintf("worker-%d", i+1), 4))
 	}
-	waitFor(t, 2*time.Minute, "150 messages before pausing", func() bool { return srv.Count() >= 150 })
+	wait.For(t, 2*time.Minute, "150 messages before pausing", func() bool { return srv.Count() >= 150 })
 	e.mustRun("pause", name, "--env", envName, "--reason", reason)
 
 	// Messages already handed to the server may finish; after a second

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // progress samples a mail server's count, to measure the longest time
@@ -136,7 +137,7 @@ func TestSentinelFailoverAtMostOnce(t *testing.T) {
 	e.stageSimple(campaignSpec{name: name, size: 1000, rate: "300/s"}, rows)
 	w1, w2 := e.startWorker("worker-1", 4), e.startWorker("worker-2", 4)
 	prog := watchProgress(srv)
-	waitFor(t, 2*time.Minute, "1,500 messages", func() bool { return srv.Count() >= 1500 })
+	wait.For(t, 2*time.Minute, "1,500 messages", func() bool { return srv.Count() >= 1500 })
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -196,7 +197,7 @@ func TestClusterEveryCommand(t *testing.T) {
 	}
 	flat("awaiting approval", canary)
 	e.mustRun("approve", name, "--env", envName)
-	waitFor(t, time.Minute, "sending after approval", func() bool { return srv.Count() >= canary+100 })
+	wait.For(t, time.Minute, "sending after approval", func() bool { return srv.Count() >= canary+100 })
 	e.mustRun("pause", name, "--env", envName, "--reason", "cluster test")
 	time.Sleep(time.Second) // messages already handed to SMTP finish
 	flat("paused", srv.Count())
@@ -217,7 +218,7 @@ func TestClusterEveryCommand(t *testing.T) {
 	file := writeCampaign(t, cdir, campaignSpec{name: other, templatesDir: "templates", localesDir: "locales", size: 1200, rate: "100/s"}, csvOf(t, more))
 	e.mustRun("send", file, "--env", envName)
 	before := srv.Count()
-	waitFor(t, time.Minute, "the second campaign to send", func() bool { return srv.Count() >= before+50 })
+	wait.For(t, time.Minute, "the second campaign to send", func() bool { return srv.Count() >= before+50 })
 	e.mustRun("cancel", other, "--env", envName, "--reason", "cluster test")
 	st2 := e.waitState(other, "cancelled", time.Minute, w1, w2)
 	if st2.Counts["pending"] != 0 || st2.Counts["cancelled"] == 0 {
@@ -250,7 +251,7 @@ func TestStateLossRecovery(t *testing.T) {
 	file := writeCampaign(t, cdir, campaignSpec{name: name, templatesDir: "templates", localesDir: "locales", size: 3000, rate: "300/s"}, csvOf(t, rows))
 	e.mustRun("send", file, "--env", envName)
 	w := e.startWorker("worker", 4)
-	waitFor(t, 2*time.Minute, "1,000 messages", func() bool { return srv.Count() >= 1000 })
+	wait.For(t, 2*time.Minute, "1,000 messages", func() bool { return srv.Count() >= 1000 })
 	if err := e.redis.Wipe(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -321,18 +321,6 @@ func (e *env) waitState(campaign, state string, timeout time.Duration, workers .
 	}
 }
 
-// waitFor polls cond every 50 ms until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // report is `tidings report NAME --format json`.
 type report struct {
 	Campaign   string           `json:"campaign"`

@@ -16,6 +16,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // hook is a local webhook receiver that records every request.
@@ -195,7 +196,7 @@ func TestNoProgressAndMaxAge(t *testing.T) {
 	// One message a minute: the batch is released and then waits on the rate.
 	w.Stage(t, consoletest.Spec{Name: "stall", N: 30, Rate: "1/m"})
 	stop := w.StartWorker(t)
-	consoletest.WaitFor(t, 30*time.Second, "the first message", func() bool { return w.SMTP.Count() >= 1 })
+	wait.For(t, 30*time.Second, "the first message", func() bool { return w.SMTP.Count() >= 1 })
 	stop()
 	h := newHook(t)
 	now := time.Now()

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/redisserver"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 func start(t *testing.T) (*redisserver.Server, *redis.Client) {
@@ -26,17 +27,6 @@ func start(t *testing.T) (*redisserver.Server, *redis.Client) {
 	return s, rdb
 }
 
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestKeysWithTTLExpire(t *testing.T) {
 	t.Parallel()
 	_, rdb := start(t)
@@ -47,7 +37,7 @@ func TestKeysWithTTLExpire(t *testing.T) {
 	if ok, err := rdb.SetNX(ctx, "lock", "you", time.Second).Result(); err != nil || ok {
 		t.Fatalf("SETNX on a live lock = %v, %v; want false", ok, err)
 	}
-	waitFor(t, func() bool { return rdb.Exists(ctx, "lock").Val() == 0 }, "the PX key to expire")
+	wait.For(t, 15*time.Second, "the PX key to expire", func() bool { return rdb.Exists(ctx, "lock").Val() == 0 })
 	if ok, err := rdb.SetNX(ctx, "lock", "you", time.Second).Result(); err != nil || !ok {
 		t.Fatalf("SETNX after expiry = %v, %v; want true", ok, err)
 	}
@@ -70,10 +60,10 @@ func TestRedisRate(t *testing.T) {
 		t.Fatalf("allowed %d of 10 at once with burst 5, want 5", allowed)
 	}
 	// The GCRA state is a key with a TTL; as the clock moves, capacity returns.
-	waitFor(t, func() bool {
+	wait.For(t, 15*time.Second, "the rate limiter to allow again", func() bool {
 		res, err := l.Allow(t.Context(), "rate", limit)
 		return err == nil && res.Allowed == 1
-	}, "the rate limiter to allow again")
+	})
 }
 
 func TestAsynqEnqueueAndProcess(t *testing.T) {
@@ -117,11 +107,11 @@ func TestAsynqEnqueueAndProcess(t *testing.T) {
 		t.Fatalf("start asynq server: %v", err)
 	}
 	t.Cleanup(srv.Shutdown)
-	waitFor(t, func() bool {
+	wait.For(t, 15*time.Second, "asynq to process every task", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) == n+1
-	}, "asynq to process every task")
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for p, c := range seen {
@@ -144,7 +134,7 @@ func TestCloseAndContext(t *testing.T) {
 		t.Fatalf("ping: %v", err)
 	}
 	cancel()
-	waitFor(t, func() bool { return rdb.Ping(t.Context()).Err() != nil }, "the server to stop with its context")
+	wait.For(t, 15*time.Second, "the server to stop with its context", func() bool { return rdb.Ping(t.Context()).Err() != nil })
 	if err := s.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}

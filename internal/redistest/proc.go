@@ -1,7 +1,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/syncbuf"
 )
 
 // binary returns the path of a Redis program (redis-server, redis-sentinel,
@@ -59,7 +60,7 @@ type proc struct {
 	dataDir string   // where it keeps RDB/AOF files; emptied by restart(ctx, true); "" if none
 	args    []string // the command line after bin; launch adds the ports and --bind
 	addr    string   // 127.0.0.1:port, set by launch
-	log     syncBuffer
+	log     syncbuf.Buffer
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -189,38 +190,6 @@ func (p *proc) running() bool {
 	default:
 		return true
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the process writer and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// Len returns how many bytes have been written.
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
-}
-
-// From returns what was written from offset on.
-func (s *syncBuffer) From(offset int) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return string(s.b.Bytes()[offset:])
 }
 
 // waitReady waits until addr answers PING, failing early when done closes

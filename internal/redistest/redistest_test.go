@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 func TestStartGivesEachTestItsOwnDatabase(t *testing.T) {
@@ -45,7 +47,7 @@ func TestStartExpiresKeys(t *testing.T) {
 	if err := c.Set(t.Context(), "ttl", "x", 30*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return c.Exists(t.Context(), "ttl").Val() == 0 }, "key to expire")
+	wait.For(t, 10*time.Second, "key to expire", func() bool { return c.Exists(t.Context(), "ttl").Val() == 0 })
 	if r.URL == "" || r.Addr == "" {
 		t.Errorf("Redis = %+v", r)
 	}
@@ -84,7 +86,7 @@ func TestEmbeddedFallback(t *testing.T) {
 	if err := c.Set(t.Context(), "ttl", "x", 30*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return c.Exists(t.Context(), "ttl").Val() == 0 }, "embedded key to expire")
+	wait.For(t, 10*time.Second, "embedded key to expire", func() bool { return c.Exists(t.Context(), "ttl").Val() == 0 })
 }
 
 func TestExternalServer(t *testing.T) {
@@ -129,15 +131,4 @@ func TestExternalServer(t *testing.T) {
 			t.Errorf("locks left behind: %v", keys)
 		}
 	})
-}
-
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

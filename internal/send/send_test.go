@@ -16,6 +16,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 func startCapture(t testing.TB, cfg smtpcapture.Config) *smtpcapture.Server {
@@ -452,7 +453,7 @@ func TestSendRedialsConnectionClosedWhileIdle(t *testing.T) {
 	if err := sendOne(t, p, sampleMessage("first@example.org")); err != nil {
 		t.Fatalf("first send: %v", err)
 	}
-	waitFor(t, func() bool { return srv.Open() == 0 }, "server to close the idle connection")
+	wait.For(t, 10*time.Second, "server to close the idle connection", func() bool { return srv.Open() == 0 })
 	if err := sendOne(t, p, sampleMessage("second@example.org")); err != nil {
 		t.Fatalf("send on a connection the server closed: %v", err)
 	}
@@ -510,7 +511,7 @@ func TestPoolClose(t *testing.T) {
 	if _, err := p.Get(t.Context()); !errors.Is(err, send.ErrPoolClosed) {
 		t.Fatalf("Get after Close = %v, want ErrPoolClosed", err)
 	}
-	waitFor(t, func() bool { return srv.Open() == 0 }, "connections to close")
+	wait.For(t, 10*time.Second, "connections to close", func() bool { return srv.Open() == 0 })
 }
 
 func TestCheck(t *testing.T) {
@@ -585,16 +586,5 @@ func TestCheck(t *testing.T) {
 				t.Errorf("report or error reveals the password")
 			}
 		})
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -218,7 +219,7 @@ func (w *World) StartWorker(t testing.TB) (stop func()) {
 func (w *World) WaitState(t testing.TB, c string, want store.State, timeout time.Duration) *store.Status {
 	t.Helper()
 	var st *store.Status
-	WaitFor(t, timeout, fmt.Sprintf("campaign %s to be %s", c, want), func() bool {
+	wait.For(t, timeout, fmt.Sprintf("campaign %s to be %s", c, want), func() bool {
 		var err error
 		st, err = w.Store.Status(t.Context(), c)
 		if err != nil {
@@ -227,19 +228,6 @@ func (w *World) WaitState(t testing.TB, c string, want store.State, timeout time
 		return st.State == want
 	})
 	return st
-}
-
-// WaitFor polls cond every 20 ms until it holds, failing the test after
-// timeout.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // writeFile writes content to path, creating its directory.
