@@ -1,6 +1,6 @@
-// Package check implements `tidings check`: it lints templates and catalogs
-// with render.Inspect and prints compiler-style "file:line: message" lines
-// followed by a summary table per language, so that it can run as a CI step.
+// Package check lints templates and catalogs with render.Inspect: its
+// Result is written as compiler-style "file:line: message" lines followed by
+// a summary table per language, so that it can run as a CI step, or as JSON.
 package check
 
 import (
@@ -38,15 +38,48 @@ type Options struct {
 	Strict bool
 }
 
-// Run checks the templates and catalogs, writes the findings and the summary
-// to w, and returns the number of problems (errors, plus warnings when
-// Strict). The error is non-nil only when the input cannot be checked at all
-// (missing directory, unknown template, unparsable template or catalog); it
-// names the file and says what to do, and a *render.FileError in it carries
-// the on-disk path.
+// Result is what Inspect found: render.Report with every file named by
+// the directory it was read from, and the counts.
+type Result struct {
+	render.Report
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	// Counted is what fails the check: Errors, plus Warnings when
+	// Options.Strict.
+	Counted int `json:"counted"`
+}
+
+// DirError says that a directory to check does not exist or is not a
+// directory. What is "templates" or "locales".
+type DirError struct {
+	What, Dir string
+	NotDir    bool // it exists, but is not a directory
+}
+
+func (e *DirError) Error() string {
+	if e.NotDir {
+		return fmt.Sprintf("check: %s %s is not a directory", e.What, e.Dir)
+	}
+	return fmt.Sprintf("check: %s directory %s does not exist", e.What, e.Dir)
+}
+
+// Run checks the templates and catalogs (Inspect), writes the findings and
+// the summary to w (Result.WriteText), and returns the number of problems.
 func Run(ctx context.Context, w io.Writer, opts Options) (problems int, err error) {
+	res, err := Inspect(ctx, opts)
+	if err != nil {
+		return 0, err
+	}
+	return res.Counted, res.WriteText(w)
+}
+
+// Inspect checks the templates and catalogs. The error is non-nil only when
+// the input cannot be checked at all: a missing directory (*DirError), an
+// unknown template, an unparsable template or catalog (a *render.FileError
+// carrying the on-disk path).
+func Inspect(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("check: %w", err)
+		return nil, fmt.Errorf("check: %w", err)
 	}
 	if opts.TemplatesDir == "" {
 		opts.TemplatesDir = "templates"
@@ -57,13 +90,13 @@ func Run(ctx context.Context, w io.Writer, opts Options) (problems int, err erro
 	if opts.DefaultLocale == "" {
 		opts.DefaultLocale = "en"
 	}
-	tfs, err := dirFS(opts.Templates, opts.TemplatesDir, "templates", "--templates DIR")
+	tfs, err := dirFS(opts.Templates, opts.TemplatesDir, "templates")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	lfs, err := dirFS(opts.Locales, opts.LocalesDir, "locales", "--locales DIR")
+	lfs, err := dirFS(opts.Locales, opts.LocalesDir, "locales")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var names []string
 	if opts.Template != "" {
@@ -73,51 +106,67 @@ func Run(ctx context.Context, w io.Writer, opts Options) (problems int, err erro
 	if err != nil {
 		var fe *render.FileError
 		if errors.As(err, &fe) {
-			return 0, &render.FileError{File: opts.path(fe.File), Line: fe.Line, Key: fe.Key, Msg: fe.Msg}
+			return nil, &render.FileError{File: opts.path(fe.File), Line: fe.Line, Key: fe.Key, Msg: fe.Msg}
 		}
-		return 0, fmt.Errorf("check %s and %s: %w", opts.TemplatesDir, opts.LocalesDir, err)
+		return nil, fmt.Errorf("check %s and %s: %w", opts.TemplatesDir, opts.LocalesDir, err)
 	}
-
-	errs, warns := 0, 0
+	res := &Result{Report: *rep}
+	res.Report.Problems = nil
 	for _, p := range rep.Problems {
 		if p.Severity == render.SeverityError {
-			errs++
+			res.Errors++
 		} else {
-			warns++
+			res.Warnings++
 		}
 		p.File = opts.path(p.File)
 		for _, l := range rep.Languages {
 			p.Msg = strings.ReplaceAll(p.Msg, l.File, opts.path(l.File))
 		}
+		res.Report.Problems = append(res.Report.Problems, p)
+	}
+	res.Languages = nil
+	for _, l := range rep.Languages {
+		l.File = opts.path(l.File)
+		res.Languages = append(res.Languages, l)
+	}
+	res.Counted = res.Errors
+	if opts.Strict {
+		res.Counted += res.Warnings
+	}
+	return res, nil
+}
+
+// WriteText writes the findings as "file:line: message" lines, a summary
+// table per language and the verdict.
+func (r *Result) WriteText(w io.Writer) error {
+	for _, p := range r.Report.Problems {
 		if _, err := fmt.Fprintln(w, p.String()); err != nil {
-			return 0, fmt.Errorf("check: write output: %w", err)
+			return fmt.Errorf("check: write output: %w", err)
 		}
 	}
-	if len(rep.Problems) > 0 {
+	if len(r.Report.Problems) > 0 {
 		fmt.Fprintln(w)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LANG\tFILE\tKEYS\tMISSING\tPLURAL\tERRORS\tWARNINGS\tSTATUS")
-	for _, l := range rep.Languages {
+	for _, l := range r.Languages {
 		lang := l.Lang
-		if l.Lang == rep.Default {
+		if l.Lang == r.Default {
 			lang += " (default)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", lang, opts.path(l.File), l.Keys, l.Missing, l.PluralProblems, l.Errors, l.Warnings, l.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", lang, l.File, l.Keys, l.Missing, l.PluralProblems, l.Errors, l.Warnings, l.Status)
 	}
 	if err := tw.Flush(); err != nil {
-		return 0, fmt.Errorf("check: write output: %w", err)
-	}
-	problems = errs
-	if opts.Strict {
-		problems += warns
+		return fmt.Errorf("check: write output: %w", err)
 	}
 	verdict := "ok"
-	if problems > 0 {
+	if r.Counted > 0 {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "\ncheck %s: %d template(s), %d language(s), %d error(s), %d warning(s)\n", verdict, len(rep.Templates), len(rep.Languages), errs, warns)
-	return problems, nil
+	if _, err := fmt.Fprintf(w, "\ncheck %s: %d template(s), %d language(s), %d error(s), %d warning(s)\n", verdict, len(r.Templates), len(r.Languages), r.Errors, r.Warnings); err != nil {
+		return fmt.Errorf("check: write output: %w", err)
+	}
+	return nil
 }
 
 // path maps a render file name to the directory it was read from.
@@ -126,16 +175,16 @@ func (o Options) path(name string) string {
 }
 
 // dirFS returns fsys, or the directory dir after checking that it exists.
-func dirFS(fsys fs.FS, dir, what, flag string) (fs.FS, error) {
+func dirFS(fsys fs.FS, dir, what string) (fs.FS, error) {
 	if fsys != nil {
 		return fsys, nil
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("check: %s directory %s does not exist; pass %s or run tidings check where %s/ is", what, dir, flag, what)
+		return nil, &DirError{What: what, Dir: dir}
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("check: %s %s is not a directory; pass %s", what, dir, flag)
+		return nil, &DirError{What: what, Dir: dir, NotDir: true}
 	}
 	return os.DirFS(dir), nil
 }

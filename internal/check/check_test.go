@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 				filepath.Join("..", "..", "templates", "welcome", "html.tmpl") + ":22: pt: message welcome.reregister is missing in " + filepath.Join("..", "..", "testdata", "locales-incomplete", "pt.toml"),
 				"incomplete", "check FAILED",
 			}},
-		{"missing templates dir", Options{TemplatesDir: filepath.Join(tmp, "nope"), Locales: locales.FS}, 0, "templates directory " + filepath.Join(tmp, "nope") + " does not exist; pass --templates DIR", nil},
+		{"missing templates dir", Options{TemplatesDir: filepath.Join(tmp, "nope"), Locales: locales.FS}, 0, "templates directory " + filepath.Join(tmp, "nope") + " does not exist", nil},
 		{"missing locales dir", Options{Templates: templates.FS, LocalesDir: filepath.Join(tmp, "nope")}, 0, "locales directory", nil},
 		{"unknown template", Options{Templates: templates.FS, Locales: locales.FS, Template: "welcom"}, 0, `unknown template "welcom"`, nil},
 		{"template syntax error", Options{TemplatesDir: filepath.Join(tmp, "badtmpl"), Locales: locales.FS}, 0, filepath.Join(tmp, "badtmpl", "w", "html.tmpl") + ":2: template syntax error", nil},

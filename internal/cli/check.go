@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/check"
 )
 
@@ -12,6 +14,7 @@ type checkOptions struct {
 	templates, locales, defaultLocale string
 	// template limits the check to the campaign's template (empty: all).
 	template string
+	out      output
 }
 
 func (a *app) cmdCheck() *cobra.Command {
@@ -22,8 +25,9 @@ func (a *app) cmdCheck() *cobra.Command {
 		Long: `check lints every template and every catalog: parse errors, message keys a
 template uses but a language lacks, unused keys, placeholders that differ from
 the default language, and missing CLDR plural forms. Problems are printed as
-file:line: message, followed by a summary per language. Exit 1 on any problem,
-so it can run as a CI step in the repository that holds your templates.
+file:line: message, followed by a summary per language (--format json, or
+--json: one JSON object). Exit 1 on any problem, so it can run as a CI step in
+the repository that holds your templates.
 
 With CAMPAIGN, the campaign file's templates_dir, locales_dir and
 default_locale are used.`,
@@ -32,25 +36,42 @@ default_locale are used.`,
   tidings check campaigns/altea.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				l, err := a.loadCampaignForCheck(args[0])
-				if err != nil {
-					return err
-				}
-				o.templates, o.locales, o.defaultLocale = l.camp.Path(l.camp.TemplatesDir), l.camp.Path(l.camp.LocalesDir), l.camp.DefaultLocale
-				o.template = l.camp.Template
+			format, err := o.out.get()
+			if err != nil {
+				return err
 			}
-			n, err := check.Run(cmd.Context(), a.stdout, check.Options{
+			if len(args) == 1 {
+				b, err := bundle.LoadFile(args[0])
+				if err != nil {
+					return bundleError(err)
+				}
+				c := b.Campaign
+				o.templates, o.locales, o.defaultLocale, o.template = c.Path(c.TemplatesDir), c.Path(c.LocalesDir), c.DefaultLocale, c.Template
+			}
+			res, err := check.Inspect(cmd.Context(), check.Options{
 				TemplatesDir: o.templates, LocalesDir: o.locales, DefaultLocale: o.defaultLocale, Template: o.template,
 			})
-			if err != nil {
-				if len(args) == 1 {
-					err = fmt.Errorf("%s: %w", args[0], err)
-				}
+			var de *check.DirError
+			switch {
+			case errors.As(err, &de) && len(args) == 1:
+				return configError(fmt.Errorf("%s: %s_dir %s is not a directory: fix %s_dir in the campaign file (paths are relative to the file)", args[0], de.What, de.Dir, de.What))
+			case errors.As(err, &de):
+				return configError(fmt.Errorf("%s directory %s does not exist: pass --%s DIR, or run tidings check where %s/ is", de.What, de.Dir, de.What, de.What))
+			case err != nil && len(args) == 1:
+				return configError(fmt.Errorf("%s: %w", args[0], err))
+			case err != nil:
 				return configError(err)
 			}
-			if n > 0 {
-				return problems("%d problem(s) found", n)
+			if format == "json" {
+				err = writeJSON(a.stdout, res)
+			} else {
+				err = res.WriteText(a.stdout)
+			}
+			if err != nil {
+				return err
+			}
+			if res.Counted > 0 {
+				return problems("%d problem(s) found", res.Counted)
 			}
 			return nil
 		},
@@ -58,5 +79,6 @@ default_locale are used.`,
 	c.Flags().StringVar(&o.templates, "templates", "templates", "templates directory (one folder per template)")
 	c.Flags().StringVar(&o.locales, "locales", "locales", "catalogs directory (<lang>.toml, .json or .yaml)")
 	c.Flags().StringVar(&o.defaultLocale, "default-locale", "en", "the language the templates were written in")
+	addOutput(c, &o.out, "text", "text", "json")
 	return c
 }

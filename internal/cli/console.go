@@ -20,6 +20,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/notify"
+	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/worker"
 )
@@ -168,16 +169,16 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	log := a.logger()
 	cfg := console.Config{
 		Compose:       func(c *campaign.Campaign) console.Composer { return worker.NewComposer(c) },
-		Samples:       defaultSamples(),
+		Samples:       preview.DefaultSamples(),
 		Logger:        log,
 		SecureCookies: strings.HasPrefix(set.url, "https://"),
 	}
 	if o.campaign != "" {
-		l, err := a.loadCampaign(o.campaign)
+		b, err := load(o.campaign)
 		if err != nil {
 			return err
 		}
-		cfg.File = &console.CampaignFile{Campaign: l.camp, Engine: l.engine, Recipients: l.validRecipients, Path: o.campaign}
+		cfg.File = &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: o.campaign}
 	}
 	var rdb redis.UniversalClient
 	if e != nil {

@@ -33,13 +33,14 @@ func (a *app) controlCmd(use, short, long, example string, needReason bool,
 			defer s.Client().Close()
 			msg, err := do(cmd.Context(), s, args[0], actor(e), reason)
 			if err != nil {
-				return storeError(err)
+				return storeError(err, e.Name)
 			}
 			fmt.Fprintln(a.stdout, msg)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
+	_ = c.MarkFlagRequired("env")
 	c.Flags().StringVar(&reason, "reason", "", "why; recorded in the audit log")
 	return c
 }
@@ -100,39 +101,70 @@ server at that moment as in-doubt), so the counts reconcile.`,
 		})
 }
 
-// storeError words an error of the store for a person and gives it its
-// exit code: an unknown campaign is a usage error (2), a control action not
-// possible in the campaign's state a problem (1), a write not acknowledged
-// by the replicas and unreachable Redis infrastructure (3).
-func storeError(err error) error {
+// storeError words an error of the store about a campaign in environment
+// env, and gives it its exit code: an unknown campaign is a usage error (2),
+// a control action not possible in the campaign's state a problem (1), a
+// write not acknowledged by the replicas and unreachable Redis
+// infrastructure (3).
+func storeError(err error, env string) error {
 	var nf *store.NotFoundError
 	var te *store.TransitionError
 	var ae *store.AckError
 	switch {
 	case errors.As(err, &nf):
-		return configError(fmt.Errorf("campaign %q does not exist in this environment: list the campaigns with 'tidings status --env ENV', or stage it with 'tidings send'", nf.Campaign))
+		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'", nf.Campaign, env, env, env))
 	case errors.As(err, &te):
-		return problemsErr(errors.New(transitionAdvice(te)))
+		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):
-		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor', then look at 'tidings status'", err, ae.Got, ae.Want))
+		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor --env %s', then look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
 	}
 	return classify(err)
 }
 
 // transitionAdvice says why a control action is not possible now and what
 // to do instead.
-func transitionAdvice(e *store.TransitionError) string {
+func transitionAdvice(e *store.TransitionError, env string) string {
 	c, st := e.Campaign, e.State
 	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
 	switch {
 	case e.Action == "resume" && st == store.StateAwaitingApproval:
-		return what + "; check the canary, then approve it: tidings approve " + c
+		return what + fmt.Sprintf("; check the canary, then approve it: tidings approve %s --env %s", c, env)
 	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:
-		return what + "; a cancelled campaign does not run again; to send to the recipients not yet sent, stage it again: tidings send CAMPAIGN-FILE --env ENV --resume-existing (nobody already sent is sent again)"
+		return what + fmt.Sprintf("; a cancelled campaign does not run again; to send to the recipients not yet sent, stage it again: tidings send CAMPAIGN-FILE --env %s --resume-existing (nobody already sent is sent again)", env)
 	case e.Action == "cancel":
 		return what + "; nothing is left to cancel"
 	case st.Finished():
 		return what + fmt.Sprintf("; there is nothing to %s", e.Action)
 	}
 	return what
+}
+
+func (a *app) cmdRetry() *cobra.Command {
+	var env string
+	c := &cobra.Command{
+		Use:   "retry CAMPAIGN --env ENV",
+		Short: "Re-queue temporary failures; never re-sends anyone already sent",
+		Long: `retry re-queues every recipient whose sending failed temporarily (4xx, dropped
+connection) after its automatic retries ran out. Permanent failures (5xx),
+in-doubt recipients and everyone already sent are never re-queued. A finished
+campaign runs again for those recipients; workers pick them up.`,
+		Example: `  tidings retry altea-reregistration --env production`,
+		Args:    argsExact(1, "one campaign name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, e, err := a.openStore(cmd.Context(), env)
+			if err != nil {
+				return err
+			}
+			defer s.Client().Close()
+			n, err := s.Retry(cmd.Context(), args[0], actor(e))
+			if err != nil {
+				return storeError(err, e.Name)
+			}
+			fmt.Fprintf(a.stdout, "Re-queued %d temporary failures of %s.\n", n, args[0])
+			return nil
+		},
+	}
+	c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
+	_ = c.MarkFlagRequired("env")
+	return c
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 )
 
@@ -16,6 +19,7 @@ type planOptions struct {
 	env        string
 	rejects    string
 	maxRejects int
+	out        output
 }
 
 func (a *app) cmdPlan() *cobra.Command {
@@ -28,93 +32,100 @@ the environment's allowlist, then shows per-locale counts with the matched
 catalog language, the refused and invalid rows with file:line and reason (the
 first ones on screen, all of them in the rejects file), the batch plan and an
 estimated duration at the campaign's rate. Nothing is queued; Redis and SMTP
-are not contacted.
+are not contacted. --format json prints the whole plan as one JSON object.
 
 Exit 1 if any row would be refused or is invalid, or the recipients file
 has no row at all.`,
 		Example: `  tidings plan campaigns/altea.yaml
-  tidings plan campaigns/altea.yaml --env staging --rejects /tmp/rejects.csv`,
+  tidings plan campaigns/altea.yaml --env staging --rejects /tmp/rejects.csv
+  tidings plan campaigns/altea.yaml --format json | jq .per_locale`,
 		Args: argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := a.loadCampaign(args[0])
+			format, err := o.out.get()
 			if err != nil {
 				return err
 			}
-			envName := o.env
-			if envName == "" {
-				envName = l.camp.Environment
-			}
-			env, err := a.loadEnv(envName)
+			b, err := load(args[0])
 			if err != nil {
 				return err
 			}
-			sum, err := a.runPlan(cmd.Context(), l, env, nil)
+			if o.env == "" {
+				o.env = b.Campaign.Environment
+			}
+			env, err := a.loadEnv(o.env)
 			if err != nil {
 				return err
 			}
-			return a.reportPlan(l, sum, o.rejects, o.maxRejects)
+			p, err := a.plan(cmd.Context(), b, env, nil)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				if err := writeJSON(a.stdout, p.Summary); err != nil {
+					return err
+				}
+			} else {
+				p.Summary.WriteText(a.stdout, o.maxRejects)
+			}
+			return a.planRejects(b, p.Summary, o.rejects, format)
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment whose allowlist applies (default: the campaign's environment)")
 	c.Flags().StringVar(&o.rejects, "rejects", "", "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv when there are any)")
 	c.Flags().IntVar(&o.maxRejects, "show", 20, "how many refused/invalid rows to show on screen")
+	addOutput(c, &o.out, "text", "text", "json")
 	return c
 }
 
-// runPlan streams the recipients through validation and the locale rule.
-func (a *app) runPlan(ctx context.Context, l *loaded, env *environment.Environment, emit func(plan.Accepted) error) (*plan.Summary, error) {
-	f, err := l.openRecipients()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if emit == nil {
-		emit = func(plan.Accepted) error { return nil }
-	}
-	sum, err := plan.Run(ctx, plan.Input{
-		Campaign:       l.camp,
-		Engine:         l.engine,
-		Env:            env,
-		Recipients:     f,
-		RecipientsName: l.recipientsPath(),
-	}, emit)
-	if errors.Is(err, plan.ErrNoRows) {
+// plan reads and checks every recipient of b for environment env.
+func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Environment, excl *launch.Delivered) (*launch.Planned, error) {
+	who, host := actorName()
+	p, err := launch.Plan(ctx, b.LaunchInput(env, who, host, excl))
+	switch {
+	case errors.Is(err, plan.ErrNoRows):
 		return nil, problemsErr(err)
-	}
-	if err != nil {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, configError(fmt.Errorf("%s: recipients file %s does not exist: fix 'recipients:' in the campaign file (paths are relative to it)", b.File, b.RecipientsPath()))
+	case err != nil:
 		return nil, classify(err)
 	}
-	return sum, nil
+	return p, nil
 }
 
-// reportPlan prints the plan and writes the rejects file; it returns a
-// problems error when any row is refused or invalid.
-func (a *app) reportPlan(l *loaded, sum *plan.Summary, rejects string, show int) error {
-	sum.WriteText(a.stdout, show)
+// planRejects writes the rejects file of a plan with refused or invalid
+// rows and returns a problems error (exit 1); nil when there are none.
+func (a *app) planRejects(b *bundle.Bundle, sum *plan.Summary, rejects, format string) error {
 	if sum.Refused+sum.Invalid == 0 {
 		return nil
 	}
-	if rejects == "" {
-		rejects = l.camp.Name + ".rejects.csv"
-	}
-	if err := writeRejects(sum, rejects); err != nil {
+	path, err := writeRejects(b, sum, rejects)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "\nAll %d refused and %d invalid rows: %s\n", sum.Refused, sum.Invalid, absPath(rejects))
+	w := a.stdout
+	if format == "json" {
+		w = a.stderr
+	}
+	fmt.Fprintf(w, "\nAll %d refused and %d invalid rows: %s\n", sum.Refused, sum.Invalid, absPath(path))
 	return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 }
 
-func writeRejects(sum *plan.Summary, path string) error {
+// writeRejects writes every row not sent to path (default
+// CAMPAIGN-NAME.rejects.csv) and returns the path.
+func writeRejects(b *bundle.Bundle, sum *plan.Summary, path string) (string, error) {
+	if path == "" {
+		path = b.Campaign.Name + ".rejects.csv"
+	}
 	f, err := os.Create(path)
 	if err != nil {
-		return configError(fmt.Errorf("write rejects file: %w", err))
+		return "", configError(fmt.Errorf("write rejects file: %w", err))
 	}
-	if err := sum.WriteRejectsCSV(f); err != nil {
-		f.Close()
-		return configError(fmt.Errorf("write rejects file %s: %w", path, err))
+	err = sum.WriteRejectsCSV(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return configError(fmt.Errorf("write rejects file %s: %w", path, err))
+	if err != nil {
+		return "", configError(fmt.Errorf("write rejects file %s: %w", path, err))
 	}
-	return nil
+	return path, nil
 }

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
+	"net"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/preview"
-	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -33,20 +31,25 @@ Exit 1 if any language that the recipients need is not covered.`,
   tidings preview campaigns/altea.yaml --out /tmp/gallery --serve 127.0.0.1:8080`,
 		Args: argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := a.loadCampaign(args[0])
+			b, err := load(args[0])
 			if err != nil {
 				return err
 			}
 			if o.out == "" {
-				o.out = filepath.Join("tidings-out", l.camp.Name, "preview")
+				o.out = filepath.Join("tidings-out", b.Campaign.Name, "preview")
 			}
-			res, err := a.runPreview(cmd.Context(), l, o.out)
+			res, err := b.Preview(cmd.Context(), o.out, worker.NewComposer(b.Campaign))
 			if err != nil {
-				return err
+				return bundleError(err)
 			}
 			res.WriteTable(a.stdout)
 			fmt.Fprintf(a.stdout, "\nGallery: %s\n", absPath(res.Index))
 			if o.serve != "" {
+				// A port alone is loopback: every interface must be asked for
+				// (0.0.0.0:PORT), and the console then warns.
+				if host, port, err := net.SplitHostPort(o.serve); err == nil && host == "" {
+					o.serve = net.JoinHostPort("127.0.0.1", port)
+				}
 				if err := a.runConsole(cmd.Context(), consoleOptions{addr: o.serve, campaign: args[0]}); err != nil {
 					return err
 				}
@@ -58,32 +61,6 @@ Exit 1 if any language that the recipients need is not covered.`,
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
-	c.Flags().StringVar(&o.serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address, e.g. 127.0.0.1:8080, until interrupted")
+	c.Flags().StringVar(&o.serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address until interrupted: :8080 is loopback, 0.0.0.0:8080 every interface (with a warning)")
 	return c
-}
-
-// runPreview renders the gallery for a loaded campaign into out.
-func (a *app) runPreview(ctx context.Context, l *loaded, out string) (*preview.Result, error) {
-	next, done, err := l.validRecipients()
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	compose := worker.NewComposer(l.camp)
-	res, err := preview.Run(ctx, preview.Options{
-		Engine:         l.engine,
-		Campaign:       l.camp.Name,
-		Data:           l.camp.Data,
-		Recipients:     next,
-		RecipientsName: l.recipientsPath(),
-		Samples:        defaultSamples(),
-		Out:            out,
-		EML: func(lang string, r render.Rendered, to, toName string) ([]byte, error) {
-			return emlFor(compose, r, to, toName)
-		},
-	})
-	if err != nil {
-		return nil, classify(err)
-	}
-	return res, nil
 }

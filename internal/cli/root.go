@@ -1,11 +1,17 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tidings-mail/tidings/internal/environment"
 )
 
 // app carries what every command shares: streams, the environment lookup and
@@ -42,14 +48,6 @@ func (a *app) loggerAtLeast(min slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
-func newRoot(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
-	return a.root()
-}
-
 func (a *app) root() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tidings",
@@ -61,10 +59,13 @@ anyone a message in a language that is not theirs.
 Start with:  tidings demo
 Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
              locales, failed sends); 2 usage or configuration error;
-             3 infrastructure unreachable (Redis, SMTP).`,
+             3 infrastructure unreachable (Redis, SMTP).
+Completion:  tidings completion bash|zsh|fish|powershell --help`,
+		Version:       version(debug.ReadBuildInfo()),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	root.SetVersionTemplate("tidings {{.Version}}\n")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -73,8 +74,104 @@ Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	for _, c := range a.commands() {
-		root.AddCommand(c)
-	}
+	root.AddCommand(a.cmdDemo(), a.cmdCheck(), a.cmdPreview(), a.cmdPlan(), a.cmdSend(), a.cmdWorker(), a.cmdStatus(),
+		a.cmdPause(), a.cmdResume(), a.cmdApprove(), a.cmdCancel(), a.cmdReport(), a.cmdRetry(), a.cmdTestSend(),
+		a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole(), a.cmdVersion(), a.cmdEnvironments())
+	a.completions(root)
 	return root
+}
+
+// cmdEnvironments is a help topic: `tidings help environments`.
+func (a *app) cmdEnvironments() *cobra.Command {
+	return &cobra.Command{
+		Use:   "environments",
+		Short: "How environments are configured: config file and TIDINGS_* variables",
+		Long:  environment.Reference(),
+	}
+}
+
+func (a *app) cmdVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and the commit tidings was built from (also: tidings --version)",
+		Long: `version prints the module version of tidings and the version control commit
+and time it was built from, as Go recorded them in the binary. A binary built
+outside a module says "devel"; one built without version control information
+(go build -buildvcs=false) says so instead of a commit.`,
+		Example: `  tidings version
+  tidings --version`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(a.stdout, "tidings "+cmd.Root().Version)
+			return nil
+		},
+	}
+}
+
+// version describes the build: "v1.2.0 (commit 0123abcd4567, 2025-06-01T10:00:00Z)",
+// "(devel) (commit ..., modified)", or "devel (built without version
+// control information)".
+func version(info *debug.BuildInfo, ok bool) string {
+	if !ok || info == nil {
+		return "devel (built without module information)"
+	}
+	v := info.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	var rev, at, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	if rev == "" {
+		return v + " (built without version control information)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if at != "" {
+		at = ", " + at
+	}
+	return fmt.Sprintf("%s (commit %s%s%s)", v, rev, at, modified)
+}
+
+// requiredFlags words cobra's error for a required flag that is missing
+// (its own says only `required flag(s) "env" not set`): what the flag is
+// for and, for --env, the environments of the config file. Any other error
+// is returned as it is.
+func (a *app) requiredFlags(cmd *cobra.Command, err error) error {
+	var ee *exitError
+	if err == nil || cmd == nil || errors.As(err, &ee) {
+		return err
+	}
+	var missing []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if req := f.Annotations[cobra.BashCompOneRequiredFlag]; len(req) > 0 && req[0] == "true" && !f.Changed {
+			missing = append(missing, f.Name)
+		}
+	})
+	if len(missing) == 0 {
+		return err
+	}
+	var msg []string
+	for _, name := range missing {
+		m := fmt.Sprintf("--%s is required: %s", name, cmd.Flags().Lookup(name).Usage)
+		if name == "env" {
+			m = "--env is required: name the environment to work in"
+			if names := a.envNames(); len(names) > 0 {
+				m += " (the config file has " + strings.Join(names, ", ") + ")"
+			}
+		}
+		msg = append(msg, m)
+	}
+	return usageError(cmd, errors.New(strings.Join(msg, "; ")))
 }

@@ -13,10 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
-	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -82,15 +82,8 @@ recipients they record as sent or in doubt are skipped, never sent again.`,
 	return c
 }
 
-// launchInput is what launch needs of a loaded campaign.
-func (a *app) launchInput(l *loaded, env *environment.Environment, excl *launch.Delivered) launch.Input {
-	who, host := actorName()
-	return launch.Input{Campaign: l.camp, Engine: l.engine, Templates: l.templates, Locales: l.locales,
-		Env: env, Recipients: l.recipientsPath(), Who: who, Host: host, Exclude: excl}
-}
-
 func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
-	l, err := a.loadCampaign(file)
+	b, err := load(file)
 	if err != nil {
 		return err
 	}
@@ -98,45 +91,43 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	if err != nil {
 		return err
 	}
-	if l.camp.Environment != env.Name {
+	if b.Campaign.Environment != env.Name {
 		return configError(fmt.Errorf("%s is pinned to environment %q but --env is %q: send it in %q, or change 'environment:' in the campaign file after review",
-			file, l.camp.Environment, env.Name, l.camp.Environment))
+			file, b.Campaign.Environment, env.Name, b.Campaign.Environment))
 	}
 	// The environment's List-Unsubscribe applies when the campaign sets none;
 	// it is stored with the definition, so every worker uses the same.
-	if l.camp.ListUnsubscribe == "" {
-		l.camp.ListUnsubscribe = env.ListUnsubscribe
+	if b.Campaign.ListUnsubscribe == "" {
+		b.Campaign.ListUnsubscribe = env.ListUnsubscribe
 	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
-		if excl, err = launch.LoadDelivered(l.camp.Name, o.exclude); err != nil {
+		if excl, err = launch.LoadDelivered(b.Campaign.Name, o.exclude); err != nil {
 			return configError(err)
 		}
 		a.printExcluded(excl)
 	}
-	p, err := launch.Plan(ctx, a.launchInput(l, env, excl))
+	p, err := a.plan(ctx, b, env, excl)
 	if err != nil {
-		return classify(err)
+		return err
 	}
 	sum := p.Summary
 	sum.WriteText(a.stdout, o.show)
 	if sum.Refused+sum.Invalid+sum.Skipped > 0 {
-		rejects := o.rejects
-		if rejects == "" {
-			rejects = l.camp.Name + ".rejects.csv"
-		}
-		if err := writeRejects(sum, rejects); err != nil {
+		path, err := writeRejects(b, sum, o.rejects)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "\nRows not sent written to %s\n", absPath(rejects))
+		fmt.Fprintf(a.stdout, "\nRows not sent written to %s\n", absPath(path))
 	}
 	opts := launch.Options{SkipRefused: o.skipRefused, SkipInvalid: o.skipInvalid, ResumeExisting: o.resumeExisting, Start: true,
 		StateDir: env.StateDir, JournalDir: env.Journal.Dir}
 	if err := p.Check(opts); err != nil {
-		return a.launchError(err, l, env)
+		return a.launchError(err, b, env)
 	}
 	if o.dryRun {
-		return a.dryRun(ctx, l, env, sum)
+		a.dryRun(b, sum)
+		return nil
 	}
 	rdb, err := a.redis(ctx, env)
 	if err != nil {
@@ -148,10 +139,10 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		return err
 	}
 	if err := p.Preflight(ctx, st, opts); err != nil {
-		return a.launchError(err, l, env)
+		return a.launchError(err, b, env)
 	}
 	if env.Production {
-		if err := a.confirmProduction(l.camp.Name, sum.Accepted, o.confirm); err != nil {
+		if err := a.confirmProduction(b.Campaign.Name, sum.Accepted, o.confirm); err != nil {
 			return err
 		}
 	}
@@ -160,9 +151,10 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	res, err := p.Stage(ctx, st, opts)
 	bar.Finish()
 	if err != nil && res == nil {
-		return a.launchError(err, l, env)
+		return a.launchError(err, b, env)
 	}
-	fmt.Fprintf(a.stdout, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, l.camp.Name, res.Batches, res.Chunks, env.Name)
+	name := b.Campaign.Name
+	fmt.Fprintf(a.stdout, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, name, res.Batches, res.Chunks, env.Name)
 	if res.Kept > 0 {
 		fmt.Fprintf(a.stdout, "%d recipients keep their earlier outcome (sent, in-doubt or failed) and will not be sent again.\n", res.Kept)
 	}
@@ -175,10 +167,10 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	if err != nil {
 		// Staged and started, but something after it failed: the record, or
 		// the replicas' acknowledgement.
-		return a.launchError(err, l, env)
+		return a.launchError(err, b, env)
 	}
 	fmt.Fprintf(a.stdout, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", env.Name)
-	fmt.Fprintf(a.stdout, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", l.camp.Name, env.Name, l.camp.Name, env.Name)
+	fmt.Fprintf(a.stdout, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", name, env.Name, name, env.Name)
 	return nil
 }
 
@@ -196,8 +188,8 @@ func (a *app) printExcluded(d *launch.Delivered) {
 
 // launchError words an error of the launch use-case and gives it its exit
 // code.
-func (a *app) launchError(err error, l *loaded, env *environment.Environment) error {
-	name, file := l.camp.Name, l.file
+func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environment) error {
+	name, file := b.Campaign.Name, b.File
 	var rej *launch.RejectedError
 	var lost *launch.StateLostError
 	var changed *launch.ChangedError
@@ -232,7 +224,7 @@ func (a *app) launchError(err error, l *loaded, env *environment.Environment) er
 		return infraError(fmt.Errorf("campaign %q was staged and started, but only %d of %d required Redis replicas acknowledged it: a failover now could lose it; check the replicas (tidings doctor --env %s) and 'tidings status %s --env %s'",
 			name, ae.Got, ae.Want, env.Name, name, env.Name))
 	}
-	return storeError(err)
+	return storeError(err, env.Name)
 }
 
 // stateLostMessage explains a campaign whose state Redis lost, and exactly
@@ -282,40 +274,19 @@ func (a *app) confirmProduction(name string, n int, confirm string) error {
 	return nil
 }
 
-// dryRun renders every accepted recipient's message locally and delivers
-// nothing.
-func (a *app) dryRun(ctx context.Context, l *loaded, env *environment.Environment, sum *plan.Summary) error {
+// dryRun reports what the plan rendered: the plan renders every accepted
+// recipient's message as the worker will (a row that cannot be rendered is
+// invalid), so nothing is rendered twice and nothing is delivered.
+func (a *app) dryRun(b *bundle.Bundle, sum *plan.Summary) {
 	perLang := map[string]int{}
-	var failed int
-	_, err := a.runPlan(ctx, l, env, func(acc plan.Accepted) error {
-		_, err := l.engine.Render(acc.Match, render.Data{
-			ID: acc.ID, Email: acc.Email, Name: acc.Name, Campaign: l.camp.Name, Fields: acc.Fields, Data: l.camp.Data,
-		})
-		if err != nil {
-			failed++
-			fmt.Fprintf(a.stderr, "%s:%d: render for %s: %s\n", l.recipientsPath(), acc.Line, acc.Email, err)
-			return nil
-		}
-		perLang[acc.Match.Lang]++
-		return nil
-	})
-	if err != nil {
-		return err
+	for _, l := range sum.PerLocale {
+		perLang[l.Lang] += l.Accepted
 	}
-	fmt.Fprintf(a.stdout, "\nDry run: rendered %d messages (", sum.Accepted-failed)
-	first := true
-	for _, c := range l.engine.Languages() {
+	var parts []string
+	for _, c := range b.Engine.Languages() {
 		if n := perLang[c.Lang]; n > 0 {
-			if !first {
-				fmt.Fprint(a.stdout, ", ")
-			}
-			fmt.Fprintf(a.stdout, "%s %d", c.Lang, n)
-			first = false
+			parts = append(parts, fmt.Sprintf("%s %d", c.Lang, n))
 		}
 	}
-	fmt.Fprintln(a.stdout, "); nothing was queued or delivered.")
-	if failed > 0 {
-		return problems("%d messages failed to render", failed)
-	}
-	return nil
+	fmt.Fprintf(a.stdout, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", sum.Accepted, strings.Join(parts, ", "))
 }

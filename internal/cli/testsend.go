@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"net"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/preview"
-	"github.com/tidings-mail/tidings/internal/render"
-	"github.com/tidings-mail/tidings/internal/send"
-	"github.com/tidings-mail/tidings/worker"
+	"github.com/tidings-mail/tidings/internal/testsend"
 )
 
 type testSendOptions struct {
@@ -31,23 +27,25 @@ recipient of that language from the recipients file where one exists, else
 sample data) and sends each to ADDR through the environment's SMTP server,
 the subject prefixed with the language, e.g. "[TEST de] ...". Nothing is
 queued and no recipient is contacted. Incomplete languages are listed, not
-sent.`,
+sent.
+
+Exit 1 when a language was skipped (incomplete) or failed, as preview does
+for the same campaign; 3 when the SMTP server is unreachable.`,
 		Example: `  tidings test-send campaigns/altea.yaml --env staging --to qa@altea.example`,
 		Args:    argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.to == "" {
-				return usageError(cmd, errors.New("--to is required: the QA inbox to send the test messages to"))
-			}
 			return a.runTestSend(cmd.Context(), args[0], o)
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment whose SMTP server to use (required)")
-	c.Flags().StringVar(&o.to, "to", "", "QA address to send to (required)")
+	_ = c.MarkFlagRequired("env")
+	c.Flags().StringVar(&o.to, "to", "", "the QA inbox to send the test messages to (required)")
+	_ = c.MarkFlagRequired("to")
 	return c
 }
 
 func (a *app) runTestSend(ctx context.Context, file string, o testSendOptions) error {
-	l, err := a.loadCampaign(file)
+	b, err := load(file)
 	if err != nil {
 		return err
 	}
@@ -58,82 +56,41 @@ func (a *app) runTestSend(ctx context.Context, file string, o testSendOptions) e
 	if !e.Allowed(o.to) {
 		return configError(fmt.Errorf("%s is not in the allowlist of environment %s; test messages go only to allowed addresses", o.to, e.Name))
 	}
-	examples, err := firstPerLanguage(l)
+	res, err := testsend.Run(ctx, testsend.Config{Bundle: b, SMTP: smtpConfig(e), To: o.to})
+	var ce *testsend.ConnectError
+	if errors.As(err, &ce) {
+		// Say once what failed: the network error alone, without the
+		// sender's own "connect to SMTP server" around it.
+		cause := ce.Err
+		var op *net.OpError
+		if errors.As(cause, &op) {
+			cause = op
+		}
+		return infraError(fmt.Errorf("nothing was sent: the SMTP server of environment %s (%s) is unreachable: %v; check its smtp settings, then run 'tidings doctor --env %s'", e.Name, ce.Server, cause, e.Name))
+	}
 	if err != nil {
-		return err
+		return bundleError(err)
 	}
-	pool := send.NewPool(smtpConfig(e), 1)
-	defer pool.Close()
-	conn, err := pool.Get(ctx)
-	if err != nil {
-		return infraError(fmt.Errorf("connect to SMTP %s: %w", e.SMTP.Addr(), err))
+	for _, l := range res.Languages {
+		switch l.Outcome {
+		case testsend.Sent:
+			fmt.Fprintf(a.stdout, "sent  %-6s %s\n", l.Lang, l.Subject)
+		case testsend.Skipped:
+			fmt.Fprintf(a.stdout, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
+		default:
+			fmt.Fprintf(a.stdout, "FAIL  %-6s %v\n", l.Lang, l.Err)
+		}
 	}
-	defer pool.Put(conn)
-	samples := defaultSamples()
-	compose := worker.NewComposer(l.camp)
-	failed, sent := 0, 0
-	for _, c := range l.engine.Languages() {
-		if !c.Covered {
-			fmt.Fprintf(a.stdout, "skip  %-6s incomplete: lacks %s\n", c.Lang, strings.Join(c.Missing, ", "))
-			continue
-		}
-		d := render.Data{Campaign: l.camp.Name, Data: l.camp.Data}
-		requested := c.Lang
-		if r, ok := examples[c.Lang]; ok {
-			d.ID, d.Email, d.Name, d.Fields, requested = r.ID, r.Email, r.Name, r.Fields, r.Locale
-		} else {
-			s, ok := samples[c.Lang]
-			if !ok {
-				s = samples[""]
-			}
-			d.ID, d.Email, d.Name, d.Fields = s.Email, s.Email, s.Name, s.Fields
-		}
-		out, err := l.engine.Render(render.Match{Requested: requested, Lang: c.Lang, Via: render.ViaExact}, d)
-		if err != nil {
-			failed++
-			fmt.Fprintf(a.stdout, "FAIL  %-6s render: %s\n", c.Lang, err)
-			continue
-		}
-		out.Subject = fmt.Sprintf("[TEST %s] %s", c.Lang, out.Subject)
-		m := compose.Message("test-"+c.Lang+"-"+d.ID, o.to, d.Name, out, time.Now())
-		m.MessageID = "" // a fresh id: QA may test-send many times
-		if err := conn.Send(ctx, m); err != nil {
-			failed++
-			fmt.Fprintf(a.stdout, "FAIL  %-6s %s\n", c.Lang, send.Classify(err))
-			continue
-		}
-		sent++
-		fmt.Fprintf(a.stdout, "sent  %-6s %s\n", c.Lang, out.Subject)
+	fmt.Fprintf(a.stdout, "\n%d test messages sent to %s via %s.\n", res.Count[testsend.Sent], o.to, e.SMTP.Addr())
+	var missing []string
+	if n := res.Count[testsend.Skipped]; n > 0 {
+		missing = append(missing, fmt.Sprintf("%d language(s) skipped as incomplete (see where: tidings check %s)", n, file))
 	}
-	fmt.Fprintf(a.stdout, "\n%d test messages sent to %s via %s.\n", sent, o.to, e.SMTP.Addr())
-	if failed > 0 {
-		return problems("%d test messages failed", failed)
+	if n := res.Count[testsend.Failed]; n > 0 {
+		missing = append(missing, fmt.Sprintf("%d failed", n))
+	}
+	if len(missing) > 0 {
+		return problemsErr(fmt.Errorf("not every language was tested: %s", strings.Join(missing, "; ")))
 	}
 	return nil
-}
-
-// firstPerLanguage finds one valid recipient per matched catalog language.
-func firstPerLanguage(l *loaded) (map[string]preview.Recipient, error) {
-	out := map[string]preview.Recipient{}
-	next, done, err := l.validRecipients()
-	if err != nil || next == nil {
-		return out, err // no file: sample data will do
-	}
-	defer done()
-	for {
-		r, err := next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, configError(err)
-		}
-		m, err := l.engine.Resolve(r.Locale)
-		if err != nil {
-			continue
-		}
-		if _, ok := out[m.Lang]; !ok {
-			out[m.Lang] = r
-		}
-	}
 }

@@ -14,9 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/journal"
-	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -57,6 +55,7 @@ flight finish and are recorded; nobody is ever sent twice.`,
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment (required)")
+	_ = c.MarkFlagRequired("env")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "SMTP connections, i.e. chunks in flight (default: the environment's concurrency, else smtp.connections, else 8)")
 	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
 	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
@@ -65,14 +64,6 @@ flight finish and are recorded; nobody is ever sent twice.`,
 	_ = c.Flags().MarkHidden("cpuprofile")
 	c.Flags().DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	return c
-}
-
-// smtpConfig converts an environment's SMTP settings for the sender.
-func smtpConfig(e *environment.Environment) send.Config {
-	return send.Config{
-		Host: e.SMTP.Host, Port: e.SMTP.Port, TLS: string(e.SMTP.TLS),
-		Username: e.SMTP.Username, Password: e.SMTP.Password.Reveal(), HeloName: e.SMTP.HELO,
-	}
 }
 
 func (a *app) runWorker(ctx context.Context, o workerOptions) error {
@@ -138,9 +129,4 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		return classify(err)
 	}
 	return nil
-}
-
-// smtpConfigFor is a plain loopback SMTP server (rehearsals).
-func smtpConfigFor(host string, port int) send.Config {
-	return send.Config{Host: host, Port: port, TLS: send.TLSNone}
 }

@@ -7,10 +7,12 @@ package demo
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
@@ -21,6 +23,56 @@ var assets embed.FS
 
 // CampaignFile is the campaign file's name inside the written directory.
 const CampaignFile = "campaign.yaml"
+
+// Complete lists the sample's complete catalog languages (the bundled
+// catalogs), sorted; Incomplete the deliberately incomplete ones (pt.toml
+// lacks a message), whose recipients are refused.
+var (
+	Complete   = bundled()
+	Incomplete = []string{"pt"}
+)
+
+// bundled lists the languages of the bundled catalogs.
+func bundled() []string {
+	var langs []string
+	entries, _ := fs.ReadDir(locales.FS, ".")
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); ext == ".toml" || ext == ".json" || ext == ".yaml" {
+			langs = append(langs, strings.TrimSuffix(e.Name(), ext))
+		}
+	}
+	return langs
+}
+
+// ForeignDirError says that a demo's output directory is not empty and
+// holds no earlier demo: nothing was removed.
+type ForeignDirError struct{ Dir string }
+
+func (e *ForeignDirError) Error() string {
+	return "demo output " + e.Dir + " is not empty and holds no earlier demo (nothing was removed)"
+}
+
+// Prepare empties out for a new demo run and writes the sample campaign
+// into out/campaign (Write), returning the campaign file's path. Only a
+// directory that does not exist, is empty, or holds an earlier demo (its
+// campaign file) is cleared; anything else is a *ForeignDirError, so that
+// pointing a demo at any other directory loses nothing.
+func Prepare(out string) (string, error) {
+	entries, err := os.ReadDir(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0):
+	case err != nil:
+		return "", fmt.Errorf("demo output %s: %w", out, err)
+	default:
+		if _, err := os.Stat(filepath.Join(out, "campaign", CampaignFile)); err != nil {
+			return "", &ForeignDirError{Dir: out}
+		}
+		if err := os.RemoveAll(out); err != nil {
+			return "", fmt.Errorf("clear the earlier demo in %s: %w", out, err)
+		}
+	}
+	return Write(filepath.Join(out, "campaign"))
+}
 
 // Write materialises the sample campaign into dir: campaign.yaml,
 // recipients.csv, templates/ (the bundled templates) and locales/ (the

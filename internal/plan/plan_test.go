@@ -296,7 +296,7 @@ func TestWriteTextAndRejects(t *testing.T) {
 		"first 3 of 10",
 		"testdata/recipients.csv:9: locale: incomplete",
 		"canary: 5 recipients (ar 1, de 1, en 1, fr 1, ja 1)",
-		"tidings approve t",
+		"then wait until someone approves the canary",
 		"2 regular batch(es) of 1",
 		"Estimate: 20.5s at 2/s, plus the wait for approval",
 	} {

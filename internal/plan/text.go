@@ -120,7 +120,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 			}
 			ew.printf("  canary: %d recipients (%s)\n", b.Canary, strings.Join(parts, ", "))
 			if b.ApproveAfterCanary {
-				ew.printf("  then wait for `tidings approve %s`\n", s.Campaign)
+				ew.printf("  then wait until someone approves the canary\n")
 			}
 		}
 		if b.Count > 0 {

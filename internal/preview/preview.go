@@ -6,6 +6,7 @@
 package preview
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
 )
 
 // Sample is the data used to render one language when no real recipient of
@@ -28,14 +31,36 @@ type Sample struct {
 	Fields map[string]string `json:"fields"`
 }
 
-// Recipient is one real recipient offered to the preview, in file order.
-type Recipient struct {
-	Line   int
-	ID     string
-	Email  string
-	Name   string
-	Locale string
-	Fields map[string]string
+// Recipient is one real recipient offered to the preview, in file order:
+// a valid row of the recipients file as package recipient reads it.
+type Recipient = recipient.Recipient
+
+// Composer builds the complete message a worker sends to one recipient;
+// worker.NewComposer(campaign) is one.
+type Composer interface {
+	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
+}
+
+// DefaultSamples is the preview's data for a language no recipient has: a
+// name in that language's script, so that the preview shows how it looks
+// ("" for any other language).
+func DefaultSamples() map[string]Sample {
+	s := func(name, email, posts string) Sample {
+		return Sample{Name: name, Email: email, Fields: map[string]string{"posts": posts}}
+	}
+	return map[string]Sample{
+		"":   s("Sample Recipient", "sample@example.org", "3"),
+		"en": s("Ada Lovelace", "ada@example.org", "1"),
+		"de": s("Jürg Müller", "juerg@example.org", "3"),
+		"fr": s("Zoë Dupont", "zoe@example.org", "2"),
+		"it": s("Niccolò Rossi", "niccolo@example.org", "5"),
+		"es": s("Lucía Fernández", "lucia@example.org", "1"),
+		"ja": s("山田 太郎", "taro@example.org", "3"),
+		"ar": s("ليلى حداد", "layla@example.org", "11"),
+		"ru": s("Иван Петров", "ivan@example.org", "21"),
+		"pl": s("Łucja Wójcik", "lucja@example.org", "22"),
+		"pt": s("João Silva", "joao@example.org", "2"),
+	}
 }
 
 // Options configures a preview run.
@@ -54,8 +79,9 @@ type Options struct {
 	Samples map[string]Sample
 	// Out is the directory to write the gallery into; it is created.
 	Out string
-	// EML turns a rendering into a complete RFC 5322 message. Nil writes no .eml.
-	EML func(lang string, r render.Rendered, to, toName string) ([]byte, error)
+	// Composer builds the complete message written as <lang>.eml; nil
+	// writes no .eml.
+	Composer Composer
 	// Now is the time stamped on the gallery.
 	Now time.Time
 }
@@ -206,13 +232,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err := os.WriteFile(filepath.Join(opts.Out, l.TextFile), []byte(out.Text), 0o644); err != nil {
 			return nil, fmt.Errorf("write preview: %w", err)
 		}
-		if opts.EML != nil {
-			b, err := opts.EML(l.Lang, out, to, toName)
-			if err != nil {
+		if opts.Composer != nil {
+			var b bytes.Buffer
+			if _, err := opts.Composer.Message(to, to, toName, out, opts.Now).WriteTo(&b); err != nil {
 				return nil, fmt.Errorf("build %s.eml: %w", l.Lang, err)
 			}
 			l.EMLFile = l.Lang + ".eml"
-			if err := os.WriteFile(filepath.Join(opts.Out, l.EMLFile), b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(opts.Out, l.EMLFile), b.Bytes(), 0o644); err != nil {
 				return nil, fmt.Errorf("write preview: %w", err)
 			}
 		}

@@ -1,0 +1,202 @@
+// Package bundle loads a campaign file with everything it points to: the
+// campaign itself (package campaign), its templates and catalogs as file
+// systems, the template engine built from them (package render) and its
+// recipients file. Every command that takes a campaign file starts here:
+// plan, send, rehearse, test-send, preview, doctor, check and the console.
+//
+// Errors are typed (*NotFoundError, *DirError, *RecipientsError) or wrap
+// the campaign's and the engine's own, always naming the file, so that the
+// command line words them; this package never names a command or a flag.
+package bundle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/recipient"
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+// Bundle is a campaign file with everything it points to, validated.
+type Bundle struct {
+	// File is the campaign file's path as given.
+	File     string
+	Campaign *campaign.Campaign
+	// Templates and Locales are the campaign's templates_dir and
+	// locales_dir; Engine is built from them. All three are nil after
+	// LoadFile.
+	Templates, Locales fs.FS
+	Engine             *render.Engine
+}
+
+// NotFoundError says that the campaign file does not exist.
+type NotFoundError struct{ File string }
+
+func (e *NotFoundError) Error() string { return "campaign file " + e.File + " does not exist" }
+
+// DirError says that a directory the campaign file names (Key is
+// templates_dir or locales_dir) is not a directory.
+type DirError struct {
+	File, Key, Dir string
+}
+
+func (e *DirError) Error() string {
+	return fmt.Sprintf("%s: %s %s is not a directory (paths are relative to the campaign file)", e.File, e.Key, e.Dir)
+}
+
+// RecipientsError says that the campaign's recipients file cannot be read.
+type RecipientsError struct {
+	File, Path string // the campaign file, the recipients file
+	Err        error
+}
+
+func (e *RecipientsError) Error() string {
+	return fmt.Sprintf("%s: recipients file: %v", e.File, e.Err)
+}
+
+func (e *RecipientsError) Unwrap() error { return e.Err }
+
+// LoadFile reads and validates the campaign file at path only: no
+// template engine is built (what `check` needs).
+func LoadFile(path string) (*Bundle, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &NotFoundError{File: path}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read campaign file: %w", err)
+	}
+	c, err := campaign.Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return &Bundle{File: path, Campaign: c}, nil
+}
+
+// Load reads and validates the campaign file at path and builds its
+// template engine from its templates_dir and locales_dir.
+func Load(path string) (*Bundle, error) {
+	b, err := LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Campaign
+	dirs := []struct {
+		key, dir string
+		fsys     *fs.FS
+	}{{"templates_dir", c.Path(c.TemplatesDir), &b.Templates}, {"locales_dir", c.Path(c.LocalesDir), &b.Locales}}
+	for _, d := range dirs {
+		if st, err := os.Stat(d.dir); err != nil || !st.IsDir() {
+			return nil, &DirError{File: path, Key: d.key, Dir: d.dir}
+		}
+		*d.fsys = os.DirFS(d.dir)
+	}
+	b.Engine, err = render.New(render.Config{
+		Templates:     b.Templates,
+		Locales:       b.Locales,
+		Template:      c.Template,
+		DefaultLocale: c.DefaultLocale,
+		Policy:        render.Policy{Aliases: c.LocalePolicy.Aliases, MissingLocale: c.LocalePolicy.MissingLocale},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// RecipientsPath is the campaign's recipients file, resolved against the
+// campaign file's directory.
+func (b *Bundle) RecipientsPath() string { return b.Campaign.Path(b.Campaign.Recipients) }
+
+// LaunchInput is the campaign ready for launch.Plan: sent in env (nil for
+// a rehearsal), by who on host, skipping the deliveries excl holds (nil:
+// none).
+func (b *Bundle) LaunchInput(env *environment.Environment, who, host string, excl *launch.Delivered) launch.Input {
+	return launch.Input{Campaign: b.Campaign, Engine: b.Engine, Templates: b.Templates, Locales: b.Locales,
+		Env: env, Recipients: b.RecipientsPath(), Who: who, Host: host, Exclude: excl}
+}
+
+// Recipients opens the recipients file and returns an iterator over its
+// valid rows, in file order (io.EOF at the end; invalid rows are the
+// plan's business and are passed over), and done, which closes the file.
+// When the file cannot be opened, next is nil and err is nil: callers then
+// use sample data.
+func (b *Bundle) Recipients() (next func() (recipient.Recipient, error), done func(), err error) {
+	f, err := os.Open(b.RecipientsPath())
+	if err != nil {
+		return nil, func() {}, nil
+	}
+	rr, err := recipient.NewReader(f, recipient.ReaderConfig{Name: b.RecipientsPath()})
+	if err != nil {
+		f.Close()
+		return nil, nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+	}
+	next = func() (recipient.Recipient, error) {
+		for {
+			r, err := rr.Next()
+			var rowErr *recipient.RowError
+			if !errors.As(err, &rowErr) {
+				return r, err
+			}
+		}
+	}
+	return next, func() { f.Close() }, nil
+}
+
+// FirstPerLanguage returns the first valid recipient of every catalog
+// language the recipients' locales match, by language. With no recipients
+// file it returns an empty map.
+func (b *Bundle) FirstPerLanguage() (map[string]recipient.Recipient, error) {
+	out := map[string]recipient.Recipient{}
+	next, done, err := b.Recipients()
+	if err != nil || next == nil {
+		return out, err
+	}
+	defer done()
+	for {
+		r, err := next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+		}
+		m, err := b.Engine.Resolve(r.Locale)
+		if err != nil {
+			continue
+		}
+		if _, ok := out[m.Lang]; !ok {
+			out[m.Lang] = r
+		}
+	}
+}
+
+// Preview renders the campaign in every catalog language into the gallery
+// directory out (package preview), with one real recipient per language
+// where the recipients file has one, else sample data, and the .eml files
+// compose builds.
+func (b *Bundle) Preview(ctx context.Context, out string, compose preview.Composer) (*preview.Result, error) {
+	next, done, err := b.Recipients()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return preview.Run(ctx, preview.Options{
+		Engine:         b.Engine,
+		Campaign:       b.Campaign.Name,
+		Data:           b.Campaign.Data,
+		Recipients:     next,
+		RecipientsName: b.RecipientsPath(),
+		Samples:        preview.DefaultSamples(),
+		Out:            out,
+		Composer:       compose,
+	})
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/environment"
+)
+
+// configFile returns the environments config file's path and content, or
+// empty when there is none.
+func (a *app) configFile() (string, []byte, error) {
+	path := a.configPath
+	if path == "" {
+		path = a.getenv("TIDINGS_CONFIG")
+	}
+	explicit := path != ""
+	if path == "" {
+		path = "tidings.yaml"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !explicit && errors.Is(err, fs.ErrNotExist) {
+			return "", nil, nil
+		}
+		return "", nil, configError(fmt.Errorf("read config file: %w", err))
+	}
+	return path, data, nil
+}
+
+// loadEnv loads environment name from the config file and TIDINGS_* variables.
+func (a *app) loadEnv(name string) (*environment.Environment, error) {
+	if name == "" {
+		return nil, configError(errors.New("no environment given: pass --env NAME (an environment from the config file, e.g. staging)"))
+	}
+	path, data, err := a.configFile()
+	if err != nil {
+		return nil, err
+	}
+	env, err := environment.Load(data, path, name, a.getenv)
+	if err != nil {
+		return nil, configError(err)
+	}
+	return env, nil
+}
+
+// envNames lists the config file's environments (none when it cannot be
+// read).
+func (a *app) envNames() []string {
+	path, data, err := a.configFile()
+	if err != nil || data == nil {
+		return nil
+	}
+	names, _ := environment.Names(data, path)
+	return names
+}
+
+// load loads a campaign file with everything it points to.
+func load(path string) (*bundle.Bundle, error) {
+	b, err := bundle.Load(path)
+	return b, bundleError(err)
+}
+
+// bundleError words an error of package bundle; each is a configuration
+// error (exit 2).
+func bundleError(err error) error {
+	var nf *bundle.NotFoundError
+	var de *bundle.DirError
+	var re *bundle.RecipientsError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &nf):
+		return configError(fmt.Errorf("campaign file %s does not exist: give the path to a campaign YAML file (see README, \"Campaign file\")", nf.File))
+	case errors.As(err, &de):
+		return configError(fmt.Errorf("%s: %s %s is not a directory: fix %s in the campaign file (paths are relative to the file)", de.File, de.Key, de.Dir, de.Key))
+	case errors.As(err, &re):
+		return configError(fmt.Errorf("%s: recipients file: %w (fix 'recipients:' in the campaign file; paths are relative to it)", re.File, re.Err))
+	}
+	return classify(err)
+}
+
+// actorName names who runs a command, for the audit log.
+func actorName() (who, host string) {
+	who = "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	host, _ = os.Hostname()
+	return who, host
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

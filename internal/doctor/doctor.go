@@ -1,0 +1,214 @@
+// Package doctor checks that an environment is fit to send: its Redis
+// (reachable, persistence on, maxmemory-policy noeviction, a version asynq
+// supports, and what the deployment guarantees about sending at most once),
+// its SMTP server (connect, EHLO, STARTTLS as the TLS policy requires,
+// AUTH), and optionally a campaign's templates (complete in every catalog
+// language).
+//
+// Each check passes, passes with a warning (a risk the operator must know
+// of), or fails, and its message says what to do. This package names no
+// command: the command line adds the next step.
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// Statuses of a check.
+const (
+	Pass = "pass"
+	Warn = "warn" // passed, with a risk Message explains
+	Fail = "fail"
+)
+
+// Check is the result of one check.
+type Check struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"` // Pass, Warn or Fail
+	Message string `json:"message"`
+	// Infra marks a failure that means a server is unreachable.
+	Infra bool `json:"infra,omitempty"`
+}
+
+// Failed returns how many checks failed, and whether any of them because a
+// server is unreachable.
+func Failed(checks []Check) (n int, infra bool) {
+	for _, c := range checks {
+		if c.Status == Fail {
+			n++
+			infra = infra || c.Infra
+		}
+	}
+	return n, infra
+}
+
+func pass(name, msg string) Check { return Check{Name: name, Status: Pass, Message: msg} }
+func warn(name, msg string) Check { return Check{Name: name, Status: Warn, Message: msg} }
+func fail(name, msg string) Check { return Check{Name: name, Status: Fail, Message: msg} }
+
+// Redis checks environment e's Redis.
+func Redis(ctx context.Context, e *environment.Environment) []Check {
+	opts, err := e.RedisOptions()
+	if err != nil {
+		return []Check{fail("redis config", err.Error())}
+	}
+	rdb := redis.NewUniversalClient(opts)
+	defer rdb.Close()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(cctx).Err(); err != nil {
+		c := fail("redis reachable", fmt.Sprintf("%s: %s; check redis.url / TIDINGS_REDIS_URL and that Redis runs", Addrs(opts), err))
+		c.Infra = true
+		return []Check{c}
+	}
+	checks := []Check{pass("redis reachable", Addrs(opts))}
+	info := parseInfo(rdb.Info(cctx, "persistence", "memory", "server").Val())
+	save := ""
+	if v, err := rdb.ConfigGet(cctx, "save").Result(); err == nil {
+		save = v["save"]
+	}
+	switch {
+	case info["aof_enabled"] == "1":
+		checks = append(checks, pass("redis persistence", "AOF on"))
+	case save != "":
+		checks = append(checks, pass("redis persistence", "RDB snapshots (save "+save+"); AOF (appendonly yes) loses less on a crash"))
+	default:
+		checks = append(checks, fail("redis persistence", "neither AOF nor RDB snapshots are on: a restart loses the ledger; set appendonly yes (see deploy/redis.conf)"))
+	}
+	if pol := info["maxmemory_policy"]; pol == "noeviction" {
+		checks = append(checks, pass("redis eviction", "maxmemory-policy noeviction"))
+	} else {
+		checks = append(checks, fail("redis eviction", fmt.Sprintf("maxmemory-policy is %q: an evicted ledger entry could mean a second send; set maxmemory-policy noeviction", pol)))
+	}
+	if v := info["redis_version"]; v != "" && redisMajor(v) < 6 {
+		checks = append(checks, fail("redis version", "Redis "+v+" is too old: asynq needs Redis 6 or later"))
+	}
+	return append(checks, guarantee(cctx, e, rdb))
+}
+
+// Addrs describes where the Redis of opts is, for messages.
+func Addrs(o *redis.UniversalOptions) string {
+	if o.MasterName != "" {
+		return fmt.Sprintf("sentinel master %s at %v", o.MasterName, o.Addrs)
+	}
+	return fmt.Sprint(o.Addrs)
+}
+
+// guarantee says what the deployment guarantees about the ledger's claims,
+// the writes that keep a recipient from being sent twice.
+func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) Check {
+	const name = "at most once"
+	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	if err != nil {
+		c := fail(name, err.Error())
+		c.Infra = true
+		return c
+	}
+	// Replicas connected to the master(s), and their min-replicas-to-write.
+	replicas, minWrite, fsync := -1, -1, ""
+	look := func(ctx context.Context, c redis.Cmdable) error {
+		info := parseInfo(c.Info(ctx, "replication", "persistence").Val())
+		n, _ := strconv.Atoi(info["connected_slaves"])
+		if replicas < 0 || n < replicas {
+			replicas = n
+		}
+		if v, err := c.ConfigGet(ctx, "min-replicas-to-write").Result(); err == nil {
+			m, _ := strconv.Atoi(v["min-replicas-to-write"])
+			if minWrite < 0 || m < minWrite {
+				minWrite = m
+			}
+		}
+		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" {
+			fsync = v["appendfsync"]
+		}
+		return nil
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return look(ctx, m) })
+	} else {
+		_ = look(ctx, rdb)
+	}
+	switch {
+	case acks > 0 && replicas < acks:
+		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
+	case acks > 0 && minWrite < 1:
+		return warn(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; also set min-replicas-to-write 1 on the masters (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks))
+	case acks > 0:
+		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
+	case replicas > 0:
+		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
+	case fsync == "always":
+		return pass(name, "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
+	}
+	if fsync == "" {
+		fsync = "off"
+	}
+	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
+}
+
+// redisMajor is the major version of a Redis version string ("7.2.4" -> 7).
+func redisMajor(v string) int {
+	major, _, _ := strings.Cut(v, ".")
+	n, _ := strconv.Atoi(major)
+	return n
+}
+
+func parseInfo(s string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// SMTP checks the SMTP server of cfg the way the sender connects to it.
+func SMTP(ctx context.Context, cfg send.Config) []Check {
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	rep, _ := send.Check(cctx, cfg)
+	var out []Check
+	for _, s := range rep.Steps {
+		c := Check{Name: "smtp " + s.Name, Status: Pass, Message: s.Msg, Infra: !s.OK && s.Name == "connect"}
+		switch {
+		case !s.OK:
+			c.Status = Fail
+		case s.Warn:
+			c.Status = Warn
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		c := fail("smtp", "no check could run against "+rep.Server)
+		c.Infra = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// Templates checks that the engine's template is complete in every catalog
+// language.
+func Templates(e *render.Engine) []Check {
+	var out []Check
+	for _, c := range e.Languages() {
+		if c.Covered {
+			out = append(out, pass("template "+c.Lang, "complete"))
+		} else {
+			out = append(out, fail("template "+c.Lang, "incomplete: lacks "+strings.Join(c.Missing, ", ")+"; recipients of this language would be refused"))
+		}
+	}
+	return out
+}

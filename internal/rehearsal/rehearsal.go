@@ -1,0 +1,302 @@
+// Package rehearsal runs a whole campaign end to end on the machine and
+// nothing leaves it: plan, staging in the plan's batches (package launch),
+// canary, batches and a real worker (package worker) on an embedded
+// Redis-compatible server (package redisserver) and an embedded SMTP server
+// that captures every message (package smtpcapture). `tidings rehearse`
+// and `tidings demo` run it.
+//
+// It writes into Config.Out: mail/<lang>/*.eml (every captured message,
+// by its recipient's matched language), preview/ (the gallery of every
+// language), report.csv and report.json (every recipient's outcome,
+// package report) and summary.txt (the status, package statusview).
+//
+// To finish quickly, a rehearsal ignores the campaign's rate and batch
+// intervals and approves the canary itself; refused and invalid rows are
+// recorded as such. Result.Notes says what was changed.
+package rehearsal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/redisserver"
+	"github.com/tidings-mail/tidings/internal/report"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/statusview"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// Env is the environment name a rehearsal stages and sends in.
+const Env = "rehearsal"
+
+// Config configures a rehearsal.
+type Config struct {
+	Bundle *bundle.Bundle
+	// Out is the directory to write into (required); it is created.
+	Out string
+	// Logger receives the worker's logs (default: discarded).
+	Logger *slog.Logger
+	// Who and Host are recorded in the audit log.
+	Who, Host string
+	// Timeout bounds the sending (default 30 minutes).
+	Timeout time.Duration
+}
+
+// Result is what a rehearsal produced.
+type Result struct {
+	Campaign string
+	Out      string
+	Plan     *plan.Summary
+	Status   *store.Status
+	// Mails counts the captured messages by language ("unknown" for one
+	// that no sent recipient explains); Captured is their total.
+	Mails    map[string]int
+	Captured int
+	// CanarySent is the number of messages the canary batch sent.
+	CanarySent int
+	// Notes says what the rehearsal changed to finish quickly.
+	Notes []string
+	// Refusals counts the rows not sent by "outcome: reason".
+	Refusals map[string]int
+	// The files written.
+	Gallery, ReportCSV, ReportJSON, Summary, MailDir string
+	Elapsed                                          time.Duration
+}
+
+// Problems reports whether any row was refused or invalid, or any message
+// failed or is in doubt.
+func (r *Result) Problems() bool {
+	return r.Plan.Refused+r.Plan.Invalid > 0 || r.Status.Counts[store.OutcomeFailed] > 0 || r.Status.Counts[store.OutcomeInDoubt] > 0
+}
+
+// PausedError says that the campaign paused itself during the rehearsal
+// (an auto-pause or a batch gate): Reason says why.
+type PausedError struct{ Reason string }
+
+func (e *PausedError) Error() string { return "the rehearsal paused itself: " + e.Reason }
+
+// TimeoutError says that the campaign did not finish within Config.Timeout.
+type TimeoutError struct{ Timeout time.Duration }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("the rehearsal did not finish within %s", e.Timeout)
+}
+
+// Run rehearses cfg.Bundle's campaign into cfg.Out.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	start := time.Now()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Minute
+	}
+	// A rehearsal finishes quickly: no rate, no intervals (on a copy of the
+	// campaign), canary approved by the rehearsal itself.
+	b := *cfg.Bundle
+	camp := *b.Campaign
+	b.Campaign = &camp
+	res := &Result{Campaign: camp.Name, Out: cfg.Out, Mails: map[string]int{}, Refusals: map[string]int{},
+		MailDir: filepath.Join(cfg.Out, "mail"), ReportCSV: filepath.Join(cfg.Out, "report.csv"),
+		ReportJSON: filepath.Join(cfg.Out, "report.json"), Summary: filepath.Join(cfg.Out, "summary.txt")}
+	if camp.Batches.Interval > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("batch interval %s skipped", camp.Batches.Interval))
+		camp.Batches.Interval = 0
+	}
+	if !camp.Rate.Unlimited() {
+		res.Notes = append(res.Notes, fmt.Sprintf("rate %s ignored", camp.Rate))
+		camp.Rate = campaign.Rate{}
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("create rehearsal directory: %w", err)
+	}
+
+	planned, err := launch.Plan(ctx, b.LaunchInput(nil, cfg.Who, cfg.Host, nil))
+	if err != nil {
+		return nil, err
+	}
+	res.Plan = planned.Summary
+	for _, r := range res.Plan.Rejects {
+		res.Refusals[r.Outcome+": "+r.Reason]++
+	}
+
+	srv, err := redisserver.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start the embedded Redis: %w", err)
+	}
+	defer srv.Close()
+	// Messages stream to disk as they are accepted (a rehearsal of a million
+	// recipients must not hold them in memory); they are sorted into
+	// mail/<lang>/ afterwards.
+	incoming := filepath.Join(res.MailDir, ".incoming")
+	if err := os.RemoveAll(res.MailDir); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", res.MailDir, err)
+	}
+	capture, err := smtpcapture.Start(ctx, smtpcapture.Config{Dir: incoming, DiscardData: true})
+	if err != nil {
+		return nil, fmt.Errorf("start the capturing SMTP server: %w", err)
+	}
+	defer capture.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+
+	s := store.New(rdb)
+	// Nothing to send: stage the rejects anyway, so that the report is
+	// complete.
+	accepted := res.Plan.Accepted > 0
+	if _, err := planned.Stage(ctx, s, launch.Options{SkipRefused: true, SkipInvalid: true, Start: accepted, AllowEmpty: true}); err != nil {
+		return nil, err
+	}
+	if accepted {
+		if err := sendAll(ctx, cfg, s, rdb, capture, res); err != nil {
+			return nil, err
+		}
+	}
+	if res.Status, err = s.Status(ctx, camp.Name); err != nil {
+		return nil, err
+	}
+	for _, b := range res.Status.Batches {
+		if b.Canary {
+			res.CanarySent = b.Sent
+		}
+	}
+	if err := res.sortMail(ctx, s, capture.Messages(), incoming); err != nil {
+		return nil, err
+	}
+	if err := res.writeFiles(ctx, s); err != nil {
+		return nil, err
+	}
+	pr, err := b.Preview(ctx, filepath.Join(cfg.Out, "preview"), worker.NewComposer(b.Campaign))
+	if err != nil {
+		return nil, err
+	}
+	res.Gallery = pr.Index
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// sendAll runs one in-process worker against the embedded servers until
+// the campaign is done, approving the canary itself.
+func sendAll(ctx context.Context, cfg Config, s *store.Store, rdb *redis.Client, capture *smtpcapture.Server, res *Result) error {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	w, err := worker.New(worker.Config{
+		Redis: rdb, Concurrency: 4, Env: Env, Logger: cfg.Logger,
+		SMTP: send.Config{Host: capture.Host(), Port: capture.Port(), TLS: send.TLSNone},
+	})
+	if err != nil {
+		return fmt.Errorf("start the rehearsal's worker: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	finish := func(err error) error {
+		stop()
+		if werr := <-done; err == nil && werr != nil && !errors.Is(werr, context.Canceled) {
+			return fmt.Errorf("rehearsal worker: %w", werr)
+		}
+		return err
+	}
+	actor := store.Actor{Who: cfg.Who, Host: cfg.Host, Env: Env}
+	deadline := time.After(cfg.Timeout)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := s.Status(ctx, res.Campaign)
+		if err != nil {
+			return finish(err)
+		}
+		switch st.State {
+		case store.StateAwaitingApproval:
+			if err := s.Approve(ctx, res.Campaign, actor, "rehearsal: approved automatically after the canary"); err != nil {
+				return finish(err)
+			}
+			res.Notes = append(res.Notes, fmt.Sprintf("canary of %d message(s) approved automatically", st.Counts[store.OutcomeSent]))
+		case store.StatePaused:
+			return finish(&PausedError{Reason: statusview.Reason(st)})
+		case store.StateDone, store.StateCancelled:
+			return finish(nil)
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("rehearsal worker stopped early: %w", err)
+		case <-ctx.Done():
+			return finish(ctx.Err())
+		case <-deadline:
+			return finish(&TimeoutError{Timeout: cfg.Timeout})
+		case <-tick.C:
+		}
+	}
+}
+
+// sortMail moves the files of the captured messages from incoming into
+// mail/<lang>/, by their envelope recipient's matched language.
+func (r *Result) sortMail(ctx context.Context, s *store.Store, msgs []smtpcapture.Message, incoming string) error {
+	langOf := map[string]string{}
+	if err := s.Report(ctx, r.Campaign, func(row store.Row) error {
+		if row.Outcome == store.OutcomeSent {
+			langOf[strings.ToLower(row.Email)] = row.Lang
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		lang := langOf[strings.ToLower(m.To[0])]
+		if lang == "" {
+			lang = "unknown"
+		}
+		if err := os.MkdirAll(filepath.Join(r.MailDir, lang), 0o755); err != nil {
+			return fmt.Errorf("sort captured mail: %w", err)
+		}
+		name := smtpcapture.FileName(m)
+		if err := os.Rename(filepath.Join(incoming, name), filepath.Join(r.MailDir, lang, name)); err != nil {
+			return fmt.Errorf("sort captured mail: %w", err)
+		}
+		r.Mails[lang]++
+		r.Captured++
+	}
+	if err := os.Remove(incoming); err != nil {
+		return fmt.Errorf("sort captured mail: %w", err)
+	}
+	return nil
+}
+
+// writeFiles writes the reports and the summary.
+func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
+	for _, f := range []struct{ path, format string }{{r.ReportCSV, report.FormatCSV}, {r.ReportJSON, report.FormatJSON}} {
+		fh, err := os.Create(f.path)
+		if err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		err = report.Write(ctx, s, r.Campaign, fh, report.Options{Format: f.format})
+		if cerr := fh.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("write report: %w", cerr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	sf, err := os.Create(r.Summary)
+	if err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	statusview.Write(sf, r.Status, "")
+	if err := sf.Close(); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}

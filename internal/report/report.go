@@ -1,0 +1,160 @@
+// Package report writes every recipient's outcome of a staged campaign, as
+// CSV or JSON, streaming from the store so that a million rows need no
+// memory. `tidings report` and the rehearsal write it.
+//
+// CSV columns (Columns): line, id, email, locale (as requested), lang (the
+// matched catalog language), outcome, code (SMTP code or refusal code),
+// response (SMTP response or reason), at (RFC 3339, UTC), attempts, batch
+// (-1 for rows rejected before staging).
+//
+// JSON is one object: campaign, state, counts (every outcome), audit (every
+// control action with who, where, when and why) and recipients (one object
+// per row, the fields of store.Row).
+package report
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// Formats of a report.
+const (
+	FormatCSV  = "csv"
+	FormatJSON = "json"
+)
+
+// Columns is the CSV header row.
+var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch"}
+
+// FormatError says that a format is neither csv nor json.
+type FormatError struct{ Format string }
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("report format %q: not csv or json", e.Format)
+}
+
+// OutcomeError says that a filter names something that is not an outcome
+// (store.Outcomes lists them).
+type OutcomeError struct{ Outcome string }
+
+func (e *OutcomeError) Error() string { return fmt.Sprintf("%q is not an outcome", e.Outcome) }
+
+// Options say what to write.
+type Options struct {
+	// Format is FormatCSV (the default when empty) or FormatJSON.
+	Format string
+	// Outcomes, when not empty, keeps only the rows with these outcomes.
+	Outcomes []string
+}
+
+// ParseOutcomes splits a comma-separated list of outcomes ("failed,
+// in-doubt"), ignoring spaces and empty items; an unknown outcome is an
+// *OutcomeError.
+func ParseOutcomes(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if !slices.Contains(store.Outcomes, o) {
+			return nil, &OutcomeError{Outcome: o}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// Write writes the report of campaign c in o.Format to w.
+func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options) error {
+	keep := func(r store.Row) bool { return len(o.Outcomes) == 0 || slices.Contains(o.Outcomes, r.Outcome) }
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var err error
+	switch o.Format {
+	case FormatCSV, "":
+		err = writeCSV(ctx, s, c, bw, keep)
+	case FormatJSON:
+		err = writeJSON(ctx, s, c, bw, keep)
+	default:
+		return &FormatError{Format: o.Format}
+	}
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+func writeCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(Columns)
+	err := s.Report(ctx, c, func(r store.Row) error {
+		if !keep(r) {
+			return nil
+		}
+		at := ""
+		if !r.At.IsZero() {
+			at = r.At.UTC().Format(time.RFC3339Nano)
+		}
+		return cw.Write([]string{strconv.Itoa(r.Line), r.ID, r.Email, r.Locale, r.Lang, r.Outcome, r.Code, r.Response, at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
+	})
+	cw.Flush()
+	if err != nil {
+		return err
+	}
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool) error {
+	st, err := s.Status(ctx, c)
+	if err != nil {
+		return err
+	}
+	head, err := json.Marshal(struct {
+		Campaign string             `json:"campaign"`
+		State    store.State        `json:"state"`
+		Counts   map[string]int64   `json:"counts"`
+		Audit    []store.AuditEntry `json:"audit"`
+	}{c, st.State, st.Counts, st.Audit})
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	// Stream the recipients: the head's closing brace comes after them.
+	w.Write(head[:len(head)-1])
+	w.WriteString(`,"recipients":[`)
+	first := true
+	err = s.Report(ctx, c, func(r store.Row) error {
+		if !keep(r) {
+			return nil
+		}
+		if !first {
+			w.WriteByte(',')
+		}
+		first = false
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteString("]}\n")
+	return nil
+}

@@ -1,0 +1,268 @@
+// Package statusview draws a campaign's status (store.Status) for people:
+// the state with who and why, progress bars per batch and per language,
+// counts per outcome, temporary failures waiting for their retry, the rate
+// and ETA, recent errors by SMTP response and the audit log. `tidings
+// status` prints it, and a rehearsal writes it to summary.txt.
+//
+// What it shows is what is true at that moment:
+//   - progress counts the recipients that have their outcome; cancelled
+//     recipients are not progress, so a cancelled campaign never shows a
+//     full bar;
+//   - a recipient whose first attempt failed temporarily and who waits for
+//     a retry is shown as such (per batch and in total), never hidden
+//     behind "failed 0";
+//   - there is no ETA unless the campaign is running;
+//   - every batch is accounted for: the current ones in full, finished and
+//     waiting ones summarised when there are many.
+//
+// This package names no command: what to run next (the hint) is given by
+// the caller.
+package statusview
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// Handled returns the recipients of counts that have their outcome, the
+// cancelled ones left out: what progress means.
+func Handled(counts map[string]int64) int64 {
+	return store.Terminal(counts) - counts[store.OutcomeCancelled]
+}
+
+// Percent is n of total in percent (0 when total is 0).
+func Percent(n, total int64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(total)
+}
+
+// Bar draws a progress bar of width w.
+func Bar(done, total int64, w int) string {
+	if total <= 0 {
+		return "[" + strings.Repeat(" ", w) + "]"
+	}
+	n := int(min(int64(w)*max(done, 0)/total, int64(w)))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", w-n) + "]"
+}
+
+// Reason returns st's reason without the name of who set it when the
+// reason starts with it ("auto-pause: error rate ..." by auto-pause,
+// "batch gate: ..." by batch-gate), so that "by X: X: ..." is never shown.
+func Reason(st *store.Status) string {
+	r := st.Reason
+	for _, p := range []string{st.By, strings.ReplaceAll(st.By, "-", " ")} {
+		if p != "" && len(r) > len(p)+1 && strings.EqualFold(r[:len(p)], p) && r[len(p)] == ':' {
+			return strings.TrimSpace(r[len(p)+1:])
+		}
+	}
+	return r
+}
+
+// Waiting returns the recipients of batch b attempted at least once that
+// have no outcome yet: they wait for a retry after a temporary failure (or
+// are being sent right now).
+func Waiting(b store.BatchStatus) int {
+	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.InDoubt+b.Skipped+b.Cancelled), 0)
+}
+
+// WriteList writes one line per campaign.
+func WriteList(w io.Writer, all []*store.Status) {
+	fmt.Fprintf(w, "%-32s %-18s %10s %10s %8s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE")
+	for _, st := range all {
+		fmt.Fprintf(w, "%-32s %-18s %10d %10d %7.1f%%\n", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
+	}
+}
+
+// Line is the one-line form of st at now (for a log or a watch that is
+// not a terminal).
+func Line(st *store.Status, now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s state=%s", now.UTC().Format(time.RFC3339), st.Campaign, st.State)
+	for _, o := range store.Outcomes {
+		fmt.Fprintf(&b, " %s=%d", o, st.Counts[o])
+	}
+	fmt.Fprintf(&b, " retries_waiting=%d rate=%.1f/s", st.Retries, st.Rate)
+	if st.Reason != "" {
+		fmt.Fprintf(&b, " reason=%q", Reason(st))
+	}
+	return b.String()
+}
+
+// maxBatches is how many batches Write shows one line each before it
+// summarises the rest.
+const maxBatches = 8
+
+// Write writes the full status. hint, when not empty, is shown under the
+// state: what to run next.
+func Write(w io.Writer, st *store.Status, hint string) {
+	fmt.Fprintf(w, "Campaign %s (environment %s)\n", st.Campaign, st.Env)
+	state := strings.ToUpper(string(st.State))
+	switch {
+	case st.State == store.StateAwaitingApproval && st.Reason != "":
+		fmt.Fprintf(w, "State:    %s: %s\n", state, Reason(st))
+	case st.Reason != "" && st.State != store.StateRunning:
+		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, st.By, st.At.Local().Format(time.DateTime), Reason(st))
+	default:
+		fmt.Fprintf(w, "State:    %s\n", state)
+	}
+	if hint != "" {
+		fmt.Fprintf(w, "          %s\n", hint)
+	}
+	handled := Handled(st.Counts)
+	fmt.Fprintf(w, "Progress: %s %d/%d recipients have their outcome (%.1f%%), %d sent", Bar(handled, st.Total, 30), handled, st.Total, Percent(handled, st.Total), st.Counts[store.OutcomeSent])
+	if n := st.Counts[store.OutcomeCancelled]; n > 0 {
+		fmt.Fprintf(w, ", %d cancelled", n)
+	}
+	fmt.Fprintln(w)
+	eta := "-"
+	switch {
+	case st.State != store.StateRunning:
+		eta = "- (not while " + string(st.State) + ")"
+	case st.ETASeconds > 0:
+		eta = (time.Duration(st.ETASeconds) * time.Second).String()
+	}
+	fmt.Fprintf(w, "Rate:     %.1f msg/s over the last 10 s   ETA %s\n", st.Rate, eta)
+	var parts []string
+	for _, o := range store.Outcomes {
+		parts = append(parts, fmt.Sprintf("%s %d", o, st.Counts[o]))
+	}
+	fmt.Fprintf(w, "Outcomes: %s\n", strings.Join(parts, " · "))
+	if st.Retries > 0 {
+		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)\n", st.Retries)
+	}
+	writeBatches(w, st)
+	writeLanguages(w, st)
+	if len(st.Errors) > 0 {
+		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
+		for _, e := range st.Errors {
+			kind := "permanent"
+			if e.Temporary {
+				kind = "temporary, retried"
+			}
+			fmt.Fprintf(w, "  %4dx %s %s (%s, last %s)\n", e.Count, e.Code, e.Response, kind, e.Last.Local().Format(time.TimeOnly))
+		}
+	}
+	if len(st.Audit) > 0 {
+		fmt.Fprintln(w, "\nAudit log:")
+		for _, e := range st.Audit {
+			reason := ""
+			if e.Reason != "" {
+				reason = ": " + e.Reason
+			}
+			fmt.Fprintf(w, "  %s  %-8s by %s@%s (%s)%s\n", e.At.Local().Format(time.DateTime), e.Action, e.Who, e.Host, e.Env, reason)
+		}
+	}
+}
+
+// writeBatches shows the canary and the batches around the current one in
+// full; finished batches before them and waiting ones after them are
+// summarised in one line each, so that none disappears.
+func writeBatches(w io.Writer, st *store.Status) {
+	if len(st.Batches) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nBatches:")
+	var rest []store.BatchStatus
+	for _, b := range st.Batches {
+		if b.Canary {
+			writeBatch(w, "canary", b)
+		} else {
+			rest = append(rest, b)
+		}
+	}
+	// The window of batches shown in full: the current batch, two before it,
+	// and as many after it as fit.
+	first := 0
+	for i, b := range rest {
+		if b.Batch >= st.CurBatch-2 {
+			first = i
+			break
+		}
+		first = i + 1
+	}
+	first = max(min(first, len(rest)-maxBatches), 0)
+	last := min(first+maxBatches, len(rest))
+	if first > 0 {
+		writeSummary(w, rest[:first])
+	}
+	for _, b := range rest[first:last] {
+		writeBatch(w, fmt.Sprintf("batch %d", b.Batch), b)
+	}
+	if last < len(rest) {
+		writeSummary(w, rest[last:])
+	}
+}
+
+func batchState(b store.BatchStatus) string {
+	switch {
+	case b.Done && Waiting(b) > 0:
+		return "retrying"
+	case b.Done:
+		return "done"
+	case b.Released:
+		return "sending"
+	}
+	return "waiting"
+}
+
+func writeBatch(w io.Writer, name string, b store.BatchStatus) {
+	writeBatchLine(w, name, batchState(b), b)
+}
+
+// writeSummary writes one line for a run of batches.
+func writeSummary(w io.Writer, bs []store.BatchStatus) {
+	var sum store.BatchStatus
+	states := map[string]int{}
+	for _, b := range bs {
+		sum.Size += b.Size
+		sum.Attempted += b.Attempted
+		sum.Sent += b.Sent
+		sum.Failed += b.Failed
+		sum.Refused += b.Refused
+		sum.InDoubt += b.InDoubt
+		sum.Skipped += b.Skipped
+		sum.Cancelled += b.Cancelled
+		states[batchState(b)]++
+	}
+	var st []string
+	for _, s := range []string{"done", "retrying", "sending", "waiting"} {
+		if states[s] > 0 {
+			st = append(st, fmt.Sprintf("%d %s", states[s], s))
+		}
+	}
+	writeBatchLine(w, fmt.Sprintf("batches %d-%d", bs[0].Batch, bs[len(bs)-1].Batch), strings.Join(st, ", ")+":", sum)
+}
+
+// writeBatchLine writes one line of the batch table.
+func writeBatchLine(w io.Writer, name, state string, b store.BatchStatus) {
+	fmt.Fprintf(w, "  %-10s %s %5d/%-5d %-8s sent %d", name, Bar(int64(b.Attempted), int64(b.Size), 20), b.Attempted, b.Size, state, b.Sent)
+	if n := Waiting(b); n > 0 {
+		fmt.Fprintf(w, ", %d failed temporarily and wait for their retry", n)
+	}
+	fmt.Fprintf(w, ", failed %d, refused %d, in-doubt %d", b.Failed, b.Refused, b.InDoubt)
+	if b.Cancelled > 0 {
+		fmt.Fprintf(w, ", cancelled %d", b.Cancelled)
+	}
+	fmt.Fprintln(w)
+}
+
+func writeLanguages(w io.Writer, st *store.Status) {
+	if len(st.Languages) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nLanguages:")
+	for _, l := range st.Languages { // sorted by the store
+		done := Handled(l.Counts)
+		fmt.Fprintf(w, "  %-8s %s %6d/%-6d sent %d, failed %d", l.Lang, Bar(done, l.Staged, 20), done, l.Staged, l.Counts[store.OutcomeSent], l.Counts[store.OutcomeFailed])
+		if n := l.Counts[store.OutcomeCancelled]; n > 0 {
+			fmt.Fprintf(w, ", cancelled %d", n)
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,134 @@
+// Package testsend sends one message per covered catalog language of a
+// campaign to a QA inbox, through the environment's SMTP server: the
+// message a recipient of that language would get (one real recipient of the
+// language from the recipients file where there is one, else sample data),
+// its subject prefixed with "[TEST <lang>]". Nothing is queued and no
+// recipient is contacted. A language the template does not cover is
+// skipped and reported; a language that cannot be rendered or sent is
+// reported as failed.
+package testsend
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// Outcomes of a language.
+const (
+	Sent    = "sent"
+	Skipped = "skipped" // the template does not cover the language
+	Failed  = "failed"  // rendering or sending failed
+)
+
+// Config says what to send where.
+type Config struct {
+	Bundle *bundle.Bundle
+	SMTP   send.Config
+	// To is the QA inbox.
+	To string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Language is what happened to one catalog language.
+type Language struct {
+	Lang    string
+	Outcome string   // Sent, Skipped or Failed
+	Subject string   // the subject sent (Sent)
+	Missing []string // what the catalog lacks (Skipped)
+	Err     error    // why it failed (Failed)
+}
+
+// Result lists every catalog language in the engine's order.
+type Result struct {
+	Languages []Language
+	// Count is the number of languages by outcome.
+	Count map[string]int
+}
+
+// ConnectError says that the SMTP server could not be reached: nothing was
+// sent.
+type ConnectError struct {
+	Server string // host:port
+	Err    error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("connect to SMTP server %s: %v", e.Server, e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// Run sends the test messages, one language after the other on one
+// connection. An unreachable server is a *ConnectError; failures of single
+// languages are in the result.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	b := cfg.Bundle
+	examples, err := b.FirstPerLanguage()
+	if err != nil {
+		return nil, err
+	}
+	pool := send.NewPool(cfg.SMTP, 1)
+	defer pool.Close()
+	conn, err := pool.Get(ctx)
+	if err != nil {
+		return nil, &ConnectError{Server: fmt.Sprintf("%s:%d", cfg.SMTP.Host, cfg.SMTP.Port), Err: err}
+	}
+	defer pool.Put(conn)
+	samples := preview.DefaultSamples()
+	compose := worker.NewComposer(b.Campaign)
+	res := &Result{Count: map[string]int{}}
+	for _, c := range b.Engine.Languages() {
+		l := Language{Lang: c.Lang, Outcome: Failed}
+		switch {
+		case !c.Covered:
+			l.Outcome, l.Missing = Skipped, c.Missing
+		default:
+			l.Subject, l.Err = sendOne(ctx, cfg, conn, compose, c.Lang, examples, samples)
+			if l.Err == nil {
+				l.Outcome = Sent
+			}
+		}
+		res.Count[l.Outcome]++
+		res.Languages = append(res.Languages, l)
+	}
+	return res, nil
+}
+
+// sendOne renders and sends the message of language lang.
+func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.Composer, lang string,
+	examples map[string]preview.Recipient, samples map[string]preview.Sample) (string, error) {
+	c := cfg.Bundle.Campaign
+	d := render.Data{Campaign: c.Name, Data: c.Data}
+	requested := lang
+	if r, ok := examples[lang]; ok {
+		d.ID, d.Email, d.Name, d.Fields, requested = r.ID, r.Email, r.Name, r.Fields, r.Locale
+	} else {
+		s, ok := samples[lang]
+		if !ok {
+			s = samples[""]
+		}
+		d.ID, d.Email, d.Name, d.Fields = s.Email, s.Email, s.Name, s.Fields
+	}
+	out, err := cfg.Bundle.Engine.Render(render.Match{Requested: requested, Lang: lang, Via: render.ViaExact}, d)
+	if err != nil {
+		return "", fmt.Errorf("render: %w", err)
+	}
+	out.Subject = fmt.Sprintf("[TEST %s] %s", lang, out.Subject)
+	m := compose.Message("test-"+lang+"-"+d.ID, cfg.To, d.Name, out, cfg.Now())
+	m.MessageID = "" // a fresh id: QA may test-send many times
+	if err := conn.Send(ctx, m); err != nil {
+		return out.Subject, send.Classify(err)
+	}
+	return out.Subject, nil
+}
