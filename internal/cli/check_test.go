@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/golden"
 )
 
 func TestCheckBundledSample(t *testing.T) {
@@ -35,7 +37,7 @@ func TestCheckIncompleteCatalog(t *testing.T) {
 	if !pt || !pl {
 		t.Errorf("want file:line: messages naming pt.toml (missing key) and pl.toml (missing plural form few); pt=%v pl=%v\n%s", pt, pl, r)
 	}
-	golden(t, "check-incomplete.golden", r.stdout)
+	golden.Check(t, filepath.Join("testdata", "check-incomplete.golden"), r.stdout)
 }
 
 func TestCheckBadInput(t *testing.T) {

@@ -42,8 +42,10 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"cancel", c, "--env", "staging"}, 2, "", "--reason is required"},
 		{[]string{"cancel", c, "--env", "staging", "--reason", "wrong recipients file"}, 0, "Cancelled ctl: 1 unsent recipients recorded as cancelled.", ""},
 		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},
-		{[]string{"pause", "no-such-campaign", "--env", "staging", "--reason", "x"}, 2, "", "no-such-campaign"},
-		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env"},
+		{[]string{"pause", "no-such-campaign", "--env", "staging", "--reason", "x"}, 2, "", `campaign "no-such-campaign" does not exist in environment staging`},
+		{[]string{"resume", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging'`},
+		{[]string{"approve", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging`},
+		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env is required"},
 	}
 	for _, s := range steps {
 		r := cli(t, env, s.args...)

@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // repoRoot is the repository's root directory, absolute.
 func repoRoot(t testing.TB) string {
@@ -59,6 +59,7 @@ type campaignFile struct {
 	tmpl    string // default "welcome"
 	locales string // default the bundled locales/
 	rows    []string
+	batches string // the batches section's lines (default "  interval: 0s")
 	extra   string // more YAML
 }
 
@@ -80,6 +81,9 @@ func writeCampaign(t testing.TB, c campaignFile) string {
 	if c.locales == "" {
 		c.locales = filepath.Join(root, "locales")
 	}
+	if c.batches == "" {
+		c.batches = "  interval: 0s"
+	}
 	dir := t.TempDir()
 	yaml := fmt.Sprintf(`name: %s
 environment: %s
@@ -90,10 +94,10 @@ default_locale: en
 recipients: recipients.csv
 from: "Altea Community <community@altea.example>"
 batches:
-  interval: 0s
+%s
 data:
   reregister_url: "https://altea.example/re-register"
-%s`, c.name, c.env, c.tmpl, filepath.Join(root, "templates"), c.locales, c.extra)
+%s`, c.name, c.env, c.tmpl, filepath.Join(root, "templates"), c.locales, c.batches, c.extra)
 	file := filepath.Join(dir, "campaign.yaml")
 	writeFile(t, file, yaml)
 	writeFile(t, filepath.Join(dir, "recipients.csv"), "email,name,locale,posts\n"+strings.Join(c.rows, "\n")+"\n")
@@ -140,23 +144,6 @@ func closedPort(t testing.TB) (host string, port int) {
 	return "127.0.0.1", port
 }
 
-// golden compares got with testdata/<name>, rewriting it under -update.
-func golden(t testing.TB, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		writeFile(t, path, got)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (create it with go test -update): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (refresh with go test -update and read the diff)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
-
 // merge returns the union of variable sets, later ones winning.
 func merge(envs ...map[string]string) map[string]string {
 	out := map[string]string{}
@@ -166,4 +153,90 @@ func merge(envs ...map[string]string) map[string]string {
 		}
 	}
 	return out
+}
+
+// startWorker runs `tidings worker --env staging ARGS` in-process with the
+// variables in env until stop is called or the test ends (ARGS default to
+// --concurrency 2 --log-level warn). stop returns its exit code; log is its
+// standard error.
+func startWorker(t *testing.T, env map[string]string, args ...string) (stop func() int, log *syncbuf.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		if len(args) == 0 {
+			args = []string{"--concurrency", "2", "--log-level", "warn"}
+		}
+		done <- run(ctx, append([]string{"worker", "--env", "staging"}, args...),
+			strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+	}()
+	stopped, code := false, 0
+	stop = func() int {
+		t.Helper()
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("worker did not stop within 30s after cancel\n%s", stderr.String())
+			}
+		}
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return stop, &stderr
+}
+
+// statusJSON is the part of `status --json` tests read.
+type statusJSON struct {
+	State  string           `json:"state"`
+	Reason string           `json:"reason"`
+	Counts map[string]int64 `json:"counts"`
+	Audit  []struct {
+		Action, Reason string
+	} `json:"audit"`
+}
+
+// status returns `tidings status NAME --env staging --json`.
+func status(t *testing.T, env map[string]string, name string) statusJSON {
+	t.Helper()
+	r := cli(t, env, "status", name, "--env", "staging", "--json")
+	var st statusJSON
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &st) != nil {
+		t.Fatalf("status --json\n%s", r)
+	}
+	return st
+}
+
+// waitState waits until campaign name is in state want.
+func waitState(t *testing.T, env map[string]string, name, want string, log *syncbuf.Buffer) {
+	t.Helper()
+	wait.For(t, time.Minute, "campaign "+name+" to be "+want, func() bool { return status(t, env, name).State == want },
+		func() string {
+			return cli(t, env, "status", name, "--env", "staging").stdout + "\n--- worker log:\n" + log.String()
+		})
+}
+
+// sendUntil stages campaign file name in staging, runs a worker, and waits
+// until the campaign is in state; the worker keeps running until stop.
+func sendUntil(t *testing.T, env map[string]string, file, name, state string) (stop func() int, log *syncbuf.Buffer) {
+	t.Helper()
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	stop, log = startWorker(t, env)
+	waitState(t, env, name, state, log)
+	return stop, log
+}
+
+// contains reports every want that out lacks.
+func contains(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s lacks %q\n%s", what, w, out)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
-	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
@@ -47,43 +45,15 @@ func TestWorkerMetrics(t *testing.T) {
 	}})
 	env := merge(renv, smtpEnv(smtp))
 
-	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"worker", "--env", "staging", "--metrics-addr", "127.0.0.1:0", "--concurrency", "2"},
-			strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
-	}()
-	stopped := false
-	stop := func() int {
-		if stopped {
-			return 0
-		}
-		stopped = true
-		cancel()
-		select {
-		case code := <-done:
-			return code
-		case <-time.After(30 * time.Second):
-			t.Fatalf("worker did not stop within 30s after cancel\n%s", stderr.String())
-			return -1
-		}
-	}
-	t.Cleanup(func() { stop() })
-
+	stop, stderr := startWorker(t, env, "--metrics-addr", "127.0.0.1:0", "--concurrency", "2")
 	addrRE := regexp.MustCompile(`"serving metrics" addr=(\S+)`)
 	var addr string
 	wait.For(t, 20*time.Second, "the worker to serve metrics", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("worker exited with %d\n%s", code, stderr.String())
-		default:
-		}
 		if m := addrRE.FindStringSubmatch(stderr.String()); m != nil {
 			addr = m[1]
 		}
 		return addr != ""
-	})
+	}, stderr.String)
 	if code, body := httpGet(t, "http://"+addr+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz: %d %s", code, body)
 	}

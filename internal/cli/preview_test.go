@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"io"
 	"mime"
@@ -13,6 +14,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/syncbuf"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // covered lists the languages of testdata/locales-incomplete whose catalogs
@@ -172,5 +177,32 @@ func checkEML(t *testing.T, dir, lang, subject string) {
 			t.Errorf("%s.eml: text part differs from %s.txt\n--- eml:\n%s\n--- txt:\n%s", lang, lang, b, txt)
 		}
 		return
+	}
+}
+
+// TestPreviewServeIsLoopback: --serve with a port alone listens on
+// loopback and says so; every interface must be asked for, and without
+// viewer tokens it is refused.
+func TestPreviewServeIsLoopback(t *testing.T) {
+	t.Parallel()
+	file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1"}})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", ":0"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	}()
+	wait.For(t, 30*time.Second, "the gallery to be served", func() bool { return strings.Contains(stdout.String(), "Ctrl-C to stop") },
+		func() string { return stdout.String() + stderr.String() })
+	cancel()
+	<-done
+	if !regexp.MustCompile(`Listening on 127\.0\.0\.1:\d+: loopback only`).MatchString(stdout.String()) || strings.Contains(stdout.String(), "WARNING") {
+		t.Errorf("--serve :0 does not say it listens on loopback only\n%s", stdout.String())
+	}
+
+	r := cli(t, nil, "preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", "0.0.0.0:0")
+	if r.code != 2 || !strings.Contains(r.stderr, "before listening beyond loopback") {
+		t.Errorf("--serve 0.0.0.0:0 without tokens: want exit 2, refused\n%s", r)
 	}
 }

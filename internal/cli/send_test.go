@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -100,8 +101,8 @@ func TestSendStagesOnce(t *testing.T) {
 		t.Fatalf("status --json after send: %+v\n%s", st, r)
 	}
 	r = cli(t, env, "send", file, "--env", "staging")
-	if r.code != 2 || !strings.Contains(r.stderr, "--resume-existing") {
-		t.Errorf("second send: want exit 2 mentioning --resume-existing\n%s", r)
+	if r.code != 2 || strings.Count(r.stderr, "--resume-existing") != 1 {
+		t.Errorf("second send: want exit 2 with the --resume-existing advice once\n%s", r)
 	}
 	r = cli(t, env, "send", file, "--env", "staging", "--resume-existing")
 	if r.code != 2 || !strings.Contains(r.stderr, "pause") {
@@ -158,5 +159,38 @@ func TestSendUsesEnvironmentListUnsubscribe(t *testing.T) {
 	}
 	if c.ListUnsubscribe != "https://example.org/unsub?id={id}" {
 		t.Errorf("staged list_unsubscribe %q, want the environment's", c.ListUnsubscribe)
+	}
+}
+
+// TestSendResumeExistingOfAFinishedCampaign: a finished campaign stays
+// finished: send --resume-existing says there is nothing left to send and
+// neither reopens it (no waiting batches, no "canary sent" again) nor
+// records a new start.
+func TestSendResumeExistingOfAFinishedCampaign(t *testing.T) {
+	t.Parallel()
+	renv, _ := redisEnv(t)
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env := merge(renv, smtpEnv(smtp))
+	file := writeCampaign(t, campaignFile{name: "finished", rows: rowsIn(3, "en", "de"),
+		batches: "  canary_per_locale: 1\n  approve_after_canary: true\n  interval: 0s"})
+	stop, log := sendUntil(t, env, file, "finished", "awaiting-approval")
+	if r := cli(t, env, "approve", "finished", "--env", "staging"); r.code != 0 {
+		t.Fatalf("approve\n%s", r)
+	}
+	waitState(t, env, "finished", "done", log)
+	stop()
+	before := status(t, env, "finished")
+
+	r := cli(t, env, "send", file, "--env", "staging", "--resume-existing")
+	if r.code != 0 || !strings.Contains(r.stdout, `Campaign "finished" is done: nothing is left to send.`) || strings.Contains(r.stdout, "Staged") {
+		t.Errorf("send --resume-existing of a done campaign: want exit 0 and nothing left to send\n%s", r)
+	}
+	after := status(t, env, "finished")
+	if after.State != "done" || len(after.Audit) != len(before.Audit) || after.Counts["sent"] != 6 {
+		t.Errorf("after send --resume-existing: state %s, %d audit entries (before %d), counts %v; want done, unchanged, 6 sent",
+			after.State, len(after.Audit), len(before.Audit), after.Counts)
+	}
+	if smtp.Count() != 6 {
+		t.Errorf("%d messages, want 6", smtp.Count())
 	}
 }

@@ -241,7 +241,7 @@ func writeSummary(w io.Writer, bs []store.BatchStatus) {
 
 // writeBatchLine writes one line of the batch table.
 func writeBatchLine(w io.Writer, name, state string, b store.BatchStatus) {
-	fmt.Fprintf(w, "  %-10s %s %5d/%-5d %-8s sent %d", name, Bar(int64(b.Attempted), int64(b.Size), 20), b.Attempted, b.Size, state, b.Sent)
+	fmt.Fprintf(w, "  %-13s %s %5d/%-5d %-8s sent %d", name, Bar(int64(b.Attempted), int64(b.Size), 20), b.Attempted, b.Size, state, b.Sent)
 	if n := Waiting(b); n > 0 {
 		fmt.Fprintf(w, ", %d failed temporarily and wait for their retry", n)
 	}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+)
+
+// rowsIn returns n recipient rows per language.
+func rowsIn(n int, langs ...string) []string {
+	var rows []string
+	for _, l := range langs {
+		for i := range n {
+			rows = append(rows, fmt.Sprintf("r%d-%s@example.org,R%d,%s,1", i, l, i, l))
+		}
+	}
+	return rows
+}
+
+// TestStatusOfCanaryThenCancel: a campaign that waits for approval after a
+// canary of 12 shows no ETA and says how to approve it in its environment;
+// once cancelled, its 18 unsent recipients are not progress: no full bar,
+// no "DONE 100.0%" in the list.
+func TestStatusOfCanaryThenCancel(t *testing.T) {
+	t.Parallel()
+	renv, _ := redisEnv(t)
+	env := merge(renv, smtpEnv(startSMTP(t, smtpcapture.Config{})))
+	file := writeCampaign(t, campaignFile{name: "halfway", rows: rowsIn(10, "en", "de", "fr"),
+		batches: "  canary_per_locale: 4\n  approve_after_canary: true\n  interval: 0s"})
+	stop, _ := sendUntil(t, env, file, "halfway", "awaiting-approval")
+	stop()
+
+	r := cli(t, env, "status", "halfway", "--env", "staging")
+	contains(t, "awaiting approval: status", r.stdout,
+		"State:    AWAITING-APPROVAL: canary sent (12 recipients)",
+		"tidings approve halfway --env staging",
+		"ETA - (not while awaiting-approval)",
+		"12 sent")
+
+	if r := cli(t, env, "cancel", "halfway", "--env", "staging", "--reason", "wrong file"); r.code != 0 {
+		t.Fatalf("cancel\n%s", r)
+	}
+	r = cli(t, env, "status", "halfway", "--env", "staging")
+	if r.code != 0 {
+		t.Fatalf("status\n%s", r)
+	}
+	contains(t, "cancelled: status", r.stdout,
+		"State:    CANCELLED by ",
+		": wrong file\n",
+		"Progress: [############..................] 12/30 recipients have their outcome (40.0%), 12 sent, 18 cancelled",
+		"ETA - (not while cancelled)")
+	if strings.Contains(r.stdout, "100.0%") || strings.Contains(r.stdout, "[##############################]") {
+		t.Errorf("a cancelled campaign with 12 of 30 sent shows a full bar\n%s", r)
+	}
+	list := cli(t, env, "status", "--env", "staging")
+	if !regexp.MustCompile(`(?m)^halfway\s+cancelled\s+12\s+30\s+40\.0%$`).MatchString(list.stdout) {
+		t.Errorf("the list shows the cancelled campaign as further than 12 of 30\n%s", list)
+	}
+}
+
+// TestStatusWhenSMTPIsDown: every first attempt of the canary fails
+// temporarily (451); the batch gate pauses the campaign, and status says
+// one true thing: the reason once (how many first attempts failed, that
+// they are temporary and retried), the 18 waiting for their retry on the
+// canary's line and under the outcomes, and how to resume in this
+// environment.
+func TestStatusWhenSMTPIsDown(t *testing.T) {
+	t.Parallel()
+	renv, _ := redisEnv(t)
+	smtp := startSMTP(t, smtpcapture.Config{Fault: func(string) error { return smtpcapture.Reject(451, "4.3.0 try again later") }})
+	env := merge(renv, smtpEnv(smtp))
+	file := writeCampaign(t, campaignFile{name: "down", rows: rowsIn(8, "en", "de", "ja"),
+		batches: "  canary_per_locale: 6\n  interval: 0s\n  size: 10"})
+	stop, _ := sendUntil(t, env, file, "down", "paused")
+	stop()
+
+	r := cli(t, env, "status", "down", "--env", "staging")
+	out := r.stdout
+	contains(t, "status", out,
+		"State:    PAUSED by batch-gate at ",
+		"18 of the 18 first attempts in batch 0 failed (100%)",
+		"18 temporary, retried later",
+		"resume with: tidings resume down --env staging",
+		"failed 0",
+		"18 of the pending failed temporarily and wait for their retry (not failed)",
+		"ETA - (not while paused)")
+	if !regexp.MustCompile(`(?m)^  canary .* 18/18 +retrying +sent 0, 18 failed temporarily and wait for their retry, failed 0`).MatchString(out) {
+		t.Errorf("the canary's line does not show the 18 waiting for their retry\n%s", r)
+	}
+	state, _, _ := strings.Cut(out[strings.Index(out, "State:"):], "\n")
+	if strings.Contains(state, "batch gate:") {
+		t.Errorf("the state line repeats who paused the campaign: %q", state)
+	}
+}
