@@ -23,7 +23,7 @@ func TestMachineOutput(t *testing.T) {
 		code int
 		keys []string // top-level keys of the object
 	}{
-		{[]string{"plan", file}, 1, []string{"campaign", "rows", "accepted", "refused", "per_locale", "rejects", "batches", "estimate_ns"}},
+		{[]string{"plan", file, "--rejects", filepath.Join(t.TempDir(), "rejects.csv")}, 1, []string{"campaign", "rows", "accepted", "refused", "per_locale", "rejects", "batches", "estimate_ns"}},
 		{[]string{"status", c, "--env", "staging"}, 0, []string{"campaign", "state", "counts", "batches", "languages", "audit"}},
 		{[]string{"report", c, "--env", "staging"}, 0, []string{"campaign", "state", "counts", "audit", "recipients"}},
 		{[]string{"doctor", "--env", "staging", file}, 3, []string{"environment", "checks", "failed"}},
