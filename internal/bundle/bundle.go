@@ -40,6 +40,7 @@ type Bundle struct {
 // NotFoundError says that the campaign file does not exist.
 type NotFoundError struct{ File string }
 
+// Error says what went wrong.
 func (e *NotFoundError) Error() string { return "campaign file " + e.File + " does not exist" }
 
 // DirError says that a directory the campaign file names (Key is
@@ -48,6 +49,7 @@ type DirError struct {
 	File, Key, Dir string
 }
 
+// Error says what went wrong.
 func (e *DirError) Error() string {
 	return fmt.Sprintf("%s: %s %s is not a directory (paths are relative to the campaign file)", e.File, e.Key, e.Dir)
 }
@@ -58,10 +60,12 @@ type RecipientsError struct {
 	Err        error
 }
 
+// Error says what went wrong.
 func (e *RecipientsError) Error() string {
 	return fmt.Sprintf("%s: recipients file: %v", e.File, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *RecipientsError) Unwrap() error { return e.Err }
 
 // LoadFile reads and validates the campaign file at path only: no

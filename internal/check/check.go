@@ -56,6 +56,7 @@ type DirError struct {
 	NotDir    bool // it exists, but is not a directory
 }
 
+// Error says what went wrong.
 func (e *DirError) Error() string {
 	if e.NotDir {
 		return fmt.Sprintf("check: %s %s is not a directory", e.What, e.Dir)

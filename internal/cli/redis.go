@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/doctor"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/worker"
@@ -36,16 +37,9 @@ func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.Un
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		rdb.Close()
 		return nil, infraError(fmt.Errorf("redis for environment %s (%s) is unreachable: %w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'",
-			env.Name, redisAddrs(opts), err, env.Name))
+			env.Name, doctor.Addrs(opts), err, env.Name))
 	}
 	return rdb, nil
-}
-
-func redisAddrs(o *redis.UniversalOptions) string {
-	if o.MasterName != "" {
-		return fmt.Sprintf("sentinel master %s at %v", o.MasterName, o.Addrs)
-	}
-	return fmt.Sprint(o.Addrs)
 }
 
 // openStore loads environment envName and connects to its Redis. The caller

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
 )
 
@@ -41,11 +40,7 @@ func TestRehearseSaysWhatTheCanarySent(t *testing.T) {
 // written sample finds.
 func TestDemoHelpIsTrue(t *testing.T) {
 	t.Parallel()
-	file, err := demo.Prepare(filepath.Join(t.TempDir(), "demo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bundle.Load(file)
+	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/environment"
 )
 
@@ -61,7 +61,7 @@ Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
              locales, failed sends); 2 usage or configuration error;
              3 infrastructure unreachable (Redis, SMTP).
 Completion:  tidings completion bash|zsh|fish|powershell --help`,
-		Version:       version(debug.ReadBuildInfo()),
+		Version:       buildinfo.String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -106,42 +106,6 @@ outside a module says "devel"; one built without version control information
 			return nil
 		},
 	}
-}
-
-// version describes the build: "v1.2.0 (commit 0123abcd4567, 2025-06-01T10:00:00Z)",
-// "(devel) (commit ..., modified)", or "devel (built without version
-// control information)".
-func version(info *debug.BuildInfo, ok bool) string {
-	if !ok || info == nil {
-		return "devel (built without module information)"
-	}
-	v := info.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "devel"
-	}
-	var rev, at, modified string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = ", modified"
-			}
-		}
-	}
-	if rev == "" {
-		return v + " (built without version control information)"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if at != "" {
-		at = ", " + at
-	}
-	return fmt.Sprintf("%s (commit %s%s%s)", v, rev, at, modified)
 }
 
 // requiredFlags words cobra's error for a required flag that is missing

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
 )
@@ -48,6 +49,7 @@ func bundled() []string {
 // holds no earlier demo: nothing was removed.
 type ForeignDirError struct{ Dir string }
 
+// Error says what went wrong.
 func (e *ForeignDirError) Error() string {
 	return "demo output " + e.Dir + " is not empty and holds no earlier demo (nothing was removed)"
 }
@@ -72,6 +74,16 @@ func Prepare(out string) (string, error) {
 		}
 	}
 	return Write(filepath.Join(out, "campaign"))
+}
+
+// Load writes the sample campaign for a new demo run into out (Prepare)
+// and loads it with everything it points to.
+func Load(out string) (*bundle.Bundle, error) {
+	file, err := Prepare(out)
+	if err != nil {
+		return nil, err
+	}
+	return bundle.Load(file)
 }
 
 // Write materialises the sample campaign into dir: campaign.yaml,

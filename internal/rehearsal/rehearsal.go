@@ -87,11 +87,13 @@ func (r *Result) Problems() bool {
 // (an auto-pause or a batch gate): Reason says why.
 type PausedError struct{ Reason string }
 
+// Error says what went wrong.
 func (e *PausedError) Error() string { return "the rehearsal paused itself: " + e.Reason }
 
 // TimeoutError says that the campaign did not finish within Config.Timeout.
 type TimeoutError struct{ Timeout time.Duration }
 
+// Error says what went wrong.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("the rehearsal did not finish within %s", e.Timeout)
 }

@@ -39,6 +39,7 @@ var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code
 // FormatError says that a format is neither csv nor json.
 type FormatError struct{ Format string }
 
+// Error says what went wrong.
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("report format %q: not csv or json", e.Format)
 }
@@ -47,6 +48,7 @@ func (e *FormatError) Error() string {
 // (store.Outcomes lists them).
 type OutcomeError struct{ Outcome string }
 
+// Error says what went wrong.
 func (e *OutcomeError) Error() string { return fmt.Sprintf("%q is not an outcome", e.Outcome) }
 
 // Options say what to write.

@@ -60,10 +60,12 @@ type ConnectError struct {
 	Err    error
 }
 
+// Error says what went wrong.
 func (e *ConnectError) Error() string {
 	return fmt.Sprintf("connect to SMTP server %s: %v", e.Server, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *ConnectError) Unwrap() error { return e.Err }
 
 // Run sends the test messages, one language after the other on one

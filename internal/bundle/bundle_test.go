@@ -1,0 +1,94 @@
+package bundle_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/demo"
+)
+
+// sample writes the bundled demo campaign into a new directory.
+func sample(t *testing.T) string {
+	t.Helper()
+	file, err := demo.Prepare(filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	b, err := bundle.Load(sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Campaign.Name != "altea-migration-demo" || b.Engine == nil || b.Templates == nil || b.Locales == nil {
+		t.Fatalf("bundle %+v", b)
+	}
+	// Valid rows only, in file order: the demo's invalid row is passed over.
+	next, done, err := b.Recipients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	n := 0
+	for {
+		r, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Email == "not-an-email" {
+			t.Errorf("the invalid row was offered: %+v", r)
+		}
+		n++
+	}
+	if n != 27 {
+		t.Errorf("%d valid rows, want 27 of the demo's 28", n)
+	}
+	first, err := b.FirstPerLanguage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var langs []string
+	for l := range first {
+		langs = append(langs, l)
+	}
+	slices.Sort(langs)
+	if want := []string{"ar", "de", "en", "es", "fr", "it", "ja", "ru"}; !slices.Equal(langs, want) {
+		t.Errorf("first recipient per language for %v, want %v", langs, want)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	var nf *bundle.NotFoundError
+	if _, err := bundle.Load(missing); !errors.As(err, &nf) || nf.File != missing {
+		t.Errorf("missing file: %v", err)
+	}
+	file := sample(t)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(b), "templates_dir: templates", "templates_dir: nope", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var de *bundle.DirError
+	if _, err := bundle.Load(file); !errors.As(err, &de) || de.Key != "templates_dir" || de.Dir != filepath.Join(filepath.Dir(file), "nope") {
+		t.Errorf("missing templates_dir: %v", err)
+	}
+	if _, err := bundle.LoadFile(file); err != nil {
+		t.Errorf("LoadFile reads the campaign file only: %v", err)
+	}
+}

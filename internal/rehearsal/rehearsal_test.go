@@ -1,0 +1,62 @@
+package rehearsal_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/rehearsal"
+	"github.com/tidings-mail/tidings/internal/report"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestRunTheDemo rehearses the bundled demo campaign without cobra: every
+// covered recipient's message captured in its language's folder, the
+// refusals counted, the reports and the summary written, the canary told.
+func TestRunTheDemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	b, err := demo.Load(filepath.Join(dir, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: out, Who: "test", Host: "here"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Captured != 22 || res.Status.Counts[store.OutcomeSent] != 22 || res.Plan.Refused != 5 || res.Plan.Invalid != 1 || !res.Problems() {
+		t.Errorf("captured %d, counts %v, plan %d refused %d invalid", res.Captured, res.Status.Counts, res.Plan.Refused, res.Plan.Invalid)
+	}
+	if b.Campaign.Batches.Interval == 0 || b.Campaign.Rate.Unlimited() {
+		t.Errorf("the rehearsal changed the caller's campaign: %+v", b.Campaign.Batches)
+	}
+	for lang, n := range res.Mails {
+		files, _ := filepath.Glob(filepath.Join(out, "mail", lang, "*.eml"))
+		if len(files) != n || lang == "unknown" {
+			t.Errorf("mail/%s holds %d files, the result says %d", lang, len(files), n)
+		}
+	}
+	for _, f := range []string{res.Gallery, res.ReportJSON, res.Summary} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+	csv, err := os.ReadFile(res.ReportCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(csv), strings.Join(report.Columns, ",")+"\n") || strings.Count(string(csv), "\n") != 29 {
+		t.Errorf("report.csv: want the header and 28 rows\n%s", csv)
+	}
+	var text bytes.Buffer
+	res.WriteText(&text)
+	for _, want := range []string{"28 recipient rows: 22 sent, 5 refused, 1 invalid.", "The canary batch sent 8 message(s), one per covered language", "mail"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the story lacks %q\n%s", want, text.String())
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package testsend_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/testsend"
+)
+
+func sample(t *testing.T) *bundle.Bundle {
+	t.Helper()
+	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestRun: one message per covered language of the demo to the QA inbox,
+// the subject prefixed with the language; pt (incomplete) skipped with
+// what it lacks.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	res, err := testsend.Run(t.Context(), testsend.Config{Bundle: sample(t), To: "qa@example.org",
+		SMTP: send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count[testsend.Sent] != 9 || res.Count[testsend.Skipped] != 1 || res.Count[testsend.Failed] != 0 || srv.Count() != 9 {
+		t.Fatalf("counts %v, %d captured; want 9 sent, pt skipped", res.Count, srv.Count())
+	}
+	for _, l := range res.Languages {
+		switch {
+		case l.Lang == "pt" && (l.Outcome != testsend.Skipped || !strings.Contains(strings.Join(l.Missing, ","), "welcome.reregister")):
+			t.Errorf("pt: %+v", l)
+		case l.Lang != "pt" && !strings.HasPrefix(l.Subject, "[TEST "+l.Lang+"] "):
+			t.Errorf("%s: subject %q", l.Lang, l.Subject)
+		}
+	}
+	for _, m := range srv.Messages() {
+		if len(m.To) != 1 || m.To[0] != "qa@example.org" {
+			t.Errorf("a test message went to %v", m.To)
+		}
+	}
+}
+
+func TestRunSMTPDown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	_, err = testsend.Run(t.Context(), testsend.Config{Bundle: sample(t), To: "qa@example.org",
+		SMTP: send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone}})
+	var ce *testsend.ConnectError
+	if !errors.As(err, &ce) || ce.Server != fmt.Sprintf("127.0.0.1:%d", port) {
+		t.Errorf("err = %v, want a *ConnectError naming the server", err)
+	}
+}
