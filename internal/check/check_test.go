@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
@@ -17,10 +18,10 @@ import (
 func TestRun(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	writeFile(t, filepath.Join(tmp, "badtmpl", "w", "subject.tmpl"), "ok")
-	writeFile(t, filepath.Join(tmp, "badtmpl", "w", "html.tmpl"), "<p>\n{{if}}")
-	writeFile(t, filepath.Join(tmp, "badtmpl", "w", "text.tmpl"), "ok")
-	writeFile(t, filepath.Join(tmp, "badtoml", "en.toml"), "[a]\nother = \"x\"\nbroken = \n")
+	fixture.Write(t, filepath.Join(tmp, "badtmpl", "w", "subject.tmpl"), "ok")
+	fixture.Write(t, filepath.Join(tmp, "badtmpl", "w", "html.tmpl"), "<p>\n{{if}}")
+	fixture.Write(t, filepath.Join(tmp, "badtmpl", "w", "text.tmpl"), "ok")
+	fixture.Write(t, filepath.Join(tmp, "badtoml", "en.toml"), "[a]\nother = \"x\"\nbroken = \n")
 
 	tests := []struct {
 		name     string
@@ -74,7 +75,7 @@ func TestRun(t *testing.T) {
 func TestRunFileErrorType(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	writeFile(t, filepath.Join(tmp, "en.toml"), "x = [\n")
+	fixture.Write(t, filepath.Join(tmp, "en.toml"), "x = [\n")
 	_, err := Run(context.Background(), &bytes.Buffer{}, Options{Templates: templates.FS, LocalesDir: tmp})
 	var fe *render.FileError
 	if !errors.As(err, &fe) || fe.File != filepath.Join(tmp, "en.toml") {
@@ -89,7 +90,7 @@ func TestRunStrict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(tmp, "en.toml"), string(b)+"\n[welcome.unused]\nother = \"x\"\n")
+	fixture.Write(t, filepath.Join(tmp, "en.toml"), string(b)+"\n[welcome.unused]\nother = \"x\"\n")
 	for _, strict := range []bool{false, true} {
 		var out bytes.Buffer
 		n, err := Run(context.Background(), &out, Options{Templates: templates.FS, LocalesDir: tmp, Strict: strict})
@@ -124,7 +125,7 @@ func TestRunRefusesCodeInCatalogs(t *testing.T) {
 		case "fr":
 			s += "\n[welcome.extra]\nother = \"{{range .Fields}}{{.}}{{end}}\"\n"
 		}
-		writeFile(t, filepath.Join(tmp, lang+".toml"), s)
+		fixture.Write(t, filepath.Join(tmp, lang+".toml"), s)
 	}
 	var out bytes.Buffer
 	n, err := Run(context.Background(), &out, Options{Templates: templates.FS, LocalesDir: tmp})
@@ -142,15 +143,5 @@ func TestRunRefusesCodeInCatalogs(t *testing.T) {
 	}
 	if n < 2 {
 		t.Errorf("problems = %d, want at least 2\n%s", n, out.String())
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/golden"
 )
 
@@ -50,7 +51,7 @@ func TestCheckBadInput(t *testing.T) {
 		dir := t.TempDir()
 		tdir, ldir = filepath.Join(dir, "templates"), filepath.Join(dir, "locales")
 		for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
-			writeFile(t, filepath.Join(tdir, "welcome", f), readFile(t, filepath.Join(root, "templates", "welcome", f)))
+			fixture.Write(t, filepath.Join(tdir, "welcome", f), fixture.Read(t, filepath.Join(root, "templates", "welcome", f)))
 		}
 		entries, err := os.ReadDir(filepath.Join(root, "locales"))
 		if err != nil {
@@ -58,7 +59,7 @@ func TestCheckBadInput(t *testing.T) {
 		}
 		for _, e := range entries {
 			if strings.HasSuffix(e.Name(), ".toml") {
-				writeFile(t, filepath.Join(ldir, e.Name()), readFile(t, filepath.Join(root, "locales", e.Name())))
+				fixture.Write(t, filepath.Join(ldir, e.Name()), fixture.Read(t, filepath.Join(root, "locales", e.Name())))
 			}
 		}
 		return tdir, ldir
@@ -70,13 +71,13 @@ func TestCheckBadInput(t *testing.T) {
 	}{
 		{"unparsable template", func(t *testing.T) ([]string, string) {
 			tdir, ldir := copyTree(t)
-			writeFile(t, filepath.Join(tdir, "welcome", "subject.tmpl"), `{{t "x" .}`+"\n")
+			fixture.Write(t, filepath.Join(tdir, "welcome", "subject.tmpl"), `{{t "x" .}`+"\n")
 			return []string{"check", "--templates", tdir, "--locales", ldir}, filepath.Join(tdir, "welcome", "subject.tmpl") + ":1:"
 		}},
 		{"toml syntax error", func(t *testing.T) ([]string, string) {
 			tdir, ldir := copyTree(t)
 			de := filepath.Join(ldir, "de.toml")
-			writeFile(t, de, readFile(t, de)+"\n[welcome.broken\nother = \"x\"\n")
+			fixture.Write(t, de, fixture.Read(t, de)+"\n[welcome.broken\nother = \"x\"\n")
 			return []string{"check", "--templates", tdir, "--locales", ldir}, de + ":"
 		}},
 		{"unknown template in campaign", func(t *testing.T) ([]string, string) {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
 // completions runs cobra's hidden __complete command and returns the
@@ -23,7 +25,7 @@ func TestCompletion(t *testing.T) {
 	t.Parallel()
 	renv, _ := redisEnv(t)
 	config := filepath.Join(t.TempDir(), "tidings.yaml")
-	writeFile(t, config, fmt.Sprintf("environments:\n  staging:\n    redis:\n      url: %s\n  production:\n    production: true\n", renv["TIDINGS_REDIS_URL"]))
+	fixture.Write(t, config, fmt.Sprintf("environments:\n  staging:\n    redis:\n      url: %s\n  production:\n    production: true\n", renv["TIDINGS_REDIS_URL"]))
 	env := map[string]string{"TIDINGS_CONFIG": config, "TIDINGS_STATE_DIR": renv["TIDINGS_STATE_DIR"]}
 	stageCampaign(t, merge(env, map[string]string{"TIDINGS_REDIS_URL": renv["TIDINGS_REDIS_URL"]}), "alpha")
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
 // TestDemoKeepsForeignDirectories: demo clears its output directory only
@@ -13,7 +15,7 @@ func TestDemoKeepsForeignDirectories(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	keep := filepath.Join(dir, "notes.txt")
-	writeFile(t, keep, "mine")
+	fixture.Write(t, keep, "mine")
 	r := cli(t, nil, "demo", "--out", dir)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "nothing was removed") {
 		t.Fatalf("demo into a foreign directory: %s", r)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
@@ -56,7 +57,7 @@ func TestDoctor(t *testing.T) {
 			redis: func(t *testing.T) *redistest.Redis {
 				dir := t.TempDir()
 				plain := filepath.Join(dir, "plain.conf")
-				writeFile(t, plain, "save \"\"\nappendonly no\n")
+				fixture.Write(t, plain, "save \"\"\nappendonly no\n")
 				return redistest.StartServer(t, plain)
 			},
 			wantCode: 1,
@@ -102,7 +103,7 @@ func TestDoctorGuarantees(t *testing.T) {
 	t.Parallel()
 	conf := filepath.Join(repoRoot(t), "deploy", "redis.conf")
 	always := filepath.Join(t.TempDir(), "always.conf")
-	writeFile(t, always, "appendonly yes\nappendfsync always\nmaxmemory-policy noeviction\n")
+	fixture.Write(t, always, "appendonly yes\nappendfsync always\nmaxmemory-policy noeviction\n")
 	sen := redistest.StartSentinel(t, redistest.SentinelOptions{AppendOnly: true, ServerConfig: []string{"min-replicas-to-write 1", "maxmemory-policy noeviction"}})
 	sentinel := map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": sen.MasterName(), "TIDINGS_REDIS_SENTINEL_ADDRS": strings.Join(sen.SentinelAddrs(), ",")}
 	tests := []struct {

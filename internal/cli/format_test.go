@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
 // TestMachineOutput: every command with machine output takes --format json
@@ -59,7 +61,7 @@ func TestMachineOutput(t *testing.T) {
 func TestEnvRequired(t *testing.T) {
 	t.Parallel()
 	config := filepath.Join(t.TempDir(), "tidings.yaml")
-	writeFile(t, config, "environments:\n  staging: {}\n  production:\n    production: true\n")
+	fixture.Write(t, config, "environments:\n  staging: {}\n  production:\n    production: true\n")
 	for _, args := range [][]string{
 		{"status"}, {"pause", "c", "--reason", "x"}, {"resume", "c"}, {"report", "c"}, {"retry", "c"},
 		{"worker"}, {"doctor"}, {"send", "c.yaml"}, {"test-send", "c.yaml", "--to", "qa@example.org"},

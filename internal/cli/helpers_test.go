@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
@@ -99,28 +99,9 @@ data:
   reregister_url: "https://altea.example/re-register"
 %s`, c.name, c.env, c.tmpl, filepath.Join(root, "templates"), c.locales, c.batches, c.extra)
 	file := filepath.Join(dir, "campaign.yaml")
-	writeFile(t, file, yaml)
-	writeFile(t, filepath.Join(dir, "recipients.csv"), "email,name,locale,posts\n"+strings.Join(c.rows, "\n")+"\n")
+	fixture.Write(t, file, yaml)
+	fixture.Write(t, filepath.Join(dir, "recipients.csv"), "email,name,locale,posts\n"+strings.Join(c.rows, "\n")+"\n")
 	return file
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readFile(t testing.TB, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // redisEnv returns variables that point tidings at a fresh test database.

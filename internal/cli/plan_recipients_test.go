@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
 // TestPlanRecipientsFile: a recipients file with a header and no row is a
@@ -24,7 +26,7 @@ func TestPlanRecipientsFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			file := writeCampaign(t, campaignFile{})
-			writeFile(t, filepath.Join(filepath.Dir(file), "recipients.csv"), tt.recipients)
+			fixture.Write(t, filepath.Join(filepath.Dir(file), "recipients.csv"), tt.recipients)
 			r := cli(t, nil, "plan", file)
 			if r.code != tt.wantCode || !strings.Contains(r.stdout, tt.wantOut) || !strings.Contains(r.stderr, tt.wantErr) {
 				t.Errorf("want exit %d, stdout with %q, stderr with %q\n%s", tt.wantCode, tt.wantOut, tt.wantErr, r)

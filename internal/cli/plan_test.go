@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
 func TestPlan(t *testing.T) {
@@ -61,7 +63,7 @@ func TestPlan(t *testing.T) {
 			args := []string{"plan", file, "--rejects", rejects}
 			if tt.config != "" {
 				cfg := filepath.Join(dir, "tidings.yaml")
-				writeFile(t, cfg, tt.config)
+				fixture.Write(t, cfg, tt.config)
 				args = append(args, "--config", cfg)
 			}
 			if tt.env != "" {

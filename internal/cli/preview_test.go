@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
@@ -56,7 +57,7 @@ func TestPreview(t *testing.T) {
 			if r.code != tt.wantCode {
 				t.Fatalf("want exit %d\n%s", tt.wantCode, r)
 			}
-			index := readFile(t, filepath.Join(out, "index.html"))
+			index := fixture.Read(t, filepath.Join(out, "index.html"))
 			banner := bannerOf(index, "pt")
 			if banner == "" {
 				t.Fatalf("index.html has no banner on pt's card\n%s", index)
@@ -173,7 +174,7 @@ func checkEML(t *testing.T, dir, lang, subject string) {
 			t.Fatalf("%s.eml: read text part: %v", lang, err)
 		}
 		norm := func(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n")) }
-		if txt := readFile(t, filepath.Join(dir, lang+".txt")); norm(string(b)) != norm(txt) {
+		if txt := fixture.Read(t, filepath.Join(dir, lang+".txt")); norm(string(b)) != norm(txt) {
 			t.Errorf("%s.eml: text part differs from %s.txt\n--- eml:\n%s\n--- txt:\n%s", lang, lang, b, txt)
 		}
 		return

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
@@ -97,9 +98,9 @@ func bundledCampaignDirs(t *testing.T, dir string, nameInSubject bool) (template
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(locales, "pt.toml"), string(pt))
+	fixture.Write(t, filepath.Join(locales, "pt.toml"), string(pt))
 	if nameInSubject {
-		writeFile(t, filepath.Join(templates, "welcome", "subject.tmpl"), "{{t \"welcome.subject\" .}} · {{.Name}}{{.Fields.note}}\n")
+		fixture.Write(t, filepath.Join(templates, "welcome", "subject.tmpl"), "{{t \"welcome.subject\" .}} · {{.Name}}{{.Fields.note}}\n")
 	}
 	return templates, locales
 }

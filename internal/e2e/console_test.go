@@ -19,6 +19,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
@@ -39,12 +40,12 @@ func consoleWorld(t *testing.T, smtpPort int, webhook string) *env {
 	t.Helper()
 	e := newEnv(t, smtpPort, 2)
 	op, view := filepath.Join(e.dir, "operators"), filepath.Join(e.dir, "viewers")
-	writeFile(t, op, operatorToken+"\n")
-	writeFile(t, view, viewerToken+"\n")
+	fixture.Write(t, op, operatorToken+"\n")
+	fixture.Write(t, view, viewerToken+"\n")
 	extra := fmt.Sprintf("    console:\n      url: https://console.e2e.example\n      operator_token_file: %s\n      viewer_token_file: %s\n", op, view)
 	if webhook != "" {
 		hook := filepath.Join(e.dir, "webhook")
-		writeFile(t, hook, webhook)
+		fixture.Write(t, hook, webhook)
 		extra += fmt.Sprintf("    notify:\n      webhook_url_file: %s\n", hook)
 	}
 	f, err := os.OpenFile(e.config, os.O_APPEND|os.O_WRONLY, 0)
@@ -511,7 +512,7 @@ func TestConsoleBeyondLoopback(t *testing.T) {
 		t.Errorf("beyond loopback without tokens: want exit 2 saying nobody could sign in, got %s", r)
 	}
 	tokens := filepath.Join(e.dir, "viewers")
-	writeFile(t, tokens, viewerToken+"\n")
+	fixture.Write(t, tokens, viewerToken+"\n")
 	p := e.start("console", "console", "--campaign", file, "--addr", addr, "--viewer-tokens", tokens)
 	wait.For(t, 30*time.Second, "the console's warning", func() bool {
 		if done, err := p.exited(); done {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
@@ -97,18 +98,8 @@ func newEnvWith(t *testing.T, redisYAML string, smtpPort, connections int) *env 
       helo: e2e.tidings.test
 `, envName, filepath.Join(dir, "state"), redisYAML, smtpPort, connections)
 	path := filepath.Join(dir, "tidings.yaml")
-	writeFile(t, path, cfg)
+	fixture.Write(t, path, cfg)
 	return &env{t: t, dir: dir, config: path}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // environ is the process environment for the binary: ours without any
@@ -400,8 +391,8 @@ data:
   reregister_url: "%s"
 `, c.name, envName, c.templatesDir, c.localesDir, c.canary, c.size, c.approve, c.rate, reregisterURL)
 	path := filepath.Join(dir, "campaign.yaml")
-	writeFile(t, path, y)
-	writeFile(t, filepath.Join(dir, "recipients.csv"), csv)
+	fixture.Write(t, path, y)
+	fixture.Write(t, filepath.Join(dir, "recipients.csv"), csv)
 	return path
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/cli"
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
@@ -57,7 +58,7 @@ func New(t testing.TB, fault func(rcpt string) error) *World {
 	t.Cleanup(func() { _ = srv.Close() })
 	w := &World{Redis: r, Store: store.New(r.Client()), SMTP: srv, Dir: t.TempDir()}
 	w.Config = filepath.Join(w.Dir, "tidings.yaml")
-	writeFile(t, w.Config, fmt.Sprintf(`environments:
+	fixture.Write(t, w.Config, fmt.Sprintf(`environments:
   %s:
     production: false
     state_dir: %s
@@ -134,7 +135,7 @@ func (w *World) WriteCampaign(t testing.TB, s Spec) string {
 		_ = cw.Write([]string{Email(i, loc), names[i%len(names)], loc, strconv.Itoa(i % 23)})
 	}
 	cw.Flush()
-	writeFile(t, filepath.Join(dir, "recipients.csv"), buf.String())
+	fixture.Write(t, filepath.Join(dir, "recipients.csv"), buf.String())
 	unsub := ""
 	if s.Unsub {
 		unsub = "list_unsubscribe: \"https://altea.example/unsubscribe?id={id}\"\n"
@@ -164,7 +165,7 @@ data:
   reregister_url: "https://altea.example/re-register?t=test"
 %s`, s.Name, EnvName, filepath.Join(root, "templates"), locales, unsub, s.Canary, s.Size, s.Approve, s.Rate, s.ErrRate, s.Extra)
 	file := filepath.Join(dir, "campaign.yaml")
-	writeFile(t, file, y)
+	fixture.Write(t, file, y)
 	return file
 }
 
@@ -230,23 +231,11 @@ func (w *World) WaitState(t testing.TB, c string, want store.State, timeout time
 	return st
 }
 
-// writeFile writes content to path, creating its directory.
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	err := os.MkdirAll(filepath.Dir(path), 0o755)
-	if err == nil {
-		err = os.WriteFile(path, []byte(content), 0o644)
-	}
-	if err != nil {
-		t.Fatalf("write %s: %v", path, err)
-	}
-}
-
 func copyFile(t testing.TB, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, to, string(b))
+	fixture.Write(t, to, string(b))
 }
