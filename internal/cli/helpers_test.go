@@ -204,8 +204,12 @@ func waitState(t *testing.T, env map[string]string, name, want string, log *sync
 // until the campaign is in state; the worker keeps running until stop.
 func sendUntil(t *testing.T, env map[string]string, file, name, state string) (stop func() int, log *syncbuf.Buffer) {
 	t.Helper()
-	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+	r := cli(t, env, "send", file, "--env", "staging")
+	if r.code != 0 {
 		t.Fatalf("send\n%s", r)
+	}
+	if state == "awaiting-approval" && !strings.Contains(r.stdout, "approve the rest: tidings approve "+name+" --env staging\n") {
+		t.Errorf("send of a campaign that waits for approval does not say how to approve it\n%s", r)
 	}
 	stop, log = startWorker(t, env)
 	waitState(t, env, name, state, log)

@@ -171,6 +171,9 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	fmt.Fprintf(a.stdout, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", env.Name)
 	fmt.Fprintf(a.stdout, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", name, env.Name, name, env.Name)
+	if sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0 {
+		fmt.Fprintf(a.stdout, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, env.Name)
+	}
 	return nil
 }
 
