@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -195,28 +194,9 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) string {
 	if w.journal == nil {
 		return ""
 	}
-	files, err := journal.Files(w.journal.Dir(), c)
-	if err != nil {
+	unknown, err := journal.UnknownRuns(w.journal.Dir(), c, append([]string{meta.Run}, meta.ExcludedRuns...))
+	if err != nil || len(unknown) == 0 {
 		return "" // no journal of this campaign on this worker
-	}
-	var unknown []string
-	for _, f := range files {
-		if f.Run == meta.Run || slices.Contains(meta.ExcludedRuns, f.Run) || slices.Contains(unknown, f.Run) {
-			continue
-		}
-		n := 0
-		_ = journal.Read(f.Path, c, func(e journal.Entry) error {
-			if e.Delivered() {
-				n++
-			}
-			return nil
-		})
-		if n > 0 {
-			unknown = append(unknown, f.Run)
-		}
-	}
-	if len(unknown) == 0 {
-		return ""
 	}
 	return fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
@@ -250,11 +230,8 @@ func (w *Worker) rollback(cs *campaignState, redisSent int64) string {
 	if w.journal == nil {
 		return ""
 	}
-	mine, err := w.journal.Count(cs.name, cs.run, string(store.KindSent))
-	if err != nil {
-		return ""
-	}
-	if mine <= redisSent+int64(2*w.cfg.Concurrency*w.cfg.ClaimWindow) {
+	mine, behind, _ := w.journal.Behind(cs.name, cs.run, redisSent, int64(2*w.cfg.Concurrency*w.cfg.ClaimWindow))
+	if !behind {
 		return ""
 	}
 	return fmt.Sprintf("state loss suspected: Redis records %d messages sent in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",

@@ -120,14 +120,16 @@ type Config struct {
 
 // WithDefaults returns cfg with its defaults applied.
 func (cfg Config) WithDefaults() Config {
-	if cfg.Concurrency < 1 {
-		cfg.Concurrency = 8
-	}
-	if cfg.ClaimWindow < 1 {
-		cfg.ClaimWindow = 4
-	}
-	if cfg.AckTimeout <= 0 {
-		cfg.AckTimeout = 500 * time.Millisecond
+	orDefault(&cfg.Concurrency, 8)
+	orDefault(&cfg.ClaimWindow, 4)
+	orDefault(&cfg.AckTimeout, 500*time.Millisecond)
+	orDefault(&cfg.ShutdownTimeout, 10*time.Second)
+	orDefault(&cfg.ControlInterval, 200*time.Millisecond)
+	orDefault(&cfg.TickInterval, 250*time.Millisecond)
+	orDefault(&cfg.ReconcileInterval, time.Second)
+	orDefault(&cfg.OrphanGrace, 6*time.Second)
+	if cfg.GCPercent == 0 {
+		cfg.GCPercent = 400
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -147,28 +149,17 @@ func (cfg Config) WithDefaults() Config {
 	if cfg.Queue == "" {
 		cfg.Queue = Queue
 	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = 10 * time.Second
-	}
-	if cfg.ControlInterval <= 0 {
-		cfg.ControlInterval = 200 * time.Millisecond
-	}
-	if cfg.TickInterval <= 0 {
-		cfg.TickInterval = 250 * time.Millisecond
-	}
-	if cfg.ReconcileInterval <= 0 {
-		cfg.ReconcileInterval = time.Second
-	}
-	if cfg.OrphanGrace <= 0 {
-		cfg.OrphanGrace = 6 * time.Second
-	}
-	if cfg.GCPercent == 0 {
-		cfg.GCPercent = 400
-	}
 	if cfg.Journal.Dir != "" && cfg.Journal.Worker == "" {
 		cfg.Journal.Worker = cfg.WorkerID
 	}
 	return cfg
+}
+
+// orDefault sets *v to d when it is not positive.
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 func (cfg Config) validate() error {

@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -390,4 +391,40 @@ func readFile(name string, fn func(Entry) error) error {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 	}
+}
+
+// Behind reports whether a store that records redisSent messages sent in
+// campaign's run has forgotten some that this worker journaled as sent:
+// it holds more than redisSent plus slack (the outcomes journaled but not
+// yet recorded by the store). It returns the journal's own count too.
+func (w *Writer) Behind(campaign, run string, redisSent, slack int64) (mine int64, behind bool, err error) {
+	mine, err = w.Count(campaign, run, "sent")
+	return mine, err == nil && mine > redisSent+slack, err
+}
+
+// UnknownRuns lists the runs of campaign under dir, other than those in
+// known, of which the journal records a delivery (sent or in doubt): runs
+// a new staging of the campaign neither continues nor excludes.
+func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
+	files, err := Files(dir, campaign)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if slices.Contains(known, f.Run) || slices.Contains(out, f.Run) {
+			continue
+		}
+		delivered := errors.New("delivered")
+		err := readFile(f.Path, func(e Entry) error {
+			if e.Campaign == campaign && e.Delivered() {
+				return delivered
+			}
+			return nil
+		})
+		if errors.Is(err, delivered) {
+			out = append(out, f.Run)
+		}
+	}
+	return out, nil
 }

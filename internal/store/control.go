@@ -353,31 +353,25 @@ func (s *Store) Active(ctx context.Context) ([]string, error) {
 // final. It is what keeps the sets right without cross-slot atomicity.
 func (s *Store) RebuildActive(ctx context.Context) error {
 	names := map[string]bool{}
-	listed, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
-	if err != nil {
-		return fmt.Errorf("list campaigns: %w", err)
-	}
-	for _, c := range listed {
-		names[c] = true
-	}
-	active, err := s.rdb.SMembers(ctx, keyActive).Result()
-	if err != nil {
-		return fmt.Errorf("list active campaigns: %w", err)
-	}
-	for _, c := range active {
-		names[c] = true
+	for _, key := range []string{keyCampaigns, keyActive} {
+		v, err := s.rdb.SMembers(ctx, key).Result()
+		if err != nil {
+			return fmt.Errorf("list campaigns: %w", err)
+		}
+		for _, c := range v {
+			names[c] = true
+		}
 	}
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		it := c.Scan(ctx, 0, "tidings:{*}:control", 1000).Iterator()
 		for it.Next(ctx) {
-			key := it.Val()
-			name := strings.TrimSuffix(strings.TrimPrefix(key, "tidings:{"), "}:control")
-			if name != key {
+			if name, ok := strings.CutSuffix(strings.TrimPrefix(it.Val(), "tidings:{"), "}:control"); ok {
 				names[name] = true
 			}
 		}
 		return it.Err()
 	}
+	var err error
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		err = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return scan(ctx, m) })
 	} else {
@@ -386,44 +380,25 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("scan for campaigns: %w", err)
 	}
-	listedSet := map[string]bool{}
-	for _, c := range listed {
-		listedSet[c] = true
-	}
 	for c := range names {
 		st, err := s.rdb.HGet(ctx, keysFor(c).control, "state").Result()
-		if errors.Is(err, redis.Nil) {
+		switch {
+		case errors.Is(err, redis.Nil):
 			// Listed, but its keys are gone (Redis lost it): not active.
-			if err := s.rdb.SRem(ctx, keyActive, c).Err(); err != nil {
-				return fmt.Errorf("update the active campaigns: %w", err)
-			}
-			continue
+			st = string(StateDone)
+		case err != nil:
+			return fmt.Errorf("read control of %s: %w", c, err)
+		default:
+			err = s.rdb.SAdd(ctx, keyCampaigns, c).Err()
+		}
+		if err == nil || errors.Is(err, redis.Nil) {
+			err = s.markActive(ctx, c, State(st))
 		}
 		if err != nil {
-			return fmt.Errorf("read control of %s: %w", c, err)
-		}
-		if !listedSet[c] {
-			if err := s.rdb.SAdd(ctx, keyCampaigns, c).Err(); err != nil {
-				return fmt.Errorf("list campaign %s: %w", c, err)
-			}
-		}
-		if err := s.markActive(ctx, c, State(st)); err != nil {
-			return err
+			return fmt.Errorf("rebuild the campaign sets: %w", err)
 		}
 	}
 	return nil
-}
-
-// Gen returns the current task generation of chunk n (0 when never moved).
-func (s *Store) Gen(ctx context.Context, c string, n int) (int64, error) {
-	v, err := s.rdb.HGet(ctx, keysFor(c).gen, strconv.Itoa(n)).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read the task generation of chunk %d of %s: %w", n, c, err)
-	}
-	return v, nil
 }
 
 // Gens returns the task generation of every chunk that has one.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -203,8 +202,10 @@ func (l *Ledger) run(ctx context.Context, calls []*stepCall) {
 
 func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 
-// stepHeader is the number of ARGV values before the first group.
-const stepHeader = 9
+const (
+	stepHeader = 9 // ARGV values before the first operation
+	opArgs     = 7 // ARGV values per operation
+)
 
 // exec runs calls (same policy) in one script call and sets their results.
 func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
@@ -214,7 +215,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 	for _, c := range calls {
 		nops += c.ops()
 	}
-	args := make([]any, stepHeader, stepHeader+2*nops+8*len(calls))
+	args := make([]any, stepHeader, stepHeader+opArgs*nops)
 	args[0] = l.stage
 	args[1] = p.MaxAttempts
 	args[2] = p.Window
@@ -230,44 +231,15 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 		}
 	}
 	args[7] = strconv.FormatInt(ms(now), 10)
-	groups := 0
-	var langs strings.Builder
+	args[8] = nops
 	for _, c := range calls {
-		// Records, then claims, each in groups of one batch (and one claim
-		// token): a record is five arguments, a claim one.
-		for i := 0; i < len(c.recs); {
-			j := i + 1
-			for j < len(c.recs) && c.recs[j].Batch == c.recs[i].Batch {
-				j++
-			}
-			args = append(args, "r", c.recs[i].Batch, j-i)
-			for _, r := range c.recs[i:j] {
-				args = append(args, r.ID, string(r.Kind), r.Code, r.Response, r.Lang)
-			}
-			groups++
-			i = j
+		for _, r := range c.recs {
+			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch)
 		}
-		for i := 0; i < len(c.cls); {
-			j := i + 1
-			for j < len(c.cls) && c.cls[j].Batch == c.cls[i].Batch && c.cls[j].Token == c.cls[i].Token {
-				j++
-			}
-			langs.Reset()
-			for n, cl := range c.cls[i:j] {
-				if n > 0 {
-					langs.WriteByte(',')
-				}
-				langs.WriteString(cl.Lang)
-			}
-			args = append(args, "c", c.cls[i].Batch, c.cls[i].Token, j-i, langs.String())
-			for _, cl := range c.cls[i:j] {
-				args = append(args, cl.ID)
-			}
-			groups++
-			i = j
+		for _, cl := range c.cls {
+			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token, "", "")
 		}
 	}
-	args[8] = groups
 	fail := func(err error) {
 		for _, c := range calls {
 			c.err = err
