@@ -10,95 +10,97 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// controlCmd builds pause, resume, approve and cancel: each changes the
-// campaign's control state in Redis, which every worker reads every 200 ms,
-// and records who, where, when and why in the audit log.
-func (a *app) controlCmd(use, short, long, example string, needReason bool,
-	do func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error)) *cobra.Command {
-	var env, reason string
-	c := &cobra.Command{
-		Use:     use,
-		Short:   short,
-		Long:    long,
-		Example: example,
-		Args:    argsExact(1, "one campaign name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if needReason && reason == "" {
-				return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
-			}
-			s, e, err := a.openStore(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer s.Client().Close()
-			msg, err := do(cmd.Context(), s, args[0], actor(e), reason)
-			if err != nil {
-				return storeError(err, e.Name)
-			}
-			fmt.Fprintln(a.stdout, msg)
-			return nil
-		},
-	}
-	c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
-	_ = c.MarkFlagRequired("env")
-	c.Flags().StringVar(&reason, "reason", "", "why; recorded in the audit log")
-	return c
+// control is a command that acts on a staged campaign in Redis (every
+// worker reads its control state every 200 ms) and records who, where,
+// when and why in the audit log: pause, resume, approve, cancel, retry.
+type control struct {
+	use, short, long, example string
+	reason                    string // the --reason flag: "required", "optional" or "" (none)
+	do                        func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error)
 }
 
-func (a *app) cmdPause() *cobra.Command {
-	return a.controlCmd("pause CAMPAIGN --env ENV --reason TEXT", "Stop new sends now, across all workers (within a second)",
-		`pause stops new sends of a campaign across every worker within one second;
+var controls = []control{{
+	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)",
+	long: `pause stops new sends of a campaign across every worker within one second;
 messages already handed to the SMTP server finish. Resume continues where it
 stopped. Recorded in the audit log with who, where, when and why.`,
-		`  tidings pause altea-reregistration --env production --reason "bounces climbing"`, true,
-		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
-			if err := s.Pause(ctx, c, actor, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.\nResume with: tidings resume %s --env %s", c, c, actor.Env), nil
-		})
-}
-
-func (a *app) cmdResume() *cobra.Command {
-	return a.controlCmd("resume CAMPAIGN --env ENV", "Continue a paused campaign where it stopped",
-		`resume continues a paused campaign where it stopped. Nobody already sent is
+	example: `  tidings pause altea-reregistration --env production --reason "bounces climbing"`, reason: "required",
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
+		return fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.\nResume with: tidings resume %s --env %s", c, c, who.Env), s.Pause(ctx, c, who, why)
+	},
+}, {
+	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped",
+	long: `resume continues a paused campaign where it stopped. Nobody already sent is
 sent again. The auto-pause error window starts afresh.`,
-		`  tidings resume altea-reregistration --env production --reason "bounces explained"`, false,
-		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
-			if err := s.Resume(ctx, c, actor, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("Resumed %s.", c), nil
-		})
-}
-
-func (a *app) cmdApprove() *cobra.Command {
-	return a.controlCmd("approve CAMPAIGN --env ENV", "Release the batches after the canary",
-		`approve releases a campaign that waits after its canary batch
+	example: `  tidings resume altea-reregistration --env production --reason "bounces explained"`, reason: "optional",
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
+		return fmt.Sprintf("Resumed %s.", c), s.Resume(ctx, c, who, why)
+	},
+}, {
+	use: "approve CAMPAIGN --env ENV", short: "Release the batches after the canary",
+	long: `approve releases a campaign that waits after its canary batch
 (approve_after_canary: true). Check the canary messages first (tidings status
 shows what was sent, and your QA inbox or the SMTP logs show how they look).`,
-		`  tidings approve altea-reregistration --env production`, false,
-		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
-			if err := s.Approve(ctx, c, actor, reason); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("Approved %s: the batches after the canary are released (at once if it was waiting, else when the canary is done).", c), nil
-		})
-}
-
-func (a *app) cmdCancel() *cobra.Command {
-	return a.controlCmd("cancel CAMPAIGN --env ENV --reason TEXT", "Stop for good: every unsent recipient becomes cancelled",
-		`cancel stops a campaign for good: nothing more is sent, and every recipient
+	example: `  tidings approve altea-reregistration --env production`, reason: "optional",
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
+		return fmt.Sprintf("Approved %s: the batches after the canary are released (at once if it was waiting, else when the canary is done).", c), s.Approve(ctx, c, who, why)
+	},
+}, {
+	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled",
+	long: `cancel stops a campaign for good: nothing more is sent, and every recipient
 not yet sent is recorded as cancelled (one still being handed to the SMTP
 server at that moment as in-doubt), so the counts reconcile.`,
-		`  tidings cancel altea-reregistration --env production --reason "wrong recipients file"`, true,
-		func(ctx context.Context, s *store.Store, c string, actor store.Actor, reason string) (string, error) {
-			n, err := s.Cancel(ctx, c, actor, reason)
-			if err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), nil
-		})
+	example: `  tidings cancel altea-reregistration --env production --reason "wrong recipients file"`, reason: "required",
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
+		n, err := s.Cancel(ctx, c, who, why)
+		return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), err
+	},
+}, {
+	use: "retry CAMPAIGN --env ENV", short: "Re-queue temporary failures; never re-sends anyone already sent",
+	long: `retry re-queues every recipient whose sending failed temporarily (4xx, dropped
+connection) after its automatic retries ran out. Permanent failures (5xx),
+in-doubt recipients and everyone already sent are never re-queued. A finished
+campaign runs again for those recipients; workers pick them up.`,
+	example: `  tidings retry altea-reregistration --env production`,
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string) (string, error) {
+		n, err := s.Retry(ctx, c, who)
+		return fmt.Sprintf("Re-queued %d temporary failures of %s.", n, c), err
+	},
+}}
+
+// cmdControls builds the commands of controls.
+func (a *app) cmdControls() []*cobra.Command {
+	var cmds []*cobra.Command
+	for _, ctl := range controls {
+		var env, reason string
+		c := &cobra.Command{
+			Use: ctl.use, Short: ctl.short, Long: ctl.long, Example: ctl.example,
+			Args: argsExact(1, "one campaign name"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if ctl.reason == "required" && reason == "" {
+					return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
+				}
+				s, e, err := a.openStore(cmd.Context(), env)
+				if err != nil {
+					return err
+				}
+				defer s.Client().Close()
+				msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason)
+				if err != nil {
+					return storeError(err, e.Name)
+				}
+				fmt.Fprintln(a.stdout, msg)
+				return nil
+			},
+		}
+		c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
+		_ = c.MarkFlagRequired("env")
+		if ctl.reason != "" {
+			c.Flags().StringVar(&reason, "reason", "", "why; recorded in the audit log")
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds
 }
 
 // storeError words an error of the store about a campaign in environment
@@ -137,34 +139,4 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 		return what + fmt.Sprintf("; there is nothing to %s", e.Action)
 	}
 	return what
-}
-
-func (a *app) cmdRetry() *cobra.Command {
-	var env string
-	c := &cobra.Command{
-		Use:   "retry CAMPAIGN --env ENV",
-		Short: "Re-queue temporary failures; never re-sends anyone already sent",
-		Long: `retry re-queues every recipient whose sending failed temporarily (4xx, dropped
-connection) after its automatic retries ran out. Permanent failures (5xx),
-in-doubt recipients and everyone already sent are never re-queued. A finished
-campaign runs again for those recipients; workers pick them up.`,
-		Example: `  tidings retry altea-reregistration --env production`,
-		Args:    argsExact(1, "one campaign name"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, e, err := a.openStore(cmd.Context(), env)
-			if err != nil {
-				return err
-			}
-			defer s.Client().Close()
-			n, err := s.Retry(cmd.Context(), args[0], actor(e))
-			if err != nil {
-				return storeError(err, e.Name)
-			}
-			fmt.Fprintf(a.stdout, "Re-queued %d temporary failures of %s.\n", n, args[0])
-			return nil
-		},
-	}
-	c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
-	_ = c.MarkFlagRequired("env")
-	return c
 }

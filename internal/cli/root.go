@@ -75,8 +75,8 @@ Completion:  tidings completion bash|zsh|fish|powershell --help`,
 		return usageError(c, err)
 	})
 	root.AddCommand(a.cmdDemo(), a.cmdCheck(), a.cmdPreview(), a.cmdPlan(), a.cmdSend(), a.cmdWorker(), a.cmdStatus(),
-		a.cmdPause(), a.cmdResume(), a.cmdApprove(), a.cmdCancel(), a.cmdReport(), a.cmdRetry(), a.cmdTestSend(),
-		a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole(), a.cmdVersion(), a.cmdEnvironments())
+		a.cmdReport(), a.cmdTestSend(), a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole(), a.cmdVersion(), a.cmdEnvironments())
+	root.AddCommand(a.cmdControls()...)
 	a.completions(root)
 	return root
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -15,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/notify"
+	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -79,7 +79,12 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		return err
 	}
 	defer rdb.Close()
-	a.startNotifier(ctx, rdb, e) // notifications (webhooks), once per event across workers
+	log := a.logger()
+	nc := notify.ForEnvironment(e, store.New(rdb))
+	nc.Logger = log
+	if err := notify.Start(ctx, nc); err != nil { // once per event across workers
+		fmt.Fprintf(a.stderr, "notifications are off: %v\n", err)
+	}
 	// --concurrency, else the environment's concurrency, else its SMTP
 	// connections: one chunk in flight per SMTP connection.
 	conc := o.concurrency
@@ -91,7 +96,6 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	log := a.logger()
 	cfg := worker.Config{
 		Redis: rdb, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
 		Concurrency: conc, SMTP: smtpConfig(e), Logger: log, Metrics: reg, Env: e.Name,
@@ -106,14 +110,12 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		return configError(err)
 	}
 	if o.metricsAddr != "" {
-		ln, err := net.Listen("tcp", o.metricsAddr)
+		m, err := worker.ServeMetrics(o.metricsAddr, reg, rdb)
 		if err != nil {
 			return configError(fmt.Errorf("metrics address %s: %w", o.metricsAddr, err))
 		}
-		srv := &http.Server{Handler: worker.Handler(reg, rdb), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer srv.Close()
-		log.Info("serving metrics", "addr", ln.Addr().String(), "paths", "/metrics /healthz")
+		defer m.Close()
+		log.Info("serving metrics", "addr", m.Addr().String(), "paths", "/metrics /healthz")
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -373,3 +374,31 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("HTTP status %d", e.Code) }
+
+// ForEnvironment returns the settings of environment e's notifier on st:
+// its webhooks, its no-progress delay, and its console's public URL when
+// the configuration names one (console.url); otherwise messages carry no
+// link, since the console's address is only known where it runs.
+func ForEnvironment(e *environment.Environment, st *store.Store) Config {
+	c := Config{
+		Store: st, Env: e.Name, Production: e.Production, NoProgressAfter: e.Notify.NoProgressAfter,
+		SlackURL: e.Notify.SlackWebhookURL.Reveal(), WebhookURL: e.Notify.WebhookURL.Reveal(),
+	}
+	if e.Console.URL != "http://"+e.Console.Addr {
+		c.ConsoleURL = e.Console.URL // set explicitly, not derived from the address
+	}
+	return c
+}
+
+// Start runs a Notifier with cfg in a goroutine of its own until ctx ends,
+// when a webhook is configured. It returns New's error.
+func Start(ctx context.Context, cfg Config) error {
+	n, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	if n.Enabled() {
+		go func() { _ = n.Run(ctx) }()
+	}
+	return nil
+}
