@@ -57,7 +57,7 @@ func FromDefinition(b []byte) (*Campaign, error) {
 		return nil, fmt.Errorf("decode campaign definition: %w", err)
 	}
 	if d.Version != DefinitionVersion {
-		return nil, fmt.Errorf("decode campaign definition: version %d, this tidings reads version %d: run workers of the same version as send", d.Version, DefinitionVersion)
+		return nil, fmt.Errorf("decode campaign definition: version %d, this tidings reads version %d: run workers of the version that staged the campaign", d.Version, DefinitionVersion)
 	}
 	if err := d.validate("campaign definition", func(...string) int { return 0 }); err != nil {
 		return nil, fmt.Errorf("validate campaign definition: %w", err)

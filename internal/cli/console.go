@@ -136,8 +136,11 @@ func (a *app) announceConsole(s console.Started, o console.Options) {
 	if f := o.Server.File; f != nil {
 		what = "the gallery of " + f.Campaign.Name
 	}
-	if e := o.Env; e != nil {
-		what = "environment " + e.Name + map[bool]string{true: " (PRODUCTION)"}[e.Production]
+	if o.Env != nil {
+		what = "environment " + o.Env.Name
+	}
+	if o.Env != nil && o.Env.Production {
+		what += " (PRODUCTION)"
 	}
 	fmt.Fprintf(a.stdout, "Console for %s on %s/\n", what, s.Base)
 	if s.Loopback {

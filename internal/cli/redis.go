@@ -42,31 +42,28 @@ func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.Un
 	return rdb, nil
 }
 
-// openStore loads environment envName and connects to its Redis. The caller
-// closes the store's client.
+// openStore loads environment envName and connects to its store. The
+// caller closes the store's client.
 func (a *app) openStore(ctx context.Context, envName string) (*store.Store, *environment.Environment, error) {
 	e, err := a.loadEnv(envName)
 	if err != nil {
 		return nil, nil, err
 	}
-	rdb, err := a.redis(ctx, e)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := a.storeFor(ctx, e, rdb)
-	if err != nil {
-		rdb.Close()
-		return nil, nil, err
-	}
-	return st, e, nil
+	st, err := a.storeOf(ctx, e)
+	return st, e, err
 }
 
-// storeFor returns the store of environment e on rdb, waiting for as many
+// storeOf connects to the store of environment e, waiting for as many
 // replica acknowledgements of its writes as the environment asks (auto: 1
 // on Sentinel, Cluster, or a master with a replica).
-func (a *app) storeFor(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) (*store.Store, error) {
+func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.Store, error) {
+	rdb, err := a.redis(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
+		rdb.Close()
 		return nil, infraError(fmt.Errorf("redis for environment %s: %w", e.Name, err))
 	}
 	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout}), nil

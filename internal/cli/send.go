@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
-	"time"
+	"text/template"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -91,18 +91,17 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	if err != nil {
 		return err
 	}
+	name := b.Campaign.Name
 	if b.Campaign.Environment != env.Name {
 		return configError(fmt.Errorf("%s is pinned to environment %q but --env is %q: send it in %q, or change 'environment:' in the campaign file after review",
 			file, b.Campaign.Environment, env.Name, b.Campaign.Environment))
 	}
-	// The environment's List-Unsubscribe applies when the campaign sets none;
-	// it is stored with the definition, so every worker uses the same.
 	if b.Campaign.ListUnsubscribe == "" {
-		b.Campaign.ListUnsubscribe = env.ListUnsubscribe
+		b.Campaign.ListUnsubscribe = env.ListUnsubscribe // stored with the definition: every worker uses the same
 	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
-		if excl, err = launch.LoadDelivered(b.Campaign.Name, o.exclude); err != nil {
+		if excl, err = launch.LoadDelivered(name, o.exclude); err != nil {
 			return configError(err)
 		}
 		a.printExcluded(excl)
@@ -129,20 +128,16 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		a.dryRun(b, sum)
 		return nil
 	}
-	rdb, err := a.redis(ctx, env)
+	st, err := a.storeOf(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	st, err := a.storeFor(ctx, env, rdb)
-	if err != nil {
-		return err
-	}
+	defer st.Client().Close()
 	if err := p.Preflight(ctx, st, opts); err != nil {
 		return a.launchError(err, b, env)
 	}
 	if env.Production {
-		if err := a.confirmProduction(b.Campaign.Name, sum.Accepted, o.confirm); err != nil {
+		if err := a.confirmProduction(name, sum.Accepted, o.confirm); err != nil {
 			return err
 		}
 	}
@@ -153,36 +148,31 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	if err != nil && res == nil {
 		return a.launchError(err, b, env)
 	}
-	name := b.Campaign.Name
-	fmt.Fprintf(a.stdout, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, name, res.Batches, res.Chunks, env.Name)
-	if res.Kept > 0 {
-		fmt.Fprintf(a.stdout, "%d recipients keep their earlier outcome (sent, in-doubt or failed) and will not be sent again.\n", res.Kept)
-	}
-	if sum.Skipped > 0 {
-		fmt.Fprintf(a.stdout, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
-	}
-	if res.Record != "" {
-		fmt.Fprintf(a.stdout, "Recorded the start (run %s) in %s.\n", res.Run, res.Record)
-	}
+	e := env.Name
+	printf(a.stdout, true, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, name, res.Batches, res.Chunks, e)
+	printf(a.stdout, res.Kept > 0, "%d recipients keep their earlier outcome (sent, in-doubt or failed) and will not be sent again.\n", res.Kept)
+	printf(a.stdout, sum.Skipped > 0, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
+	printf(a.stdout, res.Record != "", "Recorded the start (run %s) in %s.\n", res.Run, res.Record)
 	if err != nil {
-		// Staged and started, but something after it failed: the record, or
-		// the replicas' acknowledgement.
-		return a.launchError(err, b, env)
+		return a.launchError(err, b, env) // staged and started, but the record or the replicas' acknowledgement failed
 	}
-	fmt.Fprintf(a.stdout, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", env.Name)
-	fmt.Fprintf(a.stdout, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", name, env.Name, name, env.Name)
-	if sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0 {
-		fmt.Fprintf(a.stdout, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, env.Name)
-	}
+	printf(a.stdout, true, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", e)
+	printf(a.stdout, true, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", name, e, name, e)
+	printf(a.stdout, sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
 	return nil
+}
+
+// printf prints to w when cond holds.
+func printf(w io.Writer, cond bool, format string, args ...any) {
+	if cond {
+		fmt.Fprintf(w, format, args...)
+	}
 }
 
 // printExcluded says what --exclude-delivered read.
 func (a *app) printExcluded(d *launch.Delivered) {
 	fmt.Fprintf(a.stdout, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
-	if len(d.Runs) > 0 {
-		fmt.Fprintf(a.stdout, " of run(s) %s", strings.Join(d.Runs, ", "))
-	}
+	printf(a.stdout, len(d.Runs) > 0, " of run(s) %s", strings.Join(d.Runs, ", "))
 	fmt.Fprintln(a.stdout, ".")
 	for _, f := range d.Truncated {
 		fmt.Fprintf(a.stderr, "tidings: warning: %s ends with an incomplete line (its worker died while writing it); every complete line was read\n", f)
@@ -192,7 +182,7 @@ func (a *app) printExcluded(d *launch.Delivered) {
 // launchError words an error of the launch use-case and gives it its exit
 // code.
 func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environment) error {
-	name, file := b.Campaign.Name, b.File
+	name, e := b.Campaign.Name, env.Name
 	var rej *launch.RejectedError
 	var lost *launch.StateLostError
 	var changed *launch.ChangedError
@@ -200,57 +190,53 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 	var ae *store.AckError
 	switch {
 	case errors.As(err, &rej):
-		var missing []string
+		var why []string
 		if rej.Refused > 0 {
-			missing = append(missing, fmt.Sprintf("%d refused (pass --skip-refused to send to the others)", rej.Refused))
+			why = append(why, fmt.Sprintf("%d refused (pass --skip-refused to send to the others)", rej.Refused))
 		}
 		if rej.Invalid > 0 {
-			missing = append(missing, fmt.Sprintf("%d invalid (fix them, or pass --skip-invalid)", rej.Invalid))
+			why = append(why, fmt.Sprintf("%d invalid (fix them, or pass --skip-invalid)", rej.Invalid))
 		}
-		fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(missing, "; "))
+		fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(why, "; "))
 		return problems("not sending")
 	case errors.Is(err, launch.ErrNoRecipient):
 		return problemsErr(errors.New("no recipient to send to"))
 	case errors.As(err, &lost):
-		return problemsErr(stateLostMessage(lost, name, file, env))
+		return problemsErr(stateLostMessage(lost, b.File, e))
 	case errors.As(err, &changed):
 		return configError(fmt.Errorf("%s changed while it was being staged: nothing was started; run send again once the file no longer changes", changed.File))
 	case errors.Is(err, store.ErrCampaignExists):
-		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)",
-			name, env.Name, name, env.Name))
+		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)", name, e, name, e))
 	case errors.Is(err, store.ErrNothingToSend):
-		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, env.Name)
+		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, e)
 		return nil
 	case errors.As(err, &te) && te.Action == "stage":
-		return configError(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing", name, te.State, name, env.Name))
+		return configError(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing", name, te.State, name, e))
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("campaign %q was staged and started, but only %d of %d required Redis replicas acknowledged it: a failover now could lose it; check the replicas (tidings doctor --env %s) and 'tidings status %s --env %s'",
-			name, ae.Got, ae.Want, env.Name, name, env.Name))
+			name, ae.Got, ae.Want, e, name, e))
 	}
-	return storeError(err, env.Name)
+	return storeError(err, e)
 }
 
-// stateLostMessage explains a campaign whose state Redis lost, and exactly
-// what to run next.
-func stateLostMessage(e *launch.StateLostError, name, file string, env *environment.Environment) error {
+// stateLostText explains a campaign whose state Redis lost, and exactly
+// what to run next; its data is stateLost.
+var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q" .Campaign}} was started in environment {{.Env}} before
+{{- with .Record}} (run {{.Run}}, {{.StartedAt.Format "2006-01-02T15:04:05Z07:00"}} by {{.By}} on {{.Host}}; record {{.Path}}){{end -}}
+, but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.
+{{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
+To send to everyone not yet delivered, and to nobody twice:
+  1. stop its workers and copy every worker's journal directory (<journal dir>/{{.Campaign}} on each worker host) into one directory;
+  2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}}
+     (a report saved before the loss works too: --exclude-delivered report.csv)`))
+
+// stateLostMessage words e for campaign file in environment env.
+func stateLostMessage(e *launch.StateLostError, file, env string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "campaign %q was started in environment %s before", name, env.Name)
-	if r := e.Record; r != nil {
-		fmt.Fprintf(&b, " (run %s, %s by %s on %s; record %s)", r.Run, r.StartedAt.Format(time.RFC3339), r.By, r.Host, r.Path)
-	}
-	fmt.Fprintf(&b, ", but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.")
-	if e.Journals > 0 {
-		fmt.Fprintf(&b, " This machine's delivery journal holds %d file(s) of it in %s.", e.Journals, filepath.Join(e.JournalDir, name))
-	}
-	dir := e.JournalDir
-	if dir == "" {
-		dir = "JOURNAL_DIR"
-	}
-	fmt.Fprintf(&b, "\nTo send to everyone not yet delivered, and to nobody twice:\n"+
-		"  1. stop its workers and copy every worker's journal directory (%s/%s on each worker host) into one directory;\n"+
-		"  2. tidings send %s --env %s --exclude-delivered %s\n"+
-		"     (a report saved before the loss works too: --exclude-delivered report.csv)",
-		"<journal dir>", name, file, env.Name, dir)
+	_ = stateLostText.Execute(&b, struct {
+		*launch.StateLostError
+		File, Env string
+	}{e, file, env})
 	return errors.New(b.String())
 }
 

@@ -158,7 +158,7 @@ func (d *Delivered) readCSV(path string) error {
 	ii, okI := col["id"]
 	ei, okE := col["email"]
 	if !okO || (!okI && !okE) {
-		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email (a report written by tidings report)", path)
+		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
 	for line := 2; ; line++ {
 		rec, err := r.Read()
@@ -194,7 +194,7 @@ func (d *Delivered) readJSON(path string) error {
 		} `json:"recipients"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
-		return fmt.Errorf("read deliveries: %s: not a report written by tidings report --format json: %w", path, err)
+		return fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
 	}
 	if rep.Campaign != "" && rep.Campaign != d.Campaign {
 		return fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)

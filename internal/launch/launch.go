@@ -22,6 +22,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
@@ -261,6 +262,15 @@ type StateLostError struct {
 
 func (e *StateLostError) Error() string {
 	return fmt.Sprintf("campaign %q was started in this environment before, but Redis has no trace of it: Redis lost its state", e.Campaign)
+}
+
+// CampaignJournal is the directory of this machine's delivery journal
+// files of the campaign, or "" when none was found.
+func (e *StateLostError) CampaignJournal() string {
+	if e.Journals == 0 {
+		return ""
+	}
+	return filepath.Join(e.JournalDir, e.Campaign)
 }
 
 // checkState refuses to stage as new a campaign that this machine started

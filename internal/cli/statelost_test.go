@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/golden"
+	"github.com/tidings-mail/tidings/internal/launch"
+)
+
+// TestStateLostMessage: what send says when Redis lost a campaign this
+// machine started, with and without its record and journals.
+func TestStateLostMessage(t *testing.T) {
+	t.Parallel()
+	rec := &launch.Record{Run: "r-1", StartedAt: time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC), By: "alice", Host: "ops-1", Path: "/var/lib/tidings/production/campaigns/altea.json"}
+	tests := []struct {
+		name string
+		err  *launch.StateLostError
+	}{
+		{"record and journals", &launch.StateLostError{Campaign: "altea", Record: rec, Journals: 2, JournalDir: "/var/lib/tidings/production/journal"}},
+		{"record only", &launch.StateLostError{Campaign: "altea", Record: rec, JournalDir: "/var/lib/tidings/production/journal"}},
+		{"journals only, no journal dir", &launch.StateLostError{Campaign: "altea", Journals: 1}},
+	}
+	var all []string
+	for _, tt := range tests {
+		msg := stateLostMessage(tt.err, "campaigns/altea.yaml", "production")
+		all = append(all, "# "+tt.name+"\n"+msg.Error())
+	}
+	golden.Check(t, filepath.Join("testdata", "state-lost.golden"), strings.Join(all, "\n\n")+"\n")
+}
