@@ -10,15 +10,9 @@ import (
 	"github.com/tidings-mail/tidings/internal/check"
 )
 
-type checkOptions struct {
-	templates, locales, defaultLocale string
-	// template limits the check to the campaign's template (empty: all).
-	template string
-	out      output
-}
-
 func (a *app) cmdCheck() *cobra.Command {
-	var o checkOptions
+	var o check.Options
+	var out output
 	c := &cobra.Command{
 		Use:   "check [CAMPAIGN]",
 		Short: "Lint templates and catalogs: missing keys, plural forms, placeholder mismatches",
@@ -36,21 +30,15 @@ default_locale are used.`,
   tidings check campaigns/altea.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.out.get()
-			if err != nil {
-				return err
-			}
 			if len(args) == 1 {
 				b, err := bundle.LoadFile(args[0])
 				if err != nil {
 					return bundleError(err)
 				}
-				c := b.Campaign
-				o.templates, o.locales, o.defaultLocale, o.template = c.Path(c.TemplatesDir), c.Path(c.LocalesDir), c.DefaultLocale, c.Template
+				c := b.Campaign // only the campaign's template
+				o.TemplatesDir, o.LocalesDir, o.DefaultLocale, o.Template = c.Path(c.TemplatesDir), c.Path(c.LocalesDir), c.DefaultLocale, c.Template
 			}
-			res, err := check.Inspect(cmd.Context(), check.Options{
-				TemplatesDir: o.templates, LocalesDir: o.locales, DefaultLocale: o.defaultLocale, Template: o.template,
-			})
+			res, err := check.Inspect(cmd.Context(), o)
 			var de *check.DirError
 			switch {
 			case errors.As(err, &de) && len(args) == 1:
@@ -62,12 +50,7 @@ default_locale are used.`,
 			case err != nil:
 				return configError(err)
 			}
-			if format == "json" {
-				err = writeJSON(a.stdout, res)
-			} else {
-				err = res.WriteText(a.stdout)
-			}
-			if err != nil {
+			if err := out.print(a.stdout, res, func() error { return res.WriteText(a.stdout) }); err != nil {
 				return err
 			}
 			if res.Counted > 0 {
@@ -76,9 +59,9 @@ default_locale are used.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&o.templates, "templates", "templates", "templates directory (one folder per template)")
-	c.Flags().StringVar(&o.locales, "locales", "locales", "catalogs directory (<lang>.toml, .json or .yaml)")
-	c.Flags().StringVar(&o.defaultLocale, "default-locale", "en", "the language the templates were written in")
-	addOutput(c, &o.out, "text", "text", "json")
+	c.Flags().StringVar(&o.TemplatesDir, "templates", "templates", "templates directory (one folder per template)")
+	c.Flags().StringVar(&o.LocalesDir, "locales", "locales", "catalogs directory (<lang>.toml, .json or .yaml)")
+	c.Flags().StringVar(&o.DefaultLocale, "default-locale", "en", "the language the templates were written in")
+	addOutput(c, &out, "text", "text", "json")
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -75,7 +76,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	}
 	opts := console.Options{Addr: o.addr, URL: o.url, Notify: o.notifications, Server: console.Config{
 		Compose: func(c *campaign.Campaign) console.Composer { return worker.NewComposer(c) },
-		Samples: preview.DefaultSamples(), Logger: a.logger(),
+		Samples: preview.DefaultSamples(), Logger: a.logger(slog.LevelInfo),
 	}}
 	opts.Who, _ = actorName()
 	if o.env != "" {

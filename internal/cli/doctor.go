@@ -33,10 +33,6 @@ Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
   tidings doctor --env production --json | jq '.checks[] | select(.status != "pass")'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := out.get()
-			if err != nil {
-				return err
-			}
 			e, err := a.loadEnv(env)
 			if err != nil {
 				return err
@@ -55,16 +51,12 @@ Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
 				}
 			}
 			failed, infra := doctor.Failed(checks)
-			if format == "json" {
-				if err := writeJSON(a.stdout, struct {
-					Environment string         `json:"environment"`
-					Notes       []string       `json:"notes"`
-					Checks      []doctor.Check `json:"checks"`
-					Failed      int            `json:"failed"`
-				}{e.Name, e.Warnings(), checks, failed}); err != nil {
-					return err
-				}
-			} else {
+			err = out.print(a.stdout, struct {
+				Environment string         `json:"environment"`
+				Notes       []string       `json:"notes"`
+				Checks      []doctor.Check `json:"checks"`
+				Failed      int            `json:"failed"`
+			}{e.Name, e.Warnings(), checks, failed}, func() error {
 				for _, w := range e.Warnings() {
 					fmt.Fprintf(a.stdout, "note: %s\n", w)
 				}
@@ -74,15 +66,16 @@ Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
 				if incomplete {
 					fmt.Fprintf(a.stdout, "\nWhere the catalogs are incomplete: tidings check %s\n", args[0])
 				}
-			}
+				printf(a.stdout, failed == 0, "\nAll checks passed.\n")
+				return nil
+			})
 			switch {
+			case err != nil:
+				return err
 			case infra:
 				return &exitError{code: exitInfra, err: fmt.Errorf("%d check(s) failed", failed), quiet: true}
 			case failed > 0:
 				return problems("%d check(s) failed", failed)
-			}
-			if format != "json" {
-				fmt.Fprintln(a.stdout, "\nAll checks passed.")
 			}
 			return nil
 		},

@@ -12,22 +12,23 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 )
 
-// configFile returns the environments config file's path and content, or
-// empty when there is none.
+// configFile returns the environments config file's path and content: the
+// --config flag, else $TIDINGS_CONFIG, else ./tidings.yaml when it exists
+// (empty when it does not).
 func (a *app) configFile() (string, []byte, error) {
 	path := a.configPath
 	if path == "" {
 		path = a.getenv("TIDINGS_CONFIG")
 	}
 	explicit := path != ""
-	if path == "" {
+	if !explicit {
 		path = "tidings.yaml"
 	}
 	data, err := os.ReadFile(path)
-	if err != nil {
-		if !explicit && errors.Is(err, fs.ErrNotExist) {
-			return "", nil, nil
-		}
+	switch {
+	case !explicit && errors.Is(err, fs.ErrNotExist):
+		return "", nil, nil
+	case err != nil:
 		return "", nil, configError(fmt.Errorf("read config file: %w", err))
 	}
 	return path, data, nil
@@ -52,12 +53,23 @@ func (a *app) loadEnv(name string) (*environment.Environment, error) {
 // envNames lists the config file's environments (none when it cannot be
 // read).
 func (a *app) envNames() []string {
-	path, data, err := a.configFile()
-	if err != nil || data == nil {
-		return nil
-	}
+	path, data, _ := a.configFile()
 	names, _ := environment.Names(data, path)
 	return names
+}
+
+// loadCampaign loads a campaign file with everything it points to, and
+// environment envName (default: the one the campaign is pinned to).
+func (a *app) loadCampaign(file, envName string) (*bundle.Bundle, *environment.Environment, error) {
+	b, err := load(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if envName == "" {
+		envName = b.Campaign.Environment
+	}
+	e, err := a.loadEnv(envName)
+	return b, e, err
 }
 
 // load loads a campaign file with everything it points to.
@@ -73,8 +85,6 @@ func bundleError(err error) error {
 	var de *bundle.DirError
 	var re *bundle.RecipientsError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &nf):
 		return configError(fmt.Errorf("campaign file %s does not exist: give the path to a campaign YAML file (see README, \"Campaign file\")", nf.File))
 	case errors.As(err, &de):

@@ -19,70 +19,65 @@ const (
 	exitInfra    = 3
 )
 
-// exitError attaches an exit code to an error. It is the only way a command
-// chooses its exit code; exitCode is the only place codes are decided.
+// exitError attaches an exit code to an error: the only way a command
+// chooses its exit code. quiet: the command already printed everything the
+// user needs.
 type exitError struct {
-	code int
-	err  error
-	// quiet: the command already printed everything the user needs.
+	code  int
+	err   error
 	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// problems reports that the command ran and found problems (exit 1). The
-// message was already printed by the command.
+// problems reports that the command ran and found problems (exit 1), which
+// it already printed.
 func problems(format string, args ...any) error {
 	return &exitError{code: exitProblems, err: fmt.Errorf(format, args...), quiet: true}
 }
 
-// problemsErr is problems with a message that still has to be printed.
+// problemsErr (exit 1), configError (a usage or configuration error, exit
+// 2) and infraError (unreachable infrastructure, exit 3) carry a message
+// still to print.
 func problemsErr(err error) error { return &exitError{code: exitProblems, err: err} }
-
-// configError is a usage or configuration error (exit 2).
 func configError(err error) error { return &exitError{code: exitUsage, err: err} }
-
-// infraError reports unreachable infrastructure (exit 3).
-func infraError(err error) error { return &exitError{code: exitInfra, err: err} }
+func infraError(err error) error  { return &exitError{code: exitInfra, err: err} }
 
 func usageError(c *cobra.Command, err error) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	return configError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 }
 
-// exitCode maps err to an exit code and prints it to stderr. Errors without
-// an exitError (cobra's own: unknown command, bad arguments) are usage
-// errors.
+// exitCode is the one place where errors become exit codes (classify's),
+// printed to stderr; an interrupted command exits 130.
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return exitOK
-	}
-	code := exitUsage
-	quiet := false
 	var ee *exitError
 	switch {
-	case errors.As(err, &ee):
-		code, quiet = ee.code, ee.quiet
-	case errors.Is(err, context.Canceled):
+	case err == nil:
+		return exitOK
+	case !errors.As(classify(err), &ee):
 		fmt.Fprintln(stderr, "tidings: interrupted")
 		return 130
-	case isInfra(err):
-		code = exitInfra
-	}
-	if !quiet {
+	case !ee.quiet:
 		fmt.Fprintf(stderr, "tidings: %s\n", err)
 	}
-	return code
+	return ee.code
 }
 
-// isInfra reports whether err comes from a network failure to reach a
-// server (Redis, SMTP).
-func isInfra(err error) bool {
+// classify gives an error without an exit code one: a network failure to
+// reach a server (Redis, SMTP) is infrastructure, everything else (cobra's
+// own errors too) a usage, configuration or input error the user must fix.
+// An interrupted command's error is returned as it is.
+func classify(err error) error {
+	var ee *exitError
 	var op *net.OpError
-	if errors.As(err, &op) {
-		return true
+	switch {
+	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
+		return err
+	case errors.As(err, &op), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
+		return infraError(err)
 	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH)
+	return configError(err)
 }
 
 // argsExact requires exactly n positional arguments (what names them); a
@@ -94,24 +89,4 @@ func argsExact(n int, what string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// classify turns an error from a feature package into one with an exit code:
-// network failures are infrastructure errors, everything else a
-// configuration or input error the user must fix.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	if isInfra(err) {
-		return infraError(err)
-	}
-	return configError(err)
 }

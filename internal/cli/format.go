@@ -15,31 +15,36 @@ import (
 // for report), and --json, an alias of --format json. JSON is one object
 // per line; its schema is documented in docs/cli-notes.md.
 type output struct {
-	format  string
-	json    bool
-	def     string
-	allowed []string
+	format string
+	json   bool
 }
 
-// addOutput adds --format (default def, one of allowed) and --json to c.
+// addOutput adds --format (default def, one of allowed) and --json to c;
+// when c runs, o.format is the format chosen (a disagreement or an unknown
+// format is a usage error).
 func addOutput(c *cobra.Command, o *output, def string, allowed ...string) {
-	o.def, o.allowed = def, allowed
 	c.Flags().StringVar(&o.format, "format", def, "output format: "+strings.Join(allowed, " or "))
 	c.Flags().BoolVar(&o.json, "json", false, "print JSON (the same as --format json)")
+	c.PreRunE = func(*cobra.Command, []string) error {
+		switch {
+		case o.json && o.format != def && o.format != "json":
+			return configError(fmt.Errorf("--json and --format %s disagree: give one of them", o.format))
+		case o.json:
+			o.format = "json"
+		case !slices.Contains(allowed, o.format):
+			return configError(fmt.Errorf("--format %q: use %s", o.format, strings.Join(allowed, " or ")))
+		}
+		return nil
+	}
 }
 
-// get returns the chosen format, or a usage error.
-func (o *output) get() (string, error) {
-	if o.json {
-		if o.format != o.def && o.format != "json" {
-			return "", configError(fmt.Errorf("--json and --format %s disagree: give one of them", o.format))
-		}
-		return "json", nil
+// print writes v as one line of JSON when the format is json; otherwise
+// text writes it.
+func (o *output) print(w io.Writer, v any, text func() error) error {
+	if o.format == "json" {
+		return writeJSON(w, v)
 	}
-	if !slices.Contains(o.allowed, o.format) {
-		return "", configError(fmt.Errorf("--format %q: use %s", o.format, strings.Join(o.allowed, " or ")))
-	}
-	return o.format, nil
+	return text()
 }
 
 // writeJSON writes v as one line of JSON.

@@ -41,18 +41,7 @@ has no row at all.`,
   tidings plan campaigns/altea.yaml --format json | jq .per_locale`,
 		Args: argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.out.get()
-			if err != nil {
-				return err
-			}
-			b, err := load(args[0])
-			if err != nil {
-				return err
-			}
-			if o.env == "" {
-				o.env = b.Campaign.Environment
-			}
-			env, err := a.loadEnv(o.env)
+			b, env, err := a.loadCampaign(args[0], o.env)
 			if err != nil {
 				return err
 			}
@@ -60,14 +49,23 @@ has no row at all.`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				if err := writeJSON(a.stdout, p.Summary); err != nil {
-					return err
-				}
-			} else {
-				p.Summary.WriteText(a.stdout, o.maxRejects)
+			sum := p.Summary
+			if err := o.out.print(a.stdout, sum, func() error { sum.WriteText(a.stdout, o.maxRejects); return nil }); err != nil {
+				return err
 			}
-			return a.planRejects(b, p.Summary, o.rejects, format)
+			if sum.Refused+sum.Invalid == 0 {
+				return nil
+			}
+			path, err := writeRejects(b, sum, o.rejects)
+			if err != nil {
+				return err
+			}
+			w := a.stdout
+			if o.out.format == "json" {
+				w = a.stderr
+			}
+			fmt.Fprintf(w, "\nAll %d refused and %d invalid rows: %s\n", sum.Refused, sum.Invalid, absPath(path))
+			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment whose allowlist applies (default: the campaign's environment)")
@@ -90,24 +88,6 @@ func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Envir
 		return nil, classify(err)
 	}
 	return p, nil
-}
-
-// planRejects writes the rejects file of a plan with refused or invalid
-// rows and returns a problems error (exit 1); nil when there are none.
-func (a *app) planRejects(b *bundle.Bundle, sum *plan.Summary, rejects, format string) error {
-	if sum.Refused+sum.Invalid == 0 {
-		return nil
-	}
-	path, err := writeRejects(b, sum, rejects)
-	if err != nil {
-		return err
-	}
-	w := a.stdout
-	if format == "json" {
-		w = a.stderr
-	}
-	fmt.Fprintf(w, "\nAll %d refused and %d invalid rows: %s\n", sum.Refused, sum.Invalid, absPath(path))
-	return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 }
 
 // writeRejects writes every row not sent to path (default

@@ -7,37 +7,19 @@ import (
 	"golang.org/x/term"
 )
 
-// progressBar is a progress bar that draws only on a terminal.
-type progressBar struct{ b *progressbar.ProgressBar }
-
 // progress returns a bar for total steps, drawn on stderr only when stderr
-// is a terminal; otherwise every call is a no-op.
-func (a *app) progress(total int64, what string) *progressBar {
-	f, ok := a.stderr.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || total < 10000 {
-		return &progressBar{}
-	}
-	return &progressBar{b: progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(f),
+// is a terminal and the work is long enough to watch.
+func (a *app) progress(total int64, what string) *progressbar.ProgressBar {
+	f, tty := a.stderr.(*os.File)
+	tty = tty && term.IsTerminal(int(f.Fd()))
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetVisibility(tty && total >= 10000),
+		progressbar.OptionSetWriter(a.stderr),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("rows"),
 		progressbar.OptionThrottle(100e6),
 		progressbar.OptionClearOnFinish(),
-	)}
-}
-
-// Add advances the bar by n.
-func (p *progressBar) Add(n int) {
-	if p.b != nil {
-		_ = p.b.Add(n)
-	}
-}
-
-// Finish completes the bar.
-func (p *progressBar) Finish() {
-	if p.b != nil {
-		_ = p.b.Finish()
-	}
+	)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -110,7 +111,7 @@ campaign in the web console.`, len(demo.Complete)+len(demo.Incomplete), strings.
 // rehearse runs the rehearsal of b into out and prints its story.
 func (a *app) rehearse(ctx context.Context, b *bundle.Bundle, out string) (*rehearsal.Result, error) {
 	who, host := actorName()
-	res, err := rehearsal.Run(ctx, rehearsal.Config{Bundle: b, Out: out, Logger: a.quietLogger(), Who: who, Host: host})
+	res, err := rehearsal.Run(ctx, rehearsal.Config{Bundle: b, Out: out, Logger: a.logger(slog.LevelWarn), Who: who, Host: host})
 	var pe *rehearsal.PausedError
 	var te *rehearsal.TimeoutError
 	switch {

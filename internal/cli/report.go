@@ -40,10 +40,6 @@ recipients.`,
   tidings report altea-reregistration --env production --format json --out report.json`,
 		Args: argsExact(1, "one campaign name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.out.get()
-			if err != nil {
-				return err
-			}
 			outcomes, err := report.ParseOutcomes(o.outcomes)
 			var oe *report.OutcomeError
 			if errors.As(err, &oe) {
@@ -63,7 +59,7 @@ recipients.`,
 				defer f.Close()
 				w = f
 			}
-			if err := report.Write(cmd.Context(), s, args[0], w, report.Options{Format: format, Outcomes: outcomes}); err != nil {
+			if err := report.Write(cmd.Context(), s, args[0], w, report.Options{Format: o.out.format, Outcomes: outcomes}); err != nil {
 				return storeError(err, e.Name)
 			}
 			if o.file != "" {

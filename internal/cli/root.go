@@ -3,8 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,40 +11,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/environment"
 )
-
-// app carries what every command shares: streams, the environment lookup and
-// the logger. Tests build one with their own streams and getenv.
-type app struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
-	// configPath is the --config flag (or TIDINGS_CONFIG).
-	configPath string
-	logLevel   string
-}
-
-// logger logs at --log-level (default info) to stderr.
-func (a *app) logger() *slog.Logger { return a.loggerAtLeast(slog.LevelInfo) }
-
-// quietLogger logs warnings and errors only (or more with --log-level
-// debug), for in-process workers whose progress the command reports itself.
-func (a *app) quietLogger() *slog.Logger { return a.loggerAtLeast(slog.LevelWarn) }
-
-// loggerAtLeast logs at --log-level, but never below min unless --log-level
-// asks for debug.
-func (a *app) loggerAtLeast(min slog.Level) *slog.Logger {
-	lvl := min
-	switch a.logLevel {
-	case "debug":
-		lvl = slog.LevelDebug
-	case "warn":
-		lvl = max(min, slog.LevelWarn)
-	case "error":
-		lvl = slog.LevelError
-	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
-}
 
 func (a *app) root() *cobra.Command {
 	root := &cobra.Command{

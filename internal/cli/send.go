@@ -142,9 +142,9 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		}
 	}
 	bar := a.progress(int64(sum.Accepted), "staging")
-	opts.Progress = func() { bar.Add(1) }
+	opts.Progress = func() { _ = bar.Add(1) }
 	res, err := p.Stage(ctx, st, opts)
-	bar.Finish()
+	_ = bar.Finish()
 	if err != nil && res == nil {
 		return a.launchError(err, b, env)
 	}

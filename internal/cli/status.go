@@ -40,19 +40,15 @@ as one JSON object a line (schema in docs/cli-notes.md).`,
   tidings status altea-reregistration --env production --json | jq .counts`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.out.get()
-			if err != nil {
-				return err
-			}
 			s, e, err := a.openStore(cmd.Context(), o.env)
 			if err != nil {
 				return err
 			}
 			defer s.Client().Close()
 			if len(args) == 0 {
-				return a.listCampaigns(cmd.Context(), s, e.Name, format)
+				return a.listCampaigns(cmd.Context(), s, e.Name, o.out)
 			}
-			return a.showStatus(cmd.Context(), s, args[0], e.Name, format, o)
+			return a.showStatus(cmd.Context(), s, args[0], e.Name, o)
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment (required)")
@@ -63,7 +59,7 @@ as one JSON object a line (schema in docs/cli-notes.md).`,
 	return c
 }
 
-func (a *app) listCampaigns(ctx context.Context, s *store.Store, env, format string) error {
+func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out output) error {
 	names, err := s.List(ctx)
 	if err != nil {
 		return storeError(err, env)
@@ -76,42 +72,39 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, env, format str
 		}
 		all = append(all, st)
 	}
-	switch {
-	case format == "json":
-		return writeJSON(a.stdout, all)
-	case len(all) == 0:
-		fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
+	return out.print(a.stdout, all, func() error {
+		if len(all) == 0 {
+			fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
+		} else {
+			statusview.WriteList(a.stdout, all)
+		}
 		return nil
-	}
-	statusview.WriteList(a.stdout, all)
-	return nil
+	})
 }
 
-func (a *app) showStatus(ctx context.Context, s *store.Store, c, env, format string, o statusOptions) error {
-	tty := false
-	if f, ok := a.stdout.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
+// showStatus shows campaign c, refreshed every o.interval with --watch
+// until it is finished.
+func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o statusOptions) error {
+	f, tty := a.stdout.(*os.File)
+	tty = tty && term.IsTerminal(int(f.Fd()))
 	for {
 		st, err := s.Status(ctx, c)
 		if err != nil {
 			return storeError(err, env)
 		}
 		switch {
-		case format == "json":
-			if err := writeJSON(a.stdout, st); err != nil {
-				return err
-			}
+		case o.out.format == "json":
+			err = writeJSON(a.stdout, st)
 		case o.watch && !tty:
 			fmt.Fprintln(a.stdout, statusview.Line(st, time.Now()))
+		case o.watch:
+			fmt.Fprint(a.stdout, "\033[H\033[2J")
+			fallthrough
 		default:
-			if o.watch {
-				fmt.Fprint(a.stdout, "\033[H\033[2J")
-			}
 			statusview.Write(a.stdout, st, statusHint(st))
 		}
-		if !o.watch || st.State.Finished() {
-			return nil
+		if err != nil || !o.watch || st.State.Finished() {
+			return err
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -79,7 +80,7 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		return err
 	}
 	defer rdb.Close()
-	log := a.logger()
+	log := a.logger(slog.LevelInfo)
 	nc := notify.ForEnvironment(e, store.New(rdb))
 	nc.Logger = log
 	if err := notify.Start(ctx, nc); err != nil { // once per event across workers
