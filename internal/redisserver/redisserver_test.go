@@ -47,7 +47,9 @@ func TestRedisRate(t *testing.T) {
 	t.Parallel()
 	_, rdb := start(t)
 	l := redis_rate.NewLimiter(rdb)
-	limit := redis_rate.Limit{Rate: 5, Burst: 5, Period: 200 * time.Millisecond}
+	// One token every 2 s: the ten calls below cannot see a new one even on
+	// a busy machine.
+	limit := redis_rate.Limit{Rate: 5, Burst: 5, Period: 10 * time.Second}
 	allowed := 0
 	for range 10 {
 		res, err := l.Allow(t.Context(), "rate", limit)
@@ -60,7 +62,7 @@ func TestRedisRate(t *testing.T) {
 		t.Fatalf("allowed %d of 10 at once with burst 5, want 5", allowed)
 	}
 	// The GCRA state is a key with a TTL; as the clock moves, capacity returns.
-	wait.For(t, 15*time.Second, "the rate limiter to allow again", func() bool {
+	wait.For(t, 30*time.Second, "the rate limiter to allow again", func() bool {
 		res, err := l.Allow(t.Context(), "rate", limit)
 		return err == nil && res.Allowed == 1
 	})
