@@ -10,9 +10,20 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tidings-mail/tidings/internal/buildinfo"
+	"github.com/tidings-mail/tidings/internal/environment"
 )
 
 // Main runs the tidings command line with args and returns the exit code.
@@ -30,13 +41,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return exitCode(a.requiredFlags(cmd, err), stderr)
 }
 
-// app carries what every command shares: streams, the environment lookup and
-// the logger. Tests build one with their own streams and getenv.
+// app carries what every command shares: streams, the environment lookup,
+// the config file (--config) and the log level (--log-level).
 type app struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-	// configPath is the --config flag (or TIDINGS_CONFIG).
+	stdin                io.Reader
+	stdout, stderr       io.Writer
+	getenv               func(string) string
 	configPath, logLevel string
 }
 
@@ -54,4 +64,128 @@ func (a *app) logger(min slog.Level) *slog.Logger {
 		lvl = slog.LevelError
 	}
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tidings",
+		Short: "Send one notification email to each user, in their own language, in controlled batches",
+		Long: `tidings sends one notification email to each of many users, each in their own
+language, in controlled batches that on-call can pause, and refuses to send
+anyone a message in a language that is not theirs.
+
+Start with:  tidings demo
+Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
+             locales, failed sends); 2 usage or configuration error;
+             3 infrastructure unreachable (Redis, SMTP).
+Completion:  tidings completion bash|zsh|fish|powershell --help`,
+		Version:       buildinfo.String(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetVersionTemplate("tidings {{.Version}}\n")
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "environments config file (default $TIDINGS_CONFIG, else ./tidings.yaml if present)")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, err) })
+	root.AddCommand(a.cmdDemo(), a.cmdCheck(), a.cmdPreview(), a.cmdPlan(), a.cmdSend(), a.cmdWorker(), a.cmdStatus(),
+		a.cmdReport(), a.cmdTestSend(), a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole())
+	root.AddCommand(a.cmdControls()...)
+	root.AddCommand(&cobra.Command{ // a help topic: tidings help environments
+		Use:   "environments",
+		Short: "How environments are configured: config file and TIDINGS_* variables",
+		Long:  environment.Reference(),
+	}, &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and the commit tidings was built from (also: tidings --version)",
+		Long: `version prints the module version of tidings and the version control commit
+and time it was built from, as Go recorded them in the binary. A binary built
+outside a module says "devel"; one built without version control information
+(go build -buildvcs=false) says so instead of a commit.`,
+		Example: `  tidings version
+  tidings --version`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(a.stdout, "tidings "+cmd.Root().Version)
+			return nil
+		},
+	})
+	a.completions(root)
+	return root
+}
+
+// requiredFlags words cobra's error for a required flag that is missing
+// (its own says only `required flag(s) "env" not set`): what the flag is
+// for and, for --env, the environments of the config file. Any other error
+// is returned as it is.
+func (a *app) requiredFlags(cmd *cobra.Command, err error) error {
+	var ee *exitError
+	if err == nil || cmd == nil || errors.As(err, &ee) {
+		return err
+	}
+	var msg []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if req := f.Annotations[cobra.BashCompOneRequiredFlag]; len(req) == 0 || req[0] != "true" || f.Changed {
+			return
+		}
+		m := fmt.Sprintf("--%s is required: %s", f.Name, f.Usage)
+		if f.Name == "env" {
+			m = "--env is required: name the environment to work in"
+			if names := a.envNames(); len(names) > 0 {
+				m += " (the config file has " + strings.Join(names, ", ") + ")"
+			}
+		}
+		msg = append(msg, m)
+	})
+	if len(msg) == 0 {
+		return err
+	}
+	return usageError(cmd, errors.New(strings.Join(msg, "; ")))
+}
+
+// output is the one machine-output convention of every command that has
+// one (plan, status, report, doctor, check): --format text|json (csv|json
+// for report), and --json, an alias of --format json. JSON is one object
+// per line; its schema is documented in docs/cli-notes.md.
+type output struct {
+	format string
+	json   bool
+}
+
+// addOutput adds --format (default def, one of allowed) and --json to c;
+// when c runs, o.format is the format chosen (a disagreement or an unknown
+// format is a usage error).
+func addOutput(c *cobra.Command, o *output, def string, allowed ...string) {
+	c.Flags().StringVar(&o.format, "format", def, "output format: "+strings.Join(allowed, " or "))
+	c.Flags().BoolVar(&o.json, "json", false, "print JSON (the same as --format json)")
+	c.PreRunE = func(*cobra.Command, []string) error {
+		switch {
+		case o.json && o.format != def && o.format != "json":
+			return configError(fmt.Errorf("--json and --format %s disagree: give one of them", o.format))
+		case o.json:
+			o.format = "json"
+		case !slices.Contains(allowed, o.format):
+			return configError(fmt.Errorf("--format %q: use %s", o.format, strings.Join(allowed, " or ")))
+		}
+		return nil
+	}
+}
+
+// print writes v as one line of JSON when the format is json; otherwise
+// text writes it.
+func (o *output) print(w io.Writer, v any, text func() error) error {
+	if o.format == "json" {
+		return writeJSON(w, v)
+	}
+	return text()
+}
+
+// writeJSON writes v as one line of JSON.
+func writeJSON(w io.Writer, v any) error {
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
 }

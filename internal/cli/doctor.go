@@ -7,8 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/doctor"
-	"github.com/tidings-mail/tidings/internal/environment"
-	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 func (a *app) cmdDoctor() *cobra.Command {
@@ -38,7 +37,7 @@ Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
 				return err
 			}
 			ctx := cmd.Context()
-			checks := append(doctor.Redis(ctx, e), doctor.SMTP(ctx, smtpConfig(e))...)
+			checks := append(doctor.Redis(ctx, e), doctor.SMTP(ctx, worker.SMTPConfig(e.SMTP))...)
 			incomplete := false
 			if len(args) == 1 {
 				if b, err := load(args[0]); err != nil {
@@ -84,12 +83,4 @@ Exit 3 when Redis or SMTP is unreachable, 1 when another check fails.`,
 	_ = c.MarkFlagRequired("env")
 	addOutput(c, &out, "text", "text", "json")
 	return c
-}
-
-// smtpConfig converts an environment's SMTP settings for the sender.
-func smtpConfig(e *environment.Environment) send.Config {
-	return send.Config{
-		Host: e.SMTP.Host, Port: e.SMTP.Port, TLS: string(e.SMTP.TLS),
-		Username: e.SMTP.Username, Password: e.SMTP.Password.Reveal(), HeloName: e.SMTP.HELO,
-	}
 }

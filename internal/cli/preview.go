@@ -10,13 +10,8 @@ import (
 	"github.com/tidings-mail/tidings/worker"
 )
 
-type previewOptions struct {
-	out   string
-	serve string
-}
-
 func (a *app) cmdPreview() *cobra.Command {
-	var o previewOptions
+	var out, serve string
 	c := &cobra.Command{
 		Use:   "preview CAMPAIGN",
 		Short: "Render every language to .eml/.html/.txt and an index.html gallery",
@@ -35,22 +30,20 @@ Exit 1 if any language that the recipients need is not covered.`,
 			if err != nil {
 				return err
 			}
-			if o.out == "" {
-				o.out = filepath.Join("tidings-out", b.Campaign.Name, "preview")
+			if out == "" {
+				out = filepath.Join("tidings-out", b.Campaign.Name, "preview")
 			}
-			res, err := b.Preview(cmd.Context(), o.out, worker.NewComposer(b.Campaign))
+			res, err := b.Preview(cmd.Context(), out, worker.NewComposer(b.Campaign))
 			if err != nil {
 				return bundleError(err)
 			}
 			res.WriteTable(a.stdout)
 			fmt.Fprintf(a.stdout, "\nGallery: %s\n", absPath(res.Index))
-			if o.serve != "" {
-				// A port alone is loopback: every interface must be asked for
-				// (0.0.0.0:PORT), and the console then warns.
-				if host, port, err := net.SplitHostPort(o.serve); err == nil && host == "" {
-					o.serve = net.JoinHostPort("127.0.0.1", port)
-				}
-				if err := a.runConsole(cmd.Context(), consoleOptions{addr: o.serve, campaign: args[0]}); err != nil {
+			if host, port, err := net.SplitHostPort(serve); err == nil && host == "" {
+				serve = net.JoinHostPort("127.0.0.1", port) // every interface must be asked for (0.0.0.0:PORT)
+			}
+			if serve != "" {
+				if err := a.runConsole(cmd.Context(), consoleOptions{addr: serve, campaign: args[0]}); err != nil {
 					return err
 				}
 			}
@@ -60,7 +53,7 @@ Exit 1 if any language that the recipients need is not covered.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&o.out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
-	c.Flags().StringVar(&o.serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address until interrupted: :8080 is loopback, 0.0.0.0:8080 every interface (with a warning)")
+	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
+	c.Flags().StringVar(&serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address until interrupted: :8080 is loopback, 0.0.0.0:8080 every interface (with a warning)")
 	return c
 }

@@ -21,15 +21,11 @@ import (
 )
 
 type sendOptions struct {
-	env            string
-	skipRefused    bool
-	skipInvalid    bool
-	rejects        string
-	confirm        string
-	dryRun         bool
-	resumeExisting bool
-	exclude        []string
-	show           int
+	env, rejects, confirm string
+	dryRun                bool
+	exclude               []string
+	show                  int
+	launch                launch.Options
 }
 
 func (a *app) cmdSend() *cobra.Command {
@@ -43,51 +39,38 @@ recipient in the plan's batches) and starts it; workers (tidings worker) pick
 it up. It records the start in the environment's state directory, outside
 Redis.
 
-It refuses to start when any row is refused or invalid, unless
---skip-refused / --skip-invalid: those rows are written to a rejects CSV and
-recorded in the report. It refuses when the campaign file is pinned to another
-environment. In a production environment you must type the campaign name (or
-pass --confirm NAME when not on a terminal). --dry-run renders every message
-locally and delivers nothing; Redis is not touched.
-
-Re-running send for a campaign that exists is refused unless
---resume-existing, which never re-sends anyone already sent; a finished
-campaign stays finished.
+It refuses to start when a row is refused or invalid (unless --skip-refused
+/ --skip-invalid), when the campaign file is pinned to another environment,
+and when the campaign exists (unless --resume-existing; a finished campaign
+stays finished). In a production environment you must type the campaign name
+(or pass --confirm NAME when not on a terminal).
 
 When Redis lost a campaign this machine started (flushed, evicted, a new
 empty instance), send refuses to stage it as new and says what to do:
-collect the workers' delivery journals and run send again with
---exclude-delivered JOURNAL_DIR (or a report saved before the loss); the
-recipients they record as sent or in doubt are skipped, never sent again.`,
+collect the workers' delivery journals and pass them to --exclude-delivered.`,
 		Example: `  tidings send campaigns/altea.yaml --env staging
   tidings send campaigns/altea.yaml --env production --confirm altea-reregistration
   tidings send campaigns/altea.yaml --env production --skip-refused --rejects refused.csv
   tidings send campaigns/altea.yaml --env staging --dry-run
   tidings send campaigns/altea.yaml --env production --exclude-delivered /var/lib/tidings/production/journal`,
 		Args: argsExact(1, "one campaign file"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runSend(cmd.Context(), args[0], o)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runSend(cmd.Context(), args[0], o) },
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment to send in (required; must match the campaign file's environment)")
 	_ = c.MarkFlagRequired("env")
-	c.Flags().BoolVar(&o.skipRefused, "skip-refused", false, "send to the others when some rows are refused (they are recorded as refused)")
-	c.Flags().BoolVar(&o.skipInvalid, "skip-invalid", false, "send to the others when some rows are invalid (they are recorded as invalid)")
+	c.Flags().BoolVar(&o.launch.SkipRefused, "skip-refused", false, "send to the others when some rows are refused (they are recorded as refused)")
+	c.Flags().BoolVar(&o.launch.SkipInvalid, "skip-invalid", false, "send to the others when some rows are invalid (they are recorded as invalid)")
 	c.Flags().StringVar(&o.rejects, "rejects", "", "where to write refused and invalid rows (default CAMPAIGN-NAME.rejects.csv)")
 	c.Flags().StringVar(&o.confirm, "confirm", "", "the campaign name, to confirm a production send without a terminal")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
-	c.Flags().BoolVar(&o.resumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
+	c.Flags().BoolVar(&o.launch.ResumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
 	c.Flags().StringArrayVar(&o.exclude, "exclude-delivered", nil, "skip the recipients this delivery journal (directory or .jsonl) or report (.csv/.json) records as sent or in doubt; repeatable")
 	c.Flags().IntVar(&o.show, "show", 20, "how many refused/invalid rows to show on screen")
 	return c
 }
 
 func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
-	b, err := load(file)
-	if err != nil {
-		return err
-	}
-	env, err := a.loadEnv(o.env)
+	b, env, err := a.loadCampaign(file, o.env)
 	if err != nil {
 		return err
 	}
@@ -119,8 +102,8 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		}
 		fmt.Fprintf(a.stdout, "\nRows not sent written to %s\n", absPath(path))
 	}
-	opts := launch.Options{SkipRefused: o.skipRefused, SkipInvalid: o.skipInvalid, ResumeExisting: o.resumeExisting, Start: true,
-		StateDir: env.StateDir, JournalDir: env.Journal.Dir}
+	opts := o.launch
+	opts.Start, opts.StateDir, opts.JournalDir = true, env.StateDir, env.Journal.Dir
 	if err := p.Check(opts); err != nil {
 		return a.launchError(err, b, env)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -10,15 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/testsend"
+	"github.com/tidings-mail/tidings/worker"
 )
 
-type testSendOptions struct {
-	env string
-	to  string
-}
-
 func (a *app) cmdTestSend() *cobra.Command {
-	var o testSendOptions
+	var env, to string
 	c := &cobra.Command{
 		Use:   "test-send CAMPAIGN --env ENV --to ADDR",
 		Short: "Send one message per covered language to a QA inbox",
@@ -34,63 +29,52 @@ for the same campaign; 3 when the SMTP server is unreachable.`,
 		Example: `  tidings test-send campaigns/altea.yaml --env staging --to qa@altea.example`,
 		Args:    argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runTestSend(cmd.Context(), args[0], o)
+			b, e, err := a.loadCampaign(args[0], env)
+			if err != nil {
+				return err
+			}
+			if !e.Allowed(to) {
+				return configError(fmt.Errorf("%s is not in the allowlist of environment %s; test messages go only to allowed addresses", to, e.Name))
+			}
+			res, err := testsend.Run(cmd.Context(), testsend.Config{Bundle: b, SMTP: worker.SMTPConfig(e.SMTP), To: to})
+			var ce *testsend.ConnectError
+			if errors.As(err, &ce) {
+				cause, op := ce.Err, (*net.OpError)(nil)
+				if errors.As(cause, &op) {
+					cause = op // say once what failed: the network error alone
+				}
+				return infraError(fmt.Errorf("nothing was sent: the SMTP server of environment %s (%s) is unreachable: %v; check its smtp settings, then run 'tidings doctor --env %s'", e.Name, ce.Server, cause, e.Name))
+			}
+			if err != nil {
+				return bundleError(err)
+			}
+			for _, l := range res.Languages {
+				switch l.Outcome {
+				case testsend.Sent:
+					fmt.Fprintf(a.stdout, "sent  %-6s %s\n", l.Lang, l.Subject)
+				case testsend.Skipped:
+					fmt.Fprintf(a.stdout, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
+				default:
+					fmt.Fprintf(a.stdout, "FAIL  %-6s %v\n", l.Lang, l.Err)
+				}
+			}
+			fmt.Fprintf(a.stdout, "\n%d test messages sent to %s via %s.\n", res.Count[testsend.Sent], to, e.SMTP.Addr())
+			var missing []string
+			if n := res.Count[testsend.Skipped]; n > 0 {
+				missing = append(missing, fmt.Sprintf("%d language(s) skipped as incomplete (see where: tidings check %s)", n, args[0]))
+			}
+			if n := res.Count[testsend.Failed]; n > 0 {
+				missing = append(missing, fmt.Sprintf("%d failed", n))
+			}
+			if len(missing) > 0 {
+				return problemsErr(fmt.Errorf("not every language was tested: %s", strings.Join(missing, "; ")))
+			}
+			return nil
 		},
 	}
-	c.Flags().StringVar(&o.env, "env", "", "environment whose SMTP server to use (required)")
+	c.Flags().StringVar(&env, "env", "", "environment whose SMTP server to use (required)")
 	_ = c.MarkFlagRequired("env")
-	c.Flags().StringVar(&o.to, "to", "", "the QA inbox to send the test messages to (required)")
+	c.Flags().StringVar(&to, "to", "", "the QA inbox to send the test messages to (required)")
 	_ = c.MarkFlagRequired("to")
 	return c
-}
-
-func (a *app) runTestSend(ctx context.Context, file string, o testSendOptions) error {
-	b, err := load(file)
-	if err != nil {
-		return err
-	}
-	e, err := a.loadEnv(o.env)
-	if err != nil {
-		return err
-	}
-	if !e.Allowed(o.to) {
-		return configError(fmt.Errorf("%s is not in the allowlist of environment %s; test messages go only to allowed addresses", o.to, e.Name))
-	}
-	res, err := testsend.Run(ctx, testsend.Config{Bundle: b, SMTP: smtpConfig(e), To: o.to})
-	var ce *testsend.ConnectError
-	if errors.As(err, &ce) {
-		// Say once what failed: the network error alone, without the
-		// sender's own "connect to SMTP server" around it.
-		cause := ce.Err
-		var op *net.OpError
-		if errors.As(cause, &op) {
-			cause = op
-		}
-		return infraError(fmt.Errorf("nothing was sent: the SMTP server of environment %s (%s) is unreachable: %v; check its smtp settings, then run 'tidings doctor --env %s'", e.Name, ce.Server, cause, e.Name))
-	}
-	if err != nil {
-		return bundleError(err)
-	}
-	for _, l := range res.Languages {
-		switch l.Outcome {
-		case testsend.Sent:
-			fmt.Fprintf(a.stdout, "sent  %-6s %s\n", l.Lang, l.Subject)
-		case testsend.Skipped:
-			fmt.Fprintf(a.stdout, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
-		default:
-			fmt.Fprintf(a.stdout, "FAIL  %-6s %v\n", l.Lang, l.Err)
-		}
-	}
-	fmt.Fprintf(a.stdout, "\n%d test messages sent to %s via %s.\n", res.Count[testsend.Sent], o.to, e.SMTP.Addr())
-	var missing []string
-	if n := res.Count[testsend.Skipped]; n > 0 {
-		missing = append(missing, fmt.Sprintf("%d language(s) skipped as incomplete (see where: tidings check %s)", n, file))
-	}
-	if n := res.Count[testsend.Failed]; n > 0 {
-		missing = append(missing, fmt.Sprintf("%d failed", n))
-	}
-	if len(missing) > 0 {
-		return problemsErr(fmt.Errorf("not every language was tested: %s", strings.Join(missing, "; ")))
-	}
-	return nil
 }

@@ -13,20 +13,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/worker"
 )
 
 type workerOptions struct {
-	env         string
-	concurrency int
-	metricsAddr string
-	templates   string
-	locales     string
-	shutdown    time.Duration
-	cpuProfile  string
+	env, metricsAddr, templates, locales, cpuProfile string
+	concurrency                                      int
+	shutdown                                         time.Duration
 }
 
 func (a *app) cmdWorker() *cobra.Command {
@@ -41,19 +36,17 @@ again, takes from the global rate limit, sends over pooled SMTP connections and
 records every outcome in the ledger. Run as many workers as you like, on as
 many machines as you like, against the same Redis.
 
-By default a worker renders from the template and catalog content approved
-when the campaign was staged (stored in Redis with its hash). With
---templates and --locales it renders from disk instead, and refuses (pausing
-the campaign with the reason) when those files differ from the approved ones.
+It renders from the template and catalog content approved when the campaign
+was staged (stored in Redis with its hash), or with --templates and --locales
+from disk, pausing the campaign with the reason when those files differ from
+the approved ones.
 
 SIGINT/SIGTERM drain gracefully: no new recipient is claimed, messages in
 flight finish and are recorded; nobody is ever sent twice.`,
 		Example: `  tidings worker --env production
   tidings worker --env production --concurrency 16 --metrics-addr :9090`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runWorker(cmd.Context(), o)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runWorker(cmd.Context(), o) },
 	}
 	c.Flags().StringVar(&o.env, "env", "", "environment (required)")
 	_ = c.MarkFlagRequired("env")
@@ -67,6 +60,8 @@ flight finish and are recorded; nobody is ever sent twice.`,
 	return c
 }
 
+// runWorker runs a worker of the environment, with its notifier (each
+// event is delivered once across workers) and, when asked, its metrics.
 func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	e, err := a.loadEnv(o.env)
 	if err != nil {
@@ -83,25 +78,15 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	log := a.logger(slog.LevelInfo)
 	nc := notify.ForEnvironment(e, store.New(rdb))
 	nc.Logger = log
-	if err := notify.Start(ctx, nc); err != nil { // once per event across workers
+	if err := notify.Start(ctx, nc); err != nil {
 		fmt.Fprintf(a.stderr, "notifications are off: %v\n", err)
-	}
-	// --concurrency, else the environment's concurrency, else its SMTP
-	// connections: one chunk in flight per SMTP connection.
-	conc := o.concurrency
-	if conc <= 0 {
-		conc = e.Concurrency
-	}
-	if conc <= 0 {
-		conc = e.SMTP.Connections
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	cfg := worker.Config{
-		Redis: rdb, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
-		Concurrency: conc, SMTP: smtpConfig(e), Logger: log, Metrics: reg, Env: e.Name,
-		ShutdownTimeout: o.shutdown,
-		Journal:         journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
+	cfg := worker.ForEnvironment(e, rdb)
+	cfg.Logger, cfg.Metrics, cfg.ShutdownTimeout = log, reg, o.shutdown
+	if o.concurrency > 0 {
+		cfg.Concurrency = o.concurrency
 	}
 	if o.templates != "" {
 		cfg.Templates, cfg.Locales = os.DirFS(o.templates), os.DirFS(o.locales)
@@ -120,10 +105,10 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return configError(fmt.Errorf("cpu profile: %w", err))
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
+		if err != nil {
 			return configError(fmt.Errorf("cpu profile: %w", err))
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()

@@ -1,0 +1,33 @@
+package worker
+
+import (
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/send"
+)
+
+// ForEnvironment returns the Config of a worker of environment e on rdb:
+// its name, replica acknowledgements, SMTP server, concurrency (e's, else
+// one chunk in flight per SMTP connection) and delivery journal. The caller
+// adds what belongs to its process (Logger, Metrics, ShutdownTimeout, ...).
+func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Config {
+	conc := e.Concurrency
+	if conc <= 0 {
+		conc = e.SMTP.Connections
+	}
+	return Config{
+		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
+		Concurrency: conc, SMTP: SMTPConfig(e.SMTP),
+		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
+	}
+}
+
+// SMTPConfig converts an environment's SMTP settings for the sender.
+func SMTPConfig(s environment.SMTP) send.Config {
+	return send.Config{
+		Host: s.Host, Port: s.Port, TLS: string(s.TLS),
+		Username: s.Username, Password: s.Password.Reveal(), HeloName: s.HELO,
+	}
+}
