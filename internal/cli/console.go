@@ -28,29 +28,23 @@ func (a *app) cmdConsole() *cobra.Command {
 		Use:   "console --env ENV [--addr 127.0.0.1:8080]",
 		Short: "The web console for QA and on-call: live campaigns, actions, the approved gallery, recipients",
 		Long: `console serves the web console of an environment: every campaign with its
-live progress, the on-call actions (pause, resume, approve the canary, cancel,
-retry temporary failures: the same operations as the commands, recorded in
-the audit log under the signed-in person's name), the gallery of every
-language rendered from the approved snapshot, the recipients with their
-outcomes (CSV download), and campaign metrics on /metrics. It reads and writes
-the environment's Redis like the workers; run as many consoles as you like.
+live progress, the on-call actions (pause, resume, approve, cancel, retry:
+the same operations as the commands, audited under the signed-in person's
+name), the gallery of every language rendered from the approved snapshot,
+the recipients with their outcomes (CSV download), and campaign metrics on
+/metrics. Run as many consoles as you like, beside the workers.
 
-Who may sign in: tokens, one person per line ("NAME TOKEN", or one bare
-TOKEN), from the environment's console.viewer_token_file and
-console.operator_token_file (or TIDINGS_CONSOLE_VIEWER_TOKEN /
-TIDINGS_CONSOLE_OPERATOR_TOKEN), or the files --viewer-tokens /
---operator-tokens.
-Viewers (QA) see everything; operators (on-call) also act. Tokens are never
-printed.
+Who may sign in: one person per line ("NAME TOKEN", or one bare TOKEN) in
+the environment's console.viewer_token_file and console.operator_token_file
+(or TIDINGS_CONSOLE_VIEWER_TOKEN and TIDINGS_CONSOLE_OPERATOR_TOKEN), or in
+the files of --viewer-tokens / --operator-tokens. Viewers (QA) see
+everything; operators (on-call) also act. Tokens are never printed. It warns
+when it listens beyond loopback: put it behind TLS then.
 
-It listens on loopback (127.0.0.1:8080) unless --addr says otherwise, and
-warns when it is reachable from the network: put it behind TLS then.
+With --campaign FILE and no --env it shows the gallery of a campaign file not
+staged yet, with a one-time sign-in link when no token is configured.
 
-With --campaign FILE (and no --env) it shows the gallery of a campaign file
-that is not staged yet; without configured tokens it then prints a one-time
-sign-in link for you.
-
-Each console, like each worker, also posts notifications when webhooks are
+Like each worker, each console posts notifications to the webhooks
 configured (notify.slack_webhook_url_file, notify.webhook_url_file, or
 TIDINGS_NOTIFY_SLACK_WEBHOOK_URL, TIDINGS_NOTIFY_WEBHOOK_URL).`,
 		Example: `  TIDINGS_CONSOLE_OPERATOR_TOKEN="alice $(cat ~/.tidings-token)" tidings console --env production

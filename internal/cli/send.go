@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -203,7 +204,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 }
 
 // stateLostText explains a campaign whose state Redis lost, and exactly
-// what to run next; its data is stateLost.
+// what to run next (stateLostMessage's data).
 var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q" .Campaign}} was started in environment {{.Env}} before
 {{- with .Record}} (run {{.Run}}, {{.StartedAt.Format "2006-01-02T15:04:05Z07:00"}} by {{.By}} on {{.Host}}; record {{.Path}}){{end -}}
 , but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.
@@ -261,4 +262,21 @@ func (a *app) dryRun(b *bundle.Bundle, sum *plan.Summary) {
 		}
 	}
 	fmt.Fprintf(a.stdout, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", sum.Accepted, strings.Join(parts, ", "))
+}
+
+// progress returns a bar for total steps, drawn on stderr only when stderr
+// is a terminal and the work is long enough to watch.
+func (a *app) progress(total int64, what string) *progressbar.ProgressBar {
+	f, tty := a.stderr.(*os.File)
+	tty = tty && term.IsTerminal(int(f.Fd()))
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetVisibility(tty && total >= 10000),
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionThrottle(100e6),
+		progressbar.OptionClearOnFinish(),
+	)
 }

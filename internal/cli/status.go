@@ -16,8 +16,8 @@ import (
 type statusOptions struct {
 	env      string
 	watch    bool
-	out      output
 	interval time.Duration
+	out      output
 }
 
 func (a *app) cmdStatus() *cobra.Command {
@@ -101,7 +101,11 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			statusview.Write(a.stdout, st, statusHint(st))
+			hint := statusHints[st.State]
+			if hint != "" {
+				hint = fmt.Sprintf(hint, st.Campaign, st.Env)
+			}
+			statusview.Write(a.stdout, st, hint)
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err
@@ -114,18 +118,12 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 	}
 }
 
-// statusHint is what to run next in st's state.
-func statusHint(st *store.Status) string {
-	c, e := st.Campaign, st.Env
-	switch st.State {
-	case store.StatePaused:
-		return fmt.Sprintf("resume with: tidings resume %s --env %s (or cancel: tidings cancel %s --env %s --reason ...)", c, e, c, e)
-	case store.StateAwaitingApproval:
-		return fmt.Sprintf("check the canary, then approve it: tidings approve %s --env %s", c, e)
-	case store.StateRunning:
-		return fmt.Sprintf("pause with: tidings pause %s --env %s --reason ...", c, e)
-	case store.StateCancelled, store.StateDone:
-		return fmt.Sprintf("every recipient's outcome: tidings report %s --env %s", c, e)
-	}
-	return ""
+// statusHints is what to run next in a state (%[1]s is the campaign, %[2]s
+// its environment).
+var statusHints = map[store.State]string{
+	store.StatePaused:           "resume with: tidings resume %[1]s --env %[2]s (or cancel: tidings cancel %[1]s --env %[2]s --reason ...)",
+	store.StateAwaitingApproval: "check the canary, then approve it: tidings approve %[1]s --env %[2]s",
+	store.StateRunning:          "pause with: tidings pause %[1]s --env %[2]s --reason ...",
+	store.StateCancelled:        "every recipient's outcome: tidings report %[1]s --env %[2]s",
+	store.StateDone:             "every recipient's outcome: tidings report %[1]s --env %[2]s",
 }
