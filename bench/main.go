@@ -58,6 +58,7 @@ type options struct {
 	tidings     string
 	cpuProfile  bool
 	ceilingPool int
+	repeat      int
 	timeout     time.Duration
 }
 
@@ -85,6 +86,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&o.tidings, "tidings", "", "tidings binary to use (default: build ./cmd/tidings)")
 	fs.BoolVar(&o.cpuProfile, "cpuprofile", false, "write worker-<campaign>-<i>.pprof CPU profiles into the working directory")
 	fs.IntVar(&o.ceilingPool, "ceiling-pool", 4200, "distinct pre-rendered messages the ceiling cycles through (a multiple of 42 keeps the language mix exact)")
+	fs.IntVar(&o.repeat, "repeat", 1, "run the whole plan of rounds this many times (each its own row; the machine's noise shows)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (default: 3m + 3ms per recipient per round)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -97,8 +99,8 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		o.workers = append(o.workers, w)
 	}
-	if o.n < 1 || o.concurrency < 1 {
-		fmt.Fprintln(stderr, "bench: -n and -concurrency must be at least 1")
+	if o.n < 1 || o.concurrency < 1 || o.repeat < 1 {
+		fmt.Fprintln(stderr, "bench: -n, -concurrency and -repeat must be at least 1")
 		return 2
 	}
 	if _, err := fsyncArgs(o.fsync); err != nil {
@@ -238,6 +240,11 @@ func run(ctx context.Context, o options, out io.Writer) error {
 				return err
 			}
 		}
+		if !r.Replica && b.replica != nil {
+			if err := b.stopReplica(ctx); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(out, "%s: sending %d messages (campaign %s) ...\n", r.label(), o.n, r.Name)
 		res, err := b.runRound(ctx, r)
 		if err != nil {
@@ -278,14 +285,16 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 // planRounds lists the rounds: one per worker count, then with -replica
 // the first worker count again with a replica attached, without and with
-// the acknowledgement.
+// the acknowledgement; all of it -repeat times.
 func planRounds(o options) []round {
 	var rs []round
-	for _, w := range o.workers {
-		rs = append(rs, round{Workers: w})
-	}
-	if o.replica {
-		rs = append(rs, round{Workers: o.workers[0], Replica: true}, round{Workers: o.workers[0], Replica: true, Acks: 1})
+	for range max(o.repeat, 1) {
+		for _, w := range o.workers {
+			rs = append(rs, round{Workers: w})
+		}
+		if o.replica {
+			rs = append(rs, round{Workers: o.workers[0], Replica: true}, round{Workers: o.workers[0], Replica: true, Acks: 1})
+		}
 	}
 	for i := range rs {
 		// Names of one length: every round's messages have the same size.
@@ -313,6 +322,17 @@ func (b *bench) startReplica(ctx context.Context) error {
 	return nil
 }
 
+// stopReplica stops the replica and waits until the master has none.
+func (b *bench) stopReplica(ctx context.Context) error {
+	b.procs.stop(b.replica.proc, 10*time.Second)
+	b.replica.client.Close()
+	b.replica = nil
+	return pollUntil(ctx, time.Minute, func() (bool, error) {
+		m, err := b.redis.info(ctx, "replication")
+		return err == nil && m["connected_slaves"] == "0", err
+	})
+}
+
 // stageOnly runs `tidings send` alone (no worker picks the campaign up) and
 // reports how long staging took, send's peak RSS and Redis memory per
 // recipient.
@@ -330,23 +350,10 @@ func (b *bench) stageOnly(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	send := exec.CommandContext(ctx, b.bin, "send", campFile, "--env", r.env(), "--confirm", r.Name)
-	send.Env = b.env
-	logPath := filepath.Join(b.dir, "send.log")
-	logf, err := os.Create(logPath)
+	sr, err := b.runSend(ctx, r, campFile)
 	if err != nil {
 		return err
 	}
-	send.Stdout, send.Stderr = logf, logf
-	err = send.Run()
-	logf.Close()
-	if err != nil {
-		log, _ := os.ReadFile(logPath)
-		return fmt.Errorf("tidings send: %w\n%s", err, log)
-	}
-	staged := time.Since(start)
-	sendCPU, sendRSS := rusageCPU(send.ProcessState)
 	mem1, err := b.redis.usedMemory(ctx)
 	if err != nil {
 		return err
@@ -362,7 +369,7 @@ func (b *bench) stageOnly(ctx context.Context) error {
 		SendCPUS               float64 `json:"send_cpu_s"`
 		RedisCPUS              float64 `json:"redis_cpu_s"`
 		RedisBytesPerRecipient float64 `json:"redis_bytes_per_recipient"`
-	}{b.o.n, staged.Seconds(), sendRSS, sendCPU.Seconds(), cpu1 - cpu0, (mem1 - mem0) / float64(b.o.n)}
+	}{b.o.n, sr.elapsed.Seconds(), sr.peakRSSMB, sr.cpu.Seconds(), cpu1 - cpu0, (mem1 - mem0) / float64(b.o.n)}
 	fmt.Fprintf(b.out, "staged %d recipients in %.2fs: send peak RSS %.0f MB, send CPU %.2fs, Redis CPU %.2fs, Redis memory %.0f bytes per recipient\n",
 		res.N, res.StagingS, res.SendPeakRSSMB, res.SendCPUS, res.RedisCPUS, res.RedisBytesPerRecipient)
 	js, err := json.Marshal(res)

@@ -148,8 +148,8 @@ type report struct {
 	// With -replica: what replication costs (replica attached, no
 	// acknowledgement, minus the first round) and what the acknowledgement
 	// costs on top (min_replica_acks 1 minus 0).
-	ReplicationCost *costDiff `json:"replication_cost,omitempty"`
-	AckCost         *costDiff `json:"ack_cost,omitempty"`
+	ReplicationCosts []*costDiff `json:"replication_costs,omitempty"`
+	AckCosts         []*costDiff `json:"ack_costs,omitempty"`
 }
 
 // costDiff is the difference between two rounds: b - a per message, and
@@ -174,25 +174,24 @@ func diff(a, b roundResult) *costDiff {
 	return d
 }
 
-// replicaCosts fills in ReplicationCost and AckCost from the rounds.
+// replicaCosts fills in ReplicationCosts and AckCosts: each acks 1 round
+// against the acks 0 round before it, each acks 0 round against the last
+// round without a replica and with as many workers before it.
 func (rep *report) replicaCosts() {
-	var plain, acks0, acks1 *roundResult
+	var plain, acks0 *roundResult
 	for i := range rep.Rounds {
 		r := &rep.Rounds[i]
 		switch {
-		case !r.Replica && plain == nil:
+		case !r.Replica:
 			plain = r
-		case r.Replica && r.Acks == 0:
+		case r.Acks == 0:
 			acks0 = r
-		case r.Replica && r.Acks > 0:
-			acks1 = r
+			if plain != nil && plain.Workers == r.Workers {
+				rep.ReplicationCosts = append(rep.ReplicationCosts, diff(*plain, *r))
+			}
+		case acks0 != nil:
+			rep.AckCosts = append(rep.AckCosts, diff(*acks0, *r))
 		}
-	}
-	if plain != nil && acks0 != nil && plain.Workers == acks0.Workers {
-		rep.ReplicationCost = diff(*plain, *acks0)
-	}
-	if acks0 != nil && acks1 != nil {
-		rep.AckCost = diff(*acks0, *acks1)
 	}
 }
 
@@ -251,11 +250,11 @@ func printSummary(w io.Writer, rep report) {
 	tw.Flush()
 	for _, c := range []struct {
 		name string
-		d    *costDiff
-	}{{"replication (replica, acks 0 vs no replica)", rep.ReplicationCost}, {"acknowledgement (acks 1 vs acks 0)", rep.AckCost}} {
-		if c.d != nil {
+		ds   []*costDiff
+	}{{"replication (replica, acks 0 vs no replica)", rep.ReplicationCosts}, {"acknowledgement (acks 1 vs acks 0)", rep.AckCosts}} {
+		for _, d := range c.ds {
 			fmt.Fprintf(w, "cost of %s: msg/s x%.2f (steady x%.2f), worker %+.1f µs/msg, Redis %+.1f µs/msg, replica %+.1f µs/msg\n",
-				c.name, c.d.MsgPerSRatio, c.d.SteadyRatio, c.d.WorkerUsPerMsg, c.d.RedisUsPerMsg, c.d.ReplicaUs)
+				c.name, d.MsgPerSRatio, d.SteadyRatio, d.WorkerUsPerMsg, d.RedisUsPerMsg, d.ReplicaUs)
 		}
 	}
 }

@@ -96,7 +96,7 @@ type roundResult struct {
 	Ceiling ceilingSummary `json:"ceiling"`
 	// Ratios to the ceiling.
 	RatioMsgPerS     float64 `json:"ratio_msg_per_s"`        // MsgPerS / ceiling msg/s
-	RatioSteady      float64 `json:"ratio_steady_msg_per_s"` // SteadyMsgPerS / ceiling msg/s
+	RatioSteady      float64 `json:"ratio_steady_msg_per_s"` // SteadyMsgPerS / ceiling steady msg/s
 	RatioWorkerCPU   float64 `json:"ratio_worker_cpu"`       // WorkerUsPerMsg / ceiling CPU per message
 	RatioTotalCPU    float64 `json:"ratio_worker_redis_cpu"` // (worker + Redis) / ceiling CPU per message
 	RatioWireBytes   float64 `json:"ratio_wire_bytes"`       // WireBytesPerMsg / the ceiling's: 1 when the messages are the same
@@ -165,24 +165,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	}
 
 	start := time.Now()
-	send := exec.CommandContext(ctx, b.bin, "send", campFile, "--env", r.env(), "--confirm", r.Name)
-	send.Env = b.env
-	sendLog := filepath.Join(b.dir, "send-"+r.Name+".log")
-	out, err := os.Create(sendLog)
+	sr, err := b.runSend(ctx, r, campFile)
 	if err != nil {
-		return res, fmt.Errorf("run tidings send: %w", err)
+		return res, err
 	}
-	send.Stdout, send.Stderr = out, out
-	send.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	err = send.Run()
-	out.Close()
-	if err != nil {
-		log, _ := os.ReadFile(sendLog)
-		return res, fmt.Errorf("tidings send: %w\n%s", err, log)
-	}
-	res.StagingS = time.Since(start).Seconds()
-	sendCPU, sendRSS := rusageCPU(send.ProcessState)
-	res.SendCPUS, res.SendPeakRSSMB = sendCPU.Seconds(), sendRSS
+	res.StagingS, res.SendCPUS, res.SendPeakRSSMB = sr.elapsed.Seconds(), sr.cpu.Seconds(), sr.peakRSSMB
 	if err := b.measure(ctx, &staged, workers); err != nil {
 		return res, err
 	}
@@ -325,6 +312,36 @@ func ackCheck(r round, waitsPerMsg float64) check {
 	}
 	return check{Name: "no replica acknowledgement requested", OK: waitsPerMsg == 0, Fatal: true,
 		Detail: fmt.Sprintf("%.3f WAIT per message with min_replica_acks 0", waitsPerMsg)}
+}
+
+// sendResult is what one `tidings send` took.
+type sendResult struct {
+	elapsed   time.Duration
+	cpu       time.Duration
+	peakRSSMB float64
+}
+
+// runSend runs `tidings send` for round r's campaign file.
+func (b *bench) runSend(ctx context.Context, r round, campFile string) (sendResult, error) {
+	start := time.Now()
+	send := exec.CommandContext(ctx, b.bin, "send", campFile, "--env", r.env(), "--confirm", r.Name)
+	send.Env = b.env
+	logPath := filepath.Join(b.dir, "send-"+r.Name+".log")
+	out, err := os.Create(logPath)
+	if err != nil {
+		return sendResult{}, fmt.Errorf("run tidings send: %w", err)
+	}
+	send.Stdout, send.Stderr = out, out
+	send.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	err = send.Run()
+	out.Close()
+	if err != nil {
+		log, _ := os.ReadFile(logPath)
+		return sendResult{}, fmt.Errorf("tidings send: %w\n%s", err, log)
+	}
+	res := sendResult{elapsed: time.Since(start)}
+	res.cpu, res.peakRSSMB = rusageCPU(send.ProcessState)
+	return res, nil
 }
 
 // cpuCheck compares two readings of the same process's CPU time (the
