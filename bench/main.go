@@ -140,135 +140,38 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	b := &bench{o: o, out: out, procs: &procSet{}}
 	defer b.procs.stopAll()
-	var err error
-	if b.repo, err = os.Getwd(); err != nil {
-		return err
-	}
-	if b.dir = o.out; b.dir == "" {
-		if b.dir, err = os.MkdirTemp("", "tidings-bench-"); err != nil {
-			return err
-		}
-		if !o.keep {
-			defer os.RemoveAll(b.dir)
-		}
-	}
-	if b.dir, err = filepath.Abs(b.dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(b.dir, 0o755); err != nil {
-		return err
-	}
 	load0 := loadAverage()
 	fmt.Fprintf(out, "machine: %d cores, load average %.2f, %s\n", runtime.NumCPU(), load0, cpuModel())
-	if b.bin = o.tidings; b.bin == "" {
-		b.bin = filepath.Join(b.dir, "tidings")
-		fmt.Fprintln(out, "building tidings ...")
-		c := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/tidings")
-		c.Stdout, c.Stderr = out, out
-		if err := c.Run(); err != nil {
-			return fmt.Errorf("build tidings: %w", err)
-		}
-	}
-
-	redisPort, err := freePort()
+	cleanup, err := b.setup(ctx)
+	defer cleanup()
 	if err != nil {
 		return err
 	}
-	if b.redis, err = b.procs.startRedis(ctx, "redis", filepath.Join(b.dir, "redis"), redisPort, o.fsync, 0); err != nil {
-		return err
-	}
-	defer b.redis.client.Close()
-	if !o.stageOnly {
-		if b.sinkPort, err = freePort(); err != nil {
-			return err
-		}
-		b.sinkCounter = filepath.Join(b.dir, "smtp-sink.count")
-		if b.sink, err = b.procs.startSink(ctx, b.sinkPort, b.sinkCounter); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(out, "generating %d recipients in 6 languages ...\n", o.n)
-	if err := writeRecipients(filepath.Join(b.dir, "recipients.csv"), o.n); err != nil {
-		return err
-	}
-	cfg, err := writeConfig(b.dir, redisPort, b.sinkPort, o.concurrency)
-	if err != nil {
-		return err
-	}
-	b.env = append(os.Environ(), "TIDINGS_CONFIG="+cfg)
-
 	if o.stageOnly {
 		return b.stageOnly(ctx)
 	}
-
-	fmt.Fprintf(out, "pre-rendering the ceiling's messages (%d distinct) ...\n", min(o.n, o.ceilingPool))
-	campFile, err := writeCampaignFile(b.dir, rounds[0].Name, rounds[0].env(), b.repo, o.n)
+	msgs, err := b.prepare(ctx, rounds[0])
 	if err != nil {
 		return err
 	}
-	cpu0 := selfCPU()
-	msgs, err := prepareCeiling(ctx, campFile, rounds[0].Name, poolIndexes(o.n, o.ceilingPool))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "  prepared in %.2fs of CPU\n", (selfCPU() - cpu0).Seconds())
 	if o.ceilingOnly {
 		c, err := b.runCeiling(ctx, o.workers[0]*o.concurrency, msgs)
 		if err != nil {
 			return err
 		}
-		js, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%s\n", js)
-		return nil
+		return printJSON(out, c)
 	}
-
-	var results []roundResult
-	var last *ceilingRun
-	for _, r := range rounds {
-		conns := r.Workers * o.concurrency
-		before := last
-		if before == nil || before.Conns != conns {
-			if before, err = b.runCeiling(ctx, conns, msgs); err != nil {
-				return err
-			}
-		}
-		if r.Replica && b.replica == nil {
-			if err := b.startReplica(ctx); err != nil {
-				return err
-			}
-		}
-		if !r.Replica && b.replica != nil {
-			if err := b.stopReplica(ctx); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(out, "%s: sending %d messages (campaign %s) ...\n", r.label(), o.n, r.Name)
-		res, err := b.runRound(ctx, r)
-		if err != nil {
-			return err
-		}
-		after, err := b.runCeiling(ctx, conns, msgs)
-		if err != nil {
-			return err
-		}
-		last = after
-		res.Ceiling = summarize(*before, *after)
-		res.ratios()
-		printRound(out, res)
-		results = append(results, res)
+	results, err := b.runRounds(ctx, rounds, msgs)
+	if err != nil {
+		return err
 	}
 	rep := report{N: o.n, Concurrency: o.concurrency, Fsync: o.fsync, Cores: runtime.NumCPU(), CPU: cpuModel(),
 		LoadStart: load0, LoadEnd: loadAverage(), Rounds: results}
 	rep.replicaCosts()
 	printSummary(out, rep)
-	js, err := json.Marshal(rep)
-	if err != nil {
+	if err := printJSON(out, rep); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s\n", js)
 	var failed []string
 	for _, r := range results {
 		for _, c := range r.Checks {
@@ -281,6 +184,135 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return errors.New("failed checks:\n  " + strings.Join(failed, "\n  "))
 	}
 	return nil
+}
+
+// setup makes the working directory, builds tidings, starts Redis and
+// smtp-sink and writes the recipients and tidings.yaml. cleanup removes the
+// working directory unless it is to be kept.
+func (b *bench) setup(ctx context.Context) (cleanup func(), err error) {
+	cleanup = func() {}
+	o := b.o
+	if b.repo, err = os.Getwd(); err != nil {
+		return cleanup, fmt.Errorf("find the checkout: %w", err)
+	}
+	if b.dir = o.out; b.dir == "" {
+		if b.dir, err = os.MkdirTemp("", "tidings-bench-"); err != nil {
+			return cleanup, fmt.Errorf("create the working directory: %w", err)
+		}
+		if !o.keep {
+			cleanup = func() { os.RemoveAll(b.dir) }
+		}
+	}
+	if b.dir, err = filepath.Abs(b.dir); err != nil {
+		return cleanup, fmt.Errorf("create the working directory: %w", err)
+	}
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return cleanup, fmt.Errorf("create the working directory: %w", err)
+	}
+	if b.bin = o.tidings; b.bin == "" {
+		b.bin = filepath.Join(b.dir, "tidings")
+		fmt.Fprintln(b.out, "building tidings ...")
+		c := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/tidings")
+		c.Stdout, c.Stderr = b.out, b.out
+		if err := c.Run(); err != nil {
+			return cleanup, fmt.Errorf("build tidings: %w", err)
+		}
+	}
+	redisPort, err := freePort()
+	if err != nil {
+		return cleanup, err
+	}
+	if b.redis, err = b.procs.startRedis(ctx, "redis", filepath.Join(b.dir, "redis"), redisPort, o.fsync, 0); err != nil {
+		return cleanup, err
+	}
+	if !o.stageOnly {
+		if b.sinkPort, err = freePort(); err != nil {
+			return cleanup, err
+		}
+		b.sinkCounter = filepath.Join(b.dir, "smtp-sink.count")
+		if b.sink, err = b.procs.startSink(ctx, b.sinkPort, b.sinkCounter); err != nil {
+			return cleanup, err
+		}
+	}
+	fmt.Fprintf(b.out, "generating %d recipients in 6 languages ...\n", o.n)
+	if err := writeRecipients(filepath.Join(b.dir, "recipients.csv"), o.n); err != nil {
+		return cleanup, err
+	}
+	cfg, err := writeConfig(b.dir, redisPort, b.sinkPort, o.concurrency)
+	if err != nil {
+		return cleanup, err
+	}
+	b.env = append(os.Environ(), "TIDINGS_CONFIG="+cfg)
+	return cleanup, nil
+}
+
+// prepare pre-renders the ceiling's messages for the campaign of round r.
+func (b *bench) prepare(ctx context.Context, r round) ([]wireMessage, error) {
+	fmt.Fprintf(b.out, "pre-rendering the ceiling's messages (%d distinct) ...\n", min(b.o.n, b.o.ceilingPool))
+	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n)
+	if err != nil {
+		return nil, err
+	}
+	cpu0 := selfCPU()
+	msgs, err := prepareCeiling(ctx, campFile, r.Name, poolIndexes(b.o.n, b.o.ceilingPool))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(b.out, "  prepared in %.2fs of CPU\n", (selfCPU() - cpu0).Seconds())
+	return msgs, nil
+}
+
+// runRounds runs every round, each between two runs of the ceiling over
+// as many connections (a run after one round is the run before the next
+// when their connections are the same).
+func (b *bench) runRounds(ctx context.Context, rounds []round, msgs []wireMessage) ([]roundResult, error) {
+	var results []roundResult
+	var last *ceilingRun
+	for _, r := range rounds {
+		conns := r.Workers * b.o.concurrency
+		before := last
+		if before == nil || before.Conns != conns {
+			var err error
+			if before, err = b.runCeiling(ctx, conns, msgs); err != nil {
+				return nil, err
+			}
+		}
+		if r.Replica && b.replica == nil {
+			if err := b.startReplica(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if !r.Replica && b.replica != nil {
+			if err := b.stopReplica(ctx); err != nil {
+				return nil, err
+			}
+		}
+		fmt.Fprintf(b.out, "%s: sending %d messages (campaign %s) ...\n", r.label(), b.o.n, r.Name)
+		res, err := b.runRound(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		after, err := b.runCeiling(ctx, conns, msgs)
+		if err != nil {
+			return nil, err
+		}
+		last = after
+		res.Ceiling = summarize(*before, *after)
+		res.ratios()
+		printRound(b.out, res)
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// printJSON prints v as one line of JSON.
+func printJSON(w io.Writer, v any) error {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("print the result: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", js)
+	return err
 }
 
 // planRounds lists the rounds: one per worker count, then with -replica
@@ -372,12 +404,7 @@ func (b *bench) stageOnly(ctx context.Context) error {
 	}{b.o.n, sr.elapsed.Seconds(), sr.peakRSSMB, sr.cpu.Seconds(), cpu1 - cpu0, (mem1 - mem0) / float64(b.o.n)}
 	fmt.Fprintf(b.out, "staged %d recipients in %.2fs: send peak RSS %.0f MB, send CPU %.2fs, Redis CPU %.2fs, Redis memory %.0f bytes per recipient\n",
 		res.N, res.StagingS, res.SendPeakRSSMB, res.SendCPUS, res.RedisCPUS, res.RedisBytesPerRecipient)
-	js, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(b.out, "%s\n", js)
-	return nil
+	return printJSON(b.out, res)
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo.
