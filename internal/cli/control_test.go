@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/journal"
 )
 
 // stageCampaign sends a campaign of three rows (one staged, one refused,
@@ -197,4 +200,41 @@ func TestReport(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReportJournal reads a campaign's delivery journals without Redis:
+// one row per recipient, what was read said on stderr; --env and --journal
+// exclude each other.
+func TestReportJournal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	for _, e := range []journal.Entry{
+		{At: at, Campaign: "lost", Run: "r1", ID: "u1", Email: "ada@example.org", Lang: "en", Outcome: "sent", Code: "250"},
+		{At: at, Campaign: "lost", Run: "r1", ID: "u2", Email: "jose@example.org", Lang: "es", Outcome: "temp", Code: "451"},
+	} {
+		if err := w.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, nil, "report", "lost", "--journal", dir)
+	want := "id,email,lang,outcome,code,at,attempts,run,worker\nu1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,w1\nu2,jose@example.org,es,pending,451,2026-12-01T02:00:00Z,1,r1,w1\n"
+	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "read 1 journal file(s) of run(s) r1: 2 recipients (sent 1, in-doubt 0)") {
+		t.Errorf("report --journal:\n%s\nwant stdout\n%s", r, want)
+	}
+	for _, args := range [][]string{{"report", "lost"}, {"report", "lost", "--journal", dir, "--env", "staging"}} {
+		if r := cli(t, nil, args...); r.code != 2 || !strings.Contains(r.stderr, "give --env ENV (the campaign in Redis) or --journal PATH") {
+			t.Errorf("%v: want exit 2 naming both flags, got\n%s", args, r)
+		}
+	}
+	if r := cli(t, nil, "report", "other", "--journal", dir); r.code != 2 || !strings.Contains(r.stderr, "holds no delivery journal of campaign other") {
+		t.Errorf("a campaign without journal: want exit 2, got\n%s", r)
+	}
 }

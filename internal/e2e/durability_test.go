@@ -283,6 +283,17 @@ func TestStateLossRecovery(t *testing.T) {
 	}
 	delivered := srv.Count()
 	journal := filepath.Join(e.dir, "state", "journal")
+	// The journals are the report of the lost campaign: without Redis,
+	// everyone the SMTP server received is there as sent.
+	rep := filepath.Join(e.dir, "lost.csv")
+	e.mustRun("report", name, "--journal", journal, "--outcome", "sent,in-doubt", "--out", rep)
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(strings.TrimSpace(string(b)), "\n"); got != delivered {
+		t.Errorf("report --journal lists %d delivered recipients, the SMTP server received %d:\n%s", got, delivered, b)
+	}
 	r := e.mustRun("send", file, "--env", envName, "--exclude-delivered", journal)
 	if want := fmt.Sprintf("Excluding %d recipients already delivered", delivered); !strings.Contains(r.stdout, want) {
 		t.Errorf("send --exclude-delivered: want %q in\n%s", want, r)

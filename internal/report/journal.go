@@ -1,0 +1,168 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+)
+
+// JournalColumns is the CSV header row of a report read from delivery
+// journals: what a journal records of each recipient (no row line, locale,
+// response or batch: those live in Redis). Its id, email and outcome columns
+// are those of Columns, so --exclude-delivered reads either.
+var JournalColumns = []string{"id", "email", "lang", "outcome", "code", "at", "attempts", "run", "worker"}
+
+// JournalRow is one recipient as the delivery journals record it.
+type JournalRow struct {
+	ID       string    `json:"id"`
+	Email    string    `json:"email"`
+	Lang     string    `json:"lang,omitempty"`
+	Outcome  string    `json:"outcome"` // sent, in-doubt, failed, refused, skipped, cancelled, or pending (failed temporarily, to be retried)
+	Code     string    `json:"code,omitempty"`
+	At       time.Time `json:"at"`
+	Attempts int       `json:"attempts"` // journal lines of this recipient
+	Run      string    `json:"run"`
+	Worker   string    `json:"worker,omitempty"`
+}
+
+// Journal is what the delivery journals of one campaign record: every
+// recipient with an outcome, in the order of their first line.
+type Journal struct {
+	Campaign string           `json:"campaign"`
+	Files    []string         `json:"files"`
+	Runs     []string         `json:"runs"`
+	Counts   map[string]int64 `json:"counts"`
+	Rows     []*JournalRow    `json:"recipients"`
+	byID     map[string]*JournalRow
+	// Truncated lists files whose last line was incomplete (their worker
+	// died while writing it); every complete line was read.
+	Truncated []string `json:"truncated,omitempty"`
+}
+
+// rank orders outcomes for one recipient with several lines: a delivery
+// (sent, then in-doubt) wins over anything else, whatever came later; among
+// the rest the latest line wins.
+func rank(outcome string) int {
+	switch outcome {
+	case "sent":
+		return 2
+	case "in-doubt":
+		return 1
+	}
+	return 0
+}
+
+// journalOutcome maps a journal line's outcome to a report outcome: a
+// temporary failure is retried later, so the recipient is still pending.
+func journalOutcome(o string) string {
+	if o == "temp" {
+		return "pending"
+	}
+	return o
+}
+
+// ReadJournal reads the delivery journals of campaign under path (a
+// journal directory, one campaign's directory, or one .jsonl file) into
+// one row per recipient. It needs no Redis: it is the report of a campaign
+// whose Redis state was lost. Recipients the journals never mention (not
+// yet attempted) are not in it.
+func ReadJournal(path, campaign string) (*Journal, error) {
+	files, err := journal.Files(path, campaign)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, &NoJournalError{Path: path, Campaign: campaign}
+	}
+	j := &Journal{Campaign: campaign, Counts: map[string]int64{}, byID: map[string]*JournalRow{}}
+	runs := map[string]bool{}
+	for _, f := range files {
+		j.Files = append(j.Files, f.Path)
+		err := journal.Read(f.Path, campaign, func(e journal.Entry) error {
+			runs[e.Run] = true
+			if e.Worker == "" {
+				e.Worker = f.Worker // from the file's name
+			}
+			key := e.ID
+			if key == "" {
+				key = "email:" + e.Email
+			}
+			r := j.byID[key]
+			if r == nil {
+				r = &JournalRow{ID: e.ID, Email: e.Email}
+				j.byID[key] = r
+				j.Rows = append(j.Rows, r)
+			}
+			r.Attempts++
+			out := journalOutcome(e.Outcome)
+			if r.Outcome == "" || rank(out) > rank(r.Outcome) || (rank(out) == rank(r.Outcome) && !e.At.Before(r.At)) {
+				r.Lang, r.Outcome, r.Code, r.At, r.Run, r.Worker = e.Lang, out, e.Code, e.At, e.Run, e.Worker
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, journal.ErrTruncated):
+			j.Truncated = append(j.Truncated, f.Path)
+		case err != nil:
+			return nil, err
+		}
+	}
+	for r := range runs {
+		j.Runs = append(j.Runs, r)
+	}
+	slices.Sort(j.Runs)
+	for _, r := range j.Rows {
+		j.Counts[r.Outcome]++
+	}
+	return j, nil
+}
+
+// NoJournalError says that a path holds no delivery journal of a campaign.
+type NoJournalError struct{ Path, Campaign string }
+
+// Error says what went wrong.
+func (e *NoJournalError) Error() string {
+	return fmt.Sprintf("%s holds no delivery journal of campaign %s", e.Path, e.Campaign)
+}
+
+// WriteJournal writes j in o.Format (CSV by default; JSON is one object:
+// campaign, files, runs, counts, recipients), keeping o.Outcomes only when
+// given.
+func WriteJournal(j *Journal, w io.Writer, o Options) error {
+	keep := func(r *JournalRow) bool { return len(o.Outcomes) == 0 || slices.Contains(o.Outcomes, r.Outcome) }
+	bw := bufio.NewWriterSize(w, 1<<16)
+	switch o.Format {
+	case FormatCSV, "":
+		cw := csv.NewWriter(bw)
+		_ = cw.Write(JournalColumns)
+		for _, r := range j.Rows {
+			if keep(r) {
+				_ = cw.Write([]string{r.ID, r.Email, r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker})
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	case FormatJSON:
+		out := *j
+		out.Rows = slices.DeleteFunc(slices.Clone(j.Rows), func(r *JournalRow) bool { return !keep(r) })
+		if err := json.NewEncoder(bw).Encode(out); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	default:
+		return &FormatError{Format: o.Format}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
