@@ -132,10 +132,7 @@ func (a *app) requiredFlags(cmd *cobra.Command, err error) error {
 		}
 		m := fmt.Sprintf("--%s is required: %s", f.Name, f.Usage)
 		if f.Name == "env" {
-			m = "--env is required: name the environment to work in"
-			if names := a.envNames(); len(names) > 0 {
-				m += " (the config file has " + strings.Join(names, ", ") + ")"
-			}
+			m = a.envRequired()
 		}
 		msg = append(msg, m)
 	})
@@ -143,6 +140,16 @@ func (a *app) requiredFlags(cmd *cobra.Command, err error) error {
 		return err
 	}
 	return usageError(cmd, errors.New(strings.Join(msg, "; ")))
+}
+
+// envRequired says that --env is missing, and which environments the
+// config file has.
+func (a *app) envRequired() string {
+	m := "--env is required: name the environment to work in"
+	if names := a.envNames(); len(names) > 0 {
+		m += " (the config file has " + strings.Join(names, ", ") + ")"
+	}
+	return m
 }
 
 // output is the one machine-output convention of every command that has

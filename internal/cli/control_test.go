@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -229,12 +230,34 @@ func TestReportJournal(t *testing.T) {
 	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "read 1 journal file(s) of run(s) r1: 2 recipients (sent 1, in-doubt 0)") {
 		t.Errorf("report --journal:\n%s\nwant stdout\n%s", r, want)
 	}
-	for _, args := range [][]string{{"report", "lost"}, {"report", "lost", "--journal", dir, "--env", "staging"}} {
-		if r := cli(t, nil, args...); r.code != 2 || !strings.Contains(r.stderr, "give --env ENV (the campaign in Redis) or --journal PATH") {
-			t.Errorf("%v: want exit 2 naming both flags, got\n%s", args, r)
+	for args, want := range map[string]string{
+		"report lost": "--env is required: name the environment to work in; or give --journal PATH",
+		"report lost --journal " + dir + " --env staging": "give --env (the campaign in Redis) or --journal (its delivery journals), not both",
+	} {
+		if r := cli(t, nil, strings.Fields(args)...); r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%v: want exit 2 and %q, got\n%s", args, want, r)
 		}
 	}
 	if r := cli(t, nil, "report", "other", "--journal", dir); r.code != 2 || !strings.Contains(r.stderr, "holds no delivery journal of campaign other") {
 		t.Errorf("a campaign without journal: want exit 2, got\n%s", r)
+	}
+}
+
+// TestControlRedisErrorIsInfrastructure: a Redis that answers with an
+// error (here READONLY: it became a replica, as the old master does during
+// a failover) makes a control command exit 3 (infrastructure), never 2.
+func TestControlRedisErrorIsInfrastructure(t *testing.T) {
+	t.Parallel()
+	env, rs := redisEnv(t)
+	c := stageCampaign(t, env, "ro")
+	if err := rs.Client().ReplicaOf(t.Context(), "127.0.0.1", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Client().ReplicaOf(context.Background(), "NO", "ONE").Err() })
+	for _, args := range [][]string{{"pause", c, "--reason", "x"}, {"cancel", c, "--reason", "x"}, {"approve", c}} {
+		r := cli(t, env, append(args, "--env", "staging")...)
+		if r.code != 3 || !strings.Contains(r.stderr, "READONLY") {
+			t.Errorf("%s on a read-only Redis: want exit 3 with Redis's answer, got\n%s", args[0], r)
+		}
 	}
 }

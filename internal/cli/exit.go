@@ -8,6 +8,7 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 )
 
@@ -65,16 +66,19 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 // classify gives an error without an exit code one: a network failure to
-// reach a server (Redis, SMTP) is infrastructure, everything else (cobra's
-// own errors too) a usage, configuration or input error the user must fix.
-// An interrupted command's error is returned as it is.
+// reach a server (Redis, SMTP) or an error Redis answered with (READONLY,
+// NOREPLICAS, CLUSTERDOWN, LOADING, ... during a failover) is
+// infrastructure, everything else (cobra's own errors too) a usage,
+// configuration or input error the user must fix. An interrupted command's
+// error is returned as it is.
 func classify(err error) error {
 	var ee *exitError
 	var op *net.OpError
+	var re redis.Error
 	switch {
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
-	case errors.As(err, &op), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
+	case errors.As(err, &op), errors.As(err, &re), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
 		return infraError(err)
 	}
 	return configError(err)

@@ -56,8 +56,11 @@ it: only Redis knew them.`,
 			if errors.As(err, &oe) {
 				return configError(fmt.Errorf("--outcome %q: not an outcome; use %s", oe.Outcome, strings.Join(store.Outcomes, ", ")))
 			}
-			if (o.env == "") == (o.journal == "") {
-				return usageError(cmd, errors.New("give --env ENV (the campaign in Redis) or --journal PATH (its delivery journals, without Redis)"))
+			switch {
+			case o.env == "" && o.journal == "":
+				return usageError(cmd, errors.New(a.envRequired()+"; or give --journal PATH to read the campaign's delivery journals without Redis"))
+			case o.env != "" && o.journal != "":
+				return usageError(cmd, errors.New("give --env (the campaign in Redis) or --journal (its delivery journals), not both"))
 			}
 			w := a.stdout
 			if o.file != "" {
