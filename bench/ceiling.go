@@ -349,10 +349,10 @@ func (s *bareSender) run(ctx context.Context, n int, msgs []wireMessage) (ceilin
 	if a, b := t10.Load(), t90.Load(); b > a && a > 0 {
 		res.Steady = float64(at90-at10) / (float64(b-a) / 1e9)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return res, err
+	if err := ctx.Err(); err != nil { // the connections were closed under the sender
+		return res, fmt.Errorf("bare sender: %w", err)
 	}
-	return res, ctx.Err()
+	return res, errors.Join(errs...)
 }
 
 // close ends every connection with QUIT.
