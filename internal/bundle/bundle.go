@@ -109,6 +109,9 @@ func Load(path string) (*Bundle, error) {
 		Template:      c.Template,
 		DefaultLocale: c.DefaultLocale,
 		Policy:        render.Policy{Aliases: c.LocalePolicy.Aliases, MissingLocale: c.LocalePolicy.MissingLocale},
+		// The campaign's data is the same for every recipient: folded into
+		// the templates, as the worker's engine does.
+		Data: c.Data,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

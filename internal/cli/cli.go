@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -38,6 +39,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := a.root()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if a.profile != nil {
+		pprof.StopCPUProfile()
+		a.profile.Close()
+	}
 	return exitCode(a.requiredFlags(cmd, err), stderr)
 }
 
@@ -48,6 +53,8 @@ type app struct {
 	stdout, stderr       io.Writer
 	getenv               func(string) string
 	configPath, logLevel string
+	cpuProfile           string   // --cpuprofile (hidden): for performance work
+	profile              *os.File // open while the profile is written
 }
 
 // logger logs to stderr at --log-level, but never below min unless
@@ -89,6 +96,22 @@ Completion:  tidings completion bash|zsh|fish|powershell --help`,
 	root.SetErr(a.stderr)
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "environments config file (default $TIDINGS_CONFIG, else ./tidings.yaml if present)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for performance work)")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(a.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			return configError(fmt.Errorf("cpu profile: %w", err))
+		}
+		a.profile = f
+		return nil
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, err) })
 	root.AddCommand(a.cmdDemo(), a.cmdCheck(), a.cmdPreview(), a.cmdPlan(), a.cmdSend(), a.cmdWorker(), a.cmdStatus(),
 		a.cmdReport(), a.cmdTestSend(), a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole())

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,9 +18,9 @@ import (
 )
 
 type workerOptions struct {
-	env, metricsAddr, templates, locales, cpuProfile string
-	concurrency                                      int
-	shutdown                                         time.Duration
+	env, metricsAddr, templates, locales string
+	concurrency                          int
+	shutdown                             time.Duration
 }
 
 func (a *app) cmdWorker() *cobra.Command {
@@ -54,8 +53,6 @@ flight finish and are recorded; nobody is ever sent twice.`,
 	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
 	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
 	c.Flags().StringVar(&o.locales, "locales", "", "render from this catalogs directory instead of the approved snapshot (needs --templates)")
-	c.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
-	_ = c.Flags().MarkHidden("cpuprofile")
 	c.Flags().DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	return c
 }
@@ -102,16 +99,6 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 		}
 		defer m.Close()
 		log.Info("serving metrics", "addr", m.Addr().String(), "paths", "/metrics /healthz")
-	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			return configError(fmt.Errorf("cpu profile: %w", err))
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return classify(err)

@@ -26,7 +26,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -241,16 +244,18 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			}
 		}
 	}
+	ahead := readAhead{in: in, rd: rd, prior: prior, resolve: resolve}
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("plan %s: %w", name, err)
 			}
 		}
-		rcp, err := rd.Next()
-		if errors.Is(err, io.EOF) {
+		r := ahead.next()
+		if r == nil {
 			break
 		}
+		rcp, err := r.rcp, r.err
 		var rowErr *recipient.RowError
 		if errors.As(err, &rowErr) {
 			s.Rows++
@@ -263,17 +268,15 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			return nil, fmt.Errorf("read recipients: %w", err)
 		}
 		s.Rows++
-		if in.Exclude != nil {
-			if why, ok := in.Exclude(rcp.ID, rcp.Email); ok {
-				s.Skipped++
-				s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
-					Outcome: OutcomeSkipped, Code: CodeAlreadyDelivered, Field: "email", Reason: why})
-				continue
-			}
+		if r.excluded {
+			s.Skipped++
+			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeSkipped, Code: CodeAlreadyDelivered, Field: "email", Reason: r.why})
+			continue
 		}
-		res := resolve(rcp.Locale)
+		res := r.res
 		line := lineFor(rcp.Locale, res)
-		if !in.Env.Allowed(rcp.Email) {
+		if !r.allowed {
 			s.Refused++
 			line.Refused++
 			line.NotAllowed++
@@ -293,7 +296,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		// rendered with (a column it uses is missing, a count is not a
 		// number) would otherwise be refused at send time, after the plan
 		// said it would be sent.
-		if reason, bad := renderCheck(in, prior, rcp, res.match); bad {
+		if reason, bad := r.reason, r.bad; bad {
 			s.Invalid++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
 				Outcome: OutcomeInvalid, Code: CodeRender, Reason: reason})
@@ -356,6 +359,88 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	s.Batches = bp
 	s.Estimate = estimate(bp, c.Rate)
 	return s, nil
+}
+
+// readAhead reads recipient rows a block at a time and renders the block's
+// rows that will be accepted in parallel, one goroutine per core: rendering
+// every accepted row is most of a plan's work. Rows come out in file order
+// with what the plan needs to decide about each.
+type readAhead struct {
+	in      Input
+	rd      *recipient.Reader
+	prior   map[int]string
+	resolve func(string) resolution
+	buf     []aheadRow
+	pos     int
+	done    bool
+}
+
+type aheadRow struct {
+	rcp      recipient.Recipient
+	err      error // from the reader: a *recipient.RowError, or fatal (last row)
+	excluded bool  // Input.Exclude matched it, because of why
+	why      string
+	res      resolution
+	allowed  bool   // by the environment's allowlist
+	reason   string // why the template cannot be rendered with it
+	bad      bool
+}
+
+// aheadBlock is how many rows readAhead reads and renders at a time.
+const aheadBlock = 1024
+
+// next returns the next row, nil at the end of the file.
+func (a *readAhead) next() *aheadRow {
+	if a.pos == len(a.buf) {
+		if a.done {
+			return nil
+		}
+		a.fill()
+		if len(a.buf) == 0 {
+			return nil
+		}
+	}
+	a.pos++
+	return &a.buf[a.pos-1]
+}
+
+func (a *readAhead) fill() {
+	a.buf, a.pos = a.buf[:0], 0
+	var todo []int // rows to render
+	for len(a.buf) < aheadBlock {
+		rcp, err := a.rd.Next()
+		if errors.Is(err, io.EOF) {
+			a.done = true
+			break
+		}
+		r := aheadRow{rcp: rcp, err: err}
+		var rowErr *recipient.RowError
+		if err != nil && !errors.As(err, &rowErr) {
+			a.buf, a.done = append(a.buf, r), true
+			break
+		}
+		if err == nil {
+			if a.in.Exclude != nil {
+				r.why, r.excluded = a.in.Exclude(rcp.ID, rcp.Email)
+			}
+			r.res, r.allowed = a.resolve(rcp.Locale), a.in.Env.Allowed(rcp.Email)
+			if !r.excluded && r.allowed && r.res.refusal == nil {
+				todo = append(todo, len(a.buf))
+			}
+		}
+		a.buf = append(a.buf, r)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(todo)) {
+		wg.Go(func() {
+			for k := int(next.Add(1) - 1); k < len(todo); k = int(next.Add(1) - 1) {
+				r := &a.buf[todo[k]]
+				r.reason, r.bad = renderCheck(a.in, a.prior, r.rcp, r.res.match)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // renderCheck renders rcp as the worker will and returns why it cannot be,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -356,4 +357,49 @@ func BenchmarkRun100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}
+
+// TestRunRendersAheadInOrder: over several read-ahead blocks (rows rendered
+// in parallel), accepted rows come out in file order and each row the
+// template cannot be rendered with is invalid with its own line.
+func TestRunRendersAheadInOrder(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
+		"m/text.tmpl":    {Data: []byte(`{{t "hello" .}} {{.Fields.posts}}`)},
+		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
+	}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[hello]\nother = \"Hello\"\n")}}
+	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3*aheadBlock + 17
+	var b strings.Builder
+	wantBad := map[int]bool{}
+	for i := range n {
+		if i%97 == 5 {
+			fmt.Fprintf(&b, `{"email":"u%d@example.com","locale":"en"}`+"\n", i)
+			wantBad[i+1] = true // JSONL lines count from 1
+		} else {
+			fmt.Fprintf(&b, `{"email":"u%d@example.com","locale":"en","posts":"%d"}`+"\n", i, i)
+		}
+	}
+	in := Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: "r.jsonl", Format: recipient.FormatJSONL, Recipients: strings.NewReader(b.String())}
+	var lines []int
+	s, err := Run(context.Background(), in, func(a Accepted) error { lines = append(lines, a.Line); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rows != n || s.Invalid != len(wantBad) || s.Accepted != n-len(wantBad) {
+		t.Fatalf("summary: rows %d, accepted %d, invalid %d; want %d, %d, %d", s.Rows, s.Accepted, s.Invalid, n, n-len(wantBad), len(wantBad))
+	}
+	if !slices.IsSorted(lines) || len(lines) != s.Accepted {
+		t.Errorf("accepted rows out of file order or missing: %d of %d", len(lines), s.Accepted)
+	}
+	for _, r := range s.Rejects {
+		if !wantBad[r.Line] || r.Code != CodeRender || !strings.Contains(r.Reason, "posts") {
+			t.Errorf("reject %+v: want only the rows without posts, as render errors", r)
+		}
+	}
 }
