@@ -44,6 +44,23 @@ func engine(t testing.TB, policy render.Policy) *render.Engine {
 	return e
 }
 
+// postsEngine is an English-only engine whose text template uses the
+// column posts: a row without it cannot be rendered.
+func postsEngine(t testing.TB) *render.Engine {
+	t.Helper()
+	tmpl := fstest.MapFS{
+		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
+		"m/text.tmpl":    {Data: []byte(`{{t "hello" .}} {{.Fields.posts}}`)},
+		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
+	}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[hello]\nother = \"Hello\"\n")}}
+	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func testCampaign(t testing.TB, extra string) *campaign.Campaign {
 	t.Helper()
 	c, err := campaign.Parse([]byte("name: t\nenvironment: staging\ntemplate: m\nrecipients: testdata/recipients.csv\nfrom: a@example.com\n"+extra), "c.yaml")
@@ -223,16 +240,7 @@ func TestRunJSONL(t *testing.T) {
 // line, instead of being refused by the worker after the plan accepted it.
 func TestRunRendersEveryRow(t *testing.T) {
 	t.Parallel()
-	tmpl := fstest.MapFS{
-		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
-		"m/text.tmpl":    {Data: []byte(`{{t "hello" .}} {{.Fields.posts}}`)},
-		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
-	}
-	loc := fstest.MapFS{"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[hello]\nother = \"Hello\"\n")}}
-	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := postsEngine(t)
 	in := Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: "r.jsonl", Format: recipient.FormatJSONL,
 		Recipients: strings.NewReader(`{"email":"a@example.com","locale":"en","posts":"3"}` + "\n" + `{"email":"b@example.com","locale":"en"}` + "\n")}
 	s, err := Run(context.Background(), in, nil)
@@ -364,16 +372,7 @@ func BenchmarkRun100k(b *testing.B) {
 // template cannot be rendered with is invalid with its own line.
 func TestRunRendersAheadInOrder(t *testing.T) {
 	t.Parallel()
-	tmpl := fstest.MapFS{
-		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
-		"m/text.tmpl":    {Data: []byte(`{{t "hello" .}} {{.Fields.posts}}`)},
-		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
-	}
-	loc := fstest.MapFS{"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[hello]\nother = \"Hello\"\n")}}
-	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := postsEngine(t)
 	const n = 3*aheadBlock + 17
 	var b strings.Builder
 	wantBad := map[int]bool{}
