@@ -211,6 +211,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		for j, i := range todo[:k] {
 			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.claimToken()}
 		}
+		mine := w.journaled(cs) // before Redis is read: see rollback
 		res, err := r.step(ctx, claims)
 		if err != nil {
 			return stopNone, err
@@ -228,7 +229,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 		}
 		if why == stopNone && res.Sent >= 0 {
-			if reason := w.rollback(cs, res.Sent); reason != "" {
+			if reason := w.rollback(cs, mine, res.Sent); reason != "" {
 				// Redis forgot deliveries this worker made: the ledger cannot
 				// be trusted to say who was sent. Send nothing more.
 				r.giveBack(claims, held)

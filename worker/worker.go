@@ -386,6 +386,10 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			continue
 		}
 		seen[c] = true
+		w.mu.Lock()
+		cs := w.campaigns[c]
+		w.mu.Unlock()
+		mine := w.journaled(cs) // before Redis is read: see rollback
 		p, err := w.st.Probe(ctx, c)
 		if err != nil {
 			continue
@@ -395,7 +399,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			continue
 		}
 		states[c] = p
-		w.checkJournal(ctx, c, p)
+		w.checkJournal(ctx, c, p, mine)
 	}
 	w.mu.Lock()
 	old := w.states

@@ -393,15 +393,6 @@ func readFile(name string, fn func(Entry) error) error {
 	}
 }
 
-// Behind reports whether a store that records redisSent messages sent in
-// campaign's run has forgotten some that this worker journaled as sent:
-// it holds more than redisSent plus slack (the outcomes journaled but not
-// yet recorded by the store). It returns the journal's own count too.
-func (w *Writer) Behind(campaign, run string, redisSent, slack int64) (mine int64, behind bool, err error) {
-	mine, err = w.Count(campaign, run, "sent")
-	return mine, err == nil && mine > redisSent+slack, err
-}
-
 // UnknownRuns lists the runs of campaign under dir, other than those in
 // known, of which the journal records a delivery (sent or in doubt): runs
 // a new staging of the campaign neither continues nor excludes.
