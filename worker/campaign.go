@@ -223,7 +223,7 @@ func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe, mine
 // records as sent, or -1 (nil cs, no journal, unreadable). Take it before
 // reading the Redis count rollback compares it with: a message journaled
 // after Redis was read would otherwise look like one Redis forgot (at
-// 4,000 msg/s, a few milliseconds between the two reads is dozens).
+// 5,500 msg/s, a few milliseconds between the two reads is dozens).
 func (w *Worker) journaled(cs *campaignState) int64 {
 	if cs == nil || w.journal == nil {
 		return -1
