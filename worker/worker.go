@@ -231,7 +231,10 @@ func (w *Worker) claimToken() string {
 
 // ReplicaAcks resolves AutoReplicaAcks for rdb: 1 on Sentinel (a failover
 // client) and Cluster, and on a standalone master with a replica connected
-// now; 0 otherwise. A number is returned as it is.
+// now; 0 otherwise, including a server whose INFO has no replication
+// section (the embedded Redis of the demo and of tests without
+// redis-server, which has no replicas and answers INFO replication with an
+// error). A number is returned as it is.
 func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, error) {
 	if n != AutoReplicaAcks {
 		return n, nil
@@ -244,7 +247,7 @@ func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, er
 			return 1, nil
 		}
 	}
-	info, err := rdb.Info(ctx, "replication").Result()
+	info, err := rdb.Info(ctx).Result() // the default sections include replication
 	if err != nil {
 		return 0, fmt.Errorf("read replication info: %w", err)
 	}

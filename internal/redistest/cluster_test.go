@@ -9,6 +9,8 @@ import (
 
 func TestClusterServesEveryMasterAndRefusesCrossSlot(t *testing.T) {
 	t.Parallel()
+	need(t, "redis-server", "redis-server") // here, not only in the subtest: the checks after it need the cluster
+	need(t, "redis-cli", "redis-tools")
 	var nodes []*Node
 	t.Run("running", func(t *testing.T) {
 		began := time.Now()

@@ -12,6 +12,8 @@ import (
 
 func TestSentinelStartsAndStopsWithTheTest(t *testing.T) {
 	t.Parallel()
+	need(t, "redis-server", "redis-server") // here, not only in the subtest: the checks after it need the servers
+	need(t, "redis-sentinel", "redis-sentinel")
 	var nodes []*Node
 	t.Run("running", func(t *testing.T) {
 		s := StartSentinel(t, SentinelOptions{Replicas: 2, ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}})
@@ -215,6 +217,9 @@ func portOf(t *testing.T, addr string) string {
 
 func TestStartFailureShowsTheLogs(t *testing.T) {
 	t.Parallel()
+	need(t, "redis-server", "redis-server") // the starts below report to a fake test, which would record a skip
+	need(t, "redis-sentinel", "redis-sentinel")
+	need(t, "redis-cli", "redis-tools")
 	bad := []string{"no-such-directive yes"}
 	for name, start := range map[string]func(testing.TB){
 		"sentinel": func(t testing.TB) { StartSentinel(t, SentinelOptions{ServerConfig: bad}) },
