@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
 // stageCampaign sends a campaign of three rows (one staged, one refused,
@@ -248,7 +249,8 @@ func TestReportJournal(t *testing.T) {
 // a failover) makes a control command exit 3 (infrastructure), never 2.
 func TestControlRedisErrorIsInfrastructure(t *testing.T) {
 	t.Parallel()
-	env, rs := redisEnv(t)
+	rs := redistest.StartServer(t, "../redistest/testdata/plain.conf") // a real one: the embedded Redis has no REPLICAOF
+	env := map[string]string{"TIDINGS_REDIS_URL": rs.URL, "TIDINGS_STATE_DIR": t.TempDir()}
 	c := stageCampaign(t, env, "ro")
 	if err := rs.Client().ReplicaOf(t.Context(), "127.0.0.1", "1").Err(); err != nil {
 		t.Fatal(err)
