@@ -160,7 +160,7 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(name)); err != nil {
+	if err := SyncDir(filepath.Dir(name)); err != nil {
 		_ = f.Close()
 		return nil, err
 	}
@@ -282,7 +282,9 @@ func (w *Writer) Close() error {
 	return err
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs directory dir, so that a file created in it survives a
+// crash of the host.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/plan"
 )
 
 // Delivered is the set of recipients of a campaign that may already have
@@ -174,7 +175,9 @@ func (d *Delivered) readCSV(path string) error {
 			}
 			return ""
 		}
-		if o := get(oi, true); o == "sent" || o == "in-doubt" {
+		ci, okC := col["code"]
+		ri, okR := col["response"]
+		if o := delivered(get(oi, true), get(ci, okC), get(ri, okR)); o != "" {
 			d.add(get(ii, okI), get(ei, okE), o, path)
 		}
 	}
@@ -188,9 +191,11 @@ func (d *Delivered) readJSON(path string) error {
 	var rep struct {
 		Campaign   string `json:"campaign"`
 		Recipients []struct {
-			ID      string `json:"id"`
-			Email   string `json:"email"`
-			Outcome string `json:"outcome"`
+			ID       string `json:"id"`
+			Email    string `json:"email"`
+			Outcome  string `json:"outcome"`
+			Code     string `json:"code"`
+			Response string `json:"response"`
 		} `json:"recipients"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
@@ -200,9 +205,26 @@ func (d *Delivered) readJSON(path string) error {
 		return fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
 	}
 	for _, r := range rep.Recipients {
-		if r.Outcome == "sent" || r.Outcome == "in-doubt" {
-			d.add(r.ID, r.Email, r.Outcome, path)
+		if o := delivered(r.Outcome, r.Code, r.Response); o != "" {
+			d.add(r.ID, r.Email, o, path)
 		}
 	}
 	return nil
+}
+
+// delivered returns how a report row counts among the deliveries: "sent"
+// and "in-doubt" as they are, and a row an earlier recovery skipped as
+// already delivered (its response says how) as delivered then; "" when the
+// recipient cannot have received the message. Without the skipped rows, a
+// second recovery from the report of the first would send them again.
+func delivered(outcome, code, response string) string {
+	switch {
+	case outcome == "sent" || outcome == "in-doubt":
+		return outcome
+	case outcome == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered && strings.HasPrefix(response, "in-doubt"):
+		return "in-doubt"
+	case outcome == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered:
+		return "sent"
+	}
+	return ""
 }

@@ -198,3 +198,36 @@ func TestLoadDeliveredReports(t *testing.T) {
 		t.Error("a missing file was accepted")
 	}
 }
+
+// TestLoadDeliveredReportOfARecovery: the report of a campaign resumed
+// after a state loss lists the recipients that recovery skipped as already
+// delivered (skipped, already-delivered, how in the response). A second
+// recovery from that report excludes them too: they received the message
+// in the first run.
+func TestLoadDeliveredReportOfARecovery(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "report.csv")
+	_ = os.WriteFile(csv, []byte("line,id,email,locale,lang,outcome,code,response\n"+
+		"2,a,a@x.example,en,en,skipped,already-delivered,sent according to j.jsonl\n"+
+		"3,b,b@x.example,en,en,skipped,already-delivered,in-doubt according to j.jsonl\n"+
+		"4,c,c@x.example,en,en,skipped,not-allowed-in-staging,\n"+
+		"5,d,d@x.example,en,en,sent,250,ok\n"), 0o644)
+	js := filepath.Join(dir, "report.json")
+	_ = os.WriteFile(js, []byte(`{"campaign":"c","recipients":[{"id":"e","email":"e@x.example","outcome":"skipped","code":"already-delivered","response":"sent according to j.jsonl"}]}`), 0o644)
+	d, err := launch.LoadDelivered("c", []string{csv, js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Sent != 3 || d.InDoubt != 1 {
+		t.Errorf("delivered %d sent, %d in doubt; want 3 (a, d, e) and 1 (b)", d.Sent, d.InDoubt)
+	}
+	for _, id := range []string{"a", "b", "d", "e"} {
+		if _, ok := d.Match(id, ""); !ok {
+			t.Errorf("%s, delivered in an earlier run, is not excluded", id)
+		}
+	}
+	if _, ok := d.Match("c", "c@x.example"); ok {
+		t.Error("a row skipped for another reason is excluded as delivered")
+	}
+}

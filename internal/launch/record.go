@@ -81,22 +81,13 @@ func WriteRecord(stateDir string, r Record) (string, error) {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = journal.SyncDir(dir)
 	}
 	if err != nil {
 		_ = os.Remove(tmp.Name())
 		return "", fmt.Errorf("write the record of %s: %w", r.Campaign, err)
 	}
 	return path, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // journalFiles lists the journal files of campaign under dir.
