@@ -102,6 +102,9 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fallthrough
 		default:
 			hint := statusHints[st.State]
+			if st.State == store.StatePaused && lastAction(st.Audit) == "state-loss" {
+				hint = stateLossHint
+			}
 			if hint != "" {
 				hint = fmt.Sprintf(hint, st.Campaign, st.Env)
 			}
@@ -116,6 +119,22 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 		case <-time.After(o.interval):
 		}
 	}
+}
+
+// stateLossHint is what to run next when a worker paused the campaign
+// because Redis forgot deliveries its journal holds: resuming would send
+// them again.
+const stateLossHint = "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel %[1]s --env %[2]s --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env %[2]s --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)"
+
+// lastAction returns the action of the newest audit entry ("" when none).
+func lastAction(audit []store.AuditEntry) string {
+	var last store.AuditEntry
+	for _, e := range audit {
+		if !e.At.Before(last.At) {
+			last = e
+		}
+	}
+	return last.Action
 }
 
 // statusHints is what to run next in a state (%[1]s is the campaign, %[2]s

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // rowsIn returns n recipient rows per language.
@@ -93,5 +94,31 @@ func TestStatusWhenSMTPIsDown(t *testing.T) {
 	state, _, _ := strings.Cut(out[strings.Index(out, "State:"):], "\n")
 	if strings.Contains(state, "batch gate:") {
 		t.Errorf("the state line repeats who paused the campaign: %q", state)
+	}
+}
+
+// TestStatusOfAStateLossPause: a campaign a worker paused because Redis
+// forgot deliveries says not to resume it (that would send them again) and
+// what to run instead; a campaign paused by hand still says how to resume.
+func TestStatusOfAStateLossPause(t *testing.T) {
+	t.Parallel()
+	env, rs := redisEnv(t)
+	st := store.New(rs.Client())
+	for _, tc := range []struct{ action, want, not string }{
+		{"state-loss", "do not resume", "resume with:"},
+		{"pause", "resume with:", "do not resume"},
+	} {
+		c := stageCampaign(t, env, "sl-"+tc.action)
+		if _, _, err := st.Transition(t.Context(), c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+			Actor: store.Actor{Who: "w1", Host: "h"}, Action: tc.action, Reason: "state loss suspected: test"}); err != nil {
+			t.Fatal(err)
+		}
+		r := cli(t, env, "status", c, "--env", "staging")
+		if !strings.Contains(r.stdout, tc.want) || strings.Contains(r.stdout, tc.not) {
+			t.Errorf("%s pause: want %q and not %q in\n%s", tc.action, tc.want, tc.not, r)
+		}
+	}
+	if r := cli(t, env, "status", "sl-state-loss", "--env", "staging"); !strings.Contains(r.stdout, "--exclude-delivered") {
+		t.Errorf("the state-loss hint does not say how to exclude the deliveries:\n%s", r)
 	}
 }

@@ -216,9 +216,14 @@ func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: a path from its root,
+// without a scheme or a host, and without control characters or
+// backslashes (browsers drop tabs and newlines and read \ as /, so
+// "/\t/evil.example" would leave the site).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return next
