@@ -57,16 +57,23 @@ func NewComposer(cfg ComposerConfig) (*Composer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compose messages: from %q is not an address: %w", cfg.From, err)
 	}
+	// Both go on every message: an address SMTP cannot carry (too long, a
+	// domain IDNA refuses) is refused here, once, instead of failing every
+	// recipient's message.
+	wire, _, err := wireAddress("from", from.Address)
+	if err != nil {
+		return nil, fmt.Errorf("compose messages: %w", err)
+	}
 	if cfg.ReplyTo != "" {
-		if _, err := netmail.ParseAddress(cfg.ReplyTo); err != nil {
+		rt, err := netmail.ParseAddress(cfg.ReplyTo)
+		if err != nil {
 			return nil, fmt.Errorf("compose messages: reply-to %q is not an address: %w", cfg.ReplyTo, err)
+		}
+		if _, _, err := wireAddress("reply-to", rt.Address); err != nil {
+			return nil, fmt.Errorf("compose messages: %w", err)
 		}
 	}
 	if cfg.MessageIDDomain == "" {
-		wire, _, err := wireAddress("from", from.Address)
-		if err != nil {
-			return nil, fmt.Errorf("compose messages: %w", err)
-		}
 		cfg.MessageIDDomain = wire[strings.LastIndexByte(wire, '@')+1:]
 	}
 	if !validMessageID("x@" + cfg.MessageIDDomain) {

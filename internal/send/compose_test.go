@@ -116,6 +116,10 @@ func TestNewComposerRefusesBadConfig(t *testing.T) {
 		{Campaign: "c", From: "a@altea.example", ReplyTo: "nope"},
 		{Campaign: "c", From: "a@altea.example", ListUnsubscribe: "ftp://altea.example/u"},
 		{Campaign: "c", From: "a@altea.example", MessageIDDomain: "bad domain"},
+		// SMTP cannot carry a local part over 64 bytes: refused here, not
+		// on every recipient's message.
+		{Campaign: "c", From: "a@altea.example", ReplyTo: strings.Repeat("r", 65) + "@altea.example"},
+		{Campaign: "c", From: strings.Repeat("f", 65) + "@altea.example", MessageIDDomain: "altea.example"},
 	} {
 		if _, err := send.NewComposer(cfg); err == nil {
 			t.Errorf("NewComposer(%+v) accepted it", cfg)
