@@ -76,12 +76,14 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Printable returns s with every control character and every byte that is
-// not UTF-8 written as a Go escape (\x00, \n, \xff); the rest is kept.
+// Printable returns s with every control character, every invisible
+// format character (bidi overrides, zero-width joiners), every U+FFFD and
+// every byte that is not UTF-8 written as a Go escape (\x00, \n, \u202e,
+// \ufffd, \xff), so a message shows what the file holds; the rest is kept.
 func Printable(s string) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		if hidden(r) {
 			clean = false
 			break
 		}
@@ -98,12 +100,21 @@ func Printable(s string) string {
 		case unicode.IsControl(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
+		case hidden(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		case hidden(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
 		}
 		i += size
 	}
 	return b.String()
+}
+
+// hidden reports whether r would not show as itself in a terminal.
+func hidden(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // Document is a parsed YAML file.

@@ -261,6 +261,7 @@ func TestErrorText(t *testing.T) {
 		{&Error{Line: 2, Msg: "bad"}, "line 2: bad"},
 		{&Error{File: "f.yaml", Line: 1, Field: "k", Err: cause}, "f.yaml:1: k: open x: no such file"},
 		{&Error{File: "f\x00.yaml", Field: "k\x1b[31m", Msg: "v\xff\n"}, `f\x00.yaml: k\x1b[31m: v\xff\n`},
+		{&Error{Field: "k\u202e", Msg: "not \"\ufffd\U000e0001\""}, `k\u202e: not "\ufffd\U000e0001"`},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -281,6 +282,8 @@ func FuzzParseDecode(f *testing.F) {
 		"x:\n  <<: {size: 1}\n",
 		"a: b: c\n",
 		"\xff\xfe",
+		"\ufffd\n",
+		"a: \u202e\n",
 		"secret: s\ndata: {k: [1, {b: 2}]}\n",
 	} {
 		f.Add([]byte(s))
