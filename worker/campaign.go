@@ -195,8 +195,12 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) string {
 		return ""
 	}
 	unknown, err := journal.UnknownRuns(w.journal.Dir(), c, append([]string{meta.Run}, meta.ExcludedRuns...))
-	if err != nil || len(unknown) == 0 {
-		return "" // no journal of this campaign on this worker
+	if err != nil {
+		return fmt.Sprintf("worker %s on %s cannot read its delivery journal to check that this staging (run %s) sends nobody it already delivered: %s; fix the journal directory, then resume the campaign",
+			w.cfg.WorkerID, w.cfg.Host, meta.Run, err)
+	}
+	if len(unknown) == 0 {
+		return ""
 	}
 	return fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)

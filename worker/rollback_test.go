@@ -1,10 +1,13 @@
 package worker
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // TestRollbackCountsTheJournalBeforeRedis: the journal count rollback
@@ -46,5 +49,47 @@ func TestRollbackCountsTheJournalBeforeRedis(t *testing.T) {
 	}
 	if why := w.rollback(nil, w.journaled(nil), 0); why != "" {
 		t.Errorf("no campaign state: %s", why)
+	}
+}
+
+// TestJournalRefusal: a worker refuses a staging that neither continues
+// nor excludes a run its journal delivered in, including a run whose
+// journal it cannot fully read (a cut last line may be a delivery); a run
+// excluded by this worker's journal file, or the run being sent, is fine.
+func TestJournalRefusal(t *testing.T) {
+	dir := t.TempDir()
+	j, err := journal.Open(journal.Config{Dir: dir, Worker: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	if err := j.Append(journal.Entry{Campaign: "c", Run: "r1", ID: "x", Email: "x@example.com", Outcome: "sent"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	w := &Worker{cfg: Config{WorkerID: "w1", Host: "h"}, journal: j}
+	tests := []struct {
+		run      string
+		excluded []string
+		want     string
+	}{
+		{"r1", nil, ""},
+		{"r2", []string{"r1.w1"}, ""},
+		{"r2", []string{"none"}, "state loss suspected"},
+		{"r2", []string{"r1.w9"}, "state loss suspected"},
+	}
+	for _, tt := range tests {
+		got := w.journalRefusal("c", &store.Meta{Run: tt.run, ExcludedRuns: tt.excluded})
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("run %s excluding %v: refusal %q, want %q", tt.run, tt.excluded, got, tt.want)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "c", "r0.w1.jsonl"), []byte(`{"campaign":"c","run":"r0","outc`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.journalRefusal("c", &store.Meta{Run: "r1"}); !strings.Contains(got, "run r0") {
+		t.Errorf("a journal cut mid-line passes: refusal %q", got)
 	}
 }

@@ -10,10 +10,11 @@
 // delivered; Read gathers them so that the campaign can be staged again
 // with those recipients excluded.
 //
-// A line is written after Redis recorded the outcome (or failed to), so a
-// worker's journal never holds more deliveries of a run than Redis does
-// while Redis keeps its state: a worker that finds Redis behind its own
-// journal knows Redis went back in time.
+// A line is written right after the SMTP reply, before Redis records the
+// outcome (with the worker's next ledger step), so a worker's journal holds
+// at most one claim window per connection more deliveries of a run than
+// Redis does while Redis keeps its state: a worker that finds Redis further
+// behind its own journal knows Redis went back in time.
 package journal
 
 import (
@@ -395,17 +396,25 @@ func readFile(name string, fn func(Entry) error) error {
 	}
 }
 
-// UnknownRuns lists the runs of campaign under dir, other than those in
-// known, of which the journal records a delivery (sent or in doubt): runs
-// a new staging of the campaign neither continues nor excludes.
+// UnknownRuns lists the runs of campaign under dir of which the journal
+// records a delivery (sent or in doubt) that a staging neither continues
+// nor excludes: a file <run>.<worker>.jsonl is known when known holds its
+// run (the run being sent, or a run excluded whole) or "<run>.<worker>"
+// (the file was read when the deliveries were excluded). It fails closed:
+// a file it cannot read, or whose last line is incomplete, counts as
+// holding a delivery, and a directory it cannot list is an error. A dir
+// that does not exist holds no run.
 func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
 	files, err := Files(dir, campaign)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, f := range files {
-		if slices.Contains(known, f.Run) || slices.Contains(out, f.Run) {
+		if slices.Contains(known, f.Run) || slices.Contains(known, f.Run+"."+f.Worker) || slices.Contains(out, f.Run) {
 			continue
 		}
 		delivered := errors.New("delivered")
@@ -415,7 +424,7 @@ func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
 			}
 			return nil
 		})
-		if errors.Is(err, delivered) {
+		if err != nil {
 			out = append(out, f.Run)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,5 +146,64 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := journal.Open(cfg); err == nil {
 			t.Errorf("Open(%+v) accepted", cfg)
 		}
+	}
+}
+
+// TestUnknownRuns: the runs a staging neither continues nor excludes are
+// those with a delivery in a file not known by run nor by run.worker; it
+// fails closed on a file it cannot read or whose last line is cut.
+func TestUnknownRuns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(worker, run, outcome string) {
+		w, err := journal.Open(journal.Config{Dir: dir, Worker: worker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Append(entry("c", run, "x-"+worker+"-"+run, outcome)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("w1", "r1", "sent")
+	write("w2", "r1", "in-doubt")
+	write("w1", "r2", "failed") // no delivery: never unknown
+	write("w3", "r3", "sent")
+	tests := []struct {
+		known []string
+		want  string
+	}{
+		{nil, "r1 r3"},
+		{[]string{"r1"}, "r3"},
+		{[]string{"r1.w1"}, "r1 r3"}, // w2's deliveries of r1 were not read
+		{[]string{"r1.w1", "r1.w2", "r3"}, ""},
+		{[]string{"r9"}, "r1 r3"},
+	}
+	for _, tt := range tests {
+		got, err := journal.UnknownRuns(dir, "c", tt.known)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := strings.Join(got, " "); s != tt.want {
+			t.Errorf("UnknownRuns(known %v) = %q, want %q", tt.known, s, tt.want)
+		}
+	}
+	if got, err := journal.UnknownRuns(filepath.Join(dir, "missing"), "c", nil); err != nil || len(got) != 0 {
+		t.Errorf("a missing journal dir: %v %v, want no run", got, err)
+	}
+	// A file cut mid-line, or not a journal, may hide a delivery.
+	cut := filepath.Join(dir, "c", "r4.w4.jsonl")
+	if err := os.WriteFile(cut, []byte(`{"campaign":"c","run":"r4","outc`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "c", "r5.w5.jsonl")
+	if err := os.WriteFile(bad, []byte("not json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := journal.UnknownRuns(dir, "c", []string{"r1", "r3"})
+	if err != nil || strings.Join(got, " ") != "r4 r5" {
+		t.Errorf("unreadable files: %v %v, want r4 r5", got, err)
 	}
 }

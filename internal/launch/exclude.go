@@ -24,6 +24,10 @@ type Delivered struct {
 	Campaign string
 	Sources  []string // the files read
 	Runs     []string // the runs whose deliveries they record (journals only)
+	// Journals names each journal file read as "<run>.<worker>": a worker
+	// whose journal holds deliveries of a run in a file not read here
+	// refuses the new staging (journal.UnknownRuns).
+	Journals []string
 	Sent     int      // distinct recipients sent
 	InDoubt  int      // distinct recipients in doubt (and not sent)
 	// Truncated lists journal files whose last line was incomplete (their
@@ -118,6 +122,7 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 					return nil, fmt.Errorf("read deliveries: %w", err)
 				}
 				d.Sources = append(d.Sources, f.Path)
+				d.Journals = append(d.Journals, f.Run+"."+f.Worker)
 			}
 		case ext == ".csv":
 			if err := d.readCSV(p); err != nil {

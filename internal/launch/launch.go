@@ -193,12 +193,11 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		Canary: p.Summary.Batches.Canary > 0, ResumeExisting: o.ResumeExisting,
 	}
 	if excl != nil {
-		cfg.ExcludedRuns = excl.Runs
-		if rec, err := ReadRecord(o.StateDir, c.Name); err == nil && rec != nil && !contains(cfg.ExcludedRuns, rec.Run) {
-			// The run this machine started is the one whose deliveries
-			// are excluded, even if no journal line named it.
-			cfg.ExcludedRuns = append(cfg.ExcludedRuns, rec.Run)
-		}
+		// Only the journal files read are excluded: a worker whose journal
+		// holds deliveries of an earlier run in a file nobody read (a
+		// report was given instead, or that worker's journal was not
+		// collected) refuses to send, since the exclusions may miss them.
+		cfg.ExcludedRuns = excl.Journals
 		if len(cfg.ExcludedRuns) == 0 {
 			cfg.ExcludedRuns = []string{"none"} // still a new run
 		}
@@ -295,13 +294,4 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 		return nil
 	}
 	return &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -158,7 +158,7 @@ func TestStateLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Run == first.Run || len(meta.ExcludedRuns) != 1 || meta.ExcludedRuns[0] != first.Run {
+	if again.Run == first.Run || len(meta.ExcludedRuns) != 1 || meta.ExcludedRuns[0] != first.Run+".w1" {
 		t.Fatalf("new run %s (first %s), excluded %v", again.Run, first.Run, meta.ExcludedRuns)
 	}
 	s, _ := st.Status(ctx, "launch-test")
@@ -229,5 +229,62 @@ func TestLoadDeliveredReportOfARecovery(t *testing.T) {
 	}
 	if _, ok := d.Match("c", "c@x.example"); ok {
 		t.Error("a row skipped for another reason is excluded as delivered")
+	}
+}
+
+// TestRecoveryFromAReportLeavesTheJournalsChecked: excluding the
+// deliveries a report lists does not vouch for the journals nobody read (the
+// report may predate the last deliveries): the new staging excludes no
+// journal, so a worker whose journal holds deliveries of the lost run still
+// refuses it. Before, the run of this machine's record was excluded whole.
+func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := redistest.Start(t)
+	st := store.New(r.Client())
+	state, jdir := t.TempDir(), t.TempDir()
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ada@x.example", "zoe@x.example"} {
+		if err := w.Append(journal.Entry{Campaign: "launch-test", Run: first.Run, ID: id, Email: id, Outcome: "sent"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(t.TempDir(), "report.csv") // saved before zoe was sent
+	_ = os.WriteFile(report, []byte("line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n"), 0o644)
+	d, err := launch.LoadDelivered("launch-test", []string{report})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = launch.Plan(ctx, input(t, d)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir}); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := st.Meta(ctx, "launch-test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := journal.UnknownRuns(jdir, "launch-test", append([]string{meta.Run}, meta.ExcludedRuns...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unknown) != 1 || unknown[0] != first.Run {
+		t.Fatalf("excluded %v: the worker's journal of run %s counts as read (unknown runs %v); zoe would be sent twice", meta.ExcludedRuns, first.Run, unknown)
 	}
 }

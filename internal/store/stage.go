@@ -42,10 +42,12 @@ type StageConfig struct {
 	// recipient left "sending" by a crash becomes in-doubt.
 	ResumeExisting bool
 
-	// ExcludedRuns are the run ids of earlier runs of this campaign whose
-	// deliveries were excluded from this staging (recovery after Redis lost
-	// the campaign). Workers whose delivery journal holds one of these runs
-	// accept the new run instead of suspecting a loss of state.
+	// ExcludedRuns names what of earlier runs of this campaign had its
+	// deliveries excluded from this staging (recovery after Redis lost the
+	// campaign): a whole run ("<run>") or one worker's journal of a run
+	// ("<run>.<worker>"); "none" when only reports were read. A worker
+	// whose delivery journal holds deliveries of an earlier run not named
+	// here refuses the new run (journal.UnknownRuns).
 	ExcludedRuns []string
 }
 
@@ -472,8 +474,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if sg.kept > 0 {
 		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.kept)
 	}
-	if len(sg.cfg.ExcludedRuns) > 0 {
-		reason += ", deliveries of earlier runs " + strings.Join(sg.cfg.ExcludedRuns, ", ") + " excluded"
+	switch ex := sg.cfg.ExcludedRuns; {
+	case len(ex) == 1 && ex[0] == "none":
+		reason += ", deliveries of earlier runs excluded (from reports)"
+	case len(ex) > 0:
+		reason += ", deliveries of earlier runs excluded (journals " + strings.Join(ex, ", ") + ")"
 	}
 	p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
 	var wait *redis.Cmd
