@@ -1,14 +1,13 @@
 package console
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -99,20 +98,7 @@ func (s *Server) recipientsCSV(w http.ResponseWriter, r *http.Request, c string,
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c+"-recipients.csv"))
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch"})
-	err := s.cfg.Store.Report(r.Context(), c, func(row store.Row) error {
-		if !f.match(row) {
-			return nil
-		}
-		at := ""
-		if !row.At.IsZero() {
-			at = row.At.UTC().Format(time.RFC3339)
-		}
-		return cw.Write([]string{strconv.Itoa(row.Line), row.ID, csvSafe(row.Email), row.Locale, row.Lang, row.Outcome, row.Code,
-			csvSafe(row.Response), at, strconv.Itoa(row.Attempts), strconv.Itoa(row.Batch)})
-	})
-	cw.Flush()
+	err := report.WriteCSV(r.Context(), s.cfg.Store, c, w, f.match)
 	if err != nil {
 		// Headers are sent: say so in the file rather than cut it silently.
 		_, _ = fmt.Fprintf(w, "# incomplete: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
@@ -120,10 +106,3 @@ func (s *Server) recipientsCSV(w http.ResponseWriter, r *http.Request, c string,
 	}
 }
 
-// csvSafe defuses spreadsheet formulas in text that came from outside.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/locales"
@@ -286,5 +287,27 @@ func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	}
 	if len(unknown) != 1 || unknown[0] != first.Run {
 		t.Fatalf("excluded %v: the worker's journal of run %s counts as read (unknown runs %v); zoe would be sent twice", meta.ExcludedRuns, first.Run, unknown)
+	}
+}
+
+// TestLoadDeliveredReadsDefusedCells: report CSVs quote cells a
+// spreadsheet would run as formulas (report.Cell); reading one back
+// matches the recipients as they are, so nobody is mailed twice for
+// having an address that starts with - or =.
+func TestLoadDeliveredReadsDefusedCells(t *testing.T) {
+	t.Parallel()
+	csv := filepath.Join(t.TempDir(), "report.csv")
+	body := "line,id,email,outcome\n" +
+		"2," + report.Cell("=1+1") + "," + report.Cell("-dash@x.example") + ",sent\n" +
+		"3,plain," + report.Cell("+plus@x.example") + ",in-doubt\n"
+	_ = os.WriteFile(csv, []byte(body), 0o644)
+	d, err := launch.LoadDelivered("c", []string{csv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ id, email string }{{"=1+1", ""}, {"", "-dash@x.example"}, {"", "+plus@x.example"}} {
+		if _, ok := d.Match(tt.id, tt.email); !ok {
+			t.Errorf("id %q email %q, delivered per the report, is not excluded", tt.id, tt.email)
+		}
 	}
 }

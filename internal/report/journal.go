@@ -145,7 +145,7 @@ func WriteJournal(j *Journal, w io.Writer, o Options) error {
 		_ = cw.Write(JournalColumns)
 		for _, r := range j.Rows {
 			if keep(r) {
-				_ = cw.Write([]string{r.ID, r.Email, r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker})
+				_ = cw.Write([]string{Cell(r.ID), Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker})
 			}
 		}
 		cw.Flush()

@@ -83,7 +83,7 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 	var err error
 	switch o.Format {
 	case FormatCSV, "":
-		err = writeCSV(ctx, s, c, bw, keep)
+		err = WriteCSV(ctx, s, c, bw, keep)
 	case FormatJSON:
 		err = writeJSON(ctx, s, c, bw, keep)
 	default:
@@ -98,18 +98,22 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 	return nil
 }
 
-func writeCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
+// WriteCSV writes the rows of campaign c that keep accepts (every row when
+// keep is nil) as CSV, header first, to w. Text that came from outside (id,
+// email, locale, response) goes through Cell, so that no cell opens as a
+// formula in a spreadsheet; launch reads such a file back through Uncell.
+func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(Columns)
 	err := s.Report(ctx, c, func(r store.Row) error {
-		if !keep(r) {
+		if keep != nil && !keep(r) {
 			return nil
 		}
 		at := ""
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write([]string{strconv.Itoa(r.Line), r.ID, r.Email, r.Locale, r.Lang, r.Outcome, r.Code, r.Response, at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
+		return cw.Write([]string{strconv.Itoa(r.Line), Cell(r.ID), Cell(r.Email), Cell(r.Locale), r.Lang, r.Outcome, r.Code, Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
 	})
 	cw.Flush()
 	if err != nil {
@@ -119,6 +123,28 @@ func writeCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
+}
+
+// formulaStart holds the first characters that make a spreadsheet read a
+// cell as a formula, and the quote Cell adds (so that Uncell is exact).
+const formulaStart = "=+-@\t\r'"
+
+// Cell returns s as a CSV cell no spreadsheet opens as a formula: a value
+// starting with =, +, -, @, a tab, a carriage return or a quote gets a
+// leading quote. Uncell(Cell(s)) == s for every s.
+func Cell(s string) string {
+	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+// Uncell reverses Cell.
+func Uncell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.IndexByte(formulaStart, s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
 }
 
 func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool) error {
