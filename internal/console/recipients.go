@@ -105,4 +105,3 @@ func (s *Server) recipientsCSV(w http.ResponseWriter, r *http.Request, c string,
 		s.log.Error("console: recipients CSV", "campaign", c, "err", err)
 	}
 }
-

@@ -29,8 +29,8 @@ type Delivered struct {
 	// whose journal holds deliveries of a run in a file not read here
 	// refuses the new staging (journal.UnknownRuns).
 	Journals []string
-	Sent     int      // distinct recipients sent
-	InDoubt  int      // distinct recipients in doubt (and not sent)
+	Sent     int // distinct recipients sent
+	InDoubt  int // distinct recipients in doubt (and not sent)
 	// Truncated lists journal files whose last line was incomplete (their
 	// writer died mid-line); every complete line was read.
 	Truncated []string
