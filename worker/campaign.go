@@ -45,6 +45,38 @@ type campaignState struct {
 	batches []store.BatchInfo
 
 	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
+
+	mu      sync.Mutex
+	backlog []store.Record // outcomes a failed step could not record: the next step of any chunk records them
+}
+
+// keep holds recs, which a ledger step could not record, for the next step
+// of any chunk of the campaign: the messages were sent (or the claims must
+// be given back), and a chunk task that ends on a Redis outage must not
+// turn them into in-doubt rows.
+func (cs *campaignState) keep(recs []store.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	cs.mu.Lock()
+	cs.backlog = append(cs.backlog, recs...)
+	cs.mu.Unlock()
+}
+
+// takeBacklog returns the outcomes kept for the next step, and forgets them.
+func (cs *campaignState) takeBacklog() []store.Record {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	b := cs.backlog
+	cs.backlog = nil
+	return b
+}
+
+// backlogged returns how many outcomes wait for the next step.
+func (cs *campaignState) backlogged() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.backlog)
 }
 
 // counter returns the tidings_messages_total counter of lang and outcome

@@ -297,9 +297,9 @@ func (r *run) giveBack(claims []store.Claim, held []int) {
 	}
 }
 
-// flush records r.recs, if any, on their own.
+// flush records r.recs and the campaign's backlog, if any, on their own.
 func (r *run) flush(ctx context.Context) error {
-	if len(r.recs) == 0 {
+	if len(r.recs) == 0 && r.cs.backlogged() == 0 {
 		return nil
 	}
 	_, err := r.step(ctx, nil)
@@ -311,13 +311,18 @@ func (r *run) flush(ctx context.Context) error {
 // (and gives its claims back).
 const ackRetries = 6
 
-// step records r.recs and makes claims in one round trip. A step that fails
-// or is not acknowledged by enough replicas is tried again (same records,
-// same claim tokens: harmless) with a growing pause; claims that still are
-// not acknowledged are given back, never sent.
+// step records r.recs (after the campaign's backlog) and makes claims in
+// one round trip. A step that fails or is not acknowledged by enough
+// replicas is tried again (same records, same claim tokens: harmless) with
+// a growing pause. When it still fails, every claim is given back (whether
+// or not it was made: its reply may be what was lost) and never sent, and
+// the records go to the campaign's backlog, for the next step of any chunk.
 func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult, error) {
 	var res store.StepResult
 	var err error
+	if b := r.cs.takeBacklog(); len(b) > 0 {
+		r.recs = append(b, r.recs...)
+	}
 	for attempt := 0; attempt < ackRetries; attempt++ {
 		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, r.w.cfg.Clock())
 		if err == nil {
@@ -343,15 +348,15 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 		r.recs = r.recs[:0]
 	}
 	if err != nil {
-		// Claimed on the master but never acknowledged: give them back so
-		// that they are pending again, not in doubt (best effort, with the
-		// next step).
-		for j, a := range res.Claims {
-			if a.Result == store.ClaimOK {
-				r.giveBack(claims, []int{j})
-			}
+		// Claimed on the master but never acknowledged, or claimed with the
+		// reply lost: give them back so that they are pending again, not in
+		// doubt (a give-back of a claim never made changes nothing).
+		for j := range claims {
+			r.giveBack(claims, []int{j})
 		}
-		return res, err
+		r.cs.keep(r.recs)
+		r.recs = nil
+		return store.StepResult{}, err
 	}
 	if res.AutoPaused != "" {
 		r.w.m.autoPauses.WithLabelValues(r.cs.name).Inc()

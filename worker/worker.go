@@ -346,11 +346,34 @@ func (w *Worker) Run(ctx context.Context) error {
 	srv.Shutdown()
 	stopLoops()
 	wg.Wait()
+	w.flushBacklogs(context.WithoutCancel(ctx))
 	w.m.up.Set(0)
 	_ = w.client.Close()
 	_ = w.insp.Close()
 	w.log.Info("worker stopped")
 	return nil
+}
+
+// flushBacklogs records, before the worker exits, the outcomes its chunks
+// could not record during a Redis outage (campaignState.keep). What still
+// cannot be recorded is in the delivery journal, and those recipients show
+// as in doubt.
+func (w *Worker) flushBacklogs(ctx context.Context) {
+	w.mu.Lock()
+	var css []*campaignState
+	for _, cs := range w.campaigns {
+		if cs != nil && cs.backlogged() > 0 {
+			css = append(css, cs)
+		}
+	}
+	w.mu.Unlock()
+	for _, cs := range css {
+		n := cs.backlogged()
+		if err := (&run{w: w, cs: cs}).flush(ctx); err != nil {
+			w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
+				"campaign", cs.name, "outcomes", n, "err", err)
+		}
+	}
 }
 
 // controlLoop re-reads the control state of every active campaign, so that

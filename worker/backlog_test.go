@@ -1,0 +1,84 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestFailedStepKeepsItsOutcomes: when a ledger step fails for good (Redis
+// unreachable past the retries), the outcomes it carried are kept for the
+// campaign's next step and its claims are given back, so the messages sent
+// end as sent, not in doubt, and the recipients claimed but not sent end
+// pending. Before, a chunk task that ended on the failure dropped both.
+func TestFailedStepKeepsItsOutcomes(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	st := store.New(rdb)
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "bl", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"r0", "r1", "r2"}
+	for i, id := range ids {
+		if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Tick(ctx, "bl", store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
+		t.Fatalf("tick: %+v %v, want batch 0 released", res, err)
+	}
+	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := store.Policy{MaxAttempts: 3}
+	good := st.Ledger("bl", sum.Stage)
+	claims := []store.Claim{{ID: "r0", Lang: "de", Token: "t0"}, {ID: "r1", Lang: "de", Token: "t1"}}
+	if res, err := good.Step(ctx, nil, claims, policy, time.Now()); err != nil || res.Claims[0].Result != store.ClaimOK || res.Claims[1].Result != store.ClaimOK {
+		t.Fatalf("claims: %+v %v", res, err)
+	}
+
+	// r0 and r1 were sent; Redis is unreachable when the chunk records r0
+	// and claims r2 (the context ends the retries at once).
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	cs := &campaignState{name: "bl", stage: sum.Stage, ledger: store.New(down).Ledger("bl", sum.Stage), policy: policy}
+	r := &run{w: w, cs: cs}
+	r.recs = []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}
+	dead, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := r.step(dead, []store.Claim{{ID: "r2", Lang: "de", Token: "t2"}}); err == nil {
+		t.Fatal("a step on an unreachable Redis succeeded")
+	}
+	if len(r.recs) != 0 || cs.backlogged() != 2 {
+		t.Fatalf("after the failed step: %d records on the chunk, %d kept; want 0 and 2 (r0's outcome, r2's claim given back)", len(r.recs), cs.backlogged())
+	}
+
+	// Redis is back: another chunk's next step records what was kept.
+	cs.ledger = good
+	r2 := &run{w: w, cs: cs}
+	r2.recs = []store.Record{{ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}
+	if err := r2.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.Entries(ctx, "bl", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(es[0].State, " ", es[1].State, " ", es[2].State)
+	if got != "sent sent " || cs.backlogged() != 0 {
+		t.Errorf("entries %q, %d kept; want r0 and r1 sent, r2 pending, nothing kept", got, cs.backlogged())
+	}
+}
