@@ -240,7 +240,11 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		a := st.Audit[i]
 		kind := kindOf(a.Action)
 		done := true
-		if kind != "" && now.Sub(a.At) <= n.cfg.MaxAge {
+		if kind != "" && now.Sub(a.At) > n.cfg.MaxAge {
+			// Not replayed as news, but never dropped without a word.
+			n.log.Warn("notifications: event too old to announce (no notifier was running when it happened)",
+				"campaign", c, "event", kind, "at", a.At.UTC().Format(time.RFC3339), "reason", a.Reason, "max_age", n.cfg.MaxAge)
+		} else if kind != "" {
 			ev := n.event(st, kind, a.At, a.Reason, a.Who)
 			ev.ID = fmt.Sprintf("%s/a%d", c, i)
 			done, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), i, ev)

@@ -27,6 +27,25 @@ type hook struct {
 	events []notify.Event
 	ids    []string
 	fail   int // answer 500 to this many requests first
+	logs   logBuffer
+}
+
+// logBuffer collects the logs of the notifiers a test runs.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newHook(t *testing.T) *hook {
@@ -79,7 +98,7 @@ func notifier(t *testing.T, w *consoletest.World, h *hook, owner string, now fun
 	n, err := notify.New(notify.Config{
 		Store: w.Store, Env: consoletest.EnvName, ConsoleURL: "https://console.example/",
 		SlackURL: h.URL + "/slack", WebhookURL: h.URL + "/json", Owner: owner, Clock: now,
-		Backoff: time.Minute, NoProgressAfter: 10 * time.Minute,
+		Backoff: time.Minute, NoProgressAfter: 10 * time.Minute, Logger: newLogger(&h.logs),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -231,6 +250,9 @@ func TestNoProgressAndMaxAge(t *testing.T) {
 	poll()
 	if _, events := h.kinds(); len(events) != 1 {
 		t.Errorf("events %v: an event older than MaxAge was announced", events)
+	}
+	if l := h.logs.String(); !strings.Contains(l, "event too old to announce") || !strings.Contains(l, "event=cancelled") {
+		t.Errorf("logs %q: the cancel older than MaxAge was skipped without a word", l)
 	}
 }
 
