@@ -115,6 +115,17 @@ func TestComposeFile(t *testing.T) {
 	if cfg == "" || !found {
 		t.Errorf("worker's TIDINGS_CONFIG %q is not deploy/tidings.yaml mounted (volumes %v)", cfg, w.Volumes)
 	}
+	// Workers and consoles both post notifications: they are configured
+	// alike, so an event is announced whichever process sees it first.
+	con, ok := c.Services["console"]
+	if !ok {
+		t.Fatalf("docker-compose.yml has no console service")
+	}
+	for _, k := range []string{"TIDINGS_NOTIFY_SLACK_WEBHOOK_URL", "TIDINGS_NOTIFY_WEBHOOK_URL", "TIDINGS_CONSOLE_URL"} {
+		if _, ok := w.Environment[k]; !ok || w.Environment[k] != con.Environment[k] {
+			t.Errorf("%s: worker has %q, console %q; want both set alike", k, w.Environment[k], con.Environment[k])
+		}
+	}
 	for _, v := range w.Environment {
 		if strings.Contains(strings.ToLower(v), "password") {
 			t.Errorf("worker environment holds a password-like value %q", v)
