@@ -338,6 +338,10 @@ func TestActionsAndRoles(t *testing.T) {
 			t.Fatalf("after %s: state %s, want %s", st.action, got, st.want)
 		}
 	}
+	csrf = op.csrf("/c/acts")
+	if code, body := op.post("/c/acts/retry", url.Values{"csrf": {csrf}}); code != http.StatusConflict || !strings.Contains(body, "A cancelled campaign does not run again") {
+		t.Errorf("retry of a cancelled campaign: %d, want 409 saying what to do instead\n%s", code, body)
+	}
 	stat, err := w.Store.Status(t.Context(), "acts")
 	if err != nil {
 		t.Fatal(err)
@@ -574,5 +578,27 @@ func TestUsers(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "token-a") {
 			t.Errorf("%s: %v, want %q without the token", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestActionNotAcknowledged: an action the Redis master took but no replica
+// acknowledged says so (it holds now, a failover could undo it) and what
+// to check, instead of the store's bare error.
+func TestActionNotAcknowledged(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	if w.Redis.Embedded {
+		t.Skip("the embedded Redis has no WAIT; CI runs this on redis-server")
+	}
+	w.Stage(t, consoletest.Spec{Name: "acks", N: 6})
+	w.Store = store.NewWithConfig(w.Redis.Client(), store.Config{ReplicaAcks: 1, AckTimeout: 20 * time.Millisecond})
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	code, body := op.post("/c/acks/pause", url.Values{"csrf": {op.csrf("/c/acks")}, "reason": {"bounces"}})
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "reached the Redis master") || !strings.Contains(body, "0 of the 1 replicas") {
+		t.Fatalf("pause not acknowledged: %d, want 503 saying it holds on the master\n%s", code, body)
+	}
+	if st, err := w.Store.Status(t.Context(), "acks"); err != nil || st.State != store.StatePaused {
+		t.Fatalf("state after the pause: %v %v, want paused on the master", st, err)
 	}
 }

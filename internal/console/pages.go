@@ -265,16 +265,50 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 // storeError answers a store error: 404 for an unknown campaign, 409 for an
 // action the campaign's state does not allow, 503 when Redis fails.
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := http.StatusServiceUnavailable
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		status = http.StatusNotFound
-	case errors.Is(err, store.ErrInvalidTransition):
-		status = http.StatusConflict
-	default:
+	status, msg := s.advice(r.PathValue("campaign"), r.PathValue("action"), err)
+	if status != http.StatusNotFound && status != http.StatusConflict {
 		s.log.Error("console: store", "path", r.URL.Path, "err", err)
 	}
-	s.refuse(w, r, status, err.Error())
+	s.refuse(w, r, status, msg)
+}
+
+// noun names what an action does, for messages.
+func noun(action string) string {
+	if action == "approve" {
+		return "approval"
+	}
+	return action
+}
+
+// advice words an error of the store for the person who pressed a button
+// or opened a page about campaign c (action: "" for a page): what happened,
+// whether the action took effect, and what to do.
+func (s *Server) advice(c, action string, err error) (int, string) {
+	var te *store.TransitionError
+	var ae *store.AckError
+	env := s.cfg.Env
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s (it was never staged here, or Redis lost it). The campaigns page lists those it has.", c, env)
+	case errors.As(err, &te):
+		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
+		switch {
+		case te.Action == "resume" && te.State == store.StateAwaitingApproval:
+			msg += " Check the canary in the gallery and the recipients page, then press Approve."
+		case te.State == store.StateCancelled:
+			msg += " A cancelled campaign does not run again; to send to those not yet sent, stage it again with send --resume-existing (nobody already sent is sent again)."
+		case te.State.Finished():
+			msg += " Nothing is left to " + te.Action + "."
+		default:
+			msg += " Reload the page: someone else may have acted on it."
+		}
+		return http.StatusConflict, msg
+	case errors.As(err, &ae):
+		return http.StatusServiceUnavailable, fmt.Sprintf("The %s reached the Redis master and workers follow it, but only %d of the %d replicas required acknowledged it in time: a failover now could undo it. Check the replicas (tidings doctor --env %s), then reload this page and press again if it did not hold.", noun(action), ae.Got, ae.Want, env)
+	case action != "":
+		return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): the %s may not have been applied. Reload the page to see the campaign's state, and press again if needed; if Redis stays unreachable, use the CLI from a host that reaches it.", err, noun(action))
+	}
+	return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): reload the page in a moment; tidings doctor --env %s says what is wrong.", err, env)
 }
 
 // action runs one on-call action on a campaign, through the same store
