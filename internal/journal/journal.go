@@ -19,6 +19,7 @@ package journal
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,12 +155,35 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 		return nil, err
 	}
 	count := map[string]int64{}
-	if err := readFile(name, func(e Entry) error { count[e.Outcome]++; return nil }); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var cut *cutError
+	err := readFile(name, func(e Entry) error { count[e.Outcome]++; return nil })
+	switch {
+	case errors.As(err, &cut):
+		// An earlier process of this worker died mid-line: end the file at
+		// its last whole line (appending after the fragment would make a
+		// line nobody can read), and write what the fragment said whole.
+		if err := os.Truncate(name, cut.offset); err != nil {
+			return nil, err
+		}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
 		return nil, err
+	}
+	if cut != nil && cut.salvaged != nil {
+		line, err := json.Marshal(cut.salvaged)
+		if err == nil {
+			_, err = f.Write(append(line, '\n'))
+		}
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			_ = f.Close()
+			return nil, err
+		}
 	}
 	if err := SyncDir(filepath.Dir(name)); err != nil {
 		_ = f.Close()
@@ -342,8 +366,10 @@ var ErrTruncated = errors.New("journal file ends with an incomplete line")
 
 // Read calls fn for every entry of campaign found under path (see Files).
 // Lines of other campaigns are skipped. A file whose last line is
-// incomplete is read up to it; Read then returns an error wrapping
-// ErrTruncated after reading everything else.
+// incomplete is read up to it, and fn gets the recipient that line names,
+// if it names one, as in-doubt (or with the outcome it holds whole); Read
+// then returns an error wrapping ErrTruncated after reading everything
+// else.
 func Read(path, campaign string, fn func(Entry) error) error {
 	files, err := Files(path, campaign)
 	if err != nil {
@@ -367,6 +393,23 @@ func Read(path, campaign string, fn func(Entry) error) error {
 	return truncated
 }
 
+// cutError is readFile's error for a file whose last line is incomplete:
+// Offset is where that line starts.
+type cutError struct {
+	name   string
+	line   int
+	offset int64
+	// salvaged is what the cut line still says (see salvage), nil when it
+	// names no recipient.
+	salvaged *Entry
+}
+
+func (e *cutError) Error() string { return fmt.Sprintf("%s:%d: %v", e.name, e.line, ErrTruncated) }
+func (e *cutError) Unwrap() error { return ErrTruncated }
+
+// readFile calls fn for every entry of file name. When its last line is
+// incomplete, fn also gets what that line still says of its recipient (see
+// salvage), and readFile returns a *cutError.
 func readFile(name string, fn func(Entry) error) error {
 	f, err := os.Open(name)
 	if err != nil {
@@ -374,6 +417,7 @@ func readFile(name string, fn func(Entry) error) error {
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
+	var off int64
 	for line := 1; ; line++ {
 		b, err := r.ReadBytes('\n')
 		if len(b) > 0 && b[len(b)-1] == '\n' {
@@ -385,8 +429,19 @@ func readFile(name string, fn func(Entry) error) error {
 				return ferr
 			}
 		} else if len(b) > 0 {
-			return fmt.Errorf("%s:%d: %w", name, line, ErrTruncated)
+			cut := &cutError{name: name, line: line, offset: off}
+			if e, ok := salvage(b); ok {
+				if e.Run == "" { // named by the file: <run>.<worker>.jsonl
+					e.Run, _, _ = strings.Cut(filepath.Base(name), ".")
+				}
+				cut.salvaged = &e
+				if ferr := fn(e); ferr != nil {
+					return ferr
+				}
+			}
+			return cut
 		}
+		off += int64(len(b))
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -394,6 +449,55 @@ func readFile(name string, fn func(Entry) error) error {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 	}
+}
+
+// salvage returns what an incomplete line (its writer died while writing
+// it) still says: the fields it holds whole. The line was written after
+// the SMTP server's reply, so when it names a recipient but not the
+// outcome, that recipient may have received the message: the entry is
+// in-doubt. ok is false when the line names no recipient.
+func salvage(frag []byte) (e Entry, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(frag))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return Entry{}, false
+	}
+	for {
+		k, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := k.(string)
+		v, err := dec.Token()
+		if err != nil {
+			break
+		}
+		s, isString := v.(string)
+		if !isString {
+			continue
+		}
+		switch key {
+		case "at":
+			e.At, _ = time.Parse(time.RFC3339Nano, s)
+		case "campaign":
+			e.Campaign = s
+		case "run":
+			e.Run = s
+		case "id":
+			e.ID = s
+		case "email":
+			e.Email = s
+		case "lang":
+			e.Lang = s
+		case "outcome":
+			e.Outcome = s
+		case "code":
+			e.Code = s
+		}
+	}
+	if e.Outcome == "" {
+		e.Outcome = "in-doubt"
+	}
+	return e, e.Campaign != "" && e.ID != ""
 }
 
 // UnknownRuns lists the runs of campaign under dir of which the journal

@@ -207,3 +207,55 @@ func TestUnknownRuns(t *testing.T) {
 		t.Errorf("unreadable files: %v %v, want r4 r5", got, err)
 	}
 }
+
+// TestCutLine: a line cut by a crash still says who it was about when it
+// got that far: readers count that recipient in doubt (the line was written
+// after the SMTP reply), and a worker restarted with the same id ends the
+// file at its last whole line, writes the salvaged entry whole and goes on
+// appending. Before, the restarted worker's every append failed on the
+// cut line, which turned its journal off for good.
+func TestCutLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Append(entry("c", "r", "a", "sent"))
+	_ = w.Close()
+	name := filepath.Join(dir, "c", "r.w.jsonl")
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(`{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"b","email":"b@x.exa`)
+	_ = f.Close()
+	var got []string
+	read := func() error {
+		got = nil
+		return journal.Read(dir, "c", func(e journal.Entry) error { got = append(got, e.ID+":"+e.Outcome); return nil })
+	}
+	if err := read(); !errors.Is(err, journal.ErrTruncated) || strings.Join(got, " ") != "a:sent b:in-doubt" {
+		t.Fatalf("read %v, err %v; want a:sent b:in-doubt and ErrTruncated", got, err)
+	}
+	w2, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Append(entry("c", "r", "c", "sent")); err != nil {
+		t.Fatalf("append after a cut line: %v", err)
+	}
+	if n, _ := w2.Count("c", "r", "in-doubt"); n != 1 {
+		t.Errorf("in-doubt count %d, want 1 (the salvaged line)", n)
+	}
+	_ = w2.Close()
+	if err := read(); err != nil || strings.Join(got, " ") != "a:sent b:in-doubt c:sent" {
+		t.Fatalf("after the restart: read %v, err %v; want a:sent b:in-doubt c:sent and no error", got, err)
+	}
+	// A fragment that holds its outcome whole keeps it.
+	name2 := filepath.Join(dir, "c", "r.w2.jsonl")
+	_ = os.WriteFile(name2, []byte(`{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"d","email":"d@x.example","outcome":"failed","co`), 0o600)
+	if err := read(); !errors.Is(err, journal.ErrTruncated) || !strings.Contains(strings.Join(got, " "), "d:failed") {
+		t.Errorf("read %v, err %v; want d:failed", got, err)
+	}
+}

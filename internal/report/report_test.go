@@ -85,11 +85,12 @@ func TestReadJournal(t *testing.T) {
 	for _, r := range j.Rows {
 		got[r.ID] = fmt.Sprintf("%s/%d", r.Outcome, r.Attempts)
 	}
-	want := map[string]string{"a": "sent/1", "b": "sent/2", "c": "in-doubt/2", "d": "refused/1", "e": "pending/1"}
+	// f's line was cut after its id: f may have received the message.
+	want := map[string]string{"a": "sent/1", "b": "sent/2", "c": "in-doubt/2", "d": "refused/1", "e": "pending/1", "f": "in-doubt/1"}
 	if !maps.Equal(got, want) {
 		t.Errorf("rows %v, want %v", got, want)
 	}
-	if j.Counts["sent"] != 2 || j.Counts["in-doubt"] != 1 || j.Counts["pending"] != 1 {
+	if j.Counts["sent"] != 2 || j.Counts["in-doubt"] != 2 || j.Counts["pending"] != 1 {
 		t.Errorf("counts %v", j.Counts)
 	}
 	if len(j.Truncated) != 1 || !strings.HasSuffix(j.Truncated[0], "r1.w2.jsonl") {
@@ -101,7 +102,7 @@ func TestReadJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
-	if len(lines) != 4 || lines[0] != strings.Join(report.JournalColumns, ",") || !strings.HasPrefix(lines[1], "a,a@example.org,de,sent,250,2026-12-01T10:00:01Z,1,r1,") {
+	if len(lines) != 5 || lines[0] != strings.Join(report.JournalColumns, ",") || !strings.HasPrefix(lines[1], "a,a@example.org,de,sent,250,2026-12-01T10:00:01Z,1,r1,") {
 		t.Errorf("CSV:\n%s", csvOut.String())
 	}
 	if err := report.WriteJournal(j, &jsonOut, report.Options{Format: report.FormatJSON}); err != nil {
@@ -111,7 +112,7 @@ func TestReadJournal(t *testing.T) {
 		Campaign   string              `json:"campaign"`
 		Recipients []report.JournalRow `json:"recipients"`
 	}
-	if err := json.Unmarshal([]byte(jsonOut.String()), &back); err != nil || back.Campaign != "alpha" || len(back.Recipients) != 5 {
+	if err := json.Unmarshal([]byte(jsonOut.String()), &back); err != nil || back.Campaign != "alpha" || len(back.Recipients) != 6 {
 		t.Errorf("JSON %v: %s", err, jsonOut.String())
 	}
 
