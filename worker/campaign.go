@@ -316,7 +316,7 @@ func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
 	if err != nil || fresh.refusal == "" {
 		return
 	}
-	w.pauseCampaign(ctx, cs.name, "pause", fresh.refusal)
+	w.pauseCampaign(ctx, cs.name, "refuse", fresh.refusal)
 }
 
 // forget drops cached states of campaigns no longer active.

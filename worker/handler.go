@@ -255,7 +255,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.recs = append(r.recs, *rec)
 			// The outcome is the truth whatever Redis answers next: journal
 			// it now (at most one window per connection ahead of Redis).
-			r.journal(rec, rc.Email)
+			r.journal(ctx, rec, rc.Email)
 			if cs.limited {
 				r.tokens--
 			}
@@ -365,8 +365,11 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 	return res, nil
 }
 
-// journal appends a recorded outcome to the delivery journal.
-func (r *run) journal(rec *store.Record, email string) {
+// journal appends an outcome to the delivery journal. When it cannot, the
+// worker pauses the campaign: what it sends from then on could not be told
+// apart from what Redis might forget, so a loss of Redis state would mail
+// those recipients twice.
+func (r *run) journal(ctx context.Context, rec *store.Record, email string) {
 	j := r.w.journal
 	if j == nil || rec.Kind == store.KindUnclaim {
 		return
@@ -375,6 +378,8 @@ func (r *run) journal(rec *store.Record, email string) {
 		Outcome: string(rec.Kind), Code: rec.Code, Worker: r.w.cfg.WorkerID})
 	if err != nil {
 		r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
+		r.w.pauseCampaign(ctx, r.cs.name, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
+			r.w.cfg.WorkerID, r.w.cfg.Host, err))
 	}
 }
 

@@ -47,7 +47,9 @@ const (
 // actions nobody needs to hear about: start, pause, resume, approve, retry).
 func kindOf(action string) string {
 	switch action {
-	case "auto-pause":
+	case "auto-pause", "state-loss", "journal", "refuse":
+		// The error rate, or a worker that stopped the campaign: Redis lost
+		// state, its journal failed, it cannot render what was approved.
 		return KindAutoPause
 	case "await-approval":
 		return KindAwaitingApproval

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -299,5 +300,36 @@ func TestNoProgressWithoutWorkers(t *testing.T) {
 	}
 	if _, events := h.kinds(); len(events) != 1 || events[0] != notify.KindNoProgress {
 		t.Fatalf("events %v, want one no-progress for a campaign no worker picked up", events)
+	}
+}
+
+// TestWorkerPausesAreAnnounced: a campaign a worker stopped (Redis lost
+// state, its journal failed, it cannot render the approved templates) is
+// announced like an auto-pause, with the worker's reason; a person's pause
+// is not (they know).
+func TestWorkerPausesAreAnnounced(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	h := newHook(t)
+	n := notifier(t, w, h, "a", time.Now)
+	for i, action := range []string{"state-loss", "journal", "refuse", "pause"} {
+		c := "wp" + string(rune('a'+i))
+		w.Stage(t, consoletest.Spec{Name: c, N: 3})
+		if _, _, err := w.Store.Transition(t.Context(), c, store.TransitionParams{From: []store.State{store.StateRunning, store.StateAwaitingApproval},
+			To: store.StatePaused, Actor: store.Actor{Who: "tidings-worker"}, Action: action, Reason: action + " reason"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range h.events {
+		got = append(got, string(ev.Kind)+":"+ev.Reason)
+	}
+	slices.Sort(got)
+	want := []string{"auto-pause:journal reason", "auto-pause:refuse reason", "auto-pause:state-loss reason"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
 	}
 }

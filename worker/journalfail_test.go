@@ -1,0 +1,43 @@
+package worker_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// TestJournalFailurePauses: a worker that cannot write its delivery journal
+// pauses the campaign, saying why, instead of sending on with nothing
+// outside Redis recording who was sent.
+func TestJournalFailurePauses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 400, size: 400, rate: "100/s"})
+	dir := t.TempDir()
+	// The campaign's journal directory cannot be created: a file is there.
+	if err := os.WriteFile(filepath.Join(dir, e.name), []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, wopts{journal: dir})
+	var st *store.Status
+	wait.For(t, 30*time.Second, "the campaign to pause", func() bool {
+		s, err := e.st.Status(context.Background(), e.name)
+		st = s
+		return err == nil && s.State == store.StatePaused
+	})
+	if !strings.Contains(st.Reason, "cannot write its delivery journal") {
+		t.Errorf("paused with reason %q, want the journal failure", st.Reason)
+	}
+	time.Sleep(500 * time.Millisecond)
+	n := e.smtp.Count()
+	t.Logf("%d messages sent before the pause took effect", n)
+	if n > 64 {
+		t.Errorf("%d messages sent after the journal failed, want at most the claims in flight", n)
+	}
+}
