@@ -390,6 +390,18 @@ func TestHoistedMessagesNotTemplateData(t *testing.T) {
 			t.Errorf("template %s: New = %v, want unknown field", src, err)
 		}
 	}
+	// The data as a whole, printed or made dot again, would show the
+	// messages evaluated first: only t, tc and template may take it.
+	for _, src := range []string{"{{.}}", "{{$}}", `{{printf "%v" .}}`, "{{with $}}{{.Messages.M0}}{{end}}", "{{range $i, $x := .Fields}}{{$}}{{end}}"} {
+		if _, err := New(Config{Templates: files("w/html.tmpl", src), Locales: loc, Template: "w"}); err == nil || !strings.Contains(err.Error(), "the template data as a whole") {
+			t.Errorf("template %s: New = %v, want the data as a whole refused", src, err)
+		}
+	}
+	for _, src := range []string{`{{range .Fields}}{{t "s" $}}{{end}}`, `{{define "x"}}{{t "s" .}}{{end}}{{template "x" .}}`, `{{with .Fields.n}}{{.}}{{end}}`} {
+		if _, err := New(Config{Templates: files("w/html.tmpl", src), Locales: loc, Template: "w"}); err != nil {
+			t.Errorf("template %s: New = %v, want it accepted", src, err)
+		}
+	}
 	bad := fstest.MapFS{"en.toml": {Data: []byte("[s]\nother = \"{{.Messages.M0}}\"\n[n]\nother = \"x\"\n")}}
 	if _, err := New(Config{Templates: files("", ""), Locales: bad, Template: "w"}); err == nil || !strings.Contains(err.Error(), "unknown field .Messages.M0") {
 		t.Errorf("catalog: New = %v, want unknown field", err)

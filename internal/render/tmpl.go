@@ -316,6 +316,9 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 		a.walk(n.List, depth+1)
 		a.walk(n.ElseList, depth)
 	case *parse.TemplateNode:
+		if n.Pipe != nil && len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1 && a.whole(n.Pipe.Cmds[0].Args[0], depth) {
+			return // {{template "name" .}} passes the data on
+		}
 		a.pipe(n.Pipe, depth)
 	}
 }
@@ -348,11 +351,29 @@ func (a *analyzer) command(c *parse.CommandNode, depth int) {
 			if id.Ident == "tc" && len(c.Args) == want {
 				a.ref(c.Args[2], depth, true)
 			}
+			if len(c.Args) == want && a.whole(c.Args[want-1], depth) {
+				for _, arg := range c.Args[:want-1] {
+					a.arg(arg, depth)
+				}
+				return // the data argument is the whole view, as it must be
+			}
 		}
 	}
 	for _, arg := range c.Args {
 		a.arg(arg, depth)
 	}
+}
+
+// whole reports whether n is the template data as a whole: . where dot is
+// the data, or $.
+func (a *analyzer) whole(n parse.Node, depth int) bool {
+	switch n := n.(type) {
+	case *parse.DotNode:
+		return depth == 0
+	case *parse.VariableNode:
+		return len(n.Ident) == 1 && n.Ident[0] == "$"
+	}
+	return false
 }
 
 // ref records a use of .Fields or .Data for the folding probes; count
@@ -372,6 +393,12 @@ func (a *analyzer) ref(n parse.Node, depth int, count bool) {
 
 func (a *analyzer) arg(n parse.Node, depth int) {
 	a.ref(n, depth, false)
+	if a.whole(n, depth) {
+		// Printed, or made dot by with or range, the data as a whole shows
+		// what only tidings reads (the messages it evaluated first).
+		a.issue(n, fmt.Sprintf("the template data as a whole can only be passed to t, tc or template (as in {{t \"key\" .}}); name one of its fields: %s", fieldList()))
+		return
+	}
 	switch n := n.(type) {
 	case *parse.FieldNode:
 		if depth == 0 && len(n.Ident) > 0 && !dataFields[n.Ident[0]] {
