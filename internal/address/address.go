@@ -130,7 +130,7 @@ func Parse(s string) (Address, error) {
 	}
 
 	local = norm.NFC.String(local)
-	if !isDotAtom(local) {
+	if !IsDotAtom(local) {
 		return fail("is not a valid email address: check for typos (dots, @)")
 	}
 	if len(local) > maxLocal {
@@ -206,10 +206,10 @@ func firstBad(s string) (rune, int, bool) {
 	return 0, 0, false
 }
 
-// isDotAtom reports whether s is an RFC 5322 dot-atom whose atext may also
-// hold any non-ASCII character (RFC 6532). Whitespace and control
-// characters have been refused before.
-func isDotAtom(s string) bool {
+// IsDotAtom reports whether s is an RFC 5322 dot-atom whose atext may also
+// hold any non-ASCII character (RFC 6532): a local part that needs no
+// quotes.
+func IsDotAtom(s string) bool {
 	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
 		return false
 	}

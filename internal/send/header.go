@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tidings-mail/tidings/internal/address"
 )
 
 // Header fields are written here, not by go-mail: go-mail folds only at
@@ -288,26 +290,9 @@ const upperHex = "0123456789ABCDEF"
 func angleAddr(addr string) string {
 	at := strings.LastIndexByte(addr, '@')
 	local := addr[:at]
-	if isDotAtom(local) {
+	if address.IsDotAtom(local) {
 		return "<" + addr + ">"
 	}
 	return "<" + quote(local) + addr[at:] + ">"
 }
 
-// isDotAtom reports whether s is an RFC 5322 dot-atom (UTF-8 allowed, RFC
-// 6532).
-func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
