@@ -295,4 +295,3 @@ func angleAddr(addr string) string {
 	}
 	return "<" + quote(local) + addr[at:] + ">"
 }
-
