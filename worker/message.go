@@ -14,7 +14,6 @@ import (
 // Composer, so what QA sees is what recipients get.
 type Composer struct {
 	c   *send.Composer
-	cfg send.ComposerConfig
 	err error
 }
 
@@ -24,7 +23,7 @@ type Composer struct {
 func NewComposer(c *campaign.Campaign) *Composer {
 	cfg := send.ComposerConfig{Campaign: c.Name, From: c.From, ReplyTo: c.ReplyTo, ListUnsubscribe: c.ListUnsubscribe}
 	sc, err := send.NewComposer(cfg)
-	return &Composer{c: sc, cfg: cfg, err: err}
+	return &Composer{c: sc, err: err}
 }
 
 // Err says why the campaign's settings cannot make a message, or nil.

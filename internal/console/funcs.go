@@ -46,12 +46,6 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"dur": func(d time.Duration) string {
-		if d <= 0 {
-			return "—"
-		}
-		return d.Round(time.Second).String()
-	},
 	"secs": func(s float64) string {
 		if s <= 0 {
 			return "—"
