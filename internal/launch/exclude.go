@@ -68,18 +68,26 @@ func (d *Delivered) add(id, email, outcome, source string) {
 	}
 	prevID, seenID := d.byID[id]
 	prevKey, seenKey := d.byKey[key]
-	if seenID || seenKey {
-		// Count a recipient once; "sent" wins over "in-doubt".
-		if outcome == "sent" && !strings.HasPrefix(prevID, "sent") && !strings.HasPrefix(prevKey, "sent") {
-			d.InDoubt--
-			d.Sent++
-		} else {
-			return
-		}
-	} else if outcome == "sent" {
+	sent := func(how string) bool { return strings.HasPrefix(how, "sent") }
+	switch {
+	case !seenID && !seenKey && outcome == "sent":
 		d.Sent++
-	} else {
+	case !seenID && !seenKey:
 		d.InDoubt++
+	case outcome == "sent" && !sent(prevID) && !sent(prevKey):
+		// Count a recipient once; "sent" wins over "in-doubt".
+		d.InDoubt--
+		d.Sent++
+	default:
+		// Counted already; still match this line's id and mailbox (the
+		// same id may have been sent under another address).
+		if id != "" && !seenID {
+			d.byID[id] = how
+		}
+		if email != "" && !seenKey {
+			d.byKey[key] = how
+		}
+		return
 	}
 	if id != "" {
 		d.byID[id] = how

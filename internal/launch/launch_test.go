@@ -311,3 +311,25 @@ func TestLoadDeliveredReadsDefusedCells(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadDeliveredKeepsEveryMailbox: a recipient journaled twice under two
+// addresses (the address changed between two runs) is counted once, and
+// both mailboxes are excluded: a new file with either address under
+// another id is not mailed again.
+func TestLoadDeliveredKeepsEveryMailbox(t *testing.T) {
+	t.Parallel()
+	csv := filepath.Join(t.TempDir(), "report.csv")
+	_ = os.WriteFile(csv, []byte("line,id,email,outcome\n2,u1,old@x.example,sent\n3,u1,new@x.example,sent\n4,u2,b@x.example,in-doubt\n5,u3,b@x.example,sent\n"), 0o644)
+	d, err := launch.LoadDelivered("c", []string{csv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Sent != 2 || d.InDoubt != 0 {
+		t.Errorf("delivered %d sent, %d in doubt; want 2 (u1 once, b@ upgraded to sent) and 0", d.Sent, d.InDoubt)
+	}
+	for _, tt := range []struct{ id, email string }{{"other", "new@x.example"}, {"other", "old@x.example"}, {"u3", ""}, {"u2", ""}} {
+		if _, ok := d.Match(tt.id, tt.email); !ok {
+			t.Errorf("id %q email %q is not excluded", tt.id, tt.email)
+		}
+	}
+}
