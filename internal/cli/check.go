@@ -13,22 +13,10 @@ import (
 func (a *app) cmdCheck() *cobra.Command {
 	var o check.Options
 	var out output
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "check [CAMPAIGN]",
 		Short: "Lint templates and catalogs: missing keys, plural forms, placeholder mismatches",
-		Long: `check lints every template and every catalog: parse errors, message keys a
-template uses but a language lacks, unused keys, placeholders that differ from
-the default language, and missing CLDR plural forms. Problems are printed as
-file:line: message, followed by a summary per language (--format json, or
---json: one JSON object). Exit 1 on any problem, so it can run as a CI step in
-the repository that holds your templates.
-
-With CAMPAIGN, the campaign file's templates_dir, locales_dir and
-default_locale are used.`,
-		Example: `  tidings check
-  tidings check --templates templates --locales locales
-  tidings check campaigns/altea.yaml`,
-		Args: cobra.MaximumNArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				b, err := bundle.LoadFile(args[0])
@@ -58,7 +46,7 @@ default_locale are used.`,
 			}
 			return nil
 		},
-	}
+	})
 	c.Flags().StringVar(&o.TemplatesDir, "templates", "templates", "templates directory (one folder per template)")
 	c.Flags().StringVar(&o.LocalesDir, "locales", "locales", "catalogs directory (<lang>.toml, .json or .yaml)")
 	c.Flags().StringVar(&o.DefaultLocale, "default-locale", "en", "the language the templates were written in")

@@ -4,8 +4,9 @@
 //
 // Each command is flags -> options -> run -> print: it parses its flags
 // into an options struct, calls a use-case package (launch, rehearsal,
-// testsend, doctor, report, check, preview, console, ...) that a test can
-// call without cobra, and prints the result.
+// testsend, doctor, report, check, preview, console, workerproc, ...) that
+// a test can call without cobra, and prints the result. The help prose of
+// each command is in help/NAME.txt.
 package cli
 
 import (
@@ -74,22 +75,13 @@ func (a *app) logger(min slog.Level) *slog.Logger {
 }
 
 func (a *app) root() *cobra.Command {
-	root := &cobra.Command{
-		Use:   "tidings",
-		Short: "Send one notification email to each user, in their own language, in controlled batches",
-		Long: `tidings sends one notification email to each of many users, each in their own
-language, in controlled batches that on-call can pause, and refuses to send
-anyone a message in a language that is not theirs.
-
-Start with:  tidings demo
-Exit codes:  0 success; 1 problems found (refusals, invalid rows, incomplete
-             locales, failed sends); 2 usage or configuration error;
-             3 infrastructure unreachable (Redis, SMTP).
-Completion:  tidings completion bash|zsh|fish|powershell --help`,
+	root := withHelp(&cobra.Command{
+		Use:           "tidings",
+		Short:         "Send one notification email to each user, in their own language, in controlled batches",
 		Version:       buildinfo.String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
-	}
+	})
 	root.SetVersionTemplate("tidings {{.Version}}\n")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
@@ -120,21 +112,15 @@ Completion:  tidings completion bash|zsh|fish|powershell --help`,
 		Use:   "environments",
 		Short: "How environments are configured: config file and TIDINGS_* variables",
 		Long:  environment.Reference(),
-	}, &cobra.Command{
+	}, withHelp(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version and the commit tidings was built from (also: tidings --version)",
-		Long: `version prints the module version of tidings and the version control commit
-and time it was built from, as Go recorded them in the binary. A binary built
-outside a module says "devel"; one built without version control information
-(go build -buildvcs=false) says so instead of a commit.`,
-		Example: `  tidings version
-  tidings --version`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintln(a.stdout, "tidings "+cmd.Root().Version)
 			return nil
 		},
-	})
+	}))
 	a.completions(root)
 	return root
 }

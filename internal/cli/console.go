@@ -24,36 +24,13 @@ type consoleOptions struct {
 
 func (a *app) cmdConsole() *cobra.Command {
 	var o consoleOptions
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "console --env ENV [--addr 127.0.0.1:8080]",
 		Short: "The web console for QA and on-call: live campaigns, actions, the approved gallery, recipients",
-		Long: `console serves the web console of an environment: every campaign with its
-live progress, the on-call actions (pause, resume, approve, cancel, retry:
-the same operations as the commands, audited under the signed-in person's
-name), the gallery of every language rendered from the approved snapshot,
-the recipients with their outcomes (CSV download), and campaign metrics on
-/metrics. Run as many consoles as you like, beside the workers.
-
-Who may sign in: one person per line ("NAME TOKEN", or one bare TOKEN) in
-the environment's console.viewer_token_file and console.operator_token_file
-(or TIDINGS_CONSOLE_VIEWER_TOKEN and TIDINGS_CONSOLE_OPERATOR_TOKEN), or in
-the files of --viewer-tokens / --operator-tokens. Viewers (QA) see
-everything; operators (on-call) also act. Tokens are never printed. It warns
-when it listens beyond loopback: put it behind TLS then.
-
-With --campaign FILE and no --env it shows the gallery of a campaign file not
-staged yet, with a one-time sign-in link when no token is configured.
-
-Like each worker, each console posts notifications to the webhooks
-configured (notify.slack_webhook_url_file, notify.webhook_url_file, or
-TIDINGS_NOTIFY_SLACK_WEBHOOK_URL, TIDINGS_NOTIFY_WEBHOOK_URL).`,
-		Example: `  TIDINGS_CONSOLE_OPERATOR_TOKEN="alice $(cat ~/.tidings-token)" tidings console --env production
-  tidings console --env staging --addr 0.0.0.0:8080 --url https://tidings.staging.example
-  tidings console --campaign campaigns/altea.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runConsole(cmd.Context(), o) },
-	}
-	c.Flags().StringVar(&o.env, "env", "", "environment whose campaigns to show (required unless --campaign)")
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.runConsole(cmd.Context(), o) },
+	})
+	addEnv(c, &o.env, "environment whose campaigns to show (required unless --campaign)", false)
 	c.Flags().StringVar(&o.addr, "addr", "", "listen address (default: the environment's console.addr, else 127.0.0.1:8080)")
 	c.Flags().StringVar(&o.url, "url", "", "the console's public base URL, for links in notifications (default: console.url, else http://ADDR)")
 	c.Flags().StringVar(&o.campaign, "campaign", "", "also show the gallery of this campaign file (not staged yet)")
@@ -79,13 +56,9 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 			return err
 		}
 		opts.Env = e
-		opts.Connect = func(ctx context.Context) (*store.Store, error) {
-			rdb, err := a.redis(ctx, e)
-			if err != nil {
-				return nil, err
-			}
-			return store.New(rdb), nil
-		}
+		// The store the CLI's control commands use: an action waits for
+		// the replica acknowledgements the environment asks for.
+		opts.Connect = func(ctx context.Context) (*store.Store, error) { return a.storeOf(ctx, e) }
 	}
 	for _, f := range []struct {
 		file string

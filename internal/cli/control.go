@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -14,54 +15,38 @@ import (
 // worker reads its control state every 200 ms) and records who, where,
 // when and why in the audit log: pause, resume, approve, cancel, retry.
 type control struct {
-	use, short, long, example string
-	reason                    string // the --reason flag: "required", "optional" or "" (none)
-	do                        func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error)
+	use, short string
+	reason     string // the --reason flag: "required", "optional" or "" (none)
+	do         func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error)
 }
 
 var controls = []control{{
 	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)",
-	long: `pause stops new sends of a campaign across every worker within one second;
-messages already handed to the SMTP server finish. Resume continues where it
-stopped. Recorded in the audit log with who, where, when and why.`,
-	example: `  tidings pause altea-reregistration --env production --reason "bounces climbing"`, reason: "required",
+	reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		return fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.\nResume with: tidings resume %s --env %s", c, c, who.Env), s.Pause(ctx, c, who, why)
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped",
-	long: `resume continues a paused campaign where it stopped. Nobody already sent is
-sent again. The auto-pause error window starts afresh.`,
-	example: `  tidings resume altea-reregistration --env production --reason "bounces explained"`, reason: "optional",
+	reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		return fmt.Sprintf("Resumed %s.", c), s.Resume(ctx, c, who, why)
 	},
 }, {
 	use: "approve CAMPAIGN --env ENV", short: "Release the batches after the canary",
-	long: `approve releases a campaign that waits after its canary batch
-(approve_after_canary: true). Check the canary messages first (tidings status
-shows what was sent, and your QA inbox or the SMTP logs show how they look).`,
-	example: `  tidings approve altea-reregistration --env production`, reason: "optional",
+	reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		return fmt.Sprintf("Approved %s: the batches after the canary are released (at once if it was waiting, else when the canary is done).", c), s.Approve(ctx, c, who, why)
 	},
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled",
-	long: `cancel stops a campaign for good: nothing more is sent, and every recipient
-not yet sent is recorded as cancelled (one still being handed to the SMTP
-server at that moment as in-doubt), so the counts reconcile.`,
-	example: `  tidings cancel altea-reregistration --env production --reason "wrong recipients file"`, reason: "required",
+	reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		n, err := s.Cancel(ctx, c, who, why)
 		return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), err
 	},
 }, {
 	use: "retry CAMPAIGN --env ENV", short: "Re-queue temporary failures; never re-sends anyone already sent",
-	long: `retry re-queues every recipient whose sending failed temporarily (4xx, dropped
-connection) after its automatic retries ran out. Permanent failures (5xx),
-in-doubt recipients and everyone already sent are never re-queued. A finished
-campaign runs again for those recipients; workers pick them up.`,
-	example: `  tidings retry altea-reregistration --env production`,
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string) (string, error) {
 		n, err := s.Retry(ctx, c, who)
 		return fmt.Sprintf("Re-queued %d temporary failures of %s.", n, c), err
@@ -73,28 +58,23 @@ func (a *app) cmdControls() []*cobra.Command {
 	var cmds []*cobra.Command
 	for _, ctl := range controls {
 		var env, reason string
-		c := &cobra.Command{
-			Use: ctl.use, Short: ctl.short, Long: ctl.long, Example: ctl.example,
-			Args: argsExact(1, "one campaign name"),
+		c := withHelp(&cobra.Command{
+			Use: ctl.use, Short: ctl.short, Args: argsExact(1, "one campaign name"),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				if ctl.reason == "required" && reason == "" {
 					return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
 				}
-				s, e, err := a.openStore(cmd.Context(), env)
-				if err != nil {
-					return err
-				}
-				defer s.Client().Close()
-				msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason)
-				if err != nil {
-					return storeError(err, e.Name)
-				}
-				fmt.Fprintln(a.stdout, msg)
-				return nil
+				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
+					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason)
+					if err != nil {
+						return storeError(err, e.Name)
+					}
+					fmt.Fprintln(a.stdout, msg)
+					return nil
+				})
 			},
-		}
-		c.Flags().StringVar(&env, "env", "", "environment of the campaign (required)")
-		_ = c.MarkFlagRequired("env")
+		})
+		addEnv(c, &env, "environment of the campaign (required)", true)
 		if ctl.reason != "" {
 			c.Flags().StringVar(&reason, "reason", "", "why; recorded in the audit log")
 		}

@@ -8,15 +8,14 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
-	"github.com/tidings-mail/tidings/internal/doctor"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/worker"
 )
 
 // configFile returns the environments config file's path and content: the
@@ -39,6 +38,15 @@ func (a *app) configFile() (string, []byte, error) {
 		return "", nil, configError(fmt.Errorf("read config file: %w", err))
 	}
 	return path, data, nil
+}
+
+// addEnv adds --env to c, saying what it is for (usage); required makes
+// it required.
+func addEnv(c *cobra.Command, env *string, usage string, required bool) {
+	c.Flags().StringVar(env, "env", "", usage)
+	if required {
+		_ = c.MarkFlagRequired("env")
+	}
 }
 
 // loadEnv loads environment name from the config file and TIDINGS_* variables.
@@ -119,58 +127,48 @@ func absPath(p string) string {
 	return p
 }
 
-// quietRedisLog silences go-redis's own logger, which otherwise prints
-// every failed dial ("redis: ... pool.go: connection pool: failed to dial")
-// to the process's standard error, next to and before tidings' own message
-// about the unreachable Redis.
-type quietRedisLog struct{}
-
-func (quietRedisLog) Printf(context.Context, string, ...any) {}
-
-func init() { redis.SetLogger(quietRedisLog{}) }
-
 // redis connects to the environment's Redis and checks that it answers.
 func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.UniversalClient, error) {
-	opts, err := env.RedisOptions()
-	if err != nil {
-		return nil, configError(err)
-	}
-	rdb := redis.NewUniversalClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, infraError(fmt.Errorf("redis for environment %s (%s) is unreachable: %w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'",
-			env.Name, doctor.Addrs(opts), err, env.Name))
-	}
-	return rdb, nil
+	rdb, err := redisconn.Dial(ctx, env)
+	return rdb, redisError(err)
 }
 
-// openStore loads environment envName and connects to its store. The
-// caller closes the store's client.
-func (a *app) openStore(ctx context.Context, envName string) (*store.Store, *environment.Environment, error) {
+// storeOf connects to the store of environment e (redisconn.Open).
+func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.Store, error) {
+	st, err := redisconn.Open(ctx, e)
+	return st, redisError(err)
+}
+
+// redisError words an error of redisconn: an unreachable Redis, or replica
+// acknowledgements that could not be resolved, is infrastructure (exit 3);
+// wrong Redis settings are a configuration error (exit 2).
+func redisError(err error) error {
+	var ue *redisconn.UnreachableError
+	var ae *redisconn.ReplicaAcksError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ue):
+		return infraError(fmt.Errorf("%w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'", err, ue.Env))
+	case errors.As(err, &ae):
+		return infraError(err)
+	}
+	return configError(err)
+}
+
+// withStore loads environment envName, connects to its store, and calls f
+// with both; the store's client is closed when f returns.
+func (a *app) withStore(ctx context.Context, envName string, f func(*store.Store, *environment.Environment) error) error {
 	e, err := a.loadEnv(envName)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	st, err := a.storeOf(ctx, e)
-	return st, e, err
-}
-
-// storeOf connects to the store of environment e, waiting for as many
-// replica acknowledgements of its writes as the environment asks (auto: 1
-// on Sentinel, Cluster, or a master with a replica).
-func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.Store, error) {
-	rdb, err := a.redis(ctx, e)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
-	if err != nil {
-		rdb.Close()
-		return nil, infraError(fmt.Errorf("redis for environment %s: %w", e.Name, err))
-	}
-	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout}), nil
+	defer st.Client().Close()
+	return f(st, e)
 }
 
 // actor is who runs a command in environment e, for the audit log.

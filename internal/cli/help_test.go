@@ -2,6 +2,8 @@ package cli
 
 import (
 	"io"
+	"io/fs"
+	"path"
 	"strings"
 	"testing"
 )
@@ -45,6 +47,26 @@ func TestUsageErrors(t *testing.T) {
 		r := cli(t, nil, args...)
 		if r.code != 2 || strings.Count(r.stderr, "tidings:") < 1 || strings.Contains(r.stderr, "panic") {
 			t.Errorf("%v: want exit 2 with a message\n%s", args, r)
+		}
+	}
+}
+
+// TestEveryHelpFileIsUsed: each help/NAME.txt is the help of a command.
+func TestEveryHelpFileIsUsed(t *testing.T) {
+	t.Parallel()
+	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	root := a.root()
+	names := map[string]bool{root.Name(): true}
+	for _, c := range root.Commands() {
+		names[c.Name()] = true
+	}
+	files, err := fs.Glob(helpFiles, "help/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("help files %v: %v", files, err)
+	}
+	for _, f := range files {
+		if name := strings.TrimSuffix(path.Base(f), ".txt"); !names[name] {
+			t.Errorf("%s: no command %q", f, name)
 		}
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
@@ -114,15 +116,9 @@ func redisEnv(t testing.TB) (map[string]string, *redistest.Redis) {
 // closedPort returns a loopback address where nothing listens.
 func closedPort(t testing.TB) (host string, port int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port = ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "127.0.0.1", port
+	host, p, _ := net.SplitHostPort(freeport.Addr(t))
+	port, _ = strconv.Atoi(p)
+	return host, port
 }
 
 // merge returns the union of variable sets, later ones winning.

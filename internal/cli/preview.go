@@ -12,19 +12,10 @@ import (
 
 func (a *app) cmdPreview() *cobra.Command {
 	var out, serve string
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "preview CAMPAIGN",
 		Short: "Render every language to .eml/.html/.txt and an index.html gallery",
-		Long: `preview renders the campaign's template in every catalog language, using one
-real recipient of that language from the recipients file where one exists
-(else sample data), and writes <lang>.eml, <lang>.html, <lang>.txt and an
-index.html gallery showing every language side by side: subject, HTML, text,
-the recipient used, and a red banner on every incomplete or refused language.
-
-Exit 1 if any language that the recipients need is not covered.`,
-		Example: `  tidings preview campaigns/altea.yaml
-  tidings preview campaigns/altea.yaml --out /tmp/gallery --serve 127.0.0.1:8080`,
-		Args: argsExact(1, "one campaign file"),
+		Args:  argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := load(args[0])
 			if err != nil {
@@ -52,7 +43,7 @@ Exit 1 if any language that the recipients need is not covered.`,
 			}
 			return nil
 		},
-	}
+	})
 	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
 	c.Flags().StringVar(&serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address until interrupted: :8080 is loopback, 0.0.0.0:8080 every interface (with a warning)")
 	return c

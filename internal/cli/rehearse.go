@@ -17,25 +17,10 @@ import (
 
 func (a *app) cmdRehearse() *cobra.Command {
 	var out string
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "rehearse CAMPAIGN",
 		Short: "Run the whole campaign on an embedded Redis and SMTP server; nothing leaves the machine",
-		Long: `rehearse runs the whole campaign — plan, staging, canary, batches, worker,
-report — in one process on an embedded Redis-compatible server and an embedded
-SMTP server that captures every message. Nothing leaves the machine; no
-environment, Redis or SMTP server is needed.
-
-It writes, under --out: mail/<lang>/*.eml (every captured message, by the
-recipient's matched language), preview/index.html (the gallery),
-report.csv and report.json (every recipient's outcome) and summary.txt.
-
-To finish quickly, a rehearsal ignores the campaign's rate and batch
-intervals and approves the canary itself; refused and invalid rows are
-recorded as such (as send --skip-refused --skip-invalid would). It says all
-of this in its output. Exit 1 if anything was refused, invalid or failed.`,
-		Example: `  tidings rehearse campaigns/altea.yaml
-  tidings rehearse campaigns/altea.yaml --out /tmp/rehearsal`,
-		Args: argsExact(1, "one campaign file"),
+		Args:  argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := load(args[0])
 			if err != nil {
@@ -53,32 +38,17 @@ of this in its output. Exit 1 if anything was refused, invalid or failed.`,
 			}
 			return nil
 		},
-	}
+	})
 	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/rehearsal)")
 	return c
 }
 
 func (a *app) cmdDemo() *cobra.Command {
 	var out string
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "demo",
 		Short: "Rehearse the bundled sample campaign and show where to look (start here)",
-		Long: fmt.Sprintf(`demo writes the bundled sample campaign, a migration notice, and rehearses it
-end to end on an embedded Redis and an embedded capturing SMTP server. It
-needs no Redis, no SMTP server and no network.
-
-The sample has %d catalog languages:
-  complete:   %s
-  incomplete: %s (deliberately: its recipients are refused)
-Some recipients ask for languages no catalog covers (refused too); names have
-emoji, CJK, right-to-left and combining characters; one row is invalid.
-
-It ends with a short story of what happened and where to look: the preview
-gallery, the captured mails, the report, and the command that opens the
-campaign in the web console.`, len(demo.Complete)+len(demo.Incomplete), strings.Join(demo.Complete, ", "), strings.Join(demo.Incomplete, ", ")),
-		Example: `  go run ./cmd/tidings demo
-  tidings demo --out /tmp/tidings-demo`,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				out = filepath.Join("tidings-out", "demo")
@@ -103,7 +73,8 @@ campaign in the web console.`, len(demo.Complete)+len(demo.Incomplete), strings.
 			fmt.Fprintf(a.stdout, "\nThis was a demo: refusals above are deliberate. Edit %s and run\n  go run ./cmd/tidings rehearse %s\nto try your own changes.\n", absPath(file), file)
 			return nil
 		},
-	}
+	})
+	c.Long = fmt.Sprintf(c.Long, len(demo.Complete)+len(demo.Incomplete), strings.Join(demo.Complete, ", "), strings.Join(demo.Incomplete, ", "))
 	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/demo)")
 	return c
 }

@@ -31,34 +31,13 @@ type sendOptions struct {
 
 func (a *app) cmdSend() *cobra.Command {
 	var o sendOptions
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "send CAMPAIGN --env ENV",
 		Short: "Plan, then stage the campaign in Redis and start it",
-		Long: `send runs the plan, then stages the campaign in the environment's Redis (its
-definition, the approved template and catalog content and its hash, every
-recipient in the plan's batches) and starts it; workers (tidings worker) pick
-it up. It records the start in the environment's state directory, outside
-Redis.
-
-It refuses to start when a row is refused or invalid (unless --skip-refused
-/ --skip-invalid), when the campaign file is pinned to another environment,
-and when the campaign exists (unless --resume-existing; a finished campaign
-stays finished). In a production environment you must type the campaign name
-(or pass --confirm NAME when not on a terminal).
-
-When Redis lost a campaign this machine started (flushed, evicted, a new
-empty instance), send refuses to stage it as new and says what to do:
-collect the workers' delivery journals and pass them to --exclude-delivered.`,
-		Example: `  tidings send campaigns/altea.yaml --env staging
-  tidings send campaigns/altea.yaml --env production --confirm altea-reregistration
-  tidings send campaigns/altea.yaml --env production --skip-refused --rejects refused.csv
-  tidings send campaigns/altea.yaml --env staging --dry-run
-  tidings send campaigns/altea.yaml --env production --exclude-delivered /var/lib/tidings/production/journal`,
-		Args: argsExact(1, "one campaign file"),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runSend(cmd.Context(), args[0], o) },
-	}
-	c.Flags().StringVar(&o.env, "env", "", "environment to send in (required; must match the campaign file's environment)")
-	_ = c.MarkFlagRequired("env")
+		Args:  argsExact(1, "one campaign file"),
+		RunE:  func(cmd *cobra.Command, args []string) error { return a.runSend(cmd.Context(), args[0], o) },
+	})
+	addEnv(c, &o.env, "environment to send in (required; must match the campaign file's environment)", true)
 	c.Flags().BoolVar(&o.launch.SkipRefused, "skip-refused", false, "send to the others when some rows are refused (they are recorded as refused)")
 	c.Flags().BoolVar(&o.launch.SkipInvalid, "skip-invalid", false, "send to the others when some rows are invalid (they are recorded as invalid)")
 	c.Flags().StringVar(&o.rejects, "rejects", "", "where to write refused and invalid rows (default CAMPAIGN-NAME.rejects.csv)")
@@ -80,9 +59,6 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		return configError(fmt.Errorf("%s is pinned to environment %q but --env is %q: send it in %q, or change 'environment:' in the campaign file after review",
 			file, b.Campaign.Environment, env.Name, b.Campaign.Environment))
 	}
-	if b.Campaign.ListUnsubscribe == "" {
-		b.Campaign.ListUnsubscribe = env.ListUnsubscribe // stored with the definition: every worker uses the same
-	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
 		if excl, err = launch.LoadDelivered(name, o.exclude); err != nil {
@@ -97,9 +73,9 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	sum := p.Summary
 	sum.WriteText(a.stdout, o.show)
 	if sum.Refused+sum.Invalid+sum.Skipped > 0 {
-		path, err := writeRejects(b, sum, o.rejects)
+		path, err := sum.WriteRejectsFile(o.rejects)
 		if err != nil {
-			return err
+			return configError(err)
 		}
 		fmt.Fprintf(a.stdout, "\nRows not sent written to %s\n", absPath(path))
 	}
@@ -158,7 +134,13 @@ func (a *app) printExcluded(d *launch.Delivered) {
 	fmt.Fprintf(a.stdout, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
 	printf(a.stdout, len(d.Runs) > 0, " of run(s) %s", strings.Join(d.Runs, ", "))
 	fmt.Fprintln(a.stdout, ".")
-	for _, f := range d.Truncated {
+	a.warnTruncated(d.Truncated)
+}
+
+// warnTruncated warns of delivery journals that end with an incomplete
+// line.
+func (a *app) warnTruncated(files []string) {
+	for _, f := range files {
 		fmt.Fprintf(a.stderr, "tidings: warning: %s ends with an incomplete line (its worker died while writing it); every complete line was read\n", f)
 	}
 }
@@ -251,11 +233,7 @@ func (a *app) confirmProduction(name string, n int, confirm string) error {
 // recipient's message as the worker will (a row that cannot be rendered is
 // invalid), so nothing is rendered twice and nothing is delivered.
 func (a *app) dryRun(b *bundle.Bundle, sum *plan.Summary) {
-	perLang := map[string]int{}
-	for _, l := range sum.PerLocale {
-		perLang[l.Lang] += l.Accepted
-	}
-	var parts []string
+	perLang, parts := sum.AcceptedPerLanguage(), []string{}
 	for _, c := range b.Engine.Languages() {
 		if n := perLang[c.Lang]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", c.Lang, n))

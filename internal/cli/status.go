@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -22,37 +23,20 @@ type statusOptions struct {
 
 func (a *app) cmdStatus() *cobra.Command {
 	var o statusOptions
-	c := &cobra.Command{
+	c := withHelp(&cobra.Command{
 		Use:   "status [CAMPAIGN] --env ENV",
 		Short: "State, progress per batch and language, outcomes, errors, rate, ETA",
-		Long: `status shows a campaign's state (running, paused by whom and why, awaiting
-approval, cancelled, done) with what to run next, a progress bar per batch
-and per language, counts per outcome (temporary failures waiting for their
-retry shown as such), the current rate and the ETA while it runs, the last
-errors grouped by SMTP response, and the audit log. Without CAMPAIGN it lists
-every campaign.
-
---watch refreshes in place on a terminal (plain lines otherwise) until the
-campaign is done or cancelled. --format json (or --json) prints the status
-as one JSON object a line (schema in docs/cli-notes.md).`,
-		Example: `  tidings status --env production
-  tidings status altea-reregistration --env production --watch
-  tidings status altea-reregistration --env production --json | jq .counts`,
-		Args: cobra.MaximumNArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, e, err := a.openStore(cmd.Context(), o.env)
-			if err != nil {
-				return err
-			}
-			defer s.Client().Close()
-			if len(args) == 0 {
-				return a.listCampaigns(cmd.Context(), s, e.Name, o.out)
-			}
-			return a.showStatus(cmd.Context(), s, args[0], e.Name, o)
+			return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
+				if len(args) == 0 {
+					return a.listCampaigns(cmd.Context(), s, e.Name, o.out)
+				}
+				return a.showStatus(cmd.Context(), s, args[0], e.Name, o)
+			})
 		},
-	}
-	c.Flags().StringVar(&o.env, "env", "", "environment (required)")
-	_ = c.MarkFlagRequired("env")
+	})
+	addEnv(c, &o.env, "environment (required)", true)
 	c.Flags().BoolVar(&o.watch, "watch", false, "refresh until the campaign is done or cancelled")
 	c.Flags().DurationVar(&o.interval, "interval", time.Second, "refresh interval for --watch")
 	addOutput(c, &o.out, "text", "text", "json")
@@ -60,17 +44,9 @@ as one JSON object a line (schema in docs/cli-notes.md).`,
 }
 
 func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out output) error {
-	names, err := s.List(ctx)
+	all, err := statusview.All(ctx, s)
 	if err != nil {
 		return storeError(err, env)
-	}
-	all := []*store.Status{}
-	for _, n := range names {
-		st, err := s.Status(ctx, n)
-		if err != nil {
-			return storeError(err, env)
-		}
-		all = append(all, st)
 	}
 	return out.print(a.stdout, all, func() error {
 		if len(all) == 0 {
@@ -102,7 +78,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fallthrough
 		default:
 			hint := statusHints[st.State]
-			if st.State == store.StatePaused && lastAction(st.Audit) == "state-loss" {
+			if statusview.PausedForStateLoss(st) {
 				hint = stateLossHint
 			}
 			if hint != "" {
@@ -125,17 +101,6 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 // because Redis forgot deliveries its journal holds: resuming would send
 // them again.
 const stateLossHint = "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel %[1]s --env %[2]s --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env %[2]s --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)"
-
-// lastAction returns the action of the newest audit entry ("" when none).
-func lastAction(audit []store.AuditEntry) string {
-	var last store.AuditEntry
-	for _, e := range audit {
-		if !e.At.Before(last.At) {
-			last = e
-		}
-	}
-	return last.Action
-}
 
 // statusHints is what to run next in a state (%[1]s is the campaign, %[2]s
 // its environment).

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/worker"
@@ -68,11 +69,11 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(cctx).Err(); err != nil {
-		c := fail("redis reachable", fmt.Sprintf("%s: %s; check redis.url / TIDINGS_REDIS_URL and that Redis runs", Addrs(opts), err))
+		c := fail("redis reachable", fmt.Sprintf("%s: %s; check redis.url / TIDINGS_REDIS_URL and that Redis runs", redisconn.Addrs(opts), err))
 		c.Infra = true
 		return []Check{c}
 	}
-	checks := []Check{pass("redis reachable", Addrs(opts))}
+	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
 	info := parseInfo(rdb.Info(cctx, "persistence", "memory", "server").Val())
 	save := ""
 	if v, err := rdb.ConfigGet(cctx, "save").Result(); err == nil {
@@ -95,14 +96,6 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 		checks = append(checks, fail("redis version", "Redis "+v+" is too old: asynq needs Redis 6 or later"))
 	}
 	return append(checks, guarantee(cctx, e, rdb))
-}
-
-// Addrs describes where the Redis of opts is, for messages.
-func Addrs(o *redis.UniversalOptions) string {
-	if o.MasterName != "" {
-		return fmt.Sprintf("sentinel master %s at %v", o.MasterName, o.Addrs)
-	}
-	return fmt.Sprint(o.Addrs)
 }
 
 // guarantee says what the deployment guarantees about the ledger's claims,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -400,5 +401,33 @@ func TestRunRendersAheadInOrder(t *testing.T) {
 		if !wantBad[r.Line] || r.Code != CodeRender || !strings.Contains(r.Reason, "posts") {
 			t.Errorf("reject %+v: want only the rows without posts, as render errors", r)
 		}
+	}
+}
+
+func TestAcceptedPerLanguage(t *testing.T) {
+	t.Parallel()
+	s := &Summary{PerLocale: []LocaleLine{
+		{Requested: "de", Lang: "de", Accepted: 2}, {Requested: "de-AT", Lang: "de", Accepted: 1},
+		{Requested: "fr", Lang: "fr", Accepted: 4}, {Requested: "xx", Refused: 3},
+	}}
+	got := s.AcceptedPerLanguage()
+	if len(got) != 3 || got["de"] != 3 || got["fr"] != 4 || got[""] != 0 {
+		t.Errorf("AcceptedPerLanguage = %v", got)
+	}
+}
+
+func TestWriteRejectsFile(t *testing.T) {
+	t.Parallel()
+	s := &Summary{Campaign: "c1", Rejects: []Reject{{Line: 3, Email: "x@example.com", Outcome: "invalid", Reason: "bad"}}}
+	path := filepath.Join(t.TempDir(), "r.csv")
+	if got, err := s.WriteRejectsFile(path); err != nil || got != path {
+		t.Fatalf("WriteRejectsFile(%s) = %s, %v", path, got, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.HasPrefix(string(b), "line,id,email,locale,outcome,code,field,reason\n3,,x@example.com,") {
+		t.Errorf("file %q, %v", b, err)
+	}
+	if _, err := s.WriteRejectsFile(filepath.Join(t.TempDir(), "no", "dir.csv")); err == nil || !strings.HasPrefix(err.Error(), "write rejects file: ") {
+		t.Errorf("unwritable path: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,36 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 		return fmt.Errorf("write rejects: %w", err)
 	}
 	return nil
+}
+
+// WriteRejectsFile writes every row not sent (WriteRejectsCSV) to the file
+// path, CAMPAIGN-NAME.rejects.csv when path is empty, and returns its path.
+func (s *Summary) WriteRejectsFile(path string) (string, error) {
+	if path == "" {
+		path = s.Campaign + ".rejects.csv"
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return "", fmt.Errorf("write rejects file: %w", err)
+	}
+	err = s.WriteRejectsCSV(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("write rejects file %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// AcceptedPerLanguage returns how many rows were accepted per matched
+// catalog language.
+func (s *Summary) AcceptedPerLanguage() map[string]int {
+	n := map[string]int{}
+	for _, l := range s.PerLocale {
+		n[l.Lang] += l.Accepted
+	}
+	return n
 }
 
 // WriteText writes the human report: totals, the per-locale table, the first

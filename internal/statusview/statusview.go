@@ -20,6 +20,7 @@
 package statusview
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -69,6 +70,44 @@ func Reason(st *store.Status) string {
 // are being sent right now).
 func Waiting(b store.BatchStatus) int {
 	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.InDoubt+b.Skipped+b.Cancelled), 0)
+}
+
+// Lister reads campaigns and their status (a *store.Store).
+type Lister interface {
+	List(ctx context.Context) ([]string, error)
+	Status(ctx context.Context, c string) (*store.Status, error)
+}
+
+// All returns the status of every campaign l lists, in its order (empty,
+// not nil, when there is none). An error is l's, as it is: it names what
+// failed.
+func All(ctx context.Context, l Lister) ([]*store.Status, error) {
+	names, err := l.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all := []*store.Status{}
+	for _, n := range names {
+		st, err := l.Status(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, st)
+	}
+	return all, nil
+}
+
+// PausedForStateLoss reports whether st is paused because a worker found
+// that Redis forgot deliveries its journal holds (the newest audit entry
+// says so): resuming would send them again.
+func PausedForStateLoss(st *store.Status) bool {
+	var last store.AuditEntry
+	for _, e := range st.Audit {
+		if !e.At.Before(last.At) {
+			last = e
+		}
+	}
+	return st.State == store.StatePaused && last.Action == "state-loss"
 }
 
 // WriteList writes one line per campaign.

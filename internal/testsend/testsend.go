@@ -11,6 +11,8 @@ package testsend
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
@@ -133,4 +135,19 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 		return out.Subject, send.Classify(err)
 	}
 	return out.Subject, nil
+}
+
+// WriteText writes one line per language: what was sent (its subject),
+// skipped (what its catalog lacks) or failed (why).
+func (r *Result) WriteText(w io.Writer) {
+	for _, l := range r.Languages {
+		switch l.Outcome {
+		case Sent:
+			fmt.Fprintf(w, "sent  %-6s %s\n", l.Lang, l.Subject)
+		case Skipped:
+			fmt.Fprintf(w, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
+		default:
+			fmt.Fprintf(w, "FAIL  %-6s %v\n", l.Lang, l.Err)
+		}
+	}
 }

@@ -72,3 +72,18 @@ func TestRunSMTPDown(t *testing.T) {
 		t.Errorf("err = %v, want a *ConnectError naming the server", err)
 	}
 }
+
+func TestWriteText(t *testing.T) {
+	t.Parallel()
+	r := &testsend.Result{Languages: []testsend.Language{
+		{Lang: "de", Outcome: testsend.Sent, Subject: "[TEST de] Hallo"},
+		{Lang: "pt", Outcome: testsend.Skipped, Missing: []string{"title", "body"}},
+		{Lang: "ja", Outcome: testsend.Failed, Err: errors.New("550 no")},
+	}}
+	var b strings.Builder
+	r.WriteText(&b)
+	want := "sent  de     [TEST de] Hallo\nskip  pt     incomplete: lacks title, body\nFAIL  ja     550 no\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -1,0 +1,59 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// Report is every check of an environment, and optionally of a campaign's
+// templates: what `tidings doctor --format json` prints.
+type Report struct {
+	Environment string   `json:"environment"`
+	Notes       []string `json:"notes"` // the environment's warnings
+	Checks      []Check  `json:"checks"`
+	Failed      int      `json:"failed"`
+	// Infra reports that a check failed because a server is unreachable.
+	Infra bool `json:"-"`
+	// Incomplete reports that the campaign's templates are incomplete in a
+	// catalog language.
+	Incomplete bool `json:"-"`
+}
+
+// Run checks environment e: its Redis, its SMTP server and, when templates
+// is not nil, a campaign's templates. A campaign that could not be loaded
+// is given as campaignErr: a failed check that says why.
+func Run(ctx context.Context, e *environment.Environment, templates *render.Engine, campaignErr error) *Report {
+	r := &Report{Environment: e.Name, Notes: e.Warnings()}
+	r.Checks = append(Redis(ctx, e), SMTP(ctx, worker.SMTPConfig(e.SMTP))...)
+	switch {
+	case campaignErr != nil:
+		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
+	case templates != nil:
+		tc := Templates(templates)
+		n, _ := Failed(tc)
+		r.Incomplete = n > 0
+		r.Checks = append(r.Checks, tc...)
+	}
+	r.Failed, r.Infra = Failed(r.Checks)
+	return r
+}
+
+// WriteText writes the notes, one line per check (status, name, message)
+// and, when every check passed, says so.
+func (r *Report) WriteText(w io.Writer) {
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	for _, c := range r.Checks {
+		fmt.Fprintf(w, "%s  %-22s %s\n", strings.ToUpper(c.Status), c.Name, c.Message)
+	}
+	if r.Failed == 0 {
+		fmt.Fprint(w, "\nAll checks passed.\n")
+	}
+}

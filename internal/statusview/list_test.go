@@ -1,0 +1,67 @@
+package statusview_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/statusview"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// lister is a statusview.Lister over a map; err, when set, is what Status
+// returns.
+type lister struct {
+	names []string
+	err   error
+}
+
+func (l lister) List(context.Context) ([]string, error) { return l.names, nil }
+func (l lister) Status(_ context.Context, c string) (*store.Status, error) {
+	return &store.Status{Campaign: c}, l.err
+}
+
+func TestAll(t *testing.T) {
+	t.Parallel()
+	all, err := statusview.All(t.Context(), lister{})
+	if err != nil || all == nil || len(all) != 0 {
+		t.Errorf("no campaign: %v, %v; want an empty list", all, err)
+	}
+	all, err = statusview.All(t.Context(), lister{names: []string{"b", "a"}})
+	if err != nil || len(all) != 2 || all[0].Campaign != "b" || all[1].Campaign != "a" {
+		t.Errorf("two campaigns: %v, %v", all, err)
+	}
+	boom := errors.New("boom")
+	if _, err := statusview.All(t.Context(), lister{names: []string{"a"}, err: boom}); !errors.Is(err, boom) {
+		t.Errorf("error %v, want the lister's", err)
+	}
+}
+
+func TestPausedForStateLoss(t *testing.T) {
+	t.Parallel()
+	audit := func(actions ...string) []store.AuditEntry {
+		var out []store.AuditEntry
+		for i, a := range actions {
+			out = append(out, store.AuditEntry{At: at.Add(time.Duration(i) * time.Minute), Action: a})
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		state store.State
+		audit []store.AuditEntry
+		want  bool
+	}{
+		{"paused for state loss", store.StatePaused, audit("send", "state-loss"), true},
+		{"paused by hand after it", store.StatePaused, audit("state-loss", "resume", "pause"), false},
+		{"cancelled after it", store.StateCancelled, audit("state-loss"), false},
+		{"no audit", store.StatePaused, nil, false},
+	}
+	for _, tt := range tests {
+		st := &store.Status{State: tt.state, Audit: tt.audit}
+		if got := statusview.PausedForStateLoss(st); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

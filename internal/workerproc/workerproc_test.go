@@ -1,0 +1,90 @@
+package workerproc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/freeport"
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/internal/workerproc"
+)
+
+// setup returns environment "staging" on a test Redis, and a client of it.
+func setup(t *testing.T) (*environment.Environment, redis.UniversalClient) {
+	t.Helper()
+	r := redistest.Start(t)
+	all := map[string]string{"TIDINGS_REDIS_URL": r.URL, "TIDINGS_STATE_DIR": t.TempDir()}
+	e, err := environment.Load(nil, "", "staging", func(k string) string { return all[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := e.RedisOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewUniversalClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	return e, rdb
+}
+
+// TestRun: the process serves its health while it runs, and ends without
+// an error when its context ends.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	e, rdb := setup(t)
+	addr := freeport.Addr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- workerproc.Run(ctx, workerproc.Options{Env: e, Redis: rdb, MetricsAddr: addr, ShutdownTimeout: time.Second})
+	}()
+	wait.For(t, 10*time.Second, "the health endpoint answers", func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://%s/healthz", addr))
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel: %v", err)
+	}
+}
+
+// TestRunConfigErrors: a metrics address in use and a worker that refuses
+// its settings are *ConfigError; wrong notification settings are told to
+// NotifyOff and the process runs without them.
+func TestRunConfigErrors(t *testing.T) {
+	t.Parallel()
+	e, rdb := setup(t)
+	e.Notify.WebhookURL = "ftp://not.http.example" // environment.Load refuses it: wrong settings made otherwise
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var off error
+	err = workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, MetricsAddr: ln.Addr().String(), NotifyOff: func(err error) { off = err }})
+	var ce *workerproc.ConfigError
+	if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), fmt.Sprintf("metrics address %s: ", ln.Addr())) {
+		t.Errorf("metrics address in use: %v", err)
+	}
+	if off == nil {
+		t.Errorf("NotifyOff was not told of the wrong webhook URL")
+	}
+	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: 1, Templates: fstest.MapFS{}}); !errors.As(err, &ce) {
+		t.Errorf("templates without locales: %v, want a *ConfigError", err)
+	}
+}
