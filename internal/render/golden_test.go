@@ -2,17 +2,15 @@ package render
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/golden"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // samples mirrors testdata/samples.json at the repository root.
 type samples struct {
@@ -78,14 +76,14 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, e, s, name, mode.name, *update && mode.data == nil)
+			checkGolden(t, e, s, name, mode.name, mode.data == nil)
 		}
 	}
 }
 
-// golden compares (or, with write, rewrites) the golden renderings of
-// template name with engine e.
-func golden(t *testing.T, e *Engine, s samples, name, mode string, write bool) {
+// checkGolden compares the golden renderings of template name with engine e;
+// with write, they are the ones -update rewrites (golden.Check).
+func checkGolden(t *testing.T, e *Engine, s samples, name, mode string, write bool) {
 	t.Helper()
 	for _, c := range e.Languages() {
 		t.Run(name+"/"+c.Lang+mode, func(t *testing.T) {
@@ -97,20 +95,9 @@ func golden(t *testing.T, e *Engine, s samples, name, mode string, write bool) {
 			got := fmt.Sprintf("Lang: %s\nSubject: %s\n\n===== text =====\n%s\n===== html =====\n%s", out.Lang, out.Subject, out.Text, out.HTML)
 			path := filepath.Join("testdata", "golden", name, c.Lang+".golden")
 			if write {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/render -update)", err)
-			}
-			if string(want) != got {
-				t.Errorf("%s differs from the rendering (run go test ./internal/render -update and review the diff)\n--- got ---\n%s", path, got)
+				golden.Check(t, path, got)
+			} else {
+				golden.Compare(t, path, got)
 			}
 		})
 	}
