@@ -66,8 +66,16 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 		t.Fatalf("after the failed step: %d records on the chunk, %d kept; want 0 and 2 (r0's outcome, r2's claim given back)", len(r.recs), cs.backlogged())
 	}
 
-	// Redis is back: another chunk's next step records what was kept.
+	// Redis is back. A campaign the worker forgets (no longer active)
+	// records what it kept first.
 	cs.ledger = good
+	w.campaigns["bl"] = cs
+	w.forget(ctx, map[string]bool{})
+	if es, err := st.Entries(ctx, "bl", ids[:1]); err != nil || es[0].State != "sent" || cs.backlogged() != 0 {
+		t.Fatalf("after forgetting the campaign: r0 %+v (%v), %d kept; want r0 sent, nothing kept", es, err, cs.backlogged())
+	}
+	cs.keep([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}) // kept again: recording twice is harmless
+	// Another chunk's next step records what was kept.
 	r2 := &run{w: w, cs: cs}
 	r2.recs = []store.Record{{ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}
 	if err := r2.flush(ctx); err != nil {

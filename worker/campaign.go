@@ -319,13 +319,21 @@ func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
 	w.pauseCampaign(ctx, cs.name, "refuse", fresh.refusal)
 }
 
-// forget drops cached states of campaigns no longer active.
-func (w *Worker) forget(active map[string]bool) {
+// forget drops cached states of campaigns no longer active, recording first
+// the outcomes they still hold for Redis (flushBacklog).
+func (w *Worker) forget(ctx context.Context, active map[string]bool) {
+	var kept []*campaignState
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for c := range w.campaigns {
+	for c, cs := range w.campaigns {
 		if !active[c] {
 			delete(w.campaigns, c)
+			if cs != nil && cs.backlogged() > 0 {
+				kept = append(kept, cs)
+			}
 		}
+	}
+	w.mu.Unlock()
+	for _, cs := range kept {
+		w.flushBacklog(ctx, cs)
 	}
 }

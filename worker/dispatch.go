@@ -50,7 +50,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			}
 		}
 		if len(states) > 0 || reconcile {
-			w.forget(active)
+			w.forget(ctx, active)
 		}
 		select {
 		case <-ctx.Done():

@@ -325,7 +325,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 	}
 	for attempt := 0; attempt < ackRetries; attempt++ {
 		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, r.w.cfg.Clock())
-		if err == nil {
+		if err == nil || attempt == ackRetries-1 {
 			break
 		}
 		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", err)

@@ -355,9 +355,7 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // flushBacklogs records, before the worker exits, the outcomes its chunks
-// could not record during a Redis outage (campaignState.keep). What still
-// cannot be recorded is in the delivery journal, and those recipients show
-// as in doubt.
+// could not record during a Redis outage (flushBacklog).
 func (w *Worker) flushBacklogs(ctx context.Context) {
 	w.mu.Lock()
 	var css []*campaignState
@@ -368,11 +366,20 @@ func (w *Worker) flushBacklogs(ctx context.Context) {
 	}
 	w.mu.Unlock()
 	for _, cs := range css {
-		n := cs.backlogged()
-		if err := (&run{w: w, cs: cs}).flush(ctx); err != nil {
-			w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
-				"campaign", cs.name, "outcomes", n, "err", err)
-		}
+		w.flushBacklog(ctx, cs)
+	}
+}
+
+// flushBacklog records the outcomes kept for cs (campaignState.keep) when
+// its chunks will not: the worker exits, or forgets the campaign.
+func (w *Worker) flushBacklog(ctx context.Context, cs *campaignState) {
+	n := cs.backlogged()
+	if n == 0 {
+		return
+	}
+	if err := (&run{w: w, cs: cs}).flush(ctx); err != nil {
+		w.log.Error("outcomes not recorded in Redis: they are in the delivery journal, and those recipients show as in doubt",
+			"campaign", cs.name, "outcomes", n, "err", err)
 	}
 }
 
@@ -404,6 +411,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	for c := range w.campaigns {
 		known = append(known, c)
 	}
+	last := w.states
 	w.mu.Unlock()
 	seen := map[string]bool{}
 	states := make(map[string]store.Probe, len(active))
@@ -418,6 +426,12 @@ func (w *Worker) refreshStates(ctx context.Context) {
 		mine := w.journaled(cs) // before Redis is read: see rollback
 		p, err := w.st.Probe(ctx, c)
 		if err != nil {
+			// Unreadable for now (its Cluster node fails over, say): keep
+			// what was known, so that its cached state, and the outcomes
+			// it holds for Redis, are not forgotten.
+			if prev, ok := last[c]; ok {
+				states[c] = prev
+			}
 			continue
 		}
 		if p.State == "" {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -209,29 +210,47 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
 	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
-	if err != nil {
+	var ackErr *AckError
+	if err != nil && !errors.As(err, &ackErr) {
 		return 0, err
 	}
+	// Not acknowledged by the replicas, the cancel still holds on the
+	// master: record the recipients, and say so at the end.
 	if !ok && st != StateCancelled {
 		return 0, invalid(c, "cancel", st)
 	}
-	k := keysFor(c)
-	total := 0
-	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 2+2*len(recs))
-		args = append(args, ms(time.Now()), batch)
-		for _, r := range recs {
-			args = append(args, r.ID, r.Lang)
-		}
-		v, err := s.eval(ctx, cancelChunkScript, []string{k.ledger, k.counts, k.bstats}, args...)
-		n, _ := v.(int64)
-		total += int(n)
-		return err
-	})
-	if err != nil {
+	total, cerr := s.eachChunkScript(ctx, c, cancelChunkScript)
+	if err = cmp.Or(cerr, err); err != nil {
 		return total, fmt.Errorf("cancel %s: %w", c, err)
 	}
 	return total, nil
+}
+
+// eachChunkScript runs script (cancel_chunk.lua or retry_chunk.lua) on
+// every chunk of c and returns the sum of its answers. A chunk whose write
+// the replicas did not acknowledge does not stop the others (the write was
+// made on the master): the first *AckError is returned at the end.
+func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Script) (int, error) {
+	k := keysFor(c)
+	total := 0
+	var ackErr error
+	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
+		args := make([]any, 0, 3+2*len(recs))
+		args = append(args, ms(time.Now()), batch, chunk)
+		for _, r := range recs {
+			args = append(args, r.ID, r.Lang)
+		}
+		v, err := s.eval(ctx, script, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
+		n, _ := v.(int64)
+		total += int(n)
+		var ae *AckError
+		if errors.As(err, &ae) {
+			ackErr = cmp.Or(ackErr, err)
+			return nil
+		}
+		return err
+	})
+	return total, cmp.Or(err, ackErr)
 }
 
 // Retry gives every recipient of c whose temporary failures ran out of
@@ -246,31 +265,29 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if ctl.State == StateCancelled {
 		return 0, invalid(c, "retry", ctl.State)
 	}
-	k := keysFor(c)
-	total := 0
-	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 3+2*len(recs))
-		args = append(args, ms(time.Now()), batch, chunk)
-		for _, r := range recs {
-			args = append(args, r.ID, r.Lang)
-		}
-		v, err := s.eval(ctx, retryChunkScript, []string{k.ledger, k.counts, k.bstats, k.finished}, args...)
-		n, _ := v.(int64)
-		total += int(n)
-		return err
-	})
-	if err != nil {
+	total, err := s.eachChunkScript(ctx, c, retryChunkScript)
+	var ackErr *AckError
+	if err != nil && !errors.As(err, &ackErr) {
 		return total, fmt.Errorf("retry %s: %w", c, err)
 	}
+	reason := fmt.Sprintf("%d temporary failures re-queued", total)
 	if total == 0 {
-		return 0, nil
+		// Nothing re-queued now; a retry that failed half-way may have
+		// re-queued some and left the campaign done: run it.
+		counts, err := s.Counts(ctx, c)
+		if err != nil || ctl.State != StateDone || counts["deferred"] == 0 {
+			return 0, err
+		}
+		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
 	}
-	if _, _, err := s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a,
-		Reason: fmt.Sprintf("%d temporary failures re-queued", total)}); err != nil {
+	if _, _, err := s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a, Reason: reason}); err != nil {
 		return total, err
 	}
-	if err := s.Audit(ctx, c, a, "retry", fmt.Sprintf("%d temporary failures re-queued", total)); err != nil {
+	if err := s.Audit(ctx, c, a, "retry", reason); err != nil {
 		return total, err
+	}
+	if ackErr != nil {
+		return total, fmt.Errorf("retry %s: %w", c, ackErr)
 	}
 	return total, nil
 }

@@ -658,3 +658,77 @@ func TestAutoPauseWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestControlGoesOnWhenReplicasDoNotAck: with replica acknowledgements
+// required and none given, cancel and retry still go through every chunk
+// (each write was made on the master) and say that the replicas did not
+// acknowledge. Before, both stopped at the first chunk: a cancel left the
+// other chunks' recipients pending in a cancelled campaign, and a retry
+// left the campaign done with recipients re-queued, which a second retry
+// (finding nothing to re-queue) never ran. Retry also refuses to re-queue
+// anyone once the campaign is cancelled, chunk by chunk.
+func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	if r.Embedded {
+		t.Skip("the embedded Redis has no WAIT; CI runs this on redis-server")
+	}
+	ctx := context.Background()
+	st := store.New(r.Client())
+	acked := store.NewWithConfig(r.Client(), store.Config{ReplicaAcks: 1, AckTimeout: 10 * time.Millisecond})
+
+	// Cancel: 20 recipients in 3 chunks.
+	stage(t, st, "cx", stageOpts{n: 20, size: 20})
+	_, err := acked.Cancel(ctx, "cx", who, "stop")
+	var ae *store.AckError
+	if !errors.As(err, &ae) {
+		t.Fatalf("cancel without acks: %v, want an AckError", err)
+	}
+	if s, _ := st.Status(ctx, "cx"); s.Counts[store.OutcomeCancelled] != 20 || s.Counts[store.OutcomePending] != 0 {
+		t.Fatalf("after cancel: %v, want all 20 cancelled", s.Counts)
+	}
+
+	// Retry: 14 temporary failures in 2 chunks of a done campaign.
+	sum := stage(t, st, "rx", stageOpts{n: 14, size: 14})
+	tick(t, st, "rx", sum, store.TickParams{})
+	l := st.Ledger("rx", sum.Stage)
+	p := store.Policy{MaxAttempts: 1}
+	for i := range 14 {
+		id := fmt.Sprint("r", i)
+		if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "de", Token: id}}, p, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: "de", Kind: store.KindTemp, Code: "451", Response: "later"}}, nil, p, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := tick(t, st, "rx", sum, store.TickParams{}); res.Code != store.TickDone {
+		t.Fatalf("tick %+v, want done", res)
+	}
+	n, err := acked.Retry(ctx, "rx", who)
+	if !errors.As(err, &ae) || n != 14 {
+		t.Fatalf("retry without acks: %d, %v; want 14 and an AckError", n, err)
+	}
+	deferred := func() int64 { c, _ := st.Counts(ctx, "rx"); return c["deferred"] }
+	if s, _ := st.Status(ctx, "rx"); s.State != store.StateRunning || deferred() != 14 {
+		t.Fatalf("after retry: %s, %d deferred; want running with 14 re-queued", s.State, deferred())
+	}
+	// A retry that re-queued but did not reopen the campaign (it failed
+	// half-way) is finished by the next one.
+	if _, _, err := st.Transition(ctx, "rx", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StateDone}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Retry(ctx, "rx", who); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.Status(ctx, "rx"); s.State != store.StateRunning {
+		t.Fatalf("second retry: state %s, want running", s.State)
+	}
+	// Cancelled between two chunks of a retry: nobody is re-queued.
+	if _, err := st.Cancel(ctx, "rx", who, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.Status(ctx, "rx"); deferred() != 0 || s.Counts[store.OutcomeCancelled] != 14 {
+		t.Fatalf("after cancel: %v, %d deferred; want the 14 cancelled", s.Counts, deferred())
+	}
+}

@@ -3,12 +3,13 @@
 -- "sending" (in the SMTP server's hands right now) becomes in-doubt; its
 -- sender's late record replaces that with the real outcome.
 --
--- KEYS: 1 ledger, 2 counts, 3 bstats
--- ARGV: 1 now (unix ms), 2 batch, then id, lang pairs
+-- KEYS: 1 ledger, 2 counts, 3 bstats (retry_chunk.lua's keys: 4 and 5
+-- unused)
+-- ARGV: 1 now (unix ms), 2 batch, 3 chunk (unused), then id, lang pairs
 -- Returns the number of recipients it cancelled.
 local n = 0
 local b = ARGV[2]
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local id, lang = ARGV[i], ARGV[i + 1]
   local cur = redis.call('HGET', KEYS[1], id)
   local st, a = 'none', '0'

@@ -2,9 +2,12 @@
 -- failures ran out of attempts one more attempt: failed (temporary) ->
 -- deferred, due now. Never touches anyone sent, in doubt or failed for good.
 --
--- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks)
+-- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control
 -- ARGV: 1 now (unix ms), 2 batch, 3 chunk, then id, lang pairs
--- Returns the number of recipients it re-queued.
+-- Returns the number of recipients it re-queued: none once the campaign is
+-- cancelled (a cancel that lands during a retry would otherwise leave
+-- recipients deferred, never sent nor cancelled).
+if redis.call('HGET', KEYS[5], 'state') == 'cancelled' then return 0 end
 local n = 0
 local b = ARGV[2]
 for i = 4, #ARGV, 2 do

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+)
+
+// TestRetryChunkAfterCancel: a retry's chunk that runs after a cancel (the
+// cancel landed between two chunks of the retry) re-queues nobody, so no
+// recipient is left deferred in a cancelled campaign.
+func TestRetryChunkAfterCancel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New(redistest.Start(t).Client())
+	sg, err := s.NewStager(ctx, StageConfig{Campaign: "rc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sg.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	k := keysFor("rc")
+	failed := "failed|1|1|451|t|later"
+	if err := s.rdb.HSet(ctx, k.ledger, "r0", failed).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.HSet(ctx, k.control, "state", string(StateCancelled)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.eachChunkScript(ctx, "rc", retryChunkScript)
+	if err != nil || n != 0 {
+		t.Fatalf("retry of a cancelled campaign's chunk: %d, %v; want 0", n, err)
+	}
+	if v := s.rdb.HGet(ctx, k.ledger, "r0").Val(); v != failed {
+		t.Errorf("entry %q, want it untouched (%q)", v, failed)
+	}
+	// The same chunk of a campaign that runs is re-queued.
+	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.eachChunkScript(ctx, "rc", retryChunkScript); err != nil || n != 1 {
+		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
+	}
+}
