@@ -91,16 +91,6 @@ func (cs *campaignState) counter(m *metrics, lang string, k store.Kind) promethe
 	return c
 }
 
-// batchOf returns the batch of chunk n.
-func (cs *campaignState) batchOf(n int) int {
-	for i, b := range cs.batches {
-		if n >= b.First && n <= b.Last {
-			return i
-		}
-	}
-	return -1
-}
-
 // due returns when a deferred recipient may be tried again: the campaign's
 // backoff after its last attempt, doubled per earlier attempt.
 func (cs *campaignState) due(e store.Entry) time.Time {

@@ -42,6 +42,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -53,10 +54,10 @@ const TaskChunk = "tidings:chunk"
 const Queue = "tidings"
 
 // AutoReplicaAcks asks the worker to choose the number of replica
-// acknowledgements itself (Config.ReplicaAcks): 1 on Sentinel and Cluster,
-// and on a standalone master that has a replica connected at start; 0
-// otherwise.
-const AutoReplicaAcks = -1
+// acknowledgements itself (Config.ReplicaAcks) when it starts
+// (redisconn.ReplicaAcks): 1 on Sentinel and Cluster, and on a standalone
+// master that has a replica connected at start; 0 otherwise.
+const AutoReplicaAcks = redisconn.AutoReplicaAcks
 
 // Config configures a Worker.
 type Config struct {
@@ -229,47 +230,6 @@ func (w *Worker) claimToken() string {
 	return w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)
 }
 
-// ReplicaAcks resolves AutoReplicaAcks for rdb: 1 on Sentinel (a failover
-// client) and Cluster, and on a standalone master with a replica connected
-// now; 0 otherwise, including a server whose INFO has no replication
-// section (the embedded Redis of the demo and of tests without
-// redis-server, which has no replicas and answers INFO replication with an
-// error). A number is returned as it is.
-func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, error) {
-	if n != AutoReplicaAcks {
-		return n, nil
-	}
-	switch c := rdb.(type) {
-	case *redis.ClusterClient:
-		return 1, nil
-	case *redis.Client:
-		if isFailover(c) {
-			return 1, nil
-		}
-	}
-	info, err := rdb.Info(ctx).Result() // the default sections include replication
-	if err != nil {
-		return 0, fmt.Errorf("read replication info: %w", err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok && atoi(v) > 0 {
-			return 1, nil
-		}
-	}
-	return 0, nil
-}
-
-// isFailover reports whether c was made by redis.NewFailoverClient (its
-// address is resolved through Sentinel).
-func isFailover(c *redis.Client) bool {
-	return c.Options().Addr == "FailoverClient"
-}
-
-func atoi(s string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(s))
-	return n
-}
-
 // Run processes campaigns until ctx is done, then drains: it stops claiming
 // recipients, lets sends in flight finish and be recorded, and returns
 // within about Config.ShutdownTimeout; the chunks it was processing go back
@@ -279,7 +239,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.cfg.Redis.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("run worker: redis unreachable: %w", err)
 	}
-	acks, err := ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
+	acks, err := redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
 	if err != nil {
 		return fmt.Errorf("run worker: %w", err)
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
-	"github.com/tidings-mail/tidings/worker"
 )
 
 // Statuses of a check.
@@ -102,7 +101,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 // the writes that keep a recipient from being sent twice.
 func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) Check {
 	const name = "at most once"
-	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	acks, err := redisconn.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
 		c := fail(name, err.Error())
 		c.Infra = true

@@ -7,13 +7,14 @@ package redisconn
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/worker"
 )
 
 // quietLog silences go-redis's own logger, which otherwise prints every
@@ -25,6 +26,48 @@ type quietLog struct{}
 func (quietLog) Printf(context.Context, string, ...any) {}
 
 func init() { redis.SetLogger(quietLog{}) }
+
+// AutoReplicaAcks is the number of replica acknowledgements that
+// ReplicaAcks resolves for the Redis at hand.
+const AutoReplicaAcks = -1
+
+// ReplicaAcks resolves AutoReplicaAcks for rdb: 1 on Sentinel (a failover
+// client) and Cluster, and on a standalone master with a replica connected
+// now; 0 otherwise, including a server whose INFO has no replication
+// section (the embedded Redis of the demo and of tests without
+// redis-server, which has no replicas and answers INFO replication with an
+// error). A number is returned as it is.
+func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, error) {
+	if n != AutoReplicaAcks {
+		return n, nil
+	}
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		return 1, nil
+	case *redis.Client:
+		if isFailover(c) {
+			return 1, nil
+		}
+	}
+	info, err := rdb.Info(ctx).Result() // the default sections include replication
+	if err != nil {
+		return 0, fmt.Errorf("read replication info: %w", err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+			if n, _ := strconv.Atoi(strings.TrimSpace(v)); n > 0 {
+				return 1, nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// isFailover reports whether c was made by redis.NewFailoverClient (its
+// address is resolved through Sentinel).
+func isFailover(c *redis.Client) bool {
+	return c.Options().Addr == "FailoverClient"
+}
 
 // PingTimeout bounds how long Dial waits for the server to answer.
 const PingTimeout = 5 * time.Second
@@ -94,7 +137,7 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 	if err != nil {
 		return nil, err
 	}
-	acks, err := worker.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	acks, err := ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
 		rdb.Close()
 		return nil, &ReplicaAcksError{Env: e.Name, Err: err}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -80,8 +79,7 @@ type TransitionParams struct {
 	Actor       Actor
 	Action      string // audit action; "" records no audit entry
 	Reason      string
-	ResetWindow bool              // start the auto-pause window afresh
-	Fields      map[string]string // extra control fields to set
+	ResetWindow bool // start the auto-pause window afresh
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To and
@@ -104,14 +102,6 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		reset = "1"
 	}
 	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, reset}
-	fields := make([]string, 0, len(p.Fields))
-	for f := range p.Fields {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
-	for _, f := range fields {
-		args = append(args, f, p.Fields[f])
-	}
 	v, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
 	var ackErr *AckError
 	if err != nil && !errors.As(err, &ackErr) {

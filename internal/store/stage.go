@@ -228,12 +228,6 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	return sg, nil
 }
 
-// Stage returns the id of this staging.
-func (sg *Stager) Stage() string { return sg.stage }
-
-// Run returns the run id (new for a new campaign, kept by ResumeExisting).
-func (sg *Stager) Run() string { return sg.run }
-
 func (sg *Stager) compact(r Recipient) Recipient {
 	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
 		r.Values = make([]string, len(sg.cfg.Columns))

@@ -190,10 +190,6 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 // Client returns the Redis client of the store.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
 
-// ReplicaAcks returns the number of replica acknowledgements the store waits
-// for.
-func (s *Store) ReplicaAcks() int { return s.cfg.ReplicaAcks }
-
 const (
 	keyCampaigns = "tidings:campaigns"
 	keyActive    = "tidings:active"
@@ -219,12 +215,6 @@ func keysFor(c string) keys {
 }
 
 func (k keys) chunk(n int) string { return k.prefix + "chunk:" + strconv.Itoa(n) }
-
-// all lists every fixed key of the campaign (chunks are counted separately).
-func (k keys) all() []string {
-	return []string{k.meta, k.control, k.batches, k.bstats, k.ledger, k.counts, k.win, k.winerr,
-		k.persec, k.errors, k.audit, k.rejects, k.rate, k.passed, k.finished, k.gen}
-}
 
 // RateKey is the key of campaign c's global rate limiter.
 func RateKey(c string) string { return keysFor(c).rate }

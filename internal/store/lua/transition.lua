@@ -1,5 +1,5 @@
 -- transition.lua: move a campaign's control state from one of a list of
--- states to another, set extra control fields, and append the audit entry,
+-- states to another and append the audit entry,
 -- atomically. The set of active campaigns (a key of another Cluster slot)
 -- is updated by the caller afterwards, and rebuilt by workers from the
 -- campaigns' own state.
@@ -7,13 +7,12 @@
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr
 -- ARGV: 1 states it may move from (comma list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
---       7 reset the auto-pause window (1/0), then field, value pairs
+--       7 reset the auto-pause window (1/0)
 -- Returns {state found ('' = no such campaign), moved (1/0)}
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0} end
 if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return {st, 0} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
 if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
 return {st, 1}

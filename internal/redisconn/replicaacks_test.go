@@ -1,4 +1,4 @@
-package worker_test
+package redisconn_test
 
 import (
 	"context"
@@ -6,9 +6,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/redisserver"
 	"github.com/tidings-mail/tidings/internal/redistest"
-	"github.com/tidings-mail/tidings/worker"
 )
 
 // TestReplicaAcksAuto: auto asks a replica's acknowledgement exactly when a
@@ -29,23 +29,23 @@ func TestReplicaAcksAuto(t *testing.T) {
 	t.Cleanup(func() { _ = embedded.Close() })
 	check := func(name string, rdb redis.UniversalClient, n, want int) {
 		t.Helper()
-		got, err := worker.ReplicaAcks(ctx, rdb, n)
+		got, err := redisconn.ReplicaAcks(ctx, rdb, n)
 		if err != nil || got != want {
 			t.Errorf("%s: ReplicaAcks(%d) = %d, %v; want %d", name, n, got, err, want)
 		}
 	}
-	check("embedded Redis, auto", embedded, worker.AutoReplicaAcks, 0)
+	check("embedded Redis, auto", embedded, redisconn.AutoReplicaAcks, 0)
 	check("embedded Redis, 2", embedded, 2, 2)
 
-	lone := redistest.StartServer(t, "../internal/redistest/testdata/plain.conf").Client()
-	check("redis-server without a replica, auto", lone, worker.AutoReplicaAcks, 0)
+	lone := redistest.StartServer(t, "../redistest/testdata/plain.conf").Client()
+	check("redis-server without a replica, auto", lone, redisconn.AutoReplicaAcks, 0)
 
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1})
 	master, err := s.Master(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("master with a replica, auto", master.Client(), worker.AutoReplicaAcks, 1)
+	check("master with a replica, auto", master.Client(), redisconn.AutoReplicaAcks, 1)
 	check("master with a replica, 0", master.Client(), 0, 0)
-	check("through Sentinel, auto", s.FailoverClient(), worker.AutoReplicaAcks, 1)
+	check("through Sentinel, auto", s.FailoverClient(), redisconn.AutoReplicaAcks, 1)
 }
