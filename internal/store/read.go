@@ -229,6 +229,9 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 			return fmt.Errorf("read chunks: %w", err)
 		}
 		for i, it := range part {
+			if errors.Is(cmds[i].Err(), redis.Nil) {
+				return fmt.Errorf("read chunk %d of %s: it is missing: Redis lost part of the campaign's state", it.chunk, c)
+			}
 			var recs []Recipient
 			if err := json.Unmarshal([]byte(cmds[i].Val()), &recs); err != nil {
 				return fmt.Errorf("decode chunk %d: %w", it.chunk, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
@@ -45,5 +46,30 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	}
 	if n, err := s.eachChunkScript(ctx, "rc", retryChunkScript); err != nil || n != 1 {
 		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
+	}
+}
+
+// TestMissingChunkSaysSo: a chunk key Redis lost is named as missing, not
+// reported as a JSON error.
+func TestMissingChunkSaysSo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New(redistest.Start(t).Client())
+	sg, err := s.NewStager(ctx, StageConfig{Campaign: "mc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sg.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.Del(ctx, keysFor("mc").chunk(0)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
+	if err == nil || !strings.Contains(err.Error(), "chunk 0 of mc: it is missing") {
+		t.Fatalf("cancel with a missing chunk: %v, want it named as missing", err)
 	}
 }
