@@ -141,7 +141,7 @@ func (a *app) printExcluded(d *launch.Delivered) {
 // line.
 func (a *app) warnTruncated(files []string) {
 	for _, f := range files {
-		fmt.Fprintf(a.stderr, "tidings: warning: %s ends with an incomplete line (its worker died while writing it); every complete line was read\n", f)
+		fmt.Fprintf(a.stderr, "tidings: warning: %s ends with an incomplete line (its worker died while writing it); every complete line was read, and the recipient the cut line names, if it got that far, counts as in doubt\n", f)
 	}
 }
 
