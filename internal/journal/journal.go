@@ -20,6 +20,7 @@ package journal
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -159,10 +161,9 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 	err := readFile(name, func(e Entry) error { count[e.Outcome]++; return nil })
 	switch {
 	case errors.As(err, &cut):
-		// An earlier process of this worker died mid-line: end the file at
-		// its last whole line (appending after the fragment would make a
-		// line nobody can read), and write what the fragment said whole.
-		if err := os.Truncate(name, cut.offset); err != nil {
+		// An earlier process of this worker died mid-line: appending after
+		// the fragment would make a line nobody can read.
+		if err := repair(name, cut); err != nil {
 			return nil, err
 		}
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
@@ -172,19 +173,6 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cut != nil && cut.salvaged != nil {
-		line, err := json.Marshal(cut.salvaged)
-		if err == nil {
-			_, err = f.Write(append(line, '\n'))
-		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-	}
 	if err := SyncDir(filepath.Dir(name)); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -192,6 +180,32 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 	fl := &file{f: f, w: bufio.NewWriterSize(f, 64<<10), count: count}
 	w.files[key] = fl
 	return fl, nil
+}
+
+// repair replaces the cut last line of file name with what it still says
+// (a whole line), or with nothing, written over the fragment in place: a
+// crash while repairing leaves at worst another cut line saying the same.
+func repair(name string, cut *cutError) error {
+	var line []byte
+	if cut.salvaged != nil {
+		b, err := json.Marshal(cut.salvaged)
+		if err != nil {
+			return err
+		}
+		line = append(b, '\n')
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(line, cut.offset); err != nil {
+		return err
+	}
+	if err := f.Truncate(cut.offset + int64(len(line))); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // Append adds e to the journal. With Config.Always it returns after the line
@@ -270,14 +284,12 @@ func (w *Writer) Sync() error {
 			first = fmt.Errorf("journal: fsync %s: %w", f.f.Name(), err)
 		}
 	}
-	if first != nil {
-		w.mu.Lock()
-		if w.err == nil {
-			w.err = first
-		}
-		w.mu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = first
 	}
-	return first
+	return w.err // a failed flush too: those lines are not on disk
 }
 
 // Close flushes, fsyncs and closes every file.
@@ -431,9 +443,9 @@ func readFile(name string, fn func(Entry) error) error {
 		} else if len(b) > 0 {
 			cut := &cutError{name: name, line: line, offset: off}
 			if e, ok := salvage(b); ok {
-				if e.Run == "" { // named by the file: <run>.<worker>.jsonl
-					e.Run, _, _ = strings.Cut(filepath.Base(name), ".")
-				}
+				// The file is <run>.<worker>.jsonl.
+				run, worker, _ := strings.Cut(strings.TrimSuffix(filepath.Base(name), ".jsonl"), ".")
+				e.Run, e.Worker = cmp.Or(e.Run, run), cmp.Or(e.Worker, worker)
 				cut.salvaged = &e
 				if ferr := fn(e); ferr != nil {
 					return ferr
@@ -502,12 +514,14 @@ func salvage(frag []byte) (e Entry, ok bool) {
 
 // UnknownRuns lists the runs of campaign under dir of which the journal
 // records a delivery (sent or in doubt) that a staging neither continues
-// nor excludes: a file <run>.<worker>.jsonl is known when known holds its
-// run (the run being sent, or a run excluded whole) or "<run>.<worker>"
-// (the file was read when the deliveries were excluded). It fails closed:
-// a file it cannot read, or whose last line is incomplete, counts as
-// holding a delivery, and a directory it cannot list is an error. A dir
-// that does not exist holds no run.
+// nor excludes. A file <run>.<worker>.jsonl is known when known holds its
+// run (the run being sent, or a run excluded whole), or its Read name
+// "<run>.<worker>@<bytes>" (the file was read, up to that size, when the
+// deliveries were excluded: a file that has grown since holds lines nobody
+// read), or "<run>.<worker>" (older stagings). It fails closed: a file it
+// cannot read, or whose last line is cut, counts as holding a delivery,
+// and a directory it cannot list is an error. A dir that does not exist
+// holds no run.
 func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
 	files, err := Files(dir, campaign)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -518,7 +532,7 @@ func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
 	}
 	var out []string
 	for _, f := range files {
-		if slices.Contains(known, f.Run) || slices.Contains(known, f.Run+"."+f.Worker) || slices.Contains(out, f.Run) {
+		if slices.Contains(out, f.Run) || f.knownIn(known) {
 			continue
 		}
 		delivered := errors.New("delivered")
@@ -533,4 +547,32 @@ func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// ReadName names f as read now, for UnknownRuns: "<run>.<worker>@<bytes>".
+// Take it before reading the file: lines appended while it is read make
+// the file larger than the name says, so unknown (never wrongly known).
+func (f File) ReadName() (string, error) {
+	fi, err := os.Stat(f.Path)
+	if err != nil {
+		return "", fmt.Errorf("read journal: %w", err)
+	}
+	return fmt.Sprintf("%s.%s@%d", f.Run, f.Worker, fi.Size()), nil
+}
+
+// knownIn reports whether known names f (see UnknownRuns).
+func (f File) knownIn(known []string) bool {
+	name := f.Run + "." + f.Worker
+	for _, k := range known {
+		n, size, sized := strings.Cut(k, "@")
+		switch {
+		case k == f.Run, k == name:
+			return true
+		case sized && n == name:
+			fi, err := os.Stat(f.Path)
+			limit, perr := strconv.ParseInt(size, 10, 64)
+			return err == nil && perr == nil && fi.Size() <= limit
+		}
+	}
+	return false
 }

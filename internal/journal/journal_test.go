@@ -190,6 +190,27 @@ func TestUnknownRuns(t *testing.T) {
 			t.Errorf("UnknownRuns(known %v) = %q, want %q", tt.known, s, tt.want)
 		}
 	}
+	// Known as read up to a size: a file that grew since holds lines
+	// nobody read.
+	files, err := journal.Files(dir, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []string
+	for _, f := range files {
+		n, err := f.ReadName()
+		if err != nil {
+			t.Fatal(err)
+		}
+		read = append(read, n)
+	}
+	if got, err := journal.UnknownRuns(dir, "c", read); err != nil || len(got) != 0 {
+		t.Errorf("every file read: unknown %v %v, want none", got, err)
+	}
+	write("w2", "r1", "sent") // w2 journals more of r1 after the read
+	if got, err := journal.UnknownRuns(dir, "c", read); err != nil || strings.Join(got, " ") != "r1" {
+		t.Errorf("a file grown since it was read: unknown %v %v, want r1", got, err)
+	}
 	if got, err := journal.UnknownRuns(filepath.Join(dir, "missing"), "c", nil); err != nil || len(got) != 0 {
 		t.Errorf("a missing journal dir: %v %v, want no run", got, err)
 	}

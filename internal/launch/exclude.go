@@ -25,9 +25,10 @@ type Delivered struct {
 	Campaign string
 	Sources  []string // the files read
 	Runs     []string // the runs whose deliveries they record (journals only)
-	// Journals names each journal file read as "<run>.<worker>": a worker
-	// whose journal holds deliveries of a run in a file not read here
-	// refuses the new staging (journal.UnknownRuns).
+	// Journals names each journal file read, and up to what size, as
+	// "<run>.<worker>@<bytes>": a worker whose journal holds deliveries of
+	// a run in a file not read here, or grown since, refuses the new
+	// staging (journal.UnknownRuns).
 	Journals []string
 	Sent     int // distinct recipients sent
 	InDoubt  int // distinct recipients in doubt (and not sent)
@@ -118,7 +119,11 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				return nil, fmt.Errorf("read deliveries: %s holds no delivery journal of campaign %s", p, campaign)
 			}
 			for _, f := range files {
-				err := journal.Read(f.Path, campaign, func(e journal.Entry) error {
+				read, err := f.ReadName() // before reading: see UnknownRuns
+				if err != nil {
+					return nil, err
+				}
+				err = journal.Read(f.Path, campaign, func(e journal.Entry) error {
 					if e.Delivered() {
 						d.add(e.ID, e.Email, e.Outcome, "the delivery journal "+f.Path)
 						runs[e.Run] = true
@@ -131,7 +136,7 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 					return nil, fmt.Errorf("read deliveries: %w", err)
 				}
 				d.Sources = append(d.Sources, f.Path)
-				d.Journals = append(d.Journals, f.Run+"."+f.Worker)
+				d.Journals = append(d.Journals, read)
 			}
 		case ext == ".csv":
 			if err := d.readCSV(p); err != nil {

@@ -159,7 +159,7 @@ func TestStateLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Run == first.Run || len(meta.ExcludedRuns) != 1 || meta.ExcludedRuns[0] != first.Run+".w1" {
+	if again.Run == first.Run || len(meta.ExcludedRuns) != 1 || !strings.HasPrefix(meta.ExcludedRuns[0], first.Run+".w1@") {
 		t.Fatalf("new run %s (first %s), excluded %v", again.Run, first.Run, meta.ExcludedRuns)
 	}
 	s, _ := st.Status(ctx, "launch-test")
