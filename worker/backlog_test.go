@@ -66,13 +66,15 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 		t.Fatalf("after the failed step: %d records on the chunk, %d kept; want 0 and 2 (r0's outcome, r2's claim given back)", len(r.recs), cs.backlogged())
 	}
 
-	// Redis is back. A campaign the worker forgets (no longer active)
-	// records what it kept first.
+	// Redis is back. The worker's periodic flush records what was kept,
+	// even for a campaign it no longer caches (cs is not in w.campaigns).
 	cs.ledger = good
-	w.campaigns["bl"] = cs
-	w.forget(ctx, map[string]bool{})
+	w.flushBacklogs(ctx)
 	if es, err := st.Entries(ctx, "bl", ids[:1]); err != nil || es[0].State != "sent" || cs.backlogged() != 0 {
-		t.Fatalf("after forgetting the campaign: r0 %+v (%v), %d kept; want r0 sent, nothing kept", es, err, cs.backlogged())
+		t.Fatalf("after the worker's flush: r0 %+v (%v), %d kept; want r0 sent, nothing kept", es, err, cs.backlogged())
+	}
+	if w.flushBacklogs(ctx); len(w.kept) != 0 {
+		t.Errorf("%d campaign states still noted as holding outcomes, want none", len(w.kept))
 	}
 	cs.keep([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}) // kept again: recording twice is harmless
 	// Another chunk's next step records what was kept.

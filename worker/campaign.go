@@ -309,21 +309,14 @@ func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
 	w.pauseCampaign(ctx, cs.name, "refuse", fresh.refusal)
 }
 
-// forget drops cached states of campaigns no longer active, recording first
-// the outcomes they still hold for Redis (flushBacklog).
-func (w *Worker) forget(ctx context.Context, active map[string]bool) {
-	var kept []*campaignState
+// forget drops cached states of campaigns no longer active (the outcomes
+// one still holds for Redis are flushed all the same: Worker.kept).
+func (w *Worker) forget(active map[string]bool) {
 	w.mu.Lock()
-	for c, cs := range w.campaigns {
+	defer w.mu.Unlock()
+	for c := range w.campaigns {
 		if !active[c] {
 			delete(w.campaigns, c)
-			if cs != nil && cs.backlogged() > 0 {
-				kept = append(kept, cs)
-			}
 		}
-	}
-	w.mu.Unlock()
-	for _, cs := range kept {
-		w.flushBacklog(ctx, cs)
 	}
 }

@@ -50,8 +50,9 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			}
 		}
 		if len(states) > 0 || reconcile {
-			w.forget(ctx, active)
+			w.forget(active)
 		}
+		w.flushBacklogs(ctx)
 		select {
 		case <-ctx.Done():
 			return

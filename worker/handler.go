@@ -211,6 +211,9 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		for j, i := range todo[:k] {
 			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.claimToken()}
 		}
+		if r.journalBroken(ctx, nil) {
+			return stopPaused, nil // claim nobody it could not journal
+		}
 		mine := w.journaled(cs) // before Redis is read: see rollback
 		res, err := r.step(ctx, claims)
 		if err != nil {
@@ -255,7 +258,11 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.recs = append(r.recs, *rec)
 			// The outcome is the truth whatever Redis answers next: journal
 			// it now (at most one window per connection ahead of Redis).
-			r.journal(ctx, rec, rc.Email)
+			if r.journalBroken(ctx, &journal.Entry{At: w.cfg.Clock(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
+				Lang: rec.Lang, Outcome: string(rec.Kind), Code: rec.Code, Worker: w.cfg.WorkerID}) {
+				r.giveBack(claims, held[n+1:])
+				return stopPaused, nil
+			}
 			if cs.limited {
 				r.tokens--
 			}
@@ -355,6 +362,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 			r.giveBack(claims, []int{j})
 		}
 		r.cs.keep(r.recs)
+		r.w.noteKept(r.cs)
 		r.recs = nil
 		return store.StepResult{}, err
 	}
@@ -365,22 +373,27 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 	return res, nil
 }
 
-// journal appends an outcome to the delivery journal. When it cannot, the
-// worker pauses the campaign: what it sends from then on could not be told
-// apart from what Redis might forget, so a loss of Redis state would mail
-// those recipients twice.
-func (r *run) journal(ctx context.Context, rec *store.Record, email string) {
+// journalBroken appends e (when not nil) to the delivery journal, and
+// reports whether the journal is broken: then the worker pauses the
+// campaign, since what it sent from then on could not be told apart from
+// what Redis might forget (a loss of Redis state would mail those
+// recipients twice), and the chunk stops.
+func (r *run) journalBroken(ctx context.Context, e *journal.Entry) bool {
 	j := r.w.journal
-	if j == nil || rec.Kind == store.KindUnclaim {
-		return
+	if j == nil {
+		return false
 	}
-	err := j.Append(journal.Entry{At: r.w.cfg.Clock(), Campaign: r.cs.name, Run: r.cs.run, ID: rec.ID, Email: email, Lang: rec.Lang,
-		Outcome: string(rec.Kind), Code: rec.Code, Worker: r.w.cfg.WorkerID})
-	if err != nil {
-		r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
-		r.w.pauseCampaign(ctx, r.cs.name, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
-			r.w.cfg.WorkerID, r.w.cfg.Host, err))
+	err := j.Err()
+	if err == nil && e != nil && e.Outcome != string(store.KindUnclaim) {
+		err = j.Append(*e)
 	}
+	if err == nil {
+		return false
+	}
+	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
+	r.w.pauseCampaign(ctx, r.cs.name, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
+		r.w.cfg.WorkerID, r.w.cfg.Host, err))
+	return true
 }
 
 func outcomeLabel(k store.Kind) string {

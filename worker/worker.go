@@ -199,8 +199,9 @@ type Worker struct {
 	states    map[string]store.Probe // the last probe of every active campaign
 	campaigns map[string]*campaignState
 	loading   map[string]*sync.Mutex
-	orphans   map[string]time.Time // task id -> first seen abandoned
-	gone      map[string]bool      // runs whose loss was logged
+	orphans   map[string]time.Time    // task id -> first seen abandoned
+	kept      map[*campaignState]bool // campaign states holding outcomes for Redis (campaignState.keep)
+	gone      map[string]bool         // runs whose loss was logged
 }
 
 // New validates cfg, applies defaults and returns a Worker.
@@ -218,7 +219,7 @@ func New(cfg Config) (*Worker, error) {
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
-		orphans: map[string]time.Time{}, gone: map[string]bool{},
+		orphans: map[string]time.Time{}, gone: map[string]bool{}, kept: map[*campaignState]bool{},
 	}, nil
 }
 
@@ -314,15 +315,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// flushBacklogs records, before the worker exits, the outcomes its chunks
-// could not record during a Redis outage (flushBacklog).
+// flushBacklogs records the outcomes its chunks could not record during a
+// Redis outage (flushBacklog): every TickInterval, and before the worker
+// exits.
 func (w *Worker) flushBacklogs(ctx context.Context) {
 	w.mu.Lock()
-	var css []*campaignState
-	for _, cs := range w.campaigns {
-		if cs != nil && cs.backlogged() > 0 {
-			css = append(css, cs)
-		}
+	css := make([]*campaignState, 0, len(w.kept))
+	for cs := range w.kept {
+		css = append(css, cs)
 	}
 	w.mu.Unlock()
 	for _, cs := range css {
@@ -330,11 +330,22 @@ func (w *Worker) flushBacklogs(ctx context.Context) {
 	}
 }
 
+// noteKept remembers that cs holds outcomes for Redis, whether or not the
+// worker still caches cs, so that they are flushed (flushBacklogs).
+func (w *Worker) noteKept(cs *campaignState) {
+	w.mu.Lock()
+	w.kept[cs] = true
+	w.mu.Unlock()
+}
+
 // flushBacklog records the outcomes kept for cs (campaignState.keep) when
 // its chunks will not: the worker exits, or forgets the campaign.
 func (w *Worker) flushBacklog(ctx context.Context, cs *campaignState) {
 	n := cs.backlogged()
 	if n == 0 {
+		w.mu.Lock()
+		delete(w.kept, cs)
+		w.mu.Unlock()
 		return
 	}
 	if err := (&run{w: w, cs: cs}).flush(ctx); err != nil {

@@ -245,6 +245,14 @@ func (w *Writer) Append(e Entry) error {
 	return nil
 }
 
+// Err returns the error that stopped the writer (a failed write or
+// fsync), or nil: once set, every Append fails with it.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 // Count returns how many entries with outcome this worker's journal holds
 // for campaign's run (including those of an earlier process with the same
 // worker id).
