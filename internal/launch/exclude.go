@@ -81,12 +81,17 @@ func (d *Delivered) add(id, email, outcome, source string) {
 		d.Sent++
 	default:
 		// Counted already; still match this line's id and mailbox (the
-		// same id may have been sent under another address).
+		// same id may have been sent under another address), as what was
+		// counted.
+		counted := prevID
+		if !seenID || (sent(prevKey) && !sent(prevID)) {
+			counted = prevKey
+		}
 		if id != "" && !seenID {
-			d.byID[id] = how
+			d.byID[id] = counted
 		}
 		if email != "" && !seenKey {
-			d.byKey[key] = how
+			d.byKey[key] = counted
 		}
 		return
 	}

@@ -332,4 +332,16 @@ func TestLoadDeliveredKeepsEveryMailbox(t *testing.T) {
 			t.Errorf("id %q email %q is not excluded", tt.id, tt.email)
 		}
 	}
+	// A line linking a sent mailbox to an id in doubt, then that id sent
+	// elsewhere: one recipient, counted once, never below zero.
+	_ = os.WriteFile(csv, []byte("line,id,email,outcome\n2,u1,a@x.example,sent\n3,u2,a@x.example,in-doubt\n4,u2,b@x.example,sent\n"), 0o644)
+	if d, err = launch.LoadDelivered("c", []string{csv}); err != nil {
+		t.Fatal(err)
+	}
+	if d.Sent != 1 || d.InDoubt != 0 {
+		t.Errorf("delivered %d sent, %d in doubt; want 1 and 0", d.Sent, d.InDoubt)
+	}
+	if _, ok := d.Match("", "b@x.example"); !ok {
+		t.Error("b@x.example is not excluded")
+	}
 }

@@ -243,7 +243,11 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		kind := kindOf(a.Action)
 		done := true
 		if kind != "" && now.Sub(a.At) > n.cfg.MaxAge {
-			// Not replayed as news, but never dropped without a word.
+			// Not replayed as news, but never dropped without a word (once:
+			// when the cursor passes it).
+			if blocked {
+				continue
+			}
 			n.log.Warn("notifications: event too old to announce (no notifier was running when it happened)",
 				"campaign", c, "event", kind, "at", a.At.UTC().Format(time.RFC3339), "reason", a.Reason, "max_age", n.cfg.MaxAge)
 		} else if kind != "" {

@@ -101,6 +101,9 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 				j.byID[key] = r
 				j.Rows = append(j.Rows, r)
 			}
+			if r.Email == "" {
+				r.Email = e.Email // a cut line may have named only the id
+			}
 			r.Attempts++
 			out := journalOutcome(e.Outcome)
 			if r.Outcome == "" || rank(out) > rank(r.Outcome) || (rank(out) == rank(r.Outcome) && !e.At.Before(r.At)) {

@@ -270,9 +270,12 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		}
 		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
 	}
-	if _, _, err := s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a, Reason: reason}); err != nil {
+	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a, Reason: reason})
+	if err != nil && !errors.As(err, &ackErr) {
 		return total, err
 	}
+	// Not acknowledged by the replicas, the change holds on the master:
+	// audit it, and say so at the end.
 	if err := s.Audit(ctx, c, a, "retry", reason); err != nil {
 		return total, err
 	}

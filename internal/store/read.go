@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,7 +204,8 @@ func Terminal(counts map[string]int64) int64 {
 }
 
 // eachChunk calls fn for every chunk of c in batch order, reading chunks
-// with pipelined GETs.
+// with pipelined GETs. A chunk Redis lost is passed over, and named in the
+// error returned after the others.
 func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
 	bs, err := s.Batches(ctx, c)
 	if err != nil {
@@ -212,6 +214,7 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 	k := keysFor(c)
 	type item struct{ batch, chunk int }
 	var todo []item
+	var missing error
 	for b, bi := range bs {
 		for n := bi.First; n <= bi.Last; n++ {
 			todo = append(todo, item{b, n})
@@ -230,7 +233,8 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 		}
 		for i, it := range part {
 			if errors.Is(cmds[i].Err(), redis.Nil) {
-				return fmt.Errorf("read chunk %d of %s: it is missing: Redis lost part of the campaign's state", it.chunk, c)
+				missing = cmp.Or(missing, fmt.Errorf("read chunk %d of %s: it is missing: Redis lost part of the campaign's state", it.chunk, c))
+				continue
 			}
 			var recs []Recipient
 			if err := json.Unmarshal([]byte(cmds[i].Val()), &recs); err != nil {
@@ -241,7 +245,7 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 			}
 		}
 	}
-	return nil
+	return missing
 }
 
 // TrimRate drops per-second counters older than a minute.

@@ -50,17 +50,20 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 }
 
 // TestMissingChunkSaysSo: a chunk key Redis lost is named as missing, not
-// reported as a JSON error.
+// reported as a JSON error, and does not stop a cancel from recording the
+// other chunks' recipients.
 func TestMissingChunkSaysSo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := New(redistest.Start(t).Client())
-	sg, err := s.NewStager(ctx, StageConfig{Campaign: "mc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
+	sg, err := s.NewStager(ctx, StageConfig{Campaign: "mc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sg.Add(ctx, Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-		t.Fatal(err)
+	for i, id := range []string{"r0", "r1"} {
+		if err := sg.Add(ctx, Recipient{Line: 2 + i, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := sg.Finish(ctx, true); err != nil {
 		t.Fatal(err)
@@ -68,8 +71,11 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	if err := s.rdb.Del(ctx, keysFor("mc").chunk(0)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
+	n, err := s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
 	if err == nil || !strings.Contains(err.Error(), "chunk 0 of mc: it is missing") {
 		t.Fatalf("cancel with a missing chunk: %v, want it named as missing", err)
+	}
+	if n != 1 {
+		t.Errorf("cancelled %d, want 1 (chunk 1's recipient)", n)
 	}
 }
