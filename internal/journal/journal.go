@@ -579,7 +579,9 @@ func (f File) knownIn(known []string) bool {
 		case sized && n == name:
 			fi, err := os.Stat(f.Path)
 			limit, perr := strconv.ParseInt(size, 10, 64)
-			return err == nil && perr == nil && fi.Size() <= limit
+			if err == nil && perr == nil && fi.Size() <= limit {
+				return true
+			}
 		}
 	}
 	return false
