@@ -13,9 +13,9 @@ import (
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/plan"
-	"github.com/tidings-mail/tidings/internal/report"
 )
 
 // Delivered is the set of recipients of a campaign that may already have
@@ -195,7 +195,7 @@ func (d *Delivered) readCSV(path string) error {
 		}
 		get := func(i int, ok bool) string {
 			if ok && i < len(rec) {
-				return report.Uncell(rec[i]) // as report.WriteCSV wrote it
+				return csvcell.Uncell(rec[i]) // as report.WriteCSV wrote it
 			}
 			return ""
 		}

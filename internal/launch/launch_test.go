@@ -11,11 +11,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/render"
-	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
@@ -298,8 +298,8 @@ func TestLoadDeliveredReadsDefusedCells(t *testing.T) {
 	t.Parallel()
 	csv := filepath.Join(t.TempDir(), "report.csv")
 	body := "line,id,email,outcome\n" +
-		"2," + report.Cell("=1+1") + "," + report.Cell("-dash@x.example") + ",sent\n" +
-		"3,plain," + report.Cell("+plus@x.example") + ",in-doubt\n"
+		"2," + csvcell.Cell("=1+1") + "," + csvcell.Cell("-dash@x.example") + ",sent\n" +
+		"3,plain," + csvcell.Cell("+plus@x.example") + ",in-doubt\n"
 	_ = os.WriteFile(csv, []byte(body), 0o644)
 	d, err := launch.LoadDelivered("c", []string{csv})
 	if err != nil {

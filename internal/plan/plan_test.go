@@ -430,4 +430,12 @@ func TestWriteRejectsFile(t *testing.T) {
 	if _, err := s.WriteRejectsFile(filepath.Join(t.TempDir(), "no", "dir.csv")); err == nil || !strings.HasPrefix(err.Error(), "write rejects file: ") {
 		t.Errorf("unwritable path: %v", err)
 	}
+	// A row made to run in a spreadsheet does not.
+	s.Rejects = []Reject{{Line: 4, ID: "=1+1", Email: `=HYPERLINK("http://evil.example")`, Locale: "@x", Outcome: "invalid", Field: "email", Reason: "-bad"}}
+	if _, err := s.WriteRejectsFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), `4,'=1+1,"'=HYPERLINK(""http://evil.example"")",'@x,invalid,,email,'-bad`) {
+		t.Errorf("rejects file %q: want every cell from the file defused", b)
+	}
 }

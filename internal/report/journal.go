@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 )
 
@@ -148,7 +149,7 @@ func WriteJournal(j *Journal, w io.Writer, o Options) error {
 		_ = cw.Write(JournalColumns)
 		for _, r := range j.Rows {
 			if keep(r) {
-				_ = cw.Write([]string{Cell(r.ID), Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker})
+				_ = cw.Write([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker})
 			}
 		}
 		cw.Flush()

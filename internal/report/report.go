@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -100,8 +101,9 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 
 // WriteCSV writes the rows of campaign c that keep accepts (every row when
 // keep is nil) as CSV, header first, to w. Text that came from outside (id,
-// email, locale, response) goes through Cell, so that no cell opens as a
-// formula in a spreadsheet; launch reads such a file back through Uncell.
+// email, locale, response) goes through csvcell.Cell, so that no cell
+// opens as a formula in a spreadsheet; launch reads such a file back
+// through csvcell.Uncell.
 func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(Columns)
@@ -113,7 +115,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write([]string{strconv.Itoa(r.Line), Cell(r.ID), Cell(r.Email), Cell(r.Locale), r.Lang, r.Outcome, r.Code, Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
+		return cw.Write([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
 	})
 	cw.Flush()
 	if err != nil {
@@ -123,28 +125,6 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
-}
-
-// formulaStart holds the first characters that make a spreadsheet read a
-// cell as a formula, and the quote Cell adds (so that Uncell is exact).
-const formulaStart = "=+-@\t\r'"
-
-// Cell returns s as a CSV cell no spreadsheet opens as a formula: a value
-// starting with =, +, -, @, a tab, a carriage return or a quote gets a
-// leading quote. Uncell(Cell(s)) == s for every s.
-func Cell(s string) string {
-	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
-		return "'" + s
-	}
-	return s
-}
-
-// Uncell reverses Cell.
-func Uncell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.IndexByte(formulaStart, s[1]) >= 0 {
-		return s[1:]
-	}
-	return s
 }
 
 func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool) error {
