@@ -116,25 +116,38 @@ func TestIntervalSync(t *testing.T) {
 	}
 }
 
-// TestTruncatedLine: a file whose writer died mid-line is read up to it,
-// and Read says so.
-func TestTruncatedLine(t *testing.T) {
-	t.Parallel()
+// cutJournal writes a journal of worker w holding one whole line (a sent)
+// of campaign c, run r, then fragment, as a writer that died mid-line
+// leaves it; it returns the journal directory.
+func cutJournal(t *testing.T, fragment string) string {
+	t.Helper()
 	dir := t.TempDir()
 	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = w.Append(entry("c", "r", "a", "sent"))
+	if err := w.Append(entry("c", "r", "a", "sent")); err != nil {
+		t.Fatal(err)
+	}
 	_ = w.Close()
 	f, err := os.OpenFile(filepath.Join(dir, "c", "r.w.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = f.WriteString(`{"at":"2026-01-01T00:00:00Z","campaign":"c","ru`)
+	if _, err := f.WriteString(fragment); err != nil {
+		t.Fatal(err)
+	}
 	_ = f.Close()
+	return dir
+}
+
+// TestTruncatedLine: a file whose writer died mid-line is read up to it,
+// and Read says so.
+func TestTruncatedLine(t *testing.T) {
+	t.Parallel()
+	dir := cutJournal(t, `{"at":"2026-01-01T00:00:00Z","campaign":"c","ru`)
 	n := 0
-	err = journal.Read(dir, "c", func(journal.Entry) error { n++; return nil })
+	err := journal.Read(dir, "c", func(journal.Entry) error { n++; return nil })
 	if !errors.Is(err, journal.ErrTruncated) || n != 1 {
 		t.Fatalf("read %d entries, err %v; want 1 and ErrTruncated", n, err)
 	}
@@ -237,20 +250,7 @@ func TestUnknownRuns(t *testing.T) {
 // cut line, which turned its journal off for good.
 func TestCutLine(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Append(entry("c", "r", "a", "sent"))
-	_ = w.Close()
-	name := filepath.Join(dir, "c", "r.w.jsonl")
-	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = f.WriteString(`{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"b","email":"b@x.exa`)
-	_ = f.Close()
+	dir := cutJournal(t, `{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"b","email":"b@x.exa`)
 	var got []string
 	read := func() error {
 		got = nil

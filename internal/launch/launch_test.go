@@ -90,23 +90,30 @@ func TestStageThePlansBatches(t *testing.T) {
 	}
 }
 
+// started stages and starts the test campaign with a state directory and
+// a journal directory, as send does, and returns them with what Stage did.
+func started(t *testing.T) (r *redistest.Redis, st *store.Store, state, jdir string, first *launch.Result) {
+	t.Helper()
+	r = redistest.Start(t)
+	st = store.New(r.Client())
+	state, jdir = t.TempDir(), t.TempDir()
+	p, err := launch.Plan(context.Background(), input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err = p.Stage(context.Background(), st, launch.Options{Start: true, StateDir: state, JournalDir: jdir}); err != nil {
+		t.Fatal(err)
+	}
+	return r, st, state, jdir, first
+}
+
 // TestStateLost: a campaign this machine started but Redis does not know is
 // refused, with what the record says; excluding the deliveries lets it
 // through as a new run that continues the old one.
 func TestStateLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r := redistest.Start(t)
-	st := store.New(r.Client())
-	state, jdir := t.TempDir(), t.TempDir()
-	p, err := launch.Plan(ctx, input(t, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, st, state, jdir, first := started(t)
 	// A worker delivered two, then Redis lost everything.
 	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
 	if err != nil {
@@ -125,7 +132,7 @@ func TestStateLost(t *testing.T) {
 	if err := r.Wipe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p, err = launch.Plan(ctx, input(t, nil))
+	p, err := launch.Plan(ctx, input(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,17 +248,7 @@ func TestLoadDeliveredReportOfARecovery(t *testing.T) {
 func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	r := redistest.Start(t)
-	st := store.New(r.Client())
-	state, jdir := t.TempDir(), t.TempDir()
-	p, err := launch.Plan(ctx, input(t, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, st, state, jdir, first := started(t)
 	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +268,8 @@ func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err = launch.Plan(ctx, input(t, d)); err != nil {
+	p, err := launch.Plan(ctx, input(t, d))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir}); err != nil {
