@@ -317,6 +317,14 @@ func (w *Worker) forget(active map[string]bool) {
 	for c := range w.campaigns {
 		if !active[c] {
 			delete(w.campaigns, c)
+			delete(w.loading, c)
+		}
+	}
+	// Tasks seen abandoned that then ended on their own are forgotten with
+	// their campaign, so a worker running for weeks does not grow.
+	for id := range w.orphans {
+		if c, _, _ := strings.Cut(strings.TrimPrefix(id, "tidings:"), ":"); !active[c] {
+			delete(w.orphans, id)
 		}
 	}
 }

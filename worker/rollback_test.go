@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -91,5 +93,20 @@ func TestJournalRefusal(t *testing.T) {
 	}
 	if got := w.journalRefusal("c", &store.Meta{Run: "r1"}); !strings.Contains(got, "run r0") {
 		t.Errorf("a journal cut mid-line passes: refusal %q", got)
+	}
+}
+
+// TestForgetPrunes: a campaign no longer active takes with it what the
+// worker kept per campaign (its load lock, its tasks seen abandoned), so a
+// long-running worker does not grow with every campaign it ever ran.
+func TestForgetPrunes(t *testing.T) {
+	w := &Worker{campaigns: map[string]*campaignState{"a": nil, "b": nil}, loading: map[string]*sync.Mutex{"a": {}, "b": {}},
+		orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}, taskID("b", "s1", 3, 1): {}}}
+	w.forget(map[string]bool{"a": true})
+	if len(w.campaigns) != 1 || len(w.loading) != 1 || w.loading["a"] == nil || len(w.orphans) != 1 {
+		t.Errorf("after forgetting b: campaigns %v, loading %v, orphans %v; want a's only", w.campaigns, w.loading, w.orphans)
+	}
+	if _, ok := w.orphans[taskID("a", "s1", 0, 0)]; !ok {
+		t.Error("an active campaign's abandoned task was forgotten")
 	}
 }
