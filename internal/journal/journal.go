@@ -481,38 +481,28 @@ func salvage(frag []byte) (e Entry, ok bool) {
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return Entry{}, false
 	}
+	whole := map[string]string{} // the fields written whole
 	for {
 		k, err := dec.Token()
 		if err != nil {
 			break
 		}
-		key, _ := k.(string)
 		v, err := dec.Token()
 		if err != nil {
 			break
 		}
-		s, isString := v.(string)
-		if !isString {
-			continue
+		if key, ok := k.(string); ok {
+			if s, ok := v.(string); ok {
+				whole[key] = s
+			}
 		}
-		switch key {
-		case "at":
-			e.At, _ = time.Parse(time.RFC3339Nano, s)
-		case "campaign":
-			e.Campaign = s
-		case "run":
-			e.Run = s
-		case "id":
-			e.ID = s
-		case "email":
-			e.Email = s
-		case "lang":
-			e.Lang = s
-		case "outcome":
-			e.Outcome = s
-		case "code":
-			e.Code = s
-		}
+	}
+	// Decoded as Entry decodes a whole line (a bad "at" is left zero).
+	b, _ := json.Marshal(whole)
+	if err := json.Unmarshal(b, &e); err != nil {
+		delete(whole, "at")
+		b, _ = json.Marshal(whole)
+		_ = json.Unmarshal(b, &e)
 	}
 	if e.Outcome == "" {
 		e.Outcome = "in-doubt"

@@ -107,6 +107,24 @@ func started(t *testing.T) (r *redistest.Redis, st *store.Store, state, jdir str
 	return r, st, state, jdir, first
 }
 
+// journalOf writes entries to the delivery journal of worker w1 in jdir,
+// as that worker would have.
+func journalOf(t *testing.T, jdir string, entries ...journal.Entry) {
+	t.Helper()
+	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := w.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStateLost: a campaign this machine started but Redis does not know is
 // refused, with what the record says; excluding the deliveries lets it
 // through as a new run that continues the old one.
@@ -115,20 +133,10 @@ func TestStateLost(t *testing.T) {
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
 	// A worker delivered two, then Redis lost everything.
-	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range []journal.Entry{
-		{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
-		{Campaign: "launch-test", Run: first.Run, ID: "other-id", Email: norm.NFD.String("JOSÉ@X.example"), Outcome: "in-doubt"},
-		{Campaign: "launch-test", Run: first.Run, ID: "zoe@x.example", Email: "zoe@x.example", Outcome: "failed"},
-	} {
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = w.Close()
+	journalOf(t, jdir,
+		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
+		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "other-id", Email: norm.NFD.String("JOSÉ@X.example"), Outcome: "in-doubt"},
+		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "zoe@x.example", Email: "zoe@x.example", Outcome: "failed"})
 	if err := r.Wipe(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -249,16 +257,9 @@ func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
-	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"ada@x.example", "zoe@x.example"} {
-		if err := w.Append(journal.Entry{Campaign: "launch-test", Run: first.Run, ID: id, Email: id, Outcome: "sent"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = w.Close()
+	journalOf(t, jdir,
+		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
+		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "zoe@x.example", Email: "zoe@x.example", Outcome: "sent"})
 	if err := r.Wipe(ctx); err != nil {
 		t.Fatal(err)
 	}
