@@ -293,6 +293,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	case errors.As(err, &te):
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
+		case te.PausedFor == "state-loss":
+			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and the workers' journals."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:
 			msg += " Check the canary in the gallery and the recipients page, then press Approve."
 		case te.State == store.StateCancelled:

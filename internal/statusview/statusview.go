@@ -98,9 +98,14 @@ func All(ctx context.Context, l Lister) ([]*store.Status, error) {
 }
 
 // PausedForStateLoss reports whether st is paused because a worker found
-// that Redis forgot deliveries its journal holds (the newest audit entry
-// says so): resuming would send them again.
+// that Redis forgot deliveries its journal holds (the action of its last
+// state change says so; for a campaign staged before that was recorded,
+// the newest audit entry): resuming would send them again, and
+// store.Resume refuses it.
 func PausedForStateLoss(st *store.Status) bool {
+	if st.Action != "" {
+		return st.State == store.StatePaused && st.Action == "state-loss"
+	}
 	var last store.AuditEntry
 	for _, e := range st.Audit {
 		if !e.At.Before(last.At) {

@@ -23,6 +23,9 @@ type Control struct {
 	BatchDoneAt time.Time `json:"batch_done_at"` // when CurBatch completed its first pass (zero: not yet)
 	Stage       string    `json:"stage"`         // id of the current staging
 	Run         string    `json:"run"`           // id of the run (kept by resume-existing)
+	// Action is the audit action of the last Transition (pause,
+	// state-loss, journal, resume, ...): why the campaign is in its state.
+	Action string `json:"action,omitempty"`
 }
 
 // Control reads the control state of campaign c.
@@ -41,7 +44,7 @@ func parseControl(m map[string]string) *Control {
 	ctl := &Control{
 		State: State(m["state"]), Reason: m["reason"], By: m["by"], At: fromMS(atoi64(m["at"])),
 		Approved: m["approved"] == "1", CurBatch: -1, BatchDoneAt: fromMS(atoi64(m["batch_done_at"])),
-		Stage: m["stage"], Run: m["run"],
+		Stage: m["stage"], Run: m["run"], Action: m["action"],
 	}
 	if v, ok := m["cur_batch"]; ok {
 		ctl.CurBatch = atoi(v)
@@ -80,6 +83,9 @@ type TransitionParams struct {
 	Action      string // audit action; "" records no audit entry
 	Reason      string
 	ResetWindow bool // start the auto-pause window afresh
+	// Unless, when set, forbids the move while the current state was set
+	// by a Transition with this Action: a *TransitionError with PausedFor.
+	Unless string
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To and
@@ -101,7 +107,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	if p.ResetWindow {
 		reset = "1"
 	}
-	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, reset}
+	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, reset, p.Action, p.Unless}
 	v, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
 	var ackErr *AckError
 	if err != nil && !errors.As(err, &ackErr) {
@@ -111,6 +117,9 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	st, _ := res[0].(string)
 	if st == "" {
 		return "", false, notFound(fmt.Sprintf("set %s to %s", c, p.To), c)
+	}
+	if by, _ := res[2].(string); by != "" {
+		return State(st), false, fmt.Errorf("set %s to %s: %w", c, p.To, &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by})
 	}
 	moved := res[1].(int64) == 1
 	if moved {
@@ -158,8 +167,10 @@ func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) err
 // starts the auto-pause window afresh: auto-pause can trigger again only
 // after MinAttempts new attempts.
 func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) error {
+	// A campaign a worker paused because Redis forgot deliveries its
+	// journal holds is never resumed: that would send them again.
 	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
-		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true})
+		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss"})
 	if err != nil || ok || st == StateRunning {
 		return err
 	}

@@ -275,6 +275,7 @@ type Status struct {
 	Reason     string           `json:"reason,omitempty"`
 	By         string           `json:"by,omitempty"`
 	At         time.Time        `json:"at"`
+	Action     string           `json:"action,omitempty"` // of the last state change (Control.Action)
 	Approved   bool             `json:"approved"`
 	Env        string           `json:"env"`
 	Hash       string           `json:"hash"`
@@ -343,7 +344,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
 	ctl := parseControl(ctlC.Val())
-	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved,
+	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved, Action: ctl.Action,
 		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
 		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
 	st.Total = st.Staged + st.Rejected

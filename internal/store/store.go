@@ -100,9 +100,15 @@ type TransitionError struct {
 	Campaign string
 	Action   string // pause, resume, approve, cancel, retry, stage
 	State    State
+	// PausedFor, when set, is the action that put the campaign in State and
+	// forbids Action (state-loss forbids resume).
+	PausedFor string
 }
 
 func (e *TransitionError) Error() string {
+	if e.PausedFor != "" {
+		return fmt.Sprintf("%s %s: the campaign is %s (%s)", e.Action, e.Campaign, e.State, e.PausedFor)
+	}
 	return fmt.Sprintf("%s %s: the campaign is %s", e.Action, e.Campaign, e.State)
 }
 

@@ -732,3 +732,40 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 		t.Fatalf("after cancel: %v, %d deferred; want the 14 cancelled", s.Counts, deferred())
 	}
 }
+
+// TestResumeRefusesAStateLossPause: a campaign a worker paused because
+// Redis forgot deliveries its journal holds is never resumed (that would
+// send them again), whatever came after in the audit log (an approval in
+// advance); a pause by a person resumes as before; the status says why.
+func TestResumeRefusesAStateLossPause(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(startRedis(t))
+	stage(t, st, "sl", stageOpts{n: 6, size: 6, canary: 1})
+	if _, _, err := st.Transition(ctx, "sl", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+		Actor: who, Action: "state-loss", Reason: "state loss suspected"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Approve(ctx, "sl", who, ""); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Resume(ctx, "sl", who, "")
+	var te *store.TransitionError
+	if !errors.As(err, &te) || te.PausedFor != "state-loss" || te.State != store.StatePaused {
+		t.Fatalf("resume of a state-loss pause: %v, want a TransitionError naming it", err)
+	}
+	if s, _ := st.Status(ctx, "sl"); s.State != store.StatePaused || s.Action != "state-loss" {
+		t.Fatalf("after the refused resume: %s (%s), want paused (state-loss)", s.State, s.Action)
+	}
+	// Cancel is allowed; a person's pause of another campaign resumes.
+	if _, err := st.Cancel(ctx, "sl", who, "restage with exclusions"); err != nil {
+		t.Fatal(err)
+	}
+	stage(t, st, "hp", stageOpts{n: 6, size: 6})
+	if err := st.Pause(ctx, "hp", who, "look"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Resume(ctx, "hp", who, ""); err != nil {
+		t.Fatalf("resume of a person's pause: %v", err)
+	}
+}

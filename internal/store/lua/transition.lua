@@ -7,12 +7,17 @@
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr
 -- ARGV: 1 states it may move from (comma list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
---       7 reset the auto-pause window (1/0)
--- Returns {state found ('' = no such campaign), moved (1/0)}
+--       7 reset the auto-pause window (1/0), 8 the move's audit action
+--       (kept as the control's 'action': why the campaign is in its
+--       state), 9 an action that, when it made the current state, forbids
+--       the move ('' = none)
+-- Returns {state found ('' = no such campaign), moved (1/0), the action
+-- that forbade the move ('' = none)}
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0} end
-if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return {st, 0} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5])
+if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return {st, 0, ''} end
+if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
 if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
-return {st, 1}
+return {st, 1, ''}
