@@ -69,11 +69,11 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 	// Redis is back. The worker's periodic flush records what was kept,
 	// even for a campaign it no longer caches (cs is not in w.campaigns).
 	cs.ledger = good
-	w.flushBacklogs(ctx)
+	w.flushBacklogs(ctx, false)
 	if es, err := st.Entries(ctx, "bl", ids[:1]); err != nil || es[0].State != "sent" || cs.backlogged() != 0 {
 		t.Fatalf("after the worker's flush: r0 %+v (%v), %d kept; want r0 sent, nothing kept", es, err, cs.backlogged())
 	}
-	if w.flushBacklogs(ctx); len(w.kept) != 0 {
+	if w.flushBacklogs(ctx, false); len(w.kept) != 0 {
 		t.Errorf("%d campaign states still noted as holding outcomes, want none", len(w.kept))
 	}
 	cs.keep([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}) // kept again: recording twice is harmless

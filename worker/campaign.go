@@ -50,6 +50,15 @@ type campaignState struct {
 	backlog []store.Record // outcomes a failed step could not record: the next step of any chunk records them
 }
 
+// countRecorded counts recs, recorded in Redis, in tidings_messages_total.
+func (cs *campaignState) countRecorded(m *metrics, recs []store.Record) {
+	for _, rec := range recs {
+		if rec.Kind != store.KindUnclaim {
+			cs.counter(m, rec.Lang, rec.Kind).Inc()
+		}
+	}
+}
+
 // keep holds recs, which a ledger step could not record, for the next step
 // of any chunk of the campaign: the messages were sent (or the claims must
 // be given back), and a chunk task that ends on a Redis outage must not

@@ -52,7 +52,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		if len(states) > 0 || reconcile {
 			w.forget(active)
 		}
-		w.flushBacklogs(ctx)
+		w.flushBacklogs(ctx, false)
 		select {
 		case <-ctx.Done():
 			return

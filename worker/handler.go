@@ -347,11 +347,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 		gone = gone || a.Result == store.ClaimGone || a.Result == store.ClaimStale
 	}
 	if err == nil || gone {
-		for _, rec := range r.recs {
-			if rec.Kind != store.KindUnclaim {
-				r.cs.counter(r.w.m, rec.Lang, rec.Kind).Inc()
-			}
-		}
+		r.cs.countRecorded(r.w.m, r.recs)
 		r.recs = r.recs[:0]
 	}
 	if err != nil {
@@ -383,9 +379,11 @@ func (r *run) journalBroken(ctx context.Context, e *journal.Entry) bool {
 	if j == nil {
 		return false
 	}
-	err := j.Err()
-	if err == nil && e != nil && e.Outcome != string(store.KindUnclaim) {
-		err = j.Append(*e)
+	var err error
+	if e != nil {
+		err = j.Append(*e) // fails with the stored error too
+	} else {
+		err = j.Err()
 	}
 	if err == nil {
 		return false

@@ -307,7 +307,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	srv.Shutdown()
 	stopLoops()
 	wg.Wait()
-	w.flushBacklogs(context.WithoutCancel(ctx))
+	w.flushBacklogs(context.WithoutCancel(ctx), true)
 	w.m.up.Set(0)
 	_ = w.client.Close()
 	_ = w.insp.Close()
@@ -315,10 +315,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// flushBacklogs records the outcomes its chunks could not record during a
-// Redis outage (flushBacklog): every TickInterval, and before the worker
-// exits.
-func (w *Worker) flushBacklogs(ctx context.Context) {
+// flushBacklogs records the outcomes chunks could not record during a
+// Redis outage (campaignState.keep), for every campaign state noted in
+// w.kept: each tick with one attempt (a Redis still away must not hold up
+// the dispatch loop), and with the step's retries before the worker exits.
+func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 	w.mu.Lock()
 	css := make([]*campaignState, 0, len(w.kept))
 	for cs := range w.kept {
@@ -326,7 +327,27 @@ func (w *Worker) flushBacklogs(ctx context.Context) {
 	}
 	w.mu.Unlock()
 	for _, cs := range css {
-		w.flushBacklog(ctx, cs)
+		n := cs.backlogged()
+		var err error
+		switch {
+		case n == 0:
+			w.mu.Lock()
+			delete(w.kept, cs)
+			w.mu.Unlock()
+		case exiting:
+			if err = (&run{w: w, cs: cs}).flush(ctx); err != nil {
+				w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
+					"campaign", cs.name, "outcomes", n, "err", err)
+			}
+		default:
+			recs := cs.takeBacklog()
+			if _, err = cs.ledger.Step(ctx, recs, nil, cs.policy, w.cfg.Clock()); err != nil {
+				cs.keep(recs)
+				w.log.Warn("outcomes not recorded in Redis yet; trying again at the next tick", "campaign", cs.name, "outcomes", n, "err", err)
+			} else {
+				cs.countRecorded(w.m, recs)
+			}
+		}
 	}
 }
 
@@ -336,22 +357,6 @@ func (w *Worker) noteKept(cs *campaignState) {
 	w.mu.Lock()
 	w.kept[cs] = true
 	w.mu.Unlock()
-}
-
-// flushBacklog records the outcomes kept for cs (campaignState.keep) when
-// its chunks will not: the worker exits, or forgets the campaign.
-func (w *Worker) flushBacklog(ctx context.Context, cs *campaignState) {
-	n := cs.backlogged()
-	if n == 0 {
-		w.mu.Lock()
-		delete(w.kept, cs)
-		w.mu.Unlock()
-		return
-	}
-	if err := (&run{w: w, cs: cs}).flush(ctx); err != nil {
-		w.log.Error("outcomes not recorded in Redis: they are in the delivery journal, and those recipients show as in doubt",
-			"campaign", cs.name, "outcomes", n, "err", err)
-	}
 }
 
 // controlLoop re-reads the control state of every active campaign, so that

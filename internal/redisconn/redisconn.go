@@ -17,16 +17,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// quietLog silences go-redis's own logger, which otherwise prints every
-// failed dial ("redis: ... pool.go: connection pool: failed to dial") to
-// the process's standard error, next to and before tidings' own message
-// about the unreachable Redis. Importing redisconn installs it.
-type quietLog struct{}
-
-func (quietLog) Printf(context.Context, string, ...any) {}
-
-func init() { redis.SetLogger(quietLog{}) }
-
 // AutoReplicaAcks is the number of replica acknowledgements that
 // ReplicaAcks resolves for the Redis at hand.
 const AutoReplicaAcks = -1
