@@ -164,7 +164,7 @@ func (a *app) envRequired() string {
 // output is the one machine-output convention of every command that has
 // one (plan, status, report, doctor, check): --format text|json (csv|json
 // for report), and --json, an alias of --format json. JSON is one object
-// per line; its schema is documented in docs/cli-notes.md.
+// per line; its schema is documented in docs/cli.md.
 type output struct {
 	format string
 	json   bool

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -261,5 +262,28 @@ func TestControlRedisErrorIsInfrastructure(t *testing.T) {
 		if r.code != 3 || !strings.Contains(r.stderr, "READONLY") {
 			t.Errorf("%s on a read-only Redis: want exit 3 with Redis's answer, got\n%s", args[0], r)
 		}
+	}
+}
+
+// TestReportOutKeptOnFailure: a report that fails (here: no journal where
+// it looks) leaves the file --out names as it was: it may be the only list
+// of who was sent. Before, the file was emptied first.
+func TestReportOutKeptOnFailure(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.csv")
+	const before = "line,id,email\n2,a,a@x.example\n"
+	if err := os.WriteFile(out, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, nil, "report", "gone", "--journal", filepath.Join(dir, "no-journal"), "--out", out)
+	if r.code == 0 {
+		t.Fatalf("report from a missing journal succeeded\n%s", r)
+	}
+	if b, _ := os.ReadFile(out); string(b) != before {
+		t.Errorf("%s after a failed report: %q, want it untouched", out, b)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(m) != 0 {
+		t.Errorf("temporary files left: %v", m)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,14 +41,18 @@ func (a *app) cmdReport() *cobra.Command {
 			case o.env != "" && o.journal != "":
 				return usageError(cmd, errors.New("give --env (the campaign in Redis) or --journal (its delivery journals), not both"))
 			}
+			// Into a file beside --out, renamed over it once complete: a
+			// report that fails (Redis away, no journal) never empties the
+			// one already there, which may be the only list of who was sent.
 			w := a.stdout
+			var tmp *os.File
 			if o.file != "" {
-				f, err := os.Create(o.file)
-				if err != nil {
+				if tmp, err = os.CreateTemp(filepath.Dir(absPath(o.file)), filepath.Base(o.file)+".*.tmp"); err != nil {
 					return configError(fmt.Errorf("create report file: %w", err))
 				}
-				defer f.Close()
-				w = f
+				defer os.Remove(tmp.Name()) // after the rename: nothing
+				defer tmp.Close()
+				w = tmp
 			}
 			ro := report.Options{Format: o.out.format, Outcomes: outcomes}
 			if o.journal != "" {
@@ -60,7 +65,13 @@ func (a *app) cmdReport() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if o.file != "" {
+			if tmp != nil {
+				if err := tmp.Close(); err != nil {
+					return configError(fmt.Errorf("write report file: %w", err))
+				}
+				if err := os.Rename(tmp.Name(), o.file); err != nil {
+					return configError(fmt.Errorf("write report file: %w", err))
+				}
 				fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))
 			}
 			return nil
