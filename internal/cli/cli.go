@@ -26,6 +26,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
 // Main runs the tidings command line with args and returns the exit code.
@@ -36,6 +37,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // run is Main with the environment lookup injected, so that tests can run
 // in parallel, each with its own TIDINGS_* variables.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	redisconn.QuietLogs()
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.root()
 	root.SetArgs(args)

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/doctor"
-	"github.com/tidings-mail/tidings/internal/render"
 )
 
 func (a *app) cmdDoctor() *cobra.Command {
@@ -21,15 +21,12 @@ func (a *app) cmdDoctor() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var templates *render.Engine
+			var b *bundle.Bundle
 			var campaignErr error
 			if len(args) == 1 {
-				b, err := load(args[0])
-				if campaignErr = err; err == nil {
-					templates = b.Engine
-				}
+				b, campaignErr = load(args[0])
 			}
-			r := doctor.Run(cmd.Context(), e, templates, campaignErr)
+			r := doctor.Run(cmd.Context(), e, b, campaignErr)
 			err = out.print(a.stdout, r, func() error {
 				r.WriteText(a.stdout)
 				if r.Incomplete {

@@ -127,16 +127,6 @@ func absPath(p string) string {
 	return p
 }
 
-// quietRedisLog silences go-redis's own logger, which otherwise prints
-// every failed dial to standard error before tidings' own message about
-// the unreachable Redis. Set by the command line only: a service that
-// embeds the worker keeps its logs.
-type quietRedisLog struct{}
-
-func (quietRedisLog) Printf(context.Context, string, ...any) {}
-
-func init() { redis.SetLogger(quietRedisLog{}) }
-
 // redis connects to the environment's Redis and checks that it answers.
 func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.UniversalClient, error) {
 	rdb, err := redisconn.Dial(ctx, env)

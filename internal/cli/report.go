@@ -66,10 +66,10 @@ func (a *app) cmdReport() *cobra.Command {
 				return err
 			}
 			if tmp != nil {
-				if err := tmp.Close(); err != nil {
-					return configError(fmt.Errorf("write report file: %w", err))
+				if err = tmp.Close(); err == nil {
+					err = os.Rename(tmp.Name(), o.file)
 				}
-				if err := os.Rename(tmp.Name(), o.file); err != nil {
+				if err != nil {
 					return configError(fmt.Errorf("write report file: %w", err))
 				}
 				fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))

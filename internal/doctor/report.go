@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
-	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -25,17 +25,17 @@ type Report struct {
 	Incomplete bool `json:"-"`
 }
 
-// Run checks environment e: its Redis, its SMTP server and, when templates
-// is not nil, a campaign's templates. A campaign that could not be loaded
-// is given as campaignErr: a failed check that says why.
-func Run(ctx context.Context, e *environment.Environment, templates *render.Engine, campaignErr error) *Report {
+// Run checks environment e: its Redis, its SMTP server and, when b is not
+// nil, a campaign's templates. A campaign that could not be loaded is given
+// as campaignErr: a failed check that says why.
+func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, campaignErr error) *Report {
 	r := &Report{Environment: e.Name, Notes: e.Warnings()}
 	r.Checks = append(Redis(ctx, e), SMTP(ctx, worker.SMTPConfig(e.SMTP))...)
 	switch {
 	case campaignErr != nil:
 		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
-	case templates != nil:
-		tc := Templates(templates)
+	case b != nil:
+		tc := Templates(b.Engine)
 		n, _ := Failed(tc)
 		r.Incomplete = n > 0
 		r.Checks = append(r.Checks, tc...)

@@ -41,7 +41,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := doctor.Run(t.Context(), e, b.Engine, nil); !r.Incomplete {
+	if r := doctor.Run(t.Context(), e, b, nil); !r.Incomplete {
 		t.Errorf("the demo's templates (pt incomplete): report %+v", r)
 	}
 }

@@ -59,6 +59,17 @@ func isFailover(c *redis.Client) bool {
 	return c.Options().Addr == "FailoverClient"
 }
 
+// QuietLogs silences go-redis's own logger, which otherwise prints every
+// failed dial ("redis: ... pool.go: connection pool: failed to dial") to
+// standard error before tidings' own message about the unreachable Redis.
+// The command line calls it; a service that embeds the worker keeps its
+// logs.
+func QuietLogs() { redis.SetLogger(quietLog{}) }
+
+type quietLog struct{}
+
+func (quietLog) Printf(context.Context, string, ...any) {}
+
 // PingTimeout bounds how long Dial waits for the server to answer.
 const PingTimeout = 5 * time.Second
 
