@@ -231,7 +231,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
 		Journal: journal.Config{Dir: o.journal},
 		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
-		OrphanGrace: time.Second, ShutdownTimeout: 5 * time.Second,
+		ShutdownTimeout: 5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,10 @@ type Config struct {
 	// (default 250ms); ReconcileInterval how often released chunks are
 	// checked for a live task (default 1s); OrphanGrace how long a task may
 	// look abandoned (active, but held by no live asynq server) before it is
-	// replaced (default 6s: asynq servers announce their tasks every 5s).
+	// replaced (default 10s: an asynq server announces the tasks it runs
+	// every 5s, so a task started just after an announcement is held by
+	// no live server for up to 5s; a shorter grace replaces live tasks,
+	// and their window of claims is then reported in doubt).
 	ControlInterval, TickInterval, ReconcileInterval, OrphanGrace time.Duration
 	// GCPercent is the Go GC target percentage while Run runs (default 400:
 	// the worker's live heap is small, so collecting less often costs little
@@ -128,7 +131,7 @@ func (cfg Config) WithDefaults() Config {
 	orDefault(&cfg.ControlInterval, 200*time.Millisecond)
 	orDefault(&cfg.TickInterval, 250*time.Millisecond)
 	orDefault(&cfg.ReconcileInterval, time.Second)
-	orDefault(&cfg.OrphanGrace, 6*time.Second)
+	orDefault(&cfg.OrphanGrace, 10*time.Second)
 	if cfg.GCPercent == 0 {
 		cfg.GCPercent = 400
 	}

@@ -42,6 +42,34 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
+// TestLongChunkIsNotReplaced: a chunk that runs for longer than asynq's
+// 5 s announcement of a server's tasks is held by a live worker throughout,
+// so the reconciler must not replace it. With a 1 s grace (the old test
+// setting) its task was replaced, the second run marked the first run's
+// claims in doubt and the campaign reached done while they were still
+// being sent.
+func TestLongChunkIsNotReplaced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 280, size: 280, rate: "35/s"}) // one chunk, about 8 s
+	e.startWorker(t, wopts{})
+	e.startWorker(t, wopts{})
+	e.waitState(t, 60*time.Second, store.StateDone)
+	st := e.checkReconcile(t)
+	if st.Counts[store.OutcomeSent] != 280 || st.Counts[store.OutcomeInDoubt] != 0 || e.smtp.Count() != 280 {
+		t.Fatalf("sent %d, in doubt %d, server received %d; want 280 sent, none in doubt", st.Counts[store.OutcomeSent], st.Counts[store.OutcomeInDoubt], e.smtp.Count())
+	}
+	gens, err := e.st.Gens(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, g := range gens {
+		if g != 0 {
+			t.Errorf("chunk %d was given a task of generation %d while its first task ran on a live worker", n, g)
+		}
+	}
+}
+
 func TestCanaryApprove(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
