@@ -16,14 +16,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// Renderer is what the worker needs of the template engine; *render.Engine
-// implements it.
-type Renderer interface {
-	Resolve(requested string) (render.Match, error)
-	Render(m render.Match, d render.Data) (render.Rendered, error)
-	Hash() string
-}
-
 // campaignState is everything the worker needs about one staged campaign,
 // loaded once per staging.
 type campaignState struct {
@@ -32,7 +24,7 @@ type campaignState struct {
 	run     string
 	meta    *store.Meta
 	camp    *campaign.Campaign
-	engine  Renderer
+	engine  *render.Engine
 	ledger  *store.Ledger
 	policy  store.Policy
 	tick    store.TickParams

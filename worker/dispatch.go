@@ -34,10 +34,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			lastReconcile = time.Now()
 		}
 		w.mu.Lock()
-		states := make(map[string]store.Probe, len(w.states))
-		for c, p := range w.states {
-			states[c] = p
-		}
+		states := w.states // refreshStates replaces it whole, never changes it
 		w.mu.Unlock()
 		active := map[string]bool{}
 		for c, p := range states {
@@ -81,7 +78,9 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 	}
 	switch res.Code {
 	case store.TickGone:
-		w.forgetCampaign(c)
+		w.mu.Lock()
+		delete(w.campaigns, c)
+		w.mu.Unlock()
 		if p, err := w.st.Probe(ctx, c); err == nil && p.State == "" {
 			w.logLost(cs)
 		}
@@ -110,12 +109,6 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 		return w.reconcile(ctx, cs)
 	}
 	return nil
-}
-
-func (w *Worker) forgetCampaign(c string) {
-	w.mu.Lock()
-	delete(w.campaigns, c)
-	w.mu.Unlock()
 }
 
 // enqueue gives chunk n (of batch) a task at generation gen. A task that

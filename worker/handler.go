@@ -408,29 +408,22 @@ func (r *run) take(ctx context.Context) (stop, error) {
 	failures := 0
 	for {
 		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, r.cs.bulk)
-		if err != nil {
+		wait := time.Duration(100<<(failures+1)) * time.Millisecond
+		switch {
+		case err != nil:
 			// Redis failing over (READONLY, NOREPLICAS, a dropped
 			// connection) for a few seconds: wait for it, as a step does.
 			if failures++; failures >= ackRetries {
 				return stopNone, fmt.Errorf("take rate tokens: %w", err)
 			}
 			r.w.log.Warn("take rate tokens failed; trying again", "campaign", r.cs.name, "attempt", failures, "err", err)
-			select {
-			case <-time.After(time.Duration(100<<failures) * time.Millisecond):
-				continue
-			case <-ctx.Done():
-				return stopDraining, nil
-			case <-r.w.drain:
-				return stopDraining, nil
-			}
-		}
-		if res.Allowed > 0 {
+		case res.Allowed > 0:
 			r.tokens = res.Allowed
 			return stopNone, nil
-		}
-		wait := min(res.RetryAfter, 200*time.Millisecond)
-		if wait <= 0 {
-			wait = time.Millisecond
+		default:
+			if wait = min(res.RetryAfter, 200*time.Millisecond); wait <= 0 {
+				wait = time.Millisecond
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -439,7 +432,7 @@ func (r *run) take(ctx context.Context) (stop, error) {
 			return stopDraining, nil
 		case <-time.After(wait):
 		}
-		if r.w.state(ctx, r.cs.name) != store.StateRunning {
+		if err == nil && r.w.state(ctx, r.cs.name) != store.StateRunning {
 			return stopPaused, nil
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -291,11 +292,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("run worker: start asynq server: %w", err)
 	}
 	w.m.up.Set(1)
-	journalDir := ""
-	if w.journal != nil {
-		journalDir = w.journal.Dir()
-	}
-	w.log.Info("worker started", "concurrency", w.cfg.Concurrency, "queue", w.cfg.Queue, "replica_acks", acks, "journal", journalDir)
+	w.log.Info("worker started", "concurrency", w.cfg.Concurrency, "queue", w.cfg.Queue, "replica_acks", acks, "journal", w.cfg.Journal.Dir)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -386,19 +383,14 @@ func (w *Worker) refreshStates(ctx context.Context) {
 		return
 	}
 	w.mu.Lock()
-	known := make([]string, 0, len(w.campaigns))
 	for c := range w.campaigns {
-		known = append(known, c)
+		active = append(active, c) // and every campaign this worker caches
 	}
 	last := w.states
 	w.mu.Unlock()
-	seen := map[string]bool{}
+	slices.Sort(active)
 	states := make(map[string]store.Probe, len(active))
-	for _, c := range append(active, known...) {
-		if seen[c] {
-			continue
-		}
-		seen[c] = true
+	for _, c := range slices.Compact(active) {
 		w.mu.Lock()
 		cs := w.campaigns[c]
 		w.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,15 +40,11 @@ func (s *Store) Control(ctx context.Context, c string) (*Control, error) {
 }
 
 func parseControl(m map[string]string) *Control {
-	ctl := &Control{
+	return &Control{
 		State: State(m["state"]), Reason: m["reason"], By: m["by"], At: fromMS(atoi64(m["at"])),
-		Approved: m["approved"] == "1", CurBatch: -1, BatchDoneAt: fromMS(atoi64(m["batch_done_at"])),
+		Approved: m["approved"] == "1", CurBatch: atoi(cmp.Or(m["cur_batch"], "-1")), BatchDoneAt: fromMS(atoi64(m["batch_done_at"])),
 		Stage: m["stage"], Run: m["run"], Action: m["action"],
 	}
-	if v, ok := m["cur_batch"]; ok {
-		ctl.CurBatch = atoi(v)
-	}
-	return ctl
 }
 
 // Probe is what a worker re-reads of a campaign every few hundred
@@ -103,14 +98,10 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	if p.Action != "" {
 		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
-	reset := "0"
-	if p.ResetWindow {
-		reset = "1"
-	}
-	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, reset, p.Action, p.Unless}
-	v, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
-	var ackErr *AckError
-	if err != nil && !errors.As(err, &ackErr) {
+	// go-redis sends a bool as 1 or 0.
+	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless}
+	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
+	if err != nil {
 		return "", false, fmt.Errorf("set %s to %s: %w", c, p.To, err)
 	}
 	res := v.([]any)
@@ -123,14 +114,9 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	}
 	moved := res[1].(int64) == 1
 	if moved {
-		if aerr := s.markActive(ctx, c, p.To); aerr != nil {
-			return State(st), moved, aerr
-		}
+		ack = cmp.Or(s.markActive(ctx, c, p.To), ack) // the failure to list it first: it is not an *AckError
 	}
-	if ackErr != nil {
-		return State(st), moved, fmt.Errorf("set %s to %s: %w", c, p.To, ackErr)
-	}
-	return State(st), moved, nil
+	return State(st), moved, wrapf(ack, "set %s to %s", c, p.To)
 }
 
 // markActive keeps the global set of active campaigns in step with c's
@@ -142,10 +128,7 @@ func (s *Store) markActive(ctx context.Context, c string, st State) error {
 	} else {
 		err = s.rdb.SAdd(ctx, keyActive, c).Err()
 	}
-	if err != nil {
-		return fmt.Errorf("update the active campaigns for %s: %w", c, err)
-	}
-	return nil
+	return wrapf(err, "update the active campaigns for %s", c)
 }
 
 func invalid(c, action string, st State) error {
@@ -182,10 +165,9 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) er
 func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) error {
 	k := keysFor(c)
 	now := time.Now()
-	v, err := s.eval(ctx, approveScript, []string{k.control, k.audit, k.win, k.winerr},
+	v, ack, err := s.eval(ctx, approveScript, []string{k.control, k.audit, k.win, k.winerr},
 		reason, a.String(), ms(now), auditJSON(now, a, "approve", reason))
-	var ackErr *AckError
-	if err != nil && !errors.As(err, &ackErr) {
+	if err != nil {
 		return fmt.Errorf("approve %s: %w", c, err)
 	}
 	res := v.([]any)
@@ -197,10 +179,7 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 	case res[1].(int64) == invalidCode:
 		return invalid(c, "approve", State(st))
 	}
-	if ackErr != nil {
-		return fmt.Errorf("approve %s: %w", c, ackErr)
-	}
-	return nil
+	return wrapf(ack, "approve %s", c)
 }
 
 // Cancel stops campaign c for good: it sets the state cancelled (claims
@@ -221,10 +200,7 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 		return 0, invalid(c, "cancel", st)
 	}
 	total, cerr := s.eachChunkScript(ctx, c, cancelChunkScript)
-	if err = cmp.Or(cerr, err); err != nil {
-		return total, fmt.Errorf("cancel %s: %w", c, err)
-	}
-	return total, nil
+	return total, wrapf(cmp.Or(cerr, err), "cancel %s", c)
 }
 
 // eachChunkScript runs script (cancel_chunk.lua or retry_chunk.lua) on
@@ -241,14 +217,10 @@ func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Scr
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, err := s.eval(ctx, script, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
+		v, ack, err := s.eval(ctx, script, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
 		n, _ := v.(int64)
 		total += int(n)
-		var ae *AckError
-		if errors.As(err, &ae) {
-			ackErr = cmp.Or(ackErr, err)
-			return nil
-		}
+		ackErr = cmp.Or(ackErr, ack)
 		return err
 	})
 	return total, cmp.Or(err, ackErr)
@@ -330,15 +302,11 @@ type TickResult struct {
 // the campaign done. Any worker may call it at any time.
 func (s *Store) Tick(ctx context.Context, c string, p TickParams, now time.Time) (TickResult, error) {
 	k := keysFor(c)
-	approve := "0"
-	if p.ApproveAfterCanary {
-		approve = "1"
-	}
-	v, err := s.eval(ctx, tickScript, []string{k.control, k.batches, k.bstats, k.counts, k.errors, k.audit},
-		p.Stage, ms(now), p.Interval.Milliseconds(), approve, strconv.FormatFloat(p.MaxFailureRate, 'f', -1, 64),
+	// go-redis sends a bool as 1 or 0, a float64 as strconv's 'f', -1.
+	v, ack, err := s.eval(ctx, tickScript, []string{k.control, k.batches, k.bstats, k.counts, k.errors, k.audit},
+		p.Stage, ms(now), p.Interval.Milliseconds(), p.ApproveAfterCanary, p.MaxFailureRate,
 		p.Actor.Host, p.Actor.Env, p.Actor.Who)
-	var ackErr *AckError
-	if err != nil && !errors.As(err, &ackErr) {
+	if err != nil {
 		return TickResult{}, fmt.Errorf("advance %s: %w", c, err)
 	}
 	res := v.([]any)
@@ -352,20 +320,14 @@ func (s *Store) Tick(ctx context.Context, c string, p TickParams, now time.Time)
 	case TickGone:
 		return r, nil
 	}
-	if ackErr != nil {
-		return r, fmt.Errorf("advance %s: %w", c, ackErr)
-	}
-	return r, nil
+	return r, wrapf(ack, "advance %s", c)
 }
 
 // Active lists the campaigns workers look at (staged, running, awaiting
 // approval, paused), as recorded in the global set.
 func (s *Store) Active(ctx context.Context) ([]string, error) {
 	v, err := s.rdb.SMembers(ctx, keyActive).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list active campaigns: %w", err)
-	}
-	return v, nil
+	return v, wrapf(err, "list active campaigns")
 }
 
 // RebuildActive makes the global sets agree with the campaigns' own state:
@@ -403,20 +365,16 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 	}
 	for c := range names {
 		st, err := s.rdb.HGet(ctx, keysFor(c).control, "state").Result()
-		switch {
-		case errors.Is(err, redis.Nil):
-			// Listed, but its keys are gone (Redis lost it): not active.
-			st = string(StateDone)
-		case err != nil:
-			return fmt.Errorf("read control of %s: %w", c, err)
-		default:
+		if errors.Is(err, redis.Nil) {
+			st, err = string(StateDone), nil // listed, but its keys are gone (Redis lost it): not active
+		} else if err == nil {
 			err = s.rdb.SAdd(ctx, keyCampaigns, c).Err()
 		}
-		if err == nil || errors.Is(err, redis.Nil) {
+		if err == nil {
 			err = s.markActive(ctx, c, State(st))
 		}
 		if err != nil {
-			return fmt.Errorf("rebuild the campaign sets: %w", err)
+			return fmt.Errorf("rebuild the campaign sets (%s): %w", c, err)
 		}
 	}
 	return nil
@@ -441,10 +399,7 @@ func (s *Store) Gens(ctx context.Context, c string) (map[int]int64, error) {
 func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64) (int64, error) {
 	k := keysFor(c)
 	v, err := bumpGenScript.Run(ctx, s.rdb, []string{k.gen, k.control}, n, seen, stage).Int64()
-	if err != nil {
-		return 0, fmt.Errorf("move chunk %d of %s to a new task: %w", n, c, err)
-	}
-	return v, nil
+	return v, wrapf(err, "move chunk %d of %s to a new task", n, c)
 }
 
 // EndChunk records the end of a pass over chunk n of batch: passed (every
@@ -453,17 +408,9 @@ func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64)
 // anew (nothing is written then).
 func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, passed, finished bool) (bool, error) {
 	k := keysFor(c)
-	b := func(x bool) string {
-		if x {
-			return "1"
-		}
-		return "0"
-	}
-	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, b(passed), b(finished), stage).Int()
-	if err != nil {
-		return false, fmt.Errorf("end chunk %d of %s: %w", n, c, err)
-	}
-	return v == 1, nil
+	// go-redis sends a bool as 1 or 0.
+	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, passed, finished, stage).Int()
+	return v == 1, wrapf(err, "end chunk %d of %s", n, c)
 }
 
 // Finished returns the chunks of c whose every recipient has a final

@@ -2,9 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 )
@@ -161,8 +160,7 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 		ops += l.queue[n].ops()
 		n++
 	}
-	calls := make([]*stepCall, n)
-	copy(calls, l.queue)
+	calls := slices.Clone(l.queue[:n])
 	l.queue = append(l.queue[:0], l.queue[n:]...)
 	l.mu.Unlock()
 
@@ -202,36 +200,22 @@ func (l *Ledger) run(ctx context.Context, calls []*stepCall) {
 
 func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 
-const (
-	stepHeader = 9 // ARGV values before the first operation
-	opArgs     = 7 // ARGV values per operation
-)
-
 // exec runs calls (same policy) in one script call and sets their results.
 func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 	k, p := l.k, calls[0].p
 	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec}
-	nops := 0
-	for _, c := range calls {
-		nops += c.ops()
-	}
-	args := make([]any, stepHeader, stepHeader+opArgs*nops)
-	args[0] = l.stage
-	args[1] = p.MaxAttempts
-	args[2] = p.Window
-	args[3] = strconv.FormatFloat(p.ErrorRate, 'f', -1, 64)
-	args[4] = p.MinAttempts
-	args[5] = p.Host
-	args[6] = p.Env
 	// One time for the whole call: the latest of the steps'.
-	now := calls[0].now
-	for _, c := range calls[1:] {
+	now, nops, nclaims := calls[0].now, 0, 0
+	for _, c := range calls {
 		if c.now.After(now) {
 			now = c.now
 		}
+		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	args[7] = strconv.FormatInt(ms(now), 10)
-	args[8] = nops
+	// ARGV of lua/step.lua: 9 values, then 7 per operation (go-redis sends
+	// a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
+	args := make([]any, 0, 9+7*nops)
+	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops)
 	for _, c := range calls {
 		for _, r := range c.recs {
 			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch)
@@ -245,17 +229,12 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 			c.err = err
 		}
 	}
-	v, err := l.s.eval(ctx, stepScript, ks, args...)
-	var ackErr *AckError
-	if err != nil && !errors.As(err, &ackErr) {
+	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)
+	if err != nil {
 		fail(fmt.Errorf("ledger step %s: %w", k.name, err))
 		return
 	}
 	res, _ := v.([]any)
-	nclaims := 0
-	for _, c := range calls {
-		nclaims += len(c.cls)
-	}
 	if len(res) != 2*nclaims+2 {
 		fail(fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims))
 		return
@@ -272,8 +251,6 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 			c.res.Claims[j] = ClaimAnswer{Result: ClaimResult(res[i].(int64)), Attempt: int(res[i+1].(int64))}
 			i += 2
 		}
-		if ackErr != nil {
-			c.err = fmt.Errorf("ledger step %s: %w", k.name, ackErr)
-		}
+		c.err = wrapf(ack, "ledger step %s", k.name)
 	}
 }

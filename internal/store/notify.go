@@ -93,19 +93,14 @@ func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now
 // it over).
 func (s *Store) CompleteNotification(ctx context.Context, c, event, owner string, now time.Time) (bool, error) {
 	n, err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "done|"+strconv.FormatInt(ms(now), 10), 0).Int()
-	if err != nil {
-		return false, fmt.Errorf("complete notification %s of %s: %w", event, c, err)
-	}
-	return n == 1, nil
+	return n == 1, wrapf(err, "complete notification %s of %s", event, c)
 }
 
 // ReleaseNotification gives up a failed delivery of event: any process may
 // claim it again from retryAt on, and its attempts grow by one.
 func (s *Store) ReleaseNotification(ctx context.Context, c, event, owner string, retryAt time.Time) error {
-	if err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "retry|", ms(retryAt)).Err(); err != nil {
-		return fmt.Errorf("release notification %s of %s: %w", event, c, err)
-	}
-	return nil
+	err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "retry|", ms(retryAt)).Err()
+	return wrapf(err, "release notification %s of %s", event, c)
 }
 
 // NotifyCursor returns the first audit-log index of c whose events are not
@@ -115,10 +110,7 @@ func (s *Store) NotifyCursor(ctx context.Context, c string) (int, error) {
 	if err == redis.Nil {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, fmt.Errorf("read notification cursor of %s: %w", c, err)
-	}
-	return atoi(v), nil
+	return atoi(v), wrapf(err, "read notification cursor of %s", c)
 }
 
 // AdvanceNotifyCursor moves the cursor of c to to (never backwards) and
@@ -128,10 +120,7 @@ func (s *Store) AdvanceNotifyCursor(ctx context.Context, c string, to int, passe
 	for _, e := range passed {
 		args = append(args, deliveryField(e))
 	}
-	if err := advanceCursorScript.Run(ctx, s.rdb, []string{notifyKey(c)}, args...).Err(); err != nil {
-		return fmt.Errorf("advance notification cursor of %s: %w", c, err)
-	}
-	return nil
+	return wrapf(advanceCursorScript.Run(ctx, s.rdb, []string{notifyKey(c)}, args...).Err(), "advance notification cursor of %s", c)
 }
 
 // ObserveProgress records that c has done recipients with a terminal
@@ -139,8 +128,5 @@ func (s *Store) AdvanceNotifyCursor(ctx context.Context, c string, to int, passe
 // last progress as seen by any process that observes it.
 func (s *Store) ObserveProgress(ctx context.Context, c string, done int64, now time.Time) (time.Time, error) {
 	at, err := progressScript.Run(ctx, s.rdb, []string{notifyKey(c)}, done, ms(now)).Int64()
-	if err != nil {
-		return time.Time{}, fmt.Errorf("observe progress of %s: %w", c, err)
-	}
-	return fromMS(at), nil
+	return fromMS(at), wrapf(err, "observe progress of %s", c)
 }

@@ -83,11 +83,15 @@ func (s *Store) Chunk(ctx context.Context, c string, n int) ([]Recipient, error)
 	return recs, nil
 }
 
-// Entry is a recipient's ledger entry, as the worker needs it.
+// Entry is a recipient's ledger entry, decoded from
+// "state|attempts|unix ms|code|flag|response".
 type Entry struct {
 	State    string // "" (never claimed), sending, deferred, or an outcome
 	Attempts int
 	At       time.Time // when the entry was written (a deferred recipient is due Backoff after it)
+	Code     string
+	Temp     bool   // flag "t": a temporary failure
+	Response string // SMTP response, reason, or (sending) the claim's token
 }
 
 // Final reports whether the entry is a final outcome (nothing left to do).
@@ -114,8 +118,7 @@ func (s *Store) Entries(ctx context.Context, c string, ids []string) ([]Entry, e
 	}
 	for i, x := range v {
 		if str, ok := x.(string); ok {
-			e := parseEntry(str)
-			out[i] = Entry{State: e.State, Attempts: e.Attempts, At: fromMS(e.At)}
+			out[i] = parseEntry(str)
 		}
 	}
 	return out, nil
@@ -375,19 +378,13 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			counts[f] = n
 		}
 	}
-	for _, o := range Outcomes {
-		if _, ok := counts[o]; !ok {
-			counts[o] = 0
-		}
+	for _, o := range terminal {
+		counts[o] += 0 // every outcome is listed, 0 or not
 	}
 	counts[OutcomePending] = st.Total - Terminal(counts)
 	st.Counts = counts
 	for _, l := range langs {
-		var done int64
-		for _, o := range terminal {
-			done += l.Counts[o]
-		}
-		l.Counts[OutcomePending] = l.Staged - done
+		l.Counts[OutcomePending] = l.Staged - Terminal(l.Counts)
 		st.Languages = append(st.Languages, *l)
 	}
 	sort.Slice(st.Languages, func(i, j int) bool { return st.Languages[i].Lang < st.Languages[j].Lang })
@@ -399,8 +396,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Chunks(), BatchProgress: bp})
 	}
-	groups := map[string]*ErrorGroup{}
-	var order []string
+	groups := map[string]int{} // code and response -> index in st.Errors
 	for _, e := range errC.Val() {
 		var x struct {
 			T    int64  `json:"t"`
@@ -412,16 +408,12 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			continue
 		}
 		key := x.Code + "\x00" + x.R
-		g := groups[key]
-		if g == nil {
-			g = &ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, Last: fromMS(x.T)}
-			groups[key] = g
-			order = append(order, key)
+		i, ok := groups[key]
+		if !ok {
+			i, groups[key] = len(st.Errors), len(st.Errors)
+			st.Errors = append(st.Errors, ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, Last: fromMS(x.T)})
 		}
-		g.Count++
-	}
-	for _, key := range order {
-		st.Errors = append(st.Errors, *groups[key])
+		st.Errors[i].Count++
 	}
 	for _, a := range audC.Val() {
 		var e AuditEntry
@@ -448,11 +440,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 // List returns every staged campaign name, sorted.
 func (s *Store) List(ctx context.Context) ([]string, error) {
 	v, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
-	if err != nil {
-		return nil, fmt.Errorf("list campaigns: %w", err)
-	}
 	sort.Strings(v)
-	return v, nil
+	return v, wrapf(err, "list campaigns")
 }
 
 // Row is one recipient of the report.
@@ -484,20 +473,16 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 		for i, r := range recs {
 			ids[i] = r.ID
 		}
-		v, err := s.rdb.HMGet(ctx, k.ledger, ids...).Result()
+		es, err := s.Entries(ctx, c, ids)
 		if err != nil {
-			return fmt.Errorf("read ledger: %w", err)
+			return err
 		}
 		for i, r := range recs {
-			row := Row{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Lang: r.Lang, Outcome: OutcomePending, Batch: batch}
-			if str, ok := v[i].(string); ok {
-				e := parseEntry(str)
-				row.Code, row.Response, row.At, row.Attempts = e.Code, e.Response, fromMS(e.At), e.Attempts
-				switch e.State {
-				case ledgerSending, ledgerDeferred:
-				default:
-					row.Outcome = e.State
-				}
+			e := es[i]
+			row := Row{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Lang: r.Lang, Outcome: OutcomePending, Batch: batch,
+				Code: e.Code, Response: e.Response, At: e.At, Attempts: e.Attempts}
+			if e.Final() {
+				row.Outcome = e.State
 			}
 			if err := fn(row); err != nil {
 				return err

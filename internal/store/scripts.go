@@ -38,30 +38,27 @@ var (
 
 // eval runs script on the master that owns keys[0] and, when the store
 // requires replica acknowledgements, WAITs for them on the same connection
-// in the same round trip. It returns the script's answer; with too few
-// acknowledgements it also returns an *AckError (the script did run).
-func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, args ...any) (any, error) {
+// in the same round trip. It returns the script's answer and, with too few
+// acknowledgements, ack: an *AckError (the script did run).
+func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, args ...any) (res any, ack, err error) {
 	if s.cfg.ReplicaAcks == 0 {
-		return script.Run(ctx, s.rdb, keys, args...).Result()
+		res, err = script.Run(ctx, s.rdb, keys, args...).Result()
+		return res, nil, err
 	}
-	var c redis.Cmdable = s.rdb
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		// WAIT counts the replicas of the node it is sent to, for the writes
-		// of its connection: send both to the master of the campaign's slot.
-		node, err := cc.MasterForKey(ctx, keys[0])
-		if err != nil {
-			return nil, fmt.Errorf("find the master of %s: %w", keys[0], err)
-		}
-		c = node
+	// WAIT counts the replicas of the node it is sent to, for the writes
+	// of its connection: send both to the master of the campaign's slot.
+	c, err := s.node(ctx, keys[0])
+	if err != nil {
+		return nil, nil, err
 	}
 	res, acks, err := evalWait(ctx, c, script, keys, args, s.cfg.ReplicaAcks, s.cfg.AckTimeout)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if acks < int64(s.cfg.ReplicaAcks) {
-		return res, &AckError{Got: int(acks), Want: s.cfg.ReplicaAcks}
+		return res, &AckError{Got: int(acks), Want: s.cfg.ReplicaAcks}, nil
 	}
-	return res, nil
+	return res, nil, nil
 }
 
 // evalWait pipelines EVALSHA (EVAL when the script is not loaded yet) and
@@ -96,11 +93,4 @@ func evalWait(ctx context.Context, c redis.Cmdable, script *redis.Script, keys [
 func isNoScript(err error) bool {
 	var re redis.Error
 	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOSCRIPT")
-}
-
-func waitVal(c *redis.Cmd) (int64, error) {
-	if c == nil {
-		return 0, nil
-	}
-	return c.Int64()
 }

@@ -280,7 +280,7 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 		if len(sg.cur) > 0 {
 			sg.queueChunk(sg.curBatch)
 		}
-		sg.closeBatch(false)
+		sg.closeBatch()
 		sg.curBatch = batch
 		sg.batchFirst = sg.nchunks
 	}
@@ -297,11 +297,11 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	return nil
 }
 
-func (sg *Stager) closeBatch(canary bool) {
+func (sg *Stager) closeBatch() {
 	if sg.batchFill == 0 {
 		return
 	}
-	sg.batches = append(sg.batches, BatchInfo{First: sg.batchFirst, Last: sg.nchunks - 1, Size: sg.batchFill, Canary: canary})
+	sg.batches = append(sg.batches, BatchInfo{First: sg.batchFirst, Last: sg.nchunks - 1, Size: sg.batchFill})
 	sg.batchFill = 0
 }
 
@@ -336,7 +336,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 	}
 	// ResumeExisting: keep final outcomes, clear the rest.
 	var clear []string
-	now := ms(time.Now())
+	now := time.Now()
 	for _, l := range sg.lookups {
 		for i, v := range l.cmd.Val() {
 			str, ok := v.(string)
@@ -404,7 +404,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if len(sg.cur) > 0 {
 		sg.queueChunk(sg.curBatch)
 	}
-	sg.closeBatch(false)
+	sg.closeBatch()
 	var all []BatchInfo
 	if len(sg.canary) > 0 {
 		first := sg.nchunks
@@ -484,15 +484,16 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	}
 	// The global sets live in other Cluster slots: written after the
 	// campaign itself; workers rebuild them from the campaigns' state.
-	if err := sg.s.rdb.SAdd(ctx, keyCampaigns, sg.cfg.Campaign).Err(); err != nil {
-		return nil, fmt.Errorf("stage %s: list the campaign: %w", sg.cfg.Campaign, err)
-	}
-	if err := sg.s.rdb.SAdd(ctx, keyActive, sg.cfg.Campaign).Err(); err != nil {
-		return nil, fmt.Errorf("stage %s: list the campaign as active: %w", sg.cfg.Campaign, err)
+	for _, key := range []string{keyCampaigns, keyActive} {
+		if err := sg.s.rdb.SAdd(ctx, key, sg.cfg.Campaign).Err(); err != nil {
+			return nil, fmt.Errorf("stage %s: list the campaign in %s: %w", sg.cfg.Campaign, key, err)
+		}
 	}
 	sum := &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run}
-	if n, _ := waitVal(wait); wait != nil && n < int64(sg.s.cfg.ReplicaAcks) {
-		return sum, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &AckError{Got: int(n), Want: sg.s.cfg.ReplicaAcks})
+	if wait != nil {
+		if n, _ := wait.Int64(); n < int64(sg.s.cfg.ReplicaAcks) {
+			return sum, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &AckError{Got: int(n), Want: sg.s.cfg.ReplicaAcks})
+		}
 	}
 	return sum, nil
 }
@@ -518,28 +519,18 @@ func (s *Store) node(ctx context.Context, key string) (redis.Cmdable, error) {
 	return s.rdb, nil
 }
 
-// entry is a decoded ledger value: "state|attempts|unixms|code|flag|response".
-type entry struct {
-	State    string
-	Attempts int
-	At       int64
-	Code     string
-	Temp     bool
-	Response string
-}
-
-func parseEntry(v string) entry {
+func parseEntry(v string) Entry {
 	parts := strings.SplitN(v, "|", 6)
 	for len(parts) < 6 {
 		parts = append(parts, "")
 	}
-	return entry{State: parts[0], Attempts: atoi(parts[1]), At: atoi64(parts[2]), Code: parts[3], Temp: parts[4] == "t", Response: parts[5]}
+	return Entry{State: parts[0], Attempts: atoi(parts[1]), At: fromMS(atoi64(parts[2])), Code: parts[3], Temp: parts[4] == "t", Response: parts[5]}
 }
 
-func (e entry) encode() string {
+func (e Entry) encode() string {
 	flag := ""
 	if e.Temp {
 		flag = "t"
 	}
-	return e.State + "|" + strconv.Itoa(e.Attempts) + "|" + strconv.FormatInt(e.At, 10) + "|" + e.Code + "|" + flag + "|" + e.Response
+	return e.State + "|" + strconv.Itoa(e.Attempts) + "|" + strconv.FormatInt(ms(e.At), 10) + "|" + e.Code + "|" + flag + "|" + e.Response
 }

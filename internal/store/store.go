@@ -244,6 +244,14 @@ func atoi64(s string) int64 {
 	return n
 }
 
+// wrapf returns err (nil or not) prefixed with fmt.Sprintf(format, a...).
+func wrapf(err error, format string, a ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(a, err)...)
+}
+
 func notFound(action, c string) error {
 	return fmt.Errorf("%s: %w", action, &NotFoundError{Campaign: c})
 }
@@ -251,18 +259,15 @@ func notFound(action, c string) error {
 // UnmarshalJSON accepts "at" as RFC 3339 text or Unix milliseconds (entries
 // written by Lua scripts).
 func (a *AuditEntry) UnmarshalJSON(b []byte) error {
+	type plain AuditEntry // its fields, without this method
 	var x struct {
-		At     json.RawMessage `json:"at"`
-		Who    string          `json:"who"`
-		Host   string          `json:"host"`
-		Env    string          `json:"env"`
-		Action string          `json:"action"`
-		Reason string          `json:"reason"`
+		plain
+		At json.RawMessage `json:"at"` // hides plain's At
 	}
 	if err := json.Unmarshal(b, &x); err != nil {
 		return err
 	}
-	*a = AuditEntry{Who: x.Who, Host: x.Host, Env: x.Env, Action: x.Action, Reason: x.Reason}
+	*a = AuditEntry(x.plain)
 	if len(x.At) > 0 && x.At[0] == '"' {
 		return json.Unmarshal(x.At, &a.At)
 	}
@@ -280,8 +285,5 @@ func auditJSON(now time.Time, a Actor, action, reason string) string {
 
 // Audit appends an entry to the audit log of c without changing its state.
 func (s *Store) Audit(ctx context.Context, c string, a Actor, action, reason string) error {
-	if err := s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, action, reason)).Err(); err != nil {
-		return fmt.Errorf("audit %s: %w", c, err)
-	}
-	return nil
+	return wrapf(s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, action, reason)).Err(), "audit %s", c)
 }

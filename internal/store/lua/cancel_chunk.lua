@@ -8,22 +8,20 @@
 -- ARGV: 1 now (unix ms), 2 batch, 3 chunk (unused), then id, lang pairs
 -- Returns the number of recipients it cancelled.
 local n = 0
-local b = ARGV[2]
 for i = 4, #ARGV, 2 do
   local id, lang = ARGV[i], ARGV[i + 1]
   local cur = redis.call('HGET', KEYS[1], id)
   local st, a = 'none', '0'
   if cur then st, a = string.match(cur, '^([^|]*)|(%d+)|') end
-  local to = nil
-  if st == 'none' or st == 'deferred' then to = 'cancelled' elseif st == 'sending' then to = 'in-doubt' end
+  local to, resp = nil, 'cancelled'
+  if st == 'none' or st == 'deferred' then to = 'cancelled' end
+  if st == 'sending' then to, resp = 'in-doubt', 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
   if to then
-    local resp = 'cancelled'
-    if to == 'in-doubt' then resp = 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
     if st == 'deferred' then redis.call('HINCRBY', KEYS[2], 'deferred', -1) end
     redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[1] .. '|||' .. resp)
     redis.call('HINCRBY', KEYS[2], to, 1)
     redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. to, 1)
-    redis.call('HINCRBY', KEYS[3], b .. ':' .. to, 1)
+    redis.call('HINCRBY', KEYS[3], ARGV[2] .. ':' .. to, 1)
     if to == 'cancelled' then n = n + 1 end
   end
 end

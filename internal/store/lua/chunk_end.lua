@@ -7,8 +7,7 @@
 --       4 control
 -- ARGV: 1 chunk, 2 batch, 3 passed (1/0), 4 finished (1/0), 5 stage id
 -- Returns 1, or 0 when the campaign is gone or was staged anew.
-local stage = redis.call('HGET', KEYS[4], 'stage')
-if stage ~= ARGV[5] then return 0 end
+if redis.call('HGET', KEYS[4], 'stage') ~= ARGV[5] then return 0 end
 if ARGV[3] == '1' and redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[3], ARGV[2] .. ':chunks_done', 1)
 end

@@ -9,7 +9,6 @@
 -- recipients deferred, never sent nor cancelled).
 if redis.call('HGET', KEYS[5], 'state') == 'cancelled' then return 0 end
 local n = 0
-local b = ARGV[2]
 for i = 4, #ARGV, 2 do
   local id, lang = ARGV[i], ARGV[i + 1]
   local cur = redis.call('HGET', KEYS[1], id)
@@ -20,7 +19,7 @@ for i = 4, #ARGV, 2 do
       redis.call('HINCRBY', KEYS[2], 'failed', -1)
       redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':failed', -1)
       redis.call('HINCRBY', KEYS[2], 'deferred', 1)
-      redis.call('HINCRBY', KEYS[3], b .. ':failed', -1)
+      redis.call('HINCRBY', KEYS[3], ARGV[2] .. ':failed', -1)
       n = n + 1
     end
   end

@@ -109,12 +109,14 @@ for s = 0, nops - 1 do
       local st, flag, err = kind, '', false
       if kind == 'temp' then
         err, flag = true, 't'
+        add(KEYS[4], batch .. ':temp', 1)
         if ca < maxAtt then st = 'deferred' else st = 'failed' end
         -- A temporary failure after cancel is not retried: it would stay
         -- pending for ever in a cancelled campaign.
         if st == 'deferred' and state == 'cancelled' then st = 'cancelled' end
       elseif kind == 'failed' then
         err = true
+        add(KEYS[4], batch .. ':perm', 1)
       end
       redis.call('HSET', KEYS[1], rid, st .. '|' .. ca .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. resp)
       if first then
@@ -125,11 +127,6 @@ for s = 0, nops - 1 do
         add(KEYS[2], 'deferred', 1)
       else
         bump(lang, st, batch, 1)
-      end
-      if kind == 'temp' then
-        add(KEYS[4], batch .. ':temp', 1)
-      elseif kind == 'failed' then
-        add(KEYS[4], batch .. ':perm', 1)
       end
       records = records + 1
       if err then
