@@ -287,3 +287,39 @@ func TestReportOutKeptOnFailure(t *testing.T) {
 		t.Errorf("temporary files left: %v", m)
 	}
 }
+
+// TestRedisRepliesSayWhatToDo: an error Redis answers with says what to do,
+// with the exit code of who must act: a replica refusing a write (as during
+// a failover) is infrastructure (exit 3); a password Redis refuses is the
+// environment's settings (exit 2), not "unreachable".
+func TestRedisRepliesSayWhatToDo(t *testing.T) {
+	t.Parallel()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	env := map[string]string{"TIDINGS_REDIS_URL": r.URL, "TIDINGS_STATE_DIR": t.TempDir()}
+	c := stageCampaign(t, env, "replies")
+	admin := r.Client()
+	host, port := closedPort(t)
+	if err := admin.Do(t.Context(), "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	res := cli(t, env, "pause", c, "--env", "staging", "--reason", "bounces")
+	if res.code != 3 || !strings.Contains(res.stderr, "READONLY") || !strings.Contains(res.stderr, "During a failover this lasts a few seconds: run the command again") {
+		t.Errorf("pause on a replica: want exit 3 with READONLY and advice\n%s", res)
+	}
+	if err := admin.Do(t.Context(), "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.ConfigSet(t.Context(), "requirepass", "secret").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pw := range []string{"", "wrong"} {
+		res := cli(t, merge(env, map[string]string{"TIDINGS_REDIS_PASSWORD": pw}), "status", c, "--env", "staging")
+		if res.code != 2 || !strings.Contains(res.stderr, "redis.password_file") || strings.Contains(res.stderr, "unreachable") {
+			t.Errorf("password %q: want exit 2 with advice on redis.password_file\n%s", pw, res)
+		}
+	}
+	res = cli(t, merge(env, map[string]string{"TIDINGS_REDIS_PASSWORD": "secret"}), "status", c, "--env", "staging")
+	if res.code != 0 {
+		t.Errorf("the right password\n%s", res)
+	}
+}

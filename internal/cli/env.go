@@ -141,19 +141,17 @@ func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.S
 
 // redisError words an error of redisconn: an unreachable Redis, or replica
 // acknowledgements that could not be resolved, is infrastructure (exit 3);
-// wrong Redis settings are a configuration error (exit 2).
+// classify words the rest (wrong Redis settings: exit 2).
 func redisError(err error) error {
 	var ue *redisconn.UnreachableError
 	var ae *redisconn.ReplicaAcksError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &ue):
 		return infraError(fmt.Errorf("%w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'", err, ue.Env))
 	case errors.As(err, &ae):
 		return infraError(err)
 	}
-	return configError(err)
+	return err
 }
 
 // withStore loads environment envName, connects to its store, and calls f

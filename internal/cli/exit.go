@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+
+	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
 // Exit codes, as documented in the README and `tidings --help`.
@@ -53,10 +55,10 @@ func usageError(c *cobra.Command, err error) error {
 // printed to stderr; an interrupted command exits 130.
 func exitCode(err error, stderr io.Writer) int {
 	var ee *exitError
-	switch {
+	switch err = classify(err); {
 	case err == nil:
 		return exitOK
-	case !errors.As(classify(err), &ee):
+	case !errors.As(err, &ee):
 		fmt.Fprintln(stderr, "tidings: interrupted")
 		return 130
 	case !ee.quiet:
@@ -68,8 +70,9 @@ func exitCode(err error, stderr io.Writer) int {
 // classify gives an error without an exit code one: a network failure to
 // reach a server (Redis, SMTP) or an error Redis answered with (READONLY,
 // NOREPLICAS, CLUSTERDOWN, LOADING, ... during a failover) is
-// infrastructure, everything else (cobra's own errors too) a usage,
-// configuration or input error the user must fix. An interrupted command's
+// infrastructure (with advice, redisconn.Explain) unless the environment's
+// Redis password or permissions must change; everything else (cobra's own
+// errors too) a usage, configuration or input error the user must fix. An interrupted command's
 // error is returned as it is.
 func classify(err error) error {
 	var ee *exitError
@@ -79,6 +82,9 @@ func classify(err error) error {
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
 	case errors.As(err, &op), errors.As(err, &re), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
+		if err = redisconn.Explain(err); redisconn.IsSettings(err) {
+			return configError(err) // a Redis password or permission to fix
+		}
 		return infraError(err)
 	}
 	return configError(err)

@@ -6,6 +6,7 @@ package redisconn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -113,7 +114,8 @@ func Addrs(o *redis.UniversalOptions) string {
 
 // Dial connects to environment e's Redis and checks that it answers within
 // PingTimeout. Errors: e's Redis settings' (Environment.RedisOptions), as
-// they are, or an *UnreachableError. The caller closes the client.
+// they are, a *ReplyError (it answered with an error: a password refused,
+// a replica loading its data, ...), or an *UnreachableError. The caller closes the client.
 func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClient, error) {
 	opts, err := e.RedisOptions()
 	if err != nil {
@@ -122,8 +124,12 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 	rdb := redis.NewUniversalClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
+	if err := Explain(rdb.Ping(pctx).Err()); err != nil {
 		rdb.Close()
+		if rp := (*ReplyError)(nil); errors.As(err, &rp) {
+			// It answered, with an error that says what to do.
+			return nil, fmt.Errorf("redis for environment %s (%s): %w", e.Name, Addrs(opts), err)
+		}
 		return nil, &UnreachableError{Env: e.Name, Where: Addrs(opts), Err: err}
 	}
 	return rdb, nil

@@ -1,0 +1,67 @@
+package redisconn
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ReplyError is an error Redis answered with, and what an operator can do
+// about it.
+type ReplyError struct {
+	Err    error
+	Advice string
+	// Settings: the environment's Redis settings are wrong (a password, a
+	// permission), not the server's state of the moment.
+	Settings bool
+}
+
+// Error is the error followed by the advice, on its own line.
+func (e *ReplyError) Error() string { return e.Err.Error() + "\n" + e.Advice }
+
+// Unwrap returns the error as Redis answered it.
+func (e *ReplyError) Unwrap() error { return e.Err }
+
+// replies maps the prefix of an error reply to advice. Most come and go
+// with a failover or a restart: the command can be run again.
+var replies = []struct {
+	prefix, advice string
+	settings       bool
+}{
+	{"READONLY", "Redis answered READONLY: the server written to is a replica. During a failover this lasts a few seconds: run the command again. If it lasts, the environment's redis.url names a replica: point it at the master, or use redis.sentinel.", false},
+	{"NOREPLICAS", "Redis refused the write (NOREPLICAS): the master has fewer replicas connected than its min-replicas-to-write, and nothing was written. Wait for the replicas or the failover (redis-cli INFO replication), then run the command again.", false},
+	{"MASTERDOWN", "Redis answered MASTERDOWN: the replica lost its master. Wait for the failover to finish, then run the command again.", false},
+	{"CLUSTERDOWN", "The Redis Cluster is down (a slot has no master): wait for it to recover (redis-cli --cluster check HOST:PORT), then run the command again.", false},
+	{"TRYAGAIN", "The Redis Cluster is moving the campaign's slot: run the command again in a moment.", false},
+	{"LOADING", "Redis is loading its data after a restart: run the command again once it has loaded (redis-cli INFO persistence shows loading:0).", false},
+	{"BUSY", "Redis is busy running a script that has run too long: wait for it (see SCRIPT KILL in the Redis documentation), then run the command again.", false},
+	{"OOM", "Redis is out of memory (maxmemory) and refused the write; nothing was written. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction: run 'tidings doctor'), then run the command again.", false},
+	{"MISCONF", "Redis refuses writes because it could not save its snapshot to disk (stop-writes-on-bgsave-error): fix the Redis server's disk (space, permissions), then run the command again.", false},
+	{"NOAUTH", "Redis asks for a password: set redis.password_file in the environment (or TIDINGS_REDIS_PASSWORD).", true},
+	{"WRONGPASS", "Redis refused the user name or password: check redis.password_file (or TIDINGS_REDIS_PASSWORD) and the user in redis.url.", true},
+	{"NOPERM", "The Redis user is not allowed a command or key tidings uses (Redis ACL): allow it, or use a user with every command and key (~* +@all) on a Redis kept for tidings.", true},
+}
+
+// Explain returns err as a *ReplyError when Redis answered it with an
+// error reply it has advice for, and err as it is otherwise.
+func Explain(err error) error {
+	var re redis.Error
+	var rp *ReplyError
+	if !errors.As(err, &re) || errors.Is(err, redis.Nil) || errors.As(err, &rp) {
+		return err
+	}
+	for _, r := range replies {
+		if strings.HasPrefix(re.Error(), r.prefix) {
+			return &ReplyError{Err: err, Advice: r.advice, Settings: r.settings}
+		}
+	}
+	return err
+}
+
+// IsSettings reports whether err is a *ReplyError that the environment's
+// Redis settings must fix.
+func IsSettings(err error) bool {
+	var rp *ReplyError
+	return errors.As(err, &rp) && rp.Settings
+}
