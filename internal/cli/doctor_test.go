@@ -123,6 +123,13 @@ func TestDoctorGuarantees(t *testing.T) {
 		{"sentinel, more acknowledgements than replicas", func(t *testing.T) map[string]string {
 			return merge(sentinel, map[string]string{"TIDINGS_REDIS_MIN_REPLICA_ACKS": "2"})
 		}, 1, `(?m)^FAIL\s+at most once\s+every claim must be acknowledged by 2 replica\(s\), but only 1`},
+		{"a password Redis refuses", func(t *testing.T) map[string]string {
+			r := redistest.StartServer(t, conf)
+			if err := r.Client().ConfigSet(t.Context(), "requirepass", "secret").Err(); err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"TIDINGS_REDIS_URL": r.URL, "TIDINGS_REDIS_PASSWORD": "wrong"}
+		}, 1, `(?s)FAIL\s+redis reachable\s+redis for environment staging .*WRONGPASS.*check redis.password_file`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -59,19 +60,25 @@ func fail(name, msg string) Check { return Check{Name: name, Status: Fail, Messa
 
 // Redis checks environment e's Redis.
 func Redis(ctx context.Context, e *environment.Environment) []Check {
-	opts, err := e.RedisOptions()
-	if err != nil {
+	rdb, err := redisconn.Dial(ctx, e)
+	var ue *redisconn.UnreachableError
+	var rp *redisconn.ReplyError
+	switch {
+	case errors.As(err, &ue):
+		c := fail("redis reachable", fmt.Sprintf("%s: %s; check redis.url / TIDINGS_REDIS_URL and that Redis runs", ue.Where, ue.Err))
+		c.Infra = true
+		return []Check{c}
+	case errors.As(err, &rp): // it answered with an error (a password refused, loading, ...)
+		c := fail("redis reachable", strings.ReplaceAll(err.Error(), "\n", " ")) // one line of the table
+		c.Infra = !rp.Settings
+		return []Check{c}
+	case err != nil:
 		return []Check{fail("redis config", err.Error())}
 	}
-	rdb := redis.NewUniversalClient(opts)
 	defer rdb.Close()
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := rdb.Ping(cctx).Err(); err != nil {
-		c := fail("redis reachable", fmt.Sprintf("%s: %s; check redis.url / TIDINGS_REDIS_URL and that Redis runs", redisconn.Addrs(opts), err))
-		c.Infra = true
-		return []Check{c}
-	}
+	opts, _ := e.RedisOptions() // Dial read them already
 	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
 	info := parseInfo(rdb.Info(cctx, "persistence", "memory", "server").Val())
 	save := ""
