@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -18,7 +19,12 @@ type Event struct {
 	// "<campaign>/stall-<unix ms>"); also sent as the X-Tidings-Event header.
 	ID string `json:"id"`
 	// Kind is auto-pause, awaiting-approval, done, cancelled or no-progress.
-	Kind       string    `json:"event"`
+	Kind string `json:"event"`
+	// Cause says why an auto-pause happened: failures (the error window or
+	// a batch gate), or a worker that stopped the campaign: state-loss
+	// (Redis lost state), journal (its delivery journal cannot be written),
+	// refuse (it cannot render what was approved).
+	Cause      string    `json:"cause,omitempty"`
 	Campaign   string    `json:"campaign"`
 	Env        string    `json:"env"`
 	Production bool      `json:"production"`
@@ -50,11 +56,15 @@ type SMTPError struct {
 	Count     int    `json:"count"`
 }
 
-// event builds the event of kind for campaign status st.
-func (n *Notifier) event(st *store.Status, kind string, at time.Time, reason, by string) Event {
+// event builds the event of kind for campaign status st; action is the
+// audit-log action it announces.
+func (n *Notifier) event(st *store.Status, kind, action string, at time.Time, reason, by string) Event {
 	ev := Event{
 		Kind: kind, Campaign: st.Campaign, Env: n.cfg.Env, Production: n.cfg.Production, At: at.UTC(),
 		State: string(st.State), Reason: reason, By: by, Counts: st.Counts, Total: st.Total,
+	}
+	if kind == KindAutoPause {
+		ev.Cause = cmp.Or(strings.TrimPrefix(action, "auto-pause"), causeFailures)
 	}
 	if n.cfg.ConsoleURL != "" {
 		ev.URL = n.cfg.ConsoleURL + "/c/" + url.PathEscape(st.Campaign)
@@ -69,6 +79,9 @@ func (n *Notifier) event(st *store.Status, kind string, at time.Time, reason, by
 	return ev
 }
 
+// causeFailures is the Cause of an auto-pause for failures.
+const causeFailures = "failures"
+
 // summary is the event in one line, e.g.
 // "[production] altea: auto-paused: error rate 21% ... Top SMTP error: 550 ... (12×). 1,200 of 10,000 sent."
 func summary(ev Event) string {
@@ -80,7 +93,11 @@ func summary(ev Event) string {
 	fmt.Fprintf(&b, "[%s] %s: ", env, ev.Campaign)
 	switch ev.Kind {
 	case KindAutoPause:
-		b.WriteString("paused automatically")
+		if ev.Cause == causeFailures {
+			b.WriteString("paused automatically")
+		} else {
+			b.WriteString("stopped by a worker") // its reason says why and what to do
+		}
 	case KindAwaitingApproval:
 		b.WriteString("canary sent, waiting for approval")
 	case KindDone:
@@ -97,7 +114,7 @@ func summary(ev Event) string {
 		b.WriteString(": " + ev.Reason)
 	}
 	b.WriteString(".")
-	if ev.TopError != nil && (ev.Kind == KindAutoPause || ev.Kind == KindNoProgress) {
+	if ev.TopError != nil && (ev.Cause == causeFailures || ev.Kind == KindNoProgress) {
 		fmt.Fprintf(&b, " Top SMTP error: %s %s (%d×).", ev.TopError.Code, ev.TopError.Response, ev.TopError.Count)
 	}
 	fmt.Fprintf(&b, " %d of %d sent, %d failed, %d pending.", ev.Counts[store.OutcomeSent], ev.Total, ev.Counts[store.OutcomeFailed], ev.Counts[store.OutcomePending])

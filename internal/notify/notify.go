@@ -251,7 +251,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 			n.log.Warn("notifications: event too old to announce (no notifier was running when it happened)",
 				"campaign", c, "event", kind, "at", a.At.UTC().Format(time.RFC3339), "reason", a.Reason, "max_age", n.cfg.MaxAge)
 		} else if kind != "" {
-			ev := n.event(st, kind, a.At, a.Reason, a.Who)
+			ev := n.event(st, kind, a.Action, a.At, a.Reason, a.Who)
 			ev.ID = fmt.Sprintf("%s/a%d", c, i)
 			done, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), i, ev)
 			if err != nil {
@@ -274,7 +274,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		}
 	}
 	if st.State == store.StateRunning && !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter && WorkWaiting(st) {
-		ev := n.event(st, KindNoProgress, now, fmt.Sprintf("no progress for %s while running (last progress %s)",
+		ev := n.event(st, KindNoProgress, "", now, fmt.Sprintf("no progress for %s while running (last progress %s)",
 			now.Sub(since).Round(time.Second), since.UTC().Format(time.RFC3339)), "")
 		ev.Since = since.UTC()
 		key := fmt.Sprintf("stall-%d", since.UnixMilli())

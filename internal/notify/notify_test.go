@@ -164,6 +164,31 @@ func TestAutoPauseOnceAcrossThreeNotifiers(t *testing.T) {
 	if h.ids[0] == "" || !strings.HasSuffix(h.ids[0], "autopause/a1") && !strings.Contains(h.ids[0], "autopause/a") {
 		t.Errorf("X-Tidings-Event %q, want the event id", h.ids[0])
 	}
+	if ev.Cause != "failures" {
+		t.Errorf("cause %q, want failures", ev.Cause)
+	}
+
+	// A worker then stops the same campaign (its journal failed): announced
+	// with its own cause and reason, without the SMTP error, which is not
+	// why it stopped.
+	for _, p := range []store.TransitionParams{
+		{From: []store.State{store.StatePaused}, To: store.StateRunning, Actor: store.Actor{Who: "oncall"}, Action: "resume", Reason: "bounces explained"},
+		{From: []store.State{store.StateRunning}, To: store.StatePaused, Actor: store.Actor{Who: "tidings-worker"}, Action: "journal", Reason: "worker w1 cannot write its delivery journal"},
+	} {
+		if _, moved, err := w.Store.Transition(t.Context(), "autopause", p); err != nil || !moved {
+			t.Fatalf("%s: moved %v, %v", p.Action, moved, err)
+		}
+	}
+	if err := notifier(t, w, h, "worker-a", time.Now).Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	slack, _ = h.kinds()
+	if len(h.events) != 2 || h.events[1].Cause != "journal" || h.events[1].TopError == nil {
+		t.Fatalf("events %+v, want a second one caused by the journal (its top error still in the payload)", h.events)
+	}
+	if want := "[test] autopause: stopped by a worker: worker w1 cannot write its delivery journal."; !strings.HasPrefix(slack[1], want) || strings.Contains(slack[1], "SMTP") {
+		t.Errorf("slack text %q, want it to start %q and name no SMTP error", slack[1], want)
+	}
 }
 
 // TestFailedDeliveryIsRetriedOnce: the webhook fails the first delivery;
