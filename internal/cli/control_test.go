@@ -303,7 +303,7 @@ func TestRedisRepliesSayWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := cli(t, env, "pause", c, "--env", "staging", "--reason", "bounces")
-	if res.code != 3 || !strings.Contains(res.stderr, "READONLY") || !strings.Contains(res.stderr, "During a failover this lasts a few seconds: run the command again") {
+	if res.code != 3 || !strings.Contains(res.stderr, "READONLY") || !strings.Contains(res.stderr, "During a failover this lasts a few seconds: try again") {
 		t.Errorf("pause on a replica: want exit 3 with READONLY and advice\n%s", res)
 	}
 	if err := admin.Do(t.Context(), "REPLICAOF", "NO", "ONE").Err(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,7 +21,9 @@ import (
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/preview"
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/worker"
 )
@@ -600,5 +603,32 @@ func TestActionNotAcknowledged(t *testing.T) {
 	}
 	if st, err := w.Store.Status(t.Context(), "acks"); err != nil || st.State != store.StatePaused {
 		t.Fatalf("state after the pause: %v %v, want paused on the master", st, err)
+	}
+}
+
+// TestActionOnAReplica: a button pressed while the console's Redis is a
+// replica (a failover in progress) says that Redis refused it, that it did
+// not take effect and what to do, not that Redis did not answer.
+func TestActionOnAReplica(t *testing.T) {
+	t.Parallel()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	w := consoletest.NewOn(t, r, nil)
+	w.Stage(t, consoletest.Spec{Name: "replica", N: 6})
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	csrf := op.csrf("/c/replica")
+	host, port, _ := net.SplitHostPort(freeport.Addr(t))
+	if err := r.Client().Do(t.Context(), "REPLICAOF", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, body := op.post("/c/replica/pause", url.Values{"csrf": {csrf}, "reason": {"bounces"}})
+	body = html.UnescapeString(body)
+	for _, want := range []string{"Redis refused the pause", "READONLY", "did not take effect", "During a failover this lasts a few seconds: try again"} {
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("pause on a replica: %d, want 503 with %q\n%s", code, want, body)
+		}
+	}
+	if st, err := w.Store.Status(t.Context(), "replica"); err != nil || st.State == store.StatePaused {
+		t.Errorf("state after the refused pause: %v %v, want it unchanged", st.State, err)
 	}
 }

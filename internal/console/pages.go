@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/notify"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -286,6 +287,7 @@ func noun(action string) string {
 func (s *Server) advice(c, action string, err error) (int, string) {
 	var te *store.TransitionError
 	var ae *store.AckError
+	var rp *redisconn.ReplyError
 	env := s.cfg.Env
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -307,6 +309,13 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		return http.StatusConflict, msg
 	case errors.As(err, &ae):
 		return http.StatusServiceUnavailable, fmt.Sprintf("The %s reached the Redis master and workers follow it, but only %d of the %d replicas required acknowledged it in time: a failover now could undo it. Check the replicas (tidings doctor --env %s), then reload this page and press again if it did not hold.", noun(action), ae.Got, ae.Want, env)
+	case errors.As(redisconn.Explain(err), &rp):
+		// Redis answered with an error (a replica during a failover, out of
+		// memory, ...): nothing was written.
+		if action != "" {
+			return http.StatusServiceUnavailable, fmt.Sprintf("Redis refused the %s (%v), so it did not take effect. %s", noun(action), rp.Err, rp.Advice)
+		}
+		return http.StatusServiceUnavailable, fmt.Sprintf("Redis answered with an error (%v). %s", rp.Err, rp.Advice)
 	case action != "":
 		return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): the %s may not have been applied. Reload the page to see the campaign's state, and press again if needed; if Redis stays unreachable, use the CLI from a host that reaches it.", err, noun(action))
 	}

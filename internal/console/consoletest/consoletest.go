@@ -50,7 +50,13 @@ type World struct {
 // accepts all) and gives the test a Redis database and a config file.
 func New(t testing.TB, fault func(rcpt string) error) *World {
 	t.Helper()
-	r := redistest.Start(t)
+	return NewOn(t, redistest.Start(t), fault)
+}
+
+// NewOn is New on Redis r (for example a server of the test's own, from
+// redistest.StartServer, that the test may turn into a replica).
+func NewOn(t testing.TB, r *redistest.Redis, fault func(rcpt string) error) *World {
+	t.Helper()
 	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{Fault: fault})
 	if err != nil {
 		t.Fatalf("start SMTP server: %v", err)
