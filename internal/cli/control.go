@@ -66,11 +66,10 @@ func (a *app) cmdControls() []*cobra.Command {
 				}
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
 					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason)
-					if err != nil {
-						return storeError(err, e.Name)
+					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {
+						fmt.Fprintln(a.stdout, msg) // done for every recipient but the lost chunks'
 					}
-					fmt.Fprintln(a.stdout, msg)
-					return nil
+					return storeError(err, e.Name)
 				})
 			},
 		})
@@ -85,13 +84,15 @@ func (a *app) cmdControls() []*cobra.Command {
 
 // storeError words an error of the store about a campaign in environment
 // env, and gives it its exit code: an unknown campaign is a usage error (2),
-// a control action not possible in the campaign's state a problem (1), a
+// a control action not possible in the campaign's state or chunks Redis
+// lost a problem (1), a
 // write not acknowledged by the replicas and unreachable Redis
 // infrastructure (3).
 func storeError(err error, env string) error {
 	var nf *store.NotFoundError
 	var te *store.TransitionError
 	var ae *store.AckError
+	var lost *store.LostChunksError
 	switch {
 	case errors.As(err, &nf):
 		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'", nf.Campaign, env, env, env))
@@ -99,6 +100,8 @@ func storeError(err error, env string) error {
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor --env %s', then look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
+	case errors.As(err, &lost):
+		return problemsErr(fmt.Errorf("%w: Redis lost part of this campaign's state; check its persistence and memory ('tidings doctor --env %s'); who was sent is in the workers' delivery journals ('tidings report %s --journal JOURNAL_DIR')", err, env, lost.Campaign))
 	}
 	return classify(err)
 }

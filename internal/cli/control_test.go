@@ -323,3 +323,20 @@ func TestRedisRepliesSayWhatToDo(t *testing.T) {
 		t.Errorf("the right password\n%s", res)
 	}
 }
+
+// TestCancelWithALostChunk: a cancel whose campaign lost a chunk in Redis
+// cancels every other recipient, says how many, names the lost chunk with
+// what to check and where who was sent is recorded, and exits 1.
+func TestCancelWithALostChunk(t *testing.T) {
+	t.Parallel()
+	env, r := redisEnv(t)
+	c := stageCampaign(t, env, "lostchunk")
+	if n, err := r.Client().Del(t.Context(), "tidings:{lostchunk}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	res := cli(t, env, "cancel", c, "--env", "staging", "--reason", "wrong file")
+	if res.code != 1 || !strings.Contains(res.stdout, "Cancelled lostchunk: 0 unsent recipients") ||
+		!strings.Contains(res.stderr, "Redis lost chunk(s) [0] of campaign lostchunk") || !strings.Contains(res.stderr, "tidings report lostchunk --journal JOURNAL_DIR") {
+		t.Errorf("cancel with a lost chunk: want exit 1, the count, the lost chunk and what to do\n%s", res)
+	}
+}

@@ -62,18 +62,16 @@ func (a *app) cmdReport() *cobra.Command {
 					return storeError(report.Write(cmd.Context(), s, args[0], w, ro), e.Name)
 				})
 			}
-			if err != nil {
+			if err != nil || tmp == nil {
 				return err
 			}
-			if tmp != nil {
-				if err = tmp.Close(); err == nil {
-					err = os.Rename(tmp.Name(), o.file)
-				}
-				if err != nil {
-					return configError(fmt.Errorf("write report file: %w", err))
-				}
-				fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))
+			if err = tmp.Close(); err == nil {
+				err = os.Rename(tmp.Name(), o.file)
 			}
+			if err != nil {
+				return configError(fmt.Errorf("write report file: %w", err))
+			}
+			fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))
 			return nil
 		},
 	})

@@ -632,3 +632,24 @@ func TestActionOnAReplica(t *testing.T) {
 		t.Errorf("state after the refused pause: %v %v, want it unchanged", st.State, err)
 	}
 }
+
+// TestCancelWithALostChunk: a cancel pressed on a campaign whose chunk
+// Redis lost says which chunks, that the cancel applied to every other
+// recipient, and where who was sent is recorded.
+func TestCancelWithALostChunk(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "lostc", N: 6})
+	if n, err := w.Redis.Client().Del(t.Context(), "tidings:{lostc}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	code, body := op.post("/c/lostc/cancel", url.Values{"csrf": {op.csrf("/c/lostc")}, "reason": {"wrong file"}, "confirm": {"lostc"}})
+	body = html.UnescapeString(body)
+	for _, want := range []string{"Redis lost part of this campaign's state (chunks [0])", "the cancel was applied to every other recipient", "tidings report lostc --journal"} {
+		if code != http.StatusConflict || !strings.Contains(body, want) {
+			t.Errorf("cancel with a lost chunk: %d, want 409 with %q\n%s", code, want, body)
+		}
+	}
+}

@@ -288,6 +288,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var te *store.TransitionError
 	var ae *store.AckError
 	var rp *redisconn.ReplyError
+	var lost *store.LostChunksError
 	env := s.cfg.Env
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -309,6 +310,12 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		return http.StatusConflict, msg
 	case errors.As(err, &ae):
 		return http.StatusServiceUnavailable, fmt.Sprintf("The %s reached the Redis master and workers follow it, but only %d of the %d replicas required acknowledged it in time: a failover now could undo it. Check the replicas (tidings doctor --env %s), then reload this page and press again if it did not hold.", noun(action), ae.Got, ae.Want, env)
+	case errors.As(err, &lost):
+		what := "their recipients cannot be listed"
+		if action != "" {
+			what = fmt.Sprintf("the %s was applied to every other recipient, not to theirs", noun(action))
+		}
+		return http.StatusConflict, fmt.Sprintf("Redis lost part of this campaign's state (chunks %v): %s. Check Redis (tidings doctor --env %s); who was sent is in the workers' delivery journals (tidings report %s --journal JOURNAL_DIR).", lost.Chunks, what, env, c)
 	case errors.As(redisconn.Explain(err), &rp):
 		// Redis answered with an error (a replica during a failover, out of
 		// memory, ...): nothing was written.

@@ -229,7 +229,9 @@ func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Scr
 // Retry gives every recipient of c whose temporary failures ran out of
 // attempts one more attempt (never one sent, in-doubt or failed
 // permanently). A done campaign runs again. It returns how many were
-// re-queued.
+// re-queued. A write the replicas did not acknowledge (it holds on the
+// master) or a chunk Redis lost does not stop it: the error is returned
+// at the end.
 func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	ctl, err := s.Control(ctx, c)
 	if err != nil {
@@ -238,10 +240,11 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if ctl.State == StateCancelled {
 		return 0, invalid(c, "retry", ctl.State)
 	}
-	total, err := s.eachChunkScript(ctx, c, retryChunkScript)
+	total, partial := s.eachChunkScript(ctx, c, retryChunkScript)
 	var ackErr *AckError
-	if err != nil && !errors.As(err, &ackErr) {
-		return total, fmt.Errorf("retry %s: %w", c, err)
+	var lost *LostChunksError
+	if partial != nil && !errors.As(partial, &ackErr) && !errors.As(partial, &lost) {
+		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
 	reason := fmt.Sprintf("%d temporary failures re-queued", total)
 	if total == 0 {
@@ -249,7 +252,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		// re-queued some and left the campaign done: run it.
 		counts, err := s.Counts(ctx, c)
 		if err != nil || ctl.State != StateDone || counts["deferred"] == 0 {
-			return 0, err
+			return 0, cmp.Or(err, wrapf(partial, "retry %s", c))
 		}
 		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
 	}
@@ -262,10 +265,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if err := s.Audit(ctx, c, a, "retry", reason); err != nil {
 		return total, err
 	}
-	if ackErr != nil {
-		return total, fmt.Errorf("retry %s: %w", c, ackErr)
-	}
-	return total, nil
+	return total, wrapf(cmp.Or(partial, err), "retry %s", c)
 }
 
 // TickCode says what Tick did.

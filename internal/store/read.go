@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -208,7 +207,7 @@ func Terminal(counts map[string]int64) int64 {
 
 // eachChunk calls fn for every chunk of c in batch order, reading chunks
 // with pipelined GETs. A chunk Redis lost is passed over, and named in the
-// error returned after the others.
+// *LostChunksError returned after the others.
 func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
 	bs, err := s.Batches(ctx, c)
 	if err != nil {
@@ -217,7 +216,7 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 	k := keysFor(c)
 	type item struct{ batch, chunk int }
 	var todo []item
-	var missing error
+	var lost []int
 	for b, bi := range bs {
 		for n := bi.First; n <= bi.Last; n++ {
 			todo = append(todo, item{b, n})
@@ -236,7 +235,7 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 		}
 		for i, it := range part {
 			if errors.Is(cmds[i].Err(), redis.Nil) {
-				missing = cmp.Or(missing, fmt.Errorf("read chunk %d of %s: it is missing: Redis lost part of the campaign's state", it.chunk, c))
+				lost = append(lost, it.chunk)
 				continue
 			}
 			var recs []Recipient
@@ -248,7 +247,10 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 			}
 		}
 	}
-	return missing
+	if len(lost) > 0 {
+		return &LostChunksError{Campaign: c, Chunks: lost}
+	}
+	return nil
 }
 
 // TrimRate drops per-second counters older than a minute.

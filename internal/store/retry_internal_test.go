@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -49,33 +50,60 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	}
 }
 
-// TestMissingChunkSaysSo: a chunk key Redis lost is named as missing, not
-// reported as a JSON error, and does not stop a cancel from recording the
-// other chunks' recipients.
+// TestMissingChunkSaysSo: a chunk key Redis lost is named, not reported as
+// a JSON error, and does not stop a cancel from recording the other
+// chunks' recipients, nor a retry from re-queuing them and running the
+// campaign again.
 func TestMissingChunkSaysSo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := New(redistest.Start(t).Client())
-	sg, err := s.NewStager(ctx, StageConfig{Campaign: "mc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, id := range []string{"r0", "r1"} {
-		if err := sg.Add(ctx, Recipient{Line: 2 + i, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+	stage := func(c string) {
+		sg, err := s.NewStager(ctx, StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range []string{"r0", "r1"} {
+			if err := sg.Add(ctx, Recipient{Line: 2 + i, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sg.Finish(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.rdb.Del(ctx, keysFor(c).chunk(0)).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := sg.Finish(ctx, true); err != nil {
-		t.Fatal(err)
+	lostChunk0 := func(what string, err error) {
+		t.Helper()
+		var lost *LostChunksError
+		if !errors.As(err, &lost) || len(lost.Chunks) != 1 || lost.Chunks[0] != 0 || !strings.Contains(err.Error(), "Redis lost chunk(s) [0]") {
+			t.Errorf("%s with a lost chunk: %v, want chunk 0 named as lost", what, err)
+		}
 	}
-	if err := s.rdb.Del(ctx, keysFor("mc").chunk(0)).Err(); err != nil {
-		t.Fatal(err)
-	}
+
+	stage("mc")
 	n, err := s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
-	if err == nil || !strings.Contains(err.Error(), "chunk 0 of mc: it is missing") {
-		t.Fatalf("cancel with a missing chunk: %v, want it named as missing", err)
-	}
+	lostChunk0("cancel", err)
 	if n != 1 {
 		t.Errorf("cancelled %d, want 1 (chunk 1's recipient)", n)
+	}
+
+	stage("mr")
+	k := keysFor("mr")
+	if err := s.rdb.HSet(ctx, k.ledger, "r1", "failed|3|1|451|t|later", "r0", "sent|1|1|250||ok").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err = s.Retry(ctx, "mr", Actor{Who: "t"})
+	lostChunk0("retry", err)
+	if n != 1 {
+		t.Errorf("re-queued %d, want 1 (chunk 1's temporary failure)", n)
+	}
+	if st := s.rdb.HGet(ctx, k.control, "state").Val(); st != string(StateRunning) {
+		t.Errorf("state after the retry: %s, want running (the re-queued recipient is sent)", st)
 	}
 }

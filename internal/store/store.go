@@ -94,6 +94,18 @@ func (e *NotFoundError) Error() string {
 // Unwrap makes errors.Is(err, ErrNotFound) hold.
 func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
+// LostChunksError says that Redis lost chunks of a campaign (part of its
+// state: a failover or restart that lost writes, eviction): an operation
+// over every recipient passed over theirs and did the rest.
+type LostChunksError struct {
+	Campaign string
+	Chunks   []int
+}
+
+func (e *LostChunksError) Error() string {
+	return fmt.Sprintf("Redis lost chunk(s) %v of campaign %s (part of its state); their recipients were passed over", e.Chunks, e.Campaign)
+}
+
 // TransitionError says that Action is not possible while the campaign is
 // in State.
 type TransitionError struct {
