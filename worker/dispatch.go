@@ -155,6 +155,7 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 			info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
 			switch {
 			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+				w.clearOrphan(id)
 				if err := w.enqueue(ctx, cs, n, b, gen); err != nil {
 					return err
 				}
@@ -165,6 +166,9 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 			replace := false
 			switch info.State {
 			case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
+				// Between two runs: the next run's time abandoned starts at
+				// zero (the same task id runs again after a retry).
+				w.clearOrphan(id)
 				continue
 			case asynq.TaskStateActive:
 				if live == nil {

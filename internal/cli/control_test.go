@@ -309,6 +309,15 @@ func TestRedisRepliesSayWhatToDo(t *testing.T) {
 	if err := admin.Do(t.Context(), "REPLICAOF", "NO", "ONE").Err(); err != nil {
 		t.Fatal(err)
 	}
+	// A user that may not run INFO (which resolves the replica
+	// acknowledgements): a setting to fix, exit 2.
+	if err := admin.Do(t.Context(), "ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "&*", "+@all", "-info").Err(); err != nil {
+		t.Fatal(err)
+	}
+	res = cli(t, merge(env, map[string]string{"TIDINGS_REDIS_URL": strings.Replace(r.URL, "redis://", "redis://noinfo@", 1), "TIDINGS_REDIS_PASSWORD": "pw"}), "status", c, "--env", "staging")
+	if res.code != 2 || !strings.Contains(res.stderr, "NOPERM") || !strings.Contains(res.stderr, "Redis ACL") {
+		t.Errorf("a user without INFO: want exit 2 with NOPERM and advice\n%s", res)
+	}
 	if err := admin.ConfigSet(t.Context(), "requirepass", "secret").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -338,5 +347,29 @@ func TestCancelWithALostChunk(t *testing.T) {
 	if res.code != 1 || !strings.Contains(res.stdout, "Cancelled lostchunk: 0 unsent recipients") ||
 		!strings.Contains(res.stderr, "Redis lost chunk(s) [0] of campaign lostchunk") || !strings.Contains(res.stderr, "tidings report lostchunk --journal JOURNAL_DIR") {
 		t.Errorf("cancel with a lost chunk: want exit 1, the count, the lost chunk and what to do\n%s", res)
+	}
+}
+
+// TestReportWithALostChunk: a report of a campaign whose chunk Redis lost
+// still holds every other row, complete and valid (JSON parses, CSV has
+// every line), names the lost chunk and exits 1.
+func TestReportWithALostChunk(t *testing.T) {
+	t.Parallel()
+	env, r := redisEnv(t)
+	c := stageCampaign(t, env, "lostreport") // one staged row, two rejected
+	if n, err := r.Client().Del(t.Context(), "tidings:{lostreport}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	res := cli(t, env, "report", c, "--env", "staging", "--format", "json")
+	var doc struct{ Recipients []map[string]any }
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || len(doc.Recipients) != 2 {
+		t.Errorf("json report: %v, %d recipients; want valid JSON with the 2 rejected rows\n%s", err, len(doc.Recipients), res)
+	}
+	if res.code != 1 || !strings.Contains(res.stderr, "Redis lost chunk(s) [0] of campaign lostreport") {
+		t.Errorf("json report: want exit 1 naming the lost chunk\n%s", res)
+	}
+	res = cli(t, env, "report", c, "--env", "staging")
+	if lines := strings.Split(strings.TrimSpace(res.stdout), "\n"); res.code != 1 || len(lines) != 3 {
+		t.Errorf("csv report: want exit 1 and the header with 2 rows\n%s", res)
 	}
 }

@@ -318,9 +318,9 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		return http.StatusConflict, fmt.Sprintf("Redis lost part of this campaign's state (chunks %v): %s. Check Redis (tidings doctor --env %s); who was sent is in the workers' delivery journals (tidings report %s --journal JOURNAL_DIR).", lost.Chunks, what, env, c)
 	case errors.As(redisconn.Explain(err), &rp):
 		// Redis answered with an error (a replica during a failover, out of
-		// memory, ...): nothing was written.
+		// memory, ...), possibly after a first write.
 		if action != "" {
-			return http.StatusServiceUnavailable, fmt.Sprintf("Redis refused the %s (%v), so it did not take effect. %s", noun(action), rp.Err, rp.Advice)
+			return http.StatusServiceUnavailable, fmt.Sprintf("Redis refused the %s (%v): it may not have taken effect; reload the page to see the campaign's state. %s", noun(action), rp.Err, rp.Advice)
 		}
 		return http.StatusServiceUnavailable, fmt.Sprintf("Redis answered with an error (%v). %s", rp.Err, rp.Advice)
 	case action != "":

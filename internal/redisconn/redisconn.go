@@ -137,8 +137,9 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 
 // Open connects to environment e's store (Dial), waiting for as many
 // replica acknowledgements of its writes as e asks (auto: 1 on Sentinel,
-// Cluster, or a master with a replica). Errors: Dial's, or a
-// *ReplicaAcksError. The caller closes the store's client.
+// Cluster, or a master with a replica). Errors: Dial's, a *ReplyError whose
+// Settings are wrong (INFO not allowed), or a *ReplicaAcksError. The caller
+// closes the store's client.
 func Open(ctx context.Context, e *environment.Environment) (*store.Store, error) {
 	rdb, err := Dial(ctx, e)
 	if err != nil {
@@ -147,6 +148,10 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 	acks, err := ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
 		rdb.Close()
+		if err = Explain(err); IsSettings(err) {
+			// INFO not allowed to the user (NOPERM): a setting to fix.
+			return nil, fmt.Errorf("redis for environment %s: %w", e.Name, err)
+		}
 		return nil, &ReplicaAcksError{Env: e.Name, Err: err}
 	}
 	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout}), nil

@@ -30,13 +30,13 @@ var replies = []struct {
 	settings       bool
 }{
 	{"READONLY", "Redis answered READONLY: the server written to is a replica. During a failover this lasts a few seconds: try again. If it lasts, the environment's redis.url names a replica: point it at the master, or use redis.sentinel.", false},
-	{"NOREPLICAS", "Redis refused the write (NOREPLICAS): the master has fewer replicas connected than its min-replicas-to-write, and nothing was written. Wait for the replicas or the failover (redis-cli INFO replication), then try again.", false},
+	{"NOREPLICAS", "Redis refused the write (NOREPLICAS): the master has fewer replicas connected than its min-replicas-to-write. Wait for the replicas or the failover (redis-cli INFO replication), then try again.", false},
 	{"MASTERDOWN", "Redis answered MASTERDOWN: the replica lost its master. Wait for the failover to finish, then try again.", false},
 	{"CLUSTERDOWN", "The Redis Cluster is down (a slot has no master): wait for it to recover (redis-cli --cluster check HOST:PORT), then try again.", false},
 	{"TRYAGAIN", "The Redis Cluster is moving the campaign's slot: try again in a moment.", false},
 	{"LOADING", "Redis is loading its data after a restart: try again once it has loaded (redis-cli INFO persistence shows loading:0).", false},
 	{"BUSY", "Redis is busy running a script that has run too long: wait for it (see SCRIPT KILL in the Redis documentation), then try again.", false},
-	{"OOM", "Redis is out of memory (maxmemory) and refused the write; nothing was written. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction: run 'tidings doctor'), then try again.", false},
+	{"OOM", "Redis is out of memory (maxmemory) and refused the write. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction: run 'tidings doctor'), then try again.", false},
 	{"MISCONF", "Redis refuses writes because it could not save its snapshot to disk (stop-writes-on-bgsave-error): fix the Redis server's disk (space, permissions), then try again.", false},
 	{"NOAUTH", "Redis asks for a password: set redis.password_file in the environment (or TIDINGS_REDIS_PASSWORD).", true},
 	{"WRONGPASS", "Redis refused the user name or password: check redis.password_file (or TIDINGS_REDIS_PASSWORD) and the user in redis.url.", true},

@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -90,13 +91,21 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 	default:
 		return &FormatError{Format: o.Format}
 	}
-	if err != nil {
+	if err != nil && !lostChunks(err) {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	return nil
+	return err
+}
+
+// lostChunks reports whether err says that Redis lost chunks of the
+// campaign: the report still holds every other row, complete and valid,
+// and the error comes after it.
+func lostChunks(err error) bool {
+	var lost *store.LostChunksError
+	return errors.As(err, &lost)
 }
 
 // WriteCSV writes the rows of campaign c that keep accepts (every row when
@@ -118,13 +127,13 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		return cw.Write([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
 	})
 	cw.Flush()
-	if err != nil {
+	if err != nil && !lostChunks(err) {
 		return err
 	}
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	return nil
+	return err
 }
 
 func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool) error {
@@ -160,9 +169,9 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 		_, err = w.Write(b)
 		return err
 	})
-	if err != nil {
+	if err != nil && !lostChunks(err) {
 		return err
 	}
 	w.WriteString("]}\n")
-	return nil
+	return err
 }

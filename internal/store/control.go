@@ -200,13 +200,14 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 		return 0, invalid(c, "cancel", st)
 	}
 	total, cerr := s.eachChunkScript(ctx, c, cancelChunkScript)
-	return total, wrapf(cmp.Or(cerr, err), "cancel %s", c)
+	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
 }
 
 // eachChunkScript runs script (cancel_chunk.lua or retry_chunk.lua) on
 // every chunk of c and returns the sum of its answers. A chunk whose write
 // the replicas did not acknowledge does not stop the others (the write was
-// made on the master): the first *AckError is returned at the end.
+// made on the master), nor does a chunk Redis lost: the first *AckError and
+// the *LostChunksError are returned at the end.
 func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Script) (int, error) {
 	k := keysFor(c)
 	total := 0
@@ -223,7 +224,10 @@ func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Scr
 		ackErr = cmp.Or(ackErr, ack)
 		return err
 	})
-	return total, cmp.Or(err, ackErr)
+	if lost := (*LostChunksError)(nil); err != nil && !errors.As(err, &lost) {
+		return total, err
+	}
+	return total, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
 }
 
 // Retry gives every recipient of c whose temporary failures ran out of
@@ -243,7 +247,8 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	total, partial := s.eachChunkScript(ctx, c, retryChunkScript)
 	var ackErr *AckError
 	var lost *LostChunksError
-	if partial != nil && !errors.As(partial, &ackErr) && !errors.As(partial, &lost) {
+	isAck, isLost := errors.As(partial, &ackErr), errors.As(partial, &lost)
+	if partial != nil && !isAck && !isLost {
 		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
 	reason := fmt.Sprintf("%d temporary failures re-queued", total)
@@ -252,7 +257,12 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		// re-queued some and left the campaign done: run it.
 		counts, err := s.Counts(ctx, c)
 		if err != nil || ctl.State != StateDone || counts["deferred"] == 0 {
-			return 0, cmp.Or(err, wrapf(partial, "retry %s", c))
+			// A write the replicas did not acknowledge changed nothing
+			// here; a lost chunk is still named.
+			if isLost {
+				return 0, cmp.Or(err, fmt.Errorf("retry %s: %w", c, lost))
+			}
+			return 0, err
 		}
 		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
 	}
@@ -265,7 +275,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if err := s.Audit(ctx, c, a, "retry", reason); err != nil {
 		return total, err
 	}
-	return total, wrapf(cmp.Or(partial, err), "retry %s", c)
+	return total, wrapf(errors.Join(partial, err), "retry %s", c)
 }
 
 // TickCode says what Tick did.

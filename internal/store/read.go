@@ -464,13 +464,14 @@ type Row struct {
 
 // Report calls fn for every recipient of c: staged ones in batch and chunk
 // order with their ledger outcome (or pending), then the rows rejected at
-// staging.
+// staging. Chunks Redis lost are passed over and named, after every other
+// row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
 	k := keysFor(c)
 	if _, err := s.Meta(ctx, c, false); err != nil {
 		return err
 	}
-	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
+	partial := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
 		ids := make([]string, len(recs))
 		for i, r := range recs {
 			ids[i] = r.ID
@@ -492,8 +493,10 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("report %s: %w", c, err)
+	// Chunks Redis lost: every other row still comes, then the error.
+	var lost *LostChunksError
+	if partial != nil && !errors.As(partial, &lost) {
+		return fmt.Errorf("report %s: %w", c, partial)
 	}
 	for start := int64(0); ; start += 1000 {
 		v, err := s.rdb.LRange(ctx, k.rejects, start, start+999).Result()
@@ -510,7 +513,7 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 			}
 		}
 		if len(v) < 1000 {
-			return nil
+			return wrapf(partial, "report %s", c)
 		}
 	}
 }

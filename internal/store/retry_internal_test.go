@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
@@ -59,18 +60,7 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	ctx := context.Background()
 	s := New(redistest.Start(t).Client())
 	stage := func(c string) {
-		sg, err := s.NewStager(ctx, StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, id := range []string{"r0", "r1"} {
-			if err := sg.Add(ctx, Recipient{Line: 2 + i, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if _, err := sg.Finish(ctx, true); err != nil {
-			t.Fatal(err)
-		}
+		stageTwoChunks(t, s, c)
 		if err := s.rdb.Del(ctx, keysFor(c).chunk(0)).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -105,5 +95,55 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	}
 	if st := s.rdb.HGet(ctx, k.control, "state").Val(); st != string(StateRunning) {
 		t.Errorf("state after the retry: %s, want running (the re-queued recipient is sent)", st)
+	}
+}
+
+// TestLostChunkAndUnacknowledgedWrites: a lost chunk does not hide that the
+// replicas did not acknowledge a cancel (a failover could undo it), and a
+// retry that re-queued nobody is no error however many replicas answered.
+func TestLostChunkAndUnacknowledgedWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := redistest.Start(t)
+	if r.Embedded {
+		t.Skip("the embedded Redis has no WAIT; CI runs this on redis-server")
+	}
+	plain := New(r.Client())
+	s := NewWithConfig(r.Client(), Config{ReplicaAcks: 1, AckTimeout: 10 * time.Millisecond}) // no replica: never acknowledged
+	stageTwoChunks(t, plain, "ua")
+	stageTwoChunks(t, plain, "ub")
+	if err := s.rdb.Del(ctx, keysFor("ua").chunk(0)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Cancel(ctx, "ua", Actor{Who: "t"}, "x")
+	var ack *AckError
+	var lost *LostChunksError
+	if !errors.As(err, &ack) || !errors.As(err, &lost) {
+		t.Errorf("cancel with a lost chunk, not acknowledged: %v, want both errors", err)
+	}
+	if err := s.rdb.HSet(ctx, keysFor("ub").control, "state", string(StateDone)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Retry(ctx, "ub", Actor{Who: "t"}); n != 0 || err != nil {
+		t.Errorf("retry with nothing to re-queue: %d, %v; want 0 and no error", n, err)
+	}
+}
+
+// stageTwoChunks stages and starts campaign c with recipients r0 and r1,
+// one per chunk.
+func stageTwoChunks(t *testing.T, s *Store, c string) {
+	t.Helper()
+	ctx := context.Background()
+	sg, err := s.NewStager(ctx, StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"r0", "r1"} {
+		if err := sg.Add(ctx, Recipient{Line: 2 + i, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sg.Finish(ctx, true); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -237,7 +237,13 @@ func (k keys) chunk(n int) string { return k.prefix + "chunk:" + strconv.Itoa(n)
 // RateKey is the key of campaign c's global rate limiter.
 func RateKey(c string) string { return keysFor(c).rate }
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
+// ms is t in Unix milliseconds; 0 for the zero time (fromMS's inverse).
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
 
 func fromMS(v int64) time.Time {
 	if v == 0 {
