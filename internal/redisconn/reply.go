@@ -36,7 +36,7 @@ var replies = []struct {
 	{"TRYAGAIN", "The Redis Cluster is moving the campaign's slot: try again in a moment.", false},
 	{"LOADING", "Redis is loading its data after a restart: try again once it has loaded (redis-cli INFO persistence shows loading:0).", false},
 	{"BUSY", "Redis is busy running a script that has run too long: wait for it (see SCRIPT KILL in the Redis documentation), then try again.", false},
-	{"OOM", "Redis is out of memory (maxmemory) and refused the write. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction: run 'tidings doctor'), then try again.", false},
+	{"OOM", "Redis is out of memory (maxmemory) and refused the write. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction), then try again.", false},
 	{"MISCONF", "Redis refuses writes because it could not save its snapshot to disk (stop-writes-on-bgsave-error): fix the Redis server's disk (space, permissions), then try again.", false},
 	{"NOAUTH", "Redis asks for a password: set redis.password_file in the environment (or TIDINGS_REDIS_PASSWORD).", true},
 	{"WRONGPASS", "Redis refused the user name or password: check redis.password_file (or TIDINGS_REDIS_PASSWORD) and the user in redis.url.", true},
