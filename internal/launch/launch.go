@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
@@ -158,17 +159,37 @@ type Result struct {
 	Record string // the record file written ("" without a state dir)
 }
 
-// Preflight returns why the plan cannot be staged with o (Check), or, when
-// no deliveries are excluded, a *StateLostError when this machine started
+// Preflight returns why the plan cannot be staged with o (Check); when
+// deliveries are excluded, an *UnmatchedExclusionError when none of them is
+// a recipient; when none are, a *StateLostError when this machine started
 // the campaign before but Redis has no trace of it.
 func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) error {
 	if err := p.Check(o); err != nil {
 		return err
 	}
-	if p.in.Exclude != nil {
+	if d := p.in.Exclude; d != nil {
+		if d.Len() > 0 && p.Summary.Skipped == 0 {
+			return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
+		}
 		return nil
 	}
 	return p.checkState(ctx, st, o)
+}
+
+// UnmatchedExclusionError says that files of deliveries to exclude record
+// deliveries, but none of them is a recipient of the campaign: they are of
+// another campaign (a CSV report does not name its campaign) or of another
+// recipients file. Staging on would exclude nobody, so everyone they record
+// as delivered in the campaign's own earlier run would be mailed again.
+type UnmatchedExclusionError struct {
+	Campaign  string
+	Delivered int
+	Sources   []string
+}
+
+func (e *UnmatchedExclusionError) Error() string {
+	return fmt.Sprintf("none of the %d recipients that %s record as delivered is a recipient of campaign %q: they are of another campaign or another recipients file, and excluding them would exclude nobody (so the campaign's own deliveries would be sent again); nothing was staged: give the delivery journals or the report of campaign %q",
+		e.Delivered, strings.Join(e.Sources, ", "), e.Campaign, e.Campaign)
 }
 
 // Stage checks the plan against o, refuses a campaign whose state Redis

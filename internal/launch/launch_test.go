@@ -263,16 +263,7 @@ func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	if err := r.Wipe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	report := filepath.Join(t.TempDir(), "report.csv") // saved before zoe was sent
-	_ = os.WriteFile(report, []byte("line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n"), 0o644)
-	d, err := launch.LoadDelivered("launch-test", []string{report})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := launch.Plan(ctx, input(t, d))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := planExcluding(t, "line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n") // a report saved before zoe was sent
 	if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir}); err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +277,31 @@ func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	}
 	if len(unknown) != 1 || unknown[0] != first.Run {
 		t.Fatalf("excluded %v: the worker's journal of run %s counts as read (unknown runs %v); zoe would be sent twice", meta.ExcludedRuns, first.Run, unknown)
+	}
+}
+
+// TestReportOfAnotherCampaignIsRefused: a CSV report names no campaign, so
+// one of another campaign can be given by mistake. When none of the
+// deliveries it records is a recipient, staging would exclude nobody and
+// mail this campaign's own earlier deliveries again: it is refused and
+// nothing is staged.
+func TestReportOfAnotherCampaignIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(redistest.Start(t).Client())
+	p := planExcluding(t, "line,id,email,outcome\n2,k1,kim@elsewhere.example,sent\n3,k2,lee@elsewhere.example,sent\n")
+	_, err := p.Stage(ctx, st, launch.Options{Start: true})
+	var ue *launch.UnmatchedExclusionError
+	if !errors.As(err, &ue) || ue.Delivered != 2 || !strings.Contains(err.Error(), "none of the 2 recipients that ") || !strings.Contains(err.Error(), "report.csv record as delivered") {
+		t.Fatalf("stage with another campaign's report: %v, want an UnmatchedExclusionError", err)
+	}
+	if _, err := st.Meta(ctx, "launch-test", false); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after the refusal: %v, want nothing staged", err)
+	}
+	// One match is enough: a report of this campaign's recipients.
+	p = planExcluding(t, "line,id,email,outcome\n2,k1,kim@elsewhere.example,sent\n3,ada,ada@x.example,sent\n")
+	if _, err := p.Stage(ctx, st, launch.Options{Start: true}); err != nil {
+		t.Errorf("stage with a report that names one recipient: %v", err)
 	}
 }
 
@@ -343,4 +359,23 @@ func TestLoadDeliveredKeepsEveryMailbox(t *testing.T) {
 	if _, ok := d.Match("", "b@x.example"); !ok {
 		t.Error("b@x.example is not excluded")
 	}
+}
+
+// planExcluding plans the test campaign excluding the deliveries of a CSV
+// report with content report.
+func planExcluding(t *testing.T, report string) *launch.Planned {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "report.csv")
+	if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := launch.Plan(context.Background(), input(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
