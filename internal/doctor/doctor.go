@@ -80,7 +80,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	defer cancel()
 	opts, _ := e.RedisOptions() // Dial read them already
 	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
-	info := parseInfo(rdb.Info(cctx, "persistence", "memory", "server").Val())
+	info := redisconn.ParseInfo(rdb.Info(cctx, "persistence", "memory", "server").Val())
 	save := ""
 	if v, err := rdb.ConfigGet(cctx, "save").Result(); err == nil {
 		save = v["save"]
@@ -117,7 +117,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	// Replicas connected to the master(s), and their min-replicas-to-write.
 	replicas, minWrite, fsync := -1, -1, ""
 	look := func(ctx context.Context, c redis.Cmdable) error {
-		info := parseInfo(c.Info(ctx, "replication", "persistence").Val())
+		info := redisconn.ParseInfo(c.Info(ctx, "replication", "persistence").Val())
 		n, _ := strconv.Atoi(info["connected_slaves"])
 		if replicas < 0 || n < replicas {
 			replicas = n
@@ -161,17 +161,6 @@ func redisMajor(v string) int {
 	major, _, _ := strings.Cut(v, ".")
 	n, _ := strconv.Atoi(major)
 	return n
-}
-
-func parseInfo(s string) map[string]string {
-	m := map[string]string{}
-	for _, line := range strings.Split(s, "\n") {
-		line = strings.TrimSpace(line)
-		if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") {
-			m[k] = v
-		}
-	}
-	return m
 }
 
 // SMTP checks the SMTP server of cfg the way the sender connects to it.

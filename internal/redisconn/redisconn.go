@@ -44,14 +44,23 @@ func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, er
 	if err != nil {
 		return 0, fmt.Errorf("read replication info: %w", err)
 	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
-			if n, _ := strconv.Atoi(strings.TrimSpace(v)); n > 0 {
-				return 1, nil
-			}
-		}
+	if n, _ := strconv.Atoi(ParseInfo(info)["connected_slaves"]); n > 0 {
+		return 1, nil
 	}
 	return 0, nil
+}
+
+// ParseInfo reads the fields of an INFO reply ("key:value" lines; section
+// headers and blank lines skipped).
+func ParseInfo(s string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // isFailover reports whether c was made by redis.NewFailoverClient (its
