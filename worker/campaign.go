@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -34,7 +35,11 @@ type campaignState struct {
 	limited bool
 	bulk    int    // tokens taken per rate-limiter call
 	refusal string // non-empty: this worker refuses the campaign, and why
-	batches []store.BatchInfo
+	// refuseAs is the audit action of the pause a refusal makes: "refuse",
+	// or "state-loss" (its journal holds deliveries this staging does not
+	// cover), which store.Resume will not undo.
+	refuseAs string
+	batches  []store.BatchInfo
 
 	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
 
@@ -173,7 +178,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 		cs.bulk = max(1, min(20, int(perSec/20)))
 		cs.limit = redis_rate.Limit{Rate: camp.Rate.Count, Period: camp.Rate.Per, Burst: cs.bulk}
 	}
-	if cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
+	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil
 	}
 	rcfg := render.Config{
@@ -213,19 +218,19 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 // now describes it: its journal holds deliveries of a run of c that Redis
 // does not know and that were not excluded when it was staged, i.e. Redis
 // lost the campaign and it was staged again as if nobody had been sent.
-func (w *Worker) journalRefusal(c string, meta *store.Meta) string {
+func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason string) {
 	if w.journal == nil {
-		return ""
+		return "", ""
 	}
 	unknown, err := journal.UnknownRuns(w.journal.Dir(), c, append([]string{meta.Run}, meta.ExcludedRuns...))
 	if err != nil {
-		return fmt.Sprintf("worker %s on %s cannot read its delivery journal to check that this staging (run %s) sends nobody it already delivered: %s; fix the journal directory, then resume the campaign",
+		return "refuse", fmt.Sprintf("worker %s on %s cannot read its delivery journal to check that this staging (run %s) sends nobody it already delivered: %s; fix the journal directory, then resume the campaign",
 			w.cfg.WorkerID, w.cfg.Host, meta.Run, err)
 	}
 	if len(unknown) == 0 {
-		return ""
+		return "", ""
 	}
-	return fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+	return "state-loss", fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
 }
 
@@ -307,7 +312,7 @@ func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
 	if err != nil || fresh.refusal == "" {
 		return
 	}
-	w.pauseCampaign(ctx, cs.name, "refuse", fresh.refusal)
+	w.pauseCampaign(ctx, cs.name, cmp.Or(fresh.refuseAs, "refuse"), fresh.refusal)
 }
 
 // forget drops cached states of campaigns no longer active (the outcomes

@@ -123,7 +123,16 @@ const (
 func (r *run) process(ctx context.Context) error {
 	w, cs, p := r.w, r.cs, r.p
 	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
-	if errors.Is(err, store.ErrNotFound) {
+	var lost *store.LostChunksError
+	if errors.As(err, &lost) {
+		if pr, perr := w.st.Probe(ctx, cs.name); perr == nil && pr.State == "" {
+			w.logLost(cs) // the whole campaign is gone
+			return nil
+		}
+		// Part of the campaign's state is gone: its ledger may have lost
+		// deliveries too, so nothing more is sent (the chunk would otherwise
+		// be re-enqueued every second, its recipients pending for ever).
+		w.pauseCampaign(ctx, cs.name, "state-loss", fmt.Sprintf("state loss: Redis lost chunk %d of this campaign (part of its state; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers' journals", p.Chunk))
 		return nil
 	}
 	if err != nil {

@@ -83,15 +83,19 @@ func TestJournalRefusal(t *testing.T) {
 		{"r2", []string{"r1.w9"}, "state loss suspected"},
 	}
 	for _, tt := range tests {
-		got := w.journalRefusal("c", &store.Meta{Run: tt.run, ExcludedRuns: tt.excluded})
+		action, got := w.journalRefusal("c", &store.Meta{Run: tt.run, ExcludedRuns: tt.excluded})
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("run %s excluding %v: refusal %q, want %q", tt.run, tt.excluded, got, tt.want)
+		}
+		// A pause for state loss is one resume refuses (store.Resume).
+		if got != "" && action != "state-loss" {
+			t.Errorf("run %s excluding %v: paused as %q, want state-loss", tt.run, tt.excluded, action)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "c", "r0.w1.jsonl"), []byte(`{"campaign":"c","run":"r0","outc`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.journalRefusal("c", &store.Meta{Run: "r1"}); !strings.Contains(got, "run r0") {
+	if _, got := w.journalRefusal("c", &store.Meta{Run: "r1"}); !strings.Contains(got, "run r0") {
 		t.Errorf("a journal cut mid-line passes: refusal %q", got)
 	}
 }

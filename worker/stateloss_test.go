@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,4 +62,40 @@ func TestRestoredFromOlderBackup(t *testing.T) {
 		t.Fatalf("the campaign finished before the restore was noticed")
 	}
 	t.Logf("restored to ~300 sent after %d; paused: %s", stopped, st.Reason)
+}
+
+// TestLostChunkPausesForStateLoss: a chunk Redis lost (part of the
+// campaign's state) pauses the campaign as state loss, which resume
+// refuses, instead of ending its task quietly and being re-enqueued every
+// second with its recipients pending for ever.
+func TestLostChunkPausesForStateLoss(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 60, size: 60})
+	bs, err := e.st.Batches(ctx, e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := bs[len(bs)-1].Last
+	if n, err := e.rdb.Del(ctx, fmt.Sprintf("tidings:{%s}:chunk:%d", e.name, last)).Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk %d: %d, %v", last, n, err)
+	}
+	e.startWorker(t, wopts{})
+	e.waitState(t, 30*time.Second, store.StatePaused)
+	st, err := e.st.Status(ctx, e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Action != "state-loss" || !strings.Contains(st.Reason, fmt.Sprintf("Redis lost chunk %d", last)) {
+		t.Errorf("paused as %q: %q; want state-loss naming the chunk", st.Action, st.Reason)
+	}
+	if err := e.st.Resume(ctx, e.name, tester, ""); err == nil {
+		t.Error("resume of a campaign paused for a lost chunk went through")
+	}
+	for addr, n := range e.received() {
+		if n > 1 {
+			t.Errorf("%s received %d messages", addr, n)
+		}
+	}
 }

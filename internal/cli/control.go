@@ -113,7 +113,7 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
 	switch {
 	case e.PausedFor == "state-loss":
-		return what + fmt.Sprintf(" by a worker that found Redis forgot deliveries its journal holds: resuming would send them again. Cancel it (tidings cancel %s --env %s --reason ...), then stage it again excluding the deliveries: tidings send CAMPAIGN-FILE --env %s --resume-existing --exclude-delivered JOURNAL_DIR", c, env, env)
+		return what + " by a worker (state loss): " + fmt.Sprintf(stateLossHint, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:
 		return what + fmt.Sprintf("; check the canary, then approve it: tidings approve %s --env %s", c, env)
 	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:

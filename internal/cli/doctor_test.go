@@ -130,6 +130,13 @@ func TestDoctorGuarantees(t *testing.T) {
 			}
 			return map[string]string{"TIDINGS_REDIS_URL": r.URL, "TIDINGS_REDIS_PASSWORD": "wrong"}
 		}, 1, `(?s)FAIL\s+redis reachable\s+redis for environment staging .*WRONGPASS.*check redis.password_file`},
+		{"a user not allowed INFO", func(t *testing.T) map[string]string {
+			r := redistest.StartServer(t, conf)
+			if err := r.Client().Do(t.Context(), "ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "&*", "+@all", "-info").Err(); err != nil {
+				t.Fatal(err)
+			}
+			return map[string]string{"TIDINGS_REDIS_URL": strings.Replace(r.URL, "redis://", "redis://noinfo@", 1), "TIDINGS_REDIS_PASSWORD": "pw"}
+		}, 1, `(?m)^FAIL\s+redis info\s+NOPERM.*Redis ACL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

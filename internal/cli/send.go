@@ -194,7 +194,7 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 To send to everyone not yet delivered, and to nobody twice:
   1. stop its workers and copy every worker's journal directory (<journal dir>/{{.Campaign}} on each worker host) into one directory;
   2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}}
-     (a report saved before the loss works too: --exclude-delivered report.csv)`))
+     (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
 
 // stateLostMessage words e for campaign file in environment env.
 func stateLostMessage(e *launch.StateLostError, file, env string) error {

@@ -121,4 +121,8 @@ func TestStatusOfAStateLossPause(t *testing.T) {
 	if r := cli(t, env, "status", "sl-state-loss", "--env", "staging"); !strings.Contains(r.stdout, "--exclude-delivered") {
 		t.Errorf("the state-loss hint does not say how to exclude the deliveries:\n%s", r)
 	}
+	// resume refuses, with the same steps (every worker's journal).
+	if r := cli(t, env, "resume", "sl-state-loss", "--env", "staging"); r.code != 1 || !strings.Contains(r.stderr, "copy every worker's journal directory") {
+		t.Errorf("resume of a state-loss pause: want exit 1 and the steps of status's hint\n%s", r)
+	}
 }

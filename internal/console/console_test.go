@@ -635,7 +635,7 @@ func TestActionOnAReplica(t *testing.T) {
 
 // TestCancelWithALostChunk: a cancel pressed on a campaign whose chunk
 // Redis lost says which chunks, that the cancel applied to every other
-// recipient, and where who was sent is recorded.
+// recipient, and where who was sent is recorded; the console logs it.
 func TestCancelWithALostChunk(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
@@ -651,5 +651,8 @@ func TestCancelWithALostChunk(t *testing.T) {
 		if code != http.StatusConflict || !strings.Contains(body, want) {
 			t.Errorf("cancel with a lost chunk: %d, want 409 with %q\n%s", code, want, body)
 		}
+	}
+	if !strings.Contains(s.log(), "Redis lost chunk(s) [0]") {
+		t.Errorf("the lost chunk is not in the console's log (lost data must leave a trace):\n%s", s.log())
 	}
 }

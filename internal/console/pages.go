@@ -264,10 +264,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 }
 
 // storeError answers a store error: 404 for an unknown campaign, 409 for an
-// action the campaign's state does not allow, 503 when Redis fails.
+// action the campaign's state does not allow or chunks Redis lost, 503 when
+// Redis fails. All but the first two are logged (a lost chunk is lost data).
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := s.advice(r.PathValue("campaign"), r.PathValue("action"), err)
-	if status != http.StatusNotFound && status != http.StatusConflict {
+	var te *store.TransitionError
+	if status != http.StatusNotFound && !errors.As(err, &te) {
 		s.log.Error("console: store", "path", r.URL.Path, "err", err)
 	}
 	s.refuse(w, r, status, msg)
@@ -297,7 +299,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
 		case te.PausedFor == "state-loss":
-			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and the workers' journals."
+			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and every worker's journal directory."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:
 			msg += " Check the canary in the gallery and the recipients page, then press Approve."
 		case te.State == store.StateCancelled:

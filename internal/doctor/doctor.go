@@ -69,9 +69,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 		c.Infra = true
 		return []Check{c}
 	case errors.As(err, &rp): // it answered with an error (a password refused, loading, ...)
-		c := fail("redis reachable", strings.ReplaceAll(err.Error(), "\n", " ")) // one line of the table
-		c.Infra = !rp.Settings
-		return []Check{c}
+		return []Check{redisFail("redis reachable", err)}
 	case err != nil:
 		return []Check{fail("redis config", err.Error())}
 	}
@@ -80,7 +78,12 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	defer cancel()
 	opts, _ := e.RedisOptions() // Dial read them already
 	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
-	info := redisconn.ParseInfo(rdb.Info(cctx, "persistence", "memory", "server").Val())
+	raw, err := rdb.Info(cctx, "persistence", "memory", "server").Result()
+	if err != nil {
+		// Not allowed (NOPERM) or failing: nothing below could be judged.
+		return append(checks, redisFail("redis info", err))
+	}
+	info := redisconn.ParseInfo(raw)
 	save := ""
 	if v, err := rdb.ConfigGet(cctx, "save").Result(); err == nil {
 		save = v["save"]
@@ -104,15 +107,23 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	return append(checks, guarantee(cctx, e, rdb))
 }
 
+// redisFail is a failed check for an error of Redis, with its advice on
+// the table's one line: infrastructure unless the environment's Redis
+// settings (a password, a permission) must change.
+func redisFail(name string, err error) Check {
+	err = redisconn.Explain(err)
+	c := fail(name, strings.ReplaceAll(err.Error(), "\n", " "))
+	c.Infra = !redisconn.IsSettings(err)
+	return c
+}
+
 // guarantee says what the deployment guarantees about the ledger's claims,
 // the writes that keep a recipient from being sent twice.
 func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) Check {
 	const name = "at most once"
 	acks, err := redisconn.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
-		c := fail(name, err.Error())
-		c.Infra = true
-		return c
+		return redisFail(name, err)
 	}
 	// Replicas connected to the master(s), and their min-replicas-to-write.
 	replicas, minWrite, fsync := -1, -1, ""

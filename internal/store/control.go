@@ -22,8 +22,10 @@ type Control struct {
 	BatchDoneAt time.Time `json:"batch_done_at"` // when CurBatch completed its first pass (zero: not yet)
 	Stage       string    `json:"stage"`         // id of the current staging
 	Run         string    `json:"run"`           // id of the run (kept by resume-existing)
-	// Action is the audit action of the last Transition (pause,
-	// state-loss, journal, resume, ...): why the campaign is in its state.
+	// Action is the audit action of the last state change (stage, pause,
+	// state-loss, journal, resume, auto-pause, await-approval, approve,
+	// done, ...), written by every script that changes the state: why the
+	// campaign is in its state.
 	Action string `json:"action,omitempty"`
 }
 
@@ -191,11 +193,12 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
 	var ackErr *AckError
-	if err != nil && !errors.As(err, &ackErr) {
+	if err != nil && !ok && !errors.As(err, &ackErr) {
 		return 0, err
 	}
-	// Not acknowledged by the replicas, the cancel still holds on the
-	// master: record the recipients, and say so at the end.
+	// Cancelled but not acknowledged by the replicas (it holds on the
+	// master), or not listed among the active campaigns: record the
+	// recipients all the same, and say so at the end.
 	if !ok && st != StateCancelled {
 		return 0, invalid(c, "cancel", st)
 	}

@@ -66,11 +66,11 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 	return m, nil
 }
 
-// Chunk reads chunk n of campaign c.
+// Chunk reads chunk n of campaign c; a *LostChunksError when Redis lost it.
 func (s *Store) Chunk(ctx context.Context, c string, n int) ([]Recipient, error) {
 	b, err := s.rdb.Get(ctx, keysFor(c).chunk(n)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, notFound(fmt.Sprintf("read chunk %d", n), c)
+		return nil, &LostChunksError{Campaign: c, Chunks: []int{n}}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read chunk %d of %s: %w", n, c, err)

@@ -462,7 +462,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if sg.cfg.ResumeExisting {
 		action += " (resume-existing)"
 	}
-	p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0",
+	p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
 		"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", total)
 	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, shortHash(sg.cfg.Hash))
 	if sg.kept > 0 {

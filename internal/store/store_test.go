@@ -757,6 +757,20 @@ func TestResumeRefusesAStateLossPause(t *testing.T) {
 	if s, _ := st.Status(ctx, "sl"); s.State != store.StatePaused || s.Action != "state-loss" {
 		t.Fatalf("after the refused resume: %s (%s), want paused (state-loss)", s.State, s.Action)
 	}
+	// Staged again from the pause (resume-existing with the exclusions):
+	// the state-loss pause is history, and a later pause of the new
+	// staging (here the error window's) resumes.
+	rs := stage(t, st, "sl", stageOpts{n: 6, size: 6, resume: true, excluded: []string{"none"}})
+	if s, _ := st.Status(ctx, "sl"); s.Action != "stage" {
+		t.Fatalf("after staging again (run %s): action %q, want stage (a later auto-pause would read as the old state loss)", rs.Run, s.Action)
+	}
+	if _, _, err := st.Transition(ctx, "sl", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+		Actor: who, Action: "pause", Reason: "look"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Resume(ctx, "sl", who, ""); err != nil {
+		t.Fatalf("resume of a pause after staging again: %v", err)
+	}
 	// Cancel is allowed; a person's pause of another campaign resumes.
 	if _, err := st.Cancel(ctx, "sl", who, "restage with exclusions"); err != nil {
 		t.Fatal(err)

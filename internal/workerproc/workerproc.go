@@ -67,7 +67,11 @@ func Run(ctx context.Context, o Options) error {
 	}
 	nc := notify.ForEnvironment(o.Env, store.New(o.Redis))
 	nc.Logger = o.Logger
-	if err := notify.Start(ctx, nc); err != nil && o.NotifyOff != nil {
+	// The notifier stops when Run returns, also when the worker never
+	// started (the caller closes the Redis client then).
+	nctx, stopNotify := context.WithCancel(ctx)
+	defer stopNotify()
+	if err := notify.Start(nctx, nc); err != nil && o.NotifyOff != nil {
 		o.NotifyOff(err)
 	}
 	reg := prometheus.NewRegistry()

@@ -9,7 +9,7 @@ local INVALID, RELEASED, IN_ADVANCE = 0, 1, 2
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', INVALID} end
 if st == 'awaiting-approval' then
-  redis.call('HSET', KEYS[1], 'state', 'running', 'reason', ARGV[1], 'by', ARGV[2], 'at', ARGV[3], 'approved', '1')
+  redis.call('HSET', KEYS[1], 'state', 'running', 'reason', ARGV[1], 'by', ARGV[2], 'at', ARGV[3], 'approved', '1', 'action', 'approve')
   redis.call('DEL', KEYS[3], KEYS[4])
   redis.call('RPUSH', KEYS[2], ARGV[4])
   return {st, RELEASED}

@@ -32,7 +32,7 @@ local terminal = 0
 for _, v in ipairs(counts) do terminal = terminal + tonumber(v or '0') end
 if terminal >= total then
   local reason = string.format('every recipient has an outcome: %d sent, %d failed, %d in doubt', tonumber(counts[1] or '0'), tonumber(counts[2] or '0'), tonumber(counts[3] or '0'))
-  redis.call('HSET', KEYS[1], 'state', 'done', 'reason', reason, 'by', ARGV[8], 'at', now)
+  redis.call('HSET', KEYS[1], 'state', 'done', 'reason', reason, 'by', ARGV[8], 'at', now, 'action', 'done')
   audit('done', reason)
   return {DONE, cur, reason}
 end
@@ -72,13 +72,13 @@ if doneAt == 0 then
     if #kinds > 0 then last = ' (' .. table.concat(kinds, '; ') .. ')' end
     local reason = string.format('batch gate: %d of the %d first attempts in batch %d failed (%d%%), above max_failure_rate %d%%%s',
       errors1, attempted, cur, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
-    redis.call('HSET', KEYS[1], 'state', 'paused', 'reason', reason, 'by', 'batch-gate', 'at', now)
+    redis.call('HSET', KEYS[1], 'state', 'paused', 'reason', reason, 'by', 'batch-gate', 'at', now, 'action', 'auto-pause')
     audit('auto-pause', reason)
     return {GATED, cur, reason}
   end
   if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
     local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
-    redis.call('HSET', KEYS[1], 'state', 'awaiting-approval', 'reason', reason, 'by', ARGV[8], 'at', now)
+    redis.call('HSET', KEYS[1], 'state', 'awaiting-approval', 'reason', reason, 'by', ARGV[8], 'at', now, 'action', 'await-approval')
     audit('await-approval', reason)
     return {AWAITING, cur, reason}
   end
