@@ -79,8 +79,10 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	opts, _ := e.RedisOptions() // Dial read them already
 	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
 	raw, err := rdb.Info(cctx, "persistence", "memory", "server").Result()
-	if err != nil {
-		// Not allowed (NOPERM) or failing: nothing below could be judged.
+	if err = redisconn.Explain(err); redisconn.IsSettings(err) {
+		// Not allowed (NOPERM): nothing below could be judged. (Other
+		// errors, such as the embedded Redis's to a sectioned INFO, leave
+		// the checks below to say what they cannot see.)
 		return append(checks, redisFail("redis info", err))
 	}
 	info := redisconn.ParseInfo(raw)
