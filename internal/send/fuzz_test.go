@@ -33,9 +33,15 @@ func FuzzHeaderValue(f *testing.F) {
 			Headers: []Header{{Name: "X-Tidings-Campaign", Value: "c"}},
 		}
 		wantFields := []string{"Date", "From", "Reply-To", "To", "Subject", "Message-ID", "X-Tidings-Campaign"}
-		uri := cleanURI(strings.TrimLeft(strings.TrimSpace(url), "<"))
+		// A bare URI: no leading space or "<" once trimmed (trimming a
+		// Unicode space such as U+0085 can uncover another "<").
+		bare := url
+		for t := ""; t != bare; {
+			t, bare = bare, strings.TrimLeft(strings.TrimSpace(bare), "<")
+		}
+		uri := cleanURI(bare)
 		if uri != "" {
-			m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: strings.TrimLeft(strings.TrimSpace(url), "<")})
+			m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: bare})
 			wantFields = append(wantFields, "List-Unsubscribe")
 			if strings.HasPrefix(strings.ToLower(uri), "https://") && len(uri) > len("https://") {
 				wantFields = append(wantFields, "List-Unsubscribe-Post")
