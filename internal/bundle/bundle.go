@@ -127,8 +127,18 @@ func (b *Bundle) RecipientsPath() string { return b.Campaign.Path(b.Campaign.Rec
 // a rehearsal), by who on host, skipping the deliveries excl holds (nil:
 // none).
 func (b *Bundle) LaunchInput(env *environment.Environment, who, host string, excl *launch.Delivered) launch.Input {
+	b.UseEnv(env) // stored with the definition: every worker sends the same
 	return launch.Input{Campaign: b.Campaign, Engine: b.Engine, Templates: b.Templates, Locales: b.Locales,
 		Env: env, Recipients: b.RecipientsPath(), Who: who, Host: host, Exclude: excl}
+}
+
+// UseEnv gives the campaign the settings of environment e (nil: none) that
+// it leaves to the environment (list_unsubscribe), so that test-send and
+// the console's gallery show the headers send will send.
+func (b *Bundle) UseEnv(e *environment.Environment) {
+	if e != nil && b.Campaign.ListUnsubscribe == "" {
+		b.Campaign.ListUnsubscribe = e.ListUnsubscribe
+	}
 }
 
 // Recipients opens the recipients file and returns an iterator over its

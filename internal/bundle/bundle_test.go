@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/environment"
 )
 
 // sample writes the bundled demo campaign into a new directory.
@@ -90,5 +91,35 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := bundle.LoadFile(file); err != nil {
 		t.Errorf("LoadFile reads the campaign file only: %v", err)
+	}
+}
+
+// TestUseEnv: the environment's list_unsubscribe fills a campaign that sets
+// none and never replaces the campaign's own; no environment changes
+// nothing.
+func TestUseEnv(t *testing.T) {
+	t.Parallel()
+	env := &environment.Environment{Name: "staging", ListUnsubscribe: "https://env.example/u?id={id}"}
+	tests := []struct {
+		name, own string
+		env       *environment.Environment
+		want      string
+	}{
+		{"campaign sets none", "", env, env.ListUnsubscribe},
+		{"campaign's own wins", "mailto:u@own.example", env, "mailto:u@own.example"},
+		{"no environment", "", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := bundle.Load(sample(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Campaign.ListUnsubscribe = tt.own
+			b.UseEnv(tt.env)
+			if b.Campaign.ListUnsubscribe != tt.want {
+				t.Errorf("list_unsubscribe %q, want %q", b.Campaign.ListUnsubscribe, tt.want)
+			}
+		})
 	}
 }

@@ -77,6 +77,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		if err != nil {
 			return err
 		}
+		b.UseEnv(opts.Env)
 		opts.Server.File = &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: o.campaign}
 	}
 	err := console.Run(ctx, opts, func(s console.Started) { a.announceConsole(s, opts) })

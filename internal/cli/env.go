@@ -84,6 +84,7 @@ func (a *app) loadCampaign(file, envName string) (*bundle.Bundle, *environment.E
 		envName = b.Campaign.Environment
 	}
 	e, err := a.loadEnv(envName)
+	b.UseEnv(e)
 	return b, e, err
 }
 
@@ -144,11 +145,10 @@ func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.S
 // classify words the rest (wrong Redis settings: exit 2).
 func redisError(err error) error {
 	var ue *redisconn.UnreachableError
-	var ae *redisconn.ReplicaAcksError
 	switch {
 	case errors.As(err, &ue):
 		return infraError(fmt.Errorf("%w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'", err, ue.Env))
-	case errors.As(err, &ae):
+	case errors.As(err, new(*redisconn.ReplicaAcksError)):
 		return infraError(err)
 	}
 	return err

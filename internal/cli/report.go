@@ -87,9 +87,8 @@ func (a *app) cmdReport() *cobra.Command {
 // under path, and says on stderr what it read.
 func (a *app) journalReport(c, path string, w io.Writer, o report.Options) error {
 	j, err := report.ReadJournal(path, c)
-	var nj *report.NoJournalError
 	switch {
-	case errors.As(err, &nj):
+	case errors.As(err, new(*report.NoJournalError)):
 		return configError(fmt.Errorf("%w: give the journal directory of the campaign's workers (journal.dir, e.g. <state_dir>/journal)", err))
 	case err != nil:
 		return configError(err)

@@ -60,3 +60,25 @@ func TestTestSendSMTPDown(t *testing.T) {
 		t.Errorf("the message says more than once what failed\n%s", r)
 	}
 }
+
+// TestTestSendUsesEnvironmentListUnsubscribe: a campaign without
+// list_unsubscribe gets the environment's in its test messages, as send
+// stages it; QA sees the header the recipients will get.
+func TestTestSendUsesEnvironmentListUnsubscribe(t *testing.T) {
+	t.Parallel()
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env := merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": "example.org", "TIDINGS_LIST_UNSUBSCRIBE": "https://example.org/unsub?id={id}"})
+	file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1"}})
+	if r := cli(t, env, "test-send", file, "--env", "staging", "--to", "qa@example.org"); r.code != 0 {
+		t.Fatalf("test-send\n%s", r)
+	}
+	msgs := smtp.Messages()
+	if len(msgs) == 0 {
+		t.Fatal("no test message was sent")
+	}
+	for _, m := range msgs {
+		if !strings.Contains(string(m.Data), "\r\nList-Unsubscribe: <https://example.org/unsub?id=") || !strings.Contains(string(m.Data), "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n") {
+			t.Fatalf("a test message lacks the environment's List-Unsubscribe:\n%s", m.Data)
+		}
+	}
+}

@@ -89,10 +89,6 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 			in.EnvName = in.Env.Name
 		}
 	}
-	if in.Env != nil && in.Campaign.ListUnsubscribe == "" {
-		// Stored with the definition: every worker uses the same.
-		in.Campaign.ListUnsubscribe = in.Env.ListUnsubscribe
-	}
 	h := sha256.New()
 	sum, err := in.run(ctx, h, nil, nil)
 	if err != nil {
