@@ -104,7 +104,7 @@ func TestReport(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)
 	c := stageCampaign(t, env, "rep")
-	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch"}
+	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign"}
 
 	t.Run("csv", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "report.csv")
@@ -228,7 +228,7 @@ func TestReportJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cli(t, nil, "report", "lost", "--journal", dir)
-	want := "id,email,lang,outcome,code,at,attempts,run,worker\nu1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,w1\nu2,jose@example.org,es,pending,451,2026-12-01T02:00:00Z,1,r1,w1\n"
+	want := "id,email,lang,outcome,code,at,attempts,run,worker,campaign\nu1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,w1,lost\nu2,jose@example.org,es,pending,451,2026-12-01T02:00:00Z,1,r1,w1,lost\n"
 	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "read 1 journal file(s) of run(s) r1: 2 recipients (sent 1, in-doubt 0)") {
 		t.Errorf("report --journal:\n%s\nwant stdout\n%s", r, want)
 	}

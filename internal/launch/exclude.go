@@ -182,6 +182,9 @@ func (d *Delivered) readCSV(path string) error {
 	oi, okO := col["outcome"]
 	ii, okI := col["id"]
 	ei, okE := col["email"]
+	ci, okC := col["code"]
+	ri, okR := col["response"]
+	gi, okG := col["campaign"] // reports before it lack it
 	if !okO || (!okI && !okE) {
 		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
@@ -199,8 +202,9 @@ func (d *Delivered) readCSV(path string) error {
 			}
 			return ""
 		}
-		ci, okC := col["code"]
-		ri, okR := col["response"]
+		if c := get(gi, okG); c != "" && c != d.Campaign {
+			return fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
+		}
 		if o := delivered(get(oi, true), get(ci, okC), get(ri, okR)); o != "" {
 			d.add(get(ii, okI), get(ei, okE), o, path)
 		}

@@ -305,6 +305,41 @@ func TestReportOfAnotherCampaignIsRefused(t *testing.T) {
 	}
 }
 
+// TestCSVReportNamesItsCampaign: a CSV report records its campaign on every
+// row (report.Columns, report.JournalColumns); one of another campaign that
+// shares recipients with this one is refused with its file, line and field
+// before anything is planned, where the match on recipients alone would let
+// it skip them. A report written before the column is read as before.
+func TestCSVReportNamesItsCampaign(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, csv, wantErr string
+	}{
+		{"this campaign's", "id,email,outcome,campaign\nada,ada@x.example,sent,c\n", ""},
+		{"another campaign's", "id,email,outcome,campaign\nada,ada@x.example,sent,c\nbob,bob@x.example,sent,other\n",
+			"report.csv:3: campaign: the row of campaign other, not c: give a report or journal of c"},
+		{"without the column", "id,email,outcome\nada,ada@x.example,sent\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "report.csv")
+			if err := os.WriteFile(path, []byte(tt.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := launch.LoadDelivered("c", []string{path})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("LoadDelivered: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("LoadDelivered: %v, want an error containing %q", err, tt.wantErr)
+			case tt.wantErr == "" && d.Len() != 1:
+				t.Errorf("%d deliveries read, want 1", d.Len())
+			}
+		})
+	}
+}
+
 // TestLoadDeliveredReadsDefusedCells: report CSVs quote cells a
 // spreadsheet would run as formulas (report.Cell); reading one back
 // matches the recipients as they are, so nobody is mailed twice for

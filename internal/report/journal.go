@@ -19,7 +19,7 @@ import (
 // journals: what a journal records of each recipient (no row line, locale,
 // response or batch: those live in Redis). Its id, email and outcome columns
 // are those of Columns, so --exclude-delivered reads either.
-var JournalColumns = []string{"id", "email", "lang", "outcome", "code", "at", "attempts", "run", "worker"}
+var JournalColumns = []string{"id", "email", "lang", "outcome", "code", "at", "attempts", "run", "worker", "campaign"}
 
 // JournalRow is one recipient as the delivery journals record it.
 type JournalRow struct {
@@ -149,7 +149,7 @@ func WriteJournal(j *Journal, w io.Writer, o Options) error {
 		_ = cw.Write(JournalColumns)
 		for _, r := range j.Rows {
 			if keep(r) {
-				_ = cw.Write([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker})
+				_ = cw.Write([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker, j.Campaign})
 			}
 		}
 		cw.Flush()

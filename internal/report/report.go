@@ -5,7 +5,8 @@
 // CSV columns (Columns): line, id, email, locale (as requested), lang (the
 // matched catalog language), outcome, code (SMTP code or refusal code),
 // response (SMTP response or reason), at (RFC 3339, UTC), attempts, batch
-// (-1 for rows rejected before staging).
+// (-1 for rows rejected before staging), campaign (so that a report given to
+// send --exclude-delivered is known to be this campaign's).
 //
 // JSON is one object: campaign, state, counts (every outcome), audit (every
 // control action with who, where, when and why) and recipients (one object
@@ -36,7 +37,7 @@ const (
 )
 
 // Columns is the CSV header row.
-var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch"}
+var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign"}
 
 // FormatError says that a format is neither csv nor json.
 type FormatError struct{ Format string }
@@ -124,7 +125,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch)})
+		return cw.Write([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c})
 	})
 	cw.Flush()
 	if err != nil && !lostChunks(err) {
