@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
 )
 
 // TestFailedStepKeepsItsOutcomes: when a ledger step fails for good (Redis
@@ -90,5 +93,44 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 	got := fmt.Sprint(es[0].State, " ", es[1].State, " ", es[2].State)
 	if got != "sent sent " || cs.backlogged() != 0 {
 		t.Errorf("entries %q, %d kept; want r0 and r1 sent, r2 pending, nothing kept", got, cs.backlogged())
+	}
+}
+
+// TestExitFlushRetriesOneCampaign: before the worker exits, outcomes kept
+// during a Redis outage are flushed with the step's retries; when Redis is
+// still away, only the first campaign's flush waits through them, and the
+// others get one attempt each (each campaign's retries used to hold the
+// exit in turn, past the shutdown timeout). Each failure is logged and what
+// was kept stays kept (it is in the journal).
+func TestExitFlushRetriesOneCampaign(t *testing.T) {
+	var logs syncbuf.Buffer
+	w, err := New(Config{Redis: redistest.Start(t).Client(), SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	const campaigns = 3
+	var css []*campaignState
+	for i := range campaigns {
+		name := fmt.Sprintf("c%d", i)
+		cs := &campaignState{name: name, stage: "1", ledger: store.New(down).Ledger(name, "1"), policy: store.Policy{MaxAttempts: 3}}
+		cs.keep([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}})
+		w.noteKept(cs)
+		css = append(css, cs)
+	}
+	w.flushBacklogs(context.Background(), true)
+	out := logs.String()
+	if n := strings.Count(out, "ledger step failed; trying again"); n != ackRetries-1 {
+		t.Errorf("%d retries logged, want %d (one campaign's)\n%s", n, ackRetries-1, out)
+	}
+	if n := strings.Count(out, "outcomes not recorded in Redis before exit"); n != campaigns {
+		t.Errorf("%d campaigns said not recorded, want %d\n%s", n, campaigns, out)
+	}
+	for _, cs := range css {
+		if cs.backlogged() != 1 {
+			t.Errorf("campaign %s keeps %d outcomes, want 1", cs.name, cs.backlogged())
+		}
 	}
 }

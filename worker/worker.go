@@ -302,12 +302,20 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	w.log.Info("worker draining")
+	end := time.Now().Add(w.cfg.ShutdownTimeout)
 	close(w.drain)
 	srv.Stop()
 	srv.Shutdown()
 	stopLoops()
 	wg.Wait()
-	w.flushBacklogs(context.WithoutCancel(ctx), true)
+	// What is left of the drain's time, and a second at least: outcomes
+	// not recorded are in the journal, and in doubt in Redis.
+	if least := time.Now().Add(time.Second); end.Before(least) {
+		end = least
+	}
+	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
+	w.flushBacklogs(fctx, true)
+	cancel()
 	w.m.up.Set(0)
 	_ = w.client.Close()
 	_ = w.insp.Close()
@@ -318,7 +326,10 @@ func (w *Worker) Run(ctx context.Context) error {
 // flushBacklogs records the outcomes chunks could not record during a
 // Redis outage (campaignState.keep), for every campaign state noted in
 // w.kept: each tick with one attempt (a Redis still away must not hold up
-// the dispatch loop), and with the step's retries before the worker exits.
+// the dispatch loop), and before the worker exits with the step's retries
+// until one campaign's flush fails for good; the others then get one
+// attempt each, so that an outage does not hold the exit for the retries
+// of every campaign (ctx bounds it too).
 func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 	w.mu.Lock()
 	css := make([]*campaignState, 0, len(w.kept))
@@ -326,27 +337,33 @@ func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 		css = append(css, cs)
 	}
 	w.mu.Unlock()
+	retry := exiting
 	for _, cs := range css {
 		n := cs.backlogged()
-		var err error
-		switch {
-		case n == 0:
+		if n == 0 {
 			w.mu.Lock()
 			delete(w.kept, cs)
 			w.mu.Unlock()
-		case exiting:
-			if err = (&run{w: w, cs: cs}).flush(ctx); err != nil {
-				w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
-					"campaign", cs.name, "outcomes", n, "err", err)
-			}
-		default:
+			continue
+		}
+		var err error
+		if retry {
+			err = (&run{w: w, cs: cs}).flush(ctx)
+			retry = err == nil
+		} else {
 			recs := cs.takeBacklog()
 			if _, err = cs.ledger.Step(ctx, recs, nil, cs.policy, w.cfg.Clock()); err != nil {
 				cs.keep(recs)
-				w.log.Warn("outcomes not recorded in Redis yet; trying again at the next tick", "campaign", cs.name, "outcomes", n, "err", err)
 			} else {
 				cs.countRecorded(w.m, recs)
 			}
+		}
+		switch {
+		case err != nil && exiting:
+			w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
+				"campaign", cs.name, "outcomes", n, "err", err)
+		case err != nil:
+			w.log.Warn("outcomes not recorded in Redis yet; trying again at the next tick", "campaign", cs.name, "outcomes", n, "err", err)
 		}
 	}
 }
