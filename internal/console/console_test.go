@@ -634,8 +634,9 @@ func TestActionOnAReplica(t *testing.T) {
 }
 
 // TestCancelWithALostChunk: a cancel pressed on a campaign whose chunk
-// Redis lost says which chunks, that the cancel applied to every other
-// recipient, and where who was sent is recorded; the console logs it.
+// Redis lost says how many it cancelled (as the CLI prints), which chunks
+// were lost, that the cancel applied to every other recipient, and where
+// who was sent is recorded; the console logs it.
 func TestCancelWithALostChunk(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
@@ -647,7 +648,7 @@ func TestCancelWithALostChunk(t *testing.T) {
 	op := s.signIn(t, operatorToken)
 	code, body := op.post("/c/lostc/cancel", url.Values{"csrf": {op.csrf("/c/lostc")}, "reason": {"wrong file"}, "confirm": {"lostc"}})
 	body = html.UnescapeString(body)
-	for _, want := range []string{"Redis lost part of this campaign's state (chunks [0])", "the cancel was applied to every other recipient", "tidings report lostc --journal"} {
+	for _, want := range []string{"unsent recipients recorded as cancelled. Redis lost part of this campaign's state (chunks [0])", "the cancel was applied to every other recipient", "tidings report lostc --journal"} {
 		if code != http.StatusConflict || !strings.Contains(body, want) {
 			t.Errorf("cancel with a lost chunk: %d, want 409 with %q\n%s", code, want, body)
 		}

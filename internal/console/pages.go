@@ -376,6 +376,14 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("console: action", "campaign", c, "action", act, "user", ss.user.Name, "reason", reason, "ok", err == nil)
+	if errors.As(err, new(*store.LostChunksError)) {
+		// Done for every recipient but the lost chunks': say how many, as
+		// the CLI does, then what was lost.
+		s.log.Error("console: store", "path", r.URL.Path, "err", err)
+		status, advice := s.advice(c, act, err)
+		s.refuse(w, r, status, msg+" "+advice)
+		return
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return
