@@ -237,7 +237,8 @@ func (w *Worker) claimToken() string {
 
 // Run processes campaigns until ctx is done, then drains: it stops claiming
 // recipients, lets sends in flight finish and be recorded, and returns
-// within about Config.ShutdownTimeout; the chunks it was processing go back
+// within about Config.ShutdownTimeout (a second more when outcomes kept
+// during a Redis outage are still to record); the chunks it was processing go back
 // to asynq for another worker (or this one, restarted). Run may be called
 // once.
 func (w *Worker) Run(ctx context.Context) error {

@@ -134,10 +134,13 @@ func (b *Bundle) LaunchInput(env *environment.Environment, who, host string, exc
 
 // UseEnv gives the campaign the settings of environment e (nil: none) that
 // it leaves to the environment (list_unsubscribe), so that test-send and
-// the console's gallery show the headers send will send.
+// the console's gallery show the headers send will send. Only e's when it
+// is the campaign's environment (or the campaign names none): another's
+// would show a header send never sends.
 func (b *Bundle) UseEnv(e *environment.Environment) {
-	if e != nil && b.Campaign.ListUnsubscribe == "" {
-		b.Campaign.ListUnsubscribe = e.ListUnsubscribe
+	c := b.Campaign
+	if e != nil && c.ListUnsubscribe == "" && (c.Environment == "" || c.Environment == e.Name) {
+		c.ListUnsubscribe = e.ListUnsubscribe
 	}
 }
 

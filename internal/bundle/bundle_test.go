@@ -95,11 +95,13 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // TestUseEnv: the environment's list_unsubscribe fills a campaign that sets
-// none and never replaces the campaign's own; no environment changes
+// none and never replaces the campaign's own; no environment, or another
+// than the one the campaign is pinned to (the demo's: production), changes
 // nothing.
 func TestUseEnv(t *testing.T) {
 	t.Parallel()
-	env := &environment.Environment{Name: "staging", ListUnsubscribe: "https://env.example/u?id={id}"}
+	env := &environment.Environment{Name: "production", ListUnsubscribe: "https://env.example/u?id={id}"}
+	other := &environment.Environment{Name: "staging", ListUnsubscribe: "https://staging.example/u?id={id}"}
 	tests := []struct {
 		name, own string
 		env       *environment.Environment
@@ -108,6 +110,7 @@ func TestUseEnv(t *testing.T) {
 		{"campaign sets none", "", env, env.ListUnsubscribe},
 		{"campaign's own wins", "mailto:u@own.example", env, "mailto:u@own.example"},
 		{"no environment", "", nil, ""},
+		{"another environment than the campaign's", "", other, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,6 +184,9 @@ func (d *Delivered) readCSV(path string) error {
 	ei, okE := col["email"]
 	ci, okC := col["code"]
 	ri, okR := col["response"]
+	if !okR {
+		ri, okR = col["reason"] // a plan's rejects file
+	}
 	gi, okG := col["campaign"] // reports before it lack it
 	if !okO || (!okI && !okE) {
 		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)

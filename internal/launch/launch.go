@@ -174,8 +174,8 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 
 // UnmatchedExclusionError says that files of deliveries to exclude record
 // deliveries, but none of them is a recipient of the campaign: they are of
-// another campaign (a CSV report does not name its campaign) or of another
-// recipients file. Staging on would exclude nobody, so everyone they record
+// another campaign (a CSV report written before its campaign column, or a
+// JSON one without campaign) or of another recipients file. Staging on would exclude nobody, so everyone they record
 // as delivered in the campaign's own earlier run would be mailed again.
 type UnmatchedExclusionError struct {
 	Campaign  string

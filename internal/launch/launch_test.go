@@ -319,6 +319,9 @@ func TestCSVReportNamesItsCampaign(t *testing.T) {
 		{"another campaign's", "id,email,outcome,campaign\nada,ada@x.example,sent,c\nbob,bob@x.example,sent,other\n",
 			"report.csv:3: campaign: the row of campaign other, not c: give a report or journal of c"},
 		{"without the column", "id,email,outcome\nada,ada@x.example,sent\n", ""},
+		{"a plan's rejects file of another campaign", "line,id,email,locale,outcome,code,field,reason,campaign\n2,ada,ada@x.example,en,skipped,already-delivered,,sent according to j.jsonl,other\n",
+			"report.csv:2: campaign: the row of campaign other, not c"},
+		{"a plan's rejects file of this campaign", "line,id,email,locale,outcome,code,field,reason,campaign\n2,ada,ada@x.example,en,skipped,already-delivered,,in-doubt according to j.jsonl,c\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,6 +338,8 @@ func TestCSVReportNamesItsCampaign(t *testing.T) {
 				t.Fatalf("LoadDelivered: %v, want an error containing %q", err, tt.wantErr)
 			case tt.wantErr == "" && d.Len() != 1:
 				t.Errorf("%d deliveries read, want 1", d.Len())
+			case strings.Contains(tt.csv, "in-doubt according") && d.InDoubt != 1:
+				t.Errorf("%d in doubt, want 1: a rejects file's reason says in-doubt", d.InDoubt)
 			}
 		})
 	}

@@ -326,7 +326,7 @@ func TestWriteTextAndRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 11 || strings.Join(recs[0], ",") != "line,id,email,locale,outcome,code,field,reason" {
+	if len(recs) != 11 || strings.Join(recs[0], ",") != "line,id,email,locale,outcome,code,field,reason,campaign" {
 		t.Fatalf("rejects csv = %q", recs)
 	}
 	if recs[7][0] != "15" || recs[7][5] != "control-character" {
@@ -424,7 +424,7 @@ func TestWriteRejectsFile(t *testing.T) {
 		t.Fatalf("WriteRejectsFile(%s) = %s, %v", path, got, err)
 	}
 	b, err := os.ReadFile(path)
-	if err != nil || !strings.HasPrefix(string(b), "line,id,email,locale,outcome,code,field,reason\n3,,x@example.com,") {
+	if err != nil || string(b) != "line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n" {
 		t.Errorf("file %q, %v", b, err)
 	}
 	if _, err := s.WriteRejectsFile(filepath.Join(t.TempDir(), "no", "dir.csv")); err == nil || !strings.HasPrefix(err.Error(), "write rejects file: ") {

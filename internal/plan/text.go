@@ -16,11 +16,12 @@ import (
 )
 
 // RejectsHeader is the header row of WriteRejectsCSV.
-var RejectsHeader = []string{"line", "id", "email", "locale", "outcome", "code", "field", "reason"}
+var RejectsHeader = []string{"line", "id", "email", "locale", "outcome", "code", "field", "reason", "campaign"}
 
 // WriteRejectsCSV writes every refused and invalid row as CSV with the
-// header line,id,email,locale,outcome,code,field,reason; text from the
-// file is defused against spreadsheet formulas (csvcell.Cell).
+// header line,id,email,locale,outcome,code,field,reason,campaign (so that
+// send --exclude-delivered knows whose it is); text from the file is
+// defused against spreadsheet formulas (csvcell.Cell).
 func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(RejectsHeader); err != nil {
@@ -29,7 +30,7 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 	rec := make([]string, len(RejectsHeader))
 	for _, r := range s.Rejects {
 		rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale)
-		rec[4], rec[5], rec[6], rec[7] = r.Outcome, r.Code, csvcell.Cell(r.Field), csvcell.Cell(r.Reason)
+		rec[4], rec[5], rec[6], rec[7], rec[8] = r.Outcome, r.Code, csvcell.Cell(r.Field), csvcell.Cell(r.Reason), s.Campaign
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write rejects: %w", err)
 		}
