@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
@@ -170,7 +171,7 @@ func TestCeilingAgainstSMTPSink(t *testing.T) {
 	msgs, _ := prepareForTest(t, 42)
 	procs := &procSet{}
 	defer procs.stopAll()
-	port, err := freePort()
+	port, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/freeport"
 )
 
 type options struct {
@@ -218,7 +220,7 @@ func (b *bench) setup(ctx context.Context) (cleanup func(), err error) {
 			return cleanup, fmt.Errorf("build tidings: %w", err)
 		}
 	}
-	redisPort, err := freePort()
+	redisPort, err := freeport.Port()
 	if err != nil {
 		return cleanup, err
 	}
@@ -226,7 +228,7 @@ func (b *bench) setup(ctx context.Context) (cleanup func(), err error) {
 		return cleanup, err
 	}
 	if !o.stageOnly {
-		if b.sinkPort, err = freePort(); err != nil {
+		if b.sinkPort, err = freeport.Port(); err != nil {
 			return cleanup, err
 		}
 		b.sinkCounter = filepath.Join(b.dir, "smtp-sink.count")
@@ -338,7 +340,7 @@ func planRounds(o options) []round {
 // startReplica starts a replica of the bench's Redis on loopback and waits
 // until it is in sync.
 func (b *bench) startReplica(ctx context.Context) error {
-	port, err := freePort()
+	port, err := freeport.Port()
 	if err != nil {
 		return err
 	}

@@ -358,16 +358,6 @@ func pollUntil(ctx context.Context, timeout time.Duration, cond func() (bool, er
 	}
 }
 
-// freePort returns a TCP port that was free on 127.0.0.1 a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // cpuSeconds returns utime+stime of pid (all its threads) from /proc, in
 // seconds; the kernel counts in USER_HZ (100 per second) ticks.
 func cpuSeconds(pid int) (float64, error) {

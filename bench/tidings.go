@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/freeport"
 )
 
 // round is one tidings campaign of the bench: a fresh campaign (its own
@@ -126,7 +128,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	// Workers first, as an operator would have them running.
 	workers := make([]*proc, r.Workers)
 	for i := range workers {
-		port, err := freePort()
+		port, err := freeport.Port()
 		if err != nil {
 			return res, err
 		}

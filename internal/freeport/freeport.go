@@ -1,24 +1,35 @@
-// Package freeport gives tests a loopback address nothing listens on: to
-// listen on, or to find a server unreachable at. Import it from _test files
-// and test helper packages only.
+// Package freeport finds a loopback port nothing listens on: to start a
+// server on (tests, test helper packages, the benchmark), or to find a
+// server unreachable at.
 package freeport
 
 import (
+	"fmt"
 	"net"
+	"strconv"
 	"testing"
 )
+
+// Port returns a loopback TCP port that was free a moment ago.
+func Port() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	return port, nil
+}
 
 // Addr returns "127.0.0.1:PORT" for a port that was free a moment ago
 // (the test fails when none can be found).
 func Addr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := Port()
 	if err != nil {
-		t.Fatalf("find a free port: %v", err)
+		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	return addr
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 )
 
@@ -77,7 +78,7 @@ func launch(ctx context.Context, p *proc, portFlags ...string) error {
 	for range 5 {
 		p.args = slices.Clone(base)
 		for _, flag := range append([]string{"--port"}, portFlags...) {
-			port, perr := freePort()
+			port, perr := freeport.Port()
 			if perr != nil {
 				return perr
 			}
@@ -226,15 +227,6 @@ func ping(ctx context.Context, addr string) error {
 		return fmt.Errorf("PING answered %q", strings.TrimSpace(string(buf[:n])))
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // permanent marks an error on which poll stops at once.

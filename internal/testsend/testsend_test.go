@@ -3,13 +3,13 @@ package testsend_test
 import (
 	"errors"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/testsend"
@@ -59,12 +59,10 @@ func TestRun(t *testing.T) {
 
 func TestRunSMTPDown(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
 	_, err = testsend.Run(t.Context(), testsend.Config{Bundle: sample(t), To: "qa@example.org",
 		SMTP: send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone}})
 	var ce *testsend.ConnectError
