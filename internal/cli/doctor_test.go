@@ -96,7 +96,8 @@ func TestDoctor(t *testing.T) {
 
 // TestDoctorGuarantees: doctor says what each deployment guarantees about
 // sending at most once: a single Redis with everysec can lose the last
-// second on a host crash, with always it loses nothing, with a replica that
+// second on a host crash, with always it loses nothing, without an
+// append-only file a restart loses every claim, with a replica that
 // acknowledges every claim a failover loses nothing, and too few replicas
 // for the acknowledgements asked for means nothing will be sent.
 func TestDoctorGuarantees(t *testing.T) {
@@ -115,6 +116,9 @@ func TestDoctorGuarantees(t *testing.T) {
 		{"single redis, everysec", func(t *testing.T) map[string]string {
 			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, conf).URL}
 		}, 0, `(?m)^WARN\s+at most once\s+a single Redis without replicas: .*last second.*appendfsync everysec`},
+		{"single redis, no append-only file", func(t *testing.T) map[string]string {
+			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, "../redistest/testdata/plain.conf").URL}
+		}, 1, `(?m)^FAIL\s+at most once\s+a single Redis without replicas or an append-only file \(appendonly no\): a restart of redis-server loses every claim`},
 		{"single redis, always", func(t *testing.T) map[string]string {
 			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, always).URL}
 		}, 0, `(?m)^PASS\s+at most once\s+a single Redis with appendfsync always`},

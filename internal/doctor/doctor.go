@@ -128,9 +128,10 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return redisFail(name, err)
 	}
 	// Replicas connected to the master(s), and their min-replicas-to-write.
-	replicas, minWrite, fsync := -1, -1, ""
+	replicas, minWrite, fsync, noAOF := -1, -1, "", false
 	look := func(ctx context.Context, c redis.Cmdable) error {
 		info := redisconn.ParseInfo(c.Info(ctx, "replication", "persistence").Val())
+		noAOF = noAOF || info["aof_enabled"] == "0"
 		n, _ := strconv.Atoi(info["connected_slaves"])
 		if replicas < 0 || n < replicas {
 			replicas = n
@@ -160,11 +161,10 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
 	case replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
+	case noAOF:
+		return fail(name, "a single Redis without replicas or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
 	case fsync == "always":
 		return pass(name, "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
-	}
-	if fsync == "" {
-		fsync = "off"
 	}
 	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
 }
