@@ -67,6 +67,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -418,7 +419,7 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	}
 	for _, a := range e.Allow {
 		at := strings.LastIndexByte(a, '@')
-		if a == "" || a == "*." || at == 0 || at == len(a)-1 || strings.ContainsAny(a, " ,<>") {
+		if _, err := allowKey(a); a == "" || a == "*." || at == 0 || at == len(a)-1 || strings.ContainsAny(a, " ,<>") || err != nil {
 			report("allow", "entry %q is neither a domain, a *.suffix nor an address: fix it", a)
 		}
 	}
@@ -477,20 +478,21 @@ func redact(s string) string {
 
 // Allowed reports whether email may receive mail in this environment: true
 // when the allowlist is empty, else when the address, its domain or a
-// *.suffix of its domain is listed (case-insensitively).
+// *.suffix of its domain is listed, compared as the mailboxes they are
+// (address.Key: case, NFC, a domain as U-labels or A-labels).
 func (e *Environment) Allowed(email string) bool {
 	if e == nil || len(e.Allow) == 0 {
 		return true
 	}
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
+	addr, err := address.Parse(email)
+	if err != nil {
 		return false
 	}
-	domain := email[at+1:]
+	domain := addr.Domain()
 	for _, a := range e.Allow {
 		switch {
 		case strings.Contains(a, "@"):
-			if strings.EqualFold(a, email) {
+			if a == addr.Key() {
 				return true
 			}
 		case strings.HasPrefix(a, "*."):
@@ -505,6 +507,29 @@ func (e *Environment) Allowed(email string) bool {
 		}
 	}
 	return false
+}
+
+// allowKey is an allowlist entry (trimmed, lower case) in the form Allowed
+// compares: an address as its address.Key, a domain or *.suffix with its
+// domain in U-labels. An entry that is neither is returned as it is, with
+// the reason.
+func allowKey(a string) (string, error) {
+	if strings.Contains(a, "@") {
+		addr, err := address.Parse(a)
+		if err != nil {
+			return a, err
+		}
+		return addr.Key(), nil
+	}
+	domain, star := strings.CutPrefix(a, "*.")
+	addr, err := address.Parse("x@" + domain)
+	switch {
+	case err != nil:
+		return a, err
+	case star:
+		return "*." + addr.Domain(), nil
+	}
+	return addr.Domain(), nil
 }
 
 // RefusalCode is the reason code for recipients outside the allowlist:

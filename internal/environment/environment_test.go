@@ -271,6 +271,41 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
+// TestAllowedSpellings: an allowlist entry and a recipient are compared as
+// the mailboxes they are, whichever spelling each uses: a domain in
+// A-labels or U-labels, any case, an address in NFC or NFD. An entry
+// allowed xn--bcher-kva.test refused josé@bücher.test before.
+func TestAllowedSpellings(t *testing.T) {
+	t.Parallel()
+	e, err := Load(nil, "", "staging", vars(map[string]string{"TIDINGS_ALLOW": "xn--bcher-kva.test, *.XN--MNCHEN-3YA.test, Jose\u0301@Zürich.test"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		email string
+		want  bool
+	}{
+		{"josé@bücher.test", true},
+		{"user@XN--BCHER-KVA.test", true},
+		{"user@Bücher.test", true},
+		{"user@bucher.test", false},
+		{"a@sub.münchen.test", true},
+		{"a@sub.xn--mnchen-3ya.test", true},
+		{"a@münchen.test", false},
+		{"josé@zürich.test", true},        // NFC, the entry NFD
+		{"JOSÉ@xn--zrich-kva.test", true}, // case, A-labels
+		{"jose@zürich.test", false},
+	}
+	for _, tt := range tests {
+		if got := e.Allowed(tt.email); got != tt.want {
+			t.Errorf("Allowed(%q) = %v, want %v (allowlist %q)", tt.email, got, tt.want, e.Allow)
+		}
+	}
+	if _, err := Load(nil, "", "staging", vars(map[string]string{"TIDINGS_ALLOW": "a@b..example"})); err == nil || !strings.Contains(err.Error(), `entry "a@b..example"`) {
+		t.Errorf("an entry that is no address: %v, want an error naming it", err)
+	}
+}
+
 func TestSecretNeverPrinted(t *testing.T) {
 	t.Parallel()
 	const pw = "hunter2-very-secret"
