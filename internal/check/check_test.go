@@ -3,14 +3,12 @@ package check
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
-	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
 )
@@ -43,8 +41,10 @@ func TestRun(t *testing.T) {
 		{"missing templates dir", Options{TemplatesDir: filepath.Join(tmp, "nope"), Locales: locales.FS}, 0, "templates directory " + filepath.Join(tmp, "nope") + " does not exist", nil},
 		{"missing locales dir", Options{Templates: templates.FS, LocalesDir: filepath.Join(tmp, "nope")}, 0, "locales directory", nil},
 		{"unknown template", Options{Templates: templates.FS, Locales: locales.FS, Template: "welcom"}, 0, `unknown template "welcom"`, nil},
-		{"template syntax error", Options{TemplatesDir: filepath.Join(tmp, "badtmpl"), Locales: locales.FS}, 0, filepath.Join(tmp, "badtmpl", "w", "html.tmpl") + ":2: template syntax error", nil},
-		{"toml error", Options{Templates: templates.FS, LocalesDir: filepath.Join(tmp, "badtoml")}, 0, filepath.Join(tmp, "badtoml", "en.toml") + ":3: catalog syntax error", nil},
+		{"template syntax error", Options{TemplatesDir: filepath.Join(tmp, "badtmpl"), Locales: locales.FS}, 1, "",
+			[]string{filepath.Join(tmp, "badtmpl", "w", "html.tmpl") + ":2: template syntax error", "check FAILED"}},
+		{"toml error", Options{Templates: templates.FS, LocalesDir: filepath.Join(tmp, "badtoml")}, 1, "",
+			[]string{filepath.Join(tmp, "badtoml", "en.toml") + ":3: catalog syntax error", "check FAILED"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,14 +72,33 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func TestRunFileErrorType(t *testing.T) {
+// TestRunReportsEveryBrokenFile: two catalogs that cannot be read are both
+// reported with their file and line, the others are still checked, and
+// the count says so (check used to stop at the first, with no summary).
+func TestRunReportsEveryBrokenFile(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	fixture.Write(t, filepath.Join(tmp, "en.toml"), "x = [\n")
-	_, err := Run(context.Background(), &bytes.Buffer{}, Options{Templates: templates.FS, LocalesDir: tmp})
-	var fe *render.FileError
-	if !errors.As(err, &fe) || fe.File != filepath.Join(tmp, "en.toml") {
-		t.Errorf("err = %#v", err)
+	for _, l := range []string{"en", "de"} {
+		b, err := os.ReadFile("../../locales/" + l + ".toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture.Write(t, filepath.Join(tmp, l+".toml"), string(b))
+	}
+	fixture.Write(t, filepath.Join(tmp, "fr.toml"), "x = [\n")
+	fixture.Write(t, filepath.Join(tmp, "it.toml"), "[a]\nother = \"x\"\nbroken = \n")
+	var out bytes.Buffer
+	n, err := Run(context.Background(), &out, Options{Templates: templates.FS, LocalesDir: tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{filepath.Join(tmp, "fr.toml") + ":1: catalog syntax error", filepath.Join(tmp, "it.toml") + ":3: catalog syntax error", "de ", "check FAILED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d problems counted, want 2\n%s", n, out.String())
 	}
 }
 

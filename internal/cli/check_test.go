@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"os"
+	"encoding/json"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -44,42 +44,11 @@ func TestCheckIncompleteCatalog(t *testing.T) {
 func TestCheckBadInput(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	// copyTree copies the bundled sample into a temporary directory, then
-	// lets the test break one file.
-	copyTree := func(t *testing.T) (tdir, ldir string) {
-		t.Helper()
-		dir := t.TempDir()
-		tdir, ldir = filepath.Join(dir, "templates"), filepath.Join(dir, "locales")
-		for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
-			fixture.Write(t, filepath.Join(tdir, "welcome", f), fixture.Read(t, filepath.Join(root, "templates", "welcome", f)))
-		}
-		entries, err := os.ReadDir(filepath.Join(root, "locales"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".toml") {
-				fixture.Write(t, filepath.Join(ldir, e.Name()), fixture.Read(t, filepath.Join(root, "locales", e.Name())))
-			}
-		}
-		return tdir, ldir
-	}
 	tests := []struct {
 		name string
 		// setup returns the arguments and the file the message must name.
 		setup func(t *testing.T) (args []string, names string)
 	}{
-		{"unparsable template", func(t *testing.T) ([]string, string) {
-			tdir, ldir := copyTree(t)
-			fixture.Write(t, filepath.Join(tdir, "welcome", "subject.tmpl"), `{{t "x" .}`+"\n")
-			return []string{"check", "--templates", tdir, "--locales", ldir}, filepath.Join(tdir, "welcome", "subject.tmpl") + ":1:"
-		}},
-		{"toml syntax error", func(t *testing.T) ([]string, string) {
-			tdir, ldir := copyTree(t)
-			de := filepath.Join(ldir, "de.toml")
-			fixture.Write(t, de, fixture.Read(t, de)+"\n[welcome.broken\nother = \"x\"\n")
-			return []string{"check", "--templates", tdir, "--locales", ldir}, de + ":"
-		}},
 		{"unknown template in campaign", func(t *testing.T) ([]string, string) {
 			f := writeCampaign(t, campaignFile{tmpl: "nosuch", rows: []string{"a@example.org,Ann,en,1"}})
 			return []string{"check", f}, "nosuch"
@@ -111,6 +80,62 @@ func TestCheckBadInput(t *testing.T) {
 			}
 			if !strings.Contains(msg, name) {
 				t.Errorf("message does not name %q\n%s", name, r)
+			}
+		})
+	}
+}
+
+// TestCheckParseErrorsAreProblems: a template or catalog that does not
+// parse is a problem like the others: printed with its file and line, the
+// other files still checked, the summary and --json written, exit 1.
+func TestCheckParseErrorsAreProblems(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	copyTree := func(t *testing.T) (tdir, ldir string) {
+		t.Helper()
+		dir := t.TempDir()
+		tdir, ldir = filepath.Join(dir, "templates"), filepath.Join(dir, "locales")
+		for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
+			fixture.Write(t, filepath.Join(tdir, "welcome", f), fixture.Read(t, filepath.Join(root, "templates", "welcome", f)))
+		}
+		for _, l := range []string{"en", "de", "fr"} {
+			fixture.Write(t, filepath.Join(ldir, l+".toml"), fixture.Read(t, filepath.Join(root, "locales", l+".toml")))
+		}
+		return tdir, ldir
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) (args []string, names string)
+	}{
+		{"unparsable template", func(t *testing.T) ([]string, string) {
+			tdir, ldir := copyTree(t)
+			fixture.Write(t, filepath.Join(tdir, "welcome", "subject.tmpl"), `{{t "x" .}`+"\n")
+			return []string{"check", "--templates", tdir, "--locales", ldir}, filepath.Join(tdir, "welcome", "subject.tmpl") + ":1:"
+		}},
+		{"toml syntax error", func(t *testing.T) ([]string, string) {
+			tdir, ldir := copyTree(t)
+			de := filepath.Join(ldir, "de.toml")
+			fixture.Write(t, de, fixture.Read(t, de)+"\n[welcome.broken\nother = \"x\"\n")
+			return []string{"check", "--templates", tdir, "--locales", ldir}, de + ":"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args, name := tt.setup(t)
+			r := cli(t, nil, args...)
+			if r.code != 1 || !strings.Contains(r.stdout, name) || !strings.Contains(r.stdout, "check FAILED") || !strings.Contains(r.stdout, "en (default)") {
+				t.Fatalf("want exit 1, the problem at %s and the summary\n%s", name, r)
+			}
+			r = cli(t, nil, append(args, "--json")...)
+			var res struct {
+				Errors   int `json:"errors"`
+				Problems []struct {
+					File string `json:"file"`
+				} `json:"problems"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 1 || res.Errors < 1 {
+				t.Fatalf("--json: %v, %+v\n%s", err, res, r)
 			}
 		})
 	}

@@ -62,16 +62,29 @@ func messageForms(m *i18n.Message) map[string]string {
 }
 
 // loadCatalogs reads every catalog file at the root of locales, sorted by
-// language.
+// language; the first file that cannot be used is the error.
 func loadCatalogs(locales fs.FS) ([]*catalog, error) {
+	out, bad, err := readCatalogs(locales)
+	if err == nil && len(bad) > 0 {
+		err = bad[0]
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readCatalogs reads every catalog file at the root of locales: those it
+// can use, sorted by language, and why each other cannot be used (Inspect
+// reports them all).
+func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 	if locales == nil {
-		return nil, errors.New("load catalogs: no locales directory given")
+		return nil, nil, errors.New("load catalogs: no locales directory given")
 	}
 	entries, err := fs.ReadDir(locales, ".")
 	if err != nil {
-		return nil, fmt.Errorf("load catalogs: cannot list the locales directory (%s)", errText(err))
+		return nil, nil, fmt.Errorf("load catalogs: cannot list the locales directory (%s)", errText(err))
 	}
-	var out []*catalog
 	byLang := map[string]string{}
 	for _, e := range entries {
 		name := e.Name()
@@ -87,30 +100,39 @@ func loadCatalogs(locales fs.FS) ([]*catalog, error) {
 		}
 		tag, err := language.Parse(base)
 		if err != nil {
-			return nil, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)}
+			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)})
+			continue
 		}
 		lang := tag.String()
 		if prev, dup := byLang[strings.ToLower(lang)]; dup {
-			return nil, &FileError{File: key, Msg: fmt.Sprintf("second catalog for %s (first: %s); keep one file per language", lang, prev)}
+			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("second catalog for %s (first: %s); keep one file per language", lang, prev)})
+			continue
 		}
 		byLang[strings.ToLower(lang)] = key
 		src, err := fs.ReadFile(locales, name)
 		if err != nil {
-			return nil, &FileError{File: key, Msg: fmt.Sprintf("cannot read catalog (%s)", errText(err))}
+			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("cannot read catalog (%s)", errText(err))})
+			continue
 		}
 		msgs, err := i18n.ParseMessageBytes(src, unmarshal)
 		if err != nil {
-			return nil, catalogSyntaxError(key, ext, src, err)
+			bad = append(bad, catalogSyntaxError(key, ext, src, err))
+			continue
 		}
 		c := &catalog{tag: tag, lang: lang, file: key, src: src, messages: msgs, byID: map[string]*i18n.Message{},
 			forms: pluralRuleFor(tag).needed, fields: map[string]map[string]bool{}}
 		if err := c.check(); err != nil {
-			return nil, err
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				return nil, nil, err
+			}
+			bad = append(bad, fe)
+			continue
 		}
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].lang < out[j].lang })
-	return out, nil
+	return out, bad, nil
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)

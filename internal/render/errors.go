@@ -59,6 +59,11 @@ type FileError struct {
 	Msg  string
 }
 
+// problem is e as a lint error.
+func (e *FileError) problem() Problem {
+	return Problem{File: e.File, Line: e.Line, Key: e.Key, Severity: SeverityError, Msg: e.Msg}
+}
+
 // Error returns "file:line: msg" (or "file: msg" without a line).
 func (e *FileError) Error() string {
 	if e.Line > 0 {

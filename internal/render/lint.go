@@ -85,7 +85,7 @@ func Lint(templates, locales fs.FS, defaultLocale string) []Problem {
 func problemFromErr(err error) Problem {
 	var fe *FileError
 	if errors.As(err, &fe) {
-		return Problem{File: fe.File, Line: fe.Line, Severity: SeverityError, Msg: fe.Msg}
+		return fe.problem()
 	}
 	return Problem{Severity: SeverityError, Msg: err.Error()}
 }
@@ -113,8 +113,14 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	}
 	r := &Report{Templates: names}
 	var sets []*tmplSet
+	var fe *FileError
 	for _, n := range names {
 		s, err := loadTemplate(templates, n)
+		if errors.As(err, &fe) {
+			// Said with the others; its keys cannot be checked.
+			r.Problems = append(r.Problems, fe.problem())
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -123,15 +129,21 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 			r.Problems = append(r.Problems, Problem{File: is.File, Line: is.Line, Severity: SeverityError, Msg: is.Msg})
 		}
 	}
-	cats, err := loadCatalogs(locales)
+	cats, bad, err := readCatalogs(locales)
 	if err != nil {
 		return nil, err
 	}
-	if len(cats) == 0 {
+	for _, fe := range bad {
+		r.Problems = append(r.Problems, fe.problem())
+	}
+	if len(cats) == 0 && len(bad) == 0 {
 		return nil, fmt.Errorf("inspect: %w: the locales directory holds no <lang>.toml, .json, .yaml or .yml file", ErrNoCatalog)
 	}
 	var e Engine
 	def, err := e.catalogFor(cats, defaultLocale, "default locale")
+	if err != nil && len(bad) > 0 {
+		return r, nil // the default catalog is among those said above: nothing to compare with
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +216,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			if _, ok := used[id]; !ok {
+			if _, ok := used[id]; !ok && len(sets) == len(names) { // a template that did not parse uses keys unknown
 				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
 					Msg: fmt.Sprintf("%s: %s is not used by any template", c.lang, id)})
 			}

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -63,10 +65,41 @@ func TestLint(t *testing.T) {
 		t.Errorf("statuses = %v", status)
 	}
 
-	// Unreadable input is one error problem, not a panic.
+	// A template that does not parse is one error problem, not a panic; the
+	// catalogs are still checked, but no message is said unused (the
+	// template's keys are unknown).
 	bad := fstest.MapFS{"w/subject.tmpl": {Data: []byte("{{")}, "w/html.tmpl": {Data: nil}, "w/text.tmpl": {Data: nil}}
 	ps := Lint(bad, loc, "en")
-	if len(ps) != 1 || ps[0].File != "templates/w/subject.tmpl" || ps[0].Line != 1 {
+	var syntax, unused int
+	for _, p := range ps {
+		switch {
+		case p.File == "templates/w/subject.tmpl" && p.Line == 1 && p.Severity == SeverityError:
+			syntax++
+		case strings.Contains(p.Msg, "is not used by any template"):
+			unused++
+		}
+	}
+	if syntax != 1 || unused != 0 {
 		t.Errorf("syntax error problems = %v", ps)
+	}
+
+	// Every catalog that cannot be read is a problem with its file and
+	// line, and the others are still checked.
+	broken := fstest.MapFS{}
+	maps.Copy(broken, loc)
+	broken["fr.toml"] = &fstest.MapFile{Data: []byte("[s]\nother = \"x\"\nbroken = \n")}
+	broken["it.toml"] = &fstest.MapFile{Data: []byte("[s]\nother = \"{{printf \\\"%0999d\\\" 1}}\"\n")}
+	ps = Lint(tmpl, broken, "en")
+	var files []string
+	for _, p := range ps {
+		if p.Severity == SeverityError && (p.File == "locales/fr.toml" || p.File == "locales/it.toml") {
+			files = append(files, fmt.Sprintf("%s:%d", p.File, p.Line))
+		}
+	}
+	if strings.Join(files, " ") != "locales/fr.toml:3 locales/it.toml:1" {
+		t.Errorf("broken catalogs reported at %v, want fr.toml:3 and it.toml:1:\n%v", files, ps)
+	}
+	if len(ps) <= len(files) {
+		t.Errorf("the other catalogs were not checked: %v", ps)
 	}
 }
