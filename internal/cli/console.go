@@ -113,7 +113,7 @@ func (a *app) announceConsole(s console.Started, o console.Options) {
 	}
 	fmt.Fprintf(a.stdout, "Console for %s on %s/\n", what, s.Base)
 	if s.Loopback {
-		fmt.Fprintf(a.stdout, "Listening on %s: loopback only, reachable from this machine alone (--addr to change).\n", s.Addr)
+		fmt.Fprintf(a.stdout, "Listening on %s: loopback only, reachable from this machine alone (give another address to change it).\n", s.Addr)
 	} else {
 		fmt.Fprintf(a.stdout, "WARNING: listening on %s, reachable from the network. Serve it behind TLS (a reverse proxy) and give --url https://...; anyone with a token can sign in.\n", s.Addr)
 	}

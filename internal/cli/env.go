@@ -35,7 +35,7 @@ func (a *app) configFile() (string, []byte, error) {
 	case !explicit && errors.Is(err, fs.ErrNotExist):
 		return "", nil, nil
 	case err != nil:
-		return "", nil, configError(fmt.Errorf("read config file: %w", err))
+		return "", nil, configError(fmt.Errorf("read config file: %w (the path given by %s): give the path of your environments file (README, \"Configuration reference\")", err, map[bool]string{true: "--config", false: "TIDINGS_CONFIG"}[a.configPath != ""]))
 	}
 	return path, data, nil
 }

@@ -126,3 +126,23 @@ func readCSV(t testing.TB, path string) [][]string {
 	}
 	return rows
 }
+
+// TestMissingConfigFile: a config file that does not exist is a usage
+// error that says where its path came from and what to give.
+func TestMissingConfigFile(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		from string
+	}{
+		{nil, []string{"status", "--env", "staging", "--config", missing}, "--config"},
+		{map[string]string{"TIDINGS_CONFIG": missing}, []string{"status", "--env", "staging"}, "TIDINGS_CONFIG"},
+	} {
+		r := cli(t, tt.env, tt.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "(the path given by "+tt.from+"): give the path of your environments file") {
+			t.Errorf("want exit 2 naming %s and %s\n%s", missing, tt.from, r)
+		}
+	}
+}

@@ -212,10 +212,11 @@ func writeBatches(w io.Writer, st *store.Status) {
 		return
 	}
 	fmt.Fprintln(w, "\nBatches:")
+	cancelled := st.State == store.StateCancelled
 	var rest []store.BatchStatus
 	for _, b := range st.Batches {
 		if b.Canary {
-			writeBatch(w, "canary", b)
+			writeBatch(w, "canary", b, cancelled)
 		} else {
 			rest = append(rest, b)
 		}
@@ -233,18 +234,22 @@ func writeBatches(w io.Writer, st *store.Status) {
 	first = max(min(first, len(rest)-maxBatches), 0)
 	last := min(first+maxBatches, len(rest))
 	if first > 0 {
-		writeSummary(w, rest[:first])
+		writeSummary(w, rest[:first], cancelled)
 	}
 	for _, b := range rest[first:last] {
-		writeBatch(w, fmt.Sprintf("batch %d", b.Batch), b)
+		writeBatch(w, fmt.Sprintf("batch %d", b.Batch), b, cancelled)
 	}
 	if last < len(rest) {
-		writeSummary(w, rest[last:])
+		writeSummary(w, rest[last:], cancelled)
 	}
 }
 
-func batchState(b store.BatchStatus) string {
+// batchState names where batch b is; in a cancelled campaign, a batch not
+// done is cancelled, not waiting or sending.
+func batchState(b store.BatchStatus, cancelled bool) string {
 	switch {
+	case cancelled && (!b.Done || Waiting(b) > 0):
+		return "cancelled"
 	case b.Done && Waiting(b) > 0:
 		return "retrying"
 	case b.Done:
@@ -255,12 +260,12 @@ func batchState(b store.BatchStatus) string {
 	return "waiting"
 }
 
-func writeBatch(w io.Writer, name string, b store.BatchStatus) {
-	writeBatchLine(w, name, batchState(b), b)
+func writeBatch(w io.Writer, name string, b store.BatchStatus, cancelled bool) {
+	writeBatchLine(w, name, batchState(b, cancelled), b)
 }
 
 // writeSummary writes one line for a run of batches.
-func writeSummary(w io.Writer, bs []store.BatchStatus) {
+func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
 	var sum store.BatchStatus
 	states := map[string]int{}
 	for _, b := range bs {
@@ -272,10 +277,10 @@ func writeSummary(w io.Writer, bs []store.BatchStatus) {
 		sum.InDoubt += b.InDoubt
 		sum.Skipped += b.Skipped
 		sum.Cancelled += b.Cancelled
-		states[batchState(b)]++
+		states[batchState(b, cancelled)]++
 	}
 	var st []string
-	for _, s := range []string{"done", "retrying", "sending", "waiting"} {
+	for _, s := range []string{"done", "retrying", "sending", "waiting", "cancelled"} {
 		if states[s] > 0 {
 			st = append(st, fmt.Sprintf("%d %s", states[s], s))
 		}
