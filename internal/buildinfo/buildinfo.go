@@ -7,8 +7,22 @@ package buildinfo
 
 import (
 	"fmt"
+	"os"
 	"runtime/debug"
+	"strings"
 )
+
+// Invocation is how to run this program again, for the commands it
+// suggests: "go run ./cmd/tidings" under go run (its binary lives in Go's
+// build cache), else the path it was started with (os.Args[0]).
+func Invocation() string { return invocation(os.Args[0]) }
+
+func invocation(arg0 string) string {
+	if arg0 == "" || strings.Contains(arg0, "go-build") {
+		return "go run ./cmd/tidings"
+	}
+	return arg0
+}
 
 // String describes this binary's build, e.g. "v1.2.0 (commit 0123abcd4567,
 // 2026-06-01T10:00:00Z)".

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
 	"github.com/tidings-mail/tidings/internal/rehearsal"
@@ -69,8 +70,8 @@ func (a *app) cmdDemo() *cobra.Command {
 			if _, err := a.rehearse(cmd.Context(), b, out); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "\nOpen the campaign in the web console (gallery, recipients; loopback only):\n  go run ./cmd/tidings console --campaign %s\n", absPath(file))
-			fmt.Fprintf(a.stdout, "\nThis was a demo: refusals above are deliberate. Edit %s and run\n  go run ./cmd/tidings rehearse %s\nto try your own changes.\n", absPath(file), file)
+			fmt.Fprintf(a.stdout, "\nOpen the campaign in the web console (gallery, recipients; loopback only):\n  %s console --campaign %s\n", buildinfo.Invocation(), absPath(file))
+			fmt.Fprintf(a.stdout, "\nThis was a demo: refusals above are deliberate. Edit %s and run\n  %s rehearse %s\nto try your own changes.\n", absPath(file), buildinfo.Invocation(), file)
 			return nil
 		},
 	})
@@ -83,10 +84,8 @@ func (a *app) cmdDemo() *cobra.Command {
 func (a *app) rehearse(ctx context.Context, b *bundle.Bundle, out string) (*rehearsal.Result, error) {
 	who, host := actorName()
 	res, err := rehearsal.Run(ctx, rehearsal.Config{Bundle: b, Out: out, Logger: a.logger(slog.LevelWarn), Who: who, Host: host})
-	var pe *rehearsal.PausedError
-	var te *rehearsal.TimeoutError
 	switch {
-	case errors.As(err, &pe), errors.As(err, &te):
+	case errors.As(err, new(*rehearsal.PausedError)), errors.As(err, new(*rehearsal.TimeoutError)):
 		return nil, problemsErr(err)
 	case err != nil:
 		return nil, storeError(bundleError(err), rehearsal.Env)
