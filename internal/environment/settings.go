@@ -42,7 +42,7 @@ var settings = []setting{
 	{key: "redis.cluster", variable: "TIDINGS_REDIS_CLUSTER_ADDRS", help: "Redis Cluster seed nodes, host:port (comma-separated in the variable)", set: list(func(e *Environment) *[]string { return &e.Redis.Cluster })},
 	{key: "redis.min_replica_acks", variable: "TIDINGS_REDIS_MIN_REPLICA_ACKS", help: "replicas that must acknowledge a ledger claim (Redis WAIT) before the message goes to SMTP, or auto (default): 1 with Sentinel or Cluster, else decided at worker start from the master's connected replicas", set: setReplicaAcks},
 	{key: "redis.replica_ack_timeout", variable: "TIDINGS_REDIS_REPLICA_ACK_TIMEOUT", help: "how long to wait for those acknowledgements (default 500ms)", set: duration(func(e *Environment) *time.Duration { return &e.Redis.ReplicaAckTimeout })},
-	{key: "smtp.host", variable: "TIDINGS_SMTP_HOST", help: "SMTP host (default 127.0.0.1, port 1025)", set: text(func(e *Environment) *string { return &e.SMTP.Host })},
+	{key: "smtp.host", variable: "TIDINGS_SMTP_HOST", help: "SMTP host (default: 127.0.0.1 port 1025, a local test server, when the host is not set; a host set takes the port of smtp.port)", set: text(func(e *Environment) *string { return &e.SMTP.Host })},
 	{key: "smtp.port", variable: "TIDINGS_SMTP_PORT", help: "SMTP port (default 465 with tls, 25 with none, else 587)", set: integer(func(e *Environment) *int { return &e.SMTP.Port })},
 	{key: "smtp.tls", variable: "TIDINGS_SMTP_TLS", help: "none, opportunistic, starttls or tls (default none on loopback, else starttls)", set: func(e *Environment, v string) error {
 		e.SMTP.TLS = TLSPolicy(strings.ToLower(v))
