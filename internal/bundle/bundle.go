@@ -113,6 +113,10 @@ func Load(path string) (*Bundle, error) {
 		// the templates, as the worker's engine does.
 		Data: c.Data,
 	})
+	if fe := (*render.FileError)(nil); errors.As(err, &fe) {
+		// As the operator can open it from where they ran the command.
+		fe.File = render.ResolvePath(fe.File, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

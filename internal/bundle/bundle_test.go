@@ -92,6 +92,17 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := bundle.LoadFile(file); err != nil {
 		t.Errorf("LoadFile reads the campaign file only: %v", err)
 	}
+
+	// A catalog that does not parse is named by a path the operator can
+	// open from where they ran the command, not relative to the campaign.
+	file = sample(t)
+	deToml := filepath.Join(filepath.Dir(file), "locales", "de.toml")
+	if err := os.WriteFile(deToml, []byte("[welcome.subject\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Load(file); err == nil || !strings.Contains(err.Error(), deToml+":2: catalog syntax error") {
+		t.Errorf("broken catalog: %v, want it named %s:2", err, deToml)
+	}
 }
 
 // TestUseEnv: the environment's list_unsubscribe fills a campaign that sets
