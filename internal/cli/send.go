@@ -192,7 +192,7 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 , but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.
 {{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
 To send to everyone not yet delivered, and to nobody twice:
-  1. stop its workers and copy every worker's journal directory (<journal dir>/{{.Campaign}} on each worker host) into one directory;
+  1. stop its workers and copy the journal files of every other worker host (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
   2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}}
      (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
 
