@@ -95,7 +95,7 @@ func storeError(err error, env string) error {
 	var lost *store.LostChunksError
 	switch {
 	case errors.As(err, &nf):
-		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'", nf.Campaign, env, env, env))
+		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: that send refuses and says what to run, and 'tidings report %s --journal JOURNAL_DIR' lists who was sent", nf.Campaign, env, env, env, nf.Campaign))
 	case errors.As(err, &te):
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):
