@@ -5,9 +5,9 @@
 // status` prints it, and a rehearsal writes it to summary.txt.
 //
 // What it shows is what is true at that moment:
-//   - progress counts the recipients that have their outcome; cancelled
-//     recipients are not progress, so a cancelled campaign never shows a
-//     full bar;
+//   - progress counts the recipients done: an outcome other than
+//     cancelled (cancelled ones are not progress, so a cancelled campaign
+//     never shows a full bar);
 //   - a recipient whose first attempt failed temporarily and who waits for
 //     a retry is shown as such (per batch and in total), never hidden
 //     behind "failed 0";
@@ -29,8 +29,8 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// Handled returns the recipients of counts that have their outcome, the
-// cancelled ones left out: what progress means.
+// Handled returns the recipients of counts that are done: that have an
+// outcome other than cancelled (what progress means).
 func Handled(counts map[string]int64) int64 {
 	return store.Terminal(counts) - counts[store.OutcomeCancelled]
 }
@@ -159,7 +159,7 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		fmt.Fprintf(w, "          %s\n", hint)
 	}
 	handled := Handled(st.Counts)
-	fmt.Fprintf(w, "Progress: %s %d/%d recipients have their outcome (%.1f%%), %d sent", Bar(handled, st.Total, 30), handled, st.Total, Percent(handled, st.Total), st.Counts[store.OutcomeSent])
+	fmt.Fprintf(w, "Progress: %s %d/%d recipients done (%.1f%%), %d sent", Bar(handled, st.Total, 30), handled, st.Total, Percent(handled, st.Total), st.Counts[store.OutcomeSent])
 	if n := st.Counts[store.OutcomeCancelled]; n > 0 {
 		fmt.Fprintf(w, ", %d cancelled", n)
 	}
