@@ -49,6 +49,9 @@ var controls = []control{{
 	use: "retry CAMPAIGN --env ENV", short: "Re-queue temporary failures; never re-sends anyone already sent",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string) (string, error) {
 		n, err := s.Retry(ctx, c, who)
+		if ctl, cerr := s.Control(ctx, c); err == nil && cerr == nil && ctl.State == store.StatePaused && n > 0 {
+			return fmt.Sprintf("Re-queued %d temporary failures of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, c, c, who.Env), nil
+		}
 		return fmt.Sprintf("Re-queued %d temporary failures of %s.", n, c), err
 	},
 }}

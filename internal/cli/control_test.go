@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // stageCampaign sends a campaign of three rows (one staged, one refused,
@@ -371,5 +372,38 @@ func TestReportWithALostChunk(t *testing.T) {
 	res = cli(t, env, "report", c, "--env", "staging")
 	if lines := strings.Split(strings.TrimSpace(res.stdout), "\n"); res.code != 1 || len(lines) != 3 {
 		t.Errorf("csv report: want exit 1 and the header with 2 rows\n%s", res)
+	}
+}
+
+// TestRetryOfAPausedCampaign: retry re-queues temporary failures; when the
+// campaign is paused it says that nothing goes out before a resume.
+func TestRetryOfAPausedCampaign(t *testing.T) {
+	t.Parallel()
+	env, rd := redisEnv(t)
+	c := stageCampaign(t, env, "retry-paused")
+	st := store.New(rd.Client())
+	ctx := t.Context()
+	ctl, err := st.Control(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Tick(ctx, c, store.TickParams{Stage: ctl.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
+		t.Fatalf("tick: %+v %v", res, err)
+	}
+	l, p := st.Ledger(c, ctl.Stage), store.Policy{MaxAttempts: 1} // failed for good after one temporary failure
+	claim := []store.Claim{{ID: "ada@example.org", Lang: "en", Token: "t1"}}
+	if _, err := l.Step(ctx, nil, claim, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	temp := []store.Record{{ID: "ada@example.org", Lang: "en", Kind: store.KindTemp, Code: "451", Response: "try later"}}
+	if _, err := l.Step(ctx, temp, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, env, "pause", c, "--env", "staging", "--reason", "451s"); r.code != 0 {
+		t.Fatalf("pause\n%s", r)
+	}
+	r := cli(t, env, "retry", c, "--env", "staging")
+	if want := "Re-queued 1 temporary failures of retry-paused; it is paused: they go out after 'tidings resume retry-paused --env staging'."; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("retry of a paused campaign: want exit 0 and %q\n%s", want, r)
 	}
 }

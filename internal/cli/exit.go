@@ -76,12 +76,10 @@ func exitCode(err error, stderr io.Writer) int {
 // error is returned as it is.
 func classify(err error) error {
 	var ee *exitError
-	var op *net.OpError
-	var re redis.Error
 	switch {
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
-	case errors.As(err, &op), errors.As(err, &re), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
+	case errors.As(err, new(*net.OpError)), errors.As(err, new(redis.Error)), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
 		if err = redisconn.Explain(err); redisconn.IsSettings(err) {
 			return configError(err) // a Redis password or permission to fix
 		}
