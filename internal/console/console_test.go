@@ -657,3 +657,36 @@ func TestCancelWithALostChunk(t *testing.T) {
 		t.Errorf("the lost chunk is not in the console's log (lost data must leave a trace):\n%s", s.log())
 	}
 }
+
+// TestRetryOfAPausedCampaign: Retry on a paused campaign says that the
+// re-queued failures go out only once it is resumed.
+func TestRetryOfAPausedCampaign(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "rpaused", N: 2, Locales: []string{"en"}})
+	ctx := t.Context()
+	ctl, err := w.Store.Control(ctx, "rpaused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := w.Store.Tick(ctx, "rpaused", store.TickParams{Stage: ctl.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
+		t.Fatalf("tick: %+v %v", res, err)
+	}
+	id := consoletest.Email(0, "en")
+	l, p := w.Store.Ledger("rpaused", ctl.Stage), store.Policy{MaxAttempts: 1} // failed for good after one temporary failure
+	if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "en", Token: "t1"}}, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: "en", Kind: store.KindTemp, Code: "451", Response: "later"}}, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	if code, body := op.post("/c/rpaused/pause", url.Values{"csrf": {op.csrf("/c/rpaused")}, "reason": {"451s"}}); code != http.StatusOK {
+		t.Fatalf("pause: %d\n%s", code, body)
+	}
+	code, body := op.post("/c/rpaused/retry", url.Values{"csrf": {op.csrf("/c/rpaused")}})
+	if want := "Re-queued 1 temporary failures. The campaign is paused: they go out once it is resumed."; code != http.StatusOK || !strings.Contains(html.UnescapeString(body), want) {
+		t.Errorf("retry of a paused campaign: %d, want 200 with %q\n%s", code, want, body)
+	}
+}

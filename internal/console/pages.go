@@ -371,6 +371,9 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		var n int
 		n, err = s.cfg.Store.Retry(ctx, c, actor)
 		msg = fmt.Sprintf("Re-queued %d temporary failures.", n)
+		if ctl, cerr := s.cfg.Store.Control(ctx, c); err == nil && cerr == nil && ctl.State == store.StatePaused && n > 0 {
+			msg += " The campaign is paused: they go out once it is resumed."
+		}
 	default:
 		s.refuse(w, r, http.StatusNotFound, "No such action.")
 		return
