@@ -25,7 +25,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 	for {
 		if time.Since(lastRebuild) >= rebuildEvery {
 			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
-				w.log.Warn("rebuild the active campaigns", "err", err)
+				w.outage.warn("rebuild the active campaigns", err)
 			}
 			lastRebuild = time.Now()
 		}
@@ -43,7 +43,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 				continue
 			}
 			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
-				w.log.Warn("dispatch", "campaign", c, "err", err)
+				w.outage.warn("dispatch", err, "campaign", c)
 			}
 		}
 		if len(states) > 0 || reconcile {

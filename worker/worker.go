@@ -205,6 +205,7 @@ type Worker struct {
 	loading   map[string]*sync.Mutex
 	orphans   map[string]time.Time    // task id -> first seen abandoned
 	kept      map[*campaignState]bool // campaign states holding outcomes for Redis (campaignState.keep)
+	outage    *outageLog              // the loops' Redis errors, one line per outage
 	gone      map[string]bool         // runs whose loss was logged
 }
 
@@ -218,8 +219,9 @@ func New(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new worker: %w", err)
 	}
+	lg := cfg.Logger.With("worker", cfg.WorkerID)
 	return &Worker{
-		cfg: cfg, log: cfg.Logger.With("worker", cfg.WorkerID),
+		cfg: cfg, log: lg, outage: &outageLog{log: lg},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
@@ -396,10 +398,11 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	active, err := w.st.Active(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.log.Warn("read active campaigns", "err", err)
+			w.outage.warn("read active campaigns", err)
 		}
 		return
 	}
+	w.outage.answered()
 	w.mu.Lock()
 	for c := range w.campaigns {
 		active = append(active, c) // and every campaign this worker caches

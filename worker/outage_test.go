@@ -1,0 +1,54 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
+)
+
+// TestOutageLoggedOnce: while Redis is unreachable the control loop's
+// reads fail every tick; the log says so once at WARN (the repeats at
+// DEBUG), and once, at INFO, when Redis answers again, with how many
+// failures it held back. An error Redis answers with is not an outage and
+// is logged each time.
+func TestOutageLoggedOnce(t *testing.T) {
+	var logs syncbuf.Buffer
+	rdb := redistest.Start(t).Client()
+	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	ctx := context.Background()
+	w.st = store.New(down)
+	for range 5 {
+		w.refreshStates(ctx)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "level=WARN"); n != 1 || !strings.Contains(out, "read active campaigns: Redis is unreachable") {
+		t.Fatalf("%d WARN lines for 5 failed reads, want 1 saying Redis is unreachable:\n%s", n, out)
+	}
+	w.st = store.New(rdb)
+	w.refreshStates(ctx)
+	w.refreshStates(ctx)
+	out = logs.String()
+	if n := strings.Count(out, `msg="Redis answers again"`); n != 1 || !strings.Contains(out, "errors_held_back=4") {
+		t.Fatalf("want one line saying Redis answers again, with 4 errors held back:\n%s", out)
+	}
+	// An error reply is logged every time.
+	w.outage.warn("dispatch", redis.ErrClosed)
+	w.outage.warn("dispatch", redis.ErrClosed)
+	if n := strings.Count(logs.String(), `level=WARN msg=dispatch`); n != 2 {
+		t.Errorf("%d WARN lines for two errors that are not an outage, want 2:\n%s", n, logs.String())
+	}
+}
