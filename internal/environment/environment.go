@@ -478,8 +478,10 @@ func redact(s string) string {
 
 // Allowed reports whether email may receive mail in this environment: true
 // when the allowlist is empty, else when the address, its domain or a
-// *.suffix of its domain is listed, compared as the mailboxes they are
-// (address.Key: case, NFC, a domain as U-labels or A-labels).
+// *.suffix of its domain is listed. They are compared as the mailboxes
+// they are, whatever the spelling: the local part as address.Key has it
+// (case, NFC), the domain in its A-label form (xn--), exactly, so that no
+// two domains IDNA tells apart (σ and ς) match.
 func (e *Environment) Allowed(email string) bool {
 	if e == nil || len(e.Allow) == 0 {
 		return true
@@ -488,48 +490,54 @@ func (e *Environment) Allowed(email string) bool {
 	if err != nil {
 		return false
 	}
-	domain := addr.Domain()
+	key, domain := mailboxKey(addr), addr.ASCIIDomain()
 	for _, a := range e.Allow {
+		a, err := allowKey(a) // Load's entries are in this form already
 		switch {
+		case err != nil:
 		case strings.Contains(a, "@"):
-			if a == addr.Key() {
+			if a == key {
 				return true
 			}
 		case strings.HasPrefix(a, "*."):
-			suffix := a[1:] // ".example.com"
-			if len(domain) > len(suffix) && strings.EqualFold(domain[len(domain)-len(suffix):], suffix) {
+			if strings.HasSuffix(domain, a[1:]) { // ".example.com": below it only
 				return true
 			}
-		default:
-			if strings.EqualFold(a, domain) {
-				return true
-			}
+		case a == domain:
+			return true
 		}
 	}
 	return false
 }
 
-// allowKey is an allowlist entry (trimmed, lower case) in the form Allowed
-// compares: an address as its address.Key, a domain or *.suffix with its
-// domain in U-labels. An entry that is neither is returned as it is, with
-// the reason.
+// mailboxKey is addr as the allowlist compares it: the local part as
+// address.Key has it, the domain in A-labels.
+func mailboxKey(addr address.Address) string {
+	k := addr.Key()
+	return k[:strings.LastIndexByte(k, '@')+1] + addr.ASCIIDomain()
+}
+
+// allowKey is an allowlist entry in the form Allowed compares: an address
+// as mailboxKey has it, a domain or *.suffix in A-labels, lower case. An
+// entry that is neither is returned as it is, with the reason.
 func allowKey(a string) (string, error) {
+	a = strings.ToLower(strings.TrimSpace(a))
 	if strings.Contains(a, "@") {
 		addr, err := address.Parse(a)
 		if err != nil {
 			return a, err
 		}
-		return addr.Key(), nil
+		return mailboxKey(addr), nil
 	}
 	domain, star := strings.CutPrefix(a, "*.")
-	addr, err := address.Parse("x@" + domain)
+	addr, err := address.Parse("x@x." + domain) // "x.": a suffix may be one label (*.test)
 	switch {
 	case err != nil:
 		return a, err
 	case star:
-		return "*." + addr.Domain(), nil
+		return "*." + strings.TrimPrefix(addr.ASCIIDomain(), "x."), nil
 	}
-	return addr.Domain(), nil
+	return strings.TrimPrefix(addr.ASCIIDomain(), "x."), nil
 }
 
 // RefusalCode is the reason code for recipients outside the allowlist:

@@ -304,6 +304,38 @@ func TestAllowedSpellings(t *testing.T) {
 	if _, err := Load(nil, "", "staging", vars(map[string]string{"TIDINGS_ALLOW": "a@b..example"})); err == nil || !strings.Contains(err.Error(), `entry "a@b..example"`) {
 		t.Errorf("an entry that is no address: %v, want an error naming it", err)
 	}
+
+	// Domains IDNA tells apart never match, though case folding would
+	// take them for one (final sigma ς and σ); one-label suffixes are
+	// entries like any other; entries written into the struct, not
+	// loaded, are compared the same way.
+	e, err = Load(nil, "", "staging", vars(map[string]string{"TIDINGS_ALLOW": "aσ.test, *.рф, *.test"}))
+	if err != nil {
+		t.Fatalf("one-label suffixes: %v", err)
+	}
+	lit := &Environment{Name: "staging", Allow: []string{"aσ.test", "Boss@Altea.Example", " *.XN--P1AI "}}
+	for _, tt := range []struct {
+		email string
+		want  bool
+	}{
+		{"x@aσ.test", true},
+		{"x@AΣ.test", true},
+		{"x@aς.test", false},
+		{"x@sub.aς.test", false},
+		{"x@пример.рф", true},
+		{"boss@altea.example", true},
+	} {
+		if got := lit.Allowed(tt.email); got != tt.want {
+			t.Errorf("literal allowlist: Allowed(%q) = %v, want %v", tt.email, got, tt.want)
+		}
+		if strings.HasPrefix(tt.email, "boss") {
+			continue
+		}
+		want := tt.want || strings.HasSuffix(tt.email, ".test") && strings.Count(tt.email, ".") > 0
+		if got := e.Allowed(tt.email); got != want {
+			t.Errorf("loaded allowlist %q: Allowed(%q) = %v, want %v", e.Allow, tt.email, got, want)
+		}
+	}
 }
 
 func TestSecretNeverPrinted(t *testing.T) {

@@ -289,7 +289,7 @@ func (b *builder) resolve(e *Environment) {
 		}
 	}
 	for i, a := range e.Allow {
-		e.Allow[i], _ = allowKey(strings.ToLower(strings.TrimSpace(a))) // validate reports a wrong entry
+		e.Allow[i], _ = allowKey(a) // validate reports a wrong entry
 	}
 	if e.StateDir != "" {
 		return
