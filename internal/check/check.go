@@ -76,8 +76,8 @@ func Run(ctx context.Context, w io.Writer, opts Options) (problems int, err erro
 
 // Inspect checks the templates and catalogs. The error is non-nil only when
 // the input cannot be checked at all: a missing directory (*DirError), an
-// unknown template, an unparsable template or catalog (a *render.FileError
-// carrying the on-disk path).
+// unknown template, no template or catalog. A template or catalog that
+// does not parse is a problem like the others, with its on-disk path.
 func Inspect(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("check: %w", err)
@@ -125,7 +125,7 @@ func Inspect(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Report.Problems = append(res.Report.Problems, p)
 	}
-	res.Languages = nil
+	res.Languages = []render.LanguageSummary{} // [] in JSON, never null
 	for _, l := range rep.Languages {
 		l.File = opts.path(l.File)
 		res.Languages = append(res.Languages, l)

@@ -74,6 +74,16 @@ func loadCatalogs(locales fs.FS) ([]*catalog, error) {
 	return out, nil
 }
 
+// catalogBase is the language a catalog file is named for, as written
+// ("active.de.toml" -> "de": go-i18n's convention).
+func catalogBase(file string) string {
+	base := strings.TrimSuffix(path.Base(file), path.Ext(file))
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		base = base[i+1:]
+	}
+	return base
+}
+
 // readCatalogs reads every catalog file at the root of locales: those it
 // can use, sorted by language, and why each other cannot be used (Inspect
 // reports them all).
@@ -94,10 +104,7 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 			continue
 		}
 		key := "locales/" + name
-		base := strings.TrimSuffix(name, path.Ext(name))
-		if i := strings.LastIndexByte(base, '.'); i >= 0 {
-			base = base[i+1:] // go-i18n convention: active.de.toml
-		}
+		base := catalogBase(name)
 		tag, err := language.Parse(base)
 		if err != nil {
 			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -91,10 +92,12 @@ func problemFromErr(err error) Problem {
 }
 
 // Inspect is Lint with the per-language summary. It checks the named
-// templates (every template directory when none is named). Unreadable or
-// unparsable input (a template syntax error, a catalog that does not parse,
-// an unknown template, a missing default catalog) is returned as an error,
-// a *FileError where a file is at fault.
+// templates (every template directory when none is named). A template or
+// catalog that does not parse is a problem with its file and line, and
+// every other file is still checked (a broken or missing default catalog
+// is a problem then too). What cannot be inspected at all (no templates
+// or catalogs, an unknown template, a missing default catalog when no
+// file is at fault) is returned as an error.
 func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*Report, error) {
 	if defaultLocale == "" {
 		defaultLocale = "en"
@@ -141,11 +144,16 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	}
 	var e Engine
 	def, err := e.catalogFor(cats, defaultLocale, "default locale")
-	if err != nil && len(bad) > 0 {
-		return r, nil // the default catalog is among those said above: nothing to compare with
-	}
-	if err != nil {
+	switch {
+	case err != nil && len(bad) == 0:
 		return nil, err
+	case err != nil:
+		// Missing (said here) or among the files said above: the others
+		// are still checked, with nothing to compare them with.
+		if !slices.ContainsFunc(bad, func(fe *FileError) bool { return strings.EqualFold(catalogBase(fe.File), defaultLocale) }) {
+			r.Problems = append(r.Problems, problemFromErr(err))
+		}
+		def = &catalog{lang: defaultLocale, file: "the default catalog"}
 	}
 	r.Default = def.lang
 

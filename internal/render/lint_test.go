@@ -102,4 +102,29 @@ func TestLint(t *testing.T) {
 	if len(ps) <= len(files) {
 		t.Errorf("the other catalogs were not checked: %v", ps)
 	}
+
+	// A broken default catalog is said once, and the others are still
+	// checked on their own; a missing one is said too when another file is
+	// broken (it used to be hidden until that file was fixed).
+	brokenDef := fstest.MapFS{}
+	maps.Copy(brokenDef, loc)
+	brokenDef["en.toml"] = &fstest.MapFile{Data: []byte("[s\n")}
+	r, err = Inspect(tmpl, brokenDef, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var langs []string
+	for _, l := range r.Languages {
+		langs = append(langs, l.Lang)
+	}
+	all = fmt.Sprint(r.Problems)
+	if strings.Join(langs, ",") != "de,ja,ru" || strings.Count(all, "locales/en.toml") != 1 || strings.Contains(all, "no catalog") {
+		t.Errorf("broken default: languages %v, problems %v", langs, r.Problems)
+	}
+	delete(brokenDef, "en.toml")
+	brokenDef["fr.toml"] = &fstest.MapFile{Data: []byte("[s\n")}
+	r, err = Inspect(tmpl, brokenDef, "en")
+	if err != nil || !strings.Contains(fmt.Sprint(r.Problems), "default locale has no catalog") && !strings.Contains(fmt.Sprint(r.Problems), `for "en"`) {
+		t.Errorf("missing default beside a broken catalog: %v, %v", err, r)
+	}
 }
