@@ -26,6 +26,8 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		if time.Since(lastRebuild) >= rebuildEvery {
 			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
 				w.outage.warn("rebuild the active campaigns", err)
+			} else if err == nil {
+				w.outage.answered("rebuild the active campaigns")
 			}
 			lastRebuild = time.Now()
 		}
@@ -44,6 +46,8 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			}
 			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
 				w.outage.warn("dispatch", err, "campaign", c)
+			} else if err == nil {
+				w.outage.answered("dispatch")
 			}
 		}
 		if len(states) > 0 || reconcile {

@@ -425,7 +425,7 @@ func (r *run) take(ctx context.Context) (stop, error) {
 			if failures++; failures >= ackRetries {
 				return stopNone, fmt.Errorf("take rate tokens: %w", err)
 			}
-			r.w.outage.warn("take rate tokens failed; trying again", err, "campaign", r.cs.name, "attempt", failures)
+			r.w.log.Warn("take rate tokens failed; trying again", "campaign", r.cs.name, "attempt", failures, "err", err)
 		case res.Allowed > 0:
 			r.tokens = res.Allowed
 			return stopNone, nil

@@ -5,60 +5,89 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// outageLog logs the worker's loops finding Redis unreachable: the first
-// failure of an outage at WARN, its repeats at DEBUG, and its end at INFO
-// with how long it lasted and how many failures it held back, so that a
-// Redis away for a minute is two lines of the log, not hundreds. Errors
-// Redis answered with (a replica, out of memory, ...) are not an outage
-// and are logged as they come.
+// outageLog logs what the worker's loops do when they find Redis
+// unreachable: per loop (the message), the first failure of an outage at
+// WARN, its repeats at DEBUG with a WARN again each outageRepeat, and its
+// end at INFO with how long it lasted and how many failures it held back,
+// so that a Redis away for a minute is a few lines of the log, not
+// hundreds. Errors Redis answers with (a replica, out of memory, ...) are
+// not an outage and are logged as they come.
 type outageLog struct {
 	log   *slog.Logger
 	mu    sync.Mutex
-	since time.Time // zero while Redis answers
-	held  int
+	sites map[string]*outage
 }
+
+type outage struct {
+	since, warned time.Time
+	held          int
+}
+
+// outageRepeat is how often an outage still going on is said again at
+// WARN (the level operators keep).
+const outageRepeat = time.Minute
 
 // unreachable reports whether err says that Redis could not be reached.
 func unreachable(err error) bool {
 	return errors.As(err, new(*net.OpError)) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, redis.ErrPoolTimeout) ||
+		strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable") ||
+		strings.Contains(err.Error(), "cluster has no nodes")
 }
 
-// warn logs msg at WARN, or at DEBUG when err is a repeat of an outage
-// already logged.
+// warn logs msg (the loop's) with err: at WARN, or at DEBUG when err
+// repeats an outage this loop has already said.
 func (o *outageLog) warn(msg string, err error, args ...any) {
 	args = append(args, "err", err)
 	if !unreachable(err) {
 		o.log.Warn(msg, args...)
 		return
 	}
+	now := time.Now()
 	o.mu.Lock()
-	first := o.since.IsZero()
-	if first {
-		o.since = time.Now()
-	} else {
-		o.held++
+	if o.sites == nil {
+		o.sites = map[string]*outage{}
 	}
+	s := o.sites[msg]
+	first := s == nil
+	if first {
+		s = &outage{since: now, warned: now}
+		o.sites[msg] = s
+	}
+	again := !first && now.Sub(s.warned) >= outageRepeat
+	if again {
+		s.warned = now
+	}
+	s.held++
+	since, held := s.since, s.held-1
 	o.mu.Unlock()
-	if first {
+	switch {
+	case first:
 		o.log.Warn(msg+": Redis is unreachable; until it answers, its repeats are logged at debug level", args...)
-		return
+	case again:
+		o.log.Warn(msg+": Redis is still unreachable", append(args, "unreachable_for", now.Sub(since).Round(time.Second), "errors_held_back", held)...)
+	default:
+		o.log.Debug(msg, args...)
 	}
-	o.log.Debug(msg, args...)
 }
 
-// answered notes that Redis answered; the end of an outage is logged.
-func (o *outageLog) answered() {
+// answered notes that the loop that logs msg reached Redis; the end of its
+// outage is logged.
+func (o *outageLog) answered(msg string) {
 	o.mu.Lock()
-	since, held := o.since, o.held
-	o.since, o.held = time.Time{}, 0
+	s := o.sites[msg]
+	delete(o.sites, msg)
 	o.mu.Unlock()
-	if !since.IsZero() {
-		o.log.Info("Redis answers again", "unreachable_for", time.Since(since).Round(time.Millisecond), "errors_held_back", held)
+	if s != nil {
+		o.log.Info("Redis answers again", "loop", msg, "unreachable_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 	}
 }

@@ -16,9 +16,9 @@ import (
 
 // TestOutageLoggedOnce: while Redis is unreachable the control loop's
 // reads fail every tick; the log says so once at WARN (the repeats at
-// DEBUG), and once, at INFO, when Redis answers again, with how many
-// failures it held back. An error Redis answers with is not an outage and
-// is logged each time.
+// DEBUG), and once, at INFO, when that loop reaches Redis again, with how
+// many failures it held back. Another loop's success does not end it. An
+// error Redis answers with is not an outage and is logged each time.
 func TestOutageLoggedOnce(t *testing.T) {
 	var logs syncbuf.Buffer
 	rdb := redistest.Start(t).Client()
@@ -38,11 +38,15 @@ func TestOutageLoggedOnce(t *testing.T) {
 	if n := strings.Count(out, "level=WARN"); n != 1 || !strings.Contains(out, "read active campaigns: Redis is unreachable") {
 		t.Fatalf("%d WARN lines for 5 failed reads, want 1 saying Redis is unreachable:\n%s", n, out)
 	}
+	w.outage.answered("dispatch") // another loop
+	if strings.Contains(logs.String(), "Redis answers again") {
+		t.Fatalf("another loop's success ended the outage:\n%s", logs.String())
+	}
 	w.st = store.New(rdb)
 	w.refreshStates(ctx)
 	w.refreshStates(ctx)
 	out = logs.String()
-	if n := strings.Count(out, `msg="Redis answers again"`); n != 1 || !strings.Contains(out, "errors_held_back=4") {
+	if n := strings.Count(out, `msg="Redis answers again" worker=`); n != 1 || !strings.Contains(out, `loop="read active campaigns"`) || !strings.Contains(out, "errors_held_back=4") {
 		t.Fatalf("want one line saying Redis answers again, with 4 errors held back:\n%s", out)
 	}
 	// An error reply is logged every time.

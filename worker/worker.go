@@ -394,15 +394,19 @@ func (w *Worker) controlLoop(ctx context.Context) {
 	}
 }
 
+// readActive is what the control loop logs when it cannot read the
+// active campaigns.
+const readActive = "read active campaigns"
+
 func (w *Worker) refreshStates(ctx context.Context) {
 	active, err := w.st.Active(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.outage.warn("read active campaigns", err)
+			w.outage.warn(readActive, err)
 		}
 		return
 	}
-	w.outage.answered()
+	w.outage.answered(readActive)
 	w.mu.Lock()
 	for c := range w.campaigns {
 		active = append(active, c) // and every campaign this worker caches
