@@ -8,20 +8,40 @@ package buildinfo
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 )
 
 // Invocation is how to run this program again, for the commands it
-// suggests: "go run ./cmd/tidings" under go run (its binary lives in Go's
-// build cache), else the path it was started with (os.Args[0]).
-func Invocation() string { return invocation(os.Args[0]) }
-
-func invocation(arg0 string) string {
-	if arg0 == "" || strings.Contains(arg0, "go-build") {
-		return "go run ./cmd/tidings"
+// suggests. A binary go run built (it lives in a go-build directory, or
+// under $GOCACHE or $GOTMPDIR) is run again with go run: of the module
+// version it was built from (go run github.com/...@v1.2.0), or of
+// ./cmd/tidings inside a clone. Any other is run with the path it was
+// started with (os.Args[0]).
+func Invocation() string {
+	exe, _ := os.Executable()
+	version := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		version = info.Main.Version
 	}
-	return arg0
+	return invocation(os.Args[0], exe, version, os.Getenv("GOCACHE"), os.Getenv("GOTMPDIR"))
+}
+
+// invocation is Invocation for a program started as arg0 from executable
+// exe, built from module version, with go run's directories dirs.
+func invocation(arg0, exe, version string, dirs ...string) string {
+	ran := arg0 == "" || strings.Contains(exe, "go-build") || strings.Contains(arg0, "go-build")
+	for _, d := range dirs {
+		ran = ran || d != "" && strings.HasPrefix(exe, filepath.Clean(d)+string(filepath.Separator))
+	}
+	switch {
+	case !ran:
+		return arg0
+	case version != "" && version != "(devel)":
+		return "go run github.com/tidings-mail/tidings/cmd/tidings@" + version
+	}
+	return "go run ./cmd/tidings"
 }
 
 // String describes this binary's build, e.g. "v1.2.0 (commit 0123abcd4567,

@@ -2,19 +2,24 @@ package buildinfo
 
 import "testing"
 
-// TestInvocation: a binary that go run built in its cache is run again
-// with go run; any other with the path it was started with.
+// TestInvocation: a binary go run built is run again with go run, of the
+// module version it was built from or of ./cmd/tidings in a clone; any
+// other with the path it was started with.
 func TestInvocation(t *testing.T) {
 	t.Parallel()
-	for arg0, want := range map[string]string{
-		"/tmp/go-build1234/b001/exe/tidings": "go run ./cmd/tidings",
-		"/root/.cache/go-build/ab/tidings":   "go run ./cmd/tidings",
-		"tidings":                            "tidings",
-		"./bin/tidings":                      "./bin/tidings",
-		"":                                   "go run ./cmd/tidings",
-	} {
-		if got := invocation(arg0); got != want {
-			t.Errorf("invocation(%q) = %q, want %q", arg0, got, want)
+	tests := []struct {
+		arg0, exe, version, gocache, want string
+	}{
+		{"/tmp/go-build1234/b001/exe/tidings", "/tmp/go-build1234/b001/exe/tidings", "(devel)", "", "go run ./cmd/tidings"},
+		{"tidings", "/root/.cache/go-build/ab/exe/tidings", "v1.2.0", "", "go run github.com/tidings-mail/tidings/cmd/tidings@v1.2.0"},
+		{"tidings", "/var/gocache/ab/exe/tidings", "", "/var/gocache", "go run ./cmd/tidings"},
+		{"tidings", "/usr/local/bin/tidings", "v1.2.0", "/var/gocache", "tidings"},
+		{"./bin/tidings", "/work/bin/tidings", "(devel)", "", "./bin/tidings"},
+		{"", "", "", "", "go run ./cmd/tidings"},
+	}
+	for _, tt := range tests {
+		if got := invocation(tt.arg0, tt.exe, tt.version, tt.gocache); got != tt.want {
+			t.Errorf("invocation(%q, %q, %q, %q) = %q, want %q", tt.arg0, tt.exe, tt.version, tt.gocache, got, tt.want)
 		}
 	}
 }

@@ -22,20 +22,20 @@ import (
 // --config flag, else $TIDINGS_CONFIG, else ./tidings.yaml when it exists
 // (empty when it does not).
 func (a *app) configFile() (string, []byte, error) {
-	path := a.configPath
+	path, from := a.configPath, "--config"
 	if path == "" {
-		path = a.getenv("TIDINGS_CONFIG")
+		path, from = a.getenv("TIDINGS_CONFIG"), "TIDINGS_CONFIG"
 	}
 	explicit := path != ""
 	if !explicit {
-		path = "tidings.yaml"
+		path, from = "tidings.yaml", "the default, ./tidings.yaml"
 	}
 	data, err := os.ReadFile(path)
 	switch {
 	case !explicit && errors.Is(err, fs.ErrNotExist):
 		return "", nil, nil
 	case err != nil:
-		return "", nil, configError(fmt.Errorf("read config file: %w (the path given by %s): give the path of your environments file (README, \"Configuration reference\")", err, map[bool]string{true: "--config", false: "TIDINGS_CONFIG"}[a.configPath != ""]))
+		return "", nil, configError(fmt.Errorf("read config file: %w (the path given by %s): give the path of your environments file (README, \"Configuration reference\")", err, from))
 	}
 	return path, data, nil
 }

@@ -166,6 +166,9 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	case fsync == "always":
 		return pass(name, "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
 	}
+	if fsync == "" {
+		fsync = "unknown: the Redis user may not read it"
+	}
 	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
 }
 
