@@ -166,7 +166,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(why, "; "))
 		return problems("not sending")
 	case errors.Is(err, launch.ErrNoRecipient):
-		return problemsErr(errors.New("no recipient to send to"))
+		return problemsErr(err) // and why, when it says
 	case errors.As(err, &lost):
 		return problemsErr(stateLostMessage(lost, b.File, e))
 	case errors.As(err, &changed):

@@ -144,6 +144,9 @@ func (p *Planned) Check(o Options) error {
 		return &e
 	}
 	if s.Accepted == 0 && !o.AllowEmpty {
+		if s.Skipped > 0 {
+			return fmt.Errorf("%w: all %d recipients were already delivered (skipped as such)", ErrNoRecipient, s.Skipped)
+		}
 		return ErrNoRecipient
 	}
 	return nil
