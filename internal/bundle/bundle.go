@@ -203,6 +203,31 @@ func (b *Bundle) FirstPerLanguage() (map[string]recipient.Recipient, error) {
 	}
 }
 
+// NeedIncomplete counts, per catalog language the engine has but cannot
+// send (incomplete), the recipients whose locale matched it: they would be
+// refused. known is false when the recipients file cannot be read.
+func (b *Bundle) NeedIncomplete() (need map[string]int, known bool, err error) {
+	need = map[string]int{}
+	next, done, err := b.Recipients()
+	if err != nil || next == nil {
+		return need, false, err
+	}
+	defer done()
+	for {
+		r, err := next()
+		if errors.Is(err, io.EOF) {
+			return need, true, nil
+		}
+		if err != nil {
+			return nil, false, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+		}
+		var ref *render.Refusal
+		if _, err := b.Engine.Resolve(r.Locale); errors.As(err, &ref) && ref.Lang != "" {
+			need[ref.Lang]++
+		}
+	}
+}
+
 // Preview renders the campaign in every catalog language into the gallery
 // directory out (package preview), with one real recipient per language
 // where the recipients file has one, else sample data, and the .eml files

@@ -204,14 +204,22 @@ func SMTP(ctx context.Context, cfg send.Config) []Check {
 }
 
 // Templates checks that the engine's template is complete in every catalog
-// language.
-func Templates(e *render.Engine) []Check {
+// language. An incomplete one fails when recipients need it (need counts
+// them per language, when known) or when that is not known, and is a
+// warning when no recipient needs it.
+func Templates(e *render.Engine, need map[string]int, known bool) []Check {
 	var out []Check
 	for _, c := range e.Languages() {
-		if c.Covered {
+		lacks := "incomplete: lacks " + strings.Join(c.Missing, ", ")
+		switch {
+		case c.Covered:
 			out = append(out, pass("template "+c.Lang, "complete"))
-		} else {
-			out = append(out, fail("template "+c.Lang, "incomplete: lacks "+strings.Join(c.Missing, ", ")+"; recipients of this language would be refused"))
+		case known && need[c.Lang] == 0:
+			out = append(out, warn("template "+c.Lang, lacks+"; no recipient of the campaign needs it"))
+		case known:
+			out = append(out, fail("template "+c.Lang, fmt.Sprintf("%s; %d recipient(s) of this language would be refused", lacks, need[c.Lang])))
+		default:
+			out = append(out, fail("template "+c.Lang, lacks+"; recipients of this language would be refused"))
 		}
 	}
 	return out

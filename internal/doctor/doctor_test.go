@@ -2,6 +2,7 @@ package doctor_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/demo"
@@ -10,19 +11,45 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
+// TestTemplates: an incomplete language fails when recipients need it (the
+// demo's pt recipients, counted) or when that is not known, and is a
+// warning when no recipient needs it; complete ones pass.
 func TestTemplates(t *testing.T) {
 	t.Parallel()
 	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checks := doctor.Templates(b.Engine)
-	if n, infra := doctor.Failed(checks); n != 1 || infra || len(checks) != 10 {
-		t.Fatalf("%d of %d checks failed (infra %v), want pt alone of 10", n, len(checks), infra)
+	need, known, err := b.NeedIncomplete()
+	if err != nil || !known || need["pt"] == 0 {
+		t.Fatalf("NeedIncomplete: %v %v %v, want the demo's pt recipients counted", need, known, err)
 	}
-	for _, c := range checks {
-		if (c.Name == "template pt") != (c.Status == doctor.Fail) {
-			t.Errorf("%+v", c)
+	for _, tt := range []struct {
+		name   string
+		need   map[string]int
+		known  bool
+		status string
+		msg    string
+	}{
+		{"pt recipients", need, true, doctor.Fail, "recipient(s) of this language would be refused"},
+		{"recipients unknown", nil, false, doctor.Fail, "recipients of this language would be refused"},
+		{"no pt recipient", map[string]int{}, true, doctor.Warn, "no recipient of the campaign needs it"},
+	} {
+		checks := doctor.Templates(b.Engine, tt.need, tt.known)
+		if len(checks) != 10 {
+			t.Fatalf("%s: %d checks, want 10", tt.name, len(checks))
+		}
+		for _, c := range checks {
+			want := doctor.Pass
+			if c.Name == "template pt" {
+				want = tt.status
+				if !strings.Contains(c.Message, tt.msg) {
+					t.Errorf("%s: %+v, want %q", tt.name, c, tt.msg)
+				}
+			}
+			if c.Status != want {
+				t.Errorf("%s: %+v, want %s", tt.name, c, want)
+			}
 		}
 	}
 }

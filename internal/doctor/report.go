@@ -35,9 +35,11 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 	case campaignErr != nil:
 		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
 	case b != nil:
-		tc := Templates(b.Engine)
-		n, _ := Failed(tc)
-		r.Incomplete = n > 0
+		need, known, err := b.NeedIncomplete()
+		tc := Templates(b.Engine, need, known && err == nil)
+		for _, c := range tc {
+			r.Incomplete = r.Incomplete || c.Status != Pass
+		}
 		r.Checks = append(r.Checks, tc...)
 	}
 	r.Failed, r.Infra = Failed(r.Checks)
