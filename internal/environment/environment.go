@@ -519,9 +519,12 @@ func mailboxKey(addr address.Address) string {
 
 // allowKey is an allowlist entry in the form Allowed compares: an address
 // as mailboxKey has it, a domain or *.suffix in A-labels, lower case. An
-// entry that is neither is returned as it is, with the reason.
+// entry that is neither is returned as it is, with the reason. Case is
+// folded by address.Parse and Key as for recipients, never before: Go's
+// lower case of some letters is not IDNA's (İnternet.test would become
+// internet.test, another domain).
 func allowKey(a string) (string, error) {
-	a = strings.ToLower(strings.TrimSpace(a))
+	a = strings.TrimSpace(a)
 	if strings.Contains(a, "@") {
 		addr, err := address.Parse(a)
 		if err != nil {
@@ -530,6 +533,9 @@ func allowKey(a string) (string, error) {
 		return mailboxKey(addr), nil
 	}
 	domain, star := strings.CutPrefix(a, "*.")
+	if !star && strings.HasPrefix(a, "*") {
+		return a, errors.New("a wildcard is written *.suffix")
+	}
 	addr, err := address.Parse("x@x." + domain) // "x.": a suffix may be one label (*.test)
 	switch {
 	case err != nil:
