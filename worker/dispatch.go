@@ -39,6 +39,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		states := w.states // refreshStates replaces it whole, never changes it
 		w.mu.Unlock()
 		active := map[string]bool{}
+		reached := true // every running campaign advanced: the pass reached Redis
 		for c, p := range states {
 			active[c] = true
 			if p.State != store.StateRunning {
@@ -46,9 +47,11 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			}
 			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
 				w.outage.warn("dispatch", err, "campaign", c)
-			} else if err == nil {
-				w.outage.answered("dispatch")
+				reached = false
 			}
+		}
+		if reached {
+			w.outage.answered("dispatch")
 		}
 		if len(states) > 0 || reconcile {
 			w.forget(active)

@@ -28,14 +28,14 @@ func (a *app) configFile() (string, []byte, error) {
 	}
 	explicit := path != ""
 	if !explicit {
-		path, from = "tidings.yaml", "the default, ./tidings.yaml"
+		path, from = "tidings.yaml", "the default path"
 	}
 	data, err := os.ReadFile(path)
 	switch {
 	case !explicit && errors.Is(err, fs.ErrNotExist):
 		return "", nil, nil
 	case err != nil:
-		return "", nil, configError(fmt.Errorf("read config file: %w (the path given by %s): give the path of your environments file (README, \"Configuration reference\")", err, from))
+		return "", nil, configError(fmt.Errorf("read config file: %w (from %s): give the path of your environments file (README, \"Configuration reference\")", err, from))
 	}
 	return path, data, nil
 }

@@ -141,7 +141,7 @@ func TestMissingConfigFile(t *testing.T) {
 		{map[string]string{"TIDINGS_CONFIG": missing}, []string{"status", "--env", "staging"}, "TIDINGS_CONFIG"},
 	} {
 		r := cli(t, tt.env, tt.args...)
-		if r.code != 2 || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "(the path given by "+tt.from+"): give the path of your environments file") {
+		if r.code != 2 || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "(from "+tt.from+"): give the path of your environments file") {
 			t.Errorf("want exit 2 naming %s and %s\n%s", missing, tt.from, r)
 		}
 	}

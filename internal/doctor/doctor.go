@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -128,10 +129,14 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return redisFail(name, err)
 	}
 	// Replicas connected to the master(s), and their min-replicas-to-write.
-	replicas, minWrite, fsync, noAOF := -1, -1, "", false
+	replicas, minWrite, fsync, noAOF, aofUnknown := -1, -1, "", false, false
+	var mu sync.Mutex // ForEachMaster calls look concurrently
 	look := func(ctx context.Context, c redis.Cmdable) error {
 		info := redisconn.ParseInfo(c.Info(ctx, "replication", "persistence").Val())
+		mu.Lock()
+		defer mu.Unlock()
 		noAOF = noAOF || info["aof_enabled"] == "0"
+		aofUnknown = aofUnknown || info["aof_enabled"] == "" // INFO not allowed to the user
 		n, _ := strconv.Atoi(info["connected_slaves"])
 		if replicas < 0 || n < replicas {
 			replicas = n
@@ -142,8 +147,8 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 				minWrite = m
 			}
 		}
-		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" {
-			fsync = v["appendfsync"]
+		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" && (fsync == "" || fsync == "always") {
+			fsync = v["appendfsync"] // the weakest of the masters
 		}
 		return nil
 	}
@@ -161,6 +166,8 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
 	case replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
+	case aofUnknown:
+		return warn(name, "unknown: the Redis user may not read INFO persistence, so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel")
 	case noAOF:
 		return fail(name, "a single Redis without replicas or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
 	case fsync == "always":

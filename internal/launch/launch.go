@@ -144,8 +144,11 @@ func (p *Planned) Check(o Options) error {
 		return &e
 	}
 	if s.Accepted == 0 && !o.AllowEmpty {
-		if s.Skipped > 0 {
+		switch {
+		case s.Skipped > 0 && s.Refused+s.Invalid == 0:
 			return fmt.Errorf("%w: all %d recipients were already delivered (skipped as such)", ErrNoRecipient, s.Skipped)
+		case s.Skipped > 0:
+			return fmt.Errorf("%w: %d already delivered (skipped as such), %d refused, %d invalid", ErrNoRecipient, s.Skipped, s.Refused, s.Invalid)
 		}
 		return ErrNoRecipient
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"golang.org/x/text/language"
 )
 
 // Severities of a Problem.
@@ -150,8 +152,14 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	case err != nil:
 		// Missing (said here) or among the files said above: the others
 		// are still checked, with nothing to compare them with.
-		if !slices.ContainsFunc(bad, func(fe *FileError) bool { return strings.EqualFold(catalogBase(fe.File), defaultLocale) }) {
-			r.Problems = append(r.Problems, problemFromErr(err))
+		want, _ := language.Parse(strings.TrimSpace(defaultLocale))
+		if !slices.ContainsFunc(bad, func(fe *FileError) bool {
+			t, err := language.Parse(catalogBase(fe.File))
+			return err == nil && t == want
+		}) {
+			p := problemFromErr(err)
+			p.File = "locales/"
+			r.Problems = append(r.Problems, p)
 		}
 		def = &catalog{lang: defaultLocale, file: "the default catalog"}
 	}
