@@ -481,33 +481,44 @@ func redact(s string) string {
 // *.suffix of its domain is listed. They are compared as the mailboxes
 // they are, whatever the spelling: the local part as address.Key has it
 // (case, NFC), the domain in its A-label form (xn--), exactly, so that no
-// two domains IDNA tells apart (σ and ς) match.
-func (e *Environment) Allowed(email string) bool {
+// two domains IDNA tells apart (σ and ς) match. For many recipients, take
+// Allowlist once.
+func (e *Environment) Allowed(email string) bool { return e.Allowlist()(email) }
+
+// Allowlist returns Allowed with the entries brought into the form it
+// compares once, not on every call.
+func (e *Environment) Allowlist() func(email string) bool {
 	if e == nil || len(e.Allow) == 0 {
-		return true
+		return func(string) bool { return true }
 	}
-	addr, err := address.Parse(email)
-	if err != nil {
-		return false
-	}
-	key, domain := mailboxKey(addr), addr.ASCIIDomain()
+	var keys []string
 	for _, a := range e.Allow {
-		a, err := allowKey(a) // Load's entries are in this form already
-		switch {
-		case err != nil:
-		case strings.Contains(a, "@"):
-			if a == key {
-				return true
-			}
-		case strings.HasPrefix(a, "*."):
-			if strings.HasSuffix(domain, a[1:]) { // ".example.com": below it only
-				return true
-			}
-		case a == domain:
-			return true
+		if k, err := allowKey(a); err == nil { // Load refuses an entry in error
+			keys = append(keys, k)
 		}
 	}
-	return false
+	return func(email string) bool {
+		addr, err := address.Parse(email)
+		if err != nil {
+			return false
+		}
+		key, domain := mailboxKey(addr), addr.ASCIIDomain()
+		for _, a := range keys {
+			switch {
+			case strings.Contains(a, "@"):
+				if a == key {
+					return true
+				}
+			case strings.HasPrefix(a, "*."):
+				if strings.HasSuffix(domain, a[1:]) { // ".example.com": below it only
+					return true
+				}
+			case a == domain:
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // mailboxKey is addr as the allowlist compares it: the local part as

@@ -244,7 +244,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			}
 		}
 	}
-	ahead := readAhead{in: in, rd: rd, prior: prior, resolve: resolve}
+	ahead := readAhead{in: in, rd: rd, prior: prior, resolve: resolve, allowed: in.Env.Allowlist()}
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -370,6 +370,7 @@ type readAhead struct {
 	rd      *recipient.Reader
 	prior   map[int]string
 	resolve func(string) resolution
+	allowed func(email string) bool // the environment's allowlist
 	buf     []aheadRow
 	pos     int
 	done    bool
@@ -423,7 +424,7 @@ func (a *readAhead) fill() {
 			if a.in.Exclude != nil {
 				r.why, r.excluded = a.in.Exclude(rcp.ID, rcp.Email)
 			}
-			r.res, r.allowed = a.resolve(rcp.Locale), a.in.Env.Allowed(rcp.Email)
+			r.res, r.allowed = a.resolve(rcp.Locale), a.allowed(rcp.Email)
 			if !r.excluded && r.allowed && r.res.refusal == nil {
 				todo = append(todo, len(a.buf))
 			}
