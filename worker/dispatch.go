@@ -47,7 +47,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			}
 			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
 				w.outage.warn("dispatch", err, "campaign", c)
-				reached = false
+				reached = reached && !unreachable(err)
 			}
 		}
 		if reached {

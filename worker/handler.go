@@ -125,8 +125,15 @@ func (r *run) process(ctx context.Context) error {
 	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
 	var lost *store.LostChunksError
 	if errors.As(err, &lost) {
-		if pr, perr := w.st.Probe(ctx, cs.name); perr == nil && pr.State == "" {
+		pr, perr := w.st.Probe(ctx, cs.name)
+		switch {
+		case perr == nil && pr.State == "":
 			w.logLost(cs) // the whole campaign is gone
+			return nil
+		case perr == nil && pr.Stage != cs.stage:
+			// Staged anew (with fewer chunks, say) since this task was
+			// queued: the chunk is not lost, the task is stale.
+			r.log.Info("dropping a task of an earlier staging")
 			return nil
 		}
 		// Part of the campaign's state is gone: its ledger may have lost

@@ -4,13 +4,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
 // outageLog logs what the worker's loops do when they find Redis
@@ -35,13 +32,10 @@ type outage struct {
 // WARN (the level operators keep).
 const outageRepeat = time.Minute
 
-// unreachable reports whether err says that Redis could not be reached.
+// unreachable reports whether err says that Redis could not be reached:
+// redisconn.Unreachable, or a connection cut mid-reply.
 func unreachable(err error) bool {
-	return errors.As(err, new(*net.OpError)) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, redis.ErrPoolTimeout) ||
-		strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable") ||
-		strings.Contains(err.Error(), "cluster has no nodes")
+	return redisconn.Unreachable(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // warn logs msg (the loop's) with err: at WARN, or at DEBUG when err

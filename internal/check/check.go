@@ -5,7 +5,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -105,10 +104,6 @@ func Inspect(ctx context.Context, opts Options) (*Result, error) {
 	}
 	rep, err := render.Inspect(tfs, lfs, opts.DefaultLocale, names...)
 	if err != nil {
-		var fe *render.FileError
-		if errors.As(err, &fe) {
-			return nil, &render.FileError{File: opts.path(fe.File), Line: fe.Line, Key: fe.Key, Msg: fe.Msg}
-		}
 		return nil, fmt.Errorf("check %s and %s: %w", opts.TemplatesDir, opts.LocalesDir, err)
 	}
 	res := &Result{Report: *rep}

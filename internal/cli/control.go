@@ -49,10 +49,11 @@ var controls = []control{{
 	use: "retry CAMPAIGN --env ENV", short: "Re-queue temporary failures; never re-sends anyone already sent",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string) (string, error) {
 		n, err := s.Retry(ctx, c, who)
-		if ctl, cerr := s.Control(ctx, c); err == nil && cerr == nil && ctl.State == store.StatePaused && n > 0 {
-			return fmt.Sprintf("Re-queued %d temporary failures of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, c, c, who.Env), nil
+		msg := fmt.Sprintf("Re-queued %d temporary failures of %s.", n, c)
+		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.Paused(ctx, c) {
+			msg = fmt.Sprintf("Re-queued %d temporary failures of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, c, c, who.Env)
 		}
-		return fmt.Sprintf("Re-queued %d temporary failures of %s.", n, c), err
+		return msg, err
 	},
 }}
 
@@ -98,7 +99,7 @@ func storeError(err error, env string) error {
 	var lost *store.LostChunksError
 	switch {
 	case errors.As(err, &nf):
-		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: that send refuses and says what to run, and 'tidings report %s --journal JOURNAL_DIR' lists who was sent", nf.Campaign, env, env, env, nf.Campaign))
+		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", nf.Campaign, env, env, env, nf.Campaign))
 	case errors.As(err, &te):
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):

@@ -51,7 +51,7 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},
 		{[]string{"pause", "no-such-campaign", "--env", "staging", "--reason", "x"}, 2, "", `campaign "no-such-campaign" does not exist in environment staging`},
 		{[]string{"resume", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging'`},
-		{[]string{"approve", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging', or stage it with 'tidings send CAMPAIGN-FILE --env staging'. If it was started, Redis lost it: that send refuses and says what to run, and 'tidings report nosuch --journal JOURNAL_DIR' lists who was sent`},
+		{[]string{"approve", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging', or stage it with 'tidings send CAMPAIGN-FILE --env staging'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report nosuch --journal JOURNAL_DIR' lists who was sent`},
 		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env is required"},
 	}
 	for _, s := range steps {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"syscall"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -79,7 +77,7 @@ func classify(err error) error {
 	switch {
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
-	case errors.As(err, new(*net.OpError)), errors.As(err, new(redis.Error)), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH):
+	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err):
 		if err = redisconn.Explain(err); redisconn.IsSettings(err) {
 			return configError(err) // a Redis password or permission to fix
 		}

@@ -11,6 +11,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -129,14 +130,18 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return redisFail(name, err)
 	}
 	// Replicas connected to the master(s), and their min-replicas-to-write.
-	replicas, minWrite, fsync, noAOF, aofUnknown := -1, -1, "", false, false
-	var mu sync.Mutex // ForEachMaster calls look concurrently
+	replicas, minWrite, fsync, noAOF := -1, -1, "", false
+	var aofUnknown error // why a master's persistence could not be read
+	var mu sync.Mutex    // ForEachMaster calls look concurrently
 	look := func(ctx context.Context, c redis.Cmdable) error {
-		info := redisconn.ParseInfo(c.Info(ctx, "replication", "persistence").Val())
+		raw, ierr := c.Info(ctx, "replication", "persistence").Result()
+		info := redisconn.ParseInfo(raw)
 		mu.Lock()
 		defer mu.Unlock()
 		noAOF = noAOF || info["aof_enabled"] == "0"
-		aofUnknown = aofUnknown || info["aof_enabled"] == "" // INFO not allowed to the user
+		if info["aof_enabled"] == "" && aofUnknown == nil {
+			aofUnknown = cmp.Or(redisconn.Explain(ierr), errors.New("INFO persistence has no aof_enabled"))
+		}
 		n, _ := strconv.Atoi(info["connected_slaves"])
 		if replicas < 0 || n < replicas {
 			replicas = n
@@ -147,7 +152,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 				minWrite = m
 			}
 		}
-		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" && (fsync == "" || fsync == "always") {
+		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" && (fsync == "" || fsyncRank[v["appendfsync"]] < fsyncRank[fsync]) {
 			fsync = v["appendfsync"] // the weakest of the masters
 		}
 		return nil
@@ -166,10 +171,10 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
 	case replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
-	case aofUnknown:
-		return warn(name, "unknown: the Redis user may not read INFO persistence, so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel")
 	case noAOF:
 		return fail(name, "a single Redis without replicas or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
+	case aofUnknown != nil:
+		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel", aofUnknown))
 	case fsync == "always":
 		return pass(name, "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
 	}
@@ -178,6 +183,9 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	}
 	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
 }
+
+// fsyncRank orders appendfsync settings from the weakest.
+var fsyncRank = map[string]int{"no": 0, "everysec": 1, "always": 2}
 
 // redisMajor is the major version of a Redis version string ("7.2.4" -> 7).
 func redisMajor(v string) int {

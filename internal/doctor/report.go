@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -35,8 +37,15 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 	case campaignErr != nil:
 		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
 	case b != nil:
-		need, known, err := b.NeedIncomplete()
-		tc := Templates(b.Engine, need, known && err == nil)
+		var need map[string]int
+		known := true
+		if slices.ContainsFunc(b.Engine.Languages(), func(c render.Coverage) bool { return !c.Covered }) {
+			var err error
+			if need, known, err = b.NeedIncomplete(); err != nil {
+				r.Checks = append(r.Checks, warn("recipients", fmt.Sprintf("%v: which languages they need is not known", err)))
+			}
+		}
+		tc := Templates(b.Engine, need, known)
 		for _, c := range tc {
 			r.Incomplete = r.Incomplete || c.Status != Pass
 		}

@@ -418,8 +418,7 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 		report("concurrency", "%d: use 1 or more", e.Concurrency)
 	}
 	for _, a := range e.Allow {
-		at := strings.LastIndexByte(a, '@')
-		if _, err := allowKey(a); a == "" || a == "*." || at == 0 || at == len(a)-1 || strings.ContainsAny(a, " ,<>") || err != nil {
+		if _, err := allowKey(a); err != nil {
 			report("allow", "entry %q is neither a domain, a *.suffix nor an address: fix it", a)
 		}
 	}
@@ -483,13 +482,19 @@ func redact(s string) string {
 // (case, NFC), the domain in its A-label form (xn--), exactly, so that no
 // two domains IDNA tells apart (σ and ς) match. For many recipients, take
 // Allowlist once.
-func (e *Environment) Allowed(email string) bool { return e.Allowlist()(email) }
-
-// Allowlist returns Allowed with the entries brought into the form it
-// compares once, not on every call.
-func (e *Environment) Allowlist() func(email string) bool {
+func (e *Environment) Allowed(email string) bool {
 	if e == nil || len(e.Allow) == 0 {
-		return func(string) bool { return true }
+		return true
+	}
+	addr, err := address.Parse(email)
+	return err == nil && e.Allowlist()(addr)
+}
+
+// Allowlist returns Allowed of an address already parsed, with the entries
+// brought into the form it compares once, not on every call.
+func (e *Environment) Allowlist() func(address.Address) bool {
+	if e == nil || len(e.Allow) == 0 {
+		return func(address.Address) bool { return true }
 	}
 	var keys []string
 	for _, a := range e.Allow {
@@ -497,9 +502,8 @@ func (e *Environment) Allowlist() func(email string) bool {
 			keys = append(keys, k)
 		}
 	}
-	return func(email string) bool {
-		addr, err := address.Parse(email)
-		if err != nil {
+	return func(addr address.Address) bool {
+		if addr.IsZero() {
 			return false
 		}
 		key, domain := mailboxKey(addr), addr.ASCIIDomain()

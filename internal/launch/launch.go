@@ -130,7 +130,9 @@ type Options struct {
 	Progress func()
 }
 
-// Check returns why the plan cannot be sent with o, or nil.
+// Check returns why the plan cannot be sent with o, or nil: refused or
+// invalid rows not skipped, deliveries to exclude none of which is a
+// recipient (*UnmatchedExclusionError), no recipient at all.
 func (p *Planned) Check(o Options) error {
 	s := p.Summary
 	var e RejectedError
@@ -142,6 +144,9 @@ func (p *Planned) Check(o Options) error {
 	}
 	if e.Refused+e.Invalid > 0 {
 		return &e
+	}
+	if d := p.in.Exclude; d != nil && d.Len() > 0 && s.Skipped == 0 {
+		return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
 	}
 	if s.Accepted == 0 && !o.AllowEmpty {
 		switch {
@@ -161,19 +166,15 @@ type Result struct {
 	Record string // the record file written ("" without a state dir)
 }
 
-// Preflight returns why the plan cannot be staged with o (Check); when
-// deliveries are excluded, an *UnmatchedExclusionError when none of them is
-// a recipient; when none are, a *StateLostError when this machine started
-// the campaign before but Redis has no trace of it.
+// Preflight returns why the plan cannot be staged with o (Check); when no
+// deliveries are excluded, a *StateLostError when this machine started the
+// campaign before but Redis has no trace of it.
 func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) error {
 	if err := p.Check(o); err != nil {
 		return err
 	}
-	if d := p.in.Exclude; d != nil {
-		if d.Len() > 0 && p.Summary.Skipped == 0 {
-			return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
-		}
-		return nil
+	if p.in.Exclude != nil {
+		return nil // a recovery: the state loss is known
 	}
 	return p.checkState(ctx, st, o)
 }

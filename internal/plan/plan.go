@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/recipient"
@@ -370,7 +371,7 @@ type readAhead struct {
 	rd      *recipient.Reader
 	prior   map[int]string
 	resolve func(string) resolution
-	allowed func(email string) bool // the environment's allowlist
+	allowed func(address.Address) bool // the environment's allowlist
 	buf     []aheadRow
 	pos     int
 	done    bool
@@ -424,7 +425,7 @@ func (a *readAhead) fill() {
 			if a.in.Exclude != nil {
 				r.why, r.excluded = a.in.Exclude(rcp.ID, rcp.Email)
 			}
-			r.res, r.allowed = a.resolve(rcp.Locale), a.allowed(rcp.Email)
+			r.res, r.allowed = a.resolve(rcp.Locale), a.allowed(rcp.Address)
 			if !r.excluded && r.allowed && r.res.refusal == nil {
 				todo = append(todo, len(a.buf))
 			}

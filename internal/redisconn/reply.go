@@ -2,10 +2,23 @@ package redisconn
 
 import (
 	"errors"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// Unreachable reports whether err says that Redis (or the network to it)
+// could not be reached, as opposed to an error Redis answered with: a
+// network error, a refused, reset or unroutable connection, no free
+// connection in time, or no Sentinel or Cluster node answering.
+func Unreachable(err error) bool {
+	return err != nil && (errors.As(err, new(*net.OpError)) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, redis.ErrPoolTimeout) ||
+		strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable") ||
+		strings.Contains(err.Error(), "cluster has no nodes"))
+}
 
 // ReplyError is an error Redis answered with, and what an operator can do
 // about it.

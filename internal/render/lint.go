@@ -118,10 +118,9 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	}
 	r := &Report{Templates: names}
 	var sets []*tmplSet
-	var fe *FileError
 	for _, n := range names {
 		s, err := loadTemplate(templates, n)
-		if errors.As(err, &fe) {
+		if fe := (*FileError)(nil); errors.As(err, &fe) {
 			// Said with the others; its keys cannot be checked.
 			r.Problems = append(r.Problems, fe.problem())
 			continue
@@ -164,6 +163,8 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		def = &catalog{lang: defaultLocale, file: "the default catalog"}
 	}
 	r.Default = def.lang
+
+	allParsed := len(sets) == len(names) // else some keys used are unknown: none is said unused
 
 	// Every key used by any template, with its first use and whether any
 	// use is plural.
@@ -232,7 +233,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			if _, ok := used[id]; !ok && len(sets) == len(names) { // a template that did not parse uses keys unknown
+			if _, ok := used[id]; !ok && allParsed {
 				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
 					Msg: fmt.Sprintf("%s: %s is not used by any template", c.lang, id)})
 			}

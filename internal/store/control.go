@@ -281,6 +281,13 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	return total, wrapf(errors.Join(partial, err), "retry %s", c)
 }
 
+// Paused reports whether campaign c is paused (false when that cannot be
+// read): what Retry re-queued then waits for a resume.
+func (s *Store) Paused(ctx context.Context, c string) bool {
+	ctl, err := s.Control(ctx, c)
+	return err == nil && ctl.State == StatePaused
+}
+
 // TickCode says what Tick did.
 type TickCode int
 
