@@ -124,6 +124,15 @@ func (a *app) root() *cobra.Command {
 		},
 	}))
 	a.completions(root)
+	root.InitDefaultHelpCmd() // then: `tidings help NOSUCH` is a usage error (exit 2), not a usage text with exit 0
+	help, _, _ := root.Find([]string{"help"})
+	help.Example = "  tidings help send\n  tidings help environments"
+	help.Args = func(c *cobra.Command, args []string) error {
+		if t, _, err := root.Find(args); err != nil || t == nil {
+			return usageError(root, fmt.Errorf("%q is no command or help topic of tidings", strings.Join(args, " ")))
+		}
+		return nil
+	}
 	return root
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,11 +67,5 @@ func (a *app) completeCampaign(cmd *cobra.Command, args []string, toComplete str
 	if err != nil {
 		return nil, none
 	}
-	var out []string
-	for _, n := range list {
-		if strings.HasPrefix(n, toComplete) {
-			out = append(out, n)
-		}
-	}
-	return out, none
+	return slices.DeleteFunc(list, func(n string) bool { return !strings.HasPrefix(n, toComplete) }), none
 }

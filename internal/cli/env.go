@@ -9,7 +9,6 @@ import (
 	"os/user"
 	"path/filepath"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
@@ -126,12 +125,6 @@ func absPath(p string) string {
 		return a
 	}
 	return p
-}
-
-// redis connects to the environment's Redis and checks that it answers.
-func (a *app) redis(ctx context.Context, env *environment.Environment) (redis.UniversalClient, error) {
-	rdb, err := redisconn.Dial(ctx, env)
-	return rdb, redisError(err)
 }
 
 // storeOf connects to the store of environment e (redisconn.Open).

@@ -42,11 +42,17 @@ func TestUsageErrors(t *testing.T) {
 		{"send", "--no-such-flag"},
 		{"status", "--env"},
 		{"pause"},
+		{"help", "no-such-topic"},
 	}
 	for _, args := range tests {
 		r := cli(t, nil, args...)
 		if r.code != 2 || strings.Count(r.stderr, "tidings:") < 1 || strings.Contains(r.stderr, "panic") {
 			t.Errorf("%v: want exit 2 with a message\n%s", args, r)
+		}
+	}
+	for _, topic := range []string{"send", "environments"} {
+		if r := cli(t, nil, "help", topic); r.code != 0 || r.stdout == "" {
+			t.Errorf("help %s: want exit 0 and the help\n%s", topic, r)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/workerproc"
 )
 
@@ -45,9 +46,9 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	if (o.templates == "") != (o.locales == "") {
 		return configError(errors.New("give both --templates and --locales, or neither (to render from the approved snapshot)"))
 	}
-	rdb, err := a.redis(ctx, e)
+	rdb, err := redisconn.Dial(ctx, e) // connects and checks that Redis answers
 	if err != nil {
-		return err
+		return redisError(err)
 	}
 	defer rdb.Close()
 	p := workerproc.Options{Env: e, Redis: rdb, Logger: a.logger(slog.LevelInfo), Concurrency: o.concurrency, ShutdownTimeout: o.shutdown,
