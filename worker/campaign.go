@@ -235,15 +235,12 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 }
 
 // checkJournal pauses running campaign c when Redis went back in time
-// (see rollback); mine is what journaled(c) returned before p was read.
-func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe, mine int64) {
-	if w.journal == nil || p.State != store.StateRunning {
-		return
-	}
-	w.mu.Lock()
-	cs := w.campaigns[c]
-	w.mu.Unlock()
-	if cs == nil || cs.stage != p.Stage {
+// (see rollback); mine is what journaled(cs) returned before p was read.
+// It compares the count with the staging of cs only: cs, not the state
+// cached now, which may be of a staging anew loaded meanwhile, of another
+// run.
+func (w *Worker) checkJournal(ctx context.Context, c string, cs *campaignState, p store.Probe, mine int64) {
+	if w.journal == nil || p.State != store.StateRunning || cs == nil || cs.stage != p.Stage {
 		return
 	}
 	if reason := w.rollback(cs, mine, p.Sent); reason != "" {

@@ -435,7 +435,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			continue
 		}
 		states[c] = p
-		w.checkJournal(ctx, c, p, mine)
+		w.checkJournal(ctx, c, cs, p, mine)
 	}
 	w.mu.Lock()
 	old := w.states
