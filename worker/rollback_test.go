@@ -107,16 +107,18 @@ func TestJournalRefusal(t *testing.T) {
 }
 
 // TestForgetPrunes: a campaign no longer active takes with it what the
-// worker kept per campaign (its load lock, its tasks seen abandoned), so a
-// long-running worker does not grow with every campaign it ever ran.
+// worker kept per campaign (its load lock, its state with its tasks seen
+// abandoned), so a long-running worker does not grow with every campaign it
+// ever ran.
 func TestForgetPrunes(t *testing.T) {
-	w := &Worker{campaigns: map[string]*campaignState{"a": nil, "b": nil}, loading: map[string]*sync.Mutex{"a": {}, "b": {}},
-		orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}, taskID("b", "s1", 3, 1): {}}}
-	w.forget(map[string]bool{"a": true})
-	if len(w.campaigns) != 1 || len(w.loading) != 1 || w.loading["a"] == nil || len(w.orphans) != 1 {
-		t.Errorf("after forgetting b: campaigns %v, loading %v, orphans %v; want a's only", w.campaigns, w.loading, w.orphans)
+	a := &campaignState{name: "a", orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}}}
+	b := &campaignState{name: "b", orphans: map[string]time.Time{taskID("b", "s1", 3, 1): {}}}
+	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}, loading: map[string]*sync.Mutex{"a": {}, "b": {}}}
+	w.forget(map[string]store.Probe{"a": {}})
+	if len(w.campaigns) != 1 || w.campaigns["a"] != a || len(w.loading) != 1 || w.loading["a"] == nil {
+		t.Errorf("after forgetting b: campaigns %v, loading %v; want a's only", w.campaigns, w.loading)
 	}
-	if _, ok := w.orphans[taskID("a", "s1", 0, 0)]; !ok {
+	if _, ok := w.campaigns["a"].orphans[taskID("a", "s1", 0, 0)]; !ok {
 		t.Error("an active campaign's abandoned task was forgotten")
 	}
 }
