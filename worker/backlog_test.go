@@ -65,21 +65,21 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 	if _, err := r.step(dead, []store.Claim{{ID: "r2", Lang: "de", Token: "t2"}}); err == nil {
 		t.Fatal("a step on an unreachable Redis succeeded")
 	}
-	if len(r.recs) != 0 || cs.backlogged() != 2 {
-		t.Fatalf("after the failed step: %d records on the chunk, %d kept; want 0 and 2 (r0's outcome, r2's claim given back)", len(r.recs), cs.backlogged())
+	if len(r.recs) != 0 || len(w.backlog[cs]) != 2 {
+		t.Fatalf("after the failed step: %d records on the chunk, %d kept; want 0 and 2 (r0's outcome, r2's claim given back)", len(r.recs), len(w.backlog[cs]))
 	}
 
 	// Redis is back. The worker's periodic flush records what was kept,
 	// even for a campaign it no longer caches (cs is not in w.campaigns).
 	cs.ledger = good
 	w.flushBacklogs(ctx, false)
-	if es, err := st.Entries(ctx, "bl", ids[:1]); err != nil || es[0].State != "sent" || cs.backlogged() != 0 {
-		t.Fatalf("after the worker's flush: r0 %+v (%v), %d kept; want r0 sent, nothing kept", es, err, cs.backlogged())
+	if es, err := st.Entries(ctx, "bl", ids[:1]); err != nil || es[0].State != "sent" || len(w.backlog[cs]) != 0 {
+		t.Fatalf("after the worker's flush: r0 %+v (%v), %d kept; want r0 sent, nothing kept", es, err, len(w.backlog[cs]))
 	}
-	if w.flushBacklogs(ctx, false); len(w.kept) != 0 {
-		t.Errorf("%d campaign states still noted as holding outcomes, want none", len(w.kept))
+	if w.flushBacklogs(ctx, false); len(w.backlog) != 0 {
+		t.Errorf("%d campaign states still noted as holding outcomes, want none", len(w.backlog))
 	}
-	cs.keep([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}) // kept again: recording twice is harmless
+	w.keep(cs, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}) // kept again: recording twice is harmless
 	// Another chunk's next step records what was kept.
 	r2 := &run{w: w, cs: cs}
 	r2.recs = []store.Record{{ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}
@@ -91,8 +91,8 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(es[0].State, " ", es[1].State, " ", es[2].State)
-	if got != "sent sent " || cs.backlogged() != 0 {
-		t.Errorf("entries %q, %d kept; want r0 and r1 sent, r2 pending, nothing kept", got, cs.backlogged())
+	if got != "sent sent " || len(w.backlog[cs]) != 0 {
+		t.Errorf("entries %q, %d kept; want r0 and r1 sent, r2 pending, nothing kept", got, len(w.backlog[cs]))
 	}
 }
 
@@ -116,8 +116,7 @@ func TestExitFlushRetriesOneCampaign(t *testing.T) {
 	for i := range campaigns {
 		name := fmt.Sprintf("c%d", i)
 		cs := &campaignState{name: name, stage: "1", ledger: store.New(down).Ledger(name, "1"), policy: store.Policy{MaxAttempts: 3}}
-		cs.keep([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}})
-		w.noteKept(cs)
+		w.keep(cs, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}})
 		css = append(css, cs)
 	}
 	w.flushBacklogs(context.Background(), true)
@@ -129,8 +128,8 @@ func TestExitFlushRetriesOneCampaign(t *testing.T) {
 		t.Errorf("%d campaigns said not recorded, want %d\n%s", n, campaigns, out)
 	}
 	for _, cs := range css {
-		if cs.backlogged() != 1 {
-			t.Errorf("campaign %s keeps %d outcomes, want 1", cs.name, cs.backlogged())
+		if len(w.backlog[cs]) != 1 {
+			t.Errorf("campaign %s keeps %d outcomes, want 1", cs.name, len(w.backlog[cs]))
 		}
 	}
 }

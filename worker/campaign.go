@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -29,60 +30,23 @@ type campaignState struct {
 	ledger  *store.Ledger
 	policy  store.Policy
 	tick    store.TickParams
-	backoff time.Duration
 	compose *Composer
 	limit   redis_rate.Limit
-	limited bool
-	bulk    int    // tokens taken per rate-limiter call
+	bulk    int    // tokens taken per rate-limiter call; 0: the campaign's rate is unlimited
 	refusal string // non-empty: this worker refuses the campaign, and why
 	// refuseAs is the audit action of the pause a refusal makes: "refuse",
 	// or "state-loss" (its journal holds deliveries this staging does not
 	// cover), which store.Resume will not undo.
 	refuseAs string
 	batches  []store.BatchInfo
+	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
 
 	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
 
-	mu      sync.Mutex
-	backlog []store.Record // outcomes a failed step could not record: the next step of any chunk records them
-}
-
-// countRecorded counts recs, recorded in Redis, in tidings_messages_total.
-func (cs *campaignState) countRecorded(m *metrics, recs []store.Record) {
-	for _, rec := range recs {
-		if rec.Kind != store.KindUnclaim {
-			cs.counter(m, rec.Lang, rec.Kind).Inc()
-		}
-	}
-}
-
-// keep holds recs, which a ledger step could not record, for the next step
-// of any chunk of the campaign: the messages were sent (or the claims must
-// be given back), and a chunk task that ends on a Redis outage must not
-// turn them into in-doubt rows.
-func (cs *campaignState) keep(recs []store.Record) {
-	if len(recs) == 0 {
-		return
-	}
-	cs.mu.Lock()
-	cs.backlog = append(cs.backlog, recs...)
-	cs.mu.Unlock()
-}
-
-// takeBacklog returns the outcomes kept for the next step, and forgets them.
-func (cs *campaignState) takeBacklog() []store.Record {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	b := cs.backlog
-	cs.backlog = nil
-	return b
-}
-
-// backlogged returns how many outcomes wait for the next step.
-func (cs *campaignState) backlogged() int {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return len(cs.backlog)
+	// orphans holds, for each of its tasks seen active in no live asynq
+	// server by the last reconcile, when it was first seen so; only the
+	// dispatch loop (reconcile) uses it.
+	orphans map[string]time.Time
 }
 
 // counter returns the tidings_messages_total counter of lang and outcome
@@ -100,7 +64,7 @@ func (cs *campaignState) counter(m *metrics, lang string, k store.Kind) promethe
 // due returns when a deferred recipient may be tried again: the campaign's
 // backoff after its last attempt, doubled per earlier attempt.
 func (cs *campaignState) due(e store.Entry) time.Time {
-	d := cs.backoff
+	d := cs.camp.Retry.Backoff
 	for i := 1; i < e.Attempts && d < 24*time.Hour; i++ {
 		d *= 2
 	}
@@ -108,7 +72,8 @@ func (cs *campaignState) due(e store.Entry) time.Time {
 }
 
 // campaign returns the cached state of c, loading it on a miss or when c
-// was staged again (stage "" accepts any staging).
+// was staged again (stage "" accepts any staging); nil when this worker
+// refuses the campaign (it cannot send it as approved), which it pauses.
 func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState, error) {
 	fresh := func(cs *campaignState) bool { return cs != nil && (stage == "" || cs.stage == stage) }
 	w.mu.Lock()
@@ -137,11 +102,18 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 	}
 	// A campaign this worker refuses is not cached: it is paused at once,
 	// and when someone fixes the cause and resumes it, it is loaded afresh.
-	if cs.refusal == "" {
-		w.mu.Lock()
-		w.campaigns[c] = cs
-		w.mu.Unlock()
+	// The cause is checked once more first: someone may have fixed it (and
+	// resumed the campaign) while cs was loading, and a stale refusal must
+	// not pause the campaign again.
+	if cs.refusal != "" {
+		if again, err := w.load(ctx, c); err == nil && again.refusal != "" {
+			w.pauseCampaign(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal)
+		}
+		return nil, nil
 	}
+	w.mu.Lock()
+	w.campaigns[c] = cs
+	w.mu.Unlock()
 	return cs, nil
 }
 
@@ -158,8 +130,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage),
-		batches: batches, backoff: camp.Retry.Backoff}
+	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage), batches: batches}
 	cs.policy = store.Policy{
 		MaxAttempts: camp.Retry.MaxAttempts,
 		Window:      camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,
@@ -173,36 +144,28 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 		return cs, nil
 	}
 	if !camp.Rate.Unlimited() {
-		cs.limited = true
-		perSec := camp.Rate.PerSecond()
-		cs.bulk = max(1, min(20, int(perSec/20)))
+		cs.bulk = max(1, min(20, int(camp.Rate.PerSecond()/20)))
 		cs.limit = redis_rate.Limit{Rate: camp.Rate.Count, Period: camp.Rate.Per, Burst: cs.bulk}
 	}
 	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil
 	}
 	rcfg := render.Config{
-		Template: camp.Template, DefaultLocale: camp.DefaultLocale,
+		Templates: w.cfg.Templates, Locales: w.cfg.Locales, Template: camp.Template, DefaultLocale: camp.DefaultLocale,
 		Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale},
 		// The campaign's data is the same for every recipient: the engine
 		// folds it into the templates (verified against html/template).
 		Data: camp.Data,
 	}
-	source := "the approved snapshot stored with the campaign"
-	if w.cfg.Templates != nil {
-		rcfg.Templates, rcfg.Locales = w.cfg.Templates, w.cfg.Locales
-		source = "its own template and catalog files"
-	} else {
+	source, fix := "its own template and catalog files", "fix the templates on that worker"
+	if w.cfg.Templates == nil {
 		rcfg.Templates, rcfg.Locales = render.FromSnapshot(meta.Snapshot)
+		// The snapshot is what was approved and cannot be edited: a worker
+		// whose tidings cannot read it is of another version.
+		source, fix = "the approved snapshot stored with the campaign", "run workers of the same tidings version as the one that staged the campaign"
 	}
 	eng, err := render.New(rcfg)
 	if err != nil {
-		fix := "fix the templates on that worker"
-		if w.cfg.Templates == nil {
-			// The snapshot is what was approved and cannot be edited: this
-			// worker's tidings cannot read it.
-			fix = "run workers of the same tidings version as the one that staged the campaign"
-		}
 		cs.refusal = fmt.Sprintf("worker %s on %s cannot load %s: %s; %s, then resume the campaign", w.cfg.WorkerID, w.cfg.Host, source, err.Error(), fix)
 		return cs, nil
 	}
@@ -232,23 +195,6 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 	}
 	return "state-loss", fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
-}
-
-// checkJournal pauses running campaign c when Redis went back in time
-// (see rollback); mine is what journaled(c) returned before p was read.
-func (w *Worker) checkJournal(ctx context.Context, c string, p store.Probe, mine int64) {
-	if w.journal == nil || p.State != store.StateRunning {
-		return
-	}
-	w.mu.Lock()
-	cs := w.campaigns[c]
-	w.mu.Unlock()
-	if cs == nil || cs.stage != p.Stage {
-		return
-	}
-	if reason := w.rollback(cs, mine, p.Sent); reason != "" {
-		w.pauseCampaign(ctx, c, "state-loss", reason)
-	}
 }
 
 // journaled returns how many messages of cs's run this worker's journal
@@ -298,39 +244,26 @@ func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
 	}
 }
 
-// refuseCampaign pauses a campaign this worker cannot send as approved.
-// The cause is checked once more first: someone may have fixed it (and
-// resumed the campaign) while cs was loading, and a stale refusal must not
-// pause the campaign again.
-func (w *Worker) refuseCampaign(ctx context.Context, cs *campaignState) {
+// forget drops cached states of campaigns no longer active, and their load
+// locks, so that a worker running for weeks does not grow (the outcomes one
+// still holds for Redis are flushed all the same: Worker.backlog).
+func (w *Worker) forget(active map[string]store.Probe) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for c := range w.campaigns {
+		if _, ok := active[c]; !ok {
+			delete(w.campaigns, c)
+			delete(w.loading, c)
+		}
+	}
+}
+
+// drop removes cs from the cache, if it is still the cached state of its
+// campaign: the campaign is loaded afresh when it is needed again.
+func (w *Worker) drop(cs *campaignState) {
 	w.mu.Lock()
 	if w.campaigns[cs.name] == cs {
 		delete(w.campaigns, cs.name)
 	}
 	w.mu.Unlock()
-	fresh, err := w.load(ctx, cs.name)
-	if err != nil || fresh.refusal == "" {
-		return
-	}
-	w.pauseCampaign(ctx, cs.name, cmp.Or(fresh.refuseAs, "refuse"), fresh.refusal)
-}
-
-// forget drops cached states of campaigns no longer active (the outcomes
-// one still holds for Redis are flushed all the same: Worker.kept).
-func (w *Worker) forget(active map[string]bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for c := range w.campaigns {
-		if !active[c] {
-			delete(w.campaigns, c)
-			delete(w.loading, c)
-		}
-	}
-	// Tasks seen abandoned that then ended on their own are forgotten with
-	// their campaign, so a worker running for weeks does not grow.
-	for id := range w.orphans {
-		if c, _, _ := strings.Cut(strings.TrimPrefix(id, "tidings:"), ":"); !active[c] {
-			delete(w.orphans, id)
-		}
-	}
 }

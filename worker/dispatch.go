@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,10 +20,8 @@ const rebuildEvery = 30 * time.Second
 // dispatchLoop moves every running campaign forward (tick) and keeps its
 // released chunks alive (reconcile).
 func (w *Worker) dispatchLoop(ctx context.Context) {
-	t := time.NewTicker(w.cfg.TickInterval)
-	defer t.Stop()
 	var lastReconcile, lastRebuild time.Time
-	for {
+	every(ctx, w.cfg.TickInterval, func() {
 		if time.Since(lastRebuild) >= rebuildEvery {
 			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
 				w.outage.warn("rebuild the active campaigns", err)
@@ -38,10 +37,8 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		w.mu.Lock()
 		states := w.states // refreshStates replaces it whole, never changes it
 		w.mu.Unlock()
-		active := map[string]bool{}
 		reached := true // every running campaign advanced: the pass reached Redis
 		for c, p := range states {
-			active[c] = true
 			if p.State != store.StateRunning {
 				continue
 			}
@@ -53,16 +50,9 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		if reached {
 			w.outage.answered("dispatch")
 		}
-		if len(states) > 0 || reconcile {
-			w.forget(active)
-		}
+		w.forget(states)
 		w.flushBacklogs(ctx, false)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // advance ticks running campaign c and, when asked, reconciles its chunks.
@@ -71,12 +61,8 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // gone: the control loop says so
 	}
-	if err != nil {
+	if err != nil || cs == nil { // nil: refused
 		return err
-	}
-	if cs.refusal != "" {
-		w.refuseCampaign(ctx, cs)
-		return nil
 	}
 	now := w.cfg.Clock()
 	res, err := w.st.Tick(ctx, c, cs.tick, now)
@@ -84,13 +70,9 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 		return err
 	}
 	switch res.Code {
-	case store.TickGone:
-		w.mu.Lock()
-		delete(w.campaigns, c)
-		w.mu.Unlock()
-		if p, err := w.st.Probe(ctx, c); err == nil && p.State == "" {
-			w.logLost(cs)
-		}
+	case store.TickGone: // gone, or staged anew: loaded afresh next time
+		w.drop(cs)
+		_, _ = w.probeLost(ctx, cs)
 		return nil
 	case store.TickReleased:
 		bi := cs.batches[res.Batch]
@@ -150,6 +132,11 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 	if err != nil {
 		return err
 	}
+	// Each pass keeps the clock of the tasks it finds abandoned, and only
+	// theirs: a task seen between two runs (the same task id runs again
+	// after a retry) starts its next run's clock at zero.
+	seen := cs.orphans
+	cs.orphans = map[string]time.Time{}
 	var live map[string]bool
 	for b := 0; b <= ctl.CurBatch && b < len(cs.batches); b++ {
 		bi := cs.batches[b]
@@ -162,7 +149,6 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 			info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
 			switch {
 			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
-				w.clearOrphan(id)
 				if err := w.enqueue(ctx, cs, n, b, gen); err != nil {
 					return err
 				}
@@ -170,13 +156,9 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 			case err != nil:
 				return fmt.Errorf("look up task %s: %w", id, err)
 			}
-			replace := false
 			switch info.State {
 			case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
-				// Between two runs: the next run's time abandoned starts at
-				// zero (the same task id runs again after a retry).
-				w.clearOrphan(id)
-				continue
+				continue // between two runs
 			case asynq.TaskStateActive:
 				if live == nil {
 					if live, err = w.liveTasks(); err != nil {
@@ -184,21 +166,17 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 					}
 				}
 				if live[id] {
-					w.clearOrphan(id)
 					continue
 				}
-				replace = w.orphanFor(id) >= w.cfg.OrphanGrace
-			default: // completed (with a retention), archived
-				replace = true
-			}
-			if !replace {
-				continue
-			}
+				first := cmp.Or(seen[id], time.Now())
+				if cs.orphans[id] = first; time.Since(first) < w.cfg.OrphanGrace {
+					continue
+				}
+			} // default: completed (with a retention), archived: replaced
 			next, err := w.st.BumpGen(ctx, cs.name, cs.stage, n, gen)
 			if err != nil {
 				return err
 			}
-			w.clearOrphan(id)
 			if next < 0 {
 				continue // another worker replaced it first
 			}
@@ -225,23 +203,4 @@ func (w *Worker) liveTasks() (map[string]bool, error) {
 		}
 	}
 	return live, nil
-}
-
-// orphanFor returns how long task id has looked abandoned, starting the
-// clock at the first call.
-func (w *Worker) orphanFor(id string) time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	first, ok := w.orphans[id]
-	if !ok {
-		w.orphans[id] = time.Now()
-		return 0
-	}
-	return time.Since(first)
-}
-
-func (w *Worker) clearOrphan(id string) {
-	w.mu.Lock()
-	delete(w.orphans, id)
-	w.mu.Unlock()
 }

@@ -1,10 +1,12 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -65,7 +67,7 @@ func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 // claim this one (one round trip), re-check the locale rule, render, send.
 // A chunk that stops (pause, approval, cancel) ends its task; the
 // reconciler gives it a new task when the campaign runs again.
-func (w *Worker) handle(ctx context.Context, t *asynq.Task, pool *send.Pool) error {
+func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	var p payload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode task: %w: %w", err, asynq.SkipRetry)
@@ -76,22 +78,16 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task, pool *send.Pool) err
 		log.Warn("dropping a task of a campaign Redis no longer has")
 		return nil
 	}
-	if err != nil {
+	if err != nil || cs == nil { // nil: refused
 		return err
 	}
 	if cs.stage != p.Stage {
 		log.Info("dropping a task of an earlier staging")
 		return nil
 	}
-	if cs.refusal != "" {
-		w.refuseCampaign(ctx, cs)
-		return nil
-	}
-	r := &run{w: w, cs: cs, p: p, log: log, pool: pool}
+	r := &run{w: w, cs: cs, p: p, log: log}
 	err = r.process(ctx)
-	if r.conn != nil {
-		pool.Put(r.conn)
-	}
+	w.pool.Put(r.conn) // a nil conn (none taken) is ignored
 	return err
 }
 
@@ -101,9 +97,9 @@ type run struct {
 	cs   *campaignState
 	p    payload
 	log  interface{ Info(string, ...any) }
-	pool *send.Pool
 	conn *send.Conn
 
+	tries  int // attempts of a ledger step (default ackRetries)
 	tokens int
 	recs   []store.Record // outcomes (and given-back claims) not yet recorded
 	next   time.Time      // earliest due time of a deferred recipient
@@ -125,15 +121,13 @@ func (r *run) process(ctx context.Context) error {
 	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
 	var lost *store.LostChunksError
 	if errors.As(err, &lost) {
-		pr, perr := w.st.Probe(ctx, cs.name)
-		switch {
-		case perr == nil && pr.State == "":
-			w.logLost(cs) // the whole campaign is gone
-			return nil
-		case perr == nil && pr.Stage != cs.stage:
-			// Staged anew (with fewer chunks, say) since this task was
-			// queued: the chunk is not lost, the task is stale.
-			r.log.Info("dropping a task of an earlier staging")
+		// The whole campaign is gone (probeLost says so), or it was staged
+		// anew (with fewer chunks, say) since this task was queued: the
+		// chunk is not lost, the task is stale.
+		if pr, perr := w.probeLost(ctx, cs); perr == nil && pr.Stage != cs.stage {
+			if pr.State != "" {
+				r.log.Info("dropping a task of an earlier staging")
+			}
 			return nil
 		}
 		// Part of the campaign's state is gone: its ledger may have lost
@@ -163,9 +157,7 @@ func (r *run) process(ctx context.Context) error {
 		r.log.Info("chunk interrupted", "err", err)
 		return err
 	case why == stopGone:
-		if p, err := w.st.Probe(ctx, cs.name); err == nil && p.State == "" {
-			w.logLost(cs)
-		}
+		_, _ = w.probeLost(ctx, cs)
 		return nil
 	case why == stopDraining:
 		return errDraining
@@ -191,25 +183,19 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 	w, cs := r.w, r.cs
 	now := w.cfg.Clock()
 	var todo []int
-	for i := range recs {
-		e := entries[i]
-		if e.Final() {
-			continue
+	for i, e := range entries {
+		if due := cs.due(e); e.Deferred() && due.After(now) {
+			r.later(due)
+		} else if !e.Final() {
+			todo = append(todo, i)
 		}
-		if e.Deferred() {
-			if due := cs.due(e); due.After(now) {
-				r.later(due)
-				continue
-			}
-		}
-		todo = append(todo, i)
 	}
 	for len(todo) > 0 {
 		if why := r.stopped(ctx); why != stopNone {
 			return why, nil
 		}
 		k := min(w.cfg.ClaimWindow, len(todo))
-		if cs.limited {
+		if cs.bulk > 0 { // rate-limited
 			if r.tokens == 0 {
 				// Record the last outcomes before waiting for the rate
 				// limiter: until they are recorded, a crash makes them
@@ -251,9 +237,8 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			if reason := w.rollback(cs, mine, res.Sent); reason != "" {
 				// Redis forgot deliveries this worker made: the ledger cannot
 				// be trusted to say who was sent. Send nothing more.
-				r.giveBack(claims, held)
 				w.pauseCampaign(ctx, cs.name, "state-loss", reason)
-				return stopPaused, nil
+				why = stopPaused
 			}
 		}
 		if why != stopNone {
@@ -279,7 +264,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				r.giveBack(claims, held[n+1:])
 				return stopPaused, nil
 			}
-			if cs.limited {
+			if cs.bulk > 0 {
 				r.tokens--
 			}
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
@@ -294,10 +279,12 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 // stopped says whether the pass must stop before the next recipient: the
 // worker drains, or the campaign no longer runs (as last read).
 func (r *run) stopped(ctx context.Context) stop {
-	switch {
-	case r.w.draining():
+	select {
+	case <-r.w.drain:
 		return stopDraining
-	case r.w.state(ctx, r.cs.name) != store.StateRunning:
+	default:
+	}
+	if r.w.state(ctx, r.cs.name) != store.StateRunning {
 		return stopPaused
 	}
 	return stopNone
@@ -322,7 +309,7 @@ func (r *run) giveBack(claims []store.Claim, held []int) {
 
 // flush records r.recs and the campaign's backlog, if any, on their own.
 func (r *run) flush(ctx context.Context) error {
-	if len(r.recs) == 0 && r.cs.backlogged() == 0 {
+	if r.recs = append(r.w.takeBacklog(r.cs), r.recs...); len(r.recs) == 0 {
 		return nil
 	}
 	_, err := r.step(ctx, nil)
@@ -343,27 +330,29 @@ const ackRetries = 6
 func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult, error) {
 	var res store.StepResult
 	var err error
-	if b := r.cs.takeBacklog(); len(b) > 0 {
+	if b := r.w.takeBacklog(r.cs); len(b) > 0 {
 		r.recs = append(b, r.recs...)
 	}
-	for attempt := 0; attempt < ackRetries; attempt++ {
+	tries := cmp.Or(r.tries, ackRetries)
+	for attempt := 0; attempt < tries; attempt++ {
 		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, r.w.cfg.Clock())
-		if err == nil || attempt == ackRetries-1 {
+		if err == nil || attempt == tries-1 {
 			break
 		}
 		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", err)
 		select {
 		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
 		case <-ctx.Done():
-			attempt = ackRetries
+			attempt = tries
 		}
 	}
-	gone := false
-	for _, a := range res.Claims {
-		gone = gone || a.Result == store.ClaimGone || a.Result == store.ClaimStale
-	}
+	gone := slices.ContainsFunc(res.Claims, func(a store.ClaimAnswer) bool { return a.Result == store.ClaimGone || a.Result == store.ClaimStale })
 	if err == nil || gone {
-		r.cs.countRecorded(r.w.m, r.recs)
+		for _, rec := range r.recs { // recorded: counted in tidings_messages_total
+			if rec.Kind != store.KindUnclaim {
+				r.cs.counter(r.w.m, rec.Lang, rec.Kind).Inc()
+			}
+		}
 		r.recs = r.recs[:0]
 	}
 	if err != nil {
@@ -373,8 +362,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 		for j := range claims {
 			r.giveBack(claims, []int{j})
 		}
-		r.cs.keep(r.recs)
-		r.w.noteKept(r.cs)
+		r.w.keep(r.cs, r.recs)
 		r.recs = nil
 		return store.StepResult{}, err
 	}
@@ -437,9 +425,7 @@ func (r *run) take(ctx context.Context) (stop, error) {
 			r.tokens = res.Allowed
 			return stopNone, nil
 		default:
-			if wait = min(res.RetryAfter, 200*time.Millisecond); wait <= 0 {
-				wait = time.Millisecond
-			}
+			wait = max(min(res.RetryAfter, 200*time.Millisecond), time.Millisecond)
 		}
 		select {
 		case <-ctx.Done():
@@ -476,7 +462,12 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
 	}
 	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, r.w.cfg.Clock())
 	start := time.Now()
-	err = r.send(ctx, msg)
+	if r.conn == nil {
+		r.conn, err = r.w.pool.Get(ctx)
+	}
+	if err == nil {
+		err = r.conn.Send(ctx, msg)
+	}
 	r.w.m.duration.Observe(time.Since(start).Seconds())
 	if err == nil {
 		rec.Kind, rec.Code, rec.Response = store.KindSent, "250", r.conn.Response()
@@ -494,17 +485,6 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
 		rec.Kind = store.KindFailed
 	}
 	return rec
-}
-
-func (r *run) send(ctx context.Context, msg *send.Message) error {
-	if r.conn == nil {
-		c, err := r.pool.Get(ctx)
-		if err != nil {
-			return err
-		}
-		r.conn = c
-	}
-	return r.conn.Send(ctx, msg)
 }
 
 func smtpCode(e *send.Error) string {

@@ -39,7 +39,9 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue stri
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, newQueueCollector(rdb, queue)} {
+	queues := &queueCollector{insp: asynq.NewInspectorFromRedisClient(rdb), queue: queue,
+		desc: prometheus.NewDesc("tidings_queue_tasks", "asynq tasks of the tidings queue by state (size is the total).", []string{"queue", "state"}, nil)}
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, queues} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -52,13 +54,6 @@ type queueCollector struct {
 	insp  *asynq.Inspector
 	queue string
 	desc  *prometheus.Desc
-}
-
-func newQueueCollector(rdb redis.UniversalClient, queue string) *queueCollector {
-	return &queueCollector{
-		insp: asynq.NewInspectorFromRedisClient(rdb), queue: queue,
-		desc: prometheus.NewDesc("tidings_queue_tasks", "asynq tasks of the tidings queue by state (size is the total).", []string{"queue", "state"}, nil),
-	}
 }
 
 func (q *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- q.desc }

@@ -44,18 +44,17 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	w := &Worker{
 		cfg: Config{Queue: "tidings-oc", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
-		orphans: map[string]time.Time{},
 	}
 	cs := &campaignState{name: "oc", stage: sum.Stage, batches: batches}
 	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	id := taskID("oc", sum.Stage, 0, 0)
-	w.orphans[id] = time.Now().Add(-time.Hour) // an earlier run, seen unannounced long ago
+	cs.orphans = map[string]time.Time{id: time.Now().Add(-time.Hour)} // an earlier run, seen unannounced long ago
 	if err := w.reconcile(ctx, cs); err != nil {
 		t.Fatal(err)
 	}
-	if since, ok := w.orphans[id]; ok {
+	if since, ok := cs.orphans[id]; ok {
 		t.Errorf("a pending task still looks abandoned since %v: its next run would be replaced at once", since)
 	}
 	if gens, err := st.Gens(ctx, "oc"); err != nil || len(gens) != 0 {

@@ -48,20 +48,16 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 	}
 	now := time.Now()
 	o.mu.Lock()
-	if o.sites == nil {
-		o.sites = map[string]*outage{}
-	}
 	s := o.sites[msg]
-	first := s == nil
-	if first {
-		s = &outage{since: now, warned: now}
+	if s == nil {
+		s = &outage{since: now}
 		o.sites[msg] = s
 	}
-	again := !first && now.Sub(s.warned) >= outageRepeat
+	s.held++
+	first, again := s.held == 1, now.Sub(s.warned) >= outageRepeat // warned is zero at first
 	if again {
 		s.warned = now
 	}
-	s.held++
 	since, held := s.since, s.held-1
 	o.mu.Unlock()
 	switch {

@@ -1,14 +1,20 @@
 package worker
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -101,16 +107,88 @@ func TestJournalRefusal(t *testing.T) {
 }
 
 // TestForgetPrunes: a campaign no longer active takes with it what the
-// worker kept per campaign (its load lock, its tasks seen abandoned), so a
-// long-running worker does not grow with every campaign it ever ran.
+// worker kept per campaign (its load lock, its state with its tasks seen
+// abandoned), so a long-running worker does not grow with every campaign it
+// ever ran.
 func TestForgetPrunes(t *testing.T) {
-	w := &Worker{campaigns: map[string]*campaignState{"a": nil, "b": nil}, loading: map[string]*sync.Mutex{"a": {}, "b": {}},
-		orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}, taskID("b", "s1", 3, 1): {}}}
-	w.forget(map[string]bool{"a": true})
-	if len(w.campaigns) != 1 || len(w.loading) != 1 || w.loading["a"] == nil || len(w.orphans) != 1 {
-		t.Errorf("after forgetting b: campaigns %v, loading %v, orphans %v; want a's only", w.campaigns, w.loading, w.orphans)
+	a := &campaignState{name: "a", orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}}}
+	b := &campaignState{name: "b", orphans: map[string]time.Time{taskID("b", "s1", 3, 1): {}}}
+	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}, loading: map[string]*sync.Mutex{"a": {}, "b": {}}}
+	w.forget(map[string]store.Probe{"a": {}})
+	if len(w.campaigns) != 1 || w.campaigns["a"] != a || len(w.loading) != 1 || w.loading["a"] == nil {
+		t.Errorf("after forgetting b: campaigns %v, loading %v; want a's only", w.campaigns, w.loading)
 	}
-	if _, ok := w.orphans[taskID("a", "s1", 0, 0)]; !ok {
+	if _, ok := w.campaigns["a"].orphans[taskID("a", "s1", 0, 0)]; !ok {
 		t.Error("an active campaign's abandoned task was forgotten")
+	}
+}
+
+// swapOnProbe is a go-redis hook that runs swap before the first pipeline
+// with an HMGET it sees: store.Probe's.
+type swapOnProbe struct {
+	once sync.Once
+	swap func()
+}
+
+func (h *swapOnProbe) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *swapOnProbe) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *swapOnProbe) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if slices.ContainsFunc(cmds, func(c redis.Cmder) bool { return c.Name() == "hmget" }) {
+			h.once.Do(h.swap)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRollbackCheckUsesTheStateItCounted: the control loop compares the
+// journal count it took for the campaign state it had cached with what
+// Redis says of that same staging. A staging anew (a new run, its sent
+// count back to 0) loaded by a chunk or the dispatch loop while the control
+// loop reads Redis must not be compared with the count of the earlier run:
+// that paused the new staging for state loss (which resume refuses)
+// although Redis had lost nothing.
+func TestRollbackCheckUsesTheStateItCounted(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	st := store.New(rdb)
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "c", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(journal.Config{Dir: t.TempDir(), Worker: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	for range 1000 { // the earlier run's deliveries
+		if err := j.Append(journal.Entry{Campaign: "c", Run: "r-old", ID: "x", Email: "x@example.com", Outcome: "sent"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test", WorkerID: "w1", Host: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.journal = j
+	w.campaigns["c"] = &campaignState{name: "c", stage: "s-old", run: "r-old"}
+	hooked := redis.NewClient(rdb.Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&swapOnProbe{swap: func() {
+		w.mu.Lock()
+		w.campaigns["c"] = &campaignState{name: "c", stage: sum.Stage, run: sum.Run} // the new staging, loaded meanwhile
+		w.mu.Unlock()
+	}})
+	w.st = store.New(hooked)
+	w.refreshStates(ctx)
+	if ctl, err := st.Control(ctx, "c"); err != nil || ctl.State != store.StateRunning {
+		t.Errorf("after the control loop's read: %+v, %v; want the new staging running", ctl, err)
 	}
 }

@@ -21,6 +21,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -28,6 +29,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -136,9 +138,7 @@ func (cfg Config) WithDefaults() Config {
 	if cfg.GCPercent == 0 {
 		cfg.GCPercent = 400
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Host == "" {
 		cfg.Host, _ = os.Hostname()
 	}
@@ -151,9 +151,7 @@ func (cfg Config) WithDefaults() Config {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.Queue == "" {
-		cfg.Queue = Queue
-	}
+	cfg.Queue = cmp.Or(cfg.Queue, Queue)
 	if cfg.Journal.Dir != "" && cfg.Journal.Worker == "" {
 		cfg.Journal.Worker = cfg.WorkerID
 	}
@@ -193,6 +191,7 @@ type Worker struct {
 	limiter *redis_rate.Limiter
 	m       *metrics
 	journal *journal.Writer // nil without a journal
+	pool    *send.Pool
 	client  *asynq.Client
 	insp    *asynq.Inspector
 
@@ -203,10 +202,11 @@ type Worker struct {
 	states    map[string]store.Probe // the last probe of every active campaign
 	campaigns map[string]*campaignState
 	loading   map[string]*sync.Mutex
-	orphans   map[string]time.Time    // task id -> first seen abandoned
-	kept      map[*campaignState]bool // campaign states holding outcomes for Redis (campaignState.keep)
-	outage    *outageLog              // the loops' Redis errors, one line per outage
-	gone      map[string]bool         // runs whose loss was logged
+	// backlog holds, per campaign state (cached or not), the outcomes a
+	// failed ledger step could not record (keep), for the campaign's next
+	// step or flushBacklogs.
+	backlog map[*campaignState][]store.Record
+	outage  *outageLog // the loops' Redis errors, one line per outage
 }
 
 // New validates cfg, applies defaults and returns a Worker.
@@ -221,11 +221,11 @@ func New(cfg Config) (*Worker, error) {
 	}
 	lg := cfg.Logger.With("worker", cfg.WorkerID)
 	return &Worker{
-		cfg: cfg, log: lg, outage: &outageLog{log: lg},
+		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
-		orphans: map[string]time.Time{}, gone: map[string]bool{}, kept: map[*campaignState]bool{},
+		backlog: map[*campaignState][]store.Record{},
 	}, nil
 }
 
@@ -272,8 +272,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			defer debug.SetGCPercent(prev)
 		}
 	}
-	pool := send.NewPool(w.cfg.SMTP, w.cfg.Concurrency)
-	defer pool.Close()
+	w.pool = send.NewPool(w.cfg.SMTP, w.cfg.Concurrency)
+	defer w.pool.Close()
 	w.client = asynq.NewClientFromRedisClient(w.cfg.Redis)
 	w.insp = asynq.NewInspectorFromRedisClient(w.cfg.Redis)
 	srv := asynq.NewServerFromRedisClient(w.cfg.Redis, asynq.Config{
@@ -290,7 +290,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		IsFailure:                isFailure,
 	})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TaskChunk, func(tctx context.Context, t *asynq.Task) error { return w.handle(tctx, t, pool) })
+	mux.HandleFunc(TaskChunk, w.handle)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("run worker: start asynq server: %w", err)
 	}
@@ -299,9 +299,10 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); w.controlLoop(loops) }()
-	go func() { defer wg.Done(); w.dispatchLoop(loops) }()
+	// The control loop re-reads the control state of every active campaign,
+	// so that a pause reaches every chunk within ControlInterval.
+	wg.Go(func() { every(loops, w.cfg.ControlInterval, func() { w.refreshStates(loops) }) })
+	wg.Go(func() { w.dispatchLoop(loops) })
 
 	<-ctx.Done()
 	w.log.Info("worker draining")
@@ -313,10 +314,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Wait()
 	// What is left of the drain's time, and a second at least: outcomes
 	// not recorded are in the journal, and in doubt in Redis.
-	if least := time.Now().Add(time.Second); end.Before(least) {
-		end = least
-	}
-	fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(time.Until(end), time.Second))
 	w.flushBacklogs(fctx, true)
 	cancel()
 	w.m.up.Set(0)
@@ -327,65 +325,62 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 // flushBacklogs records the outcomes chunks could not record during a
-// Redis outage (campaignState.keep), for every campaign state noted in
-// w.kept: each tick with one attempt (a Redis still away must not hold up
-// the dispatch loop), and before the worker exits with the step's retries
-// until one campaign's flush fails for good; the others then get one
-// attempt each, so that an outage does not hold the exit for the retries
-// of every campaign (ctx bounds it too).
+// Redis outage (keep), for every campaign state in w.backlog: each tick
+// with one attempt (a Redis still away must not hold up the dispatch
+// loop), and before the worker exits with the step's retries until one
+// campaign's flush fails for good; the others then get one attempt each,
+// so that an outage does not hold the exit for the retries of every
+// campaign (ctx bounds it too).
 func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 	w.mu.Lock()
-	css := make([]*campaignState, 0, len(w.kept))
-	for cs := range w.kept {
-		css = append(css, cs)
-	}
+	kept := maps.Clone(w.backlog)
 	w.mu.Unlock()
-	retry := exiting
-	for _, cs := range css {
-		n := cs.backlogged()
-		if n == 0 {
-			w.mu.Lock()
-			delete(w.kept, cs)
-			w.mu.Unlock()
-			continue
-		}
-		var err error
-		if retry {
-			err = (&run{w: w, cs: cs}).flush(ctx)
-			retry = err == nil
-		} else {
-			recs := cs.takeBacklog()
-			if _, err = cs.ledger.Step(ctx, recs, nil, cs.policy, w.cfg.Clock()); err != nil {
-				cs.keep(recs)
-			} else {
-				cs.countRecorded(w.m, recs)
-			}
-		}
+	tries := 1
+	if exiting {
+		tries = ackRetries
+	}
+	for cs, recs := range kept {
+		err := (&run{w: w, cs: cs, tries: tries}).flush(ctx)
 		switch {
 		case err != nil && exiting:
 			w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
-				"campaign", cs.name, "outcomes", n, "err", err)
+				"campaign", cs.name, "outcomes", len(recs), "err", err)
+			tries = 1
 		case err != nil:
-			w.log.Warn("outcomes not recorded in Redis yet; trying again at the next tick", "campaign", cs.name, "outcomes", n, "err", err)
+			w.log.Warn("outcomes not recorded in Redis yet; trying again at the next tick", "campaign", cs.name, "outcomes", len(recs), "err", err)
 		}
 	}
 }
 
-// noteKept remembers that cs holds outcomes for Redis, whether or not the
-// worker still caches cs, so that they are flushed (flushBacklogs).
-func (w *Worker) noteKept(cs *campaignState) {
+// keep holds recs, which a ledger step could not record, for the next step
+// of any chunk of cs's campaign, or flushBacklogs (whether or not the
+// worker still caches cs): the messages were sent (or the claims must be
+// given back), and a chunk task that ends on a Redis outage must not turn
+// them into in-doubt rows.
+func (w *Worker) keep(cs *campaignState, recs []store.Record) {
+	if len(recs) == 0 {
+		return
+	}
 	w.mu.Lock()
-	w.kept[cs] = true
+	w.backlog[cs] = append(w.backlog[cs], recs...)
 	w.mu.Unlock()
 }
 
-// controlLoop re-reads the control state of every active campaign, so that
-// a pause reaches every chunk within ControlInterval.
-func (w *Worker) controlLoop(ctx context.Context) {
-	t := time.NewTicker(w.cfg.ControlInterval)
+// takeBacklog returns the outcomes kept for cs's next step, and forgets them.
+func (w *Worker) takeBacklog(cs *campaignState) []store.Record {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.backlog[cs]
+	delete(w.backlog, cs)
+	return b
+}
+
+// every calls fn, then again every d, until ctx is done.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
-		w.refreshStates(ctx)
+		fn()
 		select {
 		case <-ctx.Done():
 			return
@@ -411,7 +406,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	for c := range w.campaigns {
 		active = append(active, c) // and every campaign this worker caches
 	}
-	last := w.states
+	last := w.states // only this loop replaces it
 	w.mu.Unlock()
 	slices.Sort(active)
 	states := make(map[string]store.Probe, len(active))
@@ -421,30 +416,37 @@ func (w *Worker) refreshStates(ctx context.Context) {
 		w.mu.Unlock()
 		mine := w.journaled(cs) // before Redis is read: see rollback
 		p, err := w.st.Probe(ctx, c)
-		if err != nil {
+		switch {
+		case err != nil:
 			// Unreadable for now (its Cluster node fails over, say): keep
 			// what was known, so that its cached state, and the outcomes
 			// it holds for Redis, are not forgotten.
 			if prev, ok := last[c]; ok {
 				states[c] = prev
 			}
-			continue
+		case p.State == "":
+			if cs != nil {
+				w.lost(cs)
+			}
+		default:
+			states[c] = p
+			// A running campaign's Redis went back in time (see rollback):
+			// mine compared with the staging of cs, the state it counted,
+			// not one of a staging anew loaded meanwhile.
+			if cs != nil && p.State == store.StateRunning && p.Stage == cs.stage {
+				if reason := w.rollback(cs, mine, p.Sent); reason != "" {
+					w.pauseCampaign(ctx, c, "state-loss", reason)
+				}
+			}
 		}
-		if p.State == "" {
-			w.lost(c)
-			continue
-		}
-		states[c] = p
-		w.checkJournal(ctx, c, p, mine)
 	}
 	w.mu.Lock()
-	old := w.states
 	w.states = states
 	w.mu.Unlock()
 	// Say in this worker's log what changed, whoever changed it (an operator
 	// on another machine, the console, another worker's gate).
 	for c, p := range states {
-		prev, ok := old[c]
+		prev, ok := last[c]
 		if !ok || prev.State == p.State || prev.Stage != p.Stage {
 			continue
 		}
@@ -456,36 +458,31 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	}
 }
 
-// lost handles a campaign this worker knew that Redis no longer has: Redis
-// lost its state (flushed, evicted, replaced by an empty instance). Nothing
-// is written to Redis for it any more; its chunks stop at their next claim.
-func (w *Worker) lost(c string) {
-	w.mu.Lock()
-	cs := w.campaigns[c]
-	delete(w.campaigns, c)
-	w.mu.Unlock()
-	if cs == nil {
+// lost handles campaign state cs, whose campaign Redis no longer has:
+// Redis lost its state (flushed, evicted, replaced by an empty instance).
+// Nothing is written to Redis for it any more; its chunks stop at their
+// next claim. It says so once per campaign state.
+func (w *Worker) lost(cs *campaignState) {
+	w.drop(cs)
+	if cs.lostSaid.Swap(true) {
 		return
 	}
-	w.logLost(cs)
-}
-
-// logLost says, once per run, that Redis lost campaign cs.
-func (w *Worker) logLost(cs *campaignState) {
-	w.mu.Lock()
-	seen := w.gone[cs.run]
-	w.gone[cs.run] = true
-	w.mu.Unlock()
-	if seen {
-		return
-	}
-	c := cs.name
 	dir := "(no journal: configure one to be able to recover)"
 	if w.journal != nil {
 		dir = w.journal.Dir()
 	}
 	w.log.Error("campaign is gone from Redis: its state was lost (flushed, evicted, or a new empty instance); this worker stops it and writes nothing more for it. Who was already delivered is in the delivery journals",
-		"campaign", c, "run", cs.run, "journal", dir)
+		"campaign", cs.name, "run", cs.run, "journal", dir)
+}
+
+// probeLost probes cs's campaign, handling its loss (lost) when Redis no
+// longer has it.
+func (w *Worker) probeLost(ctx context.Context, cs *campaignState) (store.Probe, error) {
+	p, err := w.st.Probe(ctx, cs.name)
+	if err == nil && p.State == "" {
+		w.lost(cs)
+	}
+	return p, err
 }
 
 // state returns the cached control state of c (read through on a miss).
@@ -493,23 +490,10 @@ func (w *Worker) state(ctx context.Context, c string) store.State {
 	w.mu.Lock()
 	p, ok := w.states[c]
 	w.mu.Unlock()
-	if ok {
-		return p.State
-	}
-	p, err := w.st.Probe(ctx, c)
-	if err != nil {
-		return ""
+	if !ok {
+		p, _ = w.st.Probe(ctx, c) // the zero Probe on an error: not running
 	}
 	return p.State
-}
-
-func (w *Worker) draining() bool {
-	select {
-	case <-w.drain:
-		return true
-	default:
-		return false
-	}
 }
 
 func (w *Worker) actor() store.Actor {
