@@ -324,7 +324,7 @@ func (sg *Stager) queueChunk(batch int) {
 }
 
 func (sg *Stager) flush(ctx context.Context) error {
-	if sg.pending == 0 && len(sg.lookups) == 0 {
+	if sg.pipe.Len() == 0 { // chunks, ledger lookups, rejects
 		return nil
 	}
 	if _, err := sg.pipe.Exec(ctx); err != nil {
