@@ -202,26 +202,26 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 	if !ok && st != StateCancelled {
 		return 0, invalid(c, "cancel", st)
 	}
-	total, cerr := s.eachChunkScript(ctx, c, cancelChunkScript)
+	total, cerr := s.sweep(ctx, c, "cancel")
 	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
 }
 
-// eachChunkScript runs script (cancel_chunk.lua or retry_chunk.lua) on
-// every chunk of c and returns the sum of its answers. A chunk whose write
+// sweep runs lua/sweep_chunk.lua for action (cancel or retry) on every
+// chunk of c and returns the sum of its answers. A chunk whose write
 // the replicas did not acknowledge does not stop the others (the write was
 // made on the master), nor does a chunk Redis lost: the first *AckError and
 // the *LostChunksError are returned at the end.
-func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Script) (int, error) {
+func (s *Store) sweep(ctx context.Context, c, action string) (int, error) {
 	k := keysFor(c)
 	total := 0
 	var ackErr error
 	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 3+2*len(recs))
-		args = append(args, ms(time.Now()), batch, chunk)
+		args := make([]any, 0, 4+2*len(recs))
+		args = append(args, action, ms(time.Now()), batch, chunk)
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, ack, err := s.eval(ctx, script, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
+		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
 		n, _ := v.(int64)
 		total += int(n)
 		ackErr = cmp.Or(ackErr, ack)
@@ -247,7 +247,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if ctl.State == StateCancelled {
 		return 0, invalid(c, "retry", ctl.State)
 	}
-	total, partial := s.eachChunkScript(ctx, c, retryChunkScript)
+	total, partial := s.sweep(ctx, c, "retry")
 	var ackErr *AckError
 	var lost *LostChunksError
 	isAck, isLost := errors.As(partial, &ackErr), errors.As(partial, &lost)

@@ -117,29 +117,24 @@ type StageSummary struct {
 // Stager streams accepted recipients into Redis. It is not safe for
 // concurrent use.
 type Stager struct {
-	s    *Store
-	cfg  StageConfig
-	k    keys
-	cols map[string]int
+	s   *Store
+	cfg StageConfig
+	k   keys
 
 	stage, run string
-	canary     []Recipient    // the canary batch, written at the end
-	staged     map[string]int // staged per language
+	canary     []Recipient // the canary batch, written at the end
 
-	cur        []Recipient // current chunk
-	nchunks    int
-	batches    []BatchInfo // regular batches
-	curBatch   int         // batch number of the regular batch being filled (-1: none)
-	firstReg   int         // number of the first regular batch (1 with a canary)
-	batchFill  int
-	batchFirst int
+	cur      []Recipient // current chunk
+	nchunks  int
+	batches  []BatchInfo // regular batches, the last one being filled
+	curBatch int         // batch number of the regular batch being filled (-1: none)
+	firstReg int         // number of the first regular batch (1 with a canary)
 
 	pipe     redis.Pipeliner
 	pending  int // chunks queued in pipe
 	lookups  []ledgerLookup
-	counts   map[string]int64
+	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
-	rejected map[string]int64
 	nreject  int
 	kept     int
 	total    int
@@ -214,12 +209,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	}
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, stage: stage, run: run, curBatch: -1,
-		staged: map[string]int{},
-		counts: map[string]int64{}, bstats: map[string]int64{}, rejected: map[string]int64{},
-		cols: map[string]int{},
-	}
-	for i, c := range cfg.Columns {
-		sg.cols[c] = i
+		counts: map[string]int64{}, bstats: map[string]int64{},
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
@@ -228,13 +218,13 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	return sg, nil
 }
 
+// compact returns r in its stored form: its extra columns as values in
+// Columns order.
 func (sg *Stager) compact(r Recipient) Recipient {
 	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
 		r.Values = make([]string, len(sg.cfg.Columns))
-		for c, v := range r.Fields {
-			if i, ok := sg.cols[c]; ok {
-				r.Values[i] = v
-			}
+		for i, c := range sg.cfg.Columns {
+			r.Values[i] = r.Fields[c]
 		}
 	}
 	r.Fields = nil
@@ -259,35 +249,30 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	if r.Lang == "" {
 		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
-	r = sg.compact(r)
-	if canary {
-		if !sg.cfg.Canary || batch != 0 {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
-		}
-		sg.canary = append(sg.canary, r)
-		sg.total++
-		sg.staged[r.Lang]++
-		return nil
+	if canary && (!sg.cfg.Canary || batch != 0) {
+		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
 	}
-	if batch != sg.curBatch {
-		want := sg.firstReg + len(sg.batches)
-		if sg.curBatch >= 0 {
-			want++
-		}
-		if batch != want {
+	if !canary && batch != sg.curBatch {
+		if want := sg.firstReg + len(sg.batches); batch != want {
 			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: want})
 		}
 		if len(sg.cur) > 0 {
 			sg.queueChunk(sg.curBatch)
 		}
-		sg.closeBatch()
 		sg.curBatch = batch
-		sg.batchFirst = sg.nchunks
+		sg.batches = append(sg.batches, BatchInfo{First: sg.nchunks})
 	}
 	sg.total++
-	sg.staged[r.Lang]++
+	sg.counts["staged:"+r.Lang]++
+	r = sg.compact(r)
+	if canary {
+		sg.canary = append(sg.canary, r)
+		return nil
+	}
+	b := &sg.batches[len(sg.batches)-1]
+	b.Size++
+	b.Last = sg.nchunks // the chunk r goes to
 	sg.cur = append(sg.cur, r)
-	sg.batchFill++
 	if len(sg.cur) == sg.cfg.ChunkSize {
 		sg.queueChunk(batch)
 	}
@@ -295,14 +280,6 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 		return sg.flush(ctx)
 	}
 	return nil
-}
-
-func (sg *Stager) closeBatch() {
-	if sg.batchFill == 0 {
-		return
-	}
-	sg.batches = append(sg.batches, BatchInfo{First: sg.batchFirst, Last: sg.nchunks - 1, Size: sg.batchFill})
-	sg.batchFill = 0
 }
 
 func (sg *Stager) queueChunk(batch int) {
@@ -384,7 +361,7 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 	}
 	data, _ := json.Marshal(r)
 	sg.pipe.RPush(ctx, sg.k.rejects, data)
-	sg.rejected[r.Outcome]++
+	sg.counts[r.Outcome]++
 	sg.nreject++
 	if sg.nreject%2000 == 0 {
 		return sg.flush(ctx)
@@ -404,7 +381,6 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if len(sg.cur) > 0 {
 		sg.queueChunk(sg.curBatch)
 	}
-	sg.closeBatch()
 	var all []BatchInfo
 	if len(sg.canary) > 0 {
 		first := sg.nchunks
@@ -420,27 +396,6 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if err := sg.flush(ctx); err != nil {
 		return nil, err
 	}
-	node, err := sg.s.node(ctx, sg.k.meta)
-	if err != nil {
-		return nil, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
-	}
-	p := node.Pipeline()
-	for i, b := range all {
-		data, _ := json.Marshal(b)
-		p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
-	}
-	for f, n := range sg.bstats {
-		p.HIncrBy(ctx, sg.k.bstats, f, n)
-	}
-	for o, n := range sg.rejected {
-		sg.counts[o] += n
-	}
-	for l, n := range sg.staged {
-		sg.counts["staged:"+l] += int64(n)
-	}
-	for f, n := range sg.counts {
-		p.HIncrBy(ctx, sg.k.counts, f, n)
-	}
 	snap, err := json.Marshal(sg.cfg.Snapshot)
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: encode snapshot: %w", sg.cfg.Campaign, err)
@@ -450,11 +405,6 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	now := time.Now()
 	by := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String()
 	total := sg.total + sg.nreject
-	p.HSet(ctx, sg.k.meta,
-		"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
-		"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
-		"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
-		"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
 	state, action := StateStaged, "stage"
 	if start {
 		state, action = StateRunning, "start"
@@ -462,9 +412,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if sg.cfg.ResumeExisting {
 		action += " (resume-existing)"
 	}
-	p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
-		"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", total)
-	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, shortHash(sg.cfg.Hash))
+	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, sg.cfg.Hash[:min(12, len(sg.cfg.Hash))])
 	if sg.kept > 0 {
 		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.kept)
 	}
@@ -474,12 +422,27 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	case len(ex) > 0:
 		reason += ", deliveries of earlier runs excluded (journals " + strings.Join(ex, ", ") + ")"
 	}
-	p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
-	var wait *redis.Cmd
-	if sg.s.cfg.ReplicaAcks > 0 {
-		wait = p.Do(ctx, "WAIT", sg.s.cfg.ReplicaAcks, sg.s.cfg.AckTimeout.Milliseconds())
-	}
-	if _, err := p.Exec(ctx); err != nil {
+	ack, err := sg.s.pipeWait(ctx, sg.k.meta, func(p redis.Pipeliner) {
+		for i, b := range all {
+			data, _ := json.Marshal(b)
+			p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
+		}
+		for f, n := range sg.bstats {
+			p.HIncrBy(ctx, sg.k.bstats, f, n)
+		}
+		for f, n := range sg.counts {
+			p.HIncrBy(ctx, sg.k.counts, f, n)
+		}
+		p.HSet(ctx, sg.k.meta,
+			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
+			"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
+			"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
+			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
+		p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
+			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", total)
+		p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
+	})
+	if err != nil {
 		return nil, fmt.Errorf("stage %s: write metadata: %w", sg.cfg.Campaign, err)
 	}
 	// The global sets live in other Cluster slots: written after the
@@ -490,19 +453,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		}
 	}
 	sum := &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run}
-	if wait != nil {
-		if n, _ := wait.Int64(); n < int64(sg.s.cfg.ReplicaAcks) {
-			return sum, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &AckError{Got: int(n), Want: sg.s.cfg.ReplicaAcks})
-		}
-	}
-	return sum, nil
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
+	return sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
 }
 
 // node returns the client that talks to the master holding key: the store's
