@@ -100,9 +100,6 @@ type BatchInfo struct {
 	Canary bool `json:"canary,omitempty"`
 }
 
-// Chunks returns the number of chunks of the batch.
-func (b BatchInfo) Chunks() int { return b.Last - b.First + 1 }
-
 // StageSummary is what Finish staged.
 type StageSummary struct {
 	Staged   int // recipients in chunks
@@ -130,8 +127,7 @@ type Stager struct {
 	curBatch int         // batch number of the regular batch being filled (-1: none)
 	firstReg int         // number of the first regular batch (1 with a canary)
 
-	pipe     redis.Pipeliner
-	pending  int // chunks queued in pipe
+	pipe     redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
 	lookups  []ledgerLookup
 	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
@@ -209,12 +205,11 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	}
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, stage: stage, run: run, curBatch: -1,
-		counts: map[string]int64{}, bstats: map[string]int64{},
+		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: rdb.Pipeline(),
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
 	}
-	sg.pipe = rdb.Pipeline()
 	return sg, nil
 }
 
@@ -276,7 +271,7 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	if len(sg.cur) == sg.cfg.ChunkSize {
 		sg.queueChunk(batch)
 	}
-	if sg.pending >= 16 {
+	if sg.pipe.Len() >= 16 {
 		return sg.flush(ctx)
 	}
 	return nil
@@ -292,24 +287,14 @@ func (sg *Stager) queueChunk(batch int) {
 		}
 		cmd := sg.pipe.HMGet(context.Background(), sg.k.ledger, ids...)
 		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur, cmd: cmd})
-		sg.cur = nil
-	} else {
-		sg.cur = sg.cur[:0]
 	}
+	sg.cur = nil
 	sg.nchunks++
-	sg.pending++
 }
 
 func (sg *Stager) flush(ctx context.Context) error {
-	if sg.pipe.Len() == 0 { // chunks, ledger lookups, rejects
-		return nil
-	}
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
-	}
-	sg.pending = 0
-	if len(sg.lookups) == 0 {
-		return nil
 	}
 	// ResumeExisting: keep final outcomes, clear the rest.
 	var clear []string
@@ -324,11 +309,9 @@ func (sg *Stager) flush(ctx context.Context) error {
 			e := parseEntry(str)
 			switch {
 			case e.State == OutcomeSent || e.State == OutcomeInDoubt || (e.State == OutcomeFailed && !e.Temp):
-			case e.State == ledgerSending:
+			case e.State == ledgerSending: // a claim's entry has no flag
 				e.State = OutcomeInDoubt
-				e.At = now
-				e.Response = "left sending by an earlier run; the SMTP server may have accepted it"
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, e.encode())
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s||left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(now), e.Code))
 			default:
 				clear = append(clear, r.ID)
 				continue
@@ -385,7 +368,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if len(sg.canary) > 0 {
 		first := sg.nchunks
 		for i := 0; i < len(sg.canary); i += sg.cfg.ChunkSize {
-			sg.cur = append(sg.cur[:0], sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]...)
+			sg.cur = sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]
 			sg.queueChunk(0)
 		}
 		all = append(all, BatchInfo{First: first, Last: sg.nchunks - 1, Size: len(sg.canary), Canary: true})
@@ -476,12 +459,4 @@ func parseEntry(v string) Entry {
 		parts = append(parts, "")
 	}
 	return Entry{State: parts[0], Attempts: atoi(parts[1]), At: fromMS(atoi64(parts[2])), Code: parts[3], Temp: parts[4] == "t", Response: parts[5]}
-}
-
-func (e Entry) encode() string {
-	flag := ""
-	if e.Temp {
-		flag = "t"
-	}
-	return e.State + "|" + strconv.Itoa(e.Attempts) + "|" + strconv.FormatInt(ms(e.At), 10) + "|" + e.Code + "|" + flag + "|" + e.Response
 }
