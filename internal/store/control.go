@@ -174,11 +174,10 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 	}
 	res := v.([]any)
 	st, _ := res[0].(string)
-	const invalidCode = 0 // code of lua/approve.lua
 	switch {
 	case st == "":
 		return notFound("approve", c)
-	case res[1].(int64) == invalidCode:
+	case res[1].(int64) == 0: // not approved
 		return invalid(c, "approve", State(st))
 	}
 	return wrapf(ack, "approve %s", c)
@@ -275,8 +274,8 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	}
 	// Not acknowledged by the replicas, the change holds on the master:
 	// audit it, and say so at the end.
-	if err := s.Audit(ctx, c, a, "retry", reason); err != nil {
-		return total, err
+	if err := s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, "retry", reason)).Err(); err != nil {
+		return total, fmt.Errorf("audit %s: %w", c, err)
 	}
 	return total, wrapf(errors.Join(partial, err), "retry %s", c)
 }

@@ -64,12 +64,9 @@ type Recipient struct {
 	Values []string          `json:"f,omitempty"` // extra column values in Columns order (stored form)
 }
 
-// FieldMap returns the recipient's extra columns as a map, given the
-// campaign's columns (Meta.Columns).
+// FieldMap returns the extra columns of a staged recipient (as read from a
+// chunk: Values) as a map, given the campaign's columns (Meta.Columns).
 func (r *Recipient) FieldMap(columns []string) map[string]string {
-	if r.Fields != nil {
-		return r.Fields
-	}
 	m := make(map[string]string, len(columns))
 	for i, c := range columns {
 		if i < len(r.Values) {
@@ -186,16 +183,13 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 			// a new one.
 			run = r
 		}
-		old := []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen}
+		p := rdb.Pipeline()
+		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
 		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
-			old = append(old, k.chunk(i))
+			p.Del(ctx, k.chunk(i))
 		}
-		for len(old) > 0 {
-			n := min(len(old), 500)
-			if err := rdb.Del(ctx, old[:n]...).Err(); err != nil {
-				return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
-			}
-			old = old[n:]
+		if _, err := p.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
 		}
 	}
 	stage := newID()
@@ -298,7 +292,6 @@ func (sg *Stager) flush(ctx context.Context) error {
 	}
 	// ResumeExisting: keep final outcomes, clear the rest.
 	var clear []string
-	now := time.Now()
 	for _, l := range sg.lookups {
 		for i, v := range l.cmd.Val() {
 			str, ok := v.(string)
@@ -311,7 +304,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 			case e.State == OutcomeSent || e.State == OutcomeInDoubt || (e.State == OutcomeFailed && !e.Temp):
 			case e.State == ledgerSending: // a claim's entry has no flag
 				e.State = OutcomeInDoubt
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s||left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(now), e.Code))
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s||left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code))
 			default:
 				clear = append(clear, r.ID)
 				continue

@@ -18,7 +18,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -283,9 +282,4 @@ func (a *AuditEntry) UnmarshalJSON(b []byte) error {
 func auditJSON(now time.Time, a Actor, action, reason string) string {
 	b, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: reason})
 	return string(b)
-}
-
-// Audit appends an entry to the audit log of c without changing its state.
-func (s *Store) Audit(ctx context.Context, c string, a Actor, action, reason string) error {
-	return wrapf(s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, action, reason)).Err(), "audit %s", c)
 }
