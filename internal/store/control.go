@@ -13,15 +13,14 @@ import (
 
 // Control is a campaign's control state.
 type Control struct {
-	State       State     `json:"state"`
-	Reason      string    `json:"reason,omitempty"`
-	By          string    `json:"by,omitempty"`
-	At          time.Time `json:"at"`
-	Approved    bool      `json:"approved"`
-	CurBatch    int       `json:"current_batch"` // highest released batch, -1 before the first
-	BatchDoneAt time.Time `json:"batch_done_at"` // when CurBatch completed its first pass (zero: not yet)
-	Stage       string    `json:"stage"`         // id of the current staging
-	Run         string    `json:"run"`           // id of the run (kept by resume-existing)
+	State    State     `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	By       string    `json:"by,omitempty"`
+	At       time.Time `json:"at"`
+	Approved bool      `json:"approved"`
+	CurBatch int       `json:"current_batch"` // highest released batch, -1 before the first
+	Stage    string    `json:"stage"`         // id of the current staging
+	Run      string    `json:"run"`           // id of the run (kept by resume-existing)
 	// Action is the audit action of the last state change (stage, pause,
 	// state-loss, journal, resume, auto-pause, await-approval, approve,
 	// done, ...), written by every script that changes the state: why the
@@ -44,7 +43,7 @@ func (s *Store) Control(ctx context.Context, c string) (*Control, error) {
 func parseControl(m map[string]string) *Control {
 	return &Control{
 		State: State(m["state"]), Reason: m["reason"], By: m["by"], At: fromMS(atoi64(m["at"])),
-		Approved: m["approved"] == "1", CurBatch: atoi(cmp.Or(m["cur_batch"], "-1")), BatchDoneAt: fromMS(atoi64(m["batch_done_at"])),
+		Approved: m["approved"] == "1", CurBatch: atoi(cmp.Or(m["cur_batch"], "-1")),
 		Stage: m["stage"], Run: m["run"], Action: m["action"],
 	}
 }
@@ -191,8 +190,7 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
 	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
-	var ackErr *AckError
-	if err != nil && !ok && !errors.As(err, &ackErr) {
+	if err != nil && !ok && !errors.As(err, new(*AckError)) {
 		return 0, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
@@ -247,10 +245,9 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		return 0, invalid(c, "retry", ctl.State)
 	}
 	total, partial := s.sweep(ctx, c, "retry")
-	var ackErr *AckError
 	var lost *LostChunksError
-	isAck, isLost := errors.As(partial, &ackErr), errors.As(partial, &lost)
-	if partial != nil && !isAck && !isLost {
+	isLost := errors.As(partial, &lost)
+	if partial != nil && !isLost && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
 	reason := fmt.Sprintf("%d temporary failures re-queued", total)
@@ -269,7 +266,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
 	}
 	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a, Reason: reason})
-	if err != nil && !errors.As(err, &ackErr) {
+	if err != nil && !errors.As(err, new(*AckError)) {
 		return total, err
 	}
 	// Not acknowledged by the replicas, the change holds on the master:

@@ -141,9 +141,7 @@ func (s *Store) Ledger(c, stage string) *Ledger {
 // claimed recipients; running the same step again (same records, same claim
 // tokens) is safe.
 func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy, now time.Time) (StepResult, error) {
-	if p.MaxAttempts < 1 {
-		p.MaxAttempts = 1
-	}
+	p.MaxAttempts = max(p.MaxAttempts, 1)
 	c := &stepCall{recs: recs, cls: cls, p: p, now: now, done: make(chan struct{})}
 	l.mu.Lock()
 	l.queue = append(l.queue, c)

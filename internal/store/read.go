@@ -92,11 +92,7 @@ type Entry struct {
 
 // Final reports whether the entry is a final outcome (nothing left to do).
 func (e Entry) Final() bool {
-	switch e.State {
-	case "", ledgerSending, ledgerDeferred:
-		return false
-	}
-	return true
+	return e.State != "" && e.State != ledgerSending && e.State != ledgerDeferred
 }
 
 // Deferred reports whether the recipient waits for a retry.
@@ -307,8 +303,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	ctl := parseControl(ctlC.Val())
 	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved, Action: ctl.Action,
 		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
-		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
-	st.Total = st.Staged + st.Rejected
+		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
 	counts := map[string]int64{}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
@@ -423,7 +418,6 @@ type Row struct {
 // staging. Chunks Redis lost are passed over and named, after every other
 // row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
-	k := keysFor(c)
 	if _, err := s.Meta(ctx, c, false); err != nil {
 		return err
 	}
@@ -455,7 +449,7 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 		return fmt.Errorf("report %s: %w", c, partial)
 	}
 	for start := int64(0); ; start += 1000 {
-		v, err := s.rdb.LRange(ctx, k.rejects, start, start+999).Result()
+		v, err := s.rdb.LRange(ctx, keysFor(c).rejects, start, start+999).Result()
 		if err != nil {
 			return fmt.Errorf("report %s: read rejects: %w", c, err)
 		}

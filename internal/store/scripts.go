@@ -55,15 +55,18 @@ func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, a
 }
 
 // pipeWait runs the commands queue adds in one pipeline on the master that
-// owns key and, when the store requires replica acknowledgements, WAIT
-// after them on the same connection (WAIT counts the replicas of the node
-// it is sent to, for the writes of its connection). With fewer
-// acknowledgements, ack is an *AckError: the writes were made on the
-// master, but a failover could lose them.
+// owns key (with Redis Cluster, the master of key's slot) and, when the
+// store requires replica acknowledgements, WAIT after them on the same
+// connection (WAIT counts the replicas of the node it is sent to, for the
+// writes of its connection). With fewer acknowledgements, ack is an
+// *AckError: the writes were made on the master, but a failover could
+// lose them.
 func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipeliner)) (ack, err error) {
-	c, err := s.node(ctx, key)
-	if err != nil {
-		return nil, err
+	var c redis.Cmdable = s.rdb
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		if c, err = cc.MasterForKey(ctx, key); err != nil {
+			return nil, fmt.Errorf("find the master of %s: %w", key, err)
+		}
 	}
 	p := c.Pipeline()
 	queue(p)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,8 +159,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		cfg.ChunkSize = 200
 	}
 	k := keysFor(cfg.Campaign)
-	rdb := s.rdb
-	meta, err := rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
 	}
@@ -168,7 +168,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		if !cfg.ResumeExisting {
 			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, ErrCampaignExists)
 		}
-		st, err := rdb.HGet(ctx, k.control, "state").Result()
+		st, err := s.rdb.HGet(ctx, k.control, "state").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("stage %s: read control: %w", cfg.Campaign, err)
 		}
@@ -183,7 +183,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 			// a new one.
 			run = r
 		}
-		p := rdb.Pipeline()
+		p := s.rdb.Pipeline()
 		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
 		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
 			p.Del(ctx, k.chunk(i))
@@ -194,30 +194,17 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	}
 	stage := newID()
 	// Tasks of an earlier staging see another stage id and stop.
-	if err := rdb.HSet(ctx, k.control, "state", string(StateStaged), "stage", stage, "run", run).Err(); err != nil {
+	if err := s.rdb.HSet(ctx, k.control, "state", string(StateStaged), "stage", stage, "run", run).Err(); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, stage: stage, run: run, curBatch: -1,
-		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: rdb.Pipeline(),
+		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
 	}
 	return sg, nil
-}
-
-// compact returns r in its stored form: its extra columns as values in
-// Columns order.
-func (sg *Stager) compact(r Recipient) Recipient {
-	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
-		r.Values = make([]string, len(sg.cfg.Columns))
-		for i, c := range sg.cfg.Columns {
-			r.Values[i] = r.Fields[c]
-		}
-	}
-	r.Fields = nil
-	return r
 }
 
 // LayoutError says that Add was given batches out of order.
@@ -253,7 +240,14 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	}
 	sg.total++
 	sg.counts["staged:"+r.Lang]++
-	r = sg.compact(r)
+	// The stored form: extra columns as values in Columns order.
+	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
+		r.Values = make([]string, len(sg.cfg.Columns))
+		for i, c := range sg.cfg.Columns {
+			r.Values[i] = r.Fields[c]
+		}
+	}
+	r.Fields = nil
 	if canary {
 		sg.canary = append(sg.canary, r)
 		return nil
@@ -330,9 +324,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 // Reject records a row that is not staged (refused, invalid, or skipped as
 // already delivered) for the report.
 func (sg *Stager) Reject(ctx context.Context, r Reject) error {
-	switch r.Outcome {
-	case OutcomeRefused, OutcomeInvalid, OutcomeSkipped:
-	default:
+	if !slices.Contains([]string{OutcomeRefused, OutcomeInvalid, OutcomeSkipped}, r.Outcome) {
 		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused, invalid or skipped", sg.cfg.Campaign, r.Line, r.Outcome)
 	}
 	data, _ := json.Marshal(r)
@@ -372,15 +364,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if err := sg.flush(ctx); err != nil {
 		return nil, err
 	}
-	snap, err := json.Marshal(sg.cfg.Snapshot)
-	if err != nil {
-		return nil, fmt.Errorf("stage %s: encode snapshot: %w", sg.cfg.Campaign, err)
-	}
+	snap, _ := json.Marshal(sg.cfg.Snapshot) // strings and bytes: no error
 	cols, _ := json.Marshal(sg.cfg.Columns)
 	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
 	now := time.Now()
 	by := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String()
-	total := sg.total + sg.nreject
 	state, action := StateStaged, "stage"
 	if start {
 		state, action = StateRunning, "start"
@@ -415,7 +403,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
 		p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
-			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", total)
+			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", sg.total+sg.nreject)
 		p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
 	})
 	if err != nil {
@@ -428,28 +416,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			return nil, fmt.Errorf("stage %s: list the campaign in %s: %w", sg.cfg.Campaign, key, err)
 		}
 	}
-	sum := &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run}
-	return sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
-}
-
-// node returns the client that talks to the master holding key: the store's
-// client, or for Redis Cluster the master of key's slot (so that WAIT, sent
-// on the same connection as the writes, counts that master's replicas).
-func (s *Store) node(ctx context.Context, key string) (redis.Cmdable, error) {
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		c, err := cc.MasterForKey(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("find the master of %s: %w", key, err)
-		}
-		return c, nil
-	}
-	return s.rdb, nil
+	return &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run},
+		wrapf(ack, "stage %s", sg.cfg.Campaign)
 }
 
 func parseEntry(v string) Entry {
-	parts := strings.SplitN(v, "|", 6)
-	for len(parts) < 6 {
-		parts = append(parts, "")
-	}
+	parts := append(strings.SplitN(v, "|", 6), make([]string, 5)...) // at least six
 	return Entry{State: parts[0], Attempts: atoi(parts[1]), At: fromMS(atoi64(parts[2])), Code: parts[3], Temp: parts[4] == "t", Response: parts[5]}
 }
