@@ -336,12 +336,12 @@ func (n *Notifier) deliver(ctx context.Context, c, key string, index int, ev Eve
 			all = false
 			wait := min(n.cfg.MaxBackoff, n.cfg.Backoff<<min(attempts, 20))
 			log.Warn("notification not delivered; retrying later", "attempt", attempts+1, "retry_in", wait, "err", err)
-			if err := n.cfg.Store.ReleaseNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock().Add(wait)); err != nil {
+			if err := n.cfg.Store.EndNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock(), n.cfg.Clock().Add(wait)); err != nil {
 				return false, err
 			}
 			continue
 		}
-		if _, err := n.cfg.Store.CompleteNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock()); err != nil {
+		if err := n.cfg.Store.EndNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock(), time.Time{}); err != nil {
 			return false, err
 		}
 		log.Info("notification delivered")

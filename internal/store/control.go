@@ -13,15 +13,14 @@ import (
 
 // Control is a campaign's control state.
 type Control struct {
-	State       State     `json:"state"`
-	Reason      string    `json:"reason,omitempty"`
-	By          string    `json:"by,omitempty"`
-	At          time.Time `json:"at"`
-	Approved    bool      `json:"approved"`
-	CurBatch    int       `json:"current_batch"` // highest released batch, -1 before the first
-	BatchDoneAt time.Time `json:"batch_done_at"` // when CurBatch completed its first pass (zero: not yet)
-	Stage       string    `json:"stage"`         // id of the current staging
-	Run         string    `json:"run"`           // id of the run (kept by resume-existing)
+	State    State     `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	By       string    `json:"by,omitempty"`
+	At       time.Time `json:"at"`
+	Approved bool      `json:"approved"`
+	CurBatch int       `json:"current_batch"` // highest released batch, -1 before the first
+	Stage    string    `json:"stage"`         // id of the current staging
+	Run      string    `json:"run"`           // id of the run (kept by resume-existing)
 	// Action is the audit action of the last state change (stage, pause,
 	// state-loss, journal, resume, auto-pause, await-approval, approve,
 	// done, ...), written by every script that changes the state: why the
@@ -44,7 +43,7 @@ func (s *Store) Control(ctx context.Context, c string) (*Control, error) {
 func parseControl(m map[string]string) *Control {
 	return &Control{
 		State: State(m["state"]), Reason: m["reason"], By: m["by"], At: fromMS(atoi64(m["at"])),
-		Approved: m["approved"] == "1", CurBatch: atoi(cmp.Or(m["cur_batch"], "-1")), BatchDoneAt: fromMS(atoi64(m["batch_done_at"])),
+		Approved: m["approved"] == "1", CurBatch: atoi(cmp.Or(m["cur_batch"], "-1")),
 		Stage: m["stage"], Run: m["run"], Action: m["action"],
 	}
 }
@@ -174,11 +173,10 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 	}
 	res := v.([]any)
 	st, _ := res[0].(string)
-	const invalidCode = 0 // code of lua/approve.lua
 	switch {
 	case st == "":
 		return notFound("approve", c)
-	case res[1].(int64) == invalidCode:
+	case res[1].(int64) == 0: // not approved
 		return invalid(c, "approve", State(st))
 	}
 	return wrapf(ack, "approve %s", c)
@@ -192,8 +190,7 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
 	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
-	var ackErr *AckError
-	if err != nil && !ok && !errors.As(err, &ackErr) {
+	if err != nil && !ok && !errors.As(err, new(*AckError)) {
 		return 0, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
@@ -202,26 +199,26 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 	if !ok && st != StateCancelled {
 		return 0, invalid(c, "cancel", st)
 	}
-	total, cerr := s.eachChunkScript(ctx, c, cancelChunkScript)
+	total, cerr := s.sweep(ctx, c, "cancel")
 	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
 }
 
-// eachChunkScript runs script (cancel_chunk.lua or retry_chunk.lua) on
-// every chunk of c and returns the sum of its answers. A chunk whose write
+// sweep runs lua/sweep_chunk.lua for action (cancel or retry) on every
+// chunk of c and returns the sum of its answers. A chunk whose write
 // the replicas did not acknowledge does not stop the others (the write was
 // made on the master), nor does a chunk Redis lost: the first *AckError and
 // the *LostChunksError are returned at the end.
-func (s *Store) eachChunkScript(ctx context.Context, c string, script *redis.Script) (int, error) {
+func (s *Store) sweep(ctx context.Context, c, action string) (int, error) {
 	k := keysFor(c)
 	total := 0
 	var ackErr error
 	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 3+2*len(recs))
-		args = append(args, ms(time.Now()), batch, chunk)
+		args := make([]any, 0, 4+2*len(recs))
+		args = append(args, action, ms(time.Now()), batch, chunk)
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, ack, err := s.eval(ctx, script, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
+		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
 		n, _ := v.(int64)
 		total += int(n)
 		ackErr = cmp.Or(ackErr, ack)
@@ -247,11 +244,10 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if ctl.State == StateCancelled {
 		return 0, invalid(c, "retry", ctl.State)
 	}
-	total, partial := s.eachChunkScript(ctx, c, retryChunkScript)
-	var ackErr *AckError
+	total, partial := s.sweep(ctx, c, "retry")
 	var lost *LostChunksError
-	isAck, isLost := errors.As(partial, &ackErr), errors.As(partial, &lost)
-	if partial != nil && !isAck && !isLost {
+	isLost := errors.As(partial, &lost)
+	if partial != nil && !isLost && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
 	reason := fmt.Sprintf("%d temporary failures re-queued", total)
@@ -270,13 +266,13 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
 	}
 	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a, Reason: reason})
-	if err != nil && !errors.As(err, &ackErr) {
+	if err != nil && !errors.As(err, new(*AckError)) {
 		return total, err
 	}
 	// Not acknowledged by the replicas, the change holds on the master:
 	// audit it, and say so at the end.
-	if err := s.Audit(ctx, c, a, "retry", reason); err != nil {
-		return total, err
+	if err := s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, "retry", reason)).Err(); err != nil {
+		return total, fmt.Errorf("audit %s: %w", c, err)
 	}
 	return total, wrapf(errors.Join(partial, err), "retry %s", c)
 }

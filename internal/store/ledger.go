@@ -130,19 +130,18 @@ func (s *Store) Ledger(c, stage string) *Ledger {
 
 // Step records recs, then claims cls, atomically and in order. Steps of
 // concurrent callers are combined into one script call (group commit): a
-// caller that finds no round trip in progress runs one with every step
-// waiting, then hands the next one over to a waiting caller. Each claim is
-// answered before its caller sends, so after a crash at most the claims a
-// caller holds are in doubt: one window per connection.
+// caller that finds no round trip in progress runs one with the steps
+// waiting (those with its policy, up to maxOps), then hands the next one
+// over to a waiting caller. Each claim is answered before its caller
+// sends, so after a crash at most the claims a caller holds are in doubt:
+// one window per connection.
 //
 // An error wrapping ErrNotReplicated means the step ran on the master but
 // was not acknowledged by enough replicas: the caller must not send the
 // claimed recipients; running the same step again (same records, same claim
 // tokens) is safe.
 func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy, now time.Time) (StepResult, error) {
-	if p.MaxAttempts < 1 {
-		p.MaxAttempts = 1
-	}
+	p.MaxAttempts = max(p.MaxAttempts, 1)
 	c := &stepCall{recs: recs, cls: cls, p: p, now: now, done: make(chan struct{})}
 	l.mu.Lock()
 	l.queue = append(l.queue, c)
@@ -154,9 +153,11 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 		}
 		l.mu.Lock()
 	}
+	// c is the first waiting step: the queue was empty, or c was handed
+	// the next round trip.
 	l.busy = true
 	n, ops := 0, 0
-	for n < len(l.queue) && (n == 0 || ops+l.queue[n].ops() <= maxOps) {
+	for n < len(l.queue) && (n == 0 || ops+l.queue[n].ops() <= maxOps && l.queue[n].p == c.p) {
 		ops += l.queue[n].ops()
 		n++
 	}
@@ -166,7 +167,14 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 
 	// The round trip must finish even if this caller's context ends: the
 	// other callers' steps ride on it.
-	l.run(context.WithoutCancel(ctx), calls)
+	if err := l.exec(context.WithoutCancel(ctx), calls); err != nil {
+		for _, d := range calls {
+			d.err = err
+		}
+	}
+	for _, d := range calls[1:] {
+		close(d.done)
+	}
 
 	l.mu.Lock()
 	if len(l.queue) > 0 {
@@ -180,28 +188,11 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 	return c.res, c.err
 }
 
-// run executes calls, one script call per run of calls with the same
-// policy, and closes each call's done.
-func (l *Ledger) run(ctx context.Context, calls []*stepCall) {
-	for len(calls) > 0 {
-		n := 1
-		for n < len(calls) && calls[n].p == calls[0].p {
-			n++
-		}
-		l.exec(ctx, calls[:n])
-		for _, c := range calls[:n] {
-			if !c.lead { // a promoted leader's done is closed already
-				close(c.done)
-			}
-		}
-		calls = calls[n:]
-	}
-}
-
 func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 
-// exec runs calls (same policy) in one script call and sets their results.
-func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
+// exec runs calls (same policy) in one script call and sets their results,
+// or returns the error that stopped it.
+func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	k, p := l.k, calls[0].p
 	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec}
 	// One time for the whole call: the latest of the steps'.
@@ -224,20 +215,13 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token, "", "")
 		}
 	}
-	fail := func(err error) {
-		for _, c := range calls {
-			c.err = err
-		}
-	}
 	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)
 	if err != nil {
-		fail(fmt.Errorf("ledger step %s: %w", k.name, err))
-		return
+		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}
 	res, _ := v.([]any)
 	if len(res) != 2*nclaims+2 {
-		fail(fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims))
-		return
+		return fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims)
 	}
 	paused, _ := res[len(res)-2].(string)
 	sent, _ := res[len(res)-1].(int64)
@@ -253,4 +237,5 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) {
 		}
 		c.err = wrapf(ack, "ledger step %s", k.name)
 	}
+	return nil
 }

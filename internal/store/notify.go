@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,7 +29,7 @@ type NotifyClaim int
 // Claim results.
 const (
 	// NotifyAcquired: the caller holds the delivery until the lease ends and
-	// must deliver, then CompleteNotification or ReleaseNotification.
+	// must deliver, then EndNotification.
 	NotifyAcquired NotifyClaim = 1
 	// NotifyDelivered: the event was already delivered to this sink.
 	NotifyDelivered NotifyClaim = 2
@@ -48,10 +47,9 @@ const (
 var claimNotifyScript = loadScript("notify_claim")
 
 // finishNotifyScript ends a delivery held by owner: done, or retry later.
-// KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 new value ("done|ms", or
-// "retry|" to which the attempts and ARGV[4] are appended), 4 retry due ms.
-// Returns 1 when the caller still held the delivery, 0 when it had lost it
-// (its lease ran out and another process claimed it).
+// KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 now ms, 4 retry due ms (0:
+// delivered). Returns 1 when the caller still held the delivery, 0 when it
+// had lost it (its lease ran out and another process claimed it).
 var finishNotifyScript = loadScript("notify_finish")
 
 // advanceCursorScript moves the cursor forward only, and deletes delivery
@@ -88,19 +86,13 @@ func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now
 	return NotifyClaim(res[0]), int(res[1]), nil
 }
 
-// CompleteNotification records event as delivered. It reports false when
-// owner no longer held it (its lease had run out and another process took
-// it over).
-func (s *Store) CompleteNotification(ctx context.Context, c, event, owner string, now time.Time) (bool, error) {
-	n, err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "done|"+strconv.FormatInt(ms(now), 10), 0).Int()
-	return n == 1, wrapf(err, "complete notification %s of %s", event, c)
-}
-
-// ReleaseNotification gives up a failed delivery of event: any process may
-// claim it again from retryAt on, and its attempts grow by one.
-func (s *Store) ReleaseNotification(ctx context.Context, c, event, owner string, retryAt time.Time) error {
-	err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, "retry|", ms(retryAt)).Err()
-	return wrapf(err, "release notification %s of %s", event, c)
+// EndNotification ends owner's delivery of event at now: delivered when
+// retryAt is zero, else failed, and any process may claim it again from
+// retryAt on (its attempts grow by one). Nothing changes when owner no
+// longer held it (its lease had run out and another process took it over).
+func (s *Store) EndNotification(ctx context.Context, c, event, owner string, now, retryAt time.Time) error {
+	err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, ms(now), ms(retryAt)).Err()
+	return wrapf(err, "end notification %s of %s", event, c)
 }
 
 // NotifyCursor returns the first audit-log index of c whose events are not

@@ -5,17 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Meta is what staging recorded about a campaign.
 type Meta struct {
-	Campaign     string            `json:"campaign"`
 	Definition   []byte            `json:"-"`
 	Hash         string            `json:"hash"`
 	Snapshot     map[string][]byte `json:"-"`
@@ -25,8 +23,6 @@ type Meta struct {
 	Staged       int               `json:"staged"`
 	Rejected     int               `json:"rejected"`
 	NBatches     int               `json:"batches"`
-	NChunks      int               `json:"chunks"`
-	ChunkSize    int               `json:"chunk_size"`
 	Columns      []string          `json:"columns"`
 	Stage        string            `json:"stage"`
 	Run          string            `json:"run"`
@@ -36,8 +32,7 @@ type Meta struct {
 // Meta reads the staging metadata of c; withSnapshot also decodes the
 // template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "nchunks", "chunk_size", "columns", "stage", "run", "excluded_runs"}
-	snapshot := len(fields) // index of the snapshot, when asked for
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "columns", "stage", "run", "excluded_runs"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
@@ -45,22 +40,18 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 	if err != nil {
 		return nil, fmt.Errorf("read meta of %s: %w", c, err)
 	}
-	str := func(i int) string { x, _ := v[i].(string); return x }
 	if v[0] == nil {
 		return nil, notFound("read meta", c)
 	}
-	m := &Meta{Campaign: c, Definition: []byte(str(0)), Hash: str(1), Env: str(2), CreatedBy: str(3), CreatedAt: fromMS(atoi64(str(4))),
-		Staged: atoi(str(5)), Rejected: atoi(str(6)), NBatches: atoi(str(7)), NChunks: atoi(str(8)), ChunkSize: atoi(str(9)),
-		Stage: str(11), Run: str(12)}
-	if err := json.Unmarshal([]byte(str(10)), &m.Columns); err != nil && str(10) != "" {
-		return nil, fmt.Errorf("read meta of %s: columns: %w", c, err)
+	f := map[string]string{}
+	for i, x := range v {
+		f[fields[i]], _ = x.(string)
 	}
-	if err := json.Unmarshal([]byte(str(13)), &m.ExcludedRuns); err != nil && str(13) != "" {
-		return nil, fmt.Errorf("read meta of %s: excluded runs: %w", c, err)
-	}
-	if withSnapshot && str(snapshot) != "" {
-		if err := json.Unmarshal([]byte(str(snapshot)), &m.Snapshot); err != nil {
-			return nil, fmt.Errorf("read meta of %s: snapshot: %w", c, err)
+	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
+		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), NBatches: atoi(f["nbatches"]), Stage: f["stage"], Run: f["run"]}
+	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "snapshot": &m.Snapshot} {
+		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
+			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)
 		}
 	}
 	return m, nil
@@ -68,15 +59,21 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 
 // Chunk reads chunk n of campaign c; a *LostChunksError when Redis lost it.
 func (s *Store) Chunk(ctx context.Context, c string, n int) ([]Recipient, error) {
-	b, err := s.rdb.Get(ctx, keysFor(c).chunk(n)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, &LostChunksError{Campaign: c, Chunks: []int{n}}
-	}
+	v, err := s.rdb.MGet(ctx, keysFor(c).chunk(n)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read chunk %d of %s: %w", n, c, err)
 	}
+	return decodeChunk(c, n, v[0])
+}
+
+// decodeChunk decodes chunk n of c as MGET read it (nil: Redis lost it).
+func decodeChunk(c string, n int, v any) ([]Recipient, error) {
+	str, ok := v.(string)
+	if !ok {
+		return nil, &LostChunksError{Campaign: c, Chunks: []int{n}}
+	}
 	var recs []Recipient
-	if err := json.Unmarshal(b, &recs); err != nil {
+	if err := json.Unmarshal([]byte(str), &recs); err != nil {
 		return nil, fmt.Errorf("decode chunk %d of %s: %w", n, c, err)
 	}
 	return recs, nil
@@ -95,11 +92,7 @@ type Entry struct {
 
 // Final reports whether the entry is a final outcome (nothing left to do).
 func (e Entry) Final() bool {
-	switch e.State {
-	case "", ledgerSending, ledgerDeferred:
-		return false
-	}
-	return true
+	return e.State != "" && e.State != ledgerSending && e.State != ledgerDeferred
 }
 
 // Deferred reports whether the recipient waits for a retry.
@@ -130,13 +123,9 @@ func (s *Store) Batches(ctx context.Context, c string) ([]BatchInfo, error) {
 		return nil, fmt.Errorf("read batches of %s: %w", c, err)
 	}
 	out := make([]BatchInfo, len(m))
-	for f, v := range m {
-		i, err := strconv.Atoi(f)
-		if err != nil || i < 0 || i >= len(out) {
-			return nil, fmt.Errorf("read batches of %s: bad batch %q", c, f)
-		}
-		if err := json.Unmarshal([]byte(v), &out[i]); err != nil {
-			return nil, fmt.Errorf("read batches of %s: %w", c, err)
+	for i := range out {
+		if err := json.Unmarshal([]byte(m[strconv.Itoa(i)]), &out[i]); err != nil {
+			return nil, fmt.Errorf("read batches of %s: batch %d: %w", c, i, err)
 		}
 	}
 	return out, nil
@@ -155,30 +144,6 @@ type BatchProgress struct {
 	Skipped    int `json:"skipped"`
 	Cancelled  int `json:"cancelled"`
 	ChunksDone int `json:"chunks_done"`
-}
-
-func parseBatchProgress(m map[string]string) BatchProgress {
-	return BatchProgress{Attempted: atoi(m["attempted"]), Sent: atoi(m["sent"]), Failed: atoi(m["failed"]), Errors1: atoi(m["errors1"]),
-		Temp: atoi(m["temp"]), Perm: atoi(m["perm"]), Refused: atoi(m["refused"]), InDoubt: atoi(m["in-doubt"]),
-		Skipped: atoi(m["skipped"]), Cancelled: atoi(m["cancelled"]), ChunksDone: atoi(m["chunks_done"])}
-}
-
-// splitBatchStats turns the bstats hash ("<batch>:<counter>" -> n) into
-// one map per batch.
-func splitBatchStats(m map[string]string) map[int]map[string]string {
-	out := map[int]map[string]string{}
-	for f, v := range m {
-		b, counter, ok := strings.Cut(f, ":")
-		if !ok {
-			continue
-		}
-		i := atoi(b)
-		if out[i] == nil {
-			out[i] = map[string]string{}
-		}
-		out[i][counter] = v
-	}
-	return out
 }
 
 // Counts reads the counts hash of c: outcome -> n, "lang:<l>:<outcome>" ->
@@ -205,45 +170,38 @@ func Terminal(counts map[string]int64) int64 {
 	return n
 }
 
-// eachChunk calls fn for every chunk of c in batch order, reading chunks
-// with pipelined GETs. A chunk Redis lost is passed over, and named in the
-// *LostChunksError returned after the others.
+// eachChunk calls fn for every chunk of c in batch order, reading up to 32
+// chunks of a batch at a time. A chunk Redis lost is passed over, and named
+// in the *LostChunksError returned after the others.
 func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
 	bs, err := s.Batches(ctx, c)
 	if err != nil {
 		return err
 	}
 	k := keysFor(c)
-	type item struct{ batch, chunk int }
-	var todo []item
 	var lost []int
 	for b, bi := range bs {
-		for n := bi.First; n <= bi.Last; n++ {
-			todo = append(todo, item{b, n})
-		}
-	}
-	for len(todo) > 0 {
-		part := todo[:min(len(todo), 32)]
-		todo = todo[len(part):]
-		p := s.rdb.Pipeline()
-		cmds := make([]*redis.StringCmd, len(part))
-		for i, it := range part {
-			cmds[i] = p.Get(ctx, k.chunk(it.chunk))
-		}
-		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("read chunks: %w", err)
-		}
-		for i, it := range part {
-			if errors.Is(cmds[i].Err(), redis.Nil) {
-				lost = append(lost, it.chunk)
-				continue
+		for first := bi.First; first <= bi.Last; first += 32 {
+			var ks []string
+			for n := first; n <= min(first+31, bi.Last); n++ {
+				ks = append(ks, k.chunk(n))
 			}
-			var recs []Recipient
-			if err := json.Unmarshal([]byte(cmds[i].Val()), &recs); err != nil {
-				return fmt.Errorf("decode chunk %d: %w", it.chunk, err)
+			vs, err := s.rdb.MGet(ctx, ks...).Result()
+			if err != nil {
+				return fmt.Errorf("read chunks: %w", err)
 			}
-			if err := fn(it.batch, it.chunk, recs); err != nil {
-				return err
+			for i, v := range vs {
+				if v == nil {
+					lost = append(lost, first+i)
+					continue
+				}
+				recs, err := decodeChunk(c, first+i, v)
+				if err == nil {
+					err = fn(b, first+i, recs)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -260,17 +218,11 @@ func (s *Store) TrimRate(ctx context.Context, c string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("trim rate of %s: %w", c, err)
 	}
-	cut := now.Unix() - 60
-	var old []string
-	for _, x := range f {
-		if atoi64(x) < cut {
-			old = append(old, x)
-		}
+	old := slices.DeleteFunc(f, func(sec string) bool { return atoi64(sec) >= now.Unix()-60 })
+	if len(old) == 0 {
+		return nil
 	}
-	if len(old) > 0 {
-		return s.rdb.HDel(ctx, k.persec, old...).Err()
-	}
-	return nil
+	return s.rdb.HDel(ctx, k.persec, old...).Err()
 }
 
 // Status is a campaign's live status. Its JSON form is stable (status --json).
@@ -351,8 +303,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	ctl := parseControl(ctlC.Val())
 	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved, Action: ctl.Action,
 		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
-		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
-	st.Total = st.Staged + st.Rejected
+		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
 	counts := map[string]int64{}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
@@ -390,15 +341,16 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Languages = append(st.Languages, *l)
 	}
 	sort.Slice(st.Languages, func(i, j int) bool { return st.Languages[i].Lang < st.Languages[j].Lang })
-	bstats := splitBatchStats(bsC.Val())
 	for i := 0; i < meta.NBatches; i++ {
 		var bi BatchInfo
 		_ = json.Unmarshal([]byte(batC.Val()[strconv.Itoa(i)]), &bi)
-		bp := parseBatchProgress(bstats[i])
+		// bstats: "<batch>:<counter>" -> n
+		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
+		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Temp: n("temp"), Perm: n("perm"),
+			Refused: n("refused"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
-			Done: bp.ChunksDone >= bi.Chunks(), BatchProgress: bp})
+			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
 	}
-	groups := map[string]int{} // code and response -> index in st.Errors
 	for _, e := range errC.Val() {
 		var x struct {
 			T    int64  `json:"t"`
@@ -409,10 +361,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		if json.Unmarshal([]byte(e), &x) != nil {
 			continue
 		}
-		key := x.Code + "\x00" + x.R
-		i, ok := groups[key]
-		if !ok {
-			i, groups[key] = len(st.Errors), len(st.Errors)
+		i := slices.IndexFunc(st.Errors, func(g ErrorGroup) bool { return g.Code == x.Code && g.Response == x.R })
+		if i < 0 {
+			i = len(st.Errors)
 			st.Errors = append(st.Errors, ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, Last: fromMS(x.T)})
 		}
 		st.Errors[i].Count++
@@ -467,7 +418,6 @@ type Row struct {
 // staging. Chunks Redis lost are passed over and named, after every other
 // row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
-	k := keysFor(c)
 	if _, err := s.Meta(ctx, c, false); err != nil {
 		return err
 	}
@@ -499,7 +449,7 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 		return fmt.Errorf("report %s: %w", c, partial)
 	}
 	for start := int64(0); ; start += 1000 {
-		v, err := s.rdb.LRange(ctx, k.rejects, start, start+999).Result()
+		v, err := s.rdb.LRange(ctx, keysFor(c).rejects, start, start+999).Result()
 		if err != nil {
 			return fmt.Errorf("report %s: read rejects: %w", c, err)
 		}

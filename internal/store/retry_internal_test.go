@@ -35,7 +35,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateCancelled)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.eachChunkScript(ctx, "rc", retryChunkScript)
+	n, err := s.sweep(ctx, "rc", "retry")
 	if err != nil || n != 0 {
 		t.Fatalf("retry of a cancelled campaign's chunk: %d, %v; want 0", n, err)
 	}
@@ -46,7 +46,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.eachChunkScript(ctx, "rc", retryChunkScript); err != nil || n != 1 {
+	if n, err := s.sweep(ctx, "rc", "retry"); err != nil || n != 1 {
 		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -26,14 +25,13 @@ func loadScript(name string) *redis.Script {
 }
 
 var (
-	stepScript        = loadScript("step")
-	tickScript        = loadScript("tick")
-	transitionScript  = loadScript("transition")
-	approveScript     = loadScript("approve")
-	cancelChunkScript = loadScript("cancel_chunk")
-	retryChunkScript  = loadScript("retry_chunk")
-	chunkEndScript    = loadScript("chunk_end")
-	bumpGenScript     = loadScript("bump_gen")
+	stepScript       = loadScript("step")
+	tickScript       = loadScript("tick")
+	transitionScript = loadScript("transition")
+	approveScript    = loadScript("approve")
+	sweepScript      = loadScript("sweep_chunk")
+	chunkEndScript   = loadScript("chunk_end")
+	bumpGenScript    = loadScript("bump_gen")
 )
 
 // eval runs script on the master that owns keys[0] and, when the store
@@ -45,49 +43,54 @@ func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, a
 		res, err = script.Run(ctx, s.rdb, keys, args...).Result()
 		return res, nil, err
 	}
-	// WAIT counts the replicas of the node it is sent to, for the writes
-	// of its connection: send both to the master of the campaign's slot.
-	c, err := s.node(ctx, keys[0])
+	var ev *redis.Cmd
+	ack, err = s.pipeWait(ctx, keys[0], func(p redis.Pipeliner) { ev = script.EvalSha(ctx, p, keys, args...) })
+	if isNoScript(err) { // not loaded on this master yet
+		ack, err = s.pipeWait(ctx, keys[0], func(p redis.Pipeliner) { ev = script.Eval(ctx, p, keys, args...) })
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	res, acks, err := evalWait(ctx, c, script, keys, args, s.cfg.ReplicaAcks, s.cfg.AckTimeout)
-	if err != nil {
-		return nil, nil, err
-	}
-	if acks < int64(s.cfg.ReplicaAcks) {
-		return res, &AckError{Got: int(acks), Want: s.cfg.ReplicaAcks}, nil
-	}
-	return res, nil, nil
+	return ev.Val(), ack, nil
 }
 
-// evalWait pipelines EVALSHA (EVAL when the script is not loaded yet) and
-// WAIT on one connection.
-func evalWait(ctx context.Context, c redis.Cmdable, script *redis.Script, keys []string, args []any, acks int, timeout time.Duration) (any, int64, error) {
-	run := func(load bool) (any, int64, error) {
-		p := c.Pipeline()
-		var ev *redis.Cmd
-		if load {
-			ev = script.Eval(ctx, p, keys, args...)
-		} else {
-			ev = script.EvalSha(ctx, p, keys, args...)
+// pipeWait runs the commands queue adds in one pipeline on the master that
+// owns key (with Redis Cluster, the master of key's slot) and, when the
+// store requires replica acknowledgements, WAIT after them on the same
+// connection (WAIT counts the replicas of the node it is sent to, for the
+// writes of its connection). With fewer acknowledgements, ack is an
+// *AckError: the writes were made on the master, but a failover could
+// lose them.
+func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipeliner)) (ack, err error) {
+	var c redis.Cmdable = s.rdb
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		if c, err = cc.MasterForKey(ctx, key); err != nil {
+			return nil, fmt.Errorf("find the master of %s: %w", key, err)
 		}
-		w := p.Do(ctx, "WAIT", acks, timeout.Milliseconds())
-		_, _ = p.Exec(ctx)
-		if err := ev.Err(); err != nil {
-			return nil, 0, err
-		}
-		n, err := w.Int64()
-		if err != nil {
-			return ev.Val(), 0, fmt.Errorf("wait for replicas: %w", err)
-		}
-		return ev.Val(), n, nil
 	}
-	res, n, err := run(false)
-	if err != nil && isNoScript(err) {
-		res, n, err = run(true)
+	p := c.Pipeline()
+	queue(p)
+	var wait *redis.Cmd
+	if s.cfg.ReplicaAcks > 0 {
+		wait = p.Do(ctx, "WAIT", s.cfg.ReplicaAcks, s.cfg.AckTimeout.Milliseconds())
 	}
-	return res, n, err
+	cmds, _ := p.Exec(ctx)
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil && cmd != wait {
+			return nil, err
+		}
+	}
+	if wait == nil {
+		return nil, nil
+	}
+	n, err := wait.Int64()
+	if err != nil {
+		return nil, fmt.Errorf("wait for replicas: %w", err)
+	}
+	if n < int64(s.cfg.ReplicaAcks) {
+		return &AckError{Got: int(n), Want: s.cfg.ReplicaAcks}, nil
+	}
+	return nil, nil
 }
 
 func isNoScript(err error) bool {

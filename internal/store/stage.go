@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,12 +65,9 @@ type Recipient struct {
 	Values []string          `json:"f,omitempty"` // extra column values in Columns order (stored form)
 }
 
-// FieldMap returns the recipient's extra columns as a map, given the
-// campaign's columns (Meta.Columns).
+// FieldMap returns the extra columns of a staged recipient (as read from a
+// chunk: Values) as a map, given the campaign's columns (Meta.Columns).
 func (r *Recipient) FieldMap(columns []string) map[string]string {
-	if r.Fields != nil {
-		return r.Fields
-	}
 	m := make(map[string]string, len(columns))
 	for i, c := range columns {
 		if i < len(r.Values) {
@@ -100,9 +98,6 @@ type BatchInfo struct {
 	Canary bool `json:"canary,omitempty"`
 }
 
-// Chunks returns the number of chunks of the batch.
-func (b BatchInfo) Chunks() int { return b.Last - b.First + 1 }
-
 // StageSummary is what Finish staged.
 type StageSummary struct {
 	Staged   int // recipients in chunks
@@ -117,29 +112,23 @@ type StageSummary struct {
 // Stager streams accepted recipients into Redis. It is not safe for
 // concurrent use.
 type Stager struct {
-	s    *Store
-	cfg  StageConfig
-	k    keys
-	cols map[string]int
+	s   *Store
+	cfg StageConfig
+	k   keys
 
 	stage, run string
-	canary     []Recipient    // the canary batch, written at the end
-	staged     map[string]int // staged per language
+	canary     []Recipient // the canary batch, written at the end
 
-	cur        []Recipient // current chunk
-	nchunks    int
-	batches    []BatchInfo // regular batches
-	curBatch   int         // batch number of the regular batch being filled (-1: none)
-	firstReg   int         // number of the first regular batch (1 with a canary)
-	batchFill  int
-	batchFirst int
+	cur      []Recipient // current chunk
+	nchunks  int
+	batches  []BatchInfo // regular batches, the last one being filled
+	curBatch int         // batch number of the regular batch being filled (-1: none)
+	firstReg int         // number of the first regular batch (1 with a canary)
 
-	pipe     redis.Pipeliner
-	pending  int // chunks queued in pipe
+	pipe     redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
 	lookups  []ledgerLookup
-	counts   map[string]int64
+	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
-	rejected map[string]int64
 	nreject  int
 	kept     int
 	total    int
@@ -170,8 +159,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		cfg.ChunkSize = 200
 	}
 	k := keysFor(cfg.Campaign)
-	rdb := s.rdb
-	meta, err := rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
 	}
@@ -180,7 +168,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		if !cfg.ResumeExisting {
 			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, ErrCampaignExists)
 		}
-		st, err := rdb.HGet(ctx, k.control, "state").Result()
+		st, err := s.rdb.HGet(ctx, k.control, "state").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, fmt.Errorf("stage %s: read control: %w", cfg.Campaign, err)
 		}
@@ -195,50 +183,28 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 			// a new one.
 			run = r
 		}
-		old := []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen}
+		p := s.rdb.Pipeline()
+		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
 		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
-			old = append(old, k.chunk(i))
+			p.Del(ctx, k.chunk(i))
 		}
-		for len(old) > 0 {
-			n := min(len(old), 500)
-			if err := rdb.Del(ctx, old[:n]...).Err(); err != nil {
-				return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
-			}
-			old = old[n:]
+		if _, err := p.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
 		}
 	}
 	stage := newID()
 	// Tasks of an earlier staging see another stage id and stop.
-	if err := rdb.HSet(ctx, k.control, "state", string(StateStaged), "stage", stage, "run", run).Err(); err != nil {
+	if err := s.rdb.HSet(ctx, k.control, "state", string(StateStaged), "stage", stage, "run", run).Err(); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, stage: stage, run: run, curBatch: -1,
-		staged: map[string]int{},
-		counts: map[string]int64{}, bstats: map[string]int64{}, rejected: map[string]int64{},
-		cols: map[string]int{},
-	}
-	for i, c := range cfg.Columns {
-		sg.cols[c] = i
+		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
 	}
-	sg.pipe = rdb.Pipeline()
 	return sg, nil
-}
-
-func (sg *Stager) compact(r Recipient) Recipient {
-	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
-		r.Values = make([]string, len(sg.cfg.Columns))
-		for c, v := range r.Fields {
-			if i, ok := sg.cols[c]; ok {
-				r.Values[i] = v
-			}
-		}
-	}
-	r.Fields = nil
-	return r
 }
 
 // LayoutError says that Add was given batches out of order.
@@ -259,50 +225,44 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	if r.Lang == "" {
 		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
-	r = sg.compact(r)
-	if canary {
-		if !sg.cfg.Canary || batch != 0 {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
-		}
-		sg.canary = append(sg.canary, r)
-		sg.total++
-		sg.staged[r.Lang]++
-		return nil
+	if canary && (!sg.cfg.Canary || batch != 0) {
+		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
 	}
-	if batch != sg.curBatch {
-		want := sg.firstReg + len(sg.batches)
-		if sg.curBatch >= 0 {
-			want++
-		}
-		if batch != want {
+	if !canary && batch != sg.curBatch {
+		if want := sg.firstReg + len(sg.batches); batch != want {
 			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: want})
 		}
 		if len(sg.cur) > 0 {
 			sg.queueChunk(sg.curBatch)
 		}
-		sg.closeBatch()
 		sg.curBatch = batch
-		sg.batchFirst = sg.nchunks
+		sg.batches = append(sg.batches, BatchInfo{First: sg.nchunks})
 	}
 	sg.total++
-	sg.staged[r.Lang]++
+	sg.counts["staged:"+r.Lang]++
+	// The stored form: extra columns as values in Columns order.
+	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
+		r.Values = make([]string, len(sg.cfg.Columns))
+		for i, c := range sg.cfg.Columns {
+			r.Values[i] = r.Fields[c]
+		}
+	}
+	r.Fields = nil
+	if canary {
+		sg.canary = append(sg.canary, r)
+		return nil
+	}
+	b := &sg.batches[len(sg.batches)-1]
+	b.Size++
+	b.Last = sg.nchunks // the chunk r goes to
 	sg.cur = append(sg.cur, r)
-	sg.batchFill++
 	if len(sg.cur) == sg.cfg.ChunkSize {
 		sg.queueChunk(batch)
 	}
-	if sg.pending >= 16 {
+	if sg.pipe.Len() >= 16 {
 		return sg.flush(ctx)
 	}
 	return nil
-}
-
-func (sg *Stager) closeBatch() {
-	if sg.batchFill == 0 {
-		return
-	}
-	sg.batches = append(sg.batches, BatchInfo{First: sg.batchFirst, Last: sg.nchunks - 1, Size: sg.batchFill})
-	sg.batchFill = 0
 }
 
 func (sg *Stager) queueChunk(batch int) {
@@ -315,28 +275,17 @@ func (sg *Stager) queueChunk(batch int) {
 		}
 		cmd := sg.pipe.HMGet(context.Background(), sg.k.ledger, ids...)
 		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur, cmd: cmd})
-		sg.cur = nil
-	} else {
-		sg.cur = sg.cur[:0]
 	}
+	sg.cur = nil
 	sg.nchunks++
-	sg.pending++
 }
 
 func (sg *Stager) flush(ctx context.Context) error {
-	if sg.pending == 0 && len(sg.lookups) == 0 {
-		return nil
-	}
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
 	}
-	sg.pending = 0
-	if len(sg.lookups) == 0 {
-		return nil
-	}
 	// ResumeExisting: keep final outcomes, clear the rest.
 	var clear []string
-	now := time.Now()
 	for _, l := range sg.lookups {
 		for i, v := range l.cmd.Val() {
 			str, ok := v.(string)
@@ -347,11 +296,9 @@ func (sg *Stager) flush(ctx context.Context) error {
 			e := parseEntry(str)
 			switch {
 			case e.State == OutcomeSent || e.State == OutcomeInDoubt || (e.State == OutcomeFailed && !e.Temp):
-			case e.State == ledgerSending:
+			case e.State == ledgerSending: // a claim's entry has no flag
 				e.State = OutcomeInDoubt
-				e.At = now
-				e.Response = "left sending by an earlier run; the SMTP server may have accepted it"
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, e.encode())
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s||left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code))
 			default:
 				clear = append(clear, r.ID)
 				continue
@@ -377,14 +324,12 @@ func (sg *Stager) flush(ctx context.Context) error {
 // Reject records a row that is not staged (refused, invalid, or skipped as
 // already delivered) for the report.
 func (sg *Stager) Reject(ctx context.Context, r Reject) error {
-	switch r.Outcome {
-	case OutcomeRefused, OutcomeInvalid, OutcomeSkipped:
-	default:
+	if !slices.Contains([]string{OutcomeRefused, OutcomeInvalid, OutcomeSkipped}, r.Outcome) {
 		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused, invalid or skipped", sg.cfg.Campaign, r.Line, r.Outcome)
 	}
 	data, _ := json.Marshal(r)
 	sg.pipe.RPush(ctx, sg.k.rejects, data)
-	sg.rejected[r.Outcome]++
+	sg.counts[r.Outcome]++
 	sg.nreject++
 	if sg.nreject%2000 == 0 {
 		return sg.flush(ctx)
@@ -404,12 +349,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if len(sg.cur) > 0 {
 		sg.queueChunk(sg.curBatch)
 	}
-	sg.closeBatch()
 	var all []BatchInfo
 	if len(sg.canary) > 0 {
 		first := sg.nchunks
 		for i := 0; i < len(sg.canary); i += sg.cfg.ChunkSize {
-			sg.cur = append(sg.cur[:0], sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]...)
+			sg.cur = sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]
 			sg.queueChunk(0)
 		}
 		all = append(all, BatchInfo{First: first, Last: sg.nchunks - 1, Size: len(sg.canary), Canary: true})
@@ -420,41 +364,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if err := sg.flush(ctx); err != nil {
 		return nil, err
 	}
-	node, err := sg.s.node(ctx, sg.k.meta)
-	if err != nil {
-		return nil, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
-	}
-	p := node.Pipeline()
-	for i, b := range all {
-		data, _ := json.Marshal(b)
-		p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
-	}
-	for f, n := range sg.bstats {
-		p.HIncrBy(ctx, sg.k.bstats, f, n)
-	}
-	for o, n := range sg.rejected {
-		sg.counts[o] += n
-	}
-	for l, n := range sg.staged {
-		sg.counts["staged:"+l] += int64(n)
-	}
-	for f, n := range sg.counts {
-		p.HIncrBy(ctx, sg.k.counts, f, n)
-	}
-	snap, err := json.Marshal(sg.cfg.Snapshot)
-	if err != nil {
-		return nil, fmt.Errorf("stage %s: encode snapshot: %w", sg.cfg.Campaign, err)
-	}
+	snap, _ := json.Marshal(sg.cfg.Snapshot) // strings and bytes: no error
 	cols, _ := json.Marshal(sg.cfg.Columns)
 	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
 	now := time.Now()
 	by := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String()
-	total := sg.total + sg.nreject
-	p.HSet(ctx, sg.k.meta,
-		"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
-		"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
-		"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
-		"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
 	state, action := StateStaged, "stage"
 	if start {
 		state, action = StateRunning, "start"
@@ -462,9 +376,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if sg.cfg.ResumeExisting {
 		action += " (resume-existing)"
 	}
-	p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
-		"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", total)
-	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, shortHash(sg.cfg.Hash))
+	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, sg.cfg.Hash[:min(12, len(sg.cfg.Hash))])
 	if sg.kept > 0 {
 		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.kept)
 	}
@@ -474,12 +386,27 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	case len(ex) > 0:
 		reason += ", deliveries of earlier runs excluded (journals " + strings.Join(ex, ", ") + ")"
 	}
-	p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
-	var wait *redis.Cmd
-	if sg.s.cfg.ReplicaAcks > 0 {
-		wait = p.Do(ctx, "WAIT", sg.s.cfg.ReplicaAcks, sg.s.cfg.AckTimeout.Milliseconds())
-	}
-	if _, err := p.Exec(ctx); err != nil {
+	ack, err := sg.s.pipeWait(ctx, sg.k.meta, func(p redis.Pipeliner) {
+		for i, b := range all {
+			data, _ := json.Marshal(b)
+			p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
+		}
+		for f, n := range sg.bstats {
+			p.HIncrBy(ctx, sg.k.bstats, f, n)
+		}
+		for f, n := range sg.counts {
+			p.HIncrBy(ctx, sg.k.counts, f, n)
+		}
+		p.HSet(ctx, sg.k.meta,
+			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
+			"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
+			"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
+			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
+		p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
+			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", sg.total+sg.nreject)
+		p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
+	})
+	if err != nil {
 		return nil, fmt.Errorf("stage %s: write metadata: %w", sg.cfg.Campaign, err)
 	}
 	// The global sets live in other Cluster slots: written after the
@@ -489,48 +416,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			return nil, fmt.Errorf("stage %s: list the campaign in %s: %w", sg.cfg.Campaign, key, err)
 		}
 	}
-	sum := &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run}
-	if wait != nil {
-		if n, _ := wait.Int64(); n < int64(sg.s.cfg.ReplicaAcks) {
-			return sum, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &AckError{Got: int(n), Want: sg.s.cfg.ReplicaAcks})
-		}
-	}
-	return sum, nil
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
-}
-
-// node returns the client that talks to the master holding key: the store's
-// client, or for Redis Cluster the master of key's slot (so that WAIT, sent
-// on the same connection as the writes, counts that master's replicas).
-func (s *Store) node(ctx context.Context, key string) (redis.Cmdable, error) {
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		c, err := cc.MasterForKey(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("find the master of %s: %w", key, err)
-		}
-		return c, nil
-	}
-	return s.rdb, nil
+	return &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run},
+		wrapf(ack, "stage %s", sg.cfg.Campaign)
 }
 
 func parseEntry(v string) Entry {
-	parts := strings.SplitN(v, "|", 6)
-	for len(parts) < 6 {
-		parts = append(parts, "")
-	}
+	parts := append(strings.SplitN(v, "|", 6), make([]string, 5)...) // at least six
 	return Entry{State: parts[0], Attempts: atoi(parts[1]), At: fromMS(atoi64(parts[2])), Code: parts[3], Temp: parts[4] == "t", Response: parts[5]}
-}
-
-func (e Entry) encode() string {
-	flag := ""
-	if e.Temp {
-		flag = "t"
-	}
-	return e.State + "|" + strconv.Itoa(e.Attempts) + "|" + strconv.FormatInt(ms(e.At), 10) + "|" + e.Code + "|" + flag + "|" + e.Response
 }

@@ -18,7 +18,6 @@
 package store
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,9 +73,6 @@ var (
 	ErrCampaignExists = errors.New("campaign already exists")
 	// ErrNotFound is returned for a campaign this Redis has no trace of.
 	ErrNotFound = errors.New("campaign not found")
-	// ErrInvalidTransition is wrapped by control errors that are not allowed
-	// in the campaign's current state (a *TransitionError says which).
-	ErrInvalidTransition = errors.New("invalid control transition")
 	// ErrNotReplicated is wrapped by *AckError.
 	ErrNotReplicated = errors.New("write not acknowledged by enough replicas")
 	// ErrNothingToSend is returned when re-staging a campaign that has
@@ -123,9 +119,6 @@ func (e *TransitionError) Error() string {
 	}
 	return fmt.Sprintf("%s %s: the campaign is %s", e.Action, e.Campaign, e.State)
 }
-
-// Unwrap makes errors.Is(err, ErrInvalidTransition) hold.
-func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
 // AckError says that a write reached the master but fewer replicas than
 // required acknowledged it within the timeout: a failover now could lose it.
@@ -178,17 +171,6 @@ type Config struct {
 	AckTimeout time.Duration
 }
 
-// WithDefaults returns cfg with defaults applied.
-func (cfg Config) WithDefaults() Config {
-	if cfg.ReplicaAcks < 0 {
-		cfg.ReplicaAcks = 0
-	}
-	if cfg.AckTimeout <= 0 {
-		cfg.AckTimeout = 500 * time.Millisecond
-	}
-	return cfg
-}
-
 // Store reads and writes campaigns in Redis.
 type Store struct {
 	rdb redis.UniversalClient
@@ -196,13 +178,15 @@ type Store struct {
 }
 
 // New returns a Store on rdb whose writes need no replica acknowledgement.
-func New(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb, cfg: Config{}.WithDefaults()}
-}
+func New(rdb redis.UniversalClient) *Store { return NewWithConfig(rdb, Config{}) }
 
-// NewWithConfig returns a Store on rdb configured by cfg.
+// NewWithConfig returns a Store on rdb configured by cfg (defaults applied).
 func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
-	return &Store{rdb: rdb, cfg: cfg.WithDefaults()}
+	cfg.ReplicaAcks = max(cfg.ReplicaAcks, 0)
+	if cfg.AckTimeout <= 0 {
+		cfg.AckTimeout = 500 * time.Millisecond
+	}
+	return &Store{rdb: rdb, cfg: cfg}
 }
 
 // Client returns the Redis client of the store.
@@ -280,18 +264,17 @@ func (a *AuditEntry) UnmarshalJSON(b []byte) error {
 	type plain AuditEntry // its fields, without this method
 	var x struct {
 		plain
-		At json.RawMessage `json:"at"` // hides plain's At
+		At any `json:"at"` // hides plain's At
 	}
 	if err := json.Unmarshal(b, &x); err != nil {
 		return err
 	}
 	*a = AuditEntry(x.plain)
-	if len(x.At) > 0 && x.At[0] == '"' {
-		return json.Unmarshal(x.At, &a.At)
-	}
-	var n float64
-	if err := json.Unmarshal(x.At, &n); err == nil {
-		a.At = fromMS(int64(n))
+	switch at := x.At.(type) {
+	case string:
+		return a.At.UnmarshalText([]byte(at))
+	case float64:
+		a.At = fromMS(int64(at))
 	}
 	return nil
 }
@@ -299,9 +282,4 @@ func (a *AuditEntry) UnmarshalJSON(b []byte) error {
 func auditJSON(now time.Time, a Actor, action, reason string) string {
 	b, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: reason})
 	return string(b)
-}
-
-// Audit appends an entry to the audit log of c without changing its state.
-func (s *Store) Audit(ctx context.Context, c string, a Actor, action, reason string) error {
-	return wrapf(s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, action, reason)).Err(), "audit %s", c)
 }

@@ -783,3 +783,29 @@ func TestResumeRefusesAStateLossPause(t *testing.T) {
 		t.Fatalf("resume of a person's pause: %v", err)
 	}
 }
+
+// TestRejectsAfterTheLastChunk: rows not staged are recorded for the report
+// even when no chunk is left to write after them (the recipients filled
+// their last chunk exactly, or there is no recipient at all).
+func TestRejectsAfterTheLastChunk(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	for _, n := range []int{0, 7 * 16} { // no chunk; 16 full chunks of 7, flushed by the last Add
+		c := fmt.Sprint("c-rejects-", n)
+		stage(t, st, c, stageOpts{n: n, size: max(n, 1)})
+		rows, rejected := 0, 0
+		if err := st.Report(ctx, c, func(r store.Row) error {
+			rows++
+			if r.Batch < 0 {
+				rejected++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if rows != n+1 || rejected != 1 {
+			t.Errorf("%d recipients and 1 reject staged: report has %d rows, %d rejected; want %d and 1", n, rows, rejected, n+1)
+		}
+	}
+}

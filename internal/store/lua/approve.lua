@@ -4,19 +4,15 @@
 --
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr
 -- ARGV: 1 reason, 2 by, 3 now (unix ms), 4 audit entry JSON
--- Returns {state found ('' = no such campaign), result}. Results:
-local INVALID, RELEASED, IN_ADVANCE = 0, 1, 2
+-- Returns {state found ('' = no such campaign), 1 when approved, 0 when the
+-- state does not allow it}.
 local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return {'', INVALID} end
 if st == 'awaiting-approval' then
-  redis.call('HSET', KEYS[1], 'state', 'running', 'reason', ARGV[1], 'by', ARGV[2], 'at', ARGV[3], 'approved', '1', 'action', 'approve')
+  redis.call('HSET', KEYS[1], 'state', 'running', 'reason', ARGV[1], 'by', ARGV[2], 'at', ARGV[3], 'action', 'approve')
   redis.call('DEL', KEYS[3], KEYS[4])
-  redis.call('RPUSH', KEYS[2], ARGV[4])
-  return {st, RELEASED}
+elseif st ~= 'running' and st ~= 'paused' and st ~= 'staged' then
+  return {st or '', 0}
 end
-if st == 'running' or st == 'paused' or st == 'staged' then
-  redis.call('HSET', KEYS[1], 'approved', '1')
-  redis.call('RPUSH', KEYS[2], ARGV[4])
-  return {st, IN_ADVANCE}
-end
-return {st, INVALID}
+redis.call('HSET', KEYS[1], 'approved', '1')
+redis.call('RPUSH', KEYS[2], ARGV[4])
+return {st, 1}

@@ -1,0 +1,43 @@
+-- sweep_chunk.lua: rewrite the ledger entries of one chunk's recipients for
+-- a control action, so that counts reconcile:
+--   cancel: every recipient not sent becomes cancelled. One still
+--     "sending" (in the SMTP server's hands right now) becomes in-doubt; its
+--     sender's late record replaces that with the real outcome.
+--   retry: every recipient whose temporary failures ran out of attempts
+--     gets one more: failed (temporary) -> deferred, due now. Never touches
+--     anyone sent, in doubt or failed for good; nobody once the campaign is
+--     cancelled (a cancel that lands during a retry would otherwise leave
+--     recipients deferred, never sent nor cancelled).
+--
+-- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control
+-- ARGV: 1 action (cancel | retry), 2 now (unix ms), 3 batch, 4 chunk, then
+--       id, lang pairs
+-- Returns the number of recipients it cancelled or re-queued.
+local retry = ARGV[1] == 'retry'
+if retry and redis.call('HGET', KEYS[5], 'state') == 'cancelled' then return 0 end
+local function count(lang, outcome, n)
+  redis.call('HINCRBY', KEYS[2], outcome, n)
+  redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
+  redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':' .. outcome, n)
+end
+local n = 0
+for i = 5, #ARGV, 2 do
+  local id, lang = ARGV[i], ARGV[i + 1]
+  local cur = redis.call('HGET', KEYS[1], id) or 'none|0||||'
+  local st, a, code, flag, resp = string.match(cur, '^([^|]*)|(%d+)|[^|]*|([^|]*)|([^|]*)|(.*)$')
+  if retry and st == 'failed' and flag == 't' then
+    redis.call('HSET', KEYS[1], id, 'deferred|' .. a .. '|0|' .. code .. '|t|' .. resp)
+    count(lang, 'failed', -1)
+    redis.call('HINCRBY', KEYS[2], 'deferred', 1)
+    n = n + 1
+  elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then
+    local to, why = 'cancelled', 'cancelled'
+    if st == 'sending' then to, why = 'in-doubt', 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
+    if st == 'deferred' then redis.call('HINCRBY', KEYS[2], 'deferred', -1) end
+    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|||' .. why)
+    count(lang, to, 1)
+    if to == 'cancelled' then n = n + 1 end
+  end
+end
+if retry and n > 0 then redis.call('SREM', KEYS[4], ARGV[4]) end
+return n
