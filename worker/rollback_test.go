@@ -113,10 +113,14 @@ func TestJournalRefusal(t *testing.T) {
 func TestForgetPrunes(t *testing.T) {
 	a := &campaignState{name: "a", orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}}}
 	b := &campaignState{name: "b", orphans: map[string]time.Time{taskID("b", "s1", 3, 1): {}}}
-	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}, loading: map[string]*sync.Mutex{"a": {}, "b": {}}}
+	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}}
+	w.loading.Store("a", &sync.Mutex{})
+	w.loading.Store("b", &sync.Mutex{})
 	w.forget(map[string]store.Probe{"a": {}})
-	if len(w.campaigns) != 1 || w.campaigns["a"] != a || len(w.loading) != 1 || w.loading["a"] == nil {
-		t.Errorf("after forgetting b: campaigns %v, loading %v; want a's only", w.campaigns, w.loading)
+	_, aLock := w.loading.Load("a")
+	_, bLock := w.loading.Load("b")
+	if len(w.campaigns) != 1 || w.campaigns["a"] != a || !aLock || bLock {
+		t.Errorf("after forgetting b: campaigns %v, load locks of a %v and b %v; want a's only", w.campaigns, aLock, bLock)
 	}
 	if _, ok := w.campaigns["a"].orphans[taskID("a", "s1", 0, 0)]; !ok {
 		t.Error("an active campaign's abandoned task was forgotten")
