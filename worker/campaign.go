@@ -225,14 +225,17 @@ func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
 	}
 }
 
-// forget drops cached states of campaigns no longer active, and their load
-// locks, so that a worker running for weeks does not grow (the outcomes one
-// still holds for Redis are flushed all the same: Worker.backlog).
-func (w *Worker) forget(active map[string]store.Probe) {
+// forget drops cached states of campaigns no longer active (not probed, or
+// done or cancelled), and their load locks, so that a worker running for
+// weeks does not grow, nor read every campaign it ever ran (the control
+// loop probes the cached ones); the outcomes one still holds for Redis are
+// flushed all the same (Worker.backlog). One that runs again (retry) is
+// loaded afresh.
+func (w *Worker) forget(states map[string]store.Probe) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for c := range w.campaigns {
-		if _, ok := active[c]; !ok {
+		if p, ok := states[c]; !ok || p.State.Finished() {
 			delete(w.campaigns, c)
 			w.loading.Delete(c)
 		}
