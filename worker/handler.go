@@ -46,17 +46,16 @@ var errDraining = errors.New("worker shutting down")
 // isFailure tells asynq which errors count toward a task's retry limit:
 // waiting for deferred recipients and handing over at shutdown do not.
 func isFailure(err error) bool {
-	var rl *retryLater
-	return !errors.As(err, &rl) && !errors.Is(err, errDraining)
+	_, later := errors.AsType[*retryLater](err)
+	return !later && !errors.Is(err, errDraining)
 }
 
 // retryDelay tells asynq when to run a chunk task again.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	var rl *retryLater
-	switch {
-	case errors.As(err, &rl):
+	if rl, ok := errors.AsType[*retryLater](err); ok {
 		return rl.after
-	case errors.Is(err, errDraining):
+	}
+	if errors.Is(err, errDraining) {
 		return 0
 	}
 	return min(time.Duration(1<<min(n, 5))*time.Second, 30*time.Second)
@@ -118,8 +117,7 @@ const (
 func (r *run) process(ctx context.Context) error {
 	w, cs, p := r.w, r.cs, r.p
 	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
-	var lost *store.LostChunksError
-	if errors.As(err, &lost) {
+	if _, ok := errors.AsType[*store.LostChunksError](err); ok {
 		// The whole campaign is gone (probeLost says so), or it was staged
 		// anew (with fewer chunks, say) since this task was queued: the
 		// chunk is not lost, the task is stale.
@@ -488,8 +486,7 @@ func smtpCode(e *send.Error) string {
 }
 
 func refusalCode(err error) string {
-	var rf *render.Refusal
-	if errors.As(err, &rf) {
+	if rf, ok := errors.AsType[*render.Refusal](err); ok {
 		return rf.Code
 	}
 	return "render-error"
