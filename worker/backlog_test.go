@@ -83,7 +83,7 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 	// Another chunk's next step records what was kept.
 	r2 := &run{w: w, cs: cs}
 	r2.recs = []store.Record{{ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}}
-	if err := r2.flush(ctx); err != nil {
+	if _, err := r2.step(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	es, err := st.Entries(ctx, "bl", ids)

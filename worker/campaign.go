@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/journal"
@@ -41,24 +40,10 @@ type campaignState struct {
 	batches  []store.BatchInfo
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
 
-	counters sync.Map // lang + "\x00" + kind -> prometheus.Counter of tidings_messages_total
-
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; only the
 	// dispatch loop (reconcile) uses it.
 	orphans map[string]time.Time
-}
-
-// counter returns the tidings_messages_total counter of lang and outcome
-// kind, looking its labels up once per campaign state.
-func (cs *campaignState) counter(m *metrics, lang string, k store.Kind) prometheus.Counter {
-	key := lang + "\x00" + string(k)
-	if c, ok := cs.counters.Load(key); ok {
-		return c.(prometheus.Counter)
-	}
-	c := m.messages.WithLabelValues(cs.name, lang, outcomeLabel(k))
-	cs.counters.Store(key, c)
-	return c
 }
 
 // due returns when a deferred recipient may be tried again: the campaign's
@@ -75,25 +60,21 @@ func (cs *campaignState) due(e store.Entry) time.Time {
 // was staged again (stage "" accepts any staging); nil when this worker
 // refuses the campaign (it cannot send it as approved), which it pauses.
 func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState, error) {
-	fresh := func(cs *campaignState) bool { return cs != nil && (stage == "" || cs.stage == stage) }
-	w.mu.Lock()
-	cs := w.campaigns[c]
-	if fresh(cs) {
-		w.mu.Unlock()
+	cached := func() *campaignState {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if cs := w.campaigns[c]; cs != nil && (stage == "" || cs.stage == stage) {
+			return cs
+		}
+		return nil
+	}
+	if cs := cached(); cs != nil {
 		return cs, nil
 	}
-	lk := w.loading[c]
-	if lk == nil {
-		lk = &sync.Mutex{}
-		w.loading[c] = lk
-	}
-	w.mu.Unlock()
-	lk.Lock()
-	defer lk.Unlock()
-	w.mu.Lock()
-	cs = w.campaigns[c]
-	w.mu.Unlock()
-	if fresh(cs) {
+	lk, _ := w.loading.LoadOrStore(c, new(sync.Mutex))
+	lk.(*sync.Mutex).Lock()
+	defer lk.(*sync.Mutex).Unlock()
+	if cs := cached(); cs != nil {
 		return cs, nil
 	}
 	cs, err := w.load(ctx, c)
@@ -244,16 +225,19 @@ func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
 	}
 }
 
-// forget drops cached states of campaigns no longer active, and their load
-// locks, so that a worker running for weeks does not grow (the outcomes one
-// still holds for Redis are flushed all the same: Worker.backlog).
-func (w *Worker) forget(active map[string]store.Probe) {
+// forget drops cached states of campaigns no longer active (not probed, or
+// done or cancelled), and their load locks, so that a worker running for
+// weeks does not grow, nor read every campaign it ever ran (the control
+// loop probes the cached ones); the outcomes one still holds for Redis are
+// flushed all the same (Worker.backlog). One that runs again (retry) is
+// loaded afresh.
+func (w *Worker) forget(states map[string]store.Probe) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for c := range w.campaigns {
-		if _, ok := active[c]; !ok {
+		if p, ok := states[c]; !ok || p.State.Finished() {
 			delete(w.campaigns, c)
-			delete(w.loading, c)
+			w.loading.Delete(c)
 		}
 	}
 }

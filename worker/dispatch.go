@@ -64,7 +64,7 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 	if err != nil || cs == nil { // nil: refused
 		return err
 	}
-	now := w.cfg.Clock()
+	now := time.Now()
 	res, err := w.st.Tick(ctx, c, cs.tick, now)
 	if err != nil {
 		return err

@@ -8,18 +8,15 @@ import (
 	"github.com/tidings-mail/tidings/internal/send"
 )
 
-// ForEnvironment returns the Config of a worker of environment e on rdb:
-// its name, replica acknowledgements, SMTP server, concurrency (e's, else
-// one chunk in flight per SMTP connection) and delivery journal. The caller
-// adds what belongs to its process (Logger, Metrics, ShutdownTimeout, ...).
+// ForEnvironment returns the Config of a worker of environment e (as
+// environment.Load returns it, defaults applied) on rdb: its name, replica
+// acknowledgements, SMTP server, concurrency (by default one chunk in
+// flight per SMTP connection) and delivery journal. The caller adds what
+// belongs to its process (Logger, Metrics, ShutdownTimeout, ...).
 func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Config {
-	conc := e.Concurrency
-	if conc <= 0 {
-		conc = e.SMTP.Connections
-	}
 	return Config{
 		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
-		Concurrency: conc, SMTP: SMTPConfig(e.SMTP),
+		Concurrency: e.Concurrency, SMTP: SMTPConfig(e.SMTP),
 		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
 	}
 }

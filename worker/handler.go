@@ -46,17 +46,16 @@ var errDraining = errors.New("worker shutting down")
 // isFailure tells asynq which errors count toward a task's retry limit:
 // waiting for deferred recipients and handing over at shutdown do not.
 func isFailure(err error) bool {
-	var rl *retryLater
-	return !errors.As(err, &rl) && !errors.Is(err, errDraining)
+	_, later := errors.AsType[*retryLater](err)
+	return !later && !errors.Is(err, errDraining)
 }
 
 // retryDelay tells asynq when to run a chunk task again.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	var rl *retryLater
-	switch {
-	case errors.As(err, &rl):
+	if rl, ok := errors.AsType[*retryLater](err); ok {
 		return rl.after
-	case errors.Is(err, errDraining):
+	}
+	if errors.Is(err, errDraining) {
 		return 0
 	}
 	return min(time.Duration(1<<min(n, 5))*time.Second, 30*time.Second)
@@ -110,8 +109,7 @@ type stop int
 
 const (
 	stopNone     stop = iota
-	stopPaused        // the campaign is not running
-	stopGone          // the campaign is gone from Redis, or staged anew
+	stopPaused        // the campaign is not running (or gone from Redis, or staged anew)
 	stopDraining      // the worker shuts down
 )
 
@@ -119,8 +117,7 @@ const (
 func (r *run) process(ctx context.Context) error {
 	w, cs, p := r.w, r.cs, r.p
 	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
-	var lost *store.LostChunksError
-	if errors.As(err, &lost) {
+	if _, ok := errors.AsType[*store.LostChunksError](err); ok {
 		// The whole campaign is gone (probeLost says so), or it was staged
 		// anew (with fewer chunks, say) since this task was queued: the
 		// chunk is not lost, the task is stale.
@@ -149,16 +146,13 @@ func (r *run) process(ctx context.Context) error {
 	}
 	why, err := r.walk(ctx, recs, entries)
 	// Record the last outcomes even if the walk failed or the worker drains.
-	if ferr := r.flush(context.WithoutCancel(ctx)); ferr != nil && err == nil {
+	if _, ferr := r.step(context.WithoutCancel(ctx), nil); ferr != nil && err == nil {
 		err = ferr
 	}
 	switch {
 	case err != nil:
 		r.log.Info("chunk interrupted", "err", err)
 		return err
-	case why == stopGone:
-		_, _ = w.probeLost(ctx, cs)
-		return nil
 	case why == stopDraining:
 		return errDraining
 	case why == stopPaused:
@@ -181,7 +175,7 @@ func (r *run) process(ctx context.Context) error {
 // recipients in doubt: at most one window per connection.
 func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
 	w, cs := r.w, r.cs
-	now := w.cfg.Clock()
+	now := time.Now()
 	var todo []int
 	for i, e := range entries {
 		if due := cs.due(e); e.Deferred() && due.After(now) {
@@ -200,7 +194,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				// Record the last outcomes before waiting for the rate
 				// limiter: until they are recorded, a crash makes them
 				// in doubt.
-				if err := r.flush(ctx); err != nil {
+				if _, err := r.step(ctx, nil); err != nil {
 					return stopNone, err
 				}
 				if why, err := r.take(ctx); why != stopNone || err != nil {
@@ -227,10 +221,8 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			switch a.Result {
 			case store.ClaimOK:
 				held = append(held, j)
-			case store.ClaimStop:
-				why = max(why, stopPaused)
-			case store.ClaimStale, store.ClaimGone:
-				why = stopGone
+			case store.ClaimStop, store.ClaimStale, store.ClaimGone:
+				why = stopPaused
 			}
 		}
 		if why == stopNone && res.Sent >= 0 {
@@ -242,9 +234,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 		}
 		if why != stopNone {
-			if why != stopGone {
-				r.giveBack(claims, held)
-			}
+			r.giveBack(claims, held) // none when the campaign is gone or staged anew
 			return why, nil
 		}
 		for n, j := range held {
@@ -259,16 +249,14 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.recs = append(r.recs, *rec)
 			// The outcome is the truth whatever Redis answers next: journal
 			// it now (at most one window per connection ahead of Redis).
-			if r.journalBroken(ctx, &journal.Entry{At: w.cfg.Clock(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
+			if r.journalBroken(ctx, &journal.Entry{At: time.Now(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
 				Lang: rec.Lang, Outcome: string(rec.Kind), Code: rec.Code, Worker: w.cfg.WorkerID}) {
 				r.giveBack(claims, held[n+1:])
 				return stopPaused, nil
 			}
-			if cs.bulk > 0 {
-				r.tokens--
-			}
+			r.tokens-- // read only when the campaign is rate-limited
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
-				r.later(cs.due(store.Entry{At: w.cfg.Clock(), Attempts: att}))
+				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
 			}
 		}
 		todo = todo[k:]
@@ -307,35 +295,31 @@ func (r *run) giveBack(claims []store.Claim, held []int) {
 	}
 }
 
-// flush records r.recs and the campaign's backlog, if any, on their own.
-func (r *run) flush(ctx context.Context) error {
-	if r.recs = append(r.w.takeBacklog(r.cs), r.recs...); len(r.recs) == 0 {
-		return nil
-	}
-	_, err := r.step(ctx, nil)
-	return err
-}
-
 // ackRetries is how often a step not acknowledged by the replicas (or
 // failing, during a failover) is tried again before the chunk gives up
 // (and gives its claims back).
 const ackRetries = 6
 
 // step records r.recs (after the campaign's backlog) and makes claims in
-// one round trip. A step that fails or is not acknowledged by enough
-// replicas is tried again (same records, same claim tokens: harmless) with
-// a growing pause. When it still fails, every claim is given back (whether
-// or not it was made: its reply may be what was lost) and never sent, and
-// the records go to the campaign's backlog, for the next step of any chunk.
+// one round trip; without claims it flushes the outcomes, and with nothing
+// to record either it does nothing. A step that fails or is not
+// acknowledged by enough replicas is tried again (same records, same claim
+// tokens: harmless) with a growing pause. When it still fails, every claim
+// is given back (whether or not it was made: its reply may be what was
+// lost) and never sent, and the records go to the campaign's backlog, for
+// the next step of any chunk.
 func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult, error) {
 	var res store.StepResult
 	var err error
 	if b := r.w.takeBacklog(r.cs); len(b) > 0 {
 		r.recs = append(b, r.recs...)
 	}
+	if len(r.recs) == 0 && len(claims) == 0 {
+		return res, nil
+	}
 	tries := cmp.Or(r.tries, ackRetries)
 	for attempt := 0; attempt < tries; attempt++ {
-		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, r.w.cfg.Clock())
+		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, time.Now())
 		if err == nil || attempt == tries-1 {
 			break
 		}
@@ -347,10 +331,13 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 		}
 	}
 	gone := slices.ContainsFunc(res.Claims, func(a store.ClaimAnswer) bool { return a.Result == store.ClaimGone || a.Result == store.ClaimStale })
+	if gone { // or staged anew: probeLost tells which, and says so when gone
+		_, _ = r.w.probeLost(ctx, r.cs)
+	}
 	if err == nil || gone {
 		for _, rec := range r.recs { // recorded: counted in tidings_messages_total
 			if rec.Kind != store.KindUnclaim {
-				r.cs.counter(r.w.m, rec.Lang, rec.Kind).Inc()
+				r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, outcomeLabel(rec.Kind)).Inc()
 			}
 		}
 		r.recs = r.recs[:0]
@@ -460,7 +447,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "render: "+err.Error()
 		return rec
 	}
-	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, r.w.cfg.Clock())
+	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, time.Now())
 	start := time.Now()
 	if r.conn == nil {
 		r.conn, err = r.w.pool.Get(ctx)
@@ -499,8 +486,7 @@ func smtpCode(e *send.Error) string {
 }
 
 func refusalCode(err error) string {
-	var rf *render.Refusal
-	if errors.As(err, &rf) {
+	if rf, ok := errors.AsType[*render.Refusal](err); ok {
 		return rf.Code
 	}
 	return "render-error"

@@ -113,13 +113,62 @@ func TestJournalRefusal(t *testing.T) {
 func TestForgetPrunes(t *testing.T) {
 	a := &campaignState{name: "a", orphans: map[string]time.Time{taskID("a", "s1", 0, 0): {}}}
 	b := &campaignState{name: "b", orphans: map[string]time.Time{taskID("b", "s1", 3, 1): {}}}
-	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}, loading: map[string]*sync.Mutex{"a": {}, "b": {}}}
+	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}}
+	w.loading.Store("a", &sync.Mutex{})
+	w.loading.Store("b", &sync.Mutex{})
 	w.forget(map[string]store.Probe{"a": {}})
-	if len(w.campaigns) != 1 || w.campaigns["a"] != a || len(w.loading) != 1 || w.loading["a"] == nil {
-		t.Errorf("after forgetting b: campaigns %v, loading %v; want a's only", w.campaigns, w.loading)
+	_, aLock := w.loading.Load("a")
+	_, bLock := w.loading.Load("b")
+	if len(w.campaigns) != 1 || w.campaigns["a"] != a || !aLock || bLock {
+		t.Errorf("after forgetting b: campaigns %v, load locks of a %v and b %v; want a's only", w.campaigns, aLock, bLock)
 	}
 	if _, ok := w.campaigns["a"].orphans[taskID("a", "s1", 0, 0)]; !ok {
 		t.Error("an active campaign's abandoned task was forgotten")
+	}
+}
+
+// TestFinishedCampaignIsForgotten: a campaign that is cancelled (or done)
+// leaves the worker's cache, and the control loop stops reading it. That
+// loop probes every cached campaign too (to notice one Redis lost), so
+// forgetting the campaigns it did not probe forgot none: a worker kept the
+// state (engine, templates, snapshot) of every campaign it ever ran, and
+// read each of them from Redis every ControlInterval, for as long as it ran.
+func TestFinishedCampaignIsForgotten(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	st := store.New(rdb)
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "f", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.st = st
+	w.campaigns["f"] = &campaignState{name: "f", stage: sum.Stage, run: sum.Run}
+	pass := func() { // the control loop's read, then the dispatch loop's forget
+		w.refreshStates(ctx)
+		w.forget(w.states)
+	}
+	if pass(); w.campaigns["f"] == nil {
+		t.Fatal("a running campaign was forgotten")
+	}
+	if _, err := st.Cancel(ctx, "f", store.Actor{Who: "t"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if pass(); w.campaigns["f"] != nil {
+		t.Error("a cancelled campaign is still cached")
+	}
+	if w.refreshStates(ctx); w.states["f"].State != "" {
+		t.Errorf("a cancelled campaign is still read at every control interval: %+v", w.states["f"])
 	}
 }
 

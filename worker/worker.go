@@ -102,8 +102,6 @@ type Config struct {
 	Host string
 	// WorkerID identifies this worker process (default host-pid-random).
 	WorkerID string
-	// Clock returns the current time (default time.Now).
-	Clock func() time.Time
 	// Queue is the asynq queue name (default "tidings").
 	Queue string
 	// ShutdownTimeout bounds the graceful drain on shutdown (default 10s).
@@ -135,9 +133,7 @@ func (cfg Config) WithDefaults() Config {
 	orDefault(&cfg.TickInterval, 250*time.Millisecond)
 	orDefault(&cfg.ReconcileInterval, time.Second)
 	orDefault(&cfg.OrphanGrace, 10*time.Second)
-	if cfg.GCPercent == 0 {
-		cfg.GCPercent = 400
-	}
+	cfg.GCPercent = cmp.Or(cfg.GCPercent, 400)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Host == "" {
 		cfg.Host, _ = os.Hostname()
@@ -148,13 +144,8 @@ func (cfg Config) WithDefaults() Config {
 		cfg.WorkerID = fmt.Sprintf("%s-%d-%s", cfg.Host, os.Getpid(), hex.EncodeToString(b))
 	}
 	cfg.WorkerID = strings.NewReplacer("/", "_", `\`, "_", ".", "_").Replace(cfg.WorkerID)
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
-	}
 	cfg.Queue = cmp.Or(cfg.Queue, Queue)
-	if cfg.Journal.Dir != "" && cfg.Journal.Worker == "" {
-		cfg.Journal.Worker = cfg.WorkerID
-	}
+	cfg.Journal.Worker = cmp.Or(cfg.Journal.Worker, cfg.WorkerID)
 	return cfg
 }
 
@@ -201,7 +192,7 @@ type Worker struct {
 	mu        sync.Mutex
 	states    map[string]store.Probe // the last probe of every active campaign
 	campaigns map[string]*campaignState
-	loading   map[string]*sync.Mutex
+	loading   sync.Map // campaign -> *sync.Mutex held while its state loads
 	// backlog holds, per campaign state (cached or not), the outcomes a
 	// failed ledger step could not record (keep), for the campaign's next
 	// step or flushBacklogs.
@@ -224,7 +215,7 @@ func New(cfg Config) (*Worker, error) {
 		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
-		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, loading: map[string]*sync.Mutex{},
+		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{},
 		backlog: map[*campaignState][]store.Record{},
 	}, nil
 }
@@ -340,7 +331,7 @@ func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 		tries = ackRetries
 	}
 	for cs, recs := range kept {
-		err := (&run{w: w, cs: cs, tries: tries}).flush(ctx)
+		_, err := (&run{w: w, cs: cs, tries: tries}).step(ctx, nil)
 		switch {
 		case err != nil && exiting:
 			w.log.Error("outcomes not recorded in Redis before exit: they are in the delivery journal, and those recipients show as in doubt",
@@ -403,17 +394,14 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	}
 	w.outage.answered(readActive)
 	w.mu.Lock()
-	for c := range w.campaigns {
-		active = append(active, c) // and every campaign this worker caches
-	}
+	cached := maps.Clone(w.campaigns)
 	last := w.states // only this loop replaces it
 	w.mu.Unlock()
+	active = slices.AppendSeq(active, maps.Keys(cached)) // and every campaign this worker caches
 	slices.Sort(active)
 	states := make(map[string]store.Probe, len(active))
 	for _, c := range slices.Compact(active) {
-		w.mu.Lock()
-		cs := w.campaigns[c]
-		w.mu.Unlock()
+		cs := cached[c]
 		mine := w.journaled(cs) // before Redis is read: see rollback
 		p, err := w.st.Probe(ctx, c)
 		switch {
