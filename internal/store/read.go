@@ -146,20 +146,6 @@ type BatchProgress struct {
 	ChunksDone int `json:"chunks_done"`
 }
 
-// Counts reads the counts hash of c: outcome -> n, "lang:<l>:<outcome>" ->
-// n, "staged:<l>" -> n, "deferred" -> n.
-func (s *Store) Counts(ctx context.Context, c string) (map[string]int64, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).counts).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read counts of %s: %w", c, err)
-	}
-	out := make(map[string]int64, len(m))
-	for f, v := range m {
-		out[f] = atoi64(v)
-	}
-	return out, nil
-}
-
 // Terminal is the number of recipients (staged and rejected) with a final
 // outcome, from counts.
 func Terminal(counts map[string]int64) int64 {

@@ -28,7 +28,6 @@ var (
 	stepScript       = loadScript("step")
 	tickScript       = loadScript("tick")
 	transitionScript = loadScript("transition")
-	approveScript    = loadScript("approve")
 	sweepScript      = loadScript("sweep_chunk")
 	chunkEndScript   = loadScript("chunk_end")
 	bumpGenScript    = loadScript("bump_gen")

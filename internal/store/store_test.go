@@ -709,9 +709,12 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	if !errors.As(err, &ae) || n != 14 {
 		t.Fatalf("retry without acks: %d, %v; want 14 and an AckError", n, err)
 	}
-	deferred := func() int64 { c, _ := st.Counts(ctx, "rx"); return c["deferred"] }
-	if s, _ := st.Status(ctx, "rx"); s.State != store.StateRunning || deferred() != 14 {
-		t.Fatalf("after retry: %s, %d deferred; want running with 14 re-queued", s.State, deferred())
+	s, _ := st.Status(ctx, "rx")
+	if s.State != store.StateRunning || s.Retries != 14 || s.Action != "retry" {
+		t.Fatalf("after retry: %s (%s), %d deferred; want running by retry with 14 re-queued", s.State, s.Action, s.Retries)
+	}
+	if a := s.Audit[len(s.Audit)-1]; a.Action != "retry" || a.Reason != "14 temporary failures re-queued" {
+		t.Fatalf("audit of the retry: %+v", a)
 	}
 	// A retry that re-queued but did not reopen the campaign (it failed
 	// half-way) is finished by the next one.
@@ -721,15 +724,16 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	if _, err := st.Retry(ctx, "rx", who); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := st.Status(ctx, "rx"); s.State != store.StateRunning {
-		t.Fatalf("second retry: state %s, want running", s.State)
+	s, _ = st.Status(ctx, "rx")
+	if a := s.Audit[len(s.Audit)-1]; s.State != store.StateRunning || a.Reason != "14 temporary failures re-queued by an earlier retry that did not finish" {
+		t.Fatalf("second retry: state %s, audit %+v; want running", s.State, a)
 	}
 	// Cancelled between two chunks of a retry: nobody is re-queued.
 	if _, err := st.Cancel(ctx, "rx", who, "stop"); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := st.Status(ctx, "rx"); deferred() != 0 || s.Counts[store.OutcomeCancelled] != 14 {
-		t.Fatalf("after cancel: %v, %d deferred; want the 14 cancelled", s.Counts, deferred())
+	if s, _ := st.Status(ctx, "rx"); s.Retries != 0 || s.Counts[store.OutcomeCancelled] != 14 {
+		t.Fatalf("after cancel: %v, %d deferred; want the 14 cancelled", s.Counts, s.Retries)
 	}
 }
 
