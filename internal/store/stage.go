@@ -207,16 +207,6 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	return sg, nil
 }
 
-// LayoutError says that Add was given batches out of order.
-type LayoutError struct {
-	Line        int
-	Batch, Want int
-}
-
-func (e *LayoutError) Error() string {
-	return fmt.Sprintf("line %d: batch %d out of order (want %d): the batch layout must follow the file's order", e.Line, e.Batch, e.Want)
-}
-
 // Add stages one accepted recipient in the batch the plan gave it: canary
 // recipients (batch 0, StageConfig.Canary) in any order, regular batches in
 // order, each complete before the next starts (the plan's layout follows
@@ -225,12 +215,15 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	if r.Lang == "" {
 		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
+	outOfOrder := func(want int) error {
+		return fmt.Errorf("stage %s: line %d: batch %d out of order (want %d): the batch layout must follow the file's order", sg.cfg.Campaign, r.Line, batch, want)
+	}
 	if canary && (!sg.cfg.Canary || batch != 0) {
-		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
+		return outOfOrder(0)
 	}
 	if !canary && batch != sg.curBatch {
 		if want := sg.firstReg + len(sg.batches); batch != want {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: want})
+			return outOfOrder(want)
 		}
 		if len(sg.cur) > 0 {
 			sg.queueChunk(sg.curBatch)
