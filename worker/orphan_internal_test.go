@@ -57,7 +57,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	if since, ok := cs.orphans[id]; ok {
 		t.Errorf("a pending task still looks abandoned since %v: its next run would be replaced at once", since)
 	}
-	if gens, err := st.Gens(ctx, "oc"); err != nil || len(gens) != 0 {
+	if _, gens, err := st.ChunkTasks(ctx, "oc"); err != nil || len(gens) != 0 {
 		t.Errorf("generations %v, %v: want the task left alone", gens, err)
 	}
 }

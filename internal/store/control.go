@@ -399,17 +399,25 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 	return nil
 }
 
-// Gens returns the task generation of every chunk that has one.
-func (s *Store) Gens(ctx context.Context, c string) (map[int]int64, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).gen).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read task generations of %s: %w", c, err)
+// ChunkTasks returns, for the reconciler, the chunks of c whose every
+// recipient has a final outcome, and the task generation of every chunk
+// that has one.
+func (s *Store) ChunkTasks(ctx context.Context, c string) (finished map[int]bool, gens map[int]int64, err error) {
+	k := keysFor(c)
+	p := s.rdb.Pipeline()
+	fin := p.SMembers(ctx, k.finished)
+	gen := p.HGetAll(ctx, k.gen)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, nil, fmt.Errorf("read the chunk tasks of %s: %w", c, err)
 	}
-	out := make(map[int]int64, len(m))
-	for f, v := range m {
-		out[atoi(f)] = atoi64(v)
+	finished, gens = map[int]bool{}, map[int]int64{}
+	for _, x := range fin.Val() {
+		finished[atoi(x)] = true
 	}
-	return out, nil
+	for f, v := range gen.Val() {
+		gens[atoi(f)] = atoi64(v)
+	}
+	return finished, gens, nil
 }
 
 // BumpGen moves chunk n to the generation after seen, when it is still at
@@ -430,18 +438,4 @@ func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, pas
 	// go-redis sends a bool as 1 or 0.
 	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, passed, finished, stage).Int()
 	return v == 1, wrapf(err, "end chunk %d of %s", n, c)
-}
-
-// Finished returns the chunks of c whose every recipient has a final
-// outcome.
-func (s *Store) Finished(ctx context.Context, c string) (map[int]bool, error) {
-	v, err := s.rdb.SMembers(ctx, keysFor(c).finished).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read finished chunks of %s: %w", c, err)
-	}
-	out := make(map[int]bool, len(v))
-	for _, x := range v {
-		out[atoi(x)] = true
-	}
-	return out, nil
 }
