@@ -214,12 +214,7 @@ func (s *Store) TrimRate(ctx context.Context, c string, now time.Time) error {
 // Status is a campaign's live status. Its JSON form is stable (status --json).
 type Status struct {
 	Campaign   string           `json:"campaign"`
-	State      State            `json:"state"`
-	Reason     string           `json:"reason,omitempty"`
-	By         string           `json:"by,omitempty"`
-	At         time.Time        `json:"at"`
-	Action     string           `json:"action,omitempty"` // of the last state change (Control.Action)
-	Approved   bool             `json:"approved"`
+	Control                     // state, reason, by, at, approved, current_batch, stage, run, action
 	Env        string           `json:"env"`
 	Hash       string           `json:"hash"`
 	CreatedAt  time.Time        `json:"created_at"`
@@ -229,7 +224,6 @@ type Status struct {
 	Rejected   int64            `json:"rejected"`
 	Counts     map[string]int64 `json:"counts"` // every outcome, including pending
 	Languages  []LangStatus     `json:"languages"`
-	CurBatch   int              `json:"current_batch"`
 	Batches    []BatchStatus    `json:"batches"`
 	Retries    int64            `json:"retries_waiting"`
 	Errors     []ErrorGroup     `json:"errors"`
@@ -238,8 +232,6 @@ type Status struct {
 	ETASeconds float64          `json:"eta_seconds,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
-	Stage        string    `json:"stage"`
-	Run          string    `json:"run"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -287,9 +279,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
 	ctl := parseControl(ctlC.Val())
-	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved, Action: ctl.Action,
-		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
-		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
+	st := &Status{Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
+		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected)}
 	counts := map[string]int64{}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
