@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -364,11 +365,14 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 			names[c] = true
 		}
 	}
+	var mu sync.Mutex // ForEachMaster scans the masters at once
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		it := c.Scan(ctx, 0, "tidings:{*}:control", 1000).Iterator()
 		for it.Next(ctx) {
 			if name, ok := strings.CutSuffix(strings.TrimPrefix(it.Val(), "tidings:{"), "}:control"); ok {
+				mu.Lock()
 				names[name] = true
+				mu.Unlock()
 			}
 		}
 		return it.Err()

@@ -520,6 +520,34 @@ func TestRebuildActive(t *testing.T) {
 	}
 }
 
+// TestRebuildActiveCluster: on a Redis Cluster the campaigns are found by
+// scanning every master, all at once (ForEachMaster), and every one found
+// is listed. Collected without a lock, the scans' writes crashed the
+// process now and then ("concurrent map writes"), and always under -race.
+func TestRebuildActiveCluster(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1})
+	rdb := cl.ClusterClient()
+	ctx := context.Background()
+	const n = 3000 // about 1000 a master
+	p := rdb.Pipeline()
+	for i := range n {
+		p.HSet(ctx, fmt.Sprintf("tidings:{c%d}:control", i), "state", "running")
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(rdb)
+	for range 6 {
+		if err := st.RebuildActive(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if active, _ := st.Active(ctx); len(active) != n {
+		t.Fatalf("%d campaigns active, want %d", len(active), n)
+	}
+}
+
 // TestNotReplicated: with replica acknowledgements required and no
 // replica, a claim is made on the master but the step says it is not
 // acknowledged, and control changes say so too.
