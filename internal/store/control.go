@@ -132,13 +132,11 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 // markActive keeps the global set of active campaigns in step with c's
 // state (a key of another Cluster slot, so written after the change).
 func (s *Store) markActive(ctx context.Context, c string, st State) error {
-	var err error
+	mark := s.rdb.SAdd
 	if st.Finished() {
-		err = s.rdb.SRem(ctx, keyActive, c).Err()
-	} else {
-		err = s.rdb.SAdd(ctx, keyActive, c).Err()
+		mark = s.rdb.SRem
 	}
-	return wrapf(err, "update the active campaigns for %s", c)
+	return wrapf(mark(ctx, keyActive, c).Err(), "update the active campaigns for %s", c)
 }
 
 func invalid(c, action string, st State) error {

@@ -22,36 +22,44 @@ type Meta struct {
 	CreatedAt    time.Time         `json:"created_at"`
 	Staged       int               `json:"staged"`
 	Rejected     int               `json:"rejected"`
-	NBatches     int               `json:"batches"`
+	Batches      []BatchInfo       `json:"-"` // indexed by batch number
 	Columns      []string          `json:"columns"`
 	Stage        string            `json:"stage"`
 	Run          string            `json:"run"`
 	ExcludedRuns []string          `json:"excluded_runs,omitempty"`
 }
 
-// Meta reads the staging metadata of c; withSnapshot also decodes the
-// template snapshot (large).
+// Meta reads the staging metadata of c and its batch table in one round
+// trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "columns", "stage", "run", "excluded_runs"}
+	k := keysFor(c)
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
-	v, err := s.rdb.HMGet(ctx, keysFor(c).meta, fields...).Result()
-	if err != nil {
+	p := s.rdb.Pipeline()
+	metaC := p.HMGet(ctx, k.meta, fields...)
+	batC := p.HGetAll(ctx, k.batches)
+	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read meta of %s: %w", c, err)
 	}
-	if v[0] == nil {
+	if metaC.Val()[0] == nil {
 		return nil, notFound("read meta", c)
 	}
 	f := map[string]string{}
-	for i, x := range v {
+	for i, x := range metaC.Val() {
 		f[fields[i]], _ = x.(string)
 	}
 	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
-		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), NBatches: atoi(f["nbatches"]), Stage: f["stage"], Run: f["run"]}
+		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Batches: make([]BatchInfo, len(batC.Val()))}
 	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "snapshot": &m.Snapshot} {
 		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
 			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)
+		}
+	}
+	for i := range m.Batches {
+		if err := json.Unmarshal([]byte(batC.Val()[strconv.Itoa(i)]), &m.Batches[i]); err != nil {
+			return nil, fmt.Errorf("read batches of %s: batch %d: %w", c, i, err)
 		}
 	}
 	return m, nil
@@ -116,21 +124,6 @@ func (s *Store) Entries(ctx context.Context, c string, ids []string) ([]Entry, e
 	return out, nil
 }
 
-// Batches returns the batch table of c, indexed by batch number.
-func (s *Store) Batches(ctx context.Context, c string) ([]BatchInfo, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).batches).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read batches of %s: %w", c, err)
-	}
-	out := make([]BatchInfo, len(m))
-	for i := range out {
-		if err := json.Unmarshal([]byte(m[strconv.Itoa(i)]), &out[i]); err != nil {
-			return nil, fmt.Errorf("read batches of %s: batch %d: %w", c, i, err)
-		}
-	}
-	return out, nil
-}
-
 // BatchProgress are the counters of one batch.
 type BatchProgress struct {
 	Attempted  int `json:"attempted"`
@@ -160,13 +153,13 @@ func Terminal(counts map[string]int64) int64 {
 // chunks of a batch at a time. A chunk Redis lost is passed over, and named
 // in the *LostChunksError returned after the others.
 func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
-	bs, err := s.Batches(ctx, c)
+	meta, err := s.Meta(ctx, c, false)
 	if err != nil {
 		return err
 	}
 	k := keysFor(c)
 	var lost []int
-	for b, bi := range bs {
+	for b, bi := range meta.Batches {
 		for first := bi.First; first <= bi.Last; first += 32 {
 			var ks []string
 			for n := first; n <= min(first+31, bi.Last); n++ {
@@ -270,7 +263,6 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	p := s.rdb.Pipeline()
 	ctlC := p.HGetAll(ctx, k.control)
 	cntC := p.HGetAll(ctx, k.counts)
-	batC := p.HGetAll(ctx, k.batches)
 	errC := p.LRange(ctx, k.errors, 0, 99)
 	audC := p.LRange(ctx, k.audit, 0, -1)
 	secC := p.HGetAll(ctx, k.persec)
@@ -318,9 +310,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Languages = append(st.Languages, *l)
 	}
 	sort.Slice(st.Languages, func(i, j int) bool { return st.Languages[i].Lang < st.Languages[j].Lang })
-	for i := 0; i < meta.NBatches; i++ {
-		var bi BatchInfo
-		_ = json.Unmarshal([]byte(batC.Val()[strconv.Itoa(i)]), &bi)
+	for i, bi := range meta.Batches {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
 		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Temp: n("temp"), Perm: n("perm"),
@@ -395,9 +385,6 @@ type Row struct {
 // staging. Chunks Redis lost are passed over and named, after every other
 // row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
-	if _, err := s.Meta(ctx, c, false); err != nil {
-		return err
-	}
 	partial := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
 		ids := make([]string, len(recs))
 		for i, r := range recs {

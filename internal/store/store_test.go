@@ -96,10 +96,11 @@ func TestStageBatchesAndReport(t *testing.T) {
 	if sum.Staged != 100 || sum.Rejected != 1 || sum.Stage == "" || sum.Run == "" {
 		t.Fatalf("summary %+v", sum)
 	}
-	bs, err := st.Batches(ctx, "c1")
+	meta, err := st.Meta(ctx, "c1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	bs := meta.Batches
 	// canary 6 (2 per language), then 94 in batches of 30: 30,30,30,4.
 	want := []int{6, 30, 30, 30, 4}
 	if len(bs) != len(want) || !bs[0].Canary {
@@ -373,7 +374,8 @@ func TestTickGates(t *testing.T) {
 	p := store.TickParams{ApproveAfterCanary: true, MaxFailureRate: 0.5, Actor: store.Actor{Who: "worker"}}
 	l := st.Ledger("c-gate", sum.Stage)
 	pol := store.Policy{MaxAttempts: 1}
-	bs, _ := st.Batches(ctx, "c-gate")
+	meta, _ := st.Meta(ctx, "c-gate", false)
+	bs := meta.Batches
 	sendBatch := func(b int, kind store.Kind) {
 		t.Helper()
 		for n := bs[b].First; n <= bs[b].Last; n++ {
