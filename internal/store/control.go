@@ -246,8 +246,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	}
 	total, partial := s.sweep(ctx, c, "retry")
 	var lost *LostChunksError
-	isLost := errors.As(partial, &lost)
-	if partial != nil && !isLost && !errors.As(partial, new(*AckError)) {
+	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
 	reason := fmt.Sprintf("%d temporary failures re-queued", total)
@@ -261,7 +260,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		if ctl.State != StateDone || n == 0 {
 			// A write the replicas did not acknowledge changed nothing
 			// here; a lost chunk is still named.
-			if isLost {
+			if lost != nil {
 				return 0, fmt.Errorf("retry %s: %w", c, lost)
 			}
 			return 0, nil
