@@ -272,8 +272,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	ctl := parseControl(ctlC.Val())
 	st := &Status{Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
-		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected)}
-	counts := map[string]int64{}
+		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), Counts: map[string]int64{}}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
 		if langs[l] == nil {
@@ -297,14 +296,13 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 				lang(rest[:i]).Counts[rest[i+1:]] = n
 			}
 		default:
-			counts[f] = n
+			st.Counts[f] = n
 		}
 	}
 	for _, o := range terminal {
-		counts[o] += 0 // every outcome is listed, 0 or not
+		st.Counts[o] += 0 // every outcome is listed, 0 or not
 	}
-	counts[OutcomePending] = st.Total - Terminal(counts)
-	st.Counts = counts
+	st.Counts[OutcomePending] = st.Total - Terminal(st.Counts)
 	for _, l := range langs {
 		l.Counts[OutcomePending] = l.Staged - Terminal(l.Counts)
 		st.Languages = append(st.Languages, *l)
@@ -351,8 +349,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	st.Rate = float64(recent) / 10
-	if st.Rate > 0 && counts[OutcomePending] > 0 {
-		st.ETASeconds = float64(counts[OutcomePending]) / st.Rate
+	if st.Rate > 0 && st.Counts[OutcomePending] > 0 {
+		st.ETASeconds = float64(st.Counts[OutcomePending]) / st.Rate
 	}
 	return st, nil
 }
