@@ -107,11 +107,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)
 	}
-	batches, err := w.st.Batches(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage), batches: batches}
+	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage), batches: meta.Batches}
 	cs.policy = store.Policy{
 		MaxAttempts: camp.Retry.MaxAttempts,
 		Window:      camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,

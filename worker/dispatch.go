@@ -124,11 +124,7 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
 		return err
 	}
-	finished, err := w.st.Finished(ctx, cs.name)
-	if err != nil {
-		return err
-	}
-	gens, err := w.st.Gens(ctx, cs.name)
+	finished, gens, err := w.st.ChunkTasks(ctx, cs.name)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	if res, err := st.Tick(ctx, "oc", store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
 		t.Fatalf("release the first batch: %+v, %v", res, err)
 	}
-	batches, err := st.Batches(ctx, "oc")
+	meta, err := st.Meta(ctx, "oc", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 		cfg: Config{Queue: "tidings-oc", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
 	}
-	cs := &campaignState{name: "oc", stage: sum.Stage, batches: batches}
+	cs := &campaignState{name: "oc", stage: sum.Stage, batches: meta.Batches}
 	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	if since, ok := cs.orphans[id]; ok {
 		t.Errorf("a pending task still looks abandoned since %v: its next run would be replaced at once", since)
 	}
-	if gens, err := st.Gens(ctx, "oc"); err != nil || len(gens) != 0 {
+	if _, gens, err := st.ChunkTasks(ctx, "oc"); err != nil || len(gens) != 0 {
 		t.Errorf("generations %v, %v: want the task left alone", gens, err)
 	}
 }

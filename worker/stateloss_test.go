@@ -73,11 +73,11 @@ func TestLostChunkPausesForStateLoss(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil)
 	e.stage(t, opts{n: 60, size: 60})
-	bs, err := e.st.Batches(ctx, e.name)
+	meta, err := e.st.Meta(ctx, e.name, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	last := bs[len(bs)-1].Last
+	last := meta.Batches[len(meta.Batches)-1].Last
 	if n, err := e.rdb.Del(ctx, fmt.Sprintf("tidings:{%s}:chunk:%d", e.name, last)).Result(); err != nil || n != 1 {
 		t.Fatalf("delete chunk %d: %d, %v", last, n, err)
 	}

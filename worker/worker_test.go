@@ -59,7 +59,7 @@ func TestLongChunkIsNotReplaced(t *testing.T) {
 	if st.Counts[store.OutcomeSent] != 280 || st.Counts[store.OutcomeInDoubt] != 0 || e.smtp.Count() != 280 {
 		t.Fatalf("sent %d, in doubt %d, server received %d; want 280 sent, none in doubt", st.Counts[store.OutcomeSent], st.Counts[store.OutcomeInDoubt], e.smtp.Count())
 	}
-	gens, err := e.st.Gens(context.Background(), e.name)
+	_, gens, err := e.st.ChunkTasks(context.Background(), e.name)
 	if err != nil {
 		t.Fatal(err)
 	}

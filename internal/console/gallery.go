@@ -58,27 +58,23 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 		src.refused = st.Counts[store.OutcomeRefused]
 	}
 	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
-		return s.scanStaged(ctx, c, meta.Columns, fn)
+		return s.scanStaged(ctx, c, meta, fn)
 	}
 	return src, nil
 }
 
-// scanStaged walks the staged recipients of c in batch order. It reads the
-// chunks with Store.Batches and Store.Chunk: the only store reads that
-// carry a recipient's template data (Fields).
-func (s *Server) scanStaged(ctx context.Context, c string, columns []string, fn func(preview.Recipient, string) bool) error {
-	bs, err := s.cfg.Store.Batches(ctx, c)
-	if err != nil {
-		return err
-	}
-	for _, b := range bs {
+// scanStaged walks the staged recipients of c (meta: its Meta) in batch
+// order. It reads the chunks with Store.Chunk: the only store read that
+// carries a recipient's template data (Fields).
+func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fn func(preview.Recipient, string) bool) error {
+	for _, b := range meta.Batches {
 		for n := b.First; n <= b.Last; n++ {
 			recs, err := s.cfg.Store.Chunk(ctx, c, n)
 			if err != nil {
 				return err
 			}
 			for _, r := range recs {
-				pr := preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldMap(columns)}
+				pr := preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldMap(meta.Columns)}
 				if fn(pr, r.Lang) {
 					return nil
 				}

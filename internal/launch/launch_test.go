@@ -80,7 +80,8 @@ func TestStageThePlansBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, _ := st.Batches(ctx, "launch-test")
+	meta, _ := st.Meta(ctx, "launch-test", false)
+	bs := meta.Batches
 	if len(bs) != 2 || !bs[0].Canary || bs[0].Size != 4 || bs[1].Size != 2 {
 		t.Fatalf("staged batches %+v, want the plan's: canary of 4, then 2", bs)
 	}

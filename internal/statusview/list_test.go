@@ -59,7 +59,7 @@ func TestPausedForStateLoss(t *testing.T) {
 		{"no audit", store.StatePaused, nil, false},
 	}
 	for _, tt := range tests {
-		st := &store.Status{State: tt.state, Audit: tt.audit}
+		st := &store.Status{Control: store.Control{State: tt.state}, Audit: tt.audit}
 		if got := statusview.PausedForStateLoss(st); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}

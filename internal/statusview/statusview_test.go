@@ -60,36 +60,36 @@ func TestWrite(t *testing.T) {
 	}{
 		{
 			name: "running",
-			st: store.Status{Campaign: "c", Env: "production", State: store.StateRunning, Total: 1000, Staged: 1000,
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 3}, Total: 1000, Staged: 1000,
 				Counts: counts(store.OutcomeSent, 300, store.OutcomePending, 700), Rate: 20, ETASeconds: 35,
-				CurBatch: 3, Batches: batches(10, 4, 250, 1)},
+				Batches: batches(10, 4, 250, 1)},
 			hint: "pause with: ...",
 			want: []string{"State:    RUNNING\n", "pause with: ...", "ETA 35s", "300/1000"},
 		},
 		{
 			name: "auto-paused",
-			st: store.Status{Campaign: "c", Env: "production", State: store.StatePaused, By: "auto-pause", At: at,
-				Reason: "auto-pause: error rate 60% over the last 20 attempts (last error: 550 5.1.1 no such user)",
-				Total:  100, Staged: 100, Counts: counts(store.OutcomeSent, 8, store.OutcomeFailed, 12, store.OutcomePending, 80),
-				Rate: 4, ETASeconds: 20, CurBatch: 1, Batches: batches(10, 2, 45, 0)},
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StatePaused, By: "auto-pause", At: at,
+				Reason: "auto-pause: error rate 60% over the last 20 attempts (last error: 550 5.1.1 no such user)", CurBatch: 1},
+				Total: 100, Staged: 100, Counts: counts(store.OutcomeSent, 8, store.OutcomeFailed, 12, store.OutcomePending, 80),
+				Rate: 4, ETASeconds: 20, Batches: batches(10, 2, 45, 0)},
 			hint: "resume with: tidings resume c --env production",
 			want: []string{"PAUSED by auto-pause at 2026-03-01 09:30:00: error rate 60%", "resume with: tidings resume c --env production", "ETA - (not while paused)"},
 			not:  []string{"auto-pause: error rate", "ETA 20s"},
 		},
 		{
 			name: "cancelled",
-			st: store.Status{Campaign: "c", Env: "staging", State: store.StateCancelled, By: "ana", At: at, Reason: "wrong file",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateCancelled, By: "ana", At: at, Reason: "wrong file"},
 				Total: 30, Staged: 30, Counts: counts(store.OutcomeSent, 12, store.OutcomeCancelled, 18),
 				Languages: []store.LangStatus{{Lang: "de", Staged: 15, Counts: map[string]int64{store.OutcomeSent: 6, store.OutcomeCancelled: 9}}},
-				CurBatch:  0, Batches: []store.BatchStatus{{Batch: 0, Canary: true, Size: 12, Released: true, Done: true,
+				Batches: []store.BatchStatus{{Batch: 0, Canary: true, Size: 12, Released: true, Done: true,
 					BatchProgress: store.BatchProgress{Attempted: 12, Sent: 12}}, {Batch: 1, Size: 18, BatchProgress: store.BatchProgress{Cancelled: 18}}}},
 			want: []string{"12/30 recipients done (40.0%), 12 sent, 18 cancelled", "6/15", "cancelled 18"},
 			not:  []string{"100.0%", "[##############################]"},
 		},
 		{
 			name: "many-batches",
-			st: store.Status{Campaign: "c", Env: "production", State: store.StateRunning, Total: 20010, Staged: 20010,
-				Counts: counts(store.OutcomeSent, 15260, store.OutcomePending, 4750), CurBatch: 31, Batches: batches(10, 40, 500, 30)},
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 31}, Total: 20010, Staged: 20010,
+				Counts: counts(store.OutcomeSent, 15260, store.OutcomePending, 4750), Batches: batches(10, 40, 500, 30)},
 			// Every batch is accounted for: 1-28 finished, 29-36 in full,
 			// 37-40 waiting.
 			want: []string{"batches 1-28  [####################] 14000/14000 28 done: sent 14000", "batch 29 ", "batch 36 ", "batches 37-40 [....................]     0/2000  4 waiting: sent 0"},
@@ -125,7 +125,7 @@ func TestReason(t *testing.T) {
 		{"ana", "ana", "ana"},
 		{"", "anything: else", "anything: else"},
 	} {
-		if got := statusview.Reason(&store.Status{By: tt.by, Reason: tt.reason}); got != tt.want {
+		if got := statusview.Reason(&store.Status{Control: store.Control{By: tt.by, Reason: tt.reason}}); got != tt.want {
 			t.Errorf("Reason(by %q, %q) = %q, want %q", tt.by, tt.reason, got, tt.want)
 		}
 	}

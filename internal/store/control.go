@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -82,25 +84,32 @@ type TransitionParams struct {
 	// Unless, when set, forbids the move while the current state was set
 	// by a Transition with this Action: a *TransitionError with PausedFor.
 	Unless string
+	// Keep lists states the action is taken in without a move: the audit
+	// entry is recorded (and Approve applied), the state stays.
+	Keep    []State
+	Approve bool // mark the canary approved
 }
 
-// Transition atomically moves campaign c from one of p.From to p.To and
-// records the audit entry. It reports the state found and whether it moved.
-// Errors: *NotFoundError, or an *AckError when the change was not
-// acknowledged by enough replicas.
+// Transition atomically moves campaign c from one of p.From to p.To (or
+// takes the action in one of p.Keep) and records the audit entry. It
+// reports the state found and whether it moved. Errors: *NotFoundError, or
+// an *AckError when the change was not acknowledged by enough replicas.
 func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (State, bool, error) {
 	k := keysFor(c)
 	now := time.Now()
-	from := make([]string, len(p.From))
-	for i, f := range p.From {
-		from[i] = string(f)
+	list := func(sts []State) string {
+		strs := make([]string, len(sts))
+		for i, st := range sts {
+			strs[i] = string(st)
+		}
+		return strings.Join(strs, ",")
 	}
 	audit := ""
 	if p.Action != "" {
 		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{strings.Join(from, ","), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve}
 	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("set %s to %s: %w", c, p.To, err)
@@ -123,28 +132,37 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 // markActive keeps the global set of active campaigns in step with c's
 // state (a key of another Cluster slot, so written after the change).
 func (s *Store) markActive(ctx context.Context, c string, st State) error {
-	var err error
+	mark := s.rdb.SAdd
 	if st.Finished() {
-		err = s.rdb.SRem(ctx, keyActive, c).Err()
-	} else {
-		err = s.rdb.SAdd(ctx, keyActive, c).Err()
+		mark = s.rdb.SRem
 	}
-	return wrapf(err, "update the active campaigns for %s", c)
+	return wrapf(mark(ctx, keyActive, c).Err(), "update the active campaigns for %s", c)
 }
 
 func invalid(c, action string, st State) error {
 	return &TransitionError{Campaign: c, Action: action, State: st}
 }
 
+// act makes the change p of a control command to c. A campaign
+// already in p.To, or in a state p.Keep lists, is fine as it is; one in a
+// state p.From does not list is a *TransitionError (also when the replicas
+// did not acknowledge that nothing changed). It reports whether c is in
+// p.To or kept.
+func (s *Store) act(ctx context.Context, c string, p TransitionParams) (bool, error) {
+	st, moved, err := s.Transition(ctx, c, p)
+	ok := moved || st == p.To || slices.Contains(p.Keep, st)
+	if !ok && (err == nil || errors.As(err, new(*AckError))) {
+		return false, invalid(c, p.Action, st)
+	}
+	return ok, err
+}
+
 // Pause stops campaign c: workers stop claiming within a second (sends
 // already handed to SMTP finish). Pausing a paused campaign is a no-op.
 func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) error {
-	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
+	_, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
 		To: StatePaused, Actor: a, Action: "pause", Reason: reason})
-	if err != nil || ok || st == StatePaused {
-		return err
-	}
-	return invalid(c, "pause", st)
+	return err
 }
 
 // Resume continues a paused (or staged) campaign where it stopped and
@@ -153,33 +171,18 @@ func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) err
 func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) error {
 	// A campaign a worker paused because Redis forgot deliveries its
 	// journal holds is never resumed: that would send them again.
-	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
+	_, err := s.act(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss"})
-	if err != nil || ok || st == StateRunning {
-		return err
-	}
-	return invalid(c, "resume", st)
+	return err
 }
 
-// Approve releases a campaign waiting after its canary; one whose canary is
-// still running (or paused, or staged) is approved in advance.
+// Approve releases a campaign waiting after its canary (and starts the
+// auto-pause window afresh); one whose canary is still running (or paused,
+// or staged) is approved in advance.
 func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) error {
-	k := keysFor(c)
-	now := time.Now()
-	v, ack, err := s.eval(ctx, approveScript, []string{k.control, k.audit, k.win, k.winerr},
-		reason, a.String(), ms(now), auditJSON(now, a, "approve", reason))
-	if err != nil {
-		return fmt.Errorf("approve %s: %w", c, err)
-	}
-	res := v.([]any)
-	st, _ := res[0].(string)
-	switch {
-	case st == "":
-		return notFound("approve", c)
-	case res[1].(int64) == 0: // not approved
-		return invalid(c, "approve", State(st))
-	}
-	return wrapf(ack, "approve %s", c)
+	_, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
+		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true})
+	return err
 }
 
 // Cancel stops campaign c for good: it sets the state cancelled (claims
@@ -188,17 +191,14 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 // the real outcome), so that counts reconcile. It returns how many
 // recipients it cancelled.
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
-	st, ok, err := s.Transition(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
+	ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
-	if err != nil && !ok && !errors.As(err, new(*AckError)) {
+	if !ok {
 		return 0, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	if !ok && st != StateCancelled {
-		return 0, invalid(c, "cancel", st)
-	}
 	total, cerr := s.sweep(ctx, c, "cancel")
 	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
 }
@@ -246,34 +246,35 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	}
 	total, partial := s.sweep(ctx, c, "retry")
 	var lost *LostChunksError
-	isLost := errors.As(partial, &lost)
-	if partial != nil && !isLost && !errors.As(partial, new(*AckError)) {
+	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
 	reason := fmt.Sprintf("%d temporary failures re-queued", total)
 	if total == 0 {
 		// Nothing re-queued now; a retry that failed half-way may have
 		// re-queued some and left the campaign done: run it.
-		counts, err := s.Counts(ctx, c)
-		if err != nil || ctl.State != StateDone || counts["deferred"] == 0 {
+		n, err := s.rdb.HGet(ctx, keysFor(c).counts, "deferred").Int()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return 0, fmt.Errorf("retry %s: read counts: %w", c, err)
+		}
+		if ctl.State != StateDone || n == 0 {
 			// A write the replicas did not acknowledge changed nothing
 			// here; a lost chunk is still named.
-			if isLost {
-				return 0, cmp.Or(err, fmt.Errorf("retry %s: %w", c, lost))
+			if lost != nil {
+				return 0, fmt.Errorf("retry %s: %w", c, lost)
 			}
-			return 0, err
+			return 0, nil
 		}
-		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", counts["deferred"])
+		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", n)
 	}
-	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, To: StateRunning, Actor: a, Reason: reason})
+	// A done campaign runs again; the retry is audited in every state.
+	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, Keep: []State{StateStaged, StateRunning, StateAwaitingApproval, StatePaused, StateCancelled},
+		To: StateRunning, Actor: a, Action: "retry", Reason: reason})
 	if err != nil && !errors.As(err, new(*AckError)) {
 		return total, err
 	}
 	// Not acknowledged by the replicas, the change holds on the master:
-	// audit it, and say so at the end.
-	if err := s.rdb.RPush(ctx, keysFor(c).audit, auditJSON(time.Now(), a, "retry", reason)).Err(); err != nil {
-		return total, fmt.Errorf("audit %s: %w", c, err)
-	}
+	// say so at the end.
 	return total, wrapf(errors.Join(partial, err), "retry %s", c)
 }
 
@@ -361,11 +362,14 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 			names[c] = true
 		}
 	}
+	var mu sync.Mutex // ForEachMaster scans the masters at once
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		it := c.Scan(ctx, 0, "tidings:{*}:control", 1000).Iterator()
 		for it.Next(ctx) {
 			if name, ok := strings.CutSuffix(strings.TrimPrefix(it.Val(), "tidings:{"), "}:control"); ok {
+				mu.Lock()
 				names[name] = true
+				mu.Unlock()
 			}
 		}
 		return it.Err()
@@ -396,17 +400,25 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 	return nil
 }
 
-// Gens returns the task generation of every chunk that has one.
-func (s *Store) Gens(ctx context.Context, c string) (map[int]int64, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).gen).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read task generations of %s: %w", c, err)
+// ChunkTasks returns, for the reconciler, the chunks of c whose every
+// recipient has a final outcome, and the task generation of every chunk
+// that has one.
+func (s *Store) ChunkTasks(ctx context.Context, c string) (finished map[int]bool, gens map[int]int64, err error) {
+	k := keysFor(c)
+	p := s.rdb.Pipeline()
+	fin := p.SMembers(ctx, k.finished)
+	gen := p.HGetAll(ctx, k.gen)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, nil, fmt.Errorf("read the chunk tasks of %s: %w", c, err)
 	}
-	out := make(map[int]int64, len(m))
-	for f, v := range m {
-		out[atoi(f)] = atoi64(v)
+	finished, gens = map[int]bool{}, map[int]int64{}
+	for _, x := range fin.Val() {
+		finished[atoi(x)] = true
 	}
-	return out, nil
+	for f, v := range gen.Val() {
+		gens[atoi(f)] = atoi64(v)
+	}
+	return finished, gens, nil
 }
 
 // BumpGen moves chunk n to the generation after seen, when it is still at
@@ -427,18 +439,4 @@ func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, pas
 	// go-redis sends a bool as 1 or 0.
 	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, passed, finished, stage).Int()
 	return v == 1, wrapf(err, "end chunk %d of %s", n, c)
-}
-
-// Finished returns the chunks of c whose every recipient has a final
-// outcome.
-func (s *Store) Finished(ctx context.Context, c string) (map[int]bool, error) {
-	v, err := s.rdb.SMembers(ctx, keysFor(c).finished).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read finished chunks of %s: %w", c, err)
-	}
-	out := make(map[int]bool, len(v))
-	for _, x := range v {
-		out[atoi(x)] = true
-	}
-	return out, nil
 }

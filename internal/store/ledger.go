@@ -84,15 +84,6 @@ type StepResult struct {
 	Sent int64
 }
 
-// Claim returns the answer to the first claim (ClaimNone without one): the
-// common case of a step with one claim.
-func (r StepResult) Claim() ClaimAnswer {
-	if len(r.Claims) == 0 {
-		return ClaimAnswer{}
-	}
-	return r.Claims[0]
-}
-
 // Ledger is the hot-path handle on one campaign's ledger. It is safe for
 // concurrent use: steps asked for at the same time by several goroutines
 // (the chunks a worker processes at once) ride in one round trip, each still
@@ -136,7 +127,7 @@ func (s *Store) Ledger(c, stage string) *Ledger {
 // sends, so after a crash at most the claims a caller holds are in doubt:
 // one window per connection.
 //
-// An error wrapping ErrNotReplicated means the step ran on the master but
+// An error wrapping an *AckError means the step ran on the master but
 // was not acknowledged by enough replicas: the caller must not send the
 // claimed recipients; running the same step again (same records, same claim
 // tokens) is safe.

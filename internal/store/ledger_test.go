@@ -129,13 +129,13 @@ func TestStepConcurrent(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if res.Claim().Result == store.ClaimOK {
+				if first(res).Result == store.ClaimOK {
 					claimed[i].Add(1)
 					if i%10 != 9 { // every tenth is left "sending", as by a crash
 						prev = []store.Record{{ID: id, Lang: "de", Kind: store.KindSent, Code: "250"}}
 					}
-				} else if res.Claim().Result != store.ClaimSkip {
-					t.Errorf("claim of %s: %v", id, res.Claim().Result)
+				} else if first(res).Result != store.ClaimSkip {
+					t.Errorf("claim of %s: %v", id, first(res).Result)
 				}
 			}
 			if prev != nil {
@@ -153,8 +153,8 @@ func TestStepConcurrent(t *testing.T) {
 	}
 	// Claim every recipient once more: the unrecorded ones become in doubt.
 	for i := 0; i < n; i++ {
-		if res, err := l.Step(ctx, nil, []store.Claim{{ID: fmt.Sprint("r", i), Lang: "de", Token: "again"}}, p, time.Now()); err != nil || res.Claim().Result != store.ClaimSkip {
-			t.Fatalf("claim again r%d: %v %v", i, res.Claim().Result, err)
+		if res, err := l.Step(ctx, nil, []store.Claim{{ID: fmt.Sprint("r", i), Lang: "de", Token: "again"}}, p, time.Now()); err != nil || first(res).Result != store.ClaimSkip {
+			t.Fatalf("claim again r%d: %v %v", i, first(res).Result, err)
 		}
 	}
 	s, err := st.Status(ctx, "conc")

@@ -22,36 +22,44 @@ type Meta struct {
 	CreatedAt    time.Time         `json:"created_at"`
 	Staged       int               `json:"staged"`
 	Rejected     int               `json:"rejected"`
-	NBatches     int               `json:"batches"`
+	Batches      []BatchInfo       `json:"-"` // indexed by batch number
 	Columns      []string          `json:"columns"`
 	Stage        string            `json:"stage"`
 	Run          string            `json:"run"`
 	ExcludedRuns []string          `json:"excluded_runs,omitempty"`
 }
 
-// Meta reads the staging metadata of c; withSnapshot also decodes the
-// template snapshot (large).
+// Meta reads the staging metadata of c and its batch table in one round
+// trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "nbatches", "columns", "stage", "run", "excluded_runs"}
+	k := keysFor(c)
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
-	v, err := s.rdb.HMGet(ctx, keysFor(c).meta, fields...).Result()
-	if err != nil {
+	p := s.rdb.Pipeline()
+	metaC := p.HMGet(ctx, k.meta, fields...)
+	batC := p.HGetAll(ctx, k.batches)
+	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read meta of %s: %w", c, err)
 	}
-	if v[0] == nil {
+	if metaC.Val()[0] == nil {
 		return nil, notFound("read meta", c)
 	}
 	f := map[string]string{}
-	for i, x := range v {
+	for i, x := range metaC.Val() {
 		f[fields[i]], _ = x.(string)
 	}
 	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
-		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), NBatches: atoi(f["nbatches"]), Stage: f["stage"], Run: f["run"]}
+		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Batches: make([]BatchInfo, len(batC.Val()))}
 	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "snapshot": &m.Snapshot} {
 		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
 			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)
+		}
+	}
+	for i := range m.Batches {
+		if err := json.Unmarshal([]byte(batC.Val()[strconv.Itoa(i)]), &m.Batches[i]); err != nil {
+			return nil, fmt.Errorf("read batches of %s: batch %d: %w", c, i, err)
 		}
 	}
 	return m, nil
@@ -116,21 +124,6 @@ func (s *Store) Entries(ctx context.Context, c string, ids []string) ([]Entry, e
 	return out, nil
 }
 
-// Batches returns the batch table of c, indexed by batch number.
-func (s *Store) Batches(ctx context.Context, c string) ([]BatchInfo, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).batches).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read batches of %s: %w", c, err)
-	}
-	out := make([]BatchInfo, len(m))
-	for i := range out {
-		if err := json.Unmarshal([]byte(m[strconv.Itoa(i)]), &out[i]); err != nil {
-			return nil, fmt.Errorf("read batches of %s: batch %d: %w", c, i, err)
-		}
-	}
-	return out, nil
-}
-
 // BatchProgress are the counters of one batch.
 type BatchProgress struct {
 	Attempted  int `json:"attempted"`
@@ -144,20 +137,6 @@ type BatchProgress struct {
 	Skipped    int `json:"skipped"`
 	Cancelled  int `json:"cancelled"`
 	ChunksDone int `json:"chunks_done"`
-}
-
-// Counts reads the counts hash of c: outcome -> n, "lang:<l>:<outcome>" ->
-// n, "staged:<l>" -> n, "deferred" -> n.
-func (s *Store) Counts(ctx context.Context, c string) (map[string]int64, error) {
-	m, err := s.rdb.HGetAll(ctx, keysFor(c).counts).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read counts of %s: %w", c, err)
-	}
-	out := make(map[string]int64, len(m))
-	for f, v := range m {
-		out[f] = atoi64(v)
-	}
-	return out, nil
 }
 
 // Terminal is the number of recipients (staged and rejected) with a final
@@ -174,13 +153,13 @@ func Terminal(counts map[string]int64) int64 {
 // chunks of a batch at a time. A chunk Redis lost is passed over, and named
 // in the *LostChunksError returned after the others.
 func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk int, recs []Recipient) error) error {
-	bs, err := s.Batches(ctx, c)
+	meta, err := s.Meta(ctx, c, false)
 	if err != nil {
 		return err
 	}
 	k := keysFor(c)
 	var lost []int
-	for b, bi := range bs {
+	for b, bi := range meta.Batches {
 		for first := bi.First; first <= bi.Last; first += 32 {
 			var ks []string
 			for n := first; n <= min(first+31, bi.Last); n++ {
@@ -228,12 +207,7 @@ func (s *Store) TrimRate(ctx context.Context, c string, now time.Time) error {
 // Status is a campaign's live status. Its JSON form is stable (status --json).
 type Status struct {
 	Campaign   string           `json:"campaign"`
-	State      State            `json:"state"`
-	Reason     string           `json:"reason,omitempty"`
-	By         string           `json:"by,omitempty"`
-	At         time.Time        `json:"at"`
-	Action     string           `json:"action,omitempty"` // of the last state change (Control.Action)
-	Approved   bool             `json:"approved"`
+	Control                     // state, reason, by, at, approved, current_batch, stage, run, action
 	Env        string           `json:"env"`
 	Hash       string           `json:"hash"`
 	CreatedAt  time.Time        `json:"created_at"`
@@ -243,7 +217,6 @@ type Status struct {
 	Rejected   int64            `json:"rejected"`
 	Counts     map[string]int64 `json:"counts"` // every outcome, including pending
 	Languages  []LangStatus     `json:"languages"`
-	CurBatch   int              `json:"current_batch"`
 	Batches    []BatchStatus    `json:"batches"`
 	Retries    int64            `json:"retries_waiting"`
 	Errors     []ErrorGroup     `json:"errors"`
@@ -252,8 +225,6 @@ type Status struct {
 	ETASeconds float64          `json:"eta_seconds,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
-	Stage        string    `json:"stage"`
-	Run          string    `json:"run"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -292,7 +263,6 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	p := s.rdb.Pipeline()
 	ctlC := p.HGetAll(ctx, k.control)
 	cntC := p.HGetAll(ctx, k.counts)
-	batC := p.HGetAll(ctx, k.batches)
 	errC := p.LRange(ctx, k.errors, 0, 99)
 	audC := p.LRange(ctx, k.audit, 0, -1)
 	secC := p.HGetAll(ctx, k.persec)
@@ -301,10 +271,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
 	ctl := parseControl(ctlC.Val())
-	st := &Status{Campaign: c, State: ctl.State, Reason: ctl.Reason, By: ctl.By, At: ctl.At, Approved: ctl.Approved, Action: ctl.Action,
-		Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
-		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), CurBatch: ctl.CurBatch, Stage: ctl.Stage, Run: ctl.Run}
-	counts := map[string]int64{}
+	st := &Status{Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
+		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), Counts: map[string]int64{}}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
 		if langs[l] == nil {
@@ -328,22 +296,19 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 				lang(rest[:i]).Counts[rest[i+1:]] = n
 			}
 		default:
-			counts[f] = n
+			st.Counts[f] = n
 		}
 	}
 	for _, o := range terminal {
-		counts[o] += 0 // every outcome is listed, 0 or not
+		st.Counts[o] += 0 // every outcome is listed, 0 or not
 	}
-	counts[OutcomePending] = st.Total - Terminal(counts)
-	st.Counts = counts
+	st.Counts[OutcomePending] = st.Total - Terminal(st.Counts)
 	for _, l := range langs {
 		l.Counts[OutcomePending] = l.Staged - Terminal(l.Counts)
 		st.Languages = append(st.Languages, *l)
 	}
 	sort.Slice(st.Languages, func(i, j int) bool { return st.Languages[i].Lang < st.Languages[j].Lang })
-	for i := 0; i < meta.NBatches; i++ {
-		var bi BatchInfo
-		_ = json.Unmarshal([]byte(batC.Val()[strconv.Itoa(i)]), &bi)
+	for i, bi := range meta.Batches {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
 		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Temp: n("temp"), Perm: n("perm"),
@@ -384,8 +349,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	st.Rate = float64(recent) / 10
-	if st.Rate > 0 && counts[OutcomePending] > 0 {
-		st.ETASeconds = float64(counts[OutcomePending]) / st.Rate
+	if st.Rate > 0 && st.Counts[OutcomePending] > 0 {
+		st.ETASeconds = float64(st.Counts[OutcomePending]) / st.Rate
 	}
 	return st, nil
 }
@@ -418,9 +383,6 @@ type Row struct {
 // staging. Chunks Redis lost are passed over and named, after every other
 // row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
-	if _, err := s.Meta(ctx, c, false); err != nil {
-		return err
-	}
 	partial := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
 		ids := make([]string, len(recs))
 		for i, r := range recs {

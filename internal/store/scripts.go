@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -28,7 +26,6 @@ var (
 	stepScript       = loadScript("step")
 	tickScript       = loadScript("tick")
 	transitionScript = loadScript("transition")
-	approveScript    = loadScript("approve")
 	sweepScript      = loadScript("sweep_chunk")
 	chunkEndScript   = loadScript("chunk_end")
 	bumpGenScript    = loadScript("bump_gen")
@@ -45,7 +42,7 @@ func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, a
 	}
 	var ev *redis.Cmd
 	ack, err = s.pipeWait(ctx, keys[0], func(p redis.Pipeliner) { ev = script.EvalSha(ctx, p, keys, args...) })
-	if isNoScript(err) { // not loaded on this master yet
+	if redis.HasErrorPrefix(err, "NOSCRIPT") { // not loaded on this master yet
 		ack, err = s.pipeWait(ctx, keys[0], func(p redis.Pipeliner) { ev = script.Eval(ctx, p, keys, args...) })
 	}
 	if err != nil {
@@ -91,9 +88,4 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 		return &AckError{Got: int(n), Want: s.cfg.ReplicaAcks}, nil
 	}
 	return nil, nil
-}
-
-func isNoScript(err error) bool {
-	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOSCRIPT")
 }

@@ -116,11 +116,10 @@ type Stager struct {
 	cfg StageConfig
 	k   keys
 
-	stage, run string
-	canary     []Recipient // the canary batch, written at the end
+	sum    StageSummary // what is staged so far (Batches: set by Finish)
+	canary []Recipient  // the canary batch, written at the end
 
 	cur      []Recipient // current chunk
-	nchunks  int
 	batches  []BatchInfo // regular batches, the last one being filled
 	curBatch int         // batch number of the regular batch being filled (-1: none)
 	firstReg int         // number of the first regular batch (1 with a canary)
@@ -129,9 +128,6 @@ type Stager struct {
 	lookups  []ledgerLookup
 	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
-	nreject  int
-	kept     int
-	total    int
 	finished bool
 }
 
@@ -198,23 +194,13 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
 	sg := &Stager{
-		s: s, cfg: cfg, k: k, stage: stage, run: run, curBatch: -1,
+		s: s, cfg: cfg, k: k, sum: StageSummary{Stage: stage, Run: run}, curBatch: -1,
 		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
 	}
 	return sg, nil
-}
-
-// LayoutError says that Add was given batches out of order.
-type LayoutError struct {
-	Line        int
-	Batch, Want int
-}
-
-func (e *LayoutError) Error() string {
-	return fmt.Sprintf("line %d: batch %d out of order (want %d): the batch layout must follow the file's order", e.Line, e.Batch, e.Want)
 }
 
 // Add stages one accepted recipient in the batch the plan gave it: canary
@@ -225,20 +211,23 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	if r.Lang == "" {
 		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
+	outOfOrder := func(want int) error {
+		return fmt.Errorf("stage %s: line %d: batch %d out of order (want %d): the batch layout must follow the file's order", sg.cfg.Campaign, r.Line, batch, want)
+	}
 	if canary && (!sg.cfg.Canary || batch != 0) {
-		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: 0})
+		return outOfOrder(0)
 	}
 	if !canary && batch != sg.curBatch {
 		if want := sg.firstReg + len(sg.batches); batch != want {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &LayoutError{Line: r.Line, Batch: batch, Want: want})
+			return outOfOrder(want)
 		}
 		if len(sg.cur) > 0 {
 			sg.queueChunk(sg.curBatch)
 		}
 		sg.curBatch = batch
-		sg.batches = append(sg.batches, BatchInfo{First: sg.nchunks})
+		sg.batches = append(sg.batches, BatchInfo{First: sg.sum.Chunks})
 	}
-	sg.total++
+	sg.sum.Staged++
 	sg.counts["staged:"+r.Lang]++
 	// The stored form: extra columns as values in Columns order.
 	if len(sg.cfg.Columns) > 0 && r.Fields != nil {
@@ -254,7 +243,7 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	}
 	b := &sg.batches[len(sg.batches)-1]
 	b.Size++
-	b.Last = sg.nchunks // the chunk r goes to
+	b.Last = sg.sum.Chunks // the chunk r goes to
 	sg.cur = append(sg.cur, r)
 	if len(sg.cur) == sg.cfg.ChunkSize {
 		sg.queueChunk(batch)
@@ -267,7 +256,7 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 
 func (sg *Stager) queueChunk(batch int) {
 	data, _ := json.Marshal(sg.cur) // Recipient has only strings and ints
-	sg.pipe.Set(context.Background(), sg.k.chunk(sg.nchunks), data, 0)
+	sg.pipe.Set(context.Background(), sg.k.chunk(sg.sum.Chunks), data, 0)
 	if sg.cfg.ResumeExisting {
 		ids := make([]string, len(sg.cur))
 		for i, r := range sg.cur {
@@ -277,7 +266,7 @@ func (sg *Stager) queueChunk(batch int) {
 		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur, cmd: cmd})
 	}
 	sg.cur = nil
-	sg.nchunks++
+	sg.sum.Chunks++
 }
 
 func (sg *Stager) flush(ctx context.Context) error {
@@ -303,7 +292,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 				clear = append(clear, r.ID)
 				continue
 			}
-			sg.kept++
+			sg.sum.Kept++
 			sg.counts[e.State]++
 			sg.counts["lang:"+r.Lang+":"+e.State]++
 			b := strconv.Itoa(l.batch) + ":"
@@ -330,8 +319,8 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 	data, _ := json.Marshal(r)
 	sg.pipe.RPush(ctx, sg.k.rejects, data)
 	sg.counts[r.Outcome]++
-	sg.nreject++
-	if sg.nreject%2000 == 0 {
+	sg.sum.Rejected++
+	if sg.sum.Rejected%2000 == 0 {
 		return sg.flush(ctx)
 	}
 	return nil
@@ -351,16 +340,17 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	}
 	var all []BatchInfo
 	if len(sg.canary) > 0 {
-		first := sg.nchunks
+		first := sg.sum.Chunks
 		for i := 0; i < len(sg.canary); i += sg.cfg.ChunkSize {
 			sg.cur = sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]
 			sg.queueChunk(0)
 		}
-		all = append(all, BatchInfo{First: first, Last: sg.nchunks - 1, Size: len(sg.canary), Canary: true})
+		all = append(all, BatchInfo{First: first, Last: sg.sum.Chunks - 1, Size: len(sg.canary), Canary: true})
 	} else if sg.cfg.Canary && len(sg.batches) > 0 {
 		return nil, fmt.Errorf("stage %s: the layout has a canary batch but no canary recipient", sg.cfg.Campaign)
 	}
 	all = append(all, sg.batches...)
+	sg.sum.Batches = len(all)
 	if err := sg.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -376,9 +366,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if sg.cfg.ResumeExisting {
 		action += " (resume-existing)"
 	}
-	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.total, len(all), sg.nreject, sg.cfg.Hash[:min(12, len(sg.cfg.Hash))])
-	if sg.kept > 0 {
-		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.kept)
+	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.sum.Staged, len(all), sg.sum.Rejected, sg.cfg.Hash[:min(12, len(sg.cfg.Hash))])
+	if sg.sum.Kept > 0 {
+		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.sum.Kept)
 	}
 	switch ex := sg.cfg.ExcludedRuns; {
 	case len(ex) == 1 && ex[0] == "none":
@@ -400,10 +390,10 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		p.HSet(ctx, sg.k.meta,
 			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
 			"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
-			"total", sg.total, "rejected", sg.nreject, "nbatches", len(all), "nchunks", sg.nchunks,
-			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.stage, "run", sg.run, "excluded_runs", excluded)
+			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
+			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded)
 		p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
-			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.stage, "run", sg.run, "nbatches", len(all), "total", sg.total+sg.nreject)
+			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.sum.Stage, "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)
 		p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
 	})
 	if err != nil {
@@ -416,8 +406,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			return nil, fmt.Errorf("stage %s: list the campaign in %s: %w", sg.cfg.Campaign, key, err)
 		}
 	}
-	return &StageSummary{Staged: sg.total, Rejected: sg.nreject, Batches: len(all), Chunks: sg.nchunks, Kept: sg.kept, Stage: sg.stage, Run: sg.run},
-		wrapf(ack, "stage %s", sg.cfg.Campaign)
+	return &sg.sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
 }
 
 func parseEntry(v string) Entry {

@@ -73,8 +73,6 @@ var (
 	ErrCampaignExists = errors.New("campaign already exists")
 	// ErrNotFound is returned for a campaign this Redis has no trace of.
 	ErrNotFound = errors.New("campaign not found")
-	// ErrNotReplicated is wrapped by *AckError.
-	ErrNotReplicated = errors.New("write not acknowledged by enough replicas")
 	// ErrNothingToSend is returned when re-staging a campaign that has
 	// finished (done or cancelled).
 	ErrNothingToSend = errors.New("nothing left to send")
@@ -129,9 +127,6 @@ type AckError struct {
 func (e *AckError) Error() string {
 	return fmt.Sprintf("%d of %d required replicas acknowledged the write", e.Got, e.Want)
 }
-
-// Unwrap makes errors.Is(err, ErrNotReplicated) hold.
-func (e *AckError) Unwrap() error { return ErrNotReplicated }
 
 // Actor is who performs a control action: a person or process, the host
 // and the environment.

@@ -1,8 +1,9 @@
 -- transition.lua: move a campaign's control state from one of a list of
--- states to another and append the audit entry,
--- atomically. The set of active campaigns (a key of another Cluster slot)
--- is updated by the caller afterwards, and rebuilt by workers from the
--- campaigns' own state.
+-- states to another and append the audit entry, atomically; in one of the
+-- states the action keeps (approve in advance, retry of a campaign not
+-- done), take the action without a move. The set of active campaigns (a
+-- key of another Cluster slot) is updated by the caller afterwards, and
+-- rebuilt by workers from the campaigns' own state.
 --
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr
 -- ARGV: 1 states it may move from (comma list), 2 state to move to,
@@ -10,14 +11,21 @@
 --       7 reset the auto-pause window (1/0), 8 the move's audit action
 --       (kept as the control's 'action': why the campaign is in its
 --       state), 9 an action that, when it made the current state, forbids
---       the move ('' = none)
+--       the move ('' = none), 10 states the action keeps (comma list),
+--       11 mark the canary approved (1/0)
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
--- that forbade the move ('' = none)}
+-- that forbade the move ('' = none)}. In a state of neither list nothing
+-- is written.
 local st = redis.call('HGET', KEYS[1], 'state')
-if not st then return {'', 0} end
-if not string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true) then return {st, 0, ''} end
+if not st then return {'', 0, ''} end
+local move = string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true)
+if not move and not string.find(',' .. ARGV[10] .. ',', ',' .. st .. ',', 1, true) then return {st, 0, ''} end
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
+if move then
+  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
+  if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
+end
+if ARGV[11] == '1' then redis.call('HSET', KEYS[1], 'approved', '1') end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
-if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
-return {st, 1, ''}
+if move then return {st, 1, ''} end
+return {st, 0, ''}
