@@ -110,23 +110,27 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	}
 	// go-redis sends a bool as 1 or 0.
 	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve}
+	what := fmt.Sprintf("set %s to %s", c, p.To)
+	if p.Action != "" {
+		what = p.Action + " " + c // approve in advance sets no state
+	}
 	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
 	if err != nil {
-		return "", false, fmt.Errorf("set %s to %s: %w", c, p.To, err)
+		return "", false, fmt.Errorf("%s: %w", what, err)
 	}
 	res := v.([]any)
 	st, _ := res[0].(string)
 	if st == "" {
-		return "", false, notFound(fmt.Sprintf("set %s to %s", c, p.To), c)
+		return "", false, notFound(what, c)
 	}
 	if by, _ := res[2].(string); by != "" {
-		return State(st), false, fmt.Errorf("set %s to %s: %w", c, p.To, &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by})
+		return State(st), false, fmt.Errorf("%s: %w", what, &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by})
 	}
 	moved := res[1].(int64) == 1
 	if moved {
 		ack = cmp.Or(s.markActive(ctx, c, p.To), ack) // the failure to list it first: it is not an *AckError
 	}
-	return State(st), moved, wrapf(ack, "set %s to %s", c, p.To)
+	return State(st), moved, wrapf(ack, "%s", what)
 }
 
 // markActive keeps the global set of active campaigns in step with c's
