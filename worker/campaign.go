@@ -230,12 +230,21 @@ func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
 func (w *Worker) forget(states map[string]store.Probe) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	gone := func(c string) bool {
+		p, ok := states[c]
+		return !ok || p.State.Finished()
+	}
 	for c := range w.campaigns {
-		if p, ok := states[c]; !ok || p.State.Finished() {
+		if gone(c) {
 			delete(w.campaigns, c)
-			w.loading.Delete(c)
 		}
 	}
+	w.loading.Range(func(c, _ any) bool { // also of campaigns never cached (refused)
+		if gone(c.(string)) {
+			w.loading.Delete(c)
+		}
+		return true
+	})
 }
 
 // drop removes cs from the cache, if it is still the cached state of its

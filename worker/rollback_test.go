@@ -116,11 +116,13 @@ func TestForgetPrunes(t *testing.T) {
 	w := &Worker{campaigns: map[string]*campaignState{"a": a, "b": b}}
 	w.loading.Store("a", &sync.Mutex{})
 	w.loading.Store("b", &sync.Mutex{})
+	w.loading.Store("refused", &sync.Mutex{}) // loaded, refused, never cached
 	w.forget(map[string]store.Probe{"a": {}})
 	_, aLock := w.loading.Load("a")
 	_, bLock := w.loading.Load("b")
-	if len(w.campaigns) != 1 || w.campaigns["a"] != a || !aLock || bLock {
-		t.Errorf("after forgetting b: campaigns %v, load locks of a %v and b %v; want a's only", w.campaigns, aLock, bLock)
+	_, refusedLock := w.loading.Load("refused")
+	if len(w.campaigns) != 1 || w.campaigns["a"] != a || !aLock || bLock || refusedLock {
+		t.Errorf("after forgetting b: campaigns %v, load locks of a %v, b %v, refused %v; want a's only", w.campaigns, aLock, bLock, refusedLock)
 	}
 	if _, ok := w.campaigns["a"].orphans[taskID("a", "s1", 0, 0)]; !ok {
 		t.Error("an active campaign's abandoned task was forgotten")
