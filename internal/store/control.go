@@ -397,6 +397,13 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 		if err == nil {
 			err = s.markActive(ctx, c, State(st))
 		}
+		if err == nil && State(st).Finished() {
+			// A retry may have run it again between the read and the removal
+			// (its own SADD came first): read it once more after.
+			if now, gerr := s.rdb.HGet(ctx, keysFor(c).control, "state").Result(); gerr == nil && !State(now).Finished() {
+				err = s.markActive(ctx, c, State(now))
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("rebuild the campaign sets (%s): %w", c, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -520,6 +521,59 @@ func TestRebuildActive(t *testing.T) {
 	if fmt.Sprint(active) != "[c-a]" || fmt.Sprint(all) != "[c-a c-b]" {
 		t.Fatalf("active %v, all %v; want [c-a] and [c-a c-b]", active, all)
 	}
+}
+
+// TestRebuildActiveRacesARetry: a retry that runs a done campaign again
+// between the rebuild's read of its state and the rebuild's removal of it
+// from the active set must leave it listed: no worker caches a done
+// campaign, so an unlisted one would wait for the next rebuild (30 s).
+func TestRebuildActiveRacesARetry(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	stage(t, st, "c-r", stageOpts{n: 2, size: 2})
+	if err := rdb.HSet(ctx, "tidings:{c-r}:control", "state", "done").Err(); err != nil {
+		t.Fatal(err)
+	}
+	hooked := redis.NewClient(rdb.Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&afterStateRead{key: "tidings:{c-r}:control", then: func() {
+		// The retry: its state change, then its own SADD.
+		if err := rdb.HSet(ctx, "tidings:{c-r}:control", "state", "running").Err(); err != nil {
+			t.Error(err)
+		}
+		if err := rdb.SAdd(ctx, "tidings:active", "c-r").Err(); err != nil {
+			t.Error(err)
+		}
+	}})
+	if err := store.New(hooked).RebuildActive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if active, _ := st.Active(ctx); fmt.Sprint(active) != "[c-r]" {
+		t.Fatalf("active %v after a retry raced the rebuild; want [c-r]", active)
+	}
+}
+
+// afterStateRead runs then once, right after the first HGET of key.
+type afterStateRead struct {
+	key  string
+	then func()
+	once sync.Once
+}
+
+func (h *afterStateRead) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *afterStateRead) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if args := cmd.Args(); cmd.Name() == "hget" && len(args) > 1 && args[1] == h.key {
+			h.once.Do(h.then)
+		}
+		return err
+	}
+}
+func (h *afterStateRead) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
 
 // TestRebuildActiveCluster: on a Redis Cluster the campaigns are found by
