@@ -119,7 +119,7 @@ func (w *Worker) enqueue(ctx context.Context, cs *campaignState, n, batch int, g
 // one; a task active in a dead server (its worker was killed), or in no
 // server for OrphanGrace, is replaced by a task of the next generation.
 // Running a chunk twice is harmless: the ledger claims each recipient once.
-func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
+func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 	ctl, err := w.st.Control(ctx, cs.name)
 	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
 		return err
@@ -130,9 +130,18 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 	}
 	// Each pass keeps the clock of the tasks it finds abandoned, and only
 	// theirs: a task seen between two runs (the same task id runs again
-	// after a retry) starts its next run's clock at zero.
-	seen := cs.orphans
+	// after a retry) starts its next run's clock at zero. A pass that ends
+	// early (a Redis error) keeps the clocks of the tasks it did not reach,
+	// so that errors during a failover do not put off replacing them.
+	seen, reached := cs.orphans, map[string]bool{}
 	cs.orphans = map[string]time.Time{}
+	defer func() {
+		for id, first := range seen {
+			if err != nil && !reached[id] {
+				cs.orphans[id] = first
+			}
+		}
+	}()
 	var live map[string]bool
 	for b := 0; b <= ctl.CurBatch && b < len(cs.batches); b++ {
 		bi := cs.batches[b]
@@ -142,6 +151,7 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) error {
 			}
 			gen := gens[n]
 			id := taskID(cs.name, cs.stage, n, gen)
+			reached[id] = true
 			info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
 			switch {
 			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):

@@ -2,12 +2,16 @@ package worker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -60,4 +64,80 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	if _, gens, err := st.ChunkTasks(ctx, "oc"); err != nil || len(gens) != 0 {
 		t.Errorf("generations %v, %v: want the task left alone", gens, err)
 	}
+}
+
+// TestOrphanClockSurvivesAFailedPass: a reconcile pass that a Redis error
+// ends before it reaches a task keeps how long that task has looked
+// abandoned. Had it dropped the clock, errors during a failover would put
+// off replacing a killed worker's task again and again, up to asynq's own
+// lease (30 s or more).
+func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	st := store.New(rdb)
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "of", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := sg.Add(ctx, store.Recipient{Line: 2 + i, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: "de", Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Tick(ctx, "of", store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
+		t.Fatalf("release the first batch: %+v, %v", res, err)
+	}
+	meta, err := st.Meta(ctx, "of", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(meta.Batches) != 1 || meta.Batches[0].Last != 1 {
+		t.Fatalf("batches %+v: want one batch of chunks 0 and 1", meta.Batches)
+	}
+	// The inspector's look-up of chunk 0's task fails, as during a failover.
+	id0, id1 := taskID("of", sum.Stage, 0, 0), taskID("of", sum.Stage, 1, 0)
+	failing := redis.NewClient(rdb.Options())
+	t.Cleanup(func() { _ = failing.Close() })
+	failing.AddHook(failOn{id0})
+	w := &Worker{
+		cfg: Config{Queue: "tidings-of", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(failing),
+	}
+	cs := &campaignState{name: "of", stage: sum.Stage, batches: meta.Batches}
+	for n := range 2 {
+		if err := w.enqueue(ctx, cs, n, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Now().Add(-5 * time.Second)
+	cs.orphans = map[string]time.Time{id1: since} // chunk 1's task, seen abandoned 5 s ago
+	if err := w.reconcile(ctx, cs); err == nil {
+		t.Fatal("the pass did not fail")
+	}
+	if got, ok := cs.orphans[id1]; !ok || !got.Equal(since) {
+		t.Errorf("after a pass that failed before reaching it, chunk 1's task looks abandoned since %v (kept: %v); want %v", got, ok, since)
+	}
+}
+
+// failOn fails every command that names id, as a Redis in failover would.
+type failOn struct{ id string }
+
+func (f failOn) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f failOn) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if strings.Contains(fmt.Sprint(cmd.Args()...), f.id) {
+			err := errors.New("READONLY You can't write against a read only replica.")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+func (f failOn) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
