@@ -25,23 +25,8 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client()
 	st := store.New(rdb)
-	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "bl", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := stageTest(t, st, "bl", 3, 10, true)
 	ids := []string{"r0", "r1", "r2"}
-	for i, id := range ids {
-		if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum, err := sg.Finish(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := st.Tick(ctx, "bl", store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
-		t.Fatalf("tick: %+v %v, want batch 0 released", res, err)
-	}
 	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test"})
 	if err != nil {
 		t.Fatal(err)

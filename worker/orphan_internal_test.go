@@ -27,20 +27,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client()
 	st := store.New(rdb)
-	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "oc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sg.Finish(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := st.Tick(ctx, "oc", store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
-		t.Fatalf("release the first batch: %+v, %v", res, err)
-	}
+	sum := stageTest(t, st, "oc", 1, 0, true)
 	meta, err := st.Meta(ctx, "oc", false)
 	if err != nil {
 		t.Fatal(err)
@@ -76,22 +63,7 @@ func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client()
 	st := store.New(rdb)
-	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "of", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 2 {
-		if err := sg.Add(ctx, store.Recipient{Line: 2 + i, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: "de", Lang: "de"}, 0, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum, err := sg.Finish(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := st.Tick(ctx, "of", store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
-		t.Fatalf("release the first batch: %+v, %v", res, err)
-	}
+	sum := stageTest(t, st, "of", 2, 1, true)
 	meta, err := st.Meta(ctx, "of", false)
 	if err != nil {
 		t.Fatal(err)
@@ -140,4 +112,33 @@ func (f failOn) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (f failOn) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
+}
+
+// stageTest stages campaign c with n recipients r0, r1, ... (German), in
+// chunks of chunkSize (0: the default), starts it and, with release, lets
+// its first batch go.
+func stageTest(t *testing.T, st *store.Store, c string, n, chunkSize int, release bool) *store.StageSummary {
+	t.Helper()
+	ctx := context.Background()
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: chunkSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := fmt.Sprint("r", i)
+		if err := sg.Add(ctx, store.Recipient{Line: 2 + i, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !release {
+		return sum
+	}
+	if res, err := st.Tick(ctx, c, store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
+		t.Fatalf("release the first batch of %s: %+v, %v", c, res, err)
+	}
+	return sum
 }

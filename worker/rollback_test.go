@@ -139,17 +139,7 @@ func TestFinishedCampaignIsForgotten(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client()
 	st := store.New(rdb)
-	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "f", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sg.Finish(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := stageTest(t, st, "f", 1, 0, false)
 	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -203,17 +193,7 @@ func TestRollbackCheckUsesTheStateItCounted(t *testing.T) {
 	ctx := context.Background()
 	rdb := redistest.Start(t).Client()
 	st := store.New(rdb)
-	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "c", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sg.Finish(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := stageTest(t, st, "c", 1, 0, false)
 	j, err := journal.Open(journal.Config{Dir: t.TempDir(), Worker: "w1"})
 	if err != nil {
 		t.Fatal(err)
