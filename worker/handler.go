@@ -178,8 +178,8 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 	now := time.Now()
 	var todo []int
 	for i, e := range entries {
-		if due := cs.due(e); e.Deferred() && due.After(now) {
-			r.later(due)
+		if e.Deferred() && cs.due(e).After(now) {
+			r.later(cs.due(e))
 		} else if !e.Final() {
 			todo = append(todo, i)
 		}

@@ -50,7 +50,7 @@ var controls = []control{{
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string) (string, error) {
 		n, err := s.Retry(ctx, c, who)
 		msg := fmt.Sprintf("Re-queued %d temporary failures of %s.", n, c)
-		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.Paused(ctx, c) {
+		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.Resumable(ctx, c) {
 			msg = fmt.Sprintf("Re-queued %d temporary failures of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, c, c, who.Env)
 		}
 		return msg, err

@@ -371,7 +371,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		var n int
 		n, err = s.cfg.Store.Retry(ctx, c, actor)
 		msg = fmt.Sprintf("Re-queued %d temporary failures.", n)
-		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.cfg.Store.Paused(ctx, c) {
+		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.cfg.Store.Resumable(ctx, c) {
 			msg += " The campaign is paused: they go out once it is resumed."
 		}
 	default:

@@ -96,7 +96,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	case info["aof_enabled"] == "1":
 		checks = append(checks, pass("redis persistence", "AOF on"))
 	case save != "":
-		checks = append(checks, pass("redis persistence", "RDB snapshots (save "+save+"); AOF (appendonly yes) loses less on a crash"))
+		checks = append(checks, warn("redis persistence", "RDB snapshots only (save "+save+"): a restart loses every write since the last snapshot; set appendonly yes (see deploy/redis.conf)"))
 	default:
 		checks = append(checks, fail("redis persistence", "neither AOF nor RDB snapshots are on: a restart loses the ledger; set appendonly yes (see deploy/redis.conf)"))
 	}

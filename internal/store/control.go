@@ -282,11 +282,12 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	return total, wrapf(errors.Join(partial, err), "retry %s", c)
 }
 
-// Paused reports whether campaign c is paused (false when that cannot be
-// read): what Retry re-queued then waits for a resume.
-func (s *Store) Paused(ctx context.Context, c string) bool {
+// Resumable reports whether campaign c is paused by a pause that Resume
+// lifts (false when that cannot be read): what Retry re-queued then waits
+// for a resume. A pause for state loss is not: Resume refuses it.
+func (s *Store) Resumable(ctx context.Context, c string) bool {
 	ctl, err := s.Control(ctx, c)
-	return err == nil && ctl.State == StatePaused
+	return err == nil && ctl.State == StatePaused && ctl.Action != "state-loss"
 }
 
 // TickCode says what Tick did.
@@ -394,15 +395,20 @@ func (s *Store) RebuildActive(ctx context.Context) error {
 		} else if err == nil {
 			err = s.rdb.SAdd(ctx, keyCampaigns, c).Err()
 		}
-		if err == nil {
-			err = s.markActive(ctx, c, State(st))
-		}
-		if err == nil && State(st).Finished() {
+		switch {
+		case err != nil:
+		case State(st).Finished():
 			// A retry may have run it again between the read and the removal
-			// (its own SADD came first): read it once more after.
-			if now, gerr := s.rdb.HGet(ctx, keysFor(c).control, "state").Result(); gerr == nil && !State(now).Finished() {
-				err = s.markActive(ctx, c, State(now))
+			// (its own SADD came first): when this removed it, read it once
+			// more after.
+			var removed int64
+			if removed, err = s.rdb.SRem(ctx, keyActive, c).Result(); err == nil && removed > 0 {
+				if now, gerr := s.rdb.HGet(ctx, keysFor(c).control, "state").Result(); gerr == nil && !State(now).Finished() {
+					err = s.markActive(ctx, c, State(now))
+				}
 			}
+		default:
+			err = s.markActive(ctx, c, State(st))
 		}
 		if err != nil {
 			return fmt.Errorf("rebuild the campaign sets (%s): %w", c, err)

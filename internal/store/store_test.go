@@ -905,3 +905,28 @@ func TestRejectsAfterTheLastChunk(t *testing.T) {
 		}
 	}
 }
+
+// TestResumable: a campaign paused by an operator can be resumed, so what
+// retry re-queues waits for a resume; one paused for state loss cannot
+// (Resume refuses it), so retry must not send the operator to resume.
+func TestResumable(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	stage(t, st, "c-op", stageOpts{n: 2, size: 2})
+	stage(t, st, "c-sl", stageOpts{n: 2, size: 2})
+	if err := st.Pause(ctx, "c-op", who, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Transition(ctx, "c-sl", store.TransitionParams{From: []store.State{store.StateRunning, store.StateStaged}, To: store.StatePaused, Actor: who, Action: "state-loss", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if !st.Resumable(ctx, "c-op") || st.Resumable(ctx, "c-sl") || st.Resumable(ctx, "nosuch") {
+		t.Errorf("resumable: paused by an operator %v, for state loss %v, unknown %v; want true, false, false",
+			st.Resumable(ctx, "c-op"), st.Resumable(ctx, "c-sl"), st.Resumable(ctx, "nosuch"))
+	}
+	if err := st.Resume(ctx, "c-sl", who, "x"); err == nil {
+		t.Error("a state-loss pause was resumed")
+	}
+}
