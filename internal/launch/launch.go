@@ -149,11 +149,22 @@ func (p *Planned) Check(o Options) error {
 		return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
 	}
 	if s.Accepted == 0 && !o.AllowEmpty {
-		switch {
-		case s.Skipped > 0 && s.Refused+s.Invalid == 0:
+		if s.Skipped > 0 && s.Refused+s.Invalid == 0 {
 			return fmt.Errorf("%w: all %d recipients were already delivered (skipped as such)", ErrNoRecipient, s.Skipped)
-		case s.Skipped > 0:
-			return fmt.Errorf("%w: %d already delivered (skipped as such), %d refused, %d invalid", ErrNoRecipient, s.Skipped, s.Refused, s.Invalid)
+		}
+		// Every row left out: say which kinds (refused and invalid ones were
+		// allowed to be left out by o).
+		var why []string
+		for _, k := range []struct {
+			n    int
+			what string
+		}{{s.Skipped, "already delivered (skipped as such)"}, {s.Refused, "refused"}, {s.Invalid, "invalid"}} {
+			if k.n > 0 {
+				why = append(why, fmt.Sprintf("%d %s", k.n, k.what))
+			}
+		}
+		if len(why) > 0 {
+			return fmt.Errorf("%w: every row was left out: %s", ErrNoRecipient, strings.Join(why, ", "))
 		}
 		return ErrNoRecipient
 	}

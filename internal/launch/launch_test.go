@@ -436,3 +436,22 @@ func planExcluding(t *testing.T, report string) *launch.Planned {
 	}
 	return p
 }
+
+// TestEveryRowLeftOut: when the options allow leaving out refused and
+// invalid rows and every row is one of them, the send stops with no
+// recipient, and the error says how many of each kind there were.
+func TestEveryRowLeftOut(t *testing.T) {
+	t.Parallel()
+	in := input(t, nil)
+	if err := os.WriteFile(in.Recipients, []byte("email,name,locale,posts\nada@x.example,Ada,zz,1\nbob@x.example,Bob,qq,2\nnot-an-address,Eve,en,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := launch.Plan(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Check(launch.Options{SkipRefused: true, SkipInvalid: true})
+	if !errors.Is(err, launch.ErrNoRecipient) || !strings.Contains(err.Error(), "every row was left out: 2 refused, 1 invalid") {
+		t.Errorf("check: %v, want no recipient, 2 refused and 1 invalid", err)
+	}
+}
