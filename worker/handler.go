@@ -234,7 +234,16 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 		}
 		if why != stopNone {
-			r.giveBack(claims, held) // none when the campaign is gone or staged anew
+			// Every claim of the window, not only those answered OK: the step
+			// may have made them on an attempt whose answer was lost before
+			// the one that answered STOP (giving back a claim that was not
+			// made changes nothing; nothing is written for a campaign gone
+			// or staged anew).
+			all := make([]int, len(claims))
+			for j := range all {
+				all[j] = j
+			}
+			r.giveBack(claims, all)
 			return why, nil
 		}
 		for n, j := range held {
@@ -246,6 +255,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 			rc := &recs[todo[j]]
 			rec := r.deliver(ctx, rc)
+			rec.Token = claims[j].Token // the record is of this claim only
 			r.recs = append(r.recs, *rec)
 			// The outcome is the truth whatever Redis answers next: journal
 			// it now (at most one window per connection ahead of Redis).
@@ -291,7 +301,7 @@ func (r *run) later(t time.Time) {
 func (r *run) giveBack(claims []store.Claim, held []int) {
 	for _, j := range held {
 		c := claims[j]
-		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Response: c.Token})
+		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Token: c.Token})
 	}
 }
 

@@ -21,26 +21,22 @@ type control struct {
 }
 
 var controls = []control{{
-	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)",
-	reason: "required",
+	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		return fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.\nResume with: tidings resume %s --env %s", c, c, who.Env), s.Pause(ctx, c, who, why)
 	},
 }, {
-	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped",
-	reason: "optional",
+	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		return fmt.Sprintf("Resumed %s.", c), s.Resume(ctx, c, who, why)
 	},
 }, {
-	use: "approve CAMPAIGN --env ENV", short: "Release the batches after the canary",
-	reason: "optional",
+	use: "approve CAMPAIGN --env ENV", short: "Release the batches after the canary", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		return fmt.Sprintf("Approved %s: the batches after the canary are released (at once if it was waiting, else when the canary is done).", c), s.Approve(ctx, c, who, why)
 	},
 }, {
-	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled",
-	reason: "required",
+	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
 		n, err := s.Cancel(ctx, c, who, why)
 		return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), err
@@ -116,6 +112,8 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	c, st := e.Campaign, e.State
 	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
 	switch {
+	case e.PausedFor == "staging":
+		return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing", e.Action, c, env)
 	case e.PausedFor == "state-loss":
 		return what + " by a worker (state loss): " + fmt.Sprintf(stateLossHint, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:

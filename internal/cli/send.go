@@ -110,13 +110,14 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	e := env.Name
 	printf(a.stdout, true, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, name, res.Batches, res.Chunks, e)
-	printf(a.stdout, res.Kept > 0, "%d recipients keep their earlier outcome (sent, in-doubt or failed) and will not be sent again.\n", res.Kept)
+	printf(a.stdout, res.Kept > 0, "%d recipients keep their earlier outcome (sent, in-doubt, failed, or skipped as delivered) and will not be sent again.\n", res.Kept)
 	printf(a.stdout, sum.Skipped > 0, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
 	printf(a.stdout, res.Record != "", "Recorded the start (run %s) in %s.\n", res.Run, res.Record)
 	if err != nil {
 		return a.launchError(err, b, env) // staged and started, but the record or the replicas' acknowledgement failed
 	}
-	printf(a.stdout, true, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", e)
+	printf(a.stdout, res.State == store.StateRunning, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", e)
+	printf(a.stdout, res.State == store.StatePaused, "The campaign stays paused, not running (paused %s); start it with: tidings resume %s --env %s\n", res.Paused, name, e)
 	printf(a.stdout, true, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", name, e, name, e)
 	printf(a.stdout, sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
 	return nil
@@ -177,7 +178,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, e)
 		return nil
 	case errors.As(err, &te) && te.Action == "stage":
-		return configError(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing", name, te.State, name, e))
+		return configError(fmt.Errorf("campaign %q is %s: pause it first (tidings pause %s --env %s --reason ...), then send --resume-existing (it stays paused until 'tidings resume')", name, te.State, name, e))
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("campaign %q was staged and started, but only %d of %d required Redis replicas acknowledged it: a failover now could lose it; check the replicas (tidings doctor --env %s) and 'tidings status %s --env %s'",
 			name, ae.Got, ae.Want, e, name, e))

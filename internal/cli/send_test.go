@@ -115,6 +115,17 @@ func TestSendStagesOnce(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Staged") {
 		t.Errorf("send --resume-existing of a paused campaign: want exit 0\n%s", r)
 	}
+	// The pause was someone's decision: the re-staging keeps it, and says so.
+	if !strings.Contains(r.stdout, "The campaign stays paused, not running (paused by ") || !strings.Contains(r.stdout, ": re-stage); start it with: tidings resume twice --env staging") ||
+		strings.Contains(r.stdout, "The campaign is running") {
+		t.Errorf("send --resume-existing of a paused campaign: want it to stay paused, and say by whom and why\n%s", r)
+	}
+	if r = cli(t, env, "status", "twice", "--env", "staging"); !strings.Contains(r.stdout, "PAUSED") {
+		t.Errorf("status after re-staging a paused campaign: want PAUSED\n%s", r)
+	}
+	if r = cli(t, env, "resume", "twice", "--env", "staging"); r.code != 0 {
+		t.Errorf("resume after re-staging\n%s", r)
+	}
 }
 
 func TestSendRedisUnreachable(t *testing.T) {

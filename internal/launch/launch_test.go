@@ -3,6 +3,7 @@ package launch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -453,5 +454,53 @@ func TestEveryRowLeftOut(t *testing.T) {
 	err = p.Check(launch.Options{SkipRefused: true, SkipInvalid: true})
 	if !errors.Is(err, launch.ErrNoRecipient) || !strings.Contains(err.Error(), "every row was left out: 2 refused, 1 invalid") {
 		t.Errorf("check: %v, want no recipient, 2 refused and 1 invalid", err)
+	}
+}
+
+// TestResumeExistingAfterARecovery: after a recovery from a report (ada
+// skipped as already delivered), re-staging the campaign with
+// --resume-existing and no exclusions (a template fix, say) keeps ada
+// skipped, and keeps the run and the runs it excluded.
+func TestResumeExistingAfterARecovery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, st, state, jdir, _ := started(t)
+	if err := r.Wipe(ctx); err != nil { // Redis lost the campaign
+		t.Fatal(err)
+	}
+	p := planExcluding(t, "line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n")
+	rec, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p2.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir, ResumeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := st.Meta(ctx, "launch-test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Run != rec.Run || fmt.Sprint(meta.ExcludedRuns) != "[none]" || res.Kept != 1 {
+		t.Errorf("re-staged run %s (recovery's %s), excluded runs %v, kept %d; want the recovery's run, its exclusions, ada kept", res.Run, rec.Run, meta.ExcludedRuns, res.Kept)
+	}
+	var ada store.Row
+	if err := st.Report(ctx, "launch-test", func(row store.Row) error {
+		if row.Email == "ada@x.example" {
+			ada = row
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ada.Outcome != store.OutcomeSkipped {
+		t.Errorf("ada, delivered before the loss: %+v, want skipped (she would be mailed twice)", ada)
 	}
 }

@@ -88,6 +88,10 @@ type TransitionParams struct {
 	// entry is recorded (and Approve applied), the state stays.
 	Keep    []State
 	Approve bool // mark the canary approved
+	// WhileStaging allows the action while the campaign is being staged
+	// (pause); any other is then a *TransitionError with PausedFor
+	// "staging".
+	WhileStaging bool
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To (or
@@ -109,12 +113,12 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging}
 	what := fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {
 		what = p.Action + " " + c // approve in advance sets no state
 	}
-	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr}, args...)
+	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
 	}
@@ -165,7 +169,7 @@ func (s *Store) act(ctx context.Context, c string, p TransitionParams) (bool, er
 // already handed to SMTP finish). Pausing a paused campaign is a no-op.
 func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) error {
 	_, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
-		To: StatePaused, Actor: a, Action: "pause", Reason: reason})
+		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true})
 	return err
 }
 
@@ -247,6 +251,13 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	}
 	if ctl.State == StateCancelled {
 		return 0, invalid(c, "retry", ctl.State)
+	}
+	// Not while it is being staged (see lua/transition.lua): the sweep
+	// would write into the staging's fresh counts.
+	if stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result(); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("retry %s: read meta: %w", c, err)
+	} else if stage != ctl.Stage {
+		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging"}
 	}
 	total, partial := s.sweep(ctx, c, "retry")
 	var lost *LostChunksError

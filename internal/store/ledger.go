@@ -21,7 +21,8 @@ const (
 	KindInDoubt Kind = "in-doubt" // the message was sent but no final reply came: it may have been delivered
 	// KindUnclaim gives back a claim whose message was not sent (the claim
 	// was not acknowledged by the replicas, or the worker is stopping): the
-	// recipient is pending again. Record.Response carries the claim's token.
+	// recipient is pending again (cancelled when the campaign was
+	// cancelled meanwhile).
 	KindUnclaim Kind = "unclaim"
 )
 
@@ -32,7 +33,13 @@ type Record struct {
 	Batch    int
 	Kind     Kind
 	Code     string // SMTP code with enhanced code, e.g. "550 5.1.1"
-	Response string // SMTP response text, refusal reason, or (KindUnclaim) the claim's token
+	Response string // SMTP response text or refusal reason
+	// Token is the token of the claim this is the outcome of (Claim.Token):
+	// the record applies only while that claim holds the recipient, so that
+	// one that comes again later (a step retried, an outage's backlog)
+	// cannot overwrite another claim. Without a token (tests, tools) it
+	// applies to whatever claim holds the recipient.
+	Token string
 }
 
 // Claim asks to claim a recipient for sending.
@@ -194,16 +201,16 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		}
 		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	// ARGV of lua/step.lua: 9 values, then 7 per operation (go-redis sends
+	// ARGV of lua/step.lua: 9 values, then 8 per operation (go-redis sends
 	// a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
-	args := make([]any, 0, 9+7*nops)
+	args := make([]any, 0, 9+8*nops)
 	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops)
 	for _, c := range calls {
 		for _, r := range c.recs {
-			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch)
+			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch, r.Token)
 		}
 		for _, cl := range c.cls {
-			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token, "", "")
+			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token, "", "", "")
 		}
 	}
 	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)

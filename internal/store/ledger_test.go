@@ -165,3 +165,53 @@ func TestStepConcurrent(t *testing.T) {
 		t.Fatalf("counts %v", s.Counts)
 	}
 }
+
+// TestRecordOfAnotherClaim: a record comes again after another claim took
+// the recipient (a step tried again, an outage's backlog flushed late): it
+// changes nothing, and the later claim's own record applies. Otherwise a
+// stale temporary failure would make the recipient due again after it was
+// sent, and it would be sent twice.
+func TestRecordOfAnotherClaim(t *testing.T) {
+	st, _, l := released(t, "c-stale", 3, 5)
+	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
+	claim := func(tok string) store.ClaimResult {
+		t.Helper()
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: tok}}, pol, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return first(res).Result
+	}
+	record := func(k store.Kind, tok string) {
+		t.Helper()
+		if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: k, Code: "451", Token: tok}}, nil, pol, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := claim("A/1"); c != store.ClaimOK {
+		t.Fatalf("A's claim: %v", c)
+	}
+	record(store.KindTemp, "A/1") // deferred: due after the backoff (0 here)
+	if c := claim("B/1"); c != store.ClaimOK {
+		t.Fatalf("B's claim: %v", c)
+	}
+	record(store.KindTemp, "A/1") // A's record again
+	record(store.KindSent, "B/1")
+	es, err := st.Entries(ctx, "c-stale", []string{"r0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es[0].State != store.OutcomeSent || es[0].Attempts != 2 {
+		t.Fatalf("after B sent r0: %+v, want sent at attempt 2", es[0])
+	}
+	if c := claim("C/1"); c != store.ClaimSkip {
+		t.Errorf("a third claim: %v, want skipped (r0 would be sent twice)", c)
+	}
+	s, err := st.Status(ctx, "c-stale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts[store.OutcomeSent] != 1 || s.Retries != 0 {
+		t.Errorf("counts %v, %d retries waiting; want r0 sent once, nothing deferred", s.Counts, s.Retries)
+	}
+}

@@ -29,6 +29,7 @@ var (
 	sweepScript      = loadScript("sweep_chunk")
 	chunkEndScript   = loadScript("chunk_end")
 	bumpGenScript    = loadScript("bump_gen")
+	stageEndScript   = loadScript("stage_end")
 )
 
 // eval runs script on the master that owns keys[0] and, when the store

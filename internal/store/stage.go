@@ -34,11 +34,13 @@ type StageConfig struct {
 	Canary bool
 
 	// ResumeExisting allows staging a campaign that exists and is not
-	// running, awaiting approval or done. The ledger, audit log and recent
+	// running, awaiting approval or done; a paused one stays paused (Finish
+	// does not start it). The ledger, audit log and recent
 	// errors are kept, and so is the run id (the journals of the run stay
 	// valid); everything else is staged afresh from the new recipients. A
-	// recipient (by id) whose ledger entry is sent, in-doubt or failed
-	// permanently keeps it and is never sent again; other entries are
+	// recipient (by id) whose ledger entry is sent, in-doubt, failed
+	// permanently or skipped (delivered in an earlier run: Reject writes
+	// it) keeps it and is never sent again; other entries are
 	// cleared, so those recipients are sent (again checked by the worker). A
 	// recipient left "sending" by a crash becomes in-doubt.
 	ResumeExisting bool
@@ -107,6 +109,11 @@ type StageSummary struct {
 	Kept     int    // ResumeExisting: recipients whose earlier outcome was kept
 	Stage    string // id of this staging
 	Run      string // id of the run (kept by ResumeExisting)
+	// State is the campaign's state after Finish: staged, running when
+	// started, or paused when someone paused it before (ResumeExisting) or
+	// while it was being staged; Paused then says by whom and why.
+	State  State
+	Paused string
 }
 
 // Stager streams accepted recipients into Redis. It is not safe for
@@ -155,30 +162,52 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		cfg.ChunkSize = 200
 	}
 	k := keysFor(cfg.Campaign)
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs").Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
 	}
-	run := newID()
+	run, state := newID(), StateStaged
 	if meta[0] != nil {
 		if !cfg.ResumeExisting {
 			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, ErrCampaignExists)
 		}
-		st, err := s.rdb.HGet(ctx, k.control, "state").Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("stage %s: read control: %w", cfg.Campaign, err)
+		ctl, err := s.Control(ctx, cfg.Campaign)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 		}
-		switch State(st) {
+		if ctl == nil {
+			ctl = &Control{} // its control is gone: staged afresh
+		}
+		switch ctl.State {
 		case StateRunning, StateAwaitingApproval:
-			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: State(st)})
+			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: ctl.State})
 		case StateDone:
 			return nil, fmt.Errorf("stage %s: the campaign is done: %w", cfg.Campaign, ErrNothingToSend)
+		case StatePaused:
+			// A person's pause stays (Finish); a pause of tidings' own
+			// (auto-pause, state loss, ...) was about the earlier staging.
+			if ctl.Action == "pause" {
+				state = StatePaused
+			}
 		}
 		if r, ok := meta[1].(string); ok && r != "" && len(cfg.ExcludedRuns) == 0 {
-			// The same run goes on; staging with deliveries excluded starts
-			// a new one.
+			// The same run goes on, with the deliveries of earlier runs it
+			// excluded (their recipients' ledger entries say skipped);
+			// staging with deliveries excluded starts a new one.
 			run = r
+			if ex, _ := meta[2].(string); ex != "" {
+				_ = json.Unmarshal([]byte(ex), &cfg.ExcludedRuns) // written by Finish
+			}
 		}
+	}
+	stage := newID()
+	// The new staging first: from here on the writers of an earlier one
+	// (a late record, a chunk's end, a tick) see another stage id and write
+	// nothing, so nothing of theirs lands in what is cleared below.
+	if err := s.rdb.HSet(ctx, k.control, "state", string(state), "stage", stage, "run", run, "approved", "0").Err(); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
+	}
+	if meta[0] != nil {
 		p := s.rdb.Pipeline()
 		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
 		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
@@ -187,11 +216,6 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		if _, err := p.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
 		}
-	}
-	stage := newID()
-	// Tasks of an earlier staging see another stage id and stop.
-	if err := s.rdb.HSet(ctx, k.control, "state", string(StateStaged), "stage", stage, "run", run).Err(); err != nil {
-		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, sum: StageSummary{Stage: stage, Run: run}, curBatch: -1,
@@ -284,10 +308,10 @@ func (sg *Stager) flush(ctx context.Context) error {
 			r := l.recs[i]
 			e := parseEntry(str)
 			switch {
-			case e.State == OutcomeSent || e.State == OutcomeInDoubt || (e.State == OutcomeFailed && !e.Temp):
+			case e.State == OutcomeSent || e.State == OutcomeInDoubt || e.State == OutcomeSkipped || (e.State == OutcomeFailed && !e.Temp):
 			case e.State == ledgerSending: // a claim's entry has no flag
 				e.State = OutcomeInDoubt
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s||left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code))
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s|k:%s|left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code, e.Response))
 			default:
 				clear = append(clear, r.ID)
 				continue
@@ -296,7 +320,9 @@ func (sg *Stager) flush(ctx context.Context) error {
 			sg.counts[e.State]++
 			sg.counts["lang:"+r.Lang+":"+e.State]++
 			b := strconv.Itoa(l.batch) + ":"
-			sg.bstats[b+"attempted"]++
+			if e.State != OutcomeSkipped { // never attempted: delivered in an earlier run
+				sg.bstats[b+"attempted"]++
+			}
 			sg.bstats[b+e.State]++
 		}
 	}
@@ -318,6 +344,12 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 	}
 	data, _ := json.Marshal(r)
 	sg.pipe.RPush(ctx, sg.k.rejects, data)
+	if r.Outcome == OutcomeSkipped && r.ID != "" {
+		// Delivered in an earlier run: the ledger says so too, so that a
+		// later staging of this run (ResumeExisting, given no exclusions)
+		// keeps it skipped instead of sending it again.
+		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|0|%d|%s||%s", OutcomeSkipped, ms(time.Now()), r.Code, r.Reason))
+	}
 	sg.counts[r.Outcome]++
 	sg.sum.Rejected++
 	if sg.sum.Rejected%2000 == 0 {
@@ -376,6 +408,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	case len(ex) > 0:
 		reason += ", deliveries of earlier runs excluded (journals " + strings.Join(ex, ", ") + ")"
 	}
+	var ctl *redis.Cmd
 	ack, err := sg.s.pipeWait(ctx, sg.k.meta, func(p redis.Pipeliner) {
 		for i, b := range all {
 			data, _ := json.Marshal(b)
@@ -392,12 +425,22 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded)
-		p.HSet(ctx, sg.k.control, "state", string(state), "reason", "", "by", by, "at", ms(now), "approved", "0", "action", "stage",
-			"cur_batch", "-1", "batch_done_at", "0", "stage", sg.sum.Stage, "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)
-		p.RPush(ctx, sg.k.audit, auditJSON(now, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}, action, reason))
+		a := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}
+		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit}, sg.sum.Stage, string(state), by, ms(now),
+			auditJSON(now, a, action, reason), auditJSON(now, a, "stage", reason+"; not started: the campaign is paused"),
+			"cur_batch", "-1", "batch_done_at", "0", "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: write metadata: %w", sg.cfg.Campaign, err)
+	}
+	// Paused before or while it was being staged: the pause stays.
+	res, _ := ctl.Slice() // pipeWait returned its error, if any
+	str := func(i int) string { v, _ := res[i].(string); return v }
+	if sg.sum.State = State(str(0)); sg.sum.State == "" {
+		return nil, fmt.Errorf("stage %s: another staging of the campaign began meanwhile", sg.cfg.Campaign)
+	}
+	if sg.sum.State == StatePaused {
+		sg.sum.Paused = "by " + str(1) + ": " + str(2)
 	}
 	// The global sets live in other Cluster slots: written after the
 	// campaign itself; workers rebuild them from the campaigns' state.

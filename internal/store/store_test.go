@@ -72,6 +72,18 @@ func stage(t testing.TB, st *store.Store, name string, o stageOpts) *store.Stage
 // tick runs store.Tick for a campaign staged with sum and returns its code.
 // first is the answer to the first claim of a step (ClaimNone without
 // one).
+// released stages n recipients of campaign c in batches of size, releases
+// the first batch, and returns the store, the staging and its ledger.
+func released(t testing.TB, c string, n, size int) (*store.Store, *store.StageSummary, *store.Ledger) {
+	t.Helper()
+	st := store.New(startRedis(t))
+	sum := stage(t, st, c, stageOpts{n: n, size: size})
+	if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickReleased {
+		t.Fatalf("first tick of %s: %+v, want batch 0 released", c, r)
+	}
+	return st, sum, st.Ledger(c, sum.Stage)
+}
+
 func first(r store.StepResult) store.ClaimAnswer {
 	if len(r.Claims) == 0 {
 		return store.ClaimAnswer{}
@@ -259,11 +271,8 @@ func TestLedgerAtMostOnce(t *testing.T) {
 // back; only another claimer treats the recipient as claimed before a crash.
 func TestClaimRunAgain(t *testing.T) {
 	t.Parallel()
-	st := store.New(startRedis(t))
+	st, _, l := released(t, "c-again", 3, 3)
 	ctx := context.Background()
-	sum := stage(t, st, "c-again", stageOpts{n: 3, size: 3})
-	tick(t, st, "c-again", sum, store.TickParams{})
-	l := st.Ledger("c-again", sum.Stage)
 	p := store.Policy{MaxAttempts: 2}
 	now := time.Now()
 	same := &store.Claim{ID: "r0", Lang: "de", Token: "w1/1"}
@@ -299,13 +308,13 @@ func TestUnclaim(t *testing.T) {
 	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r1", Lang: "fr", Token: "a"}}, p, now); err != nil || first(r).Result != store.ClaimOK {
 		t.Fatalf("claim: %v %v", r, err)
 	}
-	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "not-mine"}}, nil, p, now); err != nil {
+	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Token: "not-mine"}}, nil, p, now); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := st.Entries(ctx, "c-unclaim", []string{"r1"}); e[0].State != "sending" {
 		t.Fatalf("a foreign token gave the claim back: %+v", e[0])
 	}
-	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Response: "a"}}, nil, p, now); err != nil {
+	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim, Token: "a"}}, nil, p, now); err != nil {
 		t.Fatal(err)
 	}
 	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r1", Lang: "fr", Token: "b"}}, p, now); err != nil || first(r).Result != store.ClaimOK || first(r).Attempt != 1 {
@@ -538,7 +547,7 @@ func TestRebuildActiveRacesARetry(t *testing.T) {
 	}
 	hooked := redis.NewClient(rdb.Options())
 	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(&afterStateRead{key: "tidings:{c-r}:control", then: func() {
+	hooked.AddHook(&afterCommand{name: "hget", key: "tidings:{c-r}:control", then: func() {
 		// The retry: its state change, then its own SADD.
 		if err := rdb.HSet(ctx, "tidings:{c-r}:control", "state", "running").Err(); err != nil {
 			t.Error(err)
@@ -555,25 +564,36 @@ func TestRebuildActiveRacesARetry(t *testing.T) {
 	}
 }
 
-// afterStateRead runs then once, right after the first HGET of key.
-type afterStateRead struct {
-	key  string
-	then func()
-	once sync.Once
+// afterCommand runs then once, right after the first command name (alone
+// or in a pipeline) whose first argument is key.
+type afterCommand struct {
+	name, key string
+	then      func()
+	once      sync.Once
 }
 
-func (h *afterStateRead) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *afterStateRead) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h *afterCommand) check(cmd redis.Cmder) {
+	if args := cmd.Args(); cmd.Name() == h.name && len(args) > 1 && args[1] == h.key {
+		h.once.Do(h.then)
+	}
+}
+
+func (h *afterCommand) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *afterCommand) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		if args := cmd.Args(); cmd.Name() == "hget" && len(args) > 1 && args[1] == h.key {
-			h.once.Do(h.then)
-		}
+		h.check(cmd)
 		return err
 	}
 }
-func (h *afterStateRead) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+func (h *afterCommand) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			h.check(cmd)
+		}
+		return err
+	}
 }
 
 // TestRebuildActiveCluster: on a Redis Cluster the campaigns are found by

@@ -26,12 +26,18 @@
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
 --   8 now (unix ms)                      9 number of operations
---   then 7 values per operation:
---     'r', id, kind, code, response, lang, batch      (a record)
+--   then 8 values per operation:
+--     'r', id, kind, code, response, lang, batch, token  (a record)
 --       kinds: sent | failed (permanent) | temp | refused | skipped |
---              in-doubt | unclaim (give back a claim that was not used;
---              its response is the claim's token)
---     'c', id, lang, batch, token, '', ''              (a claim)
+--              in-doubt | unclaim (give back a claim that was not used)
+--       token: the claim the record is of. A record applies to its own
+--       claim only: one that comes again after another claim took the
+--       recipient (a step retried, an outage's backlog) changes nothing.
+--       '' (no token): it applies to whatever claim holds the recipient.
+--     'c', id, lang, batch, token, '', '', ''            (a claim)
+-- An in-doubt entry keeps the token of the claim in doubt as its flag,
+-- "k:<token>", so that the late record (or give-back) of that claim is
+-- still applied.
 -- Returns 2 values per claim (claim result, attempt number), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- campaign's recipients sent after this call, or -1 when it recorded none
@@ -49,7 +55,7 @@ if not state or stage ~= ARGV[1] then
   local res = GONE
   if state then res = STALE end
   for s = 0, nops - 1 do
-    if ARGV[10 + s * 7] == 'c' then
+    if ARGV[10 + s * 8] == 'c' then
       out[#out + 1] = res
       out[#out + 1] = 0
     end
@@ -78,29 +84,42 @@ local function parse(v)
   local st, a = string.match(v, '^([^|]*)|(%d+)|')
   return st, tonumber(a)
 end
+-- The token of the claim that holds an entry: a claim's (sending), or the
+-- claim in doubt's (in-doubt; '' when it has none); nil for other states.
+local function held(cs, v)
+  if cs == 'sending' then return string.match(v, '|([^|]*)$') end
+  if cs == 'in-doubt' then return string.match(v, '^[^|]*|%d+|[^|]*|[^|]*|k:([^|]*)|') or '' end
+  return nil
+end
 
 local p, p0 = nil, 0
 local pushed, records = false, 0
 local paused = ''
 for s = 0, nops - 1 do
-  local o = 10 + s * 7
+  local o = 10 + s * 8
   if ARGV[o] == 'r' then
-    local rid, kind, code, resp, lang, batch = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
+    local rid, kind, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
     local cur = redis.call('HGET', KEYS[1], rid)
     local cs, ca = parse(cur)
+    local h = held(cs, cur)
     if kind == 'unclaim' then
       -- The claim was made but nothing was sent (its write was not
       -- acknowledged by the replicas, or the worker is stopping): the
-      -- recipient is pending again.
-      if cs == 'sending' and string.match(cur, '|([^|]*)$') == resp then
+      -- recipient is pending again (a retry due at once: at 0); cancelled
+      -- when a cancel marked it in doubt meanwhile (lua/sweep_chunk.lua).
+      if cs == 'in-doubt' and h == tok and state == 'cancelled' then
+        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. ca .. '|' .. now .. '|||cancelled (claimed, never sent)')
+        bump(lang, 'in-doubt', batch, -1)
+        bump(lang, 'cancelled', batch, 1)
+      elseif cs == 'sending' and h == tok then
         if ca <= 1 then
           redis.call('HDEL', KEYS[1], rid)
         else
-          redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|' .. now .. '||t|not sent: claim given back')
+          redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
           add(KEYS[2], 'deferred', 1)
         end
       end
-    elseif cur == false or cs == 'sending' or cs == 'in-doubt' then
+    elseif cur == false or (h and (tok == '' or h == '' or h == tok)) then
       -- No entry: the claim was lost with the last second of a Redis that
       -- restarted; the outcome is still the truth.
       if cur == false then ca = 1 end
@@ -183,7 +202,7 @@ for s = 0, nops - 1 do
         -- caller's, and nothing was sent yet.
         res, att = OK, ca
       elseif cs == 'sending' then
-        redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. ca .. '|' .. now .. '|||claimed before a crash; the SMTP server may have accepted it')
+        redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. ca .. '|' .. now .. '||k:' .. held(cs, cur) .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
         if ca == 1 then add(KEYS[4], batch .. ':attempted', 1) end
         res, att = SKIP, ca

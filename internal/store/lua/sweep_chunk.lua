@@ -2,7 +2,9 @@
 -- a control action, so that counts reconcile:
 --   cancel: every recipient not sent becomes cancelled. One still
 --     "sending" (in the SMTP server's hands right now) becomes in-doubt; its
---     sender's late record replaces that with the real outcome.
+--     sender's late record replaces that with the real outcome, and a
+--     give-back of its claim (never sent) makes it cancelled: the entry
+--     keeps the claim's token as its flag, "k:<token>" (lua/step.lua).
 --   retry: every recipient whose temporary failures ran out of attempts
 --     gets one more: failed (temporary) -> deferred, due now. Never touches
 --     anyone sent, in doubt or failed for good; nobody once the campaign is
@@ -31,10 +33,10 @@ for i = 5, #ARGV, 2 do
     redis.call('HINCRBY', KEYS[2], 'deferred', 1)
     n = n + 1
   elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then
-    local to, why = 'cancelled', 'cancelled'
-    if st == 'sending' then to, why = 'in-doubt', 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
+    local to, flag, why = 'cancelled', '', 'cancelled'
+    if st == 'sending' then to, flag, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
     if st == 'deferred' then redis.call('HINCRBY', KEYS[2], 'deferred', -1) end
-    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|||' .. why)
+    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '||' .. flag .. '|' .. why)
     count(lang, to, 1)
     if to == 'cancelled' then n = n + 1 end
   end

@@ -76,12 +76,15 @@ if doneAt == 0 then
     audit('auto-pause', reason)
     return {GATED, cur, reason}
   end
-  if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
-    local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
-    redis.call('HSET', KEYS[1], 'state', 'awaiting-approval', 'reason', reason, 'by', ARGV[8], 'at', now, 'action', 'await-approval')
-    audit('await-approval', reason)
-    return {AWAITING, cur, reason}
-  end
+end
+-- Checked at every tick, not only when the batch passes: a campaign
+-- paused while it awaited approval (or by the canary's gate) and resumed
+-- must still wait for the approval.
+if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
+  local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
+  redis.call('HSET', KEYS[1], 'state', 'awaiting-approval', 'reason', reason, 'by', ARGV[8], 'at', now, 'action', 'await-approval')
+  audit('await-approval', reason)
+  return {AWAITING, cur, reason}
 end
 if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0)

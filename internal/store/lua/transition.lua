@@ -5,19 +5,25 @@
 -- key of another Cluster slot) is updated by the caller afterwards, and
 -- rebuilt by workers from the campaigns' own state.
 --
--- KEYS: 1 control, 2 audit, 3 win, 4 winerr
+-- A campaign being staged (its control names a staging its meta does not
+-- record yet: send is writing it, or a send was interrupted) can only be
+-- paused; the pause stays when the staging ends (stage_end.lua).
+--
+-- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta
 -- ARGV: 1 states it may move from (comma list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
 --       7 reset the auto-pause window (1/0), 8 the move's audit action
 --       (kept as the control's 'action': why the campaign is in its
 --       state), 9 an action that, when it made the current state, forbids
 --       the move ('' = none), 10 states the action keeps (comma list),
---       11 mark the canary approved (1/0)
+--       11 mark the canary approved (1/0), 12 allowed while the campaign
+--       is being staged (1/0)
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
--- that forbade the move ('' = none)}. In a state of neither list nothing
--- is written.
+-- that forbade the move ('' = none; 'staging': being staged)}. In a state
+-- of neither list nothing is written.
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0, ''} end
+if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') then return {st, 0, 'staging'} end
 local move = string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true)
 if not move and not string.find(',' .. ARGV[10] .. ',', ',' .. st .. ',', 1, true) then return {st, 0, ''} end
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end

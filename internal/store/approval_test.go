@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestApprovalSurvivesPauseAndResume: a campaign awaiting approval after
+// its canary, paused and resumed by someone, still waits for the approval:
+// the next tick neither releases the next batch nor skips the wait. The
+// same holds for a canary its batch gate paused.
+func TestApprovalSurvivesPauseAndResume(t *testing.T) {
+	for _, gated := range []bool{false, true} {
+		name := map[bool]string{false: "awaiting approval", true: "paused by the canary's gate"}[gated]
+		t.Run(name, func(t *testing.T) {
+			st := store.New(startRedis(t))
+			ctx := context.Background()
+			c := "c-approval"
+			sum := stage(t, st, c, stageOpts{n: 12, canary: 1, size: 5})
+			p := store.TickParams{ApproveAfterCanary: true, MaxFailureRate: 0.5, Actor: store.Actor{Who: "worker"}}
+			if r := tick(t, st, c, sum, p); r.Code != store.TickReleased || r.Batch != 0 {
+				t.Fatalf("first tick %+v, want the canary released", r)
+			}
+			meta, err := st.Meta(ctx, c, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, pol := st.Ledger(c, sum.Stage), store.Policy{MaxAttempts: 1}
+			kind := store.KindSent
+			if gated {
+				kind = store.KindFailed
+			}
+			for n := meta.Batches[0].First; n <= meta.Batches[0].Last; n++ {
+				recs, err := st.Chunk(ctx, c, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range recs {
+					if _, err := l.Step(ctx, nil, []store.Claim{{ID: r.ID, Lang: r.Lang, Batch: 0, Token: r.ID}}, pol, time.Now()); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := l.Step(ctx, []store.Record{{ID: r.ID, Lang: r.Lang, Batch: 0, Kind: kind, Code: "550"}}, nil, pol, time.Now()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, n, true, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := store.TickAwaiting
+			if gated {
+				want = store.TickGated
+			}
+			if r := tick(t, st, c, sum, p); r.Code != want {
+				t.Fatalf("tick after the canary: %+v, want code %d", r, want)
+			}
+			if err := st.Pause(ctx, c, who, "looking"); err != nil && !gated {
+				t.Fatal(err)
+			}
+			if err := st.Resume(ctx, c, who, "resumed, not approved"); err != nil {
+				t.Fatal(err)
+			}
+			r := tick(t, st, c, sum, p)
+			ctl, err := st.Control(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Code != store.TickAwaiting || ctl.CurBatch != 0 || ctl.State != store.StateAwaitingApproval {
+				t.Fatalf("tick after resume: %+v, control %+v; want awaiting approval, batch 1 not released", r, ctl)
+			}
+			if err := st.Approve(ctx, c, who, "looks right"); err != nil {
+				t.Fatal(err)
+			}
+			if r := tick(t, st, c, sum, p); r.Code != store.TickReleased || r.Batch != 1 {
+				t.Errorf("tick after approve: %+v, want batch 1 released", r)
+			}
+		})
+	}
+}

@@ -1,0 +1,22 @@
+-- stage_end.lua: the control fields and audit entry of a staging that
+-- ends. The campaign becomes staged, or running when started, unless it is
+-- paused (someone paused it before a re-staging, or while it was being
+-- staged): the pause stays (nothing starts), and the audit entry says so.
+-- Nothing is written when another staging has begun since.
+--
+-- KEYS: 1 control, 2 audit
+-- ARGV: 1 stage id, 2 state (staged | running), 3 by, 4 now (unix ms),
+--       5 audit entry (JSON), 6 audit entry when a pause stays (JSON),
+--       then field, value pairs
+-- Returns {the state the campaign is in after it ('' when another staging
+-- has begun), by, reason}.
+local cur = redis.call('HMGET', KEYS[1], 'state', 'stage')
+if cur[2] ~= ARGV[1] then return {'', '', ''} end
+local audit = ARGV[6]
+if cur[1] == 'staged' then
+  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', '', 'by', ARGV[3], 'at', ARGV[4], 'action', 'stage')
+  audit = ARGV[5]
+end
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('RPUSH', KEYS[2], audit)
+return redis.call('HMGET', KEYS[1], 'state', 'by', 'reason')
