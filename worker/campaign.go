@@ -103,6 +103,10 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if w.cfg.Env != "" && meta.Env != w.cfg.Env {
+		// Never sent through this environment's SMTP server (nor paused).
+		return nil, fmt.Errorf("load campaign %s: %w", c, &store.EnvError{Campaign: c, Env: meta.Env, Want: w.cfg.Env})
+	}
 	camp, err := campaign.FromDefinition(meta.Definition)
 	if err != nil {
 		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)

@@ -39,8 +39,8 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		w.mu.Unlock()
 		reached := true // every running campaign advanced: the pass reached Redis
 		for c, p := range states {
-			if p.State != store.StateRunning {
-				continue
+			if p.State != store.StateRunning || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
+				continue // not running, or another environment's
 			}
 			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
 				w.outage.warn("dispatch", err, "campaign", c)

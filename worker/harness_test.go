@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -217,6 +218,7 @@ type wopts struct {
 	locales     fs.FS
 	id          string
 	journal     string // journal directory ("" = none)
+	env         string // the worker's environment ("" = test, the campaigns')
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -230,7 +232,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
 		Journal: journal.Config{Dir: o.journal},
-		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		Env:     cmp.Or(o.env, "test"), ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	})
 	if err != nil {

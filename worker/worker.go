@@ -53,8 +53,19 @@ import (
 // TaskChunk is the asynq task type of a chunk of recipients.
 const TaskChunk = "tidings:chunk"
 
-// Queue is the default asynq queue of tidings.
+// Queue is the asynq queue of a worker without an environment; QueueOf
+// names an environment's.
 const Queue = "tidings"
+
+// QueueOf is the asynq queue of the workers of environment env: each
+// environment has its own, so that environments sharing one Redis never
+// run each other's chunks.
+func QueueOf(env string) string {
+	if env == "" {
+		return Queue
+	}
+	return Queue + ":" + env
+}
 
 // AutoReplicaAcks asks the worker to choose the number of replica
 // acknowledgements itself (Config.ReplicaAcks) when it starts
@@ -96,13 +107,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, when set, receives the worker's Prometheus metrics.
 	Metrics prometheus.Registerer
-	// Env is the environment name, recorded in audit entries.
+	// Env is the environment name, recorded in audit entries. A worker
+	// runs the campaigns staged in its environment only (every campaign
+	// when Env is empty).
 	Env string
 	// Host is this machine's name (default os.Hostname).
 	Host string
 	// WorkerID identifies this worker process (default host-pid-random).
 	WorkerID string
-	// Queue is the asynq queue name (default "tidings").
+	// Queue is the asynq queue name (default QueueOf(Env)).
 	Queue string
 	// ShutdownTimeout bounds the graceful drain on shutdown (default 10s).
 	ShutdownTimeout time.Duration
@@ -144,7 +157,7 @@ func (cfg Config) WithDefaults() Config {
 		cfg.WorkerID = fmt.Sprintf("%s-%d-%s", cfg.Host, os.Getpid(), hex.EncodeToString(b))
 	}
 	cfg.WorkerID = strings.NewReplacer("/", "_", `\`, "_", ".", "_").Replace(cfg.WorkerID)
-	cfg.Queue = cmp.Or(cfg.Queue, Queue)
+	cfg.Queue = cmp.Or(cfg.Queue, QueueOf(cfg.Env))
 	cfg.Journal.Worker = cmp.Or(cfg.Journal.Worker, cfg.WorkerID)
 	return cfg
 }

@@ -335,3 +335,29 @@ func TestGreylistingDoesNotAutoPause(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherEnvironmentsCampaign: environments that share one Redis share
+// it safely: a worker runs the campaigns of its own environment only, so a
+// staging worker never mails a production campaign through staging's SMTP
+// server (nor pauses it); the campaign's own workers send it.
+func TestOtherEnvironmentsCampaign(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 300, size: 100}) // staged in environment test
+	stop := e.startWorker(t, wopts{env: "staging"})
+	// Long enough for the staging worker to tick, reconcile and run tasks
+	// (50 ms ticks, 200 ms reconciles) had it taken the campaign.
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	if n := e.smtp.Count(); n != 0 {
+		t.Fatalf("a staging worker sent %d messages of the test environment's campaign", n)
+	}
+	if st := e.state(t); st != store.StateRunning {
+		t.Fatalf("after the staging worker: %s, want running (untouched)", st)
+	}
+	e.startWorker(t, wopts{})
+	e.waitState(t, 60*time.Second, store.StateDone)
+	if st := e.checkReconcile(t); st.Counts[store.OutcomeSent] != 300 || e.smtp.Count() != 300 {
+		t.Fatalf("sent %d, server received %d, want 300", st.Counts[store.OutcomeSent], e.smtp.Count())
+	}
+}

@@ -63,7 +63,7 @@ func (a *app) completeCampaign(cmd *cobra.Command, args []string, toComplete str
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(cmd.Context(), completeTimeout)
 	defer cancel()
-	list, err := store.New(rdb).List(ctx)
+	list, err := store.New(rdb).List(ctx, e.Name)
 	if err != nil {
 		return nil, none
 	}

@@ -44,7 +44,7 @@ func (a *app) cmdStatus() *cobra.Command {
 }
 
 func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out output) error {
-	all, err := statusview.All(ctx, s)
+	all, err := statusview.All(ctx, s, env)
 	if err != nil {
 		return storeError(err, env)
 	}

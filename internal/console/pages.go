@@ -114,7 +114,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 
 // overviews reads every campaign, the ones that need a human first.
 func (s *Server) overviews(ctx context.Context) ([]overview, error) {
-	names, err := s.cfg.Store.List(ctx)
+	names, err := s.cfg.Store.List(ctx, s.cfg.Env)
 	if err != nil {
 		return nil, err
 	}

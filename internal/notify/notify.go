@@ -197,7 +197,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 // Poll checks every campaign once and delivers the events due. It returns
 // the first error met; other campaigns are still checked.
 func (n *Notifier) Poll(ctx context.Context) error {
-	names, err := n.cfg.Store.List(ctx)
+	names, err := n.cfg.Store.List(ctx, n.cfg.Env)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func TestOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Client().Close()
-	if _, err := s.List(t.Context()); err != nil {
+	if _, err := s.List(t.Context(), ""); err != nil {
 		t.Errorf("list: %v", err)
 	}
 }

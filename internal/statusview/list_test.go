@@ -11,30 +11,39 @@ import (
 )
 
 // lister is a statusview.Lister over a map; err, when set, is what Status
-// returns.
+// returns; env, when set, the only environment it lists campaigns of.
 type lister struct {
 	names []string
 	err   error
+	env   string
 }
 
-func (l lister) List(context.Context) ([]string, error) { return l.names, nil }
+func (l lister) List(_ context.Context, env string) ([]string, error) {
+	if l.env != "" && env != l.env {
+		return nil, nil
+	}
+	return l.names, nil
+}
 func (l lister) Status(_ context.Context, c string) (*store.Status, error) {
 	return &store.Status{Campaign: c}, l.err
 }
 
 func TestAll(t *testing.T) {
 	t.Parallel()
-	all, err := statusview.All(t.Context(), lister{})
+	all, err := statusview.All(t.Context(), lister{}, "")
 	if err != nil || all == nil || len(all) != 0 {
 		t.Errorf("no campaign: %v, %v; want an empty list", all, err)
 	}
-	all, err = statusview.All(t.Context(), lister{names: []string{"b", "a"}})
+	all, err = statusview.All(t.Context(), lister{names: []string{"b", "a"}}, "")
 	if err != nil || len(all) != 2 || all[0].Campaign != "b" || all[1].Campaign != "a" {
 		t.Errorf("two campaigns: %v, %v", all, err)
 	}
 	boom := errors.New("boom")
-	if _, err := statusview.All(t.Context(), lister{names: []string{"a"}, err: boom}); !errors.Is(err, boom) {
+	if _, err := statusview.All(t.Context(), lister{names: []string{"a"}, err: boom}, ""); !errors.Is(err, boom) {
 		t.Errorf("error %v, want the lister's", err)
+	}
+	if all, err := statusview.All(t.Context(), lister{names: []string{"a"}, env: "production"}, "staging"); err != nil || len(all) != 0 {
+		t.Errorf("another environment's campaigns: %v, %v; want none", all, err)
 	}
 }
 

@@ -74,15 +74,15 @@ func Waiting(b store.BatchStatus) int {
 
 // Lister reads campaigns and their status (a *store.Store).
 type Lister interface {
-	List(ctx context.Context) ([]string, error)
+	List(ctx context.Context, env string) ([]string, error)
 	Status(ctx context.Context, c string) (*store.Status, error)
 }
 
-// All returns the status of every campaign l lists, in its order (empty,
-// not nil, when there is none). An error is l's, as it is: it names what
-// failed.
-func All(ctx context.Context, l Lister) ([]*store.Status, error) {
-	names, err := l.List(ctx)
+// All returns the status of every campaign of environment env l lists, in
+// its order (empty, not nil, when there is none). An error is l's, as it
+// is: it names what failed.
+func All(ctx context.Context, l Lister, env string) ([]*store.Status, error) {
+	names, err := l.List(ctx, env)
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,7 @@ type Probe struct {
 	State State // "" when the campaign is gone
 	Stage string
 	Sent  int64
+	Env   string // the environment it was staged in ("" while being staged)
 }
 
 // Probe reads the Probe of c in one round trip.
@@ -65,12 +66,13 @@ func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
 	p := s.rdb.Pipeline()
 	ctl := p.HMGet(ctx, k.control, "state", "stage")
 	cnt := p.HGet(ctx, k.counts, OutcomeSent)
+	env := p.HGet(ctx, k.meta, "env")
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Probe{}, fmt.Errorf("read control of %s: %w", c, err)
 	}
 	str := func(v any) string { x, _ := v.(string); return x }
 	cv := ctl.Val()
-	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), Sent: atoi64(cnt.Val())}, nil
+	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), Sent: atoi64(cnt.Val()), Env: env.Val()}, nil
 }
 
 // TransitionParams describe a control change.
@@ -113,7 +115,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env}
 	what := fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {
 		what = p.Action + " " + c // approve in advance sets no state
@@ -126,6 +128,9 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	st, _ := res[0].(string)
 	if st == "" {
 		return "", false, notFound(what, c)
+	}
+	if env, ok := strings.CutPrefix(fmt.Sprint(res[2]), "env:"); ok {
+		return State(st), false, fmt.Errorf("%s: %w", what, checkEnv(c, env, p.Actor.Env))
 	}
 	if by, _ := res[2].(string); by != "" {
 		return State(st), false, fmt.Errorf("%s: %w", what, &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by})
@@ -252,11 +257,17 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if ctl.State == StateCancelled {
 		return 0, invalid(c, "retry", ctl.State)
 	}
-	// Not while it is being staged (see lua/transition.lua): the sweep
-	// would write into the staging's fresh counts.
-	if stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result(); err != nil && !errors.Is(err, redis.Nil) {
+	// Not another environment's, nor while it is being staged (see
+	// lua/transition.lua): the sweep would write into the staging's fresh
+	// counts.
+	m, err := s.rdb.HMGet(ctx, keysFor(c).meta, "stage", "env").Result()
+	if err != nil {
 		return 0, fmt.Errorf("retry %s: read meta: %w", c, err)
-	} else if stage != ctl.Stage {
+	}
+	if env, _ := m[1].(string); checkEnv(c, env, a.Env) != nil {
+		return 0, fmt.Errorf("retry %s: %w", c, checkEnv(c, env, a.Env))
+	}
+	if stage, _ := m[0].(string); stage != ctl.Stage {
 		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging"}
 	}
 	total, partial := s.sweep(ctx, c, "retry")

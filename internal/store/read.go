@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Meta is what staging recorded about a campaign.
@@ -355,11 +357,30 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	return st, nil
 }
 
-// List returns every staged campaign name, sorted.
-func (s *Store) List(ctx context.Context) ([]string, error) {
+// List returns the names of the campaigns staged in environment env (""
+// for every environment), sorted.
+func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 	v, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
-	sort.Strings(v)
-	return v, wrapf(err, "list campaigns")
+	if err != nil || env == "" {
+		sort.Strings(v)
+		return v, wrapf(err, "list campaigns")
+	}
+	p := s.rdb.Pipeline()
+	envs := make([]*redis.StringCmd, len(v))
+	for i, c := range v {
+		envs[i] = p.HGet(ctx, keysFor(c).meta, "env")
+	}
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	var out []string
+	for i, c := range v {
+		if envs[i].Val() == env {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // Row is one recipient of the report.

@@ -162,9 +162,12 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		cfg.ChunkSize = 200
 	}
 	k := keysFor(cfg.Campaign)
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env").Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
+	}
+	if env, _ := meta[3].(string); checkEnv(cfg.Campaign, env, cfg.Env) != nil {
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, checkEnv(cfg.Campaign, env, cfg.Env))
 	}
 	run, state := newID(), StateStaged
 	if meta[0] != nil {

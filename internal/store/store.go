@@ -88,6 +88,24 @@ func (e *NotFoundError) Error() string {
 // Unwrap makes errors.Is(err, ErrNotFound) hold.
 func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
+// EnvError says that campaign Campaign belongs to environment Env, not
+// Want, the caller's: environments that share one Redis share its
+// campaign names, and none reads (List), stages or controls another's.
+type EnvError struct{ Campaign, Env, Want string }
+
+func (e *EnvError) Error() string {
+	return fmt.Sprintf("campaign %q belongs to environment %s, not %s: environments that share one Redis share campaign names; act on it in environment %s, or give this one another name", e.Campaign, e.Env, e.Want, e.Env)
+}
+
+// checkEnv returns an *EnvError when campaign c's environment env (as
+// staged; "" when unknown) is not want ("": any).
+func checkEnv(c, env, want string) error {
+	if env == "" || want == "" || env == want {
+		return nil
+	}
+	return &EnvError{Campaign: c, Env: env, Want: want}
+}
+
 // LostChunksError says that Redis lost chunks of a campaign (part of its
 // state: a failover or restart that lost writes, eviction): an operation
 // over every recipient passed over theirs and did the rest.

@@ -526,7 +526,7 @@ func TestRebuildActive(t *testing.T) {
 		t.Fatal(err)
 	}
 	active, _ := st.Active(ctx)
-	all, _ := st.List(ctx)
+	all, _ := st.List(ctx, "")
 	if fmt.Sprint(active) != "[c-a]" || fmt.Sprint(all) != "[c-a c-b]" {
 		t.Fatalf("active %v, all %v; want [c-a] and [c-a c-b]", active, all)
 	}

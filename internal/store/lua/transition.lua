@@ -17,12 +17,15 @@
 --       state), 9 an action that, when it made the current state, forbids
 --       the move ('' = none), 10 states the action keeps (comma list),
 --       11 mark the canary approved (1/0), 12 allowed while the campaign
---       is being staged (1/0)
+--       is being staged (1/0), 13 the caller's environment ('' = any)
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
--- that forbade the move ('' = none; 'staging': being staged)}. In a state
--- of neither list nothing is written.
+-- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
+-- the campaign is environment e's, not the caller's)}. In a state of
+-- neither list nothing is written.
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0, ''} end
+local env = redis.call('HGET', KEYS[5], 'env')
+if env and env ~= '' and ARGV[13] ~= '' and env ~= ARGV[13] then return {st, 0, 'env:' .. env} end
 if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') then return {st, 0, 'staging'} end
 local move = string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true)
 if not move and not string.find(',' .. ARGV[10] .. ',', ',' .. st .. ',', 1, true) then return {st, 0, ''} end

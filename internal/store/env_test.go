@@ -1,0 +1,71 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestEnvironmentsShareARedis: two environments on one Redis share its
+// campaign names; each lists its own campaigns only, and neither controls
+// nor re-stages the other's (an *EnvError that names the campaign's
+// environment), whatever the other's state.
+func TestEnvironmentsShareARedis(t *testing.T) {
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	for _, c := range []struct{ name, env string }{{"prod-one", "production"}, {"stg-one", "staging"}} {
+		sg, err := st.NewStager(ctx, store.StageConfig{Campaign: c.name, Definition: []byte(`{}`), Hash: "h", Env: c.env, Who: "alice", ChunkSize: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sg.Finish(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for env, want := range map[string]string{"staging": "[stg-one]", "production": "[prod-one]", "": "[prod-one stg-one]", "test": "[]"} {
+		if got, err := st.List(ctx, env); err != nil || fmt.Sprint(got) != want {
+			t.Errorf("list of %q: %v %v, want %s", env, got, err, want)
+		}
+	}
+	if p, err := st.Probe(ctx, "prod-one"); err != nil || p.Env != "production" {
+		t.Errorf("probe: %+v %v, want environment production", p, err)
+	}
+	stg := store.Actor{Who: "bob", Host: "laptop", Env: "staging"}
+	isEnv := func(what string, err error) {
+		t.Helper()
+		var ee *store.EnvError
+		if !errors.As(err, &ee) || ee.Env != "production" || ee.Want != "staging" {
+			t.Errorf("%s of production's campaign from staging: %v, want an *EnvError", what, err)
+		}
+	}
+	isEnv("pause", st.Pause(ctx, "prod-one", stg, "cleaning up"))
+	_, err := st.Cancel(ctx, "prod-one", stg, "cleaning up")
+	isEnv("cancel", err)
+	_, err = st.Retry(ctx, "prod-one", stg)
+	isEnv("retry", err)
+	_, err = st.NewStager(ctx, store.StageConfig{Campaign: "prod-one", Env: "staging", ResumeExisting: true})
+	isEnv("re-stage", err)
+	_, err = st.NewStager(ctx, store.StageConfig{Campaign: "prod-one", Env: "staging"})
+	isEnv("stage", err)
+	if err := st.Pause(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, "look"); err != nil {
+		t.Fatal(err)
+	}
+	isEnv("resume", st.Resume(ctx, "prod-one", stg, ""))
+	isEnv("approve", st.Approve(ctx, "prod-one", stg, ""))
+	if s, err := st.Status(ctx, "prod-one"); err != nil || s.State != store.StatePaused || s.Reason != "look" || s.Counts[store.OutcomeCancelled] != 0 {
+		t.Errorf("production's campaign: %+v %v, want paused by carol only", s, err)
+	}
+	// Its own environment (and a caller of none) still acts on it.
+	if err := st.Resume(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, ""); err != nil {
+		t.Errorf("resume from production: %v", err)
+	}
+	if err := st.Pause(ctx, "stg-one", stg, "mine"); err != nil {
+		t.Errorf("pause of staging's own campaign: %v", err)
+	}
+}
