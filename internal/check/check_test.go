@@ -3,12 +3,15 @@ package check
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/golden"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
 )
@@ -163,4 +166,35 @@ func TestRunRefusesCodeInCatalogs(t *testing.T) {
 	if n < 2 {
 		t.Errorf("problems = %d, want at least 2\n%s", n, out.String())
 	}
+}
+
+// TestRunReportsLiteralProse: English prose written into the bundled
+// templates (incident #1: it went to every language) fails the check with
+// its file, line and text, and what to do.
+func TestRunReportsLiteralProse(t *testing.T) {
+	t.Parallel()
+	edit := map[string]func(string) string{
+		"subject.tmpl": func(s string) string { return "Welcome! " + s },
+		"text.tmpl":    func(s string) string { return "Your password has been reset. Click below.\n" + s },
+		"html.tmpl": func(s string) string {
+			return strings.Replace(s, "<p style=\"margin:0;\">", "<img src=\"cid:logo\" alt=\"Altea logo\">\n<p style=\"margin:0;\">", 1)
+		},
+	}
+	tmpl := fstest.MapFS{}
+	for f, change := range edit {
+		b, err := fs.ReadFile(templates.FS, "welcome/"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl["welcome/"+f] = &fstest.MapFile{Data: []byte(change(string(b)))}
+	}
+	var out bytes.Buffer
+	n, err := Run(context.Background(), &out, Options{Templates: tmpl, Locales: locales.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("problems = %d, want 3\n%s", n, out.String())
+	}
+	golden.Check(t, filepath.Join("testdata", "literal-prose.golden"), out.String())
 }

@@ -15,7 +15,7 @@ func (a *app) cmdCheck() *cobra.Command {
 	var out output
 	c := withHelp(&cobra.Command{
 		Use:   "check [CAMPAIGN]",
-		Short: "Lint templates and catalogs: missing keys, plural forms, placeholder mismatches",
+		Short: "Lint templates and catalogs: literal prose, missing keys, plural forms, placeholder mismatches",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

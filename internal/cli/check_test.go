@@ -41,6 +41,31 @@ func TestCheckIncompleteCatalog(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "check-incomplete.golden"), r.stdout)
 }
 
+// TestCheckLiteralProse: check CAMPAIGN fails on English prose written into
+// the campaign's templates, with file:line and the text (it passed, and
+// the text went to every language).
+func TestCheckLiteralProse(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	tdir := filepath.Join(t.TempDir(), "templates")
+	for f, prose := range map[string]string{"subject.tmpl": "Welcome! ", "text.tmpl": "Your password has been reset. Click below.\n", "html.tmpl": ""} {
+		fixture.Write(t, filepath.Join(tdir, "welcome", f), prose+fixture.Read(t, filepath.Join(root, "templates", "welcome", f)))
+	}
+	r := cli(t, nil, "check", writeCampaign(t, campaignFile{tmpls: tdir, rows: []string{"a@example.org,Ann,en,1"}}))
+	if r.code != 1 || !strings.Contains(r.stdout, "check FAILED") {
+		t.Fatalf("want exit 1 and check FAILED\n%s", r)
+	}
+	for _, want := range []string{
+		filepath.Join(tdir, "welcome", "subject.tmpl") + `:1: literal text "Welcome!"`,
+		filepath.Join(tdir, "welcome", "text.tmpl") + `:1: literal text "Your password has been reset. Click below."`,
+		", 2 error(s)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q\n%s", want, r)
+		}
+	}
+}
+
 func TestCheckBadInput(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)

@@ -59,6 +59,7 @@ type campaignFile struct {
 	name    string // default "c1"
 	env     string // default "staging"
 	tmpl    string // default "welcome"
+	tmpls   string // templates_dir, default the bundled templates/
 	locales string // default the bundled locales/
 	rows    []string
 	batches string // the batches section's lines (default "  interval: 0s")
@@ -80,6 +81,9 @@ func writeCampaign(t testing.TB, c campaignFile) string {
 	if c.tmpl == "" {
 		c.tmpl = "welcome"
 	}
+	if c.tmpls == "" {
+		c.tmpls = filepath.Join(root, "templates")
+	}
 	if c.locales == "" {
 		c.locales = filepath.Join(root, "locales")
 	}
@@ -99,7 +103,7 @@ batches:
 %s
 data:
   reregister_url: "https://altea.example/re-register"
-%s`, c.name, c.env, c.tmpl, filepath.Join(root, "templates"), c.locales, c.batches, c.extra)
+%s`, c.name, c.env, c.tmpl, c.tmpls, c.locales, c.batches, c.extra)
 	file := filepath.Join(dir, "campaign.yaml")
 	fixture.Write(t, file, yaml)
 	fixture.Write(t, filepath.Join(dir, "recipients.csv"), "email,name,locale,posts\n"+strings.Join(c.rows, "\n")+"\n")

@@ -73,9 +73,9 @@ func (r *Report) Errors() int {
 }
 
 // Lint checks every template directory against every catalog: template
-// errors, keys used but missing per language, missing plural forms, unused
-// keys (warning), placeholders that differ from the default language, and
-// unknown data fields. Input that cannot be read or parsed at all is returned
+// errors, literal prose in templates (prose.go), keys used but missing per
+// language, missing plural forms, unused keys (warning), placeholders that
+// differ from the default language, and unknown data fields. Input that cannot be read or parsed at all is returned
 // as a single error Problem.
 func Lint(templates, locales fs.FS, defaultLocale string) []Problem {
 	r, err := Inspect(templates, locales, defaultLocale)
@@ -163,6 +163,11 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		def = &catalog{lang: defaultLocale, file: "the default catalog"}
 	}
 	r.Default = def.lang
+	for _, s := range sets {
+		for _, l := range s.prose {
+			r.Problems = append(r.Problems, l.problem(s.name, def.file))
+		}
+	}
 
 	allParsed := len(sets) == len(names) // else some keys used are unknown: none is said unused
 

@@ -37,7 +37,8 @@ type tmplSet struct {
 	files  map[string][]byte // snapshot key -> bytes
 	uses   []keyUse          // every use, in file order
 	issues []*FileError
-	refs   foldRefs // the .Fields and .Data the files use
+	refs   foldRefs  // the .Fields and .Data the files use
+	prose  []literal // literal text with letters (prose.go), for Inspect only
 }
 
 // keys returns each used key once with whether any use is plural, sorted.
@@ -208,13 +209,16 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
+		var texts []*parse.TextNode
 		for _, n := range names {
 			tr := trees[n]
 			a := &analyzer{file: key, src: src, tree: tr, refs: &s.refs}
 			a.walk(tr.Root, 0)
 			s.uses = append(s.uses, a.uses...)
 			s.issues = append(s.issues, a.issues...)
+			texts = append(texts, a.texts...)
 		}
+		s.prose = append(s.prose, findLiterals(key, src, texts, f == "html.tmpl")...)
 	}
 	sort.SliceStable(s.uses, func(i, j int) bool {
 		if s.uses[i].File != s.uses[j].File {
@@ -285,6 +289,7 @@ type analyzer struct {
 	uses   []keyUse
 	issues []*FileError
 	refs   *foldRefs
+	texts  []*parse.TextNode
 }
 
 func (a *analyzer) line(n parse.Node) int {
@@ -301,6 +306,8 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 		for _, c := range n.Nodes {
 			a.walk(c, depth)
 		}
+	case *parse.TextNode:
+		a.texts = append(a.texts, n)
 	case *parse.ActionNode:
 		a.pipe(n.Pipe, depth)
 	case *parse.IfNode:

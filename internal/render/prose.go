@@ -1,0 +1,219 @@
+package render
+
+// The prose rule of Inspect: a template holds message keys, never literal
+// language. Text that is written in a template file goes to every
+// recipient as is, whatever their language (incident #1: English prose in a
+// template sent to everyone), so a letter in any script (unicode.IsLetter)
+// in template text outside actions is a problem:
+//
+//   - subject.tmpl, text.tmpl: in every text node of the parse tree.
+//   - html.tmpl: in the text content (including <title>) and in the
+//     attributes people read (alt, title, placeholder, aria-label, ...).
+//     HTML markup itself (tag and attribute names, the doctype, comments),
+//     other attribute values (href, src, style, class, ...) and the content
+//     of <style> and <script> are no language. Entities are decoded first:
+//     &nbsp; and &copy; are not letters, &eacute; is. The content of an
+//     Outlook conditional comment (<!--[if mso]>...<![endif]-->) is HTML
+//     that Outlook shows, and is checked as such.
+//
+// What is left is allowed: whitespace, punctuation, digits, symbols and
+// emoji (a "--" signature separator, "·", "©", "→", "2026").
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"text/template/parse"
+	"unicode"
+
+	"golang.org/x/net/html"
+)
+
+// literal is a piece of template text with letters in it.
+type literal struct {
+	File string
+	Line int
+	Text string // the text, actions shown as {{…}}
+	Attr string // the attribute it is the value of (html.tmpl), or ""
+}
+
+// hole stands for every byte of a template file that is not template text
+// (actions, trim markers): it is no letter, no space, no markup and no
+// entity, so the text around an action keeps its HTML context.
+const hole = '\x01'
+
+// readableAttrs are the HTML attributes whose values people read or hear
+// (screen readers, images not shown, tooltips).
+var readableAttrs = map[string]bool{
+	"alt": true, "title": true, "placeholder": true, "label": true, "abbr": true, "summary": true,
+	"aria-label": true, "aria-description": true, "aria-roledescription": true,
+	"aria-placeholder": true, "aria-valuetext": true,
+}
+
+// findLiterals returns the literal prose in the template file key: texts
+// are the text nodes of every tree parsed from src.
+func findLiterals(key, src string, texts []*parse.TextNode, isHTML bool) []literal {
+	masked := bytes.Repeat([]byte{hole}, len(src))
+	for _, n := range texts {
+		// A text node is the source's own bytes at its position
+		// (FuzzTemplateProse finds any letter missed).
+		if p := int(n.Pos); p >= 0 && p+len(n.Text) <= len(src) && src[p:p+len(n.Text)] == string(n.Text) {
+			copy(masked[p:], n.Text)
+		}
+	}
+	f := &literalFinder{file: key, src: src}
+	if isHTML {
+		f.html(masked, 0)
+	} else {
+		f.text(masked, 0, false)
+	}
+	return f.found
+}
+
+// literalFinder collects the literals of one template file.
+type literalFinder struct {
+	file  string
+	src   string
+	found []literal
+}
+
+func (f *literalFinder) add(off int, text, attr string) {
+	f.found = append(f.found, literal{File: f.file, Line: 1 + strings.Count(f.src[:off], "\n"), Text: cut(text), Attr: attr})
+}
+
+// cut shortens text to about 60 characters around its first letter.
+func cut(text string) string {
+	const width = 59
+	rs := []rune(text)
+	if len(rs) <= width+1 {
+		return text
+	}
+	start := max(0, slices.IndexFunc(rs, unicode.IsLetter)-20)
+	out := string(rs[start:min(start+width, len(rs))])
+	if start > 0 {
+		out = "…" + out
+	}
+	if start+width < len(rs) {
+		out += "…"
+	}
+	return out
+}
+
+// text adds each line of b (at offset base in the file) that has letters;
+// unescape decodes HTML entities first.
+func (f *literalFinder) text(b []byte, base int, unescape bool) {
+	for off := 0; off < len(b); {
+		end := bytes.IndexByte(b[off:], '\n')
+		if end < 0 {
+			end = len(b) - off
+		}
+		line := string(b[off : off+end])
+		if unescape {
+			line = html.UnescapeString(line)
+		}
+		if t := showText(line); strings.ContainsFunc(t, unicode.IsLetter) {
+			lead := len(b[off:off+end]) - len(bytes.TrimLeft(b[off:off+end], " \t\r\x01"))
+			f.add(base+off+lead, t, "")
+		}
+		off += end + 1
+	}
+}
+
+// html tokenizes b (at offset base in the file) and adds the text content
+// and the readable attribute values that have letters.
+func (f *literalFinder) html(b []byte, base int) {
+	z := html.NewTokenizer(bytes.NewReader(b))
+	code := false // the next text is the content of <script> or <style>
+	for off := 0; ; {
+		tt := z.Next()
+		raw := z.Raw()
+		at := off
+		off += len(raw)
+		switch tt {
+		case html.ErrorToken:
+			return
+		case html.TextToken:
+			if !code {
+				f.text(raw, base+at, true)
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, more := z.TagName()
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				if t := showText(string(v)); readableAttrs[string(k)] && strings.ContainsFunc(t, unicode.IsLetter) {
+					f.add(base+at+attrOffset(raw, string(k)), t, string(k))
+				}
+			}
+			code = tt == html.StartTagToken && (string(name) == "script" || string(name) == "style")
+			continue
+		case html.CommentToken:
+			// <!--[if mso]>HTML<![endif]-->: HTML that Outlook shows.
+			if open := bytes.Index(raw, []byte("]>")); bytes.HasPrefix(bytes.TrimSpace(raw[min(4, len(raw)):]), []byte("[if")) && open >= 0 {
+				if end := bytes.LastIndex(raw, []byte("<![endif]")); end > open {
+					f.html(raw[open+2:end], base+at+open+2)
+				}
+			}
+		}
+		code = false
+	}
+}
+
+// attrOffset returns where the attribute name starts in the raw tag, or 0.
+func attrOffset(raw []byte, name string) int {
+	lower := bytes.ToLower(raw)
+	for i := 1; i < len(lower); i++ {
+		j := bytes.Index(lower[i:], []byte(name))
+		if j < 0 {
+			return 0
+		}
+		i += j
+		rest := bytes.TrimLeft(lower[i+len(name):], " \t\r\n")
+		if isSpace(lower[i-1]) && len(rest) > 0 && rest[0] == '=' {
+			return i
+		}
+	}
+	return 0
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
+
+// showText trims s and shows each run of holes inside it as {{…}}.
+func showText(s string) string {
+	s = strings.Trim(s, " \t\r\n\f\u00a0\x01")
+	var b strings.Builder
+	for i, part := range strings.FieldsFunc(s, func(r rune) bool { return r == hole }) {
+		if i > 0 {
+			b.WriteString("{{…}}")
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// problem words l for Inspect: the template is name, defFile the default
+// catalog.
+func (l literal) problem(name, defFile string) Problem {
+	key := name + "." + suggestKey(l.Text)
+	use := fmt.Sprintf("{{t %q .}}", key)
+	what := fmt.Sprintf("literal text %q", l.Text)
+	if l.Attr != "" {
+		use = fmt.Sprintf("%s=\"%s\"", l.Attr, use)
+		what += " in " + l.Attr + `="…"`
+	}
+	return Problem{File: l.File, Line: l.Line, Severity: SeverityError,
+		Msg: fmt.Sprintf("%s would reach every language untranslated: move it into a message, e.g. %s with the text in %s and every other catalog (a URL or name that is the same in every language goes in the campaign's data: {{.Data.name}})", what, use, defFile)}
+}
+
+// suggestKey makes a message key from the first words of text: its first
+// three ASCII words, lower-cased ("your_password_has"), else "text".
+func suggestKey(text string) string {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	})
+	if len(words) == 0 {
+		return "text"
+	}
+	return strings.Join(words[:min(3, len(words))], "_")
+}

@@ -1,0 +1,171 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+	texttemplate "text/template"
+	"text/template/parse"
+	"unicode"
+)
+
+// TestLintProse: literal language in a template is an error with its
+// file:line and text, in any script; markup, code, URLs, entities that are
+// no letters, punctuation, digits and symbols are not.
+func TestLintProse(t *testing.T) {
+	t.Parallel()
+	const (
+		subject = `{{t "s" .}}`
+		htmlDoc = "<p>{{t \"s\" .}}</p>"
+		text    = `{{t "s" .}}`
+	)
+	tests := []struct {
+		name string
+		file string // subject.tmpl, html.tmpl or text.tmpl
+		src  string
+		want []string // "line: text" or "line: attr: text"; none when allowed
+	}{
+		// subject.tmpl and text.tmpl: every text node.
+		{"subject prefix", "subject.tmpl", `Welcome! {{t "s" .}}`, []string{"1: Welcome!"}},
+		{"text first line", "text.tmpl", "Your password has been reset. Click below.\n{{t \"s\" .}}", []string{"1: Your password has been reset. Click below."}},
+		{"around actions", "text.tmpl", "{{t \"s\" .}}\n\nDear {{.Name}}, see {{.Data.url}} now\n", []string{"3: Dear {{…}}, see {{…}} now"}},
+		{"each line", "text.tmpl", "One\n{{t \"s\" .}}\n\nTwo\n", []string{"1: One", "4: Two"}},
+		{"japanese", "subject.tmpl", `{{t "s" .}} ようこそ`, []string{"1: ようこそ"}},
+		{"cyrillic and arabic", "text.tmpl", "Привет {{.Name}}\n{{t \"s\" .}}\nمرحبا", []string{"1: Привет", "3: مرحبا"}},
+		{"in a branch", "text.tmpl", `{{t "s" .}}{{if .Name}} Dear{{else}}{{.Email}}{{end}}`, []string{"1: Dear"}},
+		{"in a range", "text.tmpl", "{{t \"s\" .}}\n{{range .Fields.x}}\nitem {{.}}\n{{end}}", []string{"3: item"}},
+		{"in a define", "text.tmpl", "{{define \"f\"}}\nFooter{{end}}{{t \"s\" .}}{{template \"f\" .}}", []string{"2: Footer"}},
+		{"trim markers", "text.tmpl", "{{t \"s\" . -}}\n\n  P.S. {{- .Name}}", []string{"3: P.S."}},
+		{"long text is cut", "text.tmpl", text + "\n" + strings.Repeat("word ", 20), []string{"2: " + strings.TrimSpace(strings.Repeat("word ", 12)) + "…"}},
+		{"symbols digits punctuation emoji", "text.tmpl", "🎉 {{t \"s\" .}} →\n  * {{.Name}} (2026): 100%\n--\n© · {{.Email}} | #1 ✓\n", nil},
+		{"subject symbols", "subject.tmpl", `[{{.Campaign}}] 🎉 {{t "s" .}} – #1`, nil},
+		{"comment action", "text.tmpl", `{{/* Translators: see locales/ */}}{{t "s" .}}`, nil},
+
+		// html.tmpl: text content and readable attributes.
+		{"html text", "html.tmpl", "<p>{{t \"s\" .}}</p>\n<p>Click below</p>", []string{"2: Click below"}},
+		{"html text beside an action", "html.tmpl", `<p>{{t "s" .}} <b>now</b>!</p>`, []string{"1: now"}},
+		{"html title element", "html.tmpl", "<html><head>\n<title>Welcome</title></head><body>" + htmlDoc + "</body></html>", []string{"2: Welcome"}},
+		{"html alt", "html.tmpl", htmlDoc + "\n<img src=\"https://x.example/logo.png\" alt=\"Company logo\">", []string{"2: alt: Company logo"}},
+		{"html attribute on a later line", "html.tmpl", htmlDoc + "<img src=\"logo.png\"\n\n  title='Our logo'>", []string{"3: title: Our logo"}},
+		{"html aria-label placeholder", "html.tmpl", `<a aria-label="Open" href="{{.Data.url}}">{{t "s" .}}</a><input PLACEHOLDER="Name">`, []string{"1: aria-label: Open", "1: placeholder: Name"}},
+		{"html alt beside an action", "html.tmpl", `<img alt="{{t "s" .}} logo" src="x.png">`, []string{"1: alt: logo"}},
+		{"html letter entity", "html.tmpl", "<p>Caf&eacute;</p>" + htmlDoc, []string{"1: Café"}},
+		{"html outlook comment", "html.tmpl", htmlDoc + "\n<!--[if mso]><table><tr><td>\nRead online</td></tr></table><![endif]-->", []string{"3: Read online"}},
+		{"html greek", "html.tmpl", `<p>{{t "s" .}}</p><p>Γειά σας</p>`, []string{"1: Γειά σας"}},
+		{"html markup styles urls entities", "html.tmpl", `<!DOCTYPE html>
+<html lang="{{.Locale}}" dir="{{.Dir}}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{t "s" .}}</title>
+<style>body { font-family: Arial, sans-serif; } .btn { color: red; }</style>
+<script type="application/ld+json">{"@type": "EmailMessage", "description": "Hi"}</script>
+</head>
+<body style="margin:0;font-family:Helvetica" class="main body">
+<!-- Layout: one column. -->
+<!--[if mso]><table role="presentation"><tr><td><![endif]-->
+<table role="presentation" width="100%"><tr><td align="center">
+<a href="https://altea.example/re-register?lang=en" target="_blank"><img src="cid:logo.png" alt="{{t "s" .}}" width="120"></a>
+<p>{{t "s" .}}&nbsp;&copy;&nbsp;2026 &middot; &#8594; &amp; &mdash; 😀</p>
+<a href="mailto:support@altea.example">{{.Data.url}}</a>
+</td></tr></table>
+<!--[if mso]></td></tr></table><![endif]-->
+</body></html>`, nil},
+		{"html dynamic attribute", "html.tmpl", `<p {{if .Name}}class="named"{{end}}>{{t "s" .}}</p>`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmpl := fstest.MapFS{
+				"w/subject.tmpl": {Data: []byte(subject)},
+				"w/html.tmpl":    {Data: []byte(htmlDoc)},
+				"w/text.tmpl":    {Data: []byte(text)},
+			}
+			tmpl["w/"+tt.file] = &fstest.MapFile{Data: []byte(tt.src)}
+			loc := fstest.MapFS{"en.toml": {Data: []byte("[s]\nother = \"Hi\"\n")}}
+			r, err := Inspect(tmpl, loc, "en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range r.Problems {
+				if !strings.Contains(p.Msg, "literal text") {
+					t.Errorf("other problem: %s", p)
+					continue
+				}
+				if p.File != "templates/w/"+tt.file || p.Severity != SeverityError || p.Lang != "" {
+					t.Errorf("problem %+v: want an error in templates/w/%s for every language", p, tt.file)
+				}
+				got = append(got, proseFinding(t, p))
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// proseFinding returns "line: text" or "line: attr: text" from a prose
+// problem's message.
+func proseFinding(t *testing.T, p Problem) string {
+	t.Helper()
+	var text, attr string
+	rest, ok := strings.CutPrefix(p.Msg, `literal text "`)
+	if ok {
+		text, rest, ok = strings.Cut(rest, `"`)
+	}
+	if a, found := strings.CutPrefix(rest, " in "); ok && found {
+		attr, _, _ = strings.Cut(a, "=")
+		attr += ": "
+	}
+	if !ok || !strings.Contains(p.Msg, "move it into a message") {
+		t.Errorf("message does not say what and what to do: %s", p.Msg)
+	}
+	return strings.Join([]string{strconv.Itoa(p.Line), attr + text}, ": ")
+}
+
+// FuzzTemplateProse runs the prose rule on random template sources: it
+// never panics, every finding is on a line of the file and shows a letter,
+// and what has no letter outside actions (nor an entity, in HTML) has no
+// finding; in subject.tmpl and text.tmpl any letter there is one.
+func FuzzTemplateProse(f *testing.F) {
+	for _, s := range []string{
+		"Welcome! {{t \"s\" .}}", "<p>{{t \"s\" .}}</p>\n<p>Hi</p>", `<img alt="{{.Name}} x" src=y>`, "<!--[if mso]>Hi<![endif]-->",
+		"<style>p{}</style><script>x</script>", "&eacute;&nbsp;&#8594;", "{{define \"d\"}}x{{end}}{{if .Name}}y{{end}}", "<a\ntitle='t'>", "<{{.Name}}>",
+	} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, src string, isHTML bool) {
+		tmpl, err := texttemplate.New("f").Funcs(parseFuncs).Parse(src)
+		if err != nil {
+			return
+		}
+		var texts []*parse.TextNode
+		letters, entity := false, false
+		for _, tt := range tmpl.Templates() {
+			if tt.Tree == nil {
+				continue
+			}
+			a := &analyzer{file: "f", src: src, tree: tt.Tree, refs: &foldRefs{fields: map[string]bool{}, counts: map[string]bool{}}}
+			a.walk(tt.Tree.Root, 0)
+			for _, n := range a.texts {
+				letters = letters || strings.ContainsFunc(string(n.Text), unicode.IsLetter)
+				entity = entity || strings.Contains(string(n.Text), "&")
+			}
+			texts = append(texts, a.texts...)
+		}
+		found := findLiterals("f", src, texts, isHTML)
+		lines := 1 + strings.Count(src, "\n")
+		for _, l := range found {
+			if l.Line < 1 || l.Line > lines || !strings.ContainsFunc(l.Text, unicode.IsLetter) {
+				t.Fatalf("finding %+v in %q (%d lines)", l, src, lines)
+			}
+		}
+		if len(found) > 0 && !letters && !(isHTML && entity) {
+			t.Fatalf("findings %+v in %q, which has no letter outside actions", found, src)
+		}
+		if !isHTML && letters && len(found) == 0 {
+			t.Fatalf("no finding in %q, which has letters outside actions", src)
+		}
+	})
+}
