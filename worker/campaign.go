@@ -83,12 +83,17 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 	}
 	// A campaign this worker refuses is not cached: it is paused at once,
 	// and when someone fixes the cause and resumes it, it is loaded afresh.
-	// The cause is checked once more first: someone may have fixed it (and
-	// resumed the campaign) while cs was loading, and a stale refusal must
-	// not pause the campaign again.
+	// The cause is checked once more first, and the pause is made only if
+	// nobody changed the campaign's state since it was read before that
+	// check: someone may have fixed the cause and resumed the campaign
+	// while cs was loading, and a stale refusal must not pause it again.
 	if cs.refusal != "" {
+		ctl, err := w.st.Control(ctx, c)
+		if err != nil || ctl.State != store.StateRunning {
+			return nil, err
+		}
 		if again, err := w.load(ctx, c); err == nil && again.refusal != "" {
-			w.pauseCampaign(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal)
+			w.pauseCampaignIf(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
 		}
 		return nil, nil
 	}
@@ -213,8 +218,14 @@ func (w *Worker) rollback(cs *campaignState, mine, redisSent int64) string {
 
 // pauseCampaign pauses c on this worker's behalf, with reason.
 func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
+	w.pauseCampaignIf(ctx, c, action, reason, time.Time{})
+}
+
+// pauseCampaignIf pauses c as pauseCampaign does, but only while its
+// control's At is still at (zero: always).
+func (w *Worker) pauseCampaignIf(ctx context.Context, c, action, reason string, at time.Time) {
 	_, moved, err := w.st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
-		Actor: w.actor(), Action: action, Reason: reason})
+		Actor: w.actor(), Action: action, Reason: reason, IfAt: at})
 	if err != nil {
 		w.log.Error("pause campaign", "campaign", c, "err", err)
 		return

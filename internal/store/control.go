@@ -94,6 +94,10 @@ type TransitionParams struct {
 	// (pause); any other is then a *TransitionError with PausedFor
 	// "staging".
 	WhileStaging bool
+	// IfAt, when set, makes the move only while the control's At is still
+	// IfAt: nobody changed the state since the caller read it (a worker's
+	// pause does not undo a resume made meanwhile).
+	IfAt time.Time
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To (or
@@ -115,7 +119,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt)}
 	what := fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {
 		what = p.Action + " " + c // approve in advance sets no state

@@ -298,3 +298,34 @@ func TestResumeExistingKeepsSkipped(t *testing.T) {
 		t.Errorf("counts %v, batch %+v; want ada skipped, bob pending, nobody attempted", s.Counts, s.Batches[0])
 	}
 }
+
+// TestPauseIfUnchanged: a pause made on what the caller read (IfAt: a
+// worker that found the campaign running and then refused it) is not made
+// when someone changed the state since (resumed it after a fix).
+func TestPauseIfUnchanged(t *testing.T) {
+	st, _, _ := released(t, "c-ifat", 3, 3)
+	ctx := context.Background()
+	read, err := st.Control(ctx, "c-ifat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Pause(ctx, "c-ifat", who, "fixing the catalogs"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // the control's at is in milliseconds
+	if err := st.Resume(ctx, "c-ifat", who, "fixed"); err != nil {
+		t.Fatal(err)
+	}
+	p := store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused, Actor: who, Action: "refuse", Reason: "stale", IfAt: read.At}
+	if _, moved, err := st.Transition(ctx, "c-ifat", p); err != nil || moved {
+		t.Fatalf("pause on a stale read: moved %v, %v; want no move", moved, err)
+	}
+	now, err := st.Control(ctx, "c-ifat")
+	if err != nil || now.State != store.StateRunning {
+		t.Fatalf("after the stale pause: %+v %v, want running", now, err)
+	}
+	p.IfAt = now.At
+	if _, moved, err := st.Transition(ctx, "c-ifat", p); err != nil || !moved {
+		t.Errorf("pause on a current read: moved %v, %v; want paused", moved, err)
+	}
+}
