@@ -118,3 +118,28 @@ func TestExitFlushRetriesOneCampaign(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushHeldLogsOncePerOutage: the dispatch loop's attempt, every tick,
+// to record the outcomes held through a Redis outage says so once per
+// outage at WARN, not four times a second.
+func TestFlushHeldLogsOncePerOutage(t *testing.T) {
+	var logs syncbuf.Buffer
+	w, err := New(Config{Redis: redistest.Start(t).Client(), SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	cs := &campaignState{name: "c", stage: "1", ledger: store.New(down).Ledger("c", "1"), policy: store.Policy{MaxAttempts: 3}}
+	w.keep(cs, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}})
+	for range 5 {
+		w.flushBacklogs(context.Background(), false)
+	}
+	if n := strings.Count(logs.String(), flushHeld); n != 1 {
+		t.Errorf("%d lines say the outcomes are not recorded yet, want 1\n%s", n, logs.String())
+	}
+	if len(w.backlog[cs]) != 1 {
+		t.Errorf("%d outcomes kept, want 1", len(w.backlog[cs]))
+	}
+}

@@ -328,6 +328,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// flushHeld is what flushBacklogs logs while it cannot record the outcomes
+// it holds (one line per outage, outageLog).
+const flushHeld = "outcomes not recorded in Redis yet; trying again at the next tick"
+
 // flushBacklogs records the outcomes chunks could not record during a
 // Redis outage (keep), for every campaign state in w.backlog: each tick
 // with one attempt (a Redis still away must not hold up the dispatch
@@ -351,7 +355,9 @@ func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 				"campaign", cs.name, "outcomes", len(recs), "err", err)
 			tries = 1
 		case err != nil:
-			w.log.Warn("outcomes not recorded in Redis yet; trying again at the next tick", "campaign", cs.name, "outcomes", len(recs), "err", err)
+			w.outage.warn(flushHeld, err, "campaign", cs.name, "outcomes", len(recs))
+		default:
+			w.outage.answered(flushHeld)
 		}
 	}
 }

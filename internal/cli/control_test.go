@@ -164,6 +164,9 @@ func TestReport(t *testing.T) {
 				t.Fatalf("want exit %d and %q on stderr\n%s", tt.wantCode, tt.wantErr, r)
 			}
 			if tt.wantCode != 0 {
+				if r.stdout != "" { // a header alone would pass for an empty report
+					t.Errorf("exit %d, but something was written to stdout\n%s", r.code, r)
+				}
 				return
 			}
 			var outcomes []string

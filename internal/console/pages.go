@@ -354,7 +354,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		msg = "Resumed where it stopped. Nobody already sent is sent again."
 	case "approve":
 		err = s.cfg.Store.Approve(ctx, c, actor, reason)
-		msg = "Approved: the batches after the canary are released (at once if it was waiting, else when the canary is done)."
+		msg = "Approved: the batches after the canary are released (at once if it was waiting, else when the canary is done; a paused campaign stays paused until resumed)."
 	case "cancel":
 		if reason == "" {
 			s.refuse(w, r, http.StatusBadRequest, "Say why you cancel: the reason is recorded in the audit log.")

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/csvcell"
@@ -113,11 +114,13 @@ func lostChunks(err error) bool {
 // keep is nil) as CSV, header first, to w. Text that came from outside (id,
 // email, locale, response) goes through csvcell.Cell, so that no cell
 // opens as a formula in a spreadsheet; launch reads such a file back
-// through csvcell.Uncell.
+// through csvcell.Uncell. Nothing is written for a campaign that cannot
+// be read (not even the header, which would look like an empty report).
 func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write(Columns)
+	header := sync.OnceFunc(func() { _ = cw.Write(Columns) })
 	err := s.Report(ctx, c, func(r store.Row) error {
+		header()
 		if keep != nil && !keep(r) {
 			return nil
 		}
@@ -127,10 +130,12 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		}
 		return cw.Write([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c})
 	})
-	cw.Flush()
 	if err != nil && !lostChunks(err) {
+		cw.Flush()
 		return err
 	}
+	header() // a campaign with no row at all
+	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
