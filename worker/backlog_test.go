@@ -89,13 +89,7 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 // was kept stays kept (it is in the journal).
 func TestExitFlushRetriesOneCampaign(t *testing.T) {
 	var logs syncbuf.Buffer
-	w, err := New(Config{Redis: redistest.Start(t).Client(), SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	t.Cleanup(func() { _ = down.Close() })
+	w, down := loggedWorker(t, &logs)
 	const campaigns = 3
 	var css []*campaignState
 	for i := range campaigns {
@@ -124,13 +118,7 @@ func TestExitFlushRetriesOneCampaign(t *testing.T) {
 // outage at WARN, not four times a second.
 func TestFlushHeldLogsOncePerOutage(t *testing.T) {
 	var logs syncbuf.Buffer
-	w, err := New(Config{Redis: redistest.Start(t).Client(), SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	t.Cleanup(func() { _ = down.Close() })
+	w, down := loggedWorker(t, &logs)
 	cs := &campaignState{name: "c", stage: "1", ledger: store.New(down).Ledger("c", "1"), policy: store.Policy{MaxAttempts: 3}}
 	w.keep(cs, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok"}})
 	for range 5 {
@@ -142,4 +130,18 @@ func TestFlushHeldLogsOncePerOutage(t *testing.T) {
 	if len(w.backlog[cs]) != 1 {
 		t.Errorf("%d outcomes kept, want 1", len(w.backlog[cs]))
 	}
+}
+
+// loggedWorker returns a worker logging to logs, and a client of a Redis
+// that is down (nothing listens on its port).
+func loggedWorker(t *testing.T, logs *syncbuf.Buffer) (*Worker, *redis.Client) {
+	t.Helper()
+	w, err := New(Config{Redis: redistest.Start(t).Client(), SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	return w, down
 }
