@@ -157,10 +157,51 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	}
 	cs.engine = eng
 	if h := eng.Hash(); h != meta.Hash {
-		cs.refusal = fmt.Sprintf("template mismatch: worker %s on %s renders %s with hash %s, but the approved hash is %s; deploy the approved templates and catalogs (or run the worker on the approved snapshot), then resume the campaign",
-			w.cfg.WorkerID, w.cfg.Host, source, h, meta.Hash)
+		cs.refusal = fmt.Sprintf("template mismatch: worker %s on %s renders %s with hash %s, but the approved hash is %s%s; deploy the approved templates and catalogs (or run the worker on the approved snapshot), then resume the campaign",
+			w.cfg.WorkerID, w.cfg.Host, source, h, meta.Hash, w.snapshotDiff(camp.Template, meta.Snapshot))
 	}
 	return cs, nil
+}
+
+// maxDiffFiles is how many differing files a template mismatch names.
+const maxDiffFiles = 5
+
+// snapshotDiff names the files in which this worker's own template and
+// catalog files differ from the approved snapshot, as a clause of the
+// template mismatch reason ("; its files differ from the approved snapshot
+// in locales/de.toml (changed)"); "" when it renders from the approved
+// snapshot itself, the campaign has none, or no file differs.
+func (w *Worker) snapshotDiff(template string, approved map[string][]byte) string {
+	if w.cfg.Templates == nil || len(approved) == 0 {
+		return ""
+	}
+	own, err := render.Snapshot(w.cfg.Templates, w.cfg.Locales, template)
+	if err != nil {
+		// render.New just read the same files; if they changed since and
+		// no longer load, the reason keeps the hashes alone.
+		return ""
+	}
+	return diffClause(render.DiffSnapshots(approved, own))
+}
+
+// diffClause words the files of diffs for a template mismatch reason, at
+// most maxDiffFiles of them.
+func diffClause(diffs []render.FileDiff) string {
+	if len(diffs) == 0 {
+		return ""
+	}
+	files := make([]string, 0, maxDiffFiles+1)
+	for _, d := range diffs[:min(len(diffs), maxDiffFiles)] {
+		how := d.Change.String()
+		if d.Change != render.FileChanged {
+			how += " on this worker"
+		}
+		files = append(files, fmt.Sprintf("%s (%s)", d.File, how))
+	}
+	if n := len(diffs) - maxDiffFiles; n > 0 {
+		files = append(files, fmt.Sprintf("and %d more", n))
+	}
+	return "; its files differ from the approved snapshot in " + strings.Join(files, ", ")
 }
 
 // journalRefusal returns why this worker must not send campaign c as Redis

@@ -275,6 +275,11 @@ func TestTemplateMismatchPauses(t *testing.T) {
 	if !strings.Contains(st.Reason, "template mismatch") || !strings.Contains(st.Reason, st.Hash) || !strings.Contains(st.Reason, "stale-worker") {
 		t.Fatalf("reason %q should name both hashes and the worker", st.Reason)
 	}
+	// The catalog edited after approval is named, and no other file.
+	if !strings.Contains(st.Reason, "; its files differ from the approved snapshot in locales/de.toml (changed); deploy ") {
+		t.Fatalf("reason %q should name locales/de.toml as the only file that differs", st.Reason)
+	}
+	t.Logf("reason: %s", st.Reason)
 	if e.smtp.Count() != 0 {
 		t.Fatalf("a mismatching worker sent %d messages", e.smtp.Count())
 	}

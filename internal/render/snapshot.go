@@ -1,9 +1,12 @@
 package render
 
 import (
+	"bytes"
+	"fmt"
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing/fstest"
 )
@@ -57,4 +60,57 @@ func ResolvePath(name, templatesDir, localesDir string) string {
 		return filepath.Join(localesDir, filepath.FromSlash(strings.TrimPrefix(name, "locales/")))
 	}
 	return name
+}
+
+// FileChange says how one file of a snapshot differs from the approved one.
+type FileChange int
+
+const (
+	// FileChanged: both snapshots hold the file, with different bytes.
+	FileChanged FileChange = iota + 1
+	// FileMissing: only the approved snapshot holds the file.
+	FileMissing
+	// FileExtra: only the compared snapshot holds the file.
+	FileExtra
+)
+
+// String returns "changed", "missing" or "extra".
+func (c FileChange) String() string {
+	switch c {
+	case FileChanged:
+		return "changed"
+	case FileMissing:
+		return "missing"
+	case FileExtra:
+		return "extra"
+	}
+	return fmt.Sprintf("FileChange(%d)", int(c))
+}
+
+// FileDiff is one file in which a snapshot differs from the approved one.
+type FileDiff struct {
+	File   string // snapshot key: "templates/<template>/<file>" or "locales/<file>"
+	Change FileChange
+}
+
+// DiffSnapshots returns the files in which got differs from approved, both
+// taken by Snapshot, sorted by key: nil when they hold the same files with
+// the same bytes, i.e. have the same Hash.
+func DiffSnapshots(approved, got map[string][]byte) []FileDiff {
+	var out []FileDiff
+	for k, a := range approved {
+		switch g, ok := got[k]; {
+		case !ok:
+			out = append(out, FileDiff{File: k, Change: FileMissing})
+		case !bytes.Equal(a, g):
+			out = append(out, FileDiff{File: k, Change: FileChanged})
+		}
+	}
+	for k := range got {
+		if _, ok := approved[k]; !ok {
+			out = append(out, FileDiff{File: k, Change: FileExtra})
+		}
+	}
+	slices.SortFunc(out, func(a, b FileDiff) int { return strings.Compare(a.File, b.File) })
+	return out
 }
