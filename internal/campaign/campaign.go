@@ -204,7 +204,9 @@ func Parse(data []byte, file string) (*Campaign, error) {
 	if !doc.Has("auto_pause", "min_attempts") {
 		c.AutoPause.MinAttempts = min(c.AutoPause.Window, defaultMinAttemptsCap)
 	}
-	if !doc.Has("batches", "max_failure_rate") {
+	// (An error_rate that is no share is reported as itself, not again
+	// as a max_failure_rate the file never wrote.)
+	if !doc.Has("batches", "max_failure_rate") && c.AutoPause.ErrorRate >= 0 && c.AutoPause.ErrorRate <= 1 {
 		c.Batches.MaxFailureRate = c.AutoPause.ErrorRate
 	}
 	for _, s := range []*string{&c.Name, &c.Environment, &c.Template, &c.TemplatesDir, &c.LocalesDir, &c.DefaultLocale,

@@ -136,7 +136,8 @@ func TestParseErrors(t *testing.T) {
 		{"section not a mapping", base + "batches: 5\n", []string{"c.yaml:6: batches: want a mapping of keys here (canary_per_locale, size, interval"}, nil},
 		{"negative size", base + "batches:\n  size: 0\n  canary_per_locale: -1\n", []string{"c.yaml:7: batches.size", "c.yaml:8: batches.canary_per_locale"}, nil},
 		{"approve without canary", base + "batches:\n  approve_after_canary: true\n", []string{"batches.approve_after_canary: there is no canary"}, nil},
-		{"error rate", base + "auto_pause:\n  error_rate: 1.5\n  window: 10\n  min_attempts: 11\n", []string{"c.yaml:7: auto_pause.error_rate", "c.yaml:9: auto_pause.min_attempts: 11 must be between 1 and window (10)"}, nil},
+		{"error rate", base + "auto_pause:\n  error_rate: 1.5\n  window: 10\n  min_attempts: 11\n", []string{"c.yaml:7: auto_pause.error_rate", "c.yaml:9: auto_pause.min_attempts: 11 must be between 1 and window (10)"},
+			[]string{"max_failure_rate"}}, // not written: its default follows error_rate, which is the one to fix
 		{"explicit zero error rate", base + "auto_pause:\n  error_rate: 0\n", []string{"c.yaml:7: auto_pause.error_rate: 0 is not a share"}, nil},
 		{"failure rate not a number", base + "batches:\n  max_failure_rate: .nan\n", []string{"c.yaml:7: batches.max_failure_rate: NaN is not a share"}, nil},
 		{"retry", base + "retry:\n  max_attempts: 0\n  backoff: -1s\n", []string{"c.yaml:7: retry.max_attempts", "c.yaml:8: retry.backoff"}, nil},
