@@ -443,7 +443,13 @@ func (e *Engine) resolve(requested string) (Match, error) {
 	_, idx, conf := e.matcher.Match(tag)
 	cand := e.tags[idx]
 	if conf < language.High || !sameBase(tag, cand) || !sameScript(tag, cand) {
-		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: "not-covered: no catalog for " + tag.String()}
+		reason := "not-covered: no catalog for " + tag.String()
+		// An alias maps the locale it names, exactly: say so when the
+		// base language has one (gsw: de does not cover gsw-CH).
+		if base, _ := tag.Base(); e.aliases[canonKey(base.String())] != "" {
+			reason += fmt.Sprintf(" (the alias of %s covers %s only: add %s to locale_policy.aliases to map it too)", base, base, tag)
+		}
+		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason}
 	}
 	via := ViaMatch
 	if tag == cand {

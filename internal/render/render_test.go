@@ -92,6 +92,7 @@ func TestResolve(t *testing.T) {
 		{"gsw with alias", aliased, "gsw", "de", ViaAlias, "", ""},
 		{"gsw-CH alias case", aliased, "Gsw", "de", ViaAlias, "", ""},
 		{"alias key canonicalised", aliased, "de-li", "fr", ViaAlias, "", ""},
+		{"an alias names one locale", aliased, "gsw-CH", "", "", "not-covered: no catalog for gsw-CH (the alias of gsw covers gsw only: add gsw-CH to locale_policy.aliases to map it too)", CodeNotCovered},
 		{"da is not nb", strict, "da", "", "", "not-covered: no catalog for da", CodeNotCovered},
 		{"nb", strict, "nb-NO", "nb", ViaMatch, "", ""},
 		{"no is not nb without alias", strict, "no", "", "", "not-covered: no catalog for no", CodeNotCovered},
