@@ -20,7 +20,7 @@
 //	batches:
 //	  canary_per_locale: 2           # [0] recipients of every covered language in the canary
 //	  size: 500                      # [500] recipients per regular batch
-//	  interval: 1m                   # [1m] start-to-start; 0s sends batches back to back
+//	  interval: 1m                   # [1m] after a batch's first pass; 0s sends batches back to back
 //	  approve_after_canary: true     # [false] wait for `tidings approve` after the canary
 //	  max_failure_rate: 0.05         # [auto_pause.error_rate] gate checked after each batch
 //	rate: 20/s                       # [unlimited] N/s, N/m, N/h, N/<duration>, 0 or unlimited
@@ -103,13 +103,26 @@ type LocalePolicy struct {
 type Batches struct {
 	CanaryPerLocale int `yaml:"canary_per_locale" json:"canary_per_locale"`
 	Size            int `yaml:"size" json:"size"`
-	// Interval is start-to-start; 0 sends batches back to back. Its JSON is
-	// a Go duration string ("1m0s"): see MarshalJSON.
+	// Interval is the wait after a batch's first pass completed before the
+	// next batch is released; 0 sends batches back to back. Its JSON is a
+	// Go duration string ("1m0s"): see MarshalJSON.
 	Interval           time.Duration `yaml:"interval" json:"-"`
 	ApproveAfterCanary bool          `yaml:"approve_after_canary" json:"approve_after_canary"`
 	// MaxFailureRate is the share of failed attempts in a finished batch
 	// above which the next batch does not start.
 	MaxFailureRate float64 `yaml:"max_failure_rate" json:"max_failure_rate"`
+}
+
+// Duration returns how long sending n recipients takes at perSecond
+// messages a second when releases batches are still to be released: each
+// release waits Interval after the previous batch's first pass completed.
+// perSecond 0 (an unlimited rate) counts the intervals alone.
+func (b Batches) Duration(n int64, perSecond float64, releases int) time.Duration {
+	d := time.Duration(releases) * b.Interval
+	if perSecond > 0 {
+		d += time.Duration(float64(n) / perSecond * float64(time.Second))
+	}
+	return d
 }
 
 // AutoPause is the sliding-window error rule applied during a batch.

@@ -302,3 +302,23 @@ func TestWithDefaults(t *testing.T) {
 		t.Errorf("explicit zeros lost: %+v %+v", p.Batches, p.Retry)
 	}
 }
+
+func TestBatchesDuration(t *testing.T) {
+	t.Parallel()
+	b := Batches{Interval: time.Minute}
+	for _, tt := range []struct {
+		n         int64
+		perSecond float64
+		releases  int
+		want      time.Duration
+	}{
+		{14, 0.8, 2, 17500*time.Millisecond + 2*time.Minute},
+		{200000, 50, 399, 4000*time.Second + 399*time.Minute}, // 7h45m40s
+		{30, 0, 2, 2 * time.Minute},                           // unlimited: the intervals alone
+		{8, 4, 0, 2 * time.Second},
+	} {
+		if got := b.Duration(tt.n, tt.perSecond, tt.releases); got != tt.want {
+			t.Errorf("Duration(%d, %v, %d) = %s, want %s", tt.n, tt.perSecond, tt.releases, got, tt.want)
+		}
+	}
+}

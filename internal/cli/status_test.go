@@ -22,9 +22,10 @@ func rowsIn(n int, langs ...string) []string {
 }
 
 // TestStatusOfCanaryThenCancel: a campaign that waits for approval after a
-// canary of 12 shows no ETA and says how to approve it in its environment;
-// once cancelled, its 18 unsent recipients are not progress: no full bar,
-// no "DONE 100.0%" in the list.
+// canary of 12 shows its ETA as "after approval" (eta_waits_for in JSON)
+// and says how to approve it in its environment; once cancelled, its 18
+// unsent recipients are not progress: no full bar, no "DONE 100.0%" in
+// the list.
 func TestStatusOfCanaryThenCancel(t *testing.T) {
 	t.Parallel()
 	renv, _ := redisEnv(t)
@@ -38,8 +39,13 @@ func TestStatusOfCanaryThenCancel(t *testing.T) {
 	contains(t, "awaiting approval: status", r.stdout,
 		"State:    AWAITING-APPROVAL: canary sent (12 recipients)",
 		"tidings approve halfway --env staging",
-		"ETA - (not while awaiting-approval)",
+		"ETA after approval",
 		"12 sent")
+	r = cli(t, env, "status", "halfway", "--env", "staging", "--json")
+	contains(t, "awaiting approval: status --json", r.stdout, `"eta_waits_for":"approval"`)
+	if strings.Contains(r.stdout, `"eta_seconds"`) {
+		t.Errorf("status --json gives an ETA while awaiting approval\n%s", r)
+	}
 
 	if r := cli(t, env, "cancel", "halfway", "--env", "staging", "--reason", "wrong file"); r.code != 0 {
 		t.Fatalf("cancel\n%s", r)

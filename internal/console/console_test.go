@@ -397,6 +397,37 @@ func TestMetricsShowPausedCampaign(t *testing.T) {
 	}
 }
 
+// TestETA: the campaigns page, a campaign's page and /metrics show the
+// ETA at the campaign's rate while nothing was sent (12 at 10/s; the
+// batches go back to back), and "after approval" for a campaign whose
+// canary will wait for an approval.
+func TestETA(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "rated", N: 12, Size: 5, Rate: "10/s"})
+	w.Stage(t, consoletest.Spec{Name: "canary", N: 12, Canary: 1, Approve: true, Rate: "10/s"})
+	s := newSite(t, w, false)
+	c := s.signIn(t, viewerToken)
+	_, list, _ := c.get("/")
+	_, rated, _ := c.get("/c/rated")
+	_, canary, _ := c.get("/c/canary")
+	_, metrics, _ := s.anonymous(t).get("/metrics")
+	for _, tt := range []struct{ page, body, want string }{
+		{"/", list, "<td data-label=\"ETA\">1s</td>"},
+		{"/", list, "<td data-label=\"ETA\">after approval</td>"},
+		{"/c/rated", rated, "<dt>ETA</dt><dd>1s</dd>"},
+		{"/c/canary", canary, "<dt>ETA</dt><dd>after approval</dd>"},
+		{"/metrics", metrics, `tidings_campaign_eta_seconds{campaign="rated"} 1.2`},
+	} {
+		if !strings.Contains(tt.body, tt.want) {
+			t.Errorf("%s lacks %s\n%s", tt.page, tt.want, tt.body)
+		}
+	}
+	if strings.Contains(metrics, `tidings_campaign_eta_seconds{campaign="canary"}`) {
+		t.Errorf("/metrics has an ETA for a campaign that waits for an approval")
+	}
+}
+
 // TestGallery renders every language from the approved snapshot, flags the
 // incomplete one, writes Arabic right to left, shows a chosen recipient's
 // own message, and serves each email's HTML and .eml.

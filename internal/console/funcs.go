@@ -46,11 +46,15 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"secs": func(s float64) string {
-		if s <= 0 {
+	// eta writes st's ETA, or what it waits for ("after approval").
+	"eta": func(st *store.Status) string {
+		switch {
+		case st.ETAWaitsFor != "":
+			return "after " + st.ETAWaitsFor
+		case st.ETASeconds <= 0:
 			return "—"
 		}
-		return (time.Duration(s) * time.Second).Round(time.Second).String()
+		return (time.Duration(st.ETASeconds) * time.Second).Round(time.Second).String()
 	},
 	"rate": func(r float64) string { return strconv.FormatFloat(r, 'f', 1, 64) },
 	"short": func(h string) string {

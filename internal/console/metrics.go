@@ -35,7 +35,7 @@ var (
 	descRate = prometheus.NewDesc("tidings_campaign_send_rate",
 		"Outcomes recorded per second over the last 10 seconds.", []string{"campaign"}, nil)
 	descETA = prometheus.NewDesc("tidings_campaign_eta_seconds",
-		"Estimated seconds until every recipient has an outcome, at the current rate (absent when unknown).", []string{"campaign"}, nil)
+		"Estimated seconds until every recipient has an outcome: the pending ones at the recent (or configured) rate plus the intervals before the batches still to be released (absent when unknown or waiting for an approval).", []string{"campaign"}, nil)
 	descRetries = prometheus.NewDesc("tidings_campaign_retries_waiting",
 		"Recipients waiting for a retry after a temporary failure.", []string{"campaign"}, nil)
 	descBatch = prometheus.NewDesc("tidings_campaign_current_batch",

@@ -114,9 +114,10 @@ type Summary struct {
 	Batches BatchPlan `json:"batches"`
 
 	Rate campaign.Rate `json:"rate"`
-	// Estimate is the expected sending time: every batch at the campaign
-	// rate, batches starting at least Interval apart. With an unlimited rate
-	// it counts only the intervals. Waiting for approval is not included.
+	// Estimate is the expected sending time (campaign.Batches.Duration):
+	// every accepted recipient at the campaign rate, plus Interval before
+	// each batch after the first. With an unlimited rate it counts only the
+	// intervals. Waiting for approval is not included.
 	Estimate time.Duration `json:"estimate_ns"`
 }
 
@@ -358,7 +359,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		bp.Canary += n
 	}
 	s.Batches = bp
-	s.Estimate = estimate(bp, c.Rate)
+	s.Estimate = c.Batches.Duration(int64(bp.Canary+bp.Regular), c.Rate.PerSecond(), max(bp.Total()-1, 0))
 	return s, nil
 }
 
@@ -457,28 +458,4 @@ func renderCheck(in Input, prior map[int]string, rcp recipient.Recipient, m rend
 		return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", true
 	}
 	return "", false
-}
-
-// estimate returns the time to send every batch at rate, batches starting
-// at least bp.Interval apart (start to start).
-func estimate(bp BatchPlan, rate campaign.Rate) time.Duration {
-	var sizes []int
-	if bp.Canary > 0 {
-		sizes = append(sizes, bp.Canary)
-	}
-	for i := 0; i < bp.Count; i++ {
-		sizes = append(sizes, min(bp.Size, bp.Regular-i*bp.Size))
-	}
-	var total time.Duration
-	for i, n := range sizes {
-		var d time.Duration
-		if !rate.Unlimited() {
-			d = time.Duration(float64(n) / rate.PerSecond() * float64(time.Second))
-		}
-		if i < len(sizes)-1 {
-			d = max(d, bp.Interval)
-		}
-		total += d
-	}
-	return total
 }

@@ -183,8 +183,8 @@ func TestRunCSV(t *testing.T) {
 	if b.Canary != 5 || b.Regular != 2 || b.Count != 2 || b.Total() != 3 || b.CanaryPerLang["de"] != 1 {
 		t.Errorf("batches = %+v", b)
 	}
-	// canary 5 at 2/s = 2.5s -> 10s interval; 1 -> 10s; last 1 = 0.5s.
-	if s.Estimate != 20500*time.Millisecond {
+	// 7 at 2/s = 3.5s, plus 10s before each of the 2 regular batches.
+	if s.Estimate != 23500*time.Millisecond {
 		t.Errorf("estimate = %s", s.Estimate)
 	}
 	if strings.Join(s.Columns, ",") != "posts,note" {
@@ -308,7 +308,7 @@ func TestWriteTextAndRejects(t *testing.T) {
 		"canary: 5 recipients (ar 1, de 1, en 1, fr 1, ja 1)",
 		"then wait until someone approves the canary",
 		"2 regular batch(es) of 1",
-		"Estimate: 20.5s at 2/s, plus the wait for approval",
+		"Estimate: 23.5s at 2/s, plus the wait for approval",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)

@@ -11,7 +11,9 @@
 //   - a recipient whose first attempt failed temporarily and who waits for
 //     a retry is shown as such (per batch and in total), never hidden
 //     behind "failed 0";
-//   - there is no ETA unless the campaign is running;
+//   - there is no ETA unless the campaign is running; it counts the
+//     intervals before the batches still to be released, and while a
+//     canary's approval is awaited or ahead it is "after approval";
 //   - every batch is accounted for: the current ones in full, finished and
 //     waiting ones summarised when there are many.
 //
@@ -166,6 +168,8 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	fmt.Fprintln(w)
 	eta := "-"
 	switch {
+	case st.ETAWaitsFor != "":
+		eta = "after " + st.ETAWaitsFor
 	case st.State != store.StateRunning:
 		eta = "- (not while " + string(st.State) + ")"
 	case st.ETASeconds > 0:

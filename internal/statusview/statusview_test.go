@@ -49,6 +49,13 @@ func batches(canary, n, size, done int) []store.BatchStatus {
 	return bs
 }
 
+// canary returns a canary of 10 with sent of them sent, then two regular
+// batches of 45 not released.
+func canary(sent int) []store.BatchStatus {
+	return []store.BatchStatus{{Batch: 0, Canary: true, Size: 10, Released: true, Done: sent == 10, BatchProgress: store.BatchProgress{Attempted: sent, Sent: sent}},
+		{Batch: 1, Size: 45}, {Batch: 2, Size: 45}}
+}
+
 func TestWrite(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -75,6 +82,22 @@ func TestWrite(t *testing.T) {
 			hint: "resume with: tidings resume c --env production",
 			want: []string{"PAUSED by auto-pause at 2026-03-01 09:30:00: error rate 60%", "resume with: tidings resume c --env production", "ETA - (not while paused)"},
 			not:  []string{"auto-pause: error rate", "ETA 20s"},
+		},
+		{
+			name: "canary-then-approval",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning}, Total: 100, Staged: 100,
+				Counts: counts(store.OutcomeSent, 4, store.OutcomePending, 96), Rate: 2, ETAWaitsFor: store.ETAWaitsForApproval,
+				Batches: canary(4)},
+			want: []string{"ETA after approval"},
+			not:  []string{"ETA 48s", "ETA -"},
+		},
+		{
+			name: "awaiting-approval",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateAwaitingApproval, Reason: "canary sent (10 recipients): check it, then approve"},
+				Total: 100, Staged: 100, Counts: counts(store.OutcomeSent, 10, store.OutcomePending, 90), ETAWaitsFor: store.ETAWaitsForApproval,
+				Batches: canary(10)},
+			want: []string{"AWAITING-APPROVAL: canary sent", "ETA after approval"},
+			not:  []string{"not while awaiting-approval"},
 		},
 		{
 			name: "cancelled",

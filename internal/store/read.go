@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
 )
 
 // Meta is what staging recorded about a campaign.
@@ -223,8 +225,11 @@ type Status struct {
 	Retries    int64            `json:"retries_waiting"`
 	Errors     []ErrorGroup     `json:"errors"`
 	Audit      []AuditEntry     `json:"audit"`
-	Rate       float64          `json:"rate"` // recorded messages per second over the last 10 s
-	ETASeconds float64          `json:"eta_seconds,omitempty"`
+	Rate       float64          `json:"rate"`                  // recorded messages per second over the last 10 s
+	ETASeconds float64          `json:"eta_seconds,omitempty"` // until every recipient has an outcome (eta.go); 0: unknown
+	// ETAWaitsFor is what the ETA waits for when no number can be given
+	// (ETAWaitsForApproval), "" otherwise.
+	ETAWaitsFor string `json:"eta_waits_for,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
 }
@@ -342,17 +347,18 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	// Rate over the last 10 complete seconds.
-	now := time.Now().Unix()
+	now := time.Now()
 	var recent int64
 	for f, v := range secC.Val() {
 		sec := atoi64(f)
-		if sec >= now-10 && sec < now {
+		if sec >= now.Unix()-10 && sec < now.Unix() {
 			recent += atoi64(v)
 		}
 	}
 	st.Rate = float64(recent) / 10
-	if st.Rate > 0 && st.Counts[OutcomePending] > 0 {
-		st.ETASeconds = float64(st.Counts[OutcomePending]) / st.Rate
+	// A definition this version cannot read leaves the ETA unknown.
+	if camp, err := campaign.FromDefinition(meta.Definition); err == nil {
+		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, fromMS(atoi64(ctlC.Val()["batch_done_at"])), now)
 	}
 	return st, nil
 }

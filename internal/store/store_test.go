@@ -26,12 +26,16 @@ type stageOpts struct {
 	n, canary, size int
 	resume          bool
 	excluded        []string
+	def             []byte // the campaign definition; {} when nil
 }
 
 func stage(t testing.TB, st *store.Store, name string, o stageOpts) *store.StageSummary {
 	t.Helper()
 	ctx := context.Background()
-	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: name, Definition: []byte(`{}`), Hash: "h", Env: "test",
+	if o.def == nil {
+		o.def = []byte(`{}`)
+	}
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: name, Definition: o.def, Hash: "h", Env: "test",
 		Who: "alice", Columns: []string{"posts"}, Canary: o.canary > 0, ChunkSize: 7,
 		ResumeExisting: o.resume, ExcludedRuns: o.excluded})
 	if err != nil {

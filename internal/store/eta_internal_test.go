@@ -1,0 +1,91 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+)
+
+// TestETA computes the ETA from fixed inputs: the pending recipients at
+// the recent rate (or the campaign's between batches), plus an interval
+// before each batch still to be released, less what has passed of the
+// current wait; "approval" when a canary's approval is awaited or ahead.
+func TestETA(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	perSec := func(n int) campaign.Rate { return campaign.Rate{Count: n, Per: time.Second} }
+	tests := []struct {
+		name     string
+		state    State
+		cur      int  // current batch
+		batches  int  // in all
+		canary   bool // batch 0 is a canary
+		approve  bool // approve_after_canary
+		approved bool
+		pending  int64
+		recent   float64 // Status.Rate
+		rate     campaign.Rate
+		interval time.Duration
+		passed   time.Duration // since the current batch's first pass completed (0: not completed)
+		want     time.Duration
+		waitsFor string
+	}{
+		// The user's report: size 10, interval 1m, 14 left in two batches
+		// not released, a second after the current batch passed, whose
+		// tail gives 0.8/s. It said 14 / 0.8 = 17.5s ("ETA 17s").
+		{name: "two batches to release", state: StateRunning, cur: 3, batches: 6, pending: 14, recent: 0.8,
+			interval: time.Minute, passed: time.Second, want: 17500*time.Millisecond + 2*time.Minute - time.Second},
+		{name: "between batches, the campaign's rate", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
+			interval: time.Minute, passed: 30 * time.Second, want: 700*time.Millisecond + 2*time.Minute - 30*time.Second},
+		{name: "a wait longer than the interval counts once", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
+			interval: time.Minute, passed: 5 * time.Minute, want: 700*time.Millisecond + time.Minute},
+		{name: "between batches, unlimited rate: unknown", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute},
+		{name: "the recent rate wins", state: StateRunning, cur: 1, batches: 3, pending: 30, recent: 5, rate: perSec(20),
+			interval: time.Minute, want: 6*time.Second + time.Minute},
+		{name: "the last batch", state: StateRunning, cur: 2, batches: 3, pending: 8, recent: 4, interval: time.Minute, want: 2 * time.Second},
+		{name: "back to back", state: StateRunning, cur: 0, batches: 3, pending: 30, recent: 10, want: 3 * time.Second},
+		{name: "nothing released: batch 0 goes at once", state: StateRunning, cur: -1, batches: 3, pending: 30, rate: perSec(10),
+			interval: time.Minute, want: 3*time.Second + 2*time.Minute},
+		// 200,000 in batches of 500, 1m apart, at 50/s: 7h45m40s (it said
+		// 1h06m40s).
+		{name: "200,000 at 50/s", state: StateRunning, cur: -1, batches: 400, pending: 200000, rate: perSec(50),
+			interval: time.Minute, want: 4000*time.Second + 399*time.Minute},
+		{name: "canary sending, approval ahead", state: StateRunning, cur: 0, batches: 3, canary: true, approve: true, pending: 30, recent: 2,
+			interval: time.Minute, waitsFor: ETAWaitsForApproval},
+		{name: "canary not released, approval ahead", state: StateRunning, cur: -1, batches: 3, canary: true, approve: true, pending: 30,
+			rate: perSec(10), waitsFor: ETAWaitsForApproval},
+		{name: "awaiting approval", state: StateAwaitingApproval, cur: 0, batches: 3, canary: true, approve: true, pending: 20,
+			interval: time.Minute, passed: time.Second, waitsFor: ETAWaitsForApproval},
+		{name: "canary approved", state: StateRunning, cur: 0, batches: 3, canary: true, approve: true, approved: true, pending: 20,
+			recent: 2, interval: time.Minute, passed: 10 * time.Second, want: 10*time.Second + 2*time.Minute - 10*time.Second},
+		{name: "canary without approval", state: StateRunning, cur: 0, batches: 3, canary: true, pending: 20, recent: 2,
+			interval: time.Minute, want: 10*time.Second + 2*time.Minute},
+		{name: "a canary alone waits for nobody", state: StateRunning, cur: 0, batches: 1, canary: true, approve: true, pending: 4, recent: 2,
+			want: 2 * time.Second},
+		{name: "regular batch after approval", state: StateRunning, cur: 1, batches: 3, canary: true, approve: true, approved: true,
+			pending: 10, recent: 5, interval: time.Minute, want: 2*time.Second + time.Minute},
+		{name: "paused", state: StatePaused, cur: 1, batches: 3, pending: 10, rate: perSec(5), interval: time.Minute},
+		{name: "paused before approval", state: StatePaused, cur: 0, batches: 3, canary: true, approve: true, pending: 10, rate: perSec(5)},
+		{name: "nothing pending", state: StateRunning, cur: 2, batches: 3, recent: 5, interval: time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved},
+				Counts: map[string]int64{OutcomePending: tt.pending}, Rate: tt.recent}
+			for i := range tt.batches {
+				st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: i == 0 && tt.canary})
+			}
+			camp := &campaign.Campaign{Rate: tt.rate, Batches: campaign.Batches{Interval: tt.interval, ApproveAfterCanary: tt.approve}}
+			var doneAt time.Time
+			if tt.passed > 0 {
+				doneAt = now.Add(-tt.passed)
+			}
+			secs, waitsFor := eta(st, camp, doneAt, now)
+			if got := time.Duration(secs * float64(time.Second)); got.Round(time.Millisecond) != tt.want || waitsFor != tt.waitsFor {
+				t.Errorf("eta = %s, %q; want %s, %q", got, waitsFor, tt.want, tt.waitsFor)
+			}
+		})
+	}
+}
