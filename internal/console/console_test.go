@@ -721,3 +721,35 @@ func TestRetryOfAPausedCampaign(t *testing.T) {
 		t.Errorf("retry of a paused campaign: %d, want 200 with %q\n%s", code, want, body)
 	}
 }
+
+// TestAnotherEnvironmentsCampaign: the console lists its environment's
+// campaigns only, and a button pressed on another environment's campaign
+// (reached by its address) changes nothing and says whose it is.
+func TestAnotherEnvironmentsCampaign(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	ctx := t.Context()
+	sg, err := w.Store.NewStager(ctx, store.StageConfig{Campaign: "theirs", Definition: []byte(`{}`), Hash: "h", Env: "elsewhere", Who: "alice", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Lang: "en"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sg.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	w.Stage(t, consoletest.Spec{Name: "ours", N: 1, Locales: []string{"en"}})
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	if _, body, _ := op.get("/"); strings.Contains(body, "theirs") || !strings.Contains(body, "ours") {
+		t.Errorf("the campaigns page: want this environment's campaign, not another's\n%s", body)
+	}
+	code, body := op.post("/c/theirs/pause", url.Values{"csrf": {op.csrf("/")}, "reason": {"mine?"}})
+	if want := "belongs to environment elsewhere"; code != http.StatusConflict || !strings.Contains(html.UnescapeString(body), want) {
+		t.Errorf("pause of another environment's campaign: %d, want 409 with %q\n%s", code, want, body)
+	}
+	if ctl, err := w.Store.Control(ctx, "theirs"); err != nil || ctl.State != store.StateRunning {
+		t.Errorf("their campaign after the refused pause: %+v %v, want running", ctl, err)
+	}
+}

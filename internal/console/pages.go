@@ -291,13 +291,18 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var ae *store.AckError
 	var rp *redisconn.ReplyError
 	var lost *store.LostChunksError
+	var other *store.EnvError
 	env := s.cfg.Env
 	switch {
+	case errors.As(err, &other):
+		return http.StatusConflict, fmt.Sprintf("Campaign %s belongs to environment %s, not %s: environments that share one Redis share campaign names. Act on it in the console of %s; nothing was changed.", c, other.Env, env, other.Env)
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s (it was never staged here, or Redis lost it). The campaigns page lists those it has.", c, env)
 	case errors.As(err, &te):
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
+		case te.PausedFor == "staging":
+			msg = fmt.Sprintf("Cannot %s %s: it is being staged (a send is writing it, or one was interrupted); only Pause works until that ends. If the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing.", te.Action, c, env)
 		case te.PausedFor == "state-loss":
 			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and every worker's journal directory."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:

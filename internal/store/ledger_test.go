@@ -215,3 +215,40 @@ func TestRecordOfAnotherClaim(t *testing.T) {
 		t.Errorf("counts %v, %d retries waiting; want r0 sent once, nothing deferred", s.Counts, s.Retries)
 	}
 }
+
+// TestStaleRecordOverInDoubt: a record of an earlier claim that comes
+// again after a later claim ended in doubt (the message may have been
+// delivered) changes nothing: the recipient is never claimed again.
+func TestStaleRecordOverInDoubt(t *testing.T) {
+	st, _, l := released(t, "c-stale-doubt", 3, 5)
+	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
+	claim := func(tok string) store.ClaimResult {
+		t.Helper()
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: tok}}, pol, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return first(res).Result
+	}
+	record := func(k store.Kind, tok string) {
+		t.Helper()
+		if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: k, Code: "451", Token: tok}}, nil, pol, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim("A/1")
+	record(store.KindTemp, "A/1")
+	claim("B/1")
+	record(store.KindInDoubt, "B/1")
+	record(store.KindTemp, "A/1") // A's record again, late
+	if es, err := st.Entries(ctx, "c-stale-doubt", []string{"r0"}); err != nil || es[0].State != store.OutcomeInDoubt {
+		t.Fatalf("after the stale record: %+v %v, want in doubt", es, err)
+	}
+	if c := claim("C/1"); c != store.ClaimSkip {
+		t.Errorf("a later claim: %v, want skipped (r0 would be sent twice)", c)
+	}
+	record(store.KindSent, "B/1") // B's own late record still applies
+	if es, _ := st.Entries(ctx, "c-stale-doubt", []string{"r0"}); es[0].State != store.OutcomeSent {
+		t.Errorf("after B's record: %+v, want sent", es[0])
+	}
+}

@@ -136,6 +136,10 @@ for s = 0, nops - 1 do
       elseif kind == 'failed' then
         err = true
         add(KEYS[4], batch .. ':perm', 1)
+      elseif kind == 'in-doubt' and tok ~= '' then
+        -- Only this claim's own late record may replace it (a stale record
+        -- of an earlier claim must not make it due again).
+        flag = 'k:' .. tok
       end
       redis.call('HSET', KEYS[1], rid, st .. '|' .. ca .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. resp)
       if first then
