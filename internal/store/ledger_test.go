@@ -174,20 +174,7 @@ func TestStepConcurrent(t *testing.T) {
 func TestRecordOfAnotherClaim(t *testing.T) {
 	st, _, l := released(t, "c-stale", 3, 5)
 	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
-	claim := func(tok string) store.ClaimResult {
-		t.Helper()
-		res, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: tok}}, pol, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return first(res).Result
-	}
-	record := func(k store.Kind, tok string) {
-		t.Helper()
-		if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: k, Code: "451", Token: tok}}, nil, pol, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	claim, record := r0Steps(t, l, pol)
 	if c := claim("A/1"); c != store.ClaimOK {
 		t.Fatalf("A's claim: %v", c)
 	}
@@ -222,20 +209,7 @@ func TestRecordOfAnotherClaim(t *testing.T) {
 func TestStaleRecordOverInDoubt(t *testing.T) {
 	st, _, l := released(t, "c-stale-doubt", 3, 5)
 	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
-	claim := func(tok string) store.ClaimResult {
-		t.Helper()
-		res, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: tok}}, pol, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return first(res).Result
-	}
-	record := func(k store.Kind, tok string) {
-		t.Helper()
-		if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: k, Code: "451", Token: tok}}, nil, pol, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	claim, record := r0Steps(t, l, pol)
 	claim("A/1")
 	record(store.KindTemp, "A/1")
 	claim("B/1")
@@ -251,4 +225,25 @@ func TestStaleRecordOverInDoubt(t *testing.T) {
 	if es, _ := st.Entries(ctx, "c-stale-doubt", []string{"r0"}); es[0].State != store.OutcomeSent {
 		t.Errorf("after B's record: %+v, want sent", es[0])
 	}
+}
+
+// r0Steps returns steps of l for recipient r0 alone: a claim with a token
+// (its answer), and a record of kind k for the claim with a token.
+func r0Steps(t *testing.T, l *store.Ledger, pol store.Policy) (claim func(tok string) store.ClaimResult, record func(k store.Kind, tok string)) {
+	ctx := context.Background()
+	claim = func(tok string) store.ClaimResult {
+		t.Helper()
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: tok}}, pol, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return first(res).Result
+	}
+	record = func(k store.Kind, tok string) {
+		t.Helper()
+		if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: k, Code: "451", Token: tok}}, nil, pol, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return claim, record
 }
