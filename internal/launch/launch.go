@@ -245,6 +245,8 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	defer sg.Abort(ctx) // a staging that fails lets go of the campaign at once
+
 	// The second read renders nothing: the plan rendered every row, and the
 	// bytes are checked to be the same below.
 	h := sha256.New()

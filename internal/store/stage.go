@@ -162,6 +162,46 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		cfg.ChunkSize = 200
 	}
 	k := keysFor(cfg.Campaign)
+	stage := newID()
+	// One staging of a campaign at a time: two would mix their chunks,
+	// counters and metadata. The lease is renewed by every flush and let
+	// go by Finish or Abort; a staging that died lets go when it ends.
+	ok, err := s.rdb.SetNX(ctx, k.staging, stage+"|"+Actor{Who: cfg.Who, Host: cfg.Host}.String(), stagingLease).Result()
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
+	}
+	if !ok {
+		v, _ := s.rdb.Get(ctx, k.staging).Result()
+		_, by, _ := strings.Cut(v, "|")
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &BeingStagedError{Campaign: cfg.Campaign, By: by})
+	}
+	sg, err := s.begin(ctx, cfg, k, stage)
+	if err != nil {
+		_ = unstageScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, stage).Err()
+		return nil, err
+	}
+	return sg, nil
+}
+
+// stagingLease is how long a staging holds its campaign between flushes.
+const stagingLease = 30 * time.Second
+
+// BeingStagedError says that another send is staging campaign Campaign
+// (By: who, on which host).
+type BeingStagedError struct{ Campaign, By string }
+
+func (e *BeingStagedError) Error() string {
+	return fmt.Sprintf("campaign %q is being staged by %s: two stagings of one campaign would mix their recipients; wait until it ends (one that died lets go within %s), then stage it again", e.Campaign, e.By, stagingLease)
+}
+
+// Abort ends a staging that will not Finish, so that the campaign can be
+// staged again at once; after Finish it does nothing.
+func (sg *Stager) Abort(ctx context.Context) {
+	_ = unstageScript.Run(context.WithoutCancel(ctx), sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage).Err()
+}
+
+// begin checks that cfg may be staged, as stage, and prepares it.
+func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
 	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env").Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
@@ -203,7 +243,6 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 			}
 		}
 	}
-	stage := newID()
 	// The new staging first: from here on the writers of an earlier one
 	// (a late record, a chunk's end, a tick) see another stage id and write
 	// nothing, so nothing of theirs lands in what is cleared below.
@@ -297,6 +336,7 @@ func (sg *Stager) queueChunk(batch int) {
 }
 
 func (sg *Stager) flush(ctx context.Context) error {
+	sg.pipe.PExpire(ctx, sg.k.staging, stagingLease)
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
 	}
@@ -429,7 +469,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded)
 		a := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}
-		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit}, sg.sum.Stage, string(state), by, ms(now),
+		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit, sg.k.staging}, sg.sum.Stage, string(state), by, ms(now),
 			auditJSON(now, a, action, reason), auditJSON(now, a, "stage", reason+"; not started: the campaign is paused"),
 			"cur_batch", "-1", "batch_done_at", "0", "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)
 	})

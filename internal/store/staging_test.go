@@ -329,3 +329,42 @@ func TestPauseIfUnchanged(t *testing.T) {
 		t.Errorf("pause on a current read: moved %v, %v; want paused", moved, err)
 	}
 }
+
+// TestOneStagingAtATime: while a send stages a campaign, another staging
+// of it is refused with who holds it (two would mix their chunks and
+// counters); the first one's Finish, or its Abort when it fails, lets go.
+func TestOneStagingAtATime(t *testing.T) {
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	cfg := func(who string, resume bool) store.StageConfig {
+		return store.StageConfig{Campaign: "c-one", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: who, Host: "box", ChunkSize: 7, ResumeExisting: resume}
+	}
+	a, err := st.NewStager(ctx, cfg("alice", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Lang: "de"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	var be *store.BeingStagedError
+	if _, err := st.NewStager(ctx, cfg("bob", true)); !errors.As(err, &be) || be.By != "alice@box" {
+		t.Fatalf("a second staging while alice's runs: %v, want a *BeingStagedError naming alice@box", err)
+	}
+	if _, err := a.Finish(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.NewStager(ctx, cfg("bob", true))
+	if err != nil {
+		t.Fatalf("staging again after alice's finished: %v", err)
+	}
+	b.Abort(ctx) // bob's send failed (its file changed, say)
+	c, err := st.NewStager(ctx, cfg("carol", true))
+	if err != nil {
+		t.Fatalf("staging again after bob's aborted: %v", err)
+	}
+	b.Abort(ctx) // bob's late abort does not let go of carol's staging
+	if _, err := st.NewStager(ctx, cfg("dave", true)); !errors.As(err, &be) || be.By != "carol@box" {
+		t.Errorf("a staging while carol's runs: %v, want a *BeingStagedError naming carol@box", err)
+	}
+	c.Abort(ctx)
+}

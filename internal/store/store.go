@@ -215,7 +215,7 @@ type keys struct {
 	name, prefix                                      string
 	meta, control, batches, bstats, ledger, counts    string
 	win, winerr, persec, errors, audit, rejects, rate string
-	passed, finished, gen                             string
+	passed, finished, gen, staging                    string
 }
 
 func keysFor(c string) keys {
@@ -225,7 +225,7 @@ func keysFor(c string) keys {
 		meta: p + "meta", control: p + "control", batches: p + "batches", bstats: p + "bstats",
 		ledger: p + "ledger", counts: p + "counts", win: p + "win", winerr: p + "winerr",
 		persec: p + "persec", errors: p + "errors", audit: p + "audit", rejects: p + "rejects",
-		rate: p + "rate", passed: p + "passed", finished: p + "finished", gen: p + "gen",
+		rate: p + "rate", passed: p + "passed", finished: p + "finished", gen: p + "gen", staging: p + "staging",
 	}
 }
 

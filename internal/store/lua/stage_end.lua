@@ -4,7 +4,8 @@
 -- staged): the pause stays (nothing starts), and the audit entry says so.
 -- Nothing is written when another staging has begun since.
 --
--- KEYS: 1 control, 2 audit
+-- KEYS: 1 control, 2 audit, 3 staging (the lease of the staging running:
+--       "<stage id>|<who>", let go here)
 -- ARGV: 1 stage id, 2 state (staged | running), 3 by, 4 now (unix ms),
 --       5 audit entry (JSON), 6 audit entry when a pause stays (JSON),
 --       then field, value pairs
@@ -19,4 +20,6 @@ if cur[1] == 'staged' then
 end
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('RPUSH', KEYS[2], audit)
+local lease = redis.call('GET', KEYS[3])
+if lease and string.sub(lease, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[3]) end
 return redis.call('HMGET', KEYS[1], 'state', 'by', 'reason')
