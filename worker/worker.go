@@ -109,7 +109,8 @@ type Config struct {
 	Metrics prometheus.Registerer
 	// Env is the environment name, recorded in audit entries. A worker
 	// runs the campaigns staged in its environment only (every campaign
-	// when Env is empty).
+	// when Env is empty: do not mix such a worker with environment workers
+	// on one Redis, whose queues are QueueOf theirs).
 	Env string
 	// Host is this machine's name (default os.Hostname).
 	Host string

@@ -227,11 +227,16 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 // the *LostChunksError are returned at the end.
 func (s *Store) sweep(ctx context.Context, c, action string) (int, error) {
 	k := keysFor(c)
+	// The staging swept: a chunk of a staging begun since is left alone.
+	stage, err := s.rdb.HGet(ctx, k.meta, "stage").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("%s %s: read meta: %w", action, c, err)
+	}
 	total := 0
 	var ackErr error
-	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 4+2*len(recs))
-		args = append(args, action, ms(time.Now()), batch, chunk)
+	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
+		args := make([]any, 0, 5+2*len(recs))
+		args = append(args, action, ms(time.Now()), batch, chunk, stage)
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -367,4 +369,52 @@ func TestOneStagingAtATime(t *testing.T) {
 		t.Errorf("a staging while carol's runs: %v, want a *BeingStagedError naming carol@box", err)
 	}
 	c.Abort(ctx)
+}
+
+// afterFirstScript runs then once, right after the first script call (an
+// EVALSHA or EVAL) whose keys include key.
+type afterFirstScript struct {
+	key  string
+	then func()
+	once sync.Once
+}
+
+func (h *afterFirstScript) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *afterFirstScript) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if n := cmd.Name(); (n == "evalsha" || n == "eval") && slices.Contains(cmd.Args(), any(h.key)) {
+			h.once.Do(h.then)
+		}
+		return err
+	}
+}
+func (h *afterFirstScript) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestSweepLeavesANewStagingAlone: a cancel sweeps the campaign chunk by
+// chunk; a re-staging that begins meanwhile (the campaign is cancelled, so
+// send --resume-existing may stage it again) gets nothing of the sweep in
+// its ledger and counters: its recipients are pending, not cancelled.
+func TestSweepLeavesANewStagingAlone(t *testing.T) {
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	sum := stage(t, st, "c-sweep", stageOpts{n: 21, size: 21}) // 3 chunks of 7
+	hooked := redis.NewClient(rdb.Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(&afterFirstScript{key: "tidings:{c-sweep}:finished", then: func() {
+		stage(t, st, "c-sweep", stageOpts{n: 21, size: 21, resume: true})
+	}})
+	if _, err := store.New(hooked).Cancel(ctx, "c-sweep", who, "wrong file"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Status(ctx, "c-sweep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stage == sum.Stage || s.Counts[store.OutcomeCancelled] != 0 || s.Counts[store.OutcomePending] != 21 {
+		t.Errorf("the new staging after the sweep: stage %s (old %s), counts %v; want all 21 pending", s.Stage, sum.Stage, s.Counts)
+	}
 }

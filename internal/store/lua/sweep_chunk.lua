@@ -12,18 +12,22 @@
 --     recipients deferred, never sent nor cancelled).
 --
 -- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control
--- ARGV: 1 action (cancel | retry), 2 now (unix ms), 3 batch, 4 chunk, then
---       id, lang pairs
--- Returns the number of recipients it cancelled or re-queued.
+-- ARGV: 1 action (cancel | retry), 2 now (unix ms), 3 batch, 4 chunk,
+--       5 the stage id swept, then id, lang pairs
+-- Returns the number of recipients it cancelled or re-queued: none once
+-- another staging of the campaign has begun (its ledger and counters are
+-- not this sweep's).
 local retry = ARGV[1] == 'retry'
-if retry and redis.call('HGET', KEYS[5], 'state') == 'cancelled' then return 0 end
+local ctl = redis.call('HMGET', KEYS[5], 'state', 'stage')
+if ctl[2] ~= ARGV[5] then return 0 end
+if retry and ctl[1] == 'cancelled' then return 0 end
 local function count(lang, outcome, n)
   redis.call('HINCRBY', KEYS[2], outcome, n)
   redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
   redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':' .. outcome, n)
 end
 local n = 0
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local id, lang = ARGV[i], ARGV[i + 1]
   local cur = redis.call('HGET', KEYS[1], id) or 'none|0||||'
   local st, a, code, flag, resp = string.match(cur, '^([^|]*)|(%d+)|[^|]*|([^|]*)|([^|]*)|(.*)$')
