@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,10 +80,10 @@ func (a *app) loadCampaign(file, envName string) (*bundle.Bundle, *environment.E
 	if err != nil {
 		return nil, nil, err
 	}
-	if envName == "" {
-		envName = b.Campaign.Environment
+	e, err := a.loadEnv(cmp.Or(envName, b.Campaign.Environment))
+	if err != nil && envName == "" { // the campaign file chose it: say so
+		err = fmt.Errorf("%s pins 'environment: %s': %w", file, b.Campaign.Environment, err)
 	}
-	e, err := a.loadEnv(envName)
 	b.UseEnv(e)
 	return b, e, err
 }

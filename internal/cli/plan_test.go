@@ -146,3 +146,17 @@ func TestMissingConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPinnedEnvironmentMissing: a campaign file pinned to an environment
+// the config file does not define is named in the error, beside the
+// config file's own line (the fix may be in either).
+func TestPinnedEnvironmentMissing(t *testing.T) {
+	t.Parallel()
+	file := writeCampaign(t, campaignFile{env: "prod", rows: []string{"ada@example.org,Ada,en,1"}})
+	cfg := filepath.Join(filepath.Dir(file), "tidings.yaml")
+	fixture.Write(t, cfg, "environments:\n  staging: {}\n  production: {}\n")
+	r := cli(t, nil, "plan", file, "--config", cfg)
+	if want := file + " pins 'environment: prod': " + cfg + ":"; r.code != 2 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, `no environment "prod"`) {
+		t.Errorf("want exit 2 naming %q and the missing environment\n%s", want, r)
+	}
+}
