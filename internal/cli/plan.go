@@ -40,12 +40,12 @@ func (a *app) cmdPlan() *cobra.Command {
 			if err := o.out.print(a.stdout, sum, func() error { sum.WriteText(a.stdout, o.maxRejects); return nil }); err != nil {
 				return err
 			}
-			if sum.Refused+sum.Invalid == 0 {
-				return nil
-			}
-			path, err := sum.WriteRejectsFile(o.rejects)
+			path, err := sum.WriteRejectsFile(o.rejects) // or removes a stale one
 			if err != nil {
 				return configError(err)
+			}
+			if path == "" {
+				return nil
 			}
 			w := a.stdout
 			if o.out.format == "json" {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tidings-mail/tidings/internal/recipient"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -437,5 +438,24 @@ func TestWriteRejectsFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), `4,'=1+1,"'=HYPERLINK(""http://evil.example"")",'@x,invalid,,email,'-bad`) {
 		t.Errorf("rejects file %q: want every cell from the file defused", b)
+	}
+	// A later plan with nothing rejected removes the earlier plan's file
+	// (its rows are no longer true), and no other file.
+	s.Rejects = nil
+	if got, err := s.WriteRejectsFile(path); err != nil || got != "" {
+		t.Errorf("with no rejects: %q, %v; want nothing written", got, err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the earlier plan's rejects file: %v, want it removed", err)
+	}
+	other := filepath.Join(t.TempDir(), "mine.csv")
+	if err := os.WriteFile(other, []byte("name,email\nada,ada@x.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteRejectsFile(other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a file that is no rejects file: %v, want it kept", err)
 	}
 }

@@ -44,9 +44,20 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 
 // WriteRejectsFile writes every row not sent (WriteRejectsCSV) to the file
 // path, CAMPAIGN-NAME.rejects.csv when path is empty, and returns its path.
+// With no such row it writes nothing and returns "", and removes a rejects
+// file an earlier plan of the campaign left at path (its rows are no
+// longer true).
 func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	if path == "" {
 		path = s.Campaign + ".rejects.csv"
+	}
+	if len(s.Rejects) == 0 {
+		if old, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(old), strings.Join(RejectsHeader, ",")+"\n") {
+			if err := os.Remove(path); err != nil {
+				return "", fmt.Errorf("remove the rejects file of an earlier plan: %w", err)
+			}
+		}
+		return "", nil
 	}
 	f, err := os.Create(path)
 	if err != nil {
