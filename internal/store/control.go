@@ -96,8 +96,10 @@ type TransitionParams struct {
 	WhileStaging bool
 	// IfAt, when set, makes the move only while the control's At is still
 	// IfAt: nobody changed the state since the caller read it (a worker's
-	// pause does not undo a resume made meanwhile).
-	IfAt time.Time
+	// pause does not undo a resume made meanwhile). Stage, when set, makes
+	// it only while the campaign's staging is still Stage.
+	IfAt  time.Time
+	Stage string
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To (or
@@ -119,7 +121,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt)}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage}
 	what := fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {
 		what = p.Action + " " + c // approve in advance sets no state
@@ -208,15 +210,21 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 // the real outcome), so that counts reconcile. It returns how many
 // recipients it cancelled.
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
+	// The staging cancelled and swept is the one read here (the move is
+	// made only while it is the campaign's).
+	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("cancel %s: read meta: %w", c, err)
+	}
 	ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
-		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason})
+		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage})
 	if !ok {
 		return 0, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	total, cerr := s.sweep(ctx, c, "cancel")
+	total, cerr := s.sweep(ctx, c, "cancel", stage)
 	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
 }
 
@@ -225,16 +233,12 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 // the replicas did not acknowledge does not stop the others (the write was
 // made on the master), nor does a chunk Redis lost: the first *AckError and
 // the *LostChunksError are returned at the end.
-func (s *Store) sweep(ctx context.Context, c, action string) (int, error) {
+func (s *Store) sweep(ctx context.Context, c, action, stage string) (int, error) {
 	k := keysFor(c)
-	// The staging swept: a chunk of a staging begun since is left alone.
-	stage, err := s.rdb.HGet(ctx, k.meta, "stage").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, fmt.Errorf("%s %s: read meta: %w", action, c, err)
-	}
 	total := 0
 	var ackErr error
-	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
+	// Only stage's chunks are swept: a staging begun since is left alone.
+	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
 		args := make([]any, 0, 5+2*len(recs))
 		args = append(args, action, ms(time.Now()), batch, chunk, stage)
 		for _, r := range recs {
@@ -276,10 +280,11 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if env, _ := m[1].(string); checkEnv(c, env, a.Env) != nil {
 		return 0, fmt.Errorf("retry %s: %w", c, checkEnv(c, env, a.Env))
 	}
-	if stage, _ := m[0].(string); stage != ctl.Stage {
+	stage, _ := m[0].(string)
+	if stage != ctl.Stage {
 		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging"}
 	}
-	total, partial := s.sweep(ctx, c, "retry")
+	total, partial := s.sweep(ctx, c, "retry", stage)
 	var lost *LostChunksError
 	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)

@@ -24,7 +24,8 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := sg.Add(ctx, Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sg.Finish(ctx, true); err != nil {
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
 		t.Fatal(err)
 	}
 	k := keysFor("rc")
@@ -35,7 +36,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateCancelled)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.sweep(ctx, "rc", "retry")
+	n, err := s.sweep(ctx, "rc", "retry", sum.Stage)
 	if err != nil || n != 0 {
 		t.Fatalf("retry of a cancelled campaign's chunk: %d, %v; want 0", n, err)
 	}
@@ -46,7 +47,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.sweep(ctx, "rc", "retry"); err != nil || n != 1 {
+	if n, err := s.sweep(ctx, "rc", "retry", sum.Stage); err != nil || n != 1 {
 		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
 	}
 }

@@ -30,7 +30,7 @@ var (
 	chunkEndScript   = loadScript("chunk_end")
 	bumpGenScript    = loadScript("bump_gen")
 	stageEndScript   = loadScript("stage_end")
-	unstageScript    = loadScript("unstage")
+	leaseScript      = loadScript("lease")
 )
 
 // eval runs script on the master that owns keys[0] and, when the store

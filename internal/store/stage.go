@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -131,6 +133,9 @@ type Stager struct {
 	curBatch int         // batch number of the regular batch being filled (-1: none)
 	firstReg int         // number of the first regular batch (1 with a canary)
 
+	lost      atomic.Bool // renew found the lease lost
+	stopRenew func()      // ends renew
+
 	pipe     redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
 	lookups  []ledgerLookup
 	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
@@ -162,10 +167,14 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 		cfg.ChunkSize = 200
 	}
 	k := keysFor(cfg.Campaign)
+	if env, err := s.rdb.HGet(ctx, k.meta, "env").Result(); err == nil && checkEnv(cfg.Campaign, env, cfg.Env) != nil {
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, checkEnv(cfg.Campaign, env, cfg.Env)) // before taking its lease
+	}
 	stage := newID()
 	// One staging of a campaign at a time: two would mix their chunks,
-	// counters and metadata. The lease is renewed by every flush and let
-	// go by Finish or Abort; a staging that died lets go when it ends.
+	// counters and metadata. The lease is renewed every stagingLease/3
+	// (renew) and let go by Finish or Abort; a staging that died lets go
+	// when it runs out.
 	ok, err := s.rdb.SetNX(ctx, k.staging, stage+"|"+Actor{Who: cfg.Who, Host: cfg.Host}.String(), stagingLease).Result()
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
@@ -173,18 +182,50 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	if !ok {
 		v, _ := s.rdb.Get(ctx, k.staging).Result()
 		_, by, _ := strings.Cut(v, "|")
-		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &BeingStagedError{Campaign: cfg.Campaign, By: by})
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &BeingStagedError{Campaign: cfg.Campaign, By: cmp.Or(by, "another send")})
 	}
 	sg, err := s.begin(ctx, cfg, k, stage)
 	if err != nil {
-		_ = unstageScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, stage).Err()
+		_ = leaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, stage, 0).Err()
 		return nil, err
 	}
+	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	sg.stopRenew = stop
+	go sg.renew(renewCtx)
 	return sg, nil
 }
 
-// stagingLease is how long a staging holds its campaign between flushes.
+// stagingLease is how long a staging holds its campaign without renewing.
 const stagingLease = 30 * time.Second
+
+// renew renews the staging's lease every stagingLease/3 until ctx ends;
+// when it finds the lease lost (it ran out: the process was suspended, or
+// Redis did not answer for that long), the staging fails at its next write.
+func (sg *Stager) renew(ctx context.Context) {
+	t := time.NewTicker(stagingLease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := leaseScript.Run(ctx, sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, stagingLease.Milliseconds()).Int(); err == nil && n == 0 {
+			sg.lost.Store(true)
+			return
+		}
+	}
+}
+
+// held returns an error when the staging lost its lease: another staging
+// may be writing the campaign, so this one must write nothing more.
+func (sg *Stager) held(ctx context.Context) error {
+	n, err := leaseScript.Run(ctx, sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, stagingLease.Milliseconds()).Int()
+	if err == nil && (n == 0 || sg.lost.Load()) {
+		err = fmt.Errorf("its lease ran out (the send was suspended, or Redis did not answer for %s), and another staging may have begun: nothing more is written; stage it again", stagingLease)
+	}
+	return wrapf(err, "stage %s", sg.cfg.Campaign)
+}
 
 // BeingStagedError says that another send is staging campaign Campaign
 // (By: who, on which host).
@@ -197,7 +238,8 @@ func (e *BeingStagedError) Error() string {
 // Abort ends a staging that will not Finish, so that the campaign can be
 // staged again at once; after Finish it does nothing.
 func (sg *Stager) Abort(ctx context.Context) {
-	_ = unstageScript.Run(context.WithoutCancel(ctx), sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage).Err()
+	sg.stopRenew()
+	_ = leaseScript.Run(context.WithoutCancel(ctx), sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, 0).Err()
 }
 
 // begin checks that cfg may be staged, as stage, and prepares it.
@@ -336,7 +378,9 @@ func (sg *Stager) queueChunk(batch int) {
 }
 
 func (sg *Stager) flush(ctx context.Context) error {
-	sg.pipe.PExpire(ctx, sg.k.staging, stagingLease)
+	if err := sg.held(ctx); err != nil {
+		return err
+	}
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
 	}
@@ -410,6 +454,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		return nil, fmt.Errorf("stage %s: already finished", sg.cfg.Campaign)
 	}
 	sg.finished = true
+	defer sg.stopRenew() // stage_end.lua lets go of the lease
 	if len(sg.cur) > 0 {
 		sg.queueChunk(sg.curBatch)
 	}

@@ -418,3 +418,76 @@ func TestSweepLeavesANewStagingAlone(t *testing.T) {
 		t.Errorf("the new staging after the sweep: stage %s (old %s), counts %v; want all 21 pending", s.Stage, sum.Stage, s.Counts)
 	}
 }
+
+// TestLeaseLost: a staging whose lease ran out (its send was suspended
+// longer than the lease) while another staging took the campaign writes
+// nothing more: its next write fails, and the other staging's campaign is
+// left as it staged it.
+func TestLeaseLost(t *testing.T) {
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	a, err := st.NewStager(ctx, store.StageConfig{Campaign: "c-lease", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "alice", Host: "box", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, "tidings:{c-lease}:staging").Err(); err != nil { // as if it ran out
+		t.Fatal(err)
+	}
+	bob := stage(t, st, "c-lease", stageOpts{n: 21, size: 21})
+	for i := range 3 {
+		if err := a.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("a", i), Email: fmt.Sprintf("a%d@x.example", i), Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Finish(ctx, true); err == nil || !strings.Contains(err.Error(), "lease ran out") {
+		t.Fatalf("alice's finish after her lease ran out: %v, want it refused", err)
+	}
+	meta, err := st.Meta(ctx, "c-lease", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Status(ctx, "c-lease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Stage != bob.Stage || s.Stage != bob.Stage || meta.Staged != 21 || s.Counts[store.OutcomePending] != 21 {
+		t.Errorf("bob's campaign after alice's finish: meta stage %s staged %d, control stage %s, counts %v; want bob's (%s, 21 pending)", meta.Stage, meta.Staged, s.Stage, s.Counts, bob.Stage)
+	}
+	if recs, err := st.Chunk(ctx, "c-lease", 0); err != nil || recs[0].ID != "r0" {
+		t.Errorf("chunk 0: %v %v, want bob's", recs, err)
+	}
+}
+
+// TestCancelOfTheStagingItRead: a cancel sweeps the staging it read; when
+// the campaign is staged anew between that read and the cancel's move, the cancel does not move the new staging to cancelled
+// (its recipients would stay pending in a cancelled campaign), and asking
+// again cancels the new staging whole.
+func TestCancelOfTheStagingItRead(t *testing.T) {
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	stage(t, st, "c-read", stageOpts{n: 21, size: 21})
+	if err := st.Pause(ctx, "c-read", who, "fix"); err != nil {
+		t.Fatal(err)
+	}
+	hooked := redis.NewClient(rdb.Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	var anew *store.StageSummary
+	hooked.AddHook(&afterCommand{name: "hget", key: "tidings:{c-read}:meta", then: func() {
+		anew = stage(t, st, "c-read", stageOpts{n: 21, size: 21, resume: true}) // stays paused
+	}})
+	if _, err := store.New(hooked).Cancel(ctx, "c-read", who, "wrong file"); err == nil {
+		t.Fatal("cancel across a re-staging: no error, want the cancel not made")
+	}
+	s, err := st.Status(ctx, "c-read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stage != anew.Stage || s.State == store.StateCancelled || s.Counts[store.OutcomePending] != 21 {
+		t.Fatalf("the new staging after the cancel: %s (%s), counts %v; want it untouched", s.State, s.Stage, s.Counts)
+	}
+	if n, err := st.Cancel(ctx, "c-read", who, "wrong file"); err != nil || n != 21 {
+		t.Errorf("cancel again: %d, %v; want the new staging's 21 cancelled", n, err)
+	}
+}
