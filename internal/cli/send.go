@@ -72,13 +72,11 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	sum := p.Summary
 	sum.WriteText(a.stdout, o.show)
-	if sum.Refused+sum.Invalid+sum.Skipped > 0 {
-		path, err := sum.WriteRejectsFile(o.rejects)
-		if err != nil {
-			return configError(err)
-		}
-		fmt.Fprintf(a.stdout, "\nRows not sent written to %s\n", absPath(path))
+	path, err := sum.WriteRejectsFile(o.rejects) // or removes an earlier plan's, with none
+	if err != nil {
+		return configError(err)
 	}
+	printf(a.stdout, path != "", "\nRows not sent written to %s\n", absPath(path))
 	opts := o.launch
 	opts.Start, opts.StateDir, opts.JournalDir = true, env.StateDir, env.Journal.Dir
 	if err := p.Check(opts); err != nil {
@@ -118,7 +116,8 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	printf(a.stdout, res.State == store.StateRunning, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", e)
 	printf(a.stdout, res.State == store.StatePaused, "The campaign stays paused, not running (paused %s); start it with: tidings resume %s --env %s\n", res.Paused, name, e)
-	printf(a.stdout, true, "Watch it:  tidings status %s --env %s --watch\nStop it:   tidings pause %s --env %s --reason \"...\"\n", name, e, name, e)
+	printf(a.stdout, true, "Watch it:  tidings status %s --env %s --watch\n", name, e)
+	printf(a.stdout, res.State == store.StateRunning, "Stop it:   tidings pause %s --env %s --reason \"...\"\n", name, e)
 	printf(a.stdout, sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
 	return nil
 }

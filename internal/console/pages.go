@@ -295,7 +295,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	env := s.cfg.Env
 	switch {
 	case errors.As(err, &other):
-		return http.StatusConflict, fmt.Sprintf("Campaign %s belongs to environment %s, not %s: environments that share one Redis share campaign names. Act on it in the console of %s; nothing was changed.", c, other.Env, env, other.Env)
+		return http.StatusConflict, fmt.Sprintf("%s (in the console of %s). Nothing was changed.", other.Error(), other.Env)
 	case errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s (it was never staged here, or Redis lost it). The campaigns page lists those it has.", c, env)
 	case errors.As(err, &te):

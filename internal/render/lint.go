@@ -164,7 +164,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	}
 	r.Default = def.lang
 	for _, s := range sets {
-		for _, l := range s.prose {
+		for _, l := range s.prose() {
 			r.Problems = append(r.Problems, l.problem(s.name, def.file))
 		}
 	}

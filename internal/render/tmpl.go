@@ -37,8 +37,18 @@ type tmplSet struct {
 	files  map[string][]byte // snapshot key -> bytes
 	uses   []keyUse          // every use, in file order
 	issues []*FileError
-	refs   foldRefs  // the .Fields and .Data the files use
-	prose  []literal // literal text with letters (prose.go), for Inspect only
+	refs   foldRefs            // the .Fields and .Data the files use
+	texts  [][]*parse.TextNode // per file, in templateFiles order: the text nodes, for prose (Inspect only)
+}
+
+// prose returns the literal prose of the set's files (prose.go).
+func (s *tmplSet) prose() []literal {
+	var out []literal
+	for i, f := range templateFiles {
+		key := "templates/" + s.name + "/" + f
+		out = append(out, findLiterals(key, string(s.files[key]), s.texts[i], f == "html.tmpl")...)
+	}
+	return out
 }
 
 // keys returns each used key once with whether any use is plural, sorted.
@@ -218,7 +228,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			s.issues = append(s.issues, a.issues...)
 			texts = append(texts, a.texts...)
 		}
-		s.prose = append(s.prose, findLiterals(key, src, texts, f == "html.tmpl")...)
+		s.texts = append(s.texts, texts)
 	}
 	sort.SliceStable(s.uses, func(i, j int) bool {
 		if s.uses[i].File != s.uses[j].File {

@@ -24,7 +24,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/csvcell"
@@ -118,7 +117,13 @@ func lostChunks(err error) bool {
 // be read (not even the header, which would look like an empty report).
 func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
 	cw := csv.NewWriter(w)
-	header := sync.OnceFunc(func() { _ = cw.Write(Columns) })
+	wrote := false
+	header := func() {
+		if !wrote {
+			wrote = true
+			_ = cw.Write(Columns)
+		}
+	}
 	err := s.Report(ctx, c, func(r store.Row) error {
 		header()
 		if keep != nil && !keep(r) {

@@ -236,7 +236,8 @@ func (e *BeingStagedError) Error() string {
 }
 
 // Abort ends a staging that will not Finish, so that the campaign can be
-// staged again at once; after Finish it does nothing.
+// staged again at once; after a Finish that let go of the lease it finds
+// nothing to let go (one round trip), after one that failed it lets go.
 func (sg *Stager) Abort(ctx context.Context) {
 	sg.stopRenew()
 	_ = leaseScript.Run(context.WithoutCancel(ctx), sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, 0).Err()
