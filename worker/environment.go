@@ -16,7 +16,7 @@ import (
 func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Config {
 	return Config{
 		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
-		Concurrency: e.Concurrency, SMTP: SMTPConfig(e.SMTP),
+		Concurrency: e.Concurrency, ClaimWindow: e.ClaimWindow, SMTP: SMTPConfig(e.SMTP),
 		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
 	}
 }

@@ -172,7 +172,8 @@ func (r *run) process(ctx context.Context) error {
 // time: one ledger step records the outcomes of the last window and claims
 // the next (Config.ClaimWindow recipients). A window's claims not sent
 // because the pass stops are given back, so only a crash leaves claimed
-// recipients in doubt: at most one window per connection.
+// recipients in doubt: at most one window per connection. A failure is
+// recorded at once, so the auto-pause does not wait for the window.
 func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
 	w, cs := r.w, r.cs
 	now := time.Now()
@@ -267,6 +268,17 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.tokens-- // read only when the campaign is rate-limited
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
+			}
+			if (rec.Kind == store.KindFailed || rec.Kind == store.KindTemp) && n < len(held)-1 {
+				// A failure is recorded at once, not with the window: the
+				// auto-pause counts it now, and the rest of the window is not
+				// sent when the campaign no longer runs (so a window's size
+				// does not add to what goes out after an auto-pause).
+				res, err := r.step(ctx, nil)
+				if err != nil || res.State != store.StateRunning {
+					r.giveBack(claims, held[n+1:])
+					return stopPaused, err
+				}
 			}
 		}
 		todo = todo[k:]

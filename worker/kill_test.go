@@ -71,10 +71,11 @@ func TestKilledWorker(t *testing.T) {
 	e.startWorker(t, wopts{id: "restarted"})
 	e.waitState(t, 60*time.Second, store.StateDone)
 	st := e.checkReconcile(t)
-	// The child claims a window of 4 recipients per step on each of its 4
-	// connections: at most 16 can be claimed and unrecorded when it dies.
-	if d := st.Counts[store.OutcomeInDoubt]; d > 4*4 {
-		t.Errorf("%d in doubt, at most the child's 4 connections x 4 claims can have been held", d)
+	// The child claims a window of recipients per step on each of its 4
+	// connections: at most 4 windows can be claimed and unrecorded when it
+	// dies.
+	if d := st.Counts[store.OutcomeInDoubt]; d > 4*worker.DefaultClaimWindow {
+		t.Errorf("%d in doubt, at most the child's 4 connections x %d claims can have been held", d, worker.DefaultClaimWindow)
 	}
 	if st.Counts[store.OutcomeSent]+st.Counts[store.OutcomeInDoubt] != 2000 {
 		t.Fatalf("counts %v", st.Counts)

@@ -44,6 +44,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/send"
@@ -73,6 +74,10 @@ func QueueOf(env string) string {
 // master that has a replica connected at start; 0 otherwise.
 const AutoReplicaAcks = redisconn.AutoReplicaAcks
 
+// DefaultClaimWindow is Config.ClaimWindow's default (the environment's
+// claim_window).
+const DefaultClaimWindow = environment.DefaultClaimWindow
+
 // Config configures a Worker.
 type Config struct {
 	// Redis is the client for tidings' keys and asynq (required): a
@@ -90,8 +95,8 @@ type Config struct {
 	// number of SMTP connections of this worker (default 8).
 	Concurrency int
 	// ClaimWindow is how many recipients a chunk claims per ledger round
-	// trip (default 4): larger windows cost Redis less per message, but a
-	// crash leaves up to one window per connection in doubt.
+	// trip (default DefaultClaimWindow): larger windows cost Redis less per
+	// message, but a crash leaves up to one window per connection in doubt.
 	ClaimWindow int
 	// SMTP is how to reach the SMTP server.
 	SMTP send.Config
@@ -140,7 +145,7 @@ type Config struct {
 // WithDefaults returns cfg with its defaults applied.
 func (cfg Config) WithDefaults() Config {
 	orDefault(&cfg.Concurrency, 8)
-	orDefault(&cfg.ClaimWindow, 4)
+	orDefault(&cfg.ClaimWindow, DefaultClaimWindow)
 	orDefault(&cfg.AckTimeout, 500*time.Millisecond)
 	orDefault(&cfg.ShutdownTimeout, 10*time.Second)
 	orDefault(&cfg.ControlInterval, 200*time.Millisecond)

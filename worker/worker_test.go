@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/locales"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 var tester = store.Actor{Who: "oncall", Host: "laptop", Env: "test"}
@@ -172,6 +174,41 @@ func TestAutoPause(t *testing.T) {
 	last := st.Audit[len(st.Audit)-1]
 	if last.Action != "auto-pause" {
 		t.Errorf("last audit entry %+v, want auto-pause", last)
+	}
+}
+
+// TestAutoPauseStopsTheWindow: every message is refused. The campaign is
+// paused at its MinAttempts-th recorded failure, and each connection stops
+// at its next failure: a failure is recorded at once, not with the rest of
+// its claim window (a window of 16 per connection would otherwise let each
+// of the 4 connections send most of a window after the pause).
+func TestAutoPauseStopsTheWindow(t *testing.T) {
+	t.Parallel()
+	var attempts atomic.Int64
+	e := newEnv(t, func(string) error {
+		attempts.Add(1)
+		return smtpReject(550, "5.1.1 mailbox unknown")
+	})
+	const minAtt, conc = 20, 4
+	e.stage(t, opts{n: 2000, size: 2000, errorRate: 0.5, window: 100, minAtt: minAtt})
+	stop := e.startWorker(t, wopts{concurrency: conc})
+	e.waitState(t, 30*time.Second, store.StatePaused)
+	stop() // drains: whatever was in flight has ended
+	st, err := e.st.Status(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.Reason, "auto-pause") {
+		t.Fatalf("paused for %q, want the auto-pause", st.Reason)
+	}
+	// The pause comes with the minAtt-th failure recorded; then each other
+	// connection ends the message it was sending, records it and stops.
+	if n := attempts.Load(); n > minAtt+2*conc {
+		t.Errorf("%d messages were attempted, want at most %d: the campaign paused at %d failures, and each connection should stop at its next one (window %d)",
+			n, minAtt+2*conc, minAtt, worker.DefaultClaimWindow)
+	}
+	if got := st.Counts[store.OutcomeFailed]; got > attempts.Load() || got < minAtt {
+		t.Errorf("%d failures recorded for %d attempts, want %d at least (the pause)", got, attempts.Load(), minAtt)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
@@ -95,10 +96,11 @@ func TestWorkerSIGKILLResume(t *testing.T) {
 
 	rep := e.report(name)
 	inDoubt := checkOutcomes(t, rep, per, true)
-	// Each connection claims a window of 4 recipients per ledger step: at
-	// most one window per connection is claimed and unrecorded at the kill.
-	if inDoubt > concurrency*4 {
-		t.Errorf("%d recipients in doubt; at most the killed worker's %d connections x 4 claims can have been held", inDoubt, concurrency)
+	// Each connection claims a window of recipients per ledger step (the
+	// environment's claim_window): at most one window per connection is
+	// claimed and unrecorded at the kill.
+	if inDoubt > concurrency*environment.DefaultClaimWindow {
+		t.Errorf("%d recipients in doubt; at most the killed worker's %d connections x %d claims can have been held", inDoubt, concurrency, environment.DefaultClaimWindow)
 	}
 	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
 		t.Errorf("status: sent %d + in-doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)

@@ -73,10 +73,16 @@ import (
 
 // Defaults for an environment.
 const (
-	DefaultRedisURL          = "redis://127.0.0.1:6379/0"
-	DefaultSMTPHost          = "127.0.0.1"
-	DefaultSMTPPort          = 1025
-	DefaultConnections       = 8
+	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultSMTPHost    = "127.0.0.1"
+	DefaultSMTPPort    = 1025
+	DefaultConnections = 8
+	// DefaultClaimWindow is how many recipients a worker's connection claims
+	// per ledger round trip (see Environment.ClaimWindow).
+	DefaultClaimWindow = 16
+	// MaxClaimWindow bounds ClaimWindow (a ledger round trip carries at most
+	// 256 records and claims: a window's outcomes and the next window).
+	MaxClaimWindow           = 128
 	DefaultReplicaAckTimeout = 500 * time.Millisecond
 	DefaultJournalFsync      = 200 * time.Millisecond
 	DefaultConsoleAddr       = "127.0.0.1:8080"
@@ -124,6 +130,11 @@ type Environment struct {
 	// its own SMTP connection (default: SMTP.Connections); the worker's
 	// --concurrency overrides it.
 	Concurrency int
+	// ClaimWindow is how many recipients each connection claims per ledger
+	// round trip (default DefaultClaimWindow). A larger window costs Redis
+	// less CPU per message; a crash of a worker leaves up to one window per
+	// connection in doubt.
+	ClaimWindow int
 	// StateDir is the directory where this machine keeps tidings' record of
 	// the campaigns it started and the workers' delivery journals: what must
 	// survive a Redis loss. Empty when neither the config, TIDINGS_STATE_DIR,
@@ -357,6 +368,9 @@ func (e Environment) WithDefaults() Environment {
 	if e.Concurrency == 0 {
 		e.Concurrency = e.SMTP.Connections
 	}
+	if e.ClaimWindow == 0 {
+		e.ClaimWindow = DefaultClaimWindow
+	}
 	if e.Journal.Dir == "" && e.StateDir != "" {
 		e.Journal.Dir = filepath.Join(e.StateDir, "journal")
 	}
@@ -416,6 +430,9 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	}
 	if e.Concurrency < 1 {
 		report("concurrency", "%d: use 1 or more", e.Concurrency)
+	}
+	if e.ClaimWindow < 1 || e.ClaimWindow > MaxClaimWindow {
+		report("claim_window", "%d is out of range: use 1-%d (default %d)", e.ClaimWindow, MaxClaimWindow, DefaultClaimWindow)
 	}
 	for _, a := range e.Allow {
 		if _, err := allowKey(a); err != nil {

@@ -30,6 +30,7 @@ const config = `environments:
       helo: tidings.staging.example
     allow: [Example.com, "*.qa.example", boss@altea.example]
     concurrency: 4
+    claim_window: 8
   production:
     redis:
       url: rediss://redis.prod:6379/0
@@ -79,12 +80,19 @@ func TestLoad(t *testing.T) {
 			if e.Concurrency != 4 || len(e.Warnings()) != 0 || e.RefusalCode() != "not-allowed-in-staging" {
 				t.Errorf("concurrency %d warnings %q", e.Concurrency, e.Warnings())
 			}
+			if e.ClaimWindow != 8 {
+				t.Errorf("claim window %d, want the file's 8", e.ClaimWindow)
+			}
 		}},
 		{"variables override", "staging", map[string]string{
 			"TIDINGS_SMTP_HOST": "127.0.0.1", "TIDINGS_SMTP_PORT": "2525", "TIDINGS_SMTP_TLS": "none",
 			"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ALLOW": "a.example, b@c.example",
 			"TIDINGS_REDIS_URL": "redis://:url-pw@10.0.0.1:6379/3", "TIDINGS_REDIS_PASSWORD": "",
+			"TIDINGS_CLAIM_WINDOW": "32",
 		}, func(t *testing.T, e *Environment) {
+			if e.ClaimWindow != 32 {
+				t.Errorf("claim window %d, want the variable's 32", e.ClaimWindow)
+			}
 			if e.SMTP.Addr() != "127.0.0.1:2525" || e.SMTP.TLS != TLSNone || e.SMTP.Password.Reveal() != "from-env" {
 				t.Errorf("smtp = %+v", e.SMTP)
 			}
@@ -97,7 +105,7 @@ func TestLoad(t *testing.T) {
 			}
 		}},
 		{"production by name", "production", nil, func(t *testing.T, e *Environment) {
-			if !e.Production || !e.Redis.TLS || e.SMTP.TLS != TLSImplicit || e.Concurrency != 16 {
+			if !e.Production || !e.Redis.TLS || e.SMTP.TLS != TLSImplicit || e.Concurrency != 16 || e.ClaimWindow != DefaultClaimWindow {
 				t.Errorf("env = %+v", e)
 			}
 			o, err := e.RedisOptions()
@@ -193,6 +201,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad bool", "", "dev", map[string]string{"TIDINGS_REDIS_TLS": "maybe"}, []string{`TIDINGS_REDIS_TLS: "maybe" is not a boolean`}},
 		{"bad port by var", "", "dev", map[string]string{"TIDINGS_SMTP_PORT": "99999"}, []string{"TIDINGS_SMTP_PORT: 99999 is out of range"}},
 		{"bad port in file", "environments:\n  dev:\n    smtp:\n      port: 0\n      tls: none\n      host: h\n      connections: -1\n", "dev", nil, []string{"tidings.yaml:7: environments.dev.smtp.connections: -1: use 1 or more"}},
+		{"claim window too large", "", "dev", map[string]string{"TIDINGS_CLAIM_WINDOW": "500"}, []string{"TIDINGS_CLAIM_WINDOW: 500 is out of range: use 1-128 (default 16)"}},
+		{"claim window negative in file", "environments:\n  dev:\n    claim_window: -2\n", "dev", nil, []string{"tidings.yaml:3: environments.dev.claim_window: -2 is out of range"}},
 		{"bad tls", "", "dev", map[string]string{"TIDINGS_SMTP_TLS": "ssl3"}, []string{`TIDINGS_SMTP_TLS: "ssl3" is unknown`}},
 		{"bad tls in file", "environments:\n  dev:\n    smtp: {tls: ssl3}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.smtp.tls: "ssl3" is unknown`}},
 		{"bad redis url", "", "dev", map[string]string{"TIDINGS_REDIS_URL": "http://:hunter2@x"}, []string{"TIDINGS_REDIS_URL:", "is not redis://"}},

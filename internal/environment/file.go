@@ -27,6 +27,7 @@ type fileEnv struct {
 	Allow           []string    `yaml:"allow"`
 	ListUnsubscribe string      `yaml:"list_unsubscribe"`
 	Concurrency     int         `yaml:"concurrency"`
+	ClaimWindow     int         `yaml:"claim_window"`
 	StateDir        string      `yaml:"state_dir"`
 	Journal         fileJournal `yaml:"journal"`
 	Console         fileConsole `yaml:"console"`
@@ -170,6 +171,7 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 		Allow:           r.Allow,
 		ListUnsubscribe: r.ListUnsubscribe,
 		Concurrency:     r.Concurrency,
+		ClaimWindow:     r.ClaimWindow,
 		Redis: Redis{
 			URL:               r.Redis.URL,
 			TLS:               r.Redis.TLS,

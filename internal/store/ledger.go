@@ -86,6 +86,9 @@ type ClaimAnswer struct {
 type StepResult struct {
 	Claims     []ClaimAnswer // one per claim, in order
 	AutoPaused string        // non-empty when a record paused the campaign: the reason
+	// State is the campaign's state after this step ("" when Redis has no
+	// such campaign): a worker stops claiming when it is not running.
+	State State
 	// Sent is the campaign's number of recipients sent after this step, or
 	// -1 when the step recorded none sent (the number is then not known).
 	Sent int64
@@ -218,14 +221,15 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}
 	res, _ := v.([]any)
-	if len(res) != 2*nclaims+2 {
+	if len(res) != 2*nclaims+3 {
 		return fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims)
 	}
+	state, _ := res[len(res)-3].(string)
 	paused, _ := res[len(res)-2].(string)
 	sent, _ := res[len(res)-1].(int64)
 	i := 0
 	for _, c := range calls {
-		c.res = StepResult{Sent: sent, Claims: make([]ClaimAnswer, len(c.cls))}
+		c.res = StepResult{Sent: sent, State: State(state), Claims: make([]ClaimAnswer, len(c.cls))}
 		if paused != "" && len(c.recs) > 0 {
 			c.res.AutoPaused, paused = paused, "" // said once, to a caller whose record counted
 		}

@@ -39,6 +39,7 @@
 -- "k:<token>", so that the late record (or give-back) of that claim is
 -- still applied.
 -- Returns 2 values per claim (claim result, attempt number), then the
+-- campaign's state after this call ('' when it is gone), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- campaign's recipients sent after this call, or -1 when it recorded none
 -- sent (a worker compares it with its own delivery journal).
@@ -60,6 +61,7 @@ if not state or stage ~= ARGV[1] then
       out[#out + 1] = 0
     end
   end
+  out[#out + 1] = state or ''
   out[#out + 1] = ''
   out[#out + 1] = -1
   return out
@@ -68,31 +70,41 @@ end
 local maxAtt = tonumber(ARGV[2])
 local W, thr, minAtt = tonumber(ARGV[3]), tonumber(ARGV[4]), math.max(tonumber(ARGV[5]), 1)
 local now = ARGV[8]
-local inc = {}
-local function add(key, field, n)
-  local t = inc[key]
-  if not t then t = {} inc[key] = t end
-  t[field] = (t[field] or 0) + n
+-- Counter increments, summed per call and written once at the end; kept
+-- by language and by batch in nested tables so that no field name is built
+-- per recipient.
+local cnt, lcnt, bcnt = {}, {}, {}
+local function add(t, k, n) t[k] = (t[k] or 0) + n end
+local function sub(t, k)
+  local s = t[k]
+  if not s then s = {} t[k] = s end
+  return s
 end
+local function badd(batch, counter, n) add(sub(bcnt, batch), counter, n) end
 local function bump(lang, outcome, batch, n)
-  add(KEYS[2], outcome, n)
-  add(KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
-  add(KEYS[4], batch .. ':' .. outcome, n)
+  add(cnt, outcome, n)
+  add(sub(lcnt, lang), outcome, n)
+  badd(batch, outcome, n)
 end
+-- parse splits a ledger entry: its state, attempts (a number and as
+-- written), and the token of the claim that holds it: a claim's (sending),
+-- or the claim in doubt's (in-doubt; '' when it has none); nil for other
+-- states. One match, and no number printed again, per entry.
 local function parse(v)
-  if not v then return nil, 0 end
-  local st, a = string.match(v, '^([^|]*)|(%d+)|')
-  return st, tonumber(a)
-end
--- The token of the claim that holds an entry: a claim's (sending), or the
--- claim in doubt's (in-doubt; '' when it has none); nil for other states.
-local function held(cs, v)
-  if cs == 'sending' then return string.match(v, '|([^|]*)$') end
-  if cs == 'in-doubt' then return string.match(v, '^[^|]*|%d+|[^|]*|[^|]*|k:([^|]*)|') or '' end
-  return nil
+  if not v then return nil, 0, '0', nil end
+  local st, a, flag, last = string.match(v, '^([^|]*)|(%d+)|[^|]*|[^|]*|([^|]*)|(.*)$')
+  local h = nil
+  if st == 'sending' then
+    h = last
+  elseif st == 'in-doubt' then
+    h = string.match(flag, '^k:(.*)$') or ''
+  end
+  return st, tonumber(a), a, h
 end
 
-local p, p0 = nil, 0
+-- counted: auto-pause window positions used by this call; the window's
+-- position before it (p0) is read only when an error needs a position.
+local counted, p0 = 0, nil
 local pushed, records = false, 0
 local paused = ''
 for s = 0, nops - 1 do
@@ -100,15 +112,14 @@ for s = 0, nops - 1 do
   if ARGV[o] == 'r' then
     local rid, kind, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
     local cur = redis.call('HGET', KEYS[1], rid)
-    local cs, ca = parse(cur)
-    local h = held(cs, cur)
+    local cs, ca, as, h = parse(cur)
     if kind == 'unclaim' then
       -- The claim was made but nothing was sent (its write was not
       -- acknowledged by the replicas, or the worker is stopping): the
       -- recipient is pending again (a retry due at once: at 0); cancelled
       -- when a cancel marked it in doubt meanwhile (lua/sweep_chunk.lua).
       if cs == 'in-doubt' and h == tok and state == 'cancelled' then
-        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. ca .. '|' .. now .. '|||cancelled (claimed, never sent)')
+        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
       elseif cs == 'sending' and h == tok then
@@ -116,38 +127,38 @@ for s = 0, nops - 1 do
           redis.call('HDEL', KEYS[1], rid)
         else
           redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
-          add(KEYS[2], 'deferred', 1)
+          add(cnt, 'deferred', 1)
         end
       end
     elseif cur == false or (h and (tok == '' or h == '' or h == tok)) then
       -- No entry: the claim was lost with the last second of a Redis that
       -- restarted; the outcome is still the truth.
-      if cur == false then ca = 1 end
+      if cur == false then ca, as = 1, '1' end
       local first = (ca == 1 and cs ~= 'in-doubt')
       if cs == 'in-doubt' then bump(lang, 'in-doubt', batch, -1) end
       local st, flag, err = kind, '', false
       if kind == 'temp' then
         err, flag = true, 't'
-        add(KEYS[4], batch .. ':temp', 1)
+        badd(batch, 'temp', 1)
         if ca < maxAtt then st = 'deferred' else st = 'failed' end
         -- A temporary failure after cancel is not retried: it would stay
         -- pending for ever in a cancelled campaign.
         if st == 'deferred' and state == 'cancelled' then st = 'cancelled' end
       elseif kind == 'failed' then
         err = true
-        add(KEYS[4], batch .. ':perm', 1)
+        badd(batch, 'perm', 1)
       elseif kind == 'in-doubt' and tok ~= '' then
         -- Only this claim's own late record may replace it (a stale record
         -- of an earlier claim must not make it due again).
         flag = 'k:' .. tok
       end
-      redis.call('HSET', KEYS[1], rid, st .. '|' .. ca .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. resp)
+      redis.call('HSET', KEYS[1], rid, st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. resp)
       if first then
-        add(KEYS[4], batch .. ':attempted', 1)
-        if err then add(KEYS[4], batch .. ':errors1', 1) end
+        badd(batch, 'attempted', 1)
+        if err then badd(batch, 'errors1', 1) end
       end
       if st == 'deferred' then
-        add(KEYS[2], 'deferred', 1)
+        add(cnt, 'deferred', 1)
       else
         bump(lang, st, batch, 1)
       end
@@ -159,14 +170,12 @@ for s = 0, nops - 1 do
       -- The auto-pause window counts first attempts (whatever their result)
       -- and retries that end for good; a retry that fails temporarily again
       -- (greylisting) is reported, not counted.
-      local counted = (kind == 'sent' or kind == 'failed' or kind == 'temp') and (first or st ~= 'deferred')
-      if W > 0 and counted then
-        if not p then
-          p0 = tonumber(redis.call('HGET', KEYS[5], 'p') or '0')
-          p = p0
-        end
-        p = p + 1
+      local counts = (kind == 'sent' or kind == 'failed' or kind == 'temp') and (first or st ~= 'deferred')
+      if W > 0 and counts then
+        counted = counted + 1
         if err then
+          if not p0 then p0 = tonumber(redis.call('HGET', KEYS[5], 'p') or '0') end
+          local p = p0 + counted
           redis.call('ZADD', KEYS[6], p, p)
           redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', p - W)
           if thr > 0 and state == 'running' then
@@ -195,20 +204,20 @@ for s = 0, nops - 1 do
       res, att = OK, 1
     else
       local cur = redis.call('HGET', KEYS[1], cid)
-      local cs, ca = parse(cur)
+      local cs, ca, as, h = parse(cur)
       if cs == 'deferred' then
         att = ca + 1
         redis.call('HSET', KEYS[1], cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
-        add(KEYS[2], 'deferred', -1)
+        add(cnt, 'deferred', -1)
         res = OK
-      elseif cs == 'sending' and string.match(cur, '|([^|]*)$') == token then
+      elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
         -- caller's, and nothing was sent yet.
         res, att = OK, ca
       elseif cs == 'sending' then
-        redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. ca .. '|' .. now .. '||k:' .. held(cs, cur) .. '|claimed before a crash; the SMTP server may have accepted it')
+        redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
-        if ca == 1 then add(KEYS[4], batch .. ':attempted', 1) end
+        if ca == 1 then badd(batch, 'attempted', 1) end
         res, att = SKIP, ca
       else
         res, att = SKIP, ca
@@ -221,20 +230,29 @@ end
 -- The campaign's recipients sent so far comes back from its own counter's
 -- increment; -1 when this call sent nobody (the caller then cannot tell).
 local sent = -1
-for key, t in pairs(inc) do
-  for f, n in pairs(t) do
-    if n ~= 0 then
-      local v = redis.call('HINCRBY', key, f, n)
-      if key == KEYS[2] and f == 'sent' then sent = v end
-    end
+for f, n in pairs(cnt) do
+  if n ~= 0 then
+    local v = redis.call('HINCRBY', KEYS[2], f, n)
+    if f == 'sent' then sent = v end
   end
 end
-if p and p ~= p0 then redis.call('HINCRBY', KEYS[5], 'p', p - p0) end
+for l, t in pairs(lcnt) do
+  for f, n in pairs(t) do
+    if n ~= 0 then redis.call('HINCRBY', KEYS[2], 'lang:' .. l .. ':' .. f, n) end
+  end
+end
+for b, t in pairs(bcnt) do
+  for f, n in pairs(t) do
+    if n ~= 0 then redis.call('HINCRBY', KEYS[4], b .. ':' .. f, n) end
+  end
+end
+if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
 if records > 0 then
   redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
+out[#out + 1] = state
 out[#out + 1] = paused
 out[#out + 1] = sent
 return out
