@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/redisconn"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // Exit codes, as documented in the README and `tidings --help`.
@@ -69,7 +70,8 @@ func exitCode(err error, stderr io.Writer) int {
 // reach a server (Redis, SMTP) or an error Redis answered with (READONLY,
 // NOREPLICAS, CLUSTERDOWN, LOADING, ... during a failover) is
 // infrastructure (with advice, redisconn.Explain) unless the environment's
-// Redis password or permissions must change; everything else (cobra's own
+// Redis password or permissions must change, and so is a campaign another
+// send is staging (refused for now); everything else (cobra's own
 // errors too) a usage, configuration or input error the user must fix. An interrupted command's
 // error is returned as it is.
 func classify(err error) error {
@@ -77,7 +79,7 @@ func classify(err error) error {
 	switch {
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
-	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err):
+	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err), errors.As(err, new(*store.BeingStagedError)):
 		if err = redisconn.Explain(err); redisconn.IsSettings(err) {
 			return configError(err) // a Redis password or permission to fix
 		}

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
@@ -125,6 +127,22 @@ func TestSendStagesOnce(t *testing.T) {
 	}
 	if r = cli(t, env, "resume", "twice", "--env", "staging"); r.code != 0 {
 		t.Errorf("resume after re-staging\n%s", r)
+	}
+}
+
+// TestSendWhileAnotherStages: a second send while another one stages the
+// campaign is refused for now (exit 3, as a Redis that cannot answer yet):
+// run again once the other ends. It names who stages it.
+func TestSendWhileAnotherStages(t *testing.T) {
+	t.Parallel()
+	env, rd := redisEnv(t)
+	file := writeCampaign(t, campaignFile{name: "busy", rows: []string{"ada@example.org,Ada,en,1"}})
+	if err := rd.Client().Set(context.Background(), "tidings:{busy}:staging", "s1|alice@box", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, env, "send", file, "--env", "staging")
+	if r.code != 3 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box`) || !strings.Contains(r.stderr, "wait until it ends") {
+		t.Errorf("send while alice stages it: want exit 3 naming alice@box and saying to wait\n%s", r)
 	}
 }
 

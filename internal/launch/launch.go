@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -62,6 +63,31 @@ type Planned struct {
 // ErrNoRecipient is returned by Check when no row was accepted.
 var ErrNoRecipient = errors.New("no recipient to send to")
 
+// ProseError refuses a template with literal prose: text written in a
+// template goes to every recipient as it is, whatever their language (the
+// incident tidings exists for). Problems name each text by the file the
+// operator can open and its line.
+type ProseError struct {
+	Template string
+	Problems []render.Problem
+}
+
+// maxProse bounds the texts an error lists.
+const maxProse = 10
+
+func (e *ProseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "template %s has %d text(s) outside message keys, which would reach every language untranslated; nothing was planned or staged:", e.Template, len(e.Problems))
+	for i, p := range e.Problems {
+		if i == maxProse {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-i)
+			break
+		}
+		b.WriteString("\n  " + p.String())
+	}
+	return b.String()
+}
+
 // RejectedError says that rows were refused or invalid and the options do
 // not allow sending to the others.
 type RejectedError struct {
@@ -88,6 +114,14 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 		if in.Env != nil {
 			in.EnvName = in.Env.Name
 		}
+	}
+	if ps := in.Engine.Prose(); len(ps) > 0 {
+		c := in.Campaign
+		ps = slices.Clone(ps)
+		for i := range ps {
+			ps[i].File = render.ResolvePath(ps[i].File, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
+		}
+		return nil, &ProseError{Template: in.Engine.Template(), Problems: ps}
 	}
 	h := sha256.New()
 	sum, err := in.run(ctx, h, nil, nil)

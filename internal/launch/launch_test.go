@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -502,5 +504,55 @@ func TestResumeExistingAfterARecovery(t *testing.T) {
 	}
 	if ada.Outcome != store.OutcomeSkipped {
 		t.Errorf("ada, delivered before the loss: %+v, want skipped (she would be mailed twice)", ada)
+	}
+}
+
+// TestPlanRefusesLiteralProse: a template with text outside message keys
+// would send that text to every language as it is; plan (and so send)
+// refuses it, naming the file the operator can open and the line, before
+// a row is read.
+func TestPlanRefusesLiteralProse(t *testing.T) {
+	t.Parallel()
+	in := input(t, nil)
+	tfs := fstest.MapFS{}
+	for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
+		b, err := fs.ReadFile(templates.FS, "welcome/"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tfs["welcome/"+f] = &fstest.MapFile{Data: b}
+	}
+	html := string(tfs["welcome/html.tmpl"].Data)
+	i := strings.Index(html, "<body")
+	if i < 0 {
+		t.Fatal("the welcome template has no <body>")
+	}
+	line := strings.Count(html[:i], "\n") + 1
+	tfs["welcome/html.tmpl"].Data = []byte(html[:i] + "<p>Your password has been reset</p>\n" + html[i:])
+	eng, err := render.New(render.Config{Templates: tfs, Locales: locales.FS, Template: "welcome", DefaultLocale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Engine, in.Templates = eng, tfs
+	in.Recipients = filepath.Join(t.TempDir(), "absent.csv") // never read
+	_, err = launch.Plan(context.Background(), in)
+	var pe *launch.ProseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Plan: %v, want a *launch.ProseError", err)
+	}
+	c := in.Campaign
+	want := fmt.Sprintf("%s:%d: literal text %q", filepath.Join(c.Path(c.TemplatesDir), "welcome", "html.tmpl"), line, "Your password has been reset")
+	if len(pe.Problems) != 1 || !strings.HasPrefix(pe.Problems[0].String(), want) {
+		t.Fatalf("problems %q, want one starting %q", pe.Problems, want)
+	}
+	for _, s := range []string{"template welcome has 1 text(s) outside message keys", "every language untranslated", "nothing was planned or staged", want} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
+	}
+	// The engine's own answer keeps its snapshot names (the error resolved
+	// a copy).
+	if f := eng.Prose()[0].File; f != "templates/welcome/html.tmpl" {
+		t.Errorf("engine's problem file %q changed", f)
 	}
 }

@@ -217,6 +217,7 @@ type Engine struct {
 	resolved sync.Map // requested string -> resolution
 	nres     atomic.Int64
 	data     map[string]any // the campaign data folded into the templates, or nil
+	prose    func() []Problem
 }
 
 type resolution struct {
@@ -267,6 +268,13 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.prose = sync.OnceValue(func() []Problem {
+		var out []Problem
+		for _, l := range set.prose() {
+			out = append(out, l.problem(cfg.Template, def.file))
+		}
+		return out
+	})
 	for _, c := range cats {
 		// go-i18n's own check of the messages (ids, plural forms).
 		if err := i18n.NewBundle(c.tag).AddMessages(c.tag, c.messages...); err != nil {
@@ -391,6 +399,13 @@ func (e *Engine) Hash() string { return e.hash }
 
 // Template returns the template name.
 func (e *Engine) Template() string { return e.name }
+
+// Prose returns the literal prose of the template (prose.go): text outside
+// actions that would reach every recipient untranslated, whatever their
+// language. Found on the first call, not when the engine is built (a
+// worker or a preview has no use for it). Inspect reports the same
+// problems among the others.
+func (e *Engine) Prose() []Problem { return e.prose() }
 
 // Languages returns the coverage of every catalog language, sorted by
 // language.
