@@ -116,6 +116,9 @@ func TestDoctorGuarantees(t *testing.T) {
 		{"single redis, everysec", func(t *testing.T) map[string]string {
 			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, conf).URL}
 		}, 0, `(?m)^WARN\s+at most once\s+a single Redis without replicas: .*last second.*appendfsync everysec`},
+		{"in doubt after a crash", func(t *testing.T) map[string]string {
+			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, conf).URL, "TIDINGS_CLAIM_WINDOW": "4"}
+		}, 0, `(?m)^PASS\s+in doubt after a crash\s+a worker killed mid-send leaves at most 32 recipients in doubt \(claim_window 4 x concurrency 8\)`},
 		{"single redis, no append-only file", func(t *testing.T) map[string]string {
 			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, "../redistest/testdata/plain.conf").URL}
 		}, 1, `(?m)^FAIL\s+at most once\s+a single Redis without replicas or an append-only file \(appendonly no\): a restart of redis-server loses every claim`},

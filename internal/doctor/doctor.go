@@ -108,7 +108,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	if v := info["redis_version"]; v != "" && redisMajor(v) < 6 {
 		checks = append(checks, fail("redis version", "Redis "+v+" is too old: asynq needs Redis 6 or later"))
 	}
-	return append(checks, guarantee(cctx, e, rdb))
+	return append(checks, guarantee(cctx, e, rdb), inDoubt(e))
 }
 
 // redisFail is a failed check for an error of Redis, with its advice on
@@ -182,6 +182,13 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		fsync = "unknown: the Redis user may not read it"
 	}
 	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
+}
+
+// inDoubt says how many recipients a worker's crash can leave in doubt:
+// one claim window per connection.
+func inDoubt(e *environment.Environment) Check {
+	return pass("in doubt after a crash", fmt.Sprintf("a worker killed mid-send leaves at most %d recipients in doubt (claim_window %d x concurrency %d): reported in-doubt, never sent again; a smaller claim_window lowers it, at more Redis CPU per message",
+		e.ClaimWindow*e.Concurrency, e.ClaimWindow, e.Concurrency))
 }
 
 // fsyncRank orders appendfsync settings from the weakest.

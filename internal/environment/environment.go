@@ -432,7 +432,7 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 		report("concurrency", "%d: use 1 or more", e.Concurrency)
 	}
 	if e.ClaimWindow < 1 || e.ClaimWindow > MaxClaimWindow {
-		report("claim_window", "%d is out of range: use 1-%d (default %d)", e.ClaimWindow, MaxClaimWindow, DefaultClaimWindow)
+		report("claim_window", "%d is out of range: use 1-%d (0 or unset: the default, %d)", e.ClaimWindow, MaxClaimWindow, DefaultClaimWindow)
 	}
 	for _, a := range e.Allow {
 		if _, err := allowKey(a); err != nil {

@@ -201,7 +201,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad bool", "", "dev", map[string]string{"TIDINGS_REDIS_TLS": "maybe"}, []string{`TIDINGS_REDIS_TLS: "maybe" is not a boolean`}},
 		{"bad port by var", "", "dev", map[string]string{"TIDINGS_SMTP_PORT": "99999"}, []string{"TIDINGS_SMTP_PORT: 99999 is out of range"}},
 		{"bad port in file", "environments:\n  dev:\n    smtp:\n      port: 0\n      tls: none\n      host: h\n      connections: -1\n", "dev", nil, []string{"tidings.yaml:7: environments.dev.smtp.connections: -1: use 1 or more"}},
-		{"claim window too large", "", "dev", map[string]string{"TIDINGS_CLAIM_WINDOW": "500"}, []string{"TIDINGS_CLAIM_WINDOW: 500 is out of range: use 1-128 (default 16)"}},
+		{"claim window too large", "", "dev", map[string]string{"TIDINGS_CLAIM_WINDOW": "500"}, []string{"TIDINGS_CLAIM_WINDOW: 500 is out of range: use 1-128 (0 or unset: the default, 16)"}},
 		{"claim window negative in file", "environments:\n  dev:\n    claim_window: -2\n", "dev", nil, []string{"tidings.yaml:3: environments.dev.claim_window: -2 is out of range"}},
 		{"bad tls", "", "dev", map[string]string{"TIDINGS_SMTP_TLS": "ssl3"}, []string{`TIDINGS_SMTP_TLS: "ssl3" is unknown`}},
 		{"bad tls in file", "environments:\n  dev:\n    smtp: {tls: ssl3}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.smtp.tls: "ssl3" is unknown`}},

@@ -23,7 +23,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -115,12 +114,10 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 			in.EnvName = in.Env.Name
 		}
 	}
-	if ps := in.Engine.Prose(); len(ps) > 0 {
-		c := in.Campaign
-		ps = slices.Clone(ps)
-		for i := range ps {
-			ps[i].File = render.ResolvePath(ps[i].File, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
-		}
+	c := in.Campaign
+	if ps := in.Engine.Prose(func(name string) string {
+		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
+	}); len(ps) > 0 {
 		return nil, &ProseError{Template: in.Engine.Template(), Problems: ps}
 	}
 	h := sha256.New()

@@ -18,10 +18,19 @@ package render
 //
 // What is left is allowed: whitespace, punctuation, digits, symbols and
 // emoji (a "--" signature separator, "·", "©", "→", "2026").
+//
+// A quoted string in an action is text too when the action may print it
+// ({{"Welcome"}}, {{printf "Hi %s" .Name}}, {{or .Fields.nick "friend"}},
+// {{$x := "Hello"}}): it is checked as if it were written where the action
+// is, so the same contexts apply (an href's URL is no language, an alt
+// text is). Not printed, so not checked: the message key of t and tc, the
+// keys of index, what eq, ne, lt, le, gt, ge, len and not compare or
+// count, and printf's verbs.
 
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template/parse"
@@ -53,7 +62,7 @@ var readableAttrs = map[string]bool{
 
 // findLiterals returns the literal prose in the template file key: texts
 // are the text nodes of every tree parsed from src.
-func findLiterals(key, src string, texts []*parse.TextNode, isHTML bool) []literal {
+func findLiterals(key, src string, texts []*parse.TextNode, strs []quoted, isHTML bool) []literal {
 	masked := bytes.Repeat([]byte{hole}, len(src))
 	for _, n := range texts {
 		// A text node is the source's own bytes at its position
@@ -61,6 +70,9 @@ func findLiterals(key, src string, texts []*parse.TextNode, isHTML bool) []liter
 		if p := int(n.Pos); p >= 0 && p+len(n.Text) <= len(src) && src[p:p+len(n.Text)] == string(n.Text) {
 			copy(masked[p:], n.Text)
 		}
+	}
+	for _, q := range strs {
+		copy(masked[q.pos:], q.text)
 	}
 	f := &literalFinder{file: key, src: src}
 	if isHTML {
@@ -216,4 +228,50 @@ func suggestKey(text string) string {
 		return "text"
 	}
 	return strings.Join(words[:min(3, len(words))], "_")
+}
+
+// quoted is a string literal that an action may print: its text, with
+// printf's verbs made holes and the characters that are markup in HTML
+// blanked, to be read at pos, the position of its first byte inside the
+// quotes (never longer than the literal's source).
+type quoted struct {
+	pos  int
+	text string
+}
+
+// notPrinted names the functions whose string arguments are not printed:
+// they are compared, counted or looked up (t and tc's message key too).
+var notPrinted = map[string]bool{"t": true, "tc": true, "index": true, "eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true, "len": true, "not": true}
+
+// printfVerb matches a fmt verb with its flags, width and precision.
+var printfVerb = regexp.MustCompile(`%[-+# 0]*(\[\d+\])?(\d+|\*)?(\.(\d+|\*))?(\[\d+\])?[a-zA-Z%]`)
+
+// quoted collects the string literals of c that may be printed (see the
+// package's prose rule), where they are in the source.
+func (a *analyzer) quoted(c *parse.CommandNode) {
+	fn := ""
+	if id, ok := c.Args[0].(*parse.IdentifierNode); ok {
+		fn = id.Ident
+	}
+	if notPrinted[fn] {
+		return
+	}
+	for i, arg := range c.Args {
+		s, ok := arg.(*parse.StringNode)
+		p := int(arg.Position())
+		if !ok || p < 0 || p+len(s.Quoted) > len(a.src) || a.src[p:p+len(s.Quoted)] != s.Quoted || len(s.Text) > len(s.Quoted)-2 {
+			continue
+		}
+		text := s.Text
+		if fn == "printf" && i == 1 {
+			text = printfVerb.ReplaceAllStringFunc(text, func(v string) string { return strings.Repeat(string(rune(hole)), len(v)) })
+		}
+		b := []byte(text)
+		for j, c := range b {
+			if strings.IndexByte("<>&\"'=\r\n", c) >= 0 {
+				b[j] = ' '
+			}
+		}
+		a.strs = append(a.strs, quoted{pos: p + 1, text: string(b)})
+	}
 }

@@ -71,6 +71,19 @@ func TestLintProse(t *testing.T) {
 <!--[if mso]></td></tr></table><![endif]-->
 </body></html>`, nil},
 		{"html dynamic attribute", "html.tmpl", `<p {{if .Name}}class="named"{{end}}>{{t "s" .}}</p>`, nil},
+
+		// Quoted strings an action may print are text where the action is.
+		{"quoted print", "subject.tmpl", `{{print "Welcome to Altea"}}`, []string{"1: Welcome to Altea"}},
+		{"quoted literal", "text.tmpl", "{{t \"s\" .}}\n{{\"Hello there\"}}", []string{"2: Hello there"}},
+		{"quoted printf", "text.tmpl", `{{t "s" .}} {{printf "Hi %s!" .Name}}`, []string{"1: Hi {{…}}!"}},
+		{"quoted or default", "html.tmpl", `<p>{{t "s" .}} {{or .Name "friend"}}</p>`, []string{"1: friend"}},
+		{"quoted variable", "text.tmpl", `{{$g := "Hello world"}}{{t "s" .}}{{$g}}`, []string{"1: Hello world"}},
+		{"quoted in alt", "html.tmpl", `<img alt="{{"A cat"}}" src="x.png">` + htmlDoc, []string{"1: alt: A cat"}},
+		{"quoted raw string", "text.tmpl", "{{t \"s\" .}}{{`Raw text`}}", []string{"1: Raw text"}},
+		{"quoted, not printed", "text.tmpl", `{{t "s" .}}{{if eq .Locale "de"}}{{index .Fields "first_name"}}{{end}}{{if not "x"}}{{end}}{{len "abc"}}{{if ne .Locale "fr"}}{{end}}`, nil},
+		{"quoted url in href", "html.tmpl", `<a href="{{"https://x.example/a"}}">{{t "s" .}}</a>`, nil},
+		{"quoted printf verbs only", "text.tmpl", `{{t "s" .}}{{printf "%d%% %5.2f %[1]v" 5 2.5}}`, nil},
+		{"quoted in script", "html.tmpl", `<script>var a = {{"hello"}};</script>` + htmlDoc, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +144,7 @@ func FuzzTemplateProse(f *testing.F) {
 	for _, s := range []string{
 		"Welcome! {{t \"s\" .}}", "<p>{{t \"s\" .}}</p>\n<p>Hi</p>", `<img alt="{{.Name}} x" src=y>`, "<!--[if mso]>Hi<![endif]-->",
 		"<style>p{}</style><script>x</script>", "&eacute;&nbsp;&#8594;", "{{define \"d\"}}x{{end}}{{if .Name}}y{{end}}", "<a\ntitle='t'>", "<{{.Name}}>",
+		`{{"Hi"}}`, `<a href="{{"https://x.example/a"}}" title="{{printf "%s, %d" .Name 2}}">{{or .Name "friend"}}</a>`, `{{t "k" .}}{{index .Fields "first"}}{{if eq .Locale "de"}}x{{end}}`,
 	} {
 		f.Add(s, true)
 		f.Add(s, false)
@@ -141,6 +155,7 @@ func FuzzTemplateProse(f *testing.F) {
 			return
 		}
 		var texts []*parse.TextNode
+		var strs []quoted
 		letters, entity := false, false
 		for _, tt := range tmpl.Templates() {
 			if tt.Tree == nil {
@@ -152,9 +167,17 @@ func FuzzTemplateProse(f *testing.F) {
 				letters = letters || strings.ContainsFunc(string(n.Text), unicode.IsLetter)
 				entity = entity || strings.Contains(string(n.Text), "&")
 			}
+			for _, q := range a.strs {
+				// A quoted string an action may print is checked as text.
+				letters = letters || strings.ContainsFunc(q.text, unicode.IsLetter)
+				if q.pos < 1 || q.pos+len(q.text) > len(src) {
+					t.Fatalf("quoted %+v outside %q", q, src)
+				}
+			}
 			texts = append(texts, a.texts...)
+			strs = append(strs, a.strs...)
 		}
-		found := findLiterals("f", src, texts, isHTML)
+		found := findLiterals("f", src, texts, strs, isHTML)
 		lines := 1 + strings.Count(src, "\n")
 		for _, l := range found {
 			if l.Line < 1 || l.Line > lines || !strings.ContainsFunc(l.Text, unicode.IsLetter) {

@@ -217,7 +217,8 @@ type Engine struct {
 	resolved sync.Map // requested string -> resolution
 	nres     atomic.Int64
 	data     map[string]any // the campaign data folded into the templates, or nil
-	prose    func() []Problem
+	prose    func() []literal
+	defFile  string // the default catalog's snapshot name
 }
 
 type resolution struct {
@@ -268,13 +269,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.prose = sync.OnceValue(func() []Problem {
-		var out []Problem
-		for _, l := range set.prose() {
-			out = append(out, l.problem(cfg.Template, def.file))
-		}
-		return out
-	})
+	e.prose, e.defFile = sync.OnceValue(set.prose), def.file
 	for _, c := range cats {
 		// go-i18n's own check of the messages (ids, plural forms).
 		if err := i18n.NewBundle(c.tag).AddMessages(c.tag, c.messages...); err != nil {
@@ -400,12 +395,24 @@ func (e *Engine) Hash() string { return e.hash }
 // Template returns the template name.
 func (e *Engine) Template() string { return e.name }
 
-// Prose returns the literal prose of the template (prose.go): text outside
-// actions that would reach every recipient untranslated, whatever their
-// language. Found on the first call, not when the engine is built (a
-// worker or a preview has no use for it). Inspect reports the same
+// Prose returns the literal prose of the template (prose.go): text that
+// would reach every recipient untranslated, whatever their language. Found
+// on the first call, not when the engine is built (a worker or a preview
+// has no use for it). path turns the snapshot names of the files into the
+// paths the operator can open (nil: as they are). Inspect reports the same
 // problems among the others.
-func (e *Engine) Prose() []Problem { return e.prose() }
+func (e *Engine) Prose(path func(string) string) []Problem {
+	if path == nil {
+		path = func(name string) string { return name }
+	}
+	var out []Problem
+	for _, l := range e.prose() {
+		p := l.problem(e.name, path(e.defFile))
+		p.File = path(p.File)
+		out = append(out, p)
+	}
+	return out
+}
 
 // Languages returns the coverage of every catalog language, sorted by
 // language.

@@ -39,6 +39,7 @@ type tmplSet struct {
 	issues []*FileError
 	refs   foldRefs            // the .Fields and .Data the files use
 	texts  [][]*parse.TextNode // per file, in templateFiles order: the text nodes, for prose (Inspect only)
+	strs   [][]quoted          // per file, likewise: the string literals an action may print, for prose
 }
 
 // prose returns the literal prose of the set's files (prose.go).
@@ -46,7 +47,7 @@ func (s *tmplSet) prose() []literal {
 	var out []literal
 	for i, f := range templateFiles {
 		key := "templates/" + s.name + "/" + f
-		out = append(out, findLiterals(key, string(s.files[key]), s.texts[i], f == "html.tmpl")...)
+		out = append(out, findLiterals(key, string(s.files[key]), s.texts[i], s.strs[i], f == "html.tmpl")...)
 	}
 	return out
 }
@@ -220,6 +221,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 		}
 		sort.Strings(names)
 		var texts []*parse.TextNode
+		var strs []quoted
 		for _, n := range names {
 			tr := trees[n]
 			a := &analyzer{file: key, src: src, tree: tr, refs: &s.refs}
@@ -227,8 +229,10 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			s.uses = append(s.uses, a.uses...)
 			s.issues = append(s.issues, a.issues...)
 			texts = append(texts, a.texts...)
+			strs = append(strs, a.strs...)
 		}
 		s.texts = append(s.texts, texts)
+		s.strs = append(s.strs, strs)
 	}
 	sort.SliceStable(s.uses, func(i, j int) bool {
 		if s.uses[i].File != s.uses[j].File {
@@ -300,6 +304,7 @@ type analyzer struct {
 	issues []*FileError
 	refs   *foldRefs
 	texts  []*parse.TextNode
+	strs   []quoted
 }
 
 func (a *analyzer) line(n parse.Node) int {
@@ -350,6 +355,7 @@ func (a *analyzer) pipe(p *parse.PipeNode, depth int) {
 }
 
 func (a *analyzer) command(c *parse.CommandNode, depth int) {
+	a.quoted(c)
 	if len(c.Args) > 0 {
 		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "t" || id.Ident == "tc") {
 			want := 3
