@@ -269,11 +269,13 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
 			}
-			if (rec.Kind == store.KindFailed || rec.Kind == store.KindTemp) && n < len(held)-1 {
-				// A failure is recorded at once, not with the window: the
-				// auto-pause counts it now, and the rest of the window is not
-				// sent when the campaign no longer runs (so a window's size
-				// does not add to what goes out after an auto-pause).
+			if n < len(held)-1 && cs.policy.Window > 0 && cs.policy.ErrorRate > 0 &&
+				(rec.Kind == store.KindFailed || rec.Kind == store.KindTemp && (res.Claims[j].Attempt == 1 || res.Claims[j].Attempt >= cs.policy.MaxAttempts)) {
+				// A failure the auto-pause counts is recorded at once, not
+				// with the window: the auto-pause sees it now, and the rest of
+				// the window is not sent when the campaign no longer runs (so
+				// a window's size does not add to what goes out after an
+				// auto-pause).
 				res, err := r.step(ctx, nil)
 				if err != nil || res.State != store.StateRunning {
 					r.giveBack(claims, held[n+1:])
@@ -352,7 +354,8 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 			attempt = tries
 		}
 	}
-	gone := slices.ContainsFunc(res.Claims, func(a store.ClaimAnswer) bool { return a.Result == store.ClaimGone || a.Result == store.ClaimStale })
+	gone := slices.ContainsFunc(res.Claims, func(a store.ClaimAnswer) bool { return a.Result == store.ClaimGone || a.Result == store.ClaimStale }) ||
+		(err == nil && res.State == "")
 	if gone { // or staged anew: probeLost tells which, and says so when gone
 		_, _ = r.w.probeLost(ctx, r.cs)
 	}

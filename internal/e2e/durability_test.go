@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
@@ -260,10 +261,10 @@ func TestStateLossRecovery(t *testing.T) {
 	}
 	wiped := srv.Count()
 	// The worker stops sending: nothing more than the claims it held, at
-	// most one window (4) per connection (4).
+	// most one window (the environment's claim_window) per connection (4).
 	time.Sleep(2 * time.Second)
-	if got := srv.Count(); got > wiped+4*4 {
-		t.Errorf("%d messages after the flush, want at most the 16 claims held", got-wiped)
+	if got := srv.Count(); got > wiped+4*environment.DefaultClaimWindow {
+		t.Errorf("%d messages after the flush, want at most the %d claims held", got-wiped, 4*environment.DefaultClaimWindow)
 	}
 	// Nothing of the campaign was written back into the emptied Redis.
 	keys, err := e.redis.Client().Keys(context.Background(), "tidings:{"+name+"}:*").Result()

@@ -86,8 +86,10 @@ type ClaimAnswer struct {
 type StepResult struct {
 	Claims     []ClaimAnswer // one per claim, in order
 	AutoPaused string        // non-empty when a record paused the campaign: the reason
-	// State is the campaign's state after this step ("" when Redis has no
-	// such campaign): a worker stops claiming when it is not running.
+	// State is the campaign's state after this step; "" when Redis has no
+	// such campaign or it was staged anew (the step's staging no longer
+	// runs, and nothing was written). A worker stops when it is not
+	// running.
 	State State
 	// Sent is the campaign's number of recipients sent after this step, or
 	// -1 when the step recorded none sent (the number is then not known).

@@ -247,3 +247,36 @@ func r0Steps(t *testing.T, l *store.Ledger, pol store.Policy) (claim func(tok st
 	}
 	return claim, record
 }
+
+// TestStaleRecordOnlyStepAnswersNotRunning: a record-only step of a
+// staging that was replaced writes nothing, and answers that its staging
+// no longer runs (not the new staging's "running"): a worker's window of
+// the old staging then stops instead of sending its remaining claims.
+func TestStaleRecordOnlyStepAnswersNotRunning(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	c := "c-stale-state"
+	sum := stage(t, st, c, stageOpts{n: 3, size: 3})
+	tick(t, st, c, sum, store.TickParams{})
+	l := st.Ledger(c, sum.Stage)
+	p := store.Policy{MaxAttempts: 3, Window: 10, ErrorRate: 0.5, MinAttempts: 1}
+	cls := []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}, {ID: "r1", Lang: "fr", Token: "w/2"}}
+	if _, err := l.Step(ctx, nil, cls, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Pause(ctx, c, who, "fix"); err != nil {
+		t.Fatal(err)
+	}
+	stage(t, st, c, stageOpts{n: 3, size: 3, resume: true})
+	if err := st.Resume(ctx, c, who, "go"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindFailed, Code: "550", Token: "w/1"}}, nil, p, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State == store.StateRunning {
+		t.Errorf("stale step (nothing written) answered State %q: the old worker would send its remaining claim r1", res.State)
+	}
+}

@@ -39,7 +39,8 @@
 -- "k:<token>", so that the late record (or give-back) of that claim is
 -- still applied.
 -- Returns 2 values per claim (claim result, attempt number), then the
--- campaign's state after this call ('' when it is gone), then the
+-- campaign's state after this call ('' when it is gone or was staged anew:
+-- the callers' staging no longer runs), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- campaign's recipients sent after this call, or -1 when it recorded none
 -- sent (a worker compares it with its own delivery journal).
@@ -61,7 +62,7 @@ if not state or stage ~= ARGV[1] then
       out[#out + 1] = 0
     end
   end
-  out[#out + 1] = state or ''
+  out[#out + 1] = ''
   out[#out + 1] = ''
   out[#out + 1] = -1
   return out
