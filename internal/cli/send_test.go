@@ -141,8 +141,31 @@ func TestSendWhileAnotherStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cli(t, env, "send", file, "--env", "staging")
-	if r.code != 3 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box`) || !strings.Contains(r.stderr, "wait until it ends") {
+	if r.code != 3 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box`) || !strings.Contains(r.stderr, "until that staging ends") {
 		t.Errorf("send while alice stages it: want exit 3 naming alice@box and saying to wait\n%s", r)
+	}
+	// On-call looking at it meanwhile is told it is being staged, not that
+	// it does not exist or that Redis lost it.
+	if err := rd.Client().HSet(context.Background(), "tidings:{busy}:control", "state", "staged", "stage", "s1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"status", "busy"}, {"report", "busy"}} {
+		r = cli(t, env, append(args, "--env", "staging")...)
+		if r.code != 3 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box`) || strings.Contains(r.stderr, "lost") || strings.Contains(r.stderr, "does not exist") {
+			t.Errorf("%s while alice stages it: want exit 3 saying it is being staged\n%s", args[0], r)
+		}
+	}
+	// Alice's send died: its lease is gone, its staging never finished.
+	// status says so and what to do, and doing it stages the campaign.
+	if err := rd.Client().Del(context.Background(), "tidings:{busy}:staging").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, env, "status", "busy", "--env", "staging")
+	if r.code != 3 || !strings.Contains(r.stderr, "that staging did not finish") || !strings.Contains(r.stderr, "run that send again") {
+		t.Errorf("status after alice's send died: want exit 3 saying the staging did not finish and to run send again\n%s", r)
+	}
+	if r = cli(t, env, "send", file, "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "Staged 1 recipient") {
+		t.Errorf("send again after an interrupted staging: want it staged\n%s", r)
 	}
 }
 

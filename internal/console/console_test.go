@@ -258,6 +258,14 @@ func TestSignInAndHeaders(t *testing.T) {
 	if code, _, _ := op.get("/c/nope"); code != http.StatusNotFound {
 		t.Errorf("an unknown campaign: %d, want 404", code)
 	}
+	// A campaign a send is staging for the first time: said so, not "no
+	// such campaign".
+	if err := w.Redis.Client().Set(t.Context(), "tidings:{midway}:staging", "s1|alice@box", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := op.get("/c/midway"); code != http.StatusConflict || !strings.Contains(body, "is being staged by alice@box") {
+		t.Errorf("a campaign being staged: %d, want 409 saying who stages it\n%s", code, body)
+	}
 	// The frame of an email may be framed by the console, nothing else.
 	code, _, h := op.get("/c/headers/gallery/de/html")
 	if code != http.StatusOK || h.Get("X-Frame-Options") != "SAMEORIGIN" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'self'") ||

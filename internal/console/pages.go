@@ -292,8 +292,11 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var rp *redisconn.ReplyError
 	var lost *store.LostChunksError
 	var other *store.EnvError
+	var staging *store.BeingStagedError
 	env := s.cfg.Env
 	switch {
+	case errors.As(err, &staging):
+		return http.StatusConflict, staging.Error() + "."
 	case errors.As(err, &other):
 		return http.StatusConflict, fmt.Sprintf("%s (in the console of %s). Nothing was changed.", other.Error(), other.Env)
 	case errors.Is(err, store.ErrNotFound):

@@ -48,7 +48,7 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 		return nil, fmt.Errorf("read meta of %s: %w", c, err)
 	}
 	if metaC.Val()[0] == nil {
-		return nil, notFound("read meta", c)
+		return nil, s.absent(ctx, k, "read meta")
 	}
 	f := map[string]string{}
 	for i, x := range metaC.Val() {

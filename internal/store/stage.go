@@ -181,8 +181,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	}
 	if !ok {
 		v, _ := s.rdb.Get(ctx, k.staging).Result()
-		_, by, _ := strings.Cut(v, "|")
-		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &BeingStagedError{Campaign: cfg.Campaign, By: cmp.Or(by, "another send")})
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &BeingStagedError{Campaign: cfg.Campaign, By: leaseHolder(v)})
 	}
 	sg, err := s.begin(ctx, cfg, k, stage)
 	if err != nil {
@@ -227,12 +226,52 @@ func (sg *Stager) held(ctx context.Context) error {
 	return wrapf(err, "stage %s", sg.cfg.Campaign)
 }
 
-// BeingStagedError says that another send is staging campaign Campaign
-// (By: who, on which host).
-type BeingStagedError struct{ Campaign, By string }
+// BeingStagedError says that a send is staging campaign Campaign (By: who,
+// on which host), or, Interrupted, that the first staging of a campaign
+// Redis has no definition of yet stopped before its end (its send died):
+// nothing of it can be sent, and staging it again is the remedy, so it is
+// ErrNotFound too.
+type BeingStagedError struct {
+	Campaign, By string
+	Interrupted  bool
+}
 
 func (e *BeingStagedError) Error() string {
-	return fmt.Sprintf("campaign %q is being staged by %s: two stagings of one campaign would mix their recipients; wait until it ends (one that died lets go within %s), then stage it again", e.Campaign, e.By, stagingLease)
+	if e.Interrupted {
+		return fmt.Sprintf("campaign %q was being staged, but that staging did not finish (the send that staged it stopped before the end): nothing of it is sent; run that send again to stage it", e.Campaign)
+	}
+	return fmt.Sprintf("campaign %q is being staged by %s: one send stages a campaign at a time, and only a pause acts on it until that staging ends (a send that died lets go within %s)", e.Campaign, e.By, stagingLease)
+}
+
+// Unwrap makes an interrupted first staging ErrNotFound.
+func (e *BeingStagedError) Unwrap() error {
+	if e.Interrupted {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// leaseHolder is who holds a staging lease of value v ("<stage>|<who>").
+func leaseHolder(v string) string {
+	_, by, _ := strings.Cut(v, "|")
+	return cmp.Or(by, "another send")
+}
+
+// absent explains why campaign c has no definition (meta) in Redis: a send
+// is staging it (its lease), a first staging was interrupted (its control
+// names a staging), or Redis has no trace of it.
+func (s *Store) absent(ctx context.Context, k keys, action string) error {
+	p := s.rdb.Pipeline()
+	leaseC := p.Get(ctx, k.staging)
+	stageC := p.HGet(ctx, k.control, "stage")
+	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
+	switch {
+	case leaseC.Val() != "":
+		return fmt.Errorf("%s: %w", action, &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())})
+	case stageC.Val() != "":
+		return fmt.Errorf("%s: %w", action, &BeingStagedError{Campaign: k.name, Interrupted: true})
+	}
+	return notFound(action, k.name)
 }
 
 // Abort ends a staging that will not Finish, so that the campaign can be
