@@ -45,7 +45,7 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"pause", c, "--env", "staging", "--reason", "bounces climbing"}, 0, "Paused ctl.", ""},
 		{[]string{"status", c, "--env", "staging"}, 0, "PAUSED by", ""},
 		{[]string{"resume", c, "--env", "staging", "--reason", "bounces explained"}, 0, "Resumed ctl.", ""},
-		{[]string{"approve", c, "--env", "staging"}, 0, "Approved ctl", ""},
+		{[]string{"approve", c, "--env", "staging"}, 0, "Approved ctl: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed", ""},
 		{[]string{"cancel", c, "--env", "staging"}, 2, "", "--reason is required"},
 		{[]string{"cancel", c, "--env", "staging", "--reason", "wrong recipients file"}, 0, "Cancelled ctl: 1 unsent recipients recorded as cancelled.", ""},
 		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},

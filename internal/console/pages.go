@@ -362,7 +362,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		msg = "Resumed where it stopped. Nobody already sent is sent again."
 	case "approve":
 		err = s.cfg.Store.Approve(ctx, c, actor, reason)
-		msg = "Approved: the batches after the canary are released (at once if it was waiting, else when the canary is done; a paused campaign stays paused until resumed)."
+		msg = "Approved: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed."
 	case "cancel":
 		if reason == "" {
 			s.refuse(w, r, http.StatusBadRequest, "Say why you cancel: the reason is recorded in the audit log.")

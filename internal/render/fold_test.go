@@ -390,6 +390,15 @@ func TestHoistedMessagesNotTemplateData(t *testing.T) {
 			t.Errorf("template %s: New = %v, want unknown field", src, err)
 		}
 	}
+	// A template that calls one no file defines fails for every recipient:
+	// said once, when the engine is built, with its file and line.
+	if _, err := New(Config{Templates: files("w/html.tmpl", "<p>{{t \"s\" .}}</p>\n<p>{{template \"p\" .}}</p>"), Locales: loc, Template: "w"}); err == nil ||
+		!strings.Contains(err.Error(), `templates/w/html.tmpl:2: {{template "p"}}: no template "p" is defined in this file`) {
+		t.Errorf("a call of an undefined template: New = %v, want it named with its file and line", err)
+	}
+	if _, err := New(Config{Templates: files("w/html.tmpl", "{{define \"p\"}}<b>{{t \"s\" .}}</b>{{end}}<p>{{template \"p\" .}}</p>{{block \"q\" .}}{{t \"s\" .}}{{end}}"), Locales: loc, Template: "w"}); err != nil {
+		t.Errorf("templates defined in the file: New = %v", err)
+	}
 	// The data as a whole, printed or made dot again, would show the
 	// messages evaluated first: only t, tc and template may take it.
 	for _, src := range []string{"{{.}}", "{{$}}", `{{printf "%v" .}}`, "{{with $}}{{.Messages.M0}}{{end}}", "{{range $i, $x := .Fields}}{{$}}{{end}}"} {

@@ -222,9 +222,13 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 		sort.Strings(names)
 		var texts []*parse.TextNode
 		var strs []quoted
+		defined := map[string]bool{}
+		for _, n := range names {
+			defined[n] = true
+		}
 		for _, n := range names {
 			tr := trees[n]
-			a := &analyzer{file: key, src: src, tree: tr, refs: &s.refs}
+			a := &analyzer{file: key, src: src, tree: tr, refs: &s.refs, defined: defined}
 			a.walk(tr.Root, 0)
 			s.uses = append(s.uses, a.uses...)
 			s.issues = append(s.issues, a.issues...)
@@ -305,6 +309,9 @@ type analyzer struct {
 	refs   *foldRefs
 	texts  []*parse.TextNode
 	strs   []quoted
+	// defined names the templates of the file ({{define}}, {{block}}):
+	// those {{template}} may call.
+	defined map[string]bool
 }
 
 func (a *analyzer) line(n parse.Node) int {
@@ -338,6 +345,10 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 		a.walk(n.List, depth+1)
 		a.walk(n.ElseList, depth)
 	case *parse.TemplateNode:
+		if !a.defined[n.Name] {
+			// Found only when executed, and so for every recipient.
+			a.issue(n, fmt.Sprintf("{{template %q}}: no template %q is defined in this file; define it here with {{define %q}}...{{end}} (a template reads its subject.tmpl, html.tmpl and text.tmpl only)", n.Name, n.Name, n.Name))
+		}
 		if n.Pipe != nil && len(n.Pipe.Cmds) == 1 && len(n.Pipe.Cmds[0].Args) == 1 && a.whole(n.Pipe.Cmds[0].Args[0], depth) {
 			return // {{template "name" .}} passes the data on
 		}
