@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -61,7 +62,7 @@ func (a *app) cmdControls() []*cobra.Command {
 		c := withHelp(&cobra.Command{
 			Use: ctl.use, Short: ctl.short, Args: argsExact(1, "one campaign name"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				if ctl.reason == "required" && reason == "" {
+				if ctl.reason == "required" && strings.TrimSpace(reason) == "" {
 					return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
 				}
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {

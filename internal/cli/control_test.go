@@ -42,6 +42,7 @@ func TestControlCommands(t *testing.T) {
 		wantErr  string
 	}{
 		{[]string{"pause", c, "--env", "staging"}, 2, "", "--reason is required"},
+		{[]string{"pause", c, "--env", "staging", "--reason", "  \t "}, 2, "", "--reason is required"},
 		{[]string{"pause", c, "--env", "staging", "--reason", "bounces climbing"}, 0, "Paused ctl.", ""},
 		{[]string{"status", c, "--env", "staging"}, 0, "PAUSED by", ""},
 		{[]string{"resume", c, "--env", "staging", "--reason", "bounces explained"}, 0, "Resumed ctl.", ""},
