@@ -676,6 +676,38 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	}
 }
 
+// TestCancelKeepsTheLastTemporaryFailure: a recipient waiting for its retry
+// when the campaign is cancelled is cancelled, and its entry keeps the
+// server's last reply (the report shows why it was not sent).
+func TestCancelKeepsTheLastTemporaryFailure(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sum := stage(t, st, "c-wait", stageOpts{n: 3, size: 3})
+	tick(t, st, "c-wait", sum, store.TickParams{})
+	l := st.Ledger("c-wait", sum.Stage)
+	p := store.Policy{MaxAttempts: 3}
+	if _, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}}, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "4.7.1 greylisted, try later", Token: "w/1"}}, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Cancel(ctx, "c-wait", store.Actor{Who: "oncall"}, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.Entries(ctx, "c-wait", []string{"r0", "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := es[0]; e.State != store.OutcomeCancelled || e.Code != "451" || !strings.Contains(e.Response, "4.7.1 greylisted, try later") || e.Attempts != 1 {
+		t.Errorf("r0, cancelled while waiting for its retry: %+v, want cancelled with the 451 reply kept", e)
+	}
+	if e := es[1]; e.State != store.OutcomeCancelled || e.Code != "" || e.Response != "cancelled" {
+		t.Errorf("r1, never attempted: %+v, want cancelled", e)
+	}
+}
+
 // TestLayoutOutOfOrder: the stager takes the plan's batches as they are,
 // and refuses a layout that is not in file order.
 func TestLayoutOutOfOrder(t *testing.T) {

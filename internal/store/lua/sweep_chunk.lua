@@ -37,10 +37,14 @@ for i = 6, #ARGV, 2 do
     redis.call('HINCRBY', KEYS[2], 'deferred', 1)
     n = n + 1
   elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then
-    local to, flag, why = 'cancelled', '', 'cancelled'
+    local to, flag, why, c = 'cancelled', '', 'cancelled', ''
     if st == 'sending' then to, flag, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
-    if st == 'deferred' then redis.call('HINCRBY', KEYS[2], 'deferred', -1) end
-    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '||' .. flag .. '|' .. why)
+    if st == 'deferred' then
+      -- Waiting for its retry: the last reply says why it was not sent.
+      redis.call('HINCRBY', KEYS[2], 'deferred', -1)
+      c, why = code, 'cancelled while waiting for a retry; last reply: ' .. resp
+    end
+    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|' .. c .. '|' .. flag .. '|' .. why)
     count(lang, to, 1)
     if to == 'cancelled' then n = n + 1 end
   end
