@@ -204,10 +204,28 @@ func showText(s string) string {
 	return b.String()
 }
 
-// problem words l for Inspect: the template is name, defFile the default
-// catalog.
-func (l literal) problem(name, defFile string) Problem {
-	key := name + "." + suggestKey(l.Text)
+// proseProblems words lits for Inspect and Engine.Prose: the template is
+// name, defFile the default catalog. Each text gets a message key to move
+// it into that nothing holds yet (taken: a key the template uses or the
+// default catalog has; nor one suggested for another text), the same key
+// for the same text.
+func proseProblems(lits []literal, name, defFile string, taken func(key string) bool) []Problem {
+	given := map[string]string{} // key -> the text it was suggested for
+	out := make([]Problem, 0, len(lits))
+	for _, l := range lits {
+		base := name + "." + suggestKey(l.Text)
+		key := base
+		for i := 2; taken(key) || given[key] != "" && given[key] != l.Text; i++ {
+			key = fmt.Sprintf("%s_%d", base, i)
+		}
+		given[key] = l.Text
+		out = append(out, l.problem(key, defFile))
+	}
+	return out
+}
+
+// problem words l, suggesting key, with defFile the default catalog.
+func (l literal) problem(key, defFile string) Problem {
 	use := fmt.Sprintf("{{t %q .}}", key)
 	what := fmt.Sprintf("literal text %q", l.Text)
 	if l.Attr != "" {

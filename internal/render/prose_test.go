@@ -1,6 +1,7 @@
 package render
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,3 +193,38 @@ func FuzzTemplateProse(f *testing.F) {
 		}
 	})
 }
+
+// TestProseSuggestsAFreeKey: the message key suggested for a literal text is
+// one that neither the template nor the default catalog uses yet (following
+// the advice must not render another sentence), one per text.
+func TestProseSuggestsAFreeKey(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"w/subject.tmpl": {Data: []byte(`{{t "w.hello" .}}`)},
+		"w/html.tmpl":    {Data: []byte(`<p>{{t "w.hello" .}}</p>`)},
+		"w/text.tmpl":    {Data: []byte("{{t \"w.hello\" .}}\nHello\nHello there friend\nHello there, friend!\nHello\n")},
+	}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[w.hello]\nother = \"Hi\"\n[w.hello_there_friend]\nother = \"Hi, friend\"\n")}}
+	want := []string{`2: {{t "w.hello_2" .}}`, `3: {{t "w.hello_there_friend_2" .}}`, `4: {{t "w.hello_there_friend_3" .}}`, `5: {{t "w.hello_2" .}}`}
+	r, err := Inspect(tmpl, loc, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := New(Config{Templates: tmpl, Locales: loc, Template: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ps := range map[string][]Problem{"Inspect": r.Problems, "Engine.Prose": eng.Prose(nil)} {
+		var got []string
+		for _, p := range ps {
+			if m := suggestedRE.FindStringSubmatch(p.Msg); m != nil {
+				got = append(got, strconv.Itoa(p.Line)+": "+m[1])
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s suggests:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+var suggestedRE = regexp.MustCompile(`e\.g\. (\{\{t "[^"]+" \.\}\})`)

@@ -67,6 +67,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -405,11 +406,17 @@ func (e *Engine) Prose(path func(string) string) []Problem {
 	if path == nil {
 		path = func(name string) string { return name }
 	}
-	var out []Problem
-	for _, l := range e.prose() {
-		p := l.problem(e.name, path(e.defFile))
-		p.File = path(p.File)
-		out = append(out, p)
+	taken := func(k string) bool {
+		for _, l := range e.langs {
+			if _, ok := l.cat.byID[k]; ok && l.cat.file == e.defFile {
+				return true
+			}
+		}
+		return slices.ContainsFunc(e.keys, func(u keyUse) bool { return u.Key == k })
+	}
+	out := proseProblems(e.prose(), e.name, path(e.defFile), taken)
+	for i := range out {
+		out[i].File = path(out[i].File)
 	}
 	return out
 }
