@@ -161,11 +161,21 @@ func TestSendWhileAnotherStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = cli(t, env, "status", "busy", "--env", "staging")
-	if r.code != 3 || !strings.Contains(r.stderr, "that staging did not finish") || !strings.Contains(r.stderr, "run that send again") {
-		t.Errorf("status after alice's send died: want exit 3 saying the staging did not finish and to run send again\n%s", r)
+	if r.code != 2 || !strings.Contains(r.stderr, "that staging never finished") || !strings.Contains(r.stderr, "run that send again") {
+		t.Errorf("status after alice's send died: want exit 2 (waiting does not help) saying the staging never finished and to run send again\n%s", r)
 	}
 	if r = cli(t, env, "send", file, "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "Staged 1 recipient") {
 		t.Errorf("send again after an interrupted staging: want it staged\n%s", r)
+	}
+	// A campaign that was staged and whose definition Redis then lost
+	// (evicted, say) is not taken for an unfinished staging: its audit log
+	// says it was staged.
+	if err := rd.Client().Del(context.Background(), "tidings:{busy}:meta").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, env, "status", "busy", "--env", "staging")
+	if r.code != 2 || !strings.Contains(r.stderr, "Redis lost it") || strings.Contains(r.stderr, "never finished") {
+		t.Errorf("status of a staged campaign whose definition Redis lost: want exit 2 saying Redis lost it\n%s", r)
 	}
 }
 

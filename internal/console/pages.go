@@ -293,10 +293,13 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var lost *store.LostChunksError
 	var other *store.EnvError
 	var staging *store.BeingStagedError
+	var unfinished *store.UnfinishedStagingError
 	env := s.cfg.Env
 	switch {
 	case errors.As(err, &staging):
 		return http.StatusConflict, staging.Error() + "."
+	case errors.As(err, &unfinished):
+		return http.StatusNotFound, unfinished.Error() + "."
 	case errors.As(err, &other):
 		return http.StatusConflict, fmt.Sprintf("%s (in the console of %s). Nothing was changed.", other.Error(), other.Env)
 	case errors.Is(err, store.ErrNotFound):

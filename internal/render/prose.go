@@ -20,12 +20,14 @@ package render
 // emoji (a "--" signature separator, "·", "©", "→", "2026").
 //
 // A quoted string in an action is text too when the action may print it
-// ({{"Welcome"}}, {{printf "Hi %s" .Name}}, {{or .Fields.nick "friend"}},
-// {{$x := "Hello"}}): it is checked as if it were written where the action
-// is, so the same contexts apply (an href's URL is no language, an alt
-// text is). Not printed, so not checked: the message key of t and tc, the
-// keys of index, what eq, ne, lt, le, gt, ge, len and not compare or
-// count, and printf's verbs.
+// ({{"Welcome"}}, {{printf "Hi %s" .Name}}, {{or .Fields.nick "friend"}}):
+// it is checked as if it were written where the action is, so the same
+// contexts apply (an href's URL is no language, an alt text is). Not
+// printed there, so not checked: the message key of t and tc, the keys of
+// index, what eq, ne, lt, le, gt, ge, len and not compare or count,
+// printf's verbs, an {{if}}'s condition, and what a declaration
+// ({{$brand := "#0a84ff"}}) assigns (the variable is printed elsewhere, in
+// a context this rule does not follow: such text is not caught).
 
 import (
 	"bytes"
@@ -51,6 +53,9 @@ type literal struct {
 // (actions, trim markers): it is no letter, no space, no markup and no
 // entity, so the text around an action keeps its HTML context.
 const hole = '\x01'
+
+// litSpace stands for a space inside a quoted string an action prints.
+const litSpace = '\x02'
 
 // readableAttrs are the HTML attributes whose values people read or hear
 // (screen readers, images not shown, tooltips).
@@ -154,6 +159,9 @@ func (f *literalFinder) html(b []byte, base int) {
 			for more {
 				var k, v []byte
 				k, v, more = z.TagAttr()
+				// An action before the attribute leaves holes stuck to its
+				// name ({{if .X}}height="1" {{end}}alt="...").
+				k = bytes.Trim(k, string(rune(hole)))
 				if t := showText(string(v)); readableAttrs[string(k)] && strings.ContainsFunc(t, unicode.IsLetter) {
 					f.add(base+at+attrOffset(raw, string(k)), t, string(k))
 				}
@@ -189,11 +197,13 @@ func attrOffset(raw []byte, name string) int {
 	return 0
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == hole
+}
 
 // showText trims s and shows each run of holes inside it as {{…}}.
 func showText(s string) string {
-	s = strings.Trim(s, " \t\r\n\f\u00a0\x01")
+	s = strings.Trim(strings.ReplaceAll(s, string(rune(litSpace)), " "), " \t\r\n\f\u00a0\x01")
 	var b strings.Builder
 	for i, part := range strings.FieldsFunc(s, func(r rune) bool { return r == hole }) {
 		if i > 0 {
@@ -286,8 +296,14 @@ func (a *analyzer) quoted(c *parse.CommandNode) {
 		}
 		b := []byte(text)
 		for j, c := range b {
-			if strings.IndexByte("<>&\"'=\r\n", c) >= 0 {
-				b[j] = ' '
+			switch {
+			case strings.IndexByte("<>&\"'=\r\n", c) >= 0:
+				b[j] = '_'
+			case c == ' ' || c == '\t':
+				// Not a space to the HTML tokenizer (an unquoted attribute
+				// value goes on, as html/template escapes the space), shown
+				// as one.
+				b[j] = litSpace
 			}
 		}
 		a.strs = append(a.strs, quoted{pos: p + 1, text: string(b)})

@@ -78,7 +78,14 @@ func TestLintProse(t *testing.T) {
 		{"quoted literal", "text.tmpl", "{{t \"s\" .}}\n{{\"Hello there\"}}", []string{"2: Hello there"}},
 		{"quoted printf", "text.tmpl", `{{t "s" .}} {{printf "Hi %s!" .Name}}`, []string{"1: Hi {{…}}!"}},
 		{"quoted or default", "html.tmpl", `<p>{{t "s" .}} {{or .Name "friend"}}</p>`, []string{"1: friend"}},
-		{"quoted variable", "text.tmpl", `{{$g := "Hello world"}}{{t "s" .}}{{$g}}`, []string{"1: Hello world"}},
+		// A declaration assigns, the variable is printed elsewhere: not
+		// followed (a known gap), rather than refusing colours and URLs.
+		{"quoted variable", "text.tmpl", `{{$g := "Hello world"}}{{t "s" .}}{{$g}}`, nil},
+		{"quoted declarations", "html.tmpl", "{{$brand := \"#0a84ff\"}}{{$site := \"https://altea.example\"}}\n<p style=\"color:{{$brand}}\"><a href=\"{{$site}}/login\">{{t \"s\" .}}</a></p>", nil},
+		{"quoted if condition", "text.tmpl", `{{t "s" .}}{{if or .Name "anon"}}x{{end}}`, []string{"1: x"}},
+		{"alt after an action", "html.tmpl", `<img src="x.png" {{if .Data.h}}height="{{.Data.h}}" {{end}}alt="Altea company logo">` + htmlDoc, []string{"1: alt: Altea company logo"}},
+		{"printf in an unquoted alt", "html.tmpl", `<img src=x.png alt={{printf "%s logo" .Name}}>` + htmlDoc, []string{"1: alt: logo"}},
+		{"quoted with markup characters", "html.tmpl", `<p>{{"a<b>c&d"}}</p>` + htmlDoc, []string{"1: a_b_c_d"}},
 		{"quoted in alt", "html.tmpl", `<img alt="{{"A cat"}}" src="x.png">` + htmlDoc, []string{"1: alt: A cat"}},
 		{"quoted raw string", "text.tmpl", "{{t \"s\" .}}{{`Raw text`}}", []string{"1: Raw text"}},
 		{"quoted, not printed", "text.tmpl", `{{t "s" .}}{{if eq .Locale "de"}}{{index .Fields "first_name"}}{{end}}{{if not "x"}}{{end}}{{len "abc"}}{{if ne .Locale "fr"}}{{end}}`, nil},

@@ -312,6 +312,7 @@ type analyzer struct {
 	// defined names the templates of the file ({{define}}, {{block}}):
 	// those {{template}} may call.
 	defined map[string]bool
+	quiet   bool // in a condition or a declaration: literals are not printed
 }
 
 func (a *analyzer) line(n parse.Node) int {
@@ -333,7 +334,7 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 	case *parse.ActionNode:
 		a.pipe(n.Pipe, depth)
 	case *parse.IfNode:
-		a.pipe(n.Pipe, depth)
+		a.unprinted(func() { a.pipe(n.Pipe, depth) }) // a condition is not printed
 		a.walk(n.List, depth)
 		a.walk(n.ElseList, depth)
 	case *parse.RangeNode:
@@ -360,13 +361,29 @@ func (a *analyzer) pipe(p *parse.PipeNode, depth int) {
 	if p == nil {
 		return
 	}
+	if len(p.Decl) > 0 && !a.quiet {
+		// {{$v := ...}}: assigned, not printed here.
+		a.unprinted(func() { a.pipe(p, depth) })
+		return
+	}
 	for _, c := range p.Cmds {
 		a.command(c, depth)
 	}
 }
 
+// unprinted runs f with the string literals it meets not collected for the
+// prose rule: they are not printed where they are.
+func (a *analyzer) unprinted(f func()) {
+	q := a.quiet
+	a.quiet = true
+	f()
+	a.quiet = q
+}
+
 func (a *analyzer) command(c *parse.CommandNode, depth int) {
-	a.quoted(c)
+	if !a.quiet {
+		a.quoted(c)
+	}
 	if len(c.Args) > 0 {
 		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "t" || id.Ident == "tc") {
 			want := 3

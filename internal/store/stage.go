@@ -227,29 +227,26 @@ func (sg *Stager) held(ctx context.Context) error {
 }
 
 // BeingStagedError says that a send is staging campaign Campaign (By: who,
-// on which host), or, Interrupted, that the first staging of a campaign
-// Redis has no definition of yet stopped before its end (its send died):
-// nothing of it can be sent, and staging it again is the remedy, so it is
-// ErrNotFound too.
-type BeingStagedError struct {
-	Campaign, By string
-	Interrupted  bool
-}
+// on which host): refused for now, until that staging ends.
+type BeingStagedError struct{ Campaign, By string }
 
 func (e *BeingStagedError) Error() string {
-	if e.Interrupted {
-		return fmt.Sprintf("campaign %q was being staged, but that staging did not finish (the send that staged it stopped before the end): nothing of it is sent; run that send again to stage it", e.Campaign)
-	}
 	return fmt.Sprintf("campaign %q is being staged by %s: one send stages a campaign at a time, and only a pause acts on it until that staging ends (a send that died lets go within %s)", e.Campaign, e.By, stagingLease)
 }
 
-// Unwrap makes an interrupted first staging ErrNotFound.
-func (e *BeingStagedError) Unwrap() error {
-	if e.Interrupted {
-		return ErrNotFound
-	}
-	return nil
+// UnfinishedStagingError says that Redis holds the start of a first
+// staging of campaign Campaign but no definition, and no sign that it ever
+// finished (no audit log): its send died, or Redis lost its state since
+// (restored from a snapshot taken while it was staged). It is ErrNotFound
+// too: the campaign cannot be read or sent.
+type UnfinishedStagingError struct{ Campaign string }
+
+func (e *UnfinishedStagingError) Error() string {
+	return fmt.Sprintf("campaign %q was being staged, but that staging never finished (the send that staged it stopped before the end, or Redis lost its state since): run that send again on the host that started it, which stages it, or, if the campaign was started, refuses and says how to recover", e.Campaign)
 }
+
+// Unwrap makes it ErrNotFound.
+func (e *UnfinishedStagingError) Unwrap() error { return ErrNotFound }
 
 // leaseHolder is who holds a staging lease of value v ("<stage>|<who>").
 func leaseHolder(v string) string {
@@ -258,18 +255,20 @@ func leaseHolder(v string) string {
 }
 
 // absent explains why campaign c has no definition (meta) in Redis: a send
-// is staging it (its lease), a first staging was interrupted (its control
-// names a staging), or Redis has no trace of it.
+// is staging it (its lease), a first staging never finished (its control
+// names a staging, and no audit log says it ended), or Redis has no trace
+// of it (or lost the definition of a campaign that was staged).
 func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	p := s.rdb.Pipeline()
 	leaseC := p.Get(ctx, k.staging)
 	stageC := p.HGet(ctx, k.control, "stage")
+	auditC := p.Exists(ctx, k.audit)
 	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
 	switch {
 	case leaseC.Val() != "":
 		return fmt.Errorf("%s: %w", action, &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())})
-	case stageC.Val() != "":
-		return fmt.Errorf("%s: %w", action, &BeingStagedError{Campaign: k.name, Interrupted: true})
+	case stageC.Val() != "" && auditC.Err() == nil && auditC.Val() == 0:
+		return fmt.Errorf("%s: %w", action, &UnfinishedStagingError{Campaign: k.name})
 	}
 	return notFound(action, k.name)
 }

@@ -674,6 +674,14 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	if s.Counts[store.OutcomePending] != 0 || s.Retries != 0 || s.Counts[store.OutcomeInDoubt] != 0 || s.Counts[store.OutcomeCancelled] != 3 {
 		t.Fatalf("counts %v, retries waiting %d: want 3 cancelled, nothing pending or waiting", s.Counts, s.Retries)
 	}
+	// Worded as a cancel words a recipient waiting for its retry.
+	es, err := st.Entries(ctx, "c-late", []string{"r0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := es[0]; e.Code != "451" || e.Temp || e.Response != "cancelled after a temporary failure; last reply: later" {
+		t.Errorf("r0: %+v, want cancelled after a temporary failure with the 451 reply", e)
+	}
 }
 
 // TestCancelKeepsTheLastTemporaryFailure: a recipient waiting for its retry
@@ -700,7 +708,7 @@ func TestCancelKeepsTheLastTemporaryFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := es[0]; e.State != store.OutcomeCancelled || e.Code != "451" || !strings.Contains(e.Response, "4.7.1 greylisted, try later") || e.Attempts != 1 {
+	if e := es[0]; e.State != store.OutcomeCancelled || e.Code != "451" || e.Response != "cancelled after a temporary failure; last reply: 4.7.1 greylisted, try later" || e.Attempts != 1 {
 		t.Errorf("r0, cancelled while waiting for its retry: %+v, want cancelled with the 451 reply kept", e)
 	}
 	if e := es[1]; e.State != store.OutcomeCancelled || e.Code != "" || e.Response != "cancelled" {

@@ -143,8 +143,11 @@ for s = 0, nops - 1 do
         badd(batch, 'temp', 1)
         if ca < maxAtt then st = 'deferred' else st = 'failed' end
         -- A temporary failure after cancel is not retried: it would stay
-        -- pending for ever in a cancelled campaign.
-        if st == 'deferred' and state == 'cancelled' then st = 'cancelled' end
+        -- pending for ever in a cancelled campaign (worded as
+        -- lua/sweep_chunk.lua words a cancelled retry).
+        if st == 'deferred' and state == 'cancelled' then
+          st, flag, resp = 'cancelled', '', 'cancelled after a temporary failure; last reply: ' .. resp
+        end
       elseif kind == 'failed' then
         err = true
         badd(batch, 'perm', 1)

@@ -40,9 +40,10 @@ for i = 6, #ARGV, 2 do
     local to, flag, why, c = 'cancelled', '', 'cancelled', ''
     if st == 'sending' then to, flag, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
     if st == 'deferred' then
-      -- Waiting for its retry: the last reply says why it was not sent.
       redis.call('HINCRBY', KEYS[2], 'deferred', -1)
-      c, why = code, 'cancelled while waiting for a retry; last reply: ' .. resp
+      -- Waiting for its retry: the server's last reply says why it was not
+      -- sent (a claim given back has none). As lua/step.lua words it.
+      if code ~= '' then c, why = code, 'cancelled after a temporary failure; last reply: ' .. resp end
     end
     redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|' .. c .. '|' .. flag .. '|' .. why)
     count(lang, to, 1)
