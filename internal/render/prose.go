@@ -190,16 +190,20 @@ func attrOffset(raw []byte, name string) int {
 		}
 		i += j
 		rest := bytes.TrimLeft(lower[i+len(name):], " \t\r\n")
-		if isSpace(lower[i-1]) && len(rest) > 0 && rest[0] == '=' {
+		// Before the name: a space, or an action ending after one
+		// ("{{end}}alt=": holes), not a value's text ("?{{.Q}}title=").
+		k := i - 1
+		for k > 0 && lower[k] == hole {
+			k--
+		}
+		if isSpace(lower[k]) && len(rest) > 0 && rest[0] == '=' {
 			return i
 		}
 	}
 	return 0
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == hole
-}
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' }
 
 // showText trims s and shows each run of holes inside it as {{…}}.
 func showText(s string) string {
@@ -299,7 +303,7 @@ func (a *analyzer) quoted(c *parse.CommandNode) {
 			switch {
 			case strings.IndexByte("<>&\"'=\r\n", c) >= 0:
 				b[j] = '_'
-			case c == ' ' || c == '\t':
+			case c == ' ' || c == '\t' || c == '\f':
 				// Not a space to the HTML tokenizer (an unquoted attribute
 				// value goes on, as html/template escapes the space), shown
 				// as one.

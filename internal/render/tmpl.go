@@ -332,7 +332,13 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 	case *parse.TextNode:
 		a.texts = append(a.texts, n)
 	case *parse.ActionNode:
-		a.pipe(n.Pipe, depth)
+		if len(n.Pipe.Decl) > 0 {
+			// {{$v := ...}}: assigned, not printed here (a declaration in
+			// parentheses, or a with's, is printed: checked).
+			a.unprinted(func() { a.pipe(n.Pipe, depth) })
+		} else {
+			a.pipe(n.Pipe, depth)
+		}
 	case *parse.IfNode:
 		a.unprinted(func() { a.pipe(n.Pipe, depth) }) // a condition is not printed
 		a.walk(n.List, depth)
@@ -359,11 +365,6 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 
 func (a *analyzer) pipe(p *parse.PipeNode, depth int) {
 	if p == nil {
-		return
-	}
-	if len(p.Decl) > 0 && !a.quiet {
-		// {{$v := ...}}: assigned, not printed here.
-		a.unprinted(func() { a.pipe(p, depth) })
 		return
 	}
 	for _, c := range p.Cmds {

@@ -236,7 +236,7 @@ func (e *BeingStagedError) Error() string {
 
 // UnfinishedStagingError says that Redis holds the start of a first
 // staging of campaign Campaign but no definition, and no sign that it ever
-// finished (no audit log): its send died, or Redis lost its state since
+// finished (it was never listed among the campaigns): its send died, or Redis lost its state since
 // (restored from a snapshot taken while it was staged). It is ErrNotFound
 // too: the campaign cannot be read or sent.
 type UnfinishedStagingError struct{ Campaign string }
@@ -256,18 +256,20 @@ func leaseHolder(v string) string {
 
 // absent explains why campaign c has no definition (meta) in Redis: a send
 // is staging it (its lease), a first staging never finished (its control
-// names a staging, and no audit log says it ended), or Redis has no trace
-// of it (or lost the definition of a campaign that was staged).
+// names a staging, and the campaign was never listed among the campaigns,
+// which only the end of a staging does; a pause meanwhile writes the audit
+// log), or Redis has no trace of it (or lost the definition of a campaign
+// that was staged).
 func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	p := s.rdb.Pipeline()
 	leaseC := p.Get(ctx, k.staging)
 	stageC := p.HGet(ctx, k.control, "stage")
-	auditC := p.Exists(ctx, k.audit)
+	listedC := p.SIsMember(ctx, keyCampaigns, k.name)
 	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
 	switch {
 	case leaseC.Val() != "":
 		return fmt.Errorf("%s: %w", action, &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())})
-	case stageC.Val() != "" && auditC.Err() == nil && auditC.Val() == 0:
+	case stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
 		return fmt.Errorf("%s: %w", action, &UnfinishedStagingError{Campaign: k.name})
 	}
 	return notFound(action, k.name)

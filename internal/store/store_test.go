@@ -682,6 +682,40 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	if e := es[0]; e.Code != "451" || e.Temp || e.Response != "cancelled after a temporary failure; last reply: later" {
 		t.Errorf("r0: %+v, want cancelled after a temporary failure with the 451 reply", e)
 	}
+	// The recent errors list the server's reply as it came.
+	if len(s.Errors) != 1 || s.Errors[0].Response != "later" || s.Errors[0].Code != "451" {
+		t.Errorf("recent errors %+v, want the 451 reply as the server gave it", s.Errors)
+	}
+}
+
+// TestUnfinishedStagingAfterAPause: a first staging paused meanwhile (which
+// writes the audit log) and then abandoned is still an unfinished staging,
+// not a campaign Redis lost.
+func TestUnfinishedStagingAfterAPause(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "c-pz", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "alice", Host: "box", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Lang: "de"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Pause(ctx, "c-pz", store.Actor{Who: "bob", Host: "ops"}, "hold on"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Status(ctx, "c-pz")
+	var be *store.BeingStagedError
+	if !errors.As(err, &be) || be.By != "alice@box" {
+		t.Errorf("status while alice stages it: %v, want a *BeingStagedError naming alice@box", err)
+	}
+	sg.Abort(ctx)
+	_, err = st.Status(ctx, "c-pz")
+	var ue *store.UnfinishedStagingError
+	if !errors.As(err, &ue) || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("status after the staging was abandoned: %v, want an *UnfinishedStagingError (and ErrNotFound)", err)
+	}
 }
 
 // TestCancelKeepsTheLastTemporaryFailure: a recipient waiting for its retry

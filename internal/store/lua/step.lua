@@ -138,6 +138,7 @@ for s = 0, nops - 1 do
       local first = (ca == 1 and cs ~= 'in-doubt')
       if cs == 'in-doubt' then bump(lang, 'in-doubt', batch, -1) end
       local st, flag, err = kind, '', false
+      local shown = resp -- the ledger's text; the errors list keeps resp
       if kind == 'temp' then
         err, flag = true, 't'
         badd(batch, 'temp', 1)
@@ -146,7 +147,7 @@ for s = 0, nops - 1 do
         -- pending for ever in a cancelled campaign (worded as
         -- lua/sweep_chunk.lua words a cancelled retry).
         if st == 'deferred' and state == 'cancelled' then
-          st, flag, resp = 'cancelled', '', 'cancelled after a temporary failure; last reply: ' .. resp
+          st, flag, shown = 'cancelled', '', 'cancelled after a temporary failure; last reply: ' .. resp
         end
       elseif kind == 'failed' then
         err = true
@@ -156,7 +157,7 @@ for s = 0, nops - 1 do
         -- of an earlier claim must not make it due again).
         flag = 'k:' .. tok
       end
-      redis.call('HSET', KEYS[1], rid, st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. resp)
+      redis.call('HSET', KEYS[1], rid, st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. shown)
       if first then
         badd(batch, 'attempted', 1)
         if err then badd(batch, 'errors1', 1) end
