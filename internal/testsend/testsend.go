@@ -53,6 +53,10 @@ type Result struct {
 	Languages []Language
 	// Count is the number of languages by outcome.
 	Count map[string]int
+	// Prose is the template's literal prose (render.Engine.Prose), named
+	// as the operator can open it: sent to every language untranslated
+	// here, and why the campaign cannot be staged.
+	Prose []render.Problem
 }
 
 // ConnectError says that the SMTP server could not be reached: nothing was
@@ -106,6 +110,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Count[l.Outcome]++
 		res.Languages = append(res.Languages, l)
 	}
+	c := b.Campaign
+	res.Prose = b.Engine.Prose(func(name string) string {
+		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
+	})
 	return res, nil
 }
 
@@ -148,6 +156,12 @@ func (r *Result) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
 		default:
 			fmt.Fprintf(w, "FAIL  %-6s %v\n", l.Lang, l.Err)
+		}
+	}
+	if len(r.Prose) > 0 {
+		fmt.Fprintf(w, "\nwarning: the template has %d text(s) outside message keys: every language above received them untranslated, and the campaign cannot be staged until they are moved into the catalogs:\n", len(r.Prose))
+		for _, p := range r.Prose {
+			fmt.Fprintf(w, "  %s\n", p)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package testsend_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,6 +55,46 @@ func TestRun(t *testing.T) {
 		if len(m.To) != 1 || m.To[0] != "qa@example.org" {
 			t.Errorf("a test message went to %v", m.To)
 		}
+	}
+}
+
+// TestRunWarnsOfLiteralProse: QA test-sends a template with literal prose:
+// the messages go (QA is to see them), and the result names the text, its
+// file and line, and says that every language got it untranslated.
+func TestRunWarnsOfLiteralProse(t *testing.T) {
+	t.Parallel()
+	b := sample(t)
+	c := b.Campaign
+	text := filepath.Join(c.Path(c.TemplatesDir), c.Template, "text.tmpl")
+	src, err := os.ReadFile(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(text, append(src, "Your password has been reset\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = bundle.Load(b.File); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	res, err := testsend.Run(t.Context(), testsend.Config{Bundle: b, To: "qa@example.org",
+		SMTP: send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count[testsend.Sent] != 9 || srv.Count() != 9 {
+		t.Errorf("counts %v, %d captured: the test messages still go", res.Count, srv.Count())
+	}
+	var out strings.Builder
+	res.WriteText(&out)
+	want := fmt.Sprintf("%s:%d: literal text %q", text, 1+strings.Count(string(src), "\n"), "Your password has been reset")
+	if len(res.Prose) != 1 || !strings.Contains(out.String(), "warning: the template has 1 text(s) outside message keys: every language above received them untranslated") ||
+		!strings.Contains(out.String(), want) {
+		t.Errorf("prose %+v, output:\n%s\nwant a warning naming %s", res.Prose, out.String(), want)
 	}
 }
 
