@@ -54,8 +54,15 @@ type literal struct {
 // entity, so the text around an action keeps its HTML context.
 const hole = '\x01'
 
-// litSpace stands for a space inside a quoted string an action prints.
+// litSpace stands for a space inside a quoted string an action prints, and
+// litMarkup for the characters of it that are markup in HTML: control
+// bytes the HTML tokenizer takes for text, shown as what they stand for.
 const litSpace = '\x02'
+
+var (
+	litMarkup = map[byte]byte{'<': 0x03, '>': 0x04, '&': 0x05, '"': 0x06, '\'': 0x07, '=': 0x0e}
+	litShown  = strings.NewReplacer(string(rune(litSpace)), " ", "\x03", "<", "\x04", ">", "\x05", "&", "\x06", `"`, "\x07", "'", "\x0e", "=")
+)
 
 // readableAttrs are the HTML attributes whose values people read or hear
 // (screen readers, images not shown, tooltips).
@@ -207,7 +214,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 
 // showText trims s and shows each run of holes inside it as {{…}}.
 func showText(s string) string {
-	s = strings.Trim(strings.ReplaceAll(s, string(rune(litSpace)), " "), " \t\r\n\f\u00a0\x01")
+	s = strings.Trim(litShown.Replace(s), " \t\r\n\f\u00a0\x01")
 	var b strings.Builder
 	for i, part := range strings.FieldsFunc(s, func(r rune) bool { return r == hole }) {
 		if i > 0 {
@@ -301,9 +308,9 @@ func (a *analyzer) quoted(c *parse.CommandNode) {
 		b := []byte(text)
 		for j, c := range b {
 			switch {
-			case strings.IndexByte("<>&\"'=\r\n", c) >= 0:
-				b[j] = '_'
-			case c == ' ' || c == '\t' || c == '\f':
+			case litMarkup[c] != 0:
+				b[j] = litMarkup[c]
+			case c == ' ' || c == '\t' || c == '\f' || c == '\r' || c == '\n':
 				// Not a space to the HTML tokenizer (an unquoted attribute
 				// value goes on, as html/template escapes the space), shown
 				// as one.
