@@ -143,6 +143,7 @@ func TestParseErrors(t *testing.T) {
 		{"retry", base + "retry:\n  max_attempts: 0\n  backoff: -1s\n", []string{"c.yaml:7: retry.max_attempts", "c.yaml:8: retry.backoff"}, nil},
 		{"missing locale", base + "locale_policy:\n  missing_locale: \"??\"\n", []string{"c.yaml:7: locale_policy.missing_locale"}, nil},
 		{"alias", base + "locale_policy:\n  aliases: {gsw: \"!!\"}\n", []string{"c.yaml:7: locale_policy.aliases.gsw: \"!!\" is not a language tag"}, nil},
+		{"alias to an unknown language", base + "locale_policy:\n  aliases: {gsw: zz}\n", []string{"c.yaml:7: locale_policy.aliases.gsw: \"zz\" is not a known language (a well-formed tag, but no language has it): map to a catalog language such as de"}, nil},
 		{"aliases differing in case", base + "locale_policy:\n  aliases:\n    gsw: de\n    GSW: fr\n", []string{"c.yaml:9: locale_policy.aliases.GSW: GSW and gsw (line 8) name the same locale"}, nil},
 		{"aliases differing in spelling", base + "locale_policy:\n  aliases:\n    de_CH: de\n    de-ch: fr\n", []string{"c.yaml:9: locale_policy.aliases.de-ch: de-ch and de_CH (line 8) name the same locale"}, nil},
 		{"alias bomb", base + "data:\n  a: &a [x,x,x,x,x,x,x,x,x,x]\n  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n  e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n", []string{"c.yaml:11:", "alias bomb"}, nil},

@@ -138,7 +138,9 @@ func (c *Campaign) validateAliases(badAt func(path []string, format string, args
 			badAt(at(k), "alias %q: %q: both the requested locale and the catalog language must be given", k, v)
 			continue
 		default:
-			if _, err := language.Parse(v); err != nil {
+			if _, err := language.Parse(v); errors.As(err, new(language.ValueError)) {
+				badAt(at(k), "%q is not a known language (a well-formed tag, but no language has it): map to a catalog language such as de", v)
+			} else if err != nil {
 				badAt(at(k), "%q is not a language tag: map to a catalog language such as de", v)
 			}
 		}
