@@ -389,6 +389,26 @@ func missingForms(c *catalog, m *i18n.Message, plural bool) []string {
 	return out
 }
 
+// posixHint says what a POSIX locale ("en_US.UTF-8", "de_CH@euro", "C")
+// would be as a language tag, for a refusal's reason; "" for other text.
+// Only said: such a locale is still refused (which language it means is
+// the file's to say).
+func posixHint(s string) string {
+	base, _, _ := strings.Cut(s, ".")
+	base, _, _ = strings.Cut(base, "@")
+	if base == s {
+		return ""
+	}
+	if base == "C" || base == "POSIX" {
+		return " (a POSIX locale that names no language: write the recipient's language, such as de or pt-BR)"
+	}
+	tag, err := language.Parse(strings.ReplaceAll(base, "_", "-"))
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (a POSIX locale: as a language tag it is %s; fix the file, or map it with locale_policy.aliases)", tag)
+}
+
 // Hash returns the hex sha256 of the template files and every catalog file
 // (sorted names and bytes): the content version a campaign is approved with.
 func (e *Engine) Hash() string { return e.hash }
@@ -466,7 +486,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		if e.missing != "" {
 			return e.accept(requested, e.missing, ViaMissingLocale)
 		}
-		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: fmt.Sprintf("unparsable locale %q", requested)}
+		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: fmt.Sprintf("unparsable locale %q", requested) + posixHint(s)}
 	}
 
 	_, idx, conf := e.matcher.Match(tag)
