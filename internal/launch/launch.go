@@ -71,17 +71,10 @@ type ProseError struct {
 	Problems []render.Problem
 }
 
-// maxProse bounds the texts an error lists.
-const maxProse = 10
-
 func (e *ProseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "template %s has %d text(s) outside message keys, which would reach every language untranslated; nothing was planned or staged:", e.Template, len(e.Problems))
-	for i, p := range e.Problems {
-		if i == maxProse {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-i)
-			break
-		}
+	for _, p := range e.Problems {
 		b.WriteString("\n  " + p.String())
 	}
 	return b.String()

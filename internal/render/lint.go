@@ -164,12 +164,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	}
 	r.Default = def.lang
 	for _, s := range sets {
-		keys := s.keys()
-		taken := func(k string) bool {
-			_, ok := def.byID[k]
-			return ok || slices.ContainsFunc(keys, func(u keyUse) bool { return u.Key == k })
-		}
-		r.Problems = append(r.Problems, proseProblems(s.prose(), s.name, def.file, taken)...)
+		r.Problems = append(r.Problems, proseProblems(s.prose(), s.name, s.keys(), def, def.file)...)
 	}
 
 	allParsed := len(sets) == len(names) // else some keys used are unknown: none is said unused

@@ -226,11 +226,15 @@ func showText(s string) string {
 }
 
 // proseProblems words lits for Inspect and Engine.Prose: the template is
-// name, defFile the default catalog. Each text gets a message key to move
-// it into that nothing holds yet (taken: a key the template uses or the
-// default catalog has; nor one suggested for another text), the same key
-// for the same text.
-func proseProblems(lits []literal, name, defFile string, taken func(key string) bool) []Problem {
+// name, with the message keys keys, and def the default catalog, named
+// defFile. Each text gets a message key to move it into that nothing holds
+// yet (neither keys, def, nor another text's suggestion), the same key for
+// the same text.
+func proseProblems(lits []literal, name string, keys []keyUse, def *catalog, defFile string) []Problem {
+	taken := func(k string) bool {
+		_, ok := def.byID[k]
+		return ok || slices.ContainsFunc(keys, func(u keyUse) bool { return u.Key == k })
+	}
 	given := map[string]string{} // key -> the text it was suggested for
 	out := make([]Problem, 0, len(lits))
 	for _, l := range lits {

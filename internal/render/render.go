@@ -67,7 +67,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -219,7 +218,7 @@ type Engine struct {
 	nres     atomic.Int64
 	data     map[string]any // the campaign data folded into the templates, or nil
 	prose    func() []literal
-	defFile  string // the default catalog's snapshot name
+	def      *catalog // the default catalog
 }
 
 type resolution struct {
@@ -270,7 +269,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.prose, e.defFile = sync.OnceValue(set.prose), def.file
+	e.prose, e.def = sync.OnceValue(set.prose), def
 	for _, c := range cats {
 		// go-i18n's own check of the messages (ids, plural forms).
 		if err := i18n.NewBundle(c.tag).AddMessages(c.tag, c.messages...); err != nil {
@@ -426,15 +425,7 @@ func (e *Engine) Prose(path func(string) string) []Problem {
 	if path == nil {
 		path = func(name string) string { return name }
 	}
-	taken := func(k string) bool {
-		for _, l := range e.langs {
-			if _, ok := l.cat.byID[k]; ok && l.cat.file == e.defFile {
-				return true
-			}
-		}
-		return slices.ContainsFunc(e.keys, func(u keyUse) bool { return u.Key == k })
-	}
-	out := proseProblems(e.prose(), e.name, path(e.defFile), taken)
+	out := proseProblems(e.prose(), e.name, e.keys, e.def, path(e.def.file))
 	for i := range out {
 		out[i].File = path(out[i].File)
 	}

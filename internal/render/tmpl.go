@@ -38,7 +38,7 @@ type tmplSet struct {
 	uses   []keyUse          // every use, in file order
 	issues []*FileError
 	refs   foldRefs            // the .Fields and .Data the files use
-	texts  [][]*parse.TextNode // per file, in templateFiles order: the text nodes, for prose (Inspect only)
+	texts  [][]*parse.TextNode // per file, in templateFiles order: the text nodes, for prose (Inspect, Engine.Prose)
 	strs   [][]quoted          // per file, likewise: the string literals an action may print, for prose
 }
 

@@ -650,17 +650,25 @@ func TestNotReplicated(t *testing.T) {
 	}
 }
 
+// claimR0 stages campaign c (3 recipients, one batch), releases it and
+// claims r0 (token w/1), with at most 3 attempts.
+func claimR0(t *testing.T, st *store.Store, c string) (*store.Ledger, store.Policy) {
+	t.Helper()
+	sum := stage(t, st, c, stageOpts{n: 3, size: 3})
+	tick(t, st, c, sum, store.TickParams{})
+	l := st.Ledger(c, sum.Stage)
+	p := store.Policy{MaxAttempts: 3}
+	if r, err := l.Step(context.Background(), nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}}, p, time.Now()); err != nil || first(r).Result != store.ClaimOK {
+		t.Fatalf("claim: %v %v", r, err)
+	}
+	return l, p
+}
+
 func TestTemporaryFailureAfterCancel(t *testing.T) {
 	t.Parallel()
 	st := store.New(startRedis(t))
 	ctx := context.Background()
-	sum := stage(t, st, "c-late", stageOpts{n: 3, size: 3})
-	tick(t, st, "c-late", sum, store.TickParams{})
-	l := st.Ledger("c-late", sum.Stage)
-	p := store.Policy{MaxAttempts: 3}
-	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}}, p, time.Now()); err != nil || first(r).Result != store.ClaimOK {
-		t.Fatalf("claim: %v %v", r, err)
-	}
+	l, p := claimR0(t, st, "c-late")
 	if _, err := st.Cancel(ctx, "c-late", store.Actor{Who: "oncall"}, "stop"); err != nil {
 		t.Fatal(err)
 	}
@@ -725,13 +733,7 @@ func TestCancelKeepsTheLastTemporaryFailure(t *testing.T) {
 	t.Parallel()
 	st := store.New(startRedis(t))
 	ctx := context.Background()
-	sum := stage(t, st, "c-wait", stageOpts{n: 3, size: 3})
-	tick(t, st, "c-wait", sum, store.TickParams{})
-	l := st.Ledger("c-wait", sum.Stage)
-	p := store.Policy{MaxAttempts: 3}
-	if _, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}}, p, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	l, p := claimR0(t, st, "c-wait")
 	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "4.7.1 greylisted, try later", Token: "w/1"}}, nil, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
