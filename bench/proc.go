@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tidings-mail/tidings/internal/childproc"
 )
 
 // proc is a process the bench started. Every proc is stopped when the bench
 // ends, whatever the outcome (procSet.stopAll), and is killed with the bench
-// should the bench itself be killed (Pdeathsig; not smtp-sink, which drops
+// should the bench itself be killed (childproc; not smtp-sink, which drops
 // privileges and with them the parent-death signal).
 type proc struct {
 	name  string
@@ -67,13 +68,13 @@ func (s *procSet) start(name, logPath string, env []string, bin string, args ...
 	c := exec.Command(bin, args...)
 	c.Env = env
 	c.Stdout, c.Stderr = out, out
-	c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.Start(); err != nil {
+	exited, err := childproc.Start(c)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: c, log: logPath, done: make(chan struct{})}
 	go func() {
-		p.err = c.Wait()
+		p.err = <-exited
 		p.state = c.ProcessState
 		close(p.done)
 	}()

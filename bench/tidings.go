@@ -10,9 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/childproc"
 	"github.com/tidings-mail/tidings/internal/freeport"
 )
 
@@ -334,8 +334,10 @@ func (b *bench) runSend(ctx context.Context, r round, campFile string) (sendResu
 		return sendResult{}, fmt.Errorf("run tidings send: %w", err)
 	}
 	send.Stdout, send.Stderr = out, out
-	send.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	err = send.Run()
+	exited, err := childproc.Start(send)
+	if err == nil {
+		err = <-exited
+	}
 	out.Close()
 	if err != nil {
 		log, _ := os.ReadFile(logPath)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/childproc"
 	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
@@ -184,14 +185,14 @@ func (e *env) start(name string, args ...string) *process {
 	cmd.Dir = e.dir
 	cmd.Env = e.environ()
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	exited, err := childproc.Start(cmd) // killed with the test binary, never before
+	if err != nil {
 		f.Close()
 		e.t.Fatalf("start tidings %s: %v", strings.Join(args, " "), err)
 	}
 	p := &process{name: name, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() {
-		err := cmd.Wait()
+		err := <-exited
 		f.Close()
 		p.mu.Lock()
 		p.err = err

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/childproc"
 	"github.com/tidings-mail/tidings/internal/freeport"
 )
 
@@ -82,12 +83,12 @@ func startServer(t *testing.T, name string, mk func(port int) *exec.Cmd) int {
 		cmd := mk(port)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
+		exited, err := childproc.Start(cmd)
+		if err != nil {
 			t.Fatalf("start %s: %v", name, err)
 		}
 		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
+		go func() { <-exited; close(done) }()
 		stop := func() {
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-done

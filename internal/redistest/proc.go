@@ -8,15 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/childproc"
 	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 )
@@ -106,30 +105,21 @@ func (p *proc) start(ctx context.Context) error {
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.Dir = p.dir
 	cmd.Stdout, cmd.Stderr = &p.log, &p.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	done := make(chan struct{})
-	// The process is started from a goroutine locked to its OS thread, with
-	// PDEATHSIG: the kernel kills it when that thread ends, and the thread
-	// ends only when the process has exited or the test binary dies. So no
-	// Redis process outlives its test binary, even on a panic or a kill.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: see above
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = cmd.Wait()
-		close(done)
-	}()
-	if err := <-started; err != nil {
+	// The kernel kills the process when the test binary dies, even on a
+	// panic or a kill, and not before (childproc).
+	exited, err := childproc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
+	done := make(chan struct{})
+	go func() {
+		<-exited
+		close(done)
+	}()
 	p.mu.Lock()
 	p.cmd, p.done = cmd, done
 	p.mu.Unlock()
-	err := waitReady(ctx, p.addr, done)
+	err = waitReady(ctx, p.addr, done)
 	if err == nil {
 		return nil
 	}
