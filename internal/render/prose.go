@@ -25,9 +25,12 @@ package render
 // contexts apply (an href's URL is no language, an alt text is). Not
 // printed there, so not checked: the message key of t and tc, the keys of
 // index, what eq, ne, lt, le, gt, ge, len and not compare or count,
-// printf's verbs, an {{if}}'s condition, and what a declaration
-// ({{$brand := "#0a84ff"}}) assigns (the variable is printed elsewhere, in
-// a context this rule does not follow: such text is not caught).
+// printf's verbs and an {{if}}'s condition. A declaration or assignment
+// ({{$hi := "Hello"}}, {{$brand := "#0a84ff"}}) prints nothing where it
+// is; its string is checked where the variable is printed ({{$hi}}), in
+// that place's context, so a colour printed in a style attribute or a URL
+// in an href is no language and a greeting printed as text is (reported at
+// the declaration's line, which is what to change).
 
 import (
 	"bytes"
@@ -47,6 +50,55 @@ type literal struct {
 	Line int
 	Text string // the text, actions shown as {{…}}
 	Attr string // the attribute it is the value of (html.tmpl), or ""
+	// For a string a declaration gives a variable: the variable, and the
+	// line of the action that prints it.
+	Var     string
+	VarLine int
+}
+
+// varPrint is a variable an action prints, at pos in the file's source
+// (n bytes: "$name"), with the strings its declarations may give it.
+type varPrint struct {
+	name   string
+	pos, n int
+	decls  []declared
+}
+
+// declared is a string a declaration or assignment gives a variable.
+type declared struct {
+	text string // printf's verbs removed
+	line int
+}
+
+// fileProse returns the literal prose of one template file: findLiterals,
+// then each string a printed variable may hold, checked where it is
+// printed: the place is marked with letters, and the string is prose when
+// that adds a finding. It is reported once, at its declaration's line.
+func fileProse(key, src string, texts []*parse.TextNode, strs []quoted, vars []varPrint, isHTML bool) []literal {
+	found := findLiterals(key, src, texts, strs, isHTML)
+	seen := map[literal]bool{}
+	for _, l := range found {
+		seen[l] = true
+	}
+	n := len(found)
+	for _, v := range vars {
+		if !slices.ContainsFunc(v.decls, func(d declared) bool { return strings.ContainsFunc(d.text, unicode.IsLetter) }) {
+			continue
+		}
+		mark := quoted{pos: v.pos, text: strings.Repeat("x", v.n)}
+		marked := findLiterals(key, src, texts, append(slices.Clip(strs), mark), isHTML)
+		i := slices.IndexFunc(marked, func(l literal) bool { return !seen[l] })
+		if i < 0 {
+			continue // printed where nobody reads it: a URL, a style, markup
+		}
+		for _, d := range v.decls {
+			l := literal{File: key, Line: d.line, Text: cut(d.text), Attr: marked[i].Attr, Var: v.name, VarLine: 1 + strings.Count(src[:v.pos], "\n")}
+			if strings.ContainsFunc(d.text, unicode.IsLetter) && !slices.ContainsFunc(found[n:], func(f literal) bool { return f.Line == l.Line && f.Text == l.Text }) {
+				found = append(found, l)
+			}
+		}
+	}
+	return found
 }
 
 // hole stands for every byte of a template file that is not template text
@@ -257,6 +309,10 @@ func (l literal) problem(key, defFile string) Problem {
 		use = fmt.Sprintf("%s=\"%s\"", l.Attr, use)
 		what += " in " + l.Attr + `="…"`
 	}
+	if l.Var != "" {
+		what += fmt.Sprintf(", printed by {{%s}} on line %d,", l.Var, l.VarLine)
+		use = fmt.Sprintf("{{%s := t %q .}}", l.Var, key)
+	}
 	return Problem{File: l.File, Line: l.Line, Severity: SeverityError,
 		Msg: fmt.Sprintf("%s would reach every language untranslated: move it into a message, e.g. %s with the text in %s and every other catalog (a URL or name that is the same in every language goes in the campaign's data: {{.Data.name}})", what, use, defFile)}
 }
@@ -286,16 +342,21 @@ type quoted struct {
 // they are compared, counted or looked up (t and tc's message key too).
 var notPrinted = map[string]bool{"t": true, "tc": true, "index": true, "eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true, "len": true, "not": true}
 
+// funcName is the function command c calls, or "".
+func funcName(c *parse.CommandNode) string {
+	if id, ok := c.Args[0].(*parse.IdentifierNode); ok {
+		return id.Ident
+	}
+	return ""
+}
+
 // printfVerb matches a fmt verb with its flags, width and precision.
 var printfVerb = regexp.MustCompile(`%[-+# 0]*(\[\d+\])?(\d+|\*)?(\.(\d+|\*))?(\[\d+\])?[a-zA-Z%]`)
 
 // quoted collects the string literals of c that may be printed (see the
 // package's prose rule), where they are in the source.
 func (a *analyzer) quoted(c *parse.CommandNode) {
-	fn := ""
-	if id, ok := c.Args[0].(*parse.IdentifierNode); ok {
-		fn = id.Ident
-	}
+	fn := funcName(c)
 	if notPrinted[fn] {
 		return
 	}
@@ -323,4 +384,60 @@ func (a *analyzer) quoted(c *parse.CommandNode) {
 		}
 		a.strs = append(a.strs, quoted{pos: p + 1, text: string(b)})
 	}
+	for _, arg := range c.Args {
+		if v, ok := arg.(*parse.VariableNode); ok && len(v.Ident) == 1 && len(a.decls[v.Ident[0]]) > 0 {
+			name, p := v.Ident[0], int(v.Position())
+			if p >= 0 && p+len(name) <= len(a.src) && a.src[p:p+len(name)] == name {
+				a.vars = append(a.vars, varPrint{name: name, pos: p, n: len(name), decls: slices.Clone(a.decls[name])})
+			}
+		}
+	}
+}
+
+// declare records the strings the declaration or assignment p may give its
+// variables, for where they are printed (fileProse): the quoted strings its
+// commands may print, and what a variable it passes on may hold.
+func (a *analyzer) declare(p *parse.PipeNode) {
+	ds := a.printable(p)
+	if len(ds) == 0 {
+		return
+	}
+	if a.decls == nil {
+		a.decls = map[string][]declared{}
+	}
+	for _, v := range p.Decl {
+		a.decls[v.Ident[0]] = append(a.decls[v.Ident[0]], ds...)
+	}
+}
+
+// printable returns the strings pipeline p may print, as quoted collects
+// them, with the strings of the variables it passes on.
+func (a *analyzer) printable(p *parse.PipeNode) []declared {
+	var ds []declared
+	if n := len(p.Cmds); n > 1 && notPrinted[funcName(p.Cmds[n-1])] {
+		return nil // a number or a truth
+	}
+	for _, c := range p.Cmds {
+		fn := funcName(c)
+		if notPrinted[fn] {
+			continue
+		}
+		for i, arg := range c.Args {
+			switch n := arg.(type) {
+			case *parse.StringNode:
+				text := n.Text
+				if fn == "printf" && i == 1 {
+					text = printfVerb.ReplaceAllString(text, "{{…}}")
+				}
+				ds = append(ds, declared{text: text, line: a.line(n)})
+			case *parse.VariableNode:
+				if len(n.Ident) == 1 {
+					ds = append(ds, a.decls[n.Ident[0]]...)
+				}
+			case *parse.PipeNode:
+				ds = append(ds, a.printable(n)...)
+			}
+		}
+	}
+	return ds
 }

@@ -78,10 +78,20 @@ func TestLintProse(t *testing.T) {
 		{"quoted literal", "text.tmpl", "{{t \"s\" .}}\n{{\"Hello there\"}}", []string{"2: Hello there"}},
 		{"quoted printf", "text.tmpl", `{{t "s" .}} {{printf "Hi %s!" .Name}}`, []string{"1: Hi {{…}}!"}},
 		{"quoted or default", "html.tmpl", `<p>{{t "s" .}} {{or .Name "friend"}}</p>`, []string{"1: friend"}},
-		// A declaration assigns, the variable is printed elsewhere: not
-		// followed (a known gap), rather than refusing colours and URLs.
-		{"quoted variable", "text.tmpl", `{{$g := "Hello world"}}{{t "s" .}}{{$g}}`, nil},
+		// A declaration's string is checked where the variable is printed,
+		// and reported at the declaration (what to change).
+		{"quoted variable", "text.tmpl", `{{$g := "Hello world"}}{{t "s" .}}{{$g}}`, []string{"1: Hello world"}},
 		{"quoted declarations", "html.tmpl", "{{$brand := \"#0a84ff\"}}{{$site := \"https://altea.example\"}}\n<p style=\"color:{{$brand}}\"><a href=\"{{$site}}/login\">{{t \"s\" .}}</a></p>", nil},
+		{"variable printed as html text", "html.tmpl", "{{$g := \"Hello\"}}\n<p>{{$g}}</p>" + htmlDoc, []string{"1: Hello"}},
+		{"variable printed in alt", "html.tmpl", "{{$a := \"Company logo\"}}\n<img src=\"x.png\" alt=\"{{$a}}\">" + htmlDoc, []string{"1: alt: Company logo"}},
+		{"variable assigned in a branch", "text.tmpl", "{{$g := \"\"}}{{if .Name}}\n{{$g = \"Dear friend\"}}{{end}}{{t \"s\" .}}{{$g}}", []string{"2: Dear friend"}},
+		{"variable copied", "text.tmpl", "{{$a := \"Hello\"}}{{$b := $a}}{{t \"s\" .}}{{$b}}", []string{"1: Hello"}},
+		{"variable from printf or a default", "text.tmpl", "{{$g := printf \"Hi %s\" .Name}}{{$n := or .Name \"friend\"}}{{t \"s\" .}}{{$g}} {{$n}}", []string{"1: Hi {{…}}", "1: friend"}},
+		{"variable printed twice, reported once", "text.tmpl", "{{$g := \"Hello\"}}{{t \"s\" .}}{{$g}}\n{{$g}}", []string{"1: Hello"}},
+		{"variable compared or looked up, not printed", "text.tmpl", `{{$g := "Hello"}}{{t "s" .}}{{if eq .Locale $g}}{{end}}{{index .Fields $g}}{{$g | len}}`, nil},
+		{"variable from a message", "text.tmpl", `{{$g := t "s" .}}{{$g}}`, nil},
+		{"quoted piped into len", "text.tmpl", `{{t "s" .}}{{"abc" | len}}`, nil},
+		{"variable holding a URL in text", "html.tmpl", "{{$u := \"https://altea.example/login\"}}<a href=\"{{$u}}\">{{t \"s\" .}}</a>", nil},
 		{"quoted if condition", "text.tmpl", `{{t "s" .}}{{if or .Name "anon"}}x{{end}}`, []string{"1: x"}},
 		{"alt after an action", "html.tmpl", `<img src="x.png" {{if .Data.h}}height="{{.Data.h}}" {{end}}alt="Altea company logo">` + htmlDoc, []string{"1: alt: Altea company logo"}},
 		{"printf in an unquoted alt", "html.tmpl", `<img src=x.png alt={{printf "%s logo" .Name}}>` + htmlDoc, []string{"1: alt: logo"}},
@@ -157,6 +167,7 @@ func FuzzTemplateProse(f *testing.F) {
 	for _, s := range []string{
 		"Welcome! {{t \"s\" .}}", "<p>{{t \"s\" .}}</p>\n<p>Hi</p>", `<img alt="{{.Name}} x" src=y>`, "<!--[if mso]>Hi<![endif]-->",
 		"<style>p{}</style><script>x</script>", "&eacute;&nbsp;&#8594;", "{{define \"d\"}}x{{end}}{{if .Name}}y{{end}}", "<a\ntitle='t'>", "<{{.Name}}>",
+		`{{$g := "Hi"}}<p>{{$g}}</p>`, `{{$u := "x"}}<a href="{{$u}}">{{$u = printf "%s y" .Name}}{{$u}}</a>`,
 		`{{"Hi"}}`, `<a href="{{"https://x.example/a"}}" title="{{printf "%s, %d" .Name 2}}">{{or .Name "friend"}}</a>`, `{{t "k" .}}{{index .Fields "first"}}{{if eq .Locale "de"}}x{{end}}`,
 	} {
 		f.Add(s, true)
@@ -169,6 +180,7 @@ func FuzzTemplateProse(f *testing.F) {
 		}
 		var texts []*parse.TextNode
 		var strs []quoted
+		var vars []varPrint
 		letters, entity := false, false
 		for _, tt := range tmpl.Templates() {
 			if tt.Tree == nil {
@@ -187,10 +199,20 @@ func FuzzTemplateProse(f *testing.F) {
 					t.Fatalf("quoted %+v outside %q", q, src)
 				}
 			}
+			for _, v := range a.vars {
+				// A declared string is checked where its variable is printed.
+				for _, d := range v.decls {
+					letters = letters || strings.ContainsFunc(d.text, unicode.IsLetter)
+				}
+				if v.pos < 0 || v.pos+v.n > len(src) || src[v.pos:v.pos+v.n] != v.name {
+					t.Fatalf("variable %+v not at its place in %q", v, src)
+				}
+			}
 			texts = append(texts, a.texts...)
 			strs = append(strs, a.strs...)
+			vars = append(vars, a.vars...)
 		}
-		found := findLiterals("f", src, texts, strs, isHTML)
+		found := fileProse("f", src, texts, strs, vars, isHTML)
 		lines := 1 + strings.Count(src, "\n")
 		for _, l := range found {
 			if l.Line < 1 || l.Line > lines || !strings.ContainsFunc(l.Text, unicode.IsLetter) {
@@ -204,6 +226,31 @@ func FuzzTemplateProse(f *testing.F) {
 			t.Fatalf("no finding in %q, which has letters outside actions", src)
 		}
 	})
+}
+
+// TestProseOfAVariable: a string a declaration gives a variable is reported
+// at the declaration, names the action that prints it, and the advice
+// declares the variable from a message instead.
+func TestProseOfAVariable(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"w/subject.tmpl": {Data: []byte(`{{t "w.s" .}}`)},
+		"w/html.tmpl":    {Data: []byte("{{$hi := \"Hello\"}}\n<p>{{t \"w.s\" .}}</p>\n<p>{{$hi}}</p>")},
+		"w/text.tmpl":    {Data: []byte(`{{t "w.s" .}}`)},
+	}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[w.s]\nother = \"Hi\"\n")}}
+	r, err := Inspect(tmpl, loc, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Problems) != 1 {
+		t.Fatalf("problems %v, want one", r.Problems)
+	}
+	p := r.Problems[0]
+	want := `literal text "Hello", printed by {{$hi}} on line 3, would reach every language untranslated: move it into a message, e.g. {{$hi := t "w.hello" .}}`
+	if p.File != "templates/w/html.tmpl" || p.Line != 1 || !strings.HasPrefix(p.Msg, want) {
+		t.Errorf("got %s:%d %s\nwant templates/w/html.tmpl:1 %s…", p.File, p.Line, p.Msg, want)
+	}
 }
 
 // TestProseSuggestsAFreeKey: the message key suggested for a literal text is

@@ -40,6 +40,7 @@ type tmplSet struct {
 	refs   foldRefs            // the .Fields and .Data the files use
 	texts  [][]*parse.TextNode // per file, in templateFiles order: the text nodes, for prose (Inspect, Engine.Prose)
 	strs   [][]quoted          // per file, likewise: the string literals an action may print, for prose
+	vars   [][]varPrint        // per file, likewise: the variables actions print, for prose
 }
 
 // prose returns the literal prose of the set's files (prose.go).
@@ -47,7 +48,7 @@ func (s *tmplSet) prose() []literal {
 	var out []literal
 	for i, f := range templateFiles {
 		key := "templates/" + s.name + "/" + f
-		out = append(out, findLiterals(key, string(s.files[key]), s.texts[i], s.strs[i], f == "html.tmpl")...)
+		out = append(out, fileProse(key, string(s.files[key]), s.texts[i], s.strs[i], s.vars[i], f == "html.tmpl")...)
 	}
 	return out
 }
@@ -222,6 +223,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 		sort.Strings(names)
 		var texts []*parse.TextNode
 		var strs []quoted
+		var vars []varPrint
 		defined := map[string]bool{}
 		for _, n := range names {
 			defined[n] = true
@@ -234,9 +236,11 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			s.issues = append(s.issues, a.issues...)
 			texts = append(texts, a.texts...)
 			strs = append(strs, a.strs...)
+			vars = append(vars, a.vars...)
 		}
 		s.texts = append(s.texts, texts)
 		s.strs = append(s.strs, strs)
+		s.vars = append(s.vars, vars)
 	}
 	sort.SliceStable(s.uses, func(i, j int) bool {
 		if s.uses[i].File != s.uses[j].File {
@@ -309,6 +313,8 @@ type analyzer struct {
 	refs   *foldRefs
 	texts  []*parse.TextNode
 	strs   []quoted
+	vars   []varPrint            // variables printed, with what they may hold
+	decls  map[string][]declared // the strings declarations gave each variable so far
 	// defined names the templates of the file ({{define}}, {{block}}):
 	// those {{template}} may call.
 	defined map[string]bool
@@ -336,6 +342,7 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 			// {{$v := ...}}: assigned, not printed here (a declaration in
 			// parentheses, or a with's, is printed: checked).
 			a.unprinted(func() { a.pipe(n.Pipe, depth) })
+			a.declare(n.Pipe)
 		} else {
 			a.pipe(n.Pipe, depth)
 		}
@@ -365,6 +372,12 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 
 func (a *analyzer) pipe(p *parse.PipeNode, depth int) {
 	if p == nil {
+		return
+	}
+	if n := len(p.Cmds); n > 1 && !a.quiet && notPrinted[funcName(p.Cmds[n-1])] {
+		// {{$v | len}}, {{"x" | eq .Locale}}: the result is a number or
+		// a truth, and nothing before it is printed.
+		a.unprinted(func() { a.pipe(p, depth) })
 		return
 	}
 	for _, c := range p.Cmds {
