@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
@@ -23,6 +24,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
 // Bundle is a campaign file with everything it points to, validated.
@@ -113,6 +115,10 @@ func Load(path string) (*Bundle, error) {
 		// the templates, as the worker's engine does.
 		Data: c.Data,
 	})
+	if nc := (*render.NoCatalogError)(nil); errors.As(err, &nc) {
+		// The campaign file's key, with its line.
+		return nil, &yamlnode.Error{File: path, Line: c.Line(nc.Key...), Field: strings.Join(nc.Key, "."), Msg: nc.Msg()}
+	}
 	if fe := (*render.FileError)(nil); errors.As(err, &fe) {
 		// As the operator can open it from where they ran the command.
 		fe.File = render.ResolvePath(fe.File, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))

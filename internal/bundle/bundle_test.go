@@ -103,6 +103,29 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := bundle.Load(file); err == nil || !strings.Contains(err.Error(), deToml+":2: catalog syntax error") {
 		t.Errorf("broken catalog: %v, want it named %s:2", err, deToml)
 	}
+
+	// A language the campaign maps to without a catalog is named with the
+	// campaign file's line and key.
+	for _, tt := range []struct{ from, to, want string }{
+		{"aliases: { gsw: de }", "aliases: { gsw: nl }", `:13: locale_policy.aliases.gsw: no catalog for "nl"`},
+		{"missing_locale: refuse", "missing_locale: nl", `:14: locale_policy.missing_locale: no catalog for "nl"`},
+		{"default_locale: en", "default_locale: nl", `:8: default_locale: no catalog for "nl"`},
+	} {
+		file = sample(t)
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tt.from) {
+			t.Fatalf("the demo campaign no longer has %q", tt.from)
+		}
+		if err := os.WriteFile(file, []byte(strings.Replace(string(b), tt.from, tt.to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bundle.Load(file); err == nil || !strings.Contains(err.Error(), file+tt.want) || !strings.Contains(err.Error(), "add nl.toml to the locales directory") {
+			t.Errorf("%s: %v, want %s%s and what to do", tt.to, err, file, tt.want)
+		}
+	}
 }
 
 // TestUseEnv: the environment's list_unsubscribe fills a campaign that sets

@@ -87,6 +87,17 @@ type Campaign struct {
 	File string `yaml:"-" json:"file"`
 	// Dir is the directory of File; relative paths resolve against it.
 	Dir string `yaml:"-" json:"dir"`
+
+	line func(path ...string) int // the file's line of a key (Parse), for Line
+}
+
+// Line returns the line of the key at path (e.g. "locale_policy",
+// "aliases", "gsw") in the file Parse read, or 0 when unknown.
+func (c *Campaign) Line(path ...string) int {
+	if c.line == nil {
+		return 0
+	}
+	return c.line(path...)
 }
 
 // LocalePolicy holds the campaign's explicit locale mappings.
@@ -228,6 +239,7 @@ func Parse(data []byte, file string) (*Campaign, error) {
 	}
 	c.File = file
 	c.Dir = filepath.Dir(file)
+	c.line = doc.Line
 	if err := c.validate(file, doc.Line); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrLocaleNotCovered is matched (errors.Is) by every *Refusal: the
@@ -21,6 +22,26 @@ var ErrUnknownMessage = errors.New("unknown message")
 // default locale, an alias target, the missing-locale language) has no
 // catalog file.
 var ErrNoCatalog = errors.New("no catalog")
+
+// NoCatalogError reports that the configuration names a language that has
+// no catalog: the default locale, an alias's catalog language or
+// missing_locale. It wraps ErrNoCatalog; Key and Msg let a message point at
+// the campaign file's key.
+type NoCatalogError struct {
+	Key  []string // the campaign file's key: default_locale, locale_policy aliases <locale>, locale_policy missing_locale
+	Lang string   // the language named
+	Have []string // the languages there are catalogs for
+}
+
+// Msg says what is wrong and what to do.
+func (e *NoCatalogError) Msg() string {
+	return fmt.Sprintf("no catalog for %q (catalogs: %s): add %s.toml to the locales directory or use one of those languages",
+		e.Lang, strings.Join(e.Have, ", "), strings.TrimSpace(e.Lang))
+}
+
+func (e *NoCatalogError) Error() string { return strings.Join(e.Key, ".") + ": " + e.Msg() }
+
+func (e *NoCatalogError) Unwrap() error { return ErrNoCatalog }
 
 // Refusal codes, the stable values of Refusal.Code.
 const (

@@ -144,7 +144,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		return nil, fmt.Errorf("inspect: %w: the locales directory holds no <lang>.toml, .json, .yaml or .yml file", ErrNoCatalog)
 	}
 	var e Engine
-	def, err := e.catalogFor(cats, defaultLocale, "default locale")
+	def, err := e.catalogFor(cats, defaultLocale, "default_locale")
 	switch {
 	case err != nil && len(bad) == 0:
 		return nil, err

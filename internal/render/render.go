@@ -265,7 +265,7 @@ func New(cfg Config) (*Engine, error) {
 		e.data, _ = campaignData(cfg.Data)
 	}
 
-	def, err := e.catalogFor(cats, cfg.DefaultLocale, "default locale")
+	def, err := e.catalogFor(cats, cfg.DefaultLocale, "default_locale")
 	if err != nil {
 		return nil, err
 	}
@@ -313,14 +313,14 @@ func New(cfg Config) (*Engine, error) {
 	sort.Strings(aliasKeys)
 	for _, k := range aliasKeys {
 		v := cfg.Policy.Aliases[k]
-		c, err := e.catalogFor(cats, v, fmt.Sprintf("locale policy alias %s: %s:", k, v))
+		c, err := e.catalogFor(cats, v, "locale_policy", "aliases", k)
 		if err != nil {
 			return nil, err
 		}
 		e.aliases[canonKey(k)] = c.lang
 	}
 	if ml := strings.TrimSpace(cfg.Policy.MissingLocale); ml != "" && !strings.EqualFold(ml, "refuse") {
-		c, err := e.catalogFor(cats, ml, "locale policy missing_locale:")
+		c, err := e.catalogFor(cats, ml, "locale_policy", "missing_locale")
 		if err != nil {
 			return nil, err
 		}
@@ -338,8 +338,9 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// catalogFor finds the catalog whose language is exactly lang.
-func (e *Engine) catalogFor(cats []*catalog, lang, what string) (*catalog, error) {
+// catalogFor finds the catalog whose language is exactly lang, which the
+// configuration's key names (a *NoCatalogError without one).
+func (e *Engine) catalogFor(cats []*catalog, lang string, key ...string) (*catalog, error) {
 	tag, err := language.Parse(strings.TrimSpace(lang))
 	if err == nil {
 		for _, c := range cats {
@@ -352,7 +353,7 @@ func (e *Engine) catalogFor(cats []*catalog, lang, what string) (*catalog, error
 	for _, c := range cats {
 		have = append(have, c.lang)
 	}
-	return nil, fmt.Errorf("%s %w for %q (catalogs: %s); add locales/%s.toml or use one of those languages", what, ErrNoCatalog, lang, strings.Join(have, ", "), lang)
+	return nil, &NoCatalogError{Key: key, Lang: lang, Have: have}
 }
 
 // missingFor lists what catalog c lacks for the template keys.

@@ -397,9 +397,9 @@ func TestNewErrors(t *testing.T) {
 		{"yaml error", Config{Templates: good, Locales: fstest.MapFS{"en.yaml": {Data: []byte("s:\n  other: \"Hi\n  x: [\n")}}, Template: "w"}, nil, "locales/en.yaml", 0, "catalog syntax error"},
 		{"bad message template", Config{Templates: good, Locales: fstest.MapFS{"en.toml": {Data: []byte("\n[s]\nother = \"Hi {{.Name\"\n")}}, Template: "w"}, nil, "locales/en.toml", 2, "not a valid template"},
 		{"bad catalog name", Config{Templates: good, Locales: fstest.MapFS{"english!.toml": {Data: []byte("")}}, Template: "w"}, nil, "locales/english!.toml", 0, "not a language tag"},
-		{"no default catalog", Config{Templates: good, Locales: en, Template: "w", DefaultLocale: "de"}, ErrNoCatalog, "", 0, "add locales/de.toml"},
-		{"alias to nothing", Config{Templates: good, Locales: en, Template: "w", Policy: Policy{Aliases: map[string]string{"gsw": "de"}}}, ErrNoCatalog, "", 0, "alias gsw"},
-		{"missing locale to nothing", Config{Templates: good, Locales: en, Template: "w", Policy: Policy{MissingLocale: "fr"}}, ErrNoCatalog, "", 0, "missing_locale"},
+		{"no default catalog", Config{Templates: good, Locales: en, Template: "w", DefaultLocale: "de"}, ErrNoCatalog, "", 0, `default_locale: no catalog for "de" (catalogs: en): add de.toml to the locales directory`},
+		{"alias to nothing", Config{Templates: good, Locales: en, Template: "w", Policy: Policy{Aliases: map[string]string{"gsw": "de"}}}, ErrNoCatalog, "", 0, `locale_policy.aliases.gsw: no catalog for "de" (catalogs: en)`},
+		{"missing locale to nothing", Config{Templates: good, Locales: en, Template: "w", Policy: Policy{MissingLocale: "fr"}}, ErrNoCatalog, "", 0, `locale_policy.missing_locale: no catalog for "fr" (catalogs: en)`},
 		{"no catalogs", Config{Templates: good, Locales: fstest.MapFS{}, Template: "w"}, ErrNoCatalog, "", 0, ""},
 		{"nil fs", Config{Template: "w"}, nil, "", 0, "no templates directory"},
 	}
