@@ -117,6 +117,14 @@ func (dc *decoder) value(n *yaml.Node, v reflect.Value, path []string) {
 		// The library reads scalars (and any value into an interface);
 		// its error is not needed: the kind expected says it all.
 		if err := n.Decode(v.Addr().Interface()); err != nil {
+			// claim_window: "16" is text to YAML: say so when the same
+			// value unquoted would do.
+			plain := *n
+			plain.Style, plain.Tag = 0, ""
+			if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && plain.Decode(reflect.New(v.Type()).Interface()) == nil {
+				dc.fail(n, path, "%s is quoted, which makes it text, not %s: write %s without the quotes", describe(n), want(v.Type()), n.Value)
+				return
+			}
 			dc.fail(n, path, "%s is not %s: fix the value", describe(n), want(v.Type()))
 		}
 	}
