@@ -93,7 +93,7 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 			return nil, err
 		}
 		if again, err := w.load(ctx, c); err == nil && again.refusal != "" {
-			w.pauseCampaignIf(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
+			w.pauseCampaign(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
 		}
 		return nil, nil
 	}
@@ -257,14 +257,9 @@ func (w *Worker) rollback(cs *campaignState, mine, redisSent int64) string {
 		redisSent, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
 }
 
-// pauseCampaign pauses c on this worker's behalf, with reason.
-func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
-	w.pauseCampaignIf(ctx, c, action, reason, time.Time{})
-}
-
-// pauseCampaignIf pauses c as pauseCampaign does, but only while its
-// control's At is still at (zero: always).
-func (w *Worker) pauseCampaignIf(ctx context.Context, c, action, reason string, at time.Time) {
+// pauseCampaign pauses c on this worker's behalf, with reason, but only
+// while its control's At is still at (zero: always).
+func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string, at time.Time) {
 	_, moved, err := w.st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
 		Actor: w.actor(), Action: action, Reason: reason, IfAt: at})
 	if err != nil {

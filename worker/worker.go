@@ -448,7 +448,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			// not one of a staging anew loaded meanwhile.
 			if cs != nil && p.State == store.StateRunning && p.Stage == cs.stage {
 				if reason := w.rollback(cs, mine, p.Sent); reason != "" {
-					w.pauseCampaign(ctx, c, "state-loss", reason)
+					w.pauseCampaign(ctx, c, "state-loss", reason, time.Time{})
 				}
 			}
 		}
