@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,6 @@ type campaignState struct {
 	// or "state-loss" (its journal holds deliveries this staging does not
 	// cover), which store.Resume will not undo.
 	refuseAs string
-	batches  []store.BatchInfo
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
 
 	// orphans holds, for each of its tasks seen active in no live asynq
@@ -116,7 +116,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)
 	}
-	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage), batches: meta.Batches}
+	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage)}
 	cs.policy = store.Policy{
 		MaxAttempts: camp.Retry.MaxAttempts,
 		Window:      camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,
@@ -285,11 +285,7 @@ func (w *Worker) forget(states map[string]store.Probe) {
 		p, ok := states[c]
 		return !ok || p.State.Finished()
 	}
-	for c := range w.campaigns {
-		if gone(c) {
-			delete(w.campaigns, c)
-		}
-	}
+	maps.DeleteFunc(w.campaigns, func(c string, _ *campaignState) bool { return gone(c) })
 	w.loading.Range(func(c, _ any) bool { // also of campaigns never cached (refused)
 		if gone(c.(string)) {
 			w.loading.Delete(c)

@@ -76,7 +76,7 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 		_, _ = w.probeLost(ctx, cs)
 		return nil
 	case store.TickReleased:
-		bi := cs.batches[res.Batch]
+		bi := cs.meta.Batches[res.Batch]
 		w.log.Info("batch released", "campaign", c, "batch", res.Batch, "size", bi.Size, "canary", bi.Canary)
 		for n := bi.First; n <= bi.Last; n++ {
 			if err := w.enqueue(ctx, cs, n, res.Batch, 0); err != nil {
@@ -142,8 +142,8 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 		}
 	}()
 	var live map[string]bool
-	for b := 0; b <= ctl.CurBatch && b < len(cs.batches); b++ {
-		bi := cs.batches[b]
+	for b := 0; b <= ctl.CurBatch && b < len(cs.meta.Batches); b++ {
+		bi := cs.meta.Batches[b]
 		for n := bi.First; n <= bi.Last; n++ {
 			if finished[n] {
 				continue

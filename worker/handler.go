@@ -477,8 +477,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
 		return rec
 	}
 	se := send.Classify(err)
-	rec.Code = smtpCode(se)
-	rec.Response = se.Msg
+	rec.Code, rec.Response = smtpCode(se), se.Msg
 	switch {
 	case se.InDoubt:
 		rec.Kind = store.KindInDoubt
