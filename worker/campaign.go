@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,6 @@ type campaignState struct {
 	// or "state-loss" (its journal holds deliveries this staging does not
 	// cover), which store.Resume will not undo.
 	refuseAs string
-	batches  []store.BatchInfo
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
 
 	// orphans holds, for each of its tasks seen active in no live asynq
@@ -93,7 +93,7 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 			return nil, err
 		}
 		if again, err := w.load(ctx, c); err == nil && again.refusal != "" {
-			w.pauseCampaignIf(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
+			w.pauseCampaign(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
 		}
 		return nil, nil
 	}
@@ -116,7 +116,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)
 	}
-	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage), batches: meta.Batches}
+	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage)}
 	cs.policy = store.Policy{
 		MaxAttempts: camp.Retry.MaxAttempts,
 		Window:      camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,
@@ -257,14 +257,9 @@ func (w *Worker) rollback(cs *campaignState, mine, redisSent int64) string {
 		redisSent, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
 }
 
-// pauseCampaign pauses c on this worker's behalf, with reason.
-func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string) {
-	w.pauseCampaignIf(ctx, c, action, reason, time.Time{})
-}
-
-// pauseCampaignIf pauses c as pauseCampaign does, but only while its
-// control's At is still at (zero: always).
-func (w *Worker) pauseCampaignIf(ctx context.Context, c, action, reason string, at time.Time) {
+// pauseCampaign pauses c on this worker's behalf, with reason, but only
+// while its control's At is still at (zero: always).
+func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string, at time.Time) {
 	_, moved, err := w.st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
 		Actor: w.actor(), Action: action, Reason: reason, IfAt: at})
 	if err != nil {
@@ -290,11 +285,7 @@ func (w *Worker) forget(states map[string]store.Probe) {
 		p, ok := states[c]
 		return !ok || p.State.Finished()
 	}
-	for c := range w.campaigns {
-		if gone(c) {
-			delete(w.campaigns, c)
-		}
-	}
+	maps.DeleteFunc(w.campaigns, func(c string, _ *campaignState) bool { return gone(c) })
 	w.loading.Range(func(c, _ any) bool { // also of campaigns never cached (refused)
 		if gone(c.(string)) {
 			w.loading.Delete(c)

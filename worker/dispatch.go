@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -75,7 +76,7 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 		_, _ = w.probeLost(ctx, cs)
 		return nil
 	case store.TickReleased:
-		bi := cs.batches[res.Batch]
+		bi := cs.meta.Batches[res.Batch]
 		w.log.Info("batch released", "campaign", c, "batch", res.Batch, "size", bi.Size, "canary", bi.Canary)
 		for n := bi.First; n <= bi.Last; n++ {
 			if err := w.enqueue(ctx, cs, n, res.Batch, 0); err != nil {
@@ -133,25 +134,24 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 	// after a retry) starts its next run's clock at zero. A pass that ends
 	// early (a Redis error) keeps the clocks of the tasks it did not reach,
 	// so that errors during a failover do not put off replacing them.
-	seen, reached := cs.orphans, map[string]bool{}
+	seen := cs.orphans // less the tasks reached: those left keep their clocks
 	cs.orphans = map[string]time.Time{}
 	defer func() {
-		for id, first := range seen {
-			if err != nil && !reached[id] {
-				cs.orphans[id] = first
-			}
+		if err != nil {
+			maps.Copy(cs.orphans, seen)
 		}
 	}()
 	var live map[string]bool
-	for b := 0; b <= ctl.CurBatch && b < len(cs.batches); b++ {
-		bi := cs.batches[b]
+	for b := 0; b <= ctl.CurBatch && b < len(cs.meta.Batches); b++ {
+		bi := cs.meta.Batches[b]
 		for n := bi.First; n <= bi.Last; n++ {
 			if finished[n] {
 				continue
 			}
 			gen := gens[n]
 			id := taskID(cs.name, cs.stage, n, gen)
-			reached[id] = true
+			first := cmp.Or(seen[id], time.Now())
+			delete(seen, id)
 			info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
 			switch {
 			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
@@ -174,7 +174,6 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 				if live[id] {
 					continue
 				}
-				first := cmp.Or(seen[id], time.Now())
 				if cs.orphans[id] = first; time.Since(first) < w.cfg.OrphanGrace {
 					continue
 				}

@@ -130,7 +130,7 @@ func (r *run) process(ctx context.Context) error {
 		// Part of the campaign's state is gone: its ledger may have lost
 		// deliveries too, so nothing more is sent (the chunk would otherwise
 		// be re-enqueued every second, its recipients pending for ever).
-		w.pauseCampaign(ctx, cs.name, "state-loss", fmt.Sprintf("state loss: Redis lost chunk %d of this campaign (part of its state; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers' journals", p.Chunk))
+		w.pauseCampaign(ctx, cs.name, "state-loss", fmt.Sprintf("state loss: Redis lost chunk %d of this campaign (part of its state; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers' journals", p.Chunk), time.Time{})
 		return nil
 	}
 	if err != nil {
@@ -230,7 +230,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			if reason := w.rollback(cs, mine, res.Sent); reason != "" {
 				// Redis forgot deliveries this worker made: the ledger cannot
 				// be trusted to say who was sent. Send nothing more.
-				w.pauseCampaign(ctx, cs.name, "state-loss", reason)
+				w.pauseCampaign(ctx, cs.name, "state-loss", reason, time.Time{})
 				why = stopPaused
 			}
 		}
@@ -240,17 +240,13 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			// the one that answered STOP (giving back a claim that was not
 			// made changes nothing; nothing is written for a campaign gone
 			// or staged anew).
-			all := make([]int, len(claims))
-			for j := range all {
-				all[j] = j
-			}
-			r.giveBack(claims, all)
+			r.giveBack(claims...)
 			return why, nil
 		}
 		for n, j := range held {
 			if n > 0 {
 				if why := r.stopped(ctx); why != stopNone {
-					r.giveBack(claims, held[n:])
+					r.giveBack(claims[j:]...)
 					return why, nil
 				}
 			}
@@ -262,7 +258,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			// it now (at most one window per connection ahead of Redis).
 			if r.journalBroken(ctx, &journal.Entry{At: time.Now(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
 				Lang: rec.Lang, Outcome: string(rec.Kind), Code: rec.Code, Worker: w.cfg.WorkerID}) {
-				r.giveBack(claims, held[n+1:])
+				r.giveBack(claims[j+1:]...)
 				return stopPaused, nil
 			}
 			r.tokens-- // read only when the campaign is rate-limited
@@ -278,7 +274,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				// auto-pause).
 				res, err := r.step(ctx, nil)
 				if err != nil || res.State != store.StateRunning {
-					r.giveBack(claims, held[n+1:])
+					r.giveBack(claims[j+1:]...)
 					return stopPaused, err
 				}
 			}
@@ -309,12 +305,11 @@ func (r *run) later(t time.Time) {
 	}
 }
 
-// giveBack queues the claims at indices held (claimed, not sent) to be
-// given back with the next step: those recipients are pending again, not in
-// doubt.
-func (r *run) giveBack(claims []store.Claim, held []int) {
-	for _, j := range held {
-		c := claims[j]
+// giveBack queues claims (claimed, not sent) to be given back with the
+// next step: those recipients are pending again, not in doubt. Giving back
+// a claim that was not made changes nothing: no entry holds its token.
+func (r *run) giveBack(claims ...store.Claim) {
+	for _, c := range claims {
 		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Token: c.Token})
 	}
 }
@@ -332,9 +327,7 @@ const ackRetries = 6
 // is given back (whether or not it was made: its reply may be what was
 // lost) and never sent, and the records go to the campaign's backlog, for
 // the next step of any chunk.
-func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult, error) {
-	var res store.StepResult
-	var err error
+func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepResult, err error) {
 	if b := r.w.takeBacklog(r.cs); len(b) > 0 {
 		r.recs = append(b, r.recs...)
 	}
@@ -371,9 +364,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (store.StepResult,
 		// Claimed on the master but never acknowledged, or claimed with the
 		// reply lost: give them back so that they are pending again, not in
 		// doubt (a give-back of a claim never made changes nothing).
-		for j := range claims {
-			r.giveBack(claims, []int{j})
-		}
+		r.giveBack(claims...)
 		r.w.keep(r.cs, r.recs)
 		r.recs = nil
 		return store.StepResult{}, err
@@ -406,7 +397,7 @@ func (r *run) journalBroken(ctx context.Context, e *journal.Entry) bool {
 	}
 	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
 	r.w.pauseCampaign(ctx, r.cs.name, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
-		r.w.cfg.WorkerID, r.w.cfg.Host, err))
+		r.w.cfg.WorkerID, r.w.cfg.Host, err), time.Time{})
 	return true
 }
 
@@ -486,8 +477,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
 		return rec
 	}
 	se := send.Classify(err)
-	rec.Code = smtpCode(se)
-	rec.Response = se.Msg
+	rec.Code, rec.Response = smtpCode(se), se.Msg
 	switch {
 	case se.InDoubt:
 		rec.Kind = store.KindInDoubt

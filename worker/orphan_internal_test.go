@@ -36,7 +36,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 		cfg: Config{Queue: "tidings-oc", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
 	}
-	cs := &campaignState{name: "oc", stage: sum.Stage, batches: meta.Batches}
+	cs := &campaignState{name: "oc", stage: sum.Stage, meta: meta}
 	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 		cfg: Config{Queue: "tidings-of", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(failing),
 	}
-	cs := &campaignState{name: "of", stage: sum.Stage, batches: meta.Batches}
+	cs := &campaignState{name: "of", stage: sum.Stage, meta: meta}
 	for n := range 2 {
 		if err := w.enqueue(ctx, cs, n, 0, 0); err != nil {
 			t.Fatal(err)

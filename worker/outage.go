@@ -48,23 +48,20 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 	}
 	now := time.Now()
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	s := o.sites[msg]
 	if s == nil {
 		s = &outage{since: now}
 		o.sites[msg] = s
 	}
 	s.held++
-	first, again := s.held == 1, now.Sub(s.warned) >= outageRepeat // warned is zero at first
-	if again {
-		s.warned = now
-	}
-	since, held := s.since, s.held-1
-	o.mu.Unlock()
 	switch {
-	case first:
+	case s.held == 1:
+		s.warned = now
 		o.log.Warn(msg+": Redis is unreachable; until it answers, its repeats are logged at debug level", args...)
-	case again:
-		o.log.Warn(msg+": Redis is still unreachable", append(args, "unreachable_for", now.Sub(since).Round(time.Second), "errors_held_back", held)...)
+	case now.Sub(s.warned) >= outageRepeat:
+		s.warned = now
+		o.log.Warn(msg+": Redis is still unreachable", append(args, "unreachable_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
 	default:
 		o.log.Debug(msg, args...)
 	}

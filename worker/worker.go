@@ -372,11 +372,9 @@ func (w *Worker) flushBacklogs(ctx context.Context, exiting bool) {
 // of any chunk of cs's campaign, or flushBacklogs (whether or not the
 // worker still caches cs): the messages were sent (or the claims must be
 // given back), and a chunk task that ends on a Redis outage must not turn
-// them into in-doubt rows.
+// them into in-doubt rows. A failed step always has some (the records it
+// was given, or the claims it gives back: a step with neither does nothing).
 func (w *Worker) keep(cs *campaignState, recs []store.Record) {
-	if len(recs) == 0 {
-		return
-	}
 	w.mu.Lock()
 	w.backlog[cs] = append(w.backlog[cs], recs...)
 	w.mu.Unlock()
@@ -448,7 +446,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			// not one of a staging anew loaded meanwhile.
 			if cs != nil && p.State == store.StateRunning && p.Stage == cs.stage {
 				if reason := w.rollback(cs, mine, p.Sent); reason != "" {
-					w.pauseCampaign(ctx, c, "state-loss", reason)
+					w.pauseCampaign(ctx, c, "state-loss", reason, time.Time{})
 				}
 			}
 		}
