@@ -38,6 +38,21 @@ func TestOutageLoggedOnce(t *testing.T) {
 	if n := strings.Count(out, "level=WARN"); n != 1 || !strings.Contains(out, "read active campaigns: Redis is unreachable") {
 		t.Fatalf("%d WARN lines for 5 failed reads, want 1 saying Redis is unreachable:\n%s", n, out)
 	}
+	// A minute on, the outage is said again at WARN, with how long and how
+	// many errors were held back (the clock of its last WARN set back
+	// rather than waiting a minute).
+	w.outage.mu.Lock()
+	s := w.outage.sites["read active campaigns"]
+	s.warned = s.warned.Add(-outageRepeat)
+	s.since = s.since.Add(-outageRepeat)
+	w.outage.mu.Unlock()
+	w.refreshStates(ctx)
+	w.refreshStates(ctx)
+	out = logs.String()
+	if n := strings.Count(out, "level=WARN"); n != 2 || !strings.Contains(out, "read active campaigns: Redis is still unreachable") ||
+		!strings.Contains(out, "unreachable_for=1m") || !strings.Contains(out, "errors_held_back=5") {
+		t.Fatalf("%d WARN lines after a minute and 7 failed reads, want a second saying Redis is still unreachable for 1m with 5 held back:\n%s", n, out)
+	}
 	w.outage.answered("dispatch") // another loop
 	if strings.Contains(logs.String(), "Redis answers again") {
 		t.Fatalf("another loop's success ended the outage:\n%s", logs.String())
@@ -46,8 +61,8 @@ func TestOutageLoggedOnce(t *testing.T) {
 	w.refreshStates(ctx)
 	w.refreshStates(ctx)
 	out = logs.String()
-	if n := strings.Count(out, `msg="Redis answers again" worker=`); n != 1 || !strings.Contains(out, `loop="read active campaigns"`) || !strings.Contains(out, "errors_held_back=4") {
-		t.Fatalf("want one line saying Redis answers again, with 4 errors held back:\n%s", out)
+	if n := strings.Count(out, `msg="Redis answers again" worker=`); n != 1 || !strings.Contains(out, `loop="read active campaigns"`) || !strings.Contains(out, "errors_held_back=6") {
+		t.Fatalf("want one line saying Redis answers again, with 6 errors held back:\n%s", out)
 	}
 	// An error reply is logged every time.
 	w.outage.warn("dispatch", redis.ErrClosed)
