@@ -186,27 +186,16 @@ func (b *Bundle) Recipients() (next func() (recipient.Recipient, error), done fu
 // file it returns an empty map.
 func (b *Bundle) FirstPerLanguage() (map[string]recipient.Recipient, error) {
 	out := map[string]recipient.Recipient{}
-	next, done, err := b.Recipients()
-	if err != nil || next == nil {
-		return out, err
+	if _, err := b.eachRecipient(func(r recipient.Recipient) {
+		if m, err := b.Engine.Resolve(r.Locale); err == nil {
+			if _, seen := out[m.Lang]; !seen {
+				out[m.Lang] = r
+			}
+		}
+	}); err != nil {
+		return nil, err
 	}
-	defer done()
-	for {
-		r, err := next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
-		}
-		m, err := b.Engine.Resolve(r.Locale)
-		if err != nil {
-			continue
-		}
-		if _, ok := out[m.Lang]; !ok {
-			out[m.Lang] = r
-		}
-	}
+	return out, nil
 }
 
 // NeedIncomplete counts, per catalog language the engine has but cannot
@@ -214,23 +203,35 @@ func (b *Bundle) FirstPerLanguage() (map[string]recipient.Recipient, error) {
 // refused. known is false when the recipients file cannot be read.
 func (b *Bundle) NeedIncomplete() (need map[string]int, known bool, err error) {
 	need = map[string]int{}
+	known, err = b.eachRecipient(func(r recipient.Recipient) {
+		var ref *render.Refusal
+		if _, err := b.Engine.Resolve(r.Locale); errors.As(err, &ref) && ref.Lang != "" {
+			need[ref.Lang]++
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return need, known, nil
+}
+
+// eachRecipient calls f with every valid recipient, in file order. read is
+// false when there is no recipients file to read.
+func (b *Bundle) eachRecipient(f func(recipient.Recipient)) (read bool, err error) {
 	next, done, err := b.Recipients()
 	if err != nil || next == nil {
-		return need, false, err
+		return false, err
 	}
 	defer done()
 	for {
 		r, err := next()
 		if errors.Is(err, io.EOF) {
-			return need, true, nil
+			return true, nil
 		}
 		if err != nil {
-			return nil, false, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+			return false, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
 		}
-		var ref *render.Refusal
-		if _, err := b.Engine.Resolve(r.Locale); errors.As(err, &ref) && ref.Lang != "" {
-			need[ref.Lang]++
-		}
+		f(r)
 	}
 }
 
