@@ -194,35 +194,39 @@ func (n *redisNode) cpu(ctx context.Context) (float64, error) {
 	return sys + user, nil
 }
 
-// commands returns total_commands_processed (INFO stats) and the calls of
-// each command (INFO commandstats), by lower-case name.
-func (n *redisNode) commands(ctx context.Context) (total float64, calls map[string]float64, err error) {
+// commands returns total_commands_processed (INFO stats), and the calls of
+// each command and the microseconds it took (INFO commandstats), by
+// lower-case name.
+func (n *redisNode) commands(ctx context.Context) (total float64, calls, usec map[string]float64, err error) {
 	st, err := n.info(ctx, "stats")
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if total, err = strconv.ParseFloat(st["total_commands_processed"], 64); err != nil {
-		return 0, nil, fmt.Errorf("parse INFO stats of redis on port %d: %w", n.port, err)
+		return 0, nil, nil, fmt.Errorf("parse INFO stats of redis on port %d: %w", n.port, err)
 	}
 	cs, err := n.info(ctx, "commandstats")
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
-	calls = map[string]float64{}
+	calls, usec = map[string]float64{}, map[string]float64{}
 	for k, v := range cs {
 		name, ok := strings.CutPrefix(k, "cmdstat_")
 		if !ok {
 			continue
 		}
 		for f := range strings.SplitSeq(v, ",") {
-			if c, ok := strings.CutPrefix(f, "calls="); ok {
-				if calls[name], err = strconv.ParseFloat(c, 64); err != nil {
-					return 0, nil, fmt.Errorf("parse INFO commandstats of redis on port %d: %w", n.port, err)
-				}
+			key, val, _ := strings.Cut(f, "=")
+			into := map[string]map[string]float64{"calls": calls, "usec": usec}[key]
+			if into == nil {
+				continue
+			}
+			if into[name], err = strconv.ParseFloat(val, 64); err != nil {
+				return 0, nil, nil, fmt.Errorf("parse INFO commandstats of redis on port %d: %w", n.port, err)
 			}
 		}
 	}
-	return total, calls, nil
+	return total, calls, usec, nil
 }
 
 // usedMemory returns INFO memory's used_memory in bytes.

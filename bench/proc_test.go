@@ -25,3 +25,23 @@ func TestParseSinkCount(t *testing.T) {
 		t.Error("parseSinkCount(garbage) gave no error")
 	}
 }
+
+// TestTopCommands: the commands whose time grew most, per message, largest
+// first, at most n; a command that did not grow is left out.
+func TestTopCommands(t *testing.T) {
+	base := map[string]float64{"evalsha": 1000, "hget": 50, "ping": 7}
+	end := map[string]float64{"evalsha": 31000, "hget": 2050, "ping": 7, "wait": 500, "hset": 9000}
+	got := topCommands(base, end, 1000, 3)
+	want := []commandCost{{"evalsha", 30}, {"hset", 9}, {"hget", 2}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	}
+	if got := topCommands(base, base, 1000, 3); len(got) != 0 {
+		t.Errorf("no growth: got %v, want none", got)
+	}
+}

@@ -207,6 +207,13 @@ func printRound(w io.Writer, r roundResult) {
 	fmt.Fprintf(tw, "  worker + Redis CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg+r.RedisUsPerMsg, c.CPUUsPerMsg, r.RatioTotalCPU)
 	fmt.Fprintf(tw, "  Redis CPU µs/msg (staging + sending)\t %.1f (%.1f + %.1f)\t \t\n", r.RedisUsPerMsg, r.RedisStageUsPerMsg, r.RedisSendUsPerMsg)
 	fmt.Fprintf(tw, "  Redis commands/msg (scripts, WAIT)\t %.2f (%.2f, %.2f)\t \t\n", r.RedisCmdsPerMsg, r.RedisScriptsPerMsg, r.RedisWaitsPerMsg)
+	if len(r.RedisTopCommands) > 0 {
+		top := make([]string, len(r.RedisTopCommands))
+		for i, c := range r.RedisTopCommands {
+			top[i] = fmt.Sprintf("%s %.1f", c.Name, c.UsPerMsg)
+		}
+		fmt.Fprintf(tw, "  Redis µs/msg by command (a script's includes its calls)\t %s\t \t\n", strings.Join(top, ", "))
+	}
 	if r.Replica {
 		fmt.Fprintf(tw, "  replica CPU µs/msg\t %.1f\t \t\n", r.ReplicaUsPerMsg)
 	}

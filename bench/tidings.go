@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,6 +79,11 @@ type roundResult struct {
 	RedisCmdsPerMsg    float64 `json:"redis_cmds_per_msg"`
 	RedisScriptsPerMsg float64 `json:"redis_scripts_per_msg"`
 	RedisWaitsPerMsg   float64 `json:"redis_waits_per_msg"`
+	// RedisTopCommands are the commands that took most of Redis's time
+	// (INFO commandstats usec) from the start of send to done, per
+	// message; a script's time includes the commands it calls, which are
+	// also counted on their own.
+	RedisTopCommands []commandCost `json:"redis_top_commands"`
 	// ReplicaUsPerMsg is the replica's CPU (INFO cpu) over the same period.
 	ReplicaUsPerMsg float64 `json:"replica_us_per_msg,omitempty"`
 	// SinkUsPerMsg is smtp-sink's CPU (/proc): the same work per message in
@@ -104,6 +111,25 @@ type roundResult struct {
 	RatioWireBytes   float64 `json:"ratio_wire_bytes"`       // WireBytesPerMsg / the ceiling's: 1 when the messages are the same
 	WorkerRusageCPUS float64 `json:"worker_rusage_cpu_s"`    // whole life of the workers, getrusage at exit: >= the measured CPU
 	Checks           []check `json:"checks"`
+}
+
+// commandCost is one Redis command's time per message.
+type commandCost struct {
+	Name     string  `json:"name"`
+	UsPerMsg float64 `json:"us_per_msg"`
+}
+
+// topCommands returns the n commands whose usec grew most from base to end,
+// per message of sent, largest first.
+func topCommands(base, end map[string]float64, sent, n int) []commandCost {
+	var out []commandCost
+	for name, u := range end {
+		if d := u - base[name]; d > 0 && sent > 0 {
+			out = append(out, commandCost{Name: name, UsPerMsg: d / float64(sent)})
+		}
+	}
+	slices.SortFunc(out, func(a, b commandCost) int { return cmp.Compare(b.UsPerMsg, a.UsPerMsg) })
+	return out[:min(n, len(out))]
 }
 
 // check is one consistency check of a measurement; a failed fatal check
@@ -277,6 +303,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.RedisCmdsPerMsg = (end.redisCmds - base.redisCmds) / float64(sent)
 	res.RedisScriptsPerMsg = calls("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall")
 	res.RedisWaitsPerMsg = calls("wait")
+	res.RedisTopCommands = topCommands(base.redisUsec, end.redisUsec, sent, 6)
 	wOut, wIn, conns := meter.total()
 	res.WireBytesPerMsg, res.WireReplyBytesPerMsg = float64(wOut)/float64(sent), float64(wIn)/float64(sent)
 
@@ -362,9 +389,10 @@ type sample struct {
 	redisCPU, redisProc float64 // INFO cpu and /proc
 	redisCmds           float64 // INFO stats total_commands_processed
 	redisCalls          map[string]float64
-	replicaCPU          float64 // INFO cpu
-	sinkCPU             float64 // /proc
-	sinkCount           int     // smtp-sink's message count
+	redisUsec           map[string]float64 // INFO commandstats usec, by command
+	replicaCPU          float64            // INFO cpu
+	sinkCPU             float64            // /proc
+	sinkCount           int                // smtp-sink's message count
 }
 
 // measure reads every counter into s.
@@ -384,7 +412,7 @@ func (b *bench) measure(ctx context.Context, s *sample, workers []*proc) error {
 	if s.redisProc, err = cpuSeconds(b.redis.pid()); err != nil {
 		return err
 	}
-	if s.redisCmds, s.redisCalls, err = b.redis.commands(ctx); err != nil {
+	if s.redisCmds, s.redisCalls, s.redisUsec, err = b.redis.commands(ctx); err != nil {
 		return err
 	}
 	if b.replica != nil {
