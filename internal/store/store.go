@@ -215,13 +215,13 @@ type keys struct {
 	name, prefix                                      string
 	meta, control, batches, bstats, ledger, counts    string
 	win, winerr, persec, errors, audit, rejects, rate string
-	passed, finished, gen, staging                    string
+	passed, finished, gen, staging, notify            string
 }
 
 func keysFor(c string) keys {
 	p := "tidings:{" + c + "}:"
 	return keys{
-		name: c, prefix: p,
+		name: c, prefix: p, notify: p + "notify",
 		meta: p + "meta", control: p + "control", batches: p + "batches", bstats: p + "bstats",
 		ledger: p + "ledger", counts: p + "counts", win: p + "win", winerr: p + "winerr",
 		persec: p + "persec", errors: p + "errors", audit: p + "audit", rejects: p + "rejects",

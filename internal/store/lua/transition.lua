@@ -40,5 +40,4 @@ if move then
 end
 if ARGV[11] == '1' then redis.call('HSET', KEYS[1], 'approved', '1') end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
-if move then return {st, 1, ''} end
-return {st, 0, ''}
+return {st, move and 1 or 0, ''}
