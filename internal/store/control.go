@@ -109,13 +109,7 @@ type TransitionParams struct {
 func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (State, bool, error) {
 	k := keysFor(c)
 	now := time.Now()
-	list := func(sts []State) string {
-		strs := make([]string, len(sts))
-		for i, st := range sts {
-			strs[i] = string(st)
-		}
-		return strings.Join(strs, ",")
-	}
+	list := func(sts []State) string { return strings.Trim(fmt.Sprint(sts), "[]") } // "a b", as fmt prints a slice
 	audit, what := "", fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {
 		audit, what = auditJSON(now, p.Actor, p.Action, p.Reason), p.Action+" "+c // approve in advance sets no state
