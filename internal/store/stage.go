@@ -544,11 +544,10 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			data, _ := json.Marshal(b)
 			p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
 		}
-		for f, n := range sg.bstats {
-			p.HIncrBy(ctx, sg.k.bstats, f, n)
-		}
-		for f, n := range sg.counts {
-			p.HIncrBy(ctx, sg.k.counts, f, n)
+		for key, incrs := range map[string]map[string]int64{sg.k.bstats: sg.bstats, sg.k.counts: sg.counts} {
+			for f, n := range incrs {
+				p.HIncrBy(ctx, key, f, n)
+			}
 		}
 		p.HSet(ctx, sg.k.meta,
 			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,

@@ -58,8 +58,7 @@ end
 if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
   -- nothing, so that no stale key is left behind.
-  local res = GONE
-  if state then res = STALE end
+  local res = state and STALE or GONE
   for s = 0, nops - 1 do
     if ARGV[10 + s * 8] == 'c' then push(res, 0) end
   end
