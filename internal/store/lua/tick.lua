@@ -45,8 +45,8 @@ end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
 local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp', cur .. ':perm')
-local passed = tonumber(st[1] or '0') >= b.last - b.first + 1
-if not passed then return {NOOP, cur, ''} end
+-- Nothing more until the batch's first pass is complete.
+if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
 if doneAt == 0 then
   doneAt = now
