@@ -367,7 +367,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 // for every environment), sorted.
 func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 	v, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
-	sort.Strings(v) // and so the campaigns of env
+	sort.Strings(v) // the campaigns of env keep this order
 	if err != nil || env == "" {
 		return v, wrapf(err, "list campaigns")
 	}
