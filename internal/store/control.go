@@ -109,23 +109,13 @@ type TransitionParams struct {
 func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (State, bool, error) {
 	k := keysFor(c)
 	now := time.Now()
-	list := func(sts []State) string {
-		strs := make([]string, len(sts))
-		for i, st := range sts {
-			strs[i] = string(st)
-		}
-		return strings.Join(strs, ",")
-	}
-	audit := ""
+	list := func(sts []State) string { return strings.Trim(fmt.Sprint(sts), "[]") } // "a b", as fmt prints a slice
+	audit, what := "", fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {
-		audit = auditJSON(now, p.Actor, p.Action, p.Reason)
+		audit, what = auditJSON(now, p.Actor, p.Action, p.Reason), p.Action+" "+c // approve in advance sets no state
 	}
 	// go-redis sends a bool as 1 or 0.
 	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage}
-	what := fmt.Sprintf("set %s to %s", c, p.To)
-	if p.Action != "" {
-		what = p.Action + " " + c // approve in advance sets no state
-	}
 	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
@@ -158,10 +148,6 @@ func (s *Store) markActive(ctx context.Context, c string, st State) error {
 	return wrapf(mark(ctx, keyActive, c).Err(), "update the active campaigns for %s", c)
 }
 
-func invalid(c, action string, st State) error {
-	return &TransitionError{Campaign: c, Action: action, State: st}
-}
-
 // act makes the change p of a control command to c. A campaign
 // already in p.To, or in a state p.Keep lists, is fine as it is; one in a
 // state p.From does not list is a *TransitionError (also when the replicas
@@ -171,7 +157,7 @@ func (s *Store) act(ctx context.Context, c string, p TransitionParams) (bool, er
 	st, moved, err := s.Transition(ctx, c, p)
 	ok := moved || st == p.To || slices.Contains(p.Keep, st)
 	if !ok && (err == nil || errors.As(err, new(*AckError))) {
-		return false, invalid(c, p.Action, st)
+		return false, &TransitionError{Campaign: c, Action: p.Action, State: st}
 	}
 	return ok, err
 }
@@ -239,8 +225,7 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string) (int, error)
 	var ackErr error
 	// Only stage's chunks are swept: a staging begun since is left alone.
 	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := make([]any, 0, 5+2*len(recs))
-		args = append(args, action, ms(time.Now()), batch, chunk, stage)
+		args := []any{action, ms(time.Now()), batch, chunk, stage}
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
@@ -268,7 +253,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 		return 0, err
 	}
 	if ctl.State == StateCancelled {
-		return 0, invalid(c, "retry", ctl.State)
+		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State}
 	}
 	// Not another environment's, nor while it is being staged (see
 	// lua/transition.lua): the sweep would write into the staging's fresh

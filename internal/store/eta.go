@@ -22,14 +22,11 @@ const ETAWaitsForApproval = "approval"
 func eta(st *Status, camp *campaign.Campaign, doneAt, now time.Time) (secs float64, waitsFor string) {
 	cur := max(st.CurBatch, 0) // batch 0 is released without a wait
 	approval := camp.Batches.ApproveAfterCanary && !st.Approved && cur+1 < len(st.Batches) && st.Batches[cur].Canary
+	rate := cmp.Or(st.Rate, camp.Rate.PerSecond())
 	switch {
 	case st.State == StateAwaitingApproval, st.State == StateRunning && approval:
 		return 0, ETAWaitsForApproval
-	case st.State != StateRunning || st.Counts[OutcomePending] <= 0:
-		return 0, ""
-	}
-	rate := cmp.Or(st.Rate, camp.Rate.PerSecond())
-	if rate <= 0 {
+	case st.State != StateRunning || st.Counts[OutcomePending] <= 0 || rate <= 0:
 		return 0, ""
 	}
 	releases := max(len(st.Batches)-1-cur, 0)

@@ -181,9 +181,8 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 
 	l.mu.Lock()
 	if len(l.queue) > 0 {
-		next := l.queue[0]
-		next.lead = true
-		close(next.done)
+		l.queue[0].lead = true
+		close(l.queue[0].done)
 	} else {
 		l.busy = false
 	}

@@ -21,8 +21,6 @@ import (
 // ms>|<attempts>" while a process delivers it, or "retry|<attempts>|<not
 // before ms>" after a failure.
 
-func notifyKey(c string) string { return keysFor(c).prefix + "notify" }
-
 // NotifyClaim is the answer of ClaimNotification.
 type NotifyClaim int
 
@@ -79,7 +77,7 @@ type Delivery struct {
 // now+d.Lease. It returns the claim result and how many deliveries failed
 // before.
 func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now time.Time) (NotifyClaim, int, error) {
-	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index).Int64Slice()
+	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim notification %s of %s: %w", d.Event, c, err)
 	}
@@ -91,14 +89,14 @@ func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now
 // retryAt on (its attempts grow by one). Nothing changes when owner no
 // longer held it (its lease had run out and another process took it over).
 func (s *Store) EndNotification(ctx context.Context, c, event, owner string, now, retryAt time.Time) error {
-	err := finishNotifyScript.Run(ctx, s.rdb, []string{notifyKey(c)}, deliveryField(event), owner, ms(now), ms(retryAt)).Err()
+	err := finishNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(event), owner, ms(now), ms(retryAt)).Err()
 	return wrapf(err, "end notification %s of %s", event, c)
 }
 
 // NotifyCursor returns the first audit-log index of c whose events are not
 // all delivered yet.
 func (s *Store) NotifyCursor(ctx context.Context, c string) (int, error) {
-	v, err := s.rdb.HGet(ctx, notifyKey(c), "cursor").Result()
+	v, err := s.rdb.HGet(ctx, keysFor(c).notify, "cursor").Result()
 	if err == redis.Nil {
 		return 0, nil
 	}
@@ -112,13 +110,13 @@ func (s *Store) AdvanceNotifyCursor(ctx context.Context, c string, to int, passe
 	for _, e := range passed {
 		args = append(args, deliveryField(e))
 	}
-	return wrapf(advanceCursorScript.Run(ctx, s.rdb, []string{notifyKey(c)}, args...).Err(), "advance notification cursor of %s", c)
+	return wrapf(advanceCursorScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, args...).Err(), "advance notification cursor of %s", c)
 }
 
 // ObserveProgress records that c has done recipients with a terminal
 // outcome at now and returns when that number last changed: the campaign's
 // last progress as seen by any process that observes it.
 func (s *Store) ObserveProgress(ctx context.Context, c string, done int64, now time.Time) (time.Time, error) {
-	at, err := progressScript.Run(ctx, s.rdb, []string{notifyKey(c)}, done, ms(now)).Int64()
+	at, err := progressScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, done, ms(now)).Int64()
 	return fromMS(at), wrapf(err, "observe progress of %s", c)
 }

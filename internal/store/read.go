@@ -367,8 +367,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 // for every environment), sorted.
 func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 	v, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
+	sort.Strings(v) // the campaigns of env keep this order
 	if err != nil || env == "" {
-		sort.Strings(v)
 		return v, wrapf(err, "list campaigns")
 	}
 	p := s.rdb.Pipeline()
@@ -385,7 +385,6 @@ func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 			out = append(out, c)
 		}
 	}
-	sort.Strings(out)
 	return out, nil
 }
 

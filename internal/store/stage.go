@@ -186,7 +186,7 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	sg, err := s.begin(ctx, cfg, k, stage)
 	if err != nil {
 		_ = leaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, stage, 0).Err()
-		return nil, err
+		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
 	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	sg.stopRenew = stop
@@ -283,32 +283,33 @@ func (sg *Stager) Abort(ctx context.Context) {
 	_ = leaseScript.Run(context.WithoutCancel(ctx), sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, 0).Err()
 }
 
-// begin checks that cfg may be staged, as stage, and prepares it.
+// begin checks that cfg may be staged, as stage, and prepares it
+// (NewStager says which campaign its errors are about).
 func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
 	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env").Result()
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: read meta: %w", cfg.Campaign, err)
+		return nil, fmt.Errorf("read meta: %w", err)
 	}
 	if env, _ := meta[3].(string); checkEnv(cfg.Campaign, env, cfg.Env) != nil {
-		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, checkEnv(cfg.Campaign, env, cfg.Env))
+		return nil, checkEnv(cfg.Campaign, env, cfg.Env)
 	}
 	run, state := newID(), StateStaged
 	if meta[0] != nil {
 		if !cfg.ResumeExisting {
-			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, ErrCampaignExists)
+			return nil, ErrCampaignExists
 		}
 		ctl, err := s.Control(ctx, cfg.Campaign)
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
+			return nil, err
 		}
 		if ctl == nil {
 			ctl = &Control{} // its control is gone: staged afresh
 		}
 		switch ctl.State {
 		case StateRunning, StateAwaitingApproval:
-			return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: ctl.State})
+			return nil, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: ctl.State}
 		case StateDone:
-			return nil, fmt.Errorf("stage %s: the campaign is done: %w", cfg.Campaign, ErrNothingToSend)
+			return nil, fmt.Errorf("the campaign is done: %w", ErrNothingToSend)
 		case StatePaused:
 			// A person's pause stays (Finish); a pause of tidings' own
 			// (auto-pause, state loss, ...) was about the earlier staging.
@@ -330,7 +331,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	// (a late record, a chunk's end, a tick) see another stage id and write
 	// nothing, so nothing of theirs lands in what is cleared below.
 	if err := s.rdb.HSet(ctx, k.control, "state", string(state), "stage", stage, "run", run, "approved", "0").Err(); err != nil {
-		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
+		return nil, err
 	}
 	if meta[0] != nil {
 		p := s.rdb.Pipeline()
@@ -339,7 +340,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 			p.Del(ctx, k.chunk(i))
 		}
 		if _, err := p.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("stage %s: clear the previous staging: %w", cfg.Campaign, err)
+			return nil, fmt.Errorf("clear the previous staging: %w", err)
 		}
 	}
 	sg := &Stager{
@@ -519,7 +520,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	cols, _ := json.Marshal(sg.cfg.Columns)
 	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
 	now := time.Now()
-	by := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String()
+	a := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}
 	state, action := StateStaged, "stage"
 	if start {
 		state, action = StateRunning, "start"
@@ -543,19 +544,17 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			data, _ := json.Marshal(b)
 			p.HSet(ctx, sg.k.batches, strconv.Itoa(i), data)
 		}
-		for f, n := range sg.bstats {
-			p.HIncrBy(ctx, sg.k.bstats, f, n)
-		}
-		for f, n := range sg.counts {
-			p.HIncrBy(ctx, sg.k.counts, f, n)
+		for key, incrs := range map[string]map[string]int64{sg.k.bstats: sg.bstats, sg.k.counts: sg.counts} {
+			for f, n := range incrs {
+				p.HIncrBy(ctx, key, f, n)
+			}
 		}
 		p.HSet(ctx, sg.k.meta,
 			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
-			"created_at", ms(now), "created_by", by, "env", sg.cfg.Env,
+			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded)
-		a := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}
-		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit, sg.k.staging}, sg.sum.Stage, string(state), by, ms(now),
+		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit, sg.k.staging}, sg.sum.Stage, string(state), a.String(), ms(now),
 			auditJSON(now, a, action, reason), auditJSON(now, a, "stage", reason+"; not started: the campaign is paused"),
 			"cur_batch", "-1", "batch_done_at", "0", "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)
 	})

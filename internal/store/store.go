@@ -18,6 +18,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,10 +160,7 @@ func (a Actor) String() string {
 	if a.Host != "" {
 		s += "@" + a.Host
 	}
-	if s == "" {
-		s = "unknown"
-	}
-	return s
+	return cmp.Or(s, "unknown")
 }
 
 // AuditEntry is one line of a campaign's audit log.
@@ -215,13 +213,13 @@ type keys struct {
 	name, prefix                                      string
 	meta, control, batches, bstats, ledger, counts    string
 	win, winerr, persec, errors, audit, rejects, rate string
-	passed, finished, gen, staging                    string
+	passed, finished, gen, staging, notify            string
 }
 
 func keysFor(c string) keys {
 	p := "tidings:{" + c + "}:"
 	return keys{
-		name: c, prefix: p,
+		name: c, prefix: p, notify: p + "notify",
 		meta: p + "meta", control: p + "control", batches: p + "batches", bstats: p + "bstats",
 		ledger: p + "ledger", counts: p + "counts", win: p + "win", winerr: p + "winerr",
 		persec: p + "persec", errors: p + "errors", audit: p + "audit", rejects: p + "rejects",
@@ -249,10 +247,7 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v).UTC()
 }
 
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
-}
+func atoi(s string) int { return int(atoi64(s)) }
 
 func atoi64(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)

@@ -12,20 +12,17 @@
 if tonumber(ARGV[5]) >= 0 and tonumber(ARGV[5]) < tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0') then
   return {2, 0}
 end
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-local attempts = 0
-if cur then
-  local kind = string.match(cur, '^(%a+)|')
-  if kind == 'done' then return {2, 0} end
-  if kind == 'held' then
-    local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
-    attempts = tonumber(a)
-    if tonumber(untl) > tonumber(ARGV[3]) and owner ~= ARGV[2] then return {3, attempts} end
-  elseif kind == 'retry' then
-    local a, due = string.match(cur, '^retry|(%d+)|(%d+)$')
-    attempts = tonumber(a)
-    if tonumber(due) > tonumber(ARGV[3]) then return {4, attempts} end
-  end
+local cur = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+local kind, attempts = string.match(cur, '^(%a+)|'), 0
+if kind == 'done' then return {2, 0} end
+if kind == 'held' then
+  local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
+  attempts = tonumber(a)
+  if tonumber(untl) > tonumber(ARGV[3]) and owner ~= ARGV[2] then return {3, attempts} end
+elseif kind == 'retry' then
+  local a, due = string.match(cur, '^retry|(%d+)|(%d+)$')
+  attempts = tonumber(a)
+  if tonumber(due) > tonumber(ARGV[3]) then return {4, attempts} end
 end
 redis.call('HSET', KEYS[1], ARGV[1], 'held|' .. ARGV[2] .. '|' .. ARGV[4] .. '|' .. attempts)
 return {1, attempts}

@@ -4,10 +4,7 @@
 -- KEYS: 1 notify
 -- ARGV: 1 recipients with an outcome, 2 now (unix ms)
 -- Returns the unix ms of the last change.
-local cur = redis.call('HGET', KEYS[1], 'progress')
-if cur then
-  local n, at = string.match(cur, '^(%d+)|(%d+)$')
-  if n == ARGV[1] then return tonumber(at) end
-end
+local n, at = string.match(redis.call('HGET', KEYS[1], 'progress') or '', '^(%d+)|(%d+)$')
+if n == ARGV[1] then return tonumber(at) end
 redis.call('HSET', KEYS[1], 'progress', ARGV[1] .. '|' .. ARGV[2])
 return tonumber(ARGV[2])

@@ -51,20 +51,18 @@ local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
 local nops = tonumber(ARGV[9])
 local out = {}
+-- push appends its arguments (never nil) to the answer.
+local function push(...)
+  for _, v in ipairs({...}) do out[#out + 1] = v end
+end
 if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
   -- nothing, so that no stale key is left behind.
-  local res = GONE
-  if state then res = STALE end
+  local res = state and STALE or GONE
   for s = 0, nops - 1 do
-    if ARGV[10 + s * 8] == 'c' then
-      out[#out + 1] = res
-      out[#out + 1] = 0
-    end
+    if ARGV[10 + s * 8] == 'c' then push(res, 0) end
   end
-  out[#out + 1] = ''
-  out[#out + 1] = ''
-  out[#out + 1] = -1
+  push('', '', -1)
   return out
 end
 
@@ -77,9 +75,8 @@ local now = ARGV[8]
 local cnt, lcnt, bcnt = {}, {}, {}
 local function add(t, k, n) t[k] = (t[k] or 0) + n end
 local function sub(t, k)
-  local s = t[k]
-  if not s then s = {} t[k] = s end
-  return s
+  t[k] = t[k] or {}
+  return t[k]
 end
 local function badd(batch, counter, n) add(sub(bcnt, batch), counter, n) end
 local function bump(lang, outcome, batch, n)
@@ -228,36 +225,28 @@ for s = 0, nops - 1 do
         res, att = SKIP, ca
       end
     end
-    out[#out + 1] = res
-    out[#out + 1] = att
+    push(res, att)
   end
+end
+-- flush writes the increments of t (counter -> n) to hash key, each
+-- counter's field being prefix .. counter, and returns the new values.
+local function flush(key, prefix, t)
+  local v = {}
+  for f, n in pairs(t) do
+    if n ~= 0 then v[f] = redis.call('HINCRBY', key, prefix .. f, n) end
+  end
+  return v
 end
 -- The campaign's recipients sent so far comes back from its own counter's
 -- increment; -1 when this call sent nobody (the caller then cannot tell).
-local sent = -1
-for f, n in pairs(cnt) do
-  if n ~= 0 then
-    local v = redis.call('HINCRBY', KEYS[2], f, n)
-    if f == 'sent' then sent = v end
-  end
-end
-for l, t in pairs(lcnt) do
-  for f, n in pairs(t) do
-    if n ~= 0 then redis.call('HINCRBY', KEYS[2], 'lang:' .. l .. ':' .. f, n) end
-  end
-end
-for b, t in pairs(bcnt) do
-  for f, n in pairs(t) do
-    if n ~= 0 then redis.call('HINCRBY', KEYS[4], b .. ':' .. f, n) end
-  end
-end
+local sent = flush(KEYS[2], '', cnt).sent or -1
+for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
+for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
 if records > 0 then
   redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
-out[#out + 1] = state
-out[#out + 1] = paused
-out[#out + 1] = sent
+push(state, paused, sent)
 return out

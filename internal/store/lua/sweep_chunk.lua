@@ -19,8 +19,7 @@
 -- not this sweep's).
 local retry = ARGV[1] == 'retry'
 local ctl = redis.call('HMGET', KEYS[5], 'state', 'stage')
-if ctl[2] ~= ARGV[5] then return 0 end
-if retry and ctl[1] == 'cancelled' then return 0 end
+if ctl[2] ~= ARGV[5] or (retry and ctl[1] == 'cancelled') then return 0 end
 local function count(lang, outcome, n)
   redis.call('HINCRBY', KEYS[2], outcome, n)
   redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)

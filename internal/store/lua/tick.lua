@@ -22,7 +22,9 @@ local cur, doneAt, approved = tonumber(c[3] or '-1'), tonumber(c[4] or '0'), c[5
 local nb, total = tonumber(c[6] or '0'), tonumber(c[7] or '0')
 local now = tonumber(ARGV[2])
 
-local function audit(action, reason)
+-- set moves the campaign to state, by by, for action, and audits it.
+local function set(state, by, action, reason)
+  redis.call('HSET', KEYS[1], 'state', state, 'reason', reason, 'by', by, 'at', now, 'action', action)
   redis.call('RPUSH', KEYS[6], cjson.encode({at = now, who = ARGV[8], host = ARGV[6], env = ARGV[7], action = action, reason = reason}))
 end
 
@@ -32,8 +34,7 @@ local terminal = 0
 for _, v in ipairs(counts) do terminal = terminal + tonumber(v or '0') end
 if terminal >= total then
   local reason = string.format('every recipient has an outcome: %d sent, %d failed, %d in doubt', tonumber(counts[1] or '0'), tonumber(counts[2] or '0'), tonumber(counts[3] or '0'))
-  redis.call('HSET', KEYS[1], 'state', 'done', 'reason', reason, 'by', ARGV[8], 'at', now, 'action', 'done')
-  audit('done', reason)
+  set('done', ARGV[8], 'done', reason)
   return {DONE, cur, reason}
 end
 if nb == 0 then return {NOOP, -1, ''} end
@@ -44,8 +45,8 @@ end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
 local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp', cur .. ':perm')
-local passed = tonumber(st[1] or '0') >= b.last - b.first + 1
-if not passed then return {NOOP, cur, ''} end
+-- Nothing more until the batch's first pass is complete.
+if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
 if doneAt == 0 then
   doneAt = now
@@ -72,8 +73,7 @@ if doneAt == 0 then
     if #kinds > 0 then last = ' (' .. table.concat(kinds, '; ') .. ')' end
     local reason = string.format('batch gate: %d of the %d first attempts in batch %d failed (%d%%), above max_failure_rate %d%%%s',
       errors1, attempted, cur, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
-    redis.call('HSET', KEYS[1], 'state', 'paused', 'reason', reason, 'by', 'batch-gate', 'at', now, 'action', 'auto-pause')
-    audit('auto-pause', reason)
+    set('paused', 'batch-gate', 'auto-pause', reason)
     return {GATED, cur, reason}
   end
 end
@@ -82,8 +82,7 @@ end
 -- must still wait for the approval.
 if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
-  redis.call('HSET', KEYS[1], 'state', 'awaiting-approval', 'reason', reason, 'by', ARGV[8], 'at', now, 'action', 'await-approval')
-  audit('await-approval', reason)
+  set('awaiting-approval', ARGV[8], 'await-approval', reason)
   return {AWAITING, cur, reason}
 end
 if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then

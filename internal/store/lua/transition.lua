@@ -10,12 +10,12 @@
 -- paused; the pause stays when the staging ends (stage_end.lua).
 --
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta
--- ARGV: 1 states it may move from (comma list), 2 state to move to,
+-- ARGV: 1 states it may move from (space list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
 --       7 reset the auto-pause window (1/0), 8 the move's audit action
 --       (kept as the control's 'action': why the campaign is in its
 --       state), 9 an action that, when it made the current state, forbids
---       the move ('' = none), 10 states the action keeps (comma list),
+--       the move ('' = none), 10 states the action keeps (space list),
 --       11 mark the canary approved (1/0), 12 allowed while the campaign
 --       is being staged (1/0), 13 the caller's environment ('' = any),
 --       14 move only while the control's 'at' is this (0 = always),
@@ -29,8 +29,8 @@ if not st then return {'', 0, ''} end
 local env = redis.call('HGET', KEYS[5], 'env')
 if env and env ~= '' and ARGV[13] ~= '' and env ~= ARGV[13] then return {st, 0, 'env:' .. env} end
 if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') then return {st, 0, 'staging'} end
-local move = string.find(',' .. ARGV[1] .. ',', ',' .. st .. ',', 1, true)
-if not move and not string.find(',' .. ARGV[10] .. ',', ',' .. st .. ',', 1, true) then return {st, 0, ''} end
+local move = string.find(' ' .. ARGV[1] .. ' ', ' ' .. st .. ' ', 1, true)
+if not move and not string.find(' ' .. ARGV[10] .. ' ', ' ' .. st .. ' ', 1, true) then return {st, 0, ''} end
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end
 if move and ARGV[14] ~= '0' and redis.call('HGET', KEYS[1], 'at') ~= ARGV[14] then return {st, 0, ''} end
 if move and ARGV[15] ~= '' and redis.call('HGET', KEYS[1], 'stage') ~= ARGV[15] then return {st, 0, ''} end
@@ -40,5 +40,4 @@ if move then
 end
 if ARGV[11] == '1' then redis.call('HSET', KEYS[1], 'approved', '1') end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
-if move then return {st, 1, ''} end
-return {st, 0, ''}
+return {st, move and 1 or 0, ''}
