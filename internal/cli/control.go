@@ -96,7 +96,7 @@ func storeError(err error, env string) error {
 	var lost *store.LostChunksError
 	switch {
 	case errors.As(err, &nf):
-		return configError(fmt.Errorf("campaign %q does not exist in environment %s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", nf.Campaign, env, env, env, nf.Campaign))
+		return configError(fmt.Errorf("campaign %q does not exist in environment %s%s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", nf.Campaign, env, nf.DidYouMean(), env, env, nf.Campaign))
 	case errors.As(err, &te):
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):

@@ -54,6 +54,9 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"resume", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging'`},
 		{[]string{"approve", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging', or stage it with 'tidings send CAMPAIGN-FILE --env staging'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report nosuch --journal JOURNAL_DIR' lists who was sent`},
 		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env is required"},
+		// A name one letter off is told the campaign it may have meant.
+		{[]string{"pause", "ctll", "--env", "staging", "--reason", "x"}, 2, "", `campaign "ctll" does not exist in environment staging (did you mean "ctl"?): list its campaigns`},
+		{[]string{"status", "Ctl", "--env", "staging"}, 2, "", `campaign "Ctl" does not exist in environment staging (did you mean "ctl"?)`},
 	}
 	for _, s := range steps {
 		r := cli(t, env, s.args...)

@@ -163,5 +163,5 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 		}
 		return nil, &ReplicaAcksError{Env: e.Name, Err: err}
 	}
-	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout}), nil
+	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout, Env: e.Name}), nil
 }

@@ -37,7 +37,7 @@ func (s *Store) Control(ctx context.Context, c string) (*Control, error) {
 		return nil, fmt.Errorf("read control of %s: %w", c, err)
 	}
 	if len(m) == 0 {
-		return nil, notFound("read control", c)
+		return nil, s.notFound(ctx, "read control", c)
 	}
 	return parseControl(m), nil
 }
@@ -123,7 +123,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	res := v.([]any)
 	st, _ := res[0].(string)
 	if st == "" {
-		return "", false, notFound(what, c)
+		return "", false, s.notFound(ctx, what, c)
 	}
 	if env, ok := strings.CutPrefix(fmt.Sprint(res[2]), "env:"); ok {
 		return State(st), false, fmt.Errorf("%s: %w", what, checkEnv(c, env, p.Actor.Env))

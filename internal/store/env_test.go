@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/store"
@@ -60,6 +61,32 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 	isEnv("approve", st.Approve(ctx, "prod-one", stg, ""))
 	if s, err := st.Status(ctx, "prod-one"); err != nil || s.State != store.StatePaused || s.Reason != "look" || s.Counts[store.OutcomeCancelled] != 0 {
 		t.Errorf("production's campaign: %+v %v, want paused by carol only", s, err)
+	}
+	// A store of one environment reads none of the other's campaigns, and
+	// suggests its own names, never the other's, for a name not found.
+	stgStore := store.NewWithConfig(st.Client(), store.Config{Env: "staging"})
+	_, err = stgStore.Status(ctx, "prod-one")
+	isEnv("status", err)
+	_, err = stgStore.Meta(ctx, "prod-one", false)
+	isEnv("meta", err)
+	for _, tt := range []struct {
+		s    *store.Store
+		name string
+		want string
+	}{
+		{stgStore, "stg-on", "[stg-one]"},
+		{stgStore, "prod-on", "[]"},
+		{st, "stg-on", "[]"}, // a store of no environment (a worker's) looks nothing up
+	} {
+		_, err := tt.s.Status(ctx, tt.name)
+		var nf *store.NotFoundError
+		if !errors.As(err, &nf) || fmt.Sprint(nf.Similar) != tt.want {
+			t.Errorf("status of %s: %v, want a *NotFoundError suggesting %s", tt.name, err, tt.want)
+		}
+	}
+	var nf *store.NotFoundError
+	if err := stgStore.Pause(ctx, "stg-onee", stg, "x"); !errors.As(err, &nf) || !strings.Contains(err.Error(), `(did you mean "stg-one"?)`) {
+		t.Errorf("pause of a mistyped name: %v, want a suggestion", err)
 	}
 	// Its own environment (and a caller of none) still acts on it.
 	if err := st.Resume(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, ""); err != nil {

@@ -272,7 +272,7 @@ func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	case stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
 		return fmt.Errorf("%s: %w", action, &UnfinishedStagingError{Campaign: k.name})
 	}
-	return notFound(action, k.name)
+	return s.notFound(ctx, action, k.name)
 }
 
 // Abort ends a staging that will not Finish, so that the campaign can be

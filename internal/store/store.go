@@ -19,13 +19,17 @@ package store
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/suggest"
 )
 
 // State is the control state of a campaign.
@@ -79,11 +83,28 @@ var (
 	ErrNothingToSend = errors.New("nothing left to send")
 )
 
-// NotFoundError says that campaign Campaign does not exist in this Redis.
-type NotFoundError struct{ Campaign string }
+// NotFoundError says that campaign Campaign does not exist in this Redis;
+// Similar are the names of the store's environment it may have been meant
+// as.
+type NotFoundError struct {
+	Campaign string
+	Similar  []string
+}
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("campaign %q: not found in this environment's Redis", e.Campaign)
+	return fmt.Sprintf("campaign %q: not found in this environment's Redis%s", e.Campaign, e.DidYouMean())
+}
+
+// DidYouMean words Similar: ` (did you mean "a" or "b"?)`, or "".
+func (e *NotFoundError) DidYouMean() string {
+	if len(e.Similar) == 0 {
+		return ""
+	}
+	q := make([]string, len(e.Similar))
+	for i, s := range e.Similar {
+		q[i] = strconv.Quote(s)
+	}
+	return " (did you mean " + strings.Join(q, " or ") + "?)"
 }
 
 // Unwrap makes errors.Is(err, ErrNotFound) hold.
@@ -180,6 +201,10 @@ type Config struct {
 	ReplicaAcks int
 	// AckTimeout bounds each WAIT (default 500ms).
 	AckTimeout time.Duration
+	// Env is the environment the store acts for: reading a campaign of
+	// another (Meta, so Status and the report) is an *EnvError, as control
+	// actions of an Actor of another are; "" reads any (workers).
+	Env string
 }
 
 // Store reads and writes campaigns in Redis.
@@ -262,8 +287,16 @@ func wrapf(err error, format string, a ...any) error {
 	return fmt.Errorf(format+": %w", append(a, err)...)
 }
 
-func notFound(action, c string) error {
-	return fmt.Errorf("%s: %w", action, &NotFoundError{Campaign: c})
+// notFound is the *NotFoundError of c, with the names it may have been
+// meant as when the store acts for an environment (a command typed by
+// someone; workers ask for none).
+func (s *Store) notFound(ctx context.Context, action, c string) error {
+	nf := &NotFoundError{Campaign: c}
+	if s.cfg.Env != "" {
+		names, _ := s.List(ctx, s.cfg.Env) // for a hint only
+		nf.Similar = suggest.Similar(c, names)
+	}
+	return fmt.Errorf("%s: %w", action, nf)
 }
 
 // UnmarshalJSON accepts "at" as RFC 3339 text or Unix milliseconds (entries
