@@ -34,7 +34,9 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -394,19 +396,100 @@ func (a *analyzer) quoted(c *parse.CommandNode) {
 	}
 }
 
-// declare records the strings the declaration or assignment p may give its
+// declare records the strings the declaration or assignment p gives its
 // variables, for where they are printed (fileProse): the quoted strings its
-// commands may print, and what a variable it passes on may hold.
+// commands may print, and what a variable it passes on may hold. They
+// replace what the variables held ({{$v := .Name}} after {{$v := "#fff"}}
+// holds no string): a branch that may not run is scoped's to merge.
 func (a *analyzer) declare(p *parse.PipeNode) {
 	ds := a.printable(p)
-	if len(ds) == 0 {
-		return
-	}
 	if a.decls == nil {
 		a.decls = map[string][]declared{}
 	}
 	for _, v := range p.Decl {
-		a.decls[v.Ident[0]] = append(a.decls[v.Ident[0]], ds...)
+		a.decls[v.Ident[0]] = ds
+		if !p.IsAssign && a.local != nil {
+			a.local[v.Ident[0]] = true // a new variable, until the structure's end
+		}
+	}
+}
+
+// scoped walks the lists of an if, range or with (walks) for the strings
+// variables hold, as Go's templates scope them. Each list starts from what
+// the variables held before, with the structure's own declaration (pipe's)
+// holding what the pipeline may print (own: an if's) or nothing (a range's
+// element, a with's value: checked where it is). A range's body may run
+// again after an assignment in it, so it starts with those assignments'
+// strings too. Afterwards a variable declared before holds what it held
+// before or after any list (none of them may run); one declared inside ends
+// with the structure.
+func (a *analyzer) scoped(pipe *parse.PipeNode, ownStrings, loop bool, lists []*parse.ListNode, walk func(*parse.ListNode)) {
+	before, outerLocal := maps.Clone(a.decls), a.local
+	defer func() { a.local = outerLocal }()
+	inner, own := maps.Clone(before), map[string]bool{}
+	if inner == nil {
+		inner = map[string][]declared{}
+	}
+	if pipe != nil && len(pipe.Decl) > 0 {
+		var ds []declared
+		if ownStrings {
+			ds = a.printable(pipe)
+		}
+		for _, v := range pipe.Decl {
+			inner[v.Ident[0]], own[v.Ident[0]] = ds, true
+		}
+	}
+	if loop {
+		for _, l := range lists {
+			a.assignments(l, func(name string, ds []declared) {
+				if _, outer := before[name]; outer && !own[name] {
+					inner[name] = append(slices.Clip(inner[name]), ds...)
+				}
+			})
+		}
+	}
+	after := maps.Clone(before)
+	for _, l := range lists {
+		a.decls, a.local = maps.Clone(inner), maps.Clone(own)
+		walk(l)
+		for name := range before {
+			if !a.local[name] { // not shadowed: the outer variable, assigned
+				after[name] = append(slices.Clip(after[name]), a.decls[name]...)
+			}
+		}
+	}
+	for name, ds := range after {
+		slices.SortFunc(ds, func(x, y declared) int { return cmp.Or(x.line-y.line, strings.Compare(x.text, y.text)) })
+		after[name] = slices.Compact(ds)
+	}
+	a.decls = after
+}
+
+// assignments calls f with the strings of every assignment ({{$v = ...}})
+// in list, at any depth.
+func (a *analyzer) assignments(list *parse.ListNode, f func(name string, ds []declared)) {
+	if list == nil {
+		return
+	}
+	for _, n := range list.Nodes {
+		switch n := n.(type) {
+		case *parse.ActionNode:
+			if n.Pipe.IsAssign {
+				ds := a.printable(n.Pipe)
+				for _, v := range n.Pipe.Decl {
+					f(v.Ident[0], ds)
+				}
+			}
+		case *parse.IfNode:
+			a.assignments(n.List, f)
+			a.assignments(n.ElseList, f)
+		case *parse.RangeNode:
+			a.assignments(n.List, f)
+			a.assignments(n.ElseList, f)
+		case *parse.WithNode:
+			a.assignments(n.List, f)
+			a.assignments(n.ElseList, f)
+		}
 	}
 }
 

@@ -90,6 +90,16 @@ func TestLintProse(t *testing.T) {
 		{"variable printed twice, reported once", "text.tmpl", "{{$g := \"Hello\"}}{{t \"s\" .}}{{$g}}\n{{$g}}", []string{"1: Hello"}},
 		{"variable compared or looked up, not printed", "text.tmpl", `{{$g := "Hello"}}{{t "s" .}}{{if eq .Locale $g}}{{end}}{{index .Fields $g}}{{$g | len}}`, nil},
 		{"variable from a message", "text.tmpl", `{{$g := t "s" .}}{{$g}}`, nil},
+		// Go's scoping: a declaration replaces, a structure's declaration
+		// shadows until its end, a branch may or may not run.
+		{"variable declared again without text", "html.tmpl", "{{$v := \"#0a84ff\"}}<td style=\"color:{{$v}}\">x</td>{{$v := .Name}}<p>{{$v}}</p>" + htmlDoc, []string{"1: x"}},
+		{"variable assigned a message", "html.tmpl", "{{$v := \"#0a84ff\"}}<td style=\"color:{{$v}}\"></td>{{$v = t \"s\" .}}<p>{{$v}}</p>" + htmlDoc, nil},
+		{"range element shadows a variable", "html.tmpl", "{{$v := \"#0a84ff\"}}<td style=\"color:{{$v}}\"></td>{{range $i, $v := .Fields}}<p>{{$v}}</p>{{end}}<i style=\"color:{{$v}}\"></i>" + htmlDoc, nil},
+		{"if declaration printed inside", "html.tmpl", "{{if $g := \"Dear customer\"}}<p>{{$g}}</p>{{end}}" + htmlDoc, []string{"1: Dear customer"}},
+		{"assigned in a branch that may not run", "html.tmpl", "{{$g := .Name}}{{if .Email}}\n{{$g = \"Hello\"}}{{end}}<p>{{$g}}</p>" + htmlDoc, []string{"2: Hello"}},
+		{"assigned in one branch, printed in the other", "text.tmpl", "{{$g := .Name}}{{if .Email}}{{$g = \"Hello\"}}{{else}}{{$g}}{{end}}{{t \"s\" .}}", nil},
+		{"assigned later in a loop", "text.tmpl", "{{$g := .Name}}{{range .Fields}}{{$g}}\n{{$g = \"Hello\"}}{{end}}{{t \"s\" .}}", []string{"2: Hello"}},
+		{"declared inside a structure ends with it", "text.tmpl", "{{$g := .Name}}{{if .Email}}{{$g := \"Hello\"}}{{end}}{{$g}}{{t \"s\" .}}", nil},
 		{"quoted piped into len", "text.tmpl", `{{t "s" .}}{{"abc" | len}}`, nil},
 		{"variable holding a URL in text", "html.tmpl", "{{$u := \"https://altea.example/login\"}}<a href=\"{{$u}}\">{{t \"s\" .}}</a>", nil},
 		{"quoted if condition", "text.tmpl", `{{t "s" .}}{{if or .Name "anon"}}x{{end}}`, []string{"1: x"}},
@@ -167,7 +177,7 @@ func FuzzTemplateProse(f *testing.F) {
 	for _, s := range []string{
 		"Welcome! {{t \"s\" .}}", "<p>{{t \"s\" .}}</p>\n<p>Hi</p>", `<img alt="{{.Name}} x" src=y>`, "<!--[if mso]>Hi<![endif]-->",
 		"<style>p{}</style><script>x</script>", "&eacute;&nbsp;&#8594;", "{{define \"d\"}}x{{end}}{{if .Name}}y{{end}}", "<a\ntitle='t'>", "<{{.Name}}>",
-		`{{$g := "Hi"}}<p>{{$g}}</p>`, `{{$u := "x"}}<a href="{{$u}}">{{$u = printf "%s y" .Name}}{{$u}}</a>`,
+		`{{$g := "Hi"}}<p>{{$g}}</p>`, `{{$v := "x"}}{{range $i, $v := .Fields}}{{$v}}{{$v = "y"}}{{end}}{{if $w := "z"}}{{$w}}{{else}}{{$v}}{{end}}{{$v}}`, `{{$u := "x"}}<a href="{{$u}}">{{$u = printf "%s y" .Name}}{{$u}}</a>`,
 		`{{"Hi"}}`, `<a href="{{"https://x.example/a"}}" title="{{printf "%s, %d" .Name 2}}">{{or .Name "friend"}}</a>`, `{{t "k" .}}{{index .Fields "first"}}{{if eq .Locale "de"}}x{{end}}`,
 	} {
 		f.Add(s, true)

@@ -315,6 +315,7 @@ type analyzer struct {
 	strs   []quoted
 	vars   []varPrint            // variables printed, with what they may hold
 	decls  map[string][]declared // the strings declarations gave each variable so far
+	local  map[string]bool       // variables declared in the structure being walked (scoped)
 	// defined names the templates of the file ({{define}}, {{block}}):
 	// those {{template}} may call.
 	defined map[string]bool
@@ -348,16 +349,15 @@ func (a *analyzer) walk(n parse.Node, depth int) {
 		}
 	case *parse.IfNode:
 		a.unprinted(func() { a.pipe(n.Pipe, depth) }) // a condition is not printed
-		a.walk(n.List, depth)
-		a.walk(n.ElseList, depth)
+		a.scoped(n.Pipe, true, false, []*parse.ListNode{n.List, n.ElseList}, func(l *parse.ListNode) { a.walk(l, depth) })
 	case *parse.RangeNode:
 		a.pipe(n.Pipe, depth)
-		a.walk(n.List, depth+1)
-		a.walk(n.ElseList, depth)
+		a.scoped(n.Pipe, false, true, []*parse.ListNode{n.List}, func(l *parse.ListNode) { a.walk(l, depth+1) })
+		a.scoped(nil, false, false, []*parse.ListNode{n.ElseList}, func(l *parse.ListNode) { a.walk(l, depth) })
 	case *parse.WithNode:
 		a.pipe(n.Pipe, depth)
-		a.walk(n.List, depth+1)
-		a.walk(n.ElseList, depth)
+		a.scoped(n.Pipe, false, false, []*parse.ListNode{n.List}, func(l *parse.ListNode) { a.walk(l, depth+1) })
+		a.scoped(nil, false, false, []*parse.ListNode{n.ElseList}, func(l *parse.ListNode) { a.walk(l, depth) })
 	case *parse.TemplateNode:
 		if !a.defined[n.Name] {
 			// Found only when executed, and so for every recipient.
