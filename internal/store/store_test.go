@@ -324,6 +324,21 @@ func TestUnclaim(t *testing.T) {
 	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r1", Lang: "fr", Token: "b"}}, p, now); err != nil || first(r).Result != store.ClaimOK || first(r).Attempt != 1 {
 		t.Fatalf("claim after giving it back: %+v %v, want ok at attempt 1", r, err)
 	}
+	// In doubt with no claim's token (its reply was lost: it may have been
+	// delivered), then cancelled: a give-back without a token holds no
+	// claim and changes nothing; it stays in doubt.
+	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindInDoubt}}, nil, p, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Cancel(ctx, "c-unclaim", who, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim}}, nil, p, now); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := st.Entries(ctx, "c-unclaim", []string{"r1"}); e[0].State != store.OutcomeInDoubt {
+		t.Fatalf("a give-back without a token changed an entry in doubt: %+v", e[0])
+	}
 }
 
 func TestTransitions(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,7 +122,9 @@ func (dc *decoder) value(n *yaml.Node, v reflect.Value, path []string) {
 			// value unquoted would do.
 			plain := *n
 			plain.Style, plain.Tag = 0, ""
-			if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && plain.Decode(reflect.New(v.Type()).Interface()) == nil {
+			// (Not for "", "null" or "~": unquoted, they leave the key unset.)
+			null := slices.Contains([]string{"", "~", "null", "Null", "NULL"}, n.Value)
+			if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && !null && plain.Decode(reflect.New(v.Type()).Interface()) == nil {
 				dc.fail(n, path, "%s is quoted, which makes it text, not %s: write %s without the quotes", describe(n), want(v.Type()), n.Value)
 				return
 			}

@@ -174,6 +174,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"quoted int", "inner:\n  size: \"16\"\n", []string{`2:inner.size: "16" is quoted, which makes it text, not a whole number: write 16 without the quotes`}},
 		{"quoted bool and float", "inner: {on: 'true', share: \"0.5\"}\n", []string{`1:inner.on: "true" is quoted, which makes it text, not true or false: write true without the quotes`, `1:inner.share: "0.5" is quoted`}},
 		{"quoted, not a number either", "inner:\n  size: \"many\"\n", []string{`2:inner.size: "many" is not a whole number: fix the value`}},
+		{"quoted empty or null", "inner: {size: \"\", share: \"null\", on: '~'}\n", []string{`1:inner.size: "" is not a whole number: fix the value`, `1:inner.share: "null" is not a number: fix the value`, `1:inner.on: "~" is not true or false: fix the value`}},
 		{"float", "inner: {share: half}\n", []string{`1:inner.share: "half" is not a number`}},
 		{"bool", "inner: {on: maybe}\n", []string{`1:inner.on: "maybe" is not true or false`}},
 		{"duration", "inner:\n  interval: soon\n", []string{`2:inner.interval: "soon" is not a duration: write e.g. 30s`}},

@@ -116,7 +116,10 @@ for s = 0, nops - 1 do
       -- acknowledged by the replicas, or the worker is stopping): the
       -- recipient is pending again (a retry due at once: at 0); cancelled
       -- when a cancel marked it in doubt meanwhile (lua/sweep_chunk.lua).
-      if cs == 'in-doubt' and h == tok and state == 'cancelled' then
+      -- A give-back without a token holds no claim: it changes nothing
+      -- (an entry in doubt without one may have been delivered).
+      if tok == '' then
+      elseif cs == 'in-doubt' and h == tok and state == 'cancelled' then
         redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
