@@ -53,15 +53,21 @@ func TestCancelledClaimGivenBack(t *testing.T) {
 	if s.Counts[store.OutcomeInDoubt] != 1 || s.Counts[store.OutcomeCancelled] != 2 || s.Counts[store.OutcomePending] != 0 {
 		t.Errorf("counts %v, want 1 in doubt, 2 cancelled, none pending", s.Counts)
 	}
-	if b := s.Batches[0]; b.InDoubt != 1 || b.Cancelled != 2 {
-		t.Errorf("batch 0: %+v, want 1 in doubt, 2 cancelled", b)
+	// Attempted: r1, in the SMTP server's hands at the cancel; not r0,
+	// given back unsent, nor r2, never claimed.
+	if b := s.Batches[0]; b.InDoubt != 1 || b.Cancelled != 2 || b.Attempted != 1 {
+		t.Errorf("batch 0: %+v, want 1 in doubt, 2 cancelled, 1 attempted", b)
 	}
-	// The late record of a message that was sent after all still wins.
+	// The late record of a message that was sent after all still wins,
+	// and its attempt is not counted twice.
 	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250"}}, nil, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if es, _ := st.Entries(ctx, "c-giveback", []string{"r1"}); es[0].State != store.OutcomeSent {
 		t.Errorf("r1 after its record: %+v, want sent", es[0])
+	}
+	if s, err := st.Status(ctx, "c-giveback"); err != nil || s.Batches[0].Attempted != 1 || s.Batches[0].Sent != 1 {
+		t.Errorf("batch 0 after r1's record: %+v %v, want 1 attempted, 1 sent", s.Batches[0], err)
 	}
 }
 

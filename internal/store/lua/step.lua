@@ -123,6 +123,8 @@ for s = 0, nops - 1 do
         redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
+        -- Never sent: not attempted after all (the cancel counted it).
+        if ca == 1 then badd(batch, 'attempted', -1) end
       elseif cs == 'sending' and h == tok then
         if ca <= 1 then
           redis.call('HDEL', KEYS[1], rid)

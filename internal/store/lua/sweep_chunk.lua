@@ -37,7 +37,12 @@ for i = 6, #ARGV, 2 do
     n = n + 1
   elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then
     local to, flag, why, c = 'cancelled', '', 'cancelled', ''
-    if st == 'sending' then to, flag, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it' end
+    if st == 'sending' then
+      to, flag, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it'
+      -- Its first attempt counts now, as lua/step.lua counts a claim a
+      -- crash left in doubt: the late record of an entry in doubt does not.
+      if a == '1' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':attempted', 1) end
+    end
     if st == 'deferred' then
       redis.call('HINCRBY', KEYS[2], 'deferred', -1)
       -- Waiting for its retry: the server's last reply says why it was not
