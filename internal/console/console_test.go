@@ -255,8 +255,12 @@ func TestSignInAndHeaders(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "headers") || !strings.Contains(body, "alice") {
 		t.Fatalf("campaigns page after sign-in: %d\n%s", code, body)
 	}
-	if code, _, _ := op.get("/c/nope"); code != http.StatusNotFound {
-		t.Errorf("an unknown campaign: %d, want 404", code)
+	if code, body, _ := op.get("/c/nope"); code != http.StatusNotFound || !strings.Contains(html.UnescapeString(body), `There is no campaign "nope" in environment `+consoletest.EnvName) {
+		t.Errorf("an unknown campaign: %d, want 404 saying so\n%s", code, body)
+	}
+	// A name one letter off is told the campaign it may have meant.
+	if code, body, _ := op.get("/c/header"); code != http.StatusNotFound || !strings.Contains(html.UnescapeString(body), `(did you mean "headers"?)`) {
+		t.Errorf("a mistyped campaign: %d, want 404 suggesting headers\n%s", code, body)
 	}
 	// A campaign a send is staging for the first time: said so, not "no
 	// such campaign".
@@ -633,7 +637,7 @@ func TestActionNotAcknowledged(t *testing.T) {
 		t.Skip("the embedded Redis has no WAIT; CI runs this on redis-server")
 	}
 	w.Stage(t, consoletest.Spec{Name: "acks", N: 6})
-	w.Store = store.NewWithConfig(w.Redis.Client(), store.Config{ReplicaAcks: 1, AckTimeout: 20 * time.Millisecond})
+	w.Store = store.NewWithConfig(w.Redis.Client(), store.Config{ReplicaAcks: 1, AckTimeout: 20 * time.Millisecond, Env: consoletest.EnvName})
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	code, body := op.post("/c/acks/pause", url.Values{"csrf": {op.csrf("/c/acks")}, "reason": {"bounces"}})
@@ -759,5 +763,9 @@ func TestAnotherEnvironmentsCampaign(t *testing.T) {
 	}
 	if ctl, err := w.Store.Control(ctx, "theirs"); err != nil || ctl.State != store.StateRunning {
 		t.Errorf("their campaign after the refused pause: %+v %v, want running", ctl, err)
+	}
+	// Nor is it shown: its page says whose it is.
+	if code, body, _ := op.get("/c/theirs"); code != http.StatusConflict || !strings.Contains(html.UnescapeString(body), "belongs to environment elsewhere") {
+		t.Errorf("the page of another environment's campaign: %d, want 409 saying whose it is\n%s", code, body)
 	}
 }

@@ -303,7 +303,11 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	case errors.As(err, &other):
 		return http.StatusConflict, fmt.Sprintf("%s (in the console of %s). Nothing was changed.", other.Error(), other.Env)
 	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s (it was never staged here, or Redis lost it). The campaigns page lists those it has.", c, env)
+		hint := ""
+		if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) {
+			hint = nf.DidYouMean()
+		}
+		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s%s: it was never staged here, or Redis lost it. The campaigns page lists those it has.", c, env, hint)
 	case errors.As(err, &te):
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {

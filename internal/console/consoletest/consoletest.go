@@ -62,7 +62,8 @@ func NewOn(t testing.TB, r *redistest.Redis, fault func(rcpt string) error) *Wor
 		t.Fatalf("start SMTP server: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	w := &World{Redis: r, Store: store.New(r.Client()), SMTP: srv, Dir: t.TempDir()}
+	// The store is scoped to the environment, as tidings console's is.
+	w := &World{Redis: r, Store: store.NewWithConfig(r.Client(), store.Config{Env: EnvName}), SMTP: srv, Dir: t.TempDir()}
 	w.Config = filepath.Join(w.Dir, "tidings.yaml")
 	fixture.Write(t, w.Config, fmt.Sprintf(`environments:
   %s:
