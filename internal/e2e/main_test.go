@@ -67,6 +67,7 @@ type env struct {
 	dir    string
 	config string
 	redis  *redistest.Redis
+	extra  []string // TIDINGS_* variables of the commands run next
 }
 
 // newEnv writes tidings.yaml for a Redis database of the test's own and the
@@ -104,7 +105,8 @@ func newEnvWith(t *testing.T, redisYAML string, smtpPort, connections int) *env 
 }
 
 // environ is the process environment for the binary: ours without any
-// TIDINGS_* variable, plus TIDINGS_CONFIG when the test has a config file.
+// TIDINGS_* variable, plus TIDINGS_CONFIG when the test has a config file
+// and e.extra.
 func (e *env) environ() []string {
 	var out []string
 	for _, kv := range os.Environ() {
@@ -115,7 +117,7 @@ func (e *env) environ() []string {
 	if e.config != "" {
 		out = append(out, "TIDINGS_CONFIG="+e.config)
 	}
-	return out
+	return append(out, e.extra...)
 }
 
 // result is what one run of the binary produced.
