@@ -8,7 +8,8 @@ package render
 //
 //   - subject.tmpl, text.tmpl: in every text node of the parse tree.
 //   - html.tmpl: in the text content (including <title>) and in the
-//     attributes people read (alt, title, placeholder, aria-label, ...).
+//     attributes people read (alt, title, placeholder, aria-label, ...,
+//     and the value of an <input> button).
 //     HTML markup itself (tag and attribute names, the doctype, comments),
 //     other attribute values (href, src, style, class, ...) and the content
 //     of <style> and <script> are no language. Entities are decoded first:
@@ -217,6 +218,8 @@ func (f *literalFinder) html(b []byte, base int) {
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, more := z.TagName()
+			var value []byte // an <input>'s value, shown on its button (below)
+			button := false
 			for more {
 				var k, v []byte
 				k, v, more = z.TagAttr()
@@ -226,6 +229,18 @@ func (f *literalFinder) html(b []byte, base int) {
 				if t := showText(string(v)); readableAttrs[string(k)] && strings.ContainsFunc(t, unicode.IsLetter) {
 					f.add(base+at+attrOffset(raw, string(k)), t, string(k))
 				}
+				switch {
+				case string(k) == "value":
+					value = v
+				case string(k) == "type":
+					button = slices.Contains([]string{"submit", "button", "reset"}, strings.ToLower(string(v)))
+				}
+			}
+			// The value of <input type="submit|button|reset"> is the text on
+			// the button; other values (a form's data, <option value="de">)
+			// are no language.
+			if t := showText(string(value)); string(name) == "input" && button && strings.ContainsFunc(t, unicode.IsLetter) {
+				f.add(base+at+attrOffset(raw, "value"), t, "value")
 			}
 			code = tt == html.StartTagToken && (string(name) == "script" || string(name) == "style")
 			continue

@@ -100,6 +100,7 @@ func TestLintProse(t *testing.T) {
 		{"assigned in one branch, printed in the other", "text.tmpl", "{{$g := .Name}}{{if .Email}}{{$g = \"Hello\"}}{{else}}{{$g}}{{end}}{{t \"s\" .}}", nil},
 		{"assigned later in a loop", "text.tmpl", "{{$g := .Name}}{{range .Fields}}{{$g}}\n{{$g = \"Hello\"}}{{end}}{{t \"s\" .}}", []string{"2: Hello"}},
 		{"declared inside a structure ends with it", "text.tmpl", "{{$g := .Name}}{{if .Email}}{{$g := \"Hello\"}}{{end}}{{$g}}{{t \"s\" .}}", nil},
+		{"input button value", "html.tmpl", htmlDoc + "\n<form><input type=\"submit\" value=\"Sign in\"><input type=button value='Go'><input type=\"hidden\" value=\"token\"><input value=\"abc\"><select><option value=\"de\">{{t \"s\" .}}</option></select></form>", []string{"2: value: Sign in", "2: value: Go"}},
 		{"quoted piped into len", "text.tmpl", `{{t "s" .}}{{"abc" | len}}`, nil},
 		{"variable holding a URL in text", "html.tmpl", "{{$u := \"https://altea.example/login\"}}<a href=\"{{$u}}\">{{t \"s\" .}}</a>", nil},
 		{"quoted if condition", "text.tmpl", `{{t "s" .}}{{if or .Name "anon"}}x{{end}}`, []string{"1: x"}},
