@@ -51,9 +51,10 @@ local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
 local nops = tonumber(ARGV[9])
 local out = {}
--- push appends its arguments (never nil) to the answer.
+-- push appends its arguments (never nil) to the answer, without a table
+-- of them (it runs once per claim).
 local function push(...)
-  for _, v in ipairs({...}) do out[#out + 1] = v end
+  for i = 1, select('#', ...) do out[#out + 1] = (select(i, ...)) end
 end
 if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
