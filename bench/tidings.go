@@ -59,6 +59,10 @@ type roundResult struct {
 	// send; to 100 ms): WallS - LastMessageS is the time tidings took to
 	// record the last outcomes plus the bench's lag in seeing "done".
 	LastMessageS float64 `json:"last_message_s"`
+	// FirstMessageS is when smtp-sink had the first message (from the start
+	// of send; to 100 ms): FirstMessageS - StagingS is how long the workers
+	// took to start sending once send had staged the campaign.
+	FirstMessageS float64 `json:"first_message_s"`
 	// MsgPerS is whole-campaign throughput: Sent / WallS.
 	MsgPerS float64 `json:"msg_per_s"`
 	// SteadyMsgPerS is the rate between 10% and 90% of the messages, as
@@ -284,6 +288,9 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.SteadyMsgPerS = steadyRate(progress, b.o.n)
 	if t, ok := crossing(progress, float64(b.o.n)); ok {
 		res.LastMessageS = t.Sub(start).Seconds()
+	}
+	if t, ok := crossing(progress, 1); ok {
+		res.FirstMessageS = t.Sub(start).Seconds()
 	}
 	res.WorkerUsPerMsg = per(end.workerCPU - base.workerCPU)
 	res.RedisUsPerMsg = per(end.redisCPU - base.redisCPU)
