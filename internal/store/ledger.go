@@ -205,8 +205,8 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		}
 		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	// ARGV of lua/step.lua: 9 values, then 8 per operation (go-redis sends
-	// a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
+	// ARGV of lua/step.lua: 9 values, then 8 per record and 5 per claim
+	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
 	args := make([]any, 0, 9+8*nops)
 	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops)
 	for _, c := range calls {
@@ -214,7 +214,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch, r.Token)
 		}
 		for _, cl := range c.cls {
-			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token, "", "", "")
+			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token)
 		}
 	}
 	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)

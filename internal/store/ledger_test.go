@@ -280,3 +280,44 @@ func TestStaleRecordOnlyStepAnswersNotRunning(t *testing.T) {
 		t.Errorf("stale step (nothing written) answered State %q: the old worker would send its remaining claim r1", res.State)
 	}
 }
+
+// TestStepOperationsInOrder: the operations of one step run in order, each
+// seeing what an earlier one wrote, as if each were its own call (the
+// script reads the entries once and writes them once).
+func TestStepOperationsInOrder(t *testing.T) {
+	st, _, l := released(t, "c-order", 3, 3)
+	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
+	now := time.Now()
+	if _, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "a"}, {ID: "r1", Lang: "de", Token: "c"}}, pol, now); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Step(ctx,
+		[]store.Record{
+			{ID: "r0", Lang: "de", Kind: store.KindUnclaim, Token: "a"},                           // given back: pending again
+			{ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok", Token: "c"}, // sent
+		},
+		[]store.Claim{
+			{ID: "r0", Lang: "de", Token: "b"}, // claimed anew after the give-back
+			{ID: "r1", Lang: "de", Token: "d"}, // sent just before: skipped
+			{ID: "r2", Lang: "de", Token: "e"}, // claimed
+			{ID: "r2", Lang: "de", Token: "f"}, // held by e, just claimed: in doubt, never sent
+		}, pol, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ClaimResult{store.ClaimOK, store.ClaimSkip, store.ClaimOK, store.ClaimSkip}
+	for i, a := range res.Claims {
+		if a.Result != want[i] {
+			t.Errorf("claim %d: %v, want %v (answers %+v)", i, a.Result, want[i], res.Claims)
+		}
+	}
+	es, err := st.Entries(ctx, "c-order", []string{"r0", "r1", "r2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range []struct{ state, resp string }{{"sending", "b"}, {store.OutcomeSent, "ok"}, {"in-doubt", "claimed before a crash; the SMTP server may have accepted it"}} {
+		if es[i].State != w.state || es[i].Response != w.resp || es[i].Attempts != 1 {
+			t.Errorf("r%d: %+v, want %s (%q) at attempt 1", i, es[i], w.state, w.resp)
+		}
+	}
+}

@@ -26,7 +26,7 @@
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
 --   8 now (unix ms)                      9 number of operations
---   then 8 values per operation:
+--   then each operation, 8 values for a record, 5 for a claim:
 --     'r', id, kind, code, response, lang, batch, token  (a record)
 --       kinds: sent | failed (permanent) | temp | refused | skipped |
 --              in-doubt | unclaim (give back a claim that was not used)
@@ -34,7 +34,7 @@
 --       claim only: one that comes again after another claim took the
 --       recipient (a step retried, an outage's backlog) changes nothing.
 --       '' (no token): it applies to whatever claim holds the recipient.
---     'c', id, lang, batch, token, '', '', ''            (a claim)
+--     'c', id, lang, batch, token                        (a claim)
 -- An in-doubt entry keeps the token of the claim in doubt as its flag,
 -- "k:<token>", so that the late record (or give-back) of that claim is
 -- still applied.
@@ -50,21 +50,53 @@ local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
 local nops = tonumber(ARGV[9])
-local out = {}
--- push appends its arguments (never nil) to the answer, without a table
--- of them (it runs once per claim).
-local function push(...)
-  for i = 1, select('#', ...) do out[#out + 1] = (select(i, ...)) end
+local out, nout = {}, 0
+-- push2 appends two values (never nil) to the answer.
+local function push2(a, b)
+  out[nout + 1], out[nout + 2] = a, b
+  nout = nout + 2
 end
 if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
   -- nothing, so that no stale key is left behind.
   local res = state and STALE or GONE
-  for s = 0, nops - 1 do
-    if ARGV[10 + s * 8] == 'c' then push(res, 0) end
+  local o = 10
+  for s = 1, nops do
+    if ARGV[o] == 'c' then push2(res, 0); o = o + 5 else o = o + 8 end
   end
-  push('', '', -1)
+  out[nout + 1], out[nout + 2], out[nout + 3] = '', '', -1
   return out
+end
+
+-- The ledger entries of every recipient named are read with one HMGET
+-- and kept in ledger while the operations run in order (each sees what an
+-- earlier one wrote); writes are queued in sets (id, entry, ...) and made
+-- with one HSET at the end (a field set twice keeps the later entry). One
+-- command per call instead of two or three per operation.
+local ledger, sets, nsets = {}, {}, 0
+do
+  local ids = {}
+  local o = 10
+  for s = 1, nops do
+    ids[s] = ARGV[o + 1]
+    if ARGV[o] == 'c' then o = o + 5 else o = o + 8 end
+  end
+  for i = 1, nops, 1000 do
+    local vs = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, nops)))
+    for j = 1, #vs do ledger[ids[i + j - 1]] = vs[j] end
+  end
+end
+-- put sets a recipient's entry: here at once, in Redis with the others.
+local function put(id, v)
+  ledger[id] = v
+  sets[nsets + 1], sets[nsets + 2] = id, v
+  nsets = nsets + 2
+end
+-- flushSets makes the queued writes, 500 at a time (unpack's stack is
+-- bounded).
+local function flushSets()
+  for i = 1, nsets, 1000 do redis.call('HSET', KEYS[1], unpack(sets, i, math.min(i + 999, nsets))) end
+  sets, nsets = {}, 0
 end
 
 local maxAtt = tonumber(ARGV[2])
@@ -74,16 +106,22 @@ local now = ARGV[8]
 -- by language and by batch in nested tables so that no field name is built
 -- per recipient.
 local cnt, lcnt, bcnt = {}, {}, {}
+-- (Written out rather than built from smaller helpers: a Lua call costs
+-- about as much as the ledger's own commands.)
 local function add(t, k, n) t[k] = (t[k] or 0) + n end
-local function sub(t, k)
-  t[k] = t[k] or {}
-  return t[k]
+local function badd(batch, counter, n)
+  local t = bcnt[batch]
+  if not t then t = {}; bcnt[batch] = t end
+  t[counter] = (t[counter] or 0) + n
 end
-local function badd(batch, counter, n) add(sub(bcnt, batch), counter, n) end
 local function bump(lang, outcome, batch, n)
-  add(cnt, outcome, n)
-  add(sub(lcnt, lang), outcome, n)
-  badd(batch, outcome, n)
+  cnt[outcome] = (cnt[outcome] or 0) + n
+  local t = lcnt[lang]
+  if not t then t = {}; lcnt[lang] = t end
+  t[outcome] = (t[outcome] or 0) + n
+  t = bcnt[batch]
+  if not t then t = {}; bcnt[batch] = t end
+  t[outcome] = (t[outcome] or 0) + n
 end
 -- parse splits a ledger entry: its state, attempts (a number and as
 -- written), and the token of the claim that holds it: a claim's (sending),
@@ -106,11 +144,13 @@ end
 local counted, p0 = 0, nil
 local pushed, records = false, 0
 local paused = ''
-for s = 0, nops - 1 do
-  local o = 10 + s * 8
+local o, after = 10, 10
+for s = 1, nops do
+  o = after
   if ARGV[o] == 'r' then
+    after = o + 8
     local rid, kind, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
-    local cur = redis.call('HGET', KEYS[1], rid)
+    local cur = ledger[rid]
     local cs, ca, as, h = parse(cur)
     if kind == 'unclaim' then
       -- The claim was made but nothing was sent (its write was not
@@ -121,16 +161,18 @@ for s = 0, nops - 1 do
       -- (an entry in doubt without one may have been delivered).
       if tok == '' then
       elseif cs == 'in-doubt' and h == tok and state == 'cancelled' then
-        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
+        put(rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
         -- Never sent: not attempted after all (the cancel counted it).
         if ca == 1 then badd(batch, 'attempted', -1) end
       elseif cs == 'sending' and h == tok then
         if ca <= 1 then
+          flushSets() -- before the delete, which must come after them
           redis.call('HDEL', KEYS[1], rid)
+          ledger[rid] = false
         else
-          redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
+          put(rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
           add(cnt, 'deferred', 1)
         end
       end
@@ -160,15 +202,25 @@ for s = 0, nops - 1 do
         -- of an earlier claim must not make it due again).
         flag = 'k:' .. tok
       end
-      redis.call('HSET', KEYS[1], rid, st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. shown)
+      -- put and bump, written out: this is the path of every outcome.
+      local v = st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. shown
+      ledger[rid] = v
+      sets[nsets + 1], sets[nsets + 2] = rid, v
+      nsets = nsets + 2
+      local bt = bcnt[batch]
+      if not bt then bt = {}; bcnt[batch] = bt end
       if first then
-        badd(batch, 'attempted', 1)
-        if err then badd(batch, 'errors1', 1) end
+        bt.attempted = (bt.attempted or 0) + 1
+        if err then bt.errors1 = (bt.errors1 or 0) + 1 end
       end
       if st == 'deferred' then
-        add(cnt, 'deferred', 1)
+        cnt.deferred = (cnt.deferred or 0) + 1
       else
-        bump(lang, st, batch, 1)
+        cnt[st] = (cnt[st] or 0) + 1
+        local lt = lcnt[lang]
+        if not lt then lt = {}; lcnt[lang] = lt end
+        lt[st] = (lt[st] or 0) + 1
+        bt[st] = (bt[st] or 0) + 1
       end
       records = records + 1
       if err then
@@ -204,18 +256,22 @@ for s = 0, nops - 1 do
     end
   else
     local res, att = NONE, 0
+    after = o + 5
     local cid, lang, batch, token = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
     if state ~= 'running' or tonumber(batch) > curBatch then
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
-    elseif redis.call('HSETNX', KEYS[1], cid, 'sending|1|' .. now .. '|||' .. token) == 1 then
+    elseif not ledger[cid] then
+      local v = 'sending|1|' .. now .. '|||' .. token -- put, written out
+      ledger[cid] = v
+      sets[nsets + 1], sets[nsets + 2] = cid, v
+      nsets = nsets + 2
       res, att = OK, 1
     else
-      local cur = redis.call('HGET', KEYS[1], cid)
-      local cs, ca, as, h = parse(cur)
+      local cs, ca, as, h = parse(ledger[cid])
       if cs == 'deferred' then
         att = ca + 1
-        redis.call('HSET', KEYS[1], cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
+        put(cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         add(cnt, 'deferred', -1)
         res = OK
       elseif cs == 'sending' and h == token then
@@ -223,7 +279,7 @@ for s = 0, nops - 1 do
         -- caller's, and nothing was sent yet.
         res, att = OK, ca
       elseif cs == 'sending' then
-        redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
+        put(cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
         if ca == 1 then badd(batch, 'attempted', 1) end
         res, att = SKIP, ca
@@ -231,9 +287,10 @@ for s = 0, nops - 1 do
         res, att = SKIP, ca
       end
     end
-    push(res, att)
+    push2(res, att)
   end
 end
+flushSets()
 -- flush writes the increments of t (counter -> n) to hash key, each
 -- counter's field being prefix .. counter, and returns the new values.
 local function flush(key, prefix, t)
@@ -254,5 +311,5 @@ if records > 0 then
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
-push(state, paused, sent)
+out[nout + 1], out[nout + 2], out[nout + 3] = state, paused, sent
 return out
