@@ -205,13 +205,13 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		}
 		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	// ARGV of lua/step.lua: 9 values, then 8 per record and 5 per claim
+	// ARGV of lua/step.lua: 9 values, then 7 per record and 5 per claim
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
-	args := make([]any, 0, 9+8*nops)
+	args := make([]any, 0, 9+7*nops)
 	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops)
 	for _, c := range calls {
 		for _, r := range c.recs {
-			args = append(args, "r", r.ID, string(r.Kind), r.Code, r.Response, r.Lang, r.Batch, r.Token)
+			args = append(args, string(r.Kind), r.ID, r.Code, r.Response, r.Lang, r.Batch, r.Token)
 		}
 		for _, cl := range c.cls {
 			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token)

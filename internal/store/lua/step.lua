@@ -26,8 +26,8 @@
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
 --   8 now (unix ms)                      9 number of operations
---   then each operation, 8 values for a record, 5 for a claim:
---     'r', id, kind, code, response, lang, batch, token  (a record)
+--   then each operation, 7 values for a record, 5 for a claim:
+--     kind, id, code, response, lang, batch, token       (a record)
 --       kinds: sent | failed (permanent) | temp | refused | skipped |
 --              in-doubt | unclaim (give back a claim that was not used)
 --       token: the claim the record is of. A record applies to its own
@@ -62,7 +62,7 @@ if not state or stage ~= ARGV[1] then
   local res = state and STALE or GONE
   local o = 10
   for s = 1, nops do
-    if ARGV[o] == 'c' then push2(res, 0); o = o + 5 else o = o + 8 end
+    if ARGV[o] == 'c' then push2(res, 0); o = o + 5 else o = o + 7 end
   end
   out[nout + 1], out[nout + 2], out[nout + 3] = '', '', -1
   return out
@@ -79,7 +79,7 @@ do
   local o = 10
   for s = 1, nops do
     ids[s] = ARGV[o + 1]
-    if ARGV[o] == 'c' then o = o + 5 else o = o + 8 end
+    if ARGV[o] == 'c' then o = o + 5 else o = o + 7 end
   end
   for i = 1, nops, 1000 do
     local vs = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, nops)))
@@ -147,9 +147,10 @@ local paused = ''
 local o, after = 10, 10
 for s = 1, nops do
   o = after
-  if ARGV[o] == 'r' then
-    after = o + 8
-    local rid, kind, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
+  local kind = ARGV[o]
+  if kind ~= 'c' then
+    after = o + 7
+    local rid, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
     local cur = ledger[rid]
     local cs, ca, as, h = parse(cur)
     if kind == 'unclaim' then
