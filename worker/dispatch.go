@@ -125,6 +125,10 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
 		return err
 	}
+	// One worker reconciles a campaign at a time; the others skip the pass.
+	if mine, err := w.st.ReconcileTurn(ctx, cs.name, w.cfg.WorkerID, max(w.cfg.ReconcileInterval*9/10, time.Millisecond)); err != nil || !mine {
+		return err
+	}
 	finished, gens, err := w.st.ChunkTasks(ctx, cs.name)
 	if err != nil {
 		return err

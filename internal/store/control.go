@@ -459,6 +459,14 @@ func (s *Store) ChunkTasks(ctx context.Context, c string) (finished map[int]bool
 	return finished, gens, nil
 }
 
+// ReconcileTurn reports whether owner reconciles campaign c's chunks now:
+// one worker at a time, for ttl, so that what a pass costs (a task lookup
+// per unfinished chunk) does not grow with the number of workers.
+func (s *Store) ReconcileTurn(ctx context.Context, c, owner string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, keysFor(c).reconcile, owner, ttl).Result()
+	return ok, wrapf(err, "take the reconcile turn of %s", c)
+}
+
 // BumpGen moves chunk n to the generation after seen, when it is still at
 // seen; it returns the new generation, or -1 when another caller moved it
 // first or the campaign was staged anew.

@@ -238,7 +238,7 @@ type keys struct {
 	name, prefix                                      string
 	meta, control, batches, bstats, ledger, counts    string
 	win, winerr, persec, errors, audit, rejects, rate string
-	passed, finished, gen, staging, notify            string
+	passed, finished, gen, staging, notify, reconcile string
 }
 
 func keysFor(c string) keys {
@@ -249,6 +249,7 @@ func keysFor(c string) keys {
 		ledger: p + "ledger", counts: p + "counts", win: p + "win", winerr: p + "winerr",
 		persec: p + "persec", errors: p + "errors", audit: p + "audit", rejects: p + "rejects",
 		rate: p + "rate", passed: p + "passed", finished: p + "finished", gen: p + "gen", staging: p + "staging",
+		reconcile: p + "reconcile",
 	}
 }
 

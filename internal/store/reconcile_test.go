@@ -1,0 +1,35 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// TestReconcileTurn: one worker at a time reconciles a campaign; the turn
+// is free again once its time is up, for whoever asks first.
+func TestReconcileTurn(t *testing.T) {
+	t.Parallel()
+	st, _, _ := released(t, "c-turn", 3, 3)
+	ctx := context.Background()
+	turn := func(owner string) bool {
+		t.Helper()
+		ok, err := st.ReconcileTurn(ctx, "c-turn", owner, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !turn("w1") {
+		t.Fatal("w1 did not get the first turn")
+	}
+	if turn("w2") || turn("w1") {
+		t.Fatal("a second turn was given while w1's runs")
+	}
+	wait.For(t, 10*time.Second, "w2 to get the turn after w1's", func() bool { return turn("w2") })
+	if turn("w1") {
+		t.Fatal("w1 got the turn while w2's runs")
+	}
+}
