@@ -5,6 +5,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,7 +13,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
 // Options configures Run.
@@ -35,6 +38,10 @@ type Options struct {
 	// Strict counts warnings (unused keys, superfluous plural forms) as
 	// problems too.
 	Strict bool
+	// Campaign, when set, is a campaign file: its template, directories and
+	// default language are checked, and what is wrong with them is an error
+	// naming the campaign file (its line, for a language without catalog).
+	Campaign string
 }
 
 // Result is what Inspect found: render.Report with every file named by
@@ -80,6 +87,9 @@ func Run(ctx context.Context, w io.Writer, opts Options) (problems int, err erro
 func Inspect(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("check: %w", err)
+	}
+	if opts.Campaign != "" {
+		return inspectCampaign(ctx, opts)
 	}
 	if opts.TemplatesDir == "" {
 		opts.TemplatesDir = "templates"
@@ -128,6 +138,30 @@ func Inspect(ctx context.Context, opts Options) (*Result, error) {
 	res.Counted = res.Errors
 	if opts.Strict {
 		res.Counted += res.Warnings
+	}
+	return res, nil
+}
+
+// inspectCampaign is Inspect of the campaign file opts.Campaign. Its errors
+// are the bundle package's (the file, a directory) or name the file.
+func inspectCampaign(ctx context.Context, opts Options) (*Result, error) {
+	b, err := bundle.LoadFile(opts.Campaign)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Campaign
+	opts.TemplatesDir, opts.LocalesDir, opts.DefaultLocale, opts.Template = c.Path(c.TemplatesDir), c.Path(c.LocalesDir), c.DefaultLocale, c.Template
+	opts.Campaign = ""
+	res, err := Inspect(ctx, opts)
+	var de *DirError
+	var nc *render.NoCatalogError
+	switch {
+	case errors.As(err, &de):
+		return nil, &bundle.DirError{File: b.File, Key: de.What + "_dir", Dir: de.Dir}
+	case errors.As(err, &nc):
+		return nil, &yamlnode.Error{File: b.File, Line: c.Line(nc.Key...), Field: strings.Join(nc.Key, "."), Msg: nc.Msg()}
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", b.File, err)
 	}
 	return res, nil
 }

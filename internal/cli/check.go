@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/check"
 )
 
@@ -19,24 +18,15 @@ func (a *app) cmdCheck() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				b, err := bundle.LoadFile(args[0])
-				if err != nil {
-					return bundleError(err)
-				}
-				c := b.Campaign // only the campaign's template
-				o.TemplatesDir, o.LocalesDir, o.DefaultLocale, o.Template = c.Path(c.TemplatesDir), c.Path(c.LocalesDir), c.DefaultLocale, c.Template
+				o.Campaign = args[0] // only the campaign's template
 			}
 			res, err := check.Inspect(cmd.Context(), o)
 			var de *check.DirError
 			switch {
-			case errors.As(err, &de) && len(args) == 1:
-				return configError(fmt.Errorf("%s: %s_dir %s is not a directory: fix %s_dir in the campaign file (paths are relative to the file)", args[0], de.What, de.Dir, de.What))
 			case errors.As(err, &de):
 				return configError(fmt.Errorf("%s directory %s does not exist: pass --%s DIR, or run tidings check where %s/ is", de.What, de.Dir, de.What, de.What))
-			case err != nil && len(args) == 1:
-				return configError(fmt.Errorf("%s: %w", args[0], err))
 			case err != nil:
-				return configError(err)
+				return bundleError(err)
 			}
 			if err := out.print(a.stdout, res, func() error { return res.WriteText(a.stdout) }); err != nil {
 				return err

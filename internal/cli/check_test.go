@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -77,6 +78,19 @@ func TestCheckBadInput(t *testing.T) {
 		{"unknown template in campaign", func(t *testing.T) ([]string, string) {
 			f := writeCampaign(t, campaignFile{tmpl: "nosuch", rows: []string{"a@example.org,Ann,en,1"}})
 			return []string{"check", f}, "nosuch"
+		}},
+		{"default language without catalog, with the campaign file's line", func(t *testing.T) ([]string, string) {
+			f := writeCampaign(t, campaignFile{rows: []string{"a@example.org,Ann,en,1"}})
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fixture.Write(t, f, strings.Replace(string(b), "default_locale: en", "default_locale: nl", 1))
+			return []string{"check", f}, "campaign.yaml:6: default_locale: no catalog for \"nl\""
+		}},
+		{"campaign's templates_dir not a directory", func(t *testing.T) ([]string, string) {
+			f := writeCampaign(t, campaignFile{tmpls: filepath.Join(t.TempDir(), "nope"), rows: []string{"a@example.org,Ann,en,1"}})
+			return []string{"check", f}, "campaign.yaml: templates_dir "
 		}},
 		{"missing templates directory", func(t *testing.T) ([]string, string) {
 			missing := filepath.Join(t.TempDir(), "nope")
