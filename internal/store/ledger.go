@@ -144,6 +144,13 @@ func (s *Store) Ledger(c, stage string) *Ledger {
 // claimed recipients; running the same step again (same records, same claim
 // tokens) is safe.
 func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy, now time.Time) (StepResult, error) {
+	for _, r := range recs {
+		switch r.Kind { // lua/step.lua tells a claim from a record by its kind
+		case KindSent, KindFailed, KindTemp, KindRefused, KindSkipped, KindInDoubt, KindUnclaim:
+		default:
+			return StepResult{}, fmt.Errorf("ledger step %s: record of %s: unknown kind %q", l.k.name, r.ID, r.Kind)
+		}
+	}
 	p.MaxAttempts = max(p.MaxAttempts, 1)
 	c := &stepCall{recs: recs, cls: cls, p: p, now: now, done: make(chan struct{})}
 	l.mu.Lock()

@@ -320,4 +320,17 @@ func TestStepOperationsInOrder(t *testing.T) {
 			t.Errorf("r%d: %+v, want %s (%q) at attempt 1", i, es[i], w.state, w.resp)
 		}
 	}
+	s, err := st.Status(ctx, "c-order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Counts; c[store.OutcomeSent] != 1 || c[store.OutcomeInDoubt] != 1 || c[store.OutcomePending] != 1 {
+		t.Errorf("counts %v, want 1 sent, 1 in doubt, 1 pending (r0, claimed)", c)
+	}
+	if b := s.Batches[0]; b.Attempted != 2 || b.Sent != 1 || b.InDoubt != 1 {
+		t.Errorf("batch 0 %+v, want 2 attempted (r1 sent, r2 in doubt), 1 sent, 1 in doubt", b.BatchProgress)
+	}
+	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: "c", Token: "b"}}, nil, pol, now); err == nil {
+		t.Error("a record of kind \"c\" (the script's claim marker) was accepted")
+	}
 }
