@@ -129,6 +129,10 @@ end
 -- states. One match, and no number printed again, per entry.
 local function parse(v)
   if not v then return nil, 0, '0', nil end
+  -- A claim's entry (the one a record replaces), by a shorter match: a
+  -- claim writes no code and no flag.
+  local a, tok = string.match(v, '^sending|(%d+)|%d*|||(.*)$')
+  if a then return 'sending', tonumber(a), a, tok end
   local st, a, flag, last = string.match(v, '^([^|]*)|(%d+)|[^|]*|[^|]*|([^|]*)|(.*)$')
   local h = nil
   if st == 'sending' then
