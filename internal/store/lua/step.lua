@@ -92,8 +92,8 @@ local function put(id, v)
   sets[nsets + 1], sets[nsets + 2] = id, v
   nsets = nsets + 2
 end
--- flushSets makes the queued writes, 500 at a time (unpack's stack is
--- bounded).
+-- flushSets makes the queued writes, 500 entries at a time (unpack's
+-- stack is bounded).
 local function flushSets()
   for i = 1, nsets, 1000 do redis.call('HSET', KEYS[1], unpack(sets, i, math.min(i + 999, nsets))) end
   sets, nsets = {}, 0
@@ -106,8 +106,9 @@ local now = ARGV[8]
 -- by language and by batch in nested tables so that no field name is built
 -- per recipient.
 local cnt, lcnt, bcnt = {}, {}, {}
--- (Written out rather than built from smaller helpers: a Lua call costs
--- about as much as the ledger's own commands.)
+-- (Written out rather than built from smaller helpers: each Lua call
+-- costs a few hundred instructions, and the interpreter is most of this
+-- script's cost.)
 local function add(t, k, n) t[k] = (t[k] or 0) + n end
 local function badd(batch, counter, n)
   local t = bcnt[batch]
@@ -126,7 +127,7 @@ end
 -- parse splits a ledger entry: its state, attempts (a number and as
 -- written), and the token of the claim that holds it: a claim's (sending),
 -- or the claim in doubt's (in-doubt; '' when it has none); nil for other
--- states. One match, and no number printed again, per entry.
+-- states. No number is printed again.
 local function parse(v)
   if not v then return nil, 0, '0', nil end
   -- A claim's entry (the one a record replaces), by a shorter match: a
