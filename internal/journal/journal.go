@@ -49,6 +49,39 @@ type Entry struct {
 	Worker   string    `json:"worker,omitempty"`
 }
 
+// appendJSON appends e as json.Marshal writes it, without reflection (a
+// worker journals every message): strings of plain ASCII are written as
+// they are, others through json.Marshal.
+func (e Entry) appendJSON(b []byte) ([]byte, error) {
+	t, err := e.At.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	b = append(append(b, `{"at":`...), t...)
+	for _, f := range [...]struct {
+		key, val string
+		omitEmpty bool
+	}{{"campaign", e.Campaign, false}, {"run", e.Run, false}, {"id", e.ID, false}, {"email", e.Email, false},
+		{"lang", e.Lang, true}, {"outcome", e.Outcome, false}, {"code", e.Code, true}, {"worker", e.Worker, true}} {
+		if f.omitEmpty && f.val == "" {
+			continue
+		}
+		b = appendString(append(append(append(b, `,"`...), f.key...), `":`...), f.val)
+	}
+	return append(b, '}'), nil
+}
+
+// appendString appends s as a JSON string, as json.Marshal quotes it.
+func appendString(b []byte, s string) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // escapes, HTML-safe, invalid UTF-8 replaced
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
+}
+
 // Delivered reports whether the entry means the recipient may have received
 // the message (sent or in-doubt).
 func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == "in-doubt" }
@@ -211,7 +244,7 @@ func repair(name string, cut *cutError) error {
 // Append adds e to the journal. With Config.Always it returns after the line
 // is on disk; otherwise within Config.Sync.
 func (w *Writer) Append(e Entry) error {
-	line, err := json.Marshal(e)
+	line, err := e.appendJSON(make([]byte, 0, 256))
 	if err != nil {
 		return fmt.Errorf("journal: encode entry: %w", err)
 	}

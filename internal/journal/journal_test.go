@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -278,5 +279,43 @@ func TestCutLine(t *testing.T) {
 	_ = os.WriteFile(name2, []byte(`{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"d","email":"d@x.example","outcome":"failed","co`), 0o600)
 	if err := read(); !errors.Is(err, journal.ErrTruncated) || !strings.Contains(strings.Join(got, " "), "d:failed") {
 		t.Errorf("read %v, err %v; want d:failed", got, err)
+	}
+}
+
+// FuzzEntryLine: a journal line is exactly what json.Marshal writes for
+// the entry (readers decode it with encoding/json), whatever the text.
+func FuzzEntryLine(f *testing.F) {
+	f.Add("c1", "run-1", "u1", "a@example.org", "de", "sent", "250", "w1", int64(1764680000123456789))
+	f.Add("c\"<x>&", "", "ü\u2028", "a\x00b@x", "", "in-doubt", "", "", int64(0))
+	f.Add("c", "r", "i", "\xff\xfe", "zh-Hant", "temp", "451 4.7.1", "host/1", int64(-62135596800000000))
+	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "sent", "", "w", int64(1))
+	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64) {
+		e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Worker: worker}
+		want, werr := json.Marshal(e)
+		got, gerr := journal.EntryJSON(e)
+		if (werr != nil) != (gerr != nil) {
+			t.Fatalf("json.Marshal error %v, EntryJSON error %v", werr, gerr)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("line\n%s\nwant (json.Marshal)\n%s", got, want)
+		}
+	})
+}
+
+// BenchmarkAppend is the journal's cost per message in a worker: one line,
+// synced within the default interval.
+func BenchmarkAppend(b *testing.B) {
+	w, err := journal.Open(journal.Config{Dir: b.TempDir(), Worker: "w1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	e := journal.Entry{At: time.Now().UTC(), Campaign: "altea-migration", Run: "tpf5m9-090a74ae8e644491", ID: "u123456",
+		Email: "juergen.gross@example.de", Lang: "de", Outcome: "sent", Code: "250", Worker: "vm-10397-09537876"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.Append(e); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
