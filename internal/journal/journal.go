@@ -59,7 +59,7 @@ func (e Entry) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(append(b, `{"at":`...), t...)
 	for _, f := range [...]struct {
-		key, val string
+		key, val  string
 		omitEmpty bool
 	}{{"campaign", e.Campaign, false}, {"run", e.Run, false}, {"id", e.ID, false}, {"email", e.Email, false},
 		{"lang", e.Lang, true}, {"outcome", e.Outcome, false}, {"code", e.Code, true}, {"worker", e.Worker, true}} {
