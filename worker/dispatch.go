@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -31,9 +32,10 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			}
 			lastRebuild = time.Now()
 		}
-		reconcile := time.Since(lastReconcile) >= w.cfg.ReconcileInterval
-		if reconcile {
+		var tasks func() (map[string]asynq.TaskState, error) // nil: no reconcile this pass
+		if time.Since(lastReconcile) >= w.cfg.ReconcileInterval {
 			lastReconcile = time.Now()
+			tasks = sync.OnceValues(w.taskStates) // listed once for every campaign, if one needs it
 		}
 		w.mu.Lock()
 		states := w.states // refreshStates replaces it whole, never changes it
@@ -43,7 +45,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 			if p.State != store.StateRunning || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
 				continue // not running, or another environment's
 			}
-			if err := w.advance(ctx, c, reconcile); err != nil && ctx.Err() == nil {
+			if err := w.advance(ctx, c, tasks); err != nil && ctx.Err() == nil {
 				w.outage.warn("dispatch", err, "campaign", c)
 				reached = reached && !unreachable(err)
 			}
@@ -56,8 +58,9 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 	})
 }
 
-// advance ticks running campaign c and, when asked, reconciles its chunks.
-func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
+// advance ticks running campaign c and, given the queue's tasks, reconciles
+// its chunks.
+func (w *Worker) advance(ctx context.Context, c string, tasks func() (map[string]asynq.TaskState, error)) error {
 	cs, err := w.campaign(ctx, c, "")
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // gone: the control loop says so
@@ -95,8 +98,8 @@ func (w *Worker) advance(ctx context.Context, c string, reconcile bool) error {
 	if now.Unix()%5 == 0 {
 		_ = w.st.TrimRate(ctx, c, now)
 	}
-	if reconcile && res.Code == store.TickNoop {
-		return w.reconcile(ctx, cs)
+	if tasks != nil && res.Code == store.TickNoop {
+		return w.reconcile(ctx, cs, tasks)
 	}
 	return nil
 }
@@ -120,7 +123,7 @@ func (w *Worker) enqueue(ctx context.Context, cs *campaignState, n, batch int, g
 // one; a task active in a dead server (its worker was killed), or in no
 // server for OrphanGrace, is replaced by a task of the next generation.
 // Running a chunk twice is harmless: the ledger claims each recipient once.
-func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
+func (w *Worker) reconcile(ctx context.Context, cs *campaignState, tasks func() (map[string]asynq.TaskState, error)) (err error) {
 	ctl, err := w.st.Control(ctx, cs.name)
 	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
 		return err
@@ -156,17 +159,25 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 			id := taskID(cs.name, cs.stage, n, gen)
 			first := cmp.Or(seen[id], time.Now())
 			delete(seen, id)
-			info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
-			switch {
-			case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
-				if err := w.enqueue(ctx, cs, n, b, gen); err != nil {
-					return err
-				}
-				continue
-			case err != nil:
-				return fmt.Errorf("look up task %s: %w", id, err)
+			states, err := tasks()
+			if err != nil {
+				return err
 			}
-			switch info.State {
+			state, listed := states[id]
+			if !listed { // no such task, or it moved while the lists were read
+				info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
+				switch {
+				case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+					if err := w.enqueue(ctx, cs, n, b, gen); err != nil {
+						return err
+					}
+					continue
+				case err != nil:
+					return fmt.Errorf("look up task %s: %w", id, err)
+				}
+				state = info.State
+			}
+			switch state {
 			case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
 				continue // between two runs
 			case asynq.TaskStateActive:
@@ -189,13 +200,48 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState) (err error) {
 			if next < 0 {
 				continue // another worker replaced it first
 			}
-			w.log.Warn("replacing a lost or abandoned chunk task", "campaign", cs.name, "chunk", n, "task", id, "task_state", info.State.String())
+			w.log.Warn("replacing a lost or abandoned chunk task", "campaign", cs.name, "chunk", n, "task", id, "task_state", state.String())
 			if err := w.enqueue(ctx, cs, n, b, next); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// listPage is how many tasks one listing of a reconcile reads.
+const listPage = 1000
+
+// taskStates returns the state of every task of the worker's queue that
+// asynq holds as active, pending, scheduled or waiting for a retry: a few
+// listings per reconcile, not a lookup per chunk (a campaign of a million
+// recipients has 5,000 chunks). A task that moved from one list to another
+// while they were read is in neither, and is looked up alone.
+func (w *Worker) taskStates() (map[string]asynq.TaskState, error) {
+	states := map[string]asynq.TaskState{}
+	for _, l := range []struct {
+		state asynq.TaskState
+		list  func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error)
+	}{{asynq.TaskStateActive, w.insp.ListActiveTasks}, {asynq.TaskStatePending, w.insp.ListPendingTasks},
+		{asynq.TaskStateScheduled, w.insp.ListScheduledTasks}, {asynq.TaskStateRetry, w.insp.ListRetryTasks}} {
+		size := cmp.Or(w.page, listPage)
+		for page := 1; ; page++ {
+			ts, err := l.list(w.cfg.Queue, asynq.PageSize(size), asynq.Page(page))
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("list the queue's %s tasks: %w", l.state, err)
+			}
+			for _, t := range ts {
+				states[t.ID] = l.state
+			}
+			if len(ts) < size {
+				break
+			}
+		}
+	}
+	return states, nil
 }
 
 // liveTasks returns the ids of the tasks that live asynq servers say they

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	}
 	id := taskID("oc", sum.Stage, 0, 0)
 	cs.orphans = map[string]time.Time{id: time.Now().Add(-time.Hour)} // an earlier run, seen unannounced long ago
-	if err := w.reconcile(ctx, cs); err != nil {
+	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err != nil {
 		t.Fatal(err)
 	}
 	if since, ok := cs.orphans[id]; ok {
@@ -71,11 +72,12 @@ func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 	if len(meta.Batches) != 1 || meta.Batches[0].Last != 1 {
 		t.Fatalf("batches %+v: want one batch of chunks 0 and 1", meta.Batches)
 	}
-	// The inspector's look-up of chunk 0's task fails, as during a failover.
-	id0, id1 := taskID("of", sum.Stage, 0, 0), taskID("of", sum.Stage, 1, 0)
+	// The inspector's listing of the queue's pending tasks fails, as during
+	// a failover: the pass ends before it reaches chunk 1.
+	id1 := taskID("of", sum.Stage, 1, 0)
 	failing := redis.NewClient(rdb.Options())
 	t.Cleanup(func() { _ = failing.Close() })
-	failing.AddHook(failOn{id0})
+	failing.AddHook(failOn{":pending"})
 	w := &Worker{
 		cfg: Config{Queue: "tidings-of", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(failing),
@@ -88,7 +90,7 @@ func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 	}
 	since := time.Now().Add(-5 * time.Second)
 	cs.orphans = map[string]time.Time{id1: since} // chunk 1's task, seen abandoned 5 s ago
-	if err := w.reconcile(ctx, cs); err == nil {
+	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err == nil {
 		t.Fatal("the pass did not fail")
 	}
 	if got, ok := cs.orphans[id1]; !ok || !got.Equal(since) {
@@ -96,7 +98,8 @@ func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 	}
 }
 
-// failOn fails every command that names id, as a Redis in failover would.
+// failOn fails every command that names id (or a key containing it), as a
+// Redis in failover would.
 type failOn struct{ id string }
 
 func (f failOn) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -141,4 +144,52 @@ func stageTest(t *testing.T, st *store.Store, c string, n, chunkSize int, releas
 		t.Fatalf("release the first batch of %s: %+v, %v", c, res, err)
 	}
 	return sum
+}
+
+// TestReconcileFromListings: a reconcile pass reads the queue's tasks in
+// listings (here 2 tasks at a time, over several pages) and leaves the
+// listed tasks alone; a chunk whose task is gone (deleted, as a failover
+// loses it) gets a task again, found by looking that one up.
+func TestReconcileFromListings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	st := store.New(rdb)
+	sum := stageTest(t, st, "rl", 7, 1, true) // 7 chunks of 1
+	meta, err := st.Meta(ctx, "rl", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &Worker{
+		cfg: Config{Queue: "tidings-rl", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), page: 2,
+	}
+	cs := &campaignState{name: "rl", stage: sum.Stage, meta: meta}
+	for n := range 7 {
+		if err := w.enqueue(ctx, cs, n, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	states, err := w.taskStates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 7 {
+		if id := taskID("rl", sum.Stage, n, 0); states[id] != asynq.TaskStatePending {
+			t.Errorf("chunk %d's task %s listed as %v, want pending (listings: %v)", n, id, states[id], states)
+		}
+	}
+	lost := taskID("rl", sum.Stage, 5, 0)
+	if err := w.insp.DeleteTask("tidings-rl", lost); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := w.insp.GetTaskInfo("tidings-rl", lost); err != nil || info.State != asynq.TaskStatePending {
+		t.Errorf("chunk 5's task after the pass: %+v, %v; want it enqueued again", info, err)
+	}
+	if _, gens, err := st.ChunkTasks(ctx, "rl"); err != nil || len(gens) != 0 {
+		t.Errorf("generations %v, %v: want every listed task left alone", gens, err)
+	}
 }

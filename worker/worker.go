@@ -204,6 +204,7 @@ type Worker struct {
 	pool    *send.Pool
 	client  *asynq.Client
 	insp    *asynq.Inspector
+	page    int // tasks per listing of a reconcile (0: listPage)
 
 	drain  chan struct{} // closed when Run's context is done
 	claims atomic.Uint64 // claims made, for claim tokens
