@@ -41,9 +41,11 @@ type campaignState struct {
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
 
 	// orphans holds, for each of its tasks seen active in no live asynq
-	// server by the last reconcile, when it was first seen so; only the
-	// dispatch loop (reconcile) uses it.
+	// server by the last reconcile, when it was first seen so; turnAt is
+	// when this worker last reconciled the campaign. Only the dispatch loop
+	// (reconcile) uses them.
 	orphans map[string]time.Time
+	turnAt  time.Time
 }
 
 // due returns when a deferred recipient may be tried again: the campaign's

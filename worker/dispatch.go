@@ -128,10 +128,19 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, tasks func() 
 	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
 		return err
 	}
-	// One worker reconciles a campaign at a time; the others skip the pass.
-	if mine, err := w.st.ReconcileTurn(ctx, cs.name, w.cfg.WorkerID, max(w.cfg.ReconcileInterval*9/10, time.Millisecond)); err != nil || !mine {
+	// One worker reconciles a campaign at a time, and keeps the turn while
+	// it runs; the others skip the pass. A worker that gets the turn after
+	// a gap in which another may have held it forgets its clocks: they were
+	// not kept through the passes it did not make (a task it saw abandoned
+	// may have been seen between two runs since, and run again now).
+	turn := 3 * w.cfg.ReconcileInterval
+	if mine, err := w.st.ReconcileTurn(ctx, cs.name, w.cfg.WorkerID, turn); err != nil || !mine {
 		return err
 	}
+	if time.Since(cs.turnAt) >= turn {
+		cs.orphans = nil
+	}
+	cs.turnAt = time.Now()
 	finished, gens, err := w.st.ChunkTasks(ctx, cs.name)
 	if err != nil {
 		return err
@@ -157,8 +166,6 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, tasks func() 
 			}
 			gen := gens[n]
 			id := taskID(cs.name, cs.stage, n, gen)
-			first := cmp.Or(seen[id], time.Now())
-			delete(seen, id)
 			states, err := tasks()
 			if err != nil {
 				return err
@@ -177,15 +184,19 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, tasks func() 
 				}
 				state = info.State
 			}
+			if state == asynq.TaskStateActive && live == nil {
+				if live, err = w.liveTasks(); err != nil {
+					return err
+				}
+			}
+			// Reached: its clock is carried over below only if it is still
+			// abandoned (every error before this point keeps it).
+			first := cmp.Or(seen[id], time.Now())
+			delete(seen, id)
 			switch state {
 			case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
 				continue // between two runs
 			case asynq.TaskStateActive:
-				if live == nil {
-					if live, err = w.liveTasks(); err != nil {
-						return err
-					}
-				}
 				if live[id] {
 					continue
 				}

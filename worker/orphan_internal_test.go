@@ -26,18 +26,8 @@ import (
 func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Start(t).Client()
-	st := store.New(rdb)
-	sum := stageTest(t, st, "oc", 1, 0, true)
-	meta, err := st.Meta(ctx, "oc", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &Worker{
-		cfg: Config{Queue: "tidings-oc", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
-	}
-	cs := &campaignState{name: "oc", stage: sum.Stage, meta: meta}
+	w, cs, _, sum := reconcileSetup(t, "oc", 1, 0, nil)
+	st := w.st
 	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -62,27 +52,13 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Start(t).Client()
-	st := store.New(rdb)
-	sum := stageTest(t, st, "of", 2, 1, true)
-	meta, err := st.Meta(ctx, "of", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(meta.Batches) != 1 || meta.Batches[0].Last != 1 {
-		t.Fatalf("batches %+v: want one batch of chunks 0 and 1", meta.Batches)
-	}
 	// The inspector's listing of the queue's pending tasks fails, as during
 	// a failover: the pass ends before it reaches chunk 1.
-	id1 := taskID("of", sum.Stage, 1, 0)
-	failing := redis.NewClient(rdb.Options())
-	t.Cleanup(func() { _ = failing.Close() })
-	failing.AddHook(failOn{":pending"})
-	w := &Worker{
-		cfg: Config{Queue: "tidings-of", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(failing),
+	w, cs, _, sum := reconcileSetup(t, "of", 2, 1, failOn{":pending"})
+	if len(cs.meta.Batches) != 1 || cs.meta.Batches[0].Last != 1 {
+		t.Fatalf("batches %+v: want one batch of chunks 0 and 1", cs.meta.Batches)
 	}
-	cs := &campaignState{name: "of", stage: sum.Stage, meta: meta}
+	id1 := taskID("of", sum.Stage, 1, 0)
 	for n := range 2 {
 		if err := w.enqueue(ctx, cs, n, 0, 0); err != nil {
 			t.Fatal(err)
@@ -153,18 +129,9 @@ func stageTest(t *testing.T, st *store.Store, c string, n, chunkSize int, releas
 func TestReconcileFromListings(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rdb := redistest.Start(t).Client()
-	st := store.New(rdb)
-	sum := stageTest(t, st, "rl", 7, 1, true) // 7 chunks of 1
-	meta, err := st.Meta(ctx, "rl", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &Worker{
-		cfg: Config{Queue: "tidings-rl", OrphanGrace: 10 * time.Second}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		st: st, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb), page: 2,
-	}
-	cs := &campaignState{name: "rl", stage: sum.Stage, meta: meta}
+	w, cs, _, sum := reconcileSetup(t, "rl", 7, 1, nil) // 7 chunks of 1
+	w.page = 2
+	st := w.st
 	for n := range 7 {
 		if err := w.enqueue(ctx, cs, n, 0, 0); err != nil {
 			t.Fatal(err)
@@ -192,4 +159,103 @@ func TestReconcileFromListings(t *testing.T) {
 	if _, gens, err := st.ChunkTasks(ctx, "rl"); err != nil || len(gens) != 0 {
 		t.Errorf("generations %v, %v: want every listed task left alone", gens, err)
 	}
+}
+
+// TestOrphanClockOfTheFirstChunkSurvivesAFailedListing: a pass whose
+// listing of the queue fails keeps the clock of every task, the first
+// chunk's included (the listing is read at the first chunk). Found by a
+// reviewer: the first chunk's clock was dropped before the listing.
+func TestOrphanClockOfTheFirstChunkSurvivesAFailedListing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, cs, _, sum := reconcileSetup(t, "rf", 1, 0, failOn{":pending"})
+	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	id := taskID("rf", sum.Stage, 0, 0)
+	since := time.Now().Add(-5 * time.Second)
+	cs.orphans = map[string]time.Time{id: since}
+	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err == nil {
+		t.Fatal("the pass did not fail")
+	}
+	if got, ok := cs.orphans[id]; !ok || !got.Equal(since) {
+		t.Errorf("chunk 0's clock after a failed listing: %v (kept %v), want %v", got, ok, since)
+	}
+}
+
+// TestOrphanClockAfterAGapInTurns: a worker that held the reconcile turn
+// without a gap keeps its clocks, so a task abandoned long enough is
+// replaced; one that gets the turn back after a gap (another worker may
+// have held it, and seen the task between two runs) starts its clocks
+// anew, so a task run that just began is not replaced on a stale clock.
+// Found by a reviewer when the turn was not kept by its holder.
+func TestOrphanClockAfterAGapInTurns(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		lastTurn time.Duration // how long ago this worker last reconciled
+		replaced bool
+	}{
+		{"turn held without a gap", 500 * time.Millisecond, true},
+		{"turn back after a gap", time.Minute, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			w, cs, rdb, sum := reconcileSetup(t, "ga", 1, 0, nil)
+			cs.turnAt = time.Now().Add(-tt.lastTurn)
+			st := w.st
+			if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
+				t.Fatal(err)
+			}
+			id := taskID("ga", sum.Stage, 0, 0)
+			// The task runs (active), in no server asynq knows: as a run that
+			// began less than asynq's announcement interval ago, or whose
+			// worker was killed.
+			p := "asynq:{tidings-ga}:"
+			if err := rdb.Eval(ctx, `redis.call("LREM", KEYS[1], 0, ARGV[1]); redis.call("LPUSH", KEYS[2], ARGV[1]); redis.call("HSET", KEYS[3], "state", "active"); return 1`,
+				[]string{p + "pending", p + "active", p + "t:" + id}, id).Err(); err != nil {
+				t.Fatal(err)
+			}
+			cs.orphans = map[string]time.Time{id: time.Now().Add(-time.Hour)} // seen abandoned an hour ago
+			if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err != nil {
+				t.Fatal(err)
+			}
+			_, gens, err := st.ChunkTasks(ctx, "ga")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(gens) != 0; got != tt.replaced {
+				t.Errorf("task replaced: %v (generations %v), want %v", got, gens, tt.replaced)
+			}
+		})
+	}
+}
+
+// reconcileSetup stages campaign c (n recipients, chunks of chunkSize; 0:
+// the default) and releases it, and returns a worker of queue tidings-<c>
+// that reconciles it (interval 1 s, grace 10 s), its inspector on a client
+// with hook (nil: none), with the campaign's state as of a turn it held
+// just now.
+func reconcileSetup(t *testing.T, c string, n, chunkSize int, hook redis.Hook) (*Worker, *campaignState, *redis.Client, *store.StageSummary) {
+	t.Helper()
+	rdb := redistest.Start(t).Client()
+	st := store.New(rdb)
+	sum := stageTest(t, st, c, n, chunkSize, true)
+	meta, err := st.Meta(context.Background(), c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp := rdb
+	if hook != nil {
+		insp = redis.NewClient(rdb.Options())
+		t.Cleanup(func() { _ = insp.Close() })
+		insp.AddHook(hook)
+	}
+	w := &Worker{
+		cfg: Config{Queue: "tidings-" + c, WorkerID: "w", OrphanGrace: 10 * time.Second, ReconcileInterval: time.Second},
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)), st: st,
+		client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(insp),
+	}
+	return w, &campaignState{name: c, stage: sum.Stage, meta: meta, turnAt: time.Now()}, rdb, sum
 }

@@ -459,12 +459,13 @@ func (s *Store) ChunkTasks(ctx context.Context, c string) (finished map[int]bool
 	return finished, gens, nil
 }
 
-// ReconcileTurn reports whether owner reconciles campaign c's chunks now:
-// one worker at a time, for ttl, so that what a pass costs (a task lookup
-// per unfinished chunk) does not grow with the number of workers.
+// ReconcileTurn reports whether owner reconciles campaign c's chunks now
+// (lua/turn.lua): one worker at a time, so that what a pass costs does not
+// grow with the number of workers. The owner keeps the turn by asking again
+// within ttl; another worker gets it only once it ran out.
 func (s *Store) ReconcileTurn(ctx context.Context, c, owner string, ttl time.Duration) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, keysFor(c).reconcile, owner, ttl).Result()
-	return ok, wrapf(err, "take the reconcile turn of %s", c)
+	n, err := turnScript.Run(ctx, s.rdb, []string{keysFor(c).reconcile}, owner, max(ttl.Milliseconds(), 1)).Int()
+	return n == 1, wrapf(err, "take the reconcile turn of %s", c)
 }
 
 // BumpGen moves chunk n to the generation after seen, when it is still at

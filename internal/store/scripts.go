@@ -31,6 +31,7 @@ var (
 	bumpGenScript    = loadScript("bump_gen")
 	stageEndScript   = loadScript("stage_end")
 	leaseScript      = loadScript("lease")
+	turnScript       = loadScript("turn")
 )
 
 // eval runs script on the master that owns keys[0] and, when the store
