@@ -14,15 +14,20 @@ const ETAWaitsForApproval = "approval"
 // eta returns the seconds until every recipient of st has an outcome, or
 // what the ETA waits for when no number can be given. Only a running
 // campaign has an ETA. The pending recipients go at st.Rate or, when none
-// was recorded lately (between batches), at camp's rate; without either
-// the ETA is unknown (0, ""). Every batch not yet released adds camp's
-// interval (lua/tick.lua), less what has passed of the current wait:
-// doneAt is when the current batch's first pass completed (zero while it
-// runs).
-func eta(st *Status, camp *campaign.Campaign, doneAt, now time.Time) (secs float64, waitsFor string) {
+// was recorded lately (between batches), at the rate of the batch that
+// just passed (its first attempts from releasedAt, its release, to doneAt,
+// when its first pass completed), else at camp's rate; without any the ETA
+// is unknown (0, ""). Every batch not yet released adds camp's interval
+// (lua/tick.lua), less what has passed of the current wait (doneAt is zero
+// while the current batch runs).
+func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time) (secs float64, waitsFor string) {
 	cur := max(st.CurBatch, 0) // batch 0 is released without a wait
 	approval := camp.Batches.ApproveAfterCanary && !st.Approved && cur+1 < len(st.Batches) && st.Batches[cur].Canary
-	rate := cmp.Or(st.Rate, camp.Rate.PerSecond())
+	var passed float64 // the rate of the batch that just passed
+	if d := doneAt.Sub(releasedAt).Seconds(); !releasedAt.IsZero() && d > 0 && cur < len(st.Batches) {
+		passed = float64(st.Batches[cur].Attempted) / d
+	}
+	rate := cmp.Or(st.Rate, passed, camp.Rate.PerSecond())
 	switch {
 	case st.State == StateAwaitingApproval, st.State == StateRunning && approval:
 		return 0, ETAWaitsForApproval

@@ -28,6 +28,8 @@ func TestETA(t *testing.T) {
 		rate     campaign.Rate
 		interval time.Duration
 		passed   time.Duration // since the current batch's first pass completed (0: not completed)
+		took     time.Duration // from its release to the end of its first pass (0: not known)
+		tried    int           // its recipients attempted
 		want     time.Duration
 		waitsFor string
 	}{
@@ -41,6 +43,12 @@ func TestETA(t *testing.T) {
 		{name: "a wait longer than the interval counts once", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
 			interval: time.Minute, passed: 5 * time.Minute, want: 700*time.Millisecond + time.Minute},
 		{name: "between batches, unlimited rate: unknown", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute},
+		{name: "between batches, unlimited rate: the last batch's", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
+			passed: 30 * time.Second, took: 10 * time.Second, tried: 100, want: 1400*time.Millisecond + 2*time.Minute - 30*time.Second},
+		{name: "the last batch's rate before the campaign's", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
+			interval: time.Minute, passed: 30 * time.Second, took: 20 * time.Second, tried: 100, want: 2800*time.Millisecond + 2*time.Minute - 30*time.Second},
+		{name: "the recent rate before the last batch's", state: StateRunning, cur: 3, batches: 6, pending: 14, recent: 7,
+			interval: time.Minute, passed: time.Second, took: 10 * time.Second, tried: 100, want: 2*time.Second + 2*time.Minute - time.Second},
 		{name: "the recent rate wins", state: StateRunning, cur: 1, batches: 3, pending: 30, recent: 5, rate: perSec(20),
 			interval: time.Minute, want: 6*time.Second + time.Minute},
 		{name: "the last batch", state: StateRunning, cur: 2, batches: 3, pending: 8, recent: 4, interval: time.Minute, want: 2 * time.Second},
@@ -77,12 +85,18 @@ func TestETA(t *testing.T) {
 			for i := range tt.batches {
 				st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: i == 0 && tt.canary})
 			}
+			if tt.cur >= 0 {
+				st.Batches[tt.cur].Attempted = tt.tried
+			}
 			camp := &campaign.Campaign{Rate: tt.rate, Batches: campaign.Batches{Interval: tt.interval, ApproveAfterCanary: tt.approve}}
-			var doneAt time.Time
+			var releasedAt, doneAt time.Time
 			if tt.passed > 0 {
 				doneAt = now.Add(-tt.passed)
 			}
-			secs, waitsFor := eta(st, camp, doneAt, now)
+			if tt.took > 0 {
+				releasedAt = doneAt.Add(-tt.took)
+			}
+			secs, waitsFor := eta(st, camp, releasedAt, doneAt, now)
 			if got := time.Duration(secs * float64(time.Second)); got.Round(time.Millisecond) != tt.want || waitsFor != tt.waitsFor {
 				t.Errorf("eta = %s, %q; want %s, %q", got, waitsFor, tt.want, tt.waitsFor)
 			}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,5 +45,60 @@ func TestStatusETA(t *testing.T) {
 		if s.ETASeconds != tt.eta || s.ETAWaitsFor != tt.waitsFor {
 			t.Errorf("%s: eta %v, waits for %q; want %v, %q", tt.name, s.ETASeconds, s.ETAWaitsFor, tt.eta, tt.waitsFor)
 		}
+	}
+}
+
+// TestStatusETABetweenBatches: between two batches of a campaign without a
+// rate, nothing was recorded lately, so the ETA takes the rate of the
+// batch that just passed: from its release to the end of its first pass.
+// Batch 0 (10 recipients) was released a minute ago and passed 20 s later:
+// 0.5 a second, so the 20 pending take 40 s, plus two intervals of an hour
+// less the 40 s waited since.
+func TestStatusETABetweenBatches(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	c := campaign.Campaign{Name: "eta-gap", Environment: "test", Template: "t", Recipients: "r.csv", From: "a@example.com",
+		Batches: campaign.Batches{Size: 10, Interval: time.Hour}}.WithDefaults()
+	def, err := c.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := stage(t, st, "eta-gap", stageOpts{n: 30, size: 10, def: def})
+	tp := store.TickParams{Stage: sum.Stage, Interval: time.Hour}
+	released := time.Now().Add(-time.Minute)
+	if r, err := st.Tick(ctx, "eta-gap", tp, released); err != nil || r.Code != store.TickReleased {
+		t.Fatalf("release: %+v, %v", r, err)
+	}
+	done := released.Add(20 * time.Second)
+	l := st.Ledger("eta-gap", sum.Stage)
+	langs := []string{"de", "fr", "en"}
+	for i := range 10 {
+		id := fmt.Sprint("r", i)
+		if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: langs[i%3], Token: id}}, store.Policy{MaxAttempts: 3}, done); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: langs[i%3], Kind: store.KindSent, Code: "250", Response: "ok", Token: id}}, nil, store.Policy{MaxAttempts: 3}, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := range 2 { // batch 0 is chunks 0 and 1 (chunks of 7)
+		if _, err := st.EndChunk(ctx, "eta-gap", sum.Stage, 0, n, true, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := st.Tick(ctx, "eta-gap", tp, done); err != nil || r.Code != store.TickNoop {
+		t.Fatalf("tick after batch 0 passed: %+v, %v", r, err)
+	}
+	s, err := st.Status(ctx, "eta-gap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rate != 0 || s.Counts[store.OutcomePending] != 20 {
+		t.Fatalf("recent rate %v, pending %d: want 0 and 20", s.Rate, s.Counts[store.OutcomePending])
+	}
+	// Status reads the clock once more; allow a second for the test's own run.
+	if want := 2 * time.Hour.Seconds(); s.ETASeconds < want-1 || s.ETASeconds > want+1 {
+		t.Errorf("ETA %.1fs, want %.0fs (20 at the last batch's 0.5/s, then two intervals less the 40 s waited)", s.ETASeconds, want)
 	}
 }

@@ -361,7 +361,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	st.Rate = float64(recent) / 10
 	// A definition this version cannot read leaves the ETA unknown.
 	if camp, err := campaign.FromDefinition(meta.Definition); err == nil {
-		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, fromMS(atoi64(ctlC.Val()["batch_done_at"])), now)
+		ctl := ctlC.Val()
+		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"])), now)
 	}
 	return st, nil
 }

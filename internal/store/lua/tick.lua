@@ -39,7 +39,7 @@ if terminal >= total then
 end
 if nb == 0 then return {NOOP, -1, ''} end
 if cur < 0 then
-  redis.call('HSET', KEYS[1], 'cur_batch', 0, 'batch_done_at', 0)
+  redis.call('HSET', KEYS[1], 'cur_batch', 0, 'batch_done_at', 0, 'released_at', now)
   return {RELEASED, 0, ''}
 end
 
@@ -86,7 +86,7 @@ if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   return {AWAITING, cur, reason}
 end
 if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0)
+  redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0, 'released_at', now)
   return {RELEASED, cur + 1, ''}
 end
 return {NOOP, cur, ''}
