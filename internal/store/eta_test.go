@@ -66,7 +66,8 @@ func TestStatusETABetweenBatches(t *testing.T) {
 	}
 	sum := stage(t, st, "eta-gap", stageOpts{n: 30, size: 10, def: def})
 	tp := store.TickParams{Stage: sum.Stage, Interval: time.Hour}
-	released := time.Now().Add(-time.Minute)
+	t0 := time.Now()
+	released := t0.Add(-time.Minute)
 	if r, err := st.Tick(ctx, "eta-gap", tp, released); err != nil || r.Code != store.TickReleased {
 		t.Fatalf("release: %+v, %v", r, err)
 	}
@@ -90,15 +91,20 @@ func TestStatusETABetweenBatches(t *testing.T) {
 	if r, err := st.Tick(ctx, "eta-gap", tp, done); err != nil || r.Code != store.TickNoop {
 		t.Fatalf("tick after batch 0 passed: %+v, %v", r, err)
 	}
+	before := time.Now()
 	s, err := st.Status(ctx, "eta-gap")
+	after := time.Now()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Rate != 0 || s.Counts[store.OutcomePending] != 20 {
 		t.Fatalf("recent rate %v, pending %d: want 0 and 20", s.Rate, s.Counts[store.OutcomePending])
 	}
-	// Status reads the clock once more; allow a second for the test's own run.
-	if want := 2 * time.Hour.Seconds(); s.ETASeconds < want-1 || s.ETASeconds > want+1 {
-		t.Errorf("ETA %.1fs, want %.0fs (20 at the last batch's 0.5/s, then two intervals less the 40 s waited)", s.ETASeconds, want)
+	// 40 s, then two hours less what has passed since batch 0 passed: the
+	// 40 s before t0 and the time this test took until Status read the
+	// clock (between before and after; Redis keeps milliseconds).
+	lo, hi := 2*time.Hour-after.Sub(t0)-10*time.Millisecond, 2*time.Hour-before.Sub(t0)+10*time.Millisecond
+	if got := time.Duration(s.ETASeconds * float64(time.Second)); got < lo || got > hi {
+		t.Errorf("ETA %v, want %v to %v (20 at the last batch's 0.5/s, then two intervals less the 40 s waited)", got, lo, hi)
 	}
 }
