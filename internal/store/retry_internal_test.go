@@ -131,8 +131,8 @@ func TestLostChunkAndUnacknowledgedWrites(t *testing.T) {
 }
 
 // stageTwoChunks stages and starts campaign c with recipients r0 and r1,
-// one per chunk.
-func stageTwoChunks(t *testing.T, s *Store, c string) {
+// one per chunk, and returns the staging.
+func stageTwoChunks(t *testing.T, s *Store, c string) *StageSummary {
 	t.Helper()
 	ctx := context.Background()
 	sg, err := s.NewStager(ctx, StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t", ChunkSize: 1})
@@ -144,7 +144,9 @@ func stageTwoChunks(t *testing.T, s *Store, c string) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := sg.Finish(ctx, true); err != nil {
+	sum, err := sg.Finish(ctx, true)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return sum
 }

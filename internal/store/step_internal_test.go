@@ -16,19 +16,7 @@ func TestStepClaimThenGiveBackInOneCall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := New(redistest.Start(t).Client())
-	sg, err := s.NewStager(ctx, StageConfig{Campaign: "gc", Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"r0", "r1"} {
-		if err := sg.Add(ctx, Recipient{Line: 2, ID: id, Email: id + "@x.example", Locale: "de", Lang: "de"}, 0, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sum, err := sg.Finish(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := stageTwoChunks(t, s, "gc")
 	if r, err := s.Tick(ctx, "gc", TickParams{Stage: sum.Stage}, time.Now()); err != nil || r.Code != TickReleased {
 		t.Fatalf("tick: %+v, %v; want batch 0 released", r, err)
 	}
