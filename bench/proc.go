@@ -24,12 +24,10 @@ import (
 // should the bench itself be killed (childproc; not smtp-sink, which drops
 // privileges and with them the parent-death signal).
 type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	log   string // where its output goes
-	done  chan struct{}
-	err   error // of Wait, once done is closed
-	state *os.ProcessState
+	name string
+	cmd  *exec.Cmd
+	log  string          // where its output goes
+	done <-chan struct{} // closed once it has exited (then cmd.ProcessState is set)
 }
 
 // pid is the process id.
@@ -68,16 +66,11 @@ func (s *procSet) start(name, logPath string, env []string, bin string, args ...
 	c := exec.Command(bin, args...)
 	c.Env = env
 	c.Stdout, c.Stderr = out, out
-	exited, err := childproc.Start(c)
+	child, err := childproc.Start(c)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: c, log: logPath, done: make(chan struct{})}
-	go func() {
-		p.err = <-exited
-		p.state = c.ProcessState
-		close(p.done)
-	}()
+	p := &proc{name: name, cmd: c, log: logPath, done: child.Done()}
 	s.mu.Lock()
 	s.procs = append(s.procs, p)
 	s.mu.Unlock()
@@ -96,7 +89,7 @@ func (s *procSet) stop(p *proc, grace time.Duration) *os.ProcessState {
 			<-p.done
 		}
 	}
-	return p.state
+	return p.cmd.ProcessState
 }
 
 // stopAll stops every process still running, the last started first.
@@ -217,8 +210,13 @@ func (n *redisNode) commands(ctx context.Context) (total float64, calls, usec ma
 		}
 		for f := range strings.SplitSeq(v, ",") {
 			key, val, _ := strings.Cut(f, "=")
-			into := map[string]map[string]float64{"calls": calls, "usec": usec}[key]
-			if into == nil {
+			var into map[string]float64
+			switch key {
+			case "calls":
+				into = calls
+			case "usec":
+				into = usec
+			default:
 				continue
 			}
 			if into[name], err = strconv.ParseFloat(val, 64); err != nil {

@@ -209,8 +209,8 @@ func printRound(w io.Writer, r roundResult) {
 	fmt.Fprintf(tw, "  Redis commands/msg (scripts, WAIT)\t %.2f (%.2f, %.2f)\t \t\n", r.RedisCmdsPerMsg, r.RedisScriptsPerMsg, r.RedisWaitsPerMsg)
 	if len(r.RedisTopCommands) > 0 {
 		top := make([]string, len(r.RedisTopCommands))
-		for i, c := range r.RedisTopCommands {
-			top[i] = fmt.Sprintf("%s %.1f", c.Name, c.UsPerMsg)
+		for i, cmd := range r.RedisTopCommands {
+			top[i] = fmt.Sprintf("%s %.1f", cmd.Name, cmd.UsPerMsg)
 		}
 		fmt.Fprintf(tw, "  Redis µs/msg by command (a script's includes its calls)\t %s\t \t\n", strings.Join(top, ", "))
 	}

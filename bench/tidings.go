@@ -132,7 +132,9 @@ func topCommands(base, end map[string]float64, sent, n int) []commandCost {
 			out = append(out, commandCost{Name: name, UsPerMsg: d / float64(sent)})
 		}
 	}
-	slices.SortFunc(out, func(a, b commandCost) int { return cmp.Compare(b.UsPerMsg, a.UsPerMsg) })
+	slices.SortFunc(out, func(a, b commandCost) int {
+		return cmp.Or(cmp.Compare(b.UsPerMsg, a.UsPerMsg), cmp.Compare(a.Name, b.Name))
+	})
 	return out[:min(n, len(out))]
 }
 
@@ -214,7 +216,10 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	// Follow progress through smtp-sink's count (no process spawned, no
 	// Redis command); ask tidings for the campaign's state every 2 s, and
 	// every tick once smtp-sink has every message.
-	var progress []countAt
+	// The first samples: nothing at the start of send, what smtp-sink had
+	// when send exited (it may have started sending before the ticker's
+	// first sample).
+	progress := []countAt{{start, 0}, {start.Add(sr.elapsed), staged.sinkCount - base.sinkCount}}
 	target := base.sinkCount + b.o.n
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -368,9 +373,9 @@ func (b *bench) runSend(ctx context.Context, r round, campFile string) (sendResu
 		return sendResult{}, fmt.Errorf("run tidings send: %w", err)
 	}
 	send.Stdout, send.Stderr = out, out
-	exited, err := childproc.Start(send)
+	child, err := childproc.Start(send)
 	if err == nil {
-		err = <-exited
+		err = child.Err()
 	}
 	out.Close()
 	if err != nil {

@@ -115,9 +115,8 @@ func Load(path string) (*Bundle, error) {
 		// the templates, as the worker's engine does.
 		Data: c.Data,
 	})
-	if nc := (*render.NoCatalogError)(nil); errors.As(err, &nc) {
-		// The campaign file's key, with its line.
-		return nil, &yamlnode.Error{File: path, Line: c.Line(nc.Key...), Field: strings.Join(nc.Key, "."), Msg: nc.Msg()}
+	if ke := b.KeyError(err); ke != err {
+		return nil, ke
 	}
 	if fe := (*render.FileError)(nil); errors.As(err, &fe) {
 		// As the operator can open it from where they ran the command.
@@ -127,6 +126,15 @@ func Load(path string) (*Bundle, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return b, nil
+}
+
+// KeyError is err said at the campaign file's key, with its line, when it
+// is about a key of the file (a language without catalog); else err.
+func (b *Bundle) KeyError(err error) error {
+	if nc := (*render.NoCatalogError)(nil); errors.As(err, &nc) {
+		return &yamlnode.Error{File: b.File, Line: b.Campaign.Line(nc.Key...), Field: strings.Join(nc.Key, "."), Msg: nc.Msg()}
+	}
+	return err
 }
 
 // RecipientsPath is the campaign's recipients file, resolved against the

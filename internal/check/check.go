@@ -15,7 +15,6 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/render"
-	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
 // Options configures Run.
@@ -142,10 +141,15 @@ func Inspect(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// inspectCampaign is Inspect of the campaign file opts.Campaign. Its errors
-// are the bundle package's (the file, a directory) or name the file.
+// inspectCampaign is Inspect of the campaign file opts.Campaign, whose
+// directories, default language and locale policy are checked as send
+// checks them (bundle.Load: its errors, said at the campaign file's keys);
+// a template that does not parse is a problem of the report, not an error.
 func inspectCampaign(ctx context.Context, opts Options) (*Result, error) {
-	b, err := bundle.LoadFile(opts.Campaign)
+	b, err := bundle.Load(opts.Campaign)
+	if errors.As(err, new(*render.FileError)) {
+		b, err = bundle.LoadFile(opts.Campaign) // the file's problem is reported below
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -153,15 +157,8 @@ func inspectCampaign(ctx context.Context, opts Options) (*Result, error) {
 	opts.TemplatesDir, opts.LocalesDir, opts.DefaultLocale, opts.Template = c.Path(c.TemplatesDir), c.Path(c.LocalesDir), c.DefaultLocale, c.Template
 	opts.Campaign = ""
 	res, err := Inspect(ctx, opts)
-	var de *DirError
-	var nc *render.NoCatalogError
-	switch {
-	case errors.As(err, &de):
-		return nil, &bundle.DirError{File: b.File, Key: de.What + "_dir", Dir: de.Dir}
-	case errors.As(err, &nc):
-		return nil, &yamlnode.Error{File: b.File, Line: c.Line(nc.Key...), Field: strings.Join(nc.Key, "."), Msg: nc.Msg()}
-	case err != nil:
-		return nil, fmt.Errorf("%s: %w", b.File, err)
+	if err != nil {
+		return nil, b.KeyError(fmt.Errorf("%s: %w", b.File, err))
 	}
 	return res, nil
 }

@@ -16,16 +16,30 @@ import (
 	"syscall"
 )
 
+// Child is a child process Start started.
+type Child struct {
+	done chan struct{}
+	err  error // cmd.Wait's, set before done is closed
+}
+
+// Done is closed once the child has exited.
+func (c *Child) Done() <-chan struct{} { return c.done }
+
+// Err waits for the child to exit and returns cmd.Wait's result.
+func (c *Child) Err() error {
+	<-c.done
+	return c.err
+}
+
 // Start starts cmd with SIGKILL as its parent-death signal, from a goroutine
-// locked to its OS thread for the child's whole life. The returned channel
-// receives cmd.Wait's result once the child has exited, and is then closed.
-func Start(cmd *exec.Cmd) (<-chan error, error) {
+// locked to its OS thread for the child's whole life.
+func Start(cmd *exec.Cmd) (*Child, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	started := make(chan error, 1)
-	exited := make(chan error, 1)
+	c := &Child{done: make(chan struct{})}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine, after the child
 		if err := cmd.Start(); err != nil {
@@ -33,11 +47,11 @@ func Start(cmd *exec.Cmd) (<-chan error, error) {
 			return
 		}
 		started <- nil
-		exited <- cmd.Wait()
-		close(exited)
+		c.err = cmd.Wait()
+		close(c.done)
 	}()
 	if err := <-started; err != nil {
 		return nil, err
 	}
-	return exited, nil
+	return c, nil
 }

@@ -17,8 +17,8 @@ import (
 func TestChildOutlivesTheCallersThread(t *testing.T) {
 	const children = 8
 	type started struct {
-		wait <-chan error
-		err  error
+		child *childproc.Child
+		err   error
 	}
 	results := make(chan started, children)
 	var wg sync.WaitGroup
@@ -39,11 +39,13 @@ func TestChildOutlivesTheCallersThread(t *testing.T) {
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
-		if err := <-r.wait; err != nil {
+		if err := r.child.Err(); err != nil {
 			t.Errorf("child %d: %v (want a clean exit: killed by the parent-death signal?)", i, err)
 		}
-		if _, open := <-r.wait; open {
-			t.Errorf("child %d: channel not closed after the result", i)
+		select {
+		case <-r.child.Done():
+		default:
+			t.Errorf("child %d: Done not closed after the result", i)
 		}
 	}
 }

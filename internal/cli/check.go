@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/check"
+	"github.com/tidings-mail/tidings/internal/render"
 )
 
 func (a *app) cmdCheck() *cobra.Command {
@@ -22,9 +23,12 @@ func (a *app) cmdCheck() *cobra.Command {
 			}
 			res, err := check.Inspect(cmd.Context(), o)
 			var de *check.DirError
+			var nc *render.NoCatalogError
 			switch {
 			case errors.As(err, &de):
 				return configError(fmt.Errorf("%s directory %s does not exist: pass --%s DIR, or run tidings check where %s/ is", de.What, de.Dir, de.What, de.What))
+			case errors.As(err, &nc) && o.Campaign == "": // the flag, not a campaign file's key
+				return configError(fmt.Errorf("--default-locale %s: %s", o.DefaultLocale, nc.Msg()))
 			case err != nil:
 				return bundleError(err)
 			}

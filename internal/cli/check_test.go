@@ -88,6 +88,10 @@ func TestCheckBadInput(t *testing.T) {
 			fixture.Write(t, f, strings.Replace(string(b), "default_locale: en", "default_locale: nl", 1))
 			return []string{"check", f}, "campaign.yaml:6: default_locale: no catalog for \"nl\""
 		}},
+		{"an alias to a language without catalog, with the campaign file's line", func(t *testing.T) ([]string, string) {
+			f := writeCampaign(t, campaignFile{rows: []string{"a@example.org,Ann,en,1"}, extra: "locale_policy:\n  aliases: { gsw: nb }\n"})
+			return []string{"check", f}, "locale_policy.aliases.gsw: no catalog for \"nb\""
+		}},
 		{"campaign's templates_dir not a directory", func(t *testing.T) ([]string, string) {
 			f := writeCampaign(t, campaignFile{tmpls: filepath.Join(t.TempDir(), "nope"), rows: []string{"a@example.org,Ann,en,1"}})
 			return []string{"check", f}, "campaign.yaml: templates_dir "
@@ -99,6 +103,10 @@ func TestCheckBadInput(t *testing.T) {
 		{"missing locales directory", func(t *testing.T) ([]string, string) {
 			missing := filepath.Join(t.TempDir(), "nope")
 			return []string{"check", "--templates", filepath.Join(root, "templates"), "--locales", missing}, missing
+		}},
+		{"--default-locale without catalog names the flag", func(t *testing.T) ([]string, string) {
+			return []string{"check", "--templates", filepath.Join(root, "templates"), "--locales", filepath.Join(root, "locales"), "--default-locale", "xx"},
+				"--default-locale xx: no catalog for \"xx\""
 		}},
 		{"missing campaign file", func(t *testing.T) ([]string, string) {
 			missing := filepath.Join(t.TempDir(), "nope.yaml")

@@ -288,7 +288,7 @@ func TestStateLossRecovery(t *testing.T) {
 	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	<-w.done
+	<-w.child.Done()
 	if b, _ := os.ReadFile(w.log); !strings.Contains(string(b), "gone from Redis") {
 		t.Errorf("the worker did not say the campaign is gone:\n%s", tail(w.log, 3000))
 	}

@@ -11,7 +11,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -167,12 +166,10 @@ func (e *env) mustRun(args ...string) result {
 
 // process is a long-running tidings process (a worker).
 type process struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	mu   sync.Mutex
-	err  error
+	name  string
+	cmd   *exec.Cmd
+	log   string
+	child *childproc.Child
 }
 
 // start starts a long-running tidings command, killed when the test ends.
@@ -187,20 +184,12 @@ func (e *env) start(name string, args ...string) *process {
 	cmd.Dir = e.dir
 	cmd.Env = e.environ()
 	cmd.Stdout, cmd.Stderr = f, f
-	exited, err := childproc.Start(cmd) // killed with the test binary, never before
+	child, err := childproc.Start(cmd) // killed with the test binary, never before
+	f.Close()                          // the child has its own copy
 	if err != nil {
-		f.Close()
 		e.t.Fatalf("start tidings %s: %v", strings.Join(args, " "), err)
 	}
-	p := &process{name: name, cmd: cmd, log: log, done: make(chan struct{})}
-	go func() {
-		err := <-exited
-		f.Close()
-		p.mu.Lock()
-		p.err = err
-		p.mu.Unlock()
-		close(p.done)
-	}()
+	p := &process{name: name, cmd: cmd, log: log, child: child}
 	e.t.Cleanup(func() {
 		p.kill()
 		if e.t.Failed() {
@@ -219,21 +208,19 @@ func (e *env) startWorker(name string, concurrency int) *process {
 // kill sends SIGKILL and waits for the process to exit.
 func (p *process) kill() {
 	select {
-	case <-p.done:
+	case <-p.child.Done():
 		return
 	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
+	<-p.child.Done()
 }
 
 // exited reports whether the process has exited, and how.
 func (p *process) exited() (bool, error) {
 	select {
-	case <-p.done:
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return true, p.err
+	case <-p.child.Done():
+		return true, p.child.Err()
 	default:
 		return false, nil
 	}

@@ -83,12 +83,11 @@ func startServer(t *testing.T, name string, mk func(port int) *exec.Cmd) int {
 		cmd := mk(port)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
-		exited, err := childproc.Start(cmd)
+		child, err := childproc.Start(cmd)
 		if err != nil {
 			t.Fatalf("start %s: %v", name, err)
 		}
-		done := make(chan struct{})
-		go func() { <-exited; close(done) }()
+		done := child.Done()
 		stop := func() {
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-done

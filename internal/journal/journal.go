@@ -221,7 +221,7 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 func repair(name string, cut *cutError) error {
 	var line []byte
 	if cut.salvaged != nil {
-		b, err := json.Marshal(cut.salvaged)
+		b, err := cut.salvaged.appendJSON(nil) // as Append writes a line
 		if err != nil {
 			return err
 		}

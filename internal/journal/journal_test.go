@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -300,6 +301,15 @@ func FuzzEntryLine(f *testing.F) {
 			t.Fatalf("line\n%s\nwant (json.Marshal)\n%s", got, want)
 		}
 	})
+}
+
+// TestEntryLineHasEveryField: a journal line is written field by field
+// (appendJSON); a field added to Entry must be written there too, which
+// FuzzEntryLine alone would miss for a field left at its zero value.
+func TestEntryLineHasEveryField(t *testing.T) {
+	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 9 {
+		t.Fatalf("journal.Entry has %d fields, appendJSON writes 9: write the new one in appendJSON, then update this count", n)
+	}
 }
 
 // BenchmarkAppend is the journal's cost per message in a worker: one line,

@@ -64,7 +64,7 @@ type proc struct {
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
-	done chan struct{} // closed when the current process has exited
+	done <-chan struct{} // closed when the current process has exited
 }
 
 // launch starts p with p.args plus a free port on 127.0.0.1 (and a free port
@@ -107,15 +107,11 @@ func (p *proc) start(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = &p.log, &p.log
 	// The kernel kills the process when the test binary dies, even on a
 	// panic or a kill, and not before (childproc).
-	exited, err := childproc.Start(cmd)
+	child, err := childproc.Start(cmd)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
-	done := make(chan struct{})
-	go func() {
-		<-exited
-		close(done)
-	}()
+	done := child.Done()
 	p.mu.Lock()
 	p.cmd, p.done = cmd, done
 	p.mu.Unlock()

@@ -455,13 +455,27 @@ func (a *analyzer) scoped(pipe *parse.PipeNode, ownStrings, loop bool, lists []*
 		}
 	}
 	if loop {
-		for _, l := range lists {
-			a.assignments(l, func(name string, ds []declared) {
-				if _, outer := before[name]; outer && !own[name] {
-					inner[name] = append(slices.Clip(inner[name]), ds...)
-				}
-			})
+		// A later iteration may see what any assignment of the body gave an
+		// outer variable, also through another variable assigned in an
+		// earlier iteration ($b = $a, then $a = "text"): repeated until no
+		// variable gains a string.
+		for grew := true; grew; {
+			grew = false
+			a.decls = maps.Clone(inner)
+			for _, l := range lists {
+				a.assignments(l, func(name string, ds []declared) {
+					if _, outer := before[name]; !outer || own[name] {
+						return
+					}
+					for _, d := range ds {
+						if !slices.Contains(inner[name], d) {
+							inner[name], grew = append(slices.Clip(inner[name]), d), true
+						}
+					}
+				})
+			}
 		}
+		a.decls = before
 	}
 	after := maps.Clone(before)
 	for _, l := range lists {

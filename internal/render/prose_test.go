@@ -99,6 +99,9 @@ func TestLintProse(t *testing.T) {
 		{"assigned in a branch that may not run", "html.tmpl", "{{$g := .Name}}{{if .Email}}\n{{$g = \"Hello\"}}{{end}}<p>{{$g}}</p>" + htmlDoc, []string{"2: Hello"}},
 		{"assigned in one branch, printed in the other", "text.tmpl", "{{$g := .Name}}{{if .Email}}{{$g = \"Hello\"}}{{else}}{{$g}}{{end}}{{t \"s\" .}}", nil},
 		{"assigned later in a loop", "text.tmpl", "{{$g := .Name}}{{range .Fields}}{{$g}}\n{{$g = \"Hello\"}}{{end}}{{t \"s\" .}}", []string{"2: Hello"}},
+		// The third iteration prints, through $b, what the first gave $a
+		// (found by a reviewer: one pass over the body's assignments missed it).
+		{"passed on through two variables in a loop", "text.tmpl", "{{$a := .Name}}{{$b := .Name}}{{range .Fields}}{{$b}}{{$b = $a}}\n{{$a = \"Hello there\"}}{{end}}{{t \"s\" .}}", []string{"2: Hello there"}},
 		{"declared inside a structure ends with it", "text.tmpl", "{{$g := .Name}}{{if .Email}}{{$g := \"Hello\"}}{{end}}{{$g}}{{t \"s\" .}}", nil},
 		{"input button value", "html.tmpl", htmlDoc + "\n<form><input type=\"submit\" value=\"Sign in\"><input type=button value='Go'><input type=\"hidden\" value=\"token\"><input value=\"abc\"><select><option value=\"de\">{{t \"s\" .}}</option></select></form>", []string{"2: value: Sign in", "2: value: Go"}},
 		{"quoted piped into len", "text.tmpl", `{{t "s" .}}{{"abc" | len}}`, nil},
