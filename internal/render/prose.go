@@ -77,14 +77,15 @@ type declared struct {
 // then each string a printed variable may hold, checked where it is
 // printed: the place is marked with letters, and the string is prose when
 // that adds a finding. It is reported once, at its declaration's line.
-func fileProse(key, src string, texts []*parse.TextNode, strs []quoted, vars []varPrint, isHTML bool) []literal {
+func fileProse(key, src string, scan fileScan, isHTML bool) []literal {
+	texts, strs := scan.texts, scan.strs
 	found := findLiterals(key, src, texts, strs, isHTML)
 	seen := map[literal]bool{}
 	for _, l := range found {
 		seen[l] = true
 	}
 	n := len(found)
-	for _, v := range vars {
+	for _, v := range scan.vars {
 		if !slices.ContainsFunc(v.decls, func(d declared) bool { return strings.ContainsFunc(d.text, unicode.IsLetter) }) {
 			continue
 		}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"testing/fstest"
 	texttemplate "text/template"
-	"text/template/parse"
 	"unicode"
 )
 
@@ -192,9 +191,7 @@ func FuzzTemplateProse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var texts []*parse.TextNode
-		var strs []quoted
-		var vars []varPrint
+		var scan fileScan
 		letters, entity := false, false
 		for _, tt := range tmpl.Templates() {
 			if tt.Tree == nil {
@@ -222,11 +219,9 @@ func FuzzTemplateProse(f *testing.F) {
 					t.Fatalf("variable %+v not at its place in %q", v, src)
 				}
 			}
-			texts = append(texts, a.texts...)
-			strs = append(strs, a.strs...)
-			vars = append(vars, a.vars...)
+			scan.add(a.fileScan)
 		}
-		found := fileProse("f", src, texts, strs, vars, isHTML)
+		found := fileProse("f", src, scan, isHTML)
 		lines := 1 + strings.Count(src, "\n")
 		for _, l := range found {
 			if l.Line < 1 || l.Line > lines || !strings.ContainsFunc(l.Text, unicode.IsLetter) {

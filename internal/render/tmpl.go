@@ -37,10 +37,8 @@ type tmplSet struct {
 	files  map[string][]byte // snapshot key -> bytes
 	uses   []keyUse          // every use, in file order
 	issues []*FileError
-	refs   foldRefs            // the .Fields and .Data the files use
-	texts  [][]*parse.TextNode // per file, in templateFiles order: the text nodes, for prose (Inspect, Engine.Prose)
-	strs   [][]quoted          // per file, likewise: the string literals an action may print, for prose
-	vars   [][]varPrint        // per file, likewise: the variables actions print, for prose
+	refs   foldRefs   // the .Fields and .Data the files use
+	scans  []fileScan // per file, in templateFiles order: what prose reads (Inspect, Engine.Prose)
 }
 
 // prose returns the literal prose of the set's files (prose.go).
@@ -48,7 +46,7 @@ func (s *tmplSet) prose() []literal {
 	var out []literal
 	for i, f := range templateFiles {
 		key := "templates/" + s.name + "/" + f
-		out = append(out, fileProse(key, string(s.files[key]), s.texts[i], s.strs[i], s.vars[i], f == "html.tmpl")...)
+		out = append(out, fileProse(key, string(s.files[key]), s.scans[i], f == "html.tmpl")...)
 	}
 	return out
 }
@@ -221,9 +219,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		var texts []*parse.TextNode
-		var strs []quoted
-		var vars []varPrint
+		var scan fileScan
 		defined := map[string]bool{}
 		for _, n := range names {
 			defined[n] = true
@@ -234,13 +230,9 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			a.walk(tr.Root, 0)
 			s.uses = append(s.uses, a.uses...)
 			s.issues = append(s.issues, a.issues...)
-			texts = append(texts, a.texts...)
-			strs = append(strs, a.strs...)
-			vars = append(vars, a.vars...)
+			scan.add(a.fileScan)
 		}
-		s.texts = append(s.texts, texts)
-		s.strs = append(s.strs, strs)
-		s.vars = append(s.vars, vars)
+		s.scans = append(s.scans, scan)
 	}
 	sort.SliceStable(s.uses, func(i, j int) bool {
 		if s.uses[i].File != s.uses[j].File {
@@ -301,6 +293,20 @@ func parseFileError(key string, err error) *FileError {
 	return fe
 }
 
+// fileScan is what the prose rule reads of a template file: its text
+// nodes, the string literals an action may print, and the variables
+// actions print, with what they may hold.
+type fileScan struct {
+	texts []*parse.TextNode
+	strs  []quoted
+	vars  []varPrint
+}
+
+// add appends o's findings to f's.
+func (f *fileScan) add(o fileScan) {
+	f.texts, f.strs, f.vars = append(f.texts, o.texts...), append(f.strs, o.strs...), append(f.vars, o.vars...)
+}
+
 // analyzer walks a parse tree collecting message keys and checking field
 // references.
 type analyzer struct {
@@ -311,11 +317,9 @@ type analyzer struct {
 	uses   []keyUse
 	issues []*FileError
 	refs   *foldRefs
-	texts  []*parse.TextNode
-	strs   []quoted
-	vars   []varPrint            // variables printed, with what they may hold
-	decls  map[string][]declared // the strings declarations gave each variable so far
-	local  map[string]bool       // variables declared in the structure being walked (scoped)
+	fileScan
+	decls map[string][]declared // the strings declarations gave each variable so far
+	local map[string]bool       // variables declared in the structure being walked (scoped)
 	// defined names the templates of the file ({{define}}, {{block}}):
 	// those {{template}} may call.
 	defined map[string]bool
