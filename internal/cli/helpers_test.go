@@ -120,7 +120,7 @@ func redisEnv(t testing.TB) (map[string]string, *redistest.Redis) {
 // closedPort returns a loopback address where nothing listens.
 func closedPort(t testing.TB) (host string, port int) {
 	t.Helper()
-	host, p, _ := net.SplitHostPort(freeport.Addr(t))
+	host, p, _ := net.SplitHostPort(freeport.Closed(t))
 	port, _ = strconv.Atoi(p)
 	return host, port
 }

@@ -660,7 +660,7 @@ func TestActionOnAReplica(t *testing.T) {
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	csrf := op.csrf("/c/replica")
-	host, port, _ := net.SplitHostPort(freeport.Addr(t))
+	host, port, _ := net.SplitHostPort(freeport.Closed(t))
 	if err := r.Client().Do(t.Context(), "REPLICAOF", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}

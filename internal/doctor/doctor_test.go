@@ -1,12 +1,15 @@
 package doctor_test
 
 import (
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/demo"
 	"github.com/tidings-mail/tidings/internal/doctor"
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
@@ -74,7 +77,9 @@ func TestSMTP(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checks = doctor.SMTP(t.Context(), send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone})
+	_, p, _ := net.SplitHostPort(freeport.Closed(t))
+	closed, _ := strconv.Atoi(p)
+	checks = doctor.SMTP(t.Context(), send.Config{Host: "127.0.0.1", Port: closed, TLS: send.TLSNone})
 	if n, infra := doctor.Failed(checks); n != 1 || !infra {
 		t.Errorf("closed port: %+v", checks)
 	}

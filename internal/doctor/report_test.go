@@ -18,7 +18,7 @@ import (
 // saying why; a campaign's incomplete templates are said.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	_, port, _ := net.SplitHostPort(freeport.Addr(t))
+	_, port, _ := net.SplitHostPort(freeport.Closed(t))
 	vars := map[string]string{
 		"TIDINGS_REDIS_URL": "redis://127.0.0.1:" + port + "/0", "TIDINGS_STATE_DIR": t.TempDir(),
 		"TIDINGS_SMTP_HOST": "127.0.0.1", "TIDINGS_SMTP_PORT": port, "TIDINGS_SMTP_TLS": "none",

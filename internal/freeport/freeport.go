@@ -1,6 +1,7 @@
 // Package freeport finds a loopback port nothing listens on: to start a
 // server on (tests, test helper packages, the benchmark), or to find a
-// server unreachable at.
+// server unreachable at (Closed, which holds the port so nothing else can
+// take it).
 package freeport
 
 import (

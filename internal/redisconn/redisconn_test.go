@@ -40,7 +40,7 @@ func TestOpen(t *testing.T) {
 
 func TestDialUnreachable(t *testing.T) {
 	t.Parallel()
-	addr := freeport.Addr(t)
+	addr := freeport.Closed(t)
 	_, err := redisconn.Open(t.Context(), env(t, "redis://"+addr+"/0"))
 	var ue *redisconn.UnreachableError
 	if !errors.As(err, &ue) || ue.Env != "staging" || !strings.HasPrefix(err.Error(), "redis for environment staging (["+addr+"]) is unreachable: ") {
@@ -82,7 +82,7 @@ func TestExplain(t *testing.T) {
 	}
 
 	// A replica (of a master that is not there) refuses writes.
-	host, port, _ := net.SplitHostPort(freeport.Addr(t))
+	host, port, _ := net.SplitHostPort(freeport.Closed(t))
 	if err := admin.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,13 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/wait"
@@ -323,12 +325,8 @@ func testSendClassifiesFailures(t *testing.T, pipelining bool) {
 
 func TestClassifyConnectionFailures(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	_, p, _ := net.SplitHostPort(freeport.Closed(t))
+	port, _ := strconv.Atoi(p)
 	authSrv := startCapture(t, smtpcapture.Config{Username: "u", Password: "right"})
 	tests := []struct {
 		name     string
@@ -518,12 +516,8 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	tlsAuth := startCapture(t, smtpcapture.Config{StartTLS: true, Username: "mailer", Password: "s3cret"})
 	plain := startCapture(t, smtpcapture.Config{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedPort := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	_, p, _ := net.SplitHostPort(freeport.Closed(t))
+	closedPort, _ := strconv.Atoi(p)
 
 	base := func(s *smtpcapture.Server) send.Config {
 		return send.Config{Host: s.Host(), Port: s.Port(), TLS: send.TLSStartTLS, InsecureSkipVerify: true,

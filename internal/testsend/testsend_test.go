@@ -3,8 +3,10 @@ package testsend_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,11 +102,9 @@ func TestRunWarnsOfLiteralProse(t *testing.T) {
 
 func TestRunSMTPDown(t *testing.T) {
 	t.Parallel()
-	port, err := freeport.Port()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = testsend.Run(t.Context(), testsend.Config{Bundle: sample(t), To: "qa@example.org",
+	_, p, _ := net.SplitHostPort(freeport.Closed(t))
+	port, _ := strconv.Atoi(p)
+	_, err := testsend.Run(t.Context(), testsend.Config{Bundle: sample(t), To: "qa@example.org",
 		SMTP: send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone}})
 	var ce *testsend.ConnectError
 	if !errors.As(err, &ce) || ce.Server != fmt.Sprintf("127.0.0.1:%d", port) {
