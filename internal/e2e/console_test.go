@@ -441,9 +441,10 @@ func startRejectingSink(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startServer(t, "smtp-sink", func(port int) *exec.Cmd {
-		// -f RCPT: a hard 5xx to every recipient; -u as in startSMTPSink.
-		return exec.Command(smtpSinkPath, "-u", u.Username, "-f", "RCPT", fmt.Sprintf("127.0.0.1:%d", port), "64")
+	return startServer(t, "smtp-sink", func(port int) (*exec.Cmd, string) {
+		// -f RCPT: a hard 5xx to every recipient; -u and -h as in startSMTPSink.
+		name := sinkName(port)
+		return exec.Command(smtpSinkPath, "-u", u.Username, "-h", name, "-f", "RCPT", fmt.Sprintf("127.0.0.1:%d", port), "64"), name
 	})
 }
 

@@ -74,13 +74,15 @@ func freePort(t *testing.T) int {
 }
 
 // startServer runs a server process built by mk for a free port, retrying on
-// another port if it exits before answering, and waits until it greets.
-func startServer(t *testing.T, name string, mk func(port int) *exec.Cmd) int {
+// another port if it exits before answering, and waits until it greets with
+// a 220 reply containing the greeting mk returned: a port taken meanwhile by
+// another test's server is not mistaken for this one.
+func startServer(t *testing.T, name string, mk func(port int) (cmd *exec.Cmd, greeting string)) int {
 	t.Helper()
 	var lastOut string
 	for range 3 {
 		port := freePort(t)
-		cmd := mk(port)
+		cmd, greeting := mk(port)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		child, err := childproc.Start(cmd)
@@ -92,7 +94,7 @@ func startServer(t *testing.T, name string, mk func(port int) *exec.Cmd) int {
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-done
 		}
-		if waitGreeting(port, done) {
+		if waitGreeting(port, greeting, done) {
 			t.Cleanup(stop)
 			return port
 		}
@@ -103,8 +105,9 @@ func startServer(t *testing.T, name string, mk func(port int) *exec.Cmd) int {
 	return 0
 }
 
-// waitGreeting waits up to 20 s for an SMTP 220 greeting on port.
-func waitGreeting(port int, exited <-chan struct{}) bool {
+// waitGreeting waits up to 20 s for an SMTP 220 greeting containing want on
+// port.
+func waitGreeting(port int, want string, exited <-chan struct{}) bool {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -120,7 +123,7 @@ func waitGreeting(port int, exited <-chan struct{}) bool {
 			n, _ := c.Read(buf)
 			_, _ = c.Write([]byte("QUIT\r\n"))
 			c.Close()
-			if strings.HasPrefix(string(buf[:n]), "220") {
+			if g := string(buf[:n]); strings.HasPrefix(g, "220") && strings.Contains(g, want) {
 				return true
 			}
 		}
@@ -146,9 +149,9 @@ func startAiosmtpd(t *testing.T) *aiosmtpd {
 		need(t, "aiosmtpd for "+aiosmtpdPython, "apt-get install python3-aiosmtpd")
 	}
 	s := &aiosmtpd{maildir: filepath.Join(t.TempDir(), "Maildir")}
-	s.port = startServer(t, "aiosmtpd", func(port int) *exec.Cmd {
+	s.port = startServer(t, "aiosmtpd", func(port int) (*exec.Cmd, string) {
 		return exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n",
-			"-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", "aiosmtpd.handlers.Mailbox", s.maildir)
+			"-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", "aiosmtpd.handlers.Mailbox", s.maildir), " Python SMTP "
 	})
 	return s
 }
@@ -201,15 +204,20 @@ func startSMTPSink(t *testing.T) *smtpSink {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s.port = startServer(t, "smtp-sink", func(port int) *exec.Cmd {
+	s.port = startServer(t, "smtp-sink", func(port int) (*exec.Cmd, string) {
 		// -u is required as root; switching to ourselves is harmless
 		// otherwise. -d writes one file per transaction: DIR/m.<random hex>.
-		return exec.Command(bin, "-u", u.Username, "-d", s.dir+"/m.", fmt.Sprintf("127.0.0.1:%d", port), "256")
+		// -h names the server in its greeting.
+		name := sinkName(port)
+		return exec.Command(bin, "-u", u.Username, "-h", name, "-d", s.dir+"/m.", fmt.Sprintf("127.0.0.1:%d", port), "256"), name
 	})
 	return s
 }
 
 func (s *smtpSink) Port() int { return s.port }
+
+// sinkName is the name an smtp-sink on port greets with (its -h).
+func sinkName(port int) string { return fmt.Sprintf("sink-%d.tidings.test", port) }
 
 // Count counts the dump files; a file appears when a transaction starts.
 func (s *smtpSink) Count() int {

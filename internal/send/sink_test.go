@@ -1,17 +1,20 @@
 package send_test
 
 import (
+	"bufio"
 	"context"
-	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/send"
 )
 
@@ -30,52 +33,73 @@ func startSMTPSink(t testing.TB, args ...string) send.Config {
 		}
 		t.Skipf("%s not found: apt-get install postfix to run this test", smtpSinkPath)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
 	if os.Geteuid() == 0 {
 		// smtp-sink refuses to run as root without dropping privileges.
 		args = append([]string{"-u", "nobody"}, args...)
 	}
-	args = append(args, "127.0.0.1:"+strconv.Itoa(port), "64")
-	cmd := exec.CommandContext(context.WithoutCancel(t.Context()), smtpSinkPath, args...)
-	stderr := new(strings.Builder)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start smtp-sink: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+	// A port free a moment ago may be taken by another test's server before
+	// smtp-sink binds it: smtp-sink then exits, and the greeting, which
+	// names this smtp-sink (-h), tells it from another server.
+	var failed string
+	for range 3 {
+		port, err := freeport.Port()
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		name := fmt.Sprintf("sink-%d.tidings.test", port)
+		argv := append(slices.Clone(args), "-h", name, "127.0.0.1:"+strconv.Itoa(port), "64")
+		cmd := exec.CommandContext(context.WithoutCancel(t.Context()), smtpSinkPath, argv...)
+		stderr := new(strings.Builder)
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start smtp-sink: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		stop := func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+		}
+		if failed = greets(port, name, exited); failed == "" {
+			t.Cleanup(stop)
+			return send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone, HeloName: "test.local", Timeout: 5 * time.Second}
+		}
+		stop()
+		failed += "; smtp-sink's errors: " + stderr.String()
+	}
+	t.Fatalf("smtp-sink did not start on a loopback port: %s", failed)
+	return send.Config{}
+}
+
+// greets waits up to 10 s until the server on port greets with a 220 reply
+// naming name; it returns "" then, else why not.
+func greets(port int, name string, exited <-chan struct{}) string {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			_ = c.Close()
-			break
-		}
 		select {
 		case <-exited:
-			t.Fatalf("smtp-sink exited: %s", stderr)
+			return fmt.Sprintf("it exited (port %d)", port)
 		default:
 		}
-		if time.Now().After(deadline) || !errors.Is(err, syscall.ECONNREFUSED) {
-			t.Fatalf("smtp-sink does not listen on port %d: %v", port, err)
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			_ = c.Close()
+			if strings.HasPrefix(line, "220 ") && strings.Contains(line, name) {
+				return ""
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Sprintf("no greeting naming %s on port %d (last: %v)", name, port, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone, HeloName: "test.local", Timeout: 5 * time.Second}
 }
 
 // TestSendToSMTPSink sends through postfix's smtp-sink, a real pipelining
