@@ -446,15 +446,17 @@ func (a *readAhead) fill() {
 	wg.Wait()
 }
 
-// renderCheck renders rcp as the worker will and returns why it cannot be,
-// or, with prior results, what the earlier run over the same bytes found.
+// renderCheck returns why rcp cannot be rendered as the worker will render
+// it (render.Engine.Check: what Render would return, without executing the
+// templates where they cannot fail), or, with prior results, what the
+// earlier run over the same bytes found.
 func renderCheck(in Input, prior map[int]string, rcp recipient.Recipient, m render.Match) (string, bool) {
 	if prior != nil {
 		reason, bad := prior[rcp.Line]
 		return reason, bad
 	}
 	c := in.Campaign
-	if _, err := in.Engine.Render(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}); err != nil {
+	if err := in.Engine.Check(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}); err != nil {
 		return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", true
 	}
 	return "", false

@@ -268,6 +268,45 @@ func TestRunRendersEveryRow(t *testing.T) {
 	}
 }
 
+// TestRunChecksHoistedCounts: with templates that cannot fail once their
+// messages are evaluated (render.Engine.Check does not execute them), a
+// row whose plural count is missing or not a number is still invalid, with
+// its line.
+func TestRunChecksHoistedCounts(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
+		"m/text.tmpl":    {Data: []byte(`{{tc "posts" .Fields.posts .}} {{.Name}}`)},
+		"m/html.tmpl":    {Data: []byte(`<p title="{{.Name}}">{{tc "posts" .Fields.posts .}}</p>`)},
+	}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[posts]\none = \"{{.Count}} post\"\nother = \"{{.Count}} posts\"\n")}}
+	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := `{"email":"a@example.com","locale":"en","posts":"3"}
+{"email":"b@example.com","locale":"en","posts":"x"}
+{"email":"c@example.com","locale":"en"}
+{"email":"d@example.com","locale":"en","posts":"1"}
+`
+	in := Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: "r.jsonl", Format: recipient.FormatJSONL, Recipients: strings.NewReader(rows)}
+	s, err := Run(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted != 2 || s.Invalid != 2 || len(s.Rejects) != 2 {
+		t.Fatalf("summary = %+v, want 2 accepted and 2 invalid", s)
+	}
+	for i, want := range []struct {
+		line int
+		text string
+	}{{2, `"x"`}, {3, "posts"}} {
+		if r := s.Rejects[i]; r.Line != want.line || r.Code != CodeRender || !strings.Contains(r.Reason, want.text) {
+			t.Errorf("reject %d = %+v, want line %d, code %s, naming %s", i, r, want.line, CodeRender, want.text)
+		}
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	t.Parallel()
 	c := testCampaign(t, "")

@@ -93,6 +93,7 @@ type fileTemplate struct {
 	constant string        // the output when exec is nil
 	size     *atomic.Int64 // the longest output so far, to size the next one
 	folded   int           // the number of actions folded
+	src      *parse.Tree   // exec's main tree before escaping (check.go), if known
 }
 
 // newFileTemplate returns the fileTemplate that executes x.
@@ -109,6 +110,9 @@ type langTemplates struct {
 	// there; when one fails, Render executes fallback, which does not.
 	messages *hoistPlan
 	fallback *langTemplates
+	// total: executing these templates fails for no recipient once the
+	// messages are evaluated (check.go).
+	total bool
 }
 
 // foldRefs are the data fields the templates and messages use, for the
@@ -462,6 +466,7 @@ func (l *engineLang) fold(f *foldFile, probes []*view, withData bool) (*fileFold
 		return nil, err
 	}
 	ff := &fileFold{fo: fo, std: std, out: newFileTemplate(std), main: f.trees[0]}
+	ff.out.src = f.trees[0]
 	if fo == nil {
 		return ff, nil
 	}
@@ -491,7 +496,7 @@ func (l *engineLang) fold(f *foldFile, probes []*view, withData bool) (*fileFold
 		}
 	}
 	ff.out, ff.main, ff.modes = newFileTemplate(ft), main, modes
-	ff.out.folded = len(cand)
+	ff.out.folded, ff.out.src = len(cand), main
 	if onlyText(ftMain.Root) && !slices.ContainsFunc(fo.want, func(s string) bool { return s != fo.want[0] }) {
 		ff.out.exec, ff.out.constant = nil, fo.want[0]
 	}

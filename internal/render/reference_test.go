@@ -163,6 +163,7 @@ func assertSameRendering(t testing.TB, e *Engine, ref *reference, m Match, d Dat
 	t.Helper()
 	got, gerr := e.Render(m, d)
 	want, werr := ref.render(m, d)
+	assertCheckAgrees(t, e, m, d, gerr)
 	if (gerr == nil) != (werr == nil) {
 		t.Fatalf("%s %+v: Render error %v, reference error %v", m.Lang, d.Fields, gerr, werr)
 	}

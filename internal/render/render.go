@@ -568,10 +568,7 @@ func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	ts := l.tmpl
-	if l.std != nil && !sameData(d.Data, e.data) {
-		ts = l.std
-	}
+	ts := l.templatesFor(d, e.data)
 	v := newView(l, m, d)
 	defer putView(v)
 	if ts.messages != nil && !ts.messages.fill(l, v) {

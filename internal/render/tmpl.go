@@ -123,6 +123,11 @@ func (s *tmplSet) parseFor(l *engineLang, data map[string]any) (folded, std *lan
 		h.fallback = folded
 		folded = h
 	}
+	for _, lt := range []*langTemplates{folded, folded.fallback, std} {
+		if lt != nil {
+			lt.total = lt.cannotFail()
+		}
+	}
 	return folded, std, nil
 }
 
@@ -156,7 +161,7 @@ func (l *engineLang) hoistFiles(folds []*fileFold, probes []*view) *langTemplate
 		}
 		if x, _, ok := f.fo.check(main, modes); ok {
 			out[i] = newFileTemplate(x)
-			out[i].folded = f.out.folded
+			out[i].folded, out[i].src = f.out.folded, main
 			hoisted = true
 		}
 	}
