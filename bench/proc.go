@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -268,9 +269,11 @@ func (s *procSet) startSink(ctx context.Context, port int, counterPath string) (
 	if _, err := os.Stat(bin); err != nil {
 		return nil, errors.New("smtp-sink not found: apt-get install postfix (only its smtp-sink tool is used)")
 	}
-	// -c: count; backlog 256; 8BITMIME and PIPELINING are announced by
-	// default, SMTPUTF8 is not.
-	args := []string{"-c", "127.0.0.1:" + strconv.Itoa(port), "256"}
+	// -c: count; -h: the name it greets with, which tells it from another
+	// server that took the port first; backlog 256; 8BITMIME and
+	// PIPELINING are announced by default, SMTPUTF8 is not.
+	name := fmt.Sprintf("sink-%d.tidings.bench", port)
+	args := []string{"-c", "-h", name, "127.0.0.1:" + strconv.Itoa(port), "256"}
 	if os.Geteuid() == 0 {
 		// smtp-sink refuses to run as root without dropping privileges.
 		args = append([]string{"-u", "nobody"}, args...)
@@ -279,7 +282,7 @@ func (s *procSet) startSink(ctx context.Context, port int, counterPath string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := waitPort(ctx, port, p); err != nil {
+	if err := waitGreeting(ctx, port, name, p); err != nil {
 		return nil, fmt.Errorf("start smtp-sink: %w", err)
 	}
 	return p, nil
@@ -326,8 +329,9 @@ func parseSinkCount(b []byte) (int, error) {
 	return 0, fmt.Errorf("read smtp-sink's count: no mesg= in %q", line)
 }
 
-// waitPort waits until something accepts connections on port, or p exits.
-func waitPort(ctx context.Context, port int, p *proc) error {
+// waitGreeting waits until the SMTP server on port greets naming name (p,
+// not a server that took the port first), or p exits.
+func waitGreeting(ctx context.Context, port int, name string, p *proc) error {
 	return pollUntil(ctx, 10*time.Second, func() (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("%s exited: %s", p.name, p.logTail())
@@ -336,8 +340,10 @@ func waitPort(ctx context.Context, port int, p *proc) error {
 		if err != nil {
 			return false, nil
 		}
-		c.Close()
-		return true, nil
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		return strings.HasPrefix(line, "220 ") && strings.Contains(line, name), nil
 	})
 }
 

@@ -1,9 +1,11 @@
 package redistest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -115,13 +117,13 @@ func (p *proc) start(ctx context.Context) error {
 	p.mu.Lock()
 	p.cmd, p.done = cmd, done
 	p.mu.Unlock()
-	err = waitReady(ctx, p.addr, done)
+	err = waitReady(ctx, p.addr, cmd.Process.Pid, done)
 	if err == nil {
 		return nil
 	}
 	p.kill()
 	out := p.log.From(from)
-	if strings.Contains(out, "Address already in use") {
+	if strings.Contains(out, "Address already in use") && !errors.Is(err, errAddrInUse) {
 		err = fmt.Errorf("%w: %w", errAddrInUse, err)
 	}
 	return fmt.Errorf("%s on %s: %w; output:\n%s", p.name, p.addr, err, out)
@@ -181,38 +183,56 @@ func (p *proc) running() bool {
 
 // waitReady waits until addr answers PING, failing early when done closes
 // (the process exited).
-func waitReady(ctx context.Context, addr string, done <-chan struct{}) error {
-	return poll(ctx, 20*time.Second, "answer PING on "+addr, func() error {
+func waitReady(ctx context.Context, addr string, pid int, done <-chan struct{}) error {
+	return poll(ctx, 20*time.Second, "answer on "+addr, func() error {
 		select {
 		case <-done:
 			return permanent{errors.New("process exited")}
 		default:
 		}
-		return ping(ctx, addr)
+		got, err := serverPID(ctx, addr)
+		if err == nil && got != pid {
+			// Another test's server took the port first: ours will
+			// exit, unable to bind it.
+			return permanent{fmt.Errorf("%w: %s is another server's (process %d, not %d)", errAddrInUse, addr, got, pid)}
+		}
+		return err
 	})
 }
 
-// ping sends a raw PING (go-redis would log every refused connection).
-func ping(ctx context.Context, addr string) error {
+// serverPID asks the server on addr for its process id with a raw INFO
+// server (go-redis would log every refused connection): the server that
+// answers on a port free a moment ago may be another test's.
+func serverPID(ctx context.Context, addr string) (int, error) {
 	d := net.Dialer{Timeout: time.Second}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return err
+	if _, err := c.Write([]byte("INFO server\r\n")); err != nil {
+		return 0, err
 	}
-	buf := make([]byte, 64)
-	n, err := c.Read(buf)
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if !strings.HasPrefix(string(buf[:n]), "+PONG") {
-		return fmt.Errorf("PING answered %q", strings.TrimSpace(string(buf[:n])))
+	size, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+	if !strings.HasPrefix(head, "$") || err != nil || size < 0 {
+		return 0, fmt.Errorf("INFO server answered %q", strings.TrimSpace(head))
 	}
-	return nil
+	body := make([]byte, size)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(body), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, errors.New("INFO server has no process_id")
 }
 
 // permanent marks an error on which poll stops at once.

@@ -159,3 +159,31 @@ func TestNeedFailsUnderCIAndSkipsElsewhere(t *testing.T) {
 		}
 	})
 }
+
+// TestStartKnowsItsOwnServer: a start on a port another redis-server holds
+// (a port free a moment ago that a parallel test took first) fails as a
+// port in use, though that server answers: it is not taken for ours.
+func TestStartKnowsItsOwnServer(t *testing.T) {
+	t.Parallel()
+	bin := need(t, "redis-server", "redis-server")
+	mk := func(name string) *proc {
+		return &proc{name: name, bin: bin, dir: t.TempDir(), args: []string{"--save", "", "--appendonly", "no"}}
+	}
+	first := mk("first")
+	if err := launch(t.Context(), first); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(first.kill)
+	second := mk("second")
+	second.addr = first.addr
+	_, port, _ := strings.Cut(first.addr, ":")
+	second.args = append(second.args, "--port", port, "--bind", "127.0.0.1")
+	err := second.start(t.Context())
+	t.Cleanup(second.kill)
+	if !errors.Is(err, errAddrInUse) {
+		t.Fatalf("start on %s, held by another server: %v, want a port in use", first.addr, err)
+	}
+	if second.running() {
+		t.Error("the second server still runs")
+	}
+}

@@ -17,7 +17,7 @@ func TestReconcileTurn(t *testing.T) {
 	ctx := context.Background()
 	turn := func(owner string) bool {
 		t.Helper()
-		ok, err := st.ReconcileTurn(ctx, "c-turn", owner, 100*time.Millisecond)
+		ok, err := st.ReconcileTurn(ctx, "c-turn", owner, 2*time.Second) // long enough that no stall between two calls ends it
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestReconcileTurn(t *testing.T) {
 	if !turn("w1") {
 		t.Fatal("w1 could not keep its turn")
 	}
-	wait.For(t, 10*time.Second, "w2 to get the turn after w1's", func() bool { return turn("w2") })
+	wait.For(t, 30*time.Second, "w2 to get the turn after w1's", func() bool { return turn("w2") })
 	if turn("w1") {
 		t.Fatal("w1 got the turn while w2's runs")
 	}
