@@ -241,8 +241,8 @@ func TestCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	e.stage(t, opts{n: 1500, size: 500, rate: "200/s"})
-	e.startWorker(t, wopts{})
-	e.startWorker(t, wopts{})
+	stop1 := e.startWorker(t, wopts{})
+	stop2 := e.startWorker(t, wopts{})
 	wait.For(t, 20*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
 	n, err := e.st.Cancel(context.Background(), e.name, tester, "wrong audience")
 	if err != nil {
@@ -255,6 +255,10 @@ func TestCancel(t *testing.T) {
 	if err := e.st.Resume(context.Background(), e.name, tester, ""); !errors.As(err, &te) || te.State != store.StateCancelled {
 		t.Errorf("resume of a cancelled campaign: %v, want a transition error naming cancelled", err)
 	}
+	// The workers stop (their last records land) before status, the SMTP
+	// server's count and the report are read, one after the other.
+	stop1()
+	stop2()
 	st := e.checkReconcile(t)
 	if st.Counts[store.OutcomePending] != 0 || st.Counts[store.OutcomeCancelled] == 0 {
 		t.Fatalf("counts after cancel %v", st.Counts)

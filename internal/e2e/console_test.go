@@ -59,16 +59,26 @@ func consoleWorld(t *testing.T, smtpPort int, webhook string) *env {
 	return e
 }
 
-// startConsole runs `tidings console --env e2e` on a free loopback port
-// and returns its base URL once /healthz answers.
+// startConsole runs `tidings console --env e2e` on a loopback port the
+// kernel picks (port 0: no other test's server can hold it) and returns the
+// base URL it prints, once /healthz answers there.
 func (e *env) startConsole(t *testing.T) string {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := e.start("console", "console", "--env", envName, "--addr", addr)
-	base := "http://" + addr
+	p := e.start("console", "console", "--env", envName, "--addr", "127.0.0.1:0")
+	var base string
 	wait.For(t, 30*time.Second, "the console to answer", func() bool {
 		if done, err := p.exited(); done {
 			t.Fatalf("the console exited (%v):\n%s", err, tail(p.log, 4000))
+		}
+		if base == "" {
+			for line := range strings.SplitSeq(tail(p.log, 8000), "\n") {
+				if _, url, ok := strings.Cut(line, " on http://127.0.0.1:"); ok && strings.HasPrefix(line, "Console for ") {
+					base = "http://127.0.0.1:" + strings.TrimSuffix(strings.TrimSpace(url), "/")
+				}
+			}
+			if base == "" {
+				return false
+			}
 		}
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
@@ -458,16 +468,19 @@ func TestPreviewServeGallery(t *testing.T) {
 	bundledCampaignDirs(t, cdir, false)
 	rows := simpleRows(20, acceptedLocales)
 	file := writeCampaign(t, cdir, campaignSpec{name: "e2e-preview", templatesDir: "templates", localesDir: "locales", size: 500}, csvOf(t, rows))
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := e.start("preview", "preview", file, "--out", filepath.Join(e.dir, "out"), "--serve", addr)
-	var link string
+	// Port 0: the kernel picks one no other test's server holds; the
+	// sign-in link says which.
+	p := e.start("preview", "preview", file, "--out", filepath.Join(e.dir, "out"), "--serve", "127.0.0.1:0")
+	var link, addr string
 	wait.For(t, 30*time.Second, "the sign-in link", func() bool {
 		if done, err := p.exited(); done {
 			t.Fatalf("preview --serve exited (%v):\n%s", err, tail(p.log, 4000))
 		}
 		for _, line := range strings.Split(tail(p.log, 8000), "\n") {
-			if i := strings.Index(line, "http://"+addr+"/login#token="); i >= 0 {
-				link = strings.TrimSpace(line[i:])
+			if i := strings.Index(line, "http://127.0.0.1:"); i >= 0 {
+				if host, _, ok := strings.Cut(line[i+len("http://"):], "/login#token="); ok {
+					link, addr = strings.TrimSpace(line[i:]), host
+				}
 			}
 		}
 		return link != ""
@@ -507,7 +520,7 @@ func TestConsoleBeyondLoopback(t *testing.T) {
 	cdir := filepath.Join(e.dir, "campaign")
 	bundledCampaignDirs(t, cdir, false)
 	file := writeCampaign(t, cdir, campaignSpec{name: "e2e-addr", templatesDir: "templates", localesDir: "locales", size: 500}, csvOf(t, simpleRows(5, acceptedLocales)))
-	addr := fmt.Sprintf("0.0.0.0:%d", freePort(t))
+	addr := "0.0.0.0:0" // the kernel picks a port no other test's server holds
 	r := e.run("console", "--campaign", file, "--addr", addr)
 	if r.code != 2 || !strings.Contains(r.stderr, "nobody could sign in") {
 		t.Errorf("beyond loopback without tokens: want exit 2 saying nobody could sign in, got %s", r)
@@ -519,7 +532,8 @@ func TestConsoleBeyondLoopback(t *testing.T) {
 		if done, err := p.exited(); done {
 			t.Fatalf("the console exited (%v):\n%s", err, tail(p.log, 4000))
 		}
-		return strings.Contains(tail(p.log, 4000), "WARNING: listening on "+addr+", reachable from the network")
+		out := tail(p.log, 4000)
+		return strings.Contains(out, "WARNING: listening on ") && strings.Contains(out, ", reachable from the network")
 	})
 	if strings.Contains(tail(p.log, 4000), strings.Fields(viewerToken)[1]) {
 		t.Error("the console printed a token")

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -14,8 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/environment"
-	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/internal/workerproc"
 )
@@ -43,14 +45,22 @@ func setup(t *testing.T) (*environment.Environment, redis.UniversalClient) {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	e, rdb := setup(t)
-	addr := freeport.Addr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
+	// Port 0: the kernel picks one no other test's server holds; the log
+	// says which.
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	go func() {
-		done <- workerproc.Run(ctx, workerproc.Options{Env: e, Redis: rdb, MetricsAddr: addr, ShutdownTimeout: time.Second})
+		done <- workerproc.Run(ctx, workerproc.Options{Env: e, Redis: rdb, MetricsAddr: "127.0.0.1:0", Logger: logger, ShutdownTimeout: time.Second})
 	}()
+	served := regexp.MustCompile(`msg="serving metrics" addr=(127\.0\.0\.1:\d+)`)
 	wait.For(t, 10*time.Second, "the health endpoint answers", func() bool {
-		resp, err := http.Get(fmt.Sprintf("http://%s/healthz", addr))
+		m := served.FindStringSubmatch(logs.String())
+		if m == nil {
+			return false
+		}
+		resp, err := http.Get(fmt.Sprintf("http://%s/healthz", m[1]))
 		if err != nil {
 			return false
 		}
