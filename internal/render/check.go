@@ -82,6 +82,9 @@ func (f fileTemplate) total() bool {
 	html := false
 	switch t := f.exec.(type) {
 	case *htmltemplate.Template:
+		if _, err := t.Clone(); err == nil {
+			return false // not executed, so not escaped, yet: Clone fails after
+		}
 		tree, html = t.Tree, true
 	case *texttemplate.Template:
 		tree = t.Tree

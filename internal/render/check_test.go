@@ -1,6 +1,8 @@
 package render
 
 import (
+	htmltemplate "html/template"
+	"io"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -108,5 +110,67 @@ func TestCheckTotal(t *testing.T) {
 			}
 			assertCheckAgrees(t, e, forged, Data{Name: "Ana"}, rerr)
 		})
+	}
+}
+
+// TestCheckTotalNeedsEscaping: an html template not executed yet is not
+// escaped, so not total, even without actions (this one cannot be escaped
+// at all: it ends inside an attribute); executed, its escaped tree is
+// judged.
+func TestCheckTotalNeedsEscaping(t *testing.T) {
+	t.Parallel()
+	bad := htmltemplate.Must(htmltemplate.New("html.tmpl").Parse(`<a href="`))
+	f := newFileTemplate(bad)
+	f.src = bad.Tree.Copy()
+	if f.total() {
+		t.Error("an html template never executed (and unescapable) was taken for total")
+	}
+	good := htmltemplate.Must(htmltemplate.New("html.tmpl").Parse(`<p title="{{.Name}}">{{.Email}}</p>`))
+	g := newFileTemplate(good)
+	g.src = good.Tree.Copy()
+	if g.total() {
+		t.Error("an html template not escaped yet was taken for total")
+	}
+	if err := good.Execute(io.Discard, &view{Name: "a", Email: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if !g.total() {
+		t.Error("the escaped template, which only prints string fields, was not taken for total")
+	}
+}
+
+// TestCheckStandardTemplates: with campaign data folded, a row whose data
+// differs gets the standard templates; those are judged too, and Check
+// agrees with Render on them.
+func TestCheckStandardTemplates(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{"x/subject.tmpl": {Data: []byte(`Hi {{.Name}}`)}, "x/html.tmpl": {Data: []byte(`<p>{{.Name}} {{.Data.url}}</p>`)},
+		"x/text.tmpl": {Data: []byte(`{{.Name}}`)}}
+	loc := fstest.MapFS{"en.toml": {Data: []byte("[s]\nother = \"x\"\n")}}
+	e, err := New(Config{Templates: fsys, Locales: loc, Template: "x", DefaultLocale: "en", Data: map[string]any{"url": "https://a.example/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := e.byLang["en"]
+	if !l.tmpl.total || l.std == nil || l.std.total {
+		t.Fatalf("folded total %v, standard %v; want the folded templates total and the standard ones (they read .Data.url) not", l.tmpl.total, l.std)
+	}
+	m, err := e.Resolve("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range []map[string]any{{"url": "https://a.example/"}, {"url": "https://b.example/"}, {"other": 1}} {
+		d := Data{Name: "Ana", Data: data}
+		_, rerr := e.Render(m, d)
+		assertCheckAgrees(t, e, m, d, rerr)
+	}
+	// Standard templates that only print string fields are total.
+	fsys["x/html.tmpl"] = &fstest.MapFile{Data: []byte(`<p>{{.Name}}</p>`)}
+	e, err = New(Config{Templates: fsys, Locales: loc, Template: "x", DefaultLocale: "en", Data: map[string]any{"url": "https://a.example/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := e.byLang["en"]; l.std == nil || !l.std.total {
+		t.Errorf("standard templates printing .Name only: %+v, want total", l.std)
 	}
 }

@@ -453,6 +453,7 @@ const (
 type fileFold struct {
 	fo    *folding // nil when S cannot be checked (it fails on a probe)
 	std   executor
+	src   *parse.Tree             // S's main tree as parsed
 	out   fileTemplate            // what Render executes: folded, constant, or std
 	main  *parse.Tree             // out's main tree before escaping
 	modes map[parse.Pos]shapeMode // the actions of S that out folded
@@ -465,7 +466,7 @@ func (l *engineLang) fold(f *foldFile, probes []*view, withData bool) (*fileFold
 	if err != nil {
 		return nil, err
 	}
-	ff := &fileFold{fo: fo, std: std, out: newFileTemplate(std), main: f.trees[0]}
+	ff := &fileFold{fo: fo, std: std, src: f.trees[0], out: newFileTemplate(std), main: f.trees[0]}
 	ff.out.src = f.trees[0]
 	if fo == nil {
 		return ff, nil

@@ -117,13 +117,19 @@ func (s *tmplSet) parseFor(l *engineLang, data map[string]any) (folded, std *lan
 	}
 	folded = pick(func(f *fileFold) fileTemplate { return f.out })
 	if data != nil {
-		std = pick(func(f *fileFold) fileTemplate { return newFileTemplate(f.std) })
+		std = pick(func(f *fileFold) fileTemplate {
+			ft := newFileTemplate(f.std)
+			ft.src = f.src
+			return ft
+		})
 	}
 	if h := l.hoistFiles(folds, probes); h != nil {
 		h.fallback = folded
 		folded = h
 	}
-	for _, lt := range []*langTemplates{folded, folded.fallback, std} {
+	// The templates Render may start with (a fallback runs only after a
+	// message failed, when Check renders anyway).
+	for _, lt := range []*langTemplates{folded, std} {
 		if lt != nil {
 			lt.total = lt.cannotFail()
 		}
