@@ -217,8 +217,9 @@ type wopts struct {
 	templates   fs.FS
 	locales     fs.FS
 	id          string
-	journal     string // journal directory ("" = none)
-	env         string // the worker's environment ("" = test, the campaigns')
+	journal     string        // journal directory ("" = none)
+	env         string        // the worker's environment ("" = test, the campaigns')
+	control     time.Duration // its control loop's interval (0 = 50 ms)
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -232,7 +233,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
 		Journal: journal.Config{Dir: o.journal},
-		Env:     cmp.Or(o.env, "test"), ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		Env:     cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
 	})
 	if err != nil {

@@ -92,7 +92,9 @@ type StepResult struct {
 	// running.
 	State State
 	// Sent is the campaign's number of recipients sent after this step, or
-	// -1 when the step recorded none sent (the number is then not known).
+	// -1 when the step recorded none sent and made no claim. A step with
+	// claims always carries it, so that the worker compares it with its
+	// journal before it sends to anyone claimed (see worker's rollback).
 	Sent int64
 }
 

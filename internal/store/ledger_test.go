@@ -334,3 +334,34 @@ func TestStepOperationsInOrder(t *testing.T) {
 		t.Error("a record of kind \"c\" (the script's claim marker) was accepted")
 	}
 }
+
+// TestClaimOnlyStepAnswersSent: a step that only claims answers the
+// campaign's sent count (the worker compares it with its journal before
+// sending to anyone it claimed: after a restore from an older backup the
+// ledger lets recipients already sent be claimed again); a step with
+// neither claims nor sent records answers -1.
+func TestClaimOnlyStepAnswersSent(t *testing.T) {
+	t.Parallel()
+	_, _, l := released(t, "c-sent", 4, 5)
+	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
+	step := func(recs []store.Record, claims []store.Claim) int64 {
+		t.Helper()
+		res, err := l.Step(ctx, recs, claims, pol, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Sent
+	}
+	if got := step(nil, []store.Claim{{ID: "r0", Lang: "de", Token: "A"}, {ID: "r1", Lang: "de", Token: "A"}}); got != 0 {
+		t.Errorf("first claims: sent %d, want 0", got)
+	}
+	if got := step([]store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Token: "A"}, {ID: "r1", Lang: "de", Kind: store.KindSent, Code: "250", Token: "A"}}, nil); got != 2 {
+		t.Errorf("two sent recorded: sent %d, want 2", got)
+	}
+	if got := step(nil, []store.Claim{{ID: "r2", Lang: "de", Token: "B"}}); got != 2 {
+		t.Errorf("a claim-only step: sent %d, want 2", got)
+	}
+	if got := step([]store.Record{{ID: "r2", Lang: "de", Kind: store.KindTemp, Code: "451", Token: "B"}}, nil); got != -1 {
+		t.Errorf("a step with a temporary failure only: sent %d, want -1", got)
+	}
+}

@@ -49,7 +49,8 @@
 -- the callers' staging no longer runs), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- campaign's recipients sent after this call, or -1 when it recorded none
--- sent (a worker compares it with its own delivery journal).
+-- sent and made no claim (a worker compares it with its own delivery
+-- journal).
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -250,8 +251,12 @@ local function flush(key, prefix, t)
   return v
 end
 -- The campaign's recipients sent so far comes back from its own counter's
--- increment; -1 when this call sent nobody (the caller then cannot tell).
-local sent = flush(KEYS[2], '', cnt).sent or -1
+-- increment; read when this call sent nobody but made claims (a worker
+-- compares it with its journal before it sends to them: a Redis restored
+-- from an older backup has forgotten deliveries, and its ledger would let
+-- those recipients be claimed again); -1 for a call with neither.
+local sent = flush(KEYS[2], '', cnt).sent
+if not sent then sent = #out > 0 and (tonumber(redis.call('HGET', KEYS[2], 'sent')) or 0) or -1 end
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
