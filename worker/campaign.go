@@ -123,6 +123,9 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 		MaxAttempts: camp.Retry.MaxAttempts,
 		Window:      camp.AutoPause.Window, ErrorRate: camp.AutoPause.ErrorRate, MinAttempts: camp.AutoPause.MinAttempts,
 		Host: w.cfg.Host, Env: w.cfg.Env,
+		// The step answers what this worker recorded sent in the run, which
+		// rollback compares with this worker's journal of the run.
+		Sender: meta.Run + "|" + w.cfg.WorkerID,
 	}
 	cs.tick = store.TickParams{Stage: meta.Stage, Interval: camp.Batches.Interval, ApproveAfterCanary: camp.Batches.ApproveAfterCanary,
 		MaxFailureRate: camp.Batches.MaxFailureRate, Actor: w.actor()}
@@ -243,20 +246,23 @@ func (w *Worker) journaled(cs *campaignState) int64 {
 }
 
 // rollback compares redisSent, the number of recipients Redis says were
-// sent in cs's run, with mine, what this worker's own journal recorded as
-// sent before Redis was read (journaled): Redis can never hold fewer,
+// sent in cs's run (by this worker, as a ledger step answers it; by any,
+// as the control loop's probe reads it: mine is then compared with more
+// than its own and Redis's forgetting shows less), with mine, what this
+// worker's own journal recorded as sent before Redis was read
+// (journaled): Redis can never hold fewer,
 // except by the outcomes not recorded yet (journaled right after the SMTP
 // reply, recorded in Redis with the next step: at most one window per
 // connection) and those a concurrent claimer marked in doubt until their
 // record arrives. Fewer than that means Redis went back in time (restored
 // from an older backup, or it lost its last writes): it returns why, or "".
-func (w *Worker) rollback(cs *campaignState, mine, redisSent int64) string {
+func (w *Worker) rollback(cs *campaignState, mine, redisSent int64, whose string) string {
 	slack := int64(2 * w.cfg.Concurrency * w.cfg.ClaimWindow)
 	if mine < 0 || mine <= redisSent+slack {
 		return ""
 	}
-	return fmt.Sprintf("state loss suspected: Redis records %d messages sent in run %s, but worker %s on %s alone journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		redisSent, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
+	return fmt.Sprintf("state loss suspected: Redis records %d messages sent %s in run %s, but worker %s on %s journaled %d (%s): Redis lost recent writes (restored from an older backup?). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		redisSent, whose, cs.run, w.cfg.WorkerID, w.cfg.Host, mine, w.journal.Dir())
 }
 
 // pauseCampaign pauses c on this worker's behalf, with reason, but only

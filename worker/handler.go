@@ -227,7 +227,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 		}
 		if why == stopNone && res.Sent >= 0 {
-			if reason := w.rollback(cs, mine, res.Sent); reason != "" {
+			if reason := w.rollback(cs, mine, res.Sent, "by this worker"); reason != "" {
 				// Redis forgot deliveries this worker made: the ledger cannot
 				// be trusted to say who was sent. Send nothing more.
 				w.pauseCampaign(ctx, cs.name, "state-loss", reason, time.Time{})

@@ -46,16 +46,16 @@ func TestRollbackCountsTheJournalBeforeRedis(t *testing.T) {
 	mine := w.journaled(cs)
 	redis := int64(1000) // Redis read now: it has every outcome journaled so far
 	sent(200)            // the other connections go on sending meanwhile
-	if why := w.rollback(cs, mine, redis); why != "" {
+	if why := w.rollback(cs, mine, redis, "by this worker"); why != "" {
 		t.Errorf("messages journaled after Redis was read count as lost: %s", why)
 	}
-	if why := w.rollback(cs, w.journaled(cs), redis); !strings.Contains(why, "state loss suspected") {
+	if why := w.rollback(cs, w.journaled(cs), redis, "by this worker"); !strings.Contains(why, "state loss suspected") {
 		t.Errorf("Redis 200 behind the journal (slack 64) not caught: %q", why)
 	}
-	if why := w.rollback(cs, w.journaled(cs), 1200-64); why != "" {
+	if why := w.rollback(cs, w.journaled(cs), 1200-64, "by this worker"); why != "" {
 		t.Errorf("outcomes within one window per connection (64) count as lost: %s", why)
 	}
-	if why := w.rollback(nil, w.journaled(nil), 0); why != "" {
+	if why := w.rollback(nil, w.journaled(nil), 0, "by this worker"); why != "" {
 		t.Errorf("no campaign state: %s", why)
 	}
 }

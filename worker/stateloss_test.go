@@ -145,3 +145,39 @@ func TestLostChunkPausesForStateLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoredWithOtherWorkersDeliveries: another worker's deliveries do
+// not hide what Redis forgot of this one's. Worker B sends the canary and
+// stops; the campaign is approved and the "backup" taken; worker A sends
+// the rest, all of it in its journal; Redis is restored. Compared with the
+// campaign's sent count (B's canary, more than A's forgotten batch minus
+// the slack), nothing looked lost and A sent its batch again; compared with
+// what Redis counts as sent by A (nothing), it pauses before sending.
+func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, r := persistentEnv(t)
+	srv, rdb := e.smtp, e.rdb
+	e.stage(t, opts{n: 380, canary: 30, size: 200, approve: true})
+	stopB := e.startWorker(t, wopts{journal: t.TempDir(), id: "B"})
+	e.waitState(t, 30*time.Second, store.StateAwaitingApproval)
+	stopB()
+	canary := srv.Count()
+	if err := e.st.Approve(ctx, e.name, tester, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Save(ctx).Err(); err != nil { // the "backup"
+		t.Fatal(err)
+	}
+	e.startWorker(t, wopts{journal: t.TempDir(), id: "A", control: time.Hour})
+	e.waitState(t, 30*time.Second, store.StateDone)
+	before := srv.Count()
+	if err := r.Restart(ctx, false); err != nil { // restored from it
+		t.Fatal(err)
+	}
+	pausedForStateLoss(t, e)
+	if n := srv.Count(); n != before {
+		t.Errorf("%d messages sent after the restore, want none", n-before)
+	}
+	t.Logf("canary %d, %d sent before the restore", canary, before)
+}

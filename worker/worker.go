@@ -446,7 +446,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			// mine compared with the staging of cs, the state it counted,
 			// not one of a staging anew loaded meanwhile.
 			if cs != nil && p.State == store.StateRunning && p.Stage == cs.stage {
-				if reason := w.rollback(cs, mine, p.Sent); reason != "" {
+				if reason := w.rollback(cs, mine, p.Sent, "by all workers"); reason != "" {
 					w.pauseCampaign(ctx, c, "state-loss", reason, time.Time{})
 				}
 			}

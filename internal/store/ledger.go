@@ -61,6 +61,10 @@ type Policy struct {
 	ErrorRate   float64 // auto-pause threshold (0: off)
 	MinAttempts int     // attempts in the window before auto-pause may trigger
 	Host, Env   string  // recorded in the audit entry of an auto-pause
+	// Sender names the calling worker's counter of recipients it recorded
+	// sent, "<run>|<worker id>", which StepResult.Sent then answers ("":
+	// the campaign's sent count).
+	Sender string
 }
 
 // ClaimResult says what Step decided about a claimed recipient.
@@ -91,10 +95,11 @@ type StepResult struct {
 	// runs, and nothing was written). A worker stops when it is not
 	// running.
 	State State
-	// Sent is the campaign's number of recipients sent after this step, or
-	// -1 when the step recorded none sent and made no claim. A step with
-	// claims always carries it, so that the worker compares it with its
-	// journal before it sends to anyone claimed (see worker's rollback).
+	// Sent is the number of recipients the calling worker (Policy.Sender;
+	// "": anyone) recorded sent in the run after this step, or -1 when
+	// the step recorded none sent and made no claim. A step with claims
+	// always carries it, so that the worker compares it with its journal
+	// before it sends to anyone claimed (see worker's rollback).
 	Sent int64
 }
 
@@ -205,7 +210,7 @@ func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 // or returns the error that stopped it.
 func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	k, p := l.k, calls[0].p
-	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec}
+	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec, k.wsent}
 	// One time for the whole call: the latest of the steps'.
 	now, nops, nclaims := calls[0].now, 0, 0
 	for _, c := range calls {
@@ -214,10 +219,10 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		}
 		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	// ARGV of lua/step.lua: 9 values, then 7 per record and 5 per claim
+	// ARGV of lua/step.lua: 10 values, then 7 per record and 5 per claim
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
-	args := make([]any, 0, 9+7*nops)
-	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops)
+	args := make([]any, 0, 10+7*nops)
+	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender)
 	for _, c := range calls {
 		for _, r := range c.recs {
 			args = append(args, string(r.Kind), r.ID, r.Code, r.Response, r.Lang, r.Batch, r.Token)

@@ -365,3 +365,52 @@ func TestClaimOnlyStepAnswersSent(t *testing.T) {
 		t.Errorf("a step with a temporary failure only: sent %d, want -1", got)
 	}
 }
+
+// TestStepAnswersTheSendersCount: with Policy.Sender, a step answers what
+// that sender recorded sent in the run, not the campaign's count: another
+// worker's deliveries would hide what Redis forgot of this one's.
+func TestStepAnswersTheSendersCount(t *testing.T) {
+	t.Parallel()
+	_, _, l := released(t, "c-sender", 6, 10)
+	ctx := context.Background()
+	step := func(sender string, recs []store.Record, claims []store.Claim) int64 {
+		t.Helper()
+		res, err := l.Step(ctx, recs, claims, store.Policy{MaxAttempts: 3, Sender: sender}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Sent
+	}
+	sent := func(ids ...string) []store.Record {
+		var out []store.Record
+		for _, id := range ids {
+			out = append(out, store.Record{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Token: "T" + id})
+		}
+		return out
+	}
+	claims := func(ids ...string) []store.Claim {
+		var out []store.Claim
+		for _, id := range ids {
+			out = append(out, store.Claim{ID: id, Lang: "de", Token: "T" + id})
+		}
+		return out
+	}
+	if got := step("run1|A", nil, claims("r0", "r1", "r2")); got != 0 {
+		t.Errorf("A's first claims: %d, want 0", got)
+	}
+	if got := step("run1|A", sent("r0", "r1", "r2"), claims("r3")); got != 3 {
+		t.Errorf("A recorded 3 sent: %d, want 3", got)
+	}
+	if got := step("run1|B", nil, claims("r4")); got != 0 {
+		t.Errorf("B's claim-only step: %d, want 0 (A's deliveries are not B's)", got)
+	}
+	if got := step("run1|B", sent("r4"), nil); got != 1 {
+		t.Errorf("B recorded 1 sent: %d, want 1", got)
+	}
+	if got := step("run1|A", sent("r3"), nil); got != 4 {
+		t.Errorf("A recorded a fourth: %d, want 4", got)
+	}
+	if got := step("", nil, claims("r5")); got != 5 {
+		t.Errorf("without a sender: %d, want the campaign's 5", got)
+	}
+}

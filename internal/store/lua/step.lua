@@ -21,11 +21,14 @@
 --   7 errors   LIST the last 100 failures (JSON)
 --   8 audit    LIST audit entries (JSON)
 --   9 persec   HASH unix second -> records (the status rate)
+--  10 wsent    HASH "<run>|<worker>" -> recipients that worker recorded sent
 -- ARGV:
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
 --   8 now (unix ms)                      9 number of operations
+--  10 the calling worker's field in wsent, "<run>|<worker id>" ('' for
+--     none: see the answer's sent count)
 --   then each operation, 7 values for a record, 5 for a claim:
 --     kind, id, code, response, lang, batch, token       (a record)
 --       kinds: sent | failed (permanent) | temp | refused | skipped |
@@ -42,9 +45,9 @@
 -- campaign's state after this call ('' when it is gone or was staged anew:
 -- the callers' staging no longer runs), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
--- campaign's recipients sent after this call, or -1 when it recorded none
--- sent and made no claim (a worker compares it with its own delivery
--- journal).
+-- recipients the calling worker (ARGV[10]; else the campaign) recorded sent
+-- in the run after this call, or -1 when it recorded none sent and
+-- made no claim (a worker compares it with its own delivery journal).
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -61,7 +64,7 @@ if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
   -- nothing, so that no stale key is left behind.
   local res = state and STALE or GONE
-  local o = 10
+  local o = 11
   for s = 1, nops do
     if ARGV[o] == 'c' then push2(res, 0); o = o + 5 else o = o + 7 end
   end
@@ -77,7 +80,7 @@ end
 local ledger, sets, nsets = {}, {}, 0
 do
   local ids = {}
-  local o = 10
+  local o = 11
   for s = 1, nops do
     ids[s] = ARGV[o + 1]
     if ARGV[o] == 'c' then o = o + 5 else o = o + 7 end
@@ -150,7 +153,7 @@ end
 local counted, p0 = 0, nil
 local pushed, records = false, 0
 local paused = ''
-local o, after = 10, 10
+local o, after = 11, 11
 for s = 1, nops do
   o = after
   local kind = ARGV[o]
@@ -307,13 +310,27 @@ local function flush(key, prefix, t)
   end
   return v
 end
--- The campaign's recipients sent so far comes back from its own counter's
--- increment; read when this call sent nobody but made claims (a worker
--- compares it with its journal before it sends to them: a Redis restored
+-- The answer's sent count is compared by the calling worker with its own
+-- delivery journal before it sends to anyone it claimed: a Redis restored
 -- from an older backup has forgotten deliveries, and its ledger would let
--- those recipients be claimed again); -1 for a call with neither.
+-- those recipients be claimed again. So it is the recipients this worker
+-- recorded sent in the run (the other workers' deliveries would hide its
+-- forgotten ones), kept in wsent, which a staging that continues the run
+-- keeps, as the worker's journal does; without a field, the campaign's.
+-- It comes back from the counter's increment, or is read when this call
+-- sent nobody but made claims; -1 for a call with neither.
 local sent = flush(KEYS[2], '', cnt).sent
-if not sent then sent = nout > 0 and (tonumber(redis.call('HGET', KEYS[2], 'sent')) or 0) or -1 end
+if ARGV[10] ~= '' then
+  if (cnt.sent or 0) ~= 0 then
+    sent = redis.call('HINCRBY', KEYS[10], ARGV[10], cnt.sent)
+  elseif nout > 0 then
+    sent = tonumber(redis.call('HGET', KEYS[10], ARGV[10])) or 0
+  else
+    sent = -1
+  end
+elseif not sent then
+  sent = nout > 0 and (tonumber(redis.call('HGET', KEYS[2], 'sent')) or 0) or -1
+end
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
