@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -412,5 +413,54 @@ func TestStepAnswersTheSendersCount(t *testing.T) {
 	}
 	if got := step("", nil, claims("r5")); got != 5 {
 		t.Errorf("without a sender: %d, want the campaign's 5", got)
+	}
+}
+
+// TestRetriedClaimWritesAgain: a claim made again with its own token (its
+// first answer was lost) writes its entry again, unchanged, so that the WAIT
+// after the call, which counts the replicas holding this connection's
+// writes, covers it even when the first claim went out on another
+// connection (Redis 7.2 and later move a connection's replication offset
+// only when it writes). Redis's count of changes tells the write.
+func TestRetriedClaimWritesAgain(t *testing.T) {
+	t.Parallel()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf") // its own server: the count is server-wide
+	st := store.New(r.Client())
+	sum := stage(t, st, "c-retry", stageOpts{n: 3, size: 5})
+	tick(t, st, "c-retry", sum, store.TickParams{})
+	l := st.Ledger("c-retry", sum.Stage)
+	ctx, pol := context.Background(), store.Policy{MaxAttempts: 3}
+	changes := func() int {
+		t.Helper()
+		info := r.Client().Info(ctx, "persistence").Val()
+		for line := range strings.SplitSeq(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "rdb_changes_since_last_save:"); ok {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+		}
+		t.Fatalf("no rdb_changes_since_last_save in INFO persistence:\n%s", info)
+		return 0
+	}
+	claim := func() store.ClaimResult {
+		t.Helper()
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "A"}}, pol, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return first(res).Result
+	}
+	if c := claim(); c != store.ClaimOK {
+		t.Fatalf("claim: %v", c)
+	}
+	before := changes()
+	if c := claim(); c != store.ClaimOK {
+		t.Fatalf("the same claim again: %v, want OK", c)
+	}
+	if after := changes(); after <= before {
+		t.Errorf("the claim made again wrote nothing (%d changes before, %d after)", before, after)
 	}
 }

@@ -286,7 +286,12 @@ for s = 1, nops do
         res = OK
       elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
-        -- caller's, and nothing was sent yet.
+        -- caller's, and nothing was sent yet. Written again, unchanged: the
+        -- WAIT after this call counts the replicas that have this
+        -- connection's writes, and the first claim may have been made on
+        -- another connection, not yet acknowledged (Redis 7.2 and later
+        -- move a connection's offset only when it writes).
+        put(cid, ledger[cid])
         res, att = OK, ca
       elseif cs == 'sending' then
         put(cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
