@@ -74,9 +74,9 @@ type Input struct {
 	// is skipped (not sent, not in any batch), with its reason.
 	Exclude func(id, email string) (reason string, ok bool)
 	// Prior, when set, is the summary of an earlier run over the same bytes
-	// (the caller checks they are the same): rows are not rendered again,
+	// (the caller checks they are the same): rows are not checked again,
 	// and a row Prior found the template cannot render is invalid again
-	// with the same reason. Staging uses it to render every row only once.
+	// with the same reason. Staging uses it to check every row only once.
 	Prior *Summary
 }
 
@@ -363,9 +363,9 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	return s, nil
 }
 
-// readAhead reads recipient rows a block at a time and renders the block's
-// rows that will be accepted in parallel, one goroutine per core: rendering
-// every accepted row is most of a plan's work. Rows come out in file order
+// readAhead reads recipient rows a block at a time and checks the block's
+// rows that will be accepted in parallel, one goroutine per core: checking
+// a row may mean rendering it, the costliest part of a plan. Rows come out in file order
 // with what the plan needs to decide about each.
 type readAhead struct {
 	in      Input

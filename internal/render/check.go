@@ -2,6 +2,7 @@ package render
 
 import (
 	htmltemplate "html/template"
+	"reflect"
 	"slices"
 	texttemplate "text/template"
 	"text/template/parse"
@@ -66,9 +67,18 @@ func (lt *langTemplates) cannotFail() bool {
 }
 
 // viewStrings are the fields of view that hold a string, which printing
-// cannot fail on.
-var viewStrings = map[string]bool{"ID": true, "Email": true, "Name": true, "Campaign": true,
-	"Locale": true, "RequestedLocale": true, "Dir": true, "Count": true}
+// cannot fail on (taken from the type, so that a field changed or added
+// is judged by what it is).
+var viewStrings = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[view]()
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Type.Kind() == reflect.String {
+			m[f.Name] = true
+		}
+	}
+	return m
+}()
 
 // total reports whether executing f on a *view fails for no view. Its main
 // tree as written (src) must hold only text and actions that print a

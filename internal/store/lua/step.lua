@@ -324,18 +324,13 @@ end
 -- keeps, as the worker's journal does; without a field, the campaign's.
 -- It comes back from the counter's increment, or is read when this call
 -- sent nobody but made claims; -1 for a call with neither.
-local sent = flush(KEYS[2], '', cnt).sent
+local sent = flush(KEYS[2], '', cnt).sent -- nil: no sent recorded
+local key, field = KEYS[2], 'sent'
 if ARGV[10] ~= '' then
-  if (cnt.sent or 0) ~= 0 then
-    sent = redis.call('HINCRBY', KEYS[10], ARGV[10], cnt.sent)
-  elseif nout > 0 then
-    sent = tonumber(redis.call('HGET', KEYS[10], ARGV[10])) or 0
-  else
-    sent = -1
-  end
-elseif not sent then
-  sent = nout > 0 and (tonumber(redis.call('HGET', KEYS[2], 'sent')) or 0) or -1
+  key, field = KEYS[10], ARGV[10]
+  if sent then sent = redis.call('HINCRBY', key, field, cnt.sent) end
 end
+if not sent then sent = nout > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
