@@ -259,7 +259,15 @@ func (f *literalFinder) html(b []byte, base int) {
 
 // attrOffset returns where the attribute name starts in the raw tag, or 0.
 func attrOffset(raw []byte, name string) int {
-	lower := bytes.ToLower(raw)
+	// ASCII only, byte for byte: bytes.ToLower turns each invalid UTF-8
+	// byte into a 3-byte U+FFFD, and the index would not be raw's.
+	lower := make([]byte, len(raw))
+	for i, c := range raw {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
 	for i := 1; i < len(lower); i++ {
 		j := bytes.Index(lower[i:], []byte(name))
 		if j < 0 {

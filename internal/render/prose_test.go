@@ -52,6 +52,9 @@ func TestLintProse(t *testing.T) {
 		{"html alt beside an action", "html.tmpl", `<img alt="{{t "s" .}} logo" src="x.png">`, []string{"1: alt: logo"}},
 		{"html letter entity", "html.tmpl", "<p>Caf&eacute;</p>" + htmlDoc, []string{"1: Café"}},
 		{"html outlook comment", "html.tmpl", htmlDoc + "\n<!--[if mso]><table><tr><td>\nRead online</td></tr></table><![endif]-->", []string{"3: Read online"}},
+		// bytes.ToLower would grow each invalid byte to 3 (a fuzzer's find).
+		{"html invalid utf-8 in a tag", "html.tmpl", htmlDoc + "\n<a \x9f\x9f\x9f\ntitle\n=\nHello>", []string{"3: title: Hello"}},
+		{"html non-ascii upper case in a tag", "html.tmpl", htmlDoc + "\n<a data-İİİ=1\ntitle=Hello>", []string{"3: title: Hello"}},
 		{"html greek", "html.tmpl", `<p>{{t "s" .}}</p><p>Γειά σας</p>`, []string{"1: Γειά σας"}},
 		{"html markup styles urls entities", "html.tmpl", `<!DOCTYPE html>
 <html lang="{{.Locale}}" dir="{{.Dir}}"><head><meta charset="utf-8">
