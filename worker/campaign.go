@@ -3,7 +3,9 @@ package worker
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"strings"
 	"sync"
@@ -39,6 +41,9 @@ type campaignState struct {
 	// cover), which store.Resume will not undo.
 	refuseAs string
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
+	// tailAt is when the control loop last checked the journals' latest
+	// deliveries against the ledger (forgotten); only that loop uses it.
+	tailAt time.Time
 
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; turnAt is
@@ -141,6 +146,15 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil
 	}
+	action, reason, err := w.forgotten(ctx, c, meta.Run)
+	if err != nil {
+		return nil, fmt.Errorf("load campaign %s: %w", c, err)
+	}
+	if reason != "" {
+		cs.refuseAs, cs.refusal = action, reason
+		return cs, nil
+	}
+	cs.tailAt = time.Now()
 	rcfg := render.Config{
 		Templates: w.cfg.Templates, Locales: w.cfg.Locales, Template: camp.Template, DefaultLocale: camp.DefaultLocale,
 		Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale},
@@ -227,6 +241,66 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 	}
 	return "state-loss", fmt.Sprintf("state loss suspected: worker %s on %s delivered messages of this campaign in run %s (journal %s), which this staging (run %s) neither continues nor excludes; Redis lost the campaign and it was staged again as new. Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
+}
+
+// tailBytes is how much of the end of each journal file forgotten reads:
+// the latest few hundred outcomes.
+const tailBytes = 64 << 10
+
+// forgotten checks the latest deliveries that the journals of run of
+// campaign c in this worker's journal directory record (every worker's
+// that writes there, and this worker's earlier processes') against the
+// ledger. Each was claimed in the ledger before it was sent, and a claim
+// only ever moves on to an outcome: a delivered recipient whose entry is
+// missing, or waiting for a retry, means Redis went back in time (restored
+// from an older backup, or restarted without its last writes), and the
+// chunk would send it again. Unlike rollback's counts it needs no
+// allowance for outcomes not recorded yet, and it sees other processes'
+// deliveries: a worker started after the restore, with a new worker id,
+// has none of its own. It returns the pause to make and why ("" when
+// nothing is missing), and an error when Redis cannot be read.
+func (w *Worker) forgotten(ctx context.Context, c, run string) (action, reason string, err error) {
+	if w.journal == nil {
+		return "", "", nil
+	}
+	dir := w.journal.Dir()
+	files, err := journal.Files(dir, c)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", "", nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		if err != nil || f.Run != run {
+			continue
+		}
+		err = f.Tail(tailBytes, func(e journal.Entry) error {
+			if e.Campaign == c && e.Run == run && e.Delivered() && !seen[e.ID] {
+				seen[e.ID] = true
+				ids = append(ids, e.ID)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return "refuse", fmt.Sprintf("worker %s on %s cannot read its delivery journal to check that Redis still knows who run %s already delivered: %s; fix the journal directory, then resume the campaign",
+			w.cfg.WorkerID, w.cfg.Host, run, err), nil
+	}
+	entries, err := w.st.Entries(ctx, c, ids)
+	if err != nil {
+		return "", "", err
+	}
+	lost := 0
+	for _, e := range entries {
+		if e.State == "" || e.Deferred() {
+			lost++
+		}
+	}
+	if lost == 0 {
+		return "", "", nil
+	}
+	return "state-loss", fmt.Sprintf("state loss suspected: of the %d latest deliveries of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		len(ids), run, dir, lost), nil
 }
 
 // journaled returns how many messages of cs's run this worker's journal

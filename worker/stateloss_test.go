@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -180,4 +181,80 @@ func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
 		t.Errorf("%d messages sent after the restore, want none", n-before)
 	}
 	t.Logf("canary %d, %d sent before the restore", canary, before)
+}
+
+// TestRestoredWithEveryWorkerRestarted: Redis is restored from a backup
+// taken before the first batch was released, and the worker that sent that
+// batch is gone too (a whole-site move). The new worker has a new id and no
+// deliveries of its own to count, but the journal directory it shares
+// holds the old worker's: it finds the ledger has forgotten them when it
+// loads the campaign, and pauses it before sending anyone twice.
+func TestRestoredWithEveryWorkerRestarted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, r := persistentEnv(t)
+	srv, rdb := e.smtp, e.rdb
+	e.stage(t, opts{n: 400, size: 200, interval: "1h"})
+	if err := rdb.Save(ctx).Err(); err != nil { // the "backup": staged, nothing released
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stopA := e.startWorker(t, wopts{journal: dir, id: "A"})
+	wait.For(t, 30*time.Second, "the first batch sent and recorded", func() bool {
+		s, err := e.st.Status(ctx, e.name)
+		return err == nil && s.Counts[store.OutcomeSent] == 200
+	})
+	stopA()
+	if err := r.Restart(ctx, false); err != nil { // restored from it
+		t.Fatal(err)
+	}
+	e.startWorker(t, wopts{journal: dir, id: "B", control: time.Hour})
+	st := pausedForStateLoss(t, e)
+	if n := srv.Count(); n != 200 {
+		t.Errorf("%d messages sent, want the first batch's 200 only", n)
+	}
+	if st.Action != "state-loss" || !strings.Contains(st.Reason, "has 200 as never sent") {
+		t.Errorf("paused as %q: %q; want state-loss counting the 200 forgotten", st.Action, st.Reason)
+	}
+}
+
+// TestForgottenDeliveryPauses: Redis forgets one recorded delivery while
+// the worker runs (its ledger entry goes; its counts stay, so rollback's
+// comparison of counts cannot see it). The control loop's check of the
+// latest journaled deliveries finds it and pauses the campaign.
+func TestForgottenDeliveryPauses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 600, size: 600, rate: "30/s"})
+	dir := t.TempDir()
+	e.startWorker(t, wopts{journal: dir})
+	var forget string
+	wait.For(t, 30*time.Second, "a delivery journaled and recorded", func() bool {
+		var ids []string
+		_ = journal.Read(dir, e.name, func(je journal.Entry) error {
+			if je.Outcome == "sent" {
+				ids = append(ids, je.ID)
+			}
+			return nil
+		})
+		ents, err := e.st.Entries(ctx, e.name, ids)
+		for i, en := range ents {
+			if err == nil && en.State == store.OutcomeSent {
+				forget = ids[i]
+				return true
+			}
+		}
+		return false
+	})
+	if n, err := e.rdb.HDel(ctx, fmt.Sprintf("tidings:{%s}:ledger", e.name), forget).Result(); err != nil || n != 1 {
+		t.Fatalf("forget %s: %d, %v", forget, n, err)
+	}
+	st := pausedForStateLoss(t, e)
+	if st.Action != "state-loss" || !strings.Contains(st.Reason, "has 1 as never sent") {
+		t.Errorf("paused as %q: %q; want state-loss counting the one forgotten", st.Action, st.Reason)
+	}
+	if st.Counts[store.OutcomeSent] >= 600 {
+		t.Errorf("the whole campaign was sent before the loss was noticed")
+	}
 }

@@ -404,6 +404,10 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 	}
 }
 
+// tailEvery is how often the control loop checks a running campaign's
+// latest journaled deliveries against the ledger (Worker.forgotten).
+const tailEvery = 5 * time.Second
+
 // readActive is what the control loop logs when it cannot read the
 // active campaigns.
 const readActive = "read active campaigns"
@@ -448,6 +452,13 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			if cs != nil && p.State == store.StateRunning && p.Stage == cs.stage {
 				if reason := w.rollback(cs, mine, p.Sent, "by all workers"); reason != "" {
 					w.pauseCampaign(ctx, c, "state-loss", reason, time.Time{})
+				} else if time.Since(cs.tailAt) >= tailEvery {
+					// A loss too small for the counts to show, or of
+					// deliveries another process journaled.
+					cs.tailAt = time.Now()
+					if action, reason, _ := w.forgotten(ctx, c, cs.run); action == "state-loss" {
+						w.pauseCampaign(ctx, c, action, reason, time.Time{})
+					}
 				}
 			}
 		}

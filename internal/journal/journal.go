@@ -609,3 +609,48 @@ func (f File) knownIn(known []string) bool {
 	}
 	return false
 }
+
+// Tail calls fn for the entries in the last max bytes of f: its latest
+// outcomes. The line the limit cuts, and a last line still being written,
+// are skipped.
+func (f File) Tail(max int64, fn func(Entry) error) error {
+	fh, err := os.Open(f.Path)
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	// One byte before the window too: whether the window starts a line.
+	off := fi.Size() - max - 1
+	if off < 0 {
+		off = 0
+	}
+	buf := make([]byte, fi.Size()-off)
+	if _, err := io.ReadFull(io.NewSectionReader(fh, off, int64(len(buf))), buf); err != nil {
+		return fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	if off > 0 {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return nil
+		}
+		buf = buf[i+1:]
+	}
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return nil
+		}
+		var e Entry
+		if err := json.Unmarshal(buf[:i], &e); err != nil {
+			return fmt.Errorf("%s: a line near its end is not a journal entry: %w", f.Path, err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		buf = buf[i+1:]
+	}
+}

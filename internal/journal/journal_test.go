@@ -329,3 +329,62 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// TestTail: Tail reads the whole entries at a file's end, never the one the
+// window cuts nor a last line still being written, whatever the window.
+func TestTail(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"a", "b", "c", "d"}
+	for _, id := range ids {
+		if err := w.Append(entry("c", "r", id, "sent")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	files, err := journal.Files(dir, "c")
+	if err != nil || len(files) != 1 {
+		t.Fatalf("files %v %v", files, err)
+	}
+	f := files[0]
+	b, _ := os.ReadFile(f.Path)
+	line := int64(strings.IndexByte(string(b), '\n') + 1) // every line is as long
+	tests := []struct {
+		max  int64
+		want string
+	}{
+		{0, ""},
+		{line - 1, ""},
+		{line, "d"},
+		{line + 1, "d"},
+		{2*line - 1, "d"},
+		{2 * line, "c d"},
+		{4 * line, "a b c d"},
+		{1 << 20, "a b c d"},
+	}
+	for _, tt := range tests {
+		var got []string
+		if err := f.Tail(tt.max, func(e journal.Entry) error { got = append(got, e.ID); return nil }); err != nil {
+			t.Fatalf("max %d: %v", tt.max, err)
+		}
+		if s := strings.Join(got, " "); s != tt.want {
+			t.Errorf("max %d (lines of %d bytes): read %q, want %q", tt.max, line, s, tt.want)
+		}
+	}
+	// A line being written is not read.
+	fh, err := os.OpenFile(f.Path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := `{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"e","ema`
+	_, _ = fh.WriteString(partial)
+	_ = fh.Close()
+	var got []string
+	if err := f.Tail(2*line+int64(len(partial)), func(e journal.Entry) error { got = append(got, e.ID); return nil }); err != nil || strings.Join(got, " ") != "c d" {
+		t.Errorf("with a line being written: read %v, err %v; want c d", got, err)
+	}
+}
