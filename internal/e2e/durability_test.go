@@ -255,11 +255,7 @@ func TestStateLossRecovery(t *testing.T) {
 	)
 	srv := startSMTPSink(t)
 	e := newEnv(t, srv.Port(), 4)
-	rows := simpleRows(n, acceptedLocales)
-	cdir := filepath.Join(e.dir, "campaign")
-	bundledCampaignDirs(t, cdir, false)
-	file := writeCampaign(t, cdir, campaignSpec{name: name, templatesDir: "templates", localesDir: "locales", size: 3000, rate: "300/s"}, csvOf(t, rows))
-	e.mustRun("send", file, "--env", envName)
+	file, rows := e.sendLossCampaign(name, n)
 	w := e.startWorker("worker", 4)
 	wait.For(t, 2*time.Minute, "1,000 messages", func() bool { return srv.Count() >= 1000 })
 	if err := e.redis.Wipe(context.Background()); err != nil {
@@ -316,4 +312,96 @@ func TestStateLossRecovery(t *testing.T) {
 		t.Errorf("after recovery: %d sent, %d skipped; want %d and %d: %v", st.Counts["sent"], st.Counts["skipped"], n-delivered, delivered, st.Counts)
 	}
 	t.Logf("flushed at %d; %d delivered before the loss; %d sent after recovery", wiped, delivered, st.Counts["sent"])
+}
+
+// TestRestoreWithWorkersReplaced is the seed incident's move: Redis is
+// restored from a backup taken earlier in the campaign, and the worker that
+// sent since is gone (killed), replaced by a new process with a new worker
+// id that shares its journal directory. The new worker finds that the
+// ledger forgot deliveries the journal records and pauses the campaign
+// before sending anyone twice; following the README's recovery (cancel,
+// then send --resume-existing --exclude-delivered with the journals) ends
+// the campaign with nobody mailed twice and everybody at most once, the
+// recipients left in doubt by the kill included.
+func TestRestoreWithWorkersReplaced(t *testing.T) {
+	t.Parallel()
+	const (
+		name = "e2e-restore"
+		n    = 3000
+	)
+	ctx := context.Background()
+	srv := startSMTPSink(t)
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	e := newEnvWith(t, "url: "+r.URL, srv.Port(), 4)
+	e.redis = r
+	file, rows := e.sendLossCampaign(name, n)
+	w := e.startWorker("worker", 4)
+	wait.For(t, 2*time.Minute, "500 messages", func() bool { return srv.Count() >= 500 })
+	if err := r.Client().Save(ctx).Err(); err != nil { // the backup
+		t.Fatal(err)
+	}
+	backup := srv.Count()
+	wait.For(t, 2*time.Minute, "1,500 messages", func() bool { return srv.Count() >= 1500 })
+	w.kill()
+	moved := srv.Count()
+	if moved >= n {
+		t.Fatalf("the campaign finished before the move: lower the rate")
+	}
+	if err := r.Restart(ctx, false); err != nil { // restored from the backup
+		t.Fatal(err)
+	}
+	w2 := e.startWorker("worker-new", 4)
+	st := e.waitState(name, "paused", 2*time.Minute, w2)
+	if !strings.Contains(st.Reason, "state loss suspected") {
+		t.Errorf("paused with reason %q, want state loss", st.Reason)
+	}
+	if got := srv.Count(); got != moved {
+		t.Errorf("%d messages sent after the restore, want none", got-moved)
+	}
+	checkOnce(t, srv, rows, false)
+	if r := e.run("resume", name, "--env", envName); r.code == 0 {
+		t.Errorf("resume of a campaign paused for state loss went through: %s", r)
+	}
+
+	// The README's recovery.
+	e.mustRun("cancel", name, "--env", envName, "--reason", "Redis restored from a backup")
+	journal := filepath.Join(e.dir, "state", "journal")
+	e.mustRun("send", file, "--env", envName, "--resume-existing", "--exclude-delivered", journal)
+	st = e.waitState(name, "done", 3*time.Minute, w2)
+	per := checkOnce(t, srv, rows, false)
+	// Sent by the recovery or excluded as delivered before it: one message.
+	// In doubt (claimed at the backup, and swept by the cancel): at most one.
+	inDoubt, unsent := 0, 0
+	for _, rc := range e.report(name).Recipients {
+		got := per[strings.ToLower(rc.Email)]
+		switch {
+		case rc.Outcome == "in-doubt":
+			inDoubt++
+			if got == 0 {
+				unsent++
+			}
+		case rc.Outcome == "sent", rc.Outcome == "skipped" && rc.Code == "already-delivered":
+			if got != 1 {
+				t.Errorf("%s is %s (%s) but received %d messages", rc.Email, rc.Outcome, rc.Code, got)
+			}
+		default:
+			t.Errorf("%s: outcome %s (%s %s), want sent, skipped as already delivered, or in doubt", rc.Email, rc.Outcome, rc.Code, rc.Response)
+		}
+	}
+	if got := srv.Count(); got+unsent != n {
+		t.Errorf("%d received, %d in doubt and not received: want %d in all; counts %v", got, unsent, n, st.Counts)
+	}
+	t.Logf("backup at %d, moved at %d; after recovery %d received, %d in doubt; counts %v", backup, moved, srv.Count(), inDoubt, st.Counts)
+}
+
+// sendLossCampaign sends campaign name of n recipients in one batch at
+// 300/s (time to lose Redis in the middle) and returns its file and rows.
+func (e *env) sendLossCampaign(name string, n int) (file string, rows []row) {
+	e.t.Helper()
+	rows = simpleRows(n, acceptedLocales)
+	cdir := filepath.Join(e.dir, "campaign")
+	bundledCampaignDirs(e.t, cdir, false)
+	file = writeCampaign(e.t, cdir, campaignSpec{name: name, templatesDir: "templates", localesDir: "locales", size: n, rate: "300/s"}, csvOf(e.t, rows))
+	e.mustRun("send", file, "--env", envName)
+	return file, rows
 }

@@ -1,6 +1,7 @@
 // Package journal is tidings' record of deliveries that does not live in
 // Redis: an append-only file per worker and run of a campaign, one JSON line
-// per recorded outcome, flushed to disk (fsync) at a bounded interval or
+// per recorded outcome, written to the file as it is appended (a killed
+// worker loses none) and flushed to disk (fsync) at a bounded interval or
 // before every append returns.
 //
 // Layout: <dir>/<campaign>/<run>.<worker>.jsonl. A run is one staging of a
@@ -90,8 +91,9 @@ func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == "in
 type Config struct {
 	Dir    string // the journal directory (required)
 	Worker string // this worker's id (required; part of file names)
-	// Sync is the longest time an appended line may wait before it is
-	// flushed and fsynced (default 200ms). Zero with Always.
+	// Sync is the longest time an appended line (in the file, and so in
+	// the OS's cache, when Append returns) may wait before it is fsynced
+	// (default 200ms): what a crash of the host can lose. Zero with Always.
 	Sync time.Duration
 	// Always fsyncs before every Append returns (concurrent appends share
 	// one fsync).
@@ -261,7 +263,13 @@ func (w *Writer) Append(e Entry) error {
 	}
 	f, err := w.open(e.Campaign, e.Run)
 	if err == nil {
-		_, err = f.w.Write(line)
+		// Into the file at once, not kept in the buffer until the next
+		// sync: a killed worker (SIGKILL, OOM) must not take deliveries
+		// with it, or a Redis that lost their claims too would see them
+		// sent again (the write is ~2 µs; the fsync stays batched).
+		if _, err = f.w.Write(line); err == nil {
+			err = f.w.Flush()
+		}
 	}
 	if err != nil {
 		w.err = fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err)
