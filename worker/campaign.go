@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,9 +43,6 @@ type campaignState struct {
 	// cover), which store.Resume will not undo.
 	refuseAs string
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
-	// tailAt is when the control loop last checked the journals' latest
-	// deliveries against the ledger (forgotten); only that loop uses it.
-	tailAt time.Time
 
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; turnAt is
@@ -100,7 +99,7 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 			return nil, err
 		}
 		if again, err := w.load(ctx, c); err == nil && again.refusal != "" {
-			w.pauseCampaign(ctx, c, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
+			w.pauseCampaign(ctx, c, again.stage, cmp.Or(again.refuseAs, "refuse"), again.refusal, ctl.At)
 		}
 		return nil, nil
 	}
@@ -146,15 +145,14 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil
 	}
-	action, reason, err := w.forgotten(ctx, c, meta.Run)
+	reason, err := w.forgotten(ctx, c, meta.Run)
 	if err != nil {
 		return nil, fmt.Errorf("load campaign %s: %w", c, err)
 	}
 	if reason != "" {
-		cs.refuseAs, cs.refusal = action, reason
+		cs.refuseAs, cs.refusal = "state-loss", reason
 		return cs, nil
 	}
-	cs.tailAt = time.Now()
 	rcfg := render.Config{
 		Templates: w.cfg.Templates, Locales: w.cfg.Locales, Template: camp.Template, DefaultLocale: camp.DefaultLocale,
 		Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale},
@@ -243,52 +241,67 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 		w.cfg.WorkerID, w.cfg.Host, strings.Join(unknown, ", "), w.journal.Dir(), meta.Run)
 }
 
-// tailBytes is how much of the end of each journal file forgotten reads:
-// the latest few hundred outcomes.
-const tailBytes = 64 << 10
+// tailBytes is how much of the end of each journal file forgotten reads
+// (the latest few hundred outcomes), and tailFiles how many files at most:
+// the most recently written, each worker process having its own.
+const (
+	tailBytes = 64 << 10
+	tailFiles = 32
+)
 
 // forgotten checks the latest deliveries that the journals of run of
 // campaign c in this worker's journal directory record (every worker's
 // that writes there, and this worker's earlier processes') against the
-// ledger. Each was claimed in the ledger before it was sent, and a claim
-// only ever moves on to an outcome: a delivered recipient whose entry is
-// missing, or waiting for a retry, means Redis went back in time (restored
-// from an older backup, or restarted without its last writes), and the
-// chunk would send it again. Unlike rollback's counts it needs no
+// ledger. Each recipient was claimed in the ledger before it was sent,
+// and a claim that was sent only ever moves on to an outcome (only a claim
+// given back unsent goes back to pending): a delivered recipient whose
+// entry is missing, or waiting for a retry, means Redis went back in time
+// (restored from an older backup, or restarted without its last writes),
+// and the chunk would send it again. Unlike rollback's counts it needs no
 // allowance for outcomes not recorded yet, and it sees other processes'
 // deliveries: a worker started after the restore, with a new worker id,
-// has none of its own. It returns the pause to make and why ("" when
-// nothing is missing), and an error when Redis cannot be read.
-func (w *Worker) forgotten(ctx context.Context, c, run string) (action, reason string, err error) {
+// has none of its own. It returns why the campaign must stop ("" when
+// nothing is missing), and an error when Redis cannot be read. A file it
+// cannot read is logged and passed over: this check is a detector, and an
+// unreadable file (someone else's permissions, a file deleted meanwhile)
+// must not stop a healthy campaign.
+func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 	if w.journal == nil {
-		return "", "", nil
+		return "", nil
 	}
 	dir := w.journal.Dir()
 	files, err := journal.Files(dir, c)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", "", nil
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.log.Warn("cannot list the delivery journals to check them against Redis", "campaign", c, "err", err)
+		}
+		return "", nil
 	}
+	files = slices.DeleteFunc(files, func(f journal.File) bool { return f.Run != run })
+	mod := make(map[string]time.Time, len(files))
+	for _, f := range files {
+		if fi, err := os.Stat(f.Path); err == nil {
+			mod[f.Path] = fi.ModTime()
+		}
+	}
+	slices.SortFunc(files, func(a, b journal.File) int { return mod[b.Path].Compare(mod[a.Path]) })
 	var ids []string
 	seen := map[string]bool{}
-	for _, f := range files {
-		if err != nil || f.Run != run {
-			continue
-		}
-		err = f.Tail(tailBytes, func(e journal.Entry) error {
+	for _, f := range files[:min(len(files), tailFiles)] {
+		err := f.Tail(tailBytes, func(e journal.Entry) error {
 			if e.Campaign == c && e.Run == run && e.Delivered() && !seen[e.ID] {
 				seen[e.ID] = true
 				ids = append(ids, e.ID)
 			}
 			return nil
 		})
-	}
-	if err != nil {
-		return "refuse", fmt.Sprintf("worker %s on %s cannot read its delivery journal to check that Redis still knows who run %s already delivered: %s; fix the journal directory, then resume the campaign",
-			w.cfg.WorkerID, w.cfg.Host, run, err), nil
+		if err != nil {
+			w.log.Warn("cannot read a delivery journal to check it against Redis", "campaign", c, "file", f.Path, "err", err)
+		}
 	}
 	entries, err := w.st.Entries(ctx, c, ids)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	lost := 0
 	for _, e := range entries {
@@ -297,10 +310,33 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (action, reason s
 		}
 	}
 	if lost == 0 {
-		return "", "", nil
+		return "", nil
 	}
-	return "state-loss", fmt.Sprintf("state loss suspected: of the %d latest deliveries of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+	return fmt.Sprintf("state loss suspected: of the %d latest deliveries of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		len(ids), run, dir, lost), nil
+}
+
+// checkJournals runs forgotten for every running campaign this worker has
+// loaded, each bounded by tailEvery: in a loop of its own, so that a slow
+// journal disk does not delay the control loop's pauses.
+func (w *Worker) checkJournals(ctx context.Context) {
+	w.mu.Lock()
+	cached, states := maps.Clone(w.campaigns), w.states
+	w.mu.Unlock()
+	for c, cs := range cached {
+		if p, ok := states[c]; cs == nil || !ok || p.State != store.StateRunning || p.Stage != cs.stage {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, tailEvery)
+		reason, err := w.forgotten(cctx, c, cs.run)
+		switch {
+		case err != nil:
+			w.log.Warn("cannot check the latest journaled deliveries against Redis", "campaign", c, "err", err)
+		case reason != "":
+			w.pauseCampaign(cctx, c, cs.stage, "state-loss", reason, time.Time{})
+		}
+		cancel()
+	}
 }
 
 // journaled returns how many messages of cs's run this worker's journal
@@ -341,9 +377,9 @@ func (w *Worker) rollback(cs *campaignState, mine, redisSent int64, whose string
 
 // pauseCampaign pauses c on this worker's behalf, with reason, but only
 // while its control's At is still at (zero: always).
-func (w *Worker) pauseCampaign(ctx context.Context, c, action, reason string, at time.Time) {
+func (w *Worker) pauseCampaign(ctx context.Context, c, stage, action, reason string, at time.Time) {
 	_, moved, err := w.st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
-		Actor: w.actor(), Action: action, Reason: reason, IfAt: at})
+		Actor: w.actor(), Action: action, Reason: reason, IfAt: at, Stage: stage})
 	if err != nil {
 		w.log.Error("pause campaign", "campaign", c, "err", err)
 		return

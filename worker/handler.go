@@ -130,7 +130,7 @@ func (r *run) process(ctx context.Context) error {
 		// Part of the campaign's state is gone: its ledger may have lost
 		// deliveries too, so nothing more is sent (the chunk would otherwise
 		// be re-enqueued every second, its recipients pending for ever).
-		w.pauseCampaign(ctx, cs.name, "state-loss", fmt.Sprintf("state loss: Redis lost chunk %d of this campaign (part of its state; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers' journals", p.Chunk), time.Time{})
+		w.pauseCampaign(ctx, cs.name, cs.stage, "state-loss", fmt.Sprintf("state loss: Redis lost chunk %d of this campaign (part of its state; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers' journals", p.Chunk), time.Time{})
 		return nil
 	}
 	if err != nil {
@@ -230,7 +230,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			if reason := w.rollback(cs, mine, res.Sent, "by this worker"); reason != "" {
 				// Redis forgot deliveries this worker made: the ledger cannot
 				// be trusted to say who was sent. Send nothing more.
-				w.pauseCampaign(ctx, cs.name, "state-loss", reason, time.Time{})
+				w.pauseCampaign(ctx, cs.name, cs.stage, "state-loss", reason, time.Time{})
 				why = stopPaused
 			}
 		}
@@ -396,7 +396,7 @@ func (r *run) journalBroken(ctx context.Context, e *journal.Entry) bool {
 		return false
 	}
 	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
-	r.w.pauseCampaign(ctx, r.cs.name, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
+	r.w.pauseCampaign(ctx, r.cs.name, r.cs.stage, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
 		r.w.cfg.WorkerID, r.w.cfg.Host, err), time.Time{})
 	return true
 }

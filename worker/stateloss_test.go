@@ -3,6 +3,8 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +259,30 @@ func TestForgottenDeliveryPauses(t *testing.T) {
 	if st.Counts[store.OutcomeSent] >= 600 {
 		t.Errorf("the whole campaign was sent before the loss was noticed")
 	}
+}
+
+// TestUnreadableJournalFileDoesNotPause: a journal file of the run that
+// cannot be parsed (or read) is passed over by the check against the
+// ledger, with a warning: it is a detector, and one bad file in a shared
+// journal directory must not stop a healthy campaign on every worker.
+func TestUnreadableJournalFileDoesNotPause(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 50, size: 50})
+	meta, err := e.st.Meta(ctx, e.name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, e.name, meta.Run+".other-worker.jsonl")
+	if err := os.MkdirAll(filepath.Dir(bad), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("not a journal line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, wopts{journal: dir})
+	e.waitState(t, 30*time.Second, store.StateDone)
+	e.checkReconcile(t)
 }

@@ -314,6 +314,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	// so that a pause reaches every chunk within ControlInterval.
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
+	// A loss too small for rollback's counts, or of deliveries another
+	// process journaled (forgotten).
+	wg.Go(func() { every(loops, tailEvery, func() { w.checkJournals(loops) }) })
 
 	<-ctx.Done()
 	w.log.Info("worker draining")
@@ -404,8 +407,8 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 	}
 }
 
-// tailEvery is how often the control loop checks a running campaign's
-// latest journaled deliveries against the ledger (Worker.forgotten).
+// tailEvery is how often a worker checks the latest journaled deliveries
+// of its running campaigns against the ledger (Worker.forgotten).
 const tailEvery = 5 * time.Second
 
 // readActive is what the control loop logs when it cannot read the
@@ -451,14 +454,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			// not one of a staging anew loaded meanwhile.
 			if cs != nil && p.State == store.StateRunning && p.Stage == cs.stage {
 				if reason := w.rollback(cs, mine, p.Sent, "by all workers"); reason != "" {
-					w.pauseCampaign(ctx, c, "state-loss", reason, time.Time{})
-				} else if time.Since(cs.tailAt) >= tailEvery {
-					// A loss too small for the counts to show, or of
-					// deliveries another process journaled.
-					cs.tailAt = time.Now()
-					if action, reason, _ := w.forgotten(ctx, c, cs.run); action == "state-loss" {
-						w.pauseCampaign(ctx, c, action, reason, time.Time{})
-					}
+					w.pauseCampaign(ctx, c, cs.stage, "state-loss", reason, time.Time{})
 				}
 			}
 		}
