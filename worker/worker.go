@@ -218,6 +218,9 @@ type Worker struct {
 	// step or flushBacklogs.
 	backlog map[*campaignState][]store.Record
 	outage  *outageLog // the loops' Redis errors, one line per outage
+	// tailWarned holds the journal files (and errors) forgotten has warned
+	// about, so that one it cannot read is said once, not every 5 s.
+	tailWarned sync.Map
 }
 
 // New validates cfg, applies defaults and returns a Worker.
