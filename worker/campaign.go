@@ -325,7 +325,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 const journalCheck = "check the latest journaled deliveries against Redis"
 
 // checkJournals runs forgotten for every running campaign this worker has
-// loaded, each bounded by tailEvery: in a loop of its own, so that a slow
+// loaded, each bounded by Config.JournalCheck: in a loop of its own, so that a slow
 // journal disk does not delay the control loop's pauses.
 func (w *Worker) checkJournals(ctx context.Context) {
 	w.mu.Lock()
@@ -335,7 +335,7 @@ func (w *Worker) checkJournals(ctx context.Context) {
 		if p, ok := states[c]; cs == nil || !ok || p.State != store.StateRunning || p.Stage != cs.stage {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, tailEvery)
+		cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)
 		reason, err := w.forgotten(cctx, c, cs.run)
 		cancel()
 		switch {

@@ -220,6 +220,7 @@ type wopts struct {
 	journal     string        // journal directory ("" = none)
 	env         string        // the worker's environment ("" = test, the campaigns')
 	control     time.Duration // its control loop's interval (0 = 50 ms)
+	check       time.Duration // its journal check's interval (0 = the default)
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -234,7 +235,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
 		Journal: journal.Config{Dir: o.journal},
 		Env:     cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second,
+		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -294,19 +294,7 @@ func TestUnreadableJournalFileDoesNotPause(t *testing.T) {
 				t.Fatal(err)
 			}
 			if forged {
-				// A delivery of a staged recipient that Redis never claimed.
-				recs, err := e.st.Chunk(ctx, e.name, meta.Batches[0].First)
-				if err != nil {
-					t.Fatal(err)
-				}
-				jw, err := journal.Open(journal.Config{Dir: dir, Worker: "gone", Always: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := jw.Append(journal.Entry{At: time.Now(), Campaign: e.name, Run: meta.Run, ID: recs[0].ID, Email: recs[0].Email, Outcome: "sent"}); err != nil {
-					t.Fatal(err)
-				}
-				_ = jw.Close()
+				forgeDelivery(t, e, dir, 0)
 			}
 			e.startWorker(t, wopts{journal: dir})
 			if !forged {
@@ -322,5 +310,62 @@ func TestUnreadableJournalFileDoesNotPause(t *testing.T) {
 				t.Errorf("%d messages sent, want none", n)
 			}
 		})
+	}
+}
+
+// TestJournalCheckAfterRedisRestart: when another Redis server process
+// answers (a restart, a restore), the worker checks the latest journaled
+// deliveries at once, not at its next interval (an hour here): a delivery
+// another worker journaled, which Redis does not know, pauses the campaign.
+func TestJournalCheckAfterRedisRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, r := persistentEnv(t)
+	e.stage(t, opts{n: 400, size: 200, interval: "1h"})
+	dir := t.TempDir()
+	e.startWorker(t, wopts{journal: dir, check: time.Hour})
+	wait.For(t, 30*time.Second, "the first batch sent and recorded", func() bool {
+		s, err := e.st.Status(ctx, e.name)
+		return err == nil && s.Counts[store.OutcomeSent] == 200
+	})
+	// A worker that did not come back journaled a recipient of the second
+	// batch, whose claim Redis lost.
+	forgeDelivery(t, e, dir, 1)
+	time.Sleep(300 * time.Millisecond) // its control loop has seen the running Redis
+	if err := e.rdb.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Restart(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	st := pausedForStateLoss(t, e)
+	if m := neverSent.FindStringSubmatch(st.Reason); m == nil || m[2] != "1" {
+		t.Errorf("paused with %q; want the one delivery Redis does not know", st.Reason)
+	}
+}
+
+// forgeDelivery journals, in dir, as a worker "gone" would have, the
+// delivery of the first recipient of e's batch: one Redis has never seen
+// claimed (it stands for one whose claim Redis lost).
+func forgeDelivery(t *testing.T, e *env, dir string, batch int) {
+	t.Helper()
+	ctx := context.Background()
+	meta, err := e.st.Meta(ctx, e.name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := e.st.Chunk(ctx, e.name, meta.Batches[batch].First)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jw, err := journal.Open(journal.Config{Dir: dir, Worker: "gone", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jw.Append(journal.Entry{At: time.Now(), Campaign: e.name, Run: meta.Run, ID: recs[0].ID, Email: recs[0].Email, Outcome: "sent"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := jw.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

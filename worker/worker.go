@@ -135,6 +135,11 @@ type Config struct {
 	// no live server for up to 5s; a shorter grace replaces live tasks,
 	// and their window of claims is then reported in doubt).
 	ControlInterval, TickInterval, ReconcileInterval, OrphanGrace time.Duration
+	// JournalCheck is how often the latest journaled deliveries of running
+	// campaigns are looked up in the ledger (Worker.forgotten; default 5s).
+	// It also runs as soon as the control loop sees another Redis server
+	// process answer (a restart, a restore, a failover).
+	JournalCheck time.Duration
 	// GCPercent is the Go GC target percentage while Run runs (default 400:
 	// the worker's live heap is small, so collecting less often costs little
 	// memory and saves CPU per message; negative: keep the runtime's). A
@@ -152,6 +157,7 @@ func (cfg Config) WithDefaults() Config {
 	orDefault(&cfg.TickInterval, 250*time.Millisecond)
 	orDefault(&cfg.ReconcileInterval, time.Second)
 	orDefault(&cfg.OrphanGrace, 10*time.Second)
+	orDefault(&cfg.JournalCheck, 5*time.Second)
 	cfg.GCPercent = cmp.Or(cfg.GCPercent, 400)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Host == "" {
@@ -221,6 +227,10 @@ type Worker struct {
 	// tailWarned holds the journal files (and errors) forgotten has warned
 	// about, so that one it cannot read is said once, not every 5 s.
 	tailWarned sync.Map
+	// redisID is the run id of the Redis server process last seen by the
+	// control loop; recheck asks checkJournals to run now (it changed).
+	redisID string
+	recheck chan struct{}
 }
 
 // New validates cfg, applies defaults and returns a Worker.
@@ -239,7 +249,7 @@ func New(cfg Config) (*Worker, error) {
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{},
-		backlog: map[*campaignState][]store.Record{},
+		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -319,7 +329,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Go(func() { w.dispatchLoop(loops) })
 	// A loss too small for rollback's counts, or of deliveries another
 	// process journaled (forgotten).
-	wg.Go(func() { every(loops, tailEvery, func() { w.checkJournals(loops) }) })
+	wg.Go(func() {
+		t := time.NewTicker(w.cfg.JournalCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-loops.Done():
+				return
+			case <-t.C:
+			case <-w.recheck:
+			}
+			w.checkJournals(loops)
+		}
+	})
 
 	<-ctx.Done()
 	w.log.Info("worker draining")
@@ -410,15 +432,37 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 	}
 }
 
-// tailEvery is how often a worker checks the latest journaled deliveries
-// of its running campaigns against the ledger (Worker.forgotten).
-const tailEvery = 5 * time.Second
+// watchRedis asks for the journal check at once when another Redis server
+// process answers than the last time (INFO's run_id): Redis restarted, was
+// restored from a backup, or failed over, and may have lost the last
+// deliveries, which are still among the journals' latest lines now. Not
+// on Cluster, whose commands without a key go to any node.
+func (w *Worker) watchRedis(ctx context.Context) {
+	if _, cluster := w.cfg.Redis.(*redis.ClusterClient); cluster {
+		return
+	}
+	info, err := w.cfg.Redis.Info(ctx, "server").Result()
+	if err != nil {
+		return // the control loop's own reads say so
+	}
+	_, id, _ := strings.Cut(info, "run_id:")
+	id, _, _ = strings.Cut(id, "\r")
+	if prev := w.redisID; prev != "" && id != prev {
+		w.log.Info("another Redis server process answers (restarted, restored or failed over): checking the latest journaled deliveries against it")
+		select {
+		case w.recheck <- struct{}{}:
+		default:
+		}
+	}
+	w.redisID = id
+}
 
 // readActive is what the control loop logs when it cannot read the
 // active campaigns.
 const readActive = "read active campaigns"
 
 func (w *Worker) refreshStates(ctx context.Context) {
+	w.watchRedis(ctx)
 	active, err := w.st.Active(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
