@@ -208,7 +208,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		for j, i := range todo[:k] {
 			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.claimToken()}
 		}
-		if r.journalBroken(ctx, nil) {
+		if r.journalBroken(ctx) {
 			return stopPaused, nil // claim nobody it could not journal
 		}
 		mine := w.journaled(cs) // before Redis is read: see rollback
@@ -243,10 +243,25 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.giveBack(claims...)
 			return why, nil
 		}
+		// The window's claims go into the journal before its first message:
+		// a worker killed between a server's reply and the outcome's line
+		// leaves the claim there, which readers take as in doubt.
+		if len(held) > 0 {
+			cl := make([]journal.Entry, len(held))
+			now := time.Now()
+			for n, j := range held {
+				cl[n] = journal.Entry{At: now, Campaign: cs.name, Run: cs.run, ID: claims[j].ID, Email: recs[todo[j]].Email,
+					Lang: claims[j].Lang, Outcome: journal.OutcomeClaimed, Worker: w.cfg.WorkerID}
+			}
+			if r.journalBroken(ctx, cl...) {
+				r.giveBack(claims...)
+				return stopPaused, nil
+			}
+		}
 		for n, j := range held {
 			if n > 0 {
 				if why := r.stopped(ctx); why != stopNone {
-					r.giveBack(claims[j:]...)
+					r.unclaim(claims[j:]...)
 					return why, nil
 				}
 			}
@@ -256,9 +271,9 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.recs = append(r.recs, *rec)
 			// The outcome is the truth whatever Redis answers next: journal
 			// it now (at most one window per connection ahead of Redis).
-			if r.journalBroken(ctx, &journal.Entry{At: time.Now(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
+			if r.journalBroken(ctx, journal.Entry{At: time.Now(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
 				Lang: rec.Lang, Outcome: string(rec.Kind), Code: rec.Code, Worker: w.cfg.WorkerID}) {
-				r.giveBack(claims[j+1:]...)
+				r.giveBack(claims[j+1:]...) // the journal takes no unclaimed line now: in doubt there
 				return stopPaused, nil
 			}
 			r.tokens-- // read only when the campaign is rate-limited
@@ -274,7 +289,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				// auto-pause).
 				res, err := r.step(ctx, nil)
 				if err != nil || res.State != store.StateRunning {
-					r.giveBack(claims[j+1:]...)
+					r.unclaim(claims[j+1:]...)
 					return stopPaused, err
 				}
 			}
@@ -312,6 +327,22 @@ func (r *run) giveBack(claims ...store.Claim) {
 	for _, c := range claims {
 		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Token: c.Token})
 	}
+}
+
+// unclaim gives back claims the journal holds as claimed (giveBack), and
+// says so in the journal: those recipients were not sent. Should that
+// line not be written, the journal keeps them in doubt: never sent twice.
+func (r *run) unclaim(claims ...store.Claim) {
+	r.giveBack(claims...)
+	if r.w.journal == nil || len(claims) == 0 {
+		return
+	}
+	un := make([]journal.Entry, len(claims))
+	now := time.Now()
+	for i, c := range claims {
+		un[i] = journal.Entry{At: now, Campaign: r.cs.name, Run: r.cs.run, ID: c.ID, Lang: c.Lang, Outcome: journal.OutcomeUnclaimed, Worker: r.w.cfg.WorkerID}
+	}
+	_ = r.w.journal.Append(un...)
 }
 
 // ackRetries is how often a step not acknowledged by the replicas (or
@@ -376,19 +407,19 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 	return res, nil
 }
 
-// journalBroken appends e (when not nil) to the delivery journal, and
+// journalBroken appends es (when any) to the delivery journal, and
 // reports whether the journal is broken: then the worker pauses the
 // campaign, since what it sent from then on could not be told apart from
 // what Redis might forget (a loss of Redis state would mail those
 // recipients twice), and the chunk stops.
-func (r *run) journalBroken(ctx context.Context, e *journal.Entry) bool {
+func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) bool {
 	j := r.w.journal
 	if j == nil {
 		return false
 	}
 	var err error
-	if e != nil {
-		err = j.Append(*e) // fails with the stored error too
+	if len(es) > 0 {
+		err = j.Append(es...) // fails with the stored error too
 	} else {
 		err = j.Err()
 	}

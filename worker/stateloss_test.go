@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -367,5 +368,48 @@ func forgeDelivery(t *testing.T, e *env, dir string, batch int) {
 	}
 	if err := jw.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJournalClaimsBeforeSending: every outcome line of the journal
+// follows a claimed line of the same recipient (the window was journaled
+// before its first message went), and a campaign that ends leaves no claim
+// unresolved.
+func TestJournalClaimsBeforeSending(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 120, size: 60})
+	dir := t.TempDir()
+	e.startWorker(t, wopts{journal: dir})
+	e.waitState(t, 30*time.Second, store.StateDone)
+	files, err := journal.Files(dir, e.name)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("journal files %v, %v", files, err)
+	}
+	b, err := os.ReadFile(files[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, outcomes := map[string]bool{}, 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var je journal.Entry
+		if err := json.Unmarshal([]byte(line), &je); err != nil {
+			t.Fatal(err)
+		}
+		switch je.Outcome {
+		case journal.OutcomeClaimed:
+			claimed[je.ID] = true
+		case journal.OutcomeUnclaimed:
+			delete(claimed, je.ID)
+		default:
+			outcomes++
+			if !claimed[je.ID] {
+				t.Errorf("%s: outcome %s with no claim journaled before it", je.ID, je.Outcome)
+			}
+			delete(claimed, je.ID)
+		}
+	}
+	if outcomes != 120 || len(claimed) != 0 {
+		t.Errorf("%d outcome lines (want 120), %d claims left unresolved (want 0)", outcomes, len(claimed))
 	}
 }

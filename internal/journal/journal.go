@@ -11,8 +11,11 @@
 // delivered; Read gathers them so that the campaign can be staged again
 // with those recipients excluded.
 //
-// A line is written right after the SMTP reply, before Redis records the
-// outcome (with the worker's next ledger step), so a worker's journal holds
+// A worker journals the recipients of each claim window as claimed before
+// it sends the first of them (and those it gives back unsent as
+// unclaimed); readers take a claim no later line resolves as in doubt.
+// An outcome's line is written right after the SMTP reply, before Redis
+// records the outcome (with the worker's next ledger step), so a worker's journal holds
 // at most one claim window per connection more deliveries of a run than
 // Redis does while Redis keeps its state: a worker that finds Redis further
 // behind its own journal knows Redis went back in time.
@@ -86,7 +89,21 @@ func appendString(b []byte, s string) []byte {
 
 // Delivered reports whether the entry means the recipient may have received
 // the message (sent or in-doubt).
-func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == "in-doubt" }
+func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == OutcomeInDoubt }
+
+// The outcomes of lines that are not outcomes: a worker journals the
+// recipients of a claim window as claimed before it sends the first of
+// them, and those it then gives back unsent as unclaimed. Readers (Read,
+// UnknownRuns, a reopened Writer's counts) never see these lines: a claim
+// that no later line of its file resolves (its worker died between the
+// server's reply and the outcome's line) is read, at the end of the
+// file, as in doubt with code ClaimedCode.
+const (
+	OutcomeClaimed   = "claimed"
+	OutcomeUnclaimed = "unclaimed"
+	OutcomeInDoubt   = "in-doubt"
+	ClaimedCode      = "claimed-no-outcome"
+)
 
 // Config configures a Writer.
 type Config struct {
@@ -243,14 +260,26 @@ func repair(name string, cut *cutError) error {
 	return f.Sync()
 }
 
-// Append adds e to the journal. With Config.Always it returns after the line
-// is on disk; otherwise within Config.Sync.
-func (w *Writer) Append(e Entry) error {
-	line, err := e.appendJSON(make([]byte, 0, 256))
-	if err != nil {
-		return fmt.Errorf("journal: encode entry: %w", err)
+// Append writes es, entries of one campaign's run, to this worker's file
+// of that run in one write: each line is in the file (so in the OS's
+// cache) when it returns, and fsynced within Config.Sync, or before it
+// returns with Always.
+func (w *Writer) Append(es ...Entry) error {
+	if len(es) == 0 {
+		return nil
 	}
-	line = append(line, '\n')
+	line := make([]byte, 0, 256*len(es))
+	for _, e := range es {
+		if e.Campaign != es[0].Campaign || e.Run != es[0].Run {
+			return errors.New("journal: one append holds entries of two runs")
+		}
+		var err error
+		if line, err = e.appendJSON(line); err != nil {
+			return fmt.Errorf("journal: encode entry: %w", err)
+		}
+		line = append(line, '\n')
+	}
+	e := es[0]
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -275,7 +304,9 @@ func (w *Writer) Append(e Entry) error {
 		w.mu.Unlock()
 		return err
 	}
-	f.count[e.Outcome]++
+	for _, e := range es {
+		f.count[e.Outcome]++
+	}
 	w.dirty = true
 	w.mu.Unlock()
 	if w.cfg.Always {
@@ -460,10 +491,52 @@ type cutError struct {
 func (e *cutError) Error() string { return fmt.Sprintf("%s:%d: %v", e.name, e.line, ErrTruncated) }
 func (e *cutError) Unwrap() error { return ErrTruncated }
 
-// readFile calls fn for every entry of file name. When its last line is
-// incomplete, fn also gets what that line still says of its recipient (see
-// salvage), and readFile returns a *cutError.
+// readFile calls fn for every entry of file name (see readLines), claims
+// resolved: a claimed line is held until a later line of the same
+// recipient resolves it (its outcome, passed on, or unclaimed, dropped),
+// and the claims left are passed at the end as in doubt.
 func readFile(name string, fn func(Entry) error) error {
+	var claimed []Entry // in file order; ID "" once resolved
+	at := map[string]int{}
+	resolve := func(id string) {
+		if i, ok := at[id]; ok {
+			claimed[i].ID = ""
+			delete(at, id)
+		}
+	}
+	err := readLines(name, func(e Entry) error {
+		switch e.Outcome {
+		case OutcomeClaimed:
+			resolve(e.ID)
+			at[e.ID] = len(claimed)
+			claimed = append(claimed, e)
+			return nil
+		case OutcomeUnclaimed:
+			resolve(e.ID)
+			return nil
+		}
+		resolve(e.ID)
+		return fn(e)
+	})
+	var cut *cutError
+	if err != nil && !errors.As(err, &cut) {
+		return err
+	}
+	for _, e := range claimed {
+		if e.ID != "" {
+			e.Outcome, e.Code = OutcomeInDoubt, ClaimedCode
+			if ferr := fn(e); ferr != nil {
+				return ferr
+			}
+		}
+	}
+	return err
+}
+
+// readLines calls fn for every line of file name. When its last line is
+// incomplete, fn also gets what that line still says of its recipient (see
+// salvage), and readLines returns a *cutError.
+func readLines(name string, fn func(Entry) error) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err

@@ -368,3 +368,85 @@ func TestTail(t *testing.T) {
 		t.Errorf("with a line being written: read %v, err %v; want c d", got, err)
 	}
 }
+
+// TestClaimedLines: a worker journals a window's claims before sending
+// them and the ones it gives back unsent as unclaimed; readers never see
+// those lines, and a claim that no later line of its file resolves (the
+// worker died between the server's reply and the outcome's line) is read
+// as in doubt, so that a recovery never sends it again.
+func TestClaimedLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		lines []string // "id:outcome"
+		want  string   // what Read passes on: "id:outcome[:code]"
+	}{
+		{"sent after its claim", []string{"a:claimed", "a:sent"}, "a:sent"},
+		{"a window, the worker died", []string{"a:claimed", "b:claimed", "c:claimed", "a:sent"}, "a:sent b:in-doubt:claimed-no-outcome c:in-doubt:claimed-no-outcome"},
+		{"given back", []string{"a:claimed", "b:claimed", "a:failed", "b:unclaimed"}, "a:failed"},
+		{"claimed again after a temporary failure", []string{"a:claimed", "a:temp", "a:claimed"}, "a:temp a:in-doubt:claimed-no-outcome"},
+		{"given back, claimed again, sent", []string{"a:claimed", "a:unclaimed", "a:claimed", "a:sent"}, "a:sent"},
+		{"an unclaimed line alone", []string{"a:unclaimed"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range tt.lines {
+				id, outcome, _ := strings.Cut(l, ":")
+				if err := w.Append(entry("c", "r", id, outcome)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = w.Close()
+			var got []string
+			if err := journal.Read(dir, "c", func(e journal.Entry) error {
+				s := e.ID + ":" + e.Outcome
+				if e.Code != "" {
+					s += ":" + e.Code
+				}
+				got = append(got, s)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(got, " "); s != tt.want {
+				t.Errorf("read %q, want %q", s, tt.want)
+			}
+			// A run whose only trace is a claim holds a delivery for
+			// UnknownRuns, as its in-doubt outcome says.
+			unknown, err := journal.UnknownRuns(dir, "c", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if held := strings.Contains(tt.want, "sent") || strings.Contains(tt.want, "in-doubt"); held != (len(unknown) == 1) {
+				t.Errorf("UnknownRuns = %v; want the run unknown: %v", unknown, held)
+			}
+		})
+	}
+}
+
+// TestAppendWindow: Append writes several entries of one run in one call,
+// and refuses entries of two runs.
+func TestAppendWindow(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Append(entry("c", "r", "a", "sent"), entry("c", "r", "b", "sent")); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := w.Count("c", "r", "sent"); n != 2 {
+		t.Errorf("count %d, want 2", n)
+	}
+	if err := w.Append(entry("c", "r", "x", "sent"), entry("c", "r2", "y", "sent")); err == nil {
+		t.Error("an append of two runs went through")
+	}
+}
