@@ -242,7 +242,8 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 }
 
 // tailBytes is how much of the end of each journal file forgotten reads
-// (its latest 400 outcomes or so: what a restore forgets first), and
+// (its latest ~400 lines, about 200 recipients, each with a claimed and
+// an outcome line: what a restore forgets first), and
 // tailFiles how many files at most: the most recently written, each worker
 // process having its own. One check looks up at most ~13,000 ids, a few
 // hundred per file in the usual case.

@@ -261,7 +261,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		for n, j := range held {
 			if n > 0 {
 				if why := r.stopped(ctx); why != stopNone {
-					r.unclaim(claims[j:]...)
+					r.unclaim(claims, j, held)
 					return why, nil
 				}
 			}
@@ -289,7 +289,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				// auto-pause).
 				res, err := r.step(ctx, nil)
 				if err != nil || res.State != store.StateRunning {
-					r.unclaim(claims[j+1:]...)
+					r.unclaim(claims, j+1, held)
 					return stopPaused, err
 				}
 			}
@@ -329,18 +329,23 @@ func (r *run) giveBack(claims ...store.Claim) {
 	}
 }
 
-// unclaim gives back claims the journal holds as claimed (giveBack), and
-// says so in the journal: those recipients were not sent. Should that
+// unclaim gives back the window's claims from index from on (giveBack),
+// none of them sent, and journals as unclaimed those of them the journal
+// holds as claimed: the held ones (indices into claims), and only those:
+// an unclaimed line for a recipient this window did not claim would
+// resolve an earlier claim of it, which may have been sent. Should that
 // line not be written, the journal keeps them in doubt: never sent twice.
-func (r *run) unclaim(claims ...store.Claim) {
-	r.giveBack(claims...)
-	if r.w.journal == nil || len(claims) == 0 {
+func (r *run) unclaim(claims []store.Claim, from int, held []int) {
+	r.giveBack(claims[from:]...)
+	if r.w.journal == nil {
 		return
 	}
-	un := make([]journal.Entry, len(claims))
+	var un []journal.Entry
 	now := time.Now()
-	for i, c := range claims {
-		un[i] = journal.Entry{At: now, Campaign: r.cs.name, Run: r.cs.run, ID: c.ID, Lang: c.Lang, Outcome: journal.OutcomeUnclaimed, Worker: r.w.cfg.WorkerID}
+	for _, j := range held {
+		if j >= from {
+			un = append(un, journal.Entry{At: now, Campaign: r.cs.name, Run: r.cs.run, ID: claims[j].ID, Lang: claims[j].Lang, Outcome: journal.OutcomeUnclaimed, Worker: r.w.cfg.WorkerID})
+		}
 	}
 	_ = r.w.journal.Append(un...)
 }

@@ -223,3 +223,45 @@ func TestRollbackCheckUsesTheStateItCounted(t *testing.T) {
 		t.Errorf("after the control loop's read: %+v, %v; want the new staging running", ctl, err)
 	}
 }
+
+// TestUnclaimJournalsOnlyHeldClaims: a window stopped early gives back
+// every claim from the stop on, but journals as unclaimed only those the
+// window held (journaled as claimed). Recipient x was answered SKIP (an
+// earlier claim of it, by this worker id before a crash, is in doubt): an
+// unclaimed line for x would resolve that earlier claim, and a recovery
+// would send x again.
+func TestUnclaimJournalsOnlyHeldClaims(t *testing.T) {
+	dir := t.TempDir()
+	j, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	claimedLine := func(id string) journal.Entry {
+		return journal.Entry{Campaign: "c", Run: "r1", ID: id, Email: id + "@example.com", Outcome: journal.OutcomeClaimed}
+	}
+	// Before the crash: x claimed, maybe sent, no outcome. This window:
+	// a, x (SKIP), b held; a sent; stopped before b.
+	if err := j.Append(claimedLine("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(claimedLine("a"), claimedLine("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(journal.Entry{Campaign: "c", Run: "r1", ID: "a", Email: "a@example.com", Outcome: "sent"}); err != nil {
+		t.Fatal(err)
+	}
+	r := &run{w: &Worker{cfg: Config{WorkerID: "w1"}, journal: j}, cs: &campaignState{name: "c", run: "r1"}}
+	claims := []store.Claim{{ID: "a", Token: "t1"}, {ID: "x", Token: "t2"}, {ID: "b", Token: "t3"}}
+	r.unclaim(claims, 1, []int{0, 2}) // stopped before the second message: x and b given back
+	if n := len(r.recs); n != 2 {
+		t.Errorf("%d claims given back to Redis, want 2 (x and b)", n)
+	}
+	var got []string
+	if err := journal.Read(dir, "c", func(e journal.Entry) error { got = append(got, e.ID+":"+e.Outcome); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.Join(got, " "); s != "a:sent x:in-doubt" {
+		t.Errorf("journal reads %q, want a sent and x still in doubt", s)
+	}
+}

@@ -494,21 +494,23 @@ func (e *cutError) Unwrap() error { return ErrTruncated }
 // readFile calls fn for every entry of file name (see readLines), claims
 // resolved: a claimed line is held until a later line of the same
 // recipient resolves it (its outcome, passed on, or unclaimed, dropped),
-// and the claims left are passed at the end as in doubt.
+// and the claims left are passed at the end as in doubt. A line resolves
+// the latest claim of its recipient not yet resolved: a claim made again
+// before an earlier one was resolved (the worker restarted with the same
+// id after a crash) leaves the earlier one in doubt.
 func readFile(name string, fn func(Entry) error) error {
 	var claimed []Entry // in file order; ID "" once resolved
-	at := map[string]int{}
+	at := map[string][]int{}
 	resolve := func(id string) {
-		if i, ok := at[id]; ok {
-			claimed[i].ID = ""
-			delete(at, id)
+		if open := at[id]; len(open) > 0 {
+			claimed[open[len(open)-1]].ID = ""
+			at[id] = open[:len(open)-1]
 		}
 	}
 	err := readLines(name, func(e Entry) error {
 		switch e.Outcome {
 		case OutcomeClaimed:
-			resolve(e.ID)
-			at[e.ID] = len(claimed)
+			at[e.ID] = append(at[e.ID], len(claimed))
 			claimed = append(claimed, e)
 			return nil
 		case OutcomeUnclaimed:

@@ -410,6 +410,9 @@ func TestClaimedLines(t *testing.T) {
 		{"claimed again after a temporary failure", []string{"a:claimed", "a:temp", "a:claimed"}, "a:temp a:in-doubt:claimed-no-outcome"},
 		{"given back, claimed again, sent", []string{"a:claimed", "a:unclaimed", "a:claimed", "a:sent"}, "a:sent"},
 		{"an unclaimed line alone", []string{"a:unclaimed"}, ""},
+		// A worker restarted with the same id after a crash claims again.
+		{"claimed again before resolved, given back", []string{"a:claimed", "a:claimed", "a:unclaimed"}, "a:in-doubt:claimed-no-outcome"},
+		{"claimed again before resolved, then failed", []string{"a:claimed", "a:claimed", "a:failed"}, "a:failed a:in-doubt:claimed-no-outcome"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

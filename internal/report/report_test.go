@@ -66,7 +66,10 @@ func TestReadJournal(t *testing.T) {
 	e := func(id, outcome string, sec int) journal.Entry {
 		return journal.Entry{At: t0.Add(time.Duration(sec) * time.Second), Campaign: "alpha", Run: "r1", ID: id, Email: id + "@example.org", Lang: "de", Outcome: outcome, Code: "250"}
 	}
-	write("w1", e("a", "sent", 1), e("b", "temp", 2), e("c", "in-doubt", 3), e("d", "refused", 4))
+	// g was claimed and its worker died before its outcome's line (the
+	// message may have gone); h was claimed and given back unsent.
+	write("w1", e("a", "sent", 1), e("b", "temp", 2), e("c", "in-doubt", 3), e("d", "refused", 4),
+		e("g", journal.OutcomeClaimed, 8), e("h", journal.OutcomeClaimed, 8), e("h", journal.OutcomeUnclaimed, 9))
 	write("w2", e("b", "sent", 5), e("c", "failed", 6), e("e", "temp", 7),
 		journal.Entry{At: t0, Campaign: "beta", Run: "r9", ID: "z", Email: "z@example.org", Outcome: "sent"})
 	// A worker killed while writing its last line.
@@ -86,11 +89,16 @@ func TestReadJournal(t *testing.T) {
 		got[r.ID] = fmt.Sprintf("%s/%d", r.Outcome, r.Attempts)
 	}
 	// f's line was cut after its id: f may have received the message.
-	want := map[string]string{"a": "sent/1", "b": "sent/2", "c": "in-doubt/2", "d": "refused/1", "e": "pending/1", "f": "in-doubt/1"}
+	want := map[string]string{"a": "sent/1", "b": "sent/2", "c": "in-doubt/2", "d": "refused/1", "e": "pending/1", "f": "in-doubt/1", "g": "in-doubt/1"}
 	if !maps.Equal(got, want) {
 		t.Errorf("rows %v, want %v", got, want)
 	}
-	if j.Counts["sent"] != 2 || j.Counts["in-doubt"] != 2 || j.Counts["pending"] != 1 {
+	for _, r := range j.Rows {
+		if r.ID == "g" && r.Code != journal.ClaimedCode {
+			t.Errorf("g: code %q, want %q", r.Code, journal.ClaimedCode)
+		}
+	}
+	if j.Counts["sent"] != 2 || j.Counts["in-doubt"] != 3 || j.Counts["pending"] != 1 {
 		t.Errorf("counts %v", j.Counts)
 	}
 	if len(j.Truncated) != 1 || !strings.HasSuffix(j.Truncated[0], "r1.w2.jsonl") {
@@ -102,7 +110,7 @@ func TestReadJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
-	if len(lines) != 5 || lines[0] != strings.Join(report.JournalColumns, ",") || !strings.HasPrefix(lines[1], "a,a@example.org,de,sent,250,2026-12-01T10:00:01Z,1,r1,") {
+	if len(lines) != 6 || lines[0] != strings.Join(report.JournalColumns, ",") || !strings.HasPrefix(lines[1], "a,a@example.org,de,sent,250,2026-12-01T10:00:01Z,1,r1,") {
 		t.Errorf("CSV:\n%s", csvOut.String())
 	}
 	if err := report.WriteJournal(j, &jsonOut, report.Options{Format: report.FormatJSON}); err != nil {
@@ -112,7 +120,7 @@ func TestReadJournal(t *testing.T) {
 		Campaign   string              `json:"campaign"`
 		Recipients []report.JournalRow `json:"recipients"`
 	}
-	if err := json.Unmarshal([]byte(jsonOut.String()), &back); err != nil || back.Campaign != "alpha" || len(back.Recipients) != 6 {
+	if err := json.Unmarshal([]byte(jsonOut.String()), &back); err != nil || back.Campaign != "alpha" || len(back.Recipients) != 7 {
 		t.Errorf("JSON %v: %s", err, jsonOut.String())
 	}
 
