@@ -328,10 +328,12 @@ const journalCheck = "check the latest journaled deliveries against Redis"
 // checkJournals runs forgotten for every running campaign this worker has
 // loaded, each bounded by Config.JournalCheck: in a loop of its own, so that a slow
 // journal disk does not delay the control loop's pauses.
-func (w *Worker) checkJournals(ctx context.Context) {
+// It reports whether every campaign could be checked.
+func (w *Worker) checkJournals(ctx context.Context) bool {
 	w.mu.Lock()
 	cached, states := maps.Clone(w.campaigns), w.states
 	w.mu.Unlock()
+	ok := true
 	for c, cs := range cached {
 		if p, ok := states[c]; cs == nil || !ok || p.State != store.StateRunning || p.Stage != cs.stage {
 			continue
@@ -341,6 +343,7 @@ func (w *Worker) checkJournals(ctx context.Context) {
 		cancel()
 		switch {
 		case err != nil:
+			ok = false
 			w.outage.warn(journalCheck, err, "campaign", c)
 		case reason != "":
 			w.outage.answered(journalCheck)
@@ -349,6 +352,7 @@ func (w *Worker) checkJournals(ctx context.Context) {
 			w.outage.answered(journalCheck)
 		}
 	}
+	return ok
 }
 
 // journaled returns how many messages of cs's run this worker's journal

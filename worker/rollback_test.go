@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -263,5 +264,34 @@ func TestUnclaimJournalsOnlyHeldClaims(t *testing.T) {
 	}
 	if s := strings.Join(got, " "); s != "a:sent x:in-doubt" {
 		t.Errorf("journal reads %q, want a sent and x still in doubt", s)
+	}
+}
+
+// TestWatchRedisAsksUntilAWholeCheck: once Redis came back as another
+// process (a check is owed), the control loop asks for the journal check
+// on every pass until one went through whole (a Redis still loading its
+// data answers INFO but fails the check's reads), and no more after that.
+func TestWatchRedisAsksUntilAWholeCheck(t *testing.T) {
+	ctx := context.Background()
+	w := &Worker{cfg: Config{Redis: redistest.Start(t).Client()}, log: slog.New(slog.DiscardHandler), recheck: make(chan struct{}, 1)}
+	asked := func() bool {
+		w.watchRedis(ctx)
+		select {
+		case <-w.recheck:
+			return true
+		default:
+			return false
+		}
+	}
+	if asked() {
+		t.Fatal("asked for a check with nothing owed")
+	}
+	w.checksOwed.Add(1) // another run_id answered (TestJournalCheckAfterRedisRestart)
+	if !asked() || !asked() || !asked() {
+		t.Fatal("a check owed and not yet done was not asked for again")
+	}
+	w.checksDone.Store(w.checksOwed.Load()) // a whole check went through
+	if asked() {
+		t.Fatal("asked again after the owed check went through")
 	}
 }

@@ -228,9 +228,14 @@ type Worker struct {
 	// about, so that one it cannot read is said once, not every 5 s.
 	tailWarned sync.Map
 	// redisID is the run id of the Redis server process last seen by the
-	// control loop; recheck asks checkJournals to run now (it changed).
-	redisID string
-	recheck chan struct{}
+	// control loop (only it uses it); recheck asks checkJournals to run
+	// now. A check is owed (the id changed) while checksDone is behind
+	// checksOwed: the control loop asks again on every pass until one
+	// whole check went through (a Redis still loading its data answers
+	// INFO, but not the check's reads).
+	redisID                string
+	recheck                chan struct{}
+	checksOwed, checksDone atomic.Int64
 }
 
 // New validates cfg, applies defaults and returns a Worker.
@@ -339,7 +344,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			case <-t.C:
 			case <-w.recheck:
 			}
-			w.checkJournals(loops)
+			owed := w.checksOwed.Load()
+			if w.checkJournals(loops) {
+				w.checksDone.Store(owed)
+			}
 		}
 	})
 
@@ -435,26 +443,29 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 // watchRedis asks for the journal check at once when another Redis server
 // process answers than the last time (INFO's run_id): Redis restarted, was
 // restored from a backup, or failed over, and may have lost the last
-// deliveries, which are still among the journals' latest lines now. Not
-// on Cluster, whose commands without a key go to any node.
+// deliveries, which are still among the journals' latest lines now; and
+// asks again on every pass until a check went through. Only on a single
+// Redis or Sentinel's master: on Cluster any node answers.
 func (w *Worker) watchRedis(ctx context.Context) {
-	if _, cluster := w.cfg.Redis.(*redis.ClusterClient); cluster {
+	if _, one := w.cfg.Redis.(*redis.Client); !one { // Cluster, Ring: any node answers
 		return
 	}
-	info, err := w.cfg.Redis.Info(ctx, "server").Result()
-	if err != nil {
-		return // the control loop's own reads say so
+	if info, err := w.cfg.Redis.Info(ctx, "server").Result(); err == nil {
+		id := redisconn.ParseInfo(info)["run_id"]
+		if prev := w.redisID; id != "" && prev != "" && id != prev {
+			w.log.Info("another Redis server process answers (restarted, restored or failed over): checking the latest journaled deliveries against it")
+			w.checksOwed.Add(1)
+		}
+		if id != "" {
+			w.redisID = id
+		}
 	}
-	_, id, _ := strings.Cut(info, "run_id:")
-	id, _, _ = strings.Cut(id, "\r")
-	if prev := w.redisID; prev != "" && id != prev {
-		w.log.Info("another Redis server process answers (restarted, restored or failed over): checking the latest journaled deliveries against it")
+	if w.checksDone.Load() < w.checksOwed.Load() {
 		select {
 		case w.recheck <- struct{}{}:
 		default:
 		}
 	}
-	w.redisID = id
 }
 
 // readActive is what the control loop logs when it cannot read the
