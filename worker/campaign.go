@@ -276,7 +276,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 	files, err := journal.Files(dir, c)
 	if err != nil {
 		if _, said := w.tailWarned.LoadOrStore(dir+"\x00"+err.Error(), true); !said && !errors.Is(err, fs.ErrNotExist) {
-			w.log.Warn("cannot list the delivery journals to check them against Redis", "campaign", c, "err", err)
+			w.log.Warn("cannot list the delivery journals to check them against Redis: fix the journal directory's permissions", "campaign", c, "dir", dir, "err", err)
 		}
 		return "", nil
 	}
@@ -301,7 +301,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 		if err != nil {
 			// Once per file and error: the check runs every 5 s.
 			if _, said := w.tailWarned.LoadOrStore(f.Path+"\x00"+err.Error(), true); !said {
-				w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over", "campaign", c, "file", f.Path, "err", err)
+				w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over: fix its permissions, or move it out of the journal directory if it is not a journal", "campaign", c, "file", f.Path, "err", err)
 			}
 		}
 	}
@@ -335,7 +335,7 @@ func (w *Worker) checkJournals(ctx context.Context) bool {
 	w.mu.Unlock()
 	ok := true
 	for c, cs := range cached {
-		if p, ok := states[c]; cs == nil || !ok || p.State != store.StateRunning || p.Stage != cs.stage {
+		if p, known := states[c]; cs == nil || !known || p.State != store.StateRunning || p.Stage != cs.stage {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)

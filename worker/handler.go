@@ -250,8 +250,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			cl := make([]journal.Entry, len(held))
 			now := time.Now()
 			for n, j := range held {
-				cl[n] = journal.Entry{At: now, Campaign: cs.name, Run: cs.run, ID: claims[j].ID, Email: recs[todo[j]].Email,
-					Lang: claims[j].Lang, Outcome: journal.OutcomeClaimed, Worker: w.cfg.WorkerID}
+				cl[n] = r.entry(now, claims[j].ID, recs[todo[j]].Email, claims[j].Lang, journal.OutcomeClaimed)
 			}
 			if r.journalBroken(ctx, cl...) {
 				r.giveBack(claims...)
@@ -271,8 +270,9 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.recs = append(r.recs, *rec)
 			// The outcome is the truth whatever Redis answers next: journal
 			// it now (at most one window per connection ahead of Redis).
-			if r.journalBroken(ctx, journal.Entry{At: time.Now(), Campaign: cs.name, Run: cs.run, ID: rec.ID, Email: rc.Email,
-				Lang: rec.Lang, Outcome: string(rec.Kind), Code: rec.Code, Worker: w.cfg.WorkerID}) {
+			out := r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, string(rec.Kind))
+			out.Code = rec.Code
+			if r.journalBroken(ctx, out) {
 				r.giveBack(claims[j+1:]...) // the journal takes no unclaimed line now: in doubt there
 				return stopPaused, nil
 			}
@@ -344,10 +344,15 @@ func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 	now := time.Now()
 	for _, j := range held {
 		if j >= from {
-			un = append(un, journal.Entry{At: now, Campaign: r.cs.name, Run: r.cs.run, ID: claims[j].ID, Lang: claims[j].Lang, Outcome: journal.OutcomeUnclaimed, Worker: r.w.cfg.WorkerID})
+			un = append(un, r.entry(now, claims[j].ID, "", claims[j].Lang, journal.OutcomeUnclaimed))
 		}
 	}
 	_ = r.w.journal.Append(un...)
+}
+
+// entry is a journal line of r's campaign and run, by this worker.
+func (r *run) entry(at time.Time, id, email, lang, outcome string) journal.Entry {
+	return journal.Entry{At: at, Campaign: r.cs.name, Run: r.cs.run, ID: id, Email: email, Lang: lang, Outcome: outcome, Worker: r.w.cfg.WorkerID}
 }
 
 // ackRetries is how often a step not acknowledged by the replicas (or

@@ -26,19 +26,14 @@ import (
 // campaign saying why: nobody receives a second message.
 func TestRestoredFromOlderBackup(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	e, r := persistentEnv(t)
-	srv, rdb := e.smtp, e.rdb
+	srv := e.smtp
 	e.stage(t, opts{n: 3000, size: 3000, rate: "300/s"})
 	e.startWorker(t, wopts{journal: t.TempDir()})
 	wait.For(t, 30*time.Second, "300 messages", func() bool { return srv.Count() >= 300 })
-	if err := rdb.Save(ctx).Err(); err != nil { // the "backup"
-		t.Fatal(err)
-	}
+	backup(t, e) // the "backup"
 	wait.For(t, 30*time.Second, "900 messages", func() bool { return srv.Count() >= 900 })
-	if err := r.Restart(ctx, false); err != nil { // restored from it
-		t.Fatal(err)
-	}
+	restore(t, r) // restored from it
 	st := pausedForStateLoss(t, e)
 	stopped := srv.Count()
 	if stopped >= 3000 {
@@ -55,21 +50,13 @@ func TestRestoredFromOlderBackup(t *testing.T) {
 // would notice too, is kept out of it (an interval of an hour).
 func TestRestoredBeforeAChunkRan(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	e, r := persistentEnv(t)
-	srv, rdb := e.smtp, e.rdb
+	srv := e.smtp
 	e.stage(t, opts{n: 400, size: 200, interval: "1h"})
-	if err := rdb.Save(ctx).Err(); err != nil { // the "backup": staged, nothing released
-		t.Fatal(err)
-	}
+	backup(t, e) // the "backup": staged, nothing released
 	e.startWorker(t, wopts{journal: t.TempDir(), control: time.Hour})
-	wait.For(t, 30*time.Second, "the first batch sent and recorded", func() bool {
-		s, err := e.st.Status(ctx, e.name)
-		return err == nil && s.Counts[store.OutcomeSent] == 200
-	})
-	if err := r.Restart(ctx, false); err != nil { // restored from it
-		t.Fatal(err)
-	}
+	e.waitSent(t, 200) // the first batch
+	restore(t, r)      // restored from it
 	pausedForStateLoss(t, e)
 	if n := srv.Count(); n != 200 {
 		t.Errorf("%d messages sent, want the first batch's 200 only", n)
@@ -162,7 +149,7 @@ func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e, r := persistentEnv(t)
-	srv, rdb := e.smtp, e.rdb
+	srv := e.smtp
 	e.stage(t, opts{n: 380, canary: 30, size: 200, approve: true})
 	stopB := e.startWorker(t, wopts{journal: t.TempDir(), id: "B"})
 	e.waitState(t, 30*time.Second, store.StateAwaitingApproval)
@@ -171,15 +158,11 @@ func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
 	if err := e.st.Approve(ctx, e.name, tester, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := rdb.Save(ctx).Err(); err != nil { // the "backup"
-		t.Fatal(err)
-	}
+	backup(t, e) // the "backup"
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "A", control: time.Hour})
 	e.waitState(t, 30*time.Second, store.StateDone)
 	before := srv.Count()
-	if err := r.Restart(ctx, false); err != nil { // restored from it
-		t.Fatal(err)
-	}
+	restore(t, r) // restored from it
 	pausedForStateLoss(t, e)
 	if n := srv.Count(); n != before {
 		t.Errorf("%d messages sent after the restore, want none", n-before)
@@ -195,23 +178,15 @@ func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
 // loads the campaign, and pauses it before sending anyone twice.
 func TestRestoredWithEveryWorkerRestarted(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	e, r := persistentEnv(t)
-	srv, rdb := e.smtp, e.rdb
+	srv := e.smtp
 	e.stage(t, opts{n: 400, size: 200, interval: "1h"})
-	if err := rdb.Save(ctx).Err(); err != nil { // the "backup": staged, nothing released
-		t.Fatal(err)
-	}
+	backup(t, e) // the "backup": staged, nothing released
 	dir := t.TempDir()
 	stopA := e.startWorker(t, wopts{journal: dir, id: "A"})
-	wait.For(t, 30*time.Second, "the first batch sent and recorded", func() bool {
-		s, err := e.st.Status(ctx, e.name)
-		return err == nil && s.Counts[store.OutcomeSent] == 200
-	})
+	e.waitSent(t, 200) // the first batch
 	stopA()
-	if err := r.Restart(ctx, false); err != nil { // restored from it
-		t.Fatal(err)
-	}
+	restore(t, r) // restored from it
 	e.startWorker(t, wopts{journal: dir, id: "B", control: time.Hour})
 	st := pausedForStateLoss(t, e)
 	if n := srv.Count(); n != 200 {
@@ -320,25 +295,17 @@ func TestUnreadableJournalFileDoesNotPause(t *testing.T) {
 // another worker journaled, which Redis does not know, pauses the campaign.
 func TestJournalCheckAfterRedisRestart(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	e, r := persistentEnv(t)
 	e.stage(t, opts{n: 400, size: 200, interval: "1h"})
 	dir := t.TempDir()
 	e.startWorker(t, wopts{journal: dir, check: time.Hour})
-	wait.For(t, 30*time.Second, "the first batch sent and recorded", func() bool {
-		s, err := e.st.Status(ctx, e.name)
-		return err == nil && s.Counts[store.OutcomeSent] == 200
-	})
+	e.waitSent(t, 200) // the first batch
 	// A worker that did not come back journaled a recipient of the second
 	// batch, whose claim Redis lost.
 	forgeDelivery(t, e, dir, 1)
 	time.Sleep(300 * time.Millisecond) // its control loop has seen the running Redis
-	if err := e.rdb.Save(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Restart(ctx, false); err != nil {
-		t.Fatal(err)
-	}
+	backup(t, e)
+	restore(t, r)
 	st := pausedForStateLoss(t, e)
 	if m := neverSent.FindStringSubmatch(st.Reason); m == nil || m[2] != "1" {
 		t.Errorf("paused with %q; want the one delivery Redis does not know", st.Reason)
@@ -412,4 +379,30 @@ func TestJournalClaimsBeforeSending(t *testing.T) {
 	if outcomes != 120 || len(claimed) != 0 {
 		t.Errorf("%d outcome lines (want 120), %d claims left unresolved (want 0)", outcomes, len(claimed))
 	}
+}
+
+// backup saves e's Redis to its snapshot (the "backup"; restore brings it
+// back).
+func backup(t *testing.T, e *env) {
+	t.Helper()
+	if err := e.rdb.Save(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restore restarts r from its last snapshot: Redis restored from a backup.
+func restore(t *testing.T, r *redistest.Redis) {
+	t.Helper()
+	if err := r.Restart(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitSent waits until Redis records n of e's recipients sent.
+func (e *env) waitSent(t *testing.T, n int64) {
+	t.Helper()
+	wait.For(t, 30*time.Second, fmt.Sprintf("%d recipients sent and recorded", n), func() bool {
+		s, err := e.st.Status(context.Background(), e.name)
+		return err == nil && s.Counts[store.OutcomeSent] == n
+	})
 }

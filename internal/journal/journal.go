@@ -305,7 +305,9 @@ func (w *Writer) Append(es ...Entry) error {
 		return err
 	}
 	for _, e := range es {
-		f.count[e.Outcome]++
+		if e.Outcome != OutcomeClaimed && e.Outcome != OutcomeUnclaimed {
+			f.count[e.Outcome]++ // as a reopened file counts them (readFile)
+		}
 	}
 	w.dirty = true
 	w.mu.Unlock()
@@ -613,7 +615,7 @@ func salvage(frag []byte) (e Entry, ok bool) {
 		_ = json.Unmarshal(b, &e)
 	}
 	if e.Outcome == "" {
-		e.Outcome = "in-doubt"
+		e.Outcome = OutcomeInDoubt
 	}
 	return e, e.Campaign != "" && e.ID != ""
 }
@@ -686,7 +688,7 @@ func (f File) knownIn(known []string) bool {
 }
 
 // Tail calls fn for the entries in the last max bytes of f: its latest
-// outcomes. The line the limit cuts, and a last line still being written,
+// lines, claimed and unclaimed ones included, as written. The line the limit cuts, and a last line still being written,
 // are skipped (so, unlike Read, a last line a crash cut is not read as
 // in doubt: Tail serves a check that may miss one, never one that must
 // count it).
