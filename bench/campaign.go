@@ -99,8 +99,9 @@ data:
 }
 
 // writeConfig writes dir/tidings.yaml with the environments envPlain
-// (no replica acknowledgement) and envAck (redis.min_replica_acks 1).
-func writeConfig(dir string, redisPort, smtpPort, conns int) (string, error) {
+// (no replica acknowledgement) and envAck (redis.min_replica_acks 1),
+// their delivery journals fsynced as journalFsync says ("": the default).
+func writeConfig(dir string, redisPort, smtpPort, conns int, journalFsync string) (string, error) {
 	var b []byte
 	b = append(b, "environments:\n"...)
 	for _, e := range []struct {
@@ -119,6 +120,9 @@ func writeConfig(dir string, redisPort, smtpPort, conns int) (string, error) {
       tls: none
       connections: %d
 `, e.name, filepath.Join(dir, "state-"+e.name), redisPort, e.acks, smtpPort, conns)
+		if journalFsync != "" {
+			b = fmt.Appendf(b, "    journal: { fsync: %s }\n", journalFsync)
+		}
 	}
 	p := filepath.Join(dir, "tidings.yaml")
 	if err := os.WriteFile(p, b, 0o644); err != nil {

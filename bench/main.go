@@ -21,6 +21,7 @@
 //	go run ./bench -n 100000 -workers 1,2,4  # Redis CPU per message with more workers
 //	go run ./bench -n 100000 -replica        # plus a replica: without and with min_replica_acks 1
 //	go run ./bench -n 100000 -fsync always   # Redis with appendfsync always
+//	go run ./bench -n 100000 -journal-fsync always   # the journal fsynced before each window is sent
 //	go run ./bench -n 1000000 -stage-only    # staging alone: time and send's peak RSS
 //
 // It exits 1 when anything fails: a process, a campaign that does not end
@@ -53,6 +54,7 @@ type options struct {
 	concurrency int
 	replica     bool
 	fsync       string
+	journalSync string
 	out         string
 	stageOnly   bool
 	ceilingOnly bool
@@ -81,6 +83,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.IntVar(&o.concurrency, "concurrency", 8, "SMTP connections (chunks in flight) per worker; the ceiling uses workers x this")
 	fs.BoolVar(&o.replica, "replica", false, "also attach a replica on loopback and run two more rounds: min_replica_acks 0 and 1")
 	fs.StringVar(&o.fsync, "fsync", "off", "Redis persistence: off, or the append-only file with appendfsync always, everysec or no")
+	fs.StringVar(&o.journalSync, "journal-fsync", "", "the workers' delivery journal: journal.fsync of the environment (always, or an interval such as 200ms; default: the environment's default)")
 	fs.StringVar(&o.out, "out", "", "working directory (default: a temporary directory)")
 	fs.BoolVar(&o.stageOnly, "stage-only", false, "measure staging (validate + write to Redis) only; no worker, no ceiling")
 	fs.BoolVar(&o.ceilingOnly, "ceiling-only", false, "run the ceiling alone (no Redis work, no worker): the wire's limit on this machine")
@@ -167,7 +170,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := report{N: o.n, Concurrency: o.concurrency, Fsync: o.fsync, Cores: runtime.NumCPU(), CPU: cpuModel(),
+	rep := report{N: o.n, Concurrency: o.concurrency, Fsync: o.fsync, JournalSync: o.journalSync, Cores: runtime.NumCPU(), CPU: cpuModel(),
 		LoadStart: load0, LoadEnd: loadAverage(), Rounds: results}
 	rep.replicaCosts()
 	printSummary(out, rep)
@@ -240,7 +243,7 @@ func (b *bench) setup(ctx context.Context) (cleanup func(), err error) {
 	if err := writeRecipients(filepath.Join(b.dir, "recipients.csv"), o.n); err != nil {
 		return cleanup, err
 	}
-	cfg, err := writeConfig(b.dir, redisPort, b.sinkPort, o.concurrency)
+	cfg, err := writeConfig(b.dir, redisPort, b.sinkPort, o.concurrency, o.journalSync)
 	if err != nil {
 		return cleanup, err
 	}

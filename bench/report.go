@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -140,6 +141,7 @@ type report struct {
 	N           int           `json:"n"`
 	Concurrency int           `json:"concurrency"`
 	Fsync       string        `json:"fsync"`
+	JournalSync string        `json:"journal_fsync,omitempty"`
 	Cores       int           `json:"cores"`
 	CPU         string        `json:"cpu"`
 	LoadStart   float64       `json:"load_start"`
@@ -240,8 +242,8 @@ func printRound(w io.Writer, r roundResult) {
 
 // printSummary prints every round in one table.
 func printSummary(w io.Writer, rep report) {
-	fmt.Fprintf(w, "\nsummary: n=%d, %d connections per worker, Redis fsync %s, %d cores (%s), load average %.2f -> %.2f\n",
-		rep.N, rep.Concurrency, rep.Fsync, rep.Cores, rep.CPU, rep.LoadStart, rep.LoadEnd)
+	fmt.Fprintf(w, "\nsummary: n=%d, %d connections per worker, Redis fsync %s, journal fsync %s, %d cores (%s), load average %.2f -> %.2f\n",
+		rep.N, rep.Concurrency, rep.Fsync, cmp.Or(rep.JournalSync, "default"), rep.Cores, rep.CPU, rep.LoadStart, rep.LoadEnd)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	cols := []string{"round", "conns", "msg/s", "ceiling", "ratio", "steady ratio", "worker µs", "Redis µs", "(sending)", "replica µs", "bare µs", "worker/bare", "B/msg", "worker MB", ""}
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))

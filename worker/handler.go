@@ -100,8 +100,9 @@ type run struct {
 
 	tries  int // attempts of a ledger step (default ackRetries)
 	tokens int
-	recs   []store.Record // outcomes (and given-back claims) not yet recorded
-	next   time.Time      // earliest due time of a deferred recipient
+	recs   []store.Record  // outcomes (and given-back claims) not yet recorded
+	out    []journal.Entry // outcome lines of the window, not yet journaled
+	next   time.Time       // earliest due time of a deferred recipient
 }
 
 // stop says why a chunk's pass ended early.
@@ -268,14 +269,13 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			rec := r.deliver(ctx, rc)
 			rec.Token = claims[j].Token // the record is of this claim only
 			r.recs = append(r.recs, *rec)
-			// The outcome is the truth whatever Redis answers next: journal
-			// it now (at most one window per connection ahead of Redis).
+			// The outcome is journaled with the window's others, before
+			// Redis records them (journalOutcomes): one write a window. Until
+			// then the journal holds the claim, which readers take as in
+			// doubt, as the ledger does until the outcome is recorded.
 			out := r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, string(rec.Kind))
 			out.Code = rec.Code
-			if r.journalBroken(ctx, out) {
-				r.giveBack(claims[j+1:]...) // the journal takes no unclaimed line now: in doubt there
-				return stopPaused, nil
-			}
+			r.out = append(r.out, out)
 			r.tokens-- // read only when the campaign is rate-limited
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
@@ -294,9 +294,25 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				}
 			}
 		}
+		if r.journalOutcomes(ctx) {
+			return stopPaused, nil
+		}
 		todo = todo[k:]
 	}
 	return stopNone, nil
+}
+
+// journalOutcomes appends the outcome lines not yet journaled, in one
+// write, and reports whether the journal is broken (journalBroken). Every
+// step calls it first, so the journal holds an outcome before Redis
+// records it.
+func (r *run) journalOutcomes(ctx context.Context) bool {
+	if len(r.out) == 0 {
+		return false
+	}
+	broken := r.journalBroken(ctx, r.out...)
+	r.out = r.out[:0]
+	return broken
 }
 
 // stopped says whether the pass must stop before the next recipient: the
@@ -369,6 +385,7 @@ const ackRetries = 6
 // lost) and never sent, and the records go to the campaign's backlog, for
 // the next step of any chunk.
 func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepResult, err error) {
+	r.journalOutcomes(ctx) // broken: the campaign is paused, and the outcomes are true all the same
 	if b := r.w.takeBacklog(r.cs); len(b) > 0 {
 		r.recs = append(b, r.recs...)
 	}

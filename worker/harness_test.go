@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io/fs"
 	"strings"
 	"sync"
@@ -221,6 +222,8 @@ type wopts struct {
 	env         string        // the worker's environment ("" = test, the campaigns')
 	control     time.Duration // its control loop's interval (0 = 50 ms)
 	check       time.Duration // its journal check's interval (0 = the default)
+	always      bool          // journal.fsync: always
+	metrics     prometheus.Registerer
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -233,8 +236,8 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	w, err := worker.New(worker.Config{
 		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
-		Journal: journal.Config{Dir: o.journal},
-		Env:     cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
+		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check,
 	})
 	if err != nil {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/journal"
 )
 
 type metrics struct {
@@ -18,6 +21,7 @@ type metrics struct {
 	rateWait   prometheus.Counter
 	autoPauses *prometheus.CounterVec
 	up         prometheus.Gauge
+	journal    atomic.Pointer[journal.Writer] // set once the worker runs
 }
 
 func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue string) (*metrics, error) {
@@ -42,7 +46,17 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue stri
 	}
 	queues := &queueCollector{insp: asynq.NewInspectorFromRedisClient(rdb), queue: queue,
 		desc: prometheus.NewDesc("tidings_queue_tasks", "asynq tasks of the tidings queue by state (size is the total).", []string{"queue", "state"}, nil)}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, queues} {
+	journalStat := func(name, help string, of func(*journal.Writer) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+			if j := m.journal.Load(); j != nil {
+				return float64(of(j))
+			}
+			return 0
+		})
+	}
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, queues,
+		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (one per claim window and one per window's outcomes).", (*journal.Writer).Writes),
+		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: every interval, or always: before each window is sent).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // TestRestoredFromOlderBackup: Redis goes back in time under a running
@@ -379,6 +382,57 @@ func TestJournalClaimsBeforeSending(t *testing.T) {
 	if outcomes != 120 || len(claimed) != 0 {
 		t.Errorf("%d outcome lines (want 120), %d claims left unresolved (want 0)", outcomes, len(claimed))
 	}
+}
+
+// TestJournalWritesAWindowAtATime: a connection writes its journal once
+// per claim window for the claims and once for their outcomes, not once a
+// message, so that journal.fsync: always costs two fsyncs a window; and
+// every outcome is in the file all the same.
+func TestJournalWritesAWindowAtATime(t *testing.T) {
+	t.Parallel()
+	const n = 128 // one chunk, so one connection
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: n, size: n})
+	dir := t.TempDir()
+	reg := prometheus.NewRegistry()
+	e.startWorker(t, wopts{journal: dir, always: true, metrics: reg})
+	e.waitState(t, 30*time.Second, store.StateDone)
+	sent := 0
+	if err := journal.Read(dir, e.name, func(je journal.Entry) error {
+		if je.Outcome == "sent" {
+			sent++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sent != n {
+		t.Errorf("the journal holds %d deliveries, want %d", sent, n)
+	}
+	windows := int64((n + worker.DefaultClaimWindow - 1) / worker.DefaultClaimWindow)
+	writes, syncs := gather(t, reg, "tidings_journal_writes_total"), gather(t, reg, "tidings_journal_fsyncs_total")
+	if writes > 2*windows+2 {
+		t.Errorf("%d journal writes for %d messages in %d windows, want at most %d (two a window)", writes, n, windows, 2*windows+2)
+	}
+	if syncs < 1 || syncs > writes {
+		t.Errorf("%d fsyncs for %d writes with fsync always, want between 1 and the writes", syncs, writes)
+	}
+}
+
+// gather returns the value of reg's counter name.
+func gather(t *testing.T, reg *prometheus.Registry, name string) int64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return int64(mf.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+	t.Fatalf("no counter %s", name)
+	return 0
 }
 
 // backup saves e's Redis to its snapshot (the "backup"; restore brings it

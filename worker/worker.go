@@ -287,6 +287,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			return fmt.Errorf("run worker: %w", err)
 		}
 		w.journal = j
+		w.m.journal.Store(j)
 		defer func() {
 			if err := j.Close(); err != nil {
 				w.log.Error("close the delivery journal", "err", err)

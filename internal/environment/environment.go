@@ -209,7 +209,8 @@ func (s SMTP) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Por
 type Journal struct {
 	// Dir holds the journals (default: StateDir/journal).
 	Dir string
-	// FsyncAlways flushes the journal to disk after every delivery;
+	// FsyncAlways flushes the journal to disk after every write (a claim
+	// window before it is sent, the window's outcomes after);
 	// otherwise it is flushed every FsyncInterval.
 	FsyncAlways   bool
 	FsyncInterval time.Duration

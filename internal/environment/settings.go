@@ -59,7 +59,7 @@ var settings = []setting{
 	{key: "claim_window", variable: "TIDINGS_CLAIM_WINDOW", help: "recipients each connection claims per ledger round trip, 1-128 (default 16, also for 0): larger costs Redis less per message; a worker's crash leaves up to one window per connection in doubt", set: integer(func(e *Environment) *int { return &e.ClaimWindow })},
 	{key: "state_dir", variable: "TIDINGS_STATE_DIR", help: "where this machine keeps its record of the campaigns it started and the delivery journals, which must survive a Redis loss (default $XDG_STATE_HOME/tidings/<env>, else $HOME/.local/state/tidings/<env>)", set: text(func(e *Environment) *string { return &e.StateDir })},
 	{key: "journal.dir", variable: "TIDINGS_JOURNAL_DIR", help: "the workers' delivery journals (default <state_dir>/journal)", set: text(func(e *Environment) *string { return &e.Journal.Dir })},
-	{key: "journal.fsync", variable: "TIDINGS_JOURNAL_FSYNC", help: "always (after every delivery) or how often the journal is flushed to disk (default 200ms)", set: setFsync},
+	{key: "journal.fsync", variable: "TIDINGS_JOURNAL_FSYNC", help: "always (after every write: twice per claim window) or how often the journal is flushed to disk (default 200ms)", set: setFsync},
 	{key: "console.addr", variable: "TIDINGS_CONSOLE_ADDR", help: "web console listen address (default 127.0.0.1:8080)", set: text(func(e *Environment) *string { return &e.Console.Addr })},
 	{key: "console.url", variable: "TIDINGS_CONSOLE_URL", help: "the console's public base URL, used in notification links (default http://<addr>)", set: text(func(e *Environment) *string { return &e.Console.URL })},
 	{key: "console.viewer_token_file", help: "file holding the viewer token"},

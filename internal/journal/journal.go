@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -147,7 +148,9 @@ type Writer struct {
 	closed bool
 	err    error // first write error, returned by every later call
 
-	syncMu sync.Mutex // serialises fsyncs (Always: one fsync serves every waiting append)
+	syncMu sync.Mutex   // serialises fsyncs (Always: one fsync serves every waiting append)
+	writes atomic.Int64 // Writes
+	syncs  atomic.Int64 // Syncs
 	stop   chan struct{}
 	done   chan struct{}
 }
@@ -293,10 +296,12 @@ func (w *Writer) Append(es ...Entry) error {
 	f, err := w.open(e.Campaign, e.Run)
 	if err == nil {
 		// Into the file at once, not kept in a buffer until the next
-		// sync: a killed worker (SIGKILL, OOM) must not take deliveries
-		// with it, or a Redis that lost their claims too would see them
-		// sent again (the write costs ~1 µs; the fsync stays batched).
+		// sync: a killed worker (SIGKILL, OOM) must not take claims
+		// with it, or a Redis that lost them too would see those
+		// recipients unsent and send them again (the write costs ~1 µs;
+		// the fsync stays batched).
 		_, err = f.f.Write(line)
+		w.writes.Add(1)
 	}
 	if err != nil {
 		w.err = fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err)
@@ -351,6 +356,7 @@ func (w *Writer) Sync() error {
 	w.dirty = false
 	files := slices.Collect(maps.Values(w.files))
 	w.mu.Unlock()
+	w.syncs.Add(1)
 	// fsync outside w.mu: appends go on meanwhile.
 	var first error
 	for _, f := range files {
@@ -365,6 +371,13 @@ func (w *Writer) Sync() error {
 	}
 	return w.err
 }
+
+// Writes returns how many writes the journal has made (one an Append).
+func (w *Writer) Writes() int64 { return w.writes.Load() }
+
+// Syncs returns how many fsync passes the journal has made (each fsyncs
+// every file written since the last): what it costs the host's disk.
+func (w *Writer) Syncs() int64 { return w.syncs.Load() }
 
 // Close fsyncs and closes every file.
 func (w *Writer) Close() error {
