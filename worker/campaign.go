@@ -260,7 +260,11 @@ const (
 // given back unsent goes back to pending): a delivered recipient whose
 // entry is missing, or waiting for a retry, means Redis went back in time
 // (restored from an older backup, or restarted without its last writes),
-// and the chunk would send it again. Unlike rollback's counts it needs no
+// and the chunk would send it again. So does a claim the file has not
+// resolved yet (its window's messages may be out, their outcome lines not
+// written yet): the ledger held that claim before the line was written,
+// and only a give-back, which journals unclaimed first, takes it back.
+// Unlike rollback's counts it needs no
 // allowance for outcomes not recorded yet, and it sees other processes'
 // deliveries: a worker started after the restore, with a new worker id,
 // has none of its own. It returns why the campaign must stop ("" when
@@ -290,14 +294,30 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 	slices.SortFunc(files, func(a, b journal.File) int { return mod[b.Path].Compare(mod[a.Path]) })
 	var ids []string
 	seen := map[string]bool{}
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
 	for _, f := range files[:min(len(files), tailFiles)] {
+		open := map[string]bool{} // claims of this file not resolved yet
 		err := f.Tail(tailBytes, func(e journal.Entry) error {
-			if e.Campaign == c && e.Run == run && e.Delivered() && !seen[e.ID] {
-				seen[e.ID] = true
-				ids = append(ids, e.ID)
+			switch {
+			case e.Campaign != c || e.Run != run:
+			case e.Outcome == journal.OutcomeClaimed:
+				open[e.ID] = true
+			default:
+				delete(open, e.ID)
+				if e.Delivered() {
+					add(e.ID)
+				}
 			}
 			return nil
 		})
+		for id := range open {
+			add(id)
+		}
 		if err != nil {
 			// Once per file and error: the check runs every 5 s.
 			if _, said := w.tailWarned.LoadOrStore(f.Path+"\x00"+err.Error(), true); !said {
@@ -318,7 +338,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 	if lost == 0 {
 		return "", nil
 	}
-	return fmt.Sprintf("state loss suspected: of the %d latest deliveries of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		len(ids), run, dir, lost), nil
 }
 

@@ -203,7 +203,7 @@ func TestRestoredWithEveryWorkerRestarted(t *testing.T) {
 
 // neverSent matches forgotten's reason: the deliveries checked, and those
 // of them Redis has as never sent.
-var neverSent = regexp.MustCompile(`of the (\d+) latest deliveries .* has (\d+) as never sent`)
+var neverSent = regexp.MustCompile(`of the (\d+) latest deliveries and claims .* has (\d+) as never sent`)
 
 // TestForgottenDeliveryPauses: Redis forgets one recorded delivery while
 // the worker runs (its ledger entry goes; its counts stay, so rollback's
@@ -281,13 +281,7 @@ func TestUnreadableJournalFileDoesNotPause(t *testing.T) {
 				e.checkReconcile(t)
 				return
 			}
-			st := pausedForStateLoss(t, e)
-			if m := neverSent.FindStringSubmatch(st.Reason); m == nil || m[2] != "1" {
-				t.Errorf("paused with %q; want the one forged delivery found", st.Reason)
-			}
-			if n := e.smtp.Count(); n != 0 {
-				t.Errorf("%d messages sent, want none", n)
-			}
+			pausedForOneForged(t, e)
 		})
 	}
 }
@@ -315,10 +309,31 @@ func TestJournalCheckAfterRedisRestart(t *testing.T) {
 	}
 }
 
+// pausedForOneForged waits for e to pause for state loss, naming one
+// recipient of the journals as never sent (the one forged), with nobody
+// sent.
+func pausedForOneForged(t *testing.T, e *env) {
+	t.Helper()
+	st := pausedForStateLoss(t, e)
+	if m := neverSent.FindStringSubmatch(st.Reason); m == nil || m[2] != "1" {
+		t.Errorf("paused with %q; want the one forged line found", st.Reason)
+	}
+	if n := e.smtp.Count(); n != 0 {
+		t.Errorf("%d messages sent, want none", n)
+	}
+}
+
 // forgeDelivery journals, in dir, as a worker "gone" would have, the
 // delivery of the first recipient of e's batch: one Redis has never seen
 // claimed (it stands for one whose claim Redis lost).
 func forgeDelivery(t *testing.T, e *env, dir string, batch int) {
+	t.Helper()
+	forgeLines(t, e, dir, batch, "sent")
+}
+
+// forgeLines journals, in dir, as a worker "gone" would have, lines of the
+// first recipient of e's batch with these outcomes, in order.
+func forgeLines(t *testing.T, e *env, dir string, batch int, outcomes ...string) {
 	t.Helper()
 	ctx := context.Background()
 	meta, err := e.st.Meta(ctx, e.name, false)
@@ -333,11 +348,47 @@ func forgeDelivery(t *testing.T, e *env, dir string, batch int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := jw.Append(journal.Entry{At: time.Now(), Campaign: e.name, Run: meta.Run, ID: recs[0].ID, Email: recs[0].Email, Outcome: "sent"}); err != nil {
-		t.Fatal(err)
+	for _, o := range outcomes {
+		if err := jw.Append(journal.Entry{At: time.Now(), Campaign: e.name, Run: meta.Run, ID: recs[0].ID, Email: recs[0].Email, Outcome: o}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := jw.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestForgottenClaimPauses: a claim journaled and not resolved in its file
+// (its window was being sent when its worker died, its outcome lines not
+// written) is checked against the ledger as a delivery is: Redis had that
+// claim before the line was written, so an entry it no longer has means
+// it lost state, and the campaign pauses before anyone is sent. A claim
+// given back (unclaimed) is no longer the ledger's, and a healthy campaign
+// with one runs to the end.
+func TestForgottenClaimPauses(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		lines []string
+		pause bool
+	}{
+		{[]string{journal.OutcomeClaimed}, true},
+		{[]string{journal.OutcomeClaimed, journal.OutcomeUnclaimed}, false},
+		{[]string{journal.OutcomeClaimed, journal.OutcomeUnclaimed, journal.OutcomeClaimed}, true},
+		{[]string{journal.OutcomeClaimed, "failed"}, false},
+	} {
+		t.Run(strings.Join(tt.lines, ","), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			e.stage(t, opts{n: 50, size: 50})
+			dir := t.TempDir()
+			forgeLines(t, e, dir, 0, tt.lines...)
+			e.startWorker(t, wopts{journal: dir})
+			if !tt.pause {
+				e.waitState(t, 30*time.Second, store.StateDone)
+				return
+			}
+			pausedForOneForged(t, e)
+		})
 	}
 }
 
