@@ -397,8 +397,8 @@ func (w *Worker) journaled(cs *campaignState) int64 {
 // than its own and Redis's forgetting shows less), with mine, what this
 // worker's own journal recorded as sent before Redis was read
 // (journaled): Redis can never hold fewer,
-// except by the outcomes not recorded yet (journaled right after the SMTP
-// reply, recorded in Redis with the next step: at most one window per
+// except by the outcomes not recorded yet (journaled when their window
+// ends, recorded in Redis with the next step: at most one window per
 // connection) and those a concurrent claimer marked in doubt until their
 // record arrives. Fewer than that means Redis went back in time (restored
 // from an older backup, or it lost its last writes): it returns why, or "".

@@ -287,6 +287,10 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				// the window is not sent when the campaign no longer runs (so
 				// a window's size does not add to what goes out after an
 				// auto-pause).
+				if r.journalOutcomes(ctx) { // a journal found broken stops the window here
+					r.unclaim(claims, j+1, held)
+					return stopPaused, nil
+				}
 				res, err := r.step(ctx, nil)
 				if err != nil || res.State != store.StateRunning {
 					r.unclaim(claims, j+1, held)

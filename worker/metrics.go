@@ -55,8 +55,8 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue stri
 		})
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, queues,
-		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (one per claim window and one per window's outcomes).", (*journal.Writer).Writes),
-		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: every interval, or always: before each window is sent).", (*journal.Writer).Syncs)} {
+		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes).", (*journal.Writer).Writes),
+		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: one a write).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -14,8 +14,9 @@
 // A worker journals the recipients of each claim window as claimed before
 // it sends the first of them (and those it gives back unsent as
 // unclaimed); readers take a claim no later line resolves as in doubt.
-// An outcome's line is written right after the SMTP reply, before Redis
-// records the outcome (with the worker's next ledger step), so a worker's journal holds
+// A window's outcome lines are written together once it is sent (or
+// stops), before Redis records the outcomes (with the worker's next ledger
+// step), so a worker's journal holds
 // at most one claim window per connection more deliveries of a run than
 // Redis does while Redis keeps its state: a worker that finds Redis further
 // behind its own journal knows Redis went back in time.
@@ -300,8 +301,9 @@ func (w *Writer) Append(es ...Entry) error {
 		// with it, or a Redis that lost them too would see those
 		// recipients unsent and send them again (the write costs ~1 µs;
 		// the fsync stays batched).
-		_, err = f.f.Write(line)
-		w.writes.Add(1)
+		if _, err = f.f.Write(line); err == nil {
+			w.writes.Add(1)
+		}
 	}
 	if err != nil {
 		w.err = fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err)
@@ -372,7 +374,8 @@ func (w *Writer) Sync() error {
 	return w.err
 }
 
-// Writes returns how many writes the journal has made (one an Append).
+// Writes returns how many writes the journal has made (one a successful
+// Append).
 func (w *Writer) Writes() int64 { return w.writes.Load() }
 
 // Syncs returns how many fsync passes the journal has made (each fsyncs
