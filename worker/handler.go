@@ -354,10 +354,13 @@ func (r *run) giveBack(claims ...store.Claim) {
 // holds as claimed: the held ones (indices into claims), and only those:
 // an unclaimed line for a recipient this window did not claim would
 // resolve an earlier claim of it, which may have been sent. Should that
-// line not be written, the journal keeps them in doubt: never sent twice.
+// line not be written (the journal broke), the journal holds those claims
+// in doubt, and so does Redis: they are recorded in doubt, not given
+// back, never sent (a claim the journal holds with no entry in the ledger
+// would read to the journal check as one Redis lost).
 func (r *run) unclaim(claims []store.Claim, from int, held []int) {
-	r.giveBack(claims[from:]...)
 	if r.w.journal == nil {
+		r.giveBack(claims[from:]...)
 		return
 	}
 	var un []journal.Entry
@@ -367,7 +370,19 @@ func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 			un = append(un, r.entry(now, claims[j].ID, "", claims[j].Lang, journal.OutcomeUnclaimed))
 		}
 	}
-	_ = r.w.journal.Append(un...)
+	if r.w.journal.Append(un...) == nil {
+		r.giveBack(claims[from:]...)
+		return
+	}
+	for j := from; j < len(claims); j++ {
+		c := claims[j]
+		if !slices.Contains(held, j) {
+			r.giveBack(c)
+			continue
+		}
+		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindInDoubt, Code: journal.ClaimedCode,
+			Response: "claimed, not sent: the delivery journal could not record it given back", Token: c.Token})
+	}
 }
 
 // entry is a journal line of r's campaign and run, by this worker.

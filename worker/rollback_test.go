@@ -267,6 +267,31 @@ func TestUnclaimJournalsOnlyHeldClaims(t *testing.T) {
 	}
 }
 
+// TestUnclaimWithABrokenJournal: a window stopped early whose unclaimed
+// lines cannot be written (the journal broke) leaves its held claims in
+// doubt in Redis too, recorded with their tokens, never sent; only a claim
+// the window did not hold is given back. Given back in Redis, a claim the
+// journal still holds would read to the journal check as one Redis lost.
+func TestUnclaimWithABrokenJournal(t *testing.T) {
+	j, err := journal.Open(journal.Config{Dir: t.TempDir(), Worker: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil { // closed: every append fails
+		t.Fatal(err)
+	}
+	r := &run{w: &Worker{cfg: Config{WorkerID: "w1"}, journal: j}, cs: &campaignState{name: "c", run: "r1"}}
+	claims := []store.Claim{{ID: "a", Token: "t1"}, {ID: "x", Token: "t2"}, {ID: "b", Token: "t3"}, {ID: "c", Token: "t4"}}
+	r.unclaim(claims, 1, []int{0, 2, 3}) // a sent; x answered SKIP; b and c held, unsent
+	var got []string
+	for _, rec := range r.recs {
+		got = append(got, rec.ID+":"+string(rec.Kind)+":"+rec.Token)
+	}
+	if s, want := strings.Join(got, " "), "x:unclaim:t2 b:in-doubt:t3 c:in-doubt:t4"; s != want {
+		t.Errorf("records %q, want %q", s, want)
+	}
+}
+
 // TestWatchRedisAsksUntilAWholeCheck: once Redis came back as another
 // process (a check is owed), the control loop asks for the journal check
 // on every pass until one went through whole (a Redis still loading its

@@ -267,7 +267,8 @@ func repair(name string, cut *cutError) error {
 // Append writes es, entries of one campaign's run, to this worker's file
 // of that run in one write: each line is in the file (so in the OS's
 // cache) when it returns, and fsynced within Config.Sync, or before it
-// returns with Always.
+// returns with Always. An Append that fails leaves none of its lines
+// (but for a file it could not even cut back).
 func (w *Writer) Append(es ...Entry) error {
 	if len(es) == 0 {
 		return nil
@@ -301,8 +302,17 @@ func (w *Writer) Append(es ...Entry) error {
 		// with it, or a Redis that lost them too would see those
 		// recipients unsent and send them again (the write costs ~1 µs;
 		// the fsync stays batched).
-		if _, err = f.f.Write(line); err == nil {
+		var n int
+		if n, err = f.f.Write(line); err == nil {
 			w.writes.Add(1)
+		} else if n > 0 {
+			// A short write (a full disk): its part is taken back, so
+			// that an Append that failed left no line. A claim line
+			// left there, whose worker then gives the claim back in
+			// Redis, would read as a claim Redis lost.
+			if fi, serr := f.f.Stat(); serr == nil {
+				_ = f.f.Truncate(fi.Size() - int64(n))
+			}
 		}
 	}
 	if err != nil {
