@@ -242,15 +242,24 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 }
 
 // tailBytes is how much of the end of each journal file forgotten reads
-// (its latest ~400 lines, about 200 recipients, each with a claimed and
-// an outcome line: what a restore forgets first), and
-// tailFiles how many files at most: the most recently written, each worker
-// process having its own. One check looks up at most ~13,000 ids, a few
-// hundred per file in the usual case.
+// at least (its latest ~300 lines, about 150 recipients, each with a
+// claimed and an outcome line: what a restore forgets first; more when
+// this worker's connections and claim windows make more claims open at
+// once: tailFor), and tailFiles how many files at most: the most recently
+// written, each worker process having its own. One check looks up at most
+// a few hundred ids per file in the usual case.
 const (
 	tailBytes = 64 << 10
 	tailFiles = 32
 )
+
+// tailFor is how much of each journal file forgotten reads with cfg: at
+// least tailBytes, and enough for every claim a worker like this one can
+// hold open at once (a window per connection) with as many outcome lines
+// between them, at ~300 bytes a line.
+func tailFor(cfg Config) int64 {
+	return max(tailBytes, int64(2*cfg.Concurrency*cfg.ClaimWindow*300))
+}
 
 // forgotten checks the latest deliveries that the journals of run of
 // campaign c in this worker's journal directory record (every worker's
@@ -300,22 +309,30 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 			ids = append(ids, id)
 		}
 	}
-	for _, f := range files[:min(len(files), tailFiles)] {
-		open := map[string]bool{} // claims of this file not resolved yet
-		err := f.Tail(tailBytes, func(e journal.Entry) error {
+	read := files[:min(len(files), tailFiles)]
+	ends := make([]int64, len(read))
+	claimAt := map[string]int{} // claims not resolved in their file: id -> attempt
+	for i, f := range read {
+		open := map[string]int{}
+		var err error
+		ends[i], err = f.Tail(tailFor(w.cfg), func(e journal.Entry) error {
 			switch {
 			case e.Campaign != c || e.Run != run:
 			case e.Outcome == journal.OutcomeClaimed:
-				open[e.ID] = true
+				open[e.ID] = max(e.Attempt, 1)
 			default:
 				delete(open, e.ID)
 				if e.Delivered() {
 					add(e.ID)
+					delete(claimAt, e.ID)
 				}
 			}
 			return nil
 		})
-		for id := range open {
+		for id, a := range open {
+			if !seen[id] {
+				claimAt[id] = a
+			}
 			add(id)
 		}
 		if err != nil {
@@ -329,17 +346,38 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	lost := 0
-	for _, e := range entries {
-		if e.State == "" || e.Deferred() {
-			lost++
+	lost := map[string]bool{}
+	for i, e := range entries {
+		// A claim whose outcome was recorded without its line (the
+		// journal broke) is deferred with at least the claim's attempts;
+		// one Redis lost is missing, or deferred with fewer.
+		a, claimed := claimAt[ids[i]]
+		if e.State == "" || e.Deferred() && (!claimed || e.Attempts < a) {
+			lost[ids[i]] = true
 		}
 	}
-	if lost == 0 {
+	if w.ledgerRead != nil {
+		w.ledgerRead()
+	}
+	// A claim resolved since its file was read (its window ended, or it
+	// was given back) changed the ledger after its line was written: the
+	// files, read again from where they ended, say so.
+	for i, f := range read {
+		if len(lost) == 0 {
+			break
+		}
+		_, _ = f.After(ends[i], func(e journal.Entry) error {
+			if _, claimed := claimAt[e.ID]; claimed && e.Campaign == c && e.Run == run && e.Outcome != journal.OutcomeClaimed {
+				delete(lost, e.ID)
+			}
+			return nil
+		})
+	}
+	if len(lost) == 0 {
 		return "", nil
 	}
 	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		len(ids), run, dir, lost), nil
+		len(ids), run, dir, len(lost)), nil
 }
 
 // journalCheck is what the journal check logs when it cannot read Redis.

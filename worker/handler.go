@@ -252,9 +252,10 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			now := time.Now()
 			for n, j := range held {
 				cl[n] = r.entry(now, claims[j].ID, recs[todo[j]].Email, claims[j].Lang, journal.OutcomeClaimed)
+				cl[n].Attempt = res.Claims[j].Attempt
 			}
 			if r.journalBroken(ctx, cl...) {
-				r.giveBack(claims...)
+				r.abandon(claims, 0, held) // the lines may be in the file all the same
 				return stopPaused, nil
 			}
 		}
@@ -354,10 +355,7 @@ func (r *run) giveBack(claims ...store.Claim) {
 // holds as claimed: the held ones (indices into claims), and only those:
 // an unclaimed line for a recipient this window did not claim would
 // resolve an earlier claim of it, which may have been sent. Should that
-// line not be written (the journal broke), the journal holds those claims
-// in doubt, and so does Redis: they are recorded in doubt, not given
-// back, never sent (a claim the journal holds with no entry in the ledger
-// would read to the journal check as one Redis lost).
+// line not be written, abandon them instead.
 func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 	if r.w.journal == nil {
 		r.giveBack(claims[from:]...)
@@ -370,10 +368,20 @@ func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 			un = append(un, r.entry(now, claims[j].ID, "", claims[j].Lang, journal.OutcomeUnclaimed))
 		}
 	}
-	if r.w.journal.Append(un...) == nil {
-		r.giveBack(claims[from:]...)
+	if r.w.journal.Append(un...) != nil {
+		r.abandon(claims, from, held)
 		return
 	}
+	r.giveBack(claims[from:]...)
+}
+
+// abandon ends the window's claims from index from on, none of them sent,
+// when the journal may hold the held ones as claimed (the journal broke)
+// and no unclaimed line can say otherwise: those are recorded in doubt,
+// as the journal reads them, and never sent; given back in Redis, a claim
+// the journal holds would read to the journal check as one Redis lost.
+// The others are given back.
+func (r *run) abandon(claims []store.Claim, from int, held []int) {
 	for j := from; j < len(claims); j++ {
 		c := claims[j]
 		if !slices.Contains(held, j) {

@@ -236,6 +236,9 @@ type Worker struct {
 	redisID                string
 	recheck                chan struct{}
 	checksOwed, checksDone atomic.Int64
+	// ledgerRead, set by tests, runs in forgotten between its read of the
+	// ledger and its second read of the journal files.
+	ledgerRead func()
 }
 
 // New validates cfg, applies defaults and returns a Worker.

@@ -53,7 +53,10 @@ type Entry struct {
 	Lang     string    `json:"lang,omitempty"`
 	Outcome  string    `json:"outcome"` // sent, failed, temp, refused, in-doubt, ...
 	Code     string    `json:"code,omitempty"`
-	Worker   string    `json:"worker,omitempty"`
+	// Attempt is a claimed line's attempt number (the ledger's count of
+	// claims of the recipient, this one included).
+	Attempt int    `json:"attempt,omitempty"`
+	Worker  string `json:"worker,omitempty"`
 }
 
 // appendJSON appends e as json.Marshal writes it, without reflection (a
@@ -69,11 +72,16 @@ func (e Entry) appendJSON(b []byte) ([]byte, error) {
 		key, val  string
 		omitEmpty bool
 	}{{"campaign", e.Campaign, false}, {"run", e.Run, false}, {"id", e.ID, false}, {"email", e.Email, false},
-		{"lang", e.Lang, true}, {"outcome", e.Outcome, false}, {"code", e.Code, true}, {"worker", e.Worker, true}} {
-		if f.omitEmpty && f.val == "" {
-			continue
+		{"lang", e.Lang, true}, {"outcome", e.Outcome, false}, {"code", e.Code, true}} {
+		if !f.omitEmpty || f.val != "" {
+			b = appendString(append(append(append(b, `,"`...), f.key...), `":`...), f.val)
 		}
-		b = appendString(append(append(append(b, `,"`...), f.key...), `":`...), f.val)
+	}
+	if e.Attempt != 0 {
+		b = strconv.AppendInt(append(b, `,"attempt":`...), int64(e.Attempt), 10)
+	}
+	if e.Worker != "" {
+		b = appendString(append(b, `,"worker":`...), e.Worker)
 	}
 	return append(b, '}'), nil
 }
@@ -714,48 +722,62 @@ func (f File) knownIn(known []string) bool {
 }
 
 // Tail calls fn for the entries in the last max bytes of f: its latest
-// lines, claimed and unclaimed ones included, as written. The line the limit cuts, and a last line still being written,
-// are skipped (so, unlike Read, a last line a crash cut is not read as
-// in doubt: Tail serves a check that may miss one, never one that must
-// count it).
-func (f File) Tail(max int64, fn func(Entry) error) error {
+// lines, claimed and unclaimed ones included, as written. The line the
+// limit cuts, and a last line still being written, are skipped (so,
+// unlike Read, a last line a crash cut is not read as in doubt: Tail
+// serves a check that may miss one, never one that must count it). It
+// returns the offset just past the last line it read: where After goes on.
+func (f File) Tail(max int64, fn func(Entry) error) (end int64, err error) {
+	return f.lines(max, true, fn)
+}
+
+// After calls fn for the entries of f's whole lines from offset off on (a
+// line off cuts is skipped), and returns the offset just past the last.
+func (f File) After(off int64, fn func(Entry) error) (end int64, err error) {
+	return f.lines(off, false, fn)
+}
+
+// lines reads whole lines from offset n on (tail: the last n bytes),
+// skipping the line it starts in.
+func (f File) lines(n int64, tail bool, fn func(Entry) error) (int64, error) {
 	fh, err := os.Open(f.Path)
 	if err != nil {
-		return fmt.Errorf("read journal: %w", err)
+		return 0, fmt.Errorf("read journal: %w", err)
 	}
 	defer fh.Close()
 	fi, err := fh.Stat()
 	if err != nil {
-		return fmt.Errorf("read journal: %w", err)
+		return 0, fmt.Errorf("read journal: %w", err)
 	}
-	// One byte before the window too: whether the window starts a line.
-	off := fi.Size() - max - 1
-	if off < 0 {
-		off = 0
+	start := min(n, fi.Size())
+	if tail {
+		start = max(fi.Size()-n, 0)
 	}
+	// One byte before start too: whether start begins a line.
+	off := max(start-1, 0)
 	buf := make([]byte, fi.Size()-off)
 	if _, err := io.ReadFull(io.NewSectionReader(fh, off, int64(len(buf))), buf); err != nil {
-		return fmt.Errorf("read %s: %w", f.Path, err)
+		return off, fmt.Errorf("read %s: %w", f.Path, err)
 	}
-	if off > 0 {
+	if start > 0 {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
-			return nil
+			return off, nil
 		}
-		buf = buf[i+1:]
+		buf, off = buf[i+1:], off+int64(i+1)
 	}
 	for {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
-			return nil
+			return off, nil
 		}
 		var e Entry
 		if err := json.Unmarshal(buf[:i], &e); err != nil {
-			return fmt.Errorf("%s: a line near its end is not a journal entry: %w", f.Path, err)
+			return off, fmt.Errorf("%s: a line near its end is not a journal entry: %w", f.Path, err)
 		}
 		if err := fn(e); err != nil {
-			return err
+			return off, err
 		}
-		buf = buf[i+1:]
+		buf, off = buf[i+1:], off+int64(i+1)
 	}
 }

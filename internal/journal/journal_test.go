@@ -267,12 +267,13 @@ func TestCutLine(t *testing.T) {
 // FuzzEntryLine: a journal line is exactly what json.Marshal writes for
 // the entry (readers decode it with encoding/json), whatever the text.
 func FuzzEntryLine(f *testing.F) {
-	f.Add("c1", "run-1", "u1", "a@example.org", "de", "sent", "250", "w1", int64(1764680000123456789))
-	f.Add("c\"<x>&", "", "ü\u2028", "a\x00b@x", "", "in-doubt", "", "", int64(0))
-	f.Add("c", "r", "i", "\xff\xfe", "zh-Hant", "temp", "451 4.7.1", "host/1", int64(-62135596800000000))
-	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "sent", "", "w", int64(1))
-	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64) {
-		e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Worker: worker}
+	f.Add("c1", "run-1", "u1", "a@example.org", "de", "sent", "250", "w1", int64(1764680000123456789), 0)
+	f.Add("c\"<x>&", "", "ü\u2028", "a\x00b@x", "", "in-doubt", "", "", int64(0), 0)
+	f.Add("c", "r", "i", "\xff\xfe", "zh-Hant", "temp", "451 4.7.1", "host/1", int64(-62135596800000000), 3)
+	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "claimed", "", "w", int64(1), -2)
+	f.Add("c", "r", "i", "e", "", "claimed", "", "", int64(1), 1)
+	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64, attempt int) {
+		e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Worker: worker}
 		want, werr := json.Marshal(e)
 		got, gerr := journal.EntryJSON(e)
 		if (werr != nil) != (gerr != nil) {
@@ -288,8 +289,8 @@ func FuzzEntryLine(f *testing.F) {
 // (appendJSON); a field added to Entry must be written there too, which
 // FuzzEntryLine alone would miss for a field left at its zero value.
 func TestEntryLineHasEveryField(t *testing.T) {
-	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 9 {
-		t.Fatalf("journal.Entry has %d fields, appendJSON writes 9: write the new one in appendJSON, then update this count", n)
+	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 10 {
+		t.Fatalf("journal.Entry has %d fields, appendJSON writes 10: write the new one in appendJSON, then update this count", n)
 	}
 }
 
@@ -371,24 +372,42 @@ func TestTail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		if err := f.Tail(tt.max, func(e journal.Entry) error { got = append(got, e.ID); return nil }); err != nil {
+		end, err := f.Tail(tt.max, func(e journal.Entry) error { got = append(got, e.ID); return nil })
+		if err != nil {
 			t.Fatalf("max %d: %v", tt.max, err)
 		}
 		if s := strings.Join(got, " "); s != tt.want {
 			t.Errorf("max %d (lines of %d bytes): read %q, want %q", tt.max, line, s, tt.want)
 		}
+		if tt.want != "" && end != 4*line {
+			t.Errorf("max %d: Tail ended at %d, want the file's end %d", tt.max, end, 4*line)
+		}
 	}
-	// A line being written is not read.
+	// After reads the whole lines from an offset on, skipping the one it cuts.
+	for off, want := range map[int64]string{0: "a b c d", 1: "b c d", line: "b c d", line + 1: "c d", 4 * line: "", 1 << 20: ""} {
+		var got []string
+		if _, err := f.After(off, func(e journal.Entry) error { got = append(got, e.ID); return nil }); err != nil || strings.Join(got, " ") != want {
+			t.Errorf("After(%d): read %v, err %v; want %q", off, got, err, want)
+		}
+	}
+	// A line being written is not read, and is read whole by After from
+	// where Tail ended once it is.
 	fh, err := os.OpenFile(f.Path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	partial := `{"at":"2026-01-01T00:00:00Z","campaign":"c","run":"r","id":"e","ema`
 	_, _ = fh.WriteString(partial)
-	_ = fh.Close()
 	var got []string
-	if err := f.Tail(2*line+int64(len(partial)), func(e journal.Entry) error { got = append(got, e.ID); return nil }); err != nil || strings.Join(got, " ") != "c d" {
+	end, err := f.Tail(2*line+int64(len(partial)), func(e journal.Entry) error { got = append(got, e.ID); return nil })
+	if err != nil || strings.Join(got, " ") != "c d" {
 		t.Errorf("with a line being written: read %v, err %v; want c d", got, err)
+	}
+	_, _ = fh.WriteString(`il":"e@x.example","outcome":"sent"}` + "\n")
+	_ = fh.Close()
+	got = nil
+	if _, err := f.After(end, func(e journal.Entry) error { got = append(got, e.ID); return nil }); err != nil || strings.Join(got, " ") != "e" {
+		t.Errorf("After(%d) once the line is whole: read %v, err %v; want e", end, got, err)
 	}
 }
 
