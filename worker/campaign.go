@@ -145,7 +145,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil
 	}
-	reason, err := w.forgotten(ctx, c, meta.Run)
+	reason, err := w.forgotten(ctx, c, meta.Run, meta.Stage)
 	if err != nil {
 		return nil, fmt.Errorf("load campaign %s: %w", c, err)
 	}
@@ -242,7 +242,7 @@ func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason stri
 }
 
 // tailBytes is how much of the end of each journal file forgotten reads
-// at least (its latest ~300 lines, about 150 recipients, each with a
+// at least (its latest ~280 lines, about 140 recipients, each with a
 // claimed and an outcome line: what a restore forgets first; more when
 // this worker's connections and claim windows make more claims open at
 // once: tailFor), and tailFiles how many files at most: the most recently
@@ -281,7 +281,7 @@ func tailFor(cfg Config) int64 {
 // cannot read is logged and passed over: this check is a detector, and an
 // unreadable file (someone else's permissions, a file deleted meanwhile)
 // must not stop a healthy campaign.
-func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
+func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, error) {
 	if w.journal == nil {
 		return "", nil
 	}
@@ -318,8 +318,10 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 		ends[i], err = f.Tail(tailFor(w.cfg), func(e journal.Entry) error {
 			switch {
 			case e.Campaign != c || e.Run != run:
-			case e.Outcome == journal.OutcomeClaimed:
+			case e.Outcome == journal.OutcomeClaimed && (e.Stage == stage || e.Stage == ""):
 				open[e.ID] = max(e.Attempt, 1)
+			case e.Outcome == journal.OutcomeClaimed:
+				delete(open, e.ID) // an earlier staging's: a re-staging rewrote its entry
 			default:
 				delete(open, e.ID)
 				if e.Delivered() {
@@ -336,6 +338,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 			add(id)
 		}
 		if err != nil {
+			ends[i] = -1 // not read again
 			// Once per file and error: the check runs every 5 s.
 			if _, said := w.tailWarned.LoadOrStore(f.Path+"\x00"+err.Error(), true); !said {
 				w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over: fix its permissions, or move it out of the journal directory if it is not a journal", "campaign", c, "file", f.Path, "err", err)
@@ -359,15 +362,20 @@ func (w *Worker) forgotten(ctx context.Context, c, run string) (string, error) {
 	if w.ledgerRead != nil {
 		w.ledgerRead()
 	}
-	// A claim resolved since its file was read (its window ended, or it
-	// was given back) changed the ledger after its line was written: the
-	// files, read again from where they ended, say so.
+	// A claim given back since its file was read changed the ledger after
+	// its unclaimed line was written: the files, read again from where they
+	// ended, say so. (A claim that ended in a temporary failure meanwhile
+	// is deferred with the claim's attempts, not lost; one that ended for
+	// good is final.)
 	for i, f := range read {
 		if len(lost) == 0 {
 			break
 		}
+		if ends[i] < 0 {
+			continue
+		}
 		_, _ = f.After(ends[i], func(e journal.Entry) error {
-			if _, claimed := claimAt[e.ID]; claimed && e.Campaign == c && e.Run == run && e.Outcome != journal.OutcomeClaimed {
+			if _, claimed := claimAt[e.ID]; claimed && e.Campaign == c && e.Run == run && e.Outcome == journal.OutcomeUnclaimed {
 				delete(lost, e.ID)
 			}
 			return nil
@@ -397,7 +405,7 @@ func (w *Worker) checkJournals(ctx context.Context) bool {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)
-		reason, err := w.forgotten(cctx, c, cs.run)
+		reason, err := w.forgotten(cctx, c, cs.run, cs.stage)
 		cancel()
 		switch {
 		case err != nil:

@@ -12,38 +12,43 @@ import (
 )
 
 // TestForgottenReadsClaims: the journal check looks up, besides the
-// deliveries, the claims whose file has not resolved them, and counts as
-// forgotten by Redis an entry that is missing, or deferred with fewer
-// attempts than the claim (a claim whose temporary failure was recorded
-// without its line, the journal having broken, is deferred with as many).
-// A claim resolved between its file's read and the ledger's (its window
-// ended, or it was given back: the line is written before Redis changes)
-// is not counted: the files are read again after the ledger.
+// deliveries, the claims of the current staging whose file has not
+// resolved them, and counts as forgotten by Redis an entry that is
+// missing, or deferred with fewer attempts than the claim (a claim whose
+// temporary failure was recorded without its line, the journal having
+// broken, is deferred with as many). A claim given back between its
+// file's read and the ledger's (the unclaimed line is written before
+// Redis changes) is not counted: the files are read again after the
+// ledger; one sent meanwhile still is, when Redis lost it.
 func TestForgottenReadsClaims(t *testing.T) {
 	t.Parallel()
 	rdb := redistest.Start(t).Client()
 	line := func(outcome string, attempt int) journal.Entry {
 		return journal.Entry{At: time.Now(), Campaign: "c", Run: "r1", ID: "x", Email: "x@example.com", Outcome: outcome, Attempt: attempt}
 	}
-	claimed := func(a int) journal.Entry { return line(journal.OutcomeClaimed, a) }
+	claimed := func(a int) journal.Entry { e := line(journal.OutcomeClaimed, a); e.Stage = "s2"; return e }
+	earlier := line(journal.OutcomeClaimed, 1)
+	earlier.Stage = "s1"
 	for _, tt := range []struct {
 		name   string
 		lines  []journal.Entry
-		ledger string         // x's entry ("": none)
-		later  *journal.Entry // appended between the ledger's read and the files' second
+		ledger string // x's entry ("": none)
+		later  string // the outcome of a line appended between the ledger's read and the files' second
 		lost   bool
 	}{
-		{"open claim, entry missing", []journal.Entry{claimed(1)}, "", nil, true},
-		{"open claim, entry sending", []journal.Entry{claimed(1)}, "sending|1|1|||tok", nil, false},
-		{"open claim, entry in doubt", []journal.Entry{claimed(1)}, "in-doubt|1|1||k:tok|claimed before a crash", nil, false},
-		{"open second claim, deferred after its first", []journal.Entry{claimed(2)}, "deferred|1|1|451|t|try later", nil, true},
-		{"open claim, its failure recorded without its line", []journal.Entry{claimed(2)}, "deferred|2|1|451|t|try later", nil, false},
-		{"claim given back", []journal.Entry{claimed(1), line(journal.OutcomeUnclaimed, 0)}, "", nil, false},
-		{"claim failed", []journal.Entry{claimed(1), line("temp", 0)}, "deferred|1|1|451|t|try later", nil, false},
-		{"claim given back while the ledger was read", []journal.Entry{claimed(1)}, "", &journal.Entry{}, false},
-		{"sent, entry missing", []journal.Entry{claimed(1), line("sent", 0)}, "", nil, true},
-		{"sent, entry deferred", []journal.Entry{claimed(1), line("sent", 0)}, "deferred|1|1|451|t|try later", nil, true},
-		{"sent, entry sent", []journal.Entry{claimed(1), line("sent", 0)}, "sent|1|1|250||ok", nil, false},
+		{"open claim, entry missing", []journal.Entry{claimed(1)}, "", "", true},
+		{"open claim, entry sending", []journal.Entry{claimed(1)}, "sending|1|1|||tok", "", false},
+		{"open claim, entry in doubt", []journal.Entry{claimed(1)}, "in-doubt|1|1||k:tok|claimed before a crash", "", false},
+		{"open second claim, deferred after its first", []journal.Entry{claimed(2)}, "deferred|1|1|451|t|try later", "", true},
+		{"open claim, its failure recorded without its line", []journal.Entry{claimed(2)}, "deferred|2|1|451|t|try later", "", false},
+		{"open claim of an earlier staging, entry missing", []journal.Entry{earlier}, "", "", false},
+		{"claim given back", []journal.Entry{claimed(1), line(journal.OutcomeUnclaimed, 0)}, "", "", false},
+		{"claim failed", []journal.Entry{claimed(1), line("temp", 0)}, "deferred|1|1|451|t|try later", "", false},
+		{"claim given back while the ledger was read", []journal.Entry{claimed(1)}, "", journal.OutcomeUnclaimed, false},
+		{"claim sent while the ledger was read, entry lost", []journal.Entry{claimed(2)}, "deferred|1|1|451|t|try later", "sent", true},
+		{"sent, entry missing", []journal.Entry{claimed(1), line("sent", 0)}, "", "", true},
+		{"sent, entry deferred", []journal.Entry{claimed(1), line("sent", 0)}, "deferred|1|1|451|t|try later", "", true},
+		{"sent, entry sent", []journal.Entry{claimed(1), line("sent", 0)}, "sent|1|1|250||ok", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -66,16 +71,16 @@ func TestForgottenReadsClaims(t *testing.T) {
 				}
 			}
 			w := &Worker{cfg: Config{Concurrency: 1, ClaimWindow: 1}, journal: j, st: store.New(rdb), log: slog.New(slog.DiscardHandler)}
-			if tt.later != nil {
+			if tt.later != "" {
 				w.ledgerRead = func() {
-					e := line(journal.OutcomeUnclaimed, 0)
+					e := line(tt.later, 0)
 					e.Campaign = c
 					if err := j.Append(e); err != nil {
 						t.Error(err)
 					}
 				}
 			}
-			reason, err := w.forgotten(ctx, c, "r1")
+			reason, err := w.forgotten(ctx, c, "r1", "s2")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -209,7 +209,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		for j, i := range todo[:k] {
 			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.claimToken()}
 		}
-		if r.journalBroken(ctx) {
+		if r.journalBroken(ctx) != nil {
 			return stopPaused, nil // claim nobody it could not journal
 		}
 		mine := w.journaled(cs) // before Redis is read: see rollback
@@ -252,10 +252,14 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			now := time.Now()
 			for n, j := range held {
 				cl[n] = r.entry(now, claims[j].ID, recs[todo[j]].Email, claims[j].Lang, journal.OutcomeClaimed)
-				cl[n].Attempt = res.Claims[j].Attempt
+				cl[n].Attempt, cl[n].Stage = res.Claims[j].Attempt, cs.stage
 			}
-			if r.journalBroken(ctx, cl...) {
-				r.abandon(claims, 0, held) // the lines may be in the file all the same
+			if err := r.journalBroken(ctx, cl...); err != nil {
+				if errors.Is(err, journal.ErrNotWritten) {
+					r.giveBack(claims...)
+				} else {
+					r.abandon(claims, 0, held) // the lines may be in the file
+				}
 				return stopPaused, nil
 			}
 		}
@@ -315,7 +319,7 @@ func (r *run) journalOutcomes(ctx context.Context) bool {
 	if len(r.out) == 0 {
 		return false
 	}
-	broken := r.journalBroken(ctx, r.out...)
+	broken := r.journalBroken(ctx, r.out...) != nil
 	r.out = r.out[:0]
 	return broken
 }
@@ -462,14 +466,14 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 }
 
 // journalBroken appends es (when any) to the delivery journal, and
-// reports whether the journal is broken: then the worker pauses the
+// returns the error when the journal is broken: then the worker pauses the
 // campaign, since what it sent from then on could not be told apart from
 // what Redis might forget (a loss of Redis state would mail those
 // recipients twice), and the chunk stops.
-func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) bool {
+func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) error {
 	j := r.w.journal
 	if j == nil {
-		return false
+		return nil
 	}
 	var err error
 	if len(es) > 0 {
@@ -478,12 +482,12 @@ func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) bool {
 		err = j.Err()
 	}
 	if err == nil {
-		return false
+		return nil
 	}
 	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
 	r.w.pauseCampaign(ctx, r.cs.name, r.cs.stage, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
 		r.w.cfg.WorkerID, r.w.cfg.Host, err), time.Time{})
-	return true
+	return err
 }
 
 func outcomeLabel(k store.Kind) string {

@@ -42,6 +42,11 @@ func TestJournalFailurePauses(t *testing.T) {
 	if n > 4 {
 		t.Errorf("%d messages sent, want at most one per connection (the one that could not be journaled)", n)
 	}
+	// Claims its journal never took are given back, not left in doubt:
+	// they are sent once the journal is fixed.
+	if s, err := e.st.Status(context.Background(), e.name); err != nil || s.Counts[store.OutcomeInDoubt] != 0 {
+		t.Errorf("after a journal that took no line: %v in doubt (%v), want none", s.Counts, err)
+	}
 	// Resumed without fixing and restarting the worker: it claims nobody.
 	if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "tester"}, ""); err != nil {
 		t.Fatal(err)

@@ -215,7 +215,9 @@ func TestForgottenDeliveryPauses(t *testing.T) {
 	e := newEnv(t, nil)
 	e.stage(t, opts{n: 600, size: 600, rate: "30/s"})
 	dir := t.TempDir()
-	e.startWorker(t, wopts{journal: dir})
+	// Checked every second: the forgotten delivery is still among the
+	// latest lines of the file (the check reads ~140 recipients' worth).
+	e.startWorker(t, wopts{journal: dir, check: time.Second})
 	var forget string
 	wait.For(t, 30*time.Second, "a delivery journaled and recorded", func() bool {
 		var ids []string
@@ -226,8 +228,8 @@ func TestForgottenDeliveryPauses(t *testing.T) {
 			return nil
 		})
 		ents, err := e.st.Entries(ctx, e.name, ids)
-		for i, en := range ents {
-			if err == nil && en.State == store.OutcomeSent {
+		for i := len(ents) - 1; err == nil && i >= 0; i-- { // the latest
+			if ents[i].State == store.OutcomeSent {
 				forget = ids[i]
 				return true
 			}

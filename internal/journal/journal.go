@@ -54,8 +54,10 @@ type Entry struct {
 	Outcome  string    `json:"outcome"` // sent, failed, temp, refused, in-doubt, ...
 	Code     string    `json:"code,omitempty"`
 	// Attempt is a claimed line's attempt number (the ledger's count of
-	// claims of the recipient, this one included).
+	// claims of the recipient, this one included), and Stage the staging
+	// it was made in.
 	Attempt int    `json:"attempt,omitempty"`
+	Stage   string `json:"stage,omitempty"`
 	Worker  string `json:"worker,omitempty"`
 }
 
@@ -79,6 +81,9 @@ func (e Entry) appendJSON(b []byte) ([]byte, error) {
 	}
 	if e.Attempt != 0 {
 		b = strconv.AppendInt(append(b, `,"attempt":`...), int64(e.Attempt), 10)
+	}
+	if e.Stage != "" {
+		b = appendString(append(b, `,"stage":`...), e.Stage)
 	}
 	if e.Worker != "" {
 		b = appendString(append(b, `,"worker":`...), e.Worker)
@@ -275,8 +280,9 @@ func repair(name string, cut *cutError) error {
 // Append writes es, entries of one campaign's run, to this worker's file
 // of that run in one write: each line is in the file (so in the OS's
 // cache) when it returns, and fsynced within Config.Sync, or before it
-// returns with Always. An Append that fails leaves none of its lines
-// (but for a file it could not even cut back).
+// returns with Always. An error that wraps ErrNotWritten says that none
+// of its lines is in the file; any other, that they may be (written, not
+// fsynced; or a short write the file could not be cut back from).
 func (w *Writer) Append(es ...Entry) error {
 	if len(es) == 0 {
 		return nil
@@ -284,11 +290,11 @@ func (w *Writer) Append(es ...Entry) error {
 	line := make([]byte, 0, 256*len(es))
 	for _, e := range es {
 		if e.Campaign != es[0].Campaign || e.Run != es[0].Run {
-			return errors.New("journal: one append holds entries of two runs")
+			return fmt.Errorf("journal: one append holds entries of two runs: %w", ErrNotWritten)
 		}
 		var err error
 		if line, err = e.appendJSON(line); err != nil {
-			return fmt.Errorf("journal: encode entry: %w", err)
+			return fmt.Errorf("journal: encode entry: %w; %w", err, ErrNotWritten)
 		}
 		line = append(line, '\n')
 	}
@@ -296,13 +302,14 @@ func (w *Writer) Append(es ...Entry) error {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		return errors.New("journal: closed")
+		return fmt.Errorf("journal: closed: %w", ErrNotWritten)
 	}
 	if w.err != nil {
 		err := w.err
 		w.mu.Unlock()
-		return err
+		return fmt.Errorf("%w; %w", err, ErrNotWritten)
 	}
+	written := false // some of line may be in the file
 	f, err := w.open(e.Campaign, e.Run)
 	if err == nil {
 		// Into the file at once, not kept in a buffer until the next
@@ -315,18 +322,18 @@ func (w *Writer) Append(es ...Entry) error {
 			w.writes.Add(1)
 		} else if n > 0 {
 			// A short write (a full disk): its part is taken back, so
-			// that an Append that failed left no line. A claim line
-			// left there, whose worker then gives the claim back in
-			// Redis, would read as a claim Redis lost.
-			if fi, serr := f.f.Stat(); serr == nil {
-				_ = f.f.Truncate(fi.Size() - int64(n))
-			}
+			// that the caller can tell none of its lines is there.
+			fi, serr := f.f.Stat()
+			written = serr != nil || f.f.Truncate(fi.Size()-int64(n)) != nil
 		}
 	}
 	if err != nil {
 		w.err = fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err)
 		err = w.err
 		w.mu.Unlock()
+		if !written {
+			return fmt.Errorf("%w; %w", err, ErrNotWritten)
+		}
 		return err
 	}
 	for _, e := range es {
@@ -479,6 +486,10 @@ func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
+
+// ErrNotWritten is wrapped by Append's error when none of its lines is in
+// the file.
+var ErrNotWritten = errors.New("none of its lines was written")
 
 // ErrTruncated is wrapped by Read's error for a file whose last line is
 // incomplete (its writer died mid-line); every complete line was read.

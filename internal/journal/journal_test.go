@@ -267,13 +267,13 @@ func TestCutLine(t *testing.T) {
 // FuzzEntryLine: a journal line is exactly what json.Marshal writes for
 // the entry (readers decode it with encoding/json), whatever the text.
 func FuzzEntryLine(f *testing.F) {
-	f.Add("c1", "run-1", "u1", "a@example.org", "de", "sent", "250", "w1", int64(1764680000123456789), 0)
-	f.Add("c\"<x>&", "", "ü\u2028", "a\x00b@x", "", "in-doubt", "", "", int64(0), 0)
-	f.Add("c", "r", "i", "\xff\xfe", "zh-Hant", "temp", "451 4.7.1", "host/1", int64(-62135596800000000), 3)
-	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "claimed", "", "w", int64(1), -2)
-	f.Add("c", "r", "i", "e", "", "claimed", "", "", int64(1), 1)
-	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64, attempt int) {
-		e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Worker: worker}
+	f.Add("c1", "run-1", "u1", "a@example.org", "de", "sent", "250", "w1", int64(1764680000123456789), 0, "")
+	f.Add("c\"<x>&", "", "ü\u2028", "a\x00b@x", "", "in-doubt", "", "", int64(0), 0, "")
+	f.Add("c", "r", "i", "\xff\xfe", "zh-Hant", "temp", "451 4.7.1", "host/1", int64(-62135596800000000), 3, "s\xff<")
+	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "claimed", "", "w", int64(1), -2, "st-1")
+	f.Add("c", "r", "i", "e", "", "claimed", "", "", int64(1), 1, "st-2")
+	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64, attempt int, stage string) {
+		e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Stage: stage, Worker: worker}
 		want, werr := json.Marshal(e)
 		got, gerr := journal.EntryJSON(e)
 		if (werr != nil) != (gerr != nil) {
@@ -289,8 +289,8 @@ func FuzzEntryLine(f *testing.F) {
 // (appendJSON); a field added to Entry must be written there too, which
 // FuzzEntryLine alone would miss for a field left at its zero value.
 func TestEntryLineHasEveryField(t *testing.T) {
-	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 10 {
-		t.Fatalf("journal.Entry has %d fields, appendJSON writes 10: write the new one in appendJSON, then update this count", n)
+	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 11 {
+		t.Fatalf("journal.Entry has %d fields, appendJSON writes 11: write the new one in appendJSON, then update this count", n)
 	}
 }
 

@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"errors"
 	"os"
 	"syscall"
 	"testing"
@@ -10,9 +11,10 @@ import (
 
 // TestFailedAppendLeavesNoLine: an Append that a full disk cuts short
 // (here the file size limit: the write stores part of its lines, then
-// fails) takes that part back, so the file holds none of its lines: a
-// claim line left there, whose worker then gives the claim back in Redis,
-// would read to the journal check as a claim Redis lost. Not parallel: the
+// fails) takes that part back, so the file holds none of its lines, and
+// says so (ErrNotWritten): its worker may then give those claims back in
+// Redis (a claim line left there, whose claim was given back, would read
+// to the journal check as one Redis lost). Not parallel: the
 // limit is the whole test process's while it is set.
 func TestFailedAppendLeavesNoLine(t *testing.T) {
 	dir := t.TempDir()
@@ -45,8 +47,8 @@ func TestFailedAppendLeavesNoLine(t *testing.T) {
 	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
 		t.Fatal(rerr)
 	}
-	if err == nil {
-		t.Fatal("an append past the file size limit succeeded")
+	if !errors.Is(err, journal.ErrNotWritten) {
+		t.Fatalf("an append past the file size limit: %v, want an error saying none of its lines was written", err)
 	}
 	after, rerr := os.ReadFile(files[0].Path)
 	if rerr != nil {
@@ -55,7 +57,7 @@ func TestFailedAppendLeavesNoLine(t *testing.T) {
 	if string(after) != string(before) {
 		t.Errorf("after a failed append the file holds %q, want it as before: %q", after[len(before):], "")
 	}
-	if w.Append(entry("c", "r", "e", "sent")) == nil {
-		t.Error("an append after a failed one succeeded: the journal must stay broken")
+	if err := w.Append(entry("c", "r", "e", "sent")); !errors.Is(err, journal.ErrNotWritten) {
+		t.Errorf("an append after a failed one: %v; want it refused, saying nothing was written (the journal stays broken)", err)
 	}
 }
