@@ -311,8 +311,10 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	}
 	read := files[:min(len(files), tailFiles)]
 	ends := make([]int64, len(read))
-	claimAt := map[string]int{} // claims not resolved in their file: id -> attempt
+	type openClaim struct{ file, attempt int }
+	claimAt := map[string]openClaim{} // claims not resolved in their file
 	for i, f := range read {
+		var delivered []string
 		open := map[string]int{}
 		var err error
 		ends[i], err = f.Tail(tailFor(w.cfg), func(e journal.Entry) error {
@@ -325,24 +327,30 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 			default:
 				delete(open, e.ID)
 				if e.Delivered() {
-					add(e.ID)
-					delete(claimAt, e.ID)
+					delivered = append(delivered, e.ID)
 				}
 			}
 			return nil
 		})
-		for id, a := range open {
-			if !seen[id] {
-				claimAt[id] = a
-			}
-			add(id)
-		}
 		if err != nil {
-			ends[i] = -1 // not read again
+			// Passed over whole: a line after the bad one may have
+			// resolved a claim before it.
+			ends[i] = -1
 			// Once per file and error: the check runs every 5 s.
 			if _, said := w.tailWarned.LoadOrStore(f.Path+"\x00"+err.Error(), true); !said {
 				w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over: fix its permissions, or move it out of the journal directory if it is not a journal", "campaign", c, "file", f.Path, "err", err)
 			}
+			continue
+		}
+		for _, id := range delivered {
+			add(id)
+			delete(claimAt, id)
+		}
+		for id, a := range open {
+			if !seen[id] {
+				claimAt[id] = openClaim{i, a}
+			}
+			add(id)
 		}
 	}
 	entries, err := w.st.Entries(ctx, c, ids)
@@ -354,8 +362,8 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 		// A claim whose outcome was recorded without its line (the
 		// journal broke) is deferred with at least the claim's attempts;
 		// one Redis lost is missing, or deferred with fewer.
-		a, claimed := claimAt[ids[i]]
-		if e.State == "" || e.Deferred() && (!claimed || e.Attempts < a) {
+		oc, claimed := claimAt[ids[i]]
+		if e.State == "" || e.Deferred() && (!claimed || e.Attempts < oc.attempt) {
 			lost[ids[i]] = true
 		}
 	}
@@ -375,7 +383,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 			continue
 		}
 		_, _ = f.After(ends[i], func(e journal.Entry) error {
-			if _, claimed := claimAt[e.ID]; claimed && e.Campaign == c && e.Run == run && e.Outcome == journal.OutcomeUnclaimed {
+			if oc, claimed := claimAt[e.ID]; claimed && oc.file == i && e.Campaign == c && e.Run == run && e.Outcome == journal.OutcomeUnclaimed {
 				delete(lost, e.ID)
 			}
 			return nil

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -81,6 +82,83 @@ func TestForgottenReadsClaims(t *testing.T) {
 				}
 			}
 			reason, err := w.forgotten(ctx, c, "r1", "s2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := reason != ""; got != tt.lost {
+				t.Errorf("forgotten: %q; want lost=%v", reason, tt.lost)
+			}
+		})
+	}
+}
+
+// TestForgottenPassesOverAFileWithABadLine: a journal file whose latest
+// lines hold one that is not an entry is passed over whole, not up to the
+// bad line: a line after it (here the give-back of the claim before it)
+// may resolve what came before. And a give-back in another worker's file,
+// read again after the ledger, does not excuse a claim this file holds.
+func TestForgottenPassesOverAFileWithABadLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	for _, tt := range []struct {
+		name string
+		bad  bool // a bad line between the claim and its give-back
+		lost bool
+	}{
+		{"bad line", true, false},
+		{"other file's give-back", false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := "bad-" + map[bool]string{true: "line", false: "other"}[tt.bad]
+			dir := t.TempDir()
+			line := func(outcome string) journal.Entry {
+				return journal.Entry{At: time.Now(), Campaign: c, Run: "r1", ID: "x", Email: "x@example.com", Outcome: outcome, Attempt: 1, Stage: "s1"}
+			}
+			mine, err := journal.Open(journal.Config{Dir: dir, Worker: "w1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = mine.Close() })
+			if err := mine.Append(line(journal.OutcomeClaimed)); err != nil {
+				t.Fatal(err)
+			}
+			w := &Worker{cfg: Config{Concurrency: 1, ClaimWindow: 1}, journal: mine, st: store.New(rdb), log: slog.New(slog.DiscardHandler)}
+			if tt.bad {
+				files, err := journal.Files(dir, c)
+				if err != nil || len(files) != 1 {
+					t.Fatalf("files %v, %v", files, err)
+				}
+				f, err := os.OpenFile(files[0].Path, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = f.WriteString("\x00\x00 not an entry\n")
+				_ = f.Close()
+				if err := mine.Append(line(journal.OutcomeUnclaimed)); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				// Another worker's file, read by the check too: it claimed
+				// x and gave it back between this check's ledger read and
+				// its second read.
+				other, err := journal.Open(journal.Config{Dir: dir, Worker: "w2"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = other.Close() })
+				y := line("failed")
+				y.ID = "y"
+				if err := other.Append(y); err != nil {
+					t.Fatal(err)
+				}
+				w.ledgerRead = func() {
+					if err := other.Append(line(journal.OutcomeClaimed), line(journal.OutcomeUnclaimed)); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			reason, err := w.forgotten(ctx, c, "r1", "s1")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -110,9 +110,9 @@ func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == Out
 // recipients of a claim window as claimed before it sends the first of
 // them, and those it then gives back unsent as unclaimed. Readers (Read,
 // UnknownRuns, a reopened Writer's counts) never see these lines: a claim
-// that no later line of its file resolves (its worker died between the
-// server's reply and the outcome's line) is read, at the end of the
-// file, as in doubt with code ClaimedCode.
+// that no later line of its file resolves (its worker died before its
+// window's outcome lines were written) is read, at the end of the file,
+// as in doubt with code ClaimedCode.
 const (
 	OutcomeClaimed   = "claimed"
 	OutcomeUnclaimed = "unclaimed"
@@ -324,7 +324,7 @@ func (w *Writer) Append(es ...Entry) error {
 			// A short write (a full disk): its part is taken back, so
 			// that the caller can tell none of its lines is there.
 			fi, serr := f.f.Stat()
-			written = serr != nil || f.f.Truncate(fi.Size()-int64(n)) != nil
+			written = serr != nil || f.f.Truncate(fi.Size()-int64(n)) != nil || f.f.Sync() != nil
 		}
 	}
 	if err != nil {
