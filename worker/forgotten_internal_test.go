@@ -81,13 +81,7 @@ func TestForgottenReadsClaims(t *testing.T) {
 					}
 				}
 			}
-			reason, err := w.forgotten(ctx, c, "r1", "s2")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := reason != ""; got != tt.lost {
-				t.Errorf("forgotten: %q; want lost=%v", reason, tt.lost)
-			}
+			wantForgotten(t, w, c, "s2", tt.lost)
 		})
 	}
 }
@@ -99,7 +93,6 @@ func TestForgottenReadsClaims(t *testing.T) {
 // read again after the ledger, does not excuse a claim this file holds.
 func TestForgottenPassesOverAFileWithABadLine(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	rdb := redistest.Start(t).Client()
 	for _, tt := range []struct {
 		name string
@@ -158,13 +151,20 @@ func TestForgottenPassesOverAFileWithABadLine(t *testing.T) {
 					}
 				}
 			}
-			reason, err := w.forgotten(ctx, c, "r1", "s1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := reason != ""; got != tt.lost {
-				t.Errorf("forgotten: %q; want lost=%v", reason, tt.lost)
-			}
+			wantForgotten(t, w, c, "s1", tt.lost)
 		})
+	}
+}
+
+// wantForgotten runs w's journal check of campaign c's run r1 in stage
+// and fails unless it finds a loss exactly when lost.
+func wantForgotten(t *testing.T, w *Worker, c, stage string, lost bool) {
+	t.Helper()
+	reason, err := w.forgotten(context.Background(), c, "r1", stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reason != ""; got != lost {
+		t.Errorf("forgotten: %q; want lost=%v", reason, lost)
 	}
 }
