@@ -223,6 +223,7 @@ func printRound(w io.Writer, r roundResult) {
 	fmt.Fprintf(tw, "  smtp-sink CPU µs/msg\t %.1f\t %.1f\t\n", r.SinkUsPerMsg, c.SinkUsPerMsg)
 	fmt.Fprintf(tw, "  staging\t %.2fs, send CPU %.2fs, peak RSS %.0f MB, Redis %.0f bytes/recipient\t \t\n", r.StagingS, r.SendCPUS, r.SendPeakRSSMB, r.RedisBytesPerRecipient)
 	fmt.Fprintf(tw, "  worker peak RSS\t %.0f MB\t \t\n", r.WorkerPeakRSSMB)
+	fmt.Fprintf(tw, "  delivery journal\t %.0f bytes/msg\t \t\n", r.JournalBytesPerMsg)
 	if r.WorkerUsPerMsg > 0 && r.RedisSendUsPerMsg > 0 {
 		fmt.Fprintf(tw, "  msg/s one core allows: worker, Redis (sending)\t %.0f, %.0f\t %.0f\t\n",
 			1e6/r.WorkerUsPerMsg, 1e6/r.RedisSendUsPerMsg, 1e6/c.CPUUsPerMsg)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,6 +105,9 @@ type roundResult struct {
 	// RedisBytesPerRecipient is the growth of Redis used_memory while send
 	// staged the campaign, per recipient.
 	RedisBytesPerRecipient float64 `json:"redis_bytes_per_recipient"`
+	// JournalBytesPerMsg is the size of the round's delivery journals (its
+	// campaign's directory under the environment's state_dir), per message.
+	JournalBytesPerMsg float64 `json:"journal_bytes_per_msg"`
 	// Ceiling is the bare sender over the same number of connections, run
 	// just before and just after the round (their mean).
 	Ceiling ceilingSummary `json:"ceiling"`
@@ -288,6 +292,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	if sent == 0 {
 		return res, fmt.Errorf("round %s: nothing sent (counts %v)", r.Name, st.Counts)
 	}
+	jb, err := dirBytes(filepath.Join(b.dir, "state-"+r.env(), "journal", r.Name))
+	if err != nil {
+		return res, fmt.Errorf("round %s: size of the journals: %w", r.Name, err)
+	}
+	res.JournalBytesPerMsg = float64(jb) / float64(sent)
 	per := func(sec float64) float64 { return sec / float64(sent) * 1e6 }
 	res.MsgPerS = float64(sent) / wall.Seconds()
 	res.SteadyMsgPerS = steadyRate(progress, b.o.n)
@@ -523,4 +532,18 @@ func (b *bench) status(ctx context.Context, r round) (status, error) {
 		return status{}, fmt.Errorf("parse tidings status --json: %w", err)
 	}
 	return st, nil
+}
+
+// dirBytes is the size of the regular files under dir.
+func dirBytes(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		fi, err := d.Info()
+		n += fi.Size()
+		return err
+	})
+	return n, err
 }
