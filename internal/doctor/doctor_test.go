@@ -2,13 +2,16 @@ package doctor_test
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/demo"
 	"github.com/tidings-mail/tidings/internal/doctor"
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
@@ -82,5 +85,40 @@ func TestSMTP(t *testing.T) {
 	checks = doctor.SMTP(t.Context(), send.Config{Host: "127.0.0.1", Port: closed, TLS: send.TLSNone})
 	if n, infra := doctor.Failed(checks); n != 1 || !infra {
 		t.Errorf("closed port: %+v", checks)
+	}
+}
+
+// TestJournal: the delivery journal's directory is created and written as
+// a worker would (nothing is left in it); one that cannot be is a warning
+// saying what a worker would do and what to fix; the fsync setting
+// says what a crash of the host can lose.
+func TestJournal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	blocked := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		j          environment.Journal
+		status     string
+		wantInText string
+	}{
+		{"interval", environment.Journal{Dir: filepath.Join(dir, "j1"), FsyncInterval: 200 * time.Millisecond}, doctor.Pass, "fsynced every 200ms"},
+		{"always", environment.Journal{Dir: filepath.Join(dir, "j2"), FsyncAlways: true}, doctor.Pass, "loses no line"},
+		{"under a file", environment.Journal{Dir: filepath.Join(blocked, "journal"), FsyncAlways: true}, doctor.Warn, "would pause every campaign"},
+		{"none", environment.Journal{}, doctor.Warn, "neither detected nor recovered"},
+	}
+	for _, tt := range tests {
+		c := doctor.Journal(tt.j)
+		if c.Status != tt.status || !strings.Contains(c.Message, tt.wantInText) || !strings.Contains(c.Message, tt.j.Dir) {
+			t.Errorf("%s: %s %q; want %s with %q and the directory", tt.name, c.Status, c.Message, tt.status, tt.wantInText)
+		}
+		if tt.status == doctor.Pass {
+			if left, err := os.ReadDir(tt.j.Dir); err != nil || len(left) != 0 {
+				t.Errorf("%s: the check left %v in %s (%v)", tt.name, left, tt.j.Dir, err)
+			}
+		}
 	}
 }

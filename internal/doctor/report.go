@@ -33,6 +33,7 @@ type Report struct {
 func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, campaignErr error) *Report {
 	r := &Report{Environment: e.Name, Notes: e.Warnings()}
 	r.Checks = append(Redis(ctx, e), SMTP(ctx, worker.SMTPConfig(e.SMTP))...)
+	r.Checks = append(r.Checks, Journal(e.Journal))
 	switch {
 	case campaignErr != nil:
 		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
