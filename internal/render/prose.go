@@ -89,6 +89,9 @@ func fileProse(key, src string, scan fileScan, isHTML bool) []literal {
 		if !slices.ContainsFunc(v.decls, func(d declared) bool { return strings.ContainsFunc(d.text, unicode.IsLetter) }) {
 			continue
 		}
+		if before := src[:max(strings.LastIndex(src[:v.pos], "{{"), 0)]; isHTML && (strings.HasSuffix(before, "<") || strings.HasSuffix(before, "</")) {
+			continue // printed as an element's name (<{{$tag}}>): markup
+		}
 		mark := quoted{pos: v.pos, text: strings.Repeat("x", v.n)}
 		marked := findLiterals(key, src, texts, append(slices.Clip(strs), mark), isHTML)
 		i := slices.IndexFunc(marked, func(l literal) bool { return !seen[l] })

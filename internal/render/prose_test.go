@@ -123,6 +123,9 @@ func TestLintProse(t *testing.T) {
 		{"quoted url in href", "html.tmpl", `<a href="{{"https://x.example/a"}}">{{t "s" .}}</a>`, nil},
 		{"quoted printf verbs only", "text.tmpl", `{{t "s" .}}{{printf "%d%% %5.2f %[1]v" 5 2.5}}`, nil},
 		{"quoted in script", "html.tmpl", `<script>var a = {{"hello"}};</script>` + htmlDoc, nil},
+		{"variable printed as a tag name", "html.tmpl", "{{$tag := \"strong\"}}<p>{{t \"s\" .}}</p><{{$tag}}>{{t \"s\" .}}</{{$tag}}>", nil},
+		{"variable printed as a tag name through a pipeline", "html.tmpl", "{{$tag := \"strong\"}}<p>{{t \"s\" .}}</p><{{print $tag}}></{{- $tag | print}}>", nil},
+		{"variable printed as a tag name and as text", "html.tmpl", "{{$tag := \"strong\"}}<p>{{t \"s\" .}}</p><{{$tag}}>{{$tag}}</{{$tag}}>", []string{"1: strong"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
