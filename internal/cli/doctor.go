@@ -14,7 +14,7 @@ func (a *app) cmdDoctor() *cobra.Command {
 	var out output
 	c := withHelp(&cobra.Command{
 		Use:   "doctor --env ENV [CAMPAIGN]",
-		Short: "Preflight: Redis, persistence, noeviction, SMTP TLS and auth, templates",
+		Short: "Preflight: Redis, persistence, noeviction, SMTP TLS and auth, the journal, templates",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e, err := a.loadEnv(env)

@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
@@ -193,31 +194,31 @@ func inDoubt(e *environment.Environment) Check {
 }
 
 // Journal checks that the delivery journal's directory can be written on
-// this machine (it creates it, as a worker would, and writes, fsyncs and
-// removes a file in it), and says what its fsync setting leaves to a crash
-// of the host. A worker that cannot write it pauses every campaign it
-// sends; a warning, not a failure: the workers may run elsewhere.
+// this machine by this user, as a worker does: it creates the directory
+// when missing (a worker would), fsyncs it, and writes, fsyncs and removes
+// a file in it. It says what journal.fsync leaves to a crash of the host.
+// A warning, not a failure, when it cannot: the workers may run elsewhere,
+// as another user.
 func Journal(j environment.Journal) Check {
 	const name = "delivery journal"
 	if j.Dir == "" {
 		return warn(name, "none (no state directory): workers keep no record of deliveries outside Redis, so a loss of Redis state can be neither detected nor recovered from; set state_dir or journal.dir")
 	}
-	err := os.MkdirAll(j.Dir, 0o750)
-	var f *os.File
-	if err == nil {
-		f, err = os.CreateTemp(j.Dir, ".doctor-*")
+	if err := cmp.Or(os.MkdirAll(j.Dir, 0o750), journal.SyncDir(j.Dir)); err != nil {
+		return warn(name, fmt.Sprintf("%s cannot be created on this machine by this user (%v): a worker here would not start; fix its permissions, or set journal.dir (workers elsewhere: run doctor there, as their user)", j.Dir, err))
 	}
+	f, err := os.CreateTemp(j.Dir, ".doctor-*")
 	if err == nil {
 		_, err = f.WriteString("doctor\n")
 		err = cmp.Or(err, f.Sync(), f.Close(), os.Remove(f.Name()))
 	}
 	if err != nil {
-		return warn(name, fmt.Sprintf("%s cannot be written on this machine (%v): a worker here would pause every campaign it sends (action journal); fix its permissions or space, or set journal.dir (workers elsewhere: run doctor there)", j.Dir, err))
+		return warn(name, fmt.Sprintf("%s cannot be written on this machine by this user (%v): a worker here would pause every campaign it sends (action journal); fix its permissions or space, or set journal.dir (workers elsewhere: run doctor there, as their user)", j.Dir, err))
 	}
 	if j.FsyncAlways {
-		return pass(name, j.Dir+" is writable; fsynced before each claim window is sent (journal.fsync: always): a crash of the host loses no line")
+		return pass(name, j.Dir+" is writable by this user; fsynced before each claim window is sent (journal.fsync: always): a crash of the host loses no claim")
 	}
-	return pass(name, fmt.Sprintf("%s is writable; fsynced every %s: a crash of the host can lose that much of it (journal.fsync: always loses none, at x0.86-0.88 msg/s, docs/benchmarks.md)", j.Dir, j.FsyncInterval))
+	return pass(name, fmt.Sprintf("%s is writable by this user; fsynced every %s: a crash of the host can lose that much of it (journal.fsync: always loses no claim, at x0.86-0.88 msg/s, docs/benchmarks.md)", j.Dir, j.FsyncInterval))
 }
 
 // fsyncRank orders appendfsync settings from the weakest.

@@ -106,8 +106,8 @@ func TestJournal(t *testing.T) {
 		wantInText string
 	}{
 		{"interval", environment.Journal{Dir: filepath.Join(dir, "j1"), FsyncInterval: 200 * time.Millisecond}, doctor.Pass, "fsynced every 200ms"},
-		{"always", environment.Journal{Dir: filepath.Join(dir, "j2"), FsyncAlways: true}, doctor.Pass, "loses no line"},
-		{"under a file", environment.Journal{Dir: filepath.Join(blocked, "journal"), FsyncAlways: true}, doctor.Warn, "would pause every campaign"},
+		{"always", environment.Journal{Dir: filepath.Join(dir, "j2"), FsyncAlways: true}, doctor.Pass, "loses no claim"},
+		{"under a file", environment.Journal{Dir: filepath.Join(blocked, "journal"), FsyncAlways: true}, doctor.Warn, "a worker here would not start"},
 		{"none", environment.Journal{}, doctor.Warn, "neither detected nor recovered"},
 	}
 	for _, tt := range tests {

@@ -89,10 +89,15 @@ func fileProse(key, src string, scan fileScan, isHTML bool) []literal {
 		if !slices.ContainsFunc(v.decls, func(d declared) bool { return strings.ContainsFunc(d.text, unicode.IsLetter) }) {
 			continue
 		}
-		if before := src[:max(strings.LastIndex(src[:v.pos], "{{"), 0)]; isHTML && (strings.HasSuffix(before, "<") || strings.HasSuffix(before, "</")) {
-			continue // printed as an element's name (<{{$tag}}>): markup
-		}
 		mark := quoted{pos: v.pos, text: strings.Repeat("x", v.n)}
+		if start := strings.LastIndex(src[:v.pos], "{{"); isHTML && start > 0 && tagNames(v.decls) &&
+			(strings.HasSuffix(src[:start], "<") || strings.HasSuffix(src[:start], "</")) {
+			// Printed where an element's name may start (<{{$tag}}>), and
+			// every text it may hold is one: marked from the action's
+			// start, so that the tokenizer reads an element there (markup)
+			// in text, and text in an attribute's value (alt="<{{$x}}").
+			mark = quoted{pos: start, text: strings.Repeat("x", v.pos+v.n-start)}
+		}
 		marked := findLiterals(key, src, texts, append(slices.Clip(strs), mark), isHTML)
 		i := slices.IndexFunc(marked, func(l literal) bool { return !seen[l] })
 		if i < 0 {
@@ -356,6 +361,17 @@ func suggestKey(text string) string {
 		return "text"
 	}
 	return strings.Join(words[:min(3, len(words))], "_")
+}
+
+// tagName matches what HTML reads as an element's name after "<".
+var tagName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]*$`)
+
+// tagNames reports whether every declared text with a letter is an
+// element's name.
+func tagNames(ds []declared) bool {
+	return !slices.ContainsFunc(ds, func(d declared) bool {
+		return strings.ContainsFunc(d.text, unicode.IsLetter) && !tagName.MatchString(d.text)
+	})
 }
 
 // quoted is a string literal that an action may print: its text, with

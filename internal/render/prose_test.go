@@ -125,6 +125,8 @@ func TestLintProse(t *testing.T) {
 		{"quoted in script", "html.tmpl", `<script>var a = {{"hello"}};</script>` + htmlDoc, nil},
 		{"variable printed as a tag name", "html.tmpl", "{{$tag := \"strong\"}}<p>{{t \"s\" .}}</p><{{$tag}}>{{t \"s\" .}}</{{$tag}}>", nil},
 		{"variable printed as a tag name through a pipeline", "html.tmpl", "{{$tag := \"strong\"}}<p>{{t \"s\" .}}</p><{{print $tag}}></{{- $tag | print}}>", nil},
+		{"variable printed after < in text, not a tag name", "html.tmpl", "{{$b := \"- Back\"}}<p>{{t \"s\" .}}</p><a href=\"/\"><{{$b}}</a>", []string{"1: - Back"}},
+		{"variable printed after < in an alt", "html.tmpl", "{{$x := \"Logo\"}}<p>{{t \"s\" .}}</p><img src=\"x.png\" alt=\"<{{$x}}\">", []string{"1: alt: Logo"}},
 		{"variable printed as a tag name and as text", "html.tmpl", "{{$tag := \"strong\"}}<p>{{t \"s\" .}}</p><{{$tag}}>{{$tag}}</{{$tag}}>", []string{"1: strong"}},
 	}
 	for _, tt := range tests {
