@@ -254,12 +254,16 @@ const (
 )
 
 // tailFor is how much of each journal file forgotten reads with cfg: at
-// least tailBytes, and enough for every claim a worker like this one can
-// hold open at once (a window per connection) with as many outcome lines
-// between them, at ~300 bytes a line.
+// least tailBytes (enough at the defaults), and enough for every claim a
+// worker like this one can hold open at once (a window per connection)
+// with as many outcome lines between them, at ~240 bytes a line (228
+// measured); at most tailMax, so that a check of 32 files stays cheap.
 func tailFor(cfg Config) int64 {
-	return max(tailBytes, int64(2*cfg.Concurrency*cfg.ClaimWindow*300))
+	return min(tailMax, max(tailBytes, int64(2*cfg.Concurrency*cfg.ClaimWindow*240)))
 }
+
+// tailMax bounds tailFor: 32 files of it are read every 5 s.
+const tailMax = 1 << 20
 
 // forgotten checks the latest deliveries that the journals of run of
 // campaign c in this worker's journal directory record (every worker's

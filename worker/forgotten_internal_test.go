@@ -168,3 +168,21 @@ func wantForgotten(t *testing.T, w *Worker, c, stage string, lost bool) {
 		t.Errorf("forgotten: %q; want lost=%v", reason, lost)
 	}
 }
+
+// TestTailFor: the journal check reads 64 KB of each file at the default
+// settings, more for a worker that can hold more claims open at once, and
+// never more than tailMax.
+func TestTailFor(t *testing.T) {
+	for _, tt := range []struct {
+		conc, window int
+		want         int64
+	}{
+		{8, DefaultClaimWindow, tailBytes},
+		{32, 64, 2 * 32 * 64 * 240},
+		{64, 128, tailMax},
+	} {
+		if got := tailFor(Config{Concurrency: tt.conc, ClaimWindow: tt.window}); got != tt.want {
+			t.Errorf("tailFor(%d connections, window %d) = %d, want %d", tt.conc, tt.window, got, tt.want)
+		}
+	}
+}

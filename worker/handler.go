@@ -172,8 +172,9 @@ func (r *run) process(ctx context.Context) error {
 // walk claims and sends every recipient due now, in order, a window at a
 // time: one ledger step records the outcomes of the last window and claims
 // the next (Config.ClaimWindow recipients). A window's claims not sent
-// because the pass stops are given back, so only a crash leaves claimed
-// recipients in doubt: at most one window per connection. A failure is
+// because the pass stops are given back, so only a crash (or a delivery
+// journal that broke: abandon) leaves claimed recipients in doubt: at most
+// one window per connection. A failure is
 // recorded at once, so the auto-pause does not wait for the window.
 func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
 	w, cs := r.w, r.cs
@@ -372,7 +373,10 @@ func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 			un = append(un, r.entry(now, claims[j].ID, "", claims[j].Lang, journal.OutcomeUnclaimed))
 		}
 	}
-	if r.w.journal.Append(un...) != nil {
+	if err := r.w.journal.Append(un...); err != nil {
+		// The next window of any chunk finds the journal broken and
+		// pauses the campaign (journalBroken).
+		r.w.log.Error("append to the delivery journal; the window's unsent claims are recorded in doubt", "campaign", r.cs.name, "err", err)
 		r.abandon(claims, from, held)
 		return
 	}

@@ -55,8 +55,8 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue stri
 		})
 	}
 	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, queues,
-		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes).", (*journal.Writer).Writes),
-		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: one a write).", (*journal.Writer).Syncs)} {
+		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
+		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

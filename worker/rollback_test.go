@@ -252,7 +252,7 @@ func TestUnclaimJournalsOnlyHeldClaims(t *testing.T) {
 	if err := j.Append(journal.Entry{Campaign: "c", Run: "r1", ID: "a", Email: "a@example.com", Outcome: "sent"}); err != nil {
 		t.Fatal(err)
 	}
-	r := &run{w: &Worker{cfg: Config{WorkerID: "w1"}, journal: j}, cs: &campaignState{name: "c", run: "r1"}}
+	r := &run{w: &Worker{cfg: Config{WorkerID: "w1"}, journal: j, log: slog.New(slog.DiscardHandler)}, cs: &campaignState{name: "c", run: "r1"}}
 	claims := []store.Claim{{ID: "a", Token: "t1"}, {ID: "x", Token: "t2"}, {ID: "b", Token: "t3"}}
 	r.unclaim(claims, 1, []int{0, 2}) // stopped before the second message: x and b given back
 	if n := len(r.recs); n != 2 {
@@ -280,7 +280,7 @@ func TestUnclaimWithABrokenJournal(t *testing.T) {
 	if err := j.Close(); err != nil { // closed: every append fails
 		t.Fatal(err)
 	}
-	r := &run{w: &Worker{cfg: Config{WorkerID: "w1"}, journal: j}, cs: &campaignState{name: "c", run: "r1"}}
+	r := &run{w: &Worker{cfg: Config{WorkerID: "w1"}, journal: j, log: slog.New(slog.DiscardHandler)}, cs: &campaignState{name: "c", run: "r1"}}
 	claims := []store.Claim{{ID: "a", Token: "t1"}, {ID: "x", Token: "t2"}, {ID: "b", Token: "t3"}, {ID: "c", Token: "t4"}}
 	r.unclaim(claims, 1, []int{0, 2, 3}) // a sent; x answered SKIP; b and c held, unsent
 	var got []string

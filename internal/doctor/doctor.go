@@ -2,8 +2,8 @@
 // (reachable, persistence on, maxmemory-policy noeviction, a version asynq
 // supports, and what the deployment guarantees about sending at most once),
 // its SMTP server (connect, EHLO, STARTTLS as the TLS policy requires,
-// AUTH), and optionally a campaign's templates (complete in every catalog
-// language).
+// AUTH), the delivery journal's directory (written as a worker does), and
+// optionally a campaign's templates (complete in every catalog language).
 //
 // Each check passes, passes with a warning (a risk the operator must know
 // of), or fails, and its message says what to do. This package names no
@@ -204,13 +204,13 @@ func Journal(j environment.Journal) Check {
 	if j.Dir == "" {
 		return warn(name, "none (no state directory): workers keep no record of deliveries outside Redis, so a loss of Redis state can be neither detected nor recovered from; set state_dir or journal.dir")
 	}
-	if err := cmp.Or(os.MkdirAll(j.Dir, 0o750), journal.SyncDir(j.Dir)); err != nil {
+	if err := os.MkdirAll(j.Dir, 0o750); err != nil {
 		return warn(name, fmt.Sprintf("%s cannot be created on this machine by this user (%v): a worker here would not start; fix its permissions, or set journal.dir (workers elsewhere: run doctor there, as their user)", j.Dir, err))
 	}
 	f, err := os.CreateTemp(j.Dir, ".doctor-*")
 	if err == nil {
 		_, err = f.WriteString("doctor\n")
-		err = cmp.Or(err, f.Sync(), f.Close(), os.Remove(f.Name()))
+		err = cmp.Or(err, f.Sync(), f.Close(), os.Remove(f.Name()), journal.SyncDir(j.Dir))
 	}
 	if err != nil {
 		return warn(name, fmt.Sprintf("%s cannot be written on this machine by this user (%v): a worker here would pause every campaign it sends (action journal); fix its permissions or space, or set journal.dir (workers elsewhere: run doctor there, as their user)", j.Dir, err))

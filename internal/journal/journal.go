@@ -370,7 +370,7 @@ func (w *Writer) Count(campaign, run, outcome string) (int64, error) {
 	return f.count[outcome], nil
 }
 
-// Sync fsyncs every file written to since the last Sync.
+// Sync fsyncs every open file when any was written to since the last Sync.
 func (w *Writer) Sync() error {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
@@ -404,7 +404,7 @@ func (w *Writer) Sync() error {
 func (w *Writer) Writes() int64 { return w.writes.Load() }
 
 // Syncs returns how many fsync passes the journal has made (each fsyncs
-// every file written since the last): what it costs the host's disk.
+// every file open): what it costs the host's disk.
 func (w *Writer) Syncs() int64 { return w.syncs.Load() }
 
 // Close fsyncs and closes every file.
