@@ -23,7 +23,7 @@ const rebuildEvery = 30 * time.Second
 // released chunks alive (reconcile).
 func (w *Worker) dispatchLoop(ctx context.Context) {
 	var lastReconcile, lastRebuild time.Time
-	every(ctx, w.cfg.TickInterval, func() {
+	every(ctx, w.cfg.TickInterval, nil, func() {
 		if time.Since(lastRebuild) >= rebuildEvery {
 			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
 				w.outage.warn("rebuild the active campaigns", err)

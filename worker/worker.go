@@ -334,25 +334,17 @@ func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	// The control loop re-reads the control state of every active campaign,
 	// so that a pause reaches every chunk within ControlInterval.
-	wg.Go(func() { every(loops, w.cfg.ControlInterval, func() { w.refreshStates(loops) }) })
+	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
 	// A loss too small for rollback's counts, or of deliveries another
 	// process journaled (forgotten).
 	wg.Go(func() {
-		t := time.NewTicker(w.cfg.JournalCheck)
-		defer t.Stop()
-		for {
-			select {
-			case <-loops.Done():
-				return
-			case <-t.C:
-			case <-w.recheck:
-			}
+		every(loops, w.cfg.JournalCheck, w.recheck, func() {
 			owed := w.checksOwed.Load()
 			if w.checkJournals(loops) {
 				w.checksDone.Store(owed)
 			}
-		}
+		})
 	})
 
 	<-ctx.Done()
@@ -430,8 +422,9 @@ func (w *Worker) takeBacklog(cs *campaignState) []store.Record {
 	return b
 }
 
-// every calls fn, then again every d, until ctx is done.
-func every(ctx context.Context, d time.Duration, fn func()) {
+// every calls fn, then again every d and at once when wake (nil: never)
+// receives, until ctx is done.
+func every(ctx context.Context, d time.Duration, wake <-chan struct{}, fn func()) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -440,6 +433,7 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 	}
 }

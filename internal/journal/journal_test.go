@@ -15,6 +15,16 @@ import (
 	"github.com/tidings-mail/tidings/internal/journal"
 )
 
+// openAlways opens a journal in dir for worker "w", fsynced on every append.
+func openAlways(t *testing.T, dir string) *journal.Writer {
+	t.Helper()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func entry(c, run, id, outcome string) journal.Entry {
 	return journal.Entry{At: time.Unix(1700000000, 0).UTC(), Campaign: c, Run: run, ID: id, Email: id + "@x.example", Outcome: outcome}
 }
@@ -105,10 +115,7 @@ func TestAppendIsInTheFile(t *testing.T) {
 func cutJournal(t *testing.T, fragment string) string {
 	t.Helper()
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := openAlways(t, dir)
 	if err := w.Append(entry("c", "r", "a", "sent")); err != nil {
 		t.Fatal(err)
 	}
@@ -242,10 +249,7 @@ func TestCutLine(t *testing.T) {
 	if err := read(); !errors.Is(err, journal.ErrTruncated) || strings.Join(got, " ") != "a:sent b:in-doubt" {
 		t.Fatalf("read %v, err %v; want a:sent b:in-doubt and ErrTruncated", got, err)
 	}
-	w2, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w2 := openAlways(t, dir)
 	if err := w2.Append(entry("c", "r", "c", "sent")); err != nil {
 		t.Fatalf("append after a cut line: %v", err)
 	}
@@ -339,10 +343,7 @@ func BenchmarkAppendWindow(b *testing.B) {
 func TestTail(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := openAlways(t, dir)
 	ids := []string{"a", "b", "c", "d"}
 	for _, id := range ids {
 		if err := w.Append(entry("c", "r", id, "sent")); err != nil {
@@ -437,10 +438,7 @@ func TestClaimedLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := openAlways(t, dir)
 			for _, l := range tt.lines {
 				id, outcome, _ := strings.Cut(l, ":")
 				if err := w.Append(entry("c", "r", id, outcome)); err != nil {
@@ -480,10 +478,7 @@ func TestClaimedLines(t *testing.T) {
 func TestAppendWindow(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := openAlways(t, dir)
 	defer w.Close()
 	if err := w.Append(entry("c", "r", "a", "sent"), entry("c", "r", "b", "sent")); err != nil {
 		t.Fatal(err)

@@ -18,10 +18,7 @@ import (
 // limit is the whole test process's while it is set.
 func TestFailedAppendLeavesNoLine(t *testing.T) {
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := openAlways(t, dir)
 	defer w.Close()
 	if err := w.Append(entry("c", "r", "first", journal.OutcomeClaimed)); err != nil {
 		t.Fatal(err)
