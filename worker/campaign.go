@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,99 +263,40 @@ func tailFor(cfg Config) int64 {
 // tailMax bounds tailFor: 32 files of it are read every 5 s.
 const tailMax = 1 << 20
 
-// forgotten checks the latest deliveries that the journals of run of
-// campaign c in this worker's journal directory record (every worker's
-// that writes there, and this worker's earlier processes') against the
-// ledger. Each recipient was claimed in the ledger before it was sent,
-// and a claim that was sent only ever moves on to an outcome (only a claim
-// given back unsent goes back to pending): a delivered recipient whose
-// entry is missing, or waiting for a retry, means Redis went back in time
+// forgotten checks the latest deliveries and open claims that the journals
+// of run of campaign c in this worker's journal directory record (every
+// worker's that writes there, and this worker's earlier processes'; see
+// journal.Recent) against the ledger: one the ledger has as missing, or
+// waiting for a retry it had not reached, means Redis went back in time
 // (restored from an older backup, or restarted without its last writes),
-// and the chunk would send it again. So does a claim the file has not
-// resolved yet (its window's messages may be out, their outcome lines not
-// written yet): the ledger held that claim before the line was written,
-// and only a give-back, which journals unclaimed first, takes it back.
-// Unlike rollback's counts it needs no
+// and the chunk would send it again. Unlike rollback's counts it needs no
 // allowance for outcomes not recorded yet, and it sees other processes'
 // deliveries: a worker started after the restore, with a new worker id,
 // has none of its own. It returns why the campaign must stop ("" when
 // nothing is missing), and an error when Redis cannot be read. A file it
-// cannot read is logged and passed over: this check is a detector, and an
-// unreadable file (someone else's permissions, a file deleted meanwhile)
-// must not stop a healthy campaign.
+// cannot read is logged and passed over.
 func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, error) {
 	if w.journal == nil {
 		return "", nil
 	}
 	dir := w.journal.Dir()
-	files, err := journal.Files(dir, c)
+	// Once per file (or directory) and error: the check runs every 5 s.
+	once := func(path string, err error) bool {
+		_, said := w.tailWarned.LoadOrStore(path+"\x00"+err.Error(), true)
+		return !said
+	}
+	rec, err := journal.Latest(dir, c, run, stage, tailFor(w.cfg), tailFiles, func(path string, err error) {
+		if once(path, err) {
+			w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over: fix its permissions, or move it out of the journal directory if it is not a journal", "campaign", c, "file", path, "err", err)
+		}
+	})
 	if err != nil {
-		if _, said := w.tailWarned.LoadOrStore(dir+"\x00"+err.Error(), true); !said && !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && once(dir, err) {
 			w.log.Warn("cannot list the delivery journals to check them against Redis: fix the journal directory's permissions", "campaign", c, "dir", dir, "err", err)
 		}
 		return "", nil
 	}
-	files = slices.DeleteFunc(files, func(f journal.File) bool { return f.Run != run })
-	mod := make(map[string]time.Time, len(files))
-	for _, f := range files {
-		if fi, err := os.Stat(f.Path); err == nil {
-			mod[f.Path] = fi.ModTime()
-		}
-	}
-	slices.SortFunc(files, func(a, b journal.File) int { return mod[b.Path].Compare(mod[a.Path]) })
-	var ids []string
-	seen := map[string]bool{}
-	add := func(id string) {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	read := files[:min(len(files), tailFiles)]
-	ends := make([]int64, len(read))
-	type openClaim struct{ file, attempt int }
-	claimAt := map[string]openClaim{} // claims not resolved in their file
-	for i, f := range read {
-		var delivered []string
-		open := map[string]int{}
-		var err error
-		ends[i], err = f.Tail(tailFor(w.cfg), func(e journal.Entry) error {
-			switch {
-			case e.Campaign != c || e.Run != run:
-			case e.Outcome == journal.OutcomeClaimed && (e.Stage == stage || e.Stage == ""):
-				open[e.ID] = max(e.Attempt, 1)
-			case e.Outcome == journal.OutcomeClaimed:
-				delete(open, e.ID) // an earlier staging's: a re-staging rewrote its entry
-			default:
-				delete(open, e.ID)
-				if e.Delivered() {
-					delivered = append(delivered, e.ID)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			// Passed over whole: a line after the bad one may have
-			// resolved a claim before it.
-			ends[i] = -1
-			// Once per file and error: the check runs every 5 s.
-			if _, said := w.tailWarned.LoadOrStore(f.Path+"\x00"+err.Error(), true); !said {
-				w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over: fix its permissions, or move it out of the journal directory if it is not a journal", "campaign", c, "file", f.Path, "err", err)
-			}
-			continue
-		}
-		for _, id := range delivered {
-			add(id)
-			delete(claimAt, id)
-		}
-		for id, a := range open {
-			if !seen[id] {
-				claimAt[id] = openClaim{i, a}
-			}
-			add(id)
-		}
-	}
-	entries, err := w.st.Entries(ctx, c, ids)
+	entries, err := w.st.Entries(ctx, c, rec.IDs)
 	if err != nil {
 		return "", err
 	}
@@ -366,38 +305,24 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 		// A claim whose outcome was recorded without its line (the
 		// journal broke) is deferred with at least the claim's attempts;
 		// one Redis lost is missing, or deferred with fewer.
-		oc, claimed := claimAt[ids[i]]
-		if e.State == "" || e.Deferred() && (!claimed || e.Attempts < oc.attempt) {
-			lost[ids[i]] = true
+		attempt, claimed := rec.Claim(rec.IDs[i])
+		if e.State == "" || e.Deferred() && (!claimed || e.Attempts < attempt) {
+			lost[rec.IDs[i]] = true
 		}
 	}
 	if w.ledgerRead != nil {
 		w.ledgerRead()
 	}
 	// A claim given back since its file was read changed the ledger after
-	// its unclaimed line was written: the files, read again from where they
-	// ended, say so. (A claim that ended in a temporary failure meanwhile
-	// is deferred with the claim's attempts, not lost; one that ended for
-	// good is final.)
-	for i, f := range read {
-		if len(lost) == 0 {
-			break
-		}
-		if ends[i] < 0 {
-			continue
-		}
-		_, _ = f.After(ends[i], func(e journal.Entry) error {
-			if oc, claimed := claimAt[e.ID]; claimed && oc.file == i && e.Campaign == c && e.Run == run && e.Outcome == journal.OutcomeUnclaimed {
-				delete(lost, e.ID)
-			}
-			return nil
-		})
-	}
+	// its unclaimed line was written. (A claim that ended in a temporary
+	// failure meanwhile is deferred with the claim's attempts, not lost;
+	// one that ended for good is final.)
+	rec.DropGivenBack(lost)
 	if len(lost) == 0 {
 		return "", nil
 	}
 	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		len(ids), run, dir, len(lost)), nil
+		len(rec.IDs), run, dir, len(lost)), nil
 }
 
 // journalCheck is what the journal check logs when it cannot read Redis.
