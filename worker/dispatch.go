@@ -19,11 +19,12 @@ import (
 // agree with the campaigns' own state, and trims rate counters.
 const rebuildEvery = 30 * time.Second
 
-// dispatchLoop moves every running campaign forward (tick) and keeps its
+// dispatchLoop moves every running campaign forward (tick: every
+// TickInterval, and at once when one starts) and keeps its
 // released chunks alive (reconcile).
 func (w *Worker) dispatchLoop(ctx context.Context) {
 	var lastReconcile, lastRebuild time.Time
-	every(ctx, w.cfg.TickInterval, nil, func() {
+	every(ctx, w.cfg.TickInterval, w.tick, func() {
 		if time.Since(lastRebuild) >= rebuildEvery {
 			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
 				w.outage.warn("rebuild the active campaigns", err)

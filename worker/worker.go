@@ -127,7 +127,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ControlInterval is how often control states are re-read (default
 	// 200ms); TickInterval how often running campaigns are moved forward
-	// (default 250ms); ReconcileInterval how often released chunks are
+	// (default 250ms, and at once when the control loop sees a campaign
+	// start running); ReconcileInterval how often released chunks are
 	// checked for a live task (default 1s); OrphanGrace how long a task may
 	// look abandoned (active, but held by no live asynq server) before it is
 	// replaced (default 10s: an asynq server announces the tasks it runs
@@ -236,6 +237,9 @@ type Worker struct {
 	redisID                string
 	recheck                chan struct{}
 	checksOwed, checksDone atomic.Int64
+	// tick asks the dispatch loop to run now: a campaign started running
+	// (see started).
+	tick chan struct{}
 	// ledgerRead, set by tests, runs in forgotten between its read of the
 	// ledger and its second read of the journal files.
 	ledgerRead func()
@@ -258,6 +262,7 @@ func New(cfg Config) (*Worker, error) {
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{},
 		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
+		tick: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -518,6 +523,12 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	w.mu.Lock()
 	w.states = states
 	w.mu.Unlock()
+	if started(last, states) {
+		select {
+		case w.tick <- struct{}{}:
+		default:
+		}
+	}
 	// Say in this worker's log what changed, whoever changed it (an operator
 	// on another machine, the console, another worker's gate).
 	for c, p := range states {
@@ -531,6 +542,19 @@ func (w *Worker) refreshStates(ctx context.Context) {
 		}
 		w.log.Info("campaign "+string(p.State), args...)
 	}
+}
+
+// started reports whether a campaign runs in states that did not in last
+// (staged, resumed or approved since), or runs a new staging: the dispatch
+// loop then runs at once, so that its batch is released now, not up to
+// TickInterval later.
+func started(last, states map[string]store.Probe) bool {
+	for c, p := range states {
+		if prev, ok := last[c]; p.State == store.StateRunning && (!ok || prev.State != p.State || prev.Stage != p.Stage) {
+			return true
+		}
+	}
+	return false
 }
 
 // lost handles campaign state cs, whose campaign Redis no longer has:

@@ -1,0 +1,33 @@
+package worker
+
+import (
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestStarted: the control loop wakes the dispatch loop when a campaign
+// runs that did not at its last read (staged, resumed, approved), or runs
+// a new staging; not for one that kept running, nor for one that stopped.
+func TestStarted(t *testing.T) {
+	run := func(stage string) store.Probe { return store.Probe{State: store.StateRunning, Stage: stage} }
+	paused := store.Probe{State: store.StatePaused, Stage: "s1"}
+	for _, tt := range []struct {
+		name        string
+		last, now   map[string]store.Probe
+		wantStarted bool
+	}{
+		{"staged", map[string]store.Probe{}, map[string]store.Probe{"a": run("s1")}, true},
+		{"resumed", map[string]store.Probe{"a": paused}, map[string]store.Probe{"a": run("s1")}, true},
+		{"staged anew", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": run("s2")}, true},
+		{"another started beside one running", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": run("s1"), "b": run("s1")}, true},
+		{"kept running", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": run("s1")}, false},
+		{"paused", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": paused}, false},
+		{"gone", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{}, false},
+		{"staged paused", map[string]store.Probe{}, map[string]store.Probe{"a": paused}, false},
+	} {
+		if got := started(tt.last, tt.now); got != tt.wantStarted {
+			t.Errorf("%s: started = %v, want %v", tt.name, got, tt.wantStarted)
+		}
+	}
+}
