@@ -94,11 +94,12 @@ type fileTemplate struct {
 	size     *atomic.Int64 // the longest output so far, to size the next one
 	folded   int           // the number of actions folded
 	src      *parse.Tree   // exec's main tree before escaping (check.go), if known
+	plain    []plainPart   // exec's tree as parts, if it is a plain text template (plain.go)
 }
 
 // newFileTemplate returns the fileTemplate that executes x.
 func newFileTemplate(x executor) fileTemplate {
-	return fileTemplate{exec: x, size: new(atomic.Int64)}
+	return fileTemplate{exec: x, size: new(atomic.Int64), plain: plainTemplate(x)}
 }
 
 // langTemplates are the three template files bound to one language.

@@ -39,42 +39,43 @@ type hoisted struct {
 // hoistedField is the name of field i of hoisted.
 var hoistedField = [maxHoisted]string{"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "M10", "M11", "M12", "M13", "M14", "M15"}
 
-// setHoisted sets field i of h.
-func setHoisted(h *hoisted, i int, s string) {
+// hoistedPtr returns a pointer to field i of h (nil past the last).
+func hoistedPtr(h *hoisted, i int) *string {
 	switch i {
 	case 0:
-		h.M0 = s
+		return &h.M0
 	case 1:
-		h.M1 = s
+		return &h.M1
 	case 2:
-		h.M2 = s
+		return &h.M2
 	case 3:
-		h.M3 = s
+		return &h.M3
 	case 4:
-		h.M4 = s
+		return &h.M4
 	case 5:
-		h.M5 = s
+		return &h.M5
 	case 6:
-		h.M6 = s
+		return &h.M6
 	case 7:
-		h.M7 = s
+		return &h.M7
 	case 8:
-		h.M8 = s
+		return &h.M8
 	case 9:
-		h.M9 = s
+		return &h.M9
 	case 10:
-		h.M10 = s
+		return &h.M10
 	case 11:
-		h.M11 = s
+		return &h.M11
 	case 12:
-		h.M12 = s
+		return &h.M12
 	case 13:
-		h.M13 = s
+		return &h.M13
 	case 14:
-		h.M14 = s
+		return &h.M14
 	case 15:
-		h.M15 = s
+		return &h.M15
 	}
+	return nil
 }
 
 // hoistUse is one hoisted message: t of key, or tc of key with the count
@@ -226,7 +227,7 @@ func (p *hoistPlan) fill(l *engineLang, v *view) bool {
 		if err != nil {
 			return false
 		}
-		setHoisted(&v.Messages, i, s)
+		*hoistedPtr(&v.Messages, i) = s
 	}
 	return true
 }

@@ -18,9 +18,10 @@ type message struct {
 // itself when it holds no action (go-i18n's own rule: no left delimiter, no
 // template).
 type messageForm struct {
-	ok   bool // the catalog has this form
-	text string
-	tmpl *texttemplate.Template
+	ok    bool // the catalog has this form
+	text  string
+	tmpl  *texttemplate.Template
+	plain []plainPart // tmpl's tree as parts, if it is plain (plain.go)
 }
 
 // compileMessages parses every message of catalog c the way go-i18n's
@@ -61,7 +62,7 @@ func compileForm(src, left, right string) (messageForm, error) {
 	if err != nil {
 		return messageForm{}, err
 	}
-	return messageForm{ok: true, tmpl: t}, nil
+	return messageForm{ok: true, tmpl: t, plain: plainOf(t.Tree, false, true)}, nil
 }
 
 // t is the template function t of l's templates: {{t "key" .}}.
@@ -111,6 +112,15 @@ func (l *engineLang) localize(key string, v *view, count *pluralCount) (string, 
 	}
 	if mf.tmpl == nil {
 		return mf.text, nil
+	}
+	if mf.plain != nil {
+		c := v.Count
+		if count != nil {
+			c = count.text
+		}
+		if s, ok := execPlain(mf.plain, v, c); ok {
+			return s, nil
+		}
 	}
 	data := v
 	if count != nil {

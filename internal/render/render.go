@@ -46,7 +46,10 @@
 // only when html/template's own rendering of the rewritten template equals
 // its rendering of the standard one on hostile probes (fold.go, hoist.go).
 // Render executes the templates with the standard text/template and
-// html/template Execute; the plural form of small counts is remembered per
+// html/template Execute, except a text template or catalog message whose
+// tree is only text and string fields, which it prints part by part as
+// text/template would (plain.go; never html.tmpl, whose escapers only
+// html/template runs); the plural form of small counts is remembered per
 // language.
 //
 // Plural counts (the second argument of tc) are whole numbers, given as an
@@ -603,6 +606,11 @@ const outputSlack = 64
 func (e *Engine) output(f fileTemplate, v *view, l *engineLang, file string) (string, error) {
 	if f.exec == nil {
 		return f.constant, nil
+	}
+	if f.plain != nil {
+		if s, ok := execPlain(f.plain, v, v.Count); ok {
+			return s, nil
+		}
 	}
 	var b strings.Builder
 	b.Grow(int(f.size.Load()) + outputSlack)
