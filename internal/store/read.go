@@ -81,11 +81,16 @@ func (s *Store) Chunk(ctx context.Context, c string, n int) ([]Recipient, error)
 	return decodeChunk(c, n, v[0])
 }
 
-// decodeChunk decodes chunk n of c as MGET read it (nil: Redis lost it).
+// decodeChunk decodes chunk n of c as MGET read it (nil: Redis lost it):
+// fast when it is of the shape staging writes (chunkjson.go), else, and
+// with its errors, by encoding/json.
 func decodeChunk(c string, n int, v any) ([]Recipient, error) {
 	str, ok := v.(string)
 	if !ok {
 		return nil, &LostChunksError{Campaign: c, Chunks: []int{n}}
+	}
+	if recs, ok := fastChunk(str); ok {
+		return recs, nil
 	}
 	var recs []Recipient
 	if err := json.Unmarshal([]byte(str), &recs); err != nil {
