@@ -46,6 +46,25 @@ var reserved = map[string]bool{
 	"list-unsubscribe-post": true,
 }
 
+// isReserved reports whether reserved holds the valid field name n in
+// lower case, as strings.ToLower writes it (n is ASCII: validFieldName),
+// without making the lower-case string.
+func isReserved(n string) bool {
+	var buf [32]byte
+	if len(n) > len(buf) {
+		return reserved[strings.ToLower(n)]
+	}
+	b := buf[:len(n)]
+	for i := range len(n) {
+		c := n[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return reserved[string(b)]
+}
+
 // clean makes s safe as (part of) a header value: control characters, CR and
 // LF included, become spaces, runs of white space collapse, and invalid UTF-8
 // is replaced.
@@ -53,6 +72,11 @@ func clean(s string) string {
 	if isClean(s) {
 		return s
 	}
+	return rewriteClean(s)
+}
+
+// rewriteClean is clean without its shortcut: what clean returns for any s.
+func rewriteClean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
 	b.Grow(len(s))
@@ -71,12 +95,25 @@ func clean(s string) string {
 	return b.String()
 }
 
+// isClean reports whether clean would return s as it is: valid UTF-8
+// without control characters or white space other than single spaces
+// between other characters (names and subjects in any language usually
+// are).
 func isClean(s string) bool {
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if c < 0x20 || c == 0x7f || c >= utf8.RuneSelf {
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
 			return false
 		}
+		i += n
 	}
 	return !strings.Contains(s, "  ") && strings.TrimSpace(s) == s
 }
@@ -167,11 +204,10 @@ func prepare(m *Message) (prepared, error) {
 		if !validFieldName(h.Name) {
 			return p, fmt.Errorf("%w: header name %q", ErrInvalidMessage, h.Name)
 		}
-		name := strings.ToLower(h.Name)
-		if reserved[name] {
+		if isReserved(h.Name) {
 			return p, fmt.Errorf("%w: header %s is set from the message fields", ErrInvalidMessage, h.Name)
 		}
-		if name == "list-unsubscribe" {
+		if strings.EqualFold(h.Name, "list-unsubscribe") {
 			if err := p.addUnsubscribe(h.Value); err != nil {
 				return p, err
 			}

@@ -8,6 +8,7 @@ import (
 	"mime/quotedprintable"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -109,7 +110,7 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (
 		id = newMessageID()
 	}
 	w := fieldWriter{b: b}
-	w.raw("Date", p.date.Format(time.RFC1123Z))
+	w.raw("Date", formatDate(p.date))
 	w.mailbox("From", p.from.name, p.from.addr)
 	if p.replyTo.addr != "" {
 		w.mailbox("Reply-To", p.replyTo.name, p.replyTo.addr)
@@ -151,6 +152,29 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (
 	b.WriteString(boundary)
 	b.WriteString("--\r\n")
 	return eightBit
+}
+
+// dateCache is the Date field last formatted: messages sent in the same
+// second have the same one.
+var dateCache atomic.Pointer[formattedDate]
+
+type formattedDate struct {
+	sec  int64          // t.Unix()
+	loc  *time.Location // t.Location()
+	text string         // t.Format(time.RFC1123Z)
+}
+
+// formatDate returns t.Format(time.RFC1123Z), which depends only on t's
+// second and its location (a *time.Location does not change once used),
+// from the cache when the last date formatted had both.
+func formatDate(t time.Time) string {
+	sec, loc := t.Unix(), t.Location()
+	if d := dateCache.Load(); d != nil && d.sec == sec && d.loc == loc {
+		return d.text
+	}
+	text := t.Format(time.RFC1123Z)
+	dateCache.Store(&formattedDate{sec: sec, loc: loc, text: text})
+	return text
 }
 
 // writePart writes the Content-Type and Content-Transfer-Encoding fields, a
