@@ -18,7 +18,9 @@ import (
 // encoding/json, which is the reference. A string with an escape, a control
 // character or invalid UTF-8 is decoded by encoding/json alone; any other
 // string is its bytes, which is what encoding/json makes of it. The
-// recipients' strings share the chunk's memory. FuzzFastChunk checks that
+// recipients' strings share the chunk's memory, but for Lang: a worker
+// keeps it for as long as it runs (a metric's label), and a substring would
+// keep the whole chunk with it; each language of a chunk is copied once. FuzzFastChunk checks that
 // fastChunk's result, where it gives one, is encoding/json's.
 
 // fastChunk decodes s as a []Recipient; false if s is not of the shape
@@ -50,9 +52,10 @@ func fastChunk(s string) ([]Recipient, bool) {
 
 // chunkReader reads s from i.
 type chunkReader struct {
-	s    string
-	i    int
-	vals []string // the values of every recipient, each a slice of it
+	s     string
+	i     int
+	vals  []string // the values of every recipient, each a slice of it
+	langs []string // the languages read, each a copy (lang)
 }
 
 // byte consumes c if it is next.
@@ -93,7 +96,7 @@ func (d *chunkReader) recipient(r *Recipient) bool {
 		case 4:
 			r.Locale, ok = d.string()
 		case 5:
-			r.Lang, ok = d.string()
+			r.Lang, ok = d.lang()
 		case 6:
 			r.Via, ok = d.string()
 		case 7:
@@ -178,6 +181,23 @@ func (d *chunkReader) string() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// lang reads a JSON string, as a copy that does not share the chunk's
+// memory: the same copy for each recipient of the same language.
+func (d *chunkReader) lang() (string, bool) {
+	v, ok := d.string()
+	if !ok {
+		return "", false
+	}
+	for _, l := range d.langs {
+		if l == v {
+			return l, true
+		}
+	}
+	v = strings.Clone(v)
+	d.langs = append(d.langs, v)
+	return v, true
 }
 
 // reference decodes the JSON string q with encoding/json.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 // referenceChunk decodes s as decodeChunk did before fastChunk.
@@ -142,5 +143,33 @@ func BenchmarkDecodeChunk(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(recs)), "ns/recipient")
 		})
+	}
+}
+
+// TestFastChunkCopiesLang: a decoded recipient's language does not share
+// the chunk's memory (a worker keeps it as a metric label for as long as it
+// runs, and a substring would keep the whole chunk), and recipients of one
+// language share one copy; the other strings are the chunk's own bytes.
+func TestFastChunkCopiesLang(t *testing.T) {
+	s := `[{"n":1,"i":"a","e":"a@x","l":"de"},{"n":2,"i":"b","e":"b@x","l":"de"},{"n":3,"i":"c","e":"c@x","l":"ja"}]`
+	recs, ok := fastChunk(s)
+	if !ok || len(recs) != 3 {
+		t.Fatalf("fastChunk: %v, %v", recs, ok)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	within := func(v string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+		return p >= start && p < start+uintptr(len(s))
+	}
+	for _, r := range recs {
+		if within(r.Lang) {
+			t.Errorf("recipient %s: Lang %q shares the chunk's memory", r.ID, r.Lang)
+		}
+		if !within(r.ID) {
+			t.Errorf("recipient %s: ID copied; want the chunk's bytes", r.ID)
+		}
+	}
+	if unsafe.StringData(recs[0].Lang) != unsafe.StringData(recs[1].Lang) {
+		t.Error("two recipients of one language hold two copies")
 	}
 }
