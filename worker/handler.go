@@ -137,11 +137,7 @@ func (r *run) process(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(recs))
-	for i := range recs {
-		ids[i] = recs[i].ID
-	}
-	entries, err := w.st.Entries(ctx, p.Campaign, ids)
+	entries, err := w.st.Entries(ctx, p.Campaign, store.IDs(recs))
 	if err != nil {
 		return err
 	}
@@ -160,7 +156,7 @@ func (r *run) process(ctx context.Context) error {
 		return nil
 	}
 	finished := r.next.IsZero()
-	if ok, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, true, finished); err != nil || !ok {
+	if ok, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, finished); err != nil || !ok {
 		return err
 	}
 	if finished {

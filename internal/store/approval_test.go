@@ -46,7 +46,7 @@ func TestApprovalSurvivesPauseAndResume(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, n, true, true); err != nil {
+				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, n, true); err != nil {
 					t.Fatal(err)
 				}
 			}

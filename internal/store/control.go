@@ -477,13 +477,13 @@ func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64)
 	return v, wrapf(err, "move chunk %d of %s to a new task", n, c)
 }
 
-// EndChunk records the end of a pass over chunk n of batch: passed (every
-// recipient attempted at least once) and finished (every recipient has a
-// final outcome). It returns false when the campaign is gone or was staged
+// EndChunk records the end of a pass over chunk n of batch: it passed
+// (every recipient attempted at least once) and, if finished, every
+// recipient has a final outcome. It returns false when the campaign is gone or was staged
 // anew (nothing is written then).
-func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, passed, finished bool) (bool, error) {
+func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, finished bool) (bool, error) {
 	k := keysFor(c)
 	// go-redis sends a bool as 1 or 0.
-	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, passed, finished, stage).Int()
+	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, finished, stage).Int()
 	return v == 1, wrapf(err, "end chunk %d of %s", n, c)
 }

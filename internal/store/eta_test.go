@@ -84,7 +84,7 @@ func TestStatusETABetweenBatches(t *testing.T) {
 		}
 	}
 	for n := range 2 { // batch 0 is chunks 0 and 1 (chunks of 7)
-		if _, err := st.EndChunk(ctx, "eta-gap", sum.Stage, 0, n, true, true); err != nil {
+		if _, err := st.EndChunk(ctx, "eta-gap", sum.Stage, 0, n, true); err != nil {
 			t.Fatal(err)
 		}
 	}

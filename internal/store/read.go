@@ -81,6 +81,15 @@ func (s *Store) Chunk(ctx context.Context, c string, n int) ([]Recipient, error)
 	return decodeChunk(c, n, v[0])
 }
 
+// IDs returns the ids of recs, in order.
+func IDs(recs []Recipient) []string {
+	ids := make([]string, len(recs))
+	for i := range recs {
+		ids[i] = recs[i].ID
+	}
+	return ids
+}
+
 // decodeChunk decodes chunk n of c as MGET read it (nil: Redis lost it):
 // fast when it is of the shape staging writes (chunkjson.go), else, and
 // with its errors, by encoding/json.
@@ -419,11 +428,7 @@ type Row struct {
 // row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
 	partial := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		ids := make([]string, len(recs))
-		for i, r := range recs {
-			ids[i] = r.ID
-		}
-		es, err := s.Entries(ctx, c, ids)
+		es, err := s.Entries(ctx, c, IDs(recs))
 		if err != nil {
 			return err
 		}

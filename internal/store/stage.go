@@ -408,11 +408,7 @@ func (sg *Stager) queueChunk(batch int) {
 	data, _ := json.Marshal(sg.cur) // Recipient has only strings and ints
 	sg.pipe.Set(context.Background(), sg.k.chunk(sg.sum.Chunks), data, 0)
 	if sg.cfg.ResumeExisting {
-		ids := make([]string, len(sg.cur))
-		for i, r := range sg.cur {
-			ids[i] = r.ID
-		}
-		cmd := sg.pipe.HMGet(context.Background(), sg.k.ledger, ids...)
+		cmd := sg.pipe.HMGet(context.Background(), sg.k.ledger, IDs(sg.cur)...)
 		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur, cmd: cmd})
 	}
 	sg.cur = nil

@@ -204,7 +204,7 @@ func TestRestageSwitchesStageFirst(t *testing.T) {
 		if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250"}}, nil, p, time.Now()); err != nil {
 			t.Error(err)
 		}
-		if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true, true); err != nil {
+		if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
 			t.Error(err)
 		}
 	}})

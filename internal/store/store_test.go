@@ -421,7 +421,7 @@ func TestTickGates(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if _, err := st.EndChunk(ctx, "c-gate", sum.Stage, b, n, true, true); err != nil {
+			if _, err := st.EndChunk(ctx, "c-gate", sum.Stage, b, n, true); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -510,7 +510,7 @@ func TestGoneWritesNothing(t *testing.T) {
 	if tr := tick(t, st, "c-gone", sum, store.TickParams{}); tr.Code != store.TickGone {
 		t.Fatalf("tick after the flush: %+v", tr)
 	}
-	if ok, err := st.EndChunk(ctx, "c-gone", sum.Stage, 0, 0, true, true); err != nil || ok {
+	if ok, err := st.EndChunk(ctx, "c-gone", sum.Stage, 0, 0, true); err != nil || ok {
 		t.Fatalf("end chunk after the flush: %v %v", ok, err)
 	}
 	if n, err := rdb.DBSize(ctx).Result(); err != nil || n != 0 {
