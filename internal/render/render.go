@@ -454,6 +454,10 @@ func (e *Engine) Resolve(requested string) (Match, error) {
 		r := v.(resolution)
 		return r.m, r.err
 	}
+	// A copy: the cache outlives the caller's string, which may be a slice
+	// of a much larger one (a worker's recipients share their chunk's
+	// memory).
+	requested = strings.Clone(requested)
 	m, err := e.resolve(requested)
 	if e.nres.Load() < maxResolveCache {
 		if _, loaded := e.resolved.LoadOrStore(requested, resolution{m, err}); !loaded {

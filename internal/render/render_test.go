@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unsafe"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/tidings-mail/tidings/locales"
@@ -457,5 +458,24 @@ func TestCatalogFormats(t *testing.T) {
 	}
 	if _, err := e.Resolve("ru"); err == nil || err.Error() != "incomplete: ru lacks a.n (many)" {
 		t.Errorf("ru: %v", err)
+	}
+}
+
+// TestResolveKeepsACopy: the engine's cache of resolutions keeps a copy of
+// the requested locale, not the caller's string: a worker's recipients are
+// slices of their ~30 KB chunk, which a cached slice would keep alive for
+// as long as the engine lives.
+func TestResolveKeepsACopy(t *testing.T) {
+	e := newEngine(t, locales.FS, Policy{MissingLocale: "refuse"})
+	chunk := `{"o":"de-CH","x":"` + strings.Repeat("x", 1000) + `"}`
+	requested := chunk[6:11] // "de-CH", inside chunk
+	m, err := e.Resolve(requested)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(chunk)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(m.Requested)))
+	if m.Requested != "de-CH" || (p >= start && p < start+uintptr(len(chunk))) {
+		t.Errorf("Resolve kept %q at %#x, inside the caller's string at %#x (+%d)", m.Requested, p, start, len(chunk))
 	}
 }

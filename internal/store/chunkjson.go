@@ -20,8 +20,9 @@ import (
 // string is its bytes, which is what encoding/json makes of it. The
 // recipients' strings share the chunk's memory, but for Lang: a worker
 // keeps it for as long as it runs (a metric's label), and a substring would
-// keep the whole chunk with it; each language of a chunk is copied once. FuzzFastChunk checks that
-// fastChunk's result, where it gives one, is encoding/json's.
+// keep the whole chunk with it; each language of a chunk is copied once.
+// FuzzFastChunk checks that fastChunk's result, where it gives one, is
+// encoding/json's.
 
 // fastChunk decodes s as a []Recipient; false if s is not of the shape
 // staging writes.

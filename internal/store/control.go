@@ -479,8 +479,8 @@ func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64)
 
 // EndChunk records the end of a pass over chunk n of batch: it passed
 // (every recipient attempted at least once) and, if finished, every
-// recipient has a final outcome. It returns false when the campaign is gone or was staged
-// anew (nothing is written then).
+// recipient has a final outcome. It returns false when the campaign is
+// gone or was staged anew (nothing is written then).
 func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, finished bool) (bool, error) {
 	k := keysFor(c)
 	// go-redis sends a bool as 1 or 0.
