@@ -34,7 +34,7 @@ type openClaim struct{ file, attempt int }
 // belongs to stage or names none; a claim of an earlier staging was
 // rewritten by the re-staging. A file whose tail cannot be read, or holds
 // a line that is not an entry, is passed over whole (a line after the bad
-// one may resolve a claim before it), and passed is told why: this serves
+// one may resolve a claim before it), and passed (required) is told why: this serves
 // a detector, which a file someone else owns must not stop. Latest's error
 // is the directory's (fs.ErrNotExist when it does not exist yet).
 func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed func(path string, err error)) (*Recent, error) {
