@@ -37,28 +37,28 @@ const (
 	plainText    plainKind = iota // text
 	plainColumn                   // .Fields.<text>
 	plainMessage                  // .Messages.M<idx>
-	plainID                       // the string fields of the view
-	plainEmail
-	plainName
-	plainCampaign
-	plainLocale
-	plainRequestedLocale
-	plainDir
-	plainCount
+	plainField                    // a string field of the view (field)
 )
 
-// plainFields maps the string fields of the view to their kinds; a test
-// checks it names exactly viewStrings.
-var plainFields = map[string]plainKind{
-	"ID": plainID, "Email": plainEmail, "Name": plainName, "Campaign": plainCampaign,
-	"Locale": plainLocale, "RequestedLocale": plainRequestedLocale, "Dir": plainDir, "Count": plainCount,
+// plainFields reads each string field of the view, .Count being the count
+// the caller gives; a test checks it names exactly viewStrings.
+var plainFields = map[string]func(v *view, count string) string{
+	"ID":              func(v *view, _ string) string { return v.ID },
+	"Email":           func(v *view, _ string) string { return v.Email },
+	"Name":            func(v *view, _ string) string { return v.Name },
+	"Campaign":        func(v *view, _ string) string { return v.Campaign },
+	"Locale":          func(v *view, _ string) string { return v.Locale },
+	"RequestedLocale": func(v *view, _ string) string { return v.RequestedLocale },
+	"Dir":             func(v *view, _ string) string { return v.Dir },
+	"Count":           func(_ *view, count string) string { return count },
 }
 
 // plainPart is one part of a plain tree.
 type plainPart struct {
-	kind plainKind
-	idx  int    // the hoisted message, for plainMessage
-	text string // the text, or the column
+	kind  plainKind
+	idx   int                                // the hoisted message, for plainMessage
+	text  string                             // the text, or the column
+	field func(v *view, count string) string // for plainField
 }
 
 // plainOf returns the parts of tree t if it is plain, else nil. messages
@@ -98,8 +98,8 @@ func plainAction(p *parse.PipeNode, messages, columns bool) (plainPart, bool) {
 	case *parse.FieldNode:
 		switch {
 		case len(a.Ident) == 1:
-			if k, ok := plainFields[a.Ident[0]]; ok {
-				return plainPart{kind: k}, true
+			if f, ok := plainFields[a.Ident[0]]; ok {
+				return plainPart{kind: plainField, field: f}, true
 			}
 		case len(a.Ident) == 2 && a.Ident[0] == "Messages" && messages:
 			for i, f := range hoistedField {
@@ -134,22 +134,8 @@ func (p *plainPart) value(v *view, count string) (string, bool) {
 		return s, ok
 	case plainMessage:
 		return *hoistedPtr(&v.Messages, p.idx), true
-	case plainID:
-		return v.ID, true
-	case plainEmail:
-		return v.Email, true
-	case plainName:
-		return v.Name, true
-	case plainCampaign:
-		return v.Campaign, true
-	case plainLocale:
-		return v.Locale, true
-	case plainRequestedLocale:
-		return v.RequestedLocale, true
-	case plainDir:
-		return v.Dir, true
-	case plainCount:
-		return count, true
+	case plainField:
+		return p.field(v, count), true
 	}
 	return "", false
 }

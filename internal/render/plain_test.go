@@ -108,8 +108,8 @@ func TestPlainFieldsAreViewStrings(t *testing.T) {
 	}
 	v := plainView()
 	rv := reflect.ValueOf(v).Elem()
-	for name, k := range plainFields {
-		p := plainPart{kind: k}
+	for name, f := range plainFields {
+		p := plainPart{kind: plainField, field: f}
 		got, ok := p.value(v, v.Count)
 		if want := rv.FieldByName(name).String(); !ok || got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
