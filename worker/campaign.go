@@ -130,7 +130,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 		Sender: meta.Run + "|" + w.cfg.WorkerID,
 	}
 	cs.tick = store.TickParams{Stage: meta.Stage, Interval: camp.Batches.Interval, ApproveAfterCanary: camp.Batches.ApproveAfterCanary,
-		MaxFailureRate: camp.Batches.MaxFailureRate, Actor: w.actor()}
+		MaxFailureRate: camp.Batches.MaxFailureRate, MaxAttempts: camp.Retry.MaxAttempts, Actor: w.actor()}
 	cs.compose = NewComposer(camp)
 	if err := cs.compose.Err(); err != nil {
 		cs.refusal = fmt.Sprintf("worker %s on %s cannot compose this campaign's messages: %s; fix the campaign file and stage it again", w.cfg.WorkerID, w.cfg.Host, err.Error())

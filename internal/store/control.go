@@ -330,6 +330,7 @@ type TickParams struct {
 	Interval           time.Duration
 	ApproveAfterCanary bool
 	MaxFailureRate     float64
+	MaxAttempts        int   // the campaign's, to say whether the gate's temporary failures are retried (0: not said)
 	Actor              Actor // the worker, for the audit log
 }
 
@@ -348,7 +349,7 @@ func (s *Store) Tick(ctx context.Context, c string, p TickParams, now time.Time)
 	// go-redis sends a bool as 1 or 0, a float64 as strconv's 'f', -1.
 	v, ack, err := s.eval(ctx, tickScript, []string{k.control, k.batches, k.bstats, k.counts, k.errors, k.audit},
 		p.Stage, ms(now), p.Interval.Milliseconds(), p.ApproveAfterCanary, p.MaxFailureRate,
-		p.Actor.Host, p.Actor.Env, p.Actor.Who)
+		p.Actor.Host, p.Actor.Env, p.Actor.Who, p.MaxAttempts)
 	if err != nil {
 		return TickResult{}, fmt.Errorf("advance %s: %w", c, err)
 	}

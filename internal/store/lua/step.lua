@@ -221,7 +221,12 @@ for s = 1, nops do
       if not bt then bt = {}; bcnt[batch] = bt end
       if first then
         bt.attempted = (bt.attempted or 0) + 1
-        if err then bt.errors1 = (bt.errors1 or 0) + 1 end
+        if err then
+          bt.errors1 = (bt.errors1 or 0) + 1
+          -- Of those, the temporary ones (the rest are permanent): the
+          -- batch gate's breakdown of its first attempts.
+          if kind == 'temp' then bt.temp1 = (bt.temp1 or 0) + 1 end
+        end
       end
       if st == 'deferred' then
         cnt.deferred = (cnt.deferred or 0) + 1

@@ -10,7 +10,8 @@
 --       3 bstats, 4 counts, 5 errors, 6 audit
 -- ARGV: 1 stage id, 2 now (unix ms), 3 interval (ms), 4 approve after the
 --       canary (1/0), 5 max failure rate of a batch (0: no gate), 6 host,
---       7 env, 8 who (the worker)
+--       7 env, 8 who (the worker), 9 the campaign's max attempts (0: not
+--       known)
 -- Returns {code, batch, reason}. Codes (store.Tick* in Go):
 local NOOP, RELEASED, GATED, AWAITING, DONE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -33,6 +34,9 @@ local counts = redis.call('HMGET', KEYS[4], 'sent', 'failed', 'in-doubt', 'refus
 local terminal = 0
 for _, v in ipairs(counts) do terminal = terminal + tonumber(v or '0') end
 if terminal >= total then
+  -- The current batch's gate has nothing left to hold back: it is not
+  -- applied later, when a retry runs the campaign again.
+  if doneAt == 0 and cur >= 0 then redis.call('HSET', KEYS[1], 'batch_done_at', now) end
   local reason = string.format('every recipient has an outcome: %d sent, %d failed, %d in doubt', tonumber(counts[1] or '0'), tonumber(counts[2] or '0'), tonumber(counts[3] or '0'))
   set('done', ARGV[8], 'done', reason)
   return {DONE, cur, reason}
@@ -44,7 +48,7 @@ if cur < 0 then
 end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp', cur .. ':perm')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1')
 -- Nothing more until the batch's first pass is complete.
 if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
@@ -56,9 +60,14 @@ if doneAt == 0 then
     -- Say one true thing: how many first attempts failed, how many of
     -- those failures were temporary (retried later) or permanent, and the
     -- last error.
-    local temp, perm = tonumber(st[4] or '0'), tonumber(st[5] or '0')
+    local temp = tonumber(st[4] or '0')
+    local perm = errors1 - temp
     local kinds = {}
-    if temp > 0 then kinds[#kinds + 1] = string.format('%d temporary, retried later', temp) end
+    if temp > 0 then
+      local again, maxAtt = '', tonumber(ARGV[9] or '0')
+      if maxAtt > 1 then again = ', retried later' elseif maxAtt == 1 then again = ', not retried (max_attempts 1)' end
+      kinds[#kinds + 1] = string.format('%d temporary%s', temp, again)
+    end
     if perm > 0 then kinds[#kinds + 1] = string.format('%d permanent', perm) end
     local last = ''
     local e = redis.call('LINDEX', KEYS[5], 0)

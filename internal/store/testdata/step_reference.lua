@@ -171,6 +171,7 @@ for s = 0, nops - 1 do
       if first then
         badd(batch, 'attempted', 1)
         if err then badd(batch, 'errors1', 1) end
+        if err and kind == 'temp' then badd(batch, 'temp1', 1) end
       end
       if st == 'deferred' then
         add(cnt, 'deferred', 1)
