@@ -56,7 +56,7 @@ func TestStopAfterALostReply(t *testing.T) {
 	hooked := redis.NewClient(plain.Options())
 	t.Cleanup(func() { _ = hooked.Close() })
 	h := &lostReply{pause: func() {
-		if err := store.New(plain).Pause(ctx, "ls", store.Actor{Who: "op"}, "look"); err != nil {
+		if _, err := store.New(plain).Pause(ctx, "ls", store.Actor{Who: "op"}, "look"); err != nil {
 			t.Error(err)
 		}
 	}}

@@ -116,7 +116,7 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 		e.startWorker(t, wopts{concurrency: 2})
 	}
 	wait.For(t, 30*time.Second, "300 messages", func() bool { return e.smtp.Count() >= 300 })
-	if err := e.st.Pause(context.Background(), e.name, tester, "bounces reported"); err != nil {
+	if _, err := e.st.Pause(context.Background(), e.name, tester, "bounces reported"); err != nil {
 		t.Fatal(err)
 	}
 	// Within one second nothing new starts; sends in flight finish.

@@ -24,7 +24,12 @@ type control struct {
 var controls = []control{{
 	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
-		return fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.\nResume with: tidings resume %s --env %s", c, c, who.Env), s.Pause(ctx, c, who, why)
+		msg := fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)
+		already, err := s.Pause(ctx, c, who, why)
+		if already != nil {
+			msg = fmt.Sprintf("%s was %s.", c, already.AlreadyPaused())
+		}
+		return fmt.Sprintf("%s\nResume with: tidings resume %s --env %s", msg, c, who.Env), err
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",

@@ -44,6 +44,8 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"pause", c, "--env", "staging"}, 2, "", "--reason is required"},
 		{[]string{"pause", c, "--env", "staging", "--reason", "  \t "}, 2, "", "--reason is required"},
 		{[]string{"pause", c, "--env", "staging", "--reason", "bounces climbing"}, 0, "Paused ctl.", ""},
+		// A second pause changes nothing, and says whose pause holds.
+		{[]string{"pause", c, "--env", "staging", "--reason", "also looking"}, 0, "(bounces climbing): nothing changed, and this reason is not recorded.\nResume with: tidings resume ctl --env staging", ""},
 		{[]string{"status", c, "--env", "staging"}, 0, "PAUSED by", ""},
 		{[]string{"resume", c, "--env", "staging", "--reason", "bounces explained"}, 0, "Resumed ctl.", ""},
 		{[]string{"approve", c, "--env", "staging"}, 0, "Approved ctl: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed", ""},

@@ -332,16 +332,19 @@ func TestActionsAndRoles(t *testing.T) {
 		form   url.Values
 		code   int
 		want   store.State
+		says   string // in the answer, if set
 	}{
-		{"pause", url.Values{}, http.StatusBadRequest, before},                                      // a reason is required
-		{"pause", url.Values{"reason": {"bounces climbing"}}, http.StatusOK, store.StatePaused},     //
-		{"approve", url.Values{}, http.StatusOK, store.StatePaused},                                 // approved in advance, still paused
-		{"resume", url.Values{}, http.StatusOK, store.StateRunning},                                 //
-		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning}, // name not typed
-		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning},
-		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled},
-		{"retry", url.Values{}, http.StatusConflict, store.StateCancelled}, // a cancelled campaign is not retried
-		{"explode", url.Values{}, http.StatusNotFound, store.StateCancelled},
+		{"pause", url.Values{}, http.StatusBadRequest, before, ""},                                  // a reason is required
+		{"pause", url.Values{"reason": {"bounces climbing"}}, http.StatusOK, store.StatePaused, ""}, //
+		// A second pause changes nothing, and says whose pause holds.
+		{"pause", url.Values{"reason": {"me too"}}, http.StatusOK, store.StatePaused, "(bounces climbing): nothing changed, and this reason is not recorded"},
+		{"approve", url.Values{}, http.StatusOK, store.StatePaused, ""},                                 // approved in advance, still paused
+		{"resume", url.Values{}, http.StatusOK, store.StateRunning, ""},                                 //
+		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning, ""}, // name not typed
+		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning, ""},
+		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, ""},
+		{"retry", url.Values{}, http.StatusConflict, store.StateCancelled, ""}, // a cancelled campaign is not retried
+		{"explode", url.Values{}, http.StatusNotFound, store.StateCancelled, ""},
 	}
 	for _, st := range steps {
 		st.form.Set("csrf", csrf)
@@ -351,6 +354,9 @@ func TestActionsAndRoles(t *testing.T) {
 		}
 		if got := state(); got != st.want {
 			t.Fatalf("after %s: state %s, want %s", st.action, got, st.want)
+		}
+		if !strings.Contains(body, st.says) {
+			t.Errorf("%s %v: the answer lacks %q\n%s", st.action, st.form, st.says, body)
 		}
 	}
 	csrf = op.csrf("/c/acts")
@@ -383,7 +389,7 @@ func TestMetricsShowPausedCampaign(t *testing.T) {
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "metered", N: 18})
 	w.Stage(t, consoletest.Spec{Name: "other", N: 9})
-	if err := w.Store.Pause(t.Context(), "metered", store.Actor{Who: "t"}, "test"); err != nil {
+	if _, err := w.Store.Pause(t.Context(), "metered", store.Actor{Who: "t"}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	s := newSite(t, w, false)
@@ -585,7 +591,7 @@ func TestLiveEvents(t *testing.T) {
 	if e := next(); !strings.Contains(e, `data-state="running"`) {
 		t.Fatalf("first event:\n%s", e)
 	}
-	if err := w.Store.Pause(t.Context(), "live", store.Actor{Who: "t"}, "test"); err != nil {
+	if _, err := w.Store.Pause(t.Context(), "live", store.Actor{Who: "t"}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	for {

@@ -362,8 +362,12 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusBadRequest, "Say why you pause: the reason is recorded in the audit log and shown to everyone.")
 			return
 		}
-		err = s.cfg.Store.Pause(ctx, c, actor, reason)
+		var already *store.Control
+		already, err = s.cfg.Store.Pause(ctx, c, actor, reason)
 		msg = "Paused. Workers stop claiming within a second; messages already handed to the SMTP server finish."
+		if already != nil {
+			msg = "It was " + already.AlreadyPaused() + "."
+		}
 	case "resume":
 		err = s.cfg.Store.Resume(ctx, c, actor, reason)
 		msg = "Resumed where it stopped. Nobody already sent is sent again."

@@ -478,7 +478,7 @@ func TestResumeExistingAfterARecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
 		t.Fatal(err)
 	}
 	p2, err := launch.Plan(ctx, input(t, nil))

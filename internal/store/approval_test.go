@@ -57,7 +57,7 @@ func TestApprovalSurvivesPauseAndResume(t *testing.T) {
 			if r := tick(t, st, c, sum, p); r.Code != want {
 				t.Fatalf("tick after the canary: %+v, want code %d", r, want)
 			}
-			if err := st.Pause(ctx, c, who, "looking"); err != nil && !gated {
+			if _, err := st.Pause(ctx, c, who, "looking"); err != nil && !gated {
 				t.Fatal(err)
 			}
 			if err := st.Resume(ctx, c, who, "resumed, not approved"); err != nil {

@@ -163,11 +163,31 @@ func (s *Store) act(ctx context.Context, c string, p TransitionParams) (bool, er
 }
 
 // Pause stops campaign c: workers stop claiming within a second (sends
-// already handed to SMTP finish). Pausing a paused campaign is a no-op.
-func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) error {
-	_, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
-		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true})
-	return err
+// already handed to SMTP finish). Pausing a paused campaign changes
+// nothing and records nothing: Pause then returns the pause in force
+// (who, when, why), so that a second person is not led to think their
+// reason was recorded; else nil.
+func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) (*Control, error) {
+	p := TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
+		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true}
+	st, moved, err := s.Transition(ctx, c, p)
+	if !moved && st == StatePaused && err == nil {
+		if ctl, err := s.Control(ctx, c); err == nil && ctl.State == StatePaused {
+			return ctl, nil
+		}
+		return nil, nil // paused, by whom not known: resumed since, or unreadable
+	}
+	if !moved && st != StatePaused && (err == nil || errors.As(err, new(*AckError))) {
+		return nil, &TransitionError{Campaign: c, Action: p.Action, State: st}
+	}
+	return nil, err
+}
+
+// AlreadyPaused says that a pause found the campaign paused by this
+// control's pause: by whom, when and why, and that nothing changed.
+func (c *Control) AlreadyPaused() string {
+	return fmt.Sprintf("already paused by %s at %s (%s): nothing changed, and this reason is not recorded",
+		c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"), c.Reason)
 }
 
 // Resume continues a paused (or staged) campaign where it stopped and

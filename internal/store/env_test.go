@@ -45,8 +45,9 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 			t.Errorf("%s of production's campaign from staging: %v, want an *EnvError", what, err)
 		}
 	}
-	isEnv("pause", st.Pause(ctx, "prod-one", stg, "cleaning up"))
-	_, err := st.Cancel(ctx, "prod-one", stg, "cleaning up")
+	_, err := st.Pause(ctx, "prod-one", stg, "cleaning up")
+	isEnv("pause", err)
+	_, err = st.Cancel(ctx, "prod-one", stg, "cleaning up")
 	isEnv("cancel", err)
 	_, err = st.Retry(ctx, "prod-one", stg)
 	isEnv("retry", err)
@@ -54,7 +55,7 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 	isEnv("re-stage", err)
 	_, err = st.NewStager(ctx, store.StageConfig{Campaign: "prod-one", Env: "staging"})
 	isEnv("stage", err)
-	if err := st.Pause(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, "look"); err != nil {
+	if _, err := st.Pause(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, "look"); err != nil {
 		t.Fatal(err)
 	}
 	isEnv("resume", st.Resume(ctx, "prod-one", stg, ""))
@@ -85,14 +86,14 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 		}
 	}
 	var nf *store.NotFoundError
-	if err := stgStore.Pause(ctx, "stg-onee", stg, "x"); !errors.As(err, &nf) || !strings.Contains(err.Error(), `(did you mean "stg-one"?)`) {
+	if _, err := stgStore.Pause(ctx, "stg-onee", stg, "x"); !errors.As(err, &nf) || !strings.Contains(err.Error(), `(did you mean "stg-one"?)`) {
 		t.Errorf("pause of a mistyped name: %v, want a suggestion", err)
 	}
 	// Its own environment (and a caller of none) still acts on it.
 	if err := st.Resume(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, ""); err != nil {
 		t.Errorf("resume from production: %v", err)
 	}
-	if err := st.Pause(ctx, "stg-one", stg, "mine"); err != nil {
+	if _, err := st.Pause(ctx, "stg-one", stg, "mine"); err != nil {
 		t.Errorf("pause of staging's own campaign: %v", err)
 	}
 }

@@ -266,7 +266,7 @@ func TestStaleRecordOnlyStepAnswersNotRunning(t *testing.T) {
 	if _, err := l.Step(ctx, nil, cls, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Pause(ctx, c, who, "fix"); err != nil {
+	if _, err := st.Pause(ctx, c, who, "fix"); err != nil {
 		t.Fatal(err)
 	}
 	stage(t, st, c, stageOpts{n: 3, size: 3, resume: true})

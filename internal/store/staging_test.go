@@ -90,7 +90,7 @@ func TestPauseWhileStaging(t *testing.T) {
 		{name: "new, paused during", pauseDuring: true, want: store.StatePaused, wantPaused: "by bob@laptop: wrong file"},
 		{name: "paused by a person", before: func(t *testing.T, st *store.Store, c string) {
 			stage(t, st, c, stageOpts{n: 3, size: 3})
-			if err := st.Pause(context.Background(), c, who, "fix the template"); err != nil {
+			if _, err := st.Pause(context.Background(), c, who, "fix the template"); err != nil {
 				t.Fatal(err)
 			}
 		}, want: store.StatePaused, wantPaused: "by alice@box: fix the template"},
@@ -135,7 +135,7 @@ func TestPauseWhileStaging(t *testing.T) {
 				t.Fatalf("after the refused actions: %+v %v, want unchanged %+v", ctl, err, before)
 			}
 			if tc.pauseDuring {
-				if err := st.Pause(ctx, c, bob, "wrong file"); err != nil {
+				if _, err := st.Pause(ctx, c, bob, "wrong file"); err != nil {
 					t.Fatalf("pause while staging: %v", err)
 				}
 			}
@@ -192,7 +192,7 @@ func TestRestageSwitchesStageFirst(t *testing.T) {
 	if r, err := l.Step(ctx, nil, []store.Claim{{ID: "r0", Lang: "de", Token: "w/1"}}, p, time.Now()); err != nil || first(r).Result != store.ClaimOK {
 		t.Fatalf("claim: %v %v", r, err)
 	}
-	if err := st.Pause(ctx, c, who, "fix"); err != nil {
+	if _, err := st.Pause(ctx, c, who, "fix"); err != nil {
 		t.Fatal(err)
 	}
 	hooked := redis.NewClient(rdb.Options())
@@ -252,7 +252,7 @@ func TestResumeExistingKeepsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Pause(ctx, c, who, "fix the template"); err != nil {
+	if _, err := st.Pause(ctx, c, who, "fix the template"); err != nil {
 		t.Fatal(err)
 	}
 	// The same file again, without exclusions: ada is a recipient again.
@@ -317,7 +317,7 @@ func TestPauseIfUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Pause(ctx, "c-ifat", who, "fixing the catalogs"); err != nil {
+	if _, err := st.Pause(ctx, "c-ifat", who, "fixing the catalogs"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Millisecond) // the control's at is in milliseconds
@@ -474,7 +474,7 @@ func TestCancelOfTheStagingItRead(t *testing.T) {
 	st := store.New(rdb)
 	ctx := context.Background()
 	stage(t, st, "c-read", stageOpts{n: 21, size: 21})
-	if err := st.Pause(ctx, "c-read", who, "fix"); err != nil {
+	if _, err := st.Pause(ctx, "c-read", who, "fix"); err != nil {
 		t.Fatal(err)
 	}
 	hooked := redis.NewClient(rdb.Options())

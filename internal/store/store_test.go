@@ -225,7 +225,7 @@ func TestLedgerAtMostOnce(t *testing.T) {
 		t.Fatalf("claim after retry %v", c)
 	}
 	record("r3", store.KindSent)
-	if err := st.Pause(ctx, "c2", who, "test"); err != nil {
+	if _, err := st.Pause(ctx, "c2", who, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if c := claim("r4"); c != store.ClaimStop {
@@ -354,12 +354,26 @@ func TestTransitions(t *testing.T) {
 		wantErr store.State // the state named by a *TransitionError
 	}{
 		{"approve early", func() error { return st.Approve(ctx, "c3", who, "") }, store.StateRunning, ""},
-		{"pause", func() error { return st.Pause(ctx, "c3", who, "why") }, store.StatePaused, ""},
-		{"pause again", func() error { return st.Pause(ctx, "c3", who, "why") }, store.StatePaused, ""},
+		{"pause", func() error {
+			if already, err := st.Pause(ctx, "c3", who, "why"); err != nil || already != nil {
+				return fmt.Errorf("a first pause: %+v, %w; want no pause in force", already, err)
+			}
+			return nil
+		}, store.StatePaused, ""},
+		{"pause again", func() error {
+			// Nothing changes and nothing is recorded: the pause in force
+			// is returned, to be told to whoever paused again.
+			already, err := st.Pause(ctx, "c3", who, "other reason")
+			if err == nil && (already == nil || already.Reason != "why" || already.By != who.String() ||
+				!strings.Contains(already.AlreadyPaused(), "already paused by "+who.String()) || !strings.Contains(already.AlreadyPaused(), "(why): nothing changed")) {
+				return fmt.Errorf("a second pause returned %+v, want the first pause (why)", already)
+			}
+			return err
+		}, store.StatePaused, ""},
 		{"resume", func() error { return st.Resume(ctx, "c3", who, "") }, store.StateRunning, ""},
 		{"cancel", cancel, store.StateCancelled, ""},
 		{"approve cancelled", func() error { return st.Approve(ctx, "c3", who, "") }, store.StateCancelled, store.StateCancelled},
-		{"pause cancelled", func() error { return st.Pause(ctx, "c3", who, "") }, store.StateCancelled, store.StateCancelled},
+		{"pause cancelled", func() error { _, err := st.Pause(ctx, "c3", who, ""); return err }, store.StateCancelled, store.StateCancelled},
 	}
 	for _, tt := range tests {
 		err := tt.do()
@@ -386,7 +400,7 @@ func TestTransitions(t *testing.T) {
 	if len(active) != 0 {
 		t.Errorf("a cancelled campaign is still active: %v", active)
 	}
-	if err := st.Pause(ctx, "nosuch", who, ""); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.Pause(ctx, "nosuch", who, ""); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("pause of an unknown campaign: %v", err)
 	}
 }
@@ -660,7 +674,7 @@ func TestNotReplicated(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Got != 0 || ae.Want != 1 || first(r).Result != store.ClaimOK {
 		t.Fatalf("step without a replica: %+v %v, want an ack error with the claim made", r, err)
 	}
-	if err := st.Pause(ctx, "c-ack", who, "x"); !errors.As(err, &ae) {
+	if _, err := st.Pause(ctx, "c-ack", who, "x"); !errors.As(err, &ae) {
 		t.Fatalf("pause without a replica: %v", err)
 	}
 }
@@ -725,7 +739,7 @@ func TestUnfinishedStagingAfterAPause(t *testing.T) {
 	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Lang: "de"}, 0, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Pause(ctx, "c-pz", store.Actor{Who: "bob", Host: "ops"}, "hold on"); err != nil {
+	if _, err := st.Pause(ctx, "c-pz", store.Actor{Who: "bob", Host: "ops"}, "hold on"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = st.Status(ctx, "c-pz")
@@ -987,7 +1001,7 @@ func TestResumeRefusesAStateLossPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	stage(t, st, "hp", stageOpts{n: 6, size: 6})
-	if err := st.Pause(ctx, "hp", who, "look"); err != nil {
+	if _, err := st.Pause(ctx, "hp", who, "look"); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Resume(ctx, "hp", who, ""); err != nil {
@@ -1031,7 +1045,7 @@ func TestResumable(t *testing.T) {
 	ctx := context.Background()
 	stage(t, st, "c-op", stageOpts{n: 2, size: 2})
 	stage(t, st, "c-sl", stageOpts{n: 2, size: 2})
-	if err := st.Pause(ctx, "c-op", who, "x"); err != nil {
+	if _, err := st.Pause(ctx, "c-op", who, "x"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := st.Transition(ctx, "c-sl", store.TransitionParams{From: []store.State{store.StateRunning, store.StateStaged}, To: store.StatePaused, Actor: who, Action: "state-loss", Reason: "x"}); err != nil {
