@@ -283,7 +283,16 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string) 
 		}
 		b.doc, b.file, b.baseDir = doc, fileName, filepath.Dir(fileName)
 		source = fileName + " and TIDINGS_* variables"
-		if err := b.literalSecrets(raw); err != nil {
+		// A secret written anywhere in the file is refused, whichever
+		// environment is asked for (as an unknown key is): the file is
+		// what leaks it.
+		var errs []error
+		for _, n := range sortedNames(f) {
+			if r := f.Environments[n]; r != nil {
+				errs = append(errs, (&builder{name: n, doc: doc, file: fileName}).literalSecrets(r))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
 	}

@@ -189,6 +189,8 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate key", "environments:\n  staging:\n    concurrency: 2\n    concurrency: 3\n", "staging", nil, []string{"tidings.yaml:4: environments.staging.concurrency: written twice (first at line 3)"}},
 		{"literal password", "environments:\n  staging:\n    smtp:\n      password: hunter2\n", "staging", nil,
 			[]string{"tidings.yaml:4: environments.staging.smtp.password: secrets are not read from the config file", "TIDINGS_SMTP_PASSWORD"}},
+		{"literal password in another environment", "environments:\n  staging: {}\n  production:\n    smtp:\n      password: hunter2\n", "staging", nil,
+			[]string{"tidings.yaml:5: environments.production.smtp.password: secrets are not read from the config file", "TIDINGS_SMTP_PASSWORD"}},
 		{"literal token", "environments:\n  staging:\n    console:\n      operator_token: hunter2\n", "staging", nil,
 			[]string{"tidings.yaml:4: environments.staging.console.operator_token: secrets are not read", "console.operator_token_file or TIDINGS_CONSOLE_OPERATOR_TOKEN"}},
 		{"literal webhook", "environments:\n  staging:\n    notify: {slack_webhook_url: \"https://hooks.example/hunter2\"}\n", "staging", nil,
