@@ -485,7 +485,12 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		if e.missing != "" {
 			return e.accept(requested, e.missing, ViaMissingLocale)
 		}
-		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: fmt.Sprintf("unparsable locale %q", requested) + posixHint(s)}
+		reason := fmt.Sprintf("unparsable locale %q", requested) + posixHint(s)
+		if ve := language.ValueError(nil); errors.As(err, &ve) {
+			// Well-formed, but a subtag no registry knows (xx-YY).
+			reason = fmt.Sprintf("unknown language %q in locale %q: no language has that code; fix the file (such as de or pt-BR)", ve.Subtag(), requested)
+		}
+		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: reason}
 	}
 
 	_, idx, conf := e.matcher.Match(tag)

@@ -113,6 +113,7 @@ func TestResolve(t *testing.T) {
 		{"posix", strict, "de_CH.UTF-8", "", "", `unparsable locale "de_CH.UTF-8" (a POSIX locale: as a language tag it is de-CH; fix the file, or map it with locale_policy.aliases)`, CodeUnparsable},
 		{"posix C", strict, "C.UTF-8", "", "", `unparsable locale "C.UTF-8" (a POSIX locale that names no language: write the recipient's language, such as de or pt-BR)`, CodeUnparsable},
 		{"posix garbage", strict, "x!.UTF-8", "", "", `unparsable locale "x!.UTF-8"`, CodeUnparsable},
+		{"unknown language", strict, "xx-YY", "", "", `unknown language "xx" in locale "xx-YY": no language has that code; fix the file (such as de or pt-BR)`, CodeUnparsable},
 		{"empty mapped", aliased, "", "en", ViaMissingLocale, "", ""},
 		{"garbage mapped", aliased, "xx-garbage!!", "en", ViaMissingLocale, "", ""},
 		{"missing plural form", strict, "pl-PL", "", "", "incomplete: pl lacks welcome.posts (few)", CodeIncomplete},
