@@ -107,6 +107,27 @@ func TestControlCommands(t *testing.T) {
 	}
 }
 
+// TestStatusSaysNoProgress: a running campaign that no worker sends (none
+// runs here) says so in status once a minute has passed without an
+// outcome (the minute is made to have passed by moving its state's time
+// back).
+func TestStatusSaysNoProgress(t *testing.T) {
+	t.Parallel()
+	env, rd := redisEnv(t)
+	c := stageCampaign(t, env, "idle")
+	if r := cli(t, env, "status", c, "--env", "staging"); r.code != 0 || strings.Contains(r.stdout, "NO PROGRESS") {
+		t.Fatalf("status just after send: want no stall yet\n%s", r)
+	}
+	old := time.Now().Add(-3 * time.Minute).UnixMilli()
+	if err := rd.Client().HSet(context.Background(), "tidings:{"+c+"}:control", "at", old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, env, "status", c, "--env", "staging")
+	if want := "(no outcome yet, running since"; r.code != 0 || !strings.Contains(r.stdout, "NO PROGRESS for 3m") || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "a worker of environment staging runs") {
+		t.Errorf("status of a campaign nobody sends for 3 minutes: want %q\n%s", want, r)
+	}
+}
+
 func TestReport(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)

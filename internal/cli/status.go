@@ -84,7 +84,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			if hint != "" {
 				hint = fmt.Sprintf(hint, st.Campaign, st.Env)
 			}
-			statusview.Write(a.stdout, st, hint)
+			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), hint))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -138,6 +139,39 @@ func Line(st *store.Status, now time.Time) string {
 		fmt.Fprintf(&b, " reason=%q", Reason(st))
 	}
 	return b.String()
+}
+
+// stallAfter is how long a running campaign with recipients waiting to be
+// sent may go without an outcome before WithStall says so: longer than a
+// slow SMTP transaction, shorter than an on-call engineer waits.
+const stallAfter = time.Minute
+
+// WithStall returns hint with, before it, a line saying that running
+// campaign st has recorded no outcome for a while although recipients
+// wait to be sent now (a released batch not done, or no batch released
+// yet: not the interval between batches, nor retries not yet due), so
+// that "RUNNING" does not hide that no worker sends it; hint as it is
+// otherwise. Without any outcome yet, the time counts from when the
+// campaign last changed state.
+func WithStall(st *store.Status, now time.Time, hint string) string {
+	since := st.LastProgress
+	if since.IsZero() {
+		since = st.At
+	}
+	d := now.Sub(since)
+	if st.State != store.StateRunning || since.IsZero() || d < stallAfter || !notify.WorkWaiting(st) {
+		return hint
+	}
+	what := "no outcome since " + since.Local().Format(time.DateTime)
+	if st.LastProgress.IsZero() {
+		what = "no outcome yet, running since " + since.Local().Format(time.DateTime)
+	}
+	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: unless its rate is that slow, check that a worker of environment %s runs and reaches Redis and SMTP (its log says why not)",
+		d.Round(time.Second), what, st.Env)
+	if hint == "" {
+		return line
+	}
+	return line + "\n          " + hint
 }
 
 // maxBatches is how many batches Write shows one line each before it

@@ -2,6 +2,7 @@ package statusview_test
 
 import (
 	"bytes"
+	"cmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,41 @@ func TestWrite(t *testing.T) {
 			}
 			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), got)
 		})
+	}
+}
+
+// TestWithStall: a running campaign whose recipients wait to be sent now
+// says so when it has recorded no outcome for a minute (no worker runs,
+// or none reaches Redis or SMTP); not while it waits on purpose, nor in
+// another state, nor within the minute.
+func TestWithStall(t *testing.T) {
+	t.Parallel()
+	now := at.Add(time.Hour)
+	running := func(last time.Time, cur int, bs []store.BatchStatus) *store.Status {
+		return &store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, At: at, CurBatch: cur},
+			LastProgress: last, Batches: bs}
+	}
+	sending := batches(10, 3, 100, 1)     // batch 1 released, not done
+	between := batches(10, 3, 100, 1)[:2] // canary and batch 1 done, batch 2 not released: the interval
+	between[1].Done = true
+	tests := []struct {
+		name string
+		st   *store.Status
+		want string // "" : the hint unchanged
+	}{
+		{"no outcome for 5m", running(now.Add(-5*time.Minute), 1, sending),
+			"NO PROGRESS for 5m0s (no outcome since " + now.Add(-5*time.Minute).Local().Format(time.DateTime) + ") although recipients wait: unless its rate is that slow, check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
+		{"never an outcome, no batch released", running(time.Time{}, -1, sending),
+			"NO PROGRESS for 1h0m0s (no outcome yet, running since " + at.Local().Format(time.DateTime) + ")"},
+		{"an outcome 30s ago", running(now.Add(-30*time.Second), 1, sending), ""},
+		{"between batches", running(now.Add(-5*time.Minute), 1, between), ""},
+		{"paused", &store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, At: at, CurBatch: 1}, Batches: sending}, ""},
+	}
+	for _, tt := range tests {
+		got := statusview.WithStall(tt.st, now, "pause with: ...")
+		if tt.want == "" && got != "pause with: ..." || tt.want != "" && !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s: %q\nwant %q", tt.name, got, cmp.Or(tt.want, "pause with: ..."))
+		}
 	}
 }
 
