@@ -87,7 +87,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	case errors.Is(err, console.ErrNoUsers):
 		return configError(errors.New("nobody could sign in: set TIDINGS_CONSOLE_OPERATOR_TOKEN and/or TIDINGS_CONSOLE_VIEWER_TOKEN (one \"NAME TOKEN\" per line; generate tokens with 'openssl rand -hex 24'), or give --operator-tokens / --viewer-tokens files"))
 	case errors.Is(err, console.ErrNobodyBeyondLoopback):
-		return configError(errors.New("nobody could sign in: set TIDINGS_CONSOLE_VIEWER_TOKEN (or give --viewer-tokens) before listening beyond loopback"))
+		return configError(errors.New("nobody could sign in: give --viewer-tokens FILE (one \"NAME TOKEN\" per line; generate tokens with 'openssl rand -hex 24') before listening beyond loopback"))
 	case errors.As(err, &le):
 		return configError(fmt.Errorf("console address: %w", le.Err))
 	case errors.As(err, &se):

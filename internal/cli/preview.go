@@ -11,7 +11,7 @@ import (
 )
 
 func (a *app) cmdPreview() *cobra.Command {
-	var out, serve string
+	var out, serve, viewers string
 	c := withHelp(&cobra.Command{
 		Use:   "preview CAMPAIGN",
 		Short: "Render every language to .eml/.html/.txt and an index.html gallery",
@@ -34,7 +34,7 @@ func (a *app) cmdPreview() *cobra.Command {
 				serve = net.JoinHostPort("127.0.0.1", port) // every interface must be asked for (0.0.0.0:PORT)
 			}
 			if serve != "" {
-				if err := a.runConsole(cmd.Context(), consoleOptions{addr: serve, campaign: args[0]}); err != nil {
+				if err := a.runConsole(cmd.Context(), consoleOptions{addr: serve, campaign: args[0], viewerFile: viewers}); err != nil {
 					return err
 				}
 			}
@@ -45,6 +45,7 @@ func (a *app) cmdPreview() *cobra.Command {
 		},
 	})
 	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/preview)")
-	c.Flags().StringVar(&serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address until interrupted: :8080 is loopback, 0.0.0.0:8080 every interface (with a warning)")
+	c.Flags().StringVar(&serve, "serve", "", "serve the console's gallery of this campaign file (rendered on demand) on this address until interrupted: :8080 is loopback, 0.0.0.0:8080 every interface (with a warning; needs --viewer-tokens)")
+	c.Flags().StringVar(&viewers, "viewer-tokens", "", "with --serve: file of viewer tokens, one \"NAME TOKEN\" per line")
 	return c
 }

@@ -207,3 +207,40 @@ func TestPreviewServeIsLoopback(t *testing.T) {
 		t.Errorf("--serve 0.0.0.0:0 without tokens: want exit 2, refused\n%s", r)
 	}
 }
+
+// TestPreviewServeWithViewerTokens: beyond loopback, preview's refusal
+// names a way to sign in that preview has, and giving it serves with the
+// warning.
+func TestPreviewServeWithViewerTokens(t *testing.T) {
+	t.Parallel()
+	file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1"}})
+	// The variable is not read without an environment: the refusal must
+	// not send anyone to set it.
+	r := cli(t, map[string]string{"TIDINGS_CONSOLE_VIEWER_TOKEN": "qa 0123456789abcdef0123456789abcdef"}, "preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", "0.0.0.0:0")
+	if r.code != 2 || !strings.Contains(r.stderr, "--viewer-tokens FILE") || strings.Contains(r.stderr, "TIDINGS_CONSOLE_VIEWER_TOKEN") {
+		t.Errorf("--serve 0.0.0.0:0 without tokens: want exit 2 naming --viewer-tokens only\n%s", r)
+	}
+
+	tokens := filepath.Join(t.TempDir(), "viewers")
+	fixture.Write(t, tokens, "qa 0123456789abcdef0123456789abcdef\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", "0.0.0.0:0", "--viewer-tokens", tokens}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	}()
+	wait.For(t, 30*time.Second, "the gallery to be served", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("preview exited %d\n%s%s", code, stdout.String(), stderr.String())
+		default:
+		}
+		return strings.Contains(stdout.String(), "Ctrl-C to stop")
+	}, func() string { return stdout.String() + stderr.String() })
+	cancel()
+	<-done
+	if !strings.Contains(stdout.String(), ", reachable from the network") || strings.Contains(stdout.String(), "0123456789abcdef") {
+		t.Errorf("--serve 0.0.0.0:0 --viewer-tokens: want the warning and no token printed\n%s", stdout.String())
+	}
+}
