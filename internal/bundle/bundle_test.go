@@ -53,8 +53,8 @@ func TestLoad(t *testing.T) {
 		}
 		n++
 	}
-	if n != 27 {
-		t.Errorf("%d valid rows, want 27 of the demo's 28", n)
+	if n != 29 {
+		t.Errorf("%d valid rows, want 29 of the demo's 30", n)
 	}
 	first, err := b.FirstPerLanguage()
 	if err != nil {
@@ -65,7 +65,7 @@ func TestLoad(t *testing.T) {
 		langs = append(langs, l)
 	}
 	slices.Sort(langs)
-	if want := []string{"ar", "de", "en", "es", "fr", "it", "ja", "ru"}; !slices.Equal(langs, want) {
+	if want := []string{"ar", "de", "en", "es", "fr", "it", "ja", "pl", "ru"}; !slices.Equal(langs, want) {
 		t.Errorf("first recipient per language for %v, want %v", langs, want)
 	}
 }

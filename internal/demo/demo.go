@@ -1,5 +1,5 @@
 // Package demo holds the bundled sample campaign that `tidings demo`
-// rehearses: a migration notice to 28 recipients in many languages, with
+// rehearses: a migration notice to 30 recipients in many languages, with
 // names in emoji, CJK, right-to-left and combining characters, one
 // deliberately incomplete catalog (pt: its recipients are refused), locales
 // no catalog covers (rm, da), an empty locale and one invalid row.
