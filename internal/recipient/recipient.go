@@ -362,8 +362,12 @@ func (r *Reader) nextCSV() (Recipient, error) {
 			rcp := Recipient{Line: pe.StartLine}
 			if pe.Err == csv.ErrFieldCount && len(rec) > 0 {
 				r.fillCSV(&rcp, rec, true)
+				advice := "quote values that contain commas"
+				if len(rec) < len(r.header) {
+					advice = "add the missing values (an empty one is nothing between two commas: a,,b)"
+				}
 				return rcp, r.rowErr(pe.StartLine, "", CodeBadRow,
-					fmt.Sprintf("the row has %d fields, the header has %d: quote values that contain commas", len(rec), len(r.header)))
+					fmt.Sprintf("the row has %d fields, the header has %d: %s", len(rec), len(r.header), advice))
 			}
 			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine {
 				// An unclosed quote swallows every following line into one

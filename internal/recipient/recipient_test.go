@@ -141,6 +141,34 @@ func TestReaderCSV(t *testing.T) {
 	}
 }
 
+// TestReaderFieldCountAdvice: a row with more fields than the header may
+// hold a comma that needed quotes; one with fewer lacks values, which no
+// quoting adds.
+func TestReaderFieldCountAdvice(t *testing.T) {
+	t.Parallel()
+	input := "email,locale,name,posts\n" +
+		"a@example.com,de,Anna\n" + // 2: one value short
+		"b@example.com,de,Bauer, Bea,3\n" + // 3: an unquoted comma
+		"c@example.com,de,,1\n" // 4: an empty name is fine
+	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"r.csv:2: the row has 3 fields, the header has 4: add the missing values (an empty one is nothing between two commas: a,,b)",
+		"r.csv:3: the row has 5 fields, the header has 4: quote values that contain commas",
+	} {
+		_, err := rd.Next()
+		var re *RowError
+		if !errors.As(err, &re) || re.Code != CodeBadRow || err.Error() != want {
+			t.Errorf("got %v\nwant %s", err, want)
+		}
+	}
+	if r, err := rd.Next(); err != nil || r.Email != "c@example.com" {
+		t.Errorf("the row after them: %+v, %v", r, err)
+	}
+}
+
 func TestReaderJSONL(t *testing.T) {
 	t.Parallel()
 	input := "\ufeff{\"email\":\"a@example.com\",\"locale\":\"de\",\"name\":\"Ä 😀\",\"posts\":3,\"vip\":true,\"x\":null}\r\n" +
