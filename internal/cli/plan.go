@@ -51,7 +51,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			if o.out.format == "json" {
 				w = a.stderr
 			}
-			fmt.Fprintf(w, "\nAll %d refused and %d invalid rows: %s\n", sum.Refused, sum.Invalid, absPath(path))
+			fmt.Fprintf(w, "\n%s: %s\n", sum.RejectsNote(), absPath(path))
 			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 		},
 	})

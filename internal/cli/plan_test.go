@@ -23,6 +23,8 @@ func TestPlan(t *testing.T) {
 		// wantRejects are the recipients-file lines expected in the output
 		// and the rejects file, with their reasons.
 		wantRejects map[string]string
+		// wantNote is the line saying where the rejects file is.
+		wantNote string
 	}{
 		{
 			name:     "clean",
@@ -45,6 +47,7 @@ func TestPlan(t *testing.T) {
 				"5": "empty locale",
 				"6": "not-covered",
 			},
+			wantNote: "All 3 refused and 1 invalid rows: ",
 		},
 		{
 			name:   "allowlist",
@@ -52,6 +55,7 @@ func TestPlan(t *testing.T) {
 			config: "environments:\n  staging:\n    allow: [example.org]\n",
 			env:    "staging", wantCode: 1,
 			wantRejects: map[string]string{"3": "not-allowed-in-staging"},
+			wantNote:    "The refused row: ",
 		},
 	}
 	for _, tt := range tests {
@@ -82,6 +86,9 @@ func TestPlan(t *testing.T) {
 				if !found {
 					t.Errorf("output lacks %s:%s: ... %s\n%s", recipients, line, reason, r)
 				}
+			}
+			if tt.wantNote != "" && !strings.Contains(r.stdout, "\n"+tt.wantNote+rejects+"\n") {
+				t.Errorf("output lacks %q and the rejects file's path\n%s", tt.wantNote, r)
 			}
 			if len(tt.wantRejects) == 0 {
 				if _, err := os.Stat(rejects); err == nil {

@@ -498,3 +498,37 @@ func TestWriteRejectsFile(t *testing.T) {
 		t.Errorf("a file that is no rejects file: %v, want it kept", err)
 	}
 }
+
+// TestTextCounts: counts are worded for what they are: one batch is "1
+// batch", and a kind of row there is none of is left out of the rejects
+// note.
+func TestTextCounts(t *testing.T) {
+	t.Parallel()
+	one := Summary{Campaign: "c", File: "r.csv", Rows: 3, Accepted: 3, Batches: BatchPlan{Regular: 3, Size: 500, Count: 1}}
+	var text bytes.Buffer
+	if err := one.WriteText(&text, 20); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "Batch plan: 1 batch\n") {
+		t.Errorf("one batch:\n%s", text.String())
+	}
+	for _, tt := range []struct {
+		refused, invalid, skipped int
+		want                      string
+	}{
+		{5, 1, 0, "All 5 refused and 1 invalid rows"},
+		{0, 200000, 0, "All 200000 invalid rows"},
+		{2, 0, 0, "All 2 refused rows"},
+		{0, 1, 0, "The invalid row"},
+		{1, 0, 0, "The refused row"},
+		{1, 1, 0, "All 1 refused and 1 invalid rows"},
+		{3, 0, 4, "All 3 refused and 4 skipped rows"},
+		{3, 2, 4, "All 3 refused, 2 invalid and 4 skipped rows"},
+		{0, 0, 0, "Rows not sent"},
+	} {
+		s := Summary{Refused: tt.refused, Invalid: tt.invalid, Skipped: tt.skipped}
+		if got := s.RejectsNote(); got != tt.want {
+			t.Errorf("%d refused, %d invalid, %d skipped: %q, want %q", tt.refused, tt.invalid, tt.skipped, got, tt.want)
+		}
+	}
+}

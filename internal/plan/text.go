@@ -73,6 +73,38 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	return path, nil
 }
 
+// RejectsNote names the rows WriteRejectsFile writes, for the line that
+// says where they are: "All 5 refused and 1 invalid rows", "All 200000
+// invalid rows", "The refused row"; a count of none is left out.
+func (s *Summary) RejectsNote() string {
+	var kinds []string
+	names := []string{"refused", "invalid", "skipped"}
+	for i, n := range []int{s.Refused, s.Invalid, s.Skipped} {
+		if n > 0 {
+			kinds = append(kinds, strconv.Itoa(n)+" "+names[i])
+		}
+	}
+	switch n := s.Refused + s.Invalid + s.Skipped; {
+	case n == 0:
+		return "Rows not sent"
+	case n == 1:
+		_, what, _ := strings.Cut(kinds[0], " ")
+		return "The " + what + " row"
+	case len(kinds) == 1:
+		return "All " + kinds[0] + " rows"
+	default:
+		return "All " + strings.Join(kinds[:len(kinds)-1], ", ") + " and " + kinds[len(kinds)-1] + " rows"
+	}
+}
+
+// countOf writes n with the singular or plural noun: "1 batch", "3 batches".
+func countOf(n int, one, other string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + other
+}
+
 // AcceptedPerLanguage returns how many rows were accepted per matched
 // catalog language.
 func (s *Summary) AcceptedPerLanguage() map[string]int {
@@ -153,7 +185,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 	case s.Accepted == 0:
 		ew.printf("Batch plan: nothing to send\n")
 	default:
-		ew.printf("Batch plan: %d batches\n", b.Total())
+		ew.printf("Batch plan: %s\n", countOf(b.Total(), "batch", "batches"))
 		if b.Canary > 0 {
 			langs := make([]string, 0, len(b.CanaryPerLang))
 			for l := range b.CanaryPerLang {
