@@ -123,7 +123,7 @@ func TestStatusSaysNoProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cli(t, env, "status", c, "--env", "staging")
-	if want := "(no outcome yet, running since"; r.code != 0 || !strings.Contains(r.stdout, "NO PROGRESS for 3m") || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "a worker of environment staging runs") {
+	if want := "(recipients due since "; r.code != 0 || !strings.Contains(r.stdout, "NO PROGRESS for 3m") || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "a worker of environment staging runs") {
 		t.Errorf("status of a campaign nobody sends for 3 minutes: want %q\n%s", want, r)
 	}
 }

@@ -95,8 +95,8 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	now := s.cfg.Clock()
 	if since, err := notify.LastProgress(ctx, s.cfg.Store, st, now); err == nil {
 		o.Since = since
-		if st.State == store.StateRunning && !since.IsZero() && notify.WorkWaiting(st) {
-			o.Stall = now.Sub(since)
+		if stalled := notify.Stalled(st, since); !stalled.IsZero() {
+			o.Stall = now.Sub(stalled)
 		}
 	}
 	switch st.State {

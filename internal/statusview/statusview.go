@@ -148,23 +148,21 @@ const stallAfter = time.Minute
 
 // WithStall returns hint with, before it, a line saying that running
 // campaign st has recorded no outcome for a while although recipients
-// wait to be sent now (a released batch not done, or no batch released
-// yet: not the interval between batches, nor retries not yet due), so
-// that "RUNNING" does not hide that no worker sends it; hint as it is
-// otherwise. Without any outcome yet, the time counts from when the
-// campaign last changed state.
+// have been due to be sent (store.Status.DueSince: not between batches,
+// nor while approval or retries' time is awaited), so that "RUNNING" does
+// not hide that no worker sends it; hint as it is otherwise.
 func WithStall(st *store.Status, now time.Time, hint string) string {
-	since := st.LastProgress
-	if since.IsZero() {
-		since = st.At
+	since := notify.Stalled(st, st.LastProgress)
+	if st.LastProgress.IsZero() {
+		since = notify.Stalled(st, st.DueSince)
 	}
 	d := now.Sub(since)
-	if st.State != store.StateRunning || since.IsZero() || d < stallAfter || !notify.WorkWaiting(st) {
+	if since.IsZero() || d < stallAfter {
 		return hint
 	}
-	what := "no outcome since " + since.Local().Format(time.DateTime)
-	if st.LastProgress.IsZero() {
-		what = "no outcome yet, running since " + since.Local().Format(time.DateTime)
+	what := "no outcome since " + since.UTC().Format("15:04:05 UTC")
+	if since != st.LastProgress {
+		what = "recipients due since " + since.UTC().Format("15:04:05 UTC") + ", no outcome since"
 	}
 	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: unless its rate is that slow, check that a worker of environment %s runs and reaches Redis and SMTP (its log says why not)",
 		d.Round(time.Second), what, st.Env)

@@ -140,32 +140,35 @@ func TestWrite(t *testing.T) {
 	}
 }
 
-// TestWithStall: a running campaign whose recipients wait to be sent now
-// says so when it has recorded no outcome for a minute (no worker runs,
-// or none reaches Redis or SMTP); not while it waits on purpose, nor in
-// another state, nor within the minute.
+// TestWithStall: a running campaign whose recipients have been due to be
+// sent (store.Status.DueSince) says so when no outcome came for a minute
+// since they became due (no worker runs, or none reaches Redis or SMTP);
+// not while it waits on purpose (DueSince zero), nor in another state, nor
+// within the minute, nor just after work became due again (an approval,
+// a resume, a batch's time) however old the last outcome.
 func TestWithStall(t *testing.T) {
 	t.Parallel()
 	now := at.Add(time.Hour)
-	running := func(last time.Time, cur int, bs []store.BatchStatus) *store.Status {
-		return &store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, At: at, CurBatch: cur},
-			LastProgress: last, Batches: bs}
+	running := func(last, due time.Time) *store.Status {
+		return &store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, At: at},
+			LastProgress: last, DueSince: due}
 	}
-	sending := batches(10, 3, 100, 1)     // batch 1 released, not done
-	between := batches(10, 3, 100, 1)[:2] // canary and batch 1 done, batch 2 not released: the interval
-	between[1].Done = true
+	hhmmss := func(t time.Time) string { return t.UTC().Format("15:04:05 UTC") }
 	tests := []struct {
 		name string
 		st   *store.Status
 		want string // "" : the hint unchanged
 	}{
-		{"no outcome for 5m", running(now.Add(-5*time.Minute), 1, sending),
-			"NO PROGRESS for 5m0s (no outcome since " + now.Add(-5*time.Minute).Local().Format(time.DateTime) + ") although recipients wait: unless its rate is that slow, check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
-		{"never an outcome, no batch released", running(time.Time{}, -1, sending),
-			"NO PROGRESS for 1h0m0s (no outcome yet, running since " + at.Local().Format(time.DateTime) + ")"},
-		{"an outcome 30s ago", running(now.Add(-30*time.Second), 1, sending), ""},
-		{"between batches", running(now.Add(-5*time.Minute), 1, between), ""},
-		{"paused", &store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, At: at, CurBatch: 1}, Batches: sending}, ""},
+		{"no outcome for 5m", running(now.Add(-5*time.Minute), now.Add(-20*time.Minute)),
+			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: unless its rate is that slow, check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
+		{"never an outcome", running(time.Time{}, at),
+			"NO PROGRESS for 1h0m0s (recipients due since " + hhmmss(at) + ", no outcome since)"},
+		{"approved 10m ago, nothing sent since", running(at, now.Add(-10*time.Minute)),
+			"NO PROGRESS for 10m0s (recipients due since " + hhmmss(now.Add(-10*time.Minute)) + ", no outcome since)"},
+		{"approved 3s ago, the last outcome an hour old", running(at, now.Add(-3*time.Second)), ""},
+		{"an outcome 30s ago", running(now.Add(-30*time.Second), now.Add(-20*time.Minute)), ""},
+		{"waiting on purpose (between batches)", running(now.Add(-5*time.Minute), time.Time{}), ""},
+		{"paused", &store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, At: at}, DueSince: at}, ""},
 	}
 	for _, tt := range tests {
 		got := statusview.WithStall(tt.st, now, "pause with: ...")

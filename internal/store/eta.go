@@ -41,3 +41,38 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time)
 	}
 	return d.Seconds(), ""
 }
+
+// dueSince returns since when running campaign st has had recipients that
+// workers should be sending now, or zero when it has none (paused,
+// awaiting approval, between batches, or only retries waiting for their
+// time): no batch released yet, since the campaign last changed state
+// (st.At); the current batch's first pass not complete, since its release
+// (releasedAt) or a later state change (a resume restarts the clock); its
+// first pass complete (doneAt, or not yet seen by a tick) and a next batch
+// that may be released, since camp's interval passed or a later state
+// change. A worker's tick releases a batch within a second of its time, so
+// a campaign that stays due without an outcome has no worker sending it.
+func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time) time.Time {
+	cur := st.CurBatch
+	switch {
+	case st.State != StateRunning || len(st.Batches) == 0 || cur >= len(st.Batches):
+		return time.Time{}
+	case cur < 0:
+		return st.At
+	case !st.Batches[cur].Done:
+		return laterOf(releasedAt, st.At)
+	case cur+1 >= len(st.Batches), camp.Batches.ApproveAfterCanary && !st.Approved && st.Batches[cur].Canary:
+		return time.Time{}
+	case doneAt.IsZero(): // the first pass ended, no tick saw it yet
+		return st.At
+	}
+	return laterOf(doneAt.Add(camp.Batches.Interval), st.At)
+}
+
+// laterOf returns the later of a and b.
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

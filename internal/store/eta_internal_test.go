@@ -103,3 +103,45 @@ func TestETA(t *testing.T) {
 		})
 	}
 }
+
+// TestDueSince: since when a running campaign has had recipients that
+// workers should be sending now, or zero when it waits on purpose.
+func TestDueSince(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) // the last state change
+	released, done := at.Add(10*time.Minute), at.Add(20*time.Minute)
+	interval := 5 * time.Minute
+	tests := []struct {
+		name       string
+		state      State
+		cur        int
+		canary     bool // batch 0 is a canary
+		approve    bool // approve_after_canary
+		approved   bool
+		curDone    bool // the current batch's first pass is complete
+		doneAt     time.Time
+		releasedAt time.Time
+		want       time.Time
+	}{
+		{name: "no batch released", state: StateRunning, cur: -1, want: at},
+		{name: "a batch sending", state: StateRunning, cur: 1, releasedAt: released, want: released},
+		{name: "a batch released before a resume", state: StateRunning, cur: 1, releasedAt: at.Add(-time.Hour), want: at},
+		{name: "between batches: due once the interval passed", state: StateRunning, cur: 1, curDone: true, releasedAt: released, doneAt: done, want: done.Add(interval)},
+		{name: "first pass complete, no tick yet", state: StateRunning, cur: 1, curDone: true, releasedAt: released, want: at},
+		{name: "the last batch done (retries only)", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done},
+		{name: "canary awaiting approval", state: StateRunning, cur: 0, canary: true, approve: true, curDone: true, releasedAt: released, doneAt: done},
+		{name: "canary approved", state: StateRunning, cur: 0, canary: true, approve: true, approved: true, curDone: true, releasedAt: released, doneAt: done, want: done.Add(interval)},
+		{name: "paused", state: StatePaused, cur: 1, releasedAt: released},
+		{name: "awaiting approval", state: StateAwaitingApproval, cur: 0, canary: true, approve: true, curDone: true, doneAt: done},
+	}
+	for _, tt := range tests {
+		st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved, At: at}}
+		for b := range 3 {
+			st.Batches = append(st.Batches, BatchStatus{Batch: b, Canary: b == 0 && tt.canary, Released: b <= tt.cur, Done: b < tt.cur || b == tt.cur && tt.curDone})
+		}
+		camp := &campaign.Campaign{Batches: campaign.Batches{ApproveAfterCanary: tt.approve, Interval: interval}}
+		if got := dueSince(st, camp, tt.releasedAt, tt.doneAt); !got.Equal(tt.want) {
+			t.Errorf("%s: due since %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

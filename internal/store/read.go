@@ -249,6 +249,10 @@ type Status struct {
 	ETAWaitsFor string `json:"eta_waits_for,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
+	// DueSince is since when the campaign has had recipients that workers
+	// should be sending now (zero: none; eta.go's dueSince): with no
+	// outcome since, no worker sends it.
+	DueSince time.Time `json:"due_since,omitzero"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -376,7 +380,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	// A definition this version cannot read leaves the ETA unknown.
 	if camp, err := campaign.FromDefinition(meta.Definition); err == nil {
 		ctl := ctlC.Val()
-		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"])), now)
+		releasedAt, doneAt := fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"]))
+		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, now)
+		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
 	}
 	return st, nil
 }
