@@ -487,8 +487,13 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		}
 		reason := fmt.Sprintf("unparsable locale %q", requested) + posixHint(s)
 		if ve := language.ValueError(nil); errors.As(err, &ve) {
-			// Well-formed, but a subtag no registry knows (xx-YY).
-			reason = fmt.Sprintf("unknown language %q in locale %q: no language has that code; fix the file (such as de or pt-BR)", ve.Subtag(), requested)
+			// Well-formed, but a subtag no registry knows: the language
+			// (xx-YY), or a region, script or variant (de-YY).
+			what := "subtag"
+			if first, _, _ := strings.Cut(s, "-"); strings.EqualFold(first, ve.Subtag()) {
+				what = "language"
+			}
+			reason = fmt.Sprintf("unknown %s %q in locale %q: no registry has that code; fix the file (such as de or pt-BR)", what, ve.Subtag(), requested)
 		}
 		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: reason}
 	}

@@ -172,10 +172,14 @@ func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) (*C
 		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true}
 	st, moved, err := s.Transition(ctx, c, p)
 	if !moved && st == StatePaused && err == nil {
-		if ctl, err := s.Control(ctx, c); err == nil && ctl.State == StatePaused {
-			return ctl, nil
+		ctl, err := s.Control(ctx, c)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("pause %s: it is paused, but who paused it could not be read: %w", c, err)
+		case ctl.State != StatePaused: // resumed meanwhile: pause it now
+			return s.Pause(ctx, c, a, reason)
 		}
-		return nil, nil // paused, by whom not known: resumed since, or unreadable
+		return ctl, nil
 	}
 	if !moved && st != StatePaused && (err == nil || errors.As(err, new(*AckError))) {
 		return nil, &TransitionError{Campaign: c, Action: p.Action, State: st}
