@@ -107,7 +107,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		return a.launchError(err, b, env)
 	}
 	e := env.Name
-	printf(a.stdout, true, "\nStaged %d recipients of %q in %d batches (%d chunks) in environment %s.\n", res.Staged, name, res.Batches, res.Chunks, e)
+	printf(a.stdout, true, "\nStaged %s of %q in %s (%s) in environment %s.\n", plan.CountOf(res.Staged, "recipient", "recipients"), name, plan.CountOf(res.Batches, "batch", "batches"), plan.CountOf(res.Chunks, "chunk", "chunks"), e)
 	printf(a.stdout, res.Kept > 0, "%d recipients keep their earlier outcome (sent, in-doubt, failed, or skipped as delivered) and will not be sent again.\n", res.Kept)
 	printf(a.stdout, sum.Skipped > 0, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
 	printf(a.stdout, res.Record != "", "Recorded the start (run %s) in %s.\n", res.Run, res.Record)

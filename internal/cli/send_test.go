@@ -90,8 +90,8 @@ func TestSendStagesOnce(t *testing.T) {
 	env, _ := redisEnv(t)
 	file := writeCampaign(t, campaignFile{name: "twice", rows: []string{"ada@example.org,Ada,en,1", "taro@example.org,山田,ja,2"}})
 	r := cli(t, env, "send", file, "--env", "staging")
-	if r.code != 0 || !strings.Contains(r.stdout, "Staged 2 recipients") {
-		t.Fatalf("first send: want exit 0 and 'Staged 2 recipients'\n%s", r)
+	if r.code != 0 || !strings.Contains(r.stdout, `Staged 2 recipients of "twice" in 1 batch (1 chunk)`) {
+		t.Fatalf("first send: want exit 0 and 'Staged 2 recipients ... in 1 batch (1 chunk)'\n%s", r)
 	}
 	r = cli(t, env, "status", "twice", "--env", "staging", "--json")
 	var st struct {

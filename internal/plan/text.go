@@ -97,8 +97,8 @@ func (s *Summary) RejectsNote() string {
 	}
 }
 
-// countOf writes n with the singular or plural noun: "1 batch", "3 batches".
-func countOf(n int, one, other string) string {
+// CountOf writes n with the singular or plural noun: "1 batch", "3 batches".
+func CountOf(n int, one, other string) string {
 	if n == 1 {
 		return "1 " + one
 	}
@@ -185,7 +185,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 	case s.Accepted == 0:
 		ew.printf("Batch plan: nothing to send\n")
 	default:
-		ew.printf("Batch plan: %s\n", countOf(b.Total(), "batch", "batches"))
+		ew.printf("Batch plan: %s\n", CountOf(b.Total(), "batch", "batches"))
 		if b.Canary > 0 {
 			langs := make([]string, 0, len(b.CanaryPerLang))
 			for l := range b.CanaryPerLang {
