@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -107,7 +106,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			g(descState, v, name, string(s))
 		}
 		g(descAwaiting, b2f(st.State == store.StateAwaitingApproval), name)
-		g(descWaiting, b2f(notify.WorkWaiting(st)), name)
+		g(descWaiting, b2f(st.WorkWaiting()), name)
 		g(descTotal, float64(st.Total), name)
 		rest := map[string]int64{}
 		for k, v := range st.Counts {

@@ -95,7 +95,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	now := s.cfg.Clock()
 	if since, err := notify.LastProgress(ctx, s.cfg.Store, st, now); err == nil {
 		o.Since = since
-		if stalled := notify.Stalled(st, since); !stalled.IsZero() {
+		if stalled := st.Stalled(since); !stalled.IsZero() {
 			o.Stall = now.Sub(stalled)
 		}
 	}

@@ -273,7 +273,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 			return err
 		}
 	}
-	if since = Stalled(st, since); !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter {
+	if since = st.Stalled(since); !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter {
 		ev := n.event(st, KindNoProgress, "", now, fmt.Sprintf("no progress for %s while running (last progress %s)",
 			now.Sub(since).Round(time.Second), since.UTC().Format(time.RFC3339)), "")
 		ev.Since = since.UTC()
@@ -284,28 +284,6 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		}
 	}
 	return nil
-}
-
-// WorkWaiting reports whether running campaign st has recipients that
-// workers should be sending now (store.Status.DueSince): no batch
-// released yet, a released batch with recipients never attempted, or a
-// next batch whose time has come. A running campaign without such work
-// waits on purpose (the interval between batches, retries not due).
-func WorkWaiting(st *store.Status) bool { return !st.DueSince.IsZero() }
-
-// Stalled returns since when running campaign st has made no progress
-// although recipients were due (the later of its last progress, as
-// LastProgress returns it, and st.DueSince: work that became due after
-// the last outcome, at an approval, a resume or a batch's time, counts
-// from then), or zero when nothing is due or since is unknown.
-func Stalled(st *store.Status, since time.Time) time.Time {
-	if st.State != store.StateRunning || since.IsZero() || !WorkWaiting(st) {
-		return time.Time{}
-	}
-	if st.DueSince.After(since) {
-		return st.DueSince
-	}
-	return since
 }
 
 // LastProgress returns when campaign st last recorded an outcome: the

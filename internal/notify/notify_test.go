@@ -358,32 +358,3 @@ func TestWorkerPausesAreAnnounced(t *testing.T) {
 		t.Errorf("events %v, want %v", got, want)
 	}
 }
-
-// TestStalled: a stall counts from the later of the last progress and
-// when work became due (an approval, a resume, a batch's time), so that a
-// campaign approved an hour after its canary is not announced as stalled
-// for that hour; nothing due, another state, or no known progress: none.
-func TestStalled(t *testing.T) {
-	t.Parallel()
-	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	running := func(due time.Time) *store.Status {
-		return &store.Status{Control: store.Control{State: store.StateRunning}, DueSince: due}
-	}
-	tests := []struct {
-		name  string
-		st    *store.Status
-		since time.Time
-		want  time.Time
-	}{
-		{"work due before the last progress", running(t0), t0.Add(time.Hour), t0.Add(time.Hour)},
-		{"work due after the last progress (approved later)", running(t0.Add(time.Hour)), t0, t0.Add(time.Hour)},
-		{"nothing due", running(time.Time{}), t0, time.Time{}},
-		{"progress unknown", running(t0), time.Time{}, time.Time{}},
-		{"paused", &store.Status{Control: store.Control{State: store.StatePaused}, DueSince: t0}, t0, time.Time{}},
-	}
-	for _, tt := range tests {
-		if got := notify.Stalled(tt.st, tt.since); !got.Equal(tt.want) {
-			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}

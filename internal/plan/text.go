@@ -78,18 +78,18 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 // invalid rows", "The refused row"; a count of none is left out.
 func (s *Summary) RejectsNote() string {
 	var kinds []string
+	last := "" // the last kind there is
 	names := []string{"refused", "invalid", "skipped"}
 	for i, n := range []int{s.Refused, s.Invalid, s.Skipped} {
 		if n > 0 {
-			kinds = append(kinds, strconv.Itoa(n)+" "+names[i])
+			kinds, last = append(kinds, strconv.Itoa(n)+" "+names[i]), names[i]
 		}
 	}
 	switch n := s.Refused + s.Invalid + s.Skipped; {
 	case n == 0:
 		return "Rows not sent"
 	case n == 1:
-		_, what, _ := strings.Cut(kinds[0], " ")
-		return "The " + what + " row"
+		return "The " + last + " row"
 	case len(kinds) == 1:
 		return "All " + kinds[0] + " rows"
 	default:

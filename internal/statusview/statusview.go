@@ -22,13 +22,13 @@
 package statusview
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -152,16 +152,13 @@ const stallAfter = time.Minute
 // nor while approval or retries' time is awaited), so that "RUNNING" does
 // not hide that no worker sends it; hint as it is otherwise.
 func WithStall(st *store.Status, now time.Time, hint string) string {
-	since := notify.Stalled(st, st.LastProgress)
-	if st.LastProgress.IsZero() {
-		since = notify.Stalled(st, st.DueSince)
-	}
+	since := st.Stalled(cmp.Or(st.LastProgress, st.DueSince))
 	d := now.Sub(since)
 	if since.IsZero() || d < stallAfter {
 		return hint
 	}
 	what := "no outcome since " + since.UTC().Format("15:04:05 UTC")
-	if since != st.LastProgress {
+	if !since.Equal(st.LastProgress) {
 		what = "recipients due since " + since.UTC().Format("15:04:05 UTC") + ", no outcome since"
 	}
 	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: unless its rate is that slow, check that a worker of environment %s runs and reaches Redis and SMTP (its log says why not)",

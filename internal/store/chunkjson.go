@@ -29,26 +29,14 @@ import (
 func fastChunk(s string) ([]Recipient, bool) {
 	n := strings.Count(s, "{") // at least the number of recipients
 	d := chunkReader{s: s, vals: make([]string, 0, n)}
-	if !d.byte('[') {
+	recs := make([]Recipient, 0, n)
+	if !d.byte('[') || !d.list(']', func() bool {
+		recs = append(recs, Recipient{})
+		return d.recipient(&recs[len(recs)-1])
+	}) || !d.end() {
 		return nil, false
 	}
-	recs := make([]Recipient, 0, n)
-	if d.byte(']') {
-		return recs, d.end()
-	}
-	for {
-		var r Recipient
-		if !d.recipient(&r) {
-			return nil, false
-		}
-		recs = append(recs, r)
-		if d.byte(']') {
-			return recs, d.end()
-		}
-		if !d.byte(',') {
-			return nil, false
-		}
-	}
+	return recs, true
 }
 
 // chunkReader reads s from i.
@@ -70,16 +58,29 @@ func (d *chunkReader) byte(c byte) bool {
 
 func (d *chunkReader) end() bool { return d.i == len(d.s) }
 
-// recipient reads one object into r.
-func (d *chunkReader) recipient(r *Recipient) bool {
-	if !d.byte('{') {
-		return false
-	}
-	if d.byte('}') {
+// list reads the items of a JSON array or object, its opening byte read:
+// item reads each, up to close.
+func (d *chunkReader) list(close byte, item func() bool) bool {
+	if d.byte(close) {
 		return true
 	}
-	var seen [8]bool
 	for {
+		if !item() {
+			return false
+		}
+		if d.byte(close) {
+			return true
+		}
+		if !d.byte(',') {
+			return false
+		}
+	}
+}
+
+// recipient reads one object into r.
+func (d *chunkReader) recipient(r *Recipient) bool {
+	var seen [8]bool
+	return d.byte('{') && d.list('}', func() bool {
 		k, ok := d.key()
 		if !ok || seen[k] {
 			return false
@@ -103,16 +104,8 @@ func (d *chunkReader) recipient(r *Recipient) bool {
 		case 7:
 			r.Values, ok = d.strings()
 		}
-		if !ok {
-			return false
-		}
-		if d.byte('}') {
-			return true
-		}
-		if !d.byte(',') {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 // key reads `"x":` for one of Recipient's keys, as its index in chunkKeys.
@@ -212,28 +205,14 @@ func reference(q string) (string, bool) {
 
 // strings reads a JSON array of strings.
 func (d *chunkReader) strings() ([]string, bool) {
-	if !d.byte('[') {
+	first := len(d.vals)
+	if !d.byte('[') || !d.list(']', func() bool {
+		v, ok := d.string()
+		d.vals = append(d.vals, v)
+		return ok
+	}) {
 		return nil, false
 	}
-	first := len(d.vals)
-	done := func() ([]string, bool) {
-		// A slice of its own: appending to it never writes another's.
-		return d.vals[first:len(d.vals):len(d.vals)], true
-	}
-	if d.byte(']') {
-		return done()
-	}
-	for {
-		v, ok := d.string()
-		if !ok {
-			return nil, false
-		}
-		d.vals = append(d.vals, v)
-		if d.byte(']') {
-			return done()
-		}
-		if !d.byte(',') {
-			return nil, false
-		}
-	}
+	// A slice of its own: appending to it never writes another's.
+	return d.vals[first:len(d.vals):len(d.vals)], true
 }

@@ -151,15 +151,15 @@ func (s *Store) markActive(ctx context.Context, c string, st State) error {
 // act makes the change p of a control command to c. A campaign
 // already in p.To, or in a state p.Keep lists, is fine as it is; one in a
 // state p.From does not list is a *TransitionError (also when the replicas
-// did not acknowledge that nothing changed). It reports whether c is in
-// p.To or kept.
-func (s *Store) act(ctx context.Context, c string, p TransitionParams) (bool, error) {
+// did not acknowledge that nothing changed). It reports whether c moved,
+// and whether it is in p.To or kept.
+func (s *Store) act(ctx context.Context, c string, p TransitionParams) (moved, ok bool, err error) {
 	st, moved, err := s.Transition(ctx, c, p)
-	ok := moved || st == p.To || slices.Contains(p.Keep, st)
+	ok = moved || st == p.To || slices.Contains(p.Keep, st)
 	if !ok && (err == nil || errors.As(err, new(*AckError))) {
-		return false, &TransitionError{Campaign: c, Action: p.Action, State: st}
+		return false, false, &TransitionError{Campaign: c, Action: p.Action, State: st}
 	}
-	return ok, err
+	return moved, ok, err
 }
 
 // Pause stops campaign c: workers stop claiming within a second (sends
@@ -168,23 +168,19 @@ func (s *Store) act(ctx context.Context, c string, p TransitionParams) (bool, er
 // (who, when, why), so that a second person is not led to think their
 // reason was recorded; else nil.
 func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) (*Control, error) {
-	p := TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
-		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true}
-	st, moved, err := s.Transition(ctx, c, p)
-	if !moved && st == StatePaused && err == nil {
-		ctl, err := s.Control(ctx, c)
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("pause %s: it is paused, but who paused it could not be read: %w", c, err)
-		case ctl.State != StatePaused: // resumed meanwhile: pause it now
-			return s.Pause(ctx, c, a, reason)
-		}
-		return ctl, nil
+	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
+		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true})
+	if moved || !ok || err != nil {
+		return nil, err
 	}
-	if !moved && st != StatePaused && (err == nil || errors.As(err, new(*AckError))) {
-		return nil, &TransitionError{Campaign: c, Action: p.Action, State: st}
+	ctl, err := s.Control(ctx, c) // it was paused already: by whom
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("pause %s: it is paused, but who paused it could not be read: %w", c, err)
+	case ctl.State != StatePaused: // resumed meanwhile: pause it now
+		return s.Pause(ctx, c, a, reason)
 	}
-	return nil, err
+	return ctl, nil
 }
 
 // AlreadyPaused says that a pause found the campaign paused by this
@@ -200,7 +196,7 @@ func (c *Control) AlreadyPaused() string {
 func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) error {
 	// A campaign a worker paused because Redis forgot deliveries its
 	// journal holds is never resumed: that would send them again.
-	_, err := s.act(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
+	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss"})
 	return err
 }
@@ -209,7 +205,7 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) er
 // auto-pause window afresh); one whose canary is still running (or paused,
 // or staged) is approved in advance.
 func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) error {
-	_, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
+	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true})
 	return err
 }
@@ -226,7 +222,7 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("cancel %s: read meta: %w", c, err)
 	}
-	ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
+	_, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage})
 	if !ok {
 		return 0, err

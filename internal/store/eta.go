@@ -69,6 +69,25 @@ func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time)
 	return laterOf(doneAt.Add(camp.Batches.Interval), st.At)
 }
 
+// WorkWaiting reports whether running campaign st has recipients that
+// workers should be sending now (DueSince): no batch released yet, a
+// released batch with recipients never attempted, or a next batch whose
+// time has come. A running campaign without such work waits on purpose
+// (the interval between batches, retries not due).
+func (st *Status) WorkWaiting() bool { return !st.DueSince.IsZero() }
+
+// Stalled returns since when running campaign st has made no progress
+// although recipients were due: the later of since, its last progress,
+// and DueSince (work that became due after the last outcome, at an
+// approval, a resume or a batch's time, counts from then); zero when
+// nothing is due or since is unknown.
+func (st *Status) Stalled(since time.Time) time.Time {
+	if st.State != StateRunning || since.IsZero() || !st.WorkWaiting() {
+		return time.Time{}
+	}
+	return laterOf(st.DueSince, since)
+}
+
 // laterOf returns the later of a and b.
 func laterOf(a, b time.Time) time.Time {
 	if a.After(b) {

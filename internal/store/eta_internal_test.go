@@ -145,3 +145,32 @@ func TestDueSince(t *testing.T) {
 		}
 	}
 }
+
+// TestStalled: a stall counts from the later of the last progress and
+// when work became due (an approval, a resume, a batch's time), so that a
+// campaign approved an hour after its canary is not announced as stalled
+// for that hour; nothing due, another state, or no known progress: none.
+func TestStalled(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	running := func(due time.Time) *Status {
+		return &Status{Control: Control{State: StateRunning}, DueSince: due}
+	}
+	tests := []struct {
+		name  string
+		st    *Status
+		since time.Time
+		want  time.Time
+	}{
+		{"work due before the last progress", running(t0), t0.Add(time.Hour), t0.Add(time.Hour)},
+		{"work due after the last progress (approved later)", running(t0.Add(time.Hour)), t0, t0.Add(time.Hour)},
+		{"nothing due", running(time.Time{}), t0, time.Time{}},
+		{"progress unknown", running(t0), time.Time{}, time.Time{}},
+		{"paused", &Status{Control: Control{State: StatePaused}, DueSince: t0}, t0, time.Time{}},
+	}
+	for _, tt := range tests {
+		if got := tt.st.Stalled(tt.since); !got.Equal(tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
