@@ -53,11 +53,7 @@ type campaignState struct {
 // due returns when a deferred recipient may be tried again: the campaign's
 // backoff after its last attempt, doubled per earlier attempt.
 func (cs *campaignState) due(e store.Entry) time.Time {
-	d := cs.camp.Retry.Backoff
-	for i := 1; i < e.Attempts && d < 24*time.Hour; i++ {
-		d *= 2
-	}
-	return e.At.Add(d)
+	return e.At.Add(cs.camp.Retry.Delay(e.Attempts))
 }
 
 // campaign returns the cached state of c, loading it on a miss or when c

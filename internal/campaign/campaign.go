@@ -151,6 +151,17 @@ type Retry struct {
 	Backoff time.Duration `yaml:"backoff" json:"-"`
 }
 
+// Delay returns how long a recipient waits for its next attempt after its
+// attempts-th failed temporarily: Backoff, doubled per earlier attempt
+// (doubling stops once it reaches a day).
+func (r Retry) Delay(attempts int) time.Duration {
+	d := r.Backoff
+	for i := 1; i < attempts && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return d
+}
+
 // WithDefaults returns a copy of c in which every setting left at its zero
 // value holds its default (MinAttempts follows Window, MaxFailureRate
 // follows ErrorRate).

@@ -323,3 +323,24 @@ func TestBatchesDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryDelay(t *testing.T) {
+	t.Parallel()
+	r := Retry{MaxAttempts: 5, Backoff: 30 * time.Second}
+	for _, tt := range []struct {
+		attempts int
+		want     time.Duration
+	}{
+		{0, 30 * time.Second},
+		{1, 30 * time.Second},
+		{2, time.Minute},
+		{4, 4 * time.Minute},
+		{12, 30 * time.Second << 11}, // 17h04m
+		{13, 30 * time.Second << 12}, // 34h08m: past a day, doubling stops
+		{40, 30 * time.Second << 12},
+	} {
+		if got := r.Delay(tt.attempts); got != tt.want {
+			t.Errorf("Delay(%d) = %s, want %s", tt.attempts, got, tt.want)
+		}
+	}
+}

@@ -44,15 +44,43 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time)
 
 // dueSince returns since when running campaign st has had recipients that
 // workers should be sending now, or zero when it has none (paused,
-// awaiting approval, between batches, or only retries waiting for their
-// time): no batch released yet, since the campaign last changed state
+// awaiting approval, between batches): the earlier of its batches' work
+// (batchDueSince) and its retries' (retriesDue).
+func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time) time.Time {
+	due, retries := batchDueSince(st, camp, releasedAt, doneAt), retriesDue(st, camp)
+	if due.IsZero() || !retries.IsZero() && retries.Before(due) {
+		return retries
+	}
+	return due
+}
+
+// retriesDue returns by when running campaign st's recipients waiting for
+// a retry are due, or zero when none waits. Each was deferred at its last
+// attempt, no later than the last progress, so it waits at most camp's
+// longest retry delay from then (and nothing is due before the last state
+// change, a resume say); a retry of failed recipients re-queues them due
+// at once, so they are due from that retry until an outcome follows it.
+func retriesDue(st *Status, camp *campaign.Campaign) time.Time {
+	switch {
+	case st.State != StateRunning || st.Retries <= 0:
+		return time.Time{}
+	case st.Action == "retry" && !st.LastProgress.After(st.At):
+		return st.At
+	}
+	return laterOf(st.LastProgress.Add(camp.Retry.Delay(camp.Retry.MaxAttempts-1)), st.At)
+}
+
+// batchDueSince returns since when running campaign st has had
+// recipients of its batches due, or zero when it has none (paused,
+// awaiting approval, between batches, the last batch's first pass
+// complete): no batch released yet, since the campaign last changed state
 // (st.At); the current batch's first pass not complete, since its release
 // (releasedAt) or a later state change (a resume restarts the clock); its
 // first pass complete (doneAt, or not yet seen by a tick) and a next batch
 // that may be released, since camp's interval passed or a later state
 // change. A worker's tick releases a batch within a second of its time, so
 // a campaign that stays due without an outcome has no worker sending it.
-func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time) time.Time {
+func batchDueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time) time.Time {
 	cur := st.CurBatch
 	switch {
 	case st.State != StateRunning || len(st.Batches) == 0 || cur >= len(st.Batches):
@@ -71,9 +99,9 @@ func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time)
 
 // WorkWaiting reports whether running campaign st has recipients that
 // workers should be sending now (DueSince): no batch released yet, a
-// released batch with recipients never attempted, or a next batch whose
-// time has come. A running campaign without such work waits on purpose
-// (the interval between batches, retries not due).
+// released batch with recipients never attempted, a next batch whose
+// time has come, or retries that are due. A running campaign without such
+// work waits on purpose (the interval between batches, an approval).
 func (st *Status) WorkWaiting() bool { return !st.DueSince.IsZero() }
 
 // Stalled returns since when running campaign st has made no progress

@@ -121,6 +121,9 @@ func TestDueSince(t *testing.T) {
 		curDone    bool // the current batch's first pass is complete
 		doneAt     time.Time
 		releasedAt time.Time
+		retries    int64     // recipients waiting for a retry
+		last       time.Time // the last progress
+		action     string    // of the last state change
 		want       time.Time
 	}{
 		{name: "no batch released", state: StateRunning, cur: -1, want: at},
@@ -128,18 +131,27 @@ func TestDueSince(t *testing.T) {
 		{name: "a batch released before a resume", state: StateRunning, cur: 1, releasedAt: at.Add(-time.Hour), want: at},
 		{name: "between batches: due once the interval passed", state: StateRunning, cur: 1, curDone: true, releasedAt: released, doneAt: done, want: done.Add(interval)},
 		{name: "first pass complete, no tick yet", state: StateRunning, cur: 1, curDone: true, releasedAt: released, want: at},
-		{name: "the last batch done (retries only)", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done},
+		{name: "the last batch done, no retry waiting", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done},
+		// Retries (backoff 1m, 3 attempts): due at the latest 2m after the last progress.
+		{name: "the last batch done, retries waiting", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done.Add(time.Minute), want: done.Add(3 * time.Minute)},
+		{name: "retries waiting through a pause, resumed", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: at.Add(-time.Hour), action: "resume", want: at},
+		{name: "a retry of a done campaign", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: at.Add(-time.Minute), action: "retry", want: at},
+		{name: "after the retry's first outcome", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: at.Add(time.Minute), action: "retry", want: at.Add(3 * time.Minute)},
+		{name: "a batch sending, retries due later", state: StateRunning, cur: 1, releasedAt: released, retries: 3, last: released.Add(time.Minute), want: released},
+		{name: "between batches, retries due first", state: StateRunning, cur: 1, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done, want: done.Add(2 * time.Minute)},
+		{name: "awaiting approval, retries waiting", state: StateAwaitingApproval, cur: 0, canary: true, approve: true, curDone: true, doneAt: done, retries: 3, last: done},
+		{name: "paused, retries waiting", state: StatePaused, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done},
 		{name: "canary awaiting approval", state: StateRunning, cur: 0, canary: true, approve: true, curDone: true, releasedAt: released, doneAt: done},
 		{name: "canary approved", state: StateRunning, cur: 0, canary: true, approve: true, approved: true, curDone: true, releasedAt: released, doneAt: done, want: done.Add(interval)},
 		{name: "paused", state: StatePaused, cur: 1, releasedAt: released},
 		{name: "awaiting approval", state: StateAwaitingApproval, cur: 0, canary: true, approve: true, curDone: true, doneAt: done},
 	}
 	for _, tt := range tests {
-		st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved, At: at}}
+		st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved, At: at, Action: tt.action}, Retries: tt.retries, LastProgress: tt.last}
 		for b := range 3 {
 			st.Batches = append(st.Batches, BatchStatus{Batch: b, Canary: b == 0 && tt.canary, Released: b <= tt.cur, Done: b < tt.cur || b == tt.cur && tt.curDone})
 		}
-		camp := &campaign.Campaign{Batches: campaign.Batches{ApproveAfterCanary: tt.approve, Interval: interval}}
+		camp := &campaign.Campaign{Batches: campaign.Batches{ApproveAfterCanary: tt.approve, Interval: interval}, Retry: campaign.Retry{MaxAttempts: 3, Backoff: time.Minute}}
 		if got := dueSince(st, camp, tt.releasedAt, tt.doneAt); !got.Equal(tt.want) {
 			t.Errorf("%s: due since %v, want %v", tt.name, got, tt.want)
 		}
