@@ -27,7 +27,7 @@ var (
 	descSince = prometheus.NewDesc("tidings_campaign_seconds_since_progress",
 		"Seconds since the campaign last recorded an outcome (as first observed by a console or notifier).", []string{"campaign"}, nil)
 	descWaiting = prometheus.NewDesc("tidings_campaign_work_waiting",
-		"1 while recipients wait that workers should be sending now: a released batch with recipients never attempted, or no batch released yet (a running campaign without such work waits on purpose: batch interval, retries not due).",
+		"1 while recipients wait that workers should be sending now: a released batch with recipients never attempted, no batch released yet, the next batch's time come, or retries due (a running campaign without such work waits on purpose: batch interval, approval, retries or its rate not due yet).",
 		[]string{"campaign"}, nil)
 	descAwaiting = prometheus.NewDesc("tidings_campaign_awaiting_approval",
 		"1 while the campaign waits for approval after its canary.", []string{"campaign"}, nil)
@@ -106,7 +106,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			g(descState, v, name, string(s))
 		}
 		g(descAwaiting, b2f(st.State == store.StateAwaitingApproval), name)
-		g(descWaiting, b2f(st.WorkWaiting()), name)
+		g(descWaiting, b2f(st.WorkWaiting(now)), name)
 		g(descTotal, float64(st.Total), name)
 		rest := map[string]int64{}
 		for k, v := range st.Counts {

@@ -40,7 +40,8 @@ type Event struct {
 	// Counts is recipients per outcome (pending included); Total their sum.
 	Counts map[string]int64 `json:"counts"`
 	Total  int64            `json:"total"`
-	// Since is the last progress, for no-progress events.
+	// Since is, for no-progress events, since when there was no progress:
+	// the later of the last outcome and when the waiting work became due.
 	Since time.Time `json:"since,omitzero"`
 	// URL is the campaign's page in the console (empty without a console URL).
 	URL string `json:"url,omitempty"`

@@ -273,9 +273,14 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 			return err
 		}
 	}
+	last := since
 	if since = st.Stalled(since); !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter {
-		ev := n.event(st, KindNoProgress, "", now, fmt.Sprintf("no progress for %s while running (last progress %s)",
-			now.Sub(since).Round(time.Second), since.UTC().Format(time.RFC3339)), "")
+		what := "last progress" // or work that became due later: an approval, a resume, the rate's next message
+		if !since.Equal(last) {
+			what = "recipients due since"
+		}
+		ev := n.event(st, KindNoProgress, "", now, fmt.Sprintf("no progress for %s while running (%s %s)",
+			now.Sub(since).Round(time.Second), what, since.UTC().Format(time.RFC3339)), "")
 		ev.Since = since.UTC()
 		key := fmt.Sprintf("stall-%d", since.UnixMilli())
 		ev.ID = c + "/" + key

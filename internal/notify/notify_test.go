@@ -264,8 +264,10 @@ func TestNoProgressAndMaxAge(t *testing.T) {
 	if len(events) != 1 || events[0] != notify.KindNoProgress {
 		t.Fatalf("after 11 minutes without progress: events %v, want one no-progress", events)
 	}
-	if h.events[0].Since.IsZero() || !strings.Contains(h.events[0].Reason, "no progress for 11m") {
-		t.Errorf("no-progress event %+v: want since and the duration in the reason", h.events[0])
+	// At 1/m the next message was due a minute after the last: ten
+	// minutes of no progress, counted from then.
+	if h.events[0].Since.IsZero() || !strings.Contains(h.events[0].Reason, "no progress for 10m") || !strings.Contains(h.events[0].Reason, "(recipients due since ") {
+		t.Errorf("no-progress event %+v: want since, the duration from when the next message was due, and that time named in the reason", h.events[0])
 	}
 
 	// A cancel seen first two hours later is history: not announced.

@@ -149,7 +149,8 @@ const stallAfter = time.Minute
 // WithStall returns hint with, before it, a line saying that running
 // campaign st has recorded no outcome for a while although recipients
 // have been due to be sent (store.Status.DueSince: not between batches,
-// nor while approval or retries' time is awaited), so that "RUNNING" does
+// nor while an approval, a retry's time or the campaign's rate is
+// awaited), so that "RUNNING" does
 // not hide that no worker sends it; hint as it is otherwise.
 func WithStall(st *store.Status, now time.Time, hint string) string {
 	since := st.Stalled(cmp.Or(st.LastProgress, st.DueSince))
@@ -161,7 +162,7 @@ func WithStall(st *store.Status, now time.Time, hint string) string {
 	if !since.Equal(st.LastProgress) {
 		what = "recipients due since " + since.UTC().Format("15:04:05 UTC") + ", no outcome since"
 	}
-	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: unless its rate is that slow, check that a worker of environment %s runs and reaches Redis and SMTP (its log says why not)",
+	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: check that a worker of environment %s runs and reaches Redis and SMTP (its log says why not)",
 		d.Round(time.Second), what, st.Env)
 	if hint == "" {
 		return line

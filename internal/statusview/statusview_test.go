@@ -160,7 +160,7 @@ func TestWithStall(t *testing.T) {
 		want string // "" : the hint unchanged
 	}{
 		{"no outcome for 5m", running(now.Add(-5*time.Minute), now.Add(-20*time.Minute)),
-			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: unless its rate is that slow, check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
+			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
 		{"never an outcome", running(time.Time{}, at),
 			"NO PROGRESS for 1h0m0s (recipients due since " + hhmmss(at) + ", no outcome since)"},
 		{"approved 10m ago, nothing sent since", running(at, now.Add(-10*time.Minute)),

@@ -45,11 +45,16 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time)
 // dueSince returns since when running campaign st has had recipients that
 // workers should be sending now, or zero when it has none (paused,
 // awaiting approval, between batches): the earlier of its batches' work
-// (batchDueSince) and its retries' (retriesDue).
+// (batchDueSince) and its retries' (retriesDue), and not before camp's
+// rate lets the next message go after the last progress (a campaign of
+// 1/h is due an hour after its last outcome).
 func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time) time.Time {
 	due, retries := batchDueSince(st, camp, releasedAt, doneAt), retriesDue(st, camp)
 	if due.IsZero() || !retries.IsZero() && retries.Before(due) {
-		return retries
+		due = retries
+	}
+	if r := camp.Rate.PerSecond(); r > 0 && !due.IsZero() && !st.LastProgress.IsZero() {
+		due = laterOf(due, st.LastProgress.Add(time.Duration(float64(time.Second)/r)))
 	}
 	return due
 }
@@ -98,11 +103,14 @@ func batchDueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.
 }
 
 // WorkWaiting reports whether running campaign st has recipients that
-// workers should be sending now (DueSince): no batch released yet, a
-// released batch with recipients never attempted, a next batch whose
-// time has come, or retries that are due. A running campaign without such
-// work waits on purpose (the interval between batches, an approval).
-func (st *Status) WorkWaiting() bool { return !st.DueSince.IsZero() }
+// workers should be sending at now (DueSince is not after it): no batch
+// released yet, a released batch with recipients never attempted, a next
+// batch whose time has come, or retries that are due. A running campaign
+// without such work waits on purpose (the interval between batches, an
+// approval, retries or its rate not due yet).
+func (st *Status) WorkWaiting(now time.Time) bool {
+	return !st.DueSince.IsZero() && !st.DueSince.After(now)
+}
 
 // Stalled returns since when running campaign st has made no progress
 // although recipients were due: the later of since, its last progress,
@@ -110,7 +118,7 @@ func (st *Status) WorkWaiting() bool { return !st.DueSince.IsZero() }
 // approval, a resume or a batch's time, counts from then); zero when
 // nothing is due or since is unknown.
 func (st *Status) Stalled(since time.Time) time.Time {
-	if st.State != StateRunning || since.IsZero() || !st.WorkWaiting() {
+	if st.State != StateRunning || since.IsZero() || st.DueSince.IsZero() {
 		return time.Time{}
 	}
 	return laterOf(st.DueSince, since)

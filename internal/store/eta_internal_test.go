@@ -121,6 +121,7 @@ func TestDueSince(t *testing.T) {
 		curDone    bool // the current batch's first pass is complete
 		doneAt     time.Time
 		releasedAt time.Time
+		rate       string    // the campaign's rate ("": unlimited)
 		retries    int64     // recipients waiting for a retry
 		last       time.Time // the last progress
 		action     string    // of the last state change
@@ -140,6 +141,11 @@ func TestDueSince(t *testing.T) {
 		{name: "a batch sending, retries due later", state: StateRunning, cur: 1, releasedAt: released, retries: 3, last: released.Add(time.Minute), want: released},
 		{name: "between batches, retries due first", state: StateRunning, cur: 1, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done, want: done.Add(2 * time.Minute)},
 		{name: "awaiting approval, retries waiting", state: StateAwaitingApproval, cur: 0, canary: true, approve: true, curDone: true, doneAt: done, retries: 3, last: done},
+		// A slow rate: the next message may go an hour after the last.
+		{name: "1/h, the last outcome 10m after the release", state: StateRunning, cur: 1, releasedAt: released, rate: "1/h", last: released.Add(10 * time.Minute), want: released.Add(70 * time.Minute)},
+		{name: "1/h, no outcome yet", state: StateRunning, cur: 1, releasedAt: released, rate: "1/h", want: released},
+		{name: "600/m, the last outcome 10m after the release", state: StateRunning, cur: 1, releasedAt: released, rate: "600/m", last: released.Add(10 * time.Minute), want: released.Add(10*time.Minute + 100*time.Millisecond)},
+		{name: "1/h, nothing due", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, rate: "1/h", last: done},
 		{name: "paused, retries waiting", state: StatePaused, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done},
 		{name: "canary awaiting approval", state: StateRunning, cur: 0, canary: true, approve: true, curDone: true, releasedAt: released, doneAt: done},
 		{name: "canary approved", state: StateRunning, cur: 0, canary: true, approve: true, approved: true, curDone: true, releasedAt: released, doneAt: done, want: done.Add(interval)},
@@ -152,6 +158,13 @@ func TestDueSince(t *testing.T) {
 			st.Batches = append(st.Batches, BatchStatus{Batch: b, Canary: b == 0 && tt.canary, Released: b <= tt.cur, Done: b < tt.cur || b == tt.cur && tt.curDone})
 		}
 		camp := &campaign.Campaign{Batches: campaign.Batches{ApproveAfterCanary: tt.approve, Interval: interval}, Retry: campaign.Retry{MaxAttempts: 3, Backoff: time.Minute}}
+		if tt.rate != "" {
+			r, err := campaign.ParseRate(tt.rate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			camp.Rate = r
+		}
 		if got := dueSince(st, camp, tt.releasedAt, tt.doneAt); !got.Equal(tt.want) {
 			t.Errorf("%s: due since %v, want %v", tt.name, got, tt.want)
 		}
@@ -183,6 +196,30 @@ func TestStalled(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.st.Stalled(tt.since); !got.Equal(tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestWorkWaiting: work is waiting only once it is due, so that a
+// campaign between batches (its next batch due when the interval ends)
+// does not count as one whose recipients wait (the no-progress alert
+// reads it).
+func TestWorkWaiting(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		due  time.Time
+		want bool
+	}{
+		{"due a minute ago", now.Add(-time.Minute), true},
+		{"due now", now, true},
+		{"due when the interval ends, in an hour", now.Add(time.Hour), false},
+		{"nothing due", time.Time{}, false},
+	} {
+		st := &Status{Control: Control{State: StateRunning}, DueSince: tt.due}
+		if got := st.WorkWaiting(now); got != tt.want {
+			t.Errorf("%s: WorkWaiting = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
