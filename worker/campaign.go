@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -41,6 +43,11 @@ type campaignState struct {
 	// cover), which store.Resume will not undo.
 	refuseAs string
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
+	// verifyMu guards verifiedBy, the run id of the Redis server process
+	// against which this worker last checked the campaign's latest
+	// journaled deliveries (verify); "checked" where no run id is known.
+	verifyMu   sync.Mutex
+	verifiedBy string
 
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; turnAt is
@@ -319,6 +326,46 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	}
 	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		len(rec.IDs), run, dir, len(lost)), nil
+}
+
+// verify reports whether a chunk of cs may claim recipients: yes once
+// this worker has checked the campaign's latest journaled deliveries
+// (forgotten) against the Redis server process that answers now (INFO's
+// run id; once per load where none is known, as on Cluster). A Redis
+// restored from an older backup while the campaign was paused has
+// forgotten deliveries made since; the periodic check passes over a
+// paused campaign, so without this its resume would send them again. When
+// the check finds a loss it pauses the campaign for state loss (no: the
+// chunk sends nothing); a Redis error is returned (the task runs again).
+func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
+	if w.journal == nil {
+		return true, nil
+	}
+	id := "checked"
+	if _, one := w.cfg.Redis.(*redis.Client); one {
+		info, err := w.cfg.Redis.Info(ctx, "server").Result()
+		if err != nil {
+			return false, fmt.Errorf("%s: read Redis's run id: %w", journalCheck, err)
+		}
+		id = cmp.Or(redisconn.ParseInfo(info)["run_id"], id)
+	}
+	cs.verifyMu.Lock()
+	defer cs.verifyMu.Unlock()
+	if cs.verifiedBy == id {
+		return true, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)
+	reason, err := w.forgotten(cctx, cs.name, cs.run, cs.stage)
+	cancel()
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("%s: %w", journalCheck, err)
+	case reason != "":
+		w.pauseCampaign(ctx, cs.name, cs.stage, "state-loss", reason, time.Time{})
+		return false, nil
+	}
+	cs.verifiedBy = id
+	return true, nil
 }
 
 // journalCheck is what the journal check logs when it cannot read Redis.

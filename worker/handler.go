@@ -84,6 +84,9 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		log.Info("dropping a task of an earlier staging")
 		return nil
 	}
+	if ok, err := w.verify(ctx, cs); !ok {
+		return err // nil: paused for state loss
+	}
 	r := &run{w: w, cs: cs, p: p, log: log}
 	err = r.process(ctx)
 	w.pool.Put(r.conn) // a nil conn (none taken) is ignored
