@@ -60,14 +60,18 @@ local function push2(a, b)
   out[nout + 1], out[nout + 2] = a, b
   nout = nout + 2
 end
-if not state or stage ~= ARGV[1] then
-  -- The campaign is gone (Redis lost its state) or was staged anew: write
-  -- nothing, so that no stale key is left behind.
-  local res = state and STALE or GONE
-  local o = 11
-  for s = 1, nops do
-    if ARGV[o] == 'c' then push2(res, 0); o = o + 5 else o = o + 7 end
-  end
+-- The campaign is gone (Redis lost its state) or was staged anew: every
+-- claim is answered GONE or STALE, and nothing is written, so that no
+-- stale key is left behind.
+local gone = (not state or stage ~= ARGV[1]) and (state and STALE or GONE)
+-- The ids of every recipient named, in order (one pass over the
+-- operations, which also answers the claims of a campaign gone).
+local ids, o = {}, 11
+for s = 1, nops do
+  ids[s] = ARGV[o + 1]
+  if ARGV[o] ~= 'c' then o = o + 7 else o = o + 5; if gone then push2(gone, 0) end end
+end
+if gone then
   out[nout + 1], out[nout + 2], out[nout + 3] = '', '', -1
   return out
 end
@@ -78,17 +82,9 @@ end
 -- with one HSET at the end (a field set twice keeps the later entry). One
 -- command per call instead of two or three per operation.
 local ledger, sets, nsets = {}, {}, 0
-do
-  local ids = {}
-  local o = 11
-  for s = 1, nops do
-    ids[s] = ARGV[o + 1]
-    if ARGV[o] == 'c' then o = o + 5 else o = o + 7 end
-  end
-  for i = 1, nops, 1000 do
-    local vs = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, nops)))
-    for j = 1, #vs do ledger[ids[i + j - 1]] = vs[j] end
-  end
+for i = 1, nops, 1000 do
+  local vs = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, nops)))
+  for j = 1, #vs do ledger[ids[i + j - 1]] = vs[j] end
 end
 -- put sets a recipient's entry: here at once, in Redis with the others.
 local function put(id, v)
@@ -113,7 +109,6 @@ local cnt, lcnt, bcnt = {}, {}, {}
 -- (Written out rather than built from smaller helpers: each Lua call
 -- costs a few hundred instructions, and the interpreter is most of this
 -- script's cost.)
-local function add(t, k, n) t[k] = (t[k] or 0) + n end
 local function badd(batch, counter, n)
   local t = bcnt[batch]
   if not t then t = {}; bcnt[batch] = t end
@@ -183,7 +178,7 @@ for s = 1, nops do
           ledger[rid] = false
         else
           put(rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
-          add(cnt, 'deferred', 1)
+          cnt.deferred = (cnt.deferred or 0) + 1
         end
       end
     elseif cur == false or (h and (tok == '' or h == '' or h == tok)) then
@@ -287,7 +282,7 @@ for s = 1, nops do
       if cs == 'deferred' then
         att = ca + 1
         put(cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
-        add(cnt, 'deferred', -1)
+        cnt.deferred = (cnt.deferred or 0) - 1
         res = OK
       elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
