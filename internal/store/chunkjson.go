@@ -80,6 +80,8 @@ func (d *chunkReader) list(close byte, item func() bool) bool {
 // recipient reads one object into r.
 func (d *chunkReader) recipient(r *Recipient) bool {
 	var seen [8]bool
+	// The plain string fields, by key index (chunkKeys).
+	str := [...]*string{1: &r.ID, 2: &r.Email, 3: &r.Name, 4: &r.Locale, 6: &r.Via}
 	return d.byte('{') && d.list('}', func() bool {
 		k, ok := d.key()
 		if !ok || seen[k] {
@@ -89,20 +91,12 @@ func (d *chunkReader) recipient(r *Recipient) bool {
 		switch k {
 		case 0:
 			r.Line, ok = d.int()
-		case 1:
-			r.ID, ok = d.string()
-		case 2:
-			r.Email, ok = d.string()
-		case 3:
-			r.Name, ok = d.string()
-		case 4:
-			r.Locale, ok = d.string()
 		case 5:
 			r.Lang, ok = d.lang()
-		case 6:
-			r.Via, ok = d.string()
 		case 7:
 			r.Values, ok = d.strings()
+		default:
+			*str[k], ok = d.string()
 		}
 		return ok
 	})
