@@ -298,14 +298,11 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		if !cfg.ResumeExisting {
 			return nil, ErrCampaignExists
 		}
-		ctl, err := s.Control(ctx, cfg.Campaign)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+		m, err := s.rdb.HGetAll(ctx, k.control).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read control of %s: %w", cfg.Campaign, err)
 		}
-		if ctl == nil {
-			ctl = &Control{} // its control is gone: staged afresh
-		}
-		switch ctl.State {
+		switch ctl := parseControl(m); ctl.State { // no control (it is gone): staged afresh
 		case StateRunning, StateAwaitingApproval:
 			return nil, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: ctl.State}
 		case StateDone:
