@@ -456,7 +456,11 @@ func renderCheck(in Input, prior map[int]string, rcp recipient.Recipient, m rend
 		return reason, bad
 	}
 	c := in.Campaign
-	if err := in.Engine.Check(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}); err != nil {
+	err := in.Engine.Check(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data})
+	if re := (*render.RenderError)(nil); errors.As(err, &re) {
+		return "the template cannot be rendered with this row: " + re.Error(), true // it says where and what to do
+	}
+	if err != nil {
 		return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", true
 	}
 	return "", false

@@ -92,3 +92,72 @@ func (e *FileError) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
+
+// Causes of a RenderError, the stable values of RenderError.Cause.
+const (
+	// CauseMissingColumn: the recipient has no column Column, which the
+	// template (or a catalog message it uses) reads as .Fields.<column>.
+	CauseMissingColumn = "missing-column"
+	// CauseBadCount: the count tc is given from column Column is not a
+	// number.
+	CauseBadCount = "bad-count"
+	// CauseMissingData: the campaign's data has no value at Field
+	// (.Data.<key>...).
+	CauseMissingData = "missing-data"
+)
+
+// RenderError reports that the template could not be rendered for one
+// recipient (a locale the rule does not cover is a *Refusal instead). Its
+// Error says what is wrong, where and what to do:
+//
+//	templates/welcome/html.tmpl:19: en: .Fields.posts: this recipient has no column "posts": add it to the recipients file, with a value for every recipient
+//
+// Err is the error of the template engine (text/template's, with its
+// internal names), for logs; Unwrap returns it.
+type RenderError struct {
+	File  string // the template file, as Snapshot names it: templates/welcome/html.tmpl
+	Line  int    // the line of File that uses Field, or the message Key; 0 when not known
+	Lang  string // the catalog language
+	Key   string // the catalog message that failed, "" when the template itself did
+	KeyAt string // where that message is: locales/en.toml:4
+	// Field is the data field at fault (.Fields.posts, .Data.url), ""
+	// when not known; Cause says what is wrong with it ("" when not known).
+	Field  string
+	Cause  string
+	Column string // the recipients column of a missing-column or bad-count cause
+	Value  string // the value of a bad-count cause
+	// CountOf is the message a bad count is the count of (tc "posts").
+	CountOf string
+	Err     error
+}
+
+// Error returns "file:line: lang: [message KEY (file:line): ]field: what
+// is wrong: what to do".
+func (e *RenderError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	fmt.Fprintf(&b, ": %s: ", e.Lang)
+	if e.Key != "" {
+		fmt.Fprintf(&b, "message %s (%s): ", e.Key, e.KeyAt)
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	switch e.Cause {
+	case CauseMissingColumn:
+		fmt.Fprintf(&b, "this recipient has no column %q: add it to the recipients file, with a value for every recipient", e.Column)
+	case CauseBadCount:
+		fmt.Fprintf(&b, "count %q is not a whole number or a decimal such as 1.5 (the count of message %s): fix the value in column %q of the recipients file", e.Value, e.CountOf, e.Column)
+	case CauseMissingData:
+		fmt.Fprintf(&b, "the campaign's data has no %s: add it under data: in the campaign file", strings.TrimPrefix(e.Field, ".Data."))
+	default:
+		fmt.Fprintf(&b, "cannot be rendered for this recipient (%v): fix the template or this recipient's data", e.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the template engine's error.
+func (e *RenderError) Unwrap() error { return e.Err }

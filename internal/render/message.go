@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -83,6 +84,9 @@ func (l *engineLang) tc(key string, count any, data any) (string, error) {
 	}
 	n, err := toCount(count)
 	if err != nil {
+		if ce := (*countErr)(nil); errors.As(err, &ce) {
+			ce.key = key
+		}
 		return "", fmt.Errorf("tc %q: %w", key, err)
 	}
 	return l.localize(key, v, &n)
@@ -102,7 +106,7 @@ func (l *engineLang) localize(key string, v *view, count *pluralCount) (string, 
 	if count != nil {
 		var err error
 		if f, err = l.rule.form(*count); err != nil {
-			return "", fmt.Errorf("message %s: %w", key, err)
+			return "", &messageError{key: key, err: err}
 		}
 	}
 	mf := &msg.forms[f]
@@ -132,10 +136,21 @@ func (l *engineLang) localize(key string, v *view, count *pluralCount) (string, 
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := mf.tmpl.Execute(buf, data); err != nil {
-		return "", fmt.Errorf("message %s: %w", key, err)
+		return "", &messageError{key: key, err: err}
 	}
 	return buf.String(), nil
 }
+
+// messageError is a catalog message that failed for a recipient: "message
+// KEY: " and its error. Render's *RenderError names the message from it.
+type messageError struct {
+	key string
+	err error
+}
+
+func (e *messageError) Error() string { return "message " + e.key + ": " + e.err.Error() }
+
+func (e *messageError) Unwrap() error { return e.err }
 
 // Message renders one catalog message for the recipient of m, as Render
 // would inside the template: the same locale rule (m must resolve to

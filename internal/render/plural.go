@@ -174,10 +174,21 @@ type pluralCount struct {
 
 // countError is the error for a count tc cannot use.
 func countError(c any) error {
-	if s, ok := c.(string); ok {
-		return fmt.Errorf("count %q is not a whole number or a decimal such as 1.5", s)
+	return &countErr{value: c}
+}
+
+// countErr is a count tc cannot use: not a number. Render's *RenderError
+// finds the column it came from.
+type countErr struct {
+	value any
+	key   string // the message of the tc call, when known
+}
+
+func (e *countErr) Error() string {
+	if s, ok := e.value.(string); ok {
+		return fmt.Sprintf("count %q is not a whole number or a decimal such as 1.5", s)
 	}
-	return fmt.Errorf("count %v (%T) is not a whole number or a decimal given as text", c, c)
+	return fmt.Sprintf("count %v (%T) is not a whole number or a decimal given as text", e.value, e.value)
 }
 
 // toCount converts the count argument of tc: an integer, or a string that

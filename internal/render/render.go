@@ -210,6 +210,8 @@ type engineLang struct {
 type Engine struct {
 	name     string
 	keys     []keyUse      // the message keys the template uses, sorted
+	uses     []keyUse      // every use of a message key, in file order
+	fields   []fieldUse    // every use of .Fields and .Data, in file order
 	langs    []*engineLang // sorted by language
 	byLang   map[string]*engineLang
 	tags     []language.Tag
@@ -261,7 +263,7 @@ func New(cfg Config) (*Engine, error) {
 			return nil, c.issues[0]
 		}
 	}
-	e := &Engine{name: cfg.Template, keys: set.keys(), byLang: map[string]*engineLang{}, aliases: map[string]string{}}
+	e := &Engine{name: cfg.Template, keys: set.keys(), uses: set.uses, fields: set.fields, byLang: map[string]*engineLang{}, aliases: map[string]string{}}
 	if cfg.Data != nil {
 		// Data that is not plain (a pointer, a function) is not folded: it
 		// could change behind the engine's back.
@@ -633,7 +635,7 @@ func (e *Engine) output(f fileTemplate, v *view, l *engineLang, file string) (st
 		if errors.As(err, &ref) {
 			return "", ref
 		}
-		return "", fmt.Errorf("render %s/%s in %s: %w", e.name, file, l.cat.lang, err)
+		return "", e.renderError(l, file, v, err)
 	}
 	if n := int64(b.Len()); n > f.size.Load() {
 		f.size.Store(n)

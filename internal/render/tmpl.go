@@ -31,11 +31,21 @@ type keyUse struct {
 	Line   int
 }
 
+// fieldUse is one use of .Fields.<column> or .Data.<key>... in a
+// template, where dot is the template data.
+type fieldUse struct {
+	Chain []string // without the dot: ["Fields", "posts"], ["Data", "a", "b"]
+	Count bool     // the count of tc
+	File  string
+	Line  int
+}
+
 // tmplSet is one template directory, read and analysed.
 type tmplSet struct {
 	name   string
 	files  map[string][]byte // snapshot key -> bytes
 	uses   []keyUse          // every use, in file order
+	fields []fieldUse        // every .Fields and .Data use, in file order
 	issues []*FileError
 	refs   foldRefs   // the .Fields and .Data the files use
 	scans  []fileScan // per file, in templateFiles order: what prose reads (Inspect, Engine.Prose)
@@ -240,6 +250,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			a := &analyzer{file: key, src: src, tree: tr, refs: &s.refs, defined: defined}
 			a.walk(tr.Root, 0)
 			s.uses = append(s.uses, a.uses...)
+			s.fields = append(s.fields, a.fields...)
 			s.issues = append(s.issues, a.issues...)
 			scan.add(a.fileScan)
 		}
@@ -250,6 +261,12 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			return fileOrder(s.uses[i].File) < fileOrder(s.uses[j].File)
 		}
 		return s.uses[i].Line < s.uses[j].Line
+	})
+	sort.SliceStable(s.fields, func(i, j int) bool {
+		if s.fields[i].File != s.fields[j].File {
+			return fileOrder(s.fields[i].File) < fileOrder(s.fields[j].File)
+		}
+		return s.fields[i].Line < s.fields[j].Line
 	})
 	return s, nil
 }
@@ -326,6 +343,7 @@ type analyzer struct {
 	tree   *parse.Tree
 	depth  int // inside range/with, where dot is not the template data
 	uses   []keyUse
+	fields []fieldUse
 	issues []*FileError
 	refs   *foldRefs
 	fileScan
@@ -456,19 +474,25 @@ func (a *analyzer) whole(n parse.Node, depth int) bool {
 	return false
 }
 
-// ref records a use of .Fields or .Data for the folding probes; count
-// tells that it is the count of tc.
+// ref records a use of .Fields or .Data for the folding probes, and
+// where it is for a RenderError; count tells that it is the count of tc.
 func (a *analyzer) ref(n parse.Node, depth int, count bool) {
+	var chain []string
 	switch n := n.(type) {
 	case *parse.FieldNode:
 		if depth == 0 {
-			a.refs.addChain(n.Ident, count)
+			chain = n.Ident
 		}
 	case *parse.VariableNode:
 		if len(n.Ident) > 1 && n.Ident[0] == "$" {
-			a.refs.addChain(n.Ident[1:], count)
+			chain = n.Ident[1:]
 		}
 	}
+	if len(chain) < 2 || (chain[0] != "Fields" && chain[0] != "Data") {
+		return
+	}
+	a.refs.addChain(chain, count)
+	a.fields = append(a.fields, fieldUse{Chain: chain, Count: count, File: a.file, Line: a.line(n)})
 }
 
 func (a *analyzer) arg(n parse.Node, depth int) {
