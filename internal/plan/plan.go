@@ -28,6 +28,7 @@ import (
 	"io"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,8 +111,13 @@ type Summary struct {
 
 	PerLocale []LocaleLine `json:"per_locale"`
 	// Rejects holds every refused, invalid and skipped row, in file order.
-	Rejects []Reject  `json:"rejects"`
-	Batches BatchPlan `json:"batches"`
+	Rejects []Reject `json:"rejects"`
+	// MissingColumns are the columns the template uses that the header of
+	// a CSV file lacks, in the order first needed: one problem of the
+	// header (line 1), not of each row. Every row that needs one is still
+	// invalid and in Rejects (CodeRender, its Field the column).
+	MissingColumns []MissingColumn `json:"missing_columns,omitempty"`
+	Batches        BatchPlan       `json:"batches"`
 
 	Rate campaign.Rate `json:"rate"`
 	// Estimate is the expected sending time (campaign.Batches.Duration):
@@ -146,6 +152,16 @@ type Reject struct {
 	Code    string `json:"code"`    // recipient.Code*, render.Code*, or not-allowed-in-<env>
 	Field   string `json:"field"`
 	Reason  string `json:"reason"`
+}
+
+// MissingColumn is a column the template uses that the header lacks.
+type MissingColumn struct {
+	Column string `json:"column"`
+	// UsedAt is where the first row that needed it failed:
+	// templates/welcome/html.tmpl:19, with "(message KEY)" when a catalog
+	// message uses it.
+	UsedAt string `json:"used_at"`
+	Rows   int    `json:"rows"` // the rows invalid for its lack
 }
 
 // BatchPlan is the batch layout of the accepted recipients.
@@ -237,16 +253,21 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		return l
 	}
 
-	var prior map[int]string // line -> render refusal of the earlier run
+	ahead := readAhead{in: in, rd: rd, file: name, resolve: resolve, allowed: in.Env.Allowlist(), usedAt: map[string]string{}}
+	var prior map[int]Reject // line -> render refusal of the earlier run
 	if in.Prior != nil {
-		prior = map[int]string{}
+		prior = map[int]Reject{}
 		for _, r := range in.Prior.Rejects {
 			if r.Code == CodeRender {
-				prior[r.Line] = r.Reason
+				prior[r.Line] = r
 			}
 		}
+		for _, mc := range in.Prior.MissingColumns {
+			ahead.usedAt[mc.Column] = mc.UsedAt
+		}
 	}
-	ahead := readAhead{in: in, rd: rd, prior: prior, resolve: resolve, allowed: in.Env.Allowlist()}
+	ahead.prior = prior
+	missing := map[string]int{} // column -> index in s.MissingColumns
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -301,7 +322,15 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		if reason, bad := r.reason, r.bad; bad {
 			s.Invalid++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
-				Outcome: OutcomeInvalid, Code: CodeRender, Reason: reason})
+				Outcome: OutcomeInvalid, Code: CodeRender, Field: r.column, Reason: reason})
+			if r.column != "" {
+				i, ok := missing[r.column]
+				if !ok {
+					i, missing[r.column] = len(s.MissingColumns), len(s.MissingColumns)
+					s.MissingColumns = append(s.MissingColumns, MissingColumn{Column: r.column, UsedAt: ahead.usedAt[r.column]})
+				}
+				s.MissingColumns[i].Rows++
+			}
 			continue
 		}
 		s.Accepted++
@@ -370,12 +399,16 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 type readAhead struct {
 	in      Input
 	rd      *recipient.Reader
-	prior   map[int]string
+	file    string // the recipients file's name
+	prior   map[int]Reject
 	resolve func(string) resolution
 	allowed func(address.Address) bool // the environment's allowlist
-	buf     []aheadRow
-	pos     int
-	done    bool
+	// usedAt holds, per column the header lacks, where the template uses
+	// it (the first row that needed it says); written in file order.
+	usedAt map[string]string
+	buf    []aheadRow
+	pos    int
+	done   bool
 }
 
 type aheadRow struct {
@@ -387,6 +420,8 @@ type aheadRow struct {
 	allowed  bool   // by the environment's allowlist
 	reason   string // why the template cannot be rendered with it
 	bad      bool
+	column   string // the column the header lacks that it needs, if that is why
+	usedAt   string // where the template uses column
 }
 
 // aheadBlock is how many rows readAhead reads and renders at a time.
@@ -439,29 +474,57 @@ func (a *readAhead) fill() {
 		wg.Go(func() {
 			for k := int(next.Add(1) - 1); k < len(todo); k = int(next.Add(1) - 1) {
 				r := &a.buf[todo[k]]
-				r.reason, r.bad = renderCheck(a.in, a.prior, r.rcp, r.res.match)
+				r.reason, r.column, r.usedAt, r.bad = a.renderCheck(r.rcp, r.res.match)
 			}
 		})
 	}
 	wg.Wait()
+	for _, k := range todo {
+		if r := &a.buf[k]; r.column != "" && a.usedAt[r.column] == "" {
+			a.usedAt[r.column] = r.usedAt
+		}
+	}
 }
 
 // renderCheck returns why rcp cannot be rendered as the worker will render
 // it (render.Engine.Check: what Render would return, without executing the
 // templates where they cannot fail), or, with prior results, what the
-// earlier run over the same bytes found.
-func renderCheck(in Input, prior map[int]string, rcp recipient.Recipient, m render.Match) (string, bool) {
-	if prior != nil {
-		reason, bad := prior[rcp.Line]
-		return reason, bad
+// earlier run over the same bytes found. When the reason is a column the
+// header of a CSV file lacks, it returns the column and where the template
+// uses it, and the reason points at the header: every row lacks it.
+func (a *readAhead) renderCheck(rcp recipient.Recipient, m render.Match) (reason, column, usedAt string, bad bool) {
+	if a.prior != nil {
+		r, bad := a.prior[rcp.Line]
+		return r.Reason, r.Field, "", bad
 	}
-	c := in.Campaign
-	err := in.Engine.Check(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data})
-	if re := (*render.RenderError)(nil); errors.As(err, &re) {
-		return "the template cannot be rendered with this row: " + re.Error(), true // it says where and what to do
+	c := a.in.Campaign
+	err := a.in.Engine.Check(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data})
+	re := (*render.RenderError)(nil)
+	switch {
+	case err == nil:
+		return "", "", "", false
+	case errors.As(err, &re) && re.Cause == render.CauseMissingColumn && a.rd.Format() == recipient.FormatCSV:
+		usedAt = fmt.Sprintf("%s:%d", re.File, re.Line)
+		if re.Key != "" {
+			usedAt += " (message " + re.Key + ")" // the same in every language
+		}
+		return headerLacks(a.file, a.rd.Columns(), re.Column, usedAt), re.Column, usedAt, true
+	case re != nil:
+		return "the template cannot be rendered with this row: " + re.Error(), "", "", true // it says where and what to do
 	}
-	if err != nil {
-		return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", true
+	return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", "", "", true
+}
+
+// headerLacks is the reason of a row the template cannot be rendered with
+// because the header of file, with columns, lacks column, which the
+// template uses at usedAt.
+func headerLacks(file string, columns []string, column, usedAt string) string {
+	msg := fmt.Sprintf("the header of %s (line 1) has no column %q, which the template uses at %s: add it to the header, with a value in every row", file, column, usedAt)
+	for _, c := range columns {
+		if strings.EqualFold(c, column) {
+			msg += fmt.Sprintf(" (the header has %q: column names are case-sensitive)", c)
+			break
+		}
 	}
-	return "", false
+	return msg
 }

@@ -159,18 +159,44 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		ew.printf("\n")
 	}
 
-	if n := len(s.Rejects); n > 0 {
+	// A column the header lacks is said once, for the header: the rows
+	// that need it are counted there, and are in the rejects file.
+	rejects := s.Rejects
+	if len(s.MissingColumns) > 0 {
+		cols := "a column"
+		if n := len(s.MissingColumns); n > 1 {
+			cols = fmt.Sprintf("%d columns", n)
+		}
+		ew.printf("The header of %s lacks %s the template uses (every row that needs one goes to the rejects file):\n", s.File, cols)
+		header := map[string]bool{}
+		for _, mc := range s.MissingColumns {
+			header[mc.Column] = true
+			ew.printf("  %s:1: no column %q, which the template uses at %s: add it to the header, with a value in every row; %s invalid without it\n",
+				s.File, mc.Column, mc.UsedAt, CountOf(mc.Rows, "row is", "rows are"))
+		}
+		ew.printf("\n")
+		rejects = nil
+		for _, r := range s.Rejects {
+			if r.Code != CodeRender || !header[r.Field] {
+				rejects = append(rejects, r)
+			}
+		}
+	}
+	if n := len(rejects); n > 0 {
 		shown := min(n, max(maxRejects, 0))
 		what := "Refused and invalid rows"
-		if s.Skipped > 0 {
+		switch {
+		case s.Skipped > 0:
 			what = "Rows not sent (refused, invalid, or skipped as already delivered)"
+		case len(rejects) < len(s.Rejects):
+			what = "Other refused and invalid rows"
 		}
 		if shown < n {
 			ew.printf("%s (first %d of %d; all of them go to the rejects file):\n", what, shown, n)
 		} else {
 			ew.printf("%s (%d):\n", what, n)
 		}
-		for _, r := range s.Rejects[:shown] {
+		for _, r := range rejects[:shown] {
 			if r.Field == "" {
 				ew.printf("  %s:%d: %s\n", s.File, r.Line, r.Reason)
 			} else {

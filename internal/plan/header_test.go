@@ -1,0 +1,103 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/tidings-mail/tidings/internal/golden"
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+// TestMissingColumnIsOneHeaderProblem: a column the template uses that the
+// header of a CSV file lacks is reported once, for the header (file, line
+// 1, the column, where the template uses it, what to do), not once per
+// row; every row that needs it is still invalid, counted and in the
+// rejects file, with a reason that points at the header. A JSONL file has
+// no header: a row without the key is that row's problem. What plan
+// prints and writes is in testdata/missing-column.golden.
+func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
+		"m/text.tmpl":    {Data: []byte("{{t \"hello\" .}}\n{{.Fields.posts}}")},
+		"m/html.tmpl":    {Data: []byte(`<p>{{t "hello" .}}</p>`)},
+	}
+	loc := fstest.MapFS{
+		"en.toml": {Data: []byte("[subject]\nother = \"News\"\n[hello]\nother = \"Hello {{.Fields.nick}}\"\n")},
+		"de.toml": {Data: []byte("[subject]\nother = \"Neuigkeiten\"\n[hello]\nother = \"Hallo {{.Fields.nick}}\"\n")},
+	}
+	e, err := render.New(render.Config{Templates: tmpl, Locales: loc, Template: "m", DefaultLocale: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, file, rows string
+		missing          []string // the columns reported for the header
+		invalid          int
+	}{
+		{"a column the template uses", "r.csv",
+			"email,locale,nick\na@example.com,en,Ana\nb@example.com,de,Bo\nc@example.com,xx,Cy\nnot-an-email,en,Di\n",
+			[]string{"posts"}, 3},
+		{"a column a catalog message uses", "r.csv",
+			"email,locale,posts\na@example.com,en,1\nb@example.com,de,2\n",
+			[]string{"nick"}, 2},
+		{"two columns: a row fails at the first", "r.csv",
+			"email,locale\na@example.com,en\n",
+			[]string{"nick"}, 1},
+		{"a column in another case", "r.csv",
+			"email,locale,nick,Posts\na@example.com,en,Ana,3\n",
+			[]string{"posts"}, 1},
+		{"a key a JSONL row lacks", "r.jsonl",
+			`{"email":"a@example.com","locale":"en","nick":"Ana","posts":"3"}` + "\n" + `{"email":"b@example.com","locale":"de","nick":"Bo"}` + "\n",
+			nil, 1},
+	}
+	var out []string
+	for _, tt := range tests {
+		in := Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: tt.file, Recipients: strings.NewReader(tt.rows)}
+		s, err := Run(context.Background(), in, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var cols []string
+		rows := 0
+		for _, mc := range s.MissingColumns {
+			cols, rows = append(cols, mc.Column), rows+mc.Rows
+		}
+		if strings.Join(cols, ",") != strings.Join(tt.missing, ",") || s.Invalid != tt.invalid {
+			t.Errorf("%s: missing columns %v, invalid %d; want %v, %d", tt.name, cols, s.Invalid, tt.missing, tt.invalid)
+		}
+		// Every row is accounted for, once.
+		if s.Rows != s.Accepted+s.Refused+s.Invalid+s.Skipped || len(s.Rejects) != s.Refused+s.Invalid+s.Skipped {
+			t.Errorf("%s: rows %d = %d accepted + %d refused + %d invalid + %d skipped; %d rejects", tt.name, s.Rows, s.Accepted, s.Refused, s.Invalid, s.Skipped, len(s.Rejects))
+		}
+		header := 0
+		for _, r := range s.Rejects {
+			if r.Code == CodeRender && r.Field != "" {
+				header++
+			}
+		}
+		if header != rows {
+			t.Errorf("%s: %d rejects for a column the header lacks, the header counts %d", tt.name, header, rows)
+		}
+		// Staging's second run over the same bytes agrees.
+		in.Recipients, in.Prior = strings.NewReader(tt.rows), s
+		again, err := Run(context.Background(), in, nil)
+		if err != nil || again.Invalid != s.Invalid || len(again.MissingColumns) != len(s.MissingColumns) ||
+			(len(s.MissingColumns) > 0 && again.MissingColumns[0] != s.MissingColumns[0]) {
+			t.Errorf("%s: the run with Prior = %+v, %v; want the first's %+v", tt.name, again, err, s)
+		}
+		var text, csv bytes.Buffer
+		if err := s.WriteText(&text, 20); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteRejectsCSV(&csv); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, "# "+tt.name+"\n"+text.String()+"--- rejects\n"+csv.String())
+	}
+	golden.Check(t, filepath.Join("testdata", "missing-column.golden"), strings.Join(out, "\n"))
+}
