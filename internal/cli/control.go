@@ -24,12 +24,15 @@ type control struct {
 var controls = []control{{
 	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
-		msg := fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)
 		already, err := s.Pause(ctx, c, who, why)
+		msg, next := fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c), store.NextResume
+		// Paused before: by whom, and what that pause allows (Pause returns
+		// it paused; a pause for state loss is not resumed).
 		if already != nil {
-			msg = fmt.Sprintf("%s was %s.", c, already.AlreadyPaused())
+			msg, next = fmt.Sprintf("%s was %s.", c, already.AlreadyPaused()), already.Next()
 		}
-		return fmt.Sprintf("%s\nResume with: tidings resume %s --env %s", msg, c, who.Env), err
+		h := hint(next, c, who.Env)
+		return msg + "\n" + strings.ToUpper(h[:1]) + h[1:], err
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",
@@ -121,7 +124,7 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	case e.PausedFor == "staging":
 		return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing", e.Action, c, env)
 	case e.PausedFor == "state-loss":
-		return what + " by a worker (state loss): " + fmt.Sprintf(stateLossHint, c, env)
+		return what + " by a worker (state loss): " + hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:
 		return what + fmt.Sprintf("; check the canary, then approve it: tidings approve %s --env %s", c, env)
 	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:

@@ -77,14 +77,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			hint := statusHints[st.State]
-			if statusview.PausedForStateLoss(st) {
-				hint = stateLossHint
-			}
-			if hint != "" {
-				hint = fmt.Sprintf(hint, st.Campaign, st.Env)
-			}
-			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), hint))
+			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), hint(statusview.Next(st), st.Campaign, st.Env)))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err
@@ -97,17 +90,22 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 	}
 }
 
-// stateLossHint is what to run next when a worker paused the campaign
-// because Redis forgot deliveries its journal holds: resuming would send
-// them again.
-const stateLossHint = "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel %[1]s --env %[2]s --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env %[2]s --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)"
+// statusHints is what to run next (%[1]s is the campaign, %[2]s its
+// environment). A worker paused the campaign of NextRecover because Redis
+// forgot deliveries its journal holds: resuming would send them again.
+var statusHints = map[store.Next]string{
+	store.NextResume:   "resume with: tidings resume %[1]s --env %[2]s (or cancel: tidings cancel %[1]s --env %[2]s --reason ...)",
+	store.NextRecover:  "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel %[1]s --env %[2]s --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env %[2]s --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextApprove:  "check the canary, then approve it: tidings approve %[1]s --env %[2]s",
+	store.NextPause:    "pause with: tidings pause %[1]s --env %[2]s --reason ...",
+	store.NextOutcomes: "every recipient's outcome: tidings report %[1]s --env %[2]s",
+}
 
-// statusHints is what to run next in a state (%[1]s is the campaign, %[2]s
-// its environment).
-var statusHints = map[store.State]string{
-	store.StatePaused:           "resume with: tidings resume %[1]s --env %[2]s (or cancel: tidings cancel %[1]s --env %[2]s --reason ...)",
-	store.StateAwaitingApproval: "check the canary, then approve it: tidings approve %[1]s --env %[2]s",
-	store.StateRunning:          "pause with: tidings pause %[1]s --env %[2]s --reason ...",
-	store.StateCancelled:        "every recipient's outcome: tidings report %[1]s --env %[2]s",
-	store.StateDone:             "every recipient's outcome: tidings report %[1]s --env %[2]s",
+// hint says what to run next with campaign c of environment env
+// (statusHints), "" when nothing.
+func hint(next store.Next, c, env string) string {
+	if statusHints[next] == "" {
+		return ""
+	}
+	return fmt.Sprintf(statusHints[next], c, env)
 }

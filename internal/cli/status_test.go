@@ -132,3 +132,30 @@ func TestStatusOfAStateLossPause(t *testing.T) {
 		t.Errorf("resume of a state-loss pause: want exit 1 and the steps of status's hint\n%s", r)
 	}
 }
+
+// TestPauseOfAPausedCampaignSaysWhatNext: a pause of a campaign already
+// paused says what to run next as status does: resume after a pause by
+// hand, but never after a worker's pause for state loss, which resume
+// refuses; there, the steps that recover it.
+func TestPauseOfAPausedCampaignSaysWhatNext(t *testing.T) {
+	t.Parallel()
+	env, rs := redisEnv(t)
+	st := store.New(rs.Client())
+	for _, tc := range []struct{ action, want, not string }{
+		{"state-loss", "nothing changed, and this reason is not recorded.\nDo not resume: Redis forgot deliveries", "Resume with"},
+		{"pause", "nothing changed, and this reason is not recorded.\nResume with: tidings resume pp-pause --env staging", "not resume"},
+	} {
+		c := stageCampaign(t, env, "pp-"+tc.action)
+		if _, _, err := st.Transition(t.Context(), c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+			Actor: store.Actor{Who: "w1", Host: "h"}, Action: tc.action, Reason: "state loss suspected: test"}); err != nil {
+			t.Fatal(err)
+		}
+		r := cli(t, env, "pause", c, "--env", "staging", "--reason", "errors climbing")
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) || strings.Contains(r.stdout, tc.not) {
+			t.Errorf("pause after a %s pause: want exit 0, %q and not %q in\n%s", tc.action, tc.want, tc.not, r)
+		}
+		if tc.action == "state-loss" && !strings.Contains(r.stdout, "--exclude-delivered") {
+			t.Errorf("pause after a state-loss pause does not say how to exclude the deliveries:\n%s", r)
+		}
+	}
+}

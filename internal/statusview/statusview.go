@@ -118,6 +118,17 @@ func PausedForStateLoss(st *store.Status) bool {
 	return st.State == store.StatePaused && last.Action == "state-loss"
 }
 
+// Next is what can be done next with the campaign of st
+// (store.Control.Next), a pause for state loss found in the audit log
+// too (PausedForStateLoss), for a campaign staged before its control
+// recorded the action.
+func Next(st *store.Status) store.Next {
+	if PausedForStateLoss(st) {
+		return store.NextRecover
+	}
+	return st.Control.Next()
+}
+
 // WriteList writes one line per campaign.
 func WriteList(w io.Writer, all []*store.Status) {
 	fmt.Fprintf(w, "%-32s %-18s %10s %10s %8s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE")

@@ -328,7 +328,43 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 // for a resume. A pause for state loss is not: Resume refuses it.
 func (s *Store) Resumable(ctx context.Context, c string) bool {
 	ctl, err := s.Control(ctx, c)
-	return err == nil && ctl.State == StatePaused && ctl.Action != "state-loss"
+	return err == nil && ctl.Next() == NextResume
+}
+
+// Next is what an operator can do next with a campaign, by its control
+// state; callers word it.
+type Next int
+
+// The values of Next.
+const (
+	NextNone    Next = iota // nothing to do but wait (staged)
+	NextPause               // running: it can be paused
+	NextResume              // paused: Resume continues it (or Cancel stops it)
+	NextApprove             // awaiting approval: check the canary, then Approve
+	// NextRecover: paused by a worker because Redis lost state (action
+	// state-loss). Resume refuses it, as resuming would send again what
+	// Redis forgot: cancel it and stage it again excluding the deliveries
+	// in the workers' journals.
+	NextRecover
+	NextOutcomes // done or cancelled: every recipient has an outcome to read
+)
+
+// Next returns what can be done next with a campaign in c's state: the
+// same rule as Resume's (a pause for state loss is not resumed).
+func (c *Control) Next() Next {
+	switch {
+	case c.State == StatePaused && c.Action == "state-loss":
+		return NextRecover
+	case c.State == StatePaused:
+		return NextResume
+	case c.State == StateRunning:
+		return NextPause
+	case c.State == StateAwaitingApproval:
+		return NextApprove
+	case c.State.Finished():
+		return NextOutcomes
+	}
+	return NextNone
 }
 
 // TickCode says what Tick did.
