@@ -775,3 +775,44 @@ func TestAnotherEnvironmentsCampaign(t *testing.T) {
 		t.Errorf("the page of another environment's campaign: %d, want 409 saying whose it is\n%s", code, body)
 	}
 }
+
+// TestStateLossPauseOffersOnlyCancel: a campaign a worker paused because
+// Redis forgot deliveries cannot be resumed (that would send them again):
+// the page offers Cancel alone, before and after a live update, and says
+// what to do instead.
+func TestStateLossPauseOffersOnlyCancel(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "lost", N: 9})
+	if _, _, err := w.Store.Transition(t.Context(), "lost", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+		Actor: store.Actor{Who: "tidings-worker w1", Host: "h"}, Action: "state-loss", Reason: "state loss suspected: test"}); err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	_, page, _ := op.get("/c/lost")
+	offered := func(action string) bool {
+		t.Helper()
+		m := regexp.MustCompile(`<form class="action" method="post" action="/c/lost/` + action + `" data-when="([^"]*)"( hidden)?>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no %s form on the page", action)
+		}
+		return m[2] == ""
+	}
+	for _, a := range []string{"resume", "retry", "pause", "approve"} {
+		if offered(a) {
+			t.Errorf("a state-loss pause offers %s", a)
+		}
+	}
+	if strings.Contains(page, `<details class="cancel" data-when="running awaiting-approval paused staged state-loss" hidden>`) ||
+		!strings.Contains(page, `data-when="running awaiting-approval paused staged state-loss"`) {
+		t.Error("a state-loss pause does not offer Cancel")
+	}
+	if !strings.Contains(page, `data-state="state-loss"`) || !strings.Contains(html.UnescapeString(page), "Do not resume") {
+		t.Errorf("the live part neither marks the state loss (the script hides Resume by it) nor says not to resume:\n%s", page)
+	}
+	code, body := op.post("/c/lost/resume", url.Values{"csrf": {op.csrf("/c/lost")}})
+	if code != http.StatusConflict {
+		t.Errorf("resume of a state-loss pause: %d, want 409\n%s", code, body)
+	}
+}

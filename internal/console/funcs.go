@@ -63,9 +63,10 @@ var funcs = template.FuncMap{
 		}
 		return h
 	},
-	"path":     url.PathEscape,
-	"outcomes": func() []string { return store.Outcomes },
-	"inc":      func(n int) int { return n + 1 },
+	"path":      url.PathEscape,
+	"outcomes":  func() []string { return store.Outcomes },
+	"inc":       func(n int) int { return n + 1 },
+	"actionsOf": actionsOf,
 	// canary reports whether batch b of st is the canary.
 	"canary":   func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
 	"langDone": func(l store.LangStatus) int64 { return l.Staged - l.Counts[store.OutcomePending] },
@@ -76,3 +77,17 @@ var funcs = template.FuncMap{
 		return float64(l.Staged-l.Counts[store.OutcomePending]) * 100 / float64(l.Staged)
 	},
 }
+
+// actionsOf is what decides which actions the campaign page offers: the
+// campaign's state, or "state-loss" for a campaign a worker paused because
+// Redis forgot deliveries (resuming it would send them again, so only
+// Cancel is offered).
+func actionsOf(st *store.Status) string {
+	if st.State == store.StatePaused && st.Action == stateLoss {
+		return stateLoss
+	}
+	return string(st.State)
+}
+
+// stateLoss is the audit action of a worker's pause for lost Redis state.
+const stateLoss = "state-loss"

@@ -187,7 +187,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := d.(map[string]any)["O"].(overview)
-	s.render(w, r, "campaign", map[string]any{"Title": c, "Name": c, "Live": live, "State": string(o.St.State),
+	s.render(w, r, "campaign", map[string]any{"Title": c, "Name": c, "Live": live, "State": actionsOf(o.St),
 		"Failed": o.St.Counts[store.OutcomeFailed]})
 }
 
