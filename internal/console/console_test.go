@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
@@ -814,5 +816,33 @@ func TestStateLossPauseOffersOnlyCancel(t *testing.T) {
 	code, body := op.post("/c/lost/resume", url.Values{"csrf": {op.csrf("/c/lost")}})
 	if code != http.StatusConflict {
 		t.Errorf("resume of a state-loss pause: %d, want 409\n%s", code, body)
+	}
+}
+
+// TestLongNamesFitAPhone: a campaign name of 63 characters without a
+// break, and a recipient with a long name, wrap on a phone (390 px) rather
+// than widening the page, which a phone then shows shrunk or clipped: the
+// campaigns page, the campaign page (its Cancel form names the campaign),
+// the gallery with that recipient picked, and the recipients page.
+func TestLongNamesFitAPhone(t *testing.T) {
+	t.Parallel()
+	const name = "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: name, N: 3, Locales: []string{"en"}, Names: []string{"Ὀδυσσεύς " + strings.Repeat("Πολύτροπος", 12)}})
+	s := newSite(t, w, true)
+	ctx := browser(t)
+	browserSignIn(t, ctx, s.URL, operatorToken)
+	do(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile))
+	for _, path := range []string{"/", "/c/" + name, "/c/" + name + "/gallery?r=" + url.QueryEscape(consoletest.Email(0, "en")), "/c/" + name + "/recipients"} {
+		do(t, ctx, "open "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(`footer`))
+		if got := eval[string](t, ctx, `(function () {
+			var wide = [];
+			document.querySelectorAll('body *').forEach(function (e) {
+				if (e.children.length === 0 && !e.closest('.frame') && e.getBoundingClientRect().right > 391) wide.push(e.tagName + ' ' + (e.textContent || '').slice(0, 30));
+			});
+			return document.documentElement.scrollWidth > 390 ? document.documentElement.scrollWidth + ' px: ' + wide.join(' | ') : '';
+		})()`); got != "" {
+			t.Errorf("%s is wider than the phone's 390 px: %s", path, got)
+		}
 	}
 }

@@ -92,6 +92,7 @@ type Spec struct {
 	ErrRate  string   // auto_pause.error_rate (default 0.5)
 	Unsub    bool     // set list_unsubscribe
 	Incomplt bool     // add testdata's incomplete pt catalog (pt is refused)
+	Names    []string // recipients' names, cycled (default: a mix of scripts, emoji and markup)
 }
 
 // RepoRoot is the module's root directory.
@@ -137,6 +138,9 @@ func (w *World) WriteCampaign(t testing.TB, s Spec) string {
 	cw := csv.NewWriter(&buf)
 	_ = cw.Write([]string{"email", "name", "locale", "posts"})
 	names := []string{"Zoë Okafor 🌱", "Jürgen Groß", "ليلى حداد", "山田 花子", "Анна Смирнова", "Łukasz Wójcik", "Niccolò <b>Ricci</b>"}
+	if len(s.Names) > 0 {
+		names = s.Names
+	}
 	for i := range s.N {
 		loc := s.Locales[i%len(s.Locales)]
 		_ = cw.Write([]string{Email(i, loc), names[i%len(names)], loc, strconv.Itoa(i % 23)})
