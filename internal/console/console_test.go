@@ -15,6 +15,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -845,4 +846,32 @@ func TestLongNamesFitAPhone(t *testing.T) {
 			t.Errorf("%s is wider than the phone's 390 px: %s", path, got)
 		}
 	}
+}
+
+// TestLivePageSaysSignedOut: when the session ends while a campaign page
+// is open, the live stream is refused (401) and the browser does not try
+// again by itself; the badge must then say the page is no longer live and
+// why, not "reconnecting…" over numbers that no longer change.
+func TestLivePageSaysSignedOut(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "watched", N: 9})
+	var later atomic.Int64 // how far the console's clock is ahead
+	srv, err := console.New(console.Config{
+		Store: w.Store, Env: consoletest.EnvName, Users: users(t), Compose: compose, LiveInterval: 50 * time.Millisecond,
+		Clock: func() time.Time { return time.Now().Add(time.Duration(later.Load())) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	ctx := browser(t)
+	browserSignIn(t, ctx, ts.URL, operatorToken)
+	do(t, ctx, "open the campaign", chromedp.Navigate(ts.URL+"/c/watched"), chromedp.WaitVisible(`#state`))
+	poll(t, ctx, "the live stream", `document.getElementById('livestate').textContent === 'live'`, 10*time.Second)
+
+	later.Store(int64(13 * time.Hour)) // past the 12-hour session
+	ts.CloseClientConnections()        // the stream reconnects, and is refused
+	poll(t, ctx, "the badge to say the session ended", `document.getElementById('livestate').textContent.indexOf('signed out') >= 0`, 20*time.Second)
 }

@@ -27,10 +27,29 @@
   }
 
   var live = document.getElementById('live');
-  if (live && live.dataset.live && window.EventSource) {
-    var es = new EventSource(live.dataset.live);
+  function watch(url) {
+    var es = new EventSource(url);
     es.onopen = function () { setLive('live', true); };
-    es.onerror = function () { setLive('reconnecting…', false); };
+    es.onerror = function () {
+      if (es.readyState !== EventSource.CLOSED) { setLive('reconnecting…', false); return; }
+      // The console answered the stream with an error (the session ended,
+      // or a proxy failed): the browser never tries again by itself. Say
+      // which, and try again unless signed out.
+      es.close();
+      var ctl = window.AbortController ? new AbortController() : null;
+      fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'text/event-stream' }, signal: ctl && ctl.signal }).then(function (r) {
+        if (ctl) ctl.abort();
+        if (r.status === 401) {
+          setLive('signed out: not live; reload the page to sign in', false);
+          return;
+        }
+        setLive('not live (HTTP ' + r.status + '): reconnecting…', false);
+        setTimeout(function () { watch(url); }, 5000);
+      }).catch(function () {
+        setLive('reconnecting…', false);
+        setTimeout(function () { watch(url); }, 5000);
+      });
+    };
     es.addEventListener('live', function (e) {
       live.innerHTML = e.data;
       var root = live.querySelector('[data-state]');
@@ -38,6 +57,7 @@
       setLive('live', true);
     });
   }
+  if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
 
   function flash(msg, ok) {
     var el = document.getElementById('flash');
