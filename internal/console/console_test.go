@@ -875,3 +875,48 @@ func TestLivePageSaysSignedOut(t *testing.T) {
 	ts.CloseClientConnections()        // the stream reconnects, and is refused
 	poll(t, ctx, "the badge to say the session ended", `document.getElementById('livestate').textContent.indexOf('signed out') >= 0`, 20*time.Second)
 }
+
+// TestLivePageWhenRedisLosesTheCampaign: a campaign page is open when
+// Redis loses the campaign (flushed, a new empty instance). Redis answers,
+// so the live part must not say that Redis cannot be read: it says the
+// campaign is not there any more and that Redis may have lost it.
+func TestLivePageWhenRedisLosesTheCampaign(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "vanishing", N: 9})
+	s := newSite(t, w, false)
+	v := s.signIn(t, viewerToken)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL+"/c/vanishing/live", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := v.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	next := func() string { // the next event's data; the test's deadline bounds it
+		t.Helper()
+		var ev strings.Builder
+		for sc.Scan() {
+			if sc.Text() == "" && ev.Len() > 0 {
+				return html.UnescapeString(ev.String())
+			}
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				ev.WriteString(d + "\n")
+			}
+		}
+		t.Fatalf("the stream ended: %v", sc.Err())
+		return ""
+	}
+	if e := next(); !strings.Contains(e, `data-state="running"`) {
+		t.Fatalf("first event:\n%s", e)
+	}
+	if err := w.Redis.Client().FlushDB(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e := next()
+	if strings.Contains(e, "Cannot read Redis") || !strings.Contains(e, `There is no campaign "vanishing"`) || !strings.Contains(e, "Redis lost it") {
+		t.Errorf("the live part after Redis lost the campaign:\n%s\nwant it to say the campaign is gone (Redis lost it), not that Redis cannot be read", e)
+	}
+}

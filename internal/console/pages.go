@@ -233,7 +233,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 			if r.Context().Err() != nil {
 				return
 			}
-			html = template.HTML(`<p class="alert">` + template.HTMLEscapeString("Cannot read Redis right now ("+err.Error()+"); retrying every second.") + `</p>`)
+			html = template.HTML(`<p class="alert">` + template.HTMLEscapeString(s.liveProblem(r.PathValue("campaign"), err)) + `</p>`)
 		}
 		var msg bytes.Buffer
 		if html != last {
@@ -261,6 +261,17 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 		case <-t.C:
 		}
 	}
+}
+
+// liveProblem words an error of a live page's read (c: its campaign, ""
+// for the campaigns page): Redis that does not answer, or one that answers
+// that the campaign is not there (Redis lost it), is not this
+// environment's, or is being staged. The page keeps trying either way.
+func (s *Server) liveProblem(c string, err error) string {
+	if status, msg := s.advice(c, "", err); status != http.StatusServiceUnavailable {
+		return msg + " This page keeps checking."
+	}
+	return "Cannot read Redis right now (" + err.Error() + "); retrying every second."
 }
 
 // storeError answers a store error: 404 for an unknown campaign, 409 for an
@@ -301,7 +312,11 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	case errors.As(err, &unfinished):
 		return http.StatusNotFound, unfinished.Error() + "."
 	case errors.As(err, &other):
-		return http.StatusConflict, fmt.Sprintf("%s (in the console of %s). Nothing was changed.", other.Error(), other.Env)
+		msg := fmt.Sprintf("%s (in the console of %s).", other.Error(), other.Env)
+		if action != "" {
+			msg += " Nothing was changed."
+		}
+		return http.StatusConflict, msg
 	case errors.Is(err, store.ErrNotFound):
 		hint := ""
 		if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) {
