@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
@@ -919,4 +920,51 @@ func TestLivePageWhenRedisLosesTheCampaign(t *testing.T) {
 	if strings.Contains(e, "Cannot read Redis") || !strings.Contains(e, `There is no campaign "vanishing"`) || !strings.Contains(e, "Redis lost it") {
 		t.Errorf("the live part after Redis lost the campaign:\n%s\nwant it to say the campaign is gone (Redis lost it), not that Redis cannot be read", e)
 	}
+}
+
+// TestGalleryPickSaysWhyRefused: QA types a refused recipient's address in
+// "See one recipient's message". On a staged campaign the refused rows are
+// not among the staged recipients, and on a campaign file the refusal has
+// its own reason: the answer names the reason (incomplete pt, an empty
+// locale), never "No recipient ... in this campaign".
+func TestGalleryPickSaysWhyRefused(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	// Recipient 1 is pt-BR (incomplete catalog), recipient 2 has no locale.
+	spec := consoletest.Spec{Name: "picky", N: 3, Locales: []string{"en", "pt-BR", ""}, Incomplt: true}
+	w.Stage(t, spec)
+	s := newSite(t, w, false)
+	v := s.signIn(t, viewerToken)
+	check := func(where, path string, wants ...string) {
+		t.Helper()
+		code, body, _ := v.get(path)
+		body = html.UnescapeString(body)
+		if code != http.StatusOK || strings.Contains(body, "No recipient with id or email") {
+			t.Errorf("%s: %d, says the recipient is not in the campaign", where, code)
+		}
+		for _, want := range wants {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the page lacks %q", where, want)
+			}
+		}
+	}
+	pt, empty := url.QueryEscape(consoletest.Email(1, "pt-BR")), url.QueryEscape(consoletest.Email(2, ""))
+	check("staged, pt-BR", "/c/picky/gallery?r="+pt, `(line 3, locale "pt-BR") was not staged: refused, incomplete: pt lacks welcome.`)
+	check("staged, no locale", "/c/picky/gallery?r="+empty, `(line 4, locale "") was not staged: refused, empty locale`)
+
+	file := w.WriteCampaign(t, consoletest.Spec{Name: "picky-file", N: 3, Locales: spec.Locales, Incomplt: true})
+	b, err := bundle.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
+		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	v = (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	check("file, pt-BR", "/file/gallery?r="+pt, `(line 3, locale "pt-BR") is refused: incomplete: pt lacks welcome.`)
+	check("file, no locale", "/file/gallery?r="+empty, `(line 4, locale "") is refused: empty locale`)
 }

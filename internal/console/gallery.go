@@ -281,6 +281,24 @@ func find(ctx context.Context, src *source, key string) (preview.Recipient, stri
 	return found, lang, ok, err
 }
 
+// rejected looks a row rejected at staging up by id or email
+// (case-insensitive): the staged chunks hold accepted recipients only.
+func (s *Server) rejected(ctx context.Context, src *source, key string) (store.Row, bool, error) {
+	var found store.Row
+	ok := false
+	if !src.staged {
+		return found, false, nil
+	}
+	key = strings.TrimSpace(key)
+	err := s.cfg.Store.Rejects(ctx, src.camp.Name, func(row store.Row) error {
+		if !ok && (row.ID == key || strings.EqualFold(row.Email, key)) {
+			found, ok = row, true
+		}
+		return nil
+	})
+	return found, ok, err
+}
+
 // gallery renders the gallery page of src; ?r= picks one recipient.
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, title string) {
 	ctx := r.Context()
@@ -293,9 +311,21 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 			s.storeError(w, r, err)
 			return
 		case !ok:
+			rej, found, err := s.rejected(ctx, src, q)
+			if err != nil {
+				s.storeError(w, r, err)
+				return
+			}
 			data["PickProblem"] = fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
+			if found {
+				data["PickProblem"] = fmt.Sprintf("%s (line %d, locale %q) was not staged: %s, %s. Nothing is sent to them.", rej.Email, rej.Line, rej.Locale, rej.Outcome, rej.Response)
+			}
 		case lang == "":
-			data["PickProblem"] = fmt.Sprintf("%s (locale %q) is refused: no complete catalog covers the locale, so nothing is sent to them.", rc.Email, rc.Locale)
+			why := "no complete catalog covers the locale"
+			if _, err := src.engine.Resolve(rc.Locale); err != nil {
+				why = err.Error()
+			}
+			data["PickProblem"] = fmt.Sprintf("%s (line %d, locale %q) is refused: %s. Nothing is sent to them.", rc.Email, rc.Line, rc.Locale, why)
 		default:
 			k := s.card(src, lang, rc, true, true)
 			data["Picked"] = &k

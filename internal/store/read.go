@@ -456,22 +456,39 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 	if partial != nil && !errors.As(partial, &lost) {
 		return fmt.Errorf("report %s: %w", c, partial)
 	}
+	if err := s.eachReject(ctx, c, fn); err != nil {
+		return fmt.Errorf("report %s: %w", c, err)
+	}
+	return wrapf(partial, "report %s", c)
+}
+
+// Rejects calls fn for every row of c rejected at staging (refused,
+// invalid or skipped: Batch -1, Response the reason), in file order,
+// without reading the staged recipients.
+func (s *Store) Rejects(ctx context.Context, c string, fn func(Row) error) error {
+	if err := s.eachReject(ctx, c, fn); err != nil {
+		return fmt.Errorf("rejects of %s: %w", c, err)
+	}
+	return nil
+}
+
+func (s *Store) eachReject(ctx context.Context, c string, fn func(Row) error) error {
 	for start := int64(0); ; start += 1000 {
 		v, err := s.rdb.LRange(ctx, keysFor(c).rejects, start, start+999).Result()
 		if err != nil {
-			return fmt.Errorf("report %s: read rejects: %w", c, err)
+			return fmt.Errorf("read rejects: %w", err)
 		}
 		for _, x := range v {
 			var r Reject
 			if err := json.Unmarshal([]byte(x), &r); err != nil {
-				return fmt.Errorf("report %s: decode reject: %w", c, err)
+				return fmt.Errorf("decode reject: %w", err)
 			}
 			if err := fn(Row{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Response: r.Reason, Batch: -1}); err != nil {
 				return err
 			}
 		}
 		if len(v) < 1000 {
-			return wrapf(partial, "report %s", c)
+			return nil
 		}
 	}
 }
