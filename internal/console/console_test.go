@@ -968,3 +968,25 @@ func TestGalleryPickSaysWhyRefused(t *testing.T) {
 	check("file, pt-BR", "/file/gallery?r="+pt, `(line 3, locale "pt-BR") is refused: incomplete: pt lacks welcome.`)
 	check("file, no locale", "/file/gallery?r="+empty, `(line 4, locale "") is refused: empty locale`)
 }
+
+// TestRecipientsPageCountsFromOne: the recipients page numbers matches
+// from 1, so that "from #6" is the sixth match and its first row.
+func TestRecipientsPageCountsFromOne(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "numbered", N: 9, Locales: []string{"en"}})
+	s := newSite(t, w, false)
+	v := s.signIn(t, viewerToken)
+	for _, tc := range []struct{ offset, want, first string }{
+		{"0", "9 matches; showing 9 from #1.", consoletest.Email(0, "en")},
+		{"5", "9 matches; showing 4 from #6.", consoletest.Email(5, "en")},
+	} {
+		_, body, _ := v.get("/c/numbered/recipients?offset=" + tc.offset)
+		if !strings.Contains(body, tc.want) {
+			t.Errorf("offset %s: want %q in\n%s", tc.offset, tc.want, body)
+		}
+		if i := strings.Index(body, `<td data-label="Email"`); i < 0 || !strings.Contains(body[i:i+200], tc.first) {
+			t.Errorf("offset %s: the first row is not %s", tc.offset, tc.first)
+		}
+	}
+}
