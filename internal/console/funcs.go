@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -80,14 +81,11 @@ var funcs = template.FuncMap{
 
 // actionsOf is what decides which actions the campaign page offers: the
 // campaign's state, or "state-loss" for a campaign a worker paused because
-// Redis forgot deliveries (resuming it would send them again, so only
-// Cancel is offered).
+// Redis forgot deliveries (statusview.Next: the rule resume refuses by;
+// resuming it would send them again, so only Cancel is offered).
 func actionsOf(st *store.Status) string {
-	if st.State == store.StatePaused && st.Action == stateLoss {
-		return stateLoss
+	if statusview.Next(st) == store.NextRecover {
+		return "state-loss"
 	}
 	return string(st.State)
 }
-
-// stateLoss is the audit action of a worker's pause for lost Redis state.
-const stateLoss = "state-loss"

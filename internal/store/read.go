@@ -456,7 +456,7 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 	if partial != nil && !errors.As(partial, &lost) {
 		return fmt.Errorf("report %s: %w", c, partial)
 	}
-	if err := s.eachReject(ctx, c, fn); err != nil {
+	if err := s.Rejects(ctx, c, fn); err != nil {
 		return fmt.Errorf("report %s: %w", c, err)
 	}
 	return wrapf(partial, "report %s", c)
@@ -466,22 +466,15 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 // invalid or skipped: Batch -1, Response the reason), in file order,
 // without reading the staged recipients.
 func (s *Store) Rejects(ctx context.Context, c string, fn func(Row) error) error {
-	if err := s.eachReject(ctx, c, fn); err != nil {
-		return fmt.Errorf("rejects of %s: %w", c, err)
-	}
-	return nil
-}
-
-func (s *Store) eachReject(ctx context.Context, c string, fn func(Row) error) error {
 	for start := int64(0); ; start += 1000 {
 		v, err := s.rdb.LRange(ctx, keysFor(c).rejects, start, start+999).Result()
 		if err != nil {
-			return fmt.Errorf("read rejects: %w", err)
+			return fmt.Errorf("read rejects of %s: %w", c, err)
 		}
 		for _, x := range v {
 			var r Reject
 			if err := json.Unmarshal([]byte(x), &r); err != nil {
-				return fmt.Errorf("decode reject: %w", err)
+				return fmt.Errorf("decode a reject of %s: %w", c, err)
 			}
 			if err := fn(Row{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Response: r.Reason, Batch: -1}); err != nil {
 				return err
