@@ -43,9 +43,9 @@ type campaignState struct {
 	// cover), which store.Resume will not undo.
 	refuseAs string
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
-	// verifyMu guards verifiedBy, the run id of the Redis server process
-	// against which this worker last checked the campaign's latest
-	// journaled deliveries (verify); "checked" where no run id is known.
+	// verifyMu guards verifiedBy: when the campaign's state last changed
+	// and the run id of the Redis server process, as of this worker's last
+	// check of the campaign's latest journaled deliveries (verify).
 	verifyMu   sync.Mutex
 	verifiedBy string
 
@@ -331,27 +331,36 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 // verify reports whether a chunk of cs may claim recipients: yes once
 // this worker has checked the campaign's latest journaled deliveries
 // (forgotten) against the Redis server process that answers now (INFO's
-// run id; once per load where none is known, as on Cluster). A Redis
-// restored from an older backup while the campaign was paused has
-// forgotten deliveries made since; the periodic check passes over a
-// paused campaign, so without this its resume would send them again. When
-// the check finds a loss it pauses the campaign for state loss (no: the
-// chunk sends nothing); a Redis error is returned (the task runs again).
+// run id; not known on Cluster) since the campaign's state last changed
+// (its control's at: a resume, an approval). A Redis restored from an
+// older backup while the campaign was paused has forgotten deliveries
+// made since; the periodic check passes over a paused campaign, so
+// without this its resume would send them again. When the check finds a
+// loss it pauses the campaign for state loss (no: the chunk sends
+// nothing); a Redis error is returned (the task runs again). A campaign
+// Redis no longer has is left to the chunk, which says so.
 func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 	if w.journal == nil {
 		return true, nil
 	}
-	id := "checked"
+	ctl, err := w.st.Control(ctx, cs.name)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", journalCheck, err)
+	}
+	key := ctl.At.String()
 	if _, one := w.cfg.Redis.(*redis.Client); one {
 		info, err := w.cfg.Redis.Info(ctx, "server").Result()
 		if err != nil {
 			return false, fmt.Errorf("%s: read Redis's run id: %w", journalCheck, err)
 		}
-		id = cmp.Or(redisconn.ParseInfo(info)["run_id"], id)
+		key += " " + redisconn.ParseInfo(info)["run_id"]
 	}
 	cs.verifyMu.Lock()
 	defer cs.verifyMu.Unlock()
-	if cs.verifiedBy == id {
+	if cs.verifiedBy == key {
 		return true, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)
@@ -364,7 +373,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		w.pauseCampaign(ctx, cs.name, cs.stage, "state-loss", reason, time.Time{})
 		return false, nil
 	}
-	cs.verifiedBy = id
+	cs.verifiedBy = key
 	return true, nil
 }
 

@@ -514,17 +514,28 @@ func (e *env) waitSent(t *testing.T, n int64) {
 	})
 }
 
-// TestRestoredWhilePausedThenResumed: Redis is restored from a backup
-// taken while the campaign was paused, after it had been resumed and had
-// sent more (too few for the step's count check to notice: under two
-// windows per connection). The restored campaign is paused, so the
-// periodic journal check passes over it; when someone resumes it, its
-// first chunk checks the journals against the Redis that now answers
-// before it claims anyone, and pauses the campaign for state loss: nobody
-// receives a second message. (Before, the resume sent the forgotten
-// recipients again.)
+// TestRestoredWhilePausedThenResumed: Redis's ledger goes back to a
+// backup taken while the campaign was paused, after it had been resumed
+// and had sent more (too few for the step's count check to notice: under
+// two windows per connection), and the campaign is paused again: restored
+// whole (a new Redis server process, the campaign paused as in the
+// backup), or the ledger alone restored in place (RESTORE into the same
+// process, after a pause by hand). The periodic journal check (an hour
+// here) passes over a paused campaign; when someone resumes it, its first
+// chunk checks the journals against the ledger before it claims anyone,
+// and pauses the campaign for state loss: nobody receives a second
+// message. (Before, the resume sent the forgotten recipients again.)
 func TestRestoredWhilePausedThenResumed(t *testing.T) {
 	t.Parallel()
+	for _, whole := range []bool{true, false} {
+		t.Run(map[bool]string{true: "a new Redis process", false: "the ledger in place"}[whole], func(t *testing.T) {
+			t.Parallel()
+			restoredWhilePaused(t, whole)
+		})
+	}
+}
+
+func restoredWhilePaused(t *testing.T, whole bool) {
 	ctx := context.Background()
 	e, r := persistentEnv(t)
 	srv := e.smtp
@@ -554,6 +565,11 @@ func TestRestoredWhilePausedThenResumed(t *testing.T) {
 		return last
 	}
 	before := settled("before the backup")
+	ledger := "tidings:{" + e.name + "}:ledger"
+	dump, err := e.rdb.Dump(ctx, ledger).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
 	backup(t, e) // taken while paused
 	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
@@ -563,7 +579,11 @@ func TestRestoredWhilePausedThenResumed(t *testing.T) {
 	if after-before >= 2*4*16 {
 		t.Fatalf("%d sent between the backup and the restore; the test wants fewer than the step's count check allows (128)", after-before)
 	}
-	restore(t, r) // the campaign is paused again, as in the backup
+	if whole {
+		restore(t, r) // the campaign is paused again, as in the backup
+	} else if err := e.rdb.RestoreReplace(ctx, ledger, 0, dump).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
