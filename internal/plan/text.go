@@ -126,9 +126,9 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 	}
 	ew.printf("Campaign %s%s, recipients %s\n", s.Campaign, env, s.File)
 	if s.Skipped > 0 {
-		ew.printf("%d rows: %d accepted, %d refused, %d invalid, %d skipped (already delivered)\n\n", s.Rows, s.Accepted, s.Refused, s.Invalid, s.Skipped)
+		ew.printf("%s: %d accepted, %d refused, %d invalid, %d skipped (already delivered)\n\n", CountOf(s.Rows, "row", "rows"), s.Accepted, s.Refused, s.Invalid, s.Skipped)
 	} else {
-		ew.printf("%d rows: %d accepted, %d refused, %d invalid\n\n", s.Rows, s.Accepted, s.Refused, s.Invalid)
+		ew.printf("%s: %d accepted, %d refused, %d invalid\n\n", CountOf(s.Rows, "row", "rows"), s.Accepted, s.Refused, s.Invalid)
 	}
 
 	if len(s.PerLocale) > 0 {

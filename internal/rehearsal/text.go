@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -21,7 +22,7 @@ func (r *Result) WriteText(w io.Writer) {
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(w, "  (rehearsal only: %s)\n", strings.Join(r.Notes, "; "))
 	}
-	fmt.Fprintf(w, "\n%d recipient rows: %d sent, %d refused, %d invalid", p.Rows, r.Status.Counts[store.OutcomeSent], p.Refused, p.Invalid)
+	fmt.Fprintf(w, "\n%s: %d sent, %d refused, %d invalid", plan.CountOf(p.Rows, "recipient row", "recipient rows"), r.Status.Counts[store.OutcomeSent], p.Refused, p.Invalid)
 	for _, o := range []string{store.OutcomeFailed, store.OutcomeInDoubt, store.OutcomeCancelled, store.OutcomePending} {
 		if n := r.Status.Counts[o]; n > 0 {
 			fmt.Fprintf(w, ", %d %s", n, o)
@@ -31,7 +32,11 @@ func (r *Result) WriteText(w io.Writer) {
 	if c := r.canary(); c != "" {
 		fmt.Fprintln(w, c)
 	}
-	fmt.Fprintf(w, "Captured %d messages by language: %s.\n", r.Captured, counts(r.Mails, ", "))
+	if r.Captured == 0 {
+		fmt.Fprintln(w, "Captured no message.")
+	} else {
+		fmt.Fprintf(w, "Captured %s by language: %s.\n", plan.CountOf(r.Captured, "message", "messages"), counts(r.Mails, ", "))
+	}
 	if len(r.Refusals) > 0 {
 		fmt.Fprintln(w, "\nNot sent, and why (nobody receives a message in a language that is not theirs):")
 		for _, k := range slices.Sorted(maps.Keys(r.Refusals)) {
