@@ -67,17 +67,26 @@ func compose(c *campaign.Campaign) console.Composer { return worker.NewComposer(
 
 func newSite(t *testing.T, w *consoletest.World, production bool) *site {
 	t.Helper()
+	return newSiteWith(t, w, func(c *console.Config) { c.Production = production })
+}
+
+// newSiteWith is newSite with the console's configuration changed by set
+// (its clock, its environment's name, ...).
+func newSiteWith(t *testing.T, w *consoletest.World, set func(*console.Config)) *site {
+	t.Helper()
 	log, err := os.CreateTemp(t.TempDir(), "console-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	srv, err := console.New(console.Config{
-		Store: w.Store, Env: consoletest.EnvName, Production: production, Users: users(t), Compose: compose,
+	cfg := console.Config{
+		Store: w.Store, Env: consoletest.EnvName, Users: users(t), Compose: compose,
 		Samples: map[string]preview.Sample{"": {Name: "Sample Person", Email: "sample@example.org", Fields: map[string]string{"posts": "2"}}},
 		Host:    "console-host", LiveInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(log, nil)),
-	})
+	}
+	set(&cfg)
+	srv, err := console.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -987,6 +996,32 @@ func TestRecipientsPageCountsFromOne(t *testing.T) {
 		}
 		if i := strings.Index(body, `<td data-label="Email"`); i < 0 || !strings.Contains(body[i:i+200], tc.first) {
 			t.Errorf("offset %s: the first row is not %s", tc.offset, tc.first)
+		}
+	}
+}
+
+// TestStallSaysWhatToCheck: a running campaign that no worker sends says,
+// on the campaigns page and on its own, what to check, as tidings status
+// does (statusview.StallAdvice), not only for how long nothing happened.
+func TestStallSaysWhatToCheck(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "stalled", N: 9}) // running; no worker runs
+	// Someone (a notifier, another console) saw it without an outcome now;
+	// the console's clock is five minutes later.
+	if _, err := w.Store.ObserveProgress(t.Context(), "stalled", 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := newSiteWith(t, w, func(c *console.Config) {
+		c.Clock = func() time.Time { return time.Now().Add(5 * time.Minute) }
+	})
+	v := s.signIn(t, viewerToken)
+	const advice = ": check that a worker of environment " + consoletest.EnvName + " runs and reaches Redis and SMTP (its log says why not)."
+	for _, path := range []string{"/", "/c/stalled"} {
+		_, body, _ := v.get(path)
+		body = html.UnescapeString(body)
+		if !strings.Contains(body, "No progress for ") || !strings.Contains(body, advice) {
+			t.Errorf("%s: want \"No progress for ...%s\"\n%s", path, advice, body)
 		}
 	}
 }

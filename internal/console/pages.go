@@ -15,6 +15,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/redisconn"
+	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -106,7 +107,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.Needs = "Paused: " + st.Reason
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
-			o.Needs = fmt.Sprintf("No progress for %s.", o.Stall.Round(time.Second))
+			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st.Env))
 		}
 	}
 	return o

@@ -173,12 +173,18 @@ func WithStall(st *store.Status, now time.Time, hint string) string {
 	if !since.Equal(st.LastProgress) {
 		what = "recipients due since " + since.UTC().Format("15:04:05 UTC") + ", no outcome since"
 	}
-	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: check that a worker of environment %s runs and reaches Redis and SMTP (its log says why not)",
-		d.Round(time.Second), what, st.Env)
+	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: %s", d.Round(time.Second), what, StallAdvice(st.Env))
 	if hint == "" {
 		return line
 	}
 	return line + "\n          " + hint
+}
+
+// StallAdvice is what to check when a running campaign of environment env
+// records no outcome although recipients wait (WithStall's advice, which
+// the console gives too).
+func StallAdvice(env string) string {
+	return "check that a worker of environment " + env + " runs and reaches Redis and SMTP (its log says why not)"
 }
 
 // maxBatches is how many batches Write shows one line each before it
