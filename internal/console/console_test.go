@@ -1025,3 +1025,68 @@ func TestStallSaysWhatToCheck(t *testing.T) {
 		}
 	}
 }
+
+// firstLiveEvent opens the live stream at path as client c and returns
+// its first event's data, unescaped.
+func firstLiveEvent(t *testing.T, c *client, path string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", c.base+path, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var ev strings.Builder
+	for sc.Scan() {
+		if sc.Text() == "" && ev.Len() > 0 {
+			return html.UnescapeString(ev.String())
+		}
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			ev.WriteString(d + "\n")
+		}
+	}
+	t.Fatalf("%s: the stream ended: %v", path, sc.Err())
+	return ""
+}
+
+// TestCanaryAwaitingApprovalToAViewer: a campaign whose canary awaits
+// approval needs a human; a viewer (QA), who has no Approve button, is
+// told who approves and how, on the campaigns page, the campaign's page
+// and their live updates; an operator keeps the short "check it, then
+// approve" beside the button.
+func TestCanaryAwaitingApprovalToAViewer(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "canaried", N: 18, Canary: 1, Approve: true})
+	w.StartWorker(t)
+	w.WaitState(t, "canaried", store.StateAwaitingApproval, time.Minute)
+	s := newSite(t, w, false)
+	const (
+		operatorSays = "Canary sent: check it, then approve."
+		viewerSays   = "Canary sent: check every language's messages; an operator approves it (tidings approve canaried --env " + consoletest.EnvName + ", or the console signed in as an operator)."
+	)
+	for _, tt := range []struct {
+		role, token, says, not string
+	}{
+		{"viewer", viewerToken, viewerSays, operatorSays},
+		{"operator", operatorToken, operatorSays, viewerSays},
+	} {
+		c := s.signIn(t, tt.token)
+		pages := map[string]string{}
+		for _, path := range []string{"/", "/c/canaried"} {
+			_, body, _ := c.get(path)
+			pages[path] = html.UnescapeString(body)
+		}
+		for _, path := range []string{"/live", "/c/canaried/live"} {
+			pages[path] = firstLiveEvent(t, c, path)
+		}
+		for path, body := range pages {
+			if !strings.Contains(body, tt.says) || strings.Contains(body, tt.not) {
+				t.Errorf("%s as %s: want %q, not %q\n%s", path, tt.role, tt.says, tt.not, body)
+			}
+		}
+	}
+}

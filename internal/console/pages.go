@@ -78,6 +78,17 @@ type overview struct {
 	Since time.Time
 	Stall time.Duration // time since the last progress while work is released
 	Needs string        // what needs a human, empty when nothing does
+	// needsViewer is Needs for a viewer, when it differs: a viewer cannot
+	// act, so is told who can (NeedsFor).
+	needsViewer string
+}
+
+// NeedsFor is what needs a human, worded for an operator or for a viewer.
+func (o overview) NeedsFor(operator bool) string {
+	if !operator && o.needsViewer != "" {
+		return o.needsViewer
+	}
+	return o.Needs
 }
 
 // overviewOf reads campaign c's status and what needs a human.
@@ -103,6 +114,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	switch st.State {
 	case store.StateAwaitingApproval:
 		o.Needs = "Canary sent: check it, then approve."
+		o.needsViewer = fmt.Sprintf("Canary sent: check every language's messages; an operator approves it (tidings approve %s --env %s, or the console signed in as an operator).", c, st.Env)
 	case store.StatePaused:
 		o.Needs = "Paused: " + st.Reason
 	case store.StateRunning:
@@ -141,7 +153,7 @@ func rank(o overview) int {
 }
 
 func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
-	live, err := s.fragment(r.Context(), "campaigns-live", s.campaignsData)
+	live, err := s.fragment(r.Context(), "campaigns-live", s.campaignsData, isOperator(r))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -182,7 +194,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	live, err := s.execute("campaign-live", d)
+	live, err := s.execute("campaign-live", d, isOperator(r))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -196,22 +208,29 @@ func (s *Server) campaignLive(w http.ResponseWriter, r *http.Request) {
 	s.stream(w, r, "campaign-live", s.campaignData(r.PathValue("campaign")))
 }
 
-// execute renders a fragment template to HTML.
-func (s *Server) execute(name string, data any) (template.HTML, error) {
+// isOperator reports whether r's user may act (fragments word what needs
+// a human for them).
+func isOperator(r *http.Request) bool {
+	ss := sessionOf(r)
+	return ss != nil && ss.user.Role >= RoleOperator
+}
+
+// execute renders a fragment template to HTML, for an operator or not.
+func (s *Server) execute(name string, data any, operator bool) (template.HTML, error) {
 	var buf bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&buf, name, view{Env: s.cfg.Env, Now: s.cfg.Clock(), Data: data}); err != nil {
+	if err := s.pages.ExecuteTemplate(&buf, name, view{Env: s.cfg.Env, Now: s.cfg.Clock(), Operator: operator, Data: data}); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return template.HTML(buf.String()), nil // #nosec: produced by html/template
 }
 
 // fragment reads data and renders fragment name with it.
-func (s *Server) fragment(ctx context.Context, name string, data func(context.Context) (any, error)) (template.HTML, error) {
+func (s *Server) fragment(ctx context.Context, name string, data func(context.Context) (any, error), operator bool) (template.HTML, error) {
 	d, err := data(ctx)
 	if err != nil {
 		return "", err
 	}
-	return s.execute(name, d)
+	return s.execute(name, d, operator)
 }
 
 // stream sends fragment name as a server-sent event "live" whenever it
@@ -228,7 +247,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 	defer t.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		html, err := s.fragment(ctx, name, data)
+		html, err := s.fragment(ctx, name, data, isOperator(r))
 		cancel()
 		if err != nil {
 			if r.Context().Err() != nil {
