@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -1089,4 +1090,38 @@ func TestCanaryAwaitingApprovalToAViewer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLiveBadgeWhenRedisCannotBeRead: a campaign page is open when the
+// console can no longer read Redis (here Redis starts to require a
+// password). The stream goes on and the live part says "Cannot read
+// Redis"; the badge must then not stay a green "live" over it, and say
+// "live" again once Redis answers.
+func TestLiveBadgeWhenRedisCannotBeRead(t *testing.T) {
+	t.Parallel()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	w := consoletest.NewOn(t, r, nil)
+	w.Stage(t, consoletest.Spec{Name: "unread", N: 9})
+	s := newSite(t, w, false)
+	ctx := browser(t)
+	browserSignIn(t, ctx, s.URL, viewerToken)
+	do(t, ctx, "open the campaign", chromedp.Navigate(s.URL+"/c/unread"), chromedp.WaitVisible(`#state`))
+	badge := `document.getElementById('livestate')`
+	poll(t, ctx, "the live stream", badge+`.textContent === 'live'`, 10*time.Second)
+
+	const password = "now-a-password-0123456789"
+	if err := r.Client().ConfigSet(t.Context(), "requirepass", password).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Every connection goes; the console's new ones are refused (NOAUTH).
+	_ = r.Client().Do(t.Context(), "CLIENT", "KILL", "TYPE", "normal").Err()
+	poll(t, ctx, "the live part to say Redis cannot be read", `document.getElementById('live').textContent.indexOf('Cannot read Redis') >= 0`, 20*time.Second)
+	poll(t, ctx, "the badge to say the page is not live", badge+`.textContent === 'not live: cannot read Redis; retrying' && `+badge+`.classList.contains('off')`, 5*time.Second)
+
+	admin := redis.NewClient(&redis.Options{Addr: r.Addr, Password: password})
+	defer admin.Close()
+	if err := admin.ConfigSet(t.Context(), "requirepass", "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the badge to say live again", badge+`.textContent === 'live' && `+badge+`.classList.contains('on') && document.getElementById('state')`, 20*time.Second)
 }

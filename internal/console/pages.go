@@ -235,7 +235,9 @@ func (s *Server) fragment(ctx context.Context, name string, data func(context.Co
 
 // stream sends fragment name as a server-sent event "live" whenever it
 // changes (read every LiveInterval), until the client goes away. A Redis
-// error is shown in place of the fragment, and reading goes on.
+// error is shown in place of the fragment, and reading goes on; when Redis
+// cannot be read, the alert carries data-not-live, by which the page's
+// badge stops saying "live".
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, data func(context.Context) (any, error)) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -253,7 +255,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 			if r.Context().Err() != nil {
 				return
 			}
-			html = template.HTML(`<p class="alert">` + template.HTMLEscapeString(s.liveProblem(r.PathValue("campaign"), err)) + `</p>`)
+			msg, unread := s.liveProblem(r.PathValue("campaign"), err)
+			attr := ""
+			if unread {
+				attr = ` data-not-live="cannot read Redis; retrying"`
+			}
+			html = template.HTML(`<p class="alert"` + attr + `>` + template.HTMLEscapeString(msg) + `</p>`) // #nosec: escaped
 		}
 		var msg bytes.Buffer
 		if html != last {
@@ -286,12 +293,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 // liveProblem words an error of a live page's read (c: its campaign, ""
 // for the campaigns page): Redis that does not answer, or one that answers
 // that the campaign is not there (Redis lost it), is not this
-// environment's, or is being staged. The page keeps trying either way.
-func (s *Server) liveProblem(c string, err error) string {
+// environment's, or is being staged. The page keeps trying either way. It
+// reports whether Redis could not be read (nothing on the page is current
+// then).
+func (s *Server) liveProblem(c string, err error) (string, bool) {
 	if status, msg := s.advice(c, "", err); status != http.StatusServiceUnavailable {
-		return msg + " This page keeps checking."
+		return msg + " This page keeps checking.", false
 	}
-	return "Cannot read Redis right now (" + err.Error() + "); retrying every second."
+	return "Cannot read Redis right now (" + err.Error() + "); retrying every second.", true
 }
 
 // storeError answers a store error: 404 for an unknown campaign, 409 for an

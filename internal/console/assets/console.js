@@ -54,7 +54,10 @@
       live.innerHTML = e.data;
       var root = live.querySelector('[data-state]');
       if (root) applyState(root.dataset.state);
-      setLive('live', true);
+      // The console streams, but cannot read Redis: what the page shows is
+      // not current.
+      var stale = live.querySelector('[data-not-live]');
+      setLive(stale ? 'not live: ' + stale.dataset.notLive : 'live', !stale);
     });
   }
   if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
