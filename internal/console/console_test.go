@@ -1125,3 +1125,33 @@ func TestLiveBadgeWhenRedisCannotBeRead(t *testing.T) {
 	}
 	poll(t, ctx, "the badge to say live again", badge+`.textContent === 'live' && `+badge+`.classList.contains('on') && document.getElementById('state')`, 20*time.Second)
 }
+
+// TestProductionNamedOnce: the bar at the top names a production
+// environment with PRODUCTION before its name, once: an environment
+// named "production" reads PRODUCTION (the bar is upper-case), not
+// "PRODUCTION · PRODUCTION".
+func TestProductionNamedOnce(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	bar := regexp.MustCompile(`<span class="envname" title="environment">([^<]*)</span>`)
+	for _, tt := range []struct {
+		env        string
+		production bool
+		want       string
+	}{
+		{"production", true, "production"},
+		{"Production", true, "Production"},
+		{"prod", true, "PRODUCTION · prod"},
+		{"staging", false, "staging"},
+	} {
+		s := newSiteWith(t, w, func(c *console.Config) { c.Env, c.Production = tt.env, tt.production })
+		_, body, _ := s.anonymous(t).get("/login")
+		m := bar.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("%s: no environment bar on the sign-in page\n%s", tt.env, body)
+		}
+		if got := html.UnescapeString(m[1]); got != tt.want {
+			t.Errorf("environment %s (production %v): the bar reads %q, want %q", tt.env, tt.production, got, tt.want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 type view struct {
 	Title      string
 	Env        string
+	EnvLabel   string // the environment as the bar at the top names it
 	Production bool
 	Colour     string
 	User       *User
@@ -34,7 +35,7 @@ type view struct {
 
 // render executes page template name with data inside the common view.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	v := view{Env: s.cfg.Env, Production: s.cfg.Production, Colour: s.colour, Now: s.cfg.Clock(), Data: data}
+	v := view{Env: s.cfg.Env, EnvLabel: envLabel(s.cfg.Env, s.cfg.Production), Production: s.cfg.Production, Colour: s.colour, Now: s.cfg.Clock(), Data: data}
 	if m, ok := data.(map[string]any); ok {
 		if t, ok := m["Title"].(string); ok {
 			v.Title = s.title(t)
@@ -56,6 +57,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 		return
 	}
 	_, _ = w.Write(buf.Bytes())
+}
+
+// envLabel is environment env as the bar at the top names it: PRODUCTION
+// before a production environment's name, unless that name says it
+// already (the bar shows it upper-case: never "PRODUCTION · PRODUCTION").
+func envLabel(env string, production bool) string {
+	if env == "" {
+		env = "no environment"
+	}
+	if production && !strings.EqualFold(env, "production") {
+		return "PRODUCTION · " + env
+	}
+	return env
 }
 
 func wantsJSON(r *http.Request) bool {
