@@ -259,8 +259,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if found == nil {
-		s.log.Warn("console: sign-in with an unknown token", "remote", r.RemoteAddr)
-		s.renderLogin(w, r, http.StatusUnauthorized, "That token is not recognised.")
+		via := "form"
+		problem := "That token is not recognised."
+		if r.PostFormValue("via") == "link" { // the script filled the form from a link
+			via = "link"
+			problem = "This sign-in link is not valid: sign-in links are valid only while the console that printed them runs. " +
+				"Use the link the running console printed, or sign in with your viewer or operator token."
+		}
+		s.log.Warn("console: sign-in with an unknown token", "via", via, "remote", r.RemoteAddr)
+		s.renderLogin(w, r, http.StatusUnauthorized, problem)
 		return
 	}
 	ss := &session{user: found, exp: s.cfg.Clock().Add(s.cfg.SessionTTL).Unix()}

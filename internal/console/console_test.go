@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"html"
@@ -30,6 +31,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -1153,5 +1155,45 @@ func TestProductionNamedOnce(t *testing.T) {
 		if got := html.UnescapeString(m[1]); got != tt.want {
 			t.Errorf("environment %s (production %v): the bar reads %q, want %q", tt.env, tt.production, got, tt.want)
 		}
+	}
+}
+
+// TestStaleSignInLink: a sign-in link printed by an earlier run of the
+// console (its token gone with that run) says that such links are valid
+// only while the console that printed them runs, and what to use instead;
+// a token typed wrong is told it is not recognised, without talk of links.
+func TestStaleSignInLink(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	s := newSite(t, w, false)
+	ctx := browser(t)
+	alert := `((document.querySelector('main .alert') || {}).textContent || '')`
+	// The script submits the form by itself: read the page once it settled.
+	refusal := func() string {
+		t.Helper()
+		var got string
+		wait.For(t, 20*time.Second, "the refusal", func() bool {
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			v, err := chromedp.Run(sctx, chromedp.Evaluate[string](`document.readyState === 'complete' ? `+alert+` : ''`))
+			got = v
+			return err == nil && v != ""
+		})
+		return got
+	}
+	const link = "sign-in links are valid only while the console that printed them runs. Use the link the running console printed, or sign in with your viewer or operator token."
+
+	do(t, ctx, "open a link of an earlier run", chromedp.Navigate(s.URL+"/login#token=0123456789abcdef0123456789abcdef0123456789abcdef"))
+	if got := refusal(); !strings.Contains(got, "This sign-in link is not valid: "+link) {
+		t.Errorf("a stale sign-in link: the page says %q, want it to say %q", got, link)
+	}
+
+	do(t, ctx, "type a wrong token", chromedp.Navigate(s.URL+"/login"), chromedp.WaitVisible(`input[name=token]`),
+		chromedp.SetValue(`input[name=token]`, "not-a-token-at-all-1234"), chromedp.Click(`form.login button`))
+	if got := refusal(); got != "That token is not recognised." {
+		t.Errorf("a wrong token typed: the page says %q, want \"That token is not recognised.\"", got)
+	}
+	if !strings.Contains(s.log(), "via=link") || !strings.Contains(s.log(), "via=form") {
+		t.Errorf("the log does not say how each unknown token came:\n%s", s.log())
 	}
 }

@@ -9,6 +9,7 @@
   var login = document.querySelector('form.login');
   if (login && location.hash.indexOf('#token=') === 0) {
     login.querySelector('input[name=token]').value = decodeURIComponent(location.hash.slice(7));
+    login.querySelector('input[name=via]').value = 'link'; // a refusal then speaks of the link
     history.replaceState(null, '', location.pathname + location.search);
     login.submit();
   }
