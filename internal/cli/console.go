@@ -118,7 +118,7 @@ func (a *app) announceConsole(s console.Started, o console.Options) {
 		fmt.Fprintf(a.stdout, "WARNING: listening on %s, reachable from the network. Serve it behind TLS (a reverse proxy) and give --url https://...; anyone with a token can sign in.\n", s.Addr)
 	}
 	if s.Link != "" {
-		fmt.Fprintf(a.stdout, "Sign in with this one-time link (valid while this command runs): %s\n", s.Link)
+		fmt.Fprintf(a.stdout, "Sign in with this link (valid while this command runs; anyone with it can sign in: do not share it): %s\n", s.Link)
 	}
 	if o.Server.File != nil {
 		fmt.Fprintf(a.stdout, "Gallery of %s: %s/file/gallery\n", o.Server.File.Path, s.Base)

@@ -42,7 +42,7 @@ type Options struct {
 	Viewers, Operators *TokenList
 	// Notify runs Env's notifier (notify.ForEnvironment) beside the console.
 	Notify bool
-	// Who names the one-time user made when nobody else may sign in.
+	// Who names the viewer made for this run when nobody else may sign in.
 	Who string
 }
 
@@ -59,7 +59,8 @@ type Started struct {
 	Addr, Base string
 	// Loopback reports a console reachable from this machine alone.
 	Loopback bool
-	// Link is the one-time sign-in link, when Run made a one-time user.
+	// Link is the sign-in link, when Run made a viewer for this run: its
+	// token signs in any number of times, until Run returns.
 	Link string
 	// NotifyErr says why notifications are off, when their settings are
 	// wrong.
@@ -67,8 +68,8 @@ type Started struct {
 }
 
 // ErrNobodyBeyondLoopback is returned by Run for a console of a campaign
-// file without users that would listen beyond loopback: a one-time user is
-// made on loopback only.
+// file without users that would listen beyond loopback: a viewer for the
+// run is made on loopback only.
 var ErrNobodyBeyondLoopback = errors.New("run console: nobody may sign in beyond loopback")
 
 // ListenError is returned by Run when it cannot listen on its address.
@@ -88,8 +89,8 @@ func (e *ServeError) Error() string { return e.Err.Error() }
 func (e *ServeError) Unwrap() error { return e.Err }
 
 // Run runs a console process until ctx ends: it reads the users from the
-// token lists, connects to Env's store, listens, makes a one-time viewer
-// when nobody else may sign in (on loopback only), starts Env's notifier
+// token lists, connects to Env's store, listens, makes a viewer for this
+// run when nobody else may sign in (on loopback only), starts Env's notifier
 // when asked, calls started, and serves. Errors: a *TokenError,
 // ErrNoUsers (Env given, no token list), ErrNobodyBeyondLoopback, Connect's
 // error as it is, a *ListenError, New's error, or a *ServeError.
@@ -143,7 +144,7 @@ func Run(ctx context.Context, o Options, started func(Started)) error {
 			return ErrNobodyBeyondLoopback
 		}
 		var token string
-		if token, users, err = oneTimeUser(o.Who); err != nil {
+		if token, users, err = runUser(o.Who); err != nil {
 			return err
 		}
 		s.Link = s.Base + "/login#token=" + token
@@ -190,17 +191,17 @@ func (o Options) users() ([]User, error) {
 	return users, nil
 }
 
-// oneTimeUser makes a viewer named who (else "viewer") with a random
-// token, for this process only.
-func oneTimeUser(who string) (string, []User, error) {
+// runUser makes a viewer named who (else "viewer") with a random token,
+// for this process only.
+func runUser(who string) (string, []User, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, fmt.Errorf("make a sign-in token: %w", err)
 	}
 	token := hex.EncodeToString(b)
-	u, err := ParseTokens(who+" "+token, "one-time token", RoleViewer)
+	u, err := ParseTokens(who+" "+token, "the sign-in link's token", RoleViewer)
 	if err != nil {
-		u, err = ParseTokens(token, "one-time token", RoleViewer)
+		u, err = ParseTokens(token, "the sign-in link's token", RoleViewer)
 	}
 	return token, u, err
 }

@@ -56,19 +56,23 @@ func TestRun(t *testing.T) {
 			}},
 		{name: "busy address", vars: withOperator, addr: busy.Addr().String(),
 			wantErr: func(err error) bool { var le *console.ListenError; return errors.As(err, &le) }},
-		{name: "file on loopback: a one-time link", file: true, addr: "127.0.0.1:0", check: func(t *testing.T, s console.Started) {
+		{name: "file on loopback: a sign-in link", file: true, addr: "127.0.0.1:0", check: func(t *testing.T, s console.Started) {
 			token, ok := strings.CutPrefix(s.Link, s.Base+"/login#token=")
 			if !s.Loopback || !ok || s.Addr == "127.0.0.1:0" || s.NotifyErr != nil {
-				t.Fatalf("started %+v: want loopback, the port chosen, a one-time link", s)
+				t.Fatalf("started %+v: want loopback, the port chosen, a sign-in link", s)
 			}
-			c := (&site{Server: &httptest.Server{URL: s.Base}}).signIn(t, token)
-			if code, body, _ := c.get("/file/gallery"); code != http.StatusOK || !strings.Contains(body, "run-file") {
-				t.Errorf("gallery with the one-time token: %d\n%s", code, body)
+			// The link is valid while the console runs, not once: opened on
+			// a phone, then on a laptop, it signs in on both.
+			for _, device := range []string{"phone", "laptop"} {
+				c := (&site{Server: &httptest.Server{URL: s.Base}}).signIn(t, token)
+				if code, body, _ := c.get("/file/gallery"); code != http.StatusOK || !strings.Contains(body, "run-file") {
+					t.Errorf("gallery on the %s, signed in with the link's token: %d\n%s", device, code, body)
+				}
 			}
 		}},
 		{name: "environment with an operator", vars: withOperator, addr: "127.0.0.1:0", check: func(t *testing.T, s console.Started) {
 			if !s.Loopback || s.Link != "" {
-				t.Fatalf("started %+v: want loopback and no one-time link", s)
+				t.Fatalf("started %+v: want loopback and no sign-in link", s)
 			}
 			c := (&site{Server: &httptest.Server{URL: s.Base}}).signIn(t, operatorToken)
 			if code, _, _ := c.get("/"); code != http.StatusOK {

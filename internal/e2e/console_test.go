@@ -460,7 +460,8 @@ func startRejectingSink(t *testing.T) int {
 
 // TestPreviewServeGallery: `tidings preview FILE --serve ADDR` serves the
 // console's gallery of a campaign file, rendered on demand, behind a
-// one-time sign-in link it prints.
+// sign-in link it prints, saying that the link is valid while it runs
+// (not once) and is not to be shared.
 func TestPreviewServeGallery(t *testing.T) {
 	t.Parallel()
 	e := &env{t: t, dir: t.TempDir()}
@@ -471,7 +472,7 @@ func TestPreviewServeGallery(t *testing.T) {
 	// Port 0: the kernel picks one no other test's server holds; the
 	// sign-in link says which.
 	p := e.start("preview", "preview", file, "--out", filepath.Join(e.dir, "out"), "--serve", "127.0.0.1:0")
-	var link, addr string
+	var link, addr, says string
 	wait.For(t, 30*time.Second, "the sign-in link", func() bool {
 		if done, err := p.exited(); done {
 			t.Fatalf("preview --serve exited (%v):\n%s", err, tail(p.log, 4000))
@@ -479,12 +480,15 @@ func TestPreviewServeGallery(t *testing.T) {
 		for _, line := range strings.Split(tail(p.log, 8000), "\n") {
 			if i := strings.Index(line, "http://127.0.0.1:"); i >= 0 {
 				if host, _, ok := strings.Cut(line[i+len("http://"):], "/login#token="); ok {
-					link, addr = strings.TrimSpace(line[i:]), host
+					link, addr, says = strings.TrimSpace(line[i:]), host, line[:i]
 				}
 			}
 		}
 		return link != ""
 	})
+	if !strings.Contains(says, "valid while this command runs") || !strings.Contains(says, "do not share it") || strings.Contains(says, "one-time") {
+		t.Errorf("preview --serve announces its link as %q: want it valid while the command runs, not to be shared, and not one-time", says)
+	}
 	// Without the token: nothing.
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get("http://" + addr + "/file/gallery")
 	if err != nil {
@@ -495,9 +499,9 @@ func TestPreviewServeGallery(t *testing.T) {
 		t.Errorf("gallery without signing in: %s, want a redirect to sign in", resp.Status)
 	}
 	ctx := browser(t)
-	do(t, ctx, "open the one-time link", chromedp.Navigate(link))
+	do(t, ctx, "open the sign-in link", chromedp.Navigate(link))
 	// The page signs in and is redirected twice: evaluate until it settles.
-	wait.For(t, 20*time.Second, "the gallery after the one-time sign-in", func() bool {
+	wait.For(t, 20*time.Second, "the gallery after the sign-in", func() bool {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`location.pathname === '/file/gallery' && document.readyState === 'complete' && document.querySelectorAll('.card').length > 0`))

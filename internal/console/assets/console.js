@@ -4,7 +4,7 @@
 (function () {
   'use strict';
 
-  // A one-time sign-in link carries its token in the fragment, which never
+  // A sign-in link carries its token in the fragment, which never
   // reaches a server or a log: fill the form and submit it.
   var login = document.querySelector('form.login');
   if (login && location.hash.indexOf('#token=') === 0) {
