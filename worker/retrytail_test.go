@@ -1,0 +1,123 @@
+package worker_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// TestRestoredBeforeARetriedCanary: the canary's 240 recipients all fail
+// temporarily (a greylisting relay; max_attempts 1, so they end failed)
+// and the campaign waits for approval; a backup is taken then. Approved,
+// batch 1 (60 recipients) is sent and the campaign is done; a `retry`
+// then delivers the canary's 240. Redis is restored from the backup
+// (awaiting approval again, batch 1 never sent, the canary failed) and the
+// worker is replaced by a new one on the same journal directory, as the
+// README says to do after a restore ("a Redis restored while every worker
+// was restarted too is caught by the first new worker that shares a
+// journal directory with the old ones"). Someone approves. The journal's
+// latest lines are the retry's deliveries, which the restored ledger has
+// as failed (final), not missing nor deferred; batch 1's deliveries are
+// further back than the check reads. Nobody may receive a second message:
+// the new worker must pause the campaign for state loss. The same holds
+// for a worker kept running across the restore at the default 8
+// connections, with a canary of 162: the 222 deliveries Redis forgot are
+// under its step's count allowance (256), so only the journal check can
+// see them.
+func TestRestoredBeforeARetriedCanary(t *testing.T) {
+	t.Parallel()
+	for _, replaced := range []bool{true, false} {
+		t.Run(map[bool]string{true: "the worker replaced", false: "the worker kept running"}[replaced], func(t *testing.T) {
+			t.Parallel()
+			restoredBeforeARetry(t, replaced)
+		})
+	}
+}
+
+func restoredBeforeARetry(t *testing.T, replaced bool) {
+	ctx := context.Background()
+	// 6 languages x perLang: the canary is recipients 0 to canary-1;
+	// batch 1 is the next 60.
+	perLang, conc := 40, 4
+	if !replaced {
+		perLang, conc = 27, 8
+	}
+	canary := 6 * perLang
+	var greylist atomic.Bool
+	greylist.Store(true)
+	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{Fault: func(rcpt string) error {
+		var i int
+		if greylist.Load() && strings.HasPrefix(rcpt, "u") {
+			if _, err := fmtSscanf(rcpt, &i); err == nil && i < canary {
+				return smtpReject(451, "greylisted, try again later")
+			}
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	r := redistest.StartServer(t, "../internal/redistest/testdata/plain.conf")
+	rdb := r.Client()
+	e := &env{rdb: rdb, st: store.New(rdb), smtp: srv, byLang: map[string]int{}}
+	e.stage(t, opts{n: canary + 60, canary: perLang, size: 500, approve: true, maxAttempt: 1, errorRate: 1, maxFail: 1})
+	dir := t.TempDir()
+	ops := store.Actor{Who: "ops"}
+	stop := e.startWorker(t, wopts{journal: dir, id: "w1", concurrency: conc})
+	e.waitState(t, 30*time.Second, store.StateAwaitingApproval)
+	if st, err := e.st.Status(ctx, e.name); err != nil || st.Counts[store.OutcomeFailed] != int64(canary) {
+		t.Fatalf("canary: %v, %v; want its %d recipients failed", st.Counts, err, canary)
+	}
+	backup(t, e) // taken while the campaign waits for approval
+	if err := e.st.Approve(ctx, e.name, ops, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(t, 30*time.Second, store.StateDone)
+	greylist.Store(false)
+	if n, err := e.st.Retry(ctx, e.name, ops); err != nil || n != canary {
+		t.Fatalf("retry: %d, %v; want %d re-queued", n, err, canary)
+	}
+	e.waitSent(t, int64(canary+60))
+	e.waitState(t, 30*time.Second, store.StateDone)
+	if replaced {
+		stop()
+	}
+	if n := srv.Count(); n != canary+60 {
+		t.Fatalf("%d messages before the restore, want %d", n, canary+60)
+	}
+
+	restore(t, r) // awaiting approval, batch 1 pending, the canary failed
+	if replaced {
+		e.startWorker(t, wopts{journal: dir, id: "w2", concurrency: conc})
+	}
+	if err := e.st.Approve(ctx, e.name, ops, ""); err != nil {
+		t.Fatal(err)
+	}
+	var st *store.Status
+	wait.For(t, 60*time.Second, "a pause for state loss (or the end of the campaign)", func() bool {
+		s, err := e.st.Status(ctx, e.name)
+		if err == nil && (s.State == store.StatePaused || s.State == store.StateDone) {
+			st = s
+			return true
+		}
+		return false
+	})
+	twice := 0
+	for _, n := range e.received() {
+		if n > 1 {
+			twice++
+		}
+	}
+	if twice > 0 || st.Action != "state-loss" {
+		t.Fatalf("%d recipients received two messages; the campaign is %s (%s: %s), want paused for state loss with nobody sent twice", twice, st.State, st.Action, st.Reason)
+	}
+	t.Logf("paused: %s", st.Reason)
+}
