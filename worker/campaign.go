@@ -305,14 +305,24 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	}
 	lost := map[string]bool{}
 	for i, e := range entries {
-		// A claim whose outcome was recorded without its line (the
-		// journal broke) is deferred with at least the claim's attempts;
-		// one Redis lost is missing, or deferred with fewer.
 		attempt, claimed := rec.Claim(rec.IDs[i])
-		if e.State == "" || e.Deferred() && (!claimed || e.Attempts < attempt) {
-			lost[rec.IDs[i]] = true
+		switch {
+		case claimed:
+			// A claim whose outcome was recorded without its line (the
+			// journal broke) is deferred, or final, with at least the
+			// claim's attempts; one Redis lost is missing, or deferred
+			// with fewer.
+			lost[rec.IDs[i]] = e.State == "" || e.Deferred() && e.Attempts < attempt
+		default:
+			// Delivered: the ledger has it sent, in doubt (a late
+			// record of the claim), still sending (its record not made
+			// yet) or skipped. Missing, deferred, failed, cancelled:
+			// Redis went back to before the delivery (a retry delivered
+			// a recipient the restored ledger has as failed).
+			lost[rec.IDs[i]] = !delivery(e)
 		}
 	}
+	maps.DeleteFunc(lost, func(_ string, v bool) bool { return !v })
 	if w.ledgerRead != nil {
 		w.ledgerRead()
 	}
@@ -326,6 +336,20 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	}
 	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
 		len(rec.IDs), run, dir, len(lost)), nil
+}
+
+// delivery reports whether ledger entry e can be that of a recipient a
+// journal records as delivered: sent or in doubt (its outcome recorded),
+// sending (not recorded yet), or skipped (a staging excluded it as
+// delivered). Nothing moves a delivered recipient's entry to anything
+// else: a cancel sweeps only pending, deferred and sending ones, a retry
+// only temporary failures, a re-staging keeps deliveries.
+func delivery(e store.Entry) bool {
+	switch e.State {
+	case store.OutcomeSent, store.OutcomeInDoubt, store.OutcomeSkipped:
+		return true
+	}
+	return e.Sending()
 }
 
 // verify reports whether a chunk of cs may claim recipients: yes once

@@ -124,6 +124,10 @@ func (e Entry) Final() bool {
 	return e.State != "" && e.State != ledgerSending && e.State != ledgerDeferred
 }
 
+// Sending reports whether the recipient is claimed (its outcome not
+// recorded yet).
+func (e Entry) Sending() bool { return e.State == ledgerSending }
+
 // Deferred reports whether the recipient waits for a retry.
 func (e Entry) Deferred() bool { return e.State == ledgerDeferred }
 
