@@ -305,24 +305,31 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	}
 	lost := map[string]bool{}
 	for i, e := range entries {
-		attempt, claimed := rec.Claim(rec.IDs[i])
+		id := rec.IDs[i]
+		attempt, claimed := rec.Claim(id)
+		done, resolved := rec.Resolved(id)
 		switch {
-		case claimed:
+		case claimed && (e.State == "" || e.Deferred() && e.Attempts < attempt):
 			// A claim whose outcome was recorded without its line (the
 			// journal broke) is deferred, or final, with at least the
 			// claim's attempts; one Redis lost is missing, or deferred
 			// with fewer.
-			lost[rec.IDs[i]] = e.State == "" || e.Deferred() && e.Attempts < attempt
-		default:
+			lost[id] = true
+		case rec.Delivered(id) && !delivery(e):
 			// Delivered: the ledger has it sent, in doubt (a late
 			// record of the claim), still sending (its record not made
 			// yet) or skipped. Missing, deferred, failed, cancelled:
 			// Redis went back to before the delivery (a retry delivered
 			// a recipient the restored ledger has as failed).
-			lost[rec.IDs[i]] = !delivery(e)
+			lost[id] = true
+		case resolved && e.State != store.OutcomeSkipped && (e.State == "" || e.Attempts < done):
+			// A claim its file resolved (a temporary failure, say) was
+			// counted as an attempt; the ledger never goes back below
+			// it. A restore from before retries that failed again, whose
+			// lines are all the check reads, shows here.
+			lost[id] = true
 		}
 	}
-	maps.DeleteFunc(lost, func(_ string, v bool) bool { return !v })
 	if w.ledgerRead != nil {
 		w.ledgerRead()
 	}

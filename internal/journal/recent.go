@@ -13,7 +13,9 @@ import (
 // ledger: each was claimed there before it was sent, and a claim that was
 // sent only ever moves on to an outcome (only a claim given back unsent,
 // which journals unclaimed first, goes back to pending). So one the ledger
-// has as never sent means Redis went back in time.
+// has as never sent means Redis went back in time. It also holds the
+// claims of the current staging that an outcome resolved (Resolved): the
+// ledger counted those attempts, and never holds fewer.
 type Recent struct {
 	// IDs are the recipients delivered or claimed, each once.
 	IDs []string
@@ -22,6 +24,8 @@ type Recent struct {
 	files         []File
 	ends          []int64 // where each file's read ended; -1: passed over
 	claims        map[string]openClaim
+	resolved      map[string]int // the highest attempt of a claim an outcome resolved
+	delivered     map[string]bool
 }
 
 // openClaim is a claim no later line of its file resolves: in file
@@ -50,7 +54,7 @@ func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed f
 		}
 	}
 	slices.SortFunc(files, func(a, b File) int { return mod[b.Path].Compare(mod[a.Path]) })
-	r := &Recent{campaign: campaign, run: run, files: files[:min(len(files), maxFiles)], claims: map[string]openClaim{}}
+	r := &Recent{campaign: campaign, run: run, files: files[:min(len(files), maxFiles)], claims: map[string]openClaim{}, resolved: map[string]int{}, delivered: map[string]bool{}}
 	r.ends = make([]int64, len(r.files))
 	seen := map[string]bool{}
 	add := func(id string) {
@@ -60,15 +64,26 @@ func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed f
 		}
 	}
 	for i, f := range r.files {
-		var delivered []string
-		open := map[string]int{}
+		var delivered, resolved []string
+		open, staged := map[string]int{}, map[string]bool{}
 		var err error
 		r.ends[i], err = f.Tail(tail, func(e Entry) error {
 			switch {
 			case e.Campaign != campaign || e.Run != run:
 			case e.Outcome == OutcomeClaimed && (e.Stage == stage || e.Stage == ""):
 				open[e.ID] = max(e.Attempt, 1)
+				staged[e.ID] = e.Stage != ""
 			default: // an outcome, a give-back, or an earlier staging's claim
+				if a, ok := open[e.ID]; ok && staged[e.ID] && e.Outcome != OutcomeClaimed && e.Outcome != OutcomeUnclaimed {
+					// The ledger counted this attempt: it never goes
+					// back below it (only a give-back, journaled
+					// unclaimed, takes an attempt back). Only a claim
+					// that names this staging: a re-staging clears
+					// what is not final, and a line that names none
+					// may be of an earlier one.
+					r.resolved[e.ID] = max(r.resolved[e.ID], a)
+					resolved = append(resolved, e.ID)
+				}
 				delete(open, e.ID)
 				if e.Delivered() {
 					delivered = append(delivered, e.ID)
@@ -84,6 +99,7 @@ func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed f
 		for _, id := range delivered {
 			add(id)
 			delete(r.claims, id)
+			r.delivered[id] = true
 		}
 		for id, a := range open {
 			if !seen[id] {
@@ -91,8 +107,29 @@ func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed f
 			}
 			add(id)
 		}
+		for _, id := range resolved {
+			add(id)
+		}
 	}
 	return r, nil
+}
+
+// Delivered reports whether a line Latest read records id as delivered
+// (sent or in doubt) and no claim of id is open: the ledger has it
+// delivered too (or still sending), unless Redis went back in time.
+func (r *Recent) Delivered(id string) bool {
+	_, open := r.claims[id]
+	return r.delivered[id] && !open
+}
+
+// Resolved returns the highest attempt of a claim of id (of the staging
+// Latest was given) that a later line of its file resolved with an
+// outcome (not a give-back), if Latest read one: the ledger's entry of id
+// has at least that many attempts, whatever happened since, unless Redis
+// went back in time.
+func (r *Recent) Resolved(id string) (attempt int, ok bool) {
+	attempt, ok = r.resolved[id]
+	return attempt, ok
 }
 
 // Claim returns the attempt of id's claim that its file has not resolved,

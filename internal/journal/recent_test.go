@@ -158,3 +158,70 @@ func TestLatestPassesOverABadFile(t *testing.T) {
 		t.Errorf("a missing directory: %v, want not-exist", err)
 	}
 }
+
+// TestLatestResolved: the claims of the current staging that a later line
+// of their file resolved with an outcome (a temporary failure too, not a
+// give-back), with their attempt (the ledger counted it), and the
+// recipients delivered with no claim open. A claim that names no staging
+// is not taken as resolved: it may be of an earlier one, whose entries a
+// re-staging cleared.
+func TestLatestResolved(t *testing.T) {
+	type line struct {
+		id, outcome, stage string
+		attempt            int
+	}
+	for _, tt := range []struct {
+		name      string
+		lines     []line
+		ids       string // Recent.IDs, sorted
+		resolved  string // "id:attempt", sorted
+		delivered string
+	}{
+		{"a temporary failure", []line{{"a", journal.OutcomeClaimed, "s2", 2}, {"a", "temp", "", 0}}, "a", "a:2", ""},
+		{"a delivery", []line{{"a", journal.OutcomeClaimed, "s2", 1}, {"a", "sent", "", 0}}, "a", "a:1", "a"},
+		{"a give-back", []line{{"a", journal.OutcomeClaimed, "s2", 1}, {"a", journal.OutcomeUnclaimed, "", 0}}, "", "", ""},
+		{"a stage-less claim", []line{{"a", journal.OutcomeClaimed, "", 1}, {"a", "temp", "", 0}}, "", "", ""},
+		{"an earlier staging's claim", []line{{"a", journal.OutcomeClaimed, "s1", 1}, {"a", "temp", "", 0}}, "", "", ""},
+		{"resolved, then claimed again", []line{{"a", journal.OutcomeClaimed, "s2", 1}, {"a", "temp", "", 0}, {"a", journal.OutcomeClaimed, "s2", 2}}, "a", "a:1", ""},
+		{"the highest attempt", []line{{"a", journal.OutcomeClaimed, "s2", 1}, {"a", "temp", "", 0}, {"a", journal.OutcomeClaimed, "s2", 2}, {"a", "failed", "", 0}}, "a", "a:2", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range tt.lines {
+				if err := w.Append(journal.Entry{At: time.Now(), Campaign: "c", Run: "r1", ID: l.id, Email: l.id + "@example.com", Outcome: l.outcome, Attempt: l.attempt, Stage: l.stage}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rec, err := journal.Latest(dir, "c", "r1", "s2", 1<<20, 2, func(path string, err error) { t.Errorf("passed over %s: %v", path, err) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := slices.Sorted(slices.Values(rec.IDs))
+			var resolved, delivered []string
+			for _, id := range ids {
+				if a, ok := rec.Resolved(id); ok {
+					resolved = append(resolved, fmt.Sprintf("%s:%d", id, a))
+				}
+				if rec.Delivered(id) {
+					delivered = append(delivered, id)
+				}
+			}
+			for what, got := range map[string][2]string{
+				"IDs":       {strings.Join(ids, " "), tt.ids},
+				"resolved":  {strings.Join(resolved, " "), tt.resolved},
+				"delivered": {strings.Join(delivered, " "), tt.delivered},
+			} {
+				if got[0] != got[1] {
+					t.Errorf("%s %q, want %q", what, got[0], got[1])
+				}
+			}
+		})
+	}
+}
