@@ -303,7 +303,7 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	if err != nil {
 		return "", err
 	}
-	lost := map[string]bool{}
+	lost, behind := map[string]bool{}, map[string]bool{}
 	for i, e := range entries {
 		id := rec.IDs[i]
 		attempt, claimed := rec.Claim(id)
@@ -328,6 +328,9 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 			// it. A restore from before retries that failed again, whose
 			// lines are all the check reads, shows here.
 			lost[id] = true
+			if e.State != "" {
+				behind[id] = true
+			}
 		}
 	}
 	if w.ledgerRead != nil {
@@ -341,8 +344,19 @@ func (w *Worker) forgotten(ctx context.Context, c, run, stage string) (string, e
 	if len(lost) == 0 {
 		return "", nil
 	}
-	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		len(rec.IDs), run, dir, len(lost)), nil
+	// Those the ledger has with fewer attempts than their lines (a retry
+	// that failed again) were not all sent: say so.
+	never, n := "", 0
+	for id := range behind {
+		if lost[id] {
+			n++
+		}
+	}
+	if n > 0 {
+		never = fmt.Sprintf(" or with fewer attempts than the journals record (%d of them)", n)
+	}
+	return fmt.Sprintf("state loss suspected: of the %d latest deliveries and claims of run %s in the journals in %s, Redis's ledger has %d as never sent%s: Redis lost recent writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		len(rec.IDs), run, dir, len(lost), never), nil
 }
 
 // delivery reports whether ledger entry e can be that of a recipient a
