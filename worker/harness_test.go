@@ -49,6 +49,7 @@ type opts struct {
 	maxFail    float64
 	maxAttempt int
 	backoff    string
+	resume     bool // stage it again (send --resume-existing)
 }
 
 func (o opts) yaml() string {
@@ -172,7 +173,7 @@ func (e *env) stage(t testing.TB, o opts) {
 		t.Fatal(err)
 	}
 	sg, err := e.st.NewStager(ctx, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
-		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, Canary: c.Batches.CanaryPerLocale > 0})
+		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, Canary: c.Batches.CanaryPerLocale > 0, ResumeExisting: o.resume})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,20 @@ func TestRestoredBeforeARetryThatFailedAgain(t *testing.T) {
 	}
 }
 
-func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool) {
+// TestRestoredBeforeARetryThenStagedAgain: as
+// TestRestoredBeforeARetryThatFailedAgain (the worker replaced), but after
+// the restore nobody approves: someone cancels the campaign and stages it
+// again with send --resume-existing (no state loss was ever reported, so
+// nothing advised otherwise). The re-staging keeps the run and clears the
+// canary's failed entries; the journal's latest lines are the earlier
+// staging's claims and temporary failures. Batch 1's deliveries, which
+// the restore forgot, must not be sent again.
+func TestRestoredBeforeARetryThenStagedAgain(t *testing.T) {
+	t.Parallel()
+	restoredBeforeARetry(t, true, true, true)
+}
+
+func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bool) {
 	ctx := context.Background()
 	// 6 languages x perLang: the canary is recipients 0 to canary-1;
 	// batch 1 is the next 60.
@@ -126,7 +139,15 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool) {
 	if replaced {
 		e.startWorker(t, wopts{journal: dir, id: "w2", concurrency: conc})
 	}
-	if err := e.st.Approve(ctx, e.name, ops, ""); err != nil {
+	if len(restage) > 0 && restage[0] {
+		if _, err := e.st.Cancel(ctx, e.name, ops, "changed our minds"); err != nil {
+			t.Fatal(err)
+		}
+		e.stage(t, opts{n: canary + 60, canary: perLang, size: 500, approve: true, maxAttempt: 1, errorRate: 1, maxFail: 1, resume: true})
+		if err := e.st.Approve(ctx, e.name, ops, ""); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := e.st.Approve(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	var st *store.Status
