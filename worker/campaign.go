@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -411,6 +412,11 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 	cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)
 	reason, err := w.forgotten(cctx, cs.name, cs.run, cs.stage)
 	cancel()
+	if err == nil && reason == "" {
+		cctx, cancel := context.WithTimeout(ctx, wholeCheck)
+		reason, err = w.forgottenAnywhere(cctx, cs.name, cs.run)
+		cancel()
+	}
 	switch {
 	case err != nil:
 		return false, fmt.Errorf("%s: %w", journalCheck, err)
@@ -420,6 +426,61 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 	}
 	cs.verifiedBy = key
 	return true, nil
+}
+
+// wholeCheck bounds forgottenAnywhere (a million deliveries: seconds).
+const wholeCheck = 2 * time.Minute
+
+// forgottenAnywhere looks up every recipient that the journals of run of
+// campaign c in this worker's journal directory record as delivered (sent
+// or in doubt, whole files, not only their latest lines) in the ledger:
+// one the ledger does not have as delivered (delivery) means Redis went
+// back in time. forgotten reads only the latest lines, which a retry's
+// attempts, or a cancel and a re-staging of the run (which clears what is
+// not final), can fill with lines that say nothing about deliveries
+// further back. It costs a read of the journals and one ledger lookup per
+// delivery, so verify runs it once per state change. A file it cannot
+// read is logged and passed over, as forgotten does.
+func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, error) {
+	files, err := journal.Files(w.journal.Dir(), c)
+	if err != nil {
+		return "", nil // no journal yet, or one forgotten has warned of
+	}
+	var ids []string
+	for _, f := range files {
+		if f.Run != run {
+			continue
+		}
+		err := journal.Read(f.Path, c, func(e journal.Entry) error {
+			if e.Run == run && e.Delivered() && e.Code != journal.ClaimedCode {
+				ids = append(ids, e.ID)
+			}
+			return ctx.Err()
+		})
+		if err != nil && !errors.Is(err, journal.ErrTruncated) {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over", "campaign", c, "file", f.Path, "err", err)
+		}
+	}
+	lost := 0
+	for ch := range slices.Chunk(ids, 10000) {
+		entries, err := w.st.Entries(ctx, c, ch)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range entries {
+			if !delivery(e) {
+				lost++
+			}
+		}
+	}
+	if lost == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("state loss suspected: of the %d deliveries of run %s in the journals in %s, Redis's ledger has %d as never delivered: Redis lost writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
+		len(ids), run, w.journal.Dir(), lost), nil
 }
 
 // journalCheck is what the journal check logs when it cannot read Redis.
