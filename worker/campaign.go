@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -446,41 +445,51 @@ func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, 
 	if err != nil {
 		return "", nil // no journal yet, or one forgotten has warned of
 	}
-	var ids []string
-	for _, f := range files {
-		if f.Run != run {
-			continue
-		}
-		err := journal.Read(f.Path, c, func(e journal.Entry) error {
-			if e.Run == run && e.Delivered() && e.Code != journal.ClaimedCode {
-				ids = append(ids, e.ID)
-			}
-			return ctx.Err()
-		})
-		if err != nil && !errors.Is(err, journal.ErrTruncated) {
-			if ctx.Err() != nil {
-				return "", ctx.Err()
-			}
-			w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over", "campaign", c, "file", f.Path, "err", err)
-		}
-	}
-	lost := 0
-	for ch := range slices.Chunk(ids, 10000) {
-		entries, err := w.st.Entries(ctx, c, ch)
+	var (
+		ids         []string // looked up 10,000 at a time
+		total, lost int
+		rerr        error // Redis's
+	)
+	lookup := func() error {
+		entries, err := w.st.Entries(ctx, c, ids)
 		if err != nil {
-			return "", err
+			rerr = err
+			return err
 		}
 		for _, e := range entries {
 			if !delivery(e) {
 				lost++
 			}
 		}
+		ids = ids[:0]
+		return ctx.Err()
+	}
+	for _, f := range files {
+		if f.Run != run {
+			continue
+		}
+		err := f.EachDelivery(run, func(id string) error {
+			total++
+			if ids = append(ids, id); len(ids) == 10000 {
+				return lookup()
+			}
+			return nil
+		})
+		if err != nil && (rerr != nil || ctx.Err() != nil) {
+			return "", cmp.Or(rerr, ctx.Err())
+		}
+		if err != nil {
+			w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over", "campaign", c, "file", f.Path, "err", err)
+		}
+	}
+	if err := lookup(); err != nil {
+		return "", err
 	}
 	if lost == 0 {
 		return "", nil
 	}
 	return fmt.Sprintf("state loss suspected: of the %d deliveries of run %s in the journals in %s, Redis's ledger has %d as never delivered: Redis lost writes (restored from an older backup, or restarted without its last writes). Nothing more is sent: cancel it and stage it again excluding the deliveries recorded in the journals",
-		len(ids), run, w.journal.Dir(), lost), nil
+		total, run, w.journal.Dir(), lost), nil
 }
 
 // journalCheck is what the journal check logs when it cannot read Redis.

@@ -109,6 +109,23 @@ func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == Out
 // The outcomes of lines that are not outcomes: a worker journals the
 // recipients of a claim window as claimed before it sends the first of
 // them, and those it then gives back unsent as unclaimed. Readers (Read,
+// EachDelivery calls fn with the id of every recipient f records as
+// delivered (sent or in doubt) in run, line by line, keeping nothing: a
+// check of a whole journal against a ledger, in flat memory. A last line
+// cut by a crash is read for what it still says, and not an error.
+func (f File) EachDelivery(run string, fn func(id string) error) error {
+	err := readLines(f.Path, func(e Entry) error {
+		if e.Campaign == f.Campaign && e.Run == run && e.Delivered() {
+			return fn(e.ID)
+		}
+		return nil
+	})
+	if _, cut := errors.AsType[*cutError](err); cut {
+		return nil
+	}
+	return err
+}
+
 // UnknownRuns, a reopened Writer's counts) never see these lines: a claim
 // that no later line of its file resolves (its worker died before its
 // window's outcome lines were written) is read, at the end of the file,

@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -223,5 +224,65 @@ func TestLatestResolved(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEachDelivery: a whole file's deliveries of one run, sent and in
+// doubt, nothing else (claims, failures, give-backs, another run), and a
+// last line cut by a crash read for what it still says.
+func TestEachDelivery(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, e := range []journal.Entry{
+		{ID: "a", Outcome: journal.OutcomeClaimed, Attempt: 1, Stage: "s1"},
+		{ID: "a", Outcome: "sent"},
+		{ID: "b", Outcome: journal.OutcomeClaimed, Attempt: 1, Stage: "s1"},
+		{ID: "b", Outcome: "temp"},
+		{ID: "c", Outcome: journal.OutcomeClaimed, Attempt: 1, Stage: "s1"},
+		{ID: "c", Outcome: journal.OutcomeUnclaimed},
+		{ID: "d", Outcome: journal.OutcomeInDoubt},
+		{ID: "e", Outcome: "failed"},
+		{ID: "f", Outcome: "sent", Run: "r0"},
+		{ID: "g", Outcome: "sent"},
+	} {
+		e.At, e.Campaign, e.Run = now, "c1", cmp.Or(e.Run, "r1")
+		if err := w.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := journal.Files(dir, "c1")
+	if err != nil || len(files) != 2 {
+		t.Fatalf("files %v, %v; want one per run", files, err)
+	}
+	slices.SortFunc(files, func(a, b journal.File) int { return strings.Compare(b.Run, a.Run) }) // r1 first
+	if err := files[1].EachDelivery("r1", func(id string) error { return fmt.Errorf("%s: another run's file has a delivery of r1", id) }); err != nil {
+		t.Error(err)
+	}
+	// Cut the last line ("g" sent) short of its newline and its end.
+	b, err := os.ReadFile(files[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0].Path, b[:len(b)-5], 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := files[0].EachDelivery("r1", func(id string) error { got = append(got, id); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.Join(got, " "); s != "a d g" {
+		t.Errorf("deliveries %q, want a d g (sent, in doubt, the cut line's)", s)
+	}
+	stop := errors.New("stop")
+	if err := files[0].EachDelivery("r1", func(string) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("fn's error: got %v, want it returned", err)
 	}
 }
