@@ -440,15 +440,32 @@ const wholeCheck = 2 * time.Minute
 // further back. It costs a read of the journals and one ledger lookup per
 // delivery, so verify runs it once per state change. A file it cannot
 // read is logged and passed over, as forgotten does.
+//
+// A file's last line cut short is read as a delivery (a worker that died
+// mid-write may have sent that message), but it may also be a line that a
+// live worker is still writing (another worker's, or one of this worker's
+// connections: the kernel copies a write into the file a page at a time,
+// and a reader can see its first part alone), of a temporary failure or a
+// give-back, say, which that worker then records in Redis, before the
+// lookup here: such a recipient the ledger does not have as delivered is
+// counted only if its line, read again after the ledger, is still cut, or
+// now says delivered. (A worker writes a line before Redis records what
+// it says, so a ledger that has moved on has the line whole.)
 func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, error) {
 	files, err := journal.Files(w.journal.Dir(), c)
 	if err != nil {
 		return "", nil // no journal yet, or one forgotten has warned of
 	}
+	type cutLine struct {
+		file journal.File
+		at   int64
+	}
 	var (
 		ids         []string // looked up 10,000 at a time
 		total, lost int
-		rerr        error // Redis's
+		rerr        error               // Redis's
+		cuts        = map[int]cutLine{} // ids[i] is a file's cut last line
+		recheck     []cutLine           // cut lines of recipients the ledger has not as delivered
 	)
 	lookup := func() error {
 		entries, err := w.st.Entries(ctx, c, ids)
@@ -456,23 +473,36 @@ func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, 
 			rerr = err
 			return err
 		}
-		for _, e := range entries {
-			if !delivery(e) {
+		if w.ledgerRead != nil {
+			w.ledgerRead()
+		}
+		for i, e := range entries {
+			switch cl, isCut := cuts[i]; {
+			case delivery(e):
+			case isCut:
+				recheck = append(recheck, cl)
+			default:
 				lost++
 			}
 		}
 		ids = ids[:0]
+		clear(cuts)
 		return ctx.Err()
 	}
 	for _, f := range files {
 		if f.Run != run {
 			continue
 		}
-		err := f.EachDelivery(run, func(id string) error {
+		cutAt, err := f.EachDelivery(run, func(id string) error {
 			total++
-			if ids = append(ids, id); len(ids) == 10000 {
-				return lookup()
+			// Looked up before the next id is added: the last one
+			// waits until EachDelivery says whether its line was cut.
+			if len(ids) == 10000 {
+				if err := lookup(); err != nil {
+					return err
+				}
 			}
+			ids = append(ids, id)
 			return nil
 		})
 		if err != nil && (rerr != nil || ctx.Err() != nil) {
@@ -480,10 +510,26 @@ func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, 
 		}
 		if err != nil {
 			w.log.Warn("cannot read a delivery journal to check it against Redis; it is passed over", "campaign", c, "file", f.Path, "err", err)
+			continue
+		}
+		if cutAt >= 0 && len(ids) > 0 {
+			cuts[len(ids)-1] = cutLine{f, cutAt}
 		}
 	}
 	if err := lookup(); err != nil {
 		return "", err
+	}
+	for _, cl := range recheck {
+		var e *journal.Entry
+		_, err := cl.file.After(cl.at, func(line journal.Entry) error {
+			if e == nil {
+				e = &line
+			}
+			return nil
+		})
+		if err != nil || e == nil || e.Delivered() {
+			lost++ // still cut (its worker died mid-write), or a delivery
+		}
 	}
 	if lost == 0 {
 		return "", nil

@@ -112,18 +112,25 @@ func (e Entry) Delivered() bool { return e.Outcome == "sent" || e.Outcome == Out
 // EachDelivery calls fn with the id of every recipient f records as
 // delivered (sent or in doubt) in run, line by line, keeping nothing: a
 // check of a whole journal against a ledger, in flat memory. A last line
-// cut by a crash is read for what it still says, and not an error.
-func (f File) EachDelivery(run string, fn func(id string) error) error {
-	err := readLines(f.Path, func(e Entry) error {
+// cut by a crash is read for what it still says, and not an error; when fn
+// got its recipient, cutAt is where that line starts (-1 otherwise). A
+// cut last line may also be one its worker is still writing (the kernel
+// copies a write into the file a page at a time, and a reader can see its
+// first part alone): read the line at cutAt again (After) to tell.
+func (f File) EachDelivery(run string, fn func(id string) error) (cutAt int64, err error) {
+	err = readLines(f.Path, func(e Entry) error {
 		if e.Campaign == f.Campaign && e.Run == run && e.Delivered() {
 			return fn(e.ID)
 		}
 		return nil
 	})
-	if _, cut := errors.AsType[*cutError](err); cut {
-		return nil
+	if c, cut := errors.AsType[*cutError](err); cut {
+		if s := c.salvaged; s != nil && s.Campaign == f.Campaign && s.Run == run && s.Delivered() {
+			return c.offset, nil
+		}
+		return -1, nil
 	}
-	return err
+	return -1, err
 }
 
 // UnknownRuns, a reopened Writer's counts) never see these lines: a claim

@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -263,8 +264,12 @@ func TestEachDelivery(t *testing.T) {
 		t.Fatalf("files %v, %v; want one per run", files, err)
 	}
 	slices.SortFunc(files, func(a, b journal.File) int { return strings.Compare(b.Run, a.Run) }) // r1 first
-	if err := files[1].EachDelivery("r1", func(id string) error { return fmt.Errorf("%s: another run's file has a delivery of r1", id) }); err != nil {
-		t.Error(err)
+	if cutAt, err := files[1].EachDelivery("r1", func(id string) error { return fmt.Errorf("%s: another run's file has a delivery of r1", id) }); err != nil || cutAt != -1 {
+		t.Error(cutAt, err)
+	}
+	var whole []string
+	if cutAt, err := files[0].EachDelivery("r1", func(id string) error { whole = append(whole, id); return nil }); err != nil || cutAt != -1 {
+		t.Errorf("whole file: cut at %d, %v; want -1", cutAt, err)
 	}
 	// Cut the last line ("g" sent) short of its newline and its end.
 	b, err := os.ReadFile(files[0].Path)
@@ -275,14 +280,27 @@ func TestEachDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	if err := files[0].EachDelivery("r1", func(id string) error { got = append(got, id); return nil }); err != nil {
+	cutAt, err := files[0].EachDelivery("r1", func(id string) error { got = append(got, id); return nil })
+	if err != nil {
 		t.Fatal(err)
 	}
 	if s := strings.Join(got, " "); s != "a d g" {
 		t.Errorf("deliveries %q, want a d g (sent, in doubt, the cut line's)", s)
 	}
+	// Where the cut line starts: the line after the last newline.
+	if want := int64(bytes.LastIndexByte(b[:len(b)-5], '\n') + 1); cutAt != want {
+		t.Errorf("cut at %d, want %d (where g's line starts)", cutAt, want)
+	}
+	// Finished meanwhile (a line being written): read again from there.
+	if err := os.WriteFile(files[0].Path, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var again []string
+	if _, err := files[0].After(cutAt, func(e journal.Entry) error { again = append(again, e.ID+" "+e.Outcome); return nil }); err != nil || len(again) != 1 || again[0] != "g sent" {
+		t.Errorf("the line at %d read again: %q, %v; want g sent", cutAt, again, err)
+	}
 	stop := errors.New("stop")
-	if err := files[0].EachDelivery("r1", func(string) error { return stop }); !errors.Is(err, stop) {
+	if _, err := files[0].EachDelivery("r1", func(string) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("fn's error: got %v, want it returned", err)
 	}
 }
