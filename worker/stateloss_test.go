@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redisserver"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -606,4 +608,56 @@ func restoredWhilePaused(t *testing.T, whole bool) {
 		t.Fatalf("%d recipients received two messages; the campaign is %s (%s), want paused for state loss with nobody sent twice", twice, st.State, st.Reason)
 	}
 	t.Logf("%d sent before the backup, %d before the restore; then %d; paused: %s", before, after, srv.Count(), st.Reason)
+}
+
+// TestVerifyOnARedisWithoutINFO: a Redis that refuses INFO (a managed one
+// that forbids it; the embedded one of the demo and of tests without
+// redis-server) is checked at state changes only: a worker with a journal
+// sends its campaign, instead of failing every chunk on reading the run
+// id.
+func TestVerifyOnARedisWithoutINFO(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		start func(t *testing.T) *redis.Client
+	}{
+		{"redis-server, a user without INFO", func(t *testing.T) *redis.Client {
+			// As a managed Redis that forbids INFO: an ACL user denied it.
+			r := redistest.StartServer(t, "../internal/redistest/testdata/plain.conf")
+			if err := r.Client().Do(t.Context(), "ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "&*", "+@all", "-info").Err(); err != nil {
+				t.Fatal(err)
+			}
+			o := r.Client().Options()
+			rdb := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB, Username: "noinfo", Password: "pw"})
+			t.Cleanup(func() { rdb.Close() })
+			return rdb
+		}},
+		{"the embedded Redis", func(t *testing.T) *redis.Client {
+			mr, err := redisserver.Start(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { mr.Close() })
+			rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+			t.Cleanup(func() { rdb.Close() })
+			return rdb
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rdb := tt.start(t)
+			if err := rdb.Info(t.Context(), "server").Err(); err == nil {
+				t.Fatal("this Redis answers INFO: the test no longer tests one that refuses it")
+			}
+			srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { srv.Close() })
+			e := &env{rdb: rdb, st: store.New(rdb), smtp: srv, byLang: map[string]int{}}
+			e.stage(t, opts{n: 20, size: 20})
+			e.startWorker(t, wopts{journal: t.TempDir()})
+			e.waitSent(t, 20)
+		})
+	}
 }
