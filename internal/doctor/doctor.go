@@ -215,10 +215,13 @@ func Journal(j environment.Journal) Check {
 	if err != nil {
 		return warn(name, fmt.Sprintf("%s cannot be written on this machine by this user (%v): a worker here would pause every campaign it sends (action journal); fix its permissions or space, or set journal.dir (workers elsewhere: run doctor there, as their user)", j.Dir, err))
 	}
+	// A worker checks Redis against the deliveries in its own directory
+	// only (README, "The limits").
+	const shared = "; give every worker of the environment this same directory (a shared volume): a worker sees only the deliveries journaled there, and after a loss of Redis state one without them can send them again before one with them stops the campaign"
 	if j.FsyncAlways {
-		return pass(name, j.Dir+" is writable by this user; fsynced before each claim window is sent (journal.fsync: always): a crash of the host loses no claim")
+		return pass(name, j.Dir+" is writable by this user; fsynced before each claim window is sent (journal.fsync: always): a crash of the host loses no claim"+shared)
 	}
-	return pass(name, fmt.Sprintf("%s is writable by this user; fsynced every %s: a crash of the host can lose that much of it (journal.fsync: always loses no claim, at x0.86-0.88 msg/s, docs/benchmarks.md)", j.Dir, j.FsyncInterval))
+	return pass(name, fmt.Sprintf("%s is writable by this user; fsynced every %s: a crash of the host can lose that much of it (journal.fsync: always loses no claim, at x0.86-0.88 msg/s, docs/benchmarks.md)%s", j.Dir, j.FsyncInterval, shared))
 }
 
 // fsyncRank orders appendfsync settings from the weakest.
