@@ -6,9 +6,10 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// TestStarted: the control loop wakes the dispatch loop when a campaign
-// runs that did not at its last read (staged, resumed, approved), or runs
-// a new staging; not for one that kept running, nor for one that stopped.
+// TestStarted: the control loop wakes the dispatch loop and the journal
+// check when a campaign runs that did not at its last read (staged,
+// resumed, approved), or runs a new staging; not for one that kept
+// running, nor for one that stopped.
 func TestStarted(t *testing.T) {
 	run := func(stage string) store.Probe { return store.Probe{State: store.StateRunning, Stage: stage} }
 	paused := store.Probe{State: store.StatePaused, Stage: "s1"}
@@ -28,6 +29,13 @@ func TestStarted(t *testing.T) {
 	} {
 		if got := started(tt.last, tt.now); got != tt.wantStarted {
 			t.Errorf("%s: started = %v, want %v", tt.name, got, tt.wantStarted)
+		}
+		// Woken: the dispatch loop and the journal check, each once.
+		w := &Worker{tick: make(chan struct{}, 1), recheck: make(chan struct{}, 1)}
+		w.wakeStarted(tt.last, tt.now)
+		w.wakeStarted(tt.last, tt.now) // a second ask while the first waits: no block
+		if len(w.tick) == 1 != tt.wantStarted || len(w.recheck) == 1 != tt.wantStarted {
+			t.Errorf("%s: woken tick %d, journal check %d; want both %v", tt.name, len(w.tick), len(w.recheck), tt.wantStarted)
 		}
 	}
 }

@@ -464,10 +464,30 @@ func (w *Worker) watchRedis(ctx context.Context) {
 		}
 	}
 	if w.checksDone.Load() < w.checksOwed.Load() {
-		select {
-		case w.recheck <- struct{}{}:
-		default:
-		}
+		wake(w.recheck)
+	}
+}
+
+// wake asks the loop waiting on c to run now (once, however often asked
+// before it runs).
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// wakeStarted wakes the dispatch loop and the journal check when a
+// campaign runs that did not at the last read (started): a resume, an
+// approval, a staging. The check then looks at once at every running
+// campaign this worker has sent: a campaign resumed after Redis went back
+// in time is stopped by a worker that holds the forgotten deliveries
+// within a control interval, not at its next 5-second check, even while
+// workers whose journals lack them claim (README, "The limits").
+func (w *Worker) wakeStarted(last, now map[string]store.Probe) {
+	if started(last, now) {
+		wake(w.tick)
+		wake(w.recheck)
 	}
 }
 
@@ -523,12 +543,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	w.mu.Lock()
 	w.states = states
 	w.mu.Unlock()
-	if started(last, states) {
-		select {
-		case w.tick <- struct{}{}:
-		default:
-		}
-	}
+	w.wakeStarted(last, states)
 	// Say in this worker's log what changed, whoever changed it (an operator
 	// on another machine, the console, another worker's gate).
 	for c, p := range states {
