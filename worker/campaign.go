@@ -146,14 +146,6 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil
 	}
-	reason, err := w.forgotten(ctx, c, meta.Run, meta.Stage)
-	if err != nil {
-		return nil, fmt.Errorf("load campaign %s: %w", c, err)
-	}
-	if reason != "" {
-		cs.refuseAs, cs.refusal = "state-loss", reason
-		return cs, nil
-	}
 	rcfg := render.Config{
 		Templates: w.cfg.Templates, Locales: w.cfg.Locales, Template: camp.Template, DefaultLocale: camp.DefaultLocale,
 		Policy: render.Policy{Aliases: camp.LocalePolicy.Aliases, MissingLocale: camp.LocalePolicy.MissingLocale},

@@ -150,23 +150,6 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 	} else if err := e.st.Approve(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
-	var st *store.Status
-	wait.For(t, 60*time.Second, "a pause for state loss (or the end of the campaign)", func() bool {
-		s, err := e.st.Status(ctx, e.name)
-		if err == nil && (s.State == store.StatePaused || s.State == store.StateDone) {
-			st = s
-			return true
-		}
-		return false
-	})
-	twice := 0
-	for _, n := range e.received() {
-		if n > 1 {
-			twice++
-		}
-	}
-	if twice > 0 || st.Action != "state-loss" {
-		t.Fatalf("%d recipients received two messages; the campaign is %s (%s: %s), want paused for state loss with nobody sent twice", twice, st.State, st.Action, st.Reason)
-	}
+	st := pausedForStateLossOrEnd(t, e)
 	t.Logf("paused: %s", st.Reason)
 }

@@ -589,24 +589,7 @@ func restoredWhilePaused(t *testing.T, whole bool) {
 	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
-	var st *store.Status
-	wait.For(t, 60*time.Second, "a pause for state loss (or the end of the campaign)", func() bool {
-		s, err := e.st.Status(ctx, e.name)
-		if err == nil && (s.State == store.StatePaused && s.Action == "state-loss" || s.State == store.StateDone) {
-			st = s
-			return true
-		}
-		return false
-	})
-	twice := 0
-	for _, n := range e.received() {
-		if n > 1 {
-			twice++
-		}
-	}
-	if twice > 0 || st.Action != "state-loss" {
-		t.Fatalf("%d recipients received two messages; the campaign is %s (%s), want paused for state loss with nobody sent twice", twice, st.State, st.Reason)
-	}
+	st := pausedForStateLossOrEnd(t, e)
 	t.Logf("%d sent before the backup, %d before the restore; then %d; paused: %s", before, after, srv.Count(), st.Reason)
 }
 
@@ -660,4 +643,30 @@ func TestVerifyOnARedisWithoutINFO(t *testing.T) {
 			e.waitSent(t, 20)
 		})
 	}
+}
+
+// pausedForStateLossOrEnd waits for e's campaign to pause or to end, and
+// requires a pause for state loss with nobody sent twice (counted at the
+// SMTP server); it returns the status.
+func pausedForStateLossOrEnd(t *testing.T, e *env) *store.Status {
+	t.Helper()
+	var st *store.Status
+	wait.For(t, 60*time.Second, "a pause for state loss (or the end of the campaign)", func() bool {
+		s, err := e.st.Status(context.Background(), e.name)
+		if err == nil && (s.State == store.StatePaused || s.State == store.StateDone) {
+			st = s
+			return true
+		}
+		return false
+	})
+	twice := 0
+	for _, n := range e.received() {
+		if n > 1 {
+			twice++
+		}
+	}
+	if twice > 0 || st.Action != "state-loss" {
+		t.Fatalf("%d recipients received two messages; the campaign is %s (%s: %s), want paused for state loss with nobody sent twice", twice, st.State, st.Action, st.Reason)
+	}
+	return st
 }

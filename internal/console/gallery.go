@@ -285,19 +285,25 @@ func find(ctx context.Context, src *source, key string) (preview.Recipient, stri
 // (case-insensitive): the staged chunks hold accepted recipients only.
 func (s *Server) rejected(ctx context.Context, src *source, key string) (store.Row, bool, error) {
 	var found store.Row
-	ok := false
 	if !src.staged {
 		return found, false, nil
 	}
 	key = strings.TrimSpace(key)
 	err := s.cfg.Store.Rejects(ctx, src.camp.Name, func(row store.Row) error {
-		if !ok && (row.ID == key || strings.EqualFold(row.Email, key)) {
-			found, ok = row, true
+		if row.ID == key || strings.EqualFold(row.Email, key) {
+			found = row
+			return errFound // no need to read the rest
 		}
 		return nil
 	})
-	return found, ok, err
+	if errors.Is(err, errFound) {
+		return found, true, nil
+	}
+	return found, false, err
 }
+
+// errFound stops a search that found what it looked for.
+var errFound = errors.New("found")
 
 // gallery renders the gallery page of src; ?r= picks one recipient.
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, title string) {
