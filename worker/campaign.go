@@ -43,11 +43,9 @@ type campaignState struct {
 	// cover), which store.Resume will not undo.
 	refuseAs string
 	lostSaid atomic.Bool // its loss from Redis was logged (Worker.lost)
-	// verifyMu guards verifiedBy: when the campaign's state last changed
-	// and the run id of the Redis server process, as of this worker's last
-	// check of the campaign's latest journaled deliveries (verify).
-	verifyMu   sync.Mutex
-	verifiedBy string
+	// gated is the state key (Worker.check) at which verify last let the
+	// campaign's chunks claim.
+	gated atomic.Value
 
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; turnAt is
@@ -366,27 +364,88 @@ func delivery(e store.Entry) bool {
 }
 
 // verify reports whether a chunk of cs may claim recipients: yes once
-// this worker has checked the campaign's latest journaled deliveries
-// (forgotten) against the Redis server process that answers now (INFO's
-// run id; not known on Cluster, nor where INFO is refused) since the
-// campaign's state last changed
-// (its control's at: a resume, an approval). A Redis restored from an
-// older backup while the campaign was paused has forgotten deliveries
-// made since; the periodic check passes over a paused campaign, so
-// without this its resume would send them again. When the check finds a
-// loss it pauses the campaign for state loss (no: the chunk sends
-// nothing); a Redis error is returned (the task runs again). A campaign
-// Redis no longer has is left to the chunk, which says so.
+// this worker's journals (check) and those of every other live worker
+// (Store.CheckIn) have been checked against the campaign's state now. A
+// Redis restored from an older backup forgets deliveries made since; a
+// worker sees only those journaled in its own journal directory, so
+// without the others' word it would send the ones another machine's
+// worker made again. A check that finds a loss pauses the campaign (no:
+// the chunk sends nothing); so does a campaign no longer running while
+// it waits (the chunk ends, and runs again when the campaign does). A
+// Redis error is returned (the task runs again), and so is a wait longer
+// than gateWait (a retryLater: a worker that cannot finish its check
+// holds the campaign, which the stall rule reports). A campaign Redis no
+// longer has is left to the chunk, which says so.
 func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
-	if w.journal == nil {
-		return true, nil
+	waitFrom, said := time.Now(), false
+	for {
+		// Checked again on every pass: the state may change while it waits.
+		key, ok, err := w.check(ctx, cs.name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return true, nil
+		case !ok:
+			return false, err
+		case cs.gated.Load() == key:
+			return true, nil
+		}
+		mine := key
+		if w.journal == nil {
+			mine = "*"
+		}
+		settled, live, err := w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow)
+		var behind []string
+		if err == nil && settled {
+			behind, err = w.st.CheckIn(ctx, cs.name, w.cfg.WorkerID, mine, key, live, checkInWindow)
+		}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return true, nil // left to the chunk, as above
+		case err != nil:
+			return false, fmt.Errorf("%s: %w", journalCheck, err)
+		case settled && len(behind) == 0:
+			cs.gated.Store(key)
+			return true, nil
+		case w.state(ctx, cs.name) != store.StateRunning:
+			return false, nil
+		case time.Since(waitFrom) > gateWait:
+			return false, &retryLater{after: time.Second}
+		case len(behind) > 0 && !said && time.Since(waitFrom) > 2*time.Second:
+			said = true
+			w.log.Info("waiting for other workers to check their delivery journals against the campaign's state before claiming", "campaign", cs.name, "workers", strings.Join(behind, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-w.drain:
+			return false, errDraining
+		case <-time.After(checkInWindow / 10):
+		}
 	}
-	ctl, err := w.st.Control(ctx, cs.name)
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
-	}
+}
+
+// gateWait bounds one chunk's wait in verify for the other workers' checks.
+const gateWait = 30 * time.Second
+
+// checkInWindow is how recently a worker must have said it is alive to
+// count as alive (Store.Alive), and how long a worker says so before it
+// claims; every worker says so, and checks in, five times a window
+// (Worker.checkIn).
+const checkInWindow = time.Second
+
+// check checks the deliveries that this worker's journal directory records
+// for campaign c (the latest lines, forgotten, then every delivery of the
+// run, forgottenAnywhere) against the ledger, once per state of the
+// campaign: its control's at (a resume, an approval, a staging) and the
+// run id of the Redis server process that answers (INFO; not known on
+// Cluster, nor where INFO is refused). It returns that state's key, and
+// false when the check found a loss (and paused the campaign) or failed.
+// The key checked is what the worker's check-ins say (checkIn), and is
+// also checked in at once, so that claimers waiting for it go on.
+func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
+	ctl, err := w.st.Control(ctx, c)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", journalCheck, err)
+		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	}
 	key := ctl.At.String()
 	if _, one := w.cfg.Redis.(*redis.Client); one {
@@ -397,28 +456,43 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 			key += " " + redisconn.ParseInfo(info)["run_id"]
 		}
 	}
-	cs.verifyMu.Lock()
-	defer cs.verifyMu.Unlock()
-	if cs.verifiedBy == key {
-		return true, nil
+	if w.journal == nil {
+		return key, true, nil
+	}
+	lk, _ := w.checking.LoadOrStore(c, new(sync.Mutex))
+	lk.(*sync.Mutex).Lock()
+	defer lk.(*sync.Mutex).Unlock()
+	w.mu.Lock()
+	done := w.checked[c] == key
+	w.mu.Unlock()
+	if done {
+		return key, true, nil
+	}
+	if w.beforeCheck != nil {
+		w.beforeCheck()
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.cfg.JournalCheck)
-	reason, err := w.forgotten(cctx, cs.name, cs.run, cs.stage)
+	reason, err := w.forgotten(cctx, c, ctl.Run, ctl.Stage)
 	cancel()
 	if err == nil && reason == "" {
 		cctx, cancel := context.WithTimeout(ctx, wholeCheck)
-		reason, err = w.forgottenAnywhere(cctx, cs.name, cs.run)
+		reason, err = w.forgottenAnywhere(cctx, c, ctl.Run)
 		cancel()
 	}
 	switch {
 	case err != nil:
-		return false, fmt.Errorf("%s: %w", journalCheck, err)
+		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	case reason != "":
-		w.pauseCampaign(ctx, cs.name, cs.stage, "state-loss", reason, time.Time{})
-		return false, nil
+		w.pauseCampaign(ctx, c, ctl.Stage, "state-loss", reason, time.Time{})
+		return "", false, nil
 	}
-	cs.verifiedBy = key
-	return true, nil
+	w.mu.Lock()
+	w.checked[c] = key
+	w.mu.Unlock()
+	if _, err := w.st.CheckIn(ctx, c, w.cfg.WorkerID, key, "", nil, checkInWindow); err != nil && !errors.Is(err, store.ErrNotFound) {
+		w.log.Warn("check in", "campaign", c, "err", err) // the control loop checks in again
+	}
+	return key, true, nil
 }
 
 // wholeCheck bounds forgottenAnywhere (a million deliveries: seconds).
@@ -535,15 +609,27 @@ func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, 
 // journalCheck is what the journal check logs when it cannot read Redis.
 const journalCheck = "check the latest journaled deliveries against Redis"
 
-// checkJournals runs forgotten for every running campaign this worker has
-// loaded, each bounded by Config.JournalCheck: in a loop of its own, so that a slow
-// journal disk does not delay the control loop's pauses.
+// checkJournals checks the journals against every running campaign of
+// this worker's environment whose state changed since (check: what claimers
+// wait for), then runs forgotten for every running campaign this worker
+// has loaded, each bounded by Config.JournalCheck: in a loop of its own,
+// so that a slow journal disk does not delay the control loop's pauses.
 // It reports whether every campaign could be checked.
 func (w *Worker) checkJournals(ctx context.Context) bool {
 	w.mu.Lock()
 	cached, states := maps.Clone(w.campaigns), w.states
 	w.mu.Unlock()
 	ok := true
+	for c, p := range states {
+		if p.State != store.StateRunning || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
+			continue
+		}
+		// Whether or not this worker sends it: claimers wait for its word.
+		if _, _, err := w.check(ctx, c); err != nil && !errors.Is(err, store.ErrNotFound) {
+			ok = false
+			w.outage.warn(journalCheck, err, "campaign", c)
+		}
+	}
 	for c, cs := range cached {
 		if p, known := states[c]; cs == nil || !known || p.State != store.StateRunning || p.Stage != cs.stage {
 			continue
@@ -630,6 +716,13 @@ func (w *Worker) forget(states map[string]store.Probe) {
 		return !ok || p.State.Finished()
 	}
 	maps.DeleteFunc(w.campaigns, func(c string, _ *campaignState) bool { return gone(c) })
+	maps.DeleteFunc(w.checked, func(c string, _ string) bool { return gone(c) })
+	w.checking.Range(func(c, _ any) bool {
+		if gone(c.(string)) {
+			w.checking.Delete(c)
+		}
+		return true
+	})
 	w.loading.Range(func(c, _ any) bool { // also of campaigns never cached (refused)
 		if gone(c.(string)) {
 			w.loading.Delete(c)

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -225,6 +227,16 @@ type wopts struct {
 	check       time.Duration // its journal check's interval (0 = the default)
 	always      bool          // journal.fsync: always
 	metrics     prometheus.Registerer
+	logs        io.Writer // its log, as text (nil: none)
+	beforeCheck func()    // runs in its journal check, before it reads the journals
+}
+
+// logTo returns a text logger writing to w (nil: the worker's default, none).
+func logTo(w io.Writer) *slog.Logger {
+	if w == nil {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -239,10 +251,13 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
 		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
 		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check,
+		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check, Logger: logTo(o.logs),
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.beforeCheck != nil {
+		worker.BeforeCheck(w, o.beforeCheck)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

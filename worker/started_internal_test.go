@@ -2,6 +2,7 @@ package worker
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -13,6 +14,7 @@ import (
 func TestStarted(t *testing.T) {
 	run := func(stage string) store.Probe { return store.Probe{State: store.StateRunning, Stage: stage} }
 	paused := store.Probe{State: store.StatePaused, Stage: "s1"}
+	later := func(p store.Probe) store.Probe { p.At = p.At.Add(time.Second); return p }
 	for _, tt := range []struct {
 		name        string
 		last, now   map[string]store.Probe
@@ -23,6 +25,7 @@ func TestStarted(t *testing.T) {
 		{"staged anew", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": run("s2")}, true},
 		{"another started beside one running", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": run("s1"), "b": run("s1")}, true},
 		{"kept running", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": run("s1")}, false},
+		{"paused and resumed between two reads", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": later(run("s1"))}, true},
 		{"paused", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{"a": paused}, false},
 		{"gone", map[string]store.Probe{"a": run("s1")}, map[string]store.Probe{}, false},
 		{"staged paused", map[string]store.Probe{}, map[string]store.Probe{"a": paused}, false},

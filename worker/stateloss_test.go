@@ -545,27 +545,7 @@ func restoredWhilePaused(t *testing.T, whole bool) {
 	e.startWorker(t, wopts{journal: t.TempDir(), check: time.Hour})
 	wait.For(t, 30*time.Second, "100 messages", func() bool { return srv.Count() >= 100 })
 	ops := store.Actor{Who: "ops"}
-	settled := func(what string) int {
-		t.Helper()
-		if _, err := e.st.Pause(ctx, e.name, ops, what); err != nil {
-			t.Fatal(err)
-		}
-		// Paused: no new claim is made; what was claimed ends within the
-		// state cache's 200 ms. Settled: every message received is
-		// recorded sent, and nothing more came for a second.
-		last, same := -1, 0
-		wait.For(t, 30*time.Second, "the sends to stop", func() bool {
-			s, err := e.st.Status(ctx, e.name)
-			n := srv.Count()
-			if err != nil || n != last || s.Counts[store.OutcomeSent] != int64(n) {
-				last, same = n, 0
-				return false
-			}
-			same++
-			return same >= 50
-		})
-		return last
-	}
+	settled := func(what string) int { return pauseSettled(t, e, what) }
 	before := settled("before the backup")
 	ledger := "tidings:{" + e.name + "}:ledger"
 	dump, err := e.rdb.Dump(ctx, ledger).Result()
@@ -591,6 +571,30 @@ func restoredWhilePaused(t *testing.T, whole bool) {
 	}
 	st := pausedForStateLossOrEnd(t, e)
 	t.Logf("%d sent before the backup, %d before the restore; then %d; paused: %s", before, after, srv.Count(), st.Reason)
+}
+
+// pauseSettled pauses e's campaign and waits for its sends to settle: no
+// new claim is made; what was claimed ends within the state cache's
+// interval. Settled: every message received is recorded sent, and nothing
+// more came for a second. It returns the messages received.
+func pauseSettled(t *testing.T, e *env, what string) int {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.st.Pause(ctx, e.name, store.Actor{Who: "ops"}, what); err != nil {
+		t.Fatal(err)
+	}
+	last, same := -1, 0
+	wait.For(t, 30*time.Second, "the sends to stop", func() bool {
+		s, err := e.st.Status(ctx, e.name)
+		n := e.smtp.Count()
+		if err != nil || n != last || s.Counts[store.OutcomeSent] != int64(n) {
+			last, same = n, 0
+			return false
+		}
+		same++
+		return same >= 50
+	})
+	return last
 }
 
 // TestVerifyOnARedisWithoutINFO: a Redis that refuses INFO (a managed one

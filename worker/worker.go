@@ -220,6 +220,11 @@ type Worker struct {
 	states    map[string]store.Probe // the last probe of every active campaign
 	campaigns map[string]*campaignState
 	loading   sync.Map // campaign -> *sync.Mutex held while its state loads
+	// checked holds, per campaign, the state key (check) this worker's
+	// journals were last checked against; checking, per campaign, a
+	// *sync.Mutex held while they are.
+	checked  map[string]string
+	checking sync.Map
 	// backlog holds, per campaign state (cached or not), the outcomes a
 	// failed ledger step could not record (keep), for the campaign's next
 	// step or flushBacklogs.
@@ -243,6 +248,8 @@ type Worker struct {
 	// ledgerRead, set by tests, runs in forgotten between its read of the
 	// ledger and its second read of the journal files.
 	ledgerRead func()
+	// beforeCheck, set by tests, runs in check before it reads the journals.
+	beforeCheck func()
 }
 
 // New validates cfg, applies defaults and returns a Worker.
@@ -260,7 +267,7 @@ func New(cfg Config) (*Worker, error) {
 		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
-		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{},
+		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, checked: map[string]string{},
 		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
 		tick: make(chan struct{}, 1),
 	}, nil
@@ -341,6 +348,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// so that a pause reaches every chunk within ControlInterval.
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
+	wg.Go(func() { every(loops, checkInWindow/5, nil, func() { w.checkIn(loops) }) })
 	// A loss too small for rollback's counts, or of deliveries another
 	// process journaled (forgotten).
 	wg.Go(func() {
@@ -559,13 +567,58 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	}
 }
 
+// checkIn says this worker is alive (Store.Alive) and checks it in
+// (Store.CheckIn) for every campaign of its environment that is not
+// finished, with the state its journals were last checked against:
+// claimers wait for every live worker's check after a state change
+// (verify). It runs checkInWindow/5 apart, in a loop of its own: a worker
+// whose control loop is slow is still alive.
+func (w *Worker) checkIn(ctx context.Context) {
+	if _, _, err := w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow); err != nil {
+		if ctx.Err() == nil {
+			w.outage.warn(checkingIn, err)
+		}
+		return
+	}
+	w.mu.Lock()
+	states := w.states
+	w.mu.Unlock()
+	for c, p := range states {
+		if p.State.Finished() || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
+			continue
+		}
+		checked := "*" // nothing to check
+		if w.journal != nil {
+			w.mu.Lock()
+			checked = w.checked[c]
+			w.mu.Unlock()
+		}
+		_, err := w.st.CheckIn(ctx, c, w.cfg.WorkerID, checked, "", nil, checkInWindow)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // gone from Redis: the control loop says so
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				w.outage.warn(checkingIn, err, "campaign", c)
+			}
+			return
+		}
+	}
+	w.outage.answered(checkingIn)
+}
+
+// checkingIn is what the control loop logs when it cannot check in.
+const checkingIn = "say this worker is alive and check in for the campaigns"
+
 // started reports whether a campaign runs in states that did not in last
-// (staged, resumed or approved since), or runs a new staging: the dispatch
+// (staged, resumed or approved since), runs a new staging, or changed state
+// since (paused and resumed between two reads: its At moved): the dispatch
 // loop then runs at once, so that its batch is released now, not up to
-// TickInterval later.
+// TickInterval later, and so does the journal check that claimers wait for
+// (verify).
 func started(last, states map[string]store.Probe) bool {
 	for c, p := range states {
-		if prev, ok := last[c]; p.State == store.StateRunning && (!ok || prev.State != p.State || prev.Stage != p.Stage) {
+		if prev, ok := last[c]; p.State == store.StateRunning && (!ok || prev.State != p.State || prev.Stage != p.Stage || !prev.At.Equal(p.At)) {
 			return true
 		}
 	}

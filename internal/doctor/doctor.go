@@ -216,8 +216,9 @@ func Journal(j environment.Journal) Check {
 		return warn(name, fmt.Sprintf("%s cannot be written on this machine by this user (%v): a worker here would pause every campaign it sends (action journal); fix its permissions or space, or set journal.dir (workers elsewhere: run doctor there, as their user)", j.Dir, err))
 	}
 	// A worker checks Redis against the deliveries in its own directory
-	// only (README, "The limits").
-	const shared = "; give every worker of the environment this same directory (a shared volume): a worker sees only the deliveries journaled there, and after a loss of Redis state one without them can send them again before one with them stops the campaign"
+	// only; claims wait for the checks of the workers running (README,
+	// "The limits").
+	const shared = "; a worker checks only the deliveries journaled in its own directory, and after a change of Redis state claims wait for every running worker's check: a directory that no running worker reads is checked by nobody, so keep a worker running on every machine whose directory holds deliveries of a campaign that runs, or give the workers one shared directory"
 	if j.FsyncAlways {
 		return pass(name, j.Dir+" is writable by this user; fsynced before each claim window is sent (journal.fsync: always): a crash of the host loses no claim"+shared)
 	}

@@ -56,6 +56,7 @@ func parseControl(m map[string]string) *Control {
 type Probe struct {
 	State State // "" when the campaign is gone
 	Stage string
+	At    time.Time // of its last state change
 	Sent  int64
 	Env   string // the environment it was staged in ("" while being staged)
 }
@@ -64,7 +65,7 @@ type Probe struct {
 func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
 	k := keysFor(c)
 	p := s.rdb.Pipeline()
-	ctl := p.HMGet(ctx, k.control, "state", "stage")
+	ctl := p.HMGet(ctx, k.control, "state", "stage", "at")
 	cnt := p.HGet(ctx, k.counts, OutcomeSent)
 	env := p.HGet(ctx, k.meta, "env")
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -72,7 +73,7 @@ func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
 	}
 	str := func(v any) string { x, _ := v.(string); return x }
 	cv := ctl.Val()
-	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), Sent: atoi64(cnt.Val()), Env: env.Val()}, nil
+	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), At: fromMS(atoi64(str(cv[2]))), Sent: atoi64(cnt.Val()), Env: env.Val()}, nil
 }
 
 // TransitionParams describe a control change.

@@ -32,6 +32,8 @@ var (
 	stageEndScript   = loadScript("stage_end")
 	leaseScript      = loadScript("lease")
 	turnScript       = loadScript("turn")
+	checkInScript    = loadScript("checkin")
+	aliveScript      = loadScript("alive")
 )
 
 // eval runs script on the master that owns keys[0] and, when the store

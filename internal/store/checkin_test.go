@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// win is the window of these tests: long, so that the time between
+// reading Redis's clock and the script's call does not matter.
+const win = 10 * time.Second
+
+// redisNow returns Redis's clock in ms.
+func redisNow(t *testing.T, rdb *redis.Client) int64 {
+	t.Helper()
+	now, err := rdb.Time(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return now.UnixMilli()
+}
+
+// TestAlive: a worker is alive while it says so within the window; it is
+// settled once it has said so for a window without a longer gap; a gap
+// (its entry lost, or restored from an older backup) starts again; one
+// not heard from for an hour is dropped. Times are Redis's.
+func TestAlive(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s := store.New(rdb)
+	ago := func(now int64, d time.Duration) string { return strconv.FormatInt(now-d.Milliseconds(), 10) }
+	for i, tt := range []struct {
+		name        string
+		first, seen time.Duration // ago; seen 0: no entry
+		wantSettled bool
+	}{
+		{"first word", 0, 0, false},
+		{"saying so for longer than the window", 25 * time.Second, time.Second, true},
+		{"saying so for less than the window", 5 * time.Second, time.Second, false},
+		{"after a gap longer than the window (restored from an older backup)", time.Hour, 20 * time.Second, false},
+	} {
+		env := fmt.Sprintf("alive-%d-%d", time.Now().UnixNano(), i)
+		key := store.WorkersKey(env)
+		now := redisNow(t, rdb)
+		if tt.seen > 0 {
+			rdb.HSet(ctx, key, "w", ago(now, tt.first)+" "+ago(now, tt.seen))
+		}
+		rdb.HSet(ctx, key, "other", ago(now, time.Minute)+" "+ago(now, 2*time.Second), // alive
+			"silent", ago(now, time.Hour)+" "+ago(now, 20*time.Second), // not alive
+			"gone", ago(now, 2*time.Hour)+" "+ago(now, 61*time.Minute)) // dropped
+		settled, live, err := s.Alive(ctx, env, "w", win)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(live)
+		if settled != tt.wantSettled || !slices.Equal(live, []string{"other", "w"}) {
+			t.Errorf("%s: settled %v, live %v; want %v, [other w]", tt.name, settled, live, tt.wantSettled)
+		}
+		if rdb.HExists(ctx, key, "gone").Val() || !rdb.HExists(ctx, key, "silent").Val() {
+			t.Errorf("%s: want the worker silent for an hour dropped, the one silent for 20 s kept", tt.name)
+		}
+	}
+}
+
+// TestCheckIn: a claim waits for every live worker that has not checked
+// the state it needs: one that never checked in, one that checked another
+// state, one that checked the state but not lately; not one that keeps no
+// journal ("*"), nor one not alive.
+func TestCheckIn(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s := store.New(rdb)
+	c := "checkin-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	// A campaign Redis no longer has (or never had): nothing is written.
+	if _, err := s.CheckIn(ctx, c, "me", "k1", "", nil, win); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("check in for a campaign Redis does not have: %v, want ErrNotFound", err)
+	}
+	if n := rdb.Exists(ctx, "tidings:{"+c+"}:checkins").Val(); n != 0 {
+		t.Error("a check-in for a campaign Redis does not have wrote its key")
+	}
+	rdb.HSet(ctx, "tidings:{"+c+"}:control", "state", "running")
+	in := func(w, checked string) {
+		t.Helper()
+		if _, err := s.CheckIn(ctx, c, w, checked, "", nil, win); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in("old", "k1")
+	in("done", "k2")
+	in("nojournal", "*")
+	in("notlive", "k1")
+	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "stale", strconv.FormatInt(redisNow(t, rdb)-20000, 10)+" k2")
+	for _, tt := range []struct {
+		name string
+		live []string
+		want []string
+	}{
+		{"alone", []string{"me"}, []string{}},
+		{"checked the same state, or keeps no journal", []string{"me", "done", "nojournal"}, []string{}},
+		{"checked another state", []string{"me", "old"}, []string{"old"}},
+		{"never checked in", []string{"me", "new"}, []string{"new"}},
+		{"checked it, but not lately", []string{"me", "stale"}, []string{"stale"}},
+		{"all of them", []string{"me", "done", "nojournal", "old", "new", "stale"}, []string{"new", "old", "stale"}},
+	} {
+		got, err := s.CheckIn(ctx, c, "me", "k2", "k2", tt.live, win)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: behind %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+-- checkin.lua: a worker says which state of the campaign it has checked
+-- its delivery journals against (Store.CheckIn), in Redis's own time, and,
+-- when asked, which of the live workers have not checked a state.
+-- KEYS: 1 checkins (worker id -> "<seen ms> <checked>"), 2 control
+-- ARGV: 1 worker id, 2 the state it has checked ("*": it keeps no journal,
+-- so has nothing to check), 3 the window in ms, 4 the state a claim needs
+-- ("": none, only check in), 5... the ids of the workers alive (Alive)
+-- Returns the live workers that have not checked ARGV[4] within the
+-- window (none checked in, an older state, or not lately); nil, writing
+-- nothing, when the campaign is gone (Redis lost it: nothing of it is
+-- written back).
+if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local win = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], now .. ' ' .. ARGV[2])
+local behind = {}
+if ARGV[4] == '' then return behind end
+for i = 5, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  local s, checked = string.match(v or '', '^(%d+) (.*)$')
+  if not s or now - tonumber(s) > win or (checked ~= ARGV[4] and checked ~= '*') then
+    behind[#behind + 1] = ARGV[i]
+  end
+end
+return behind

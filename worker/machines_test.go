@@ -1,0 +1,59 @@
+package worker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// TestRestoredWithJournalsOnTwoMachines: two workers, each with a journal
+// directory of its own (two machines). Worker A sends part of the
+// campaign over 8 connections; Redis is restored from a backup taken
+// before some of A's deliveries (while the campaign was paused), and the
+// campaign resumed. Worker B's journal holds nothing, so its own check
+// passes at once; it must not claim before A, whose journal holds what
+// Redis forgot, has checked the resumed campaign: A then pauses it for
+// state loss, and nobody receives a second message. A's check takes 3
+// seconds here (a slow journal disk; A runs again with one connection, so
+// B takes most chunks): without the wait for every live worker's check, B
+// sent A's forgotten recipients again meanwhile.
+func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, r := persistentEnv(t)
+	srv := e.smtp
+	e.stage(t, opts{n: 3000, size: 3000, rate: "100/s"})
+	dirA := t.TempDir()
+	stopA := e.startWorker(t, wopts{journal: dirA, id: "A", concurrency: 8})
+	wait.For(t, 30*time.Second, "100 messages", func() bool { return srv.Count() >= 100 })
+	before := pauseSettled(t, e, "before the backup")
+	backup(t, e) // taken while paused
+	ops := store.Actor{Who: "ops"}
+	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 30*time.Second, "40 more messages", func() bool { return srv.Count() >= before+40 })
+	after := pauseSettled(t, e, "before the restore")
+	stopA()
+	restore(t, r) // the campaign paused, as in the backup
+	e.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, beforeCheck: func() { time.Sleep(3 * time.Second) }})
+	var logs syncbuf.Buffer
+	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
+	time.Sleep(1500 * time.Millisecond) // both alive and settled
+	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+		t.Fatal(err)
+	}
+	st := pausedForStateLoss(t, e)
+	if n := srv.Count(); n != after {
+		t.Errorf("%d messages sent after the restore, want none (A's journal holds %d deliveries Redis forgot)", n-after, after-before)
+	}
+	if !strings.Contains(logs.String(), "waiting for other workers to check their delivery journals") || !strings.Contains(logs.String(), "workers=A2") {
+		t.Errorf("B's log does not say it waits for A2's check:\n%s", logs.String())
+	}
+	t.Logf("%d sent before the backup, %d before the restore, %d after; paused: %s", before, after, srv.Count(), st.Reason)
+}
