@@ -17,6 +17,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/childproc"
 	"github.com/tidings-mail/tidings/internal/freeport"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // round is one tidings campaign of the bench: a fresh campaign (its own
@@ -187,6 +188,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 			b.procs.stop(w, 30*time.Second)
 		}
 	}()
+	// Running, as an operator's would be: a worker claims once it has said
+	// it is alive for a second (README, "When Redis loses a campaign").
+	if err := b.waitSettled(ctx, r.env(), r.Workers); err != nil {
+		return res, err
+	}
 
 	// Baselines.
 	var base, staged, end sample
@@ -505,6 +511,31 @@ func waitHealthy(ctx context.Context, w *proc, port int) error {
 	http.DefaultClient.CloseIdleConnections()
 	if err != nil {
 		return fmt.Errorf("start %s: %w", w.name, err)
+	}
+	return nil
+}
+
+// waitSettled waits until n workers of environment env have said they are
+// alive (store.Alive's registry) for longer than the window a new worker
+// waits before it claims.
+func (b *bench) waitSettled(ctx context.Context, env string, n int) error {
+	key := store.WorkersKey(env)
+	err := pollUntil(ctx, 30*time.Second, func() (bool, error) {
+		words, err := b.redis.client.HGetAll(ctx, key).Result()
+		if err != nil {
+			return false, err
+		}
+		settled := 0
+		for _, v := range words {
+			var first, seen int64
+			if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err == nil && seen-first > 1200 {
+				settled++
+			}
+		}
+		return settled >= n, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for %d workers to be settled: %w", n, err)
 	}
 	return nil
 }
