@@ -406,7 +406,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		case settled && len(behind) == 0:
 			cs.gated.Store(key)
 			return true, nil
-		case w.state(ctx, cs.name) != store.StateRunning:
+		case stopped(w.st.Probe(ctx, cs.name)):
 			return false, nil
 		case time.Since(waitFrom) > gateWait:
 			return false, &retryLater{after: time.Second}
@@ -423,6 +423,11 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		}
 	}
 }
+
+// stopped reports whether a probe read says the campaign no longer runs
+// (read from Redis, not the control loop's cache, which may not have seen
+// the resume that queued the chunk yet).
+func stopped(p store.Probe, err error) bool { return err == nil && p.State != store.StateRunning }
 
 // gateWait bounds one chunk's wait in verify for the other workers' checks.
 const gateWait = 30 * time.Second
