@@ -13,11 +13,9 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/journal"
-	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -432,11 +430,8 @@ func stopped(p store.Probe, err error) bool { return err == nil && p.State != st
 // gateWait bounds one chunk's wait in verify for the other workers' checks.
 const gateWait = 30 * time.Second
 
-// checkInWindow is how recently a worker must have said it is alive to
-// count as alive (Store.Alive), and how long a worker says so before it
-// claims; every worker says so, and checks in, five times a window
-// (Worker.checkIn).
-const checkInWindow = time.Second
+// checkInWindow is store.CheckInWindow.
+const checkInWindow = store.CheckInWindow
 
 // check checks the deliveries that this worker's journal directory records
 // for campaign c (the latest lines, forgotten, then every delivery of the
@@ -452,15 +447,7 @@ func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	}
-	key := ctl.At.String()
-	if _, one := w.cfg.Redis.(*redis.Client); one {
-		// A Redis that does not answer INFO (an embedded one, a managed
-		// one that forbids it) is checked at state changes only, as on
-		// Cluster; the control was just read, so Redis answers.
-		if info, err := w.cfg.Redis.Info(ctx, "server").Result(); err == nil {
-			key += " " + redisconn.ParseInfo(info)["run_id"]
-		}
-	}
+	key := w.st.StateKey(ctx, ctl.At)
 	if w.journal == nil {
 		return key, true, nil
 	}

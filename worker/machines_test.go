@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,11 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
+	// Meanwhile status names the worker the chunks wait for.
+	wait.For(t, 10*time.Second, "status to name A2 as awaited", func() bool {
+		st, err := e.st.Status(ctx, e.name)
+		return err == nil && slices.Contains(st.Awaited, "A2")
+	})
 	st := pausedForStateLoss(t, e)
 	if n := srv.Count(); n != after {
 		t.Errorf("%d messages sent after the restore, want none (A's journal holds %d deliveries Redis forgot)", n-after, after-before)

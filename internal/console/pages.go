@@ -133,7 +133,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.Needs = "Paused: " + st.Reason
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
-			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st.Env))
+			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))
 		}
 	}
 	return o

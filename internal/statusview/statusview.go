@@ -173,18 +173,21 @@ func WithStall(st *store.Status, now time.Time, hint string) string {
 	if !since.Equal(st.LastProgress) {
 		what = "recipients due since " + since.UTC().Format("15:04:05 UTC") + ", no outcome since"
 	}
-	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: %s", d.Round(time.Second), what, StallAdvice(st.Env))
+	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: %s", d.Round(time.Second), what, StallAdvice(st))
 	if hint == "" {
 		return line
 	}
 	return line + "\n          " + hint
 }
 
-// StallAdvice is what to check when a running campaign of environment env
-// records no outcome although recipients wait (WithStall's advice, which
-// the console gives too).
-func StallAdvice(env string) string {
-	return "check that a worker of environment " + env + " runs and reaches Redis and SMTP (its log says why not)"
+// StallAdvice is what to check when running campaign st records no
+// outcome although recipients wait (WithStall's advice, which the console
+// gives too): the workers whose journal check the chunks wait for, if any.
+func StallAdvice(st *store.Status) string {
+	if len(st.Awaited) > 0 {
+		return "no chunk claims until " + strings.Join(st.Awaited, ", ") + " (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory"
+	}
+	return "check that a worker of environment " + st.Env + " runs and reaches Redis and SMTP (its log says why not)"
 }
 
 // maxBatches is how many batches Write shows one line each before it

@@ -154,6 +154,7 @@ func TestWithStall(t *testing.T) {
 			LastProgress: last, DueSince: due}
 	}
 	hhmmss := func(t time.Time) string { return t.UTC().Format("15:04:05 UTC") }
+	awaiting := func(st *store.Status, workers ...string) *store.Status { st.Awaited = workers; return st }
 	tests := []struct {
 		name string
 		st   *store.Status
@@ -169,6 +170,8 @@ func TestWithStall(t *testing.T) {
 		{"an outcome 30s ago", running(now.Add(-30*time.Second), now.Add(-20*time.Minute)), ""},
 		{"waiting on purpose (between batches)", running(now.Add(-5*time.Minute), time.Time{}), ""},
 		{"paused", &store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, At: at}, DueSince: at}, ""},
+		{"claims wait for two workers' journal checks", awaiting(running(now.Add(-5*time.Minute), now.Add(-20*time.Minute)), "A2", "B"),
+			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: no chunk claims until A2, B (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory\n          pause with: ..."},
 	}
 	for _, tt := range tests {
 		got := statusview.WithStall(tt.st, now, "pause with: ...")

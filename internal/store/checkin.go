@@ -4,10 +4,67 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
+
+// CheckInWindow is how recently a worker must have said it is alive to
+// count as alive (Alive), and how long a worker says so before it claims;
+// every worker says so, and checks in, five times a window.
+const CheckInWindow = time.Second
+
+// StateKey names the state of a campaign whose control's At is at, as
+// workers check their journals against it and check in (CheckIn): at, and
+// the run id of the Redis server process that answers (INFO), so that a
+// Redis restarted, restored or failed over is a new state. No run id on
+// Cluster (any node answers), nor from a Redis that refuses INFO (an
+// embedded one, a managed one that forbids it): such a Redis is checked
+// at state changes only.
+func (s *Store) StateKey(ctx context.Context, at time.Time) string {
+	key := at.String()
+	if _, one := s.rdb.(*redis.Client); one {
+		if info, err := s.rdb.Info(ctx, "server").Result(); err == nil {
+			_, id, _ := strings.Cut(info, "run_id:")
+			id, _, _ = strings.Cut(id, "\n")
+			key += " " + strings.TrimSpace(id)
+		}
+	}
+	return key
+}
+
+// Awaited returns the workers of environment env alive now (Alive) that
+// have not checked state key of campaign c within the window (CheckIn):
+// what a chunk of c waits for before it claims. It writes nothing.
+func (s *Store) Awaited(ctx context.Context, c, env, key string) ([]string, error) {
+	p := s.rdb.Pipeline()
+	nowC := p.Time(ctx)
+	aliveC := p.HGetAll(ctx, WorkersKey(env))
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read the workers alive: %w", err)
+	}
+	checks, err := s.rdb.HGetAll(ctx, keysFor(c).checkins).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read the journal checks of %s: %w", c, err)
+	}
+	now, win := nowC.Val().UnixMilli(), CheckInWindow.Milliseconds()
+	var out []string
+	for w, v := range aliveC.Val() {
+		var first, seen int64
+		if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err != nil || now-seen > win {
+			continue
+		}
+		at, checked, _ := strings.Cut(checks[w], " ")
+		if t, err := strconv.ParseInt(at, 10, 64); err != nil || now-t > win || (checked != key && checked != "*") {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
 
 // WorkersKey is the registry of the live workers of environment env.
 func WorkersKey(env string) string { return "tidings:workers:" + env }

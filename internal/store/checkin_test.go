@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,37 @@ func TestCheckIn(t *testing.T) {
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: behind %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestAwaited: what a chunk waits for, as status shows it: the workers
+// alive that have not checked the campaign's current state lately (none
+// checked in, an older state, not lately); not those that checked it, nor
+// those keeping no journal, nor those not alive. StateKey names the
+// campaign's state with the Redis server process's run id.
+func TestAwaited(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s := store.New(rdb)
+	c, env := "awaited-"+strconv.FormatInt(time.Now().UnixNano(), 36), "awaited-env"
+	at := time.UnixMilli(1_700_000_000_000).UTC()
+	key := s.StateKey(ctx, at)
+	info, _ := rdb.Info(ctx, "server").Result()
+	if !strings.HasPrefix(key, at.String()+" ") || len(key) != len(at.String())+41 || !strings.Contains(info, "run_id:"+key[len(at.String())+1:]) {
+		t.Fatalf("StateKey = %q, want the time and this Redis's 40-character run id", key)
+	}
+	now := redisNow(t, rdb)
+	ms := func(d time.Duration) string { return strconv.FormatInt(now-d.Milliseconds(), 10) }
+	word := func(seen time.Duration) string { return ms(time.Minute) + " " + ms(seen) }
+	rdb.HSet(ctx, store.WorkersKey(env), "done", word(0), "nojournal", word(0), "older", word(0), "never", word(0),
+		"stale", word(0), "dead", word(30*time.Second))
+	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "done", ms(0)+" "+key, "nojournal", ms(0)+" *", "older", ms(0)+" "+at.Add(-time.Hour).String()+" x",
+		"stale", ms(20*time.Second)+" "+key, "dead", ms(30*time.Second)+" old")
+	got, err := s.Awaited(ctx, c, env, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"never", "older", "stale"}; !slices.Equal(got, want) {
+		t.Errorf("Awaited = %v, want %v", got, want)
 	}
 }

@@ -257,6 +257,10 @@ type Status struct {
 	// should be sending now (zero: none; eta.go's dueSince): with no
 	// outcome since, no worker sends it.
 	DueSince time.Time `json:"due_since,omitzero"`
+	// Awaited lists, while it runs, the workers alive whose check of their
+	// delivery journals against its current state no chunk has seen yet:
+	// until they check it, no chunk claims (Store.Awaited).
+	Awaited []string `json:"awaited_checks,omitempty"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -387,6 +391,10 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		releasedAt, doneAt := fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"]))
 		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
+	}
+	if st.State == StateRunning {
+		// Unknown (nil) when unreadable: the status is still worth showing.
+		st.Awaited, _ = s.Awaited(ctx, c, meta.Env, s.StateKey(ctx, st.At))
 	}
 	return st, nil
 }
