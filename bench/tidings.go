@@ -517,7 +517,7 @@ func waitHealthy(ctx context.Context, w *proc, port int) error {
 
 // waitSettled waits until n workers of environment env have said they are
 // alive (store.Alive's registry) for longer than the window a new worker
-// waits before it claims.
+// waits before it claims (store.CheckInWindow).
 func (b *bench) waitSettled(ctx context.Context, env string, n int) error {
 	key := store.WorkersKey(env)
 	err := pollUntil(ctx, 30*time.Second, func() (bool, error) {
@@ -528,7 +528,7 @@ func (b *bench) waitSettled(ctx context.Context, env string, n int) error {
 		settled := 0
 		for _, v := range words {
 			var first, seen int64
-			if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err == nil && seen-first > 1200 {
+			if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err == nil && seen-first > store.CheckInWindow.Milliseconds()+200 {
 				settled++
 			}
 		}

@@ -417,7 +417,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 			return false, ctx.Err()
 		case <-w.drain:
 			return false, errDraining
-		case <-time.After(checkInWindow / 10):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

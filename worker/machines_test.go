@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
@@ -28,24 +29,12 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	ctx := context.Background()
 	e, r := persistentEnv(t)
 	srv := e.smtp
-	e.stage(t, opts{n: 3000, size: 3000, rate: "100/s"})
-	dirA := t.TempDir()
-	stopA := e.startWorker(t, wopts{journal: dirA, id: "A", concurrency: 8})
-	wait.For(t, 30*time.Second, "100 messages", func() bool { return srv.Count() >= 100 })
-	before := pauseSettled(t, e, "before the backup")
-	backup(t, e) // taken while paused
+	before, after, dirA := sentThenRestored(t, e, r)
 	ops := store.Actor{Who: "ops"}
-	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
-		t.Fatal(err)
-	}
-	wait.For(t, 30*time.Second, "40 more messages", func() bool { return srv.Count() >= before+40 })
-	after := pauseSettled(t, e, "before the restore")
-	stopA()
-	restore(t, r) // the campaign paused, as in the backup
 	e.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, beforeCheck: func() { time.Sleep(3 * time.Second) }})
 	var logs syncbuf.Buffer
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
-	time.Sleep(1500 * time.Millisecond) // both alive and settled
+	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
 	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -62,4 +51,29 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 		t.Errorf("B's log does not say it waits for A2's check:\n%s", logs.String())
 	}
 	t.Logf("%d sent before the backup, %d before the restore, %d after; paused: %s", before, after, srv.Count(), st.Reason)
+}
+
+// sentThenRestored stages e's campaign (3,000 recipients at 100/s) and
+// runs worker A (8 connections, a journal directory of its own, returned)
+// until at least 100 are sent; pauses it and takes the "backup"; resumes it
+// until at least 40 more are sent, pauses it again, stops A and restores
+// Redis from the backup (the campaign paused, as it was then). It returns
+// the messages received at the backup and at the restore: A's journal
+// holds after-before deliveries that Redis forgot.
+func sentThenRestored(t *testing.T, e *env, r *redistest.Redis) (before, after int, dirA string) {
+	t.Helper()
+	e.stage(t, opts{n: 3000, size: 3000, rate: "100/s"})
+	dirA = t.TempDir()
+	stopA := e.startWorker(t, wopts{journal: dirA, id: "A", concurrency: 8})
+	wait.For(t, 30*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
+	before = pauseSettled(t, e, "before the backup")
+	backup(t, e) // taken while paused
+	if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "ops"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 30*time.Second, "40 more messages", func() bool { return e.smtp.Count() >= before+40 })
+	after = pauseSettled(t, e, "before the restore")
+	stopA()
+	restore(t, r)
+	return before, after, dirA
 }

@@ -348,6 +348,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// so that a pause reaches every chunk within ControlInterval.
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
+	wg.Go(func() { every(loops, checkInWindow/5, nil, func() { w.sayAlive(loops) }) })
 	wg.Go(func() { every(loops, checkInWindow/5, nil, func() { w.checkIn(loops) }) })
 	// A loss too small for rollback's counts, or of deliveries another
 	// process journaled (forgotten).
@@ -567,48 +568,54 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	}
 }
 
-// checkIn says this worker is alive (Store.Alive) and checks it in
-// (Store.CheckIn) for every campaign of its environment that is not
-// finished, with the state its journals were last checked against:
-// claimers wait for every live worker's check after a state change
-// (verify). It runs checkInWindow/5 apart, in a loop of its own: a worker
-// whose control loop is slow is still alive.
-func (w *Worker) checkIn(ctx context.Context) {
+// sayAlive says this worker is alive (Store.Alive), checkInWindow/5
+// apart, in a loop of its own: neither a slow control loop nor many
+// campaigns' check-ins (checkIn) make a running worker look silent, which
+// would let others claim without its journal check.
+func (w *Worker) sayAlive(ctx context.Context) {
 	if _, _, err := w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow); err != nil {
+		if ctx.Err() == nil {
+			w.outage.warn(sayingAlive, err)
+		}
+		return
+	}
+	w.outage.answered(sayingAlive)
+}
+
+// checkIn checks this worker in (Store.CheckIns, one round trip) for every
+// campaign of its environment that is not finished, with the state its
+// journals were last checked against: claimers wait for every live
+// worker's check after a state change (verify). Paused campaigns too, so
+// that a resume waits for nobody's word but the checks. It runs
+// checkInWindow/5 apart, in a loop of its own.
+func (w *Worker) checkIn(ctx context.Context) {
+	w.mu.Lock()
+	checked := map[string]string{}
+	for c, p := range w.states {
+		switch {
+		case p.State.Finished() || (w.cfg.Env != "" && p.Env != w.cfg.Env):
+		case w.journal == nil:
+			checked[c] = "*" // nothing to check
+		default:
+			checked[c] = w.checked[c]
+		}
+	}
+	w.mu.Unlock()
+	if err := w.st.CheckIns(ctx, w.cfg.WorkerID, checked, checkInWindow); err != nil {
 		if ctx.Err() == nil {
 			w.outage.warn(checkingIn, err)
 		}
 		return
 	}
-	w.mu.Lock()
-	states := w.states
-	w.mu.Unlock()
-	for c, p := range states {
-		if p.State.Finished() || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
-			continue
-		}
-		checked := "*" // nothing to check
-		if w.journal != nil {
-			w.mu.Lock()
-			checked = w.checked[c]
-			w.mu.Unlock()
-		}
-		_, err := w.st.CheckIn(ctx, c, w.cfg.WorkerID, checked, "", nil, checkInWindow)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // gone from Redis: the control loop says so
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				w.outage.warn(checkingIn, err, "campaign", c)
-			}
-			return
-		}
-	}
 	w.outage.answered(checkingIn)
 }
 
-// checkingIn is what the control loop logs when it cannot check in.
-const checkingIn = "say this worker is alive and check in for the campaigns"
+// sayingAlive and checkingIn are what those loops log when they cannot
+// reach Redis.
+const (
+	sayingAlive = "say this worker is alive"
+	checkingIn  = "check in for the campaigns"
+)
 
 // started reports whether a campaign runs in states that did not in last
 // (staged, resumed or approved since), runs a new staging, or changed state

@@ -15,25 +15,38 @@ import (
 // CheckInWindow is how recently a worker must have said it is alive to
 // count as alive (Alive), and how long a worker says so before it claims;
 // every worker says so, and checks in, five times a window.
-const CheckInWindow = time.Second
+const CheckInWindow = 2 * time.Second
 
 // StateKey names the state of a campaign whose control's At is at, as
-// workers check their journals against it and check in (CheckIn): at, and
-// the run id of the Redis server process that answers (INFO), so that a
-// Redis restarted, restored or failed over is a new state. No run id on
-// Cluster (any node answers), nor from a Redis that refuses INFO (an
-// embedded one, a managed one that forbids it): such a Redis is checked
-// at state changes only.
+// workers check their journals against it and check in (CheckIn):
+// "<at ms>/<run id>", the run id of the Redis server process that answers
+// (INFO), so that a Redis restarted, restored or failed over is a new
+// state. No run id on Cluster (any node answers), nor from a Redis that
+// refuses INFO (an embedded one; a managed one, or an ACL user, that
+// forbids it): such a state matches any run id of the same at (Checked),
+// so workers that may run INFO and workers that may not agree.
 func (s *Store) StateKey(ctx context.Context, at time.Time) string {
-	key := at.String()
+	key := strconv.FormatInt(at.UnixMilli(), 10) + "/"
 	if _, one := s.rdb.(*redis.Client); one {
 		if info, err := s.rdb.Info(ctx, "server").Result(); err == nil {
 			_, id, _ := strings.Cut(info, "run_id:")
 			id, _, _ = strings.Cut(id, "\n")
-			key += " " + strings.TrimSpace(id)
+			key += strings.TrimSpace(id)
 		}
 	}
 	return key
+}
+
+// Checked reports whether a worker that checked state checked (StateKey;
+// "*": it keeps no journal) has checked state need: the same at, and the
+// same run id unless one of them knows none (checkin.lua's rule).
+func Checked(checked, need string) bool {
+	if checked == "*" || checked == need {
+		return true
+	}
+	a1, r1, ok1 := strings.Cut(checked, "/")
+	a2, r2, ok2 := strings.Cut(need, "/")
+	return ok1 && ok2 && a1 == a2 && (r1 == "" || r2 == "")
 }
 
 // Awaited returns the workers of environment env alive now (Alive) that
@@ -58,7 +71,7 @@ func (s *Store) Awaited(ctx context.Context, c, env, key string) ([]string, erro
 			continue
 		}
 		at, checked, _ := strings.Cut(checks[w], " ")
-		if t, err := strconv.ParseInt(at, 10, 64); err != nil || now-t > win || (checked != key && checked != "*") {
+		if t, err := strconv.ParseInt(at, 10, 64); err != nil || now-t > win || !Checked(checked, key) {
 			out = append(out, w)
 		}
 	}
@@ -107,6 +120,45 @@ func (s *Store) CheckIn(ctx context.Context, c, worker, checked, need string, li
 		return nil, fmt.Errorf("check in for %s: %w", c, err)
 	}
 	return strs(v), nil
+}
+
+// CheckIns checks worker in for every campaign of checked (campaign ->
+// the state checked, as CheckIn) in one round trip (one per Cluster node),
+// so that a worker with many active campaigns, or far from Redis, checks
+// in for all of them well within the window. A campaign Redis no longer
+// has is passed over; it returns the first other error, after checking in
+// for the others.
+func (s *Store) CheckIns(ctx context.Context, worker string, checked map[string]string, window time.Duration) error {
+	if len(checked) == 0 {
+		return nil
+	}
+	run := func(eval func(p redis.Pipeliner, keys []string, args ...any) *redis.Cmd) map[string]*redis.Cmd {
+		p := s.rdb.Pipeline()
+		cmds := make(map[string]*redis.Cmd, len(checked))
+		for c, v := range checked {
+			k := keysFor(c)
+			cmds[c] = eval(p, []string{k.checkins, k.control}, worker, v, window.Milliseconds(), "")
+		}
+		_, _ = p.Exec(ctx) // each command holds its own error
+		return cmds
+	}
+	cmds := run(func(p redis.Pipeliner, keys []string, args ...any) *redis.Cmd {
+		return checkInScript.EvalSha(ctx, p, keys, args...)
+	})
+	for _, cmd := range cmds {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // not loaded on this node yet
+			cmds = run(func(p redis.Pipeliner, keys []string, args ...any) *redis.Cmd {
+				return checkInScript.Eval(ctx, p, keys, args...)
+			})
+			break
+		}
+	}
+	for c, cmd := range cmds {
+		if err := cmd.Err(); err != nil && !errors.Is(err, redis.Nil) { // Nil: the campaign is gone
+			return fmt.Errorf("check in for %s: %w", c, err)
+		}
+	}
+	return nil
 }
 
 // strs returns the strings of a script's array answer v.

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,20 +100,29 @@ func TestCheckIn(t *testing.T) {
 	in("done", "k2")
 	in("nojournal", "*")
 	in("notlive", "k1")
-	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "stale", strconv.FormatInt(redisNow(t, rdb)-20000, 10)+" k2")
+	in("runR", "100/R")
+	in("noinfo", "100/")
+	in("runS", "100/S")
+	in("noinfo99", "99/")
+	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "stale", strconv.FormatInt(redisNow(t, rdb)-20000, 10)+" k2",
+		"ancient", strconv.FormatInt(redisNow(t, rdb)-2*3600000, 10)+" k1")
 	for _, tt := range []struct {
 		name string
+		need string // "" : k2
 		live []string
 		want []string
 	}{
-		{"alone", []string{"me"}, []string{}},
-		{"checked the same state, or keeps no journal", []string{"me", "done", "nojournal"}, []string{}},
-		{"checked another state", []string{"me", "old"}, []string{"old"}},
-		{"never checked in", []string{"me", "new"}, []string{"new"}},
-		{"checked it, but not lately", []string{"me", "stale"}, []string{"stale"}},
-		{"all of them", []string{"me", "done", "nojournal", "old", "new", "stale"}, []string{"new", "old", "stale"}},
+		{"alone", "", []string{"me"}, []string{}},
+		{"checked the same state, or keeps no journal", "", []string{"me", "done", "nojournal"}, []string{}},
+		{"checked another state", "", []string{"me", "old"}, []string{"old"}},
+		{"never checked in", "", []string{"me", "new"}, []string{"new"}},
+		{"checked it, but not lately", "", []string{"me", "stale"}, []string{"stale"}},
+		{"all of them", "", []string{"me", "done", "nojournal", "old", "new", "stale"}, []string{"new", "old", "stale"}},
+		{"a run id, or none (a Redis user without INFO), at the same at", "100/R", []string{"me", "runR", "noinfo"}, []string{}},
+		{"another run id, or none at another at", "100/R", []string{"me", "runS", "noinfo99"}, []string{"noinfo99", "runS"}},
 	} {
-		got, err := s.CheckIn(ctx, c, "me", "k2", "k2", tt.live, win)
+		need := cmp.Or(tt.need, "k2")
+		got, err := s.CheckIn(ctx, c, "me", need, need, tt.live, win)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,6 +130,34 @@ func TestCheckIn(t *testing.T) {
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("%s: behind %v, want %v", tt.name, got, tt.want)
 		}
+	}
+	if rdb.HExists(ctx, "tidings:{"+c+"}:checkins", "ancient").Val() || !rdb.HExists(ctx, "tidings:{"+c+"}:checkins", "stale").Val() {
+		t.Error("want the check-in of a worker silent for two hours dropped, the one silent for 20 s kept")
+	}
+}
+
+// TestCheckIns: one round trip checks a worker in for every campaign it
+// is given, passing over one Redis no longer has (nothing written for it).
+func TestCheckIns(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s := store.New(rdb)
+	base := "checkins-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	a, b, gone := base+"-a", base+"-b", base+"-gone"
+	for _, c := range []string{a, b} {
+		rdb.HSet(ctx, "tidings:{"+c+"}:control", "state", "running")
+	}
+	if err := s.CheckIns(ctx, "w", map[string]string{a: "1/R", b: "*", gone: "1/R"}, win); err != nil {
+		t.Fatal(err)
+	}
+	for c, want := range map[string]string{a: "1/R", b: "*"} {
+		v := rdb.HGet(ctx, "tidings:{"+c+"}:checkins", "w").Val()
+		if _, checked, _ := strings.Cut(v, " "); checked != want {
+			t.Errorf("%s: checked in %q, want %q", c, v, want)
+		}
+	}
+	if rdb.Exists(ctx, "tidings:{"+gone+"}:checkins").Val() != 0 {
+		t.Error("a check-in for a campaign Redis does not have wrote its key")
 	}
 }
 
@@ -136,7 +174,7 @@ func TestAwaited(t *testing.T) {
 	at := time.UnixMilli(1_700_000_000_000).UTC()
 	key := s.StateKey(ctx, at)
 	info, _ := rdb.Info(ctx, "server").Result()
-	if !strings.HasPrefix(key, at.String()+" ") || len(key) != len(at.String())+41 || !strings.Contains(info, "run_id:"+key[len(at.String())+1:]) {
+	if !strings.HasPrefix(key, "1700000000000/") || len(key) != 14+40 || !strings.Contains(info, "run_id:"+key[14:]) {
 		t.Fatalf("StateKey = %q, want the time and this Redis's 40-character run id", key)
 	}
 	now := redisNow(t, rdb)
@@ -144,7 +182,7 @@ func TestAwaited(t *testing.T) {
 	word := func(seen time.Duration) string { return ms(time.Minute) + " " + ms(seen) }
 	rdb.HSet(ctx, store.WorkersKey(env), "done", word(0), "nojournal", word(0), "older", word(0), "never", word(0),
 		"stale", word(0), "dead", word(30*time.Second))
-	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "done", ms(0)+" "+key, "nojournal", ms(0)+" *", "older", ms(0)+" "+at.Add(-time.Hour).String()+" x",
+	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "done", ms(0)+" "+key, "nojournal", ms(0)+" *", "older", ms(0)+" 1699999000000/x",
 		"stale", ms(20*time.Second)+" "+key, "dead", ms(30*time.Second)+" old")
 	got, err := s.Awaited(ctx, c, env, key)
 	if err != nil {
@@ -152,5 +190,26 @@ func TestAwaited(t *testing.T) {
 	}
 	if want := []string{"never", "older", "stale"}; !slices.Equal(got, want) {
 		t.Errorf("Awaited = %v, want %v", got, want)
+	}
+}
+
+// TestChecked: checkin.lua's matching rule, as Awaited applies it.
+func TestChecked(t *testing.T) {
+	for _, tt := range []struct {
+		checked, need string
+		want          bool
+	}{
+		{"100/R", "100/R", true},
+		{"*", "100/R", true},
+		{"100/", "100/R", true}, // a worker that may not run INFO
+		{"100/R", "100/", true}, // a claimer that may not
+		{"100/S", "100/R", false},
+		{"99/R", "100/R", false},
+		{"99/", "100/", false},
+		{"", "100/R", false}, // never checked
+	} {
+		if got := store.Checked(tt.checked, tt.need); got != tt.want {
+			t.Errorf("Checked(%q, %q) = %v, want %v", tt.checked, tt.need, got, tt.want)
+		}
 	}
 }
