@@ -435,7 +435,8 @@ const checkInWindow = store.CheckInWindow
 
 // check checks the deliveries that this worker's journal directory records
 // for campaign c (the latest lines, forgotten, then every delivery of the
-// run, forgottenAnywhere) against the ledger, once per state of the
+// run, forgottenAnywhere) against the ledger, and that it holds none of a
+// run the staging does not know (journalRefusal), once per state of the
 // campaign: its control's at (a resume, an approval, a staging) and the
 // run id of the Redis server process that answers (INFO; not known on
 // Cluster, nor where INFO is refused). It returns that state's key, and
@@ -471,11 +472,22 @@ func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
 		reason, err = w.forgottenAnywhere(cctx, c, ctl.Run)
 		cancel()
 	}
+	action := "state-loss"
+	if err == nil && reason == "" {
+		// Deliveries of a run this staging neither continues nor excludes
+		// (Redis lost the campaign, and it was staged again as new): what
+		// a load refuses, checked here too, since this worker may not load
+		// the campaign before others claim.
+		var meta *store.Meta
+		if meta, err = w.st.Meta(ctx, c, false); err == nil {
+			action, reason = w.journalRefusal(c, meta)
+		}
+	}
 	switch {
 	case err != nil:
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	case reason != "":
-		w.pauseCampaign(ctx, c, ctl.Stage, "state-loss", reason, time.Time{})
+		w.pauseCampaign(ctx, c, ctl.Stage, action, reason, time.Time{})
 		return "", false, nil
 	}
 	w.mu.Lock()

@@ -348,14 +348,23 @@ func (w *Worker) Run(ctx context.Context) error {
 	// so that a pause reaches every chunk within ControlInterval.
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
-	wg.Go(func() { every(loops, checkInWindow/5, nil, func() { w.sayAlive(loops) }) })
 	wg.Go(func() { every(loops, checkInWindow/5, nil, func() { w.checkIn(loops) }) })
+	// The journal check, and the word that this worker is alive, outlive
+	// the other loops when it stops: a check in flight finishes (within the
+	// drain's time) and can still stop a campaign, and the other workers
+	// wait for it meanwhile (a restart must not make a worker whose journal
+	// holds what Redis forgot look gone while its check runs).
+	scheduled, stopScheduling := context.WithCancel(context.WithoutCancel(ctx))
+	passes, stopPasses := context.WithCancel(context.WithoutCancel(ctx))
+	alive, stopAlive := context.WithCancel(context.WithoutCancel(ctx))
+	var checks, saying sync.WaitGroup
+	saying.Go(func() { every(alive, checkInWindow/5, nil, func() { w.sayAlive(alive) }) })
 	// A loss too small for rollback's counts, or of deliveries another
 	// process journaled (forgotten).
-	wg.Go(func() {
-		every(loops, w.cfg.JournalCheck, w.recheck, func() {
+	checks.Go(func() {
+		every(scheduled, w.cfg.JournalCheck, w.recheck, func() {
 			owed := w.checksOwed.Load()
-			if w.checkJournals(loops) {
+			if w.checkJournals(passes) {
 				w.checksDone.Store(owed)
 			}
 		})
@@ -368,7 +377,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	srv.Stop()
 	srv.Shutdown()
 	stopLoops()
+	stopScheduling()
 	wg.Wait()
+	passed := make(chan struct{})
+	go func() { checks.Wait(); close(passed) }()
+	select {
+	case <-passed:
+	case <-time.After(time.Until(end)):
+		stopPasses()
+		<-passed
+	}
+	stopPasses()
+	stopAlive()
+	saying.Wait()
 	// What is left of the drain's time, and a second at least: outcomes
 	// not recorded are in the journal, and in doubt in Redis.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(time.Until(end), time.Second))

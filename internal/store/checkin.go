@@ -67,11 +67,11 @@ func (s *Store) Awaited(ctx context.Context, c, env, key string) ([]string, erro
 	var out []string
 	for w, v := range aliveC.Val() {
 		var first, seen int64
-		if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err != nil || now-seen > win {
+		if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err != nil || now-seen > win || seen > now {
 			continue
 		}
 		at, checked, _ := strings.Cut(checks[w], " ")
-		if t, err := strconv.ParseInt(at, 10, 64); err != nil || now-t > win || !Checked(checked, key) {
+		if t, err := strconv.ParseInt(at, 10, 64); err != nil || now-t > win || t > now || !Checked(checked, key) {
 			out = append(out, w)
 		}
 	}

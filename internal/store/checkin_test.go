@@ -49,16 +49,18 @@ func TestAlive(t *testing.T) {
 		{"saying so for longer than the window", 25 * time.Second, time.Second, true},
 		{"saying so for less than the window", 5 * time.Second, time.Second, false},
 		{"after a gap longer than the window (restored from an older backup)", time.Hour, 20 * time.Second, false},
+		{"a word from the future (a failover to a server whose clock is behind)", time.Minute, -time.Minute, false},
 	} {
 		env := fmt.Sprintf("alive-%d-%d", time.Now().UnixNano(), i)
 		key := store.WorkersKey(env)
 		now := redisNow(t, rdb)
-		if tt.seen > 0 {
+		if tt.seen != 0 {
 			rdb.HSet(ctx, key, "w", ago(now, tt.first)+" "+ago(now, tt.seen))
 		}
 		rdb.HSet(ctx, key, "other", ago(now, time.Minute)+" "+ago(now, 2*time.Second), // alive
 			"silent", ago(now, time.Hour)+" "+ago(now, 20*time.Second), // not alive
-			"gone", ago(now, 2*time.Hour)+" "+ago(now, 61*time.Minute)) // dropped
+			"gone", ago(now, 2*time.Hour)+" "+ago(now, 61*time.Minute), // dropped
+			"future", ago(now, -time.Minute)+" "+ago(now, -time.Minute)) // not alive: written by a clock ahead
 		settled, live, err := s.Alive(ctx, env, "w", win)
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +107,8 @@ func TestCheckIn(t *testing.T) {
 	in("runS", "100/S")
 	in("noinfo99", "99/")
 	rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "stale", strconv.FormatInt(redisNow(t, rdb)-20000, 10)+" k2",
-		"ancient", strconv.FormatInt(redisNow(t, rdb)-2*3600000, 10)+" k1")
+		"ancient", strconv.FormatInt(redisNow(t, rdb)-2*3600000, 10)+" k1",
+		"future", strconv.FormatInt(redisNow(t, rdb)+60000, 10)+" k2") // a clock ahead wrote it
 	for _, tt := range []struct {
 		name string
 		need string // "" : k2
@@ -117,6 +120,7 @@ func TestCheckIn(t *testing.T) {
 		{"checked another state", "", []string{"me", "old"}, []string{"old"}},
 		{"never checked in", "", []string{"me", "new"}, []string{"new"}},
 		{"checked it, but not lately", "", []string{"me", "stale"}, []string{"stale"}},
+		{"checked it, by a clock ahead of Redis's", "", []string{"me", "future"}, []string{"future"}},
 		{"all of them", "", []string{"me", "done", "nojournal", "old", "new", "stale"}, []string{"new", "old", "stale"}},
 		{"a run id, or none (a Redis user without INFO), at the same at", "100/R", []string{"me", "runR", "noinfo"}, []string{}},
 		{"another run id, or none at another at", "100/R", []string{"me", "runS", "noinfo99"}, []string{"noinfo99", "runS"}},

@@ -1,7 +1,8 @@
 -- alive.lua: a worker says it is alive (Store.Alive), in Redis's own time.
 -- KEYS: 1 workers (worker id -> "<first ms> <seen ms>")
 -- ARGV: 1 worker id, 2 the window in ms
--- A worker seen within the window is alive. Its first ms is when it began
+-- A worker seen within the window, and not in the future of Redis's clock,
+-- is alive. Its first ms is when it began
 -- saying so without a gap longer than the window: a registry lost, or
 -- restored from an older backup, starts again. Workers not seen for an
 -- hour are dropped.
@@ -14,7 +15,9 @@ local first = now
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 if prev then
   local f, s = string.match(prev, '^(%d+) (%d+)$')
-  if f and now - tonumber(s) <= win then first = tonumber(f) end
+  -- A word from the future (a clock that went back: a failover, a
+  -- restore of another server's data) is a gap too.
+  if f and now - tonumber(s) <= win and tonumber(s) <= now then first = tonumber(f) end
 end
 redis.call('HSET', KEYS[1], ARGV[1], first .. ' ' .. now)
 local live = {}
@@ -23,7 +26,7 @@ for i = 1, #all, 2 do
   local s = tonumber(string.match(all[i + 1], ' (%d+)$') or 0)
   if now - s > 3600000 then
     redis.call('HDEL', KEYS[1], all[i])
-  elseif now - s <= win then
+  elseif now - s <= win and s <= now then
     live[#live + 1] = all[i]
   end
 end

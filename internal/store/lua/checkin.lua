@@ -30,7 +30,7 @@ for i = 5, #ARGV do
   live[ARGV[i]] = true
   local v = redis.call('HGET', KEYS[1], ARGV[i])
   local s, checked = string.match(v or '', '^(%d+) (.*)$')
-  if not s or now - tonumber(s) > win or not same(checked, ARGV[4]) then
+  if not s or now - tonumber(s) > win or tonumber(s) > now or not same(checked, ARGV[4]) then
     behind[#behind + 1] = ARGV[i]
   end
 end
