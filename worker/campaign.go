@@ -448,7 +448,10 @@ func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	}
-	key := w.st.StateKey(ctx, ctl.At)
+	key, err := w.st.StateKey(ctx, ctl.At)
+	if err != nil {
+		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
+	}
 	if w.journal == nil {
 		return key, true, nil
 	}

@@ -24,17 +24,26 @@ const CheckInWindow = 2 * time.Second
 // state. No run id on Cluster (any node answers), nor from a Redis that
 // refuses INFO (an embedded one; a managed one, or an ACL user, that
 // forbids it): such a state matches any run id of the same at (Checked),
-// so workers that may run INFO and workers that may not agree.
-func (s *Store) StateKey(ctx context.Context, at time.Time) string {
+// so workers that may run INFO and workers that may not agree. Any other
+// failure of INFO (Redis unreachable) is an error, not a state without a
+// run id, which would match every process's.
+func (s *Store) StateKey(ctx context.Context, at time.Time) (string, error) {
 	key := strconv.FormatInt(at.UnixMilli(), 10) + "/"
-	if _, one := s.rdb.(*redis.Client); one {
-		if info, err := s.rdb.Info(ctx, "server").Result(); err == nil {
-			_, id, _ := strings.Cut(info, "run_id:")
-			id, _, _ = strings.Cut(id, "\n")
-			key += strings.TrimSpace(id)
-		}
+	if _, one := s.rdb.(*redis.Client); !one {
+		return key, nil
 	}
-	return key
+	info, err := s.rdb.Info(ctx, "server").Result()
+	var rerr redis.Error
+	switch {
+	case err == nil:
+		_, id, _ := strings.Cut(info, "run_id:")
+		id, _, _ = strings.Cut(id, "\n")
+		return key + strings.TrimSpace(id), nil
+	case errors.As(err, &rerr): // refused (NOPERM, unknown command), not unreachable
+		return key, nil
+	default:
+		return "", fmt.Errorf("read the Redis run id: %w", err)
+	}
 }
 
 // Checked reports whether a worker that checked state checked (StateKey;

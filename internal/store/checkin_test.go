@@ -176,7 +176,10 @@ func TestAwaited(t *testing.T) {
 	s := store.New(rdb)
 	c, env := "awaited-"+strconv.FormatInt(time.Now().UnixNano(), 36), "awaited-env"
 	at := time.UnixMilli(1_700_000_000_000).UTC()
-	key := s.StateKey(ctx, at)
+	key, err := s.StateKey(ctx, at)
+	if err != nil {
+		t.Fatal(err)
+	}
 	switch info, err := rdb.Info(ctx, "server").Result(); {
 	case err != nil: // the embedded Redis, without redis-server: no INFO
 		if key != "1700000000000/" {
@@ -184,6 +187,13 @@ func TestAwaited(t *testing.T) {
 		}
 	case !strings.HasPrefix(key, "1700000000000/") || len(key) != 14+40 || !strings.Contains(info, "run_id:"+key[14:]):
 		t.Fatalf("StateKey = %q, want the time and this Redis's 40-character run id", key)
+	}
+	// Unreachable: an error, not a state without a run id (which would
+	// match every Redis process's).
+	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer gone.Close()
+	if key, err := store.New(gone).StateKey(ctx, at); err == nil {
+		t.Errorf("StateKey from an unreachable Redis = %q, want an error", key)
 	}
 	now := redisNow(t, rdb)
 	ms := func(d time.Duration) string { return strconv.FormatInt(now-d.Milliseconds(), 10) }

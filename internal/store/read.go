@@ -394,7 +394,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	if st.State == StateRunning {
 		// Unknown (nil) when unreadable: the status is still worth showing.
-		st.Awaited, _ = s.Awaited(ctx, c, meta.Env, s.StateKey(ctx, st.At))
+		if key, err := s.StateKey(ctx, st.At); err == nil {
+			st.Awaited, _ = s.Awaited(ctx, c, meta.Env, key)
+		}
 	}
 	return st, nil
 }

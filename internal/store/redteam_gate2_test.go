@@ -71,7 +71,11 @@ func TestRedTeamGate2CheckInsOnCluster(t *testing.T) {
 	if _, _, err := s.Alive(ctx, "rt2", "w3", store.CheckInWindow); err != nil {
 		t.Fatal(err)
 	}
-	aw, err := s.Awaited(ctx, "rt2-c00", "rt2", s.StateKey(ctx, time.UnixMilli(1000)))
+	key, err := s.StateKey(ctx, time.UnixMilli(1000))
+	if err != nil || key != "1000/" {
+		t.Fatalf("StateKey on Cluster = %q, %v; want the time alone", key, err)
+	}
+	aw, err := s.Awaited(ctx, "rt2-c00", "rt2", key)
 	if err != nil || len(aw) != 0 {
 		t.Errorf("Awaited on Cluster = %v, %v; want none (w3 checked 1000/)", aw, err)
 	}
