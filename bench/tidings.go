@@ -189,7 +189,8 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 		}
 	}()
 	// Running, as an operator's would be: a worker claims once it has said
-	// it is alive for a second (README, "When Redis loses a campaign").
+	// it is alive for two seconds (store.CheckInWindow; README, "When Redis
+	// loses a campaign").
 	if err := b.waitSettled(ctx, r.env(), r.Workers); err != nil {
 		return res, err
 	}
@@ -525,10 +526,16 @@ func (b *bench) waitSettled(ctx context.Context, env string, n int) error {
 		if err != nil {
 			return false, err
 		}
-		settled := 0
+		now, err := b.redis.client.Time(ctx).Result()
+		if err != nil {
+			return false, err
+		}
+		settled, win := 0, store.CheckInWindow.Milliseconds()
 		for _, v := range words {
+			// Alive (an earlier round's stopped workers stay listed for an
+			// hour), and for longer than the window.
 			var first, seen int64
-			if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err == nil && seen-first > store.CheckInWindow.Milliseconds()+200 {
+			if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err == nil && now.UnixMilli()-seen <= win && seen-first > win+200 {
 				settled++
 			}
 		}

@@ -44,6 +44,9 @@ type campaignState struct {
 	// gated is the state key (Worker.check) at which verify last let the
 	// campaign's chunks claim.
 	gated atomic.Value
+	// saidWait is when (Unix s) a chunk last logged that it waits for other
+	// workers' checks: once per campaign every 30 s, not once per chunk.
+	saidWait atomic.Int64
 
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; turnAt is
@@ -408,7 +411,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 			return false, nil
 		case time.Since(waitFrom) > gateWait:
 			return false, &retryLater{after: time.Second}
-		case len(behind) > 0 && !said && time.Since(waitFrom) > 2*time.Second:
+		case len(behind) > 0 && !said && time.Since(waitFrom) > 2*time.Second && cs.sayWait():
 			said = true
 			w.log.Info("waiting for other workers to check their delivery journals against the campaign's state before claiming", "campaign", cs.name, "workers", strings.Join(behind, ", "))
 		}
@@ -420,6 +423,13 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// sayWait reports whether a chunk of cs that waits for other workers'
+// checks should say so: no chunk of cs said so in the last 30 s.
+func (cs *campaignState) sayWait() bool {
+	last, now := cs.saidWait.Load(), time.Now().Unix()
+	return last < now-30 && cs.saidWait.CompareAndSwap(last, now)
 }
 
 // stopped reports whether a probe read says the campaign no longer runs
@@ -490,7 +500,12 @@ func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
 	case err != nil:
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	case reason != "":
-		w.pauseCampaign(ctx, c, ctl.Stage, action, reason, time.Time{})
+		// Even when ctx ends now (the worker stops, the chunk is cancelled):
+		// this pause is what the others wait for. Only while the state is
+		// still the one checked; a newer one is checked anew.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		w.pauseCampaign(pctx, c, ctl.Stage, action, reason, ctl.At)
+		cancel()
 		return "", false, nil
 	}
 	w.mu.Lock()

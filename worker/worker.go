@@ -348,9 +348,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	// so that a pause reaches every chunk within ControlInterval.
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
-	wg.Go(func() { every(loops, checkInWindow/5, nil, func() { w.checkIn(loops) }) })
-	// The journal check, and the word that this worker is alive, outlive
-	// the other loops when it stops: a check in flight finishes (within the
+	// The journal check, and the word that this worker is alive (and its
+	// check-ins), outlive the other loops when it stops: a check in flight finishes (within the
 	// drain's time) and can still stop a campaign, and the other workers
 	// wait for it meanwhile (a restart must not make a worker whose journal
 	// holds what Redis forgot look gone while its check runs).
@@ -359,6 +358,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	alive, stopAlive := context.WithCancel(context.WithoutCancel(ctx))
 	var checks, saying sync.WaitGroup
 	saying.Go(func() { every(alive, checkInWindow/5, nil, func() { w.sayAlive(alive) }) })
+	saying.Go(func() { every(alive, checkInWindow/5, nil, func() { w.checkIn(alive) }) })
 	// A loss too small for rollback's counts, or of deliveries another
 	// process journaled (forgotten).
 	checks.Go(func() {
@@ -462,7 +462,7 @@ func (w *Worker) takeBacklog(cs *campaignState) []store.Record {
 func every(ctx context.Context, d time.Duration, wake <-chan struct{}, fn func()) {
 	t := time.NewTicker(d)
 	defer t.Stop()
-	for {
+	for ctx.Err() == nil { // a tick or a wake ready with ctx.Done: no new pass
 		fn()
 		select {
 		case <-ctx.Done():

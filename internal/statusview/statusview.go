@@ -185,9 +185,14 @@ func WithStall(st *store.Status, now time.Time, hint string) string {
 // gives too): the workers whose journal check the chunks wait for, if any.
 func StallAdvice(st *store.Status) string {
 	if len(st.Awaited) > 0 {
-		return "no chunk claims until " + strings.Join(st.Awaited, ", ") + " (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory"
+		return "no chunk claims until " + strings.Join(st.Awaited, ", ") + " (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory; and " + generic(st.Env)
 	}
-	return "check that a worker of environment " + st.Env + " runs and reaches Redis and SMTP (its log says why not)"
+	return generic(st.Env)
+}
+
+// generic is StallAdvice's advice when no worker's check is awaited.
+func generic(env string) string {
+	return "check that a worker of environment " + env + " runs and reaches Redis and SMTP (its log says why not)"
 }
 
 // maxBatches is how many batches Write shows one line each before it

@@ -171,7 +171,7 @@ func TestWithStall(t *testing.T) {
 		{"waiting on purpose (between batches)", running(now.Add(-5*time.Minute), time.Time{}), ""},
 		{"paused", &store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, At: at}, DueSince: at}, ""},
 		{"claims wait for two workers' journal checks", awaiting(running(now.Add(-5*time.Minute), now.Add(-20*time.Minute)), "A2", "B"),
-			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: no chunk claims until A2, B (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory\n          pause with: ..."},
+			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: no chunk claims until A2, B (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory; and check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
 	}
 	for _, tt := range tests {
 		got := statusview.WithStall(tt.st, now, "pause with: ...")

@@ -33,17 +33,34 @@ func (s *Store) StateKey(ctx context.Context, at time.Time) (string, error) {
 		return key, nil
 	}
 	info, err := s.rdb.Info(ctx, "server").Result()
-	var rerr redis.Error
 	switch {
 	case err == nil:
 		_, id, _ := strings.Cut(info, "run_id:")
 		id, _, _ = strings.Cut(id, "\n")
 		return key + strings.TrimSpace(id), nil
-	case errors.As(err, &rerr): // refused (NOPERM, unknown command), not unreachable
+	case refused(err):
 		return key, nil
-	default:
+	default: // unreachable, BUSY, LOADING, ...: for now
 		return "", fmt.Errorf("read the Redis run id: %w", err)
 	}
+}
+
+// refused reports whether err is Redis refusing INFO for good: a reply
+// (the user may not run it, NOPERM; the server does not know it, or not
+// its server section: an embedded Redis), not one of the replies of a
+// server that cannot answer for now (BUSY with a script, LOADING its data,
+// MASTERDOWN, TRYAGAIN, CLUSTERDOWN), nor a failure to reach it.
+func refused(err error) bool {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	for _, now := range []string{"BUSY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"} {
+		if redis.HasErrorPrefix(err, now) {
+			return false
+		}
+	}
+	return true
 }
 
 // Checked reports whether a worker that checked state checked (StateKey;

@@ -151,6 +151,12 @@ func TestCheckIns(t *testing.T) {
 	for _, c := range []string{a, b} {
 		rdb.HSet(ctx, "tidings:{"+c+"}:control", "state", "running")
 	}
+	// Many check-ins of workers silent for two hours (a long campaign,
+	// restarted workers): dropped by a plain check-in too.
+	old := strconv.FormatInt(redisNow(t, rdb)-2*3600000, 10) + " 1/R"
+	for i := range 70 {
+		rdb.HSet(ctx, "tidings:{"+a+"}:checkins", fmt.Sprintf("old%d", i), old)
+	}
 	if err := s.CheckIns(ctx, "w", map[string]string{a: "1/R", b: "*", gone: "1/R"}, win); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +168,9 @@ func TestCheckIns(t *testing.T) {
 	}
 	if rdb.Exists(ctx, "tidings:{"+gone+"}:checkins").Val() != 0 {
 		t.Error("a check-in for a campaign Redis does not have wrote its key")
+	}
+	if n := rdb.HLen(ctx, "tidings:{"+a+"}:checkins").Val(); n != 1 {
+		t.Errorf("%d check-ins of %s left, want the live one: those silent for two hours dropped", n, a)
 	}
 }
 
@@ -229,5 +238,41 @@ func TestChecked(t *testing.T) {
 		if got := store.Checked(tt.checked, tt.need); got != tt.want {
 			t.Errorf("Checked(%q, %q) = %v, want %v", tt.checked, tt.need, got, tt.want)
 		}
+	}
+}
+
+// TestStateKeyOfABusyRedis: a Redis that cannot answer INFO for now (BUSY
+// with a long script) is an error, not a state without a run id, which
+// would match every process's; a user that may not run INFO (NOPERM) gets
+// the time alone.
+func TestStateKeyOfABusyRedis(t *testing.T) {
+	ctx := context.Background()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	rdb := r.Client()
+	if err := rdb.ConfigSet(ctx, "busy-reply-threshold", "100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Do(ctx, "ACL", "SETUSER", "noinfo", "on", ">pw", "~*", "&*", "+@all", "-info").Err(); err != nil {
+		t.Fatal(err)
+	}
+	o := rdb.Options()
+	noinfo := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB, Username: "noinfo", Password: "pw"})
+	defer noinfo.Close()
+	at := time.UnixMilli(1_700_000_000_000)
+	if key, err := store.New(noinfo).StateKey(ctx, at); err != nil || key != "1700000000000/" {
+		t.Errorf("StateKey for a user without INFO = %q, %v; want the time alone", key, err)
+	}
+	spin := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB})
+	defer spin.Close()
+	go spin.Eval(ctx, "local i = 0 while true do i = i + 1 end", nil)
+	time.Sleep(300 * time.Millisecond) // past the busy threshold
+	other := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB, MaxRetries: -1})
+	defer other.Close()
+	key, err := store.New(other).StateKey(ctx, at)
+	if err == nil || !strings.Contains(err.Error(), "BUSY") {
+		t.Errorf("StateKey while Redis runs a long script = %q, %v; want a BUSY error", key, err)
+	}
+	if err := other.Do(ctx, "SCRIPT", "KILL").Err(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -257,9 +257,10 @@ type Status struct {
 	// should be sending now (zero: none; eta.go's dueSince): with no
 	// outcome since, no worker sends it.
 	DueSince time.Time `json:"due_since,omitzero"`
-	// Awaited lists, while it runs, the workers alive whose check of their
-	// delivery journals against its current state no chunk has seen yet:
-	// until they check it, no chunk claims (Store.Awaited).
+	// Awaited lists, while it runs, the workers alive that have not
+	// checked in lately as having checked their delivery journals against
+	// its current state (Store.Awaited): a chunk that starts now waits for
+	// them before it claims (chunks already past the wait go on).
 	Awaited []string `json:"awaited_checks,omitempty"`
 }
 

@@ -18,7 +18,19 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local win = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], now .. ' ' .. ARGV[2])
 local behind = {}
-if ARGV[4] == '' then return behind end
+local function prune(keep)
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    local s = tonumber(string.match(all[i + 1], '^(%d+) ') or 0)
+    if not keep[all[i]] and now - s > 3600000 then redis.call('HDEL', KEYS[1], all[i]) end
+  end
+end
+if ARGV[4] == '' then
+  -- A long campaign sees a new worker id at every restart: dropped here
+  -- too once there are many, not only when a claim asks.
+  if redis.call('HLEN', KEYS[1]) > 64 then prune({}) end
+  return behind
+end
 local function same(checked, need)
   if checked == '*' or checked == need then return true end
   local a1, r1 = string.match(checked, '^(%d+)/(.*)$')
@@ -34,9 +46,5 @@ for i = 5, #ARGV do
     behind[#behind + 1] = ARGV[i]
   end
 end
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local s = tonumber(string.match(all[i + 1], '^(%d+) ') or 0)
-  if not live[all[i]] and now - s > 3600000 then redis.call('HDEL', KEYS[1], all[i]) end
-end
+prune(live)
 return behind
