@@ -410,7 +410,11 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		case stopped(w.st.Probe(ctx, cs.name)):
 			return false, nil
 		case time.Since(waitFrom) > gateWait:
-			return false, &retryLater{after: time.Second}
+			why := "waited " + gateWait.String() + " for the delivery-journal checks of workers " + strings.Join(behind, ", ") + " (their logs say why they have not checked)"
+			if len(behind) == 0 {
+				why = "waited " + gateWait.String() + " for this worker's word that it is alive to reach Redis without gaps (is Redis slow to answer?)"
+			}
+			return false, &retryLater{after: time.Second, why: why}
 		case len(behind) > 0 && !said && time.Since(waitFrom) > 2*time.Second && cs.sayWait():
 			said = true
 			w.log.Info("waiting for other workers to check their delivery journals against the campaign's state before claiming", "campaign", cs.name, "workers", strings.Join(behind, ", "))
@@ -643,7 +647,7 @@ func (w *Worker) checkJournals(ctx context.Context) bool {
 	w.mu.Unlock()
 	ok := true
 	for c, p := range states {
-		if p.State != store.StateRunning || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
+		if p.State != store.StateRunning || !w.ours(p) {
 			continue
 		}
 		// Whether or not this worker sends it: claimers wait for its word.

@@ -43,7 +43,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		w.mu.Unlock()
 		reached := true // every running campaign advanced: the pass reached Redis
 		for c, p := range states {
-			if p.State != store.StateRunning || (w.cfg.Env != "" && p.Env != w.cfg.Env) {
+			if p.State != store.StateRunning || !w.ours(p) {
 				continue // not running, or another environment's
 			}
 			if err := w.advance(ctx, c, tasks); err != nil && ctx.Err() == nil {

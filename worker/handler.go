@@ -35,9 +35,17 @@ func taskID(c, stage string, n int, gen int64) string {
 
 // retryLater is returned by a chunk whose deferred recipients (temporary
 // failures) are due later: asynq runs the task again after it.
-type retryLater struct{ after time.Duration }
+type retryLater struct {
+	after time.Duration
+	why   string // "": deferred recipients are due
+}
 
-func (e *retryLater) Error() string { return "deferred recipients are due in " + e.after.String() }
+func (e *retryLater) Error() string {
+	if e.why != "" {
+		return e.why + "; the chunk runs again in " + e.after.String()
+	}
+	return "deferred recipients are due in " + e.after.String()
+}
 
 // errDraining is returned by a chunk stopped because its worker shuts down:
 // asynq gives it to another worker at once.

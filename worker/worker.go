@@ -349,10 +349,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.dispatchLoop(loops) })
 	// The journal check, and the word that this worker is alive (and its
-	// check-ins), outlive the other loops when it stops: a check in flight finishes (within the
-	// drain's time) and can still stop a campaign, and the other workers
-	// wait for it meanwhile (a restart must not make a worker whose journal
-	// holds what Redis forgot look gone while its check runs).
+	// check-ins), outlive the other loops when it stops: a check in flight
+	// finishes (within the drain's time) and can still stop a campaign, and
+	// the other workers wait for it meanwhile (a restart must not make a
+	// worker whose journal holds what Redis forgot look gone while its
+	// check runs).
 	scheduled, stopScheduling := context.WithCancel(context.WithoutCancel(ctx))
 	passes, stopPasses := context.WithCancel(context.WithoutCancel(ctx))
 	alive, stopAlive := context.WithCancel(context.WithoutCancel(ctx))
@@ -594,7 +595,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 // campaigns' check-ins (checkIn) make a running worker look silent, which
 // would let others claim without its journal check.
 func (w *Worker) sayAlive(ctx context.Context) {
-	if _, _, err := w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow); err != nil {
+	if err := w.st.SayAlive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow); err != nil {
 		if ctx.Err() == nil {
 			w.outage.warn(sayingAlive, err)
 		}
@@ -614,7 +615,7 @@ func (w *Worker) checkIn(ctx context.Context) {
 	checked := map[string]string{}
 	for c, p := range w.states {
 		switch {
-		case p.State.Finished() || (w.cfg.Env != "" && p.Env != w.cfg.Env):
+		case p.State.Finished() || !w.ours(p):
 		case w.journal == nil:
 			checked[c] = "*" // nothing to check
 		default:
@@ -630,6 +631,10 @@ func (w *Worker) checkIn(ctx context.Context) {
 	}
 	w.outage.answered(checkingIn)
 }
+
+// ours reports whether campaign probe p is of this worker's environment
+// (every campaign's, for a worker of none).
+func (w *Worker) ours(p store.Probe) bool { return w.cfg.Env == "" || p.Env == w.cfg.Env }
 
 // sayingAlive and checkingIn are what those loops log when they cannot
 // reach Redis.

@@ -114,7 +114,7 @@ func WorkersKey(env string) string { return "tidings:workers:" + env }
 // too, even into a Redis that lost the registry), and the workers alive
 // (seen within window). One key: safe on Cluster.
 func (s *Store) Alive(ctx context.Context, env, worker string, window time.Duration) (settled bool, live []string, err error) {
-	v, err := aliveScript.Run(ctx, s.rdb, []string{WorkersKey(env)}, worker, window.Milliseconds()).Slice()
+	v, err := aliveScript.Run(ctx, s.rdb, []string{WorkersKey(env)}, worker, window.Milliseconds(), "1").Slice()
 	if err != nil {
 		return false, nil, fmt.Errorf("say worker %s is alive: %w", worker, err)
 	}
@@ -122,6 +122,15 @@ func (s *Store) Alive(ctx context.Context, env, worker string, window time.Durat
 		return false, nil, fmt.Errorf("say worker %s is alive: unexpected answer %v", worker, v)
 	}
 	return v[0] == int64(1), strs(v[1]), nil
+}
+
+// SayAlive records that worker is alive, as Alive, without listing the
+// workers alive: what a worker does every CheckInWindow/5.
+func (s *Store) SayAlive(ctx context.Context, env, worker string, window time.Duration) error {
+	if err := aliveScript.Run(ctx, s.rdb, []string{WorkersKey(env)}, worker, window.Milliseconds(), "0").Err(); err != nil {
+		return fmt.Errorf("say worker %s is alive: %w", worker, err)
+	}
+	return nil
 }
 
 // CheckIn records, in Redis's own time, that worker has checked its

@@ -276,3 +276,24 @@ func TestStateKeyOfABusyRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSayAlive: a worker's plain word (no list asked) counts as alive for
+// a claim's wait, and continues its settling.
+func TestSayAlive(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client()
+	s := store.New(rdb)
+	env := "say-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	now := redisNow(t, rdb)
+	rdb.HSet(ctx, store.WorkersKey(env), "w", strconv.FormatInt(now-25000, 10)+" "+strconv.FormatInt(now-1000, 10))
+	if err := s.SayAlive(ctx, env, "w", win); err != nil {
+		t.Fatal(err)
+	}
+	settled, live, err := s.Alive(ctx, env, "other", win)
+	if err != nil || settled || !slices.Equal(live, []string{"other", "w"}) && !slices.Equal(live, []string{"w", "other"}) {
+		t.Errorf("after w's word: %v, %v, %v; want other not settled, both alive", settled, live, err)
+	}
+	if v := rdb.HGet(ctx, store.WorkersKey(env), "w").Val(); !strings.HasPrefix(v, strconv.FormatInt(now-25000, 10)+" ") {
+		t.Errorf("w's entry %q: want its first word kept (settled, no gap)", v)
+	}
+}
