@@ -381,10 +381,12 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 	waitFrom, said := time.Now(), false
 	for {
 		// Checked again on every pass: the state may change while it waits.
-		key, ok, err := w.check(ctx, cs.name)
+		key, ok, err := w.check(ctx, cs.name, w.drain)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return true, nil
+		case errors.Is(err, errNotRunning):
+			return false, nil
 		case !ok:
 			return false, err
 		case cs.gated.Load() == key:
@@ -457,7 +459,10 @@ const checkInWindow = store.CheckInWindow
 // false when the check found a loss (and paused the campaign) or failed.
 // The key checked is what the worker's check-ins say (checkIn), and is
 // also checked in at once, so that claimers waiting for it go on.
-func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
+//
+// One check of c runs at a time; a chunk's (stop: the worker's drain)
+// waits for the lock only while the campaign runs (lockCheck).
+func (w *Worker) check(ctx context.Context, c string, stop <-chan struct{}) (string, bool, error) {
 	ctl, err := w.st.Control(ctx, c)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
@@ -469,9 +474,11 @@ func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
 	if w.journal == nil {
 		return key, true, nil
 	}
-	lk, _ := w.checking.LoadOrStore(c, new(sync.Mutex))
-	lk.(*sync.Mutex).Lock()
-	defer lk.(*sync.Mutex).Unlock()
+	lk, _ := w.checking.LoadOrStore(c, make(chan struct{}, 1))
+	if err := w.lockCheck(ctx, c, lk.(chan struct{}), stop); err != nil {
+		return "", false, err
+	}
+	defer func() { <-lk.(chan struct{}) }()
 	w.mu.Lock()
 	done := w.checked[c] == key
 	w.mu.Unlock()
@@ -520,6 +527,36 @@ func (w *Worker) check(ctx context.Context, c string) (string, bool, error) {
 	}
 	return key, true, nil
 }
+
+// lockCheck takes sem, the lock of campaign c's journal check. A chunk
+// behind another's check of the whole journal (a million deliveries:
+// seconds, bounded by wholeCheck) gives up when stop closes (errDraining:
+// its worker shuts down) or a probe every 250 ms finds the campaign no
+// longer running (errNotRunning: paused, cancelled; it runs again when the
+// campaign does), as a chunk waiting in verify does. The check loop's
+// (stop nil) waits for ctx alone.
+func (w *Worker) lockCheck(ctx context.Context, c string, sem chan struct{}, stop <-chan struct{}) error {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case sem <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return errDraining
+		case <-tick.C:
+			if stop != nil && stopped(w.st.Probe(ctx, c)) {
+				return errNotRunning
+			}
+		}
+	}
+}
+
+// errNotRunning: a chunk waiting for its campaign's journal check found
+// the campaign no longer running.
+var errNotRunning = errors.New("campaign not running")
 
 // wholeCheck bounds forgottenAnywhere (a million deliveries: seconds).
 const wholeCheck = 2 * time.Minute
@@ -651,7 +688,7 @@ func (w *Worker) checkJournals(ctx context.Context) bool {
 			continue
 		}
 		// Whether or not this worker sends it: claimers wait for its word.
-		if _, _, err := w.check(ctx, c); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := w.check(ctx, c, nil); err != nil && !errors.Is(err, store.ErrNotFound) {
 			ok = false
 			w.outage.warn(journalCheck, err, "campaign", c)
 		}

@@ -222,7 +222,7 @@ type Worker struct {
 	loading   sync.Map // campaign -> *sync.Mutex held while its state loads
 	// checked holds, per campaign, the state key (check) this worker's
 	// journals were last checked against; checking, per campaign, a
-	// *sync.Mutex held while they are.
+	// chan struct{} of one slot, the lock held while they are (lockCheck).
 	checked  map[string]string
 	checking sync.Map
 	// backlog holds, per campaign state (cached or not), the outcomes a
