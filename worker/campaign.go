@@ -467,7 +467,7 @@ func (w *Worker) check(ctx context.Context, c string, stop <-chan struct{}) (str
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	}
-	key, err := w.st.StateKey(ctx, ctl.At)
+	key, err := w.st.StateKey(ctx, c, ctl.At)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 	}

@@ -17,32 +17,66 @@ import (
 // every worker says so, and checks in, five times a window.
 const CheckInWindow = 2 * time.Second
 
-// StateKey names the state of a campaign whose control's At is at, as
+// StateKey names the state of campaign c whose control's At is at, as
 // workers check their journals against it and check in (CheckIn):
 // "<at ms>/<run id>", the run id of the Redis server process that answers
-// (INFO), so that a Redis restarted, restored or failed over is a new
-// state. No run id on Cluster (any node answers), nor from a Redis that
-// refuses INFO (an embedded one; a managed one, or an ACL user, that
-// forbids it): such a state matches any run id of the same at (Checked),
-// so workers that may run INFO and workers that may not agree. Any other
-// failure of INFO (Redis unreachable) is an error, not a state without a
-// run id, which would match every process's.
-func (s *Store) StateKey(ctx context.Context, at time.Time) (string, error) {
+// (INFO; on Cluster, the master serving c's slot), so that a Redis
+// restarted, restored or failed over is a new state. On Cluster a node
+// that answers as a replica (the client's map of the slots is behind a
+// failover) is an error, not the old master's run id. No run id from a
+// Redis that refuses INFO (an embedded one; a managed one, or an ACL user,
+// that forbids it): such a state matches any run id of the same at
+// (Checked), so workers that may run INFO and workers that may not agree.
+// Any other failure of INFO (Redis unreachable) is an error, not a state
+// without a run id, which would match every process's.
+func (s *Store) StateKey(ctx context.Context, c string, at time.Time) (string, error) {
 	key := strconv.FormatInt(at.UnixMilli(), 10) + "/"
-	if _, one := s.rdb.(*redis.Client); !one {
+	var info, role string
+	var err error
+	switch rdb := s.rdb.(type) {
+	case *redis.Client:
+		info, err = rdb.Info(ctx, "server").Result()
+	case *redis.ClusterClient:
+		info, role, err = masterInfo(ctx, rdb, keysFor(c).control)
+	default:
 		return key, nil
 	}
-	info, err := s.rdb.Info(ctx, "server").Result()
 	switch {
+	case err == nil && role != "" && role != "master":
+		return "", fmt.Errorf("read the Redis run id: the node serving %s answers as a %s (a failover the client has not seen yet): for now", c, role)
 	case err == nil:
-		_, id, _ := strings.Cut(info, "run_id:")
-		id, _, _ = strings.Cut(id, "\n")
-		return key + strings.TrimSpace(id), nil
+		return key + infoField(info, "run_id"), nil
 	case refused(err):
 		return key, nil
 	default: // unreachable, BUSY, LOADING, ...: for now
 		return "", fmt.Errorf("read the Redis run id: %w", err)
 	}
+}
+
+// masterInfo returns the server section of INFO, and the role the
+// replication section says, of the master of key's slot as rdb's map of
+// the slots has it, in one round trip.
+func masterInfo(ctx context.Context, rdb *redis.ClusterClient, key string) (info, role string, err error) {
+	node, err := rdb.MasterForKey(ctx, key)
+	if err != nil {
+		return "", "", err
+	}
+	p := node.Pipeline()
+	srv, repl := p.Info(ctx, "server"), p.Info(ctx, "replication")
+	if _, err := p.Exec(ctx); err != nil {
+		return "", "", err
+	}
+	return srv.Val(), infoField(repl.Val(), "role"), nil
+}
+
+// infoField returns the value of field name in an INFO reply ("" if none).
+func infoField(info, name string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // refused reports whether err is Redis refusing INFO for good: a reply

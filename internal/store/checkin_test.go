@@ -185,7 +185,7 @@ func TestAwaited(t *testing.T) {
 	s := store.New(rdb)
 	c, env := "awaited-"+strconv.FormatInt(time.Now().UnixNano(), 36), "awaited-env"
 	at := time.UnixMilli(1_700_000_000_000).UTC()
-	key, err := s.StateKey(ctx, at)
+	key, err := s.StateKey(ctx, c, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestAwaited(t *testing.T) {
 	// match every Redis process's).
 	gone := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	defer gone.Close()
-	if key, err := store.New(gone).StateKey(ctx, at); err == nil {
+	if key, err := store.New(gone).StateKey(ctx, c, at); err == nil {
 		t.Errorf("StateKey from an unreachable Redis = %q, want an error", key)
 	}
 	now := redisNow(t, rdb)
@@ -259,7 +259,7 @@ func TestStateKeyOfABusyRedis(t *testing.T) {
 	noinfo := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB, Username: "noinfo", Password: "pw"})
 	defer noinfo.Close()
 	at := time.UnixMilli(1_700_000_000_000)
-	if key, err := store.New(noinfo).StateKey(ctx, at); err != nil || key != "1700000000000/" {
+	if key, err := store.New(noinfo).StateKey(ctx, "c", at); err != nil || key != "1700000000000/" {
 		t.Errorf("StateKey for a user without INFO = %q, %v; want the time alone", key, err)
 	}
 	spin := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB})
@@ -268,7 +268,7 @@ func TestStateKeyOfABusyRedis(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // past the busy threshold
 	other := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB, MaxRetries: -1})
 	defer other.Close()
-	key, err := store.New(other).StateKey(ctx, at)
+	key, err := store.New(other).StateKey(ctx, "c", at)
 	if err == nil || !strings.Contains(err.Error(), "BUSY") {
 		t.Errorf("StateKey while Redis runs a long script = %q, %v; want a BUSY error", key, err)
 	}

@@ -395,7 +395,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	if st.State == StateRunning {
 		// Unknown (nil) when unreadable: the status is still worth showing.
-		if key, err := s.StateKey(ctx, st.At); err == nil {
+		if key, err := s.StateKey(ctx, c, st.At); err == nil {
 			st.Awaited, _ = s.Awaited(ctx, c, meta.Env, key)
 		}
 	}

@@ -71,12 +71,12 @@ func TestRedTeamGate2CheckInsOnCluster(t *testing.T) {
 	if _, _, err := s.Alive(ctx, "rt2", "w3", store.CheckInWindow); err != nil {
 		t.Fatal(err)
 	}
-	key, err := s.StateKey(ctx, time.UnixMilli(1000))
-	if err != nil || key != "1000/" {
-		t.Fatalf("StateKey on Cluster = %q, %v; want the time alone", key, err)
+	key, err := s.StateKey(ctx, "rt2-c00", time.UnixMilli(1000))
+	if err != nil || !strings.HasPrefix(key, "1000/") || len(key) != 5+40 {
+		t.Fatalf("StateKey on Cluster = %q, %v; want the time and the run id of the master serving the campaign", key, err)
 	}
 	aw, err := s.Awaited(ctx, "rt2-c00", "rt2", key)
 	if err != nil || len(aw) != 0 {
-		t.Errorf("Awaited on Cluster = %v, %v; want none (w3 checked 1000/)", aw, err)
+		t.Errorf("Awaited on Cluster = %v, %v; want none (w3 checked 1000/, no run id: it matches any)", aw, err)
 	}
 }
