@@ -16,7 +16,7 @@
 //	list_unsubscribe: https://altea.example/unsubscribe  # optional http(s) or mailto URL
 //	locale_policy:
 //	  aliases: { gsw: de }           # requested locale -> catalog language
-//	  missing_locale: refuse         # [refuse] or a catalog language for empty/unparsable locales
+//	  missing_locale: refuse         # [refuse] or a catalog language for locales that name no language
 //	batches:
 //	  canary_per_locale: 2           # [0] recipients of every covered language in the canary
 //	  size: 500                      # [500] recipients per regular batch
@@ -105,8 +105,9 @@ type LocalePolicy struct {
 	// Aliases maps a requested locale (compared case-insensitively by the
 	// locale rule) to a catalog language, e.g. gsw: de.
 	Aliases map[string]string `yaml:"aliases" json:"aliases"`
-	// MissingLocale is "refuse" or the catalog language used for empty or
-	// unparsable locales.
+	// MissingLocale is "refuse" or the catalog language used for empty
+	// locales and those that name no language (not for de_CH.UTF-8, which
+	// names one without parsing: render.Engine's rule).
 	MissingLocale string `yaml:"missing_locale" json:"missing_locale"`
 }
 

@@ -484,7 +484,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 	}
 	tag, err := language.Parse(s)
 	if err != nil {
-		if e.missing != "" {
+		if e.missing != "" && !namesLanguage(s) {
 			return e.accept(requested, e.missing, ViaMissingLocale)
 		}
 		reason := fmt.Sprintf("unparsable locale %q", requested) + posixHint(s)
@@ -496,6 +496,10 @@ func (e *Engine) resolve(requested string) (Match, error) {
 				what = "language"
 			}
 			reason = fmt.Sprintf("unknown %s %q in locale %q: no registry has that code; fix the file (such as de or pt-BR)", what, ve.Subtag(), requested)
+		}
+		if e.missing != "" {
+			// Lest the operator wonder why missing_locale did not take it.
+			reason += "; missing_locale maps only a locale that names no language"
 		}
 		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: reason}
 	}
@@ -552,13 +556,29 @@ func sameScript(a, b language.Tag) bool {
 	return as == bs
 }
 
-// canonKey normalises a requested locale or alias key for comparison.
+// canonKey normalises a requested locale or alias key for comparison: its
+// spelling only (case, surrounding space, "_" for "-"), never a tag's
+// canonical form: x/text rewrites legacy and deprecated tags into other
+// languages' (sh and hbs to sr-Latn, mo to ro-MD, tl to fil), and an alias
+// maps the locale it names, exactly (sh: hr must not take sr-Latn).
 func canonKey(s string) string {
-	s = strings.TrimSpace(s)
-	if tag, err := language.Parse(s); err == nil {
-		return strings.ToLower(tag.String())
-	}
-	return strings.ToLower(strings.ReplaceAll(s, "_", "-"))
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
+}
+
+// namesLanguage reports whether s, which does not parse as a language tag,
+// still begins with a known language's code (its first subtag, up to any
+// of "-_.@ "): a POSIX locale (de_CH.UTF-8), a stray dash (ru-RU-), an
+// unknown region (de-YY). Such a recipient has a language, so
+// missing_locale, for those who have none, does not take them.
+func namesLanguage(s string) bool {
+	first, _, _ := strings.Cut(strings.Map(func(r rune) rune {
+		if strings.ContainsRune("-_.@ ", r) {
+			return '-'
+		}
+		return r
+	}, s), "-")
+	b, err := language.ParseBase(first)
+	return err == nil && b.String() != "und"
 }
 
 // rtlScripts are the scripts written right to left.

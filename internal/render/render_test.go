@@ -62,7 +62,7 @@ func TestResolve(t *testing.T) {
 	// (Cyrillic), pt (missing a key) and pl (missing a plural form).
 	set := localesWith(t, map[string]string{"nb.toml": en, "zh.toml": en, "sr.toml": catalogLike(t, "ru"), "pl.toml": string(pl), "pt.toml": string(pt)})
 	strict := newEngine(t, set, Policy{})
-	aliased := newEngine(t, set, Policy{Aliases: map[string]string{"GSW": "de", "de_LI": "fr"}, MissingLocale: "en"})
+	aliased := newEngine(t, set, Policy{Aliases: map[string]string{"GSW": "de", "de_LI": "fr", "sh": "sr"}, MissingLocale: "en"})
 	bundled := newEngine(t, locales.FS, Policy{MissingLocale: "refuse"})
 
 	tests := []struct {
@@ -118,6 +118,25 @@ func TestResolve(t *testing.T) {
 		{"unknown script", strict, "de-Zzzq", "", "", `unknown subtag "Zzzq" in locale "de-Zzzq": no registry has that code; fix the file (such as de or pt-BR)`, CodeUnparsable},
 		{"empty mapped", aliased, "", "en", ViaMissingLocale, "", ""},
 		{"garbage mapped", aliased, "xx-garbage!!", "en", ViaMissingLocale, "", ""},
+		{"posix C mapped", aliased, "C.UTF-8", "en", ViaMissingLocale, "", ""},
+		{"words mapped", aliased, "n/a", "en", ViaMissingLocale, "", ""},
+		// missing_locale is for recipients without a language: one whose
+		// locale names a language in a spelling that does not parse is
+		// refused, not sent another language.
+		{"posix names de: not mapped", aliased, "de_CH.UTF-8", "", "", `unparsable locale "de_CH.UTF-8" (a POSIX locale: as a language tag it is de-CH; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"posix names fr: not mapped", aliased, "fr-FR.utf8", "", "", `unparsable locale "fr-FR.utf8" (a POSIX locale: as a language tag it is fr-FR; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"posix names ja: not mapped", aliased, "ja_JP.eucJP", "", "", `unparsable locale "ja_JP.eucJP" (a POSIX locale: as a language tag it is ja-JP; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"stray dash: not mapped", aliased, "ru-RU-", "", "", `unparsable locale "ru-RU-"; missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"stray dash ar: not mapped", aliased, "ar-EG-", "", "", `unparsable locale "ar-EG-"; missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"region twice: not mapped", aliased, "pl-PL-PL", "", "", `unparsable locale "pl-PL-PL"; missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"unknown region: not mapped", aliased, "de-YY", "", "", `unknown subtag "YY" in locale "de-YY": no registry has that code; fix the file (such as de or pt-BR); missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"three-letter code: not mapped", aliased, "deu_DE.UTF-8", "", "", `unparsable locale "deu_DE.UTF-8" (a POSIX locale: as a language tag it is de-DE; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
+		// An alias names a spelling, not what x/text rewrites it to: sh
+		// (Serbo-Croatian) parses as sr-Latn, and so does hbs.
+		{"alias sh", aliased, "SH", "sr", ViaAlias, "", ""},
+		{"alias sh does not take sr-Latn", aliased, "sr-Latn", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
+		{"alias sh does not take SR_latn", aliased, "SR_latn", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
+		{"alias sh does not take hbs", aliased, "hbs", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
 		{"missing plural form", strict, "pl-PL", "", "", "incomplete: pl lacks welcome.posts (few)", CodeIncomplete},
 		{"pl complete in bundle", bundled, "pl", "pl", ViaExact, "", ""},
 	}
