@@ -482,6 +482,15 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		}
 		return Match{}, &Refusal{Requested: requested, Code: CodeEmpty, Reason: "empty locale"}
 	}
+	if canonKey(s) == "i-default" {
+		// x/text reads it as en-x-i-default, but it says the recipient has
+		// no language of their own (RFC 3066's default language context).
+		if e.missing != "" {
+			return e.accept(requested, e.missing, ViaMissingLocale)
+		}
+		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable,
+			Reason: fmt.Sprintf("locale %q names no language (it asks for a default one, which x/text reads as English): write the recipient's language, such as de or pt-BR, or map such locales with locale_policy.missing_locale", requested)}
+	}
 	tag, err := language.Parse(s)
 	if err != nil {
 		if e.missing != "" && !namesLanguage(s) {

@@ -119,6 +119,8 @@ func TestResolve(t *testing.T) {
 		{"empty mapped", aliased, "", "en", ViaMissingLocale, "", ""},
 		{"garbage mapped", aliased, "xx-garbage!!", "en", ViaMissingLocale, "", ""},
 		{"posix C mapped", aliased, "C.UTF-8", "en", ViaMissingLocale, "", ""},
+		{"i-default mapped", aliased, "I-Default", "en", ViaMissingLocale, "", ""},
+		{"i-default names no language (x/text reads en)", strict, "i-default", "", "", `locale "i-default" names no language (it asks for a default one, which x/text reads as English): write the recipient's language, such as de or pt-BR, or map such locales with locale_policy.missing_locale`, CodeUnparsable},
 		{"words mapped", aliased, "n/a", "en", ViaMissingLocale, "", ""},
 		// missing_locale is for recipients without a language: one whose
 		// locale names a language in a spelling that does not parse is
