@@ -3,24 +3,22 @@ package plan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/tidings-mail/tidings/internal/golden"
+	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
 )
 
-// TestMissingColumnIsOneHeaderProblem: a column the template uses that the
-// header of a CSV file lacks is reported once, for the header (file, line
-// 1, the column, where the template uses it, what to do), not once per
-// row; every row that needs it is still invalid, counted and in the
-// rejects file, with a reason that points at the header. A JSONL file has
-// no header: a row without the key is that row's problem. What plan
-// prints and writes is in testdata/missing-column.golden.
-func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
-	t.Parallel()
+// headerEngine is a template whose text uses the column posts and whose
+// message hello (in every file) the column nick.
+func headerEngine(t *testing.T) *render.Engine {
+	t.Helper()
 	tmpl := fstest.MapFS{
 		"m/subject.tmpl": {Data: []byte(`{{t "subject" .}}`)},
 		"m/text.tmpl":    {Data: []byte("{{t \"hello\" .}}\n{{.Fields.posts}}")},
@@ -34,6 +32,19 @@ func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+// TestMissingColumnIsOneHeaderProblem: a column the template uses that the
+// header of a CSV file lacks is reported once, for the header (file, line
+// 1, the column, where the template uses it, what to do), not once per
+// row; every row that needs it is still invalid, counted and in the
+// rejects file, with a reason that points at the header. A JSONL file has
+// no header: a row without the key is that row's problem. What plan
+// prints and writes is in testdata/missing-column.golden.
+func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
+	t.Parallel()
+	e := headerEngine(t)
 	tests := []struct {
 		name, file, rows string
 		missing          []string // the columns reported for the header
@@ -45,9 +56,9 @@ func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
 		{"a column a catalog message uses", "r.csv",
 			"email,locale,posts\na@example.com,en,1\nb@example.com,de,2\n",
 			[]string{"nick"}, 2},
-		{"two columns: a row fails at the first", "r.csv",
-			"email,locale\na@example.com,en\n",
-			[]string{"nick"}, 1},
+		{"two columns: both are reported, not the first alone", "r.csv",
+			"email,locale\na@example.com,en\nb@example.com,de\n",
+			[]string{"nick", "posts"}, 2},
 		{"a column in another case", "r.csv",
 			"email,locale,nick,Posts\na@example.com,en,Ana,3\n",
 			[]string{"posts"}, 1},
@@ -74,10 +85,11 @@ func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
 		if s.Rows != s.Accepted+s.Refused+s.Invalid+s.Skipped || len(s.Rejects) != s.Refused+s.Invalid+s.Skipped {
 			t.Errorf("%s: rows %d = %d accepted + %d refused + %d invalid + %d skipped; %d rejects", tt.name, s.Rows, s.Accepted, s.Refused, s.Invalid, s.Skipped, len(s.Rejects))
 		}
+		// A row that lacks two columns counts for each.
 		header := 0
 		for _, r := range s.Rejects {
 			if r.Code == CodeRender && r.Field != "" {
-				header++
+				header += len(s.lacking[r.Line])
 			}
 		}
 		if header != rows {
@@ -87,7 +99,8 @@ func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
 		in.Recipients, in.Prior = strings.NewReader(tt.rows), s
 		again, err := Run(context.Background(), in, nil)
 		if err != nil || again.Invalid != s.Invalid || len(again.MissingColumns) != len(s.MissingColumns) ||
-			(len(s.MissingColumns) > 0 && again.MissingColumns[0] != s.MissingColumns[0]) {
+			(len(s.MissingColumns) > 0 && again.MissingColumns[0] != s.MissingColumns[0]) ||
+			!slices.Equal(again.MissingColumns, s.MissingColumns) || !slices.Equal(again.Rejects, s.Rejects) {
 			t.Errorf("%s: the run with Prior = %+v, %v; want the first's %+v", tt.name, again, err, s)
 		}
 		var text, csv bytes.Buffer
@@ -100,4 +113,46 @@ func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
 		out = append(out, "# "+tt.name+"\n"+text.String()+"--- rejects\n"+csv.String())
 	}
 	golden.Check(t, filepath.Join("testdata", "missing-column.golden"), strings.Join(out, "\n"))
+}
+
+// TestHeaderErrorNamesEveryColumn: a CSV header without the required
+// columns is refused in one error that also names every column the
+// template uses that the header lacks, with where it is used, so that one
+// fix of the header is enough; without such columns the error is the
+// required columns' alone.
+func TestHeaderErrorNamesEveryColumn(t *testing.T) {
+	t.Parallel()
+	e := headerEngine(t)
+	tests := []struct {
+		name, header string
+		want         string // the whole error
+		template     []string
+	}{
+		{"email, locale and both template columns", "mail,lang\n",
+			`read recipients: r.csv:1: the header lacks the column(s) email, locale (it has mail, lang): add them to the first row; columns email and locale are required; ` +
+				`the template also uses "nick" (used at templates/m/html.tmpl:1 (message hello)), "posts" (used at templates/m/text.tmpl:2), which the header lacks too: add them as well, with a value in every row`,
+			[]string{"nick", "posts"}},
+		{"locale and one template column", "email,nick\n",
+			`read recipients: r.csv:1: the header lacks the column(s) locale (it has email, nick): add them to the first row; columns email and locale are required; ` +
+				`the template also uses "posts" (used at templates/m/text.tmpl:2), which the header lacks too: add it as well, with a value in every row`,
+			[]string{"posts"}},
+		{"email alone", "locale,nick,posts\n",
+			`read recipients: r.csv:1: the header lacks the column(s) email (it has locale, nick, posts): add them to the first row; columns email and locale are required`,
+			nil},
+	}
+	for _, tt := range tests {
+		_, err := Run(context.Background(), Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: "r.csv", Recipients: strings.NewReader(tt.header + "a@example.com,en,x\n")}, nil)
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s: error\n%v\nwant\n%s", tt.name, err, tt.want)
+			continue
+		}
+		var he *HeaderError
+		if got := errors.As(err, &he); got != (tt.template != nil) || (got && !slices.Equal(he.Columns, tt.template)) {
+			t.Errorf("%s: HeaderError %+v, want the template's columns %v", tt.name, he, tt.template)
+		}
+		var re *recipient.HeaderError
+		if !errors.As(err, &re) {
+			t.Errorf("%s: %v does not wrap the required columns' *recipient.HeaderError", tt.name, err)
+		}
+	}
 }

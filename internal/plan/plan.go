@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"sort"
 	"strings"
@@ -117,7 +118,12 @@ type Summary struct {
 	// header (line 1), not of each row. Every row that needs one is still
 	// invalid and in Rejects (CodeRender, its Field the column).
 	MissingColumns []MissingColumn `json:"missing_columns,omitempty"`
-	Batches        BatchPlan       `json:"batches"`
+	// lacking holds, per line of a row in Rejects for columns the header
+	// lacks, every such column the row needs, in the order the template
+	// needs them (the reject's Field is the first), for a run with this
+	// summary as Prior.
+	lacking map[int][]string
+	Batches BatchPlan `json:"batches"`
 
 	Rate campaign.Rate `json:"rate"`
 	// Estimate is the expected sending time (campaign.Batches.Duration):
@@ -207,6 +213,10 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	}
 	rd, err := recipient.NewReader(in.Recipients, recipient.ReaderConfig{Name: name, Format: in.Format})
 	if err != nil {
+		var he *recipient.HeaderError
+		if errors.As(err, &he) {
+			err = templateLacks(in, he)
+		}
 		return nil, fmt.Errorf("read recipients: %w", err)
 	}
 	c := in.Campaign
@@ -256,6 +266,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	ahead := readAhead{in: in, rd: rd, file: name, resolve: resolve, allowed: in.Env.Allowlist(), usedAt: map[string]string{}}
 	var prior map[int]Reject // line -> render refusal of the earlier run
 	if in.Prior != nil {
+		ahead.priorLacking = in.Prior.lacking
 		prior = map[int]Reject{}
 		for _, r := range in.Prior.Rejects {
 			if r.Code == CodeRender {
@@ -321,13 +332,21 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		// said it would be sent.
 		if reason, bad := r.reason, r.bad; bad {
 			s.Invalid++
-			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
-				Outcome: OutcomeInvalid, Code: CodeRender, Field: r.column, Reason: reason})
-			if r.column != "" {
-				i, ok := missing[r.column]
+			rej := Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeInvalid, Code: CodeRender, Reason: reason}
+			if len(r.columns) > 0 {
+				rej.Field = r.columns[0]
+				if s.lacking == nil {
+					s.lacking = map[int][]string{}
+				}
+				s.lacking[rcp.Line] = r.columns
+			}
+			s.Rejects = append(s.Rejects, rej)
+			for _, col := range r.columns {
+				i, ok := missing[col]
 				if !ok {
-					i, missing[r.column] = len(s.MissingColumns), len(s.MissingColumns)
-					s.MissingColumns = append(s.MissingColumns, MissingColumn{Column: r.column, UsedAt: ahead.usedAt[r.column]})
+					i, missing[col] = len(s.MissingColumns), len(s.MissingColumns)
+					s.MissingColumns = append(s.MissingColumns, MissingColumn{Column: col, UsedAt: ahead.usedAt[col]})
 				}
 				s.MissingColumns[i].Rows++
 			}
@@ -397,12 +416,14 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 // a row may mean rendering it, the costliest part of a plan. Rows come out in file order
 // with what the plan needs to decide about each.
 type readAhead struct {
-	in      Input
-	rd      *recipient.Reader
-	file    string // the recipients file's name
-	prior   map[int]Reject
-	resolve func(string) resolution
-	allowed func(address.Address) bool // the environment's allowlist
+	in    Input
+	rd    *recipient.Reader
+	file  string // the recipients file's name
+	prior map[int]Reject
+	// priorLacking is Prior's Summary.lacking.
+	priorLacking map[int][]string
+	resolve      func(string) resolution
+	allowed      func(address.Address) bool // the environment's allowlist
 	// usedAt holds, per column the header lacks, where the template uses
 	// it (the first row that needed it says); written in file order.
 	usedAt map[string]string
@@ -420,8 +441,8 @@ type aheadRow struct {
 	allowed  bool   // by the environment's allowlist
 	reason   string // why the template cannot be rendered with it
 	bad      bool
-	column   string // the column the header lacks that it needs, if that is why
-	usedAt   string // where the template uses column
+	columns  []string // the columns the header lacks that it needs, if that is why
+	usedAt   []string // where the template uses each of columns
 }
 
 // aheadBlock is how many rows readAhead reads and renders at a time.
@@ -474,14 +495,17 @@ func (a *readAhead) fill() {
 		wg.Go(func() {
 			for k := int(next.Add(1) - 1); k < len(todo); k = int(next.Add(1) - 1) {
 				r := &a.buf[todo[k]]
-				r.reason, r.column, r.usedAt, r.bad = a.renderCheck(r.rcp, r.res.match)
+				r.reason, r.columns, r.usedAt, r.bad = a.renderCheck(r.rcp, r.res.match)
 			}
 		})
 	}
 	wg.Wait()
 	for _, k := range todo {
-		if r := &a.buf[k]; r.column != "" && a.usedAt[r.column] == "" {
-			a.usedAt[r.column] = r.usedAt
+		r := &a.buf[k]
+		for i, col := range r.columns {
+			if a.usedAt[col] == "" && i < len(r.usedAt) {
+				a.usedAt[col] = r.usedAt[i]
+			}
 		}
 	}
 }
@@ -489,42 +513,132 @@ func (a *readAhead) fill() {
 // renderCheck returns why rcp cannot be rendered as the worker will render
 // it (render.Engine.Check: what Render would return, without executing the
 // templates where they cannot fail), or, with prior results, what the
-// earlier run over the same bytes found. When the reason is a column the
-// header of a CSV file lacks, it returns the column and where the template
-// uses it, and the reason points at the header: every row lacks it.
-func (a *readAhead) renderCheck(rcp recipient.Recipient, m render.Match) (reason, column, usedAt string, bad bool) {
+// earlier run over the same bytes found. When the reason is columns the
+// header of a CSV file lacks, it returns every such column the row needs
+// (see lacking) and where the template uses each, and the reason points at
+// the header: every row lacks them.
+func (a *readAhead) renderCheck(rcp recipient.Recipient, m render.Match) (reason string, columns, usedAt []string, bad bool) {
 	if a.prior != nil {
 		r, bad := a.prior[rcp.Line]
-		return r.Reason, r.Field, "", bad
+		return r.Reason, a.priorLacking[rcp.Line], nil, bad
 	}
 	c := a.in.Campaign
-	err := a.in.Engine.Check(m, render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data})
+	d := render.Data{ID: rcp.ID, Email: rcp.Email, Name: rcp.Name, Campaign: c.Name, Fields: rcp.Fields, Data: c.Data}
+	err := a.in.Engine.Check(m, d)
 	re := (*render.RenderError)(nil)
 	switch {
 	case err == nil:
-		return "", "", "", false
+		return "", nil, nil, false
 	case errors.As(err, &re) && re.Cause == render.CauseMissingColumn && a.rd.Format() == recipient.FormatCSV:
-		usedAt = fmt.Sprintf("%s:%d", re.File, re.Line)
-		if re.Key != "" {
-			usedAt += " (message " + re.Key + ")" // the same in every language
-		}
-		return headerLacks(a.file, a.rd.Columns(), re.Column, usedAt), re.Column, usedAt, true
+		columns, usedAt = lacking(a.in.Engine, m, d, re)
+		return headerLacks(a.file, a.rd.Columns(), columns, usedAt), columns, usedAt, true
 	case re != nil:
-		return "the template cannot be rendered with this row: " + re.Error(), "", "", true // it says where and what to do
+		return "the template cannot be rendered with this row: " + re.Error(), nil, nil, true // it says where and what to do
 	}
-	return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", "", "", true
+	return "the template cannot be rendered with this row: " + err.Error() + "; add the missing column or fix the value", nil, nil, true
 }
 
-// headerLacks is the reason of a row the template cannot be rendered with
-// because the header of file, with columns, lacks column, which the
-// template uses at usedAt.
-func headerLacks(file string, columns []string, column, usedAt string) string {
-	msg := fmt.Sprintf("the header of %s (line 1) has no column %q, which the template uses at %s: add it to the header, with a value in every row", file, column, usedAt)
-	for _, c := range columns {
-		if strings.EqualFold(c, column) {
-			msg += fmt.Sprintf(" (the header has %q: column names are case-sensitive)", c)
+// stand is the value lacking gives a column the header lacks, to look past
+// it for the next: a whole number, so that a count reads it too.
+const stand = "1"
+
+// lacking returns every column the header lacks that the template needs for
+// d, starting with re's (a render.CauseMissingColumn), and where the
+// template uses each: a render stops at the first column it lacks, so each
+// is given a stand-in value in turn and d is checked again, until it renders
+// or fails for another reason. An operator then adds them all at once,
+// instead of one per run.
+func lacking(e *render.Engine, m render.Match, d render.Data, re *render.RenderError) (columns, usedAt []string) {
+	fields := make(map[string]string, len(d.Fields)+1)
+	maps.Copy(fields, d.Fields)
+	d.Fields = fields
+	for re != nil && re.Cause == render.CauseMissingColumn {
+		if _, ok := fields[re.Column]; ok {
+			break // given already: never loop
+		}
+		at := fmt.Sprintf("%s:%d", re.File, re.Line)
+		if re.Key != "" {
+			at += " (message " + re.Key + ")" // the same in every language
+		}
+		columns, usedAt = append(columns, re.Column), append(usedAt, at)
+		fields[re.Column] = stand
+		if err := e.Check(m, d); !errors.As(err, &re) {
 			break
 		}
 	}
-	return msg
+	return columns, usedAt
+}
+
+// HeaderError is a CSV header that lacks required columns (Err) and columns
+// the template uses (Columns, used at UsedAt): every column to add, in one
+// error, so that one fix of the header is enough.
+type HeaderError struct {
+	Err     *recipient.HeaderError
+	Columns []string
+	UsedAt  []string // where the template uses each of Columns
+}
+
+// Error returns the required columns' error, followed by the template's.
+func (e *HeaderError) Error() string {
+	each := make([]string, len(e.Columns))
+	for i, col := range e.Columns {
+		each[i] = fmt.Sprintf("%q (used at %s)", col, e.UsedAt[i])
+	}
+	them := "them"
+	if len(e.Columns) == 1 {
+		them = "it"
+	}
+	return fmt.Sprintf("%s; the template also uses %s, which the header lacks too: add %s as well, with a value in every row",
+		e.Err.Error(), strings.Join(each, ", "), them)
+}
+
+// Unwrap returns the required columns' error.
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// templateLacks returns he, a header without the required columns, as a
+// *HeaderError when the template uses further columns that header lacks
+// (for a recipient of the campaign's default language), else he itself.
+func templateLacks(in Input, he *recipient.HeaderError) error {
+	c := in.Campaign
+	m, err := in.Engine.Resolve(c.DefaultLocale)
+	if err != nil {
+		return he
+	}
+	fields := map[string]string{}
+	for _, h := range he.Has {
+		switch h {
+		case "email", "locale", "id", "name":
+		default:
+			fields[h] = stand
+		}
+	}
+	d := render.Data{Campaign: c.Name, Fields: fields, Data: c.Data}
+	var re *render.RenderError
+	if err := in.Engine.Check(m, d); !errors.As(err, &re) || re.Cause != render.CauseMissingColumn {
+		return he
+	}
+	columns, usedAt := lacking(in.Engine, m, d, re)
+	return &HeaderError{Err: he, Columns: columns, UsedAt: usedAt}
+}
+
+// headerLacks is the reason of a row the template cannot be rendered with
+// because the header of file, with columns, lacks each of missing, which
+// the template uses at the same index of usedAt.
+func headerLacks(file string, columns, missing, usedAt []string) string {
+	caseOf := func(column string) string {
+		for _, c := range columns {
+			if strings.EqualFold(c, column) {
+				return fmt.Sprintf(" (the header has %q: column names are case-sensitive)", c)
+			}
+		}
+		return ""
+	}
+	if len(missing) == 1 {
+		return fmt.Sprintf("the header of %s (line 1) has no column %q, which the template uses at %s: add it to the header, with a value in every row", file, missing[0], usedAt[0]) + caseOf(missing[0])
+	}
+	each := make([]string, len(missing))
+	for i, col := range missing {
+		each[i] = fmt.Sprintf("%q, used at %s%s", col, usedAt[i], caseOf(col))
+	}
+	return fmt.Sprintf("the header of %s (line 1) lacks %d columns the template uses: %s: add all of them to the header, with a value in every row", file, len(missing), strings.Join(each, "; "))
 }

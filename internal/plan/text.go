@@ -163,11 +163,11 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 	// that need it are counted there, and are in the rejects file.
 	rejects := s.Rejects
 	if len(s.MissingColumns) > 0 {
-		cols := "a column"
+		cols, all := "a column", ""
 		if n := len(s.MissingColumns); n > 1 {
-			cols = fmt.Sprintf("%d columns", n)
+			cols, all = fmt.Sprintf("%d columns", n), ": add all of them before running again"
 		}
-		ew.printf("The header of %s lacks %s the template uses (every row that needs one goes to the rejects file):\n", s.File, cols)
+		ew.printf("The header of %s lacks %s the template uses%s (every row that needs one goes to the rejects file):\n", s.File, cols, all)
 		header := map[string]bool{}
 		for _, mc := range s.MissingColumns {
 			header[mc.Column] = true

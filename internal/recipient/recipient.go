@@ -110,6 +110,21 @@ type Recipient struct {
 	Fields map[string]string
 }
 
+// HeaderError reports a CSV header that lacks required columns (email,
+// locale), all of them at once.
+type HeaderError struct {
+	File    string
+	Missing []string // the required columns the header lacks
+	Has     []string // the columns it has, email, locale, id and name in lower case
+}
+
+// Error returns "file:1: the header lacks the column(s) ...", with the
+// columns the header has and what to do.
+func (e *HeaderError) Error() string {
+	return fmt.Sprintf("%s:1: the header lacks the column(s) %s (it has %s): add them to the first row; columns email and locale are required",
+		e.File, strings.Join(e.Missing, ", "), strings.Join(e.Has, ", "))
+}
+
 // RowError reports one invalid row. Reading continues after it.
 type RowError struct {
 	File   string
@@ -326,8 +341,7 @@ func (r *Reader) readHeader() error {
 		missing = append(missing, "locale")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s:1: the header lacks the column(s) %s (it has %s): add them to the first row; columns email and locale are required",
-			r.name, strings.Join(missing, ", "), strings.Join(r.header, ", "))
+		return &HeaderError{File: r.name, Missing: missing, Has: r.header}
 	}
 	r.csv.FieldsPerRecord = len(rec)
 	return nil
