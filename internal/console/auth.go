@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Role is what a user may do.
@@ -252,17 +253,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	var found *User
-	for _, u := range s.users {
-		if subtle.ConstantTimeCompare([]byte(token), []byte(u.token)) == 1 {
-			found = u
+	via := "form"
+	if r.PostFormValue("via") == "link" { // the script filled the form from a link
+		via = "link"
+	}
+	found := s.userOf(token)
+	if found == nil && via == "form" {
+		// A sign-in link pasted whole into the box: its token, if the
+		// link has the shape Run prints.
+		if t, ok := linkToken(token); ok {
+			via, found = "pasted-link", s.userOf(t)
+		} else if looksLikeURL(token) {
+			s.log.Warn("console: sign-in with a web address that is not a sign-in link", "remote", r.RemoteAddr)
+			s.renderLogin(w, r, http.StatusUnauthorized, "That is a web address, not a console token or sign-in link: "+
+				"paste the sign-in link the console printed (it ends in /login#token= and the token) or the token alone.")
+			return
 		}
 	}
 	if found == nil {
-		via := "form"
 		problem := "That token is not recognised."
-		if r.PostFormValue("via") == "link" { // the script filled the form from a link
-			via = "link"
+		if via != "form" {
 			problem = "This sign-in link is not valid: sign-in links are valid only while the console that printed them runs. " +
 				"Use the link the running console printed, or sign in with your viewer or operator token."
 		}
@@ -276,6 +286,41 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1})
 	s.log.Info("console: signed in", "user", found.Name, "role", found.Role.String(), "remote", r.RemoteAddr)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// userOf returns the user whose token is token, nil when none is.
+func (s *Server) userOf(token string) *User {
+	var found *User
+	for _, u := range s.users {
+		if subtle.ConstantTimeCompare([]byte(token), []byte(u.token)) == 1 {
+			found = u
+		}
+	}
+	return found
+}
+
+// linkToken returns the token of a sign-in link of the shape Run prints,
+// http(s)://HOST/login#token=TOKEN, pasted whole into the token box; ok is
+// false for anything else (no other path, query, user or fragment).
+func linkToken(s string) (token string, ok bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "/login" || u.RawQuery != "" || u.ForceQuery {
+		return "", false
+	}
+	token, ok = strings.CutPrefix(u.Fragment, "token=")
+	if !ok || token == "" || strings.ContainsFunc(token, unicode.IsSpace) {
+		return "", false
+	}
+	return token, true
+}
+
+// looksLikeURL reports whether s, typed into the token box, is a web
+// address rather than a token.
+func looksLikeURL(s string) bool {
+	lower := strings.ToLower(s)
+	return strings.Contains(lower, "://") || strings.HasPrefix(lower, "localhost:") || strings.HasPrefix(lower, "127.0.0.1:") ||
+		strings.Contains(lower, "/login")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

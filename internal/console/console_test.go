@@ -1197,3 +1197,84 @@ func TestStaleSignInLink(t *testing.T) {
 		t.Errorf("the log does not say how each unknown token came:\n%s", s.log())
 	}
 }
+
+// TestPastedSignInLink: the sign-in link the console prints
+// (http://HOST/login#token=TOKEN), pasted whole into the token box, signs
+// in as its token does; a link with a token of no user is told that
+// sign-in links are valid only while their console runs; any other web
+// address (a query instead of the fragment, another path, no token) is
+// refused with what to paste instead, and a wrong token is still "not
+// recognised". No token reaches the log.
+func TestPastedSignInLink(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	s := newSite(t, w, false)
+	const (
+		notRecognised = "That token is not recognised."
+		staleLink     = "This sign-in link is not valid: sign-in links are valid only while the console that printed them runs."
+		notALink      = "That is a web address, not a console token or sign-in link: paste the sign-in link the console printed (it ends in /login#token= and the token) or the token alone."
+		stale         = "0123456789abcdef0123456789abcdef0123456789abcdef"
+	)
+	tests := []struct {
+		name, pasted string
+		who          string // signed in as; "" when refused
+		problem      string // the refusal, when refused
+	}{
+		{"the link as printed", s.URL + "/login#token=" + viewerToken, "quinn", ""},
+		{"the link with the spaces a copy takes along", "  " + s.URL + "/login#token=" + operatorToken + "\n", "alice", ""},
+		{"the link over https, as behind a proxy", "https://console.example/login#token=" + operatorToken, "alice", ""},
+		{"the token alone", viewerToken, "quinn", ""},
+		{"a link of a console no longer running", s.URL + "/login#token=" + stale, "", staleLink},
+		{"the token in a query", s.URL + "/login?token=" + viewerToken, "", notALink},
+		{"a query and the fragment", s.URL + "/login?next=/#token=" + viewerToken, "", notALink},
+		{"another page of the console", s.URL + "/c/x#token=" + viewerToken, "", notALink},
+		{"the link without its token", s.URL + "/login#token=", "", notALink},
+		{"the address bar once the link was opened", s.URL + "/login", "", notALink},
+		{"a user in the address", "http://" + viewerToken + "@console.example/login#token=" + viewerToken, "", notALink},
+		{"another scheme", "ftp://console.example/login#token=" + viewerToken, "", notALink},
+		{"a wrong token", "not-a-token-at-all-1234", "", notRecognised},
+	}
+	for _, tt := range tests {
+		c := s.anonymous(t)
+		_, body, _ := c.get("/login")
+		m := nonceRE.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("login page without nonce:\n%s", body)
+		}
+		resp := c.do("POST", "/login", url.Values{"nonce": {m[1]}, "token": {tt.pasted}, "via": {""}, "next": {"/"}}, false)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(b)
+		if tt.who != "" {
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("%s: %s, want a redirect once signed in\n%s", tt.name, resp.Status, page)
+				continue
+			}
+			if code, body, _ := c.get("/"); code != http.StatusOK || !strings.Contains(body, tt.who) {
+				t.Errorf("%s: the campaigns page is %d without %q: not signed in", tt.name, code, tt.who)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(html.UnescapeString(page), tt.problem) {
+			t.Errorf("%s: %s, want 401 saying %q\n%s", tt.name, resp.Status, tt.problem, page)
+		}
+	}
+	for _, secret := range []string{viewerToken, operatorToken, stale} {
+		if strings.Contains(s.log(), secret) {
+			t.Errorf("the log prints a token:\n%s", s.log())
+		}
+	}
+	if !strings.Contains(s.log(), "via=pasted-link") {
+		t.Errorf("the log does not say a stale link was pasted:\n%s", s.log())
+	}
+
+	// In a browser: paste the link into the box and press the button.
+	ctx := browser(t)
+	browserSignIn(t, ctx, s.URL, s.URL+"/login#token="+operatorToken)
+	if who := eval[string](t, ctx, `document.querySelector('.envbar .who').textContent`); !strings.Contains(who, "alice") {
+		t.Errorf("signed in by a pasted link as %q, want alice", who)
+	}
+}
