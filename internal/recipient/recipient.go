@@ -368,6 +368,20 @@ func (r *Reader) Next() (Recipient, error) {
 	return r.nextCSV()
 }
 
+// quoteAdvice says what is wrong with the quotes of field (a column name,
+// "" if not known) that pe reports, and how to write such a value.
+func quoteAdvice(field string, pe *csv.ParseError) string {
+	what := "a value"
+	if field != "" {
+		what = fmt.Sprintf("the value of column %q", field)
+	}
+	problem := what + " has a quote (\") in it"
+	if pe.Err == csv.ErrQuote {
+		problem = what + " is quoted, and has a quote (\") inside it that is not doubled"
+	}
+	return fmt.Sprintf("%s (line %d, column %d): enclose the value in double quotes and write each quote inside it twice, as in \"D\"\"Angelo\"", problem, pe.Line, pe.Column)
+}
+
 func (r *Reader) nextCSV() (Recipient, error) {
 	rec, err := r.csv.Read()
 	if err != nil {
@@ -388,7 +402,15 @@ func (r *Reader) nextCSV() (Recipient, error) {
 				// record: reporting one invalid row would lose the rest.
 				return Recipient{}, fmt.Errorf("%s:%d: a quote opened on this line is not closed (the file was read up to line %d as one field): close the quote; no row from line %d on was read", r.name, pe.StartLine, pe.Line, pe.StartLine)
 			}
-			return rcp, r.rowErr(pe.StartLine, "", CodeBadRow, fmt.Sprintf("broken quoting at line %d, column %d: %s", pe.Line, pe.Column, pe.Err))
+			// The fields before the broken one are read: it is the next.
+			field := ""
+			if len(rec) < len(r.header) {
+				field = r.header[len(rec)]
+			}
+			if len(rec) > 0 {
+				r.fillCSV(&rcp, rec, true)
+			}
+			return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, quoteAdvice(field, pe))
 		}
 		if errors.Is(err, io.EOF) {
 			return Recipient{}, io.EOF

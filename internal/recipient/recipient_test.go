@@ -113,7 +113,7 @@ func TestReaderCSV(t *testing.T) {
 				{line: 13, code: CodeInvalidUTF8, field: "name"},
 				{line: 14, code: CodeControlCharacter, field: "note"},
 				{line: 15, id: "11", email: "k@example.com", name: "K", fields: map[string]string{"note": "tab\there"}},
-				{line: 16, code: CodeBadRow},
+				{line: 16, code: CodeBadRow, field: "note"},
 				{line: 17, id: "13", email: "m@example.com", name: "M", locale: "en", fields: map[string]string{"note": "z"}},
 			},
 			columns: []string{"note"},
@@ -166,6 +166,39 @@ func TestReaderFieldCountAdvice(t *testing.T) {
 	}
 	if r, err := rd.Next(); err != nil || r.Email != "c@example.com" {
 		t.Errorf("the row after them: %+v, %v", r, err)
+	}
+}
+
+// TestReaderQuoteAdvice: a quote in a value (D"Angelo, typed into a
+// spreadsheet or a hand-written export) names the column and says how to
+// write such a value, not encoding/csv's words alone; the rows after it
+// are read.
+func TestReaderQuoteAdvice(t *testing.T) {
+	t.Parallel()
+	input := "email,name,locale\n" +
+		"ada@example.org,D\"Angelo,it\n" + // 2: a bare quote
+		"bea@example.org,\"D\"Angelo\",it\n" + // 3: a quote not doubled inside quotes
+		"\"c\"d@example.org,C,it\n" + // 4: in the first column
+		"dan@example.org,Dan,\"e\"n\n" + // 5: in the last
+		"eve@example.org,\"D\"\"Angelo\",it\n" // 6: written as it should be
+	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: "r.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ field, email, msg string }{
+		{"name", "ada@example.org", `r.csv:2: name: the value of column "name" has a quote (") in it (line 2, column 18): enclose the value in double quotes and write each quote inside it twice, as in "D""Angelo"`},
+		{"name", "bea@example.org", `r.csv:3: name: the value of column "name" is quoted, and has a quote (") inside it that is not doubled (line 3, column 19): enclose the value in double quotes and write each quote inside it twice, as in "D""Angelo"`},
+		{"email", "", `r.csv:4: email: the value of column "email" is quoted, and has a quote (") inside it that is not doubled (line 4, column 3): enclose the value in double quotes and write each quote inside it twice, as in "D""Angelo"`},
+		{"locale", "dan@example.org", `r.csv:5: locale: the value of column "locale" is quoted, and has a quote (") inside it that is not doubled (line 5, column 23): enclose the value in double quotes and write each quote inside it twice, as in "D""Angelo"`},
+	} {
+		r, err := rd.Next()
+		var re *RowError
+		if !errors.As(err, &re) || re.Code != CodeBadRow || re.Field != want.field || r.Email != want.email || err.Error() != want.msg {
+			t.Errorf("got %+v, %v\nwant field %s, email %q: %s", r, err, want.field, want.email, want.msg)
+		}
+	}
+	if r, err := rd.Next(); err != nil || r.Name != `D"Angelo` {
+		t.Errorf("the row written as advised: %+v, %v", r, err)
 	}
 }
 
