@@ -47,6 +47,10 @@ type campaignState struct {
 	// saidWait is when (Unix s) a chunk last logged that it waits for other
 	// workers' checks: once per campaign every 30 s, not once per chunk.
 	saidWait atomic.Int64
+	// poll is the last answer of gatePoll, shared by the chunks waiting;
+	// polling is set while one of them asks Redis.
+	poll    atomic.Pointer[gateAnswer]
+	polling atomic.Bool
 
 	// orphans holds, for each of its tasks seen active in no live asynq
 	// server by the last reconcile, when it was first seen so; turnAt is
@@ -396,11 +400,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		if w.journal == nil {
 			mine = "*"
 		}
-		settled, live, err := w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow)
-		var behind []string
-		if err == nil && settled {
-			behind, err = w.st.CheckIn(ctx, cs.name, w.cfg.WorkerID, mine, key, live, checkInWindow)
-		}
+		settled, behind, err := w.gatePoll(ctx, cs, key, mine)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return true, nil // left to the chunk, as above
@@ -429,6 +429,58 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// gateAnswer is what gatePoll asked Redis about a state key, and when.
+type gateAnswer struct {
+	key, mine string
+	at        time.Time
+	settled   bool
+	behind    []string
+}
+
+// gatePollEvery is how long gatePoll's answer serves the other chunks of
+// the campaign that wait: the poll interval of verify.
+const gatePollEvery = 100 * time.Millisecond
+
+// gatePoll asks Redis whether this worker has settled and every worker
+// alive has checked state key of cs (Alive, then CheckIn, which also
+// checks in this worker's own check, mine), at most once per
+// gatePollEvery per campaign: the chunks of cs that wait share the answer
+// (a worker with 8 connections would otherwise run both scripts, each
+// reading every worker's entry, 80 times a second per campaign, and every
+// worker of a large fleet waits at once after a failover). An answer that
+// the others have checked is shared anyway (gated); one that they have
+// not is what a chunk's own poll would have said a moment ago. A chunk
+// never waits for another's poll: while one asks, the others take the last
+// answer for key (none: not yet), and ask again 100 ms later. Errors are
+// not kept.
+func (w *Worker) gatePoll(ctx context.Context, cs *campaignState, key, mine string) (bool, []string, error) {
+	last := cs.poll.Load()
+	if last != nil && (last.key != key || last.mine != mine) {
+		last = nil
+	}
+	if last != nil && time.Since(last.at) < gatePollEvery {
+		return last.settled, last.behind, nil
+	}
+	if !cs.polling.CompareAndSwap(false, true) {
+		if last != nil {
+			return last.settled, last.behind, nil
+		}
+		return false, nil, nil
+	}
+	defer cs.polling.Store(false)
+	settled, live, err := w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow)
+	var behind []string
+	if err == nil && settled {
+		behind, err = w.st.CheckIn(ctx, cs.name, w.cfg.WorkerID, mine, key, live, checkInWindow)
+	}
+	if err != nil {
+		cs.poll.Store(nil)
+		return false, nil, err
+	}
+	cs.poll.Store(&gateAnswer{key: key, mine: mine, at: time.Now(), settled: settled, behind: behind})
+	return settled, behind, nil
 }
 
 // sayWait reports whether a chunk of cs that waits for other workers'
