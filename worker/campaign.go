@@ -807,6 +807,9 @@ func (w *Worker) rollback(cs *campaignState, mine, redisSent int64, whose string
 func (w *Worker) pauseCampaign(ctx context.Context, c, stage, action, reason string, at time.Time) {
 	_, moved, err := w.st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
 		Actor: w.actor(), Action: action, Reason: reason, IfAt: at, Stage: stage})
+	if te := (*store.TransitionError)(nil); errors.As(err, &te) && te.PausedFor == store.StagedAgain {
+		return // the staging judged is no longer the campaign's
+	}
 	if err != nil {
 		w.log.Error("pause campaign", "campaign", c, "err", err)
 		return

@@ -42,7 +42,7 @@ var controls = []control{{
 }, {
 	use: "approve CAMPAIGN --env ENV", short: "Release the batches after the canary", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string) (string, error) {
-		return fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c), s.Approve(ctx, c, who, why)
+		return fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c), s.Approve(ctx, c, "", who, why)
 	},
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",

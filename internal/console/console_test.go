@@ -343,6 +343,11 @@ func TestActionsAndRoles(t *testing.T) {
 	}
 
 	csrf := op.csrf("/c/acts")
+	_, page, _ := op.get("/c/acts")
+	stage := stageRE.FindStringSubmatch(page)
+	if stage == nil {
+		t.Fatalf("the approve form names no staging:\n%s", page)
+	}
 	steps := []struct {
 		action string
 		form   url.Values
@@ -354,7 +359,8 @@ func TestActionsAndRoles(t *testing.T) {
 		{"pause", url.Values{"reason": {"bounces climbing"}}, http.StatusOK, store.StatePaused, ""}, //
 		// A second pause changes nothing, and says whose pause holds.
 		{"pause", url.Values{"reason": {"me too"}}, http.StatusOK, store.StatePaused, "(bounces climbing): nothing changed, and this reason is not recorded"},
-		{"approve", url.Values{}, http.StatusOK, store.StatePaused, ""},                                 // approved in advance, still paused
+		{"approve", url.Values{}, http.StatusBadRequest, store.StatePaused, "names no staging"},         // of which staging?
+		{"approve", url.Values{"stage": {stage[1]}}, http.StatusOK, store.StatePaused, ""},              // approved in advance, still paused
 		{"resume", url.Values{}, http.StatusOK, store.StateRunning, ""},                                 //
 		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning, ""}, // name not typed
 		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning, ""},
@@ -1278,3 +1284,6 @@ func TestPastedSignInLink(t *testing.T) {
 		t.Errorf("signed in by a pasted link as %q, want alice", who)
 	}
 }
+
+// stageRE finds the staging an approve form names.
+var stageRE = regexp.MustCompile(`<input type="hidden" name="stage" value="([^"]+)">`)

@@ -214,7 +214,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := d.(map[string]any)["O"].(overview)
-	s.render(w, r, "campaign", map[string]any{"Title": c, "Name": c, "Live": live, "State": actionsOf(o.St),
+	s.render(w, r, "campaign", map[string]any{"Title": c, "Name": c, "Live": live, "State": actionsOf(o.St), "Stage": o.St.Stage,
 		"Failed": o.St.Counts[store.OutcomeFailed]})
 }
 
@@ -371,6 +371,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		switch {
 		case te.PausedFor == "staging":
 			msg = fmt.Sprintf("Cannot %s %s: it is being staged (a send is writing it, or one was interrupted); only Pause works until that ends. If the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing.", te.Action, c, env)
+		case te.PausedFor == store.StagedAgain:
+			msg = fmt.Sprintf("Not approved: %s was staged again since this page was loaded, and the new staging's canary may be other people. Reload the page, check the canary in the gallery and the recipients page, then approve.", c)
 		case te.PausedFor == "state-loss":
 			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and every worker's journal directory."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:
@@ -430,7 +432,14 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		err = s.cfg.Store.Resume(ctx, c, actor, reason)
 		msg = "Resumed where it stopped. Nobody already sent is sent again."
 	case "approve":
-		err = s.cfg.Store.Approve(ctx, c, actor, reason)
+		// Of the staging the page showed: one staged again since may have
+		// another canary, which nobody has looked at.
+		stage := r.PostFormValue("stage")
+		if stage == "" {
+			s.refuse(w, r, http.StatusBadRequest, "This approval names no staging (a page from an older console?): reload the page, check the canary, then approve.")
+			return
+		}
+		err = s.cfg.Store.Approve(ctx, c, stage, actor, reason)
 		msg = "Approved: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed."
 	case "cancel":
 		if reason == "" {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -71,12 +72,48 @@ func TestApprovalSurvivesPauseAndResume(t *testing.T) {
 			if r.Code != store.TickAwaiting || ctl.CurBatch != 0 || ctl.State != store.StateAwaitingApproval {
 				t.Fatalf("tick after resume: %+v, control %+v; want awaiting approval, batch 1 not released", r, ctl)
 			}
-			if err := st.Approve(ctx, c, who, "looks right"); err != nil {
+			if err := st.Approve(ctx, c, "", who, "looks right"); err != nil {
 				t.Fatal(err)
 			}
 			if r := tick(t, st, c, sum, p); r.Code != store.TickReleased || r.Batch != 1 {
 				t.Errorf("tick after approve: %+v, want batch 1 released", r)
 			}
 		})
+	}
+}
+
+// TestApproveOfAnEarlierStaging: an approval that names a staging (what
+// the console's page showed) is refused once the campaign was staged again
+// (StagedAgain), in advance (staged, running) as well as awaiting
+// approval, and marks nothing approved; naming the current staging, or
+// none (the CLI), approves.
+func TestApproveOfAnEarlierStaging(t *testing.T) {
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	c := "c-restaged"
+	a := stage(t, st, c, stageOpts{n: 6, canary: 1, size: 3})
+	if _, err := st.Cancel(ctx, c, who, "wrong file"); err != nil {
+		t.Fatal(err)
+	}
+	b := stage(t, st, c, stageOpts{n: 6, canary: 1, size: 3, resume: true})
+	if a.Stage == b.Stage {
+		t.Fatalf("two stagings with one id %s", a.Stage)
+	}
+	approved := func() bool {
+		s, err := st.Status(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Approved
+	}
+	var te *store.TransitionError
+	if err := st.Approve(ctx, c, a.Stage, who, "A looked right"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain || approved() {
+		t.Fatalf("approve of A once B is staged: %v (approved %v), want refused as staged again", err, approved())
+	}
+	if err := st.Approve(ctx, c, b.Stage, who, "B in advance"); err != nil || !approved() {
+		t.Fatalf("approve of B: %v (approved %v)", err, approved())
+	}
+	if err := st.Approve(ctx, c, "", who, "any"); err != nil {
+		t.Fatalf("approve naming no staging: %v", err)
 	}
 }

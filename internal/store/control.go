@@ -98,7 +98,8 @@ type TransitionParams struct {
 	// IfAt, when set, makes the move only while the control's At is still
 	// IfAt: nobody changed the state since the caller read it (a worker's
 	// pause does not undo a resume made meanwhile). Stage, when set, makes
-	// it only while the campaign's staging is still Stage.
+	// the move, or the action kept, only while the campaign's staging is
+	// still Stage: else a *TransitionError with PausedFor StagedAgain.
 	IfAt  time.Time
 	Stage string
 }
@@ -204,12 +205,19 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) er
 
 // Approve releases a campaign waiting after its canary (and starts the
 // auto-pause window afresh); one whose canary is still running (or paused,
-// or staged) is approved in advance.
-func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) error {
+// or staged) is approved in advance. With stage set, only while stage is
+// the campaign's staging: an approval given on what someone saw of one
+// staging (the console's page) never releases a later one, whose canary
+// may be other people (a *TransitionError, PausedFor StagedAgain).
+func (s *Store) Approve(ctx context.Context, c, stage string, a Actor, reason string) error {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
-		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true})
+		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage})
 	return err
 }
+
+// StagedAgain is the PausedFor of a *TransitionError for an action meant
+// for a staging that is no longer the campaign's.
+const StagedAgain = "staged-again"
 
 // Cancel stops campaign c for good: it sets the state cancelled (claims
 // stop at once), then records every recipient not yet sent as cancelled
@@ -218,7 +226,8 @@ func (s *Store) Approve(ctx context.Context, c string, a Actor, reason string) e
 // recipients it cancelled.
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
 	// The staging cancelled and swept is the one read here (the move is
-	// made only while it is the campaign's).
+	// made only while it is the campaign's: one staged again meanwhile is
+	// not what the operator saw, and is left alone, PausedFor StagedAgain).
 	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("cancel %s: read meta: %w", c, err)

@@ -19,10 +19,12 @@
 --       11 mark the canary approved (1/0), 12 allowed while the campaign
 --       is being staged (1/0), 13 the caller's environment ('' = any),
 --       14 move only while the control's 'at' is this (0 = always),
---       15 move only while the control's stage id is this ('' = any)
+--       15 act only while the control's stage id is this ('' = any):
+--          else nothing is written, and the answer says 'staged-again'
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
 -- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
--- the campaign is environment e's, not the caller's)}. In a state of
+-- the campaign is environment e's, not the caller's; 'staged-again': not
+-- the staging ARGV[15] names)}. In a state of
 -- neither list nothing is written.
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0, ''} end
@@ -33,7 +35,7 @@ local move = string.find(' ' .. ARGV[1] .. ' ', ' ' .. st .. ' ', 1, true)
 if not move and not string.find(' ' .. ARGV[10] .. ' ', ' ' .. st .. ' ', 1, true) then return {st, 0, ''} end
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end
 if move and ARGV[14] ~= '0' and redis.call('HGET', KEYS[1], 'at') ~= ARGV[14] then return {st, 0, ''} end
-if move and ARGV[15] ~= '' and redis.call('HGET', KEYS[1], 'stage') ~= ARGV[15] then return {st, 0, ''} end
+if ARGV[15] ~= '' and redis.call('HGET', KEYS[1], 'stage') ~= ARGV[15] then return {st, 0, 'staged-again'} end
 if move then
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
   if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
