@@ -108,6 +108,9 @@ type run struct {
 	p    payload
 	log  interface{ Info(string, ...any) }
 	conn *send.Conn
+	// dialErr is why the connection taken before the window's claims
+	// could not be dialled: the outcome of the window's first send.
+	dialErr error
 
 	tries  int // attempts of a ledger step (default ackRetries)
 	tokens int
@@ -183,6 +186,12 @@ func (r *run) process(ctx context.Context) error {
 // journal that broke: abandon) leaves claimed recipients in doubt: at most
 // one window per connection. A failure is
 // recorded at once, so the auto-pause does not wait for the window.
+//
+// The connection is taken before the first claim: a dial (a relay slow to
+// greet, STARTTLS, AUTH: up to the SMTP timeout per step) holds no claim,
+// and the claim step after it sees a pause or cancel made meanwhile. A
+// dial later in the pass (a redial) is followed by the same check as a
+// window's later messages (transmit), before anything is sent.
 func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
 	w, cs := r.w, r.cs
 	now := time.Now()
@@ -197,6 +206,12 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 	for len(todo) > 0 {
 		if why := r.stopped(ctx); why != stopNone {
 			return why, nil
+		}
+		if r.conn == nil { // before the claims (above)
+			r.conn, r.dialErr = w.pool.Get(ctx)
+			if why := r.stopped(ctx); why != stopNone {
+				return why, nil
+			}
 		}
 		k := min(w.cfg.ClaimWindow, len(todo))
 		if cs.bulk > 0 { // rate-limited
@@ -279,7 +294,11 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				}
 			}
 			rc := &recs[todo[j]]
-			rec := r.deliver(ctx, rc)
+			rec, why := r.deliver(ctx, rc)
+			if why != stopNone { // stopped while a connection was dialled: nothing sent
+				r.unclaim(claims, j, held)
+				return why, nil
+			}
 			rec.Token = claims[j].Token // the record is of this claim only
 			r.recs = append(r.recs, *rec)
 			// The outcome is journaled with the window's others, before
@@ -544,37 +563,36 @@ func (r *run) take(ctx context.Context) (stop, error) {
 }
 
 // deliver checks, renders and sends to one claimed recipient and returns the
-// record of its outcome.
-func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
+// record of its outcome, or why the pass stopped before anything was sent
+// (transmit).
+func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, stop) {
 	cs := r.cs
 	rec := &store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}
 	m, err := cs.engine.Resolve(rc.Locale)
 	if err != nil {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "locale rule at send time: "+err.Error()
-		return rec
+		return rec, stopNone
 	}
 	if m.Lang != rc.Lang {
 		rec.Kind, rec.Code = store.KindRefused, "lang-changed"
 		rec.Response = fmt.Sprintf("locale rule at send time: %q now resolves to %s, but %s was approved at staging", rc.Locale, m.Lang, rc.Lang)
-		return rec
+		return rec, stopNone
 	}
 	out, err := cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: rc.FieldMap(cs.meta.Columns), Data: cs.camp.Data})
 	if err != nil {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "render: "+err.Error()
-		return rec
+		return rec, stopNone
 	}
 	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, time.Now())
 	start := time.Now()
-	if r.conn == nil {
-		r.conn, err = r.w.pool.Get(ctx)
-	}
-	if err == nil {
-		err = r.conn.Send(ctx, msg)
+	why, err := r.transmit(ctx, msg)
+	if why != stopNone {
+		return nil, why
 	}
 	r.w.m.duration.Observe(time.Since(start).Seconds())
 	if err == nil {
 		rec.Kind, rec.Code, rec.Response = store.KindSent, "250", r.conn.Response()
-		return rec
+		return rec, stopNone
 	}
 	se := send.Classify(err)
 	rec.Code, rec.Response = smtpCode(se), se.Msg
@@ -586,7 +604,40 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) *store.Record {
 	default:
 		rec.Kind = store.KindFailed
 	}
-	return rec
+	return rec, stopNone
+}
+
+// errStopped ends a send whose pass must stop (transmit).
+var errStopped = errors.New("the pass stops")
+
+// transmit sends msg on the run's connection, taking one from the pool when it
+// has none (its dial before the window's claims failed: that failure is
+// this message's outcome). After any dial it makes, before the
+// transaction, it asks stopped again, as the window does before each
+// message: a pause, cancel or shutdown that came while a relay was slow to
+// greet is obeyed, and nothing is sent.
+func (r *run) transmit(ctx context.Context, msg *send.Message) (stop, error) {
+	if r.conn == nil {
+		err := r.dialErr
+		r.dialErr = nil
+		if err == nil {
+			r.conn, err = r.w.pool.Get(ctx)
+		}
+		if err != nil {
+			return stopNone, err
+		}
+		if why := r.stopped(ctx); why != stopNone {
+			return why, nil
+		}
+	}
+	why := stopNone
+	err := r.conn.SendChecked(ctx, msg, func(ctx context.Context) error {
+		if why = r.stopped(ctx); why != stopNone {
+			return errStopped
+		}
+		return nil
+	})
+	return why, err
 }
 
 func smtpCode(e *send.Error) string {

@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -66,8 +68,15 @@ func TestStopAfterALostReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv, err := smtpcapture.Start(ctx, smtpcapture.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	pool := send.NewPool(send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone}, 1)
+	t.Cleanup(func() { _ = pool.Close() })
 	lg := slog.New(slog.DiscardHandler)
-	w := &Worker{cfg: Config{WorkerID: "wk", ClaimWindow: 4, Concurrency: 1}.WithDefaults(), log: lg, st: st, m: m, drain: make(chan struct{}),
+	w := &Worker{cfg: Config{WorkerID: "wk", ClaimWindow: 4, Concurrency: 1}.WithDefaults(), log: lg, st: st, m: m, drain: make(chan struct{}), pool: pool,
 		states: map[string]store.Probe{"ls": {State: store.StateRunning, Stage: sum.Stage}}, campaigns: map[string]*campaignState{},
 		backlog: map[*campaignState][]store.Record{}, outage: &outageLog{log: lg, sites: map[string]*outage{}}}
 	cs := &campaignState{name: "ls", stage: sum.Stage, ledger: st.Ledger("ls", sum.Stage), policy: store.Policy{MaxAttempts: 3}}
@@ -84,6 +93,10 @@ func TestStopAfterALostReply(t *testing.T) {
 	}
 	if !h.done.Load() {
 		t.Fatal("no answer was lost")
+	}
+	pool.Put(r.conn)
+	if n := srv.Count(); n != 0 {
+		t.Errorf("%d messages sent, want none", n)
 	}
 	ids := make([]string, len(recs))
 	for i := range recs {

@@ -108,6 +108,7 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 	var c *Conn
 	select {
 	case c = <-p.idle:
+		c.fresh = false // idle since: the server may have closed it (Send redials)
 	default:
 		c = &Conn{p: p}
 	}
@@ -263,6 +264,17 @@ func (c *Conn) Response() string { return c.response }
 // FROM (no reply, or 421) and redialled once, transparently: nothing had been
 // transmitted, so the retry cannot duplicate the message.
 func (c *Conn) Send(ctx context.Context, m *Message) error {
+	return c.SendChecked(ctx, m, nil)
+}
+
+// SendChecked is Send with a check for callers whose right to send can end
+// while a connection is dialled (a relay slow to greet holds a dial for up
+// to Config.Timeout per step): check, when not nil, is called after every
+// dial the call makes (a connection broken by an earlier failure, or one
+// the server closed while idle) and before the transaction on the new
+// connection. When it returns an error nothing has been sent, the new
+// connection is kept, and SendChecked returns that error as is.
+func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("send to %s: %w", m.To, err)
 	}
@@ -284,6 +296,11 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 		if c.sc == nil {
 			if err := c.dial(ctx); err != nil {
 				return err
+			}
+			if check != nil {
+				if err := check(ctx); err != nil {
+					return err
+				}
 			}
 		}
 		if p.utf8Addr != "" && !c.smtputf8 {

@@ -444,16 +444,71 @@ func TestPoolReusesConnections(t *testing.T) {
 	}
 }
 
-func TestSendRedialsConnectionClosedWhileIdle(t *testing.T) {
-	t.Parallel()
+// idleClosing returns a server that closes a connection idle for 100 ms,
+// a pool of one connection to it, and that connection.
+func idleClosing(t *testing.T) (*smtpcapture.Server, *send.Pool, *send.Conn) {
+	t.Helper()
 	srv := startCapture(t, smtpcapture.Config{IdleTimeout: 100 * time.Millisecond})
 	p := newPool(t, plainConfig(srv), 1)
-	if err := sendOne(t, p, sampleMessage("first@example.org")); err != nil {
-		t.Fatalf("first send: %v", err)
+	c, err := p.Get(t.Context())
+	if err != nil {
+		t.Fatalf("get connection: %v", err)
+	}
+	return srv, p, c
+}
+
+// TestSendRedialsConnectionClosedWhileIdle: a pooled connection the
+// server closed while idle is redialled, whether it sent a message before
+// or was put back unused (its sender stopped after the dial: it is no
+// longer fresh once idle).
+func TestSendRedialsConnectionClosedWhileIdle(t *testing.T) {
+	t.Parallel()
+	for _, used := range []bool{true, false} {
+		t.Run(fmt.Sprintf("used=%v", used), func(t *testing.T) {
+			t.Parallel()
+			srv, p, c := idleClosing(t)
+			var err error
+			if used {
+				err = c.Send(t.Context(), sampleMessage("first@example.org"))
+			}
+			p.Put(c)
+			if err != nil {
+				t.Fatalf("first send: %v", err)
+			}
+			wait.For(t, 10*time.Second, "server to close the idle connection", func() bool { return srv.Open() == 0 })
+			if err := sendOne(t, p, sampleMessage("second@example.org")); err != nil {
+				t.Fatalf("send on a connection the server closed: %v", err)
+			}
+			if want := map[bool]int{true: 2, false: 1}[used]; srv.Count() != want || srv.Connections() != 2 {
+				t.Errorf("messages %d connections %d, want %d and 2", srv.Count(), srv.Connections(), want)
+			}
+		})
+	}
+}
+
+// TestSendCheckedChecksAfterEveryDial: SendChecked calls its check after
+// a dial and before the transaction, never on a connection it did not
+// dial; a check that fails ends it with nothing sent, and the connection
+// it dialled serves the next message.
+func TestSendCheckedChecksAfterEveryDial(t *testing.T) {
+	t.Parallel()
+	srv, p, c := idleClosing(t)
+	defer p.Put(c)
+	stop := errors.New("stop")
+	checks := 0
+	check := func(context.Context) error { checks++; return stop }
+	if err := c.SendChecked(t.Context(), sampleMessage("first@example.org"), check); err != nil || checks != 0 {
+		t.Fatalf("send on the connection Get dialled: %v, %d checks; want it sent, no check", err, checks)
 	}
 	wait.For(t, 10*time.Second, "server to close the idle connection", func() bool { return srv.Open() == 0 })
-	if err := sendOne(t, p, sampleMessage("second@example.org")); err != nil {
-		t.Fatalf("send on a connection the server closed: %v", err)
+	if err := c.SendChecked(t.Context(), sampleMessage("second@example.org"), check); !errors.Is(err, stop) || checks != 1 {
+		t.Fatalf("send on a connection the server closed: %v, %d checks; want the check's error after one check", err, checks)
+	}
+	if srv.Count() != 1 || srv.Connections() != 2 {
+		t.Errorf("messages %d connections %d, want 1 and 2 (redialled, nothing sent)", srv.Count(), srv.Connections())
+	}
+	if err := c.SendChecked(t.Context(), sampleMessage("second@example.org"), check); err != nil || checks != 1 {
+		t.Fatalf("send on the redialled connection: %v, %d checks; want it sent, no check", err, checks)
 	}
 	if srv.Count() != 2 || srv.Connections() != 2 {
 		t.Errorf("messages %d connections %d, want 2 and 2", srv.Count(), srv.Connections())

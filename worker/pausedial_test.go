@@ -1,0 +1,197 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// heldRelay is a TCP relay in front of the real SMTP capture server that
+// holds every new connection after the first pass ones (no byte either
+// way) until release: an SMTP relay slow to greet, as postscreen's greet
+// delay or a loaded relay is.
+type heldRelay struct {
+	ln      net.Listener
+	to      string
+	held    atomic.Int32
+	release chan struct{}
+	once    sync.Once
+
+	mu     sync.Mutex
+	pass   int        // connections still to pass through at once
+	passed []net.Conn // the worker's side of those
+}
+
+func startHeldRelay(t *testing.T, to string, pass int) *heldRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &heldRelay{ln: ln, to: to, release: make(chan struct{}), pass: pass}
+	t.Cleanup(func() { h.open(); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go h.serve(c)
+		}
+	}()
+	return h
+}
+
+func (h *heldRelay) open() { h.once.Do(func() { close(h.release) }) }
+
+// cut closes the connections passed through, as a relay that drops an
+// idle connection does.
+func (h *heldRelay) cut() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.passed {
+		c.Close()
+	}
+}
+
+func (h *heldRelay) serve(c net.Conn) {
+	defer c.Close()
+	h.mu.Lock()
+	pass := h.pass > 0
+	if pass {
+		h.pass--
+		h.passed = append(h.passed, c)
+	}
+	h.mu.Unlock()
+	if !pass {
+		h.held.Add(1)
+		<-h.release
+	}
+	up, err := net.Dial("tcp", h.to)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() { _, _ = io.Copy(up, c); up.Close() }()
+	_, _ = io.Copy(c, up)
+}
+
+func (h *heldRelay) port() int { return h.ln.Addr().(*net.TCPAddr).Port }
+
+// TestNoMessageAfterPauseWhileTheRelayGreets: on-call pauses a campaign
+// while the only worker's connection to the SMTP relay has not been
+// greeted yet: nothing has been handed to the SMTP server. The README
+// promises "Pause: workers stop claiming; messages already handed to the
+// SMTP server finish, and nothing else starts", across all workers within
+// a second. The relay greets two seconds after the pause returned (the
+// worker's control loop runs every 50 ms here): nothing may go out then.
+// (A chunk used to claim its first window, then dial, and send the first
+// message whatever the state had become meanwhile.) The held dial is the
+// chunk's first, or (redial) the silent redial of a connection the relay
+// dropped while the worker waited for the campaign's rate (Send redials a
+// reused connection closed on MAIL FROM): the window's claim was made
+// before that one, and is given back.
+func TestNoMessageAfterPauseWhileTheRelayGreets(t *testing.T) {
+	t.Parallel()
+	messageAfterControl(t, pause)
+}
+
+// TestNoMessageAfterCancelWhileTheRelayGreets: the same with cancel, after
+// which the recipient is cancelled, not in doubt: it never reached the
+// server (a claim the redial held is in doubt until the worker gives it
+// back unsent).
+func TestNoMessageAfterCancelWhileTheRelayGreets(t *testing.T) {
+	t.Parallel()
+	messageAfterControl(t, cancelIt)
+}
+
+func pause(st *store.Store, c string, a store.Actor) error {
+	_, err := st.Pause(context.Background(), c, a, "bounce rate climbing")
+	return err
+}
+
+func cancelIt(st *store.Store, c string, a store.Actor) error {
+	_, err := st.Cancel(context.Background(), c, a, "wrong recipients file")
+	return err
+}
+
+// messageAfterControl runs act while the worker's dial is held by the
+// relay, lets the relay greet 2 s later and checks that nothing more
+// reaches the server, and that nobody is in doubt: once for the first
+// dial of the chunk, once for a redial after the relay dropped the first
+// connection.
+func messageAfterControl(t *testing.T, act func(st *store.Store, c string, a store.Actor) error) {
+	for _, redial := range []bool{false, true} {
+		t.Run(fmt.Sprintf("redial=%v", redial), func(t *testing.T) {
+			t.Parallel()
+			messageAfterControlWhile(t, redial, act)
+		})
+	}
+}
+
+func messageAfterControlWhile(t *testing.T, redial bool, act func(st *store.Store, c string, a store.Actor) error) {
+	e := newEnv(t, nil)
+	o, pass := opts{n: 12}, 0
+	if redial {
+		// One message every 3 s: the first goes out on the first
+		// connection, which the relay drops before the next.
+		o.rate, pass = "1/3s", 1
+	}
+	relay := startHeldRelay(t, e.smtp.Addr(), pass)
+	e.stage(t, o)
+
+	w, err := worker.New(worker.Config{
+		Redis: e.rdb, Concurrency: 1,
+		SMTP:            send.Config{Host: "127.0.0.1", Port: relay.port(), TLS: send.TLSNone, Timeout: 20 * time.Second},
+		Env:             "test",
+		ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		ShutdownTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() { relay.open(); cancel(); <-done })
+
+	if redial {
+		wait.For(t, time.Minute, "the first message", func() bool { return e.smtp.Count() > 0 })
+		relay.cut()
+	}
+	wait.For(t, time.Minute, "the worker to connect to the relay", func() bool { return relay.held.Load() > 0 })
+	if err := act(e.st, e.name, store.Actor{Who: "oncall", Host: "h", Env: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	atPause := e.smtp.Count()
+	time.Sleep(2 * time.Second) // well past "within a second" and 40 control intervals
+	relay.open()
+	// Give whatever the worker still does time to reach the server (the
+	// test passes only after this whole deadline when nothing comes).
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && e.smtp.Count() == atPause; {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := e.smtp.Count(); got != atPause {
+		t.Errorf("%d messages reached the SMTP server when the pause or cancel returned, %d after it (nothing in the server's hands when it returned; the relay greeted 2 s later): want none after it", atPause, got)
+	}
+	// The worker gives back what it claimed and did not send: nobody is
+	// in doubt (a cancel marks a claim in doubt until then).
+	var st *store.Status
+	wait.For(t, 30*time.Second, "no recipient in doubt", func() bool {
+		st, err = e.st.Status(context.Background(), e.name)
+		return err == nil && st.Counts[string(store.KindInDoubt)] == 0
+	})
+	if st.Counts[string(store.KindSent)] != int64(atPause) {
+		t.Errorf("%d recorded sent, %d messages reached the server", st.Counts[string(store.KindSent)], atPause)
+	}
+}
