@@ -109,6 +109,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	e := env.Name
 	printf(a.stdout, true, "\nStaged %s of %q in %s (%s) in environment %s.\n", plan.CountOf(res.Staged, "recipient", "recipients"), name, plan.CountOf(res.Batches, "batch", "batches"), plan.CountOf(res.Chunks, "chunk", "chunks"), e)
 	printf(a.stdout, res.Kept > 0, "%d recipients keep their earlier outcome (sent, in-doubt, failed, or skipped as delivered) and will not be sent again.\n", res.Kept)
+	printf(a.stdout, res.Carried > 0, "%d of them have a new id: matched by address to the id they were staged under before.\n", res.Carried)
 	printf(a.stdout, sum.Skipped > 0, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
 	printf(a.stdout, res.Record != "", "Recorded the start (run %s) in %s.\n", res.Run, res.Record)
 	if err != nil {

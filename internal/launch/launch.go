@@ -270,6 +270,11 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		return nil, err
 	}
 	defer sg.Abort(ctx) // a staging that fails lets go of the campaign at once
+	if o.ResumeExisting {
+		if err := p.checkIDs(ctx, sg); err != nil {
+			return nil, err // the campaign is as it was
+		}
+	}
 
 	// The second read renders nothing: the plan rendered every row, and the
 	// bytes are checked to be the same below.
@@ -278,10 +283,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		if o.Progress != nil {
 			o.Progress()
 		}
-		return sg.Add(ctx, store.Recipient{
-			Line: a.Line, ID: a.ID, Email: a.Email, Name: a.Name, Locale: a.Locale,
-			Lang: a.Match.Lang, Via: a.Match.Via, Fields: a.Fields,
-		}, a.Batch, a.Canary)
+		return sg.Add(ctx, recipientOf(a), a.Batch, a.Canary)
 	})
 	if err != nil {
 		return nil, err
@@ -298,6 +300,10 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		}
 	}
 	sum, err := sg.Finish(ctx, o.Start)
+	var conflict *store.IDConflictError
+	if errors.As(err, &conflict) {
+		return nil, &IDReusedError{File: in.Recipients, IDConflictError: *conflict}
+	}
 	if sum == nil {
 		return nil, err
 	}
@@ -359,4 +365,70 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 		return nil
 	}
 	return &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+}
+
+func recipientOf(a plan.Accepted) store.Recipient {
+	return store.Recipient{
+		Line: a.Line, ID: a.ID, Email: a.Email, Name: a.Name, Locale: a.Locale,
+		Lang: a.Match.Lang, Via: a.Match.Via, Fields: a.Fields, Key: a.Address.Key(),
+	}
+}
+
+// checkIDs reads the recipients once more before a re-staging writes
+// anything, and refuses (*IDReusedError) when ids of the file hold the
+// earlier outcome of another mailbox.
+func (p *Planned) checkIDs(ctx context.Context, sg *store.Stager) error {
+	e := &IDReusedError{File: p.in.Recipients, IDConflictError: store.IDConflictError{Campaign: p.in.Campaign.Name}}
+	var batch []store.Recipient
+	check := func() error {
+		found, err := sg.Check(ctx, batch)
+		for _, c := range found {
+			if e.Total++; len(e.Conflicts) < 20 {
+				e.Conflicts = append(e.Conflicts, c)
+			}
+		}
+		batch = batch[:0]
+		return err
+	}
+	if _, err := p.in.run(ctx, sha256.New(), p.Summary, func(a plan.Accepted) error {
+		if batch = append(batch, recipientOf(a)); len(batch) == 1000 {
+			return check()
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	if e.Total > 0 {
+		return e
+	}
+	return nil
+}
+
+// IDReusedError refuses a re-staging in which rows of File have ids that
+// hold the earlier outcome of another mailbox (Owner): the ledger, the
+// report and the journals name a recipient by id, so the row's address
+// would be reported with an outcome its mailbox never had.
+type IDReusedError struct {
+	File string
+	store.IDConflictError
+}
+
+func (e *IDReusedError) Error() string {
+	var b strings.Builder
+	for _, c := range e.Conflicts {
+		owner := "another address"
+		if c.Owner != c.ID {
+			owner = c.Owner
+		}
+		fmt.Fprintf(&b, "%s:%d: id: %q was staged before for %s, whose outcome is %s; this row is %s\n", e.File, c.Line, c.ID, owner, c.Outcome, c.Email)
+	}
+	if more := e.Total - len(e.Conflicts); more > 0 {
+		fmt.Fprintf(&b, "... and %d more such rows\n", more)
+	}
+	fmt.Fprintf(&b, "Nothing was started. An id names one recipient for the whole campaign (its ledger, its report, the workers' delivery journals): staged again for another address, that address would be reported %s without a message of its own. "+
+		"Give each of these rows an id campaign %s has not used for another address (or put back the address the id was staged for), then stage it again; a recipient whose address is unchanged keeps its earlier outcome under a new id.", e.Conflicts[0].Outcome, e.Campaign)
+	return b.String()
 }

@@ -40,11 +40,15 @@ type StageConfig struct {
 	// does not start it). The ledger, audit log and recent
 	// errors are kept, and so is the run id (the journals of the run stay
 	// valid); everything else is staged afresh from the new recipients. A
-	// recipient (by id) whose ledger entry is sent, in-doubt, failed
-	// permanently or skipped (delivered in an earlier run: Reject writes
-	// it) keeps it and is never sent again; other entries are
-	// cleared, so those recipients are sent (again checked by the worker). A
-	// recipient left "sending" by a crash becomes in-doubt.
+	// recipient whose ledger entry is sent, in-doubt, failed permanently
+	// or skipped (delivered in an earlier run: Reject writes it) keeps it
+	// and is never sent again, matched by id and by mailbox (identity.go):
+	// under a new id, the entry of the id its mailbox was staged under
+	// before is carried over (Kept and Carried count it); an id that holds
+	// another mailbox's entry fails the staging (*IDConflictError; Check
+	// finds them first). Other entries are cleared, so those recipients
+	// are sent (again checked by the worker). A recipient left "sending"
+	// by a crash becomes in-doubt.
 	ResumeExisting bool
 
 	// ExcludedRuns names what of earlier runs of this campaign had its
@@ -67,6 +71,9 @@ type Recipient struct {
 	Via    string            `json:"v,omitempty"` // exact|match|alias|missing_locale
 	Fields map[string]string `json:"-"`           // extra columns (Stager.Add input)
 	Values []string          `json:"f,omitempty"` // extra column values in Columns order (stored form)
+	// Key is the identity of the mailbox (MailboxKey(Email); computed
+	// when empty), not stored in chunks.
+	Key string `json:"-"`
 }
 
 // FieldMap returns the extra columns of a staged recipient (as read from a
@@ -109,6 +116,7 @@ type StageSummary struct {
 	Batches  int
 	Chunks   int
 	Kept     int    // ResumeExisting: recipients whose earlier outcome was kept
+	Carried  int    // of Kept, found under another id (their mailbox's earlier id)
 	Stage    string // id of this staging
 	Run      string // id of the run (kept by ResumeExisting)
 	// State is the campaign's state after Finish: staged, running when
@@ -141,12 +149,19 @@ type Stager struct {
 	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
 	finished bool
+
+	// A campaign that exists is re-staged (ResumeExisting): nothing of it
+	// changes until the first Add, Reject or Finish (open), so that a
+	// staging refused after Check leaves it as it was.
+	exists    bool
+	opened    bool
+	nchunks   int // of the staging before
+	conflicts IDConflictError
 }
 
 type ledgerLookup struct {
 	batch int
 	recs  []Recipient
-	cmd   *redis.SliceCmd
 }
 
 func newID() string {
@@ -284,35 +299,25 @@ func (sg *Stager) Abort(ctx context.Context) {
 }
 
 // begin checks that cfg may be staged, as stage, and prepares it
-// (NewStager says which campaign its errors are about).
+// (NewStager says which campaign its errors are about). A campaign that
+// exists has the ids of its staging before recorded (recordIdentities) and
+// is changed no further until open.
 func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of").Result()
 	if err != nil {
 		return nil, fmt.Errorf("read meta: %w", err)
 	}
 	if env, _ := meta[3].(string); checkEnv(cfg.Campaign, env, cfg.Env) != nil {
 		return nil, checkEnv(cfg.Campaign, env, cfg.Env)
 	}
-	run, state := newID(), StateStaged
-	if meta[0] != nil {
+	run := newID()
+	exists := meta[0] != nil
+	if exists {
 		if !cfg.ResumeExisting {
 			return nil, ErrCampaignExists
 		}
-		m, err := s.rdb.HGetAll(ctx, k.control).Result()
-		if err != nil {
-			return nil, fmt.Errorf("read control of %s: %w", cfg.Campaign, err)
-		}
-		switch ctl := parseControl(m); ctl.State { // no control (it is gone): staged afresh
-		case StateRunning, StateAwaitingApproval:
-			return nil, &TransitionError{Campaign: cfg.Campaign, Action: "stage", State: ctl.State}
-		case StateDone:
-			return nil, fmt.Errorf("the campaign is done: %w", ErrNothingToSend)
-		case StatePaused:
-			// A person's pause stays (Finish); a pause of tidings' own
-			// (auto-pause, state loss, ...) was about the earlier staging.
-			if ctl.Action == "pause" {
-				state = StatePaused
-			}
+		if _, err := s.restageState(ctx, k, cfg.Campaign); err != nil {
+			return nil, err
 		}
 		if r, ok := meta[1].(string); ok && r != "" && len(cfg.ExcludedRuns) == 0 {
 			// The same run goes on, with the deliveries of earlier runs it
@@ -324,30 +329,78 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 			}
 		}
 	}
-	// The new staging first: from here on the writers of an earlier one
-	// (a late record, a chunk's end, a tick) see another stage id and write
-	// nothing, so nothing of theirs lands in what is cleared below.
-	if err := s.rdb.HSet(ctx, k.control, "state", string(state), "stage", stage, "run", run, "approved", "0").Err(); err != nil {
-		return nil, err
-	}
-	if meta[0] != nil {
-		p := s.rdb.Pipeline()
-		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
-		for i := 0; i < atoi(fmt.Sprint(meta[0])); i++ {
-			p.Del(ctx, k.chunk(i))
-		}
-		if _, err := p.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("clear the previous staging: %w", err)
-		}
-	}
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, sum: StageSummary{Stage: stage, Run: run}, curBatch: -1,
 		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
+		exists: exists, nchunks: atoi(strOr(meta[0], "0")), conflicts: IDConflictError{Campaign: cfg.Campaign},
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
 	}
-	return sg, nil
+	if exists {
+		if err := sg.recordIdentities(ctx, strOr(meta[4], ""), strOr(meta[5], ""), sg.nchunks); err != nil {
+			return nil, err
+		}
+		return sg, nil
+	}
+	return sg, sg.open(ctx)
+}
+
+// restageState is the state a campaign that exists is staged again in:
+// staged, or paused when a person paused it (a pause of tidings' own,
+// such as an auto-pause, was about the earlier staging). A running one, or
+// one awaiting approval, is refused (*TransitionError), and so is a done
+// one (ErrNothingToSend).
+func (s *Store) restageState(ctx context.Context, k keys, c string) (State, error) {
+	m, err := s.rdb.HGetAll(ctx, k.control).Result()
+	if err != nil {
+		return "", fmt.Errorf("read control of %s: %w", c, err)
+	}
+	switch ctl := parseControl(m); ctl.State { // no control (it is gone): staged afresh
+	case StateRunning, StateAwaitingApproval:
+		return "", &TransitionError{Campaign: c, Action: "stage", State: ctl.State}
+	case StateDone:
+		return "", fmt.Errorf("the campaign is done: %w", ErrNothingToSend)
+	case StatePaused:
+		if ctl.Action == "pause" {
+			return StatePaused, nil
+		}
+	}
+	return StateStaged, nil
+}
+
+// open begins writing the staging: its control first (from here on the
+// writers of an earlier staging, a late record, a chunk's end, a tick, see
+// another stage id and write nothing, so nothing of theirs lands in what
+// is cleared), then it clears what the staging before left. The state is
+// read again: a campaign resumed meanwhile is refused.
+func (sg *Stager) open(ctx context.Context) error {
+	if sg.opened {
+		return nil
+	}
+	sg.opened = true
+	state := StateStaged
+	if sg.exists {
+		var err error
+		if state, err = sg.s.restageState(ctx, sg.k, sg.cfg.Campaign); err != nil {
+			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+		}
+	}
+	k := sg.k
+	if err := sg.s.rdb.HSet(ctx, k.control, "state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0").Err(); err != nil {
+		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+	}
+	if sg.exists {
+		p := sg.s.rdb.Pipeline()
+		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
+		for i := 0; i < sg.nchunks; i++ {
+			p.Del(ctx, k.chunk(i))
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return fmt.Errorf("stage %s: clear the previous staging: %w", sg.cfg.Campaign, err)
+		}
+	}
+	return nil
 }
 
 // Add stages one accepted recipient in the batch the plan gave it: canary
@@ -355,6 +408,9 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 // order, each complete before the next starts (the plan's layout follows
 // the file's order).
 func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) error {
+	if err := sg.open(ctx); err != nil {
+		return err
+	}
 	if r.Lang == "" {
 		return fmt.Errorf("stage %s: line %d: recipient %s has no matched language", sg.cfg.Campaign, r.Line, r.ID)
 	}
@@ -384,6 +440,9 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 		}
 	}
 	r.Fields = nil
+	if sg.exists && r.Key == "" {
+		r.Key = MailboxKey(r.Email)
+	}
 	if canary {
 		sg.canary = append(sg.canary, r)
 		return nil
@@ -404,9 +463,8 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 func (sg *Stager) queueChunk(batch int) {
 	data, _ := json.Marshal(sg.cur) // Recipient has only strings and ints
 	sg.pipe.Set(context.Background(), sg.k.chunk(sg.sum.Chunks), data, 0)
-	if sg.cfg.ResumeExisting {
-		cmd := sg.pipe.HMGet(context.Background(), sg.k.ledger, IDs(sg.cur)...)
-		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur, cmd: cmd})
+	if sg.exists {
+		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur})
 	}
 	sg.cur = nil
 	sg.sum.Chunks++
@@ -419,24 +477,41 @@ func (sg *Stager) flush(ctx context.Context) error {
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
 	}
-	// ResumeExisting: keep final outcomes, clear the rest.
+	// ResumeExisting: keep final outcomes, by id or by mailbox; clear the
+	// rest.
 	var clear []string
 	for _, l := range sg.lookups {
-		for i, v := range l.cmd.Val() {
-			str, ok := v.(string)
-			if !ok {
+		prs, err := sg.s.priors(ctx, sg.k, l.recs)
+		if err != nil {
+			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+		}
+		for i, pr := range prs {
+			r := l.recs[i]
+			if pr.conflict != nil {
+				if sg.conflicts.Total++; len(sg.conflicts.Conflicts) < maxConflicts {
+					sg.conflicts.Conflicts = append(sg.conflicts.Conflicts, *pr.conflict)
+				}
 				continue
 			}
-			r := l.recs[i]
-			e := parseEntry(str)
-			switch {
-			case e.State == OutcomeSent || e.State == OutcomeInDoubt || e.State == OutcomeSkipped || (e.State == OutcomeFailed && !e.Temp):
-			case e.State == ledgerSending: // a claim's entry has no flag
-				e.State = OutcomeInDoubt
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|%d|%d|%s|k:%s|left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code, e.Response))
-			default:
+			index(ctx, sg.pipe, sg.k, r, pr.owner, pr.last)
+			if !keeps(pr.entry) {
 				clear = append(clear, r.ID)
 				continue
+			}
+			e := parseEntry(pr.entry)
+			switch {
+			case e.State == ledgerSending: // a claim's entry has no flag
+				e.State = OutcomeInDoubt
+				v := fmt.Sprintf("%s|%d|%d|%s|k:%s|left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code, e.Response)
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, v)
+				if pr.from != r.ID {
+					sg.pipe.HSet(ctx, sg.k.ledger, pr.from, v)
+				}
+			case pr.from != r.ID:
+				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, pr.entry)
+			}
+			if pr.from != r.ID {
+				sg.sum.Carried++
 			}
 			sg.sum.Kept++
 			sg.counts[e.State]++
@@ -461,6 +536,9 @@ func (sg *Stager) flush(ctx context.Context) error {
 // Reject records a row that is not staged (refused, invalid, or skipped as
 // already delivered) for the report.
 func (sg *Stager) Reject(ctx context.Context, r Reject) error {
+	if err := sg.open(ctx); err != nil {
+		return err
+	}
 	if !slices.Contains([]string{OutcomeRefused, OutcomeInvalid, OutcomeSkipped}, r.Outcome) {
 		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused, invalid or skipped", sg.cfg.Campaign, r.Line, r.Outcome)
 	}
@@ -471,6 +549,10 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 		// later staging of this run (ResumeExisting, given no exclusions)
 		// keeps it skipped instead of sending it again.
 		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|0|%d|%s||%s", OutcomeSkipped, ms(time.Now()), r.Code, r.Reason))
+		if sg.exists { // the index holds this staging's ids (Finish: ids_of)
+			// "": not read, so written whatever it was.
+			index(ctx, sg.pipe, sg.k, Recipient{ID: r.ID, Key: MailboxKey(r.Email)}, "", "")
+		}
 	}
 	sg.counts[r.Outcome]++
 	sg.sum.Rejected++
@@ -490,6 +572,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	}
 	sg.finished = true
 	defer sg.stopRenew() // stage_end.lua lets go of the lease
+	if err := sg.open(ctx); err != nil {
+		return nil, err
+	}
 	if len(sg.cur) > 0 {
 		sg.queueChunk(sg.curBatch)
 	}
@@ -509,6 +594,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	if err := sg.flush(ctx); err != nil {
 		return nil, err
 	}
+	if sg.conflicts.Total > 0 {
+		return nil, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, &sg.conflicts)
+	}
 	snap, _ := json.Marshal(sg.cfg.Snapshot) // strings and bytes: no error
 	cols, _ := json.Marshal(sg.cfg.Columns)
 	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
@@ -524,6 +612,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	reason := fmt.Sprintf("%d recipients in %d batches, %d not staged (refused, invalid or skipped), hash %s", sg.sum.Staged, len(all), sg.sum.Rejected, sg.cfg.Hash[:min(12, len(sg.cfg.Hash))])
 	if sg.sum.Kept > 0 {
 		reason += fmt.Sprintf(", %d keep their earlier outcome", sg.sum.Kept)
+	}
+	if sg.sum.Carried > 0 {
+		reason += fmt.Sprintf(" (%d of them found by mailbox, under their earlier id)", sg.sum.Carried)
 	}
 	switch ex := sg.cfg.ExcludedRuns; {
 	case len(ex) == 1 && ex[0] == "none":
@@ -547,6 +638,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded)
+		if sg.exists { // the index holds this staging's ids
+			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)
+		}
 		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit, sg.k.staging}, sg.sum.Stage, string(state), a.String(), ms(now),
 			auditJSON(now, a, action, reason), auditJSON(now, a, "stage", reason+"; not started: the campaign is paused"),
 			"cur_batch", "-1", "batch_done_at", "0", "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/address"
+)
+
+// A recipient is their mailbox (address.Key), but the ledger, the journals
+// and the report name a recipient by id. A re-staging (ResumeExisting)
+// matches each row's earlier outcome by both, with two hashes kept across
+// stagings:
+//
+//	tidings:{c}:ids        id -> the mailbox it was last staged for
+//	tidings:{c}:mailboxes  mailbox -> the id it was last staged under
+//
+// Neither holds a recipient whose id is its mailbox (the default id): an
+// absent field means "itself". A first staging writes neither; a re-staging
+// records the pairs of the staging before it from its chunks and rejects
+// (recordIdentities: meta "ids_of" names the staging recorded), then its
+// own as it stages them. A row keeps the outcome under its own id only when
+// that id was last staged for its mailbox; otherwise it carries the outcome
+// its mailbox has under the id it was last staged under (a copy: the old
+// entry stays, as the journals name it). An id that holds the outcome of
+// another mailbox is a conflict (IDConflict): the staging refuses it.
+
+// MailboxKey is the identity of the mailbox email (address.Key), or the
+// address in lower case when it does not parse.
+func MailboxKey(email string) string {
+	if a, err := address.Parse(email); err == nil {
+		return a.Key()
+	}
+	return strings.ToLower(email)
+}
+
+// IDConflict is a recipient whose id holds the earlier outcome of another
+// mailbox: staging it would make the ledger, the report and the journals
+// disagree about who received what, so a re-staging refuses it.
+type IDConflict struct {
+	Line    int
+	ID      string
+	Email   string // the row's address
+	Owner   string // the mailbox whose outcome the id holds
+	Outcome string // that outcome: sent, in-doubt, failed, skipped (sending: in doubt)
+}
+
+// IDConflictError refuses a re-staging in which ids hold the earlier
+// outcomes of other mailboxes: Conflicts are the first of them, Total
+// counts them all.
+type IDConflictError struct {
+	Campaign  string
+	Conflicts []IDConflict
+	Total     int
+}
+
+func (e *IDConflictError) Error() string {
+	return fmt.Sprintf("%d recipient id(s) of campaign %s hold the earlier outcome of another mailbox (line %d: id %q)", e.Total, e.Campaign, e.Conflicts[0].Line, e.Conflicts[0].ID)
+}
+
+// maxConflicts is how many conflicts an IDConflictError lists.
+const maxConflicts = 20
+
+// prior is what a re-staging found of one recipient's earlier stagings.
+type prior struct {
+	entry    string // the ledger entry it keeps ("": none)
+	from     string // the id entry is under (another id: carried over)
+	conflict *IDConflict
+	// As read, for the index's update: the mailbox the row's id was last
+	// staged for, and the id the row's mailbox was last staged under (nil:
+	// itself).
+	owner, last any
+}
+
+// keeps reports whether ledger entry v is one a re-staging keeps (never
+// sent again): sent, in doubt, failed for good, skipped, or left sending.
+func keeps(v any) bool {
+	str, ok := v.(string)
+	if !ok {
+		return false
+	}
+	e := parseEntry(str)
+	switch e.State {
+	case OutcomeSent, OutcomeInDoubt, OutcomeSkipped, ledgerSending:
+		return true
+	case OutcomeFailed:
+		return !e.Temp
+	}
+	return false
+}
+
+func strOr(v any, def string) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return def
+}
+
+// priors looks up the earlier outcomes of recs (their Key set) in two
+// round trips: each id's entry and the mailbox it was staged for, each
+// mailbox's last id; then the entries under those other ids.
+func (s *Store) priors(ctx context.Context, k keys, recs []Recipient) ([]prior, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	ids, boxes := make([]string, len(recs)), make([]string, len(recs))
+	for i, r := range recs {
+		ids[i], boxes[i] = r.ID, r.Key
+	}
+	p := s.rdb.Pipeline()
+	entC := p.HMGet(ctx, k.ledger, ids...)
+	ownC := p.HMGet(ctx, k.ids, ids...)
+	lastC := p.HMGet(ctx, k.mailboxes, boxes...)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("look up earlier outcomes: %w", err)
+	}
+	out := make([]prior, len(recs))
+	var again []int // rows whose mailbox was last staged under another id
+	for i, r := range recs {
+		pr := &out[i]
+		pr.owner, pr.last = ownC.Val()[i], lastC.Val()[i]
+		ent := entC.Val()[i]
+		switch owner := strOr(pr.owner, r.ID); {
+		case ent == nil:
+		case owner == r.Key:
+			pr.entry, pr.from = ent.(string), r.ID
+		case keeps(ent):
+			pr.conflict = &IDConflict{Line: r.Line, ID: r.ID, Email: r.Email, Owner: owner, Outcome: parseEntry(ent.(string)).State}
+			continue
+		}
+		if last := strOr(pr.last, r.Key); !keeps(pr.entry) && last != r.ID {
+			again = append(again, i)
+		}
+	}
+	if len(again) == 0 {
+		return out, nil
+	}
+	from := make([]string, len(again))
+	for j, i := range again {
+		from[j] = strOr(out[i].last, recs[i].Key)
+	}
+	p = s.rdb.Pipeline()
+	entC = p.HMGet(ctx, k.ledger, from...)
+	ownC = p.HMGet(ctx, k.ids, from...)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("look up earlier outcomes by mailbox: %w", err)
+	}
+	for j, i := range again {
+		if ent := entC.Val()[j]; keeps(ent) && strOr(ownC.Val()[j], from[j]) == recs[i].Key {
+			out[i].entry, out[i].from = ent.(string), from[j]
+		}
+	}
+	return out, nil
+}
+
+// index queues the writes that record r as staged under its id, given
+// what priors read (owner, last): only what changes.
+func index(ctx context.Context, p redis.Pipeliner, k keys, r Recipient, owner, last any) {
+	switch {
+	case r.ID != r.Key:
+		if strOr(owner, r.ID) != r.Key {
+			p.HSet(ctx, k.ids, r.ID, r.Key)
+		}
+		if strOr(last, r.Key) != r.ID {
+			p.HSet(ctx, k.mailboxes, r.Key, r.ID)
+		}
+	default:
+		if owner != nil {
+			p.HDel(ctx, k.ids, r.ID)
+		}
+		if last != nil {
+			p.HDel(ctx, k.mailboxes, r.Key)
+		}
+	}
+}
+
+// recordIdentities records in the index the (id, mailbox) pairs of the
+// staging before this one (stage, with nchunks chunks), from its chunks
+// and the rows its rejects record as skipped (their ledger entries), unless
+// the index holds them already (idsOf is stage). It only adds what was
+// true: the campaign's state is not changed.
+func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nchunks int) error {
+	if stage == "" || stage == idsOf {
+		return nil
+	}
+	write := func(recs []Recipient) error {
+		p := sg.s.rdb.Pipeline()
+		for _, r := range recs {
+			if key := MailboxKey(r.Email); r.ID != key {
+				p.HSet(ctx, sg.k.ids, r.ID, key)
+				p.HSet(ctx, sg.k.mailboxes, key, r.ID)
+			} else {
+				p.HDel(ctx, sg.k.ids, r.ID)
+				p.HDel(ctx, sg.k.mailboxes, key)
+			}
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return fmt.Errorf("record the ids of the earlier staging: %w", err)
+		}
+		return nil
+	}
+	for first := 0; first < nchunks; first += 16 {
+		names := make([]string, 0, 16)
+		for n := first; n < min(first+16, nchunks); n++ {
+			names = append(names, sg.k.chunk(n))
+		}
+		v, err := sg.s.rdb.MGet(ctx, names...).Result()
+		if err != nil {
+			return fmt.Errorf("read the earlier staging's chunks: %w", err)
+		}
+		var recs []Recipient
+		for i, x := range v {
+			c, err := decodeChunk(sg.cfg.Campaign, first+i, x)
+			if err != nil {
+				continue // a chunk Redis lost: its recipients' entries stay matched by id
+			}
+			recs = append(recs, c...)
+		}
+		if err := write(recs); err != nil {
+			return err
+		}
+	}
+	for start := int64(0); ; start += 1000 {
+		v, err := sg.s.rdb.LRange(ctx, sg.k.rejects, start, start+999).Result()
+		if err != nil {
+			return fmt.Errorf("read the earlier staging's rejects: %w", err)
+		}
+		var recs []Recipient
+		for _, x := range v {
+			var r Reject
+			if json.Unmarshal([]byte(x), &r) == nil && r.Outcome == OutcomeSkipped && r.ID != "" {
+				recs = append(recs, Recipient{ID: r.ID, Email: r.Email})
+			}
+		}
+		if err := write(recs); err != nil {
+			return err
+		}
+		if len(v) < 1000 {
+			break
+		}
+	}
+	return sg.s.rdb.HSet(ctx, sg.k.meta, "ids_of", stage).Err()
+}
+
+// Check looks up, before anything is staged, whether recipients of a
+// re-staging (ResumeExisting of a campaign that exists) have ids that hold
+// the earlier outcome of another mailbox; it writes nothing. A staging
+// that stages such a recipient fails at Finish (*IDConflictError).
+func (sg *Stager) Check(ctx context.Context, recs []Recipient) ([]IDConflict, error) {
+	if !sg.exists {
+		return nil, nil
+	}
+	for i := range recs {
+		if recs[i].Key == "" {
+			recs[i].Key = MailboxKey(recs[i].Email)
+		}
+	}
+	prs, err := sg.s.priors(ctx, sg.k, recs)
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+	}
+	var out []IDConflict
+	for _, pr := range prs {
+		if pr.conflict != nil {
+			out = append(out, *pr.conflict)
+		}
+	}
+	return out, nil
+}
