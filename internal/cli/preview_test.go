@@ -126,15 +126,7 @@ func previewSubjects(stdout string) map[string]string {
 // showed, its language header lang, and its text part the <lang>.txt file.
 func checkEML(t *testing.T, dir, lang, subject string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, lang+".eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	msg, err := mail.ReadMessage(f)
-	if err != nil {
-		t.Fatalf("%s.eml does not parse: %v", lang, err)
-	}
+	msg := readEML(t, filepath.Join(dir, lang+".eml"))
 	var dec mime.WordDecoder
 	got, err := dec.DecodeHeader(msg.Header.Get("Subject"))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -132,7 +133,7 @@ type card struct {
 	Picked           bool
 	Plurals          []pluralRow
 	html             string
-	eml              func() ([]byte, error)
+	eml              []byte // the message as written for the wire
 }
 
 // pluralRow is one plural message at the counts that pick each of the
@@ -230,24 +231,24 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 		k.Covered, k.Problem = false, "the campaign's settings cannot make a message: "+c.Err().Error()
 		return k
 	}
-	msg := compose.Message(r.ID, r.Email, r.Name, out, s.cfg.Clock())
-	k.Subject, k.Text, k.html = out.Subject, out.Text, out.HTML
-	k.From, k.ReplyTo, k.To = msg.From, msg.ReplyTo, msg.To
-	if msg.ToName != "" {
-		k.To = fmt.Sprintf("%s <%s>", msg.ToName, msg.To)
+	// The header fields shown are read back from the message as it is
+	// written for the wire, as a mail client reads them: what QA signs off
+	// is what is sent, by construction.
+	var eml bytes.Buffer
+	if _, err := compose.Message(r.ID, r.Email, r.Name, out, s.cfg.Clock()).WriteTo(&eml); err != nil {
+		k.Covered, k.Problem = false, "a worker cannot send this message: "+err.Error()
+		return k
 	}
-	for _, h := range msg.Headers {
-		if strings.EqualFold(h.Name, "List-Unsubscribe") {
-			k.Unsubscribe = h.Value
-		}
+	shown, err := send.Show(eml.Bytes())
+	if err != nil {
+		k.Covered, k.Problem = false, "the message cannot be read back: "+err.Error()
+		return k
 	}
+	k.Subject, k.Text, k.html = shown.Subject, out.Text, out.HTML
+	k.From, k.ReplyTo, k.To, k.Unsubscribe = shown.From, shown.ReplyTo, shown.To, shown.ListUnsubscribe
 	k.FrameURL = src.base + "/" + url.PathEscape(lang) + "/html" + q
 	k.EMLURL = src.base + "/" + url.PathEscape(lang) + "/eml" + q
-	k.eml = func() ([]byte, error) {
-		var b bytes.Buffer
-		_, err := msg.WriteTo(&b)
-		return b.Bytes(), err
-	}
+	k.eml = eml.Bytes()
 	k.Plurals = plurals(src.engine, m, d)
 	return k
 }
@@ -376,14 +377,9 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = io.WriteString(w, k.html)
 	case "eml":
-		b, err := k.eml()
-		if err != nil {
-			s.refuse(w, r, http.StatusInternalServerError, "build the message: "+err.Error())
-			return
-		}
 		w.Header().Set("Content-Type", "message/rfc822")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", src.camp.Name+"-"+lang+".eml"))
-		_, _ = w.Write(b)
+		_, _ = w.Write(k.eml)
 	default:
 		http.NotFound(w, r)
 	}

@@ -204,7 +204,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if !l.Covered {
 			continue
 		}
-		d, src, to, toName := sampleData(opts, l.Lang, chosen)
+		d, src := sampleData(opts, l.Lang, chosen)
 		l.Source = src
 		m := render.Match{Requested: l.Lang, Lang: l.Lang, Via: "exact"}
 		if r, ok := chosen[l.Lang]; ok {
@@ -233,10 +233,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("write preview: %w", err)
 		}
 		if opts.Composer != nil {
+			// The message a worker sends this recipient: the id, address
+			// and name the template was rendered with.
 			var b bytes.Buffer
-			if _, err := opts.Composer.Message(to, to, toName, out, opts.Now).WriteTo(&b); err != nil {
+			if _, err := opts.Composer.Message(d.ID, d.Email, d.Name, out, opts.Now).WriteTo(&b); err != nil {
 				return nil, fmt.Errorf("build %s.eml: %w", l.Lang, err)
 			}
+			// The subject shown is the one in that message, as a mail
+			// client decodes it.
+			shown, err := send.Show(b.Bytes())
+			if err != nil {
+				return nil, fmt.Errorf("read %s.eml back: %w", l.Lang, err)
+			}
+			l.Subject = shown.Subject
 			l.EMLFile = l.Lang + ".eml"
 			if err := os.WriteFile(filepath.Join(opts.Out, l.EMLFile), b.Bytes(), 0o644); err != nil {
 				return nil, fmt.Errorf("write preview: %w", err)
@@ -255,10 +264,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, f.Close()
 }
 
-func sampleData(opts Options, lang string, chosen map[string]Recipient) (render.Data, string, string, string) {
+// sampleData is the data lang is rendered with, the recipient's id,
+// address and name included (a worker composes the message from the same),
+// and where it comes from.
+func sampleData(opts Options, lang string, chosen map[string]Recipient) (render.Data, string) {
 	if r, ok := chosen[lang]; ok {
 		return render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: opts.Campaign, Fields: r.Fields, Data: opts.Data},
-			fmt.Sprintf("%s:%d (%s)", opts.RecipientsName, r.Line, r.Email), r.Email, r.Name
+			fmt.Sprintf("%s:%d (%s)", opts.RecipientsName, r.Line, r.Email)
 	}
 	s, ok := opts.Samples[lang]
 	if !ok {
@@ -271,7 +283,7 @@ func sampleData(opts Options, lang string, chosen map[string]Recipient) (render.
 		s.Name = "Sample Recipient"
 	}
 	return render.Data{ID: s.Email, Email: s.Email, Name: s.Name, Campaign: opts.Campaign, Fields: s.Fields, Data: opts.Data},
-		"sample data (no recipient of this language)", s.Email, s.Name
+		"sample data (no recipient of this language)"
 }
 
 // WriteTable prints one line per language: what QA reads in a terminal.

@@ -105,7 +105,7 @@ func newFileTemplate(x executor) fileTemplate {
 // langTemplates are the three template files bound to one language.
 type langTemplates struct {
 	subject, html, text fileTemplate
-	subjectLine         string // oneLine(subject.constant) when the subject is constant
+	subjectLine         string // oneline.Of(subject.constant) when the subject is constant
 	// messages, if not nil, are the messages Render evaluates into
 	// view.Messages before executing these templates, which read them
 	// there; when one fails, Render executes fallback, which does not.

@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 	"unicode"
 
+	"github.com/tidings-mail/tidings/internal/oneline"
 	"github.com/tidings-mail/tidings/locales"
 	"github.com/tidings-mail/tidings/templates"
 )
@@ -140,7 +141,7 @@ func FuzzRenderHostileData(f *testing.F) {
 			t.Fatalf("rendered in %s (html lang %q), resolved %s", r.Lang, r.HTML[:min(len(r.HTML), 80)], m.Lang)
 		}
 		want, err := e.Message(m, "welcome.subject", "", d)
-		if err != nil || r.Subject != oneLine(want) {
+		if err != nil || r.Subject != oneline.Of(want) {
 			t.Fatalf("subject %q is not %s's welcome.subject %q (%v)", r.Subject, m.Lang, want, err)
 		}
 		if n := strings.Count(r.HTML, "<"); n != markup[m.Lang] {

@@ -12,6 +12,8 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
+
+	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
 // reference renders a template the plain way, independently of the
@@ -142,7 +144,7 @@ func (r *reference) render(m Match, d Data) (Rendered, error) {
 	if err := r.subject.Execute(&b, v); err != nil {
 		return Rendered{}, err
 	}
-	out.Subject = oneLine(b.String())
+	out.Subject = oneline.Of(b.String())
 	b.Reset()
 	if err := r.html.Execute(&b, v); err != nil {
 		return Rendered{}, err

@@ -74,10 +74,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
 // Policy is the campaign's locale policy.
@@ -630,7 +631,7 @@ func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 		if err != nil {
 			return Rendered{}, err
 		}
-		r.Subject = oneLine(s)
+		r.Subject = oneline.Of(s)
 	}
 	if r.HTML, err = e.output(ts.html, v, l, "html.tmpl"); err != nil {
 		return Rendered{}, err
@@ -689,41 +690,6 @@ func (e *Engine) langFor(m Match) (*engineLang, error) {
 // executor is a text or html template.
 type executor interface {
 	Execute(w io.Writer, data any) error
-}
-
-// oneLine folds s to one header-safe line: every run of control characters
-// (CR, LF, TAB, NEL, ...) and Unicode line or paragraph separators becomes a
-// single space; leading and trailing space is removed.
-func oneLine(s string) string {
-	// Surrounding white space (which includes the control characters
-	// \t\n\v\f\r and U+0085, and U+2028, U+2029) goes either way; if what is
-	// left has no control character, it is the answer.
-	t := strings.TrimSpace(s)
-	clean := true
-	for _, r := range t {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return t
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	inRun := false
-	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			if !inRun {
-				b.WriteByte(' ')
-			}
-			inRun = true
-			continue
-		}
-		inRun = false
-		b.WriteRune(r)
-	}
-	return strings.TrimSpace(b.String())
 }
 
 // hashFiles hashes sorted names and contents, each length-prefixed.

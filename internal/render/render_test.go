@@ -315,21 +315,6 @@ other = "{{.Count}} items"
 	}
 }
 
-func TestOneLine(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"plain":                 "plain",
-		"a\r\nb":                "a b",
-		"a\n\n\nb\x00c\x1bd":    "a b c d",
-		" \tx\u0085y\u2029z\n ": "x y z",
-		"émoji 🎉 ok":            "émoji 🎉 ok",
-	} {
-		if got := oneLine(in); got != want {
-			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestHashAndSnapshot(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, locales.FS, Policy{})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
+
+	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
 // Template file names inside templates/<name>/, in the order they are
@@ -121,7 +123,7 @@ func (s *tmplSet) parseFor(l *engineLang, data map[string]any) (folded, std *lan
 	pick := func(get func(*fileFold) fileTemplate) *langTemplates {
 		lt := &langTemplates{subject: get(folds[0]), html: get(folds[1]), text: get(folds[2])}
 		if lt.subject.exec == nil {
-			lt.subjectLine = oneLine(lt.subject.constant)
+			lt.subjectLine = oneline.Of(lt.subject.constant)
 		}
 		return lt
 	}
@@ -186,7 +188,7 @@ func (l *engineLang) hoistFiles(folds []*fileFold, probes []*view) *langTemplate
 	}
 	lt := &langTemplates{subject: out[0], html: out[1], text: out[2], messages: plan}
 	if lt.subject.exec == nil {
-		lt.subjectLine = oneLine(lt.subject.constant)
+		lt.subjectLine = oneline.Of(lt.subject.constant)
 	}
 	return lt
 }

@@ -16,7 +16,9 @@ import (
 // characters and no header line longer than 78; exactly the header fields
 // that were set appear (data never starts one); the Subject decodes with
 // mime.WordDecoder, and the display name with net/mail, to the cleaned
-// input; the List-Unsubscribe URI is the sanitised input.
+// input (the input as written, Unicode spaces and runs of spaces included,
+// but for control characters and line separators); the List-Unsubscribe
+// URI is the sanitised input; Show reads the same values back.
 func FuzzHeaderValue(f *testing.F) {
 	f.Add("Zoë Müller 🎉", "Willkommen zurück 🎉 – bitte neu registrieren", "https://altea.example/unsub?id=42")
 	f.Add("=?UTF-8?B?QmNjOiB2aWN0aW1AZXZpbC50ZXN0?=", "=?UTF-8?Q?Bcc:_x@y?=", "mailto:u@altea.example")
@@ -24,6 +26,8 @@ func FuzzHeaderValue(f *testing.F) {
 	f.Add(strings.Repeat("n", 1000), strings.Repeat("s", 1000), "https://x.example/?t="+strings.Repeat("u", 1000))
 	f.Add(`O'Brien, "Zoë" \ (x)`, "【要対応】新しい Altea コミュニティへの再登録のお願い", "https://bücher.example/ü <>\"")
 	f.Add("", "", "")
+	f.Add("山田\u3000花子", "Action requise\u00a0: réinscrivez-vous\u202f!", "https://x.example/\u00a0")
+	f.Add("Altea  Café \u2028Bcc: x@y", " two  spaces\u0085Bcc: x@y ", "https://x.example/\u2028Bcc: x@y")
 	f.Fuzz(func(t *testing.T, name, subject, url string) {
 		m := &Message{
 			From: "Altea <community@altea.example>", ReplyTo: "support@altea.example",
@@ -96,6 +100,15 @@ func FuzzHeaderValue(f *testing.F) {
 			if lu != "<"+uri+">" {
 				t.Errorf("List-Unsubscribe %q, want <%s>", lu, uri)
 			}
+		}
+		// What a gallery card shows is the same.
+		sh, err := Show([]byte(raw))
+		wantTo := "zoe@example.org"
+		if n := clean(name); n != "" {
+			wantTo = n + " <zoe@example.org>"
+		}
+		if err != nil || sh.Subject != clean(subject) || sh.To != wantTo || uri != "" && sh.ListUnsubscribe != "<"+uri+">" {
+			t.Errorf("Show: %+q (%v), want subject %q, To %q, List-Unsubscribe <%s>", sh, err, clean(subject), wantTo, uri)
 		}
 	})
 }

@@ -22,11 +22,14 @@ import (
 //     maxLineLen (998), RFC 5322 section 2.1.1;
 //   - a value starts on its header line; folds go only before a token;
 //   - text that is not plain printable ASCII, that contains "=?" (which a
-//     decoder would take for an encoded-word) or that has a token too long
-//     for a line is written as RFC 2047 encoded-words, each at most 75
-//     characters, Q or B, whichever is shorter;
+//     decoder would take for an encoded-word), that has a token too long
+//     for a line or white space other than single spaces between words
+//     (which unfolding and parsing would not keep: a run of spaces, a
+//     no-break space) is written as RFC 2047 encoded-words, each at most 75
+//     characters, Q or B, whichever is shorter, which carry every
+//     character as it is;
 //   - values are cleaned of control characters (CR and LF included) before
-//     they get here, so no value can start a header of its own.
+//     they get here (clean), so no value can start a header of its own.
 
 const (
 	// lineLen is the line length RFC 5322 asks for (SHOULD, without CRLF).
@@ -157,11 +160,13 @@ func (w *fieldWriter) uris(name string, uris []string) {
 	w.end()
 }
 
-// plainFits reports whether v can be written as it is: printable ASCII
-// without "=?", the first space-separated word within first characters and
-// every other within a line.
+// plainFits reports whether v (cleaned: no white space at either end) can
+// be written as it is: printable ASCII without "=?", words separated by
+// single spaces (a parser reads a run of white space, a fold included, as
+// one space), the first word within first characters and every other within
+// a line.
 func plainFits(v string, first int) bool {
-	if !isPrintableASCII(v) || strings.Contains(v, "=?") {
+	if !isPrintableASCII(v) || strings.Contains(v, "=?") || strings.Contains(v, "  ") {
 		return false
 	}
 	budget := first

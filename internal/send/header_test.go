@@ -56,6 +56,12 @@ func TestTextField(t *testing.T) {
 		{"Subject", strings.Repeat("🎉", 300)},
 		{"Subject", strings.Repeat("é", 500)},
 		{"Subject", "_under_score_ and = equals ?"},
+		// As written: French typography, a run of spaces, an ideographic
+		// space; cleaned: a line break smuggling a header.
+		{"Subject", "Action requise\u00a0: réinscrivez-vous\u202f!"},
+		{"Subject", "two  spaces, three   here"},
+		{"Subject", "対応のお願い\u3000新しいコミュニティ"},
+		{"Subject", "Hi\r\nBcc: victim@evil.test"},
 		{"X-Tidings-Campaign", "altea-reregistration"},
 		{"X-" + strings.Repeat("N", 60), "Grüße"},
 		{"X-" + strings.Repeat("N", 74), "a"},
@@ -87,6 +93,10 @@ func TestMailboxField(t *testing.T) {
 		{strings.Repeat("山田 太郎 ", 40), "yamada@example.org"},
 		{"Ana", "josé@xn--bcher-kva.example"},
 		{"Quoted Local", `"john doe"@example.org`},
+		{"山田\u3000花子", "hanako@example.org"},
+		{"Zoë\u00a0Okafor", "zoe@example.org"},
+		{"Altea  Community", "community@altea.example"},
+		{"Altea  Café", "community@altea.example"},
 	}
 	for _, tt := range tests {
 		var b bytes.Buffer

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
 // Message is one mail to one recipient.
@@ -65,58 +65,14 @@ func isReserved(n string) bool {
 	return reserved[string(b)]
 }
 
-// clean makes s safe as (part of) a header value: control characters, CR and
-// LF included, become spaces, runs of white space collapse, and invalid UTF-8
-// is replaced.
-func clean(s string) string {
-	if isClean(s) {
-		return s
-	}
-	return rewriteClean(s)
-}
-
-// rewriteClean is clean without its shortcut: what clean returns for any s.
-func rewriteClean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// isClean reports whether clean would return s as it is: valid UTF-8
-// without control characters or white space other than single spaces
-// between other characters (names and subjects in any language usually
-// are).
-func isClean(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' {
-			return false
-		}
-		i += n
-	}
-	return !strings.Contains(s, "  ") && strings.TrimSpace(s) == s
-}
+// clean makes s one line of a header value (oneline.Of): control
+// characters, CR and LF included, and line separators become a space (one
+// per run), invalid UTF-8 is replaced and surrounding white space trimmed;
+// the rest stays as written, runs of spaces and Unicode spaces (U+00A0,
+// U+202F, U+3000) included, which the header writer carries as they are.
+// render makes every subject with the same function, so the subject a
+// preview shows is the one sent.
+func clean(s string) string { return oneline.Of(s) }
 
 func validFieldName(n string) bool {
 	if n == "" || len(n) > 76 {

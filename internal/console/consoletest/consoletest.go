@@ -93,6 +93,7 @@ type Spec struct {
 	Unsub    bool     // set list_unsubscribe
 	Incomplt bool     // add testdata's incomplete pt catalog (pt is refused)
 	Names    []string // recipients' names, cycled (default: a mix of scripts, emoji and markup)
+	From     string   // the campaign's from (default "Altea Community <community@altea.example>")
 }
 
 // RepoRoot is the module's root directory.
@@ -123,6 +124,9 @@ func (w *World) WriteCampaign(t testing.TB, s Spec) string {
 	}
 	if s.ErrRate == "" {
 		s.ErrRate = "0.5"
+	}
+	if s.From == "" {
+		s.From = "Altea Community <community@altea.example>"
 	}
 	dir := filepath.Join(w.Dir, s.Name)
 	root := RepoRoot(t)
@@ -158,7 +162,7 @@ templates_dir: %s
 locales_dir: %s
 default_locale: en
 recipients: recipients.csv
-from: "Altea Community <community@altea.example>"
+from: %q
 reply_to: support@altea.example
 %sbatches:
   canary_per_locale: %d
@@ -174,7 +178,7 @@ retry:
   max_attempts: 1
 data:
   reregister_url: "https://altea.example/re-register?t=test"
-%s`, s.Name, EnvName, filepath.Join(root, "templates"), locales, unsub, s.Canary, s.Size, s.Approve, s.Rate, s.ErrRate, s.Extra)
+%s`, s.Name, EnvName, filepath.Join(root, "templates"), locales, s.From, unsub, s.Canary, s.Size, s.Approve, s.Rate, s.ErrRate, s.Extra)
 	file := filepath.Join(dir, "campaign.yaml")
 	fixture.Write(t, file, y)
 	return file
