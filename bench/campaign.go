@@ -69,9 +69,9 @@ const (
 )
 
 // writeCampaignFile writes dir/<name>.yaml: the bundled welcome template
-// for every recipient of recipients.csv in one batch, no rate limit, pinned
-// to environment env.
-func writeCampaignFile(dir, name, env, repo string, n int) (string, error) {
+// for every recipient of recipients.csv in one batch, at rate ("unlimited":
+// no rate limit), pinned to environment env.
+func writeCampaignFile(dir, name, env, repo string, n int, rate string) (string, error) {
 	camp := fmt.Sprintf(`name: %s
 environment: %s
 template: welcome
@@ -84,13 +84,13 @@ batches:
   canary_per_locale: 0
   size: %d
   interval: 0s
-rate: unlimited
+rate: %s
 auto_pause:
   error_rate: 0.5
   window: 1000
 data:
   reregister_url: "https://example.org/re-register"
-`, name, env, filepath.Join(repo, "templates"), filepath.Join(repo, "locales"), max(n, 1))
+`, name, env, filepath.Join(repo, "templates"), filepath.Join(repo, "locales"), max(n, 1), rate)
 	p := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(p, []byte(camp), 0o644); err != nil {
 		return "", fmt.Errorf("write campaign file: %w", err)

@@ -225,7 +225,7 @@ func prepareForTest(t *testing.T, k int) ([]wireMessage, []smtpcapture.Message) 
 	if err := writeRecipients(filepath.Join(dir, "recipients.csv"), k); err != nil {
 		t.Fatal(err)
 	}
-	camp, err := writeCampaignFile(dir, "bench01", envPlain, repo, k)
+	camp, err := writeCampaignFile(dir, "bench01", envPlain, repo, k, "unlimited")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/freeport"
 )
 
@@ -54,6 +55,7 @@ type options struct {
 	concurrency int
 	replica     bool
 	fsync       string
+	rate        string // the campaign's rate: line
 	journalSync string
 	out         string
 	stageOnly   bool
@@ -83,6 +85,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.IntVar(&o.concurrency, "concurrency", 8, "SMTP connections (chunks in flight) per worker; the ceiling uses workers x this")
 	fs.BoolVar(&o.replica, "replica", false, "also attach a replica on loopback and run two more rounds: min_replica_acks 0 and 1")
 	fs.StringVar(&o.fsync, "fsync", "off", "Redis persistence: off, or the append-only file with appendfsync always, everysec or no")
+	fs.StringVar(&o.rate, "rate", "unlimited", "the campaign's rate (as in a campaign file: 5000/s, unlimited): measures the global rate limiter's cost")
 	fs.StringVar(&o.journalSync, "journal-fsync", "", "the workers' delivery journal: journal.fsync of the environment (always, or an interval such as 200ms; default: the environment's default)")
 	fs.StringVar(&o.out, "out", "", "working directory (default: a temporary directory)")
 	fs.BoolVar(&o.stageOnly, "stage-only", false, "measure staging (validate + write to Redis) only; no worker, no ceiling")
@@ -106,6 +109,10 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if o.n < 1 || o.concurrency < 1 || o.repeat < 1 {
 		fmt.Fprintln(stderr, "bench: -n, -concurrency and -repeat must be at least 1")
+		return 2
+	}
+	if _, err := campaign.ParseRate(o.rate); err != nil {
+		fmt.Fprintf(stderr, "bench: -rate %q: %v\n", o.rate, err)
 		return 2
 	}
 	if _, err := fsyncArgs(o.fsync); err != nil {
@@ -170,7 +177,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := report{N: o.n, Concurrency: o.concurrency, Fsync: o.fsync, JournalSync: o.journalSync, Cores: runtime.NumCPU(), CPU: cpuModel(),
+	rep := report{N: o.n, Concurrency: o.concurrency, Rate: o.rate, Fsync: o.fsync, JournalSync: o.journalSync, Cores: runtime.NumCPU(), CPU: cpuModel(),
 		LoadStart: load0, LoadEnd: loadAverage(), Rounds: results}
 	rep.replicaCosts()
 	printSummary(out, rep)
@@ -254,7 +261,7 @@ func (b *bench) setup(ctx context.Context) (cleanup func(), err error) {
 // prepare pre-renders the ceiling's messages for the campaign of round r.
 func (b *bench) prepare(ctx context.Context, r round) ([]wireMessage, error) {
 	fmt.Fprintf(b.out, "pre-rendering the ceiling's messages (%d distinct) ...\n", min(b.o.n, b.o.ceilingPool))
-	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n)
+	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n, b.o.rate)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +382,7 @@ func (b *bench) stopReplica(ctx context.Context) error {
 // recipient.
 func (b *bench) stageOnly(ctx context.Context) error {
 	r := round{Name: "bench01"}
-	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n)
+	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n, b.o.rate)
 	if err != nil {
 		return err
 	}

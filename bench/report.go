@@ -140,6 +140,7 @@ func (b *bench) runCeiling(ctx context.Context, conns int, msgs []wireMessage) (
 type report struct {
 	N           int           `json:"n"`
 	Concurrency int           `json:"concurrency"`
+	Rate        string        `json:"rate"`
 	Fsync       string        `json:"fsync"`
 	JournalSync string        `json:"journal_fsync,omitempty"`
 	Cores       int           `json:"cores"`
@@ -243,8 +244,8 @@ func printRound(w io.Writer, r roundResult) {
 
 // printSummary prints every round in one table.
 func printSummary(w io.Writer, rep report) {
-	fmt.Fprintf(w, "\nsummary: n=%d, %d connections per worker, Redis fsync %s, journal fsync %s, %d cores (%s), load average %.2f -> %.2f\n",
-		rep.N, rep.Concurrency, rep.Fsync, cmp.Or(rep.JournalSync, "default"), rep.Cores, rep.CPU, rep.LoadStart, rep.LoadEnd)
+	fmt.Fprintf(w, "\nsummary: n=%d, %d connections per worker, rate %s, Redis fsync %s, journal fsync %s, %d cores (%s), load average %.2f -> %.2f\n",
+		rep.N, rep.Concurrency, cmp.Or(rep.Rate, "unlimited"), rep.Fsync, cmp.Or(rep.JournalSync, "default"), rep.Cores, rep.CPU, rep.LoadStart, rep.LoadEnd)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	cols := []string{"round", "conns", "msg/s", "ceiling", "ratio", "steady ratio", "worker µs", "Redis µs", "(sending)", "replica µs", "bare µs", "worker/bare", "B/msg", "worker MB", ""}
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))

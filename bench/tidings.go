@@ -157,7 +157,7 @@ type check struct {
 // connections, then stops the workers.
 func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res := roundResult{round: r, Conns: r.Workers * b.o.concurrency}
-	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n)
+	campFile, err := writeCampaignFile(b.dir, r.Name, r.env(), b.repo, b.o.n, b.o.rate)
 	if err != nil {
 		return res, err
 	}

@@ -34,7 +34,15 @@ type campaignState struct {
 	tick    store.TickParams
 	compose *Composer
 	limit   redis_rate.Limit
-	bulk    int    // tokens taken per rate-limiter call; 0: the campaign's rate is unlimited
+	bulk    int // most tokens taken per rate-limiter call (the limiter's burst); 0: the campaign's rate is unlimited
+	// hold is how long a chunk may spend the rate tokens it took (take):
+	// max(50 ms, one token's interval). Tokens held longer (the
+	// connection was stuck) are dropped, not spent late.
+	hold time.Duration
+	// pace is how long the last message took to render and send on any of
+	// this worker's connections (ns): a take asks for the tokens a
+	// connection spends within hold at that pace (at most bulk).
+	pace    atomic.Int64
 	refusal string // non-empty: this worker refuses the campaign, and why
 	// refuseAs is the audit action of the pause a refusal makes: "refuse",
 	// or "state-loss" (its journal holds deliveries this staging does not
@@ -145,6 +153,7 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if !camp.Rate.Unlimited() {
 		cs.bulk = max(1, min(20, int(camp.Rate.PerSecond()/20)))
 		cs.limit = redis_rate.Limit{Rate: camp.Rate.Count, Period: camp.Rate.Per, Burst: cs.bulk}
+		cs.hold = max(50*time.Millisecond, time.Duration(float64(time.Second)/camp.Rate.PerSecond()))
 	}
 	if cs.refuseAs, cs.refusal = w.journalRefusal(c, meta); cs.refusal != "" {
 		return cs, nil

@@ -112,8 +112,9 @@ type run struct {
 	// could not be dialled: the outcome of the window's first send.
 	dialErr error
 
-	tries  int // attempts of a ledger step (default ackRetries)
-	tokens int
+	tries  int             // attempts of a ledger step (default ackRetries)
+	tokens int             // rate tokens held (rate-limited campaigns)
+	took   time.Time       // when they were asked for: they last cs.hold (ready)
 	recs   []store.Record  // outcomes (and given-back claims) not yet recorded
 	out    []journal.Entry // outcome lines of the window, not yet journaled
 	next   time.Time       // earliest due time of a deferred recipient
@@ -215,16 +216,8 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		}
 		k := min(w.cfg.ClaimWindow, len(todo))
 		if cs.bulk > 0 { // rate-limited
-			if r.tokens == 0 {
-				// Record the last outcomes before waiting for the rate
-				// limiter: until they are recorded, a crash makes them
-				// in doubt.
-				if _, err := r.step(ctx, nil); err != nil {
-					return stopNone, err
-				}
-				if why, err := r.take(ctx); why != stopNone || err != nil {
-					return why, err
-				}
+			if why, err := r.ready(ctx); why != stopNone || err != nil {
+				return why, err
 			}
 			k = min(k, r.tokens)
 		}
@@ -293,11 +286,24 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 					return why, nil
 				}
 			}
+			if cs.bulk > 0 {
+				// The window's tokens may have run out of time while the
+				// connection was stuck (a slow step or message): its claims
+				// wait for new ones.
+				if why, err := r.ready(ctx); why != stopNone || err != nil {
+					r.unclaim(claims, j, held)
+					return why, err
+				}
+			}
 			rc := &recs[todo[j]]
+			began := time.Now()
 			rec, why := r.deliver(ctx, rc)
 			if why != stopNone { // stopped while a connection was dialled: nothing sent
 				r.unclaim(claims, j, held)
 				return why, nil
+			}
+			if cs.bulk > 0 {
+				cs.pace.Store(int64(time.Since(began)))
 			}
 			rec.Token = claims[j].Token // the record is of this claim only
 			r.recs = append(r.recs, *rec)
@@ -527,13 +533,39 @@ func outcomeLabel(k store.Kind) string {
 	return string(k)
 }
 
-// take waits for rate tokens from the global limiter.
+// ready makes sure the run holds a rate token it may spend now. Tokens
+// are spent within cs.hold of being taken or never: those held longer (the
+// connection was stuck in a slow transaction or step while the limiter
+// refilled) are dropped, so that a connection never spends a hoard on top of
+// what the limiter hands out, and the burst over the rate stays what the
+// README states (Sending semantics), whatever the number of connections.
+// New tokens are taken after the outcomes so far are recorded: until they
+// are, a crash makes them in doubt.
+func (r *run) ready(ctx context.Context) (stop, error) {
+	if r.tokens > 0 && time.Since(r.took) <= r.cs.hold {
+		return stopNone, nil
+	}
+	r.tokens = 0
+	if _, err := r.step(ctx, nil); err != nil {
+		return stopNone, err
+	}
+	return r.take(ctx)
+}
+
+// take waits for rate tokens from the global limiter: as many as a
+// connection spends within cs.hold at the campaign's last pace, at most
+// cs.bulk (the limiter's burst).
 func (r *run) take(ctx context.Context) (stop, error) {
 	start := time.Now()
 	defer func() { r.w.m.rateWait.Add(time.Since(start).Seconds()) }()
+	n := r.cs.bulk
+	if pace := time.Duration(r.cs.pace.Load()); pace > 0 {
+		n = max(1, min(n, int(r.cs.hold/pace)))
+	}
 	failures := 0
 	for {
-		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, r.cs.bulk)
+		asked := time.Now() // the limiter grants them no earlier
+		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, n)
 		wait := time.Duration(100<<(failures+1)) * time.Millisecond
 		switch {
 		case err != nil:
@@ -544,7 +576,7 @@ func (r *run) take(ctx context.Context) (stop, error) {
 			}
 			r.w.log.Warn("take rate tokens failed; trying again", "campaign", r.cs.name, "attempt", failures, "err", err)
 		case res.Allowed > 0:
-			r.tokens = res.Allowed
+			r.tokens, r.took = res.Allowed, asked
 			return stopNone, nil
 		default:
 			wait = max(min(res.RetryAfter, 200*time.Millisecond), time.Millisecond)
