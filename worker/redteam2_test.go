@@ -160,7 +160,7 @@ func TestRedTeamChurnNoFalseStateLoss(t *testing.T) {
 	s, _ := ce.st.Status(context.Background(), ce.name)
 	t.Logf("done: %v", s.Counts)
 	ce.hard.Store(false)
-	n, err := ce.st.Retry(context.Background(), ce.name, ce.ops)
+	n, err := ce.st.Retry(context.Background(), ce.name, ce.ops, store.RetryScope{})
 	if err != nil || n == 0 {
 		t.Fatalf("retry: %d, %v", n, err)
 	}

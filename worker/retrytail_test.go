@@ -115,7 +115,7 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)
 	greylist.Store(failsAgain)
-	if n, err := e.st.Retry(ctx, e.name, ops); err != nil || n != canary {
+	if n, err := e.st.Retry(ctx, e.name, ops, store.RetryScope{}); err != nil || n != canary {
 		t.Fatalf("retry: %d, %v; want %d re-queued", n, err, canary)
 	}
 	sent := canary + 60

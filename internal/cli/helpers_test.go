@@ -172,10 +172,11 @@ func startWorker(t *testing.T, env map[string]string, args ...string) (stop func
 
 // statusJSON is the part of `status --json` tests read.
 type statusJSON struct {
-	State  string           `json:"state"`
-	Reason string           `json:"reason"`
-	Counts map[string]int64 `json:"counts"`
-	Audit  []struct {
+	State   string           `json:"state"`
+	Reason  string           `json:"reason"`
+	Counts  map[string]int64 `json:"counts"`
+	Retries int64            `json:"retries_waiting"`
+	Audit   []struct {
 		Action, Reason string
 	} `json:"audit"`
 }

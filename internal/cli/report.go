@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,35 +39,22 @@ func (a *app) cmdReport() *cobra.Command {
 			case o.env != "" && o.journal != "":
 				return usageError(cmd, errors.New("give --env (the campaign in Redis) or --journal (its delivery journals), not both"))
 			}
-			// Into a file beside --out, renamed over it once complete: a
-			// report that fails (Redis away, no journal) never empties the
-			// one already there, which may be the only list of who was sent.
-			w := a.stdout
-			var tmp *os.File
-			if o.file != "" {
-				if tmp, err = os.CreateTemp(filepath.Dir(absPath(o.file)), filepath.Base(o.file)+".*.tmp"); err != nil {
-					return configError(fmt.Errorf("create report file: %w", err))
-				}
-				defer os.Remove(tmp.Name()) // after the rename: nothing
-				defer tmp.Close()
-				w = tmp
-			}
 			ro := report.Options{Format: o.out.format, Outcomes: outcomes}
-			if o.journal != "" {
-				err = a.journalReport(args[0], o.journal, w, ro)
-			} else {
-				err = a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
+			write := func(w io.Writer) error {
+				if o.journal != "" {
+					return a.journalReport(args[0], o.journal, w, ro)
+				}
+				return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
 					return storeError(report.Write(cmd.Context(), s, args[0], w, ro), e.Name)
 				})
 			}
-			if err != nil || tmp == nil {
-				return err
+			if o.file == "" {
+				return write(a.stdout)
 			}
-			if err = tmp.Close(); err == nil {
-				err = os.Rename(tmp.Name(), o.file)
-			}
-			if err != nil {
-				return configError(fmt.Errorf("write report file: %w", err))
+			// A failed report leaves the file --out names as it was
+			// (report.WriteFile).
+			if err := report.WriteFile(o.file, write); err != nil {
+				return err // a file that cannot be written: classify's exit 2
 			}
 			fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))
 			return nil

@@ -315,7 +315,7 @@ func TestActionsAndRoles(t *testing.T) {
 	before := state()
 
 	_, vpage, _ := viewer.get("/c/acts")
-	for _, b := range []string{">Pause<", ">Resume<", ">Cancel campaign<", ">Approve canary<", ">Retry temporary failures<"} {
+	for _, b := range []string{">Pause<", ">Resume<", ">Cancel campaign<", ">Approve canary<", ">Retry temporary failures<", ">Retry permanent failures<"} {
 		if strings.Contains(vpage, b) {
 			t.Errorf("the viewer's campaign page shows the %s button", b)
 		}
@@ -734,17 +734,9 @@ func TestCancelWithALostChunk(t *testing.T) {
 func TestRetryOfAPausedCampaign(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
-	w.Stage(t, consoletest.Spec{Name: "rpaused", N: 2, Locales: []string{"en"}})
-	ctx := t.Context()
-	ctl, err := w.Store.Control(ctx, "rpaused")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := w.Store.Tick(ctx, "rpaused", store.TickParams{Stage: ctl.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
-		t.Fatalf("tick: %+v %v", res, err)
-	}
+	ctx, l := t.Context(), releasedLedger(t, w, "rpaused")
 	id := consoletest.Email(0, "en")
-	l, p := w.Store.Ledger("rpaused", ctl.Stage), store.Policy{MaxAttempts: 1} // failed for good after one temporary failure
+	p := store.Policy{MaxAttempts: 1} // failed for good after one temporary failure
 	if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "en", Token: "t1"}}, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -760,6 +752,65 @@ func TestRetryOfAPausedCampaign(t *testing.T) {
 	if want := "Re-queued 1 temporary failures. The campaign is paused: they go out once it is resumed."; code != http.StatusOK || !strings.Contains(html.UnescapeString(body), want) {
 		t.Errorf("retry of a paused campaign: %d, want 200 with %q\n%s", code, want, body)
 	}
+}
+
+// TestRetryPermanentFailures: the Retry of permanent failures re-queues
+// those failed for good by an SMTP 5xx reply (with the code asked, when
+// one is), says how many, and refuses a code that is none; the plain
+// Retry leaves them alone.
+func TestRetryPermanentFailures(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	ctx, l, p := t.Context(), releasedLedger(t, w, "rperm"), store.Policy{MaxAttempts: 3}
+	a, b := consoletest.Email(0, "en"), consoletest.Email(1, "en")
+	if _, err := l.Step(ctx, nil, []store.Claim{{ID: a, Lang: "en", Token: "t1"}, {ID: b, Lang: "en", Token: "t2"}}, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Step(ctx, []store.Record{{ID: a, Lang: "en", Kind: store.KindFailed, Code: "554 5.7.1", Response: "Relay access denied"},
+		{ID: b, Lang: "en", Kind: store.KindFailed, Code: "550 5.1.1", Response: "User unknown"}}, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	if code, body := op.post("/c/rperm/pause", url.Values{"csrf": {op.csrf("/c/rperm")}, "reason": {"relay"}}); code != http.StatusOK {
+		t.Fatalf("pause: %d\n%s", code, body)
+	}
+	for _, tc := range []struct {
+		form url.Values
+		code int
+		want string
+	}{
+		{url.Values{}, http.StatusOK, "Re-queued 0 temporary failures."},
+		{url.Values{"permanent": {"1"}, "code": {"5.7"}}, http.StatusBadRequest, "enhanced status code (5.7.1), as the report's code column shows them. Nothing was re-queued."},
+		{url.Values{"permanent": {"1"}, "code": {" 5.7.1 "}}, http.StatusOK, "Re-queued 1 temporary and permanent failures with reply code 5.7.1. The campaign is paused: they go out once it is resumed."},
+	} {
+		tc.form.Set("csrf", op.csrf("/c/rperm"))
+		if code, body := op.post("/c/rperm/retry", tc.form); code != tc.code || !strings.Contains(html.UnescapeString(body), tc.want) {
+			t.Errorf("retry %v: %d, want %d with %q\n%s", tc.form, code, tc.code, tc.want, body)
+		}
+	}
+	es, err := w.Store.Entries(ctx, "rperm", []string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !es[0].Deferred() || es[1].State != store.OutcomeFailed {
+		t.Errorf("entries %+v, want the relay's refusal re-queued and the unknown user still failed", es)
+	}
+}
+
+// releasedLedger stages campaign c with two English recipients, releases
+// its batch and returns its ledger.
+func releasedLedger(t *testing.T, w *consoletest.World, c string) *store.Ledger {
+	t.Helper()
+	w.Stage(t, consoletest.Spec{Name: c, N: 2, Locales: []string{"en"}})
+	ctl, err := w.Store.Control(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := w.Store.Tick(t.Context(), c, store.TickParams{Stage: ctl.Stage}, time.Now()); err != nil || res.Code != store.TickReleased {
+		t.Fatalf("tick: %+v %v", res, err)
+	}
+	return w.Store.Ledger(c, ctl.Stage)
 }
 
 // TestAnotherEnvironmentsCampaign: the console lists its environment's

@@ -350,6 +350,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var unfinished *store.UnfinishedStagingError
 	env := s.cfg.Env
 	switch {
+	case errors.As(err, new(*store.ReplyCodeError)):
+		return http.StatusBadRequest, err.Error() + ". Nothing was re-queued."
 	case errors.As(err, &staging):
 		return http.StatusConflict, staging.Error() + "."
 	case errors.As(err, &unfinished):
@@ -454,9 +456,11 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		n, err = s.cfg.Store.Cancel(ctx, c, actor, reason)
 		msg = fmt.Sprintf("Cancelled: %d unsent recipients recorded as cancelled.", n)
 	case "retry":
+		// Permanent failures too only from the form that says what they are.
+		scope := store.RetryScope{Permanent: r.PostFormValue("permanent") != "", Code: strings.TrimSpace(r.PostFormValue("code"))}
 		var n int
-		n, err = s.cfg.Store.Retry(ctx, c, actor)
-		msg = fmt.Sprintf("Re-queued %d temporary failures.", n)
+		n, err = s.cfg.Store.Retry(ctx, c, actor, scope)
+		msg = fmt.Sprintf("Re-queued %d %s.", n, scope)
 		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.cfg.Store.Resumable(ctx, c) {
 			msg += " The campaign is paused: they go out once it is resumed."
 		}

@@ -179,7 +179,8 @@ func TestSentinelFailoverAtMostOnce(t *testing.T) {
 // TestClusterEveryCommand runs campaigns on a Redis Cluster (3 masters, one
 // replica each): the canary stops the campaign in awaiting-approval with
 // nothing more sent, approve releases it, pause holds it, resume finishes
-// it, cancel stops a second campaign; no script crosses slots.
+// it, retry --permanent of it re-queues nobody, cancel stops a second
+// campaign; no script crosses slots.
 func TestClusterEveryCommand(t *testing.T) {
 	t.Parallel()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
@@ -215,6 +216,11 @@ func TestClusterEveryCommand(t *testing.T) {
 	st := e.waitState(name, "done", 3*time.Minute, w1, w2)
 	if st.Counts["sent"] != n {
 		t.Errorf("sent %d, want %d: %v", st.Counts["sent"], n, st.Counts)
+	}
+	// A retry sweeps every chunk with one script each (in the campaign's
+	// slot); everyone was sent, so it re-queues nobody.
+	if r := e.mustRun("retry", name, "--env", envName, "--permanent", "--code", "5.7.1"); !strings.Contains(r.stdout, "Re-queued 0 ") {
+		t.Errorf("retry --permanent of a campaign sent to everyone:\n%s", r.stdout)
 	}
 
 	// A second campaign, cancelled mid-run.

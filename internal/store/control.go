@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -240,22 +241,26 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (i
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	total, cerr := s.sweep(ctx, c, "cancel", stage)
+	total, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
 	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
 }
 
-// sweep runs lua/sweep_chunk.lua for action (cancel or retry) on every
-// chunk of c and returns the sum of its answers. A chunk whose write
+// sweep runs lua/sweep_chunk.lua for action (cancel or retry, of the
+// failures of scope) on every chunk of c and returns the sum of its
+// answers. A chunk whose write
 // the replicas did not acknowledge does not stop the others (the write was
 // made on the master), nor does a chunk Redis lost: the first *AckError and
 // the *LostChunksError are returned at the end.
-func (s *Store) sweep(ctx context.Context, c, action, stage string) (int, error) {
+func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (int, error) {
 	k := keysFor(c)
 	total := 0
 	var ackErr error
+	if action == "retry" && scope.Permanent {
+		action = "retry-permanent"
+	}
 	// Only stage's chunks are swept: a staging begun since is left alone.
 	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		args := []any{action, ms(time.Now()), batch, chunk, stage}
+		args := []any{action, ms(time.Now()), batch, chunk, stage, scope.Code}
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
@@ -271,13 +276,54 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string) (int, error)
 	return total, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
 }
 
-// Retry gives every recipient of c whose temporary failures ran out of
-// attempts one more attempt (never one sent, in-doubt or failed
-// permanently). A done campaign runs again. It returns how many were
-// re-queued. A write the replicas did not acknowledge (it holds on the
-// master) or a chunk Redis lost does not stop it: the error is returned
-// at the end.
-func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
+// RetryScope says which failed recipients Retry re-queues: those whose
+// temporary failures ran out of attempts and, with Permanent, also those
+// failed for good by a definite SMTP 5xx reply (a relay that refused to
+// relay until it was fixed): a definite refusal means not delivered, so
+// another attempt cannot send anyone twice. Code, when set, keeps only the
+// failures whose last reply has it, as a basic (554) or an enhanced status
+// code (5.7.1). Nobody sent, in doubt, refused, skipped or failed without
+// an SMTP reply is ever re-queued.
+type RetryScope struct {
+	Permanent bool
+	Code      string
+}
+
+// String words the failures s re-queues, e.g. "temporary and permanent
+// failures with reply code 5.7.1".
+func (s RetryScope) String() string {
+	w := "temporary failures"
+	if s.Permanent {
+		w = "temporary and permanent failures"
+	}
+	if s.Code != "" {
+		w += " with reply code " + s.Code
+	}
+	return w
+}
+
+// replyCode is what a RetryScope's Code may be: a reply code of a failure
+// (4xx, 5xx) or an enhanced status code (RFC 3463) of one.
+var replyCode = regexp.MustCompile(`^[45](\d\d|\.\d{1,3}\.\d{1,3})$`)
+
+// ReplyCodeError is a RetryScope's Code that is not an SMTP reply code of
+// a failure.
+type ReplyCodeError struct{ Code string }
+
+func (e *ReplyCodeError) Error() string {
+	return fmt.Sprintf("reply code %q is not the code of an SMTP failure: give a reply code (554) or an enhanced status code (5.7.1), as the report's code column shows them", e.Code)
+}
+
+// Retry gives every recipient of c that failed, within scope, one more
+// attempt (never one sent or in doubt). A done campaign runs again. It
+// returns how many were re-queued. A write the replicas did not
+// acknowledge (it holds on the master) or a chunk Redis lost does not stop
+// it: the error is returned at the end. Errors: *ReplyCodeError for a
+// scope's code that is none, *TransitionError, or Redis's.
+func (s *Store) Retry(ctx context.Context, c string, a Actor, scope RetryScope) (int, error) {
+	if scope.Code != "" && !replyCode.MatchString(scope.Code) {
+		return 0, &ReplyCodeError{Code: scope.Code}
+	}
 	ctl, err := s.Control(ctx, c)
 	if err != nil {
 		return 0, err
@@ -299,12 +345,12 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 	if stage != ctl.Stage {
 		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging"}
 	}
-	total, partial := s.sweep(ctx, c, "retry", stage)
+	total, partial := s.sweep(ctx, c, "retry", stage, scope)
 	var lost *LostChunksError
 	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)
 	}
-	reason := fmt.Sprintf("%d temporary failures re-queued", total)
+	reason := fmt.Sprintf("%d %s re-queued", total, scope)
 	if total == 0 {
 		// Nothing re-queued now; a retry that failed half-way may have
 		// re-queued some and left the campaign done: run it.
@@ -320,7 +366,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor) (int, error) {
 			}
 			return 0, nil
 		}
-		reason = fmt.Sprintf("%d temporary failures re-queued by an earlier retry that did not finish", n)
+		reason = fmt.Sprintf("%d %s re-queued by an earlier retry that did not finish", n, scope)
 	}
 	// A done campaign runs again; the retry is audited in every state.
 	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, Keep: []State{StateStaged, StateRunning, StateAwaitingApproval, StatePaused, StateCancelled},

@@ -112,7 +112,7 @@ func TestRetryOfADoneCampaignIsNotGated(t *testing.T) {
 	if r := tick(t, st, "c-gate-done", sum, p); r.Code != store.TickDone {
 		t.Fatalf("tick after every outcome %+v, want done", r)
 	}
-	if n, err := st.Retry(ctx, "c-gate-done", who); n != 2 || err != nil {
+	if n, err := st.Retry(ctx, "c-gate-done", who, store.RetryScope{}); n != 2 || err != nil {
 		t.Fatalf("retry: %d, %v; want 2 re-queued", n, err)
 	}
 	if r := tick(t, st, "c-gate-done", sum, p); r.Code != store.TickNoop {

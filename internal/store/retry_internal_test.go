@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateCancelled)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.sweep(ctx, "rc", "retry", sum.Stage)
+	n, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{})
 	if err != nil || n != 0 {
 		t.Fatalf("retry of a cancelled campaign's chunk: %d, %v; want 0", n, err)
 	}
@@ -47,7 +49,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.sweep(ctx, "rc", "retry", sum.Stage); err != nil || n != 1 {
+	if n, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{}); err != nil || n != 1 {
 		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
 	}
 }
@@ -89,7 +91,7 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, err = s.Retry(ctx, "mr", Actor{Who: "t"})
+	n, err = s.Retry(ctx, "mr", Actor{Who: "t"}, RetryScope{})
 	lostChunk0("retry", err)
 	if n != 1 {
 		t.Errorf("re-queued %d, want 1 (chunk 1's temporary failure)", n)
@@ -125,7 +127,7 @@ func TestLostChunkAndUnacknowledgedWrites(t *testing.T) {
 	if err := s.rdb.HSet(ctx, keysFor("ub").control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.Retry(ctx, "ub", Actor{Who: "t"}); n != 0 || err != nil {
+	if n, err := s.Retry(ctx, "ub", Actor{Who: "t"}, RetryScope{}); n != 0 || err != nil {
 		t.Errorf("retry with nothing to re-queue: %d, %v; want 0 and no error", n, err)
 	}
 }
@@ -149,4 +151,116 @@ func stageTwoChunks(t *testing.T, s *Store, c string) *StageSummary {
 		t.Fatal(err)
 	}
 	return sum
+}
+
+// TestRetryScopes: a retry re-queues the temporary failures; with
+// Permanent also those failed for good by an SMTP 5xx reply (never
+// delivered), and with a code only the failures whose last reply has it,
+// basic or enhanced. Nobody sent, in doubt, refused or failed without a
+// reply is re-queued by any of them; a re-queued permanent failure keeps
+// its code, reply and flag, counts reconcile, and the audit log says what
+// was re-queued.
+func TestRetryScopes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New(redistest.Start(t).Client())
+	entries := map[string]string{
+		"temp":    "failed|3|1|451 4.7.1|t|greylisted",
+		"relay":   "failed|1|1|554 5.7.1||Relay access denied",
+		"unknown": "failed|1|1|550 5.1.1||<u@x.example>: Recipient address rejected",
+		"basic":   "failed|1|1|550||mailbox unavailable",
+		"nocode":  "failed|1|1|||invalid message: no SMTPUTF8",
+		"doubt":   "in-doubt|1|1|||no reply after the message was sent",
+		"doubt5":  "in-doubt|1|1|550 5.0.0||a reply came too late",
+		"sent":    "sent|1|1|250||ok",
+		"refused": "refused|0|1|locale-not-covered||no catalog",
+	}
+	for _, tc := range []struct {
+		name  string
+		scope RetryScope
+		want  []string // re-queued
+		audit string
+	}{
+		{"default", RetryScope{}, []string{"temp"}, "1 temporary failures re-queued"},
+		{"permanent", RetryScope{Permanent: true}, []string{"basic", "relay", "temp", "unknown"}, "4 temporary and permanent failures re-queued"},
+		{"enhanced code", RetryScope{Permanent: true, Code: "5.7.1"}, []string{"relay"}, "1 temporary and permanent failures with reply code 5.7.1 re-queued"},
+		{"basic code", RetryScope{Permanent: true, Code: "550"}, []string{"basic", "unknown"}, "2 temporary and permanent failures with reply code 550 re-queued"},
+		{"temporary code", RetryScope{Code: "451"}, []string{"temp"}, "1 temporary failures with reply code 451 re-queued"},
+		{"permanent code without permanent", RetryScope{Code: "5.7.1"}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := "rs-" + strings.ReplaceAll(tc.name, " ", "-")
+			sg, err := s.NewStager(ctx, StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := keysFor(c)
+			var failed int64
+			for id, e := range entries {
+				if err := sg.Add(ctx, Recipient{Line: 2, ID: id, Email: id + "@x.example", Lang: "de"}, 0, false); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.rdb.HSet(ctx, k.ledger, id, e).Err(); err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasPrefix(e, "failed|") {
+					failed++
+				}
+			}
+			if _, err := sg.Finish(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.rdb.HSet(ctx, k.counts, "failed", failed).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
+				t.Fatal(err)
+			}
+			n, err := s.Retry(ctx, c, Actor{Who: "t"}, tc.scope)
+			if err != nil || n != len(tc.want) {
+				t.Fatalf("retry %+v: %d, %v; want %d (%v)", tc.scope, n, err, len(tc.want), tc.want)
+			}
+			var got []string
+			for id, e := range entries {
+				v := s.rdb.HGet(ctx, k.ledger, id).Val()
+				switch {
+				case strings.HasPrefix(v, "deferred|"):
+					got = append(got, id)
+					// Due now; the attempts, code, flag and reply kept.
+					f := strings.Split(e, "|")
+					if want := strings.Join(append([]string{"deferred", f[1], "0"}, f[3:]...), "|"); v != want {
+						t.Errorf("%s re-queued as %q, want %q", id, v, want)
+					}
+				case v != e:
+					t.Errorf("%s: %q, want it untouched (%q)", id, v, e)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("re-queued %v, want %v", got, tc.want)
+			}
+			cnt := s.rdb.HGetAll(ctx, k.counts).Val()
+			if cnt["failed"] != strconv.Itoa(int(failed)-n) || cnt["deferred"] != strconv.Itoa(n) && n > 0 {
+				t.Errorf("counts %v, want failed %d and deferred %d", cnt, int(failed)-n, n)
+			}
+			st, err := s.Status(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := st.Audit[len(st.Audit)-1]; n > 0 && (a.Action != "retry" || a.Reason != tc.audit || st.State != StateRunning) {
+				t.Errorf("state %s, audit %+v; want running, %q", st.State, a, tc.audit)
+			}
+		})
+	}
+	// A re-queued permanent failure cancelled says what its last attempt was.
+	c := "rs-permanent"
+	if _, err := s.Cancel(ctx, c, Actor{Who: "t"}, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	if v, want := s.rdb.HGet(ctx, keysFor(c).ledger, "relay").Val(), "|554 5.7.1||cancelled after a permanent failure; last reply: Relay access denied"; !strings.HasSuffix(v, want) {
+		t.Errorf("relay cancelled while re-queued: %q, want it to end %q", v, want)
+	}
+	if _, err := s.Retry(ctx, c, Actor{Who: "t"}, RetryScope{Permanent: true, Code: "5.7"}); !errors.As(err, new(*ReplyCodeError)) {
+		t.Errorf("retry with code 5.7: %v, want a *ReplyCodeError", err)
+	}
 }

@@ -124,7 +124,7 @@ func TestPauseWhileStaging(t *testing.T) {
 			}
 			refused := map[string]error{"resume": st.Resume(ctx, c, bob, ""), "approve": st.Approve(ctx, c, "", bob, "")}
 			_, refused["cancel"] = st.Cancel(ctx, c, bob, "wrong file")
-			_, refused["retry"] = st.Retry(ctx, c, bob)
+			_, refused["retry"] = st.Retry(ctx, c, bob, store.RetryScope{})
 			for action, err := range refused {
 				var te *store.TransitionError
 				if !errors.As(err, &te) || te.PausedFor != "staging" || te.Action != action {

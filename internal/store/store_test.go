@@ -217,7 +217,7 @@ func TestLedgerAtMostOnce(t *testing.T) {
 		t.Fatalf("claim after max attempts %v", c)
 	}
 	// Retry gives the temporary failure one more attempt.
-	n, err := st.Retry(ctx, "c2", who)
+	n, err := st.Retry(ctx, "c2", who, store.RetryScope{})
 	if err != nil || n != 1 {
 		t.Fatalf("retry: %d, %v", n, err)
 	}
@@ -926,7 +926,7 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	if res := tick(t, st, "rx", sum, store.TickParams{}); res.Code != store.TickDone {
 		t.Fatalf("tick %+v, want done", res)
 	}
-	n, err := acked.Retry(ctx, "rx", who)
+	n, err := acked.Retry(ctx, "rx", who, store.RetryScope{})
 	if !errors.As(err, &ae) || n != 14 {
 		t.Fatalf("retry without acks: %d, %v; want 14 and an AckError", n, err)
 	}
@@ -942,7 +942,7 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	if _, _, err := st.Transition(ctx, "rx", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StateDone}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Retry(ctx, "rx", who); err != nil {
+	if _, err := st.Retry(ctx, "rx", who, store.RetryScope{}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ = st.Status(ctx, "rx")

@@ -18,7 +18,7 @@
 --   4 bstats   HASH "<batch>:<counter>"
 --   5 win      HASH p: window positions used so far
 --   6 winerr   ZSET window positions whose attempt failed
---   7 errors   LIST the last 100 failures (JSON)
+--   7 errors   LIST the last 100 failures (JSON), their replies masked
 --   8 audit    LIST audit entries (JSON)
 --   9 persec   HASH unix second -> records (the status rate)
 --  10 wsent    HASH "<run>|<worker>" -> recipients that worker recorded sent
@@ -143,6 +143,22 @@ local function parse(v)
   return st, tonumber(a), a, h
 end
 
+-- masked is an SMTP reply with every address in it replaced by
+-- <address>: relays name the recipient ("550 5.1.1 <jane@example.org>:
+-- Recipient address rejected"), and the errors list and the auto-pause
+-- reason are grouped by their text (store.Status), shown to every viewer
+-- and posted to notifications (a third party's chat). The ledger keeps the
+-- reply whole (the report, the recipients page). Masked: anything in angle
+-- brackets with an @, then any run of characters an address is written
+-- with that holds an @ (a sentence's final dots stay).
+local function masked(r)
+  if not string.find(r, '@', 1, true) then return r end
+  r = string.gsub(r, '<[^<>]*@[^<>]*>', '<address>')
+  return (string.gsub(r, '[^%s<>%(%)%[%],;:"@]+@[^%s<>%(%),;:"@]+', function(a)
+    return '<address>' .. string.match(a, '%.*$')
+  end))
+end
+
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
 local counted, p0 = 0, nil
@@ -188,7 +204,7 @@ for s = 1, nops do
       local first = (ca == 1 and cs ~= 'in-doubt')
       if cs == 'in-doubt' then bump(lang, 'in-doubt', batch, -1) end
       local st, flag, err = kind, '', false
-      local shown = resp -- the ledger's text; the errors list keeps resp
+      local shown = resp -- the ledger's text, whole; the errors list keeps resp masked
       if kind == 'temp' then
         err, flag = true, 't'
         badd(batch, 'temp', 1)
@@ -234,6 +250,7 @@ for s = 1, nops do
       end
       records = records + 1
       if err then
+        resp = masked(resp) -- the errors list's and the auto-pause reason's
         redis.call('LPUSH', KEYS[7], cjson.encode({t = tonumber(now), id = rid, code = code, r = resp, temp = (kind == 'temp')}))
         pushed = true
       end

@@ -6,18 +6,26 @@
 --     give-back of its claim (never sent) makes it cancelled: the entry
 --     keeps the claim's token as its flag, "k:<token>" (lua/step.lua).
 --   retry: every recipient whose temporary failures ran out of attempts
---     gets one more: failed (temporary) -> deferred, due now. Never touches
---     anyone sent, in doubt or failed for good; nobody once the campaign is
---     cancelled (a cancel that lands during a retry would otherwise leave
---     recipients deferred, never sent nor cancelled).
+--     gets one more: failed (temporary) -> deferred, due now.
+--   retry-permanent: the same, and so does every recipient failed for good
+--     by an SMTP 5xx reply (its code starts with 5xx: a definite refusal,
+--     so never delivered); the entry keeps its flag ('' for those), code
+--     and reply until the next attempt's outcome replaces them.
+--   A retry never touches anyone sent, in doubt, failed without a reply
+--     (no code), refused or skipped; nobody once the campaign is cancelled
+--     (a cancel that lands during a retry would otherwise leave recipients
+--     deferred, never sent nor cancelled); with a code (ARGV[6]), only the
+--     failures whose last reply has that code, basic (554) or enhanced
+--     (5.7.1): the ledger's code is "554 5.7.1".
 --
 -- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control
--- ARGV: 1 action (cancel | retry), 2 now (unix ms), 3 batch, 4 chunk,
---       5 the stage id swept, then id, lang pairs
+-- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
+--       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
+--       keeps ('' for any), then id, lang pairs
 -- Returns the number of recipients it cancelled or re-queued: none once
 -- another staging of the campaign has begun (its ledger and counters are
 -- not this sweep's).
-local retry = ARGV[1] == 'retry'
+local retry, permanent, want = ARGV[1] ~= 'cancel', ARGV[1] == 'retry-permanent', ARGV[6]
 local ctl = redis.call('HMGET', KEYS[5], 'state', 'stage')
 if ctl[2] ~= ARGV[5] or (retry and ctl[1] == 'cancelled') then return 0 end
 local function count(lang, outcome, n)
@@ -25,20 +33,29 @@ local function count(lang, outcome, n)
   redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
   redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':' .. outcome, n)
 end
+-- requeued: whether a retry re-queues a failure of this flag and code.
+local function requeued(flag, code)
+  if not (flag == 't' or (permanent and flag == '' and string.find(code, '^5%d%d'))) then return false end
+  if want == '' then return true end
+  for c in string.gmatch(code, '%S+') do
+    if c == want then return true end
+  end
+  return false
+end
 local n = 0
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   local id, lang = ARGV[i], ARGV[i + 1]
   local cur = redis.call('HGET', KEYS[1], id) or 'none|0||||'
   local st, a, code, flag, resp = string.match(cur, '^([^|]*)|(%d+)|[^|]*|([^|]*)|([^|]*)|(.*)$')
-  if retry and st == 'failed' and flag == 't' then
-    redis.call('HSET', KEYS[1], id, 'deferred|' .. a .. '|0|' .. code .. '|t|' .. resp)
+  if retry and st == 'failed' and requeued(flag, code) then
+    redis.call('HSET', KEYS[1], id, 'deferred|' .. a .. '|0|' .. code .. '|' .. flag .. '|' .. resp)
     count(lang, 'failed', -1)
     redis.call('HINCRBY', KEYS[2], 'deferred', 1)
     n = n + 1
   elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then
-    local to, flag, why, c = 'cancelled', '', 'cancelled', ''
+    local to, kept, why, c = 'cancelled', '', 'cancelled', ''
     if st == 'sending' then
-      to, flag, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it'
+      to, kept, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it'
       -- Its first attempt counts now, as lua/step.lua counts a claim a
       -- crash left in doubt: the late record of an entry in doubt does not.
       if a == '1' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':attempted', 1) end
@@ -46,10 +63,13 @@ for i = 6, #ARGV, 2 do
     if st == 'deferred' then
       redis.call('HINCRBY', KEYS[2], 'deferred', -1)
       -- Waiting for its retry: the server's last reply says why it was not
-      -- sent (a claim given back has none). As lua/step.lua words it.
-      if code ~= '' then c, why = code, 'cancelled after a temporary failure; last reply: ' .. resp end
+      -- sent (a claim given back has none). As lua/step.lua words it; a
+      -- permanent failure re-queued keeps the flag ''.
+      if code ~= '' then
+        c, why = code, 'cancelled after a ' .. (flag == 't' and 'temporary' or 'permanent') .. ' failure; last reply: ' .. resp
+      end
     end
-    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|' .. c .. '|' .. flag .. '|' .. why)
+    redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|' .. c .. '|' .. kept .. '|' .. why)
     count(lang, to, 1)
     if to == 'cancelled' then n = n + 1 end
   end
