@@ -132,7 +132,14 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	}
 	camp, err := campaign.FromDefinition(meta.Definition)
 	if err != nil {
-		return nil, fmt.Errorf("load campaign %s: definition: %w", c, err)
+		// The definition is what was staged: trying again cannot help, so
+		// the campaign is paused, saying why, as for the refusals below.
+		fix := "; fix the campaign file (or the environment setting it took) and stage it again"
+		if errors.Is(err, campaign.ErrVersion) { // the error says which workers to run
+			fix = ", then resume the campaign"
+		}
+		return &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta,
+			refusal: fmt.Sprintf("worker %s on %s cannot load this campaign's definition: %s%s", w.cfg.WorkerID, w.cfg.Host, err.Error(), fix)}, nil
 	}
 	cs := &campaignState{name: c, stage: meta.Stage, run: meta.Run, meta: meta, camp: camp, ledger: w.st.Ledger(c, meta.Stage)}
 	cs.policy = store.Policy{

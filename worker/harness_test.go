@@ -51,7 +51,8 @@ type opts struct {
 	maxFail    float64
 	maxAttempt int
 	backoff    string
-	resume     bool // stage it again (send --resume-existing)
+	resume     bool                // stage it again (send --resume-existing)
+	definition func([]byte) []byte // changes the definition stored (nil: none)
 }
 
 func (o opts) yaml() string {
@@ -173,6 +174,9 @@ func (e *env) stage(t testing.TB, o opts) {
 	def, err := c.Definition()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.definition != nil {
+		def = o.definition(def)
 	}
 	sg, err := e.st.NewStager(ctx, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
 		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, Canary: c.Batches.CanaryPerLocale > 0, ResumeExisting: o.resume})

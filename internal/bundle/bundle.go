@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -46,14 +47,16 @@ type NotFoundError struct{ File string }
 func (e *NotFoundError) Error() string { return "campaign file " + e.File + " does not exist" }
 
 // DirError says that a directory the campaign file names (Key is
-// templates_dir or locales_dir) is not a directory.
+// templates_dir or locales_dir, at Line) is not a directory.
 type DirError struct {
 	File, Key, Dir string
+	Line           int
 }
 
-// Error says what went wrong.
+// Error says what went wrong, where and what to do: "file:line: key: ...".
 func (e *DirError) Error() string {
-	return fmt.Sprintf("%s: %s %s is not a directory (paths are relative to the campaign file)", e.File, e.Key, e.Dir)
+	return (&yamlnode.Error{File: e.File, Line: e.Line, Field: e.Key,
+		Msg: fmt.Sprintf("%s is not a directory: fix the path (relative to the campaign file)", e.Dir)}).Error()
 }
 
 // RecipientsError says that the campaign's recipients file cannot be read.
@@ -101,7 +104,7 @@ func Load(path string) (*Bundle, error) {
 	}{{"templates_dir", c.Path(c.TemplatesDir), &b.Templates}, {"locales_dir", c.Path(c.LocalesDir), &b.Locales}}
 	for _, d := range dirs {
 		if st, err := os.Stat(d.dir); err != nil || !st.IsDir() {
-			return nil, &DirError{File: path, Key: d.key, Dir: d.dir}
+			return nil, &DirError{File: path, Key: d.key, Dir: d.dir, Line: c.Line(d.key)}
 		}
 		*d.fsys = os.DirFS(d.dir)
 	}
@@ -129,10 +132,25 @@ func Load(path string) (*Bundle, error) {
 }
 
 // KeyError is err said at the campaign file's key, with its line, when it
-// is about a key of the file (a language without catalog); else err.
+// is about a key of the file (a language without catalog, a template
+// templates_dir does not hold, a recipients file that does not exist);
+// else err.
 func (b *Bundle) KeyError(err error) error {
-	if nc := (*render.NoCatalogError)(nil); errors.As(err, &nc) {
-		return &yamlnode.Error{File: b.File, Line: b.Campaign.Line(nc.Key...), Field: strings.Join(nc.Key, "."), Msg: nc.Msg()}
+	c := b.Campaign
+	at := func(msg string, key ...string) error {
+		return &yamlnode.Error{File: b.File, Line: c.Line(key...), Field: strings.Join(key, "."), Msg: msg}
+	}
+	var nc *render.NoCatalogError
+	var ut *render.UnknownTemplateError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &nc):
+		return at(nc.Msg(), nc.Key...)
+	case errors.As(err, &ut):
+		return at(fmt.Sprintf("%s does not exist (templates in %s: %s): fix template, or templates_dir if the templates are elsewhere",
+			filepath.Join(c.Path(c.TemplatesDir), ut.Name)+string(filepath.Separator), c.Path(c.TemplatesDir), strings.Join(ut.Have, ", ")), "template")
+	case errors.As(err, &pe) && pe.Path == b.RecipientsPath() && errors.Is(err, fs.ErrNotExist):
+		return at(fmt.Sprintf("%s does not exist: fix the path (relative to the campaign file)", pe.Path), "recipients")
 	}
 	return err
 }

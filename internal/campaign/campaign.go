@@ -11,9 +11,9 @@
 //	locales_dir: locales             # [locales]   relative to the campaign file
 //	default_locale: en               # [en] the language the template was written in
 //	recipients: recipients.csv       # required; CSV or JSONL, relative to the file
-//	from: "Altea <community@altea.example>"  # required; RFC 5322, display name optional
-//	reply_to: support@altea.example  # optional
-//	list_unsubscribe: https://altea.example/unsubscribe  # optional http(s) or mailto URL
+//	from: "Altea <community@altea.example>"  # required; RFC 5322, display name optional, and SMTP must carry it
+//	reply_to: support@altea.example  # optional; as from
+//	list_unsubscribe: https://altea.example/unsubscribe?id={id}  # optional http(s) or mailto URL; placeholders {id}, {email}
 //	locale_policy:
 //	  aliases: { gsw: de }           # requested locale -> catalog language
 //	  missing_locale: refuse         # [refuse] or a catalog language for locales that name no language
@@ -23,7 +23,7 @@
 //	  interval: 1m                   # [1m] after a batch's first pass; 0s sends batches back to back
 //	  approve_after_canary: true     # [false] wait for `tidings approve` after the canary
 //	  max_failure_rate: 0.05         # [auto_pause.error_rate] gate checked after each batch
-//	rate: 20/s                       # [unlimited] N/s, N/m, N/h, N/<duration>, 0 or unlimited
+//	rate: 20/s                       # [unlimited] N/s, N/m, N/h, N/<duration of 1s or more>, 0 or unlimited
 //	auto_pause:
 //	  error_rate: 0.05               # [0.05] pause when this share of the window failed
 //	  window: 200                    # [200] the last attempts across all workers

@@ -197,7 +197,10 @@ func TestParseRate(t *testing.T) {
 		{"30/min", 30, time.Minute, "30/m", false},
 		{"0", 0, 0, "unlimited", false},
 		{"unlimited", 0, 0, "unlimited", false},
-		{"0/s", 0, 0, "unlimited", false},
+		{"0/s", 0, 0, "", true},     // sends nothing: "unlimited" or "0" say no limit
+		{"1/1ns", 0, 0, "", true},   // no rate a relay keeps
+		{"5/500ms", 0, 0, "", true}, // write 10/s
+		{"1/1500ms", 1, 1500 * time.Millisecond, "1/1.5s", false},
 		{"20", 0, 0, "", true},
 		{"x/s", 0, 0, "", true},
 		{"-1/s", 0, 0, "", true},

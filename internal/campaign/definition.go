@@ -3,12 +3,17 @@ package campaign
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
 
 // DefinitionVersion is the version of the JSON written by Definition.
 const DefinitionVersion = 1
+
+// ErrVersion is wrapped by the error of FromDefinition for a definition of
+// another version than DefinitionVersion: another tidings staged it.
+var ErrVersion = errors.New("written by another tidings version")
 
 // definition is the stable JSON form of a resolved campaign: a version,
 // then the Campaign's fields under their campaign-file keys, with every
@@ -57,7 +62,7 @@ func FromDefinition(b []byte) (*Campaign, error) {
 		return nil, fmt.Errorf("decode campaign definition: %w", err)
 	}
 	if d.Version != DefinitionVersion {
-		return nil, fmt.Errorf("decode campaign definition: version %d, this tidings reads version %d: run workers of the version that staged the campaign", d.Version, DefinitionVersion)
+		return nil, fmt.Errorf("decode campaign definition: version %d, this tidings reads version %d (%w): run workers of the version that staged the campaign", d.Version, DefinitionVersion, ErrVersion)
 	}
 	if err := d.validate("campaign definition", func(...string) int { return 0 }); err != nil {
 		return nil, fmt.Errorf("validate campaign definition: %w", err)

@@ -59,9 +59,11 @@ func (r *Rate) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseRate parses "20/s", "600/m", "1000/h", "5/10s" (any Go duration after
-// the slash; also sec, second, min, minute, hour), and "0", "unlimited" or ""
-// for no limit.
+// ParseRate parses "20/s", "600/m", "1000/h", "5/10s" (any Go duration of
+// a second or more after the slash; also sec, second, min, minute, hour),
+// and "0", "unlimited" or "" for no limit. A rate of 0 messages per period
+// ("0/s") sends nothing and a period under a second ("1/1ns") is no rate a
+// relay keeps: both are errors that say what to write.
 func ParseRate(s string) (Rate, error) {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
@@ -90,8 +92,13 @@ func ParseRate(s string) (Rate, error) {
 			return Rate{}, fmt.Errorf("%q: unknown period %q: use s, m, h or a duration like 10s", s, unit)
 		}
 	}
-	if count == 0 {
-		return Rate{}, nil
+	switch {
+	case count == 0:
+		return Rate{}, fmt.Errorf("%q sends nothing: write a rate above 0, e.g. 20/s, or unlimited for no limit", s)
+	case per < time.Second && time.Second%per == 0:
+		return Rate{}, fmt.Errorf("%q: the period %s is under a second: write the rate per second, %d/s", s, per, int64(count)*int64(time.Second/per))
+	case per < time.Second:
+		return Rate{}, fmt.Errorf("%q: the period %s is under a second: write the rate per second, e.g. 20/s", s, per)
 	}
 	return Rate{Count: count, Per: per}, nil
 }

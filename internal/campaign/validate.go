@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 
 	"golang.org/x/text/language"
 
+	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -42,25 +41,21 @@ func (c *Campaign) validate(file string, line func(path ...string) int) error {
 	if c.Recipients == "" {
 		bad("recipients", "missing: give the recipients file (CSV or JSONL), e.g. recipients: recipients.csv")
 	}
+	// What every message carries is checked as the worker's composer checks
+	// it (package send), so that nothing is staged that a worker refuses.
 	if c.From == "" {
 		bad("from", `missing: give the sender, e.g. from: "Altea <community@altea.example>"`)
-	} else if _, err := mail.ParseAddress(c.From); err != nil {
-		bad("from", "%q is not an RFC 5322 address: write name <address> or just the address", c.From)
+	} else if err := send.CheckMailbox(c.From); err != nil {
+		bad("from", "%s", err.Error())
 	}
 	if c.ReplyTo != "" {
-		if _, err := mail.ParseAddress(c.ReplyTo); err != nil {
-			bad("reply_to", "%q is not an RFC 5322 address: write name <address> or just the address", c.ReplyTo)
+		if err := send.CheckMailbox(c.ReplyTo); err != nil {
+			bad("reply_to", "%s", err.Error())
 		}
 	}
 	if c.ListUnsubscribe != "" {
-		u, err := url.Parse(c.ListUnsubscribe)
-		switch {
-		case err != nil:
-			bad("list_unsubscribe", "%q is not a URL: give an https:// or mailto: URL", c.ListUnsubscribe)
-		case u.Scheme == "mailto" && u.Opaque != "":
-		case (u.Scheme == "https" || u.Scheme == "http") && u.Host != "":
-		default:
-			bad("list_unsubscribe", "%q is not an http(s) or mailto URL: give e.g. https://example.com/unsubscribe or mailto:unsubscribe@example.com", c.ListUnsubscribe)
+		if err := send.CheckUnsubscribe(c.ListUnsubscribe); err != nil {
+			bad("list_unsubscribe", "%s", err.Error())
 		}
 	}
 	if _, err := language.Parse(c.DefaultLocale); err != nil {

@@ -94,7 +94,7 @@ func TestCheckBadInput(t *testing.T) {
 		}},
 		{"campaign's templates_dir not a directory", func(t *testing.T) ([]string, string) {
 			f := writeCampaign(t, campaignFile{tmpls: filepath.Join(t.TempDir(), "nope"), rows: []string{"a@example.org,Ann,en,1"}})
-			return []string{"check", f}, "campaign.yaml: templates_dir "
+			return []string{"check", f}, "campaign.yaml:4: templates_dir: "
 		}},
 		{"missing templates directory", func(t *testing.T) ([]string, string) {
 			missing := filepath.Join(t.TempDir(), "nope")

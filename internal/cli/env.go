@@ -98,13 +98,10 @@ func load(path string) (*bundle.Bundle, error) {
 // error (exit 2).
 func bundleError(err error) error {
 	var nf *bundle.NotFoundError
-	var de *bundle.DirError
 	var re *bundle.RecipientsError
 	switch {
 	case errors.As(err, &nf):
 		return configError(fmt.Errorf("campaign file %s does not exist: give the path to a campaign YAML file (see README, \"Campaign file\")", nf.File))
-	case errors.As(err, &de):
-		return configError(fmt.Errorf("%s: %s %s is not a directory: fix %s in the campaign file (paths are relative to the file)", de.File, de.Key, de.Dir, de.Key))
 	case errors.As(err, &re):
 		return configError(fmt.Errorf("%s: recipients file: %w (fix 'recipients:' in the campaign file; paths are relative to it)", re.File, re.Err))
 	}

@@ -70,7 +70,7 @@ func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Envir
 	case errors.Is(err, plan.ErrNoRows):
 		return nil, problemsErr(err)
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, configError(fmt.Errorf("%s: recipients file %s does not exist: fix 'recipients:' in the campaign file (paths are relative to it)", b.File, b.RecipientsPath()))
+		return nil, configError(b.KeyError(err))
 	case err != nil:
 		return nil, classify(err)
 	}

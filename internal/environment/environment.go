@@ -68,6 +68,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -375,7 +376,7 @@ func (e Environment) WithDefaults() Environment {
 	if e.SMTP.Connections == 0 {
 		e.SMTP.Connections = DefaultConnections
 	}
-	if e.Concurrency == 0 {
+	if e.Concurrency == 0 && e.SMTP.Connections > 0 {
 		e.Concurrency = e.SMTP.Connections
 	}
 	if e.ClaimWindow == 0 {
@@ -432,17 +433,30 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	default:
 		report("smtp.tls", "%q is unknown: use none, opportunistic, starttls or tls", string(e.SMTP.TLS))
 	}
+	if msg := hostProblem(e.SMTP.Host); msg != "" {
+		report("smtp.host", "%q %s", e.SMTP.Host, msg)
+	}
+	if e.SMTP.HELO != "" && !validHELO(e.SMTP.HELO) {
+		report("smtp.helo", "%q is not one domain name or address literal, which EHLO needs: write this machine's name, e.g. mail1.example.com, or an address literal such as [192.0.2.1]", e.SMTP.HELO)
+	}
 	if e.SMTP.Port < 1 || e.SMTP.Port > 65535 {
 		report("smtp.port", "%d is out of range: use 1-65535", e.SMTP.Port)
 	}
 	if e.SMTP.Connections < 1 {
 		report("smtp.connections", "%d: use 1 or more", e.SMTP.Connections)
 	}
-	if e.Concurrency < 1 {
+	// 0 (the default) follows smtp.connections, whose own error says it.
+	if e.Concurrency < 0 || (e.Concurrency == 0 && e.SMTP.Connections > 0) {
 		report("concurrency", "%d: use 1 or more", e.Concurrency)
 	}
 	if e.ClaimWindow < 1 || e.ClaimWindow > MaxClaimWindow {
 		report("claim_window", "%d is out of range: use 1-%d (0 or unset: the default, %d)", e.ClaimWindow, MaxClaimWindow, DefaultClaimWindow)
+	}
+	if e.ListUnsubscribe != "" {
+		// As a campaign's own: the campaigns that set none send this one.
+		if err := send.CheckUnsubscribe(e.ListUnsubscribe); err != nil {
+			report("list_unsubscribe", "%s", err.Error())
+		}
 	}
 	for _, a := range e.Allow {
 		if _, err := allowKey(a); err != nil {
@@ -483,6 +497,56 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	if e.Notify.NoProgressAfter < 0 {
 		report("notify.no_progress_after", "%s is negative: use e.g. 10m", e.Notify.NoProgressAfter)
 	}
+}
+
+// hostProblem says what is wrong with an SMTP host ("" when nothing is),
+// after the host quoted: a host is a name or an address, and its port
+// belongs in smtp.port (a host with a colon is an IPv6 address, or wrong).
+func hostProblem(h string) string {
+	switch {
+	case strings.Contains(h, "://"):
+		return "is a URL: write the host alone, e.g. smtp.example.com (the port in smtp.port, TLS in smtp.tls)"
+	case strings.ContainsAny(h, " \t/@"):
+		return "is not a host name: write e.g. smtp.example.com or 192.0.2.1"
+	case !strings.Contains(h, ":"), net.ParseIP(h) != nil: // a name, an IPv4 or an IPv6 address
+		return ""
+	}
+	if host, port, err := net.SplitHostPort(h); err == nil && host != "" && port != "" {
+		return fmt.Sprintf("holds a port: write the host alone (%s) and the port (%s) in smtp.port (or TIDINGS_SMTP_PORT)", host, port)
+	}
+	if ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")); ip != nil {
+		return fmt.Sprintf("is an IPv6 address in brackets: write it without them (%s), and the port in smtp.port", ip)
+	}
+	return "is not a host name or address: write e.g. smtp.example.com, 192.0.2.1 or 2001:db8::1, and the port in smtp.port"
+}
+
+// validHELO reports whether s can follow EHLO (RFC 5321 4.1.1.1): one
+// domain name in ASCII (letters, digits and '-' in labels of at most 63)
+// or an address literal: [192.0.2.1] or [IPv6:2001:db8::1].
+func validHELO(s string) bool {
+	if lit, ok := strings.CutPrefix(s, "["); ok {
+		lit, ok = strings.CutSuffix(lit, "]")
+		if v6, isV6 := strings.CutPrefix(lit, "IPv6:"); isV6 {
+			ip := net.ParseIP(v6)
+			return ok && ip != nil && ip.To4() == nil
+		}
+		ip := net.ParseIP(lit)
+		return ok && ip != nil && ip.To4() != nil && !strings.Contains(lit, ":")
+	}
+	if len(s) > 255 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isLoopback(host string) bool {

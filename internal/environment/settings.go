@@ -42,8 +42,8 @@ var settings = []setting{
 	{key: "redis.cluster", variable: "TIDINGS_REDIS_CLUSTER_ADDRS", help: "Redis Cluster seed nodes, host:port (comma-separated in the variable)", set: list(func(e *Environment) *[]string { return &e.Redis.Cluster })},
 	{key: "redis.min_replica_acks", variable: "TIDINGS_REDIS_MIN_REPLICA_ACKS", help: "replicas that must acknowledge a ledger claim (Redis WAIT) before the message goes to SMTP, or auto (default): 1 with Sentinel or Cluster, else decided at worker start from the master's connected replicas", set: setReplicaAcks},
 	{key: "redis.replica_ack_timeout", variable: "TIDINGS_REDIS_REPLICA_ACK_TIMEOUT", help: "how long to wait for those acknowledgements (default 500ms)", set: duration(func(e *Environment) *time.Duration { return &e.Redis.ReplicaAckTimeout })},
-	{key: "smtp.host", variable: "TIDINGS_SMTP_HOST", help: "SMTP host (default: 127.0.0.1 port 1025, a local test server, when the host is not set; a host set takes the port of smtp.port)", set: text(func(e *Environment) *string { return &e.SMTP.Host })},
-	{key: "smtp.port", variable: "TIDINGS_SMTP_PORT", help: "SMTP port (default 465 with tls, 25 with none, else 587)", set: integer(func(e *Environment) *int { return &e.SMTP.Port })},
+	{key: "smtp.host", variable: "TIDINGS_SMTP_HOST", help: "SMTP host name or address, without a port (default: 127.0.0.1 port 1025, a local test server, when the host is not set; a host set takes the port of smtp.port)", set: text(func(e *Environment) *string { return &e.SMTP.Host })},
+	{key: "smtp.port", variable: "TIDINGS_SMTP_PORT", help: "SMTP port (default 465 with tls, 25 with none, else 587)", set: integer(587, func(e *Environment) *int { return &e.SMTP.Port })},
 	{key: "smtp.tls", variable: "TIDINGS_SMTP_TLS", help: "none, opportunistic, starttls or tls (default none on loopback, else starttls)", set: func(e *Environment, v string) error {
 		e.SMTP.TLS = TLSPolicy(strings.ToLower(v))
 		return nil
@@ -51,12 +51,12 @@ var settings = []setting{
 	{key: "smtp.username", variable: "TIDINGS_SMTP_USERNAME", help: "SMTP user name", set: text(func(e *Environment) *string { return &e.SMTP.Username })},
 	{key: "smtp.password_file", variable: "TIDINGS_SMTP_PASSWORD_FILE", help: "file holding the SMTP password", set: secretFile(func(e *Environment) *Secret { return &e.SMTP.Password })},
 	{key: "smtp.password_file", variable: "TIDINGS_SMTP_PASSWORD", help: "SMTP password (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.SMTP.Password })},
-	{key: "smtp.connections", variable: "TIDINGS_SMTP_CONNECTIONS", help: "SMTP connections per worker (default 8)", set: integer(func(e *Environment) *int { return &e.SMTP.Connections })},
-	{key: "smtp.helo", variable: "TIDINGS_SMTP_HELO", help: "name sent in EHLO", set: text(func(e *Environment) *string { return &e.SMTP.HELO })},
+	{key: "smtp.connections", variable: "TIDINGS_SMTP_CONNECTIONS", help: "SMTP connections per worker (default 8)", set: integer(8, func(e *Environment) *int { return &e.SMTP.Connections })},
+	{key: "smtp.helo", variable: "TIDINGS_SMTP_HELO", help: "name sent in EHLO: one domain name, or an address literal such as [192.0.2.1]", set: text(func(e *Environment) *string { return &e.SMTP.HELO })},
 	{key: "allow", variable: "TIDINGS_ALLOW", help: "allowlist of domains, *.suffixes and addresses (comma-separated in the variable); others are refused", set: list(func(e *Environment) *[]string { return &e.Allow })},
-	{key: "list_unsubscribe", variable: "TIDINGS_LIST_UNSUBSCRIBE", help: "List-Unsubscribe URL for campaigns that set none", set: text(func(e *Environment) *string { return &e.ListUnsubscribe })},
-	{key: "concurrency", variable: "TIDINGS_CONCURRENCY", help: "recipients processed at once per worker (default: smtp.connections)", set: integer(func(e *Environment) *int { return &e.Concurrency })},
-	{key: "claim_window", variable: "TIDINGS_CLAIM_WINDOW", help: "recipients each connection claims per ledger round trip, 1-128 (default 16, also for 0): larger costs Redis less per message; a worker's crash leaves up to one window per connection in doubt", set: integer(func(e *Environment) *int { return &e.ClaimWindow })},
+	{key: "list_unsubscribe", variable: "TIDINGS_LIST_UNSUBSCRIBE", help: "List-Unsubscribe URL for campaigns that set none (http(s) or mailto; placeholders {id} and {email} only)", set: text(func(e *Environment) *string { return &e.ListUnsubscribe })},
+	{key: "concurrency", variable: "TIDINGS_CONCURRENCY", help: "recipients processed at once per worker (default: smtp.connections)", set: integer(8, func(e *Environment) *int { return &e.Concurrency })},
+	{key: "claim_window", variable: "TIDINGS_CLAIM_WINDOW", help: "recipients each connection claims per ledger round trip, 1-128 (default 16, also for 0): larger costs Redis less per message; a worker's crash leaves up to one window per connection in doubt", set: integer(16, func(e *Environment) *int { return &e.ClaimWindow })},
 	{key: "state_dir", variable: "TIDINGS_STATE_DIR", help: "where this machine keeps its record of the campaigns it started and the delivery journals, which must survive a Redis loss (default $XDG_STATE_HOME/tidings/<env>, else $HOME/.local/state/tidings/<env>)", set: text(func(e *Environment) *string { return &e.StateDir })},
 	{key: "journal.dir", variable: "TIDINGS_JOURNAL_DIR", help: "the workers' delivery journals (default <state_dir>/journal)", set: text(func(e *Environment) *string { return &e.Journal.Dir })},
 	{key: "journal.fsync", variable: "TIDINGS_JOURNAL_FSYNC", help: "always (after every write: twice per claim window) or how often the journal is flushed to disk (default 200ms)", set: setFsync},
@@ -105,11 +105,12 @@ func boolean(field func(*Environment) *bool) func(*Environment, string) error {
 	}
 }
 
-func integer(field func(*Environment) *int) func(*Environment, string) error {
+// integer reads a whole number; example is one to suggest.
+func integer(example int, field func(*Environment) *int) func(*Environment, string) error {
 	return func(e *Environment, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", v)
+			return fmt.Errorf("%q is not a whole number: write digits only, e.g. %d", v, example)
 		}
 		*field(e) = n
 		return nil

@@ -14,6 +14,23 @@ var ErrLocaleNotCovered = errors.New("locale not covered")
 // templates file system.
 var ErrUnknownTemplate = errors.New("unknown template")
 
+// UnknownTemplateError reports that Config.Template names no directory of
+// the templates file system. It wraps ErrUnknownTemplate; the caller, who
+// knows where the templates are, can say it at its own key and path.
+type UnknownTemplateError struct {
+	Name string   // the template asked for
+	Have []string // the templates there are
+}
+
+// Msg says what is wrong and what to do, naming no directory.
+func (e *UnknownTemplateError) Msg() string {
+	return fmt.Sprintf("unknown template %q (templates: %s): name one of those or add its directory", e.Name, strings.Join(e.Have, ", "))
+}
+
+func (e *UnknownTemplateError) Error() string { return "load template: " + e.Msg() }
+
+func (e *UnknownTemplateError) Unwrap() error { return ErrUnknownTemplate }
+
 // ErrUnknownMessage reports that Engine.Message was asked for a key that the
 // language's catalog does not hold.
 var ErrUnknownMessage = errors.New("unknown message")

@@ -239,7 +239,7 @@ const maxResolveCache = 4096
 // New parses the template and every catalog, computes coverage and the
 // content hash. Template and catalog problems are *FileError, a catalog
 // message that breaks the catalog rule too (with its Key); an unknown
-// template wraps ErrUnknownTemplate; a default locale, alias target or
+// template is an *UnknownTemplateError; a default locale, alias target or
 // missing-locale language without catalog wraps ErrNoCatalog.
 func New(cfg Config) (*Engine, error) {
 	if cfg.DefaultLocale == "" {

@@ -397,7 +397,7 @@ func TestNewErrors(t *testing.T) {
 		line     int
 		contains string
 	}{
-		{"unknown template", Config{Templates: good, Locales: en, Template: "nope"}, ErrUnknownTemplate, "", 0, "available: w"},
+		{"unknown template", Config{Templates: good, Locales: en, Template: "nope"}, ErrUnknownTemplate, "", 0, `unknown template "nope" (templates: w): name one of those`},
 		{"template syntax", Config{Templates: with("w/html.tmpl", "<p>\n{{t \"s\" .}\n"), Locales: en, Template: "w"}, nil, "templates/w/html.tmpl", 2, "template syntax error"},
 		{"missing file", Config{Templates: fstest.MapFS{"w/subject.tmpl": good["w/subject.tmpl"]}, Locales: en, Template: "w"}, nil, "templates/w/html.tmpl", 0, "needs subject.tmpl"},
 		{"dynamic key", Config{Templates: with("w/text.tmpl", "\n{{t .Name .}}"), Locales: en, Template: "w"}, nil, "templates/w/text.tmpl", 2, "quoted string"},

@@ -203,7 +203,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 	}
 	st, err := fs.Stat(templates, name)
 	if err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("load template: %w %q: templates/%s/ does not exist; available: %s", ErrUnknownTemplate, name, name, strings.Join(templateNames(templates), ", "))
+		return nil, &UnknownTemplateError{Name: name, Have: templateNames(templates)}
 	}
 	s := &tmplSet{name: name, files: map[string][]byte{}, refs: foldRefs{fields: map[string]bool{}, counts: map[string]bool{}}}
 	for _, f := range templateFiles {
