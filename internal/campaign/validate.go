@@ -10,7 +10,8 @@ import (
 
 	"golang.org/x/text/language"
 
-	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -45,16 +46,16 @@ func (c *Campaign) validate(file string, line func(path ...string) int) error {
 	// it (package send), so that nothing is staged that a worker refuses.
 	if c.From == "" {
 		bad("from", `missing: give the sender, e.g. from: "Altea <community@altea.example>"`)
-	} else if err := send.CheckMailbox(c.From); err != nil {
+	} else if err := address.CheckMailbox(c.From); err != nil {
 		bad("from", "%s", err.Error())
 	}
 	if c.ReplyTo != "" {
-		if err := send.CheckMailbox(c.ReplyTo); err != nil {
+		if err := address.CheckMailbox(c.ReplyTo); err != nil {
 			bad("reply_to", "%s", err.Error())
 		}
 	}
 	if c.ListUnsubscribe != "" {
-		if err := send.CheckUnsubscribe(c.ListUnsubscribe); err != nil {
+		if err := unsubscribe.Check(c.ListUnsubscribe); err != nil {
 			bad("list_unsubscribe", "%s", err.Error())
 		}
 	}

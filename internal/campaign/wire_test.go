@@ -7,7 +7,7 @@ import (
 
 // TestFromAndReplyToMustGoOnTheWire: from and reply_to go on every
 // message, so validation refuses what the worker's composer
-// (send.CheckMailbox) would refuse, at the key's line and with what to
+// (address.CheckMailbox) would refuse, at the key's line and with what to
 // do; an internationalised domain IDNA accepts is fine.
 func TestFromAndReplyToMustGoOnTheWire(t *testing.T) {
 	t.Parallel()

@@ -68,7 +68,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/address"
-	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -454,7 +454,7 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	}
 	if e.ListUnsubscribe != "" {
 		// As a campaign's own: the campaigns that set none send this one.
-		if err := send.CheckUnsubscribe(e.ListUnsubscribe); err != nil {
+		if err := unsubscribe.Check(e.ListUnsubscribe); err != nil {
 			report("list_unsubscribe", "%s", err.Error())
 		}
 	}

@@ -7,7 +7,7 @@ import (
 
 // TestListUnsubscribeIsValidated: the environment's list_unsubscribe goes
 // into every campaign that sets none, so it is checked as a campaign's
-// own is (send.CheckUnsubscribe): a URL, with {id} and {email} only.
+// own is (unsubscribe.Check): a URL, with {id} and {email} only.
 func TestListUnsubscribeIsValidated(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ file, variable, want string }{

@@ -5,9 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	netmail "net/mail"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
 
 // ComposerConfig is what a Composer needs to know of a campaign, as plain
@@ -80,7 +81,7 @@ func NewComposer(cfg ComposerConfig) (*Composer, error) {
 		return nil, fmt.Errorf("compose messages: Message-ID domain %q: use an ASCII domain name", cfg.MessageIDDomain)
 	}
 	if cfg.ListUnsubscribe != "" {
-		if err := CheckUnsubscribe(cfg.ListUnsubscribe); err != nil {
+		if err := unsubscribe.Check(cfg.ListUnsubscribe); err != nil {
 			return nil, fmt.Errorf("compose messages: list-unsubscribe %w", err)
 		}
 	}
@@ -101,7 +102,7 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 	m.Headers[0] = Header{Name: "X-Tidings-Campaign", Value: c.cfg.Campaign}
 	m.Headers[1] = Header{Name: "Content-Language", Value: content.Lang}
 	if c.cfg.ListUnsubscribe != "" {
-		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: "<" + Unsubscribe(c.cfg.ListUnsubscribe, id, email) + ">"})
+		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email) + ">"})
 	}
 	return m
 }
@@ -112,69 +113,4 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 func MessageID(campaign, id, domain string) string {
 	h := sha1.Sum([]byte(id)) //nolint:gosec // an identifier, not a secret
 	return campaign + "." + hex.EncodeToString(h[:])[:16] + "@" + domain
-}
-
-// CheckUnsubscribe reports whether tmpl is a List-Unsubscribe template
-// that Unsubscribe expands into a working URL for every recipient: an
-// https or http URL with a host, or a mailto URL with an address, whose
-// only placeholders are {id} and {email} (any other brace, such as {ID},
-// {user_id} or an unclosed {id, would go out as it is, the same useless
-// link for everyone). NewComposer refuses what it refuses. The error
-// begins with tmpl, quoted, and says what to do.
-func CheckUnsubscribe(tmpl string) error {
-	const known = "the placeholders are {id} and {email}, in lower case"
-	for i := 0; i < len(tmpl); i++ {
-		rest := tmpl[i:]
-		switch {
-		case strings.HasPrefix(rest, "{id}"), strings.HasPrefix(rest, "{email}"):
-			i += strings.IndexByte(rest, '}')
-		case rest[0] == '{':
-			end := strings.IndexAny(rest[1:], "{}")
-			if end < 0 || rest[1+end] == '{' {
-				return fmt.Errorf("%q has a { that is not closed: %s (write a literal brace as %%7B)", tmpl, known)
-			}
-			return fmt.Errorf("%q has the unknown placeholder %s: %s (write a literal brace as %%7B)", tmpl, rest[:end+2], known)
-		case rest[0] == '}':
-			return fmt.Errorf("%q has a } that closes no placeholder: %s (write a literal brace as %%7D)", tmpl, known)
-		}
-	}
-	u, err := url.Parse(Unsubscribe(tmpl, "id", "email"))
-	switch {
-	case err != nil:
-		return fmt.Errorf("%q is not a URL: give an https:// or mailto: URL", tmpl)
-	case u.Scheme == "mailto" && u.Opaque != "":
-	case (u.Scheme == "https" || u.Scheme == "http") && u.Host != "":
-	default:
-		return fmt.Errorf("%q is not an http(s) or mailto URL: give e.g. https://example.com/unsubscribe or mailto:unsubscribe@example.com", tmpl)
-	}
-	return nil
-}
-
-// Unsubscribe expands a List-Unsubscribe template: {id} and {email} are
-// replaced by the URL-escaped recipient id and address.
-func Unsubscribe(tmpl, id, email string) string {
-	if strings.IndexByte(tmpl, '{') < 0 {
-		return tmpl
-	}
-	var b strings.Builder
-	b.Grow(len(tmpl) + len(id) + len(email))
-	for {
-		i := strings.IndexByte(tmpl, '{')
-		if i < 0 {
-			b.WriteString(tmpl)
-			return b.String()
-		}
-		b.WriteString(tmpl[:i])
-		switch rest := tmpl[i:]; {
-		case strings.HasPrefix(rest, "{id}"):
-			b.WriteString(url.QueryEscape(id))
-			tmpl = rest[len("{id}"):]
-		case strings.HasPrefix(rest, "{email}"):
-			b.WriteString(url.QueryEscape(email))
-			tmpl = rest[len("{email}"):]
-		default:
-			b.WriteByte('{')
-			tmpl = rest[1:]
-		}
-	}
 }

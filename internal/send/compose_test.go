@@ -3,36 +3,12 @@ package send_test
 import (
 	"fmt"
 	"net/mail"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/send"
 )
-
-func TestUnsubscribe(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ tmpl, want string }{
-		{"https://x.example/u?id={id}", "https://x.example/u?id=a+b%26c"},
-		{"mailto:u@x.example?subject={email}", "mailto:u@x.example?subject=z%2Bq%40x.example"},
-		{"https://x.example/{id}/{email}/{id}", "https://x.example/a+b%26c/z%2Bq%40x.example/a+b%26c"},
-		{"https://x.example/{{id}}{e", "https://x.example/{a+b%26c}{e"},
-		{"https://x.example/static", "https://x.example/static"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		got := send.Unsubscribe(tt.tmpl, "a b&c", "z+q@x.example")
-		if got != tt.want {
-			t.Errorf("Unsubscribe(%q) = %q, want %q", tt.tmpl, got, tt.want)
-		}
-		// Same as a strings.Replacer over the two placeholders.
-		ref := strings.NewReplacer("{id}", url.QueryEscape("a b&c"), "{email}", url.QueryEscape("z+q@x.example")).Replace(tt.tmpl)
-		if got != ref {
-			t.Errorf("Unsubscribe(%q) = %q, strings.Replacer gives %q", tt.tmpl, got, ref)
-		}
-	}
-}
 
 func TestMessageID(t *testing.T) {
 	t.Parallel()

@@ -1,0 +1,77 @@
+// Package unsubscribe owns the List-Unsubscribe template of a campaign or
+// an environment (list_unsubscribe): its two placeholders, {id} and
+// {email}, what makes it valid (Check), and its expansion for one
+// recipient (Expand).
+package unsubscribe
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Check reports whether tmpl is a List-Unsubscribe template that Expand
+// expands into a working URL for every recipient: an
+// https or http URL with a host, or a mailto URL with an address, whose
+// only placeholders are {id} and {email} (any other brace, such as {ID},
+// {user_id} or an unclosed {id, would go out as it is, the same useless
+// link for everyone). The sender package's composer refuses what it
+// refuses. The error
+// begins with tmpl, quoted, and says what to do.
+func Check(tmpl string) error {
+	const known = "the placeholders are {id} and {email}, in lower case"
+	for i := 0; i < len(tmpl); i++ {
+		rest := tmpl[i:]
+		switch {
+		case strings.HasPrefix(rest, "{id}"), strings.HasPrefix(rest, "{email}"):
+			i += strings.IndexByte(rest, '}')
+		case rest[0] == '{':
+			end := strings.IndexAny(rest[1:], "{}")
+			if end < 0 || rest[1+end] == '{' {
+				return fmt.Errorf("%q has a { that is not closed: %s (write a literal brace as %%7B)", tmpl, known)
+			}
+			return fmt.Errorf("%q has the unknown placeholder %s: %s (write a literal brace as %%7B)", tmpl, rest[:end+2], known)
+		case rest[0] == '}':
+			return fmt.Errorf("%q has a } that closes no placeholder: %s (write a literal brace as %%7D)", tmpl, known)
+		}
+	}
+	u, err := url.Parse(Expand(tmpl, "id", "email"))
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: give an https:// or mailto: URL", tmpl)
+	case u.Scheme == "mailto" && u.Opaque != "":
+	case (u.Scheme == "https" || u.Scheme == "http") && u.Host != "":
+	default:
+		return fmt.Errorf("%q is not an http(s) or mailto URL: give e.g. https://example.com/unsubscribe or mailto:unsubscribe@example.com", tmpl)
+	}
+	return nil
+}
+
+// Expand expands a List-Unsubscribe template: {id} and {email} are
+// replaced by the URL-escaped recipient id and address.
+func Expand(tmpl, id, email string) string {
+	if strings.IndexByte(tmpl, '{') < 0 {
+		return tmpl
+	}
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(id) + len(email))
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		switch rest := tmpl[i:]; {
+		case strings.HasPrefix(rest, "{id}"):
+			b.WriteString(url.QueryEscape(id))
+			tmpl = rest[len("{id}"):]
+		case strings.HasPrefix(rest, "{email}"):
+			b.WriteString(url.QueryEscape(email))
+			tmpl = rest[len("{email}"):]
+		default:
+			b.WriteByte('{')
+			tmpl = rest[1:]
+		}
+	}
+}
