@@ -40,8 +40,16 @@ func isASCII(s string) bool {
 }
 
 // smtputf8Error explains why a message needing SMTPUTF8 cannot be sent on a
-// connection without it.
+// connection without it. The recipient's own address is their message's
+// fault (permanent: ErrInvalidMessage); the sender's (From, Reply-To) is
+// nobody's, and every recipient's: temporary, as a sender refused at MAIL
+// FROM is (Classify), so that the error-rate gate pauses the campaign and
+// retry reaches them once the campaign file or the relay is fixed.
 func smtputf8Error(p *prepared) error {
+	if p.senderUTF8 {
+		return fmt.Errorf("%w: the sender's %s has a local part (before the @) that is not ASCII, which only a server offering SMTPUTF8 can carry, and this SMTP server does not offer it: no recipient can be sent; give the campaign a from (and reply_to) with an ASCII local part, or use a relay that offers SMTPUTF8",
+			ErrSMTPUTF8Required, p.utf8Addr)
+	}
 	return fmt.Errorf("%w (%w): %s has a local part (before the @) that is not ASCII, which only a server offering SMTPUTF8 can deliver, and this SMTP server does not offer it",
 		ErrInvalidMessage, ErrSMTPUTF8Required, p.utf8Addr)
 }

@@ -105,13 +105,16 @@ type mailbox struct{ name, addr string }
 
 // prepared is a validated and sanitised Message, ready to be written.
 type prepared struct {
-	from, to  mailbox
-	replyTo   mailbox // addr "" when there is none
-	utf8Addr  string  // the first address that needs SMTPUTF8, "" when none does
-	subject   string  // cleaned, not yet encoded
-	date      time.Time
-	messageID string   // without angle brackets; "" to generate one
-	headers   []Header // names valid, values cleaned; m.Headers order
+	from, to mailbox
+	replyTo  mailbox // addr "" when there is none
+	utf8Addr string  // the first address that needs SMTPUTF8, "" when none does
+	// senderUTF8 is set when From or Reply-To needs SMTPUTF8: a server
+	// without it refuses every recipient, none by their own fault.
+	senderUTF8 bool
+	subject    string // cleaned, not yet encoded
+	date       time.Time
+	messageID  string   // without angle brackets; "" to generate one
+	headers    []Header // names valid, values cleaned; m.Headers order
 	// unsubscribe holds the List-Unsubscribe URIs, sanitised (cleanURI);
 	// oneClick is set when one of them is https (RFC 8058).
 	unsubscribe []string
@@ -194,6 +197,7 @@ func (p *prepared) sender(field, s string, last *atomic.Pointer[parsedSender]) (
 		if p.utf8Addr == "" {
 			p.utf8Addr = c.utf8Addr
 		}
+		p.senderUTF8 = p.senderUTF8 || c.utf8Addr != ""
 		return c.mb, nil
 	}
 	a, err := parseMailbox(field, s)
@@ -209,6 +213,7 @@ func (p *prepared) sender(field, s string, last *atomic.Pointer[parsedSender]) (
 	if p.utf8Addr == "" {
 		p.utf8Addr = one.utf8Addr
 	}
+	p.senderUTF8 = p.senderUTF8 || one.utf8Addr != ""
 	return mb, nil
 }
 

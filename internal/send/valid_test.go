@@ -234,6 +234,7 @@ func TestSendEnvelopeAddresses(t *testing.T) {
 		wantFrom   string
 		wantUTF8   bool
 		wantRefuse bool
+		wantTemp   bool // refused for now: the sender's address, not the recipient's
 	}{
 		{name: "ascii", to: "zoe@example.org", wantTo: "zoe@example.org", wantFrom: "community@altea.example"},
 		{name: "idn domain", to: "user@bücher.test", wantTo: "user@xn--bcher-kva.test", wantFrom: "community@altea.example"},
@@ -241,6 +242,7 @@ func TestSendEnvelopeAddresses(t *testing.T) {
 		{name: "idn sender", to: "zoe@example.org", from: "Bücher <news@bücher.test>", wantTo: "zoe@example.org", wantFrom: "news@xn--bcher-kva.test"},
 		{name: "utf-8 local part", to: "josé@bücher.test", wantTo: "josé@xn--bcher-kva.test", wantFrom: "community@altea.example", wantUTF8: true},
 		{name: "utf-8 local part without smtputf8", to: "josé@bücher.test", noUTF8: true, wantRefuse: true},
+		{name: "utf-8 sender without smtputf8", to: "zoe@example.org", from: "José <josé@bücher.test>", noUTF8: true, wantRefuse: true, wantTemp: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,8 +256,8 @@ func TestSendEnvelopeAddresses(t *testing.T) {
 			err := sendOne(t, p, m)
 			if tt.wantRefuse {
 				ce := send.Classify(err)
-				if !errors.Is(err, send.ErrSMTPUTF8Required) || ce == nil || ce.Temporary || ce.InDoubt {
-					t.Fatalf("send = %v (%+v), want a permanent ErrSMTPUTF8Required", err, ce)
+				if !errors.Is(err, send.ErrSMTPUTF8Required) || ce == nil || ce.Temporary != tt.wantTemp || ce.InDoubt {
+					t.Fatalf("send = %v (%+v), want ErrSMTPUTF8Required, temporary %v", err, ce, tt.wantTemp)
 				}
 				if !strings.Contains(err.Error(), "josé@bücher.test") || !strings.Contains(err.Error(), "does not offer") {
 					t.Errorf("error %q does not say which address and why", err)
