@@ -129,6 +129,8 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	switch {
 	case e.PausedFor == "staging":
 		return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing", e.Action, c, env)
+	case e.PausedFor == store.StagedAgain:
+		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == "state-loss":
 		return what + " by a worker (state loss): " + hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:

@@ -483,8 +483,9 @@ func TestCancelOfTheStagingItRead(t *testing.T) {
 	hooked.AddHook(&afterCommand{name: "hget", key: "tidings:{c-read}:meta", then: func() {
 		anew = stage(t, st, "c-read", stageOpts{n: 21, size: 21, resume: true}) // stays paused
 	}})
-	if _, err := store.New(hooked).Cancel(ctx, "c-read", who, "wrong file"); err == nil {
-		t.Fatal("cancel across a re-staging: no error, want the cancel not made")
+	var te *store.TransitionError
+	if _, err := store.New(hooked).Cancel(ctx, "c-read", who, "wrong file"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain {
+		t.Fatalf("cancel across a re-staging: %v, want the cancel not made, as staged again", err)
 	}
 	s, err := st.Status(ctx, "c-read")
 	if err != nil {
