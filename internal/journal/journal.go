@@ -489,6 +489,9 @@ func Files(path, campaign string) ([]File, error) {
 		dir := path
 		if sub := filepath.Join(path, campaign); isDir(sub) {
 			dir = sub
+			if err := nested(sub); err != nil {
+				return nil, err
+			}
 		}
 		m, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		if err != nil {
@@ -504,6 +507,32 @@ func Files(path, campaign string) ([]File, error) {
 		out = append(out, File{Path: n, Campaign: campaign, Run: run, Worker: worker})
 	}
 	return out, nil
+}
+
+// nested refuses a campaign's journal directory with journal files in a
+// subdirectory (another host's directory copied in with cp -r, say): every
+// reader looks in dir itself only, so their deliveries would be missed
+// (excluded from nobody: mailed again) without a word.
+func nested(dir string) error {
+	var found string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case found != "":
+			return fs.SkipAll
+		case !d.IsDir() && filepath.Dir(p) != dir && strings.HasSuffix(p, ".jsonl"):
+			found = p
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	if found != "" {
+		return fmt.Errorf("read journal: %s holds a journal file in a subdirectory (%s), which nobody reads there: move the files into %s itself (keep their names)", dir, found, dir)
+	}
+	return nil
 }
 
 func isDir(p string) bool {
