@@ -604,8 +604,17 @@ func (w *Worker) check(ctx context.Context, c string, stop <-chan struct{}) (str
 // campaign does), as a chunk waiting in verify does. The check loop's
 // (stop nil) waits for ctx alone.
 func (w *Worker) lockCheck(ctx context.Context, c string, sem chan struct{}, stop <-chan struct{}) error {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	select {
+	case sem <- struct{}{}: // free: verify polls every 100 ms, mostly so
+		return nil
+	default:
+	}
+	var probe <-chan time.Time // nil: the check loop's wait probes nothing
+	if stop != nil {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		probe = tick.C
+	}
 	for {
 		select {
 		case sem <- struct{}{}:
@@ -614,8 +623,8 @@ func (w *Worker) lockCheck(ctx context.Context, c string, sem chan struct{}, sto
 			return ctx.Err()
 		case <-stop:
 			return errDraining
-		case <-tick.C:
-			if stop != nil && stopped(w.st.Probe(ctx, c)) {
+		case <-probe:
+			if stopped(w.st.Probe(ctx, c)) {
 				return errNotRunning
 			}
 		}

@@ -208,18 +208,21 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		if why := r.stopped(ctx); why != stopNone {
 			return why, nil
 		}
-		if r.conn == nil { // before the claims (above)
-			r.conn, r.dialErr = w.pool.Get(ctx)
-			if why := r.stopped(ctx); why != stopNone {
-				return why, nil
-			}
-		}
 		k := min(w.cfg.ClaimWindow, len(todo))
 		if cs.bulk > 0 { // rate-limited
 			if why, err := r.ready(ctx); why != stopNone || err != nil {
 				return why, err
 			}
 			k = min(k, r.tokens)
+		}
+		// After the wait for tokens (a connection dialled before it would
+		// sit idle, and a relay's idle timeout would fail its first
+		// recipient), before the claims (above).
+		if r.conn == nil {
+			r.conn, r.dialErr = w.pool.Get(ctx)
+			if why := r.stopped(ctx); why != stopNone {
+				return why, nil
+			}
 		}
 		claims := make([]store.Claim, k)
 		for j, i := range todo[:k] {
@@ -546,8 +549,14 @@ func (r *run) ready(ctx context.Context) (stop, error) {
 		return stopNone, nil
 	}
 	r.tokens = 0
-	if _, err := r.step(ctx, nil); err != nil {
+	res, err := r.step(ctx, nil)
+	if err != nil {
 		return stopNone, err
+	}
+	if res.State != "" && res.State != store.StateRunning {
+		// The outcomes just recorded paused it (the auto-pause), or it
+		// was paused: nothing more goes out, even if tokens come at once.
+		return stopPaused, nil
 	}
 	return r.take(ctx)
 }

@@ -489,7 +489,12 @@ func Files(path, campaign string) ([]File, error) {
 		dir := path
 		if sub := filepath.Join(path, campaign); isDir(sub) {
 			dir = sub
-			if err := nested(sub); err != nil {
+		}
+		// The campaign's own directory, however it was named (not a
+		// journal directory of every campaign's, whose subdirectories
+		// are the other campaigns').
+		if dir != path || filepath.Base(filepath.Clean(path)) == campaign {
+			if err := nested(dir); err != nil {
 				return nil, err
 			}
 		}

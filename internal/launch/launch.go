@@ -383,7 +383,7 @@ func (p *Planned) checkIDs(ctx context.Context, sg *store.Stager) error {
 	check := func() error {
 		found, err := sg.Check(ctx, batch)
 		for _, c := range found {
-			if e.Total++; len(e.Conflicts) < 20 {
+			if e.Total++; len(e.Conflicts) < store.MaxConflicts {
 				e.Conflicts = append(e.Conflicts, c)
 			}
 		}
@@ -428,7 +428,7 @@ func (e *IDReusedError) Error() string {
 	if more := e.Total - len(e.Conflicts); more > 0 {
 		fmt.Fprintf(&b, "... and %d more such rows\n", more)
 	}
-	fmt.Fprintf(&b, "Nothing was started. An id names one recipient for the whole campaign (its ledger, its report, the workers' delivery journals): staged again for another address, that address would be reported %s without a message of its own. "+
-		"Give each of these rows an id campaign %s has not used for another address (or put back the address the id was staged for), then stage it again; a recipient whose address is unchanged keeps its earlier outcome under a new id.", e.Conflicts[0].Outcome, e.Campaign)
+	fmt.Fprintf(&b, "Nothing was started. An id names one recipient for the whole campaign (its ledger, its report, the workers' delivery journals): staged again for another address, that address would be reported with the earlier address's outcome, without a message of its own. "+
+		"Give each of these rows an id campaign %s has not used for another address (or put back the address the id was staged for), then stage it again; a recipient whose address is unchanged keeps its earlier outcome under a new id.", e.Campaign)
 	return b.String()
 }

@@ -62,8 +62,8 @@ func (e *IDConflictError) Error() string {
 	return fmt.Sprintf("%d recipient id(s) of campaign %s hold the earlier outcome of another mailbox (line %d: id %q)", e.Total, e.Campaign, e.Conflicts[0].Line, e.Conflicts[0].ID)
 }
 
-// maxConflicts is how many conflicts an IDConflictError lists.
-const maxConflicts = 20
+// MaxConflicts is how many conflicts an IDConflictError lists.
+const MaxConflicts = 20
 
 // prior is what a re-staging found of one recipient's earlier stagings.
 type prior struct {

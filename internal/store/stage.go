@@ -488,7 +488,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 		for i, pr := range prs {
 			r := l.recs[i]
 			if pr.conflict != nil {
-				if sg.conflicts.Total++; len(sg.conflicts.Conflicts) < maxConflicts {
+				if sg.conflicts.Total++; len(sg.conflicts.Conflicts) < MaxConflicts {
 					sg.conflicts.Conflicts = append(sg.conflicts.Conflicts, *pr.conflict)
 				}
 				continue
