@@ -479,14 +479,20 @@ func (sg *Stager) flush(ctx context.Context) error {
 	}
 	// ResumeExisting: keep final outcomes, by id or by mailbox; clear the
 	// rest.
+	// One lookup (one or two round trips) for every chunk this flush wrote.
+	var all []Recipient
+	for _, l := range sg.lookups {
+		all = append(all, l.recs...)
+	}
+	prs, err := sg.s.priors(ctx, sg.k, all)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+	}
 	var clear []string
 	for _, l := range sg.lookups {
-		prs, err := sg.s.priors(ctx, sg.k, l.recs)
-		if err != nil {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
-		}
-		for i, pr := range prs {
-			r := l.recs[i]
+		for _, r := range l.recs {
+			pr := prs[0]
+			prs = prs[1:]
 			if pr.conflict != nil {
 				if sg.conflicts.Total++; len(sg.conflicts.Conflicts) < MaxConflicts {
 					sg.conflicts.Conflicts = append(sg.conflicts.Conflicts, *pr.conflict)
