@@ -187,13 +187,21 @@ func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nch
 	if stage == "" || stage == idsOf {
 		return nil
 	}
+	// An empty index (a campaign whose ids have always been its addresses)
+	// has nothing to delete: only pairs of other ids are written.
+	n, err := sg.s.rdb.Exists(ctx, sg.k.ids, sg.k.mailboxes).Result()
+	if err != nil {
+		return fmt.Errorf("read the index of ids: %w", err)
+	}
+	empty := n == 0
 	write := func(recs []Recipient) error {
 		p := sg.s.rdb.Pipeline()
 		for _, r := range recs {
 			if key := MailboxKey(r.Email); r.ID != key {
 				p.HSet(ctx, sg.k.ids, r.ID, key)
 				p.HSet(ctx, sg.k.mailboxes, key, r.ID)
-			} else {
+				empty = false
+			} else if !empty {
 				p.HDel(ctx, sg.k.ids, r.ID)
 				p.HDel(ctx, sg.k.mailboxes, key)
 			}
