@@ -77,7 +77,7 @@ func NewComposer(cfg ComposerConfig) (*Composer, error) {
 	if cfg.MessageIDDomain == "" {
 		cfg.MessageIDDomain = wire[strings.LastIndexByte(wire, '@')+1:]
 	}
-	if !validMessageID("x@" + cfg.MessageIDDomain) {
+	if !validMessageID(MessageID(cfg.Campaign, "", cfg.MessageIDDomain)) {
 		return nil, fmt.Errorf("compose messages: Message-ID domain %q: use an ASCII domain name", cfg.MessageIDDomain)
 	}
 	if cfg.ListUnsubscribe != "" {

@@ -45,6 +45,10 @@ func TestComposer(t *testing.T) {
 		}, "altea.example", "<mailto:unsub@altea.example?subject=u+1>", false},
 		{"idn sender", send.ComposerConfig{Campaign: "b", From: "Bücher <news@bücher.example>"}, "xn--bcher-kva.example", "", false},
 		{"message id domain", send.ComposerConfig{Campaign: "b", From: "news@altea.example", MessageIDDomain: "mid.altea.example"}, "mid.altea.example", "", false},
+		// The longest name a campaign may have (63) and a sender's domain
+		// as long as SMTP allows (254-byte address): every message still
+		// gets its Message-ID.
+		{"longest name and domain", send.ComposerConfig{Campaign: strings.Repeat("n", 63), From: "n@" + longDomain}, longDomain, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +86,10 @@ func TestComposer(t *testing.T) {
 		})
 	}
 }
+
+// longDomain is a 251-byte domain of 63-byte labels, the longest a
+// one-letter local part leaves (254 bytes in all).
+var longDomain = strings.Repeat(strings.Repeat("d", 62)+".", 4)[:247] + ".com"
 
 func TestNewComposerRefusesBadConfig(t *testing.T) {
 	t.Parallel()

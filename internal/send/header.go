@@ -27,7 +27,8 @@ import (
 //     (which unfolding and parsing would not keep: a run of spaces, a
 //     no-break space) is written as RFC 2047 encoded-words, each at most 75
 //     characters, Q or B, whichever is shorter, which carry every
-//     character as it is;
+//     character as it is; except a value that is one such token alone
+//     (oneToken), which goes as it is on a line of at most 998;
 //   - values are cleaned of control characters (CR and LF included) before
 //     they get here (clean), so no value can start a header of its own.
 
@@ -93,7 +94,7 @@ func (w *fieldWriter) raw(name, value string) {
 // Language, X- fields) with the cleaned value v.
 func (w *fieldWriter) text(name, v string) {
 	w.start(name)
-	if plainFits(v, w.firstBudget()) {
+	if plainFits(v, w.firstBudget()) || oneToken(v, maxLineLen-w.col-1) {
 		w.tokens(v)
 	} else {
 		w.encodedWords(v)
@@ -179,6 +180,14 @@ func plainFits(v string, first int) bool {
 		v = rest
 	}
 	return true
+}
+
+// oneToken reports whether v is a single word of plain printable ASCII of
+// at most n characters: it cannot be folded anyway, and encoded-words
+// would hide an identifier (a campaign's 63-character name in
+// X-Tidings-Campaign) from whatever matches the field as text.
+func oneToken(v string, n int) bool {
+	return v != "" && len(v) <= n && isPrintableASCII(v) && !strings.Contains(v, " ") && !strings.Contains(v, "=?")
 }
 
 func isPrintableASCII(s string) bool {

@@ -291,9 +291,13 @@ func cleanURI(u string) string {
 	return string(b)
 }
 
+// validMessageID reports whether id (without brackets) can be a Message-ID:
+// printable ASCII of the form left@right, on one header line (RFC 5322
+// 2.1.1: at most 998 bytes; a Message-ID cannot be folded). A campaign's
+// longest (a 63-byte name, a 251-byte sender domain) is 334.
 func validMessageID(id string) bool {
 	at := strings.IndexByte(id, '@')
-	if at <= 0 || at == len(id)-1 || len(id) > 250 {
+	if at <= 0 || at == len(id)-1 || len("Message-ID: <>")+len(id) > 998 {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
