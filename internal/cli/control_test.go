@@ -274,6 +274,13 @@ func TestReportJournal(t *testing.T) {
 	if r := cli(t, nil, "report", "other", "--journal", dir); r.code != 2 || !strings.Contains(r.stderr, "holds no delivery journal of campaign other") {
 		t.Errorf("a campaign without journal: want exit 2, got\n%s", r)
 	}
+	// Another campaign's directory (lost's, for other): refused, naming
+	// the campaign its files hold and what to give instead, not an empty
+	// report.
+	if r := cli(t, nil, "report", "other", "--journal", filepath.Join(dir, "lost")); r.code != 2 || r.stdout != "" ||
+		!strings.Contains(r.stderr, "is a delivery journal of campaign lost, not of other") || !strings.Contains(r.stderr, "give the journal directory (journal.dir) of the workers that sent other") {
+		t.Errorf("report of another campaign's journal directory: want exit 2 naming lost, got\n%s", r)
+	}
 }
 
 // TestControlRedisErrorIsInfrastructure: a Redis that answers with an

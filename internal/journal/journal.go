@@ -554,11 +554,13 @@ var ErrNotWritten = errors.New("none of its lines was written")
 var ErrTruncated = errors.New("journal file ends with an incomplete line")
 
 // Read calls fn for every entry of campaign found under path (see Files).
-// Lines of other campaigns are skipped. A file whose last line is
-// incomplete is read up to it, and fn gets the recipient that line names,
-// if it names one, as in-doubt (or with the outcome it holds whole); Read
-// then returns an error wrapping ErrTruncated after reading everything
-// else.
+// Lines of other campaigns are skipped, but a file that records another
+// campaign and nothing of campaign (another campaign's directory or file
+// given for this one's) is a *CampaignError: read as empty, it would say
+// that nobody was delivered. A file whose last line is incomplete is read
+// up to it, and fn gets the recipient that line names, if it names one,
+// as in-doubt (or with the outcome it holds whole); Read then returns an
+// error wrapping ErrTruncated after reading everything else.
 func Read(path, campaign string, fn func(Entry) error) error {
 	files, err := Files(path, campaign)
 	if err != nil {
@@ -566,20 +568,62 @@ func Read(path, campaign string, fn func(Entry) error) error {
 	}
 	var truncated error
 	for _, f := range files {
+		own, other := false, ""
 		err := readFile(f.Path, func(e Entry) error {
 			if e.Campaign != campaign {
+				other = cmp.Or(other, e.Campaign)
 				return nil
 			}
+			own = true
 			return fn(e)
 		})
 		switch {
-		case errors.Is(err, ErrTruncated):
-			truncated = err
-		case err != nil:
+		case err != nil && !errors.Is(err, ErrTruncated):
 			return err
+		case !own && other != "":
+			return otherCampaign(f.Path, campaign, other)
+		case err != nil:
+			truncated = err
 		}
 	}
 	return truncated
+}
+
+// CampaignError says that a journal file records another campaign (Holds)
+// and nothing of the one asked for: the directory of another campaign, or
+// one of its files, was given for this one's.
+type CampaignError struct {
+	Path     string // the file
+	Campaign string // the campaign asked for
+	Holds    string // the campaign the file records
+	// Root is the journal directory Path is in (<Root>/<Holds>/ by the
+	// layout), "" when Path is not laid out so; RootHolds says whether it
+	// also has Campaign's directory.
+	Root      string
+	RootHolds bool
+}
+
+// Error says what went wrong and which path to give instead.
+func (e *CampaignError) Error() string {
+	msg := fmt.Sprintf("%s is a delivery journal of campaign %s, not of %s", e.Path, e.Holds, e.Campaign)
+	switch {
+	case e.RootHolds:
+		return fmt.Sprintf("%s: give the journal directory %s (which holds %s/) or %s", msg, e.Root, e.Campaign, filepath.Join(e.Root, e.Campaign))
+	case e.Root != "":
+		return fmt.Sprintf("%s, and the journal directory it is in (%s) holds no %s/: give the journal directory (journal.dir) of the workers that sent %s", msg, e.Root, e.Campaign, e.Campaign)
+	}
+	return fmt.Sprintf("%s: give the journal directory (journal.dir) of the workers that sent %s, or its %s/ directory", msg, e.Campaign, e.Campaign)
+}
+
+// otherCampaign is the *CampaignError of file, which records campaign
+// holds instead of campaign.
+func otherCampaign(file, campaign, holds string) *CampaignError {
+	e := &CampaignError{Path: file, Campaign: campaign, Holds: holds}
+	if dir := filepath.Dir(file); filepath.Base(dir) == holds {
+		e.Root = filepath.Dir(dir)
+		e.RootHolds = isDir(filepath.Join(e.Root, campaign))
+	}
+	return e
 }
 
 // cutError is readFile's error for a file whose last line is incomplete:
@@ -602,15 +646,20 @@ func (e *cutError) Unwrap() error { return ErrTruncated }
 // and the claims left are passed at the end as in doubt. A line resolves
 // the latest claim of its recipient not yet resolved: a claim made again
 // before an earlier one was resolved (the worker restarted with the same
-// id after a crash) leaves the earlier one in doubt.
+// id after a crash) leaves the earlier one in doubt. A line that resolves
+// a claim keeps what the claim says of the recipient and it lacks (a last
+// line cut after the id names no address, lang or time): see fill.
 func readFile(name string, fn func(Entry) error) error {
 	var claimed []Entry // in file order; ID "" once resolved
 	at := map[string][]int{}
-	resolve := func(id string) {
+	resolve := func(id string) (claim Entry, ok bool) {
 		if open := at[id]; len(open) > 0 {
+			claim = claimed[open[len(open)-1]]
 			claimed[open[len(open)-1]].ID = ""
 			at[id] = open[:len(open)-1]
+			return claim, true
 		}
+		return Entry{}, false
 	}
 	err := readLines(name, func(e Entry) error {
 		switch e.Outcome {
@@ -622,7 +671,9 @@ func readFile(name string, fn func(Entry) error) error {
 			resolve(e.ID)
 			return nil
 		}
-		resolve(e.ID)
+		if claim, ok := resolve(e.ID); ok {
+			e.fill(claim)
+		}
 		return fn(e)
 	})
 	var cut *cutError
@@ -638,6 +689,18 @@ func readFile(name string, fn func(Entry) error) error {
 		}
 	}
 	return err
+}
+
+// fill gives e what the claim line it resolves says of the same recipient
+// and e lacks: its address (the operator of an in-doubt recipient looks it
+// up in the SMTP server's log), lang and time (a salvaged line cut before
+// them names the id alone). The claim's attempt and stage stay its own.
+func (e *Entry) fill(claim Entry) {
+	e.Email = cmp.Or(e.Email, claim.Email)
+	e.Lang = cmp.Or(e.Lang, claim.Lang)
+	if e.At.IsZero() {
+		e.At = claim.At
+	}
 }
 
 // readLines calls fn for every line of file name. When its last line is

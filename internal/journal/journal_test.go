@@ -1,6 +1,7 @@
 package journal_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -488,5 +489,80 @@ func TestAppendWindow(t *testing.T) {
 	}
 	if err := w.Append(entry("c", "r", "x", "sent"), entry("c", "r2", "y", "sent")); err == nil {
 		t.Error("an append of two runs went through")
+	}
+}
+
+// TestCutOutcomeKeepsTheClaim: a worker killed while writing an outcome
+// line leaves a fragment that resolves the recipient's claim; what the
+// fragment lacks of the recipient (cut after the id: address, lang, time)
+// is read from the claim line, so that a recovery excludes the mailbox too
+// and the operator can look the in-doubt recipient up in the SMTP log. A
+// line's own fields win over the claim's.
+func TestCutOutcomeKeepsTheClaim(t *testing.T) {
+	t.Parallel()
+	claimAt := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		cut  string // the outcome line is cut before this; "" keeps it whole
+		frag string // or replaced by this fragment
+		want journal.Entry
+	}{
+		{"cut after the id", `,"email":`, "", journal.Entry{ID: "b", Email: "b@x.example", Lang: "de", Outcome: "in-doubt", At: claimAt.Add(time.Second)}},
+		{"cut after the campaign", `,"run":`, "", journal.Entry{ID: "", Outcome: ""}}, // names no recipient: the claim stays in doubt
+		{"cut in the time", `:00:01Z"`, "", journal.Entry{ID: "", Outcome: ""}},
+		{"a bad time, cut after the id", "", `{"at":"10 o'clock","campaign":"c","run":"r","id":"b"`, journal.Entry{ID: "b", Email: "b@x.example", Lang: "de", Outcome: "in-doubt", At: claimAt}},
+		{"whole, its own address", "", "", journal.Entry{ID: "b", Email: "new@x.example", Lang: "fr", Outcome: "sent", At: claimAt.Add(time.Second)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			w := openAlways(t, dir)
+			claim := journal.Entry{At: claimAt, Campaign: "c", Run: "r", ID: "b", Email: "b@x.example", Lang: "de", Outcome: journal.OutcomeClaimed, Attempt: 1, Stage: "s1"}
+			out := journal.Entry{At: claimAt.Add(time.Second), Campaign: "c", Run: "r", ID: "b", Email: "new@x.example", Lang: "fr", Outcome: "sent"}
+			if err := w.Append(claim); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Append(out); err != nil {
+				t.Fatal(err)
+			}
+			_ = w.Close()
+			p := filepath.Join(dir, "c", "r.w.jsonl")
+			if tt.cut != "" || tt.frag != "" {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.cut != "" {
+					b = b[:bytes.LastIndex(b, []byte(tt.cut))]
+				} else {
+					b = append(b[:bytes.IndexByte(b, '\n')+1], tt.frag...) // the claim line, then the fragment
+				}
+				if err := os.WriteFile(p, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []journal.Entry
+			err := journal.Read(dir, "c", func(e journal.Entry) error { got = append(got, e); return nil })
+			if cut := tt.cut != "" || tt.frag != ""; cut != errors.Is(err, journal.ErrTruncated) {
+				t.Fatalf("read: %v", err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("read %+v, want one entry", got)
+			}
+			want := tt.want
+			if want.ID == "" { // the claim, unresolved
+				want = claim
+				want.Outcome, want.Code = journal.OutcomeInDoubt, journal.ClaimedCode
+			} else {
+				want.Campaign, want.Run = "c", "r"
+				if tt.cut != "" || tt.frag != "" {
+					want.Worker = "w" // from the file's name
+				}
+			}
+			if !reflect.DeepEqual(got[0], want) {
+				t.Errorf("read %+v\nwant %+v", got[0], want)
+			}
+		})
 	}
 }

@@ -1,0 +1,105 @@
+package report_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/report"
+)
+
+// TestCutOutcomeLineKeepsTheClaimsEmail: a worker journals b as claimed
+// (with its address), sends to b, and is killed while writing b's outcome
+// line, which the kernel cut after the id. The salvaged fragment resolves
+// the claim line and names no address: the report must still list b as
+// in-doubt with the address its claim line names, since the README tells
+// the operator to check the SMTP server's log for every in-doubt
+// recipient (red team 8: the email was empty).
+func TestCutOutcomeLineKeepsTheClaimsEmail(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := func(id, outcome string) journal.Entry {
+		return journal.Entry{At: t0, Campaign: "alpha", Run: "r1", ID: id, Email: id + "@example.org", Lang: "de", Outcome: outcome, Attempt: 1}
+	}
+	if err := w.Append(e("a", journal.OutcomeClaimed), e("b", journal.OutcomeClaimed)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Append(e("a", "sent"), e("b", "sent")); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	// Cut the last line (b's outcome) right after its id, as a kill
+	// mid-write leaves it.
+	p := filepath.Join(dir, "alpha", "r1.w1.jsonl")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.LastIndex(string(b), `,"email":"b@`)
+	if err := os.WriteFile(p, b[:cut], 0o640); err != nil {
+		t.Fatal(err)
+	}
+	j, err := report.ReadJournal(dir, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range j.Rows {
+		if r.ID == "b" {
+			if r.Outcome != "in-doubt" {
+				t.Errorf("b: outcome %q, want in-doubt", r.Outcome)
+			}
+			if r.Email != "b@example.org" {
+				t.Fatalf("b (in doubt): email %q in the report, want b@example.org (its claimed line in %s names it)", r.Email, p)
+			}
+			return
+		}
+	}
+	t.Fatalf("b is not in the report: %+v", j.Rows)
+}
+
+// TestReportOfAnotherCampaignsJournalIsRefused: `tidings report alpha
+// --journal <journal dir>/beta` (the directory of another campaign, a
+// slip of the tab key) or one of beta's .jsonl files must be an error
+// naming the campaign the files hold and the path to give instead: read
+// as alpha's, every line is dropped (another campaign) and the report of
+// the lost campaign reads as "nobody was delivered" (red team 8: it was
+// empty, exit 0).
+func TestReportOfAnotherCampaignsJournalIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"alpha", "beta"} {
+		if err := w.Append(journal.Entry{At: time.Now(), Campaign: c, Run: "r" + c, ID: "a", Email: "a@example.org", Outcome: "sent"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	for _, tt := range []struct{ campaign, path, advice string }{
+		{"alpha", filepath.Join(dir, "beta"), "give the journal directory " + dir + " (which holds alpha/) or " + filepath.Join(dir, "alpha")},
+		{"alpha", filepath.Join(dir, "beta", "rbeta.w1.jsonl"), "give the journal directory " + dir + " (which holds alpha/)"},
+		{"gamma", filepath.Join(dir, "beta"), "the journal directory it is in (" + dir + ") holds no gamma/: give the journal directory (journal.dir) of the workers that sent gamma"},
+	} {
+		j, err := report.ReadJournal(tt.path, tt.campaign)
+		if err == nil {
+			t.Errorf("ReadJournal(%s, %s): no error, %d files read, %d rows, runs %q: an empty report of %s from beta's journal", tt.path, tt.campaign, len(j.Files), len(j.Rows), j.Runs, tt.campaign)
+			continue
+		}
+		ce, ok := errors.AsType[*journal.CampaignError](err)
+		msg := err.Error()
+		if !ok || ce.Holds != "beta" || !strings.Contains(msg, "is a delivery journal of campaign beta, not of "+tt.campaign) || !strings.Contains(msg, tt.advice) {
+			t.Errorf("ReadJournal(%s, %s): %v\nwant a *journal.CampaignError naming beta and saying %q", tt.path, tt.campaign, err, tt.advice)
+		}
+	}
+}
