@@ -222,6 +222,31 @@ func TestLoadDeliveredReports(t *testing.T) {
 	}
 }
 
+// TestLoadDeliveredRefusesAnotherCampaignsJournal: another campaign's
+// journal directory or file, given for this one's, is refused naming the
+// campaign it records: read as this one's it records nobody, so nobody
+// would be excluded and everyone delivered before mailed again.
+func TestLoadDeliveredRefusesAnotherCampaignsJournal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"c", "other"} {
+		if err := w.Append(journal.Entry{Campaign: c, Run: "r1", ID: "a", Email: "a@x.example", Outcome: "sent"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = w.Close()
+	for _, p := range []string{filepath.Join(dir, "other"), filepath.Join(dir, "other", "r1.w1.jsonl")} {
+		_, err := launch.LoadDelivered("c", []string{p})
+		if _, ok := errors.AsType[*journal.CampaignError](err); !ok || !strings.Contains(err.Error(), "of campaign other, not of c: give the journal directory "+dir) {
+			t.Errorf("exclude %s for c: %v, want a *journal.CampaignError naming other and %s", p, err, dir)
+		}
+	}
+}
+
 // TestLoadDeliveredReportOfARecovery: the report of a campaign resumed
 // after a state loss lists the recipients that recovery skipped as already
 // delivered (skipped, already-delivered, how in the response). A second
