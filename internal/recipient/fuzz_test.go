@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tidings-mail/tidings/internal/address"
 )
@@ -19,6 +22,7 @@ var fuzzSeeds = []string{
 	"email,loc\x00ale\n",
 	"{\"email\":\"a@x.test\",\"locale\":\"de\",\"locale\":\"ja\"}\n{\"email\":\"A@X.TEST\",\"Locale\":\"de\"}\n",
 	"{\"email\":\"a@x.test\",\"locale\":\"de\",\"k\\u0000\":{}}\r{\"email\":\"b@x.test\",\"locale\":\"de\"}\r",
+	"email,locale,name\na@x.test,de,Jos\uFFFD\n",
 }
 
 func FuzzReadCSV(f *testing.F) {
@@ -85,6 +89,11 @@ func checkRead(t *testing.T, data []byte, name string) int {
 			for _, v := range []string{r.ID, r.Email, r.Name, r.Locale} {
 				if strings.ContainsFunc(v, unicode.IsControl) {
 					t.Fatalf("line %d accepted with a control character in %q", r.Line, v)
+				}
+			}
+			for _, v := range append([]string{r.ID, r.Email, r.Name, r.Locale}, slices.Collect(maps.Values(r.Fields))...) {
+				if strings.ContainsRune(v, utf8.RuneError) || !utf8.ValidString(v) {
+					t.Fatalf("line %d accepted with U+FFFD or invalid UTF-8 in %+q", r.Line, v)
 				}
 			}
 			if first, dup := keys[r.Address.Key()]; dup {

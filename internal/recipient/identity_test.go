@@ -187,8 +187,8 @@ func TestReaderJSONLSyntax(t *testing.T) {
 	got, _ := readAll(t, input, ReaderConfig{Name: "r.jsonl"})
 	want := []row{
 		{line: 1, code: CodeBadRow},
-		{line: 2, code: CodeBadRow},
-		{line: 3, code: CodeBadRow},
+		{line: 2, code: CodeBadRow, field: "locale"}, // the break follows its value
+		{line: 3, code: CodeBadRow, field: "email"},
 		{line: 4, code: CodeBadRow},
 		{line: 5, code: CodeBadRow, field: "n"},
 		{line: 6, code: CodeControlCharacter},

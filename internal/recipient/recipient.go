@@ -486,31 +486,39 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 	if !utf8.Valid(data) {
 		return rcp, r.rowErr(line, "", CodeInvalidUTF8, "the line is not valid UTF-8: save the file as UTF-8")
 	}
-	notObject := func() (Recipient, error) {
-		return rcp, r.rowErr(line, "", CodeBadRow, "not a JSON object: write one object per line, e.g. {\"email\":\"a@example.com\",\"locale\":\"de\"}")
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return notObject()
+		return rcp, r.rowErr(line, "", CodeBadRow, "not a JSON object: write one object per line, e.g. {\"email\":\"a@example.com\",\"locale\":\"de\"}")
 	}
 	var (
 		hasMail, hasLoc bool
 		fields          map[string]string
 		extras          []string                     // extra keys in file order
 		keys            = make(map[string]string, 8) // lower-cased key -> key as written
+		halfPair        *RowError                    // the first lone surrogate escape in a value
+		k               string                       // the key read last
+		at, end         int64                        // where the text of its value begins (at its colon) and ends; end -1 until read
 	)
 	for dec.More() {
+		keyAt := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
-			return notObject()
+			return rcp, r.jsonSyntax(line, data, k, at, end, err)
 		}
-		k, ok := tok.(string)
-		if !ok {
-			return notObject()
+		var ok bool
+		if k, ok = tok.(string); !ok {
+			return rcp, r.jsonSyntax(line, data, "", 0, 0, errors.New("a key is not a string"))
 		}
+		at, end = dec.InputOffset(), -1
 		if c, _, bad := firstControl(k); bad {
 			return rcp, r.rowErr(line, "", CodeControlCharacter, fmt.Sprintf("the key %q holds the control character U+%04X: remove it", k, c))
+		}
+		if strings.Contains(k, "\uFFFD") {
+			if esc, found := loneSurrogate(data[keyAt:at]); found {
+				raw := shown(valueText(bytes.TrimLeft(data[keyAt:at], ", \t")))
+				return rcp, r.rowErr(line, "", CodeInvalidUTF8, fmt.Sprintf("the key %s holds the escape %s, %s", raw, esc, halfPairAdvice))
+			}
 		}
 		lk := strings.ToLower(k)
 		if first, dup := keys[lk]; dup {
@@ -527,19 +535,25 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 		keys[lk] = k
 		tok, err = dec.Token()
 		if err != nil {
-			return notObject()
+			return rcp, r.jsonSyntax(line, data, k, at, -1, err)
 		}
+		end = dec.InputOffset()
 		var v string
 		switch t := tok.(type) {
 		case string:
 			v = t
+			if halfPair == nil && strings.Contains(v, "\uFFFD") {
+				if esc, found := loneSurrogate(data[at:end]); found {
+					halfPair = r.rowErr(line, fieldName(k), CodeInvalidUTF8, fmt.Sprintf("holds the escape %s, %s", esc, halfPairAdvice))
+				}
+			}
 		case json.Number:
 			v = string(t) // the literal text
 		case bool:
 			v = strconv.FormatBool(t)
 		case nil:
 		default: // '{' or '['
-			return rcp, r.rowErr(line, k, CodeBadRow, "the value is an object or array: use a string or a number")
+			return rcp, r.rowErr(line, fieldName(k), CodeBadRow, "the value is an object or array: use a string or a number")
 		}
 		switch lk {
 		case "email":
@@ -559,10 +573,16 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return notObject()
+		if err == nil {
+			err = errors.New("the object does not end with }")
+		}
+		return rcp, r.jsonSyntax(line, data, k, at, end, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return notObject() // something after the object
+		return rcp, r.rowErr(line, "", CodeBadRow, "the line goes on after the object's closing }: write one object per line")
+	}
+	if halfPair != nil {
+		return rcp, halfPair
 	}
 	for _, k := range []struct{ name, val string }{{"email", rcp.Email}, {"locale", rcp.Locale}, {"id", rcp.ID}, {"name", rcp.Name}} {
 		if err := r.checkText(line, k.name, k.val, false); err != nil {
@@ -588,6 +608,158 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 	}
 	rcp.Fields = fields
 	return rcp, r.validate(&rcp)
+}
+
+// fieldName is the field a JSONL key names: email, locale, id and name in
+// lower case (they are matched without case), any other key as written.
+func fieldName(k string) string {
+	switch lk := strings.ToLower(k); lk {
+	case "email", "locale", "id", "name":
+		return lk
+	}
+	return k
+}
+
+// halfPairAdvice ends the message about a lone surrogate escape.
+const halfPairAdvice = `half of a UTF-16 surrogate pair, which is not a character (an export cut a character such as an emoji in two, and JSON readers turn it into U+FFFD): write the whole character, or both halves of its escape as in \ud83d\ude00, or remove the escape`
+
+// loneSurrogate finds, in raw (JSON text holding one string, with its
+// quotes), the first \u escape of a UTF-16 surrogate that is not half of a
+// high-low pair: encoding/json decodes it to U+FFFD without an error.
+func loneSurrogate(raw []byte) (string, bool) {
+	i := bytes.IndexByte(raw, '"')
+	if i < 0 {
+		return "", false
+	}
+	for i++; i < len(raw) && raw[i] != '"'; i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		c, ok := hex4(raw[i+1:])
+		if !ok {
+			continue
+		}
+		if c >= 0xD800 && c < 0xDC00 { // high: a low one must follow
+			if len(raw) > i+6 && raw[i+5] == '\\' && raw[i+6] == 'u' {
+				if lo, ok := hex4(raw[i+7:]); ok && lo >= 0xDC00 && lo < 0xE000 {
+					i += 10
+					continue
+				}
+			}
+			return string(raw[i-1 : i+5]), true
+		}
+		if c >= 0xDC00 && c < 0xE000 {
+			return string(raw[i-1 : i+5]), true
+		}
+		i += 4
+	}
+	return "", false
+}
+
+// hex4 decodes the four hex digits that b begins with.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var c rune
+	for _, h := range b[:4] {
+		switch {
+		case '0' <= h && h <= '9':
+			h -= '0'
+		case 'a' <= h && h <= 'f':
+			h -= 'a' - 10
+		case 'A' <= h && h <= 'F':
+			h -= 'A' - 10
+		default:
+			return 0, false
+		}
+		c = c<<4 | rune(h)
+	}
+	return c, true
+}
+
+// jsonSyntax words a JSON syntax error met in a JSONL line: in the value of
+// key k, whose text begins at data[at:] (the colon before it included), or
+// right after it; k is "" when no key was read. end is where the value
+// read ends, or -1 when the value itself was broken.
+func (r *Reader) jsonSyntax(line int, data []byte, k string, at, end int64, err error) *RowError {
+	detail := err.Error()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		detail = "the line ends"
+	}
+	if k == "" {
+		return r.rowErr(line, "", CodeBadRow, fmt.Sprintf("the line is not valid JSON (%s): write each key in double quotes, as in {\"email\":\"a@example.com\",\"locale\":\"de\"}", detail))
+	}
+	field := fieldName(k)
+	text := valueText(data[at:])
+	// A number or literal followed at once by more characters (007, truex,
+	// 1.5.3) is read as its first part and fails on the rest: the value is
+	// what is wrong, not what comes after it.
+	if end >= 0 && int64(len(text)) <= end-at-int64(valueOffset(data[at:])) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return r.rowErr(line, "", CodeBadRow, "the line ends before the object is closed with }: write each object on one line, closed with }")
+		}
+		return r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the JSON after this field's value %s is broken (%s): separate the fields with commas, with none after the last, and write each key in double quotes", shown(text), detail))
+	}
+	switch {
+	case len(text) == 0:
+		return r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the key has no value (%s): write one after the colon, as in %q:\"\"", detail, k))
+	case text[0] == '"':
+		return r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the string %s is not valid JSON (%s): end it with a double quote on this line, and inside it write a quote as \\\" and a backslash as \\\\", shown(text), detail))
+	}
+	return r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the value %s is not valid JSON (%s): write text in double quotes, as in %q:%q", shown(text), detail, k, text))
+}
+
+// valueOffset is where a value's text begins in b, after the colon and
+// white space that precede it.
+func valueOffset(b []byte) int {
+	i := 0
+	for i < len(b) && (b[i] == ':' || b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// valueText is the text of the JSON value that b (from the colon before it)
+// holds as written, broken or not: a string through its closing quote,
+// anything else up to white space, a comma or a closing bracket; at most
+// 40 bytes (and the rest marked).
+func valueText(b []byte) string {
+	b = b[valueOffset(b):]
+	n := 0
+	if len(b) > 0 && b[0] == '"' {
+		for n = 1; n < len(b) && b[n] != '"'; n++ {
+			if b[n] == '\\' {
+				n++
+			}
+		}
+		n = min(n+1, len(b))
+	} else {
+		n = bytes.IndexAny(b, " \t,}]")
+		if n < 0 {
+			n = len(b)
+		}
+	}
+	const limit = 40
+	if n > limit {
+		for n = limit; n > 0 && !utf8.RuneStart(b[n]); n-- {
+		}
+		return string(b[:n]) + "…"
+	}
+	return string(b[:n])
+}
+
+// shown is a value's text as written, quoted if it holds a control
+// character.
+func shown(text string) string {
+	if _, _, bad := firstControl(text); bad {
+		return strconv.Quote(text)
+	}
+	return text
 }
 
 // firstControl returns the first control character of s (C0, DEL or C1)
@@ -618,9 +790,13 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 			continue
 		}
 		ru, size := utf8.DecodeRuneInString(v[i:])
-		if ru == utf8.RuneError && size == 1 {
+		if ru == utf8.RuneError {
+			if size == 1 {
+				return r.rowErr(line, field, CodeInvalidUTF8,
+					fmt.Sprintf("is not valid UTF-8 (byte 0x%02X at offset %d): save the file as UTF-8", c, i))
+			}
 			return r.rowErr(line, field, CodeInvalidUTF8,
-				fmt.Sprintf("is not valid UTF-8 (byte 0x%02X at offset %d): save the file as UTF-8", c, i))
+				fmt.Sprintf("holds U+FFFD, the replacement character, at byte %d: a conversion before this file lost the character that stood there; write the value again from its source, exported as UTF-8", i))
 		}
 		if ru >= 0x80 && ru <= 0x9f {
 			return r.rowErr(line, field, CodeControlCharacter,

@@ -119,6 +119,19 @@ func TestReaderCSV(t *testing.T) {
 			columns: []string{"note"},
 		},
 		{
+			// A lossy conversion upstream left U+FFFD where a character
+			// was: refused as invalid UTF-8 is (the mail would carry the
+			// loss either way).
+			name:  "replacement character",
+			input: "email,locale,name,city\na@example.com,de,Jos\uFFFD,x\nb@example.com,de,B,M\uFFFDnchen\nc@example.com,de,C,M\u00fcnchen\n",
+			want: []row{
+				{line: 2, code: CodeInvalidUTF8, field: "name"},
+				{line: 3, code: CodeInvalidUTF8, field: "city"},
+				{line: 4, id: "c@example.com", email: "c@example.com", name: "C", locale: "de", fields: map[string]string{"city": "München"}},
+			},
+			columns: []string{"city"},
+		},
+		{
 			name:  "c1 control and DEL",
 			input: "email,locale,name\na@example.com,de,x\u0085y\nb@example.com,de,x\x7fy\n",
 			want: []row{
