@@ -111,7 +111,7 @@ func TestReaderJSONLMessages(t *testing.T) {
 			`r.jsonl:1: name: holds U+FFFD, the replacement character, at byte 3: a conversion before this file lost the character that stood there; write the value again from its source, exported as UTF-8`, ""},
 		{"U+FFFD escaped", head + `"name":"Jos\ufffd"}`, CodeInvalidUTF8, "name",
 			`r.jsonl:1: name: holds U+FFFD, the replacement character, at byte 3: a conversion before this file lost the character that stood there; write the value again from its source, exported as UTF-8`, ""},
-		{"a whole pair", head + `"name":"Jos\ud83d\ude00","n":"\\ud800"}`, "", "", "", "Jos\U0001F600"},
+		{"a whole pair; U+FFFD in a key", head + `"name":"Jos\ud83d\ude00","n":"\\ud800","k\ufffd":"x"}`, "", "", "", "Jos\U0001F600"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,8 +30,18 @@
 //   - bad-row: the CSV row has the wrong number of fields or broken quoting;
 //     the JSONL line is not one JSON object, holds a value that is not a
 //     string, number, boolean or null, or gives a key twice (compared
-//     without case: "locale" and "Locale" are one key).
-//   - invalid-utf8: a field is not valid UTF-8.
+//     without case: "locale" and "Locale" are one key). A JSON syntax error
+//     in a value ("id":007, "id":abc) or right after one (a missing or
+//     trailing comma) names that key as the field and quotes the value as
+//     written.
+//   - invalid-utf8: a field is not valid UTF-8, or holds U+FFFD, the
+//     replacement character a lossy conversion leaves where a character was
+//     (written or, in JSONL, escaped as \ufffd): the character is lost
+//     either way, and a message would carry "Jos\uFFFD". In JSONL also a
+//     \u escape of half a UTF-16 surrogate pair ("\ud83d" without its
+//     "\ude00"): it is not a character, and encoding/json would read it as
+//     U+FFFD without an error; a key with such an escape is refused too (a
+//     key, like a CSV header, may hold U+FFFD itself).
 //   - control-character: id, email, name or locale hold a control character
 //     (C0, DEL or C1, including CR and LF: this guards against header
 //     injection); extra fields may hold tabs and line breaks (a quoted CSV
@@ -773,7 +783,7 @@ func firstControl(s string) (rune, int, bool) {
 	return 0, 0, false
 }
 
-// checkText checks encoding and control characters of one value.
+// checkText checks encoding, U+FFFD and control characters of one value.
 func (r *Reader) checkText(line int, field, v string, extra bool) error {
 	for i := 0; i < len(v); {
 		c := v[i]
