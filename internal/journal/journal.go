@@ -626,6 +626,24 @@ func otherCampaign(file, campaign, holds string) *CampaignError {
 	return e
 }
 
+// Campaigns counts the lines of journal file name by the campaign each
+// names, whatever its outcome (claims and give-backs too; a last line cut
+// by a crash when it still names its campaign): what a file that Read
+// finds nothing of a campaign in holds instead.
+func Campaigns(name string) (map[string]int, error) {
+	n := map[string]int{}
+	err := readLines(name, func(e Entry) error {
+		if e.Campaign != "" {
+			n[e.Campaign]++
+		}
+		return nil
+	})
+	if _, cut := errors.AsType[*cutError](err); !cut && err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	return n, nil
+}
+
 // cutError is readFile's error for a file whose last line is incomplete:
 // Offset is where that line starts.
 type cutError struct {

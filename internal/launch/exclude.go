@@ -2,6 +2,7 @@ package launch
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // Delivered is the set of recipients of a campaign that may already have
@@ -32,6 +35,11 @@ type Delivered struct {
 	Journals []string
 	Sent     int // distinct recipients sent
 	InDoubt  int // distinct recipients in doubt (and not sent)
+	// Records counts the journal lines and report rows read that are the
+	// campaign's, whatever their outcome (a report's rows only when it
+	// names its campaign): with no delivery, they are what shows that the
+	// files are the campaign's and that it delivered nobody.
+	Records int
 	// Truncated lists journal files whose last line was incomplete (their
 	// writer died mid-line); every complete line was read.
 	Truncated []string
@@ -109,6 +117,7 @@ func (d *Delivered) add(id, email, outcome, source string) {
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}}
 	runs := map[string]bool{}
+	foreign := map[string][]string{} // journal file -> the campaigns it holds instead
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -128,7 +137,9 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				if err != nil {
 					return nil, err
 				}
+				records := 0
 				err = journal.Read(f.Path, campaign, func(e journal.Entry) error {
+					records++
 					if e.Delivered() {
 						d.add(e.ID, e.Email, e.Outcome, "the delivery journal "+f.Path)
 						runs[e.Run] = true
@@ -140,6 +151,14 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				} else if err != nil {
 					return nil, fmt.Errorf("read deliveries: %w", err)
 				}
+				if records == 0 {
+					// Nothing of the campaign read: only its claims given
+					// back, or another campaign's lines (skipped by Read).
+					if records, err = d.journalOfAnother(f.Path, foreign); err != nil {
+						return nil, err
+					}
+				}
+				d.Records += records
 				d.Sources = append(d.Sources, f.Path)
 				d.Journals = append(d.Journals, read)
 			}
@@ -157,11 +176,79 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
 		}
 	}
+	if len(foreign) > 0 {
+		return nil, &ForeignJournalError{Campaign: campaign, Files: foreign}
+	}
+	if d.Len() == 0 && d.Records == 0 {
+		return nil, &NoRecordError{Campaign: campaign, Sources: d.Sources}
+	}
 	for r := range runs {
 		d.Runs = append(d.Runs, r)
 	}
 	sort.Strings(d.Runs)
 	return d, nil
+}
+
+// journalOfAnother returns how many lines of d's campaign journal file path
+// holds (claims given back: none a delivery), and adds the file to foreign
+// with the campaigns it holds when it holds lines of others only.
+func (d *Delivered) journalOfAnother(path string, foreign map[string][]string) (int, error) {
+	counts, err := journal.Campaigns(path)
+	if err != nil {
+		return 0, fmt.Errorf("read deliveries: %w", err)
+	}
+	if n := counts[d.Campaign]; n > 0 || len(counts) == 0 {
+		return n, nil // an empty file: nothing of anyone's
+	}
+	for c := range counts {
+		foreign[path] = append(foreign[path], c)
+	}
+	sort.Strings(foreign[path])
+	return 0, nil
+}
+
+// ForeignJournalError refuses delivery journal files that hold lines of
+// other campaigns only: read for Campaign, they would exclude nobody, and
+// everyone the campaign's own journals record as delivered would be sent
+// again (a worker writes a campaign's lines to <journal dir>/<campaign>/
+// only, so such a file is one of another campaign's, given by mistake).
+type ForeignJournalError struct {
+	Campaign string
+	Files    map[string][]string // file -> the campaigns its lines name
+}
+
+func (e *ForeignJournalError) Error() string {
+	files := make([]string, 0, len(e.Files))
+	for f := range e.Files {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	var b strings.Builder
+	b.WriteString("read deliveries: ")
+	for i, f := range files {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s holds delivery journal lines of campaign %s only, none of %s", f, strings.Join(e.Files[f], ", "), e.Campaign)
+	}
+	fmt.Fprintf(&b, ": read for %s, such a file excludes nobody, so everyone %s delivered would be sent again; nothing was staged: give the delivery journals of %s instead (<journal dir>/%s/ on every worker host) or its report",
+		e.Campaign, e.Campaign, e.Campaign, e.Campaign)
+	return b.String()
+}
+
+// NoRecordError refuses files of deliveries that hold nothing of Campaign:
+// no delivery, and no journal line or report row that names it (empty
+// journal files, or a report without its campaign column that records no
+// delivery). Nothing shows that they are the campaign's, so excluding what
+// they record (nobody) could send its earlier deliveries again.
+type NoRecordError struct {
+	Campaign string
+	Sources  []string
+}
+
+func (e *NoRecordError) Error() string {
+	return fmt.Sprintf("read deliveries: %s record no delivery and no line of campaign %s: nothing shows they are its, and they would exclude nobody; nothing was staged: give the delivery journals of %s (<journal dir>/%s/ of every worker host) or a report of it that names its campaign",
+		strings.Join(e.Sources, ", "), e.Campaign, e.Campaign, e.Campaign)
 }
 
 func (d *Delivered) readCSV(path string) error {
@@ -170,7 +257,11 @@ func (d *Delivered) readCSV(path string) error {
 		return fmt.Errorf("read deliveries: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
+	br := bufio.NewReader(f)
+	if b, _ := br.Peek(len(bom)); string(b) == bom {
+		_, _ = br.Discard(len(bom)) // a spreadsheet's "CSV UTF-8"
+	}
+	r := csv.NewReader(br)
 	head, err := r.Read()
 	if err != nil {
 		return fmt.Errorf("read deliveries: %s: no header: %w", path, err)
@@ -199,20 +290,35 @@ func (d *Delivered) readCSV(path string) error {
 		if err != nil {
 			return fmt.Errorf("read deliveries: %s:%d: %w", path, line, err)
 		}
+		if strings.TrimSpace(strings.Join(rec, "")) == "" {
+			continue // a row a spreadsheet left with empty cells
+		}
 		get := func(i int, ok bool) string {
 			if ok && i < len(rec) {
 				return csvcell.Uncell(rec[i]) // as report.WriteCSV wrote it
 			}
 			return ""
 		}
-		if c := get(gi, okG); c != "" && c != d.Campaign {
+		switch c := strings.TrimSpace(get(gi, okG)); c {
+		case d.Campaign:
+			d.Records++
+		case "":
+		default:
 			return fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
 		}
-		if o := delivered(get(oi, true), get(ci, okC), get(ri, okR)); o != "" {
+		o, err := delivered(get(oi, true), get(ci, okC), get(ri, okR))
+		if err != nil {
+			return fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)
+		}
+		if o != "" {
 			d.add(get(ii, okI), get(ei, okE), o, path)
 		}
 	}
 }
+
+// bom is the byte order mark a spreadsheet writes at the start of a file it
+// saves as UTF-8 text.
+const bom = "\ufeff"
 
 func (d *Delivered) readJSON(path string) error {
 	b, err := os.ReadFile(path)
@@ -229,14 +335,21 @@ func (d *Delivered) readJSON(path string) error {
 			Response string `json:"response"`
 		} `json:"recipients"`
 	}
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte(bom)), &rep); err != nil {
 		return fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
 	}
 	if rep.Campaign != "" && rep.Campaign != d.Campaign {
 		return fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
 	}
-	for _, r := range rep.Recipients {
-		if o := delivered(r.Outcome, r.Code, r.Response); o != "" {
+	if rep.Campaign == d.Campaign {
+		d.Records += len(rep.Recipients)
+	}
+	for i, r := range rep.Recipients {
+		o, err := delivered(r.Outcome, r.Code, r.Response)
+		if err != nil {
+			return fmt.Errorf("read deliveries: %s: recipients[%d] (id %q): outcome: %w", path, i, r.ID, err)
+		}
+		if o != "" {
 			d.add(r.ID, r.Email, o, path)
 		}
 	}
@@ -248,14 +361,30 @@ func (d *Delivered) readJSON(path string) error {
 // already delivered (its response says how) as delivered then; "" when the
 // recipient cannot have received the message. Without the skipped rows, a
 // second recovery from the report of the first would send them again.
-func delivered(outcome, code, response string) string {
+// Outcome and code are read whatever their case and surrounding spaces (a
+// report edited by hand); an outcome that is none of a report's is an
+// error, since a delivery misread would be sent again.
+func delivered(outcome, code, response string) (string, error) {
+	o := strings.ToLower(strings.TrimSpace(outcome))
+	code = strings.ToLower(strings.TrimSpace(code))
+	response = strings.ToLower(strings.TrimSpace(response))
 	switch {
-	case outcome == "sent" || outcome == "in-doubt":
-		return outcome
-	case outcome == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered && strings.HasPrefix(response, "in-doubt"):
-		return "in-doubt"
-	case outcome == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered:
-		return "sent"
+	case o == store.OutcomeSent || o == store.OutcomeInDoubt:
+		return o, nil
+	case o == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered && strings.HasPrefix(response, store.OutcomeInDoubt):
+		return store.OutcomeInDoubt, nil
+	case o == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered:
+		return store.OutcomeSent, nil
+	case slices.Contains(store.Outcomes, o):
+		return "", nil
 	}
-	return ""
+	return "", &OutcomeError{Outcome: outcome}
+}
+
+// OutcomeError says that a report row's outcome is none of a report's
+// (store.Outcomes).
+type OutcomeError struct{ Outcome string }
+
+func (e *OutcomeError) Error() string {
+	return fmt.Sprintf("%q is not an outcome: want one of %s (in any case); fix the row, or give the report as it was written", e.Outcome, strings.Join(store.Outcomes, ", "))
 }

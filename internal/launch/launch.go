@@ -201,15 +201,18 @@ type Result struct {
 	Record string // the record file written ("" without a state dir)
 }
 
-// Preflight returns why the plan cannot be staged with o (Check); when no
-// deliveries are excluded, a *StateLostError when this machine started the
-// campaign before but Redis has no trace of it.
+// Preflight returns why the plan cannot be staged with o (Check); unless
+// the deliveries of the campaign are excluded, a *StateLostError when this
+// machine started the campaign before but Redis has no trace of it.
 func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) error {
 	if err := p.Check(o); err != nil {
 		return err
 	}
-	if p.in.Exclude != nil {
-		return nil // a recovery: the state loss is known
+	if d := p.in.Exclude; d != nil && (d.Len() > 0 || d.Records > 0) {
+		// A recovery: the state loss is known. Files that hold nothing of
+		// the campaign (no delivery, no line of it) do not make one: they
+		// would exclude nobody.
+		return nil
 	}
 	return p.checkState(ctx, st, o)
 }
