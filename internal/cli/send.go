@@ -135,6 +135,7 @@ func (a *app) printExcluded(d *launch.Delivered) {
 	fmt.Fprintf(a.stdout, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
 	printf(a.stdout, len(d.Runs) > 0, " of run(s) %s", strings.Join(d.Runs, ", "))
 	fmt.Fprintln(a.stdout, ".")
+	printf(a.stdout, d.Len() == 0, "They hold %d record(s) of %q and no delivery (sent or in doubt): nobody is excluded. Make sure you gave every worker host's journal.\n", d.Records, d.Campaign)
 	a.warnTruncated(d.Truncated)
 }
 
