@@ -375,7 +375,7 @@ func delivered(outcome, code, response string) (string, error) {
 		return store.OutcomeInDoubt, nil
 	case o == plan.OutcomeSkipped && code == plan.CodeAlreadyDelivered:
 		return store.OutcomeSent, nil
-	case slices.Contains(store.Outcomes, o):
+	case slices.Contains(store.Outcomes, o) || o == string(store.KindTemp): // a journal's word for pending
 		return "", nil
 	}
 	return "", &OutcomeError{Outcome: outcome}
