@@ -117,7 +117,6 @@ func (d *Delivered) add(id, email, outcome, source string) {
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}}
 	runs := map[string]bool{}
-	foreign := map[string][]string{} // journal file -> the campaigns it holds instead
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -152,11 +151,14 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 					return nil, fmt.Errorf("read deliveries: %w", err)
 				}
 				if records == 0 {
-					// Nothing of the campaign read: only its claims given
-					// back, or another campaign's lines (skipped by Read).
-					if records, err = d.journalOfAnother(f.Path, foreign); err != nil {
-						return nil, err
+					// Nothing of the campaign read: its claims given back
+					// only (a file of another campaign's lines only is a
+					// *journal.CampaignError of Read).
+					counts, err := journal.Campaigns(f.Path)
+					if err != nil {
+						return nil, fmt.Errorf("read deliveries: %w", err)
 					}
+					records = counts[campaign]
 				}
 				d.Records += records
 				d.Sources = append(d.Sources, f.Path)
@@ -176,9 +178,6 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
 		}
 	}
-	if len(foreign) > 0 {
-		return nil, &ForeignJournalError{Campaign: campaign, Files: foreign}
-	}
 	if d.Len() == 0 && d.Records == 0 {
 		return nil, &NoRecordError{Campaign: campaign, Sources: d.Sources}
 	}
@@ -187,53 +186,6 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	}
 	sort.Strings(d.Runs)
 	return d, nil
-}
-
-// journalOfAnother returns how many lines of d's campaign journal file path
-// holds (claims given back: none a delivery), and adds the file to foreign
-// with the campaigns it holds when it holds lines of others only.
-func (d *Delivered) journalOfAnother(path string, foreign map[string][]string) (int, error) {
-	counts, err := journal.Campaigns(path)
-	if err != nil {
-		return 0, fmt.Errorf("read deliveries: %w", err)
-	}
-	if n := counts[d.Campaign]; n > 0 || len(counts) == 0 {
-		return n, nil // an empty file: nothing of anyone's
-	}
-	for c := range counts {
-		foreign[path] = append(foreign[path], c)
-	}
-	sort.Strings(foreign[path])
-	return 0, nil
-}
-
-// ForeignJournalError refuses delivery journal files that hold lines of
-// other campaigns only: read for Campaign, they would exclude nobody, and
-// everyone the campaign's own journals record as delivered would be sent
-// again (a worker writes a campaign's lines to <journal dir>/<campaign>/
-// only, so such a file is one of another campaign's, given by mistake).
-type ForeignJournalError struct {
-	Campaign string
-	Files    map[string][]string // file -> the campaigns its lines name
-}
-
-func (e *ForeignJournalError) Error() string {
-	files := make([]string, 0, len(e.Files))
-	for f := range e.Files {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	var b strings.Builder
-	b.WriteString("read deliveries: ")
-	for i, f := range files {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%s holds delivery journal lines of campaign %s only, none of %s", f, strings.Join(e.Files[f], ", "), e.Campaign)
-	}
-	fmt.Fprintf(&b, ": read for %s, such a file excludes nobody, so everyone %s delivered would be sent again; nothing was staged: give the delivery journals of %s instead (<journal dir>/%s/ on every worker host) or its report",
-		e.Campaign, e.Campaign, e.Campaign, e.Campaign)
-	return b.String()
 }
 
 // NoRecordError refuses files of deliveries that hold nothing of Campaign:

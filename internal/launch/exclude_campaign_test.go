@@ -59,12 +59,12 @@ func TestExcludeRefusesAnotherCampaignsJournal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := launch.LoadDelivered("launch-test", []string{tt.path})
-			var fe *launch.ForeignJournalError
-			if !errors.As(err, &fe) {
-				t.Fatalf("LoadDelivered(%s) for launch-test: %v, excluding %+v; want a ForeignJournalError", tt.path, err, d)
+			ce, ok := errors.AsType[*journal.CampaignError](err)
+			if !ok || ce.Holds != "beta" || ce.Path != tt.file {
+				t.Fatalf("LoadDelivered(%s) for launch-test: %v, excluding %+v; want a journal.CampaignError naming %s and beta", tt.path, err, d, tt.file)
 			}
-			for _, want := range []string{tt.file + " holds delivery journal lines of campaign beta only, none of launch-test",
-				"nothing was staged: give the delivery journals of launch-test instead (<journal dir>/launch-test/ on every worker host) or its report"} {
+			for _, want := range []string{tt.file + " is a delivery journal of campaign beta, not of launch-test",
+				"give the journal directory (journal.dir) of the workers that sent launch-test"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("refused with %q, want it to contain %q", err, want)
 				}
