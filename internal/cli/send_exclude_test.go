@@ -21,7 +21,7 @@ func TestSendExcludeDeliveredOfNoDelivery(t *testing.T) {
 		wantCode int
 		want     string // in stderr (refused) or stdout
 	}{
-		{"another campaign's journal", "beta", "sent", 2, "holds delivery journal lines of campaign beta only, none of c1"},
+		{"another campaign's journal", "beta", "sent", 2, "is a delivery journal of campaign beta, not of c1"},
 		{"the campaign's journal with no delivery", "c1", "failed", 0, `They hold 1 record(s) of "c1" and no delivery (sent or in doubt): nobody is excluded.`},
 	}
 	for _, tt := range tests {
