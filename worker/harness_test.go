@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -51,6 +52,7 @@ type opts struct {
 	maxFail    float64
 	maxAttempt int
 	backoff    string
+	chunk      int                 // recipients per chunk (0: the stager's default)
 	resume     bool                // stage it again (send --resume-existing)
 	definition func([]byte) []byte // changes the definition stored (nil: none)
 }
@@ -179,7 +181,7 @@ func (e *env) stage(t testing.TB, o opts) {
 		def = o.definition(def)
 	}
 	sg, err := e.st.NewStager(ctx, store.StageConfig{Campaign: c.Name, Definition: def, Hash: eng.Hash(), Snapshot: snap,
-		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, Canary: c.Batches.CanaryPerLocale > 0, ResumeExisting: o.resume})
+		Env: "test", Who: "tester", Host: "testhost", Columns: []string{"posts"}, Canary: c.Batches.CanaryPerLocale > 0, ResumeExisting: o.resume, ChunkSize: o.chunk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,4 +368,36 @@ func (e *env) checkReconcile(t testing.TB) *store.Status {
 		}
 	}
 	return st
+}
+
+// claimed counts the staged recipients whose claim has no outcome recorded
+// yet (ledger state sending).
+func (e *env) claimed(t testing.TB) int {
+	t.Helper()
+	ids := make([]string, e.staged)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id%05d", i)
+	}
+	es, err := e.st.Entries(context.Background(), e.name, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, en := range es {
+		if en.Sending() {
+			n++
+		}
+	}
+	return n
+}
+
+// active counts the chunk tasks a worker of the test environment is
+// processing now (asynq's active tasks of its queue).
+func (e *env) active(t testing.TB) int {
+	t.Helper()
+	q, err := asynq.NewInspectorFromRedisClient(e.rdb).GetQueueInfo(worker.QueueOf("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q.Active
 }
