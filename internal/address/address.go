@@ -309,3 +309,13 @@ func (a Address) Key() string {
 	}
 	return local + "@" + a.domain
 }
+
+// KeyOf returns the Key of the address s, or s lower-cased when it is not
+// one (a journal line or report row written from a row that was): what
+// matches a mailbox across stagings, journals and reports.
+func KeyOf(s string) string {
+	if a, err := Parse(s); err == nil {
+		return a.Key()
+	}
+	return strings.ToLower(s)
+}

@@ -45,6 +45,9 @@ type Delivered struct {
 	Truncated []string
 
 	byID, byKey map[string]string // -> how it was delivered, for the report
+	// boxes are the mailboxes (address.KeyOf) each id was delivered to,
+	// as recorded ("" when a line named none), "\n" between them.
+	boxes map[string]string
 }
 
 // Match reports whether the recipient with id and email is among the
@@ -56,14 +59,40 @@ func (d *Delivered) Match(id, email string) (string, bool) {
 	if how, ok := d.byID[id]; ok {
 		return how, true
 	}
-	if a, err := address.Parse(email); err == nil {
-		if how, ok := d.byKey[a.Key()]; ok {
-			return how, true
-		}
-	} else if how, ok := d.byKey[strings.ToLower(email)]; ok {
+	if how, ok := d.byKey[address.KeyOf(email)]; ok && email != "" {
 		return how, true
 	}
 	return "", false
+}
+
+// Exclude is plan.Input.Exclude: Match, except that a row whose id was
+// delivered to another mailbox (and not to its own) is an error, an
+// *IDDeliveredError: skipped as delivered, its address would never be
+// mailed, and staged, the journals and report would name it with the
+// other mailbox's delivery.
+func (d *Delivered) Exclude(id, email string) (string, bool, error) {
+	if d == nil {
+		return "", false, nil
+	}
+	box := address.KeyOf(email)
+	if d.byKey[box] == "" && id != "" && email != "" {
+		if boxes := d.boxes[id]; boxes != "" && !slices.Contains(strings.Split(boxes, "\n"), box) {
+			return "", false, &IDDeliveredError{ID: id, Email: email, To: strings.ReplaceAll(boxes, "\n", ", "), How: d.byID[id]}
+		}
+	}
+	how, ok := d.Match(id, email)
+	return how, ok, nil
+}
+
+// IDDeliveredError is a row whose id the deliveries record for other
+// mailboxes (To) and not for the row's address.
+type IDDeliveredError struct {
+	ID, Email, To, How string
+}
+
+func (e *IDDeliveredError) Error() string {
+	return fmt.Sprintf("id %q was delivered to %s (%s), not to %s: an id names one recipient, so this row would be skipped as delivered without a message of its own. "+
+		"If %s is a new address of the same person, who has the message already, remove the row; otherwise give it an id of its own (or put back the address the id was delivered to)", e.ID, e.To, e.How, e.Email, e.Email)
 }
 
 // Len returns the number of distinct recipients delivered.
@@ -71,9 +100,13 @@ func (d *Delivered) Len() int { return d.Sent + d.InDoubt }
 
 func (d *Delivered) add(id, email, outcome, source string) {
 	how := outcome + " according to " + source
-	key := strings.ToLower(email)
-	if a, err := address.Parse(email); err == nil {
-		key = a.Key()
+	key := address.KeyOf(email)
+	if id != "" && email != "" {
+		if b := d.boxes[id]; b == "" {
+			d.boxes[id] = key
+		} else if !slices.Contains(strings.Split(b, "\n"), key) {
+			d.boxes[id] = b + "\n" + key
+		}
 	}
 	prevID, seenID := d.byID[id]
 	prevKey, seenKey := d.byKey[key]
@@ -115,7 +148,7 @@ func (d *Delivered) add(id, email, outcome, source string) {
 // journal directories or files (*.jsonl), and reports written by tidings
 // report (CSV with a header, or JSON).
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
-	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}}
+	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string]string{}}
 	runs := map[string]bool{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)

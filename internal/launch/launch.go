@@ -134,7 +134,7 @@ func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit 
 	}
 	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients, Prior: prior}
 	if in.Exclude != nil {
-		pin.Exclude = in.Exclude.Match
+		pin.Exclude = in.Exclude.Exclude
 	}
 	return plan.Run(ctx, pin, emit)
 }
@@ -393,13 +393,27 @@ func (p *Planned) checkIDs(ctx context.Context, sg *store.Stager) error {
 		batch = batch[:0]
 		return err
 	}
-	if _, err := p.in.run(ctx, sha256.New(), p.Summary, func(a plan.Accepted) error {
+	sum, err := p.in.run(ctx, sha256.New(), p.Summary, func(a plan.Accepted) error {
 		if batch = append(batch, recipientOf(a)); len(batch) == 1000 {
 			return check()
 		}
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return err
+	}
+	// Rows skipped as delivered by their mailbox record their id too
+	// (Stager.Reject): an id that holds another mailbox's outcome would be
+	// overwritten.
+	for _, r := range sum.Rejects {
+		if r.Outcome != plan.OutcomeSkipped || r.ID == "" {
+			continue
+		}
+		if batch = append(batch, store.Recipient{Line: r.Line, ID: r.ID, Email: r.Email}); len(batch) == 1000 {
+			if err := check(); err != nil {
+				return err
+			}
+		}
 	}
 	if err := check(); err != nil {
 		return err

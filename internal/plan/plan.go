@@ -60,6 +60,10 @@ var ErrNoRows = errors.New("no recipient rows")
 // CodeAlreadyDelivered is the code of rows skipped by Input.Exclude.
 const CodeAlreadyDelivered = "already-delivered"
 
+// CodeIDDelivered is the code of rows whose id Input.Exclude knows as
+// delivered to another address.
+const CodeIDDelivered = "id-delivered-elsewhere"
+
 // Input is what Run plans.
 type Input struct {
 	Campaign *campaign.Campaign
@@ -73,8 +77,10 @@ type Input struct {
 	// Format overrides the format chosen by RecipientsName's extension.
 	Format recipient.Format
 	// Exclude, when set, is asked about every valid row: a row it matches
-	// is skipped (not sent, not in any batch), with its reason.
-	Exclude func(id, email string) (reason string, ok bool)
+	// is skipped (not sent, not in any batch), with its reason; a row it
+	// has an error for is invalid (CodeIDDelivered: its id was delivered to
+	// another address), with the error as its reason.
+	Exclude func(id, email string) (reason string, ok bool, err error)
 	// Prior, when set, is the summary of an earlier run over the same bytes
 	// (the caller checks they are the same): rows are not checked again,
 	// and a row Prior found the template cannot render is invalid again
@@ -302,6 +308,12 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			return nil, fmt.Errorf("read recipients: %w", err)
 		}
 		s.Rows++
+		if r.excludeErr != nil {
+			s.Invalid++
+			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeInvalid, Code: CodeIDDelivered, Field: "id", Reason: r.excludeErr.Error()})
+			continue
+		}
 		if r.excluded {
 			s.Skipped++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
@@ -433,16 +445,17 @@ type readAhead struct {
 }
 
 type aheadRow struct {
-	rcp      recipient.Recipient
-	err      error // from the reader: a *recipient.RowError, or fatal (last row)
-	excluded bool  // Input.Exclude matched it, because of why
-	why      string
-	res      resolution
-	allowed  bool   // by the environment's allowlist
-	reason   string // why the template cannot be rendered with it
-	bad      bool
-	columns  []string // the columns the header lacks that it needs, if that is why
-	usedAt   []string // where the template uses each of columns
+	rcp        recipient.Recipient
+	err        error // from the reader: a *recipient.RowError, or fatal (last row)
+	excluded   bool  // Input.Exclude matched it, because of why
+	excludeErr error // Input.Exclude's error for it
+	why        string
+	res        resolution
+	allowed    bool   // by the environment's allowlist
+	reason     string // why the template cannot be rendered with it
+	bad        bool
+	columns    []string // the columns the header lacks that it needs, if that is why
+	usedAt     []string // where the template uses each of columns
 }
 
 // aheadBlock is how many rows readAhead reads and renders at a time.
@@ -480,10 +493,10 @@ func (a *readAhead) fill() {
 		}
 		if err == nil {
 			if a.in.Exclude != nil {
-				r.why, r.excluded = a.in.Exclude(rcp.ID, rcp.Email)
+				r.why, r.excluded, r.excludeErr = a.in.Exclude(rcp.ID, rcp.Email)
 			}
 			r.res, r.allowed = a.resolve(rcp.Locale), a.allowed(rcp.Address)
-			if !r.excluded && r.allowed && r.res.refusal == nil {
+			if !r.excluded && r.excludeErr == nil && r.allowed && r.res.refusal == nil {
 				todo = append(todo, len(a.buf))
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -28,15 +27,6 @@ import (
 // its mailbox has under the id it was last staged under (a copy: the old
 // entry stays, as the journals name it). An id that holds the outcome of
 // another mailbox is a conflict (IDConflict): the staging refuses it.
-
-// MailboxKey is the identity of the mailbox email (address.Key), or the
-// address in lower case when it does not parse.
-func MailboxKey(email string) string {
-	if a, err := address.Parse(email); err == nil {
-		return a.Key()
-	}
-	return strings.ToLower(email)
-}
 
 // IDConflict is a recipient whose id holds the earlier outcome of another
 // mailbox: staging it would make the ledger, the report and the journals
@@ -197,7 +187,7 @@ func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nch
 	write := func(recs []Recipient) error {
 		p := sg.s.rdb.Pipeline()
 		for _, r := range recs {
-			if key := MailboxKey(r.Email); r.ID != key {
+			if key := address.KeyOf(r.Email); r.ID != key {
 				p.HSet(ctx, sg.k.ids, r.ID, key)
 				p.HSet(ctx, sg.k.mailboxes, key, r.ID)
 				empty = false
@@ -264,7 +254,7 @@ func (sg *Stager) Check(ctx context.Context, recs []Recipient) ([]IDConflict, er
 	}
 	for i := range recs {
 		if recs[i].Key == "" {
-			recs[i].Key = MailboxKey(recs[i].Email)
+			recs[i].Key = address.KeyOf(recs[i].Email)
 		}
 	}
 	prs, err := sg.s.priors(ctx, sg.k, recs)

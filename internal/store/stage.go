@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/address"
 )
 
 // StageConfig configures a Stager.
@@ -71,7 +73,7 @@ type Recipient struct {
 	Via    string            `json:"v,omitempty"` // exact|match|alias|missing_locale
 	Fields map[string]string `json:"-"`           // extra columns (Stager.Add input)
 	Values []string          `json:"f,omitempty"` // extra column values in Columns order (stored form)
-	// Key is the identity of the mailbox (MailboxKey(Email); computed
+	// Key is the identity of the mailbox (address.KeyOf(Email); computed
 	// when empty), not stored in chunks.
 	Key string `json:"-"`
 }
@@ -441,7 +443,7 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	}
 	r.Fields = nil
 	if sg.exists && r.Key == "" {
-		r.Key = MailboxKey(r.Email)
+		r.Key = address.KeyOf(r.Email)
 	}
 	if canary {
 		sg.canary = append(sg.canary, r)
@@ -557,7 +559,7 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, fmt.Sprintf("%s|0|%d|%s||%s", OutcomeSkipped, ms(time.Now()), r.Code, r.Reason))
 		if sg.exists { // the index holds this staging's ids (Finish: ids_of)
 			// "": not read, so written whatever it was.
-			index(ctx, sg.pipe, sg.k, Recipient{ID: r.ID, Key: MailboxKey(r.Email)}, "", "")
+			index(ctx, sg.pipe, sg.k, Recipient{ID: r.ID, Key: address.KeyOf(r.Email)}, "", "")
 		}
 	}
 	sg.counts[r.Outcome]++
