@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,35 +83,206 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	defer cancel()
 	opts, _ := e.RedisOptions() // Dial read them already
 	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
-	raw, err := rdb.Info(cctx, "persistence", "memory", "server").Result()
-	if err = redisconn.Explain(err); redisconn.IsSettings(err) {
-		// Not allowed (NOPERM): nothing below could be judged. (Other
-		// errors, such as the embedded Redis's to a sectioned INFO, leave
-		// the checks below to say what they cannot see.)
+	ms, err := readMasters(cctx, rdb)
+	if err != nil {
 		return append(checks, redisFail("redis info", err))
 	}
-	info := redisconn.ParseInfo(raw)
-	save := ""
-	if v, err := rdb.ConfigGet(cctx, "save").Result(); err == nil {
-		save = v["save"]
+	for _, m := range ms {
+		if redisconn.IsSettings(m.infoErr) {
+			// Not allowed (NOPERM): nothing below could be judged. (Other
+			// errors, such as the embedded Redis's to a sectioned INFO,
+			// leave the checks below to say what they cannot see.)
+			return append(checks, redisFail("redis info", m.infoErr))
+		}
 	}
+	checks = append(checks, worst("redis persistence", ms, persistence), worst("redis eviction", ms, eviction))
+	if c := worst("redis version", ms, version); c.Status != Pass {
+		checks = append(checks, c)
+	}
+	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
+}
+
+// master is what doctor read from one Redis master: the one of a single
+// Redis or of Sentinel, or one of a Cluster's.
+type master struct {
+	addr    string            // its address; "" for the one of a single Redis or of Sentinel
+	info    map[string]string // INFO persistence, memory, server and replication
+	infoErr error             // why INFO failed, if it did
+	// config holds the settings CONFIG GET read (save, appendfsync,
+	// min-replicas-to-write); configErr says why one could not be read
+	// (CONFIG refused to the Redis user, as managed Redis services do).
+	config    map[string]string
+	configErr error
+}
+
+// configParams are the settings doctor reads with CONFIG GET.
+var configParams = []string{"save", "appendfsync", "min-replicas-to-write"}
+
+// readMasters reads every master of rdb: each master of a Cluster (a
+// keyless command through the cluster client goes to one master of its
+// choice), else the one rdb talks to. The masters of a Cluster come sorted
+// by address.
+func readMasters(ctx context.Context, rdb redis.UniversalClient) ([]master, error) {
+	read := func(ctx context.Context, c redis.Cmdable, addr string) master {
+		raw, err := c.Info(ctx, "persistence", "memory", "server", "replication").Result()
+		m := master{addr: addr, info: redisconn.ParseInfo(raw), infoErr: redisconn.Explain(err), config: map[string]string{}}
+		for _, p := range configParams {
+			v, err := c.ConfigGet(ctx, p).Result()
+			if err != nil {
+				m.configErr = cmp.Or(m.configErr, err)
+				continue
+			}
+			if val, ok := v[p]; ok {
+				m.config[p] = val
+			}
+		}
+		return m
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return []master{read(ctx, rdb, "")}, nil
+	}
+	var (
+		mu sync.Mutex // ForEachMaster calls its function concurrently
+		ms []master
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		m := read(ctx, c, c.Options().Addr)
+		mu.Lock()
+		defer mu.Unlock()
+		ms = append(ms, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the cluster's masters: %w", err)
+	}
+	slices.SortFunc(ms, func(a, b master) int { return cmp.Compare(a.addr, b.addr) })
+	return ms, nil
+}
+
+// statusRank orders statuses from the best.
+var statusRank = map[string]int{Pass: 0, Warn: 1, Fail: 2}
+
+// worst is the worst of check's results over the masters ms, named name:
+// as it is when every master has it, else naming the master(s) of each
+// message of that status ("master 10.0.0.3:6379: ...").
+func worst(name string, ms []master, check func(master) Check) Check {
+	if len(ms) == 0 {
+		return fail(name, "no Redis master could be read")
+	}
+	var (
+		all    []Check
+		status = Pass
+	)
+	for _, m := range ms {
+		c := check(m)
+		c.Name = name
+		all = append(all, c)
+		if statusRank[c.Status] > statusRank[status] {
+			status = c.Status
+		}
+	}
+	if !slices.ContainsFunc(all, func(c Check) bool { return c != all[0] }) {
+		return all[0] // every master alike, or only one
+	}
+	var msgs []string              // the worst messages, in the order of their first master
+	named := map[string][]string{} // message -> its masters
+	for i, c := range all {
+		if c.Status != status {
+			continue
+		}
+		if named[c.Message] == nil {
+			msgs = append(msgs, c.Message)
+		}
+		named[c.Message] = append(named[c.Message], ms[i].addr)
+	}
+	var b strings.Builder
+	for i, msg := range msgs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString("master")
+		if len(named[msg]) > 1 {
+			b.WriteString("s")
+		}
+		fmt.Fprintf(&b, " %s: %s", strings.Join(named[msg], ", "), msg)
+	}
+	return Check{Name: name, Status: status, Message: b.String()}
+}
+
+// persistence checks master m's persistence: AOF, else RDB snapshots. When
+// CONFIG cannot be read, it says so with what INFO tells.
+func persistence(m master) Check {
+	save, saveRead := m.config["save"]
 	switch {
-	case info["aof_enabled"] == "1":
-		checks = append(checks, pass("redis persistence", "AOF on"))
+	case m.info["aof_enabled"] == "1":
+		return pass("", "AOF on")
+	case !saveRead:
+		return warn("", fmt.Sprintf("cannot read the persistence settings (%s): %s; check them with your provider: without AOF or RDB snapshots a restart loses the ledger, and only AOF (appendonly yes, see deploy/redis.conf) keeps the writes since the last snapshot",
+			configProblem(m.configErr), infoPersistence(m)))
 	case save != "":
-		checks = append(checks, warn("redis persistence", "RDB snapshots only (save "+save+"): a restart loses every write since the last snapshot; set appendonly yes (see deploy/redis.conf)"))
-	default:
-		checks = append(checks, fail("redis persistence", "neither AOF nor RDB snapshots are on: a restart loses the ledger; set appendonly yes (see deploy/redis.conf)"))
+		return warn("", "RDB snapshots only (save "+save+"): a restart loses every write since the last snapshot; set appendonly yes (see deploy/redis.conf)")
 	}
-	if pol := info["maxmemory_policy"]; pol == "noeviction" {
-		checks = append(checks, pass("redis eviction", "maxmemory-policy noeviction"))
-	} else {
-		checks = append(checks, fail("redis eviction", fmt.Sprintf("maxmemory-policy is %q: an evicted ledger entry could mean a second send; set maxmemory-policy noeviction", pol)))
+	return fail("", "neither AOF nor RDB snapshots are on: a restart loses the ledger; set appendonly yes (see deploy/redis.conf)")
+}
+
+// configProblem says why CONFIG GET could not read a setting.
+func configProblem(err error) string {
+	var re redis.Error
+	switch {
+	case err == nil:
+		return "CONFIG GET did not return it"
+	case errors.As(err, &re): // Redis answered: NOPERM, or CONFIG renamed away
+		return "CONFIG GET refused: " + strings.ReplaceAll(err.Error(), "\n", " ")
 	}
-	if v := info["redis_version"]; v != "" && redisMajor(v) < 6 {
-		checks = append(checks, fail("redis version", "Redis "+v+" is too old: asynq needs Redis 6 or later"))
+	return "CONFIG GET failed: " + strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// infoPersistence says what INFO persistence tells of m's persistence
+// without its settings: whether AOF is on, and the RDB snapshots made
+// since the server started.
+func infoPersistence(m master) string {
+	i := m.info
+	if len(i) == 0 {
+		return fmt.Sprintf("INFO persistence could not be read either (%v)", m.infoErr)
 	}
-	return append(checks, guarantee(cctx, e, rdb), inDoubt(e))
+	var facts []string
+	switch i["aof_enabled"] {
+	case "0":
+		facts = append(facts, "AOF off")
+	case "":
+		facts = append(facts, "AOF not reported")
+	}
+	if n := i["rdb_saves"]; n != "" { // Redis 7 and later
+		s := n + " RDB snapshot(s) since the server started"
+		if t, err := strconv.ParseInt(i["rdb_last_save_time"], 10, 64); err == nil && n != "0" {
+			s += ", the last at " + time.Unix(t, 0).UTC().Format(time.RFC3339)
+		}
+		facts = append(facts, s)
+	}
+	if st := i["rdb_last_bgsave_status"]; st != "" && st != "ok" {
+		facts = append(facts, "the last snapshot attempt: "+st)
+	}
+	if c := i["rdb_changes_since_last_save"]; c != "" {
+		facts = append(facts, c+" change(s) since the last snapshot")
+	}
+	return "INFO persistence says " + strings.Join(facts, ", ")
+}
+
+// eviction checks master m's maxmemory-policy.
+func eviction(m master) Check {
+	if pol := m.info["maxmemory_policy"]; pol != "noeviction" {
+		return fail("", fmt.Sprintf("maxmemory-policy is %q: an evicted ledger entry could mean a second send; set maxmemory-policy noeviction", pol))
+	}
+	return pass("", "maxmemory-policy noeviction")
+}
+
+// version checks master m's Redis version, when known.
+func version(m master) Check {
+	if v := m.info["redis_version"]; v != "" && redisMajor(v) < 6 {
+		return fail("", "Redis "+v+" is too old: asynq needs Redis 6 or later")
+	}
+	return pass("", "")
 }
 
 // redisFail is a failed check for an error of Redis, with its advice on
@@ -124,51 +296,52 @@ func redisFail(name string, err error) Check {
 }
 
 // guarantee says what the deployment guarantees about the ledger's claims,
-// the writes that keep a recipient from being sent twice.
-func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient) Check {
+// the writes that keep a recipient from being sent twice, from what was
+// read of its masters ms.
+func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient, ms []master) Check {
 	const name = "at most once"
 	acks, err := redisconn.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
 		return redisFail(name, err)
 	}
-	// Replicas connected to the master(s), and their min-replicas-to-write.
+	// Of the masters: the fewest replicas connected, the lowest
+	// min-replicas-to-write and the weakest appendfsync read, and why a
+	// setting could not be read.
 	replicas, minWrite, fsync, noAOF := -1, -1, "", false
-	var aofUnknown error // why a master's persistence could not be read
-	var mu sync.Mutex    // ForEachMaster calls look concurrently
-	look := func(ctx context.Context, c redis.Cmdable) error {
-		raw, ierr := c.Info(ctx, "replication", "persistence").Result()
-		info := redisconn.ParseInfo(raw)
-		mu.Lock()
-		defer mu.Unlock()
-		noAOF = noAOF || info["aof_enabled"] == "0"
-		if info["aof_enabled"] == "" && aofUnknown == nil {
-			aofUnknown = cmp.Or(redisconn.Explain(ierr), errors.New("INFO persistence has no aof_enabled"))
+	var aofUnknown, minWriteUnknown, fsyncUnknown error
+	for _, m := range ms {
+		noAOF = noAOF || m.info["aof_enabled"] == "0"
+		if m.info["aof_enabled"] == "" && aofUnknown == nil {
+			aofUnknown = cmp.Or(m.infoErr, errors.New("INFO persistence has no aof_enabled"))
 		}
-		n, _ := strconv.Atoi(info["connected_slaves"])
+		n, _ := strconv.Atoi(m.info["connected_slaves"])
 		if replicas < 0 || n < replicas {
 			replicas = n
 		}
-		if v, err := c.ConfigGet(ctx, "min-replicas-to-write").Result(); err == nil {
-			m, _ := strconv.Atoi(v["min-replicas-to-write"])
-			if minWrite < 0 || m < minWrite {
-				minWrite = m
+		if v, ok := m.config["min-replicas-to-write"]; ok {
+			if n, _ := strconv.Atoi(v); minWrite < 0 || n < minWrite {
+				minWrite = n
 			}
+		} else if minWriteUnknown == nil {
+			minWriteUnknown = errors.New(configProblem(m.configErr))
 		}
-		if v, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil && info["aof_enabled"] == "1" && (fsync == "" || fsyncRank[v["appendfsync"]] < fsyncRank[fsync]) {
-			fsync = v["appendfsync"] // the weakest of the masters
+		if m.info["aof_enabled"] != "1" {
+			continue
 		}
-		return nil
+		if v, ok := m.config["appendfsync"]; !ok {
+			fsyncUnknown = cmp.Or(fsyncUnknown, errors.New(configProblem(m.configErr)))
+		} else if fsync == "" || fsyncRank[v] < fsyncRank[fsync] {
+			fsync = v
+		}
 	}
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return look(ctx, m) })
-	} else {
-		_ = look(ctx, rdb)
-	}
+	const acked = "every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; "
 	switch {
 	case acks > 0 && replicas < acks:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
-	case acks > 0 && minWrite < 1:
-		return warn(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; also set min-replicas-to-write 1 on the masters (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks))
+	case acks > 0 && minWrite >= 0 && minWrite < 1:
+		return warn(name, fmt.Sprintf(acked+"also set min-replicas-to-write 1 on the masters (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks))
+	case acks > 0 && minWriteUnknown != nil:
+		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, minWriteUnknown))
 	case acks > 0:
 		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
 	case replicas > 0:
@@ -177,11 +350,12 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return fail(name, "a single Redis without replicas or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
 	case aofUnknown != nil:
 		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel", aofUnknown))
+	case fsyncUnknown != nil:
+		return warn(name, fmt.Sprintf("a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel", fsyncUnknown))
 	case fsync == "always":
 		return pass(name, "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
-	}
-	if fsync == "" {
-		fsync = "unknown: the Redis user may not read it"
+	case fsync == "no":
+		return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel")
 	}
 	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
 }

@@ -1,0 +1,76 @@
+package doctor_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/doctor"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redistest"
+)
+
+// TestDoctorChecksEveryClusterMaster: a Redis Cluster of three masters,
+// AOF on and maxmemory-policy noeviction on two of them; the third was set
+// up by hand with `appendonly no` and `maxmemory-policy allkeys-lru` (a
+// node provisioned from another template). A campaign's keys are all in
+// one slot, so whichever master serves that slot holds its whole ledger:
+// doctor must not say PASS for eviction or persistence while any master
+// evicts or persists nothing ("an evicted ledger entry could mean a second
+// send"), and must name that master.
+//
+// Found by a red team: the persistence and eviction lines read INFO and
+// CONFIG GET through the cluster client, which sends a keyless command to
+// the master of a random slot, and passed whenever the draw missed the bad
+// master. Doctor now reads every master (ForEachMaster) and reports the
+// worst.
+func TestDoctorChecksEveryClusterMaster(t *testing.T) {
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1, AppendOnly: true, ServerConfig: []string{"maxmemory-policy noeviction"}})
+	ctx := t.Context()
+	masters, err := cl.Masters(ctx)
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	e := &environment.Environment{Name: "staging", Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0", Cluster: cl.Addrs()}, ClaimWindow: 16, Concurrency: 8}
+	// Every master alike: the lines say so as for one Redis, naming none.
+	want := map[string]string{"redis persistence": "AOF on", "redis eviction": "maxmemory-policy noeviction"}
+	for _, c := range doctor.Redis(ctx, e) {
+		if w, ok := want[c.Name]; ok && (c.Status != doctor.Pass || c.Message != w) {
+			t.Errorf("every master alike: %s %s %q, want pass %q", c.Status, c.Name, c.Message, w)
+		}
+	}
+
+	bad := masters[0].Client()
+	defer bad.Close()
+	for _, kv := range [][2]string{{"maxmemory-policy", "allkeys-lru"}, {"appendonly", "no"}} {
+		if err := bad.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatalf("CONFIG SET %s %s on %s: %v", kv[0], kv[1], masters[0].Addr(), err)
+		}
+	}
+	// Each run draws a master; with one bad master of three, 30 runs all
+	// drawing it is a chance of 1 in 2e14.
+	for i := range 30 {
+		for _, c := range doctor.Redis(ctx, e) {
+			if (c.Name == "redis eviction" || c.Name == "redis persistence") && c.Status == doctor.Pass {
+				t.Fatalf("run %d: %s %s %q, while master %s has maxmemory-policy allkeys-lru and appendonly no; all checks: %s",
+					i, c.Status, c.Name, c.Message, masters[0].Addr(), fmt.Sprint(doctor.Redis(ctx, e)))
+			}
+		}
+	}
+	// The failing lines name the bad master, and only it.
+	wantFail := map[string]string{"redis persistence": "neither AOF nor RDB snapshots are on", "redis eviction": `maxmemory-policy is "allkeys-lru"`}
+	for _, c := range doctor.Redis(ctx, e) {
+		w, ok := wantFail[c.Name]
+		if !ok {
+			continue
+		}
+		delete(wantFail, c.Name)
+		if c.Status != doctor.Fail || !strings.HasPrefix(c.Message, "master "+masters[0].Addr()+": "+w) ||
+			strings.Contains(c.Message, masters[1].Addr()) || strings.Contains(c.Message, masters[2].Addr()) {
+			t.Errorf("%s %s %q, want fail naming master %s alone: %q", c.Status, c.Name, c.Message, masters[0].Addr(), w)
+		}
+	}
+	if len(wantFail) > 0 {
+		t.Errorf("no check %v", wantFail)
+	}
+}
