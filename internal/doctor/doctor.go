@@ -1,6 +1,7 @@
 // Package doctor checks that an environment is fit to send: its Redis
-// (reachable, persistence on, maxmemory-policy noeviction, a version asynq
-// supports, and what the deployment guarantees about sending at most once),
+// (reachable; on every master of a Cluster: persistence on,
+// maxmemory-policy noeviction, a version asynq supports; and what the
+// deployment guarantees about sending at most once),
 // its SMTP server (connect, EHLO, STARTTLS as the TLS policy requires,
 // AUTH), the delivery journal's directory (written as a worker does), and
 // optionally a campaign's templates (complete in every catalog language).
