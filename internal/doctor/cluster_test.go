@@ -38,6 +38,10 @@ func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 		if w, ok := want[c.Name]; ok && (c.Status != doctor.Pass || c.Message != w) {
 			t.Errorf("every master alike: %s %s %q, want pass %q", c.Status, c.Name, c.Message, w)
 		}
+		// No replica: what the Cluster guarantees, not "a single Redis".
+		if c.Name == "at most once" && (c.Status != doctor.Warn || !strings.HasPrefix(c.Message, "a Redis Cluster whose 3 masters have no replicas: ")) {
+			t.Errorf("every master alike: %s %s %q, want a warning about a Redis Cluster whose 3 masters have no replicas", c.Status, c.Name, c.Message)
+		}
 	}
 
 	bad := masters[0].Client()

@@ -336,6 +336,11 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		}
 	}
 	const acked = "every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; "
+	// What runs the ledger: one Redis, or a Cluster's masters.
+	single, with := "a single Redis without replicas", "a single Redis with"
+	if len(ms) > 1 {
+		single, with = fmt.Sprintf("a Redis Cluster whose %d masters have no replicas", len(ms)), fmt.Sprintf("a Redis Cluster of %d masters, each with", len(ms))
+	}
 	switch {
 	case acks > 0 && replicas < acks:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
@@ -348,17 +353,17 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	case replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
 	case noAOF:
-		return fail(name, "a single Redis without replicas or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
+		return fail(name, single+" or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
 	case aofUnknown != nil:
 		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel", aofUnknown))
 	case fsyncUnknown != nil:
-		return warn(name, fmt.Sprintf("a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel", fsyncUnknown))
+		return warn(name, fmt.Sprintf(single+": a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel", fsyncUnknown))
 	case fsync == "always":
-		return pass(name, "a single Redis with appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
+		return pass(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
 	case fsync == "no":
-		return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel")
+		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel")
 	}
-	return warn(name, "a single Redis without replicas: a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
+	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
 }
 
 // inDoubt says how many recipients a worker's crash can leave in doubt:
