@@ -81,8 +81,11 @@ type Config struct {
 	NoProgressAfter time.Duration
 	// Interval is how often campaigns are checked (default 5s).
 	Interval time.Duration
-	// MaxAge: events older than this when first seen are not announced, so a
-	// notifier started late does not replay history (default 1h).
+	// MaxAge: an event older than this that no notifier has tried to
+	// deliver yet is not announced (it is logged), so a notifier started
+	// late does not replay history (default 1h). It does not apply to a
+	// delivery that was attempted: a failed one is retried, with backoff,
+	// until the webhook accepts it, however long that takes.
 	MaxAge time.Duration
 	// Lease is how long a claimed delivery is held before another process
 	// may take it over (default 30s; above the HTTP timeout).
@@ -242,20 +245,19 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		a := st.Audit[i]
 		kind := kindOf(a.Action)
 		done := true
-		if kind != "" && now.Sub(a.At) > n.cfg.MaxAge {
-			// Not replayed as news, but never dropped without a word (once:
-			// when the cursor passes it).
-			if blocked {
-				continue
-			}
-			n.log.Warn("notifications: event too old to announce (no notifier was running when it happened)",
-				"campaign", c, "event", kind, "at", a.At.UTC().Format(time.RFC3339), "reason", a.Reason, "max_age", n.cfg.MaxAge)
-		} else if kind != "" {
+		if kind != "" {
 			ev := n.event(st, kind, a.Action, a.At, a.Reason, a.Who)
-			ev.ID = fmt.Sprintf("%s/a%d", c, i)
-			done, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), i, ev)
+			ev.ID = auditEventID(c, i, a.At)
+			var old []string
+			done, old, err = n.deliver(ctx, c, fmt.Sprintf("a%d", i), i, now.Sub(a.At) > n.cfg.MaxAge, ev)
 			if err != nil {
 				return err
+			}
+			if len(old) > 0 && done && !blocked {
+				// Not replayed as news, but never dropped without a word
+				// (once: when the cursor passes it).
+				n.log.Warn("notifications: event too old to announce (no notifier tried to deliver it within max_age of when it happened)",
+					"campaign", c, "event", kind, "id", ev.ID, "sinks", strings.Join(old, ","), "at", a.At.UTC().Format(time.RFC3339), "reason", a.Reason, "max_age", n.cfg.MaxAge)
 			}
 		}
 		if !done {
@@ -284,7 +286,7 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		ev.Since = since.UTC()
 		key := fmt.Sprintf("stall-%d", since.UnixMilli())
 		ev.ID = c + "/" + key
-		if _, err := n.deliver(ctx, c, key, -1, ev); err != nil {
+		if _, _, err := n.deliver(ctx, c, key, -1, false, ev); err != nil {
 			return err
 		}
 	}
@@ -303,18 +305,25 @@ func LastProgress(ctx context.Context, s *store.Store, st *store.Status, now tim
 }
 
 // deliver claims and posts the event to every sink not yet done. index is
-// the event's audit-log index (-1 for others). It reports whether every
-// sink has it.
-func (n *Notifier) deliver(ctx context.Context, c, key string, index int, ev Event) (bool, error) {
+// the event's audit-log index (-1 for others). tooOld: the event is older
+// than MaxAge, so a sink whose delivery no notifier has attempted yet does
+// not get it (a delivery that was attempted is retried however old). It
+// reports whether every sink has it or was passed over as too old, and
+// which sinks were.
+func (n *Notifier) deliver(ctx context.Context, c, key string, index int, tooOld bool, ev Event) (bool, []string, error) {
 	all := true
+	var old []string
 	for _, s := range n.sinks {
 		id := key + ":" + s.name
-		res, attempts, err := n.cfg.Store.ClaimNotification(ctx, c, store.Delivery{Event: id, Index: index, Owner: n.cfg.Owner, Lease: n.cfg.Lease}, n.cfg.Clock())
+		res, attempts, err := n.cfg.Store.ClaimNotification(ctx, c, store.Delivery{Event: id, Index: index, Owner: n.cfg.Owner, Lease: n.cfg.Lease, TooOld: tooOld}, n.cfg.Clock())
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		switch res {
 		case store.NotifyDelivered:
+			continue
+		case store.NotifyTooOld:
+			old = append(old, s.name)
 			continue
 		case store.NotifyHeld, store.NotifyBackoff:
 			all = false
@@ -326,16 +335,25 @@ func (n *Notifier) deliver(ctx context.Context, c, key string, index int, ev Eve
 			wait := min(n.cfg.MaxBackoff, n.cfg.Backoff<<min(attempts, 20))
 			log.Warn("notification not delivered; retrying later", "attempt", attempts+1, "retry_in", wait, "err", err)
 			if err := n.cfg.Store.EndNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock(), n.cfg.Clock().Add(wait)); err != nil {
-				return false, err
+				return false, nil, err
 			}
 			continue
 		}
 		if err := n.cfg.Store.EndNotification(context.WithoutCancel(ctx), c, id, n.cfg.Owner, n.cfg.Clock(), time.Time{}); err != nil {
-			return false, err
+			return false, nil, err
 		}
 		log.Info("notification delivered")
 	}
-	return all, nil
+	return all, old, nil
+}
+
+// auditEventID is the id of the event announcing audit entry i of campaign
+// c, written at: "<campaign>/a<index>-<unix ms>". The index alone repeats
+// when Redis loses the campaign and it is staged again (its audit log
+// starts over); the entry's time does not, and, being the entry's own, it
+// is the same for every notifier and every retry, and across restagings.
+func auditEventID(c string, i int, at time.Time) string {
+	return fmt.Sprintf("%s/a%d-%d", c, i, at.UnixMilli())
 }
 
 // post sends ev to one sink. Errors never include the URL (a secret).

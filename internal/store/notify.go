@@ -35,11 +35,15 @@ const (
 	NotifyHeld NotifyClaim = 3
 	// NotifyBackoff: an earlier delivery failed and its retry is not due yet.
 	NotifyBackoff NotifyClaim = 4
+	// NotifyTooOld: Delivery.TooOld, and no process ever claimed the
+	// delivery: not to be begun (nothing was written).
+	NotifyTooOld NotifyClaim = 5
 )
 
 // claimNotifyScript claims one delivery.
 // KEYS: 1 notify hash. ARGV: 1 field, 2 owner, 3 now ms, 4 lease until ms,
-// 5 the event's audit-log index (-1: not an audit event).
+// 5 the event's audit-log index (-1: not an audit event), 6 "1" when the
+// event is too old to begin (Delivery.TooOld).
 // Returns {result code (NotifyClaim), attempts so far}. An audit event below
 // the cursor was delivered (its record was deleted when the cursor passed).
 var claimNotifyScript = loadScript("notify_claim")
@@ -71,13 +75,23 @@ type Delivery struct {
 	// Owner is the process claiming it; Lease how long it holds it.
 	Owner string
 	Lease time.Duration
+	// TooOld: the event is too old to be announced by a notifier that sees
+	// it first (internal/notify's MaxAge). Only a delivery no process has
+	// claimed yet is refused for it (NotifyTooOld); one that was attempted
+	// is claimed as usual, so a failed delivery is retried however long
+	// its webhook fails.
+	TooOld bool
 }
 
 // ClaimNotification claims delivery d of campaign c for d.Owner until
 // now+d.Lease. It returns the claim result and how many deliveries failed
 // before.
 func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now time.Time) (NotifyClaim, int, error) {
-	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index).Int64Slice()
+	tooOld := 0
+	if d.TooOld {
+		tooOld = 1
+	}
+	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index, tooOld).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim notification %s of %s: %w", d.Event, c, err)
 	}

@@ -4,16 +4,22 @@
 --
 -- KEYS: 1 notify (HASH of the campaign: cursor, e:<event> deliveries)
 -- ARGV: 1 field (e:<event>), 2 owner, 3 now (unix ms), 4 lease until (unix
---       ms), 5 the event's audit-log index (-1: not an audit event)
+--       ms), 5 the event's audit-log index (-1: not an audit event), 6 '1'
+--       when the event is too old to begin delivering (the notifier's
+--       MaxAge), '0' otherwise
 -- Returns {result, attempts so far}. Results (store.Notify* in Go):
 -- 1 acquired, 2 delivered already (an audit event below the cursor was
 -- delivered: its record was deleted when the cursor passed), 3 held by
--- another process, 4 a failed delivery's retry is not due yet.
+-- another process, 4 a failed delivery's retry is not due yet, 5 too old
+-- and never attempted (nothing is written). A delivery once attempted (it
+-- has a record) is claimed however old: the age limit is for events first
+-- seen late, not for a delivery that failed and is being retried.
 if tonumber(ARGV[5]) >= 0 and tonumber(ARGV[5]) < tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0') then
   return {2, 0}
 end
 local cur = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 local kind, attempts = string.match(cur, '^(%a+)|'), 0
+if kind == nil and ARGV[6] == '1' then return {5, 0} end
 if kind == 'done' then return {2, 0} end
 if kind == 'held' then
   local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
