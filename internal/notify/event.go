@@ -15,8 +15,11 @@ import (
 // Event is one notification. Its JSON form is the generic webhook's
 // payload; its fields are stable.
 type Event struct {
-	// ID is unique per event and campaign ("<campaign>/a<audit index>" or
-	// "<campaign>/stall-<unix ms>"); also sent as the X-Tidings-Event header.
+	// ID is unique per event and campaign, the same for every notifier and
+	// retry: "<campaign>/a<audit index>-<unix ms of the audit entry>" (the
+	// time keeps it unique when Redis loses the campaign and its audit log
+	// starts over) or "<campaign>/stall-<unix ms>"; also sent as the
+	// X-Tidings-Event header.
 	ID string `json:"id"`
 	// Kind is auto-pause, awaiting-approval, done, cancelled or no-progress.
 	Kind string `json:"event"`
