@@ -78,7 +78,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 			return err
 		}
 		b.UseEnv(opts.Env)
-		opts.Server.File = &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: o.campaign}
+		opts.Server.File = &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: o.campaign, Env: opts.Env}
 	}
 	err := console.Run(ctx, opts, func(s console.Started) { a.announceConsole(s, opts) })
 	var le *console.ListenError

@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
@@ -58,8 +59,14 @@ type CampaignFile struct {
 	// Recipients opens the campaign's valid recipients, one by one (io.EOF
 	// at the end); nil when there is no recipients file. done closes it.
 	Recipients func() (next func() (preview.Recipient, error), done func(), err error)
-	// Path names the file on the page.
+	// Path is the campaign file. Campaign, Engine and Recipients are the
+	// files as read at start; the gallery reads them again from Path (a
+	// new engine) whenever the campaign file, its template's files or its
+	// catalogs change on disk, so that it shows what send would stage.
 	Path string
+	// Env is the environment whose settings the campaign takes (see
+	// bundle.Bundle.UseEnv) when it is read again; nil: none.
+	Env *environment.Environment
 }
 
 // Config configures a Server.
@@ -104,6 +111,7 @@ type Server struct {
 	reg     *prometheus.Registry
 	users   map[string]*User // by name
 	engines engineCache
+	file    *fileState // Config.File as last read from disk
 	colour  string
 }
 
@@ -134,6 +142,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.Clock = time.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux()}
+	if cfg.File != nil {
+		s.file = &fileState{cur: *cfg.File}
+	}
 	tokens := map[string]bool{}
 	for i := range cfg.Users {
 		u := &cfg.Users[i]

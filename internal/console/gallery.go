@@ -27,6 +27,7 @@ type source struct {
 	base    string // URL path of the gallery page
 	staged  bool
 	hash    string
+	version string // of what it renders from: frame and .eml links carry it, refused once it changed
 	origin  string // where the templates come from, for the page
 	refused int64  // recipients refused at staging (staged only)
 	// scan calls fn for recipients in file/batch order with their matched
@@ -53,7 +54,7 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the approved snapshot of %s: %w", c, err)
 	}
-	src := &source{camp: camp, engine: eng, base: "/c/" + url.PathEscape(c) + "/gallery", staged: true, hash: meta.Hash,
+	src := &source{camp: camp, engine: eng, base: "/c/" + url.PathEscape(c) + "/gallery", staged: true, hash: meta.Hash, version: meta.Hash,
 		origin: fmt.Sprintf("the approved snapshot stored when %s staged it (%s)", meta.CreatedBy, meta.CreatedAt.Format("2006-01-02 15:04 MST"))}
 	if st, err := s.cfg.Store.Status(ctx, c); err == nil {
 		src.refused = st.Counts[store.OutcomeRefused]
@@ -85,11 +86,16 @@ func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fn 
 	return nil
 }
 
-// fileSource is the gallery of Config.File.
-func (s *Server) fileSource() *source {
-	f := s.cfg.File
-	src := &source{camp: f.Campaign, engine: f.Engine, base: "/file/gallery", hash: f.Engine.Hash(),
-		origin: "the campaign file " + f.Path + " and the templates and catalogs on disk (not staged)"}
+// fileSource is the gallery of Config.File as on disk now, or why the
+// files on disk cannot be used.
+func (s *Server) fileSource() (*source, error) {
+	f, at, version, err := s.file.current(s.cfg.Clock)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{camp: f.Campaign, engine: f.Engine, base: "/file/gallery", hash: f.Engine.Hash(), version: version,
+		origin: fmt.Sprintf("the campaign file %s and the templates and catalogs on disk (not staged) as read at %s (read again whenever they change)",
+			f.Path, at.Format("2006-01-02 15:04:05 MST"))}
 	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
 		if f.Recipients == nil {
 			return nil
@@ -117,7 +123,20 @@ func (s *Server) fileSource() *source {
 		}
 		return ctx.Err()
 	}
-	return src
+	return src, nil
+}
+
+// fileProblem says that the campaign file, its templates or catalogs on
+// disk cannot be used (err names the file and line): no card is shown,
+// rather than cards of files that are no longer on disk.
+func (s *Server) fileProblem(w http.ResponseWriter, r *http.Request, err error) {
+	msg := fmt.Sprintf("The files on disk cannot be rendered: %v. Fix them and reload this page; nothing is shown of what they held before.", err)
+	if r.PathValue("part") != "" || wantsJSON(r) {
+		s.refuse(w, r, http.StatusUnprocessableEntity, msg)
+		return
+	}
+	w.WriteHeader(http.StatusUnprocessableEntity)
+	s.render(w, r, "message", map[string]any{"Title": "Gallery of " + s.cfg.File.Path + ": cannot be rendered", "Message": msg})
 }
 
 // card is one email of the gallery.
@@ -209,11 +228,12 @@ func (s *Server) sample(lang string) preview.Recipient {
 func (s *Server) card(src *source, lang string, r preview.Recipient, real, picked bool) card {
 	k := card{Lang: lang, Dir: direction(lang), Covered: true, Picked: picked}
 	k.Source = "sample data (no recipient of this language)"
-	q := ""
+	v := url.Values{"v": {src.version}}
 	if real {
 		k.Source = fmt.Sprintf("%s (line %d, locale %q)", r.Email, r.Line, r.Locale)
-		q = "?r=" + url.QueryEscape(r.ID)
+		v.Set("r", r.ID)
 	}
+	q := "?" + v.Encode()
 	m := render.Match{Requested: r.Locale, Lang: lang, Via: render.ViaExact}
 	if !real {
 		m.Requested = lang
@@ -351,6 +371,10 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 // the complete message (.eml).
 func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source) {
 	lang, part := r.PathValue("lang"), r.PathValue("part")
+	if v := r.FormValue("v"); v != "" && v != src.version {
+		s.refuse(w, r, http.StatusConflict, "What the gallery renders from changed since its page was rendered: reload the gallery, and see the new version.")
+		return
+	}
 	rc, real := s.sample(lang), false
 	if q := r.FormValue("r"); q != "" {
 		found, l, ok, err := find(r.Context(), src, q)
@@ -404,10 +428,19 @@ func (s *Server) stagedGalleryPart(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) fileGallery(w http.ResponseWriter, r *http.Request) {
-	src := s.fileSource()
+	src, err := s.fileSource()
+	if err != nil {
+		s.fileProblem(w, r, err)
+		return
+	}
 	s.gallery(w, r, src, "Gallery "+src.camp.Name+" (campaign file)")
 }
 
 func (s *Server) fileGalleryPart(w http.ResponseWriter, r *http.Request) {
-	s.galleryPart(w, r, s.fileSource())
+	src, err := s.fileSource()
+	if err != nil {
+		s.fileProblem(w, r, err)
+		return
+	}
+	s.galleryPart(w, r, src)
 }
