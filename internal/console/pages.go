@@ -247,6 +247,11 @@ func (s *Server) fragment(ctx context.Context, name string, data func(context.Co
 	return s.execute(name, d, operator)
 }
 
+// lineEnds turns every line end an event stream knows (CR, LF, CRLF)
+// into LF: each line of a fragment is then one data line, and a bare CR
+// (in a pause reason) does not end a data line early.
+var lineEnds = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 // stream sends fragment name as a server-sent event "live" whenever it
 // changes (read every LiveInterval), until the client goes away. A Redis
 // error is shown in place of the fragment, and reading goes on; when Redis
@@ -279,7 +284,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 		var msg bytes.Buffer
 		if html != last {
 			msg.WriteString("event: live\n")
-			for _, line := range strings.Split(string(html), "\n") {
+			for _, line := range strings.Split(lineEnds.Replace(string(html)), "\n") {
 				msg.WriteString("data: " + line + "\n")
 			}
 			msg.WriteString("\n")
