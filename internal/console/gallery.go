@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
@@ -287,14 +288,17 @@ func direction(lang string) string {
 	return "ltr"
 }
 
-// find looks a recipient up by id or email (case-insensitive).
+// find looks a recipient up by id or by mailbox: an email in any spelling
+// of the same address (case, NFC or NFD, the domain as Unicode or xn--;
+// address.KeyOf).
 func find(ctx context.Context, src *source, key string) (preview.Recipient, string, bool, error) {
 	key = strings.TrimSpace(key)
+	mailbox := address.KeyOf(key)
 	var found preview.Recipient
 	var lang string
 	ok := false
 	err := src.scan(ctx, func(r preview.Recipient, l string) bool {
-		if r.ID == key || strings.EqualFold(r.Email, key) {
+		if r.ID == key || address.KeyOf(r.Email) == mailbox {
 			found, lang, ok = r, l, true
 		}
 		return ok
@@ -302,16 +306,17 @@ func find(ctx context.Context, src *source, key string) (preview.Recipient, stri
 	return found, lang, ok, err
 }
 
-// rejected looks a row rejected at staging up by id or email
-// (case-insensitive): the staged chunks hold accepted recipients only.
+// rejected looks a row rejected at staging up by id or mailbox (as find):
+// the staged chunks hold accepted recipients only.
 func (s *Server) rejected(ctx context.Context, src *source, key string) (store.Row, bool, error) {
 	var found store.Row
 	if !src.staged {
 		return found, false, nil
 	}
 	key = strings.TrimSpace(key)
+	mailbox := address.KeyOf(key)
 	err := s.cfg.Store.Rejects(ctx, src.camp.Name, func(row store.Row) error {
-		if row.ID == key || strings.EqualFold(row.Email, key) {
+		if row.ID == key || address.KeyOf(row.Email) == mailbox {
 			found = row
 			return errFound // no need to read the rest
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -17,10 +18,15 @@ const pageSize = 200
 // filter selects recipients by outcome, language and text.
 type filter struct {
 	Outcome, Lang, Q string
+	mailbox          string // Q's mailbox (address.KeyOf) when Q is a whole address
 }
 
 func filterOf(r *http.Request) filter {
-	return filter{Outcome: r.FormValue("outcome"), Lang: r.FormValue("lang"), Q: strings.TrimSpace(r.FormValue("q"))}
+	f := filter{Outcome: r.FormValue("outcome"), Lang: r.FormValue("lang"), Q: strings.TrimSpace(r.FormValue("q"))}
+	if _, err := address.Parse(f.Q); err == nil {
+		f.mailbox = address.KeyOf(f.Q)
+	}
+	return f
 }
 
 func (f filter) match(row store.Row) bool {
@@ -32,7 +38,8 @@ func (f filter) match(row store.Row) bool {
 	}
 	if f.Q != "" {
 		q := strings.ToLower(f.Q)
-		if !strings.Contains(strings.ToLower(row.Email), q) && !strings.Contains(strings.ToLower(row.ID), q) {
+		if !strings.Contains(strings.ToLower(row.Email), q) && !strings.Contains(strings.ToLower(row.ID), q) &&
+			(f.mailbox == "" || address.KeyOf(row.Email) != f.mailbox) {
 			return false
 		}
 	}
