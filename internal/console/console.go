@@ -3,8 +3,8 @@
 // (pause, resume, approve, cancel, retry: the same store operations the CLI
 // commands call, recorded with the signed-in person), the gallery of every
 // language rendered on demand from the approved snapshot (or, before
-// staging, from a campaign file), the recipients with their outcomes, and
-// campaign-level Prometheus metrics.
+// staging, from a campaign file as it is on disk at each request), the
+// recipients with their outcomes, and campaign-level Prometheus metrics.
 //
 // Pages are server-rendered html/template; the assets (one stylesheet, ~100
 // lines of plain JavaScript using EventSource for live updates and fetch for
