@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -80,6 +81,14 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("decode task: %w: %w", err, asynq.SkipRetry)
 	}
 	log := w.log.With("campaign", p.Campaign, "chunk", p.Chunk, "batch", p.Batch)
+	// Live until it returns, however long after its worker's Run: the
+	// journal and the SMTP pool stay open meanwhile (Worker.leave), and
+	// Run gives back the claims it has not begun to send (Worker.fence).
+	r := &run{w: w, p: p, log: log}
+	if !w.enter(r) {
+		return errDraining
+	}
+	defer w.leave(r)
 	cs, err := w.campaign(ctx, p.Campaign, p.Stage)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Warn("dropping a task of a campaign Redis no longer has")
@@ -95,7 +104,7 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if ok, err := w.verify(ctx, cs); !ok {
 		return err // nil: paused for state loss
 	}
-	r := &run{w: w, cs: cs, p: p, log: log}
+	r.cs = cs
 	err = r.process(ctx)
 	w.pool.Put(r.conn) // a nil conn (none taken) is ignored
 	return err
@@ -118,6 +127,24 @@ type run struct {
 	recs   []store.Record  // outcomes (and given-back claims) not yet recorded
 	out    []journal.Entry // outcome lines of the window, not yet journaled
 	next   time.Time       // earliest due time of a deferred recipient
+
+	// mu guards win and fenced, which Worker.fence reads from Run's
+	// goroutine while the chunk's own is stuck past the shutdown timeout
+	// (a relay slow to answer): the claims of the window it has not begun
+	// to send are given back by Run, the others by the chunk.
+	mu     sync.Mutex
+	win    *window // the window being sent (open), nil between windows
+	fenced bool    // Run fenced the chunk: it begins no more messages
+}
+
+// window is a window's claims once journaled (open): which of them the
+// step made (held, indices into claims), and from which index none has
+// begun to be sent.
+type window struct {
+	claims []store.Claim
+	held   []int
+	next   int // claims[next:] have not begun to be sent (begin)
+	given  int // -1; else Worker.fence gave back claims[given:]
 }
 
 // stop says why a chunk's pass ended early.
@@ -183,8 +210,9 @@ func (r *run) process(ctx context.Context) error {
 // walk claims and sends every recipient due now, in order, a window at a
 // time: one ledger step records the outcomes of the last window and claims
 // the next (Config.ClaimWindow recipients). A window's claims not sent
-// because the pass stops are given back, so only a crash (or a delivery
-// journal that broke: abandon) leaves claimed recipients in doubt: at most
+// because the pass stops are given back (by Run, when the chunk is stuck
+// past the shutdown timeout: Worker.fence), so only a crash (or a delivery
+// journal that broke: abandoned) leaves claimed recipients in doubt: at most
 // one window per connection. A failure is
 // recorded at once, so the auto-pause does not wait for the window.
 //
@@ -277,10 +305,16 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				if errors.Is(err, journal.ErrNotWritten) {
 					r.giveBack(claims...)
 				} else {
-					r.abandon(claims, 0, held) // the lines may be in the file
+					r.recs = append(r.recs, r.abandoned(claims, 0, held)...) // the lines may be in the file
 				}
 				return stopPaused, nil
 			}
+		}
+		if !r.open(claims, held) {
+			// Run fenced the chunk (it outlived the shutdown timeout in a
+			// step) before the window could be given back by it.
+			r.unclaim(claims, 0, held)
+			return stopDraining, nil
 		}
 		for n, j := range held {
 			if n > 0 {
@@ -297,6 +331,10 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 					r.unclaim(claims, j, held)
 					return why, err
 				}
+			}
+			if !r.begin(j) { // Run gave this claim back: it is not sent
+				r.unclaim(claims, j, held)
+				return stopDraining, nil
 			}
 			rc := &recs[todo[j]]
 			began := time.Now()
@@ -339,6 +377,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				}
 			}
 		}
+		r.close()
 		if r.journalOutcomes(ctx) {
 			return stopPaused, nil
 		}
@@ -385,26 +424,106 @@ func (r *run) later(t time.Time) {
 // next step: those recipients are pending again, not in doubt. Giving back
 // a claim that was not made changes nothing: no entry holds its token.
 func (r *run) giveBack(claims ...store.Claim) {
-	for _, c := range claims {
-		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Token: c.Token})
+	r.recs = append(r.recs, givenBack(claims)...)
+}
+
+// givenBack returns the records that give claims back (giveBack).
+func givenBack(claims []store.Claim) []store.Record {
+	recs := make([]store.Record, len(claims))
+	for i, c := range claims {
+		recs[i] = store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindUnclaim, Token: c.Token}
+	}
+	return recs
+}
+
+// open makes claims, journaled as claimed (held: those the step made,
+// indices into claims), the run's window: from then on Worker.fence gives
+// back those not begun (begin) should the run outlive its worker's
+// shutdown timeout. It returns false when Run has fenced the run already:
+// the caller gives them back itself.
+func (r *run) open(claims []store.Claim, held []int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fenced {
+		return false
+	}
+	r.win = &window{claims: claims, held: held, given: -1}
+	return true
+}
+
+// begin says that the window's claim j begins to be sent (checked,
+// rendered, sent): Worker.fence no longer gives it back. It returns false
+// when the fence came first: claim j was given back (or is the caller's
+// to give back: unclaim), and must not be sent.
+func (r *run) begin(j int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fenced || r.win == nil {
+		return false
+	}
+	r.win.next = j + 1
+	return true
+}
+
+// close ends the window, and returns how many of its claims are the
+// run's to give back: all of them, or those before the ones Worker.fence
+// gave back.
+func (r *run) close() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	to := -1
+	if r.win != nil && r.win.given >= 0 {
+		to = r.win.given
+	}
+	r.win = nil
+	return to
+}
+
+// fence is Worker.fence for one run: no message begins after it, and it
+// returns the records that give back the claims of the open window that
+// none has begun to send (journaled as unclaimed first: unclaimed), for
+// Run to record. The run gives back the others, should it stop before
+// sending them.
+func (r *run) fence() []store.Record {
+	r.mu.Lock()
+	r.fenced = true
+	win := r.win
+	if win != nil {
+		win.given = win.next
+	}
+	r.mu.Unlock()
+	if win == nil || win.next >= len(win.claims) {
+		return nil
+	}
+	return r.unclaimed(win.claims, win.next, win.held)
+}
+
+// unclaim ends the window and gives back its claims from index from on
+// (giveBack), none of them sent, but those Worker.fence gave back already:
+// unclaimed.
+func (r *run) unclaim(claims []store.Claim, from int, held []int) {
+	if to := r.close(); to >= 0 {
+		claims = claims[:max(to, from)]
+	}
+	if from < len(claims) {
+		r.recs = append(r.recs, r.unclaimed(claims, from, held)...)
 	}
 }
 
-// unclaim gives back the window's claims from index from on (giveBack),
-// none of them sent, and journals as unclaimed those of them the journal
-// holds as claimed: the held ones (indices into claims), and only those:
-// an unclaimed line for a recipient this window did not claim would
+// unclaimed returns the records that give back claims from index from
+// on, none of them sent, and journals as unclaimed those of them the
+// journal holds as claimed: the held ones (indices into claims), and only
+// those: an unclaimed line for a recipient this window did not claim would
 // resolve an earlier claim of it, which may have been sent. Should that
-// line not be written, abandon them instead.
-func (r *run) unclaim(claims []store.Claim, from int, held []int) {
+// line not be written, they are abandoned instead (abandoned).
+func (r *run) unclaimed(claims []store.Claim, from int, held []int) []store.Record {
 	if r.w.journal == nil {
-		r.giveBack(claims[from:]...)
-		return
+		return givenBack(claims[from:])
 	}
 	var un []journal.Entry
 	now := time.Now()
 	for _, j := range held {
-		if j >= from {
+		if j >= from && j < len(claims) {
 			un = append(un, r.entry(now, claims[j].ID, "", claims[j].Lang, journal.OutcomeUnclaimed))
 		}
 	}
@@ -412,28 +531,29 @@ func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 		// The next window of any chunk finds the journal broken and
 		// pauses the campaign (journalBroken).
 		r.w.log.Error("append to the delivery journal; the window's unsent claims are recorded in doubt", "campaign", r.cs.name, "err", err)
-		r.abandon(claims, from, held)
-		return
+		return r.abandoned(claims, from, held)
 	}
-	r.giveBack(claims[from:]...)
+	return givenBack(claims[from:])
 }
 
-// abandon ends the window's claims from index from on, none of them sent,
-// when the journal may hold the held ones as claimed (the journal broke)
-// and no unclaimed line can say otherwise: those are recorded in doubt,
-// as the journal reads them, and never sent; given back in Redis, a claim
-// the journal holds would read to the journal check as one Redis lost.
-// The others are given back.
-func (r *run) abandon(claims []store.Claim, from int, held []int) {
+// abandoned returns the records that end the window's claims from index
+// from on, none of them sent, when the journal may hold the held ones as
+// claimed (the journal broke) and no unclaimed line can say otherwise:
+// those are recorded in doubt, as the journal reads them, and never sent;
+// given back in Redis, a claim the journal holds would read to the journal
+// check as one Redis lost. The others are given back.
+func (r *run) abandoned(claims []store.Claim, from int, held []int) []store.Record {
+	var recs []store.Record
 	for j := from; j < len(claims); j++ {
 		c := claims[j]
 		if !slices.Contains(held, j) {
-			r.giveBack(c)
+			recs = append(recs, givenBack(claims[j:j+1])...)
 			continue
 		}
-		r.recs = append(r.recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindInDoubt, Code: journal.ClaimedCode,
+		recs = append(recs, store.Record{ID: c.ID, Lang: c.Lang, Batch: c.Batch, Kind: store.KindInDoubt, Code: journal.ClaimedCode,
 			Response: "claimed, not sent: the delivery journal could not record it given back", Token: c.Token})
 	}
+	return recs
 }
 
 // entry is a journal line of r's campaign and run, by this worker.

@@ -216,6 +216,15 @@ type Worker struct {
 	drain  chan struct{} // closed when Run's context is done
 	claims atomic.Uint64 // claims made, for claim tokens
 
+	// live holds the chunk runs whose handler has not returned (w.mu):
+	// fence gives back what those that outlive the shutdown timeout have
+	// not begun to send. fenced is set once it did (no run starts after
+	// it); ended once Run returns: the last live run then closes the
+	// journal and the SMTP pool (release), not Run.
+	live          map[*run]struct{}
+	fenced, ended bool
+	released      sync.Once
+
 	mu        sync.Mutex
 	states    map[string]store.Probe // the last probe of every active campaign
 	campaigns map[string]*campaignState
@@ -303,11 +312,6 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		w.journal = j
 		w.m.journal.Store(j)
-		defer func() {
-			if err := j.Close(); err != nil {
-				w.log.Error("close the delivery journal", "err", err)
-			}
-		}()
 	}
 	if w.cfg.GCPercent > 0 {
 		// 100 is the runtime's default: anything else was set by the operator.
@@ -318,7 +322,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 	w.pool = send.NewPool(w.cfg.SMTP, w.cfg.Concurrency)
-	defer w.pool.Close()
+	// The journal and the pool are closed by whoever ends last: Run, or a
+	// chunk that outlives it (release).
+	defer w.end()
 	w.client = asynq.NewClientFromRedisClient(w.cfg.Redis)
 	w.insp = asynq.NewInspectorFromRedisClient(w.cfg.Redis)
 	srv := asynq.NewServerFromRedisClient(w.cfg.Redis, asynq.Config{
@@ -377,6 +383,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	close(w.drain)
 	srv.Stop()
 	srv.Shutdown()
+	// A chunk still running now was abandoned by asynq (its task is back
+	// in the queue): the claims it has not begun to send are given back
+	// (recorded with the backlogs, below), and it sends nothing more.
+	w.fence()
 	stopLoops()
 	stopScheduling()
 	wg.Wait()
@@ -401,6 +411,92 @@ func (w *Worker) Run(ctx context.Context) error {
 	_ = w.insp.Close()
 	w.log.Info("worker stopped")
 	return nil
+}
+
+// enter registers r, a chunk's run, as live (until leave); false once
+// Run has fenced the live runs: the chunk must not run.
+func (w *Worker) enter(r *run) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fenced {
+		return false
+	}
+	if w.live == nil {
+		w.live = map[*run]struct{}{}
+	}
+	w.live[r] = struct{}{}
+	return true
+}
+
+// leave unregisters r; the last run to leave after Run returned closes
+// the journal and the SMTP pool (release).
+func (w *Worker) leave(r *run) {
+	w.mu.Lock()
+	delete(w.live, r)
+	last := w.ended && len(w.live) == 0
+	w.mu.Unlock()
+	if last {
+		w.release()
+	}
+}
+
+// fence gives back, for every chunk still running when asynq's shutdown
+// timeout has passed (asynq abandoned it: it waits for a relay slow to
+// answer, say), the claims of its window that it has not begun to send:
+// journaled as unclaimed, then kept for flushBacklogs, which records them
+// before Run returns. Those recipients are pending again, not left claimed
+// for the next worker to find in doubt. No message begins after it
+// (run.begin); the one a chunk is sending stays claimed, and is recorded
+// when it ends if the process lives on (an embedded worker), else left in
+// doubt.
+func (w *Worker) fence() {
+	w.mu.Lock()
+	w.fenced = true
+	live := slices.Collect(maps.Keys(w.live))
+	w.mu.Unlock()
+	for _, r := range live {
+		if recs := r.fence(); len(recs) > 0 {
+			w.log.Warn("a chunk is still sending past the shutdown timeout; the claims it had not begun to send are given back",
+				"campaign", r.cs.name, "chunk", r.p.Chunk, "claims", len(recs))
+			w.keep(r.cs, recs)
+		}
+	}
+}
+
+// end is Run's last step: it closes the journal and the SMTP pool, unless
+// chunks abandoned by asynq still run (fence): those may still record the
+// outcome of the message they are sending, in the journal first, and the
+// last of them closes both when it returns (leave). The journal is
+// fsynced meanwhile, for a process that exits now.
+func (w *Worker) end() {
+	w.mu.Lock()
+	w.ended = true
+	left := len(w.live)
+	w.mu.Unlock()
+	if left == 0 {
+		w.release()
+		return
+	}
+	w.log.Warn("chunks still sending past the shutdown timeout: the delivery journal and the SMTP connections they use are closed when they end; a process that exits now leaves the recipients they are sending to in doubt",
+		"chunks", left)
+	if w.journal != nil {
+		if err := w.journal.Sync(); err != nil {
+			w.log.Error("fsync the delivery journal", "err", err)
+		}
+	}
+}
+
+// release closes the journal and the SMTP pool, once.
+func (w *Worker) release() {
+	w.released.Do(func() {
+		_ = w.pool.Close()
+		if w.journal == nil {
+			return
+		}
+		if err := w.journal.Close(); err != nil {
+			w.log.Error("close the delivery journal", "err", err)
+		}
+	})
 }
 
 // flushHeld is what flushBacklogs logs while it cannot record the outcomes

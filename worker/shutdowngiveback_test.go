@@ -1,0 +1,119 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// TestShutdownGivesBackTheClaimsItDidNotSend: one worker, one SMTP
+// connection, the default claim window of 16. The relay is slow to answer
+// the first recipient of the window (a content scanner, a greylisting
+// tarpit: the README itself waits up to 10 minutes for a final reply), and
+// the worker gets SIGTERM (its context ends) meanwhile, with a shutdown
+// timeout of one second. asynq's shutdown timeout abandons the handler
+// that waits for the relay, and Run returns; the process would exit there.
+//
+// The README promises (Guarantees): "claims a stopping worker did not use
+// are given back, never left in doubt". So when Run returns, only the
+// recipient in the relay's hands is still claimed ("sending"): the 15 other
+// claims of the window were given back by Run (Worker.fence), and the next
+// worker sends them; none of them ends in doubt without a message.
+func TestShutdownGivesBackTheClaimsItDidNotSend(t *testing.T) {
+	var (
+		once     sync.Once
+		inFlight = make(chan string, 1)
+		release  = make(chan struct{})
+	)
+	e := newEnv(t, func(rcpt string) error {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			inFlight <- rcpt
+			<-release // the relay answers only once the test is over
+		}
+		return nil
+	})
+	t.Cleanup(func() { close(release) })
+	e.stage(t, opts{n: 20})
+
+	w, err := worker.New(worker.Config{
+		Redis: e.rdb, Concurrency: 1, WorkerID: "w1",
+		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: time.Minute},
+		Journal: journal.Config{Dir: t.TempDir()},
+		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		ShutdownTimeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var slow string
+	select {
+	case slow = <-inFlight:
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("no message reached the relay within 30 s")
+	}
+	cancel() // SIGTERM
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("worker: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker did not stop within 30 s")
+	}
+
+	// The worker has returned: its process would exit now. Who is still
+	// claimed ("sending") in the ledger?
+	var ids []string
+	byID := map[string]string{}
+	for i := range e.staged {
+		id := fmt.Sprintf("id%05d", i)
+		ids = append(ids, id)
+		byID[id] = email(i, testLangs[i%len(testLangs)])
+	}
+	es, err := e.st.Entries(context.Background(), e.name, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed []string
+	for i, en := range es {
+		if en.State == "sending" && byID[ids[i]] != slow {
+			claimed = append(claimed, byID[ids[i]])
+		}
+	}
+	if len(claimed) > 0 {
+		t.Errorf("after the worker stopped, %d recipients it never sent to are still claimed (sending): %v; only %s was in the relay's hands", len(claimed), claimed, slow)
+	}
+
+	// What that costs: the next worker runs the chunk again.
+	stop := e.startWorker(t, wopts{id: "w2", concurrency: 1})
+	defer stop()
+	wait.For(t, 30*time.Second, "the campaign done", func() bool { return e.state(t) == store.StateDone })
+	got := e.received()
+	var neverSent []string
+	err = e.st.Report(context.Background(), e.name, func(r store.Row) error {
+		if r.Outcome == store.OutcomeInDoubt && r.Email != slow && got[r.Email] == 0 {
+			neverSent = append(neverSent, r.Email)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(neverSent) > 0 {
+		t.Errorf("%d recipients who were never sent a message are in-doubt (never sent again): %v", len(neverSent), neverSent)
+	}
+}
