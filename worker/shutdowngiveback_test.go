@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,10 +46,11 @@ func TestShutdownGivesBackTheClaimsItDidNotSend(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	e.stage(t, opts{n: 20})
 
+	dir := t.TempDir()
 	w, err := worker.New(worker.Config{
 		Redis: e.rdb, Concurrency: 1, WorkerID: "w1",
 		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: time.Minute},
-		Journal: journal.Config{Dir: t.TempDir()},
+		Journal: journal.Config{Dir: dir},
 		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: time.Second,
 	})
@@ -96,6 +98,22 @@ func TestShutdownGivesBackTheClaimsItDidNotSend(t *testing.T) {
 	}
 	if len(claimed) > 0 {
 		t.Errorf("after the worker stopped, %d recipients it never sent to are still claimed (sending): %v; only %s was in the relay's hands", len(claimed), claimed, slow)
+	}
+
+	// Its journal says the same: the claims given back are journaled as
+	// unclaimed, so that a reader of the journal (a recovery after Redis
+	// lost the campaign) does not take them as in doubt either.
+	var open []string
+	if err := journal.Read(dir, e.name, func(je journal.Entry) error {
+		if je.Outcome == journal.OutcomeInDoubt {
+			open = append(open, je.Email)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(open, []string{slow}) {
+		t.Errorf("after the worker stopped, its journal holds %v claimed without an outcome; want only %s, in the relay's hands", open, slow)
 	}
 
 	// What that costs: the next worker runs the chunk again.
