@@ -294,8 +294,15 @@ func (w *Worker) claimToken() string {
 // recipients, lets sends in flight finish and be recorded, and returns
 // within about Config.ShutdownTimeout (a second more when outcomes kept
 // during a Redis outage are still to record); the chunks it was processing go back
-// to asynq for another worker (or this one, restarted). Run may be called
-// once.
+// to asynq for another worker (or this one, restarted). A chunk still
+// sending when the timeout ends (a relay slow to answer) is abandoned to
+// asynq: before Run returns, the claims of its window it has not begun to
+// send are given back (pending again, not in doubt), and it begins no
+// other message. It may still record the outcome of the one it is sending,
+// should the process live on (an embedded worker): the delivery journal
+// and the SMTP pool stay open until the last such chunk returns, which
+// closes them; a process that exits leaves that recipient in doubt. Run
+// may be called once.
 func (w *Worker) Run(ctx context.Context) error {
 	if err := w.cfg.Redis.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("run worker: redis unreachable: %w", err)
