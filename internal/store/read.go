@@ -372,9 +372,12 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	for _, a := range audC.Val() {
 		var e AuditEntry
-		if json.Unmarshal([]byte(a), &e) == nil {
-			st.Audit = append(st.Audit, e)
+		if err := json.Unmarshal([]byte(a), &e); err != nil {
+			// Kept in its place (the notifier's cursor and event ids count
+			// entries), and shown: an audit log is not edited silently.
+			e = AuditEntry{Action: AuditUnreadable, Reason: fmt.Sprintf("an audit entry tidings cannot read (%v): %.200q", err, a)}
 		}
+		st.Audit = append(st.Audit, e)
 	}
 	// Rate over the last 10 complete seconds.
 	now := time.Now()

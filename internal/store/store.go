@@ -184,6 +184,10 @@ func (a Actor) String() string {
 	return cmp.Or(s, "unknown")
 }
 
+// AuditUnreadable is the action of an audit entry that is not one tidings
+// wrote (a corrupted or hand-edited list): Status keeps its place.
+const AuditUnreadable = "unreadable"
+
 // AuditEntry is one line of a campaign's audit log.
 type AuditEntry struct {
 	At     time.Time `json:"at"`
