@@ -74,6 +74,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -415,6 +416,19 @@ func posixHint(s string) string {
 	return fmt.Sprintf(" (a POSIX locale: as a language tag it is %s; fix the file, or map it with locale_policy.aliases)", tag)
 }
 
+// invisibleHint names the first character of s that a spreadsheet shows
+// as nothing or as a space (a zero-width or no-break space, a BOM, a
+// direction mark), which makes a locale unparsable although it looks
+// right.
+func invisibleHint(s string) string {
+	for i, r := range s {
+		if unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ') {
+			return fmt.Sprintf(" (it holds the invisible character U+%04X at byte %d: remove it)", r, i)
+		}
+	}
+	return ""
+}
+
 // Hash returns the hex sha256 of the template files and every catalog file
 // (sorted names and bytes): the content version a campaign is approved with.
 func (e *Engine) Hash() string { return e.hash }
@@ -492,12 +506,12 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable,
 			Reason: fmt.Sprintf("locale %q names no language (it asks for a default one, which x/text reads as English): write the recipient's language, such as de or pt-BR, or map such locales with locale_policy.missing_locale", requested)}
 	}
+	if e.missing != "" && namesNone(s) {
+		return e.accept(requested, e.missing, ViaMissingLocale)
+	}
 	tag, err := language.Parse(s)
 	if err != nil {
-		if e.missing != "" && !namesLanguage(s) {
-			return e.accept(requested, e.missing, ViaMissingLocale)
-		}
-		reason := fmt.Sprintf("unparsable locale %q", requested) + posixHint(s)
+		reason := fmt.Sprintf("unparsable locale %q", requested) + posixHint(s) + invisibleHint(s)
 		if ve := language.ValueError(nil); errors.As(err, &ve) {
 			// Well-formed, but a subtag no registry knows: the language
 			// (xx-YY), or a region, script or variant (de-YY).
@@ -509,7 +523,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		}
 		if e.missing != "" {
 			// Lest the operator wonder why missing_locale did not take it.
-			reason += "; missing_locale maps only a locale that names no language"
+			reason += "; " + missingTakes
 		}
 		return Match{}, &Refusal{Requested: requested, Code: CodeUnparsable, Reason: reason}
 	}
@@ -575,21 +589,34 @@ func canonKey(s string) string {
 	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
 }
 
-// namesLanguage reports whether s, which does not parse as a language tag,
-// still begins with a known language's code (its first subtag, up to any
-// of "-_.@ "): a POSIX locale (de_CH.UTF-8), a stray dash (ru-RU-), an
-// unknown region (de-YY). Such a recipient has a language, so
-// missing_locale, for those who have none, does not take them.
-func namesLanguage(s string) bool {
-	first, _, _ := strings.Cut(strings.Map(func(r rune) rune {
-		if strings.ContainsRune("-_.@ ", r) {
-			return '-'
-		}
-		return r
-	}, s), "-")
-	b, err := language.ParseBase(first)
-	return err == nil && b.String() != "und"
+// namesNone reports whether s, a locale, says that the recipient has no
+// language: POSIX's C or POSIX (with any charset or modifier), und, i-default
+// and the words exports write for a missing value. Only those are for
+// missing_locale: anything else that does not parse may name a language
+// in a spelling x/text does not read (de_CH.UTF-8, de/CH, de,en;q=0.5,
+// Deutsch, a full-width ｄｅ), and that person is refused, not sent the
+// language missing_locale names.
+func namesNone(s string) bool {
+	k := canonKey(s)
+	if base, _, _ := strings.Cut(k, "."); base == "c" || base == "posix" {
+		return true
+	}
+	if base, _, _ := strings.Cut(k, "@"); base == "c" || base == "posix" {
+		return true
+	}
+	return noneWords[k]
 }
+
+// noneWords are the locales, in canonKey's form, that say there is none.
+var noneWords = map[string]bool{
+	"und": true, "i-default": true, "*": true,
+	"n/a": true, "none": true, "null": true, "nil": true, "unknown": true, "undefined": true,
+	"-": true, "--": true, "?": true,
+}
+
+// missingTakes ends the refusal of a locale that missing_locale did not
+// take.
+const missingTakes = "missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one"
 
 // rtlScripts are the scripts written right to left.
 var rtlScripts = map[string]bool{

@@ -117,7 +117,20 @@ func TestResolve(t *testing.T) {
 		{"unknown region", strict, "de-YY", "", "", `unknown subtag "YY" in locale "de-YY": no registry has that code; fix the file (such as de or pt-BR)`, CodeUnparsable},
 		{"unknown script", strict, "de-Zzzq", "", "", `unknown subtag "Zzzq" in locale "de-Zzzq": no registry has that code; fix the file (such as de or pt-BR)`, CodeUnparsable},
 		{"empty mapped", aliased, "", "en", ViaMissingLocale, "", ""},
-		{"garbage mapped", aliased, "xx-garbage!!", "en", ViaMissingLocale, "", ""},
+		// missing_locale takes a locale that says there is none, in the
+		// spellings exports write; anything else that does not parse may
+		// name a language in a spelling x/text does not read (a red team:
+		// de/CH, Deutsch), so it is refused, whatever it looks like.
+		{"garbage not mapped", aliased, "xx-garbage!!", "", "", `unparsable locale "xx-garbage!!"; missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"und mapped", aliased, "und", "en", ViaMissingLocale, "", ""},
+		{"zero-width space named", strict, "de\u200b", "", "", `unparsable locale "de\u200b" (it holds the invisible character U+200B at byte 2: remove it)`, CodeUnparsable},
+		{"no-break space named", strict, "de\u00a0CH", "", "", `unparsable locale "de\u00a0CH" (it holds the invisible character U+00A0 at byte 2: remove it)`, CodeUnparsable},
+		{"POSIX mapped", aliased, "POSIX", "en", ViaMissingLocale, "", ""},
+		{"C with a modifier mapped", aliased, "C@euro", "en", ViaMissingLocale, "", ""},
+		{"NULL mapped", aliased, " NULL ", "en", ViaMissingLocale, "", ""},
+		{"unknown mapped", aliased, "Unknown", "en", ViaMissingLocale, "", ""},
+		{"a dash mapped", aliased, "-", "en", ViaMissingLocale, "", ""},
+		{"C-like word not mapped", aliased, "Ch", "", "", `not-covered: no catalog for ch`, CodeNotCovered},
 		{"posix C mapped", aliased, "C.UTF-8", "en", ViaMissingLocale, "", ""},
 		{"i-default mapped", aliased, "I-Default", "en", ViaMissingLocale, "", ""},
 		{"i-default names no language (x/text reads en)", strict, "i-default", "", "", `locale "i-default" names no language (it asks for a default one, which x/text reads as English): write the recipient's language, such as de or pt-BR, or map such locales with locale_policy.missing_locale`, CodeUnparsable},
@@ -125,14 +138,14 @@ func TestResolve(t *testing.T) {
 		// missing_locale is for recipients without a language: one whose
 		// locale names a language in a spelling that does not parse is
 		// refused, not sent another language.
-		{"posix names de: not mapped", aliased, "de_CH.UTF-8", "", "", `unparsable locale "de_CH.UTF-8" (a POSIX locale: as a language tag it is de-CH; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"posix names fr: not mapped", aliased, "fr-FR.utf8", "", "", `unparsable locale "fr-FR.utf8" (a POSIX locale: as a language tag it is fr-FR; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"posix names ja: not mapped", aliased, "ja_JP.eucJP", "", "", `unparsable locale "ja_JP.eucJP" (a POSIX locale: as a language tag it is ja-JP; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"stray dash: not mapped", aliased, "ru-RU-", "", "", `unparsable locale "ru-RU-"; missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"stray dash ar: not mapped", aliased, "ar-EG-", "", "", `unparsable locale "ar-EG-"; missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"region twice: not mapped", aliased, "pl-PL-PL", "", "", `unparsable locale "pl-PL-PL"; missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"unknown region: not mapped", aliased, "de-YY", "", "", `unknown subtag "YY" in locale "de-YY": no registry has that code; fix the file (such as de or pt-BR); missing_locale maps only a locale that names no language`, CodeUnparsable},
-		{"three-letter code: not mapped", aliased, "deu_DE.UTF-8", "", "", `unparsable locale "deu_DE.UTF-8" (a POSIX locale: as a language tag it is de-DE; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that names no language`, CodeUnparsable},
+		{"posix names de: not mapped", aliased, "de_CH.UTF-8", "", "", `unparsable locale "de_CH.UTF-8" (a POSIX locale: as a language tag it is de-CH; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"posix names fr: not mapped", aliased, "fr-FR.utf8", "", "", `unparsable locale "fr-FR.utf8" (a POSIX locale: as a language tag it is fr-FR; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"posix names ja: not mapped", aliased, "ja_JP.eucJP", "", "", `unparsable locale "ja_JP.eucJP" (a POSIX locale: as a language tag it is ja-JP; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"stray dash: not mapped", aliased, "ru-RU-", "", "", `unparsable locale "ru-RU-"; missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"stray dash ar: not mapped", aliased, "ar-EG-", "", "", `unparsable locale "ar-EG-"; missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"region twice: not mapped", aliased, "pl-PL-PL", "", "", `unparsable locale "pl-PL-PL"; missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"unknown region: not mapped", aliased, "de-YY", "", "", `unknown subtag "YY" in locale "de-YY": no registry has that code; fix the file (such as de or pt-BR); missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
+		{"three-letter code: not mapped", aliased, "deu_DE.UTF-8", "", "", `unparsable locale "deu_DE.UTF-8" (a POSIX locale: as a language tag it is de-DE; fix the file, or map it with locale_policy.aliases); missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one`, CodeUnparsable},
 		// An alias names a spelling, not what x/text rewrites it to: sh
 		// (Serbo-Croatian) parses as sr-Latn, and so does hbs.
 		{"alias sh", aliased, "SH", "sr", ViaAlias, "", ""},
