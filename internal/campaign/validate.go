@@ -153,12 +153,10 @@ func (c *Campaign) validateAliases(badAt func(path []string, format string, args
 	}
 }
 
-// canonLocale normalises a requested locale as the locale rule compares it:
-// case-insensitively, with _ read as -.
+// canonLocale normalises an alias key as the locale rule compares a
+// requested locale with it (render's canonKey): its spelling only (case,
+// surrounding space, "_" for "-"), never x/text's canonical form, which
+// rewrites legacy tags into other languages' (sh and hbs to sr-Latn).
 func canonLocale(s string) string {
-	s = strings.TrimSpace(s)
-	if tag, err := language.Parse(s); err == nil {
-		return strings.ToLower(tag.String())
-	}
-	return strings.ToLower(strings.ReplaceAll(s, "_", "-"))
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
 }
