@@ -37,7 +37,10 @@ func (st *fileState) current(now func() time.Time) (f CampaignFile, at time.Time
 	// The sum is taken before the files are read: a change made while
 	// they are read is read at the next request.
 	sum := contentSum(st.cur.Path, st.cur.Campaign)
-	if !st.read || sum != st.sum {
+	// After a failed read the sum may cover directories the campaign file
+	// no longer names (cur is the campaign as last read whole): read
+	// again at every request until the files load.
+	if !st.read || sum != st.sum || st.err != nil {
 		st.sum, st.read, st.at = sum, true, now()
 		st.err = st.load()
 	}
