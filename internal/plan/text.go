@@ -52,7 +52,7 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 		path = s.Campaign + ".rejects.csv"
 	}
 	if len(s.Rejects) == 0 {
-		if old, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(old), strings.Join(RejectsHeader, ",")+"\n") {
+		if old, err := os.ReadFile(path); err == nil && rejectsOf(old, s.Campaign) {
 			if err := os.Remove(path); err != nil {
 				return "", fmt.Errorf("remove the rejects file of an earlier plan: %w", err)
 			}
@@ -71,6 +71,28 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 		return "", fmt.Errorf("write rejects file %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// rejectsOf reports whether b is a rejects file (WriteRejectsCSV) every row
+// of which is campaign's: only such a file is an earlier plan's of the
+// campaign, which a plan with no rejected row removes. Another campaign's
+// at the same path (one --rejects file for a night's campaigns) is not.
+func rejectsOf(b []byte, campaign string) bool {
+	if !bytes.HasPrefix(b, []byte(strings.Join(RejectsHeader, ",")+"\n")) {
+		return false
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	rows, err := r.ReadAll()
+	if err != nil {
+		return false
+	}
+	col := len(RejectsHeader) - 1 // campaign
+	for _, row := range rows[1:] {
+		if len(row) != len(RejectsHeader) || csvcell.Uncell(row[col]) != campaign {
+			return false
+		}
+	}
+	return true
 }
 
 // RejectsNote names the rows WriteRejectsFile writes, for the line that
