@@ -530,6 +530,11 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 				return rcp, r.rowErr(line, "", CodeInvalidUTF8, fmt.Sprintf("the key %s holds the escape %s, %s", raw, esc, halfPairAdvice))
 			}
 		}
+		if strings.TrimSpace(k) == "" {
+			// As a CSV header's column without a name: the template could
+			// not name its value.
+			return rcp, r.rowErr(line, "", CodeBadRow, fmt.Sprintf("the key %q has no name: name every field, as in {\"email\":\"a@example.com\",\"locale\":\"de\"}", k))
+		}
 		lk := strings.ToLower(k)
 		if first, dup := keys[lk]; dup {
 			field := first
