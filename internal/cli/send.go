@@ -172,7 +172,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 	case errors.As(err, &lost):
 		return problemsErr(stateLostMessage(lost, b.File, e))
 	case errors.As(err, &changed):
-		return configError(fmt.Errorf("%s changed while it was being staged: nothing was started; run send again once the file no longer changes", changed.File))
+		return configError(fmt.Errorf("%w; run send again once the files no longer change (it checks and shows them as they are then)", err))
 	case errors.Is(err, store.ErrCampaignExists):
 		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)", name, e, name, e))
 	case errors.Is(err, store.ErrNothingToSend):

@@ -90,12 +90,25 @@ func (e *RejectedError) Error() string {
 	return fmt.Sprintf("not sending: %d refused, %d invalid rows", e.Refused, e.Invalid)
 }
 
-// ChangedError says that the recipients file changed between the plan and
-// the staging: nothing was started.
-type ChangedError struct{ File string }
+// ChangedError says that files the plan read changed before they were
+// staged: the recipients file (read again to stage it), or the templates
+// and catalogs (read again to store the approved snapshot, which must be
+// what the plan checked). Nothing was started.
+type ChangedError struct {
+	File string // the recipients file, when it changed
+	// Templates names each template or catalog file that differs from what
+	// the plan read, as a path with how it differs ("changed", "missing",
+	// "extra"); Planned and Now are the content hashes of both readings.
+	Templates    []string
+	Planned, Now string
+}
 
 func (e *ChangedError) Error() string {
-	return e.File + " changed while it was being staged: nothing was started"
+	if len(e.Templates) == 0 {
+		return e.File + " changed while it was being staged: nothing was started"
+	}
+	return fmt.Sprintf("the templates and catalogs changed after the plan checked them: %s; their content hash is now %.12s, not the planned %.12s: nothing was staged or started",
+		strings.Join(e.Templates, ", "), e.Now, e.Planned)
 }
 
 // Plan reads and checks every recipient row (plan.Run) without touching
@@ -245,9 +258,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	in := p.in
 	c := in.Campaign
 	excl := in.Exclude
-	snap, err := render.Snapshot(in.Templates, in.Locales, c.Template)
+	snap, err := p.snapshot()
 	if err != nil {
-		return nil, fmt.Errorf("snapshot the templates: %w", err)
+		return nil, err
 	}
 	def, err := c.Definition()
 	if err != nil {
@@ -368,6 +381,28 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 		return nil
 	}
 	return &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+}
+
+// snapshot reads the templates and catalogs to store with the campaign and
+// refuses them (a *ChangedError) when they are not the files the plan's
+// engine read and checked (a translator saved a catalog while the operator
+// confirmed): the snapshot stored must have the hash stored with it, and
+// only the files checked may be staged.
+func (p *Planned) snapshot() (map[string][]byte, error) {
+	in, c := p.in, p.in.Campaign
+	snap, err := render.Snapshot(in.Templates, in.Locales, c.Template)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot the templates: %w", err)
+	}
+	now := render.SnapshotHash(snap)
+	if now == in.Engine.Hash() {
+		return snap, nil
+	}
+	e := &ChangedError{Planned: in.Engine.Hash(), Now: now}
+	for _, d := range render.DiffSnapshots(in.Engine.Snapshot(), snap) {
+		e.Templates = append(e.Templates, fmt.Sprintf("%s (%s)", render.ResolvePath(d.File, c.Path(c.TemplatesDir), c.Path(c.LocalesDir)), d.Change))
+	}
+	return nil, e
 }
 
 func recipientOf(a plan.Accepted) store.Recipient {

@@ -70,6 +70,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -221,7 +222,8 @@ type Engine struct {
 	aliases  map[string]string // canonical requested -> catalog language
 	missing  string            // catalog language for empty/unparsable, or ""
 	hash     string
-	resolved sync.Map // requested string -> resolution
+	files    map[string][]byte // the files hash covers, as read
+	resolved sync.Map          // requested string -> resolution
 	nres     atomic.Int64
 	data     map[string]any // the campaign data folded into the templates, or nil
 	prose    func() []literal
@@ -341,7 +343,7 @@ func New(cfg Config) (*Engine, error) {
 	for _, c := range cats {
 		files[c.file] = c.src
 	}
-	e.hash = hashFiles(files)
+	e.hash, e.files = hashFiles(files), files
 	return e, nil
 }
 
@@ -432,6 +434,11 @@ func invisibleHint(s string) string {
 // Hash returns the hex sha256 of the template files and every catalog file
 // (sorted names and bytes): the content version a campaign is approved with.
 func (e *Engine) Hash() string { return e.hash }
+
+// Snapshot returns the files Hash covers, as the engine read them (a copy of
+// the map; the bytes are shared and must not be changed), keyed as
+// render.Snapshot keys them.
+func (e *Engine) Snapshot() map[string][]byte { return maps.Clone(e.files) }
 
 // Template returns the template name.
 func (e *Engine) Template() string { return e.name }

@@ -33,6 +33,9 @@ func Snapshot(templates, locales fs.FS, template string) (map[string][]byte, err
 	return out, nil
 }
 
+// SnapshotHash returns the Hash of an engine built from files (a Snapshot).
+func SnapshotHash(files map[string][]byte) string { return hashFiles(files) }
+
 // FromSnapshot turns a Snapshot back into the templates and locales file
 // systems for Config. Keys outside templates/ and locales/ are ignored.
 func FromSnapshot(files map[string][]byte) (templates, locales fs.FS) {
