@@ -660,7 +660,7 @@ const wholeCheck = 2 * time.Minute
 // now says delivered. (A worker writes a line before Redis records what
 // it says, so a ledger that has moved on has the line whole.)
 func (w *Worker) forgottenAnywhere(ctx context.Context, c, run string) (string, error) {
-	files, err := journal.Files(w.journal.Dir(), c)
+	files, err := journal.CampaignFiles(w.journal.Dir(), c)
 	if err != nil {
 		return "", nil // no journal yet, or one forgotten has warned of
 	}

@@ -476,7 +476,10 @@ type File struct {
 
 // Files lists the journal files of campaign under path: a journal directory
 // (holding <campaign>/ subdirectories), one campaign's directory, or a
-// single file.
+// single file. Journal files it would pass over are refused, naming them:
+// beside the campaign's directory in a journal directory (stray), and in a
+// subdirectory of the directory it reads (nested). A directory of
+// journal files collected anywhere is read as the campaign's.
 func Files(path, campaign string) ([]File, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -489,18 +492,22 @@ func Files(path, campaign string) ([]File, error) {
 		dir := path
 		if sub := filepath.Join(path, campaign); isDir(sub) {
 			dir = sub
-		}
-		// The campaign's own directory, however it was named (not a
-		// journal directory of every campaign's, whose subdirectories
-		// are the other campaigns').
-		if dir != path || filepath.Base(filepath.Clean(path)) == campaign {
-			if err := nested(dir); err != nil {
+			if err := stray(path, sub); err != nil {
 				return nil, err
 			}
 		}
 		m, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		if err != nil {
 			return nil, fmt.Errorf("read journal: %w", err)
+		}
+		// The directory read is the campaign's, however it is named, when
+		// it holds journal files or is the one named after the campaign;
+		// not a journal directory of every campaign's with nothing of
+		// this one (its subdirectories are the other campaigns').
+		if len(m) > 0 || dir != path || filepath.Base(filepath.Clean(path)) == campaign {
+			if err := nested(dir); err != nil {
+				return nil, err
+			}
 		}
 		names = m
 	}
@@ -512,6 +519,44 @@ func Files(path, campaign string) ([]File, error) {
 		out = append(out, File{Path: n, Campaign: campaign, Run: run, Worker: worker})
 	}
 	return out, nil
+}
+
+// CampaignFiles lists the journal files of campaign in a worker's journal
+// directory dir: <dir>/<campaign>/ only (the files a worker writes), so
+// that a file misplaced elsewhere in dir does not stop every campaign (a
+// reader given the whole directory, Files, refuses it). The error wraps
+// fs.ErrNotExist when <dir>/<campaign>/ does not exist; a file of that name
+// (where the worker cannot write its journal, and says so) holds none.
+func CampaignFiles(dir, campaign string) ([]File, error) {
+	sub := filepath.Join(dir, campaign)
+	if fi, err := os.Stat(sub); err == nil && !fi.IsDir() {
+		return nil, nil
+	}
+	return Files(sub, campaign)
+}
+
+// stray refuses a journal directory root with journal files
+// (<run>.<worker>.jsonl) directly in it, beside the campaign's directory
+// sub (another host's file copied into the journal directory itself, say):
+// only sub is read, so their deliveries would be missed (excluded from
+// nobody: mailed again) without a word.
+func stray(root, sub string) error {
+	m, err := filepath.Glob(filepath.Join(root, "*.jsonl"))
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	var found []string
+	for _, p := range m {
+		run, worker, ok := strings.Cut(strings.TrimSuffix(filepath.Base(p), ".jsonl"), ".")
+		if ok && run != "" && worker != "" && !isDir(p) {
+			found = append(found, filepath.Base(p))
+		}
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("read journal: %s holds journal file(s) %s beside the campaign's directory, which nobody reads there: move each into its campaign's directory (%s for this campaign's), keeping its name",
+			root, strings.Join(found, ", "), sub)
+	}
+	return nil
 }
 
 // nested refuses a campaign's journal directory with journal files in a
@@ -812,10 +857,10 @@ func salvage(frag []byte) (e Entry, ok bool) {
 // deliveries were excluded: a file that has grown since holds lines nobody
 // read), or "<run>.<worker>" (older stagings). It fails closed: a file it
 // cannot read, or whose last line is cut, counts as holding a delivery,
-// and a directory it cannot list is an error. A dir that does not exist
-// holds no run.
+// and a directory it cannot list is an error. It reads dir/<campaign>/
+// (CampaignFiles), which holds no run when it does not exist.
 func UnknownRuns(dir, campaign string, known []string) ([]string, error) {
-	files, err := Files(dir, campaign)
+	files, err := CampaignFiles(dir, campaign)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -1,7 +1,9 @@
 package journal_test
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
@@ -50,5 +52,59 @@ func TestFilesRefusesANestedCampaignDirGivenItself(t *testing.T) {
 	}
 	if files, err := journal.Files(root, "other"); err != nil || len(files) != 0 {
 		t.Errorf("Files of a campaign the journal holds nothing of: %v, %v; want none, no error", files, err)
+	}
+}
+
+// TestStrayJournalFileRefusedByReadersNotByTheWorker: a journal file
+// copied into a journal directory itself, beside the campaign's directory,
+// is refused, naming it, by a reader given that directory (send
+// --exclude-delivered, report --journal: Files), whatever its campaign,
+// since nothing reads there; the worker, whose journal directory it is,
+// reads <dir>/<campaign>/ only (CampaignFiles, UnknownRuns) and goes on:
+// a file misplaced there must not stop every campaign on the host. A
+// .jsonl file not named as a journal file (<run>.<worker>.jsonl) is left
+// alone.
+func TestStrayJournalFileRefusedByReadersNotByTheWorker(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, stray string
+		refused     bool
+	}{
+		{"another host's file of the campaign", "r1.host2.jsonl", true},
+		{"a file of a run of another campaign", "r9.host3.jsonl", true},
+		{"a .jsonl file not named as a journal's", "notes.jsonl", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			w, err := journal.Open(journal.Config{Dir: root, Worker: "host1", Always: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Append(journal.Entry{Campaign: "rt10", Run: "r1", ID: "a", Email: "a@x.example", Outcome: "sent"}); err != nil {
+				t.Fatal(err)
+			}
+			_ = w.Close()
+			line := `{"campaign":"rt10","run":"r0","id":"b","email":"b@x.example","outcome":"sent"}` + "\n"
+			if err := os.WriteFile(filepath.Join(root, tt.stray), []byte(line), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files, err := journal.Files(root, "rt10")
+			switch {
+			case tt.refused && (err == nil || !strings.Contains(err.Error(), tt.stray) || !strings.Contains(err.Error(), filepath.Join(root, "rt10"))):
+				t.Errorf("Files(%s) = %v, %v; want %s refused, naming %s to move it into", root, files, err, tt.stray, filepath.Join(root, "rt10"))
+			case !tt.refused && (err != nil || len(files) != 1):
+				t.Errorf("Files(%s) = %v, %v; want rt10/r1.host1.jsonl only", root, files, err)
+			}
+			// The worker's own reading: its file, and the run it knows.
+			own, err := journal.CampaignFiles(root, "rt10")
+			if err != nil || len(own) != 1 || own[0].Path != filepath.Join(root, "rt10", "r1.host1.jsonl") {
+				t.Errorf("CampaignFiles = %v, %v; want rt10/r1.host1.jsonl", own, err)
+			}
+			if runs, err := journal.UnknownRuns(root, "rt10", []string{"r1"}); err != nil || len(runs) != 0 {
+				t.Errorf("UnknownRuns = %v, %v; want none, no error", runs, err)
+			}
+		})
 	}
 }

@@ -40,9 +40,10 @@ type openClaim struct{ file, attempt int }
 // a line that is not an entry, is passed over whole (a line after the bad
 // one may resolve a claim before it), and passed (required) is told why: this serves
 // a detector, which a file someone else owns must not stop. Latest's error
-// is the directory's (fs.ErrNotExist when it does not exist yet).
+// is the directory's (fs.ErrNotExist when dir/<campaign>/ does not exist
+// yet: CampaignFiles).
 func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed func(path string, err error)) (*Recent, error) {
-	files, err := Files(dir, campaign)
+	files, err := CampaignFiles(dir, campaign)
 	if err != nil {
 		return nil, err
 	}

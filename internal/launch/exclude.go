@@ -267,14 +267,21 @@ func (d *Delivered) readCSV(path string) error {
 	if !okO || (!okI && !okE) {
 		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
-	for line := 2; ; line++ {
+	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read deliveries: %s:%d: %w", path, line, err)
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("read deliveries: %s:%d: %w", path, pe.StartLine, err)
 		}
+		if err != nil {
+			return fmt.Errorf("read deliveries: %s: %w", path, err)
+		}
+		// The line of the file the row starts on: a quoted cell may span
+		// lines (an SMTP reply of several), and blank lines are skipped.
+		line, _ := r.FieldPos(0)
 		if strings.TrimSpace(strings.Join(rec, "")) == "" {
 			continue // a row a spreadsheet left with empty cells
 		}
