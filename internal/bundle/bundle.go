@@ -22,6 +22,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
@@ -207,21 +208,47 @@ func (b *Bundle) Recipients() (next func() (recipient.Recipient, error), done fu
 	return next, func() { f.Close() }, nil
 }
 
-// FirstPerLanguage returns the first valid recipient of every catalog
-// language the recipients' locales match, by language. With no recipients
-// file it returns an empty map.
-func (b *Bundle) FirstPerLanguage() (map[string]recipient.Recipient, error) {
-	out := map[string]recipient.Recipient{}
-	if _, err := b.eachRecipient(func(r recipient.Recipient) {
-		if m, err := b.Engine.Resolve(r.Locale); err == nil {
-			if _, seen := out[m.Lang]; !seen {
-				out[m.Lang] = r
-			}
-		}
-	}); err != nil {
-		return nil, err
+// Plan plans the recipients file for environment env (nil: no
+// allowlist), as send would, calling emit (nil: none) with every accepted
+// row: an error from emit stops it and is returned. With no recipients
+// file, or one without rows, it returns nil and no error. A file that
+// cannot be read is a *RecipientsError.
+func (b *Bundle) Plan(ctx context.Context, env *environment.Environment, emit func(plan.Accepted) error) (*plan.Summary, error) {
+	f, err := os.Open(b.RecipientsPath())
+	if err != nil {
+		return nil, nil
 	}
-	return out, nil
+	defer f.Close()
+	var emitErr error
+	sum, err := plan.Run(ctx, plan.Input{Campaign: b.Campaign, Engine: b.Engine, Env: env, Recipients: f, RecipientsName: b.RecipientsPath()},
+		func(a plan.Accepted) error {
+			if emit != nil {
+				emitErr = emit(a)
+			}
+			return emitErr
+		})
+	switch {
+	case emitErr != nil:
+		return nil, emitErr
+	case errors.Is(err, plan.ErrNoRows):
+		return nil, nil
+	case err != nil && ctx.Err() == nil:
+		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+	}
+	return sum, err
+}
+
+// Samples returns per catalog language the first row the plan of the
+// recipients file for env accepts and its rows the template cannot be
+// rendered with (plan.Summary.Samples; see Plan): a language is shown with
+// a row that is sent, never with one the plan counts invalid. With no
+// recipients file the map is empty.
+func (b *Bundle) Samples(ctx context.Context, env *environment.Environment) (map[string]*plan.Sample, error) {
+	sum, err := b.Plan(ctx, env, nil)
+	if err != nil || sum == nil || sum.Samples == nil {
+		return map[string]*plan.Sample{}, err
+	}
+	return sum.Samples, nil
 }
 
 // NeedIncomplete counts, per catalog language the engine has but cannot
@@ -262,10 +289,14 @@ func (b *Bundle) eachRecipient(f func(recipient.Recipient)) (read bool, err erro
 }
 
 // Preview renders the campaign in every catalog language into the gallery
-// directory out (package preview), with one real recipient per language
-// where the recipients file has one, else sample data, and the .eml files
+// directory out (package preview), with the first recipient per language
+// the plan accepts where the recipients file has one, else sample data, and the .eml files
 // compose builds.
 func (b *Bundle) Preview(ctx context.Context, out string, compose preview.Composer) (*preview.Result, error) {
+	samples, err := b.Samples(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
 	next, done, err := b.Recipients()
 	if err != nil {
 		return nil, err
@@ -276,6 +307,7 @@ func (b *Bundle) Preview(ctx context.Context, out string, compose preview.Compos
 		Campaign:       b.Campaign.Name,
 		Data:           b.Campaign.Data,
 		Recipients:     next,
+		Plan:           samples,
 		RecipientsName: b.RecipientsPath(),
 		Samples:        preview.DefaultSamples(),
 		Out:            out,

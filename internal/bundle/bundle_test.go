@@ -56,13 +56,15 @@ func TestLoad(t *testing.T) {
 	if n != 29 {
 		t.Errorf("%d valid rows, want 29 of the demo's 30", n)
 	}
-	first, err := b.FirstPerLanguage()
+	samples, err := b.Samples(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var langs []string
-	for l := range first {
-		langs = append(langs, l)
+	for l, s := range samples {
+		if s.First != nil {
+			langs = append(langs, l)
+		}
 	}
 	slices.Sort(langs)
 	if want := []string{"ar", "de", "en", "es", "fr", "it", "ja", "pl", "ru"}; !slices.Equal(langs, want) {

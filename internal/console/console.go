@@ -32,6 +32,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/preview"
@@ -65,8 +66,13 @@ type CampaignFile struct {
 	// catalogs change on disk, so that it shows what send would stage.
 	Path string
 	// Env is the environment whose settings the campaign takes (see
-	// bundle.Bundle.UseEnv) when it is read again; nil: none.
+	// bundle.Bundle.UseEnv) when it is read again, and whose allowlist
+	// the gallery applies as the plan does; nil: none.
 	Env *environment.Environment
+	// bundle is the campaign file as read again: the gallery plans its
+	// recipients file (bundle.Bundle.Plan), to show each language with a
+	// row send sends and to say why a row looked up is not sent.
+	bundle *bundle.Bundle
 }
 
 // Config configures a Server.

@@ -54,7 +54,7 @@ func (st *fileState) load() error {
 		return err
 	}
 	b.UseEnv(st.cur.Env)
-	st.cur.Campaign, st.cur.Engine, st.cur.Recipients = b.Campaign, b.Engine, b.Recipients
+	st.cur.Campaign, st.cur.Engine, st.cur.Recipients, st.cur.bundle = b.Campaign, b.Engine, b.Recipients, b
 	return nil
 }
 

@@ -13,7 +13,10 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
@@ -34,6 +37,11 @@ type source struct {
 	// scan calls fn for recipients in file/batch order with their matched
 	// language ("" when refused) until fn returns true.
 	scan func(ctx context.Context, fn func(r preview.Recipient, lang string) bool) error
+	// judge, for a campaign file, plans its recipients file as send
+	// would (nil: a staged campaign, whose chunks hold accepted rows
+	// only): the first accepted row and the invalid rows per language,
+	// and the row key names, accepted (rej nil) or why not (rej).
+	judge func(ctx context.Context, key string) (samples map[string]*plan.Sample, found preview.Recipient, lang string, rej *plan.Reject, err error)
 }
 
 // stagedSource loads campaign c's approved snapshot: the definition and
@@ -97,6 +105,11 @@ func (s *Server) fileSource() (*source, error) {
 	src := &source{camp: f.Campaign, engine: f.Engine, base: "/file/gallery", hash: f.Engine.Hash(), version: version,
 		origin: fmt.Sprintf("the campaign file %s and the templates and catalogs on disk (not staged) as read at %s (read again whenever they change)",
 			f.Path, at.Format("2006-01-02 15:04:05 MST"))}
+	if f.bundle != nil {
+		src.judge = func(ctx context.Context, key string) (map[string]*plan.Sample, preview.Recipient, string, *plan.Reject, error) {
+			return judgeFile(ctx, f.bundle, f.Env, key)
+		}
+	}
 	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
 		if f.Recipients == nil {
 			return nil
@@ -127,6 +140,37 @@ func (s *Server) fileSource() (*source, error) {
 	return src, nil
 }
 
+// judgeFile plans the recipients file of b for env as send would and
+// returns its samples per language and, with a key (id or email, as find
+// matches), the row it names: accepted with its language, or the plan's
+// reject (refused, invalid), or neither when no row has it. A lookup stops
+// at the accepted row it finds (samples then nil).
+func judgeFile(ctx context.Context, b *bundle.Bundle, env *environment.Environment, key string) (map[string]*plan.Sample, preview.Recipient, string, *plan.Reject, error) {
+	key = strings.TrimSpace(key)
+	mailbox := address.KeyOf(key)
+	match := func(id, email string) bool { return key != "" && (id == key || address.KeyOf(email) == mailbox) }
+	var found plan.Accepted
+	sum, err := b.Plan(ctx, env, func(a plan.Accepted) error {
+		if match(a.ID, a.Email) {
+			found = a
+			return errFound
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errFound):
+		return nil, found.Recipient, found.Match.Lang, nil, nil
+	case err != nil || sum == nil:
+		return nil, preview.Recipient{}, "", nil, err
+	}
+	for i := range sum.Rejects {
+		if r := &sum.Rejects[i]; match(r.ID, r.Email) {
+			return sum.Samples, preview.Recipient{}, "", r, nil
+		}
+	}
+	return sum.Samples, preview.Recipient{}, "", nil, nil
+}
+
 // fileProblem says that the campaign file, its templates or catalogs on
 // disk cannot be used (err names the file and line): no card is shown,
 // rather than cards of files that are no longer on disk.
@@ -146,6 +190,7 @@ type card struct {
 	Covered          bool
 	Problem          string
 	Source           string // which recipient's data
+	Invalid          string // the rows of the language not sent for their own row, when any
 	Subject, Text    string
 	From, ReplyTo    string
 	To, Unsubscribe  string
@@ -180,8 +225,21 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 		}
 	}
 	chosen := map[string]preview.Recipient{}
+	var samples map[string]*plan.Sample
 	seen := 0
-	err := src.scan(ctx, func(r preview.Recipient, lang string) bool {
+	if src.judge != nil {
+		// A campaign file: each language shows the first row the plan
+		// accepts, never one the template cannot be rendered with.
+		var err error
+		if samples, _, _, _, err = src.judge(ctx, ""); err != nil {
+			return nil, err
+		}
+		for lang, sm := range samples {
+			if sm.First != nil && want[lang] {
+				chosen[lang] = sm.First.Recipient
+			}
+		}
+	} else if err := src.scan(ctx, func(r preview.Recipient, lang string) bool {
 		seen++
 		if want[lang] {
 			if _, ok := chosen[lang]; !ok {
@@ -189,8 +247,7 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 			}
 		}
 		return len(chosen) == len(want) || seen >= maxSampleScan
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, err
 	}
 	out := make([]card, 0, len(covs))
@@ -201,10 +258,20 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 			continue
 		}
 		r, ok := chosen[cov.Lang]
+		sm := samples[cov.Lang]
+		if !ok && sm != nil && sm.Invalid > 0 {
+			out = append(out, card{Lang: cov.Lang, Dir: direction(cov.Lang),
+				Problem: fmt.Sprintf("invalid: none of the %d row(s) of %s can be rendered, so none is sent; the first, line %d (%s): %s", sm.Invalid, cov.Lang, sm.FirstInvalid.Line, sm.FirstInvalid.Email, sm.FirstInvalid.Reason)})
+			continue
+		}
 		if !ok {
 			r = s.sample(cov.Lang)
 		}
-		out = append(out, s.card(src, cov.Lang, r, ok, false))
+		k := s.card(src, cov.Lang, r, ok, false)
+		if sm != nil && sm.Invalid > 0 {
+			k.Invalid = fmt.Sprintf("%d row(s) of %s are invalid and not sent; the first, line %d (%s): %s", sm.Invalid, cov.Lang, sm.FirstInvalid.Line, sm.FirstInvalid.Email, sm.FirstInvalid.Reason)
+		}
+		out = append(out, k)
 	}
 	return out, nil
 }
@@ -328,6 +395,17 @@ func (s *Server) rejected(ctx context.Context, src *source, key string) (store.R
 	return found, false, err
 }
 
+// sourceError answers a request whose source could not be read: a staged
+// campaign's from Redis (Server.storeError), a campaign file's from its
+// files on disk (Server.fileProblem: the file and line to fix, never Redis).
+func (s *Server) sourceError(w http.ResponseWriter, r *http.Request, src *source, err error) {
+	if src.staged {
+		s.storeError(w, r, err)
+		return
+	}
+	s.fileProblem(w, r, err)
+}
+
 // errFound stops a search that found what it looked for.
 var errFound = errors.New("found")
 
@@ -336,7 +414,26 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 	ctx := r.Context()
 	data := map[string]any{"Title": title, "Campaign": src.camp.Name, "Query": r.FormValue("r"),
 		"Origin": src.origin, "Hash": src.hash, "Refused": src.refused, "Staged": src.staged}
-	if q := strings.TrimSpace(r.FormValue("r")); q != "" {
+	if q := strings.TrimSpace(r.FormValue("r")); q != "" && src.judge != nil {
+		// A campaign file: the plan's judgement of the row, as send's.
+		_, rc, lang, rej, err := src.judge(ctx, q)
+		switch {
+		case err != nil:
+			s.sourceError(w, r, src, err)
+			return
+		case rej != nil:
+			why := rej.Reason
+			if !strings.HasPrefix(why, rej.Code) {
+				why = rej.Code + ": " + why
+			}
+			data["PickProblem"] = fmt.Sprintf("%s (line %d, locale %q) is %s: %s. Nothing is sent to them.", rej.Email, rej.Line, rej.Locale, rej.Outcome, why)
+		case lang == "":
+			data["PickProblem"] = fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
+		default:
+			k := s.card(src, lang, rc, true, true)
+			data["Picked"] = &k
+		}
+	} else if q != "" {
 		rc, lang, ok, err := find(ctx, src, q)
 		switch {
 		case err != nil:
@@ -365,7 +462,7 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 	}
 	cards, err := s.cards(ctx, src)
 	if err != nil {
-		s.storeError(w, r, err)
+		s.sourceError(w, r, src, err)
 		return
 	}
 	data["Cards"] = cards
@@ -382,9 +479,19 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 	}
 	rc, real := s.sample(lang), false
 	if q := r.FormValue("r"); q != "" {
-		found, l, ok, err := find(r.Context(), src, q)
+		var found preview.Recipient
+		var l string
+		var ok bool
+		var err error
+		if src.judge != nil {
+			// A campaign file: only a row the plan accepts has a message.
+			_, found, l, _, err = src.judge(r.Context(), q)
+			ok = l != ""
+		} else {
+			found, l, ok, err = find(r.Context(), src, q)
+		}
 		if err != nil {
-			s.storeError(w, r, err)
+			s.sourceError(w, r, src, err)
 			return
 		}
 		if !ok || l != lang {

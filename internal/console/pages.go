@@ -354,6 +354,10 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var staging *store.BeingStagedError
 	var unfinished *store.UnfinishedStagingError
 	env := s.cfg.Env
+	flag := "" // never an empty flag value: a console of a campaign file alone has no environment
+	if env != "" {
+		flag = " --env " + env
+	}
 	switch {
 	case errors.As(err, new(*store.ReplyCodeError)):
 		return http.StatusBadRequest, err.Error() + ". Nothing was re-queued."
@@ -377,7 +381,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
 		case te.PausedFor == "staging":
-			msg = fmt.Sprintf("Cannot %s %s: it is being staged (a send is writing it, or one was interrupted); only Pause works until that ends. If the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing.", te.Action, c, env)
+			msg = fmt.Sprintf("Cannot %s %s: it is being staged (a send is writing it, or one was interrupted); only Pause works until that ends. If the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing.", te.Action, c, flag)
 		case te.PausedFor == store.StagedAgain:
 			msg = fmt.Sprintf("Not approved: %s was staged again since this page was loaded, and the new staging's canary may be other people. Reload the page, check the canary in the gallery and the recipients page, then approve.", c)
 		case te.PausedFor == "state-loss":
@@ -393,13 +397,13 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		}
 		return http.StatusConflict, msg
 	case errors.As(err, &ae):
-		return http.StatusServiceUnavailable, fmt.Sprintf("The %s reached the Redis master and workers follow it, but only %d of the %d replicas required acknowledged it in time: a failover now could undo it. Check the replicas (tidings doctor --env %s), then reload this page and press again if it did not hold.", noun(action), ae.Got, ae.Want, env)
+		return http.StatusServiceUnavailable, fmt.Sprintf("The %s reached the Redis master and workers follow it, but only %d of the %d replicas required acknowledged it in time: a failover now could undo it. Check the replicas (tidings doctor%s), then reload this page and press again if it did not hold.", noun(action), ae.Got, ae.Want, flag)
 	case errors.As(err, &lost):
 		what := "their recipients cannot be listed"
 		if action != "" {
 			what = fmt.Sprintf("the %s was applied to every other recipient, not to theirs", noun(action))
 		}
-		return http.StatusConflict, fmt.Sprintf("Redis lost part of this campaign's state (chunks %v): %s. Check Redis (tidings doctor --env %s); who was sent is in the workers' delivery journals (tidings report %s --journal JOURNAL_DIR).", lost.Chunks, what, env, c)
+		return http.StatusConflict, fmt.Sprintf("Redis lost part of this campaign's state (chunks %v): %s. Check Redis (tidings doctor%s); who was sent is in the workers' delivery journals (tidings report %s --journal JOURNAL_DIR).", lost.Chunks, what, flag, c)
 	case errors.As(redisconn.Explain(err), &rp):
 		// Redis answered with an error (a replica during a failover, out of
 		// memory, ...), possibly after a first write.
@@ -410,7 +414,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	case action != "":
 		return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): the %s may not have been applied. Reload the page to see the campaign's state, and press again if needed; if Redis stays unreachable, use the CLI from a host that reaches it.", err, noun(action))
 	}
-	return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): reload the page in a moment; tidings doctor --env %s says what is wrong.", err, env)
+	return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): reload the page in a moment; tidings doctor%s says what is wrong.", err, flag)
 }
 
 // action runs one on-call action on a campaign, through the same store

@@ -129,7 +129,12 @@ type Summary struct {
 	// needs them (the reject's Field is the first), for a run with this
 	// summary as Prior.
 	lacking map[int][]string
-	Batches BatchPlan `json:"batches"`
+	// Samples holds, per catalog language rows matched, its first
+	// accepted row and the rows the template cannot be rendered with: the
+	// recipient a preview of the language shows, and how many of the
+	// language are not sent for their own row.
+	Samples map[string]*Sample `json:"-"`
+	Batches BatchPlan          `json:"batches"`
 
 	Rate campaign.Rate `json:"rate"`
 	// Estimate is the expected sending time (campaign.Batches.Duration):
@@ -164,6 +169,29 @@ type Reject struct {
 	Code    string `json:"code"`    // recipient.Code*, render.Code*, or not-allowed-in-<env>
 	Field   string `json:"field"`
 	Reason  string `json:"reason"`
+}
+
+// Sample is what a plan found of one catalog language.
+type Sample struct {
+	// First is the first accepted row of the language, in file order; nil
+	// when no row of it is accepted.
+	First *Accepted
+	// Invalid counts the rows of the language (allowed, their locale
+	// matched) that the template cannot be rendered with (CodeRender);
+	// FirstInvalid is the first of them.
+	Invalid      int
+	FirstInvalid Reject
+}
+
+// sample returns the Sample of lang, created when new.
+func (s *Summary) sample(lang string) *Sample {
+	if s.Samples == nil {
+		s.Samples = map[string]*Sample{}
+	}
+	if s.Samples[lang] == nil {
+		s.Samples[lang] = &Sample{}
+	}
+	return s.Samples[lang]
 }
 
 // MissingColumn is a column the template uses that the header lacks.
@@ -354,6 +382,10 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 				s.lacking[rcp.Line] = r.columns
 			}
 			s.Rejects = append(s.Rejects, rej)
+			if sm := s.sample(res.match.Lang); sm.Invalid == 0 {
+				sm.FirstInvalid = rej
+			}
+			s.sample(res.match.Lang).Invalid++
 			for _, col := range r.columns {
 				i, ok := missing[col]
 				if !ok {
@@ -376,6 +408,10 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		} else {
 			a.Batch = firstReg + regular/size
 			regular++
+		}
+		if sm := s.sample(lang); sm.First == nil {
+			first := a
+			sm.First = &first
 		}
 		if emit != nil {
 			if err := emit(a); err != nil {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
@@ -73,6 +74,11 @@ type Options struct {
 	// at the end; invalid rows are the plan's business and are skipped by
 	// the caller); nil when no recipients file is available.
 	Recipients func() (Recipient, error)
+	// Plan is what the plan of the recipients file found per language
+	// (plan.Summary.Samples): a language is rendered with its first
+	// accepted row, and its invalid rows are said; a language with invalid
+	// rows only is flagged. Nil: sample data for every language.
+	Plan map[string]*plan.Sample
 	// RecipientsName names the recipients file in the gallery.
 	RecipientsName string
 	// Samples holds fallback data per language ("" for any language).
@@ -89,18 +95,23 @@ type Options struct {
 // Language is the preview of one catalog language, or of a requested locale
 // that no catalog covers.
 type Language struct {
-	Lang      string
-	Covered   bool
-	Problem   string // why the language is not usable, empty when covered
-	Source    string // which recipient (file:line) or sample was used
-	Subject   string
-	Needed    int // recipients whose locale matched this language
-	Refused   int // recipients refused for this locale (uncovered entries)
-	Requested string
-	HTMLFile  string
-	TextFile  string
-	EMLFile   string
-	Text      string
+	Lang    string
+	Covered bool
+	Problem string // why the language is not usable, empty when covered
+	Source  string // which recipient (file:line) or sample was used
+	Subject string
+	Needed  int // recipients whose locale matched this language
+	// Invalid counts the rows of this language the plan counts invalid
+	// (the template cannot be rendered with them): not sent, though the
+	// language is; InvalidFirst says the first ("file:line: reason").
+	Invalid      int
+	InvalidFirst string
+	Refused      int // recipients refused for this locale (uncovered entries)
+	Requested    string
+	HTMLFile     string
+	TextFile     string
+	EMLFile      string
+	Text         string
 }
 
 // Result is what a preview produced.
@@ -189,8 +200,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			if l := byLang[m.Lang]; l != nil {
 				l.Needed++
 			}
-			if _, ok := chosen[m.Lang]; !ok {
-				chosen[m.Lang] = r
+		}
+	}
+	// The language is shown with a row that is sent: the plan's first
+	// accepted one, never one it counts invalid.
+	for lang, sm := range opts.Plan {
+		if sm.First != nil {
+			chosen[lang] = sm.First.Recipient
+		}
+		if l := byLang[lang]; l != nil && sm.Invalid > 0 {
+			l.Invalid = sm.Invalid
+			l.InvalidFirst = fmt.Sprintf("%s:%d: %s", opts.RecipientsName, sm.FirstInvalid.Line, sm.FirstInvalid.Reason)
+			if l.Covered && sm.First == nil {
+				l.Covered = false
+				l.Problem = fmt.Sprintf("invalid: none of its %d row(s) can be rendered, so none is sent (the first: %s)", sm.Invalid, l.InvalidFirst)
 			}
 		}
 	}
@@ -291,8 +314,13 @@ func (r *Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%-8s %-11s %-7s %s\n", "LANG", "STATUS", "NEEDED", "SUBJECT / PROBLEM")
 	for _, l := range r.Languages {
 		status, detail := "ok", l.Subject
-		if !l.Covered {
+		switch {
+		case !l.Covered && l.Invalid > 0:
+			status, detail = "INVALID", l.Problem
+		case !l.Covered:
 			status, detail = "INCOMPLETE", l.Problem
+		case l.Invalid > 0:
+			detail += fmt.Sprintf(" [%d row(s) of %s invalid, not sent; the first: %s]", l.Invalid, l.Lang, l.InvalidFirst)
 		}
 		fmt.Fprintf(w, "%-8s %-11s %-7d %s\n", l.Lang, status, l.Needed, detail)
 	}
@@ -332,6 +360,7 @@ pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height
 {{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused.{{else}}Recipients of this language would be refused.{{end}}</div>{{else}}
 <div class="field"><b>Subject</b> {{.Subject}}</div>
 <div class="field"><b>Recipient</b> {{.Source}}</div>
+{{if .Invalid}}<div class="field bad"><b>Invalid rows</b> {{.Invalid}} row(s) of this language are invalid and not sent; the first: {{.InvalidFirst}}</div>{{end}}
 <div class="field"><b>Files</b> <a href="{{.HTMLFile}}">{{.HTMLFile}}</a> · <a href="{{.TextFile}}">{{.TextFile}}</a>{{if .EMLFile}} · <a href="{{.EMLFile}}">{{.EMLFile}}</a>{{end}}</div>
 <iframe src="{{.HTMLFile}}" title="HTML rendering for {{.Lang}}" sandbox></iframe>
 <pre>{{.Text}}</pre>{{end}}

@@ -2,7 +2,9 @@
 // campaign to a QA inbox, through the environment's SMTP server: the
 // message a recipient of that language would get (one real recipient of the
 // language from the recipients file where there is one, else sample data),
-// its subject prefixed with "[TEST <lang>]". Nothing is queued and no
+// its subject prefixed with "[TEST <lang>]". The recipient of a language is
+// the first row of it the plan accepts: never one the template cannot be
+// rendered with, and such rows are counted. Nothing is queued and no
 // recipient is contacted. A language the template does not cover is
 // skipped and reported; a language that cannot be rendered or sent is
 // reported as failed.
@@ -16,6 +18,8 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
@@ -32,7 +36,10 @@ const (
 // Config says what to send where.
 type Config struct {
 	Bundle *bundle.Bundle
-	SMTP   send.Config
+	// Env is the environment whose allowlist the plan applies when it
+	// picks each language's recipient (nil: none).
+	Env  *environment.Environment
+	SMTP send.Config
 	// To is the QA inbox.
 	To string
 	// Now is the clock (default time.Now).
@@ -46,6 +53,11 @@ type Language struct {
 	Subject string   // the subject sent (Sent)
 	Missing []string // what the catalog lacks (Skipped)
 	Err     error    // why it failed (Failed)
+	// Invalid counts the rows of the language the plan counts invalid
+	// (the template cannot be rendered with them): not sent, though the
+	// language is; InvalidFirst says the first ("file:line: reason").
+	Invalid      int
+	InvalidFirst string
 }
 
 // Result lists every catalog language in the engine's order.
@@ -82,7 +94,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Now = time.Now
 	}
 	b := cfg.Bundle
-	examples, err := b.FirstPerLanguage()
+	examples, err := b.Samples(ctx, cfg.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +110,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Count: map[string]int{}}
 	for _, c := range b.Engine.Languages() {
 		l := Language{Lang: c.Lang, Outcome: Failed}
+		sm := examples[c.Lang]
+		if sm != nil && sm.Invalid > 0 {
+			l.Invalid = sm.Invalid
+			l.InvalidFirst = fmt.Sprintf("%s:%d: %s", b.RecipientsPath(), sm.FirstInvalid.Line, sm.FirstInvalid.Reason)
+		}
 		switch {
 		case !c.Covered:
 			l.Outcome, l.Missing = Skipped, c.Missing
+		case sm != nil && sm.First == nil && sm.Invalid > 0:
+			l.Err = fmt.Errorf("not sent: none of the %d row(s) of %s can be rendered (the first: %s)", sm.Invalid, c.Lang, l.InvalidFirst)
 		default:
 			l.Subject, l.Err = sendOne(ctx, cfg, conn, compose, c.Lang, examples, samples)
 			if l.Err == nil {
@@ -119,11 +138,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // sendOne renders and sends the message of language lang.
 func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.Composer, lang string,
-	examples map[string]preview.Recipient, samples map[string]preview.Sample) (string, error) {
+	examples map[string]*plan.Sample, samples map[string]preview.Sample) (string, error) {
 	c := cfg.Bundle.Campaign
 	d := render.Data{Campaign: c.Name, Data: c.Data}
 	requested := lang
-	if r, ok := examples[lang]; ok {
+	if sm := examples[lang]; sm != nil && sm.First != nil {
+		r := sm.First.Recipient
 		d.ID, d.Email, d.Name, d.Fields, requested = r.ID, r.Email, r.Name, r.Fields, r.Locale
 	} else {
 		s, ok := samples[lang]
@@ -152,6 +172,9 @@ func (r *Result) WriteText(w io.Writer) {
 		switch l.Outcome {
 		case Sent:
 			fmt.Fprintf(w, "sent  %-6s %s\n", l.Lang, l.Subject)
+			if l.Invalid > 0 {
+				fmt.Fprintf(w, "      %-6s %d row(s) of %s invalid, not sent; the first: %s\n", "", l.Invalid, l.Lang, l.InvalidFirst)
+			}
 		case Skipped:
 			fmt.Fprintf(w, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
 		default:
