@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/plan"
 )
 
 // fileState is Config.File as last read from disk. The gallery of a
@@ -26,6 +29,45 @@ type fileState struct {
 	read bool      // sum is the content cur (or err) was read from
 	at   time.Time // when cur was read
 	err  error     // why the files on disk cannot be used, when they cannot
+
+	// The gallery's samples per language, planned from the recipients
+	// file whose content, with the files' version, hashes to samplesOf:
+	// a page of a large file is planned once per content, not per load.
+	samplesMu sync.Mutex
+	samplesOf [sha256.Size]byte
+	samples   map[string]*plan.Sample
+}
+
+// cachedSamples returns the samples judgeFile finds for b's recipients file
+// in env, planning it again only when the file (or version, the files the
+// gallery renders from) changed since the last plan.
+func (st *fileState) cachedSamples(ctx context.Context, b *bundle.Bundle, env *environment.Environment, version string) (map[string]*plan.Sample, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", version)
+	if env != nil {
+		fmt.Fprintf(h, "%s\x00", env.Name)
+	}
+	f, err := os.Open(b.RecipientsPath())
+	if err == nil {
+		_, err = io.Copy(h, f)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(h, "error %v", err) // judgeFile says what it is
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	st.samplesMu.Lock()
+	defer st.samplesMu.Unlock()
+	if st.samples != nil && key == st.samplesOf {
+		return st.samples, nil
+	}
+	samples, _, _, _, err := judgeFile(ctx, b, env, "")
+	if err != nil {
+		return nil, err
+	}
+	st.samples, st.samplesOf = samples, key
+	return samples, nil
 }
 
 // current returns the campaign file as on disk now, when it was read and

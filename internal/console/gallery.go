@@ -107,6 +107,10 @@ func (s *Server) fileSource() (*source, error) {
 			f.Path, at.Format("2006-01-02 15:04:05 MST"))}
 	if f.bundle != nil {
 		src.judge = func(ctx context.Context, key string) (map[string]*plan.Sample, preview.Recipient, string, *plan.Reject, error) {
+			if strings.TrimSpace(key) == "" {
+				samples, err := s.file.cachedSamples(ctx, f.bundle, f.Env, version)
+				return samples, preview.Recipient{}, "", nil, err
+			}
 			return judgeFile(ctx, f.bundle, f.Env, key)
 		}
 	}
