@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -101,8 +100,14 @@ func (c *Campaign) validate(file string, line func(path ...string) int) error {
 		bad("retry.backoff", "%s is negative: use e.g. 30s", c.Retry.Backoff)
 	}
 	if c.Data != nil {
-		if _, err := json.Marshal(c.Data); err != nil {
+		data, nulls, err := workerData(c.Data)
+		if err != nil {
 			bad("data", "cannot be carried to workers: use text keys and plain values (%s)", yamlnode.Printable(err.Error()))
+		} else {
+			c.Data = data // as every worker gets it
+		}
+		for _, p := range nulls {
+			bad(p, "has no value (null): a template printing it would send \"<no value>\"; give it one (\"\" for no text) or remove the key")
 		}
 	}
 	return errors.Join(errs...)
