@@ -22,11 +22,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/launch"
@@ -250,14 +250,16 @@ func (r *Result) sortMail(ctx context.Context, s *store.Store, msgs []smtpcaptur
 	langOf := map[string]string{}
 	if err := s.Report(ctx, r.Campaign, func(row store.Row) error {
 		if row.Outcome == store.OutcomeSent {
-			langOf[strings.ToLower(row.Email)] = row.Lang
+			langOf[address.KeyOf(row.Email)] = row.Lang
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
 	for _, m := range msgs {
-		lang := langOf[strings.ToLower(m.To[0])]
+		// The envelope has the address as sent (an IDN domain as its
+		// A-label): matched by mailbox, not by spelling.
+		lang := langOf[address.KeyOf(m.To[0])]
 		if lang == "" {
 			lang = "unknown"
 		}
