@@ -1,7 +1,9 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -196,6 +198,18 @@ func (e *countErr) Error() string {
 // "-2.50"). Whole numbers print without sign or leading zeros; decimals keep
 // their fraction digits, which select the plural form.
 func toCount(c any) (pluralCount, error) {
+	switch x := c.(type) {
+	case json.Number: // a number as decoded text keeps its text
+		c = string(x)
+	case float64, float32:
+		// A decimal given as a number (1.5): its shortest text, as the
+		// count's plural operands read it; a whole one is an integer.
+		f := reflect.ValueOf(x).Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<62 {
+			return pluralCount{}, countError(c)
+		}
+		c = strconv.FormatFloat(f, 'f', -1, 64)
+	}
 	if s, ok := c.(string); ok {
 		p, err := parseCount(s)
 		if err != nil {
