@@ -39,10 +39,10 @@ func TestComposer(t *testing.T) {
 		{"reply-to and https unsubscribe", send.ComposerConfig{
 			Campaign: "altea", From: "community@altea.example", ReplyTo: "Support <support@altea.example>",
 			ListUnsubscribe: "https://altea.example/unsub?id={id}&e={email}",
-		}, "altea.example", "<https://altea.example/unsub?id=u+1&e=z%C3%B6e%40example.org>", true},
+		}, "altea.example", "<https://altea.example/unsub?id=u%201&e=z%C3%B6e%40example.org>", true},
 		{"mailto unsubscribe", send.ComposerConfig{
 			Campaign: "altea", From: "community@altea.example", ListUnsubscribe: "mailto:unsub@altea.example?subject={id}",
-		}, "altea.example", "<mailto:unsub@altea.example?subject=u+1>", false},
+		}, "altea.example", "<mailto:unsub@altea.example?subject=u%201>", false},
 		{"idn sender", send.ComposerConfig{Campaign: "b", From: "Bücher <news@bücher.example>"}, "xn--bcher-kva.example", "", false},
 		{"message id domain", send.ComposerConfig{Campaign: "b", From: "news@altea.example", MessageIDDomain: "mid.altea.example"}, "mid.altea.example", "", false},
 		// The longest name a campaign may have (63) and a sender's domain

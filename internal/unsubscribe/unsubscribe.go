@@ -48,7 +48,8 @@ func Check(tmpl string) error {
 }
 
 // Expand expands a List-Unsubscribe template: {id} and {email} are
-// replaced by the URL-escaped recipient id and address.
+// replaced by the percent-escaped recipient id and address (escape), which
+// read back as they were in a query, a path or a mailto URL.
 func Expand(tmpl, id, email string) string {
 	if strings.IndexByte(tmpl, '{') < 0 {
 		return tmpl
@@ -64,14 +65,21 @@ func Expand(tmpl, id, email string) string {
 		b.WriteString(tmpl[:i])
 		switch rest := tmpl[i:]; {
 		case strings.HasPrefix(rest, "{id}"):
-			b.WriteString(url.QueryEscape(id))
+			b.WriteString(escape(id))
 			tmpl = rest[len("{id}"):]
 		case strings.HasPrefix(rest, "{email}"):
-			b.WriteString(url.QueryEscape(email))
+			b.WriteString(escape(email))
 			tmpl = rest[len("{email}"):]
 		default:
 			b.WriteByte('{')
 			tmpl = rest[1:]
 		}
 	}
+}
+
+// escape percent-escapes s for any place in a URL: as url.QueryEscape,
+// but a space is %20, not "+", which reads back as a plus in a path and in
+// a mailto URL (RFC 6068).
+func escape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
