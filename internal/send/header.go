@@ -18,7 +18,8 @@ import (
 // written here is data to show literally, never header syntax:
 //
 //   - every line is at most lineLen (78) characters where the value allows it
-//     (an address or a Message-ID cannot be split) and never more than
+//     (an address, a Message-ID or the campaign's name in
+//     X-Tidings-Campaign cannot be split) and never more than
 //     maxLineLen (998), RFC 5322 section 2.1.1;
 //   - a value starts on its header line; folds go only before a token;
 //   - text that is not plain printable ASCII, that contains "=?" (which a
@@ -27,8 +28,7 @@ import (
 //     (which unfolding and parsing would not keep: a run of spaces, a
 //     no-break space) is written as RFC 2047 encoded-words, each at most 75
 //     characters, Q or B, whichever is shorter, which carry every
-//     character as it is; except a value that is one such token alone
-//     (oneToken), which goes as it is on a line of at most 998;
+//     character as it is;
 //   - values are cleaned of control characters (CR and LF included) before
 //     they get here (clean), so no value can start a header of its own.
 
@@ -94,7 +94,7 @@ func (w *fieldWriter) raw(name, value string) {
 // Language, X- fields) with the cleaned value v.
 func (w *fieldWriter) text(name, v string) {
 	w.start(name)
-	if plainFits(v, w.firstBudget()) || oneToken(v, maxLineLen-w.col-1) {
+	if plainFits(v, w.firstBudget()) {
 		w.tokens(v)
 	} else {
 		w.encodedWords(v)
@@ -180,14 +180,6 @@ func plainFits(v string, first int) bool {
 		v = rest
 	}
 	return true
-}
-
-// oneToken reports whether v is a single word of plain printable ASCII of
-// at most n characters: it cannot be folded anyway, and encoded-words
-// would hide an identifier (a campaign's 63-character name in
-// X-Tidings-Campaign) from whatever matches the field as text.
-func oneToken(v string, n int) bool {
-	return v != "" && len(v) <= n && isPrintableASCII(v) && !strings.Contains(v, " ") && !strings.Contains(v, "=?")
 }
 
 func isPrintableASCII(s string) bool {

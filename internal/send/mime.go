@@ -119,6 +119,12 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (
 	w.text("Subject", p.subject)
 	w.raw("Message-ID", "<"+id+">")
 	for _, h := range p.headers {
+		if strings.EqualFold(h.Name, campaignHeader) && isToken(h.Value) {
+			// An identifier tools match as text (a campaign name is up to
+			// 63 of [a-z0-9-]): as it is, never as encoded-words.
+			w.raw(h.Name, h.Value)
+			continue
+		}
 		w.text(h.Name, h.Value)
 	}
 	if len(p.unsubscribe) > 0 {
@@ -391,4 +397,13 @@ func base64Lines[T string | []byte](b *bytes.Buffer, src T) {
 		b.Write(line[:m+2])
 		src = src[n:]
 	}
+}
+
+// campaignHeader names the campaign a message belongs to.
+const campaignHeader = "X-Tidings-Campaign"
+
+// isToken reports whether v is one word of printable ASCII, no longer than
+// a campaign's name, that no decoder takes for an encoded-word.
+func isToken(v string) bool {
+	return v != "" && len(v) <= 63 && isPrintableASCII(v) && !strings.ContainsAny(v, " ") && !strings.Contains(v, "=?")
 }
