@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -83,6 +84,9 @@ func watchLimiter(t testing.TB, e *env) *atomic.Int64 {
 		ok("AUTH")
 	}
 	cmd("MONITOR")
+	if line, _ := rd.Peek(len("-ERR unknown command")); string(line) == "-ERR unknown command" && os.Getenv("CI") != "true" {
+		t.Skip("the embedded Redis (no redis-server installed) has no MONITOR; CI runs this on redis-server")
+	}
 	ok("MONITOR")
 	// 1700000000.000000 [<db> lua] "GET" "rate:..."
 	want := fmt.Sprintf("[%d lua] \"GET\" %q", opt.DB, limiterKey(e))
