@@ -46,8 +46,8 @@ type Delivered struct {
 
 	byID, byKey map[string]string // -> how it was delivered, for the report
 	// boxes are the mailboxes (address.KeyOf) each id was delivered to,
-	// as recorded ("" when a line named none), "\n" between them.
-	boxes map[string]string
+	// as recorded (none when its lines named none).
+	boxes map[string][]string
 }
 
 // Match reports whether the recipient with id and email is among the
@@ -74,14 +74,18 @@ func (d *Delivered) Exclude(id, email string) (string, bool, error) {
 	if d == nil {
 		return "", false, nil
 	}
-	box := address.KeyOf(email)
-	if d.byKey[box] == "" && id != "" && email != "" {
-		if boxes := d.boxes[id]; boxes != "" && !slices.Contains(strings.Split(boxes, "\n"), box) {
-			return "", false, &IDDeliveredError{ID: id, Email: email, To: strings.ReplaceAll(boxes, "\n", ", "), How: d.byID[id]}
+	box := address.KeyOf(email) // once per row: this runs for every row staged
+	byBox, delivered := d.byKey[box]
+	delivered = delivered && email != ""
+	if !delivered && id != "" && email != "" {
+		if boxes := d.boxes[id]; len(boxes) > 0 && !slices.Contains(boxes, box) {
+			return "", false, &IDDeliveredError{ID: id, Email: email, To: strings.Join(boxes, ", "), How: d.byID[id]}
 		}
 	}
-	how, ok := d.Match(id, email)
-	return how, ok, nil
+	if how, ok := d.byID[id]; ok { // as Match: by id first
+		return how, true, nil
+	}
+	return byBox, delivered, nil
 }
 
 // IDDeliveredError is a row whose id the deliveries record for other
@@ -101,12 +105,8 @@ func (d *Delivered) Len() int { return d.Sent + d.InDoubt }
 func (d *Delivered) add(id, email, outcome, source string) {
 	how := outcome + " according to " + source
 	key := address.KeyOf(email)
-	if id != "" && email != "" {
-		if b := d.boxes[id]; b == "" {
-			d.boxes[id] = key
-		} else if !slices.Contains(strings.Split(b, "\n"), key) {
-			d.boxes[id] = b + "\n" + key
-		}
+	if id != "" && email != "" && !slices.Contains(d.boxes[id], key) {
+		d.boxes[id] = append(d.boxes[id], key)
 	}
 	prevID, seenID := d.byID[id]
 	prevKey, seenKey := d.byKey[key]
@@ -148,7 +148,7 @@ func (d *Delivered) add(id, email, outcome, source string) {
 // journal directories or files (*.jsonl), and reports written by tidings
 // report (CSV with a header, or JSON).
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
-	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string]string{}}
+	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string][]string{}}
 	runs := map[string]bool{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
