@@ -605,13 +605,11 @@ func canonKey(s string) string {
 // language missing_locale names.
 func namesNone(s string) bool {
 	k := canonKey(s)
-	if base, _, _ := strings.Cut(k, "."); base == "c" || base == "posix" {
-		return true
+	base := k
+	if i := strings.IndexAny(k, ".@"); i >= 0 {
+		base = k[:i] // C.UTF-8, C@euro, POSIX.utf8@x
 	}
-	if base, _, _ := strings.Cut(k, "@"); base == "c" || base == "posix" {
-		return true
-	}
-	return noneWords[k]
+	return base == "c" || base == "posix" || noneWords[k]
 }
 
 // noneWords are the locales, in canonKey's form, that say there is none.
