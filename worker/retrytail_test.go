@@ -110,7 +110,7 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 		t.Fatalf("canary: %v, %v; want its %d recipients failed", st.Counts, err, canary)
 	}
 	backup(t, e) // taken while the campaign waits for approval
-	if err := e.st.Approve(ctx, e.name, "", ops, ""); err != nil {
+	if err := e.st.Approve(ctx, e.name, "", false, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)
@@ -144,10 +144,10 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 			t.Fatal(err)
 		}
 		e.stage(t, opts{n: canary + 60, canary: perLang, size: 500, approve: true, maxAttempt: 1, errorRate: 1, maxFail: 1, resume: true})
-		if err := e.st.Approve(ctx, e.name, "", ops, ""); err != nil {
+		if err := e.st.Approve(ctx, e.name, "", true, ops, ""); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := e.st.Approve(ctx, e.name, "", ops, ""); err != nil {
+	} else if err := e.st.Approve(ctx, e.name, "", false, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	st := pausedForStateLossOrEnd(t, e)

@@ -160,7 +160,7 @@ func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
 	e.waitState(t, 30*time.Second, store.StateAwaitingApproval)
 	stopB()
 	canary := srv.Count()
-	if err := e.st.Approve(ctx, e.name, "", tester, ""); err != nil {
+	if err := e.st.Approve(ctx, e.name, "", false, tester, ""); err != nil {
 		t.Fatal(err)
 	}
 	backup(t, e) // the "backup"

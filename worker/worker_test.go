@@ -98,7 +98,7 @@ func TestCanaryApprove(t *testing.T) {
 	if !strings.Contains(st.Reason, "canary sent (6 recipients)") || !strings.Contains(st.Reason, "approve") {
 		t.Errorf("awaiting-approval reason %q does not say what was sent and that it waits for approval", st.Reason)
 	}
-	if err := e.st.Approve(context.Background(), e.name, "", tester, "canary looks right"); err != nil {
+	if err := e.st.Approve(context.Background(), e.name, "", false, tester, "canary looks right"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)

@@ -18,13 +18,19 @@ import (
 type control struct {
 	use, short string
 	reason     string // the --reason flag: "required", "optional" or "" (none)
-	// do acts; scope is retry's --permanent and --code (which only retry has).
-	do func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, scope store.RetryScope) (string, error)
+	// do acts; o holds the flags only one command has.
+	do func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error)
+}
+
+// opts are retry's --permanent and --code, and approve's --in-advance.
+type opts struct {
+	scope     store.RetryScope
+	inAdvance bool
 }
 
 var controls = []control{{
 	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)", reason: "required",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ store.RetryScope) (string, error) {
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
 		already, err := s.Pause(ctx, c, who, why)
 		msg, next := fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c), store.NextResume
 		// Paused before: by whom, and what that pause allows (Pause returns
@@ -37,27 +43,27 @@ var controls = []control{{
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ store.RetryScope) (string, error) {
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
 		return fmt.Sprintf("Resumed %s.", c), s.Resume(ctx, c, who, why)
 	},
 }, {
-	use: "approve CAMPAIGN --env ENV", short: "Release the batches after the canary", reason: "optional",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ store.RetryScope) (string, error) {
-		return fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c), s.Approve(ctx, c, "", who, why)
+	use: "approve CAMPAIGN --env ENV [--in-advance]", short: "Release the batches after the canary", reason: "optional",
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
+		return fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c), s.Approve(ctx, c, "", o.inAdvance, who, why)
 	},
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ store.RetryScope) (string, error) {
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
 		n, err := s.Cancel(ctx, c, who, why)
 		return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), err
 	},
 }, {
 	use: "retry CAMPAIGN --env ENV [--permanent] [--code CODE]", short: "Re-queue failures (temporary ones; --permanent: 5xx refusals too); never re-sends anyone sent or in doubt",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string, scope store.RetryScope) (string, error) {
-		n, err := s.Retry(ctx, c, who, scope)
-		msg := fmt.Sprintf("Re-queued %d %s of %s.", n, scope, c)
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string, o opts) (string, error) {
+		n, err := s.Retry(ctx, c, who, o.scope)
+		msg := fmt.Sprintf("Re-queued %d %s of %s.", n, o.scope, c)
 		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.Resumable(ctx, c) {
-			msg = fmt.Sprintf("Re-queued %d %s of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, scope, c, c, who.Env)
+			msg = fmt.Sprintf("Re-queued %d %s of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, o.scope, c, c, who.Env)
 		}
 		return msg, err
 	},
@@ -68,7 +74,7 @@ func (a *app) cmdControls() []*cobra.Command {
 	var cmds []*cobra.Command
 	for _, ctl := range controls {
 		var env, reason string
-		var scope store.RetryScope
+		var o opts
 		c := withHelp(&cobra.Command{
 			Use: ctl.use, Short: ctl.short, Args: argsExact(1, "one campaign name"),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -76,7 +82,7 @@ func (a *app) cmdControls() []*cobra.Command {
 					return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
 				}
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
-					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, scope)
+					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, o)
 					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {
 						fmt.Fprintln(a.stdout, msg) // done for every recipient but the lost chunks'
 					}
@@ -88,9 +94,12 @@ func (a *app) cmdControls() []*cobra.Command {
 		if ctl.reason != "" {
 			c.Flags().StringVar(&reason, "reason", "", "why; recorded in the audit log")
 		}
+		if c.Name() == "approve" {
+			c.Flags().BoolVar(&o.inAdvance, "in-advance", false, "approve a canary still being sent: the batches after it then go without waiting")
+		}
 		if c.Name() == "retry" {
-			c.Flags().BoolVar(&scope.Permanent, "permanent", false, "also re-queue recipients failed for good by an SMTP 5xx reply (once what refused them is fixed)")
-			c.Flags().StringVar(&scope.Code, "code", "", "only failures whose last reply has this code: a reply code (554) or an enhanced status code (5.7.1)")
+			c.Flags().BoolVar(&o.scope.Permanent, "permanent", false, "also re-queue recipients failed for good by an SMTP 5xx reply (once what refused them is fixed)")
+			c.Flags().StringVar(&o.scope.Code, "code", "", "only failures whose last reply has this code: a reply code (554) or an enhanced status code (5.7.1)")
 		}
 		cmds = append(cmds, c)
 	}
@@ -131,6 +140,8 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 		return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing", e.Action, c, env)
 	case e.PausedFor == store.StagedAgain:
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
+	case e.PausedFor == store.CanaryRunning:
+		return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s --env %s' shows awaiting-approval, or add --in-advance to approve now and let the batches after the canary go without waiting", c, c, env)
 	case e.PausedFor == "state-loss":
 		return what + " by a worker (state loss): " + hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:

@@ -48,7 +48,9 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"pause", c, "--env", "staging", "--reason", "also looking"}, 0, "(bounces climbing): nothing changed, and this reason is not recorded.\nResume with: tidings resume ctl --env staging", ""},
 		{[]string{"status", c, "--env", "staging"}, 0, "PAUSED by", ""},
 		{[]string{"resume", c, "--env", "staging", "--reason", "bounces explained"}, 0, "Resumed ctl.", ""},
-		{[]string{"approve", c, "--env", "staging"}, 0, "Approved ctl: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed", ""},
+		// No worker runs: the canary is not done, so nobody has seen it.
+		{[]string{"approve", c, "--env", "staging"}, 1, "", "cannot approve ctl: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status ctl --env staging' shows awaiting-approval, or add --in-advance"},
+		{[]string{"approve", c, "--env", "staging", "--in-advance"}, 0, "Approved ctl: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed", ""},
 		{[]string{"cancel", c, "--env", "staging"}, 2, "", "--reason is required"},
 		{[]string{"cancel", c, "--env", "staging", "--reason", "wrong recipients file"}, 0, "Cancelled ctl: 1 unsent recipients recorded as cancelled.", ""},
 		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},
@@ -295,7 +297,7 @@ func TestControlRedisErrorIsInfrastructure(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rs.Client().ReplicaOf(context.Background(), "NO", "ONE").Err() })
-	for _, args := range [][]string{{"pause", c, "--reason", "x"}, {"cancel", c, "--reason", "x"}, {"approve", c}} {
+	for _, args := range [][]string{{"pause", c, "--reason", "x"}, {"cancel", c, "--reason", "x"}, {"approve", c, "--in-advance"}} {
 		r := cli(t, env, append(args, "--env", "staging")...)
 		if r.code != 3 || !strings.Contains(r.stderr, "READONLY") {
 			t.Errorf("%s on a read-only Redis: want exit 3 with Redis's answer, got\n%s", args[0], r)

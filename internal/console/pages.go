@@ -384,6 +384,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 			msg = fmt.Sprintf("Cannot %s %s: it is being staged (a send is writing it, or one was interrupted); only Pause works until that ends. If the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing.", te.Action, c, flag)
 		case te.PausedFor == store.StagedAgain:
 			msg = fmt.Sprintf("Not approved: %s was staged again since this page was loaded, and the new staging's canary may be other people. Reload the page, check the canary in the gallery and the recipients page, then approve.", c)
+		case te.PausedFor == store.CanaryRunning:
+			msg = fmt.Sprintf("Not approved: %s's canary is still being sent, so nobody has checked it yet. Approve once this page shows it awaiting approval.", c)
 		case te.PausedFor == "state-loss":
 			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and every worker's journal directory."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:
@@ -450,7 +452,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusBadRequest, "This approval names no staging (a page from an older console?): reload the page, check the canary, then approve.")
 			return
 		}
-		err = s.cfg.Store.Approve(ctx, c, stage, actor, reason)
+		err = s.cfg.Store.Approve(ctx, c, stage, false, actor, reason)
 		msg = "Approved: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed."
 	case "cancel":
 		if reason == "" {

@@ -72,7 +72,18 @@ func TestApprovalSurvivesPauseAndResume(t *testing.T) {
 			if r.Code != store.TickAwaiting || ctl.CurBatch != 0 || ctl.State != store.StateAwaitingApproval {
 				t.Fatalf("tick after resume: %+v, control %+v; want awaiting approval, batch 1 not released", r, ctl)
 			}
-			if err := st.Approve(ctx, c, "", who, "looks right"); err != nil {
+			// Paused after its canary was done, it is approved (not in
+			// advance: the canary was there to see) and stays paused.
+			if _, err := st.Pause(ctx, c, who, "approve first"); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Approve(ctx, c, "", false, who, "looks right"); err != nil {
+				t.Fatalf("approve of a done canary, paused: %v", err)
+			}
+			if ctl, err := st.Control(ctx, c); err != nil || ctl.State != store.StatePaused || !ctl.Approved {
+				t.Fatalf("after approving while paused: %+v, %v; want paused and approved", ctl, err)
+			}
+			if err := st.Resume(ctx, c, who, "approved"); err != nil {
 				t.Fatal(err)
 			}
 			if r := tick(t, st, c, sum, p); r.Code != store.TickReleased || r.Batch != 1 {
@@ -107,13 +118,13 @@ func TestApproveOfAnEarlierStaging(t *testing.T) {
 		return s.Approved
 	}
 	var te *store.TransitionError
-	if err := st.Approve(ctx, c, a.Stage, who, "A looked right"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain || approved() {
+	if err := st.Approve(ctx, c, a.Stage, false, who, "A looked right"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain || approved() {
 		t.Fatalf("approve of A once B is staged: %v (approved %v), want refused as staged again", err, approved())
 	}
-	if err := st.Approve(ctx, c, b.Stage, who, "B in advance"); err != nil || !approved() {
+	if err := st.Approve(ctx, c, b.Stage, true, who, "B in advance"); err != nil || !approved() {
 		t.Fatalf("approve of B: %v (approved %v)", err, approved())
 	}
-	if err := st.Approve(ctx, c, "", who, "any"); err != nil {
+	if err := st.Approve(ctx, c, "", false, who, "any"); err != nil {
 		t.Fatalf("approve naming no staging: %v", err)
 	}
 }

@@ -103,6 +103,10 @@ type TransitionParams struct {
 	// still Stage: else a *TransitionError with PausedFor StagedAgain.
 	IfAt  time.Time
 	Stage string
+	// CanaryDone makes Approve refuse a campaign whose canary is still
+	// being sent (or not released): a *TransitionError, PausedFor
+	// CanaryRunning.
+	CanaryDone bool
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To (or
@@ -118,7 +122,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		audit, what = auditJSON(now, p.Actor, p.Action, p.Reason), p.Action+" "+c // approve in advance sets no state
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone}
 	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
@@ -205,16 +209,23 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) er
 }
 
 // Approve releases a campaign waiting after its canary (and starts the
-// auto-pause window afresh); one whose canary is still running (or paused,
-// or staged) is approved in advance. With stage set, only while stage is
-// the campaign's staging: an approval given on what someone saw of one
-// staging (the console's page) never releases a later one, whose canary
-// may be other people (a *TransitionError, PausedFor StagedAgain).
-func (s *Store) Approve(ctx context.Context, c, stage string, a Actor, reason string) error {
+// auto-pause window afresh); one paused after its canary was done is
+// approved and stays paused. A campaign whose canary is still being sent
+// (or not released) is refused, a *TransitionError PausedFor
+// CanaryRunning, unless inAdvance: then it is approved in advance, and the
+// batches after the canary go without waiting. With stage set, only while
+// stage is the campaign's staging: an approval given on what someone saw
+// of one staging (the console's page) never releases a later one, whose
+// canary may be other people (a *TransitionError, PausedFor StagedAgain).
+func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) error {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
-		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage})
+		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
 	return err
 }
+
+// CanaryRunning is the PausedFor of a *TransitionError for an approval of
+// a canary still being sent.
+const CanaryRunning = "canary-running"
 
 // StagedAgain is the PausedFor of a *TransitionError for an action meant
 // for a staging that is no longer the campaign's.

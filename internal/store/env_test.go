@@ -59,7 +59,7 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	isEnv("resume", st.Resume(ctx, "prod-one", stg, ""))
-	isEnv("approve", st.Approve(ctx, "prod-one", "", stg, ""))
+	isEnv("approve", st.Approve(ctx, "prod-one", "", false, stg, ""))
 	if s, err := st.Status(ctx, "prod-one"); err != nil || s.State != store.StatePaused || s.Reason != "look" || s.Counts[store.OutcomeCancelled] != 0 {
 		t.Errorf("production's campaign: %+v %v, want paused by carol only", s, err)
 	}

@@ -122,7 +122,7 @@ func TestPauseWhileStaging(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			refused := map[string]error{"resume": st.Resume(ctx, c, bob, ""), "approve": st.Approve(ctx, c, "", bob, "")}
+			refused := map[string]error{"resume": st.Resume(ctx, c, bob, ""), "approve": st.Approve(ctx, c, "", false, bob, "")}
 			_, refused["cancel"] = st.Cancel(ctx, c, bob, "wrong file")
 			_, refused["retry"] = st.Retry(ctx, c, bob, store.RetryScope{})
 			for action, err := range refused {

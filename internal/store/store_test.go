@@ -353,7 +353,19 @@ func TestTransitions(t *testing.T) {
 		want    store.State
 		wantErr store.State // the state named by a *TransitionError
 	}{
-		{"approve early", func() error { return st.Approve(ctx, "c3", "", who, "") }, store.StateRunning, ""},
+		{"approve before the canary is done", func() error {
+			// Nobody has seen a canary still being sent: refused, and
+			// nothing is recorded as approved.
+			err := st.Approve(ctx, "c3", "", false, who, "")
+			if te := (*store.TransitionError)(nil); !errors.As(err, &te) || te.PausedFor != store.CanaryRunning {
+				return fmt.Errorf("approve of a canary not done: %v, want refused as %s", err, store.CanaryRunning)
+			}
+			if s, err := st.Status(ctx, "c3"); err != nil || s.Approved {
+				return fmt.Errorf("a refused approval approved it: %+v, %w", s, err)
+			}
+			return nil
+		}, store.StateRunning, ""},
+		{"approve in advance", func() error { return st.Approve(ctx, "c3", "", true, who, "") }, store.StateRunning, ""},
 		{"pause", func() error {
 			if already, err := st.Pause(ctx, "c3", who, "why"); err != nil || already != nil {
 				return fmt.Errorf("a first pause: %+v, %w; want no pause in force", already, err)
@@ -372,7 +384,7 @@ func TestTransitions(t *testing.T) {
 		}, store.StatePaused, ""},
 		{"resume", func() error { return st.Resume(ctx, "c3", who, "") }, store.StateRunning, ""},
 		{"cancel", cancel, store.StateCancelled, ""},
-		{"approve cancelled", func() error { return st.Approve(ctx, "c3", "", who, "") }, store.StateCancelled, store.StateCancelled},
+		{"approve cancelled", func() error { return st.Approve(ctx, "c3", "", false, who, "") }, store.StateCancelled, store.StateCancelled},
 		{"pause cancelled", func() error { _, err := st.Pause(ctx, "c3", who, ""); return err }, store.StateCancelled, store.StateCancelled},
 	}
 	for _, tt := range tests {
@@ -470,7 +482,7 @@ func TestTickGates(t *testing.T) {
 	if c := claimOf(1); c != store.ClaimStop {
 		t.Fatalf("claim of batch 1 awaiting approval: %v, want stop", c)
 	}
-	if err := st.Approve(ctx, "c-gate", "", who, "looks right"); err != nil {
+	if err := st.Approve(ctx, "c-gate", "", false, who, "looks right"); err != nil {
 		t.Fatal(err)
 	}
 	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickReleased || r.Batch != 1 {
@@ -971,7 +983,7 @@ func TestResumeRefusesAStateLossPause(t *testing.T) {
 		Actor: who, Action: "state-loss", Reason: "state loss suspected"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Approve(ctx, "sl", "", who, ""); err != nil {
+	if err := st.Approve(ctx, "sl", "", true, who, ""); err != nil {
 		t.Fatal(err)
 	}
 	err := st.Resume(ctx, "sl", who, "")

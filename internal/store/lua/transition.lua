@@ -20,7 +20,11 @@
 --       is being staged (1/0), 13 the caller's environment ('' = any),
 --       14 move only while the control's 'at' is this (0 = always),
 --       15 act only while the control's stage id is this ('' = any):
---          else nothing is written, and the answer says 'staged-again'
+--          else nothing is written, and the answer says 'staged-again',
+--       16 approve only a canary that is done (1/0): an approval of a
+--          campaign whose first batch is still being sent (or not yet
+--          released), not approved before, writes nothing and answers
+--          'canary-running'
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
 -- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
 -- the campaign is environment e's, not the caller's; 'staged-again': not
@@ -36,6 +40,10 @@ if not move and not string.find(' ' .. ARGV[10] .. ' ', ' ' .. st .. ' ', 1, tru
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end
 if move and ARGV[14] ~= '0' and redis.call('HGET', KEYS[1], 'at') ~= ARGV[14] then return {st, 0, ''} end
 if ARGV[15] ~= '' and redis.call('HGET', KEYS[1], 'stage') ~= ARGV[15] then return {st, 0, 'staged-again'} end
+if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1], 'approved') ~= '1' then
+  local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at')
+  if tonumber(b[1] or '-1') < 1 and tonumber(b[2] or '0') == 0 then return {st, 0, 'canary-running'} end
+end
 if move then
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
   if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
