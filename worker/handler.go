@@ -740,8 +740,14 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, 
 		return rec, stopNone
 	}
 	out, err := cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: rc.FieldMap(cs.meta.Columns), Data: cs.camp.Data})
-	if err != nil {
-		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "render: "+err.Error()
+	if rf, ok := errors.AsType[*render.Refusal](err); ok {
+		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, "render: "+err.Error()
+		return rec, stopNone
+	} else if err != nil {
+		// Not the locale rule: the row is one the template cannot be
+		// rendered with, invalid as plan calls such a row (README,
+		// Outcomes), never sent nor retried.
+		rec.Kind, rec.Code, rec.Response = store.KindInvalid, "render-error", "the template cannot be rendered with this row: "+err.Error()
 		return rec, stopNone
 	}
 	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, time.Now())

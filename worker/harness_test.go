@@ -55,6 +55,7 @@ type opts struct {
 	chunk      int                 // recipients per chunk (0: the stager's default)
 	resume     bool                // stage it again (send --resume-existing)
 	definition func([]byte) []byte // changes the definition stored (nil: none)
+	posts      func(i int) string  // recipient i's posts column, staged as it is (nil: i % 4)
 }
 
 func (o opts) yaml() string {
@@ -204,6 +205,9 @@ func (e *env) stage(t testing.TB, o opts) {
 		}
 		r := store.Recipient{Line: i + 2, ID: fmt.Sprintf("id%05d", i), Email: email(i, lang), Name: "Zoë 🎉 " + lang, Locale: locale,
 			Lang: m.Lang, Via: m.Via, Fields: map[string]string{"posts": fmt.Sprint(i % 4)}}
+		if o.posts != nil {
+			r.Fields["posts"] = o.posts(i)
+		}
 		batch, canary := 0, perLang[m.Lang] < c.Batches.CanaryPerLocale
 		if canary {
 			perLang[m.Lang]++

@@ -51,7 +51,7 @@ type Entry struct {
 	ID       string    `json:"id"`
 	Email    string    `json:"email"`
 	Lang     string    `json:"lang,omitempty"`
-	Outcome  string    `json:"outcome"` // sent, failed, temp, refused, in-doubt, ...
+	Outcome  string    `json:"outcome"` // sent, failed, temp, refused, invalid, in-doubt, ...
 	Code     string    `json:"code,omitempty"`
 	// Attempt is a claimed line's attempt number (the ledger's count of
 	// claims of the recipient, this one included), and Stage the staging

@@ -26,7 +26,7 @@ type JournalRow struct {
 	ID       string    `json:"id"`
 	Email    string    `json:"email"`
 	Lang     string    `json:"lang,omitempty"`
-	Outcome  string    `json:"outcome"` // sent, in-doubt, failed, refused, skipped, cancelled, or pending (failed temporarily, to be retried)
+	Outcome  string    `json:"outcome"` // sent, in-doubt, failed, refused, invalid, skipped, cancelled, or pending (failed temporarily, to be retried)
 	Code     string    `json:"code,omitempty"`
 	At       time.Time `json:"at"`
 	Attempts int       `json:"attempts"` // journal lines of this recipient

@@ -72,7 +72,7 @@ func Reason(st *store.Status) string {
 // have no outcome yet: they wait for a retry after a temporary failure (or
 // are being sent right now).
 func Waiting(b store.BatchStatus) int {
-	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.InDoubt+b.Skipped+b.Cancelled), 0)
+	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.Invalid+b.InDoubt+b.Skipped+b.Cancelled), 0)
 }
 
 // Lister reads campaigns and their status (a *store.Store).
@@ -333,6 +333,7 @@ func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
 		sum.Sent += b.Sent
 		sum.Failed += b.Failed
 		sum.Refused += b.Refused
+		sum.Invalid += b.Invalid
 		sum.InDoubt += b.InDoubt
 		sum.Skipped += b.Skipped
 		sum.Cancelled += b.Cancelled
@@ -354,6 +355,9 @@ func writeBatchLine(w io.Writer, name, state string, b store.BatchStatus) {
 		fmt.Fprintf(w, ", %d failed temporarily and wait for their retry", n)
 	}
 	fmt.Fprintf(w, ", failed %d, refused %d, in-doubt %d", b.Failed, b.Refused, b.InDoubt)
+	if b.Invalid > 0 {
+		fmt.Fprintf(w, ", invalid %d", b.Invalid)
+	}
 	if b.Cancelled > 0 {
 		fmt.Fprintf(w, ", cancelled %d", b.Cancelled)
 	}

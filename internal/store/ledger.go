@@ -17,6 +17,7 @@ const (
 	KindFailed  Kind = "failed"   // permanent failure (5xx)
 	KindTemp    Kind = "temp"     // temporary failure (4xx, dropped connection): deferred or, after MaxAttempts, failed
 	KindRefused Kind = "refused"  // the worker refused it (locale rule, template hash)
+	KindInvalid Kind = "invalid"  // the worker cannot render its message (a bad row, as plan calls one): never sent, never retried
 	KindSkipped Kind = "skipped"  // not sent by decision
 	KindInDoubt Kind = "in-doubt" // the message was sent but no final reply came: it may have been delivered
 	// KindUnclaim gives back a claim whose message was not sent (the claim
@@ -153,7 +154,7 @@ func (s *Store) Ledger(c, stage string) *Ledger {
 func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy, now time.Time) (StepResult, error) {
 	for _, r := range recs {
 		switch r.Kind { // lua/step.lua tells a claim from a record by its kind
-		case KindSent, KindFailed, KindTemp, KindRefused, KindSkipped, KindInDoubt, KindUnclaim:
+		case KindSent, KindFailed, KindTemp, KindRefused, KindInvalid, KindSkipped, KindInDoubt, KindUnclaim:
 		default:
 			return StepResult{}, fmt.Errorf("ledger step %s: record of %s: unknown kind %q", l.k.name, r.ID, r.Kind)
 		}

@@ -158,6 +158,7 @@ type BatchProgress struct {
 	Temp       int `json:"temporary_errors"`
 	Perm       int `json:"permanent_errors"`
 	Refused    int `json:"refused"`
+	Invalid    int `json:"invalid"` // rows the worker could not render
 	InDoubt    int `json:"in_doubt"`
 	Skipped    int `json:"skipped"`
 	Cancelled  int `json:"cancelled"`
@@ -349,7 +350,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
 		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Temp: n("temp"), Perm: n("perm"),
-			Refused: n("refused"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
+			Refused: n("refused"), Invalid: n("invalid"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
 	}

@@ -129,7 +129,7 @@ func TestStepMatchesReference(t *testing.T) {
 		// step.lua's 10th value, the sender's counter, is left empty: it
 		// then answers the campaign's sent count, as the reference does.
 		refArgs, newArgs := append([]any{}, hdr...), append(append([]any{}, hdr...), "")
-		kinds := []string{"sent", "failed", "temp", "refused", "skipped", "in-doubt", "unclaim", "unclaim"}
+		kinds := []string{"sent", "failed", "temp", "refused", "invalid", "skipped", "in-doubt", "unclaim", "unclaim"}
 		for range nops {
 			id, batch := "r"+strconv.Itoa(rng.Intn(nids)), rng.Intn(4)/3 // batch 1 is not released
 			if rng.Intn(2) == 0 {

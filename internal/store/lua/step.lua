@@ -31,8 +31,9 @@
 --     none: see the answer's sent count)
 --   then each operation, 7 values for a record, 5 for a claim:
 --     kind, id, code, response, lang, batch, token       (a record)
---       kinds: sent | failed (permanent) | temp | refused | skipped |
---              in-doubt | unclaim (give back a claim that was not used)
+--       kinds: sent | failed (permanent) | temp | refused | invalid (the
+--              worker cannot render it) | skipped | in-doubt | unclaim
+--              (give back a claim that was not used)
 --       token: the claim the record is of. A record applies to its own
 --       claim only: one that comes again after another claim took the
 --       recipient (a step retried, an outage's backlog) changes nothing.
