@@ -70,17 +70,33 @@ type Result struct {
 	CanarySent int
 	// Notes says what the rehearsal changed to finish quickly.
 	Notes []string
-	// Refusals counts the rows not sent by "outcome: reason".
+	// Refusals counts the rows not sent by "outcome: reason": the plan's
+	// and those the worker refused or found invalid at send time.
 	Refusals map[string]int
 	// The files written.
 	Gallery, ReportCSV, ReportJSON, Summary, MailDir string
 	Elapsed                                          time.Duration
 }
 
-// Problems reports whether any row was refused or invalid, or any message
-// failed or is in doubt.
+// Problems reports whether any row was refused or invalid, by the plan or
+// by the worker at send time, or any message failed or is in doubt.
 func (r *Result) Problems() bool {
-	return r.Plan.Refused+r.Plan.Invalid > 0 || r.Status.Counts[store.OutcomeFailed] > 0 || r.Status.Counts[store.OutcomeInDoubt] > 0
+	if r.Plan.Refused+r.Plan.Invalid > 0 {
+		return true
+	}
+	for _, o := range []string{store.OutcomeRefused, store.OutcomeInvalid, store.OutcomeFailed, store.OutcomeInDoubt} {
+		if r.Status.Counts[o] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// newResult is the result of rehearsing campaign into out, before it ran.
+func newResult(campaign, out string) *Result {
+	return &Result{Campaign: campaign, Out: out, Mails: map[string]int{}, Refusals: map[string]int{},
+		MailDir: filepath.Join(out, "mail"), ReportCSV: filepath.Join(out, "report.csv"),
+		ReportJSON: filepath.Join(out, "report.json"), Summary: filepath.Join(out, "summary.txt")}
 }
 
 // PausedError says that the campaign paused itself during the rehearsal
@@ -112,9 +128,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	b := *cfg.Bundle
 	camp := *b.Campaign
 	b.Campaign = &camp
-	res := &Result{Campaign: camp.Name, Out: cfg.Out, Mails: map[string]int{}, Refusals: map[string]int{},
-		MailDir: filepath.Join(cfg.Out, "mail"), ReportCSV: filepath.Join(cfg.Out, "report.csv"),
-		ReportJSON: filepath.Join(cfg.Out, "report.json"), Summary: filepath.Join(cfg.Out, "summary.txt")}
+	res := newResult(camp.Name, cfg.Out)
 	if camp.Batches.Interval > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("batch interval %s skipped", camp.Batches.Interval))
 		camp.Batches.Interval = 0
@@ -135,60 +149,75 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, r := range res.Plan.Rejects {
 		res.Refusals[r.Outcome+": "+r.Reason]++
 	}
+	// Nothing to send: stage the rejects anyway, so that the report is
+	// complete.
+	accepted := res.Plan.Accepted > 0
+	stage := func(ctx context.Context, s *store.Store) (bool, error) {
+		_, err := planned.Stage(ctx, s, launch.Options{SkipRefused: true, SkipInvalid: true, Start: accepted, AllowEmpty: true})
+		return accepted, err
+	}
+	if err := res.rehearse(ctx, cfg, &b, stage); err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
 
+// rehearse stages the campaign of b on an embedded Redis (stage, which
+// reports whether it started it), sends it with a real worker to an
+// embedded capturing SMTP server, and accounts for every row and writes the
+// files.
+func (r *Result) rehearse(ctx context.Context, cfg Config, b *bundle.Bundle, stage func(context.Context, *store.Store) (bool, error)) error {
 	srv, err := redisserver.Start(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("start the embedded Redis: %w", err)
+		return fmt.Errorf("start the embedded Redis: %w", err)
 	}
 	defer srv.Close()
 	// Messages stream to disk as they are accepted (a rehearsal of a million
 	// recipients must not hold them in memory); they are sorted into
 	// mail/<lang>/ afterwards.
-	incoming := filepath.Join(res.MailDir, ".incoming")
-	if err := os.RemoveAll(res.MailDir); err != nil {
-		return nil, fmt.Errorf("clear %s: %w", res.MailDir, err)
+	incoming := filepath.Join(r.MailDir, ".incoming")
+	if err := os.RemoveAll(r.MailDir); err != nil {
+		return fmt.Errorf("clear %s: %w", r.MailDir, err)
 	}
 	capture, err := smtpcapture.Start(ctx, smtpcapture.Config{Dir: incoming, DiscardData: true})
 	if err != nil {
-		return nil, fmt.Errorf("start the capturing SMTP server: %w", err)
+		return fmt.Errorf("start the capturing SMTP server: %w", err)
 	}
 	defer capture.Close()
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer rdb.Close()
 
 	s := store.New(rdb)
-	// Nothing to send: stage the rejects anyway, so that the report is
-	// complete.
-	accepted := res.Plan.Accepted > 0
-	if _, err := planned.Stage(ctx, s, launch.Options{SkipRefused: true, SkipInvalid: true, Start: accepted, AllowEmpty: true}); err != nil {
-		return nil, err
+	accepted, err := stage(ctx, s)
+	if err != nil {
+		return err
 	}
 	if accepted {
-		if err := sendAll(ctx, cfg, s, rdb, capture, res); err != nil {
-			return nil, err
+		if err := sendAll(ctx, cfg, s, rdb, capture, r); err != nil {
+			return err
 		}
 	}
-	if res.Status, err = s.Status(ctx, camp.Name); err != nil {
-		return nil, err
+	if r.Status, err = s.Status(ctx, r.Campaign); err != nil {
+		return err
 	}
-	for _, b := range res.Status.Batches {
-		if b.Canary {
-			res.CanarySent = b.Sent
+	for _, bt := range r.Status.Batches {
+		if bt.Canary {
+			r.CanarySent = bt.Sent
 		}
 	}
-	if err := res.sortMail(ctx, s, capture.Messages(), incoming); err != nil {
-		return nil, err
+	if err := r.sortMail(ctx, s, capture.Messages(), incoming); err != nil {
+		return err
 	}
-	if err := res.writeFiles(ctx, s); err != nil {
-		return nil, err
+	if err := r.writeFiles(ctx, s); err != nil {
+		return err
 	}
 	pr, err := b.Preview(ctx, filepath.Join(cfg.Out, "preview"), worker.NewComposer(b.Campaign))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res.Gallery = pr.Index
-	res.Elapsed = time.Since(start)
-	return res, nil
+	r.Gallery = pr.Index
+	return nil
 }
 
 // sendAll runs one in-process worker against the embedded servers until
@@ -245,12 +274,18 @@ func sendAll(ctx context.Context, cfg Config, s *store.Store, rdb *redis.Client,
 }
 
 // sortMail moves the files of the captured messages from incoming into
-// mail/<lang>/, by their envelope recipient's matched language.
+// mail/<lang>/, by their envelope recipient's matched language, and counts
+// in Refusals the staged rows the worker refused or found invalid.
 func (r *Result) sortMail(ctx context.Context, s *store.Store, msgs []smtpcapture.Message, incoming string) error {
 	langOf := map[string]string{}
 	if err := s.Report(ctx, r.Campaign, func(row store.Row) error {
-		if row.Outcome == store.OutcomeSent {
+		switch {
+		case row.Outcome == store.OutcomeSent:
 			langOf[address.KeyOf(row.Email)] = row.Lang
+		case row.Batch >= 0 && (row.Outcome == store.OutcomeRefused || row.Outcome == store.OutcomeInvalid):
+			// Staged, so the plan accepted it (its own rejects have
+			// batch -1 and are counted from the plan).
+			r.Refusals[row.Outcome+" by the worker at send time: "+row.Response]++
 		}
 		return nil
 	}); err != nil {

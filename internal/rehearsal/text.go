@@ -22,7 +22,11 @@ func (r *Result) WriteText(w io.Writer) {
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(w, "  (rehearsal only: %s)\n", strings.Join(r.Notes, "; "))
 	}
-	fmt.Fprintf(w, "\n%s: %d sent, %d refused, %d invalid", plan.CountOf(p.Rows, "recipient row", "recipient rows"), r.Status.Counts[store.OutcomeSent], p.Refused, p.Invalid)
+	// Refused and invalid: the plan's rejects (staged as such) and the rows
+	// the worker refused or could not render at send time, all counted in
+	// the campaign's status.
+	fmt.Fprintf(w, "\n%s: %d sent, %d refused, %d invalid", plan.CountOf(p.Rows, "recipient row", "recipient rows"),
+		r.Status.Counts[store.OutcomeSent], r.Status.Counts[store.OutcomeRefused], r.Status.Counts[store.OutcomeInvalid])
 	for _, o := range []string{store.OutcomeFailed, store.OutcomeInDoubt, store.OutcomeCancelled, store.OutcomePending} {
 		if n := r.Status.Counts[o]; n > 0 {
 			fmt.Fprintf(w, ", %d %s", n, o)

@@ -24,7 +24,7 @@ func TestWriteTextCounts(t *testing.T) {
 	} {
 		sent := int64(tt.captured)
 		r := &Result{Campaign: "c", Plan: &plan.Summary{Rows: tt.rows, Refused: tt.rows - tt.captured}, Mails: tt.mails, Captured: tt.captured,
-			Status: &store.Status{Counts: map[string]int64{store.OutcomeSent: sent}}}
+			Status: &store.Status{Counts: map[string]int64{store.OutcomeSent: sent, store.OutcomeRefused: int64(tt.rows - tt.captured)}}}
 		var b strings.Builder
 		r.WriteText(&b)
 		for _, w := range tt.want {
