@@ -84,6 +84,32 @@ func catalogBase(file string) string {
 	return base
 }
 
+// regionAsLanguage says why the name of catalog file, whose language is
+// written base, may name a region rather than the language it parses as,
+// or "". x/text reads a tag case-insensitively, so "fr.CA.toml" would be
+// the Catalan catalog (its French text sent to Catalan recipients) and
+// "en.IN.toml" the Indonesian one ("in", the old code of id): a first
+// subtag in upper case, or one after a dot that follows a two-letter
+// language, is refused, with the name to give instead.
+func regionAsLanguage(file, base string) string {
+	first, _, _ := strings.Cut(strings.ReplaceAll(base, "_", "-"), "-")
+	lower, ext := strings.ToLower(first), path.Ext(file)
+	stem := strings.TrimSuffix(path.Base(file), ext)
+	prev := strings.TrimSuffix(stem, "."+base)
+	if i := strings.LastIndexByte(prev, '.'); i >= 0 {
+		prev = prev[i+1:]
+	}
+	if _, err := language.ParseBase(prev); err == nil && prev != stem && len(prev) == 2 && prev == strings.ToLower(prev) {
+		return fmt.Sprintf("%q after the language %q reads as a region, but would be read as the language %q; to name %s in a region, join them with a hyphen (%s-%s%s); for go-i18n's active.<lang> naming, put no language before the last dot",
+			base, prev, lower, prev, prev, strings.ToUpper(base), ext)
+	}
+	if first != lower {
+		return fmt.Sprintf("%q is written in upper case, as a region is, and would be read as the language %q; name catalogs after their language in lower case (%s%s), with a region after a hyphen (e.g. fr-CA.toml)",
+			base, lower, strings.ToLower(base), ext)
+	}
+	return ""
+}
+
 // readCatalogs reads every catalog file at the root of locales: those it
 // can use, sorted by language, and why each other cannot be used (Inspect
 // reports them all).
@@ -108,6 +134,10 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 		tag, err := language.Parse(base)
 		if err != nil {
 			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)})
+			continue
+		}
+		if msg := regionAsLanguage(name, base); msg != "" {
+			bad = append(bad, &FileError{File: key, Msg: msg})
 			continue
 		}
 		lang := tag.String()
