@@ -266,6 +266,23 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string) 
 	if name == "" {
 		return nil, ErrNoName
 	}
+	// "Production" means production to whoever reads it, and would not be
+	// (no typed confirmation, no production checks): refused, as in the
+	// config file.
+	if strings.EqualFold(name, ProductionName) && name != ProductionName {
+		e := &yamlnode.Error{Field: "--env " + name, Msg: fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: call it %[1]s (in the config file and in --env), or give it a name of its own", ProductionName)}
+		if len(bytes.TrimSpace(configFile)) > 0 {
+			e.File, e.Field = fileName, "environments."+name
+			if doc, _, err := parseFile(configFile, fileName); err == nil {
+				for _, k := range doc.Keys("environments") {
+					if k.Name == name {
+						e.Line = k.Line
+					}
+				}
+			}
+		}
+		return nil, e
+	}
 	b := &builder{name: name, getenv: getenv, baseDir: ".", fromVar: map[string]string{}}
 	raw := &fileEnv{}
 	source := "defaults and TIDINGS_* variables"
