@@ -237,8 +237,9 @@ type wopts struct {
 	check       time.Duration // its journal check's interval (0 = the default)
 	always      bool          // journal.fsync: always
 	metrics     prometheus.Registerer
-	logs        io.Writer // its log, as text (nil: none)
-	beforeCheck func()    // runs in its journal check, before it reads the journals
+	logs        io.Writer    // its log, as text (nil: none)
+	beforeCheck func()       // runs in its journal check, before it reads the journals
+	smtp        *send.Config // its SMTP server (nil: the env's capture server)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -247,6 +248,14 @@ func logTo(w io.Writer) *slog.Logger {
 		return nil
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// smtpConfig is the worker's SMTP server: o.smtp, else e's capture server.
+func (o wopts) smtpConfig(e *env) send.Config {
+	if o.smtp != nil {
+		return *o.smtp
+	}
+	return send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second}
 }
 
 // startWorker runs a worker until the returned stop function is called (or
@@ -258,7 +267,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	}
 	w, err := worker.New(worker.Config{
 		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
-		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: 5 * time.Second},
+		SMTP:    o.smtpConfig(e),
 		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
 		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check, Logger: logTo(o.logs),

@@ -50,8 +50,8 @@ var enhancedRE = regexp.MustCompile(`^([245]\.\d{1,3}\.\d{1,3})\s*`)
 //     context before the end of the message data are temporary (go-mail
 //     reports a dropped connection with code 0 and as not temporary;
 //     tidings retries it);
-//   - no reply after the complete message was sent is InDoubt, not
-//     Temporary (see Conn.Send);
+//   - no reply after the complete message was sent, or a reply that is
+//     neither 2xx, 4xx nor 5xx, is InDoubt, not Temporary (see Conn.Send);
 //   - an invalid message (ErrInvalidMessage) or configuration (ErrConfig) is
 //     permanent;
 //   - anything else is temporary, so that no recipient is failed for good
@@ -79,6 +79,11 @@ func Classify(err error) *Error {
 		return &Error{InDoubt: true, Msg: "no reply after the message was sent, it may have been delivered: " + describe(tx.err)}
 	}
 	var te *textproto.Error
+	if errors.As(err, &te) && isTx && tx.stage == stageReply && te.Code/100 != 4 && te.Code/100 != 5 {
+		// Neither success nor failure after the whole message: the relay
+		// may have taken it, and a retry could deliver it twice.
+		return &Error{Code: te.Code, InDoubt: true, Msg: fmt.Sprintf("the reply to the message was %d %q, neither success nor failure: it may have been delivered", te.Code, strings.TrimSpace(te.Msg))}
+	}
 	if errors.As(err, &te) {
 		e := &Error{Code: te.Code, Msg: strings.TrimSpace(te.Msg), Temporary: te.Code/100 != 5 || senderSide}
 		if m := enhancedRE.FindStringSubmatch(e.Msg); m != nil {

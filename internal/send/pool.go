@@ -467,7 +467,9 @@ func (c *Conn) transact(data []byte, env envelope) error {
 	if err := c.sc.UpdateDeadline(max(c.p.cfg.Timeout, finalReplyTimeout)); err != nil {
 		return &txError{stageBody, err}
 	}
-	_, resp, err := text.ReadResponse(250)
+	// Any 2xx is success (RFC 5321 4.2.1): a relay answering 251 took the
+	// message, and must not be sent it again.
+	_, resp, err := text.ReadResponse(2)
 	if err != nil {
 		return &txError{stageReply, err}
 	}

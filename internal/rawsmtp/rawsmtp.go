@@ -1,0 +1,141 @@
+// Package rawsmtp is a real SMTP server on loopback, written by hand for
+// tests, so that it can answer what a proper server library never would:
+// a 251 or a 354 to the end of the message, a dropped connection before
+// the reply, a multi-line reply of mixed codes. It offers PIPELINING and
+// 8BITMIME and answers every command as a well-behaved server does, but
+// for those its Options script.
+package rawsmtp
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/send"
+)
+
+// Options script the relay's answers.
+type Options struct {
+	// Final answers the end of each message's data: the reply written
+	// (with its line ends), and whether the connection is then closed.
+	// nil: "250 2.0.0 Ok".
+	Final func() (reply string, close bool)
+	// RCPT is the reply to every RCPT ("": 250).
+	RCPT string
+}
+
+// Relay is a running server.
+type Relay struct {
+	ln   net.Listener
+	opts Options
+	mu   sync.Mutex
+	got  map[string]int // messages whose whole data was read, by envelope recipient
+}
+
+// Start runs a relay until the test ends.
+func Start(t testing.TB, opts Options) *Relay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Final == nil {
+		opts.Final = func() (string, bool) { return "250 2.0.0 Ok\r\n", false }
+	}
+	r := &Relay{ln: ln, opts: opts, got: map[string]int{}}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go r.serve(c)
+		}
+	}()
+	return r
+}
+
+// Config is a send.Config for the relay: no TLS, a timeout of a second.
+func (r *Relay) Config() send.Config {
+	return send.Config{Host: "127.0.0.1", Port: r.ln.Addr().(*net.TCPAddr).Port, TLS: send.TLSNone, HeloName: "test.local", Timeout: time.Second}
+}
+
+// Accepted is how many messages' whole data the relay read.
+func (r *Relay) Accepted() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.got {
+		n += c
+	}
+	return n
+}
+
+// Received is how many messages' whole data the relay read, by envelope
+// recipient.
+func (r *Relay) Received() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.got))
+	for k, v := range r.got {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *Relay) serve(c net.Conn) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "220 relay.example ESMTP\r\n")
+	rcpt := ""
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.TrimSpace(line)
+		up := strings.ToUpper(cmd)
+		switch {
+		case strings.HasPrefix(up, "EHLO"):
+			io.WriteString(c, "250-relay.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
+		case strings.HasPrefix(up, "RCPT TO:"):
+			rcpt, _, _ = strings.Cut(strings.TrimPrefix(cmd[len("RCPT TO:"):], "<"), ">")
+			if r.opts.RCPT != "" {
+				io.WriteString(c, r.opts.RCPT)
+			} else {
+				io.WriteString(c, "250 2.1.5 Ok\r\n")
+			}
+		case strings.HasPrefix(up, "MAIL"), strings.HasPrefix(up, "RSET"), strings.HasPrefix(up, "NOOP"):
+			io.WriteString(c, "250 2.0.0 Ok\r\n")
+		case up == "DATA":
+			io.WriteString(c, "354 End data with <CR><LF>.<CR><LF>\r\n")
+			for {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+			}
+			r.mu.Lock()
+			r.got[rcpt]++
+			r.mu.Unlock()
+			reply, closing := r.opts.Final()
+			io.WriteString(c, reply)
+			if closing {
+				return
+			}
+		case up == "QUIT":
+			io.WriteString(c, "221 2.0.0 Bye\r\n")
+			return
+		default:
+			io.WriteString(c, "502 5.5.2 Error: command not recognized\r\n")
+		}
+	}
+}
