@@ -17,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strings"
 
@@ -25,7 +24,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tidings-mail/tidings/internal/buildinfo"
+	"github.com/tidings-mail/tidings/internal/cpuprofile"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/loglevel"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
@@ -38,14 +39,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // in parallel, each with its own TIDINGS_* variables.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	redisconn.QuietLogs()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, stopProfile: func() {}}
 	root := a.root()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
-	if a.profile != nil {
-		pprof.StopCPUProfile()
-		a.profile.Close()
-	}
+	a.stopProfile()
 	return exitCode(a.requiredFlags(cmd, err), stderr)
 }
 
@@ -56,23 +54,15 @@ type app struct {
 	stdout, stderr       io.Writer
 	getenv               func(string) string
 	configPath, logLevel string
-	cpuProfile           string   // --cpuprofile (hidden): for performance work
-	profile              *os.File // open while the profile is written
+	cpuProfile           string // --cpuprofile (hidden): for performance work
+	stopProfile          func() // ends the profile
 }
 
 // logger logs to stderr at --log-level, but never below min unless
 // --log-level asks for debug: in-process workers whose progress the
 // command reports itself log warnings and errors only.
 func (a *app) logger(min slog.Level) *slog.Logger {
-	lvl := min
-	switch a.logLevel {
-	case "debug":
-		lvl = slog.LevelDebug
-	case "warn":
-		lvl = max(min, slog.LevelWarn)
-	case "error":
-		lvl = slog.LevelError
-	}
+	lvl, _ := loglevel.Level(a.logLevel, min) // checked before any command runs
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
@@ -92,18 +82,14 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for performance work)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if a.cpuProfile == "" {
-			return nil
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if _, err := loglevel.Level(a.logLevel, slog.LevelInfo); err != nil {
+			return usageError(c, fmt.Errorf("--log-level: %w", err))
 		}
-		f, err := os.Create(a.cpuProfile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
+		var err error
+		if a.stopProfile, err = cpuprofile.Start(a.cpuProfile); err != nil {
+			return configError(err)
 		}
-		if err != nil {
-			return configError(fmt.Errorf("cpu profile: %w", err))
-		}
-		a.profile = f
 		return nil
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, err) })

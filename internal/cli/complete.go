@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,16 @@ const completeTimeout = 500 * time.Millisecond
 // environment's Redis (when it answers quickly; else nothing), and a
 // campaign file the YAML files.
 func (a *app) completions(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c.Name() == "completion" {
+		c.Args = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil // its help
+			}
+			return usageError(c, fmt.Errorf("no completion for %q: use bash, zsh, fish or powershell", strings.Join(args, " ")))
+		}
+		c.RunE, c.Example = func(c *cobra.Command, _ []string) error { return c.Help() }, "  source <(tidings completion bash)\n  tidings completion zsh --help"
+	}
 	names := map[string]bool{"status": true, "pause": true, "resume": true, "approve": true, "cancel": true, "report": true, "retry": true}
 	files := map[string]bool{"plan": true, "send": true, "preview": true, "rehearse": true, "test-send": true, "check": true, "doctor": true}
 	for _, c := range root.Commands() {

@@ -195,7 +195,7 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 {{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
 To send to everyone not yet delivered, and to nobody twice:
   1. stop its workers and copy the journal files of every other worker host (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
-  2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}}
+  2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}} (with the --skip-refused, --skip-invalid the first send had)
      (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
 
 // stateLostMessage words e for campaign file in environment env.

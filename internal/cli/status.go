@@ -28,6 +28,9 @@ func (a *app) cmdStatus() *cobra.Command {
 		Short: "State, progress per batch and language, outcomes, errors, rate, ETA",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.interval <= 0 {
+				return usageError(cmd, fmt.Errorf("--interval %s: give a positive duration, e.g. 1s", o.interval))
+			}
 			return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
 				if len(args) == 0 {
 					return a.listCampaigns(cmd.Context(), s, e.Name, o.out)
