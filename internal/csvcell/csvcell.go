@@ -1,10 +1,15 @@
 // Package csvcell writes text that came from outside into CSV files that
 // people open in spreadsheets: a cell that would start a formula is
 // defused (Cell), exactly reversibly (Uncell), so that tidings can read its
-// own files back unchanged.
+// own files back unchanged; and it finds the characters a spreadsheet
+// shows as nothing or as a space (Invisible), which make a value that looks
+// right read as another.
 package csvcell
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // formulaStart holds the first characters that make a spreadsheet read a
 // cell as a formula, and the quote Cell adds (so that Uncell is exact).
@@ -26,4 +31,36 @@ func Uncell(s string) string {
 		return s[1:]
 	}
 	return s
+}
+
+// Invisible returns the first character of s that a spreadsheet shows as
+// nothing or as a space although it is not one (a zero-width or no-break
+// space, a byte order mark, a soft hyphen, a direction mark: a format
+// character, or white space other than the space U+0020) and its byte
+// offset; ok is false when s has none.
+func Invisible(s string) (r rune, at int, ok bool) {
+	for i, c := range s {
+		if invisible(c) {
+			return c, i, true
+		}
+	}
+	return 0, 0, false
+}
+
+// WithoutInvisible returns s without the characters Invisible finds: what
+// a spreadsheet shows of it.
+func WithoutInvisible(s string) string {
+	if _, _, ok := Invisible(s); !ok {
+		return s
+	}
+	return strings.Map(func(c rune) rune {
+		if invisible(c) {
+			return -1
+		}
+		return c
+	}, s)
+}
+
+func invisible(c rune) bool {
+	return unicode.Is(unicode.Cf, c) || (unicode.IsSpace(c) && c != ' ')
 }

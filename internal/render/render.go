@@ -75,11 +75,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
+	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
@@ -423,10 +423,8 @@ func posixHint(s string) string {
 // direction mark), which makes a locale unparsable although it looks
 // right.
 func invisibleHint(s string) string {
-	for i, r := range s {
-		if unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ') {
-			return fmt.Sprintf(" (it holds the invisible character U+%04X at byte %d: remove it)", r, i)
-		}
+	if r, i, ok := csvcell.Invisible(s); ok {
+		return fmt.Sprintf(" (it holds the invisible character U+%04X at byte %d: remove it)", r, i)
 	}
 	return ""
 }
