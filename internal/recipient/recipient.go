@@ -86,6 +86,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/csvcell"
 )
 
 // Row error codes, stable: they appear in the rejects file and the report.
@@ -124,15 +125,26 @@ type Recipient struct {
 // locale), all of them at once.
 type HeaderError struct {
 	File    string
+	Line    int      // the header's line: blank lines before it are skipped
 	Missing []string // the required columns the header lacks
 	Has     []string // the columns it has, email, locale, id and name in lower case
 }
 
-// Error returns "file:1: the header lacks the column(s) ...", with the
-// columns the header has and what to do.
+// Error returns "file:line: the header lacks the column(s) ...", with the
+// columns the header has, quoted (a control or invisible character shows
+// as an escape such as \u200b), the first invisible character one of them
+// holds, and what to do.
 func (e *HeaderError) Error() string {
-	return fmt.Sprintf("%s:1: the header lacks the column(s) %s (it has %s): add them to the first row; columns email and locale are required",
-		e.File, strings.Join(e.Missing, ", "), strings.Join(e.Has, ", "))
+	has := make([]string, len(e.Has))
+	hidden := ""
+	for i, h := range e.Has {
+		has[i] = strconv.Quote(h)
+		if c, at, ok := csvcell.Invisible(h); ok && hidden == "" {
+			hidden = fmt.Sprintf("; column %d holds the invisible character U+%04X at byte %d", i+1, c, at)
+		}
+	}
+	return fmt.Sprintf("%s:%d: the header lacks the column(s) %s (it has %s%s): add them to the header row; columns email and locale are required",
+		e.File, e.Line, strings.Join(e.Missing, ", "), strings.Join(has, ", "), hidden)
 }
 
 // RowError reports one invalid row. Reading continues after it.
@@ -233,16 +245,14 @@ func NewReader(r io.Reader, cfg ReaderConfig) (*Reader, error) {
 	if bom, err := br.Peek(2); err == nil && (bytes.Equal(bom, []byte("\xff\xfe")) || bytes.Equal(bom, []byte("\xfe\xff"))) {
 		return nil, fmt.Errorf("%s: the file is UTF-16 (it begins with a UTF-16 byte order mark): save it as UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\")", name)
 	}
-	var src io.Reader = br
-	if crLineEnds(br) {
-		src = &crReader{r: br}
-	}
+	src := &lineEnds{r: br, allCR: crLineEnds(br), jsonl: format == FormatJSONL}
 	rd := &Reader{name: name, format: format, seed: maphash.MakeSeed(), idxID: -1, idxName: -1}
 	if format == FormatJSONL {
-		rd.br = br
-		if src != io.Reader(br) {
-			rd.br = bufio.NewReaderSize(src, 64<<10)
+		if line, ok := nulFirstLine(br); ok {
+			// The CSV header check finds these NULs; JSONL has no header.
+			return nil, fmt.Errorf("%s:%d: the line holds NUL bytes: %s", name, line, utf16Advice)
 		}
+		rd.br = bufio.NewReaderSize(src, 64<<10)
 		rd.extraSeen = map[string]int{}
 		return rd, nil
 	}
@@ -252,6 +262,24 @@ func NewReader(r io.Reader, cfg ReaderConfig) (*Reader, error) {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// utf16Advice ends the message about NUL bytes, which a UTF-16 file without
+// a byte order mark has in every other byte.
+const utf16Advice = `the file looks like UTF-16; save it as UTF-8 (in a spreadsheet: "CSV UTF-8 (comma delimited)")`
+
+// nulFirstLine reports whether the first line of the buffered input that
+// is not blank holds a NUL byte, and that line's number.
+func nulFirstLine(br *bufio.Reader) (int, bool) {
+	buf, _ := br.Peek(br.Size())
+	for line := 1; len(buf) > 0; line++ {
+		text, rest, _ := bytes.Cut(buf, []byte("\n"))
+		if len(bytes.TrimSpace(text)) > 0 {
+			return line, bytes.IndexByte(text, 0) >= 0
+		}
+		buf = rest
+	}
+	return 0, false
 }
 
 // crLineEnds reports whether the first line of the buffered input ends in a
@@ -269,30 +297,119 @@ func crLineEnds(br *bufio.Reader) bool {
 	return err != nil
 }
 
-// crReader turns every CR not followed by LF into LF, so that a file with CR
-// line endings reads like one with LF (a CRLF stays as it is).
-type crReader struct {
-	r *bufio.Reader
+// lineEnds turns a CR not followed by LF (a lone CR) into LF where it ends
+// a line, so that every line end reads as LF: in a file whose lines end in
+// CR (allCR), every lone CR; in any other file, a lone CR outside a quoted
+// CSV field, or in JSONL outside any object or string (as when two exports,
+// one with CR line ends, were pasted together). A lone CR inside a quoted
+// CSV field stays part of the value; inside a JSONL object it is white
+// space or, in a string, a control character the row is refused for. A
+// CRLF stays as it is. Line numbers count the line ends it makes, as an
+// editor that shows a lone CR as a line break does.
+//
+// It follows the quoting as encoding/csv reads it (no lazy quotes, no
+// trimming of leading space): a field is quoted when its first character
+// is a quote, a doubled quote inside it is a quote, and after a broken
+// quote the rest of the line is skipped.
+type lineEnds struct {
+	r     *bufio.Reader
+	allCR bool
+	jsonl bool
+	state byte // one of the scan* constants
+	depth int  // JSONL: objects and arrays open on this line
 }
 
-func (c *crReader) Read(p []byte) (int, error) {
+const (
+	scanStart    = iota // CSV: at the start of a field; JSONL: outside strings
+	scanUnquoted        // CSV: in an unquoted field, or the rest of a broken line
+	scanQuoted          // CSV: in a quoted field; JSONL: in a string
+	scanQuote           // CSV: a quote in a quoted field, closing it or doubled; JSONL: a backslash in a string
+)
+
+func (c *lineEnds) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	for i := 0; i < n; {
-		j := bytes.IndexByte(p[i:n], '\r')
-		if j < 0 {
-			break
+	for i := 0; i < n; i++ {
+		b := p[i]
+		if b == '\r' && c.lone(p, i, n) && (c.allCR || c.outside()) {
+			p[i], b = '\n', '\n'
 		}
-		i += j
-		if i+1 < n {
-			if p[i+1] != '\n' {
-				p[i] = '\n'
-			}
-		} else if next, perr := c.r.Peek(1); perr != nil || next[0] != '\n' {
-			p[i] = '\n'
-		}
-		i++
+		c.scan(b)
 	}
 	return n, err
+}
+
+// lone reports whether the CR at p[i] is not followed by LF.
+func (c *lineEnds) lone(p []byte, i, n int) bool {
+	if i+1 < n {
+		return p[i+1] != '\n'
+	}
+	next, err := c.r.Peek(1)
+	return err != nil || next[0] != '\n'
+}
+
+// outside reports whether a line end may stand where the scan is.
+func (c *lineEnds) outside() bool {
+	if c.jsonl {
+		return c.state == scanStart && c.depth == 0
+	}
+	return c.state != scanQuoted
+}
+
+func (c *lineEnds) scan(b byte) {
+	if b == '\n' && (c.jsonl || c.state != scanQuoted) {
+		c.state, c.depth = scanStart, 0
+		return
+	}
+	if c.jsonl {
+		switch c.state {
+		case scanStart:
+			switch b {
+			case '"':
+				c.state = scanQuoted
+			case '{', '[':
+				c.depth++
+			case '}', ']':
+				c.depth = max(c.depth-1, 0)
+			}
+		case scanQuoted:
+			switch b {
+			case '\\':
+				c.state = scanQuote
+			case '"':
+				c.state = scanStart
+			}
+		case scanQuote:
+			c.state = scanQuoted
+		}
+		return
+	}
+	switch c.state {
+	case scanStart:
+		switch b {
+		case '"':
+			c.state = scanQuoted
+		case ',':
+		default:
+			c.state = scanUnquoted
+		}
+	case scanUnquoted:
+		if b == ',' {
+			c.state = scanStart
+		}
+	case scanQuoted:
+		if b == '"' {
+			c.state = scanQuote
+		}
+	case scanQuote:
+		switch b {
+		case '"':
+			c.state = scanQuoted
+		case ',':
+			c.state = scanStart
+		default:
+			c.state = scanUnquoted
+		}
+	}
 }
 
 func (r *Reader) readHeader() error {
@@ -303,9 +420,11 @@ func (r *Reader) readHeader() error {
 	if err != nil {
 		return fmt.Errorf("%s: read the header row: %w", r.name, err)
 	}
+	// Blank lines before the header are skipped: name the header's line.
+	line, _ := r.csv.FieldPos(0)
 	if len(rec) == 1 && strings.ContainsAny(rec[0], ";\t") {
 		// Spreadsheet exports: semicolons or tabs.
-		return fmt.Errorf("%s:1: the header is one column %q: the file is not comma-separated UTF-8 (semicolons or tabs, as spreadsheets often export); save it as \"CSV UTF-8 (comma delimited)\"", r.name, rec[0])
+		return fmt.Errorf("%s:%d: the header is one column %q: the file is not comma-separated UTF-8 (semicolons or tabs, as spreadsheets often export); save it as \"CSV UTF-8 (comma delimited)\"", r.name, line, rec[0])
 	}
 	r.header = make([]string, len(rec))
 	r.idxMail, r.idxLoc = -1, -1
@@ -313,20 +432,23 @@ func (r *Reader) readHeader() error {
 	for i, raw := range rec {
 		h := strings.TrimSpace(raw)
 		if !utf8.ValidString(h) {
-			return fmt.Errorf("%s:1: column %d: the header is not valid UTF-8: save the file as UTF-8", r.name, i+1)
+			return fmt.Errorf("%s:%d: column %d: the header is not valid UTF-8: save the file as UTF-8", r.name, line, i+1)
 		}
 		if c, _, ok := firstControl(h); ok {
 			if c == 0 {
-				return fmt.Errorf("%s:1: column %d holds NUL bytes: the file looks like UTF-16; save it as UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\")", r.name, i+1)
+				return fmt.Errorf("%s:%d: column %d holds NUL bytes: %s", r.name, line, i+1, utf16Advice)
 			}
-			return fmt.Errorf("%s:1: column %d (%q) holds the control character U+%04X: remove it from the header row", r.name, i+1, h, c)
+			return fmt.Errorf("%s:%d: column %d (%q) holds the control character U+%04X: remove it from the header row", r.name, line, i+1, h, c)
 		}
 		if h == "" {
-			return fmt.Errorf("%s:1: column %d has no name: name every column in the header row", r.name, i+1)
+			return fmt.Errorf("%s:%d: column %d has no name: name every column in the header row", r.name, line, i+1)
 		}
 		key := strings.ToLower(h)
+		if known, c, at, ok := hiddenKnown(h); ok {
+			return fmt.Errorf("%s:%d: column %d (%q) holds the invisible character U+%04X at byte %d, so it is not the column %s it looks like: remove the character from the header row", r.name, line, i+1, h, c, at, known)
+		}
 		if seen[key] {
-			return fmt.Errorf("%s:1: column %q appears twice: give every column a distinct name", r.name, h)
+			return fmt.Errorf("%s:%d: column %q appears twice: give every column a distinct name", r.name, line, h)
 		}
 		seen[key] = true
 		switch key {
@@ -351,10 +473,27 @@ func (r *Reader) readHeader() error {
 		missing = append(missing, "locale")
 	}
 	if len(missing) > 0 {
-		return &HeaderError{File: r.name, Missing: missing, Has: r.header}
+		return &HeaderError{File: r.name, Line: line, Missing: missing, Has: r.header}
 	}
 	r.csv.FieldsPerRecord = len(rec)
 	return nil
+}
+
+// hiddenKnown reports whether the column name or JSONL key h (trimmed) is
+// one of email, locale, id and name but for an invisible character (a
+// zero-width space, a byte order mark, a soft hyphen: see
+// csvcell.Invisible), which would make it template data silently: it
+// returns that column, the first such character and its byte offset in h.
+func hiddenKnown(h string) (string, rune, int, bool) {
+	c, at, ok := csvcell.Invisible(h)
+	if !ok {
+		return "", 0, 0, false
+	}
+	switch known := strings.ToLower(strings.TrimSpace(csvcell.WithoutInvisible(h))); known {
+	case "email", "locale", "id", "name":
+		return known, c, at, true
+	}
+	return "", 0, 0, false
 }
 
 // Format returns the format the Reader reads (never FormatAuto).
@@ -493,6 +632,11 @@ func (r *Reader) nextJSONL() (Recipient, error) {
 // seen (a map would keep the last value silently).
 func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 	rcp := Recipient{Line: line}
+	if at := bytes.IndexByte(data, 0); at >= 0 {
+		// Not JSON syntax to fix: UTF-16 text, as NewReader refuses it on
+		// the first line.
+		return rcp, r.rowErr(line, "", CodeControlCharacter, fmt.Sprintf("the line holds NUL bytes (the first at byte %d): %s", at, utf16Advice))
+	}
 	if !utf8.Valid(data) {
 		return rcp, r.rowErr(line, "", CodeInvalidUTF8, "the line is not valid UTF-8: save the file as UTF-8")
 	}
@@ -530,10 +674,16 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 				return rcp, r.rowErr(line, "", CodeInvalidUTF8, fmt.Sprintf("the key %s holds the escape %s, %s", raw, esc, halfPairAdvice))
 			}
 		}
-		if strings.TrimSpace(k) == "" {
+		written := k
+		// Spaces around a key are dropped, as around a CSV header's
+		// column: " name" is the name.
+		if k = strings.TrimSpace(k); k == "" {
 			// As a CSV header's column without a name: the template could
 			// not name its value.
-			return rcp, r.rowErr(line, "", CodeBadRow, fmt.Sprintf("the key %q has no name: name every field, as in {\"email\":\"a@example.com\",\"locale\":\"de\"}", k))
+			return rcp, r.rowErr(line, "", CodeBadRow, fmt.Sprintf("the key %q has no name: name every field, as in {\"email\":\"a@example.com\",\"locale\":\"de\"}", written))
+		}
+		if known, c, at, ok := hiddenKnown(written); ok {
+			return rcp, r.rowErr(line, known, CodeBadRow, fmt.Sprintf("the key %q holds the invisible character U+%04X at byte %d, so it is not the key %q it looks like: remove the character", written, c, at, known))
 		}
 		lk := strings.ToLower(k)
 		if first, dup := keys[lk]; dup {
@@ -542,12 +692,12 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 			case "email", "locale", "id", "name":
 				field = lk
 			}
-			if first == k {
-				return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the key %q appears twice: keep one", k))
+			if first == written {
+				return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the key %q appears twice: keep one", written))
 			}
-			return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field: keep one", first, k))
+			return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field: keep one", first, written))
 		}
-		keys[lk] = k
+		keys[lk] = written
 		tok, err = dec.Token()
 		if err != nil {
 			return rcp, r.jsonSyntax(line, data, k, at, -1, err)
