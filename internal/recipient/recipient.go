@@ -665,8 +665,12 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 			return rcp, r.jsonSyntax(line, data, "", 0, 0, errors.New("a key is not a string"))
 		}
 		at, end = dec.InputOffset(), -1
+		written := k
+		// Spaces around a key are dropped, as around a CSV header's
+		// column: " name" is the name.
+		k = strings.TrimSpace(k)
 		if c, _, bad := firstControl(k); bad {
-			return rcp, r.rowErr(line, "", CodeControlCharacter, fmt.Sprintf("the key %q holds the control character U+%04X: remove it", k, c))
+			return rcp, r.rowErr(line, "", CodeControlCharacter, fmt.Sprintf("the key %q holds the control character U+%04X: remove it", written, c))
 		}
 		if strings.Contains(k, "\uFFFD") {
 			if esc, found := loneSurrogate(data[keyAt:at]); found {
@@ -674,16 +678,13 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 				return rcp, r.rowErr(line, "", CodeInvalidUTF8, fmt.Sprintf("the key %s holds the escape %s, %s", raw, esc, halfPairAdvice))
 			}
 		}
-		written := k
-		// Spaces around a key are dropped, as around a CSV header's
-		// column: " name" is the name.
-		if k = strings.TrimSpace(k); k == "" {
+		if k == "" {
 			// As a CSV header's column without a name: the template could
 			// not name its value.
 			return rcp, r.rowErr(line, "", CodeBadRow, fmt.Sprintf("the key %q has no name: name every field, as in {\"email\":\"a@example.com\",\"locale\":\"de\"}", written))
 		}
-		if known, c, at, ok := hiddenKnown(written); ok {
-			return rcp, r.rowErr(line, known, CodeBadRow, fmt.Sprintf("the key %q holds the invisible character U+%04X at byte %d, so it is not the key %q it looks like: remove the character", written, c, at, known))
+		if known, c, pos, ok := hiddenKnown(k); ok {
+			return rcp, r.rowErr(line, known, CodeBadRow, fmt.Sprintf("the key %q holds the invisible character U+%04X at byte %d, so it is not the key %q it looks like: remove the character", k, c, pos, known))
 		}
 		lk := strings.ToLower(k)
 		if first, dup := keys[lk]; dup {
