@@ -35,3 +35,35 @@ func TestCell(t *testing.T) {
 		}
 	}
 }
+
+// TestInvisible: Invisible finds the first character a spreadsheet shows
+// as nothing or as a space although it is not one, and where it is;
+// WithoutInvisible drops them all and keeps the rest.
+func TestInvisible(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		r       rune
+		at      int
+		ok      bool
+		without string
+	}{
+		{"email", 0, 0, false, "email"},
+		{"first name", 0, 0, false, "first name"},
+		{"\ufeffemail", 0xFEFF, 0, true, "email"},
+		{"id\u200b", 0x200B, 2, true, "id"},
+		{"Na\u00adme", 0x00AD, 2, true, "Name"},
+		{"de\u00a0CH", 0x00A0, 2, true, "deCH"},
+		{"é\u2060x\u200by", 0x2060, 2, true, "éxy"},
+		{"tab\there", '\t', 3, true, "tabhere"},
+	}
+	for _, tt := range tests {
+		r, at, ok := csvcell.Invisible(tt.in)
+		if r != tt.r || at != tt.at || ok != tt.ok {
+			t.Errorf("Invisible(%q) = %U, %d, %v; want %U, %d, %v", tt.in, r, at, ok, tt.r, tt.at, tt.ok)
+		}
+		if got := csvcell.WithoutInvisible(tt.in); got != tt.without {
+			t.Errorf("WithoutInvisible(%q) = %q, want %q", tt.in, got, tt.without)
+		}
+	}
+}
