@@ -8,8 +8,20 @@
 // The file is UTF-8 (a byte order mark is skipped). Lines end in LF, CRLF or,
 // as old spreadsheet exports write them, CR alone: a file whose first line
 // ends in a lone CR has every lone CR read as a line end, so its rows and
-// line numbers come out as they would with LF. A UTF-16 file (a UTF-16 byte
-// order mark, or NUL bytes in the CSV header) is refused with what to do.
+// line numbers come out as they would with LF. In any other file a lone CR
+// outside a quoted CSV field, or in JSONL outside an object, ends a line
+// too (two exports pasted together), and counts in the line numbers; inside
+// a quoted field it is part of the value. A UTF-16 file (a UTF-16 byte
+// order mark, or NUL bytes in the CSV header or the first JSONL line) is
+// refused with what to do.
+//
+// Column names and JSONL keys are compared without case and without white
+// space around them, so a JSONL key " name" is the name as a CSV column
+// " name" is. A column or key that is email, locale, id or name but for a
+// character a spreadsheet does not show (a zero-width space, a byte order
+// mark, a soft hyphen) is refused, naming the character and its byte: it
+// would be template data silently. Errors about the header name its line
+// (blank lines before it are skipped) and quote its columns.
 //
 // Identity: one person, one message. Every email goes through package
 // address: the local part is NFC-normalised and the domain goes through IDNA
@@ -29,8 +41,10 @@
 //
 //   - bad-row: the CSV row has the wrong number of fields or broken quoting;
 //     the JSONL line is not one JSON object, holds a value that is not a
-//     string, number, boolean or null, or gives a key twice (compared
-//     without case: "locale" and "Locale" are one key). A JSON syntax error
+//     string, number, boolean or null, gives a key twice (compared
+//     without case and without spaces around it: "locale" and " Locale"
+//     are one key), or gives email, locale, id or name with an invisible
+//     character in it. A JSON syntax error
 //     in a value ("id":007, "id":abc) or right after one (a missing or
 //     trailing comma) names that key as the field and quotes the value as
 //     written.
@@ -46,7 +60,8 @@
 //     (C0, DEL or C1, including CR and LF: this guards against header
 //     injection); extra fields may hold tabs and line breaks (a quoted CSV
 //     field may span lines) but no other control character; a JSONL key
-//     holds none. Whoever puts an extra field into a header must still fold
+//     holds none (but white space around it); a JSONL line holds no NUL
+//     byte (UTF-16 text). Whoever puts an extra field into a header must still fold
 //     or reject line breaks.
 //   - missing-field: email is empty, or a JSONL object lacks email or locale.
 //   - invalid-email: email is not a bare address as package address accepts
