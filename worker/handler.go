@@ -400,14 +400,15 @@ func (r *run) journalOutcomes(ctx context.Context) bool {
 }
 
 // stopped says whether the pass must stop before the next recipient: the
-// worker drains, or the campaign no longer runs (as last read).
+// worker drains, or the chunk's staging no longer runs (as last read): the
+// campaign is not running, or it was staged again (Worker.runs).
 func (r *run) stopped(ctx context.Context) stop {
 	select {
 	case <-r.w.drain:
 		return stopDraining
 	default:
 	}
-	if r.w.state(ctx, r.cs.name) != store.StateRunning {
+	if !r.w.runs(ctx, r.cs) {
 		return stopPaused
 	}
 	return stopNone
@@ -717,7 +718,7 @@ func (r *run) take(ctx context.Context) (stop, error) {
 			return stopDraining, nil
 		case <-time.After(wait):
 		}
-		if err == nil && r.w.state(ctx, r.cs.name) != store.StateRunning {
+		if err == nil && !r.w.runs(ctx, r.cs) {
 			return stopPaused, nil
 		}
 	}

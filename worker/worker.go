@@ -788,15 +788,19 @@ func (w *Worker) probeLost(ctx context.Context, cs *campaignState) (store.Probe,
 	return p, err
 }
 
-// state returns the cached control state of c (read through on a miss).
-func (w *Worker) state(ctx context.Context, c string) store.State {
+// runs reports whether cs's staging runs, as last read (the cached
+// Probe of its campaign; read through on a miss): the campaign is running
+// and is still staged as cs. A campaign cancelled (or paused) and staged
+// again reads as running, but a chunk of the staging before must send
+// nothing more: what it claimed is no longer the campaign's to send.
+func (w *Worker) runs(ctx context.Context, cs *campaignState) bool {
 	w.mu.Lock()
-	p, ok := w.states[c]
+	p, ok := w.states[cs.name]
 	w.mu.Unlock()
 	if !ok {
-		p, _ = w.st.Probe(ctx, c) // the zero Probe on an error: not running
+		p, _ = w.st.Probe(ctx, cs.name) // the zero Probe on an error: not running
 	}
-	return p.State
+	return p.State == store.StateRunning && p.Stage == cs.stage
 }
 
 func (w *Worker) actor() store.Actor {

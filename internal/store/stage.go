@@ -162,8 +162,8 @@ type Stager struct {
 }
 
 type ledgerLookup struct {
-	batch int
-	recs  []Recipient
+	batch, chunk int
+	recs         []Recipient
 }
 
 func newID() string {
@@ -394,7 +394,7 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	if sg.exists {
 		p := sg.s.rdb.Pipeline()
-		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen)
+		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held)
 		for i := 0; i < sg.nchunks; i++ {
 			p.Del(ctx, k.chunk(i))
 		}
@@ -466,7 +466,7 @@ func (sg *Stager) queueChunk(batch int) {
 	data, _ := json.Marshal(sg.cur) // Recipient has only strings and ints
 	sg.pipe.Set(context.Background(), sg.k.chunk(sg.sum.Chunks), data, 0)
 	if sg.exists {
-		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, recs: sg.cur})
+		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, chunk: sg.sum.Chunks, recs: sg.cur})
 	}
 	sg.cur = nil
 	sg.sum.Chunks++
@@ -507,6 +507,14 @@ func (sg *Stager) flush(ctx context.Context) error {
 				continue
 			}
 			e := parseEntry(pr.entry)
+			if tok := claimOf(pr.entry); tok != "" {
+				// Kept in doubt, but its claim may be in a window of the
+				// staging before that has not ended yet (a relay slow to
+				// answer): its give-back (never sent) finds here where
+				// this staging counted it (lua/step.lua).
+				h, _ := json.Marshal(heldClaim{ID: r.ID, Lang: r.Lang, Batch: l.batch, Chunk: l.chunk})
+				sg.pipe.HSet(ctx, sg.k.held, tok, h)
+			}
 			switch {
 			case e.State == ledgerSending: // a claim's entry has no flag
 				e.State = OutcomeInDoubt
@@ -673,6 +681,33 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		}
 	}
 	return &sg.sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
+}
+
+// heldClaim is where a staging counted a recipient whose entry it kept
+// in doubt holding the claim of a staging before (its value in held, by
+// the claim's token).
+type heldClaim struct {
+	ID    string `json:"i"`
+	Lang  string `json:"l"`
+	Batch int    `json:"b"`
+	Chunk int    `json:"c"`
+}
+
+// claimOf returns the token of the claim ledger entry v holds (sending,
+// or in doubt with flag "k:<token>"), "" for none.
+func claimOf(v string) string {
+	parts := append(strings.SplitN(v, "|", 6), make([]string, 5)...) // at least six
+	switch parts[0] {
+	case ledgerSending:
+		return parts[5]
+	case OutcomeInDoubt:
+		tok, _ := strings.CutPrefix(parts[4], "k:")
+		if tok == parts[4] {
+			return ""
+		}
+		return tok
+	}
+	return ""
 }
 
 func parseEntry(v string) Entry {

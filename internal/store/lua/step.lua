@@ -22,6 +22,9 @@
 --   8 audit    LIST audit entries (JSON)
 --   9 persec   HASH unix second -> records (the status rate)
 --  10 wsent    HASH "<run>|<worker>" -> recipients that worker recorded sent
+--  11 held     HASH claim token -> where the current staging counted a
+--              recipient it kept in doubt holding that claim (giveBackStale)
+--  12 finished SET  chunks with nothing left
 -- ARGV:
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
@@ -61,16 +64,94 @@ local function push2(a, b)
   out[nout + 1], out[nout + 2] = a, b
   nout = nout + 2
 end
+-- parse splits a ledger entry: its state, attempts (a number and as
+-- written), and the token of the claim that holds it: a claim's (sending),
+-- or the claim in doubt's (in-doubt; '' when it has none); nil for other
+-- states. No number is printed again.
+local function parse(v)
+  if not v then return nil, 0, '0', nil end
+  -- A claim's entry (the one a record replaces), by a shorter match: a
+  -- claim writes no code and no flag.
+  local a, tok = string.match(v, '^sending|(%d+)|%d*|||(.*)$')
+  if a then return 'sending', tonumber(a), a, tok end
+  local st, a, flag, last = string.match(v, '^([^|]*)|(%d+)|[^|]*|[^|]*|([^|]*)|(.*)$')
+  local h = nil
+  if st == 'sending' then
+    h = last
+  elseif st == 'in-doubt' then
+    h = string.match(flag, '^k:(.*)$') or ''
+  end
+  return st, tonumber(a), a, h
+end
+
+-- giveBackStale gives back claim tok of recipient rid, made by a staging
+-- before the campaign's current one and never sent (the window it was in
+-- stopped when it found the campaign staged again), when the ledger still
+-- holds it: the cancel of that staging made it in doubt, or it was left
+-- sending (a pause), and a staging since may have kept it in doubt. It is
+-- nobody's outcome: where the current staging counted it (held, by token:
+-- Stager's flush), it leaves in doubt there and is pending again, due at
+-- once (the chunk runs again: finished no more), or cancelled when the
+-- campaign is cancelled or done (never sent); a recipient the current
+-- staging does not hold is counted by no staging: cancelled when a cancel
+-- made it in doubt, else pending.
+local function giveBackStale(rid, tok, now)
+  local cs, ca, as, h = parse(redis.call('HGET', KEYS[1], rid))
+  if h ~= tok then return end
+  local hv = redis.call('HGET', KEYS[11], tok)
+  local at = hv and cjson.decode(hv)
+  if at and at.i ~= rid then
+    -- Staged again under another id, the entry carried over: the old id's
+    -- is counted by no staging.
+    redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||claimed by an earlier staging, never sent')
+    cs, ca, as, h = parse(redis.call('HGET', KEYS[1], at.i))
+    if h ~= tok then return end
+    rid = at.i
+  end
+  if at then
+    redis.call('HDEL', KEYS[11], tok)
+    local b = tostring(at.b)
+    local function count(outcome, n)
+      redis.call('HINCRBY', KEYS[2], outcome, n)
+      redis.call('HINCRBY', KEYS[2], 'lang:' .. at.l .. ':' .. outcome, n)
+      redis.call('HINCRBY', KEYS[4], b .. ':' .. outcome, n)
+    end
+    count('in-doubt', -1)
+    redis.call('HINCRBY', KEYS[4], b .. ':attempted', -1) -- the staging counted it attempted
+    if state == 'cancelled' or state == 'done' then
+      redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed by an earlier staging, never sent)')
+      count('cancelled', 1)
+      return
+    end
+    redis.call('SREM', KEYS[12], tostring(at.c))
+  elseif cs == 'in-doubt' then
+    redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
+    return
+  end
+  if ca <= 1 then
+    redis.call('HDEL', KEYS[1], rid)
+  else
+    redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
+    if at then redis.call('HINCRBY', KEYS[2], 'deferred', 1) end
+  end
+end
+
 -- The campaign is gone (Redis lost its state) or was staged anew: every
--- claim is answered GONE or STALE, and nothing is written, so that no
--- stale key is left behind.
+-- claim is answered GONE or STALE, and nothing else is written, so that
+-- no stale key is left behind, but the give-backs of a staging before
+-- (giveBackStale).
 local gone = (not state or stage ~= ARGV[1]) and (state and STALE or GONE)
 -- The ids of every recipient named, in order (one pass over the
 -- operations, which also answers the claims of a campaign gone).
 local ids, o = {}, 11
 for s = 1, nops do
   ids[s] = ARGV[o + 1]
-  if ARGV[o] ~= 'c' then o = o + 7 else o = o + 5; if gone then push2(gone, 0) end end
+  if ARGV[o] ~= 'c' then
+    if gone == STALE and ARGV[o] == 'unclaim' and ARGV[o + 6] ~= '' then giveBackStale(ARGV[o + 1], ARGV[o + 6], ARGV[8]) end
+    o = o + 7
+  else
+    o = o + 5; if gone then push2(gone, 0) end
+  end
 end
 if gone then
   out[nout + 1], out[nout + 2], out[nout + 3] = '', '', -1
@@ -124,26 +205,6 @@ local function bump(lang, outcome, batch, n)
   if not t then t = {}; bcnt[batch] = t end
   t[outcome] = (t[outcome] or 0) + n
 end
--- parse splits a ledger entry: its state, attempts (a number and as
--- written), and the token of the claim that holds it: a claim's (sending),
--- or the claim in doubt's (in-doubt; '' when it has none); nil for other
--- states. No number is printed again.
-local function parse(v)
-  if not v then return nil, 0, '0', nil end
-  -- A claim's entry (the one a record replaces), by a shorter match: a
-  -- claim writes no code and no flag.
-  local a, tok = string.match(v, '^sending|(%d+)|%d*|||(.*)$')
-  if a then return 'sending', tonumber(a), a, tok end
-  local st, a, flag, last = string.match(v, '^([^|]*)|(%d+)|[^|]*|[^|]*|([^|]*)|(.*)$')
-  local h = nil
-  if st == 'sending' then
-    h = last
-  elseif st == 'in-doubt' then
-    h = string.match(flag, '^k:(.*)$') or ''
-  end
-  return st, tonumber(a), a, h
-end
-
 -- masked is an SMTP reply with every address in it replaced by
 -- <address>: relays name the recipient ("550 5.1.1 <jane@example.org>:
 -- Recipient address rejected"), and the errors list and the auto-pause
