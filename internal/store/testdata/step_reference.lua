@@ -66,9 +66,56 @@ end
 if not state or stage ~= ARGV[1] then
   -- The campaign is gone (Redis lost its state) or was staged anew: write
   -- nothing, so that no stale key is left behind.
+  -- ... but the give-backs of claims of a staging before, never sent
+  -- (lua/step.lua's giveBackStale), one recipient at a time.
   local res = state and STALE or GONE
+  local function holder(v)
+    if not v then return nil end
+    local st, a, flag, last = string.match(v, '^([^|]*)|(%d+)|[^|]*|[^|]*|([^|]*)|(.*)$')
+    if st == 'sending' then return st, tonumber(a), a, last end
+    if st == 'in-doubt' then return st, tonumber(a), a, string.match(flag, '^k:(.*)$') or '' end
+    return st, tonumber(a), a, nil
+  end
   for s = 0, nops - 1 do
-    if ARGV[10 + s * 8] == 'c' then push(res, 0) end
+    local o = 10 + s * 8
+    if ARGV[o] == 'c' then push(res, 0) end
+    local rid, tok, now = ARGV[o + 1], ARGV[o + 7], ARGV[8]
+    if state and ARGV[o] == 'r' and ARGV[o + 2] == 'unclaim' and tok ~= '' then
+      local cs, ca, as, h = holder(redis.call('HGET', KEYS[1], rid))
+      local hv = h == tok and redis.call('HGET', KEYS[11], tok)
+      local at = hv and cjson.decode(hv)
+      if at and at.i ~= rid then
+        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||claimed by an earlier staging, never sent')
+        cs, ca, as, h = holder(redis.call('HGET', KEYS[1], at.i))
+        rid = at.i
+      end
+      if h ~= tok then
+      elseif at then
+        redis.call('HDEL', KEYS[11], tok)
+        for _, f in ipairs({'in-doubt', 'lang:' .. at.l .. ':in-doubt'}) do redis.call('HINCRBY', KEYS[2], f, -1) end
+        redis.call('HINCRBY', KEYS[4], at.b .. ':in-doubt', -1)
+        redis.call('HINCRBY', KEYS[4], at.b .. ':attempted', -1)
+        if state == 'cancelled' or state == 'done' then
+          redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed by an earlier staging, never sent)')
+          for _, f in ipairs({'cancelled', 'lang:' .. at.l .. ':cancelled'}) do redis.call('HINCRBY', KEYS[2], f, 1) end
+          redis.call('HINCRBY', KEYS[4], at.b .. ':cancelled', 1)
+        else
+          redis.call('SREM', KEYS[12], at.c)
+          if ca <= 1 then
+            redis.call('HDEL', KEYS[1], rid)
+          else
+            redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
+            redis.call('HINCRBY', KEYS[2], 'deferred', 1)
+          end
+        end
+      elseif cs == 'in-doubt' then
+        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
+      elseif ca <= 1 then
+        redis.call('HDEL', KEYS[1], rid)
+      else
+        redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
+      end
+    end
   end
   push('', '', -1)
   return out
