@@ -360,7 +360,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
 			}
 			if n < len(held)-1 && cs.policy.Window > 0 && cs.policy.ErrorRate > 0 &&
-				(rec.Kind == store.KindFailed || rec.Kind == store.KindTemp && (res.Claims[j].Attempt == 1 || res.Claims[j].Attempt >= cs.policy.MaxAttempts)) {
+				(rec.Kind == store.KindFailed || rec.Kind == store.KindInDoubt || rec.Kind == store.KindTemp && (res.Claims[j].Attempt == 1 || res.Claims[j].Attempt >= cs.policy.MaxAttempts)) {
 				// A failure the auto-pause counts is recorded at once, not
 				// with the window: the auto-pause sees it now, and the rest of
 				// the window is not sent when the campaign no longer runs (so

@@ -57,7 +57,9 @@ type SMTPError struct {
 	Code      string `json:"code"`
 	Response  string `json:"response"`
 	Temporary bool   `json:"temporary"`
-	Count     int    `json:"count"`
+	// InDoubt: the whole message went and no reply came; never sent again.
+	InDoubt bool `json:"in_doubt"`
+	Count   int  `json:"count"`
 }
 
 // event builds the event of kind for campaign status st; action is the
@@ -77,7 +79,7 @@ func (n *Notifier) event(st *store.Status, kind, action string, at time.Time, re
 		groups := append([]store.ErrorGroup(nil), st.Errors...)
 		sort.SliceStable(groups, func(i, j int) bool { return groups[i].Count > groups[j].Count })
 		g := groups[0]
-		ev.TopError = &SMTPError{Code: g.Code, Response: g.Response, Temporary: g.Temporary, Count: g.Count}
+		ev.TopError = &SMTPError{Code: g.Code, Response: g.Response, Temporary: g.Temporary, InDoubt: g.InDoubt, Count: g.Count}
 	}
 	ev.Text = summary(ev)
 	return ev
@@ -119,9 +121,17 @@ func summary(ev Event) string {
 	}
 	b.WriteString(".")
 	if ev.TopError != nil && (ev.Cause == causeFailures || ev.Kind == KindNoProgress) {
-		fmt.Fprintf(&b, " Top SMTP error: %s %s (%d×).", ev.TopError.Code, ev.TopError.Response, ev.TopError.Count)
+		doubt := ""
+		if ev.TopError.InDoubt {
+			doubt = "in doubt, "
+		}
+		fmt.Fprintf(&b, " Top SMTP error: %s%s (%d×).", doubt, strings.TrimSpace(ev.TopError.Code+" "+ev.TopError.Response), ev.TopError.Count)
 	}
-	fmt.Fprintf(&b, " %d of %d sent, %d failed, %d pending.", ev.Counts[store.OutcomeSent], ev.Total, ev.Counts[store.OutcomeFailed], ev.Counts[store.OutcomePending])
+	fmt.Fprintf(&b, " %d of %d sent, %d failed", ev.Counts[store.OutcomeSent], ev.Total, ev.Counts[store.OutcomeFailed])
+	if n := ev.Counts[store.OutcomeInDoubt]; n > 0 {
+		fmt.Fprintf(&b, ", %d in doubt", n)
+	}
+	fmt.Fprintf(&b, ", %d pending.", ev.Counts[store.OutcomePending])
 	return b.String()
 }
 

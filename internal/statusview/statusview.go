@@ -245,10 +245,13 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
 		for _, e := range st.Errors {
 			kind := "permanent"
-			if e.Temporary {
+			switch {
+			case e.InDoubt:
+				kind = "in doubt: may have been delivered, never sent again"
+			case e.Temporary:
 				kind = "temporary, retried"
 			}
-			fmt.Fprintf(w, "  %4dx %s %s (%s, last %s)\n", e.Count, e.Code, e.Response, kind, e.Last.Local().Format(time.TimeOnly))
+			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), kind, e.Last.Local().Format(time.TimeOnly))
 		}
 	}
 	if len(st.Audit) > 0 {

@@ -85,6 +85,22 @@ func TestWrite(t *testing.T) {
 			not:  []string{"auto-pause: error rate", "ETA 20s"},
 		},
 		{
+			// A relay that drops its reply after the data: the recent
+			// errors say in doubt, not temporary or permanent.
+			name: "gated-in-doubt",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StatePaused, By: "batch-gate", At: at,
+				Reason: "batch gate: 12 of the 12 first attempts in batch 0 failed or are in doubt (100%), above max_failure_rate 5% (11 in doubt (no reply after the data: the relay may have delivered them; never sent again); 1 permanent; last error: 550 5.1.1 no such user)"},
+				Total: 100, Staged: 100, Counts: counts(store.OutcomeInDoubt, 11, store.OutcomeFailed, 1, store.OutcomePending, 88),
+				Batches: []store.BatchStatus{{Batch: 0, Canary: true, Size: 12, Released: true, Done: true,
+					BatchProgress: store.BatchProgress{Attempted: 12, Errors1: 12, Doubt1: 11, Perm: 1, Failed: 1, InDoubt: 11}}, {Batch: 1, Size: 88}},
+				Errors: []store.ErrorGroup{
+					{Response: "no reply after the message was sent, it may have been delivered: connection dropped: EOF", InDoubt: true, Count: 11, Last: at},
+					{Code: "550 5.1.1", Response: "no such user", Count: 1, Last: at}}},
+			want: []string{"11x no reply after the message was sent, it may have been delivered: connection dropped: EOF (in doubt: may have been delivered, never sent again, last 09:30:00)",
+				"1x 550 5.1.1 no such user (permanent, last 09:30:00)"},
+			not: []string{"temporary"},
+		},
+		{
 			name: "canary-then-approval",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning}, Total: 100, Staged: 100,
 				Counts: counts(store.OutcomeSent, 4, store.OutcomePending, 96), Rate: 2, ETAWaitsFor: store.ETAWaitsForApproval,

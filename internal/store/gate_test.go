@@ -123,3 +123,63 @@ func TestRetryOfADoneCampaignIsNotGated(t *testing.T) {
 	}
 	attempt(t, l, recs[0], store.KindSent, store.Policy{MaxAttempts: 2}, time.Now())
 }
+
+// TestInDoubtIsAnErrorOfTheGates: a first attempt in doubt (the whole
+// message went and no reply came) counts as an error of the batch gate and
+// of the auto-pause window, and the reasons and the recent errors say in
+// doubt, not temporary or permanent.
+func TestInDoubtIsAnErrorOfTheGates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(startRedis(t))
+	doubt, failed, temp := store.KindInDoubt, store.KindFailed, store.KindTemp
+
+	// The batch gate: 1 permanent failure, 1 temporary (the campaign is not
+	// done: it waits for its retry) and 3 in doubt of 10.
+	sum, _, _ := gateRun(t, st, "c-gate-doubt", 10, store.Policy{MaxAttempts: 3}, failed, temp, doubt, doubt, doubt)
+	r := tick(t, st, "c-gate-doubt", sum, store.TickParams{MaxFailureRate: 0.3, MaxAttempts: 3})
+	if r.Code != store.TickGated {
+		t.Fatalf("tick %+v, want the gate (5 of 10 above 30%%)", r)
+	}
+	if want := "5 of the 10 first attempts in batch 0 failed or are in doubt (50%), above max_failure_rate 30% (1 temporary, retried later; 3 in doubt (no reply after the data: the relay may have delivered them; never sent again); 1 permanent"; !strings.Contains(r.Reason, want) {
+		t.Errorf("gate reason %q\nwant it to contain %q", r.Reason, want)
+	}
+	s, err := st.Status(ctx, "c-gate-doubt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := s.Batches[0]; b.Errors1 != 5 || b.Doubt1 != 3 || b.InDoubt != 3 {
+		t.Errorf("batch 0: %d first-attempt errors, %d of them in doubt, %d in doubt; want 5, 3, 3", b.Errors1, b.Doubt1, b.InDoubt)
+	}
+	var groups []string
+	for _, g := range s.Errors {
+		groups = append(groups, fmt.Sprintf("%s:doubt=%v:temp=%v:%d", g.Code, g.InDoubt, g.Temporary, g.Count))
+	}
+	if got, want := strings.Join(groups, " "), ":doubt=true:temp=false:3 451:doubt=false:temp=true:1 550:doubt=false:temp=false:1"; got != want {
+		t.Errorf("recent errors %s, want %s", got, want)
+	}
+
+	// The auto-pause window: in doubt only, 4 of them reach MinAttempts.
+	sum = stage(t, st, "c-win-doubt", stageOpts{n: 12, size: 12})
+	tick(t, st, "c-win-doubt", sum, store.TickParams{})
+	l := st.Ledger("c-win-doubt", sum.Stage)
+	p := store.Policy{MaxAttempts: 3, Window: 10, ErrorRate: 0.5, MinAttempts: 4}
+	for i := range 4 {
+		id := fmt.Sprintf("r%d", i)
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "de", Token: id}}, p, time.Now())
+		if err != nil || first(res).Result != store.ClaimOK {
+			t.Fatalf("claim %s: %+v %v", id, res, err)
+		}
+		res, err = l.Step(ctx, []store.Record{{ID: id, Lang: "de", Kind: doubt, Response: "no reply after the message was sent", Token: id}}, nil, p, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if i == 3 {
+			want = "auto-pause: error rate 100% over the last 4 attempts (last error: in doubt, no reply after the message was sent)"
+		}
+		if res.AutoPaused != want {
+			t.Fatalf("in doubt %d: auto-pause %q, want %q", i+1, res.AutoPaused, want)
+		}
+	}
+}

@@ -154,7 +154,8 @@ type BatchProgress struct {
 	Attempted  int `json:"attempted"`
 	Sent       int `json:"sent"`
 	Failed     int `json:"failed"`
-	Errors1    int `json:"first_attempt_errors"`
+	Errors1    int `json:"first_attempt_errors"`    // failed or in doubt: what the batch gate counts
+	Doubt1     int `json:"first_attempts_in_doubt"` // of Errors1, the ones in doubt
 	Temp       int `json:"temporary_errors"`
 	Perm       int `json:"permanent_errors"`
 	Refused    int `json:"refused"`
@@ -284,11 +285,14 @@ type BatchStatus struct {
 
 // ErrorGroup is a group of recent failures with the same SMTP response.
 type ErrorGroup struct {
-	Code      string    `json:"code"`
-	Response  string    `json:"response"`
-	Temporary bool      `json:"temporary"`
-	Count     int       `json:"count"`
-	Last      time.Time `json:"last"`
+	Code      string `json:"code"`
+	Response  string `json:"response"`
+	Temporary bool   `json:"temporary"`
+	// InDoubt: the whole message went and no reply came (it may have been
+	// delivered): never sent again.
+	InDoubt bool      `json:"in_doubt"`
+	Count   int       `json:"count"`
+	Last    time.Time `json:"last"`
 }
 
 // Status reads the live status of c.
@@ -349,17 +353,18 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	for i, bi := range meta.Batches {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
-		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Temp: n("temp"), Perm: n("perm"),
+		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Temp: n("temp"), Perm: n("perm"),
 			Refused: n("refused"), Invalid: n("invalid"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
 	}
 	for _, e := range errC.Val() {
 		var x struct {
-			T    int64  `json:"t"`
-			Code string `json:"code"`
-			R    string `json:"r"`
-			Temp bool   `json:"temp"`
+			T     int64  `json:"t"`
+			Code  string `json:"code"`
+			R     string `json:"r"`
+			Temp  bool   `json:"temp"`
+			Doubt bool   `json:"doubt"`
 		}
 		if json.Unmarshal([]byte(e), &x) != nil {
 			continue
@@ -367,7 +372,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		i := slices.IndexFunc(st.Errors, func(g ErrorGroup) bool { return g.Code == x.Code && g.Response == x.R })
 		if i < 0 {
 			i = len(st.Errors)
-			st.Errors = append(st.Errors, ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, Last: fromMS(x.T)})
+			st.Errors = append(st.Errors, ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, InDoubt: x.Doubt, Last: fromMS(x.T)})
 		}
 		st.Errors[i].Count++
 	}

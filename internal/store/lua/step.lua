@@ -280,10 +280,14 @@ for s = 1, nops do
       elseif kind == 'failed' then
         err = true
         badd(batch, 'perm', 1)
-      elseif kind == 'in-doubt' and tok ~= '' then
+      elseif kind == 'in-doubt' then
+        -- The whole message went out and no reply came: never sent again,
+        -- and an error of the gates all the same (a relay that drops every
+        -- reply would otherwise put the whole list in doubt).
+        err = true
         -- Only this claim's own late record may replace it (a stale record
         -- of an earlier claim must not make it due again).
-        flag = 'k:' .. tok
+        if tok ~= '' then flag = 'k:' .. tok end
       end
       -- put and bump, written out: this is the path of every outcome.
       local v = st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. shown
@@ -296,9 +300,13 @@ for s = 1, nops do
         bt.attempted = (bt.attempted or 0) + 1
         if err then
           bt.errors1 = (bt.errors1 or 0) + 1
-          -- Of those, the temporary ones (the rest are permanent): the
-          -- batch gate's breakdown of its first attempts.
-          if kind == 'temp' then bt.temp1 = (bt.temp1 or 0) + 1 end
+          -- Of those, the temporary ones and the ones in doubt (the rest
+          -- are permanent): the batch gate's breakdown of its first attempts.
+          if kind == 'temp' then
+            bt.temp1 = (bt.temp1 or 0) + 1
+          elseif kind == 'in-doubt' then
+            bt.doubt1 = (bt.doubt1 or 0) + 1
+          end
         end
       end
       if st == 'deferred' then
@@ -313,13 +321,14 @@ for s = 1, nops do
       records = records + 1
       if err then
         resp = masked(resp) -- the errors list's and the auto-pause reason's
-        redis.call('LPUSH', KEYS[7], cjson.encode({t = tonumber(now), id = rid, code = code, r = resp, temp = (kind == 'temp')}))
+        -- doubt: in doubt (absent otherwise: nil leaves the field out).
+        redis.call('LPUSH', KEYS[7], cjson.encode({t = tonumber(now), id = rid, code = code, r = resp, temp = (kind == 'temp'), doubt = (kind == 'in-doubt') or nil}))
         pushed = true
       end
       -- The auto-pause window counts first attempts (whatever their result)
-      -- and retries that end for good; a retry that fails temporarily again
-      -- (greylisting) is reported, not counted.
-      local counts = (kind == 'sent' or kind == 'failed' or kind == 'temp') and (first or st ~= 'deferred')
+      -- and retries that end for good, in doubt included; a retry that
+      -- fails temporarily again (greylisting) is reported, not counted.
+      local counts = (err or kind == 'sent') and (first or st ~= 'deferred')
       if W > 0 and counts then
         counted = counted + 1
         if err then
@@ -334,6 +343,7 @@ for s = 1, nops do
               local r = code
               if r ~= '' and resp ~= '' then r = r .. ' ' end
               r = r .. resp
+              if kind == 'in-doubt' then r = 'in doubt, ' .. r end
               paused = string.format('auto-pause: error rate %d%% over the last %d attempts (last error: %s)', math.floor(e * 100 / n + 0.5), n, r)
               redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
               redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))

@@ -48,7 +48,7 @@ if cur < 0 then
 end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1')
 -- Nothing more until the batch's first pass is complete.
 if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
@@ -58,15 +58,19 @@ if doneAt == 0 then
   local attempted, errors1, max = tonumber(st[2] or '0'), tonumber(st[3] or '0'), tonumber(ARGV[5])
   if max > 0 and attempted > 0 and errors1 / attempted > max then
     -- Say one true thing: how many first attempts failed, how many of
-    -- those failures were temporary (retried later) or permanent, and the
-    -- last error.
-    local temp = tonumber(st[4] or '0')
-    local perm = errors1 - temp
+    -- those failures were temporary (retried later), in doubt (the whole
+    -- message went and no reply came: never sent again) or permanent, and
+    -- the last error.
+    local temp, doubt = tonumber(st[4] or '0'), tonumber(st[5] or '0')
+    local perm = errors1 - temp - doubt
     local kinds = {}
     if temp > 0 then
       local again, maxAtt = '', tonumber(ARGV[9] or '0')
       if maxAtt > 1 then again = ', retried later' elseif maxAtt == 1 then again = ', not retried (max_attempts 1)' end
       kinds[#kinds + 1] = string.format('%d temporary%s', temp, again)
+    end
+    if doubt > 0 then
+      kinds[#kinds + 1] = string.format('%d in doubt (no reply after the data: the relay may have delivered them; never sent again)', doubt)
     end
     if perm > 0 then kinds[#kinds + 1] = string.format('%d permanent', perm) end
     local last = ''
@@ -77,11 +81,16 @@ if doneAt == 0 then
       for _, v in ipairs({x.code, x.r}) do
         if v and v ~= '' then parts[#parts + 1] = v end
       end
-      if #parts > 0 then kinds[#kinds + 1] = 'last error: ' .. table.concat(parts, ' ') end
+      if #parts > 0 then
+        if x.doubt then table.insert(parts, 1, 'in doubt,') end
+        kinds[#kinds + 1] = 'last error: ' .. table.concat(parts, ' ')
+      end
     end
     if #kinds > 0 then last = ' (' .. table.concat(kinds, '; ') .. ')' end
-    local reason = string.format('batch gate: %d of the %d first attempts in batch %d failed (%d%%), above max_failure_rate %d%%%s',
-      errors1, attempted, cur, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
+    local failed = 'failed'
+    if doubt > 0 then failed = 'failed or are in doubt' end
+    local reason = string.format('batch gate: %d of the %d first attempts in batch %d %s (%d%%), above max_failure_rate %d%%%s',
+      errors1, attempted, cur, failed, math.floor(errors1 * 100 / attempted + 0.5), math.floor(max * 100 + 0.5), last)
     set('paused', 'batch-gate', 'auto-pause', reason)
     return {GATED, cur, reason}
   end

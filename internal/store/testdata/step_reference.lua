@@ -3,7 +3,8 @@
 -- operation, a record marked 'r'). TestStepMatchesReference runs random
 -- operations through it and through lua/step.lua from the same state and
 -- requires the same answers and keys. A deliberate change of the step's
--- behaviour changes this file too.
+-- behaviour changes this file too (so did: an in-doubt record is an error
+-- of the gates, counted in errors1, doubt1 and the auto-pause window).
 -- step.lua: the ledger step. A list of operations, run in order as if
 -- each were its own call: a record writes the outcome of a recipient
 -- claimed earlier; a claim takes a recipient for sending. The operations of
@@ -209,16 +210,19 @@ for s = 0, nops - 1 do
       elseif kind == 'failed' then
         err = true
         badd(batch, 'perm', 1)
-      elseif kind == 'in-doubt' and tok ~= '' then
+      elseif kind == 'in-doubt' then
+        -- An error of the gates (never sent again all the same).
+        err = true
         -- Only this claim's own late record may replace it (a stale record
         -- of an earlier claim must not make it due again).
-        flag = 'k:' .. tok
+        if tok ~= '' then flag = 'k:' .. tok end
       end
       redis.call('HSET', KEYS[1], rid, st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. shown)
       if first then
         badd(batch, 'attempted', 1)
         if err then badd(batch, 'errors1', 1) end
         if err and kind == 'temp' then badd(batch, 'temp1', 1) end
+        if kind == 'in-doubt' then badd(batch, 'doubt1', 1) end
       end
       if st == 'deferred' then
         add(cnt, 'deferred', 1)
@@ -227,13 +231,13 @@ for s = 0, nops - 1 do
       end
       records = records + 1
       if err then
-        redis.call('LPUSH', KEYS[7], cjson.encode({t = tonumber(now), id = rid, code = code, r = resp, temp = (kind == 'temp')}))
+        redis.call('LPUSH', KEYS[7], cjson.encode({t = tonumber(now), id = rid, code = code, r = resp, temp = (kind == 'temp'), doubt = (kind == 'in-doubt') or nil}))
         pushed = true
       end
       -- The auto-pause window counts first attempts (whatever their result)
       -- and retries that end for good; a retry that fails temporarily again
       -- (greylisting) is reported, not counted.
-      local counts = (kind == 'sent' or kind == 'failed' or kind == 'temp') and (first or st ~= 'deferred')
+      local counts = (kind == 'sent' or kind == 'failed' or kind == 'temp' or kind == 'in-doubt') and (first or st ~= 'deferred')
       if W > 0 and counts then
         counted = counted + 1
         if err then
@@ -248,6 +252,7 @@ for s = 0, nops - 1 do
               local r = code
               if r ~= '' and resp ~= '' then r = r .. ' ' end
               r = r .. resp
+              if kind == 'in-doubt' then r = 'in doubt, ' .. r end
               paused = string.format('auto-pause: error rate %d%% over the last %d attempts (last error: %s)', math.floor(e * 100 / n + 0.5), n, r)
               redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
               redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
