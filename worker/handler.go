@@ -347,6 +347,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 				cs.pace.Store(int64(time.Since(began)))
 			}
 			rec.Token = claims[j].Token // the record is of this claim only
+			rec.Attempt = res.Claims[j].Attempt
 			r.recs = append(r.recs, *rec)
 			// The outcome is journaled with the window's others, before
 			// Redis records them (journalOutcomes): one write a window. Until
@@ -604,7 +605,10 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 	if err == nil || gone {
 		for _, rec := range r.recs { // recorded: counted in tidings_messages_total
 			if rec.Kind != store.KindUnclaim {
-				r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, outcomeLabel(rec.Kind)).Inc()
+				// By what the ledger recorded: a temporary failure is failed
+				// on its last attempt, deferred (waiting for its retry)
+				// before it.
+				r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, rec.Outcome(r.cs.policy, res.State)).Inc()
 			}
 		}
 		r.recs = r.recs[:0]
@@ -648,13 +652,6 @@ func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) error {
 	r.w.pauseCampaign(ctx, r.cs.name, r.cs.stage, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
 		r.w.cfg.WorkerID, r.w.cfg.Host, err), time.Time{})
 	return err
-}
-
-func outcomeLabel(k store.Kind) string {
-	if k == store.KindTemp {
-		return "deferred"
-	}
-	return string(k)
 }
 
 // ready makes sure the run holds a rate token it may spend now. Tokens

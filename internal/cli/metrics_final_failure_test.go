@@ -10,31 +10,15 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestWorkerMetricsCountFinalFailuresAsFailed: README, "Metrics
-// and notifications": each worker serves
-// `tidings_messages_total{campaign,lang,outcome}` ("Recipients processed by
-// this worker, by campaign, matched language and outcome", its help); the
-// outcomes a recipient can have are `sent`, `refused`, `invalid`, `failed`,
-// `skipped`, `cancelled`, `pending`, `in-doubt` (README, Operator's
-// walk-through, "Outcomes"), and a 4xx reply is "retried with backoff
-// (`retry.backoff`, doubling, `retry.max_attempts`), then `failed`"
-// (Sending semantics). deploy/grafana's "workers: {{outcome}}" panel plots
-// this metric by its outcome label.
-//
-// What happens: a relay answers every RCPT with 451 and the campaign has
-// `retry.max_attempts: 1`, so all four recipients are `failed` for good
-// (status, report, the console's metrics say failed 4; the campaign is
-// DONE). The worker's metric counts them as
-// `tidings_messages_total{...,outcome="deferred"} 4` and has no
-// `outcome="failed"` at all: an outcome that is not one of tidings' and
-// that says the opposite of what happened (nobody will try them again).
-// The same for the last attempt of every recipient whose retries ran out
-// at any max_attempts.
-//
-// Guessed cause: worker/handler.go:652 (outcomeLabel) labels every
-// store.KindTemp record "deferred", without looking at whether the attempt
-// was the last one (res.Claims[j].Attempt >= policy.MaxAttempts: the
-// ledger then records failed, lua/step.lua:210).
+// TestWorkerMetricsCountFinalFailuresAsFailed: a worker's
+// tidings_messages_total labels each recipient by the outcome the ledger
+// recorded (README, Metrics and notifications; deploy/grafana's "workers:
+// {{outcome}}" series). A relay answers every RCPT with 451 and the
+// campaign has retry.max_attempts 1, so all four recipients are failed for
+// good (status: failed 4, none waits for a retry): the metric says
+// outcome="failed" 4. Before, every temporary failure was labelled
+// "deferred", its last attempt too, and no final failure ever showed as
+// failed.
 func TestWorkerMetricsCountFinalFailuresAsFailed(t *testing.T) {
 	t.Parallel()
 	renv, _ := redisEnv(t)

@@ -183,3 +183,61 @@ func TestInDoubtIsAnErrorOfTheGates(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordOutcomeIsWhatTheLedgerRecords: Record.Outcome (what a worker's
+// tidings_messages_total labels an outcome) is the state lua/step.lua
+// writes: a temporary failure is deferred before its last attempt and
+// failed on it, at every max_attempts; cancelled once the campaign is; the
+// other kinds as they are.
+func TestRecordOutcomeIsWhatTheLedgerRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(startRedis(t))
+	// run stages campaign c of one recipient and records kinds for it, one
+	// attempt each, cancelling c before the last record when cancel is set;
+	// after each record, Outcome must say what the ledger holds.
+	run := func(c string, pol store.Policy, cancel bool, kinds ...store.Kind) {
+		t.Helper()
+		sum := stage(t, st, c, stageOpts{n: 1, size: 1})
+		tick(t, st, c, sum, store.TickParams{})
+		l := st.Ledger(c, sum.Stage)
+		rs, err := st.Chunk(ctx, c, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rs[0]
+		for i, kind := range kinds {
+			now := time.Now().Add(time.Duration(i) * time.Hour)
+			tok := fmt.Sprint(r.ID, i)
+			res, err := l.Step(ctx, nil, []store.Claim{{ID: r.ID, Lang: r.Lang, Token: tok}}, pol, now)
+			if err != nil || first(res).Result != store.ClaimOK {
+				t.Fatalf("%s: claim %d: %+v %v", c, i+1, res, err)
+			}
+			if cancel && i == len(kinds)-1 {
+				if _, err := st.Cancel(ctx, c, who, "test"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec := store.Record{ID: r.ID, Lang: r.Lang, Kind: kind, Code: "451", Token: tok, Attempt: first(res).Attempt}
+			if res, err = l.Step(ctx, []store.Record{rec}, nil, pol, now); err != nil {
+				t.Fatal(err)
+			}
+			es, err := st.Entries(ctx, c, []string{r.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.Outcome(pol, res.State); got != es[0].State {
+				t.Errorf("%s: %s on attempt %d of %d: Outcome says %q, the ledger has %q", c, kind, rec.Attempt, pol.MaxAttempts, got, es[0].State)
+			}
+		}
+	}
+	temp := store.KindTemp
+	for _, k := range []store.Kind{store.KindSent, store.KindFailed, store.KindInDoubt, store.KindRefused, store.KindInvalid, store.KindSkipped} {
+		run("c-outcome-"+string(k), store.Policy{MaxAttempts: 3}, false, k)
+	}
+	run("c-outcome-temp-1", store.Policy{MaxAttempts: 1}, false, temp)
+	run("c-outcome-temp-2", store.Policy{MaxAttempts: 2}, false, temp, temp)
+	run("c-outcome-temp-3", store.Policy{MaxAttempts: 3}, false, temp, temp, temp)
+	run("c-outcome-temp-then-sent", store.Policy{MaxAttempts: 3}, false, temp, store.KindSent)
+	run("c-outcome-temp-cancelled", store.Policy{MaxAttempts: 3}, true, temp)
+}

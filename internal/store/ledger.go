@@ -41,6 +41,29 @@ type Record struct {
 	// cannot overwrite another claim. Without a token (tests, tools) it
 	// applies to whatever claim holds the recipient.
 	Token string
+	// Attempt is the attempt this is the outcome of (the claim's
+	// ClaimAnswer.Attempt; 0: not known). Not sent to Redis, whose ledger
+	// counts attempts itself: it tells the caller what the step records for
+	// a temporary failure (Outcome).
+	Attempt int
+}
+
+// Outcome is the outcome the ledger records for r under policy p while the
+// campaign is in state (as lua/step.lua decides it): a temporary failure
+// is deferred (waits for its retry) before its last attempt, failed on it,
+// cancelled when the campaign is; "deferred" is not an outcome, and the
+// other kinds are recorded as they are.
+func (r Record) Outcome(p Policy, state State) string {
+	if r.Kind != KindTemp {
+		return string(r.Kind)
+	}
+	switch {
+	case r.Attempt >= max(p.MaxAttempts, 1):
+		return OutcomeFailed
+	case state == StateCancelled:
+		return OutcomeCancelled
+	}
+	return ledgerDeferred
 }
 
 // Claim asks to claim a recipient for sending.
