@@ -167,7 +167,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		}
 		fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(why, "; "))
 		return problems("not sending")
-	case errors.Is(err, launch.ErrNoRecipient):
+	case errors.Is(err, launch.ErrNoRecipient), errors.Is(err, launch.ErrNewToDone):
 		return problemsErr(err) // and why, when it says
 	case errors.As(err, &lost):
 		return problemsErr(stateLostMessage(lost, b.File, e))

@@ -414,15 +414,27 @@ func recipientOf(a plan.Accepted) store.Recipient {
 
 // checkIDs reads the recipients once more before a re-staging writes
 // anything, and refuses (*IDReusedError) when ids of the file hold the
-// earlier outcome of another mailbox.
+// earlier outcome of another mailbox. A done campaign stays done: when its
+// ids hold, it refuses rows it never had (*NewToDoneError), or says that
+// nothing is left to send (store.ErrNothingToSend).
 func (p *Planned) checkIDs(ctx context.Context, sg *store.Stager) error {
 	e := &IDReusedError{File: p.in.Recipients, IDConflictError: store.IDConflictError{Campaign: p.in.Campaign.Name}}
+	fresh := &NewToDoneError{File: p.in.Recipients, Campaign: p.in.Campaign.Name}
 	var batch []store.Recipient
+	accepted := true // the rows to send; then those skipped as delivered
 	check := func() error {
 		found, err := sg.Check(ctx, batch)
-		for _, c := range found {
+		for _, c := range found.Conflicts {
 			if e.Total++; len(e.Conflicts) < store.MaxConflicts {
 				e.Conflicts = append(e.Conflicts, c)
+			}
+		}
+		for _, r := range found.New {
+			if !accepted {
+				break
+			}
+			if fresh.Total++; len(fresh.Rows) < maxNewShown {
+				fresh.Rows = append(fresh.Rows, r)
 			}
 		}
 		batch = batch[:0]
@@ -437,6 +449,10 @@ func (p *Planned) checkIDs(ctx context.Context, sg *store.Stager) error {
 	if err != nil {
 		return err
 	}
+	if err := check(); err != nil {
+		return err
+	}
+	accepted = false
 	// Rows skipped as delivered by their mailbox record their id too
 	// (Stager.Reject): an id that holds another mailbox's outcome would be
 	// overwritten.
@@ -453,11 +469,50 @@ func (p *Planned) checkIDs(ctx context.Context, sg *store.Stager) error {
 	if err := check(); err != nil {
 		return err
 	}
-	if e.Total > 0 {
+	switch {
+	case e.Total > 0:
 		return e
+	case !sg.Done():
+		return nil
+	case fresh.Total > 0:
+		return fresh
 	}
-	return nil
+	return fmt.Errorf("stage %s: the campaign is done: %w", p.in.Campaign.Name, store.ErrNothingToSend)
 }
+
+// maxNewShown is how many rows a NewToDoneError names.
+const maxNewShown = 10
+
+// ErrNewToDone is what a *NewToDoneError is: rows new to a done campaign,
+// not sent.
+var ErrNewToDone = errors.New("rows new to a done campaign")
+
+// NewToDoneError refuses to stage again a done campaign (a done campaign
+// stays done) whose recipients File holds rows it never had: staging it
+// again would send them nothing, nor report them. Rows are the first of
+// them, Total counts them all.
+type NewToDoneError struct {
+	File, Campaign string
+	Rows           []store.Recipient
+	Total          int
+}
+
+func (e *NewToDoneError) Error() string {
+	var b strings.Builder
+	for _, r := range e.Rows {
+		fmt.Fprintf(&b, "%s:%d: email: %s (id %q) is new to campaign %s, which is done\n", e.File, r.Line, r.Email, r.ID, e.Campaign)
+	}
+	if more := e.Total - len(e.Rows); more > 0 {
+		fmt.Fprintf(&b, "... and %d more such rows\n", more)
+	}
+	fmt.Fprintf(&b, "Nothing was staged: %d row(s) are new to campaign %s (it never had their mailboxes), and a done campaign stays done, so staging it again would send them nothing. "+
+		"Send them as a campaign of their own: a copy of the campaign file with another name, whose recipients file holds only these rows "+
+		"(with the whole file, it would send again to everyone campaign %s dealt with); or, if they should not get it, remove them from %s.", e.Total, e.Campaign, e.Campaign, e.File)
+	return b.String()
+}
+
+// Unwrap makes it ErrNewToDone.
+func (e *NewToDoneError) Unwrap() error { return ErrNewToDone }
 
 // IDReusedError refuses a re-staging in which rows of File have ids that
 // hold the earlier outcome of another mailbox (Owner): the ledger, the

@@ -60,6 +60,10 @@ type prior struct {
 	entry    string // the ledger entry it keeps ("": none)
 	from     string // the id entry is under (another id: carried over)
 	conflict *IDConflict
+	// known: the campaign has an earlier outcome of this recipient (kept
+	// or not), under its id or under the id its mailbox was last staged
+	// under.
+	known bool
 	// As read, for the index's update: the mailbox the row's id was last
 	// staged for, and the id the row's mailbox was last staged under (nil:
 	// itself).
@@ -117,7 +121,7 @@ func (s *Store) priors(ctx context.Context, k keys, recs []Recipient) ([]prior, 
 		switch owner := strOr(pr.owner, r.ID); {
 		case ent == nil:
 		case owner == r.Key:
-			pr.entry, pr.from = ent.(string), r.ID
+			pr.entry, pr.from, pr.known = ent.(string), r.ID, true
 		case keeps(ent):
 			pr.conflict = &IDConflict{Line: r.Line, ID: r.ID, Email: r.Email, Owner: owner, Outcome: parseEntry(ent.(string)).State}
 			continue
@@ -140,7 +144,12 @@ func (s *Store) priors(ctx context.Context, k keys, recs []Recipient) ([]prior, 
 		return nil, fmt.Errorf("look up earlier outcomes by mailbox: %w", err)
 	}
 	for j, i := range again {
-		if ent := entC.Val()[j]; keeps(ent) && strOr(ownC.Val()[j], from[j]) == recs[i].Key {
+		ent := entC.Val()[j]
+		if ent == nil || strOr(ownC.Val()[j], from[j]) != recs[i].Key {
+			continue
+		}
+		out[i].known = true
+		if keeps(ent) {
 			out[i].entry, out[i].from = ent.(string), from[j]
 		}
 	}
@@ -244,13 +253,23 @@ func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nch
 	return sg.s.rdb.HSet(ctx, sg.k.meta, "ids_of", stage).Err()
 }
 
+// RowCheck is what Check found of recipients of a re-staging.
+type RowCheck struct {
+	Conflicts []IDConflict // ids that hold the earlier outcome of another mailbox
+	// New are the recipients the campaign has no earlier outcome of, under
+	// their id or their mailbox's earlier id: new to it, when it is done.
+	New []Recipient
+}
+
 // Check looks up, before anything is staged, whether recipients of a
 // re-staging (ResumeExisting of a campaign that exists) have ids that hold
-// the earlier outcome of another mailbox; it writes nothing. A staging
-// that stages such a recipient fails at Finish (*IDConflictError).
-func (sg *Stager) Check(ctx context.Context, recs []Recipient) ([]IDConflict, error) {
+// the earlier outcome of another mailbox, and which are new to the
+// campaign; it writes nothing. A staging that stages such a conflict
+// fails at Finish (*IDConflictError).
+func (sg *Stager) Check(ctx context.Context, recs []Recipient) (RowCheck, error) {
+	var out RowCheck
 	if !sg.exists {
-		return nil, nil
+		return out, nil
 	}
 	for i := range recs {
 		if recs[i].Key == "" {
@@ -259,12 +278,14 @@ func (sg *Stager) Check(ctx context.Context, recs []Recipient) ([]IDConflict, er
 	}
 	prs, err := sg.s.priors(ctx, sg.k, recs)
 	if err != nil {
-		return nil, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+		return out, fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 	}
-	var out []IDConflict
-	for _, pr := range prs {
-		if pr.conflict != nil {
-			out = append(out, *pr.conflict)
+	for i, pr := range prs {
+		switch {
+		case pr.conflict != nil:
+			out.Conflicts = append(out.Conflicts, *pr.conflict)
+		case !pr.known:
+			out.New = append(out.New, recs[i])
 		}
 	}
 	return out, nil

@@ -124,10 +124,11 @@ func restage(ctx context.Context, st *store.Store, c string, rows []string, resu
 			recs[i].ID = strings.ToLower(email)
 		}
 	}
-	found, err := sg.Check(ctx, recs)
+	checked, err := sg.Check(ctx, recs)
 	if err != nil {
 		return nil, nil, err
 	}
+	found := checked.Conflicts
 	for _, r := range recs {
 		if err := sg.Add(ctx, r, 0, false); err != nil {
 			return nil, found, err

@@ -156,6 +156,7 @@ type Stager struct {
 	// changes until the first Add, Reject or Finish (open), so that a
 	// staging refused after Check leaves it as it was.
 	exists    bool
+	done      bool // the campaign that exists is done: Check only, every write refused
 	opened    bool
 	nchunks   int // of the staging before
 	conflicts IDConflictError
@@ -174,8 +175,9 @@ func newID() string {
 
 // NewStager checks that the campaign may be staged and prepares it. A
 // campaign that exists is refused (ErrCampaignExists) unless
-// ResumeExisting; a running one is refused (*TransitionError), and so is a
-// done one (ErrNothingToSend).
+// ResumeExisting; a running one is refused (*TransitionError). A done one
+// stays done: its stager only checks rows (Check, Done), and refuses every
+// write (ErrNothingToSend).
 func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error) {
 	if cfg.Campaign == "" {
 		return nil, errors.New("stage campaign: empty campaign name")
@@ -313,12 +315,13 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		return nil, checkEnv(cfg.Campaign, env, cfg.Env)
 	}
 	run := newID()
-	exists := meta[0] != nil
+	exists, done := meta[0] != nil, false
 	if exists {
 		if !cfg.ResumeExisting {
 			return nil, ErrCampaignExists
 		}
-		if _, err := s.restageState(ctx, k, cfg.Campaign); err != nil {
+		_, err := s.restageState(ctx, k, cfg.Campaign)
+		if done = errors.Is(err, ErrNothingToSend); err != nil && !done {
 			return nil, err
 		}
 		if r, ok := meta[1].(string); ok && r != "" && len(cfg.ExcludedRuns) == 0 {
@@ -334,7 +337,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, sum: StageSummary{Stage: stage, Run: run}, curBatch: -1,
 		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
-		exists: exists, nchunks: atoi(strOr(meta[0], "0")), conflicts: IDConflictError{Campaign: cfg.Campaign},
+		exists: exists, done: done, nchunks: atoi(strOr(meta[0], "0")), conflicts: IDConflictError{Campaign: cfg.Campaign},
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
@@ -371,6 +374,11 @@ func (s *Store) restageState(ctx context.Context, k keys, c string) (State, erro
 	return StateStaged, nil
 }
 
+// Done reports whether the campaign staged again is done: a done campaign
+// stays done, so the stager only checks rows against it (Check), and Add,
+// Reject and Finish refuse (ErrNothingToSend) and change nothing.
+func (sg *Stager) Done() bool { return sg.done }
+
 // open begins writing the staging: its control first (from here on the
 // writers of an earlier staging, a late record, a chunk's end, a tick, see
 // another stage id and write nothing, so nothing of theirs lands in what
@@ -380,12 +388,11 @@ func (sg *Stager) open(ctx context.Context) error {
 	if sg.opened {
 		return nil
 	}
-	sg.opened = true
 	state := StateStaged
 	if sg.exists {
 		var err error
 		if state, err = sg.s.restageState(ctx, sg.k, sg.cfg.Campaign); err != nil {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err) // and again at the next write
 		}
 	}
 	k := sg.k
@@ -402,6 +409,7 @@ func (sg *Stager) open(ctx context.Context) error {
 			return fmt.Errorf("stage %s: clear the previous staging: %w", sg.cfg.Campaign, err)
 		}
 	}
+	sg.opened = true // a write refused or failed above is tried again by the next
 	return nil
 }
 

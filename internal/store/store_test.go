@@ -815,7 +815,8 @@ func TestLayoutOutOfOrder(t *testing.T) {
 	}
 }
 
-// TestResumeExistingDone: a finished campaign stays finished.
+// TestResumeExistingDone: a finished campaign stays finished: its stager
+// checks rows (a row it never had is new) and refuses every write.
 func TestResumeExistingDone(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
@@ -825,9 +826,20 @@ func TestResumeExistingDone(t *testing.T) {
 	if r := tick(t, st, "c-fin", sum, store.TickParams{}); r.Code != store.TickDone {
 		t.Fatalf("tick of a campaign with nothing to send: %+v", r)
 	}
-	_, err := st.NewStager(ctx, store.StageConfig{Campaign: "c-fin", ResumeExisting: true})
-	if !errors.Is(err, store.ErrNothingToSend) {
-		t.Fatalf("resume-existing of a done campaign: %v", err)
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: "c-fin", ResumeExisting: true, Env: "test"})
+	if err != nil || !sg.Done() {
+		t.Fatalf("resume-existing of a done campaign: %v (done %t), want a stager of a done campaign", err, err == nil && sg.Done())
+	}
+	defer sg.Abort(ctx)
+	r := store.Recipient{Line: 2, ID: "new", Email: "new@x.example", Lang: "en"}
+	if got, err := sg.Check(ctx, []store.Recipient{r}); err != nil || len(got.New) != 1 || got.New[0].ID != "new" {
+		t.Errorf("Check of a row the done campaign never had: %+v, %v; want it new", got, err)
+	}
+	if err := sg.Add(ctx, r, 0, false); !errors.Is(err, store.ErrNothingToSend) {
+		t.Errorf("Add to a done campaign: %v, want ErrNothingToSend", err)
+	}
+	if _, err := sg.Finish(ctx, true); !errors.Is(err, store.ErrNothingToSend) {
+		t.Errorf("Finish of a done campaign: %v, want ErrNothingToSend", err)
 	}
 	if c, _ := st.Control(ctx, "c-fin"); c.State != store.StateDone {
 		t.Fatalf("state %s after refused resume", c.State)
