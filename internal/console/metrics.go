@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -25,7 +26,7 @@ var (
 	descTotal = prometheus.NewDesc("tidings_campaign_rows",
 		"Rows of the campaign's recipients file (staged plus rejected).", []string{"campaign"}, nil)
 	descSince = prometheus.NewDesc("tidings_campaign_seconds_since_progress",
-		"Seconds since the campaign last recorded an outcome (as first observed by a console or notifier).", []string{"campaign"}, nil)
+		"Seconds since the campaign last recorded an outcome; with none recorded yet, since recipients became due to be sent.", []string{"campaign"}, nil)
 	descWaiting = prometheus.NewDesc("tidings_campaign_work_waiting",
 		"1 while recipients wait that workers should be sending now: a released batch with recipients never attempted, no batch released yet, the next batch's time come, or retries due (a running campaign without such work waits on purpose: batch interval, approval, retries or its rate not due yet).",
 		[]string{"campaign"}, nil)
@@ -121,8 +122,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		for _, out := range store.Outcomes {
 			g(descRecipients, float64(rest[out]), name, "", out)
 		}
-		if !o.Since.IsZero() {
-			g(descSince, now.Sub(o.Since).Seconds(), name)
+		if since := cmp.Or(o.Since, st.DueSince); !since.IsZero() && !since.After(now) {
+			g(descSince, now.Sub(since).Seconds(), name)
 		}
 		g(descRate, st.Rate, name)
 		if st.ETASeconds > 0 {

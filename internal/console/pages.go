@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -119,11 +118,9 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.Pct = float64(o.Done) * 100 / float64(st.Total)
 	}
 	now := s.cfg.Clock()
-	if since, err := notify.LastProgress(ctx, s.cfg.Store, st, now); err == nil {
-		o.Since = since
-		if stalled := st.Stalled(since); !stalled.IsZero() {
-			o.Stall = now.Sub(stalled)
-		}
+	o.Since = st.LastProgress // zero: no outcome recorded yet
+	if stalled := st.Stalled(); !stalled.IsZero() {
+		o.Stall = now.Sub(stalled)
 	}
 	switch st.State {
 	case store.StateAwaitingApproval:

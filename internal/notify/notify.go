@@ -228,10 +228,6 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		return err
 	}
 	now := n.cfg.Clock()
-	since, err := LastProgress(ctx, n.cfg.Store, st, now)
-	if err != nil {
-		return err
-	}
 	if !n.Enabled() {
 		return nil
 	}
@@ -275,10 +271,9 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 			return err
 		}
 	}
-	last := since
-	if since = st.Stalled(since); !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter {
+	if since := st.Stalled(); !since.IsZero() && now.Sub(since) >= n.cfg.NoProgressAfter {
 		what := "last progress" // or work that became due later: an approval, a resume, the rate's next message
-		if !since.Equal(last) {
+		if !since.Equal(st.LastProgress) {
 			what = "recipients due since"
 		}
 		ev := n.event(st, KindNoProgress, "", now, fmt.Sprintf("no progress for %s while running (%s %s)",
@@ -291,17 +286,6 @@ func (n *Notifier) pollCampaign(ctx context.Context, c string) error {
 		}
 	}
 	return nil
-}
-
-// LastProgress returns when campaign st last recorded an outcome: the
-// store's Status.LastProgress when it knows, else (no outcome recorded yet)
-// when any process first observed the campaign's current number of final
-// outcomes, as recorded in Redis by ObserveProgress; zero when unknown.
-func LastProgress(ctx context.Context, s *store.Store, st *store.Status, now time.Time) (time.Time, error) {
-	if !st.LastProgress.IsZero() {
-		return st.LastProgress, nil
-	}
-	return s.ObserveProgress(ctx, st.Campaign, st.Total-st.Counts[store.OutcomePending], now)
 }
 
 // deliver claims and posts the event to every sink not yet done. index is

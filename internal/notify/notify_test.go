@@ -360,3 +360,27 @@ func TestWorkerPausesAreAnnounced(t *testing.T) {
 		t.Errorf("events %v, want %v", got, want)
 	}
 }
+
+// TestNoProgressCountsFromWhenWorkBecameDue: a notifier that first looks at
+// a running campaign no worker picked up 11 minutes after it was staged
+// announces no progress at once, counted from when its recipients became
+// due (README, "On-call", as tidings status counts), not from its own first
+// look.
+func TestNoProgressCountsFromWhenWorkBecameDue(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "unseen", N: 9})
+	h := newHook(t)
+	now := time.Now().Add(11 * time.Minute)
+	n := notifier(t, w, h, "a", func() time.Time { return now })
+	if err := n.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	_, events := h.kinds()
+	if len(events) != 1 || events[0] != notify.KindNoProgress {
+		t.Fatalf("events %v, want one no-progress at the first look, 11 minutes after the campaign became due", events)
+	}
+	if ev := h.events[0]; !strings.Contains(ev.Reason, "no progress for 11m") || !strings.Contains(ev.Reason, "(recipients due since ") {
+		t.Errorf("no-progress event reason %q: want 11 minutes counted from when its recipients became due", ev.Reason)
+	}
+}

@@ -22,7 +22,6 @@
 package statusview
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -164,7 +163,7 @@ const stallAfter = time.Minute
 // awaited), so that "RUNNING" does
 // not hide that no worker sends it; hint as it is otherwise.
 func WithStall(st *store.Status, now time.Time, hint string) string {
-	since := st.Stalled(cmp.Or(st.LastProgress, st.DueSince))
+	since := st.Stalled()
 	d := now.Sub(since)
 	if since.IsZero() || d < stallAfter {
 		return hint

@@ -113,15 +113,17 @@ func (st *Status) WorkWaiting(now time.Time) bool {
 }
 
 // Stalled returns since when running campaign st has made no progress
-// although recipients were due: the later of since, its last progress,
-// and DueSince (work that became due after the last outcome, at an
-// approval, a resume or a batch's time, counts from then); zero when
-// nothing is due or since is unknown.
-func (st *Status) Stalled(since time.Time) time.Time {
-	if st.State != StateRunning || since.IsZero() || st.DueSince.IsZero() {
+// although recipients were due: the later of its last outcome
+// (LastProgress) and DueSince (work that became due after the last
+// outcome, at an approval, a resume or a batch's time, counts from then;
+// with no outcome ever recorded, from DueSince); zero when nothing is due.
+// Status, the console and the no-progress notification all count a stall
+// from it.
+func (st *Status) Stalled() time.Time {
+	if st.State != StateRunning || st.DueSince.IsZero() {
 		return time.Time{}
 	}
-	return laterOf(st.DueSince, since)
+	return laterOf(st.DueSince, st.LastProgress)
 }
 
 // laterOf returns the later of a and b.

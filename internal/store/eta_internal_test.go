@@ -174,27 +174,28 @@ func TestDueSince(t *testing.T) {
 // TestStalled: a stall counts from the later of the last progress and
 // when work became due (an approval, a resume, a batch's time), so that a
 // campaign approved an hour after its canary is not announced as stalled
-// for that hour; nothing due, another state, or no known progress: none.
+// for that hour; with no outcome ever recorded, from when work became due
+// (not from when a console or notifier first looked); nothing due or
+// another state: none.
 func TestStalled(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	running := func(due time.Time) *Status {
-		return &Status{Control: Control{State: StateRunning}, DueSince: due}
+	running := func(due, last time.Time) *Status {
+		return &Status{Control: Control{State: StateRunning}, DueSince: due, LastProgress: last}
 	}
 	tests := []struct {
-		name  string
-		st    *Status
-		since time.Time
-		want  time.Time
+		name string
+		st   *Status
+		want time.Time
 	}{
-		{"work due before the last progress", running(t0), t0.Add(time.Hour), t0.Add(time.Hour)},
-		{"work due after the last progress (approved later)", running(t0.Add(time.Hour)), t0, t0.Add(time.Hour)},
-		{"nothing due", running(time.Time{}), t0, time.Time{}},
-		{"progress unknown", running(t0), time.Time{}, time.Time{}},
-		{"paused", &Status{Control: Control{State: StatePaused}, DueSince: t0}, t0, time.Time{}},
+		{"work due before the last progress", running(t0, t0.Add(time.Hour)), t0.Add(time.Hour)},
+		{"work due after the last progress (approved later)", running(t0.Add(time.Hour), t0), t0.Add(time.Hour)},
+		{"nothing due", running(time.Time{}, t0), time.Time{}},
+		{"no outcome ever recorded", running(t0, time.Time{}), t0},
+		{"paused", &Status{Control: Control{State: StatePaused}, DueSince: t0, LastProgress: t0}, time.Time{}},
 	}
 	for _, tt := range tests {
-		if got := tt.st.Stalled(tt.since); !got.Equal(tt.want) {
+		if got := tt.st.Stalled(); !got.Equal(tt.want) {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}

@@ -59,10 +59,6 @@ var finishNotifyScript = loadScript("notify_finish")
 // fields to delete.
 var advanceCursorScript = loadScript("notify_cursor")
 
-// progressScript records the number of terminal outcomes and returns when
-// it last changed. KEYS: 1 notify hash. ARGV: 1 terminal outcomes, 2 now ms.
-var progressScript = loadScript("notify_progress")
-
 func deliveryField(event string) string { return "e:" + event }
 
 // Delivery is one delivery of one campaign event to one sink.
@@ -125,12 +121,4 @@ func (s *Store) AdvanceNotifyCursor(ctx context.Context, c string, to int, passe
 		args = append(args, deliveryField(e))
 	}
 	return wrapf(advanceCursorScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, args...).Err(), "advance notification cursor of %s", c)
-}
-
-// ObserveProgress records that c has done recipients with a terminal
-// outcome at now and returns when that number last changed: the campaign's
-// last progress as seen by any process that observes it.
-func (s *Store) ObserveProgress(ctx context.Context, c string, done int64, now time.Time) (time.Time, error) {
-	at, err := progressScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, done, ms(now)).Int64()
-	return fromMS(at), wrapf(err, "observe progress of %s", c)
 }
