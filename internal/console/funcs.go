@@ -69,14 +69,11 @@ var funcs = template.FuncMap{
 	"inc":       func(n int) int { return n + 1 },
 	"actionsOf": actionsOf,
 	// canary reports whether batch b of st is the canary.
-	"canary":   func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
-	"langDone": func(l store.LangStatus) int64 { return l.Staged - l.Counts[store.OutcomePending] },
-	"langPct": func(l store.LangStatus) float64 {
-		if l.Staged == 0 {
-			return 0
-		}
-		return float64(l.Staged-l.Counts[store.OutcomePending]) * 100 / float64(l.Staged)
-	},
+	"canary": func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
+	// langDone and langPct count a language's recipients done as status
+	// does (statusview.Handled): cancelled ones are not progress.
+	"langDone": func(l store.LangStatus) int64 { return statusview.Handled(l.Counts) },
+	"langPct":  func(l store.LangStatus) float64 { return statusview.Percent(statusview.Handled(l.Counts), l.Staged) },
 }
 
 // actionsOf is what decides which actions the campaign page offers: the

@@ -86,7 +86,7 @@ type overview struct {
 	Name  string
 	St    *store.Status
 	Err   string
-	Done  int64   // recipients with a final outcome
+	Done  int64   // recipients done: an outcome other than cancelled (statusview.Handled)
 	Pct   float64 // Done / Total, in percent
 	Since time.Time
 	Stall time.Duration // time since the last progress while work is released
@@ -113,10 +113,8 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		return o
 	}
 	o.St = st
-	o.Done = st.Total - st.Counts[store.OutcomePending]
-	if st.Total > 0 {
-		o.Pct = float64(o.Done) * 100 / float64(st.Total)
-	}
+	o.Done = statusview.Handled(st.Counts)
+	o.Pct = statusview.Percent(o.Done, st.Total)
 	now := s.cfg.Clock()
 	o.Since = st.LastProgress // zero: no outcome recorded yet
 	if stalled := st.Stalled(); !stalled.IsZero() {
