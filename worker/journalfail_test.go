@@ -48,7 +48,7 @@ func TestJournalFailurePauses(t *testing.T) {
 		t.Errorf("after a journal that took no line: %v in doubt (%v), want none", s.Counts, err)
 	}
 	// Resumed without fixing and restarting the worker: it claims nobody.
-	if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "tester"}, ""); err != nil {
+	if _, err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "tester"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, 30*time.Second, "the campaign to pause again", func() bool {

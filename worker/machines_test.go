@@ -35,7 +35,7 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	var logs syncbuf.Buffer
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
 	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
-	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	// Meanwhile status names the worker the chunks wait for.
@@ -68,7 +68,7 @@ func sentThenRestored(t *testing.T, e *env, r *redistest.Redis) (before, after i
 	wait.For(t, 30*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
 	before = pauseSettled(t, e, "before the backup")
 	backup(t, e) // taken while paused
-	if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "ops"}, ""); err != nil {
+	if _, err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "ops"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, 30*time.Second, "40 more messages", func() bool { return e.smtp.Count() >= before+40 })

@@ -121,7 +121,7 @@ func pause(st *store.Store, c string, a store.Actor) error {
 }
 
 func cancelIt(st *store.Store, c string, a store.Actor) error {
-	_, err := st.Cancel(context.Background(), c, a, "wrong recipients file")
+	_, _, err := st.Cancel(context.Background(), c, a, "wrong recipients file")
 	return err
 }
 

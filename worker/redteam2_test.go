@@ -104,7 +104,7 @@ func (ce *churnEnv) resume(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.State == store.StatePaused {
-		if err := ce.st.Resume(ctx, ce.name, ce.ops, ""); err != nil {
+		if _, err := ce.st.Resume(ctx, ce.name, ce.ops, ""); err != nil {
 			ce.noStateLoss(t)
 			t.Fatal(err)
 		}
@@ -189,7 +189,7 @@ func TestRedTeamRestagedWithChangedFile(t *testing.T) {
 	ce.churn(t, 3, nil)
 	wait.For(t, 30*time.Second, "1,500 messages", func() bool { return ce.smtp.Count() >= 1500 })
 	for round, n := range []int{2000, 3000} {
-		if _, err := ce.st.Cancel(ctx, ce.name, ce.ops, "wrong file"); err != nil {
+		if _, _, err := ce.st.Cancel(ctx, ce.name, ce.ops, "wrong file"); err != nil {
 			t.Fatal(err)
 		}
 		o.n, o.resume = n, true

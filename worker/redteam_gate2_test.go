@@ -146,7 +146,7 @@ func TestRedTeamGate2RestartDuringTheCheck(t *testing.T) {
 	wait.For(t, 10*time.Second, "A2 to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
 	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
-	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("RT_RESTART") != "0" {

@@ -153,7 +153,7 @@ func TestRedTeamGateSlowCheckInPassDropsAWorker(t *testing.T) {
 		}
 	}()
 	time.Sleep(store.CheckInWindow + time.Second) // both alive and settled
-	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)

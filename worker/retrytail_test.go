@@ -110,7 +110,7 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 		t.Fatalf("canary: %v, %v; want its %d recipients failed", st.Counts, err, canary)
 	}
 	backup(t, e) // taken while the campaign waits for approval
-	if err := e.st.Approve(ctx, e.name, "", false, ops, ""); err != nil {
+	if _, err := e.st.Approve(ctx, e.name, "", false, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)
@@ -140,14 +140,14 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 		e.startWorker(t, wopts{journal: dir, id: "w2", concurrency: conc})
 	}
 	if len(restage) > 0 && restage[0] {
-		if _, err := e.st.Cancel(ctx, e.name, ops, "changed our minds"); err != nil {
+		if _, _, err := e.st.Cancel(ctx, e.name, ops, "changed our minds"); err != nil {
 			t.Fatal(err)
 		}
 		e.stage(t, opts{n: canary + 60, canary: perLang, size: 500, approve: true, maxAttempt: 1, errorRate: 1, maxFail: 1, resume: true})
-		if err := e.st.Approve(ctx, e.name, "", true, ops, ""); err != nil {
+		if _, err := e.st.Approve(ctx, e.name, "", true, ops, ""); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := e.st.Approve(ctx, e.name, "", false, ops, ""); err != nil {
+	} else if _, err := e.st.Approve(ctx, e.name, "", false, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	st := pausedForStateLossOrEnd(t, e)

@@ -154,7 +154,7 @@ func TestFinishedCampaignIsForgotten(t *testing.T) {
 	if pass(); w.campaigns["f"] == nil {
 		t.Fatal("a running campaign was forgotten")
 	}
-	if _, err := st.Cancel(ctx, "f", store.Actor{Who: "t"}, "test"); err != nil {
+	if _, _, err := st.Cancel(ctx, "f", store.Actor{Who: "t"}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if pass(); w.campaigns["f"] != nil {

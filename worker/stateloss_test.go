@@ -133,7 +133,7 @@ func TestLostChunkPausesForStateLoss(t *testing.T) {
 	if st.Action != "state-loss" || !strings.Contains(st.Reason, fmt.Sprintf("Redis lost chunk %d", last)) {
 		t.Errorf("paused as %q: %q; want state-loss naming the chunk", st.Action, st.Reason)
 	}
-	if err := e.st.Resume(ctx, e.name, tester, ""); err == nil {
+	if _, err := e.st.Resume(ctx, e.name, tester, ""); err == nil {
 		t.Error("resume of a campaign paused for a lost chunk went through")
 	}
 	for addr, n := range e.received() {
@@ -160,7 +160,7 @@ func TestRestoredWithOtherWorkersDeliveries(t *testing.T) {
 	e.waitState(t, 30*time.Second, store.StateAwaitingApproval)
 	stopB()
 	canary := srv.Count()
-	if err := e.st.Approve(ctx, e.name, "", false, tester, ""); err != nil {
+	if _, err := e.st.Approve(ctx, e.name, "", false, tester, ""); err != nil {
 		t.Fatal(err)
 	}
 	backup(t, e) // the "backup"
@@ -553,7 +553,7 @@ func restoredWhilePaused(t *testing.T, whole bool) {
 		t.Fatal(err)
 	}
 	backup(t, e) // taken while paused
-	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, 30*time.Second, "40 more messages", func() bool { return srv.Count() >= before+40 })
@@ -566,7 +566,7 @@ func restoredWhilePaused(t *testing.T, whole bool) {
 	} else if err := e.rdb.RestoreReplace(ctx, ledger, 0, dump).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	st := pausedForStateLossOrEnd(t, e)

@@ -191,7 +191,7 @@ func TestPauseWhileWaitingForTokens(t *testing.T) {
 				t.Errorf("state %s, counts %v: want paused, all %d recipients pending", st.State, st.Counts, e.staged)
 			}
 
-			if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "oncall", Host: "h", Env: "test"}, "fixed"); err != nil {
+			if _, err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "oncall", Host: "h", Env: "test"}, "fixed"); err != nil {
 				t.Fatal(err)
 			}
 			// One token at a time (a burst of 1), as the worker asks.

@@ -98,7 +98,7 @@ func TestCanaryApprove(t *testing.T) {
 	if !strings.Contains(st.Reason, "canary sent (6 recipients)") || !strings.Contains(st.Reason, "approve") {
 		t.Errorf("awaiting-approval reason %q does not say what was sent and that it waits for approval", st.Reason)
 	}
-	if err := e.st.Approve(context.Background(), e.name, "", false, tester, "canary looks right"); err != nil {
+	if _, err := e.st.Approve(context.Background(), e.name, "", false, tester, "canary looks right"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)
@@ -135,7 +135,7 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 	if flat >= 3000 {
 		t.Fatalf("everything was sent before the pause took effect")
 	}
-	if err := e.st.Resume(context.Background(), e.name, tester, "fixed"); err != nil {
+	if _, err := e.st.Resume(context.Background(), e.name, tester, "fixed"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState(t, 60*time.Second, store.StateDone)
@@ -244,7 +244,7 @@ func TestCancel(t *testing.T) {
 	stop1 := e.startWorker(t, wopts{})
 	stop2 := e.startWorker(t, wopts{})
 	wait.For(t, 20*time.Second, "100 messages", func() bool { return e.smtp.Count() >= 100 })
-	n, err := e.st.Cancel(context.Background(), e.name, tester, "wrong audience")
+	n, _, err := e.st.Cancel(context.Background(), e.name, tester, "wrong audience")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestCancel(t *testing.T) {
 		t.Fatal("nothing cancelled")
 	}
 	var te *store.TransitionError
-	if err := e.st.Resume(context.Background(), e.name, tester, ""); !errors.As(err, &te) || te.State != store.StateCancelled {
+	if _, err := e.st.Resume(context.Background(), e.name, tester, ""); !errors.As(err, &te) || te.State != store.StateCancelled {
 		t.Errorf("resume of a cancelled campaign: %v, want a transition error naming cancelled", err)
 	}
 	// The workers stop (their last records land) before status, the SMTP
@@ -293,7 +293,7 @@ func TestTemplateMismatchResumesAfterFix(t *testing.T) {
 	if err := os.WriteFile(de, approved, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "oncall"}, "catalogs fixed"); err != nil {
+	if _, err := e.st.Resume(context.Background(), e.name, store.Actor{Who: "oncall"}, "catalogs fixed"); err != nil {
 		t.Fatal(err)
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)

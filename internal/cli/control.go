@@ -36,7 +36,7 @@ var controls = []control{{
 		// Paused before: by whom, and what that pause allows (Pause returns
 		// it paused; a pause for state loss is not resumed).
 		if already != nil {
-			msg, next = fmt.Sprintf("%s was %s.", c, already.AlreadyPaused()), already.Next()
+			msg, next = already.AlreadyOr(c, "pause", msg), already.Next()
 		}
 		h := hint(next, c, who.Env)
 		return msg + "\n" + strings.ToUpper(h[:1]) + h[1:], err
@@ -44,18 +44,20 @@ var controls = []control{{
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
-		return fmt.Sprintf("Resumed %s.", c), s.Resume(ctx, c, who, why)
+		already, err := s.Resume(ctx, c, who, why)
+		return already.AlreadyOr(c, "resume", fmt.Sprintf("Resumed %s.", c)), err
 	},
 }, {
 	use: "approve CAMPAIGN --env ENV [--in-advance]", short: "Release the batches after the canary", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
-		return fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c), s.Approve(ctx, c, "", o.inAdvance, who, why)
+		already, err := s.Approve(ctx, c, "", o.inAdvance, who, why)
+		return already.AlreadyOr(c, "approve", fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c)), err
 	},
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
-		n, err := s.Cancel(ctx, c, who, why)
-		return fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n), err
+		n, already, err := s.Cancel(ctx, c, who, why)
+		return already.AlreadyOr(c, "cancel", fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n)), err
 	},
 }, {
 	use: "retry CAMPAIGN --env ENV [--permanent] [--code CODE]", short: "Re-queue failures (temporary ones; --permanent: 5xx refusals too); never re-sends anyone sent or in doubt",

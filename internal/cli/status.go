@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,22 +94,19 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 	}
 }
 
-// statusHints is what to run next (%[1]s is the campaign, %[2]s its
+// statusHints is what to run next ({c} is the campaign, {env} its
 // environment). A worker paused the campaign of NextRecover because Redis
 // forgot deliveries its journal holds: resuming would send them again.
 var statusHints = map[store.Next]string{
-	store.NextResume:   "resume with: tidings resume %[1]s --env %[2]s (or cancel: tidings cancel %[1]s --env %[2]s --reason ...)",
-	store.NextRecover:  "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel %[1]s --env %[2]s --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env %[2]s --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
-	store.NextApprove:  "check the canary, then approve it: tidings approve %[1]s --env %[2]s",
-	store.NextPause:    "pause with: tidings pause %[1]s --env %[2]s --reason ...",
-	store.NextOutcomes: "every recipient's outcome: tidings report %[1]s --env %[2]s",
+	store.NextResume:   "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
+	store.NextRecover:  "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextApprove:  "check the canary, then approve it: tidings approve {c} --env {env}",
+	store.NextPause:    "pause with: tidings pause {c} --env {env} --reason ...",
+	store.NextOutcomes: "every recipient's outcome: tidings report {c} --env {env}",
 }
 
 // hint says what to run next with campaign c of environment env
 // (statusHints), "" when nothing.
 func hint(next store.Next, c, env string) string {
-	if statusHints[next] == "" {
-		return ""
-	}
-	return fmt.Sprintf(statusHints[next], c, env)
+	return strings.NewReplacer("{c}", c, "{env}", env).Replace(statusHints[next])
 }

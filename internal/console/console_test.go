@@ -362,9 +362,12 @@ func TestActionsAndRoles(t *testing.T) {
 		{"approve", url.Values{}, http.StatusBadRequest, store.StatePaused, "names no staging"},                            // of which staging?
 		{"approve", url.Values{"stage": {stage[1]}}, http.StatusConflict, store.StatePaused, "canary is still being sent"}, // nobody has seen it
 		{"resume", url.Values{}, http.StatusOK, store.StateRunning, ""},                                                    //
-		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning, ""},                    // name not typed
+		{"resume", url.Values{}, http.StatusOK, store.StateRunning, "It was already running (resume by alice (console)"},
+		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning, ""}, // name not typed
 		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning, ""},
 		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, ""},
+		// A second cancel changes nothing, and says whose cancel holds.
+		{"cancel", url.Values{"reason": {"legal"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, "UTC (wrong file): nothing changed, and this reason is not recorded"},
 		{"retry", url.Values{}, http.StatusConflict, store.StateCancelled, ""}, // a cancelled campaign is not retried
 		{"explode", url.Values{}, http.StatusNotFound, store.StateCancelled, ""},
 	}

@@ -433,12 +433,11 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		var already *store.Control
 		already, err = s.cfg.Store.Pause(ctx, c, actor, reason)
 		msg = "Paused. Workers stop claiming within a second; messages already handed to the SMTP server finish."
-		if already != nil {
-			msg = "It was " + already.AlreadyPaused() + "."
-		}
+		msg = already.AlreadyOr("It", "pause", msg)
 	case "resume":
-		err = s.cfg.Store.Resume(ctx, c, actor, reason)
-		msg = "Resumed where it stopped. Nobody already sent is sent again."
+		var already *store.Control
+		already, err = s.cfg.Store.Resume(ctx, c, actor, reason)
+		msg = already.AlreadyOr("It", "resume", "Resumed where it stopped. Nobody already sent is sent again.")
 	case "approve":
 		// Of the staging the page showed: one staged again since may have
 		// another canary, which nobody has looked at.
@@ -447,8 +446,9 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusBadRequest, "This approval names no staging (a page from an older console?): reload the page, check the canary, then approve.")
 			return
 		}
-		err = s.cfg.Store.Approve(ctx, c, stage, false, actor, reason)
-		msg = "Approved: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed."
+		var already *store.Control
+		already, err = s.cfg.Store.Approve(ctx, c, stage, false, actor, reason)
+		msg = already.AlreadyOr("It", "approve", "Approved: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.")
 	case "cancel":
 		if reason == "" {
 			s.refuse(w, r, http.StatusBadRequest, "Say why you cancel: the reason is recorded in the audit log.")
@@ -459,8 +459,9 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var n int
-		n, err = s.cfg.Store.Cancel(ctx, c, actor, reason)
-		msg = fmt.Sprintf("Cancelled: %d unsent recipients recorded as cancelled.", n)
+		var already *store.Control
+		n, already, err = s.cfg.Store.Cancel(ctx, c, actor, reason)
+		msg = already.AlreadyOr("It", "cancel", fmt.Sprintf("Cancelled: %d unsent recipients recorded as cancelled.", n))
 	case "retry":
 		// Permanent failures too only from the form that says what they are.
 		scope := store.RetryScope{Permanent: r.PostFormValue("permanent") != "", Code: strings.TrimSpace(r.PostFormValue("code"))}

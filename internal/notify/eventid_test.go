@@ -44,7 +44,7 @@ func TestEventIDsAreNotReusedAfterRedisLosesTheCampaign(t *testing.T) {
 	cancelAndPoll := func(who, why string) {
 		t.Helper()
 		w.Stage(t, consoletest.Spec{Name: "lost", N: 20})
-		if _, err := w.Store.Cancel(t.Context(), "lost", store.Actor{Who: who, Host: "laptop", Env: consoletest.EnvName}, why); err != nil {
+		if _, _, err := w.Store.Cancel(t.Context(), "lost", store.Actor{Who: who, Host: "laptop", Env: consoletest.EnvName}, why); err != nil {
 			t.Fatal(err)
 		}
 		if err := n.Poll(t.Context()); err != nil {

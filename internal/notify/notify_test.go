@@ -198,7 +198,7 @@ func TestFailedDeliveryIsRetriedOnce(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "cancelled", N: 20})
-	if _, err := w.Store.Cancel(t.Context(), "cancelled", store.Actor{Who: "alice", Host: "laptop", Env: consoletest.EnvName}, "wrong file"); err != nil {
+	if _, _, err := w.Store.Cancel(t.Context(), "cancelled", store.Actor{Who: "alice", Host: "laptop", Env: consoletest.EnvName}, "wrong file"); err != nil {
 		t.Fatal(err)
 	}
 	h := newHook(t)
@@ -271,7 +271,7 @@ func TestNoProgressAndMaxAge(t *testing.T) {
 	}
 
 	// A cancel seen first two hours later is history: not announced.
-	if _, err := w.Store.Cancel(t.Context(), "stall", store.Actor{Who: "bob"}, "old"); err != nil {
+	if _, _, err := w.Store.Cancel(t.Context(), "stall", store.Actor{Who: "bob"}, "old"); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Hour)
@@ -294,7 +294,7 @@ func TestURLsAreSecret(t *testing.T) {
 	}
 	var logs strings.Builder
 	w.Stage(t, consoletest.Spec{Name: "secret", N: 5})
-	if _, err := w.Store.Cancel(t.Context(), "secret", store.Actor{Who: "bob"}, "x"); err != nil {
+	if _, _, err := w.Store.Cancel(t.Context(), "secret", store.Actor{Who: "bob"}, "x"); err != nil {
 		t.Fatal(err)
 	}
 	n, err := notify.New(notify.Config{Store: w.Store, WebhookURL: "http://127.0.0.1:1/SECRET-TOKEN",

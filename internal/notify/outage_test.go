@@ -36,7 +36,7 @@ func TestWebhookOutageLongerThanMaxAgeStillDelivers(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "outage", N: 20})
-	if _, err := w.Store.Cancel(t.Context(), "outage", store.Actor{Who: "alice", Host: "laptop", Env: consoletest.EnvName}, "wrong file"); err != nil {
+	if _, _, err := w.Store.Cancel(t.Context(), "outage", store.Actor{Who: "alice", Host: "laptop", Env: consoletest.EnvName}, "wrong file"); err != nil {
 		t.Fatal(err)
 	}
 	h := newHook(t)

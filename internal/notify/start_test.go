@@ -45,7 +45,7 @@ func TestStart(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "started", N: 3})
-	if _, err := w.Store.Cancel(t.Context(), "started", store.Actor{Who: "bob"}, "wrong file"); err != nil {
+	if _, _, err := w.Store.Cancel(t.Context(), "started", store.Actor{Who: "bob"}, "wrong file"); err != nil {
 		t.Fatal(err)
 	}
 	if err := notify.Start(t.Context(), notify.Config{Store: w.Store}); err != nil {

@@ -252,7 +252,7 @@ func sendAll(ctx context.Context, cfg Config, s *store.Store, rdb *redis.Client,
 		}
 		switch st.State {
 		case store.StateAwaitingApproval:
-			if err := s.Approve(ctx, res.Campaign, "", false, actor, "rehearsal: approved automatically after the canary"); err != nil {
+			if _, err := s.Approve(ctx, res.Campaign, "", false, actor, "rehearsal: approved automatically after the canary"); err != nil {
 				return finish(err)
 			}
 			res.Notes = append(res.Notes, fmt.Sprintf("canary of %d message(s) approved automatically", st.Counts[store.OutcomeSent]))

@@ -61,7 +61,7 @@ func TestApprovalSurvivesPauseAndResume(t *testing.T) {
 			if _, err := st.Pause(ctx, c, who, "looking"); err != nil && !gated {
 				t.Fatal(err)
 			}
-			if err := st.Resume(ctx, c, who, "resumed, not approved"); err != nil {
+			if _, err := st.Resume(ctx, c, who, "resumed, not approved"); err != nil {
 				t.Fatal(err)
 			}
 			r := tick(t, st, c, sum, p)
@@ -77,13 +77,13 @@ func TestApprovalSurvivesPauseAndResume(t *testing.T) {
 			if _, err := st.Pause(ctx, c, who, "approve first"); err != nil {
 				t.Fatal(err)
 			}
-			if err := st.Approve(ctx, c, "", false, who, "looks right"); err != nil {
+			if _, err := st.Approve(ctx, c, "", false, who, "looks right"); err != nil {
 				t.Fatalf("approve of a done canary, paused: %v", err)
 			}
 			if ctl, err := st.Control(ctx, c); err != nil || ctl.State != store.StatePaused || !ctl.Approved {
 				t.Fatalf("after approving while paused: %+v, %v; want paused and approved", ctl, err)
 			}
-			if err := st.Resume(ctx, c, who, "approved"); err != nil {
+			if _, err := st.Resume(ctx, c, who, "approved"); err != nil {
 				t.Fatal(err)
 			}
 			if r := tick(t, st, c, sum, p); r.Code != store.TickReleased || r.Batch != 1 {
@@ -103,7 +103,7 @@ func TestApproveOfAnEarlierStaging(t *testing.T) {
 	ctx := context.Background()
 	c := "c-restaged"
 	a := stage(t, st, c, stageOpts{n: 6, canary: 1, size: 3})
-	if _, err := st.Cancel(ctx, c, who, "wrong file"); err != nil {
+	if _, _, err := st.Cancel(ctx, c, who, "wrong file"); err != nil {
 		t.Fatal(err)
 	}
 	b := stage(t, st, c, stageOpts{n: 6, canary: 1, size: 3, resume: true})
@@ -118,13 +118,13 @@ func TestApproveOfAnEarlierStaging(t *testing.T) {
 		return s.Approved
 	}
 	var te *store.TransitionError
-	if err := st.Approve(ctx, c, a.Stage, false, who, "A looked right"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain || approved() {
+	if _, err := st.Approve(ctx, c, a.Stage, false, who, "A looked right"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain || approved() {
 		t.Fatalf("approve of A once B is staged: %v (approved %v), want refused as staged again", err, approved())
 	}
-	if err := st.Approve(ctx, c, b.Stage, true, who, "B in advance"); err != nil || !approved() {
+	if _, err := st.Approve(ctx, c, b.Stage, true, who, "B in advance"); err != nil || !approved() {
 		t.Fatalf("approve of B: %v (approved %v)", err, approved())
 	}
-	if err := st.Approve(ctx, c, "", false, who, "any"); err != nil {
+	if _, err := st.Approve(ctx, c, "", false, who, "any"); err != nil {
 		t.Fatalf("approve naming no staging: %v", err)
 	}
 }

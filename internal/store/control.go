@@ -135,7 +135,9 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	if env, ok := strings.CutPrefix(fmt.Sprint(res[2]), "env:"); ok {
 		return State(st), false, fmt.Errorf("%s: %w", what, checkEnv(c, env, p.Actor.Env))
 	}
-	if by, _ := res[2].(string); by != "" {
+	if by, _ := res[2].(string); by == "approved" {
+		return State(st), false, errUnchanged
+	} else if by != "" {
 		return State(st), false, fmt.Errorf("%s: %w", what, &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by})
 	}
 	moved := res[1].(int64) == 1
@@ -180,32 +182,74 @@ func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) (*C
 	if moved || !ok || err != nil {
 		return nil, err
 	}
-	ctl, err := s.Control(ctx, c) // it was paused already: by whom
+	ctl, err := s.inForce(ctx, c, "pause", StatePaused)
+	if ctl == nil && err == nil { // resumed meanwhile: pause it now
+		return s.Pause(ctx, c, a, reason)
+	}
+	return ctl, err
+}
+
+// inForce reads, after action found campaign c already in state st (so
+// changed nothing and recorded nothing), the control in force: who put it
+// there, when and why. It is nil when c has left st meanwhile.
+func (s *Store) inForce(ctx context.Context, c, action string, st State) (*Control, error) {
+	ctl, err := s.Control(ctx, c)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("pause %s: it is paused, but who paused it could not be read: %w", c, err)
-	case ctl.State != StatePaused: // resumed meanwhile: pause it now
-		return s.Pause(ctx, c, a, reason)
+		return nil, fmt.Errorf("%s %s: it is %s already, but who made it so could not be read: %w", action, c, st, err)
+	case ctl.State != st && !(action == "approve" && ctl.Approved):
+		return nil, nil
 	}
 	return ctl, nil
 }
 
-// AlreadyPaused says that a pause found the campaign paused by this
-// control's pause: by whom, when and why, and that nothing changed.
-func (c *Control) AlreadyPaused() string {
-	return fmt.Sprintf("already paused by %s at %s (%s): nothing changed, and this reason is not recorded",
-		c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"), c.Reason)
+// Already says that action (pause, cancel, resume or approve) found the
+// campaign already as it would have left it, under control c: by whom,
+// when and why, and that nothing changed (nor was the reason given
+// recorded).
+func (c *Control) Already(action string) string {
+	by := fmt.Sprintf("by %s at %s (%s)", c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"), c.Reason)
+	switch action {
+	case "resume":
+		return fmt.Sprintf("already running (%s %s): nothing changed", cmp.Or(c.Action, "set"), by)
+	case "approve":
+		if c.Action != "approve" { // approved in advance: its entry is in the audit log
+			by = "(see the audit log)"
+		}
+		return "already approved " + by + ": nothing changed, and this reason is not recorded"
+	}
+	what := map[string]string{"pause": "paused", "cancel": "cancelled"}[action]
+	return "already " + what + " " + by + ": nothing changed, and this reason is not recorded"
+}
+
+// AlreadyOr is what a control action on campaign camp says: done when
+// it changed something (c is nil), else that camp was already so (c,
+// the control in force: Already).
+func (c *Control) AlreadyOr(camp, action, done string) string {
+	if c == nil {
+		return done
+	}
+	return camp + " was " + c.Already(action) + "."
 }
 
 // Resume continues a paused (or staged) campaign where it stopped and
 // starts the auto-pause window afresh: auto-pause can trigger again only
-// after MinAttempts new attempts.
-func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) error {
+// after MinAttempts new attempts. Resuming a running campaign changes
+// nothing and records nothing: Resume then returns the control in force
+// (who set it running, when, why); else nil.
+func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*Control, error) {
 	// A campaign a worker paused because Redis forgot deliveries its
 	// journal holds is never resumed: that would send them again.
-	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
+	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss"})
-	return err
+	if moved || !ok || err != nil {
+		return nil, err
+	}
+	ctl, err := s.inForce(ctx, c, "resume", StateRunning)
+	if ctl == nil && err == nil { // paused meanwhile: resume it now
+		return s.Resume(ctx, c, a, reason)
+	}
+	return ctl, err
 }
 
 // Approve releases a campaign waiting after its canary (and starts the
@@ -217,11 +261,26 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) er
 // stage is the campaign's staging: an approval given on what someone saw
 // of one staging (the console's page) never releases a later one, whose
 // canary may be other people (a *TransitionError, PausedFor StagedAgain).
-func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) error {
+//
+// Approving a campaign approved already (and not awaiting approval)
+// changes nothing and records nothing: Approve then returns the control in
+// force; else nil.
+func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) (*Control, error) {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
-	return err
+	if !errors.Is(err, errUnchanged) {
+		return nil, err
+	}
+	ctl, err := s.inForce(ctx, c, "approve", StateRunning)
+	if ctl == nil && err == nil { // staged again meanwhile: approve that
+		return s.Approve(ctx, c, stage, inAdvance, a, reason)
+	}
+	return ctl, err
 }
+
+// errUnchanged is Transition's error for an approval of a campaign
+// approved already: nothing was written.
+var errUnchanged = errors.New("approved already: nothing changed")
 
 // CanaryRunning is the PausedFor of a *TransitionError for an approval of
 // a canary still being sent.
@@ -235,25 +294,32 @@ const StagedAgain = "staged-again"
 // stop at once), then records every recipient not yet sent as cancelled
 // (one being sent at that moment as in-doubt, until its sender records
 // the real outcome), so that counts reconcile. It returns how many
-// recipients it cancelled.
-func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, error) {
+// recipients it cancelled. Cancelling a cancelled campaign records the
+// recipients a cancel interrupted left unrecorded, if any, and no audit
+// entry: when it finds none, it changed nothing, and Cancel returns the
+// cancel in force (who, when, why); else nil.
+func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, *Control, error) {
 	// The staging cancelled and swept is the one read here (the move is
 	// made only while it is the campaign's: one staged again meanwhile is
 	// not what the operator saw, and is left alone, PausedFor StagedAgain).
 	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, fmt.Errorf("cancel %s: read meta: %w", c, err)
+		return 0, nil, fmt.Errorf("cancel %s: read meta: %w", c, err)
 	}
-	_, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
+	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage})
 	if !ok {
-		return 0, err
+		return 0, nil, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
 	total, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
-	return total, wrapf(errors.Join(cerr, err), "cancel %s", c)
+	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || err != nil {
+		return total, nil, err
+	}
+	ctl, err := s.inForce(ctx, c, "cancel", StateCancelled)
+	return 0, ctl, err
 }
 
 // sweep runs lua/sweep_chunk.lua for action (cancel or retry, of the

@@ -47,7 +47,7 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 	}
 	_, err := st.Pause(ctx, "prod-one", stg, "cleaning up")
 	isEnv("pause", err)
-	_, err = st.Cancel(ctx, "prod-one", stg, "cleaning up")
+	_, _, err = st.Cancel(ctx, "prod-one", stg, "cleaning up")
 	isEnv("cancel", err)
 	_, err = st.Retry(ctx, "prod-one", stg, store.RetryScope{})
 	isEnv("retry", err)
@@ -58,8 +58,10 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 	if _, err := st.Pause(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, "look"); err != nil {
 		t.Fatal(err)
 	}
-	isEnv("resume", st.Resume(ctx, "prod-one", stg, ""))
-	isEnv("approve", st.Approve(ctx, "prod-one", "", false, stg, ""))
+	_, err = st.Resume(ctx, "prod-one", stg, "")
+	isEnv("resume", err)
+	_, err = st.Approve(ctx, "prod-one", "", false, stg, "")
+	isEnv("approve", err)
 	if s, err := st.Status(ctx, "prod-one"); err != nil || s.State != store.StatePaused || s.Reason != "look" || s.Counts[store.OutcomeCancelled] != 0 {
 		t.Errorf("production's campaign: %+v %v, want paused by carol only", s, err)
 	}
@@ -90,7 +92,7 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 		t.Errorf("pause of a mistyped name: %v, want a suggestion", err)
 	}
 	// Its own environment (and a caller of none) still acts on it.
-	if err := st.Resume(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, ""); err != nil {
+	if _, err := st.Resume(ctx, "prod-one", store.Actor{Who: "carol", Env: "production"}, ""); err != nil {
 		t.Errorf("resume from production: %v", err)
 	}
 	if _, err := st.Pause(ctx, "stg-one", stg, "mine"); err != nil {

@@ -270,7 +270,7 @@ func TestStaleRecordOnlyStepAnswersNotRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	stage(t, st, c, stageOpts{n: 3, size: 3, resume: true})
-	if err := st.Resume(ctx, c, who, "go"); err != nil {
+	if _, err := st.Resume(ctx, c, who, "go"); err != nil {
 		t.Fatal(err)
 	}
 	res, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindFailed, Code: "550", Token: "w/1"}}, nil, p, time.Now())

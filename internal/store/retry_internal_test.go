@@ -77,7 +77,7 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	}
 
 	stage("mc")
-	n, err := s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
+	n, _, err := s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
 	lostChunk0("cancel", err)
 	if n != 1 {
 		t.Errorf("cancelled %d, want 1 (chunk 1's recipient)", n)
@@ -118,7 +118,7 @@ func TestLostChunkAndUnacknowledgedWrites(t *testing.T) {
 	if err := s.rdb.Del(ctx, keysFor("ua").chunk(0)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Cancel(ctx, "ua", Actor{Who: "t"}, "x")
+	_, _, err := s.Cancel(ctx, "ua", Actor{Who: "t"}, "x")
 	var ack *AckError
 	var lost *LostChunksError
 	if !errors.As(err, &ack) || !errors.As(err, &lost) {
@@ -254,7 +254,7 @@ func TestRetryScopes(t *testing.T) {
 	}
 	// A re-queued permanent failure cancelled says what its last attempt was.
 	c := "rs-permanent"
-	if _, err := s.Cancel(ctx, c, Actor{Who: "t"}, "stop"); err != nil {
+	if _, _, err := s.Cancel(ctx, c, Actor{Who: "t"}, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	if v, want := s.rdb.HGet(ctx, keysFor(c).ledger, "relay").Val(), "|554 5.7.1||cancelled after a permanent failure; last reply: Relay access denied"; !strings.HasSuffix(v, want) {

@@ -29,7 +29,7 @@ func TestCancelledClaimGivenBack(t *testing.T) {
 			t.Fatalf("claim %s: %v %v", id, r, err)
 		}
 	}
-	if _, err := st.Cancel(ctx, "c-giveback", who, "stop"); err != nil {
+	if _, _, err := st.Cancel(ctx, "c-giveback", who, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	back := []store.Record{
@@ -122,8 +122,10 @@ func TestPauseWhileStaging(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			refused := map[string]error{"resume": st.Resume(ctx, c, bob, ""), "approve": st.Approve(ctx, c, "", false, bob, "")}
-			_, refused["cancel"] = st.Cancel(ctx, c, bob, "wrong file")
+			refused := map[string]error{}
+			_, refused["resume"] = st.Resume(ctx, c, bob, "")
+			_, refused["approve"] = st.Approve(ctx, c, "", false, bob, "")
+			_, _, refused["cancel"] = st.Cancel(ctx, c, bob, "wrong file")
 			_, refused["retry"] = st.Retry(ctx, c, bob, store.RetryScope{})
 			for action, err := range refused {
 				var te *store.TransitionError
@@ -164,7 +166,7 @@ func TestPauseWhileStaging(t *testing.T) {
 			}
 			// It runs once resumed.
 			if tc.want == store.StatePaused {
-				if err := st.Resume(ctx, c, who, "checked"); err != nil {
+				if _, err := st.Resume(ctx, c, who, "checked"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -290,7 +292,7 @@ func TestResumeExistingKeepsSkipped(t *testing.T) {
 		t.Errorf("bob: %+v, want pending", rows["bob"])
 	}
 	l := st.Ledger(c, sum2.Stage)
-	if err := st.Resume(ctx, c, who, ""); err != nil {
+	if _, err := st.Resume(ctx, c, who, ""); err != nil {
 		t.Fatal(err)
 	}
 	tick(t, st, c, sum2, store.TickParams{})
@@ -321,7 +323,7 @@ func TestPauseIfUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Millisecond) // the control's at is in milliseconds
-	if err := st.Resume(ctx, "c-ifat", who, "fixed"); err != nil {
+	if _, err := st.Resume(ctx, "c-ifat", who, "fixed"); err != nil {
 		t.Fatal(err)
 	}
 	p := store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused, Actor: who, Action: "refuse", Reason: "stale", IfAt: read.At}
@@ -413,7 +415,7 @@ func TestSweepLeavesANewStagingAlone(t *testing.T) {
 	hooked.AddHook(&afterFirstScript{key: "tidings:{c-sweep}:finished", then: func() {
 		stage(t, st, "c-sweep", stageOpts{n: 21, size: 21, resume: true})
 	}})
-	if _, err := store.New(hooked).Cancel(ctx, "c-sweep", who, "wrong file"); err != nil {
+	if _, _, err := store.New(hooked).Cancel(ctx, "c-sweep", who, "wrong file"); err != nil {
 		t.Fatal(err)
 	}
 	s, err := st.Status(ctx, "c-sweep")
@@ -484,7 +486,7 @@ func TestCancelOfTheStagingItRead(t *testing.T) {
 		anew = stage(t, st, "c-read", stageOpts{n: 21, size: 21, resume: true}) // stays paused
 	}})
 	var te *store.TransitionError
-	if _, err := store.New(hooked).Cancel(ctx, "c-read", who, "wrong file"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain {
+	if _, _, err := store.New(hooked).Cancel(ctx, "c-read", who, "wrong file"); !errors.As(err, &te) || te.PausedFor != store.StagedAgain {
 		t.Fatalf("cancel across a re-staging: %v, want the cancel not made, as staged again", err)
 	}
 	s, err := st.Status(ctx, "c-read")
@@ -494,7 +496,7 @@ func TestCancelOfTheStagingItRead(t *testing.T) {
 	if s.Stage != anew.Stage || s.State == store.StateCancelled || s.Counts[store.OutcomePending] != 21 {
 		t.Fatalf("the new staging after the cancel: %s (%s), counts %v; want it untouched", s.State, s.Stage, s.Counts)
 	}
-	if n, err := st.Cancel(ctx, "c-read", who, "wrong file"); err != nil || n != 21 {
+	if n, _, err := st.Cancel(ctx, "c-read", who, "wrong file"); err != nil || n != 21 {
 		t.Errorf("cancel again: %d, %v; want the new staging's 21 cancelled", n, err)
 	}
 }

@@ -239,14 +239,14 @@ func TestLedgerAtMostOnce(t *testing.T) {
 		t.Fatalf("status %+v", s)
 	}
 	// Cancel marks the rest and counts reconcile.
-	if _, err := st.Cancel(ctx, "c2", who, "stop"); err != nil {
+	if _, _, err := st.Cancel(ctx, "c2", who, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	s, _ = st.Status(ctx, "c2")
 	if s.Counts[store.OutcomePending] != 0 || s.Counts[store.OutcomeCancelled] != 6 {
 		t.Fatalf("after cancel %v", s.Counts)
 	}
-	err = st.Resume(ctx, "c2", who, "")
+	_, err = st.Resume(ctx, "c2", who, "")
 	var te *store.TransitionError
 	if !errors.As(err, &te) || te.State != store.StateCancelled || te.Action != "resume" {
 		t.Fatalf("resume cancelled: %v", err)
@@ -330,7 +330,7 @@ func TestUnclaim(t *testing.T) {
 	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindInDoubt}}, nil, p, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Cancel(ctx, "c-unclaim", who, "test"); err != nil {
+	if _, _, err := st.Cancel(ctx, "c-unclaim", who, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.Step(ctx, []store.Record{{ID: "r1", Lang: "fr", Kind: store.KindUnclaim}}, nil, p, now); err != nil {
@@ -346,7 +346,18 @@ func TestTransitions(t *testing.T) {
 	st := store.New(startRedis(t))
 	ctx := context.Background()
 	stage(t, st, "c3", stageOpts{n: 3, size: 3})
-	cancel := func() error { _, err := st.Cancel(ctx, "c3", who, ""); return err }
+	cancel := func() error { _, _, err := st.Cancel(ctx, "c3", who, "wrong file"); return err }
+	// again does an action a second time: it changes nothing, records
+	// nothing, and returns the control in force, whose Already says so.
+	again := func(action, want string, do func() (*store.Control, error)) func() error {
+		return func() error {
+			already, err := do()
+			if err == nil && (already == nil || !strings.Contains(already.Already(action), want) || !strings.Contains(already.Already(action), "nothing changed")) {
+				return fmt.Errorf("%s again returned %+v, want the control in force (%q, nothing changed)", action, already, want)
+			}
+			return err
+		}
+	}
 	tests := []struct {
 		name    string
 		do      func() error
@@ -356,7 +367,7 @@ func TestTransitions(t *testing.T) {
 		{"approve before the canary is done", func() error {
 			// Nobody has seen a canary still being sent: refused, and
 			// nothing is recorded as approved.
-			err := st.Approve(ctx, "c3", "", false, who, "")
+			_, err := st.Approve(ctx, "c3", "", false, who, "")
 			if te := (*store.TransitionError)(nil); !errors.As(err, &te) || te.PausedFor != store.CanaryRunning {
 				return fmt.Errorf("approve of a canary not done: %v, want refused as %s", err, store.CanaryRunning)
 			}
@@ -365,7 +376,8 @@ func TestTransitions(t *testing.T) {
 			}
 			return nil
 		}, store.StateRunning, ""},
-		{"approve in advance", func() error { return st.Approve(ctx, "c3", "", true, who, "") }, store.StateRunning, ""},
+		{"approve in advance", func() error { _, err := st.Approve(ctx, "c3", "", true, who, ""); return err }, store.StateRunning, ""},
+		{"approve again", again("approve", "already approved", func() (*store.Control, error) { return st.Approve(ctx, "c3", "", true, who, "again") }), store.StateRunning, ""},
 		{"pause", func() error {
 			if already, err := st.Pause(ctx, "c3", who, "why"); err != nil || already != nil {
 				return fmt.Errorf("a first pause: %+v, %w; want no pause in force", already, err)
@@ -377,14 +389,22 @@ func TestTransitions(t *testing.T) {
 			// is returned, to be told to whoever paused again.
 			already, err := st.Pause(ctx, "c3", who, "other reason")
 			if err == nil && (already == nil || already.Reason != "why" || already.By != who.String() ||
-				!strings.Contains(already.AlreadyPaused(), "already paused by "+who.String()) || !strings.Contains(already.AlreadyPaused(), "(why): nothing changed")) {
+				!strings.Contains(already.Already("pause"), "already paused by "+who.String()) || !strings.Contains(already.Already("pause"), "(why): nothing changed")) {
 				return fmt.Errorf("a second pause returned %+v, want the first pause (why)", already)
 			}
 			return err
 		}, store.StatePaused, ""},
-		{"resume", func() error { return st.Resume(ctx, "c3", who, "") }, store.StateRunning, ""},
+		{"resume", func() error { _, err := st.Resume(ctx, "c3", who, ""); return err }, store.StateRunning, ""},
+		{"resume again", again("resume", "already running (resume by "+who.String(), func() (*store.Control, error) { return st.Resume(ctx, "c3", who, "") }), store.StateRunning, ""},
 		{"cancel", cancel, store.StateCancelled, ""},
-		{"approve cancelled", func() error { return st.Approve(ctx, "c3", "", false, who, "") }, store.StateCancelled, store.StateCancelled},
+		{"cancel again", again("cancel", "already cancelled by "+who.String(), func() (*store.Control, error) {
+			n, already, err := st.Cancel(ctx, "c3", who, "other reason")
+			if n != 0 || already != nil && already.Reason != "wrong file" {
+				return nil, fmt.Errorf("a second cancel cancelled %d more and returned %+v, want 0 and the first cancel (wrong file)", n, already)
+			}
+			return already, err
+		}), store.StateCancelled, ""},
+		{"approve cancelled", func() error { _, err := st.Approve(ctx, "c3", "", false, who, ""); return err }, store.StateCancelled, store.StateCancelled},
 		{"pause cancelled", func() error { _, err := st.Pause(ctx, "c3", who, ""); return err }, store.StateCancelled, store.StateCancelled},
 	}
 	for _, tt := range tests {
@@ -405,7 +425,7 @@ func TestTransitions(t *testing.T) {
 		}
 	}
 	s, _ := st.Status(ctx, "c3")
-	if len(s.Audit) != 5 { // start, approve, pause, resume, cancel (a second pause is a no-op)
+	if len(s.Audit) != 5 { // start, approve, pause, resume, cancel (a second approve, pause, resume or cancel is a no-op)
 		t.Errorf("audit %+v", s.Audit)
 	}
 	active, _ := st.Active(ctx)
@@ -482,7 +502,7 @@ func TestTickGates(t *testing.T) {
 	if c := claimOf(1); c != store.ClaimStop {
 		t.Fatalf("claim of batch 1 awaiting approval: %v, want stop", c)
 	}
-	if err := st.Approve(ctx, "c-gate", "", false, who, "looks right"); err != nil {
+	if _, err := st.Approve(ctx, "c-gate", "", false, who, "looks right"); err != nil {
 		t.Fatal(err)
 	}
 	if r := tick(t, st, "c-gate", sum, p); r.Code != store.TickReleased || r.Batch != 1 {
@@ -496,7 +516,7 @@ func TestTickGates(t *testing.T) {
 	if c, _ := st.Control(ctx, "c-gate"); c.State != store.StatePaused {
 		t.Fatalf("state after the gate %s", c.State)
 	}
-	if err := st.Resume(ctx, "c-gate", who, "explained"); err != nil {
+	if _, err := st.Resume(ctx, "c-gate", who, "explained"); err != nil {
 		t.Fatal(err)
 	}
 	// The gate is not applied twice: the next batch is released.
@@ -557,7 +577,7 @@ func TestRebuildActive(t *testing.T) {
 	ctx := context.Background()
 	stage(t, st, "c-a", stageOpts{n: 2, size: 2})
 	stage(t, st, "c-b", stageOpts{n: 2, size: 2})
-	if _, err := st.Cancel(ctx, "c-b", who, "x"); err != nil {
+	if _, _, err := st.Cancel(ctx, "c-b", who, "x"); err != nil {
 		t.Fatal(err)
 	}
 	// Lose both sets, and list a campaign whose keys are gone.
@@ -710,7 +730,7 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 	st := store.New(startRedis(t))
 	ctx := context.Background()
 	l, p := claimR0(t, st, "c-late")
-	if _, err := st.Cancel(ctx, "c-late", store.Actor{Who: "oncall"}, "stop"); err != nil {
+	if _, _, err := st.Cancel(ctx, "c-late", store.Actor{Who: "oncall"}, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "later"}}, nil, p, time.Now()); err != nil {
@@ -778,7 +798,7 @@ func TestCancelKeepsTheLastTemporaryFailure(t *testing.T) {
 	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "4.7.1 greylisted, try later", Token: "w/1"}}, nil, p, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Cancel(ctx, "c-wait", store.Actor{Who: "oncall"}, "stop"); err != nil {
+	if _, _, err := st.Cancel(ctx, "c-wait", store.Actor{Who: "oncall"}, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	es, err := st.Entries(ctx, "c-wait", []string{"r0", "r1"})
@@ -892,7 +912,7 @@ func TestAutoPauseWindow(t *testing.T) {
 			t.Fatalf("%s %s: auto-pause %q, want %q", s.id, s.kind, got, s.paused)
 		}
 	}
-	if err := st.Resume(ctx, "c-win", who, "looked at it"); err != nil {
+	if _, err := st.Resume(ctx, "c-win", who, "looked at it"); err != nil {
 		t.Fatal(err)
 	}
 	// A fresh window: three failures are below MinAttempts, the fourth pauses.
@@ -924,7 +944,7 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 
 	// Cancel: 20 recipients in 3 chunks.
 	stage(t, st, "cx", stageOpts{n: 20, size: 20})
-	_, err := acked.Cancel(ctx, "cx", who, "stop")
+	_, _, err := acked.Cancel(ctx, "cx", who, "stop")
 	var ae *store.AckError
 	if !errors.As(err, &ae) {
 		t.Fatalf("cancel without acks: %v, want an AckError", err)
@@ -974,7 +994,7 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 		t.Fatalf("second retry: state %s, audit %+v; want running", s.State, a)
 	}
 	// Cancelled between two chunks of a retry: nobody is re-queued.
-	if _, err := st.Cancel(ctx, "rx", who, "stop"); err != nil {
+	if _, _, err := st.Cancel(ctx, "rx", who, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := st.Status(ctx, "rx"); s.Retries != 0 || s.Counts[store.OutcomeCancelled] != 14 {
@@ -995,10 +1015,10 @@ func TestResumeRefusesAStateLossPause(t *testing.T) {
 		Actor: who, Action: "state-loss", Reason: "state loss suspected"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Approve(ctx, "sl", "", true, who, ""); err != nil {
+	if _, err := st.Approve(ctx, "sl", "", true, who, ""); err != nil {
 		t.Fatal(err)
 	}
-	err := st.Resume(ctx, "sl", who, "")
+	_, err := st.Resume(ctx, "sl", who, "")
 	var te *store.TransitionError
 	if !errors.As(err, &te) || te.PausedFor != "state-loss" || te.State != store.StatePaused {
 		t.Fatalf("resume of a state-loss pause: %v, want a TransitionError naming it", err)
@@ -1017,18 +1037,18 @@ func TestResumeRefusesAStateLossPause(t *testing.T) {
 		Actor: who, Action: "pause", Reason: "look"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Resume(ctx, "sl", who, ""); err != nil {
+	if _, err := st.Resume(ctx, "sl", who, ""); err != nil {
 		t.Fatalf("resume of a pause after staging again: %v", err)
 	}
 	// Cancel is allowed; a person's pause of another campaign resumes.
-	if _, err := st.Cancel(ctx, "sl", who, "restage with exclusions"); err != nil {
+	if _, _, err := st.Cancel(ctx, "sl", who, "restage with exclusions"); err != nil {
 		t.Fatal(err)
 	}
 	stage(t, st, "hp", stageOpts{n: 6, size: 6})
 	if _, err := st.Pause(ctx, "hp", who, "look"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Resume(ctx, "hp", who, ""); err != nil {
+	if _, err := st.Resume(ctx, "hp", who, ""); err != nil {
 		t.Fatalf("resume of a person's pause: %v", err)
 	}
 }
@@ -1079,7 +1099,7 @@ func TestResumable(t *testing.T) {
 		t.Errorf("resumable: paused by an operator %v, for state loss %v, unknown %v; want true, false, false",
 			st.Resumable(ctx, "c-op"), st.Resumable(ctx, "c-sl"), st.Resumable(ctx, "nosuch"))
 	}
-	if err := st.Resume(ctx, "c-sl", who, "x"); err == nil {
+	if _, err := st.Resume(ctx, "c-sl", who, "x"); err == nil {
 		t.Error("a state-loss pause was resumed")
 	}
 }

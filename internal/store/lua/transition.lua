@@ -28,7 +28,8 @@
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
 -- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
 -- the campaign is environment e's, not the caller's; 'staged-again': not
--- the staging ARGV[15] names)}. In a state of
+-- the staging ARGV[15] names; 'approved': an approval of a campaign
+-- approved already, in a state kept, which writes nothing)}. In a state of
 -- neither list nothing is written.
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0, ''} end
@@ -44,6 +45,7 @@ if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1],
   local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at')
   if tonumber(b[1] or '-1') < 1 and tonumber(b[2] or '0') == 0 then return {st, 0, 'canary-running'} end
 end
+if not move and ARGV[11] == '1' and redis.call('HGET', KEYS[1], 'approved') == '1' then return {st, 0, 'approved'} end
 if move then
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
   if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
