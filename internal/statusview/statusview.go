@@ -236,7 +236,11 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	}
 	fmt.Fprintf(w, "Outcomes: %s\n", strings.Join(parts, " · "))
 	if st.Retries > 0 {
-		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)\n", st.Retries)
+		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)", st.Retries)
+		if !st.RetriesDue.IsZero() {
+			fmt.Fprintf(w, ", all due by %s", st.RetriesDue.Local().Format(time.TimeOnly))
+		}
+		fmt.Fprintln(w)
 	}
 	writeBatches(w, st)
 	writeLanguages(w, st)

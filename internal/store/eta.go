@@ -19,7 +19,9 @@ const ETAWaitsForApproval = "approval"
 // when its first pass completed), else at camp's rate; without any the ETA
 // is unknown (0, ""). Every batch not yet released adds camp's interval
 // (lua/tick.lua), less what has passed of the current wait (doneAt is zero
-// while the current batch runs).
+// while the current batch runs). Recipients waiting for a retry go no
+// sooner than st.RetriesDue: the ETA is at least until then, plus their
+// time at the rate.
 func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time) (secs float64, waitsFor string) {
 	cur := max(st.CurBatch, 0) // batch 0 is released without a wait
 	approval := camp.Batches.ApproveAfterCanary && !st.Approved && cur+1 < len(st.Batches) && st.Batches[cur].Canary
@@ -39,7 +41,30 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time)
 	if releases > 0 && !doneAt.IsZero() {
 		d -= min(max(now.Sub(doneAt), 0), camp.Batches.Interval)
 	}
+	// The retries waiting go no sooner than they are due (st.RetriesDue),
+	// then at the rate: the campaign ends no sooner than the last of them.
+	if st.Retries > 0 && st.RetriesDue.After(now) {
+		d = max(d, st.RetriesDue.Sub(now)+time.Duration(float64(st.Retries)/rate*float64(time.Second)))
+	}
 	return d.Seconds(), ""
+}
+
+// retriesDueBy returns by when the recipients of st waiting for a retry
+// are all due, or zero when none waits or it is not known: the latest of
+// the deferrals recorded per attempt number (lua/step.lua's
+// deferred_at:<attempts>: a temporary failure at that attempt was last
+// deferred then) plus camp's backoff for that attempt, as a worker waits
+// (worker's campaignState.due). A deferral whose recipient was retried
+// since was due by then, so no later than now: it never makes the
+// retries waiting look due later than they are.
+func retriesDueBy(st *Status, camp *campaign.Campaign, deferredAt map[int]time.Time) time.Time {
+	var by time.Time
+	for attempts, at := range deferredAt {
+		if st.Retries > 0 && !at.IsZero() {
+			by = laterOf(by, at.Add(camp.Retry.Delay(attempts)))
+		}
+	}
+	return by
 }
 
 // dueSince returns since when running campaign st has had recipients that

@@ -10,7 +10,8 @@ import (
 // TestETA computes the ETA from fixed inputs: the pending recipients at
 // the recent rate (or the campaign's between batches), plus an interval
 // before each batch still to be released, less what has passed of the
-// current wait; "approval" when a canary's approval is awaited or ahead.
+// current wait, and no sooner than the retries waiting are due (then at
+// the rate); "approval" when a canary's approval is awaited or ahead.
 func TestETA(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
@@ -30,9 +31,24 @@ func TestETA(t *testing.T) {
 		passed   time.Duration // since the current batch's first pass completed (0: not completed)
 		took     time.Duration // from its release to the end of its first pass (0: not known)
 		tried    int           // its recipients attempted
+		retries  int64         // waiting for a retry (of pending)
+		due      time.Duration // from now, when the last of them is due (0: not known)
 		want     time.Duration
 		waitsFor string
 	}{
+		// 18 of 20 sent, 2 wait for a retry 10 minutes away: the campaign
+		// ends no sooner (it said 0.2s, at the recent rate).
+		{name: "retries due later", state: StateRunning, cur: 0, batches: 1, pending: 2, recent: 10, retries: 2, due: 10 * time.Minute,
+			want: 10*time.Minute + 200*time.Millisecond},
+		{name: "retries due later, between batches", state: StateRunning, cur: 1, batches: 3, pending: 12, recent: 1, retries: 2, due: 10 * time.Minute,
+			interval: time.Minute, passed: 30 * time.Second, want: 10*time.Minute + 2*time.Second},
+		{name: "the rest outlasts the retries", state: StateRunning, cur: 0, batches: 1, pending: 1000, recent: 1, retries: 2, due: time.Minute,
+			want: 1000 * time.Second},
+		{name: "retries due already", state: StateRunning, cur: 0, batches: 1, pending: 2, recent: 10, retries: 2, due: -time.Minute,
+			want: 200 * time.Millisecond},
+		{name: "retries due unknown", state: StateRunning, cur: 0, batches: 1, pending: 2, recent: 10, retries: 2,
+			want: 200 * time.Millisecond},
+		{name: "paused with retries", state: StatePaused, cur: 0, batches: 1, pending: 2, recent: 10, retries: 2, due: 10 * time.Minute},
 		// The user's report: size 10, interval 1m, 14 left in two batches
 		// not released, a second after the current batch passed, whose
 		// tail gives 0.8/s. It said 14 / 0.8 = 17.5s ("ETA 17s").
@@ -81,7 +97,10 @@ func TestETA(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved},
-				Counts: map[string]int64{OutcomePending: tt.pending}, Rate: tt.recent}
+				Counts: map[string]int64{OutcomePending: tt.pending}, Rate: tt.recent, Retries: tt.retries}
+			if tt.due != 0 {
+				st.RetriesDue = now.Add(tt.due)
+			}
 			for i := range tt.batches {
 				st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: i == 0 && tt.canary})
 			}

@@ -108,3 +108,57 @@ func TestStatusETABetweenBatches(t *testing.T) {
 		t.Errorf("ETA %v, want %v to %v (20 at the last batch's 0.5/s, then two intervals less the 40 s waited)", got, lo, hi)
 	}
 }
+
+// TestStatusRetriesDue: the recipients waiting for a retry are due by the
+// latest of their temporary failures plus the backoff for that attempt
+// (10m after a first attempt, 20m after a second), and the ETA waits for
+// them: a campaign whose only recipients left wait 30 minutes for their
+// retry does not end in a second at its rate.
+func TestStatusRetriesDue(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	c := campaign.Campaign{Name: "due", Environment: "test", Template: "t", Recipients: "r.csv", From: "a@example.com",
+		Rate: campaign.Rate{Count: 10, Per: time.Second}, Retry: campaign.Retry{MaxAttempts: 4, Backoff: 10 * time.Minute}}.WithDefaults()
+	def, err := c.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := stage(t, st, "due", stageOpts{n: 2, size: 10, def: def})
+	if r := tick(t, st, "due", sum, store.TickParams{}); r.Code != store.TickReleased {
+		t.Fatalf("tick: %+v", r)
+	}
+	l, pol := st.Ledger("due", sum.Stage), store.Policy{MaxAttempts: 4}
+	try := func(id, lang, tok string, k store.Kind, at time.Time) {
+		t.Helper()
+		if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: lang, Token: tok}}, pol, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: lang, Kind: k, Code: "451", Response: "try later", Token: tok}}, nil, pol, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t1 := time.Now().Truncate(time.Millisecond)
+	try("r0", "de", "a", store.KindTemp, t1)
+	try("r1", "fr", "b", store.KindTemp, t1)
+	want := func(retries int64, due time.Time) {
+		t.Helper()
+		s, err := st.Status(ctx, "due")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Retries != retries || !s.RetriesDue.Equal(due) {
+			t.Fatalf("%d retries waiting, due by %v; want %d by %v", s.Retries, s.RetriesDue, retries, due)
+		}
+		if eta := time.Duration(s.ETASeconds * float64(time.Second)); eta < time.Until(due) {
+			t.Errorf("ETA %v, before the retries are due (%v)", eta, due)
+		}
+	}
+	want(2, t1.Add(10*time.Minute))
+	// r0's retry at its time fails again: due 20 minutes after it.
+	t2 := t1.Add(10 * time.Minute)
+	try("r0", "de", "c", store.KindTemp, t2)
+	want(2, t2.Add(20*time.Minute))
+	try("r1", "fr", "d", store.KindSent, t2)
+	want(1, t2.Add(20*time.Minute))
+}

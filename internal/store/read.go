@@ -255,6 +255,10 @@ type Status struct {
 	ETAWaitsFor string `json:"eta_waits_for,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
+	// RetriesDue is by when the recipients waiting for a retry are all due
+	// (each its campaign's backoff after its last temporary failure; zero
+	// when none waits or it is not known): the ETA waits for it.
+	RetriesDue time.Time `json:"retries_due,omitzero"`
 	// DueSince is since when the campaign has had recipients that workers
 	// should be sending now (zero: none; eta.go's dueSince): with no
 	// outcome since, no worker sends it.
@@ -322,6 +326,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 		return langs[l]
 	}
+	deferredAt := map[int]time.Time{} // attempts -> the last deferral of a temporary failure at that attempt
 	for f, v := range cntC.Val() {
 		n := atoi64(v)
 		switch {
@@ -329,6 +334,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			lang(f[len("staged:"):]).Staged = n
 		case f == "deferred":
 			st.Retries = n
+		case strings.HasPrefix(f, "deferred_at:"):
+			deferredAt[atoi(f[len("deferred_at:"):])] = fromMS(n)
 		case f == "progress_at":
 			st.LastProgress = fromMS(n)
 		case strings.HasPrefix(f, "lang:"):
@@ -399,6 +406,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	if camp, err := campaign.FromDefinition(meta.Definition); err == nil {
 		ctl := ctlC.Val()
 		releasedAt, doneAt := fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"]))
+		st.RetriesDue = retriesDueBy(st, camp, deferredAt)
 		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
 	}

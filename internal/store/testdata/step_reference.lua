@@ -20,7 +20,8 @@
 --
 -- KEYS (all of one campaign, so one Cluster slot):
 --   1 ledger   HASH id -> "state|attempts|unix ms|code|flag|response or token"
---   2 counts   HASH <outcome>, lang:<l>:<outcome>, deferred, progress_at
+--   2 counts   HASH <outcome>, lang:<l>:<outcome>, deferred, deferred_at:<attempts>,
+--                   progress_at
 --   3 control  HASH state, stage, cur_batch, ...
 --   4 bstats   HASH "<batch>:<counter>"
 --   5 win      HASH p: window positions used so far
@@ -129,6 +130,7 @@ local now = ARGV[8]
 -- by language and by batch in nested tables so that no field name is built
 -- per recipient.
 local cnt, lcnt, bcnt = {}, {}, {}
+local deferredAt = {} -- attempts (as written) -> true: a temporary failure deferred at that attempt
 local function add(t, k, n) t[k] = (t[k] or 0) + n end
 local function sub(t, k)
   t[k] = t[k] or {}
@@ -225,6 +227,7 @@ for s = 0, nops - 1 do
         if kind == 'in-doubt' then badd(batch, 'doubt1', 1) end
       end
       if st == 'deferred' then
+        deferredAt[as] = true -- due the backoff of attempt `as` after now
         add(cnt, 'deferred', 1)
       else
         bump(lang, st, batch, 1)
@@ -317,6 +320,16 @@ if records > 0 then
   redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
+-- deferred_at:<attempts>: when a temporary failure of that attempt was
+-- last deferred; its retry is due the campaign's backoff for that attempt
+-- later (what a worker waits for), so the retries waiting are due by the
+-- latest of those (store.Status.RetriesDue, which the ETA waits for).
+local dat, nd = {}, 0
+for a in pairs(deferredAt) do
+  dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
+  nd = nd + 2
+end
+if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 push(state, paused, sent)
 return out
