@@ -31,15 +31,11 @@ type opts struct {
 var controls = []control{{
 	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
-		already, err := s.Pause(ctx, c, who, why)
-		msg, next := fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c), store.NextResume
 		// Paused before: by whom, and what that pause allows (Pause returns
 		// it paused; a pause for state loss is not resumed).
-		if already != nil {
-			msg, next = already.AlreadyOr(c, "pause", msg), already.Next()
-		}
-		h := hint(next, c, who.Env)
-		return msg + "\n" + strings.ToUpper(h[:1]) + h[1:], err
+		already, err := s.Pause(ctx, c, who, why)
+		h := hint(already.NextOr(store.NextResume), c, who.Env)
+		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + strings.ToUpper(h[:1]) + h[1:], err
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",

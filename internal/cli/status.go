@@ -103,6 +103,8 @@ var statusHints = map[store.Next]string{
 	store.NextApprove:  "check the canary, then approve it: tidings approve {c} --env {env}",
 	store.NextPause:    "pause with: tidings pause {c} --env {env} --reason ...",
 	store.NextOutcomes: "every recipient's outcome: tidings report {c} --env {env}",
+	store.NextRetry:    "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
+	store.NextInDoubt:  "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
 }
 
 // hint says what to run next with campaign c of environment env

@@ -120,12 +120,44 @@ func PausedForStateLoss(st *store.Status) bool {
 // Next is what can be done next with the campaign of st
 // (store.Control.Next), a pause for state loss found in the audit log
 // too (PausedForStateLoss), for a campaign staged before its control
-// recorded the action.
+// recorded the action. A finished campaign with temporary failures whose
+// retries ran out can have them re-queued (store.NextRetry, done only);
+// one with recipients in doubt has them to look at (store.NextInDoubt).
 func Next(st *store.Status) store.Next {
-	if PausedForStateLoss(st) {
+	switch {
+	case PausedForStateLoss(st):
 		return store.NextRecover
+	case st.State == store.StateDone && Exhausted(st) > 0:
+		return store.NextRetry
+	case st.State.Finished() && st.Counts[store.OutcomeInDoubt] > 0:
+		return store.NextInDoubt
 	}
 	return st.Control.Next()
+}
+
+// Exhausted is how many recipients of st's recent temporary failures are
+// failed now, their retries run out (store.ErrorGroup.Exhausted).
+func Exhausted(st *store.Status) int {
+	n := 0
+	for _, e := range st.Errors {
+		n += e.Exhausted
+	}
+	return n
+}
+
+// errorKind words whether the failures of group e come back by
+// themselves: permanent ones never; temporary ones are retried while
+// retries remain, and those whose retries ran out are failed.
+func errorKind(e store.ErrorGroup) string {
+	switch {
+	case e.InDoubt:
+		return "in doubt: may have been delivered, never sent again"
+	case !e.Temporary:
+		return "permanent"
+	case e.Exhausted > 0:
+		return fmt.Sprintf("temporary, retries exhausted: %d failed", e.Exhausted)
+	}
+	return "temporary, retried"
 }
 
 // WriteList writes one line per campaign.
@@ -247,14 +279,7 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	if len(st.Errors) > 0 {
 		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
 		for _, e := range st.Errors {
-			kind := "permanent"
-			switch {
-			case e.InDoubt:
-				kind = "in doubt: may have been delivered, never sent again"
-			case e.Temporary:
-				kind = "temporary, retried"
-			}
-			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), kind, e.Last.Local().Format(time.TimeOnly))
+			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), errorKind(e), e.Last.Local().Format(time.TimeOnly))
 		}
 	}
 	if len(st.Audit) > 0 {

@@ -127,6 +127,25 @@ func TestWrite(t *testing.T) {
 			not:  []string{"100.0%", "[##############################]"},
 		},
 		{
+			// retry.max_attempts 1: every 451 is failed for good, nothing
+			// retries it; the 421s were retried and sent.
+			name: "retries-exhausted",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateDone, By: "tidings-worker", At: at},
+				Total: 20, Staged: 20, Counts: counts(store.OutcomeSent, 16, store.OutcomeFailed, 4),
+				Errors: []store.ErrorGroup{{Code: "451", Response: "4.3.0 try again later", Temporary: true, Count: 4, Exhausted: 4, Last: at},
+					{Code: "421", Response: "4.7.0 busy", Temporary: true, Count: 3, Last: at}}},
+			want: []string{"4x 451 4.3.0 try again later (temporary, retries exhausted: 4 failed, last 09:30:00)", "3x 421 4.7.0 busy (temporary, retried, last 09:30:00)"},
+			not:  []string{"try again later (temporary, retried"},
+		},
+		{
+			name: "retries-waiting",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateRunning}, Total: 20, Staged: 20,
+				Counts: counts(store.OutcomeSent, 18, store.OutcomePending, 2), Retries: 2, RetriesDue: at.Add(10 * time.Minute), ETASeconds: 600,
+				Errors: []store.ErrorGroup{{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 2, Last: at}}},
+			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00", "ETA 10m0s",
+				"2x 451 4.7.1 greylisted (temporary, retried, last 09:30:00)"},
+		},
+		{
 			name: "many-batches",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 31}, Total: 20010, Staged: 20010,
 				Counts: counts(store.OutcomeSent, 15260, store.OutcomePending, 4750), Batches: batches(10, 40, 500, 30)},
@@ -153,6 +172,37 @@ func TestWrite(t *testing.T) {
 			}
 			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), got)
 		})
+	}
+}
+
+// TestNext: what the hint says next; a finished campaign with temporary
+// failures whose retries ran out (done: a retry re-queues them) or with
+// recipients in doubt says so rather than only "every recipient's
+// outcome".
+func TestNext(t *testing.T) {
+	t.Parallel()
+	exhausted := []store.ErrorGroup{{Code: "451", Temporary: true, Count: 4, Exhausted: 4}}
+	retried := []store.ErrorGroup{{Code: "451", Temporary: true, Count: 4}}
+	tests := []struct {
+		name   string
+		state  store.State
+		errors []store.ErrorGroup
+		doubt  int
+		want   store.Next
+	}{
+		{"done, retries ran out", store.StateDone, exhausted, 0, store.NextRetry},
+		{"done, retries ran out, in doubt too", store.StateDone, exhausted, 1, store.NextRetry},
+		{"done, retried and sent", store.StateDone, retried, 0, store.NextOutcomes},
+		{"done, in doubt", store.StateDone, retried, 2, store.NextInDoubt},
+		{"cancelled, retries ran out", store.StateCancelled, exhausted, 0, store.NextOutcomes}, // a cancelled campaign is not retried
+		{"cancelled, in doubt", store.StateCancelled, nil, 1, store.NextInDoubt},
+		{"running, retries ran out", store.StateRunning, exhausted, 1, store.NextPause},
+	}
+	for _, tt := range tests {
+		st := &store.Status{Control: store.Control{State: tt.state}, Errors: tt.errors, Counts: counts(store.OutcomeInDoubt, tt.doubt)}
+		if got := statusview.Next(st); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

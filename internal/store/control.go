@@ -480,7 +480,25 @@ const (
 	// in the workers' journals.
 	NextRecover
 	NextOutcomes // done or cancelled: every recipient has an outcome to read
+	// NextRetry: done, and temporary failures whose retries ran out are
+	// failed (a retry re-queues them). Given by the status's reader
+	// (statusview), which sees the errors; Control.Next never returns it.
+	NextRetry
+	// NextInDoubt: done or cancelled, with recipients in doubt (the SMTP
+	// server may have accepted them; they are never sent again): read who
+	// they are. Given by the status's reader, as NextRetry.
+	NextInDoubt
 )
+
+// NextOr returns what can be done next under control c, or n when c is
+// nil (a control action that moved the campaign to a state whose next is
+// n returns no control in force: see AlreadyOr).
+func (c *Control) NextOr(n Next) Next {
+	if c == nil {
+		return n
+	}
+	return c.Next()
+}
 
 // Next returns what can be done next with a campaign in c's state: the
 // same rule as Resume's (a pause for state loss is not resumed).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -297,6 +298,10 @@ type ErrorGroup struct {
 	InDoubt bool      `json:"in_doubt"`
 	Count   int       `json:"count"`
 	Last    time.Time `json:"last"`
+	// Exhausted is, of a temporary group, how many of its recipients are
+	// failed now: their retries ran out (retry.max_attempts), and nothing
+	// sends them again unless they are re-queued.
+	Exhausted int `json:"retries_exhausted,omitempty"`
 }
 
 // Status reads the live status of c.
@@ -365,9 +370,11 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
 	}
+	temps := map[string][]int{} // recipient -> the temporary groups it is in
 	for _, e := range errC.Val() {
 		var x struct {
 			T     int64  `json:"t"`
+			ID    string `json:"id"`
 			Code  string `json:"code"`
 			R     string `json:"r"`
 			Temp  bool   `json:"temp"`
@@ -382,6 +389,14 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			st.Errors = append(st.Errors, ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, InDoubt: x.Doubt, Last: fromMS(x.T)})
 		}
 		st.Errors[i].Count++
+		if x.Temp && x.ID != "" && !slices.Contains(temps[x.ID], i) {
+			temps[x.ID] = append(temps[x.ID], i)
+		}
+	}
+	if st.Counts[OutcomeFailed] > 0 && len(temps) > 0 {
+		if err := s.exhausted(ctx, c, st.Errors, temps); err != nil {
+			return nil, err
+		}
 	}
 	for _, a := range audC.Val() {
 		var e AuditEntry
@@ -417,6 +432,29 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// exhausted counts, in each temporary group of errors, the recipients
+// (temps: recipient -> its groups) failed now after a temporary failure
+// with the group's code: their retries ran out. One read of the ledger, made only when some
+// recipient is failed.
+func (s *Store) exhausted(ctx context.Context, c string, errors []ErrorGroup, temps map[string][]int) error {
+	ids := slices.Collect(maps.Keys(temps))
+	es, err := s.Entries(ctx, c, ids)
+	if err != nil {
+		return fmt.Errorf("read status of %s: %w", c, err)
+	}
+	for j, e := range es {
+		if e.State != OutcomeFailed || !e.Temp {
+			continue
+		}
+		for _, i := range temps[ids[j]] {
+			if errors[i].Code == e.Code { // the group of its last reply (one recipient, one failure)
+				errors[i].Exhausted++
+			}
+		}
+	}
+	return nil
 }
 
 // List returns the names of the campaigns staged in environment env (""
