@@ -189,15 +189,16 @@ func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) (*C
 	return ctl, err
 }
 
-// inForce reads, after action found campaign c already in state st (so
-// changed nothing and recorded nothing), the control in force: who put it
-// there, when and why. It is nil when c has left st meanwhile.
+// inForce reads, after action found campaign c already in state st (or,
+// for approve, approved) and so changed nothing and recorded nothing, the
+// control in force: who put it there, when and why. It is nil when c is
+// no longer so (changed meanwhile).
 func (s *Store) inForce(ctx context.Context, c, action string, st State) (*Control, error) {
 	ctl, err := s.Control(ctx, c)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%s %s: it is %s already, but who made it so could not be read: %w", action, c, st, err)
-	case ctl.State != st && !(action == "approve" && ctl.Approved):
+	case action == "approve" && !ctl.Approved, action != "approve" && ctl.State != st:
 		return nil, nil
 	}
 	return ctl, nil
@@ -271,7 +272,7 @@ func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a 
 	if !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
-	ctl, err := s.inForce(ctx, c, "approve", StateRunning)
+	ctl, err := s.inForce(ctx, c, "approve", "approved")
 	if ctl == nil && err == nil { // staged again meanwhile: approve that
 		return s.Approve(ctx, c, stage, inAdvance, a, reason)
 	}

@@ -59,10 +59,11 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time)
 // retries waiting look due later than they are.
 func retriesDueBy(st *Status, camp *campaign.Campaign, deferredAt map[int]time.Time) time.Time {
 	var by time.Time
+	if st.Retries <= 0 {
+		return by
+	}
 	for attempts, at := range deferredAt {
-		if st.Retries > 0 && !at.IsZero() {
-			by = laterOf(by, at.Add(camp.Retry.Delay(attempts)))
-		}
+		by = laterOf(by, at.Add(camp.Retry.Delay(attempts)))
 	}
 	return by
 }

@@ -436,9 +436,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 
 // exhausted counts, in each temporary group of errors, the recipients
 // (temps: recipient -> its groups) failed now after a temporary failure
-// with the group's code: their retries ran out. One read of the ledger, made only when some
-// recipient is failed.
-func (s *Store) exhausted(ctx context.Context, c string, errors []ErrorGroup, temps map[string][]int) error {
+// with the group's code: their retries ran out. One read of the ledger,
+// made only when some recipient is failed.
+func (s *Store) exhausted(ctx context.Context, c string, groups []ErrorGroup, temps map[string][]int) error {
 	ids := slices.Collect(maps.Keys(temps))
 	es, err := s.Entries(ctx, c, ids)
 	if err != nil {
@@ -449,8 +449,8 @@ func (s *Store) exhausted(ctx context.Context, c string, errors []ErrorGroup, te
 			continue
 		}
 		for _, i := range temps[ids[j]] {
-			if errors[i].Code == e.Code { // the group of its last reply (one recipient, one failure)
-				errors[i].Exhausted++
+			if groups[i].Code == e.Code { // the group of its last reply
+				groups[i].Exhausted++
 			}
 		}
 	}
