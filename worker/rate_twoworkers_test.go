@@ -43,7 +43,7 @@ func TestRateHoldsAcrossPauseResumeAndAStallWithTwoWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond) // the limiter refills meanwhile
-	if err := e.st.Resume(ctx, e.name, tester, "rate test"); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, tester, "rate test"); err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, 60*time.Second, "140 messages", func() bool { return e.smtp.Count() >= 140 })

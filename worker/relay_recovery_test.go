@@ -64,7 +64,7 @@ func TestRelayMisbehavesThenRecovers(t *testing.T) {
 			}
 			p.mode.Store(modeProxy)
 			t.Logf("resume at %s", time.Now().Format("15:04:05.000"))
-			if err := e.st.Resume(ctx, e.name, tester, "relay fixed"); err != nil {
+			if _, err := e.st.Resume(ctx, e.name, tester, "relay fixed"); err != nil {
 				t.Fatal(err)
 			}
 			wait.For(t, 60*time.Second, "the campaign to finish", func() bool {

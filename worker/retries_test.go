@@ -118,7 +118,7 @@ func TestRetriesOutstandingAtTheEndSurviveAPauseAndAWorkerRestart(t *testing.T) 
 	}
 	stop()
 	time.Sleep(2500 * time.Millisecond) // the first retries come due meanwhile
-	if err := e.st.Resume(ctx, e.name, tester, "go on"); err != nil {
+	if _, err := e.st.Resume(ctx, e.name, tester, "go on"); err != nil {
 		t.Fatal(err)
 	}
 	e.startWorker(t, wopts{})

@@ -214,7 +214,7 @@ func TestRecordOutcomeIsWhatTheLedgerRecords(t *testing.T) {
 				t.Fatalf("%s: claim %d: %+v %v", c, i+1, res, err)
 			}
 			if cancel && i == len(kinds)-1 {
-				if _, err := st.Cancel(ctx, c, who, "test"); err != nil {
+				if _, _, err := st.Cancel(ctx, c, who, "test"); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -36,7 +36,7 @@ func TestGiveBackAcrossAStaging(t *testing.T) {
 	if r, err := old.Step(ctx, nil, claims, p, time.Now()); err != nil || len(r.Claims) != 4 || r.Claims[3].Result != store.ClaimOK {
 		t.Fatalf("claims: %+v %v", r, err)
 	}
-	if _, err := st.Cancel(ctx, c, who, "wrong recipients file"); err != nil {
+	if _, _, err := st.Cancel(ctx, c, who, "wrong recipients file"); err != nil {
 		t.Fatal(err)
 	}
 	b := stage(t, st, c, stageOpts{n: 4, size: 4, resume: true})
@@ -84,7 +84,7 @@ func TestGiveBackAcrossAStaging(t *testing.T) {
 
 	// The new staging cancelled in turn: r2's give-back makes it
 	// cancelled.
-	if _, err := st.Cancel(ctx, c, who, "stop"); err != nil {
+	if _, _, err := st.Cancel(ctx, c, who, "stop"); err != nil {
 		t.Fatal(err)
 	}
 	back(old, "r2", "en", "w/r2")
