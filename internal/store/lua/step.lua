@@ -285,8 +285,10 @@ for s = 1, nops do
       elseif kind == 'in-doubt' then
         -- The whole message went out and no reply came: never sent again,
         -- and an error of the gates all the same (a relay that drops every
-        -- reply would otherwise put the whole list in doubt).
-        err = true
+        -- reply would otherwise put the whole list in doubt). Not a claim
+        -- a worker whose journal broke abandoned (claimed-no-outcome): no
+        -- relay saw it, and its journal pause says what to fix.
+        err = code ~= 'claimed-no-outcome'
         -- Only this claim's own late record may replace it (a stale record
         -- of an earlier claim must not make it due again).
         if tok ~= '' then flag = 'k:' .. tok end

@@ -213,8 +213,9 @@ for s = 0, nops - 1 do
         err = true
         badd(batch, 'perm', 1)
       elseif kind == 'in-doubt' then
-        -- An error of the gates (never sent again all the same).
-        err = true
+        -- An error of the gates (never sent again all the same), but a
+        -- claim a broken journal abandoned.
+        err = code ~= 'claimed-no-outcome'
         -- Only this claim's own late record may replace it (a stale record
         -- of an earlier claim must not make it due again).
         if tok ~= '' then flag = 'k:' .. tok end
@@ -240,7 +241,7 @@ for s = 0, nops - 1 do
       -- The auto-pause window counts first attempts (whatever their result)
       -- and retries that end for good; a retry that fails temporarily again
       -- (greylisting) is reported, not counted.
-      local counts = (kind == 'sent' or kind == 'failed' or kind == 'temp' or kind == 'in-doubt') and (first or st ~= 'deferred')
+      local counts = (kind == 'sent' or kind == 'failed' or kind == 'temp' or (kind == 'in-doubt' and err)) and (first or st ~= 'deferred')
       if W > 0 and counts then
         counted = counted + 1
         if err then
