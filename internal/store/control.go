@@ -123,7 +123,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	}
 	// go-redis sends a bool as 1 or 0.
 	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone}
-	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta}, args...)
+	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
 	}

@@ -9,7 +9,7 @@
 -- record yet: send is writing it, or a send was interrupted) can only be
 -- paused; the pause stays when the staging ends (stage_end.lua).
 --
--- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta
+-- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta, 6 batches, 7 bstats
 -- ARGV: 1 states it may move from (space list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
 --       7 reset the auto-pause window (1/0), 8 the move's audit action
@@ -42,8 +42,21 @@ if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then retur
 if move and ARGV[14] ~= '0' and redis.call('HGET', KEYS[1], 'at') ~= ARGV[14] then return {st, 0, ''} end
 if ARGV[15] ~= '' and redis.call('HGET', KEYS[1], 'stage') ~= ARGV[15] then return {st, 0, 'staged-again'} end
 if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1], 'approved') ~= '1' then
+  -- Done: a later batch released, or the canary's marked done (a tick),
+  -- or its first pass complete (a campaign paused before the tick that
+  -- would mark it: by an operator, or by the auto-pause its last failure
+  -- tripped).
   local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at')
-  if tonumber(b[1] or '-1') < 1 and tonumber(b[2] or '0') == 0 then return {st, 0, 'canary-running'} end
+  local cur = tonumber(b[1] or '-1')
+  local done = cur >= 1 or tonumber(b[2] or '0') ~= 0
+  if not done and cur == 0 then
+    local bj = redis.call('HGET', KEYS[6], '0')
+    if bj then
+      local c0 = cjson.decode(bj)
+      done = tonumber(redis.call('HGET', KEYS[7], '0:chunks_done') or '0') >= c0.last - c0.first + 1
+    end
+  end
+  if not done then return {st, 0, 'canary-running'} end
 end
 if not move and ARGV[11] == '1' and redis.call('HGET', KEYS[1], 'approved') == '1' then return {st, 0, 'approved'} end
 if move then
