@@ -339,6 +339,7 @@ const (
 	scanUnquoted        // CSV: in an unquoted field, or the rest of a broken line
 	scanQuoted          // CSV: in a quoted field; JSONL: in a string
 	scanQuote           // CSV: a quote in a quoted field, closing it or doubled; JSONL: a backslash in a string
+	scanBroken          // CSV: the rest of a line encoding/csv refuses (a bare quote, text after a closing quote): it skips to its end
 )
 
 func (c *lineEnds) Read(p []byte) (int, error) {
@@ -408,8 +409,11 @@ func (c *lineEnds) scan(b byte) {
 			c.state = scanUnquoted
 		}
 	case scanUnquoted:
-		if b == ',' {
+		switch b {
+		case ',':
 			c.state = scanStart
+		case '"':
+			c.state = scanBroken // a bare quote
 		}
 	case scanQuoted:
 		if b == '"' {
@@ -422,7 +426,7 @@ func (c *lineEnds) scan(b byte) {
 		case ',':
 			c.state = scanStart
 		default:
-			c.state = scanUnquoted
+			c.state = scanBroken // text after a closing quote
 		}
 	}
 }
