@@ -31,6 +31,7 @@ var (
 	bumpGenScript    = loadScript("bump_gen")
 	stageEndScript   = loadScript("stage_end")
 	leaseScript      = loadScript("lease")
+	stageKeepScript  = loadScript("stage_keep")
 	turnScript       = loadScript("turn")
 	checkInScript    = loadScript("checkin")
 	aliveScript      = loadScript("alive")

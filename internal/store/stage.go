@@ -499,6 +499,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 	}
 	var clear []string
+	var claims []keptClaim
 	for _, l := range sg.lookups {
 		for _, r := range l.recs {
 			pr := prs[0]
@@ -510,41 +511,26 @@ func (sg *Stager) flush(ctx context.Context) error {
 				continue
 			}
 			index(ctx, sg.pipe, sg.k, r, pr.owner, pr.last)
-			if !keeps(pr.entry) {
-				clear = append(clear, r.ID)
+			if keeps(pr.entry) && claimOf(pr.entry) != "" {
+				claims = append(claims, keptClaim{r: r, batch: l.batch, chunk: l.chunk, pr: pr})
 				continue
 			}
-			e := parseEntry(pr.entry)
-			if tok := claimOf(pr.entry); tok != "" {
-				// Kept in doubt, but its claim may be in a window of the
-				// staging before that has not ended yet (a relay slow to
-				// answer): its give-back (never sent) finds here where
-				// this staging counted it (lua/step.lua).
-				h, _ := json.Marshal(heldClaim{ID: r.ID, Lang: r.Lang, Batch: l.batch, Chunk: l.chunk})
-				sg.pipe.HSet(ctx, sg.k.held, tok, h)
-			}
-			switch {
-			case e.State == ledgerSending: // a claim's entry has no flag
-				e.State = OutcomeInDoubt
-				v := fmt.Sprintf("%s|%d|%d|%s|k:%s|left sending by an earlier run; the SMTP server may have accepted it", e.State, e.Attempts, ms(time.Now()), e.Code, e.Response)
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, v)
-				if pr.from != r.ID {
-					sg.pipe.HSet(ctx, sg.k.ledger, pr.from, v)
-				}
-			case pr.from != r.ID:
-				sg.pipe.HSet(ctx, sg.k.ledger, r.ID, pr.entry)
-			}
-			if pr.from != r.ID {
-				sg.sum.Carried++
-			}
-			sg.sum.Kept++
-			sg.counts[e.State]++
-			sg.counts["lang:"+r.Lang+":"+e.State]++
-			b := strconv.Itoa(l.batch) + ":"
-			if e.State != OutcomeSkipped { // never attempted: delivered in an earlier run
-				sg.bstats[b+"attempted"]++
-			}
-			sg.bstats[b+e.State]++
+			clear = sg.keep(ctx, r, l.batch, pr, clear)
+		}
+	}
+	// Kept in doubt, but its claim may be in a window of the staging
+	// before that has not ended yet (a relay slow to answer), whose
+	// give-back (never sent) must find where this staging counted it
+	// (held), or come before this staging writes it, and then it is kept
+	// as what the give-back left (lua/stage_keep.lua). A give-back comes
+	// once: the loop ends.
+	for n := 0; len(claims) > 0; n++ {
+		if n == 8 {
+			return fmt.Errorf("stage %s: the ledger entries of %s and others kept changing while they were staged: stage it again", sg.cfg.Campaign, claims[0].r.ID)
+		}
+		var err error
+		if claims, clear, err = sg.keepClaims(ctx, claims, clear); err != nil {
+			return err
 		}
 	}
 	sg.lookups = sg.lookups[:0]
@@ -694,6 +680,100 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 // heldClaim is where a staging counted a recipient whose entry it kept
 // in doubt holding the claim of a staging before (its value in held, by
 // the claim's token).
+// keptClaim is a recipient whose earlier ledger entry holds a claim of a
+// staging before, as read (pr), and where this staging puts it.
+type keptClaim struct {
+	r            Recipient
+	batch, chunk int
+	pr           prior
+}
+
+// keptEntry is the entry a re-staging keeps for earlier entry v (one it
+// keeps) and its outcome: v, but one left sending becomes in doubt,
+// keeping its claim's token.
+func keptEntry(v string) (string, string) {
+	e := parseEntry(v)
+	if e.State != ledgerSending {
+		return v, e.State
+	}
+	// A claim's entry has no flag.
+	return fmt.Sprintf("%s|%d|%d|%s|k:%s|left sending by an earlier run; the SMTP server may have accepted it", OutcomeInDoubt, e.Attempts, ms(time.Now()), e.Code, e.Response), OutcomeInDoubt
+}
+
+// keep keeps recipient r's earlier entry pr (one that holds no claim), or
+// adds r to clear when it is not one a re-staging keeps.
+func (sg *Stager) keep(ctx context.Context, r Recipient, batch int, pr prior, clear []string) []string {
+	if !keeps(pr.entry) {
+		return append(clear, r.ID)
+	}
+	v, state := keptEntry(pr.entry)
+	if v != pr.entry {
+		sg.pipe.HSet(ctx, sg.k.ledger, pr.from, v)
+	}
+	if pr.from != r.ID {
+		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, v)
+	}
+	sg.count(r, batch, pr, state)
+	return clear
+}
+
+// count counts recipient r, kept as state from its earlier entry pr.
+func (sg *Stager) count(r Recipient, batch int, pr prior, state string) {
+	if pr.from != r.ID {
+		sg.sum.Carried++
+	}
+	sg.sum.Kept++
+	sg.counts[state]++
+	sg.counts["lang:"+r.Lang+":"+state]++
+	b := strconv.Itoa(batch) + ":"
+	if state != OutcomeSkipped { // never attempted: delivered in an earlier run
+		sg.bstats[b+"attempted"]++
+	}
+	sg.bstats[b+state]++
+}
+
+// keepClaims keeps the recipients of cs in doubt, each with its held
+// record, where its ledger entry still holds the claim read
+// (lua/stage_keep.lua); one whose claim was given back meanwhile is kept,
+// or added to clear, as its entry says now. It returns those whose entry
+// now holds another claim, to be kept again.
+func (sg *Stager) keepClaims(ctx context.Context, cs []keptClaim, clear []string) ([]keptClaim, []string, error) {
+	args := make([]any, 0, 6*len(cs))
+	states := make([]string, len(cs))
+	for i, c := range cs {
+		v, state := keptEntry(c.pr.entry)
+		states[i] = state
+		h, _ := json.Marshal(heldClaim{ID: c.r.ID, Lang: c.r.Lang, Batch: c.batch, Chunk: c.chunk})
+		args = append(args, c.r.ID, c.pr.from, c.pr.entry, v, claimOf(c.pr.entry), h)
+	}
+	res, err := stageKeepScript.Run(ctx, sg.s.rdb, []string{sg.k.ledger, sg.k.held}, args...).Slice()
+	if err == nil && len(res) != len(cs) {
+		err = fmt.Errorf("%d answers for %d recipients", len(res), len(cs))
+	}
+	if err != nil {
+		return nil, clear, fmt.Errorf("stage %s: keep the recipients left in doubt: %w", sg.cfg.Campaign, err)
+	}
+	var again []keptClaim
+	for i, c := range cs {
+		switch v := res[i].(type) {
+		case int64:
+			if v == 1 {
+				sg.count(c.r, c.batch, c.pr, states[i])
+				continue
+			}
+			c.pr.entry = "" // given back: pending
+		case string:
+			c.pr.entry = v
+		}
+		if keeps(c.pr.entry) && claimOf(c.pr.entry) != "" {
+			again = append(again, c)
+			continue
+		}
+		clear = sg.keep(ctx, c.r, c.batch, c.pr, clear)
+	}
+	return again, clear, nil
+}
+
 type heldClaim struct {
 	ID    string `json:"i"`
 	Lang  string `json:"l"`
