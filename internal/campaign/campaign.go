@@ -39,6 +39,7 @@
 package campaign
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -254,6 +255,13 @@ func Parse(data []byte, file string) (*Campaign, error) {
 	c.line = doc.Line
 	if err := c.validate(file, doc.Line); err != nil {
 		return nil, err
+	}
+	// An unquoted no is a YAML 1.1 "false" to many readers and writers:
+	// written so, it may mean "none", and would send Norwegian to everyone
+	// without a locale.
+	if ml := c.LocalePolicy.MissingLocale; strings.EqualFold(ml, "no") && doc.Plain("locale_policy", "missing_locale") {
+		return nil, &yamlnode.Error{File: file, Line: doc.Line("locale_policy", "missing_locale"), Field: "locale_policy.missing_locale",
+			Msg: fmt.Sprintf("%s, unquoted, may mean \"none\" (YAML 1.1 reads it as false) but names Norwegian: to refuse recipients without a locale write refuse; to send them Norwegian write \"no\" in quotes, or nb", ml)}
 	}
 	return &c, nil
 }

@@ -142,6 +142,10 @@ func TestParseErrors(t *testing.T) {
 		{"failure rate not a number", base + "batches:\n  max_failure_rate: .nan\n", []string{"c.yaml:7: batches.max_failure_rate: NaN is not a share"}, nil},
 		{"retry", base + "retry:\n  max_attempts: 0\n  backoff: -1s\n", []string{"c.yaml:7: retry.max_attempts", "c.yaml:8: retry.backoff"}, nil},
 		{"missing locale", base + "locale_policy:\n  missing_locale: \"??\"\n", []string{"c.yaml:7: locale_policy.missing_locale"}, nil},
+		// An unquoted no may mean "none" (YAML 1.1's false), and names
+		// Norwegian (red team 12b): refused, saying how to write either.
+		{"missing locale no", base + "locale_policy:\n  missing_locale: no\n", []string{`c.yaml:7: locale_policy.missing_locale: no, unquoted, may mean "none" (YAML 1.1 reads it as false) but names Norwegian: to refuse recipients without a locale write refuse; to send them Norwegian write "no" in quotes, or nb`}, nil},
+		{"missing locale NO", base + "locale_policy:\n  missing_locale: NO\n", []string{"c.yaml:7: locale_policy.missing_locale: NO, unquoted, may mean"}, nil},
 		{"alias", base + "locale_policy:\n  aliases: {gsw: \"!!\"}\n", []string{"c.yaml:7: locale_policy.aliases.gsw: \"!!\" is not a language tag"}, nil},
 		{"alias to an unknown language", base + "locale_policy:\n  aliases: {gsw: zz}\n", []string{"c.yaml:7: locale_policy.aliases.gsw: \"zz\" is not a known language (a well-formed tag, but no language has it): map to a catalog language such as de"}, nil},
 		{"aliases differing in case", base + "locale_policy:\n  aliases:\n    gsw: de\n    GSW: fr\n", []string{"c.yaml:9: locale_policy.aliases.GSW: GSW and gsw (line 8) name the same locale"}, nil},
@@ -345,5 +349,22 @@ func TestRetryDelay(t *testing.T) {
 		if got := r.Delay(tt.attempts); got != tt.want {
 			t.Errorf("Delay(%d) = %s, want %s", tt.attempts, got, tt.want)
 		}
+	}
+}
+
+// TestMissingLocaleNoQuotedIsNorwegian: an unquoted missing_locale: no is
+// refused (it may mean "none"), but Norwegian written so that it cannot be
+// read as a yes/no word is taken.
+func TestMissingLocaleNoQuotedIsNorwegian(t *testing.T) {
+	t.Parallel()
+	const base = "name: ok\nenvironment: staging\ntemplate: welcome\nrecipients: r.csv\nfrom: a@b.example\nlocale_policy:\n  missing_locale: "
+	for _, v := range []string{`"no"`, `'no'`, "nb"} {
+		c, err := Parse([]byte(base+v+"\n"), "c.yaml")
+		if err != nil || strings.Trim(v, `"'`) != c.LocalePolicy.MissingLocale {
+			t.Errorf("missing_locale: %s: %v, %+v; want it taken", v, err, c)
+		}
+	}
+	if _, err := Parse([]byte(base+"no\n"), "c.yaml"); err == nil {
+		t.Errorf("missing_locale: no (unquoted) taken; want refused")
 	}
 }

@@ -361,6 +361,13 @@ func (d *Document) Has(path ...string) bool {
 	return n != nil && resolve(n).ShortTag() != nullTag
 }
 
+// Plain reports whether the value at path is written as a plain scalar:
+// not quoted, not a block scalar.
+func (d *Document) Plain(path ...string) bool {
+	n, _ := d.find(path)
+	return n != nil && resolve(n).Kind == yaml.ScalarNode && resolve(n).Style == 0
+}
+
 // Line returns the line of the value at path, or of the deepest key found
 // on the way (0 for an empty document), for messages about a value.
 func (d *Document) Line(path ...string) int {
