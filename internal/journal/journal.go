@@ -482,6 +482,9 @@ type File struct {
 // journal files collected anywhere is read as the campaign's.
 func Files(path, campaign string) ([]File, error) {
 	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read journal: %s does not exist (%w): give a worker's journal directory (journal.dir), the directory of campaign %s in it, the directory you copied every worker's journal files into, or a journal file", path, fs.ErrNotExist, campaign)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,6 +153,9 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	runs := map[string]bool{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("read deliveries: %s does not exist (%w): give a delivery journal directory (a worker's journal.dir, or the directory you copied every worker's journal files into), a journal file, or a report saved before the loss", p, fs.ErrNotExist)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read deliveries: %w", err)
 		}
