@@ -285,11 +285,12 @@ func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	stageC := p.HGet(ctx, k.control, "stage")
 	listedC := p.SIsMember(ctx, keyCampaigns, k.name)
 	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
+	// These two say all a reader needs: no "read meta:" before them.
 	switch {
 	case leaseC.Val() != "":
-		return fmt.Errorf("%s: %w", action, &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())})
+		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())}
 	case stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
-		return fmt.Errorf("%s: %w", action, &UnfinishedStagingError{Campaign: k.name})
+		return &UnfinishedStagingError{Campaign: k.name}
 	}
 	return s.notFound(ctx, action, k.name)
 }
