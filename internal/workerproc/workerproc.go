@@ -62,6 +62,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // Run runs the worker process until ctx ends, then drains; an ended ctx is
 // not an error. Errors: a *ConfigError, or the worker's.
 func Run(ctx context.Context, o Options) error {
+	if o.Concurrency < 0 {
+		return &ConfigError{Err: fmt.Errorf("concurrency %d: give a positive number of SMTP connections, or none for the environment's", o.Concurrency)}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

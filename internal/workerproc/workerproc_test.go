@@ -97,4 +97,9 @@ func TestRunConfigErrors(t *testing.T) {
 	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: 1, Templates: fstest.MapFS{}}); !errors.As(err, &ce) {
 		t.Errorf("templates without locales: %v, want a *ConfigError", err)
 	}
+	// A negative number of connections was taken as the default (README
+	// walk-through: worker --concurrency -3).
+	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: -3}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "concurrency -3: give a positive number") {
+		t.Errorf("concurrency -3: %v, want a *ConfigError saying so", err)
+	}
 }
