@@ -22,10 +22,18 @@
 // allows) and the domain a name with at least one dot. Display names, angle
 // brackets, comments, quoted local parts and address literals
 // ("a@[127.0.0.1]") are refused, as are control characters, whitespace and
-// invalid UTF-8 anywhere. Lengths are checked on the envelope form: at most
+// invalid UTF-8 anywhere. So is a character a spreadsheet shows as nothing
+// or as a space although it is not one (csvcell.Invisible: a zero-width
+// space, a soft hyphen, a byte order mark, a direction or word-joining
+// control, a no-break space), in the local part or the domain: the
+// address read would not be the one the operator sees, and in the local
+// part it would be another mailbox. The one exception is the zero-width
+// non-joiner U+200C where it is spelling: after a letter of a joining
+// script (Arabic, Syriac, N'Ko, Mongolian, Mandaic) or a combining mark
+// (an Indic virama) and before a letter or mark. Lengths are checked on the envelope form: at most
 // 64 bytes before @, 63 per domain label, 253 for the domain and 254 in all.
 //
-// The package imports nothing of tidings.
+// The package imports nothing of tidings but the leaf package csvcell.
 package address
 
 import (
@@ -36,6 +44,8 @@ import (
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/tidings-mail/tidings/internal/csvcell"
 )
 
 // Limits on the envelope form (RFC 5321 section 4.5.3.1, RFC 1035).
@@ -115,6 +125,9 @@ func Parse(s string) (Address, error) {
 		}
 		return fail("holds the control character U+%04X at byte %d: remove it", r, i)
 	}
+	if r, i, ok := hidden(s); ok {
+		return fail("holds the invisible character U+%04X at byte %d, which a spreadsheet does not show, so it is not the address it looks like: remove the character from the file", r, i)
+	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
 		return fail("is not an email address: write it as local@domain")
@@ -188,6 +201,36 @@ func isPlainLDH(d string) bool {
 		}
 	}
 	return true
+}
+
+// hidden returns the first character of s that csvcell.Invisible finds and
+// its byte offset, passing over a zero-width non-joiner that is spelling
+// (joiningZWNJ).
+func hidden(s string) (rune, int, bool) {
+	for off := 0; off < len(s); {
+		r, at, ok := csvcell.Invisible(s[off:])
+		if !ok {
+			return 0, 0, false
+		}
+		at += off
+		if r != '\u200c' || !joiningZWNJ(s, at) {
+			return r, at, true
+		}
+		off = at + utf8.RuneLen(r)
+	}
+	return 0, 0, false
+}
+
+// joiningZWNJ reports whether the zero-width non-joiner at byte at of s
+// stands where it is part of a word's spelling (as in Persian), changing
+// how the letters around it join: after a letter of a joining script or a
+// combining mark (an Indic virama), and before a letter or a mark.
+func joiningZWNJ(s string, at int) bool {
+	before, _ := utf8.DecodeLastRuneInString(s[:at])
+	after, _ := utf8.DecodeRuneInString(s[at+utf8.RuneLen('\u200c'):])
+	joining := unicode.In(before, unicode.Arabic, unicode.Syriac, unicode.Nko, unicode.Mongolian, unicode.Mandaic) && unicode.IsLetter(before)
+	return (joining || unicode.Is(unicode.Mn, before)) &&
+		after >= utf8.RuneSelf && (unicode.IsLetter(after) || unicode.Is(unicode.Mn, after))
 }
 
 // firstBad returns the first control character (C0, DEL, C1) or invalid
