@@ -126,7 +126,7 @@ func Parse(s string) (Address, error) {
 		return fail("holds the control character U+%04X at byte %d: remove it", r, i)
 	}
 	if r, i, ok := hidden(s); ok {
-		return fail("holds the invisible character U+%04X at byte %d, which a spreadsheet does not show, so it is not the address it looks like: remove the character from the file", r, i)
+		return fail("holds the invisible character U+%04X at byte %d, which a spreadsheet does not show, so it is not the address it looks like: remove the character", r, i)
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {

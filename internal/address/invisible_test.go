@@ -15,7 +15,7 @@ import (
 // refused like the others.
 func TestInvisibleCharacterIsRefused(t *testing.T) {
 	t.Parallel()
-	const todo = ", which a spreadsheet does not show, so it is not the address it looks like: remove the character from the file"
+	const todo = ", which a spreadsheet does not show, so it is not the address it looks like: remove the character"
 	for _, tc := range []struct {
 		name, in, want string // want: "" when valid
 	}{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/testsend"
 	"github.com/tidings-mail/tidings/worker"
 )
@@ -19,6 +20,9 @@ func (a *app) cmdTestSend() *cobra.Command {
 		Short: "Send one message per covered language to a QA inbox",
 		Args:  argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := address.Parse(to); err != nil {
+				return usageError(cmd, fmt.Errorf("--to %w", err))
+			}
 			b, e, err := a.loadCampaign(args[0], env)
 			if err != nil {
 				return err
