@@ -46,13 +46,14 @@ func TestPlanInvisibleCharacterInEmailIsInvalid(t *testing.T) {
 
 // TestTestSendToWithInvisibleCharacterIsRefused: test-send --to follows the
 // same rule as a recipients file: an address holding a character a
-// spreadsheet does not show is refused before anything is sent, also in
-// an environment without an allowlist (where --to was not parsed at all).
+// spreadsheet does not show is refused (exit 2) before anything is sent,
+// also in an environment without an allowlist (where --to was not parsed
+// at all).
 func TestTestSendToWithInvisibleCharacterIsRefused(t *testing.T) {
 	t.Parallel()
 	file := writeCampaign(t, campaignFile{})
 	r := cli(t, nil, "test-send", file, "--env", "staging", "--to", "qa\u200b@example.org")
-	want := `--to "qa\u200b@example.org" holds the invisible character U+200B at byte 2, which a spreadsheet does not show, so it is not the address it looks like: remove the character`
+	want := `the QA inbox "qa\u200b@example.org" holds the invisible character U+200B at byte 2, which a spreadsheet does not show, so it is not the address it looks like: remove the character`
 	if r.code != 2 || !strings.Contains(r.stderr, want) {
 		t.Errorf("want exit 2 and %q on stderr\n%s", want, r)
 	}

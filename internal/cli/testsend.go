@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/testsend"
 	"github.com/tidings-mail/tidings/worker"
 )
@@ -20,9 +19,6 @@ func (a *app) cmdTestSend() *cobra.Command {
 		Short: "Send one message per covered language to a QA inbox",
 		Args:  argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := address.Parse(to); err != nil {
-				return usageError(cmd, fmt.Errorf("--to %w", err))
-			}
 			b, e, err := a.loadCampaign(args[0], env)
 			if err != nil {
 				return err

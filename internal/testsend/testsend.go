@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/plan"
@@ -88,8 +89,13 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 
 // Run sends the test messages, one language after the other on one
 // connection. An unreachable server is a *ConnectError; failures of single
-// languages are in the result.
+// languages are in the result. A QA inbox that is not an address a
+// recipients file may hold (package address) is refused before anything is
+// sent, with the *address.Error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if _, err := address.Parse(cfg.To); err != nil {
+		return nil, fmt.Errorf("the QA inbox %w", err)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
