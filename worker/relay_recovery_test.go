@@ -40,8 +40,15 @@ func TestRelayMisbehavesThenRecovers(t *testing.T) {
 			if tt.after == 0 {
 				p.mode.Store(tt.mode)
 			}
-			// A backoff long enough that no retry comes before the pause.
-			e.stage(t, opts{n: n, size: n, errorRate: 0.5, window: 100, minAtt: 20, maxAttempt: 3, backoff: "10s"})
+			// A backoff long enough that no retry comes before the pause. When
+			// the relay turns bad mid-campaign, a rate (4 s for all) keeps the
+			// campaign from ending before the test turns it: on a loaded
+			// machine the worker sent all 200 first, and nothing paused.
+			rate := ""
+			if tt.after > 0 {
+				rate = "50/s"
+			}
+			e.stage(t, opts{n: n, size: n, errorRate: 0.5, window: 100, minAtt: 20, maxAttempt: 3, backoff: "10s", rate: rate})
 			e.startWorker(t, wopts{smtp: &send.Config{Host: "127.0.0.1", Port: p.port(), TLS: tt.tls, InsecureSkipVerify: true, Timeout: 5 * time.Second,
 				Username: "tidings", Password: "s3cret"}})
 			if tt.after > 0 {
