@@ -10,6 +10,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,14 +33,15 @@ import (
 
 // Main runs the tidings command line with args and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(ctx, args, stdin, stdout, stderr, os.Getenv)
+	return run(ctx, args, stdin, stdout, stderr, os.Getenv, os.Environ())
 }
 
-// run is Main with the environment lookup injected, so that tests can run
-// in parallel, each with its own TIDINGS_* variables.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+// run is Main with the environment (its lookup, and its KEY=VALUE list)
+// injected, so that tests can run in parallel, each with its own TIDINGS_*
+// variables.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, environ []string) int {
 	redisconn.QuietLogs()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, stopProfile: func() {}}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, environ: environ, stopProfile: func() {}}
 	root := a.root()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -53,6 +55,7 @@ type app struct {
 	stdin                io.Reader
 	stdout, stderr       io.Writer
 	getenv               func(string) string
+	environ              []string // KEY=VALUE: a TIDINGS_* variable tidings does not read is warned of
 	configPath, logLevel string
 	cpuProfile           string // --cpuprofile (hidden): for performance work
 	stopProfile          func() // ends the profile
@@ -85,6 +88,9 @@ func (a *app) root() *cobra.Command {
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		if _, err := loglevel.Level(a.logLevel, slog.LevelInfo); err != nil {
 			return usageError(c, fmt.Errorf("--log-level: %w", err))
+		}
+		for _, u := range environment.UnknownVariables(a.environ, "TIDINGS_CONFIG") { // once: before the command runs
+			a.logger(slog.LevelInfo).Warn("unknown environment variable, ignored", "variable", u.Name, "closest", cmp.Or(u.Closest, "none (tidings help environments lists them)"))
 		}
 		var err error
 		if a.stopProfile, err = cpuprofile.Start(a.cpuProfile); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -61,13 +61,13 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		opts.Connect = func(ctx context.Context) (*store.Store, error) { return a.storeOf(ctx, e) }
 	}
 	for _, f := range []struct {
-		file string
-		list **console.TokenList
-	}{{o.viewerFile, &opts.Viewers}, {o.operatorFile, &opts.Operators}} {
+		flag, file string
+		list       **console.TokenList
+	}{{"--viewer-tokens", o.viewerFile, &opts.Viewers}, {"--operator-tokens", o.operatorFile, &opts.Operators}} {
 		if f.file != "" {
-			b, err := os.ReadFile(f.file)
+			b, err := userfile.Read(f.file)
 			if err != nil {
-				return configError(fmt.Errorf("read tokens: %w", err))
+				return fmt.Errorf("%s %w", f.flag, err) // classify: exit 2
 			}
 			*f.list = &console.TokenList{Data: string(b), Source: f.file}
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
+	"github.com/tidings-mail/tidings/internal/workerproc"
 )
 
 // Exit codes, as documented in the README and `tidings --help`.
@@ -71,14 +73,20 @@ func exitCode(err error, stderr io.Writer) int {
 // NOREPLICAS, CLUSTERDOWN, LOADING, ... during a failover) is
 // infrastructure (with advice, redisconn.Explain) unless the environment's
 // Redis password or permissions must change, and so is a campaign another
-// send is staging (refused for now); everything else (cobra's own
-// errors too) a usage, configuration or input error the user must fix. An interrupted command's
-// error is returned as it is.
+// send is staging (refused for now), and a file the disk cannot hold now
+// (userfile.Error); everything else (cobra's own errors, a path or a
+// worker setting to fix too) a usage, configuration or input error the
+// user must fix. An interrupted command's error is returned as it is.
 func classify(err error) error {
 	var ee *exitError
+	var fe *userfile.Error
 	switch {
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
+	case errors.As(err, &fe) && fe.Infrastructure():
+		return infraError(err)
+	case errors.As(err, &fe), errors.As(err, new(*workerproc.ConfigError)): // not the network errors they may wrap
+		return configError(err)
 	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err), errors.As(err, new(*store.BeingStagedError)):
 		if err = redisconn.Explain(err); redisconn.IsSettings(err) {
 			return configError(err) // a Redis password or permission to fix

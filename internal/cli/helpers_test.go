@@ -50,7 +50,7 @@ func cli(t testing.TB, env map[string]string, args ...string) result {
 func cliIn(t testing.TB, ctx context.Context, env map[string]string, stdin io.Reader, args ...string) result {
 	t.Helper()
 	var stdout, stderr syncbuf.Buffer
-	code := run(ctx, args, stdin, &stdout, &stderr, func(k string) string { return env[k] })
+	code := run(ctx, args, stdin, &stdout, &stderr, func(k string) string { return env[k] }, environOf(env))
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
@@ -150,7 +150,7 @@ func startWorker(t *testing.T, env map[string]string, args ...string) (stop func
 			args = []string{"--concurrency", "2", "--log-level", "warn"}
 		}
 		done <- run(ctx, append([]string{"worker", "--env", "staging"}, args...),
-			strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+			strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] }, environOf(env))
 	}()
 	stopped, code := false, 0
 	stop = func() int {
@@ -225,4 +225,13 @@ func contains(t *testing.T, what, out string, wants ...string) {
 			t.Errorf("%s lacks %q\n%s", what, w, out)
 		}
 	}
+}
+
+// environOf is env as KEY=VALUE lines (os.Environ's form).
+func environOf(env map[string]string) []string {
+	var out []string
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 )
@@ -42,7 +43,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			}
 			path, err := sum.WriteRejectsFile(o.rejects) // or removes a stale one
 			if err != nil {
-				return configError(err)
+				return fmt.Errorf("--rejects %w", err)
 			}
 			if path == "" {
 				return nil
@@ -57,7 +58,7 @@ func (a *app) cmdPlan() *cobra.Command {
 	})
 	addEnv(c, &o.env, "environment whose allowlist applies (default: the campaign's environment)", false)
 	c.Flags().StringVar(&o.rejects, "rejects", "", "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv when there are any)")
-	c.Flags().IntVar(&o.maxRejects, "show", 20, "how many refused/invalid rows to show on screen")
+	c.Flags().Var(flagvalue.NewCount(&o.maxRejects, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	addOutput(c, &o.out, "text", "text", "json")
 	return c
 }

@@ -184,7 +184,7 @@ func TestPreviewServeIsLoopback(t *testing.T) {
 	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", ":0"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		done <- run(ctx, []string{"preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", ":0"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" }, nil)
 	}()
 	wait.For(t, 30*time.Second, "the gallery to be served", func() bool { return strings.Contains(stdout.String(), "Ctrl-C to stop") },
 		func() string { return stdout.String() + stderr.String() })
@@ -220,7 +220,7 @@ func TestPreviewServeWithViewerTokens(t *testing.T) {
 	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", "0.0.0.0:0", "--viewer-tokens", tokens}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		done <- run(ctx, []string{"preview", file, "--out", filepath.Join(t.TempDir(), "p"), "--serve", "0.0.0.0:0", "--viewer-tokens", tokens}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" }, nil)
 	}()
 	wait.For(t, 30*time.Second, "the gallery to be served", func() bool {
 		select {

@@ -11,6 +11,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 type reportOptions struct {
@@ -53,8 +54,10 @@ func (a *app) cmdReport() *cobra.Command {
 			}
 			// A failed report leaves the file --out names as it was
 			// (report.WriteFile).
-			if err := report.WriteFile(o.file, write); err != nil {
-				return err // a file that cannot be written: classify's exit 2
+			if err := report.WriteFile(o.file, write); errors.As(err, new(*userfile.Error)) {
+				return fmt.Errorf("--out %w", err) // classify: exit 2, or 3 for a full disk
+			} else if err != nil {
+				return err
 			}
 			fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))
 			return nil

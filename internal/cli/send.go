@@ -16,6 +16,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -45,7 +46,7 @@ func (a *app) cmdSend() *cobra.Command {
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
 	c.Flags().BoolVar(&o.launch.ResumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
 	c.Flags().StringArrayVar(&o.exclude, "exclude-delivered", nil, "skip the recipients this delivery journal (directory or .jsonl) or report (.csv/.json) records as sent or in doubt; repeatable")
-	c.Flags().IntVar(&o.show, "show", 20, "how many refused/invalid rows to show on screen")
+	c.Flags().Var(flagvalue.NewCount(&o.show, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	return c
 }
 
@@ -74,7 +75,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	sum.WriteText(a.stdout, o.show)
 	path, err := sum.WriteRejectsFile(o.rejects) // or removes an earlier plan's, with none
 	if err != nil {
-		return configError(err)
+		return fmt.Errorf("--rejects %w", err)
 	}
 	printf(a.stdout, path != "", "\nRows not sent written to %s\n", absPath(path))
 	opts := o.launch

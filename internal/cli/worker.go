@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/workerproc"
 )
@@ -29,7 +30,7 @@ func (a *app) cmdWorker() *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.runWorker(cmd.Context(), o) },
 	})
 	addEnv(c, &o.env, "environment (required)", true)
-	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "SMTP connections, i.e. chunks in flight (default: the environment's concurrency, else smtp.connections, else 8)")
+	c.Flags().Var(flagvalue.NewCount(&o.concurrency, 0, "0 uses the environment's"), "concurrency", "SMTP connections, i.e. chunks in flight (default: the environment's concurrency, else smtp.connections, else 8)")
 	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
 	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
 	c.Flags().StringVar(&o.locales, "locales", "", "render from this catalogs directory instead of the approved snapshot (needs --templates)")
@@ -56,9 +57,5 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	if o.templates != "" {
 		p.Templates, p.Locales = os.DirFS(o.templates), os.DirFS(o.locales)
 	}
-	err = workerproc.Run(ctx, p)
-	if ce := (*workerproc.ConfigError)(nil); errors.As(err, &ce) {
-		return configError(err)
-	}
-	return classify(err)
+	return classify(workerproc.Run(ctx, p))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 func engine(t testing.TB, policy render.Policy) *render.Engine {
@@ -468,8 +469,12 @@ func TestWriteRejectsFile(t *testing.T) {
 	if err != nil || string(b) != "line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n" {
 		t.Errorf("file %q, %v", b, err)
 	}
-	if _, err := s.WriteRejectsFile(filepath.Join(t.TempDir(), "no", "dir.csv")); err == nil || !strings.HasPrefix(err.Error(), "write rejects file: ") {
-		t.Errorf("unwritable path: %v", err)
+	// A directory that does not exist: the error names the path as given
+	// and the directory (userfile.Error).
+	nodir := filepath.Join(t.TempDir(), "no", "dir.csv")
+	var ue *userfile.Error
+	if _, err := s.WriteRejectsFile(nodir); !errors.As(err, &ue) || ue.Problem != userfile.NoDir || ue.Path != nodir {
+		t.Errorf("unwritable path: %v, want a userfile.Error (NoDir) naming %s", err, nodir)
 	}
 	// A row made to run in a spreadsheet does not.
 	s.Rejects = []Reject{{Line: 4, ID: "=1+1", Email: `=HYPERLINK("http://evil.example")`, Locale: "@x", Outcome: "invalid", Field: "email", Reason: "-bad"}}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/csvcell"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // RejectsHeader is the header row of WriteRejectsCSV.
@@ -46,7 +47,7 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 // path, CAMPAIGN-NAME.rejects.csv when path is empty, and returns its path.
 // With no such row it writes nothing and returns "", and removes a rejects
 // file an earlier plan of the campaign left at path (its rows are no
-// longer true).
+// longer true). Errors of the file are *userfile.Error naming path.
 func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	if path == "" {
 		path = s.Campaign + ".rejects.csv"
@@ -54,21 +55,21 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	if len(s.Rejects) == 0 {
 		if old, err := os.ReadFile(path); err == nil && rejectsOf(old, s.Campaign) {
 			if err := os.Remove(path); err != nil {
-				return "", fmt.Errorf("remove the rejects file of an earlier plan: %w", err)
+				return "", userfile.Explain(path, true, err)
 			}
 		}
 		return "", nil
 	}
-	f, err := os.Create(path)
+	f, err := userfile.Create(path)
 	if err != nil {
-		return "", fmt.Errorf("write rejects file: %w", err)
+		return "", err
 	}
 	err = s.WriteRejectsCSV(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return "", fmt.Errorf("write rejects file %s: %w", path, err)
+		return "", userfile.Explain(path, true, err)
 	}
 	return path, nil
 }

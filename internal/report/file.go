@@ -1,20 +1,26 @@
 package report
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // WriteFile writes a report to path with write, into a file beside it that
 // is renamed over path only once write returns nil: a report that fails
 // (Redis away, no journal) never empties the one already there, which may
-// be the only list of who was sent. write's error is returned as it is.
+// be the only list of who was sent. write's error is returned as it is;
+// an error of the file is a *userfile.Error naming path (never the file
+// beside it).
 func WriteFile(path string, write func(io.Writer) error) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return &userfile.Error{Path: path, Problem: userfile.IsDir}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("create report file: %w", err)
+		return userfile.Explain(path, true, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename: nothing
 	defer tmp.Close()
@@ -24,8 +30,5 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	if err = tmp.Close(); err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
-	if err != nil {
-		return fmt.Errorf("write report file: %w", err)
-	}
-	return nil
+	return userfile.Explain(path, true, err)
 }

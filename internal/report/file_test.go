@@ -5,9 +5,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/report"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // TestWriteFileKeepsTheOldReportOnFailure: a report that fails leaves the
@@ -36,5 +38,27 @@ func TestWriteFileKeepsTheOldReportOnFailure(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(dir); len(es) != 1 {
 		t.Errorf("%d files in the directory, want the report alone", len(es))
+	}
+}
+
+// TestWriteFileNamesThePathGiven: a report that cannot be written says
+// what is wrong with the path given (userfile.Error), not with the
+// temporary file beside it that the operating system named.
+func TestWriteFileNamesThePathGiven(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	wrote := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+	for _, tt := range []struct {
+		path string
+		want userfile.Problem
+	}{
+		{filepath.Join(dir, "missing", "report.csv"), userfile.NoDir},
+		{dir, userfile.IsDir},
+	} {
+		err := report.WriteFile(tt.path, wrote)
+		var ue *userfile.Error
+		if !errors.As(err, &ue) || ue.Problem != tt.want || ue.Path != tt.path || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("WriteFile(%s) = %v, want a userfile.Error (problem %d) naming that path", tt.path, err, tt.want)
+		}
 	}
 }

@@ -1,0 +1,138 @@
+// Package userfile opens the files a person names (a rejects file, a report
+// to write, a file of tokens) and, when that fails, says what is wrong with
+// the path as given (a directory that does not exist, a file that cannot be
+// written or does not exist, a full disk) and what to do, instead of the
+// operating system's words about it (or about a temporary file beside it).
+// It names no flag: the command line says which flag gave the path.
+package userfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Problem is what is wrong with a path.
+type Problem int
+
+// The problems Explain tells apart.
+const (
+	// Other is a failure none of the others describes (the operating
+	// system's error says it).
+	Other Problem = iota
+	// NoDir: the directory to write the file in does not exist.
+	NoDir
+	// NotWritable: the file, or the directory to write it in, cannot be
+	// written (permissions, a read-only file system).
+	NotWritable
+	// IsDir: the path names a directory, not a file.
+	IsDir
+	// Missing: the file to read does not exist.
+	Missing
+	// NotReadable: the file to read cannot be read (permissions).
+	NotReadable
+	// NoSpace: the disk (or quota) is full: the path is right, the
+	// machine cannot hold the file now.
+	NoSpace
+)
+
+// Error says what is wrong with Path, a path as the person gave it.
+type Error struct {
+	Path    string
+	Problem Problem
+	Err     error // the operating system's
+}
+
+// Error says what is wrong with the path and what to do.
+func (e *Error) Error() string {
+	dir := filepath.Dir(e.Path)
+	switch e.Problem {
+	case NoDir:
+		return fmt.Sprintf("%s: the directory %s does not exist: create it, or give a path in a directory that exists", e.Path, dir)
+	case NotWritable:
+		return fmt.Sprintf("%s: cannot be written (%s): give a path in a directory you can write to, or fix the permissions of %s", e.Path, reason(e.Err), dir)
+	case IsDir:
+		return fmt.Sprintf("%s: is a directory: give the path of a file", e.Path)
+	case Missing:
+		return fmt.Sprintf("%s: the file does not exist: check the path (a relative path starts in the current directory)", e.Path)
+	case NotReadable:
+		return fmt.Sprintf("%s: cannot be read (%s): fix its permissions, or give a file you can read", e.Path, reason(e.Err))
+	case NoSpace:
+		return fmt.Sprintf("%s: no space left (%s): free space on that disk, or give a path on another one, then run the command again", e.Path, reason(e.Err))
+	}
+	return fmt.Sprintf("%s: %s", e.Path, reason(e.Err))
+}
+
+// Unwrap returns the operating system's error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Infrastructure reports whether the path is right but the machine cannot
+// hold the file now (a full disk): running again later may succeed.
+func (e *Error) Infrastructure() bool { return e.Problem == NoSpace }
+
+// reason is the operating system's error without the path it names (the
+// temporary file's, say).
+func reason(err error) string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	case errors.As(err, &le):
+		return le.Err.Error()
+	}
+	return err.Error()
+}
+
+// Explain returns err, an error of reading (write false) or writing (write
+// true) path or a file beside it, as an *Error naming path. nil stays nil.
+func Explain(path string, write bool, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *Error
+	if errors.As(err, &ue) {
+		return err
+	}
+	p := Other
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		p = NoSpace
+	case errors.Is(err, syscall.EISDIR):
+		p = IsDir
+	case errors.Is(err, fs.ErrNotExist) && write:
+		p = NoDir
+	case errors.Is(err, fs.ErrNotExist):
+		p = Missing
+	case errors.Is(err, syscall.ENOTDIR) && write:
+		p = NoDir // a file where a directory should be
+	case errors.Is(err, syscall.ENOTDIR):
+		p = Missing
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		p = NotWritable
+		if !write {
+			p = NotReadable
+		}
+	}
+	if p == Other && write {
+		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+			p = IsDir // renaming a file over a directory
+		}
+	}
+	return &Error{Path: path, Problem: p, Err: err}
+}
+
+// Read reads the file at path; errors are *Error.
+func Read(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	return b, Explain(path, false, err)
+}
+
+// Create creates or truncates the file at path; errors are *Error.
+func Create(path string) (*os.File, error) {
+	f, err := os.Create(path)
+	return f, Explain(path, true, err)
+}
