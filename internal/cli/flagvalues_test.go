@@ -28,6 +28,13 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"--log-level", "debug", "version"}, 0, "tidings "},
 		{[]string{"status", "altea", "--env", "staging", "--watch", "--interval", "0s"}, 2, "--interval 0s: give a positive duration"},
 		{[]string{"status", "altea", "--env", "staging", "--watch", "--interval", "-5s"}, 2, "--interval -5s: give a positive duration"},
+		// A negative count was taken silently (plan --show -1 showed no
+		// row; worker --concurrency -3 was refused only once Redis
+		// answered, and exit 3 here, where it does not).
+		{[]string{"plan", "c.yaml", "--show", "-1"}, 2, `invalid argument "-1" for "--show" flag: -1 is negative: give 0 or more (0 shows none)`},
+		{[]string{"send", "c.yaml", "--env", "staging", "--show=-5"}, 2, `invalid argument "-5" for "--show" flag: -5 is negative`},
+		{[]string{"worker", "--env", "staging", "--concurrency", "-3"}, 2, `invalid argument "-3" for "--concurrency" flag: -3 is negative: give 0 or more (0 uses the environment's)`},
+		{[]string{"plan", "c.yaml", "--show", "x"}, 2, `"x" is not a whole number`},
 		{[]string{"completion", "tcsh"}, 2, `no completion for "tcsh": use bash, zsh, fish or powershell`},
 		{[]string{"completion", "bsh"}, 2, `no completion for "bsh"`},
 		{[]string{"completion", "bash"}, 0, "bash completion"},

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/progress"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -100,10 +100,10 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 			return err
 		}
 	}
-	bar := a.progress(int64(sum.Accepted), "staging")
-	opts.Progress = func() { _ = bar.Add(1) }
+	bar := progress.New(a.stderr, int64(sum.Accepted), "staging")
+	opts.Progress = bar.Add
 	res, err := p.Stage(ctx, st, opts)
-	_ = bar.Finish()
+	bar.Finish()
 	if err != nil && res == nil {
 		return a.launchError(err, b, env)
 	}
@@ -243,21 +243,4 @@ func (a *app) dryRun(b *bundle.Bundle, sum *plan.Summary) {
 		}
 	}
 	fmt.Fprintf(a.stdout, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", sum.Accepted, strings.Join(parts, ", "))
-}
-
-// progress returns a bar for total steps, drawn on stderr only when stderr
-// is a terminal and the work is long enough to watch.
-func (a *app) progress(total int64, what string) *progressbar.ProgressBar {
-	f, tty := a.stderr.(*os.File)
-	tty = tty && term.IsTerminal(int(f.Fd()))
-	return progressbar.NewOptions64(total,
-		progressbar.OptionSetVisibility(tty && total >= 10000),
-		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("rows"),
-		progressbar.OptionThrottle(100e6),
-		progressbar.OptionClearOnFinish(),
-	)
 }
