@@ -1,9 +1,11 @@
 package report
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
@@ -11,9 +13,9 @@ import (
 // WriteFile writes a report to path with write, into a file beside it that
 // is renamed over path only once write returns nil: a report that fails
 // (Redis away, no journal) never empties the one already there, which may
-// be the only list of who was sent. write's error is returned as it is;
-// an error of the file is a *userfile.Error naming path (never the file
-// beside it).
+// be the only list of who was sent. write's error is returned as it is,
+// but for a full disk; an error of the file is a *userfile.Error naming
+// path (never the file beside it).
 func WriteFile(path string, write func(io.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return &userfile.Error{Path: path, Problem: userfile.IsDir}
@@ -25,6 +27,9 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	defer os.Remove(tmp.Name()) // after the rename: nothing
 	defer tmp.Close()
 	if err := write(tmp); err != nil {
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return userfile.Explain(path, true, err) // the file beside path filled the disk
+		}
 		return err
 	}
 	if err = tmp.Close(); err == nil {

@@ -2,10 +2,13 @@ package report_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/report"
@@ -60,5 +63,15 @@ func TestWriteFileNamesThePathGiven(t *testing.T) {
 		if !errors.As(err, &ue) || ue.Problem != tt.want || ue.Path != tt.path || strings.Contains(err.Error(), ".tmp") {
 			t.Errorf("WriteFile(%s) = %v, want a userfile.Error (problem %d) naming that path", tt.path, err, tt.want)
 		}
+	}
+	// The disk filled up while the report was written to the file beside
+	// path: the error names path, and is infrastructure.
+	path := filepath.Join(dir, "report.csv")
+	err := report.WriteFile(path, func(w io.Writer) error {
+		return fmt.Errorf("write report: %w", &fs.PathError{Op: "write", Path: path + ".123.tmp", Err: syscall.ENOSPC})
+	})
+	var ue *userfile.Error
+	if !errors.As(err, &ue) || !ue.Infrastructure() || ue.Path != path || strings.Contains(err.Error(), ".tmp") {
+		t.Errorf("disk full: %v, want a userfile.Error (NoSpace) naming %s", err, path)
 	}
 }
