@@ -79,6 +79,13 @@ func TestComposeFile(t *testing.T) {
 	if !mounted {
 		t.Errorf("redis does not run with deploy/redis.conf: command %v, volumes %v", redis.Command, redis.Volumes)
 	}
+	// deploy/redis.conf names no data directory (a "dir" line would fail
+	// the README's host command), so the compose command must put the
+	// data on the volume mounted at /data.
+	if i := slices.Index(redis.Command, "--dir"); i < 0 || i+1 >= len(redis.Command) || redis.Command[i+1] != "/data" ||
+		!slices.ContainsFunc(redis.Volumes, func(v string) bool { return strings.HasSuffix(v, ":/data") }) {
+		t.Errorf("redis keeps its data outside the /data volume: command %v, volumes %v", redis.Command, redis.Volumes)
+	}
 	if redis.Healthcheck == nil {
 		t.Errorf("redis has no healthcheck: the worker's depends_on needs one")
 	}

@@ -169,39 +169,28 @@ func Start(t testing.TB) *Redis {
 
 // StartServer starts a dedicated redis-server with configFile (for example
 // deploy/redis.conf), overriding only what a test needs: a free port on
-// 127.0.0.1, a temporary working directory instead of any "dir" line, no
-// daemonizing, and the log in the failure message if it does not start. It
-// never falls back to an embedded server: without redis-server it fails
-// under CI=true and skips otherwise. The server is the test's alone, so
-// [Redis.Restart] and [Redis.Wipe] may simulate a crash or lost state.
+// 127.0.0.1, a temporary data directory (--dir, as the README runs the file
+// on a host), no daemonizing, and the log in the failure message if it does
+// not start. The file is used as it is: a "dir" line in it, which Redis
+// applies while reading the file, before --dir, fails here as it would on
+// the operator's host. It never falls back to an embedded server: without
+// redis-server it fails under CI=true and skips otherwise. The server is
+// the test's alone, so [Redis.Restart] and [Redis.Wipe] may simulate a
+// crash or lost state.
 func StartServer(t testing.TB, configFile string) *Redis {
 	t.Helper()
 	bin := need(t, "redis-server", "redis-server")
-	conf, err := os.ReadFile(configFile)
+	conf, err := filepath.Abs(configFile)
 	if err != nil {
-		t.Fatalf("redistest: read config file: %v", err)
-	}
-	// Redis applies "dir" while reading the file, before any command-line
-	// override, so a production path such as /data must go: the copy
-	// comments it out and --dir points at the temporary directory.
-	var lines []string
-	for _, line := range strings.Split(string(conf), "\n") {
-		if f := strings.Fields(line); len(f) > 0 && strings.EqualFold(f[0], "dir") {
-			line = "# (redistest) " + line
-		}
-		lines = append(lines, line)
+		t.Fatalf("redistest: %v", err)
 	}
 	dir := t.TempDir()
-	copied := filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(copied, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
-		t.Fatalf("redistest: copy config file: %v", err)
-	}
 	data := filepath.Join(dir, "data")
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 	p := &proc{name: "redis-server", bin: bin, dir: dir, dataDir: data,
-		args: []string{copied, "--daemonize", "no", "--logfile", "", "--dir", data}}
+		args: []string{conf, "--daemonize", "no", "--logfile", "", "--dir", data}}
 	if err := launch(context.WithoutCancel(t.Context()), p); err != nil {
 		t.Fatalf("redistest: start redis-server with %s: %v", configFile, err)
 	}
