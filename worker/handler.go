@@ -353,7 +353,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			// Redis records them (journalOutcomes): one write a window. Until
 			// then the journal holds the claim, which readers take as in
 			// doubt, as the ledger does until the outcome is recorded.
-			out := r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, string(rec.Kind))
+			out := r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, r.journaled(rec))
 			out.Code = rec.Code
 			r.out = append(r.out, out)
 			r.tokens-- // read only when the campaign is rate-limited
@@ -385,6 +385,22 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		todo = todo[k:]
 	}
 	return stopNone, nil
+}
+
+// journaled is the outcome a journal line gives rec: what the ledger will
+// record, as far as the worker knows when it writes the line (before the
+// step that records it). A temporary failure on its last attempt is
+// failed, and one while the campaign is known to be cancelled is
+// cancelled; one the ledger defers stays temp, which readers take as
+// pending. A cancel the worker has not read yet leaves it temp.
+func (r *run) journaled(rec *store.Record) string {
+	if rec.Kind != store.KindTemp {
+		return string(rec.Kind)
+	}
+	if o := rec.Outcome(r.cs.policy, r.w.known(r.cs)); o == store.OutcomeFailed || o == store.OutcomeCancelled {
+		return o
+	}
+	return string(store.KindTemp)
 }
 
 // journalOutcomes appends the outcome lines not yet journaled, in one

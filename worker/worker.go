@@ -803,6 +803,19 @@ func (w *Worker) runs(ctx context.Context, cs *campaignState) bool {
 	return p.State == store.StateRunning && p.Stage == cs.stage
 }
 
+// known is the state of cs's staging as last read (StateCancelled,
+// StateRunning, ...), "" when the worker holds no probe of it or the
+// campaign was staged again since.
+func (w *Worker) known(cs *campaignState) store.State {
+	w.mu.Lock()
+	p := w.states[cs.name]
+	w.mu.Unlock()
+	if p.Stage != cs.stage {
+		return ""
+	}
+	return p.State
+}
+
 func (w *Worker) actor() store.Actor {
 	return store.Actor{Who: "tidings-worker " + w.cfg.WorkerID, Host: w.cfg.Host, Env: w.cfg.Env}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 )
@@ -42,7 +43,6 @@ type Journal struct {
 	Runs     []string         `json:"runs"`
 	Counts   map[string]int64 `json:"counts"`
 	Rows     []*JournalRow    `json:"recipients"`
-	byID     map[string]*JournalRow
 	// Truncated lists files whose last line was incomplete (their worker
 	// died while writing it); every complete line was read.
 	Truncated []string `json:"truncated,omitempty"`
@@ -62,7 +62,9 @@ func rank(outcome string) int {
 }
 
 // journalOutcome maps a journal line's outcome to a report outcome: a
-// temporary failure is retried later, so the recipient is still pending.
+// temporary failure journaled as temp is retried later, so the recipient
+// is still pending (a worker journals one on its last attempt as failed,
+// as the ledger records it; an older worker wrote temp for it too).
 func journalOutcome(o string) string {
 	if o == "temp" {
 		return "pending"
@@ -70,11 +72,48 @@ func journalOutcome(o string) string {
 	return o
 }
 
+// rows finds the row of a journal line's recipient: a recipient is their
+// mailbox (address.KeyOf), whatever id each run gave them, so lines of one
+// mailbox under several ids are one row. A line without an address (a last
+// line cut after its id) goes by its id: to the row that id last named.
+type rows struct {
+	j     *Journal
+	byBox map[string]*JournalRow // mailbox key -> row
+	byID  map[string]*JournalRow // id -> the row it last named
+}
+
+func (x *rows) of(e journal.Entry) *JournalRow {
+	var r *JournalRow
+	box := ""
+	if e.Email != "" {
+		box = address.KeyOf(e.Email)
+		r = x.byBox[box]
+	}
+	if r == nil && e.ID != "" {
+		if byID := x.byID[e.ID]; byID != nil && (box == "" || byID.Email == "") {
+			r = byID // the id's row, unless it is another mailbox's
+		}
+	}
+	if r == nil {
+		r = &JournalRow{ID: e.ID, Email: e.Email}
+		x.j.Rows = append(x.j.Rows, r)
+	}
+	if box != "" {
+		x.byBox[box] = r
+	}
+	if e.ID != "" {
+		x.byID[e.ID] = r
+	}
+	return r
+}
+
 // ReadJournal reads the delivery journals of campaign under path (a
 // journal directory, one campaign's directory, or one .jsonl file) into
-// one row per recipient. It needs no Redis: it is the report of a campaign
-// whose Redis state was lost. Recipients the journals never mention (not
-// yet attempted) are not in it.
+// one row per recipient (per mailbox: lines of one address under ids that
+// changed between runs are one row, with the id of the line that decides
+// its outcome). It needs no Redis: it is the report of a campaign whose
+// Redis state was lost. Recipients the journals never mention (not yet
+// attempted) are not in it.
 func ReadJournal(path, campaign string) (*Journal, error) {
 	files, err := journal.Files(path, campaign)
 	if err != nil {
@@ -83,7 +122,8 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 	if len(files) == 0 {
 		return nil, &NoJournalError{Path: path, Campaign: campaign}
 	}
-	j := &Journal{Campaign: campaign, Counts: map[string]int64{}, byID: map[string]*JournalRow{}}
+	j := &Journal{Campaign: campaign, Counts: map[string]int64{}}
+	x := &rows{j: j, byBox: map[string]*JournalRow{}, byID: map[string]*JournalRow{}}
 	runs := map[string]bool{}
 	for _, f := range files {
 		j.Files = append(j.Files, f.Path)
@@ -92,16 +132,7 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 			if e.Worker == "" {
 				e.Worker = f.Worker // from the file's name
 			}
-			key := e.ID
-			if key == "" {
-				key = "email:" + e.Email
-			}
-			r := j.byID[key]
-			if r == nil {
-				r = &JournalRow{ID: e.ID, Email: e.Email}
-				j.byID[key] = r
-				j.Rows = append(j.Rows, r)
-			}
+			r := x.of(e)
 			if r.Email == "" {
 				r.Email = e.Email // a cut line may have named only the id
 			}
@@ -109,6 +140,12 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 			out := journalOutcome(e.Outcome)
 			if r.Outcome == "" || rank(out) > rank(r.Outcome) || (rank(out) == rank(r.Outcome) && !e.At.Before(r.At)) {
 				r.Lang, r.Outcome, r.Code, r.At, r.Run, r.Worker = e.Lang, out, e.Code, e.At, e.Run, e.Worker
+				if e.ID != "" {
+					r.ID = e.ID // the id of the line that decides, as its run named them
+				}
+				if e.Email != "" {
+					r.Email = e.Email
+				}
 			}
 			return nil
 		})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,80 @@ func TestReportOfAnotherCampaignsJournalIsRefused(t *testing.T) {
 		if !ok || ce.Holds != "beta" || !strings.Contains(msg, "is a delivery journal of campaign beta, not of "+tt.campaign) || !strings.Contains(msg, tt.advice) {
 			t.Errorf("ReadJournal(%s, %s): %v\nwant a *journal.CampaignError naming beta and saying %q", tt.path, tt.campaign, err, tt.advice)
 		}
+	}
+}
+
+// TestJournalReportOneRowPerMailbox: a recipient is their mailbox, so the
+// report of the journals lists one row per mailbox whatever ids the runs
+// gave it (an id column added to the file between runs, an address
+// spelled otherwise), a delivery winning over any other line; a mailbox is
+// never merged into another one because a later run gave both the same
+// id. A temp line (a temporary failure the ledger deferred, or any written
+// by an older worker) is pending; the worker journals one on its last
+// attempt as failed.
+func TestJournalReportOneRowPerMailbox(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	type line struct{ run, id, email, outcome string }
+	type row struct {
+		id, email, outcome string
+		attempts           int
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []line
+		want  []row
+	}{
+		{"an id added between runs", []line{
+			{"r1", "a@example.org", "a@example.org", "failed"},
+			{"r2", "user-1", "a@example.org", "sent"},
+		}, []row{{"user-1", "a@example.org", "sent", 2}}},
+		{"a delivery wins over a later line under another id", []line{
+			{"r1", "a@example.org", "a@example.org", "sent"},
+			{"r2", "user-1", "a@example.org", "failed"},
+		}, []row{{"a@example.org", "a@example.org", "sent", 2}}},
+		{"the mailbox spelled otherwise", []line{
+			{"r1", "josé@xn--bcher-kva.test", "José@XN--BCHER-KVA.test", "temp"},
+			{"r2", "u9", "josé@bücher.test", "sent"},
+		}, []row{{"u9", "josé@bücher.test", "sent", 2}}},
+		{"one id, two mailboxes", []line{
+			{"r1", "u1", "a@example.org", "sent"},
+			{"r2", "u1", "b@example.org", "sent"},
+		}, []row{{"u1", "a@example.org", "sent", 1}, {"u1", "b@example.org", "sent", 1}}},
+		{"temp is pending, failed is failed", []line{
+			{"r1", "a", "a@example.org", "temp"},
+			{"r1", "b", "b@example.org", "temp"},
+			{"r1", "b", "b@example.org", "failed"},
+			{"r1", "c", "c@example.org", "cancelled"},
+		}, []row{{"a", "a@example.org", "pending", 1}, {"b", "b@example.org", "failed", 2}, {"c", "c@example.org", "cancelled", 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, l := range tc.lines {
+				e := journal.Entry{At: t0.Add(time.Duration(i) * time.Second), Campaign: "alpha", Run: l.run, ID: l.id, Email: l.email, Lang: "de", Outcome: l.outcome}
+				if err := w.Append(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			j, err := report.ReadJournal(dir, "alpha")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []row
+			for _, r := range j.Rows {
+				got = append(got, row{r.ID, r.Email, r.Outcome, r.Attempts})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("rows %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }

@@ -12,13 +12,14 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
-// TestRedteam14BJournalReportOneRowPerMailbox: Redis loses a campaign in
-// which one recipient's message was refused by the relay (550). Before the
-// recovery the operator adds an id column to the recipients file (the
+// TestJournalReportOneRowPerMailboxWhoseIDChanged: Redis loses a campaign
+// in which one recipient's message was refused by the relay (550). Before
+// the recovery the operator adds an id column to the recipients file (the
 // same people, the same addresses); `send --exclude-delivered` matches
 // "by id and by mailbox identity", so the five delivered are skipped, and
 // the sixth, whose mailbox is fixed meanwhile, is sent once. Every
-// recipient has received exactly one message.
+// recipient has received exactly one message, and `report --journal`
+// lists each of the six once, as sent.
 //
 // The promise (README, "When Redis loses a campaign"): `report --journal`
 // "lists every recipient the journals mention, one row each (...; a
@@ -26,18 +27,13 @@ import (
 // the report of a lost campaign"; docs/design.md: "a recipient is their
 // mailbox".
 //
-// What happens: report --journal keys its rows by id alone, so the
-// recipient who failed in the first run and was delivered in the recovery
-// run is two rows, one "failed" (under the first run's id, the address)
-// and one "sent" (under the new id): seven rows for six recipients, and a
-// report that says a delivered recipient failed. An on-call engineer who
-// follows it (`report --journal --outcome failed`, then mail them by hand
-// or stage them again) mails that person twice.
-//
-// Guessed cause: internal/report/journal.go ReadJournal: `key := e.ID`
-// (the mailbox only when the line has no id); the delivery-wins rule is
-// applied within a key, never across the ids one mailbox had.
-func TestRedteam14BJournalReportOneRowPerMailbox(t *testing.T) {
+// Red team 14b found seven rows for six recipients: the reader keyed rows
+// by id alone, so the recipient who failed in the first run (under the
+// id the address gave them) and was delivered in the recovery (under the
+// new id) was two rows, one failed and one sent; an on-call engineer who
+// followed `report --journal --outcome failed` would have mailed them
+// twice. Rows are now keyed by mailbox (internal/report.ReadJournal).
+func TestJournalReportOneRowPerMailboxWhoseIDChanged(t *testing.T) {
 	t.Parallel()
 	const name = "ids-added"
 	var refuse atomic.Bool

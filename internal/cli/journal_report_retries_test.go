@@ -9,28 +9,21 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
-// TestRedteam14BJournalReportOfRetriesRunOut: `report --journal` is "the
-// report of a lost campaign" (README, "When Redis loses a campaign": it
-// "lists every recipient the journals mention, one row each (id, email,
-// lang, outcome, ...)"), and a temporary failure is "retried with backoff
-// (retry.backoff, doubling, retry.max_attempts), then failed" (README,
-// "Sending semantics"). So for a campaign Redis still has, the journals'
-// report must give each recipient the outcome Redis's report gives.
+// TestJournalReportAgreesWithRedisWhenRetriesRunOut: `report --journal`
+// is "the report of a lost campaign" (README, "When Redis loses a
+// campaign": it "lists every recipient the journals mention, one row each
+// (id, email, lang, outcome, ...)"), and a temporary failure is "retried
+// with backoff (retry.backoff, doubling, retry.max_attempts), then failed"
+// (README, "Sending semantics"). So for a campaign Redis still has, the
+// journals' report gives each recipient the outcome Redis's report gives:
+// a recipient whose one allowed attempt (retry.max_attempts: 1) got 451 is
+// failed in both.
 //
-// What happens: a recipient whose one allowed attempt (retry.max_attempts:
-// 1) got 451 is failed in `report --env` and in status, but `report
-// --journal` lists it as pending ("failed temporarily, to be retried",
-// internal/report/journal.go), so the report of a lost campaign counts a
-// final failure among those still to be sent, and the two reports of the
-// same campaign disagree.
-//
-// Guessed cause: the worker journals a temporary failure as "temp"
-// whatever its attempt (worker/handler.go:356, string(rec.Kind)), while the
-// ledger records it failed on its last attempt (internal/store/ledger.go:61,
-// Record.Outcome); internal/report/journal.go journalOutcome maps every
-// "temp" to pending, and the outcome line carries no attempt number or
-// max_attempts to tell.
-func TestRedteam14BJournalReportOfRetriesRunOut(t *testing.T) {
+// Red team 14b found it pending in `report --journal`: the worker
+// journaled every temporary failure as "temp", which the reader takes as
+// pending, even on the last attempt the ledger records as failed. The
+// worker now journals what the ledger records (run.journaled).
+func TestJournalReportAgreesWithRedisWhenRetriesRunOut(t *testing.T) {
 	t.Parallel()
 	const name = "retries-out"
 	renv, _ := redisEnv(t)
