@@ -248,10 +248,10 @@ func (s *Server) fragment(ctx context.Context, name string, data func(context.Co
 var lineEnds = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // stream sends fragment name as a server-sent event "live" whenever it
-// changes (read every LiveInterval), until the client goes away. A Redis
-// error is shown in place of the fragment, and reading goes on; when Redis
-// cannot be read, the alert carries data-not-live, by which the page's
-// badge stops saying "live".
+// changes (read every LiveInterval), until the client goes away or the
+// session it was opened in ends. A Redis error is shown in place of the
+// fragment, and reading goes on; when Redis cannot be read, the alert
+// carries data-not-live, by which the page's badge stops saying "live".
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, data func(context.Context) (any, error)) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -261,7 +261,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 	lastWrite := time.Time{}
 	t := time.NewTicker(s.cfg.LiveInterval)
 	defer t.Stop()
+	ss := sessionOf(r)
 	for {
+		// The stream lives no longer than the session it was opened in:
+		// once that ends, it ends (the browser's reconnect is refused, and
+		// the page says signed out).
+		if ss == nil || s.cfg.Clock().Unix() >= ss.exp {
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		html, err := s.fragment(ctx, name, data, isOperator(r))
 		cancel()

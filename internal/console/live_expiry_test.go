@@ -14,7 +14,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// TestRedteam14ALiveStreamEndsWithTheSession: a viewer's campaign page is
+// TestLiveStreamEndsWithTheSession: a viewer's campaign page is
 // open when their 12-hour session ends. From then on the console must not
 // keep streaming the campaign to them: the stream ends (the page's badge
 // then says "signed out").
@@ -35,7 +35,7 @@ import (
 // Guessed cause: internal/console/pages.go, Server.stream: the session is
 // checked once, when the stream is opened (Server.get); the loop re-reads
 // Redis every LiveInterval and never checks the session's expiry again.
-func TestRedteam14ALiveStreamEndsWithTheSession(t *testing.T) {
+func TestLiveStreamEndsWithTheSession(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "overnight", N: 9})
