@@ -494,8 +494,8 @@ func TestGallery(t *testing.T) {
 	if !regexp.MustCompile(`(?s)data-lang="pt">.*NOT SENT.*incomplete: pt lacks welcome\.`).MatchString(body) {
 		t.Errorf("the incomplete pt card is not flagged with its reason")
 	}
-	if !strings.Contains(body, "recipient(s) were refused when the campaign was staged") {
-		t.Errorf("gallery does not say that pt-BR recipients were refused")
+	if !regexp.MustCompile(`recipient\(s\) of this campaign are refused: they are sent nothing:<ul class="why"><li>\d+ with locale &#34;pt-BR&#34;: `).MatchString(body) {
+		t.Errorf("gallery does not say that pt-BR recipients were refused, and why:\n%s", body)
 	}
 	ar := body[strings.Index(body, `data-lang="ar"`):]
 	ar = ar[:strings.Index(ar, "</section>")]

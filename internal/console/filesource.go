@@ -14,7 +14,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
-	"github.com/tidings-mail/tidings/internal/plan"
 )
 
 // fileState is Config.File as last read from disk. The gallery of a
@@ -30,18 +29,18 @@ type fileState struct {
 	at   time.Time // when cur was read
 	err  error     // why the files on disk cannot be used, when they cannot
 
-	// The gallery's samples per language, planned from the recipients
-	// file whose content, with the files' version, hashes to samplesOf:
-	// a page of a large file is planned once per content, not per load.
-	samplesMu sync.Mutex
-	samplesOf [sha256.Size]byte
-	samples   map[string]*plan.Sample
+	// What the gallery shows of the plan of the recipients file whose
+	// content, with the files' version, hashes to plannedOf: a page of a
+	// large file is planned once per content, not per load.
+	plannedMu sync.Mutex
+	plannedOf [sha256.Size]byte
+	planned   *planned
 }
 
-// cachedSamples returns the samples judgeFile finds for b's recipients file
-// in env, planning it again only when the file (or version, the files the
+// cachedPlan returns what judgeFile finds of b's recipients file in env,
+// planning it again only when the file (or version, the files the
 // gallery renders from) changed since the last plan.
-func (st *fileState) cachedSamples(ctx context.Context, b *bundle.Bundle, env *environment.Environment, version string) (map[string]*plan.Sample, error) {
+func (st *fileState) cachedPlan(ctx context.Context, b *bundle.Bundle, env *environment.Environment, version string) (*planned, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00", version)
 	if env != nil {
@@ -57,17 +56,17 @@ func (st *fileState) cachedSamples(ctx context.Context, b *bundle.Bundle, env *e
 	}
 	var key [sha256.Size]byte
 	h.Sum(key[:0])
-	st.samplesMu.Lock()
-	defer st.samplesMu.Unlock()
-	if st.samples != nil && key == st.samplesOf {
-		return st.samples, nil
+	st.plannedMu.Lock()
+	defer st.plannedMu.Unlock()
+	if st.planned != nil && key == st.plannedOf {
+		return st.planned, nil
 	}
-	samples, _, _, _, err := judgeFile(ctx, b, env, "")
+	p, _, _, _, err := judgeFile(ctx, b, env, "")
 	if err != nil {
 		return nil, err
 	}
-	st.samples, st.samplesOf = samples, key
-	return samples, nil
+	st.planned, st.plannedOf = p, key
+	return p, nil
 }
 
 // current returns the campaign file as on disk now, when it was read and

@@ -33,15 +33,51 @@ type source struct {
 	hash    string
 	version string // of what it renders from: frame and .eml links carry it, refused once it changed
 	origin  string // where the templates come from, for the page
-	refused int64  // recipients refused at staging (staged only)
+	// refused counts the recipients refused (at staging, or by the plan
+	// of a campaign file) and refusals says why, by reason (nil when
+	// not known: a campaign staged by an earlier version).
+	refused  int64
+	refusals []store.Refusal
+	// firsts is the first recipient of each language, as recorded at
+	// staging; nil when not recorded (the gallery reads the chunks).
+	firsts map[string]preview.Recipient
 	// scan calls fn for recipients in file/batch order with their matched
 	// language ("" when refused) until fn returns true.
 	scan func(ctx context.Context, fn func(r preview.Recipient, lang string) bool) error
 	// judge, for a campaign file, plans its recipients file as send
 	// would (nil: a staged campaign, whose chunks hold accepted rows
 	// only): the first accepted row and the invalid rows per language,
-	// and the row key names, accepted (rej nil) or why not (rej).
-	judge func(ctx context.Context, key string) (samples map[string]*plan.Sample, found preview.Recipient, lang string, rej *plan.Reject, err error)
+	// the refused rows by why, and the row key names, accepted (rej nil)
+	// or why not (rej).
+	judge func(ctx context.Context, key string) (p *planned, found preview.Recipient, lang string, rej *plan.Reject, err error)
+	plan  *planned // judge's answer without a key, once read (filePlan)
+}
+
+// filePlan returns what the gallery shows of the plan of a campaign
+// file's recipients (judge without a key), planning it once per source;
+// nil for a staged campaign, or when there is no recipients file.
+func (src *source) filePlan(ctx context.Context) (*planned, error) {
+	if src.judge == nil || src.plan != nil {
+		return src.plan, nil
+	}
+	p, _, _, _, err := src.judge(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	src.plan = p
+	if p != nil {
+		src.refused, src.refusals = int64(p.refused), p.refusals
+	}
+	return p, nil
+}
+
+// planned is what the gallery shows of the plan of a campaign file's
+// recipients: per language its first accepted row and its invalid rows,
+// and the refused rows by why.
+type planned struct {
+	samples  map[string]*plan.Sample
+	refused  int
+	refusals []store.Refusal
 }
 
 // stagedSource loads campaign c's approved snapshot: the definition and
@@ -68,6 +104,13 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 	if st, err := s.cfg.Store.Status(ctx, c); err == nil {
 		src.refused = st.Counts[store.OutcomeRefused]
 	}
+	src.refusals = meta.Refusals
+	if meta.Firsts != nil {
+		src.firsts = make(map[string]preview.Recipient, len(meta.Firsts))
+		for lang, r := range meta.Firsts {
+			src.firsts[lang] = stagedRecipient(r, meta.Columns)
+		}
+	}
 	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
 		return s.scanStaged(ctx, c, meta, fn)
 	}
@@ -85,14 +128,19 @@ func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fn 
 				return err
 			}
 			for _, r := range recs {
-				pr := preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldMap(meta.Columns)}
-				if fn(pr, r.Lang) {
+				if fn(stagedRecipient(r, meta.Columns), r.Lang) {
 					return nil
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// stagedRecipient is staged recipient r (as stored in a chunk, with
+// the campaign's columns) as the gallery renders it.
+func stagedRecipient(r store.Recipient, columns []string) preview.Recipient {
+	return preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldMap(columns)}
 }
 
 // fileSource is the gallery of Config.File as on disk now, or why the
@@ -106,10 +154,10 @@ func (s *Server) fileSource() (*source, error) {
 		origin: fmt.Sprintf("the campaign file %s and the templates and catalogs on disk (not staged) as read at %s (read again whenever they change)",
 			f.Path, at.Format("2006-01-02 15:04:05 MST"))}
 	if f.bundle != nil {
-		src.judge = func(ctx context.Context, key string) (map[string]*plan.Sample, preview.Recipient, string, *plan.Reject, error) {
+		src.judge = func(ctx context.Context, key string) (*planned, preview.Recipient, string, *plan.Reject, error) {
 			if strings.TrimSpace(key) == "" {
-				samples, err := s.file.cachedSamples(ctx, f.bundle, f.Env, version)
-				return samples, preview.Recipient{}, "", nil, err
+				p, err := s.file.cachedPlan(ctx, f.bundle, f.Env, version)
+				return p, preview.Recipient{}, "", nil, err
 			}
 			return judgeFile(ctx, f.bundle, f.Env, key)
 		}
@@ -145,11 +193,11 @@ func (s *Server) fileSource() (*source, error) {
 }
 
 // judgeFile plans the recipients file of b for env as send would and
-// returns its samples per language and, with a key (id or email, as find
-// matches), the row it names: accepted with its language, or the plan's
-// reject (refused, invalid), or neither when no row has it. A lookup stops
-// at the accepted row it finds (samples then nil).
-func judgeFile(ctx context.Context, b *bundle.Bundle, env *environment.Environment, key string) (map[string]*plan.Sample, preview.Recipient, string, *plan.Reject, error) {
+// returns what the gallery shows of it and, with a key (id or email, as
+// find matches), the row it names: accepted with its language, or the
+// plan's reject (refused, invalid), or neither when no row has it. A
+// lookup stops at the accepted row it finds (planned then nil).
+func judgeFile(ctx context.Context, b *bundle.Bundle, env *environment.Environment, key string) (*planned, preview.Recipient, string, *plan.Reject, error) {
 	key = strings.TrimSpace(key)
 	mailbox := address.KeyOf(key)
 	match := func(id, email string) bool { return key != "" && (id == key || address.KeyOf(email) == mailbox) }
@@ -167,12 +215,19 @@ func judgeFile(ctx context.Context, b *bundle.Bundle, env *environment.Environme
 	case err != nil || sum == nil:
 		return nil, preview.Recipient{}, "", nil, err
 	}
+	p := &planned{samples: sum.Samples, refused: sum.Refused, refusals: []store.Refusal{}}
+	var rej *plan.Reject
 	for i := range sum.Rejects {
-		if r := &sum.Rejects[i]; match(r.ID, r.Email) {
-			return sum.Samples, preview.Recipient{}, "", r, nil
+		r := &sum.Rejects[i]
+		// Counted by why as staging counts them: the banner of a staged
+		// campaign and of its file say the same.
+		p.refusals = store.CountRefusal(p.refusals, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale,
+			Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason})
+		if rej == nil && match(r.ID, r.Email) {
+			rej = r
 		}
 	}
-	return sum.Samples, preview.Recipient{}, "", nil, nil
+	return p, preview.Recipient{}, "", rej, nil
 }
 
 // fileProblem says that the campaign file, its templates or catalogs on
@@ -190,9 +245,13 @@ func (s *Server) fileProblem(w http.ResponseWriter, r *http.Request, err error) 
 
 // card is one email of the gallery.
 type card struct {
-	Lang, Dir        string
-	Covered          bool
-	Problem          string
+	Lang, Dir string
+	Covered   bool
+	Problem   string // why the language is not sent (Covered false)
+	// Unshown says why the card shows no message: sample data (the
+	// campaign has no recipient of the language) the template cannot be
+	// rendered with. It says nothing of what is sent.
+	Unshown          string
 	Source           string // which recipient's data
 	Invalid          string // the rows of the language not sent for their own row, when any
 	Subject, Text    string
@@ -214,12 +273,12 @@ type pluralRow struct {
 
 type pluralForm struct{ Form, Count, Text string }
 
-// maxSampleScan bounds the recipients read to find one per language.
-const maxSampleScan = 20000
-
-// cards renders every catalog language: with a real recipient of that
-// language when there is one (else sample data), flagged when the language
-// is not covered.
+// cards renders every catalog language: with the campaign's first
+// recipient of that language when there is one (else sample data),
+// flagged when the language is not covered. A staged campaign records
+// each language's first recipient when it is staged (Meta.Firsts): the
+// page reads those, not the chunks; one staged by an earlier version has
+// its chunks read until every language is met.
 func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 	covs := src.engine.Languages()
 	want := map[string]bool{}
@@ -230,29 +289,39 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 	}
 	chosen := map[string]preview.Recipient{}
 	var samples map[string]*plan.Sample
-	seen := 0
-	if src.judge != nil {
+	switch {
+	case src.judge != nil:
 		// A campaign file: each language shows the first row the plan
 		// accepts, never one the template cannot be rendered with.
-		var err error
-		if samples, _, _, _, err = src.judge(ctx, ""); err != nil {
+		p, err := src.filePlan(ctx)
+		if err != nil {
 			return nil, err
+		}
+		if p != nil {
+			samples = p.samples
 		}
 		for lang, sm := range samples {
 			if sm.First != nil && want[lang] {
 				chosen[lang] = sm.First.Recipient
 			}
 		}
-	} else if err := src.scan(ctx, func(r preview.Recipient, lang string) bool {
-		seen++
-		if want[lang] {
-			if _, ok := chosen[lang]; !ok {
+	case src.firsts != nil:
+		for lang, r := range src.firsts {
+			if want[lang] {
 				chosen[lang] = r
 			}
 		}
-		return len(chosen) == len(want) || seen >= maxSampleScan
-	}); err != nil {
-		return nil, err
+	default:
+		if err := src.scan(ctx, func(r preview.Recipient, lang string) bool {
+			if want[lang] {
+				if _, ok := chosen[lang]; !ok {
+					chosen[lang] = r
+				}
+			}
+			return len(chosen) == len(want)
+		}); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]card, 0, len(covs))
 	for _, cov := range covs {
@@ -312,6 +381,15 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 	}
 	d := render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: src.camp.Name, Fields: r.Fields, Data: src.camp.Data}
 	out, err := src.engine.Render(m, d)
+	if re := (*render.RenderError)(nil); err != nil && !real && errors.As(err, &re) && (re.Cause == render.CauseMissingColumn || re.Cause == render.CauseBadCount) {
+		// Made-up data, not the campaign's, lacks what the template reads
+		// of a recipient: nobody of this language is in the campaign, and
+		// this says nothing of what is sent. (A refused language, or
+		// campaign data the template lacks, fails every recipient: a red
+		// card below.)
+		k.Unshown = "nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: " + err.Error()
+		return k
+	}
 	if err != nil {
 		k.Covered, k.Problem = false, err.Error()
 		return k
@@ -410,6 +488,39 @@ func (s *Server) sourceError(w http.ResponseWriter, r *http.Request, src *source
 	s.fileProblem(w, r, err)
 }
 
+// refusedReasons words the gallery banner's reasons of total refused
+// recipients, counted by why in rs (nil: not known, no reason is given):
+// a locale refusal by its locale, a refusal by the environment's allowlist
+// as such, any other by its code and first reason; those no group counts
+// (refused when a worker rendered their message, or beyond
+// store.MaxRefusals groups) in one line.
+func refusedReasons(total int64, rs []store.Refusal) []string {
+	if rs == nil {
+		return nil
+	}
+	var out []string
+	rest := total
+	for _, g := range rs {
+		rest -= int64(g.Count)
+		why := g.Reason
+		if !strings.HasPrefix(why, g.Code) {
+			why = g.Code + ": " + why
+		}
+		switch {
+		case g.Field == "locale":
+			out = append(out, fmt.Sprintf("%d with locale %q: %s", g.Count, g.Locale, why))
+		case strings.HasPrefix(g.Code, "not-allowed-in-"):
+			out = append(out, fmt.Sprintf("%d not on the allowlist of environment %s (%s)", g.Count, strings.TrimPrefix(g.Code, "not-allowed-in-"), g.Code))
+		default:
+			out = append(out, fmt.Sprintf("%d refused, the first for %s", g.Count, why))
+		}
+	}
+	if rest > 0 {
+		out = append(out, fmt.Sprintf("%d for other reasons", rest))
+	}
+	return out
+}
+
 // errFound stops a search that found what it looked for.
 var errFound = errors.New("found")
 
@@ -417,7 +528,7 @@ var errFound = errors.New("found")
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, title string) {
 	ctx := r.Context()
 	data := map[string]any{"Title": title, "Campaign": src.camp.Name, "Query": r.FormValue("r"),
-		"Origin": src.origin, "Hash": src.hash, "Refused": src.refused, "Staged": src.staged}
+		"Origin": src.origin, "Hash": src.hash, "Staged": src.staged}
 	if q := strings.TrimSpace(r.FormValue("r")); q != "" && src.judge != nil {
 		// A campaign file: the plan's judgement of the row, as send's.
 		_, rc, lang, rej, err := src.judge(ctx, q)
@@ -470,6 +581,8 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 		return
 	}
 	data["Cards"] = cards
+	// After cards: a campaign file's refusals are its plan's.
+	data["Refused"], data["RefusedWhy"] = src.refused, refusedReasons(src.refused, src.refusals)
 	s.render(w, r, "gallery", data)
 }
 
@@ -505,8 +618,8 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 		rc, real = found, true
 	}
 	k := s.card(src, lang, rc, real, false)
-	if !k.Covered {
-		s.refuse(w, r, http.StatusNotFound, k.Problem)
+	if !k.Covered || k.Unshown != "" {
+		s.refuse(w, r, http.StatusNotFound, k.Problem+k.Unshown)
 		return
 	}
 	switch part {

@@ -25,16 +25,16 @@ import (
 // reload to sign in again"; every page needs a signed-in user
 // (internal/console/console.go package doc).
 //
-// What happens: the live stream opened during the session goes on for as
+// Was (red team 14A): the live stream opened during the session goes on for as
 // long as the tab stays open: 13 hours after sign-in (the session over)
 // it still delivers the campaign's new state (paused, with the reason)
 // to the signed-out browser, and the badge keeps saying "live". The
 // existing TestLivePageSaysSignedOut only passes because it cuts the
 // connection itself (ts.CloseClientConnections).
 //
-// Guessed cause: internal/console/pages.go, Server.stream: the session is
-// checked once, when the stream is opened (Server.get); the loop re-reads
-// Redis every LiveInterval and never checks the session's expiry again.
+// Cause: Server.stream checked the session once, when the stream was
+// opened (Server.get); its loop now checks the session's expiry before
+// every read.
 func TestLiveStreamEndsWithTheSession(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)

@@ -32,13 +32,21 @@ type Meta struct {
 	Stage        string            `json:"stage"`
 	Run          string            `json:"run"`
 	ExcludedRuns []string          `json:"excluded_runs,omitempty"`
+	// Firsts holds the first recipient staged of each matched language,
+	// in batch order (the canary batch first), as stored in a chunk; nil
+	// for a campaign staged by a version of tidings that did not record
+	// them (read the chunks then).
+	Firsts map[string]Recipient `json:"-"`
+	// Refusals counts the rows refused at staging by why (CountRefusal);
+	// nil for a campaign staged by a version that did not count them.
+	Refusals []Refusal `json:"-"`
 }
 
 // Meta reads the staging metadata of c and its batch table in one round
 // trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
 	k := keysFor(c)
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs"}
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
@@ -60,7 +68,7 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 	}
 	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
 		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Batches: make([]BatchInfo, len(batC.Val()))}
-	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "snapshot": &m.Snapshot} {
+	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "snapshot": &m.Snapshot, "firsts": &m.Firsts, "refusals": &m.Refusals} {
 		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
 			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)
 		}

@@ -103,6 +103,42 @@ type Reject struct {
 	Reason  string `json:"reason"`
 }
 
+// Refusal counts the rows refused at staging for one reason: one code
+// and, for a locale refusal, one locale.
+type Refusal struct {
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+	Locale string `json:"locale,omitempty"` // the locale refused, when Field is "locale"
+	Reason string `json:"reason"`           // the first row's
+	Count  int    `json:"count"`
+}
+
+// MaxRefusals bounds the groups CountRefusal keeps: rows refused for a
+// reason met after that many others are counted by no group.
+const MaxRefusals = 50
+
+// CountRefusal counts refused row r in rs (rows of another outcome are
+// not counted) and returns rs.
+func CountRefusal(rs []Refusal, r Reject) []Refusal {
+	if r.Outcome != OutcomeRefused {
+		return rs
+	}
+	locale := ""
+	if r.Field == "locale" {
+		locale = r.Locale
+	}
+	for i := range rs {
+		if rs[i].Code == r.Code && rs[i].Field == r.Field && rs[i].Locale == locale {
+			rs[i].Count++
+			return rs
+		}
+	}
+	if len(rs) == MaxRefusals {
+		return rs
+	}
+	return append(rs, Refusal{Code: r.Code, Field: r.Field, Locale: locale, Reason: r.Reason, Count: 1})
+}
+
 // BatchInfo describes one batch: an inclusive range of chunks.
 type BatchInfo struct {
 	First  int  `json:"first"`
@@ -151,6 +187,11 @@ type Stager struct {
 	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
 	finished bool
+	// The first recipient staged of each language, of the canary batch
+	// and of the regular ones (Meta.Firsts), and the refused rows by why
+	// (Meta.Refusals).
+	firsts, canaryFirsts map[string]Recipient
+	refusals             []Refusal
 
 	// A campaign that exists is re-staged (ResumeExisting): nothing of it
 	// changes until the first Add, Reject or Finish (open), so that a
@@ -338,6 +379,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	sg := &Stager{
 		s: s, cfg: cfg, k: k, sum: StageSummary{Stage: stage, Run: run}, curBatch: -1,
 		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
+		firsts: map[string]Recipient{}, canaryFirsts: map[string]Recipient{}, refusals: []Refusal{},
 		exists: exists, done: done, nchunks: atoi(strOr(meta[0], "0")), conflicts: IDConflictError{Campaign: cfg.Campaign},
 	}
 	if cfg.Canary {
@@ -454,6 +496,13 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	if sg.exists && r.Key == "" {
 		r.Key = address.KeyOf(r.Email)
 	}
+	firsts := sg.firsts
+	if canary {
+		firsts = sg.canaryFirsts
+	}
+	if _, ok := firsts[r.Lang]; !ok {
+		firsts[r.Lang] = r
+	}
 	if canary {
 		sg.canary = append(sg.canary, r)
 		return nil
@@ -566,6 +615,7 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 		}
 	}
 	sg.counts[r.Outcome]++
+	sg.refusals = CountRefusal(sg.refusals, r)
 	sg.sum.Rejected++
 	if sg.sum.Rejected%2000 == 0 {
 		return sg.flush(ctx)
@@ -611,6 +661,15 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	snap, _ := json.Marshal(sg.cfg.Snapshot) // strings and bytes: no error
 	cols, _ := json.Marshal(sg.cfg.Columns)
 	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
+	// The first of each language in batch order: the canary batch is
+	// batch 0.
+	for l, r := range sg.firsts {
+		if _, ok := sg.canaryFirsts[l]; !ok {
+			sg.canaryFirsts[l] = r
+		}
+	}
+	firsts, _ := json.Marshal(sg.canaryFirsts)
+	refusals, _ := json.Marshal(sg.refusals)
 	now := time.Now()
 	a := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}
 	state, action := StateStaged, "stage"
@@ -648,7 +707,8 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
-			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded)
+			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded,
+			"firsts", firsts, "refusals", refusals)
 		if sg.exists { // the index holds this staging's ids
 			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)
 		}

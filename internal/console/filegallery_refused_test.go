@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
@@ -15,7 +16,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/preview"
 )
 
-// TestRedteam14AFileGalleryNamesARefusedLocale: QA signs off a campaign
+// TestFileGalleryNamesARefusedLocale: QA signs off a campaign
 // file before `send` with `tidings console --campaign FILE` (or `tidings
 // preview FILE --serve`, which serves the same gallery). A third of its
 // recipients have locale nl, for which there is no catalog: they will be
@@ -27,18 +28,17 @@ import (
 // own index.html says "REFUSED: 3 recipient(s) with locale "nl" ... They
 // will not be sent anything." (checked below).
 //
-// What happens: the gallery of the campaign file shows the nine catalog
+// Was (red team 14A): the gallery of the campaign file shows the nine catalog
 // languages, all green, and names nl nowhere: no card, no banner. QA signs
 // off believing every recipient gets a message; a third of them get
 // nothing. (The staged gallery has a banner; the file gallery, the one QA
 // signs off before send, has none.)
 //
-// Guessed cause: internal/console/gallery.go, Server.cards builds cards
-// from engine.Languages() (catalog languages) only; the plan's refused
-// rows (judgeFile's sum.Rejects) are used for a look-up, never for the page;
-// templates/gallery.html shows the Refused banner only from src.refused,
-// which fileSource never sets.
-func TestRedteam14AFileGalleryNamesARefusedLocale(t *testing.T) {
+// Cause: the plan's refused rows (judgeFile's sum.Rejects) were used for
+// a look-up, never for the page. Now judgeFile counts them by why
+// (store.CountRefusal, as staging does) and the banner of the file
+// gallery says how many and why, by locale.
+func TestFileGalleryNamesARefusedLocale(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	file := w.WriteCampaign(t, consoletest.Spec{Name: "qa-file", N: 9, Locales: []string{"en", "de", "nl"}})
@@ -75,5 +75,14 @@ func TestRedteam14AFileGalleryNamesARefusedLocale(t *testing.T) {
 	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(body, " "))
 	if !regexp.MustCompile(`\bnl\b`).MatchString(text) {
 		t.Errorf("the gallery of the campaign file names the refused locale nl nowhere (3 of its 9 recipients are sent nothing; tidings preview says REFUSED):\n%s", text)
+	}
+	// A red banner with the count and the reason, as preview's.
+	banner := regexp.MustCompile(`(?s)<div class="banner bad">(.*?)</div>`).FindStringSubmatch(body)
+	if banner == nil {
+		t.Fatalf("the gallery of the campaign file has no red banner for the 3 refused recipients:\n%s", body)
+	}
+	why := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(banner[1], " "))
+	if !strings.Contains(why, "3 recipient(s) of the recipients file are refused") || !regexp.MustCompile(`3 with locale "nl": not-covered: `).MatchString(why) {
+		t.Errorf("the banner does not count the 3 nl recipients with their reason: %q", why)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 )
 
-// TestRedteam14ARefusedBannerSaysWhyTheyWereRefused: in an environment
+// TestRefusedBannerSaysWhyTheyWereRefused: in an environment
 // with an allowlist, a staged campaign whose every catalog is complete has
 // two recipients refused at staging because they are not on the
 // allowlist (not-allowed-in-test). The gallery's red banner counts them;
@@ -22,16 +22,16 @@ import (
 // allowlist are refused (`not-allowed-in-<env>`), a reason of their own.
 // House rule: an error says what is wrong and what to do.
 //
-// What happens: the banner reads "2 recipient(s) were refused when the
+// Was (red team 14A): the banner reads "2 recipient(s) were refused when the
 // campaign was staged: their locale has no complete catalog, so they are
 // sent nothing" while every language card is green: QA is sent hunting for
 // a catalog problem that does not exist (the real reason, the allowlist,
 // is named nowhere on the page).
 //
-// Guessed cause: internal/console/templates/gallery.html:7 words every
-// refusal as a catalog one; stagedSource (gallery.go:73) passes only
-// Counts[refused], not why.
-func TestRedteam14ARefusedBannerSaysWhyTheyWereRefused(t *testing.T) {
+// Cause: templates/gallery.html worded every refusal as a catalog one;
+// only the count was known. Now staging counts the refused rows by why
+// (store.Meta.Refusals) and the banner lists them.
+func TestRefusedBannerSaysWhyTheyWereRefused(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	cfg, err := os.ReadFile(w.Config)
