@@ -1,0 +1,131 @@
+package console_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestRedteam14DFailingAlertDoesNotPageForAFinishedCampaign: the example
+// alert rules are what on-call is paged by. docs/console.md (Metrics):
+// "deploy/prometheus/alerts.yml holds example alert rules: ... more than
+// 5% failed"; the rule TidingsCampaignFailing is `severity: page` and its
+// description tells on-call what to do: "pause it there if the errors keep
+// coming". README (On-call) and `tidings pause` say a done campaign has
+// nothing to pause.
+//
+// What happens: the rule's expression is only
+//
+//	sum by (campaign) (tidings_campaign_recipients{outcome=~"failed|in-doubt"})
+//	  / sum by (campaign) (tidings_campaign_recipients{outcome=~"sent|failed|in-doubt"}) > 0.05
+//
+// with no condition on the campaign's state, and the console serves
+// tidings_campaign_recipients for every campaign of the environment for as
+// long as Redis keeps it (there is no retention: done and cancelled
+// campaigns stay listed). A campaign that ended done with more than 5%
+// failed (a re-registration list with stale addresses, run with
+// auto_pause.error_rate raised, or resumed after its auto-pause because the
+// 550 5.1.1 bounces were expected) therefore pages on-call five minutes
+// after it finished, and again at every repeat interval, for ever: the
+// failures do not "keep coming", pause is refused ("the campaign is done;
+// there is nothing to pause"), and nothing an operator can do in tidings
+// resolves the page. This test runs such a campaign to done with a real
+// worker, Redis and SMTP server, scrapes the console's /metrics, computes
+// the rule's ratio from the scraped samples, and checks that the rule
+// restricts itself to campaigns that can still be acted on (it names
+// tidings_campaign_state, as TidingsCampaignNoProgress does).
+//
+// Guessed cause: deploy/prometheus/alerts.yml:50-53 (TidingsCampaignFailing
+// lacks `and on (campaign) tidings_campaign_state{state="running"} == 1`).
+func TestRedteam14DFailingAlertDoesNotPageForAFinishedCampaign(t *testing.T) {
+	t.Parallel()
+	idx := regexp.MustCompile(`^r(\d{5})-`)
+	w := consoletest.New(t, func(rcpt string) error {
+		if m := idx.FindStringSubmatch(rcpt); m != nil {
+			if i, _ := strconv.Atoi(m[1]); i%10 == 0 { // 10%: stale addresses
+				return smtpcapture.Reject(550, "5.1.1 mailbox unknown")
+			}
+		}
+		return nil
+	})
+	// Bounces expected: the auto-pause and gate are set above them.
+	w.Stage(t, consoletest.Spec{Name: "stale-list", N: 40, ErrRate: "0.3"})
+	w.StartWorker(t)
+	st := w.WaitState(t, "stale-list", store.StateDone, time.Minute)
+	if st.Counts[store.OutcomeFailed] == 0 {
+		t.Fatalf("counts %v: want some failed", st.Counts)
+	}
+	if out, code := w.CLI(t, "pause", "stale-list", "--env", consoletest.EnvName, "--reason", "paged"); code != 1 || !strings.Contains(out, "nothing to pause") {
+		t.Fatalf("pause of the done campaign: exit %d, want 1 saying there is nothing to pause\n%s", code, out)
+	}
+
+	s := newSite(t, w, false)
+	_, body, _ := s.anonymous(t).get("/metrics")
+	sample := regexp.MustCompile(`(?m)^tidings_campaign_recipients\{campaign="stale-list",lang="[^"]*",outcome="([a-z-]+)"\} (\S+)$`)
+	var bad, attempted float64
+	for _, m := range sample.FindAllStringSubmatch(body, -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		switch m[1] {
+		case "failed", "in-doubt":
+			bad += v
+			attempted += v
+		case "sent":
+			attempted += v
+		}
+	}
+	if !strings.Contains(body, `tidings_campaign_state{campaign="stale-list",state="done"} 1`) || attempted == 0 {
+		t.Fatalf("the console's /metrics does not show the done campaign:\n%s", body)
+	}
+	ratio := bad / attempted
+
+	b, err := os.ReadFile(filepath.Join(consoletest.RepoRoot(t), "deploy", "prometheus", "alerts.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Groups []struct {
+			Rules []struct {
+				Alert  string            `yaml:"alert"`
+				Expr   string            `yaml:"expr"`
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "TidingsCampaignFailing" {
+				continue
+			}
+			found = true
+			threshold := 0.05
+			if m := regexp.MustCompile(`>\s*([0-9.]+)\s*$`).FindStringSubmatch(strings.TrimSpace(r.Expr)); m != nil {
+				threshold, _ = strconv.ParseFloat(m[1], 64)
+			}
+			fires := ratio > threshold && !strings.Contains(r.Expr, "tidings_campaign_state")
+			if fires {
+				t.Errorf("alert %s (severity %s) pages for campaign stale-list, done (%s of the attempted failed, above %v): "+
+					"its expression selects every campaign the console lists, whatever its state, so a finished campaign pages on-call for ever "+
+					"although pause is refused and no failure is coming; restrict it to running campaigns:\n%s",
+					r.Alert, r.Labels["severity"], fmt.Sprintf("%.0f%%", 100*ratio), threshold, r.Expr)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("alerts.yml has no rule TidingsCampaignFailing")
+	}
+}
