@@ -19,8 +19,12 @@ import (
 // released, less what has passed of the current wait". docs/console.md
 // (tidings_campaign_eta_seconds): "the pending recipients at the recent
 // rate (the campaign's `rate` between batches) plus the intervals before
-// the batches still to be released". So between batches the ETA is at most
-// pending / rate + (batches still to release) x interval.
+// the batches still to be released". README (Operator's walk-through, 6.
+// Watch) words it "between batches, the rate of the batch that just passed,
+// else the campaign's rate": here that batch went out at the campaign's
+// rate (20/s, a local relay), before and after a pause. So between batches
+// the ETA is at most pending / rate + (batches still to release) x
+// interval.
 //
 // What happens: between batches the ETA divides the pending recipients by
 // "the rate of the batch that just passed", its attempts over the time from
