@@ -36,9 +36,9 @@ import (
 // to decide whether the campaign finishes before the morning, reads hours
 // where the campaign's rate says minutes.
 //
-// Guessed cause: internal/store/eta.go:29-32 (passed = Attempted /
+// Guessed cause: internal/store/eta.go:29-30 (passed = Attempted /
 // (doneAt - releasedAt), counting the paused time, preferred to the
-// campaign's rate by cmp.Or at line 33; batchDueSince already starts a
+// campaign's rate by cmp.Or at line 32; batchDueSince already starts a
 // batch's clock at a later resume, eta does not).
 func TestRedteam14DETABetweenBatchesIsNotStretchedByAPause(t *testing.T) {
 	t.Parallel()

@@ -34,11 +34,12 @@ import (
 // automatically" notification: on-call is paged again at 2 a.m. for the
 // fault they fixed and resumed from, and must resume a second time.
 //
-// Guessed cause: internal/store/lua/tick.lua:80-85 (the gate of a batch
+// Guessed cause: internal/store/lua/tick.lua:56-59 (the gate of a batch
 // whose first pass completes after a resume counts errors1 from before it;
 // a resume resets the window, lua/transition.lua:62, but nothing the gate
-// counts), and lua/step.lua:297-309 (errors1 is never taken back when a
-// failed first attempt is re-queued by retry --permanent and then sent).
+// counts), with lua/step.lua:300-306 and lua/sweep_chunk.lua:50-54 (errors1
+// is never taken back when retry --permanent re-queues a failed first
+// attempt that is then sent).
 func TestRedteam14DFixedRelayResumedDoesNotPauseAgainForTheOldFailures(t *testing.T) {
 	t.Parallel()
 	var fixed atomic.Bool

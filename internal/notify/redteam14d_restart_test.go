@@ -39,7 +39,7 @@ import (
 //
 // Guessed cause: internal/workerproc/workerproc.go:75-77 (the notifier's
 // context is the worker's, cancelled when the drain begins) and
-// internal/notify/notify.go:330-345 (post uses ctx; a post under way is
+// internal/notify/notify.go:344-349 (post uses ctx; a post under way is
 // not let finish within the drain).
 func TestRedteam14DAWorkerRestartDoesNotPostAnEventTwice(t *testing.T) {
 	t.Parallel()
