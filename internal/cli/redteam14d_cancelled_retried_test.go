@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// TestRedteam14DCancelledCampaignDoesNotSayRetried: the errors of a
+// cancelled campaign, as status words them.
+//
+// README (Operator's walk-through, 6. Watch): "A temporary error is
+// `temporary, retried` while retries remain; once a recipient's retries ran
+// out it is `temporary, retries exhausted: N failed`". README (On-call):
+// cancel "stops the campaign (only `send --resume-existing` runs it
+// again) ... Every unsent recipient becomes `cancelled`".
+//
+// What happens: a campaign whose relay answered 451 to its first attempts
+// is cancelled while those recipients waited for their retry; they are
+// cancelled, nothing is retried, yet `status` lists the group as
+// "451 4.7.1 try again later (temporary, retried, last ...)" under
+// "CANCELLED": on-call reads that tidings still retries them (and a
+// cancelled campaign does not run again; retry refuses it).
+//
+// Guessed cause: internal/statusview/statusview.go:151-162 (errorKind says
+// "temporary, retried" for any temporary group without exhausted
+// recipients, whatever the campaign's state).
+func TestRedteam14DCancelledCampaignDoesNotSayRetried(t *testing.T) {
+	t.Parallel()
+	smtp := startSMTP(t, smtpcapture.Config{Fault: func(string) error {
+		return smtpcapture.Reject(451, "4.7.1 try again later")
+	}})
+	renv, _ := redisEnv(t)
+	env := merge(renv, smtpEnv(smtp))
+	var rows []string
+	for i := range 20 {
+		rows = append(rows, fmt.Sprintf("p%02d@example.org,P,en,1", i))
+	}
+	file := writeCampaign(t, campaignFile{name: "greylisted", rows: rows,
+		extra: "auto_pause:\n  error_rate: 0.9\n  window: 50\n  min_attempts: 50\nretry:\n  max_attempts: 5\n  backoff: 1h\n"})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	_, log := startWorker(t, env)
+	wait.For(t, time.Minute, "every recipient waiting for its retry", func() bool { return status(t, env, "greylisted").Retries == 20 }, log.String)
+	if r := cli(t, env, "cancel", "greylisted", "--env", "staging", "--reason", "wrong list"); r.code != 0 {
+		t.Fatalf("cancel\n%s", r)
+	}
+	st := status(t, env, "greylisted")
+	if st.State != "cancelled" || st.Counts["cancelled"] != 20 {
+		t.Fatalf("after cancel: %+v", st)
+	}
+	r := cli(t, env, "status", "greylisted", "--env", "staging")
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "451 4.7.1") && strings.Contains(l, "temporary, retried") {
+			t.Errorf("status of the cancelled campaign (20 cancelled, nothing will be retried) says its temporary failures are retried:\n%s\n\n%s", l, r.stdout)
+		}
+	}
+}
