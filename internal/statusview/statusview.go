@@ -145,17 +145,25 @@ func Exhausted(st *store.Status) int {
 	return n
 }
 
-// errorKind words whether the failures of group e come back by
-// themselves: permanent ones never; temporary ones are retried while
-// retries remain, and those whose retries ran out are failed.
-func errorKind(e store.ErrorGroup) string {
+// errorKind words whether the failures of group e, in a campaign in state
+// s, come back by themselves: permanent ones never; temporary ones are
+// retried while retries remain, and those whose retries ran out are
+// failed. A cancelled campaign retries nothing: the recipients that waited
+// for a retry were cancelled (a group does not say how many did; some may
+// have been retried and sent before the cancel).
+func errorKind(e store.ErrorGroup, s store.State) string {
+	cancelled := s == store.StateCancelled
 	switch {
 	case e.InDoubt:
 		return "in doubt: may have been delivered, never sent again"
 	case !e.Temporary:
 		return "permanent"
+	case e.Exhausted > 0 && cancelled:
+		return fmt.Sprintf("temporary, retries exhausted: %d failed; any still waiting for a retry were cancelled", e.Exhausted)
 	case e.Exhausted > 0:
 		return fmt.Sprintf("temporary, retries exhausted: %d failed", e.Exhausted)
+	case cancelled:
+		return "temporary; any still waiting for a retry were cancelled"
 	}
 	return "temporary, retried"
 }
@@ -169,7 +177,9 @@ func WriteList(w io.Writer, all []*store.Status) {
 }
 
 // Line is the one-line form of st at now (for a log or a watch that is
-// not a terminal).
+// not a terminal). A running campaign that records no outcome although
+// recipients wait has, at its end, stall="NO PROGRESS for ...", as
+// WithStall says it in the full view.
 func Line(st *store.Status, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s state=%s", now.UTC().Format(time.RFC3339), st.Campaign, st.State)
@@ -179,6 +189,9 @@ func Line(st *store.Status, now time.Time) string {
 	fmt.Fprintf(&b, " retries_waiting=%d rate=%.1f/s", st.Retries, st.Rate)
 	if st.Reason != "" {
 		fmt.Fprintf(&b, " reason=%q", Reason(st))
+	}
+	if s := stall(st, now); s != "" {
+		fmt.Fprintf(&b, " stall=%q", s)
 	}
 	return b.String()
 }
@@ -195,20 +208,29 @@ const stallAfter = time.Minute
 // awaited), so that "RUNNING" does
 // not hide that no worker sends it; hint as it is otherwise.
 func WithStall(st *store.Status, now time.Time, hint string) string {
+	line := stall(st, now)
+	switch {
+	case line == "":
+		return hint
+	case hint == "":
+		return line
+	}
+	return line + "\n          " + hint
+}
+
+// stall is the line WithStall adds (Line's stall="..."), "" when running
+// campaign st is not stalled at now.
+func stall(st *store.Status, now time.Time) string {
 	since := st.Stalled()
 	d := now.Sub(since)
 	if since.IsZero() || d < stallAfter {
-		return hint
+		return ""
 	}
 	what := "no outcome since " + since.UTC().Format("15:04:05 UTC")
 	if !since.Equal(st.LastProgress) {
 		what = "recipients due since " + since.UTC().Format("15:04:05 UTC") + ", no outcome since"
 	}
-	line := fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: %s", d.Round(time.Second), what, StallAdvice(st))
-	if hint == "" {
-		return line
-	}
-	return line + "\n          " + hint
+	return fmt.Sprintf("NO PROGRESS for %s (%s) although recipients wait: %s", d.Round(time.Second), what, StallAdvice(st))
 }
 
 // StallAdvice is what to check when running campaign st records no
@@ -279,7 +301,7 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	if len(st.Errors) > 0 {
 		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
 		for _, e := range st.Errors {
-			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), errorKind(e), e.Last.Local().Format(time.TimeOnly))
+			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), errorKind(e, st.State), e.Last.Local().Format(time.TimeOnly))
 		}
 	}
 	if len(st.Audit) > 0 {

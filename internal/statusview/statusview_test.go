@@ -146,6 +146,18 @@ func TestWrite(t *testing.T) {
 				"2x 451 4.7.1 greylisted (temporary, retried, last 09:30:00)"},
 		},
 		{
+			// Cancelled while 3 recipients waited for their retry after a
+			// 451 and 1 had run out of retries: nothing is retried now.
+			name: "cancelled-retries-waiting",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateCancelled, By: "ana", At: at, Reason: "wrong list"},
+				Total: 20, Staged: 20, Counts: counts(store.OutcomeSent, 16, store.OutcomeFailed, 1, store.OutcomeCancelled, 3),
+				Errors: []store.ErrorGroup{{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 3, Last: at},
+					{Code: "421", Response: "4.7.0 busy", Temporary: true, Count: 2, Exhausted: 1, Last: at}}},
+			want: []string{"3x 451 4.7.1 greylisted (temporary; any still waiting for a retry were cancelled, last 09:30:00)",
+				"2x 421 4.7.0 busy (temporary, retries exhausted: 1 failed; any still waiting for a retry were cancelled, last 09:30:00)"},
+			not: []string{"temporary, retried"},
+		},
+		{
 			name: "many-batches",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 31}, Total: 20010, Staged: 20010,
 				Counts: counts(store.OutcomeSent, 15260, store.OutcomePending, 4750), Batches: batches(10, 40, 500, 30)},
@@ -207,7 +219,8 @@ func TestNext(t *testing.T) {
 }
 
 // TestWithStall: a running campaign whose recipients have been due to be
-// sent (store.Status.DueSince) says so when no outcome came for a minute
+// sent (store.Status.DueSince) says so, in the full view and in the
+// one-line form (Line, stall="..."), when no outcome came for a minute
 // since they became due (no worker runs, or none reaches Redis or SMTP);
 // not while it waits on purpose (DueSince zero), nor in another state, nor
 // within the minute, nor just after work became due again (an approval,
@@ -243,6 +256,15 @@ func TestWithStall(t *testing.T) {
 		got := statusview.WithStall(tt.st, now, "pause with: ...")
 		if tt.want == "" && got != "pause with: ..." || tt.want != "" && !strings.HasPrefix(got, tt.want) {
 			t.Errorf("%s: %q\nwant %q", tt.name, got, cmp.Or(tt.want, "pause with: ..."))
+		}
+		// The one-line form (a watch into a log) says the same.
+		line := statusview.Line(tt.st, now)
+		_, stall, found := strings.Cut(line, ` stall="`)
+		switch {
+		case tt.want == "" && found:
+			t.Errorf("%s: Line %q has a stall", tt.name, line)
+		case tt.want != "" && !strings.HasPrefix(stall, strings.ReplaceAll(strings.ReplaceAll(tt.want, "\n          pause with: ...", ""), `"`, `\"`)):
+			t.Errorf("%s: Line %q\nwant it to end with stall=%q", tt.name, line, tt.want)
 		}
 	}
 }

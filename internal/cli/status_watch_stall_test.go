@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestRedteam14DStatusWatchInALogSaysNoProgress: `status --watch` run where
+// TestStatusWatchInALogSaysNoProgress: `status --watch` run where
 // its output is not a terminal (a CI job, `| tee watch.log`, a systemd unit
 // or a tmux pipe on the on-call box) prints one plain line a refresh.
 //
@@ -19,18 +19,12 @@ import (
 // `RUNNING`." help status: "--watch refreshes in place on a terminal
 // (plain lines otherwise)" — the same status, as lines.
 //
-// What happens: the plain line (statusview.Line) is `... state=running
+// Red team 14d found the plain line (statusview.Line) was `... state=running
 // sent=0 ... pending=1 retries_waiting=0 rate=0.0/s`, refresh after
-// refresh, for a campaign nobody has sent for 3 minutes: no NO PROGRESS,
-// no due_since, nothing but "running". Whoever watches the log (or greps
-// it for a script) sees a campaign running; the stall the same command
-// reports on a terminal, and `status` without --watch reports, is not in
-// it.
-//
-// Guessed cause: internal/cli/status.go:78-79 (the non-terminal --watch
-// prints statusview.Line), internal/statusview/statusview.go:173-190 (Line
-// has no stall, unlike WithStall used for the full view).
-func TestRedteam14DStatusWatchInALogSaysNoProgress(t *testing.T) {
+// refresh, for a campaign nobody had sent for 3 minutes: whoever watched
+// the log (or grepped it) saw a campaign running. Each line now ends with
+// stall="NO PROGRESS for ..." (statusview.Line), as status says it.
+func TestStatusWatchInALogSaysNoProgress(t *testing.T) {
 	t.Parallel()
 	env, rd := redisEnv(t)
 	c := stageCampaign(t, env, "idle-watch")

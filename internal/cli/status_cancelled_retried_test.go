@@ -10,7 +10,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestRedteam14DCancelledCampaignDoesNotSayRetried: the errors of a
+// TestCancelledCampaignDoesNotSayRetried: the errors of a
 // cancelled campaign, as status words them.
 //
 // README (Operator's walk-through, 6. Watch): "A temporary error is
@@ -19,17 +19,14 @@ import (
 // cancel "stops the campaign (only `send --resume-existing` runs it
 // again) ... Every unsent recipient becomes `cancelled`".
 //
-// What happens: a campaign whose relay answered 451 to its first attempts
-// is cancelled while those recipients waited for their retry; they are
-// cancelled, nothing is retried, yet `status` lists the group as
+// A campaign whose relay answered 451 to its first attempts is cancelled
+// while those recipients wait for their retry: they are cancelled and
+// nothing is retried. Red team 14d found status listed the group as
 // "451 4.7.1 try again later (temporary, retried, last ...)" under
-// "CANCELLED": on-call reads that tidings still retries them (and a
-// cancelled campaign does not run again; retry refuses it).
-//
-// Guessed cause: internal/statusview/statusview.go:151-162 (errorKind says
-// "temporary, retried" for any temporary group without exhausted
-// recipients, whatever the campaign's state).
-func TestRedteam14DCancelledCampaignDoesNotSayRetried(t *testing.T) {
+// "CANCELLED"; the wording now depends on the campaign's state
+// (statusview's errorKind): "temporary; any still waiting for a retry were
+// cancelled".
+func TestCancelledCampaignDoesNotSayRetried(t *testing.T) {
 	t.Parallel()
 	smtp := startSMTP(t, smtpcapture.Config{Fault: func(string) error {
 		return smtpcapture.Reject(451, "4.7.1 try again later")
@@ -55,6 +52,9 @@ func TestRedteam14DCancelledCampaignDoesNotSayRetried(t *testing.T) {
 		t.Fatalf("after cancel: %+v", st)
 	}
 	r := cli(t, env, "status", "greylisted", "--env", "staging")
+	if want := "451 4.7.1 try again later (temporary; any still waiting for a retry were cancelled, last "; !strings.Contains(r.stdout, want) {
+		t.Errorf("status of the cancelled campaign lacks %q\n%s", want, r.stdout)
+	}
 	for _, l := range strings.Split(r.stdout, "\n") {
 		if strings.Contains(l, "451 4.7.1") && strings.Contains(l, "temporary, retried") {
 			t.Errorf("status of the cancelled campaign (20 cancelled, nothing will be retried) says its temporary failures are retried:\n%s\n\n%s", l, r.stdout)
