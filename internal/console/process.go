@@ -157,7 +157,15 @@ func Run(ctx context.Context, o Options, started func(Started)) error {
 	srv.Registry().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Store != nil && o.Notify {
 		nc.Store, nc.ConsoleURL, nc.Logger = cfg.Store, o.URL, cfg.Logger
-		s.NotifyErr = notify.Start(ctx, nc)
+		// A webhook post under way when the console stops is let finish
+		// and recorded (notify.Start's wait) before the Redis client closes.
+		nctx, stopNotify := context.WithCancel(ctx)
+		var waitNotify func()
+		waitNotify, s.NotifyErr = notify.Start(nctx, nc)
+		defer func() {
+			stopNotify()
+			waitNotify()
+		}()
 	}
 	started(s)
 	if err := srv.Serve(ctx, ln); err != nil {

@@ -18,6 +18,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -340,12 +341,24 @@ func auditEventID(c string, i int, at time.Time) string {
 	return fmt.Sprintf("%s/a%d-%d", c, i, at.UnixMilli())
 }
 
+// postTimeout bounds a post when the HTTP client sets no timeout of its
+// own.
+const postTimeout = 10 * time.Second
+
 // post sends ev to one sink. Errors never include the URL (a secret).
+//
+// A post under way is let finish when ctx ends (a worker stopped by a
+// deploy, a console shut down): the webhook may already have the event,
+// and a post cut off would be recorded as failed and posted again by the
+// next notifier. It is bounded by the HTTP client's timeout (postTimeout
+// without one), below the lease, so the process's shutdown still ends.
 func (n *Notifier) post(ctx context.Context, s sink, ev Event) error {
 	body, err := s.payload(ev)
 	if err != nil {
 		return fmt.Errorf("encode %s payload: %w", s.name, err)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(n.cfg.HTTPClient.Timeout, postTimeout))
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("post to the %s webhook: bad request", s.name)
@@ -392,14 +405,20 @@ func ForEnvironment(e *environment.Environment, st *store.Store) Config {
 }
 
 // Start runs a Notifier with cfg in a goroutine of its own until ctx ends,
-// when a webhook is configured. It returns New's error.
-func Start(ctx context.Context, cfg Config) error {
+// when a webhook is configured. It returns New's error, and wait, which
+// returns once the notifier has stopped after ctx ended: a post under way
+// when ctx ends is let finish and recorded first (post), so a process that
+// calls wait before it exits does not have its event posted again by
+// another notifier. wait returns at once when no notifier runs.
+func Start(ctx context.Context, cfg Config) (wait func(), err error) {
 	n, err := New(cfg)
-	if err != nil {
-		return err
+	if err != nil || !n.Enabled() {
+		return func() {}, err
 	}
-	if n.Enabled() {
-		go func() { _ = n.Run(ctx) }()
-	}
-	return nil
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = n.Run(ctx)
+	}()
+	return func() { <-stopped }, nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// TestRedteam14DAWorkerRestartDoesNotPostAnEventTwice: notifications and a
+// TestAWorkerRestartDoesNotPostAnEventTwice: notifications and a
 // worker restarted by a deploy.
 //
 // README (Metrics and notifications): workers and consoles post on
@@ -25,23 +25,17 @@ import (
 // accepted an event but before recording it lets the event be delivered
 // again when its lease ends".
 //
-// What happens: a worker stopped the ordinary way (SIGTERM: a deploy, a
-// rolling restart), not killed, while its notifier is posting an event to
-// a webhook that has the whole request but has not answered yet (Slack
-// answering in a second, say), aborts the post at once: the notifier runs
-// on the worker's own context (internal/workerproc/workerproc.go:75), which
-// the signal ends at the start of the drain, and the post is made with it
-// (notify.go post, http.NewRequestWithContext(ctx)). The delivery is then
-// recorded as failed and released; the next notifier (another worker, the
-// console, the restarted worker) posts the same event again after the
-// backoff. The webhook receives it twice: two "cancelled by ..." messages in
-// the on-call channel for one cancel, though no process died.
-//
-// Guessed cause: internal/workerproc/workerproc.go:75-77 (the notifier's
-// context is the worker's, cancelled when the drain begins) and
-// internal/notify/notify.go:344-349 (post uses ctx; a post under way is
-// not let finish within the drain).
-func TestRedteam14DAWorkerRestartDoesNotPostAnEventTwice(t *testing.T) {
+// Red team 14d found that a worker stopped the ordinary way (SIGTERM: a
+// deploy, a rolling restart), not killed, while its notifier posted an
+// event to a webhook that had the whole request but had not answered yet
+// (Slack answering in a second, say), aborted the post at once: the post
+// was made with the notifier's context, which the signal ends. The
+// delivery was recorded as failed and released, and the next notifier
+// posted the same event again: two "cancelled by ..." messages for one
+// cancel, though no process died. A post under way is now let finish
+// (bounded by its own timeout) and recorded; workerproc waits for it
+// (TestRunLetsANotificationUnderWayFinish).
+func TestAWorkerRestartDoesNotPostAnEventTwice(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "restart", N: 5})

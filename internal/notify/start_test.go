@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -48,19 +49,29 @@ func TestStart(t *testing.T) {
 	if _, _, err := w.Store.Cancel(t.Context(), "started", store.Actor{Who: "bob"}, "wrong file"); err != nil {
 		t.Fatal(err)
 	}
-	if err := notify.Start(t.Context(), notify.Config{Store: w.Store}); err != nil {
+	// Nothing runs without a webhook or with a wrong one: wait returns at
+	// once (the context has not ended).
+	if stopped, err := notify.Start(t.Context(), notify.Config{Store: w.Store}); err != nil {
 		t.Errorf("Start without a webhook: %v, want nil (nothing to do)", err)
+	} else {
+		stopped()
 	}
 	var ue *notify.URLError
-	if err := notify.Start(t.Context(), notify.Config{Store: w.Store, WebhookURL: "hunter2"}); !errors.As(err, &ue) {
+	if stopped, err := notify.Start(t.Context(), notify.Config{Store: w.Store, WebhookURL: "hunter2"}); !errors.As(err, &ue) {
 		t.Errorf("Start with a bad webhook URL: %v, want a *URLError", err)
+	} else {
+		stopped()
 	}
 	h := newHook(t)
-	if err := notify.Start(t.Context(), notify.Config{Store: w.Store, Env: consoletest.EnvName, WebhookURL: h.URL + "/json"}); err != nil {
+	ctx, stop := context.WithCancel(t.Context())
+	stopped, err := notify.Start(ctx, notify.Config{Store: w.Store, Env: consoletest.EnvName, WebhookURL: h.URL + "/json"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, 30*time.Second, "the cancelled event", func() bool {
 		_, events := h.kinds()
 		return len(events) == 1 && events[0] == notify.KindCancelled
 	})
+	stop()
+	stopped() // returns once the notifier has stopped
 }

@@ -70,13 +70,20 @@ func Run(ctx context.Context, o Options) error {
 	}
 	nc := notify.ForEnvironment(o.Env, store.New(o.Redis))
 	nc.Logger = o.Logger
-	// The notifier stops when Run returns, also when the worker never
-	// started (the caller closes the Redis client then).
+	// The notifier stops when ctx ends (beside the worker's drain) or Run
+	// returns, also when the worker never started (the caller closes the
+	// Redis client then); Run waits for it, so that a webhook post under
+	// way finishes and is recorded (bounded by its timeout) rather than
+	// being posted again by another notifier.
 	nctx, stopNotify := context.WithCancel(ctx)
-	defer stopNotify()
-	if err := notify.Start(nctx, nc); err != nil && o.NotifyOff != nil {
+	waitNotify, err := notify.Start(nctx, nc)
+	if err != nil && o.NotifyOff != nil {
 		o.NotifyOff(err)
 	}
+	defer func() {
+		stopNotify()
+		waitNotify()
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := worker.ForEnvironment(o.Env, o.Redis)

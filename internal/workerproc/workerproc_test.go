@@ -4,19 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/notify"
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/internal/workerproc"
@@ -101,5 +107,76 @@ func TestRunConfigErrors(t *testing.T) {
 	// walk-through: worker --concurrency -3).
 	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: -3}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "concurrency -3: give a positive number") {
 		t.Errorf("concurrency -3: %v, want a *ConfigError saying so", err)
+	}
+}
+
+// TestRunLetsANotificationUnderWayFinish: a worker process stopped the
+// ordinary way (its context ends: SIGTERM, a deploy) while its notifier
+// posts an event to a webhook that has the request but has not answered
+// yet returns only once the post has finished and is recorded, so that no
+// other notifier posts the event again (README: each event once however
+// many processes run). The webhook answers a few seconds after the stop,
+// longer than the worker's drain: a process that returned at the end of
+// the drain would leave the delivery unrecorded, and the next notifier
+// (its lease run out by then) would post the cancel a second time.
+func TestRunLetsANotificationUnderWayFinish(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "stopping", N: 3})
+	if _, _, err := w.Store.Cancel(t.Context(), "stopping", store.Actor{Who: "alice", Host: "laptop"}, "wrong recipients file"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var posts []string
+	got := make(chan struct{}, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body) // the webhook has the whole event
+		mu.Lock()
+		posts = append(posts, r.Header.Get("X-Tidings-Event"))
+		first := len(posts) == 1
+		mu.Unlock()
+		if first {
+			got <- struct{}{}
+			select { // slow to answer: past the worker's drain
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+	}))
+	t.Cleanup(hook.Close)
+	all := map[string]string{"TIDINGS_REDIS_URL": w.Redis.URL, "TIDINGS_STATE_DIR": t.TempDir(), "TIDINGS_NOTIFY_WEBHOOK_URL": hook.URL + "/json"}
+	e, err := environment.Load(nil, "", consoletest.EnvName, func(k string) string { return all[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, sigterm := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- workerproc.Run(ctx, workerproc.Options{Env: e, Redis: w.Redis.Client(), ShutdownTimeout: time.Second})
+	}()
+	select {
+	case <-got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker's notifier did not post the cancel")
+	}
+	sigterm()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after the stop: %v", err)
+	}
+
+	// Another worker's notifier, later than any lease.
+	n, err := notify.New(notify.Config{Store: w.Store, Env: consoletest.EnvName, WebhookURL: hook.URL + "/json",
+		Owner: "worker-b", Clock: func() time.Time { return time.Now().Add(5 * time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 1 {
+		t.Errorf("the webhook received the cancel %d times %v, want once: the stopped worker returned before its notifier's post under way was finished and recorded", len(posts), posts)
 	}
 }
