@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -209,4 +210,27 @@ func keys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestAlertRules runs Prometheus's own rule checker and the rules' unit
+// tests (deploy/prometheus/alerts_test.yml: when each alert fires and when
+// it must not, such as a failing campaign that is done or a campaign
+// approved after an hour's wait) with promtool, from Debian's prometheus
+// package. Without promtool the test skips, and fails under CI=true.
+func TestAlertRules(t *testing.T) {
+	t.Parallel()
+	bin, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("promtool is not installed (apt-get install prometheus): %v", err)
+		}
+		t.Skipf("promtool is not installed (apt-get install prometheus): %v", err)
+	}
+	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		cmd.Dir = repo(t, "deploy/prometheus")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 }
