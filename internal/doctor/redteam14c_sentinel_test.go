@@ -1,0 +1,83 @@
+package doctor_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/doctor"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redistest"
+)
+
+// TestRedteam14CDoctorReadsTheReplicaSentinelWouldPromote: README
+// (Guarantees) promises of a Sentinel deployment that a failure costs
+// "nothing" ("tested with SENTINEL FAILOVER mid-campaign: nobody received
+// two messages"), that "`tidings doctor` says which case yours is in", and
+// doctor's eviction line says why it matters: "an evicted ledger entry
+// could mean a second send; set maxmemory-policy noeviction". For a
+// Cluster, doctor "reads every master ... and reports the worst" because
+// any of them may hold a campaign's ledger.
+//
+// What happens: a Sentinel master with AOF and noeviction, and its one
+// replica provisioned from another template (maxmemory-policy
+// allkeys-lru, appendonly no). doctor reads the master only: PASS redis
+// persistence, PASS redis eviction, and "at most once" says "a failover
+// loses no claim". After a failover (the event the deployment is for) the
+// very same deployment, with nothing changed, gets FAIL eviction and FAIL
+// persistence from doctor: the ledger now lives on a node that evicts and
+// persists nothing. The operator was told the deployment was fit when the
+// node that would hold the ledger after a failover could evict it (a
+// second send) or lose it on its next restart.
+//
+// Guessed cause: internal/doctor/doctor.go readMasters (about line 130)
+// reads `rdb` alone for a failover client (Sentinel), never the replicas
+// Sentinel may promote (SENTINEL REPLICAS <master>, or the master's INFO
+// replication slaveN lines), while persistence/eviction/guarantee judge
+// only what it read.
+func TestRedteam14CDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true,
+		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	ctx := t.Context()
+	reps, err := s.Replicas(ctx)
+	if err != nil || len(reps) != 1 {
+		t.Fatalf("replicas: %v %v", reps, err)
+	}
+	rc := reps[0].Client()
+	defer rc.Close()
+	for _, kv := range [][2]string{{"maxmemory-policy", "allkeys-lru"}, {"appendonly", "no"}} {
+		if err := rc.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatalf("CONFIG SET %s %s on the replica %s: %v", kv[0], kv[1], reps[0].Addr(), err)
+		}
+	}
+	e := &environment.Environment{Name: "production", Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0",
+		Sentinel: environment.Sentinel{Master: s.MasterName(), Addrs: s.SentinelAddrs()}, MinReplicaAcks: environment.ReplicaAcksAuto},
+		ClaimWindow: 16, Concurrency: 8}
+	status := func() map[string]doctor.Check {
+		m := map[string]doctor.Check{}
+		for _, c := range doctor.Redis(ctx, e) {
+			m[c.Name] = c
+		}
+		return m
+	}
+	before := status()
+
+	// The same deployment after the failover it is there for.
+	if _, _, err := s.Failover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := status()
+	for _, name := range []string{"redis eviction", "redis persistence"} {
+		if after[name].Status == doctor.Pass {
+			t.Fatalf("after the failover: %+v; the test expects doctor to see the replica's settings on the promoted node", after[name])
+		}
+		if before[name].Status == doctor.Pass {
+			t.Errorf("%s: before the failover doctor said PASS %q; after SENTINEL FAILOVER, nothing else changed, it says %s %q. The replica Sentinel promotes (%s: maxmemory-policy allkeys-lru, appendonly no) was never read, so doctor passed a deployment whose failover puts the ledger where it can be evicted or lost",
+				name, before[name].Message, strings.ToUpper(after[name].Status), after[name].Message, reps[0].Addr())
+		}
+	}
+	if t.Failed() {
+		t.Logf("at most once before the failover: %s %q", before["at most once"].Status, before["at most once"].Message)
+		t.Log(fmt.Sprint(before))
+	}
+}
