@@ -22,8 +22,10 @@ import (
 // replicas or acknowledgements, nothing to do, as if Redis were
 // unreachable, although the pause was written on the master. (It also
 // takes about four times the timeout: the client retries the write.) The
-// worker's ledger steps, which WAIT the same way, meet the same client
-// timeout instead of an acknowledgement count.
+// worker, which WAITs the same way, logs "dispatch: Redis is unreachable"
+// (seen in an exploratory run with worker.Config{ReplicaAcks: 1,
+// AckTimeout: 5s}) where with 1s it logs "0 of 1 required replicas
+// acknowledged the write": on-call is sent to look at a Redis that answers.
 //
 // Guessed cause: internal/store/scripts.go:78 sends WAIT with p.Do on a
 // connection whose read deadline is go-redis's default ReadTimeout (3 s;
