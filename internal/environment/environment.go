@@ -439,6 +439,16 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	if e.Redis.Sentinel.Master != "" && len(e.Redis.Cluster) > 0 {
 		report("redis.cluster", "Redis cannot be both Sentinel and Cluster: keep one of redis.sentinel and redis.cluster")
 	}
+	for _, l := range []struct {
+		key, password string
+		addrs         []string
+	}{{"redis.cluster", "redis.password_file", e.Redis.Cluster}, {"redis.sentinel.addrs", "redis.sentinel.password_file", e.Redis.Sentinel.Addrs}} {
+		for i, a := range l.addrs {
+			if msg := addrProblem(a, l.password); msg != "" {
+				report(l.key, "entry %d %s", i+1, msg)
+			}
+		}
+	}
 	if e.Redis.MinReplicaAcks < ReplicaAcksAuto {
 		report("redis.min_replica_acks", "%d: use auto or a number of replicas, 0 or more", e.Redis.MinReplicaAcks)
 	}
@@ -535,6 +545,27 @@ func hostProblem(h string) string {
 		return fmt.Sprintf("is an IPv6 address in brackets: write it without them (%s), and the port in smtp.port", ip)
 	}
 	return "is not a host name or address: write e.g. smtp.example.com, 192.0.2.1 or 2001:db8::1, and the port in smtp.port"
+}
+
+// addrProblem says what is wrong with a Redis node or Sentinel address
+// ("" when nothing is), after "entry N": it is host:port, nothing else. An
+// entry with a user or password is not quoted (it holds a secret);
+// password names the key that gives the password instead.
+func addrProblem(a, password string) string {
+	switch {
+	case strings.Contains(a, "@"):
+		return fmt.Sprintf("holds a user or password (not shown): write host:port alone, e.g. 10.0.0.1:6379, and give the password with %s", password)
+	case strings.Contains(a, "://"):
+		return fmt.Sprintf("%q is a URL: write host:port alone, e.g. 10.0.0.1:6379 (TLS is redis.tls, the password %s)", a, password)
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || host == "" || strings.ContainsAny(host, " \t/") {
+		return fmt.Sprintf("%q is not host:port: write e.g. 10.0.0.1:6379 (an IPv6 address in brackets: [2001:db8::1]:6379)", a)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("%q has no valid port: write host:port with a port 1-65535, e.g. 10.0.0.1:6379", a)
+	}
+	return ""
 }
 
 // validHELO reports whether s can follow EHLO (RFC 5321 4.1.1.1): one

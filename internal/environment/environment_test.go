@@ -99,8 +99,9 @@ func TestLoad(t *testing.T) {
 			if strings.Join(e.Allow, ";") != "a.example;b@c.example" {
 				t.Errorf("allow = %q", e.Allow)
 			}
-			// The file's password_file wins over the URL's; the URL loses its password.
-			if e.Redis.URL != "redis://10.0.0.1:6379/3" || e.Redis.Password.Reveal() != "r3dis-s3cret" {
+			// The variable's URL password wins over the file's password_file
+			// (red team 14c); the URL loses its password.
+			if e.Redis.URL != "redis://10.0.0.1:6379/3" || e.Redis.Password.Reveal() != "url-pw" {
 				t.Errorf("redis = %q %q", e.Redis.URL, e.Redis.Password.Reveal())
 			}
 		}},

@@ -159,6 +159,24 @@ func (b *builder) literalSecrets(r *fileEnv) error {
 				Msg: "holds a password: remove it from the URL and use redis.password_file or TIDINGS_REDIS_PASSWORD"})
 		}
 	}
+	// A seed node or a Sentinel written as a URL with a password
+	// (redis://:PASSWORD@host:port, redis.url's form) is a secret in the
+	// file too; validate refuses any entry that is not host:port.
+	for _, l := range []struct {
+		key, instead, variable string
+		addrs                  []string
+	}{
+		{"redis.cluster", "redis.password_file", "TIDINGS_REDIS_PASSWORD", r.Redis.Cluster},
+		{"redis.sentinel.addrs", "redis.sentinel.password_file", "TIDINGS_REDIS_SENTINEL_PASSWORD", r.Redis.Sentinel.Addrs},
+	} {
+		for i, a := range l.addrs {
+			if strings.Contains(a, "@") {
+				path := b.path(l.key)
+				errs = append(errs, &yamlnode.Error{File: b.file, Line: b.doc.Line(path...), Field: strings.Join(path, "."),
+					Msg: fmt.Sprintf("entry %d holds a user or password (not shown): write host:port alone, e.g. 10.0.0.1:6379, and give the password with %s or %s", i+1, l.instead, l.variable)})
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -268,16 +286,23 @@ func (b *builder) variables(e *Environment) {
 }
 
 // resolve settles what depends on several settings: a password inside the
-// Redis URL becomes the secret (so the URL can be printed), rediss:// means
+// Redis URL (TIDINGS_REDIS_URL's: the file's may hold none) becomes the
+// secret, over the file's redis.password_file (so the URL can be printed), rediss:// means
 // TLS, allowlist entries are lower-cased, and the state directory defaults
 // to $XDG_STATE_HOME/tidings/<env>, else $HOME/.local/state/tidings/<env>.
 func (b *builder) resolve(e *Environment) {
 	if u, err := url.Parse(e.Redis.URL); err == nil && e.Redis.URL != "" {
 		if u.User != nil {
 			if pw, has := u.User.Password(); has {
-				if !e.Redis.Password.IsSet() {
-					e.Redis.Password = Secret(pw)
+				// The file refuses a password in redis.url: this one is
+				// TIDINGS_REDIS_URL's, and a variable overrides the file's
+				// redis.password_file. Two variables giving two passwords
+				// leave one of them wrong: refused, not chosen between.
+				if v, ok := b.fromVar["redis.password_file"]; ok && e.Redis.Password.Reveal() != pw {
+					b.errs = append(b.errs, &yamlnode.Error{Field: "TIDINGS_REDIS_URL",
+						Msg: fmt.Sprintf("holds a password and %s gives another (neither is shown): keep one of them", v)})
 				}
+				e.Redis.Password = Secret(pw)
 				if user := u.User.Username(); user != "" {
 					u.User = url.User(user)
 				} else {

@@ -31,15 +31,15 @@ var settings = []setting{
 		e.Production = e.Production || p
 		return nil
 	}},
-	{key: "redis.url", variable: "TIDINGS_REDIS_URL", help: "redis://[user@]host:port/db, rediss:// for TLS (a password in the variable is taken as the password)", set: text(func(e *Environment) *string { return &e.Redis.URL })},
+	{key: "redis.url", variable: "TIDINGS_REDIS_URL", help: "redis://[user@]host:port/db, rediss:// for TLS (a password in the variable is taken as the password, over redis.password_file; one differing from TIDINGS_REDIS_PASSWORD's is refused)", set: text(func(e *Environment) *string { return &e.Redis.URL })},
 	{key: "redis.password_file", variable: "TIDINGS_REDIS_PASSWORD_FILE", help: "file holding the Redis password", set: secretFile(func(e *Environment) *Secret { return &e.Redis.Password })},
 	{key: "redis.password_file", variable: "TIDINGS_REDIS_PASSWORD", help: "Redis password (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Redis.Password })},
 	{key: "redis.tls", variable: "TIDINGS_REDIS_TLS", help: "true to use TLS to Redis", set: boolean(func(e *Environment) *bool { return &e.Redis.TLS })},
 	{key: "redis.sentinel.master", variable: "TIDINGS_REDIS_SENTINEL_MASTER", help: "Sentinel master name", set: text(func(e *Environment) *string { return &e.Redis.Sentinel.Master })},
-	{key: "redis.sentinel.addrs", variable: "TIDINGS_REDIS_SENTINEL_ADDRS", help: "Sentinel host:port list (comma-separated in the variable)", set: list(func(e *Environment) *[]string { return &e.Redis.Sentinel.Addrs })},
+	{key: "redis.sentinel.addrs", variable: "TIDINGS_REDIS_SENTINEL_ADDRS", help: "Sentinel host:port list (comma-separated in the variable); no URL, no password: that is redis.sentinel.password_file", set: list(func(e *Environment) *[]string { return &e.Redis.Sentinel.Addrs })},
 	{key: "redis.sentinel.password_file", help: "file holding the Sentinel password"},
 	{key: "redis.sentinel.password_file", variable: "TIDINGS_REDIS_SENTINEL_PASSWORD", help: "Sentinel password (secret)", secret: true, set: secret(func(e *Environment) *Secret { return &e.Redis.Sentinel.Password })},
-	{key: "redis.cluster", variable: "TIDINGS_REDIS_CLUSTER_ADDRS", help: "Redis Cluster seed nodes, host:port (comma-separated in the variable)", set: list(func(e *Environment) *[]string { return &e.Redis.Cluster })},
+	{key: "redis.cluster", variable: "TIDINGS_REDIS_CLUSTER_ADDRS", help: "Redis Cluster seed nodes, host:port (comma-separated in the variable); no URL, no password: that is redis.password_file", set: list(func(e *Environment) *[]string { return &e.Redis.Cluster })},
 	{key: "redis.min_replica_acks", variable: "TIDINGS_REDIS_MIN_REPLICA_ACKS", help: "replicas that must acknowledge a ledger claim (Redis WAIT) before the message goes to SMTP, or auto (default): 1 with Sentinel or Cluster, else decided at worker start from the master's connected replicas", set: setReplicaAcks},
 	{key: "redis.replica_ack_timeout", variable: "TIDINGS_REDIS_REPLICA_ACK_TIMEOUT", help: "how long to wait for those acknowledgements (default 500ms)", set: duration(func(e *Environment) *time.Duration { return &e.Redis.ReplicaAckTimeout })},
 	{key: "smtp.host", variable: "TIDINGS_SMTP_HOST", help: "SMTP host name or address, without a port (default: 127.0.0.1 port 1025, a local test server, when the host is not set; a host set takes the port of smtp.port)", set: text(func(e *Environment) *string { return &e.SMTP.Host })},

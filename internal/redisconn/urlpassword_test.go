@@ -11,7 +11,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
-// TestRedteam14CPasswordInTIDINGSREDISURLOverridesTheFile: README
+// TestPasswordInTIDINGSREDISURLOverridesTheFile (red team 14c): README
 // (Configuration reference): "`TIDINGS_*` variables, which override the
 // chosen environment's settings"; `tidings help environments` on
 // TIDINGS_REDIS_URL: "a password in the variable is taken as the
@@ -25,11 +25,12 @@ import (
 // redis.password_file or TIDINGS_REDIS_PASSWORD, while the operator gave
 // the right password in the variable that is documented to override.
 //
-// Guessed cause: internal/environment/file.go resolve (about line 268)
-// moves the URL's password to Redis.Password only `if
-// !e.Redis.Password.IsSet()`, and by then fromFile has set it from
-// redis.password_file: the file's secret beats the variable.
-func TestRedteam14CPasswordInTIDINGSREDISURLOverridesTheFile(t *testing.T) {
+// The cause was internal/environment/file.go resolve, which moved the
+// URL's password to Redis.Password only when none was set, and fromFile
+// had set it from redis.password_file. The variable's password now wins
+// (and one differing from TIDINGS_REDIS_PASSWORD's is refused: see
+// environment's TestRedisURLPasswordPrecedence).
+func TestPasswordInTIDINGSREDISURLOverridesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	const newPassword = "rotated-pw-14c"
 	conf := filepath.Join(dir, "redis.conf")
