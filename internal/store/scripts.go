@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -71,6 +72,9 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 			return nil, fmt.Errorf("find the master of %s: %w", key, err)
 		}
 	}
+	if cl, ok := c.(*redis.Client); ok && s.cfg.ReplicaAcks > 0 {
+		c = s.waitClient(cl)
+	}
 	p := c.Pipeline()
 	queue(p)
 	var wait *redis.Cmd
@@ -94,4 +98,27 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 		return &AckError{Got: int(n), Want: s.cfg.ReplicaAcks}, nil
 	}
 	return nil, nil
+}
+
+// waitMargin is how much longer than WAIT's own timeout a client must be
+// ready to wait for its answer: the round trip, and a busy master.
+const waitMargin = time.Second
+
+// waitClient returns cl, or a clone of it (sharing its connections) whose
+// read timeout covers a WAIT of AckTimeout. A pipeline's replies are read
+// under the client's read timeout (go-redis's default is 5s, some set 3s),
+// and a WAIT longer than it would end in the client's "i/o timeout" and a
+// retry of the writes, as if Redis were unreachable, rather than in WAIT's
+// answer: the count of replicas that acknowledged, which an *AckError
+// reports.
+func (s *Store) waitClient(cl *redis.Client) *redis.Client {
+	rt := cl.Options().ReadTimeout // after go-redis's defaults: <= 0 is no deadline
+	if rt <= 0 || rt >= s.cfg.AckTimeout+waitMargin {
+		return cl
+	}
+	if w, ok := s.waits.Load(cl); ok {
+		return w.(*redis.Client)
+	}
+	w, _ := s.waits.LoadOrStore(cl, cl.WithTimeout(s.cfg.AckTimeout+rt))
+	return w.(*redis.Client)
 }

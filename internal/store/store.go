@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -215,6 +216,9 @@ type Config struct {
 type Store struct {
 	rdb redis.UniversalClient
 	cfg Config
+	// waits holds, per client whose read timeout is too short to hear the
+	// answer of a WAIT, its clone with room for it (waitClient).
+	waits *sync.Map
 }
 
 // New returns a Store on rdb whose writes need no replica acknowledgement.
@@ -226,7 +230,7 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = 500 * time.Millisecond
 	}
-	return &Store{rdb: rdb, cfg: cfg}
+	return &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}}
 }
 
 // Client returns the Redis client of the store.
