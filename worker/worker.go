@@ -91,9 +91,14 @@ type Config struct {
 	// AckTimeout bounds each wait for replica acknowledgements (default
 	// 500ms). A claim not acknowledged in time is not sent; it is tried again.
 	AckTimeout time.Duration
-	// Concurrency is the number of chunks processed at once, which is the
-	// number of SMTP connections of this worker (default 8).
+	// Concurrency is the number of chunks processed at once, each on an
+	// SMTP connection of its own (default 8, or SMTPConnections when set).
 	Concurrency int
+	// SMTPConnections is the most SMTP connections this worker holds open
+	// to the relay at once (the environment's smtp.connections; default:
+	// Concurrency). A Concurrency above it is refused by New: each chunk in
+	// flight holds a connection.
+	SMTPConnections int
 	// ClaimWindow is how many recipients a chunk claims per ledger round
 	// trip (default DefaultClaimWindow): larger windows cost Redis less per
 	// message, but a crash leaves up to one window per connection in doubt.
@@ -150,7 +155,11 @@ type Config struct {
 
 // WithDefaults returns cfg with its defaults applied.
 func (cfg Config) WithDefaults() Config {
+	if cfg.Concurrency <= 0 && cfg.SMTPConnections > 0 {
+		cfg.Concurrency = cfg.SMTPConnections
+	}
 	orDefault(&cfg.Concurrency, 8)
+	orDefault(&cfg.SMTPConnections, cfg.Concurrency)
 	orDefault(&cfg.ClaimWindow, DefaultClaimWindow)
 	orDefault(&cfg.AckTimeout, 500*time.Millisecond)
 	orDefault(&cfg.ShutdownTimeout, 10*time.Second)
@@ -185,6 +194,9 @@ func orDefault[T int | time.Duration](v *T, d T) {
 func (cfg Config) validate() error {
 	if cfg.Redis == nil {
 		return errors.New("Config.Redis is required")
+	}
+	if cfg.Concurrency > cfg.SMTPConnections {
+		return fmt.Errorf("Concurrency %d is above SMTPConnections %d: each chunk in flight holds an SMTP connection of its own; lower Concurrency or raise SMTPConnections", cfg.Concurrency, cfg.SMTPConnections)
 	}
 	// A wrong SMTP configuration is the operator's to fix before anything
 	// is claimed, not a failure to record against every recipient.
@@ -328,7 +340,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			defer debug.SetGCPercent(prev)
 		}
 	}
-	w.pool = send.NewPool(w.cfg.SMTP, w.cfg.Concurrency)
+	// At most SMTPConnections to the relay, whatever else holds them.
+	w.pool = send.NewPool(w.cfg.SMTP, w.cfg.SMTPConnections)
 	// The journal and the pool are closed by whoever ends last: Run, or a
 	// chunk that outlives it (release).
 	defer w.end()

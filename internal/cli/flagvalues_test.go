@@ -35,6 +35,9 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"send", "c.yaml", "--env", "staging", "--show=-5"}, 2, `invalid argument "-5" for "--show" flag: -5 is negative`},
 		{[]string{"worker", "--env", "staging", "--concurrency", "-3"}, 2, `invalid argument "-3" for "--concurrency" flag: -3 is negative: give 0 or more (0 uses the environment's)`},
 		{[]string{"plan", "c.yaml", "--show", "x"}, 2, `"x" is not a whole number`},
+		// More chunks in flight than smtp.connections would open more
+		// connections than the relay allows (red team 14c).
+		{[]string{"worker", "--env", "staging", "--concurrency", "9"}, 2, "concurrency 9 is above smtp.connections of environment staging (8), the most SMTP connections a worker opens, and each chunk in flight holds one: give at most 8, or raise smtp.connections"},
 		{[]string{"completion", "tcsh"}, 2, `no completion for "tcsh": use bash, zsh, fish or powershell`},
 		{[]string{"completion", "bsh"}, 2, `no completion for "bsh"`},
 		{[]string{"completion", "bash"}, 0, "bash completion"},

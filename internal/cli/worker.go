@@ -30,7 +30,7 @@ func (a *app) cmdWorker() *cobra.Command {
 		RunE:  func(cmd *cobra.Command, args []string) error { return a.runWorker(cmd.Context(), o) },
 	})
 	addEnv(c, &o.env, "environment (required)", true)
-	c.Flags().Var(flagvalue.NewCount(&o.concurrency, 0, "0 uses the environment's"), "concurrency", "SMTP connections, i.e. chunks in flight (default: the environment's concurrency, else smtp.connections, else 8)")
+	c.Flags().Var(flagvalue.NewCount(&o.concurrency, 0, "0 uses the environment's"), "concurrency", "chunks in flight, each on its own SMTP connection: at most smtp.connections (default: the environment's concurrency, else smtp.connections, else 8)")
 	c.Flags().StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this address (e.g. :9090)")
 	c.Flags().StringVar(&o.templates, "templates", "", "render from this templates directory instead of the approved snapshot (needs --locales)")
 	c.Flags().StringVar(&o.locales, "locales", "", "render from this catalogs directory instead of the approved snapshot (needs --templates)")
@@ -46,6 +46,8 @@ func (a *app) runWorker(ctx context.Context, o workerOptions) error {
 	}
 	if (o.templates == "") != (o.locales == "") {
 		return configError(errors.New("give both --templates and --locales, or neither (to render from the approved snapshot)"))
+	} else if err := workerproc.CheckConcurrency(e, o.concurrency); err != nil {
+		return classify(err) // before Redis is dialled
 	}
 	rdb, err := redisconn.Dial(ctx, e) // connects and checks that Redis answers
 	if err != nil {

@@ -23,11 +23,11 @@
 //	      tls: starttls                       # none | opportunistic | starttls | tls
 //	      username: tidings
 //	      password_file: /run/secrets/smtp    # or TIDINGS_SMTP_PASSWORD
-//	      connections: 8                      # SMTP connections per worker
+//	      connections: 8                      # the most SMTP connections per worker
 //	      helo: tidings.staging.example
 //	    allow: [example.com, "*.qa.example", qa@altea.example]
 //	    list_unsubscribe: https://altea.example/unsubscribe
-//	    concurrency: 8                        # recipients processed at once per worker
+//	    concurrency: 8                        # recipients in flight per worker: at most smtp.connections
 //	    state_dir: /var/lib/tidings/staging   # record of started campaigns, delivery journals
 //	    journal: { dir: /var/lib/tidings/staging/journal, fsync: 200ms }   # or fsync: always
 //	    console:
@@ -128,8 +128,9 @@ type Environment struct {
 	// environment that set none ({id} and {email} are replaced).
 	ListUnsubscribe string
 	// Concurrency is how many chunks one worker processes at once, each on
-	// its own SMTP connection (default: SMTP.Connections); the worker's
-	// --concurrency overrides it.
+	// its own SMTP connection (default: SMTP.Connections, and never above
+	// it: SMTP.Connections caps a worker's connections to the relay); the
+	// worker's --concurrency overrides it, within the same cap.
 	Concurrency int
 	// ClaimWindow is how many recipients each connection claims per ledger
 	// round trip (default DefaultClaimWindow). A larger window costs Redis
@@ -475,6 +476,13 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	// 0 (the default) follows smtp.connections, whose own error says it.
 	if e.Concurrency < 0 || (e.Concurrency == 0 && e.SMTP.Connections > 0) {
 		report("concurrency", "%d: use 1 or more", e.Concurrency)
+	}
+	// Each recipient in flight holds an SMTP connection of its own, and
+	// smtp.connections is the most a worker opens to the relay (set to the
+	// relay's limit per client): more in flight would have to open more.
+	if e.SMTP.Connections > 0 && e.Concurrency > e.SMTP.Connections {
+		report("concurrency", "%d is above smtp.connections (%d), the most SMTP connections a worker opens, and each recipient processed at once holds one: lower concurrency to %d or less (or remove it: it follows smtp.connections), or raise smtp.connections if the relay accepts %d connections from one client",
+			e.Concurrency, e.SMTP.Connections, e.SMTP.Connections, e.Concurrency)
 	}
 	if e.ClaimWindow < 1 || e.ClaimWindow > MaxClaimWindow {
 		report("claim_window", "%d is out of range: use 1-%d (0 or unset: the default, %d)", e.ClaimWindow, MaxClaimWindow, DefaultClaimWindow)

@@ -34,7 +34,8 @@ type Options struct {
 	// discard).
 	Logger *slog.Logger
 	// Concurrency, when positive, replaces the environment's number of
-	// chunks in flight (worker.ForEnvironment).
+	// chunks in flight (worker.ForEnvironment); above the environment's
+	// smtp.connections it is a *ConfigError.
 	Concurrency int
 	// Templates and Locales, when set, are rendered from instead of the
 	// approved snapshot (worker.Config).
@@ -59,11 +60,27 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 // Unwrap returns the underlying error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// CheckConcurrency returns a *ConfigError when n, a number of chunks in
+// flight given for a worker of e (Options.Concurrency; 0 is e's), is
+// negative or above e's smtp.connections: each chunk in flight holds an
+// SMTP connection of its own, and smtp.connections is the most a worker
+// opens to the relay.
+func CheckConcurrency(e *environment.Environment, n int) error {
+	if n < 0 {
+		return &ConfigError{Err: fmt.Errorf("concurrency %d: give a positive number of SMTP connections, or none for the environment's", n)}
+	}
+	if c := e.SMTP.Connections; c > 0 && n > c {
+		return &ConfigError{Err: fmt.Errorf("concurrency %d is above smtp.connections of environment %s (%d), the most SMTP connections a worker opens, and each chunk in flight holds one: give at most %d, or raise smtp.connections (TIDINGS_SMTP_CONNECTIONS) if the relay accepts %d connections from one client",
+			n, e.Name, c, c, n)}
+	}
+	return nil
+}
+
 // Run runs the worker process until ctx ends, then drains; an ended ctx is
 // not an error. Errors: a *ConfigError, or the worker's.
 func Run(ctx context.Context, o Options) error {
-	if o.Concurrency < 0 {
-		return &ConfigError{Err: fmt.Errorf("concurrency %d: give a positive number of SMTP connections, or none for the environment's", o.Concurrency)}
+	if err := CheckConcurrency(o.Env, o.Concurrency); err != nil {
+		return err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

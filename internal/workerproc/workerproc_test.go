@@ -108,6 +108,11 @@ func TestRunConfigErrors(t *testing.T) {
 	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: -3}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "concurrency -3: give a positive number") {
 		t.Errorf("concurrency -3: %v, want a *ConfigError saying so", err)
 	}
+	// smtp.connections caps the worker's connections (red team 14c).
+	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: e.SMTP.Connections + 1}); !errors.As(err, &ce) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("concurrency %d is above smtp.connections of environment staging (%d)", e.SMTP.Connections+1, e.SMTP.Connections)) {
+		t.Errorf("concurrency above smtp.connections: %v, want a *ConfigError saying so", err)
+	}
 }
 
 // TestRunLetsANotificationUnderWayFinish: a worker process stopped the
