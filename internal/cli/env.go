@@ -138,7 +138,7 @@ func redisError(err error) error {
 	var ue *redisconn.UnreachableError
 	switch {
 	case errors.As(err, &ue):
-		return infraError(fmt.Errorf("%w; check the environment's redis settings or TIDINGS_REDIS_URL, then run 'tidings doctor --env %s'", err, ue.Env))
+		return infraError(fmt.Errorf("%w; %s, then run 'tidings doctor --env %s'", err, ue.Advice(), ue.Env))
 	case errors.As(err, new(*redisconn.ReplicaAcksError)):
 		return infraError(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -71,7 +72,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	var rp *redisconn.ReplyError
 	switch {
 	case errors.As(err, &ue):
-		c := fail("redis reachable", fmt.Sprintf("%s: %s; check redis.url / TIDINGS_REDIS_URL and that Redis runs", ue.Where, ue.Err))
+		c := fail("redis reachable", fmt.Sprintf("%s: %s; %s", ue.Where, ue.Err, ue.Advice()))
 		c.Infra = true
 		return []Check{c}
 	case errors.As(err, &rp): // it answered with an error (a password refused, loading, ...)
@@ -84,7 +85,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	defer cancel()
 	opts, _ := e.RedisOptions() // Dial read them already
 	checks := []Check{pass("redis reachable", redisconn.Addrs(opts))}
-	ms, err := readMasters(cctx, rdb)
+	ms, err := readNodes(cctx, rdb, opts)
 	if err != nil {
 		return append(checks, redisFail("redis info", err))
 	}
@@ -103,10 +104,14 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
 }
 
-// master is what doctor read from one Redis master: the one of a single
-// Redis or of Sentinel, or one of a Cluster's.
+// master is what doctor read from one Redis node that holds or may come to
+// hold the ledger: the master of a single Redis or of Sentinel, one of a
+// Cluster's masters, or a replica Sentinel may promote.
 type master struct {
-	addr    string            // its address; "" for the one of a single Redis or of Sentinel
+	addr string // its address; "" when not known (a single Redis: not needed)
+	// replica: a replica of the Sentinel master, which a failover may
+	// promote.
+	replica bool
 	info    map[string]string // INFO persistence, memory, server and replication
 	infoErr error             // why INFO failed, if it did
 	// config holds the settings CONFIG GET read (save, appendfsync,
@@ -119,36 +124,44 @@ type master struct {
 // configParams are the settings doctor reads with CONFIG GET.
 var configParams = []string{"save", "appendfsync", "min-replicas-to-write"}
 
-// readMasters reads every master of rdb: each master of a Cluster (a
-// keyless command through the cluster client goes to one master of its
-// choice), else the one rdb talks to. The masters of a Cluster come sorted
-// by address.
-func readMasters(ctx context.Context, rdb redis.UniversalClient) ([]master, error) {
-	read := func(ctx context.Context, c redis.Cmdable, addr string) master {
-		raw, err := c.Info(ctx, "persistence", "memory", "server", "replication").Result()
-		m := master{addr: addr, info: redisconn.ParseInfo(raw), infoErr: redisconn.Explain(err), config: map[string]string{}}
-		for _, p := range configParams {
-			v, err := c.ConfigGet(ctx, p).Result()
-			if err != nil {
-				m.configErr = cmp.Or(m.configErr, err)
-				continue
-			}
-			if val, ok := v[p]; ok {
-				m.config[p] = val
-			}
+// readNode reads what doctor judges of the node c talks to.
+func readNode(ctx context.Context, c redis.Cmdable, addr string) master {
+	raw, err := c.Info(ctx, "persistence", "memory", "server", "replication").Result()
+	m := master{addr: addr, info: redisconn.ParseInfo(raw), infoErr: redisconn.Explain(err), config: map[string]string{}}
+	for _, p := range configParams {
+		v, err := c.ConfigGet(ctx, p).Result()
+		if err != nil {
+			m.configErr = cmp.Or(m.configErr, err)
+			continue
 		}
-		return m
+		if val, ok := v[p]; ok {
+			m.config[p] = val
+		}
 	}
+	return m
+}
+
+// readNodes reads every node of rdb (options opts) that holds or may come
+// to hold a campaign's ledger: each master of a Cluster (a keyless command
+// through the cluster client goes to one master of its choice), sorted by
+// address; the master of Sentinel and each replica it may promote (listed
+// by the master's INFO replication; a replica whose replica-priority is 0
+// is never promoted); else the one Redis rdb talks to (its replicas, with
+// nothing to promote them, are not read).
+func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) ([]master, error) {
 	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok && opts.MasterName == "" {
+		return []master{readNode(ctx, rdb, "")}, nil
+	}
 	if !ok {
-		return []master{read(ctx, rdb, "")}, nil
+		return readSentinel(ctx, rdb, opts), nil
 	}
 	var (
 		mu sync.Mutex // ForEachMaster calls its function concurrently
 		ms []master
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-		m := read(ctx, c, c.Options().Addr)
+		m := readNode(ctx, c, c.Options().Addr)
 		mu.Lock()
 		defer mu.Unlock()
 		ms = append(ms, m)
@@ -159,6 +172,58 @@ func readMasters(ctx context.Context, rdb redis.UniversalClient) ([]master, erro
 	}
 	slices.SortFunc(ms, func(a, b master) int { return cmp.Compare(a.addr, b.addr) })
 	return ms, nil
+}
+
+// readSentinel reads the master of Sentinel that rdb talks to and the
+// replicas its INFO replication lists, connecting to each as to the master
+// (opts' user, password and TLS).
+func readSentinel(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) []master {
+	addr := ""
+	if ci, err := rdb.ClientInfo(ctx).Result(); err == nil {
+		addr = ci.LAddr // the address the master was reached at
+	}
+	ms := []master{readNode(ctx, rdb, addr)}
+	for _, raddr := range replicaAddrs(ms[0].info) {
+		o := opts.Simple()
+		o.Addr = raddr
+		c := redis.NewClient(o)
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second) // one unreachable replica leaves time for the rest
+		m := readNode(rctx, c, raddr)
+		cancel()
+		_ = c.Close()
+		m.replica = true
+		if m.info["slave_priority"] == "0" || m.info["replica_priority"] == "0" {
+			continue // Sentinel never promotes it
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// replicaAddrs lists the addresses of the replicas in a master's INFO
+// replication ("slave0:ip=10.0.0.4,port=6379,state=online,..."), sorted.
+func replicaAddrs(info map[string]string) []string {
+	var addrs []string
+	for k, v := range info {
+		if !strings.HasPrefix(k, "slave") || strings.TrimLeft(k[len("slave"):], "0123456789") != "" || k == "slave" {
+			continue
+		}
+		var ip, port string
+		for _, f := range strings.Split(v, ",") {
+			key, val, _ := strings.Cut(f, "=")
+			switch key {
+			case "ip":
+				ip = val
+			case "port":
+				port = val
+			}
+		}
+		if ip != "" && port != "" {
+			addrs = append(addrs, net.JoinHostPort(ip, port))
+		}
+	}
+	slices.Sort(addrs)
+	return addrs
 }
 
 // statusRank orders statuses from the best.
@@ -186,8 +251,8 @@ func worst(name string, ms []master, check func(master) Check) Check {
 	if !slices.ContainsFunc(all, func(c Check) bool { return c != all[0] }) {
 		return all[0] // every master alike, or only one
 	}
-	var msgs []string              // the worst messages, in the order of their first master
-	named := map[string][]string{} // message -> its masters
+	var msgs []string              // the worst messages, in the order of their first node
+	named := map[string][]master{} // message -> its nodes
 	for i, c := range all {
 		if c.Status != status {
 			continue
@@ -195,20 +260,43 @@ func worst(name string, ms []master, check func(master) Check) Check {
 		if named[c.Message] == nil {
 			msgs = append(msgs, c.Message)
 		}
-		named[c.Message] = append(named[c.Message], ms[i].addr)
+		named[c.Message] = append(named[c.Message], ms[i])
 	}
 	var b strings.Builder
 	for i, msg := range msgs {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString("master")
-		if len(named[msg]) > 1 {
-			b.WriteString("s")
-		}
-		fmt.Fprintf(&b, " %s: %s", strings.Join(named[msg], ", "), msg)
+		fmt.Fprintf(&b, "%s: %s", nodeNames(named[msg]), msg)
 	}
 	return Check{Name: name, Status: status, Message: b.String()}
+}
+
+// nodeNames names nodes for a message: "master 10.0.0.3:6379",
+// "masters 10.0.0.3:6379, 10.0.0.5:6379", "replica 10.0.0.4:6379 (Sentinel
+// may promote it)", or both, masters first.
+func nodeNames(nodes []master) string {
+	var parts []string
+	for _, replica := range []bool{false, true} {
+		var addrs []string
+		for _, m := range nodes {
+			if m.replica == replica {
+				addrs = append(addrs, cmp.Or(m.addr, "(address unknown)"))
+			}
+		}
+		switch {
+		case len(addrs) == 0:
+		case !replica && len(addrs) == 1:
+			parts = append(parts, "master "+addrs[0])
+		case !replica:
+			parts = append(parts, "masters "+strings.Join(addrs, ", "))
+		case len(addrs) == 1:
+			parts = append(parts, "replica "+addrs[0]+" (Sentinel may promote it)")
+		default:
+			parts = append(parts, "replicas "+strings.Join(addrs, ", ")+" (Sentinel may promote them)")
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // persistence checks master m's persistence: AOF, else RDB snapshots. When
@@ -272,6 +360,9 @@ func infoPersistence(m master) string {
 
 // eviction checks master m's maxmemory-policy.
 func eviction(m master) Check {
+	if m.replica && m.info["maxmemory_policy"] == "" && m.infoErr != nil { // a replica this machine cannot reach
+		return warn("", fmt.Sprintf("cannot read maxmemory-policy (INFO memory: %s): check that it is noeviction: an evicted ledger entry could mean a second send", strings.ReplaceAll(m.infoErr.Error(), "\n", " ")))
+	}
 	if pol := m.info["maxmemory_policy"]; pol != "noeviction" {
 		return fail("", fmt.Sprintf("maxmemory-policy is %q: an evicted ledger entry could mean a second send; set maxmemory-policy noeviction", pol))
 	}
@@ -305,19 +396,23 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	if err != nil {
 		return redisFail(name, err)
 	}
-	// Of the masters: the fewest replicas connected, the lowest
+	// Of the masters: the fewest replicas connected; of every node read
+	// (the replicas Sentinel may promote too): the lowest
 	// min-replicas-to-write and the weakest appendfsync read, and why a
 	// setting could not be read.
-	replicas, minWrite, fsync, noAOF := -1, -1, "", false
+	replicas, minWrite, fsync, noAOF, masters := -1, -1, "", false, 0
 	var aofUnknown, minWriteUnknown, fsyncUnknown error
 	for _, m := range ms {
 		noAOF = noAOF || m.info["aof_enabled"] == "0"
 		if m.info["aof_enabled"] == "" && aofUnknown == nil {
 			aofUnknown = cmp.Or(m.infoErr, errors.New("INFO persistence has no aof_enabled"))
 		}
-		n, _ := strconv.Atoi(m.info["connected_slaves"])
-		if replicas < 0 || n < replicas {
-			replicas = n
+		if !m.replica {
+			masters++
+			n, _ := strconv.Atoi(m.info["connected_slaves"])
+			if replicas < 0 || n < replicas {
+				replicas = n
+			}
 		}
 		if v, ok := m.config["min-replicas-to-write"]; ok {
 			if n, _ := strconv.Atoi(v); minWrite < 0 || n < minWrite {
@@ -336,34 +431,49 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		}
 	}
 	const acked = "every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; "
-	// What runs the ledger: one Redis, or a Cluster's masters.
-	single, with := "a single Redis without replicas", "a single Redis with"
-	if len(ms) > 1 {
-		single, with = fmt.Sprintf("a Redis Cluster whose %d masters have no replicas", len(ms)), fmt.Sprintf("a Redis Cluster of %d masters, each with", len(ms))
+	// What runs the ledger: one Redis, Sentinel's master, or a Cluster's
+	// masters. Only Sentinel and Cluster promote a replica: a single Redis
+	// with replicas attached by hand is judged as one Redis, since a
+	// restarted master resynchronises its replicas from its own file.
+	_, cluster := rdb.(*redis.ClusterClient)
+	failover := cluster || e.Redis.Sentinel.Master != ""
+	single, with, hand := "a single Redis without replicas", "a single Redis with", ""
+	switch {
+	case cluster:
+		single, with = fmt.Sprintf("a Redis Cluster whose %d masters have no replicas", masters), fmt.Sprintf("a Redis Cluster of %d masters, each with", masters)
+	case !failover && replicas > 0:
+		single, with = fmt.Sprintf("a single Redis with %d replica(s) but no Sentinel", replicas), fmt.Sprintf("a single Redis (%d replica(s), no Sentinel) with", replicas)
+		hand = "; its replica(s) change none of this: without Sentinel (redis.sentinel) nothing promotes one, and a restarted master resynchronises them from its own file, so what they acknowledged goes with it"
+	}
+	promote := ""
+	if e.Redis.Sentinel.Master != "" && len(ms) > masters {
+		promote = " and the replicas Sentinel may promote"
 	}
 	switch {
 	case acks > 0 && replicas < acks:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
-	case acks > 0 && minWrite >= 0 && minWrite < 1:
-		return warn(name, fmt.Sprintf(acked+"also set min-replicas-to-write 1 on the masters (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks))
-	case acks > 0 && minWriteUnknown != nil:
-		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, minWriteUnknown))
-	case acks > 0:
+	// One Redis, replicas or none: its append-only file decides (from case
+	// noAOF on).
+	case failover && acks > 0 && minWrite >= 0 && minWrite < 1:
+		return warn(name, fmt.Sprintf(acked+"also set min-replicas-to-write 1 on the masters%s (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, promote))
+	case failover && acks > 0 && minWriteUnknown != nil:
+		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters%s (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, minWriteUnknown, promote))
+	case failover && acks > 0:
 		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
-	case replicas > 0:
+	case failover && replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
 	case noAOF:
-		return fail(name, single+" or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel")
+		return fail(name, single+" or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel"+hand)
 	case aofUnknown != nil:
-		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel", aofUnknown))
+		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel"+hand, aofUnknown))
 	case fsyncUnknown != nil:
-		return warn(name, fmt.Sprintf(single+": a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel", fsyncUnknown))
+		return warn(name, fmt.Sprintf(single+": a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel"+hand, fsyncUnknown))
 	case fsync == "always":
-		return pass(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none")
+		return pass(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none"+hand)
 	case fsync == "no":
-		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel")
+		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel"+hand)
 	}
-	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel")
+	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel"+hand)
 }
 
 // inDoubt says how many recipients a worker's crash can leave in doubt:

@@ -5,11 +5,15 @@
 package redisconn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -87,7 +91,31 @@ const PingTimeout = 5 * time.Second
 type UnreachableError struct {
 	Env   string // the environment's name
 	Where string // where its Redis was looked for (Addrs)
-	Err   error
+	// Setting names the environment's setting that holds those addresses,
+	// with its variable, and Servers what runs there (Setting).
+	Setting, Servers string
+	Err              error
+}
+
+// Advice says what to check: the setting that holds the addresses that
+// did not answer, and that the servers there run.
+func (e *UnreachableError) Advice() string {
+	return "check " + e.Setting + " and that " + e.Servers + " run there"
+}
+
+// Setting names the setting of environment e that holds the addresses its
+// Redis is looked for at, with its variable, and what runs there: the
+// Sentinels (redis.sentinel.addrs), the Cluster's seed nodes
+// (redis.cluster), or Redis (redis.url). A Sentinel or Cluster environment
+// does not use redis.url's address.
+func Setting(e *environment.Environment) (setting, servers string) {
+	switch {
+	case e.Redis.Sentinel.Master != "":
+		return "redis.sentinel.addrs / TIDINGS_REDIS_SENTINEL_ADDRS", "the Sentinels"
+	case len(e.Redis.Cluster) > 0:
+		return "redis.cluster / TIDINGS_REDIS_CLUSTER_ADDRS", "the Cluster's nodes"
+	}
+	return "redis.url / TIDINGS_REDIS_URL", "Redis"
 }
 
 // Error says which Redis did not answer, and why.
@@ -139,9 +167,47 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 			// It answered, with an error that says what to do.
 			return nil, fmt.Errorf("redis for environment %s (%s): %w", e.Name, Addrs(opts), err)
 		}
-		return nil, &UnreachableError{Env: e.Name, Where: Addrs(opts), Err: err}
+		if opts.MasterName != "" && errors.Is(err, context.DeadlineExceeded) {
+			// go-redis retries the Sentinels until the deadline and says
+			// only that: say why they did not answer, when they did not.
+			err = cmp.Or(sentinelsDown(ctx, opts.Addrs), err)
+		}
+		ue := &UnreachableError{Env: e.Name, Where: Addrs(opts), Err: err}
+		ue.Setting, ue.Servers = Setting(e)
+		return nil, ue
 	}
 	return rdb, nil
+}
+
+// sentinelsDown dials each Sentinel of addrs and returns why none could be
+// connected to, or nil when one could (then something past the Sentinels
+// did not answer).
+func sentinelsDown(ctx context.Context, addrs []string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	errs := make([]error, len(addrs))
+	var wg sync.WaitGroup
+	for i, addr := range addrs {
+		wg.Go(func() {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err == nil {
+				_ = c.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if slices.Contains(errs, nil) || len(errs) == 0 {
+		return nil
+	}
+	// One line, each dial's error wrapped (errors.Join would put them on
+	// lines of their own).
+	args := make([]any, len(errs))
+	for i, err := range errs {
+		args[i] = err
+	}
+	return fmt.Errorf("no Sentinel answered: "+strings.TrimSuffix(strings.Repeat("%w; ", len(errs)), "; "), args...)
 }
 
 // Open connects to environment e's store (Dial), waiting for as many

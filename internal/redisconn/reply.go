@@ -56,13 +56,36 @@ var replies = []struct {
 	{"NOPERM", "The Redis user is not allowed a command or key tidings uses (Redis ACL): allow it, or use a user with every command and key (~* +@all) on a Redis kept for tidings.", true},
 }
 
+// sentinelReplies maps the prefix of an error reply of the Sentinels
+// (go-redis's "all sentinels ... unreachable", joining what each answered)
+// to advice: the Sentinels have a password of their own.
+var sentinelReplies = []struct{ prefix, advice string }{
+	{"NOAUTH", "The Sentinels ask for a password: set redis.sentinel.password_file in the environment (or TIDINGS_REDIS_SENTINEL_PASSWORD); the data nodes' password (redis.password_file) is not sent to the Sentinels."},
+	{"WRONGPASS", "The Sentinels refused the password: check redis.sentinel.password_file (or TIDINGS_REDIS_SENTINEL_PASSWORD), the Sentinels' password, not the data nodes'."},
+}
+
+// fromSentinels reports whether err is go-redis's error that no Sentinel
+// gave the master's address, which joins what each Sentinel answered.
+func fromSentinels(err error) bool {
+	return strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable")
+}
+
 // Explain returns err as a *ReplyError when Redis answered it with an
-// error reply it has advice for, and err as it is otherwise.
+// error reply it has advice for, and err as it is otherwise. A password
+// the Sentinels ask for or refuse gets advice of its own: the Sentinels'
+// password setting, not the data nodes'.
 func Explain(err error) error {
 	var re redis.Error
 	var rp *ReplyError
 	if !errors.As(err, &re) || errors.Is(err, redis.Nil) || errors.As(err, &rp) {
 		return err
+	}
+	if fromSentinels(err) {
+		for _, r := range sentinelReplies {
+			if strings.HasPrefix(re.Error(), r.prefix) {
+				return &ReplyError{Err: err, Advice: r.advice, Settings: true}
+			}
+		}
 	}
 	for _, r := range replies {
 		if strings.HasPrefix(re.Error(), r.prefix) {

@@ -3,9 +3,11 @@ package send
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,8 +45,10 @@ func (r Report) OK() bool {
 // Check connects to the SMTP server in cfg the way the sender does and
 // reports each step for `tidings doctor`: connect (and the TLS handshake for
 // implicit TLS), EHLO, STARTTLS (whether offered and whether it succeeds, per
-// the TLS policy) and AUTH when a username is configured. The error is nil
-// when every step passed; otherwise it names the first failed step.
+// the TLS policy) and AUTH when a username is configured; without one,
+// whether the server takes a transaction without AUTH (probeNoAuth). The
+// error is nil when every step passed; otherwise it names the first failed
+// step.
 func Check(ctx context.Context, cfg Config) (Report, error) {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
@@ -70,6 +74,9 @@ func Check(ctx context.Context, cfg Config) (Report, error) {
 	} else {
 		var d net.Dialer
 		conn, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if verifyErr := (*tls.CertificateVerificationError)(nil); errors.As(err, &verifyErr) {
+		return fail("connect", fmt.Sprintf("TLS with %s failed (%s): %s", addr, err, tlsAdvice(err, cfg.Host)), err)
 	}
 	if err != nil {
 		return fail("connect", fmt.Sprintf("cannot connect to %s (%s): check the SMTP host, port and TLS setting and that the server is reachable from here", addr, err), err)
@@ -122,13 +129,19 @@ func Check(ctx context.Context, cfg Config) (Report, error) {
 		warn("starttls", "not offered: mail, recipients' addresses and any password will travel unencrypted (tls: opportunistic), readable and changeable by anyone on the network path; use a server or port with STARTTLS")
 	default:
 		if err := c.StartTLS(tlsConf); err != nil {
-			return fail("starttls", fmt.Sprintf("STARTTLS failed (%s): check the server certificate (or set insecure_skip_verify for a test server)", err), err)
+			return fail("starttls", fmt.Sprintf("STARTTLS failed (%s): %s", err, tlsAdvice(err, cfg.Host)), err)
 		}
 		pass("starttls", "STARTTLS succeeded")
 	}
 
 	if cfg.Username == "" {
-		pass("auth", "no credentials configured: not authenticating")
+		if st := probeNoAuth(c); !st.OK {
+			return fail("auth", st.Msg, errors.New(st.Msg))
+		} else if st.Warn {
+			warn("auth", st.Msg)
+		} else {
+			pass("auth", st.Msg)
+		}
 	} else {
 		_, mechs := c.Extension("AUTH")
 		state, _ := c.TLSConnectionState()
@@ -144,6 +157,52 @@ func Check(ctx context.Context, cfg Config) (Report, error) {
 	}
 	_ = c.Quit()
 	return r, nil
+}
+
+// setCredentials says where an environment's SMTP credentials go.
+const setCredentials = "set smtp.username and smtp.password_file (or TIDINGS_SMTP_USERNAME and TIDINGS_SMTP_PASSWORD)"
+
+// probeNoAuth finds whether the server of c takes mail without AUTH, as
+// the sender will send it when no username is configured: it starts a
+// transaction (MAIL FROM:<>, the null sender, so that no address of the
+// campaign's is needed) and resets it; nothing is sent. A refusal that asks
+// for authentication (530, or an enhanced status 5.7.x) fails; a server
+// that offers AUTH and takes the transaction is a warning, since a relay
+// may still refuse recipients outside its own domains without it.
+func probeNoAuth(c *smtp.Client) Step {
+	offered, mechs := c.Extension("AUTH")
+	err := c.Mail("<>")
+	var te *textproto.Error
+	switch {
+	case err == nil:
+		_ = c.Reset()
+	case errors.As(err, &te) && (te.Code == 530 || strings.HasPrefix(te.Msg, "5.7.") ||
+		strings.Contains(strings.ToLower(te.Msg), "auth")):
+		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured, and the server refuses mail without them (MAIL FROM answered %d %s): every message would be refused; %s", te.Code, te.Msg, setCredentials)}
+	case errors.As(err, &te):
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused a transaction without them (MAIL FROM:<> answered %d %s): if it asks for authentication, %s", te.Code, te.Msg, setCredentials)}
+	default:
+		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; starting a transaction without them failed (%s): check that the server is reachable and takes mail from here", err)}
+	}
+	if offered {
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server offers AUTH (%s) and took MAIL FROM without it, but a relay that relays only for authenticated clients refuses the recipients (5.7.1, relay access denied): if it does, %s", mechs, setCredentials)}
+	}
+	return Step{Name: "auth", OK: true, Msg: "no credentials configured: not authenticating; the server takes mail without them"}
+}
+
+// tlsAdvice says what to do about a TLS handshake with host that failed
+// with err. Nothing in an environment turns certificate verification off:
+// the certificate must verify.
+func tlsAdvice(err error, host string) string {
+	var hostErr x509.HostnameError
+	var verifyErr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &hostErr):
+		return fmt.Sprintf("the server's certificate is not for %s: set smtp.host to a name the certificate is for, or have the server present one for %s", host, host)
+	case errors.As(err, &verifyErr):
+		return "the server's certificate does not verify on this machine: have the server present one from a CA this machine trusts, or trust its CA here (add it to the system's trust store, or on Linux point SSL_CERT_FILE at a PEM file holding it and the system's CAs, for every tidings process); for a test server on a trusted network only, smtp.tls: none sends without TLS"
+	}
+	return "check the server's TLS setup (protocol versions, ciphers) and that this is its STARTTLS port"
 }
 
 // pickAuth chooses the mechanism the sender would use (same preference as the
