@@ -9,25 +9,21 @@ import (
 	"github.com/tidings-mail/tidings/internal/freeport"
 )
 
-// TestRedteam14CUnreachableAdviceNamesTheSettingInUse: doctor's checks say
-// "what to do" (internal/doctor package doc), and the rules for bad config
-// are an error naming the field. An environment on Sentinel
+// TestUnreachableAdviceNamesTheSettingInUse: an environment on Sentinel
 // (redis.sentinel.addrs / TIDINGS_REDIS_SENTINEL_ADDRS) or Cluster
 // (redis.cluster / TIDINGS_REDIS_CLUSTER_ADDRS) does not use redis.url's
-// address at all ("cluster ... replaces URL's address"; Sentinel asks the
-// sentinels where the master is).
+// address at all. With every sentinel (or every cluster seed) unreachable
+// (a typo in a port), doctor's failed "redis reachable" must name the
+// setting that holds the wrong addresses, and say why they did not answer
+// (connection refused), not only go-redis's "context deadline exceeded".
 //
-// What happens: with every sentinel (or every cluster seed) unreachable —
-// a typo in a port — doctor fails "redis reachable" with "check redis.url /
-// TIDINGS_REDIS_URL and that Redis runs". The operator checks a URL that
-// plays no part (often the default redis://127.0.0.1:6379/0, which may even
-// answer), and is never told of the setting that holds the wrong address.
-// (The other commands say the same: internal/cli/env.go:140 "check the
-// environment's redis settings or TIDINGS_REDIS_URL".)
-//
-// Guessed cause: internal/doctor/doctor.go:75 words the advice for the
-// single-Redis case whatever e.Redis.Sentinel / e.Redis.Cluster hold.
-func TestRedteam14CUnreachableAdviceNamesTheSettingInUse(t *testing.T) {
+// Found by a red team: the advice was "check redis.url / TIDINGS_REDIS_URL"
+// whatever the environment used (the other commands said the same), and
+// for Sentinel the cause was only the deadline. redisconn's
+// UnreachableError now carries the setting in use (its Advice, which the
+// command line words too), and dials the Sentinels itself when go-redis
+// gives only the deadline.
+func TestUnreachableAdviceNamesTheSettingInUse(t *testing.T) {
 	t.Parallel()
 	closed := []string{freeport.Closed(t), freeport.Closed(t)}
 	for _, tt := range []struct {
@@ -52,6 +48,9 @@ func TestRedteam14CUnreachableAdviceNamesTheSettingInUse(t *testing.T) {
 		}
 		if !named {
 			t.Errorf("%s unreachable: doctor says %q; it names no setting the %s addresses are in (%s)", tt.name, msg, tt.name, strings.Join(tt.setting, " or "))
+		}
+		if !strings.Contains(msg, "connection refused") || strings.Contains(msg, "redis.url") {
+			t.Errorf("%s unreachable: doctor says %q; want the cause (connection refused) and no redis.url, which plays no part", tt.name, msg)
 		}
 	}
 }

@@ -10,32 +10,18 @@ import (
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
-// TestRedteam14CDoctorReadsTheReplicaSentinelWouldPromote: README
-// (Guarantees) promises of a Sentinel deployment that a failure costs
-// "nothing" ("tested with SENTINEL FAILOVER mid-campaign: nobody received
-// two messages"), that "`tidings doctor` says which case yours is in", and
-// doctor's eviction line says why it matters: "an evicted ledger entry
-// could mean a second send; set maxmemory-policy noeviction". For a
-// Cluster, doctor "reads every master ... and reports the worst" because
-// any of them may hold a campaign's ledger.
+// TestDoctorReadsTheReplicaSentinelWouldPromote: a Sentinel master with AOF
+// and noeviction, and its one replica provisioned from another template
+// (maxmemory-policy allkeys-lru, appendonly no). A failover, the event the
+// deployment is for, puts the ledger on that replica: doctor must fail
+// eviction and persistence before the failover already, naming the
+// replica, as it names the bad master of a Cluster.
 //
-// What happens: a Sentinel master with AOF and noeviction, and its one
-// replica provisioned from another template (maxmemory-policy
-// allkeys-lru, appendonly no). doctor reads the master only: PASS redis
-// persistence, PASS redis eviction, and "at most once" says "a failover
-// loses no claim". After a failover (the event the deployment is for) the
-// very same deployment, with nothing changed, gets FAIL eviction and FAIL
-// persistence from doctor: the ledger now lives on a node that evicts and
-// persists nothing. The operator was told the deployment was fit when the
-// node that would hold the ledger after a failover could evict it (a
-// second send) or lose it on its next restart.
-//
-// Guessed cause: internal/doctor/doctor.go readMasters (about line 130)
-// reads `rdb` alone for a failover client (Sentinel), never the replicas
-// Sentinel may promote (SENTINEL REPLICAS <master>, or the master's INFO
-// replication slaveN lines), while persistence/eviction/guarantee judge
-// only what it read.
-func TestRedteam14CDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
+// Found by a red team: doctor read the current master alone (PASS, PASS,
+// "a failover loses no claim"), and after SENTINEL FAILOVER, nothing else
+// changed, said FAIL. It now reads the replicas the master's INFO
+// replication lists (those Sentinel may promote) and reports the worst.
+func TestDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true,
 		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
 	ctx := t.Context()
@@ -70,6 +56,9 @@ func TestRedteam14CDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
 	for _, name := range []string{"redis eviction", "redis persistence"} {
 		if after[name].Status == doctor.Pass {
 			t.Fatalf("after the failover: %+v; the test expects doctor to see the replica's settings on the promoted node", after[name])
+		}
+		if want := "replica " + reps[0].Addr() + " (Sentinel may promote it): "; before[name].Status != doctor.Fail || !strings.HasPrefix(before[name].Message, want) {
+			t.Errorf("%s before the failover: %s %q, want fail starting %q", name, before[name].Status, before[name].Message, want)
 		}
 		if before[name].Status == doctor.Pass {
 			t.Errorf("%s: before the failover doctor said PASS %q; after SENTINEL FAILOVER, nothing else changed, it says %s %q. The replica Sentinel promotes (%s: maxmemory-policy allkeys-lru, appendonly no) was never read, so doctor passed a deployment whose failover puts the ledger where it can be evicted or lost",

@@ -13,25 +13,17 @@ import (
 	"github.com/tidings-mail/tidings/worker"
 )
 
-// TestRedteam14CDoctorTLSAdviceNamesASettingThatExists: the package doc of
-// internal/doctor promises "Each check ... fails, and its message says what
-// to do", and the README (Configuration reference) lists every key an
-// environment has (`tidings help environments` "lists every key").
+// TestDoctorTLSAdviceNamesASettingThatExists: against a relay whose
+// STARTTLS certificate does not verify (a self-signed test relay, the
+// staging relay of many shops), doctor fails "smtp starttls" and its
+// message says what to do: with settings an environment has (trust the CA
+// here, SSL_CERT_FILE; smtp.tls), never one the config file refuses as an
+// unknown key.
 //
-// What happens: `tidings doctor` against a relay whose STARTTLS certificate
-// does not verify (a self-signed test relay, the staging relay of many
-// shops) fails "smtp starttls" with "check the server certificate (or set
-// insecure_skip_verify for a test server)". No environment has such a key:
-// the operator who follows the advice and writes smtp.insecure_skip_verify
-// (or anywhere else under the environment) gets "unknown key" from every
-// command, and there is no variable for it either. The advice sends the
-// operator to a setting that does not exist.
-//
-// Guessed cause: internal/send/check.go:125 words the advice after
-// send.Config.InsecureSkipVerify (internal/send/config.go:70), which
-// internal/environment never sets (worker/environment.go:25 SMTPConfig does
-// not carry it; internal/environment/file.go fileSMTP has no such key).
-func TestRedteam14CDoctorTLSAdviceNamesASettingThatExists(t *testing.T) {
+// Found by a red team: the advice was "or set insecure_skip_verify for a
+// test server", after a field of send.Config that no environment key or
+// variable sets.
+func TestDoctorTLSAdviceNamesASettingThatExists(t *testing.T) {
 	t.Parallel()
 	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{StartTLS: true})
 	if err != nil {
@@ -59,9 +51,12 @@ func TestRedteam14CDoctorTLSAdviceNamesASettingThatExists(t *testing.T) {
 	if starttls == nil || starttls.Status != doctor.Fail {
 		t.Fatalf("checks %+v: want smtp starttls to fail against a self-signed certificate", checks)
 	}
+	if !strings.Contains(starttls.Message, "SSL_CERT_FILE") {
+		t.Errorf("doctor: %q; want the advice to trust the relay's CA on this machine (SSL_CERT_FILE)", starttls.Message)
+	}
 	const advised = "insecure_skip_verify"
 	if !strings.Contains(starttls.Message, advised) {
-		return // the advice names no setting: nothing to follow
+		return // the advice names no setting that does not exist
 	}
 	t.Logf("doctor: %s", starttls.Message)
 	// Follow the advice where a setting of the SMTP server would be.

@@ -9,29 +9,18 @@ import (
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
-// TestRedteam14CSentinelPasswordAdviceNamesTheSentinelPassword: README
-// (Configuration reference) has a password for the Sentinels of its own
-// (`sentinel: { ..., password_file: ... }` in the package doc,
-// TIDINGS_REDIS_SENTINEL_PASSWORD in `tidings help environments`), and the
-// rules say bad config gets a clear error saying what to do; doctor's
-// checks say "what to do" (internal/doctor package doc).
+// TestSentinelPasswordAdviceNamesTheSentinelPassword: the Sentinels have a
+// password of their own (redis.sentinel.password_file /
+// TIDINGS_REDIS_SENTINEL_PASSWORD). When they ask for one none is given
+// for, doctor's failed "redis reachable" must name that setting, and
+// following its advice must fix it.
 //
-// What happens: the Sentinels ask for a password (requirepass / ACL on the
-// sentinels, as a hardened Sentinel deployment does) and the environment
-// gives none for them. `tidings doctor` fails "redis reachable" with "Redis
-// asks for a password: set redis.password_file in the environment (or
-// TIDINGS_REDIS_PASSWORD)". That is the data nodes' password: the operator
-// who follows the advice (the test does: the Sentinels' password given as
-// redis.password) gets the very same failure, while
-// redis.sentinel.password_file / TIDINGS_REDIS_SENTINEL_PASSWORD, the
-// setting that fixes it, is never named.
-//
-// Guessed cause: internal/redisconn/reply.go:69 maps every NOAUTH to the
-// data nodes' password, whatever answered it; with Sentinel the NOAUTH
-// comes from SENTINEL GET-MASTER-ADDR-BY-NAME, joined into go-redis's "all
-// sentinels specified in configuration are unreachable" (redisconn.Dial,
-// internal/redisconn/redisconn.go:146, does not tell the two apart).
-func TestRedteam14CSentinelPasswordAdviceNamesTheSentinelPassword(t *testing.T) {
+// Found by a red team: redisconn mapped every NOAUTH to the data nodes'
+// password ("set redis.password_file ... (or TIDINGS_REDIS_PASSWORD)"),
+// which the Sentinels never see: an operator who followed it got the same
+// failure. A NOAUTH or WRONGPASS inside go-redis's "all sentinels specified
+// in configuration are unreachable" now gets advice of its own.
+func TestSentinelPasswordAdviceNamesTheSentinelPassword(t *testing.T) {
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true, ServerConfig: []string{"maxmemory-policy noeviction"}})
 	ctx := t.Context()
 	const sentinelPassword = "sentinel-pw-14c"
