@@ -1,10 +1,12 @@
 // Package doctor checks that an environment is fit to send: its Redis
-// (reachable; on every master of a Cluster: persistence on,
-// maxmemory-policy noeviction, a version asynq supports; and what the
-// deployment guarantees about sending at most once),
-// its SMTP server (connect, EHLO, STARTTLS as the TLS policy requires,
-// AUTH), the delivery journal's directory (written as a worker does), and
-// optionally a campaign's templates (complete in every catalog language).
+// (reachable; on every master of a Cluster, and on Sentinel's master and
+// every replica Sentinel may promote: persistence on, maxmemory-policy
+// noeviction, a version asynq supports; and what the deployment guarantees
+// about sending at most once), its SMTP server (connect, EHLO, STARTTLS as
+// the TLS policy requires, AUTH, or without credentials whether it takes
+// mail without them), the delivery journal's directory (written as a
+// worker does), and optionally a campaign's templates (complete in every
+// catalog language).
 //
 // Each check passes, passes with a warning (a risk the operator must know
 // of), or fails, and its message says what to do. This package names no

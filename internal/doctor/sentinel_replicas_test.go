@@ -70,3 +70,31 @@ func TestDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
 		t.Log(fmt.Sprint(before))
 	}
 }
+
+// TestDoctorSkipsAReplicaSentinelNeverPromotes: a replica with
+// replica-priority 0 (kept for backups or reads) is never promoted, so its
+// settings never hold the ledger: doctor judges the master alone.
+func TestDoctorSkipsAReplicaSentinelNeverPromotes(t *testing.T) {
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true,
+		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	ctx := t.Context()
+	reps, err := s.Replicas(ctx)
+	if err != nil || len(reps) != 1 {
+		t.Fatalf("replicas: %v %v", reps, err)
+	}
+	rc := reps[0].Client()
+	defer rc.Close()
+	for _, kv := range [][2]string{{"maxmemory-policy", "allkeys-lru"}, {"appendonly", "no"}, {"replica-priority", "0"}} {
+		if err := rc.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatalf("CONFIG SET %s %s on the replica %s: %v", kv[0], kv[1], reps[0].Addr(), err)
+		}
+	}
+	e := &environment.Environment{Name: "production", Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0",
+		Sentinel: environment.Sentinel{Master: s.MasterName(), Addrs: s.SentinelAddrs()}, MinReplicaAcks: environment.ReplicaAcksAuto},
+		ClaimWindow: 16, Concurrency: 8}
+	for _, c := range doctor.Redis(ctx, e) {
+		if (c.Name == "redis eviction" || c.Name == "redis persistence" || c.Name == "at most once") && c.Status != doctor.Pass {
+			t.Errorf("%s %s %q: the replica has replica-priority 0, so Sentinel never promotes it; want pass", c.Status, c.Name, c.Message)
+		}
+	}
+}
