@@ -571,6 +571,7 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	tlsAuth := startCapture(t, smtpcapture.Config{StartTLS: true, Username: "mailer", Password: "s3cret"})
 	plain := startCapture(t, smtpcapture.Config{})
+	tlsOpen := startCapture(t, smtpcapture.Config{StartTLS: true}) // STARTTLS, no AUTH needed
 	_, p, _ := net.SplitHostPort(freeport.Closed(t))
 	closedPort, _ := strconv.Atoi(p)
 
@@ -597,10 +598,17 @@ func TestCheck(t *testing.T) {
 		}(), []string{"connect", "ehlo", "starttls", "auth"}, "", "starttls"},
 		// Unencrypted on purpose still passes, but warns and says why.
 		{"tls none", func() send.Config {
-			c := base(tlsAuth)
+			c := base(tlsOpen)
 			c.TLS, c.Username, c.Password = send.TLSNone, "", ""
 			return c
 		}(), []string{"connect", "ehlo", "starttls", "auth"}, "", "starttls"},
+		// No credentials for a server that refuses mail without AUTH: every
+		// message would be refused (the probe's MAIL FROM says so).
+		{"no credentials, auth required", func() send.Config {
+			c := base(tlsAuth)
+			c.Username, c.Password = "", ""
+			return c
+		}(), []string{"connect", "ehlo", "starttls"}, "auth", ""},
 		{"unreachable", send.Config{Host: "127.0.0.1", Port: closedPort, TLS: send.TLSNone}, nil, "connect", ""},
 	}
 	for _, tt := range tests {
