@@ -74,7 +74,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	var rp *redisconn.ReplyError
 	switch {
 	case errors.As(err, &ue):
-		c := fail("redis reachable", fmt.Sprintf("%s: %s; %s", ue.Where, ue.Err, ue.Advice()))
+		c := fail("redis reachable", fmt.Sprintf("%s: %s; %s", ue.Where, ue.Cause(), ue.Advice()))
 		c.Infra = true
 		return []Check{c}
 	case errors.As(err, &rp): // it answered with an error (a password refused, loading, ...)

@@ -7,6 +7,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/doctor"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/freeport"
+	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
 // TestUnreachableAdviceNamesTheSettingInUse: an environment on Sentinel
@@ -52,5 +53,33 @@ func TestUnreachableAdviceNamesTheSettingInUse(t *testing.T) {
 		if !strings.Contains(msg, "connection refused") || strings.Contains(msg, "redis.url") {
 			t.Errorf("%s unreachable: doctor says %q; want the cause (connection refused) and no redis.url, which plays no part", tt.name, msg)
 		}
+	}
+}
+
+// TestSentinelUnreachableSaysWhatLiesPastTheSentinels: when the Sentinels
+// answer, the advice is not to check their addresses: a master name they
+// do not know names redis.sentinel.master, and a master they name that does
+// not answer (down, or announced at an address this machine cannot reach)
+// says so, with the dial's error.
+func TestSentinelUnreachableSaysWhatLiesPastTheSentinels(t *testing.T) {
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true})
+	reachable := func(master string) doctor.Check {
+		e := &environment.Environment{Name: "production", Redis: environment.Redis{URL: environment.DefaultRedisURL,
+			Sentinel: environment.Sentinel{Master: master, Addrs: s.SentinelAddrs()}, MinReplicaAcks: environment.ReplicaAcksAuto},
+			ClaimWindow: 16, Concurrency: 8}
+		return doctor.Redis(t.Context(), e)[0]
+	}
+	if c := reachable("no-such-master"); c.Status != doctor.Fail || !strings.Contains(c.Message, `no Sentinel knows a master named "no-such-master"`) ||
+		!strings.Contains(c.Message, "check redis.sentinel.master / TIDINGS_REDIS_SENTINEL_MASTER") || strings.Contains(c.Message, "\n") {
+		t.Errorf("a master name the Sentinels do not know: %s %q, want a failure naming redis.sentinel.master, on one line", c.Status, c.Message)
+	}
+	m, err := s.Master(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Kill()
+	if c := reachable(s.MasterName()); c.Status != doctor.Fail || !strings.Contains(c.Message, "dial tcp "+m.Addr()) ||
+		!strings.Contains(c.Message, "the Sentinels answer, but the master they name for "+s.MasterName()+" did not") || strings.Contains(c.Message, "redis.sentinel.addrs") {
+		t.Errorf("the master down, the Sentinels up: %s %q, want a failure saying the master %s did not answer, not to check the Sentinels' addresses", c.Status, c.Message, m.Addr())
 	}
 }

@@ -5,7 +5,6 @@
 package redisconn
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,13 +93,25 @@ type UnreachableError struct {
 	// Setting names the environment's setting that holds those addresses,
 	// with its variable, and Servers what runs there (Setting).
 	Setting, Servers string
-	Err              error
+	// Hint, when set, is the advice instead: the Sentinels answered, and
+	// what lies past them did not.
+	Hint string
+	Err  error
 }
 
 // Advice says what to check: the setting that holds the addresses that
-// did not answer, and that the servers there run.
+// did not answer, and that the servers there run (or the Hint).
 func (e *UnreachableError) Advice() string {
+	if e.Hint != "" {
+		return e.Hint
+	}
 	return "check " + e.Setting + " and that " + e.Servers + " run there"
+}
+
+// Cause is the client's error on one line (go-redis joins what each
+// Sentinel answered with line breaks).
+func (e *UnreachableError) Cause() string {
+	return strings.ReplaceAll(strings.TrimSpace(e.Err.Error()), "\n", "; ")
 }
 
 // Setting names the setting of environment e that holds the addresses its
@@ -120,7 +131,7 @@ func Setting(e *environment.Environment) (setting, servers string) {
 
 // Error says which Redis did not answer, and why.
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("redis for environment %s (%s) is unreachable: %s", e.Env, e.Where, e.Err)
+	return fmt.Sprintf("redis for environment %s (%s) is unreachable: %s", e.Env, e.Where, e.Cause())
 }
 
 // Unwrap returns the client's error.
@@ -167,16 +178,34 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 			// It answered, with an error that says what to do.
 			return nil, fmt.Errorf("redis for environment %s (%s): %w", e.Name, Addrs(opts), err)
 		}
-		if opts.MasterName != "" && errors.Is(err, context.DeadlineExceeded) {
-			// go-redis retries the Sentinels until the deadline and says
-			// only that: say why they did not answer, when they did not.
-			err = cmp.Or(sentinelsDown(ctx, opts.Addrs), err)
-		}
 		ue := &UnreachableError{Env: e.Name, Where: Addrs(opts), Err: err}
 		ue.Setting, ue.Servers = Setting(e)
+		if opts.MasterName != "" {
+			sentinelHint(ctx, ue, opts)
+		}
 		return nil, ue
 	}
 	return rdb, nil
+}
+
+// sentinelHint says why Sentinel's master could not be reached: go-redis
+// retries the Sentinels until the deadline and then says only that, and
+// says the same of a master the Sentinels name that does not answer. When
+// no Sentinel can be connected to, ue's error says why; when one can, the
+// advice is about what lies past them: the master name, or the master.
+func sentinelHint(ctx context.Context, ue *UnreachableError, opts *redis.UniversalOptions) {
+	down := sentinelsDown(ctx, opts.Addrs)
+	switch {
+	case down != nil:
+		if errors.Is(ue.Err, context.DeadlineExceeded) {
+			ue.Err = down
+		}
+	case errors.Is(ue.Err, redis.Nil) && fromSentinels(ue.Err):
+		ue.Err = fmt.Errorf("no Sentinel knows a master named %q: %w", opts.MasterName, ue.Err)
+		ue.Hint = "check redis.sentinel.master / TIDINGS_REDIS_SENTINEL_MASTER: the name must be the one in the Sentinels' configuration (sentinel monitor NAME ...)"
+	default:
+		ue.Hint = fmt.Sprintf("the Sentinels answer, but the master they name for %s did not: check that it runs, and that the address the Sentinels give for it (SENTINEL GET-MASTER-ADDR-BY-NAME %s; replica-announce-ip behind NAT or containers) can be reached from here", opts.MasterName, opts.MasterName)
+	}
 }
 
 // sentinelsDown dials each Sentinel of addrs and returns why none could be
