@@ -106,10 +106,10 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
 }
 
-// master is what doctor read from one Redis node that holds or may come to
+// node is what doctor read from one Redis node that holds or may come to
 // hold the ledger: the master of a single Redis or of Sentinel, one of a
 // Cluster's masters, or a replica Sentinel may promote.
-type master struct {
+type node struct {
 	addr string // its address; "" when not known (a single Redis: not needed)
 	// replica: a replica of the Sentinel master, which a failover may
 	// promote.
@@ -127,9 +127,9 @@ type master struct {
 var configParams = []string{"save", "appendfsync", "min-replicas-to-write"}
 
 // readNode reads what doctor judges of the node c talks to.
-func readNode(ctx context.Context, c redis.Cmdable, addr string) master {
+func readNode(ctx context.Context, c redis.Cmdable, addr string) node {
 	raw, err := c.Info(ctx, "persistence", "memory", "server", "replication").Result()
-	m := master{addr: addr, info: redisconn.ParseInfo(raw), infoErr: redisconn.Explain(err), config: map[string]string{}}
+	m := node{addr: addr, info: redisconn.ParseInfo(raw), infoErr: redisconn.Explain(err), config: map[string]string{}}
 	for _, p := range configParams {
 		v, err := c.ConfigGet(ctx, p).Result()
 		if err != nil {
@@ -150,17 +150,17 @@ func readNode(ctx context.Context, c redis.Cmdable, addr string) master {
 // by the master's INFO replication; a replica whose replica-priority is 0
 // is never promoted); else the one Redis rdb talks to (its replicas, with
 // nothing to promote them, are not read).
-func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) ([]master, error) {
+func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) ([]node, error) {
 	cc, ok := rdb.(*redis.ClusterClient)
 	if !ok && opts.MasterName == "" {
-		return []master{readNode(ctx, rdb, "")}, nil
+		return []node{readNode(ctx, rdb, "")}, nil
 	}
 	if !ok {
 		return readSentinel(ctx, rdb, opts), nil
 	}
 	var (
 		mu sync.Mutex // ForEachMaster calls its function concurrently
-		ms []master
+		ms []node
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 		m := readNode(ctx, c, c.Options().Addr)
@@ -172,19 +172,19 @@ func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.Unive
 	if err != nil {
 		return nil, fmt.Errorf("list the cluster's masters: %w", err)
 	}
-	slices.SortFunc(ms, func(a, b master) int { return cmp.Compare(a.addr, b.addr) })
+	slices.SortFunc(ms, func(a, b node) int { return cmp.Compare(a.addr, b.addr) })
 	return ms, nil
 }
 
 // readSentinel reads the master of Sentinel that rdb talks to and the
 // replicas its INFO replication lists, connecting to each as to the master
 // (opts' user, password and TLS).
-func readSentinel(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) []master {
+func readSentinel(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) []node {
 	addr := ""
 	if ci, err := rdb.ClientInfo(ctx).Result(); err == nil {
 		addr = ci.LAddr // the address the master was reached at
 	}
-	ms := []master{readNode(ctx, rdb, addr)}
+	ms := []node{readNode(ctx, rdb, addr)}
 	for _, raddr := range replicaAddrs(ms[0].info) {
 		o := opts.Simple()
 		o.Addr = raddr
@@ -231,10 +231,11 @@ func replicaAddrs(info map[string]string) []string {
 // statusRank orders statuses from the best.
 var statusRank = map[string]int{Pass: 0, Warn: 1, Fail: 2}
 
-// worst is the worst of check's results over the masters ms, named name:
-// as it is when every master has it, else naming the master(s) of each
-// message of that status ("master 10.0.0.3:6379: ...").
-func worst(name string, ms []master, check func(master) Check) Check {
+// worst is the worst of check's results over the nodes ms, named name: as
+// it is when every node has it, else naming the node(s) of each message of
+// that status ("master 10.0.0.3:6379: ...", "replica 10.0.0.4:6379
+// (Sentinel may promote it): ...").
+func worst(name string, ms []node, check func(node) Check) Check {
 	if len(ms) == 0 {
 		return fail(name, "no Redis master could be read")
 	}
@@ -253,8 +254,8 @@ func worst(name string, ms []master, check func(master) Check) Check {
 	if !slices.ContainsFunc(all, func(c Check) bool { return c != all[0] }) {
 		return all[0] // every master alike, or only one
 	}
-	var msgs []string              // the worst messages, in the order of their first node
-	named := map[string][]master{} // message -> its nodes
+	var msgs []string            // the worst messages, in the order of their first node
+	named := map[string][]node{} // message -> its nodes
 	for i, c := range all {
 		if c.Status != status {
 			continue
@@ -277,7 +278,7 @@ func worst(name string, ms []master, check func(master) Check) Check {
 // nodeNames names nodes for a message: "master 10.0.0.3:6379",
 // "masters 10.0.0.3:6379, 10.0.0.5:6379", "replica 10.0.0.4:6379 (Sentinel
 // may promote it)", or both, masters first.
-func nodeNames(nodes []master) string {
+func nodeNames(nodes []node) string {
 	var parts []string
 	for _, replica := range []bool{false, true} {
 		var addrs []string
@@ -301,9 +302,9 @@ func nodeNames(nodes []master) string {
 	return strings.Join(parts, ", ")
 }
 
-// persistence checks master m's persistence: AOF, else RDB snapshots. When
+// persistence checks node m's persistence: AOF, else RDB snapshots. When
 // CONFIG cannot be read, it says so with what INFO tells.
-func persistence(m master) Check {
+func persistence(m node) Check {
 	save, saveRead := m.config["save"]
 	switch {
 	case m.info["aof_enabled"] == "1":
@@ -332,7 +333,7 @@ func configProblem(err error) string {
 // infoPersistence says what INFO persistence tells of m's persistence
 // without its settings: whether AOF is on, and the RDB snapshots made
 // since the server started.
-func infoPersistence(m master) string {
+func infoPersistence(m node) string {
 	i := m.info
 	if len(i) == 0 {
 		return fmt.Sprintf("INFO persistence could not be read either (%v)", m.infoErr)
@@ -360,8 +361,8 @@ func infoPersistence(m master) string {
 	return "INFO persistence says " + strings.Join(facts, ", ")
 }
 
-// eviction checks master m's maxmemory-policy.
-func eviction(m master) Check {
+// eviction checks node m's maxmemory-policy.
+func eviction(m node) Check {
 	if m.replica && m.info["maxmemory_policy"] == "" && m.infoErr != nil { // a replica this machine cannot reach
 		return warn("", fmt.Sprintf("cannot read maxmemory-policy (INFO memory: %s): check that it is noeviction: an evicted ledger entry could mean a second send", strings.ReplaceAll(m.infoErr.Error(), "\n", " ")))
 	}
@@ -371,8 +372,8 @@ func eviction(m master) Check {
 	return pass("", "maxmemory-policy noeviction")
 }
 
-// version checks master m's Redis version, when known.
-func version(m master) Check {
+// version checks node m's Redis version, when known.
+func version(m node) Check {
 	if v := m.info["redis_version"]; v != "" && redisMajor(v) < 6 {
 		return fail("", "Redis "+v+" is too old: asynq needs Redis 6 or later")
 	}
@@ -392,7 +393,7 @@ func redisFail(name string, err error) Check {
 // guarantee says what the deployment guarantees about the ledger's claims,
 // the writes that keep a recipient from being sent twice, from what was
 // read of its masters ms.
-func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient, ms []master) Check {
+func guarantee(ctx context.Context, e *environment.Environment, rdb redis.UniversalClient, ms []node) Check {
 	const name = "at most once"
 	acks, err := redisconn.ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
 	if err != nil {
