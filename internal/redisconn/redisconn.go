@@ -203,6 +203,9 @@ func sentinelHint(ctx context.Context, ue *UnreachableError, opts *redis.Univers
 	case errors.Is(ue.Err, redis.Nil) && fromSentinels(ue.Err):
 		ue.Err = fmt.Errorf("no Sentinel knows a master named %q: %w", opts.MasterName, ue.Err)
 		ue.Hint = "check redis.sentinel.master / TIDINGS_REDIS_SENTINEL_MASTER: the name must be the one in the Sentinels' configuration (sentinel monitor NAME ...)"
+	case fromSentinels(ue.Err):
+		// A Sentinel took the connection but gave no master (TLS, a
+		// protocol error): the Sentinels' settings, as Setting says.
 	default:
 		ue.Hint = fmt.Sprintf("the Sentinels answer, but the master they name for %s did not: check that it runs, and that the address the Sentinels give for it (SENTINEL GET-MASTER-ADDR-BY-NAME %s; replica-announce-ip behind NAT or containers) can be reached from here", opts.MasterName, opts.MasterName)
 	}

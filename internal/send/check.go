@@ -135,8 +135,8 @@ func Check(ctx context.Context, cfg Config) (Report, error) {
 	}
 
 	if cfg.Username == "" {
-		if st := probeNoAuth(c); !st.OK {
-			return fail("auth", st.Msg, errors.New(st.Msg))
+		if st, err := probeNoAuth(c); !st.OK {
+			return fail("auth", st.Msg, err)
 		} else if st.Warn {
 			warn("auth", st.Msg)
 		} else {
@@ -166,28 +166,29 @@ const setCredentials = "set smtp.username and smtp.password_file (or TIDINGS_SMT
 // the sender will send it when no username is configured: it starts a
 // transaction (MAIL FROM:<>, the null sender, so that no address of the
 // campaign's is needed) and resets it; nothing is sent. A refusal that asks
-// for authentication (530, or an enhanced status 5.7.x) fails; a server
+// for authentication (530, or 5xx with an enhanced status 5.7.x) fails; a server
 // that offers AUTH and takes the transaction is a warning, since a relay
 // may still refuse recipients outside its own domains without it.
-func probeNoAuth(c *smtp.Client) Step {
+// The error is the server's refusal, or why the transaction failed.
+func probeNoAuth(c *smtp.Client) (Step, error) {
 	offered, mechs := c.Extension("AUTH")
 	err := c.Mail("<>")
 	var te *textproto.Error
 	switch {
 	case err == nil:
 		_ = c.Reset()
-	case errors.As(err, &te) && (te.Code == 530 || strings.HasPrefix(te.Msg, "5.7.") ||
+	case errors.As(err, &te) && te.Code >= 500 && (te.Code == 530 || strings.HasPrefix(te.Msg, "5.7.") ||
 		strings.Contains(strings.ToLower(te.Msg), "auth")):
-		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured, and the server refuses mail without them (MAIL FROM answered %d %s): every message would be refused; %s", te.Code, te.Msg, setCredentials)}
+		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured, and the server refuses mail without them (MAIL FROM answered %d %s): every message would be refused; %s", te.Code, te.Msg, setCredentials)}, err
 	case errors.As(err, &te):
-		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused a transaction without them (MAIL FROM:<> answered %d %s): if it asks for authentication, %s", te.Code, te.Msg, setCredentials)}
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused a transaction without them (MAIL FROM:<> answered %d %s): if it asks for authentication, %s", te.Code, te.Msg, setCredentials)}, nil
 	default:
-		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; starting a transaction without them failed (%s): check that the server is reachable and takes mail from here", err)}
+		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; starting a transaction without them failed (%s): check that the server is reachable and takes mail from here", err)}, err
 	}
 	if offered {
-		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server offers AUTH (%s) and took MAIL FROM without it, but a relay that relays only for authenticated clients refuses the recipients (5.7.1, relay access denied): if it does, %s", mechs, setCredentials)}
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server offers AUTH (%s) and took MAIL FROM without it, but a relay that relays only for authenticated clients refuses the recipients (5.7.1, relay access denied): if it does, %s", mechs, setCredentials)}, nil
 	}
-	return Step{Name: "auth", OK: true, Msg: "no credentials configured: not authenticating; the server takes mail without them"}
+	return Step{Name: "auth", OK: true, Msg: "no credentials configured: not authenticating; the server takes mail without them"}, nil
 }
 
 // tlsAdvice says what to do about a TLS handshake with host that failed
