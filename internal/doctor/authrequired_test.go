@@ -77,4 +77,18 @@ func TestDoctorSeesARelayThatRequiresAuth(t *testing.T) {
 	if got := open.Messages(); len(got) != 0 {
 		t.Errorf("doctor's probe delivered %d message(s), want none", len(got))
 	}
+
+	// A relay that offers AUTH and takes mail without it (it relays for
+	// its own network, or refuses the recipients later): a warning that
+	// says which settings to set if it does.
+	optional, err := smtpcapture.Start(t.Context(), smtpcapture.Config{Username: "tidings", Password: "relay-pw", AuthOptional: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = optional.Close() })
+	for _, ch := range doctor.SMTP(t.Context(), send.Config{Host: optional.Host(), Port: optional.Port(), TLS: send.TLSNone}) {
+		if ch.Name == "smtp auth" && (ch.Status != doctor.Warn || !strings.Contains(ch.Message, "offers AUTH") || !strings.Contains(ch.Message, "smtp.username")) {
+			t.Errorf("a relay that offers AUTH and takes mail without it: %s %q %q, want a warning naming smtp.username", ch.Status, ch.Name, ch.Message)
+		}
+	}
 }

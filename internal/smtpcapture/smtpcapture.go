@@ -58,6 +58,10 @@ type Config struct {
 	// it mandatory before MAIL FROM. AUTH is allowed without TLS.
 	Username, Password string
 
+	// AuthOptional, with Username, offers AUTH but takes mail without it,
+	// as a relay that relays for its own network does.
+	AuthOptional bool
+
 	// StartTLS enables the STARTTLS extension with a self-signed certificate
 	// for 127.0.0.1 and localhost (clients must skip verification or trust
 	// CertPool).
@@ -332,7 +336,7 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
-	if ss.s.cfg.Username != "" && !ss.authed {
+	if ss.s.cfg.Username != "" && !ss.authed && !ss.s.cfg.AuthOptional {
 		return smtp.ErrAuthRequired
 	}
 	ss.from = from
