@@ -21,6 +21,18 @@ type filter struct {
 	mailbox          string // Q's mailbox (address.KeyOf) when Q is a whole address
 }
 
+// String says which rows f keeps, as a report's filter column does ("" for
+// every row).
+func (f filter) String() string {
+	var kept []string
+	for _, k := range [][2]string{{"outcome", f.Outcome}, {"lang", f.Lang}, {"q", f.Q}} {
+		if k[1] != "" {
+			kept = append(kept, k[0]+"="+k[1])
+		}
+	}
+	return strings.Join(kept, " ")
+}
+
 func filterOf(r *http.Request) filter {
 	f := filter{Outcome: r.FormValue("outcome"), Lang: r.FormValue("lang"), Q: strings.TrimSpace(r.FormValue("q"))}
 	if _, err := address.Parse(f.Q); err == nil {
@@ -105,7 +117,7 @@ func (s *Server) recipientsCSV(w http.ResponseWriter, r *http.Request, c string,
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c+"-recipients.csv"))
-	err := report.WriteCSV(r.Context(), s.cfg.Store, c, w, f.match)
+	err := report.WriteCSV(r.Context(), s.cfg.Store, c, w, f.match, f.String())
 	if err != nil {
 		// Headers are sent: say so in the file rather than cut it silently.
 		_, _ = fmt.Fprintf(w, "# incomplete: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))

@@ -493,7 +493,8 @@ func Files(path, campaign string) ([]File, error) {
 		names = []string{path}
 	} else {
 		dir := path
-		if sub := filepath.Join(path, campaign); isDir(sub) {
+		sub := filepath.Join(path, campaign)
+		if isDir(sub) {
 			dir = sub
 			if err := stray(path, sub); err != nil {
 				return nil, err
@@ -502,6 +503,13 @@ func Files(path, campaign string) ([]File, error) {
 		m, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		if err != nil {
 			return nil, fmt.Errorf("read journal: %w", err)
+		}
+		if dir == sub || (len(m) == 0 && filepath.Base(filepath.Clean(path)) != campaign) {
+			// A journal directory: its other directories are other
+			// campaigns', unless they hold this one's files.
+			if err := siblings(path, sub, campaign); err != nil {
+				return nil, err
+			}
 		}
 		// The directory read is the campaign's, however it is named, when
 		// it holds journal files or is the one named after the campaign;
@@ -560,6 +568,56 @@ func stray(root, sub string) error {
 			root, strings.Join(found, ", "), sub)
 	}
 	return nil
+}
+
+// siblings refuses a journal directory root whose directories other than
+// the campaign's own (sub) hold journal files of campaign (another host's
+// <campaign>/ copied in as <campaign>-hostB/, or its whole journal
+// directory as hostB/): only sub is read, so their deliveries would be
+// missed (excluded from nobody: mailed again) without a word. A file is
+// the campaign's when its first line names it (a worker writes one
+// campaign's lines into a file).
+func siblings(root, sub, campaign string) error {
+	var found []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && p == sub:
+			return fs.SkipDir
+		case d.IsDir() || filepath.Dir(p) == root || !strings.HasSuffix(p, ".jsonl"):
+			return nil // a file directly in root is stray's
+		}
+		if dir := filepath.Dir(p); !slices.Contains(found, dir) && firstCampaign(p) == campaign {
+			found = append(found, dir)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("read journal: %s holds journal files of campaign %s in %s, beside the campaign's directory, which nobody reads there: move each file into %s itself, keeping its name",
+			root, campaign, strings.Join(found, ", "), sub)
+	}
+	return nil
+}
+
+// firstCampaign returns the campaign the first line of journal file name
+// names ("" when it cannot be read).
+func firstCampaign(name string) string {
+	f, err := os.Open(name)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := bufio.NewReaderSize(io.LimitReader(f, 64<<10), 64<<10).ReadBytes('\n')
+	e, _ := salvage(b) // a whole line, or what a cut one still says
+	var whole Entry
+	if json.Unmarshal(b, &whole) == nil {
+		e = whole
+	}
+	return e.Campaign
 }
 
 // nested refuses a campaign's journal directory with journal files in a

@@ -108,3 +108,67 @@ func TestStrayJournalFileRefusedByReadersNotByTheWorker(t *testing.T) {
 		})
 	}
 }
+
+// TestFilesRefusesASiblingDirOfTheCampaign: another host's journal copied
+// beside the campaign's directory (<dir>/<campaign>-hostB/, or its whole
+// journal directory as <dir>/hostB/) holds deliveries nobody reads there:
+// a reader given the journal directory refuses it, naming the directory,
+// whether or not the campaign has a directory of its own there. Other
+// campaigns' directories (a campaign whose name starts with this one's
+// too) are read for nothing and pass.
+func TestFilesRefusesASiblingDirOfTheCampaign(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, dir string // where host B's file of rt11 lies, under the journal directory
+		own       bool   // whether host A's rt11/ is there too
+		refused   bool
+	}{
+		{"beside the campaign's directory", "rt11-hostB", true, true},
+		{"a whole journal directory copied in", filepath.Join("hostB", "rt11"), true, true},
+		{"with no directory of the campaign's own", "rt11-hostB", false, true},
+		{"in the campaign's own directory", "rt11", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			write := func(dir, campaign, worker string) {
+				w, err := journal.Open(journal.Config{Dir: dir, Worker: worker, Always: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Append(journal.Entry{Campaign: campaign, Run: "r1", ID: worker, Email: worker + "@x.example", Outcome: "sent"}); err != nil {
+					t.Fatal(err)
+				}
+				_ = w.Close()
+			}
+			if tt.own {
+				write(root, "rt11", "hostA")
+			}
+			write(root, "rt11-two", "hostC") // another campaign, named alike
+			// Host B's file, copied in (its campaign directory renamed).
+			src := t.TempDir()
+			write(src, "rt11", "hostB")
+			b, err := os.ReadFile(filepath.Join(src, "rt11", "r1.hostB.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(root, tt.dir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, tt.dir, "r1.hostB.jsonl"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files, err := journal.Files(root, "rt11")
+			switch {
+			case tt.refused && (err == nil || !strings.Contains(err.Error(), filepath.Join(root, tt.dir))):
+				t.Errorf("Files(%s) = %v, %v; want %s refused, naming it", root, files, err, tt.dir)
+			case !tt.refused && (err != nil || len(files) != 2):
+				t.Errorf("Files(%s) = %v, %v; want rt11's two files", root, files, err)
+			}
+			if files, err := journal.Files(root, "rt11-two"); err != nil || len(files) != 1 {
+				t.Errorf("Files of the other campaign = %v, %v; want its one file, no error", files, err)
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -271,6 +272,13 @@ func (d *Delivered) readCSV(path string) error {
 	if !okO || (!okI && !okE) {
 		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
+	if fi, ok := col[report.FilterColumn]; ok {
+		filter := ""
+		if rec, err := r.Read(); err == nil && fi < len(rec) {
+			filter = rec[fi]
+		}
+		return &FilteredReportError{Path: path + ":1", Campaign: d.Campaign, Filter: filter}
+	}
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -322,7 +330,9 @@ func (d *Delivered) readJSON(path string) error {
 		return fmt.Errorf("read deliveries: %w", err)
 	}
 	var rep struct {
-		Campaign   string `json:"campaign"`
+		Campaign   string           `json:"campaign"`
+		Counts     map[string]int64 `json:"counts"`
+		Filter     string           `json:"filter"`
 		Recipients []struct {
 			ID       string `json:"id"`
 			Email    string `json:"email"`
@@ -337,6 +347,21 @@ func (d *Delivered) readJSON(path string) error {
 	if rep.Campaign != "" && rep.Campaign != d.Campaign {
 		return fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
 	}
+	if rep.Filter != "" {
+		return &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
+	}
+	// Its counts are of every recipient: fewer rows of a delivery than
+	// they say is a report that left some out (one written before it said
+	// so, or cut).
+	rows := map[string]int64{}
+	for _, r := range rep.Recipients {
+		rows[strings.ToLower(strings.TrimSpace(r.Outcome))]++
+	}
+	for _, o := range []string{store.OutcomeSent, store.OutcomeInDoubt, plan.OutcomeSkipped} {
+		if rows[o] < rep.Counts[o] {
+			return &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("its counts say %d %s, its recipients hold %d", rep.Counts[o], o, rows[o])}
+		}
+	}
 	if rep.Campaign == d.Campaign {
 		d.Records += len(rep.Recipients)
 	}
@@ -350,6 +375,28 @@ func (d *Delivered) readJSON(path string) error {
 		}
 	}
 	return nil
+}
+
+// FilteredReportError refuses a report that lists some rows only (written
+// with an outcome filter, its Filter, or holding fewer deliveries than its
+// counts say, Missing): read as a full one, every delivery it leaves out
+// would be mailed again.
+type FilteredReportError struct {
+	Path, Campaign string
+	Filter         string // which rows it keeps, as the report says
+	Missing        string // how its rows fall short of its counts
+}
+
+func (e *FilteredReportError) Error() string {
+	what := "rows of " + e.Filter + " only"
+	if e.Filter == "" {
+		what = "some rows only"
+	}
+	if e.Missing != "" {
+		what += " (" + e.Missing + ")"
+	}
+	return fmt.Sprintf("read deliveries: %s is a report that lists %s, not every recipient: read as the list of every delivery, the recipients it leaves out who were sent would be mailed again; nothing was staged: give the full report of %s saved before the loss (written without an outcome filter), or the delivery journals of %s (<journal dir>/%s/ of every worker host)",
+		e.Path, what, e.Campaign, e.Campaign, e.Campaign)
 }
 
 // delivered returns how a report row counts among the deliveries: "sent"

@@ -46,6 +46,9 @@ type Journal struct {
 	// Truncated lists files whose last line was incomplete (their worker
 	// died while writing it); every complete line was read.
 	Truncated []string `json:"truncated,omitempty"`
+	// Filter says which rows a report written with some outcomes only
+	// keeps (FilterColumn).
+	Filter string `json:"filter,omitempty"`
 }
 
 // rank orders outcomes for one recipient with several lines: a delivery
@@ -175,18 +178,19 @@ func (e *NoJournalError) Error() string {
 }
 
 // WriteJournal writes j in o.Format (CSV by default; JSON is one object:
-// campaign, files, runs, counts, recipients), keeping o.Outcomes only when
-// given.
+// campaign, files, runs, counts, filter, recipients), keeping o.Outcomes
+// only when given (and saying so: FilterColumn).
 func WriteJournal(j *Journal, w io.Writer, o Options) error {
 	keep := func(r *JournalRow) bool { return len(o.Outcomes) == 0 || slices.Contains(o.Outcomes, r.Outcome) }
 	bw := bufio.NewWriterSize(w, 1<<16)
 	switch o.Format {
 	case FormatCSV, "":
 		cw := csv.NewWriter(bw)
-		_ = cw.Write(JournalColumns)
+		filter := Filter(o.Outcomes)
+		_ = cw.Write(withFilter(JournalColumns, FilterColumn, filter))
 		for _, r := range j.Rows {
 			if keep(r) {
-				_ = cw.Write([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker, j.Campaign})
+				_ = cw.Write(withFilter([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker, j.Campaign}, filter, filter))
 			}
 		}
 		cw.Flush()
@@ -195,6 +199,7 @@ func WriteJournal(j *Journal, w io.Writer, o Options) error {
 		}
 	case FormatJSON:
 		out := *j
+		out.Filter = Filter(o.Outcomes)
 		out.Rows = slices.DeleteFunc(slices.Clone(j.Rows), func(r *JournalRow) bool { return !keep(r) })
 		if err := json.NewEncoder(bw).Encode(out); err != nil {
 			return fmt.Errorf("write report: %w", err)

@@ -6,11 +6,14 @@
 // matched catalog language), outcome, code (SMTP code or refusal code),
 // response (SMTP response or reason), at (RFC 3339, UTC), attempts, batch
 // (-1 for rows rejected before staging), campaign (so that a report given to
-// send --exclude-delivered is known to be this campaign's).
+// send --exclude-delivered is known to be this campaign's), and, in a
+// report that keeps some rows only, filter (FilterColumn: which rows, on
+// every row), so that it is never taken for a list of every recipient.
 //
 // JSON is one object: campaign, state, counts (every outcome), audit (every
-// control action with who, where, when and why) and recipients (one object
-// per row, the fields of store.Row).
+// control action with who, where, when and why), filter (only in a report
+// that keeps some rows only) and recipients (one object per row, the
+// fields of store.Row).
 package report
 
 import (
@@ -38,6 +41,21 @@ const (
 
 // Columns is the CSV header row.
 var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign"}
+
+// FilterColumn is the column (CSV) and field (JSON) a report that keeps
+// some rows only has, saying which (Filter): read as a full report, it
+// would say that the rows it leaves out, who was sent among them, were
+// never delivered.
+const FilterColumn = "filter"
+
+// Filter describes outcomes kept, as FilterColumn says it ("" for none:
+// every row).
+func Filter(outcomes []string) string {
+	if len(outcomes) == 0 {
+		return ""
+	}
+	return "outcome=" + strings.Join(outcomes, ",")
+}
 
 // FormatError says that a format is neither csv nor json.
 type FormatError struct{ Format string }
@@ -86,9 +104,9 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 	var err error
 	switch o.Format {
 	case FormatCSV, "":
-		err = WriteCSV(ctx, s, c, bw, keep)
+		err = WriteCSV(ctx, s, c, bw, keep, Filter(o.Outcomes))
 	case FormatJSON:
-		err = writeJSON(ctx, s, c, bw, keep)
+		err = writeJSON(ctx, s, c, bw, keep, Filter(o.Outcomes))
 	default:
 		return &FormatError{Format: o.Format}
 	}
@@ -110,18 +128,19 @@ func lostChunks(err error) bool {
 }
 
 // WriteCSV writes the rows of campaign c that keep accepts (every row when
-// keep is nil) as CSV, header first, to w. Text that came from outside (id,
+// keep is nil) as CSV, header first, to w; filter says which rows keep
+// accepts (FilterColumn; "" when it accepts every row). Text that came from outside (id,
 // email, locale, response) goes through csvcell.Cell, so that no cell
 // opens as a formula in a spreadsheet; launch reads such a file back
 // through csvcell.Uncell. Nothing is written for a campaign that cannot
 // be read (not even the header, which would look like an empty report).
-func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool) error {
+func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool, filter string) error {
 	cw := csv.NewWriter(w)
 	wrote := false
 	header := func() {
 		if !wrote {
 			wrote = true
-			_ = cw.Write(Columns)
+			_ = cw.Write(withFilter(Columns, FilterColumn, filter))
 		}
 	}
 	err := s.Report(ctx, c, func(r store.Row) error {
@@ -133,7 +152,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c})
+		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c}, filter, filter))
 	})
 	if err != nil && !lostChunks(err) {
 		cw.Flush()
@@ -147,7 +166,16 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 	return err
 }
 
-func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool) error {
+// withFilter appends cell to the row of a report that keeps some rows
+// only (filter not "").
+func withFilter(row []string, cell, filter string) []string {
+	if filter == "" {
+		return row
+	}
+	return append(slices.Clip(row), cell)
+}
+
+func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool, filter string) error {
 	st, err := s.Status(ctx, c)
 	if err != nil {
 		return err
@@ -157,7 +185,8 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 		State    store.State        `json:"state"`
 		Counts   map[string]int64   `json:"counts"`
 		Audit    []store.AuditEntry `json:"audit"`
-	}{c, st.State, st.Counts, st.Audit})
+		Filter   string             `json:"filter,omitempty"`
+	}{c, st.State, st.Counts, st.Audit, filter})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

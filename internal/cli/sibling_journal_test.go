@@ -13,7 +13,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestRedteam14BRecoveryWithASiblingJournalDirMailsNobodyTwice: two worker
+// TestRecoveryWithASiblingJournalDirMailsNobodyTwice: two worker
 // hosts, a journal directory each (the default, <state_dir>/journal). Host
 // A's worker sends the canary, host B's the rest. Redis loses the campaign
 // and host B is to be retired, so the operator copies its campaign
@@ -41,7 +41,7 @@ import (
 // subdirectories for files whose lines are the campaign's (Campaigns
 // would tell), so a sibling copy is invisible to LoadDelivered
 // (internal/launch/exclude.go) and to the workers' UnknownRuns alike.
-func TestRedteam14BRecoveryWithASiblingJournalDirMailsNobodyTwice(t *testing.T) {
+func TestRecoveryWithASiblingJournalDirMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	const name = "two-hosts"
 	renv, rd := redisEnv(t)

@@ -10,7 +10,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
-// TestRedteam14BRecoveryFromAFilteredReportMailsNobodyTwice: the on-call
+// TestRecoveryFromAFilteredReportMailsNobodyTwice: the on-call
 // engineer saved the report the README tells them to look at
 // (`tidings report CAMPAIGN --env ENV --outcome failed,in-doubt`: "decide
 // about them with tidings report --outcome in-doubt", README "On-call";
@@ -38,7 +38,7 @@ import (
 // staged (internal/launch/launch.go Plan/Stage), so a report filtered by
 // --outcome (internal/report/report.go Write keeps o.Outcomes only) passes
 // for a full one.
-func TestRedteam14BRecoveryFromAFilteredReportMailsNobodyTwice(t *testing.T) {
+func TestRecoveryFromAFilteredReportMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	for _, format := range []string{"csv", "json"} {
 		t.Run(format, func(t *testing.T) {
