@@ -38,6 +38,11 @@ import (
 // staged (internal/launch/launch.go Plan/Stage), so a report filtered by
 // --outcome (internal/report/report.go Write keeps o.Outcomes only) passes
 // for a full one.
+//
+// Now a report written with --outcome says so (a filter column in CSV, a
+// filter field in JSON), and --exclude-delivered refuses it, and a JSON
+// report whose rows hold fewer deliveries than its counts, naming the
+// file and saying to give the full report or the journals.
 func TestRecoveryFromAFilteredReportMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	for _, format := range []string{"csv", "json"} {

@@ -62,7 +62,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
-		if excl, err = launch.LoadDelivered(name, o.exclude); err != nil {
+		if excl, err = launch.LoadDeliveredFor(env.StateDir, name, o.exclude); err != nil {
 			return configError(err)
 		}
 		a.printExcluded(excl)
@@ -136,6 +136,7 @@ func (a *app) printExcluded(d *launch.Delivered) {
 	fmt.Fprintf(a.stdout, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
 	printf(a.stdout, len(d.Runs) > 0, " of run(s) %s", strings.Join(d.Runs, ", "))
 	fmt.Fprintln(a.stdout, ".")
+	printf(a.stdout, d.Earlier > 0, "They include the %d recipients that earlier recoveries of %q made here excluded, as listed in %s.\n", d.Earlier, d.Campaign, d.EarlierFile)
 	printf(a.stdout, d.Len() == 0, "They hold %d record(s) of %q and no delivery (sent or in doubt): nobody is excluded. Make sure you gave every worker host's journal.\n", d.Records, d.Campaign)
 	a.warnTruncated(d.Truncated)
 }
@@ -194,6 +195,7 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 {{- with .Record}} (run {{.Run}}, {{.StartedAt.Format "2006-01-02T15:04:05Z07:00"}} by {{.By}} on {{.Host}}; record {{.Path}}){{end -}}
 , but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.
 {{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
+{{- with .Excluded}} Earlier recoveries made here excluded {{$.ExcludedN}} recipient(s) as delivered, some maybe recorded in a report only: they are listed in {{.}}, which step 2 reads by itself on this machine (on another, copy it there and add it to step 2).{{end}}
 To send to everyone not yet delivered, and to nobody twice:
   1. stop its workers and copy the journal files of every other worker host (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
   2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}} (with the --skip-refused, --skip-invalid the first send had)

@@ -41,6 +41,9 @@ import (
 // subdirectories for files whose lines are the campaign's (Campaigns
 // would tell), so a sibling copy is invisible to LoadDelivered
 // (internal/launch/exclude.go) and to the workers' UnknownRuns alike.
+//
+// Now a directory beside the campaign's that holds its journal files is
+// refused, naming it (journal.Files), as a stray file there is.
 func TestRecoveryWithASiblingJournalDirMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	const name = "two-hosts"

@@ -29,7 +29,15 @@ import (
 type Delivered struct {
 	Campaign string
 	Sources  []string // the files read
-	Runs     []string // the runs whose deliveries they record (journals only)
+	// Reports are the files read that are not journals: reports, and the
+	// exclusions of earlier recoveries (ExclusionsPath).
+	Reports []string
+	// Earlier counts the recipients the exclusions of earlier recoveries
+	// made on this machine list, EarlierFile, when LoadDeliveredFor read
+	// them by itself.
+	Earlier     int
+	EarlierFile string
+	Runs        []string // the runs whose deliveries they record (journals only)
 	// Journals names each journal file read, and up to what size, as
 	// "<run>.<worker>@<bytes>": a worker whose journal holds deliveries of
 	// a run in a file not read here, or grown since, refuses the new
@@ -152,6 +160,7 @@ func (d *Delivered) add(id, email, outcome, source string) {
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string][]string{}}
 	runs := map[string]bool{}
+	var marked []string // runs whose journals need exclusions kept elsewhere
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -170,6 +179,9 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				return nil, fmt.Errorf("read deliveries: %s holds no delivery journal of campaign %s", p, campaign)
 			}
 			for _, f := range files {
+				if strings.HasSuffix(f.Run, store.RunExcludedMark) && !slices.Contains(marked, f.Run) {
+					marked = append(marked, f.Run)
+				}
 				read, err := f.ReadName() // before reading: see UnknownRuns
 				if err != nil {
 					return nil, err
@@ -206,15 +218,18 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 			if err := d.readCSV(p); err != nil {
 				return nil, err
 			}
-			d.Sources = append(d.Sources, p)
+			d.Sources, d.Reports = append(d.Sources, p), append(d.Reports, p)
 		case ext == ".json":
 			if err := d.readJSON(p); err != nil {
 				return nil, err
 			}
-			d.Sources = append(d.Sources, p)
+			d.Sources, d.Reports = append(d.Sources, p), append(d.Reports, p)
 		default:
 			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
 		}
+	}
+	if len(marked) > 0 && len(d.Reports) == 0 {
+		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: marked}
 	}
 	if d.Len() == 0 && d.Records == 0 {
 		return nil, &NoRecordError{Campaign: campaign, Sources: d.Sources}
@@ -224,6 +239,21 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	}
 	sort.Strings(d.Runs)
 	return d, nil
+}
+
+// ExclusionsMissingError refuses journals of runs staged by a recovery
+// that excluded deliveries recorded outside the journals (a report, or the
+// exclusions of an earlier recovery: their ids end in
+// store.RunExcludedMark) when no such file is given: the journals do not
+// hold those deliveries, so they would be mailed again.
+type ExclusionsMissingError struct {
+	Campaign string
+	Runs     []string
+}
+
+func (e *ExclusionsMissingError) Error() string {
+	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or the report(s) it read",
+		strings.Join(e.Runs, ", "), e.Campaign, filepath.Base(ExclusionsPath("", e.Campaign)))
 }
 
 // NoRecordError refuses files of deliveries that hold nothing of Campaign:

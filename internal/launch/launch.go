@@ -258,6 +258,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	in := p.in
 	c := in.Campaign
 	excl := in.Exclude
+	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir}
 	snap, err := p.snapshot()
 	if err != nil {
 		return nil, err
@@ -280,6 +281,18 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		if len(cfg.ExcludedRuns) == 0 {
 			cfg.ExcludedRuns = []string{"none"} // still a new run
 		}
+		// What a report recorded is in no journal: say so in the run's
+		// id, and keep the rows excluded beside the record, before any
+		// worker can send in the new run.
+		cfg.ExcludedElsewhere = len(excl.Reports) > 0
+		if o.StateDir != "" {
+			if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects); err != nil {
+				return nil, err
+			}
+			rec.ExcludedFrom = excl.Sources
+		}
+	} else if prev, _ := ReadRecord(o.StateDir, c.Name); prev != nil {
+		rec.Excluded, rec.ExcludedFrom = prev.Excluded, prev.ExcludedFrom // a re-staging keeps them
 	}
 	sg, err := st.NewStager(ctx, cfg)
 	if err != nil {
@@ -325,8 +338,8 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	}
 	res := &Result{StageSummary: *sum}
 	if o.StateDir != "" {
-		path, rerr := WriteRecord(o.StateDir, Record{Campaign: c.Name, Env: in.EnvName, Run: sum.Run, Stage: sum.Stage,
-			By: in.Who, Host: in.Host, JournalDir: o.JournalDir})
+		rec.Run, rec.Stage = sum.Run, sum.Stage
+		path, rerr := WriteRecord(o.StateDir, rec)
 		if rerr != nil && err == nil {
 			err = rerr
 		}
@@ -344,6 +357,11 @@ type StateLostError struct {
 	// found in JournalDir.
 	Journals   int
 	JournalDir string
+	// Excluded is the file of the recipients earlier recoveries made here
+	// excluded (ExclusionsPath), "" when there is none; ExcludedN counts
+	// them.
+	Excluded  string
+	ExcludedN int
 }
 
 func (e *StateLostError) Error() string {
@@ -380,7 +398,11 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 	if rec == nil && journals == 0 {
 		return nil
 	}
-	return &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+	e := &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+	if d, err := LoadDelivered(c, []string{ExclusionsPath(o.StateDir, c)}); o.StateDir != "" && err == nil {
+		e.Excluded, e.ExcludedN = ExclusionsPath(o.StateDir, c), d.Len()
+	}
+	return e
 }
 
 // snapshot reads the templates and catalogs to store with the campaign and

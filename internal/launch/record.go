@@ -1,15 +1,20 @@
 package launch
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/plan"
 )
 
 // Record is what this machine keeps, outside Redis, about a campaign it
@@ -24,6 +29,13 @@ type Record struct {
 	By         string    `json:"by"`
 	Host       string    `json:"host"`
 	JournalDir string    `json:"journal_dir,omitempty"`
+	// Excluded is the file that lists every recipient the campaign's
+	// recoveries excluded as already delivered (ExclusionsPath), and
+	// ExcludedFrom what they read; empty when none was made here. A later
+	// recovery here reads the file by itself (LoadDeliveredFor): the
+	// deliveries a report recorded are in no journal.
+	Excluded     string   `json:"excluded,omitempty"`
+	ExcludedFrom []string `json:"excluded_from,omitempty"`
 	// Path is where the record was read from (not stored).
 	Path string `json:"-"`
 }
@@ -61,16 +73,25 @@ func WriteRecord(stateDir string, r Record) (string, error) {
 		r.StartedAt = time.Now().UTC()
 	}
 	path := recordPath(stateDir, r.Campaign)
+	b, _ := json.MarshalIndent(r, "", "  ")
+	if err := writeFile(path, append(b, '\n')); err != nil {
+		return "", fmt.Errorf("write the record of %s: %w", r.Campaign, err)
+	}
+	return path, nil
+}
+
+// writeFile writes b to path atomically (a file beside it, fsynced, then
+// renamed over it, and the directory fsynced), creating its directory.
+func writeFile(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", fmt.Errorf("write the record of %s: %w", r.Campaign, err)
+		return err
 	}
-	b, _ := json.MarshalIndent(r, "", "  ")
-	tmp, err := os.CreateTemp(dir, "."+r.Campaign+".*.tmp")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("write the record of %s: %w", r.Campaign, err)
+		return err
 	}
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(b)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -85,9 +106,8 @@ func WriteRecord(stateDir string, r Record) (string, error) {
 	}
 	if err != nil {
 		_ = os.Remove(tmp.Name())
-		return "", fmt.Errorf("write the record of %s: %w", r.Campaign, err)
 	}
-	return path, nil
+	return err
 }
 
 // journalFiles lists the journal files of campaign under dir.
@@ -96,4 +116,89 @@ func journalFiles(dir, campaign string) ([]journal.File, error) {
 		return nil, err
 	}
 	return journal.Files(dir, campaign)
+}
+
+// ExclusionsPath is where the recipients the recoveries of campaign
+// excluded are listed, beside its record: a CSV that reads as a report
+// (id, email, outcome skipped, code already-delivered, response how it
+// was delivered, campaign).
+func ExclusionsPath(stateDir, campaign string) string {
+	return filepath.Join(stateDir, "campaigns", campaign+".excluded.csv")
+}
+
+// writeExclusions adds the rows rejects skips as already delivered to the
+// exclusions of campaign in stateDir (ExclusionsPath), keeping those of
+// earlier recoveries, atomically and fsynced.
+func writeExclusions(stateDir, campaign string, rejects []plan.Reject) (string, error) {
+	path := ExclusionsPath(stateDir, campaign)
+	var rows [][]string
+	seen := map[[2]string]bool{}
+	add := func(row []string) {
+		if k := [2]string{row[0], row[1]}; !seen[k] {
+			seen[k] = true
+			rows = append(rows, row)
+		}
+	}
+	if f, err := os.Open(path); err == nil {
+		old, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("read the exclusions of %s: %s: %w", campaign, path, err)
+		}
+		for _, row := range old[min(1, len(old)):] {
+			if len(row) == len(exclusionsHeader) {
+				add(row)
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the exclusions of %s: %w", campaign, err)
+	}
+	for _, r := range rejects {
+		if r.Outcome == plan.OutcomeSkipped && r.Code == plan.CodeAlreadyDelivered {
+			add([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Outcome, r.Code, csvcell.Cell(r.Reason), campaign})
+		}
+	}
+	if len(rows) == 0 {
+		return "", nil // nobody excluded, by this recovery or earlier
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(exclusionsHeader)
+	_ = w.WriteAll(rows)
+	if err := writeFile(path, b.Bytes()); err != nil {
+		return "", fmt.Errorf("write the exclusions of %s: %w", campaign, err)
+	}
+	return path, nil
+}
+
+var exclusionsHeader = []string{"id", "email", "outcome", "code", "response", "campaign"}
+
+// LoadDeliveredFor is LoadDelivered, with the exclusions of the
+// campaign's earlier recoveries made on this machine (ExclusionsPath in
+// stateDir) read too when paths do not name them: Delivered.Earlier says
+// how many recipients they list.
+func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, error) {
+	file := ExclusionsPath(stateDir, campaign)
+	if _, err := os.Stat(file); stateDir == "" || err != nil || slices.ContainsFunc(paths, func(p string) bool { return sameFile(p, file) }) {
+		return LoadDelivered(campaign, paths)
+	}
+	earlier, err := LoadDelivered(campaign, []string{file})
+	if errors.As(err, new(*NoRecordError)) {
+		return LoadDelivered(campaign, paths) // it lists nobody
+	} else if err != nil {
+		return nil, err
+	}
+	d, err := LoadDelivered(campaign, append(slices.Clip(paths), file))
+	if err != nil {
+		return nil, err
+	}
+	d.Earlier, d.EarlierFile = earlier.Len(), file
+	return d, nil
+}
+
+// sameFile reports whether paths a and b name the same file.
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	fb, errb := os.Stat(b)
+	return err == nil && errb == nil && os.SameFile(fa, fb)
 }

@@ -60,7 +60,17 @@ type StageConfig struct {
 	// whose delivery journal holds deliveries of an earlier run not named
 	// here refuses the new run (journal.UnknownRuns).
 	ExcludedRuns []string
+	// ExcludedElsewhere says that deliveries recorded outside the journals
+	// (a report, or the recipients earlier recoveries excluded) were
+	// excluded too: the new run's id ends in RunExcludedMark, so that its
+	// journal files, wherever they are copied, say that a recovery from
+	// them needs those exclusions as well.
+	ExcludedElsewhere bool
 }
+
+// RunExcludedMark ends the id of a run staged with deliveries recorded
+// outside the journals excluded (StageConfig.ExcludedElsewhere).
+const RunExcludedMark = "-excl"
 
 // Recipient is one staged recipient, as stored in a chunk.
 type Recipient struct {
@@ -357,6 +367,9 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		return nil, checkEnv(cfg.Campaign, env, cfg.Env)
 	}
 	run := newID()
+	if cfg.ExcludedElsewhere {
+		run += RunExcludedMark
+	}
 	exists, done := meta[0] != nil, false
 	if exists {
 		if !cfg.ResumeExisting {

@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestRedteam14BSecondLossAfterAReportRecoveryMailsNobodyTwice: Redis
+// TestSecondLossAfterAReportRecoveryMailsNobodyTwice: Redis
 // loses a campaign twice. The first time the journals are gone too (the
 // disk went with the host), and the operator recovers from the report
 // saved before the loss, as the refusal says ("only if every journal is
@@ -45,7 +46,14 @@ import (
 // LoadDelivered, reading the journal directory, cannot know of them;
 // internal/cli/send.go stateLostText points at the journal directory
 // alone.
-func TestRedteam14BSecondLossAfterAReportRecoveryMailsNobodyTwice(t *testing.T) {
+//
+// Now the recovery keeps what it excluded beside the launch record
+// (<state dir>/campaigns/<name>.excluded.csv), which the next recovery on
+// this machine reads by itself, and the run it stages says in its id that
+// it excluded recipients no journal records, so that the same recovery
+// from another machine with the journals alone is refused, naming that
+// file.
+func TestSecondLossAfterAReportRecoveryMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	const name = "twice-lost"
 	renv, rd := redisEnv(t)
@@ -92,6 +100,23 @@ func TestRedteam14BSecondLossAfterAReportRecoveryMailsNobodyTwice(t *testing.T) 
 	// send says.
 	if err := rd.Wipe(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+	// From another machine, with every journal file copied there but not
+	// the exclusions kept beside this machine's record, the recovery is
+	// refused, naming the file to add: the journals hold a run that
+	// excluded recipients a report recorded.
+	other := filepath.Join(t.TempDir(), "journal")
+	files, _ := filepath.Glob(filepath.Join(journalDir, name, "*.jsonl"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture.Write(t, filepath.Join(other, name, filepath.Base(f)), string(b))
+	}
+	hostB := merge(env, map[string]string{"TIDINGS_STATE_DIR": t.TempDir()})
+	if r := cli(t, hostB, "send", file, "--env", "staging", "--exclude-delivered", other, "--rejects", rejects); r.code == 0 || !strings.Contains(r.stderr, name+".excluded.csv") {
+		t.Fatalf("a recovery from another machine with the journals only: want it refused, naming %s.excluded.csv\n%s", name, r)
 	}
 	r = cli(t, env, "send", file, "--env", "staging")
 	m := regexp.MustCompile(`--exclude-delivered (\S+)`).FindStringSubmatch(r.stderr)
