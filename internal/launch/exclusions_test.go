@@ -1,6 +1,7 @@
 package launch_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -62,4 +63,66 @@ func TestLoadDeliveredNeedsTheExclusionsOfAMarkedRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRecoveryKeepsItsExclusionsBesideTheRecord: a recovery from a report
+// (ada sent) writes the rows it skips beside the record, which names the
+// file and what the recovery read, and stages a run whose id says that it
+// excluded deliveries no journal records; a re-staging without exclusions
+// (--resume-existing) keeps the record naming them; a second recovery (zoe
+// from a second report) adds to the file, keeping ada.
+func TestRecoveryKeepsItsExclusionsBesideTheRecord(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, st, state, jdir, _ := started(t)
+	if err := r.Wipe(ctx); err != nil { // Redis lost the campaign
+		t.Fatal(err)
+	}
+	p := planExcluding(t, "line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n")
+	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := launch.ExclusionsPath(state, "launch-test")
+	check := func(when string, want ...string) {
+		t.Helper()
+		rec, err := launch.ReadRecord(state, "launch-test")
+		if err != nil || rec == nil || rec.Excluded != file || len(rec.ExcludedFrom) == 0 {
+			t.Errorf("%s: record %+v, %v; want it to name %s and what the recovery read", when, rec, err, file)
+		}
+		d, err := launch.LoadDelivered("launch-test", []string{file})
+		if err != nil || d.Len() != len(want) {
+			t.Fatalf("%s: %s read as %+v, %v; want %v", when, file, d, err, want)
+		}
+		for _, email := range want {
+			if _, ok := d.Match(email, email); !ok {
+				t.Errorf("%s: %s does not list %s", when, file, email)
+			}
+		}
+	}
+	check("after the recovery", "ada@x.example")
+	if !strings.HasSuffix(res.Run, store.RunExcludedMark) {
+		t.Errorf("run %s of a recovery from a report: want it to end in %s", res.Run, store.RunExcludedMark)
+	}
+
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir, ResumeExisting: true}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a re-staging", "ada@x.example")
+
+	if err := r.Wipe(ctx); err != nil { // lost again
+		t.Fatal(err)
+	}
+	p3 := planExcluding(t, "line,id,email,outcome\n4,zoe@x.example,zoe@x.example,sent\n")
+	if _, err := p3.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a second recovery", "ada@x.example", "zoe@x.example")
 }
