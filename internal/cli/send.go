@@ -65,7 +65,8 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		if excl, err = launch.LoadDeliveredFor(env.StateDir, name, o.exclude); err != nil {
 			return configError(err)
 		}
-		a.printExcluded(excl)
+		excl.WriteSummary(a.stdout)
+		a.warnTruncated(excl.Truncated)
 	}
 	p, err := a.plan(ctx, b, env, excl)
 	if err != nil {
@@ -129,16 +130,6 @@ func printf(w io.Writer, cond bool, format string, args ...any) {
 	if cond {
 		fmt.Fprintf(w, format, args...)
 	}
-}
-
-// printExcluded says what --exclude-delivered read.
-func (a *app) printExcluded(d *launch.Delivered) {
-	fmt.Fprintf(a.stdout, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
-	printf(a.stdout, len(d.Runs) > 0, " of run(s) %s", strings.Join(d.Runs, ", "))
-	fmt.Fprintln(a.stdout, ".")
-	printf(a.stdout, d.Earlier > 0, "They include the %d recipients that earlier recoveries of %q made here excluded, as listed in %s.\n", d.Earlier, d.Campaign, d.EarlierFile)
-	printf(a.stdout, d.Len() == 0, "They hold %d record(s) of %q and no delivery (sent or in doubt): nobody is excluded. Make sure you gave every worker host's journal.\n", d.Records, d.Campaign)
-	a.warnTruncated(d.Truncated)
 }
 
 // warnTruncated warns of delivery journals that end with an incomplete

@@ -461,3 +461,20 @@ type OutcomeError struct{ Outcome string }
 func (e *OutcomeError) Error() string {
 	return fmt.Sprintf("%q is not an outcome: want one of %s (in any case); fix the row, or give the report as it was written", e.Outcome, strings.Join(store.Outcomes, ", "))
 }
+
+// WriteSummary says what was read for exclusion: how many recipients are
+// excluded and from what, including those earlier recoveries on this
+// machine excluded, or that the files hold no delivery at all.
+func (d *Delivered) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "Excluding %d recipients already delivered (%d sent, %d in doubt) according to %d file(s)", d.Len(), d.Sent, d.InDoubt, len(d.Sources))
+	if len(d.Runs) > 0 {
+		fmt.Fprintf(w, " of run(s) %s", strings.Join(d.Runs, ", "))
+	}
+	fmt.Fprintln(w, ".")
+	if d.Earlier > 0 {
+		fmt.Fprintf(w, "They include the %d recipients that earlier recoveries of %q made here excluded, as listed in %s.\n", d.Earlier, d.Campaign, d.EarlierFile)
+	}
+	if d.Len() == 0 {
+		fmt.Fprintf(w, "They hold %d record(s) of %q and no delivery (sent or in doubt): nobody is excluded. Make sure you gave every worker host's journal.\n", d.Records, d.Campaign)
+	}
+}
