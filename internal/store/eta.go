@@ -11,23 +11,43 @@ import (
 // will wait after its canary, for a person to approve the canary.
 const ETAWaitsForApproval = "approval"
 
+// batchSlack is how much longer than its campaign's rate allows a batch
+// may take and still count as sent at that rate (eta): the first and last
+// message of each stretch of sending, the SMTP server's reply, a worker
+// told of a pause a moment late.
+const batchSlack = time.Second
+
 // eta returns the seconds until every recipient of st has an outcome, or
 // what the ETA waits for when no number can be given. Only a running
 // campaign has an ETA. The pending recipients go at st.Rate or, when none
 // was recorded lately (between batches), at the rate of the batch that
-// just passed (its first attempts from releasedAt, its release, to doneAt,
-// when its first pass completed), else at camp's rate; without any the ETA
-// is unknown (0, ""). Every batch not yet released adds camp's interval
+// just passed, else at camp's rate; without any the ETA
+// is unknown (0, ""). The batch's rate is its first attempts over the time
+// it was sending: from releasedAt, its release, to its last outcome
+// (st.LastProgress, or doneAt, when a tick saw its first pass complete),
+// less idle, the time it spent before its first claim and paused until
+// the first claim after the resume (lua/step.lua, lua/transition.lua).
+// A batch that took no more than batchSlack longer than camp's rate
+// allows went at that rate: its rate is camp's (a measure of a few seconds
+// is not that precise). Every batch not yet released adds camp's interval
 // (lua/tick.lua), less what has passed of the current wait (doneAt is zero
 // while the current batch runs). Recipients waiting for a retry go no
 // sooner than st.RetriesDue: the ETA is at least until then, plus their
 // time at the rate.
-func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt, now time.Time) (secs float64, waitsFor string) {
+func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time, idle time.Duration, now time.Time) (secs float64, waitsFor string) {
 	cur := max(st.CurBatch, 0) // batch 0 is released without a wait
 	approval := camp.Batches.ApproveAfterCanary && !st.Approved && cur+1 < len(st.Batches) && st.Batches[cur].Canary
 	var passed float64 // the rate of the batch that just passed
-	if d := doneAt.Sub(releasedAt).Seconds(); !releasedAt.IsZero() && d > 0 && cur < len(st.Batches) {
-		passed = float64(st.Batches[cur].Attempted) / d
+	end := doneAt
+	if st.LastProgress.After(releasedAt) && st.LastProgress.Before(doneAt) {
+		end = st.LastProgress // its last outcome; not a retry's since
+	}
+	if d := (end.Sub(releasedAt) - idle).Seconds(); !releasedAt.IsZero() && d > 0 && cur < len(st.Batches) {
+		n := float64(st.Batches[cur].Attempted)
+		passed = n / d
+		if r := camp.Rate.PerSecond(); r > 0 && d <= n/r+batchSlack.Seconds() {
+			passed = r // as fast as the rate lets it, give or take the first and last message
+		}
 	}
 	rate := cmp.Or(st.Rate, passed, camp.Rate.PerSecond())
 	switch {

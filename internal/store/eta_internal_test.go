@@ -31,6 +31,8 @@ func TestETA(t *testing.T) {
 		passed   time.Duration // since the current batch's first pass completed (0: not completed)
 		took     time.Duration // from its release to the end of its first pass (0: not known)
 		tried    int           // its recipients attempted
+		idle     time.Duration // of took, the time it spent before its first claim or paused
+		last     time.Duration // of took, from its last outcome to the end of its first pass (a tick's)
 		retries  int64         // waiting for a retry (of pending)
 		due      time.Duration // from now, when the last of them is due (0: not known)
 		want     time.Duration
@@ -61,6 +63,20 @@ func TestETA(t *testing.T) {
 		{name: "between batches, unlimited rate: unknown", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute},
 		{name: "between batches, unlimited rate: the last batch's", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
 			passed: 30 * time.Second, took: 10 * time.Second, tried: 100, want: 1400*time.Millisecond + 2*time.Minute - 30*time.Second},
+		// 100 sent in 10 s, with an hour's pause in the middle: 10/s, not
+		// 100 / 3,610 s (it said 8m25s for the 14 left).
+		{name: "the last batch's rate without its pause", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
+			passed: 30 * time.Second, took: time.Hour + 10*time.Second, idle: time.Hour, tried: 100, want: 1400*time.Millisecond + 2*time.Minute - 30*time.Second},
+		// Its last outcome 2 s before a tick saw the batch through: 100 in
+		// 10 s.
+		{name: "the last batch's rate to its last outcome", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
+			passed: 30 * time.Second, took: 12 * time.Second, last: 2 * time.Second, tried: 100, want: 1400*time.Millisecond + 2*time.Minute - 30*time.Second},
+		// 40 at 20/s take 2 s; 2.8 s is that rate, give or take the first
+		// and last message (batchSlack): 14 at 20/s, not at 14.3/s.
+		{name: "a batch as fast as the rate lets it: the rate", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
+			interval: time.Minute, passed: 30 * time.Second, took: 2800 * time.Millisecond, tried: 40, want: 700*time.Millisecond + 2*time.Minute - 30*time.Second},
+		{name: "a batch paused throughout: the campaign's rate", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
+			interval: time.Minute, passed: 30 * time.Second, took: time.Hour, idle: time.Hour, tried: 100, want: 700*time.Millisecond + 2*time.Minute - 30*time.Second},
 		{name: "the last batch's rate before the campaign's", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
 			interval: time.Minute, passed: 30 * time.Second, took: 20 * time.Second, tried: 100, want: 2800*time.Millisecond + 2*time.Minute - 30*time.Second},
 		{name: "the recent rate before the last batch's", state: StateRunning, cur: 3, batches: 6, pending: 14, recent: 7,
@@ -115,7 +131,10 @@ func TestETA(t *testing.T) {
 			if tt.took > 0 {
 				releasedAt = doneAt.Add(-tt.took)
 			}
-			secs, waitsFor := eta(st, camp, releasedAt, doneAt, now)
+			if tt.last > 0 {
+				st.LastProgress = doneAt.Add(-tt.last)
+			}
+			secs, waitsFor := eta(st, camp, releasedAt, doneAt, tt.idle, now)
 			if got := time.Duration(secs * float64(time.Second)); got.Round(time.Millisecond) != tt.want || waitsFor != tt.waitsFor {
 				t.Errorf("eta = %s, %q; want %s, %q", got, waitsFor, tt.want, tt.waitsFor)
 			}

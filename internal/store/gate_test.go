@@ -124,6 +124,53 @@ func TestRetryOfADoneCampaignIsNotGated(t *testing.T) {
 	attempt(t, l, recs[0], store.KindSent, store.Policy{MaxAttempts: 2}, time.Now())
 }
 
+// TestRetryTakesBackTheFirstAttemptErrorsItRequeues: a retry that
+// re-queues a recipient whose first attempt failed takes that failure back
+// from the batch gate's count (it no longer stands: the README's recovery
+// from a relay that refused everyone, fix, retry --permanent, resume, was
+// paused again by the gate for the refusals fixed); a failure of a later
+// attempt was never in it and takes nothing back, and the first attempts
+// that still stand are still judged.
+func TestRetryTakesBackTheFirstAttemptErrorsItRequeues(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	const c = "c-gate-retried"
+	pol := store.Policy{MaxAttempts: 3}
+	perm := store.RetryScope{Permanent: true}
+	errors1 := func(want int, after string) {
+		t.Helper()
+		s, err := st.Status(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Batches[0].Errors1; got != want {
+			t.Fatalf("after %s: %d first-attempt errors, want %d", after, got, want)
+		}
+	}
+	sum, l, recs := gateRun(t, st, c, 10, pol, store.KindFailed, store.KindFailed, store.KindTemp)
+	errors1(3, "2 permanent failures and 1 temporary")
+	if n, err := st.Retry(ctx, c, who, perm); n != 2 || err != nil {
+		t.Fatalf("retry --permanent: %d, %v; want 2 re-queued", n, err)
+	}
+	errors1(1, "retry --permanent of the 2 permanent failures")
+	// One fails again (its second attempt), and is re-queued again.
+	attempt(t, l, recs[0], store.KindFailed, pol, time.Now())
+	attempt(t, l, recs[1], store.KindSent, pol, time.Now())
+	errors1(1, "a retry's failure")
+	if n, err := st.Retry(ctx, c, who, perm); n != 1 || err != nil {
+		t.Fatalf("second retry --permanent: %d, %v; want 1 re-queued", n, err)
+	}
+	errors1(1, "a second retry --permanent of a failed second attempt")
+	attempt(t, l, recs[0], store.KindSent, pol, time.Now())
+	// The temporary failure of a first attempt (waiting for its retry)
+	// still stands: 1 of 10.
+	r := tick(t, st, c, sum, store.TickParams{MaxFailureRate: 0.05, MaxAttempts: 3})
+	if want := "batch gate: 1 of the 10 first attempts in batch 0 failed (10%), above max_failure_rate 5% (1 temporary, retried later; "; r.Code != store.TickGated || !strings.Contains(r.Reason, want) {
+		t.Fatalf("tick %+v, want the gate: %q", r, want)
+	}
+}
+
 // TestInDoubtIsAnErrorOfTheGates: a first attempt in doubt (the whole
 // message went and no reply came) counts as an error of the batch gate and
 // of the auto-pause window, and the reasons and the recent errors say in

@@ -430,7 +430,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		ctl := ctlC.Val()
 		releasedAt, doneAt := fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"]))
 		st.RetriesDue = retriesDueBy(st, camp, deferredAt)
-		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, now)
+		idle := time.Duration(atoi64(ctl["idle_ms"])) * time.Millisecond
+		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, idle, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
 	}
 	if st.State == StateRunning {

@@ -77,6 +77,11 @@ func TestStepMatchesReference(t *testing.T) {
 		// The starting state, the same under both prefixes.
 		states := []string{"running", "running", "running", "cancelled", "paused", "done"}
 		ctl := map[string]any{"state": states[rng.Intn(len(states))], "stage": "s1", "cur_batch": "0"}
+		if rng.Intn(2) == 0 {
+			// Released (or resumed) 10 s before, nothing claimed since: the
+			// batch's idle time, which the first claim ends.
+			ctl["idle_since"], ctl["idle_ms"] = "1699999990123", "2500"
+		}
 		gone := rng.Intn(20) == 0
 		entries := map[string]string{}
 		for i := range nids {

@@ -56,8 +56,9 @@
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
-local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
+local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
+local claimed = false -- a claim was made (res OK): the batch's idle time ends
 local nops = tonumber(ARGV[9])
 local out, nout = {}, 0
 -- push2 appends two values (never nil) to the answer.
@@ -370,14 +371,14 @@ for s = 1, nops do
       ledger[cid] = v
       sets[nsets + 1], sets[nsets + 2] = cid, v
       nsets = nsets + 2
-      res, att = OK, 1
+      res, att, claimed = OK, 1, true
     else
       local cs, ca, as, h = parse(ledger[cid])
       if cs == 'deferred' then
         att = ca + 1
         put(cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         cnt.deferred = (cnt.deferred or 0) - 1
-        res = OK
+        res, claimed = OK, true
       elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
         -- caller's, and nothing was sent yet. Written again, unchanged: the
@@ -386,7 +387,7 @@ for s = 1, nops do
         -- another connection, not yet acknowledged (Redis 7.2 and later
         -- move a connection's offset only when it writes).
         put(cid, ledger[cid])
-        res, att = OK, ca
+        res, att, claimed = OK, ca, true
       elseif cs == 'sending' then
         put(cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
@@ -400,6 +401,13 @@ for s = 1, nops do
   end
 end
 flushSets()
+-- The first claim since the current batch's release or a resume ends its
+-- idle time (idle_since, lua/tick.lua and lua/transition.lua): idle_ms is
+-- no sending time of the batch (the ETA between batches, store.eta).
+if claimed and ctl[4] then
+  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0))
+  redis.call('HDEL', KEYS[3], 'idle_since')
+end
 -- flush writes the increments of t (counter -> n) to hash key, each
 -- counter's field being prefix .. counter, and returns the new values.
 local function flush(key, prefix, t)

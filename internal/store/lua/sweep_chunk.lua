@@ -11,6 +11,9 @@
 --     by an SMTP 5xx reply (its code starts with 5xx: a definite refusal,
 --     so never delivered); the entry keeps its flag ('' for those), code
 --     and reply until the next attempt's outcome replaces them.
+--   A recipient re-queued whose first attempt failed (attempts 1) has that
+--     failure taken back from its batch's first-attempt errors (errors1,
+--     temp1): the batch gate judges the attempts that still stand.
 --   A retry never touches anyone sent, in doubt, failed without a reply
 --     (no code), refused or skipped; nobody once the campaign is cancelled
 --     (a cancel that lands during a retry would otherwise leave recipients
@@ -50,6 +53,15 @@ for i = 7, #ARGV, 2 do
   if retry and st == 'failed' and requeued(flag, code) then
     redis.call('HSET', KEYS[1], id, 'deferred|' .. a .. '|0|' .. code .. '|' .. flag .. '|' .. resp)
     count(lang, 'failed', -1)
+    -- A failed first attempt re-queued no longer stands: the batch gate
+    -- (lua/tick.lua) does not count it (its next attempt is no first one,
+    -- and the window counts how it ends). Else a campaign resumed after
+    -- the fix was paused again by the gate of the batch, for the failures
+    -- fixed (as a done campaign's gate is not applied again by a retry).
+    if a == '1' then
+      if redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':errors1', -1) < 0 then redis.call('HSET', KEYS[3], ARGV[3] .. ':errors1', 0) end
+      if flag == 't' and redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':temp1', -1) < 0 then redis.call('HSET', KEYS[3], ARGV[3] .. ':temp1', 0) end
+    end
     redis.call('HINCRBY', KEYS[2], 'deferred', 1)
     n = n + 1
   elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then

@@ -60,6 +60,20 @@ if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1],
 end
 if not move and ARGV[11] == '1' and redis.call('HGET', KEYS[1], 'approved') == '1' then return {st, 0, 'approved'} end
 if move then
+  if ARGV[2] == 'running' and st ~= 'running' then
+    -- Back to running while the current batch's first pass runs: the time
+    -- since the last state change (a pause), and from now to the next
+    -- claim, is no sending time of the batch (idle_ms, idle_since: see
+    -- lua/step.lua and lua/tick.lua), which the ETA between batches
+    -- divides by (store.eta). Already idle (nothing claimed since the
+    -- release or the last resume): idle it stays, since then.
+    local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at', 'at', 'idle_since')
+    local since, now = tonumber(b[3] or '0'), tonumber(ARGV[5])
+    if tonumber(b[1] or '-1') >= 0 and tonumber(b[2] or '0') == 0 and not b[4] then
+      if since > 0 and now > since then redis.call('HINCRBY', KEYS[1], 'idle_ms', now - since) end
+      redis.call('HSET', KEYS[1], 'idle_since', now)
+    end
+  end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
   if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
 end

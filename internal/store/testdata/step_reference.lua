@@ -56,8 +56,9 @@
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
-local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch')
+local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
+local claimed = false -- a claim was made (res OK): the batch's idle time ends
 local nops = tonumber(ARGV[9])
 local out = {}
 -- push appends its arguments (never nil) to the answer, without a table
@@ -273,7 +274,7 @@ for s = 0, nops - 1 do
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
     elseif redis.call('HSETNX', KEYS[1], cid, 'sending|1|' .. now .. '|||' .. token) == 1 then
-      res, att = OK, 1
+      res, att, claimed = OK, 1, true
     else
       local cur = redis.call('HGET', KEYS[1], cid)
       local cs, ca, as, h = parse(cur)
@@ -281,11 +282,11 @@ for s = 0, nops - 1 do
         att = ca + 1
         redis.call('HSET', KEYS[1], cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         add(cnt, 'deferred', -1)
-        res = OK
+        res, claimed = OK, true
       elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
         -- caller's, and nothing was sent yet.
-        res, att = OK, ca
+        res, att, claimed = OK, ca, true
       elseif cs == 'sending' then
         redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
@@ -297,6 +298,13 @@ for s = 0, nops - 1 do
     end
     push(res, att)
   end
+end
+-- The first claim since the current batch's release or a resume ends its
+-- idle time (idle_since, lua/tick.lua and lua/transition.lua): idle_ms is
+-- no sending time of the batch (the ETA between batches, store.eta).
+if claimed and ctl[4] then
+  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0))
+  redis.call('HDEL', KEYS[3], 'idle_since')
 end
 -- flush writes the increments of t (counter -> n) to hash key, each
 -- counter's field being prefix .. counter, and returns the new values.

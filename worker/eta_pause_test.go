@@ -9,7 +9,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestRedteam14DETABetweenBatchesIsNotStretchedByAPause: the ETA on-call
+// TestETABetweenBatchesIsNotStretchedByAPause: the ETA on-call
 // reads between two batches of a rate-limited campaign.
 //
 // docs/cli.md (Status, as people read it): "The ETA is shown only while
@@ -40,7 +40,7 @@ import (
 // (doneAt - releasedAt), counting the paused time, preferred to the
 // campaign's rate by cmp.Or at line 32; batchDueSince already starts a
 // batch's clock at a later resume, eta does not).
-func TestRedteam14DETABetweenBatchesIsNotStretchedByAPause(t *testing.T) {
+func TestETABetweenBatchesIsNotStretchedByAPause(t *testing.T) {
 	t.Parallel()
 	const perSecond = 20
 	e := newEnv(t, nil)

@@ -12,7 +12,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestRedteam14DFixedRelayResumedDoesNotPauseAgainForTheOldFailures: the
+// TestFixedRelayResumedDoesNotPauseAgainForTheOldFailures: the
 // recovery the README gives on-call for a relay that refused everyone.
 //
 // README (On-call, "Everyone refused because of us"): "every recipient gets
@@ -40,7 +40,7 @@ import (
 // counts), with lua/step.lua:300-306 and lua/sweep_chunk.lua:50-54 (errors1
 // is never taken back when retry --permanent re-queues a failed first
 // attempt that is then sent).
-func TestRedteam14DFixedRelayResumedDoesNotPauseAgainForTheOldFailures(t *testing.T) {
+func TestFixedRelayResumedDoesNotPauseAgainForTheOldFailures(t *testing.T) {
 	t.Parallel()
 	var fixed atomic.Bool
 	e := newEnv(t, func(string) error {
