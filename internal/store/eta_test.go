@@ -50,9 +50,9 @@ func TestStatusETA(t *testing.T) {
 
 // TestStatusETABetweenBatches: between two batches of a campaign without a
 // rate, nothing was recorded lately, so the ETA takes the rate of the
-// batch that just passed: from its release to the end of its first pass.
-// Batch 0 (10 recipients) was released a minute ago and passed 20 s later:
-// 0.5 a second, so the 20 pending take 40 s, plus two intervals of an hour
+// batch that just passed: over the time it was sending, from its release
+// (its first claim) to its last outcome. Batch 0 (10 recipients) was
+// released and claimed a minute ago and passed 20 s later: 0.5 a second, so the 20 pending take 40 s, plus two intervals of an hour
 // less the 40 s waited since.
 func TestStatusETABetweenBatches(t *testing.T) {
 	t.Parallel()
@@ -76,7 +76,7 @@ func TestStatusETABetweenBatches(t *testing.T) {
 	langs := []string{"de", "fr", "en"}
 	for i := range 10 {
 		id := fmt.Sprint("r", i)
-		if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: langs[i%3], Token: id}}, store.Policy{MaxAttempts: 3}, done); err != nil {
+		if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: langs[i%3], Token: id}}, store.Policy{MaxAttempts: 3}, released); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: langs[i%3], Kind: store.KindSent, Code: "250", Response: "ok", Token: id}}, nil, store.Policy{MaxAttempts: 3}, done); err != nil {
