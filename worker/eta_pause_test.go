@@ -26,7 +26,7 @@ import (
 // the ETA is at most pending / rate + (batches still to release) x
 // interval.
 //
-// What happens: between batches the ETA divides the pending recipients by
+// What happened (red team 14d): between batches the ETA divides the pending recipients by
 // "the rate of the batch that just passed", its attempts over the time from
 // its release to the end of its first pass, and that time includes any
 // pause during the batch. A batch of 40 sent at 20/s but paused 8 s in the
@@ -36,7 +36,10 @@ import (
 // to decide whether the campaign finishes before the morning, reads hours
 // where the campaign's rate says minutes.
 //
-// Guessed cause: internal/store/eta.go:29-30 (passed = Attempted /
+// Fixed: the batch's time leaves out the time before its first claim and
+// paused until the first claim after a resume (idle_ms), ends at its last
+// outcome, and a batch within a second of the rate went at the rate
+// (store.eta). The cause, as guessed: internal/store/eta.go:29-30 (passed = Attempted /
 // (doneAt - releasedAt), counting the paused time, preferred to the
 // campaign's rate by cmp.Or at line 32; batchDueSince already starts a
 // batch's clock at a later resume, eta does not).

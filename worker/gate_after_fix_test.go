@@ -23,7 +23,7 @@ import (
 // only after min_attempts new attempts." README (On-call, Act): "Resume:
 // continues where it stopped."
 //
-// What happens: the relay refuses the first attempts of batch 0 (554 5.7.1
+// What happened (red team 14d): the relay refuses the first attempts of batch 0 (554 5.7.1
 // Relay access denied) until the error window pauses the campaign; the
 // relay is fixed, `retry --permanent` re-queues the refused, `resume`.
 // From then on every attempt is accepted: no new failure at all. When batch
@@ -34,7 +34,8 @@ import (
 // automatically" notification: on-call is paged again at 2 a.m. for the
 // fault they fixed and resumed from, and must resume a second time.
 //
-// Guessed cause: internal/store/lua/tick.lua:56-59 (the gate of a batch
+// Fixed: a retry takes back from errors1 the failed first attempts it
+// re-queues (lua/sweep_chunk.lua). The cause, as guessed: lua/tick.lua:56-59 (the gate of a batch
 // whose first pass completes after a resume counts errors1 from before it;
 // a resume resets the window, lua/transition.lua:62, but nothing the gate
 // counts), with lua/step.lua:300-306 and lua/sweep_chunk.lua:50-54 (errors1

@@ -58,7 +58,7 @@ local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
-local claimed = false -- a claim was made (res OK): the batch's idle time ends
+local claimed = false -- a claim of the current batch was made: its idle time ends
 local nops = tonumber(ARGV[9])
 local out, nout = {}, 0
 -- push2 appends two values (never nil) to the answer.
@@ -371,14 +371,14 @@ for s = 1, nops do
       ledger[cid] = v
       sets[nsets + 1], sets[nsets + 2] = cid, v
       nsets = nsets + 2
-      res, att, claimed = OK, 1, true
+      res, att = OK, 1
     else
       local cs, ca, as, h = parse(ledger[cid])
       if cs == 'deferred' then
         att = ca + 1
         put(cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         cnt.deferred = (cnt.deferred or 0) - 1
-        res, claimed = OK, true
+        res = OK
       elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
         -- caller's, and nothing was sent yet. Written again, unchanged: the
@@ -387,7 +387,7 @@ for s = 1, nops do
         -- another connection, not yet acknowledged (Redis 7.2 and later
         -- move a connection's offset only when it writes).
         put(cid, ledger[cid])
-        res, att, claimed = OK, ca, true
+        res, att = OK, ca
       elseif cs == 'sending' then
         put(cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
@@ -397,6 +397,7 @@ for s = 1, nops do
         res, att = SKIP, ca
       end
     end
+    if res == OK and tonumber(batch) == curBatch then claimed = true end
     push2(res, att)
   end
 end

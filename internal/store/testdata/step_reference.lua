@@ -58,7 +58,7 @@ local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
-local claimed = false -- a claim was made (res OK): the batch's idle time ends
+local claimed = false -- a claim of the current batch was made: its idle time ends
 local nops = tonumber(ARGV[9])
 local out = {}
 -- push appends its arguments (never nil) to the answer, without a table
@@ -274,7 +274,7 @@ for s = 0, nops - 1 do
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
     elseif redis.call('HSETNX', KEYS[1], cid, 'sending|1|' .. now .. '|||' .. token) == 1 then
-      res, att, claimed = OK, 1, true
+      res, att = OK, 1
     else
       local cur = redis.call('HGET', KEYS[1], cid)
       local cs, ca, as, h = parse(cur)
@@ -282,11 +282,11 @@ for s = 0, nops - 1 do
         att = ca + 1
         redis.call('HSET', KEYS[1], cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         add(cnt, 'deferred', -1)
-        res, claimed = OK, true
+        res = OK
       elseif cs == 'sending' and h == token then
         -- The same claim run again (its answer was lost): still this
         -- caller's, and nothing was sent yet.
-        res, att, claimed = OK, ca, true
+        res, att = OK, ca
       elseif cs == 'sending' then
         redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
@@ -296,6 +296,7 @@ for s = 0, nops - 1 do
         res, att = SKIP, ca
       end
     end
+    if res == OK and tonumber(batch) == curBatch then claimed = true end
     push(res, att)
   end
 end
