@@ -43,7 +43,7 @@ func TestRedteam14ERehearsalCountsTheAllowlistsRefusals(t *testing.T) {
 		"boss@real.example,Jürg,de,3",
 	}})
 
-	p := cli(t, env, "plan", file)
+	p := cli(t, env, "plan", file, "--rejects", filepath.Join(t.TempDir(), "rejects.csv"))
 	if p.code != 1 || !strings.Contains(p.stdout+p.stderr, "not-allowed-in-staging") {
 		t.Fatalf("setup: plan (the campaign's environment, staging) must refuse boss@real.example as not-allowed-in-staging\n%s", p)
 	}
