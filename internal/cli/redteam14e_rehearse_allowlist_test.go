@@ -20,7 +20,13 @@ import (
 // everyone else (`not-allowed-in-staging`), so staging can never mail real
 // users"; `plan --env` help: "environment whose allowlist applies (default:
 // the campaign's environment)". The package doc of internal/rehearsal:
-// "Result.Notes says what was changed" to finish quickly.
+// "Result.Notes says what was changed" to finish quickly; `rehearse`
+// help: "no environment, Redis or SMTP server is needed ... refused and
+// invalid rows are recorded as such (as send --skip-refused --skip-invalid
+// would). It says all of this in its output." (needing no environment is
+// not the same as ignoring the allowlist of the one the campaign is pinned
+// to and that `plan` reads by default; the rehearsal does not say it
+// ignored it).
 //
 // What happens: the campaign is pinned to `environment: staging`, whose
 // allowlist (TIDINGS_ALLOW=example.org) admits ada@example.org only.
