@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -177,8 +178,8 @@ func (r *Result) rehearse(ctx context.Context, cfg Config, b *bundle.Bundle, sta
 	// recipients must not hold them in memory); they are sorted into
 	// mail/<lang>/ afterwards.
 	incoming := filepath.Join(r.MailDir, ".incoming")
-	if err := os.RemoveAll(r.MailDir); err != nil {
-		return fmt.Errorf("clear %s: %w", r.MailDir, err)
+	if err := clearMail(r.MailDir, r.Summary); err != nil {
+		return err
 	}
 	capture, err := smtpcapture.Start(ctx, smtpcapture.Config{Dir: incoming, DiscardData: true})
 	if err != nil {
@@ -218,6 +219,72 @@ func (r *Result) rehearse(ctx context.Context, cfg Config, b *bundle.Bundle, sta
 	}
 	r.Gallery = pr.Index
 	return nil
+}
+
+// MailMark is the file in mail/ that says a rehearsal wrote it.
+const MailMark = ".tidings-rehearsal"
+
+// ForeignDirError says that the mail directory of a rehearsal's output
+// exists and holds files no rehearsal wrote: nothing was removed.
+type ForeignDirError struct{ Dir string }
+
+// Error says what went wrong.
+func (e *ForeignDirError) Error() string {
+	return "rehearsal output " + e.Dir + " exists and holds files no rehearsal wrote, which a rehearsal would replace: choose a new or empty output directory (nothing was removed)"
+}
+
+// clearMail empties dir, the mail directory, for a new rehearsal and marks
+// it (MailMark). Only a directory that does not exist, is empty, or holds
+// an earlier rehearsal's messages (its mark; or, written before the mark,
+// only <lang>/*.eml beside the summary file) is cleared; anything else is a
+// *ForeignDirError, so that a rehearsal loses nothing it did not write.
+func clearMail(dir, summary string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0):
+	case err != nil:
+		return fmt.Errorf("rehearsal output %s: %w", dir, err)
+	case !earlierRehearsal(dir, summary, entries):
+		return &ForeignDirError{Dir: dir}
+	default:
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("clear the earlier rehearsal's messages in %s: %w", dir, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, MailMark), []byte("written by a rehearsal of tidings; cleared by the next one\n"), 0o644); err != nil {
+		return fmt.Errorf("mark %s: %w", dir, err)
+	}
+	return nil
+}
+
+// earlierRehearsal reports whether the mail directory dir with entries was
+// written by a rehearsal: it has the mark, or (an older rehearsal's) it
+// holds only directories of .eml files and the summary file exists.
+func earlierRehearsal(dir, summary string, entries []fs.DirEntry) bool {
+	if _, err := os.Stat(filepath.Join(dir, MailMark)); err == nil {
+		return true
+	}
+	if _, err := os.Stat(summary); err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			return false
+		}
+		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return false
+		}
+		for _, f := range files {
+			if f.IsDir() || filepath.Ext(f.Name()) != ".eml" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sendAll runs one in-process worker against the embedded servers until

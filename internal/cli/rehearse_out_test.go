@@ -3,12 +3,13 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
-// TestRedteam14ERehearseLosesNothingInItsOutputDirectory: `tidings rehearse
+// TestRehearseLosesNothingInItsOutputDirectory: `tidings rehearse
 // CAMPAIGN --out DIR` given a directory that already holds files of the
 // operator's own must not delete them.
 //
@@ -27,11 +28,11 @@ import (
 // rehearsal deletes that folder recursively, with everything in it, before
 // it writes the captured messages; nothing asks or warns.
 //
-// Guessed cause: internal/rehearsal/rehearsal.go:180 calls
+// The cause was: internal/rehearsal/rehearsal.go called
 // os.RemoveAll(r.MailDir) (Config.Out + "/mail") unconditionally, without
 // the check demo.Prepare makes that the directory holds an earlier
 // rehearsal.
-func TestRedteam14ERehearseLosesNothingInItsOutputDirectory(t *testing.T) {
+func TestRehearseLosesNothingInItsOutputDirectory(t *testing.T) {
 	t.Parallel()
 	file := writeCampaign(t, campaignFile{name: "rt14e-out", rows: []string{"ada@example.org,Ada,en,1"}})
 	out := t.TempDir() // e.g. the operator's home directory
@@ -41,5 +42,16 @@ func TestRedteam14ERehearseLosesNothingInItsOutputDirectory(t *testing.T) {
 	r := cli(t, nil, "rehearse", file, "--out", out)
 	if _, err := os.Stat(keep); err != nil {
 		t.Errorf("rehearse --out %s removed %s, a file it did not write (exit %d): %v\n%s", out, keep, r.code, err, r)
+	}
+	if r.code != 2 || !strings.Contains(r.stderr, "nothing was removed") {
+		t.Errorf("rehearse into a directory whose mail/ it did not write: want exit 2 saying nothing was removed\n%s", r)
+	}
+
+	// An earlier rehearsal's messages are replaced, run after run.
+	again := filepath.Join(t.TempDir(), "rehearsal")
+	for i := range 2 {
+		if r := cli(t, nil, "rehearse", file, "--out", again); r.code != 0 {
+			t.Fatalf("rehearsal %d into %s: want exit 0\n%s", i+1, again, r)
+		}
 	}
 }
