@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/buildinfo"
-	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
 	"github.com/tidings-mail/tidings/internal/rehearsal"
 )
@@ -23,14 +22,14 @@ func (a *app) cmdRehearse() *cobra.Command {
 		Short: "Run the whole campaign on an embedded Redis and SMTP server; nothing leaves the machine",
 		Args:  argsExact(1, "one campaign file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := load(args[0])
-			if err != nil {
-				return err
+			b, e, envErr := a.loadCampaign(args[0], "")
+			if b == nil {
+				return envErr
 			}
 			if out == "" {
 				out = filepath.Join("tidings-out", b.Campaign.Name, "rehearsal")
 			}
-			res, err := a.rehearse(cmd.Context(), b, out)
+			res, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out, Env: e, EnvErr: envErr})
 			if err != nil {
 				return err
 			}
@@ -67,7 +66,7 @@ func (a *app) cmdDemo() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "tidings demo: rehearsing the sample campaign %q from %s\n\n", b.Campaign.Name, absPath(file))
-			if _, err := a.rehearse(cmd.Context(), b, out); err != nil {
+			if _, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "\nOpen the campaign in the web console (gallery, recipients; loopback only):\n  %s console --campaign %s\n", buildinfo.Invocation(), absPath(file))
@@ -80,10 +79,11 @@ func (a *app) cmdDemo() *cobra.Command {
 	return c
 }
 
-// rehearse runs the rehearsal of b into out and prints its story.
-func (a *app) rehearse(ctx context.Context, b *bundle.Bundle, out string) (*rehearsal.Result, error) {
-	who, host := actorName()
-	res, err := rehearsal.Run(ctx, rehearsal.Config{Bundle: b, Out: out, Logger: a.logger(slog.LevelWarn), Who: who, Host: host})
+// rehearse runs the rehearsal cfg describes and prints its story.
+func (a *app) rehearse(ctx context.Context, cfg rehearsal.Config) (*rehearsal.Result, error) {
+	cfg.Who, cfg.Host = actorName()
+	cfg.Logger = a.logger(slog.LevelWarn)
+	res, err := rehearsal.Run(ctx, cfg)
 	switch {
 	case errors.As(err, new(*rehearsal.PausedError)), errors.As(err, new(*rehearsal.TimeoutError)):
 		return nil, problemsErr(err)

@@ -30,6 +30,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/redisserver"
@@ -55,6 +56,12 @@ type Config struct {
 	Who, Host string
 	// Timeout bounds the sending (default 30 minutes).
 	Timeout time.Duration
+	// Env is the environment the campaign names, whose allowlist the plan
+	// applies and whose list_unsubscribe it uses, as send there does (nil:
+	// none). EnvErr says why the environment the campaign names could not
+	// be loaded: the rehearsal then applies none and says so.
+	Env    *environment.Environment
+	EnvErr error
 }
 
 // Result is what a rehearsal produced.
@@ -71,6 +78,9 @@ type Result struct {
 	CanarySent int
 	// Notes says what the rehearsal changed to finish quickly.
 	Notes []string
+	// EnvNote says whose allowlist applied: the campaign's environment's,
+	// or none and why (empty: the campaign names no environment).
+	EnvNote string
 	// Refusals counts the rows not sent by "outcome: reason": the plan's
 	// and those the worker refused or found invalid at send time.
 	Refusals map[string]int
@@ -142,7 +152,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("create rehearsal directory: %w", err)
 	}
 
-	planned, err := launch.Plan(ctx, b.LaunchInput(nil, cfg.Who, cfg.Host, nil))
+	in := b.LaunchInput(cfg.Env, cfg.Who, cfg.Host, nil)
+	in.EnvName = Env // the embedded Redis's, whatever the allowlist
+	switch {
+	case cfg.Env != nil:
+		res.EnvNote = fmt.Sprintf("the allowlist and settings of environment %s, which the campaign names, applied as a send there applies them", cfg.Env.Name)
+	case cfg.EnvErr != nil && camp.Environment != "":
+		res.EnvNote = fmt.Sprintf("environment %s, which the campaign names, not loaded (%v): no allowlist applied, unlike a send there", camp.Environment, cfg.EnvErr)
+	}
+	planned, err := launch.Plan(ctx, in)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,9 @@ func (r *Result) WriteText(w io.Writer) {
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(w, "  (rehearsal only: %s)\n", strings.Join(r.Notes, "; "))
 	}
+	if r.EnvNote != "" {
+		fmt.Fprintf(w, "  (%s)\n", r.EnvNote)
+	}
 	// Refused and invalid: the plan's rejects (staged as such) and the rows
 	// the worker refused or could not render at send time, all counted in
 	// the campaign's status.

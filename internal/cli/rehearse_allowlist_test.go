@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestRedteam14ERehearsalCountsTheAllowlistsRefusals: a rehearsal of a
+// TestRehearsalCountsTheAllowlistsRefusals: a rehearsal of a
 // campaign pinned to an environment with an allowlist must count the rows
 // the real send refuses there, as `plan` of the same file does, and must not
 // show them as sent.
@@ -37,11 +37,11 @@ import (
 // mail/de/, says nothing of the allowlist in its notes and exits 0: QA is
 // told the whole file goes out.
 //
-// Guessed cause: internal/rehearsal/rehearsal.go:144 plans with
+// The cause was: internal/rehearsal/rehearsal.go planned with
 // b.LaunchInput(nil, ...) (no environment, so no allowlist), and
 // internal/cli/rehearse.go:26 loads the campaign with load(), not
 // a.loadCampaign(file, "") as plan and test-send do.
-func TestRedteam14ERehearsalCountsTheAllowlistsRefusals(t *testing.T) {
+func TestRehearsalCountsTheAllowlistsRefusals(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"TIDINGS_ALLOW": "example.org", "TIDINGS_STATE_DIR": t.TempDir()}
 	file := writeCampaign(t, campaignFile{name: "rt14e-allow", rows: []string{
