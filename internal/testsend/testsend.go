@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -164,7 +165,10 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 	}
 	out.Subject = fmt.Sprintf("[TEST %s] %s", lang, out.Subject)
 	m := compose.Message("test-"+lang+"-"+d.ID, cfg.To, d.Name, out, cfg.Now())
-	m.MessageID = "" // a fresh id: QA may test-send many times
+	// A fresh id (QA may test-send many times) at the domain every
+	// recipient's message has.
+	domain := m.MessageID[strings.LastIndexByte(m.MessageID, '@')+1:]
+	m.MessageID = send.MessageID(c.Name, fmt.Sprintf("test-%s-%d", lang, rand.Uint64()), domain)
 	if err := conn.Send(ctx, m); err != nil {
 		return out.Subject, send.Classify(err)
 	}

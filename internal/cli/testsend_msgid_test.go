@@ -11,7 +11,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
-// TestRedteam14ETestSendMessageIDDomainIsTheCampaigns: a test message
+// TestTestSendMessageIDDomainIsTheCampaigns: a test message
 // carries a Message-ID at the domain every recipient's message has (the
 // campaign's From domain), not at the host name of the machine QA ran
 // test-send on.
@@ -32,12 +32,12 @@ import (
 // spam filters score and which leaks the name of the machine it ran on,
 // unlike anything a recipient receives.
 //
-// Guessed cause: internal/testsend/testsend.go:167 clears the composed
+// The cause was: internal/testsend/testsend.go cleared the composed
 // Message-ID ("a fresh id: QA may test-send many times"), and
 // send.(*Conn).Send then generates one with newMessageID
 // (internal/send/mime.go:90-99, called at :110), whose domain is os.Hostname(), not the
 // Composer's MessageIDDomain.
-func TestRedteam14ETestSendMessageIDDomainIsTheCampaigns(t *testing.T) {
+func TestTestSendMessageIDDomainIsTheCampaigns(t *testing.T) {
 	t.Parallel()
 	file := writeCampaign(t, campaignFile{name: "rt14e-mid", rows: []string{"ada@example.org,Ada,en,1"}})
 
