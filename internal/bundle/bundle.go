@@ -241,9 +241,17 @@ func (b *Bundle) Plan(ctx context.Context, env *environment.Environment, emit fu
 // Samples returns per catalog language the first row the plan of the
 // recipients file for env accepts and its rows the template cannot be
 // rendered with (plan.Summary.Samples; see Plan): a language is shown with
-// a row that is sent, never with one the plan counts invalid. With no
-// recipients file the map is empty.
+// a row that is sent, never with one the plan counts invalid. A recipients
+// file that does not exist is a *RecipientsError (the campaign's languages
+// would be shown with sample data as if they were its recipients'); with
+// one without rows the map is empty.
 func (b *Bundle) Samples(ctx context.Context, env *environment.Environment) (map[string]*plan.Sample, error) {
+	if _, err := os.Stat(b.RecipientsPath()); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%s does not exist", b.RecipientsPath())
+		}
+		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+	}
 	sum, err := b.Plan(ctx, env, nil)
 	if err != nil || sum == nil || sum.Samples == nil {
 		return map[string]*plan.Sample{}, err

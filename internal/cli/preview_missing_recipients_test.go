@@ -9,7 +9,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
-// TestRedteam14EPreviewSaysTheRecipientsFileIsMissing: a campaign whose
+// TestPreviewSaysTheRecipientsFileIsMissing: a campaign whose
 // `recipients:` names a file that does not exist (a typo, an export not
 // copied yet) is previewed and test-sent with made-up sample data for every
 // language, exit 0, and not a word that the file was not read.
@@ -32,12 +32,12 @@ import (
 // messages no recipient gets and learns nothing of the languages the
 // recipients need (an incomplete language they need is not flagged).
 //
-// Guessed cause: internal/bundle/bundle.go:217-220 (Bundle.Plan) returns
+// The cause was: internal/bundle/bundle.go (Bundle.Plan) returns
 // nil, nil when the recipients file cannot be opened, and
 // internal/bundle/bundle.go:189-193 (Bundle.Recipients) returns a nil
 // iterator with no error ("callers then use sample data"); preview and
 // test-send never say so.
-func TestRedteam14EPreviewSaysTheRecipientsFileIsMissing(t *testing.T) {
+func TestPreviewSaysTheRecipientsFileIsMissing(t *testing.T) {
 	t.Parallel()
 	smtp := startSMTP(t, smtpcapture.Config{})
 	env := merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": "example.org"})
@@ -64,6 +64,9 @@ func TestRedteam14EPreviewSaysTheRecipientsFileIsMissing(t *testing.T) {
 			said := strings.Contains(out, rcp) && (strings.Contains(out, "does not exist") || strings.Contains(out, "no such file") || strings.Contains(out, "not found") || strings.Contains(out, "cannot"))
 			if !said {
 				t.Errorf("%s of a campaign whose recipients file %s does not exist does not say so (exit %d): QA signs off sample data believing it is the campaign's\n%s", tc.name, rcp, r.code, r)
+			}
+			if r.code != 2 {
+				t.Errorf("%s of a campaign whose recipients file does not exist: exit %d, want 2 (a configuration error, as plan's)\n%s", tc.name, r.code, r)
 			}
 		})
 	}
