@@ -98,6 +98,10 @@ type Language struct {
 	Lang    string
 	Covered bool
 	Problem string // why the language is not usable, empty when covered
+	// Unshown says why a covered language has nothing to show: no
+	// recipient of it is in the campaign, and the sample data cannot render
+	// its message (empty when shown).
+	Unshown string
 	Source  string // which recipient (file:line) or sample was used
 	Subject string
 	Needed  int // recipients whose locale matched this language
@@ -230,10 +234,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		d, src := sampleData(opts, l.Lang, chosen)
 		l.Source = src
 		m := render.Match{Requested: l.Lang, Lang: l.Lang, Via: "exact"}
-		if r, ok := chosen[l.Lang]; ok {
+		r, picked := chosen[l.Lang]
+		if picked {
 			m.Requested = r.Locale
 		}
 		out, err := opts.Engine.Render(m, d)
+		if re := (*render.RenderError)(nil); err != nil && !picked && errors.As(err, &re) && (re.Cause == render.CauseMissingColumn || re.Cause == render.CauseBadCount) {
+			// Made-up data, not the campaign's, lacks what the template
+			// reads of a recipient: nobody of this language is in the
+			// campaign, and this says nothing of what is sent (as the
+			// console's gallery says).
+			l.Unshown = "nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: " + err.Error()
+			continue
+		}
 		if err != nil {
 			var ref *render.Refusal
 			if errors.As(err, &ref) {
@@ -319,6 +332,8 @@ func (r *Result) WriteTable(w io.Writer) {
 			status, detail = "INVALID", l.Problem
 		case !l.Covered:
 			status, detail = "INCOMPLETE", l.Problem
+		case l.Unshown != "":
+			detail = l.Unshown
 		case l.Invalid > 0:
 			detail += fmt.Sprintf(" [%d row(s) of %s invalid, not sent; the first: %s]", l.Invalid, l.Lang, l.InvalidFirst)
 		}
@@ -357,7 +372,9 @@ pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height
 <div class="grid">
 {{range .Result.Languages}}<section class="card" id="{{.Lang}}">
 <h2><span>{{.Lang}}</span>{{if .Covered}}<span class="ok">covered · {{.Needed}} recipient(s)</span>{{else}}<span class="bad">not covered · {{.Needed}} recipient(s)</span>{{end}}</h2>
-{{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused.{{else}}Recipients of this language would be refused.{{end}}</div>{{else}}
+{{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused.{{else}}Recipients of this language would be refused.{{end}}</div>{{else if .Unshown}}
+<div class="field"><b>Recipient</b> {{.Source}}</div>
+<div class="field">{{.Unshown}}</div>{{else}}
 <div class="field"><b>Subject</b> {{.Subject}}</div>
 <div class="field"><b>Recipient</b> {{.Source}}</div>
 {{if .Invalid}}<div class="field bad"><b>Invalid rows</b> {{.Invalid}} row(s) of this language are invalid and not sent; the first: {{.InvalidFirst}}</div>{{end}}

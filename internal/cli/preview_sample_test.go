@@ -9,7 +9,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
-// TestRedteam14EPreviewNeverCallsACompleteLanguageIncomplete: the static
+// TestPreviewNeverCallsACompleteLanguageIncomplete: the static
 // gallery of `tidings preview` must not tell QA that a complete language is
 // incomplete and that its recipients "would be refused" because the made-up
 // sample data lacks a column of the recipients file.
@@ -31,13 +31,13 @@ import (
 // red card "NOT SENT — render error ... Recipients of this language would be
 // refused." A German recipient added to the file would be sent, not refused.
 //
-// Guessed cause: internal/preview/preview.go:234-246 (Run) turns any render
+// The cause was: internal/preview/preview.go (Run) turned any render
 // error of a language, sample data included, into Covered=false with
 // "render error: ...", which WriteTable prints as INCOMPLETE and the gallery
 // template as a NOT SENT banner; the console's Server.card
 // (internal/console/gallery.go:383-391) got the "nothing to show" case, the
 // static preview did not.
-func TestRedteam14EPreviewNeverCallsACompleteLanguageIncomplete(t *testing.T) {
+func TestPreviewNeverCallsACompleteLanguageIncomplete(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
 	dir := t.TempDir()
@@ -86,6 +86,12 @@ data:
 	if strings.Contains(de, "INCOMPLETE") || strings.Contains(de, "render error") {
 		t.Errorf("preview calls German, a complete catalog nobody in the campaign needs, incomplete because the sample data lacks a column:\n%s", de)
 	}
+	if !strings.Contains(de, "nothing to show") {
+		t.Errorf("preview's German line does not say it has nothing to show:\n%s", de)
+	}
+	if r.code != 0 {
+		t.Errorf("preview exit %d, want 0: every language the recipients need is covered\n%s", r.code, r)
+	}
 	b, err := os.ReadFile(filepath.Join(out, "index.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +103,9 @@ data:
 	}
 	card = card[i:]
 	card = card[:strings.Index(card, "</section>")]
+	if !strings.Contains(card, "nothing to show") {
+		t.Errorf("the gallery's German card does not say it has nothing to show:\n%s", card)
+	}
 	if strings.Contains(card, "NOT SENT") || strings.Contains(card, "would be refused") {
 		t.Errorf("the gallery shows German as NOT SENT, its recipients refused, though the catalog is complete and a German row of this file would be sent:\n%s", card)
 	}
