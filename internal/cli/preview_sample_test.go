@@ -3,10 +3,12 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
 // TestPreviewNeverCallsACompleteLanguageIncomplete: the static
@@ -39,35 +41,8 @@ import (
 // static preview did not.
 func TestPreviewNeverCallsACompleteLanguageIncomplete(t *testing.T) {
 	t.Parallel()
-	root := repoRoot(t)
-	dir := t.TempDir()
-	tpl := filepath.Join(dir, "templates", "welcome")
-	for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
-		b, err := os.ReadFile(filepath.Join(root, "templates", "welcome", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(b)
-		if f == "text.tmpl" {
-			s += "\n{{.Fields.plan}}\n"
-		}
-		fixture.Write(t, filepath.Join(tpl, f), s)
-	}
-	file := filepath.Join(dir, "campaign.yaml")
-	fixture.Write(t, file, `name: rt14e-sample
-environment: staging
-template: welcome
-templates_dir: templates
-locales_dir: `+filepath.Join(root, "locales")+`
-default_locale: en
-recipients: recipients.csv
-from: "Altea Community <community@altea.example>"
-batches:
-  interval: 0s
-data:
-  reregister_url: "https://altea.example/re-register"
-`)
-	fixture.Write(t, filepath.Join(dir, "recipients.csv"), "email,name,locale,posts,plan\nada@example.org,Ada,en,1,gold\n")
+	file := sampleLacksColumn(t)
+	root, dir := repoRoot(t), filepath.Dir(file)
 	if r := cli(t, nil, "check", "--templates", filepath.Join(dir, "templates"), "--locales", filepath.Join(root, "locales")); r.code != 0 {
 		t.Fatalf("setup: check must pass (every catalog complete)\n%s", r)
 	}
@@ -109,4 +84,58 @@ data:
 	if strings.Contains(card, "NOT SENT") || strings.Contains(card, "would be refused") {
 		t.Errorf("the gallery shows German as NOT SENT, its recipients refused, though the catalog is complete and a German row of this file would be sent:\n%s", card)
 	}
+}
+
+// TestTestSendSaysNothingToShowOfSampleData: test-send of the same campaign
+// as TestPreviewNeverCallsACompleteLanguageIncomplete says of German that it
+// has nothing to show, not FAIL, and exits 0 as preview does.
+func TestTestSendSaysNothingToShowOfSampleData(t *testing.T) {
+	t.Parallel()
+	file := sampleLacksColumn(t)
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env := merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": "example.org"})
+	r := cli(t, env, "test-send", file, "--env", "staging", "--to", "qa@example.org")
+	if r.code != 0 || !regexp.MustCompile(`(?m)^none +de +nothing to show`).MatchString(r.stdout) {
+		t.Errorf("test-send: want exit 0 and German \"nothing to show\" (the sample data lacks a column; no German recipient)\n%s", r)
+	}
+	if smtp.Count() != 1 {
+		t.Errorf("test-send sent %d messages, want 1 (English, the only language with a recipient)", smtp.Count())
+	}
+}
+
+// sampleLacksColumn writes a campaign whose template prints .Fields.plan, a
+// column of its recipients file (one English recipient) that the sample
+// data lacks, and returns its file.
+func sampleLacksColumn(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	tpl := filepath.Join(dir, "templates", "welcome")
+	for _, f := range []string{"subject.tmpl", "html.tmpl", "text.tmpl"} {
+		b, err := os.ReadFile(filepath.Join(root, "templates", "welcome", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		if f == "text.tmpl" {
+			s += "\n{{.Fields.plan}}\n"
+		}
+		fixture.Write(t, filepath.Join(tpl, f), s)
+	}
+	file := filepath.Join(dir, "campaign.yaml")
+	fixture.Write(t, file, `name: rt14e-sample
+environment: staging
+template: welcome
+templates_dir: templates
+locales_dir: `+filepath.Join(root, "locales")+`
+default_locale: en
+recipients: recipients.csv
+from: "Altea Community <community@altea.example>"
+batches:
+  interval: 0s
+data:
+  reregister_url: "https://altea.example/re-register"
+`)
+	fixture.Write(t, filepath.Join(dir, "recipients.csv"), "email,name,locale,posts,plan\nada@example.org,Ada,en,1,gold\n")
+	return file
 }

@@ -40,15 +40,8 @@ func (a *app) cmdTestSend() *cobra.Command {
 			}
 			res.WriteText(a.stdout)
 			fmt.Fprintf(a.stdout, "\n%d test messages sent to %s via %s.\n", res.Count[testsend.Sent], to, e.SMTP.Addr())
-			var missing []string
-			if n := res.Count[testsend.Skipped]; n > 0 {
-				missing = append(missing, fmt.Sprintf("%d language(s) skipped as incomplete (see where: tidings check %s)", n, args[0]))
-			}
-			if n := res.Count[testsend.Failed]; n > 0 {
-				missing = append(missing, fmt.Sprintf("%d failed", n))
-			}
-			if len(missing) > 0 {
-				return problemsErr(fmt.Errorf("not every language was tested: %s", strings.Join(missing, "; ")))
+			if missing := res.Untested(); len(missing) > 0 {
+				return problemsErr(fmt.Errorf("not every language the recipients need was tested: %s (see where the catalogs are incomplete: tidings check %s)", strings.Join(missing, "; "), args[0]))
 			}
 			return nil
 		},

@@ -10,8 +10,8 @@ import (
 )
 
 // TestTestSend: one message per covered language to the QA inbox; a
-// language skipped as incomplete makes the exit code 1, as preview's is for
-// the same campaign.
+// language skipped as incomplete makes the exit code 1 when a recipient
+// needs it, and only then, as preview's is for the same campaign.
 func TestTestSend(t *testing.T) {
 	t.Parallel()
 	incomplete := filepath.Join(repoRoot(t), "testdata", "locales-incomplete")
@@ -23,14 +23,22 @@ func TestTestSend(t *testing.T) {
 		want     []string
 	}{
 		{"complete catalogs", "", 0, 9, []string{"sent  de     [TEST de] ", "9 test messages sent to qa@example.org"}},
-		{"pt and pl incomplete", incomplete, 1, 8, []string{"skip  pt     incomplete: lacks welcome.reregister", "skip  pl ", "2 language(s) skipped as incomplete"}},
+		{"pt and pl incomplete, nobody needs them", incomplete, 0, 8, []string{"skip  pt     incomplete: lacks welcome.reregister", "(no recipient needs it)", "skip  pl "}},
+		{"pt and pl incomplete, pt needed", incomplete, 1, 8, []string{"skip  pt     incomplete: lacks welcome.reregister (1 recipient(s) need it: they are refused)", "1 language(s) that recipients need skipped as incomplete"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			smtp := startSMTP(t, smtpcapture.Config{})
 			env := merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": "example.org"})
-			file := writeCampaign(t, campaignFile{locales: tt.locales, rows: []string{"ada@example.org,Ada,en,1"}})
+			rows := []string{"ada@example.org,Ada,en,1"}
+			if strings.HasSuffix(tt.name, "pt needed") {
+				rows = append(rows, "joao@example.org,João,pt-BR,2")
+			}
+			file := writeCampaign(t, campaignFile{locales: tt.locales, rows: rows})
+			if p := cli(t, nil, "preview", file, "--out", t.TempDir()); p.code != tt.wantCode {
+				t.Fatalf("setup: preview exit %d, want %d\n%s", p.code, tt.wantCode, p)
+			}
 			r := cli(t, env, "test-send", file, "--env", "staging", "--to", "qa@example.org")
 			if r.code != tt.wantCode || smtp.Count() != tt.wantSent {
 				t.Fatalf("want exit %d and %d messages, got %d messages\n%s", tt.wantCode, tt.wantSent, smtp.Count(), r)

@@ -12,9 +12,11 @@ package testsend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +35,11 @@ const (
 	Sent    = "sent"
 	Skipped = "skipped" // the template does not cover the language
 	Failed  = "failed"  // rendering or sending failed
+	// Unshown: no recipient of the language is in the campaign, and the
+	// sample data cannot render its message (it lacks a column the
+	// template prints); nothing is sent, and this says nothing of what
+	// the campaign sends.
+	Unshown = "nothing to show"
 )
 
 // Config says what to send where.
@@ -54,7 +61,10 @@ type Language struct {
 	Outcome string   // Sent, Skipped or Failed
 	Subject string   // the subject sent (Sent)
 	Missing []string // what the catalog lacks (Skipped)
-	Err     error    // why it failed (Failed)
+	Err     error    // why it failed (Failed) or has nothing to show (Unshown)
+	// Needed counts the recipients whose locale matched the language, as
+	// preview counts them: those of a skipped language are refused.
+	Needed int
 	// Invalid counts the rows of the language the plan counts invalid
 	// (the template cannot be rendered with them): not sent, though the
 	// language is; InvalidFirst says the first ("file:line: reason").
@@ -67,10 +77,20 @@ type Result struct {
 	Languages []Language
 	// Count is the number of languages by outcome.
 	Count map[string]int
+	// Refused lists, as preview does, the recipients whose locale no
+	// catalog covers, by reason: they get no message at all.
+	Refused []Refused
 	// Prose is the template's literal prose (render.Engine.Prose), named
 	// as the operator can open it: sent to every language untranslated
 	// here, and why the campaign cannot be staged.
 	Prose []render.Problem
+}
+
+// Refused counts the recipients refused for one reason (their locale
+// matches no catalog); Locale is one of their locales.
+type Refused struct {
+	Reason, Locale string
+	Count          int
 }
 
 // ConnectError says that the SMTP server could not be reached: nothing was
@@ -105,6 +125,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res := &Result{Count: map[string]int{}}
+	need, err := res.readLocales(b)
+	if err != nil {
+		return nil, err
+	}
 	pool := send.NewPool(cfg.SMTP, 1)
 	defer pool.Close()
 	conn, err := pool.Get(ctx)
@@ -114,9 +139,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer pool.Put(conn)
 	samples := preview.DefaultSamples()
 	compose := worker.NewComposer(b.Campaign)
-	res := &Result{Count: map[string]int{}}
 	for _, c := range b.Engine.Languages() {
-		l := Language{Lang: c.Lang, Outcome: Failed}
+		l := Language{Lang: c.Lang, Outcome: Failed, Needed: need[c.Lang]}
 		sm := examples[c.Lang]
 		if sm != nil && sm.Invalid > 0 {
 			l.Invalid = sm.Invalid
@@ -129,8 +153,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			l.Err = fmt.Errorf("not sent: none of the %d row(s) of %s can be rendered (the first: %s)", sm.Invalid, c.Lang, l.InvalidFirst)
 		default:
 			l.Subject, l.Err = sendOne(ctx, cfg, conn, compose, c.Lang, examples, samples)
-			if l.Err == nil {
+			re := (*render.RenderError)(nil)
+			switch {
+			case l.Err == nil:
 				l.Outcome = Sent
+			case (sm == nil || sm.First == nil) && errors.As(l.Err, &re) && (re.Cause == render.CauseMissingColumn || re.Cause == render.CauseBadCount):
+				l.Outcome = Unshown
 			}
 		}
 		res.Count[l.Outcome]++
@@ -141,6 +169,79 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
 	})
 	return res, nil
+}
+
+// readLocales resolves the locale of every valid row of the recipients
+// file, as preview does: it returns the recipients per catalog language
+// they matched and records in r.Refused those whose locale no catalog
+// covers.
+func (r *Result) readLocales(b *bundle.Bundle) (map[string]int, error) {
+	need := map[string]int{}
+	next, done, err := b.Recipients()
+	if err != nil || next == nil {
+		return need, err
+	}
+	defer done()
+	refused := map[string]*Refused{}
+	for {
+		rc, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &bundle.RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+		}
+		m, err := b.Engine.Resolve(rc.Locale)
+		var ref *render.Refusal
+		switch {
+		case err == nil:
+			need[m.Lang]++
+		case !errors.As(err, &ref):
+			return nil, fmt.Errorf("resolve locale of %s line %d: %w", b.RecipientsPath(), rc.Line, err)
+		case ref.Lang != "":
+			need[ref.Lang]++ // an incomplete catalog: skipped below
+		case refused[ref.Reason] == nil:
+			refused[ref.Reason] = &Refused{Reason: ref.Reason, Locale: rc.Locale, Count: 1}
+		default:
+			refused[ref.Reason].Count++
+		}
+	}
+	for _, f := range refused {
+		r.Refused = append(r.Refused, *f)
+	}
+	slices.SortFunc(r.Refused, func(a, b Refused) int { return strings.Compare(a.Reason, b.Reason) })
+	return need, nil
+}
+
+// Untested says what keeps the test messages from standing for the
+// campaign, as preview's exit status does: languages that failed, skipped
+// languages some recipient needs, and recipients whose locale no catalog
+// covers (nil: nothing). A skipped or unshown language nobody needs is not
+// among them.
+func (r *Result) Untested() []string {
+	var skipped, failed, refused int
+	for _, l := range r.Languages {
+		switch {
+		case l.Outcome == Failed:
+			failed++
+		case l.Outcome == Skipped && l.Needed > 0:
+			skipped++
+		}
+	}
+	for _, f := range r.Refused {
+		refused += f.Count
+	}
+	var out []string
+	if skipped > 0 {
+		out = append(out, fmt.Sprintf("%d language(s) that recipients need skipped as incomplete", skipped))
+	}
+	if failed > 0 {
+		out = append(out, fmt.Sprintf("%d failed", failed))
+	}
+	if refused > 0 {
+		out = append(out, fmt.Sprintf("%d recipient(s) refused: their locale has no catalog", refused))
+	}
+	return out
 }
 
 // sendOne renders and sends the message of language lang.
@@ -186,10 +287,15 @@ func (r *Result) WriteText(w io.Writer) {
 				fmt.Fprintf(w, "      %-6s %d row(s) of %s invalid, not sent; the first: %s\n", "", l.Invalid, l.Lang, l.InvalidFirst)
 			}
 		case Skipped:
-			fmt.Fprintf(w, "skip  %-6s incomplete: lacks %s\n", l.Lang, strings.Join(l.Missing, ", "))
+			fmt.Fprintf(w, "skip  %-6s incomplete: lacks %s%s\n", l.Lang, strings.Join(l.Missing, ", "), neededText(l.Needed))
+		case Unshown:
+			fmt.Fprintf(w, "none  %-6s nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: %v\n", l.Lang, l.Err)
 		default:
 			fmt.Fprintf(w, "FAIL  %-6s %v\n", l.Lang, l.Err)
 		}
+	}
+	for _, f := range r.Refused {
+		fmt.Fprintf(w, "REFUSED %d recipient(s) with locale %q and others like it: %s; they will not be sent anything\n", f.Count, f.Locale, f.Reason)
 	}
 	if len(r.Prose) > 0 {
 		fmt.Fprintf(w, "\nwarning: the template has %d text(s) outside message keys: every language above received them untranslated, and the campaign cannot be staged until they are moved into the catalogs:\n", len(r.Prose))
@@ -197,4 +303,12 @@ func (r *Result) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
 	}
+}
+
+// neededText says who needs a skipped language.
+func neededText(n int) string {
+	if n == 0 {
+		return " (no recipient needs it)"
+	}
+	return fmt.Sprintf(" (%d recipient(s) need it: they are refused)", n)
 }

@@ -117,12 +117,48 @@ func TestWriteText(t *testing.T) {
 	r := &testsend.Result{Languages: []testsend.Language{
 		{Lang: "de", Outcome: testsend.Sent, Subject: "[TEST de] Hallo"},
 		{Lang: "pt", Outcome: testsend.Skipped, Missing: []string{"title", "body"}},
+		{Lang: "pl", Outcome: testsend.Skipped, Missing: []string{"title"}, Needed: 2},
 		{Lang: "ja", Outcome: testsend.Failed, Err: errors.New("550 no")},
-	}}
+		{Lang: "fr", Outcome: testsend.Unshown, Err: errors.New("no column plan")},
+	}, Refused: []testsend.Refused{{Reason: "not-covered: no catalog for nl", Locale: "nl", Count: 3}}}
 	var b strings.Builder
 	r.WriteText(&b)
-	want := "sent  de     [TEST de] Hallo\nskip  pt     incomplete: lacks title, body\nFAIL  ja     550 no\n"
+	want := "sent  de     [TEST de] Hallo\n" +
+		"skip  pt     incomplete: lacks title, body (no recipient needs it)\n" +
+		"skip  pl     incomplete: lacks title (2 recipient(s) need it: they are refused)\n" +
+		"FAIL  ja     550 no\n" +
+		"none  fr     nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: no column plan\n" +
+		"REFUSED 3 recipient(s) with locale \"nl\" and others like it: not-covered: no catalog for nl; they will not be sent anything\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestUntested: test-send's exit follows preview's: a failed language, a
+// skipped language some recipient needs and a refused locale count; a
+// skipped or unshown language nobody needs does not.
+func TestUntested(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		res  testsend.Result
+		want string
+	}{
+		{"all sent", testsend.Result{Languages: []testsend.Language{{Lang: "de", Outcome: testsend.Sent}}}, ""},
+		{"skipped, nobody needs it", testsend.Result{Languages: []testsend.Language{{Lang: "pt", Outcome: testsend.Skipped}}}, ""},
+		{"nothing to show", testsend.Result{Languages: []testsend.Language{{Lang: "fr", Outcome: testsend.Unshown}}}, ""},
+		{"skipped, needed", testsend.Result{Languages: []testsend.Language{{Lang: "pt", Outcome: testsend.Skipped, Needed: 1}}},
+			"1 language(s) that recipients need skipped as incomplete"},
+		{"failed", testsend.Result{Languages: []testsend.Language{{Lang: "ja", Outcome: testsend.Failed}}}, "1 failed"},
+		{"refused locale", testsend.Result{Refused: []testsend.Refused{{Reason: "no catalog for nl", Locale: "nl", Count: 2}}},
+			"2 recipient(s) refused: their locale has no catalog"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := strings.Join(tt.res.Untested(), "; "); got != tt.want {
+				t.Errorf("Untested() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

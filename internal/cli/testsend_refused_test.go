@@ -8,7 +8,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
 
-// TestRedteam14ETestSendExitsAsPreviewDoes: for a campaign some of whose
+// TestTestSendExitsAsPreviewDoes: for a campaign some of whose
 // recipients have a locale no catalog covers, test-send exits as preview
 // does for the same campaign, and says that those recipients get nothing.
 //
@@ -27,12 +27,12 @@ import (
 // "every language", is told all is well while a recipient's language has no
 // message at all.
 //
-// Guessed cause: internal/testsend/testsend.go:117-137 (Run) iterates over
+// The cause was: internal/testsend/testsend.go (Run) iterated over
 // b.Engine.Languages() (the catalogs) only, and ignores the plan's refused
 // rows (examples comes from b.Samples, which keeps only per-language
 // samples); internal/cli/testsend.go:43-52 decides the exit code from
 // skipped and failed catalog languages alone.
-func TestRedteam14ETestSendExitsAsPreviewDoes(t *testing.T) {
+func TestTestSendExitsAsPreviewDoes(t *testing.T) {
 	t.Parallel()
 	file := writeCampaign(t, campaignFile{name: "rt14e-nl", rows: []string{"ada@example.org,Ada,en,1", "daan@example.org,Daan,nl,2"}})
 	p := cli(t, nil, "preview", file, "--out", t.TempDir())
