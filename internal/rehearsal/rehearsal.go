@@ -8,11 +8,16 @@
 // It writes into Config.Out: mail/<lang>/*.eml (every captured message,
 // by its recipient's matched language), preview/ (the gallery of every
 // language), report.csv and report.json (every recipient's outcome,
-// package report) and summary.txt (the status, package statusview).
+// package report) and summary.txt (the status, package statusview). It
+// replaces only a mail/ directory a rehearsal wrote (it marks it,
+// MailMark): any other is a *ForeignDirError, and nothing is removed.
 //
 // To finish quickly, a rehearsal ignores the campaign's rate and batch
 // intervals and approves the canary itself; refused and invalid rows are
-// recorded as such. Result.Notes says what was changed.
+// recorded as such. Result.Notes says what was changed. The allowlist and
+// settings of the environment the campaign names apply when the caller
+// loaded it (Config.Env), as a send there applies them; Result.EnvNote says
+// whose applied.
 package rehearsal
 
 import (

@@ -2,6 +2,7 @@ package rehearsal_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +66,28 @@ func TestRunTheDemo(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the story lacks %q\n%s", want, text.String())
 		}
+	}
+}
+
+// TestRunSaysWhoseAllowlistApplied: a campaign that names an environment
+// which could not be loaded is rehearsed without an allowlist, and the
+// rehearsal says so.
+func TestRunSaysWhoseAllowlistApplied(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	b, err := demo.Load(filepath.Join(dir, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: filepath.Join(dir, "out"), Who: "test", Host: "here",
+		EnvErr: errors.New("no such environment")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	res.WriteText(&text)
+	want := "environment production, which the campaign names, not loaded (no such environment): no allowlist applied"
+	if !strings.Contains(text.String(), want) {
+		t.Errorf("the rehearsal does not say %q\n%s", want, text.String())
 	}
 }

@@ -6,8 +6,13 @@
 // the first row of it the plan accepts: never one the template cannot be
 // rendered with, and such rows are counted. Nothing is queued and no
 // recipient is contacted. A language the template does not cover is
-// skipped and reported; a language that cannot be rendered or sent is
-// reported as failed.
+// skipped and reported with the recipients who need it; a language that
+// cannot be rendered or sent is reported as failed; one with no recipient
+// whose sample data cannot render has nothing to show. Recipients whose
+// locale no catalog covers are reported as refused, as preview reports
+// them, and Result.Untested says what keeps the test from standing for the
+// campaign, as preview's exit status does. A test message's Message-ID is
+// fresh, at the domain of every recipient's message.
 package testsend
 
 import (
