@@ -273,8 +273,9 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 	m := compose.Message("test-"+lang+"-"+d.ID, cfg.To, d.Name, out, cfg.Now())
 	// A fresh id (QA may test-send many times) at the domain every
 	// recipient's message has.
-	domain := m.MessageID[strings.LastIndexByte(m.MessageID, '@')+1:]
-	m.MessageID = send.MessageID(c.Name, fmt.Sprintf("test-%s-%d", lang, rand.Uint64()), domain)
+	if at := strings.LastIndexByte(m.MessageID, '@'); at >= 0 {
+		m.MessageID = send.MessageID(c.Name, fmt.Sprintf("test-%s-%d", lang, rand.Uint64()), m.MessageID[at+1:])
+	}
 	if err := conn.Send(ctx, m); err != nil {
 		return out.Subject, send.Classify(err)
 	}
