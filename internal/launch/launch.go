@@ -391,9 +391,15 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 	}
 	journals := 0
 	if o.JournalDir != "" {
-		if files, err := journalFiles(o.JournalDir, c); err == nil {
-			journals = len(files)
+		// Only a campaign with no directory in the journal was never
+		// delivered from here; a journal that cannot be read (a copy of
+		// another host's beside it, a stray file, no permission) refuses:
+		// counted as none, it let a lost campaign be staged as new.
+		files, err := journalFiles(o.JournalDir, c)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("campaign %q: Redis has no trace of it and its delivery journal in %s cannot be read to tell whether it was delivered before (fix the journal, then send again): %w", c, o.JournalDir, err)
 		}
+		journals = len(files)
 	}
 	if rec == nil && journals == 0 {
 		return nil
