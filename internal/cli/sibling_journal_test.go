@@ -43,7 +43,10 @@ import (
 // (internal/launch/exclude.go) and to the workers' UnknownRuns alike.
 //
 // Now a directory beside the campaign's that holds its journal files is
-// refused, naming it (journal.Files), as a stray file there is.
+// refused, naming it (journal.Files), as a stray file there is: already
+// by the plain send after the loss (checkState cannot read the journal
+// whole), which stages nothing; once the file is moved where the refusal
+// says, the state-loss refusal and its --exclude-delivered recovery follow.
 func TestRecoveryWithASiblingJournalDirMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	const name = "two-hosts"
@@ -87,7 +90,29 @@ func TestRecoveryWithASiblingJournalDirMailsNobodyTwice(t *testing.T) {
 		fixture.Write(t, filepath.Join(journalA, name+"-hostB", filepath.Base(f)), string(b))
 	}
 
+	// The copy beside the campaign's directory is read by nobody: send
+	// refuses to decide from a journal it cannot read whole, naming the
+	// copy and where its files go, and stages nothing.
+	sibling := filepath.Join(journalA, name+"-hostB")
 	r := cli(t, hostA, "send", file, "--env", "staging")
+	if r.code == 0 || !strings.Contains(r.stderr, sibling) || !strings.Contains(r.stderr, "move each file into") {
+		t.Fatalf("send with a sibling journal copy: want a refusal naming %s and what to do\n%s", sibling, r)
+	}
+	if got := smtp.Count(); got != len(rows) {
+		t.Fatalf("the refused send mailed: %d messages, want %d", got, len(rows))
+	}
+
+	// The operator does what it says: host B's file goes into the
+	// campaign's own directory, keeping its name.
+	for _, f := range files {
+		if err := os.Rename(filepath.Join(sibling, filepath.Base(f)), filepath.Join(journalA, name, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(sibling); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, hostA, "send", file, "--env", "staging")
 	m := regexp.MustCompile(`--exclude-delivered (\S+)`).FindStringSubmatch(r.stderr)
 	if r.code == 0 || m == nil {
 		t.Fatalf("send after the loss: want the state-loss refusal with its instructions\n%s", r)
@@ -109,5 +134,8 @@ func TestRecoveryWithASiblingJournalDirMailsNobodyTwice(t *testing.T) {
 		if n > 1 {
 			t.Errorf("%s received %d messages of campaign %s", to, n, name)
 		}
+	}
+	if len(per) != len(rows) {
+		t.Errorf("%d recipients received the campaign, want all %d", len(per), len(rows))
 	}
 }
