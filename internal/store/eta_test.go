@@ -162,3 +162,90 @@ func TestStatusRetriesDue(t *testing.T) {
 	try("r1", "fr", "d", store.KindSent, t2)
 	want(1, t2.Add(20*time.Minute))
 }
+
+// TestStatusETAOfABatchPausedAndResumed: a pause of the current batch is
+// no sending time of it when the batch claims again after the resume, and
+// is when it does not. Paused after its last outcome (10 first attempts
+// in 20 s), before a tick saw it pass, and resumed, the batch claims
+// nothing more: the pause came after it, and counted as idle it made the
+// batch look four times as fast (10 in 5 s), the ETA short by 30 s. Paused
+// in the middle (5 in the first 20 s, the other 5 after the resume), the
+// batch took a minute less the 15 s pause.
+func TestStatusETAOfABatchPausedAndResumed(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		after int // recipients claimed after the resume
+		want  time.Duration
+	}{
+		{"paused after its last outcome", 0, 40 * time.Second},     // 20 at 10/20s
+		{"paused in the middle of the batch", 5, 90 * time.Second}, // 20 at 10/45s
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rdb := startRedis(t)
+			st := store.New(rdb)
+			ctx := context.Background()
+			c := "eta-paused-" + fmt.Sprint(tt.after)
+			camp := campaign.Campaign{Name: c, Environment: "test", Template: "t", Recipients: "r.csv", From: "a@example.com",
+				Batches: campaign.Batches{Size: 10, Interval: time.Hour}}.WithDefaults()
+			def, err := camp.Definition()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := stage(t, st, c, stageOpts{n: 30, size: 10, def: def})
+			tp := store.TickParams{Stage: sum.Stage, Interval: time.Hour}
+			released := time.Now().Add(-time.Minute)
+			if r, err := st.Tick(ctx, c, tp, released); err != nil || r.Code != store.TickReleased {
+				t.Fatalf("release: %+v, %v", r, err)
+			}
+			l := st.Ledger(c, sum.Stage)
+			pol := store.Policy{MaxAttempts: 3}
+			send := func(from, to int, claimed, sent time.Time) {
+				t.Helper()
+				for i := from; i < to; i++ {
+					id := fmt.Sprint("r", i)
+					if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "de", Token: id}}, pol, claimed); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok", Token: id}}, nil, pol, sent); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			send(0, 10-tt.after, released, released.Add(20*time.Second))
+			// Paused 15 s ago (the time is set as a pause then would have
+			// set it), resumed now, before any tick.
+			if _, err := st.Pause(ctx, c, who, "looking"); err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.HSet(ctx, "tidings:{"+c+"}:control", "at", time.Now().Add(-15*time.Second).UnixMilli()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Resume(ctx, c, who, "looked"); err != nil {
+				t.Fatal(err)
+			}
+			send(10-tt.after, 10, time.Now(), time.Now())
+			for n := range 2 {
+				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, n, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t0 := time.Now()
+			if r, err := st.Tick(ctx, c, tp, t0); err != nil || r.Code != store.TickNoop {
+				t.Fatalf("tick after batch 0 passed: %+v, %v", r, err)
+			}
+			s, err := st.Status(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 20 at the batch's rate, then two intervals less what has
+			// passed since the tick saw batch 0 pass; the clock of this
+			// test and of Redis's milliseconds leave a second either way.
+			want := tt.want + 2*time.Hour
+			if got := time.Duration(s.ETASeconds * float64(time.Second)); got < want-2*time.Second || got > want+2*time.Second {
+				t.Errorf("ETA %v, want %v give or take 2s", got, want)
+			}
+		})
+	}
+}

@@ -81,6 +81,9 @@ func TestStepMatchesReference(t *testing.T) {
 			// Released (or resumed) 10 s before, nothing claimed since: the
 			// batch's idle time, which the first claim ends.
 			ctl["idle_since"], ctl["idle_ms"] = "1699999990123", "2500"
+			if rng.Intn(2) == 0 { // and resumed after a pause of 4 s
+				ctl["idle_pending_ms"] = "4000"
+			}
 		}
 		gone := rng.Intn(20) == 0
 		entries := map[string]string{}

@@ -56,7 +56,7 @@
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
-local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
+local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since', 'idle_pending_ms')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
 local claimed = false -- a claim of the current batch was made: its idle time ends
 local nops = tonumber(ARGV[9])
@@ -404,10 +404,13 @@ end
 flushSets()
 -- The first claim since the current batch's release or a resume ends its
 -- idle time (idle_since, lua/tick.lua and lua/transition.lua): idle_ms is
--- no sending time of the batch (the ETA between batches, store.eta).
+-- no sending time of the batch (the ETA between batches, store.eta). The
+-- pause a resume ended (idle_pending_ms) counts only now: a batch paused
+-- after its last outcome claims nothing more, and its pause is no part of
+-- the time it took to send.
 if claimed and ctl[4] then
-  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0))
-  redis.call('HDEL', KEYS[3], 'idle_since')
+  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
+  redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
 -- flush writes the increments of t (counter -> n) to hash key, each
 -- counter's field being prefix .. counter, and returns the new values.

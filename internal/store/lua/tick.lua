@@ -13,7 +13,8 @@
 --       7 env, 8 who (the worker), 9 the campaign's max attempts (0: not
 --       known)
 -- A release starts the batch's idle time (idle_since: until its first
--- claim, lua/step.lua; idle_ms, what a resume adds, lua/transition.lua).
+-- claim, lua/step.lua; idle_ms, the pauses a resume adds once a claim
+-- follows, lua/transition.lua).
 -- Returns {code, batch, reason}. Codes (store.Tick* in Go):
 local NOOP, RELEASED, GATED, AWAITING, DONE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -45,7 +46,7 @@ if terminal >= total then
 end
 if nb == 0 then return {NOOP, -1, ''} end
 if cur < 0 then
-  redis.call('HSET', KEYS[1], 'cur_batch', 0, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_since', now)
+  redis.call('HSET', KEYS[1], 'cur_batch', 0, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_pending_ms', 0, 'idle_since', now)
   return {RELEASED, 0, ''}
 end
 
@@ -106,7 +107,7 @@ if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   return {AWAITING, cur, reason}
 end
 if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_since', now)
+  redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_pending_ms', 0, 'idle_since', now)
   return {RELEASED, cur + 1, ''}
 end
 return {NOOP, cur, ''}

@@ -66,11 +66,16 @@ if move then
     -- claim, is no sending time of the batch (idle_ms, idle_since: see
     -- lua/step.lua and lua/tick.lua), which the ETA between batches
     -- divides by (store.eta). Already idle (nothing claimed since the
-    -- release or the last resume): idle it stays, since then.
+    -- release or the last resume): idle it stays, since then. The pause
+    -- is pending (idle_pending_ms) until the next claim of the batch: one
+    -- paused after its last outcome, before a tick saw it pass, claims
+    -- nothing more, and its pause (after that outcome) is not subtracted
+    -- from the time it took, which would make its rate, and so the ETA,
+    -- look faster than it went.
     local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at', 'at', 'idle_since')
     local since, now = tonumber(b[3] or '0'), tonumber(ARGV[5])
     if tonumber(b[1] or '-1') >= 0 and tonumber(b[2] or '0') == 0 and not b[4] then
-      if since > 0 and now > since then redis.call('HINCRBY', KEYS[1], 'idle_ms', now - since) end
+      if since > 0 and now > since then redis.call('HINCRBY', KEYS[1], 'idle_pending_ms', now - since) end
       redis.call('HSET', KEYS[1], 'idle_since', now)
     end
   end
