@@ -16,8 +16,15 @@ import (
 // them, and the recipients in order.
 func gateRun(t *testing.T, st *store.Store, c string, n int, pol store.Policy, kinds ...store.Kind) (*store.StageSummary, *store.Ledger, []store.Recipient) {
 	t.Helper()
+	return gateRunOf(t, st, c, stageOpts{n: n, size: n}, pol, kinds...)
+}
+
+// gateRunOf is gateRun of a campaign staged with o: batch 0's recipients
+// are attempted and its chunks ended; the batches after it wait.
+func gateRunOf(t *testing.T, st *store.Store, c string, o stageOpts, pol store.Policy, kinds ...store.Kind) (*store.StageSummary, *store.Ledger, []store.Recipient) {
+	t.Helper()
 	ctx := context.Background()
-	sum := stage(t, st, c, stageOpts{n: n, size: n})
+	sum := stage(t, st, c, o)
 	if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickReleased {
 		t.Fatalf("first tick %+v", r)
 	}
@@ -124,45 +131,51 @@ func TestRetryOfADoneCampaignIsNotGated(t *testing.T) {
 	attempt(t, l, recs[0], store.KindSent, store.Policy{MaxAttempts: 2}, time.Now())
 }
 
-// TestRetryTakesBackTheFirstAttemptErrorsItRequeues: a retry that
-// re-queues a recipient whose first attempt failed takes that failure back
-// from the batch gate's count (it no longer stands: the README's recovery
-// from a relay that refused everyone, fix, retry --permanent, resume, was
-// paused again by the gate for the refusals fixed); a failure of a later
-// attempt was never in it and takes nothing back, and the first attempts
-// that still stand are still judged.
-func TestRetryTakesBackTheFirstAttemptErrorsItRequeues(t *testing.T) {
+// TestARetriedFirstAttemptErrorIsTakenBackOnlyWhenSent: a retry that
+// re-queues a recipient whose first attempt failed takes nothing back from
+// the batch gate's count: that failure stands until the retry ends. Sent,
+// it is taken back (the README's recovery from a relay that refused
+// everyone, fix, retry --permanent, resume, must not be paused again by
+// the gate for the refusals fixed); failed again, it stands (a relay still
+// broken must not pass the gate), and a later retry that is sent takes it
+// back. A failure of a later attempt was never in the count, and the first
+// attempts that still stand are still judged. (It was
+// TestRetryTakesBackTheFirstAttemptErrorsItRequeues, when the retry took
+// the failures back as it re-queued them.)
+func TestARetriedFirstAttemptErrorIsTakenBackOnlyWhenSent(t *testing.T) {
 	t.Parallel()
 	st := store.New(startRedis(t))
 	ctx := context.Background()
 	const c = "c-gate-retried"
 	pol := store.Policy{MaxAttempts: 3}
 	perm := store.RetryScope{Permanent: true}
-	errors1 := func(want int, after string) {
+	errors1 := func(want, retried int, after string) {
 		t.Helper()
 		s, err := st.Status(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := s.Batches[0].Errors1; got != want {
-			t.Fatalf("after %s: %d first-attempt errors, want %d", after, got, want)
+		if b := s.Batches[0]; b.Errors1 != want || b.Retried1 != retried {
+			t.Fatalf("after %s: %d first-attempt errors, %d of them retried and undecided; want %d, %d", after, b.Errors1, b.Retried1, want, retried)
 		}
 	}
 	sum, l, recs := gateRun(t, st, c, 10, pol, store.KindFailed, store.KindFailed, store.KindTemp)
-	errors1(3, "2 permanent failures and 1 temporary")
+	errors1(3, 0, "2 permanent failures and 1 temporary")
 	if n, err := st.Retry(ctx, c, who, perm); n != 2 || err != nil {
 		t.Fatalf("retry --permanent: %d, %v; want 2 re-queued", n, err)
 	}
-	errors1(1, "retry --permanent of the 2 permanent failures")
-	// One fails again (its second attempt), and is re-queued again.
+	errors1(3, 2, "retry --permanent of the 2 permanent failures")
+	// One fails again (its second attempt), one is sent.
 	attempt(t, l, recs[0], store.KindFailed, pol, time.Now())
+	errors1(3, 1, "a retry's failure")
 	attempt(t, l, recs[1], store.KindSent, pol, time.Now())
-	errors1(1, "a retry's failure")
+	errors1(2, 0, "a retry sent")
 	if n, err := st.Retry(ctx, c, who, perm); n != 1 || err != nil {
 		t.Fatalf("second retry --permanent: %d, %v; want 1 re-queued", n, err)
 	}
-	errors1(1, "a second retry --permanent of a failed second attempt")
+	errors1(2, 1, "a second retry --permanent of a failed second attempt")
 	attempt(t, l, recs[0], store.KindSent, pol, time.Now())
+	errors1(1, 0, "the second retry sent")
 	// The temporary failure of a first attempt (waiting for its retry)
 	// still stands: 1 of 10.
 	r := tick(t, st, c, sum, store.TickParams{MaxFailureRate: 0.05, MaxAttempts: 3})

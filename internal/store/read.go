@@ -160,11 +160,15 @@ func (s *Store) Entries(ctx context.Context, c string, ids []string) ([]Entry, e
 
 // BatchProgress are the counters of one batch.
 type BatchProgress struct {
-	Attempted  int `json:"attempted"`
-	Sent       int `json:"sent"`
-	Failed     int `json:"failed"`
-	Errors1    int `json:"first_attempt_errors"`    // failed or in doubt: what the batch gate counts
-	Doubt1     int `json:"first_attempts_in_doubt"` // of Errors1, the ones in doubt
+	Attempted int `json:"attempted"`
+	Sent      int `json:"sent"`
+	Failed    int `json:"failed"`
+	Errors1   int `json:"first_attempt_errors"`    // failed or in doubt: what the batch gate counts
+	Doubt1    int `json:"first_attempts_in_doubt"` // of Errors1, the ones in doubt
+	// Retried1 is, of Errors1, the recipients a retry re-queued whose
+	// retried attempt has not ended: the gate takes an error back when its
+	// retry is sent, and it stands again on any other outcome.
+	Retried1   int `json:"first_attempt_errors_retried"`
 	Temp       int `json:"temporary_errors"`
 	Perm       int `json:"permanent_errors"`
 	Refused    int `json:"refused"`
@@ -262,6 +266,11 @@ type Status struct {
 	// ETAWaitsFor is what the ETA waits for when no number can be given
 	// (ETAWaitsForApproval), "" otherwise.
 	ETAWaitsFor string `json:"eta_waits_for,omitempty"`
+	// GateWaitsForRetried is, while the current batch's gate waits for
+	// them (lua/tick.lua), how many retried recipients of that batch have
+	// no outcome yet: their first attempts failed, and whether those
+	// failures stand decides the gate; 0 otherwise.
+	GateWaitsForRetried int `json:"gate_waits_for_retried,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never).
 	LastProgress time.Time `json:"last_progress,omitzero"`
 	// RetriesDue is by when the recipients waiting for a retry are all due
@@ -373,7 +382,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	for i, bi := range meta.Batches {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
-		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Temp: n("temp"), Perm: n("perm"),
+		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Retried1: n("retried1"), Temp: n("temp"), Perm: n("perm"),
 			Refused: n("refused"), Invalid: n("invalid"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
@@ -433,6 +442,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		idle := time.Duration(atoi64(ctl["idle_ms"])) * time.Millisecond
 		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, idle, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
+		st.GateWaitsForRetried = gateWaits(st, camp.Batches.MaxFailureRate, doneAt)
 	}
 	if st.State == StateRunning {
 		// Unknown (nil) when unreadable: the status is still worth showing.
@@ -441,6 +451,26 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// gateWaits returns how many retried recipients the gate of running
+// campaign st's current batch waits for, as lua/tick.lua decides it: the
+// batch's first pass is complete and its gate (max, the campaign's
+// max_failure_rate) not applied yet (doneAt zero), and its retried
+// first-attempt errors undecided can still decide it: the errors that
+// stand without them pass it, and with them they would not. 0 otherwise.
+func gateWaits(st *Status, max float64, doneAt time.Time) int {
+	if st.State != StateRunning || !doneAt.IsZero() || max <= 0 || st.CurBatch < 0 || st.CurBatch >= len(st.Batches) {
+		return 0
+	}
+	b := st.Batches[st.CurBatch]
+	if !b.Done || b.Retried1 <= 0 || b.Attempted <= 0 {
+		return 0
+	}
+	if a := float64(b.Attempted); float64(b.Errors1-b.Retried1)/a > max || float64(b.Errors1)/a <= max {
+		return 0
+	}
+	return b.Retried1
 }
 
 // exhausted counts, in each temporary group of errors, the recipients

@@ -1,0 +1,242 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// retriedGate stages campaign c, two batches of 10, and makes the first
+// attempts of batch 0: kinds (sent past the end), 550 for a failure; then
+// the campaign is paused (as its error window pauses it while a relay
+// refuses everyone), `retry --permanent` re-queues the failures and it is
+// resumed, all before the batch's gate is applied. It returns the staging,
+// its ledger and batch 0's recipients in order.
+func retriedGate(t *testing.T, st *store.Store, c string, kinds ...store.Kind) (*store.StageSummary, *store.Ledger, []store.Recipient) {
+	t.Helper()
+	ctx := context.Background()
+	sum, l, recs := gateRunOf(t, st, c, stageOpts{n: 20, size: 10}, retriedPol, kinds...)
+	if _, err := st.Pause(ctx, c, who, "relay refuses everyone"); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, k := range kinds {
+		if k == store.KindFailed {
+			failed++
+		}
+	}
+	if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != failed || err != nil {
+		t.Fatalf("retry --permanent: %d, %v; want the %d failed re-queued", n, err, failed)
+	}
+	if _, err := st.Resume(ctx, c, who, "relay fixed, we think"); err != nil {
+		t.Fatal(err)
+	}
+	return sum, l, recs
+}
+
+// retriedPol is the policy of the retried gate's campaigns: temporary
+// failures get 3 attempts.
+var retriedPol = store.Policy{MaxAttempts: 3}
+
+// retriedTick is the tick of the retried gate's campaigns: a batch fails
+// its gate above 15% of its first attempts (1 of 10 passes, 2 do not).
+var retriedTick = store.TickParams{MaxFailureRate: 0.15, MaxAttempts: 3}
+
+// batch0 returns batch 0 of c's status, and the recipients the batch gate
+// waits for.
+func batch0(t *testing.T, st *store.Store, c string) (store.BatchStatus, int) {
+	t.Helper()
+	s, err := st.Status(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Batches[0], s.GateWaitsForRetried
+}
+
+// TestGatePausesAgainWhenTheRetriedRecipientsFailAgain: a relay refuses
+// everyone, the campaign is paused, the operator re-queues the refused
+// with `retry --permanent` and resumes, but the relay is still broken: the
+// retried recipients fail again. The batch gate must pause the campaign:
+// their first attempts' failures stand. (Before, the retry took them back
+// from the gate's count as it re-queued them, and the gate released the
+// next batch into the broken relay.)
+func TestGatePausesAgainWhenTheRetriedRecipientsFailAgain(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	const c = "c-gate-refused-again"
+	f := store.KindFailed
+	sum, l, recs := retriedGate(t, st, c, f, f, f)
+	for _, r := range recs[:3] {
+		attempt(t, l, r, f, retriedPol, time.Now())
+	}
+	r := tick(t, st, c, sum, retriedTick)
+	if want := "batch gate: 3 of the 10 first attempts in batch 0 failed (30%), above max_failure_rate 15% (3 permanent; last error: 550)"; r.Code != store.TickGated || r.Reason != want {
+		t.Fatalf("tick after the retried recipients failed again: %+v\nwant the gate: %q", r, want)
+	}
+	if b, _ := batch0(t, st, c); b.Errors1 != 3 || b.Retried1 != 0 {
+		t.Errorf("batch 0: %d first-attempt errors, %d retried undecided; want 3, 0", b.Errors1, b.Retried1)
+	}
+}
+
+// TestGateDecidesByTheRetriedErrorsThatStand: when the retries of a batch's
+// failed first attempts have ended, the gate judges the first-attempt
+// errors that stand: a retry sent takes its recipient's back, any other
+// outcome (failed again, a temporary failure again) leaves it standing.
+func TestGateDecidesByTheRetriedErrorsThatStand(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	sent, f, temp := store.KindSent, store.KindFailed, store.KindTemp
+	for _, tt := range []struct {
+		name    string
+		retries []store.Kind // of the 3 retried, in order
+		want    store.TickCode
+		errors1 int
+		reason  string
+	}{
+		{"all-sent", []store.Kind{sent, sent, sent}, store.TickReleased, 0, ""},
+		{"one-fails-again", []store.Kind{f, sent, sent}, store.TickReleased, 1, ""},
+		{"two-fail-again", []store.Kind{f, f, sent}, store.TickGated, 2, "batch gate: 2 of the 10 first attempts in batch 0 failed (20%)"},
+		{"one-fails-one-temporary", []store.Kind{f, temp, sent}, store.TickGated, 2, "batch gate: 2 of the 10 first attempts in batch 0 failed (20%)"},
+	} {
+		c := "c-gate-stand-" + tt.name
+		sum, l, recs := retriedGate(t, st, c, f, f, f)
+		for i, k := range tt.retries {
+			attempt(t, l, recs[i], k, retriedPol, time.Now())
+		}
+		r := tick(t, st, c, sum, retriedTick)
+		if r.Code != tt.want || !strings.HasPrefix(r.Reason, tt.reason) {
+			t.Errorf("%s: tick %+v, want code %d with reason %q", tt.name, r, tt.want, tt.reason)
+		}
+		if b, _ := batch0(t, st, c); b.Errors1 != tt.errors1 || b.Retried1 != 0 {
+			t.Errorf("%s: batch 0: %d first-attempt errors stand, %d retried undecided; want %d, 0", tt.name, b.Errors1, b.Retried1, tt.errors1)
+		}
+	}
+}
+
+// TestGateWaitsWhileTheRetriesThatDecideItArePending: while retried
+// recipients whose outcome can still decide the gate have none, the gate
+// neither passes (the next batch is not released) nor pauses, and status
+// says what it waits for; retries that cannot change the verdict are not
+// waited for: errors that stand without them already fail the gate, or
+// all of them failing again would still pass it.
+func TestGateWaitsWhileTheRetriesThatDecideItArePending(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	sent, f, doubt := store.KindSent, store.KindFailed, store.KindInDoubt
+
+	c := "c-gate-waits"
+	sum, l, recs := retriedGate(t, st, c, f, f, f)
+	steps := []struct {
+		retry store.Kind // the next retried recipient's outcome
+		wait  int        // the retried recipients the gate then waits for
+	}{
+		{"", 3}, {sent, 2}, {f, 1}, {f, 0},
+	}
+	for i, s := range steps {
+		if i > 0 {
+			attempt(t, l, recs[i-1], s.retry, retriedPol, time.Now())
+		}
+		r := tick(t, st, c, sum, retriedTick)
+		if s.wait == 0 {
+			if r.Code != store.TickGated {
+				t.Fatalf("step %d: tick %+v, want the gate once every retry has ended (2 of 10 stand)", i, r)
+			}
+			break
+		}
+		want := "batch gate: waiting for " + map[int]string{3: "3 retried recipients", 2: "2 retried recipients", 1: "1 retried recipient"}[s.wait] + " of batch 0"
+		if r.Code != store.TickNoop || r.Reason != want {
+			t.Fatalf("step %d: tick %+v, want it to wait: %q", i, r, want)
+		}
+		ctl, err := st.Control(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ctl.State != store.StateRunning || ctl.CurBatch != 0 {
+			t.Fatalf("step %d: %s at batch %d, want running at batch 0 (nothing released)", i, ctl.State, ctl.CurBatch)
+		}
+		if b, waits := batch0(t, st, c); b.Retried1 != s.wait || waits != s.wait {
+			t.Errorf("step %d: batch 0 has %d retried undecided and status waits for %d; want %d", i, b.Retried1, waits, s.wait)
+		}
+	}
+
+	for _, tt := range []struct {
+		name  string
+		kinds []store.Kind
+		want  store.TickCode
+	}{
+		// 2 in doubt of 10 stand (never retried): 20%, whatever the 3 do.
+		{"fails-without-them", []store.Kind{f, f, f, doubt, doubt}, store.TickGated},
+		// 1 failed of 10: 10% even if it fails again.
+		{"passes-with-them", []store.Kind{f}, store.TickReleased},
+	} {
+		c := "c-gate-no-wait-" + tt.name
+		sum, _, _ := retriedGate(t, st, c, tt.kinds...)
+		if r := tick(t, st, c, sum, retriedTick); r.Code != tt.want {
+			t.Errorf("%s: tick %+v, want code %d without waiting for the retries", tt.name, r, tt.want)
+		}
+	}
+}
+
+// TestGateJudgesAgainAfterARetryOfTheBatchItPaused: a campaign its batch
+// gate paused, whose failures are re-queued by a retry and which is then
+// resumed, is judged again by that gate once the retries have ended: paused
+// again when they fail again, released when they are sent.
+func TestGateJudgesAgainAfterARetryOfTheBatchItPaused(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	f := store.KindFailed
+	for _, tt := range []struct {
+		name  string
+		retry store.Kind
+		want  store.TickCode
+	}{
+		{"fail-again", f, store.TickGated},
+		{"sent", store.KindSent, store.TickReleased},
+	} {
+		c := "c-gate-again-" + tt.name
+		sum, l, recs := gateRunOf(t, st, c, stageOpts{n: 20, size: 10}, retriedPol, f, f, f)
+		if r := tick(t, st, c, sum, retriedTick); r.Code != store.TickGated {
+			t.Fatalf("%s: first tick after batch 0: %+v, want the gate", tt.name, r)
+		}
+		if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != 3 || err != nil {
+			t.Fatalf("%s: retry --permanent: %d, %v; want 3", tt.name, n, err)
+		}
+		if _, err := st.Resume(ctx, c, who, "relay fixed"); err != nil {
+			t.Fatal(err)
+		}
+		if r := tick(t, st, c, sum, retriedTick); r.Code != store.TickNoop || !strings.HasPrefix(r.Reason, "batch gate: waiting for 3 retried") {
+			t.Fatalf("%s: tick after the retry and resume: %+v, want the gate to wait for the 3 retried", tt.name, r)
+		}
+		for _, r := range recs[:3] {
+			attempt(t, l, r, tt.retry, retriedPol, time.Now())
+		}
+		if r := tick(t, st, c, sum, retriedTick); r.Code != tt.want {
+			t.Errorf("%s: tick after the retries: %+v, want code %d", tt.name, r, tt.want)
+		}
+	}
+}
+
+// TestCancelLeavesTheRetriedErrorsStanding: a cancel of a campaign with
+// retried recipients undecided leaves their first-attempt errors standing
+// (nobody waits for them any more).
+func TestCancelLeavesTheRetriedErrorsStanding(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	const c = "c-gate-retried-cancelled"
+	f := store.KindFailed
+	retriedGate(t, st, c, f, f, f)
+	if b, _ := batch0(t, st, c); b.Errors1 != 3 || b.Retried1 != 3 {
+		t.Fatalf("after the retry: %d first-attempt errors, %d retried undecided; want 3, 3", b.Errors1, b.Retried1)
+	}
+	if _, _, err := st.Cancel(context.Background(), c, who, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := batch0(t, st, c); b.Errors1 != 3 || b.Retried1 != 0 {
+		t.Errorf("after the cancel: %d first-attempt errors, %d retried undecided; want 3, 0", b.Errors1, b.Retried1)
+	}
+}
