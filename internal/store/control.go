@@ -342,7 +342,7 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control}, args...)
+		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1}, args...)
 		n, _ := v.(int64)
 		total += int(n)
 		ackErr = cmp.Or(ackErr, ack)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -18,7 +19,7 @@ import (
 func retriedGate(t *testing.T, st *store.Store, c string, kinds ...store.Kind) (*store.StageSummary, *store.Ledger, []store.Recipient) {
 	t.Helper()
 	ctx := context.Background()
-	sum, l, recs := gateRunOf(t, st, c, stageOpts{n: 20, size: 10}, retriedPol, kinds...)
+	sum, l, recs := gateRunOf(t, st, c, retriedStage(t), retriedPol, kinds...)
 	if _, err := st.Pause(ctx, c, who, "relay refuses everyone"); err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +36,20 @@ func retriedGate(t *testing.T, st *store.Store, c string, kinds ...store.Kind) (
 		t.Fatal(err)
 	}
 	return sum, l, recs
+}
+
+// retriedStage is the staging of the retried gate's campaigns: two
+// batches of 10, whose definition has retriedTick's max_failure_rate (the
+// status reads it).
+func retriedStage(t *testing.T) stageOpts {
+	t.Helper()
+	c := campaign.Campaign{Name: "gate", Environment: "test", Template: "t", Recipients: "r.csv", From: "a@example.com",
+		Batches: campaign.Batches{Size: 10, MaxFailureRate: retriedTick.MaxFailureRate}}.WithDefaults()
+	d, err := c.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stageOpts{n: 20, size: 10, def: d}
 }
 
 // retriedPol is the policy of the retried gate's campaigns: temporary
@@ -199,7 +214,7 @@ func TestGateJudgesAgainAfterARetryOfTheBatchItPaused(t *testing.T) {
 		{"sent", store.KindSent, store.TickReleased},
 	} {
 		c := "c-gate-again-" + tt.name
-		sum, l, recs := gateRunOf(t, st, c, stageOpts{n: 20, size: 10}, retriedPol, f, f, f)
+		sum, l, recs := gateRunOf(t, st, c, retriedStage(t), retriedPol, f, f, f)
 		if r := tick(t, st, c, sum, retriedTick); r.Code != store.TickGated {
 			t.Fatalf("%s: first tick after batch 0: %+v, want the gate", tt.name, r)
 		}

@@ -234,7 +234,7 @@ func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 // or returns the error that stopped it.
 func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	k, p := l.k, calls[0].p
-	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec, k.wsent, k.held, k.finished}
+	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec, k.wsent, k.held, k.finished, k.gate1}
 	// One time for the whole call: the latest of the steps'.
 	now, nops, nclaims := calls[0].now, 0, 0
 	for _, c := range calls {

@@ -18,7 +18,8 @@ import (
 // the same keys afterwards. The operations cover every kind, tokens that
 // match and that do not, the same recipient several times in one call,
 // unreleased batches, a cancelled, paused, done, gone or re-staged campaign
-// (with the give-backs of its staging before: held, finished), an
+// (with the give-backs of its staging before: held, finished), retries'
+// outcomes that decide a first-attempt error a retry re-queued (gate1), an
 // auto-pause in the middle of a call, and calls of 900 to 3,400 operations
 // (the script reads and writes the ledger 1,000 values at a time).
 // TIDINGS_STEP_ITERS sets the number of calls (default 2,000).
@@ -34,7 +35,7 @@ func TestStepMatchesReference(t *testing.T) {
 		}
 		scripts[i] = redis.NewScript(string(src))
 	}
-	names := []string{"ledger", "counts", "control", "bstats", "win", "winerr", "errors", "audit", "persec", "wsent", "held", "finished"}
+	names := []string{"ledger", "counts", "control", "bstats", "win", "winerr", "errors", "audit", "persec", "wsent", "held", "finished", "gate1"}
 	keys := func(prefix string) []string {
 		ks := make([]string, len(names))
 		for i, n := range names {
@@ -112,6 +113,15 @@ func TestStepMatchesReference(t *testing.T) {
 				held[tk] = fmt.Sprintf(`{"i":"r%d","l":"de","b":0,"c":%d}`, rng.Intn(nids), rng.Intn(2))
 			}
 		}
+		// First-attempt errors the batch gate counts, some of them re-queued
+		// by a retry (r...): drawn from their own source, so that the draws
+		// above stay as they were.
+		g1rng, gate1 := rand.New(rand.NewSource(int64(it)+1<<40)), map[string]any{}
+		for i := range nids {
+			if v := []string{"", "t", "p", "rt", "rp"}[g1rng.Intn(5)]; v != "" {
+				gate1["r"+strconv.Itoa(i)] = v
+			}
+		}
 		pos := rng.Intn(10)
 		var failedAt []int
 		for q := max(pos-3, 1); q <= pos; q++ {
@@ -133,6 +143,9 @@ func TestStepMatchesReference(t *testing.T) {
 			// its finished chunks: for the give-backs of a staging before.
 			rdb.HSet(ctx, ks[10], held)
 			rdb.SAdd(ctx, ks[11], "0", "1")
+			if len(gate1) > 0 {
+				rdb.HSet(ctx, ks[12], gate1)
+			}
 			for _, q := range failedAt {
 				rdb.ZAdd(ctx, ks[5], redis.Z{Score: float64(q), Member: q})
 			}

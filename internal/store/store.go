@@ -247,7 +247,7 @@ type keys struct {
 	meta, control, batches, bstats, ledger, counts    string
 	win, winerr, persec, errors, audit, rejects, rate string
 	passed, finished, gen, staging, notify, reconcile string
-	wsent, checkins, ids, mailboxes, held             string
+	wsent, checkins, ids, mailboxes, held, gate1      string
 }
 
 func keysFor(c string) keys {
@@ -259,7 +259,7 @@ func keysFor(c string) keys {
 		persec: p + "persec", errors: p + "errors", audit: p + "audit", rejects: p + "rejects",
 		rate: p + "rate", passed: p + "passed", finished: p + "finished", gen: p + "gen", staging: p + "staging",
 		reconcile: p + "reconcile", wsent: p + "wsent", checkins: p + "checkins",
-		ids: p + "ids", mailboxes: p + "mailboxes", held: p + "held",
+		ids: p + "ids", mailboxes: p + "mailboxes", held: p + "held", gate1: p + "gate1",
 	}
 }
 

@@ -26,6 +26,11 @@
 --  11 held     HASH claim token -> where the current staging counted a
 --              recipient it kept in doubt holding that claim (giveBackStale)
 --  12 finished SET  chunks with nothing left
+--  13 gate1    HASH id -> the recipient's first-attempt error the batch
+--              gate counts (errors1): 't' temporary, 'p' permanent or in
+--              doubt; 'rt', 'rp' while a retry that re-queued it
+--              (lua/sweep_chunk.lua) has not ended: its next outcome
+--              decides it (sent: taken back; any other: it stands again)
 -- ARGV:
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
@@ -224,6 +229,25 @@ local function masked(r)
   end))
 end
 
+-- decide ends the wait for recipient rid's retried attempt (of batch),
+-- when a retry re-queued it with its first-attempt error in the batch
+-- gate's count (gate1 'rt', 'rp'): sent, that error is taken back;
+-- otherwise it stands again. Only a retry's outcome (no first attempt)
+-- reads gate1.
+local function decide(rid, batch, sent)
+  local g = redis.call('HGET', KEYS[13], rid)
+  if g ~= 'rt' and g ~= 'rp' then return end
+  badd(batch, 'retried1', -1)
+  if g == 'rt' then badd(batch, 'retried1t', -1) end
+  if sent then
+    badd(batch, 'errors1', -1)
+    if g == 'rt' then badd(batch, 'temp1', -1) end
+    redis.call('HDEL', KEYS[13], rid)
+  else
+    redis.call('HSET', KEYS[13], rid, string.sub(g, 2))
+  end
+end
+
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
 local counted, p0 = 0, nil
@@ -312,7 +336,10 @@ for s = 1, nops do
           elseif kind == 'in-doubt' then
             bt.doubt1 = (bt.doubt1 or 0) + 1
           end
+          redis.call('HSET', KEYS[13], rid, kind == 'temp' and 't' or 'p')
         end
+      elseif ca > 1 then
+        decide(rid, batch, kind == 'sent')
       end
       if st == 'deferred' then
         deferredAt[as] = true -- due the backoff of attempt `as` after now
@@ -391,7 +418,7 @@ for s = 1, nops do
       elseif cs == 'sending' then
         put(cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
-        if ca == 1 then badd(batch, 'attempted', 1) end
+        if ca == 1 then badd(batch, 'attempted', 1) else decide(cid, batch, false) end
         res, att = SKIP, ca
       else
         res, att = SKIP, ca

@@ -11,9 +11,17 @@
 --     by an SMTP 5xx reply (its code starts with 5xx: a definite refusal,
 --     so never delivered); the entry keeps its flag ('' for those), code
 --     and reply until the next attempt's outcome replaces them.
---   A recipient re-queued whose first attempt failed (attempts 1) has that
---     failure taken back from its batch's first-attempt errors (errors1,
---     temp1): the batch gate judges the attempts that still stand.
+--   A recipient re-queued whose first-attempt error the batch gate counts
+--     (gate1 't' or 'p', written by lua/step.lua) has that error marked
+--     retried ('rt', 'rp'; bstats <batch>:retried1, and retried1t of the
+--     temporary ones): it stands until the retried attempt ends, when
+--     lua/step.lua takes it back (sent) or lets it stand again (any other
+--     outcome); meanwhile the gate waits for it (lua/tick.lua). When the
+--     batch gate holds the campaign paused and the retry re-queued some of
+--     that batch's, the gate is applied again (batch_done_at 0) once the
+--     campaign is resumed and the retries have ended.
+--   A cancel lets the errors of the retried it cancels (or leaves in
+--     doubt) stand again.
 --   A retry never touches anyone sent, in doubt, failed without a reply
 --     (no code), refused or skipped; nobody once the campaign is cancelled
 --     (a cancel that lands during a retry would otherwise leave recipients
@@ -21,7 +29,8 @@
 --     failures whose last reply has that code, basic (554) or enhanced
 --     (5.7.1): the ledger's code is "554 5.7.1".
 --
--- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control
+-- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control,
+--       6 gate1 (HASH id -> first-attempt error: lua/step.lua)
 -- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
 --       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
 --       keeps ('' for any), then id, lang pairs
@@ -53,14 +62,15 @@ for i = 7, #ARGV, 2 do
   if retry and st == 'failed' and requeued(flag, code) then
     redis.call('HSET', KEYS[1], id, 'deferred|' .. a .. '|0|' .. code .. '|' .. flag .. '|' .. resp)
     count(lang, 'failed', -1)
-    -- A failed first attempt re-queued no longer stands: the batch gate
-    -- (lua/tick.lua) does not count it (its next attempt is no first one,
-    -- and the window counts how it ends). Else a campaign resumed after
-    -- the fix was paused again by the gate of the batch, for the failures
-    -- fixed (as a done campaign's gate is not applied again by a retry).
-    if a == '1' then
-      if redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':errors1', -1) < 0 then redis.call('HSET', KEYS[3], ARGV[3] .. ':errors1', 0) end
-      if flag == 't' and redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':temp1', -1) < 0 then redis.call('HSET', KEYS[3], ARGV[3] .. ':temp1', 0) end
+    -- Its failed first attempt, when the gate counts it, is retried: not
+    -- taken back now (a relay still broken fails the retry too, and the
+    -- gate must not pass for it), nor left to pause a campaign resumed
+    -- after the fix for the failures fixed: the retry's outcome decides.
+    local g = redis.call('HGET', KEYS[6], id)
+    if g == 't' or g == 'p' then
+      redis.call('HSET', KEYS[6], id, 'r' .. g)
+      redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':retried1', 1)
+      if g == 't' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':retried1t', 1) end
     end
     redis.call('HINCRBY', KEYS[2], 'deferred', 1)
     n = n + 1
@@ -83,8 +93,23 @@ for i = 7, #ARGV, 2 do
     end
     redis.call('HSET', KEYS[1], id, to .. '|' .. a .. '|' .. ARGV[2] .. '|' .. c .. '|' .. kept .. '|' .. why)
     count(lang, to, 1)
+    -- A retried recipient's error stands again: its retry never ends.
+    local g = st ~= 'none' and redis.call('HGET', KEYS[6], id)
+    if g == 'rt' or g == 'rp' then
+      redis.call('HSET', KEYS[6], id, string.sub(g, 2))
+      redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':retried1', -1)
+      if g == 'rt' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':retried1t', -1) end
+    end
     if to == 'cancelled' then n = n + 1 end
   end
 end
-if retry and n > 0 then redis.call('SREM', KEYS[4], ARGV[4]) end
+if retry and n > 0 then
+  redis.call('SREM', KEYS[4], ARGV[4])
+  -- The batch gate holds the campaign paused for this batch, whose
+  -- retried the gate now waits for: it judges again after them.
+  local c = redis.call('HMGET', KEYS[5], 'by', 'cur_batch')
+  if ctl[1] == 'paused' and c[1] == 'batch-gate' and c[2] == ARGV[3] and tonumber(redis.call('HGET', KEYS[3], ARGV[3] .. ':retried1') or '0') > 0 then
+    redis.call('HSET', KEYS[5], 'batch_done_at', 0)
+  end
+end
 return n

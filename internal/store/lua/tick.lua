@@ -12,6 +12,13 @@
 --       canary (1/0), 5 max failure rate of a batch (0: no gate), 6 host,
 --       7 env, 8 who (the worker), 9 the campaign's max attempts (0: not
 --       known)
+-- The gate judges the first-attempt errors that stand (errors1, less those
+-- of recipients a retry re-queued whose retried attempt has not ended,
+-- retried1: lua/sweep_chunk.lua, lua/step.lua). While those retried can
+-- still decide it (it passes without them and would not with them), it
+-- waits: nothing is released, nothing paused, and the answer is NOOP
+-- with the reason "batch gate: waiting for N retried recipients of batch
+-- B". Errors that fail it without them pause it at once.
 -- A release starts the batch's idle time (idle_since: until its first
 -- claim, lua/step.lua; idle_ms, the pauses a resume adds once a claim
 -- follows, lua/transition.lua).
@@ -51,20 +58,27 @@ if cur < 0 then
 end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t')
 -- Nothing more until the batch's first pass is complete.
 if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
 if doneAt == 0 then
+  local attempted, errors1, max = tonumber(st[2] or '0'), tonumber(st[3] or '0'), tonumber(ARGV[5])
+  local retried = tonumber(st[6] or '0')
+  errors1 = errors1 - retried -- the errors that stand
+  if max > 0 and attempted > 0 and retried > 0 and errors1 / attempted <= max and (errors1 + retried) / attempted > max then
+    local whom = 'recipients'
+    if retried == 1 then whom = 'recipient' end
+    return {NOOP, cur, string.format('batch gate: waiting for %d retried %s of batch %d', retried, whom, cur)}
+  end
   doneAt = now
   redis.call('HSET', KEYS[1], 'batch_done_at', now)
-  local attempted, errors1, max = tonumber(st[2] or '0'), tonumber(st[3] or '0'), tonumber(ARGV[5])
   if max > 0 and attempted > 0 and errors1 / attempted > max then
     -- Say one true thing: how many first attempts failed, how many of
     -- those failures were temporary (retried later), in doubt (the whole
     -- message went and no reply came: never sent again) or permanent, and
     -- the last error.
-    local temp, doubt = tonumber(st[4] or '0'), tonumber(st[5] or '0')
+    local temp, doubt = tonumber(st[4] or '0') - tonumber(st[7] or '0'), tonumber(st[5] or '0')
     local perm = errors1 - temp - doubt
     local kinds = {}
     if temp > 0 then
@@ -76,6 +90,9 @@ if doneAt == 0 then
       kinds[#kinds + 1] = string.format('%d in doubt (no reply after the data: the relay may have delivered them; never sent again)', doubt)
     end
     if perm > 0 then kinds[#kinds + 1] = string.format('%d permanent', perm) end
+    if retried > 0 then
+      kinds[#kinds + 1] = string.format('%d more failed, re-queued by a retry that has not ended', retried)
+    end
     local last = ''
     local e = redis.call('LINDEX', KEYS[5], 0)
     if e then

@@ -4,7 +4,9 @@
 -- operations through it and through lua/step.lua from the same state and
 -- requires the same answers and keys. A deliberate change of the step's
 -- behaviour changes this file too (so did: an in-doubt record is an error
--- of the gates, counted in errors1, doubt1 and the auto-pause window).
+-- of the gates, counted in errors1, doubt1 and the auto-pause window; a
+-- first-attempt error is recorded in gate1, KEYS[13], and a retry's outcome
+-- decides one a retry re-queued: lua/step.lua's decide).
 -- step.lua: the ledger step. A list of operations, run in order as if
 -- each were its own call: a record writes the outcome of a recipient
 -- claimed earlier; a claim takes a recipient for sending. The operations of
@@ -159,6 +161,24 @@ local function parse(v)
   return st, tonumber(a), a, h
 end
 
+-- decide: a retry's outcome, sent or not, of a recipient whose
+-- first-attempt error a retry re-queued ('rt', 'rp' in gate1).
+local function decide(rid, batch, sent)
+  local g = redis.call('HGET', KEYS[13], rid)
+  if g == 'rt' or g == 'rp' then
+    local t = g == 'rt'
+    badd(batch, 'retried1', -1)
+    if t then badd(batch, 'retried1t', -1) end
+    if sent then
+      badd(batch, 'errors1', -1)
+      if t then badd(batch, 'temp1', -1) end
+      redis.call('HDEL', KEYS[13], rid)
+    else
+      redis.call('HSET', KEYS[13], rid, t and 't' or 'p')
+    end
+  end
+end
+
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
 local counted, p0 = 0, nil
@@ -227,6 +247,9 @@ for s = 0, nops - 1 do
         if err then badd(batch, 'errors1', 1) end
         if err and kind == 'temp' then badd(batch, 'temp1', 1) end
         if kind == 'in-doubt' then badd(batch, 'doubt1', 1) end
+        if err then redis.call('HSET', KEYS[13], rid, kind == 'temp' and 't' or 'p') end
+      elseif ca > 1 then
+        decide(rid, batch, kind == 'sent')
       end
       if st == 'deferred' then
         deferredAt[as] = true -- due the backoff of attempt `as` after now
@@ -291,6 +314,7 @@ for s = 0, nops - 1 do
         redis.call('HSET', KEYS[1], cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(lang, 'in-doubt', batch, 1)
         if ca == 1 then badd(batch, 'attempted', 1) end
+        if ca > 1 then decide(cid, batch, false) end
         res, att = SKIP, ca
       else
         res, att = SKIP, ca
