@@ -190,10 +190,26 @@ func Line(st *store.Status, now time.Time) string {
 	if st.Reason != "" {
 		fmt.Fprintf(&b, " reason=%q", Reason(st))
 	}
+	if st.GateWaitsForRetried > 0 {
+		fmt.Fprintf(&b, " gate_waits_for_retried=%d", st.GateWaitsForRetried)
+	}
 	if s := stall(st, now); s != "" {
 		fmt.Fprintf(&b, " stall=%q", s)
 	}
 	return b.String()
+}
+
+// GateWait words what the batch gate of st waits for, "" when it waits
+// for nothing (store.Status.GateWaitsForRetried).
+func GateWait(st *store.Status) string {
+	n := st.GateWaitsForRetried
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("batch gate: waiting for 1 retried recipient of batch %d", st.CurBatch)
+	}
+	return fmt.Sprintf("batch gate: waiting for %d retried recipients of batch %d", n, st.CurBatch)
 }
 
 // stallAfter is how long a running campaign with recipients waiting to be
@@ -295,6 +311,9 @@ func Write(w io.Writer, st *store.Status, hint string) {
 			fmt.Fprintf(w, ", all due by %s", st.RetriesDue.Local().Format(time.TimeOnly))
 		}
 		fmt.Fprintln(w)
+	}
+	if n := st.GateWaitsForRetried; n > 0 {
+		fmt.Fprintf(w, "          %s: their first attempts failed; the next batch is released only if their retries leave the batch's failures within max_failure_rate\n", GateWait(st))
 	}
 	writeBatches(w, st)
 	writeLanguages(w, st)

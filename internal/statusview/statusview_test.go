@@ -101,6 +101,17 @@ func TestWrite(t *testing.T) {
 			not: []string{"temporary"},
 		},
 		{
+			// The relay refused batch 0's first attempts; the operator
+			// re-queued them (retry --permanent) and resumed: the gate
+			// waits for their retries before it releases batch 1.
+			name: "gate-waits-for-retried",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 0},
+				Total: 100, Staged: 100, Counts: counts(store.OutcomeSent, 7, store.OutcomePending, 93), Retries: 3, GateWaitsForRetried: 3,
+				Batches: []store.BatchStatus{{Batch: 0, Size: 10, Released: true, Done: true,
+					BatchProgress: store.BatchProgress{Attempted: 10, Sent: 7, Errors1: 3, Retried1: 3, Perm: 3}}, {Batch: 1, Size: 90}}},
+			want: []string{"batch gate: waiting for 3 retried recipients of batch 0: their first attempts failed"},
+		},
+		{
 			name: "canary-then-approval",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning}, Total: 100, Staged: 100,
 				Counts: counts(store.OutcomeSent, 4, store.OutcomePending, 96), Rate: 2, ETAWaitsFor: store.ETAWaitsForApproval,
