@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,4 +89,109 @@ func TestFixedRelayResumedDoesNotPauseAgainForTheOldFailures(t *testing.T) {
 			st.State, st.By, st.Reason, st.Counts, refused)
 	}
 	e.checkReconcile(t)
+}
+
+// TestBrokenRelayRetriedAndResumedIsPausedAgainByTheGate: the README's
+// recovery (retry --permanent, resume) run while the relay is still
+// broken. The retried recipients fail again; their first attempts'
+// failures stand, and the batch gate pauses the campaign at the batch they
+// are of: the next batch is never released into the broken relay.
+//
+// Before, the retry took those failures back from the gate's count as it
+// re-queued them: paused by on-call mid-batch, the campaign's gate passed
+// batch 0 with its refused recipients refused again, and the next batch
+// went out; paused by the gate itself, the resume released the next batch
+// at once, without judging the retries.
+func TestBrokenRelayRetriedAndResumedIsPausedAgainByTheGate(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		// pausedBy: who paused batch 0 before the retry: on-call, the
+		// moment refusals appear (the relay then goes on refusing the
+		// recipients it refused, accepting the others), or the batch gate
+		// (the relay refuses everyone throughout).
+		pausedBy string
+	}{
+		{"on-call-mid-batch", tester.Who},
+		{"batch-gate", "batch-gate"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var (
+				mu      sync.Mutex
+				refused = map[string]bool{}
+				paused  atomic.Bool // the relay refuses only those it refused
+			)
+			e := newEnv(t, func(rcpt string) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if paused.Load() && !refused[rcpt] {
+					return nil
+				}
+				refused[rcpt] = true
+				return smtpcapture.Reject(554, "5.7.1 Relay access denied")
+			})
+			// Two batches of 40; the error window off (error_rate 1), the
+			// batch gate at 5%. On-call's pause lands mid-batch at 10/s.
+			o := opts{n: 80, size: 40, window: 20, minAtt: 10, errorRate: 1, maxFail: 0.05, maxAttempt: 1}
+			if tt.pausedBy != "batch-gate" {
+				o.rate = "10/s"
+			}
+			e.stage(t, o)
+			e.startWorker(t, wopts{concurrency: 1})
+			ctx := context.Background()
+			if tt.pausedBy == "batch-gate" {
+				e.waitState(t, 30*time.Second, store.StatePaused)
+			} else {
+				wait.For(t, 30*time.Second, "refusals", func() bool { return e.status(t).Counts[store.OutcomeFailed] >= 3 })
+				if _, err := e.st.Pause(ctx, e.name, tester, "relay refuses"); err != nil {
+					t.Fatal(err)
+				}
+				paused.Store(true)
+				// The worker stops the chunk's pass first (within a second, as
+				// on-call's next command comes): a pass that began before
+				// the retry and ends after it marks its chunk finished with
+				// the re-queued left in it (a race of its own, not this
+				// test's).
+				wait.For(t, 30*time.Second, "the chunk's pass stopped", func() bool { return e.active(t) == 0 && e.claimed(t) == 0 })
+			}
+			st := e.status(t)
+			if !strings.HasPrefix(st.By, tt.pausedBy) || st.CurBatch != 0 || st.Batches[0].Done == (tt.pausedBy != "batch-gate") {
+				t.Fatalf("want batch 0 paused by %s (first pass complete: %v); paused by %s at batch %d (%q), batch 0 %+v",
+					tt.pausedBy, tt.pausedBy == "batch-gate", st.By, st.CurBatch, st.Reason, st.Batches[0])
+			}
+			failed := st.Counts[store.OutcomeFailed]
+			if n, err := e.st.Retry(ctx, e.name, tester, store.RetryScope{Permanent: true}); err != nil || int64(n) != failed {
+				t.Fatalf("retry --permanent re-queued %d (err %v), want the %d refused", n, err, failed)
+			}
+			if _, err := e.st.Resume(ctx, e.name, tester, "relay fixed, we think"); err != nil {
+				t.Fatal(err)
+			}
+			// Paused again by the gate once enough of the retried are refused
+			// again that the rest cannot bring batch 0 under 5%.
+			wait.For(t, 60*time.Second, "the campaign done, or paused again by its batch gate", func() bool {
+				s := e.status(t)
+				return s.State == store.StateDone || s.State == store.StatePaused && s.By == "batch-gate"
+			})
+			st = e.status(t)
+			if st.State != store.StatePaused || st.CurBatch != 0 || st.Batches[1].Attempted != 0 || !strings.HasPrefix(st.Reason, "batch gate: ") {
+				t.Fatalf("the retried recipients were refused again, yet the campaign is %s by %s at batch %d (%q), batch 1 attempted %d: "+
+					"the gate must pause it at batch 0 and release nothing more into a relay still broken", st.State, st.By, st.CurBatch, st.Reason, st.Batches[1].Attempted)
+			}
+			if b := st.Batches[0]; b.Errors1 != int(failed) || (b.Errors1-b.Retried1)*20 <= b.Attempted {
+				t.Errorf("batch 0: %d first-attempt errors, %d of them retried undecided; want the %d refused, over 5%% of the %d standing", b.Errors1, b.Retried1, failed, b.Attempted)
+			}
+			e.checkReconcile(t)
+		})
+	}
+}
+
+// status reads e's campaign's status.
+func (e *env) status(t testing.TB) *store.Status {
+	t.Helper()
+	st, err := e.st.Status(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
