@@ -255,3 +255,46 @@ func TestCancelLeavesTheRetriedErrorsStanding(t *testing.T) {
 		t.Errorf("after the cancel: %d first-attempt errors, %d retried undecided; want 3, 0", b.Errors1, b.Retried1)
 	}
 }
+
+// TestAPassEndedAfterARetryLeavesItsChunkUnfinished: a chunk's pass that
+// read its recipients' entries before a retry re-queued some of them (it
+// had recorded their failures itself) ends after it, seeing nothing left:
+// the chunk must not be marked finished, or nothing runs it again and the
+// re-queued are never retried (the batch gate would wait for them for
+// ever). The reconciler runs a chunk not finished again.
+func TestAPassEndedAfterARetryLeavesItsChunkUnfinished(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	const c = "c-pass-after-retry"
+	sum := stage(t, st, c, stageOpts{n: 5, size: 5})
+	tick(t, st, c, sum, store.TickParams{})
+	l := st.Ledger(c, sum.Stage)
+	recs, err := st.Chunk(ctx, c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs {
+		kind := store.KindSent
+		if i == 0 {
+			kind = store.KindFailed
+		}
+		attempt(t, l, r, kind, retriedPol, time.Now())
+		if i == 0 {
+			// The pass goes on; on-call re-queues the failure meanwhile.
+			if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != 1 || err != nil {
+				t.Fatalf("retry --permanent: %d, %v; want 1", n, err)
+			}
+		}
+	}
+	if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	finished, _, err := st.ChunkTasks(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if finished[0] {
+		t.Fatalf("chunk 0 marked finished by a pass that ended after a retry re-queued one of its recipients: nothing would send it again")
+	}
+}
