@@ -342,7 +342,7 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1}, args...)
+		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued}, args...)
 		n, _ := v.(int64)
 		total += int(n)
 		ackErr = cmp.Or(ackErr, ack)
@@ -688,11 +688,12 @@ func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64)
 
 // EndChunk records the end of a pass over chunk n of batch: it passed
 // (every recipient attempted at least once) and, if finished, every
-// recipient has a final outcome. It returns false when the campaign is
+// recipient has a final outcome (unless the ledger holds one of them
+// deferred: re-queued by a retry since the pass read it). It returns false when the campaign is
 // gone or was staged anew (nothing is written then).
 func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, finished bool) (bool, error) {
 	k := keysFor(c)
 	// go-redis sends a bool as 1 or 0.
-	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control}, n, batch, finished, stage).Int()
+	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control, k.ledger, k.chunk(n), k.requeued}, n, batch, finished, stage).Int()
 	return v == 1, wrapf(err, "end chunk %d of %s", n, c)
 }

@@ -1,15 +1,34 @@
 -- chunk_end.lua: record the end of a pass over one chunk: it passed
 -- (every recipient was attempted at least once; the batch's first pass
 -- counts these) and, when "finished", every recipient has a final outcome,
--- nothing is left for this chunk.
+-- nothing is left for this chunk. A pass read its recipients' entries when
+-- it began: a retry since may have re-queued some it had recorded failed
+-- (lua/sweep_chunk.lua, which names the chunk in requeued). Of a chunk
+-- named there, "finished" is checked against the ledger: with a recipient
+-- deferred it is not finished (the reconciler runs it again).
 --
 -- KEYS: 1 passed (SET of chunks), 2 finished (SET of chunks), 3 bstats,
---       4 control
+--       4 control, 5 ledger, 6 the chunk (JSON array of recipients),
+--       7 requeued (SET of chunks a retry re-queued recipients of)
 -- ARGV: 1 chunk, 2 batch, 3 finished (1/0), 4 stage id
 -- Returns 1, or 0 when the campaign is gone or was staged anew.
 if redis.call('HGET', KEYS[4], 'stage') ~= ARGV[4] then return 0 end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[3], ARGV[2] .. ':chunks_done', 1)
 end
-if ARGV[3] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) end
+if ARGV[3] ~= '1' then return 1 end
+if redis.call('SISMEMBER', KEYS[7], ARGV[1]) == 1 then
+  local chunk = redis.call('GET', KEYS[6])
+  if chunk then
+    local ids = {}
+    for _, r in ipairs(cjson.decode(chunk)) do ids[#ids + 1] = r.i end
+    for i = 1, #ids, 1000 do
+      for _, v in ipairs(redis.call('HMGET', KEYS[5], unpack(ids, i, math.min(i + 999, #ids)))) do
+        if v and string.sub(v, 1, 9) == 'deferred|' then return 1 end
+      end
+    end
+  end
+  redis.call('SREM', KEYS[7], ARGV[1])
+end
+redis.call('SADD', KEYS[2], ARGV[1])
 return 1

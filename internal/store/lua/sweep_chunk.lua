@@ -30,7 +30,9 @@
 --     (5.7.1): the ledger's code is "554 5.7.1".
 --
 -- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control,
---       6 gate1 (HASH id -> first-attempt error: lua/step.lua)
+--       6 gate1 (HASH id -> first-attempt error: lua/step.lua), 7 requeued
+--       (SET of chunks: a pass that read the chunk before this sweep does
+--       not mark it finished, lua/chunk_end.lua)
 -- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
 --       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
 --       keeps ('' for any), then id, lang pairs
@@ -105,6 +107,7 @@ for i = 7, #ARGV, 2 do
 end
 if retry and n > 0 then
   redis.call('SREM', KEYS[4], ARGV[4])
+  redis.call('SADD', KEYS[7], ARGV[4])
   -- The batch gate holds the campaign paused for this batch, whose
   -- retried the gate now waits for: it judges again after them.
   local c = redis.call('HMGET', KEYS[5], 'by', 'cur_batch')
