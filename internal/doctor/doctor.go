@@ -532,7 +532,7 @@ func redisMajor(v string) int {
 func SMTP(ctx context.Context, cfg send.Config) []Check {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	rep, _ := send.Check(cctx, cfg)
+	rep, _ := send.Check(cctx, cfg, "")
 	var out []Check
 	for _, s := range rep.Steps {
 		c := Check{Name: "smtp " + s.Name, Status: Pass, Message: s.Msg, Infra: !s.OK && s.Name == "connect"}

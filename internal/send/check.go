@@ -49,7 +49,7 @@ func (r Report) OK() bool {
 // whether the server takes a transaction without AUTH (probeNoAuth). The
 // error is nil when every step passed; otherwise it names the first failed
 // step.
-func Check(ctx context.Context, cfg Config) (Report, error) {
+func Check(ctx context.Context, cfg Config, from string) (Report, error) {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
 		return Report{Server: cfg.Host, Steps: []Step{{Name: "config", Msg: err.Error()}}}, err

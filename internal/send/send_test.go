@@ -614,7 +614,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rep, err := send.Check(t.Context(), tt.cfg)
+			rep, err := send.Check(t.Context(), tt.cfg, "")
 			var ok []string
 			failed, warned := "", ""
 			for _, s := range rep.Steps {

@@ -47,6 +47,12 @@ type Config struct {
 	// any other error is answered with 451 4.0.0.
 	Fault func(rcpt string) error
 
+	// MailFault, when set, is called for every MAIL FROM with the sender
+	// ("" for the null sender <>). A non-nil error refuses the transaction,
+	// answered as Fault's are (Reject gives the code): a server's policy on
+	// senders, checked after AUTH is (Username).
+	MailFault func(from string) error
+
 	// Drop, when set, is called during DATA for every recipient of the
 	// message; if it returns true for any of them, the server reads the whole
 	// message and closes the connection abruptly instead of replying. The
@@ -338,6 +344,11 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	if ss.s.cfg.Username != "" && !ss.authed && !ss.s.cfg.AuthOptional {
 		return smtp.ErrAuthRequired
+	}
+	if f := ss.s.cfg.MailFault; f != nil {
+		if err := f(from); err != nil {
+			return err
+		}
 	}
 	ss.from = from
 	ss.body, ss.utf8 = "", false
