@@ -51,7 +51,7 @@ func TestDoctorSeesARelayThatRequiresAuth(t *testing.T) {
 		t.Fatalf("MAIL FROM without AUTH: %v, want the relay's refusal (5.7.0)", mailErr)
 	}
 
-	checks := doctor.SMTP(t.Context(), send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone})
+	checks := doctor.SMTP(t.Context(), send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone}, "")
 	var auth doctor.Check
 	for _, ch := range checks {
 		if ch.Name == "smtp auth" {
@@ -69,7 +69,7 @@ func TestDoctorSeesARelayThatRequiresAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = open.Close() })
-	for _, ch := range doctor.SMTP(t.Context(), send.Config{Host: open.Host(), Port: open.Port(), TLS: send.TLSNone}) {
+	for _, ch := range doctor.SMTP(t.Context(), send.Config{Host: open.Host(), Port: open.Port(), TLS: send.TLSNone}, "") {
 		if ch.Name == "smtp auth" && ch.Status != doctor.Pass {
 			t.Errorf("a relay that takes mail without AUTH: %s %q %q, want pass", ch.Status, ch.Name, ch.Message)
 		}
@@ -86,7 +86,7 @@ func TestDoctorSeesARelayThatRequiresAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = optional.Close() })
-	for _, ch := range doctor.SMTP(t.Context(), send.Config{Host: optional.Host(), Port: optional.Port(), TLS: send.TLSNone}) {
+	for _, ch := range doctor.SMTP(t.Context(), send.Config{Host: optional.Host(), Port: optional.Port(), TLS: send.TLSNone}, "") {
 		if ch.Name == "smtp auth" && (ch.Status != doctor.Warn || !strings.Contains(ch.Message, "offers AUTH") || !strings.Contains(ch.Message, "smtp.username")) {
 			t.Errorf("a relay that offers AUTH and takes mail without it: %s %q %q, want a warning naming smtp.username", ch.Status, ch.Name, ch.Message)
 		}

@@ -529,10 +529,13 @@ func redisMajor(v string) int {
 }
 
 // SMTP checks the SMTP server of cfg the way the sender connects to it.
-func SMTP(ctx context.Context, cfg send.Config) []Check {
+// from is the campaign's sender, which the check without credentials
+// gives MAIL FROM as every message will ("" when no campaign is given:
+// the null sender).
+func SMTP(ctx context.Context, cfg send.Config, from string) []Check {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	rep, _ := send.Check(cctx, cfg, "")
+	rep, _ := send.Check(cctx, cfg, from)
 	var out []Check
 	for _, s := range rep.Steps {
 		c := Check{Name: "smtp " + s.Name, Status: Pass, Message: s.Msg, Infra: !s.OK && s.Name == "connect"}

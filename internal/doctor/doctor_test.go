@@ -69,7 +69,7 @@ func TestSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := srv.Port()
-	checks := doctor.SMTP(t.Context(), send.Config{Host: srv.Host(), Port: port, TLS: send.TLSNone})
+	checks := doctor.SMTP(t.Context(), send.Config{Host: srv.Host(), Port: port, TLS: send.TLSNone}, "")
 	status := map[string]string{}
 	for _, c := range checks {
 		status[c.Name] = c.Status
@@ -82,7 +82,7 @@ func TestSMTP(t *testing.T) {
 	}
 	_, p, _ := net.SplitHostPort(freeport.Closed(t))
 	closed, _ := strconv.Atoi(p)
-	checks = doctor.SMTP(t.Context(), send.Config{Host: "127.0.0.1", Port: closed, TLS: send.TLSNone})
+	checks = doctor.SMTP(t.Context(), send.Config{Host: "127.0.0.1", Port: closed, TLS: send.TLSNone}, "")
 	if n, infra := doctor.Failed(checks); n != 1 || !infra {
 		t.Errorf("closed port: %+v", checks)
 	}

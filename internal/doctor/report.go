@@ -27,12 +27,17 @@ type Report struct {
 	Incomplete bool `json:"-"`
 }
 
-// Run checks environment e: its Redis, its SMTP server and, when b is not
-// nil, a campaign's templates. A campaign that could not be loaded is given
-// as campaignErr: a failed check that says why.
+// Run checks environment e: its Redis, its SMTP server (without
+// credentials, probed with the campaign's sender when b is not nil) and,
+// when b is not nil, a campaign's templates. A campaign that could not be
+// loaded is given as campaignErr: a failed check that says why.
 func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, campaignErr error) *Report {
 	r := &Report{Environment: e.Name, Notes: e.Warnings()}
-	r.Checks = append(Redis(ctx, e), SMTP(ctx, worker.SMTPConfig(e.SMTP))...)
+	var from string
+	if b != nil {
+		from = b.Campaign.From
+	}
+	r.Checks = append(Redis(ctx, e), SMTP(ctx, worker.SMTPConfig(e.SMTP), from)...)
 	r.Checks = append(r.Checks, Journal(e.Journal))
 	switch {
 	case campaignErr != nil:

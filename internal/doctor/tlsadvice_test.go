@@ -42,7 +42,7 @@ func TestDoctorTLSAdviceNamesASettingThatExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	var starttls *doctor.Check
-	checks := doctor.SMTP(t.Context(), worker.SMTPConfig(env.SMTP))
+	checks := doctor.SMTP(t.Context(), worker.SMTPConfig(env.SMTP), "")
 	for i := range checks {
 		if checks[i].Name == "smtp starttls" {
 			starttls = &checks[i]

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/wneessen/go-mail/smtp"
+
+	"github.com/tidings-mail/tidings/internal/address"
 )
 
 // Step is one check of Check, with what to do when it failed.
@@ -46,9 +49,10 @@ func (r Report) OK() bool {
 // reports each step for `tidings doctor`: connect (and the TLS handshake for
 // implicit TLS), EHLO, STARTTLS (whether offered and whether it succeeds, per
 // the TLS policy) and AUTH when a username is configured; without one,
-// whether the server takes a transaction without AUTH (probeNoAuth). The
-// error is nil when every step passed; otherwise it names the first failed
-// step.
+// whether the server takes a transaction without AUTH (probeNoAuth), with
+// from, the campaign's sender, as its sender ("" when no campaign is
+// known: the null sender). The error is nil when every step passed;
+// otherwise it names the first failed step.
 func Check(ctx context.Context, cfg Config, from string) (Report, error) {
 	cfg, err := cfg.WithDefaults()
 	if err != nil {
@@ -135,7 +139,7 @@ func Check(ctx context.Context, cfg Config, from string) (Report, error) {
 	}
 
 	if cfg.Username == "" {
-		if st, err := probeNoAuth(c); !st.OK {
+		if st, err := probeNoAuth(c, from); !st.OK {
 			return fail("auth", st.Msg, err)
 		} else if st.Warn {
 			warn("auth", st.Msg)
@@ -164,31 +168,69 @@ const setCredentials = "set smtp.username and smtp.password_file (or TIDINGS_SMT
 
 // probeNoAuth finds whether the server of c takes mail without AUTH, as
 // the sender will send it when no username is configured: it starts a
-// transaction (MAIL FROM:<>, the null sender, so that no address of the
-// campaign's is needed) and resets it; nothing is sent. A refusal that asks
-// for authentication (530, or 5xx with an enhanced status 5.7.x) fails; a server
-// that offers AUTH and takes the transaction is a warning, since a relay
-// may still refuse recipients outside its own domains without it.
+// transaction and resets it; nothing is sent. The transaction's sender is
+// from, the campaign's (as the campaign writes it, "Name <address>"), when
+// given: the sender puts it in every MAIL FROM, so the probe asks the
+// server the question the campaign will. Without one it is the null
+// sender <>, so that no address of a campaign's is needed.
+//
+// A refusal about authentication (authRefusal) fails: every message would
+// be refused. Any other permanent refusal of the campaign's sender fails
+// too, since every message carries it; one of the null sender is a
+// warning that says what was refused (servers refuse <> by policy, which
+// says nothing of the campaign's mail). A server that offers AUTH and
+// takes the transaction is a warning, since a relay may still refuse
+// recipients outside its own domains without it.
 // The error is the server's refusal, or why the transaction failed.
-func probeNoAuth(c *smtp.Client) (Step, error) {
+func probeNoAuth(c *smtp.Client, from string) (Step, error) {
 	offered, mechs := c.Extension("AUTH")
-	err := c.Mail("<>")
+	sender := probeSender(from)
+	err := c.Mail("<" + sender + ">")
 	var te *textproto.Error
 	switch {
 	case err == nil:
 		_ = c.Reset()
-	case errors.As(err, &te) && te.Code >= 500 && (te.Code == 530 || strings.HasPrefix(te.Msg, "5.7.") ||
-		strings.Contains(strings.ToLower(te.Msg), "auth")):
-		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured, and the server refuses mail without them (MAIL FROM answered %d %s): every message would be refused; %s", te.Code, te.Msg, setCredentials)}, err
+	case errors.As(err, &te) && te.Code >= 500 && authRefusal(te):
+		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured, and the server refuses mail without them (MAIL FROM:<%s> answered %d %s): every message would be refused; %s", sender, te.Code, te.Msg, setCredentials)}, err
+	case errors.As(err, &te) && te.Code >= 500 && sender != "":
+		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; the server refuses the campaign's sender (MAIL FROM:<%s> answered %d %s): every message would be refused; give the campaign a from address this server takes from this client, or, if it takes it only from authenticated clients, %s", sender, te.Code, te.Msg, setCredentials)}, err
 	case errors.As(err, &te):
-		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused a transaction without them (MAIL FROM:<> answered %d %s): if it asks for authentication, %s", te.Code, te.Msg, setCredentials)}, nil
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused the probe's transaction (MAIL FROM:<%s> answered %d %s), a refusal not about authentication, so whether it takes the campaign's mail without credentials is not known: give doctor the campaign to probe with its from address; if the server asks for authentication, %s", sender, te.Code, te.Msg, setCredentials)}, nil
 	default:
 		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; starting a transaction without them failed (%s): check that the server is reachable and takes mail from here", err)}, err
 	}
 	if offered {
-		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server offers AUTH (%s) and took MAIL FROM without it, but a relay that relays only for authenticated clients refuses the recipients (5.7.1, relay access denied): if it does, %s", mechs, setCredentials)}, nil
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server offers AUTH (%s) and took MAIL FROM:<%s> without it, but a relay that relays only for authenticated clients refuses the recipients (5.7.1, relay access denied): if it does, %s", mechs, sender, setCredentials)}, nil
 	}
-	return Step{Name: "auth", OK: true, Msg: "no credentials configured: not authenticating; the server takes mail without them"}, nil
+	return Step{Name: "auth", OK: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server takes mail without them (MAIL FROM:<%s> accepted)", sender)}, nil
+}
+
+// probeSender is the address probeNoAuth gives MAIL FROM for the
+// campaign's sender from ("Name <address>" or "address"): its wire form,
+// as the sender's envelope has it; "" (the null sender) when from is
+// empty or not an address that SMTP can carry.
+func probeSender(from string) string {
+	a, err := netmail.ParseAddress(from)
+	if from == "" || err != nil {
+		return ""
+	}
+	wire, _, err := address.ToWire(a.Address)
+	if err != nil {
+		return ""
+	}
+	return wire
+}
+
+// authRefusal reports whether the refusal te is about authentication:
+// 530 (authentication required, RFC 4954), an enhanced status of 5.7.0
+// (RFC 4954's "authentication required") or 5.7.57 (client not
+// authenticated to send mail), or text that speaks of authenticating.
+// Other 5.7.x refusals (5.7.1: delivery not authorized, the sender
+// refused by policy) are not.
+func authRefusal(te *textproto.Error) bool {
+	enh, _, _ := strings.Cut(te.Msg, " ")
+	return te.Code == 530 || enh == "5.7.0" || enh == "5.7.57" ||
+		strings.Contains(strings.ToLower(te.Msg), "authenticat")
 }
 
 // tlsAdvice says what to do about a TLS handshake with host that failed
