@@ -111,14 +111,27 @@ const waitMargin = time.Second
 // retry of the writes, as if Redis were unreachable, rather than in WAIT's
 // answer: the count of replicas that acknowledged, which an *AckError
 // reports.
+//
+// The clones are cached by node address, each with the client it was made
+// from, and replaced when that node's client is another: go-redis's
+// cluster client closes a node's client and makes a new one when its
+// topology is reloaded (failover, resharding), so a cache keyed by client
+// would grow with every reload and hold closed clients. It holds one entry
+// per address the store has written to.
 func (s *Store) waitClient(cl *redis.Client) *redis.Client {
 	rt := cl.Options().ReadTimeout // after go-redis's defaults: <= 0 is no deadline
 	if rt <= 0 || rt >= s.cfg.AckTimeout+waitMargin {
 		return cl
 	}
-	if w, ok := s.waits.Load(cl); ok {
-		return w.(*redis.Client)
+	addr := cl.Options().Addr
+	if e, ok := s.waits.Load(addr); ok && e.(waitEntry).base == cl {
+		return e.(waitEntry).wait
 	}
-	w, _ := s.waits.LoadOrStore(cl, cl.WithTimeout(s.cfg.AckTimeout+rt))
-	return w.(*redis.Client)
+	e := waitEntry{base: cl, wait: cl.WithTimeout(s.cfg.AckTimeout + rt)}
+	s.waits.Store(addr, e)
+	return e.wait
 }
+
+// waitEntry is a clone that waitClient made (wait) and the node client it
+// was made from (base).
+type waitEntry struct{ base, wait *redis.Client }

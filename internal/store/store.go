@@ -216,8 +216,9 @@ type Config struct {
 type Store struct {
 	rdb redis.UniversalClient
 	cfg Config
-	// waits holds, per client whose read timeout is too short to hear the
-	// answer of a WAIT, its clone with room for it (waitClient).
+	// waits holds, per node address whose client's read timeout is too
+	// short to hear the answer of a WAIT, that client's clone with room
+	// for it (a waitEntry; see waitClient).
 	waits *sync.Map
 }
 
