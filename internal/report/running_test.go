@@ -1,0 +1,164 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/report"
+	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/worker"
+)
+
+// afterCounts is a go-redis hook that calls fn once, right after the first
+// pipeline that read a campaign's counts hash has been answered.
+type afterCounts struct {
+	fn    func()
+	fired atomic.Bool
+}
+
+func (h *afterCounts) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *afterCounts) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+
+func (h *afterCounts) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			args := c.Args()
+			if len(args) > 1 && strings.EqualFold(c.Name(), "hgetall") && strings.HasSuffix(args[1].(string), ":counts") && h.fired.CompareAndSwap(false, true) {
+				h.fn()
+			}
+		}
+		return err
+	}
+}
+
+// TestJSONReportOfARunningCampaignAgrees: `report --json` while a worker
+// sends. Its counts and its rows describe the same moment: every outcome's
+// count is the number of rows with that outcome. The counts were read
+// (with the status) before the rows were streamed, so messages recorded
+// in between showed in the rows and not in the counts (counts 3 sent, rows
+// 6 sent). Here the SMTP server lets messages through one at a time, and
+// three more are recorded right after the report read the counts hash.
+func TestJSONReportOfARunningCampaignAgrees(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r := redistest.Start(t)
+	rdb := r.Client()
+	s := store.New(rdb)
+
+	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp := *b.Campaign // no interval, no rate, no approval: only the gate below paces it
+	camp.Batches.Interval, camp.Batches.ApproveAfterCanary, camp.Rate = 0, false, campaign.Rate{}
+	b.Campaign = &camp
+	in := b.LaunchInput(nil, "qa", "host", nil)
+	in.EnvName = "test"
+	planned, err := launch.Plan(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := planned.Stage(ctx, s, launch.Options{SkipRefused: true, SkipInvalid: true, Start: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each message waits at RCPT TO for a token; done lets every one through.
+	gate, done := make(chan struct{}), make(chan struct{})
+	srv, err := smtpcapture.Start(context.WithoutCancel(ctx), smtpcapture.Config{Fault: func(string) error {
+		select {
+		case <-gate:
+		case <-done:
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	w, err := worker.New(worker.Config{Redis: rdb, Env: "test", Concurrency: 1, ClaimWindow: 1,
+		SMTP: send.Config{Host: srv.Host(), Port: srv.Port(), TLS: send.TLSNone, Timeout: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(wctx) }()
+	t.Cleanup(func() {
+		close(done)
+		stop()
+		<-stopped
+	})
+
+	sent := func() int64 {
+		st, err := s.Status(ctx, camp.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Counts[store.OutcomeSent]
+	}
+	// advance lets messages through one at a time until at least n are
+	// recorded sent.
+	released := 0
+	advance := func(n int64) {
+		t.Helper()
+		for sent() < n {
+			gate <- struct{}{}
+			released++
+			wait.For(t, time.Minute, "the message let through to be accepted", func() bool { return len(srv.Messages()) >= released })
+			wait.For(t, time.Minute, "the worker to record it", func() bool { return sent() >= int64(released) })
+		}
+	}
+	advance(3)
+
+	// The report's own client: three more messages are recorded right after
+	// it read the counts.
+	o := r.Options()
+	rc := redis.NewClient(&redis.Options{Addr: o.Addr, Password: o.Password, DB: o.DB})
+	t.Cleanup(func() { _ = rc.Close() })
+	rc.AddHook(&afterCounts{fn: func() { advance(sent() + 3) }})
+	var out bytes.Buffer
+	if err := report.Write(ctx, store.New(rc), camp.Name, &out, report.Options{Format: report.FormatJSON}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		State      store.State      `json:"state"`
+		Counts     map[string]int64 `json:"counts"`
+		Recipients []store.Row      `json:"recipients"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	tally := map[string]int64{}
+	for _, row := range got.Recipients {
+		tally[row.Outcome]++
+	}
+	if tally[store.OutcomePending] == 0 || tally[store.OutcomeSent] < 6 {
+		t.Fatalf("the report is not of a running campaign with 6 sent: rows tally %v", tally)
+	}
+	for _, oc := range store.Outcomes {
+		if got.Counts[oc] != tally[oc] {
+			t.Errorf("counts say %d %s, the rows %d (counts %v, rows %v)", got.Counts[oc], oc, tally[oc], got.Counts, tally)
+		}
+	}
+	if _, ok := got.Counts[store.OutcomeInDoubt]; !ok {
+		t.Errorf("counts %v do not list every outcome", got.Counts)
+	}
+}
