@@ -363,6 +363,7 @@ func (d *Delivered) readJSON(path string) error {
 		Campaign   string           `json:"campaign"`
 		Counts     map[string]int64 `json:"counts"`
 		Filter     string           `json:"filter"`
+		LostChunks []int            `json:"lost_chunks"`
 		Recipients []struct {
 			ID       string `json:"id"`
 			Email    string `json:"email"`
@@ -380,9 +381,12 @@ func (d *Delivered) readJSON(path string) error {
 	if rep.Filter != "" {
 		return &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
 	}
-	// Its counts are of every recipient: fewer rows of a delivery than
-	// they say is a report that left some out (one written before it said
-	// so, or cut).
+	if len(rep.LostChunks) > 0 {
+		return &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("Redis had lost chunk(s) %v of the campaign when it was written: their recipients are in neither its rows nor its counts", rep.LostChunks)}
+	}
+	// Its counts are of every recipient (since they follow the rows, of
+	// every row read): fewer rows of a delivery than they say is a report
+	// that left some out (one written before it said so, or cut).
 	rows := map[string]int64{}
 	for _, r := range rep.Recipients {
 		rows[strings.ToLower(strings.TrimSpace(r.Outcome))]++

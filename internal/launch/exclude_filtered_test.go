@@ -16,7 +16,9 @@ import (
 // It is refused, naming the file and what it keeps: a CSV or JSON report
 // that says it is filtered (its filter column or field), and a JSON report
 // whose rows hold fewer deliveries than its counts say (one written before
-// reports said so). A full report is read.
+// reports said so) or that says Redis had lost chunks of the campaign
+// (lost_chunks: their rows are in neither its rows nor its counts). A full
+// report is read.
 func TestLoadDeliveredRefusesAFilteredReport(t *testing.T) {
 	t.Parallel()
 	const head = "line,id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign"
@@ -30,6 +32,8 @@ func TestLoadDeliveredRefusesAFilteredReport(t *testing.T) {
 			`{"campaign":"alpha","counts":{"sent":8,"failed":1},"filter":"outcome=failed","recipients":[{"id":"b","email":"b@example.org","outcome":"failed"}]}`, "outcome=failed"},
 		{"a JSON report with fewer sent rows than its counts", "old.json",
 			`{"campaign":"alpha","counts":{"sent":8,"in-doubt":1},"recipients":[{"id":"b","email":"b@example.org","outcome":"in-doubt"}]}`, "its counts say 8 sent, its recipients hold 0"},
+		{"a JSON report written while Redis had lost a chunk", "lost.json",
+			`{"campaign":"alpha","recipients":[{"id":"a","email":"a@example.org","outcome":"sent"}],"counts":{"sent":1},"lost_chunks":[0]}`, "lost chunk(s) [0]"},
 		{"a full CSV report", "full.csv",
 			head + "\n2,a,a@example.org,de,de,sent,250,ok,,1,0,alpha\n3,b,b@example.org,de,de,failed,550,no such user,,1,0,alpha\n", ""},
 		{"a full JSON report", "full.json",

@@ -10,10 +10,13 @@
 // report that keeps some rows only, filter (FilterColumn: which rows, on
 // every row), so that it is never taken for a list of every recipient.
 //
-// JSON is one object: campaign, state, counts (every outcome), audit (every
-// control action with who, where, when and why), filter (only in a report
-// that keeps some rows only) and recipients (one object per row, the
-// fields of store.Row).
+// JSON is one object: campaign, state, audit (every control action with
+// who, where, when and why), filter (only in a report that keeps some rows
+// only), recipients (one object per row, the fields of store.Row) and,
+// after them, counts (every outcome: the tally of every row read, kept by
+// the filter or not, so that it agrees with the rows while a campaign
+// runs) and, when Redis lost chunks of the campaign, lost_chunks (their
+// numbers: their rows are in neither).
 package report
 
 import (
@@ -175,6 +178,11 @@ func withFilter(row []string, cell, filter string) []string {
 	return append(slices.Clip(row), cell)
 }
 
+// writeJSON writes the JSON report: the head (campaign, state, audit,
+// filter) read with the status, then the rows as they stream, then counts,
+// the tally of every row streamed (kept or not), so that the counts and the
+// rows describe the same reads even while workers record outcomes; the
+// status's counts, read before the rows, would lag them.
 func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, keep func(store.Row) bool, filter string) error {
 	st, err := s.Status(ctx, c)
 	if err != nil {
@@ -183,18 +191,23 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 	head, err := json.Marshal(struct {
 		Campaign string             `json:"campaign"`
 		State    store.State        `json:"state"`
-		Counts   map[string]int64   `json:"counts"`
 		Audit    []store.AuditEntry `json:"audit"`
 		Filter   string             `json:"filter,omitempty"`
-	}{c, st.State, st.Counts, st.Audit, filter})
+	}{c, st.State, st.Audit, filter})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	// Stream the recipients: the head's closing brace comes after them.
+	counts := make(map[string]int64, len(store.Outcomes))
+	for _, o := range store.Outcomes {
+		counts[o] = 0 // every outcome is listed, 0 or not
+	}
+	// Stream the recipients: the counts and the closing brace come after
+	// them.
 	w.Write(head[:len(head)-1])
 	w.WriteString(`,"recipients":[`)
 	first := true
 	err = s.Report(ctx, c, func(r store.Row) error {
+		counts[r.Outcome]++
 		if !keep(r) {
 			return nil
 		}
@@ -212,6 +225,19 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 	if err != nil && !lostChunks(err) {
 		return err
 	}
-	w.WriteString("]}\n")
+	tail, merr := json.Marshal(counts)
+	if merr != nil {
+		return fmt.Errorf("write report: %w", merr)
+	}
+	w.WriteString(`],"counts":`)
+	w.Write(tail)
+	// Rows Redis lost are in neither: say which chunks, so that the report
+	// is never read as the list of every recipient (launch refuses it).
+	if lost := (*store.LostChunksError)(nil); errors.As(err, &lost) {
+		b, _ := json.Marshal(lost.Chunks)
+		w.WriteString(`,"lost_chunks":`)
+		w.Write(b)
+	}
+	w.WriteString("}\n")
 	return err
 }

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -160,5 +164,76 @@ func TestJSONReportOfARunningCampaignAgrees(t *testing.T) {
 	}
 	if _, ok := got.Counts[store.OutcomeInDoubt]; !ok {
 		t.Errorf("counts %v do not list every outcome", got.Counts)
+	}
+
+	// A filtered report's counts are still of every row: nothing is let
+	// through meanwhile, so they are the full report's.
+	out.Reset()
+	if err := report.Write(ctx, s, camp.Name, &out, report.Options{Format: report.FormatJSON, Outcomes: []string{store.OutcomeSent}}); err != nil {
+		t.Fatal(err)
+	}
+	var filtered struct {
+		Counts     map[string]int64 `json:"counts"`
+		Recipients []store.Row      `json:"recipients"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &filtered); err != nil {
+		t.Fatalf("filtered report is not JSON: %v\n%s", err, out.String())
+	}
+	if !maps.Equal(filtered.Counts, got.Counts) || int64(len(filtered.Recipients)) != got.Counts[store.OutcomeSent] {
+		t.Errorf("report --outcome sent: counts %v and %d rows, want every row's counts %v and the %d sent", filtered.Counts, len(filtered.Recipients), got.Counts, got.Counts[store.OutcomeSent])
+	}
+}
+
+// TestJSONReportWithALostChunkSaysSo: counts follow the rows, so the rows
+// of a chunk Redis lost are in neither; the report names the lost chunks
+// (lost_chunks), and a recovery refuses it as the list of every delivery
+// (the status's counts, which it held before, showed the shortfall).
+func TestJSONReportWithALostChunkSaysSo(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	r := redistest.Start(t)
+	s := store.New(r.Client())
+	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned, err := launch.Plan(ctx, b.LaunchInput(nil, "qa", "host", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := planned.Stage(ctx, s, launch.Options{SkipRefused: true, SkipInvalid: true}); err != nil {
+		t.Fatal(err)
+	}
+	name := b.Campaign.Name
+	if n, err := r.Client().Del(ctx, "tidings:{"+name+"}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	var out bytes.Buffer
+	err = report.Write(ctx, s, name, &out, report.Options{Format: report.FormatJSON})
+	if lost := (*store.LostChunksError)(nil); !errors.As(err, &lost) {
+		t.Fatalf("report of a campaign with a lost chunk: %v, want a *LostChunksError", err)
+	}
+	var got struct {
+		Counts     map[string]int64 `json:"counts"`
+		Recipients []store.Row      `json:"recipients"`
+		LostChunks []int            `json:"lost_chunks"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out.String())
+	}
+	var sum int64
+	for _, n := range got.Counts {
+		sum += n
+	}
+	if !slices.Equal(got.LostChunks, []int{0}) || sum != int64(len(got.Recipients)) {
+		t.Errorf("lost_chunks %v, counts %v over %d rows; want [0] and counts of the rows", got.LostChunks, got.Counts, len(got.Recipients))
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = launch.LoadDelivered(name, []string{path})
+	if fe := (*launch.FilteredReportError)(nil); !errors.As(err, &fe) || !strings.Contains(err.Error(), "lost chunk(s) [0]") {
+		t.Errorf("a recovery reading the report: %v, want a *FilteredReportError naming the lost chunk", err)
 	}
 }
