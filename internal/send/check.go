@@ -178,7 +178,8 @@ const setCredentials = "set smtp.username and smtp.password_file (or TIDINGS_SMT
 // be refused. Any other permanent refusal of the campaign's sender fails
 // too, since every message carries it; one of the null sender is a
 // warning that says what was refused (servers refuse <> by policy, which
-// says nothing of the campaign's mail). A server that offers AUTH and
+// says nothing of the campaign's mail), as is a temporary refusal (4xx,
+// greylisting) of either. A server that offers AUTH and
 // takes the transaction is a warning, since a relay may still refuse
 // recipients outside its own domains without it.
 // The error is the server's refusal, or why the transaction failed.
@@ -194,8 +195,10 @@ func probeNoAuth(c *smtp.Client, from string) (Step, error) {
 		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured, and the server refuses mail without them (MAIL FROM:<%s> answered %d %s): every message would be refused; %s", sender, te.Code, te.Msg, setCredentials)}, err
 	case errors.As(err, &te) && te.Code >= 500 && sender != "":
 		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; the server refuses the campaign's sender (MAIL FROM:<%s> answered %d %s): every message would be refused; give the campaign a from address this server takes from this client, or, if it takes it only from authenticated clients, %s", sender, te.Code, te.Msg, setCredentials)}, err
+	case errors.As(err, &te) && te.Code < 500:
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused the probe's transaction for now (MAIL FROM:<%s> answered %d %s), so whether it takes mail without credentials is not known: run doctor again later; if the server asks for authentication, %s", sender, te.Code, te.Msg, setCredentials)}, nil
 	case errors.As(err, &te):
-		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused the probe's transaction (MAIL FROM:<%s> answered %d %s), a refusal not about authentication, so whether it takes the campaign's mail without credentials is not known: give doctor the campaign to probe with its from address; if the server asks for authentication, %s", sender, te.Code, te.Msg, setCredentials)}, nil
+		return Step{Name: "auth", OK: true, Warn: true, Msg: fmt.Sprintf("no credentials configured: not authenticating; the server refused the null sender (MAIL FROM:<> answered %d %s), a refusal not about authentication, so whether it takes the campaign's mail without credentials is not known: give doctor the campaign to probe with its from address; if the server asks for authentication, %s", te.Code, te.Msg, setCredentials)}, nil
 	default:
 		return Step{Name: "auth", Msg: fmt.Sprintf("no credentials configured; starting a transaction without them failed (%s): check that the server is reachable and takes mail from here", err)}, err
 	}
