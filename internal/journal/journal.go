@@ -477,10 +477,19 @@ type File struct {
 // Files lists the journal files of campaign under path: a journal directory
 // (holding <campaign>/ subdirectories), one campaign's directory, or a
 // single file. Journal files it would pass over are refused, naming them:
-// beside the campaign's directory in a journal directory (stray), and in a
-// subdirectory of the directory it reads (nested). A directory of
-// journal files collected anywhere is read as the campaign's.
+// beside the campaign's directory in a journal directory (stray, siblings;
+// also in the directory around the campaign's directory when that is the
+// path given, <journal dir>/<campaign>), and in a subdirectory of the
+// directory it reads (nested). A directory of journal files collected
+// anywhere is read as the campaign's. A trailing slash changes nothing.
 func Files(path, campaign string) ([]File, error) {
+	return files(filepath.Clean(path), campaign, true)
+}
+
+// files is Files; around says whether the directory around a campaign's
+// directory given as path is checked as its journal directory (not for a
+// worker, CampaignFiles).
+func files(path, campaign string, around bool) ([]File, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read journal: %s does not exist (%w): give a worker's journal directory (journal.dir), the directory of campaign %s in it, the directory you copied every worker's journal files into, or a journal file", path, fs.ErrNotExist, campaign)
@@ -520,6 +529,17 @@ func Files(path, campaign string) ([]File, error) {
 				return nil, err
 			}
 		}
+		if around && dir == path && filepath.Base(path) == campaign {
+			// <journal dir>/<campaign> given: the journal directory around
+			// it is checked as when it is given.
+			parent := filepath.Dir(path)
+			if err := stray(parent, path); err != nil {
+				return nil, err
+			}
+			if err := siblings(parent, path, campaign); err != nil {
+				return nil, err
+			}
+		}
 		names = m
 	}
 	sort.Strings(names)
@@ -543,7 +563,7 @@ func CampaignFiles(dir, campaign string) ([]File, error) {
 	if fi, err := os.Stat(sub); err == nil && !fi.IsDir() {
 		return nil, nil
 	}
-	return Files(sub, campaign)
+	return files(sub, campaign, false)
 }
 
 // stray refuses a journal directory root with journal files
