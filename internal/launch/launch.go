@@ -567,3 +567,8 @@ func (e *IDReusedError) Error() string {
 		"Give each of these rows an id campaign %s has not used for another address (or put back the address the id was staged for), then stage it again; a recipient whose address is unchanged keeps its earlier outcome under a new id.", e.Campaign)
 	return b.String()
 }
+
+// ExclusionsElsewhereError is a stub.
+type ExclusionsElsewhereError struct{}
+
+func (e *ExclusionsElsewhereError) Error() string { return "" }

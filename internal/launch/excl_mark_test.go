@@ -1,0 +1,223 @@
+package launch_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/report"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestRunMarkedOnlyWhenAReportAloneExcludedSomeone: a recovery from the
+// journals and a report marks its run (store.RunExcludedMark: a later
+// recovery from journals alone is refused) only when it skipped someone on
+// the strength of the report alone. A report that records no more than the
+// journals (ada in both), or no delivery at all, leaves the run unmarked:
+// marked, a later recovery from the journals, which hold every recipient
+// it excluded, would be refused for nothing.
+func TestRunMarkedOnlyWhenAReportAloneExcludedSomeone(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, report string
+		marked       bool
+	}{
+		{"the report records what the journals do", "line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n", false},
+		{"the report records no delivery", "line,id,email,outcome\n3,bob@x.example,bob@x.example,failed\n", false},
+		{"the report records one the journals do not", "line,id,email,outcome\n2,ada@x.example,ada@x.example,sent\n4,zoe@x.example,zoe@x.example,sent\n", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			r, st, state, jdir, first := started(t)
+			journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+			if err := r.Wipe(ctx); err != nil { // Redis lost the campaign
+				t.Fatal(err)
+			}
+			rep := filepath.Join(t.TempDir(), "report.csv")
+			if err := os.WriteFile(rep, []byte(tt.report), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := launch.LoadDelivered("launch-test", []string{jdir, rep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := launch.Plan(ctx, input(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.HasSuffix(res.Run, store.RunExcludedMark); got != tt.marked {
+				t.Errorf("run %s (skipped %d): marked %v, want %v", res.Run, p.Summary.Skipped, got, tt.marked)
+			}
+		})
+	}
+}
+
+// recoveredFromAReport stages the test campaign, journals ada as sent in
+// its first run, loses it, and recovers it from the journals and a report
+// that records zoe (in no journal) as sent: the recovery's run is marked.
+// It returns what started did and the recovery's run and plan.
+func recoveredFromAReport(t *testing.T) (st *store.Store, state, jdir string, rd *redistest.Redis, run string, p *launch.Planned) {
+	t.Helper()
+	ctx := context.Background()
+	r, st, state, jdir, first := started(t)
+	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(t.TempDir(), "before.csv")
+	if err := os.WriteFile(rep, []byte("line,id,email,outcome\n4,zoe@x.example,zoe@x.example,sent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{jdir, rep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = launch.Plan(ctx, input(t, d)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(res.Run, store.RunExcludedMark) {
+		t.Fatalf("recovery run %s: want it marked", res.Run)
+	}
+	return st, state, jdir, r, res.Run, p
+}
+
+// TestRestagingAMarkedRunElsewhereNeedsItsExclusions: a marked run staged
+// again (--resume-existing) from a machine whose state directory lacks the
+// recovery's exclusions file is refused (*launch.ExclusionsElsewhereError),
+// naming the run, the file, who staged it and where to copy it: staged from
+// there, the record would name no exclusions, and a later recovery there
+// would miss the recipients only the report recorded. With the file
+// copied there, it is staged, and the record names it.
+func TestRestagingAMarkedRunElsewhereNeedsItsExclusions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, state, jdir, _, run, _ := recoveredFromAReport(t)
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir() // machine B's state directory
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := launch.Options{Start: true, StateDir: other, JournalDir: jdir, ResumeExisting: true}
+	res, err := p.Stage(ctx, st, opts)
+	var ee *launch.ExclusionsElsewhereError
+	here := launch.ExclusionsPath(other, "launch-test")
+	if !errors.As(err, &ee) {
+		t.Fatalf("re-staging run %s from a machine without its exclusions: %+v, %v; want *launch.ExclusionsElsewhereError", run, res, err)
+	}
+	for _, want := range []string{run, "launch-test.excluded.csv", "tester@box", here} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not name %s", err, want)
+		}
+	}
+	copyFile(t, launch.ExclusionsPath(state, "launch-test"), here)
+	if res, err = p.Stage(ctx, st, opts); err != nil || res.Run != run {
+		t.Fatalf("re-staging with the exclusions copied: %+v, %v; want run %s staged", res, err, run)
+	}
+	if rec, err := launch.ReadRecord(other, "launch-test"); err != nil || rec == nil || rec.Excluded != here {
+		t.Errorf("record on the other machine: %+v, %v; want it to name %s", rec, err, here)
+	}
+}
+
+// TestOnlyAFullReportOrTheExclusionsStandForAMarkedRun: after a second
+// loss, the journals of a marked run lack the recipients its recovery
+// excluded from a report (zoe). Only a file that lists them may lift the
+// refusal: the recovery's exclusions file, or a full report written from
+// Redis (CSV or JSON). A report written from the journals (CSV or JSON)
+// holds no more than they do, and the rejects file of a send lists the
+// rows it left out, not every delivery: given with the journals, the
+// recovery is refused, naming the file.
+func TestOnlyAFullReportOrTheExclusionsStandForAMarkedRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, state, jdir, rd, run, p := recoveredFromAReport(t)
+	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	dir := t.TempDir()
+	write := func(name string, fn func(w io.Writer) error) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := report.WriteFile(path, fn); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	redisReport := func(format string) func(io.Writer) error {
+		return func(w io.Writer) error {
+			return report.Write(ctx, st, "launch-test", w, report.Options{Format: format})
+		}
+	}
+	journalReport := func(format string) func(io.Writer) error {
+		return func(w io.Writer) error {
+			j, err := report.ReadJournal(jdir, "launch-test")
+			if err != nil {
+				return err
+			}
+			return report.WriteJournal(j, w, report.Options{Format: format})
+		}
+	}
+	rejects, err := p.Summary.WriteRejectsFile(filepath.Join(dir, "rejects.csv"))
+	if err != nil || rejects == "" {
+		t.Fatalf("rejects file: %q, %v", rejects, err)
+	}
+	tests := []struct {
+		name, path string
+		lifts      bool
+	}{
+		{"the exclusions file", launch.ExclusionsPath(state, "launch-test"), true},
+		{"a CSV report from Redis", write("redis.csv", redisReport(report.FormatCSV)), true},
+		{"a JSON report from Redis", write("redis.json", redisReport(report.FormatJSON)), true},
+		{"a CSV report from the journals", write("journal.csv", journalReport(report.FormatCSV)), false},
+		{"a JSON report from the journals", write("journal.json", journalReport(report.FormatJSON)), false},
+		{"the rejects file of the recovery", rejects, false},
+	}
+	if err := rd.Wipe(ctx); err != nil { // the second loss
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		d, err := launch.LoadDelivered("launch-test", []string{jdir, tt.path})
+		var me *launch.ExclusionsMissingError
+		switch {
+		case tt.lifts && err != nil:
+			t.Errorf("%s: %v; want the journals and it read", tt.name, err)
+		case tt.lifts:
+			if _, ok := d.Match("zoe@x.example", "zoe@x.example"); !ok {
+				t.Errorf("%s: zoe, excluded by the first recovery, is not excluded", tt.name)
+			}
+		case !errors.As(err, &me) || !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), "launch-test.excluded.csv"):
+			t.Errorf("%s: %+v, %v; want *launch.ExclusionsMissingError naming %s and launch-test.excluded.csv", tt.name, d, err, tt.path)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
