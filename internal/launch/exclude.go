@@ -32,6 +32,14 @@ type Delivered struct {
 	// Reports are the files read that are not journals: reports, and the
 	// exclusions of earlier recoveries (ExclusionsPath).
 	Reports []string
+	// Complete are those of Reports that list every recipient an earlier
+	// recovery excluded beyond the journals: a report written from Redis
+	// (whole: a filtered one is refused), or the exclusions of earlier
+	// recoveries. Only they may stand for what the journals of a run
+	// such a recovery staged lack (*ExclusionsMissingError); Partial says
+	// what each other one is.
+	Complete []string
+	Partial  []string
 	// Earlier counts the recipients the exclusions of earlier recoveries
 	// made on this machine list, EarlierFile, when LoadDeliveredFor read
 	// them by itself.
@@ -55,6 +63,9 @@ type Delivered struct {
 	Truncated []string
 
 	byID, byKey map[string]string // -> how it was delivered, for the report
+	// jID, jKey are the ids and mailboxes the journals read record as
+	// delivered (InJournals).
+	jID, jKey map[string]bool
 	// boxes are the mailboxes (address.KeyOf) each id was delivered to,
 	// as recorded (none when its lines named none).
 	boxes map[string][]string
@@ -109,6 +120,23 @@ func (e *IDDeliveredError) Error() string {
 		"If %s is a new address of the same person, who has the message already, remove the row; otherwise give it an id of its own (or put back the address the id was delivered to)", e.ID, e.To, e.How, e.Email, e.Email)
 }
 
+// InJournals reports whether the journals read record the recipient with
+// id and email as delivered, matched as Match does: a recovery from the
+// journals alone would exclude them too.
+func (d *Delivered) InJournals(id, email string) bool {
+	return d != nil && (d.jID[id] && id != "" || email != "" && d.jKey[address.KeyOf(email)])
+}
+
+// ElsewhereOnly reports whether rejects (a plan's, excluding d) skip
+// someone as already delivered on the strength of a report (or the
+// exclusions of an earlier recovery) alone, whom no journal read records:
+// a later recovery from the journals alone would mail them again.
+func (d *Delivered) ElsewhereOnly(rejects []plan.Reject) bool {
+	return slices.ContainsFunc(rejects, func(r plan.Reject) bool {
+		return r.Outcome == plan.OutcomeSkipped && r.Code == plan.CodeAlreadyDelivered && !d.InJournals(r.ID, r.Email)
+	})
+}
+
 // Len returns the number of distinct recipients delivered.
 func (d *Delivered) Len() int { return d.Sent + d.InDoubt }
 
@@ -158,7 +186,8 @@ func (d *Delivered) add(id, email, outcome, source string) {
 // journal directories or files (*.jsonl), and reports written by tidings
 // report (CSV with a header, or JSON).
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
-	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string][]string{}}
+	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string][]string{},
+		jID: map[string]bool{}, jKey: map[string]bool{}}
 	runs := map[string]bool{}
 	var marked []string // runs whose journals need exclusions kept elsewhere
 	for _, p := range paths {
@@ -191,6 +220,7 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 					records++
 					if e.Delivered() {
 						d.add(e.ID, e.Email, e.Outcome, "the delivery journal "+f.Path)
+						d.jID[e.ID], d.jKey[address.KeyOf(e.Email)] = true, true
 						runs[e.Run] = true
 					}
 					return nil
@@ -215,21 +245,23 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				d.Journals = append(d.Journals, read)
 			}
 		case ext == ".csv":
-			if err := d.readCSV(p); err != nil {
+			kind, err := d.readCSV(p)
+			if err != nil {
 				return nil, err
 			}
-			d.Sources, d.Reports = append(d.Sources, p), append(d.Reports, p)
+			d.addReport(p, kind)
 		case ext == ".json":
-			if err := d.readJSON(p); err != nil {
+			kind, err := d.readJSON(p)
+			if err != nil {
 				return nil, err
 			}
-			d.Sources, d.Reports = append(d.Sources, p), append(d.Reports, p)
+			d.addReport(p, kind)
 		default:
 			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
 		}
 	}
-	if len(marked) > 0 && len(d.Reports) == 0 {
-		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: marked}
+	if len(marked) > 0 && len(d.Complete) == 0 {
+		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: marked, Partial: d.Partial}
 	}
 	if d.Len() == 0 && d.Records == 0 {
 		return nil, &NoRecordError{Campaign: campaign, Sources: d.Sources}
@@ -244,16 +276,53 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 // ExclusionsMissingError refuses journals of runs staged by a recovery
 // that excluded deliveries recorded outside the journals (a report, or the
 // exclusions of an earlier recovery: their ids end in
-// store.RunExcludedMark) when no such file is given: the journals do not
-// hold those deliveries, so they would be mailed again.
+// store.RunExcludedMark) when no file that lists them is given (the
+// exclusions, or a full report written from Redis): the journals do not
+// hold those deliveries, so they would be mailed again. Partial says
+// what each file given that cannot list them is.
 type ExclusionsMissingError struct {
 	Campaign string
 	Runs     []string
+	Partial  []string
 }
 
 func (e *ExclusionsMissingError) Error() string {
-	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or the report(s) it read",
-		strings.Join(e.Runs, ", "), e.Campaign, filepath.Base(ExclusionsPath("", e.Campaign)))
+	partial := ""
+	if len(e.Partial) > 0 {
+		partial = "; " + strings.Join(e.Partial, "; ") + ": it cannot stand for them"
+	}
+	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again%s; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or a full report of %s written from Redis (by tidings report, with no outcome filter) after that recovery, or the report(s) from Redis it read",
+		strings.Join(e.Runs, ", "), e.Campaign, partial, filepath.Base(ExclusionsPath("", e.Campaign)), e.Campaign)
+}
+
+// reportKind tells a file of deliveries that lists every recipient a
+// recovery excluded beyond the journals (a report written from Redis, or
+// the exclusions of a recovery: ""), by the columns of its CSV header or
+// the fields of its JSON, from one that does not, saying what it is.
+func reportKind(path string, has func(name string) bool) string {
+	all := func(cols []string) bool {
+		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && !has(c) })
+	}
+	switch {
+	case all(report.Columns) || all(exclusionsHeader), has("state") && has("audit") && !has("files"):
+		return "" // a report from Redis (CSV, before its campaign column too; JSON), or the exclusions
+	case has("run") && has("worker"), has("files"):
+		return path + " is a report written from the delivery journals, which lacks what they lack"
+	case has("reason") && has("field"):
+		return path + " is a list of the rows one send or plan left out (rejects), not of every delivery"
+	}
+	return path + " is neither a report written from Redis nor the exclusions of a recovery"
+}
+
+// addReport records report path as read, Complete or Partial as kind (a
+// reportKind) says.
+func (d *Delivered) addReport(path, kind string) {
+	d.Sources, d.Reports = append(d.Sources, path), append(d.Reports, path)
+	if kind == "" {
+		d.Complete = append(d.Complete, path)
+	} else {
+		d.Partial = append(d.Partial, kind)
+	}
 }
 
 // NoRecordError refuses files of deliveries that hold nothing of Campaign:
@@ -271,10 +340,10 @@ func (e *NoRecordError) Error() string {
 		strings.Join(e.Sources, ", "), e.Campaign, e.Campaign, e.Campaign)
 }
 
-func (d *Delivered) readCSV(path string) error {
+func (d *Delivered) readCSV(path string) (kind string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("read deliveries: %w", err)
+		return "", fmt.Errorf("read deliveries: %w", err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -284,7 +353,7 @@ func (d *Delivered) readCSV(path string) error {
 	r := csv.NewReader(br)
 	head, err := r.Read()
 	if err != nil {
-		return fmt.Errorf("read deliveries: %s: no header: %w", path, err)
+		return "", fmt.Errorf("read deliveries: %s: no header: %w", path, err)
 	}
 	col := map[string]int{}
 	for i, h := range head {
@@ -300,26 +369,27 @@ func (d *Delivered) readCSV(path string) error {
 	}
 	gi, okG := col["campaign"] // reports before it lack it
 	if !okO || (!okI && !okE) {
-		return fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
+		return "", fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
 	if fi, ok := col[report.FilterColumn]; ok {
 		filter := ""
 		if rec, err := r.Read(); err == nil && fi < len(rec) {
 			filter = rec[fi]
 		}
-		return &FilteredReportError{Path: path + ":1", Campaign: d.Campaign, Filter: filter}
+		return "", &FilteredReportError{Path: path + ":1", Campaign: d.Campaign, Filter: filter}
 	}
+	kind = reportKind(path, func(name string) bool { _, ok := col[name]; return ok })
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return kind, nil
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return fmt.Errorf("read deliveries: %s:%d: %w", path, pe.StartLine, err)
+			return "", fmt.Errorf("read deliveries: %s:%d: %w", path, pe.StartLine, err)
 		}
 		if err != nil {
-			return fmt.Errorf("read deliveries: %s: %w", path, err)
+			return "", fmt.Errorf("read deliveries: %s: %w", path, err)
 		}
 		// The line of the file the row starts on: a quoted cell may span
 		// lines (an SMTP reply of several), and blank lines are skipped.
@@ -338,11 +408,11 @@ func (d *Delivered) readCSV(path string) error {
 			d.Records++
 		case "":
 		default:
-			return fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
+			return "", fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
 		}
 		o, err := delivered(get(oi, true), get(ci, okC), get(ri, okR))
 		if err != nil {
-			return fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)
+			return "", fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)
 		}
 		if o != "" {
 			d.add(get(ii, okI), get(ei, okE), o, path)
@@ -354,10 +424,10 @@ func (d *Delivered) readCSV(path string) error {
 // saves as UTF-8 text.
 const bom = "\ufeff"
 
-func (d *Delivered) readJSON(path string) error {
+func (d *Delivered) readJSON(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("read deliveries: %w", err)
+		return "", fmt.Errorf("read deliveries: %w", err)
 	}
 	var rep struct {
 		Campaign   string           `json:"campaign"`
@@ -372,14 +442,17 @@ func (d *Delivered) readJSON(path string) error {
 			Response string `json:"response"`
 		} `json:"recipients"`
 	}
-	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte(bom)), &rep); err != nil {
-		return fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
+	var fields map[string]json.RawMessage // which report it is
+	b = bytes.TrimPrefix(b, []byte(bom))
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return "", fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
 	}
+	_ = json.Unmarshal(b, &fields) // an object, as rep was read from it
 	if rep.Campaign != "" && rep.Campaign != d.Campaign {
-		return fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
+		return "", fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
 	}
 	if rep.Filter != "" {
-		return &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
+		return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
 	}
 	if len(rep.LostChunks) > 0 {
 		return &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("Redis had lost chunk(s) %v of the campaign when it was written: their recipients are in neither its rows nor its counts", rep.LostChunks)}
@@ -393,7 +466,7 @@ func (d *Delivered) readJSON(path string) error {
 	}
 	for _, o := range []string{store.OutcomeSent, store.OutcomeInDoubt, plan.OutcomeSkipped} {
 		if rows[o] < rep.Counts[o] {
-			return &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("its counts say %d %s, its recipients hold %d", rep.Counts[o], o, rows[o])}
+			return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("its counts say %d %s, its recipients hold %d", rep.Counts[o], o, rows[o])}
 		}
 	}
 	if rep.Campaign == d.Campaign {
@@ -402,13 +475,13 @@ func (d *Delivered) readJSON(path string) error {
 	for i, r := range rep.Recipients {
 		o, err := delivered(r.Outcome, r.Code, r.Response)
 		if err != nil {
-			return fmt.Errorf("read deliveries: %s: recipients[%d] (id %q): outcome: %w", path, i, r.ID, err)
+			return "", fmt.Errorf("read deliveries: %s: recipients[%d] (id %q): outcome: %w", path, i, r.ID, err)
 		}
 		if o != "" {
 			d.add(r.ID, r.Email, o, path)
 		}
 	}
-	return nil
+	return reportKind(path, func(name string) bool { _, ok := fields[name]; return ok }), nil
 }
 
 // FilteredReportError refuses a report that lists some rows only (written

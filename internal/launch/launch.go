@@ -14,6 +14,7 @@
 package launch
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -221,6 +222,11 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 	if err := p.Check(o); err != nil {
 		return err
 	}
+	if o.ResumeExisting {
+		if err := p.checkExclusionsHere(ctx, st, o); err != nil {
+			return err
+		}
+	}
 	if d := p.in.Exclude; d != nil && (d.Len() > 0 || d.Records > 0) {
 		// A recovery: the state loss is known. Files that hold nothing of
 		// the campaign (no delivery, no line of it) do not make one: they
@@ -228,6 +234,47 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 		return nil
 	}
 	return p.checkState(ctx, st, o)
+}
+
+// ExclusionsElsewhereError refuses to stage again a campaign whose run
+// (Run, ending in store.RunExcludedMark) a recovery staged with recipients
+// excluded that no journal records, from a machine whose state directory
+// lacks the list of them (Here, ExclusionsPath) and with no full report
+// given: its record would name no exclusions, and a later recovery there
+// would miss them. StagedBy is who staged the campaign last (who@host),
+// whose state directory holds the file.
+type ExclusionsElsewhereError struct {
+	Campaign, Run, StagedBy, Here string
+}
+
+func (e *ExclusionsElsewhereError) Error() string {
+	file := filepath.Base(ExclusionsPath("", e.Campaign))
+	return fmt.Sprintf("campaign %q runs run %s, staged by a recovery that excluded recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: copy that file to %s, then stage again",
+		e.Campaign, e.Run, file, e.StagedBy, cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)"))
+}
+
+// checkExclusionsHere refuses (*ExclusionsElsewhereError) to stage again
+// a campaign whose run is marked (store.RunExcludedMark) when this
+// machine's state directory lacks its exclusions and no full report is
+// given.
+func (p *Planned) checkExclusionsHere(ctx context.Context, st *store.Store, o Options) error {
+	c := p.in.Campaign.Name
+	m, err := st.Meta(ctx, c, false)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !strings.HasSuffix(m.Run, store.RunExcludedMark) {
+		return nil // nothing to stage again, or no exclusions beyond the journals
+	} else if err != nil {
+		return err
+	}
+	if d := p.in.Exclude; d != nil && len(d.Complete) > 0 {
+		return nil
+	}
+	e := &ExclusionsElsewhereError{Campaign: c, Run: m.Run, StagedBy: m.CreatedBy}
+	if o.StateDir != "" {
+		if e.Here = ExclusionsPath(o.StateDir, c); fileExists(e.Here) {
+			return nil
+		}
+	}
+	return e
 }
 
 // UnmatchedExclusionError says that files of deliveries to exclude record
@@ -281,10 +328,10 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		if len(cfg.ExcludedRuns) == 0 {
 			cfg.ExcludedRuns = []string{"none"} // still a new run
 		}
-		// What a report recorded is in no journal: say so in the run's
-		// id, and keep the rows excluded beside the record, before any
-		// worker can send in the new run.
-		cfg.ExcludedElsewhere = len(excl.Reports) > 0
+		// What a report alone recorded is in no journal: when it skipped
+		// someone, say so in the run's id; keep the rows excluded beside
+		// the record, before any worker can send in the new run.
+		cfg.ExcludedElsewhere = excl.ElsewhereOnly(p.Summary.Rejects)
 		if o.StateDir != "" {
 			if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects); err != nil {
 				return nil, err
@@ -293,6 +340,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		}
 	} else if prev, _ := ReadRecord(o.StateDir, c.Name); prev != nil {
 		rec.Excluded, rec.ExcludedFrom = prev.Excluded, prev.ExcludedFrom // a re-staging keeps them
+	}
+	if path := ExclusionsPath(o.StateDir, c.Name); rec.Excluded == "" && o.StateDir != "" && fileExists(path) {
+		rec.Excluded = path // copied here from the machine that made them
 	}
 	sg, err := st.NewStager(ctx, cfg)
 	if err != nil {
@@ -567,8 +617,3 @@ func (e *IDReusedError) Error() string {
 		"Give each of these rows an id campaign %s has not used for another address (or put back the address the id was staged for), then stage it again; a recipient whose address is unchanged keeps its earlier outcome under a new id.", e.Campaign)
 	return b.String()
 }
-
-// ExclusionsElsewhereError is a stub.
-type ExclusionsElsewhereError struct{}
-
-func (e *ExclusionsElsewhereError) Error() string { return "" }

@@ -202,3 +202,9 @@ func sameFile(a, b string) bool {
 	fb, errb := os.Stat(b)
 	return err == nil && errb == nil && os.SameFile(fa, fb)
 }
+
+// fileExists reports whether path names a file that can be read about.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
