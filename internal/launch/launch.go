@@ -249,7 +249,7 @@ type ExclusionsElsewhereError struct {
 
 func (e *ExclusionsElsewhereError) Error() string {
 	file := filepath.Base(ExclusionsPath("", e.Campaign))
-	return fmt.Sprintf("campaign %q runs run %s, staged by a recovery that excluded recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: copy that file to %s, then stage again",
+	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: copy that file to %s, then stage again",
 		e.Campaign, e.Run, file, e.StagedBy, cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)"))
 }
 
