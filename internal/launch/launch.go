@@ -260,13 +260,15 @@ func (e *ExclusionsElsewhereError) Error() string {
 func (p *Planned) checkExclusionsHere(ctx context.Context, st *store.Store, o Options) error {
 	c := p.in.Campaign.Name
 	m, err := st.Meta(ctx, c, false)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !strings.HasSuffix(m.Run, store.RunExcludedMark) {
-		return nil // nothing to stage again, or no exclusions beyond the journals
-	} else if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil // nothing to stage again (or a staging to finish: Stage's)
+	case err != nil:
 		return err
-	}
-	if d := p.in.Exclude; d != nil && len(d.Complete) > 0 {
-		return nil
+	case !strings.HasSuffix(m.Run, store.RunExcludedMark):
+		return nil // no exclusions beyond the journals
+	case p.in.Exclude != nil && len(p.in.Exclude.Complete) > 0:
+		return nil // given: this staging excludes them again
 	}
 	e := &ExclusionsElsewhereError{Campaign: c, Run: m.Run, StagedBy: m.CreatedBy}
 	if o.StateDir != "" {
