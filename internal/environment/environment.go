@@ -427,8 +427,8 @@ func (e Environment) WithDefaults() Environment {
 // validate checks every setting; report locates a problem by the key it is
 // about (e.g. smtp.port), which Load turns into file:line or a variable.
 func (e *Environment) validate(report func(key, format string, args ...any)) {
-	if u, err := url.Parse(e.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-		report("redis.url", "%q is not redis://host:port/db or rediss://: fix it", redact(e.Redis.URL))
+	if msg := redisURLProblem(e.Redis.URL); msg != "" {
+		report("redis.url", "%s", msg)
 	}
 	if (e.Redis.Sentinel.Master == "") != (len(e.Redis.Sentinel.Addrs) == 0) {
 		key := "redis.sentinel.master"
@@ -611,15 +611,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// redact hides the password in a URL for messages.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // Allowed reports whether email may receive mail in this environment: true

@@ -208,7 +208,7 @@ func TestLoadErrors(t *testing.T) {
 		{"claim window negative in file", "environments:\n  dev:\n    claim_window: -2\n", "dev", nil, []string{"tidings.yaml:3: environments.dev.claim_window: -2 is out of range"}},
 		{"bad tls", "", "dev", map[string]string{"TIDINGS_SMTP_TLS": "ssl3"}, []string{`TIDINGS_SMTP_TLS: "ssl3" is unknown`}},
 		{"bad tls in file", "environments:\n  dev:\n    smtp: {tls: ssl3}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.smtp.tls: "ssl3" is unknown`}},
-		{"bad redis url", "", "dev", map[string]string{"TIDINGS_REDIS_URL": "http://:hunter2@x"}, []string{"TIDINGS_REDIS_URL:", "is not redis://"}},
+		{"bad redis url", "", "dev", map[string]string{"TIDINGS_REDIS_URL": "http://:hunter2@x"}, []string{"TIDINGS_REDIS_URL:", `scheme "http" is not one tidings reads`}},
 		{"half sentinel", "", "dev", map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": "m"}, []string{"TIDINGS_REDIS_SENTINEL_MASTER: Redis Sentinel needs both a master name and addresses"}},
 		{"bad allow", "", "dev", map[string]string{"TIDINGS_ALLOW": "@x.example"}, []string{"TIDINGS_ALLOW: entry \"@x.example\""}},
 		{"replica acks", "environments:\n  dev:\n    redis: {min_replica_acks: some}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.redis.min_replica_acks: "some" is neither auto nor a number`}},

@@ -153,7 +153,7 @@ func (b *builder) literalSecrets(r *fileEnv) error {
 		}
 	}
 	if u, err := url.Parse(r.Redis.URL); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
+		if pw, _ := u.User.Password(); pw != "" { // redis://:@host is no password
 			path := b.path("redis.url")
 			errs = append(errs, &yamlnode.Error{File: b.file, Line: b.doc.Line(path...), Field: strings.Join(path, "."),
 				Msg: "holds a password: remove it from the URL and use redis.password_file or TIDINGS_REDIS_PASSWORD"})
@@ -293,7 +293,9 @@ func (b *builder) variables(e *Environment) {
 func (b *builder) resolve(e *Environment) {
 	if u, err := url.Parse(e.Redis.URL); err == nil && e.Redis.URL != "" {
 		if u.User != nil {
-			if pw, has := u.User.Password(); has {
+			// An empty password (redis://:@host) is none: the URL gives
+			// no password and contradicts no other.
+			if pw, _ := u.User.Password(); pw != "" {
 				// The file refuses a password in redis.url: this one is
 				// TIDINGS_REDIS_URL's, and a variable overrides the file's
 				// redis.password_file. Two variables giving two passwords
@@ -303,13 +305,13 @@ func (b *builder) resolve(e *Environment) {
 						Msg: fmt.Sprintf("holds a password and %s gives another (neither is shown): keep one of them", v)})
 				}
 				e.Redis.Password = Secret(pw)
-				if user := u.User.Username(); user != "" {
-					u.User = url.User(user)
-				} else {
-					u.User = nil
-				}
-				e.Redis.URL = u.String()
 			}
+			if user := u.User.Username(); user != "" {
+				u.User = url.User(user)
+			} else {
+				u.User = nil
+			}
+			e.Redis.URL = u.String()
 		}
 		if u.Scheme == "rediss" {
 			e.Redis.TLS = true

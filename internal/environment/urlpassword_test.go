@@ -36,6 +36,12 @@ func TestRedisURLPasswordPrecedence(t *testing.T) {
 		{"URL variable without a password keeps the file's", withFile, map[string]string{"TIDINGS_REDIS_URL": "redis://10.0.0.1:6379/0"}, "file-pw", nil},
 		{"password variable over the file", withFile, map[string]string{"TIDINGS_REDIS_PASSWORD": "var-pw"}, "var-pw", nil},
 		{"URL and password variables agree", withFile, map[string]string{"TIDINGS_REDIS_URL": "redis://:same-pw@10.0.0.1:6379/0", "TIDINGS_REDIS_PASSWORD": "same-pw"}, "same-pw", nil},
+		// An empty password (redis://:@host) is none: refused nowhere,
+		// contradicting nothing, and gone from the URL.
+		{"empty URL password in the file", "environments:\n  staging:\n    redis:\n      url: redis://:@10.0.0.9:6379/0\n", nil, "", nil},
+		{"empty URL password in the file keeps its password file", "environments:\n  staging:\n    redis:\n      url: redis://:@10.0.0.9:6379/0\n      password_file: redis.pw\n", nil, "file-pw", nil},
+		{"empty URL password in the variable", "", map[string]string{"TIDINGS_REDIS_URL": "redis://:@10.0.0.1:6379/0"}, "", nil},
+		{"empty URL password beside the password variable", "", map[string]string{"TIDINGS_REDIS_URL": "redis://:@10.0.0.1:6379/0", "TIDINGS_REDIS_PASSWORD": "var-pw"}, "var-pw", nil},
 		{"URL and password variables differ", withFile, map[string]string{"TIDINGS_REDIS_URL": "redis://:url-pw@10.0.0.1:6379/0", "TIDINGS_REDIS_PASSWORD": "var-pw"}, "",
 			[]string{"TIDINGS_REDIS_URL", "holds a password and TIDINGS_REDIS_PASSWORD gives another", "keep one"}},
 		{"URL and password file variables differ", "", map[string]string{"TIDINGS_REDIS_URL": "redis://:url-pw@10.0.0.1:6379/0", "TIDINGS_REDIS_PASSWORD_FILE": filepath.Join(dir, "var.pw")}, "",
@@ -55,8 +61,11 @@ func TestRedisURLPasswordPrecedence(t *testing.T) {
 				if got := e.Redis.Password.Reveal(); got != tt.want {
 					t.Errorf("Redis password %q, want %q", got, tt.want)
 				}
-				if strings.Contains(e.Redis.URL, tt.want) {
-					t.Errorf("the URL %q still holds the password", e.Redis.URL)
+				if strings.Contains(e.Redis.URL, "@") {
+					t.Errorf("the URL %q still holds a user part", e.Redis.URL)
+				}
+				if o, err := e.RedisOptions(); err != nil || o.Password != tt.want || o.Username != "" {
+					t.Errorf("go-redis is given user %q and password %q (%v), want no user and password %q", o.Username, o.Password, err, tt.want)
 				}
 				return
 			}
