@@ -49,8 +49,9 @@ func addEnv(c *cobra.Command, env *string, usage string, required bool) {
 	}
 }
 
-// loadEnv loads environment name from the config file and TIDINGS_* variables.
-func (a *app) loadEnv(name string) (*environment.Environment, error) {
+// loadEnv loads environment name from the config file and TIDINGS_*
+// variables, with the command's flags over both.
+func (a *app) loadEnv(name string, flags ...environment.Flag) (*environment.Environment, error) {
 	if name == "" {
 		return nil, configError(errors.New("no environment given: pass --env NAME (an environment from the config file, e.g. staging)"))
 	}
@@ -58,7 +59,7 @@ func (a *app) loadEnv(name string) (*environment.Environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, err := environment.Load(data, path, name, a.getenv)
+	env, err := environment.Load(data, path, name, a.getenv, flags...)
 	if err != nil {
 		return nil, configError(err)
 	}

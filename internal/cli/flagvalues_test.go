@@ -2,8 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestFlagValuesAreChecked (README walk-through): the global --log-level
@@ -37,7 +43,7 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"plan", "c.yaml", "--show", "x"}, 2, `"x" is not a whole number`},
 		// More chunks in flight than smtp.connections would open more
 		// connections than the relay allows (red team 14c).
-		{[]string{"worker", "--env", "staging", "--concurrency", "9"}, 2, "concurrency 9 is above smtp.connections of environment staging (8), the most SMTP connections a worker opens, and each chunk in flight holds one: give at most 8, or raise smtp.connections"},
+		{[]string{"worker", "--env", "staging", "--concurrency", "9"}, 2, "--concurrency: 9 is above smtp.connections (8), the most SMTP connections a worker opens, and each recipient processed at once holds one: lower concurrency to 8 or less (or remove it: it follows smtp.connections), or raise smtp.connections"},
 		{[]string{"completion", "tcsh"}, 2, `no completion for "tcsh": use bash, zsh, fish or powershell`},
 		{[]string{"completion", "bsh"}, 2, `no completion for "bsh"`},
 		{[]string{"completion", "bash"}, 0, "bash completion"},
@@ -51,5 +57,57 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		if r.code != tc.code || !strings.Contains(out, tc.says) {
 			t.Errorf("tidings %s: exit %d, want %d saying %q\n%s", strings.Join(tc.args, " "), r.code, tc.code, tc.says, r)
 		}
+	}
+}
+
+// TestWorkerConcurrencyFlagWins: a worker's concurrency comes from
+// --concurrency, else TIDINGS_CONCURRENCY, else the config file's
+// concurrency, else smtp.connections. The flag used to be applied only
+// after the environment had loaded, so a value the flag replaces (above
+// smtp.connections, in the variable or the file) refused the worker
+// (exit 2, "TIDINGS_CONCURRENCY: 16 is above smtp.connections") although
+// the operator had given one that fits. The worker's "worker started" log
+// line says the concurrency it runs with.
+func TestWorkerConcurrencyFlagWins(t *testing.T) {
+	renv, _ := redisEnv(t)
+	for _, tt := range []struct {
+		name     string
+		file     string // the environment's concurrency in the config file, "" for none
+		variable string // TIDINGS_CONCURRENCY
+		flag     string // --concurrency
+		want     int
+	}{
+		{"connections alone", "", "", "", 8},
+		{"file", "2", "", "", 2},
+		{"variable over the file", "2", "3", "", 3},
+		{"flag over the variable and the file", "2", "3", "5", 5},
+		{"flag over a variable above smtp.connections", "", "16", "4", 4},
+		{"flag over a file above smtp.connections", "16", "", "4", 4},
+		{"flag 0 is the environment's", "2", "3", "0", 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "tidings.yaml")
+			yaml := "environments:\n  staging:\n    allow: [example.org]\n    smtp: {connections: 8}\n"
+			if tt.file != "" {
+				yaml += "    concurrency: " + tt.file + "\n"
+			}
+			fixture.Write(t, cfg, yaml)
+			env := merge(renv, map[string]string{"TIDINGS_CONFIG": cfg, "TIDINGS_CONCURRENCY": tt.variable})
+			args := []string{"--log-level", "info"}
+			if tt.flag != "" {
+				args = append(args, "--concurrency", tt.flag)
+			}
+			stop, log := startWorker(t, env, args...)
+			// A refused worker exits saying why, which names smtp.connections.
+			wait.For(t, 30*time.Second, "the worker to start or be refused", func() bool {
+				return strings.Contains(log.String(), "worker started") || strings.Contains(log.String(), "smtp.connections")
+			}, log.String)
+			if !strings.Contains(log.String(), "concurrency="+strconv.Itoa(tt.want)+" ") {
+				t.Errorf("the worker does not run with concurrency %d:\n%s", tt.want, log)
+			}
+			if code := stop(); code != 0 {
+				t.Errorf("worker exit %d:\n%s", code, log)
+			}
+		})
 	}
 }

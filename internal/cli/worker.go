@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/workerproc"
@@ -40,21 +41,19 @@ func (a *app) cmdWorker() *cobra.Command {
 
 // runWorker runs a worker process of the environment (workerproc).
 func (a *app) runWorker(ctx context.Context, o workerOptions) error {
-	e, err := a.loadEnv(o.env)
+	e, err := a.loadEnv(o.env, environment.CountFlag("--concurrency", "concurrency", o.concurrency))
 	if err != nil {
-		return err
+		return err // before Redis is dialled
 	}
 	if (o.templates == "") != (o.locales == "") {
 		return configError(errors.New("give both --templates and --locales, or neither (to render from the approved snapshot)"))
-	} else if err := workerproc.CheckConcurrency(e, o.concurrency); err != nil {
-		return classify(err) // before Redis is dialled
 	}
 	rdb, err := redisconn.Dial(ctx, e) // connects and checks that Redis answers
 	if err != nil {
 		return redisError(err)
 	}
 	defer rdb.Close()
-	p := workerproc.Options{Env: e, Redis: rdb, Logger: a.logger(slog.LevelInfo), Concurrency: o.concurrency, ShutdownTimeout: o.shutdown,
+	p := workerproc.Options{Env: e, Redis: rdb, Logger: a.logger(slog.LevelInfo), ShutdownTimeout: o.shutdown,
 		MetricsAddr: o.metricsAddr, NotifyOff: func(err error) { fmt.Fprintf(a.stderr, "notifications are off: %v\n", err) }}
 	if o.templates != "" {
 		p.Templates, p.Locales = os.DirFS(o.templates), os.DirFS(o.locales)

@@ -257,9 +257,12 @@ type Notify struct {
 // relative to it and secrets are read here. HOME and XDG_STATE_HOME, also
 // read through getenv, place the default state directory.
 //
+// flags, the command line's options that set a setting, apply over both
+// (see Flag).
+//
 // An empty name is ErrNoName; every other problem is a *yamlnode.Error
 // (several are joined with errors.Join).
-func Load(configFile []byte, fileName, name string, getenv func(string) string) (*Environment, error) {
+func Load(configFile []byte, fileName, name string, getenv func(string) string, flags ...Flag) (*Environment, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -317,6 +320,7 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string) 
 	}
 	e := b.fromFile(raw)
 	b.variables(e)
+	b.flags(e, flags)
 	b.resolve(e)
 	*e = e.WithDefaults()
 	e.validate(b.report)
