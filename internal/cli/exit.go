@@ -76,7 +76,7 @@ func exitCode(err error, stderr io.Writer) int {
 // send is staging (refused for now), and a file the disk cannot hold now
 // (userfile.Error); everything else (cobra's own errors, a path or a
 // worker setting to fix too) a usage, configuration or input error the
-// user must fix. An interrupted command's error is returned as it is.
+// user must fix (a Sentinel master name no Sentinel monitors too). An interrupted command's error is returned as it is.
 func classify(err error) error {
 	var ee *exitError
 	var fe *userfile.Error
@@ -85,7 +85,7 @@ func classify(err error) error {
 		return err
 	case errors.As(err, &fe) && fe.Infrastructure():
 		return infraError(err)
-	case errors.As(err, &fe), errors.As(err, new(*workerproc.ConfigError)): // not the network errors they may wrap
+	case errors.As(err, &fe), errors.As(err, new(*workerproc.ConfigError)), errors.As(err, new(*redisconn.UnknownMasterError)): // not the network errors they may wrap
 		return configError(err)
 	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err), errors.As(err, new(*store.BeingStagedError)):
 		if err = redisconn.Explain(err); redisconn.IsSettings(err) {

@@ -163,7 +163,9 @@ func Addrs(o *redis.UniversalOptions) string {
 // Dial connects to environment e's Redis and checks that it answers within
 // PingTimeout. Errors: e's Redis settings' (Environment.RedisOptions), as
 // they are, a *ReplyError (it answered with an error: a password refused,
-// a replica loading its data, ...), or an *UnreachableError. The caller closes the client.
+// a replica loading its data, ...), an *UnknownMasterError (the Sentinels
+// monitor no master of that name), or an *UnreachableError. The caller
+// closes the client.
 func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClient, error) {
 	opts, err := e.RedisOptions()
 	if err != nil {
@@ -180,20 +182,22 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 		}
 		ue := &UnreachableError{Env: e.Name, Where: Addrs(opts), Err: err}
 		ue.Setting, ue.Servers = Setting(e)
-		if opts.MasterName != "" {
-			sentinelHint(ctx, ue, opts)
+		if opts.MasterName == "" {
+			return nil, ue
 		}
-		return nil, ue
+		return nil, sentinelHint(ctx, ue, e.Name, opts)
 	}
 	return rdb, nil
 }
 
-// sentinelHint says why Sentinel's master could not be reached: go-redis
-// retries the Sentinels until the deadline and then says only that, and
-// says the same of a master the Sentinels name that does not answer. When
-// no Sentinel can be connected to, ue's error says why; when one can, the
-// advice is about what lies past them: the master name, or the master.
-func sentinelHint(ctx context.Context, ue *UnreachableError, opts *redis.UniversalOptions) {
+// sentinelHint says why Sentinel's master (of environment env) could not
+// be reached: go-redis retries the Sentinels until the deadline and then
+// says only that, and says the same of a master the Sentinels name that
+// does not answer. When no Sentinel can be connected to, ue's error says
+// why; when one can, the advice is about what lies past them: the master,
+// or, when none of them knows its name, an *UnknownMasterError instead of
+// ue.
+func sentinelHint(ctx context.Context, ue *UnreachableError, env string, opts *redis.UniversalOptions) error {
 	down := sentinelsDown(ctx, opts.Addrs)
 	switch {
 	case down != nil:
@@ -201,14 +205,14 @@ func sentinelHint(ctx context.Context, ue *UnreachableError, opts *redis.Univers
 			ue.Err = down
 		}
 	case errors.Is(ue.Err, redis.Nil) && fromSentinels(ue.Err):
-		ue.Err = fmt.Errorf("no Sentinel knows a master named %q: %w", opts.MasterName, ue.Err)
-		ue.Hint = "check redis.sentinel.master / TIDINGS_REDIS_SENTINEL_MASTER: the name must be the one in the Sentinels' configuration (sentinel monitor NAME ...)"
+		return &UnknownMasterError{Env: env, Master: opts.MasterName, Sentinels: opts.Addrs, Monitored: monitoredMasters(ctx, opts)}
 	case fromSentinels(ue.Err):
 		// A Sentinel took the connection but gave no master (TLS, a
 		// protocol error): the Sentinels' settings, as Setting says.
 	default:
 		ue.Hint = fmt.Sprintf("the Sentinels answer, but the master they name for %s did not: check that it runs, and that the address the Sentinels give for it (SENTINEL GET-MASTER-ADDR-BY-NAME %s; replica-announce-ip behind NAT or containers) can be reached from here", opts.MasterName, opts.MasterName)
 	}
+	return ue
 }
 
 // sentinelsDown dials each Sentinel of addrs and returns why none could be
