@@ -99,8 +99,10 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 			return append(checks, redisFail("redis info", m.infoErr))
 		}
 	}
-	checks = append(checks, worst("redis persistence", ms, persistence), worst("redis eviction", ms, eviction))
-	if c := worst("redis version", ms, version); c.Status != Pass {
+	// A replica Sentinel never promotes never holds the ledger.
+	held := slices.DeleteFunc(slices.Clone(ms), node.neverPromoted)
+	checks = append(checks, worst("redis persistence", held, persistence), worst("redis eviction", held, eviction))
+	if c := worst("redis version", held, version); c.Status != Pass {
 		checks = append(checks, c)
 	}
 	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
@@ -124,7 +126,7 @@ type node struct {
 }
 
 // configParams are the settings doctor reads with CONFIG GET.
-var configParams = []string{"save", "appendfsync", "min-replicas-to-write"}
+var configParams = []string{"save", "appendfsync", "min-replicas-to-write", "replica-priority"}
 
 // readNode reads what doctor judges of the node c talks to.
 func readNode(ctx context.Context, c redis.Cmdable, addr string) node {
@@ -194,10 +196,7 @@ func readSentinel(ctx context.Context, rdb redis.UniversalClient, opts *redis.Un
 		cancel()
 		_ = c.Close()
 		m.replica = true
-		if m.info["slave_priority"] == "0" || m.info["replica_priority"] == "0" {
-			continue // Sentinel never promotes it
-		}
-		ms = append(ms, m)
+		ms = append(ms, m) // one never promoted too: its acknowledgements count
 	}
 	return ms
 }
@@ -406,6 +405,9 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	replicas, minWrite, fsync, noAOF, masters := -1, -1, "", false, 0
 	var aofUnknown, minWriteUnknown, fsyncUnknown error
 	for _, m := range ms {
+		if m.neverPromoted() {
+			continue // its settings never hold the ledger
+		}
 		noAOF = noAOF || m.info["aof_enabled"] == "0"
 		if m.info["aof_enabled"] == "" && aofUnknown == nil {
 			aofUnknown = cmp.Or(m.infoErr, errors.New("INFO persistence has no aof_enabled"))
@@ -448,9 +450,16 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		single, with = fmt.Sprintf("a single Redis with %d replica(s) but no Sentinel", replicas), fmt.Sprintf("a single Redis (%d replica(s), no Sentinel) with", replicas)
 		hand = "; its replica(s) change none of this: without Sentinel (redis.sentinel) nothing promotes one, and a restarted master resynchronises them from its own file, so what they acknowledged goes with it"
 	}
-	promote := ""
-	if e.Redis.Sentinel.Master != "" && len(ms) > masters {
+	promote, promoted := "", ""
+	if e.Redis.Sentinel.Master != "" && slices.ContainsFunc(ms, func(m node) bool { return m.replica && !m.neverPromoted() }) {
 		promote = " and the replicas Sentinel may promote"
+	}
+	if acks > 0 && replicas >= acks && e.Redis.Sentinel.Master != "" {
+		c, why, ok := promotionOf(ms).failoverCheck(name, acks, e.Redis.AutoReplicaAcks())
+		if !ok {
+			return c
+		}
+		promoted = "; " + why + ";"
 	}
 	switch {
 	case acks > 0 && replicas < acks:
@@ -462,7 +471,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	case failover && acks > 0 && minWriteUnknown != nil:
 		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters%s (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, minWriteUnknown, promote))
 	case failover && acks > 0:
-		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP, and masters without a replica refuse writes: a failover loses no claim", acks))
+		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP%s, and masters without a replica refuse writes: a failover loses no claim", acks, promoted))
 	case failover && replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
 	case noAOF:

@@ -2,6 +2,7 @@ package doctor_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,13 +23,8 @@ import (
 // changed, said FAIL. It now reads the replicas the master's INFO
 // replication lists (those Sentinel may promote) and reports the worst.
 func TestDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
-	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true,
-		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	s, reps := startSentinel(t, 1)
 	ctx := t.Context()
-	reps, err := s.Replicas(ctx)
-	if err != nil || len(reps) != 1 {
-		t.Fatalf("replicas: %v %v", reps, err)
-	}
 	rc := reps[0].Client()
 	defer rc.Close()
 	for _, kv := range [][2]string{{"maxmemory-policy", "allkeys-lru"}, {"appendonly", "no"}} {
@@ -36,9 +32,7 @@ func TestDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
 			t.Fatalf("CONFIG SET %s %s on the replica %s: %v", kv[0], kv[1], reps[0].Addr(), err)
 		}
 	}
-	e := &environment.Environment{Name: "production", Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0",
-		Sentinel: environment.Sentinel{Master: s.MasterName(), Addrs: s.SentinelAddrs()}, MinReplicaAcks: environment.ReplicaAcksAuto},
-		ClaimWindow: 16, Concurrency: 8}
+	e := sentinelEnv(s, environment.ReplicaAcksAuto)
 	status := func() map[string]doctor.Check {
 		m := map[string]doctor.Check{}
 		for _, c := range doctor.Redis(ctx, e) {
@@ -73,15 +67,13 @@ func TestDoctorReadsTheReplicaSentinelWouldPromote(t *testing.T) {
 
 // TestDoctorSkipsAReplicaSentinelNeverPromotes: a replica with
 // replica-priority 0 (kept for backups or reads) is never promoted, so its
-// settings never hold the ledger: doctor judges the master alone.
+// settings never hold the ledger: doctor judges the master's alone. Its
+// acknowledgements protect no claim either: with no other replica, no
+// failover can take place, and at most once warns so
+// (TestDoctorSaysWhichAcksSurviveAFailover has the other cases).
 func TestDoctorSkipsAReplicaSentinelNeverPromotes(t *testing.T) {
-	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true,
-		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	s, reps := startSentinel(t, 1)
 	ctx := t.Context()
-	reps, err := s.Replicas(ctx)
-	if err != nil || len(reps) != 1 {
-		t.Fatalf("replicas: %v %v", reps, err)
-	}
 	rc := reps[0].Client()
 	defer rc.Close()
 	for _, kv := range [][2]string{{"maxmemory-policy", "allkeys-lru"}, {"appendonly", "no"}, {"replica-priority", "0"}} {
@@ -89,12 +81,98 @@ func TestDoctorSkipsAReplicaSentinelNeverPromotes(t *testing.T) {
 			t.Fatalf("CONFIG SET %s %s on the replica %s: %v", kv[0], kv[1], reps[0].Addr(), err)
 		}
 	}
-	e := &environment.Environment{Name: "production", Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0",
-		Sentinel: environment.Sentinel{Master: s.MasterName(), Addrs: s.SentinelAddrs()}, MinReplicaAcks: environment.ReplicaAcksAuto},
-		ClaimWindow: 16, Concurrency: 8}
+	e := sentinelEnv(s, environment.ReplicaAcksAuto)
 	for _, c := range doctor.Redis(ctx, e) {
-		if (c.Name == "redis eviction" || c.Name == "redis persistence" || c.Name == "at most once") && c.Status != doctor.Pass {
+		if (c.Name == "redis eviction" || c.Name == "redis persistence") && c.Status != doctor.Pass {
 			t.Errorf("%s %s %q: the replica has replica-priority 0, so Sentinel never promotes it; want pass", c.Status, c.Name, c.Message)
 		}
+		if c.Name == "at most once" && (c.Status != doctor.Warn || !strings.Contains(c.Message, "no failover can take place")) {
+			t.Errorf("%s %s %q: the only replica has replica-priority 0; want a warning that no failover can take place", c.Status, c.Name, c.Message)
+		}
 	}
+}
+
+// TestDoctorSaysWhichAcksSurviveAFailover: Sentinel promotes, of the
+// replicas it may (replica-priority above 0), one with the lowest
+// priority, and of those the one with the largest replication offset.
+// WAIT counts an acknowledgement from any replica, so a claim acknowledged
+// by k replicas is on the promoted one only when the k cannot all be
+// replicas outside the best-priority group: k >= connected replicas - the
+// best group's size + 1. With two replicas of one priority, 1 (auto) is
+// enough; with one of them at replica-priority 0 (a backup replica) or at
+// a worse priority, the one acknowledgement may come from it, and the
+// promoted replica lacks the claim: doctor warns and says to set 2. With
+// no replica Sentinel may promote, no failover happens at all, and no
+// acknowledgement protects a claim. doctor used to pass every one of
+// these ("a failover loses no claim").
+func TestDoctorSaysWhichAcksSurviveAFailover(t *testing.T) {
+	s, reps := startSentinel(t, 2)
+	ctx := t.Context()
+	for _, tt := range []struct {
+		name       string
+		priorities [2]int
+		acks       int
+		status     string
+		says       []string // {0} and {1} stand for the replicas' addresses
+	}{
+		{"one priority, auto", [2]int{100, 100}, environment.ReplicaAcksAuto, doctor.Pass,
+			[]string{"every claim is acknowledged by 1 replica(s)", "a failover loses no claim"}},
+		{"a replica never promoted, auto", [2]int{100, 0}, environment.ReplicaAcksAuto, doctor.Warn,
+			[]string{"a failover can lose claims", "{1} (replica-priority 0)", "set redis.min_replica_acks to 2"}},
+		{"a replica never promoted, 2 acks", [2]int{100, 0}, 2, doctor.Pass,
+			[]string{"every claim is acknowledged by 2 replica(s)", "a failover loses no claim"}},
+		{"a preferred replica, auto", [2]int{100, 10}, environment.ReplicaAcksAuto, doctor.Warn,
+			[]string{"Sentinel promotes {1} (replica-priority 10)", "{0} (replica-priority 100)", "set redis.min_replica_acks to 2"}},
+		{"a preferred replica, explicit 1", [2]int{100, 10}, 1, doctor.Warn,
+			[]string{"set redis.min_replica_acks to 2"}},
+		{"no replica promoted", [2]int{0, 0}, environment.ReplicaAcksAuto, doctor.Warn,
+			[]string{"Sentinel may promote none of the 2 replica(s)", "no failover", "replica-priority above 0"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for i, r := range reps {
+				if err := r.Client().ConfigSet(ctx, "replica-priority", strconv.Itoa(tt.priorities[i])).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got doctor.Check
+			for _, c := range doctor.Redis(ctx, sentinelEnv(s, tt.acks)) {
+				if c.Name == "at most once" {
+					got = c
+				}
+			}
+			ok := got.Status == tt.status
+			for _, w := range tt.says {
+				w = strings.NewReplacer("{0}", reps[0].Addr(), "{1}", reps[1].Addr()).Replace(w)
+				ok = ok && strings.Contains(got.Message, w)
+				if !strings.Contains(got.Message, w) {
+					t.Errorf("at most once does not say %q", w)
+				}
+			}
+			if !ok {
+				t.Errorf("replica-priority %v, min_replica_acks %d: at most once %s %q; want %s", tt.priorities, tt.acks, got.Status, got.Message, tt.status)
+			}
+		})
+	}
+}
+
+// startSentinel starts a Sentinel deployment of a master and n replicas,
+// each with AOF, noeviction and min-replicas-to-write 1 (deploy/redis.conf's
+// settings), and returns it with its replicas.
+func startSentinel(t *testing.T, n int) (*redistest.Sentinel, []*redistest.Node) {
+	t.Helper()
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: n, AppendOnly: true,
+		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	reps, err := s.Replicas(t.Context())
+	if err != nil || len(reps) != n {
+		t.Fatalf("replicas: %v %v", reps, err)
+	}
+	return s, reps
+}
+
+// sentinelEnv is a production environment on Sentinel s whose claims wait
+// for acks replica acknowledgements.
+func sentinelEnv(s *redistest.Sentinel, acks int) *environment.Environment {
+	return &environment.Environment{Name: "production", Redis: environment.Redis{URL: environment.DefaultRedisURL,
+		Sentinel: environment.Sentinel{Master: s.MasterName(), Addrs: s.SentinelAddrs()}, MinReplicaAcks: acks},
+		ClaimWindow: 16, Concurrency: 8}
 }
