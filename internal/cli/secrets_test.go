@@ -35,6 +35,8 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	// echoed either.
 	inURL := merge(good, map[string]string{"TIDINGS_REDIS_URL": fmt.Sprintf("redis://:%s@%s:%d/0", redisSecret, host, port)})
 	wrongSMTP := merge(good, map[string]string{"TIDINGS_SMTP_USERNAME": "someone-else"})
+	// A URL refused as malformed is not shown with its password either.
+	badURL := func(u string) map[string]string { return merge(good, map[string]string{"TIDINGS_REDIS_URL": u}) }
 
 	clean := writeCampaign(t, campaignFile{name: "sec", rows: []string{"ada@example.org,Ada,en,1"}})
 	refused := writeCampaign(t, campaignFile{name: "sec2", rows: []string{"ada@example.org,Ada,en,1", "joao@example.org,João,pt,1"}})
@@ -56,6 +58,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"failing send: redis down", down, []string{"send", clean, "--env", "staging", "--log-level", "debug"}, 3},
 		{"failing send: password in the URL", inURL, []string{"send", clean, "--env", "staging"}, 3},
 		{"failing doctor: redis down", down, []string{"doctor", "--env", "staging"}, 3},
+		{"URL without a host", badURL("redis://:" + redisSecret + "@:6379/0"), []string{"doctor", "--env", "staging", "--log-level", "debug"}, 2},
+		{"URL with a bad port", badURL("redis://:" + redisSecret + "@127.0.0.1:63x9/0"), []string{"send", clean, "--env", "staging", "--log-level", "debug"}, 2},
+		{"URL with an unknown scheme", badURL("http://:" + redisSecret + "@127.0.0.1:6379/0"), []string{"worker", "--env", "staging", "--log-level", "debug"}, 2},
+		{"URL with a bad escape", badURL("redis://:" + redisSecret + "%zz@127.0.0.1:6379/0"), []string{"status", "--env", "staging", "--log-level", "debug"}, 2},
 	}
 	for _, s := range steps {
 		r := cli(t, s.env, s.args...)
