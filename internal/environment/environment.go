@@ -431,7 +431,7 @@ func (e Environment) WithDefaults() Environment {
 // validate checks every setting; report locates a problem by the key it is
 // about (e.g. smtp.port), which Load turns into file:line or a variable.
 func (e *Environment) validate(report func(key, format string, args ...any)) {
-	if msg := redisURLProblem(e.Redis.URL); msg != "" {
+	if msg := redisURLProblem(e.Redis.URL, e.Redis.Sentinel.Master == "" && len(e.Redis.Cluster) == 0); msg != "" {
 		report("redis.url", "%s", msg)
 	}
 	if (e.Redis.Sentinel.Master == "") != (len(e.Redis.Sentinel.Addrs) == 0) {

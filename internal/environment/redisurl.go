@@ -16,8 +16,10 @@ const redisURLExample = "redis://10.0.0.1:6379/0 (rediss:// for TLS, unix:///run
 // redisURLProblem says what is wrong with a Redis URL ("" when nothing is),
 // with what to write instead. It never quotes a password: a URL that
 // cannot be parsed and may hold one (it has an @) is not shown at all,
-// one that can is shown redacted.
-func redisURLProblem(raw string) string {
+// one that can is shown redacted. needHost: the URL's address is the one
+// dialled (neither Sentinel nor Cluster, which take only its database,
+// user and TLS).
+func redisURLProblem(raw string, needHost bool) string {
 	shown := fmt.Sprintf("%q", raw)
 	if strings.Contains(raw, "@") {
 		shown = "the URL (not shown: it may hold a password)"
@@ -36,7 +38,7 @@ func redisURLProblem(raw string) string {
 	shown = fmt.Sprintf("%q", u.Redacted())
 	switch u.Scheme {
 	case "redis", "rediss":
-		if u.Hostname() == "" {
+		if u.Hostname() == "" && needHost {
 			return fmt.Sprintf("%s has no host (go-redis would dial localhost): write redis://HOST:PORT/DB, e.g. %s", shown, redisURLExample)
 		}
 		if f := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' }); len(f) > 1 {

@@ -68,3 +68,28 @@ func TestRedisURLErrorsNameTheSettingAndHideThePassword(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisURLOfSentinelOrClusterNeedsNoHost: with Sentinel or Cluster the
+// URL's address is not dialled (it gives the database, user and TLS), so
+// redis:///2 is accepted there, and refused alone.
+func TestRedisURLOfSentinelOrClusterNeedsNoHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		ok   bool
+	}{
+		{"sentinel", map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": "mymaster", "TIDINGS_REDIS_SENTINEL_ADDRS": "10.0.0.1:26379"}, true},
+		{"cluster", map[string]string{"TIDINGS_REDIS_CLUSTER_ADDRS": "10.0.0.1:6379"}, true},
+		{"alone", nil, false},
+	} {
+		vars := map[string]string{"HOME": t.TempDir(), "TIDINGS_REDIS_URL": "redis:///2"}
+		for k, v := range tt.vars {
+			vars[k] = v
+		}
+		_, err := environment.Load(nil, "", "staging", func(k string) string { return vars[k] })
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: redis:///2 gives %v; want accepted %v", tt.name, err, tt.ok)
+		}
+	}
+}
