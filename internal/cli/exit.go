@@ -75,8 +75,9 @@ func exitCode(err error, stderr io.Writer) int {
 // Redis password or permissions must change, and so is a campaign another
 // send is staging (refused for now), and a file the disk cannot hold now
 // (userfile.Error); everything else (cobra's own errors, a path or a
-// worker setting to fix too) a usage, configuration or input error the
-// user must fix (a Sentinel master name no Sentinel monitors too). An interrupted command's error is returned as it is.
+// worker setting or a Sentinel master name no Sentinel monitors too) a
+// usage, configuration or input error the user must fix. An interrupted
+// command's error is returned as it is.
 func classify(err error) error {
 	var ee *exitError
 	var fe *userfile.Error
