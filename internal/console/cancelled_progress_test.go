@@ -19,21 +19,7 @@ import (
 // cancelled".
 func TestConsoleDoesNotCountCancelledAsProgress(t *testing.T) {
 	t.Parallel()
-	w := consoletest.New(t, nil)
-	w.Stage(t, consoletest.Spec{Name: "stopped", N: 27, Canary: 1, Approve: true})
-	stop := w.StartWorker(t)
-	w.WaitState(t, "stopped", store.StateAwaitingApproval, time.Minute)
-	stop()
-	s := newSite(t, w, false)
-	op := s.signIn(t, operatorToken)
-	csrf := op.csrf("/c/stopped")
-	if code, body := op.post("/c/stopped/cancel", url.Values{"csrf": {csrf}, "reason": {"wrong recipients file"}, "confirm": {"stopped"}}); code != 200 {
-		t.Fatalf("cancel: %d %s", code, body)
-	}
-	st := w.WaitState(t, "stopped", store.StateCancelled, 10*time.Second)
-	if st.Counts[store.OutcomeSent] != 9 || st.Counts[store.OutcomeCancelled] != 18 {
-		t.Fatalf("setup: counts %v, want 9 sent and 18 cancelled", st.Counts)
-	}
+	w, _, op := cancelledAfterCanary(t)
 	cliList, _ := w.CLI(t, "status", "--env", consoletest.EnvName)
 	_, page, _ := op.get("/")
 	row := regexp.MustCompile(`(?s)<a href="/c/stopped">stopped</a>.*?</tr>`).FindString(page)
@@ -50,4 +36,42 @@ func TestConsoleDoesNotCountCancelledAsProgress(t *testing.T) {
 	if want := "9 of 27 recipients done, 18 cancelled"; !strings.Contains(page, want) {
 		t.Errorf("the campaign page does not say %q:\n%s", want, page)
 	}
+}
+
+// TestDashboardProgressAgreesWithTheConsole: the Grafana dashboard's
+// Progress panel, evaluated by Prometheus's own engine over the console's
+// /metrics, shows the cancelled campaign of
+// TestConsoleDoesNotCountCancelledAsProgress at 33% (9 of 27 done), as the
+// console and `tidings status` do: cancelled recipients are not progress
+// (statusview.Handled), so a campaign cancelled after its canary never
+// shows a full bar on the wall screen.
+func TestDashboardProgressAgreesWithTheConsole(t *testing.T) {
+	t.Parallel()
+	_, s, _ := cancelledAfterCanary(t)
+	_, body, _ := s.anonymous(t).get("/metrics")
+	expr := dashboardExpr(t, "Progress")
+	promQL(t, body, "round(100 * sum("+expr+"))", map[string]float64{"{}": 33})
+}
+
+// cancelledAfterCanary runs campaign "stopped" (27 recipients, a canary of
+// one per language) until it awaits approval, stops the worker, and
+// cancels it from the console as an operator: 9 sent, 18 cancelled.
+func cancelledAfterCanary(t *testing.T) (*consoletest.World, *site, *client) {
+	t.Helper()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "stopped", N: 27, Canary: 1, Approve: true})
+	stop := w.StartWorker(t)
+	w.WaitState(t, "stopped", store.StateAwaitingApproval, time.Minute)
+	stop()
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	csrf := op.csrf("/c/stopped")
+	if code, body := op.post("/c/stopped/cancel", url.Values{"csrf": {csrf}, "reason": {"wrong recipients file"}, "confirm": {"stopped"}}); code != 200 {
+		t.Fatalf("cancel: %d %s", code, body)
+	}
+	st := w.WaitState(t, "stopped", store.StateCancelled, 10*time.Second)
+	if st.Counts[store.OutcomeSent] != 9 || st.Counts[store.OutcomeCancelled] != 18 {
+		t.Fatalf("setup: counts %v, want 9 sent and 18 cancelled", st.Counts)
+	}
+	return w, s, op
 }

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
@@ -219,13 +220,7 @@ func keys[V any](m map[string]V) []string {
 // package. Without promtool the test skips, and fails under CI=true.
 func TestAlertRules(t *testing.T) {
 	t.Parallel()
-	bin, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("promtool is not installed (apt-get install prometheus): %v", err)
-		}
-		t.Skipf("promtool is not installed (apt-get install prometheus): %v", err)
-	}
+	bin := fixture.Tool(t, "promtool", "prometheus")
 	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
 		cmd := exec.CommandContext(t.Context(), bin, args...)
 		cmd.Dir = repo(t, "deploy/prometheus")
