@@ -24,7 +24,10 @@ type metrics struct {
 	journal    atomic.Pointer[journal.Writer] // set once the worker runs
 }
 
-func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue string) (*metrics, error) {
+// newMetrics registers the worker's metrics with reg, each labelled
+// environment=env when env is set (one Prometheus may scrape the workers
+// of several environments).
+func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env string) (*metrics, error) {
 	m := &metrics{
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tidings_messages_total", Help: "Recipients processed by this worker, by campaign, matched language and outcome.",
@@ -43,6 +46,9 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue stri
 	}
 	if reg == nil {
 		return m, nil
+	}
+	if env != "" {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{"environment": env}, reg)
 	}
 	queues := &queueCollector{insp: asynq.NewInspectorFromRedisClient(rdb), queue: queue,
 		desc: prometheus.NewDesc("tidings_queue_tasks", "asynq tasks of the tidings queue by state (size is the total).", []string{"queue", "state"}, nil)}

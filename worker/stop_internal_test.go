@@ -64,7 +64,7 @@ func TestStopAfterALostReply(t *testing.T) {
 	}}
 	hooked.AddHook(h)
 	st := store.New(hooked)
-	m, err := newMetrics(nil, plain, "q")
+	m, err := newMetrics(nil, plain, "q", "")
 	if err != nil {
 		t.Fatal(err)
 	}

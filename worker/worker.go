@@ -115,7 +115,8 @@ type Config struct {
 	Journal journal.Config
 	// Logger receives structured logs (default: discard).
 	Logger *slog.Logger
-	// Metrics, when set, receives the worker's Prometheus metrics.
+	// Metrics, when set, receives the worker's Prometheus metrics, each
+	// labelled environment=Env when Env is set.
 	Metrics prometheus.Registerer
 	// Env is the environment name, recorded in audit entries. A worker
 	// runs the campaigns staged in its environment only (every campaign
@@ -279,7 +280,7 @@ func New(cfg Config) (*Worker, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("new worker: %w", err)
 	}
-	m, err := newMetrics(cfg.Metrics, cfg.Redis, cfg.Queue)
+	m, err := newMetrics(cfg.Metrics, cfg.Redis, cfg.Queue, cfg.Env)
 	if err != nil {
 		return nil, fmt.Errorf("new worker: %w", err)
 	}

@@ -48,9 +48,9 @@ func TestWorkerMetricsCountFinalFailuresAsFailed(t *testing.T) {
 	var body string
 	wait.For(t, 10*time.Second, "the worker's metrics to count the 4 recipients", func() bool {
 		_, body = httpGet(t, "http://"+addr+"/metrics")
-		return regexp.MustCompile(`tidings_messages_total\{campaign="lastfail",lang="en",outcome="[a-z-]+"\} 4`).MatchString(body)
+		return regexp.MustCompile(`tidings_messages_total\{campaign="lastfail",environment="staging",lang="en",outcome="[a-z-]+"\} 4`).MatchString(body)
 	}, func() string { return grepLines(body, "tidings_messages_total") })
-	if want := `tidings_messages_total{campaign="lastfail",lang="en",outcome="failed"} 4`; !strings.Contains(body, want) {
+	if want := `tidings_messages_total{campaign="lastfail",environment="staging",lang="en",outcome="failed"} 4`; !strings.Contains(body, want) {
 		t.Errorf("4 recipients failed for good (status: failed 4, nothing waits for a retry), but the worker's metrics do not say %s:\n%s",
 			want, grepLines(body, "tidings_messages_total"))
 	}

@@ -88,21 +88,28 @@ func TestWorkerMetrics(t *testing.T) {
 	var body string
 	wait.For(t, 10*time.Second, "the clean campaign's messages to be counted", func() bool {
 		_, body = httpGet(t, "http://"+addr+"/metrics")
-		return strings.Contains(body, `tidings_messages_total{campaign="metrics-ok",lang="ja",outcome="sent"} 1`)
+		return strings.Contains(body, `tidings_messages_total{campaign="metrics-ok",environment="staging",lang="ja",outcome="sent"} 1`)
 	})
 	for _, want := range []string{
-		`tidings_messages_total{campaign="metrics-ok",lang="en",outcome="sent"} 1`,
-		`tidings_messages_total{campaign="metrics-ok",lang="de",outcome="sent"} 1`,
-		`tidings_messages_total{campaign="metrics-bounce",lang="en",outcome="`,
-		`tidings_send_duration_seconds_bucket{le=`,
-		`tidings_send_duration_seconds_count `,
-		`tidings_rate_limit_wait_seconds_total `,
-		`tidings_auto_pauses_total{campaign="metrics-bounce"} 1`,
-		`tidings_queue_tasks{queue=`,
-		`tidings_worker_up 1`,
+		`tidings_messages_total{campaign="metrics-ok",environment="staging",lang="en",outcome="sent"} 1`,
+		`tidings_messages_total{campaign="metrics-ok",environment="staging",lang="de",outcome="sent"} 1`,
+		`tidings_messages_total{campaign="metrics-bounce",environment="staging",lang="en",outcome="`,
+		`tidings_send_duration_seconds_bucket{environment="staging",le=`,
+		`tidings_send_duration_seconds_count{environment="staging"} `,
+		`tidings_rate_limit_wait_seconds_total{environment="staging"} `,
+		`tidings_auto_pauses_total{campaign="metrics-bounce",environment="staging"} 1`,
+		`tidings_queue_tasks{environment="staging",queue=`,
+		`tidings_worker_up{environment="staging"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// One Prometheus scraping the workers of staging and production tells
+	// their series apart: every tidings_ sample names the environment.
+	for _, l := range strings.Split(grepLines(body, "tidings_"), "\n") {
+		if strings.HasPrefix(l, "tidings_") && !strings.Contains(l, `environment="staging"`) {
+			t.Errorf("/metrics: %s has no environment=\"staging\"", l)
 		}
 	}
 	if t.Failed() {

@@ -61,7 +61,7 @@ func TestFailingAlertDoesNotPageForAFinishedCampaign(t *testing.T) {
 
 	s := newSite(t, w, false)
 	_, body, _ := s.anonymous(t).get("/metrics")
-	sample := regexp.MustCompile(`(?m)^tidings_campaign_recipients\{campaign="stale-list",lang="[^"]*",outcome="([a-z-]+)"\} (\S+)$`)
+	sample := regexp.MustCompile(`(?m)^tidings_campaign_recipients\{campaign="stale-list",environment="test",lang="[^"]*",outcome="([a-z-]+)"\} (\S+)$`)
 	var bad, attempted float64
 	for _, m := range sample.FindAllStringSubmatch(body, -1) {
 		v, _ := strconv.ParseFloat(m[2], 64)
@@ -73,7 +73,7 @@ func TestFailingAlertDoesNotPageForAFinishedCampaign(t *testing.T) {
 			attempted += v
 		}
 	}
-	if !strings.Contains(body, `tidings_campaign_state{campaign="stale-list",state="done"} 1`) || attempted == 0 {
+	if !strings.Contains(body, `tidings_campaign_state{campaign="stale-list",environment="test",state="done"} 1`) || attempted == 0 {
 		t.Fatalf("the console's /metrics does not show the done campaign:\n%s", body)
 	}
 	ratio := bad / attempted
@@ -105,7 +105,7 @@ func TestFailingAlertDoesNotPageForAFinishedCampaign(t *testing.T) {
 			if m := regexp.MustCompile(`>\s*([0-9.]+)\s*$`).FindStringSubmatch(strings.TrimSpace(r.Expr)); m != nil {
 				threshold, _ = strconv.ParseFloat(m[1], 64)
 			}
-			fires := ratio > threshold && !strings.Contains(r.Expr, `and on (campaign) tidings_campaign_state{state="running"} == 1`)
+			fires := ratio > threshold && !strings.Contains(r.Expr, `and on (environment, campaign) tidings_campaign_state{state="running"} == 1`)
 			if fires {
 				t.Errorf("alert %s (severity %s) pages for campaign stale-list, done (%s of the attempted failed, above %v): "+
 					"its expression selects every campaign the console lists, whatever its state, so a finished campaign pages on-call for ever "+

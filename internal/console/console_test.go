@@ -420,17 +420,17 @@ func TestMetricsShowPausedCampaign(t *testing.T) {
 	s := newSite(t, w, false)
 	_, body, _ := s.anonymous(t).get("/metrics")
 	for _, want := range []string{
-		`tidings_campaign_state{campaign="metered",state="paused"} 1`,
-		`tidings_campaign_state{campaign="metered",state="running"} 0`,
-		`tidings_campaign_state{campaign="other",state="running"} 1`,
-		`tidings_campaign_awaiting_approval{campaign="metered"} 0`,
-		`tidings_campaign_recipients{campaign="metered",lang="de",outcome="pending"} 2`,
-		`tidings_campaign_recipients{campaign="metered",lang="ar",outcome="sent"} 0`,
-		`tidings_campaign_rows{campaign="metered"} 18`,
-		`tidings_campaign_work_waiting{campaign="other"} 1`, // running, nothing released: no worker picked it up
-		`tidings_console_redis_up 1`,
+		`tidings_campaign_state{campaign="metered",environment="test",state="paused"} 1`,
+		`tidings_campaign_state{campaign="metered",environment="test",state="running"} 0`,
+		`tidings_campaign_state{campaign="other",environment="test",state="running"} 1`,
+		`tidings_campaign_awaiting_approval{campaign="metered",environment="test"} 0`,
+		`tidings_campaign_recipients{campaign="metered",environment="test",lang="de",outcome="pending"} 2`,
+		`tidings_campaign_recipients{campaign="metered",environment="test",lang="ar",outcome="sent"} 0`,
+		`tidings_campaign_rows{campaign="metered",environment="test"} 18`,
+		`tidings_campaign_work_waiting{campaign="other",environment="test"} 1`, // running, nothing released: no worker picked it up
+		`tidings_console_redis_up{environment="test"} 1`,
 		"# TYPE tidings_campaign_seconds_since_progress gauge",
-		`tidings_campaign_seconds_since_progress{campaign="other"} `, // no outcome yet: since its recipients became due
+		`tidings_campaign_seconds_since_progress{campaign="other",environment="test"} `, // no outcome yet: since its recipients became due
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -438,6 +438,33 @@ func TestMetricsShowPausedCampaign(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", body)
+	}
+}
+
+// TestMetricsNameTheEnvironment: one Prometheus that scrapes the consoles
+// of several environments (staging and production, whose campaigns may
+// share names) must tell their series apart: every tidings_ sample of the
+// console's /metrics, tidings_console_redis_up included, carries
+// environment="<the console's environment>".
+func TestMetricsNameTheEnvironment(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "labelled", N: 3})
+	s := newSite(t, w, false)
+	_, body, _ := s.anonymous(t).get("/metrics")
+	want := `environment="` + consoletest.EnvName + `"`
+	n := 0
+	for _, l := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(l, "tidings_") {
+			continue
+		}
+		n++
+		if !strings.Contains(l, want) {
+			t.Errorf("/metrics: %s has no %s: staging and production series of one Prometheus would merge", l, want)
+		}
+	}
+	if n == 0 {
+		t.Fatalf("/metrics has no tidings_ sample:\n%s", body)
 	}
 }
 
@@ -461,13 +488,13 @@ func TestETA(t *testing.T) {
 		{"/", list, "<td data-label=\"ETA\">after approval</td>"},
 		{"/c/rated", rated, "<dt>ETA</dt><dd>1s</dd>"},
 		{"/c/canary", canary, "<dt>ETA</dt><dd>after approval</dd>"},
-		{"/metrics", metrics, `tidings_campaign_eta_seconds{campaign="rated"} 1.2`},
+		{"/metrics", metrics, `tidings_campaign_eta_seconds{campaign="rated",environment="test"} 1.2`},
 	} {
 		if !strings.Contains(tt.body, tt.want) {
 			t.Errorf("%s lacks %s\n%s", tt.page, tt.want, tt.body)
 		}
 	}
-	if strings.Contains(metrics, `tidings_campaign_eta_seconds{campaign="canary"}`) {
+	if strings.Contains(metrics, `tidings_campaign_eta_seconds{campaign="canary",environment="test"}`) {
 		t.Errorf("/metrics has an ETA for a campaign that waits for an approval")
 	}
 }

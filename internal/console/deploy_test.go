@@ -44,6 +44,23 @@ func checkNames(t *testing.T, where, expr string, known map[string]bool) {
 	}
 }
 
+// grouping matches PromQL's by (...) and on (...) clauses.
+var grouping = regexp.MustCompile(`\b(by|on)\s*\(([^)]*)\)`)
+
+// selector matches a tidings_ metric with its label matchers, if any.
+var selector = regexp.MustCompile(`tidings_[a-z_]+(\{[^}]*\})?`)
+
+// checkEnvironment fails for every tidings_ metric in expr that is not
+// restricted to the dashboard's environment variable.
+func checkEnvironment(t *testing.T, where, expr string) {
+	t.Helper()
+	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
+		if !strings.Contains(m[1], `environment=~"$environment"`) {
+			t.Errorf("%s: %s is not restricted to environment=~\"$environment\"", where, m[0])
+		}
+	}
+}
+
 func readRepo(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", path))
@@ -83,6 +100,11 @@ func TestPrometheusAlerts(t *testing.T) {
 				t.Errorf("rule %+v: want alert, expr, a severity label and a summary", r)
 			}
 			checkNames(t, "alerts.yml "+r.Alert, r.Expr, known)
+			for _, m := range grouping.FindAllStringSubmatch(r.Expr, -1) {
+				if !strings.Contains(m[2], "environment") {
+					t.Errorf("alerts.yml %s: %q does not keep the environment: campaigns of staging and production (one Prometheus) would be summed or matched together", r.Alert, m[0])
+				}
+			}
 		}
 	}
 	if n < 4 {
@@ -95,8 +117,14 @@ func TestPrometheusAlerts(t *testing.T) {
 func TestGrafanaDashboard(t *testing.T) {
 	t.Parallel()
 	var d struct {
-		Title  string `json:"title"`
-		UID    string `json:"uid"`
+		Title      string `json:"title"`
+		UID        string `json:"uid"`
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Query any    `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
 		Panels []struct {
 			Title   string             `json:"title"`
 			Type    string             `json:"type"`
@@ -115,6 +143,15 @@ func TestGrafanaDashboard(t *testing.T) {
 	if d.Title == "" || d.UID == "" || len(d.Panels) < 6 {
 		t.Fatalf("dashboard %q (uid %q) with %d panels", d.Title, d.UID, len(d.Panels))
 	}
+	vars := map[string]string{}
+	for _, v := range d.Templating.List {
+		q, _ := v.Query.(map[string]any) // a query variable's {"query": ...}
+		vars[v.Name], _ = q["query"].(string)
+	}
+	if _, ok := vars["environment"]; !ok {
+		t.Errorf("the dashboard has no environment variable (variables %v): one Prometheus scraping staging and production shows both as one", vars)
+	}
+	checkEnvironment(t, "dashboard variable campaign", vars["campaign"])
 	known := knownMetrics()
 	for _, p := range d.Panels {
 		if p.Type == "" || p.GridPos.W == 0 || p.GridPos.H == 0 || len(p.Targets) == 0 {
@@ -125,6 +162,7 @@ func TestGrafanaDashboard(t *testing.T) {
 				t.Errorf("panel %q: query %q on datasource %q", p.Title, q.Expr, q.Datasource.UID)
 			}
 			checkNames(t, "dashboard "+p.Title, q.Expr, known)
+			checkEnvironment(t, "dashboard "+p.Title, q.Expr)
 		}
 	}
 }

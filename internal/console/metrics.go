@@ -15,7 +15,8 @@ import (
 )
 
 // Campaign metrics, read from Redis on every scrape (every campaign of the
-// environment, whichever worker sends it). Documented in docs/console.md.
+// environment, whichever worker sends it), each with the label environment
+// (Config.Env) besides those below. Documented in docs/console.md.
 var (
 	descState = prometheus.NewDesc("tidings_campaign_state",
 		"1 for the campaign's current state, 0 for the others (staged, running, awaiting-approval, paused, cancelled, done).",
@@ -62,7 +63,12 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 		defer cancel()
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(&collector{s: s, ctx: ctx})
+		var r prometheus.Registerer = reg
+		if s.cfg.Env != "" {
+			// One Prometheus may scrape several environments' consoles.
+			r = prometheus.WrapRegistererWith(prometheus.Labels{"environment": s.cfg.Env}, reg)
+		}
+		r.MustRegister(&collector{s: s, ctx: ctx})
 		g = append(g, reg)
 	}
 	promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slogAdapter{s.log}}).ServeHTTP(w, r)

@@ -267,7 +267,7 @@ func TestConsoleOnCall(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if want := `tidings_campaign_state{campaign="` + name + `",state="paused"} 1`; !strings.Contains(string(metrics), want) {
+	if want := `tidings_campaign_state{campaign="` + name + `",environment="` + envName + `",state="paused"} 1`; !strings.Contains(string(metrics), want) {
 		t.Errorf("/metrics lacks %s", want)
 	}
 	// The operator's session without the CSRF token: refused.
