@@ -248,7 +248,7 @@ func TestCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n == 0 {
+	if n.Recipients == 0 {
 		t.Fatal("nothing cancelled")
 	}
 	var te *store.TransitionError

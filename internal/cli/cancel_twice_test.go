@@ -1,8 +1,14 @@
 package cli
 
 import (
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestSecondCancelSaysAlreadyCancelled: a second `tidings cancel` of a
@@ -41,4 +47,50 @@ func TestSecondCancelSaysAlreadyCancelled(t *testing.T) {
 	if len(reasons) != 1 || reasons[0] != "wrong recipients file" {
 		t.Errorf("audit log's cancels: %q, want the first one only", reasons)
 	}
+}
+
+// TestCancelSaysTheCountIsNotFinalWhileMessagesAreInFlight: `tidings
+// cancel` while a worker holds a message in the SMTP server's hands (the
+// server has not answered its RCPT yet) says how many it cancelled, that
+// some were being sent (claimed by the worker) and so the count is not
+// final, and where to read the final one; once the server answers, the
+// worker records them (the held one sent), as status then says.
+func TestCancelSaysTheCountIsNotFinalWhileMessagesAreInFlight(t *testing.T) {
+	t.Parallel()
+	renv, _ := redisEnv(t)
+	held, release := make(chan string, 8), make(chan struct{})
+	var once sync.Once
+	smtp := startSMTP(t, smtpcapture.Config{Fault: func(rcpt string) error {
+		held <- rcpt
+		<-release
+		return nil
+	}})
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	env := merge(renv, smtpEnv(smtp))
+	file := writeCampaign(t, campaignFile{name: "inflight", rows: []string{"ada@example.org,Ada,en,1", "bo@example.org,Bo,en,2", "cy@example.org,Cy,en,3"}})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	_, log := startWorker(t, env, "--concurrency", "1", "--log-level", "warn")
+	select {
+	case <-held:
+	case <-time.After(time.Minute):
+		t.Fatalf("no message reached the SMTP server\n%s", log)
+	}
+	r := cli(t, env, "cancel", "inflight", "--env", "staging", "--reason", "wrong recipients file")
+	m := regexp.MustCompile(`^Cancelled inflight: (\d+) unsent recipients recorded as cancelled; (\d+) were being sent at that moment`).FindStringSubmatch(r.stdout)
+	if r.code != 0 || m == nil || m[2] == "0" {
+		t.Fatalf("cancel while a message is in the SMTP server's hands: want exit 0 saying how many were being sent\n%s", r)
+	}
+	contains(t, "cancel's output", r.stdout, "so this count is not final: run `tidings status inflight --env staging` for the final count")
+	once.Do(func() { close(release) })
+	// The worker records those in flight (the one held, and the rest of
+	// its claim window: sent, or given back as cancelled): none is left in
+	// doubt, and the final count adds up.
+	wait.For(t, time.Minute, "the messages in flight to be recorded", func() bool {
+		st := status(t, env, "inflight")
+		return st.Counts["sent"] >= 1 && st.Counts["sent"]+st.Counts["cancelled"] == 3 && st.Counts["in-doubt"] == 0
+	}, func() string {
+		return cli(t, env, "status", "inflight", "--env", "staging").stdout + "\n" + log.String()
+	})
 }

@@ -53,7 +53,7 @@ var controls = []control{{
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
 		n, already, err := s.Cancel(ctx, c, who, why)
-		return already.AlreadyOr(c, "cancel", fmt.Sprintf("Cancelled %s: %d unsent recipients recorded as cancelled.", c, n)), err
+		return already.AlreadyOr(c, "cancel", "Cancelled "+c+": "+n.Say(fmt.Sprintf("run `tidings status %s --env %s` for the final count.", c, who.Env))), err
 	},
 }, {
 	use: "retry CAMPAIGN --env ENV [--permanent] [--code CODE]", short: "Re-queue failures (temporary ones; --permanent: 5xx refusals too); never re-sends anyone sent or in doubt",

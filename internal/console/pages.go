@@ -465,10 +465,10 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("Type the campaign name (%s) to confirm the cancel.", c))
 			return
 		}
-		var n int
+		var n store.Cancelled
 		var already *store.Control
 		n, already, err = s.cfg.Store.Cancel(ctx, c, actor, reason)
-		msg = already.AlreadyOr("It", "cancel", fmt.Sprintf("Cancelled: %d unsent recipients recorded as cancelled.", n))
+		msg = already.AlreadyOr("It", "cancel", "Cancelled: "+n.Say("this page shows the final count once they are."))
 	case "retry":
 		// Permanent failures too only from the form that says what they are.
 		scope := store.RetryScope{Permanent: r.PostFormValue("permanent") != "", Code: strings.TrimSpace(r.PostFormValue("code"))}

@@ -291,67 +291,95 @@ const CanaryRunning = "canary-running"
 // for a staging that is no longer the campaign's.
 const StagedAgain = "staged-again"
 
+// Cancelled is what a Cancel recorded.
+type Cancelled struct {
+	// Recipients is how many recipients not yet sent it recorded as
+	// cancelled.
+	Recipients int
+	// InFlight is how many it found being sent at that moment (in the SMTP
+	// server's hands): recorded in-doubt until their senders record the
+	// real outcome (sent, failed, or in doubt for good), so the counts are
+	// final only once they have.
+	InFlight int
+}
+
+// Say says what the cancel recorded: how many recipients it cancelled
+// and, when some were being sent at that moment, that the count is not
+// final until their outcomes are recorded; final says where to read the
+// final count.
+func (c Cancelled) Say(final string) string {
+	if c.InFlight == 0 {
+		return fmt.Sprintf("%d unsent recipients recorded as cancelled.", c.Recipients)
+	}
+	return fmt.Sprintf("%d unsent recipients recorded as cancelled; %d were being sent at that moment (claimed by a worker) "+
+		"and end sent, failed, in doubt or cancelled once it records them, so this count is not final: %s", c.Recipients, c.InFlight, final)
+}
+
 // Cancel stops campaign c for good: it sets the state cancelled (claims
 // stop at once), then records every recipient not yet sent as cancelled
 // (one being sent at that moment as in-doubt, until its sender records
 // the real outcome), so that counts reconcile. It returns how many
-// recipients it cancelled. Cancelling a cancelled campaign records the
+// recipients it cancelled and how many were in flight. Cancelling a cancelled campaign records the
 // recipients a cancel interrupted left unrecorded, if any, and no audit
 // entry: when it finds none, it changed nothing, and Cancel returns the
 // cancel in force (who, when, why); else nil.
-func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (int, *Control, error) {
+func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (Cancelled, *Control, error) {
 	// The staging cancelled and swept is the one read here (the move is
 	// made only while it is the campaign's: one staged again meanwhile is
 	// not what the operator saw, and is left alone, PausedFor StagedAgain).
 	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return 0, nil, fmt.Errorf("cancel %s: read meta: %w", c, err)
+		return Cancelled{}, nil, fmt.Errorf("cancel %s: read meta: %w", c, err)
 	}
 	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage})
 	if !ok {
-		return 0, nil, err
+		return Cancelled{}, nil, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	total, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
-	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || err != nil {
-		return total, nil, err
+	total, inFlight, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
+	done := Cancelled{Recipients: total, InFlight: inFlight}
+	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
+		return done, nil, err
 	}
 	ctl, err := s.inForce(ctx, c, "cancel", StateCancelled)
-	return 0, ctl, err
+	return Cancelled{}, ctl, err
 }
 
 // sweep runs lua/sweep_chunk.lua for action (cancel or retry, of the
-// failures of scope) on every chunk of c and returns the sum of its
-// answers. A chunk whose write
+// failures of scope) on every chunk of c and returns the sums of its
+// answers: the recipients cancelled or re-queued, and those a cancel found
+// being sent. A chunk whose write
 // the replicas did not acknowledge does not stop the others (the write was
 // made on the master), nor does a chunk Redis lost: the first *AckError and
 // the *LostChunksError are returned at the end.
-func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (int, error) {
+func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (total, inFlight int, err error) {
 	k := keysFor(c)
-	total := 0
 	var ackErr error
 	if action == "retry" && scope.Permanent {
 		action = "retry-permanent"
 	}
 	// Only stage's chunks are swept: a staging begun since is left alone.
-	err := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
+	err = s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
 		args := []any{action, ms(time.Now()), batch, chunk, stage, scope.Code}
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
 		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued}, args...)
-		n, _ := v.(int64)
-		total += int(n)
+		if r, _ := v.([]any); len(r) == 2 {
+			n, _ := r[0].(int64)
+			f, _ := r[1].(int64)
+			total, inFlight = total+int(n), inFlight+int(f)
+		}
 		ackErr = cmp.Or(ackErr, ack)
 		return err
 	})
 	if lost := (*LostChunksError)(nil); err != nil && !errors.As(err, &lost) {
-		return total, err
+		return total, inFlight, err
 	}
-	return total, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
+	return total, inFlight, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
 }
 
 // RetryScope says which failed recipients Retry re-queues: those whose
@@ -423,7 +451,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor, scope RetryScope) 
 	if stage != ctl.Stage {
 		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging"}
 	}
-	total, partial := s.sweep(ctx, c, "retry", stage, scope)
+	total, _, partial := s.sweep(ctx, c, "retry", stage, scope)
 	var lost *LostChunksError
 	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return total, fmt.Errorf("retry %s: %w", c, partial)

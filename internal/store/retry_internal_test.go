@@ -38,7 +38,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateCancelled)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{})
+	n, _, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{})
 	if err != nil || n != 0 {
 		t.Fatalf("retry of a cancelled campaign's chunk: %d, %v; want 0", n, err)
 	}
@@ -49,7 +49,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{}); err != nil || n != 1 {
+	if n, _, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{}); err != nil || n != 1 {
 		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
 	}
 }
@@ -79,8 +79,8 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	stage("mc")
 	n, _, err := s.Cancel(ctx, "mc", Actor{Who: "t"}, "x")
 	lostChunk0("cancel", err)
-	if n != 1 {
-		t.Errorf("cancelled %d, want 1 (chunk 1's recipient)", n)
+	if n.Recipients != 1 {
+		t.Errorf("cancelled %d, want 1 (chunk 1's recipient)", n.Recipients)
 	}
 
 	stage("mr")
@@ -91,10 +91,10 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, err = s.Retry(ctx, "mr", Actor{Who: "t"}, RetryScope{})
+	requeued, err := s.Retry(ctx, "mr", Actor{Who: "t"}, RetryScope{})
 	lostChunk0("retry", err)
-	if n != 1 {
-		t.Errorf("re-queued %d, want 1 (chunk 1's temporary failure)", n)
+	if requeued != 1 {
+		t.Errorf("re-queued %d, want 1 (chunk 1's temporary failure)", requeued)
 	}
 	if st := s.rdb.HGet(ctx, k.control, "state").Val(); st != string(StateRunning) {
 		t.Errorf("state after the retry: %s, want running (the re-queued recipient is sent)", st)

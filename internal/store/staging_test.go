@@ -496,7 +496,7 @@ func TestCancelOfTheStagingItRead(t *testing.T) {
 	if s.Stage != anew.Stage || s.State == store.StateCancelled || s.Counts[store.OutcomePending] != 21 {
 		t.Fatalf("the new staging after the cancel: %s (%s), counts %v; want it untouched", s.State, s.Stage, s.Counts)
 	}
-	if n, _, err := st.Cancel(ctx, "c-read", who, "wrong file"); err != nil || n != 21 {
-		t.Errorf("cancel again: %d, %v; want the new staging's 21 cancelled", n, err)
+	if n, _, err := st.Cancel(ctx, "c-read", who, "wrong file"); err != nil || n.Recipients != 21 {
+		t.Errorf("cancel again: %d, %v; want the new staging's 21 cancelled", n.Recipients, err)
 	}
 }

@@ -399,7 +399,7 @@ func TestTransitions(t *testing.T) {
 		{"cancel", cancel, store.StateCancelled, ""},
 		{"cancel again", again("cancel", "already cancelled by "+who.String(), func() (*store.Control, error) {
 			n, already, err := st.Cancel(ctx, "c3", who, "other reason")
-			if n != 0 || already != nil && already.Reason != "wrong file" {
+			if n != (store.Cancelled{}) || already != nil && already.Reason != "wrong file" {
 				return nil, fmt.Errorf("a second cancel cancelled %d more and returned %+v, want 0 and the first cancel (wrong file)", n, already)
 			}
 			return already, err
@@ -723,6 +723,40 @@ func claimR0(t *testing.T, st *store.Store, c string) (*store.Ledger, store.Poli
 		t.Fatalf("claim: %v %v", r, err)
 	}
 	return l, p
+}
+
+// TestCancelCountsTheRecipientsInFlight: a cancel while a message is in
+// the SMTP server's hands (r0 claimed, no outcome yet) cancels the other
+// two and says one was being sent: its outcome is not known yet (sent,
+// failed or in doubt once its sender records it), so the cancelled count
+// is not the final word, and `tidings cancel` must say so.
+func TestCancelCountsTheRecipientsInFlight(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	l, p := claimR0(t, st, "c-flight")
+	got, _, err := st.Cancel(ctx, "c-flight", store.Actor{Who: "oncall"}, "stop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.Cancelled{Recipients: 2, InFlight: 1}); got != want {
+		t.Errorf("cancel with r0 being sent: %+v, want %+v", got, want)
+	}
+	// Its sender's record is the final word: r0 was sent.
+	if _, err := l.Step(ctx, []store.Record{{ID: "r0", Lang: "de", Kind: store.KindSent, Token: "w/1"}}, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Status(ctx, "c-flight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts[store.OutcomeSent] != 1 || s.Counts[store.OutcomeCancelled] != 2 || s.Counts[store.OutcomeInDoubt] != 0 {
+		t.Errorf("counts after r0's sender recorded it sent: %v, want 1 sent, 2 cancelled", s.Counts)
+	}
+	// A second cancel finds nobody in flight and changes nothing.
+	if got, already, err := st.Cancel(ctx, "c-flight", store.Actor{Who: "oncall"}, "again"); err != nil || got != (store.Cancelled{}) || already == nil {
+		t.Errorf("second cancel: %+v, %+v, %v; want nothing counted and the first cancel in force", got, already, err)
+	}
 }
 
 func TestTemporaryFailureAfterCancel(t *testing.T) {

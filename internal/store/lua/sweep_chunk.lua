@@ -36,12 +36,14 @@
 -- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
 --       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
 --       keeps ('' for any), then id, lang pairs
--- Returns the number of recipients it cancelled or re-queued: none once
--- another staging of the campaign has begun (its ledger and counters are
--- not this sweep's).
+-- Returns {n, sending}: n the number of recipients it cancelled or
+-- re-queued, sending (a cancel's) the number it found being sent and
+-- recorded in doubt until their senders record the real outcome; {0, 0}
+-- once another staging of the campaign has begun (its ledger and counters
+-- are not this sweep's).
 local retry, permanent, want = ARGV[1] ~= 'cancel', ARGV[1] == 'retry-permanent', ARGV[6]
 local ctl = redis.call('HMGET', KEYS[5], 'state', 'stage')
-if ctl[2] ~= ARGV[5] or (retry and ctl[1] == 'cancelled') then return 0 end
+if ctl[2] ~= ARGV[5] or (retry and ctl[1] == 'cancelled') then return {0, 0} end
 local function count(lang, outcome, n)
   redis.call('HINCRBY', KEYS[2], outcome, n)
   redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
@@ -56,7 +58,7 @@ local function requeued(flag, code)
   end
   return false
 end
-local n = 0
+local n, sending = 0, 0
 for i = 7, #ARGV, 2 do
   local id, lang = ARGV[i], ARGV[i + 1]
   local cur = redis.call('HGET', KEYS[1], id) or 'none|0||||'
@@ -80,6 +82,7 @@ for i = 7, #ARGV, 2 do
     local to, kept, why, c = 'cancelled', '', 'cancelled', ''
     if st == 'sending' then
       to, kept, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it'
+      sending = sending + 1
       -- Its first attempt counts now, as lua/step.lua counts a claim a
       -- crash left in doubt: the late record of an entry in doubt does not.
       if a == '1' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':attempted', 1) end
@@ -115,4 +118,4 @@ if retry and n > 0 then
     redis.call('HSET', KEYS[5], 'batch_done_at', 0)
   end
 end
-return n
+return {n, sending}
