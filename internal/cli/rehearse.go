@@ -66,7 +66,7 @@ func (a *app) cmdDemo() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "tidings demo: rehearsing the sample campaign %q from %s\n\n", b.Campaign.Name, absPath(file))
-			if _, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out}); err != nil {
+			if _, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out, Keep: []string{demo.CampaignDir}}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "\nOpen the campaign in the web console (gallery, recipients; loopback only):\n  %s console --campaign %s\n", buildinfo.Invocation(), absPath(file))

@@ -55,3 +55,61 @@ func TestRehearseLosesNothingInItsOutputDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestRehearseRefusesAnOutputDirectoryOfOtherFiles: `tidings rehearse
+// --out DIR` writes report.csv, report.json, summary.txt, preview/ and
+// mail/ in DIR, replacing what is there; pointed at a directory that holds
+// files no rehearsal wrote (the real campaign's report.csv an operator
+// exported there, notes), it must refuse, naming the directory and what
+// to do, and write nothing. A directory a rehearsal wrote carries its mark
+// (.tidings-rehearsal) and is written again.
+func TestRehearseRefusesAnOutputDirectoryOfOtherFiles(t *testing.T) {
+	t.Parallel()
+	file := writeCampaign(t, campaignFile{name: "out-mark", rows: []string{"ada@example.org,Ada,en,1"}})
+	tests := []struct {
+		name  string
+		files []string // written in DIR before
+	}{
+		{"the real campaign's report", []string{"report.csv"}},
+		{"notes of the operator's", []string{"notes.txt"}},
+		{"a summary of its own beside a preview", []string{"summary.txt", "preview/index.html"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			for _, f := range tt.files {
+				fixture.Write(t, filepath.Join(out, f), "the operator's own\n")
+			}
+			r := cli(t, nil, "rehearse", file, "--out", out)
+			if r.code != exitUsage || !strings.Contains(r.stderr, out) || !strings.Contains(r.stderr, "choose a new or empty output directory") {
+				t.Errorf("rehearse --out %s holding %v: want exit 2 naming the directory and what to do\n%s", out, tt.files, r)
+			}
+			top := map[string]bool{}
+			for _, f := range tt.files {
+				top[strings.Split(f, "/")[0]] = true
+				if got := fixture.Read(t, filepath.Join(out, f)); got != "the operator's own\n" {
+					t.Errorf("%s was overwritten: %.60q...", f, got)
+				}
+			}
+			entries, _ := os.ReadDir(out)
+			for _, e := range entries {
+				if !top[e.Name()] {
+					t.Errorf("the refused rehearsal wrote %s in %s", e.Name(), out)
+				}
+			}
+		})
+	}
+	// Its own output, marked, is written again; a file put beside it stays.
+	out := filepath.Join(t.TempDir(), "rehearsal")
+	if r := cli(t, nil, "rehearse", file, "--out", out); r.code != exitOK {
+		t.Fatalf("rehearsal into a new directory\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".tidings-rehearsal")); err != nil {
+		t.Errorf("the rehearsal did not mark its output: %v", err)
+	}
+	fixture.Write(t, filepath.Join(out, "notes.txt"), "looked at it\n")
+	if r := cli(t, nil, "rehearse", file, "--out", out); r.code != exitOK || fixture.Read(t, filepath.Join(out, "notes.txt")) != "looked at it\n" {
+		t.Errorf("a second rehearsal into its own output: want exit 0, notes.txt kept\n%s", r)
+	}
+}

@@ -25,6 +25,10 @@ var assets embed.FS
 // CampaignFile is the campaign file's name inside the written directory.
 const CampaignFile = "campaign.yaml"
 
+// CampaignDir is the directory of a demo's output directory that Prepare
+// writes the sample campaign into (the rehearsal writes beside it).
+const CampaignDir = "campaign"
+
 // Complete lists the sample's complete catalog languages (the bundled
 // catalogs), sorted; Incomplete the deliberately incomplete ones (pt.toml
 // lacks a message), whose recipients are refused.
@@ -55,7 +59,7 @@ func (e *ForeignDirError) Error() string {
 }
 
 // Prepare empties out for a new demo run and writes the sample campaign
-// into out/campaign (Write), returning the campaign file's path. Only a
+// into out/campaign (CampaignDir, Write), returning the campaign file's path. Only a
 // directory that does not exist, is empty, or holds an earlier demo (its
 // campaign file) is cleared; anything else is a *ForeignDirError, so that
 // pointing a demo at any other directory loses nothing.
@@ -66,14 +70,14 @@ func Prepare(out string) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("demo output %s: %w", out, err)
 	default:
-		if _, err := os.Stat(filepath.Join(out, "campaign", CampaignFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(out, CampaignDir, CampaignFile)); err != nil {
 			return "", &ForeignDirError{Dir: out}
 		}
 		if err := os.RemoveAll(out); err != nil {
 			return "", fmt.Errorf("clear the earlier demo in %s: %w", out, err)
 		}
 	}
-	return Write(filepath.Join(out, "campaign"))
+	return Write(filepath.Join(out, CampaignDir))
 }
 
 // Load writes the sample campaign for a new demo run into out (Prepare)

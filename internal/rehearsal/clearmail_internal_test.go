@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -28,18 +29,7 @@ func TestClearMail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			out := t.TempDir()
-			for _, f := range tt.files {
-				p := filepath.Join(out, f)
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if f[len(f)-1] != '/' {
-					if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
+			out := tree(t, tt.files)
 			dir := filepath.Join(out, "mail")
 			err := clearMail(dir, filepath.Join(out, "summary.txt"))
 			if fe := (*ForeignDirError)(nil); errors.As(err, &fe) != tt.foreign || (!tt.foreign && err != nil) {
@@ -56,6 +46,71 @@ func TestClearMail(t *testing.T) {
 			}
 			if len(entries) != 1 || entries[0].Name() != MailMark {
 				t.Errorf("mail/ holds %v after clearing, want only the mark %s", entries, MailMark)
+			}
+		})
+	}
+}
+
+// tree creates files (a trailing / makes a directory) in a new directory
+// and returns it.
+func tree(t *testing.T, files []string) string {
+	t.Helper()
+	out := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(out, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if f[len(f)-1] != '/' {
+			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return out
+}
+
+// TestClaimOut: a rehearsal writes into an output directory that is new,
+// empty but for what the caller keeps there (the demo's campaign/),
+// marked, or an older rehearsal's (only what a rehearsal writes, with a
+// marked mail/), and marks it; any other is a *ForeignDirError naming the
+// files, and is left as it was.
+func TestClaimOut(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		files   []string
+		keep    []string
+		foreign []string // the files named, nil: written
+	}{
+		{"empty", nil, nil, nil},
+		{"the demo's campaign", []string{"campaign/campaign.yaml"}, []string{"campaign"}, nil},
+		{"marked, with notes beside", []string{Mark, "report.csv", "notes.txt"}, nil, nil},
+		{"an older rehearsal's", []string{"mail/" + MailMark, "report.csv", "summary.txt", "preview/index.html"}, nil, nil},
+		{"a report of its own", []string{"report.csv"}, nil, []string{"report.csv"}},
+		{"an older rehearsal's and notes", []string{"mail/" + MailMark, "notes.txt"}, nil, []string{"mail", "notes.txt"}},
+		{"a campaign not kept", []string{"campaign/campaign.yaml"}, nil, []string{"campaign"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := tree(t, tt.files)
+			err := claimOut(out, tt.keep)
+			var fe *ForeignDirError
+			if tt.foreign != nil {
+				if !errors.As(err, &fe) || fe.Dir != out || !slices.Equal(fe.Files, tt.foreign) {
+					t.Fatalf("claimOut = %v, want a *ForeignDirError naming %v", err, tt.foreign)
+				}
+				if _, err := os.Stat(filepath.Join(out, Mark)); err == nil {
+					t.Errorf("the refused directory was marked")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("claimOut = %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(out, Mark)); err != nil {
+				t.Errorf("not marked: %v", err)
 			}
 		})
 	}

@@ -8,9 +8,11 @@
 // It writes into Config.Out: mail/<lang>/*.eml (every captured message,
 // by its recipient's matched language), preview/ (the gallery of every
 // language), report.csv and report.json (every recipient's outcome,
-// package report) and summary.txt (the status, package statusview). It
-// replaces only a mail/ directory a rehearsal wrote (it marks it,
-// MailMark): any other is a *ForeignDirError, and nothing is removed.
+// package report) and summary.txt (the status, package statusview), and
+// marks Config.Out and mail/ as a rehearsal's (Mark). It writes only into
+// a directory that is new, empty (but for Config.Keep) or marked, and
+// replaces only a mail/ directory a rehearsal wrote: any other is a
+// *ForeignDirError, and nothing is written or removed.
 //
 // To finish quickly, a rehearsal ignores the campaign's rate and batch
 // intervals and approves the canary itself; refused and invalid rows are
@@ -28,6 +30,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -54,7 +58,12 @@ const Env = "rehearsal"
 type Config struct {
 	Bundle *bundle.Bundle
 	// Out is the directory to write into (required); it is created.
+	// One that holds files no rehearsal wrote (it has no Mark) is refused.
 	Out string
+	// Keep names entries of Out that the caller wrote there for this
+	// rehearsal (the demo's campaign/): they do not make Out foreign, and
+	// the rehearsal leaves them alone.
+	Keep []string
 	// Logger receives the worker's logs (default: discarded).
 	Logger *slog.Logger
 	// Who and Host are recorded in the audit log.
@@ -153,8 +162,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("rate %s ignored", camp.Rate))
 		camp.Rate = campaign.Rate{}
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("create rehearsal directory: %w", err)
+	if err := claimOut(cfg.Out, cfg.Keep); err != nil {
+		return nil, err
 	}
 
 	in := b.LaunchInput(cfg.Env, cfg.Who, cfg.Host, nil)
@@ -244,16 +253,69 @@ func (r *Result) rehearse(ctx context.Context, cfg Config, b *bundle.Bundle, sta
 	return nil
 }
 
-// MailMark is the file in mail/ that says a rehearsal wrote it.
-const MailMark = ".tidings-rehearsal"
+// Mark is the file that says a rehearsal wrote the directory it is in:
+// the output directory (Config.Out) and its mail/ (MailMark).
+const Mark = ".tidings-rehearsal"
 
-// ForeignDirError says that the mail directory of a rehearsal's output
-// exists and holds files no rehearsal wrote: nothing was removed.
-type ForeignDirError struct{ Dir string }
+// MailMark is the file in mail/ that says a rehearsal wrote it.
+const MailMark = Mark
+
+// written are the entries a rehearsal writes in its output directory.
+var written = []string{Mark, "mail", "preview", "report.csv", "report.json", "summary.txt"}
+
+// ForeignDirError says that a rehearsal's output directory, or its mail
+// directory, exists and holds files no rehearsal wrote (Files, at the top
+// of the output directory): nothing was written or removed.
+type ForeignDirError struct {
+	Dir   string
+	Files []string
+}
 
 // Error says what went wrong.
 func (e *ForeignDirError) Error() string {
+	if len(e.Files) > 0 {
+		return fmt.Sprintf("rehearsal output %s holds files no rehearsal wrote (%s) and no %s of an earlier rehearsal; "+
+			"a rehearsal writes %s there, replacing what is there: choose a new or empty output directory (nothing was removed, and nothing written)",
+			e.Dir, strings.Join(e.Files, ", "), Mark, strings.Join(written[1:], ", "))
+	}
 	return "rehearsal output " + e.Dir + " exists and holds files no rehearsal wrote, which a rehearsal would replace: choose a new or empty output directory (nothing was removed)"
+}
+
+// claimOut makes dir a rehearsal's output directory: it creates it and
+// marks it (Mark). A directory that exists and holds entries other than
+// keep is written into only when it is marked, or written by a rehearsal
+// before the mark (nothing but what a rehearsal writes, with a marked
+// mail/); any other is a *ForeignDirError naming those entries, and
+// nothing is written.
+func claimOut(dir string, keep []string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("rehearsal output %s: %w", dir, err)
+	}
+	var own []string
+	older := true
+	for _, e := range entries {
+		if !slices.Contains(keep, e.Name()) {
+			own = append(own, e.Name())
+			older = older && slices.Contains(written, e.Name())
+		}
+	}
+	if len(own) > 0 && !exists(filepath.Join(dir, Mark)) && (!older || !exists(filepath.Join(dir, "mail", MailMark))) {
+		return &ForeignDirError{Dir: dir, Files: own}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create rehearsal directory: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, Mark), []byte("written by a rehearsal of tidings; overwritten by the next one\n"), 0o644); err != nil {
+		return fmt.Errorf("mark %s: %w", dir, err)
+	}
+	return nil
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // clearMail empties dir, the mail directory, for a new rehearsal and marks
