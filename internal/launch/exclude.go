@@ -455,7 +455,7 @@ func (d *Delivered) readJSON(path string) (string, error) {
 		return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
 	}
 	if len(rep.LostChunks) > 0 {
-		return &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("Redis had lost chunk(s) %v of the campaign when it was written: their recipients are in neither its rows nor its counts", rep.LostChunks)}
+		return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("Redis had lost chunk(s) %v of the campaign when it was written: their recipients are in neither its rows nor its counts", rep.LostChunks)}
 	}
 	// Its counts are of every recipient (since they follow the rows, of
 	// every row read): fewer rows of a delivery than they say is a report
