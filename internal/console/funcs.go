@@ -69,7 +69,8 @@ var funcs = template.FuncMap{
 	"inc":       func(n int) int { return n + 1 },
 	"actionsOf": actionsOf,
 	// canary reports whether batch b of st is the canary.
-	"canary": func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
+	"gateWait": statusview.GateWait,
+	"canary":   func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
 	// langDone and langPct count a language's recipients done as status
 	// does (statusview.Handled): cancelled ones are not progress.
 	"langDone": func(l store.LangStatus) int64 { return statusview.Handled(l.Counts) },

@@ -94,6 +94,7 @@ type Spec struct {
 	Incomplt bool     // add testdata's incomplete pt catalog (pt is refused)
 	Names    []string // recipients' names, cycled (default: a mix of scripts, emoji and markup)
 	From     string   // the campaign's from (default "Altea Community <community@altea.example>")
+	GateRate string   // batches.max_failure_rate (default: the campaign's default)
 }
 
 // RepoRoot is the module's root directory.
@@ -127,6 +128,10 @@ func (w *World) WriteCampaign(t testing.TB, s Spec) string {
 	}
 	if s.From == "" {
 		s.From = "Altea Community <community@altea.example>"
+	}
+	gate := ""
+	if s.GateRate != "" {
+		gate = "  max_failure_rate: " + s.GateRate + "\n"
 	}
 	dir := filepath.Join(w.Dir, s.Name)
 	root := RepoRoot(t)
@@ -169,7 +174,7 @@ reply_to: support@altea.example
   size: %d
   interval: 0s
   approve_after_canary: %t
-rate: %s
+%srate: %s
 auto_pause:
   error_rate: %s
   window: 20
@@ -178,7 +183,7 @@ retry:
   max_attempts: 1
 data:
   reregister_url: "https://altea.example/re-register?t=test"
-%s`, s.Name, EnvName, filepath.Join(root, "templates"), locales, s.From, unsub, s.Canary, s.Size, s.Approve, s.Rate, s.ErrRate, s.Extra)
+%s`, s.Name, EnvName, filepath.Join(root, "templates"), locales, s.From, unsub, s.Canary, s.Size, s.Approve, gate, s.Rate, s.ErrRate, s.Extra)
 	file := filepath.Join(dir, "campaign.yaml")
 	fixture.Write(t, file, y)
 	return file
