@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,8 +77,13 @@ func TestWaitClientCacheHoldsOnlyTheLiveNodes(t *testing.T) {
 	s.rdb = second
 	write("second")
 
-	var live []*redis.Client
+	var (
+		mu   sync.Mutex // ForEachMaster calls fn on every master at once
+		live []*redis.Client
+	)
 	if err := second.ForEachMaster(ctx, func(_ context.Context, c *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
 		live = append(live, c)
 		return nil
 	}); err != nil {
