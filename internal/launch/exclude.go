@@ -434,6 +434,10 @@ func (d *Delivered) readJSON(path string) (string, error) {
 		Counts     map[string]int64 `json:"counts"`
 		Filter     string           `json:"filter"`
 		LostChunks []int            `json:"lost_chunks"`
+		// Present or not, they tell which report it is (reportKind).
+		State      json.RawMessage `json:"state"`
+		Audit      json.RawMessage `json:"audit"`
+		Files      json.RawMessage `json:"files"`
 		Recipients []struct {
 			ID       string `json:"id"`
 			Email    string `json:"email"`
@@ -442,12 +446,9 @@ func (d *Delivered) readJSON(path string) (string, error) {
 			Response string `json:"response"`
 		} `json:"recipients"`
 	}
-	var fields map[string]json.RawMessage // which report it is
-	b = bytes.TrimPrefix(b, []byte(bom))
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte(bom)), &rep); err != nil {
 		return "", fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
 	}
-	_ = json.Unmarshal(b, &fields) // an object, as rep was read from it
 	if rep.Campaign != "" && rep.Campaign != d.Campaign {
 		return "", fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
 	}
@@ -481,7 +482,8 @@ func (d *Delivered) readJSON(path string) (string, error) {
 			d.add(r.ID, r.Email, o, path)
 		}
 	}
-	return reportKind(path, func(name string) bool { _, ok := fields[name]; return ok }), nil
+	fields := map[string]bool{"state": rep.State != nil, "audit": rep.Audit != nil, "files": rep.Files != nil}
+	return reportKind(path, func(name string) bool { return fields[name] }), nil
 }
 
 // FilteredReportError refuses a report that lists some rows only (written

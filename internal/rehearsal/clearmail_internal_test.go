@@ -20,7 +20,7 @@ func TestClearMail(t *testing.T) {
 	}{
 		{"does not exist", nil, false},
 		{"empty", []string{"mail/"}, false},
-		{"marked", []string{"mail/" + MailMark, "mail/de/a.eml", "mail/notes.txt"}, false},
+		{"marked", []string{"mail/" + Mark, "mail/de/a.eml", "mail/notes.txt"}, false},
 		{"an older rehearsal's", []string{"summary.txt", "mail/de/a.eml", "mail/en/b.eml"}, false},
 		{"mail of its own", []string{"mail/inbox/1.eml"}, true},
 		{"beside a summary, a file not .eml", []string{"summary.txt", "mail/de/a.eml", "mail/de/draft.txt"}, true},
@@ -44,8 +44,8 @@ func TestClearMail(t *testing.T) {
 				}
 				return
 			}
-			if len(entries) != 1 || entries[0].Name() != MailMark {
-				t.Errorf("mail/ holds %v after clearing, want only the mark %s", entries, MailMark)
+			if len(entries) != 1 || entries[0].Name() != Mark {
+				t.Errorf("mail/ holds %v after clearing, want only the mark %s", entries, Mark)
 			}
 		})
 	}
@@ -86,9 +86,9 @@ func TestClaimOut(t *testing.T) {
 		{"empty", nil, nil, nil},
 		{"the demo's campaign", []string{"campaign/campaign.yaml"}, []string{"campaign"}, nil},
 		{"marked, with notes beside", []string{Mark, "report.csv", "notes.txt"}, nil, nil},
-		{"an older rehearsal's", []string{"mail/" + MailMark, "report.csv", "summary.txt", "preview/index.html"}, nil, nil},
+		{"an older rehearsal's", []string{"mail/" + Mark, "report.csv", "summary.txt", "preview/index.html"}, nil, nil},
 		{"a report of its own", []string{"report.csv"}, nil, []string{"report.csv"}},
-		{"an older rehearsal's and notes", []string{"mail/" + MailMark, "notes.txt"}, nil, []string{"mail", "notes.txt"}},
+		{"an older rehearsal's and notes", []string{"mail/" + Mark, "notes.txt"}, nil, []string{"mail", "notes.txt"}},
 		{"a campaign not kept", []string{"campaign/campaign.yaml"}, nil, []string{"campaign"}},
 	}
 	for _, tt := range tests {

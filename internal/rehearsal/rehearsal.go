@@ -254,11 +254,8 @@ func (r *Result) rehearse(ctx context.Context, cfg Config, b *bundle.Bundle, sta
 }
 
 // Mark is the file that says a rehearsal wrote the directory it is in:
-// the output directory (Config.Out) and its mail/ (MailMark).
+// the output directory (Config.Out) and its mail/.
 const Mark = ".tidings-rehearsal"
-
-// MailMark is the file in mail/ that says a rehearsal wrote it.
-const MailMark = Mark
 
 // written are the entries a rehearsal writes in its output directory.
 var written = []string{Mark, "mail", "preview", "report.csv", "report.json", "summary.txt"}
@@ -300,7 +297,7 @@ func claimOut(dir string, keep []string) error {
 			older = older && slices.Contains(written, e.Name())
 		}
 	}
-	if len(own) > 0 && !exists(filepath.Join(dir, Mark)) && (!older || !exists(filepath.Join(dir, "mail", MailMark))) {
+	if len(own) > 0 && !exists(filepath.Join(dir, Mark)) && (!older || !exists(filepath.Join(dir, "mail", Mark))) {
 		return &ForeignDirError{Dir: dir, Files: own}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -319,7 +316,7 @@ func exists(path string) bool {
 }
 
 // clearMail empties dir, the mail directory, for a new rehearsal and marks
-// it (MailMark). Only a directory that does not exist, is empty, or holds
+// it (Mark). Only a directory that does not exist, is empty, or holds
 // an earlier rehearsal's messages (its mark; or, written before the mark,
 // only <lang>/*.eml beside the summary file) is cleared; anything else is a
 // *ForeignDirError, so that a rehearsal loses nothing it did not write.
@@ -339,7 +336,7 @@ func clearMail(dir, summary string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, MailMark), []byte("written by a rehearsal of tidings; cleared by the next one\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, Mark), []byte("written by a rehearsal of tidings; cleared by the next one\n"), 0o644); err != nil {
 		return fmt.Errorf("mark %s: %w", dir, err)
 	}
 	return nil
@@ -349,7 +346,7 @@ func clearMail(dir, summary string) error {
 // written by a rehearsal: it has the mark, or (an older rehearsal's) it
 // holds only directories of .eml files and the summary file exists.
 func earlierRehearsal(dir, summary string, entries []fs.DirEntry) bool {
-	if _, err := os.Stat(filepath.Join(dir, MailMark)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, Mark)); err == nil {
 		return true
 	}
 	if _, err := os.Stat(summary); err != nil {

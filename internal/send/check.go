@@ -7,15 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	netmail "net/mail"
 	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/wneessen/go-mail/smtp"
-
-	"github.com/tidings-mail/tidings/internal/address"
 )
 
 // Step is one check of Check, with what to do when it failed.
@@ -210,14 +207,18 @@ func probeNoAuth(c *smtp.Client, from string) (Step, error) {
 
 // probeSender is the address probeNoAuth gives MAIL FROM for the
 // campaign's sender from ("Name <address>" or "address"): its wire form,
-// as the sender's envelope has it; "" (the null sender) when from is
-// empty or not an address that SMTP can carry.
+// read as a message's From is (parseMailbox, wireAddress), so the probe
+// asks for the envelope the sender will give; "" (the null sender) when
+// from is empty or not an address a message could carry.
 func probeSender(from string) string {
-	a, err := netmail.ParseAddress(from)
-	if from == "" || err != nil {
+	if from == "" {
 		return ""
 	}
-	wire, _, err := address.ToWire(a.Address)
+	a, err := parseMailbox("from", from)
+	if err != nil {
+		return ""
+	}
+	wire, _, err := wireAddress("from", a.Address)
 	if err != nil {
 		return ""
 	}
