@@ -45,6 +45,15 @@ const (
 // Columns is the CSV header row.
 var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign"}
 
+// OutcomeUnknown and CodeLostChunk are the outcome and code of the row a
+// CSV report writes, after every other, for each chunk Redis lost: its
+// recipients' rows are missing, and who among them was sent is known only
+// to the delivery journals. It is no recipient's outcome (store.Outcomes).
+const (
+	OutcomeUnknown = "unknown"
+	CodeLostChunk  = "lost-chunk"
+)
+
 // FilterColumn is the column (CSV) and field (JSON) a report that keeps
 // some rows only has, saying which (Filter): read as a full report, it
 // would say that the rows it leaves out, who was sent among them, were

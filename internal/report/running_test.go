@@ -3,8 +3,10 @@ package report_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -235,5 +237,98 @@ func TestJSONReportWithALostChunkSaysSo(t *testing.T) {
 	_, err = launch.LoadDelivered(name, []string{path})
 	if fe := (*launch.FilteredReportError)(nil); !errors.As(err, &fe) || !strings.Contains(err.Error(), "lost chunk(s) [0]") {
 		t.Errorf("a recovery reading the report: %v, want a *FilteredReportError naming the lost chunk", err)
+	}
+}
+
+// lostChunkCampaign stages the demo campaign in chunks of 2 recipients,
+// records outcomes for the first recipient of each of chunks 0 and 1
+// (sent, then failed), and deletes chunk 0, as Redis losing it would. It returns the store and the campaign's name.
+func lostChunkCampaign(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	ctx := t.Context()
+	r := redistest.Start(t)
+	s := store.New(r.Client())
+	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned, err := launch.Plan(ctx, b.LaunchInput(nil, "qa", "host", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := planned.Stage(ctx, s, launch.Options{SkipRefused: true, SkipInvalid: true, ChunkSize: 2, Start: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := b.Campaign.Name
+	if res, err := s.Tick(ctx, name, store.TickParams{Stage: sum.Stage}, time.Now()); err != nil || res.Code != store.TickReleased || res.Batch != 0 {
+		t.Fatalf("release the canary: %+v, %v", res, err)
+	}
+	l := s.Ledger(name, sum.Stage)
+	for n, kind := range []store.Kind{store.KindSent, store.KindFailed} {
+		recs, err := s.Chunk(ctx, name, n)
+		if err != nil || len(recs) == 0 {
+			t.Fatalf("chunk %d: %d recipients, %v", n, len(recs), err)
+		}
+		rc := recs[0]
+		if _, err := l.Step(ctx, nil, []store.Claim{{ID: rc.ID, Lang: rc.Lang, Token: "t" + rc.ID}}, store.Policy{}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Step(ctx, []store.Record{{ID: rc.ID, Lang: rc.Lang, Kind: kind, Code: "250", Token: "t" + rc.ID}}, nil, store.Policy{}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := r.Client().Del(ctx, "tidings:{"+name+"}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	return s, name
+}
+
+// TestCSVReportWithALostChunkSaysSo: a CSV report of a campaign whose
+// chunk 0 Redis lost (with a recipient of it sent) lacks that chunk's
+// rows, and says so in the file, filtered or not: a row of outcome
+// unknown (code lost-chunk) names the chunk, so that neither a
+// spreadsheet's count of the sent rows nor a recovery takes the file for
+// every recipient; a recovery given it refuses it, naming the file and
+// that row's line.
+func TestCSVReportWithALostChunkSaysSo(t *testing.T) {
+	t.Parallel()
+	s, name := lostChunkCampaign(t)
+	for _, outcomes := range [][]string{nil, {store.OutcomeSent}} {
+		var out bytes.Buffer
+		err := report.Write(t.Context(), s, name, &out, report.Options{Outcomes: outcomes})
+		if lost := (*store.LostChunksError)(nil); !errors.As(err, &lost) {
+			t.Fatalf("report %v: %v, want a *LostChunksError", outcomes, err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(out.Bytes())).ReadAll()
+		if err != nil {
+			t.Fatalf("report %v is not CSV: %v\n%s", outcomes, err, out.String())
+		}
+		col := map[string]int{}
+		for i, h := range rows[0] {
+			col[h] = i
+		}
+		var lostRows []int
+		for i, row := range rows[1:] {
+			if row[col["outcome"]] == report.OutcomeUnknown && row[col["code"]] == report.CodeLostChunk &&
+				strings.Contains(row[col["response"]], "chunk 0") && row[col["campaign"]] == name {
+				lostRows = append(lostRows, i+2) // the file's line
+			}
+		}
+		if len(lostRows) != 1 {
+			t.Errorf("report %v: %d rows saying that chunk 0 was lost, want 1:\n%s", outcomes, len(lostRows), out.String())
+			continue
+		}
+		if outcomes != nil {
+			continue
+		}
+		path := filepath.Join(t.TempDir(), "report.csv")
+		if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = launch.LoadDelivered(name, []string{path})
+		if fe := (*launch.FilteredReportError)(nil); !errors.As(err, &fe) || !strings.Contains(err.Error(), fmt.Sprintf("%s:%d", path, lostRows[0])) {
+			t.Errorf("a recovery reading the report: %v, want a *FilteredReportError naming %s:%d", err, path, lostRows[0])
+		}
 	}
 }
