@@ -123,7 +123,7 @@ func storeError(err error, env string) error {
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor --env %s', then look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
 	case errors.As(err, &lost):
-		return problemsErr(fmt.Errorf("%w: Redis lost part of this campaign's state; check its persistence and memory ('tidings doctor --env %s'); who was sent is in the workers' delivery journals ('tidings report %s --journal JOURNAL_DIR')", err, env, lost.Campaign))
+		return problemsErr(fmt.Errorf("%w: Redis lost part of this campaign's state; check its persistence and memory ('tidings doctor --env %s'); who was sent is in the workers' delivery journals ('tidings report %s --journal JOURNAL_DIR'); to mail the others and nobody twice, cancel it and stage it again excluding those deliveries: 'tidings send CAMPAIGN-FILE --env %s --resume-existing --exclude-delivered JOURNAL_DIR' (the journals: a report written now lacks the lost rows)", err, env, lost.Campaign, env))
 	}
 	return classify(err)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -395,7 +396,10 @@ func TestCancelWithALostChunk(t *testing.T) {
 
 // TestReportWithALostChunk: a report of a campaign whose chunk Redis lost
 // still holds every other row, complete and valid (JSON parses, CSV has
-// every line), names the lost chunk and exits 1.
+// every line, then a row of outcome unknown for the lost chunk), names the
+// lost chunk, says that the report lacks its rows and what a recovery
+// reads instead, and exits 1; --out leaves the file there as it was (it
+// may be the full report saved before the loss), and says so.
 func TestReportWithALostChunk(t *testing.T) {
 	t.Parallel()
 	env, r := redisEnv(t)
@@ -412,8 +416,17 @@ func TestReportWithALostChunk(t *testing.T) {
 		t.Errorf("json report: want exit 1 naming the lost chunk\n%s", res)
 	}
 	res = cli(t, env, "report", c, "--env", "staging")
-	if lines := strings.Split(strings.TrimSpace(res.stdout), "\n"); res.code != 1 || len(lines) != 3 {
-		t.Errorf("csv report: want exit 1 and the header with 2 rows\n%s", res)
+	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+	if res.code != 1 || len(lines) != 4 || !strings.HasPrefix(lines[3], `,,,,,unknown,lost-chunk,"Redis lost chunk 0 of campaign lostreport`) ||
+		!strings.Contains(res.stderr, "the report lacks their recipients' rows, and says so (a row of outcome unknown") ||
+		!strings.Contains(res.stderr, "--resume-existing --exclude-delivered JOURNAL_DIR") {
+		t.Errorf("csv report: want exit 1, the header with 2 rows and the lost chunk's, and what to do\n%s", res)
+	}
+	out := filepath.Join(t.TempDir(), "report.csv")
+	fixture.Write(t, out, "the full report saved before the loss\n")
+	res = cli(t, env, "report", c, "--env", "staging", "--out", out)
+	if b, _ := os.ReadFile(out); res.code != 1 || string(b) != "the full report saved before the loss\n" || !strings.Contains(res.stderr, "nothing was written to "+out+", which is left as it was") {
+		t.Errorf("csv report --out: want exit 1, the file as it was, and that said\n%s", res)
 	}
 }
 

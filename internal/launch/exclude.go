@@ -410,6 +410,11 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 		default:
 			return "", fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
 		}
+		if strings.EqualFold(strings.TrimSpace(get(oi, true)), report.OutcomeUnknown) {
+			// report.WriteCSV's row for a chunk Redis had lost: its
+			// recipients' rows are missing.
+			return "", &FilteredReportError{Path: fmt.Sprintf("%s:%d", path, line), Campaign: d.Campaign, Missing: "outcome " + report.OutcomeUnknown + ": Redis had lost a chunk of the campaign when it was written, and its recipients' rows are missing"}
+		}
 		o, err := delivered(get(oi, true), get(ci, okC), get(ri, okR))
 		if err != nil {
 			return "", fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)

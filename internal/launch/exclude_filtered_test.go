@@ -17,8 +17,9 @@ import (
 // that says it is filtered (its filter column or field), and a JSON report
 // whose rows hold fewer deliveries than its counts say (one written before
 // reports said so) or that says Redis had lost chunks of the campaign
-// (lost_chunks: their rows are in neither its rows nor its counts). A full
-// report is read.
+// (lost_chunks: their rows are in neither its rows nor its counts), and a
+// CSV report with a row saying so (outcome unknown, code lost-chunk: their
+// rows are missing), naming that row's line. A full report is read.
 func TestLoadDeliveredRefusesAFilteredReport(t *testing.T) {
 	t.Parallel()
 	const head = "line,id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign"
@@ -34,6 +35,8 @@ func TestLoadDeliveredRefusesAFilteredReport(t *testing.T) {
 			`{"campaign":"alpha","counts":{"sent":8,"in-doubt":1},"recipients":[{"id":"b","email":"b@example.org","outcome":"in-doubt"}]}`, "its counts say 8 sent, its recipients hold 0"},
 		{"a JSON report written while Redis had lost a chunk", "lost.json",
 			`{"campaign":"alpha","recipients":[{"id":"a","email":"a@example.org","outcome":"sent"}],"counts":{"sent":1},"lost_chunks":[0]}`, "lost chunk(s) [0]"},
+		{"a CSV report written while Redis had lost a chunk", "lost.csv",
+			head + "\n2,a,a@example.org,de,de,sent,250,ok,,1,0,alpha\n,,,,, Unknown ,lost-chunk,Redis lost chunk 0,,,,alpha\n", "lost.csv:3 is a report that lists some rows only (outcome unknown: Redis had lost a chunk"},
 		{"a full CSV report", "full.csv",
 			head + "\n2,a,a@example.org,de,de,sent,250,ok,,1,0,alpha\n3,b,b@example.org,de,de,failed,550,no such user,,1,0,alpha\n", ""},
 		{"a full JSON report", "full.json",

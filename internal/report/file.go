@@ -2,6 +2,7 @@ package report
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,9 +14,11 @@ import (
 // WriteFile writes a report to path with write, into a file beside it that
 // is renamed over path only once write returns nil: a report that fails
 // (Redis away, no journal) never empties the one already there, which may
-// be the only list of who was sent. write's error is returned as it is,
-// but for a full disk; an error of the file is a *userfile.Error naming
-// path (never the file beside it).
+// be the only list of who was sent, nor does one written while Redis had
+// lost chunks of the campaign (it lacks their rows): its error then says
+// so. write's error is otherwise returned as it is, but for a full disk;
+// an error of the file is a *userfile.Error naming path (never the file
+// beside it).
 func WriteFile(path string, write func(io.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return &userfile.Error{Path: path, Problem: userfile.IsDir}
@@ -29,6 +32,9 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	if err := write(tmp); err != nil {
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 			return userfile.Explain(path, true, err) // the file beside path filled the disk
+		}
+		if lostChunks(err) {
+			return fmt.Errorf("%w; nothing was written to %s, which is left as it was (it may be a full report saved before the loss)", err, path)
 		}
 		return err
 	}

@@ -128,6 +128,13 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
+	if lostChunks(err) {
+		how := "a row of outcome " + OutcomeUnknown + ", code " + CodeLostChunk + ", for each, after the others"
+		if o.Format == FormatJSON {
+			how = "lost_chunks"
+		}
+		return fmt.Errorf("%w; the report lacks their recipients' rows, and says so (%s)", err, how)
+	}
 	return err
 }
 
@@ -171,6 +178,15 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		return err
 	}
 	header() // a campaign with no row at all
+	// Rows Redis lost are missing: a row for each lost chunk says so
+	// (filtered or not), so that the file is never read as the list of
+	// every recipient (launch refuses it).
+	if lost := (*store.LostChunksError)(nil); errors.As(err, &lost) {
+		for _, n := range lost.Chunks {
+			why := fmt.Sprintf("Redis lost chunk %d of campaign %s when this report was written: its recipients' rows are missing, and who among them was sent is unknown here; the workers' delivery journals record it (tidings report %s --journal JOURNAL_DIR)", n, c, c)
+			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c}, filter, filter))
+		}
+	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)

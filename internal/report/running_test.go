@@ -332,3 +332,57 @@ func TestCSVReportWithALostChunkSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVAndJSONReportsAgree: the CSV and JSON reports of one campaign
+// (outcomes recorded, a chunk lost) hold the same rows: every outcome's
+// count in the JSON report is the number of CSV rows with that outcome,
+// and the CSV's rows of outcome unknown name the chunks of lost_chunks.
+func TestCSVAndJSONReportsAgree(t *testing.T) {
+	t.Parallel()
+	s, name := lostChunkCampaign(t)
+	var csvOut, jsonOut bytes.Buffer
+	for _, w := range []struct {
+		format string
+		out    *bytes.Buffer
+	}{{report.FormatCSV, &csvOut}, {report.FormatJSON, &jsonOut}} {
+		if err := report.Write(t.Context(), s, name, w.out, report.Options{Format: w.format}); !errors.As(err, new(*store.LostChunksError)) {
+			t.Fatalf("%s report: %v, want a *LostChunksError", w.format, err)
+		}
+	}
+	var got struct {
+		Counts     map[string]int64 `json:"counts"`
+		LostChunks []int            `json:"lost_chunks"`
+	}
+	if err := json.Unmarshal(jsonOut.Bytes(), &got); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, jsonOut.String())
+	}
+	rows, err := csv.NewReader(&csvOut).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome, response := slices.Index(report.Columns, "outcome"), slices.Index(report.Columns, "response")
+	tally := map[string]int64{}
+	var lost []int
+	for _, row := range rows[1:] {
+		if row[outcome] == report.OutcomeUnknown {
+			var n int
+			if _, err := fmt.Sscanf(row[response], "Redis lost chunk %d ", &n); err != nil {
+				t.Fatalf("row %v: %v", row, err)
+			}
+			lost = append(lost, n)
+			continue
+		}
+		tally[row[outcome]]++
+	}
+	if tally[store.OutcomeFailed] != 1 || tally[store.OutcomePending] == 0 {
+		t.Fatalf("CSV rows %v: want the failed one and pending ones", tally)
+	}
+	for _, o := range store.Outcomes {
+		if got.Counts[o] != tally[o] {
+			t.Errorf("JSON counts say %d %s, the CSV rows %d (counts %v, rows %v)", got.Counts[o], o, tally[o], got.Counts, tally)
+		}
+	}
+	if !slices.Equal(lost, got.LostChunks) || !slices.Equal(lost, []int{0}) {
+		t.Errorf("CSV names lost chunks %v, JSON %v; want [0] in both", lost, got.LostChunks)
+	}
+}
