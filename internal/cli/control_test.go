@@ -430,6 +430,33 @@ func TestReportWithALostChunk(t *testing.T) {
 	}
 }
 
+// TestStatusWithALostChunk: status names the chunks Redis lost (text and
+// JSON, lost_chunks) and says where who was sent is recorded, whether or
+// not a worker has reached them yet; a campaign that lost none says
+// nothing of it.
+func TestStatusWithALostChunk(t *testing.T) {
+	t.Parallel()
+	env, r := redisEnv(t)
+	c := stageCampaign(t, env, "loststatus")
+	if res := cli(t, env, "status", c, "--env", "staging"); res.code != 0 || strings.Contains(res.stdout, "lost") {
+		t.Errorf("status of a whole campaign: want exit 0 and nothing lost\n%s", res)
+	}
+	if n, err := r.Client().Del(t.Context(), "tidings:{loststatus}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	res := cli(t, env, "status", c, "--env", "staging")
+	if res.code != 0 || !strings.Contains(res.stdout, "Redis lost chunk(s) [0] of this campaign") || !strings.Contains(res.stdout, "tidings report loststatus --journal JOURNAL_DIR") {
+		t.Errorf("status: want the lost chunk named and where who was sent is recorded\n%s", res)
+	}
+	res = cli(t, env, "status", c, "--env", "staging", "--json")
+	var doc struct {
+		LostChunks []int `json:"lost_chunks"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || !slices.Equal(doc.LostChunks, []int{0}) {
+		t.Errorf("status --json: %v, lost_chunks %v; want [0]\n%s", err, doc.LostChunks, res)
+	}
+}
+
 // TestRetryOfAPausedCampaign: retry re-queues temporary failures; when the
 // campaign is paused it says that nothing goes out before a resume.
 func TestRetryOfAPausedCampaign(t *testing.T) {
