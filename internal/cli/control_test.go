@@ -438,7 +438,7 @@ func TestStatusWithALostChunk(t *testing.T) {
 	t.Parallel()
 	env, r := redisEnv(t)
 	c := stageCampaign(t, env, "loststatus")
-	if res := cli(t, env, "status", c, "--env", "staging"); res.code != 0 || strings.Contains(res.stdout, "lost") {
+	if res := cli(t, env, "status", c, "--env", "staging"); res.code != 0 || strings.Contains(res.stdout, "Redis lost") {
 		t.Errorf("status of a whole campaign: want exit 0 and nothing lost\n%s", res)
 	}
 	if n, err := r.Client().Del(t.Context(), "tidings:{loststatus}:chunk:0").Result(); err != nil || n != 1 {

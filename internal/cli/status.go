@@ -98,13 +98,14 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 // environment). A worker paused the campaign of NextRecover because Redis
 // forgot deliveries its journal holds: resuming would send them again.
 var statusHints = map[store.Next]string{
-	store.NextResume:   "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
-	store.NextRecover:  "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
-	store.NextApprove:  "check the canary, then approve it: tidings approve {c} --env {env}",
-	store.NextPause:    "pause with: tidings pause {c} --env {env} --reason ...",
-	store.NextOutcomes: "every recipient's outcome: tidings report {c} --env {env}",
-	store.NextRetry:    "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
-	store.NextInDoubt:  "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
+	store.NextResume:     "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
+	store.NextRecover:    "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextApprove:    "check the canary, then approve it: tidings approve {c} --env {env}",
+	store.NextPause:      "pause with: tidings pause {c} --env {env} --reason ...",
+	store.NextOutcomes:   "every recipient's outcome: tidings report {c} --env {env}",
+	store.NextRetry:      "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
+	store.NextLostChunks: "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
+	store.NextInDoubt:    "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
 }
 
 // hint says what to run next with campaign c of environment env

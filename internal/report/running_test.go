@@ -336,7 +336,8 @@ func TestCSVReportWithALostChunkSaysSo(t *testing.T) {
 // TestCSVAndJSONReportsAgree: the CSV and JSON reports of one campaign
 // (outcomes recorded, a chunk lost) hold the same rows: every outcome's
 // count in the JSON report is the number of CSV rows with that outcome,
-// and the CSV's rows of outcome unknown name the chunks of lost_chunks.
+// and the CSV's rows of outcome unknown name the chunks of lost_chunks,
+// which the status names too.
 func TestCSVAndJSONReportsAgree(t *testing.T) {
 	t.Parallel()
 	s, name := lostChunkCampaign(t)
@@ -382,7 +383,11 @@ func TestCSVAndJSONReportsAgree(t *testing.T) {
 			t.Errorf("JSON counts say %d %s, the CSV rows %d (counts %v, rows %v)", got.Counts[o], o, tally[o], got.Counts, tally)
 		}
 	}
-	if !slices.Equal(lost, got.LostChunks) || !slices.Equal(lost, []int{0}) {
-		t.Errorf("CSV names lost chunks %v, JSON %v; want [0] in both", lost, got.LostChunks)
+	st, err := s.Status(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(lost, got.LostChunks) || !slices.Equal(lost, []int{0}) || !slices.Equal(st.LostChunks, lost) {
+		t.Errorf("CSV names lost chunks %v, JSON %v, the status %v; want [0] in all", lost, got.LostChunks, st.LostChunks)
 	}
 }

@@ -127,6 +127,8 @@ func Next(st *store.Status) store.Next {
 	switch {
 	case PausedForStateLoss(st):
 		return store.NextRecover
+	case len(st.LostChunks) > 0:
+		return store.NextLostChunks
 	case st.State == store.StateDone && Exhausted(st) > 0:
 		return store.NextRetry
 	case st.State.Finished() && st.Counts[store.OutcomeInDoubt] > 0:
@@ -280,6 +282,9 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, st.By, st.At.Local().Format(time.DateTime), Reason(st))
 	default:
 		fmt.Fprintf(w, "State:    %s\n", state)
+	}
+	if len(st.LostChunks) > 0 {
+		fmt.Fprintf(w, "Lost:     Redis lost chunk(s) %v of this campaign (part of its state): a report read from Redis lacks their recipients' rows, and no worker sends those of them not sent yet\n", st.LostChunks)
 	}
 	if hint != "" {
 		fmt.Fprintf(w, "          %s\n", hint)

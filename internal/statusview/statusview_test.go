@@ -75,6 +75,15 @@ func TestWrite(t *testing.T) {
 			want: []string{"State:    RUNNING\n", "pause with: ...", "ETA 35s", "300/1000"},
 		},
 		{
+			// Redis lost chunk 2 after the campaign was done: said before
+			// the progress, with the hint.
+			name: "lost-chunks",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateDone, CurBatch: 2}, Total: 1000, Staged: 1000,
+				Counts: counts(store.OutcomeSent, 1000), Batches: batches(10, 4, 250, 4), LostChunks: []int{2}},
+			hint: "who was sent is in the workers' delivery journals: ...",
+			want: []string{"State:    DONE\nLost:     Redis lost chunk(s) [2] of this campaign (part of its state): a report read from Redis lacks their recipients' rows, and no worker sends those of them not sent yet\n          who was sent"},
+		},
+		{
 			name: "auto-paused",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StatePaused, By: "auto-pause", At: at,
 				Reason: "auto-pause: error rate 60% over the last 20 attempts (last error: 550 5.1.1 no such user)", CurBatch: 1},
@@ -212,17 +221,20 @@ func TestNext(t *testing.T) {
 		errors []store.ErrorGroup
 		doubt  int
 		want   store.Next
+		lost   []int
 	}{
-		{"done, retries ran out", store.StateDone, exhausted, 0, store.NextRetry},
-		{"done, retries ran out, in doubt too", store.StateDone, exhausted, 1, store.NextRetry},
-		{"done, retried and sent", store.StateDone, retried, 0, store.NextOutcomes},
-		{"done, in doubt", store.StateDone, retried, 2, store.NextInDoubt},
-		{"cancelled, retries ran out", store.StateCancelled, exhausted, 0, store.NextOutcomes}, // a cancelled campaign is not retried
-		{"cancelled, in doubt", store.StateCancelled, nil, 1, store.NextInDoubt},
-		{"running, retries ran out", store.StateRunning, exhausted, 1, store.NextPause},
+		{"done, retries ran out", store.StateDone, exhausted, 0, store.NextRetry, nil},
+		{"done, retries ran out, in doubt too", store.StateDone, exhausted, 1, store.NextRetry, nil},
+		{"done, retried and sent", store.StateDone, retried, 0, store.NextOutcomes, nil},
+		{"done, in doubt", store.StateDone, retried, 2, store.NextInDoubt, nil},
+		{"cancelled, retries ran out", store.StateCancelled, exhausted, 0, store.NextOutcomes, nil}, // a cancelled campaign is not retried
+		{"cancelled, in doubt", store.StateCancelled, nil, 1, store.NextInDoubt, nil},
+		{"running, retries ran out", store.StateRunning, exhausted, 1, store.NextPause, nil},
+		{"running, a chunk lost", store.StateRunning, nil, 0, store.NextLostChunks, []int{3}},
+		{"done, retries ran out, a chunk lost", store.StateDone, exhausted, 1, store.NextLostChunks, []int{0}},
 	}
 	for _, tt := range tests {
-		st := &store.Status{Control: store.Control{State: tt.state}, Errors: tt.errors, Counts: counts(store.OutcomeInDoubt, tt.doubt)}
+		st := &store.Status{Control: store.Control{State: tt.state}, Errors: tt.errors, Counts: counts(store.OutcomeInDoubt, tt.doubt), LostChunks: tt.lost}
 		if got := statusview.Next(st); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}

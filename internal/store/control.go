@@ -517,6 +517,11 @@ const (
 	// server may have accepted them; they are never sent again): read who
 	// they are. Given by the status's reader, as NextRetry.
 	NextInDoubt
+	// NextLostChunks: Redis lost chunks of the campaign (Status.LostChunks)
+	// and no worker paused it for that yet: who was sent is in the workers'
+	// journals, and those not sent yet are mailed by staging it again
+	// excluding those deliveries. Given by the status's reader.
+	NextLostChunks
 )
 
 // NextOr returns what can be done next under control c, or n when c is

@@ -281,6 +281,10 @@ type Status struct {
 	// should be sending now (zero: none; eta.go's dueSince): with no
 	// outcome since, no worker sends it.
 	DueSince time.Time `json:"due_since,omitzero"`
+	// LostChunks names the chunks of the campaign Redis lost (part of its
+	// state: their recipients, whom no worker sends, are in no report read
+	// from Redis now); nil when none is.
+	LostChunks []int `json:"lost_chunks,omitempty"`
 	// Awaited lists, while it runs, the workers alive that have not
 	// checked in lately as having checked their delivery journals against
 	// its current state (Store.Awaited): a chunk that starts now waits for
@@ -335,11 +339,25 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	audC := p.LRange(ctx, k.audit, 0, -1)
 	secC := p.HGetAll(ctx, k.persec)
 	bsC := p.HGetAll(ctx, k.bstats)
+	var chunks []string // every chunk's key, chunk nums[i]'s at i
+	var nums []int
+	for _, bi := range meta.Batches {
+		for n := bi.First; n <= bi.Last; n++ {
+			chunks, nums = append(chunks, k.chunk(n)), append(nums, n)
+		}
+	}
+	exC := p.Exists(ctx, append(chunks, k.meta)...) // one key at least
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
 	ctl := parseControl(ctlC.Val())
-	st := &Status{Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
+	var lost []int
+	if exC.Val() <= int64(len(chunks)) { // some are missing: which
+		if lost, err = s.missing(ctx, chunks, nums); err != nil {
+			return nil, fmt.Errorf("read status of %s: %w", c, err)
+		}
+	}
+	st := &Status{LostChunks: lost, Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
 		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), Counts: map[string]int64{}}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
@@ -451,6 +469,26 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// missing returns the numbers (nums[i] is keys[i]'s) of the chunks whose
+// keys are not in Redis.
+func (s *Store) missing(ctx context.Context, keys []string, nums []int) ([]int, error) {
+	p := s.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(keys))
+	for i, key := range keys {
+		cmds[i] = p.Exists(ctx, key)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, err
+	}
+	var out []int
+	for i, cmd := range cmds {
+		if cmd.Val() == 0 {
+			out = append(out, nums[i])
+		}
+	}
+	return out, nil
 }
 
 // gateWaits returns how many retried recipients the gate of running
