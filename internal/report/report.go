@@ -9,6 +9,9 @@
 // send --exclude-delivered is known to be this campaign's), and, in a
 // report that keeps some rows only, filter (FilterColumn: which rows, on
 // every row), so that it is never taken for a list of every recipient.
+// When Redis lost chunks of the campaign, one row per lost chunk comes
+// last (OutcomeUnknown, CodeLostChunk), since their recipients' rows are
+// missing.
 //
 // JSON is one object: campaign, state, audit (every control action with
 // who, where, when and why), filter (only in a report that keeps some rows
