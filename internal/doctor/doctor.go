@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -158,7 +157,7 @@ func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.Unive
 		return []node{readNode(ctx, rdb, "")}, nil
 	}
 	if !ok {
-		return readSentinel(ctx, rdb, opts), nil
+		return readSentinel(ctx, rdb), nil
 	}
 	var (
 		mu sync.Mutex // ForEachMaster calls its function concurrently
@@ -180,51 +179,21 @@ func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.Unive
 
 // readSentinel reads the master of Sentinel that rdb talks to and the
 // replicas its INFO replication lists, connecting to each as to the master
-// (opts' user, password and TLS).
-func readSentinel(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) []node {
+// (redisconn.ForEachReplica).
+func readSentinel(ctx context.Context, rdb redis.UniversalClient) []node {
 	addr := ""
 	if ci, err := rdb.ClientInfo(ctx).Result(); err == nil {
 		addr = ci.LAddr // the address the master was reached at
 	}
 	ms := []node{readNode(ctx, rdb, addr)}
-	for _, raddr := range replicaAddrs(ms[0].info) {
-		o := opts.Simple()
-		o.Addr = raddr
-		c := redis.NewClient(o)
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Second) // one unreachable replica leaves time for the rest
-		m := readNode(rctx, c, raddr)
-		cancel()
-		_ = c.Close()
-		m.replica = true
-		ms = append(ms, m) // one never promoted too: its acknowledgements count
+	if c, ok := rdb.(*redis.Client); ok {
+		redisconn.ForEachReplica(ctx, c, ms[0].info, func(ctx context.Context, rc *redis.Client, raddr string) {
+			m := readNode(ctx, rc, raddr)
+			m.replica = true
+			ms = append(ms, m) // one never promoted too: its acknowledgements count
+		})
 	}
 	return ms
-}
-
-// replicaAddrs lists the addresses of the replicas in a master's INFO
-// replication ("slave0:ip=10.0.0.4,port=6379,state=online,..."), sorted.
-func replicaAddrs(info map[string]string) []string {
-	var addrs []string
-	for k, v := range info {
-		if !strings.HasPrefix(k, "slave") || strings.TrimLeft(k[len("slave"):], "0123456789") != "" || k == "slave" {
-			continue
-		}
-		var ip, port string
-		for _, f := range strings.Split(v, ",") {
-			key, val, _ := strings.Cut(f, "=")
-			switch key {
-			case "ip":
-				ip = val
-			case "port":
-				port = val
-			}
-		}
-		if ip != "" && port != "" {
-			addrs = append(addrs, net.JoinHostPort(ip, port))
-		}
-	}
-	slices.Sort(addrs)
-	return addrs
 }
 
 // statusRank orders statuses from the best.
@@ -455,7 +424,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		promote = " and the replicas Sentinel may promote"
 	}
 	if acks > 0 && replicas >= acks && e.Redis.Sentinel.Master != "" {
-		c, why, ok := promotionOf(ms).failoverCheck(name, acks, e.Redis.AutoReplicaAcks())
+		c, why, ok := failoverCheck(promotionOf(ms), name, acks, e.Redis.AutoReplicaAcks())
 		if !ok {
 			return c
 		}

@@ -101,7 +101,9 @@ func TestDoctorSkipsAReplicaSentinelNeverPromotes(t *testing.T) {
 // best group's size + 1. With two replicas of one priority, 1 (auto) is
 // enough; with one of them at replica-priority 0 (a backup replica) or at
 // a worse priority, the one acknowledgement may come from it, and the
-// promoted replica lacks the claim: doctor warns and says to set 2. With
+// promoted replica lacks the claim: doctor warns of a configured 1 and
+// says to set 2, and auto waits for 2 there (redisconn.ReplicaAcks shares
+// the rule). With
 // no replica Sentinel may promote, no failover happens at all, and no
 // acknowledgement protects a claim. doctor used to pass every one of
 // these ("a failover loses no claim").
@@ -117,14 +119,16 @@ func TestDoctorSaysWhichAcksSurviveAFailover(t *testing.T) {
 	}{
 		{"one priority, auto", [2]int{100, 100}, environment.ReplicaAcksAuto, doctor.Pass,
 			[]string{"every claim is acknowledged by 1 replica(s)", "a failover loses no claim"}},
-		{"a replica never promoted, auto", [2]int{100, 0}, environment.ReplicaAcksAuto, doctor.Warn,
+		{"a replica never promoted, auto", [2]int{100, 0}, environment.ReplicaAcksAuto, doctor.Pass,
+			[]string{"every claim is acknowledged by 2 replica(s)", "Sentinel promotes {0} (replica-priority 100)", "a failover loses no claim"}},
+		{"a replica never promoted, explicit 1", [2]int{100, 0}, 1, doctor.Warn,
 			[]string{"a failover can lose claims", "{1} (replica-priority 0)", "set redis.min_replica_acks to 2"}},
 		{"a replica never promoted, 2 acks", [2]int{100, 0}, 2, doctor.Pass,
 			[]string{"every claim is acknowledged by 2 replica(s)", "a failover loses no claim"}},
-		{"a preferred replica, auto", [2]int{100, 10}, environment.ReplicaAcksAuto, doctor.Warn,
-			[]string{"Sentinel promotes {1} (replica-priority 10)", "{0} (replica-priority 100)", "set redis.min_replica_acks to 2"}},
+		{"a preferred replica, auto", [2]int{100, 10}, environment.ReplicaAcksAuto, doctor.Pass,
+			[]string{"every claim is acknowledged by 2 replica(s)", "Sentinel promotes {1} (replica-priority 10)", "a failover loses no claim"}},
 		{"a preferred replica, explicit 1", [2]int{100, 10}, 1, doctor.Warn,
-			[]string{"set redis.min_replica_acks to 2"}},
+			[]string{"Sentinel promotes {1} (replica-priority 10)", "{0} (replica-priority 100)", "set redis.min_replica_acks to 2"}},
 		{"no replica promoted", [2]int{0, 0}, environment.ReplicaAcksAuto, doctor.Warn,
 			[]string{"Sentinel may promote none of the 2 replica(s)", "no failover", "replica-priority above 0"}},
 	} {

@@ -25,9 +25,12 @@ import (
 // ReplicaAcks resolves for the Redis at hand.
 const AutoReplicaAcks = -1
 
-// ReplicaAcks resolves AutoReplicaAcks for rdb: 1 on Sentinel (a failover
-// client) and Cluster, and on a standalone master with a replica connected
-// now; 0 otherwise, including a server whose INFO has no replication
+// ReplicaAcks resolves AutoReplicaAcks for rdb: on Sentinel (a failover
+// client), as many as guarantee that the replica a failover promotes holds
+// every acknowledged claim (ReadPromotion's Promotion.Auto: 1 when the
+// replicas share one replica-priority); 1 on Cluster, and on a standalone
+// master with a replica connected now (nothing promotes it: see README,
+// "Guarantees"); 0 otherwise, including a server whose INFO has no replication
 // section (the embedded Redis of the demo and of tests without
 // redis-server, which has no replicas and answers INFO replication with an
 // error). A number is returned as it is.
@@ -40,7 +43,11 @@ func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, er
 		return 1, nil
 	case *redis.Client:
 		if isFailover(c) {
-			return 1, nil
+			p, err := ReadPromotion(ctx, c)
+			if err != nil {
+				return 0, err
+			}
+			return p.Auto(), nil
 		}
 	}
 	info, err := rdb.Info(ctx).Result() // the default sections include replication
@@ -247,8 +254,8 @@ func sentinelsDown(ctx context.Context, addrs []string) error {
 }
 
 // Open connects to environment e's store (Dial), waiting for as many
-// replica acknowledgements of its writes as e asks (auto: 1 on Sentinel,
-// Cluster, or a master with a replica). Errors: Dial's, a *ReplyError whose
+// replica acknowledgements of its writes as e asks (auto: as ReplicaAcks
+// resolves it). Errors: Dial's, a *ReplyError whose
 // Settings are wrong (INFO not allowed), or a *ReplicaAcksError. The caller
 // closes the store's client.
 func Open(ctx context.Context, e *environment.Environment) (*store.Store, error) {

@@ -2,6 +2,7 @@ package redisconn_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -48,4 +49,42 @@ func TestReplicaAcksAuto(t *testing.T) {
 	check("master with a replica, auto", master.Client(), redisconn.AutoReplicaAcks, 1)
 	check("master with a replica, 0", master.Client(), 0, 0)
 	check("through Sentinel, auto", s.FailoverClient(), redisconn.AutoReplicaAcks, 1)
+}
+
+// TestReplicaAcksAutoOnSentinelFollowsPriorities: auto through Sentinel
+// waits for as many acknowledgements as guarantee that the replica a
+// failover promotes holds the claim (doctor's rule, connected replicas -
+// replicas of the best replica-priority + 1): 1 when both replicas share
+// a priority, 2 when one is preferred or never promoted (one
+// acknowledgement may come from the other), and 1 when Sentinel may
+// promote neither (no failover: waiting for 3 of 2 would send nothing).
+// auto used to be 1 on Sentinel whatever the priorities.
+func TestReplicaAcksAutoOnSentinelFollowsPriorities(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2})
+	reps, err := s.Replicas(ctx)
+	if err != nil || len(reps) != 2 {
+		t.Fatalf("replicas: %v %v", reps, err)
+	}
+	rdb := s.FailoverClient()
+	for _, tt := range []struct {
+		name       string
+		priorities [2]int
+		want       int
+	}{
+		{"one priority", [2]int{100, 100}, 1},
+		{"a preferred replica", [2]int{100, 10}, 2},
+		{"a replica never promoted", [2]int{0, 100}, 2},
+		{"none promoted", [2]int{0, 0}, 1},
+	} {
+		for i, r := range reps {
+			if err := r.Client().ConfigSet(ctx, "replica-priority", strconv.Itoa(tt.priorities[i])).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := redisconn.ReplicaAcks(ctx, rdb, redisconn.AutoReplicaAcks); err != nil || got != tt.want {
+			t.Errorf("%s (replica-priority %v): ReplicaAcks(auto) = %d, %v; want %d", tt.name, tt.priorities, got, err, tt.want)
+		}
+	}
 }

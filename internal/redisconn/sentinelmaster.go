@@ -1,9 +1,13 @@
 package redisconn
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,4 +71,201 @@ func monitoredMasters(ctx context.Context, opts *redis.UniversalOptions) []strin
 	wg.Wait()
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// IsSentinel reports whether rdb reaches its master through Sentinel (a
+// client of redis.NewFailoverClient), the deployment whose failover
+// promotes a replica by its replica-priority (Promotion).
+func IsSentinel(rdb redis.UniversalClient) bool {
+	c, ok := rdb.(*redis.Client)
+	return ok && isFailover(c)
+}
+
+// Replica is a replica of Sentinel's master: its address and its
+// replica-priority, or why that could not be read.
+type Replica struct {
+	Addr     string
+	Priority int
+	Err      error
+}
+
+// Promotion is what decides whether a claim acknowledged by replicas is
+// on the replica a Sentinel failover promotes. Sentinel promotes, of the
+// replicas it may (replica-priority above 0), one of the lowest priority,
+// and of those the one with the largest replication offset. A replica that
+// acknowledged a claim holds it, and so does every replica of a larger
+// offset: when one replica of the best priority acknowledged it, the one
+// promoted holds it. WAIT counts any replica's acknowledgement (of a
+// replica never promoted, or of a worse priority, too), so only when the
+// acknowledgements cannot all come from the others: see Need.
+type Promotion struct {
+	Replicas int      // connected to the master (its INFO replication): each can acknowledge
+	Priority int      // the best (lowest non-zero) replica-priority; 0 when none may be promoted
+	Best     []string // the replicas of that priority, of which Sentinel promotes one
+	Others   []string // the rest, each with its priority
+	Never    int      // how many of the others have replica-priority 0
+	Unknown  []string // replicas whose priority could not be read, each with why
+}
+
+// PromotionOf is the promotion of the replicas rs of Sentinel's master.
+func PromotionOf(rs []Replica) Promotion {
+	var p Promotion
+	for _, r := range rs {
+		p.Replicas++
+		if r.Err == nil && r.Priority > 0 && (p.Priority == 0 || r.Priority < p.Priority) {
+			p.Priority = r.Priority
+		}
+	}
+	for _, r := range rs {
+		switch {
+		case r.Err != nil:
+			p.Unknown = append(p.Unknown, fmt.Sprintf("%s (%v)", r.Addr, r.Err))
+		case r.Priority > 0 && r.Priority == p.Priority:
+			p.Best = append(p.Best, r.Addr)
+		default:
+			p.Others = append(p.Others, fmt.Sprintf("%s (replica-priority %d)", r.Addr, r.Priority))
+			if r.Priority == 0 {
+				p.Never++
+			}
+		}
+	}
+	return p
+}
+
+// Need is the fewest acknowledgements that guarantee that the replica
+// Sentinel promotes holds a claim, when the master alone fails: one more
+// than the replicas outside the best priority, so that at least one comes
+// from a replica of it.
+func (p Promotion) Need() int { return p.Replicas - len(p.Best) + 1 }
+
+// Required is the fewest acknowledgements that guarantee, as far as p
+// tells, that a failover loses no acknowledged claim: Need; every replica
+// connected when a priority could not be read (which guarantees it
+// whatever their priorities); 0 when Sentinel may promote none of them (no
+// failover can take place, so no acknowledgement protects a claim).
+func (p Promotion) Required() int {
+	switch {
+	case len(p.Unknown) > 0:
+		return p.Replicas
+	case len(p.Best) == 0:
+		return 0
+	}
+	return p.Need()
+}
+
+// Auto is what redis.min_replica_acks auto waits for on Sentinel:
+// Required, and at least 1 (with no replica connected, nothing is sent
+// until one is back, as before).
+func (p Promotion) Auto() int { return max(p.Required(), 1) }
+
+// Promoted names the replica(s) Sentinel promotes ("" when none).
+func (p Promotion) Promoted() string {
+	switch len(p.Best) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("%s (replica-priority %d)", p.Best[0], p.Priority)
+	}
+	return fmt.Sprintf("one of %s (replica-priority %d), the one with the largest replication offset", strings.Join(p.Best, ", "), p.Priority)
+}
+
+// Shortfall says why acks acknowledgements do not guarantee that the
+// replica Sentinel promotes holds every acknowledged claim, and the number
+// to set; "" when they do, or when Sentinel may promote none of the
+// replicas (Required is 0).
+func (p Promotion) Shortfall(acks int) string {
+	switch {
+	case acks >= p.Required():
+		return ""
+	case len(p.Unknown) > 0:
+		return fmt.Sprintf("the replica-priority of %s could not be read, so whether the replica Sentinel promotes must hold an acknowledged claim is not known: check replica-priority on every replica (CONFIG GET replica-priority), or set redis.min_replica_acks to %d (every replica connected), which guarantees it whatever their priorities",
+			strings.Join(p.Unknown, ", "), p.Replicas)
+	}
+	alt := ""
+	if p.Never == 0 {
+		alt = ", or give every replica the same replica-priority (then 1 is enough)"
+	}
+	return fmt.Sprintf("a failover can lose claims: Sentinel promotes %s, and the acknowledgement(s) may all come from %s, which it does not promote; set redis.min_replica_acks to %d (the %d replica(s) connected, less the %d Sentinel would promote, plus one)%s",
+		p.Promoted(), strings.Join(p.Others, ", "), p.Need(), p.Replicas, len(p.Best), alt)
+}
+
+// ErrNoPriority says that what was read of a replica has no replica-priority.
+var ErrNoPriority = errors.New("neither CONFIG GET replica-priority nor INFO replication gave it")
+
+// Priority is a replica's replica-priority from what was read of it: CONFIG
+// GET replica-priority's (config), else the one its INFO replication shows
+// (info; when CONFIG is refused).
+func Priority(config, info map[string]string) (int, bool) {
+	for _, v := range []string{config["replica-priority"], info["replica_priority"], info["slave_priority"]} {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// ReadPromotion reads the promotion of the replicas of the master that
+// c, a Sentinel client (IsSentinel), talks to: those its INFO replication
+// lists, each read as ForEachReplica connects to it. An error is INFO's on
+// the master; a replica that cannot be read is among Unknown.
+func ReadPromotion(ctx context.Context, c *redis.Client) (Promotion, error) {
+	raw, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return Promotion{}, fmt.Errorf("read the master's replication info: %w", err)
+	}
+	var rs []Replica
+	ForEachReplica(ctx, c, ParseInfo(raw), func(ctx context.Context, rc *redis.Client, addr string) {
+		config, cerr := rc.ConfigGet(ctx, "replica-priority").Result()
+		raw, ierr := rc.Info(ctx, "replication").Result()
+		r := Replica{Addr: addr}
+		var ok bool
+		if r.Priority, ok = Priority(config, ParseInfo(raw)); !ok {
+			r.Err = cmp.Or(Explain(ierr), Explain(cerr), ErrNoPriority)
+		}
+		rs = append(rs, r)
+	})
+	return PromotionOf(rs), nil
+}
+
+// ForEachReplica calls read, one replica after the other, with a client of
+// each replica a master's INFO replication (info) lists, connected to it as
+// c, the master's client, is to the master (its user, password and TLS),
+// and a context that gives it 2 seconds (one unreachable replica leaves
+// time for the rest). The client is closed when read returns.
+func ForEachReplica(ctx context.Context, c *redis.Client, info map[string]string, read func(ctx context.Context, rc *redis.Client, addr string)) {
+	for _, addr := range ReplicaAddrs(info) {
+		o := *c.Options()
+		o.Addr, o.Dialer = addr, nil // not through Sentinel: this replica
+		rc := redis.NewClient(&o)
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		read(rctx, rc, addr)
+		cancel()
+		_ = rc.Close()
+	}
+}
+
+// ReplicaAddrs lists the addresses of the replicas in a master's INFO
+// replication ("slave0:ip=10.0.0.4,port=6379,state=online,..."), sorted.
+func ReplicaAddrs(info map[string]string) []string {
+	var addrs []string
+	for k, v := range info {
+		if !strings.HasPrefix(k, "slave") || strings.TrimLeft(k[len("slave"):], "0123456789") != "" || k == "slave" {
+			continue
+		}
+		var ip, port string
+		for _, f := range strings.Split(v, ",") {
+			key, val, _ := strings.Cut(f, "=")
+			switch key {
+			case "ip":
+				ip = val
+			case "port":
+				port = val
+			}
+		}
+		if ip != "" && port != "" {
+			addrs = append(addrs, net.JoinHostPort(ip, port))
+		}
+	}
+	slices.Sort(addrs)
+	return addrs
 }

@@ -1,4 +1,4 @@
-package doctor
+package redisconn_test
 
 import (
 	"slices"
@@ -21,7 +21,7 @@ func TestReplicaAddrs(t *testing.T) {
 		{"no port", "slave0:ip=10.0.0.4,state=online\r\n", nil},
 		{"a field of the master, not a replica", "slave_repl_offset:10\r\nslave_expires_tracked_keys:0\r\n", nil},
 	} {
-		if got := replicaAddrs(redisconn.ParseInfo(tt.info)); !slices.Equal(got, tt.want) {
+		if got := redisconn.ReplicaAddrs(redisconn.ParseInfo(tt.info)); !slices.Equal(got, tt.want) {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
