@@ -21,7 +21,10 @@ type metrics struct {
 	rateWait   prometheus.Counter
 	autoPauses *prometheus.CounterVec
 	up         prometheus.Gauge
-	journal    atomic.Pointer[journal.Writer] // set once the worker runs
+	// acks is how many replica acknowledgements each claim waits for;
+	// acksRequired how many a Sentinel failover requires (0 elsewhere).
+	acks, acksRequired prometheus.Gauge
+	journal            atomic.Pointer[journal.Writer] // set once the worker runs
 }
 
 // newMetrics registers the worker's metrics with reg, each labelled
@@ -42,7 +45,9 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 		autoPauses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tidings_auto_pauses_total", Help: "Campaigns paused automatically (error window, batch gate, template mismatch) by this worker.",
 		}, []string{"campaign"}),
-		up: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
+		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
+		acks:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks", Help: "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved)."}),
+		acksRequired: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks_required", Help: "Replica acknowledgements that guarantee the replica a Sentinel failover promotes holds every claim (0 without Sentinel): alert when tidings_replica_acks is below it."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -60,7 +65,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			return 0
 		})
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, queues,
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, m.acks, m.acksRequired, queues,
 		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
 		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {

@@ -70,8 +70,11 @@ func QueueOf(env string) string {
 
 // AutoReplicaAcks asks the worker to choose the number of replica
 // acknowledgements itself (Config.ReplicaAcks) when it starts
-// (redisconn.ReplicaAcks): 1 on Sentinel and Cluster, and on a standalone
-// master that has a replica connected at start; 0 otherwise.
+// (redisconn.ReplicaAcks): on Sentinel, as many as guarantee that the
+// replica a failover promotes holds every claim (1 when the replicas share
+// one replica-priority), chosen again when the replicas change; 1 on
+// Cluster, and on a standalone master that has a replica connected at
+// start; 0 otherwise.
 const AutoReplicaAcks = redisconn.AutoReplicaAcks
 
 // DefaultClaimWindow is Config.ClaimWindow's default (the environment's
@@ -261,7 +264,10 @@ type Worker struct {
 	// checksOwed: the control loop asks again on every pass until one
 	// whole check went through (a Redis still loading its data answers
 	// INFO, but not the check's reads).
-	redisID                string
+	redisID string
+	// replicas is what the control loop last judged the replica
+	// acknowledgements against (Sentinel only: see watchReplicas).
+	replicas               string
 	recheck                chan struct{}
 	checksOwed, checksDone atomic.Int64
 	// tick asks the dispatch loop to run now: a campaign started running
@@ -320,7 +326,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.cfg.Redis.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("run worker: redis unreachable: %w", err)
 	}
-	acks, err := redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
+	acks, err := w.replicaAcks(ctx)
 	if err != nil {
 		return fmt.Errorf("run worker: %w", err)
 	}
@@ -601,8 +607,10 @@ func (w *Worker) watchRedis(ctx context.Context) {
 	if _, one := w.cfg.Redis.(*redis.Client); !one { // Cluster, Ring: any node answers
 		return
 	}
-	if info, err := w.cfg.Redis.Info(ctx, "server").Result(); err == nil {
-		id := redisconn.ParseInfo(info)["run_id"]
+	if raw, err := w.cfg.Redis.Info(ctx, "server", "replication").Result(); err == nil {
+		info := redisconn.ParseInfo(raw)
+		w.watchReplicas(ctx, info)
+		id := info["run_id"]
 		if prev := w.redisID; id != "" && prev != "" && id != prev {
 			w.log.Info("another Redis server process answers (restarted, restored or failed over): checking the latest journaled deliveries against it")
 			w.checksOwed.Add(1)

@@ -99,6 +99,7 @@ type Replica struct {
 // replica never promoted, or of a worse priority, too), so only when the
 // acknowledgements cannot all come from the others: see Need.
 type Promotion struct {
+	Addrs    []string // every replica connected, in the order read (ReplicaAddrs': sorted)
 	Replicas int      // connected to the master (its INFO replication): each can acknowledge
 	Priority int      // the best (lowest non-zero) replica-priority; 0 when none may be promoted
 	Best     []string // the replicas of that priority, of which Sentinel promotes one
@@ -111,6 +112,7 @@ type Promotion struct {
 func PromotionOf(rs []Replica) Promotion {
 	var p Promotion
 	for _, r := range rs {
+		p.Addrs = append(p.Addrs, r.Addr)
 		p.Replicas++
 		if r.Err == nil && r.Priority > 0 && (p.Priority == 0 || r.Priority < p.Priority) {
 			p.Priority = r.Priority

@@ -43,7 +43,7 @@ var (
 // in the same round trip. It returns the script's answer and, with too few
 // acknowledgements, ack: an *AckError (the script did run).
 func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, args ...any) (res any, ack, err error) {
-	if s.cfg.ReplicaAcks == 0 {
+	if s.ReplicaAcks() == 0 {
 		res, err = script.Run(ctx, s.rdb, keys, args...).Result()
 		return res, nil, err
 	}
@@ -66,20 +66,21 @@ func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, a
 // *AckError: the writes were made on the master, but a failover could
 // lose them.
 func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipeliner)) (ack, err error) {
+	acks := s.ReplicaAcks() // the same for the whole pipeline
 	var c redis.Cmdable = s.rdb
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		if c, err = cc.MasterForKey(ctx, key); err != nil {
 			return nil, fmt.Errorf("find the master of %s: %w", key, err)
 		}
 	}
-	if cl, ok := c.(*redis.Client); ok && s.cfg.ReplicaAcks > 0 {
+	if cl, ok := c.(*redis.Client); ok && acks > 0 {
 		c = s.waitClient(cl)
 	}
 	p := c.Pipeline()
 	queue(p)
 	var wait *redis.Cmd
-	if s.cfg.ReplicaAcks > 0 {
-		wait = p.Do(ctx, "WAIT", s.cfg.ReplicaAcks, s.cfg.AckTimeout.Milliseconds())
+	if acks > 0 {
+		wait = p.Do(ctx, "WAIT", acks, s.cfg.AckTimeout.Milliseconds())
 	}
 	cmds, _ := p.Exec(ctx)
 	for _, cmd := range cmds {
@@ -94,8 +95,8 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 	if err != nil {
 		return nil, fmt.Errorf("wait for replicas: %w", err)
 	}
-	if n < int64(s.cfg.ReplicaAcks) {
-		return &AckError{Got: int(n), Want: s.cfg.ReplicaAcks}, nil
+	if n < int64(acks) {
+		return &AckError{Got: int(n), Want: acks}, nil
 	}
 	return nil, nil
 }

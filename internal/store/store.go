@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -220,6 +221,9 @@ type Store struct {
 	// short to hear the answer of a WAIT, that client's clone with room
 	// for it (a waitEntry; see waitClient).
 	waits *sync.Map
+	// acks is how many replicas must acknowledge a write now:
+	// cfg.ReplicaAcks until SetReplicaAcks.
+	acks *atomic.Int64
 }
 
 // New returns a Store on rdb whose writes need no replica acknowledgement.
@@ -231,8 +235,18 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = 500 * time.Millisecond
 	}
-	return &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}}
+	s := &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}, acks: &atomic.Int64{}}
+	s.acks.Store(int64(cfg.ReplicaAcks))
+	return s
 }
+
+// SetReplicaAcks changes how many replicas must acknowledge each write
+// from now on (the worker's auto, when the replicas Sentinel may promote
+// change); a negative n is 0.
+func (s *Store) SetReplicaAcks(n int) { s.acks.Store(int64(max(n, 0))) }
+
+// ReplicaAcks is how many replicas must acknowledge each write now.
+func (s *Store) ReplicaAcks() int { return int(s.acks.Load()) }
 
 // Client returns the Redis client of the store.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
