@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 type metrics struct {
@@ -21,10 +22,12 @@ type metrics struct {
 	rateWait   prometheus.Counter
 	autoPauses *prometheus.CounterVec
 	up         prometheus.Gauge
-	// acks is how many replica acknowledgements each claim waits for;
-	// acksRequired how many a Sentinel failover requires (0 elsewhere).
-	acks, acksRequired prometheus.Gauge
-	journal            atomic.Pointer[journal.Writer] // set once the worker runs
+	// acksRequired is how many replica acknowledgements a Sentinel
+	// failover requires (0 elsewhere); tidings_replica_acks reads how many
+	// the store waits for.
+	acksRequired prometheus.Gauge
+	journal      atomic.Pointer[journal.Writer] // set once the worker runs
+	st           atomic.Pointer[store.Store]    // set once the worker runs
 }
 
 // newMetrics registers the worker's metrics with reg, each labelled
@@ -46,7 +49,6 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			Name: "tidings_auto_pauses_total", Help: "Campaigns paused automatically (error window, batch gate, template mismatch) by this worker.",
 		}, []string{"campaign"}),
 		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
-		acks:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks", Help: "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved)."}),
 		acksRequired: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks_required", Help: "Replica acknowledgements that guarantee the replica a Sentinel failover promotes holds every claim (0 without Sentinel): alert when tidings_replica_acks is below it."}),
 	}
 	if reg == nil {
@@ -65,7 +67,13 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			return 0
 		})
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, m.acks, m.acksRequired, queues,
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, m.acksRequired, queues,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tidings_replica_acks", Help: "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved)."}, func() float64 {
+			if st := m.st.Load(); st != nil {
+				return float64(st.ReplicaAcks())
+			}
+			return 0
+		}),
 		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
 		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {

@@ -18,9 +18,7 @@ import (
 func (w *Worker) replicaAcks(ctx context.Context) (int, error) {
 	c, ok := w.cfg.Redis.(*redis.Client)
 	if !ok || !redisconn.IsSentinel(c) {
-		acks, err := redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
-		w.m.acks.Set(float64(acks))
-		return acks, err
+		return redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
 	}
 	p, err := redisconn.ReadPromotion(ctx, c)
 	if err != nil {
@@ -53,19 +51,19 @@ func (w *Worker) watchReplicas(ctx context.Context, info map[string]string) {
 // at INFO with the replicas and priorities it saw, or at WARN when a
 // failover can lose an acknowledged claim (a configured number below the
 // rule, which doctor checks too; the worker sends on: the operator chose
-// it) or a replica-priority could not be read; and it sets the gauges.
+// it) or a replica-priority could not be read; and it exports the rule's
+// number (tidings_replica_acks_required).
 func (w *Worker) judgeAcks(p redisconn.Promotion) int {
 	acks := w.cfg.ReplicaAcks
 	if acks == AutoReplicaAcks {
 		acks = p.Auto()
 	}
-	w.m.acks.Set(float64(acks))
 	w.m.acksRequired.Set(float64(p.Required()))
 	attrs := []any{"replica_acks", acks, "required", p.Required(), "replicas", p.Replicas,
 		"promoted", p.Best, "priority", p.Priority, "others", p.Others, "unknown", p.Unknown}
 	switch short := p.Shortfall(acks); {
 	case short != "":
-		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s (or to auto, which follows the replicas)", acks, short), attrs...)
+		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s ; or set it to auto, which follows the replicas", acks, short), attrs...)
 	case len(p.Unknown) > 0 && w.cfg.ReplicaAcks == AutoReplicaAcks:
 		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s), every replica connected: the replica-priority of %s could not be read; check that this worker can reach the replicas as it reaches the master", acks, strings.Join(p.Unknown, ", ")), attrs...)
 	default:

@@ -331,6 +331,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("run worker: %w", err)
 	}
 	w.st = store.NewWithConfig(w.cfg.Redis, store.Config{ReplicaAcks: acks, AckTimeout: w.cfg.AckTimeout})
+	w.m.st.Store(w.st) // tidings_replica_acks
 	if w.cfg.Journal.Dir != "" {
 		j, err := journal.Open(w.cfg.Journal)
 		if err != nil {

@@ -54,5 +54,8 @@ func failoverCheck(p redisconn.Promotion, name string, acks int, auto bool) (c C
 	case short != "":
 		return warn(name, given+" before its message goes to SMTP, but "+short), "", false
 	}
+	if len(p.Unknown) > 0 {
+		return Check{}, fmt.Sprintf("every one of the %d replica(s) acknowledges each claim, so the one Sentinel promotes holds it whatever their replica-priorities", p.Replicas), true
+	}
 	return Check{}, fmt.Sprintf("Sentinel promotes %s, and any %d acknowledgement(s) of the %d replica(s) include one of those", p.Promoted(), acks, p.Replicas), true
 }
