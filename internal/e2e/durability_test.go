@@ -123,7 +123,7 @@ func noCrossSlot(t *testing.T, procs ...*process) {
 // two workers on a Sentinel-managed Redis (master, one replica,
 // min-replicas-to-write 1 as deploy/redis.conf recommends) and makes
 // Sentinel fail over in the middle. Claims are acknowledged by the replica
-// before a message goes to SMTP (min_replica_acks: auto = 1 on Sentinel),
+// before a message goes to SMTP (min_replica_acks: auto = 1 on Sentinel with one replica),
 // so nothing the old master accepted in its last moments can be lost and
 // sent again: every recipient receives at most one message (counted at
 // smtp-sink), everyone reported sent exactly one, and the campaign reaches

@@ -173,9 +173,10 @@ func (r Redis) AutoReplicaAcks() bool { return r.MinReplicaAcks == ReplicaAcksAu
 
 // ReplicaAcks returns how many replicas must acknowledge a ledger claim.
 // An explicit MinReplicaAcks is returned as it is. Auto is 1 when Sentinel
-// or Cluster is configured; otherwise it is decided when the worker starts
-// from connected, the number of replicas the master reports: 1 when it has
-// any, else 0.
+// or Cluster is configured (on Sentinel the least: redisconn.ReplicaAcks
+// asks for more when the replicas' replica-priorities require it);
+// otherwise it is decided when the worker starts from connected, the
+// number of replicas the master reports: 1 when it has any, else 0.
 func (r Redis) ReplicaAcks(connected int) int {
 	switch {
 	case !r.AutoReplicaAcks():
