@@ -63,7 +63,7 @@ func (w *Worker) judgeAcks(p redisconn.Promotion) int {
 		"promoted", p.Best, "priority", p.Priority, "others", p.Others, "unknown", p.Unknown}
 	switch short := p.Shortfall(acks); {
 	case short != "":
-		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s ; or set it to auto, which follows the replicas", acks, short), attrs...)
+		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s; or set it to auto, which follows the replicas", acks, short), attrs...)
 	case len(p.Unknown) > 0 && w.cfg.ReplicaAcks == AutoReplicaAcks:
 		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s), every replica connected: the replica-priority of %s could not be read; check that this worker can reach the replicas as it reaches the master", acks, strings.Join(p.Unknown, ", ")), attrs...)
 	default:
