@@ -237,9 +237,10 @@ type wopts struct {
 	check       time.Duration // its journal check's interval (0 = the default)
 	always      bool          // journal.fsync: always
 	metrics     prometheus.Registerer
-	logs        io.Writer    // its log, as text (nil: none)
-	beforeCheck func()       // runs in its journal check, before it reads the journals
-	smtp        *send.Config // its SMTP server (nil: the env's capture server)
+	logs        io.Writer     // its log, as text (nil: none)
+	beforeCheck func()        // runs in its journal check, before it reads the journals
+	smtp        *send.Config  // its SMTP server (nil: the env's capture server)
+	rdb         *redis.Client // its Redis client (nil: the env's)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -265,8 +266,12 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	if o.concurrency == 0 {
 		o.concurrency = 4
 	}
+	rdb := e.rdb
+	if o.rdb != nil {
+		rdb = o.rdb
+	}
 	w, err := worker.New(worker.Config{
-		Redis: e.rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
+		Redis: rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP:    o.smtpConfig(e),
 		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
 		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
@@ -413,4 +418,27 @@ func (e *env) active(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return q.Active
+}
+
+// holdFirst returns an SMTP fault (newEnv's) that holds the first
+// recipient the relay is given until release is called (at the latest
+// when the test ends), the channel on which it says whom it holds, and
+// release.
+func holdFirst(t testing.TB) (fault func(string) error, inFlight <-chan string, release func()) {
+	var (
+		first, freed sync.Once
+		held         = make(chan string, 1)
+		hold         = make(chan struct{})
+	)
+	release = func() { freed.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	return func(rcpt string) error {
+		holding := false
+		first.Do(func() { holding = true })
+		if holding {
+			held <- rcpt
+			<-hold
+		}
+		return nil
+	}, held, release
 }

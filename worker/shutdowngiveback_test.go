@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,21 +28,8 @@ import (
 // claims of the window were given back by Run (Worker.fence), and the next
 // worker sends them; none of them ends in doubt without a message.
 func TestShutdownGivesBackTheClaimsItDidNotSend(t *testing.T) {
-	var (
-		once     sync.Once
-		inFlight = make(chan string, 1)
-		release  = make(chan struct{})
-	)
-	e := newEnv(t, func(rcpt string) error {
-		first := false
-		once.Do(func() { first = true })
-		if first {
-			inFlight <- rcpt
-			<-release // the relay answers only once the test is over
-		}
-		return nil
-	})
-	t.Cleanup(func() { close(release) })
+	fault, inFlight, _ := holdFirst(t) // the relay answers only once the test is over
+	e := newEnv(t, fault)
 	e.stage(t, opts{n: 20})
 
 	dir := t.TempDir()

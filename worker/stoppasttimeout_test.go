@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,22 +29,8 @@ import (
 // journal", although the disk is fine (a worker pauses a campaign with
 // action `journal` only when its journal is broken).
 func TestStopPastTheTimeoutKeepsTheCampaignRunning(t *testing.T) {
-	var (
-		once     sync.Once
-		inFlight = make(chan string, 1)
-		release  = make(chan struct{})
-		closed   sync.Once
-	)
-	e := newEnv(t, func(rcpt string) error {
-		first := false
-		once.Do(func() { first = true })
-		if first {
-			inFlight <- rcpt
-			<-release
-		}
-		return nil
-	})
-	t.Cleanup(func() { closed.Do(func() { close(release) }) })
+	fault, inFlight, release := holdFirst(t)
+	e := newEnv(t, fault)
 	e.stage(t, opts{n: 20})
 	dir := t.TempDir()
 	w, err := worker.New(worker.Config{
@@ -77,7 +62,7 @@ func TestStopPastTheTimeoutKeepsTheCampaignRunning(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the worker did not stop within 30 s")
 	}
-	closed.Do(func() { close(release) }) // the relay answers now
+	release() // the relay answers now
 	// Wait until the relay has the message, then until its outcome is
 	// recorded or the campaign stops.
 	wait.For(t, 30*time.Second, "the slow message accepted", func() bool { return e.received()[slow] == 1 })

@@ -241,8 +241,17 @@ type Worker struct {
 	fenced, ended bool
 	released      sync.Once
 
-	mu        sync.Mutex
-	states    map[string]store.Probe // the last probe of every active campaign
+	mu     sync.Mutex
+	states map[string]store.Probe // the last probe of every active campaign
+	// announced counts the control changes announced to this worker
+	// (watchControl); statesAt is how many had been when the control loop
+	// began the read that states holds (w.mu). While statesAt is behind,
+	// states may predate a pause or cancel: runs reads through.
+	announced atomic.Int64
+	statesAt  int64
+	// control asks the control loop to run now: a control change was
+	// announced.
+	control   chan struct{}
 	campaigns map[string]*campaignState
 	loading   sync.Map // campaign -> *sync.Mutex held while its state loads
 	// checked holds, per campaign, the state key (check) this worker's
@@ -297,7 +306,7 @@ func New(cfg Config) (*Worker, error) {
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, checked: map[string]string{},
 		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
-		tick: make(chan struct{}, 1),
+		tick: make(chan struct{}, 1), control: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -378,9 +387,12 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	// The control loop re-reads the control state of every active campaign,
-	// so that a pause reaches every chunk within ControlInterval.
-	wg.Go(func() { every(loops, w.cfg.ControlInterval, nil, func() { w.refreshStates(loops) }) })
+	// The control loop re-reads the control state of every active campaign
+	// at once when a change is announced (watchControl), and every
+	// ControlInterval in any case: a pause reaches every chunk before its
+	// next message, or within ControlInterval when the announcement is lost.
+	wg.Go(func() { every(loops, w.cfg.ControlInterval, w.control, func() { w.refreshStates(loops) }) })
+	wg.Go(func() { w.watchControl(loops) })
 	wg.Go(func() { w.dispatchLoop(loops) })
 	// The journal check, and the word that this worker is alive (and its
 	// check-ins), outlive the other loops when it stops: a check in flight
@@ -653,6 +665,7 @@ func (w *Worker) wakeStarted(last, now map[string]store.Probe) {
 const readActive = "read active campaigns"
 
 func (w *Worker) refreshStates(ctx context.Context) {
+	seen := w.announced.Load() // before anything is read
 	w.watchRedis(ctx)
 	active, err := w.st.Active(ctx)
 	if err != nil {
@@ -698,7 +711,7 @@ func (w *Worker) refreshStates(ctx context.Context) {
 		}
 	}
 	w.mu.Lock()
-	w.states = states
+	w.states, w.statesAt = states, seen
 	w.mu.Unlock()
 	w.wakeStarted(last, states)
 	// Say in this worker's log what changed, whoever changed it (an operator
@@ -713,6 +726,48 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			args = append(args, "by", ctl.By, "reason", ctl.Reason)
 		}
 		w.log.Info("campaign "+string(p.State), args...)
+	}
+}
+
+// watchingControl is what watchControl logs while it cannot subscribe.
+const watchingControl = "subscribe to the announcements of control changes; pause and cancel reach this worker at its next control poll meanwhile"
+
+// watchControl subscribes to the announcements of control changes
+// (store.WatchControl) and wakes the control loop for each: a pause or
+// cancel reaches this worker's chunks before their next message, not at
+// its next poll. While the subscription cannot be made it tries again,
+// every 5 s while Redis is away (logged as an outage), every minute when
+// Redis refuses it (an ACL that forbids SUBSCRIBE: said once, with the
+// fix), and polling alone carries the changes meanwhile.
+func (w *Worker) watchControl(ctx context.Context) {
+	refused := false
+	for ctx.Err() == nil {
+		err := w.st.WatchControl(ctx, func() {
+			w.outage.answered(watchingControl)
+			w.log.Info("control changes reach this worker as they are announced", "channel", store.ControlChannel)
+		}, func(string) {
+			w.announced.Add(1)
+			wake(w.control)
+		})
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		again := time.Minute
+		switch {
+		case unreachable(err):
+			again = 5 * time.Second
+			w.outage.warn(watchingControl, err)
+		case !refused:
+			refused = true
+			w.log.Warn(watchingControl+"; allow this worker's Redis user to subscribe to the channel (ACL rule: +subscribe &"+store.ControlChannel+")",
+				"channel", store.ControlChannel, "err", err)
+		default:
+			w.log.Debug(watchingControl, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(again):
+		}
 	}
 }
 
@@ -812,15 +867,17 @@ func (w *Worker) probeLost(ctx context.Context, cs *campaignState) (store.Probe,
 }
 
 // runs reports whether cs's staging runs, as last read (the cached
-// Probe of its campaign; read through on a miss): the campaign is running
-// and is still staged as cs. A campaign cancelled (or paused) and staged
-// again reads as running, but a chunk of the staging before must send
-// nothing more: what it claimed is no longer the campaign's to send.
+// Probe of its campaign; read through on a miss, and while a control
+// change announced since the last read is not read yet): the campaign is
+// running and is still staged as cs. A campaign cancelled (or paused) and
+// staged again reads as running, but a chunk of the staging before must
+// send nothing more: what it claimed is no longer the campaign's to send.
 func (w *Worker) runs(ctx context.Context, cs *campaignState) bool {
 	w.mu.Lock()
 	p, ok := w.states[cs.name]
+	fresh := w.statesAt == w.announced.Load()
 	w.mu.Unlock()
-	if !ok {
+	if !ok || !fresh {
 		p, _ = w.st.Probe(ctx, cs.name) // the zero Probe on an error: not running
 	}
 	return p.State == store.StateRunning && p.Stage == cs.stage

@@ -143,6 +143,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	moved := res[1].(int64) == 1
 	if moved {
 		ack = cmp.Or(s.markActive(ctx, c, p.To), ack) // the failure to list it first: it is not an *AckError
+		s.announce(ctx, c)
 	}
 	return State(st), moved, wrapf(ack, "%s", what)
 }
@@ -599,9 +600,12 @@ func (s *Store) Tick(ctx context.Context, c string, p TickParams, now time.Time)
 	r.Reason, _ = res[2].(string)
 	switch r.Code {
 	case TickDone:
+		s.announce(ctx, c)
 		if err := s.markActive(ctx, c, StateDone); err != nil {
 			return r, err
 		}
+	case TickGated, TickAwaiting:
+		s.announce(ctx, c)
 	case TickGone:
 		return r, nil
 	}

@@ -266,6 +266,9 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	state, _ := res[len(res)-3].(string)
 	paused, _ := res[len(res)-2].(string)
 	sent, _ := res[len(res)-1].(int64)
+	if paused != "" { // the auto-pause: every worker stops now
+		l.s.announce(ctx, k.name)
+	}
 	i := 0
 	for _, c := range calls {
 		c.res = StepResult{Sent: sent, State: State(state), Claims: make([]ClaimAnswer, len(c.cls))}

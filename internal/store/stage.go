@@ -748,6 +748,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			return nil, fmt.Errorf("stage %s: list the campaign in %s: %w", sg.cfg.Campaign, key, err)
 		}
 	}
+	sg.s.announce(ctx, sg.cfg.Campaign)
 	return &sg.sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
 }
 
