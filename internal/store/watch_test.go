@@ -1,0 +1,134 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestControlChangesAreAnnounced: every change of a campaign's state that
+// stops, holds or starts sending is announced on store.ControlChannel once
+// it is made (what workers wake on: WatchControl), whoever makes it: a
+// staging, pause, resume, the tick's wait for approval, approve, the batch
+// gate's pause, the ledger step's auto-pause, cancel. What changes no
+// state (a batch released, a pause of a paused campaign, outcomes that
+// pause nothing) is not. Between two steps the test publishes a marker on
+// the channel: Redis delivers in order, so the announcements a step made
+// are those received before its marker.
+func TestControlChangesAreAnnounced(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	const c = "c-announced" // pub/sub ignores the database: a name no other test uses
+	heard := make(chan string, 100)
+	subscribed := make(chan struct{})
+	watched := make(chan error, 1)
+	go func() {
+		watched <- st.WatchControl(ctx, func() { close(subscribed) }, func(name string) { heard <- name })
+	}()
+	select {
+	case <-subscribed:
+	case err := <-watched:
+		t.Fatalf("WatchControl: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("not subscribed within 30 s")
+	}
+
+	var sum *store.StageSummary
+	p := store.TickParams{ApproveAfterCanary: true, MaxFailureRate: 0.5, Actor: store.Actor{Who: "worker"}}
+	// send claims and records every recipient of batch b as kind, under
+	// policy pol (chunks passed, for the gates).
+	send := func(b int, kind store.Kind, pol store.Policy) error {
+		meta, err := st.Meta(ctx, c, false)
+		if err != nil {
+			return err
+		}
+		l := st.Ledger(c, sum.Stage)
+		for n := meta.Batches[b].First; n <= meta.Batches[b].Last; n++ {
+			recs, err := st.Chunk(ctx, c, n)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				cl := store.Claim{ID: r.ID, Lang: r.Lang, Batch: b, Token: r.ID}
+				rec := store.Record{ID: r.ID, Lang: r.Lang, Batch: b, Kind: kind, Code: "550", Token: r.ID}
+				if _, err := l.Step(ctx, nil, []store.Claim{cl}, pol, time.Now()); err != nil {
+					return err
+				}
+				if _, err := l.Step(ctx, []store.Record{rec}, nil, pol, time.Now()); err != nil {
+					return err
+				}
+			}
+			if _, err := st.EndChunk(ctx, c, sum.Stage, b, n, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ticks := func(want store.TickCode) func() error {
+		return func() error {
+			if r, err := st.Tick(ctx, c, store.TickParams{Stage: sum.Stage, ApproveAfterCanary: p.ApproveAfterCanary, MaxFailureRate: p.MaxFailureRate, Actor: p.Actor}, time.Now()); err != nil || r.Code != want {
+				return fmt.Errorf("tick: %+v, %v; want code %d", r, err, want)
+			}
+			return nil
+		}
+	}
+	pause := func() error { _, err := st.Pause(ctx, c, who, "looking"); return err }
+	resume := func() error { _, err := st.Resume(ctx, c, who, "fine"); return err }
+	steps := []struct {
+		name string
+		do   func() error
+		want int // announcements
+	}{
+		{"staged", func() error { sum = stage(t, st, c, stageOpts{n: 12, canary: 1, size: 5}); return nil }, 1},
+		{"canary released", ticks(store.TickReleased), 0},
+		{"paused", pause, 1},
+		{"paused again", pause, 0},
+		{"resumed", resume, 1},
+		{"canary sent", func() error { return send(0, store.KindSent, store.Policy{MaxAttempts: 1}) }, 0},
+		{"awaiting approval", ticks(store.TickAwaiting), 1},
+		{"approved", func() error { _, err := st.Approve(ctx, c, "", false, who, "looks right"); return err }, 1},
+		{"batch 1 released", ticks(store.TickReleased), 0},
+		{"batch 1 failed", func() error { return send(1, store.KindFailed, store.Policy{MaxAttempts: 1}) }, 0},
+		{"gated", ticks(store.TickGated), 1},
+		{"resumed after the gate", resume, 1},
+		{"batch 2 released", ticks(store.TickReleased), 0},
+		// Four failures, the first of which is over the rate: one auto-pause.
+		{"auto-paused", func() error {
+			return send(2, store.KindFailed, store.Policy{MaxAttempts: 1, Window: 10, ErrorRate: 0.5, MinAttempts: 1})
+		}, 1},
+		{"cancelled", func() error { _, _, err := st.Cancel(ctx, c, who, "enough"); return err }, 1},
+	}
+	for i, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		marker := fmt.Sprint("marker ", i)
+		if err := rdb.Publish(ctx, store.ControlChannel, marker).Err(); err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for name := ""; name != marker; {
+			select {
+			case name = <-heard:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: the marker was not heard within 30 s", s.name)
+			}
+			if name == c {
+				got++
+			}
+		}
+		if got != s.want {
+			t.Errorf("%s: %d announcements of %s, want %d", s.name, got, c, s.want)
+		}
+	}
+	stop()
+	if err := <-watched; err != nil {
+		t.Errorf("WatchControl after its context ended: %v", err)
+	}
+}
