@@ -135,7 +135,9 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain on shutdown (default 10s).
 	ShutdownTimeout time.Duration
 	// ControlInterval is how often control states are re-read (default
-	// 200ms); TickInterval how often running campaigns are moved forward
+	// 200ms), besides at once when a change is announced on
+	// store.ControlChannel (the fallback when an announcement is lost, or
+	// the worker's Redis user may not subscribe); TickInterval how often running campaigns are moved forward
 	// (default 250ms, and at once when the control loop sees a campaign
 	// start running); ReconcileInterval how often released chunks are
 	// checked for a live task (default 1s); OrphanGrace how long a task may

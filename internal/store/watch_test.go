@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -130,5 +131,45 @@ func TestControlChangesAreAnnounced(t *testing.T) {
 	stop()
 	if err := <-watched; err != nil {
 		t.Errorf("WatchControl after its context ended: %v", err)
+	}
+}
+
+// TestWatchControlHearsEveryClusterNode: on Redis Cluster, WatchControl
+// (subscribed through the cluster client, on the node of the channel's
+// slot) hears an announcement published on any master: PUBLISH is
+// broadcast to the whole cluster, and the store's own PUBLISH goes to
+// whichever node the client picks (a sharded SPUBLISH would reach one
+// shard only).
+func TestWatchControlHearsEveryClusterNode(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	masters, err := cl.Masters(ctx)
+	if err != nil || len(masters) < 2 {
+		t.Fatalf("masters: %d, %v; want several", len(masters), err)
+	}
+	heard := make(chan string, 10)
+	subscribed := make(chan struct{})
+	go func() {
+		_ = store.New(cl.ClusterClient()).WatchControl(ctx, func() { close(subscribed) }, func(name string) { heard <- name })
+	}()
+	select {
+	case <-subscribed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("not subscribed within 30 s")
+	}
+	for _, m := range masters {
+		if err := m.Client().Publish(ctx, store.ControlChannel, m.Addr()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-heard:
+			if got != m.Addr() {
+				t.Errorf("published on %s, heard %q", m.Addr(), got)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("an announcement published on master %s was not heard within 30 s", m.Addr())
+		}
 	}
 }
