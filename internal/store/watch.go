@@ -44,8 +44,13 @@ func (s *Store) announce(ctx context.Context, c string) {
 func (s *Store) WatchControl(ctx context.Context, subscribed func(), changed func(campaign string)) error {
 	ps := s.rdb.Subscribe(ctx, ControlChannel)
 	defer ps.Close()
+	// A read waits for Redis, not for ctx: closing ends it.
+	defer context.AfterFunc(ctx, func() { _ = ps.Close() })()
 	// The first reply is the subscription's confirmation, or why it failed.
 	if _, err := ps.Receive(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("subscribe to %s: %w", ControlChannel, err)
 	}
 	if subscribed != nil {

@@ -26,19 +26,7 @@ func TestControlChangesAreAnnounced(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	const c = "c-announced" // pub/sub ignores the database: a name no other test uses
-	heard := make(chan string, 100)
-	subscribed := make(chan struct{})
-	watched := make(chan error, 1)
-	go func() {
-		watched <- st.WatchControl(ctx, func() { close(subscribed) }, func(name string) { heard <- name })
-	}()
-	select {
-	case <-subscribed:
-	case err := <-watched:
-		t.Fatalf("WatchControl: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("not subscribed within 30 s")
-	}
+	heard, watched := watch(ctx, t, st)
 
 	var sum *store.StageSummary
 	p := store.TickParams{ApproveAfterCanary: true, MaxFailureRate: 0.5, Actor: store.Actor{Who: "worker"}}
@@ -149,27 +137,66 @@ func TestWatchControlHearsEveryClusterNode(t *testing.T) {
 	if err != nil || len(masters) < 2 {
 		t.Fatalf("masters: %d, %v; want several", len(masters), err)
 	}
-	heard := make(chan string, 10)
-	subscribed := make(chan struct{})
-	go func() {
-		_ = store.New(cl.ClusterClient()).WatchControl(ctx, func() { close(subscribed) }, func(name string) { heard <- name })
-	}()
-	select {
-	case <-subscribed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("not subscribed within 30 s")
-	}
+	heard, _ := watch(ctx, t, store.New(cl.ClusterClient()))
 	for _, m := range masters {
 		if err := m.Client().Publish(ctx, store.ControlChannel, m.Addr()).Err(); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case got := <-heard:
-			if got != m.Addr() {
-				t.Errorf("published on %s, heard %q", m.Addr(), got)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("an announcement published on master %s was not heard within 30 s", m.Addr())
-		}
+		hear(t, heard, m.Addr(), "an announcement published on master "+m.Addr())
 	}
+}
+
+// TestWatchControlSubscribesAgainAfterARestart: Redis restarts (a crash, a
+// failover's new master on the same address) under a subscribed
+// WatchControl. It subscribes again by itself (go-redis), says so (changed
+// with "": what was announced meanwhile is lost, re-read everything), and
+// hears the announcements made after.
+func TestWatchControlSubscribesAgainAfterARestart(t *testing.T) {
+	t.Parallel()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	heard, _ := watch(ctx, t, store.New(r.Client()))
+	if err := r.Restart(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	hear(t, heard, "", "the word that it subscribed again after the restart")
+	if err := r.Client().Publish(ctx, store.ControlChannel, "after").Err(); err != nil {
+		t.Fatal(err)
+	}
+	hear(t, heard, "after", "the announcement made after the restart")
+}
+
+// hear waits for the next campaign heard and fails unless it is want.
+func hear(t *testing.T, heard <-chan string, want, what string) {
+	t.Helper()
+	select {
+	case got := <-heard:
+		if got != want {
+			t.Fatalf("heard %q, want %q (%s)", got, want, what)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: not heard within 30 s", what)
+	}
+}
+
+// watch runs st.WatchControl until ctx is done, and returns, once it is
+// subscribed, the channel of the campaigns it hears announced, and the
+// one of what it returns.
+func watch(ctx context.Context, t *testing.T, st *store.Store) (<-chan string, <-chan error) {
+	t.Helper()
+	heard := make(chan string, 100)
+	subscribed := make(chan struct{})
+	watched := make(chan error, 1)
+	go func() {
+		watched <- st.WatchControl(ctx, func() { close(subscribed) }, func(name string) { heard <- name })
+	}()
+	select {
+	case <-subscribed:
+	case err := <-watched:
+		t.Fatalf("WatchControl: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("not subscribed within 30 s")
+	}
+	return heard, watched
 }
