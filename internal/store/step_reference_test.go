@@ -19,8 +19,10 @@ import (
 // match and that do not, the same recipient several times in one call,
 // unreleased batches, a cancelled, paused, done, gone or re-staged campaign
 // (with the give-backs of its staging before: held, finished), retries'
-// outcomes that decide a first-attempt error a retry re-queued (gate1), an
-// auto-pause in the middle of a call, and calls of 900 to 3,400 operations
+// outcomes that decide a first-attempt error a retry re-queued (gate1)
+// (entries failed, and deferred by a retry with their reply kept), a
+// journal's abandoned claim (in doubt, code claimed-no-outcome: no error of
+// the gates, so not in doubt1 either), an auto-pause in the middle of a call, and calls of 900 to 3,400 operations
 // (the script reads and writes the ledger 1,000 values at a time).
 // TIDINGS_STEP_ITERS sets the number of calls (default 2,000).
 func TestStepMatchesReference(t *testing.T) {
@@ -90,7 +92,7 @@ func TestStepMatchesReference(t *testing.T) {
 		entries := map[string]string{}
 		for i := range nids {
 			tk, id := toks[1+rng.Intn(3)], "r"+strconv.Itoa(i)
-			switch rng.Intn(9) {
+			switch rng.Intn(11) {
 			case 0:
 				entries[id] = "sending|1|5|||" + tk
 			case 1:
@@ -105,6 +107,10 @@ func TestStepMatchesReference(t *testing.T) {
 				entries[id] = "sent|1|5|250||ok"
 			case 6:
 				entries[id] = "cancelled|1|5|||c"
+			case 7: // re-queued by a retry (lua/sweep_chunk.lua), its reply kept
+				entries[id] = "deferred|3|0|550 5.1.1||no such user"
+			case 8:
+				entries[id] = "failed|1|5|550||x"
 			}
 		}
 		held := map[string]any{"none": "x"}
@@ -168,7 +174,7 @@ func TestStepMatchesReference(t *testing.T) {
 			id, batch := "r"+strconv.Itoa(rng.Intn(nids)), rng.Intn(4)/3 // batch 1 is not released
 			if rng.Intn(2) == 0 {
 				k := kinds[rng.Intn(len(kinds))]
-				code, lang, tok := []string{"250", "451", "550"}[rng.Intn(3)], []string{"de", "fr"}[rng.Intn(2)], toks[rng.Intn(4)]
+				code, lang, tok := []string{"250", "451", "550", "claimed-no-outcome"}[rng.Intn(4)], []string{"de", "fr"}[rng.Intn(2)], toks[rng.Intn(4)]
 				refArgs = append(refArgs, "r", id, k, code, "resp", lang, batch, tok)
 				newArgs = append(newArgs, k, id, code, "resp", lang, batch, tok)
 			} else {

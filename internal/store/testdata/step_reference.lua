@@ -246,7 +246,7 @@ for s = 0, nops - 1 do
         badd(batch, 'attempted', 1)
         if err then badd(batch, 'errors1', 1) end
         if err and kind == 'temp' then badd(batch, 'temp1', 1) end
-        if kind == 'in-doubt' then badd(batch, 'doubt1', 1) end
+        if err and kind == 'in-doubt' then badd(batch, 'doubt1', 1) end -- of errors1: not a claim abandoned
         if err then redis.call('HSET', KEYS[13], rid, kind == 'temp' and 't' or 'p') end
       elseif ca > 1 then
         decide(rid, batch, kind == 'sent')
