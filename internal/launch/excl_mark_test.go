@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -219,5 +221,60 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRestagingAMarkedRunWhoseExclusionsAreLost: the machine that staged
+// a marked run is gone with its exclusions file, and the run must be
+// staged again from another (a template fix): the refusal must say how
+// to get out without that file (before, it only said to copy it), and
+// the way it names must work: a full report written from Redis now lists
+// everyone the recovery excluded (zoe, skipped as delivered), so the
+// staging goes on with her still excluded, and the record there names
+// the exclusions it keeps.
+func TestRestagingAMarkedRunWhoseExclusionsAreLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, _, jdir, _, run, _ := recoveredFromAReport(t)
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir() // machine B's state directory; machine A is gone
+	opts := launch.Options{Start: true, StateDir: other, JournalDir: jdir, ResumeExisting: true}
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Stage(ctx, st, opts)
+	var ee *launch.ExclusionsElsewhereError
+	if !errors.As(err, &ee) {
+		t.Fatalf("re-staging run %s from a machine without its exclusions: %v; want *launch.ExclusionsElsewhereError", run, err)
+	}
+	if want := "if that file is lost (that machine is gone), stage again giving as deliveries to exclude a full report of launch-test written from Redis now"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("refusal %q gives no way out when the file is lost; want it to say %q", err, want)
+	}
+	full := filepath.Join(t.TempDir(), "full.csv")
+	if err := report.WriteFile(full, func(w io.Writer) error {
+		return report.Write(ctx, st, "launch-test", w, report.Options{Format: report.FormatCSV})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{jdir, full})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = launch.Plan(ctx, input(t, d)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Stage(ctx, st, opts); err != nil {
+		t.Fatalf("re-staging with a full report from Redis, as the refusal says: %v", err)
+	}
+	if !slices.ContainsFunc(p.Summary.Rejects, func(r plan.Reject) bool {
+		return r.ID == "zoe@x.example" && r.Code == plan.CodeAlreadyDelivered
+	}) {
+		t.Errorf("zoe, whom the first recovery excluded from a report, is not skipped as delivered: %+v", p.Summary.Rejects)
+	}
+	if rec, err := launch.ReadRecord(other, "launch-test"); err != nil || rec == nil || rec.Excluded != launch.ExclusionsPath(other, "launch-test") {
+		t.Errorf("record on machine B: %+v, %v; want it to name its exclusions", rec, err)
 	}
 }

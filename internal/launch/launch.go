@@ -249,8 +249,8 @@ type ExclusionsElsewhereError struct {
 
 func (e *ExclusionsElsewhereError) Error() string {
 	file := filepath.Base(ExclusionsPath("", e.Campaign))
-	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: copy that file to %s, then stage again",
-		e.Campaign, e.Run, file, e.StagedBy, cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)"))
+	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: copy that file to %s, then stage again; or, if that file is lost (that machine is gone), stage again giving as deliveries to exclude a full report of %s written from Redis now (by tidings report, with no outcome filter), which lists them, with the delivery journals of every worker host",
+		e.Campaign, e.Run, file, e.StagedBy, cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)"), e.Campaign)
 }
 
 // checkExclusionsHere refuses (*ExclusionsElsewhereError) to stage again
