@@ -576,18 +576,38 @@ func stray(root, sub string) error {
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
-	var found []string
+	var found, paths []string
 	for _, p := range m {
 		run, worker, ok := strings.Cut(strings.TrimSuffix(filepath.Base(p), ".jsonl"), ".")
 		if ok && run != "" && worker != "" && !isDir(p) {
-			found = append(found, filepath.Base(p))
+			found, paths = append(found, filepath.Base(p)), append(paths, p)
 		}
 	}
 	if len(found) > 0 {
-		return fmt.Errorf("read journal: %s holds journal file(s) %s beside the campaign's directory, which nobody reads there: move each into its campaign's directory (%s for this campaign's), keeping its name",
-			root, strings.Join(found, ", "), sub)
+		return fmt.Errorf("read journal: %s holds journal file(s) %s beside the campaign's directory, which nobody reads there: move each into its campaign's directory (%s for this campaign's), keeping its name%s",
+			root, strings.Join(found, ", "), sub, clashes(sub, paths))
 	}
 	return nil
+}
+
+// clashes says which of paths, journal files to be moved into the
+// campaign's directory sub keeping their names, are named as a file sub
+// holds already (a backup copy kept in the journal directory, say), and
+// what to do with them instead: moved as told, one would replace the
+// other, and the deliveries only the one replaced records would be lost
+// (excluded from nobody: mailed again). "" when none is.
+func clashes(sub string, paths []string) string {
+	var clash []string
+	for _, p := range paths {
+		if _, err := os.Stat(filepath.Join(sub, filepath.Base(p))); err == nil {
+			clash = append(clash, p)
+		}
+	}
+	if len(clash) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; but %s holds a file named as %s already: never move one over the other (the deliveries only the one replaced records would be lost, and mailed again): a copy whose lines the file there begins with can be deleted; rename any other (a new name after the first dot, keeping the run before it and .jsonl) and move it in",
+		sub, strings.Join(clash, ", "))
 }
 
 // siblings refuses a journal directory root whose directories other than
@@ -598,7 +618,7 @@ func stray(root, sub string) error {
 // the campaign's when its first line names it (a worker writes one
 // campaign's lines into a file).
 func siblings(root, sub, campaign string) error {
-	var found []string
+	var found, paths []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -608,17 +628,21 @@ func siblings(root, sub, campaign string) error {
 		case d.IsDir() || filepath.Dir(p) == root || !strings.HasSuffix(p, ".jsonl"):
 			return nil // a file directly in root is stray's
 		}
-		if dir := filepath.Dir(p); !slices.Contains(found, dir) && firstCampaign(p) == campaign {
+		if firstCampaign(p) != campaign {
+			return nil
+		}
+		if dir := filepath.Dir(p); !slices.Contains(found, dir) {
 			found = append(found, dir)
 		}
+		paths = append(paths, p)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
 	if len(found) > 0 {
-		return fmt.Errorf("read journal: %s holds journal files of campaign %s in %s, beside the campaign's directory, which nobody reads there: move each file into %s itself, keeping its name",
-			root, campaign, strings.Join(found, ", "), sub)
+		return fmt.Errorf("read journal: %s holds journal files of campaign %s in %s, beside the campaign's directory, which nobody reads there: move each file into %s itself, keeping its name%s",
+			root, campaign, strings.Join(found, ", "), sub, clashes(sub, paths))
 	}
 	return nil
 }

@@ -172,3 +172,60 @@ func TestFilesRefusesASiblingDirOfTheCampaign(t *testing.T) {
 		})
 	}
 }
+
+// TestSiblingRefusalNeverMovesAFileOverAnother: a file beside the
+// campaign's directory (in a directory of its own, or in the journal
+// directory itself) named as one that directory holds (an older copy of a
+// worker's journal kept in the journal directory, say) is refused like
+// any other, but the refusal must not tell the operator to move it
+// in keeping its name: mv would replace the campaign's file, whose later
+// deliveries would be excluded from nobody and mailed again. It names the
+// clash and says what to do instead; a file with no namesake there is
+// told to move in as before.
+func TestSiblingRefusalNeverMovesAFileOverAnother(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, dir, copyName string // the copy: dir under the journal directory, and name
+		clash               bool
+	}{
+		{"a copy named as the campaign's file", filepath.Join("backup", "rt12"), "r1.hostA.jsonl", true},
+		{"a file of its own name", filepath.Join("backup", "rt12"), "r1.hostB.jsonl", false},
+		{"a copy in the journal directory itself", "", "r1.hostA.jsonl", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			w, err := journal.Open(journal.Config{Dir: root, Worker: "hostA", Always: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"a", "b"} {
+				if err := w.Append(journal.Entry{Campaign: "rt12", Run: "r1", ID: id, Email: id + "@x.example", Outcome: "sent"}); err != nil {
+					t.Fatal(err)
+				}
+				if id == "a" { // the backup, taken after the first line
+					b, err := os.ReadFile(filepath.Join(root, "rt12", "r1.hostA.jsonl"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.MkdirAll(filepath.Join(root, tt.dir), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(root, tt.dir, tt.copyName), b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			_ = w.Close()
+			_, err = journal.Files(root, "rt12")
+			if err == nil {
+				t.Fatalf("Files(%s): no refusal of %s", root, filepath.Join(tt.dir, tt.copyName))
+			}
+			copied, own := filepath.Join(root, tt.dir, tt.copyName), filepath.Join(root, "rt12")
+			named := strings.Contains(err.Error(), own+" holds a file named as "+copied+" already: never move one over the other")
+			if named != tt.clash {
+				t.Errorf("refusal %q: names the clash with %s: %v, want %v", err, copied, named, tt.clash)
+			}
+		})
+	}
+}
