@@ -278,3 +278,36 @@ func TestRestagingAMarkedRunWhoseExclusionsAreLost(t *testing.T) {
 		t.Errorf("record on machine B: %+v, %v; want it to name its exclusions", rec, err)
 	}
 }
+
+// TestAJournalReportOfAMarkedRunNeedsItsExclusions: after a second loss,
+// a report written from the journals (report --journal, CSV or JSON) of a
+// marked run, given instead of the journals themselves, holds no more than
+// they do: zoe, whom the first recovery excluded on the strength of a
+// report alone, is in neither. Read alone it must be refused as the
+// journals are (*launch.ExclusionsMissingError), not read as the whole
+// truth (before, only journal files were checked for the mark, and zoe
+// was mailed again).
+func TestAJournalReportOfAMarkedRunNeedsItsExclusions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, _, jdir, rd, run, _ := recoveredFromAReport(t)
+	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	if err := rd.Wipe(ctx); err != nil { // the second loss
+		t.Fatal(err)
+	}
+	j, err := report.ReadJournal(jdir, "launch-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{report.FormatCSV, report.FormatJSON} {
+		path := filepath.Join(t.TempDir(), "journal."+format)
+		if err := report.WriteFile(path, func(w io.Writer) error { return report.WriteJournal(j, w, report.Options{Format: format}) }); err != nil {
+			t.Fatal(err)
+		}
+		d, err := launch.LoadDelivered("launch-test", []string{path})
+		var me *launch.ExclusionsMissingError
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), run) {
+			t.Errorf("%s report from the journals of marked run %s, alone: %+v, %v; want *launch.ExclusionsMissingError naming the run", format, run, d, err)
+		}
+	}
+}

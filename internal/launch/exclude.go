@@ -69,6 +69,19 @@ type Delivered struct {
 	// boxes are the mailboxes (address.KeyOf) each id was delivered to,
 	// as recorded (none when its lines named none).
 	boxes map[string][]string
+	// marked are the runs read whose ids end in store.RunExcludedMark, in
+	// journal files or in reports written from them (markRun).
+	marked []string
+}
+
+// markRun notes run as read from the journals (a journal file's, or a
+// report's written from them) when a recovery marked it
+// (store.RunExcludedMark): its exclusions beyond the journals must be
+// given too (*ExclusionsMissingError).
+func (d *Delivered) markRun(run string) {
+	if strings.HasSuffix(run, store.RunExcludedMark) && !slices.Contains(d.marked, run) {
+		d.marked = append(d.marked, run)
+	}
 }
 
 // Match reports whether the recipient with id and email is among the
@@ -189,7 +202,6 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string][]string{},
 		jID: map[string]bool{}, jKey: map[string]bool{}}
 	runs := map[string]bool{}
-	var marked []string // runs whose journals need exclusions kept elsewhere
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -208,9 +220,7 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				return nil, fmt.Errorf("read deliveries: %s holds no delivery journal of campaign %s", p, campaign)
 			}
 			for _, f := range files {
-				if strings.HasSuffix(f.Run, store.RunExcludedMark) && !slices.Contains(marked, f.Run) {
-					marked = append(marked, f.Run)
-				}
+				d.markRun(f.Run)
 				read, err := f.ReadName() // before reading: see UnknownRuns
 				if err != nil {
 					return nil, err
@@ -260,8 +270,8 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
 		}
 	}
-	if len(marked) > 0 && len(d.Complete) == 0 {
-		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: marked, Partial: d.Partial}
+	if len(d.marked) > 0 && len(d.Complete) == 0 {
+		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: d.marked, Partial: d.Partial}
 	}
 	if d.Len() == 0 && d.Records == 0 {
 		return nil, &NoRecordError{Campaign: campaign, Sources: d.Sources}
@@ -368,6 +378,7 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 		ri, okR = col["reason"] // a plan's rejects file
 	}
 	gi, okG := col["campaign"] // reports before it lack it
+	runI, okRun := col["run"]  // a report written from the journals
 	if !okO || (!okI && !okE) {
 		return "", fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
@@ -415,6 +426,9 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 			// recipients' rows are missing.
 			return "", &FilteredReportError{Path: fmt.Sprintf("%s:%d", path, line), Campaign: d.Campaign, Missing: "outcome " + report.OutcomeUnknown + ": Redis had lost a chunk of the campaign when it was written, and its recipients' rows are missing"}
 		}
+		if okRun {
+			d.markRun(strings.TrimSpace(get(runI, true)))
+		}
 		o, err := delivered(get(oi, true), get(ci, okC), get(ri, okR))
 		if err != nil {
 			return "", fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)
@@ -443,12 +457,14 @@ func (d *Delivered) readJSON(path string) (string, error) {
 		State      json.RawMessage `json:"state"`
 		Audit      json.RawMessage `json:"audit"`
 		Files      json.RawMessage `json:"files"`
+		Runs       []string        `json:"runs"` // a report written from the journals: every run read
 		Recipients []struct {
 			ID       string `json:"id"`
 			Email    string `json:"email"`
 			Outcome  string `json:"outcome"`
 			Code     string `json:"code"`
 			Response string `json:"response"`
+			Run      string `json:"run"`
 		} `json:"recipients"`
 	}
 	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte(bom)), &rep); err != nil {
@@ -478,7 +494,11 @@ func (d *Delivered) readJSON(path string) (string, error) {
 	if rep.Campaign == d.Campaign {
 		d.Records += len(rep.Recipients)
 	}
+	for _, run := range rep.Runs {
+		d.markRun(run)
+	}
 	for i, r := range rep.Recipients {
+		d.markRun(r.Run)
 		o, err := delivered(r.Outcome, r.Code, r.Response)
 		if err != nil {
 			return "", fmt.Errorf("read deliveries: %s: recipients[%d] (id %q): outcome: %w", path, i, r.ID, err)
