@@ -52,19 +52,28 @@ func TestRunMarkedOnlyWhenAReportAloneExcludedSomeone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := launch.Plan(ctx, input(t, d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, res := stageRecovery(t, st, state, jdir, d)
 			if got := strings.HasSuffix(res.Run, store.RunExcludedMark); got != tt.marked {
 				t.Errorf("run %s (skipped %d): marked %v, want %v", res.Run, p.Summary.Skipped, got, tt.marked)
 			}
 		})
 	}
+}
+
+// stageRecovery plans the test campaign excluding d and stages it, with
+// state and jdir as this machine's state and journal directories.
+func stageRecovery(t *testing.T, st *store.Store, state, jdir string, d *launch.Delivered) (*launch.Planned, *launch.Result) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := launch.Plan(ctx, input(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, res
 }
 
 // recoveredFromAReport stages the test campaign, journals ada as sent in
@@ -308,6 +317,74 @@ func TestAJournalReportOfAMarkedRunNeedsItsExclusions(t *testing.T) {
 		var me *launch.ExclusionsMissingError
 		if !errors.As(err, &me) || !strings.Contains(err.Error(), run) {
 			t.Errorf("%s report from the journals of marked run %s, alone: %+v, %v; want *launch.ExclusionsMissingError naming the run", format, run, d, err)
+		}
+	}
+}
+
+// TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere: machine B made
+// the first recovery (zoe excluded from a report: run 2 marked), machine A
+// the second (eve excluded from another report: run 3 marked). After a
+// third loss, a recovery on B from the journals reads B's exclusions by
+// itself; they list zoe, not eve, whom no journal records. They must not
+// stand for run 3 (before, any exclusions file lifted the refusal, and eve
+// was mailed again): refused, naming run 3; with A's exclusions given, eve
+// is excluded.
+func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, st, stateB, jdir, first := started(t)
+	stateA := t.TempDir()
+	recover := func(state string, run string, paths ...string) string {
+		t.Helper()
+		d, err := launch.LoadDeliveredFor(state, "launch-test", paths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, res := stageRecovery(t, st, state, jdir, d)
+		if !strings.HasSuffix(res.Run, store.RunExcludedMark) {
+			t.Fatalf("recovery %s: run %s not marked", run, res.Run)
+		}
+		return res.Run
+	}
+	reportOf := func(email string) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "before.csv")
+		if err := os.WriteFile(path, []byte("line,id,email,outcome\n4,"+email+","+email+",sent\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	sent := func(run, email string) {
+		t.Helper()
+		journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: email, Email: email, Outcome: "sent"})
+	}
+	sent(first.Run, "ada@x.example")
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run2 := recover(stateB, "on B", jdir, reportOf("zoe@x.example"))
+	sent(run2, "bob@x.example")
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run3 := recover(stateA, "on A", jdir, launch.ExclusionsPath(stateB, "launch-test"), reportOf("eve@x.example"))
+	sent(run3, "uli@x.example")
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir})
+	var me *launch.ExclusionsMissingError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), run3) || strings.Contains(err.Error(), run2) {
+		_, eve := d.Match("eve@x.example", "eve@x.example")
+		t.Fatalf("recovery on B from the journals (B's exclusions read by themselves, of run %s only): %v (eve excluded: %v); want *launch.ExclusionsMissingError naming run %s only", run2, err, eve, run3)
+	}
+	d, err = launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir, launch.ExclusionsPath(stateA, "launch-test")})
+	if err != nil {
+		t.Fatalf("with A's exclusions given: %v", err)
+	}
+	for _, who := range []string{"ada", "zoe", "bob", "eve", "uli"} {
+		if _, ok := d.Match(who+"@x.example", who+"@x.example"); !ok {
+			t.Errorf("with A's exclusions given, %s is not excluded", who)
 		}
 	}
 }

@@ -294,12 +294,19 @@ type ExclusionsMissingError struct {
 	Campaign string
 	Runs     []string
 	Partial  []string
+	// Here is the exclusions file of this machine's recoveries, read by
+	// itself, when it was read and does not list the Runs' (other
+	// machines' recoveries marked them).
+	Here string
 }
 
 func (e *ExclusionsMissingError) Error() string {
 	partial := ""
 	if len(e.Partial) > 0 {
 		partial = "; " + strings.Join(e.Partial, "; ") + ": it cannot stand for them"
+	}
+	if e.Here != "" {
+		partial += "; " + e.Here + ", the exclusions of the recoveries made on this machine, does not list theirs: the record here names no such run, another machine staged it (if you copied that machine's file here, give its path as well)"
 	}
 	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again%s; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or a full report of %s written from Redis (by tidings report, with no outcome filter) after that recovery, or the report(s) from Redis it read",
 		strings.Join(e.Runs, ", "), e.Campaign, partial, filepath.Base(ExclusionsPath("", e.Campaign)), e.Campaign)

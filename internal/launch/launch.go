@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -308,6 +309,10 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	c := in.Campaign
 	excl := in.Exclude
 	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir}
+	prev, _ := ReadRecord(o.StateDir, c.Name)
+	if prev != nil {
+		rec.MarkedRuns = prev.MarkedRuns // whose exclusions the file here lists
+	}
 	snap, err := p.snapshot()
 	if err != nil {
 		return nil, err
@@ -340,7 +345,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 			}
 			rec.ExcludedFrom = excl.Sources
 		}
-	} else if prev, _ := ReadRecord(o.StateDir, c.Name); prev != nil {
+	} else if prev != nil {
 		rec.Excluded, rec.ExcludedFrom = prev.Excluded, prev.ExcludedFrom // a re-staging keeps them
 	}
 	if path := ExclusionsPath(o.StateDir, c.Name); rec.Excluded == "" && o.StateDir != "" && fileExists(path) {
@@ -391,6 +396,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	res := &Result{StageSummary: *sum}
 	if o.StateDir != "" {
 		rec.Run, rec.Stage = sum.Run, sum.Stage
+		if strings.HasSuffix(sum.Run, store.RunExcludedMark) && !slices.Contains(rec.MarkedRuns, sum.Run) {
+			rec.MarkedRuns = append(rec.MarkedRuns, sum.Run)
+		}
 		path, rerr := WriteRecord(o.StateDir, rec)
 		if rerr != nil && err == nil {
 			err = rerr

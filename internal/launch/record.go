@@ -36,6 +36,10 @@ type Record struct {
 	// deliveries a report recorded are in no journal.
 	Excluded     string   `json:"excluded,omitempty"`
 	ExcludedFrom []string `json:"excluded_from,omitempty"`
+	// MarkedRuns are the runs staged here that a recovery marked
+	// (store.RunExcludedMark): Excluded lists what they excluded beyond the
+	// journals, and no other marked run's (LoadDeliveredFor).
+	MarkedRuns []string `json:"marked_runs,omitempty"`
 	// Path is where the record was read from (not stored).
 	Path string `json:"-"`
 }
@@ -192,8 +196,26 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	if err != nil {
 		return nil, err
 	}
+	// The file stands for the marked runs staged here only: a run another
+	// machine's recovery marked excluded recipients it does not list.
+	if missing := d.notStagedHere(stateDir); len(missing) > 0 && !slices.ContainsFunc(d.Complete, func(p string) bool { return p != file }) {
+		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: missing, Partial: d.Partial, Here: file}
+	}
 	d.Earlier, d.EarlierFile = earlier.Len(), file
 	return d, nil
+}
+
+// notStagedHere returns the marked runs d read that the record in
+// stateDir does not name as staged here (MarkedRuns; a record written
+// before it kept them names its last run only). Without a record, none:
+// the file was copied here from the machine that made it.
+func (d *Delivered) notStagedHere(stateDir string) []string {
+	rec, _ := ReadRecord(stateDir, d.Campaign)
+	if rec == nil {
+		return nil
+	}
+	here := append(slices.Clip(rec.MarkedRuns), rec.Run)
+	return slices.DeleteFunc(slices.Clone(d.marked), func(run string) bool { return slices.Contains(here, run) })
 }
 
 // sameFile reports whether paths a and b name the same file.
