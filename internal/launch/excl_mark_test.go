@@ -328,7 +328,7 @@ func TestAJournalReportOfAMarkedRunNeedsItsExclusions(t *testing.T) {
 // itself; they list zoe, not eve, whom no journal records. They must not
 // stand for run 3 (before, any exclusions file lifted the refusal, and eve
 // was mailed again): refused, naming run 3; with A's exclusions given, eve
-// is excluded.
+// is excluded. Nor may they let run 3 be staged again from B.
 func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -369,7 +369,21 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	}
 	run3 := recover(stateA, "on A", jdir, launch.ExclusionsPath(stateB, "launch-test"), reportOf("eve@x.example"))
 	sent(run3, "uli@x.example")
-	if err := r.Wipe(ctx); err != nil {
+	// Run 3 staged again from B (a template fix): B's exclusions are not
+	// run 3's, so B's record would name a file without eve.
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ee *launch.ExclusionsElsewhereError
+	if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: stateB, JournalDir: jdir, ResumeExisting: true}); !errors.As(err, &ee) ||
+		!strings.Contains(err.Error(), "lists the exclusions of other runs' recoveries (the record here does not name run "+run3+"): stage again giving that machine's file as deliveries to exclude") {
+		t.Errorf("run %s staged again from B, whose exclusions are run %s's: %v; want *launch.ExclusionsElsewhereError saying what to give", run3, run2, err)
+	}
+	if err := r.Wipe(ctx); err != nil { // the third loss
 		t.Fatal(err)
 	}
 	d, err := launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir})
@@ -378,13 +392,23 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 		_, eve := d.Match("eve@x.example", "eve@x.example")
 		t.Fatalf("recovery on B from the journals (B's exclusions read by themselves, of run %s only): %v (eve excluded: %v); want *launch.ExclusionsMissingError naming run %s only", run2, err, eve, run3)
 	}
+	// With A's exclusions given, everyone delivered is excluded; staged,
+	// B's exclusions then list run 3's too, and stand for it by themselves
+	// after a fourth loss.
 	d, err = launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir, launch.ExclusionsPath(stateA, "launch-test")})
 	if err != nil {
 		t.Fatalf("with A's exclusions given: %v", err)
 	}
+	stageRecovery(t, st, stateB, jdir, d)
+	if err := r.Wipe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir}); err != nil {
+		t.Fatalf("recovery on B from the journals after B's recovery read A's exclusions: %v", err)
+	}
 	for _, who := range []string{"ada", "zoe", "bob", "eve", "uli"} {
 		if _, ok := d.Match(who+"@x.example", who+"@x.example"); !ok {
-			t.Errorf("with A's exclusions given, %s is not excluded", who)
+			t.Errorf("B's exclusions, having read A's: %s is not excluded", who)
 		}
 	}
 }

@@ -74,6 +74,15 @@ type Delivered struct {
 	marked []string
 }
 
+// markedRuns returns the marked runs read (markRun); none of a nil
+// Delivered.
+func (d *Delivered) markedRuns() []string {
+	if d == nil {
+		return nil
+	}
+	return d.marked
+}
+
 // markRun notes run as read from the journals (a journal file's, or a
 // report's written from them) when a recovery marked it
 // (store.RunExcludedMark): its exclusions beyond the journals must be

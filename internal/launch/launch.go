@@ -243,15 +243,22 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 // lacks the list of them (Here, ExclusionsPath) and with no full report
 // given: its record would name no exclusions, and a later recovery there
 // would miss them. StagedBy is who staged the campaign last (who@host),
-// whose state directory holds the file.
+// whose state directory holds the file. Others is set when Here exists but
+// lists the exclusions of other runs' recoveries made here (the record
+// here does not name Run).
 type ExclusionsElsewhereError struct {
 	Campaign, Run, StagedBy, Here string
+	Others                        bool
 }
 
 func (e *ExclusionsElsewhereError) Error() string {
 	file := filepath.Base(ExclusionsPath("", e.Campaign))
-	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: copy that file to %s, then stage again; or, if that file is lost (that machine is gone), stage again giving as deliveries to exclude a full report of %s written from Redis now (by tidings report, with no outcome filter), which lists them, with the delivery journals of every worker host",
-		e.Campaign, e.Run, file, e.StagedBy, cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)"), e.Campaign)
+	fix := "copy that file to " + cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)") + ", then stage again"
+	if e.Others {
+		fix = e.Here + " here lists the exclusions of other runs' recoveries (the record here does not name run " + e.Run + "): stage again giving that machine's file as deliveries to exclude"
+	}
+	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: %s; or, if that file is lost (that machine is gone), stage again giving as deliveries to exclude a full report of %s written from Redis now (by tidings report, with no outcome filter), which lists them, with the delivery journals of every worker host",
+		e.Campaign, e.Run, file, e.StagedBy, fix, e.Campaign)
 }
 
 // checkExclusionsHere refuses (*ExclusionsElsewhereError) to stage again
@@ -274,7 +281,10 @@ func (p *Planned) checkExclusionsHere(ctx context.Context, st *store.Store, o Op
 	e := &ExclusionsElsewhereError{Campaign: c, Run: m.Run, StagedBy: m.CreatedBy}
 	if o.StateDir != "" {
 		if e.Here = ExclusionsPath(o.StateDir, c); fileExists(e.Here) {
-			return nil
+			if stagedHere(o.StateDir, c, m.Run) {
+				return nil
+			}
+			e.Others = true // other runs' exclusions, without Run's
 		}
 	}
 	return e
@@ -396,8 +406,13 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	res := &Result{StageSummary: *sum}
 	if o.StateDir != "" {
 		rec.Run, rec.Stage = sum.Run, sum.Stage
-		if strings.HasSuffix(sum.Run, store.RunExcludedMark) && !slices.Contains(rec.MarkedRuns, sum.Run) {
-			rec.MarkedRuns = append(rec.MarkedRuns, sum.Run)
+		// The file here now lists the exclusions of this run, if marked, and
+		// of every marked run the exclusions read were given for (they
+		// are this staging's skipped rows).
+		for _, run := range append(slices.Clip(excl.markedRuns()), sum.Run) {
+			if strings.HasSuffix(run, store.RunExcludedMark) && !slices.Contains(rec.MarkedRuns, run) {
+				rec.MarkedRuns = append(rec.MarkedRuns, run)
+			}
 		}
 		path, rerr := WriteRecord(o.StateDir, rec)
 		if rerr != nil && err == nil {

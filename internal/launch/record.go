@@ -205,17 +205,20 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	return d, nil
 }
 
-// notStagedHere returns the marked runs d read that the record in
-// stateDir does not name as staged here (MarkedRuns; a record written
-// before it kept them names its last run only). Without a record, none:
-// the file was copied here from the machine that made it.
+// notStagedHere returns the marked runs d read whose exclusions the file
+// in stateDir does not list (stagedHere).
 func (d *Delivered) notStagedHere(stateDir string) []string {
-	rec, _ := ReadRecord(stateDir, d.Campaign)
-	if rec == nil {
-		return nil
-	}
-	here := append(slices.Clip(rec.MarkedRuns), rec.Run)
-	return slices.DeleteFunc(slices.Clone(d.marked), func(run string) bool { return slices.Contains(here, run) })
+	return slices.DeleteFunc(slices.Clone(d.marked), func(run string) bool { return stagedHere(stateDir, d.Campaign, run) })
+}
+
+// stagedHere reports whether the exclusions file of campaign in stateDir
+// lists what marked run excluded: the record there names it as staged
+// there (MarkedRuns; a record written before it kept them names its last
+// run only). Without a record, it does: the file was copied here from
+// the machine that made it.
+func stagedHere(stateDir, campaign, run string) bool {
+	rec, _ := ReadRecord(stateDir, campaign)
+	return rec == nil || rec.Run == run || slices.Contains(rec.MarkedRuns, run)
 }
 
 // sameFile reports whether paths a and b name the same file.
