@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/console"
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/userfile"
@@ -51,7 +52,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	}}
 	opts.Who, _ = actorName()
 	if o.env != "" {
-		e, err := a.loadEnv(o.env)
+		e, err := a.loadEnv(o.env, environment.Flag{Name: "--addr", Key: "console.addr", Value: o.addr}, environment.Flag{Name: "--url", Key: "console.url", Value: o.url})
 		if err != nil {
 			return err
 		}

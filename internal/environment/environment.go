@@ -511,7 +511,8 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		report("console.addr", "%q has no valid port: write e.g. 127.0.0.1:8080", e.Console.Addr)
 	}
-	if u, err := url.Parse(e.Console.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// No URL: none was given and the address, already reported, gave none.
+	if u, err := url.Parse(e.Console.URL); e.Console.URL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		report("console.url", "%q is not an http(s) URL: write the console's public address, e.g. https://tidings.example.com", e.Console.URL)
 	}
 	if e.Console.ViewerToken.IsSet() && e.Console.ViewerToken == e.Console.OperatorToken {
