@@ -176,7 +176,10 @@ type statusJSON struct {
 	Reason  string           `json:"reason"`
 	Counts  map[string]int64 `json:"counts"`
 	Retries int64            `json:"retries_waiting"`
-	Audit   []struct {
+	// RequeuedPermanent: of Retries, the permanent failures a retry
+	// --permanent re-queued.
+	RequeuedPermanent int64 `json:"retries_requeued_permanent"`
+	Audit             []struct {
 		Action, Reason string
 	} `json:"audit"`
 }

@@ -70,6 +70,17 @@ func TestRetryPermanentAfterTheRelayIsFixed(t *testing.T) {
 	if st.Counts["failed"] != 0 || st.Retries != failed {
 		t.Errorf("after the retry: counts %v, %d retries waiting; want 0 failed, %d waiting", st.Counts, st.Retries, failed)
 	}
+	// Status words them as what they are: failed for good, re-queued by
+	// the retry; not "failed temporarily and wait for their retry".
+	if st.RequeuedPermanent != failed {
+		t.Errorf("after the retry: retries_requeued_permanent %d, want %d", st.RequeuedPermanent, failed)
+	}
+	text := cli(t, env, "status", "relay", "--env", "staging").stdout
+	contains(t, "status after retry --permanent", text, fmt.Sprintf("%d of the pending failed for good and were re-queued by retry: they wait to be sent again (not failed)", failed),
+		fmt.Sprintf(", %d failed for good and re-queued by retry, failed 0", failed))
+	if strings.Contains(text, "failed temporarily") {
+		t.Errorf("status after retry --permanent calls the re-queued permanent failures temporary\n%s", text)
+	}
 	if r := cli(t, env, "resume", "relay", "--env", "staging", "--reason", "relay fixed"); r.code != 0 {
 		t.Fatalf("resume\n%s", r)
 	}
@@ -96,6 +107,9 @@ func TestRetryPermanentAfterTheRelayIsFixed(t *testing.T) {
 		}
 	}
 	st = status(t, env, "relay")
+	if st.RequeuedPermanent != 0 {
+		t.Errorf("once the campaign is done: retries_requeued_permanent %d, want 0", st.RequeuedPermanent)
+	}
 	if never > 0 || twice > 0 || st.Counts["sent"] != n {
 		t.Errorf("after the relay was fixed and retry --permanent, resume and send --resume-existing were run: %d of %d recipients never received the campaign (status: %v), %d received it twice; want everyone once",
 			never, n, st.Counts, twice)

@@ -10,7 +10,8 @@
 //     never shows a full bar);
 //   - a recipient whose first attempt failed temporarily and who waits for
 //     a retry is shown as such (per batch and in total), never hidden
-//     behind "failed 0";
+//     behind "failed 0"; one failed for good whose failure a retry
+//     re-queued is shown as that, not as a temporary failure;
 //   - there is no ETA unless the campaign is running; it counts the
 //     intervals before the batches still to be released, and while a
 //     canary's approval is awaited or ahead it is "after approval";
@@ -192,6 +193,9 @@ func Line(st *store.Status, now time.Time) string {
 	if st.Reason != "" {
 		fmt.Fprintf(&b, " reason=%q", Reason(st))
 	}
+	if st.RequeuedPermanent > 0 {
+		fmt.Fprintf(&b, " retries_requeued_permanent=%d", st.RequeuedPermanent)
+	}
 	if st.GateWaitsForRetried > 0 {
 		fmt.Fprintf(&b, " gate_waits_for_retried=%d", st.GateWaitsForRetried)
 	}
@@ -310,12 +314,15 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		parts = append(parts, fmt.Sprintf("%s %d", o, st.Counts[o]))
 	}
 	fmt.Fprintf(w, "Outcomes: %s\n", strings.Join(parts, " · "))
-	if st.Retries > 0 {
-		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)", st.Retries)
+	if n := st.Retries - st.RequeuedPermanent; n > 0 {
+		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)", n)
 		if !st.RetriesDue.IsZero() {
 			fmt.Fprintf(w, ", all due by %s", st.RetriesDue.Local().Format(time.TimeOnly))
 		}
 		fmt.Fprintln(w)
+	}
+	if n := st.RequeuedPermanent; n > 0 {
+		fmt.Fprintf(w, "          %d of the pending failed for good and were re-queued by retry: they wait to be sent again (not failed)\n", n)
 	}
 	if n := st.GateWaitsForRetried; n > 0 {
 		fmt.Fprintf(w, "          %s: their first attempts failed; the next batch is released only if their retries leave the batch's failures within max_failure_rate\n", GateWait(st))
@@ -428,8 +435,11 @@ func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
 // writeBatchLine writes one line of the batch table.
 func writeBatchLine(w io.Writer, name, state string, b store.BatchStatus) {
 	fmt.Fprintf(w, "  %-13s %s %5d/%-5d %-8s sent %d", name, Bar(int64(b.Attempted), int64(b.Size), 20), b.Attempted, b.Size, state, b.Sent)
-	if n := Waiting(b); n > 0 {
+	if n := Waiting(b) - b.RequeuedPerm; n > 0 {
 		fmt.Fprintf(w, ", %d failed temporarily and wait for their retry", n)
+	}
+	if b.RequeuedPerm > 0 {
+		fmt.Fprintf(w, ", %d failed for good and re-queued by retry", b.RequeuedPerm)
 	}
 	fmt.Fprintf(w, ", failed %d, refused %d, in-doubt %d", b.Failed, b.Refused, b.InDoubt)
 	if b.Invalid > 0 {

@@ -166,6 +166,22 @@ func TestWrite(t *testing.T) {
 				"2x 451 4.7.1 greylisted (temporary, retried, last 09:30:00)"},
 		},
 		{
+			// retry --permanent re-queued 3 recipients a relay refused with
+			// 554 while 2 others wait for their retry after a 451: the 3
+			// did not fail temporarily, and are not said to have.
+			name: "retries-requeued-permanent",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateRunning}, Total: 20, Staged: 20,
+				Counts: counts(store.OutcomeSent, 15, store.OutcomePending, 5), Retries: 5, RequeuedPermanent: 3, RetriesDue: at.Add(10 * time.Minute), ETASeconds: 600,
+				Batches: []store.BatchStatus{{Batch: 0, Size: 20, Released: true, Done: true,
+					BatchProgress: store.BatchProgress{Attempted: 20, Sent: 15, RequeuedPerm: 3}}},
+				Errors: []store.ErrorGroup{{Code: "554", Response: "5.7.1 relay access denied", Count: 3, Last: at},
+					{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 2, Last: at}}},
+			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00",
+				"3 of the pending failed for good and were re-queued by retry: they wait to be sent again (not failed)",
+				"sent 15, 2 failed temporarily and wait for their retry, 3 failed for good and re-queued by retry, failed 0"},
+			not: []string{"5 of the pending failed temporarily", "5 failed temporarily"},
+		},
+		{
 			// Cancelled while 3 recipients waited for their retry after a
 			// 451 and 1 had run out of retries: nothing is retried now.
 			name: "cancelled-retries-waiting",

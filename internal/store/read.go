@@ -177,6 +177,9 @@ type BatchProgress struct {
 	Skipped    int `json:"skipped"`
 	Cancelled  int `json:"cancelled"`
 	ChunksDone int `json:"chunks_done"`
+	// RequeuedPerm is, of the recipients attempted without an outcome,
+	// the permanent failures a retry re-queued that wait to be sent again.
+	RequeuedPerm int `json:"requeued_permanent"`
 }
 
 // Terminal is the number of recipients (staged and rejected) with a final
@@ -290,6 +293,10 @@ type Status struct {
 	// its current state (Store.Awaited): a chunk that starts now waits for
 	// them before it claims (chunks already past the wait go on).
 	Awaited []string `json:"awaited_checks,omitempty"`
+	// RequeuedPermanent is, of Retries, the recipients failed for good
+	// whose failures a retry --permanent re-queued: they wait to be sent
+	// again, and did not fail temporarily.
+	RequeuedPermanent int64 `json:"retries_requeued_permanent"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -374,6 +381,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			lang(f[len("staged:"):]).Staged = n
 		case f == "deferred":
 			st.Retries = n
+		case f == "deferred_perm":
+			st.RequeuedPermanent = n
 		case strings.HasPrefix(f, "deferred_at:"):
 			deferredAt[atoi(f[len("deferred_at:"):])] = fromMS(n)
 		case f == "progress_at":
@@ -400,7 +409,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	for i, bi := range meta.Batches {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
-		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Retried1: n("retried1"), Temp: n("temp"), Perm: n("perm"),
+		bp := BatchProgress{Attempted: n("attempted"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Retried1: n("retried1"), RequeuedPerm: n("deferred_perm"), Temp: n("temp"), Perm: n("perm"),
 			Refused: n("refused"), Invalid: n("invalid"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})

@@ -13,8 +13,9 @@
 --
 -- KEYS (all of one campaign, so one Cluster slot):
 --   1 ledger   HASH id -> "state|attempts|unix ms|code|flag|response or token"
---   2 counts   HASH <outcome>, lang:<l>:<outcome>, deferred, deferred_at:<attempts>,
---                   progress_at
+--   2 counts   HASH <outcome>, lang:<l>:<outcome>, deferred, deferred_perm (of
+--                   deferred, the permanent failures a retry re-queued:
+--                   lua/sweep_chunk.lua), deferred_at:<attempts>, progress_at
 --   3 control  HASH state, stage, cur_batch, ...
 --   4 bstats   HASH "<batch>:<counter>"
 --   5 win      HASH p: window positions used so far
@@ -403,6 +404,12 @@ for s = 1, nops do
       local cs, ca, as, h = parse(ledger[cid])
       if cs == 'deferred' then
         att = ca + 1
+        -- A permanent failure a retry re-queued (flag ''): lua/sweep_chunk.lua
+        -- counted it in deferred_perm too.
+        if string.find(ledger[cid], '^deferred|%d+|[^|]*|[^|]*||') then
+          cnt.deferred_perm = (cnt.deferred_perm or 0) - 1
+          badd(batch, 'deferred_perm', -1)
+        end
         put(cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         cnt.deferred = (cnt.deferred or 0) - 1
         res = OK

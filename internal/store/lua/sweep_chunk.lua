@@ -49,6 +49,14 @@ local function count(lang, outcome, n)
   redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
   redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':' .. outcome, n)
 end
+-- requeuedPerm counts the permanent failures a retry re-queued that wait
+-- to be sent again (their deferred entries keep the flag ''; counts and
+-- bstats deferred_perm, of deferred): lua/step.lua takes one back when it
+-- claims it, a cancel when it cancels it.
+local function requeuedPerm(n)
+  redis.call('HINCRBY', KEYS[2], 'deferred_perm', n)
+  redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':deferred_perm', n)
+end
 -- requeued: whether a retry re-queues a failure of this flag and code.
 local function requeued(flag, code)
   if not (flag == 't' or (permanent and flag == '' and string.find(code, '^5%d%d'))) then return false end
@@ -77,6 +85,7 @@ for i = 7, #ARGV, 2 do
       if g == 't' then redis.call('HINCRBY', KEYS[3], ARGV[3] .. ':retried1t', 1) end
     end
     redis.call('HINCRBY', KEYS[2], 'deferred', 1)
+    if flag == '' then requeuedPerm(1) end
     n = n + 1
   elseif not retry and (st == 'none' or st == 'deferred' or st == 'sending') then
     local to, kept, why, c = 'cancelled', '', 'cancelled', ''
@@ -89,6 +98,7 @@ for i = 7, #ARGV, 2 do
     end
     if st == 'deferred' then
       redis.call('HINCRBY', KEYS[2], 'deferred', -1)
+      if flag == '' then requeuedPerm(-1) end
       -- Waiting for its retry: the server's last reply says why it was not
       -- sent (a claim given back has none). As lua/step.lua words it; a
       -- permanent failure re-queued keeps the flag ''.

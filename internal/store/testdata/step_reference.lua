@@ -6,7 +6,8 @@
 -- behaviour changes this file too (so did: an in-doubt record is an error
 -- of the gates, counted in errors1, doubt1 and the auto-pause window; a
 -- first-attempt error is recorded in gate1, KEYS[13], and a retry's outcome
--- decides one a retry re-queued: lua/step.lua's decide).
+-- decides one a retry re-queued: lua/step.lua's decide; a claim of a
+-- permanent failure a retry re-queued takes it out of deferred_perm).
 -- step.lua: the ledger step. A list of operations, run in order as if
 -- each were its own call: a record writes the outcome of a recipient
 -- claimed earlier; a claim takes a recipient for sending. The operations of
@@ -303,6 +304,10 @@ for s = 0, nops - 1 do
       local cs, ca, as, h = parse(cur)
       if cs == 'deferred' then
         att = ca + 1
+        if string.find(cur, '^deferred|%d+|[^|]*|[^|]*||') then
+          add(cnt, 'deferred_perm', -1)
+          badd(batch, 'deferred_perm', -1)
+        end
         redis.call('HSET', KEYS[1], cid, 'sending|' .. att .. '|' .. now .. '|||' .. token)
         add(cnt, 'deferred', -1)
         res = OK
