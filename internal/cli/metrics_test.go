@@ -106,10 +106,20 @@ func TestWorkerMetrics(t *testing.T) {
 		}
 	}
 	// One Prometheus scraping the workers of staging and production tells
-	// their series apart: every tidings_ sample names the environment.
-	for _, l := range strings.Split(grepLines(body, "tidings_"), "\n") {
-		if strings.HasPrefix(l, "tidings_") && !strings.Contains(l, `environment="staging"`) {
-			t.Errorf("/metrics: %s has no environment=\"staging\"", l)
+	// their series apart: every sample names the environment, the Go
+	// runtime's and the process's (go_, process_) as well as tidings_.
+	for _, p := range []string{"tidings_", "go_", "process_"} {
+		n := 0
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, p) {
+				n++
+				if !strings.Contains(l, `environment="staging"`) {
+					t.Errorf("/metrics: %s has no environment=\"staging\"", l)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("/metrics has no %s sample", p)
 		}
 	}
 	if t.Failed() {

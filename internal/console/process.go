@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tidings-mail/tidings/internal/environment"
@@ -154,7 +155,13 @@ func Run(ctx context.Context, o Options, started func(Started)) error {
 	if err != nil {
 		return err
 	}
-	srv.Registry().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The Go runtime's and the process's series carry the environment, as
+	// every tidings_ one does (one Prometheus may scrape several).
+	var reg prometheus.Registerer = srv.Registry()
+	if cfg.Env != "" {
+		reg = prometheus.WrapRegistererWith(prometheus.Labels{"environment": cfg.Env}, reg)
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Store != nil && o.Notify {
 		nc.Store, nc.ConsoleURL, nc.Logger = cfg.Store, o.URL, cfg.Logger
 		// A webhook post under way when the console stops is let finish

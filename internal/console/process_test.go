@@ -78,6 +78,10 @@ func TestRun(t *testing.T) {
 			if code, _, _ := c.get("/"); code != http.StatusOK {
 				t.Errorf("campaigns page: %d", code)
 			}
+			// Every series of /metrics names the environment, the Go
+			// runtime's and the process's (go_, process_) as well.
+			_, body, _ := c.get("/metrics")
+			labelled(t, body, consoletest.EnvName, "go_", "process_", "tidings_")
 		}},
 	}
 	for _, tt := range tests {
@@ -125,5 +129,26 @@ func TestRun(t *testing.T) {
 				t.Errorf("Run after the context ended: %v, want nil", err)
 			}
 		})
+	}
+}
+
+// labelled reports every sample of a /metrics body named with one of
+// prefixes that lacks environment="env", and a prefix with no sample.
+func labelled(t *testing.T, body, env string, prefixes ...string) {
+	t.Helper()
+	want := `environment="` + env + `"`
+	for _, p := range prefixes {
+		n := 0
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, p) {
+				n++
+				if !strings.Contains(l, want) {
+					t.Errorf("/metrics: %s has no %s", l, want)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("/metrics has no %s sample:\n%s", p, body)
+		}
 	}
 }

@@ -102,7 +102,10 @@ func Run(ctx context.Context, o Options) error {
 		waitNotify()
 	}()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The Go runtime's and the process's series carry the environment, as
+	// every tidings_ one does (worker.Config.Metrics labels its own).
+	prometheus.WrapRegistererWith(prometheus.Labels{"environment": o.Env.Name}, reg).
+		MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg := worker.ForEnvironment(o.Env, o.Redis)
 	cfg.Logger, cfg.Metrics, cfg.ShutdownTimeout = o.Logger, reg, o.ShutdownTimeout
 	if o.Concurrency > 0 {
