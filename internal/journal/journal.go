@@ -622,13 +622,17 @@ func siblings(root, sub, campaign string) error {
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
-			return err
+			return unreadable(root, err)
 		case d.IsDir() && p == sub:
 			return fs.SkipDir
 		case d.IsDir() || filepath.Dir(p) == root || !strings.HasSuffix(p, ".jsonl"):
 			return nil // a file directly in root is stray's
 		}
-		if firstCampaign(p) != campaign {
+		first, err := firstCampaign(p)
+		if err != nil {
+			return unreadable(root, err)
+		}
+		if first != campaign {
 			return nil
 		}
 		if dir := filepath.Dir(p); !slices.Contains(found, dir) {
@@ -648,20 +652,35 @@ func siblings(root, sub, campaign string) error {
 }
 
 // firstCampaign returns the campaign the first line of journal file name
-// names ("" when it cannot be read).
-func firstCampaign(name string) string {
+// names ("" when it names none); an error when the file cannot be read.
+func firstCampaign(name string) (string, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return ""
+		return "", err
 	}
 	defer f.Close()
-	b, _ := bufio.NewReaderSize(io.LimitReader(f, 64<<10), 64<<10).ReadBytes('\n')
+	b, err := bufio.NewReaderSize(io.LimitReader(f, 64<<10), 64<<10).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", &fs.PathError{Op: "read", Path: name, Err: err}
+	}
 	e, _ := salvage(b) // a whole line, or what a cut one still says
 	var whole Entry
 	if json.Unmarshal(b, &whole) == nil {
 		e = whole
 	}
-	return e.Campaign
+	return e.Campaign, nil
+}
+
+// unreadable words err, a directory or journal file below dir that could
+// not be read (an *fs.PathError names it): it may hold deliveries of the
+// campaign (another host's journal copied in), so the reader refuses it
+// rather than mail them again.
+func unreadable(dir string, err error) error {
+	p, cause := "a file", err
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		p, cause = pe.Path, pe.Err
+	}
+	return fmt.Errorf("%s could not be read (%w): make it readable by this user, or move it out of %s; tidings refuses rather than risk missing the deliveries a journal there may record (they would be mailed again)", p, cause, dir)
 }
 
 // nested refuses a campaign's journal directory with journal files in a
@@ -673,7 +692,7 @@ func nested(dir string) error {
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
-			return err
+			return unreadable(dir, err)
 		case found != "":
 			return fs.SkipAll
 		case !d.IsDir() && filepath.Dir(p) != dir && strings.HasSuffix(p, ".jsonl"):

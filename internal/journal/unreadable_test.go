@@ -1,0 +1,134 @@
+package journal_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/journal"
+)
+
+// TestFilesRefusesWhatItCannotRead: a directory or a journal file in the
+// journal directory, beside the campaign's directory, or in the campaign's
+// directory, that cannot be read may hold the campaign's deliveries
+// (another host's, copied in): Files refuses it, naming it, saying it
+// could not be read, what to do (make it readable, or move it out) and
+// why tidings refuses. A directory came out as the walk's bare "open ...:
+// permission denied", and a journal file that could not be opened was
+// passed over in silence (read as another campaign's).
+//
+// Root reads anything, so the mode-000 cases skip as root (CI runs as
+// root); a directory too deep to open (its path longer than PATH_MAX) and
+// a journal file that is a dangling symbolic link fail to be read as root
+// too.
+func TestFilesRefusesWhatItCannotRead(t *testing.T) {
+	t.Parallel()
+	const c = "rt18"
+	line := `{"campaign":"` + c + `","run":"r1","worker":"hostA","id":"a","email":"a@x.example","outcome":"sent"}` + "\n"
+	tests := []struct {
+		name     string
+		needUser bool                                   // mode 000: not as root
+		make     func(t *testing.T, root string) string // makes it, returns the path the error names
+		out      string                                 // what it says to move it out of ("" the journal directory)
+	}{
+		{"a directory beside the campaign's, mode 000", true, func(t *testing.T, root string) string {
+			p := filepath.Join(root, c+"-hostB")
+			mkdir(t, p, 0o000)
+			return p
+		}, ""},
+		{"a directory inside the campaign's, mode 000", true, func(t *testing.T, root string) string {
+			p := filepath.Join(root, c, "hostB")
+			mkdir(t, p, 0o000)
+			return p
+		}, c},
+		{"a journal file beside the campaign's directory, mode 000", true, func(t *testing.T, root string) string {
+			mkdir(t, filepath.Join(root, "hostB"), 0o755)
+			p := filepath.Join(root, "hostB", "r1.hostB.jsonl")
+			if err := os.WriteFile(p, []byte(line), 0o000); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, ""},
+		{"a journal file beside that is a dangling link", false, func(t *testing.T, root string) string {
+			mkdir(t, filepath.Join(root, "hostB"), 0o755)
+			p := filepath.Join(root, "hostB", "r1.hostB.jsonl")
+			if err := os.Symlink(filepath.Join(root, "unmounted", "r1.hostB.jsonl"), p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, ""},
+		{"a directory beside too deep to open", false, func(t *testing.T, root string) string {
+			p := filepath.Join(root, "deep")
+			mkdir(t, p, 0o755)
+			deepen(t, p, 4200)
+			return p
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.needUser && os.Geteuid() == 0 {
+				t.Skip("running as root, which reads a mode-000 directory or file: run as another user to test it (the other cases test the same refusal as root)")
+			}
+			root := t.TempDir()
+			mkdir(t, filepath.Join(root, c), 0o755)
+			if err := os.WriteFile(filepath.Join(root, c, "r1.hostA.jsonl"), []byte(line), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			at := tt.make(t, root)
+			out := filepath.Join(root, tt.out)
+			_, err := journal.Files(root, c)
+			if err == nil {
+				t.Fatalf("Files(%s): no error, want %s refused", root, at)
+			}
+			for _, want := range []string{at, "could not be read", "make it readable by this user, or move it out of " + filepath.Clean(out), "tidings refuses rather than risk missing the deliveries"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Files(%s): %v\nwant it to say %q", root, err, want)
+				}
+			}
+			if tt.needUser && !errors.Is(err, fs.ErrPermission) {
+				t.Errorf("Files(%s): %v does not wrap fs.ErrPermission", root, err)
+			}
+		})
+	}
+}
+
+// mkdir makes directory p (and its parents) with mode perm, restored to
+// 0755 when the test ends so that it can be removed.
+func mkdir(t *testing.T, p string, perm os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, perm); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(p, 0o755) })
+}
+
+// deepen nests directories in dir until their path is longer than n
+// bytes, beyond what a path may name (PATH_MAX is 4096 on Linux): made
+// through os.Root, one level at a time.
+func deepen(t *testing.T, dir string, n int) {
+	t.Helper()
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("d", 200)
+	for l := len(dir); l <= n; l += len(name) + 1 {
+		if err := r.Mkdir(name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		next, err := r.OpenRoot(name)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = next
+	}
+	r.Close()
+}
