@@ -12,20 +12,20 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestRetryRequeueIsNotWarnedOf: a chunk that a retry re-queued
-// recipients of is run again by the reconciler as routine, not as a lost
-// or abandoned task: two workers' logs (slog, text) hold no WARN or ERROR
-// record while retries re-queue temporary failures of a running campaign
-// (again and again, some chunks mid-pass), nor when retry --permanent
-// re-queues the permanent failures of a campaign paused by them and it is
-// resumed (the auto-pause itself is a WARN, and the only one). Checked
-// because a misleading WARN was suspected there ("replacing a lost or
-// abandoned chunk task"): none is logged, since a chunk task that ended
-// is gone from asynq (no retention), and the reconciler enqueues the
+// TestRetryRequeueIsNotWarnedOf: a chunk that a retry re-queued recipients of is run again by the reconciler as routine, not as a lost
+// or abandoned task. Two workers' logs (slog, text) hold no WARN or ERROR record:
+//
+//   - while retries re-queue temporary failures of a running campaign, again and again, some chunks mid-pass;
+//   - when retry --permanent re-queues the permanent failures of a campaign paused by them, and it is resumed
+//     (the auto-pause itself is a WARN, and the only one).
+//
+// Checked because a misleading WARN was suspected there ("replacing a lost or abandoned chunk task"): none is
+// logged, since a chunk task that ended is gone from asynq (no retention), and the reconciler enqueues the
 // chunk's next task without a word.
 func TestRetryRequeueIsNotWarnedOf(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
+	ctx := context.Background()
+	for _, tt := range []struct {
 		name      string
 		reply     func() error // the relay's answer to the failing recipients
 		o         opts
@@ -35,8 +35,7 @@ func TestRetryRequeueIsNotWarnedOf(t *testing.T) {
 			opts{n: 200, size: 50, chunk: 10, rate: "100/s", errorRate: 0.9, maxFail: 0.9, maxAttempt: 1}, false},
 		{"retry --permanent on a paused campaign, resumed", func() error { return smtpReject(554, "5.7.1 relay access denied") },
 			opts{n: 40, size: 40, chunk: 5, errorRate: 0.5, window: 4, minAtt: 2, maxFail: 0.9, maxAttempt: 1}, true},
-	}
-	for _, tt := range tests {
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var fixed atomic.Bool
@@ -51,7 +50,6 @@ func TestRetryRequeueIsNotWarnedOf(t *testing.T) {
 			var logs syncbuf.Buffer
 			e.startWorker(t, wopts{logs: &logs, id: "w1"})
 			e.startWorker(t, wopts{logs: &logs, id: "w2"})
-			ctx := context.Background()
 			scope := store.RetryScope{Permanent: tt.permanent}
 			var requeued int
 			if tt.permanent {
