@@ -322,3 +322,18 @@ func TestReason(t *testing.T) {
 		}
 	}
 }
+
+// TestLineSaysTheRequeuedPermanent: the one-line form says how many of the
+// retries waiting are permanent failures a retry re-queued, when any are.
+func TestLineSaysTheRequeuedPermanent(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		requeued int64
+		want     string
+	}{{3, " retries_waiting=5 rate=0.0/s retries_requeued_permanent=3"}, {0, " retries_waiting=5 rate=0.0/s\n"}} {
+		st := &store.Status{Campaign: "c", Control: store.Control{State: store.StateRunning}, Retries: 5, RequeuedPermanent: tt.requeued}
+		if got := statusview.Line(st, at) + "\n"; !strings.Contains(got, tt.want) {
+			t.Errorf("Line with %d re-queued permanent failures: %q, want it to hold %q", tt.requeued, got, tt.want)
+		}
+	}
+}
