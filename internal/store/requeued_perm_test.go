@@ -7,19 +7,19 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// TestRequeuedPermanentLeavesWithACancel: the permanent failures `retry
-// --permanent` re-queued are counted apart from the temporary failures
-// waiting for their retry (Status.RequeuedPermanent, and per batch), and
-// a cancel that cancels them takes them out of that count as it takes
-// them out of the retries waiting (a claim does as well: cli's
-// TestRetryPermanentAfterTheRelayIsFixed).
+// TestRequeuedPermanentLeavesWithACancel: a cancel takes the re-queued permanent failures out of their count.
 func TestRequeuedPermanentLeavesWithACancel(t *testing.T) {
 	t.Parallel()
-	st := store.New(startRedis(t))
-	const c = "c-requeued-perm-cancelled"
+	// The permanent failures `retry --permanent` re-queued are counted
+	// apart from the temporary failures waiting for their retry
+	// (Status.RequeuedPermanent, and per batch); a cancel that cancels
+	// them takes them out of that count as it takes them out of the
+	// retries waiting (a claim does as well: cli's
+	// TestRetryPermanentAfterTheRelayIsFixed).
 	f, s := store.KindFailed, store.KindSent
+	const c = "c-requeued-perm-cancelled"
+	st, ctx := store.New(startRedis(t)), context.Background()
 	retriedGate(t, st, c, f, s, f, f)
-	ctx := context.Background()
 	check := func(when string, want int) {
 		t.Helper()
 		sts, err := st.Status(ctx, c)
