@@ -43,7 +43,7 @@ func promotionOf(ms []node) redisconn.Promotion {
 func failoverCheck(p redisconn.Promotion, name string, acks int, auto bool) (c Check, why string, ok bool) {
 	given := fmt.Sprintf("every claim is acknowledged by %d replica(s)", acks)
 	if auto {
-		given += " (redis.min_replica_acks auto: on Sentinel, as many as its replica-priorities require)"
+		given += " (redis.min_replica_acks auto: on Sentinel, every replica connected)"
 	}
 	switch short := p.Shortfall(acks); {
 	case len(p.Best) == 0 && len(p.Unknown) == 0:
@@ -57,5 +57,5 @@ func failoverCheck(p redisconn.Promotion, name string, acks int, auto bool) (c C
 	if len(p.Unknown) > 0 {
 		return Check{}, fmt.Sprintf("every one of the %d replica(s) acknowledges each claim, so the one Sentinel promotes holds it whatever their replica-priorities", p.Replicas), true
 	}
-	return Check{}, fmt.Sprintf("Sentinel promotes %s, and any %d acknowledgement(s) of the %d replica(s) include one of those", p.Promoted(), acks, p.Replicas), true
+	return Check{}, fmt.Sprintf("Sentinel promotes %s, and each of the %d replica(s) connected acknowledges every claim, so neither a crashed master nor an old master left running with the others can let a claim through that the promoted replica lacks", p.Promoted(), p.Replicas), true
 }

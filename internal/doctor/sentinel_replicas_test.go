@@ -95,18 +95,19 @@ func TestDoctorSkipsAReplicaSentinelNeverPromotes(t *testing.T) {
 // TestDoctorSaysWhichAcksSurviveAFailover: Sentinel promotes, of the
 // replicas it may (replica-priority above 0), one with the lowest
 // priority, and of those the one with the largest replication offset.
-// WAIT counts an acknowledgement from any replica, so a claim acknowledged
-// by k replicas is on the promoted one only when the k cannot all be
-// replicas outside the best-priority group: k >= connected replicas - the
-// best group's size + 1. With two replicas of one priority, 1 (auto) is
-// enough; with one of them at replica-priority 0 (a backup replica) or at
-// a worse priority, the one acknowledgement may come from it, and the
-// promoted replica lacks the claim: doctor warns of a configured 1 and
-// says to set 2, and auto waits for 2 there (redisconn.ReplicaAcks shares
-// the rule). With
-// no replica Sentinel may promote, no failover happens at all, and no
-// acknowledgement protects a claim. doctor used to pass every one of
-// these ("a failover loses no claim").
+// WAIT counts an acknowledgement from any replica, so when the master
+// crashes a claim acknowledged by k replicas is on the promoted one only
+// when the k cannot all be replicas outside the best-priority group; and
+// when the old master goes on running (SENTINEL FAILOVER, a partition), it
+// keeps the replicas not promoted until Sentinel moves them, whose
+// acknowledgements alone let claims through: only every replica connected
+// (auto) guarantees it. With one of two replicas at replica-priority 0 (a
+// backup replica) or at a worse priority, one acknowledgement may come
+// from it: doctor warns and says to set auto (2); with two replicas of one
+// priority, 1 is enough for a crash but not for a planned failover: doctor
+// warns too. With no replica Sentinel may promote, no failover happens at
+// all, and no acknowledgement protects a claim. doctor used to pass 1 with
+// two replicas of one priority.
 func TestDoctorSaysWhichAcksSurviveAFailover(t *testing.T) {
 	s, reps := startSentinel(t, 2)
 	ctx := t.Context()
@@ -118,17 +119,19 @@ func TestDoctorSaysWhichAcksSurviveAFailover(t *testing.T) {
 		says       []string // {0} and {1} stand for the replicas' addresses
 	}{
 		{"one priority, auto", [2]int{100, 100}, environment.ReplicaAcksAuto, doctor.Pass,
-			[]string{"every claim is acknowledged by 1 replica(s)", "a failover loses no claim"}},
+			[]string{"every claim is acknowledged by 2 replica(s)", "each of the 2 replica(s) connected acknowledges every claim", "a failover loses no claim"}},
+		{"one priority, explicit 1", [2]int{100, 100}, 1, doctor.Warn,
+			[]string{"leaves the old master running", "the old master accepts claims that they acknowledge and the promoted replica never gets", "set redis.min_replica_acks to auto (every replica connected, 2 now)"}},
 		{"a replica never promoted, auto", [2]int{100, 0}, environment.ReplicaAcksAuto, doctor.Pass,
 			[]string{"every claim is acknowledged by 2 replica(s)", "Sentinel promotes {0} (replica-priority 100)", "a failover loses no claim"}},
 		{"a replica never promoted, explicit 1", [2]int{100, 0}, 1, doctor.Warn,
-			[]string{"a failover can lose claims", "{1} (replica-priority 0)", "set redis.min_replica_acks to 2"}},
+			[]string{"a failover can lose claims", "{1} (replica-priority 0)", "set redis.min_replica_acks to auto (every replica connected, 2 now)", "an old master left with the replicas Sentinel did not promote"}},
 		{"a replica never promoted, 2 acks", [2]int{100, 0}, 2, doctor.Pass,
 			[]string{"every claim is acknowledged by 2 replica(s)", "a failover loses no claim"}},
 		{"a preferred replica, auto", [2]int{100, 10}, environment.ReplicaAcksAuto, doctor.Pass,
 			[]string{"every claim is acknowledged by 2 replica(s)", "Sentinel promotes {1} (replica-priority 10)", "a failover loses no claim"}},
 		{"a preferred replica, explicit 1", [2]int{100, 10}, 1, doctor.Warn,
-			[]string{"Sentinel promotes {1} (replica-priority 10)", "{0} (replica-priority 100)", "set redis.min_replica_acks to 2"}},
+			[]string{"Sentinel promotes {1} (replica-priority 10)", "{0} (replica-priority 100)", "set redis.min_replica_acks to auto (every replica connected, 2 now)"}},
 		{"no replica promoted", [2]int{0, 0}, environment.ReplicaAcksAuto, doctor.Warn,
 			[]string{"Sentinel may promote none of the 2 replica(s)", "no failover", "replica-priority above 0"}},
 	} {

@@ -51,15 +51,15 @@ func TestReplicaAcksAuto(t *testing.T) {
 	check("through Sentinel, auto", s.FailoverClient(), redisconn.AutoReplicaAcks, 1)
 }
 
-// TestReplicaAcksAutoOnSentinelFollowsPriorities: auto through Sentinel
-// waits for as many acknowledgements as guarantee that the replica a
-// failover promotes holds the claim (doctor's rule, connected replicas -
-// replicas of the best replica-priority + 1): 1 when both replicas share
-// a priority, 2 when one is preferred or never promoted (one
-// acknowledgement may come from the other), and 1 when Sentinel may
-// promote neither (no failover: waiting for 3 of 2 would send nothing).
-// auto used to be 1 on Sentinel whatever the priorities.
-func TestReplicaAcksAutoOnSentinelFollowsPriorities(t *testing.T) {
+// TestReplicaAcksAutoOnSentinelWaitsForEveryReplica: auto through
+// Sentinel waits for every replica connected (2 of 2), whatever their
+// replica-priorities: after a failover promotes one replica, an old master
+// left running keeps the other until Sentinel moves it, and its
+// acknowledgement alone must not let a claim through
+// (TestSentinelFailoverAtMostOnce, two replicas). auto used to be 1 on
+// Sentinel whatever the priorities, then connected replicas - replicas of
+// the best priority + 1 (1 with two replicas of one priority).
+func TestReplicaAcksAutoOnSentinelWaitsForEveryReplica(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2})
@@ -73,10 +73,10 @@ func TestReplicaAcksAutoOnSentinelFollowsPriorities(t *testing.T) {
 		priorities [2]int
 		want       int
 	}{
-		{"one priority", [2]int{100, 100}, 1},
+		{"one priority", [2]int{100, 100}, 2},
 		{"a preferred replica", [2]int{100, 10}, 2},
 		{"a replica never promoted", [2]int{0, 100}, 2},
-		{"none promoted", [2]int{0, 0}, 1},
+		{"none promoted", [2]int{0, 0}, 2},
 	} {
 		for i, r := range reps {
 			if err := r.Client().ConfigSet(ctx, "replica-priority", strconv.Itoa(tt.priorities[i])).Err(); err != nil {

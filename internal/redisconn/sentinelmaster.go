@@ -92,20 +92,26 @@ type Replica struct {
 // Promotion is what decides whether a claim acknowledged by replicas is
 // on the replica a Sentinel failover promotes. Sentinel promotes, of the
 // replicas it may (replica-priority above 0), one of the lowest priority,
-// and of those the one with the largest replication offset. A replica that
-// acknowledged a claim holds it, and so does every replica of a larger
-// offset: when one replica of the best priority acknowledged it, the one
-// promoted holds it. WAIT counts any replica's acknowledgement (of a
-// replica never promoted, or of a worse priority, too), so only when the
-// acknowledgements cannot all come from the others: see Need.
+// and of those the one with the largest replication offset. WAIT counts
+// any replica's acknowledgement, and after a failover promotes one replica
+// the old master, when it goes on running (SENTINEL FAILOVER, a
+// partition), keeps accepting writes with the other replicas attached
+// until Sentinel moves them: their acknowledgements of claims the promoted
+// replica never gets let those messages go, and the claims vanish when
+// they resync from the new master. Only every replica connected
+// acknowledging guarantees that the promoted one holds a claim: see
+// Required.
 type Promotion struct {
 	Addrs    []string // every replica connected, in the order read (ReplicaAddrs': sorted)
 	Replicas int      // connected to the master (its INFO replication): each can acknowledge
 	Priority int      // the best (lowest non-zero) replica-priority; 0 when none may be promoted
 	Best     []string // the replicas of that priority, of which Sentinel promotes one
 	Others   []string // the rest, each with its priority
-	Never    int      // how many of the others have replica-priority 0
 	Unknown  []string // replicas whose priority could not be read, each with why
+	// Master is the run_id of the master these replicas were read from
+	// (ReadPromotion; "" otherwise): another one means another server
+	// process, after a failover or a restart.
+	Master string
 }
 
 // PromotionOf is the promotion of the replicas rs of Sentinel's master.
@@ -126,39 +132,35 @@ func PromotionOf(rs []Replica) Promotion {
 			p.Best = append(p.Best, r.Addr)
 		default:
 			p.Others = append(p.Others, fmt.Sprintf("%s (replica-priority %d)", r.Addr, r.Priority))
-			if r.Priority == 0 {
-				p.Never++
-			}
 		}
 	}
 	return p
 }
 
-// Need is the fewest acknowledgements that guarantee that the replica
-// Sentinel promotes holds a claim, when the master alone fails: one more
-// than the replicas outside the best priority, so that at least one comes
-// from a replica of it.
-func (p Promotion) Need() int { return p.Replicas - len(p.Best) + 1 }
+// need is the fewest acknowledgements that guarantee that the replica
+// Sentinel promotes holds a claim when the master stops at once (a crash):
+// one more than the replicas outside the best priority, so that at least
+// one comes from a replica of it. An old master that goes on running needs
+// more (Required).
+func (p Promotion) need() int { return p.Replicas - len(p.Best) + 1 }
 
-// Required is the fewest acknowledgements that guarantee, as far as p
-// tells, that a failover loses no acknowledged claim: Need; every replica
-// connected when a priority could not be read (which guarantees it
-// whatever their priorities); 0 when Sentinel may promote none of them (no
-// failover can take place, so no acknowledgement protects a claim).
+// Required is the fewest acknowledgements that guarantee that a failover
+// loses no acknowledged claim: every replica connected, whatever their
+// replica-priorities (an old master left running keeps every replica but
+// the promoted one: see Promotion); 0 when Sentinel may promote none of
+// them (no failover can take place, so no acknowledgement protects a
+// claim).
 func (p Promotion) Required() int {
-	switch {
-	case len(p.Unknown) > 0:
-		return p.Replicas
-	case len(p.Best) == 0:
+	if len(p.Best) == 0 && len(p.Unknown) == 0 {
 		return 0
 	}
-	return p.Need()
+	return p.Replicas
 }
 
-// Auto is what redis.min_replica_acks auto waits for on Sentinel:
-// Required, and at least 1 (with no replica connected, nothing is sent
-// until one is back, as before).
-func (p Promotion) Auto() int { return max(p.Required(), 1) }
+// Auto is what redis.min_replica_acks auto waits for on Sentinel: every
+// replica connected, and at least 1 (with no replica connected, nothing is
+// sent until one is back, as before).
+func (p Promotion) Auto() int { return max(p.Replicas, 1) }
 
 // Promoted names the replica(s) Sentinel promotes ("" when none).
 func (p Promotion) Promoted() string {
@@ -171,24 +173,26 @@ func (p Promotion) Promoted() string {
 	return fmt.Sprintf("one of %s (replica-priority %d), the one with the largest replication offset", strings.Join(p.Best, ", "), p.Priority)
 }
 
+// keepsOthers ends Shortfall's answers: why every replica.
+const keepsOthers = ", so that an old master left with the replicas Sentinel did not promote cannot gather the acknowledgements"
+
 // Shortfall says why acks acknowledgements do not guarantee that the
-// replica Sentinel promotes holds every acknowledged claim, and the number
-// to set; "" when they do, or when Sentinel may promote none of the
-// replicas (Required is 0).
+// replica Sentinel promotes holds every acknowledged claim, and what to
+// set; "" when they do, or when Sentinel may promote none of the replicas
+// (Required is 0).
 func (p Promotion) Shortfall(acks int) string {
 	switch {
 	case acks >= p.Required():
 		return ""
 	case len(p.Unknown) > 0:
-		return fmt.Sprintf("the replica-priority of %s could not be read, so whether the replica Sentinel promotes must hold an acknowledged claim is not known: check replica-priority on every replica (CONFIG GET replica-priority), or set redis.min_replica_acks to %d (every replica connected), which guarantees it whatever their priorities",
-			strings.Join(p.Unknown, ", "), p.Replicas)
+		return fmt.Sprintf("the replica-priority of %s could not be read, so whether the replica Sentinel promotes must hold an acknowledged claim is not known: check replica-priority on every replica (CONFIG GET replica-priority), and set redis.min_replica_acks to auto (every replica connected, %d now)%s",
+			strings.Join(p.Unknown, ", "), p.Replicas, keepsOthers)
+	case acks < p.need():
+		return fmt.Sprintf("a failover can lose claims: Sentinel promotes %s, and the acknowledgement(s) may all come from %s, which it does not promote; set redis.min_replica_acks to auto (every replica connected, %d now)%s",
+			p.Promoted(), strings.Join(p.Others, ", "), p.Replicas, keepsOthers)
 	}
-	alt := ""
-	if p.Never == 0 {
-		alt = ", or give every replica the same replica-priority (then 1 is enough)"
-	}
-	return fmt.Sprintf("a failover can lose claims: Sentinel promotes %s, and the acknowledgement(s) may all come from %s, which it does not promote; set redis.min_replica_acks to %d (the %d replica(s) connected, less the %d Sentinel would promote, plus one)%s",
-		p.Promoted(), strings.Join(p.Others, ", "), p.Need(), p.Replicas, len(p.Best), alt)
+	return fmt.Sprintf("a failover that leaves the old master running (SENTINEL FAILOVER, a partition) can lose claims: Sentinel promotes %s, and until it moves the other replica(s), the old master accepts claims that they acknowledge and the promoted replica never gets; set redis.min_replica_acks to auto (every replica connected, %d now)%s",
+		p.Promoted(), p.Replicas, keepsOthers)
 }
 
 // ErrNoPriority says that what was read of a replica has no replica-priority.
@@ -208,15 +212,17 @@ func Priority(config, info map[string]string) (int, bool) {
 
 // ReadPromotion reads the promotion of the replicas of the master that
 // c, a Sentinel client (IsSentinel), talks to: those its INFO replication
-// lists, each read as ForEachReplica connects to it. An error is INFO's on
-// the master; a replica that cannot be read is among Unknown.
+// lists, each read as ForEachReplica connects to it, and the master's
+// run_id (from the same INFO). An error is INFO's on the master; a replica
+// that cannot be read is among Unknown.
 func ReadPromotion(ctx context.Context, c *redis.Client) (Promotion, error) {
-	raw, err := c.Info(ctx, "replication").Result()
+	raw, err := c.Info(ctx, "server", "replication").Result()
 	if err != nil {
 		return Promotion{}, fmt.Errorf("read the master's replication info: %w", err)
 	}
+	info := ParseInfo(raw)
 	var rs []Replica
-	ForEachReplica(ctx, c, ParseInfo(raw), func(ctx context.Context, rc *redis.Client, addr string) {
+	ForEachReplica(ctx, c, info, func(ctx context.Context, rc *redis.Client, addr string) {
 		config, cerr := rc.ConfigGet(ctx, "replica-priority").Result()
 		raw, ierr := rc.Info(ctx, "replication").Result()
 		r := Replica{Addr: addr}
@@ -226,7 +232,9 @@ func ReadPromotion(ctx context.Context, c *redis.Client) (Promotion, error) {
 		}
 		rs = append(rs, r)
 	})
-	return PromotionOf(rs), nil
+	p := PromotionOf(rs)
+	p.Master = info["run_id"]
+	return p, nil
 }
 
 // ForEachReplica calls read, one replica after the other, with a client of
