@@ -19,17 +19,15 @@ import (
 )
 
 // TestWorkerWaitsForTheAcksAFailoverNeeds: on Sentinel, a worker with
-// min_replica_acks auto waits for as many acknowledgements as make the
-// replica Sentinel promotes hold every claim (doctor's rule: connected
-// replicas - those of the best replica-priority + 1): 1 with two replicas
-// of one priority, 2 when one of them is preferred (the one
-// acknowledgement could come from the other, which a failover does not
-// promote). It says so at start, with the replicas and priorities it saw,
-// and exports it (tidings_replica_acks, tidings_replica_acks_required,
-// labelled with the environment). A configured 1 with a preferred replica
-// is kept (the operator chose it) but warned of, with the number to set,
-// and the gauges show the gap. The worker used to wait for 1 on Sentinel
-// whatever the priorities, with only doctor's warning.
+// min_replica_acks auto waits for every replica connected, whatever their
+// replica-priorities (2 of 2): an old master left running after a failover
+// keeps the replica Sentinel did not promote, and its acknowledgements
+// alone must not let a claim through. It says so at start, with the
+// replicas and priorities it saw, and exports it (tidings_replica_acks,
+// tidings_replica_acks_required, labelled with the environment). A
+// configured 1 is kept (the operator chose it) but warned of, saying why
+// and to set auto, and the gauges show the gap. The worker used to wait
+// for 1 with two replicas of one priority.
 func TestWorkerWaitsForTheAcksAFailoverNeeds(t *testing.T) {
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2})
 	reps, err := s.Replicas(t.Context())
@@ -43,12 +41,14 @@ func TestWorkerWaitsForTheAcksAFailoverNeeds(t *testing.T) {
 		acks, required   float64
 		level, says, not string // the log line of the replica acknowledgements ({both}: the two replicas, sorted)
 	}{
-		{"one priority, auto", [2]int{100, 100}, worker.AutoReplicaAcks, 1, 1,
-			"level=INFO", "replica_acks=1 required=1 replicas=2 promoted=\"[{both}]\" priority=100 others=[]", "WARN"},
+		{"one priority, auto", [2]int{100, 100}, worker.AutoReplicaAcks, 2, 2,
+			"level=INFO", "replica_acks=2 required=2 replicas=2 promoted=\"[{both}]\" priority=100 others=[]", "WARN"},
+		{"one priority, configured 1", [2]int{100, 100}, 1, 1, 2,
+			"level=WARN", "redis.min_replica_acks is 1: a failover that leaves the old master running (SENTINEL FAILOVER, a partition) can lose claims", "level=INFO msg=\"replica acknowledgements"},
 		{"a preferred replica, auto", [2]int{100, 10}, worker.AutoReplicaAcks, 2, 2,
 			"level=INFO", "replica_acks=2 required=2 replicas=2 promoted=[{1}] priority=10 others=\"[{0} (replica-priority 100)]\"", "WARN"},
 		{"a preferred replica, configured 1", [2]int{100, 10}, 1, 1, 2,
-			"level=WARN", "redis.min_replica_acks is 1: a failover can lose claims: Sentinel promotes {1} (replica-priority 10), and the acknowledgement(s) may all come from {0} (replica-priority 100), which it does not promote; set redis.min_replica_acks to 2", "level=INFO msg=\"replica acknowledgements"},
+			"level=WARN", "redis.min_replica_acks is 1: a failover can lose claims: Sentinel promotes {1} (replica-priority 10), and the acknowledgement(s) may all come from {0} (replica-priority 100), which it does not promote; set redis.min_replica_acks to auto (every replica connected, 2 now)", "level=INFO msg=\"replica acknowledgements"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for i, r := range reps {
@@ -82,31 +82,70 @@ func TestWorkerWaitsForTheAcksAFailoverNeeds(t *testing.T) {
 	}
 }
 
-// TestWorkerFollowsTheReplicasAFailoverCanPromote: the worker judges the
-// acknowledgements again when the Sentinel master's replicas change. With
-// a preferred replica of two, auto waits for 2; once that replica is gone
-// (killed: the master lists only the other), 2 could never be had, and
-// the worker waits for 1 again, which it logs and exports.
-func TestWorkerFollowsTheReplicasAFailoverCanPromote(t *testing.T) {
-	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2})
-	ctx := t.Context()
-	reps, err := s.Replicas(ctx)
-	if err != nil || len(reps) != 2 {
-		t.Fatalf("replicas: %v %v", reps, err)
-	}
-	if err := reps[1].Client().ConfigSet(ctx, "replica-priority", "10").Err(); err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	var logs syncbuf.Buffer
-	stop := runSentinelWorker(t, s, worker.AutoReplicaAcks, reg, &logs)
-	defer stop()
-	acks := func() float64 { v, _ := gauge(t, reg, "tidings_replica_acks", "production"); return v }
-	wait.For(t, 30*time.Second, "auto to be 2 with a preferred replica", func() bool { return acks() == 2 }, logs.String)
-	reps[1].Kill()
-	wait.For(t, 30*time.Second, "auto to be 1 once the preferred replica is gone", func() bool { return acks() == 1 }, logs.String)
-	if line := lineWith(logs.String()[strings.Index(logs.String(), "replica_acks=2"):], "replica_acks=1"); !strings.Contains(line, "replicas=1 promoted=["+reps[0].Addr()+"] priority=100") {
-		t.Errorf("after the preferred replica left, the worker logged %q; want the one replica left and its priority", line)
+// TestWorkerNeverLowersTheAcksOnTheSameMaster: auto on Sentinel is judged
+// again when the master's replicas change, but lowered only when another
+// master answers. A replica of two killed: the master, the same server
+// process, lists one, as an old master does whose replica Sentinel has
+// just promoted, while its other replica still acknowledges its claims;
+// the worker keeps waiting for 2 (sending holds), warns that the replica
+// is missing, that sending holds until it returns and what to do, and
+// says it is back when it is. The master killed: Sentinel promotes a
+// replica, whose one replica is its own, and the worker, now writing to
+// it, waits for 1 (at the next start it would too). The worker used to
+// lower auto whenever the master listed fewer replicas.
+func TestWorkerNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		master bool // kill the master (a failover), else a replica
+		acks   float64
+		says   []string // the worker's judgement of the replicas after the kill ({gone}: the killed replica)
+	}{
+		{"a replica killed", false, 2, []string{"level=WARN", "still waiting for 2 replica acknowledgement(s), but the master lists 1 replica(s) ({gone} no longer)",
+			"sending holds until it returns", "bring the replica back", "restart the workers to judge the replicas again", "set redis.min_replica_acks to a number knowingly", "replica_acks=2 required=1 replicas=1"}},
+		{"the master killed", true, 1, []string{"level=INFO", "replica_acks=1 required=1 replicas=1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2})
+			ctx := t.Context()
+			reps, err := s.Replicas(ctx)
+			if err != nil || len(reps) != 2 {
+				t.Fatalf("replicas: %v %v", reps, err)
+			}
+			reg := prometheus.NewRegistry()
+			var logs syncbuf.Buffer
+			stop := runSentinelWorker(t, s, worker.AutoReplicaAcks, reg, &logs)
+			acks := func() float64 { v, _ := gauge(t, reg, "tidings_replica_acks", "production"); return v }
+			wait.For(t, 30*time.Second, "auto to be 2 with two replicas", func() bool { return acks() == 2 }, logs.String)
+			gone := reps[1].Addr()
+			if tt.master {
+				if _, _, err := s.KillMaster(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				reps[1].Kill()
+			}
+			after := func() string { return logs.String()[strings.Index(logs.String(), "replicas=2"):] }
+			wait.For(t, 60*time.Second, "the worker to judge one replica", func() bool { return strings.Contains(after(), "replicas=1 ") }, logs.String)
+			line := lineWith(after(), "replicas=1 ")
+			for _, w := range tt.says {
+				if w = strings.ReplaceAll(w, "{gone}", gone); !strings.Contains(line, w) {
+					t.Errorf("after %s, the worker logged %q; want it to say %q", tt.name, line, w)
+				}
+			}
+			if !tt.master {
+				if err := reps[1].Restart(ctx, false); err != nil {
+					t.Fatal(err)
+				}
+				wait.For(t, 60*time.Second, "the worker to judge two replicas again", func() bool {
+					return strings.Contains(lineWith(after()[strings.Index(after(), "replicas=1 "):], "replicas=2 "), "level=INFO")
+				}, logs.String)
+			}
+			stop() // the store keeps what it waited for last
+			if got := acks(); got != tt.acks {
+				t.Errorf("after %s, tidings_replica_acks = %v, want %v", tt.name, got, tt.acks)
+			}
+		})
 	}
 }
 

@@ -1,8 +1,10 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -24,39 +26,56 @@ func (w *Worker) replicaAcks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	w.replicas = strings.Join(p.Addrs, " ")
-	return w.judgeAcks(p), nil
+	w.replicas, w.acksMaster = strings.Join(p.Addrs, " "), p.Master
+	return w.judgeAcks(p, 0, ""), nil
 }
 
 // watchReplicas judges the replica acknowledgements again, and changes
-// what the store waits for, when the replicas the Sentinel master's INFO
-// replication (info) lists are others than those last judged: a replica
-// joined, left, or the master failed over. A change of replica-priority
+// what the store waits for, when the Sentinel master's INFO (info: server
+// and replication) lists other replicas than those last judged, or comes
+// from another server process. auto is raised at once when a replica
+// joins, but lowered only when the master itself changed (its run_id: a
+// failover went through, and the new master's replicas are all its own):
+// the same master losing a replica may be an old master whose replica
+// Sentinel has just promoted, going on with the others, whose
+// acknowledgements of claims the promoted replica never gets must not be
+// enough (README, "Guarantees"); a replica down for maintenance holds the
+// sending the same way until it is back. A change of replica-priority
 // alone is seen with the next change of replicas, or at the next start.
 func (w *Worker) watchReplicas(ctx context.Context, info map[string]string) {
 	c, ok := w.cfg.Redis.(*redis.Client)
-	if !ok || !redisconn.IsSentinel(c) || info["role"] != "master" || strings.Join(redisconn.ReplicaAddrs(info), " ") == w.replicas {
+	if !ok || !redisconn.IsSentinel(c) || info["role"] != "master" ||
+		(strings.Join(redisconn.ReplicaAddrs(info), " ") == w.replicas && info["run_id"] == w.acksMaster) {
 		return
 	}
 	p, err := redisconn.ReadPromotion(ctx, c)
 	if err != nil {
 		return // judged again on the next pass
 	}
-	w.replicas = strings.Join(p.Addrs, " ")
-	w.st.SetReplicaAcks(w.judgeAcks(p))
+	hold, missing := 0, ""
+	if p.Master == w.acksMaster { // the same master: never lower
+		hold = w.st.ReplicaAcks()
+		missing = strings.Join(slices.DeleteFunc(strings.Fields(w.replicas), func(a string) bool { return slices.Contains(p.Addrs, a) }), ", ")
+	}
+	w.replicas, w.acksMaster = strings.Join(p.Addrs, " "), p.Master
+	w.st.SetReplicaAcks(w.judgeAcks(p, hold, missing))
 }
 
 // judgeAcks returns how many acknowledgements each claim waits for with
-// the replicas of p: a configured number, or auto's (p.Auto). It says so
-// at INFO with the replicas and priorities it saw, or at WARN when a
-// failover can lose an acknowledged claim (a configured number below the
-// rule, which doctor checks too; the worker sends on: the operator chose
-// it) or a replica-priority could not be read; and it exports the rule's
-// number (tidings_replica_acks_required).
-func (w *Worker) judgeAcks(p redisconn.Promotion) int {
+// the replicas of p: a configured number, or auto's (p.Auto), but no fewer
+// than hold (what auto waits for on the same master; missing names the
+// replicas it no longer lists). It says so at INFO with the replicas and
+// priorities it saw, or at WARN when a failover can lose an acknowledged
+// claim (a configured number below the rule, which doctor checks too; the
+// worker sends on: the operator chose it), when a replica-priority could
+// not be read, or when auto holds a number the master's replicas cannot
+// give (sending holds until the missing replica is back); and it exports
+// the rule's number (tidings_replica_acks_required).
+func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int {
 	acks := w.cfg.ReplicaAcks
-	if acks == AutoReplicaAcks {
-		acks = p.Auto()
+	auto := acks == AutoReplicaAcks
+	if auto {
+		acks = max(p.Auto(), hold)
 	}
 	w.m.acksRequired.Set(float64(p.Required()))
 	attrs := []any{"replica_acks", acks, "required", p.Required(), "replicas", p.Replicas,
@@ -64,7 +83,10 @@ func (w *Worker) judgeAcks(p redisconn.Promotion) int {
 	switch short := p.Shortfall(acks); {
 	case short != "":
 		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s; or set it to auto, which follows the replicas", acks, short), attrs...)
-	case len(p.Unknown) > 0 && w.cfg.ReplicaAcks == AutoReplicaAcks:
+	case auto && acks > p.Replicas:
+		w.log.Warn(fmt.Sprintf("still waiting for %d replica acknowledgement(s), but the master lists %d replica(s) (%s no longer): sending holds until it returns, since the same master losing a replica may be an old master whose replica Sentinel has just promoted, going on with the others; bring the replica back, or, if it is down for good and no failover is under way, restart the workers to judge the replicas again, or set redis.min_replica_acks to a number knowingly (README, \"Guarantees\")",
+			acks, p.Replicas, cmp.Or(missing, "a replica")), attrs...)
+	case len(p.Unknown) > 0 && auto:
 		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s), every replica connected: the replica-priority of %s could not be read; check that this worker can reach the replicas as it reaches the master", acks, strings.Join(p.Unknown, ", ")), attrs...)
 	default:
 		w.log.Info("replica acknowledgements for a Sentinel failover", attrs...)

@@ -70,11 +70,10 @@ func QueueOf(env string) string {
 
 // AutoReplicaAcks asks the worker to choose the number of replica
 // acknowledgements itself (Config.ReplicaAcks) when it starts
-// (redisconn.ReplicaAcks): on Sentinel, as many as guarantee that the
-// replica a failover promotes holds every claim (1 when the replicas share
-// one replica-priority), chosen again when the replicas change; 1 on
-// Cluster, and on a standalone master that has a replica connected at
-// start; 0 otherwise.
+// (redisconn.ReplicaAcks): on Sentinel, every replica the master has
+// connected (at least 1), raised when one joins, lowered only when another
+// master answers (watchReplicas); 1 on Cluster, and on a standalone master
+// that has a replica connected at start; 0 otherwise.
 const AutoReplicaAcks = redisconn.AutoReplicaAcks
 
 // DefaultClaimWindow is Config.ClaimWindow's default (the environment's
@@ -277,8 +276,9 @@ type Worker struct {
 	// INFO, but not the check's reads).
 	redisID string
 	// replicas is what the control loop last judged the replica
-	// acknowledgements against (Sentinel only: see watchReplicas).
-	replicas               string
+	// acknowledgements against, and acksMaster the run_id of the master
+	// that listed them (Sentinel only: see watchReplicas).
+	replicas, acksMaster   string
 	recheck                chan struct{}
 	checksOwed, checksDone atomic.Int64
 	// tick asks the dispatch loop to run now: a campaign started running
