@@ -120,21 +120,52 @@ func noCrossSlot(t *testing.T, procs ...*process) {
 }
 
 // TestSentinelFailoverAtMostOnce runs a campaign of 4,000 recipients with
-// two workers on a Sentinel-managed Redis (master, one replica,
-// min-replicas-to-write 1 as deploy/redis.conf recommends) and makes
-// Sentinel fail over in the middle. Claims are acknowledged by the replica
-// before a message goes to SMTP (min_replica_acks: auto = 1 on Sentinel with one replica),
-// so nothing the old master accepted in its last moments can be lost and
-// sent again: every recipient receives at most one message (counted at
-// smtp-sink), everyone reported sent exactly one, and the campaign reaches
-// done without stalling for long after the failover.
+// two workers on a Sentinel-managed Redis (a master, one or two replicas of
+// one replica-priority, min-replicas-to-write 1 as deploy/redis.conf
+// recommends) and makes Sentinel fail over in the middle. Claims are
+// acknowledged by every replica before a message goes to SMTP
+// (min_replica_acks: auto on Sentinel), so nothing the old master accepted
+// in its last moments can be lost and sent again: every recipient receives
+// at most one message (counted at smtp-sink), everyone reported sent
+// exactly one, and the campaign reaches done without stalling for long
+// after the failover. With two replicas the old master keeps the one
+// Sentinel did not promote until Sentinel moves it to the new master, and
+// its acknowledgements of claims the new master never receives must not
+// let them through: with auto = 1 (connected replicas - replicas of the
+// best priority + 1) they did, and every run ended paused as a state loss
+// (the journals held 150-200 deliveries Redis had lost). With the master
+// killed instead (it stays down), the new master has one replica of the
+// two the workers waited for: they wait for its one from then on (another
+// master answers), not for the old master's return.
 func TestSentinelFailoverAtMostOnce(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		replicas int
+		kill     bool // SIGKILL the master instead of SENTINEL FAILOVER; it stays down
+	}{
+		{"one replica", 1, false},
+		{"two replicas", 2, false},
+		{"two replicas, master killed", 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sentinelFailover(t, redistest.SentinelOptions{
+				Replicas:     tc.replicas,
+				ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
+			}, tc.kill)
+		})
+	}
+}
+
+// sentinelFailover is TestSentinelFailoverAtMostOnce on the deployment opts
+// describes, its master killed (kill) or failed over.
+func sentinelFailover(t *testing.T, opts redistest.SentinelOptions, kill bool) {
 	const (
 		name = "e2e-sentinel"
 		n    = 4000
 	)
-	sen := redistest.StartSentinel(t, redistest.SentinelOptions{ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}})
+	sen := redistest.StartSentinel(t, opts)
 	srv := startSMTPSink(t)
 	e := newEnvWith(t, fmt.Sprintf("sentinel: { master: %s, addrs: [%s] }", sen.MasterName(), strings.Join(sen.SentinelAddrs(), ", ")), srv.Port(), 4)
 	rows := simpleRows(n, acceptedLocales)
@@ -151,7 +182,11 @@ func TestSentinelFailoverAtMostOnce(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	oldMaster, newMaster, err := sen.Failover(ctx)
+	failover := sen.Failover
+	if kill {
+		failover = sen.KillMaster
+	}
+	oldMaster, newMaster, err := failover(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
