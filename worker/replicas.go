@@ -82,8 +82,8 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 		"promoted", p.Best, "priority", p.Priority, "others", p.Others, "unknown", p.Unknown}
 	switch short := p.Shortfall(acks); {
 	case short != "":
-		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s; or set it to auto, which follows the replicas", acks, short), attrs...)
-	case auto && acks > p.Replicas:
+		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s", acks, short), attrs...)
+	case auto && hold > p.Auto():
 		w.log.Warn(fmt.Sprintf("still waiting for %d replica acknowledgement(s), but the master lists %d replica(s) (%s no longer): sending holds until it returns, since the same master losing a replica may be an old master whose replica Sentinel has just promoted, going on with the others; bring the replica back, or, if it is down for good and no failover is under way, restart the workers to judge the replicas again, or set redis.min_replica_acks to a number knowingly (README, \"Guarantees\")",
 			acks, p.Replicas, cmp.Or(missing, "a replica")), attrs...)
 	case len(p.Unknown) > 0 && auto:
