@@ -26,9 +26,9 @@ import (
 const AutoReplicaAcks = -1
 
 // ReplicaAcks resolves AutoReplicaAcks for rdb: on Sentinel (a failover
-// client), as many as guarantee that the replica a failover promotes holds
-// every acknowledged claim (ReadPromotion's Promotion.Auto: 1 when the
-// replicas share one replica-priority); 1 on Cluster, and on a standalone
+// client), every replica the master has connected now, at least 1
+// (ReadPromotion's Promotion.Auto: an old master left running after a
+// failover keeps the replicas not promoted); 1 on Cluster, and on a standalone
 // master with a replica connected now (nothing promotes it: see README,
 // "Guarantees"); 0 otherwise, including a server whose INFO has no replication
 // section (the embedded Redis of the demo and of tests without
