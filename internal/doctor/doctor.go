@@ -1,7 +1,8 @@
 // Package doctor checks that an environment is fit to send: its Redis
 // (reachable; on every master of a Cluster, and on Sentinel's master and
 // every replica Sentinel may promote: persistence on, maxmemory-policy
-// noeviction, a version asynq supports; and what the deployment guarantees
+// noeviction, a version asynq supports, a Redis user that may publish and
+// subscribe to the control channel; and what the deployment guarantees
 // about sending at most once), its SMTP server (connect, EHLO, STARTTLS as
 // the TLS policy requires, AUTH, or without credentials whether it takes
 // mail without them), the delivery journal's directory (written as a
@@ -100,7 +101,8 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	}
 	// A replica Sentinel never promotes never holds the ledger.
 	held := slices.DeleteFunc(slices.Clone(ms), node.neverPromoted)
-	checks = append(checks, worst("redis persistence", held, persistence), worst("redis eviction", held, eviction))
+	checks = append(checks, worst("redis persistence", held, persistence), worst("redis eviction", held, eviction),
+		worst("redis control channel", held, func(m node) Check { return m.control }))
 	if c := worst("redis version", held, version); c.Status != Pass {
 		checks = append(checks, c)
 	}
@@ -122,13 +124,16 @@ type node struct {
 	// (CONFIG refused to the Redis user, as managed Redis services do).
 	config    map[string]string
 	configErr error
+	// control is whether the Redis user may publish and subscribe to
+	// store.ControlChannel on it (ACLs are the node's own).
+	control Check
 }
 
 // configParams are the settings doctor reads with CONFIG GET.
 var configParams = []string{"save", "appendfsync", "min-replicas-to-write", "replica-priority"}
 
 // readNode reads what doctor judges of the node c talks to.
-func readNode(ctx context.Context, c redis.Cmdable, addr string) node {
+func readNode(ctx context.Context, c redis.UniversalClient, addr, user string) node {
 	raw, err := c.Info(ctx, "persistence", "memory", "server", "replication").Result()
 	m := node{addr: addr, info: redisconn.ParseInfo(raw), infoErr: redisconn.Explain(err), config: map[string]string{}}
 	for _, p := range configParams {
@@ -141,6 +146,7 @@ func readNode(ctx context.Context, c redis.Cmdable, addr string) node {
 			m.config[p] = val
 		}
 	}
+	m.control = controlAccess(ctx, c, user)
 	return m
 }
 
@@ -154,17 +160,17 @@ func readNode(ctx context.Context, c redis.Cmdable, addr string) node {
 func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) ([]node, error) {
 	cc, ok := rdb.(*redis.ClusterClient)
 	if !ok && opts.MasterName == "" {
-		return []node{readNode(ctx, rdb, "")}, nil
+		return []node{readNode(ctx, rdb, "", opts.Username)}, nil
 	}
 	if !ok {
-		return readSentinel(ctx, rdb), nil
+		return readSentinel(ctx, rdb, opts.Username), nil
 	}
 	var (
 		mu sync.Mutex // ForEachMaster calls its function concurrently
 		ms []node
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-		m := readNode(ctx, c, c.Options().Addr)
+		m := readNode(ctx, c, c.Options().Addr, opts.Username)
 		mu.Lock()
 		defer mu.Unlock()
 		ms = append(ms, m)
@@ -180,15 +186,15 @@ func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.Unive
 // readSentinel reads the master of Sentinel that rdb talks to and the
 // replicas its INFO replication lists, connecting to each as to the master
 // (redisconn.ForEachReplica).
-func readSentinel(ctx context.Context, rdb redis.UniversalClient) []node {
+func readSentinel(ctx context.Context, rdb redis.UniversalClient, user string) []node {
 	addr := ""
 	if ci, err := rdb.ClientInfo(ctx).Result(); err == nil {
 		addr = ci.LAddr // the address the master was reached at
 	}
-	ms := []node{readNode(ctx, rdb, addr)}
+	ms := []node{readNode(ctx, rdb, addr, user)}
 	if c, ok := rdb.(*redis.Client); ok {
 		redisconn.ForEachReplica(ctx, c, ms[0].info, func(ctx context.Context, rc *redis.Client, raddr string) {
-			m := readNode(ctx, rc, raddr)
+			m := readNode(ctx, rc, raddr, user)
 			m.replica = true
 			ms = append(ms, m) // one never promoted too: its acknowledgements count
 		})

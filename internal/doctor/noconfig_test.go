@@ -99,3 +99,66 @@ func TestDoctorWithoutConfigSaysWhatItCannotRead(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorChecksTheControlChannel: pause and cancel reach the workers at
+// once through the pub/sub channel tidings:control, which a Redis ACL
+// user needs +publish and +subscribe on (&tidings:control; Redis 7 gives a
+// new user no channel). Without it commands' announcements are skipped
+// and workers fall back to polling: doctor's "redis control channel" line
+// warns (sending stays correct), naming the ACL rule to add; with it, it
+// passes. Both with ACL DRYRUN and, for a user that may not run ACL, by
+// subscribing and publishing.
+func TestDoctorChecksTheControlChannel(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(path, []byte("appendonly yes\nmaxmemory-policy noeviction\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rd := redistest.StartServer(t, path)
+	admin := rd.Client()
+	for _, tt := range []struct {
+		name   string
+		rules  []string // the user's ACL rules
+		status string
+		text   []string
+	}{
+		{"every channel", []string{"~*", "&*", "+@all"}, doctor.Pass, []string{"may publish and subscribe to tidings:control"}},
+		{"the control channel", []string{"~*", "&tidings:control", "+@all"}, doctor.Pass, []string{"may publish and subscribe to tidings:control"}},
+		{"no channel", []string{"~*", "+@all"}, doctor.Warn, []string{"ACL DRYRUN: PUBLISH", "SUBSCRIBE", "add the ACL rule +publish +subscribe &tidings:control to user"}},
+		{"another channel", []string{"~*", "&other", "+@all"}, doctor.Warn, []string{"ACL DRYRUN: PUBLISH", "add the ACL rule +publish +subscribe &tidings:control"}},
+		{"no ACL command, the control channel", []string{"~*", "&tidings:control", "+@all", "-acl"}, doctor.Pass, []string{"may publish and subscribe to tidings:control (tried"}},
+		{"no ACL command, no channel", []string{"~*", "+@all", "-acl"}, doctor.Warn, []string{"SUBSCRIBE: NOPERM", "PUBLISH: NOPERM", "add the ACL rule +publish +subscribe &tidings:control"}},
+		{"no ACL command, may not subscribe", []string{"~*", "&*", "+@all", "-acl", "-subscribe"}, doctor.Warn, []string{"SUBSCRIBE: NOPERM", "add the ACL rule"}},
+	} {
+		user := "u-" + strings.NewReplacer(" ", "-", ",", "").Replace(tt.name)
+		args := []any{"ACL", "SETUSER", user, "on", ">pw-" + user}
+		for _, r := range tt.rules {
+			args = append(args, r)
+		}
+		if err := admin.Do(t.Context(), args...).Err(); err != nil {
+			t.Fatalf("%s: ACL SETUSER: %v", tt.name, err)
+		}
+		e := &environment.Environment{Name: "staging", ClaimWindow: 16, Concurrency: 8,
+			Redis: environment.Redis{URL: "redis://" + user + "@" + rd.Options().Addr + "/0", Password: environment.Secret("pw-" + user)}}
+		var got *doctor.Check
+		checks := doctor.Redis(t.Context(), e)
+		for i, c := range checks {
+			if c.Name == "redis control channel" {
+				got = &checks[i]
+			}
+		}
+		if got == nil {
+			t.Errorf("%s: no redis control channel check in %+v", tt.name, checks)
+			continue
+		}
+		t.Logf("%s: %s %q", tt.name, got.Status, got.Message)
+		if got.Status != tt.status || !strings.Contains(got.Message, user) {
+			t.Errorf("%s: %s %q, want %s naming user %s", tt.name, got.Status, got.Message, tt.status, user)
+		}
+		for _, w := range tt.text {
+			if !strings.Contains(got.Message, w) {
+				t.Errorf("%s: %s %q, want %q in it", tt.name, got.Status, got.Message, w)
+			}
+		}
+	}
+}
