@@ -735,6 +735,39 @@ func TestActionOnAReplica(t *testing.T) {
 	}
 }
 
+// TestCampaignPageSaysRedisLostChunks: once Redis has lost a chunk of a
+// campaign (part of its state: those recipients' rows are gone), its page
+// says so above the progress, as `tidings status` does (statusview.Lost),
+// with status's advice naming the campaign and the environment: where who
+// was sent is recorded, and the recovery to run. Before, it says nothing
+// of it.
+func TestCampaignPageSaysRedisLostChunks(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "lostp", N: 6})
+	op := newSite(t, w, false).signIn(t, operatorToken)
+	if _, page, _ := op.get("/c/lostp"); strings.Contains(page, `id="lost-chunks"`) || strings.Contains(page, "Redis lost") {
+		t.Fatalf("the page of a campaign with every chunk says Redis lost some:\n%s", page)
+	}
+	loseChunk0(t, w, "lostp")
+	_, page, _ := op.get("/c/lostp")
+	page = html.UnescapeString(page)
+	banner := strings.Index(page, `<div class="banner bad" id="lost-chunks" role="alert">`)
+	if banner < 0 || banner > strings.Index(page, `<progress class="big"`) {
+		t.Fatalf("no lost-chunks banner above the progress bar:\n%s", page)
+	}
+	for _, want := range []string{
+		"Redis lost chunk(s) [0] of this campaign (part of its state): a report read from Redis lacks their recipients' rows",
+		"tidings report lostp --journal JOURNAL_DIR",
+		`tidings cancel lostp --env ` + consoletest.EnvName + ` --reason "state loss"`,
+		"tidings send CAMPAIGN-FILE --env " + consoletest.EnvName + " --resume-existing --exclude-delivered JOURNAL_DIR",
+	} {
+		if !strings.Contains(page[banner:], want) {
+			t.Errorf("the lost-chunks banner does not say %q:\n%s", want, page[banner:])
+		}
+	}
+}
+
 // TestCancelWithALostChunk: a cancel pressed on a campaign whose chunk
 // Redis lost says how many it cancelled (as the CLI prints), which chunks
 // were lost, that the cancel applied to every other recipient, and where
@@ -743,9 +776,7 @@ func TestCancelWithALostChunk(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "lostc", N: 6})
-	if n, err := w.Redis.Client().Del(t.Context(), "tidings:{lostc}:chunk:0").Result(); err != nil || n != 1 {
-		t.Fatalf("delete chunk 0: %d, %v", n, err)
-	}
+	loseChunk0(t, w, "lostc")
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	code, body := op.post("/c/lostc/cancel", url.Values{"csrf": {op.csrf("/c/lostc")}, "reason": {"wrong file"}, "confirm": {"lostc"}})
@@ -1365,3 +1396,12 @@ func TestPastedSignInLink(t *testing.T) {
 
 // stageRE finds the staging an approve form names.
 var stageRE = regexp.MustCompile(`<input type="hidden" name="stage" value="([^"]+)">`)
+
+// loseChunk0 deletes chunk 0 of campaign c, as Redis losing part of its
+// state would.
+func loseChunk0(t *testing.T, w *consoletest.World, c string) {
+	t.Helper()
+	if n, err := w.Redis.Client().Del(t.Context(), "tidings:{"+c+"}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0 of %s: %d, %v", c, n, err)
+	}
+}

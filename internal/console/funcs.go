@@ -70,6 +70,7 @@ var funcs = template.FuncMap{
 	"actionsOf": actionsOf,
 	// canary reports whether batch b of st is the canary.
 	"gateWait": statusview.GateWait,
+	"lost":     statusview.Lost,
 	"canary":   func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
 	// langDone and langPct count a language's recipients done as status
 	// does (statusview.Handled): cancelled ones are not progress.

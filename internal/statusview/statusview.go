@@ -138,6 +138,16 @@ func Next(st *store.Status) store.Next {
 	return st.Control.Next()
 }
 
+// Lost says that Redis lost chunks of st's campaign (st.LostChunks) and
+// what that means, "" when it lost none: status's Lost line and the
+// console's campaign page.
+func Lost(st *store.Status) string {
+	if len(st.LostChunks) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Redis lost chunk(s) %v of this campaign (part of its state): a report read from Redis lacks their recipients' rows, and no worker sends those of them not sent yet", st.LostChunks)
+}
+
 // Exhausted is how many recipients of st's recent temporary failures are
 // failed now, their retries run out (store.ErrorGroup.Exhausted).
 func Exhausted(st *store.Status) int {
@@ -287,8 +297,8 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	default:
 		fmt.Fprintf(w, "State:    %s\n", state)
 	}
-	if len(st.LostChunks) > 0 {
-		fmt.Fprintf(w, "Lost:     Redis lost chunk(s) %v of this campaign (part of its state): a report read from Redis lacks their recipients' rows, and no worker sends those of them not sent yet\n", st.LostChunks)
+	if lost := Lost(st); lost != "" {
+		fmt.Fprintf(w, "Lost:     %s\n", lost)
 	}
 	if hint != "" {
 		fmt.Fprintf(w, "          %s\n", hint)
