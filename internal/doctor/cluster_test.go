@@ -77,4 +77,24 @@ func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 	if len(wantFail) > 0 {
 		t.Errorf("no check %v", wantFail)
 	}
+
+	// ACLs are each node's own: a master whose user may not use the
+	// control channel is named, as a warning.
+	if err := bad.Do(ctx, "ACL", "SETUSER", "default", "resetchannels").Err(); err != nil {
+		t.Fatalf("ACL SETUSER default resetchannels on %s: %v", masters[0].Addr(), err)
+	}
+	found := false
+	for _, c := range doctor.Redis(ctx, e) {
+		if c.Name != "redis control channel" {
+			continue
+		}
+		found = true
+		if c.Status != doctor.Warn || !strings.HasPrefix(c.Message, "master "+masters[0].Addr()+": user default may not use tidings:control") ||
+			strings.Contains(c.Message, masters[1].Addr()) || strings.Contains(c.Message, masters[2].Addr()) {
+			t.Errorf("%s %s %q, want a warning naming master %s alone", c.Status, c.Name, c.Message, masters[0].Addr())
+		}
+	}
+	if !found {
+		t.Error("no redis control channel check")
+	}
 }
