@@ -23,7 +23,8 @@ import (
 // CONFIG GET through the cluster client, which sends a keyless command to
 // the master of a random slot, and passed whenever the draw missed the bad
 // master. Doctor now reads every master (ForEachMaster) and reports the
-// worst.
+// worst. So for the control channel's ACL (each node has its own): a
+// master whose user may not use tidings:control is named.
 func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1, AppendOnly: true, ServerConfig: []string{"maxmemory-policy noeviction"}})
 	ctx := t.Context()
