@@ -28,7 +28,8 @@ const AutoReplicaAcks = -1
 // ReplicaAcks resolves AutoReplicaAcks for rdb: on Sentinel (a failover
 // client), every replica the master has connected now, at least 1
 // (ReadPromotion's Promotion.Auto: an old master left running after a
-// failover keeps the replicas not promoted); 1 on Cluster, and on a standalone
+// failover keeps the replicas not promoted); on Cluster, every replica of
+// the master with the most, at least 1 (ClusterAuto); 1 on a standalone
 // master with a replica connected now (nothing promotes it: see README,
 // "Guarantees"); 0 otherwise, including a server whose INFO has no replication
 // section (the embedded Redis of the demo and of tests without
@@ -40,7 +41,11 @@ func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, er
 	}
 	switch c := rdb.(type) {
 	case *redis.ClusterClient:
-		return 1, nil
+		ms, err := ClusterReplicas(ctx, c)
+		if err != nil {
+			return 0, err
+		}
+		return ClusterAuto(ms), nil
 	case *redis.Client:
 		if isFailover(c) {
 			p, err := ReadPromotion(ctx, c)

@@ -1,0 +1,76 @@
+package redisconn
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MasterReplicas is a Cluster master and the replicas connected to it (its
+// INFO replication connected_slaves): each can acknowledge the claims of
+// the campaigns whose slot it serves (a campaign's keys share one slot, and
+// the store sends WAIT to that slot's master).
+type MasterReplicas struct {
+	Addr     string
+	Replicas int
+}
+
+// ClusterReplicas reads, for every master of cc, how many replicas are
+// connected to it, sorted by address.
+func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterReplicas, error) {
+	var (
+		mu sync.Mutex // ForEachMaster calls its function concurrently
+		ms []MasterReplicas
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		addr := c.Options().Addr
+		raw, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			return fmt.Errorf("read the replication info of master %s: %w", addr, err)
+		}
+		n, _ := strconv.Atoi(ParseInfo(raw)["connected_slaves"])
+		mu.Lock()
+		defer mu.Unlock()
+		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ms, func(a, b MasterReplicas) int { return cmp.Compare(a.Addr, b.Addr) })
+	return ms, nil
+}
+
+// ClusterAuto is what redis.min_replica_acks auto waits for on Cluster:
+// every replica of the master with the most, at least 1. With two replicas
+// or more per master, a master cut off in a minority partition keeps
+// accepting writes until cluster-node-timeout passes (and CLUSTER FAILOVER
+// TAKEOVER does not wait for the replica to catch up): a replica left on
+// its side could acknowledge claims the promoted replica never gets, as on
+// Sentinel (Promotion). One number for every master, the one a worker
+// waits for on every campaign's slot: a master with fewer replicas cannot
+// give it, and the campaigns of its slots hold (Fewer names it).
+func ClusterAuto(ms []MasterReplicas) int {
+	n := 1
+	for _, m := range ms {
+		n = max(n, m.Replicas)
+	}
+	return n
+}
+
+// Fewer lists the masters of ms with fewer replicas than acks, each with
+// its number ("127.0.0.1:7000 (1 replica(s))").
+func Fewer(ms []MasterReplicas, acks int) []string {
+	var out []string
+	for _, m := range ms {
+		if m.Replicas < acks {
+			out = append(out, fmt.Sprintf("%s (%d replica(s))", m.Addr, m.Replicas))
+		}
+	}
+	return out
+}
