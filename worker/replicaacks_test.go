@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
@@ -64,20 +67,8 @@ func TestWorkerWaitsForTheAcksAFailoverNeeds(t *testing.T) {
 			both := []string{reps[0].Addr(), reps[1].Addr()}
 			slices.Sort(both) // as the master lists them
 			addrs := strings.NewReplacer("{0}", reps[0].Addr(), "{1}", reps[1].Addr(), "{both}", strings.Join(both, " "))
-			line := lineWith(logs.String(), "replica_acks=")
-			for _, w := range []string{tt.level, addrs.Replace(tt.says)} {
-				if !strings.Contains(line, w) {
-					t.Errorf("replica-priority %v, min_replica_acks %d: the worker logged %q; want it to say %q", tt.priorities, tt.configured, line, w)
-				}
-			}
-			if strings.Contains(line, tt.not) {
-				t.Errorf("replica-priority %v, min_replica_acks %d: the worker logged %q; want no %q", tt.priorities, tt.configured, line, tt.not)
-			}
-			for name, want := range map[string]float64{"tidings_replica_acks": tt.acks, "tidings_replica_acks_required": tt.required} {
-				if got, ok := gauge(t, reg, name, "production"); !ok || got != want {
-					t.Errorf("%s{environment=\"production\"} = %v (found: %v), want %v", name, got, ok, want)
-				}
-			}
+			checkAcks(t, fmt.Sprintf("replica-priority %v, min_replica_acks %d", tt.priorities, tt.configured), logs.String(), reg,
+				[]string{tt.level, addrs.Replace(tt.says)}, tt.not, tt.acks, tt.required)
 		})
 	}
 }
@@ -149,11 +140,69 @@ func TestWorkerNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
 	}
 }
 
+// TestWorkerOnClusterWaitsForEveryReplica: on a Cluster of 3 masters with
+// 2 replicas each, a worker with min_replica_acks auto waits for 2, not 1
+// (a master cut off in a minority partition, or left by CLUSTER FAILOVER
+// TAKEOVER, keeps its other replica, whose acknowledgement alone must not
+// let a claim through), says so at INFO and exports it. A configured 1 is
+// kept but warned of, naming a master with more replicas and saying to set
+// auto. A master that has lost a replica is named at WARN: the campaigns
+// of its slots hold, auto is not lowered.
+func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
+	masters, err := cl.Masters(t.Context())
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	for _, tt := range []struct {
+		name             string
+		configured       int
+		killReplica      bool // of masters[0], before the worker starts
+		acks, required   float64
+		level, says, not string // the log line of the replica acknowledgements ({m0}: masters[0])
+	}{
+		{"auto", worker.AutoReplicaAcks, false, 2, 2,
+			"level=INFO", "replica_acks=2 required=2", "WARN"},
+		{"configured 1", 1, false, 1, 2,
+			"level=WARN", "redis.min_replica_acks is 1, but master(s) {m0} (2 replica(s))", "level=INFO"},
+		{"auto, a replica down", worker.AutoReplicaAcks, true, 2, 2,
+			"level=WARN", "waiting for 2 replica acknowledgement(s) on every master, but master(s) {m0} (1 replica(s)) have fewer: the campaigns whose slot they serve hold", "level=INFO"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.killReplica {
+				info, err := masters[0].Client().Info(t.Context(), "replication").Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				cl.Node(redisconn.ReplicaAddrs(redisconn.ParseInfo(info))[0]).Kill()
+				wait.For(t, 30*time.Second, "the master to lose a replica", func() bool {
+					raw, _ := masters[0].Client().Info(t.Context(), "replication").Result()
+					return redisconn.ParseInfo(raw)["connected_slaves"] == "1"
+				})
+			}
+			reg := prometheus.NewRegistry()
+			var logs syncbuf.Buffer
+			stop := runAcksWorker(t, cl.ClusterClient(), tt.configured, reg, &logs)
+			defer stop()
+			wait.For(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
+			checkAcks(t, fmt.Sprintf("min_replica_acks %d", tt.configured), logs.String(), reg,
+				[]string{tt.level, strings.ReplaceAll(tt.says, "{m0}", masters[0].Addr())}, tt.not, tt.acks, tt.required)
+		})
+	}
+}
+
 // runSentinelWorker runs a worker of environment production on Sentinel s,
 // waiting for acks replica acknowledgements, until stop.
 func runSentinelWorker(t *testing.T, s *redistest.Sentinel, acks int, reg *prometheus.Registry, logs *syncbuf.Buffer) (stop func()) {
 	t.Helper()
-	w, err := worker.New(worker.Config{Redis: s.FailoverClient(), ReplicaAcks: acks, Env: "production", Metrics: reg,
+	return runAcksWorker(t, s.FailoverClient(), acks, reg, logs)
+}
+
+// runAcksWorker runs a worker of environment production on rdb, waiting
+// for acks replica acknowledgements, until stop.
+func runAcksWorker(t *testing.T, rdb redis.UniversalClient, acks int, reg *prometheus.Registry, logs *syncbuf.Buffer) (stop func()) {
+	t.Helper()
+	w, err := worker.New(worker.Config{Redis: rdb, ReplicaAcks: acks, Env: "production", Metrics: reg,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), SMTP: send.Config{Host: "127.0.0.1", Port: 25, TLS: send.TLSNone},
 		ControlInterval: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
 	if err != nil {
@@ -166,6 +215,28 @@ func runSentinelWorker(t *testing.T, s *redistest.Sentinel, acks int, reg *prome
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("worker: %v", err)
+		}
+	}
+}
+
+// checkAcks fails t (prefixing what, the case) unless the worker's log
+// line of the replica acknowledgements says each of says and not not, and
+// reg's gauges tidings_replica_acks and tidings_replica_acks_required for
+// environment production are acks and required.
+func checkAcks(t *testing.T, what, logs string, reg *prometheus.Registry, says []string, not string, acks, required float64) {
+	t.Helper()
+	line := lineWith(logs, "replica_acks=")
+	for _, w := range says {
+		if !strings.Contains(line, w) {
+			t.Errorf("%s: the worker logged %q; want it to say %q", what, line, w)
+		}
+	}
+	if strings.Contains(line, not) {
+		t.Errorf("%s: the worker logged %q; want no %q", what, line, not)
+	}
+	for name, want := range map[string]float64{"tidings_replica_acks": acks, "tidings_replica_acks_required": required} {
+		if got, ok := gauge(t, reg, name, "production"); !ok || got != want {
+			t.Errorf("%s: %s{environment=\"production\"} = %v (found: %v), want %v", what, name, got, ok, want)
 		}
 	}
 }

@@ -16,8 +16,11 @@ import (
 // for: Config.ReplicaAcks, or auto resolved (redisconn.ReplicaAcks). On
 // Sentinel it reads the replicas and their replica-priorities
 // (redisconn.ReadPromotion) and judges the number against them
-// (judgeAcks).
+// (judgeAcks); on Cluster, clusterAcks.
 func (w *Worker) replicaAcks(ctx context.Context) (int, error) {
+	if cc, ok := w.cfg.Redis.(*redis.ClusterClient); ok {
+		return w.clusterAcks(ctx, cc)
+	}
 	c, ok := w.cfg.Redis.(*redis.Client)
 	if !ok || !redisconn.IsSentinel(c) {
 		return redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
@@ -92,4 +95,41 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 		w.log.Info("replica acknowledgements for a Sentinel failover", attrs...)
 	}
 	return acks
+}
+
+// clusterAcks returns how many acknowledgements each claim waits for on
+// Cluster: a configured number, or auto's, every replica of the master
+// with the most (redisconn.ClusterAuto), judged once at start and never
+// lowered while the worker runs. It says so at INFO with every master's
+// replicas, or at WARN naming the masters with fewer replicas than that:
+// the campaigns of their slots hold until they have as many (or, with a
+// configured number, that a master with more replicas can lose an
+// acknowledged claim to a partition; doctor checks it too).
+func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int, error) {
+	ms, err := redisconn.ClusterReplicas(ctx, cc)
+	if err != nil {
+		return 0, err
+	}
+	auto := redisconn.ClusterAuto(ms)
+	acks := w.cfg.ReplicaAcks
+	if acks == AutoReplicaAcks {
+		acks = auto
+	}
+	w.m.acksRequired.Set(float64(auto))
+	var all []string
+	for _, m := range ms {
+		all = append(all, fmt.Sprintf("%s=%d", m.Addr, m.Replicas))
+	}
+	attrs := []any{"replica_acks", acks, "required", auto, "masters", strings.Join(all, " ")}
+	switch fewer, more := redisconn.Fewer(ms, acks), redisconn.More(ms, acks); {
+	case len(more) > 0:
+		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: a partition or CLUSTER FAILOVER TAKEOVER can promote a replica that never got a claim the others acknowledged, and its recipient could be sent twice; set redis.min_replica_acks to auto (every replica of the master with the most, %d now) (README, \"Guarantees\")",
+			acks, strings.Join(more, ", "), auto), attrs...)
+	case len(fewer) > 0:
+		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s) on every master, but master(s) %s have fewer: the campaigns whose slot they serve hold until they have %d replicas connected; give every master as many replicas, or set redis.min_replica_acks to a number knowingly (README, \"Guarantees\")",
+			acks, strings.Join(fewer, ", "), acks), attrs...)
+	default:
+		w.log.Info("replica acknowledgements for a Cluster failover", attrs...)
+	}
+	return acks, nil
 }

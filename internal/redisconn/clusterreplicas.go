@@ -64,11 +64,23 @@ func ClusterAuto(ms []MasterReplicas) int {
 }
 
 // Fewer lists the masters of ms with fewer replicas than acks, each with
-// its number ("127.0.0.1:7000 (1 replica(s))").
+// its number ("127.0.0.1:7000 (1 replica(s))"): they cannot give acks
+// acknowledgements, and the campaigns of their slots hold.
 func Fewer(ms []MasterReplicas, acks int) []string {
+	return mastersWhere(ms, func(n int) bool { return n < acks })
+}
+
+// More lists the masters of ms with more replicas than acks, as Fewer
+// does: acks acknowledgements may all come from replicas a failover does
+// not promote.
+func More(ms []MasterReplicas, acks int) []string {
+	return mastersWhere(ms, func(n int) bool { return n > acks })
+}
+
+func mastersWhere(ms []MasterReplicas, keep func(replicas int) bool) []string {
 	var out []string
 	for _, m := range ms {
-		if m.Replicas < acks {
+		if keep(m.Replicas) {
 			out = append(out, fmt.Sprintf("%s (%d replica(s))", m.Addr, m.Replicas))
 		}
 	}

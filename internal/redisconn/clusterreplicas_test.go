@@ -12,32 +12,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
-// TestClusterAutoAndFewer: auto on Cluster is every replica of the master
-// with the most, at least 1, and the masters with fewer are named.
-func TestClusterAutoAndFewer(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		name   string
-		counts []int
-		want   int
-		fewer  []string
-	}{
-		{"no replica", []int{0, 0, 0}, 1, []string{"m0 (0 replica(s))", "m1 (0 replica(s))", "m2 (0 replica(s))"}},
-		{"one each", []int{1, 1, 1}, 1, nil},
-		{"two each", []int{2, 2, 2}, 2, nil},
-		{"one master short", []int{2, 1, 2}, 2, []string{"m1 (1 replica(s))"}},
-	} {
-		var ms []redisconn.MasterReplicas
-		for i, n := range tt.counts {
-			ms = append(ms, redisconn.MasterReplicas{Addr: "m" + strconv.Itoa(i), Replicas: n})
-		}
-		got := redisconn.ClusterAuto(ms)
-		if fewer := redisconn.Fewer(ms, got); got != tt.want || !slices.Equal(fewer, tt.fewer) {
-			t.Errorf("%s: ClusterAuto = %d, Fewer = %q; want %d, %q", tt.name, got, fewer, tt.want, tt.fewer)
-		}
-	}
-}
-
 // TestReplicaAcksAutoOnClusterWaitsForEveryReplica: on a Cluster of 3
 // masters with 2 replicas each, auto is 2, not 1: a master cut off in a
 // minority partition (or left by CLUSTER FAILOVER TAKEOVER) keeps its other
@@ -110,4 +84,35 @@ func connected(ctx context.Context, t *testing.T, n *redistest.Node) int {
 	}
 	c, _ := strconv.Atoi(redisconn.ParseInfo(raw)["connected_slaves"])
 	return c
+}
+
+// TestClusterAutoAndFewer: auto on Cluster is every replica of the master
+// with the most, at least 1, and the masters with fewer are named; so are
+// those with more than a configured 1.
+func TestClusterAutoAndFewer(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		counts []int
+		want   int
+		fewer  []string
+		more1  []string // than 1
+	}{
+		{"no replica", []int{0, 0, 0}, 1, []string{"m0 (0 replica(s))", "m1 (0 replica(s))", "m2 (0 replica(s))"}, nil},
+		{"one each", []int{1, 1, 1}, 1, nil, nil},
+		{"two each", []int{2, 2, 2}, 2, nil, []string{"m0 (2 replica(s))", "m1 (2 replica(s))", "m2 (2 replica(s))"}},
+		{"one master short", []int{2, 1, 2}, 2, []string{"m1 (1 replica(s))"}, []string{"m0 (2 replica(s))", "m2 (2 replica(s))"}},
+	} {
+		var ms []redisconn.MasterReplicas
+		for i, n := range tt.counts {
+			ms = append(ms, redisconn.MasterReplicas{Addr: "m" + strconv.Itoa(i), Replicas: n})
+		}
+		got := redisconn.ClusterAuto(ms)
+		if fewer := redisconn.Fewer(ms, got); got != tt.want || !slices.Equal(fewer, tt.fewer) {
+			t.Errorf("%s: ClusterAuto = %d, Fewer = %q; want %d, %q", tt.name, got, fewer, tt.want, tt.fewer)
+		}
+		if more := redisconn.More(ms, 1); !slices.Equal(more, tt.more1) {
+			t.Errorf("%s: More(1) = %q; want %q", tt.name, more, tt.more1)
+		}
+	}
 }
