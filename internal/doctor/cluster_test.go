@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/doctor"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestDoctorChecksEveryClusterMaster: a Redis Cluster of three masters,
@@ -97,5 +100,67 @@ func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 	}
 	if !found {
 		t.Error("no redis control channel check")
+	}
+}
+
+// TestDoctorAtMostOnceOnClusterWithTwoReplicas: on a Cluster of 3 masters
+// with 2 replicas each, "at most once" passes only when the
+// acknowledgements cover every replica of every master: auto (2) passes;
+// a configured 1 is warned of, naming a master with more replicas and
+// saying to set auto (cut off in a minority partition, or left by CLUSTER
+// FAILOVER TAKEOVER, a master keeps a replica whose acknowledgement alone
+// lets through a claim the promoted replica never gets); with a replica of
+// one master down, auto fails naming that master, whose campaigns hold.
+// doctor used to pass a configured 1 and take auto as 1 on Cluster.
+func TestDoctorAtMostOnceOnClusterWithTwoReplicas(t *testing.T) {
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2, AppendOnly: true,
+		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	ctx := t.Context()
+	masters, err := cl.Masters(ctx)
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	m0 := masters[0]
+	for _, tt := range []struct {
+		name        string
+		acks        int
+		killReplica bool // of m0, first
+		status      string
+		says        string // {m0}: m0's address
+	}{
+		{"auto", environment.ReplicaAcksAuto, false, doctor.Pass, "every claim is acknowledged by 2 replica(s) before its message goes to SMTP"},
+		{"configured 2", 2, false, doctor.Pass, "every claim is acknowledged by 2 replica(s) before its message goes to SMTP"},
+		{"configured 1", 1, false, doctor.Warn, "redis.min_replica_acks is 1, but master(s) "},
+		{"configured 1 names every master", 1, false, doctor.Warn, "{m0} (2 replica(s))"},
+		{"configured 1 says what to set", 1, false, doctor.Warn, "set redis.min_replica_acks to auto (every replica of the master with the most, 2 now)"},
+		{"auto, a replica down", environment.ReplicaAcksAuto, true, doctor.Fail, "every claim must be acknowledged by 2 replica(s), but master(s) {m0} (1 replica(s)) have fewer connected"},
+	} {
+		if tt.killReplica {
+			info, err := m0.Client().Info(ctx, "replication").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl.Node(redisconn.ReplicaAddrs(redisconn.ParseInfo(info))[0]).Kill()
+			wait.For(t, 30*time.Second, "the master to lose a replica", func() bool {
+				raw, _ := m0.Client().Info(ctx, "replication").Result()
+				return redisconn.ParseInfo(raw)["connected_slaves"] == "1"
+			})
+		}
+		e := &environment.Environment{Name: "staging", ClaimWindow: 16, Concurrency: 8,
+			Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0", Cluster: cl.Addrs(), MinReplicaAcks: tt.acks}}
+		says := strings.ReplaceAll(tt.says, "{m0}", m0.Addr())
+		found := false
+		for _, c := range doctor.Redis(ctx, e) {
+			if c.Name != "at most once" {
+				continue
+			}
+			found = true
+			if c.Status != tt.status || !strings.Contains(c.Message, says) {
+				t.Errorf("%s: %s %q, want %s with %q", tt.name, c.Status, c.Message, tt.status, says)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no check \"at most once\"", tt.name)
+		}
 	}
 }

@@ -436,9 +436,21 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		}
 		promoted = "; " + why + ";"
 	}
-	switch {
+	var shards []redisconn.MasterReplicas // a Cluster's masters and their replicas
+	for _, m := range ms {
+		if cluster && !m.replica {
+			n, _ := strconv.Atoi(m.info["connected_slaves"])
+			shards = append(shards, redisconn.MasterReplicas{Addr: m.addr, Replicas: n})
+		}
+	}
+	switch more := redisconn.More(shards, acks); {
+	case acks > 0 && replicas < acks && cluster:
+		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but master(s) %s have fewer connected: the campaigns whose slot they serve send nothing until they have %d (or set redis.min_replica_acks)", acks, strings.Join(redisconn.Fewer(shards, acks), ", "), acks))
 	case acks > 0 && replicas < acks:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
+	case acks > 0 && len(more) > 0:
+		return warn(name, fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: cut off in a minority partition (until cluster-node-timeout passes) or left by CLUSTER FAILOVER TAKEOVER, such a master keeps accepting claims that its other replica(s) acknowledge and the promoted replica never gets, and their recipients could be sent twice; set redis.min_replica_acks to auto (every replica of the master with the most, %d now)",
+			acks, strings.Join(more, ", "), redisconn.ClusterAuto(shards)))
 	// One Redis, replicas or none: its append-only file decides (from case
 	// noAOF on).
 	case failover && acks > 0 && minWrite >= 0 && minWrite < 1:
