@@ -49,7 +49,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			Name: "tidings_auto_pauses_total", Help: "Campaigns paused automatically (error window, batch gate, template mismatch) by this worker.",
 		}, []string{"campaign"}),
 		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
-		acksRequired: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks_required", Help: "Replica acknowledgements that guarantee the replica a Sentinel failover promotes holds every claim: every replica connected (0 without Sentinel): alert when tidings_replica_acks is below it."}),
+		acksRequired: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks_required", Help: "Replica acknowledgements that guarantee the replica a failover promotes holds every claim: on Sentinel every replica connected, on Cluster every replica of the master with the most (0 without either): alert when tidings_replica_acks is below it."}),
 	}
 	if reg == nil {
 		return m, nil

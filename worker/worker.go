@@ -72,8 +72,9 @@ func QueueOf(env string) string {
 // acknowledgements itself (Config.ReplicaAcks) when it starts
 // (redisconn.ReplicaAcks): on Sentinel, every replica the master has
 // connected (at least 1), raised when one joins, lowered only when another
-// master answers (watchReplicas); 1 on Cluster, and on a standalone master
-// that has a replica connected at start; 0 otherwise.
+// master answers (watchReplicas); on Cluster, every replica of the master
+// with the most (at least 1), judged at start (clusterAcks); 1 on a
+// standalone master that has a replica connected at start; 0 otherwise.
 const AutoReplicaAcks = redisconn.AutoReplicaAcks
 
 // DefaultClaimWindow is Config.ClaimWindow's default (the environment's

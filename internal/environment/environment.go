@@ -173,8 +173,9 @@ func (r Redis) AutoReplicaAcks() bool { return r.MinReplicaAcks == ReplicaAcksAu
 
 // ReplicaAcks returns how many replicas must acknowledge a ledger claim.
 // An explicit MinReplicaAcks is returned as it is. Auto is 1 when Sentinel
-// or Cluster is configured (on Sentinel the least: redisconn.ReplicaAcks
-// asks for more when the replicas' replica-priorities require it);
+// or Cluster is configured (the least: redisconn.ReplicaAcks, which the
+// worker and the commands use, asks for every replica connected on
+// Sentinel, and every replica of the master with the most on Cluster);
 // otherwise it is decided when the worker starts from connected, the
 // number of replicas the master reports: 1 when it has any, else 0.
 func (r Redis) ReplicaAcks(connected int) int {
