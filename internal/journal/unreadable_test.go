@@ -2,10 +2,14 @@ package journal_test
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
@@ -20,10 +24,10 @@ import (
 // permission denied", and a journal file that could not be opened was
 // passed over in silence (read as another campaign's).
 //
-// Root reads anything, so the mode-000 cases skip as root (CI runs as
-// root); a directory too deep to open (its path longer than PATH_MAX) and
-// a journal file that is a dangling symbolic link fail to be read as root
-// too.
+// Root reads anything, so as root (CI runs as root) each mode-000 case
+// runs in a copy of this test binary started as user nobody (asNobody); a
+// directory too deep to open (its path longer than PATH_MAX) and a journal
+// file that is a dangling symbolic link fail to be read as root too.
 func TestFilesRefusesWhatItCannotRead(t *testing.T) {
 	t.Parallel()
 	const c = "rt18"
@@ -71,7 +75,8 @@ func TestFilesRefusesWhatItCannotRead(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			if tt.needUser && os.Geteuid() == 0 {
-				t.Skip("running as root, which reads a mode-000 directory or file: run as another user to test it (the other cases test the same refusal as root)")
+				asNobody(t)
+				return
 			}
 			root := t.TempDir()
 			mkdir(t, filepath.Join(root, c), 0o755)
@@ -131,4 +136,56 @@ func deepen(t *testing.T, dir string, n int) {
 		r = next
 	}
 	r.Close()
+}
+
+// asNobody runs the test t (a subtest) again in a copy of this test
+// binary started as user nobody (65534), to whom a mode-000 directory or
+// file is unreadable as it would be to a worker's user, and fails t with
+// the child's output unless the child ran it and it passed.
+func asNobody(t *testing.T) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} { // t.TempDir's are 0700
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, filepath.Base(exe))
+	copyFile(t, exe, bin)
+	parts := strings.Split(t.Name(), "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	cmd := exec.CommandContext(t.Context(), bin, "-test.v", "-test.count=1", "-test.run", strings.Join(parts, "/"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+os.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()+" ") {
+		t.Fatalf("%s as user nobody: %v\n%s", t.Name(), err, out)
+	}
+}
+
+// copyFile copies file from to a new file to, executable by anyone.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
