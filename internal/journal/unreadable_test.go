@@ -71,11 +71,15 @@ func TestFilesRefusesWhatItCannotRead(t *testing.T) {
 			return p
 		}, ""},
 	}
+	var bin string // the copy of this test binary asNobody runs
+	if os.Geteuid() == 0 {
+		bin = nobodysCopy(t) // before any subtest starts a process
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if tt.needUser && os.Geteuid() == 0 {
-				asNobody(t)
+			if tt.needUser && bin != "" {
+				asNobody(t, bin)
 				return
 			}
 			root := t.TempDir()
@@ -138,11 +142,12 @@ func deepen(t *testing.T, dir string, n int) {
 	r.Close()
 }
 
-// asNobody runs the test t (a subtest) again in a copy of this test
-// binary started as user nobody (65534), to whom a mode-000 directory or
-// file is unreadable as it would be to a worker's user, and fails t with
-// the child's output unless the child ran it and it passed.
-func asNobody(t *testing.T) {
+// nobodysCopy copies this test binary into a directory of t's that user
+// nobody may enter, and returns its path. It is made before any subtest
+// runs: a file still open for writing in this process while another
+// goroutine starts a process is inherited by it, and executing the file
+// then fails ("text file busy").
+func nobodysCopy(t *testing.T) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -156,12 +161,21 @@ func asNobody(t *testing.T) {
 	}
 	bin := filepath.Join(dir, filepath.Base(exe))
 	copyFile(t, exe, bin)
+	return bin
+}
+
+// asNobody runs the test t (a subtest) again in bin, a copy of this test
+// binary (nobodysCopy), started as user nobody (65534), to whom a mode-000
+// directory or file is unreadable as it would be to a worker's user, and
+// fails t with the child's output unless the child ran it and it passed.
+func asNobody(t *testing.T, bin string) {
+	t.Helper()
 	parts := strings.Split(t.Name(), "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
 	cmd := exec.CommandContext(t.Context(), bin, "-test.v", "-test.count=1", "-test.run", strings.Join(parts, "/"))
-	cmd.Dir = dir
+	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = append(os.Environ(), "TMPDIR="+os.TempDir())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
