@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
 	"github.com/tidings-mail/tidings/worker"
 )
@@ -149,6 +151,7 @@ func messageAfterControlWhile(t *testing.T, redial bool, act func(st *store.Stor
 	}
 	relay := startHeldRelay(t, e.smtp.Addr(), pass)
 	e.stage(t, o)
+	var logs syncbuf.Buffer
 
 	w, err := worker.New(worker.Config{
 		Redis: e.rdb, Concurrency: 1,
@@ -156,10 +159,16 @@ func messageAfterControlWhile(t *testing.T, redial bool, act func(st *store.Stor
 		Env:             "test",
 		ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second,
+		Logger:          slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // what the worker did, for a failure's diagnosis
+		if t.Failed() {
+			t.Logf("worker log:\n%s", logs.String())
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
