@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,11 @@ func noSubscribe(t *testing.T, rdb *redis.Client) *redis.Client {
 	t.Helper()
 	ctx := context.Background()
 	if err := rdb.Do(ctx, "ACL", "SETUSER", "tidings-nosub", "on", ">nosub", "~*", "&*", "+@all", "-subscribe", "-psubscribe", "-ssubscribe").Err(); err != nil {
+		if strings.Contains(err.Error(), "unknown command") && os.Getenv("CI") != "true" {
+			// The embedded Redis (no redis-server installed) has no ACL;
+			// under CI=true the test has a real redis-server or fails.
+			t.Skipf("needs redis-server for an ACL user (the embedded Redis has no ACL: %v); it runs under CI=true", err)
+		}
 		t.Fatal(err)
 	}
 	opt := *rdb.Options()
