@@ -28,7 +28,8 @@ const AutoReplicaAcks = -1
 // ReplicaAcks resolves AutoReplicaAcks for rdb: on Sentinel (a failover
 // client), every replica the master has connected now, at least 1
 // (ReadPromotion's Promotion.Auto: an old master left running after a
-// failover keeps the replicas not promoted); on Cluster, every replica of
+// failover keeps the replicas not promoted; read from the master's INFO
+// alone, without connecting to the replicas); on Cluster, every replica of
 // the master with the most, at least 1 (ClusterAuto); 1 on a standalone
 // master with a replica connected now (nothing promotes it: see README,
 // "Guarantees"); 0 otherwise, including a server whose INFO has no replication
@@ -39,30 +40,24 @@ func ReplicaAcks(ctx context.Context, rdb redis.UniversalClient, n int) (int, er
 	if n != AutoReplicaAcks {
 		return n, nil
 	}
-	switch c := rdb.(type) {
-	case *redis.ClusterClient:
-		ms, err := ClusterReplicas(ctx, c)
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		ms, err := ClusterReplicas(ctx, cc)
 		if err != nil {
 			return 0, err
 		}
 		return ClusterAuto(ms), nil
-	case *redis.Client:
-		if isFailover(c) {
-			p, err := ReadPromotion(ctx, c)
-			if err != nil {
-				return 0, err
-			}
-			return p.Auto(), nil
-		}
 	}
 	info, err := rdb.Info(ctx).Result() // the default sections include replication
 	if err != nil {
 		return 0, fmt.Errorf("read replication info: %w", err)
 	}
-	if n, _ := strconv.Atoi(ParseInfo(info)["connected_slaves"]); n > 0 {
-		return 1, nil
+	connected, _ := strconv.Atoi(ParseInfo(info)["connected_slaves"])
+	if c, ok := rdb.(*redis.Client); ok && isFailover(c) {
+		// Promotion.Auto's number, from the master's own count: the
+		// replicas' priorities it does not depend on are not read.
+		return Promotion{Replicas: connected}.Auto(), nil
 	}
-	return 0, nil
+	return min(connected, 1), nil
 }
 
 // ParseInfo reads the fields of an INFO reply ("key:value" lines; section
