@@ -162,7 +162,7 @@ type Redis struct {
 	Cluster []string
 	// MinReplicaAcks is the number of replicas that must acknowledge a
 	// ledger claim (Redis WAIT) before the message goes to SMTP, or
-	// ReplicaAcksAuto: see ReplicaAcks.
+	// ReplicaAcksAuto: decided from the deployment by redisconn.ReplicaAcks.
 	MinReplicaAcks int
 	// ReplicaAckTimeout bounds the wait for those acknowledgements.
 	ReplicaAckTimeout time.Duration
@@ -170,23 +170,6 @@ type Redis struct {
 
 // AutoReplicaAcks reports whether MinReplicaAcks is "auto".
 func (r Redis) AutoReplicaAcks() bool { return r.MinReplicaAcks == ReplicaAcksAuto }
-
-// ReplicaAcks returns how many replicas must acknowledge a ledger claim.
-// An explicit MinReplicaAcks is returned as it is. Auto is 1 when Sentinel
-// or Cluster is configured (the least: redisconn.ReplicaAcks, which the
-// worker and the commands use, asks for every replica connected on
-// Sentinel, and every replica of the master with the most on Cluster);
-// otherwise it is decided when the worker starts from connected, the
-// number of replicas the master reports: 1 when it has any, else 0.
-func (r Redis) ReplicaAcks(connected int) int {
-	switch {
-	case !r.AutoReplicaAcks():
-		return r.MinReplicaAcks
-	case r.Sentinel.Master != "" || len(r.Cluster) > 0 || connected > 0:
-		return 1
-	}
-	return 0
-}
 
 // Sentinel names a Sentinel-managed Redis.
 type Sentinel struct {

@@ -531,27 +531,6 @@ func TestSettingsForDeliveryRecordsConsoleAndNotify(t *testing.T) {
 	}
 }
 
-func TestReplicaAcks(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		redis     Redis
-		connected int
-		want      int
-	}{
-		{Redis{MinReplicaAcks: 0}, 3, 0},
-		{Redis{MinReplicaAcks: 2}, 0, 2},
-		{Redis{MinReplicaAcks: ReplicaAcksAuto}, 0, 0},
-		{Redis{MinReplicaAcks: ReplicaAcksAuto}, 2, 1},
-		{Redis{MinReplicaAcks: ReplicaAcksAuto, Sentinel: Sentinel{Master: "m", Addrs: []string{"s:26379"}}}, 0, 1},
-		{Redis{MinReplicaAcks: ReplicaAcksAuto, Cluster: []string{"n:6379"}}, 0, 1},
-	}
-	for _, tt := range tests {
-		if got := tt.redis.ReplicaAcks(tt.connected); got != tt.want {
-			t.Errorf("%+v.ReplicaAcks(%d) = %d, want %d", tt.redis, tt.connected, got, tt.want)
-		}
-	}
-}
-
 func TestNames(t *testing.T) {
 	t.Parallel()
 	names, err := Names([]byte(config), "tidings.yaml")
