@@ -726,7 +726,8 @@ func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64)
 // EndChunk records the end of a pass over chunk n of batch: it passed
 // (every recipient attempted at least once) and, if finished, every
 // recipient has a final outcome (unless the ledger holds one of them
-// deferred: re-queued by a retry since the pass read it). It returns false when the campaign is
+// deferred or being sent: re-queued by a retry since the pass read it,
+// and claimed by another pass since). It returns false when the campaign is
 // gone or was staged anew (nothing is written then).
 func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, finished bool) (bool, error) {
 	k := keysFor(c)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -267,6 +268,168 @@ func TestAPassEndedAfterARetryLeavesItsChunkUnfinished(t *testing.T) {
 	st := store.New(startRedis(t))
 	ctx := context.Background()
 	const c = "c-pass-after-retry"
+	sum, _, _ := retriedDuringAPass(t, st, c, store.KindFailed, retriedPol, store.RetryScope{Permanent: true}, nil)
+	if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if chunkFinished(t, st, c) {
+		t.Fatalf("chunk 0 marked finished by a pass that ended after a retry re-queued one of its recipients: nothing would send it again")
+	}
+}
+
+// TestARetriedRecipientBeingSentKeepsItsChunkUnfinished: a chunk's pass
+// read its recipients' entries, recorded the first one failed, and went on;
+// on-call re-queued that failure with `retry`, and a second pass of the
+// same chunk (a task the reconciler replaced while the first still ran, a
+// task asynq runs twice) claimed the re-queued recipient and is sending it
+// when the first pass ends. The first pass must not mark the chunk
+// finished: a finished chunk is run by nobody again (the reconciler skips
+// it, and `retry` re-queues only failures), so when the second pass's
+// claim does not end in an outcome (given back at a pause, or a temporary
+// failure whose task is then ended by a pause) the recipient is left
+// pending for ever and the campaign is never done. Each case
+// ends the second pass's claim its way, then the reconciler's passes run
+// the chunk while it is not finished, as the worker does, and the campaign
+// must be done with every recipient's outcome.
+func TestARetriedRecipientBeingSentKeepsItsChunkUnfinished(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	pol := store.Policy{MaxAttempts: 1} // a temporary failure is final: retry re-queues it
+	for i, tt := range []struct {
+		name string
+		// second ends the second pass's claim of r (token tok): it returns
+		// whether that pass then ends the chunk (EndChunk) and with what.
+		second func(t *testing.T, c, stage string, l *store.Ledger, r store.Recipient, tok string) (ends, finished bool)
+	}{
+		{name: "sent", second: func(t *testing.T, c, stage string, l *store.Ledger, r store.Recipient, tok string) (bool, bool) {
+			record(t, l, r, store.KindSent, tok, pol, time.Now())
+			return true, true
+		}},
+		{name: "its claim given back at a pause", second: func(t *testing.T, c, stage string, l *store.Ledger, r store.Recipient, tok string) (bool, bool) {
+			if _, err := st.Pause(ctx, c, who, "relay trouble"); err != nil {
+				t.Fatal(err)
+			}
+			record(t, l, r, store.KindUnclaim, tok, pol, time.Now())
+			if _, err := st.Resume(ctx, c, who, "relay fixed"); err != nil {
+				t.Fatal(err)
+			}
+			return false, false // the pass stopped: the reconciler runs the chunk again
+		}},
+		{name: "a temporary failure, then its task ended by a pause", second: func(t *testing.T, c, stage string, l *store.Ledger, r store.Recipient, tok string) (bool, bool) {
+			// The retried attempt fails temporarily (it has attempts of its
+			// own): deferred, and the pass ends the chunk unfinished; its
+			// task, run again when r is due, finds the campaign paused and
+			// ends there, claiming nobody.
+			record(t, l, r, store.KindTemp, tok, store.Policy{MaxAttempts: 3}, time.Now())
+			if _, err := st.EndChunk(ctx, c, stage, 0, 0, false); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Pause(ctx, c, who, "relay trouble"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := l.Step(ctx, nil, []store.Claim{{ID: r.ID, Lang: r.Lang, Token: "its task again"}}, pol, time.Now())
+			if err != nil || first(res).Result != store.ClaimStop {
+				t.Fatalf("its task claims %s while paused: %+v, %v; want STOP", r.ID, res, err)
+			}
+			if _, err := st.Resume(ctx, c, who, "relay fixed"); err != nil {
+				t.Fatal(err)
+			}
+			return false, false
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fmt.Sprintf("c-retried-sending-%d", i)
+			// The first pass: r0 fails for good (its one attempt), the others
+			// are sent; the retry re-queues r0 and the second pass claims it.
+			sum, l, recs := retriedDuringAPass(t, st, c, store.KindTemp, pol, store.RetryScope{}, func(l *store.Ledger, r store.Recipient) {
+				res, err := l.Step(ctx, nil, []store.Claim{{ID: r.ID, Lang: r.Lang, Token: "second"}}, pol, time.Now())
+				if err != nil || first(res).Result != store.ClaimOK {
+					t.Fatalf("the second pass claims %s: %+v, %v", r.ID, res, err)
+				}
+			})
+			if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
+				t.Fatal(err)
+			}
+			if chunkFinished(t, st, c) {
+				t.Errorf("the first pass marked chunk 0 finished while r0, re-queued by the retry, was being sent by another pass")
+			}
+			if ends, finished := tt.second(t, c, sum.Stage, l, recs[0], "second"); ends {
+				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, finished); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The reconciler's passes: a chunk not finished runs again (the
+			// ledger claims what is not final; a deferred recipient is
+			// claimed once due, here at once).
+			for pass := 0; !chunkFinished(t, st, c) && pass < 3; pass++ {
+				es, err := st.Entries(ctx, c, store.IDs(recs))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, e := range es {
+					if e.Final() {
+						continue
+					}
+					tok := fmt.Sprint("again", pass)
+					res, err := l.Step(ctx, nil, []store.Claim{{ID: recs[j].ID, Lang: recs[j].Lang, Token: tok}}, pol, time.Now())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if first(res).Result == store.ClaimOK {
+						record(t, l, recs[j], store.KindSent, tok, pol, time.Now())
+					}
+				}
+				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickDone {
+				s, err := st.Status(ctx, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Fatalf("the campaign is not done (tick %+v, chunk 0 finished: %v): counts %v", r, chunkFinished(t, st, c), s.Counts)
+			}
+			s, err := st.Status(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Counts[store.OutcomeSent] != 5 {
+				t.Errorf("done with %d sent (counts %v); want all 5", s.Counts[store.OutcomeSent], s.Counts)
+			}
+		})
+	}
+}
+
+// record records kind for r, claimed with token tok, at now (a temporary
+// failure's reply is 451, a permanent one's 550).
+func record(t *testing.T, l *store.Ledger, r store.Recipient, kind store.Kind, tok string, pol store.Policy, now time.Time) {
+	t.Helper()
+	code := map[store.Kind]string{store.KindTemp: "451", store.KindFailed: "550"}[kind]
+	if _, err := l.Step(context.Background(), []store.Record{{ID: r.ID, Lang: r.Lang, Kind: kind, Code: code, Token: tok}}, nil, pol, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chunkFinished reports whether c's chunk 0 is marked finished.
+func chunkFinished(t *testing.T, st *store.Store, c string) bool {
+	t.Helper()
+	finished, _, err := st.ChunkTasks(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return finished[0]
+}
+
+// retriedDuringAPass stages c (one chunk of 5), releases it and makes the
+// chunk's first pass, without ending it: r0 fails (kind), the others are
+// sent; right after r0's failure on-call runs a retry of scope, which must
+// re-queue r0, then during (when not nil) is given the ledger and r0. It returns the
+// staging, its ledger and the chunk's recipients.
+func retriedDuringAPass(t *testing.T, st *store.Store, c string, kind store.Kind, pol store.Policy, scope store.RetryScope, during func(l *store.Ledger, r store.Recipient)) (*store.StageSummary, *store.Ledger, []store.Recipient) {
+	t.Helper()
+	ctx := context.Background()
 	sum := stage(t, st, c, stageOpts{n: 5, size: 5})
 	tick(t, st, c, sum, store.TickParams{})
 	l := st.Ledger(c, sum.Stage)
@@ -275,26 +438,18 @@ func TestAPassEndedAfterARetryLeavesItsChunkUnfinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range recs {
-		kind := store.KindSent
-		if i == 0 {
-			kind = store.KindFailed
+		if i > 0 {
+			attempt(t, l, r, store.KindSent, pol, time.Now())
+			continue
 		}
-		attempt(t, l, r, kind, retriedPol, time.Now())
-		if i == 0 {
-			// The pass goes on; on-call re-queues the failure meanwhile.
-			if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != 1 || err != nil {
-				t.Fatalf("retry --permanent: %d, %v; want 1", n, err)
-			}
+		attempt(t, l, r, kind, pol, time.Now())
+		// The pass goes on; on-call re-queues the failure meanwhile.
+		if n, err := st.Retry(ctx, c, who, scope); n != 1 || err != nil {
+			t.Fatalf("retry (%s): %d, %v; want 1", scope, n, err)
+		}
+		if during != nil {
+			during(l, r)
 		}
 	}
-	if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
-		t.Fatal(err)
-	}
-	finished, _, err := st.ChunkTasks(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if finished[0] {
-		t.Fatalf("chunk 0 marked finished by a pass that ended after a retry re-queued one of its recipients: nothing would send it again")
-	}
+	return sum, l, recs
 }

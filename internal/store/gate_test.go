@@ -64,10 +64,7 @@ func attempt(t *testing.T, l *store.Ledger, r store.Recipient, kind store.Kind, 
 	if err != nil || first(res).Result != store.ClaimOK {
 		t.Fatalf("claim %s at %s: %+v %v", r.ID, now, res, err)
 	}
-	code := map[store.Kind]string{store.KindTemp: "451", store.KindFailed: "550"}[kind]
-	if _, err := l.Step(ctx, []store.Record{{ID: r.ID, Lang: r.Lang, Kind: kind, Code: code, Token: r.ID + now.String()}}, nil, pol, now); err != nil {
-		t.Fatal(err)
-	}
+	record(t, l, r, kind, r.ID+now.String(), pol, now)
 }
 
 // TestGateBreakdownIsOfFirstAttempts: the batch gate says how many first

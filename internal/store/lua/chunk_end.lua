@@ -5,7 +5,13 @@
 -- it began: a retry since may have re-queued some it had recorded failed
 -- (lua/sweep_chunk.lua, which names the chunk in requeued). Of a chunk
 -- named there, "finished" is checked against the ledger: with a recipient
--- deferred it is not finished (the reconciler runs it again).
+-- deferred, or being sent (claimed by another pass of the chunk since the
+-- retry: a task the reconciler replaced, a task asynq ran twice), it is not
+-- finished, and stays named in requeued: the reconciler runs it again, and
+-- the pass that ends with every recipient final finishes it. (The pass
+-- ending holds no claim of its own: it recorded or gave back each one
+-- before it ends. A claim it has not seen may still end without an
+-- outcome, given back at a pause: finished, nothing would run it again.)
 --
 -- KEYS: 1 passed (SET of chunks), 2 finished (SET of chunks), 3 bstats,
 --       4 control, 5 ledger, 6 the chunk (JSON array of recipients),
@@ -24,7 +30,7 @@ if redis.call('SISMEMBER', KEYS[7], ARGV[1]) == 1 then
     for _, r in ipairs(cjson.decode(chunk)) do ids[#ids + 1] = r.i end
     for i = 1, #ids, 1000 do
       for _, v in ipairs(redis.call('HMGET', KEYS[5], unpack(ids, i, math.min(i + 999, #ids)))) do
-        if v and string.sub(v, 1, 9) == 'deferred|' then return 1 end
+        if v and (string.sub(v, 1, 9) == 'deferred|' or string.sub(v, 1, 8) == 'sending|') then return 1 end
       end
     end
   end
