@@ -363,26 +363,7 @@ func TestARetriedRecipientBeingSentKeepsItsChunkUnfinished(t *testing.T) {
 			// ledger claims what is not final; a deferred recipient is
 			// claimed once due, here at once).
 			for pass := 0; !chunkFinished(t, st, c) && pass < 3; pass++ {
-				es, err := st.Entries(ctx, c, store.IDs(recs))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for j, e := range es {
-					if e.Final() {
-						continue
-					}
-					tok := fmt.Sprint("again", pass)
-					res, err := l.Step(ctx, nil, []store.Claim{{ID: recs[j].ID, Lang: recs[j].Lang, Token: tok}}, pol, time.Now())
-					if err != nil {
-						t.Fatal(err)
-					}
-					if first(res).Result == store.ClaimOK {
-						record(t, l, recs[j], store.KindSent, tok, pol, time.Now())
-					}
-				}
-				if _, err := st.EndChunk(ctx, c, sum.Stage, 0, 0, true); err != nil {
-					t.Fatal(err)
-				}
+				passAgain(t, st, l, c, sum.Stage, recs, pol, fmt.Sprint("again", pass))
 			}
 			if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickDone {
 				s, err := st.Status(ctx, c)
@@ -399,6 +380,34 @@ func TestARetriedRecipientBeingSentKeepsItsChunkUnfinished(t *testing.T) {
 				t.Errorf("done with %d sent (counts %v); want all 5", s.Counts[store.OutcomeSent], s.Counts)
 			}
 		})
+	}
+}
+
+// passAgain is a pass of c's chunk 0 (recipients recs) that the
+// reconciler runs while the chunk is not finished: it claims every
+// recipient not final (claims with token tok), sends those it gets, and
+// ends the chunk finished.
+func passAgain(t *testing.T, st *store.Store, l *store.Ledger, c, stage string, recs []store.Recipient, pol store.Policy, tok string) {
+	t.Helper()
+	ctx := context.Background()
+	es, err := st.Entries(ctx, c, store.IDs(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, e := range es {
+		if e.Final() {
+			continue
+		}
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: recs[j].ID, Lang: recs[j].Lang, Token: tok}}, pol, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first(res).Result == store.ClaimOK {
+			record(t, l, recs[j], store.KindSent, tok, pol, time.Now())
+		}
+	}
+	if _, err := st.EndChunk(ctx, c, stage, 0, 0, true); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -422,6 +431,19 @@ func chunkFinished(t *testing.T, st *store.Store, c string) bool {
 	return finished[0]
 }
 
+// oneChunk stages c, one chunk of 5 recipients, and releases it. It
+// returns the staging, its ledger and the chunk's recipients.
+func oneChunk(t *testing.T, st *store.Store, c string) (*store.StageSummary, *store.Ledger, []store.Recipient) {
+	t.Helper()
+	sum := stage(t, st, c, stageOpts{n: 5, size: 5})
+	tick(t, st, c, sum, store.TickParams{})
+	recs, err := st.Chunk(context.Background(), c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, st.Ledger(c, sum.Stage), recs
+}
+
 // retriedDuringAPass stages c (one chunk of 5), releases it and makes the
 // chunk's first pass, without ending it: r0 fails (kind), the others are
 // sent; right after r0's failure on-call runs a retry of scope, which must
@@ -430,13 +452,7 @@ func chunkFinished(t *testing.T, st *store.Store, c string) bool {
 func retriedDuringAPass(t *testing.T, st *store.Store, c string, kind store.Kind, pol store.Policy, scope store.RetryScope, during func(l *store.Ledger, r store.Recipient)) (*store.StageSummary, *store.Ledger, []store.Recipient) {
 	t.Helper()
 	ctx := context.Background()
-	sum := stage(t, st, c, stageOpts{n: 5, size: 5})
-	tick(t, st, c, sum, store.TickParams{})
-	l := st.Ledger(c, sum.Stage)
-	recs, err := st.Chunk(ctx, c, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum, l, recs := oneChunk(t, st, c)
 	for i, r := range recs {
 		if i > 0 {
 			attempt(t, l, r, store.KindSent, pol, time.Now())

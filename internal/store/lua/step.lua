@@ -304,6 +304,13 @@ for s = 1, nops do
         -- lua/sweep_chunk.lua words a cancelled retry).
         if st == 'deferred' and state == 'cancelled' then
           st, flag, shown = 'cancelled', '', 'cancelled after a temporary failure; last reply: ' .. resp
+        elseif st == 'deferred' and cs == 'in-doubt' then
+          -- The late record of a claim another pass of the chunk found in
+          -- doubt (two passes at once): that pass counted it an outcome
+          -- and may have finished the chunk, and the campaign be done;
+          -- nothing would run it again. Not delivered: failed (temporary,
+          -- flag t), which a retry re-queues, never deferred.
+          st, shown = 'failed', 'not retried automatically: another pass of its chunk had recorded it in doubt; last reply: ' .. resp
         end
       elseif kind == 'failed' then
         err = true

@@ -7,7 +7,9 @@
 -- of the gates, counted in errors1, doubt1 and the auto-pause window; a
 -- first-attempt error is recorded in gate1, KEYS[13], and a retry's outcome
 -- decides one a retry re-queued: lua/step.lua's decide; a claim of a
--- permanent failure a retry re-queued takes it out of deferred_perm).
+-- permanent failure a retry re-queued takes it out of deferred_perm; a
+-- temporary failure recorded on an entry in doubt, the late record of a
+-- claim another pass found in doubt, is failed, not deferred).
 -- step.lua: the ledger step. A list of operations, run in order as if
 -- each were its own call: a record writes the outcome of a recipient
 -- claimed earlier; a claim takes a recipient for sending. The operations of
@@ -230,6 +232,10 @@ for s = 0, nops - 1 do
         -- lua/sweep_chunk.lua words a cancelled retry).
         if st == 'deferred' and state == 'cancelled' then
           st, flag, shown = 'cancelled', '', 'cancelled after a temporary failure; last reply: ' .. resp
+        elseif st == 'deferred' and cs == 'in-doubt' then
+          -- The late record of a claim another pass found in doubt: final
+          -- (its chunk may be finished), failed as a temporary failure.
+          st, shown = 'failed', 'not retried automatically: another pass of its chunk had recorded it in doubt; last reply: ' .. resp
         end
       elseif kind == 'failed' then
         err = true
