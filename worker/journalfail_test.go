@@ -35,8 +35,12 @@ func TestJournalFailurePauses(t *testing.T) {
 		t.Errorf("paused with reason %q, want the journal failure", st.Reason)
 	}
 	// Messages other connections had in flight land (the worker keeps
-	// running: it must remember its journal is broken).
-	time.Sleep(2 * time.Second)
+	// running: it must remember its journal is broken): once no claim is
+	// left, every message a claim let out has reached the server, and the
+	// pause lets no other claim be made. (A two-second sleep stood for
+	// that, and on a loaded machine a late message could land after it.)
+	noClaims := func() bool { return e.claimed(t) == 0 }
+	wait.For(t, 30*time.Second, "the claims made before the pause to end", noClaims)
 	n := e.smtp.Count()
 	t.Logf("%d messages sent before the pause took effect", n)
 	if n != 0 {
@@ -55,6 +59,7 @@ func TestJournalFailurePauses(t *testing.T) {
 		s, err := e.st.Status(context.Background(), e.name)
 		return err == nil && s.State == store.StatePaused
 	})
+	wait.For(t, 30*time.Second, "the claims made after the resume to end", noClaims)
 	if got := e.smtp.Count(); got != n {
 		t.Errorf("%d messages sent after a resume with the journal still broken, want none", got-n)
 	}

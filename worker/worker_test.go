@@ -119,11 +119,13 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 	if _, err := e.st.Pause(context.Background(), e.name, tester, "bounces reported"); err != nil {
 		t.Fatal(err)
 	}
-	// Within one second nothing new starts; sends in flight finish.
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	// Sends in flight finish, and nothing new starts. Once no recipient is
+	// claimed without an outcome, every message a worker began has reached
+	// the server (it holds a message before its reply, which the worker
+	// records), and none can begin (a claim reads the state in the script
+	// that makes it). A second's sleep stood for that, and on a loaded
+	// machine a window claimed before the pause could still be sending.
+	wait.For(t, 30*time.Second, "the claims made before the pause to end", func() bool { return e.claimed(t) == 0 })
 	flat := e.smtp.Count()
 	until := time.Now().Add(5 * time.Second)
 	for time.Now().Before(until) {
