@@ -80,7 +80,7 @@ func TestRedTeamGate2UnknownRunPassesTheGate(t *testing.T) {
 	other := *e
 	other.byLang = map[string]int{}
 	other.stage(t, opts{name: "other", n: 100, size: 100, rate: "5/s"})
-	wait.For(t, 10*time.Second, "A to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
+	wait.For(t, time.Minute, "A to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 4, logs: &logs})
 	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
 	e.stage(t, opts{n: 400, size: 400, rate: "100/s"})     // run R3, from a machine without R1's record
@@ -143,7 +143,7 @@ func TestRedTeamGate2RestartDuringTheCheck(t *testing.T) {
 	other := *e
 	other.byLang = map[string]int{}
 	other.stage(t, opts{name: "other", n: 100, size: 100, rate: "5/s"})
-	wait.For(t, 10*time.Second, "A2 to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
+	wait.For(t, time.Minute, "A2 to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
 	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
 	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
