@@ -237,9 +237,9 @@ func TestConsoleOnCall(t *testing.T) {
 	if msg := eval[string](t, ctx, `document.getElementById('flash').textContent`); !strings.Contains(msg, "Paused") {
 		t.Errorf("flash %q, want the pause confirmed", msg)
 	}
-	// Messages already handed to the server may finish; after a second
+	// Messages already handed to the server may finish; once they have,
 	// nothing more may arrive.
-	<-time.After(time.Second)
+	waitClaimsEnded(t, e.redis.Client(), name, rows)
 	flat := srv.Count()
 	if flat >= len(rows) {
 		t.Fatalf("the campaign finished before the pause (%d messages): lower the rate", flat)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
@@ -60,6 +64,34 @@ func checkOnce(t *testing.T, srv mailServer, rows []row, all bool) map[string]in
 		}
 	}
 	return per
+}
+
+// waitClaimsEnded waits until no row is claimed without an outcome in
+// campaign's ledger (read through rdb). After a pause or cancel returned,
+// that is when every message a worker began has reached the SMTP server (a
+// worker records a message after the server's reply) and no other can
+// begin (a claim reads the state in the script that makes it): the
+// server's count holds from then on. A second's sleep stood for this, and
+// a loaded machine can outlast it with a window claimed before.
+func waitClaimsEnded(t *testing.T, rdb redis.UniversalClient, campaign string, rows []row) {
+	t.Helper()
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.id()
+	}
+	st := store.New(rdb)
+	wait.For(t, time.Minute, "the claims in flight to end", func() bool {
+		es, err := st.Entries(context.Background(), campaign, ids)
+		if err != nil {
+			t.Fatalf("read the ledger of %s: %v", campaign, err)
+		}
+		for _, e := range es {
+			if e.Sending() {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestWorkerSIGKILLResume kills a worker with SIGKILL in the middle of a
@@ -147,9 +179,9 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 	wait.For(t, 2*time.Minute, "150 messages before pausing", func() bool { return srv.Count() >= 150 })
 	e.mustRun("pause", name, "--env", envName, "--reason", reason)
 
-	// Messages already handed to the server may finish; after a second
+	// Messages already handed to the server may finish; once they have,
 	// nothing more may arrive.
-	<-time.After(time.Second)
+	waitClaimsEnded(t, e.redis.Client(), name, rows)
 	base := srv.Count()
 	st := e.status(name)
 	if st.State != "paused" {
@@ -161,7 +193,7 @@ func TestPauseResumeThreeWorkers(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		if got := srv.Count(); got != base {
-			t.Fatalf("paused: the SMTP server had %d messages 1 s after pause returned, then %d (want no change for 5 s)", base, got)
+			t.Fatalf("paused: the SMTP server had %d messages once the claims made before the pause had ended, then %d (want no change for 5 s)", base, got)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -245,7 +245,7 @@ func TestClusterEveryCommand(t *testing.T) {
 	e.mustRun("approve", name, "--env", envName)
 	wait.For(t, time.Minute, "sending after approval", func() bool { return srv.Count() >= canary+100 })
 	e.mustRun("pause", name, "--env", envName, "--reason", "cluster test")
-	time.Sleep(time.Second) // messages already handed to SMTP finish
+	waitClaimsEnded(t, cl.ClusterClient(), name, rows) // messages already handed to SMTP finish
 	flat("paused", srv.Count())
 	e.mustRun("resume", name, "--env", envName)
 	st := e.waitState(name, "done", 3*time.Minute, w1, w2)
@@ -275,7 +275,7 @@ func TestClusterEveryCommand(t *testing.T) {
 	if st2.Counts["pending"] != 0 || st2.Counts["cancelled"] == 0 {
 		t.Errorf("after cancel: %v", st2.Counts)
 	}
-	time.Sleep(time.Second)
+	waitClaimsEnded(t, cl.ClusterClient(), other, more) // the sends in flight at the cancel end
 
 	// Staged again with an id column added: those sent keep their outcome
 	// by mailbox under their new id (the index is in the campaign's slot),
