@@ -225,6 +225,33 @@ func (s *smtpSink) Count() int {
 	return len(es)
 }
 
+// files returns the names of the dump files there are now.
+func (s *smtpSink) files(t *testing.T) map[string]bool {
+	t.Helper()
+	es, err := os.ReadDir(s.dir)
+	if err != nil {
+		t.Fatalf("read captured mail: %v", err)
+	}
+	names := make(map[string]bool, len(es))
+	for _, e := range es {
+		names[e.Name()] = true
+	}
+	return names
+}
+
+// filesSince returns the dump files there are now that were not in
+// before: the transactions begun since.
+func (s *smtpSink) filesSince(t *testing.T, before map[string]bool) []string {
+	t.Helper()
+	var since []string
+	for name := range s.files(t) {
+		if !before[name] {
+			since = append(since, name)
+		}
+	}
+	return since
+}
+
 var rcptArg = regexp.MustCompile(`<([^>]*)>`)
 
 func (s *smtpSink) Messages(t *testing.T) []*captured {
