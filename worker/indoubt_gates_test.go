@@ -61,6 +61,12 @@ func TestGatesStopARelayThatDropsEveryReply(t *testing.T) {
 				s := e.state(t)
 				return s == store.StatePaused || s == store.StateDone
 			})
+			// The other connections record what they had in flight when the
+			// campaign stopped (in doubt: the relay took it) and give back
+			// the rest of their windows after it: until then the relay holds
+			// messages the ledger has as pending, and status and report,
+			// read one after the other, can each see a different count.
+			wait.For(t, 30*time.Second, "the claims in flight at the stop to end", func() bool { return e.claimed(t) == 0 })
 			st := e.checkReconcile(t)
 			doubt := st.Counts[store.OutcomeInDoubt]
 			t.Logf("state %s by %s (%s), counts %v", st.State, st.By, st.Reason, st.Counts)
