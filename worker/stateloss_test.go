@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -677,4 +678,53 @@ func pausedForStateLossOrEnd(t *testing.T, e *env) *store.Status {
 		t.Fatalf("%d recipients received two messages; the campaign is %s (%s: %s), want paused for state loss with nobody sent twice", twice, st.State, st.Action, st.Reason)
 	}
 	return st
+}
+
+// TestAWorkerJournalsARunBeforeItClaims: a worker that picks up a chunk of
+// a run has its journal file of that run before it claims anyone (the
+// writer creates it when the worker first counts what it journaled of the
+// run: journal.Writer.Count), so that a run a recovery marked
+// (store.RunExcludedMark) that Redis lost again before anyone was claimed
+// still shows in the journals of every worker that touched it, and a
+// second recovery from them knows it needs that recovery's exclusions.
+// Held here at the gate by a worker that says it is alive and never
+// checks in: the file is there, empty, with nobody sent; once that worker
+// goes silent, everyone is.
+func TestAWorkerJournalsARunBeforeItClaims(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { // a worker alive that never checks in: no chunk claims
+		defer close(done)
+		for {
+			now := e.rdb.Time(ctx).Val().UnixMilli()
+			e.rdb.HSet(ctx, store.WorkersKey("test"), "ghost", fmt.Sprintf("%d %d", now-60000, now))
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	var once sync.Once
+	silent := func() { once.Do(func() { close(stop); <-done; e.rdb.HDel(ctx, store.WorkersKey("test"), "ghost") }) }
+	defer silent()
+	jdir := t.TempDir()
+	e.startWorker(t, wopts{journal: jdir, id: "A"})
+	e.stage(t, opts{n: 4, size: 4})
+	meta, err := e.st.Meta(ctx, e.name, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(jdir, e.name, meta.Run+".A.jsonl")
+	wait.For(t, 30*time.Second, "the worker's journal file of run "+meta.Run, func() bool {
+		_, err := os.Stat(file)
+		return err == nil
+	})
+	if fi, err := os.Stat(file); err != nil || fi.Size() != 0 || e.smtp.Count() != 0 {
+		t.Fatalf("held at the gate: journal %v (%v), %d sent; want an empty file and nobody sent", fi, err, e.smtp.Count())
+	}
+	silent()
+	wait.For(t, 90*time.Second, "everyone sent once the silent worker is gone", func() bool { return e.smtp.Count() == 4 })
 }

@@ -383,7 +383,11 @@ func (w *Writer) Err() error {
 
 // Count returns how many entries with outcome this worker's journal holds
 // for campaign's run (including those of an earlier process with the same
-// worker id).
+// worker id). It creates the file, empty, when there is none (its
+// directory fsynced): a worker counts before its first claim of a run,
+// so every run a worker touched has a file, and a recovery from the
+// journals sees its id (a run a recovery marked needs that recovery's
+// exclusions too, even when Redis lost it before anyone was claimed).
 func (w *Writer) Count(campaign, run, outcome string) (int64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -204,17 +204,31 @@ func TestOnlyAFullReportOrTheExclusionsStandForAMarkedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range tests {
-		d, err := launch.LoadDelivered("launch-test", []string{jdir, tt.path})
-		var me *launch.ExclusionsMissingError
-		switch {
-		case tt.lifts && err != nil:
-			t.Errorf("%s: %v; want the journals and it read", tt.name, err)
-		case tt.lifts:
-			if _, ok := d.Match("zoe@x.example", "zoe@x.example"); !ok {
-				t.Errorf("%s: zoe, excluded by the first recovery, is not excluded", tt.name)
+		wantStandsFor(t, tt.name, jdir, tt.path, tt.lifts, tt.path)
+	}
+}
+
+// wantStandsFor checks a recovery of the test campaign from the journals
+// in jdir and path after its marked run was lost: read, zoe (whom only the
+// marked run's exclusions record) excluded, when lifts; else refused
+// (*launch.ExclusionsMissingError), the refusal saying each of says and
+// naming the exclusions file to give.
+func wantStandsFor(t *testing.T, name, jdir, path string, lifts bool, says ...string) {
+	t.Helper()
+	d, err := launch.LoadDelivered("launch-test", []string{jdir, path})
+	_, zoe := d.Match("zoe@x.example", "zoe@x.example")
+	var me *launch.ExclusionsMissingError
+	switch {
+	case lifts && (err != nil || !zoe):
+		t.Errorf("%s: %v (zoe excluded: %v); want the journals and it read, zoe excluded", name, err, zoe)
+	case lifts:
+	case !errors.As(err, &me):
+		t.Errorf("%s: %v (zoe excluded: %v); want *launch.ExclusionsMissingError", name, err, zoe)
+	default:
+		for _, want := range append(says, "launch-test.excluded.csv") {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: refusal %q does not say %q", name, err, want)
 			}
-		case !errors.As(err, &me) || !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), "launch-test.excluded.csv"):
-			t.Errorf("%s: %+v, %v; want *launch.ExclusionsMissingError naming %s and launch-test.excluded.csv", tt.name, d, err, tt.path)
 		}
 	}
 }
@@ -410,5 +424,102 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 		if _, ok := d.Match(who+"@x.example", who+"@x.example"); !ok {
 			t.Errorf("B's exclusions, having read A's: %s is not excluded", who)
 		}
+	}
+}
+
+// TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt: a full report
+// written from Redis before a recovery staged a marked run lacks what that
+// recovery excluded on the strength of another report (zoe, delivered by a
+// worker whose journal is lost, after the stale report was written). Given
+// with the journals after a second loss, it must not lift the refusal
+// (before, any full report from Redis did, and zoe was mailed again): the
+// refusal names the file (a CSV, with the line of its run) and the run, and
+// says what to give instead. A full report written from Redis in the marked
+// run lists zoe as skipped and stands for it; so it does to stage that run
+// again (--resume-existing) from a machine without the exclusions, where a
+// stale one is refused alike.
+func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, st, _, jdir, first := started(t)
+	dir := t.TempDir()
+	fromRedis := func(name, format string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := report.WriteFile(path, func(w io.Writer) error {
+			return report.Write(ctx, st, "launch-test", w, report.Options{Format: format})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// Run 1: full reports saved early; then ada is sent (journaled) and zoe
+	// (by a worker whose journal is lost; a later report records her).
+	staleCSV, staleJSON := fromRedis("early.csv", report.FormatCSV), fromRedis("early.json", report.FormatJSON)
+	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+	if err := r.Wipe(ctx); err != nil { // the first loss
+		t.Fatal(err)
+	}
+	later := filepath.Join(dir, "later.csv")
+	if err := os.WriteFile(later, []byte("line,id,email,outcome\n4,zoe@x.example,zoe@x.example,sent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{jdir, later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir() // machine A, which makes the recovery
+	_, res := stageRecovery(t, st, state, jdir, d)
+	marked := res.Run
+	if !strings.HasSuffix(marked, store.RunExcludedMark) {
+		t.Fatalf("recovery run %s: want it marked", marked)
+	}
+	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: marked, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	freshCSV, freshJSON := fromRedis("fresh.csv", report.FormatCSV), fromRedis("fresh.json", report.FormatJSON)
+
+	// The marked run staged again from machine B, without A's exclusions.
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	for _, tt := range []struct {
+		name, path string
+		lifts      bool
+	}{
+		{"a CSV report written before the run", staleCSV, false},
+		{"a JSON report written before the run", staleJSON, false},
+		{"a CSV report written in the run", freshCSV, true},
+	} {
+		d, err := launch.LoadDelivered("launch-test", []string{tt.path})
+		if err != nil {
+			t.Fatalf("re-staging from B, %s: %v", tt.name, err)
+		}
+		p, err := launch.Plan(ctx, input(t, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Stage(ctx, st, launch.Options{Start: false, StateDir: other, JournalDir: jdir, ResumeExisting: true})
+		var ee *launch.ExclusionsElsewhereError
+		switch {
+		case tt.lifts && err != nil:
+			t.Errorf("run %s staged again from B with %s: %v; want it staged", marked, tt.name, err)
+		case !tt.lifts && (!errors.As(err, &ee) || !strings.Contains(err.Error(), tt.path)):
+			t.Errorf("run %s staged again from B with %s: %v; want *launch.ExclusionsElsewhereError naming %s", marked, tt.name, err, tt.path)
+		}
+	}
+
+	if err := r.Wipe(ctx); err != nil { // the second loss
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, path, names string // names: where the refusal says the run is
+		lifts             bool
+	}{
+		{"a CSV report written before the run", staleCSV, staleCSV + ":2", false},
+		{"a JSON report written before the run", staleJSON, staleJSON, false},
+		{"a CSV report written in the run", freshCSV, "", true},
+		{"a JSON report written in the run", freshJSON, "", true},
+	} {
+		wantStandsFor(t, tt.name, jdir, tt.path, tt.lifts, tt.names, marked, "written from Redis in run "+first.Run)
 	}
 }

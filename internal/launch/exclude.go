@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/address"
@@ -40,6 +41,9 @@ type Delivered struct {
 	// what each other one is.
 	Complete []string
 	Partial  []string
+	// written says, of each file of Complete, which marked runs it stands
+	// for (standsFor).
+	written []written
 	// Earlier counts the recipients the exclusions of earlier recoveries
 	// made on this machine list, EarlierFile, when LoadDeliveredFor read
 	// them by itself.
@@ -72,6 +76,69 @@ type Delivered struct {
 	// marked are the runs read whose ids end in store.RunExcludedMark, in
 	// journal files or in reports written from them (markRun).
 	marked []string
+}
+
+// written is a file of Complete: the exclusions of recoveries (stand for
+// every marked run), or a report written from Redis in Run ("" when it
+// does not say: one written before reports did), Where naming where it
+// says so (the file, and a CSV's line).
+type written struct {
+	Path, Where, Run string
+	Exclusions       bool
+}
+
+// standsFor reports whether w lists every recipient the recovery that
+// staged marked run excluded: the exclusions of recoveries, or a report
+// written from Redis in that run or a later one (a later run's staging
+// excluded them again). A report written before it lacks the deliveries
+// that recovery excluded from other reports, made after it was written.
+func (w written) standsFor(run string) bool {
+	return w.Exclusions || w.Run != "" && (w.Run == run || runTime(w.Run) > runTime(run))
+}
+
+// stale says why w does not stand for run (standsFor).
+func (w written) stale(run string) string {
+	if w.Run == "" {
+		return w.Where + " is a report written from Redis by a version of tidings that did not say in which run, so it may predate run " + run
+	}
+	return w.Where + " is a report written from Redis in run " + w.Run + ", before run " + run + " was staged, so it lacks what the recovery that staged it excluded"
+}
+
+// runTime is when run was staged (the Unix seconds its id begins with,
+// store's newID), 0 when it does not say.
+func runTime(run string) int64 {
+	s, _, _ := strings.Cut(run, "-")
+	t, err := strconv.ParseInt(s, 36, 64)
+	if err != nil {
+		return 0
+	}
+	return t
+}
+
+// covers reports whether a file of Complete other than except stands for
+// marked run (written.standsFor).
+func (d *Delivered) covers(run, except string) bool {
+	return d != nil && slices.ContainsFunc(d.written, func(w written) bool { return w.Path != except && w.standsFor(run) })
+}
+
+// uncovered returns the marked runs read that no file of Complete other
+// than except stands for, and why each report given does not.
+func (d *Delivered) uncovered(runs []string, except string) (missing, why []string) {
+	if d == nil {
+		return runs, nil
+	}
+	for _, run := range runs {
+		if d.covers(run, except) {
+			continue
+		}
+		missing = append(missing, run)
+		for _, w := range d.written {
+			if w.Path != except && !slices.Contains(why, w.stale(run)) {
+				why = append(why, w.stale(run))
+			}
+		}
+	}
+	return missing, why
 }
 
 // markedRuns returns the marked runs read (markRun); none of a nil
@@ -264,23 +331,23 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 				d.Journals = append(d.Journals, read)
 			}
 		case ext == ".csv":
-			kind, err := d.readCSV(p)
+			kind, w, err := d.readCSV(p)
 			if err != nil {
 				return nil, err
 			}
-			d.addReport(p, kind)
+			d.addReport(kind, w)
 		case ext == ".json":
-			kind, err := d.readJSON(p)
+			kind, w, err := d.readJSON(p)
 			if err != nil {
 				return nil, err
 			}
-			d.addReport(p, kind)
+			d.addReport(kind, w)
 		default:
 			return nil, fmt.Errorf("read deliveries: %s: want a journal directory or .jsonl file, or a report (.csv or .json)", p)
 		}
 	}
-	if len(d.marked) > 0 && len(d.Complete) == 0 {
-		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: d.marked, Partial: d.Partial}
+	if missing, stale := d.uncovered(d.marked, ""); len(missing) > 0 {
+		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: missing, Partial: append(slices.Clip(d.Partial), stale...)}
 	}
 	if d.Len() == 0 && d.Records == 0 {
 		return nil, &NoRecordError{Campaign: campaign, Sources: d.Sources}
@@ -317,7 +384,7 @@ func (e *ExclusionsMissingError) Error() string {
 	if e.Here != "" {
 		partial += "; " + e.Here + ", the exclusions of the recoveries made on this machine, does not list theirs: the record here names no such run, another machine staged it (if you copied that machine's file here, give its path as well)"
 	}
-	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again%s; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or a full report of %s written from Redis (by tidings report, with no outcome filter) after that recovery, or the report(s) from Redis it read",
+	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again%s; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or a full report of %s written from Redis (by tidings report, with no outcome filter) in that run or a later one (a report written before that recovery lacks what it excluded)",
 		strings.Join(e.Runs, ", "), e.Campaign, partial, filepath.Base(ExclusionsPath("", e.Campaign)), e.Campaign)
 }
 
@@ -326,8 +393,8 @@ func (e *ExclusionsMissingError) Error() string {
 // the exclusions of a recovery: ""), by the columns of its CSV header or
 // the fields of its JSON, from one that does not, saying what it is.
 func reportKind(path string, has func(name string) bool) string {
-	all := func(cols []string) bool {
-		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && !has(c) })
+	all := func(cols []string) bool { // but campaign and run, which reports before them lack
+		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && c != "run" && !has(c) })
 	}
 	switch {
 	case all(report.Columns) || all(exclusionsHeader), has("state") && has("audit") && !has("files"):
@@ -340,12 +407,12 @@ func reportKind(path string, has func(name string) bool) string {
 	return path + " is neither a report written from Redis nor the exclusions of a recovery"
 }
 
-// addReport records report path as read, Complete or Partial as kind (a
-// reportKind) says.
-func (d *Delivered) addReport(path, kind string) {
-	d.Sources, d.Reports = append(d.Sources, path), append(d.Reports, path)
+// addReport records report w.Path as read, Complete or Partial as kind
+// (a reportKind) says.
+func (d *Delivered) addReport(kind string, w written) {
+	d.Sources, d.Reports = append(d.Sources, w.Path), append(d.Reports, w.Path)
 	if kind == "" {
-		d.Complete = append(d.Complete, path)
+		d.Complete, d.written = append(d.Complete, w.Path), append(d.written, w)
 	} else {
 		d.Partial = append(d.Partial, kind)
 	}
@@ -366,10 +433,13 @@ func (e *NoRecordError) Error() string {
 		strings.Join(e.Sources, ", "), e.Campaign, e.Campaign, e.Campaign)
 }
 
-func (d *Delivered) readCSV(path string) (kind string, err error) {
+// readCSV reads the CSV report (or exclusions) path, and returns what it
+// is (reportKind) and, should it list every delivery, what it stands for.
+func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
+	w = written{Path: path, Where: path}
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("read deliveries: %w", err)
+		return "", w, fmt.Errorf("read deliveries: %w", err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
@@ -379,7 +449,7 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 	r := csv.NewReader(br)
 	head, err := r.Read()
 	if err != nil {
-		return "", fmt.Errorf("read deliveries: %s: no header: %w", path, err)
+		return "", w, fmt.Errorf("read deliveries: %s: no header: %w", path, err)
 	}
 	col := map[string]int{}
 	for i, h := range head {
@@ -396,27 +466,29 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 	gi, okG := col["campaign"] // reports before it lack it
 	runI, okRun := col["run"]  // a report written from the journals
 	if !okO || (!okI && !okE) {
-		return "", fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
+		return "", w, fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
 	if fi, ok := col[report.FilterColumn]; ok {
 		filter := ""
 		if rec, err := r.Read(); err == nil && fi < len(rec) {
 			filter = rec[fi]
 		}
-		return "", &FilteredReportError{Path: path + ":1", Campaign: d.Campaign, Filter: filter}
+		return "", w, &FilteredReportError{Path: path + ":1", Campaign: d.Campaign, Filter: filter}
 	}
 	kind = reportKind(path, func(name string) bool { _, ok := col[name]; return ok })
+	_, okLine := col["line"]
+	w.Exclusions = !okLine // the exclusions of recoveries (exclusionsHeader)
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return kind, nil
+			return kind, w, nil
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return "", fmt.Errorf("read deliveries: %s:%d: %w", path, pe.StartLine, err)
+			return "", w, fmt.Errorf("read deliveries: %s:%d: %w", path, pe.StartLine, err)
 		}
 		if err != nil {
-			return "", fmt.Errorf("read deliveries: %s: %w", path, err)
+			return "", w, fmt.Errorf("read deliveries: %s: %w", path, err)
 		}
 		// The line of the file the row starts on: a quoted cell may span
 		// lines (an SMTP reply of several), and blank lines are skipped.
@@ -435,19 +507,22 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 			d.Records++
 		case "":
 		default:
-			return "", fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
+			return "", w, fmt.Errorf("read deliveries: %s:%d: campaign: the row of campaign %s, not %s: give a report or journal of %s", path, line, c, d.Campaign, d.Campaign)
 		}
 		if strings.EqualFold(strings.TrimSpace(get(oi, true)), report.OutcomeUnknown) {
 			// report.WriteCSV's row for a chunk Redis had lost: its
 			// recipients' rows are missing.
-			return "", &FilteredReportError{Path: fmt.Sprintf("%s:%d", path, line), Campaign: d.Campaign, Missing: "outcome " + report.OutcomeUnknown + ": Redis had lost a chunk of the campaign when it was written, and its recipients' rows are missing"}
+			return "", w, &FilteredReportError{Path: fmt.Sprintf("%s:%d", path, line), Campaign: d.Campaign, Missing: "outcome " + report.OutcomeUnknown + ": Redis had lost a chunk of the campaign when it was written, and its recipients' rows are missing"}
 		}
-		if okRun {
-			d.markRun(strings.TrimSpace(get(runI, true)))
+		switch run := strings.TrimSpace(get(runI, okRun)); {
+		case kind != "":
+			d.markRun(run) // a report written from the journals
+		case w.Run == "" && run != "":
+			w.Run, w.Where = run, fmt.Sprintf("%s:%d", path, line) // the run it was written in
 		}
 		o, err := delivered(get(oi, true), get(ci, okC), get(ri, okR))
 		if err != nil {
-			return "", fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)
+			return "", w, fmt.Errorf("read deliveries: %s:%d: outcome: %w", path, line, err)
 		}
 		if o != "" {
 			d.add(get(ii, okI), get(ei, okE), o, path)
@@ -459,13 +534,15 @@ func (d *Delivered) readCSV(path string) (kind string, err error) {
 // saves as UTF-8 text.
 const bom = "\ufeff"
 
-func (d *Delivered) readJSON(path string) (string, error) {
+func (d *Delivered) readJSON(path string) (string, written, error) {
+	w := written{Path: path, Where: path}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("read deliveries: %w", err)
+		return "", w, fmt.Errorf("read deliveries: %w", err)
 	}
 	var rep struct {
 		Campaign   string           `json:"campaign"`
+		Run        string           `json:"run"` // a report written from Redis: the run it was written in
 		Counts     map[string]int64 `json:"counts"`
 		Filter     string           `json:"filter"`
 		LostChunks []int            `json:"lost_chunks"`
@@ -484,16 +561,16 @@ func (d *Delivered) readJSON(path string) (string, error) {
 		} `json:"recipients"`
 	}
 	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte(bom)), &rep); err != nil {
-		return "", fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
+		return "", w, fmt.Errorf("read deliveries: %s: not a JSON report of a campaign: %w", path, err)
 	}
 	if rep.Campaign != "" && rep.Campaign != d.Campaign {
-		return "", fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
+		return "", w, fmt.Errorf("read deliveries: %s is the report of campaign %s, not %s", path, rep.Campaign, d.Campaign)
 	}
 	if rep.Filter != "" {
-		return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
+		return "", w, &FilteredReportError{Path: path, Campaign: d.Campaign, Filter: rep.Filter}
 	}
 	if len(rep.LostChunks) > 0 {
-		return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("Redis had lost chunk(s) %v of the campaign when it was written: their recipients are in neither its rows nor its counts", rep.LostChunks)}
+		return "", w, &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("Redis had lost chunk(s) %v of the campaign when it was written: their recipients are in neither its rows nor its counts", rep.LostChunks)}
 	}
 	// Its counts are of every recipient (since they follow the rows, of
 	// every row read): fewer rows of a delivery than they say is a report
@@ -504,7 +581,7 @@ func (d *Delivered) readJSON(path string) (string, error) {
 	}
 	for _, o := range []string{store.OutcomeSent, store.OutcomeInDoubt, plan.OutcomeSkipped} {
 		if rows[o] < rep.Counts[o] {
-			return "", &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("its counts say %d %s, its recipients hold %d", rep.Counts[o], o, rows[o])}
+			return "", w, &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("its counts say %d %s, its recipients hold %d", rep.Counts[o], o, rows[o])}
 		}
 	}
 	if rep.Campaign == d.Campaign {
@@ -517,14 +594,15 @@ func (d *Delivered) readJSON(path string) (string, error) {
 		d.markRun(r.Run)
 		o, err := delivered(r.Outcome, r.Code, r.Response)
 		if err != nil {
-			return "", fmt.Errorf("read deliveries: %s: recipients[%d] (id %q): outcome: %w", path, i, r.ID, err)
+			return "", w, fmt.Errorf("read deliveries: %s: recipients[%d] (id %q): outcome: %w", path, i, r.ID, err)
 		}
 		if o != "" {
 			d.add(r.ID, r.Email, o, path)
 		}
 	}
 	fields := map[string]bool{"state": rep.State != nil, "audit": rep.Audit != nil, "files": rep.Files != nil}
-	return reportKind(path, func(name string) bool { return fields[name] }), nil
+	w.Run = rep.Run
+	return reportKind(path, func(name string) bool { return fields[name] }), w, nil
 }
 
 // FilteredReportError refuses a report that lists some rows only (written

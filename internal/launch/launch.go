@@ -249,6 +249,9 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 type ExclusionsElsewhereError struct {
 	Campaign, Run, StagedBy, Here string
 	Others                        bool
+	// Stale says why each full report given does not stand for Run
+	// (written before it was staged).
+	Stale []string
 }
 
 func (e *ExclusionsElsewhereError) Error() string {
@@ -257,8 +260,12 @@ func (e *ExclusionsElsewhereError) Error() string {
 	if e.Others {
 		fix = e.Here + " here lists the exclusions of other runs' recoveries (the record here does not name run " + e.Run + "): stage again giving that machine's file as deliveries to exclude"
 	}
-	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: %s; or, if that file is lost (that machine is gone), stage again giving as deliveries to exclude a full report of %s written from Redis now (by tidings report, with no outcome filter), which lists them, with the delivery journals of every worker host",
-		e.Campaign, e.Run, file, e.StagedBy, fix, e.Campaign)
+	stale := ""
+	if len(e.Stale) > 0 {
+		stale = " (" + strings.Join(e.Stale, "; ") + ": it cannot stand for them)"
+	}
+	return fmt.Sprintf("campaign %q is in run %s, which a recovery staged excluding recipients recorded outside the journals (in a report); their list, %s, is in <state dir>/campaigns/ of the machine that staged it (the campaign was last staged by %s), not on this one%s: staged again from here, the record here would not name them, and a later recovery here would mail them again; nothing was staged: %s; or, if that file is lost (that machine is gone), stage again giving as deliveries to exclude a full report of %s written from Redis now (by tidings report, with no outcome filter), which lists them, with the delivery journals of every worker host",
+		e.Campaign, e.Run, file, e.StagedBy, stale, fix, e.Campaign)
 }
 
 // checkExclusionsHere refuses (*ExclusionsElsewhereError) to stage again
@@ -275,10 +282,11 @@ func (p *Planned) checkExclusionsHere(ctx context.Context, st *store.Store, o Op
 		return err
 	case !strings.HasSuffix(m.Run, store.RunExcludedMark):
 		return nil // no exclusions beyond the journals
-	case p.in.Exclude != nil && len(p.in.Exclude.Complete) > 0:
+	case p.in.Exclude.covers(m.Run, ""):
 		return nil // given: this staging excludes them again
 	}
 	e := &ExclusionsElsewhereError{Campaign: c, Run: m.Run, StagedBy: m.CreatedBy}
+	_, e.Stale = p.in.Exclude.uncovered([]string{m.Run}, "")
 	if o.StateDir != "" {
 		if e.Here = ExclusionsPath(o.StateDir, c); fileExists(e.Here) {
 			if stagedHere(o.StateDir, c, m.Run) {

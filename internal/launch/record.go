@@ -198,8 +198,8 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	}
 	// The file stands for the marked runs staged here only: a run another
 	// machine's recovery marked excluded recipients it does not list.
-	if missing := d.notStagedHere(stateDir); len(missing) > 0 && !slices.ContainsFunc(d.Complete, func(p string) bool { return p != file }) {
-		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: missing, Partial: d.Partial, Here: file}
+	if missing, stale := d.uncovered(d.notStagedHere(stateDir), file); len(missing) > 0 {
+		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: missing, Partial: append(slices.Clip(d.Partial), stale...), Here: file}
 	}
 	d.Earlier, d.EarlierFile = earlier.Len(), file
 	return d, nil

@@ -6,14 +6,16 @@
 // matched catalog language), outcome, code (SMTP code or refusal code),
 // response (SMTP response or reason), at (RFC 3339, UTC), attempts, batch
 // (-1 for rows rejected before staging), campaign (so that a report given to
-// send --exclude-delivered is known to be this campaign's), and, in a
+// send --exclude-delivered is known to be this campaign's), run (the run
+// the campaign was in when the report was written: a recovery knows
+// whether it lists what the recovery that staged a run excluded), and, in a
 // report that keeps some rows only, filter (FilterColumn: which rows, on
 // every row), so that it is never taken for a list of every recipient.
 // When Redis lost chunks of the campaign, one row per lost chunk comes
 // last (OutcomeUnknown, CodeLostChunk), since their recipients' rows are
 // missing.
 //
-// JSON is one object: campaign, state, audit (every control action with
+// JSON is one object: campaign, run, state, audit (every control action with
 // who, where, when and why), filter (only in a report that keeps some rows
 // only), recipients (one object per row, the fields of store.Row) and,
 // after them, counts (every outcome: the tally of every row read, kept by
@@ -46,7 +48,7 @@ const (
 )
 
 // Columns is the CSV header row.
-var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign"}
+var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run"}
 
 // OutcomeUnknown and CodeLostChunk are the outcome and code of the row a
 // CSV report writes, after every other, for each chunk Redis lost: its
@@ -157,6 +159,10 @@ func lostChunks(err error) bool {
 // through csvcell.Uncell. Nothing is written for a campaign that cannot
 // be read (not even the header, which would look like an empty report).
 func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep func(store.Row) bool, filter string) error {
+	meta, err := s.Meta(ctx, c, false) // its run
+	if err != nil {
+		return err
+	}
 	cw := csv.NewWriter(w)
 	wrote := false
 	header := func() {
@@ -165,7 +171,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 			_ = cw.Write(withFilter(Columns, FilterColumn, filter))
 		}
 	}
-	err := s.Report(ctx, c, func(r store.Row) error {
+	err = s.Report(ctx, c, func(r store.Row) error {
 		header()
 		if keep != nil && !keep(r) {
 			return nil
@@ -174,7 +180,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c}, filter, filter))
+		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c, meta.Run}, filter, filter))
 	})
 	if err != nil && !lostChunks(err) {
 		cw.Flush()
@@ -187,7 +193,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 	if lost := (*store.LostChunksError)(nil); errors.As(err, &lost) {
 		for _, n := range lost.Chunks {
 			why := fmt.Sprintf("Redis lost chunk %d of campaign %s when this report was written: its recipients' rows are missing, and who among them was sent is unknown here; the workers' delivery journals record it (tidings report %s --journal JOURNAL_DIR)", n, c, c)
-			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c}, filter, filter))
+			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c, meta.Run}, filter, filter))
 		}
 	}
 	cw.Flush()
@@ -216,12 +222,17 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 	if err != nil {
 		return err
 	}
+	meta, err := s.Meta(ctx, c, false) // its run
+	if err != nil {
+		return err
+	}
 	head, err := json.Marshal(struct {
 		Campaign string             `json:"campaign"`
+		Run      string             `json:"run"`
 		State    store.State        `json:"state"`
 		Audit    []store.AuditEntry `json:"audit"`
 		Filter   string             `json:"filter,omitempty"`
-	}{c, st.State, st.Audit, filter})
+	}{c, meta.Run, st.State, st.Audit, filter})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
