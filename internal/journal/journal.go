@@ -462,6 +462,40 @@ func (w *Writer) Close() error {
 	return err
 }
 
+// Touch creates the file of campaign's run for writer (a name of the
+// process that writes it, as a worker id) in journal directory dir, empty,
+// unless it exists, with the directories it is in fsynced, and returns its
+// path. A recovery that stages a run needing its exclusions
+// (store.RunExcludedMark) leaves one in its own journal, so that the run
+// is seen by a later recovery from the journals even when Redis lost it
+// before any worker picked it up.
+func Touch(dir, campaign, run, writer string) (string, error) {
+	if err := (Config{Dir: dir, Worker: writer}).validate(); err != nil {
+		return "", fmt.Errorf("journal: %w", err)
+	}
+	name := filepath.Join(dir, campaign, run+"."+writer+".jsonl")
+	if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+		return "", fmt.Errorf("journal: %w", err)
+	}
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY, 0o640)
+	if err == nil {
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		err = SyncDir(filepath.Dir(name))
+	}
+	if err == nil {
+		err = SyncDir(dir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("journal: create %s: %w", name, err)
+	}
+	return name, nil
+}
+
 // SyncDir fsyncs directory dir, so that a file created in it survives a
 // crash of the host.
 func SyncDir(dir string) error {

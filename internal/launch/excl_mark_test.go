@@ -498,7 +498,7 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = p.Stage(ctx, st, launch.Options{Start: false, StateDir: other, JournalDir: jdir, ResumeExisting: true})
+		_, err = p.Stage(ctx, st, launch.Options{Start: false, StateDir: other, JournalDir: t.TempDir(), ResumeExisting: true}) // B's own journal
 		var ee *launch.ExclusionsElsewhereError
 		switch {
 		case tt.lifts && err != nil:
@@ -521,5 +521,49 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 		{"a JSON report written in the run", freshJSON, "", true},
 	} {
 		wantStandsFor(t, tt.name, jdir, tt.path, tt.lifts, tt.names, marked, "written from Redis in run "+first.Run)
+	}
+}
+
+// TestAMarkedRunNobodyClaimedInIsSeenAfterASecondLoss: Redis lost the
+// campaign again before any worker picked up a chunk of the run a recovery
+// marked (its workers were still stopped for the recovery, say), so no
+// worker's journal holds a file of that run. A second recovery from the
+// journals alone must still see it and refuse, naming it and the
+// exclusions to give (before, it saw only the first run's journals and
+// excluded ada, not zoe, whom only a report recorded: zoe was mailed
+// again). The recovery that staged it leaves an empty journal file of
+// the run in its own journal directory. On the machine that staged it,
+// its exclusions are read by themselves; given on another machine, they
+// stand for it too.
+func TestAMarkedRunNobodyClaimedInIsSeenAfterASecondLoss(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, stateA, jdir, rd, run, _ := recoveredFromAReport(t)
+	if err := rd.Wipe(ctx); err != nil { // the second loss, before any worker ran
+		t.Fatal(err)
+	}
+	_, err := launch.LoadDeliveredFor(t.TempDir(), "launch-test", []string{jdir}) // machine B
+	var me *launch.ExclusionsMissingError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), run) || !strings.Contains(err.Error(), "launch-test.excluded.csv") {
+		t.Errorf("recovery on another machine from the journals alone: %v; want *launch.ExclusionsMissingError naming run %s and launch-test.excluded.csv", err, run)
+	}
+	for _, tt := range []struct {
+		name  string
+		state string
+		paths []string
+	}{
+		{"on the machine that staged it", stateA, []string{jdir}},
+		{"on another, given its exclusions", t.TempDir(), []string{jdir, launch.ExclusionsPath(stateA, "launch-test")}},
+	} {
+		d, err := launch.LoadDeliveredFor(tt.state, "launch-test", tt.paths)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		for _, who := range []string{"ada", "zoe"} {
+			if _, ok := d.Match(who+"@x.example", who+"@x.example"); !ok {
+				t.Errorf("%s: %s is not excluded", tt.name, who)
+			}
+		}
 	}
 }

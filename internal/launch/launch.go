@@ -26,9 +26,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -428,7 +430,31 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		}
 		res.Record = path
 	}
+	if jerr := markInJournal(o.JournalDir, c.Name, sum.Run, in.Host); jerr != nil && err == nil {
+		err = jerr
+	}
 	return res, err
+}
+
+// markInJournal leaves an empty journal file of run in journalDir when a
+// recovery marked it (store.RunExcludedMark): a later recovery from the
+// journals must see the run to ask for its exclusions, and a run Redis
+// lost before any worker picked it up has no worker's file
+// (journal.Touch). The file is named after this machine, host.
+func markInJournal(journalDir, campaign, run, host string) error {
+	if journalDir == "" || !strings.HasSuffix(run, store.RunExcludedMark) {
+		return nil
+	}
+	writer := "send-" + strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == '@' || unicode.IsSpace(r) {
+			return '-'
+		}
+		return r
+	}, host)
+	if _, err := journal.Touch(journalDir, campaign, run, writer); err != nil {
+		return fmt.Errorf("stage %s: run %s was staged, but could not be left in this machine's delivery journal, where a later recovery from the journals must see it: %w; fix %s, then stage the campaign again, resuming the existing one", campaign, run, err, journalDir)
+	}
+	return nil
 }
 
 // StateLostError says that this machine started campaign Campaign in this
