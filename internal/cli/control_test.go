@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/golden"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -454,6 +455,34 @@ func TestStatusWithALostChunk(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || !slices.Equal(doc.LostChunks, []int{0}) {
 		t.Errorf("status --json: %v, lost_chunks %v; want [0]\n%s", err, doc.LostChunks, res)
+	}
+}
+
+// TestStatusListFlagsALostChunk: the list of campaigns (status without
+// a campaign) flags one whose chunk Redis lost, naming the chunks and
+// the command that says more, as status of the campaign does (before,
+// its row looked like any other's); a campaign that lost none is not
+// flagged. Text (golden) and JSON (lost_chunks).
+func TestStatusListFlagsALostChunk(t *testing.T) {
+	t.Parallel()
+	env, r := redisEnv(t)
+	stageCampaign(t, env, "listlost")
+	stageCampaign(t, env, "listwhole")
+	if n, err := r.Client().Del(t.Context(), "tidings:{listlost}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	res := cli(t, env, "status", "--env", "staging")
+	if res.code != 0 {
+		t.Fatalf("status list\n%s", res)
+	}
+	golden.Check(t, filepath.Join("testdata", "status-list-lost-chunk.golden"), res.stdout)
+	res = cli(t, env, "status", "--env", "staging", "--json")
+	var doc []struct {
+		Campaign   string `json:"campaign"`
+		LostChunks []int  `json:"lost_chunks"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || len(doc) != 2 || !slices.Equal(doc[0].LostChunks, []int{0}) || doc[1].LostChunks != nil {
+		t.Errorf("status --json list: %v, %+v; want listlost with lost_chunks [0], listwhole without\n%s", err, doc, res)
 	}
 }
 

@@ -181,11 +181,17 @@ func errorKind(e store.ErrorGroup, s store.State) string {
 	return "temporary, retried"
 }
 
-// WriteList writes one line per campaign.
-func WriteList(w io.Writer, all []*store.Status) {
-	fmt.Fprintf(w, "%-32s %-18s %10s %10s %8s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE")
+// WriteList writes one line per campaign; a campaign whose chunks Redis
+// lost (st.LostChunks) has a note naming them, and what more(st) says
+// (where to read more: the caller's words).
+func WriteList(w io.Writer, all []*store.Status, more func(*store.Status) string) {
+	fmt.Fprintf(w, "%-32s %-18s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
-		fmt.Fprintf(w, "%-32s %-18s %10d %10d %7.1f%%\n", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
+		fmt.Fprintf(w, "%-32s %-18s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
+		if len(st.LostChunks) > 0 {
+			fmt.Fprintf(w, "  Redis lost chunk(s) %v (part of its state): %s", st.LostChunks, more(st))
+		}
+		fmt.Fprintln(w)
 	}
 }
 
