@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,6 +296,54 @@ func TestMarkedRunNeedsItsExclusionsOnEveryMachine(t *testing.T) {
 	s.recoverAndFinish(t, hostC, "--exclude-delivered", journalC, "--exclude-delivered", full, "--rejects", out)
 }
 
+// TestMarkedRunLostBeforeAnyWorkerNeedsItsExclusions: Redis loses a
+// campaign after its canary, and so does host A's journal the lines of
+// one of the two canary recipients (a journal that did not survive whole).
+// Host A recovers from its journal and the report, with the workers still
+// stopped, as the refusal says to: the report alone records that
+// recipient, so the run is marked. Redis loses it again before any worker
+// picked it up, so no worker's journal holds a file of that run. Host B,
+// collecting host A's journal directory as the refusal says, must be
+// refused from the journals alone, naming the run and host A's exclusions
+// (before, it saw no marked run and staged that canary recipient as new:
+// mailed twice); with those exclusions given, everyone is mailed exactly
+// once.
+func TestMarkedRunLostBeforeAnyWorkerNeedsItsExclusions(t *testing.T) {
+	t.Parallel()
+	s := canaryThenReport(t, "excl-unpicked")
+	hostB := s.otherHost(t)
+	journalA, journalB := s.journal(s.hostA), s.journal(hostB)
+	out := filepath.Join(t.TempDir(), "out.rejects.csv")
+	s.wipe(t)
+	files, _ := filepath.Glob(filepath.Join(journalA, s.name, "*.jsonl"))
+	for _, f := range files { // one recipient's lines lost
+		lines := strings.SplitAfter(fixture.Read(t, f), "\n")
+		id := regexp.MustCompile(`"id":"[^"]+"`).FindString(lines[0])
+		fixture.Write(t, f, strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.Contains(l, id) }), ""))
+	}
+	r := cli(t, s.hostA, "send", s.file, "--env", "staging", "--exclude-delivered", journalA, "--exclude-delivered", s.report, "--rejects", out)
+	run := regexp.MustCompile(`\(run (\S+-excl)\)`).FindStringSubmatch(r.stdout)
+	if r.code != 0 || run == nil {
+		t.Fatalf("recovery from the journal and the report: want a run marked -excl\n%s", r)
+	}
+	s.wipe(t) // before any worker ran
+	s.copyJournal(t, journalA, filepath.Join(journalB, s.name))
+	r = cli(t, hostB, "send", s.file, "--env", "staging", "--exclude-delivered", journalB, "--rejects", out)
+	if r.code == 0 {
+		stop, log := startWorker(t, hostB)
+		toDone(t, hostB, s.name, log)
+		stop()
+		mailedOnce(t, s.smtp, s.name, s.rows)
+		t.Fatalf("recovery on host B from the journals alone: want exit 2 naming run %s and %s.excluded.csv\n%s", run[1], s.name, r)
+	}
+	if r.code != 2 || !strings.Contains(r.stderr, run[1]) || !strings.Contains(r.stderr, s.name+".excluded.csv") {
+		t.Errorf("recovery on host B from the journals alone: want exit 2 naming run %s and %s.excluded.csv\n%s", run[1], s.name, r)
+	}
+	s.mailed(t, 2)
+	s.recoverAndFinish(t, hostB, "--exclude-delivered", journalB, "--exclude-delivered",
+		filepath.Join(s.hostA["TIDINGS_STATE_DIR"], "campaigns", s.name+".excluded.csv"), "--rejects", out)
+}
+
 // lossScene is a campaign of 6 recipients (3 in en, 3 in de) whose canary
 // of one per language waits for approval, staged in staging from host A,
 // with the SMTP server every host's worker sends to.
@@ -376,14 +426,14 @@ func (s *lossScene) mailed(t *testing.T, n int) {
 }
 
 // recoverAndFinish runs send with args on the host with variables env,
-// which must exclude the 4 recipients already mailed, runs that host's
+// which must exclude every recipient already mailed, runs that host's
 // worker until the campaign is done, and checks that every recipient was
 // mailed exactly once.
 func (s *lossScene) recoverAndFinish(t *testing.T, env map[string]string, args ...string) {
 	t.Helper()
 	r := cli(t, env, append([]string{"send", s.file, "--env", "staging"}, args...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Excluding 4 recipients already delivered") {
-		t.Fatalf("send %s: want the 4 recipients mailed excluded\n%s", strings.Join(args, " "), r)
+	if n := s.smtp.Count(); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("Excluding %d recipients already delivered", n)) {
+		t.Fatalf("send %s: want the %d recipients mailed excluded\n%s", strings.Join(args, " "), n, r)
 	}
 	stop, log := startWorker(t, env)
 	toDone(t, env, s.name, log)
