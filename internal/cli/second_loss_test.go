@@ -186,9 +186,7 @@ func toDone(t *testing.T, env map[string]string, name string, log *syncbuf.Buffe
 func TestRecoveryFromTheCampaignsOwnDirectoryMailsNobodyTwice(t *testing.T) {
 	t.Parallel()
 	s := canaryThenReport(t, "own-dir")
-	hostB := s.otherHost(t)
-	journalA, journalB := s.journal(s.hostA), s.journal(hostB)
-	rejects := filepath.Join(t.TempDir(), "rejects.csv")
+	hostB, journalA, journalB, rejects := s.withHostB(t)
 
 	// Loss 1: the recovery reads host A's campaign directory and the
 	// report, which adds nobody: its run is not marked.
@@ -311,9 +309,7 @@ func TestMarkedRunNeedsItsExclusionsOnEveryMachine(t *testing.T) {
 func TestMarkedRunLostBeforeAnyWorkerNeedsItsExclusions(t *testing.T) {
 	t.Parallel()
 	s := canaryThenReport(t, "excl-unpicked")
-	hostB := s.otherHost(t)
-	journalA, journalB := s.journal(s.hostA), s.journal(hostB)
-	out := filepath.Join(t.TempDir(), "out.rejects.csv")
+	hostB, journalA, journalB, out := s.withHostB(t)
 	s.wipe(t)
 	files, _ := filepath.Glob(filepath.Join(journalA, s.name, "*.jsonl"))
 	for _, f := range files { // one recipient's lines lost
@@ -377,6 +373,13 @@ func canaryThenReport(t *testing.T, name string) *lossScene {
 // SMTP server, a state directory (and journal) of its own.
 func (s *lossScene) otherHost(t *testing.T) map[string]string {
 	return merge(s.hostA, map[string]string{"TIDINGS_STATE_DIR": t.TempDir()})
+}
+
+// withHostB returns the variables of another machine (otherHost), the
+// journal directories of host A and of it, and a rejects file's path.
+func (s *lossScene) withHostB(t *testing.T) (hostB map[string]string, journalA, journalB, rejects string) {
+	hostB = s.otherHost(t)
+	return hostB, s.journal(s.hostA), s.journal(hostB), filepath.Join(t.TempDir(), "rejects.csv")
 }
 
 // journal is the journal directory of the host with variables env.
