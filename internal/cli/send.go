@@ -188,7 +188,7 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 {{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
 {{- with .Excluded}} Earlier recoveries made here excluded {{$.ExcludedN}} recipient(s) as delivered, some maybe recorded in a report only: they are listed in {{.}}, which step 2 reads by itself on this machine (on another, copy it there and add it to step 2).{{end}}
 To send to everyone not yet delivered, and to nobody twice:
-  1. stop its workers and copy the journal files of every other worker host (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
+  1. stop its workers and copy the journal files of every other worker host, and of every host that made a recovery of it (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
   2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}} (with the --skip-refused, --skip-invalid the first send had)
      (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
 
