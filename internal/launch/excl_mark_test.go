@@ -109,6 +109,16 @@ func recoveredFromAReport(t *testing.T) (st *store.Store, state, jdir string, rd
 	return st, state, jdir, r, res.Run, p
 }
 
+// bobSentThenLost journals bob as sent in the test campaign's run, then
+// Redis loses it (again).
+func bobSentThenLost(t *testing.T, jdir string, rd *redistest.Redis, run string) {
+	t.Helper()
+	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	if err := rd.Wipe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRestagingAMarkedRunElsewhereNeedsItsExclusions: a marked run staged
 // again (--resume-existing) from a machine whose state directory lacks the
 // recovery's exclusions file is refused (*launch.ExclusionsElsewhereError),
@@ -312,12 +322,8 @@ func TestRestagingAMarkedRunWhoseExclusionsAreLost(t *testing.T) {
 // was mailed again).
 func TestAJournalReportOfAMarkedRunNeedsItsExclusions(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	_, _, jdir, rd, run, _ := recoveredFromAReport(t)
-	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
-	if err := rd.Wipe(ctx); err != nil { // the second loss
-		t.Fatal(err)
-	}
+	bobSentThenLost(t, jdir, rd, run)
 	j, err := report.ReadJournal(jdir, "launch-test")
 	if err != nil {
 		t.Fatal(err)
@@ -565,5 +571,46 @@ func TestAMarkedRunNobodyClaimedInIsSeenAfterASecondLoss(t *testing.T) {
 				t.Errorf("%s: %s is not excluded", tt.name, who)
 			}
 		}
+	}
+}
+
+// TestAReportWrittenInALaterRunStandsForAMarkedRun: a full report written
+// from Redis in a run staged after a marked one (here a second recovery,
+// made on the machine that holds the first one's exclusions, which
+// excluded them again) stands for the marked run, however soon after it
+// that run was staged: two stagings in the same second (a small campaign,
+// a script) are told apart by their ids (before, the ids said the second
+// only, so a report written in the later run was refused as written
+// "before run ... was staged", with nothing left to give once the
+// exclusions file is lost).
+func TestAReportWrittenInALaterRunStandsForAMarkedRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, state, jdir, r, first, _ := recoveredFromAReport(t)
+	bobSentThenLost(t, jdir, r, first)
+	d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir}) // this machine's exclusions, read by themselves
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := stageRecovery(t, st, state, jdir, d)
+	if res.Run == first || !strings.HasSuffix(res.Run, store.RunExcludedMark) {
+		t.Fatalf("second recovery's run %s (first %s): want a new marked run", res.Run, first)
+	}
+	dir := t.TempDir()
+	var reports []string
+	for _, format := range []string{report.FormatCSV, report.FormatJSON} {
+		path := filepath.Join(dir, "in-second."+format)
+		if err := report.WriteFile(path, func(w io.Writer) error {
+			return report.Write(ctx, st, "launch-test", w, report.Options{Format: format})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, path)
+	}
+	if err := r.Wipe(ctx); err != nil { // the third loss
+		t.Fatal(err)
+	}
+	for _, path := range reports {
+		wantStandsFor(t, "a report written in run "+res.Run+" for run "+first, jdir, path, true)
 	}
 }

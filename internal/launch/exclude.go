@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/address"
@@ -93,26 +92,18 @@ type written struct {
 // excluded them again). A report written before it lacks the deliveries
 // that recovery excluded from other reports, made after it was written.
 func (w written) standsFor(run string) bool {
-	return w.Exclusions || w.Run != "" && (w.Run == run || runTime(w.Run) > runTime(run))
+	return w.Exclusions || w.Run != "" && (w.Run == run || store.RunStagedAfter(w.Run, run))
 }
 
 // stale says why w does not stand for run (standsFor).
 func (w written) stale(run string) string {
-	if w.Run == "" {
+	switch {
+	case w.Run == "":
 		return w.Where + " is a report written from Redis by a version of tidings that did not say in which run, so it may predate run " + run
+	case !store.RunStagedAfter(run, w.Run):
+		return w.Where + " is a report written from Redis in run " + w.Run + ", staged in the same second as run " + run + " by a version of tidings whose run ids do not say which came first, so it may lack what the recovery that staged run " + run + " excluded"
 	}
 	return w.Where + " is a report written from Redis in run " + w.Run + ", before run " + run + " was staged, so it lacks what the recovery that staged it excluded"
-}
-
-// runTime is when run was staged (the Unix seconds its id begins with,
-// store's newID), 0 when it does not say.
-func runTime(run string) int64 {
-	s, _, _ := strings.Cut(run, "-")
-	t, err := strconv.ParseInt(s, 36, 64)
-	if err != nil {
-		return 0
-	}
-	return t
 }
 
 // covers reports whether a file of Complete other than except stands for
