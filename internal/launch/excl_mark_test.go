@@ -614,3 +614,44 @@ func TestAReportWrittenInALaterRunStandsForAMarkedRun(t *testing.T) {
 		wantStandsFor(t, "a report written in run "+res.Run+" for run "+first, jdir, path, true)
 	}
 }
+
+// TestAReportOfTheSameSecondAsAMarkedRun: of a full report written from
+// Redis in a run staged in the same second as a run a recovery marked,
+// the ids tell which came first (their nanoseconds): written in the later
+// run, it stands for the marked run and zoe, whom only it records, is
+// excluded; in the earlier one, it is refused as written before. Ids that
+// say the second only (earlier versions) cannot tell: refused, saying so,
+// not that it was written before.
+func TestAReportOfTheSameSecondAsAMarkedRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, marked, written string
+		lifts                 bool
+		says                  string
+	}{
+		{"written in a run staged after it", "tpj9c0-0f0000000123456789abcdef-excl", "tpj9c0-1a000000fedcba9876543210", true, ""},
+		{"written in a run staged before it", "tpj9c0-1a0000000123456789abcdef-excl", "tpj9c0-0f000000fedcba9876543210", false, "before run tpj9c0-1a0000000123456789abcdef-excl was staged"},
+		{"ids that say the second only", "tpj9c0-0123456789abcdef-excl", "tpj9c0-fedcba9876543210", false, "whose id does not say whether it was staged after run tpj9c0-0123456789abcdef-excl"},
+	}
+	for _, tt := range tests {
+		jdir, dir := t.TempDir(), t.TempDir()
+		journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: tt.marked, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+		path := filepath.Join(dir, "report.csv")
+		csv := strings.Join(report.Columns, ",") + "\n4,zoe@x.example,zoe@x.example,en,en,sent,250,ok,2026-12-04T18:00:00Z,1,0,launch-test," + tt.written + "\n"
+		if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := launch.LoadDelivered("launch-test", []string{jdir, path})
+		var me *launch.ExclusionsMissingError
+		switch {
+		case tt.lifts && err != nil:
+			t.Errorf("%s: %v; want the journals and the report read", tt.name, err)
+		case tt.lifts:
+			if _, ok := d.Match("zoe@x.example", "zoe@x.example"); !ok {
+				t.Errorf("%s: zoe, whom the report records, is not excluded", tt.name)
+			}
+		case !errors.As(err, &me) || !strings.Contains(err.Error(), path+":2") || !strings.Contains(err.Error(), tt.says):
+			t.Errorf("%s: %v; want *launch.ExclusionsMissingError naming %s:2 and saying %q", tt.name, err, path, tt.says)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func (w written) stale(run string) string {
 	case w.Run == "":
 		return w.Where + " is a report written from Redis by a version of tidings that did not say in which run, so it may predate run " + run
 	case !store.RunStagedAfter(run, w.Run):
-		return w.Where + " is a report written from Redis in run " + w.Run + ", staged in the same second as run " + run + " by a version of tidings whose run ids do not say which came first, so it may lack what the recovery that staged run " + run + " excluded"
+		return w.Where + " is a report written from Redis in run " + w.Run + ", whose id does not say whether it was staged after run " + run + " (two ids of the same second, of a version of tidings whose run ids say the second only), so it may lack what the recovery that staged run " + run + " excluded"
 	}
 	return w.Where + " is a report written from Redis in run " + w.Run + ", before run " + run + " was staged, so it lacks what the recovery that staged it excluded"
 }
