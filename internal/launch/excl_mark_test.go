@@ -655,3 +655,48 @@ func TestAReportOfTheSameSecondAsAMarkedRun(t *testing.T) {
 		}
 	}
 }
+
+// TestThisMachinesExclusionsNamedStandOnlyForTheRunsStagedHere: this
+// machine's exclusions file stands for the marked runs staged here only,
+// whether the recovery reads it by itself or it is named among the
+// deliveries to exclude (as the state-loss message says to on another
+// machine). Here machine A made the first recovery (zoe, from a report),
+// machine B the second (eve, from another report); after a third loss, a
+// recovery on A from the journals and A's file, named, must be refused
+// for B's run, as it is when A reads its file by itself (before, naming
+// it skipped the check, and eve was mailed again).
+func TestThisMachinesExclusionsNamedStandOnlyForTheRunsStagedHere(t *testing.T) {
+	t.Parallel()
+	st, stateA, jdir, rd, runA, _ := recoveredFromAReport(t)
+	bobSentThenLost(t, jdir, rd, runA)
+	fileA := launch.ExclusionsPath(stateA, "launch-test")
+	eve := filepath.Join(t.TempDir(), "eve.csv")
+	if err := os.WriteFile(eve, []byte("line,id,email,outcome\n7,eve@x.example,eve@x.example,sent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{jdir, fileA, eve}) // on machine B, A's file copied
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := stageRecovery(t, st, t.TempDir(), jdir, d)
+	if res.Run == runA || !strings.HasSuffix(res.Run, store.RunExcludedMark) {
+		t.Fatalf("B's recovery run %s: want a new marked run", res.Run)
+	}
+	if err := rd.Wipe(context.Background()); err != nil { // the third loss
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		paths []string
+	}{
+		{"read by itself", []string{jdir}},
+		{"named", []string{jdir, fileA}},
+	} {
+		d, err := launch.LoadDeliveredFor(stateA, "launch-test", tt.paths)
+		var me *launch.ExclusionsMissingError
+		if !errors.As(err, &me) || !slices.Contains(me.Runs, res.Run) {
+			_, eveOut := d.Match("eve@x.example", "eve@x.example")
+			t.Errorf("recovery on A, its exclusions %s: %v (eve excluded: %v); want *launch.ExclusionsMissingError naming B's run %s", tt.name, err, eveOut, res.Run)
+		}
+	}
+}

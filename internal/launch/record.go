@@ -180,11 +180,24 @@ var exclusionsHeader = []string{"id", "email", "outcome", "code", "response", "c
 // LoadDeliveredFor is LoadDelivered, with the exclusions of the
 // campaign's earlier recoveries made on this machine (ExclusionsPath in
 // stateDir) read too when paths do not name them: Delivered.Earlier says
-// how many recipients they list.
+// how many recipients they list. Read by itself or named, the file stands
+// for the marked runs staged here only (listedHere).
 func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, error) {
 	file := ExclusionsPath(stateDir, campaign)
-	if _, err := os.Stat(file); stateDir == "" || err != nil || slices.ContainsFunc(paths, func(p string) bool { return sameFile(p, file) }) {
+	if _, err := os.Stat(file); stateDir == "" || err != nil {
 		return LoadDelivered(campaign, paths)
+	}
+	if i := slices.IndexFunc(paths, func(p string) bool { return sameFile(p, file) }); i >= 0 {
+		// Named among the paths: read as they are, and it stands for the
+		// runs staged here all the same.
+		d, err := LoadDelivered(campaign, paths)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.listedHere(stateDir, paths[i]); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
 	earlier, err := LoadDelivered(campaign, []string{file})
 	if errors.As(err, new(*NoRecordError)) {
@@ -196,13 +209,23 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	if err != nil {
 		return nil, err
 	}
-	// The file stands for the marked runs staged here only: a run another
-	// machine's recovery marked excluded recipients it does not list.
-	if missing, stale := d.uncovered(d.notStagedHere(stateDir), file); len(missing) > 0 {
-		return nil, &ExclusionsMissingError{Campaign: campaign, Runs: missing, Partial: append(slices.Clip(d.Partial), stale...), Here: file}
+	if err := d.listedHere(stateDir, file); err != nil {
+		return nil, err
 	}
 	d.Earlier, d.EarlierFile = earlier.Len(), file
 	return d, nil
+}
+
+// listedHere refuses (*ExclusionsMissingError) the marked runs d read
+// that no file but file, this machine's exclusions in stateDir, stands
+// for and that were not staged here: file stands for the marked runs
+// staged here only, since a run another machine's recovery marked
+// excluded recipients it does not list.
+func (d *Delivered) listedHere(stateDir, file string) error {
+	if missing, stale := d.uncovered(d.notStagedHere(stateDir), file); len(missing) > 0 {
+		return &ExclusionsMissingError{Campaign: d.Campaign, Runs: missing, Partial: append(slices.Clip(d.Partial), stale...), Here: file}
+	}
+	return nil
 }
 
 // notStagedHere returns the marked runs d read whose exclusions the file
