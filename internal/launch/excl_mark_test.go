@@ -341,6 +341,36 @@ func TestAJournalReportOfAMarkedRunNeedsItsExclusions(t *testing.T) {
 	}
 }
 
+// TestAJournalReportOfAMarkedRunNobodyClaimedInNeedsItsExclusions: Redis
+// lost a marked run again before any worker claimed in it; the journals
+// hold only the empty file its recovery left. A JSON report written from
+// them (report --journal --format json), given alone in place of the
+// journals, must carry the run in its runs as they do, and be refused
+// alike (before, its runs named only those of entries, the run was not
+// seen, and zoe, whom only the marked run's exclusions record, was mailed
+// again). (A CSV one names runs in its rows only: it cannot.)
+func TestAJournalReportOfAMarkedRunNobodyClaimedInNeedsItsExclusions(t *testing.T) {
+	t.Parallel()
+	_, _, jdir, rd, run, _ := recoveredFromAReport(t)
+	if err := rd.Wipe(context.Background()); err != nil { // the second loss
+		t.Fatal(err)
+	}
+	j, err := report.ReadJournal(jdir, "launch-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "journal.json")
+	if err := report.WriteFile(path, func(w io.Writer) error { return report.WriteJournal(j, w, report.Options{Format: report.FormatJSON}) }); err != nil {
+		t.Fatal(err)
+	}
+	d, err := launch.LoadDelivered("launch-test", []string{path})
+	var me *launch.ExclusionsMissingError
+	if !errors.As(err, &me) || !slices.Contains(me.Runs, run) {
+		_, zoe := d.Match("zoe@x.example", "zoe@x.example")
+		t.Errorf("JSON report from the journals of marked run %s, alone: %v (zoe excluded: %v); want *launch.ExclusionsMissingError naming the run", run, err, zoe)
+	}
+}
+
 // TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere: machine B made
 // the first recovery (zoe excluded from a report: run 2 marked), machine A
 // the second (eve excluded from another report: run 3 marked). After a

@@ -130,6 +130,12 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 	runs := map[string]bool{}
 	for _, f := range files {
 		j.Files = append(j.Files, f.Path)
+		// Its run, from its name, even when it holds no entry: a recovery
+		// leaves an empty file of a run it marked (journal.Touch), which a
+		// recovery from this report must see as from the journals.
+		if f.Run != "" {
+			runs[f.Run] = true
+		}
 		err := journal.Read(f.Path, campaign, func(e journal.Entry) error {
 			runs[e.Run] = true
 			if e.Worker == "" {
