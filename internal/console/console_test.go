@@ -768,6 +768,52 @@ func TestCampaignPageSaysRedisLostChunks(t *testing.T) {
 	}
 }
 
+// TestCampaignsListFlagsRedisLostChunks: once Redis has lost a chunk of a
+// campaign, the campaigns page flags it in its row, in the words of the
+// NOTE of `tidings status --env ENV` (statusview.ListNote), linking to the
+// campaign's page (whose banner says what to run), and lists it among those
+// that need a human; a campaign with every chunk is not flagged, nor is the
+// lost one before the loss.
+func TestCampaignsListFlagsRedisLostChunks(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "zlost", N: 6})
+	w.Stage(t, consoletest.Spec{Name: "whole", N: 6})
+	op := newSite(t, w, false).signIn(t, operatorToken)
+	row := func(page, c string) string {
+		t.Helper()
+		r := regexp.MustCompile(`(?s)<tr[^>]*>\s*<td data-label="Campaign"><a href="/c/` + c + `">` + c + `</a></td>.*?</tr>`).FindString(page)
+		if r == "" {
+			t.Fatalf("the campaigns page does not list %s:\n%s", c, page)
+		}
+		return html.UnescapeString(r)
+	}
+	_, page, _ := op.get("/")
+	if r := row(page, "zlost"); strings.Contains(r, "Redis lost") {
+		t.Errorf("the campaigns page flags a campaign with every chunk as lost:\n%s", r)
+	}
+	loseChunk0(t, w, "zlost")
+	const note = "Redis lost chunk(s) [0] (part of its state)"
+	cliList, _ := w.CLI(t, "status", "--env", consoletest.EnvName)
+	if !strings.Contains(cliList, note) {
+		t.Fatalf("`tidings status --env` does not note %q (the wording the console shares):\n%s", note, cliList)
+	}
+	_, page, _ = op.get("/")
+	lost := row(page, "zlost")
+	if !strings.Contains(lost, `<a class="lost" href="/c/zlost">`+note+`: its page says what to run</a>`) {
+		t.Errorf("the campaigns page does not flag zlost's lost chunk as `tidings status` does (%q), linking to its page:\n%s\n--- tidings status:\n%s", note, lost, cliList)
+	}
+	if !strings.HasPrefix(lost, `<tr class="needs">`) {
+		t.Errorf("the row of a campaign whose chunk Redis lost is not marked as needing a human:\n%s", lost)
+	}
+	if strings.Index(page, `href="/c/zlost"`) > strings.Index(page, `href="/c/whole"`) {
+		t.Errorf("the campaign whose chunk Redis lost is not listed before the one that needs nothing (listed by name otherwise):\n%s", page)
+	}
+	if r := row(page, "whole"); strings.Contains(r, "Redis lost") {
+		t.Errorf("the campaigns page flags a campaign with every chunk as lost:\n%s", r)
+	}
+}
+
 // TestCancelWithALostChunk: a cancel pressed on a campaign whose chunk
 // Redis lost says how many it cancelled (as the CLI prints), which chunks
 // were lost, that the cancel applied to every other recipient, and where

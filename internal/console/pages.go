@@ -91,6 +91,7 @@ type overview struct {
 	Since time.Time
 	Stall time.Duration // time since the last progress while work is released
 	Needs string        // what needs a human, empty when nothing does
+	Lost  string        // the chunks Redis lost (statusview.ListNote), empty when none
 	// needsViewer is Needs for a viewer, when it differs: a viewer cannot
 	// act, so is told who can (NeedsFor).
 	needsViewer string
@@ -113,6 +114,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		return o
 	}
 	o.St = st
+	o.Lost = statusview.ListNote(st)
 	o.Done = statusview.Handled(st.Counts)
 	o.Pct = statusview.Percent(o.Done, st.Total)
 	now := s.cfg.Clock()
@@ -150,10 +152,11 @@ func (s *Server) overviews(ctx context.Context) ([]overview, error) {
 	return out, nil
 }
 
-// rank orders campaigns: needing a human, then running, then the rest.
+// rank orders campaigns: needing a human (chunks Redis lost among them),
+// then running, then the rest.
 func rank(o overview) int {
 	switch {
-	case o.Needs != "" || o.Err != "":
+	case o.Needs != "" || o.Lost != "" || o.Err != "":
 		return 0
 	case o.St.State == store.StateRunning || o.St.State == store.StateStaged:
 		return 1

@@ -148,6 +148,16 @@ func Lost(st *store.Status) string {
 	return fmt.Sprintf("Redis lost chunk(s) %v of this campaign (part of its state): a report read from Redis lacks their recipients' rows, and no worker sends those of them not sent yet", st.LostChunks)
 }
 
+// ListNote is what a list of campaigns notes of st (tidings status --env
+// ENV, the console's campaigns page): the chunks Redis lost, empty when it
+// lost none.
+func ListNote(st *store.Status) string {
+	if len(st.LostChunks) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Redis lost chunk(s) %v (part of its state)", st.LostChunks)
+}
+
 // Exhausted is how many recipients of st's recent temporary failures are
 // failed now, their retries run out (store.ErrorGroup.Exhausted).
 func Exhausted(st *store.Status) int {
@@ -188,8 +198,8 @@ func WriteList(w io.Writer, all []*store.Status, more func(*store.Status) string
 	fmt.Fprintf(w, "%-32s %-18s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
 		fmt.Fprintf(w, "%-32s %-18s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
-		if len(st.LostChunks) > 0 {
-			fmt.Fprintf(w, "  Redis lost chunk(s) %v (part of its state): %s", st.LostChunks, more(st))
+		if note := ListNote(st); note != "" {
+			fmt.Fprintf(w, "  %s: %s", note, more(st))
 		}
 		fmt.Fprintln(w)
 	}
