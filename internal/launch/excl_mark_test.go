@@ -82,6 +82,21 @@ func stageRecovery(t *testing.T, st *store.Store, state, jdir string, d *launch.
 // It returns what started did and the recovery's run and plan.
 func recoveredFromAReport(t *testing.T) (st *store.Store, state, jdir string, rd *redistest.Redis, run string, p *launch.Planned) {
 	t.Helper()
+	r, st, state, jdir, p := plannedFromAReport(t)
+	res, err := p.Stage(context.Background(), st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(res.Run, store.RunExcludedMark) {
+		t.Fatalf("recovery run %s: want it marked", res.Run)
+	}
+	return st, state, jdir, r, res.Run, p
+}
+
+// plannedFromAReport is recoveredFromAReport up to the recovery's plan,
+// not staged.
+func plannedFromAReport(t *testing.T) (r *redistest.Redis, st *store.Store, state, jdir string, p *launch.Planned) {
+	t.Helper()
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
 	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
@@ -99,14 +114,7 @@ func recoveredFromAReport(t *testing.T) (st *store.Store, state, jdir string, rd
 	if p, err = launch.Plan(ctx, input(t, d)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(res.Run, store.RunExcludedMark) {
-		t.Fatalf("recovery run %s: want it marked", res.Run)
-	}
-	return st, state, jdir, r, res.Run, p
+	return r, st, state, jdir, p
 }
 
 // bobSentThenLost journals bob as sent in the test campaign's run, then
@@ -438,7 +446,7 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	}
 	d, err := launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir})
 	var me *launch.ExclusionsMissingError
-	if !errors.As(err, &me) || !strings.Contains(err.Error(), run3) || strings.Contains(err.Error(), run2) {
+	if !errors.As(err, &me) || !slices.Equal(me.Runs, []string{run3}) {
 		_, eve := d.Match("eve@x.example", "eve@x.example")
 		t.Fatalf("recovery on B from the journals (B's exclusions read by themselves, of run %s only): %v (eve excluded: %v); want *launch.ExclusionsMissingError naming run %s only", run2, err, eve, run3)
 	}
@@ -697,24 +705,8 @@ func TestAReportOfTheSameSecondAsAMarkedRun(t *testing.T) {
 // it skipped the check, and eve was mailed again).
 func TestThisMachinesExclusionsNamedStandOnlyForTheRunsStagedHere(t *testing.T) {
 	t.Parallel()
-	st, stateA, jdir, rd, runA, _ := recoveredFromAReport(t)
-	bobSentThenLost(t, jdir, rd, runA)
+	_, stateA, _, jdir, _, res := recoveredOnAThenB(t)
 	fileA := launch.ExclusionsPath(stateA, "launch-test")
-	eve := filepath.Join(t.TempDir(), "eve.csv")
-	if err := os.WriteFile(eve, []byte("line,id,email,outcome\n7,eve@x.example,eve@x.example,sent\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d, err := launch.LoadDelivered("launch-test", []string{jdir, fileA, eve}) // on machine B, A's file copied
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, res := stageRecovery(t, st, t.TempDir(), jdir, d)
-	if res.Run == runA || !strings.HasSuffix(res.Run, store.RunExcludedMark) {
-		t.Fatalf("B's recovery run %s: want a new marked run", res.Run)
-	}
-	if err := rd.Wipe(context.Background()); err != nil { // the third loss
-		t.Fatal(err)
-	}
 	for _, tt := range []struct {
 		name  string
 		paths []string
@@ -729,4 +721,166 @@ func TestThisMachinesExclusionsNamedStandOnlyForTheRunsStagedHere(t *testing.T) 
 			t.Errorf("recovery on A, its exclusions %s: %v (eve excluded: %v); want *launch.ExclusionsMissingError naming B's run %s", tt.name, err, eveOut, res.Run)
 		}
 	}
+}
+
+// recoveredOnAThenB is recoveredFromAReport on machine A (run A, zoe from
+// a report), bob sent in run A, a second loss, a recovery on machine B
+// from the journals, A's file and a report of eve (run B, marked), and a
+// third loss. It returns both machines' state directories and B's result.
+func recoveredOnAThenB(t *testing.T) (st *store.Store, stateA, stateB, jdir, runA string, b *launch.Result) {
+	t.Helper()
+	st, stateA, jdir, rd, runA, _ := recoveredFromAReport(t)
+	bobSentThenLost(t, jdir, rd, runA)
+	eve := filepath.Join(t.TempDir(), "eve.csv")
+	if err := os.WriteFile(eve, []byte("line,id,email,outcome\n7,eve@x.example,eve@x.example,sent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stateB = t.TempDir()
+	d, err := launch.LoadDeliveredFor(stateB, "launch-test", []string{jdir, launch.ExclusionsPath(stateA, "launch-test"), eve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b = stageRecovery(t, st, stateB, jdir, d)
+	if b.Run == runA || !strings.HasSuffix(b.Run, store.RunExcludedMark) {
+		t.Fatalf("B's recovery run %s: want a new marked run", b.Run)
+	}
+	if err := rd.Wipe(context.Background()); err != nil { // the third loss
+		t.Fatal(err)
+	}
+	return st, stateA, stateB, jdir, runA, b
+}
+
+// TestACopiedExclusionsFileStandsOnlyForTheRunsItNames: machine A's
+// recovery marked run A (zoe, from a report); machine B's, reading A's
+// file and a report of eve, marked run B. After a third loss, A's file
+// given on a third machine C (named, or copied into C's state directory
+// without a record) must not stand for run B: eve, whom only B's
+// exclusions list, would be mailed again (before, an exclusions file
+// stood for every marked run wherever it was read but on A). B's file
+// names both runs and stands for them.
+func TestACopiedExclusionsFileStandsOnlyForTheRunsItNames(t *testing.T) {
+	t.Parallel()
+	_, stateA, stateB, jdir, runA, res := recoveredOnAThenB(t)
+	runB, fileA := res.Run, launch.ExclusionsPath(stateA, "launch-test")
+	copied := t.TempDir()
+	copyFile(t, fileA, launch.ExclusionsPath(copied, "launch-test"))
+	for _, tt := range []struct {
+		name, state string
+		paths       []string
+	}{
+		{"A's file named on C", t.TempDir(), []string{jdir, fileA}},
+		{"A's file named, read as files alone", "", []string{jdir, fileA}},
+		{"A's file copied into C's state directory", copied, []string{jdir}},
+	} {
+		d, err := launch.LoadDeliveredFor(tt.state, "launch-test", tt.paths)
+		var me *launch.ExclusionsMissingError
+		if !errors.As(err, &me) || !slices.Equal(me.Runs, []string{runB}) || !strings.Contains(err.Error(), "lists the exclusions of the recoveries of run(s) "+runA+" only, not of run "+runB) {
+			_, eveOut := d.Match("eve@x.example", "eve@x.example")
+			t.Errorf("%s: %v (eve excluded: %v); want *launch.ExclusionsMissingError naming B's run %s only, saying A's file lists run %s's", tt.name, err, eveOut, runB, runA)
+		}
+	}
+	d, err := launch.LoadDeliveredFor(t.TempDir(), "launch-test", []string{jdir, launch.ExclusionsPath(stateB, "launch-test")})
+	if err != nil {
+		t.Fatalf("B's file named on C: %v", err)
+	}
+	for _, who := range []string{"ada", "zoe", "bob", "eve"} {
+		if _, ok := d.Match(who+"@x.example", who+"@x.example"); !ok {
+			t.Errorf("B's file named on C: %s is not excluded", who)
+		}
+	}
+}
+
+// TestAnExclusionsFileOfAnEarlierVersion: a file written before the run
+// column cannot say which runs' recoveries it lists. Given for a marked
+// run elsewhere it is refused, naming it and saying why; on the machine
+// that wrote it, whose record names the run, it stands for it (read by
+// itself); with no marked run read it is read as before.
+func TestAnExclusionsFileOfAnEarlierVersion(t *testing.T) {
+	t.Parallel()
+	_, stateA, jdir, rd, runA, _ := recoveredFromAReport(t)
+	if err := rd.Wipe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fileA := launch.ExclusionsPath(stateA, "launch-test")
+	old := "id,email,outcome,code,response,campaign\nzoe@x.example,zoe@x.example,skipped,already-delivered,sent,launch-test\n"
+	if err := os.WriteFile(fileA, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := launch.LoadDeliveredFor(t.TempDir(), "launch-test", []string{jdir, fileA})
+	var me *launch.ExclusionsMissingError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), fileA+" is an exclusions file written by a version of tidings that did not say which runs' recoveries it lists") {
+		t.Errorf("an earlier version's file named on another machine: %v; want *launch.ExclusionsMissingError naming %s and why", err, fileA)
+	}
+	for _, tt := range []struct {
+		name  string
+		paths []string
+	}{
+		{"read by itself on A", []string{jdir}},
+		{"named on A", []string{jdir, fileA}},
+	} {
+		d, err := launch.LoadDeliveredFor(stateA, "launch-test", tt.paths)
+		if err != nil {
+			t.Errorf("%s (the record names run %s): %v", tt.name, runA, err)
+			continue
+		}
+		if _, ok := d.Match("zoe@x.example", "zoe@x.example"); !ok {
+			t.Errorf("%s: zoe is not excluded", tt.name)
+		}
+	}
+	unmarked := t.TempDir()
+	journalOf(t, unmarked, journalEntry("tpj7k9-0a1b2c3d00ab990e3ffccc18", "ada"))
+	d, err := launch.LoadDelivered("launch-test", []string{unmarked, fileA})
+	if err != nil {
+		t.Fatalf("an earlier version's file with journals of no marked run: %v", err)
+	}
+	if _, ok := d.Match("zoe@x.example", "zoe@x.example"); !ok {
+		t.Error("an earlier version's file with journals of no marked run: zoe is not excluded")
+	}
+}
+
+// TestAReportWithoutItsLineColumnIsNoExclusionsFile: a report from Redis
+// whose line column was deleted (in a spreadsheet) is still a report, not
+// the exclusions of recoveries: one that cannot say its run may predate a
+// marked run and does not stand for it.
+func TestAReportWithoutItsLineColumnIsNoExclusionsFile(t *testing.T) {
+	t.Parallel()
+	_, _, jdir, rd, runA, _ := recoveredFromAReport(t)
+	if err := rd.Wipe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(t.TempDir(), "noline.csv")
+	if err := os.WriteFile(rep, []byte("id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign\nada@x.example,ada@x.example,en,en,sent,,250 ok,,1,0,launch-test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := launch.LoadDelivered("launch-test", []string{jdir, rep})
+	var me *launch.ExclusionsMissingError
+	if !errors.As(err, &me) || !slices.Equal(me.Runs, []string{runA}) {
+		t.Errorf("a report without its line column for marked run %s: %v; want *launch.ExclusionsMissingError", runA, err)
+	}
+}
+
+// TestAMarkedRunIsJournaledBeforeItStarts: the empty journal file of a
+// marked run is written before the run can start; when it cannot be,
+// nothing is started (a crash in between, then a loss before any worker
+// claimed, would hide the run), and the error names the directory to fix.
+func TestAMarkedRunIsJournaledBeforeItStarts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st, state, _, p := plannedFromAReport(t)
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "launch-test"), nil, 0o644); err != nil { // not a directory
+		t.Fatal(err)
+	}
+	_, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: bad})
+	if err == nil || !strings.Contains(err.Error(), "nothing was started: make "+filepath.Join(bad, "launch-test")+" writable") {
+		t.Errorf("Stage with a journal directory that cannot be written: %v; want an error naming %s", err, filepath.Join(bad, "launch-test"))
+	}
+	if _, err := st.Meta(ctx, "launch-test", false); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after the refusal, Meta: %v; want store.ErrNotFound (nothing started)", err)
+	}
+}
+
+// journalEntry is who's delivery as sent in run of the test campaign.
+func journalEntry(run, who string) journal.Entry {
+	return journal.Entry{Campaign: "launch-test", Run: run, ID: who + "@x.example", Email: who + "@x.example", Outcome: "sent"}
 }

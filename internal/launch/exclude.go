@@ -78,26 +78,39 @@ type Delivered struct {
 }
 
 // written is a file of Complete: the exclusions of recoveries (stand for
-// every marked run), or a report written from Redis in Run ("" when it
-// does not say: one written before reports did), Where naming where it
-// says so (the file, and a CSV's line).
+// the marked runs they name, Runs), or a report written from Redis in Run
+// ("" when it does not say: one written before reports did), Where naming
+// where it says so (the file, and a CSV's line).
 type written struct {
 	Path, Where, Run string
 	Exclusions       bool
+	// Runs are the runs whose recoveries' exclusions the file lists (its
+	// run column); Unnamed, a file written before it had one.
+	Runs    []string
+	Unnamed bool
 }
 
 // standsFor reports whether w lists every recipient the recovery that
-// staged marked run excluded: the exclusions of recoveries, or a report
-// written from Redis in that run or a later one (a later run's staging
-// excluded them again). A report written before it lacks the deliveries
-// that recovery excluded from other reports, made after it was written.
+// staged marked run excluded: the exclusions of recoveries that name it,
+// or a report written from Redis in that run or a later one (a later
+// run's staging excluded them again). A report written before it lacks
+// the deliveries that recovery excluded from other reports, made after it
+// was written; the exclusions of other runs' recoveries (another
+// machine's) lack what it excluded.
 func (w written) standsFor(run string) bool {
-	return w.Exclusions || w.Run != "" && (w.Run == run || store.RunStagedAfter(w.Run, run))
+	if w.Exclusions {
+		return slices.Contains(w.Runs, run)
+	}
+	return w.Run != "" && (w.Run == run || store.RunStagedAfter(w.Run, run))
 }
 
 // stale says why w does not stand for run (standsFor).
 func (w written) stale(run string) string {
 	switch {
+	case w.Exclusions && w.Unnamed:
+		return w.Path + " is an exclusions file written by a version of tidings that did not say which runs' recoveries it lists (no run column), so it may lack what the recovery that staged run " + run + " excluded (another machine's); on the machine that wrote it, it is read by itself for the runs staged there"
+	case w.Exclusions:
+		return w.Path + " lists the exclusions of the recoveries of run(s) " + strings.Join(w.Runs, ", ") + " only, not of run " + run + " (another machine's)"
 	case w.Run == "":
 		return w.Where + " is a report written from Redis by a version of tidings that did not say in which run, so it may predate run " + run
 	case !store.RunStagedAfter(run, w.Run):
@@ -266,6 +279,13 @@ func (d *Delivered) add(id, email, outcome, source string) {
 // journal directories or files (*.jsonl), and reports written by tidings
 // report (CSV with a header, or JSON).
 func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
+	return loadDelivered(campaign, paths, "", nil)
+}
+
+// loadDelivered is LoadDelivered, the exclusions file here (this
+// machine's, "" for none) standing for hereRuns too: the runs its record
+// names as staged here (LoadDeliveredFor).
+func loadDelivered(campaign string, paths []string, here string, hereRuns []string) (*Delivered, error) {
 	d := &Delivered{Campaign: campaign, byID: map[string]string{}, byKey: map[string]string{}, boxes: map[string][]string{},
 		jID: map[string]bool{}, jKey: map[string]bool{}}
 	runs := map[string]bool{}
@@ -325,6 +345,9 @@ func LoadDelivered(campaign string, paths []string) (*Delivered, error) {
 			kind, w, err := d.readCSV(p)
 			if err != nil {
 				return nil, err
+			}
+			if w.Exclusions && here != "" && sameFile(p, here) {
+				w.Runs = append(w.Runs, hereRuns...)
 			}
 			d.addReport(kind, w)
 		case ext == ".json":
@@ -467,8 +490,7 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 		return "", w, &FilteredReportError{Path: path + ":1", Campaign: d.Campaign, Filter: filter}
 	}
 	kind = reportKind(path, func(name string) bool { _, ok := col[name]; return ok })
-	_, okLine := col["line"]
-	w.Exclusions = !okLine // the exclusions of recoveries (exclusionsHeader)
+	w.Exclusions, w.Unnamed = isExclusions(head)
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -506,6 +528,12 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 			return "", w, &FilteredReportError{Path: fmt.Sprintf("%s:%d", path, line), Campaign: d.Campaign, Missing: "outcome " + report.OutcomeUnknown + ": Redis had lost a chunk of the campaign when it was written, and its recipients' rows are missing"}
 		}
 		switch run := strings.TrimSpace(get(runI, okRun)); {
+		case w.Exclusions:
+			for _, r := range strings.Fields(run) {
+				if !slices.Contains(w.Runs, r) {
+					w.Runs = append(w.Runs, r) // the runs it stands for
+				}
+			}
 		case kind != "":
 			d.markRun(run) // a report written from the journals
 		case w.Run == "" && run != "":
@@ -519,6 +547,24 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 			d.add(get(ii, okI), get(ei, okE), o, path)
 		}
 	}
+}
+
+// isExclusions reports whether a CSV header is that of the exclusions of
+// recoveries (exclusionsHeader), column for column, and unnamed when it is
+// that of an earlier version, without the run column: a report with a
+// column deleted is not.
+func isExclusions(head []string) (exclusions, unnamed bool) {
+	h := make([]string, len(head))
+	for i, c := range head {
+		h[i] = strings.ToLower(strings.TrimSpace(c))
+	}
+	switch {
+	case slices.Equal(h, exclusionsHeader):
+		return true, false
+	case slices.Equal(h, exclusionsHeader[:len(exclusionsHeader)-1]):
+		return true, true
+	}
+	return false, false
 }
 
 // bom is the byte order mark a spreadsheet writes at the start of a file it

@@ -27,9 +27,9 @@ func TestLoadDeliveredNeedsTheExclusionsOfAMarkedRun(t *testing.T) {
 		`{"at":"2026-12-01T10:00:00Z","campaign":"alpha","run":"`+run+`","id":"c","email":"c@example.org","outcome":"sent"}`+"\n")
 	state := t.TempDir()
 	exclusions := launch.ExclusionsPath(state, "alpha")
-	fixture.Write(t, exclusions, "id,email,outcome,code,response,campaign\n"+
-		"a,a@example.org,skipped,already-delivered,sent according to before.csv,alpha\n"+
-		"b,b@example.org,skipped,already-delivered,in-doubt according to before.csv,alpha\n")
+	fixture.Write(t, exclusions, "id,email,outcome,code,response,campaign,run\n"+
+		"a,a@example.org,skipped,already-delivered,sent according to before.csv,alpha,"+run+"\n"+
+		"b,b@example.org,skipped,already-delivered,in-doubt according to before.csv,alpha,"+run+"\n")
 
 	_, err := launch.LoadDelivered("alpha", []string{journals})
 	var me *launch.ExclusionsMissingError

@@ -359,23 +359,32 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		// someone, say so in the run's id; keep the rows excluded beside
 		// the record, before any worker can send in the new run.
 		cfg.ExcludedElsewhere = excl.ElsewhereOnly(p.Summary.Rejects)
-		if o.StateDir != "" {
-			if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects); err != nil {
-				return nil, err
-			}
-			rec.ExcludedFrom = excl.Sources
-		}
 	} else if prev != nil {
 		rec.Excluded, rec.ExcludedFrom = prev.Excluded, prev.ExcludedFrom // a re-staging keeps them
-	}
-	if path := ExclusionsPath(o.StateDir, c.Name); rec.Excluded == "" && o.StateDir != "" && fileExists(path) {
-		rec.Excluded = path // copied here from the machine that made them
 	}
 	sg, err := st.NewStager(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer sg.Abort(ctx) // a staging that fails lets go of the campaign at once
+	// Both before Finish can start the run: the exclusions name it, and a
+	// marked run is in this machine's journal (markInJournal).
+	if excl != nil && o.StateDir != "" {
+		var legacy []string
+		if prev != nil {
+			legacy = append(slices.Clip(prev.MarkedRuns), prev.Run)
+		}
+		if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects, append(slices.Clip(excl.markedRuns()), sg.Run()), legacy); err != nil {
+			return nil, err
+		}
+		rec.ExcludedFrom = excl.Sources
+	}
+	if path := ExclusionsPath(o.StateDir, c.Name); rec.Excluded == "" && o.StateDir != "" && fileExists(path) {
+		rec.Excluded = path // copied here from the machine that made them
+	}
+	if err := markInJournal(o.JournalDir, c.Name, sg.Run(), in.Host); err != nil {
+		return nil, err
+	}
 	if o.ResumeExisting {
 		if err := p.checkIDs(ctx, sg); err != nil {
 			return nil, err // the campaign is as it was
@@ -430,9 +439,6 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 		}
 		res.Record = path
 	}
-	if jerr := markInJournal(o.JournalDir, c.Name, sum.Run, in.Host); jerr != nil && err == nil {
-		err = jerr
-	}
 	return res, err
 }
 
@@ -452,7 +458,7 @@ func markInJournal(journalDir, campaign, run, host string) error {
 		return r
 	}, host)
 	if _, err := journal.Touch(journalDir, campaign, run, writer); err != nil {
-		return fmt.Errorf("stage %s: run %s was staged, but could not be left in this machine's delivery journal, where a later recovery from the journals must see it: %w; fix %s, then stage the campaign again, resuming the existing one", campaign, run, err, journalDir)
+		return fmt.Errorf("stage %s: could not leave run %s in this machine's delivery journal, where a later recovery from the journals must see it before any worker claims in it: %w; nothing was started: make %s writable by this user (journal.dir; its path and permission), then stage again", campaign, run, err, filepath.Join(journalDir, campaign))
 	}
 	return nil
 }

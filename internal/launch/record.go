@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/csvcell"
@@ -132,16 +133,29 @@ func ExclusionsPath(stateDir, campaign string) string {
 
 // writeExclusions adds the rows rejects skips as already delivered to the
 // exclusions of campaign in stateDir (ExclusionsPath), keeping those of
-// earlier recoveries, atomically and fsynced.
-func writeExclusions(stateDir, campaign string, rejects []plan.Reject) (string, error) {
+// earlier recoveries, atomically and fsynced. Each row names in its run
+// column the runs whose recoveries excluded it: runs, the run staged and
+// the marked runs whose exclusions were read; rows of a file written
+// before the column name legacy, the runs the record here names.
+func writeExclusions(stateDir, campaign string, rejects []plan.Reject, runs, legacy []string) (string, error) {
 	path := ExclusionsPath(stateDir, campaign)
 	var rows [][]string
-	seen := map[[2]string]bool{}
+	at := map[[2]string]int{}
 	add := func(row []string) {
-		if k := [2]string{row[0], row[1]}; !seen[k] {
-			seen[k] = true
+		k := [2]string{row[0], row[1]}
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(rows)
 			rows = append(rows, row)
+			return
 		}
+		have := strings.Fields(rows[i][len(row)-1])
+		for _, r := range strings.Fields(row[len(row)-1]) {
+			if !slices.Contains(have, r) {
+				have = append(have, r)
+			}
+		}
+		rows[i][len(row)-1] = strings.Join(have, " ")
 	}
 	if f, err := os.Open(path); err == nil {
 		old, err := csv.NewReader(f).ReadAll()
@@ -150,7 +164,10 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject) (string, 
 			return "", fmt.Errorf("read the exclusions of %s: %s: %w", campaign, path, err)
 		}
 		for _, row := range old[min(1, len(old)):] {
-			if len(row) == len(exclusionsHeader) {
+			switch len(row) {
+			case len(exclusionsHeader) - 1: // before the run column
+				add(append(row, strings.Join(legacy, " ")))
+			case len(exclusionsHeader):
 				add(row)
 			}
 		}
@@ -159,7 +176,7 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject) (string, 
 	}
 	for _, r := range rejects {
 		if r.Outcome == plan.OutcomeSkipped && r.Code == plan.CodeAlreadyDelivered {
-			add([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Outcome, r.Code, csvcell.Cell(r.Reason), campaign})
+			add([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Outcome, r.Code, csvcell.Cell(r.Reason), campaign, strings.Join(runs, " ")})
 		}
 	}
 	if len(rows) == 0 {
@@ -175,29 +192,37 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject) (string, 
 	return path, nil
 }
 
-var exclusionsHeader = []string{"id", "email", "outcome", "code", "response", "campaign"}
+// exclusionsHeader is the header of the exclusions file; files written
+// before its run column lack it.
+var exclusionsHeader = []string{"id", "email", "outcome", "code", "response", "campaign", "run"}
 
 // LoadDeliveredFor is LoadDelivered, with the exclusions of the
 // campaign's earlier recoveries made on this machine (ExclusionsPath in
 // stateDir) read too when paths do not name them: Delivered.Earlier says
 // how many recipients they list. Read by itself or named, the file stands
-// for the marked runs staged here only (listedHere).
+// for the runs it names (its run column) and those the record here names
+// as staged here (one written before the column names none), not for
+// another machine's: a run another machine's recovery marked is refused
+// (*ExclusionsMissingError, Here naming the file) until its exclusions are
+// given.
 func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, error) {
 	file := ExclusionsPath(stateDir, campaign)
 	if _, err := os.Stat(file); stateDir == "" || err != nil {
 		return LoadDelivered(campaign, paths)
 	}
-	if i := slices.IndexFunc(paths, func(p string) bool { return sameFile(p, file) }); i >= 0 {
-		// Named among the paths: read as they are, and it stands for the
-		// runs staged here all the same.
-		d, err := LoadDelivered(campaign, paths)
-		if err != nil {
-			return nil, err
+	var here []string
+	if rec, _ := ReadRecord(stateDir, campaign); rec != nil {
+		here = append(slices.Clip(rec.MarkedRuns), rec.Run)
+	}
+	load := func(paths []string) (*Delivered, error) {
+		d, err := loadDelivered(campaign, paths, file, here)
+		if me := (*ExclusionsMissingError)(nil); errors.As(err, &me) {
+			me.Here = file
 		}
-		if err := d.listedHere(stateDir, paths[i]); err != nil {
-			return nil, err
-		}
-		return d, nil
+		return d, err
+	}
+	if slices.ContainsFunc(paths, func(p string) bool { return sameFile(p, file) }) {
+		return load(paths) // named among the paths: read as they are
 	}
 	earlier, err := LoadDelivered(campaign, []string{file})
 	if errors.As(err, new(*NoRecordError)) {
@@ -205,33 +230,12 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	} else if err != nil {
 		return nil, err
 	}
-	d, err := LoadDelivered(campaign, append(slices.Clip(paths), file))
+	d, err := load(append(slices.Clip(paths), file))
 	if err != nil {
-		return nil, err
-	}
-	if err := d.listedHere(stateDir, file); err != nil {
 		return nil, err
 	}
 	d.Earlier, d.EarlierFile = earlier.Len(), file
 	return d, nil
-}
-
-// listedHere refuses (*ExclusionsMissingError) the marked runs d read
-// that no file but file, this machine's exclusions in stateDir, stands
-// for and that were not staged here: file stands for the marked runs
-// staged here only, since a run another machine's recovery marked
-// excluded recipients it does not list.
-func (d *Delivered) listedHere(stateDir, file string) error {
-	if missing, stale := d.uncovered(d.notStagedHere(stateDir), file); len(missing) > 0 {
-		return &ExclusionsMissingError{Campaign: d.Campaign, Runs: missing, Partial: append(slices.Clip(d.Partial), stale...), Here: file}
-	}
-	return nil
-}
-
-// notStagedHere returns the marked runs d read whose exclusions the file
-// in stateDir does not list (stagedHere).
-func (d *Delivered) notStagedHere(stateDir string) []string {
-	return slices.DeleteFunc(slices.Clone(d.marked), func(run string) bool { return stagedHere(stateDir, d.Campaign, run) })
 }
 
 // stagedHere reports whether the exclusions file of campaign in stateDir

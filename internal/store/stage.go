@@ -473,6 +473,10 @@ func (s *Store) restageState(ctx context.Context, k keys, c string) (State, erro
 // Reject and Finish refuse (ErrNothingToSend) and change nothing.
 func (sg *Stager) Done() bool { return sg.done }
 
+// Run is the id of the run being staged (Finish's StageSummary.Run),
+// known before Finish releases it to the workers.
+func (sg *Stager) Run() string { return sg.sum.Run }
+
 // open begins writing the staging: its control first (from here on the
 // writers of an earlier staging, a late record, a chunk's end, a tick, see
 // another stage id and write nothing, so nothing of theirs lands in what
