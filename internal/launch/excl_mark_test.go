@@ -841,7 +841,8 @@ func TestAnExclusionsFileOfAnEarlierVersion(t *testing.T) {
 // TestAReportWithoutItsLineColumnIsNoExclusionsFile: a report from Redis
 // whose line column was deleted (in a spreadsheet) is still a report, not
 // the exclusions of recoveries: one that cannot say its run may predate a
-// marked run and does not stand for it.
+// marked run and does not stand for it, and the refusal says it is such a
+// report.
 func TestAReportWithoutItsLineColumnIsNoExclusionsFile(t *testing.T) {
 	t.Parallel()
 	_, _, jdir, rd, runA, _ := recoveredFromAReport(t)
@@ -854,8 +855,8 @@ func TestAReportWithoutItsLineColumnIsNoExclusionsFile(t *testing.T) {
 	}
 	_, err := launch.LoadDelivered("launch-test", []string{jdir, rep})
 	var me *launch.ExclusionsMissingError
-	if !errors.As(err, &me) || !slices.Equal(me.Runs, []string{runA}) {
-		t.Errorf("a report without its line column for marked run %s: %v; want *launch.ExclusionsMissingError", runA, err)
+	if !errors.As(err, &me) || !slices.Equal(me.Runs, []string{runA}) || !strings.Contains(err.Error(), rep+" is a report written from Redis by a version of tidings that did not say in which run") {
+		t.Errorf("a report without its line column for marked run %s: %v; want *launch.ExclusionsMissingError saying %s is a report that may predate it", runA, err, rep)
 	}
 }
 
