@@ -885,3 +885,43 @@ func TestAMarkedRunIsJournaledBeforeItStarts(t *testing.T) {
 func journalEntry(run, who string) journal.Entry {
 	return journal.Entry{Campaign: "launch-test", Run: run, ID: who + "@x.example", Email: who + "@x.example", Outcome: "sent"}
 }
+
+// TestAnEarlierVersionsExclusionsRewrittenNameTheRunsStagedHere: the next
+// recovery on the machine that wrote a file of an earlier version (no run
+// column) rewrites it with the column, its old rows naming the runs the
+// record there names: copied to another machine, it then stands for them.
+func TestAnEarlierVersionsExclusionsRewrittenNameTheRunsStagedHere(t *testing.T) {
+	t.Parallel()
+	st, stateA, jdir, rd, runA, _ := recoveredFromAReport(t)
+	fileA := launch.ExclusionsPath(stateA, "launch-test")
+	old := "id,email,outcome,code,response,campaign\nzoe@x.example,zoe@x.example,skipped,already-delivered,sent,launch-test\n"
+	if err := os.WriteFile(fileA, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rd.Wipe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eve := filepath.Join(t.TempDir(), "eve.csv")
+	if err := os.WriteFile(eve, []byte("line,id,email,outcome\n7,eve@x.example,eve@x.example,sent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// From a report alone (no journal, so no marked run read): the old
+	// rows name run A only as the record here does.
+	d, err := launch.LoadDeliveredFor(stateA, "launch-test", []string{eve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res := stageRecovery(t, st, stateA, jdir, d)
+	if err := rd.Wipe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d, err = launch.LoadDeliveredFor(t.TempDir(), "launch-test", []string{jdir, fileA}) // on another machine
+	if err != nil {
+		t.Fatalf("A's file, rewritten by its recovery of run %s, given on another machine for run %s: %v", res.Run, runA, err)
+	}
+	for _, who := range []string{"ada", "zoe", "eve"} {
+		if _, ok := d.Match(who+"@x.example", who+"@x.example"); !ok {
+			t.Errorf("A's file rewritten: %s is not excluded", who)
+		}
+	}
+}
