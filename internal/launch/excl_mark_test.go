@@ -158,6 +158,18 @@ func TestRestagingAMarkedRunElsewhereNeedsItsExclusions(t *testing.T) {
 			t.Errorf("refusal %q does not name %s", err, want)
 		}
 	}
+	// A file of another run's recovery copied there (no record) does not
+	// list this run's exclusions.
+	other2 := "id,email,outcome,code,response,campaign,run\nzoe@x.example,zoe@x.example,skipped,already-delivered,sent,launch-test,tpj7k9-0a1b2c3d00ab990e3ffccc18-excl\n"
+	if err := os.MkdirAll(filepath.Dir(here), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(here, []byte(other2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := p.Stage(ctx, st, opts); !errors.As(err, &ee) {
+		t.Errorf("re-staging run %s with another run's exclusions copied: %+v, %v; want *launch.ExclusionsElsewhereError", run, res, err)
+	}
 	copyFile(t, launch.ExclusionsPath(state, "launch-test"), here)
 	if res, err = p.Stage(ctx, st, opts); err != nil || res.Run != run {
 		t.Fatalf("re-staging with the exclusions copied: %+v, %v; want run %s staged", res, err, run)

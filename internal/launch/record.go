@@ -241,11 +241,14 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 // stagedHere reports whether the exclusions file of campaign in stateDir
 // lists what marked run excluded: the record there names it as staged
 // there (MarkedRuns; a record written before it kept them names its last
-// run only). Without a record, it does: the file was copied here from
-// the machine that made it.
+// run only), or the file's run column names it (a file copied here from
+// the machine that made it, with no record).
 func stagedHere(stateDir, campaign, run string) bool {
-	rec, _ := ReadRecord(stateDir, campaign)
-	return rec == nil || rec.Run == run || slices.Contains(rec.MarkedRuns, run)
+	if rec, _ := ReadRecord(stateDir, campaign); rec != nil && (rec.Run == run || slices.Contains(rec.MarkedRuns, run)) {
+		return true
+	}
+	d, err := LoadDelivered(campaign, []string{ExclusionsPath(stateDir, campaign)})
+	return err == nil && d.covers(run, "")
 }
 
 // sameFile reports whether paths a and b name the same file.
