@@ -249,6 +249,11 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 	if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
 		return nil, err
 	}
+	// The campaign's directory may be new: its entry in the journal
+	// directory must survive a crash of the host as the file's does.
+	if err := SyncDir(w.cfg.Dir); err != nil {
+		return nil, err
+	}
 	count := map[string]int64{}
 	var cut *cutError
 	err := readFile(name, func(e Entry) error { count[e.Outcome]++; return nil })
@@ -470,30 +475,15 @@ func (w *Writer) Close() error {
 // is seen by a later recovery from the journals even when Redis lost it
 // before any worker picked it up.
 func Touch(dir, campaign, run, writer string) (string, error) {
-	if err := (Config{Dir: dir, Worker: writer}).validate(); err != nil {
-		return "", fmt.Errorf("journal: %w", err)
-	}
-	name := filepath.Join(dir, campaign, run+"."+writer+".jsonl")
-	if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
-		return "", fmt.Errorf("journal: %w", err)
-	}
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY, 0o640)
-	if err == nil {
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = SyncDir(filepath.Dir(name))
-	}
-	if err == nil {
-		err = SyncDir(dir)
-	}
+	w, err := Open(Config{Dir: dir, Worker: writer, Always: true})
 	if err != nil {
-		return "", fmt.Errorf("journal: create %s: %w", name, err)
+		return "", err
 	}
-	return name, nil
+	_, err = w.Count(campaign, run, "") // opens (creates) the file
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return w.fileName(campaign, run), err
 }
 
 // SyncDir fsyncs directory dir, so that a file created in it survives a

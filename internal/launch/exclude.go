@@ -137,8 +137,8 @@ func (d *Delivered) uncovered(runs []string, except string) (missing, why []stri
 		}
 		missing = append(missing, run)
 		for _, w := range d.written {
-			if w.Path != except && !slices.Contains(why, w.stale(run)) {
-				why = append(why, w.stale(run))
+			if s := w.stale(run); w.Path != except && !slices.Contains(why, s) {
+				why = append(why, s)
 			}
 		}
 	}
