@@ -313,9 +313,6 @@ func New(cfg Config) (*Worker, error) {
 	}, nil
 }
 
-// ID returns the worker's id.
-func (w *Worker) ID() string { return w.cfg.WorkerID }
-
 // claimToken returns a token unique to one claim of this worker process.
 func (w *Worker) claimToken() string {
 	return w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)

@@ -330,15 +330,6 @@ func (e *env) report(campaign string) report {
 	return rep
 }
 
-// outcomes maps lower-cased email -> outcome from a report.
-func (rep report) outcomes() map[string]string {
-	m := make(map[string]string, len(rep.Recipients))
-	for _, r := range rep.Recipients {
-		m[strings.ToLower(r.Email)] = r.Outcome
-	}
-	return m
-}
-
 // campaignSpec is what differs between the tests' campaign files.
 type campaignSpec struct {
 	name         string

@@ -67,9 +67,6 @@ func (s *Server) clock(ctx context.Context) {
 // Addr returns the host:port the server listens on.
 func (s *Server) Addr() string { return s.mr.Addr() }
 
-// URL returns a redis:// URL for the server (database 0).
-func (s *Server) URL() string { return "redis://" + s.mr.Addr() + "/0" }
-
 // Close stops the server. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.once.Do(func() { close(s.stop) })

@@ -323,9 +323,6 @@ func join(path []string) string { return strings.Join(path, ".") }
 // Empty reports whether the file holds no value at all.
 func (d *Document) Empty() bool { return d.root == nil || d.root.ShortTag() == nullTag }
 
-// File returns the file's name as given to Parse.
-func (d *Document) File() string { return d.file }
-
 // find returns the value node at path (nil when absent) and the line of the
 // deepest key found on the way.
 func (d *Document) find(path []string) (*yaml.Node, int) {
