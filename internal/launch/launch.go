@@ -321,7 +321,7 @@ func (e *UnmatchedExclusionError) Error() string {
 // stages them in the plan's batches (refused, invalid and excluded rows are
 // recorded for the report), starts the campaign when o.Start, and writes the
 // record of the start.
-func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Result, error) {
+func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Result, err error) {
 	if err := p.Preflight(ctx, st, o); err != nil {
 		return nil, err
 	}
@@ -368,11 +368,21 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	}
 	defer sg.Abort(ctx) // a staging that fails lets go of the campaign at once
 	// Both before Finish can start the run: the exclusions name it, and a
-	// marked run is in this machine's journal (markInJournal).
+	// marked run is in this machine's journal (markInJournal). A staging
+	// that fails before the run may have started takes both back.
+	var early earlyWrites
+	defer func() {
+		if err != nil {
+			err = early.undo(err, sg)
+		}
+	}()
 	if excl != nil && o.StateDir != "" {
 		var legacy []string
 		if prev != nil {
 			legacy = append(slices.Clip(prev.MarkedRuns), prev.Run)
+		}
+		if early.exclusions, early.before, err = readBefore(ExclusionsPath(o.StateDir, c.Name)); err != nil {
+			return nil, err
 		}
 		if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects, append(slices.Clip(excl.markedRuns()), sg.Run()), legacy); err != nil {
 			return nil, err
@@ -382,7 +392,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 	if path := ExclusionsPath(o.StateDir, c.Name); rec.Excluded == "" && o.StateDir != "" && fileExists(path) {
 		rec.Excluded = path // copied here from the machine that made them
 	}
-	if err := markInJournal(o.JournalDir, c.Name, sg.Run(), in.Host); err != nil {
+	if early.journal, err = markInJournal(o.JournalDir, c.Name, sg.Run(), in.Host); err != nil {
 		return nil, err
 	}
 	if o.ResumeExisting {
@@ -447,9 +457,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (*Resul
 // journals must see the run to ask for its exclusions, and a run Redis
 // lost before any worker picked it up has no worker's file
 // (journal.Touch). The file is named after this machine, host.
-func markInJournal(journalDir, campaign, run, host string) error {
+func markInJournal(journalDir, campaign, run, host string) (string, error) {
 	if journalDir == "" || !strings.HasSuffix(run, store.RunExcludedMark) {
-		return nil
+		return "", nil
 	}
 	writer := "send-" + strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == '@' || unicode.IsSpace(r) {
@@ -457,10 +467,69 @@ func markInJournal(journalDir, campaign, run, host string) error {
 		}
 		return r
 	}, host)
-	if _, err := journal.Touch(journalDir, campaign, run, writer); err != nil {
-		return fmt.Errorf("stage %s: could not leave run %s in this machine's delivery journal, where a later recovery from the journals must see it before any worker claims in it: %w; nothing was started: make %s writable by this user (journal.dir; its path and permission), then stage again", campaign, run, err, filepath.Join(journalDir, campaign))
+	path, err := journal.Touch(journalDir, campaign, run, writer)
+	if err != nil {
+		return "", fmt.Errorf("stage %s: could not leave run %s in this machine's delivery journal, where a later recovery from the journals must see it before any worker claims in it: %w; nothing was started: make %s writable by this user (journal.dir; its path and permission), then stage again", campaign, run, err, filepath.Join(journalDir, campaign))
 	}
-	return nil
+	return path, nil
+}
+
+// earlyWrites are what a staging writes outside Redis before its run can
+// start: the exclusions file (exclusions, whose content was before, nil
+// when there was none) and the marked run's empty journal file (journal).
+type earlyWrites struct {
+	exclusions, journal string
+	before              []byte
+}
+
+// readBefore returns path and its content, nil when it does not exist.
+func readBefore(path string) (string, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("read the exclusions before adding to them: %w", err)
+	}
+	return path, b, nil
+}
+
+// undo takes back the early writes of staging sg, which failed with err,
+// when its run cannot have started (store.Stager.MayHaveStarted): left,
+// the exclusions file would list the rows a run that never started
+// skipped, read by every later recovery here, and the empty journal file
+// would have a recovery elsewhere ask for that run's exclusions. It
+// returns err saying what became of them (err as it is when the staging
+// wrote neither).
+func (e earlyWrites) undo(err error, sg *store.Stager) error {
+	var what []string
+	if e.exclusions != "" {
+		what = append(what, "the exclusions file "+e.exclusions)
+	}
+	if e.journal != "" {
+		what = append(what, "the journal file "+e.journal)
+	}
+	if len(what) == 0 {
+		return err
+	}
+	if sg.MayHaveStarted() {
+		return fmt.Errorf("%w (run %s may have started: %s, which name it, are kept)", err, sg.Run(), strings.Join(what, " and "))
+	}
+	var failed []string
+	undo := func(uerr error) {
+		if uerr != nil && !errors.Is(uerr, fs.ErrNotExist) {
+			failed = append(failed, uerr.Error())
+		}
+	}
+	if e.exclusions != "" && e.before != nil {
+		undo(writeFile(e.exclusions, e.before))
+	} else if e.exclusions != "" {
+		undo(os.Remove(e.exclusions))
+	}
+	if e.journal != "" {
+		undo(os.Remove(e.journal))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w (run %s was not started, but %s could not all be put back as they were before it (%s): a later recovery may ask for that run's exclusions, which these list)", err, sg.Run(), strings.Join(what, " and "), strings.Join(failed, "; "))
+	}
+	return fmt.Errorf("%w (run %s was not started: %s are as they were before it)", err, sg.Run(), strings.Join(what, " and "))
 }
 
 // StateLostError says that this machine started campaign Campaign in this

@@ -192,8 +192,11 @@ type Stager struct {
 	lost      atomic.Bool // renew found the lease lost
 	stopRenew func()      // ends renew
 
-	pipe     redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
-	lookups  []ledgerLookup
+	pipe    redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
+	lookups []ledgerLookup
+	// started is set by Finish before it writes what starts the run
+	// (MayHaveStarted).
+	started  bool
 	counts   map[string]int64 // the counts hash's increments: staged:<lang>, rejected and kept outcomes
 	bstats   map[string]int64
 	finished bool
@@ -473,6 +476,12 @@ func (s *Store) restageState(ctx context.Context, k keys, c string) (State, erro
 // Reject and Finish refuse (ErrNothingToSend) and change nothing.
 func (sg *Stager) Done() bool { return sg.done }
 
+// MayHaveStarted reports whether Finish began writing what starts the run
+// (the campaign's metadata and state): until then, a staging that fails
+// started nothing, and workers cannot have claimed anyone in its run;
+// after, a failure may have come once the run started.
+func (sg *Stager) MayHaveStarted() bool { return sg.started }
+
 // Run is the id of the run being staged (Finish's StageSummary.Run),
 // known before Finish releases it to the workers.
 func (sg *Stager) Run() string { return sg.sum.Run }
@@ -748,6 +757,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		reason += ", deliveries of earlier runs excluded (journals " + strings.Join(ex, ", ") + ")"
 	}
 	var ctl *redis.Cmd
+	sg.started = true // from here on, an error may come after the run started
 	ack, err := sg.s.pipeWait(ctx, sg.k.meta, func(p redis.Pipeliner) {
 		for i, b := range all {
 			data, _ := json.Marshal(b)

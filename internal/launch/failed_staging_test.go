@@ -1,0 +1,122 @@
+package launch_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestAFailedRecoveryLeavesNoTraceOfItsRun: a recovery whose staging
+// fails after its early writes (the exclusions file, the marked run's
+// empty journal file, both written before the run can start) and before
+// the run could start must leave both as they were: the run never
+// started. Before, the exclusions file kept the rows that staging skipped
+// (eve, from a report the operator may then find wrong) naming a run that
+// never started, and every later recovery on the machine read them by
+// itself: eve was never mailed; and the run's empty journal file made a
+// recovery elsewhere demand the exclusions of a run that never started.
+// The failure: Redis goes away mid-staging, the journal directory cannot
+// be written, the recipients file changes under the staging.
+func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// fail makes the staging fail: it may change the options, and
+		// returns the store to stage with.
+		fail func(t *testing.T, st *store.Store, opts *launch.Options, rd redisOpts, recipients string) *store.Store
+	}{
+		{"Redis goes away mid-staging", func(t *testing.T, _ *store.Store, opts *launch.Options, rd redisOpts, _ string) *store.Store {
+			c := redis.NewClient(rd.Options())
+			opts.Progress = func() { _ = c.Close() } // at the first row staged
+			return store.New(c)
+		}},
+		{"the journal cannot be written", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, _ string) *store.Store {
+			opts.JournalDir = filepath.Join(t.TempDir(), "a-file")
+			if err := os.WriteFile(opts.JournalDir, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return st
+		}},
+		{"the recipients file changes", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, recipients string) *store.Store {
+			if err := os.WriteFile(recipients, []byte(recipientsCSV+"new@x.example,New,en,1\n"), 0o644); err != nil {
+				t.Fatal(err) // after the plan read it
+			}
+			return st
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st, state, jdir, rd, run, _ := recoveredFromAReport(t) // zoe excluded from a report
+			bobSentThenLost(t, jdir, rd, run)
+			file := launch.ExclusionsPath(state, "launch-test")
+			before, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			journals := journalNames(t, jdir)
+			eve := filepath.Join(t.TempDir(), "eve.csv")
+			if err := os.WriteFile(eve, []byte("line,id,email,outcome\n7,eve@x.example,eve@x.example,sent\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir, eve})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := input(t, d)
+			p, err := launch.Plan(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := launch.Options{Start: true, StateDir: state, JournalDir: jdir}
+			res, err := p.Stage(ctx, tt.fail(t, st, &opts, rd, in.Recipients), opts)
+			if err == nil {
+				t.Fatalf("staging: %+v; want it to fail", res)
+			}
+			if !strings.Contains(err.Error(), "was not started") || !strings.Contains(err.Error(), file) {
+				t.Errorf("refusal %q does not say the run was not started and that %s is as it was", err, file)
+			}
+			if after, _ := os.ReadFile(file); string(after) != string(before) {
+				t.Errorf("%s after the failed staging:\n%s\nwant it as before:\n%s", file, after, before)
+			}
+			if got := journalNames(t, jdir); !slices.Equal(got, journals) {
+				t.Errorf("journal files after the failed staging: %v, want those before: %v", got, journals)
+			}
+			// The operator finds the report of eve wrong and recovers from
+			// the journals alone: eve must be mailed.
+			d, err = launch.LoadDeliveredFor(state, "launch-test", []string{jdir})
+			if err != nil {
+				t.Fatalf("a recovery from the journals after the failed staging: %v", err)
+			}
+			if how, ok := d.Match("eve@x.example", "eve@x.example"); ok {
+				t.Errorf("eve excluded by the failed staging's exclusions (%s): she would never be mailed", how)
+			}
+		})
+	}
+}
+
+// redisOpts is what the failed-staging cases need of a test's Redis.
+type redisOpts interface{ Options() *redis.Options }
+
+// journalNames lists the test campaign's journal files in jdir.
+func journalNames(t *testing.T, jdir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join(jdir, "launch-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
