@@ -448,10 +448,22 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The operator on B must learn what B's file lists, what is missing,
+	// where it is, and to copy it beside B's file, never over it.
 	var ee *launch.ExclusionsElsewhereError
-	if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: stateB, JournalDir: jdir, ResumeExisting: true}); !errors.As(err, &ee) ||
-		!strings.Contains(err.Error(), "lists the exclusions of other runs' recoveries (the record here does not name run "+run3+"): stage again giving that machine's file as deliveries to exclude") {
+	hereB := launch.ExclusionsPath(stateB, "launch-test")
+	_, err = p.Stage(ctx, st, launch.Options{Start: true, StateDir: stateB, JournalDir: jdir, ResumeExisting: true})
+	if !errors.As(err, &ee) {
 		t.Errorf("run %s staged again from B, whose exclusions are run %s's: %v; want *launch.ExclusionsElsewhereError saying what to give", run3, run2, err)
+	}
+	for _, want := range []string{
+		"this machine's " + hereB + " lists the exclusions of the recoveries of run(s) " + run2 + " only (made here, or copied here), not those of run " + run3,
+		"copy launch-test.excluded.csv of the machine that staged run " + run3 + " to this machine under another name, say " + filepath.Join(filepath.Dir(hereB), "launch-test.excluded."+run3+".csv"),
+		"never over " + hereB, "then stage again giving that copy as deliveries to exclude", "last staged by tester@box",
+	} {
+		if err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not say %q", err, want)
+		}
 	}
 	if err := r.Wipe(ctx); err != nil { // the third loss
 		t.Fatal(err)

@@ -247,10 +247,12 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 // would miss them. StagedBy is who staged the campaign last (who@host),
 // whose state directory holds the file. Others is set when Here exists but
 // lists the exclusions of other runs' recoveries made here (the record
-// here does not name Run).
+// here does not name Run); HereRuns are the marked runs whose exclusions
+// it lists.
 type ExclusionsElsewhereError struct {
 	Campaign, Run, StagedBy, Here string
 	Others                        bool
+	HereRuns                      []string
 	// Stale says why each full report given does not stand for Run
 	// (written before it was staged).
 	Stale []string
@@ -260,7 +262,9 @@ func (e *ExclusionsElsewhereError) Error() string {
 	file := filepath.Base(ExclusionsPath("", e.Campaign))
 	fix := "copy that file to " + cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)") + ", then stage again"
 	if e.Others {
-		fix = e.Here + " here lists the exclusions of other runs' recoveries (the record here does not name run " + e.Run + "): stage again giving that machine's file as deliveries to exclude"
+		copied := filepath.Join(filepath.Dir(e.Here), e.Campaign+".excluded."+e.Run+".csv")
+		fix = fmt.Sprintf("this machine's %s lists the exclusions of the recoveries of run(s) %s only (made here, or copied here), not those of run %s: copy %s of the machine that staged run %s to this machine under another name, say %s (never over %s, whose rows those runs need), then stage again giving that copy as deliveries to exclude",
+			e.Here, cmp.Or(strings.Join(e.HereRuns, ", "), "(none named)"), e.Run, file, e.Run, copied, e.Here)
 	}
 	stale := ""
 	if len(e.Stale) > 0 {
@@ -291,7 +295,7 @@ func (p *Planned) checkExclusionsHere(ctx context.Context, st *store.Store, o Op
 	_, e.Stale = p.in.Exclude.uncovered([]string{m.Run}, "")
 	if o.StateDir != "" {
 		if e.Here = ExclusionsPath(o.StateDir, c); fileExists(e.Here) {
-			if stagedHere(o.StateDir, c, m.Run) {
+			if e.HereRuns = runsHere(o.StateDir, c); slices.Contains(e.HereRuns, m.Run) {
 				return nil
 			}
 			e.Others = true // other runs' exclusions, without Run's

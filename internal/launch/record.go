@@ -16,6 +16,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // Record is what this machine keeps, outside Redis, about a campaign it
@@ -238,17 +239,24 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	return d, nil
 }
 
-// stagedHere reports whether the exclusions file of campaign in stateDir
-// lists what marked run excluded: the record there names it as staged
+// runsHere returns the marked runs whose exclusions the exclusions file
+// of campaign in stateDir lists: those the record there names as staged
 // there (MarkedRuns; a record written before it kept them names its last
-// run only), or the file's run column names it (a file copied here from
-// the machine that made it, with no record).
-func stagedHere(stateDir, campaign, run string) bool {
-	if rec, _ := ReadRecord(stateDir, campaign); rec != nil && (rec.Run == run || slices.Contains(rec.MarkedRuns, run)) {
-		return true
+// run only), and those the file's run column names (a file copied here
+// from the machine that made it, with no record).
+func runsHere(stateDir, campaign string) []string {
+	var runs []string
+	if rec, _ := ReadRecord(stateDir, campaign); rec != nil {
+		runs = append(slices.Clip(rec.MarkedRuns), rec.Run)
 	}
-	d, err := LoadDelivered(campaign, []string{ExclusionsPath(stateDir, campaign)})
-	return err == nil && d.covers(run, "")
+	if d, err := LoadDelivered(campaign, []string{ExclusionsPath(stateDir, campaign)}); err == nil {
+		for _, w := range d.written {
+			runs = append(runs, w.Runs...)
+		}
+	}
+	runs = slices.DeleteFunc(runs, func(r string) bool { return !strings.HasSuffix(r, store.RunExcludedMark) })
+	slices.Sort(runs)
+	return slices.Compact(runs)
 }
 
 // sameFile reports whether paths a and b name the same file.
