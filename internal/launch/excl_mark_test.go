@@ -459,7 +459,7 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	for _, want := range []string{
 		"this machine's " + hereB + " lists the exclusions of the recoveries of run(s) " + run2 + " only (made here, or copied here), not those of run " + run3,
 		"copy launch-test.excluded.csv of the machine that staged run " + run3 + " to this machine under another name, say " + filepath.Join(filepath.Dir(hereB), "launch-test.excluded."+run3+".csv"),
-		"never over " + hereB, "then stage again giving that copy as deliveries to exclude", "last staged by tester@box",
+		"never over " + hereB, "then stage again giving that copy and the delivery journals of every worker host as deliveries to exclude", "last staged by tester@box",
 	} {
 		if err != nil && !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal %q does not say %q", err, want)
@@ -637,14 +637,13 @@ func TestAMarkedRunNobodyClaimedInIsSeenAfterASecondLoss(t *testing.T) {
 }
 
 // TestAReportWrittenInALaterRunStandsForAMarkedRun: a full report written
-// from Redis in a run staged after a marked one (here a second recovery,
-// made on the machine that holds the first one's exclusions, which
-// excluded them again) stands for the marked run, however soon after it
-// that run was staged: two stagings in the same second (a small campaign,
-// a script) are told apart by their ids (before, the ids said the second
-// only, so a report written in the later run was refused as written
-// "before run ... was staged", with nothing left to give once the
-// exclusions file is lost).
+// from Redis in a run whose staging continued a marked one (here a second
+// recovery, made on the machine that holds the first one's exclusions,
+// which excluded them again) stands for the marked run: the report says
+// so (its continues column or field names the marked run, whose journal
+// file the second recovery read), whatever the two ids say of the order
+// (before, the ids were compared, and they come from the stagings'
+// clocks: TestRunOrderIsNotTakenFromClocks).
 func TestAReportWrittenInALaterRunStandsForAMarkedRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -677,30 +676,48 @@ func TestAReportWrittenInALaterRunStandsForAMarkedRun(t *testing.T) {
 	}
 }
 
-// TestAReportOfTheSameSecondAsAMarkedRun: of a full report written from
-// Redis in a run staged in the same second as a run a recovery marked,
-// the ids tell which came first (their nanoseconds): written in the later
-// run, it stands for the marked run and zoe, whom only it records, is
-// excluded; in the earlier one, it is refused as written before. Ids that
-// say the second only (earlier versions) cannot tell: refused, saying so,
-// not that it was written before.
-func TestAReportOfTheSameSecondAsAMarkedRun(t *testing.T) {
+// TestRunOrderIsNotTakenFromClocks: a full report written from Redis in
+// another run than a marked one stands for it only when its run's
+// staging continued the marked run (it read its journal files: the
+// report's continues column or field names it), never by the order of
+// the two ids, which come from the clocks of the machines that staged
+// them. With a machine's clock an hour ahead, a report written in a run
+// staged before the marked one has an id that says after it: taken by
+// the ids, it stood for the marked run and zoe, whom only that run's
+// exclusions record, was mailed again. With a clock behind, a report of
+// a run that did continue the marked one was refused as written before
+// it. A report that does not say which runs its run continued (written
+// before it did) stands for its own run only.
+func TestRunOrderIsNotTakenFromClocks(t *testing.T) {
 	t.Parallel()
+	const marked = "tpj9c0-0f0000000123456789abcdef-excl"
+	const head = "line,id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign,run"
 	tests := []struct {
-		name, marked, written string
-		lifts                 bool
-		says                  string
+		name, head, written, continues string
+		lifts                          bool
+		says                           string
 	}{
-		{"written in a run staged after it", "tpj9c0-0f0000000123456789abcdef-excl", "tpj9c0-1a000000fedcba9876543210", true, ""},
-		{"written in a run staged before it", "tpj9c0-1a0000000123456789abcdef-excl", "tpj9c0-0f000000fedcba9876543210", false, "before run tpj9c0-1a0000000123456789abcdef-excl was staged"},
-		{"ids that say the second only", "tpj9c0-0123456789abcdef-excl", "tpj9c0-fedcba9876543210", false, "whose id does not say whether it was staged after run tpj9c0-0123456789abcdef-excl"},
+		{"written in a run staged before it on a machine whose clock ran ahead", head + ",continues", "tpjan0-0f000000fedcba9876543210", "", false,
+			"is a report written from Redis in run tpjan0-0f000000fedcba9876543210, whose staging did not continue run " + marked},
+		{"written in a run that continued it, staged on a machine whose clock is behind", head + ",continues", "tpj8c0-0f000000fedcba9876543210", marked, true, ""},
+		{"written in the marked run itself", head + ",continues", marked, "", true, ""},
+		{"written by a version that did not say which runs its run continued", head, "tpjan0-0f000000fedcba9876543210", "", false,
+			"by a version of tidings that did not say which runs its run continued"},
 	}
 	for _, tt := range tests {
 		jdir, dir := t.TempDir(), t.TempDir()
-		journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: tt.marked, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+		journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: marked, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 		path := filepath.Join(dir, "report.csv")
-		csv := strings.Join(report.Columns, ",") + "\n4,zoe@x.example,zoe@x.example,en,en,sent,250,ok,2026-12-04T18:00:00Z,1,0,launch-test," + tt.written + "\n"
-		if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		// What the report records: zoe when its run's staging excluded
+		// her again, else bob only (written before her exclusion).
+		row := "5,bob@x.example,bob@x.example,en,en,sent,250 ok,,2026-12-04T18:00:00Z,1,1,launch-test," + tt.written
+		if tt.lifts {
+			row = "4,zoe@x.example,zoe@x.example,fr,fr,skipped,already-delivered,sent according to before.csv,,0,1,launch-test," + tt.written
+		}
+		if strings.HasSuffix(tt.head, ",continues") {
+			row += "," + tt.continues
+		}
+		if err := os.WriteFile(path, []byte(tt.head+"\n"+row+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		d, err := launch.LoadDelivered("launch-test", []string{jdir, path})
@@ -713,7 +730,8 @@ func TestAReportOfTheSameSecondAsAMarkedRun(t *testing.T) {
 				t.Errorf("%s: zoe, whom the report records, is not excluded", tt.name)
 			}
 		case !errors.As(err, &me) || !strings.Contains(err.Error(), path+":2") || !strings.Contains(err.Error(), tt.says):
-			t.Errorf("%s: %v; want *launch.ExclusionsMissingError naming %s:2 and saying %q", tt.name, err, path, tt.says)
+			_, zoe := d.Match("zoe@x.example", "zoe@x.example")
+			t.Errorf("%s: %v (zoe excluded: %v); want *launch.ExclusionsMissingError naming %s:2 and saying %q", tt.name, err, zoe, path, tt.says)
 		}
 	}
 }

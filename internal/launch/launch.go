@@ -263,7 +263,7 @@ func (e *ExclusionsElsewhereError) Error() string {
 	fix := "copy that file to " + cmp.Or(e.Here, "<state dir>/campaigns/"+file+" here (this environment keeps no state directory)") + ", then stage again"
 	if e.Others {
 		copied := filepath.Join(filepath.Dir(e.Here), e.Campaign+".excluded."+e.Run+".csv")
-		fix = fmt.Sprintf("this machine's %s lists the exclusions of the recoveries of run(s) %s only (made here, or copied here), not those of run %s: copy %s of the machine that staged run %s to this machine under another name, say %s (never over %s, whose rows those runs need), then stage again giving that copy as deliveries to exclude",
+		fix = fmt.Sprintf("this machine's %s lists the exclusions of the recoveries of run(s) %s only (made here, or copied here), not those of run %s: copy %s of the machine that staged run %s to this machine under another name, say %s (never over %s, whose rows those runs need), then stage again giving that copy and the delivery journals of every worker host as deliveries to exclude",
 			e.Here, cmp.Or(strings.Join(e.HereRuns, ", "), "(none named)"), e.Run, file, e.Run, copied, e.Here)
 	}
 	stale := ""
