@@ -139,7 +139,7 @@ func TestReport(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)
 	c := stageCampaign(t, env, "rep")
-	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run"}
+	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run", "continues"}
 
 	t.Run("csv", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "report.csv")

@@ -80,10 +80,14 @@ type Delivered struct {
 // written is a file of Complete: the exclusions of recoveries (stand for
 // the marked runs they name, Runs), or a report written from Redis in Run
 // ("" when it does not say: one written before reports did), Where naming
-// where it says so (the file, and a CSV's line).
+// where it says so (the file, and a CSV's line), whose run's staging
+// continued the runs Continues (store.Meta.ContinuedRuns; Says is false
+// for a report written before reports said).
 type written struct {
 	Path, Where, Run string
 	Exclusions       bool
+	Continues        []string
+	Says             bool
 	// Runs are the runs whose recoveries' exclusions the file lists (its
 	// run column); Unnamed, a file written before it had one.
 	Runs    []string
@@ -92,16 +96,18 @@ type written struct {
 
 // standsFor reports whether w lists every recipient the recovery that
 // staged marked run excluded: the exclusions of recoveries that name it,
-// or a report written from Redis in that run or a later one (a later
-// run's staging excluded them again). A report written before it lacks
-// the deliveries that recovery excluded from other reports, made after it
-// was written; the exclusions of other runs' recoveries (another
-// machine's) lack what it excluded.
+// or a report written from Redis in that run or in one whose staging
+// continued it (read its journals, and so had its exclusions given: it
+// excluded them again). A report written before it lacks the deliveries
+// that recovery excluded from other reports, made after it was written;
+// the exclusions of other runs' recoveries (another machine's) lack what
+// it excluded. Which run came first is never read from their ids: they
+// say the clocks of the machines that staged them, which may be off.
 func (w written) standsFor(run string) bool {
 	if w.Exclusions {
 		return slices.Contains(w.Runs, run)
 	}
-	return w.Run != "" && (w.Run == run || store.RunStagedAfter(w.Run, run))
+	return w.Run != "" && (w.Run == run || slices.Contains(w.Continues, run))
 }
 
 // stale says why w does not stand for run (standsFor).
@@ -113,10 +119,10 @@ func (w written) stale(run string) string {
 		return w.Path + " lists the exclusions of the recoveries of run(s) " + strings.Join(w.Runs, ", ") + " only, not of run " + run + " (another machine's)"
 	case w.Run == "":
 		return w.Where + " is a report written from Redis by a version of tidings that did not say in which run, so it may predate run " + run
-	case !store.RunStagedAfter(run, w.Run):
-		return w.Where + " is a report written from Redis in run " + w.Run + ", whose id does not say whether it was staged after run " + run + " (two ids of the same second, of a version of tidings whose run ids say the second only), so it may lack what the recovery that staged run " + run + " excluded"
+	case !w.Says:
+		return w.Where + " is a report written from Redis in run " + w.Run + " by a version of tidings that did not say which runs its run continued, so it may predate run " + run + " and lack what the recovery that staged it excluded"
 	}
-	return w.Where + " is a report written from Redis in run " + w.Run + ", before run " + run + " was staged, so it lacks what the recovery that staged it excluded"
+	return w.Where + " is a report written from Redis in run " + w.Run + ", whose staging did not continue run " + run + " (it read none of its journal files: it was staged before that run, or from other journals), so it lacks what the recovery that staged run " + run + " excluded"
 }
 
 // covers reports whether a file of Complete other than except stands for
@@ -398,7 +404,7 @@ func (e *ExclusionsMissingError) Error() string {
 	if e.Here != "" {
 		partial += "; " + e.Here + ", the exclusions of the recoveries made on this machine, does not list theirs: the record here names no such run, another machine staged it (if you copied that machine's file here, give its path as well)"
 	}
-	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again%s; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or a full report of %s written from Redis (by tidings report, with no outcome filter) in that run or a later one (a report written before that recovery lacks what it excluded)",
+	return fmt.Sprintf("read deliveries: the journals hold run(s) %s of campaign %s, staged by a recovery that excluded recipients recorded outside the journals (in a report), whom no journal records as delivered: read alone, they would have those recipients mailed again%s; nothing was staged: give also the exclusions of that recovery, %s of the machine that staged it (<state dir>/campaigns/ there), or a full report of %s written from Redis (by tidings report, with no outcome filter) in that run or in a later run staged from its journals (a report written before that recovery lacks what it excluded)",
 		strings.Join(e.Runs, ", "), e.Campaign, partial, filepath.Base(ExclusionsPath("", e.Campaign)), e.Campaign)
 }
 
@@ -407,8 +413,8 @@ func (e *ExclusionsMissingError) Error() string {
 // the exclusions of a recovery: ""), by the columns of its CSV header or
 // the fields of its JSON, from one that does not, saying what it is.
 func reportKind(path string, has func(name string) bool) string {
-	all := func(cols []string) bool { // but campaign and run, which reports before them lack
-		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && c != "run" && !has(c) })
+	all := func(cols []string) bool { // but campaign, run and continues, which reports before them lack
+		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && c != "run" && c != "continues" && !has(c) })
 	}
 	switch {
 	case all(report.Columns) || all(exclusionsHeader), has("state") && has("audit") && !has("files"):
@@ -479,6 +485,7 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 	}
 	gi, okG := col["campaign"] // reports before it lack it
 	runI, okRun := col["run"]  // a report written from the journals
+	contI, okCont := col["continues"]
 	if !okO || (!okI && !okE) {
 		return "", w, fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
@@ -491,6 +498,7 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 	}
 	kind = reportKind(path, func(name string) bool { _, ok := col[name]; return ok })
 	w.Exclusions, w.Unnamed = isExclusions(head)
+	w.Says = okCont
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -538,6 +546,7 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 			d.markRun(run) // a report written from the journals
 		case w.Run == "" && run != "":
 			w.Run, w.Where = run, fmt.Sprintf("%s:%d", path, line) // the run it was written in
+			w.Continues = strings.Fields(get(contI, okCont))
 		}
 		o, err := delivered(get(oi, true), get(ci, okC), get(ri, okR))
 		if err != nil {
@@ -580,6 +589,7 @@ func (d *Delivered) readJSON(path string) (string, written, error) {
 	var rep struct {
 		Campaign   string           `json:"campaign"`
 		Run        string           `json:"run"` // a report written from Redis: the run it was written in
+		Continues  *[]string        `json:"continues"`
 		Counts     map[string]int64 `json:"counts"`
 		Filter     string           `json:"filter"`
 		LostChunks []int            `json:"lost_chunks"`
@@ -639,6 +649,9 @@ func (d *Delivered) readJSON(path string) (string, written, error) {
 	}
 	fields := map[string]bool{"state": rep.State != nil, "audit": rep.Audit != nil, "files": rep.Files != nil}
 	w.Run = rep.Run
+	if w.Says = rep.Continues != nil; w.Says {
+		w.Continues = *rep.Continues
+	}
 	return reportKind(path, func(name string) bool { return fields[name] }), w, nil
 }
 

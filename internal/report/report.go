@@ -47,8 +47,10 @@ const (
 	FormatJSON = "json"
 )
 
-// Columns is the CSV header row.
-var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run"}
+// Columns is the CSV header row. Every row's run is the run the report
+// was written in, and continues the earlier runs that run's staging
+// continued (store.Meta.ContinuedRuns, space-separated).
+var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run", "continues"}
 
 // OutcomeUnknown and CodeLostChunk are the outcome and code of the row a
 // CSV report writes, after every other, for each chunk Redis lost: its
@@ -164,6 +166,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		return err
 	}
 	cw := csv.NewWriter(w)
+	continues := strings.Join(meta.ContinuedRuns(), " ")
 	wrote := false
 	header := func() {
 		if !wrote {
@@ -180,7 +183,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c, meta.Run}, filter, filter))
+		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c, meta.Run, continues}, filter, filter))
 	})
 	if err != nil && !lostChunks(err) {
 		cw.Flush()
@@ -193,7 +196,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 	if lost := (*store.LostChunksError)(nil); errors.As(err, &lost) {
 		for _, n := range lost.Chunks {
 			why := fmt.Sprintf("Redis lost chunk %d of campaign %s when this report was written: its recipients' rows are missing, and who among them was sent is unknown here; the workers' delivery journals record it (tidings report %s --journal JOURNAL_DIR)", n, c, c)
-			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c, meta.Run}, filter, filter))
+			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c, meta.Run, continues}, filter, filter))
 		}
 	}
 	cw.Flush()
@@ -227,12 +230,13 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 		return err
 	}
 	head, err := json.Marshal(struct {
-		Campaign string             `json:"campaign"`
-		Run      string             `json:"run"`
-		State    store.State        `json:"state"`
-		Audit    []store.AuditEntry `json:"audit"`
-		Filter   string             `json:"filter,omitempty"`
-	}{c, meta.Run, st.State, st.Audit, filter})
+		Campaign  string             `json:"campaign"`
+		Run       string             `json:"run"`
+		Continues []string           `json:"continues"`
+		State     store.State        `json:"state"`
+		Audit     []store.AuditEntry `json:"audit"`
+		Filter    string             `json:"filter,omitempty"`
+	}{c, meta.Run, meta.ContinuedRuns(), st.State, st.Audit, filter})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

@@ -42,6 +42,26 @@ type Meta struct {
 	Refusals []Refusal `json:"-"`
 }
 
+// ContinuedRuns returns the earlier runs the staging of m's run continued:
+// the runs of the journal files its recovery read and excluded
+// (ExcludedRuns: "<run>.<worker>@<bytes>", or "<run>"), in order, once
+// each; none for a run no recovery staged. A recovery that read a run a
+// recovery marked (RunExcludedMark) was given that run's exclusions, so
+// what it excluded (skipped, in the ledger) lists them too: a report of
+// m's run stands for such a run, whatever the clocks of the machines that
+// staged the two said.
+func (m *Meta) ContinuedRuns() []string {
+	runs := []string{} // a report says "none" as [] (JSON) or "" (CSV)
+	for _, e := range m.ExcludedRuns {
+		run, _, _ := strings.Cut(e, ".")
+		run, _, _ = strings.Cut(run, "@")
+		if run != "" && run != "none" && !slices.Contains(runs, run) {
+			runs = append(runs, run)
+		}
+	}
+	return runs
+}
+
 // Meta reads the staging metadata of c and its batch table in one round
 // trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {

@@ -222,47 +222,16 @@ type ledgerLookup struct {
 }
 
 // newID returns the id of a staging or a run: the Unix seconds of now in
-// base 36, "-", then the nanoseconds within that second (8 hex digits),
-// so that ids of stagings in the same second still say which came first
-// (RunStagedAfter), and 8 random bytes (16 hex digits). Ids before the
-// nanoseconds were added have the 16 random hex digits only.
+// base 36, "-", then the nanoseconds within that second (8 hex digits)
+// and 8 random bytes (16 hex digits); ids of earlier versions have the
+// random digits only. The time is the clock of the machine that staged
+// it, which may be off: no order of runs is read from ids (see
+// Meta.ContinuedRuns).
 func newID() string {
 	now := time.Now()
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return strconv.FormatInt(now.Unix(), 36) + fmt.Sprintf("-%08x", now.Nanosecond()) + hex.EncodeToString(b)
-}
-
-// RunStagedAfter reports whether run a was staged after run b, as their
-// ids (newID) say: by their seconds, then, in the same second, by their
-// nanoseconds when both ids have them. Ids that do not say (not run ids,
-// or two of the same second of which one has no nanoseconds) are not
-// after one another.
-func RunStagedAfter(a, b string) bool {
-	sa, na, okA := runStaged(a)
-	sb, nb, okB := runStaged(b)
-	switch {
-	case !okA || !okB:
-		return false
-	case sa != sb:
-		return sa > sb
-	default:
-		return na != "" && nb != "" && na > nb
-	}
-}
-
-// runStaged returns the seconds and, when it has them, the nanoseconds
-// (fixed-width hex, ordered as strings) that run's id begins with.
-func runStaged(run string) (secs int64, nanos string, ok bool) {
-	s, rest, _ := strings.Cut(run, "-")
-	secs, err := strconv.ParseInt(s, 36, 64)
-	if err != nil {
-		return 0, "", false
-	}
-	if hexes, _, _ := strings.Cut(rest, "-"); len(hexes) == 8+16 {
-		nanos = hexes[:8]
-	}
-	return secs, nanos, true
 }
 
 // NewStager checks that the campaign may be staged and prepares it. A
