@@ -235,7 +235,13 @@ func (w *Writer) flusher() {
 
 // fileName is the journal file of campaign's run for this worker.
 func (w *Writer) fileName(campaign, run string) string {
-	return filepath.Join(w.cfg.Dir, campaign, run+"."+w.cfg.Worker+".jsonl")
+	return FileName(w.cfg.Dir, campaign, run, w.cfg.Worker)
+}
+
+// FileName is the path of the journal file of campaign's run that worker
+// writes in journal directory dir.
+func FileName(dir, campaign, run, worker string) string {
+	return filepath.Join(dir, campaign, run+"."+worker+".jsonl")
 }
 
 // open returns the open file of campaign's run (w.mu held), creating it and

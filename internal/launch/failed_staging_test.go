@@ -120,3 +120,34 @@ func journalNames(t *testing.T, jdir string) []string {
 	}
 	return names
 }
+
+// TestAFailedRestagingKeepsTheJournalFileOfItsRun: a re-staging of a
+// marked run (--resume-existing, the same run) that fails takes back only
+// what it wrote: the empty journal file the recovery that staged the run
+// left (the same name, on the same machine) is the run's, which started,
+// and must stay, or a recovery from this machine's journal would no
+// longer see the run.
+func TestAFailedRestagingKeepsTheJournalFileOfItsRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, state, jdir, _, run, _ := recoveredFromAReport(t)
+	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
+	}
+	journals := journalNames(t, jdir)
+	in := input(t, nil)
+	p, err := launch.Plan(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in.Recipients, []byte(recipientsCSV+"new@x.example,New,en,1\n"), 0o644); err != nil {
+		t.Fatal(err) // after the plan read it
+	}
+	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir, ResumeExisting: true})
+	if err == nil || res != nil {
+		t.Fatalf("re-staging run %s with its recipients changed: %+v, %v; want it to fail", run, res, err)
+	}
+	if got := journalNames(t, jdir); !slices.Equal(got, journals) {
+		t.Errorf("journal files after the failed re-staging of run %s: %v, want those before: %v", run, got, journals)
+	}
+}

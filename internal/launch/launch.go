@@ -460,7 +460,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 // recovery marked it (store.RunExcludedMark): a later recovery from the
 // journals must see the run to ask for its exclusions, and a run Redis
 // lost before any worker picked it up has no worker's file
-// (journal.Touch). The file is named after this machine, host.
+// (journal.Touch). The file is named after this machine, host. It
+// returns the file's path when this call created it (not when an earlier
+// staging of the run did), for a staging that fails to take back.
 func markInJournal(journalDir, campaign, run, host string) (string, error) {
 	if journalDir == "" || !strings.HasSuffix(run, store.RunExcludedMark) {
 		return "", nil
@@ -471,7 +473,11 @@ func markInJournal(journalDir, campaign, run, host string) (string, error) {
 		}
 		return r
 	}, host)
+	existed := fileExists(journal.FileName(journalDir, campaign, run, writer)) // a re-staging of the run
 	path, err := journal.Touch(journalDir, campaign, run, writer)
+	if existed {
+		path = "" // the run's, not this staging's to take back
+	}
 	if err != nil {
 		return "", fmt.Errorf("stage %s: could not leave run %s in this machine's delivery journal, where a later recovery from the journals must see it before any worker claims in it: %w; nothing was started: make %s writable by this user (journal.dir; its path and permission), then stage again", campaign, run, err, filepath.Join(journalDir, campaign))
 	}
@@ -514,7 +520,7 @@ func (e earlyWrites) undo(err error, sg *store.Stager) error {
 		return err
 	}
 	if sg.MayHaveStarted() {
-		return fmt.Errorf("%w (run %s may have started: %s, which name it, are kept)", err, sg.Run(), strings.Join(what, " and "))
+		return fmt.Errorf("%w (run %s may have started: %s, which name it, are kept; see whether Redis has the campaign in that run, by tidings status, before anything else: if it does not, stage again)", err, sg.Run(), strings.Join(what, " and "))
 	}
 	var failed []string
 	undo := func(uerr error) {
