@@ -138,9 +138,7 @@ func TestRestagingAMarkedRunElsewhereNeedsItsExclusions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, state, jdir, _, run, _ := recoveredFromAReport(t)
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	other := t.TempDir() // machine B's state directory
 	p, err := launch.Plan(ctx, input(t, nil))
 	if err != nil {
@@ -289,9 +287,7 @@ func TestRestagingAMarkedRunWhoseExclusionsAreLost(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, _, jdir, _, run, _ := recoveredFromAReport(t)
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	other := t.TempDir() // machine B's state directory; machine A is gone
 	opts := launch.Options{Start: true, StateDir: other, JournalDir: jdir, ResumeExisting: true}
 	p, err := launch.Plan(ctx, input(t, nil))
@@ -441,9 +437,7 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	sent(run3, "uli@x.example")
 	// Run 3 staged again from B (a template fix): B's exclusions are not
 	// run 3's, so B's record would name a file without eve.
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	p, err := launch.Plan(ctx, input(t, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -546,9 +540,7 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 	freshCSV, freshJSON := fromRedis("fresh.csv", report.FormatCSV), fromRedis("fresh.json", report.FormatJSON)
 
 	// The marked run staged again from machine B, without A's exclusions.
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	other := t.TempDir()
 	for _, tt := range []struct {
 		name, path string

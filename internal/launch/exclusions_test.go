@@ -105,9 +105,7 @@ func TestRecoveryKeepsItsExclusionsBesideTheRecord(t *testing.T) {
 		t.Errorf("run %s of a recovery from a report: want it to end in %s", res.Run, store.RunExcludedMark)
 	}
 
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	p2, err := launch.Plan(ctx, input(t, nil))
 	if err != nil {
 		t.Fatal(err)

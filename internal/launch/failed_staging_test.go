@@ -46,9 +46,7 @@ func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
 			return st
 		}},
 		{"the recipients file changes", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, recipients string) *store.Store {
-			if err := os.WriteFile(recipients, []byte(recipientsCSV+"new@x.example,New,en,1\n"), 0o644); err != nil {
-				t.Fatal(err) // after the plan read it
-			}
+			changeRecipients(t, recipients)
 			return st
 		}},
 	}
@@ -131,23 +129,37 @@ func TestAFailedRestagingKeepsTheJournalFileOfItsRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, state, jdir, _, run, _ := recoveredFromAReport(t)
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	journals := journalNames(t, jdir)
 	in := input(t, nil)
 	p, err := launch.Plan(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(in.Recipients, []byte(recipientsCSV+"new@x.example,New,en,1\n"), 0o644); err != nil {
-		t.Fatal(err) // after the plan read it
-	}
+	changeRecipients(t, in.Recipients)
 	res, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, JournalDir: jdir, ResumeExisting: true})
 	if err == nil || res != nil {
 		t.Fatalf("re-staging run %s with its recipients changed: %+v, %v; want it to fail", run, res, err)
 	}
 	if got := journalNames(t, jdir); !slices.Equal(got, journals) {
 		t.Errorf("journal files after the failed re-staging of run %s: %v, want those before: %v", run, got, journals)
+	}
+}
+
+// changeRecipients adds a row to the recipients file at path, after the
+// plan read it.
+func changeRecipients(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(recipientsCSV+"new@x.example,New,en,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pauseForAFix pauses the test campaign, as on-call does before staging
+// it again (--resume-existing) with a fix.
+func pauseForAFix(t *testing.T, st *store.Store) {
+	t.Helper()
+	if _, err := st.Pause(context.Background(), "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
+		t.Fatal(err)
 	}
 }

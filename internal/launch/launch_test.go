@@ -503,9 +503,7 @@ func TestResumeExistingAfterARecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Pause(ctx, "launch-test", store.Actor{Who: "oncall"}, "fix the template"); err != nil {
-		t.Fatal(err)
-	}
+	pauseForAFix(t, st)
 	p2, err := launch.Plan(ctx, input(t, nil))
 	if err != nil {
 		t.Fatal(err)
