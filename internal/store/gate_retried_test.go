@@ -412,13 +412,16 @@ func passAgain(t *testing.T, st *store.Store, l *store.Ledger, c, stage string, 
 }
 
 // record records kind for r, claimed with token tok, at now (a temporary
-// failure's reply is 451, a permanent one's 550).
-func record(t *testing.T, l *store.Ledger, r store.Recipient, kind store.Kind, tok string, pol store.Policy, now time.Time) {
+// failure's reply is 451, a permanent one's 550), and returns the step's
+// answer.
+func record(t *testing.T, l *store.Ledger, r store.Recipient, kind store.Kind, tok string, pol store.Policy, now time.Time) store.StepResult {
 	t.Helper()
 	code := map[store.Kind]string{store.KindTemp: "451", store.KindFailed: "550"}[kind]
-	if _, err := l.Step(context.Background(), []store.Record{{ID: r.ID, Lang: r.Lang, Kind: kind, Code: code, Token: tok}}, nil, pol, now); err != nil {
+	res, err := l.Step(context.Background(), []store.Record{{ID: r.ID, Lang: r.Lang, Kind: kind, Code: code, Token: tok}}, nil, pol, now)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return res
 }
 
 // chunkFinished reports whether c's chunk 0 is marked finished.

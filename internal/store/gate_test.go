@@ -286,6 +286,9 @@ func TestRecordOutcomeIsWhatTheLedgerRecords(t *testing.T) {
 			if got := rec.Outcome(pol, res.State); got != es[0].State {
 				t.Errorf("%s: %s on attempt %d of %d: Outcome says %q, the ledger has %q", c, kind, rec.Attempt, pol.MaxAttempts, got, es[0].State)
 			}
+			if len(res.Recorded) != 1 || res.Recorded[0] != es[0].State {
+				t.Errorf("%s: %s on attempt %d of %d: the step answers it recorded %q, the ledger has %q", c, kind, rec.Attempt, pol.MaxAttempts, res.Recorded, es[0].State)
+			}
 		}
 	}
 	temp := store.KindTemp

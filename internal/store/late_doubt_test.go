@@ -82,7 +82,11 @@ func TestALateRecordOfAClaimFoundInDoubtByAnotherPass(t *testing.T) {
 				t.Fatalf("tick after the first pass: %+v, want done (x in doubt)", r)
 			}
 
-			record(t, l, x, tt.late, "second", pol, time.Now())
+			// The step says what it recorded (the worker's metric and
+			// journal line follow it), not what the second pass asked.
+			if res := record(t, l, x, tt.late, "second", pol, time.Now()); len(res.Recorded) != 1 || res.Recorded[0] != tt.want {
+				t.Errorf("the late %s's step answers it recorded %q, want [%s]", tt.late, res.Recorded, tt.want)
+			}
 			es, err := st.Entries(ctx, c, []string{x.ID})
 			if err != nil {
 				t.Fatal(err)

@@ -125,6 +125,18 @@ type StepResult struct {
 	// always carries it, so that the worker compares it with its journal
 	// before it sends to anyone claimed (see worker's rollback).
 	Sent int64
+	// Recorded is, for each record of the step in order, the outcome the
+	// ledger wrote for it, which is not always the one asked for: a
+	// temporary failure is deferred (waits for its retry), failed (its last
+	// attempt, or the late record of a claim another pass of its chunk
+	// found in doubt) or cancelled (the campaign is); "" when the record
+	// changed nothing (its claim no longer holds the recipient: another
+	// claim's outcome stands, or this record was applied by an earlier try
+	// of the step), and for every record when the campaign is gone or was
+	// staged anew. A give-back (KindUnclaim) is pending, deferred,
+	// cancelled, or "" (its claim held nothing). The other kinds are
+	// recorded as they are.
+	Recorded []string
 }
 
 // Ledger is the hot-path handle on one campaign's ledger. It is safe for
@@ -260,18 +272,34 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}
 	res, _ := v.([]any)
-	if len(res) != 2*nclaims+3 {
+	end := 2*nclaims + 3 // then pairs (record number, outcome written)
+	if len(res) < end || (len(res)-end)%2 != 0 {
 		return fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims)
 	}
-	state, _ := res[len(res)-3].(string)
-	paused, _ := res[len(res)-2].(string)
-	sent, _ := res[len(res)-1].(int64)
+	state, _ := res[end-3].(string)
+	paused, _ := res[end-2].(string)
+	sent, _ := res[end-1].(int64)
+	// wrote: record number (from 1, across the calls) -> its outcome,
+	// when it is not its kind's.
+	wrote := make(map[int]string, (len(res)-end)/2)
+	for i := end; i < len(res); i += 2 {
+		n, _ := res[i].(int64)
+		wrote[int(n)], _ = res[i+1].(string)
+	}
 	if paused != "" { // the auto-pause: every worker stops now
 		l.s.announce(ctx, k.name)
 	}
-	i := 0
+	i, nrec := 0, 0
 	for _, c := range calls {
-		c.res = StepResult{Sent: sent, State: State(state), Claims: make([]ClaimAnswer, len(c.cls))}
+		c.res = StepResult{Sent: sent, State: State(state), Claims: make([]ClaimAnswer, len(c.cls)), Recorded: make([]string, len(c.recs))}
+		for j, r := range c.recs {
+			nrec++
+			if o, ok := wrote[nrec]; ok {
+				c.res.Recorded[j] = o
+			} else if state != "" {
+				c.res.Recorded[j] = string(r.Kind)
+			}
+		}
 		if paused != "" && len(c.recs) > 0 {
 			c.res.AutoPaused, paused = paused, "" // said once, to a caller whose record counted
 		}

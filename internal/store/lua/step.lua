@@ -58,7 +58,17 @@
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- recipients the calling worker (ARGV[10]; else the campaign) recorded sent
 -- in the run after this call, or -1 when it recorded none sent and
--- made no claim (a worker compares it with its own delivery journal).
+-- made no claim (a worker compares it with its own delivery journal),
+-- then a pair (record number, outcome written) for each record whose
+-- outcome in the ledger is not its kind, in order (records numbered from 1
+-- among the operations' records; none for a record applied as its kind,
+-- so a call that records only what the worker asked, sent above all,
+-- answers nothing more and runs no more commands): a temporary failure's
+-- deferred, failed (its last attempt, or the late record of a claim in
+-- doubt) or cancelled; '' for a record that changed nothing (its claim no
+-- longer holds the recipient); a give-back's pending, deferred, cancelled
+-- or '' (nothing held). A call whose campaign is gone or staged anew
+-- answers none: it records nothing.
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -254,12 +264,20 @@ end
 local counted, p0 = 0, nil
 local pushed, records = false, 0
 local paused = ''
+-- wrote: the pairs (record number, outcome written) of the records not
+-- written as their kind (see the answer); nrec numbers the records.
+local wrote, nw, nrec = {}, 0, 0
+local function differs(outcome)
+  wrote[nw + 1], wrote[nw + 2] = nrec, outcome
+  nw = nw + 2
+end
 local o, after = 11, 11
 for s = 1, nops do
   o = after
   local kind = ARGV[o]
   if kind ~= 'c' then
     after = o + 7
+    nrec = nrec + 1
     local rid, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
     local cur = ledger[rid]
     local cs, ca, as, h = parse(cur)
@@ -271,21 +289,27 @@ for s = 1, nops do
       -- A give-back without a token holds no claim: it changes nothing
       -- (an entry in doubt without one may have been delivered).
       if tok == '' then
+        differs('')
       elseif cs == 'in-doubt' and h == tok and state == 'cancelled' then
         put(rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
         -- Never sent: not attempted after all (the cancel counted it).
         if ca == 1 then badd(batch, 'attempted', -1) end
+        differs('cancelled')
       elseif cs == 'sending' and h == tok then
         if ca <= 1 then
           flushSets() -- before the delete, which must come after them
           redis.call('HDEL', KEYS[1], rid)
           ledger[rid] = false
+          differs('pending')
         else
           put(rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
           cnt.deferred = (cnt.deferred or 0) + 1
+          differs('deferred')
         end
+      else
+        differs('')
       end
     elseif cur == false or (h and (tok == '' or h == '' or h == tok)) then
       -- No entry: the claim was lost with the last second of a Redis that
@@ -360,6 +384,7 @@ for s = 1, nops do
         bt[st] = (bt[st] or 0) + 1
       end
       records = records + 1
+      if st ~= kind then differs(st) end
       if err then
         resp = masked(resp) -- the errors list's and the auto-pause reason's
         -- doubt: in doubt (absent otherwise: nil leaves the field out).
@@ -393,6 +418,8 @@ for s = 1, nops do
           end
         end
       end
+    else
+      differs('') -- a stale record: another claim's outcome stands
     end
   else
     local res, att = NONE, 0
@@ -497,4 +524,5 @@ end
 if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 out[nout + 1], out[nout + 2], out[nout + 3] = state, paused, sent
+for i = 1, nw do out[nout + 3 + i] = wrote[i] end
 return out

@@ -9,7 +9,8 @@
 -- decides one a retry re-queued: lua/step.lua's decide; a claim of a
 -- permanent failure a retry re-queued takes it out of deferred_perm; a
 -- temporary failure recorded on an entry in doubt, the late record of a
--- claim another pass found in doubt, is failed, not deferred).
+-- claim another pass found in doubt, is failed, not deferred; the answer
+-- ends with the outcome written of each record not written as its kind).
 -- step.lua: the ledger step. A list of operations, run in order as if
 -- each were its own call: a record writes the outcome of a recipient
 -- claimed earlier; a claim takes a recipient for sending. The operations of
@@ -57,7 +58,10 @@
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- campaign's recipients sent after this call, or -1 when it recorded none
 -- sent and made no claim (a worker compares it with its own delivery
--- journal).
+-- journal), then a pair (record number, outcome written) for each record
+-- the ledger did not write as its kind ('' for one that changed nothing;
+-- a give-back's pending, deferred, cancelled or ''), none when the
+-- campaign is gone or staged anew.
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 
@@ -187,9 +191,15 @@ end
 local counted, p0 = 0, nil
 local pushed, records = false, 0
 local paused = ''
+local wrote, nrec = {}, 0 -- pairs (record number, outcome written) not its kind
+local function differs(outcome)
+  wrote[#wrote + 1] = nrec
+  wrote[#wrote + 1] = outcome
+end
 for s = 0, nops - 1 do
   local o = 10 + s * 8
   if ARGV[o] == 'r' then
+    nrec = nrec + 1
     local rid, kind, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6], ARGV[o + 7]
     local cur = redis.call('HGET', KEYS[1], rid)
     local cs, ca, as, h = parse(cur)
@@ -201,19 +211,25 @@ for s = 0, nops - 1 do
       -- A give-back without a token holds no claim: it changes nothing
       -- (an entry in doubt without one may have been delivered).
       if tok == '' then
+        differs('')
       elseif cs == 'in-doubt' and h == tok and state == 'cancelled' then
         redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
         -- Never sent: not attempted after all (the cancel counted it).
         if ca == 1 then badd(batch, 'attempted', -1) end
+        differs('cancelled')
       elseif cs == 'sending' and h == tok then
         if ca <= 1 then
           redis.call('HDEL', KEYS[1], rid)
+          differs('pending')
         else
           redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
           add(cnt, 'deferred', 1)
+          differs('deferred')
         end
+      else
+        differs('')
       end
     elseif cur == false or (h and (tok == '' or h == '' or h == tok)) then
       -- No entry: the claim was lost with the last second of a Redis that
@@ -249,6 +265,7 @@ for s = 0, nops - 1 do
         if tok ~= '' then flag = 'k:' .. tok end
       end
       redis.call('HSET', KEYS[1], rid, st .. '|' .. as .. '|' .. now .. '|' .. code .. '|' .. flag .. '|' .. shown)
+      if st ~= kind then differs(st) end
       if first then
         badd(batch, 'attempted', 1)
         if err then badd(batch, 'errors1', 1) end
@@ -296,6 +313,8 @@ for s = 0, nops - 1 do
           end
         end
       end
+    else
+      differs('') -- stale: another claim's outcome stands
     end
   else
     local res, att = NONE, 0
@@ -377,4 +396,5 @@ end
 if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 push(state, paused, sent)
+for i = 1, #wrote do out[#out + 1] = wrote[i] end
 return out
