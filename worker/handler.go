@@ -126,7 +126,11 @@ type run struct {
 	took   time.Time       // when they were asked for: they last cs.hold (ready)
 	recs   []store.Record  // outcomes (and given-back claims) not yet recorded
 	out    []journal.Entry // outcome lines of the window, not yet journaled
-	next   time.Time       // earliest due time of a deferred recipient
+	// temps holds the outcome lines of temporary failures, by claim token,
+	// until the ledger records them: it may record another outcome than
+	// the line says (amend).
+	temps map[string]journal.Entry
+	next  time.Time // earliest due time of a deferred recipient
 
 	// mu guards win and fenced, which Worker.fence reads from Run's
 	// goroutine while the chunk's own is stuck past the shutdown timeout
@@ -356,6 +360,12 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			out := r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, r.journaled(rec))
 			out.Code = rec.Code
 			r.out = append(r.out, out)
+			if rec.Kind == store.KindTemp {
+				if r.temps == nil {
+					r.temps = map[string]journal.Entry{}
+				}
+				r.temps[rec.Token] = out
+			}
 			r.tokens-- // read only when the campaign is rate-limited
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
@@ -401,6 +411,33 @@ func (r *run) journaled(rec *store.Record) string {
 		return o
 	}
 	return string(store.KindTemp)
+}
+
+// amend returns the journal line that amends the outcome line of rec, a
+// temporary failure, when the ledger recorded another outcome (o) than
+// that line says: failed (the late record of a claim another pass of the
+// chunk found in doubt, or a last attempt the worker did not know of),
+// cancelled (a cancel it had not read yet), or deferred, temp again (a
+// line that said failed). A record from the worker's backlog, whose line
+// another run wrote, is compared with the line journaled would write now.
+func (r *run) amend(rec store.Record, o string) (journal.Entry, bool) {
+	if rec.Kind != store.KindTemp { // recorded as it is (a delivery above all)
+		return journal.Entry{}, false
+	}
+	line, ok := r.temps[rec.Token]
+	if !ok {
+		line = r.entry(time.Time{}, rec.ID, "", rec.Lang, r.journaled(&rec))
+	}
+	delete(r.temps, rec.Token)
+	if o == store.Deferred {
+		o = string(store.KindTemp)
+	}
+	if line.Outcome == o {
+		return journal.Entry{}, false
+	}
+	e := r.entry(time.Now(), rec.ID, line.Email, rec.Lang, o)
+	e.Code, e.Amends = rec.Code, true
+	return e, true
 }
 
 // journalOutcomes appends the outcome lines not yet journaled, in one
@@ -601,8 +638,15 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 		return res, nil
 	}
 	tries := cmp.Or(r.tries, ackRetries)
+	// What the ledger wrote of each record, as the first try that wrote it
+	// answered: a try not acknowledged by the replicas may have written
+	// it, and the next one then changes nothing ("").
+	recorded := make([]string, len(r.recs))
 	for attempt := 0; attempt < tries; attempt++ {
 		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, time.Now())
+		for i, o := range res.Recorded {
+			recorded[i] = cmp.Or(recorded[i], o)
+		}
 		if err == nil || attempt == tries-1 {
 			break
 		}
@@ -619,15 +663,23 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 		_, _ = r.w.probeLost(ctx, r.cs)
 	}
 	if err == nil || gone {
-		for _, rec := range r.recs { // recorded: counted in tidings_messages_total
-			if rec.Kind != store.KindUnclaim {
-				// By what the ledger recorded: a temporary failure is failed
-				// on its last attempt, deferred (waiting for its retry)
-				// before it.
-				r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, rec.Outcome(r.cs.policy, res.State)).Inc()
+		var amends []journal.Entry
+		for i, rec := range r.recs { // recorded: counted in tidings_messages_total
+			// By what the ledger recorded (a temporary failure deferred,
+			// failed or cancelled); neither a give-back nor a record that
+			// changed nothing (another claim's outcome stands, or the
+			// campaign is gone or staged anew).
+			if rec.Kind != store.KindUnclaim && recorded[i] != "" {
+				r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, recorded[i]).Inc()
+				if e, ok := r.amend(rec, recorded[i]); ok {
+					amends = append(amends, e)
+				}
 			}
 		}
 		r.recs = r.recs[:0]
+		if len(amends) > 0 {
+			_ = r.journalBroken(ctx, amends...) // broken: the campaign is paused
+		}
 	}
 	if err != nil {
 		// Claimed on the master but never acknowledged, or claimed with the

@@ -45,14 +45,21 @@ import (
 
 // Entry is one recorded outcome.
 type Entry struct {
-	At       time.Time `json:"at"`
-	Campaign string    `json:"campaign"`
-	Run      string    `json:"run"`
-	ID       string    `json:"id"`
-	Email    string    `json:"email"`
-	Lang     string    `json:"lang,omitempty"`
-	Outcome  string    `json:"outcome"` // sent, failed, temp, refused, invalid, in-doubt, ...
-	Code     string    `json:"code,omitempty"`
+	At time.Time `json:"at"`
+	// Amends marks a line that says what the ledger recorded of an attempt
+	// whose outcome line, written before the ledger's step, said
+	// otherwise (a temporary failure the ledger made failed or cancelled):
+	// it replaces that line's outcome, is no attempt of its own, and
+	// resolves no claim. Never a delivery. Written first after the time,
+	// so that a line cut short still says it.
+	Amends   bool   `json:"amends,omitempty"`
+	Campaign string `json:"campaign"`
+	Run      string `json:"run"`
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	Lang     string `json:"lang,omitempty"`
+	Outcome  string `json:"outcome"` // sent, failed, temp, refused, invalid, in-doubt, ...
+	Code     string `json:"code,omitempty"`
 	// Attempt is a claimed line's attempt number (the ledger's count of
 	// claims of the recipient, this one included), and Stage the staging
 	// it was made in.
@@ -70,6 +77,9 @@ func (e Entry) appendJSON(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	b = append(append(b, `{"at":`...), t...)
+	if e.Amends {
+		b = append(b, `,"amends":true`...)
+	}
 	for _, f := range [...]struct {
 		key, val  string
 		omitEmpty bool
@@ -892,6 +902,9 @@ func readFile(name string, fn func(Entry) error) error {
 			resolve(e.ID)
 			return nil
 		}
+		if e.Amends { // of an outcome line that resolved its claim
+			return fn(e)
+		}
 		if claim, ok := resolve(e.ID); ok {
 			e.fill(claim)
 		}
@@ -979,6 +992,7 @@ func salvage(frag []byte) (e Entry, ok bool) {
 		return Entry{}, false
 	}
 	whole := map[string]string{} // the fields written whole
+	amends := false
 	for {
 		k, err := dec.Token()
 		if err != nil {
@@ -992,6 +1006,7 @@ func salvage(frag []byte) (e Entry, ok bool) {
 			if s, ok := v.(string); ok {
 				whole[key] = s
 			}
+			amends = amends || key == "amends" && v == true
 		}
 	}
 	// Decoded as Entry decodes a whole line (a bad "at" is left zero).
@@ -1002,8 +1017,12 @@ func salvage(frag []byte) (e Entry, ok bool) {
 		_ = json.Unmarshal(b, &e)
 	}
 	if e.Outcome == "" {
+		if amends { // cut before what it amends to: the line it amends stands
+			return Entry{}, false
+		}
 		e.Outcome = OutcomeInDoubt
 	}
+	e.Amends = amends
 	return e, e.Campaign != "" && e.ID != ""
 }
 

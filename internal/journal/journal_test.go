@@ -278,14 +278,16 @@ func FuzzEntryLine(f *testing.F) {
 	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "claimed", "", "w", int64(1), -2, "st-1")
 	f.Add("c", "r", "i", "e", "", "claimed", "", "", int64(1), 1, "st-2")
 	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64, attempt int, stage string) {
-		e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Stage: stage, Worker: worker}
-		want, werr := json.Marshal(e)
-		got, gerr := journal.EntryJSON(e)
-		if (werr != nil) != (gerr != nil) {
-			t.Fatalf("json.Marshal error %v, EntryJSON error %v", werr, gerr)
-		}
-		if string(got) != string(want) {
-			t.Fatalf("line\n%s\nwant (json.Marshal)\n%s", got, want)
+		for _, amends := range []bool{false, true} {
+			e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Stage: stage, Worker: worker, Amends: amends}
+			want, werr := json.Marshal(e)
+			got, gerr := journal.EntryJSON(e)
+			if (werr != nil) != (gerr != nil) {
+				t.Fatalf("json.Marshal error %v, EntryJSON error %v", werr, gerr)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("line\n%s\nwant (json.Marshal)\n%s", got, want)
+			}
 		}
 	})
 }
@@ -294,8 +296,8 @@ func FuzzEntryLine(f *testing.F) {
 // (appendJSON); a field added to Entry must be written there too, which
 // FuzzEntryLine alone would miss for a field left at its zero value.
 func TestEntryLineHasEveryField(t *testing.T) {
-	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 11 {
-		t.Fatalf("journal.Entry has %d fields, appendJSON writes 11: write the new one in appendJSON, then update this count", n)
+	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 12 {
+		t.Fatalf("journal.Entry has %d fields, appendJSON writes 12: write the new one in appendJSON, then update this count", n)
 	}
 }
 
@@ -422,8 +424,8 @@ func TestClaimedLines(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		lines []string // "id:outcome"
-		want  string   // what Read passes on: "id:outcome[:code]"
+		lines []string // "id:outcome", "id:outcome!" for a line that amends (Entry.Amends)
+		want  string   // what Read passes on: "id:outcome[:code]", "!" after an amending line's
 	}{
 		{"sent after its claim", []string{"a:claimed", "a:sent"}, "a:sent"},
 		{"a window, the worker died", []string{"a:claimed", "b:claimed", "c:claimed", "a:sent"}, "a:sent b:in-doubt:claimed-no-outcome c:in-doubt:claimed-no-outcome"},
@@ -434,6 +436,11 @@ func TestClaimedLines(t *testing.T) {
 		// A worker restarted with the same id after a crash claims again.
 		{"claimed again before resolved, given back", []string{"a:claimed", "a:claimed", "a:unclaimed"}, "a:in-doubt:claimed-no-outcome"},
 		{"claimed again before resolved, then failed", []string{"a:claimed", "a:claimed", "a:failed"}, "a:failed a:in-doubt:claimed-no-outcome"},
+		// The ledger recorded another outcome than the line says: the line
+		// that amends it is passed on after it.
+		{"a temporary failure amended", []string{"a:claimed", "a:temp", "a:failed!"}, "a:temp a:failed!"},
+		// ... and resolves no claim: one made since stays in doubt.
+		{"an amending line after a claim made again", []string{"a:claimed", "a:temp", "a:claimed", "a:temp!"}, "a:temp a:temp! a:in-doubt:claimed-no-outcome"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -442,7 +449,9 @@ func TestClaimedLines(t *testing.T) {
 			w := openAlways(t, dir)
 			for _, l := range tt.lines {
 				id, outcome, _ := strings.Cut(l, ":")
-				if err := w.Append(entry("c", "r", id, outcome)); err != nil {
+				e := entry("c", "r", id, strings.TrimSuffix(outcome, "!"))
+				e.Amends = strings.HasSuffix(outcome, "!")
+				if err := w.Append(e); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -452,6 +461,9 @@ func TestClaimedLines(t *testing.T) {
 				s := e.ID + ":" + e.Outcome
 				if e.Code != "" {
 					s += ":" + e.Code
+				}
+				if e.Amends {
+					s += "!"
 				}
 				got = append(got, s)
 				return nil
@@ -564,5 +576,64 @@ func TestCutOutcomeKeepsTheClaim(t *testing.T) {
 				t.Errorf("read %+v\nwant %+v", got[0], want)
 			}
 		})
+	}
+}
+
+// TestCutAmendingLine: a worker killed while writing a line that amends an
+// outcome (Entry.Amends) leaves a fragment: cut before its outcome, it says
+// nothing (the line it amends stands; never in doubt: it was no attempt);
+// with its outcome whole, it amends.
+func TestCutAmendingLine(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		cut  string // the amending line is cut before this
+		want string // what Read passes on
+	}{
+		{"cut after the id", `,"email":`, "a:temp"},
+		{"cut after the outcome", `,"worker":`, "a:temp a:failed!"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			w := openAlways(t, dir)
+			amend := entry("c", "r", "a", "failed")
+			amend.Amends, amend.Worker = true, "w"
+			for _, e := range []journal.Entry{entry("c", "r", "a", journal.OutcomeClaimed), entry("c", "r", "a", "temp"), amend} {
+				if err := w.Append(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = w.Close()
+			cutBefore(t, filepath.Join(dir, "c", "r.w.jsonl"), tt.cut)
+			var got []string
+			err := journal.Read(dir, "c", func(e journal.Entry) error {
+				s := e.ID + ":" + e.Outcome
+				if e.Amends {
+					s += "!"
+				}
+				got = append(got, s)
+				return nil
+			})
+			if !errors.Is(err, journal.ErrTruncated) {
+				t.Fatalf("read: %v, want the file truncated", err)
+			}
+			if s := strings.Join(got, " "); s != tt.want {
+				t.Errorf("read %q, want %q", s, tt.want)
+			}
+		})
+	}
+}
+
+// cutBefore cuts the file at path before the last place it holds s, as a
+// worker killed while writing leaves it.
+func cutBefore(t *testing.T, path, s string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b[:bytes.LastIndex(b, []byte(s))], 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -70,7 +70,7 @@ func Latest(dir, campaign, run, stage string, tail int64, maxFiles int, passed f
 		var err error
 		r.ends[i], err = f.Tail(tail, func(e Entry) error {
 			switch {
-			case e.Campaign != campaign || e.Run != run:
+			case e.Campaign != campaign || e.Run != run, e.Amends: // an amending line resolves nothing
 			case e.Outcome == OutcomeClaimed && (e.Stage == stage || e.Stage == ""):
 				open[e.ID] = max(e.Attempt, 1)
 				staged[e.ID] = e.Stage != ""

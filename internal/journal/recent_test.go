@@ -53,6 +53,9 @@ func TestLatest(t *testing.T) {
 		{"given back after the read, same file", []line{claim("w1", "a", 1)}, 2, []line{back("w1", "a")}, "a", "a:1", "a"},
 		{"given back after the read, another file", []line{claim("w1", "a", 1), sent("w2", "x")}, 2, []line{back("w2", "a")}, "a x", "a:1", ""},
 		{"sent after the read", []line{claim("w1", "a", 1)}, 2, []line{sent("w1", "a")}, "a", "a:1", ""},
+		// A line that amends an earlier outcome (outcome "...!": Amends)
+		// resolves no claim.
+		{"an amending line leaves a claim open", []line{claim("w1", "a", 2), {"w1", "a", "failed!", "", "r1", 0}}, 2, nil, "a", "a:2", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -68,7 +71,8 @@ func TestLatest(t *testing.T) {
 						t.Cleanup(func() { _ = w.Close() })
 						writers[l.worker] = w
 					}
-					e := journal.Entry{At: time.Now(), Campaign: "c", Run: l.run, ID: l.id, Email: l.id + "@example.com", Outcome: l.outcome, Attempt: l.attempt, Stage: l.stage}
+					e := journal.Entry{At: time.Now(), Campaign: "c", Run: l.run, ID: l.id, Email: l.id + "@example.com", Outcome: strings.TrimSuffix(l.outcome, "!"),
+						Attempt: l.attempt, Stage: l.stage, Amends: strings.HasSuffix(l.outcome, "!")}
 					if err := w.Append(e); err != nil {
 						t.Fatal(err)
 					}

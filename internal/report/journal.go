@@ -30,7 +30,7 @@ type JournalRow struct {
 	Outcome  string    `json:"outcome"` // sent, in-doubt, failed, refused, invalid, skipped, cancelled, or pending (failed temporarily, to be retried)
 	Code     string    `json:"code,omitempty"`
 	At       time.Time `json:"at"`
-	Attempts int       `json:"attempts"` // journal lines of this recipient
+	Attempts int       `json:"attempts"` // journal lines of this recipient (but those amending another: journal.Entry.Amends)
 	Run      string    `json:"run"`
 	Worker   string    `json:"worker,omitempty"`
 }
@@ -145,7 +145,9 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 			if r.Email == "" {
 				r.Email = e.Email // a cut line may have named only the id
 			}
-			r.Attempts++
+			if !e.Amends {
+				r.Attempts++
+			}
 			out := journalOutcome(e.Outcome)
 			if r.Outcome == "" || rank(out) > rank(r.Outcome) || (rank(out) == rank(r.Outcome) && !e.At.Before(r.At)) {
 				r.Lang, r.Outcome, r.Code, r.At, r.Run, r.Worker = e.Lang, out, e.Code, e.At, e.Run, e.Worker

@@ -66,6 +66,10 @@ func (r Record) Outcome(p Policy, state State) string {
 	return ledgerDeferred
 }
 
+// Deferred is what StepResult.Recorded says of a temporary failure that
+// waits for its retry: no outcome (the recipient is pending).
+const Deferred = ledgerDeferred
+
 // Claim asks to claim a recipient for sending.
 type Claim struct {
 	ID    string
