@@ -246,13 +246,13 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 
 func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 
-// exec runs calls (same policy) in one script call and sets their results,
-// or returns the error that stopped it.
-func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
+// script returns the KEYS and ARGV of lua/step.lua for calls (same
+// policy), and the number of their claims.
+func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int) {
 	k, p := l.k, calls[0].p
-	ks := []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec, k.wsent, k.held, k.finished, k.gate1}
+	ks = []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec, k.wsent, k.held, k.finished, k.gate1}
 	// One time for the whole call: the latest of the steps'.
-	now, nops, nclaims := calls[0].now, 0, 0
+	now, nops := calls[0].now, 0
 	for _, c := range calls {
 		if c.now.After(now) {
 			now = c.now
@@ -261,7 +261,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	}
 	// ARGV of lua/step.lua: 10 values, then 7 per record and 5 per claim
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
-	args := make([]any, 0, 10+7*nops)
+	args = make([]any, 0, 10+7*nops)
 	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender)
 	for _, c := range calls {
 		for _, r := range c.recs {
@@ -271,6 +271,14 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token)
 		}
 	}
+	return ks, args, nclaims
+}
+
+// exec runs calls (same policy) in one script call and sets their results,
+// or returns the error that stopped it.
+func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
+	k := l.k
+	ks, args, nclaims := l.script(calls)
 	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)
 	if err != nil {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)

@@ -15,12 +15,7 @@ import (
 func TestStepClaimThenGiveBackInOneCall(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := New(redistest.Start(t).Client())
-	sum := stageTwoChunks(t, s, "gc")
-	if r, err := s.Tick(ctx, "gc", TickParams{Stage: sum.Stage}, time.Now()); err != nil || r.Code != TickReleased {
-		t.Fatalf("tick: %+v, %v; want batch 0 released", r, err)
-	}
-	l := s.Ledger("gc", sum.Stage)
+	s, l := releasedTwoChunks(t, "gc")
 	p, now := Policy{MaxAttempts: 3}, time.Now()
 	claim := &stepCall{cls: []Claim{{ID: "r0", Lang: "de", Token: "b"}, {ID: "r1", Lang: "de", Token: "c"}}, p: p, now: now}
 	giveBack := &stepCall{recs: []Record{{ID: "r0", Lang: "de", Kind: KindUnclaim, Token: "b"}}, p: p, now: now}
@@ -37,4 +32,48 @@ func TestStepClaimThenGiveBackInOneCall(t *testing.T) {
 	if es[0].State != "" || es[1].State != "sending" {
 		t.Errorf("r0 %+v, r1 %+v; want r0 pending again (no entry), r1 sending", es[0], es[1])
 	}
+}
+
+// TestStepAnswersNoMoreForWhatItWroteAsAsked: the answer of lua/step.lua
+// says the outcome it wrote of a record only when it is not the record's
+// kind (StepResult.Recorded): a first attempt recorded sent, the hot path,
+// answers its three values and nothing more; a temporary failure answers
+// its outcome (deferred).
+func TestStepAnswersNoMoreForWhatItWroteAsAsked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, l := releasedTwoChunks(t, "hot")
+	p := Policy{MaxAttempts: 3}
+	for _, tt := range []struct {
+		kind Kind
+		want int // values answered: state, auto-pause reason, sent; then a pair a record
+	}{{KindSent, 3}, {KindTemp, 5}} {
+		id := "r0"
+		if tt.kind == KindTemp {
+			id = "r1"
+		}
+		if _, err := l.Step(ctx, nil, []Claim{{ID: id, Lang: "de", Token: "a"}}, p, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ks, args, _ := l.script([]*stepCall{{recs: []Record{{ID: id, Lang: "de", Kind: tt.kind, Token: "a"}}, p: p, now: time.Now()}})
+		v, _, err := s.eval(ctx, stepScript, ks, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := v.([]any); len(res) != tt.want {
+			t.Errorf("a first attempt recorded %s: the step answers %q, want %d values", tt.kind, res, tt.want)
+		}
+	}
+}
+
+// releasedTwoChunks stages campaign c (stageTwoChunks) on a Redis of its
+// own, releases its first batch, and returns the store and the ledger.
+func releasedTwoChunks(t *testing.T, c string) (*Store, *Ledger) {
+	t.Helper()
+	s := New(redistest.Start(t).Client())
+	sum := stageTwoChunks(t, s, c)
+	if r, err := s.Tick(context.Background(), c, TickParams{Stage: sum.Stage}, time.Now()); err != nil || r.Code != TickReleased {
+		t.Fatalf("tick: %+v, %v; want batch 0 released", r, err)
+	}
+	return s, s.Ledger(c, sum.Stage)
 }
