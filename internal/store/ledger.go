@@ -293,7 +293,10 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	sent, _ := res[end-1].(int64)
 	// wrote: record number (from 1, across the calls) -> its outcome,
 	// when it is not its kind's.
-	wrote := make(map[int]string, (len(res)-end)/2)
+	var wrote map[int]string // nil when the ledger wrote every record as asked (the hot path)
+	if len(res) > end {
+		wrote = make(map[int]string, (len(res)-end)/2)
+	}
 	for i := end; i < len(res); i += 2 {
 		n, _ := res[i].(int64)
 		wrote[int(n)], _ = res[i+1].(string)
