@@ -402,7 +402,9 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 // step that records it). A temporary failure on its last attempt is
 // failed, and one while the campaign is known to be cancelled is
 // cancelled; one the ledger defers stays temp, which readers take as
-// pending. A cancel the worker has not read yet leaves it temp.
+// pending. A cancel the worker has not read yet leaves it temp, and so
+// does another pass of the chunk that found the claim in doubt: the
+// ledger's answer then amends the line (amend).
 func (r *run) journaled(rec *store.Record) string {
 	if rec.Kind != store.KindTemp {
 		return string(rec.Kind)

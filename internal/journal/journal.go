@@ -19,7 +19,9 @@
 // step), so a worker's journal holds
 // at most one claim window per connection more deliveries of a run than
 // Redis does while Redis keeps its state: a worker that finds Redis further
-// behind its own journal knows Redis went back in time.
+// behind its own journal knows Redis went back in time. When Redis then
+// records a temporary failure otherwise than its line said (failed,
+// cancelled), the worker writes a line that amends it (Entry.Amends).
 package journal
 
 import (
