@@ -52,7 +52,10 @@ type Record struct {
 // campaign is in state (as lua/step.lua decides it): a temporary failure
 // is deferred (waits for its retry) before its last attempt, failed on it,
 // cancelled when the campaign is; "deferred" is not an outcome, and the
-// other kinds are recorded as they are.
+// other kinds are recorded as they are. It is what a caller can tell
+// before the step: the step's answer (StepResult.Recorded) says what it
+// wrote (the late record of a claim another pass found in doubt is
+// failed; a record whose claim no longer holds the recipient, nothing).
 func (r Record) Outcome(p Policy, state State) string {
 	if r.Kind != KindTemp {
 		return string(r.Kind)
