@@ -713,10 +713,7 @@ func TestActionNotAcknowledged(t *testing.T) {
 // not have taken effect and what to do, not that Redis did not answer.
 func TestActionOnAReplica(t *testing.T) {
 	t.Parallel()
-	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
-	w := consoletest.NewOn(t, r, nil)
-	w.Stage(t, consoletest.Spec{Name: "replica", N: 6})
-	s := newSite(t, w, false)
+	r, w, s := siteOfItsOwn(t, "replica")
 	op := s.signIn(t, operatorToken)
 	csrf := op.csrf("/c/replica")
 	host, port, _ := net.SplitHostPort(freeport.Closed(t))

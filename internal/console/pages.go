@@ -164,8 +164,16 @@ func rank(o overview) int {
 	return 2
 }
 
+// redisWait bounds each read of a live page and of the on-call pages
+// (campaigns, campaign): a Redis that accepts connections and answers
+// nothing is then said to be unreachable within seconds, rather than
+// after every command's timeouts and retries (a minute and more).
+const redisWait = 5 * time.Second
+
 func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
-	live, err := s.fragment(r.Context(), "campaigns-live", s.campaignsData, isOperator(r))
+	ctx, cancel := context.WithTimeout(r.Context(), redisWait)
+	defer cancel()
+	live, err := s.fragment(ctx, "campaigns-live", s.campaignsData, isOperator(r))
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -200,8 +208,9 @@ func (s *Server) campaignData(c string) func(ctx context.Context) (any, error) {
 
 func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	c := r.PathValue("campaign")
-	data := s.campaignData(c)
-	d, err := data(r.Context())
+	ctx, cancel := context.WithTimeout(r.Context(), redisWait)
+	defer cancel()
+	d, err := s.campaignData(c)(ctx)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -272,7 +281,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 		if ss == nil || s.cfg.Clock().Unix() >= ss.exp {
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), redisWait)
 		html, err := s.fragment(ctx, name, data, isOperator(r))
 		cancel()
 		if err != nil {

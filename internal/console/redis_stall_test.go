@@ -1,0 +1,70 @@
+package console_test
+
+import (
+	"context"
+	"errors"
+	"html"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/redistest"
+)
+
+// TestOnCallPagesAnswerWhileRedisStalls: when Redis accepts connections
+// and answers nothing (a stalled server, here a real one paused with
+// CLIENT PAUSE for ten minutes), the campaigns page and a campaign's page
+// say that Redis does not answer, as their live parts do, instead of
+// leaving on-call before a blank tab for the minute and more that every
+// read's timeouts and retries add up to.
+func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
+	t.Parallel()
+	r, _, s := siteOfItsOwn(t, "stalled")
+	op := s.signIn(t, operatorToken)
+	admin := r.Client()
+	if err := admin.Do(t.Context(), "CLIENT", "PAUSE", "600000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Do(context.WithoutCancel(t.Context()), "CLIENT", "UNPAUSE").Err() })
+
+	// The page's own bound is a few seconds; the client's is far longer,
+	// so that only a page that waits on Redis without one fails here.
+	hc := *op.c
+	hc.Timeout = 40 * time.Second
+	for _, path := range []string{"/", "/c/stalled"} {
+		t.Run(path, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), "GET", s.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				var ne interface{ Timeout() bool }
+				if errors.As(err, &ne) && ne.Timeout() {
+					t.Fatalf("GET %s: no answer while Redis stalls (%v): the page waits on Redis without a bound", path, err)
+				}
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			body := html.UnescapeString(string(b))
+			if want := "Redis did not answer"; resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+				t.Errorf("GET %s: %d, want 503 saying %q\n%s", path, resp.StatusCode, want, body)
+			}
+		})
+	}
+}
+
+// siteOfItsOwn is a console on a redis-server of the test's own (one the
+// test may stall, turn into a replica, ...), with campaign c staged (six
+// recipients).
+func siteOfItsOwn(t *testing.T, c string) (*redistest.Redis, *consoletest.World, *site) {
+	t.Helper()
+	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
+	w := consoletest.NewOn(t, r, nil)
+	w.Stage(t, consoletest.Spec{Name: c, N: 6})
+	return r, w, newSite(t, w, false)
+}
