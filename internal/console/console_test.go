@@ -866,15 +866,11 @@ func TestRetryOfAPausedCampaign(t *testing.T) {
 func TestRetryPermanentFailures(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
-	ctx, l, p := t.Context(), releasedLedger(t, w, "rperm"), store.Policy{MaxAttempts: 3}
+	ctx := t.Context()
 	a, b := consoletest.Email(0, "en"), consoletest.Email(1, "en")
-	if _, err := l.Step(ctx, nil, []store.Claim{{ID: a, Lang: "en", Token: "t1"}, {ID: b, Lang: "en", Token: "t2"}}, p, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Step(ctx, []store.Record{{ID: a, Lang: "en", Kind: store.KindFailed, Code: "554 5.7.1", Response: "Relay access denied"},
-		{ID: b, Lang: "en", Kind: store.KindFailed, Code: "550 5.1.1", Response: "User unknown"}}, nil, p, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	claimAndRecord(t, releasedLedger(t, w, "rperm"), store.Policy{MaxAttempts: 3},
+		store.Record{ID: a, Lang: "en", Kind: store.KindFailed, Code: "554 5.7.1", Response: "Relay access denied"},
+		store.Record{ID: b, Lang: "en", Kind: store.KindFailed, Code: "550 5.1.1", Response: "User unknown"})
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	if code, body := op.post("/c/rperm/pause", url.Values{"csrf": {op.csrf("/c/rperm")}, "reason": {"relay"}}); code != http.StatusOK {
