@@ -65,6 +65,13 @@ func siteOfItsOwn(t *testing.T, c string) (*redistest.Redis, *consoletest.World,
 	t.Helper()
 	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
 	w := consoletest.NewOn(t, r, nil)
+	return r, w, stagedSite(t, w, c)
+}
+
+// stagedSite stages campaign c (six recipients) in w and serves a console
+// of w.
+func stagedSite(t *testing.T, w *consoletest.World, c string) *site {
+	t.Helper()
 	w.Stage(t, consoletest.Spec{Name: c, N: 6})
-	return r, w, newSite(t, w, false)
+	return newSite(t, w, false)
 }

@@ -94,7 +94,10 @@
         return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; });
       }).then(function (res) {
         flash(res.message, res.ok);
-        if (res.ok) form.reset();
+        // The answer takes the focus: the form pressed may be hidden
+        // next (a paused campaign has no Pause), and a keyboard's focus
+        // would be lost with it; Tab goes on to what the state offers.
+        if (res.ok) { form.reset(); document.getElementById('flash').focus(); }
       }).catch(function (err) {
         flash('The console did not answer (' + err + '); nothing was changed by this click. Try again.', false);
       }).finally(function () {
