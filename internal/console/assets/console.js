@@ -25,9 +25,20 @@
     if (!el) return;
     el.textContent = text;
     el.className = 'livestate ' + (ok ? 'on' : 'off');
+    // Figures the console no longer updates are said to be old, and
+    // greyed (not when the live part is itself the Redis error: it shows
+    // no figures then).
+    var stale = !ok && !live.querySelector('[data-not-live]');
+    var note = document.getElementById('stale');
+    live.classList.toggle('stale', stale);
+    if (!note) return;
+    note.hidden = !stale;
+    note.textContent = stale ? 'Not current: what follows is as of ' + updated.toLocaleTimeString() +
+      ' (this computer\'s clock), when the console last answered; ' + text.replace(/…$/, '') + '.' : '';
   }
 
   var live = document.getElementById('live');
+  var updated = new Date(); // when the live part was last current
   function watch(url) {
     var es = new EventSource(url);
     es.onopen = function () { setLive('live', true); };
@@ -53,6 +64,7 @@
     };
     es.addEventListener('live', function (e) {
       live.innerHTML = e.data;
+      updated = new Date();
       var root = live.querySelector('[data-state]');
       if (root) applyState(root.dataset.state);
       // The console streams, but cannot read Redis: what the page shows is

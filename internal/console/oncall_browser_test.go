@@ -1,0 +1,67 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
+)
+
+// TestKeyboardPauseKeepsFocus: on-call pauses with the keyboard alone
+// (type the reason, Enter). The Pause form is then hidden, as a paused
+// campaign offers no Pause; the focus goes to the answer (the flash,
+// which a screen reader announces), not to the page's start, so that the
+// next Tab reaches what the paused campaign offers (Resume). Before,
+// hiding the focused form left the focus nowhere.
+func TestKeyboardPauseKeepsFocus(t *testing.T) {
+	t.Parallel()
+	_, ctx := liveCampaignPage(t, "keys", operatorToken)
+	reason := `form[action$="/pause"] input[name=reason]`
+	do(t, ctx, "type a reason and press Enter", chromedp.Focus(reason), chromedp.SendKeys(reason, "bounces climbing\r"))
+	poll(t, ctx, "the page to show it paused", `document.getElementById('state').textContent === 'paused' && !document.getElementById('flash').hidden`, 10*time.Second)
+	if got := eval[string](t, ctx, `(function (a) { return a.id || a.tagName + (a.name ? ' ' + a.name : '') })(document.activeElement)`); got != "flash" {
+		t.Errorf("focus after a pause by keyboard: %q, want the flash that says what happened", got)
+	}
+	do(t, ctx, "Tab", chromedp.KeyEvent("\t"))
+	if got := eval[string](t, ctx, `(function (a) { var f = a.closest('form'); return f ? f.getAttribute('action') : a.tagName })(document.activeElement)`); got != "/c/keys/resume" {
+		t.Errorf("Tab after the pause reaches %q, want the Resume form", got)
+	}
+}
+
+// TestLivePageSaysItsFiguresAreNotCurrent: when the console stops
+// answering (it was stopped, the network between went away), the
+// campaign page keeps what it last showed, and says, above it, that it
+// is not current and as of when, and greys it: on-call never reads a
+// frozen "running, 0 failed" as now. Before, only the small badge beside
+// the name said "reconnecting…".
+func TestLivePageSaysItsFiguresAreNotCurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx := liveCampaignPage(t, "frozen", viewerToken)
+	note := `document.getElementById('stale')`
+	if eval[bool](t, ctx, `!!`+note+` && !`+note+`.hidden`) {
+		t.Fatal("the page says it is not current while it is live")
+	}
+
+	// The console goes away: nothing listens, and the open stream ends.
+	_ = s.Listener.Close()
+	s.CloseClientConnections()
+	poll(t, ctx, "the page to say its figures are not current", `!!`+note+` && !`+note+`.hidden && `+note+`.textContent.indexOf('Not current') === 0 && document.getElementById('live').classList.contains('stale')`, 20*time.Second)
+	if got := eval[string](t, ctx, note+`.textContent`); !strings.Contains(got, "as of") || !strings.Contains(got, "reconnecting") {
+		t.Errorf("the note says %q, want it to say as of when and that the page is reconnecting", got)
+	}
+}
+
+// liveCampaignPage stages campaign c, serves a console of it, and opens
+// its page in Chromium signed in with token, once its stream is live.
+func liveCampaignPage(t *testing.T, c, token string) (*site, context.Context) {
+	t.Helper()
+	s, ctx := stagedSite(t, consoletest.New(t, nil), c), browser(t)
+	browserSignIn(t, ctx, s.URL, token)
+	do(t, ctx, "open the campaign", chromedp.Navigate(s.URL+"/c/"+c), chromedp.WaitVisible(`#state`))
+	poll(t, ctx, "the live stream", `document.getElementById('livestate').textContent === 'live'`, 10*time.Second)
+	return s, ctx
+}
