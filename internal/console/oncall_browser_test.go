@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // TestKeyboardPauseKeepsFocus: on-call pauses with the keyboard alone
@@ -19,7 +20,7 @@ import (
 // hiding the focused form left the focus nowhere.
 func TestKeyboardPauseKeepsFocus(t *testing.T) {
 	t.Parallel()
-	_, ctx := liveCampaignPage(t, "keys", operatorToken)
+	_, _, ctx := liveCampaignPage(t, consoletest.Spec{Name: "keys"}, operatorToken)
 	reason := `form[action$="/pause"] input[name=reason]`
 	do(t, ctx, "type a reason and press Enter", chromedp.Focus(reason), chromedp.SendKeys(reason, "bounces climbing\r"))
 	poll(t, ctx, "the page to show it paused", `document.getElementById('state').textContent === 'paused' && !document.getElementById('flash').hidden`, 10*time.Second)
@@ -40,7 +41,7 @@ func TestKeyboardPauseKeepsFocus(t *testing.T) {
 // the name said "reconnecting…".
 func TestLivePageSaysItsFiguresAreNotCurrent(t *testing.T) {
 	t.Parallel()
-	s, ctx := liveCampaignPage(t, "frozen", viewerToken)
+	s, _, ctx := liveCampaignPage(t, consoletest.Spec{Name: "frozen"}, viewerToken)
 	note := `document.getElementById('stale')`
 	if eval[bool](t, ctx, `!!`+note+` && !`+note+`.hidden`) {
 		t.Fatal("the page says it is not current while it is live")
@@ -55,13 +56,40 @@ func TestLivePageSaysItsFiguresAreNotCurrent(t *testing.T) {
 	}
 }
 
-// liveCampaignPage stages campaign c, serves a console of it, and opens
-// its page in Chromium signed in with token, once its stream is live.
-func liveCampaignPage(t *testing.T, c, token string) (*site, context.Context) {
+// liveCampaignPage stages campaign spec (six recipients unless it says),
+// serves a console of it, and opens its page in Chromium signed in with
+// token, once its stream is live.
+func liveCampaignPage(t *testing.T, spec consoletest.Spec, token string) (*site, *consoletest.World, context.Context) {
 	t.Helper()
-	s, ctx := stagedSite(t, consoletest.New(t, nil), c), browser(t)
+	if spec.N == 0 {
+		spec.N = 6
+	}
+	w := consoletest.New(t, nil)
+	s, ctx := stagedSite(t, w, spec), browser(t)
 	browserSignIn(t, ctx, s.URL, token)
-	do(t, ctx, "open the campaign", chromedp.Navigate(s.URL+"/c/"+c), chromedp.WaitVisible(`#state`))
+	do(t, ctx, "open the campaign", chromedp.Navigate(s.URL+"/c/"+spec.Name), chromedp.WaitVisible(`#state`))
 	poll(t, ctx, "the live stream", `document.getElementById('livestate').textContent === 'live'`, 10*time.Second)
-	return s, ctx
+	return s, w, ctx
+}
+
+// TestOpenBatchesStayOpen: on-call opens the list of batches of a
+// campaign with more than six (it starts closed) while the page updates
+// itself; the next update keeps it open. Before, every update (each
+// second while a campaign sends) closed it again, so on-call could not
+// read it while it mattered.
+func TestOpenBatchesStayOpen(t *testing.T) {
+	t.Parallel()
+	_, w, ctx := liveCampaignPage(t, consoletest.Spec{Name: "batches", N: 8, Size: 1}, viewerToken)
+	batches := `document.querySelector('#live details.batch-list')`
+	if eval[bool](t, ctx, batches+`.open`) {
+		t.Fatal("the list of 8 batches is open before anyone opens it")
+	}
+	do(t, ctx, "open the batches", chromedp.Click(`#live details.batch-list summary`))
+	if _, err := w.Store.Pause(t.Context(), "batches", store.Actor{Who: "alice", Host: "laptop", Env: consoletest.EnvName}, "a change the page shows"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the page to show the pause", `document.getElementById('state').textContent === 'paused'`, 10*time.Second)
+	if !eval[bool](t, ctx, batches+`.open`) {
+		t.Error("the list of batches closed when the page updated")
+	}
 }

@@ -65,13 +65,12 @@ func siteOfItsOwn(t *testing.T, c string) (*redistest.Redis, *consoletest.World,
 	t.Helper()
 	r := redistest.StartServer(t, "../redistest/testdata/plain.conf")
 	w := consoletest.NewOn(t, r, nil)
-	return r, w, stagedSite(t, w, c)
+	return r, w, stagedSite(t, w, consoletest.Spec{Name: c, N: 6})
 }
 
-// stagedSite stages campaign c (six recipients) in w and serves a console
-// of w.
-func stagedSite(t *testing.T, w *consoletest.World, c string) *site {
+// stagedSite stages campaign spec in w and serves a console of w.
+func stagedSite(t *testing.T, w *consoletest.World, spec consoletest.Spec) *site {
 	t.Helper()
-	w.Stage(t, consoletest.Spec{Name: c, N: 6})
+	w.Stage(t, spec)
 	return newSite(t, w, false)
 }

@@ -63,7 +63,13 @@
       });
     };
     es.addEventListener('live', function (e) {
+      // A list someone opened or closed (the batches) stays so.
+      var kept = {};
+      live.querySelectorAll('details[data-keep]').forEach(function (d) { kept[d.dataset.keep] = d.open; });
       live.innerHTML = e.data;
+      live.querySelectorAll('details[data-keep]').forEach(function (d) {
+        if (d.dataset.keep in kept) d.open = kept[d.dataset.keep];
+      });
       updated = new Date();
       var root = live.querySelector('[data-state]');
       if (root) applyState(root.dataset.state);
