@@ -2,11 +2,13 @@ package console_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -92,4 +94,37 @@ func TestOpenBatchesStayOpen(t *testing.T) {
 	if !eval[bool](t, ctx, batches+`.open`) {
 		t.Error("the list of batches closed when the page updated")
 	}
+}
+
+// TestPageOpenedWhileRedisIsDownComesBack: on-call opens a campaign's
+// page while the console cannot read Redis (here it refuses the
+// console: a password set under it). The page says so (503) and keeps
+// trying as its live part does; once Redis answers again, it shows the
+// campaign and its actions without a reload. Before, it was a page of
+// its own, "reload the page in a moment", that stayed as it was.
+func TestPageOpenedWhileRedisIsDownComesBack(t *testing.T) {
+	t.Parallel()
+	r, _, s := siteOfItsOwn(t, "down")
+	ctx := browser(t)
+	browserSignIn(t, ctx, s.URL, operatorToken)
+	const password = "now-a-password-0123456789"
+	if err := r.Client().ConfigSet(t.Context(), "requirepass", password).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Client().Do(t.Context(), "CLIENT", "KILL", "TYPE", "normal").Err()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(s.URL+"/c/down"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusServiceUnavailable {
+		t.Errorf("the page while Redis refuses the console: HTTP %d, want 503", resp.Status)
+	}
+	poll(t, ctx, "the page to say it cannot read Redis and keeps trying", `!!document.getElementById('live') && document.getElementById('live').textContent.indexOf('Cannot read Redis') >= 0 && document.getElementById('livestate').textContent === 'not live: cannot read Redis; retrying'`, 10*time.Second)
+
+	admin := redis.NewClient(&redis.Options{Addr: r.Addr, Password: password})
+	defer admin.Close()
+	if err := admin.ConfigSet(t.Context(), "requirepass", "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the campaign and its Pause, without a reload", `document.getElementById('livestate').textContent === 'live' && document.getElementById('state').textContent === 'running' && !document.querySelector('form[action$="/pause"]').hidden`, 20*time.Second)
 }

@@ -173,12 +173,43 @@ const redisWait = 5 * time.Second
 func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), redisWait)
 	defer cancel()
+	page := map[string]any{"Title": "Campaigns"}
 	live, err := s.fragment(ctx, "campaigns-live", s.campaignsData, isOperator(r))
 	if err != nil {
+		s.unreadable(w, r, "campaigns", page, err)
+		return
+	}
+	page["Live"] = live
+	s.render(w, r, "campaigns", page)
+}
+
+// unreadable answers a live page (name, with data) whose first read of
+// Redis failed: when Redis could not be read, the page itself (503) with
+// the live part's alert in place of its figures, so that it goes on
+// trying as its live part does and fills in once Redis answers (its
+// actions hidden until the campaign's state is known); any other error
+// (an unknown campaign, ...) as storeError does.
+func (s *Server) unreadable(w http.ResponseWriter, r *http.Request, name string, data map[string]any, err error) {
+	msg, unread := s.liveProblem(r.PathValue("campaign"), err)
+	if !unread || wantsJSON(r) {
 		s.storeError(w, r, err)
 		return
 	}
-	s.render(w, r, "campaigns", map[string]any{"Title": "Campaigns", "Live": live})
+	s.log.Error("console: store", "path", r.URL.Path, "err", err)
+	data["Live"] = problemHTML(msg, unread)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	s.render(w, r, name, data)
+}
+
+// problemHTML is msg as the alert a live page shows in place of its
+// figures; unread marks it data-not-live (Redis could not be read).
+func problemHTML(msg string, unread bool) template.HTML {
+	attr := ""
+	if unread {
+		attr = ` data-not-live="cannot read Redis; retrying"`
+	}
+	return template.HTML(`<p class="alert"` + attr + `>` + template.HTMLEscapeString(msg) + `</p>`) // #nosec: escaped
 }
 
 func (s *Server) campaignsData(ctx context.Context) (any, error) {
@@ -212,7 +243,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	d, err := s.campaignData(c)(ctx)
 	if err != nil {
-		s.storeError(w, r, err)
+		s.unreadable(w, r, "campaign", map[string]any{"Title": c, "Name": c, "State": "", "Stage": ""}, err)
 		return
 	}
 	live, err := s.execute("campaign-live", d, isOperator(r))
@@ -288,12 +319,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 			if r.Context().Err() != nil {
 				return
 			}
-			msg, unread := s.liveProblem(r.PathValue("campaign"), err)
-			attr := ""
-			if unread {
-				attr = ` data-not-live="cannot read Redis; retrying"`
-			}
-			html = template.HTML(`<p class="alert"` + attr + `>` + template.HTMLEscapeString(msg) + `</p>`) // #nosec: escaped
+			html = problemHTML(s.liveProblem(r.PathValue("campaign"), err))
 		}
 		var msg bytes.Buffer
 		if html != last {

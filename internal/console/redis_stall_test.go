@@ -51,7 +51,7 @@ func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
 			body := html.UnescapeString(string(b))
-			if want := "Redis did not answer"; resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			if want := "Cannot read Redis right now"; resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, want) {
 				t.Errorf("GET %s: %d, want 503 saying %q\n%s", path, resp.StatusCode, want, body)
 			}
 		})
