@@ -27,12 +27,15 @@ func TestParseSinkCount(t *testing.T) {
 }
 
 // TestTopCommands: the commands whose time grew most, per message, largest
-// first, at most n; a command that did not grow is left out.
+// first, at most n, each with its calls per message; a command that did
+// not grow is left out.
 func TestTopCommands(t *testing.T) {
 	base := map[string]float64{"evalsha": 1000, "hget": 50, "ping": 7}
 	end := map[string]float64{"evalsha": 31000, "hget": 2050, "ping": 7, "wait": 500, "hset": 9000}
-	got := topCommands(base, end, 1000, 3)
-	want := []commandCost{{"evalsha", 30}, {"hset", 9}, {"hget", 2}}
+	baseCalls := map[string]float64{"evalsha": 10, "hget": 5, "ping": 1}
+	endCalls := map[string]float64{"evalsha": 510, "hget": 2005, "ping": 1, "wait": 100, "hset": 3000}
+	got := topCommands(base, end, baseCalls, endCalls, 1000, 3)
+	want := []commandCost{{"evalsha", 30, 0.5}, {"hset", 9, 3}, {"hget", 2, 2}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
@@ -41,7 +44,7 @@ func TestTopCommands(t *testing.T) {
 			t.Errorf("got %v, want %v", got, want)
 		}
 	}
-	if got := topCommands(base, base, 1000, 3); len(got) != 0 {
+	if got := topCommands(base, base, baseCalls, baseCalls, 1000, 3); len(got) != 0 {
 		t.Errorf("no growth: got %v, want none", got)
 	}
 }

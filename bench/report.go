@@ -213,9 +213,9 @@ func printRound(w io.Writer, r roundResult) {
 	if len(r.RedisTopCommands) > 0 {
 		top := make([]string, len(r.RedisTopCommands))
 		for i, cmd := range r.RedisTopCommands {
-			top[i] = fmt.Sprintf("%s %.1f", cmd.Name, cmd.UsPerMsg)
+			top[i] = fmt.Sprintf("%s %.1f (%.2f)", cmd.Name, cmd.UsPerMsg, cmd.CallsPerMsg)
 		}
-		fmt.Fprintf(tw, "  Redis µs/msg by command (a script's includes its calls)\t %s\t \t\n", strings.Join(top, ", "))
+		fmt.Fprintf(tw, "  Redis µs/msg by command (calls/msg; a script's includes its calls)\t %s\t \t\n", strings.Join(top, ", "))
 	}
 	if r.Replica {
 		fmt.Fprintf(tw, "  replica CPU µs/msg\t %.1f\t \t\n", r.ReplicaUsPerMsg)

@@ -87,8 +87,8 @@ type roundResult struct {
 	RedisWaitsPerMsg   float64 `json:"redis_waits_per_msg"`
 	// RedisTopCommands are the commands that took most of Redis's time
 	// (INFO commandstats usec) from the start of send to done, per
-	// message; a script's time includes the commands it calls, which are
-	// also counted on their own.
+	// message, with their calls per message; a script's time includes the
+	// commands it calls, which are also counted on their own.
 	RedisTopCommands []commandCost `json:"redis_top_commands"`
 	// ReplicaUsPerMsg is the replica's CPU (INFO cpu) over the same period.
 	ReplicaUsPerMsg float64 `json:"replica_us_per_msg,omitempty"`
@@ -124,17 +124,21 @@ type roundResult struct {
 
 // commandCost is one Redis command's time per message.
 type commandCost struct {
-	Name     string  `json:"name"`
-	UsPerMsg float64 `json:"us_per_msg"`
+	Name        string  `json:"name"`
+	UsPerMsg    float64 `json:"us_per_msg"`
+	CallsPerMsg float64 `json:"calls_per_msg"`
 }
 
 // topCommands returns the n commands whose usec grew most from base to end,
-// per message of sent, largest first.
-func topCommands(base, end map[string]float64, sent, n int) []commandCost {
+// per message of sent, largest first, each with its calls per message
+// (the growth of calls from baseCalls to endCalls): how often a command
+// runs tells a cost that moves with the hour from one that does not.
+func topCommands(base, end, baseCalls, endCalls map[string]float64, sent, n int) []commandCost {
 	var out []commandCost
 	for name, u := range end {
 		if d := u - base[name]; d > 0 && sent > 0 {
-			out = append(out, commandCost{Name: name, UsPerMsg: d / float64(sent)})
+			out = append(out, commandCost{Name: name, UsPerMsg: d / float64(sent),
+				CallsPerMsg: (endCalls[name] - baseCalls[name]) / float64(sent)})
 		}
 	}
 	slices.SortFunc(out, func(a, b commandCost) int {
@@ -331,7 +335,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.RedisCmdsPerMsg = (end.redisCmds - base.redisCmds) / float64(sent)
 	res.RedisScriptsPerMsg = calls("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall")
 	res.RedisWaitsPerMsg = calls("wait")
-	res.RedisTopCommands = topCommands(base.redisUsec, end.redisUsec, sent, 6)
+	res.RedisTopCommands = topCommands(base.redisUsec, end.redisUsec, base.redisCalls, end.redisCalls, sent, 8)
 	wOut, wIn, conns := meter.total()
 	res.WireBytesPerMsg, res.WireReplyBytesPerMsg = float64(wOut)/float64(sent), float64(wIn)/float64(sent)
 
