@@ -440,6 +440,21 @@ func (s *Store) restageState(ctx context.Context, k keys, c string) (State, erro
 	return StateStaged, nil
 }
 
+// firstStageState is the state a campaign without a definition is staged
+// in: staged, or paused when a person paused it since a first staging of
+// it began (a send interrupted before its end, run again: on-call's pause
+// stays, as one made while a staging runs does).
+func (s *Store) firstStageState(ctx context.Context, k keys, c string) (State, error) {
+	m, err := s.rdb.HMGet(ctx, k.control, "state", "action").Result()
+	if err != nil {
+		return "", fmt.Errorf("read control of %s: %w", c, err)
+	}
+	if m[0] == string(StatePaused) && m[1] == "pause" {
+		return StatePaused, nil
+	}
+	return StateStaged, nil
+}
+
 // Done reports whether the campaign staged again is done: a done campaign
 // stays done, so the stager only checks rows against it (Check), and Add,
 // Reject and Finish refuse (ErrNothingToSend) and change nothing.
@@ -464,12 +479,13 @@ func (sg *Stager) open(ctx context.Context) error {
 	if sg.opened {
 		return nil
 	}
-	state := StateStaged
-	if sg.exists {
-		var err error
-		if state, err = sg.s.restageState(ctx, sg.k, sg.cfg.Campaign); err != nil {
-			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err) // and again at the next write
-		}
+	read := sg.s.restageState
+	if !sg.exists {
+		read = sg.s.firstStageState
+	}
+	state, err := read(ctx, sg.k, sg.cfg.Campaign)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err) // and again at the next write
 	}
 	k := sg.k
 	if err := sg.s.rdb.HSet(ctx, k.control, "state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0").Err(); err != nil {

@@ -72,8 +72,9 @@ func TestCancelledClaimGivenBack(t *testing.T) {
 }
 
 // TestPauseWhileStaging: a person's pause stays through a staging: one
-// made while send stages the campaign, and one made before it is staged
-// again (the staging ends paused, its summary says by whom and why, the
+// made while send stages the campaign, one made before it is staged
+// again, and one made after a first staging was interrupted (Ctrl-C during
+// send), before that send is run again (the staging ends paused, its summary says by whom and why, the
 // audit log shows the staging not started); a pause of tidings' own
 // (auto-pause) was about the earlier staging and is lifted. While the
 // campaign is being staged, the other actions are refused with a
@@ -101,6 +102,21 @@ func TestPauseWhileStaging(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, want: store.StateRunning},
+		{name: "new, paused after an interrupted staging", before: func(t *testing.T, st *store.Store, c string) {
+			// Ctrl-C during send: a staging that never ends, then on-call's
+			// pause; the staging below is that send run again.
+			sg, err := st.NewStager(context.Background(), store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "alice", ChunkSize: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sg.Add(context.Background(), store.Recipient{Line: 2, ID: "r0", Email: "r0@x.example", Lang: "de"}, 0, false); err != nil {
+				t.Fatal(err)
+			}
+			sg.Abort(context.Background())
+			if _, err := st.Pause(context.Background(), c, bob, "wrong file"); err != nil {
+				t.Fatal(err)
+			}
+		}, want: store.StatePaused, wantPaused: "by bob@laptop: wrong file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := store.New(startRedis(t))
