@@ -16,30 +16,74 @@ import (
 // (Redis away, no journal) never empties the one already there, which may
 // be the only list of who was sent, nor does one written while Redis had
 // lost chunks of the campaign (it lacks their rows): its error then says
-// so. write's error is otherwise returned as it is, but for a full disk;
-// an error of the file is a *userfile.Error naming path (never the file
-// beside it).
+// so. A path that is a symbolic link is the file it names (the link
+// stays); one that is a pipe or a device (/dev/stdout, a FIFO) is written
+// to as it is, never replaced. write's error is otherwise returned as it
+// is, but for a full disk; an error of the file is a *userfile.Error
+// naming path (never the file beside it).
 func WriteFile(path string, write func(io.Writer) error) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
 		return &userfile.Error{Path: path, Problem: userfile.IsDir}
+	case err == nil && !fi.Mode().IsRegular():
+		return writeStream(path, write)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	file := linked(path)
+	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*.tmp")
 	if err != nil {
 		return userfile.Explain(path, true, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename: nothing
 	defer tmp.Close()
 	if err := write(tmp); err != nil {
-		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-			return userfile.Explain(path, true, err) // the file beside path filled the disk
-		}
-		if lostChunks(err) {
+		if lostChunks(err) && !full(err) {
 			return fmt.Errorf("%w; nothing was written to %s, which is left as it was (it may be a full report saved before the loss)", err, path)
 		}
-		return err
+		return explainFull(path, err)
 	}
 	if err = tmp.Close(); err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = os.Rename(tmp.Name(), file)
 	}
 	return userfile.Explain(path, true, err)
+}
+
+// linked is the file path names: the one a symbolic link points to (also
+// when it does not exist yet), else path.
+func linked(path string) string {
+	if file, err := filepath.EvalSymlinks(path); err == nil {
+		return file
+	}
+	file, err := os.Readlink(path)
+	switch {
+	case err != nil:
+		return path
+	case !filepath.IsAbs(file):
+		return filepath.Join(filepath.Dir(path), file)
+	}
+	return file
+}
+
+// writeStream writes a report to path, a pipe or a device, as it is.
+func writeStream(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return userfile.Explain(path, true, err)
+	}
+	if err := write(f); err != nil {
+		_ = f.Close()
+		return explainFull(path, err)
+	}
+	return userfile.Explain(path, true, f.Close())
+}
+
+func full(err error) bool { return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) }
+
+// explainFull is write's error err as it is, but for a full disk: a
+// *userfile.Error naming path.
+func explainFull(path string, err error) error {
+	if full(err) {
+		return userfile.Explain(path, true, err) // the file beside path filled the disk
+	}
+	return err
 }

@@ -75,3 +75,75 @@ func TestWriteFileNamesThePathGiven(t *testing.T) {
 		t.Errorf("disk full: %v, want a userfile.Error (NoSpace) naming %s", err, path)
 	}
 }
+
+// TestWriteFileWritesThroughLinksAndPipes: --out naming a symbolic link
+// writes the file it points to (a dangling link: the file it names), and
+// leaves the link; one naming a pipe or a device (a FIFO, /dev/stdout)
+// writes to it, never renaming a file over it (as root, a report to
+// /dev/stdout replaced the device's link in /dev with a regular file).
+func TestWriteFileWritesThroughLinksAndPipes(t *testing.T) {
+	t.Parallel()
+	wrote := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T, dir string) (path, target string) // target: "" for a pipe
+	}{
+		{"link to a report", func(t *testing.T, dir string) (string, string) {
+			target := filepath.Join(dir, "reports", "latest.csv")
+			if err := os.Mkdir(filepath.Dir(target), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(dir, "report.csv"), target
+		}},
+		{"dangling link", func(t *testing.T, dir string) (string, string) {
+			return filepath.Join(dir, "report.csv"), filepath.Join(dir, "not-yet.csv")
+		}},
+		{"pipe", func(t *testing.T, dir string) (string, string) {
+			path := filepath.Join(dir, "fifo")
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return path, ""
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path, target := tt.setup(t, dir)
+			if target != "" {
+				if err := os.Symlink(target, path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			read := make(chan string, 1)
+			if target == "" {
+				go func() { b, _ := os.ReadFile(path); read <- string(b) }()
+			}
+			if err := report.WriteFile(path, wrote); err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Lstat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if target == "" {
+				if fi.Mode()&fs.ModeNamedPipe == 0 {
+					t.Fatalf("%s is %v after the report, want the pipe left as it was", path, fi.Mode())
+				}
+				if got := <-read; got != "new" {
+					t.Errorf("the pipe's reader read %q, want the report", got)
+				}
+				return
+			}
+			if fi.Mode()&fs.ModeSymlink == 0 {
+				t.Errorf("%s is %v after the report, want the link left as it was", path, fi.Mode())
+			}
+			if b, err := os.ReadFile(target); err != nil || string(b) != "new" {
+				t.Errorf("the link's target %s: %q %v, want the report", target, b, err)
+			}
+		})
+	}
+}
