@@ -82,10 +82,10 @@ func classify(err error) error {
 	var ee *exitError
 	var fe *userfile.Error
 	switch {
+	case errors.As(err, &fe) && fe.Infrastructure(): // also of an error given a code before (a report's write)
+		return infraError(err)
 	case err == nil, errors.As(err, &ee), errors.Is(err, context.Canceled):
 		return err
-	case errors.As(err, &fe) && fe.Infrastructure():
-		return infraError(err)
 	case errors.As(err, &fe), errors.As(err, new(*workerproc.ConfigError)), errors.As(err, new(*redisconn.UnknownMasterError)): // not the network errors they may wrap
 		return configError(err)
 	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err), errors.As(err, new(*store.BeingStagedError)):

@@ -71,3 +71,20 @@ func TestUnknownVariableIsWarnedOf(t *testing.T) {
 		t.Errorf("known variables: want no warning\n%s", r)
 	}
 }
+
+// TestReportOutOnAFullDiskIsInfrastructure: "a full disk exits 3"
+// (README, Commands and exit codes), also for a report read from Redis:
+// its write's error went through storeError, which made the disk's
+// ENOSPC a configuration error (exit 2) before --out could say it was
+// the disk's. /dev/full fails every write with ENOSPC.
+func TestReportOutOnAFullDiskIsInfrastructure(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	c := stageCampaign(t, env, "fullreport")
+	for _, format := range []string{"csv", "json"} {
+		r := cli(t, env, "report", c, "--env", "staging", "--format", format, "--out", "/dev/full")
+		if r.code != 3 || !strings.Contains(r.stderr, "tidings: --out /dev/full: no space left (no space left on device): free space on that disk") {
+			t.Errorf("report --format %s --out /dev/full: want exit 3 saying the disk is full\n%s", format, r)
+		}
+	}
+}
