@@ -211,6 +211,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad redis url", "", "dev", map[string]string{"TIDINGS_REDIS_URL": "http://:hunter2@x"}, []string{"TIDINGS_REDIS_URL:", `scheme "http" is not one tidings reads`}},
 		{"half sentinel", "", "dev", map[string]string{"TIDINGS_REDIS_SENTINEL_MASTER": "m"}, []string{"TIDINGS_REDIS_SENTINEL_MASTER: Redis Sentinel needs both a master name and addresses"}},
 		{"bad allow", "", "dev", map[string]string{"TIDINGS_ALLOW": "@x.example"}, []string{"TIDINGS_ALLOW: entry \"@x.example\""}},
+		// A variable set to commas alone overrode the file's allowlist with
+		// none: staging could mail everyone.
+		{"allow of commas alone", "environments:\n  staging:\n    allow: [qa.example]\n", "staging", map[string]string{"TIDINGS_ALLOW": " , "}, []string{`TIDINGS_ALLOW: entry 1 of "," is empty`, "remove the extra comma", "or unset the variable"}},
+		{"allow with an empty entry", "", "dev", map[string]string{"TIDINGS_ALLOW": "qa.example,,b.example"}, []string{`TIDINGS_ALLOW: entry 2 of "qa.example,,b.example" is empty`}},
+		{"cluster of commas alone", "", "dev", map[string]string{"TIDINGS_REDIS_CLUSTER_ADDRS": ","}, []string{`TIDINGS_REDIS_CLUSTER_ADDRS: entry 1 of "," is empty`}},
 		{"replica acks", "environments:\n  dev:\n    redis: {min_replica_acks: some}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.redis.min_replica_acks: "some" is neither auto nor a number`}},
 		{"replica acks by var", "", "dev", map[string]string{"TIDINGS_REDIS_MIN_REPLICA_ACKS": "-1"}, []string{`TIDINGS_REDIS_MIN_REPLICA_ACKS: "-1" is neither auto`}},
 		{"replica timeout", "environments:\n  dev:\n    redis:\n      replica_ack_timeout: soon\n", "dev", nil, []string{`tidings.yaml:4: environments.dev.redis.replica_ack_timeout: "soon" is not a duration`}},

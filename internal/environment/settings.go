@@ -128,14 +128,17 @@ func duration(field func(*Environment) *time.Duration) func(*Environment, string
 	}
 }
 
-// list reads a comma-separated list.
+// list reads a comma-separated list. An empty entry is refused, as the
+// config file refuses "": a variable of commas alone would otherwise
+// replace the file's list with none (TIDINGS_ALLOW=",": no allowlist).
 func list(field func(*Environment) *[]string) func(*Environment, string) error {
 	return func(e *Environment, v string) error {
 		var out []string
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
+		for i, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				return fmt.Errorf("entry %d of %q is empty: remove the extra comma (entries are separated by commas, e.g. a.example,b.example), or unset the variable", i+1, v)
 			}
+			out = append(out, p)
 		}
 		*field(e) = out
 		return nil
