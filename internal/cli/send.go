@@ -164,6 +164,8 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		return problemsErr(err) // and why, when it says
 	case errors.As(err, &lost):
 		return problemsErr(stateLostMessage(lost, b.File, e))
+	case errors.As(err, new(*launch.InterruptedError)): // exit 130, as any interrupted command
+		return &exitError{code: 130, err: fmt.Errorf("%w: run the same send again to stage it (tidings send %s --env %s, with the flags it had)", err, b.File, e)}
 	case errors.As(err, &changed):
 		return configError(fmt.Errorf("%w; run send again once the files no longer change (it checks and shows them as they are then)", err))
 	case errors.Is(err, store.ErrCampaignExists):

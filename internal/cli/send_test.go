@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -256,5 +260,21 @@ func TestSendResumeExistingOfAFinishedCampaign(t *testing.T) {
 	}
 	if smtp.Count() != 6 {
 		t.Errorf("%d messages, want 6", smtp.Count())
+	}
+}
+
+// TestAnInterruptedSendSaysWhatToRun: a send interrupted (Ctrl-C) while it
+// stages exits 130 saying which campaign's staging did not end, what that
+// means and what to run; it said "tidings: interrupted" and nothing more,
+// though Redis held a staging only a pause acts on.
+func TestAnInterruptedSendSaysWhatToRun(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	a := &app{stdout: &stderr, stderr: &stderr}
+	b := &bundle.Bundle{File: "campaigns/altea.yaml", Campaign: &campaign.Campaign{Name: "altea"}}
+	err := a.launchError(&launch.InterruptedError{Campaign: "altea", Err: fmt.Errorf("stage altea: %w", context.Canceled)}, b, &environment.Environment{Name: "production"})
+	want := `tidings: interrupted while staging campaign "altea": its staging did not end, so no worker sends it and only a pause acts on it: run the same send again to stage it (tidings send campaigns/altea.yaml --env production, with the flags it had)`
+	if code := exitCode(err, &stderr); code != 130 || strings.TrimSpace(stderr.String()) != want {
+		t.Errorf("exit %d, stderr %q; want 130 and %q", code, stderr.String(), want)
 	}
 }

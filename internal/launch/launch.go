@@ -320,11 +320,28 @@ func (e *UnmatchedExclusionError) Error() string {
 		e.Delivered, strings.Join(e.Sources, ", "), e.Campaign, e.Campaign)
 }
 
+// InterruptedError says that the staging of Campaign was interrupted
+// (Ctrl-C: Err is context.Canceled) after it began: the staging did not
+// end, so no worker sends the campaign, and only a pause acts on it until
+// the same staging is run again.
+type InterruptedError struct {
+	Campaign string
+	Err      error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted while staging campaign %q: its staging did not end, so no worker sends it and only a pause acts on it", e.Campaign)
+}
+
+// Unwrap returns the context's error.
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Stage checks the plan against o, refuses a campaign whose state Redis
 // lost (unless its deliveries are excluded), reads the recipients again,
 // stages them in the plan's batches (refused, invalid and excluded rows are
 // recorded for the report), starts the campaign when o.Start, and writes the
-// record of the start.
+// record of the start. Interrupted once its staging began, it returns an
+// *InterruptedError.
 func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Result, err error) {
 	if err := p.Preflight(ctx, st, o); err != nil {
 		return nil, err
@@ -378,6 +395,13 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 	defer func() {
 		if err != nil {
 			err = early.undo(err, sg)
+		}
+	}()
+	// Registered after undo, so it runs first: undo's words on what became
+	// of the early writes stay in an interrupted staging's error.
+	defer func() {
+		if errors.Is(err, context.Canceled) {
+			err = &InterruptedError{Campaign: c.Name, Err: err}
 		}
 	}()
 	if excl != nil && o.StateDir != "" {

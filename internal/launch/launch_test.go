@@ -94,6 +94,35 @@ func TestStageThePlansBatches(t *testing.T) {
 	}
 }
 
+// TestAnInterruptedStagingSaysSo: a send interrupted (Ctrl-C) while it
+// stages says which campaign's staging did not end and what that means
+// (*launch.InterruptedError, still context.Canceled for the exit code);
+// it said "interrupted" and nothing more. The same staging run again
+// stages the campaign.
+func TestAnInterruptedStagingSaysSo(t *testing.T) {
+	t.Parallel()
+	st := store.New(redistest.Start(t).Client())
+	p, err := launch.Plan(context.Background(), input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	_, err = p.Stage(ctx, st, launch.Options{Start: true, Progress: func() {
+		if n++; n == 2 {
+			cancel() // Ctrl-C
+		}
+	}})
+	var ie *launch.InterruptedError
+	if !errors.As(err, &ie) || ie.Campaign != "launch-test" || !errors.Is(err, context.Canceled) ||
+		!strings.Contains(err.Error(), `interrupted while staging campaign "launch-test": its staging did not end, so no worker sends it and only a pause acts on it`) {
+		t.Fatalf("interrupted staging: %v, want a *launch.InterruptedError that is context.Canceled", err)
+	}
+	if res, err := p.Stage(context.Background(), st, launch.Options{Start: true}); err != nil || res.Staged != 6 || res.State != store.StateRunning {
+		t.Fatalf("the staging run again: %+v %v, want 6 staged and running", res, err)
+	}
+}
+
 // started stages and starts the test campaign with a state directory and
 // a journal directory, as send does, and returns them with what Stage did.
 func started(t *testing.T) (r *redistest.Redis, st *store.Store, state, jdir string, first *launch.Result) {
