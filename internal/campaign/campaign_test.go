@@ -368,3 +368,49 @@ func TestMissingLocaleNoQuotedIsNorwegian(t *testing.T) {
 		t.Errorf("missing_locale: no (unquoted) taken; want refused")
 	}
 }
+
+// TestCheckName: what a command that takes a campaign's name (status,
+// pause, report, ...) says of an argument that is no campaign's name: a
+// campaign file's path (what send and plan take) names its campaign; a
+// spelling no campaign may have (spaces, slashes, capitals, nothing) says
+// what a name is. Both said "does not exist ... If it was started, Redis
+// lost it", sending on-call after a loss that never happened.
+func TestCheckName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "spring.yaml")
+	data, err := os.ReadFile(filepath.Join("testdata", "minimal.yaml"))
+	broken := filepath.Join(dir, "broken.yaml")
+	if err == nil {
+		err = errors.Join(os.WriteFile(file, data, 0o644), os.WriteFile(broken, []byte("name: [\n"), 0o644))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, tt := range []struct{ name, arg, didYouMean string }{
+		{"a name", "spring", ""},
+		{"a campaign file", file, ` (did you mean "spring"?)`},
+		{"a file that is no campaign file", broken, ""},
+		{"spaces", "spring 2027", ` (did you mean "spring-2027"?)`},
+		{"a slash", "altea/reregistration", ""},
+		{"capitals", "Altea", ""},
+		{"nothing", "", ""},
+	} {
+		err := CheckName(tt.arg, tt.didYouMean)
+		msg := "<nil>"
+		if err != nil {
+			msg = strings.ReplaceAll(err.Error(), dir, "DIR")
+		}
+		all = append(all, "# "+tt.name+"\n"+msg)
+	}
+	got, path := strings.Join(all, "\n\n")+"\n", filepath.Join("testdata", "checkname.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(path); err != nil || got != string(want) {
+		t.Errorf("messages differ from %s (%v; run with -update and review the diff):\n%s", path, err, got)
+	}
+}

@@ -37,6 +37,7 @@ func TestControlCommands(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)
 	c := stageCampaign(t, env, "ctl")
+	file := writeCampaign(t, campaignFile{name: c, rows: []string{"ada@example.org,Ada,en,1"}})
 	steps := []struct {
 		args     []string
 		wantCode int
@@ -65,7 +66,11 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env is required"},
 		// A name one letter off is told the campaign it may have meant.
 		{[]string{"pause", "ctll", "--env", "staging", "--reason", "x"}, 2, "", `campaign "ctll" does not exist in environment staging (did you mean "ctl"?): list its campaigns`},
-		{[]string{"status", "Ctl", "--env", "staging"}, 2, "", `campaign "Ctl" does not exist in environment staging (did you mean "ctl"?)`},
+		{[]string{"status", "Ctl", "--env", "staging"}, 2, "", `"Ctl" is not a campaign's name (did you mean "ctl"?): a name is 1-63 lower-case letters, digits and '-'`},
+		// The campaign file given for its name (send takes the file) said
+		// "does not exist ... If it was started, Redis lost it".
+		{[]string{"pause", file, "--env", "staging", "--reason", "x"}, 2, "", `tidings: "` + file + `" is a campaign file: give its campaign's name, "ctl" (its name:), not the file` + "\n"},
+		{[]string{"status", "ctl one", "--env", "staging"}, 2, "", `tidings: "ctl one" is not a campaign's name: a name is 1-63 lower-case letters, digits and '-' (the name: of its campaign file)` + "\n"},
 	}
 	for _, s := range steps {
 		r := cli(t, env, s.args...)
