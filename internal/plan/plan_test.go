@@ -505,6 +505,45 @@ func TestWriteRejectsFile(t *testing.T) {
 	}
 }
 
+// TestRejectsFileNeverReplacesAnotherFile: a rejects file is written over
+// a rejects file (this campaign's, another's, an earlier version's without
+// the campaign column) or an empty file, never over another file: --rejects
+// naming the recipients file (or the campaign file, a report) replaced it
+// with the rejected rows, and every other row was lost. It is refused,
+// naming the path and its first line, and the file is left as it was.
+func TestRejectsFileNeverReplacesAnotherFile(t *testing.T) {
+	t.Parallel()
+	s := &Summary{Campaign: "c1", Rejects: []Reject{{Line: 3, Email: "x@example.com", Outcome: "invalid", Reason: "bad"}}}
+	for _, tt := range []struct {
+		refused       bool
+		name, content string
+	}{
+		{true, "recipients file", "email,locale,name\nada@x.example,en,Ada\nx@example.com,en,X\n"},
+		{true, "recipients file with a BOM", "\ufeffemail,locale\r\nada@x.example,en\r\n"},
+		{true, "campaign file", "name: c1\nenvironment: staging\n"},
+		{true, "report", "line,id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign,run\n2,a,a@x.example,en,en,sent,250,ok,,1,0,c1,r\n"},
+		{false, "rejects file of another campaign", "line,id,email,locale,outcome,code,field,reason,campaign\n4,,y@example.com,,invalid,,,bad,c0\n"},
+		{false, "rejects file of an earlier version", "line,id,email,locale,outcome,code,field,reason\n4,,y@example.com,,invalid,,,bad\n"},
+		{false, "empty file", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "r.csv")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.WriteRejectsFile(path)
+			b, _ := os.ReadFile(path)
+			switch {
+			case tt.refused && (err == nil || !strings.Contains(err.Error(), path+": the file exists and is not a rejects file (its first line is ") || string(b) != tt.content):
+				t.Errorf("WriteRejectsFile over a %s: %v, file %q; want it refused, naming the file, and the file as it was", tt.name, err, b)
+			case !tt.refused && (err != nil || !strings.HasSuffix(string(b), ",bad,c1\n")):
+				t.Errorf("WriteRejectsFile over a %s: %v, file %q; want the rejects written", tt.name, err, b)
+			}
+		})
+	}
+}
+
 // TestTextCounts: counts are worded for what they are: one batch is "1
 // batch", and a kind of row there is none of is left out of the rejects
 // note.

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -60,6 +61,9 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 		}
 		return "", nil
 	}
+	if err := notAnotherFile(path); err != nil {
+		return "", err
+	}
 	f, err := userfile.Create(path)
 	if err != nil {
 		return "", err
@@ -72,6 +76,30 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 		return "", userfile.Explain(path, true, err)
 	}
 	return path, nil
+}
+
+// notAnotherFile refuses to write a rejects file over path when path is a
+// regular file holding something else than a rejects file (of any
+// campaign, or of an earlier version, without the campaign column): the
+// recipients file, the campaign file or a report given to --rejects by
+// mistake would be replaced by the rejected rows.
+func notAnotherFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // nothing there (or Create says what is wrong)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil // a device or a pipe: written as it is
+	}
+	first, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	if first == "" && err != nil {
+		return nil // empty
+	}
+	if strings.HasPrefix(first, strings.Join(RejectsHeader[:len(RejectsHeader)-1], ",")) {
+		return nil
+	}
+	return fmt.Errorf("%s: the file exists and is not a rejects file (its first line is %q): nothing was written to it; give a path that is new or holds rejects, or move that file away", path, strings.TrimRight(first, "\r\n"))
 }
 
 // rejectsOf reports whether b is a rejects file (WriteRejectsCSV) every row
