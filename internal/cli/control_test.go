@@ -322,7 +322,7 @@ func TestReportOutKeptOnFailure(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.csv")
-	const before = "line,id,email\n2,a,a@x.example\n"
+	const before = "line,id,email,locale,lang,outcome\n2,a,a@x.example,en,en,sent\n"
 	if err := os.WriteFile(out, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -429,9 +429,10 @@ func TestReportWithALostChunk(t *testing.T) {
 		t.Errorf("csv report: want exit 1, the header with 2 rows and the lost chunk's, and what to do\n%s", res)
 	}
 	out := filepath.Join(t.TempDir(), "report.csv")
-	fixture.Write(t, out, "the full report saved before the loss\n")
+	const saved = "line,id,email,locale,lang,outcome\nthe full report saved before the loss\n"
+	fixture.Write(t, out, saved)
 	res = cli(t, env, "report", c, "--env", "staging", "--out", out)
-	if b, _ := os.ReadFile(out); res.code != 1 || string(b) != "the full report saved before the loss\n" || !strings.Contains(res.stderr, "nothing was written to "+out+", which is left as it was") {
+	if b, _ := os.ReadFile(out); res.code != 1 || string(b) != saved || !strings.Contains(res.stderr, "nothing was written to "+out+", which is left as it was") {
 		t.Errorf("csv report --out: want exit 1, the file as it was, and that said\n%s", res)
 	}
 }

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -84,22 +83,11 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 // recipients file, the campaign file or a report given to --rejects by
 // mistake would be replaced by the rejected rows.
 func notAnotherFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil // nothing there (or Create says what is wrong)
+	first, ok := userfile.FirstLine(path)
+	if !ok || strings.HasPrefix(first, strings.Join(RejectsHeader[:len(RejectsHeader)-1], ",")) {
+		return nil // nothing there, a device or a pipe, or a rejects file
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil // a device or a pipe: written as it is
-	}
-	first, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
-	if first == "" && err != nil {
-		return nil // empty
-	}
-	if strings.HasPrefix(first, strings.Join(RejectsHeader[:len(RejectsHeader)-1], ",")) {
-		return nil
-	}
-	return fmt.Errorf("%s: the file exists and is not a rejects file (its first line is %q): nothing was written to it; give a path that is new or holds rejects, or move that file away", path, strings.TrimRight(first, "\r\n"))
+	return fmt.Errorf("%s: the file exists and is not a rejects file (its first line is %q): nothing was written to it; give a path that is new or holds rejects, or move that file away", path, first)
 }
 
 // rejectsOf reports whether b is a rejects file (WriteRejectsCSV) every row

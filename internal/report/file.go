@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/tidings-mail/tidings/internal/userfile"
@@ -30,6 +31,9 @@ func WriteFile(path string, write func(io.Writer) error) error {
 		return writeStream(path, write)
 	}
 	file := linked(path)
+	if err := notAnotherFile(path, file); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*.tmp")
 	if err != nil {
 		return userfile.Explain(path, true, err)
@@ -46,6 +50,23 @@ func WriteFile(path string, write func(io.Writer) error) error {
 		err = os.Rename(tmp.Name(), file)
 	}
 	return userfile.Explain(path, true, err)
+}
+
+// notAnotherFile refuses to replace file (path as given) when it holds
+// something else than a report (CSV of any version, JSON, or read from the
+// journals) or nothing: the recipients file or the campaign file given to
+// --out by mistake would be replaced by the report.
+func notAnotherFile(path, file string) error {
+	first, ok := userfile.FirstLine(file)
+	if !ok {
+		return nil // nothing there, or a device or a pipe
+	}
+	for _, p := range []string{"line,id,email,locale,lang,outcome", strings.Join(JournalColumns[:4], ","), `{"campaign":`} {
+		if strings.HasPrefix(first, p) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: the file exists and is not a report (its first line is %q): nothing was written to it; give a path that is new or holds a report, or move that file away", path, first)
 }
 
 // linked is the file path names: the one a symbolic link points to (also

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
@@ -22,7 +23,8 @@ func TestWriteFileKeepsTheOldReportOnFailure(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.csv")
-	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+	const old = "line,id,email,locale,lang,outcome\nold\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	failed := errors.New("redis away")
@@ -30,7 +32,7 @@ func TestWriteFileKeepsTheOldReportOnFailure(t *testing.T) {
 		_, _ = io.WriteString(w, "half")
 		return failed
 	})
-	if b, _ := os.ReadFile(path); err != failed || string(b) != "old" {
+	if b, _ := os.ReadFile(path); err != failed || string(b) != old {
 		t.Errorf("failed report: %v, file %q; want the write's error as it is and the old file", err, b)
 	}
 	if err := report.WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
@@ -50,7 +52,6 @@ func TestWriteFileKeepsTheOldReportOnFailure(t *testing.T) {
 func TestWriteFileNamesThePathGiven(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	wrote := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
 	for _, tt := range []struct {
 		path string
 		want userfile.Problem
@@ -83,7 +84,6 @@ func TestWriteFileNamesThePathGiven(t *testing.T) {
 // /dev/stdout replaced the device's link in /dev with a regular file).
 func TestWriteFileWritesThroughLinksAndPipes(t *testing.T) {
 	t.Parallel()
-	wrote := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
 	for _, tt := range []struct {
 		name  string
 		setup func(t *testing.T, dir string) (path, target string) // target: "" for a pipe
@@ -93,7 +93,7 @@ func TestWriteFileWritesThroughLinksAndPipes(t *testing.T) {
 			if err := os.Mkdir(filepath.Dir(target), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+			if err := os.WriteFile(target, []byte("line,id,email,locale,lang,outcome,\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return filepath.Join(dir, "report.csv"), target
@@ -147,3 +147,37 @@ func TestWriteFileWritesThroughLinksAndPipes(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFileNeverReplacesAnotherFile: --out is written over a report
+// (CSV, JSON, or one read from the journals) or an empty file, never over
+// another file: report --out naming the recipients file replaced it with
+// the report. It is refused, naming the path and its first line, and the
+// file is left as it was.
+func TestWriteFileNeverReplacesAnotherFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		refused       bool
+		name, content string
+	}{
+		{true, "recipients file", "email,locale,name\nada@x.example,en,Ada\n"},
+		{true, "JSONL recipients file", `{"email":"ada@x.example","locale":"en"}` + "\n"},
+		{true, "campaign file", "name: c1\nenvironment: staging\n"},
+		{false, "CSV report", strings.Join(report.Columns, ",") + "\n2,a,a@x.example,en,en,sent,250,ok,,1,0,c1,r\n"},
+		{false, "CSV report of an earlier version", "line,id,email,locale,lang,outcome,code,response,at,attempts,batch\n"},
+		{false, "journal report", strings.Join(report.JournalColumns, ",") + "\n"},
+		{false, "JSON report", `{"campaign":"c1","run":"r","recipients":[]}` + "\n"},
+		{false, "empty file", ""},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
+		fixture.Write(t, path, tt.content)
+		err := report.WriteFile(path, wrote)
+		b, _ := os.ReadFile(path)
+		if refused := err != nil && strings.Contains(err.Error(), path+": the file exists and is not a report (its first line is "); refused != tt.refused || tt.refused && string(b) != tt.content || !tt.refused && string(b) != "new" {
+			t.Errorf("WriteFile over a %s: %v, file %q; want refused (naming the file, the file as it was): %v, else the report written", tt.name, err, b, tt.refused)
+		}
+	}
+}
+
+// wrote writes the report "new".
+func wrote(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }

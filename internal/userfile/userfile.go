@@ -7,11 +7,14 @@
 package userfile
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -135,4 +138,25 @@ func Read(path string) ([]byte, error) {
 func Create(path string) (*os.File, error) {
 	f, err := os.Create(path)
 	return f, Explain(path, true, err)
+}
+
+// FirstLine returns the first line of the regular file at path (without
+// its line ending) and true when the file exists and holds anything; a
+// file that cannot be opened, is empty, or is a device or a pipe gives
+// false. A command checks with it that a file it would replace holds what
+// it writes, not the recipients file named by mistake.
+func FirstLine(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	if line == "" && err != nil {
+		return "", false
+	}
+	return strings.TrimRight(line, "\r\n"), true
 }
