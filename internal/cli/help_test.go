@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/report"
 )
 
 func TestEveryCommandHasExamples(t *testing.T) {
@@ -74,5 +76,28 @@ func TestEveryHelpFileIsUsed(t *testing.T) {
 		if name := strings.TrimSuffix(path.Base(f), ".txt"); !names[name] {
 			t.Errorf("%s: no command %q", f, name)
 		}
+	}
+}
+
+// TestReportHelpListsEveryColumn: report --help names every CSV column, in
+// order, and the run in the JSON object: it ended at campaign, without
+// the run column that reports carry last.
+func TestReportHelpListsEveryColumn(t *testing.T) {
+	t.Parallel()
+	r := cli(t, nil, "report", "--help")
+	text := strings.Join(strings.Fields(r.stdout), " ")
+	_, cols, _ := strings.Cut(text, "Columns: ")
+	cols, _, _ = strings.Cut(cols, ". ") // the sentence
+	at := 0
+	for _, c := range report.Columns {
+		i := strings.Index(cols[at:], c)
+		if i < 0 {
+			t.Errorf("report --help lacks the column %s after %q", c, cols[:at])
+			break
+		}
+		at += i + len(c)
+	}
+	if want := "writes one object: campaign, run, state"; !strings.Contains(text, want) {
+		t.Errorf("report --help: want %q\n%s", want, r.stdout)
 	}
 }
