@@ -40,7 +40,8 @@ type Options struct {
 	// Templates and Locales, when set, are rendered from instead of the
 	// approved snapshot (worker.Config).
 	Templates, Locales fs.FS
-	// ShutdownTimeout bounds the graceful drain.
+	// ShutdownTimeout bounds the graceful drain (0: the worker's default;
+	// negative is a *ConfigError).
 	ShutdownTimeout time.Duration
 	// MetricsAddr, when set, is where /metrics and /healthz are served.
 	MetricsAddr string
@@ -81,6 +82,9 @@ func CheckConcurrency(e *environment.Environment, n int) error {
 func Run(ctx context.Context, o Options) error {
 	if err := CheckConcurrency(o.Env, o.Concurrency); err != nil {
 		return err
+	}
+	if o.ShutdownTimeout < 0 { // 0 is the worker's default
+		return &ConfigError{Err: fmt.Errorf("shutdown timeout %s: give how long a graceful shutdown may take, e.g. 10s", o.ShutdownTimeout)}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -108,6 +108,14 @@ func TestRunConfigErrors(t *testing.T) {
 	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: -3}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "concurrency -3: give a positive number") {
 		t.Errorf("concurrency -3: %v, want a *ConfigError saying so", err)
 	}
+	// A negative shutdown timeout was taken as the default, 10s, without a
+	// word (worker --shutdown-timeout -1s). Its context has ended: without
+	// the check, Run returns nil at once instead of running.
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := workerproc.Run(ended, workerproc.Options{Env: e, Redis: rdb, ShutdownTimeout: -time.Second}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "shutdown timeout -1s: give how long a graceful shutdown may take, e.g. 10s") {
+		t.Errorf("shutdown timeout -1s: %v, want a *ConfigError saying so", err)
+	}
 	// smtp.connections caps the worker's connections (red team 14c).
 	if err := workerproc.Run(t.Context(), workerproc.Options{Env: e, Redis: rdb, Concurrency: e.SMTP.Connections + 1}); !errors.As(err, &ce) ||
 		!strings.Contains(err.Error(), fmt.Sprintf("concurrency %d is above smtp.connections of environment staging (%d)", e.SMTP.Connections+1, e.SMTP.Connections)) {
