@@ -664,24 +664,11 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 	if gone { // or staged anew: probeLost tells which, and says so when gone
 		_, _ = r.w.probeLost(ctx, r.cs)
 	}
+	// A step not acknowledged may have written them all the same: they go
+	// to the backlog below, and are accounted for now, once.
+	r.account(ctx, recorded, err != nil && !gone)
 	if err == nil || gone {
-		var amends []journal.Entry
-		for i, rec := range r.recs { // recorded: counted in tidings_messages_total
-			// By what the ledger recorded (a temporary failure deferred,
-			// failed or cancelled); neither a give-back nor a record that
-			// changed nothing (another claim's outcome stands, or the
-			// campaign is gone or staged anew).
-			if rec.Kind != store.KindUnclaim && recorded[i] != "" {
-				r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, recorded[i]).Inc()
-				if e, ok := r.amend(rec, recorded[i]); ok {
-					amends = append(amends, e)
-				}
-			}
-		}
 		r.recs = r.recs[:0]
-		if len(amends) > 0 {
-			_ = r.journalBroken(ctx, amends...) // broken: the campaign is paused
-		}
 	}
 	if err != nil {
 		// Claimed on the master but never acknowledged, or claimed with the
@@ -697,6 +684,34 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 		r.w.log.Warn("campaign paused automatically", "campaign", r.cs.name, "reason", res.AutoPaused)
 	}
 	return res, nil
+}
+
+// account counts in tidings_messages_total the records of r.recs the
+// ledger wrote (recorded: what it wrote of each, "" for nothing), and
+// journals the lines that amend theirs (amend), once each: neither a
+// give-back nor a record that changed nothing (another claim's outcome
+// stands, or the campaign is gone or staged anew). A record the ledger
+// answered for in a step not acknowledged by the replicas is accounted for
+// then, and goes to the backlog (kept): the step that records it again
+// finds it written (or writes it again, after a failover lost it) and
+// does not account for it twice (Worker.answered, by claim token).
+func (r *run) account(ctx context.Context, recorded []string, kept bool) {
+	var amends []journal.Entry
+	for i, rec := range r.recs {
+		if rec.Kind == store.KindUnclaim || r.w.answered(rec.Token, recorded[i] != "", kept) {
+			continue
+		}
+		if recorded[i] == "" {
+			continue
+		}
+		r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, recorded[i]).Inc()
+		if e, ok := r.amend(rec, recorded[i]); ok {
+			amends = append(amends, e)
+		}
+	}
+	if len(amends) > 0 {
+		_ = r.journalBroken(ctx, amends...) // broken: the campaign is paused
+	}
 }
 
 // journalBroken appends es (when any) to the delivery journal, and

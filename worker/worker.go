@@ -265,7 +265,11 @@ type Worker struct {
 	// failed ledger step could not record (keep), for the campaign's next
 	// step or flushBacklogs.
 	backlog map[*campaignState][]store.Record
-	outage  *outageLog // the loops' Redis errors, one line per outage
+	// accounted holds the claim tokens of kept records whose outcome the
+	// ledger answered in a step not acknowledged, and which were counted
+	// and journaled then (run.account).
+	accounted map[string]bool
+	outage    *outageLog // the loops' Redis errors, one line per outage
 	// tailWarned holds the journal files (and errors) forgotten has warned
 	// about, so that one it cannot read is said once, not every 5 s.
 	tailWarned sync.Map
@@ -583,6 +587,33 @@ func (w *Worker) keep(cs *campaignState, recs []store.Record) {
 	w.mu.Lock()
 	w.backlog[cs] = append(w.backlog[cs], recs...)
 	w.mu.Unlock()
+}
+
+// answered reports whether the record of claim token was accounted for
+// already (run.account) by an earlier step not acknowledged, and notes
+// that this step accounts for it (wrote: the ledger answered it) when the
+// record is kept for a later one (kept). A record is forgotten once a
+// step that is not kept has seen it. A record without a token is never
+// noted.
+func (w *Worker) answered(token string, wrote, kept bool) bool {
+	if token == "" {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.accounted[token] {
+		if !kept {
+			delete(w.accounted, token)
+		}
+		return true
+	}
+	if wrote && kept {
+		if w.accounted == nil {
+			w.accounted = map[string]bool{}
+		}
+		w.accounted[token] = true
+	}
+	return false
 }
 
 // takeBacklog returns the outcomes kept for cs's next step, and forgets them.
