@@ -163,3 +163,60 @@ func pauseForAFix(t *testing.T, st *store.Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestAFailedRecoveryThatCannotTakeBackItsWritesSaysWhatToDo: a recovery
+// whose staging fails before its run can start, and which then cannot
+// take back its early writes (here the marked run's empty journal file,
+// which something replaced with a directory holding a file), says which
+// file it could not put back, that the run it names never started, and
+// what to do with it before anything else: remove it. Before, it said
+// only that a later recovery may ask for that run's exclusions, and
+// nothing to do.
+func TestAFailedRecoveryThatCannotTakeBackItsWritesSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, state, jdir, rd, run, _ := recoveredFromAReport(t)
+	bobSentThenLost(t, jdir, rd, run)
+	journals := journalNames(t, jdir)
+	d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := launch.Plan(ctx, input(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(rd.Options())
+	var stuck string // the new run's journal file, replaced by a directory
+	opts := launch.Options{Start: true, StateDir: state, JournalDir: jdir, Progress: func() {
+		if stuck != "" {
+			return
+		}
+		for _, name := range journalNames(t, jdir) {
+			if !slices.Contains(journals, name) {
+				stuck = filepath.Join(jdir, "launch-test", name)
+			}
+		}
+		if stuck == "" {
+			t.Error("the staging left no journal file of its run before staging rows")
+			return
+		}
+		if err := os.Remove(stuck); err != nil {
+			t.Error(err)
+		}
+		if err := os.MkdirAll(filepath.Join(stuck, "x"), 0o750); err != nil {
+			t.Error(err)
+		}
+		_ = c.Close() // the staging fails
+	}}
+	_, err = p.Stage(ctx, store.New(c), opts)
+	if err == nil || stuck == "" {
+		t.Fatalf("staging: %v (journal file %q); want it to fail", err, stuck)
+	}
+	newRun, _, _ := strings.Cut(filepath.Base(stuck), ".")
+	for _, want := range []string{"run " + newRun + " was not started", "the empty journal file of run " + newRun, "remove " + stuck + " by hand before any other recovery"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}

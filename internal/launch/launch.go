@@ -546,22 +546,25 @@ func (e earlyWrites) undo(err error, sg *store.Stager) error {
 	if sg.MayHaveStarted() {
 		return fmt.Errorf("%w (run %s may have started: %s, which name it, are kept; see whether Redis has the campaign in that run, by tidings status, before anything else: if it does not, stage again)", err, sg.Run(), strings.Join(what, " and "))
 	}
-	var failed []string
-	undo := func(uerr error) {
+	var failed []string // what to do with each file not put back
+	undo := func(uerr error, fix string) {
 		if uerr != nil && !errors.Is(uerr, fs.ErrNotExist) {
-			failed = append(failed, uerr.Error())
+			failed = append(failed, fmt.Sprintf("%v: %s", uerr, fix))
 		}
 	}
-	if e.exclusions != "" && e.before != nil {
-		undo(writeFile(e.exclusions, e.before))
-	} else if e.exclusions != "" {
-		undo(os.Remove(e.exclusions))
+	if e.exclusions != "" {
+		fix := "it lists the rows this staging excluded, naming run " + sg.Run() + ", which a later recovery here would exclude by themselves: before any other recovery on this machine, stage again with the same deliveries to exclude, or remove from " + e.exclusions + " the rows whose run column names that run alone"
+		if e.before != nil {
+			undo(writeFile(e.exclusions, e.before), fix)
+		} else {
+			undo(os.Remove(e.exclusions), fix)
+		}
 	}
 	if e.journal != "" {
-		undo(os.Remove(e.journal))
+		undo(os.Remove(e.journal), "it is the empty journal file of run "+sg.Run()+", whose exclusions a recovery that reads it would ask for: remove "+e.journal+" by hand before any other recovery reads that journal directory")
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%w (run %s was not started, but %s could not all be put back as they were before it (%s): a later recovery may ask for that run's exclusions, which these list)", err, sg.Run(), strings.Join(what, " and "), strings.Join(failed, "; "))
+		return fmt.Errorf("%w (run %s was not started, but not everything it wrote could be put back: %s)", err, sg.Run(), strings.Join(failed, "; "))
 	}
 	return fmt.Errorf("%w (run %s was not started: %s are as they were before it)", err, sg.Run(), strings.Join(what, " and "))
 }
