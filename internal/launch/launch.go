@@ -514,6 +514,7 @@ func markInJournal(journalDir, campaign, run, host string) (string, error) {
 type earlyWrites struct {
 	exclusions, journal string
 	before              []byte
+	syncDir             func(dir string) error // journal.SyncDir when nil (tests count its calls)
 }
 
 // readBefore returns path and its content, nil when it does not exist.
@@ -546,6 +547,17 @@ func (e earlyWrites) undo(err error, sg *store.Stager) error {
 	if sg.MayHaveStarted() {
 		return fmt.Errorf("%w (run %s may have started: %s, which name it, are kept; see whether Redis has the campaign in that run, by tidings status, before anything else: if it does not, stage again)", err, sg.Run(), strings.Join(what, " and "))
 	}
+	failed := e.takeBack(sg.Run())
+	if len(failed) > 0 {
+		return fmt.Errorf("%w (run %s was not started, but not everything it wrote could be put back: %s)", err, sg.Run(), strings.Join(failed, "; "))
+	}
+	return fmt.Errorf("%w (run %s was not started: %s are as they were before it)", err, sg.Run(), strings.Join(what, " and "))
+}
+
+// takeBack puts back the early writes of a staging of run that cannot
+// have started, and returns, for each file it could not put back, the
+// error and what to do.
+func (e earlyWrites) takeBack(run string) []string {
 	var failed []string // what to do with each file not put back
 	undo := func(uerr error, fix string) {
 		if uerr != nil && !errors.Is(uerr, fs.ErrNotExist) {
@@ -553,20 +565,30 @@ func (e earlyWrites) undo(err error, sg *store.Stager) error {
 		}
 	}
 	if e.exclusions != "" {
-		fix := "it lists the rows this staging excluded, naming run " + sg.Run() + ", which a later recovery here would exclude by themselves: before any other recovery on this machine, stage again with the same deliveries to exclude, or remove from " + e.exclusions + " the rows whose run column names that run alone"
+		fix := "it lists the rows this staging excluded, naming run " + run + ", which a later recovery here would exclude by themselves: before any other recovery on this machine, stage again with the same deliveries to exclude, or remove from " + e.exclusions + " the rows whose run column names that run alone"
 		if e.before != nil {
 			undo(writeFile(e.exclusions, e.before), fix)
 		} else {
-			undo(os.Remove(e.exclusions), fix)
+			undo(e.remove(e.exclusions), fix)
 		}
 	}
 	if e.journal != "" {
-		undo(os.Remove(e.journal), "it is the empty journal file of run "+sg.Run()+", whose exclusions a recovery that reads it would ask for: remove "+e.journal+" by hand before any other recovery reads that journal directory")
+		undo(e.remove(e.journal), "it is the empty journal file of run "+run+", whose exclusions a recovery that reads it would ask for: remove "+e.journal+" by hand before any other recovery reads that journal directory")
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%w (run %s was not started, but not everything it wrote could be put back: %s)", err, sg.Run(), strings.Join(failed, "; "))
+	return failed
+}
+
+// remove removes path, and syncs its directory so that the removal
+// survives a crash of the host (a removed exclusions file that came back
+// would list the rows of a run that never started).
+func (e earlyWrites) remove(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
 	}
-	return fmt.Errorf("%w (run %s was not started: %s are as they were before it)", err, sg.Run(), strings.Join(what, " and "))
+	if e.syncDir != nil {
+		return e.syncDir(filepath.Dir(path))
+	}
+	return journal.SyncDir(filepath.Dir(path))
 }
 
 // StateLostError says that this machine started campaign Campaign in this
