@@ -126,11 +126,7 @@ type run struct {
 	took   time.Time       // when they were asked for: they last cs.hold (ready)
 	recs   []store.Record  // outcomes (and given-back claims) not yet recorded
 	out    []journal.Entry // outcome lines of the window, not yet journaled
-	// temps holds the outcome lines of temporary failures, by claim token,
-	// until the ledger records them: it may record another outcome than
-	// the line says (amend).
-	temps map[string]journal.Entry
-	next  time.Time // earliest due time of a deferred recipient
+	next   time.Time       // earliest due time of a deferred recipient
 
 	// mu guards win and fenced, which Worker.fence reads from Run's
 	// goroutine while the chunk's own is stuck past the shutdown timeout
@@ -357,15 +353,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			// Redis records them (journalOutcomes): one write a window. Until
 			// then the journal holds the claim, which readers take as in
 			// doubt, as the ledger does until the outcome is recorded.
-			out := r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, r.journaled(rec))
-			out.Code = rec.Code
-			r.out = append(r.out, out)
-			if rec.Kind == store.KindTemp {
-				if r.temps == nil {
-					r.temps = map[string]journal.Entry{}
-				}
-				r.temps[rec.Token] = out
-			}
+			r.note(r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, r.journaled(rec)), rec)
 			r.tokens-- // read only when the campaign is rate-limited
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
@@ -415,22 +403,50 @@ func (r *run) journaled(rec *store.Record) string {
 	return string(store.KindTemp)
 }
 
+// note adds out, the outcome line of rec, to the lines to journal before
+// the next step, with rec's code; a temporary failure's line is kept
+// (Worker.temps) until the ledger records it, in this run or, from the
+// backlog, in another: the ledger may record another outcome than the
+// line says (amend).
+func (r *run) note(out journal.Entry, rec *store.Record) {
+	out.Code = rec.Code
+	r.out = append(r.out, out)
+	if rec.Kind == store.KindTemp {
+		r.w.mu.Lock()
+		if r.w.temps == nil {
+			r.w.temps = map[string]journal.Entry{}
+		}
+		r.w.temps[rec.Token] = out
+		r.w.mu.Unlock()
+	}
+}
+
+// line returns, and forgets, the outcome line noted of the temporary
+// failure of claim token (note).
+func (r *run) line(token string) (journal.Entry, bool) {
+	r.w.mu.Lock()
+	defer r.w.mu.Unlock()
+	e, ok := r.w.temps[token]
+	delete(r.w.temps, token)
+	return e, ok
+}
+
 // amend returns the journal line that amends the outcome line of rec, a
 // temporary failure, when the ledger recorded another outcome (o) than
 // that line says: failed (the late record of a claim another pass of the
 // chunk found in doubt, or a last attempt the worker did not know of),
 // cancelled (a cancel it had not read yet), or deferred, temp again (a
-// line that said failed). A record from the worker's backlog, whose line
-// another run wrote, is compared with the line journaled would write now.
+// line that said failed). The record is compared with the line its
+// worker wrote (note), whichever run of the worker records it; one of
+// which none was noted, with the line journaled would write now.
 func (r *run) amend(rec store.Record, o string) (journal.Entry, bool) {
 	if rec.Kind != store.KindTemp { // recorded as it is (a delivery above all)
 		return journal.Entry{}, false
 	}
-	line, ok := r.temps[rec.Token]
+	line, ok := r.line(rec.Token)
 	if !ok {
 		line = r.entry(time.Time{}, rec.ID, "", rec.Lang, r.journaled(&rec))
 	}
-	delete(r.temps, rec.Token)
 	if o == store.Deferred {
 		o = string(store.KindTemp)
 	}
@@ -702,6 +718,9 @@ func (r *run) account(ctx context.Context, recorded []string, kept bool) {
 			continue
 		}
 		if recorded[i] == "" {
+			if !kept && rec.Kind == store.KindTemp {
+				r.line(rec.Token) // recorded nothing: no line to amend
+			}
 			continue
 		}
 		r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, recorded[i]).Inc()

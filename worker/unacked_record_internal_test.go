@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redistest"
@@ -56,14 +57,7 @@ func stepNotAcknowledged(t *testing.T, lost bool) {
 	st := store.New(rdb)
 	sum := stageTest(t, st, "ua", 2, 10, true)
 	jdir, reg := t.TempDir(), prometheus.NewRegistry()
-	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test", Metrics: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.journal, err = journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.journal.Close() })
+	w := journaledWorker(t, rdb, jdir, reg)
 	policy := store.Policy{MaxAttempts: 3}
 	good := st.Ledger("ua", sum.Stage)
 	claims := []store.Claim{{ID: "r0", Lang: "de", Token: "t0"}, {ID: "r1", Lang: "de", Token: "t1"}}
@@ -82,10 +76,7 @@ func stepNotAcknowledged(t *testing.T, lost bool) {
 		{ID: "r0", Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok", Token: "t0", Attempt: 1},
 		{ID: "r1", Lang: "de", Kind: store.KindTemp, Code: "451", Response: "greylisted", Token: "t1", Attempt: 1},
 	}
-	line := run1.entry(time.Now(), "r1", "r1@x.example", "de", run1.journaled(&run1.recs[1]))
-	line.Code = "451"
-	run1.out = []journal.Entry{line}
-	run1.temps = map[string]journal.Entry{"t1": line}
+	run1.note(run1.entry(time.Now(), "r1", "r1@x.example", "de", run1.journaled(&run1.recs[1])), &run1.recs[1])
 	ledgerKey := "tidings:{ua}:ledger"
 	before, err := rdb.HGetAll(ctx, ledgerKey).Result()
 	if err != nil || len(before) != 2 {
@@ -144,4 +135,24 @@ func stepNotAcknowledged(t *testing.T, lost bool) {
 	if s := strings.Join(got, " "); s != "r1:cancelled" {
 		t.Errorf("report --journal reads %q, want r1 cancelled (amended)", s)
 	}
+}
+
+// journaledWorker returns a worker of rdb, not running, whose delivery
+// journal (worker w1, every line synced) is open in jdir, and whose
+// metrics go to reg (when not nil).
+func journaledWorker(t *testing.T, rdb *redis.Client, jdir string, reg *prometheus.Registry) *Worker {
+	t.Helper()
+	cfg := Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test"}
+	if reg != nil {
+		cfg.Metrics = reg
+	}
+	w, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.journal, err = journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.journal.Close() })
+	return w
 }

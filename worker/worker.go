@@ -269,7 +269,10 @@ type Worker struct {
 	// ledger answered in a step not acknowledged, and which were counted
 	// and journaled then (run.account).
 	accounted map[string]bool
-	outage    *outageLog // the loops' Redis errors, one line per outage
+	// temps holds the outcome lines of temporary failures, by claim token,
+	// until the ledger records them (run.note).
+	temps  map[string]journal.Entry
+	outage *outageLog // the loops' Redis errors, one line per outage
 	// tailWarned holds the journal files (and errors) forgotten has warned
 	// about, so that one it cannot read is said once, not every 5 s.
 	tailWarned sync.Map
