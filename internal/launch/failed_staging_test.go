@@ -24,7 +24,9 @@ import (
 // itself: eve was never mailed; and the run's empty journal file made a
 // recovery elsewhere demand the exclusions of a run that never started.
 // The failure: Redis goes away mid-staging, the journal directory cannot
-// be written, the recipients file changes under the staging.
+// be written, the recipients file changes under the staging. The
+// exclusions file keeps its permission too (a file put back 0600, the
+// mode of a file the staging writes, is not as it was).
 func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -61,6 +63,10 @@ func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The operator let a group read it: it stays so.
+			if err := os.Chmod(file, 0o640); err != nil {
+				t.Fatal(err)
+			}
 			journals := journalNames(t, jdir)
 			eve := filepath.Join(t.TempDir(), "eve.csv")
 			if err := os.WriteFile(eve, []byte("line,id,email,outcome\n7,eve@x.example,eve@x.example,sent\n"), 0o644); err != nil {
@@ -85,6 +91,9 @@ func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
 			}
 			if after, _ := os.ReadFile(file); string(after) != string(before) {
 				t.Errorf("%s after the failed staging:\n%s\nwant it as before:\n%s", file, after, before)
+			}
+			if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o640 {
+				t.Errorf("%s after the failed staging: %v, %v; want its permission as before, 0640", file, fi.Mode(), err)
 			}
 			if got := journalNames(t, jdir); !slices.Equal(got, journals) {
 				t.Errorf("journal files after the failed staging: %v, want those before: %v", got, journals)

@@ -409,7 +409,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		if prev != nil {
 			legacy = append(slices.Clip(prev.MarkedRuns), prev.Run)
 		}
-		if early.exclusions, early.before, err = readBefore(ExclusionsPath(o.StateDir, c.Name)); err != nil {
+		if err = early.readBefore(ExclusionsPath(o.StateDir, c.Name)); err != nil {
 			return nil, err
 		}
 		if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects, append(slices.Clip(excl.markedRuns()), sg.Run()), legacy); err != nil {
@@ -514,16 +514,27 @@ func markInJournal(journalDir, campaign, run, host string) (string, error) {
 type earlyWrites struct {
 	exclusions, journal string
 	before              []byte
+	mode                fs.FileMode            // the exclusions file's permission, when there was one
 	syncDir             func(dir string) error // journal.SyncDir when nil (tests count its calls)
 }
 
-// readBefore returns path and its content, nil when it does not exist.
-func readBefore(path string) (string, []byte, error) {
+// readBefore notes path, the exclusions file, as it is before the
+// staging writes it: its content (nil when it does not exist) and
+// permission.
+func (e *earlyWrites) readBefore(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", nil, fmt.Errorf("read the exclusions before adding to them: %w", err)
+		return fmt.Errorf("read the exclusions before adding to them: %w", err)
 	}
-	return path, b, nil
+	if b != nil {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("read the exclusions before adding to them: %w", err)
+		}
+		e.mode = fi.Mode().Perm()
+	}
+	e.exclusions, e.before = path, b
+	return nil
 }
 
 // undo takes back the early writes of staging sg, which failed with err,
@@ -567,7 +578,11 @@ func (e earlyWrites) takeBack(run string) []string {
 	if e.exclusions != "" {
 		fix := "it lists the rows this staging excluded, naming run " + run + ", which a later recovery here would exclude by themselves: before any other recovery on this machine, stage again with the same deliveries to exclude, or remove from " + e.exclusions + " the rows whose run column names that run alone"
 		if e.before != nil {
-			undo(writeFile(e.exclusions, e.before), fix)
+			uerr := writeFile(e.exclusions, e.before)
+			if uerr == nil {
+				uerr = os.Chmod(e.exclusions, e.mode)
+			}
+			undo(uerr, fix)
 		} else {
 			undo(e.remove(e.exclusions), fix)
 		}
