@@ -2,6 +2,7 @@ package launch_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,29 +34,36 @@ func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
 		name string
 		// fail makes the staging fail: it may change the options, and
 		// returns the store to stage with.
-		fail func(t *testing.T, st *store.Store, opts *launch.Options, rd redisOpts, recipients string) *store.Store
+		fail func(t *testing.T, st *store.Store, opts *launch.Options, rd redisOpts, recipients string, interrupt func()) *store.Store
 	}{
-		{"Redis goes away mid-staging", func(t *testing.T, _ *store.Store, opts *launch.Options, rd redisOpts, _ string) *store.Store {
+		{"Redis goes away mid-staging", func(t *testing.T, _ *store.Store, opts *launch.Options, rd redisOpts, _ string, _ func()) *store.Store {
 			c := redis.NewClient(rd.Options())
 			opts.Progress = func() { _ = c.Close() } // at the first row staged
 			return store.New(c)
 		}},
-		{"the journal cannot be written", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, _ string) *store.Store {
+		{"the journal cannot be written", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, _ string, _ func()) *store.Store {
 			opts.JournalDir = filepath.Join(t.TempDir(), "a-file")
 			if err := os.WriteFile(opts.JournalDir, nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return st
 		}},
-		{"the recipients file changes", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, recipients string) *store.Store {
+		{"the recipients file changes", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, recipients string, _ func()) *store.Store {
 			changeRecipients(t, recipients)
+			return st
+		}},
+		// Ctrl-C: the error says the staging was interrupted and, still,
+		// what became of the early writes.
+		{"interrupted", func(t *testing.T, st *store.Store, opts *launch.Options, _ redisOpts, _ string, interrupt func()) *store.Store {
+			opts.Progress = interrupt // at the first row staged
 			return st
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
+			ctx, interrupt := context.WithCancel(context.Background())
+			defer interrupt()
 			st, state, jdir, rd, run, _ := recoveredFromAReport(t) // zoe excluded from a report
 			bobSentThenLost(t, jdir, rd, run)
 			file := launch.ExclusionsPath(state, "launch-test")
@@ -82,9 +90,12 @@ func TestAFailedRecoveryLeavesNoTraceOfItsRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := launch.Options{Start: true, StateDir: state, JournalDir: jdir}
-			res, err := p.Stage(ctx, tt.fail(t, st, &opts, rd, in.Recipients), opts)
+			res, err := p.Stage(ctx, tt.fail(t, st, &opts, rd, in.Recipients, interrupt), opts)
 			if err == nil {
 				t.Fatalf("staging: %+v; want it to fail", res)
+			}
+			if tt.name == "interrupted" && !errors.As(err, new(*launch.InterruptedError)) {
+				t.Errorf("interrupted staging: %v, want a *launch.InterruptedError", err)
 			}
 			if !strings.Contains(err.Error(), "was not started") || !strings.Contains(err.Error(), file) {
 				t.Errorf("refusal %q does not say the run was not started and that %s is as it was", err, file)
