@@ -83,11 +83,7 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 // recipients file, the campaign file or a report given to --rejects by
 // mistake would be replaced by the rejected rows.
 func notAnotherFile(path string) error {
-	first, ok := userfile.FirstLine(path)
-	if !ok || strings.HasPrefix(first, strings.Join(RejectsHeader[:len(RejectsHeader)-1], ",")) {
-		return nil // nothing there, a device or a pipe, or a rejects file
-	}
-	return fmt.Errorf("%s: the file exists and is not a rejects file (its first line is %q): nothing was written to it; give a path that is new or holds rejects, or move that file away", path, first)
+	return userfile.Replaceable(path, path, "a rejects file", "rejects", strings.Join(RejectsHeader[:len(RejectsHeader)-1], ","))
 }
 
 // rejectsOf reports whether b is a rejects file (WriteRejectsCSV) every row

@@ -57,16 +57,8 @@ func WriteFile(path string, write func(io.Writer) error) error {
 // journals) or nothing: the recipients file or the campaign file given to
 // --out by mistake would be replaced by the report.
 func notAnotherFile(path, file string) error {
-	first, ok := userfile.FirstLine(file)
-	if !ok {
-		return nil // nothing there, or a device or a pipe
-	}
-	for _, p := range []string{"line,id,email,locale,lang,outcome", strings.Join(JournalColumns[:4], ","), `{"campaign":`} {
-		if strings.HasPrefix(first, p) {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s: the file exists and is not a report (its first line is %q): nothing was written to it; give a path that is new or holds a report, or move that file away", path, first)
+	return userfile.Replaceable(path, file, "a report", "a report",
+		strings.Join(Columns[:6], ","), strings.Join(JournalColumns[:4], ","), `{"campaign":`)
 }
 
 // linked is the file path names: the one a symbolic link points to (also

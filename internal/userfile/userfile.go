@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -159,4 +160,18 @@ func FirstLine(path string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimRight(line, "\r\n"), true
+}
+
+// Replaceable refuses to replace file (path as the user gave it) when it is
+// a regular file whose first line begins with none of prefixes: a file of
+// another kind than what (say "a report") given by mistake, the
+// recipients file above all, would be lost. An empty file, a device or a
+// pipe, or one that does not exist, may be written. holds says what a
+// file that may be replaced holds, for the error.
+func Replaceable(path, file, what, holds string, prefixes ...string) error {
+	first, ok := FirstLine(file)
+	if !ok || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(first, p) }) {
+		return nil
+	}
+	return fmt.Errorf("%s: the file exists and is not %s (its first line is %q): nothing was written to it; give a path that is new or holds %s, or move that file away", path, what, first, holds)
 }
