@@ -385,7 +385,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		if !cfg.ResumeExisting {
 			return nil, ErrCampaignExists
 		}
-		_, err := s.restageState(ctx, k, cfg.Campaign)
+		_, err := s.stageState(ctx, k, cfg.Campaign, true)
 		if done = errors.Is(err, ErrNothingToSend); err != nil && !done {
 			return nil, err
 		}
@@ -417,39 +417,26 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	return sg, sg.open(ctx)
 }
 
-// restageState is the state a campaign that exists is staged again in:
-// staged, or paused when a person paused it (a pause of tidings' own,
-// such as an auto-pause, was about the earlier staging). A running one, or
-// one awaiting approval, is refused (*TransitionError), and so is a done
-// one (ErrNothingToSend).
-func (s *Store) restageState(ctx context.Context, k keys, c string) (State, error) {
+// stageState is the state a campaign is staged in: staged, or paused
+// when a person paused it (a pause of tidings' own, such as an
+// auto-pause, was about the earlier staging). Of a campaign that exists
+// (staged again), a running one, or one awaiting approval, is refused
+// (*TransitionError), and so is a done one (ErrNothingToSend). Of one
+// without a definition, a person's pause since a first staging of it began
+// stays too (a send interrupted before its end, run again: on-call's pause
+// stays, as one made while a staging runs does).
+func (s *Store) stageState(ctx context.Context, k keys, c string, exists bool) (State, error) {
 	m, err := s.rdb.HGetAll(ctx, k.control).Result()
 	if err != nil {
 		return "", fmt.Errorf("read control of %s: %w", c, err)
 	}
-	switch ctl := parseControl(m); ctl.State { // no control (it is gone): staged afresh
-	case StateRunning, StateAwaitingApproval:
+	ctl := parseControl(m) // no control (it is gone): staged afresh
+	switch {
+	case exists && (ctl.State == StateRunning || ctl.State == StateAwaitingApproval):
 		return "", &TransitionError{Campaign: c, Action: "stage", State: ctl.State}
-	case StateDone:
+	case exists && ctl.State == StateDone:
 		return "", fmt.Errorf("the campaign is done: %w", ErrNothingToSend)
-	case StatePaused:
-		if ctl.Action == "pause" {
-			return StatePaused, nil
-		}
-	}
-	return StateStaged, nil
-}
-
-// firstStageState is the state a campaign without a definition is staged
-// in: staged, or paused when a person paused it since a first staging of
-// it began (a send interrupted before its end, run again: on-call's pause
-// stays, as one made while a staging runs does).
-func (s *Store) firstStageState(ctx context.Context, k keys, c string) (State, error) {
-	m, err := s.rdb.HMGet(ctx, k.control, "state", "action").Result()
-	if err != nil {
-		return "", fmt.Errorf("read control of %s: %w", c, err)
-	}
-	if m[0] == string(StatePaused) && m[1] == "pause" {
+	case ctl.State == StatePaused && ctl.Action == "pause":
 		return StatePaused, nil
 	}
 	return StateStaged, nil
@@ -479,11 +466,7 @@ func (sg *Stager) open(ctx context.Context) error {
 	if sg.opened {
 		return nil
 	}
-	read := sg.s.restageState
-	if !sg.exists {
-		read = sg.s.firstStageState
-	}
-	state, err := read(ctx, sg.k, sg.cfg.Campaign)
+	state, err := sg.s.stageState(ctx, sg.k, sg.cfg.Campaign, sg.exists)
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err) // and again at the next write
 	}
