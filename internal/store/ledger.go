@@ -201,6 +201,9 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 			return StepResult{}, fmt.Errorf("ledger step %s: record of %s: unknown kind %q", l.k.name, r.ID, r.Kind)
 		}
 	}
+	if n := len(recs) + len(cls); n >= 1<<24 { // lua/step.lua's shape numbers them in 3 bytes
+		return StepResult{}, fmt.Errorf("ledger step %s: %d records and claims in one step, more than %d: split them", l.k.name, n, 1<<24-1)
+	}
 	p.MaxAttempts = max(p.MaxAttempts, 1)
 	c := &stepCall{recs: recs, cls: cls, p: p, now: now, done: make(chan struct{})}
 	l.mu.Lock()
@@ -262,19 +265,86 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int
 		}
 		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	// ARGV of lua/step.lua: 10 values, then 7 per record and 5 per claim
-	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64)).
-	args = make([]any, 0, 10+7*nops)
-	args = append(args, l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender)
+	var e stepOps
+	e.grow(nops)
 	for _, c := range calls {
 		for _, r := range c.recs {
-			args = append(args, string(r.Kind), r.ID, r.Code, r.Response, r.Lang, r.Batch, r.Token)
+			e.record(r)
 		}
 		for _, cl := range c.cls {
-			args = append(args, "c", cl.ID, cl.Lang, cl.Batch, cl.Token)
+			e.claim(cl)
 		}
 	}
-	return ks, args, nclaims
+	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64).)
+	return ks, e.args(l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender), nclaims
+}
+
+// stepOps encodes the operations of a call of lua/step.lua (see its
+// ARGV): two values each, the recipient's id and the claim's token, and
+// what several operations share (kind, language and batch, an SMTP
+// reply) once per call, named by each operation's 7 bytes in the shape:
+// its kind's letter, then its (language, batch) and its reply (records:
+// code, response), each a 3-byte index (big-endian, from 0). Every value
+// handed to Lua costs Redis about 1,200 instructions (parsed, made an
+// object, interned as a Lua string): the 12 of a record and a claim were a
+// quarter of a message's cost; these are 4 (docs/benchmarks.md).
+type stepOps struct {
+	shape          []byte
+	ids, toks      []any
+	pairs, replies []any // lang, batch, ...; code, response, ...
+	pairAt         map[langBatch]int
+	replyAt        map[[2]string]int
+}
+
+type langBatch struct {
+	lang  string
+	batch int
+}
+
+// kindLetter is the letter of each kind in the shape.
+var kindLetter = map[Kind]byte{KindSent: 's', KindFailed: 'f', KindTemp: 't', KindRefused: 'r', KindInvalid: 'i',
+	KindSkipped: 'k', KindInDoubt: 'd', KindUnclaim: 'u'}
+
+func (e *stepOps) grow(n int) {
+	e.shape = make([]byte, 0, 7*n)
+	e.ids, e.toks = make([]any, 0, n), make([]any, 0, n)
+	e.pairAt, e.replyAt = map[langBatch]int{}, map[[2]string]int{}
+}
+
+// op appends an operation of kind letter k.
+func (e *stepOps) op(k byte, id, lang string, batch int, tok string, reply int) {
+	pb := langBatch{lang, batch}
+	pi, ok := e.pairAt[pb]
+	if !ok {
+		pi = len(e.pairs) / 2
+		e.pairAt[pb] = pi
+		e.pairs = append(e.pairs, lang, batch)
+	}
+	e.shape = append(e.shape, k, byte(pi>>16), byte(pi>>8), byte(pi), byte(reply>>16), byte(reply>>8), byte(reply))
+	e.ids, e.toks = append(e.ids, id), append(e.toks, tok)
+}
+
+func (e *stepOps) record(r Record) {
+	rk := [2]string{r.Code, r.Response}
+	ri, ok := e.replyAt[rk]
+	if !ok {
+		ri = len(e.replies) / 2
+		e.replyAt[rk] = ri
+		e.replies = append(e.replies, r.Code, r.Response)
+	}
+	e.op(kindLetter[r.Kind], r.ID, r.Lang, r.Batch, r.Token, ri)
+}
+
+func (e *stepOps) claim(c Claim) { e.op('c', c.ID, c.Lang, c.Batch, c.Token, 0) }
+
+// args is the ARGV: hdr (its first 10 values), then the shape, the
+// number of (language, batch) pairs and of replies, the pairs, the
+// replies, the ids, the tokens.
+func (e *stepOps) args(hdr ...any) []any {
+	a := make([]any, 0, len(hdr)+3+len(e.pairs)+len(e.replies)+2*len(e.ids))
+	a = append(append(a, hdr...), string(e.shape), len(e.pairs)/2, len(e.replies)/2)
+	a = append(append(append(append(a, e.pairs...), e.replies...), e.ids...), e.toks...)
+	return a
 }
 
 // exec runs calls (same policy) in one script call and sets their results,

@@ -77,3 +77,20 @@ func releasedTwoChunks(t *testing.T, c string) (*Store, *Ledger) {
 	}
 	return s, s.Ledger(c, sum.Stage)
 }
+
+// StepArgs is the ARGV of lua/step.lua that Ledger.script makes: hdr (its
+// first 10 values), then ops, each a Record or a Claim, in order (for
+// TestStepMatchesReference, whose operations mix them).
+func StepArgs(hdr []any, ops []any) []any {
+	var e stepOps
+	e.grow(len(ops))
+	for _, o := range ops {
+		switch o := o.(type) {
+		case Record:
+			e.record(o)
+		case Claim:
+			e.claim(o)
+		}
+	}
+	return e.args(hdr...)
+}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // TestStepMatchesReference runs random operations through lua/step.lua and
@@ -170,7 +172,7 @@ func TestStepMatchesReference(t *testing.T) {
 		hdr := []any{stage, 1 + rng.Intn(3), []int{0, 4, 10}[rng.Intn(3)], []float64{0, 0.3}[rng.Intn(2)], rng.Intn(4), "h", "e", "1700000000123", nops}
 		// step.lua's 10th value, the sender's counter, is left empty: it
 		// then answers the campaign's sent count, as the reference does.
-		refArgs, newArgs := append([]any{}, hdr...), append(append([]any{}, hdr...), "")
+		refArgs, ops := append([]any{}, hdr...), []any{}
 		kinds := []string{"sent", "failed", "temp", "refused", "invalid", "skipped", "in-doubt", "unclaim", "unclaim"}
 		for range nops {
 			id, batch := "r"+strconv.Itoa(rng.Intn(nids)), rng.Intn(4)/3 // batch 1 is not released
@@ -178,13 +180,14 @@ func TestStepMatchesReference(t *testing.T) {
 				k := kinds[rng.Intn(len(kinds))]
 				code, lang, tok := []string{"250", "451", "550", "claimed-no-outcome"}[rng.Intn(4)], []string{"de", "fr"}[rng.Intn(2)], toks[rng.Intn(4)]
 				refArgs = append(refArgs, "r", id, k, code, "resp", lang, batch, tok)
-				newArgs = append(newArgs, k, id, code, "resp", lang, batch, tok)
+				ops = append(ops, store.Record{Kind: store.Kind(k), ID: id, Code: code, Response: "resp", Lang: lang, Batch: batch, Token: tok})
 			} else {
 				lang, tok := []string{"de", "fr"}[rng.Intn(2)], toks[1+rng.Intn(3)]
 				refArgs = append(refArgs, "c", id, lang, batch, tok, "", "", "")
-				newArgs = append(newArgs, "c", id, lang, batch, tok)
+				ops = append(ops, store.Claim{ID: id, Lang: lang, Batch: batch, Token: tok})
 			}
 		}
+		newArgs := store.StepArgs(append(hdr, ""), ops)
 		refRes, refErr := scripts[0].Run(ctx, rdb, keys("ref:"), refArgs...).Result()
 		newRes, newErr := scripts[1].Run(ctx, rdb, keys("new:"), newArgs...).Result()
 		if fmt.Sprint(refErr) != fmt.Sprint(newErr) {

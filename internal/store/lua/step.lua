@@ -39,16 +39,25 @@
 --   8 now (unix ms)                      9 number of operations
 --  10 the calling worker's field in wsent, "<run>|<worker id>" ('' for
 --     none: see the answer's sent count)
---   then each operation, 7 values for a record, 5 for a claim:
---     kind, id, code, response, lang, batch, token       (a record)
---       kinds: sent | failed (permanent) | temp | refused | invalid (the
---              worker cannot render it) | skipped | in-doubt | unclaim
---              (give back a claim that was not used)
+--  11 the shape: 7 bytes per operation, its kind's letter, then the index
+--     (from 0, 3 bytes, big-endian) of its (lang, batch) pair and of its
+--     reply (a claim's: 0, unused)
+--  12 P, the number of (lang, batch) pairs; 13 R, the number of replies
+--   then P pairs lang, batch; R replies code, response; then the ids of
+--   the N operations (N = ARGV[9]); then their tokens. What several
+--   operations share is passed once: each value costs Redis more than most
+--   of what the script does with it (docs/benchmarks.md).
+--   An operation is a record or a claim:
+--     a record: kind, id, code, response, lang, batch, token
+--       kinds (letters): sent (s) | failed (f: permanent) | temp (t) |
+--              refused (r) | invalid (i: the worker cannot render it) |
+--              skipped (k) | in-doubt (d) | unclaim (u: give back a
+--              claim that was not used)
 --       token: the claim the record is of. A record applies to its own
 --       claim only: one that comes again after another claim took the
 --       recipient (a step retried, an outage's backlog) changes nothing.
 --       '' (no token): it applies to whatever claim holds the recipient.
---     'c', id, lang, batch, token                        (a claim)
+--     a claim (c): id, lang, batch, token
 -- An in-doubt entry keeps the token of the claim in doubt as its flag,
 -- "k:<token>", so that the late record (or give-back) of that claim is
 -- still applied.
@@ -71,11 +80,21 @@
 -- answers none: it records nothing.
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
+local KIND = {[115] = 'sent', [102] = 'failed', [116] = 'temp', [114] = 'refused', [105] = 'invalid',
+  [107] = 'skipped', [100] = 'in-doubt', [117] = 'unclaim'}
+local CLAIM, SENT, UNCLAIM = 99, 115, 117 -- the letters c, s, u
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since', 'idle_pending_ms')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
 local claimed = false -- a claim of the current batch was made: its idle time ends
 local nops = tonumber(ARGV[9])
+local shape = ARGV[11]
+-- Where the pairs, the replies, the ids and the tokens begin (ARGV[PB + 2i
+-- + 1] is pair i's lang, ARGV[IB + s] operation s's id).
+local PB = 13
+local RB = PB + 2 * tonumber(ARGV[12])
+local IB = RB + 2 * tonumber(ARGV[13])
+local TB = IB + nops
 local out, nout = {}, 0
 -- push2 appends two values (never nil) to the answer.
 local function push2(a, b)
@@ -161,19 +180,16 @@ end
 -- no stale key is left behind, but the give-backs of a staging before
 -- (giveBackStale).
 local gone = (not state or stage ~= ARGV[1]) and (state and STALE or GONE)
--- The ids of every recipient named, in order (one pass over the
--- operations, which also answers the claims of a campaign gone).
-local ids, o = {}, 11
-for s = 1, nops do
-  ids[s] = ARGV[o + 1]
-  if ARGV[o] ~= 'c' then
-    if gone == STALE and ARGV[o] == 'unclaim' and ARGV[o + 6] ~= '' then giveBackStale(ARGV[o + 1], ARGV[o + 6], ARGV[8]) end
-    o = o + 7
-  else
-    o = o + 5; if gone then push2(gone, 0) end
-  end
-end
 if gone then
+  -- Every claim is answered; the give-backs of a staging before are made.
+  for s = 1, nops do
+    local k = string.byte(shape, 7 * s - 6)
+    if k == CLAIM then
+      push2(gone, 0)
+    elseif gone == STALE and k == UNCLAIM and ARGV[TB + s] ~= '' then
+      giveBackStale(ARGV[IB + s], ARGV[TB + s], ARGV[8])
+    end
+  end
   out[nout + 1], out[nout + 2], out[nout + 3] = '', '', -1
   return out
 end
@@ -185,8 +201,8 @@ end
 -- command per call instead of two or three per operation.
 local ledger, sets, nsets = {}, {}, 0
 for i = 1, nops, 1000 do
-  local vs = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, nops)))
-  for j = 1, #vs do ledger[ids[i + j - 1]] = vs[j] end
+  local vs = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + i, IB + math.min(i + 999, nops)))
+  for j = 1, #vs do ledger[ARGV[IB + i + j - 1]] = vs[j] end
 end
 -- put sets a recipient's entry: here at once, in Redis with the others.
 local function put(id, v)
@@ -276,15 +292,38 @@ local function differs(outcome)
   wrote[nw + 1], wrote[nw + 2] = nrec, outcome
   nw = nw + 2
 end
-local o, after = 11, 11
+-- The entries every first attempt sent of a reply and every first claim
+-- write, but for the claim's token: built once a call.
+local sentv, claimPre = {}, 'sending|1|' .. now .. '|||'
+local firstSent = {} -- pair's ARGV index -> its first attempts sent on the hot path
 for s = 1, nops do
-  o = after
-  local kind = ARGV[o]
-  if kind ~= 'c' then
-    after = o + 7
+  local k, p1, p2, p3, r1, r2, r3 = string.byte(shape, 7 * s - 6, 7 * s)
+  local pi = PB + 2 * (p1 * 65536 + p2 * 256 + p3)
+  local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
+  -- The recipient and the token of a record's claim, or of a claim.
+  local rid, tok = ARGV[IB + s], ARGV[TB + s]
+  local cur, n = ledger[rid], #tok
+  if k == SENT and n > 0 and cur and string.sub(cur, 1, 10) == 'sending|1|' and string.sub(cur, -n) == tok and string.sub(cur, -n - 3, -n - 1) == '|||' then
+    -- The hot path: the first attempt of this claim (its entry
+    -- "sending|1|<ms>|||<tok>", told without parse), sent. What the
+    -- general path below does for it, written out.
     nrec = nrec + 1
-    local rid, code, resp, lang, batch, tok = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], ARGV[o + 6]
-    local cur = ledger[rid]
+    local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
+    local v = sentv[ri]
+    if not v then
+      v = 'sent|1|' .. now .. '|' .. ARGV[ri + 1] .. '||' .. ARGV[ri + 2]
+      sentv[ri] = v
+    end
+    ledger[rid] = v
+    sets[nsets + 1], sets[nsets + 2] = rid, v
+    nsets = nsets + 2
+    firstSent[pi] = (firstSent[pi] or 0) + 1 -- sent and attempted: counted by pair at the end
+    records = records + 1
+    if W > 0 then counted = counted + 1 end
+  elseif k ~= CLAIM then
+    nrec = nrec + 1
+    local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
+    local kind, code, resp = KIND[k], ARGV[ri + 1], ARGV[ri + 2]
     local cs, ca, as, h = parse(cur)
     if kind == 'unclaim' then
       -- The claim was made but nothing was sent (its write was not
@@ -428,15 +467,14 @@ for s = 1, nops do
     end
   else
     local res, att = NONE, 0
-    after = o + 5
-    local cid, lang, batch, token = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+    local cid, token = rid, tok
     local bn = batchNum[batch]
     if not bn then bn = tonumber(batch); batchNum[batch] = bn end
     if state ~= 'running' or bn > curBatch then
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
     elseif not ledger[cid] then
-      local v = 'sending|1|' .. now .. '|||' .. token -- put, written out
+      local v = claimPre .. token -- put, written out
       ledger[cid] = v
       sets[nsets + 1], sets[nsets + 2] = cid, v
       nsets = nsets + 2
@@ -477,6 +515,16 @@ for s = 1, nops do
   end
 end
 flushSets()
+for pi, n in pairs(firstSent) do
+  local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
+  cnt.sent = (cnt.sent or 0) + n
+  local t = lcnt[lang]
+  if not t then t = {}; lcnt[lang] = t end
+  t.sent = (t.sent or 0) + n
+  t = bcnt[batch]
+  if not t then t = {}; bcnt[batch] = t end
+  t.sent, t.attempted = (t.sent or 0) + n, (t.attempted or 0) + n
+end
 -- The first claim since the current batch's release or a resume ends its
 -- idle time (idle_since, lua/tick.lua and lua/transition.lua): idle_ms is
 -- no sending time of the batch (the ETA between batches, store.eta). The
