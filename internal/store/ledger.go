@@ -357,29 +357,45 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}
 	res, _ := v.([]any)
-	end := 2*nclaims + 3 // then pairs (record number, outcome written)
-	if len(res) < end || (len(res)-end)%2 != 0 {
-		return fmt.Errorf("ledger step %s: script answered %d values for %d claims", k.name, len(res), nclaims)
+	if len(res) < 3 {
+		return fmt.Errorf("ledger step %s: script answered %d values, fewer than 3", k.name, len(res))
 	}
-	state, _ := res[end-3].(string)
-	paused, _ := res[end-2].(string)
-	sent, _ := res[end-1].(int64)
-	// wrote: record number (from 1, across the calls) -> its outcome,
-	// when it is not its kind's.
-	var wrote map[int]string // nil when the ledger wrote every record as asked (the hot path)
-	if len(res) > end {
-		wrote = make(map[int]string, (len(res)-end)/2)
+	state, _ := res[0].(string)
+	paused, _ := res[1].(string)
+	sent, _ := res[2].(int64)
+	// Then, in order, a pair (record number, outcome written) for a record
+	// not written as its kind, a triple (-claim number, result, attempt)
+	// for a claim not answered OK at attempt 1; numbers from 1, across the
+	// calls. Neither on the hot path.
+	claims := make([]ClaimAnswer, nclaims)
+	for j := range claims {
+		claims[j] = ClaimAnswer{Result: ClaimOK, Attempt: 1}
 	}
-	for i := end; i < len(res); i += 2 {
+	var wrote map[int]string // nil when the ledger wrote every record as asked
+	for i := 3; i < len(res); {
 		n, _ := res[i].(int64)
-		wrote[int(n)], _ = res[i+1].(string)
+		switch {
+		case n < 0 && -n <= int64(nclaims) && i+2 < len(res):
+			r, _ := res[i+1].(int64)
+			a, _ := res[i+2].(int64)
+			claims[-n-1] = ClaimAnswer{Result: ClaimResult(r), Attempt: int(a)}
+			i += 3
+		case n > 0 && i+1 < len(res):
+			if wrote == nil {
+				wrote = map[int]string{}
+			}
+			wrote[int(n)], _ = res[i+1].(string)
+			i += 2
+		default:
+			return fmt.Errorf("ledger step %s: script answered %v for %d claims", k.name, res, nclaims)
+		}
 	}
 	if paused != "" { // the auto-pause: every worker stops now
 		l.s.announce(ctx, k.name)
 	}
-	i, nrec := 0, 0
+	nrec := 0
 	for _, c := range calls {
-		c.res = StepResult{Sent: sent, State: State(state), Claims: make([]ClaimAnswer, len(c.cls)), Recorded: make([]string, len(c.recs))}
+		c.res = StepResult{Sent: sent, State: State(state), Recorded: make([]string, len(c.recs))}
 		for j, r := range c.recs {
 			nrec++
 			if o, ok := wrote[nrec]; ok {
@@ -391,10 +407,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		if paused != "" && len(c.recs) > 0 {
 			c.res.AutoPaused, paused = paused, "" // said once, to a caller whose record counted
 		}
-		for j := range c.cls {
-			c.res.Claims[j] = ClaimAnswer{Result: ClaimResult(res[i].(int64)), Attempt: int(res[i+1].(int64))}
-			i += 2
-		}
+		c.res.Claims, claims = claims[:len(c.cls):len(c.cls)], claims[len(c.cls):]
 		c.err = wrapf(ack, "ledger step %s", k.name)
 	}
 	return nil

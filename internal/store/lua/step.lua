@@ -61,23 +61,27 @@
 -- An in-doubt entry keeps the token of the claim in doubt as its flag,
 -- "k:<token>", so that the late record (or give-back) of that claim is
 -- still applied.
--- Returns 2 values per claim (claim result, attempt number), then the
--- campaign's state after this call ('' when it is gone or was staged anew:
--- the callers' staging no longer runs), then the
+-- Returns the campaign's state after this call ('' when it is gone or
+-- was staged anew: the callers' staging no longer runs), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
 -- recipients the calling worker (ARGV[10]; else the campaign) recorded sent
 -- in the run after this call, or -1 when it recorded none sent and
 -- made no claim (a worker compares it with its own delivery journal),
--- then a pair (record number, outcome written) for each record whose
--- outcome in the ledger is not its kind, in order (records numbered from 1
--- among the operations' records; none for a record applied as its kind,
--- so a call that records only what the worker asked, sent above all,
--- answers nothing more and runs no more commands): a temporary failure's
--- deferred, failed (its last attempt, or the late record of a claim in
--- doubt) or cancelled; '' for a record that changed nothing (its claim no
--- longer holds the recipient); a give-back's pending, deferred, cancelled
--- or '' (nothing held). A call whose campaign is gone or staged anew
--- answers none: it records nothing.
+-- then, in the order of the operations, what is not the usual answer
+-- (none on the hot path: a call that records sent and claims anew answers
+-- its three values):
+--   for a claim not answered OK at attempt 1, a triple (-claim number,
+--   claim result, attempt number) (claims numbered from 1 among the
+--   operations' claims); a call whose campaign is gone or staged anew
+--   answers one for every claim;
+--   for a record whose outcome in the ledger is not its kind, a pair
+--   (record number, outcome written) (records numbered from 1 among the
+--   operations' records): a temporary failure's deferred, failed (its
+--   last attempt, or the late record of a claim in doubt) or cancelled;
+--   '' for a record that changed nothing (its claim no longer holds the
+--   recipient); a give-back's pending, deferred, cancelled or '' (nothing
+--   held). A call whose campaign is gone or staged anew answers none: it
+--   records nothing.
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 local KIND = {[115] = 'sent', [102] = 'failed', [116] = 'temp', [114] = 'refused', [105] = 'invalid',
@@ -95,12 +99,7 @@ local PB = 13
 local RB = PB + 2 * tonumber(ARGV[12])
 local IB = RB + 2 * tonumber(ARGV[13])
 local TB = IB + nops
-local out, nout = {}, 0
--- push2 appends two values (never nil) to the answer.
-local function push2(a, b)
-  out[nout + 1], out[nout + 2] = a, b
-  nout = nout + 2
-end
+local ncl = 0 -- the claims, numbered from 1
 -- parse splits a ledger entry: its state, attempts (a number and as
 -- written), and the token of the claim that holds it: a claim's (sending),
 -- or the claim in doubt's (in-doubt; '' when it has none); nil for other
@@ -182,15 +181,17 @@ end
 local gone = (not state or stage ~= ARGV[1]) and (state and STALE or GONE)
 if gone then
   -- Every claim is answered; the give-backs of a staging before are made.
+  local out, n = {'', '', -1}, 3
   for s = 1, nops do
     local k = string.byte(shape, 7 * s - 6)
     if k == CLAIM then
-      push2(gone, 0)
+      ncl = ncl + 1
+      out[n + 1], out[n + 2], out[n + 3] = -ncl, gone, 0
+      n = n + 3
     elseif gone == STALE and k == UNCLAIM and ARGV[TB + s] ~= '' then
       giveBackStale(ARGV[IB + s], ARGV[TB + s], ARGV[8])
     end
   end
-  out[nout + 1], out[nout + 2], out[nout + 3] = '', '', -1
   return out
 end
 
@@ -285,9 +286,11 @@ local counted, p0 = 0, nil
 local batchNum = {}
 local pushed, records = false, 0
 local paused = ''
--- wrote: the pairs (record number, outcome written) of the records not
--- written as their kind (see the answer); nrec numbers the records.
-local wrote, nw, nrec = {}, 0, 0
+-- wrote: the answer, its first three values set at the end, then the
+-- pairs (record number, outcome written) of the records not written as
+-- their kind and the triples of the claims not answered OK at attempt 1;
+-- nrec numbers the records.
+local wrote, nw, nrec = {false, false, false}, 3, 0
 local function differs(outcome)
   wrote[nw + 1], wrote[nw + 2] = nrec, outcome
   nw = nw + 2
@@ -511,7 +514,11 @@ for s = 1, nops do
       end
     end
     if res == OK and bn == curBatch then claimed = true end
-    push2(res, att)
+    ncl = ncl + 1
+    if res ~= OK or att ~= 1 then
+      wrote[nw + 1], wrote[nw + 2], wrote[nw + 3] = -ncl, res, att
+      nw = nw + 3
+    end
   end
 end
 flushSets()
@@ -559,7 +566,7 @@ if ARGV[10] ~= '' then
   key, field = KEYS[10], ARGV[10]
   if sent then sent = redis.call('HINCRBY', key, field, cnt.sent) end
 end
-if not sent then sent = nout > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
+if not sent then sent = ncl > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
@@ -578,6 +585,5 @@ for a in pairs(deferredAt) do
 end
 if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
-out[nout + 1], out[nout + 2], out[nout + 3] = state, paused, sent
-for i = 1, nw do out[nout + 3 + i] = wrote[i] end
-return out
+wrote[1], wrote[2], wrote[3] = state, paused, sent
+return wrote
