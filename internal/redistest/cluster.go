@@ -163,23 +163,137 @@ func (c *Cluster) MasterForSlotOf(ctx context.Context, key string) (*Node, error
 	if err != nil {
 		return nil, err
 	}
-	slot, err := n.Client().ClusterKeySlot(ctx, key).Result()
-	if err != nil {
-		return nil, fmt.Errorf("redistest: CLUSTER KEYSLOT %q: %w", key, err)
-	}
 	slots, err := c.slots(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s, err := c.slotOf(ctx, n, slots, key)
+	if err != nil {
+		return nil, err
+	}
+	return c.Node(s.Nodes[0].Addr), nil
+}
+
+// slotOf returns the range of slots, of those node n reports, that holds
+// key's slot, its master one of this cluster's nodes.
+func (c *Cluster) slotOf(ctx context.Context, n *Node, slots []redis.ClusterSlot, key string) (redis.ClusterSlot, error) {
+	slot, err := n.Client().ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return redis.ClusterSlot{}, fmt.Errorf("redistest: CLUSTER KEYSLOT %q on %s: %w", key, n.Name(), err)
+	}
 	for _, s := range slots {
 		if int64(s.Start) <= slot && slot <= int64(s.End) {
-			if m := c.Node(s.Nodes[0].Addr); m != nil {
-				return m, nil
+			if c.Node(s.Nodes[0].Addr) == nil {
+				return s, fmt.Errorf("redistest: %s: slot %d is served by %s, none of this cluster's nodes", n.Name(), slot, s.Nodes[0].Addr)
 			}
-			return nil, fmt.Errorf("redistest: slot %d is served by %s, none of this cluster's nodes", slot, s.Nodes[0].Addr)
+			return s, nil
 		}
 	}
-	return nil, fmt.Errorf("redistest: no node serves slot %d of %q", slot, key)
+	return redis.ClusterSlot{}, fmt.Errorf("redistest: %s: no node serves slot %d of %q", n.Name(), slot, key)
+}
+
+// Failover runs CLUSTER FAILOVER (planned: the master pauses its clients
+// until the replica has caught up, then hands the slots over) on a replica
+// of the master of key's slot, and waits until the cluster has settled (see
+// [Cluster.WaitSettled]) with that replica serving the slot and the old
+// master its replica. It returns the old and the new master's addresses; a
+// failure's error carries every node's log.
+func (c *Cluster) Failover(ctx context.Context, key string) (oldMaster, newMaster string, err error) {
+	if err := c.waitSettled(ctx); err != nil {
+		return "", "", c.d.failure("failover: before", err)
+	}
+	n, err := c.running()
+	if err != nil {
+		return "", "", err
+	}
+	slots, err := c.slots(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	s, err := c.slotOf(ctx, n, slots, key)
+	if err != nil {
+		return "", "", err
+	}
+	if len(s.Nodes) < 2 {
+		return s.Nodes[0].Addr, "", fmt.Errorf("redistest: master %s of %q's slot has no replica to fail over to", s.Nodes[0].Addr, key)
+	}
+	oldMaster, newMaster = s.Nodes[0].Addr, s.Nodes[1].Addr
+	if err := c.Node(newMaster).Client().ClusterFailover(ctx).Err(); err != nil {
+		return oldMaster, "", fmt.Errorf("redistest: CLUSTER FAILOVER on %s: %w", newMaster, err)
+	}
+	err = poll(ctx, c.opts.Timeout, "the failover of "+oldMaster+" to "+newMaster, func() error {
+		if err := c.state(ctx); err != nil {
+			return err
+		}
+		return c.servedBy(ctx, key, newMaster)
+	})
+	if err != nil {
+		return oldMaster, "", c.d.failure("failover of "+oldMaster, err)
+	}
+	return oldMaster, newMaster, nil
+}
+
+// KillMasterOf kills the master of key's slot with SIGKILL and waits until
+// the cluster has promoted a replica of it (after cluster-node-timeout):
+// every running node reports cluster_state:ok and names that running
+// replica as the slot's master. The killed node stays down: [Node.Restart]
+// brings it back (from its nodes.conf, as a replica of the new master),
+// then [Cluster.WaitSettled]. It returns the old and the new master's
+// addresses; a failure's error carries every node's log.
+func (c *Cluster) KillMasterOf(ctx context.Context, key string) (oldMaster, newMaster string, err error) {
+	if err := c.waitSettled(ctx); err != nil {
+		return "", "", c.d.failure("kill the master: before", err)
+	}
+	m, err := c.MasterForSlotOf(ctx, key)
+	if err != nil {
+		return "", "", err
+	}
+	oldMaster = m.Addr()
+	m.Kill()
+	err = poll(ctx, c.opts.Timeout, "a replica promoted in place of "+oldMaster, func() error {
+		n, err := c.running()
+		if err != nil {
+			return permanent{err}
+		}
+		slots, err := c.slots(ctx)
+		if err != nil {
+			return err
+		}
+		s, err := c.slotOf(ctx, n, slots, key)
+		if err != nil {
+			return err
+		}
+		if s.Nodes[0].Addr == oldMaster {
+			return fmt.Errorf("%s still names %s as the master of %q's slot", n.Name(), oldMaster, key)
+		}
+		newMaster = s.Nodes[0].Addr
+		return c.servedBy(ctx, key, newMaster)
+	})
+	if err != nil {
+		return oldMaster, "", c.d.failure("promotion after killing master "+oldMaster, err)
+	}
+	return oldMaster, newMaster, nil
+}
+
+// servedBy checks once that every running node reports cluster_state:ok and
+// names master, running, as the master of key's slot.
+func (c *Cluster) servedBy(ctx context.Context, key, master string) error {
+	if m := c.Node(master); m == nil || !m.Running() {
+		return permanent{fmt.Errorf("%s, the master of %q's slot, is not running", master, key)}
+	}
+	return c.eachView(ctx, func(n *Node, ci map[string]string, slots []redis.ClusterSlot) error {
+		if st := ci["cluster_state"]; st != "ok" {
+			return fmt.Errorf("%s (%s): cluster_state:%s", n.Addr(), n.Name(), st)
+		}
+		sl, err := c.slotOf(ctx, n, slots, key)
+		if err != nil {
+			return err
+		}
+		if sl.Nodes[0].Addr != master {
+			return fmt.Errorf("%s (%s) names %s as the master of %q's slot, want %s", n.Addr(), n.Name(), sl.Nodes[0].Addr, key, master)
+		}
+		return nil
+	})
 }
 
 // FlushAll runs FLUSHALL on every master, so the whole cluster loses its
@@ -244,25 +358,13 @@ func (c *Cluster) waitSettled(ctx context.Context) error {
 // or says what is not settled yet.
 func (c *Cluster) state(ctx context.Context) error {
 	var want string
-	for _, n := range c.d.nodes {
-		if !n.Running() {
-			continue
-		}
-		s, err := n.Client().ClusterInfo(ctx).Result()
-		if err != nil {
-			return fmt.Errorf("CLUSTER INFO on %s (%s): %w", n.Addr(), n.Name(), err)
-		}
-		ci := infoFields(s)
+	err := c.eachView(ctx, func(n *Node, ci map[string]string, slots []redis.ClusterSlot) error {
 		all := strconv.Itoa(clusterSlots)
 		if ci["cluster_state"] != "ok" || ci["cluster_slots_assigned"] != all || ci["cluster_slots_ok"] != all ||
 			ci["cluster_known_nodes"] != strconv.Itoa(len(c.d.nodes)) {
 			return fmt.Errorf("%s (%s): cluster_state:%s, %s slots assigned, %s ok, %s known nodes; want ok, %d, %d, %d",
 				n.Addr(), n.Name(), ci["cluster_state"], ci["cluster_slots_assigned"], ci["cluster_slots_ok"], ci["cluster_known_nodes"],
 				clusterSlots, clusterSlots, len(c.d.nodes))
-		}
-		slots, err := n.Client().ClusterSlots(ctx).Result()
-		if err != nil {
-			return fmt.Errorf("CLUSTER SLOTS on %s (%s): %w", n.Addr(), n.Name(), err)
 		}
 		m, err := c.slotMap(slots)
 		if err != nil {
@@ -280,9 +382,35 @@ func (c *Cluster) state(ctx context.Context) error {
 		if role["role"] == "slave" && role["master_link_status"] != "up" {
 			return fmt.Errorf("replica %s (%s): link to its master %s", n.Addr(), n.Name(), role["master_link_status"])
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if want == "" {
 		return permanent{errors.New("no cluster node running")}
+	}
+	return nil
+}
+
+// eachView calls check with each running node's CLUSTER INFO fields and
+// CLUSTER SLOTS, in start order, until one returns an error.
+func (c *Cluster) eachView(ctx context.Context, check func(n *Node, info map[string]string, slots []redis.ClusterSlot) error) error {
+	for _, n := range c.d.nodes {
+		if !n.Running() {
+			continue
+		}
+		s, err := n.Client().ClusterInfo(ctx).Result()
+		if err != nil {
+			return fmt.Errorf("CLUSTER INFO on %s (%s): %w", n.Addr(), n.Name(), err)
+		}
+		slots, err := n.Client().ClusterSlots(ctx).Result()
+		if err != nil {
+			return fmt.Errorf("CLUSTER SLOTS on %s (%s): %w", n.Addr(), n.Name(), err)
+		}
+		if err := check(n, infoFields(s), slots); err != nil {
+			return err
+		}
 	}
 	return nil
 }
