@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -239,47 +240,75 @@ func failoverCampaign(t *testing.T, r failoverRun) {
 }
 
 // TestClusterFailoverAtMostOnce runs a campaign of 3,000 recipients with two
-// workers on a Redis Cluster (3 masters, one replica each,
-// min-replicas-to-write 1 as deploy/redis.conf recommends, min_replica_acks
-// auto) and fails over the master of the campaign's slot when a third is
-// received: planned (CLUSTER FAILOVER on its replica), or killed with
-// SIGKILL, its replica promoted after cluster-node-timeout (2 s) and the
-// killed node started again (it comes back as the new master's replica:
-// until then the new master has none, refuses writes, and the campaign
-// holds). Every claim is acknowledged by the replica before its message
-// goes to SMTP, so the promoted replica holds every claim whose message
-// went out: every recipient receives at most one message (counted at
-// smtp-sink), everyone reported sent exactly one, and the campaign reaches
-// done, with the go-redis cluster client following the slot to its new
-// master (MOVED) and no script crossing slots.
+// workers on a Redis Cluster (3 masters, min-replicas-to-write 1 as
+// deploy/redis.conf recommends, min_replica_acks auto,
+// cluster-node-timeout 2 s) and fails over the master of the campaign's
+// slot when a third is received:
+//   - planned: CLUSTER FAILOVER on its replica (one replica per master);
+//   - master killed: SIGKILL, its replica promoted after
+//     cluster-node-timeout, the killed node started again (it comes back as
+//     the new master's replica: until then the new master has none, refuses
+//     writes, and the campaign holds);
+//   - cut off with a replica: two replicas per master (auto waits for 2);
+//     the master and one of its replicas are paused (SIGSTOP) until the
+//     other replica is promoted, then go on (SIGCONT) with the workers'
+//     connections still open, the old master still a master to its own
+//     mind and its replica still attached, until the cluster bus tells
+//     them: claims the old master takes meanwhile are acknowledged by its
+//     one replica, never by the promoted one, so they are not enough and
+//     nothing it takes is sent.
+//
+// Every claim whose message goes out is acknowledged by every replica of
+// the master, so the promoted one holds it: every recipient receives at
+// most one message (counted at smtp-sink), everyone reported sent exactly
+// one, those in doubt at most one, and the campaign reaches done, the
+// workers following the slot to its new master and no script crossing
+// slots.
 func TestClusterFailoverAtMostOnce(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		kill bool // SIGKILL the master instead of CLUSTER FAILOVER, then start it again
+		name     string
+		replicas int
+		failover func(ctx context.Context, t *testing.T, cl *redistest.Cluster, key string) (oldMaster, newMaster string, err error)
 	}{
-		{"planned", false},
-		{"master killed", true},
+		{"planned", 1, func(ctx context.Context, _ *testing.T, cl *redistest.Cluster, key string) (string, string, error) {
+			return cl.Failover(ctx, key)
+		}},
+		{"master killed", 1, func(ctx context.Context, _ *testing.T, cl *redistest.Cluster, key string) (string, string, error) {
+			old, nm, err := cl.KillMasterOf(ctx, key)
+			if err != nil {
+				return old, nm, err
+			}
+			if err := cl.Node(old).Restart(ctx, false); err != nil {
+				return old, nm, err
+			}
+			return old, nm, cl.WaitSettled(ctx)
+		}},
+		{"cut off with a replica", 2, func(ctx context.Context, t *testing.T, cl *redistest.Cluster, key string) (string, string, error) {
+			m, err := cl.MasterForSlotOf(ctx, key)
+			if err != nil {
+				return "", "", err
+			}
+			before := waitCalls(ctx, m)
+			old, nm, err := cl.CutOffMasterOf(ctx, key)
+			if err != nil {
+				return old, nm, err
+			}
+			err = cl.WaitSettled(ctx)
+			// A measurement, not an assertion: whether the old master
+			// answered claims after it went on depends on what it read
+			// first, its clients or the cluster bus.
+			t.Logf("the old master %s ran %d WAIT(s) from its pause on", old, waitCalls(ctx, m)-before)
+			return old, nm, err
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cl := redistest.StartCluster(t, redistest.ClusterOptions{
+				Replicas:     tc.replicas,
 				NodeTimeout:  2 * time.Second,
 				ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
 			})
-			failover := cl.Failover
-			if tc.kill {
-				failover = func(ctx context.Context, key string) (string, string, error) {
-					old, nm, err := cl.KillMasterOf(ctx, key)
-					if err != nil {
-						return old, nm, err
-					}
-					if err := cl.Node(old).Restart(ctx, false); err != nil {
-						return old, nm, err
-					}
-					return old, nm, cl.WaitSettled(ctx)
-				}
-			}
 			const n = 3000
 			failoverCampaign(t, failoverRun{
 				redisYAML: fmt.Sprintf("cluster: [%s]", strings.Join(cl.Addrs(), ", ")),
@@ -287,11 +316,31 @@ func TestClusterFailoverAtMostOnce(t *testing.T) {
 				n:         n,
 				at:        n / 3,
 				failover: func(ctx context.Context, campaign string) (string, string, error) {
-					return failover(ctx, "{"+campaign+"}") // every key of the campaign is in this slot
+					return tc.failover(ctx, t, cl, "{"+campaign+"}") // every key of the campaign is in this slot
 				},
 			})
 		})
 	}
+}
+
+// waitCalls returns how many WAIT commands node n has run (INFO
+// commandstats), or -1 when it cannot say.
+func waitCalls(ctx context.Context, n *redistest.Node) int {
+	s, err := n.Client().Info(ctx, "commandstats").Result()
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(s, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "cmdstat_wait:calls="); ok {
+			calls, _, _ := strings.Cut(v, ",")
+			c, err := strconv.Atoi(calls)
+			if err != nil {
+				return -1
+			}
+			return c
+		}
+	}
+	return 0
 }
 
 // TestClusterEveryCommand runs campaigns on a Redis Cluster (3 masters, one

@@ -159,19 +159,25 @@ func (c *Cluster) Masters(ctx context.Context) ([]*Node, error) {
 
 // MasterForSlotOf returns the master that serves key's hash slot.
 func (c *Cluster) MasterForSlotOf(ctx context.Context, key string) (*Node, error) {
-	n, err := c.running()
-	if err != nil {
-		return nil, err
-	}
-	slots, err := c.slots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s, err := c.slotOf(ctx, n, slots, key)
+	s, err := c.slotNow(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	return c.Node(s.Nodes[0].Addr), nil
+}
+
+// slotNow returns the range of slots that holds key's slot, as a running
+// node reports it.
+func (c *Cluster) slotNow(ctx context.Context, key string) (redis.ClusterSlot, error) {
+	n, err := c.running()
+	if err != nil {
+		return redis.ClusterSlot{}, err
+	}
+	slots, err := c.slots(ctx)
+	if err != nil {
+		return redis.ClusterSlot{}, err
+	}
+	return c.slotOf(ctx, n, slots, key)
 }
 
 // slotOf returns the range of slots, of those node n reports, that holds
@@ -202,15 +208,7 @@ func (c *Cluster) Failover(ctx context.Context, key string) (oldMaster, newMaste
 	if err := c.waitSettled(ctx); err != nil {
 		return "", "", c.d.failure("failover: before", err)
 	}
-	n, err := c.running()
-	if err != nil {
-		return "", "", err
-	}
-	slots, err := c.slots(ctx)
-	if err != nil {
-		return "", "", err
-	}
-	s, err := c.slotOf(ctx, n, slots, key)
+	s, err := c.slotNow(ctx, key)
 	if err != nil {
 		return "", "", err
 	}
@@ -241,36 +239,74 @@ func (c *Cluster) Failover(ctx context.Context, key string) (oldMaster, newMaste
 // then [Cluster.WaitSettled]. It returns the old and the new master's
 // addresses; a failure's error carries every node's log.
 func (c *Cluster) KillMasterOf(ctx context.Context, key string) (oldMaster, newMaster string, err error) {
-	if err := c.waitSettled(ctx); err != nil {
-		return "", "", c.d.failure("kill the master: before", err)
+	kill := func(m *Node) error { m.Kill(); return nil }
+	return c.promoteAround(ctx, key, "kill", func(s redis.ClusterSlot) []string { return []string{s.Nodes[0].Addr} }, kill, nil)
+}
+
+// CutOffMasterOf cuts the master of key's slot off in a minority with all
+// its replicas but one: it pauses them (SIGSTOP, see [Node.Pause]) until
+// the cluster has promoted that one replica (after cluster-node-timeout;
+// every other node reports cluster_state:ok and names it as the slot's
+// master), then lets them go on together (SIGCONT): the old master comes
+// back believing it is the master, with its clients' connections open, the
+// commands they sent meanwhile, and the replicas paused with it still
+// attached, until the cluster bus tells them of the promotion and they
+// become replicas of the new master. It returns once they are continued,
+// not settled: call [Cluster.WaitSettled] for that. It returns the old and
+// the new master's addresses; a failure's error carries every node's log.
+func (c *Cluster) CutOffMasterOf(ctx context.Context, key string) (oldMaster, newMaster string, err error) {
+	minority := func(s redis.ClusterSlot) []string {
+		addrs := []string{s.Nodes[0].Addr}
+		for _, r := range s.Nodes[2:] { // s.Nodes[1] stays with the majority
+			addrs = append(addrs, r.Addr)
+		}
+		return addrs
 	}
-	m, err := c.MasterForSlotOf(ctx, key)
+	return c.promoteAround(ctx, key, "cut off", minority, (*Node).Pause, (*Node).Continue)
+}
+
+// promoteAround waits for the cluster to settle, does down to the nodes
+// that group picks of those serving key's slot (its master first), waits
+// until another node is promoted in the master's place (servedBy), and then
+// does up to them (if up is not nil).
+func (c *Cluster) promoteAround(ctx context.Context, key, what string, group func(redis.ClusterSlot) []string, down, up func(*Node) error) (oldMaster, newMaster string, err error) {
+	if err := c.waitSettled(ctx); err != nil {
+		return "", "", c.d.failure(what+" the master: before", err)
+	}
+	s, err := c.slotNow(ctx, key)
 	if err != nil {
 		return "", "", err
 	}
-	oldMaster = m.Addr()
-	m.Kill()
+	oldMaster = s.Nodes[0].Addr
+	var nodes []*Node
+	for _, addr := range group(s) {
+		m := c.Node(addr)
+		if m == nil {
+			return oldMaster, "", fmt.Errorf("redistest: %s serves %q's slot but is none of this cluster's nodes", addr, key)
+		}
+		if err := down(m); err != nil {
+			return oldMaster, "", err
+		}
+		nodes = append(nodes, m)
+	}
 	err = poll(ctx, c.opts.Timeout, "a replica promoted in place of "+oldMaster, func() error {
-		n, err := c.running()
-		if err != nil {
-			return permanent{err}
-		}
-		slots, err := c.slots(ctx)
-		if err != nil {
-			return err
-		}
-		s, err := c.slotOf(ctx, n, slots, key)
+		s, err := c.slotNow(ctx, key)
 		if err != nil {
 			return err
 		}
 		if s.Nodes[0].Addr == oldMaster {
-			return fmt.Errorf("%s still names %s as the master of %q's slot", n.Name(), oldMaster, key)
+			return fmt.Errorf("the cluster still names %s as the master of %q's slot", oldMaster, key)
 		}
 		newMaster = s.Nodes[0].Addr
 		return c.servedBy(ctx, key, newMaster)
 	})
+	if up != nil {
+		for _, m := range nodes {
+			err = errors.Join(err, up(m))
+		}
+	}
 	if err != nil {
-		return oldMaster, "", c.d.failure("promotion after killing master "+oldMaster, err)
+		return oldMaster, "", c.d.failure("promotion after "+what+" master "+oldMaster, err)
 	}
 	return oldMaster, newMaster, nil
 }
@@ -278,7 +314,7 @@ func (c *Cluster) KillMasterOf(ctx context.Context, key string) (oldMaster, newM
 // servedBy checks once that every running node reports cluster_state:ok and
 // names master, running, as the master of key's slot.
 func (c *Cluster) servedBy(ctx context.Context, key, master string) error {
-	if m := c.Node(master); m == nil || !m.Running() {
+	if m := c.Node(master); m == nil || !m.p.answering() {
 		return permanent{fmt.Errorf("%s, the master of %q's slot, is not running", master, key)}
 	}
 	return c.eachView(ctx, func(n *Node, ci map[string]string, slots []redis.ClusterSlot) error {
@@ -329,7 +365,7 @@ func (c *Cluster) Logs() string { return c.d.logs() }
 
 func (c *Cluster) running() (*Node, error) {
 	for _, n := range c.d.nodes {
-		if n.Running() {
+		if n.p.answering() {
 			return n, nil
 		}
 	}
@@ -397,7 +433,7 @@ func (c *Cluster) state(ctx context.Context) error {
 // CLUSTER SLOTS, in start order, until one returns an error.
 func (c *Cluster) eachView(ctx context.Context, check func(n *Node, info map[string]string, slots []redis.ClusterSlot) error) error {
 	for _, n := range c.d.nodes {
-		if !n.Running() {
+		if !n.p.answering() {
 			continue
 		}
 		s, err := n.Client().ClusterInfo(ctx).Result()

@@ -64,6 +64,14 @@ func nodeOptions(addr string) *redis.Options {
 	return &redis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second}
 }
 
+// Pause stops the process with SIGSTOP: it keeps its connections open and
+// the commands sent to it queue up unanswered, as for a node cut off from
+// everyone, until [Node.Continue]. Kill and Restart work on a paused node.
+func (n *Node) Pause() error { return n.p.pause(true) }
+
+// Continue lets a paused process go on with SIGCONT.
+func (n *Node) Continue() error { return n.p.pause(false) }
+
 // Kill ends the process with SIGKILL and waits until it has exited. It does
 // nothing if the node is not running.
 func (n *Node) Kill() { n.p.kill() }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,9 +65,10 @@ type proc struct {
 	addr    string   // 127.0.0.1:port, set by launch
 	log     syncbuf.Buffer
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done <-chan struct{} // closed when the current process has exited
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   <-chan struct{} // closed when the current process has exited
+	paused bool            // stopped with SIGSTOP, not continued since
 }
 
 // launch starts p with p.args plus a free port on 127.0.0.1 (and a free port
@@ -115,7 +117,7 @@ func (p *proc) start(ctx context.Context) error {
 	}
 	done := child.Done()
 	p.mu.Lock()
-	p.cmd, p.done = cmd, done
+	p.cmd, p.done, p.paused = cmd, done, false
 	p.mu.Unlock()
 	err = waitReady(ctx, p.addr, cmd.Process.Pid, done)
 	if err == nil {
@@ -163,6 +165,33 @@ func (p *proc) kill() {
 	}
 	_ = cmd.Process.Kill()
 	<-done
+}
+
+// pause stops the running process with SIGSTOP (paused) or continues it
+// with SIGCONT.
+func (p *proc) pause(paused bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return fmt.Errorf("%s is not running", p.name)
+	}
+	sig := syscall.SIGCONT
+	if paused {
+		sig = syscall.SIGSTOP
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("send %s to %s: %w", sig, p.name, err)
+	}
+	p.paused = paused
+	return nil
+}
+
+// answering reports whether the process is up and not paused.
+func (p *proc) answering() bool {
+	p.mu.Lock()
+	paused := p.paused
+	p.mu.Unlock()
+	return !paused && p.running()
 }
 
 // running reports whether the process is up (started and not exited).
