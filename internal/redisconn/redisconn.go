@@ -167,6 +167,27 @@ func Addrs(o *redis.UniversalOptions) string {
 	return fmt.Sprint(o.Addrs)
 }
 
+// ClusterStateReload is how old a Redis Cluster client's slot map may grow
+// before it is read again (CLUSTER SLOTS, in the background, when a command
+// next needs it). go-redis reads it again at once on a MOVED or ASK
+// answer, but not when the master of a slot stops answering: with its
+// default of 60 s, a worker went on dialling a master killed for good,
+// and held its campaigns, for up to a minute after the cluster had
+// promoted a replica (TestClusterFailoverAtMostOnce). One read a second
+// per client costs Redis next to nothing.
+const ClusterStateReload = time.Second
+
+// newClient returns a client for opts: go-redis's universal client, with
+// ClusterStateReload on Cluster.
+func newClient(opts *redis.UniversalOptions) redis.UniversalClient {
+	if opts.MasterName != "" || !opts.IsClusterMode {
+		return redis.NewUniversalClient(opts)
+	}
+	co := opts.Cluster()
+	co.ClusterStateReloadInterval = ClusterStateReload
+	return redis.NewClusterClient(co)
+}
+
 // Dial connects to environment e's Redis and checks that it answers within
 // PingTimeout. Errors: e's Redis settings' (Environment.RedisOptions), as
 // they are, a *ReplyError (it answered with an error: a password refused,
@@ -178,7 +199,7 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 	if err != nil {
 		return nil, err
 	}
-	rdb := redis.NewUniversalClient(opts)
+	rdb := newClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, PingTimeout)
 	defer cancel()
 	if err := Explain(rdb.Ping(pctx).Err()); err != nil {
