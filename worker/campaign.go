@@ -860,18 +860,14 @@ func (w *Worker) forget(states map[string]store.Probe) {
 	}
 	maps.DeleteFunc(w.campaigns, func(c string, _ *campaignState) bool { return gone(c) })
 	maps.DeleteFunc(w.checked, func(c string, _ string) bool { return gone(c) })
-	w.checking.Range(func(c, _ any) bool {
-		if gone(c.(string)) {
-			w.checking.Delete(c)
-		}
-		return true
-	})
-	w.loading.Range(func(c, _ any) bool { // also of campaigns never cached (refused)
-		if gone(c.(string)) {
-			w.loading.Delete(c)
-		}
-		return true
-	})
+	for _, m := range []*sync.Map{&w.checking, &w.loading} { // loading: also of campaigns never cached (refused)
+		m.Range(func(c, _ any) bool {
+			if gone(c.(string)) {
+				m.Delete(c)
+			}
+			return true
+		})
+	}
 }
 
 // drop removes cs from the cache, if it is still the cached state of its

@@ -26,11 +26,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 	var lastReconcile, lastRebuild time.Time
 	every(ctx, w.cfg.TickInterval, w.tick, func() {
 		if time.Since(lastRebuild) >= rebuildEvery {
-			if err := w.st.RebuildActive(ctx); err != nil && ctx.Err() == nil {
-				w.outage.warn("rebuild the active campaigns", err)
-			} else if err == nil {
-				w.outage.answered("rebuild the active campaigns")
-			}
+			w.outage.note(ctx, "rebuild the active campaigns", w.st.RebuildActive(ctx))
 			lastRebuild = time.Now()
 		}
 		var tasks func() (map[string]asynq.TaskState, error) // nil: no reconcile this pass

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -65,6 +66,18 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 	default:
 		o.log.Debug(msg, args...)
 	}
+}
+
+// note is what a loop says after a call to Redis: answered when err is
+// nil, else warn, unless ctx is done (the worker stops: not an outage).
+// It reports whether err is nil.
+func (o *outageLog) note(ctx context.Context, msg string, err error, args ...any) bool {
+	if err == nil {
+		o.answered(msg)
+	} else if ctx.Err() == nil {
+		o.warn(msg, err, args...)
+	}
+	return err == nil
 }
 
 // answered notes that the loop that logs msg reached Redis; the end of its

@@ -702,13 +702,9 @@ func (w *Worker) refreshStates(ctx context.Context) {
 	seen := w.announced.Load() // before anything is read
 	w.watchRedis(ctx)
 	active, err := w.st.Active(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			w.outage.warn(readActive, err)
-		}
+	if !w.outage.note(ctx, readActive, err) {
 		return
 	}
-	w.outage.answered(readActive)
 	w.mu.Lock()
 	cached := maps.Clone(w.campaigns)
 	last := w.states // only this loop replaces it
@@ -810,13 +806,7 @@ func (w *Worker) watchControl(ctx context.Context) {
 // campaigns' check-ins (checkIn) make a running worker look silent, which
 // would let others claim without its journal check.
 func (w *Worker) sayAlive(ctx context.Context) {
-	if err := w.st.SayAlive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow); err != nil {
-		if ctx.Err() == nil {
-			w.outage.warn(sayingAlive, err)
-		}
-		return
-	}
-	w.outage.answered(sayingAlive)
+	w.outage.note(ctx, sayingAlive, w.st.SayAlive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow))
 }
 
 // checkIn checks this worker in (Store.CheckIns, one round trip) for every
@@ -838,13 +828,7 @@ func (w *Worker) checkIn(ctx context.Context) {
 		}
 	}
 	w.mu.Unlock()
-	if err := w.st.CheckIns(ctx, w.cfg.WorkerID, checked, checkInWindow); err != nil {
-		if ctx.Err() == nil {
-			w.outage.warn(checkingIn, err)
-		}
-		return
-	}
-	w.outage.answered(checkingIn)
+	w.outage.note(ctx, checkingIn, w.st.CheckIns(ctx, w.cfg.WorkerID, checked, checkInWindow))
 }
 
 // ours reports whether campaign probe p is of this worker's environment
