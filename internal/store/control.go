@@ -178,16 +178,24 @@ func (s *Store) act(ctx context.Context, c string, p TransitionParams) (moved, o
 // (who, when, why), so that a second person is not led to think their
 // reason was recorded; else nil.
 func (s *Store) Pause(ctx context.Context, c string, a Actor, reason string) (*Control, error) {
-	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
+	return s.toggle(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StateStaged},
 		To: StatePaused, Actor: a, Action: "pause", Reason: reason, WhileStaging: true})
-	if moved || !ok || err != nil {
-		return nil, err
+}
+
+// toggle makes p's transition of c (a pause or a resume). When c was in
+// p.To already it returns c's control as read then (Control.Already says
+// who made it so); when it was moved back meanwhile (resumed, paused), it
+// makes the transition again.
+func (s *Store) toggle(ctx context.Context, c string, p TransitionParams) (*Control, error) {
+	for {
+		moved, ok, err := s.act(ctx, c, p)
+		if moved || !ok || err != nil {
+			return nil, err
+		}
+		if ctl, err := s.inForce(ctx, c, p.Action, p.To); ctl != nil || err != nil {
+			return ctl, err
+		}
 	}
-	ctl, err := s.inForce(ctx, c, "pause", StatePaused)
-	if ctl == nil && err == nil { // resumed meanwhile: pause it now
-		return s.Pause(ctx, c, a, reason)
-	}
-	return ctl, err
 }
 
 // inForce reads, after action found campaign c already in state st (or,
@@ -242,16 +250,8 @@ func (c *Control) AlreadyOr(camp, action, done string) string {
 func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*Control, error) {
 	// A campaign a worker paused because Redis forgot deliveries its
 	// journal holds is never resumed: that would send them again.
-	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
+	return s.toggle(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss"})
-	if moved || !ok || err != nil {
-		return nil, err
-	}
-	ctl, err := s.inForce(ctx, c, "resume", StateRunning)
-	if ctl == nil && err == nil { // paused meanwhile: resume it now
-		return s.Resume(ctx, c, a, reason)
-	}
-	return ctl, err
 }
 
 // Approve releases a campaign waiting after its canary (and starts the
