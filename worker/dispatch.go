@@ -95,8 +95,8 @@ func (w *Worker) advance(ctx context.Context, c string, tasks func() (map[string
 	if now.Unix()%5 == 0 {
 		_ = w.st.TrimRate(ctx, c, now)
 	}
-	if tasks != nil && res.Code == store.TickNoop {
-		return w.reconcile(ctx, cs, tasks)
+	if tasks != nil && res.Code == store.TickNoop && res.Batch >= 0 {
+		return w.reconcile(ctx, cs, res.Batch, tasks) // running, batches up to res.Batch released
 	}
 	return nil
 }
@@ -120,11 +120,7 @@ func (w *Worker) enqueue(ctx context.Context, cs *campaignState, n, batch int, g
 // one; a task active in a dead server (its worker was killed), or in no
 // server for OrphanGrace, is replaced by a task of the next generation.
 // Running a chunk twice is harmless: the ledger claims each recipient once.
-func (w *Worker) reconcile(ctx context.Context, cs *campaignState, tasks func() (map[string]asynq.TaskState, error)) (err error) {
-	ctl, err := w.st.Control(ctx, cs.name)
-	if err != nil || ctl.State != store.StateRunning || ctl.Stage != cs.stage || ctl.CurBatch < 0 {
-		return err
-	}
+func (w *Worker) reconcile(ctx context.Context, cs *campaignState, curBatch int, tasks func() (map[string]asynq.TaskState, error)) (err error) {
 	// One worker reconciles a campaign at a time, and keeps the turn while
 	// it runs; the others skip the pass. A worker that gets the turn after
 	// a gap in which another may have held it forgets its clocks: they were
@@ -155,7 +151,7 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, tasks func() 
 		}
 	}()
 	var live map[string]bool
-	for b := 0; b <= ctl.CurBatch && b < len(cs.meta.Batches); b++ {
+	for b := 0; b <= curBatch && b < len(cs.meta.Batches); b++ {
 		bi := cs.meta.Batches[b]
 		for n := bi.First; n <= bi.Last; n++ {
 			if finished[n] {

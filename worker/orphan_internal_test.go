@@ -33,7 +33,7 @@ func TestOrphanClockRestartsBetweenRuns(t *testing.T) {
 	}
 	id := taskID("oc", sum.Stage, 0, 0)
 	cs.orphans = map[string]time.Time{id: time.Now().Add(-time.Hour)} // an earlier run, seen unannounced long ago
-	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err != nil {
+	if err := w.reconcile(ctx, cs, 0, sync.OnceValues(w.taskStates)); err != nil {
 		t.Fatal(err)
 	}
 	if since, ok := cs.orphans[id]; ok {
@@ -69,7 +69,7 @@ func TestOrphanClockSurvivesAFailedPass(t *testing.T) {
 	since := time.Now().Add(-5 * time.Second)
 	ids := []string{taskID("of", sum.Stage, 0, 0), taskID("of", sum.Stage, 1, 0)}
 	cs.orphans = map[string]time.Time{ids[0]: since, ids[1]: since}
-	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err == nil {
+	if err := w.reconcile(ctx, cs, 0, sync.OnceValues(w.taskStates)); err == nil {
 		t.Fatal("the pass did not fail")
 	}
 	for n, id := range ids {
@@ -155,7 +155,7 @@ func TestReconcileFromListings(t *testing.T) {
 	if err := w.insp.DeleteTask("tidings-rl", lost); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err != nil {
+	if err := w.reconcile(ctx, cs, 0, sync.OnceValues(w.taskStates)); err != nil {
 		t.Fatal(err)
 	}
 	if info, err := w.insp.GetTaskInfo("tidings-rl", lost); err != nil || info.State != asynq.TaskStatePending {
@@ -201,7 +201,7 @@ func TestOrphanClockAfterAGapInTurns(t *testing.T) {
 				t.Fatal(err)
 			}
 			cs.orphans = map[string]time.Time{id: time.Now().Add(-time.Hour)} // seen abandoned an hour ago
-			if err := w.reconcile(ctx, cs, sync.OnceValues(w.taskStates)); err != nil {
+			if err := w.reconcile(ctx, cs, 0, sync.OnceValues(w.taskStates)); err != nil {
 				t.Fatal(err)
 			}
 			_, gens, err := st.ChunkTasks(ctx, "ga")
