@@ -161,10 +161,7 @@ func (s *Store) Alive(ctx context.Context, env, worker string, window time.Durat
 // SayAlive records that worker is alive, as Alive, without listing the
 // workers alive: what a worker does every CheckInWindow/5.
 func (s *Store) SayAlive(ctx context.Context, env, worker string, window time.Duration) error {
-	if err := aliveScript.Run(ctx, s.rdb, []string{WorkersKey(env)}, worker, window.Milliseconds(), "0").Err(); err != nil {
-		return fmt.Errorf("say worker %s is alive: %w", worker, err)
-	}
-	return nil
+	return wrapf(aliveScript.Run(ctx, s.rdb, []string{WorkersKey(env)}, worker, window.Milliseconds(), "0").Err(), "say worker %s is alive", worker)
 }
 
 // CheckIn records, in Redis's own time, that worker has checked its

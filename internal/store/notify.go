@@ -83,11 +83,7 @@ type Delivery struct {
 // now+d.Lease. It returns the claim result and how many deliveries failed
 // before.
 func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now time.Time) (NotifyClaim, int, error) {
-	tooOld := 0
-	if d.TooOld {
-		tooOld = 1
-	}
-	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index, tooOld).Int64Slice()
+	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index, d.TooOld).Int64Slice() // go-redis writes a bool as 1 or 0
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim notification %s of %s: %w", d.Event, c, err)
 	}
