@@ -39,6 +39,13 @@ local function set(state, by, action, reason)
   redis.call('RPUSH', KEYS[6], cjson.encode({at = now, who = ARGV[8], host = ARGV[6], env = ARGV[7], action = action, reason = reason}))
 end
 
+-- release releases batch b now: its first pass and its time not sending
+-- start afresh.
+local function release(b)
+  redis.call('HSET', KEYS[1], 'cur_batch', b, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_pending_ms', 0, 'idle_since', now)
+  return {RELEASED, b, ''}
+end
+
 -- Done: every recipient (staged and rejected) has a final outcome.
 local counts = redis.call('HMGET', KEYS[4], 'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled')
 local terminal = 0
@@ -52,10 +59,7 @@ if terminal >= total then
   return {DONE, cur, reason}
 end
 if nb == 0 then return {NOOP, -1, ''} end
-if cur < 0 then
-  redis.call('HSET', KEYS[1], 'cur_batch', 0, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_pending_ms', 0, 'idle_since', now)
-  return {RELEASED, 0, ''}
-end
+if cur < 0 then return release(0) end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
 local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t')
@@ -123,8 +127,5 @@ if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   set('awaiting-approval', ARGV[8], 'await-approval', reason)
   return {AWAITING, cur, reason}
 end
-if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'cur_batch', cur + 1, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_pending_ms', 0, 'idle_since', now)
-  return {RELEASED, cur + 1, ''}
-end
+if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then return release(cur + 1) end
 return {NOOP, cur, ''}
