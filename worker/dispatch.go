@@ -113,8 +113,9 @@ func (w *Worker) enqueue(ctx context.Context, cs *campaignState, n, batch int, g
 	return nil
 }
 
-// reconcile makes sure every released chunk of running campaign cs that is
-// not finished has a live task: one that is pending, scheduled or waiting
+// reconcile makes sure every released chunk (of batches 0 to curBatch, as
+// the tick that found cs running has just read) of running campaign cs that
+// is not finished has a live task: one that is pending, scheduled or waiting
 // for a retry, or active in an asynq server that is alive. A chunk with no
 // task (lost with a Redis failover, ended by a pause, never enqueued) gets
 // one; a task active in a dead server (its worker was killed), or in no

@@ -71,11 +71,11 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 // note is what a loop says after a call to Redis: answered when err is
 // nil, else warn, unless ctx is done (the worker stops: not an outage).
 // It reports whether err is nil.
-func (o *outageLog) note(ctx context.Context, msg string, err error, args ...any) bool {
+func (o *outageLog) note(ctx context.Context, msg string, err error) bool {
 	if err == nil {
 		o.answered(msg)
 	} else if ctx.Err() == nil {
-		o.warn(msg, err, args...)
+		o.warn(msg, err)
 	}
 	return err == nil
 }
