@@ -229,9 +229,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /c/{campaign}", s.get(s.campaignPage))
 	m.HandleFunc("GET /c/{campaign}/live", s.get(s.campaignLive))
 	m.HandleFunc("POST /c/{campaign}/{action}", s.post(RoleOperator, s.action))
-	m.HandleFunc("GET /c/{campaign}/gallery", s.get(s.stagedGallery))
-	m.HandleFunc("GET /c/{campaign}/gallery/{lang}/{part}", s.get(s.stagedGalleryPart))
-	m.HandleFunc("GET /c/{campaign}/recipients", s.get(s.recipientsPage))
+	m.HandleFunc("GET /c/{campaign}/gallery", s.get(bounded(s.stagedGallery)))
+	m.HandleFunc("GET /c/{campaign}/gallery/{lang}/{part}", s.get(bounded(s.stagedGalleryPart)))
+	m.HandleFunc("GET /c/{campaign}/recipients", s.get(bounded(s.recipientsPage)))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

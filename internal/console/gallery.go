@@ -127,6 +127,7 @@ func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fn 
 			if err != nil {
 				return err
 			}
+			answered(ctx)
 			for _, r := range recs {
 				if fn(stagedRecipient(r, meta.Columns), r.Lang) {
 					return nil
@@ -465,6 +466,7 @@ func (s *Server) rejected(ctx context.Context, src *source, key string) (store.R
 	key = strings.TrimSpace(key)
 	mailbox := address.KeyOf(key)
 	err := s.cfg.Store.Rejects(ctx, src.camp.Name, func(row store.Row) error {
+		answered(ctx)
 		if row.ID == key || address.KeyOf(row.Email) == mailbox {
 			found = row
 			return errFound // no need to read the rest
@@ -482,7 +484,7 @@ func (s *Server) rejected(ctx context.Context, src *source, key string) (store.R
 // files on disk (Server.fileProblem: the file and line to fix, never Redis).
 func (s *Server) sourceError(w http.ResponseWriter, r *http.Request, src *source, err error) {
 	if src.staged {
-		s.storeError(w, r, err)
+		s.readError(w, r, err)
 		return
 	}
 	s.fileProblem(w, r, err)
@@ -552,12 +554,12 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 		rc, lang, ok, err := find(ctx, src, q)
 		switch {
 		case err != nil:
-			s.storeError(w, r, err)
+			s.readError(w, r, err)
 			return
 		case !ok:
 			rej, found, err := s.rejected(ctx, src, q)
 			if err != nil {
-				s.storeError(w, r, err)
+				s.readError(w, r, err)
 				return
 			}
 			data["PickProblem"] = fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
@@ -641,7 +643,7 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 func (s *Server) stagedGallery(w http.ResponseWriter, r *http.Request) {
 	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"))
 	if err != nil {
-		s.storeError(w, r, err)
+		s.readError(w, r, err)
 		return
 	}
 	s.gallery(w, r, src, "Gallery "+src.camp.Name)
@@ -650,7 +652,7 @@ func (s *Server) stagedGallery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) stagedGalleryPart(w http.ResponseWriter, r *http.Request) {
 	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"))
 	if err != nil {
-		s.storeError(w, r, err)
+		s.readError(w, r, err)
 		return
 	}
 	s.galleryPart(w, r, src)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestKeyboardPauseKeepsFocus: on-call pauses with the keyboard alone
@@ -104,27 +105,67 @@ func TestOpenBatchesStayOpen(t *testing.T) {
 // its own, "reload the page in a moment", that stayed as it was.
 func TestPageOpenedWhileRedisIsDownComesBack(t *testing.T) {
 	t.Parallel()
-	r, _, s := siteOfItsOwn(t, "down")
-	ctx := browser(t)
+	ctx, answer := openWhileRedisRefuses(t, "down", "/c/down")
+	poll(t, ctx, "the page to say it cannot read Redis and keeps trying", `!!document.getElementById('live') && document.getElementById('live').textContent.indexOf('Cannot read Redis') >= 0 && document.getElementById('livestate').textContent === 'not live: cannot read Redis; retrying'`, 10*time.Second)
+	answer()
+	poll(t, ctx, "the campaign and its Pause, without a reload", `document.getElementById('livestate').textContent === 'live' && document.getElementById('state').textContent === 'running' && !document.querySelector('form[action$="/pause"]').hidden`, 20*time.Second)
+}
+
+// TestGalleryAndRecipientsOpenedWhileRedisIsDownComeBack: the gallery
+// and the recipients page opened while the console cannot read Redis say
+// so (503) and reload themselves once Redis answers, as the live pages
+// fill in by themselves; before, they were a page of their own that
+// stayed as it was until someone reloaded it.
+func TestGalleryAndRecipientsOpenedWhileRedisIsDownComeBack(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ path, ready string }{
+		{"/c/back/gallery", `document.querySelectorAll('section.card').length > 0`},
+		{"/c/back/recipients", `document.querySelectorAll('table.recipients tbody tr').length === 6`},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			ctx, answer := openWhileRedisRefuses(t, "back", tt.path)
+			if !eval[bool](t, ctx, `!!document.querySelector('[data-reload]') && document.body.textContent.indexOf('Cannot read Redis') >= 0`) {
+				t.Errorf("%s while Redis refuses the console does not say it cannot read Redis, or does not try again", tt.path)
+			}
+			answer()
+			// The page reloads itself: an evaluation may meet the navigation.
+			wait.For(t, 20*time.Second, tt.path+" filled in without a reload by hand", func() bool {
+				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](tt.ready))
+				return err == nil && ok
+			})
+		})
+	}
+}
+
+// openWhileRedisRefuses stages campaign c on a Redis of the test's own,
+// serves a console of it, signs in as an operator, makes Redis refuse the
+// console (a password set under it) and opens path, which must answer
+// 503. answer lets the console in again.
+func openWhileRedisRefuses(t *testing.T, c, path string) (ctx context.Context, answer func()) {
+	t.Helper()
+	r, _, s := siteOfItsOwn(t, c)
+	ctx = browser(t)
 	browserSignIn(t, ctx, s.URL, operatorToken)
 	const password = "now-a-password-0123456789"
 	if err := r.Client().ConfigSet(t.Context(), "requirepass", password).Err(); err != nil {
 		t.Fatal(err)
 	}
 	_ = r.Client().Do(t.Context(), "CLIENT", "KILL", "TYPE", "normal").Err()
-	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(s.URL+"/c/down"))
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(s.URL+path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.Status != http.StatusServiceUnavailable {
-		t.Errorf("the page while Redis refuses the console: HTTP %d, want 503", resp.Status)
+		t.Errorf("%s while Redis refuses the console: HTTP %d, want 503", path, resp.Status)
 	}
-	poll(t, ctx, "the page to say it cannot read Redis and keeps trying", `!!document.getElementById('live') && document.getElementById('live').textContent.indexOf('Cannot read Redis') >= 0 && document.getElementById('livestate').textContent === 'not live: cannot read Redis; retrying'`, 10*time.Second)
-
-	admin := redis.NewClient(&redis.Options{Addr: r.Addr, Password: password})
-	defer admin.Close()
-	if err := admin.ConfigSet(t.Context(), "requirepass", "").Err(); err != nil {
-		t.Fatal(err)
+	return ctx, func() {
+		admin := redis.NewClient(&redis.Options{Addr: r.Addr, Password: password})
+		defer admin.Close()
+		if err := admin.ConfigSet(t.Context(), "requirepass", "").Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	poll(t, ctx, "the campaign and its Pause, without a reload", `document.getElementById('livestate').textContent === 'live' && document.getElementById('state').textContent === 'running' && !document.querySelector('form[action$="/pause"]').hidden`, 20*time.Second)
 }

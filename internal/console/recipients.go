@@ -70,7 +70,7 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := s.cfg.Store.Status(r.Context(), c)
 	if err != nil {
-		s.storeError(w, r, err)
+		s.readError(w, r, err)
 		return
 	}
 	offset, _ := strconv.Atoi(r.FormValue("offset"))
@@ -78,6 +78,7 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 	var rows []store.Row
 	matched := 0
 	err = s.cfg.Store.Report(r.Context(), c, func(row store.Row) error {
+		answered(r.Context())
 		if !f.match(row) {
 			return nil
 		}
@@ -88,7 +89,7 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.storeError(w, r, err)
+		s.readError(w, r, err)
 		return
 	}
 	langs := make([]string, 0, len(st.Languages))
@@ -112,14 +113,16 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 // recipientsCSV streams every matching recipient as CSV.
 func (s *Server) recipientsCSV(w http.ResponseWriter, r *http.Request, c string, f filter) {
 	if _, err := s.cfg.Store.Meta(r.Context(), c, false); err != nil {
-		s.storeError(w, r, err)
+		s.readError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c+"-recipients.csv"))
-	err := report.WriteCSV(r.Context(), s.cfg.Store, c, w, f.match, f.String())
+	match := func(row store.Row) bool { answered(r.Context()); return f.match(row) }
+	err := report.WriteCSV(r.Context(), s.cfg.Store, c, w, match, f.String())
 	if err != nil {
 		// Headers are sent: say so in the file rather than cut it silently.
+		err = silence(r.Context(), err)
 		_, _ = fmt.Fprintf(w, "# incomplete: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		s.log.Error("console: recipients CSV", "campaign", c, "err", err)
 	}

@@ -16,10 +16,14 @@ import (
 
 // TestOnCallPagesAnswerWhileRedisStalls: when Redis accepts connections
 // and answers nothing (a stalled server, here a real one paused with
-// CLIENT PAUSE for ten minutes), the campaigns page and a campaign's page
-// say that Redis does not answer, as their live parts do, instead of
-// leaving on-call before a blank tab for the minute and more that every
-// read's timeouts and retries add up to.
+// CLIENT PAUSE for ten minutes), the campaigns page, a campaign's page,
+// its gallery and its recipients say that Redis does not answer (503),
+// as their live parts do, in a page that tries again by itself
+// (data-not-live: the live part; data-reload: the gallery and the
+// recipients, reloaded once Redis answers), instead of leaving on-call
+// before a blank tab for the minute and more that every read's timeouts
+// and retries add up to. Before, the gallery and the recipients page
+// waited on Redis without a bound.
 func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 	t.Parallel()
 	r, _, s := siteOfItsOwn(t, "stalled")
@@ -34,8 +38,17 @@ func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 	// so that only a page that waits on Redis without one fails here.
 	hc := *op.c
 	hc.Timeout = 40 * time.Second
-	for _, path := range []string{"/", "/c/stalled"} {
+	for _, tt := range []struct{ path, retries string }{
+		{"/", "data-not-live"},
+		{"/c/stalled", "data-not-live"},
+		{"/c/stalled/gallery", "data-reload"},
+		{"/c/stalled/gallery?r=" + consoletest.Email(3, "en"), "data-reload"},
+		{"/c/stalled/recipients", "data-reload"},
+		{"/c/stalled/recipients?format=csv", "data-reload"},
+	} {
+		path := tt.path
 		t.Run(path, func(t *testing.T) {
+			t.Parallel()
 			req, err := http.NewRequestWithContext(t.Context(), "GET", s.URL+path, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -51,8 +64,8 @@ func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
 			body := html.UnescapeString(string(b))
-			if want := "Cannot read Redis right now"; resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, want) {
-				t.Errorf("GET %s: %d, want 503 saying %q\n%s", path, resp.StatusCode, want, body)
+			if want := "Cannot read Redis right now"; resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, tt.retries) {
+				t.Errorf("GET %s: %d, want 503 saying %q, in a page that tries again (%s)\n%s", path, resp.StatusCode, want, tt.retries, body)
 			}
 		})
 	}

@@ -81,6 +81,18 @@
   }
   if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
 
+  // A page (gallery, recipients) that could not read Redis reloads
+  // itself once Redis answers, as the live pages fill in by themselves.
+  if (document.querySelector('[data-reload]')) {
+    (function retry() {
+      setTimeout(function () {
+        fetch(location.href, { method: 'HEAD', credentials: 'same-origin' }).then(function (r) {
+          if (r.status === 503) retry(); else location.reload();
+        }).catch(retry);
+      }, 1000);
+    })();
+  }
+
   function flash(msg, ok) {
     var el = document.getElementById('flash');
     if (!el) return;
