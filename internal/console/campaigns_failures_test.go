@@ -27,6 +27,9 @@ var (
 // so that errors climbing below the auto-pause's threshold show there.
 // Before, a campaign whose every attempt had failed temporarily read
 // "Failed 0" there, and one with recipients in doubt did not say so.
+// Recipients in doubt need a human (the relay may have delivered them,
+// and they are never sent again): its "Needs a human" column says so and
+// what to do, with a link to them; before, it was empty.
 func TestCampaignsListShowsFailuresClimbing(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
@@ -39,6 +42,9 @@ func TestCampaignsListShowsFailuresClimbing(t *testing.T) {
 		t.Fatalf("campaigns page: %d\n%s", code, body)
 	}
 	golden.Check(t, filepath.Join("testdata", "campaigns-failures.golden"), campaignsTable(body))
+	if link := `href="/c/climbing/recipients?outcome=in-doubt"`; !strings.Contains(body, link) {
+		t.Errorf("the campaigns page does not link to the recipients in doubt (%s)", link)
+	}
 }
 
 // campaignsTable is the campaigns page's table as text: its header, then

@@ -92,6 +92,9 @@ type overview struct {
 	Stall time.Duration // time since the last progress while work is released
 	Needs string        // what needs a human, empty when nothing does
 	Lost  string        // the chunks Redis lost (statusview.ListNote), empty when none
+	// InDoubt says that recipients are in doubt and what to do about them,
+	// empty when none is.
+	InDoubt string
 	// needsViewer is Needs for a viewer, when it differs: a viewer cannot
 	// act, so is told who can (NeedsFor).
 	needsViewer string
@@ -121,6 +124,9 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	o.Since = st.LastProgress // zero: no outcome recorded yet
 	if stalled := st.Stalled(); !stalled.IsZero() {
 		o.Stall = now.Sub(stalled)
+	}
+	if n := st.Counts[store.OutcomeInDoubt]; n > 0 {
+		o.InDoubt = fmt.Sprintf("%d in doubt: the SMTP server may have accepted their message, and they are never sent again. Ask the relay's logs which it delivered, and tell those it did not (tidings report %s --env %s --outcome in-doubt lists them).", n, c, st.Env)
 	}
 	switch st.State {
 	case store.StateAwaitingApproval:
@@ -152,11 +158,11 @@ func (s *Server) overviews(ctx context.Context) ([]overview, error) {
 	return out, nil
 }
 
-// rank orders campaigns: needing a human (chunks Redis lost among them),
-// then running, then the rest.
+// rank orders campaigns: needing a human (chunks Redis lost and
+// recipients in doubt among them), then running, then the rest.
 func rank(o overview) int {
 	switch {
-	case o.Needs != "" || o.Lost != "" || o.Err != "":
+	case o.Needs != "" || o.Lost != "" || o.InDoubt != "" || o.Err != "":
 		return 0
 	case o.St.State == store.StateRunning || o.St.State == store.StateStaged:
 		return 1
