@@ -68,6 +68,15 @@ var funcs = template.FuncMap{
 	"outcomes":  func() []string { return store.Outcomes },
 	"inc":       func(n int) int { return n + 1 },
 	"actionsOf": actionsOf,
+	// args is a template's argument of named values, pairs of name
+	// and value ("cancel-form": a campaign's Name and the CSRF token).
+	"args": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
 	// canary reports whether batch b of st is the canary.
 	"gateWait": statusview.GateWait,
 	"lost":     statusview.Lost,

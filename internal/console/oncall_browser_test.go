@@ -23,10 +23,7 @@ import (
 // hiding the focused form left the focus nowhere.
 func TestKeyboardPauseKeepsFocus(t *testing.T) {
 	t.Parallel()
-	_, _, ctx := liveCampaignPage(t, consoletest.Spec{Name: "keys"}, operatorToken)
-	reason := `form[action$="/pause"] input[name=reason]`
-	do(t, ctx, "type a reason and press Enter", chromedp.Focus(reason), chromedp.SendKeys(reason, "bounces climbing\r"))
-	poll(t, ctx, "the page to show it paused", `document.getElementById('state').textContent === 'paused' && !document.getElementById('flash').hidden`, 10*time.Second)
+	_, ctx := pausedByKeyboard(t, "keys")
 	if got := eval[string](t, ctx, `(function (a) { return a.id || a.tagName + (a.name ? ' ' + a.name : '') })(document.activeElement)`); got != "flash" {
 		t.Errorf("focus after a pause by keyboard: %q, want the flash that says what happened", got)
 	}
@@ -34,6 +31,18 @@ func TestKeyboardPauseKeepsFocus(t *testing.T) {
 	if got := eval[string](t, ctx, `(function (a) { var f = a.closest('form'); return f ? f.getAttribute('action') : a.tagName })(document.activeElement)`); got != "/c/keys/resume" {
 		t.Errorf("Tab after the pause reaches %q, want the Resume form", got)
 	}
+}
+
+// pausedByKeyboard opens campaign c's page as an operator, pauses it
+// with the keyboard alone (type the reason, Enter) and waits for the page
+// to show it paused, with the answer.
+func pausedByKeyboard(t *testing.T, c string) (*consoletest.World, context.Context) {
+	t.Helper()
+	_, w, ctx := liveCampaignPage(t, consoletest.Spec{Name: c}, operatorToken)
+	reason := `form[action$="/pause"] input[name=reason]`
+	do(t, ctx, "type a reason and press Enter", chromedp.Focus(reason), chromedp.SendKeys(reason, "bounces climbing\r"))
+	poll(t, ctx, "the page to show it paused", `document.getElementById('state').textContent === 'paused' && !document.getElementById('flash').hidden`, 10*time.Second)
+	return w, ctx
 }
 
 // TestLivePageSaysItsFiguresAreNotCurrent: when the console stops
@@ -167,5 +176,98 @@ func openWhileRedisRefuses(t *testing.T, c, path string) (ctx context.Context, a
 		if err := admin.ConfigSet(t.Context(), "requirepass", "").Err(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// rowState is a JavaScript expression: campaign c's state in the list of
+// campaigns.
+func rowState(c string) string {
+	return `(document.querySelector('tr[data-campaign="` + c + `"]') || {dataset: {}}).dataset.state`
+}
+
+// TestPauseAndCancelFromTheList: on-call pauses a campaign from the list
+// of campaigns without opening it (a reason is required, as on its page)
+// and cancels another there after typing its name (the button is
+// disabled before); both go through the same POST with the session's
+// CSRF token and are recorded with the operator's name. What on-call
+// types into a row stays, with the focus, while the list updates itself
+// (here: another campaign changes state). A viewer's list has no action.
+// Before, the list had no action at all.
+func TestPauseAndCancelFromTheList(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "one", N: 6})
+	w.Stage(t, consoletest.Spec{Name: "two", N: 6})
+	s := newSite(t, w, false)
+
+	if _, body, _ := s.signIn(t, viewerToken).get("/"); strings.Contains(body, `/pause"`) || strings.Contains(body, `/cancel"`) {
+		t.Errorf("a viewer's list of campaigns offers an action:\n%s", body)
+	}
+	code, body, _ := s.signIn(t, operatorToken).get("/")
+	if code != http.StatusOK || !strings.Contains(body, `action="/c/one/pause"`) || !csrfRE.MatchString(body) {
+		t.Fatalf("an operator's list of campaigns: %d, want a Pause form with the CSRF token\n%s", code, body)
+	}
+
+	ctx := browser(t)
+	browserSignIn(t, ctx, s.URL, operatorToken)
+	do(t, ctx, "open the list", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(`#pause-reason-one`))
+	poll(t, ctx, "the live stream", `document.getElementById('livestate').textContent === 'live'`, 10*time.Second)
+
+	reason := `#pause-reason-one`
+	do(t, ctx, "start typing a reason", chromedp.Focus(reason), chromedp.SendKeys(reason, "bounces"))
+	if _, err := w.Store.Pause(t.Context(), "two", store.Actor{Who: "bob", Host: "laptop", Env: consoletest.EnvName}, "a change the list shows"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the list to show two paused", rowState("two")+` === 'paused'`, 10*time.Second)
+	if got := eval[string](t, ctx, `document.querySelector('`+reason+`').value + '|' + document.activeElement.id`); got != "bounces|pause-reason-one" {
+		t.Errorf("after the list updated, the reason and the focus are %q, want what was typed, still focused", got)
+	}
+	do(t, ctx, "finish the reason, Enter", chromedp.SendKeys(reason, " climbing\r"))
+	poll(t, ctx, "the list to show one paused, and the answer", rowState("one")+` === 'paused' && !document.getElementById('flash').hidden`, 10*time.Second)
+	if got := eval[string](t, ctx, `document.getElementById('flash').textContent`); !strings.HasPrefix(got, "one: Paused.") {
+		t.Errorf("the answer says %q, want it to name the campaign and say Paused", got)
+	}
+	if got := eval[string](t, ctx, `document.activeElement.id`); got != "flash" {
+		t.Errorf("focus after the pause: %q, want the answer", got)
+	}
+	st, err := w.Store.Status(t.Context(), "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := st.Audit[len(st.Audit)-1]; last.Who != "alice (console)" || last.Reason != "bounces climbing" {
+		t.Errorf("the pause is recorded as %+v, want by alice (console), bounces climbing", last)
+	}
+
+	do(t, ctx, "open two's Cancel", chromedp.Click(`tr[data-campaign="two"] details.cancel summary`), chromedp.WaitVisible(`#cancel-reason-two`))
+	button := `document.querySelector('tr[data-campaign="two"] button.danger')`
+	do(t, ctx, "give a reason", chromedp.SendKeys(`#cancel-reason-two`, "wrong file"))
+	if !eval[bool](t, ctx, button+`.disabled`) {
+		t.Error("Cancel can be pressed before the campaign's name is typed")
+	}
+	do(t, ctx, "type the name", chromedp.SendKeys(`#cancel-confirm-two`, "two"))
+	poll(t, ctx, "Cancel to be enabled", `!`+button+`.disabled`, 5*time.Second)
+	do(t, ctx, "press Cancel", chromedp.Click(`tr[data-campaign="two"] button.danger`))
+	poll(t, ctx, "the list to show two cancelled", rowState("two")+` === 'cancelled'`, 10*time.Second)
+}
+
+// TestAnswerIsMarkedPastOnceTheStateChanges: on-call pauses a campaign
+// from its page ("Paused. ..."); then someone else resumes it. The
+// answer no longer stands as if it were current beside a campaign that
+// runs: it says it is earlier, and what the campaign is now. Before,
+// "Paused." stayed above "running".
+func TestAnswerIsMarkedPastOnceTheStateChanges(t *testing.T) {
+	t.Parallel()
+	w, ctx := pausedByKeyboard(t, "past")
+	flash := `document.getElementById('flash')`
+	if eval[bool](t, ctx, flash+`.classList.contains('past')`) {
+		t.Fatal("the answer is marked past while the campaign is paused")
+	}
+	if _, err := w.Store.Resume(context.WithoutCancel(t.Context()), "past", store.Actor{Who: "bob", Host: "laptop", Env: consoletest.EnvName}, ""); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the page to show it running", `document.getElementById('state').textContent === 'running'`, 10*time.Second)
+	got := eval[string](t, ctx, `(`+flash+`.hidden ? 'hidden' : (`+flash+`.classList.contains('past') ? 'past ' : '') + `+flash+`.textContent)`)
+	if !strings.HasPrefix(got, "past Earlier") || !strings.Contains(got, "No longer current: past is now running.") {
+		t.Errorf("the answer once someone else resumed: %q, want it marked as earlier, saying the campaign is now running", got)
 	}
 }

@@ -180,7 +180,7 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), redisWait)
 	defer cancel()
 	page := map[string]any{"Title": "Campaigns"}
-	live, err := s.fragment(ctx, "campaigns-live", s.campaignsData, isOperator(r))
+	live, err := s.fragment(ctx, "campaigns-live", s.campaignsData, r)
 	if err != nil {
 		s.unreadable(w, r, "campaigns", page, err)
 		return
@@ -252,7 +252,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		s.unreadable(w, r, "campaign", map[string]any{"Title": c, "Name": c, "State": "", "Stage": ""}, err)
 		return
 	}
-	live, err := s.execute("campaign-live", d, isOperator(r))
+	live, err := s.execute("campaign-live", d, r)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -266,29 +266,28 @@ func (s *Server) campaignLive(w http.ResponseWriter, r *http.Request) {
 	s.stream(w, r, "campaign-live", s.campaignData(r.PathValue("campaign")))
 }
 
-// isOperator reports whether r's user may act (fragments word what needs
-// a human for them).
-func isOperator(r *http.Request) bool {
-	ss := sessionOf(r)
-	return ss != nil && ss.user.Role >= RoleOperator
-}
-
-// execute renders a fragment template to HTML, for an operator or not.
-func (s *Server) execute(name string, data any, operator bool) (template.HTML, error) {
+// execute renders a fragment template to HTML for r's user: what needs a
+// human is worded for an operator or a viewer, and an operator's actions
+// carry the session's CSRF token.
+func (s *Server) execute(name string, data any, r *http.Request) (template.HTML, error) {
+	v := view{Env: s.cfg.Env, Now: s.cfg.Clock(), Data: data}
+	if ss := sessionOf(r); ss != nil {
+		v.Operator, v.CSRF = ss.user.Role >= RoleOperator, ss.csrf()
+	}
 	var buf bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&buf, name, view{Env: s.cfg.Env, Now: s.cfg.Clock(), Operator: operator, Data: data}); err != nil {
+	if err := s.pages.ExecuteTemplate(&buf, name, v); err != nil {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return template.HTML(buf.String()), nil // #nosec: produced by html/template
 }
 
 // fragment reads data and renders fragment name with it.
-func (s *Server) fragment(ctx context.Context, name string, data func(context.Context) (any, error), operator bool) (template.HTML, error) {
+func (s *Server) fragment(ctx context.Context, name string, data func(context.Context) (any, error), r *http.Request) (template.HTML, error) {
 	d, err := data(ctx)
 	if err != nil {
 		return "", err
 	}
-	return s.execute(name, d, operator)
+	return s.execute(name, d, r)
 }
 
 // lineEnds turns every line end an event stream knows (CR, LF, CRLF)
@@ -319,7 +318,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), redisWait)
-		html, err := s.fragment(ctx, name, data, isOperator(r))
+		html, err := s.fragment(ctx, name, data, r)
 		cancel()
 		if err != nil {
 			if r.Context().Err() != nil {
@@ -540,7 +539,15 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message": msg})
+		// The state after it: the page marks the answer as past once the
+		// campaign is in another state (someone else acted since).
+		answer := map[string]any{"ok": true, "message": msg}
+		sctx, cancel := context.WithTimeout(ctx, redisWait)
+		defer cancel()
+		if st, err := s.cfg.Store.Status(sctx, c); err == nil {
+			answer["state"] = actionsOf(st)
+		}
+		writeJSON(w, http.StatusOK, answer)
 		return
 	}
 	http.Redirect(w, r, "/c/"+url.PathEscape(c), http.StatusSeeOther)

@@ -63,16 +63,28 @@
       });
     };
     es.addEventListener('live', function (e) {
-      // A list someone opened or closed (the batches) stays so.
-      var kept = {};
+      // A list someone opened or closed (the batches, a row's Cancel)
+      // stays so; what someone types in a form of the live part (a
+      // reason on the list of campaigns) stays, with the focus.
+      var kept = {}, typed = {}, focus = document.activeElement, sel = null;
       live.querySelectorAll('details[data-keep]').forEach(function (d) { kept[d.dataset.keep] = d.open; });
+      live.querySelectorAll('input[id]').forEach(function (inp) { typed[inp.id] = inp.value; });
+      focus = focus && focus.id && live.contains(focus) ? focus.id : null;
+      if (focus) sel = [document.activeElement.selectionStart, document.activeElement.selectionEnd];
       live.innerHTML = e.data;
       live.querySelectorAll('details[data-keep]').forEach(function (d) {
         if (d.dataset.keep in kept) d.open = kept[d.dataset.keep];
       });
+      live.querySelectorAll('input[id]').forEach(function (inp) {
+        if (inp.id in typed) inp.value = typed[inp.id];
+      });
+      var el = focus && document.getElementById(focus);
+      if (el) { el.focus(); if (sel && el.setSelectionRange) el.setSelectionRange(sel[0], sel[1]); }
+      confirmInputs();
       updated = new Date();
       var root = live.querySelector('[data-state]');
-      if (root) applyState(root.dataset.state);
+      if (root && !root.matches('tr')) applyState(root.dataset.state);
+      flashStillCurrent();
       // The console streams, but cannot read Redis: what the page shows is
       // not current.
       var stale = live.querySelector('[data-not-live]');
@@ -93,12 +105,37 @@
     })();
   }
 
-  function flash(msg, ok) {
+  // stateOf is campaign c's state as the live part shows it now.
+  function stateOf(c) {
+    var el = live && Array.prototype.find.call(live.querySelectorAll('[data-campaign][data-state]'), function (e) { return e.dataset.campaign === c; });
+    return el ? el.dataset.state : '';
+  }
+
+  // flash says what an action did (on campaign c, which is then in
+  // state: the answer's, else the page's).
+  function flash(msg, ok, c, state) {
     var el = document.getElementById('flash');
     if (!el) return;
     el.textContent = msg;
     el.className = 'flash ' + (ok ? 'ok' : 'bad');
+    el.dataset.campaign = c || '';
+    el.dataset.state = state || stateOf(c);
+    el.dataset.at = new Date().toLocaleTimeString();
     el.hidden = false;
+  }
+
+  // flashStillCurrent marks the answer as past once its campaign is in
+  // another state than the one it reported (someone else paused,
+  // resumed or cancelled it since, or it ended): "Paused." never stays
+  // beside a campaign that runs.
+  function flashStillCurrent() {
+    var el = document.getElementById('flash');
+    if (!el || el.hidden || !el.dataset.state || el.classList.contains('past')) return;
+    var now = stateOf(el.dataset.campaign);
+    if (!now || now === el.dataset.state) return;
+    el.classList.add('past');
+    el.textContent = 'Earlier (' + el.dataset.at + ', this computer\'s clock): ' + el.textContent +
+      ' No longer current: ' + el.dataset.campaign + ' is now ' + now + '.';
   }
 
   function confirmInputs() {
@@ -107,33 +144,38 @@
       btn.disabled = inp.value.trim() !== inp.dataset.confirm;
     });
   }
-  document.querySelectorAll('input[data-confirm]').forEach(function (inp) {
-    inp.addEventListener('input', confirmInputs);
+  // Listened to on the document: the list of campaigns renders its
+  // forms anew with each live update.
+  document.addEventListener('input', function (ev) {
+    if (ev.target.matches('input[data-confirm]')) confirmInputs();
   });
   confirmInputs();
 
-  document.querySelectorAll('form.action').forEach(function (form) {
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      var btn = form.querySelector('button[type=submit]');
-      btn.disabled = true;
-      fetch(form.action, {
-        method: 'POST', body: new FormData(form), credentials: 'same-origin',
-        headers: { 'Accept': 'application/json' }
-      }).then(function (r) {
-        return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; });
-      }).then(function (res) {
-        flash(res.message, res.ok);
-        // The answer takes the focus: the form pressed may be hidden
-        // next (a paused campaign has no Pause), and a keyboard's focus
-        // would be lost with it; Tab goes on to what the state offers.
-        if (res.ok) { form.reset(); document.getElementById('flash').focus(); }
-      }).catch(function (err) {
-        flash('The console did not answer (' + err + '); nothing was changed by this click. Try again.', false);
-      }).finally(function () {
-        btn.disabled = false;
-        confirmInputs();
-      });
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!form.matches('form.action')) return;
+    ev.preventDefault();
+    var btn = form.querySelector('button[type=submit]');
+    var c = form.dataset.campaign || '';
+    // On the list of campaigns, the answer names the campaign.
+    var who = document.getElementById('actions') ? '' : c + ': ';
+    btn.disabled = true;
+    fetch(form.action, {
+      method: 'POST', body: new FormData(form), credentials: 'same-origin',
+      headers: { 'Accept': 'application/json' }
+    }).then(function (r) {
+      return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; });
+    }).then(function (res) {
+      flash(who + res.message, res.ok, c, res.state);
+      // The answer takes the focus: the form pressed may be hidden
+      // next (a paused campaign has no Pause), and a keyboard's focus
+      // would be lost with it; Tab goes on to what the state offers.
+      if (res.ok) { form.reset(); document.getElementById('flash').focus(); }
+    }).catch(function (err) {
+      flash(who + 'The console did not answer (' + err + '); nothing was changed by this click. Try again.', false, c);
+    }).finally(function () {
+      btn.disabled = false;
+      confirmInputs();
     });
   });
 
