@@ -800,7 +800,7 @@ func TestCampaignsListFlagsRedisLostChunks(t *testing.T) {
 	if !strings.Contains(lost, `<a class="lost" href="/c/zlost">`+note+`: its page says what to run</a>`) {
 		t.Errorf("the campaigns page does not flag zlost's lost chunk as `tidings status` does (%q), linking to its page:\n%s\n--- tidings status:\n%s", note, lost, cliList)
 	}
-	if !strings.HasPrefix(lost, `<tr class="needs">`) {
+	if !strings.HasPrefix(lost, `<tr class="needs" `) {
 		t.Errorf("the row of a campaign whose chunk Redis lost is not marked as needing a human:\n%s", lost)
 	}
 	if strings.Index(page, `href="/c/zlost"`) > strings.Index(page, `href="/c/whole"`) {

@@ -156,7 +156,7 @@
     if (!form.matches('form.action')) return;
     ev.preventDefault();
     var btn = form.querySelector('button[type=submit]');
-    var c = form.dataset.campaign || '';
+    var c = (form.closest('[data-campaign]') || { dataset: {} }).dataset.campaign || '';
     // On the list of campaigns, the answer names the campaign.
     var who = document.getElementById('actions') ? '' : c + ': ';
     btn.disabled = true;
