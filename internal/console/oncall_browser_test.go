@@ -191,7 +191,9 @@ func rowState(c string) string {
 // disabled before); both go through the same POST with the session's
 // CSRF token and are recorded with the operator's name. What on-call
 // types into a row stays, with the focus, while the list updates itself
-// (here: another campaign changes state). A viewer's list has no action.
+// (here: another campaign changes state), and a row on which the pointer
+// is pressed is not replaced under it (the click would be lost) until the
+// pointer is up. A viewer's list has no action.
 // Before, the list had no action at all.
 func TestPauseAndCancelFromTheList(t *testing.T) {
 	t.Parallel()
@@ -237,6 +239,20 @@ func TestPauseAndCancelFromTheList(t *testing.T) {
 	if last := st.Audit[len(st.Audit)-1]; last.Who != "alice (console)" || last.Reason != "bounces climbing" {
 		t.Errorf("the pause is recorded as %+v, want by alice (console), bounces climbing", last)
 	}
+
+	// A button pressed while the list updates: the row is not replaced
+	// under the pointer (the click would be lost), only once it is up.
+	eval[bool](t, ctx, `(function () { var s = document.querySelector('tr[data-campaign="two"] details.cancel summary'); s.pressed = true;
+		s.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true})); return true; })()`)
+	if _, err := w.Store.Resume(t.Context(), "two", store.Actor{Who: "bob", Host: "laptop", Env: consoletest.EnvName}, ""); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "an update held while the pointer is down", `document.getElementById('live').dataset.held === '1'`, 10*time.Second)
+	if !eval[bool](t, ctx, `!!(document.querySelector('tr[data-campaign="two"] details.cancel summary') || {}).pressed`) {
+		t.Error("the row under a pressed pointer was replaced by an update: the click would be lost")
+	}
+	eval[bool](t, ctx, `document.dispatchEvent(new PointerEvent('pointerup', {bubbles: true})) || true`)
+	poll(t, ctx, "the list to show two running again, once the pointer is up", rowState("two")+` === 'running'`, 10*time.Second)
 
 	do(t, ctx, "open two's Cancel", chromedp.Click(`tr[data-campaign="two"] details.cancel summary`), chromedp.WaitVisible(`#cancel-reason-two`))
 	button := `document.querySelector('tr[data-campaign="two"] button.danger')`

@@ -63,33 +63,58 @@
       });
     };
     es.addEventListener('live', function (e) {
-      // A list someone opened or closed (the batches, a row's Cancel)
-      // stays so; what someone types in a form of the live part (a
-      // reason on the list of campaigns) stays, with the focus.
-      var kept = {}, typed = {}, focus = document.activeElement, sel = null;
-      live.querySelectorAll('details[data-keep]').forEach(function (d) { kept[d.dataset.keep] = d.open; });
-      live.querySelectorAll('input[id]').forEach(function (inp) { typed[inp.id] = inp.value; });
-      focus = focus && focus.id && live.contains(focus) ? focus.id : null;
-      if (focus) sel = [document.activeElement.selectionStart, document.activeElement.selectionEnd];
-      live.innerHTML = e.data;
-      live.querySelectorAll('details[data-keep]').forEach(function (d) {
-        if (d.dataset.keep in kept) d.open = kept[d.dataset.keep];
-      });
-      live.querySelectorAll('input[id]').forEach(function (inp) {
-        if (inp.id in typed) inp.value = typed[inp.id];
-      });
-      var el = focus && document.getElementById(focus);
-      if (el) { el.focus(); if (sel && el.setSelectionRange) el.setSelectionRange(sel[0], sel[1]); }
-      confirmInputs();
-      updated = new Date();
-      var root = live.querySelector('[data-state]');
-      if (root && !root.matches('tr')) applyState(root.dataset.state);
-      flashStillCurrent();
-      // The console streams, but cannot read Redis: what the page shows is
-      // not current.
-      var stale = live.querySelector('[data-not-live]');
-      setLive(stale ? 'not live: ' + stale.dataset.notLive : 'live', !stale);
+      // A button of the live part pressed (the pointer is down on it) is
+      // not replaced under the pointer, which would lose the click: the
+      // update waits until the pointer is up.
+      if (held) { held = e.data; live.dataset.held = '1'; return; }
+      show(e.data);
     });
+  }
+
+  var held = false; // true while a pointer is down in the live part; then the update waiting
+  if (live) {
+    live.addEventListener('pointerdown', function () { held = true; });
+    ['pointerup', 'pointercancel'].forEach(function (type) {
+      document.addEventListener(type, function () {
+        if (held === false) return;
+        setTimeout(function () { // after the click the pointer made
+          var data = held;
+          held = false;
+          delete live.dataset.held;
+          if (data !== true) show(data);
+        }, 0);
+      });
+    });
+  }
+
+  // show puts a live update in place. A list someone opened or closed
+  // (the batches, a row's Cancel) stays so; what someone types in a form
+  // of the live part (a reason on the list of campaigns) stays, with the
+  // focus.
+  function show(data) {
+    var kept = {}, typed = {}, focus = document.activeElement, sel = null;
+    live.querySelectorAll('details[data-keep]').forEach(function (d) { kept[d.dataset.keep] = d.open; });
+    live.querySelectorAll('input[id]').forEach(function (inp) { typed[inp.id] = inp.value; });
+    focus = focus && focus.id && live.contains(focus) ? focus.id : null;
+    if (focus) sel = [document.activeElement.selectionStart, document.activeElement.selectionEnd];
+    live.innerHTML = data;
+    live.querySelectorAll('details[data-keep]').forEach(function (d) {
+      if (d.dataset.keep in kept) d.open = kept[d.dataset.keep];
+    });
+    live.querySelectorAll('input[id]').forEach(function (inp) {
+      if (inp.id in typed) inp.value = typed[inp.id];
+    });
+    var el = focus && document.getElementById(focus);
+    if (el) { el.focus(); if (sel && el.setSelectionRange) el.setSelectionRange(sel[0], sel[1]); }
+    confirmInputs();
+    updated = new Date();
+    var root = live.querySelector('[data-state]');
+    if (root && !root.matches('tr')) applyState(root.dataset.state);
+    flashStillCurrent();
+    // The console streams, but cannot read Redis: what the page shows is
+    // not current.
+    var stale = live.querySelector('[data-not-live]');
+    setLive(stale ? 'not live: ' + stale.dataset.notLive : 'live', !stale);
   }
   if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
 
