@@ -137,14 +137,15 @@
   }
 
   // flash says what an action did (on campaign c, which is then in
-  // state: the answer's, else the page's).
+  // state: the answer's; a refusal's is the page's; an answer that could
+  // not say is never marked past).
   function flash(msg, ok, c, state) {
     var el = document.getElementById('flash');
     if (!el) return;
     el.textContent = msg;
     el.className = 'flash ' + (ok ? 'ok' : 'bad');
     el.dataset.campaign = c || '';
-    el.dataset.state = state || stateOf(c);
+    el.dataset.state = state || (ok ? '' : stateOf(c));
     el.dataset.at = new Date().toLocaleTimeString();
     el.hidden = false;
   }
