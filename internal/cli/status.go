@@ -56,7 +56,8 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out
 		if len(all) == 0 {
 			fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
 		} else {
-			statusview.WriteList(a.stdout, all, func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env })
+			statusview.WriteList(a.stdout, all, func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
+				func(st *store.Status) string { return hint(statusview.Next(st), st.Campaign, env) })
 		}
 		return nil
 	})
@@ -105,6 +106,7 @@ var statusHints = map[store.Next]string{
 	store.NextOutcomes:   "every recipient's outcome: tidings report {c} --env {env}",
 	store.NextRetry:      "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
 	store.NextLostChunks: "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
+	store.NextStageAgain: "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
 	store.NextInDoubt:    "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
 }
 

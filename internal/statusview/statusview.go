@@ -24,6 +24,7 @@ package statusview
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -82,8 +83,9 @@ type Lister interface {
 }
 
 // All returns the status of every campaign of environment env l lists, in
-// its order (empty, not nil, when there is none). An error is l's, as it
-// is: it names what failed.
+// its order (empty, not nil, when there is none); one whose first staging
+// runs is listed as such (store.BeingStaged). An error is l's, as it is:
+// it names what failed.
 func All(ctx context.Context, l Lister, env string) ([]*store.Status, error) {
 	names, err := l.List(ctx, env)
 	if err != nil {
@@ -92,6 +94,9 @@ func All(ctx context.Context, l Lister, env string) ([]*store.Status, error) {
 	all := []*store.Status{}
 	for _, n := range names {
 		st, err := l.Status(ctx, n)
+		if be := (*store.BeingStagedError)(nil); errors.As(err, &be) {
+			st, err = store.BeingStaged(n, env, be), nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -193,13 +198,17 @@ func errorKind(e store.ErrorGroup, s store.State) string {
 
 // WriteList writes one line per campaign; a campaign whose chunks Redis
 // lost (st.LostChunks) has a note naming them, and what more(st) says
-// (where to read more: the caller's words).
-func WriteList(w io.Writer, all []*store.Status, more func(*store.Status) string) {
-	fmt.Fprintf(w, "%-32s %-18s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
+// (where to read more: the caller's words); one whose first staging was
+// interrupted (store.StateStagingInterrupted), a note saying so, and what
+// next(st) says (what to run: the caller's words).
+func WriteList(w io.Writer, all []*store.Status, more, next func(*store.Status) string) {
+	fmt.Fprintf(w, "%-32s %-19s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
-		fmt.Fprintf(w, "%-32s %-18s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
+		fmt.Fprintf(w, "%-32s %-19s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
 		if note := ListNote(st); note != "" {
 			fmt.Fprintf(w, "  %s: %s", note, more(st))
+		} else if st.State == store.StateStagingInterrupted {
+			fmt.Fprintf(w, "  its first staging never finished, so no worker sends it: %s", next(st))
 		}
 		fmt.Fprintln(w)
 	}

@@ -523,6 +523,11 @@ const (
 	// journals, and those not sent yet are mailed by staging it again
 	// excluding those deliveries. Given by the status's reader.
 	NextLostChunks
+	// NextStageAgain: the first staging of the campaign stopped before
+	// its end (StateStagingInterrupted): no worker sends it until the
+	// same send is run again, which stages it, or refuses if its run
+	// may have started and says how to recover.
+	NextStageAgain
 )
 
 // NextOr returns what can be done next under control c, or n when c is
@@ -543,8 +548,10 @@ func (c *Control) Next() Next {
 		return NextRecover
 	case c.State == StatePaused:
 		return NextResume
-	case c.State == StateRunning:
+	case c.State == StateRunning, c.State == StateBeingStaged:
 		return NextPause
+	case c.State == StateStagingInterrupted:
+		return NextStageAgain
 	case c.State == StateAwaitingApproval:
 		return NextApprove
 	case c.State.Finished():

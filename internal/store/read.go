@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -352,12 +353,21 @@ type ErrorGroup struct {
 	Exhausted int `json:"retries_exhausted,omitempty"`
 }
 
-// Status reads the live status of c.
+// States a status gives a campaign whose first staging has not ended
+// (it has no definition yet); no control holds them.
+const (
+	StateBeingStaged        State = "being-staged"        // its first staging runs
+	StateStagingInterrupted State = "staging-interrupted" // its first staging stopped before its end
+)
+
+// Status reads the live status of c; of a campaign whose first staging
+// was interrupted, the status says so (unstaged). While its first staging
+// runs, it is a *BeingStagedError (BeingStaged is its status in a list).
 func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	k := keysFor(c)
 	meta, err := s.Meta(ctx, c, false)
 	if err != nil {
-		return nil, err
+		return s.unstaged(ctx, c, err)
 	}
 	p := s.rdb.Pipeline()
 	ctlC := p.HGetAll(ctx, k.control)
@@ -500,6 +510,58 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	return st, nil
 }
 
+// BeingStaged is the status, in a list of the campaigns of environment
+// env, of campaign c whose first staging runs (e, Status's error): its
+// state is StateBeingStaged, by whom e says.
+func BeingStaged(c, env string, e *BeingStagedError) *Status {
+	st := blank(c, env, StateBeingStaged)
+	st.By, st.Reason = e.By, "its first staging runs: only a pause acts on it until that staging ends"
+	return st
+}
+
+// blank is the status of campaign c of environment env in state state
+// that has no definition yet: every count 0.
+func blank(c, env string, state State) *Status {
+	st := &Status{Campaign: c, Env: env, Control: Control{State: state, CurBatch: -1}, Counts: map[string]int64{OutcomePending: 0}}
+	for _, o := range terminal {
+		st.Counts[o] = 0
+	}
+	return st
+}
+
+// unstaged is the status of campaign c whose definition Meta could not
+// read (err) when its first staging was interrupted
+// (StateStagingInterrupted): who began it, when, and in which
+// environment (its record as begun), and a pause made meanwhile, which
+// stays when it is staged; err for any other error. It has no audit log:
+// what the notifier announces begins once it is staged.
+func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, error) {
+	if !errors.As(err, new(*UnfinishedStagingError)) {
+		return nil, err
+	}
+	p := s.rdb.Pipeline()
+	begunC := p.HGet(ctx, keyStagings, c)
+	ctlC := p.HGetAll(ctx, keysFor(c).control)
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read status of %s: %w", c, err)
+	}
+	var b begun // none for a staging begun by an earlier version
+	_ = json.Unmarshal([]byte(begunC.Val()), &b)
+	if err := checkEnv(c, b.Env, s.cfg.Env); err != nil {
+		return nil, err
+	}
+	ctl := parseControl(ctlC.Val())
+	st := blank(c, cmp.Or(b.Env, s.cfg.Env), StateStagingInterrupted)
+	st.CreatedBy, st.CreatedAt = b.By, fromMS(b.At)
+	// By and At: who began the staging, and when.
+	st.Stage, st.Run, st.By, st.At = ctl.Stage, ctl.Run, cmp.Or(b.By, "an earlier version's send"), cmp.Or(st.CreatedAt, ctl.At)
+	st.Reason = "its first staging never finished: the send that staged it stopped before its end (interrupted, or it failed), or Redis lost its state since; no worker sends it"
+	if ctl.State == StatePaused {
+		st.Reason += fmt.Sprintf("; paused meanwhile by %s at %s: %s (the pause stays when it is staged)", ctl.By, ctl.At.Format(time.RFC3339), ctl.Reason)
+	}
+	return st, nil
+}
+
 // missing returns the numbers (nums[i] is keys[i]'s) of the chunks whose
 // keys are not in Redis.
 func (s *Store) missing(ctx context.Context, keys []string, nums []int) ([]int, error) {
@@ -564,14 +626,26 @@ func (s *Store) exhausted(ctx context.Context, c string, groups []ErrorGroup, te
 }
 
 // List returns the names of the campaigns staged in environment env (""
-// for every environment), sorted.
+// for every environment), sorted: those listed among the campaigns, and
+// those whose first staging began and has not ended (it runs, or it was
+// interrupted: Status says which), by the environment it was begun in.
 func (s *Store) List(ctx context.Context, env string) ([]string, error) {
-	v, err := s.rdb.SMembers(ctx, keyCampaigns).Result()
-	sort.Strings(v) // the campaigns of env keep this order
-	if err != nil || env == "" {
-		return v, wrapf(err, "list campaigns")
-	}
 	p := s.rdb.Pipeline()
+	listedC := p.SMembers(ctx, keyCampaigns)
+	begunC := p.HGetAll(ctx, keyStagings)
+	if _, err := p.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	v := listedC.Val()
+	for c := range begunC.Val() {
+		if !slices.Contains(v, c) {
+			v = append(v, c)
+		}
+	}
+	sort.Strings(v) // the campaigns of env keep this order
+	if env == "" {
+		return v, nil
+	}
 	envs := make([]*redis.StringCmd, len(v))
 	for i, c := range v {
 		envs[i] = p.HGet(ctx, keysFor(c).meta, "env")
@@ -581,6 +655,10 @@ func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 	}
 	var out []string
 	for i, c := range v {
+		var b begun // no definition yet: the environment it is being staged in
+		if envs[i].Val() == "" && json.Unmarshal([]byte(begunC.Val()[c]), &b) == nil {
+			envs[i].SetVal(b.Env)
+		}
 		if envs[i].Val() == env {
 			out = append(out, c)
 		}

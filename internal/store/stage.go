@@ -314,9 +314,24 @@ func (e *BeingStagedError) Error() string {
 	return fmt.Sprintf("campaign %q is being staged by %s: one send stages a campaign at a time, and only a pause acts on it until that staging ends (a send that died lets go within %s)", e.Campaign, e.By, stagingLease)
 }
 
+// keyStagings is the hash of the first stagings begun and not ended:
+// campaign -> begun (JSON). A first staging writes it before anything of
+// the campaign, and Finish removes it once the campaign is listed among
+// the campaigns; single-key commands, as for the other global sets.
+const keyStagings = "tidings:stagings"
+
+// begun is the record of a first staging in keyStagings.
+type begun struct {
+	Env string `json:"env"`
+	By  string `json:"by"` // who@host
+	At  int64  `json:"at"` // Unix ms
+}
+
 // UnfinishedStagingError says that Redis holds the start of a first
 // staging of campaign Campaign but no definition, and no sign that it ever
-// finished (it was never listed among the campaigns): its send died, or Redis lost its state since
+// finished (its record as begun, keyStagings, is still there; for a
+// staging begun by an earlier version, it was never listed among the
+// campaigns): its send died, or Redis lost its state since
 // (restored from a snapshot taken while it was staged). It is ErrNotFound
 // too: the campaign cannot be read or sent.
 type UnfinishedStagingError struct{ Campaign string }
@@ -335,9 +350,10 @@ func leaseHolder(v string) string {
 }
 
 // absent explains why campaign c has no definition (meta) in Redis: a send
-// is staging it (its lease), a first staging never finished (its control
-// names a staging, and the campaign was never listed among the campaigns,
-// which only the end of a staging does; a pause meanwhile writes the audit
+// is staging it (its lease), a first staging never finished (its record
+// as begun is there; or its control names a staging, and the campaign was
+// never listed among the campaigns, which only the end of a staging does
+// but also a worker's RebuildActive; a pause meanwhile writes the audit
 // log), or Redis has no trace of it (or lost the definition of a campaign
 // that was staged).
 func (s *Store) absent(ctx context.Context, k keys, action string) error {
@@ -345,12 +361,13 @@ func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	leaseC := p.Get(ctx, k.staging)
 	stageC := p.HGet(ctx, k.control, "stage")
 	listedC := p.SIsMember(ctx, keyCampaigns, k.name)
+	begunC := p.HExists(ctx, keyStagings, k.name)
 	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
 	// These two say all a reader needs: no "read meta:" before them.
 	switch {
 	case leaseC.Val() != "":
 		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())}
-	case stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
+	case begunC.Val(), stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
 		return &UnfinishedStagingError{Campaign: k.name}
 	}
 	return s.notFound(ctx, action, k.name)
@@ -471,6 +488,12 @@ func (sg *Stager) open(ctx context.Context) error {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err) // and again at the next write
 	}
 	k := sg.k
+	if !sg.exists { // listed as begun until Finish lists the campaign (List, Status)
+		rec, _ := json.Marshal(begun{Env: sg.cfg.Env, By: Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), At: ms(time.Now())})
+		if err := sg.s.rdb.HSet(ctx, keyStagings, sg.cfg.Campaign, rec).Err(); err != nil {
+			return fmt.Errorf("stage %s: record the staging begun: %w", sg.cfg.Campaign, err)
+		}
+	}
 	if err := sg.s.rdb.HSet(ctx, k.control, "state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0").Err(); err != nil {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 	}
@@ -768,6 +791,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			return nil, fmt.Errorf("stage %s: list the campaign in %s: %w", sg.cfg.Campaign, key, err)
 		}
 	}
+	// Listed now: its record as begun goes (left by an error, it is
+	// passed over: the campaign has its definition).
+	_ = sg.s.rdb.HDel(ctx, keyStagings, sg.cfg.Campaign).Err()
 	sg.s.announce(ctx, sg.cfg.Campaign)
 	return &sg.sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
 }

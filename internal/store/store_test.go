@@ -793,7 +793,8 @@ func TestTemporaryFailureAfterCancel(t *testing.T) {
 
 // TestUnfinishedStagingAfterAPause: a first staging paused meanwhile (which
 // writes the audit log) and then abandoned is still an unfinished staging,
-// not a campaign Redis lost.
+// not a campaign Redis lost, for every reader of its definition (Status
+// says so in a status: TestAFirstStagingThatDidNotEndIsListed).
 func TestUnfinishedStagingAfterAPause(t *testing.T) {
 	t.Parallel()
 	st := store.New(startRedis(t))
@@ -808,16 +809,16 @@ func TestUnfinishedStagingAfterAPause(t *testing.T) {
 	if _, err := st.Pause(ctx, "c-pz", store.Actor{Who: "bob", Host: "ops"}, "hold on"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = st.Status(ctx, "c-pz")
+	_, err = st.Meta(ctx, "c-pz", false)
 	var be *store.BeingStagedError
 	if !errors.As(err, &be) || be.By != "alice@box" {
-		t.Errorf("status while alice stages it: %v, want a *BeingStagedError naming alice@box", err)
+		t.Errorf("meta while alice stages it: %v, want a *BeingStagedError naming alice@box", err)
 	}
 	sg.Abort(ctx)
-	_, err = st.Status(ctx, "c-pz")
+	_, err = st.Meta(ctx, "c-pz", false)
 	var ue *store.UnfinishedStagingError
 	if !errors.As(err, &ue) || !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("status after the staging was abandoned: %v, want an *UnfinishedStagingError (and ErrNotFound)", err)
+		t.Errorf("meta after the staging was abandoned: %v, want an *UnfinishedStagingError (and ErrNotFound)", err)
 	}
 }
 
