@@ -240,3 +240,88 @@ func TestAFailedRecoveryThatCannotTakeBackItsWritesSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestARecoveryFailingOnceItsRunMayHaveStartedKeepsItsWrites: a recovery
+// whose staging fails once Finish began writing what starts its run
+// (store.Stager.MayHaveStarted) keeps its early writes, the exclusions
+// file and the marked run's empty journal file, which name that run:
+// workers may be sending in it, and taken back, a later recovery would
+// miss what it excluded. Its error names the run and says to see, by
+// tidings status, whether Redis has the campaign in it before anything
+// else. Redis refuses the writes of the staging's connection at that
+// point (its ACL user loses write permission as Finish's pipeline goes
+// out): a real refusal, the moment chosen by the pipeline itself.
+func TestARecoveryFailingOnceItsRunMayHaveStartedKeepsItsWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, state, jdir, rd, run, _ := recoveredFromAReport(t)
+	bobSentThenLost(t, jdir, rd, run)
+	journals := journalNames(t, jdir)
+	d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := launch.Plan(ctx, input(t, d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The staging's own user, denied writes at Finish's pipeline (the one
+	// that writes the campaign's meta).
+	admin := rd.Client()
+	user := "stager-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	if err := admin.Do(ctx, "ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Do(context.Background(), "ACL", "DELUSER", user).Err() })
+	o := rd.Options()
+	o.Username, o.Password = user, "pw"
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	var denied bool
+	c.AddHook(finishHook{before: func(cmds []redis.Cmder) {
+		for _, cmd := range cmds {
+			if a := cmd.Args(); !denied && len(a) > 1 && cmd.Name() == "hset" && a[1] == "tidings:{launch-test}:meta" {
+				denied = true
+				if err := admin.Do(ctx, "ACL", "SETUSER", user, "resetkeys", "%R~*").Err(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}})
+	_, err = p.Stage(ctx, store.New(c), launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	if err == nil || !denied {
+		t.Fatalf("staging: %v (writes denied at Finish: %v); want it to fail there", err, denied)
+	}
+	file := launch.ExclusionsPath(state, "launch-test")
+	after := journalNames(t, jdir)
+	var newRun string
+	for _, name := range after {
+		if !slices.Contains(journals, name) {
+			newRun, _, _ = strings.Cut(name, ".")
+		}
+	}
+	if newRun == "" || len(after) != len(journals)+1 {
+		t.Fatalf("journal files after the failed staging: %v (before: %v); want the new run's empty file kept", after, journals)
+	}
+	for _, want := range []string{"run " + newRun + " may have started", file, "are kept", "by tidings status, before anything else"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if b, rerr := os.ReadFile(file); rerr != nil || !strings.Contains(string(b), newRun) {
+		t.Errorf("%s after the failed staging: %v\n%s\nwant it kept, naming run %s", file, rerr, b, newRun)
+	}
+}
+
+// finishHook calls before with the commands of every pipeline, before it
+// goes out.
+type finishHook struct{ before func([]redis.Cmder) }
+
+func (finishHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (finishHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h finishHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.before(cmds)
+		return next(ctx, cmds)
+	}
+}
