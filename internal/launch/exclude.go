@@ -151,6 +151,29 @@ func (d *Delivered) uncovered(runs []string, except string) (missing, why []stri
 	return missing, why
 }
 
+// continued returns the runs that the files of Complete read stand for
+// (written.standsFor): a report written from Redis in a run, that run and
+// the runs its run continued; the exclusions of recoveries, the runs they
+// name. A staging excluding d excludes what those runs' recoveries
+// excluded beyond the journals, so its run continues them
+// (store.StageConfig.Continues): a full report written in it stands for
+// them too.
+func (d *Delivered) continued() []string {
+	var runs []string
+	for _, w := range d.written {
+		rs := w.Runs
+		if !w.Exclusions {
+			rs = append([]string{w.Run}, w.Continues...)
+		}
+		for _, r := range rs {
+			if r != "" && !slices.Contains(runs, r) {
+				runs = append(runs, r)
+			}
+		}
+	}
+	return runs
+}
+
 // markedRuns returns the marked runs read (markRun); none of a nil
 // Delivered.
 func (d *Delivered) markedRuns() []string {

@@ -380,6 +380,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		// someone, say so in the run's id; keep the rows excluded beside
 		// the record, before any worker can send in the new run.
 		cfg.ExcludedElsewhere = excl.ElsewhereOnly(p.Summary.Rejects)
+		cfg.Continues = excl.continued()
 	} else if prev != nil {
 		rec.Excluded, rec.ExcludedFrom = prev.Excluded, prev.ExcludedFrom // a re-staging keeps them
 	}

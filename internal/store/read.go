@@ -33,6 +33,7 @@ type Meta struct {
 	Stage        string            `json:"stage"`
 	Run          string            `json:"run"`
 	ExcludedRuns []string          `json:"excluded_runs,omitempty"`
+	Continues    []string          `json:"continues,omitempty"` // StageConfig.Continues
 	// Firsts holds the first recipient staged of each matched language,
 	// in batch order (the canary batch first), as stored in a chunk; nil
 	// for a campaign staged by a version of tidings that did not record
@@ -45,15 +46,18 @@ type Meta struct {
 
 // ContinuedRuns returns the earlier runs the staging of m's run continued:
 // the runs of the journal files its recovery read and excluded
-// (ExcludedRuns: "<run>.<worker>@<bytes>", or "<run>"), in order, once
-// each; none for a run no recovery staged. A recovery that read a run a
-// recovery marked (RunExcludedMark) was given that run's exclusions, so
-// what it excluded (skipped, in the ledger) lists them too: a report of
-// m's run stands for such a run, whatever the clocks of the machines that
-// staged the two said.
+// (ExcludedRuns: "<run>.<worker>@<bytes>", or "<run>"), then the runs
+// whose exclusions it was given by other files (Continues: a full report
+// written from Redis in a run, or a run that continued it, and the
+// exclusions of recoveries), in order, once each; none for a run no
+// recovery staged. A recovery that read a run a recovery marked
+// (RunExcludedMark) was given that run's exclusions, so what it excluded
+// (skipped, in the ledger) lists them too: a report of m's run stands for
+// such a run, whatever the clocks of the machines that staged the two
+// said.
 func (m *Meta) ContinuedRuns() []string {
 	runs := []string{} // a report says "none" as [] (JSON) or "" (CSV)
-	for _, e := range m.ExcludedRuns {
+	for _, e := range append(slices.Clip(m.ExcludedRuns), m.Continues...) {
 		run, _, _ := strings.Cut(e, ".")
 		run, _, _ = strings.Cut(run, "@")
 		if run != "" && run != "none" && !slices.Contains(runs, run) {
@@ -67,7 +71,7 @@ func (m *Meta) ContinuedRuns() []string {
 // trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
 	k := keysFor(c)
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals"}
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals", "continues"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
@@ -89,7 +93,7 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 	}
 	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
 		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Batches: make([]BatchInfo, len(batC.Val()))}
-	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "snapshot": &m.Snapshot, "firsts": &m.Firsts, "refusals": &m.Refusals} {
+	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "continues": &m.Continues, "snapshot": &m.Snapshot, "firsts": &m.Firsts, "refusals": &m.Refusals} {
 		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
 			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)
 		}

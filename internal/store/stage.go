@@ -60,6 +60,14 @@ type StageConfig struct {
 	// whose delivery journal holds deliveries of an earlier run not named
 	// here refuses the new run (journal.UnknownRuns).
 	ExcludedRuns []string
+	// Continues names the earlier runs whose recoveries' exclusions
+	// (beyond the journals) this staging was given by files other than
+	// journals, and so excluded again: those a full report written from
+	// Redis stands for (its run, and the runs its run continued), and
+	// those whose recoveries an exclusions file lists. Never read by
+	// workers (ExcludedRuns is): a report of a run does not hold what
+	// was delivered in it after it was written.
+	Continues []string
 	// ExcludedElsewhere says that deliveries recorded outside the journals
 	// (a report, or the recipients earlier recoveries excluded) were
 	// excluded too: the new run's id ends in RunExcludedMark, so that its
@@ -386,7 +394,7 @@ func (sg *Stager) Abort(ctx context.Context) {
 // exists has the ids of its staging before recorded (recordIdentities) and
 // is changed no further until open.
 func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues").Result()
 	if err != nil {
 		return nil, fmt.Errorf("read meta: %w", err)
 	}
@@ -413,6 +421,9 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 			run = r
 			if ex, _ := meta[2].(string); ex != "" {
 				_ = json.Unmarshal([]byte(ex), &cfg.ExcludedRuns) // written by Finish
+			}
+			if cont, _ := meta[6].(string); cont != "" && len(cfg.Continues) == 0 {
+				_ = json.Unmarshal([]byte(cont), &cfg.Continues) // written by Finish
 			}
 		}
 	}
@@ -716,6 +727,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	snap, _ := json.Marshal(sg.cfg.Snapshot) // strings and bytes: no error
 	cols, _ := json.Marshal(sg.cfg.Columns)
 	excluded, _ := json.Marshal(sg.cfg.ExcludedRuns)
+	continues, _ := json.Marshal(sg.cfg.Continues)
 	// The first of each language in batch order: the canary batch is
 	// batch 0.
 	for l, r := range sg.firsts {
@@ -764,7 +776,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded,
-			"firsts", firsts, "refusals", refusals)
+			"continues", continues, "firsts", firsts, "refusals", refusals)
 		if sg.exists { // the index holds this staging's ids
 			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)
 		}
