@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -195,17 +196,7 @@ func pauseForAFix(t *testing.T, st *store.Store) {
 func TestAFailedRecoveryThatCannotTakeBackItsWritesSaysWhatToDo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, state, jdir, rd, run, _ := recoveredFromAReport(t)
-	bobSentThenLost(t, jdir, rd, run)
-	journals := journalNames(t, jdir)
-	d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := launch.Plan(ctx, input(t, d))
-	if err != nil {
-		t.Fatal(err)
-	}
+	state, jdir, rd, journals, p := plannedAfterASecondLoss(t)
 	c := redis.NewClient(rd.Options())
 	var stuck string // the new run's journal file, replaced by a directory
 	opts := launch.Options{Start: true, StateDir: state, JournalDir: jdir, Progress: func() {
@@ -229,7 +220,7 @@ func TestAFailedRecoveryThatCannotTakeBackItsWritesSaysWhatToDo(t *testing.T) {
 		}
 		_ = c.Close() // the staging fails
 	}}
-	_, err = p.Stage(ctx, store.New(c), opts)
+	_, err := p.Stage(ctx, store.New(c), opts)
 	if err == nil || stuck == "" {
 		t.Fatalf("staging: %v (journal file %q); want it to fail", err, stuck)
 	}
@@ -254,17 +245,7 @@ func TestAFailedRecoveryThatCannotTakeBackItsWritesSaysWhatToDo(t *testing.T) {
 func TestARecoveryFailingOnceItsRunMayHaveStartedKeepsItsWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, state, jdir, rd, run, _ := recoveredFromAReport(t)
-	bobSentThenLost(t, jdir, rd, run)
-	journals := journalNames(t, jdir)
-	d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := launch.Plan(ctx, input(t, d))
-	if err != nil {
-		t.Fatal(err)
-	}
+	state, jdir, rd, journals, p := plannedAfterASecondLoss(t)
 	// The staging's own user, denied writes at Finish's pipeline (the one
 	// that writes the campaign's meta).
 	admin := rd.Client()
@@ -288,7 +269,7 @@ func TestARecoveryFailingOnceItsRunMayHaveStartedKeepsItsWrites(t *testing.T) {
 			}
 		}
 	}})
-	_, err = p.Stage(ctx, store.New(c), launch.Options{Start: true, StateDir: state, JournalDir: jdir})
+	_, err := p.Stage(ctx, store.New(c), launch.Options{Start: true, StateDir: state, JournalDir: jdir})
 	if err == nil || !denied {
 		t.Fatalf("staging: %v (writes denied at Finish: %v); want it to fail there", err, denied)
 	}
@@ -324,4 +305,24 @@ func (h finishHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		h.before(cmds)
 		return next(ctx, cmds)
 	}
+}
+
+// plannedAfterASecondLoss is recoveredFromAReport, then bob sent in the
+// recovery's run and Redis lost it again, and a second recovery planned
+// from the journals (and this machine's exclusions, read by themselves):
+// this machine's state and journal directories, the test's Redis, the
+// journal files there, and the plan.
+func plannedAfterASecondLoss(t *testing.T) (state, jdir string, rd *redistest.Redis, journals []string, p *launch.Planned) {
+	t.Helper()
+	_, state, jdir, rd, run, _ := recoveredFromAReport(t)
+	bobSentThenLost(t, jdir, rd, run)
+	journals = journalNames(t, jdir)
+	d, err := launch.LoadDeliveredFor(state, "launch-test", []string{jdir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = launch.Plan(context.Background(), input(t, d)); err != nil {
+		t.Fatal(err)
+	}
+	return state, jdir, rd, journals, p
 }
