@@ -286,6 +286,19 @@ func TestSignInAndHeaders(t *testing.T) {
 	if code, body, _ := op.get("/c/midway"); code != http.StatusConflict || !strings.Contains(body, "is being staged by alice@box") {
 		t.Errorf("a campaign being staged: %d, want 409 saying who stages it\n%s", code, body)
 	}
+	// One whose first staging stopped before its end: listed, and its page
+	// says so.
+	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "halfway", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "bob", Host: "box", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg.Abort(t.Context())
+	if code, body, _ := op.get("/"); code != http.StatusOK || !strings.Contains(body, "halfway") {
+		t.Errorf("campaigns page with an interrupted first staging: %d, want it listed\n%s", code, body)
+	}
+	if code, body, _ := op.get("/c/halfway"); code != http.StatusOK || !strings.Contains(body, "staging-interrupted") || !strings.Contains(html.UnescapeString(body), "never finished") {
+		t.Errorf("an interrupted first staging: %d, want its page saying it never finished\n%s", code, body)
+	}
 	// The frame of an email may be framed by the console, nothing else.
 	code, _, h := op.get("/c/headers/gallery/de/html")
 	if code != http.StatusOK || h.Get("X-Frame-Options") != "SAMEORIGIN" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'self'") ||
