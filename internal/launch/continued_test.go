@@ -26,7 +26,8 @@ import (
 // that report was refused for M although the report lists zoe: on-call
 // was blocked. Written before M, the report does not list zoe: the new
 // run continues the run the report was written in, not M, and the later
-// recovery is still refused (zoe would be mailed twice).
+// recovery is still refused (zoe would be mailed twice). Staging the new
+// run again (--resume-existing) keeps what it continues.
 func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -68,13 +69,28 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 			if d, err = launch.LoadDelivered("launch-test", []string{rep}); err != nil {
 				t.Fatal(err)
 			}
-			_, n := stageRecovery(t, st, t.TempDir(), jdir, d) // another machine, from the report alone
-			meta, err := st.Meta(ctx, "launch-test", false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := slices.Contains(meta.ContinuedRuns(), m.Run); got != tt.inMarked {
-				t.Errorf("second recovery's run %s continues %v: continues M (%s) %v, want %v", n.Run, meta.ContinuedRuns(), m.Run, got, tt.inMarked)
+			stateB := t.TempDir() // another machine, from the report alone
+			_, n := stageRecovery(t, st, stateB, jdir, d)
+			// Staged again (--resume-existing, the same run): it still
+			// continues what it did.
+			for _, again := range []bool{false, true} {
+				if again {
+					pauseForAFix(t, st)
+					p, err := launch.Plan(ctx, input(t, nil))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: stateB, JournalDir: jdir, ResumeExisting: true}); err != nil {
+						t.Fatalf("run %s staged again: %v", n.Run, err)
+					}
+				}
+				meta, err := st.Meta(ctx, "launch-test", false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := slices.Contains(meta.ContinuedRuns(), m.Run); got != tt.inMarked || meta.Run != n.Run {
+					t.Errorf("second recovery's run %s (staged again: %v) is %s, continues %v: continues M (%s) %v, want %v", n.Run, again, meta.Run, meta.ContinuedRuns(), m.Run, got, tt.inMarked)
+				}
 			}
 			later := fromRedis(t, st, filepath.Join(dir, "in-second.csv"))
 			if err := r.Wipe(ctx); err != nil { // the third loss
