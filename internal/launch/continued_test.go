@@ -42,7 +42,7 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 			ctx := context.Background()
 			r, st, _, jdir, first := started(t)
 			dir := t.TempDir()
-			early := fromRedis(t, st, filepath.Join(dir, "early.csv"))
+			early := fromRedis(t, st, filepath.Join(dir, "early.csv"), report.FormatCSV)
 			journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 			if err := r.Wipe(ctx); err != nil { // the first loss
 				t.Fatal(err)
@@ -61,7 +61,7 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 			}
 			rep := early
 			if tt.inMarked {
-				rep = fromRedis(t, st, filepath.Join(dir, "in-marked.csv"))
+				rep = fromRedis(t, st, filepath.Join(dir, "in-marked.csv"), report.FormatCSV)
 			}
 			if err := r.Wipe(ctx); err != nil { // the second loss
 				t.Fatal(err)
@@ -92,7 +92,7 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 					t.Errorf("second recovery's run %s (staged again: %v) is %s, continues %v: continues M (%s) %v, want %v", n.Run, again, meta.Run, meta.ContinuedRuns(), m.Run, got, tt.inMarked)
 				}
 			}
-			later := fromRedis(t, st, filepath.Join(dir, "in-second.csv"))
+			later := fromRedis(t, st, filepath.Join(dir, "in-second.csv"), report.FormatCSV)
 			if err := r.Wipe(ctx); err != nil { // the third loss
 				t.Fatal(err)
 			}
@@ -115,12 +115,12 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 	}
 }
 
-// fromRedis writes the full CSV report of the test campaign, as Redis has
-// it now, to path.
-func fromRedis(t *testing.T, st *store.Store, path string) string {
+// fromRedis writes the full report of the test campaign, as Redis has it
+// now, to path in format (report.FormatCSV or FormatJSON).
+func fromRedis(t *testing.T, st *store.Store, path, format string) string {
 	t.Helper()
 	if err := report.WriteFile(path, func(w io.Writer) error {
-		return report.Write(context.Background(), st, "launch-test", w, report.Options{Format: report.FormatCSV})
+		return report.Write(context.Background(), st, "launch-test", w, report.Options{Format: format})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -505,19 +505,9 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 	ctx := context.Background()
 	r, st, _, jdir, first := started(t)
 	dir := t.TempDir()
-	fromRedis := func(name, format string) string {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := report.WriteFile(path, func(w io.Writer) error {
-			return report.Write(ctx, st, "launch-test", w, report.Options{Format: format})
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	// Run 1: full reports saved early; then ada is sent (journaled) and zoe
 	// (by a worker whose journal is lost; a later report records her).
-	staleCSV, staleJSON := fromRedis("early.csv", report.FormatCSV), fromRedis("early.json", report.FormatJSON)
+	staleCSV, staleJSON := fromRedis(t, st, filepath.Join(dir, "early.csv"), report.FormatCSV), fromRedis(t, st, filepath.Join(dir, "early.json"), report.FormatJSON)
 	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 	if err := r.Wipe(ctx); err != nil { // the first loss
 		t.Fatal(err)
@@ -537,7 +527,7 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 		t.Fatalf("recovery run %s: want it marked", marked)
 	}
 	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: marked, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
-	freshCSV, freshJSON := fromRedis("fresh.csv", report.FormatCSV), fromRedis("fresh.json", report.FormatJSON)
+	freshCSV, freshJSON := fromRedis(t, st, filepath.Join(dir, "fresh.csv"), report.FormatCSV), fromRedis(t, st, filepath.Join(dir, "fresh.json"), report.FormatJSON)
 
 	// The marked run staged again from machine B, without A's exclusions.
 	pauseForAFix(t, st)
@@ -652,13 +642,7 @@ func TestAReportWrittenInALaterRunStandsForAMarkedRun(t *testing.T) {
 	dir := t.TempDir()
 	var reports []string
 	for _, format := range []string{report.FormatCSV, report.FormatJSON} {
-		path := filepath.Join(dir, "in-second."+format)
-		if err := report.WriteFile(path, func(w io.Writer) error {
-			return report.Write(ctx, st, "launch-test", w, report.Options{Format: format})
-		}); err != nil {
-			t.Fatal(err)
-		}
-		reports = append(reports, path)
+		reports = append(reports, fromRedis(t, st, filepath.Join(dir, "in-second."+format), format))
 	}
 	if err := r.Wipe(ctx); err != nil { // the third loss
 		t.Fatal(err)
