@@ -211,8 +211,8 @@ func (b *Bundle) Recipients() (next func() (recipient.Recipient, error), done fu
 // Plan plans the recipients file for environment env (nil: no
 // allowlist), as send would, calling emit (nil: none) with every accepted
 // row: an error from emit stops it and is returned. With no recipients
-// file, or one without rows, it returns nil and no error. A file that
-// cannot be read is a *RecipientsError.
+// file it returns nil and no error. A file that cannot be read, or one
+// without rows (plan.ErrNoRows), is a *RecipientsError.
 func (b *Bundle) Plan(ctx context.Context, env *environment.Environment, emit func(plan.Accepted) error) (*plan.Summary, error) {
 	f, err := os.Open(b.RecipientsPath())
 	if err != nil {
@@ -230,9 +230,8 @@ func (b *Bundle) Plan(ctx context.Context, env *environment.Environment, emit fu
 	switch {
 	case emitErr != nil:
 		return nil, emitErr
-	case errors.Is(err, plan.ErrNoRows):
-		return nil, nil
-	case err != nil && ctx.Err() == nil:
+	case err != nil && ctx.Err() == nil: // also a file without rows (plan.ErrNoRows): nothing to show or send
+
 		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
 	}
 	return sum, err
@@ -243,8 +242,8 @@ func (b *Bundle) Plan(ctx context.Context, env *environment.Environment, emit fu
 // rendered with (plan.Summary.Samples; see Plan): a language is shown with
 // a row that is sent, never with one the plan counts invalid. A recipients
 // file that does not exist is a *RecipientsError (the campaign's languages
-// would be shown with sample data as if they were its recipients'); with
-// one without rows the map is empty.
+// would be shown with sample data as if they were its recipients'), and so
+// is one without rows.
 func (b *Bundle) Samples(ctx context.Context, env *environment.Environment) (map[string]*plan.Sample, error) {
 	if _, err := os.Stat(b.RecipientsPath()); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -12,7 +12,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
-	"github.com/tidings-mail/tidings/internal/plan"
 )
 
 type planOptions struct {
@@ -68,8 +67,6 @@ func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Envir
 	who, host := actorName()
 	p, err := launch.Plan(ctx, b.LaunchInput(env, who, host, excl))
 	switch {
-	case errors.Is(err, plan.ErrNoRows):
-		return nil, problemsErr(err)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, configError(b.KeyError(err))
 	case err != nil:

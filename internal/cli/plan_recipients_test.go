@@ -8,8 +8,8 @@ import (
 	"github.com/tidings-mail/tidings/internal/fixture"
 )
 
-// TestPlanRecipientsFile: a recipients file with a header and no row is a
-// problem (exit 1), never "0 rows: 0 accepted" and exit 0; a file with CR
+// TestPlanRecipientsFile: a recipients file with a header and no row is an
+// operator error (exit 2), never "0 rows: 0 accepted" and exit 0; a file with CR
 // line endings (an old spreadsheet export) is read row by row.
 func TestPlanRecipientsFile(t *testing.T) {
 	t.Parallel()
@@ -18,8 +18,8 @@ func TestPlanRecipientsFile(t *testing.T) {
 		wantCode         int
 		wantOut, wantErr string
 	}{
-		{"header only", "email,name,locale,posts\n", 1, "", "no recipient rows: the file has a header row but no row below it: add one row per recipient"},
-		{"header only, CR", "email,name,locale,posts\r", 1, "", "no recipient rows"},
+		{"header only", "email,name,locale,posts\n", 2, "", "no recipient rows: the file has a header row but no row below it: add one row per recipient"},
+		{"header only, CR", "email,name,locale,posts\r", 2, "", "no recipient rows"},
 		{"CR line endings", "email,name,locale,posts\rada@example.org,Ada,en,1\rjuerg@example.org,Jürg,de-CH,3\r", 0, "2 rows: 2 accepted, 0 refused, 0 invalid", ""},
 	}
 	for _, tt := range tests {

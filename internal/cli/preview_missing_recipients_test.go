@@ -39,17 +39,8 @@ import (
 // test-send never say so.
 func TestPreviewSaysTheRecipientsFileIsMissing(t *testing.T) {
 	t.Parallel()
-	smtp := startSMTP(t, smtpcapture.Config{})
-	env := merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": "example.org"})
-	for _, tc := range []struct {
-		name string
-		args func(file string) []string
-	}{
-		{"preview", func(file string) []string { return []string{"preview", file, "--out", t.TempDir()} }},
-		{"test-send", func(file string) []string {
-			return []string{"test-send", file, "--env", "staging", "--to", "qa@example.org"}
-		}},
-	} {
+	env, commands := qaCommands(t)
+	for _, tc := range commands {
 		t.Run(tc.name, func(t *testing.T) {
 			file := writeCampaign(t, campaignFile{name: "rt14e-norcp", rows: []string{"ada@example.org,Ada,en,1"}})
 			rcp := filepath.Join(filepath.Dir(file), "recipients.csv")
@@ -69,5 +60,25 @@ func TestPreviewSaysTheRecipientsFileIsMissing(t *testing.T) {
 				t.Errorf("%s of a campaign whose recipients file does not exist: exit %d, want 2 (a configuration error, as plan's)\n%s", tc.name, r.code, r)
 			}
 		})
+	}
+}
+
+// qaCommand is a command QA runs on a campaign file.
+type qaCommand struct {
+	name string
+	args func(file string) []string
+}
+
+// qaCommands returns preview and test-send (to a loopback SMTP server, in
+// environment staging, whose allowlist env holds) of a campaign file.
+func qaCommands(t *testing.T) (env map[string]string, commands []qaCommand) {
+	t.Helper()
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env = merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": "example.org"})
+	return env, []qaCommand{
+		{"preview", func(file string) []string { return []string{"preview", file, "--out", t.TempDir()} }},
+		{"test-send", func(file string) []string {
+			return []string{"test-send", file, "--env", "staging", "--to", "qa@example.org"}
+		}},
 	}
 }
