@@ -21,7 +21,8 @@ import (
 // stays); one that is a pipe or a device (/dev/stdout, a FIFO) is written
 // to as it is, never replaced. write's error is otherwise returned as it
 // is, but for a full disk; an error of the file is a *userfile.Error
-// naming path (never the file beside it).
+// naming path (never the file beside it). A new file is created with
+// userfile.Perm; one written over keeps its permissions.
 func WriteFile(path string, write func(io.Writer) error) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -34,12 +35,19 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	if err := notAnotherFile(path, file); err != nil {
 		return err
 	}
+	perm := userfile.Perm // CreateTemp's too
+	if err == nil {
+		perm = fi.Mode().Perm() // a report written over keeps its permissions
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*.tmp")
 	if err != nil {
 		return userfile.Explain(path, true, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename: nothing
 	defer tmp.Close()
+	if err := tmp.Chmod(perm); err != nil {
+		return userfile.Explain(path, true, err)
+	}
 	if err := write(tmp); err != nil {
 		if lostChunks(err) && !full(err) {
 			return fmt.Errorf("%w; nothing was written to %s, which is left as it was (it may be a full report saved before the loss)", err, path)

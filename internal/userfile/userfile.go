@@ -135,9 +135,16 @@ func Read(path string) ([]byte, error) {
 	return b, Explain(path, false, err)
 }
 
-// Create creates or truncates the file at path; errors are *Error.
+// Perm is the permissions of a file a command creates at a path a person
+// names (a report, a rejects file): they hold recipients' addresses,
+// personal data, so only the file's owner may read them. A file written
+// over keeps its own permissions.
+const Perm fs.FileMode = 0o600
+
+// Create creates (with Perm) or truncates the file at path; errors are
+// *Error.
 func Create(path string) (*os.File, error) {
-	f, err := os.Create(path)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, Perm)
 	return f, Explain(path, true, err)
 }
 
