@@ -16,18 +16,18 @@ import (
 )
 
 // equivCounts are plural counts that reach every form of every bundled
-// language: small and large whole numbers, negative ones, padded ones and
-// decimals given as text.
+// language: small and large whole numbers, padded ones and decimals given
+// as text (tc refuses a count below 0: TestCounts).
 func equivCounts() []string {
 	var out []string
 	for i := 0; i <= 130; i++ {
 		out = append(out, strconv.Itoa(i))
 	}
 	for _, n := range []int{200, 201, 202, 205, 211, 1000, 1001, 1002, 1011, 1023, 1024, 1025, 1100, 1101, 1102, 2001, 12345,
-		100000, 1000000, 1000001, 2000000, 3000000, -1, -2, -5, -21} {
+		100000, 1000000, 1000001, 2000000, 3000000} {
 		out = append(out, strconv.Itoa(n))
 	}
-	return append(out, " 7 ", "+3", "007", "1.5", "0.0", "1.0", "2.50", "-1.5", "21.1", "0.01", "1.11", "3.14", " 2.5 ", "+0.5", "-0.5")
+	return append(out, " 7 ", "+3", "007", "1.5", "0.0", "1.0", "2.50", "21.1", "0.01", "1.11", "3.14", " 2.5 ", "+0.5")
 }
 
 // TestRenderEqualsReference proves Render (per-language message tables,

@@ -167,7 +167,7 @@ func (e *RenderError) Error() string {
 	case CauseMissingColumn:
 		fmt.Fprintf(&b, "this recipient has no column %q: add it to the recipients file, with a value for every recipient", e.Column)
 	case CauseBadCount:
-		fmt.Fprintf(&b, "count %q is not a whole number or a decimal such as 1.5 (the count of message %s): fix the value in column %q of the recipients file", e.Value, e.CountOf, e.Column)
+		fmt.Fprintf(&b, "%s (the count of message %s): fix the value in column %q of the recipients file", countProblem(e.Value), e.CountOf, e.Column)
 	case CauseMissingData:
 		fmt.Fprintf(&b, "the campaign's data has no %s: add it under data: in the campaign file", strings.TrimPrefix(e.Field, ".Data."))
 	default:

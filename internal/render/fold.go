@@ -159,7 +159,7 @@ var (
 	}
 	// foldCounts are the values of the fields given to tc as counts:
 	// valid counts with space, sign and fraction.
-	foldCounts = []string{"1", " 2 ", "\u2028\t+3 \n", "-1.5", "0"}
+	foldCounts = []string{"1", " 2 ", "\u2028\t+3 \n", "1.5", "0"}
 	// foldTyped wrap a value in html/template's content types, for .Data
 	// values while the campaign's data is not folded. On text, the
 	// escapers of HTML text, RCDATA and attribute values agree; only a

@@ -163,7 +163,8 @@ func TestRenderErrorsNameTheKey(t *testing.T) {
 	}
 }
 
-// TestCounts covers the counts tc takes.
+// TestCounts covers the counts tc takes: 0 or more (a count below 0 would
+// select the form of its absolute value: "Ihr -1 Beitrag").
 func TestCounts(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -171,9 +172,9 @@ func TestCounts(t *testing.T) {
 		text string
 		ok   bool
 	}{
-		{3, "3", true}, {int8(-3), "-3", true}, {uint16(7), "7", true}, {uint64(1 << 62), strconv.FormatInt(1<<62, 10), true},
-		{"12", "12", true}, {" 7 ", "7", true}, {"+3", "3", true}, {"007", "7", true}, {"-21", "-21", true},
-		{"1.5", "1.5", true}, {"2.50", "2.50", true}, {"+0.5", "0.5", true}, {"-0.5", "-0.5", true}, {"007.10", "7.10", true},
+		{3, "3", true}, {int8(-3), "", false}, {-1.5, "", false}, {json.Number("-2"), "", false}, {"-0", "0", true}, {"-0.0", "0.0", true}, {uint16(7), "7", true}, {uint64(1 << 62), strconv.FormatInt(1<<62, 10), true},
+		{"12", "12", true}, {" 7 ", "7", true}, {"+3", "3", true}, {"007", "7", true}, {"-21", "", false},
+		{"1.5", "1.5", true}, {"2.50", "2.50", true}, {"+0.5", "0.5", true}, {"-0.5", "", false}, {"007.10", "7.10", true},
 		{1.5, "1.5", true}, {2.0, "2", true}, {float32(0.25), "0.25", true}, {json.Number("3"), "3", true}, {json.Number("1.50"), "1.50", true},
 		{math.NaN(), "", false}, {math.Inf(1), "", false}, {1e300, "", false}, {json.Number("1e6"), "", false},
 		{uint64(1<<62 + 1), "", false}, {"many", "", false}, {"", "", false}, {"1.", "", false},

@@ -179,8 +179,8 @@ func countError(c any) error {
 	return &countErr{value: c}
 }
 
-// countErr is a count tc cannot use: not a number. Render's *RenderError
-// finds the column it came from.
+// countErr is a count tc cannot use: not a number, or below 0. Render's
+// *RenderError finds the column it came from.
 type countErr struct {
 	value any
 	key   string // the message of the tc call, when known
@@ -188,16 +188,45 @@ type countErr struct {
 
 func (e *countErr) Error() string {
 	if s, ok := e.value.(string); ok {
-		return fmt.Sprintf("count %q is not a whole number or a decimal such as 1.5", s)
+		return countProblem(s)
+	}
+	if c, err := parsedCount(e.value); err == nil && c.negative() {
+		return fmt.Sprintf("count %v is below 0: %s", e.value, countAdvice)
 	}
 	return fmt.Sprintf("count %v (%T) is not a whole number or a decimal given as text", e.value, e.value)
 }
 
+// countAdvice says what a count below 0 should be.
+const countAdvice = "a count is 0 or more"
+
+// countProblem says what is wrong with s, a count tc refused.
+func countProblem(s string) string {
+	if c, err := parseCount(s); err == nil && c.negative() {
+		return fmt.Sprintf("count %q is below 0: %s", s, countAdvice)
+	}
+	return fmt.Sprintf("count %q is not a whole number or a decimal such as 1.5", s)
+}
+
+// negative reports whether c is below 0. A plural message has no form for
+// it: CLDR rules read the absolute value, so -1 would select "one" ("Ihr
+// -1 Beitrag"), and a count of things is never below 0.
+func (c pluralCount) negative() bool { return strings.HasPrefix(c.text, "-") }
+
 // toCount converts the count argument of tc: an integer, or a string that
 // holds a whole number ("12", " 7 ", "+3", "007") or a decimal ("1.5",
-// "-2.50"). Whole numbers print without sign or leading zeros; decimals keep
-// their fraction digits, which select the plural form.
+// "2.50"), 0 or more (a count below 0 is a countErr, and so is returned
+// with it). Whole numbers print without sign or leading zeros; decimals
+// keep their fraction digits, which select the plural form.
 func toCount(c any) (pluralCount, error) {
+	p, err := parsedCount(c)
+	if err == nil && p.negative() {
+		return pluralCount{}, countError(c)
+	}
+	return p, err
+}
+
+// parsedCount is toCount's count, of any sign.
+func parsedCount(c any) (pluralCount, error) {
 	switch x := c.(type) {
 	case json.Number: // a number as decoded text keeps its text
 		c = string(x)
@@ -248,7 +277,7 @@ func parseCount(s string) (pluralCount, error) {
 		return pluralCount{}, fmt.Errorf("count %q is not a number", s)
 	}
 	sign := ""
-	if n == 0 && strings.HasPrefix(intPart, "-") {
+	if n == 0 && strings.HasPrefix(intPart, "-") && strings.Trim(frac, "0") != "" { // -0.5, not -0.0
 		sign = "-"
 	}
 	return pluralCount{text: sign + strconv.FormatInt(n, 10) + "." + frac}, nil
