@@ -41,13 +41,17 @@ const (
 	// NoSpace: the disk (or quota) is full: the path is right, the
 	// machine cannot hold the file now.
 	NoSpace
+	// KernelFile: the path is on a file system of the kernel's (/proc,
+	// /sys), named by FS: its files are not files to write output to.
+	KernelFile
 )
 
 // Error says what is wrong with Path, a path as the person gave it.
 type Error struct {
 	Path    string
 	Problem Problem
-	Err     error // the operating system's
+	Err     error  // the operating system's
+	FS      string // the file system of a KernelFile
 }
 
 // Error says what is wrong with the path and what to do.
@@ -66,6 +70,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: cannot be read (%s): fix its permissions, or give a file you can read", e.Path, reason(e.Err))
 	case NoSpace:
 		return fmt.Sprintf("%s: no space left (%s): free space on that disk, or give a path on another one, then run the command again", e.Path, reason(e.Err))
+	case KernelFile:
+		return fmt.Sprintf("%s: is on the kernel's %s file system, which holds no file a command can write: give a path on a disk, in a directory you can write to", e.Path, e.FS)
 	}
 	return fmt.Sprintf("%s: %s", e.Path, reason(e.Err))
 }
@@ -174,8 +180,13 @@ func FirstLine(path string) (string, bool) {
 // another kind than what (say "a report") given by mistake, the
 // recipients file above all, would be lost. An empty file, a device or a
 // pipe, or one that does not exist, may be written. holds says what a
-// file that may be replaced holds, for the error.
+// file that may be replaced holds, for the error. A path on a file system
+// of the kernel's (/proc/version), existing or not, is an *Error
+// (KernelFile).
 func Replaceable(path, file, what, holds string, prefixes ...string) error {
+	if fs := kernelFS(file); fs != "" {
+		return &Error{Path: path, Problem: KernelFile, FS: fs}
+	}
 	first, ok := FirstLine(file)
 	if !ok || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(first, p) }) {
 		return nil
