@@ -137,6 +137,8 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	c, st := e.Campaign, e.State
 	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
 	switch {
+	case e.PausedFor == "staging" && e.FirstStaging:
+		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE --env %s (with the flags it had); to cancel it with nothing sent, pause it (tidings pause %s --env %s --reason ...), run the send again (it stages it paused), then cancel it", e.Action, c, env, c, env)
 	case e.PausedFor == "staging":
 		return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing", e.Action, c, env)
 	case e.PausedFor == store.StagedAgain:

@@ -138,7 +138,12 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	if by, _ := res[2].(string); by == "approved" {
 		return State(st), false, errUnchanged
 	} else if by != "" {
-		return State(st), false, fmt.Errorf("%s: %w", what, &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by})
+		te := &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by}
+		if by == "staging" {
+			n, _ := s.rdb.Exists(ctx, k.meta).Result() // an error: said as a re-staging
+			te.FirstStaging = n == 0
+		}
+		return State(st), false, fmt.Errorf("%s: %w", what, te)
 	}
 	moved := res[1].(int64) == 1
 	if moved {
@@ -450,7 +455,7 @@ func (s *Store) Retry(ctx context.Context, c string, a Actor, scope RetryScope) 
 	}
 	stage, _ := m[0].(string)
 	if stage != ctl.Stage {
-		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging"}
+		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging", FirstStaging: stage == ""}
 	}
 	total, _, partial := s.sweep(ctx, c, "retry", stage, scope)
 	var lost *LostChunksError

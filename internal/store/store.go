@@ -151,6 +151,10 @@ type TransitionError struct {
 	// PausedFor, when set, is the action that put the campaign in State and
 	// forbids Action (state-loss forbids resume).
 	PausedFor string
+	// FirstStaging, with PausedFor "staging": the staging is the
+	// campaign's first (it has no definition yet, so it is staged by the
+	// same send run again, not by a re-staging of a campaign that exists).
+	FirstStaging bool
 }
 
 func (e *TransitionError) Error() string {
