@@ -22,6 +22,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // Sample is the data used to render one language when no real recipient of
@@ -145,8 +146,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Engine == nil {
 		return nil, errors.New("preview: no template engine")
 	}
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("create preview directory %s: %w", opts.Out, err)
+	if err := userfile.Dir(opts.Out); err != nil {
+		return nil, fmt.Errorf("preview output %w", err)
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()

@@ -44,6 +44,8 @@ const (
 	// KernelFile: the path is on a file system of the kernel's (/proc,
 	// /sys), named by FS: its files are not files to write output to.
 	KernelFile
+	// NotDir: the path is a file where a directory is wanted.
+	NotDir
 )
 
 // Error says what is wrong with Path, a path as the person gave it.
@@ -70,6 +72,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: cannot be read (%s): fix its permissions, or give a file you can read", e.Path, reason(e.Err))
 	case NoSpace:
 		return fmt.Sprintf("%s: no space left (%s): free space on that disk, or give a path on another one, then run the command again", e.Path, reason(e.Err))
+	case NotDir:
+		return fmt.Sprintf("%s: is a file, not a directory: give the path of a directory (one that does not exist is created)", e.Path)
 	case KernelFile:
 		return fmt.Sprintf("%s: is on the kernel's %s file system, which holds no file a command can write: give a path on a disk, in a directory you can write to", e.Path, e.FS)
 	}
@@ -133,6 +137,20 @@ func Explain(path string, write bool, err error) error {
 		}
 	}
 	return &Error{Path: path, Problem: p, Err: err}
+}
+
+// Dir makes the directory at path, where a command writes files (a
+// preview's gallery), unless it exists; errors are *Error: a file there
+// (NotDir), a directory of the kernel's (KernelFile), or one that cannot
+// be made.
+func Dir(path string) error {
+	if fs := kernelFS(path); fs != "" {
+		return &Error{Path: path, Problem: KernelFile, FS: fs}
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
+		return &Error{Path: path, Problem: NotDir}
+	}
+	return Explain(path, true, os.MkdirAll(path, 0o755))
 }
 
 // Read reads the file at path; errors are *Error.
