@@ -117,10 +117,14 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 // connection. An unreachable server is a *ConnectError; failures of single
 // languages are in the result. A QA inbox that is not an address a
 // recipients file may hold (package address) is refused before anything is
-// sent, with the *address.Error.
+// sent, with the *address.Error, and then one outside the allowlist of
+// cfg.Env.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if _, err := address.Parse(cfg.To); err != nil {
 		return nil, fmt.Errorf("the QA inbox %w", err)
+	}
+	if !cfg.Env.Allowed(cfg.To) { // once it is an address: else its fault is not the allowlist's
+		return nil, fmt.Errorf("%s is not in the allowlist of environment %s; test messages go only to allowed addresses", cfg.To, cfg.Env.Name)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
