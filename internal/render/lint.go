@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -140,6 +141,7 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	for _, fe := range bad {
 		r.Problems = append(r.Problems, fe.problem())
 	}
+	r.Problems = append(r.Problems, notRead(locales, cats)...)
 	if len(cats) == 0 && len(bad) == 0 {
 		return nil, fmt.Errorf("inspect: %w: the locales directory holds no <lang>.toml, .json, .yaml or .yml file", ErrNoCatalog)
 	}
@@ -298,4 +300,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// notRead warns of each file at the root of locales named for a language
+// (nl.tml, pt-BR.po, de.toml~) that is not read, its extension not being a
+// catalog's, when no catalog of cats is that language's: the language
+// would be missing from every check, preview and send without a word.
+// Hidden files, files not named for a language (embed.go, README.md) and
+// those of a language read (de.html beside de.toml) are passed over.
+func notRead(locales fs.FS, cats []*catalog) []Problem {
+	entries, _ := fs.ReadDir(locales, ".") // readCatalogs said why it cannot be listed
+	var out []Problem
+	for _, e := range entries {
+		name := e.Name()
+		ext := path.Ext(name)
+		if _, ok := catalogExts[strings.ToLower(ext)]; ok || ext == "" || e.IsDir() || strings.HasPrefix(name, ".") {
+			continue
+		}
+		lang, _, _ := strings.Cut(name, ".")
+		tag, err := language.Parse(lang)
+		if err != nil || slices.ContainsFunc(cats, func(c *catalog) bool { return c.tag == tag }) {
+			continue
+		}
+		out = append(out, Problem{File: "locales/" + name, Severity: SeverityWarning, Msg: fmt.Sprintf(
+			"not read: its name is the language %s, but a catalog's ends in .toml, .json, .yaml or .yml: rename it %s.toml if it is the %s catalog, or move it out of the locales directory", lang, lang, lang)})
+	}
+	return out
 }

@@ -128,3 +128,48 @@ func TestLint(t *testing.T) {
 		t.Errorf("missing default beside a broken catalog: %v, %v", err, r)
 	}
 }
+
+// TestLintSaysACatalogIsNotRead: a file in the locales directory named for
+// a language but not with a catalog's extension (a typo, nl.tml; gettext's
+// nl.po; an editor's backup) is not read, so that language is silently
+// missing from every check, preview and send: check warns, naming the file
+// and what to do. Files not named for a language (embed.go, README.md) and
+// hidden ones are passed over, as before.
+func TestLintSaysACatalogIsNotRead(t *testing.T) {
+	t.Parallel()
+	tmpl := fstest.MapFS{
+		"w/subject.tmpl": {Data: []byte(`{{t "s" .}}`)},
+		"w/html.tmpl":    {Data: []byte(`{{t "s" .}}`)},
+		"w/text.tmpl":    {Data: []byte(`{{t "s" .}}`)},
+	}
+	for _, tt := range []struct{ file, want string }{
+		{"nl.tml", `locales/nl.tml: warning: not read: its name is the language nl, but a catalog's ends in .toml, .json, .yaml or .yml: rename it nl.toml if it is the nl catalog, or move it out of the locales directory`},
+		{"pt-BR.po", `locales/pt-BR.po: warning: not read: its name is the language pt-BR, but a catalog's ends in .toml, .json, .yaml or .yml: rename it pt-BR.toml if it is the pt-BR catalog`},
+		{"de.toml~", `locales/de.toml~: warning: not read: its name is the language de`},
+		{"embed.go", ""},
+		{"README.md", ""},
+		{".nl.tml", ""},
+		{"fr.TOML", ""},
+		{"en.html", ""}, // en is read: a preview's page, not a missing language
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			loc := fstest.MapFS{
+				"en.toml": {Data: []byte("[s]\nother = \"Hi\"\n")},
+				tt.file:   {Data: []byte("[s]\nother = \"Hoi\"\n")},
+			}
+			r, err := Inspect(tmpl, loc, "en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range r.Problems {
+				got = append(got, p.String())
+			}
+			all := strings.Join(got, "\n")
+			if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || !strings.Contains(all, tt.want)) {
+				t.Errorf("locales/%s: problems\n%s\nwant only %q", tt.file, all, tt.want)
+			}
+		})
+	}
+}
