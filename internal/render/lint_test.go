@@ -31,14 +31,7 @@ func TestLint(t *testing.T) {
 		"ja.toml": {Data: []byte("[s]\nother = \"x\"\n[g]\nother = \"{{.Name}}\"\n[gone]\nother = \"x\"\n[n]\none = \"{{.Count}}\"\nother = \"{{.Count}}件\"\n")},
 		"ru.toml": {Data: []byte("[s]\nother = \"x\"\n[g]\nother = \"{{.Name}}\"\n[gone]\nother = \"x\"\n[n]\none = \"{{.Count}}\"\nfew = \"{{.Count}}\"\nother = \"{{.Count}}\"\n")},
 	}
-	r, err := Inspect(tmpl, loc, "en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, p := range r.Problems {
-		got = append(got, p.String())
-	}
+	r, got := inspect(t, tmpl, loc)
 	want := []string{
 		"locales/de.toml:3: de: g does not use {{.Name}}, which the en text uses",
 		"locales/de.toml:6: de: n uses unknown field .Nmae; the template data has",
@@ -109,7 +102,7 @@ func TestLint(t *testing.T) {
 	brokenDef := fstest.MapFS{}
 	maps.Copy(brokenDef, loc)
 	brokenDef["en.toml"] = &fstest.MapFile{Data: []byte("[s\n")}
-	r, err = Inspect(tmpl, brokenDef, "en")
+	r, err := Inspect(tmpl, brokenDef, "en")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +130,7 @@ func TestLint(t *testing.T) {
 // hidden ones are passed over, as before.
 func TestLintSaysACatalogIsNotRead(t *testing.T) {
 	t.Parallel()
-	tmpl := fstest.MapFS{
-		"w/subject.tmpl": {Data: []byte(`{{t "s" .}}`)},
-		"w/html.tmpl":    {Data: []byte(`{{t "s" .}}`)},
-		"w/text.tmpl":    {Data: []byte(`{{t "s" .}}`)},
-	}
+	tmpl := oneMessageTemplate("s")
 	for _, tt := range []struct{ file, want string }{
 		{"nl.tml", `locales/nl.tml: warning: not read: its name is the language nl, but a catalog's ends in .toml, .json, .yaml or .yml: rename it nl.toml if it is the nl catalog, or move it out of the locales directory`},
 		{"pt-BR.po", `locales/pt-BR.po: warning: not read: its name is the language pt-BR, but a catalog's ends in .toml, .json, .yaml or .yml: rename it pt-BR.toml if it is the pt-BR catalog`},
@@ -158,18 +147,32 @@ func TestLintSaysACatalogIsNotRead(t *testing.T) {
 				"en.toml": {Data: []byte("[s]\nother = \"Hi\"\n")},
 				tt.file:   {Data: []byte("[s]\nother = \"Hoi\"\n")},
 			}
-			r, err := Inspect(tmpl, loc, "en")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range r.Problems {
-				got = append(got, p.String())
-			}
+			_, got := inspect(t, tmpl, loc)
 			all := strings.Join(got, "\n")
 			if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) != 1 || !strings.Contains(all, tt.want)) {
 				t.Errorf("locales/%s: problems\n%s\nwant only %q", tt.file, all, tt.want)
 			}
 		})
 	}
+}
+
+// oneMessageTemplate is template w, whose every file is message key.
+func oneMessageTemplate(key string) fstest.MapFS {
+	src := []byte(`{{t "` + key + `" .}}`)
+	return fstest.MapFS{"w/subject.tmpl": {Data: src}, "w/html.tmpl": {Data: src}, "w/text.tmpl": {Data: src}}
+}
+
+// inspect returns Inspect's report of template w (default language en)
+// and its problems as strings.
+func inspect(t *testing.T, tmpl, loc fstest.MapFS) (*Report, []string) {
+	t.Helper()
+	r, err := Inspect(tmpl, loc, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range r.Problems {
+		got = append(got, p.String())
+	}
+	return r, got
 }

@@ -189,11 +189,7 @@ other = "{{.Count | printf \"%d\"}} {{index .Data \"k\"}}"
 // would find in it.
 func TestLintPlaceholdersHonourDelimiters(t *testing.T) {
 	t.Parallel()
-	tmpl := fstest.MapFS{
-		"w/subject.tmpl": {Data: []byte(`{{t "a" .}}`)},
-		"w/html.tmpl":    {Data: []byte(`{{t "a" .}}`)},
-		"w/text.tmpl":    {Data: []byte(`{{t "a" .}}`)},
-	}
+	tmpl := oneMessageTemplate("a")
 	loc := fstest.MapFS{
 		"en.toml": {Data: []byte("[a]\nother = \"Hi {{.Name}}\"\n")},
 		"de.toml": {Data: []byte("[a]\nleftDelim = \"<<\"\nrightDelim = \">>\"\nother = \"Hallo <<.Name>> {{.Email}}\"\n")},
