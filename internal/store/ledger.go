@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -200,6 +201,14 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 		default:
 			return StepResult{}, fmt.Errorf("ledger step %s: record of %s: unknown kind %q", l.k.name, r.ID, r.Kind)
 		}
+		if err := checkToken(r.Token); err != nil {
+			return StepResult{}, fmt.Errorf("ledger step %s: record of %s: %w", l.k.name, r.ID, err)
+		}
+	}
+	for _, c := range cls {
+		if err := checkToken(c.Token); err != nil {
+			return StepResult{}, fmt.Errorf("ledger step %s: claim of %s: %w", l.k.name, c.ID, err)
+		}
 	}
 	if n := len(recs) + len(cls); n >= 1<<24 { // lua/step.lua's shape numbers them in 3 bytes
 		return StepResult{}, fmt.Errorf("ledger step %s: %d records and claims in one step, more than %d: split them", l.k.name, n, 1<<24-1)
@@ -248,6 +257,17 @@ func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy,
 	}
 	l.mu.Unlock()
 	return c.res, c.err
+}
+
+// checkToken refuses a claim token with a '|': the ledger's separator,
+// and its entries end with the token of the claim that holds them
+// (lua/step.lua tells its hot path by that suffix, and an entry in doubt's
+// flag "k:<token>" by the next '|').
+func checkToken(tok string) error {
+	if strings.Contains(tok, "|") {
+		return fmt.Errorf("claim token %q holds a '|', the ledger's separator: use a worker id without '|'", tok)
+	}
+	return nil
 }
 
 func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }

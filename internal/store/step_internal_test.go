@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +95,80 @@ func StepArgs(hdr []any, ops []any) []any {
 		}
 	}
 	return e.args(hdr...)
+}
+
+// TestStepRefusesATokenWithABar: a claim's token is the last field of its
+// ledger entry ("sending|1|<ms>|||<token>"), which lua/step.lua's hot path
+// tells by its suffix: a token with a '|' could end with "|||" and another
+// token ("w|||a/1" ends with "|||a/1"), and the record of that other
+// claim would be written sent over a claim it does not hold. Step refuses
+// such a token, in a claim or a record, and writes nothing.
+func TestStepRefusesATokenWithABar(t *testing.T) {
+	t.Parallel()
+	s, l := releasedTwoChunks(t, "bar")
+	ctx, p := context.Background(), Policy{MaxAttempts: 3}
+	// The claim of worker "w|||a" (held by its token), then the record
+	// sent of worker "a"'s claim "a/1", never made.
+	for _, tt := range []struct {
+		name string
+		recs []Record
+		cls  []Claim
+	}{
+		{"claim", nil, []Claim{{ID: "r0", Lang: "de", Token: "w|||a/1"}}},
+		{"record", []Record{{ID: "r0", Lang: "de", Kind: KindSent, Code: "250", Response: "ok", Token: "x|a/1"}}, nil},
+		{"unclaim", []Record{{ID: "r0", Lang: "de", Kind: KindUnclaim, Token: "|"}}, nil},
+	} {
+		_, err := l.Step(ctx, tt.recs, tt.cls, p, time.Now())
+		if err == nil || !strings.Contains(err.Error(), "'|'") {
+			t.Errorf("%s with a token holding '|': error %v, want one naming the '|'", tt.name, err)
+		}
+	}
+	es, err := s.Entries(ctx, "bar", []string{"r0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es[0].State != "" {
+		t.Errorf("r0 %+v after steps refused, want no entry", es[0])
+	}
+}
+
+// TestStepHotPathTellsTheWholeToken: a record sent whose token is only a
+// suffix of the token of the claim that holds the recipient ("a/1" of
+// "xa/1", of "w|||a/1" written before tokens were checked, of "|a/1") is
+// stale: it changes nothing, as lua/step.lua's general path (parse)
+// decides; the hot path writes sent only over the first attempt of the
+// record's own claim, and an entry of another attempt (sending|10|...)
+// takes the general path.
+func TestStepHotPathTellsTheWholeToken(t *testing.T) {
+	t.Parallel()
+	s, l := releasedTwoChunks(t, "suffix")
+	ctx, p := context.Background(), Policy{MaxAttempts: 20}
+	ms := time.Now().UnixMilli()
+	for _, tt := range []struct {
+		entry, tok   string
+		want, wantSt string // Recorded, the entry's state after
+	}{
+		{"sending|1|%d|||w|||a/1", "a/1", "", "sending"},
+		{"sending|1|%d||||a/1", "a/1", "", "sending"},
+		{"sending|1|%d|||xa/1", "a/1", "", "sending"},
+		{"sending|1|%d|||a/1", "a/1", "sent", "sent"},
+		{"sending|10|%d|||a/1", "a/1", "sent", "sent"},
+		{"sending|1|%d|||a/1\x00ä\xff", "a/1\x00ä\xff", "sent", "sent"}, // bytes, not only text
+	} {
+		entry, tok := fmt.Sprintf(tt.entry, ms), tt.tok
+		if err := s.rdb.HSet(ctx, l.k.ledger, "r1", entry).Err(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := l.Step(ctx, []Record{{ID: "r1", Lang: "de", Kind: KindSent, Code: "250", Response: "ok", Token: tok}}, nil, p, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, err := s.Entries(ctx, "suffix", []string{"r1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Recorded[0] != tt.want || es[0].State != tt.wantSt {
+			t.Errorf("record sent of %q over %q: recorded %q, entry %+v; want %q, state %s", tok, entry, r.Recorded[0], es[0], tt.want, tt.wantSt)
+		}
+	}
 }

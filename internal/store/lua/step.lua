@@ -306,10 +306,12 @@ for s = 1, nops do
   -- The recipient and the token of a record's claim, or of a claim.
   local rid, tok = ARGV[IB + s], ARGV[TB + s]
   local cur, n = ledger[rid], #tok
-  if k == SENT and n > 0 and cur and string.sub(cur, 1, 10) == 'sending|1|' and string.sub(cur, -n) == tok and string.sub(cur, -n - 3, -n - 1) == '|||' then
+  if k == SENT and n > 0 and cur and string.sub(cur, 1, 10) == 'sending|1|' and string.sub(cur, -n) == tok and string.find(cur, '|||', 11, true) == #cur - n - 2 then
     -- The hot path: the first attempt of this claim (its entry
-    -- "sending|1|<ms>|||<tok>", told without parse), sent. What the
-    -- general path below does for it, written out.
+    -- "sending|1|<ms>|||<tok>", told without parse: the first "|||"
+    -- ends where tok begins, so that the whole token is tok, not a token
+    -- that ends with it), sent. What the general path below does for it,
+    -- written out.
     nrec = nrec + 1
     local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
     local v = sentv[ri]
