@@ -376,40 +376,15 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	if err != nil {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}
-	res, _ := v.([]any)
-	if len(res) < 3 {
-		return fmt.Errorf("ledger step %s: script answered %d values, fewer than 3", k.name, len(res))
+	nrecs := 0
+	for _, c := range calls {
+		nrecs += len(c.recs)
 	}
-	state, _ := res[0].(string)
-	paused, _ := res[1].(string)
-	sent, _ := res[2].(int64)
-	// Then, in order, a pair (record number, outcome written) for a record
-	// not written as its kind, a triple (-claim number, result, attempt)
-	// for a claim not answered OK at attempt 1; numbers from 1, across the
-	// calls. Neither on the hot path.
-	claims := make([]ClaimAnswer, nclaims)
-	for j := range claims {
-		claims[j] = ClaimAnswer{Result: ClaimOK, Attempt: 1}
+	a, err := readStepAnswer(v, nrecs, nclaims)
+	if err != nil {
+		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}
-	var wrote map[int]string // nil when the ledger wrote every record as asked
-	for i := 3; i < len(res); {
-		n, _ := res[i].(int64)
-		switch {
-		case n < 0 && -n <= int64(nclaims) && i+2 < len(res):
-			r, _ := res[i+1].(int64)
-			a, _ := res[i+2].(int64)
-			claims[-n-1] = ClaimAnswer{Result: ClaimResult(r), Attempt: int(a)}
-			i += 3
-		case n > 0 && i+1 < len(res):
-			if wrote == nil {
-				wrote = map[int]string{}
-			}
-			wrote[int(n)], _ = res[i+1].(string)
-			i += 2
-		default:
-			return fmt.Errorf("ledger step %s: script answered %v for %d claims", k.name, res, nclaims)
-		}
-	}
+	state, paused, sent, claims, wrote := a.state, a.paused, a.sent, a.claims, a.wrote
 	if paused != "" { // the auto-pause: every worker stops now
 		l.s.announce(ctx, k.name)
 	}
@@ -431,4 +406,71 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 		c.err = wrapf(ack, "ledger step %s", k.name)
 	}
 	return nil
+}
+
+// stepAnswer is lua/step.lua's answer, read.
+type stepAnswer struct {
+	state, paused string
+	sent          int64
+	claims        []ClaimAnswer  // every claim's, in order
+	wrote         map[int]string // record number (from 1) -> outcome written, when not its kind; nil for none
+}
+
+// readStepAnswer reads the answer v of lua/step.lua to a call of nrecs
+// records and nclaims claims. It fails closed: a claim the answer says
+// nothing of is OK at attempt 1, so an answer that does not count nclaims
+// claims, or that it cannot read whole (a value of another type, a number
+// out of range or out of order, a triple or pair cut short), is an error,
+// and no claim is taken OK.
+func readStepAnswer(v any, nrecs, nclaims int) (stepAnswer, error) {
+	res, _ := v.([]any)
+	if len(res) < 4 {
+		return stepAnswer{}, fmt.Errorf("script answered %d values, fewer than 4: %v", len(res), v)
+	}
+	state, ok1 := res[0].(string)
+	paused, ok2 := res[1].(string)
+	sent, ok3 := res[2].(int64)
+	seen, ok4 := res[3].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return stepAnswer{}, fmt.Errorf("script answered %v: not a state, an auto-pause reason, a sent count and a claim count", res[:4])
+	}
+	if seen != int64(nclaims) {
+		return stepAnswer{}, fmt.Errorf("script answered for %d claims, %d were asked: none is taken", seen, nclaims)
+	}
+	// Then, in order, a pair (record number, outcome written) for a record
+	// not written as its kind, a triple (-claim number, result, attempt)
+	// for a claim not answered OK at attempt 1; numbers from 1, across the
+	// calls. Neither on the hot path.
+	claims := make([]ClaimAnswer, nclaims)
+	for j := range claims {
+		claims[j] = ClaimAnswer{Result: ClaimOK, Attempt: 1}
+	}
+	var wrote map[int]string // nil when the ledger wrote every record as asked
+	lastRec, lastClaim := int64(0), int64(0)
+	for i := 4; i < len(res); {
+		n, ok := res[i].(int64)
+		switch {
+		case ok && n < 0 && -n > lastClaim && -n <= int64(nclaims) && i+2 < len(res):
+			r, ok1 := res[i+1].(int64)
+			a, ok2 := res[i+2].(int64)
+			if !ok1 || !ok2 || r < int64(ClaimOK) || r > int64(ClaimGone) || a < 0 || (r == int64(ClaimOK) && a < 1) {
+				return stepAnswer{}, fmt.Errorf("script answered %v for claim %d of %d: not a result and an attempt", res[i+1:i+3], -n, nclaims)
+			}
+			claims[-n-1] = ClaimAnswer{Result: ClaimResult(r), Attempt: int(a)}
+			lastClaim, i = -n, i+3
+		case ok && n > lastRec && n <= int64(nrecs) && i+1 < len(res):
+			o, ok := res[i+1].(string)
+			if !ok {
+				return stepAnswer{}, fmt.Errorf("script answered %v for record %d of %d: not an outcome", res[i+1], n, nrecs)
+			}
+			if wrote == nil {
+				wrote = map[int]string{}
+			}
+			wrote[int(n)] = o
+			lastRec, i = n, i+2
+		default:
+			return stepAnswer{}, fmt.Errorf("script answered %v at value %d for %d records and %d claims: not a record's pair or a claim's triple in order", res[i:], i+1, nrecs, nclaims)
+		}
+	}
+	return stepAnswer{state: state, paused: paused, sent: sent, claims: claims, wrote: wrote}, nil
 }

@@ -39,7 +39,7 @@ func TestStepClaimThenGiveBackInOneCall(t *testing.T) {
 // TestStepAnswersNoMoreForWhatItWroteAsAsked: the answer of lua/step.lua
 // says the outcome it wrote of a record only when it is not the record's
 // kind (StepResult.Recorded): a first attempt recorded sent, the hot path,
-// answers its three values and nothing more; a temporary failure answers
+// answers its four values and nothing more; a temporary failure answers
 // its outcome (deferred).
 func TestStepAnswersNoMoreForWhatItWroteAsAsked(t *testing.T) {
 	t.Parallel()
@@ -48,8 +48,8 @@ func TestStepAnswersNoMoreForWhatItWroteAsAsked(t *testing.T) {
 	p := Policy{MaxAttempts: 3}
 	for _, tt := range []struct {
 		kind Kind
-		want int // values answered: state, auto-pause reason, sent; then a pair a record
-	}{{KindSent, 3}, {KindTemp, 5}} {
+		want int // values answered: state, auto-pause reason, sent, claims; then a pair a record
+	}{{KindSent, 4}, {KindTemp, 6}} {
 		id := "r0"
 		if tt.kind == KindTemp {
 			id = "r1"
@@ -170,5 +170,78 @@ func TestStepHotPathTellsTheWholeToken(t *testing.T) {
 		if r.Recorded[0] != tt.want || es[0].State != tt.wantSt {
 			t.Errorf("record sent of %q over %q: recorded %q, entry %+v; want %q, state %s", tok, entry, r.Recorded[0], es[0], tt.want, tt.wantSt)
 		}
+	}
+}
+
+// TestReadStepAnswerFailsClosed: Ledger.exec takes a claim lua/step.lua
+// says nothing of for OK at attempt 1, so an answer it cannot read whole,
+// or that does not account for every claim it sent, is an error (the
+// callers send nobody), never claims taken OK. Answers of a call of 2
+// records and 3 claims.
+func TestReadStepAnswerFailsClosed(t *testing.T) {
+	t.Parallel()
+	ok1 := ClaimAnswer{Result: ClaimOK, Attempt: 1}
+	for _, tt := range []struct {
+		name   string
+		answer any
+		want   []ClaimAnswer // nil: an error
+		wrote  map[int]string
+	}{
+		{"hot path", []any{"running", "", int64(7), int64(3)}, []ClaimAnswer{ok1, ok1, ok1}, nil},
+		{"mixed", []any{"running", "", int64(7), int64(3), int64(1), "deferred", int64(-2), int64(ClaimSkip), int64(2), int64(2), "", int64(-3), int64(ClaimOK), int64(2)},
+			[]ClaimAnswer{ok1, {Result: ClaimSkip, Attempt: 2}, {Result: ClaimOK, Attempt: 2}}, map[int]string{1: "deferred", 2: ""}},
+		{"gone", []any{"", "", int64(-1), int64(3), int64(-1), int64(ClaimGone), int64(0), int64(-2), int64(ClaimGone), int64(0), int64(-3), int64(ClaimGone), int64(0)},
+			[]ClaimAnswer{{Result: ClaimGone}, {Result: ClaimGone}, {Result: ClaimGone}}, nil},
+		{"not a list", "OK", nil, nil},
+		{"nothing", []any{}, nil, nil},
+		{"no claim count", []any{"running", "", int64(7)}, nil, nil},
+		{"fewer claims seen", []any{"running", "", int64(7), int64(2)}, nil, nil},
+		{"more claims seen", []any{"running", "", int64(7), int64(4)}, nil, nil},
+		{"claim count not a number", []any{"running", "", int64(7), "3"}, nil, nil},
+		{"state not a string", []any{int64(1), "", int64(7), int64(3)}, nil, nil},
+		{"sent not a number", []any{"running", "", "7", int64(3)}, nil, nil},
+		{"truncated triple", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimStop)}, nil, nil},
+		{"truncated pair", []any{"running", "", int64(7), int64(3), int64(1)}, nil, nil},
+		{"result not a number", []any{"running", "", int64(7), int64(3), int64(-1), "3", int64(0)}, nil, nil},
+		{"result unknown", []any{"running", "", int64(7), int64(3), int64(-1), int64(9), int64(0)}, nil, nil},
+		{"result none", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimNone), int64(0)}, nil, nil},
+		{"attempt not a number", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimStop), "0"}, nil, nil},
+		{"OK at attempt 0", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimOK), int64(0)}, nil, nil},
+		{"claim 0", []any{"running", "", int64(7), int64(3), int64(0), int64(ClaimStop), int64(0)}, nil, nil},
+		{"claim past the last", []any{"running", "", int64(7), int64(3), int64(-4), int64(ClaimStop), int64(0)}, nil, nil},
+		{"claim twice", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimStop), int64(0), int64(-1), int64(ClaimOK), int64(1)}, nil, nil},
+		{"claims out of order", []any{"running", "", int64(7), int64(3), int64(-2), int64(ClaimStop), int64(0), int64(-1), int64(ClaimStop), int64(0)}, nil, nil},
+		{"record past the last", []any{"running", "", int64(7), int64(3), int64(3), "deferred"}, nil, nil},
+		{"record twice", []any{"running", "", int64(7), int64(3), int64(1), "deferred", int64(1), "failed"}, nil, nil},
+		{"outcome not a string", []any{"running", "", int64(7), int64(3), int64(1), int64(2)}, nil, nil},
+		{"number not a number", []any{"running", "", int64(7), int64(3), "-1", int64(ClaimStop), int64(0)}, nil, nil},
+	} {
+		a, err := readStepAnswer(tt.answer, 2, 3)
+		switch {
+		case tt.want == nil && err == nil:
+			t.Errorf("%s: %v read as claims %+v, want an error", tt.name, tt.answer, a.claims)
+		case tt.want != nil && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != nil && (fmt.Sprint(a.claims) != fmt.Sprint(tt.want) || fmt.Sprint(a.wrote) != fmt.Sprint(tt.wrote)):
+			t.Errorf("%s: claims %+v, wrote %v; want %+v, %v", tt.name, a.claims, a.wrote, tt.want, tt.wrote)
+		}
+	}
+}
+
+// TestStepAnswerAccountsForEveryClaim: a step whose script ran fewer
+// operations than were sent (ARGV[9] one short: its last claim never
+// seen) fails: an error, not the unseen claim taken OK.
+func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
+	t.Parallel()
+	s, l := releasedTwoChunks(t, "short")
+	ctx := context.Background()
+	ks, args, nclaims := l.script([]*stepCall{{cls: []Claim{{ID: "r0", Lang: "de", Token: "a"}, {ID: "r1", Lang: "de", Token: "b"}}, p: Policy{MaxAttempts: 3}, now: time.Now()}})
+	args[8] = args[8].(int) - 1
+	v, _, err := s.eval(ctx, stepScript, ks, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := readStepAnswer(v, 0, nclaims); err == nil {
+		t.Errorf("an answer %v of %d claims sent read as claims %+v, want an error", v, nclaims, a.claims)
 	}
 }

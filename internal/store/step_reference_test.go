@@ -209,9 +209,9 @@ func TestStepMatchesReference(t *testing.T) {
 // stepAnswer is the reference's answer (2 values per claim, then the
 // state, the auto-pause reason, the sent count and the pairs (record
 // number, outcome written)) in step.lua's layout for the same operations
-// ops (Record or Claim): the three values, then in the order of the
-// operations each record's pair and a triple (-claim number, result,
-// attempt) for each claim not answered OK at attempt 1.
+// ops (Record or Claim): the three values and the number of claims, then
+// in the order of the operations each record's pair and a triple (-claim
+// number, result, attempt) for each claim not answered OK at attempt 1.
 func stepAnswer(ref []any, ops []any) []any {
 	nc := 0
 	for _, o := range ops {
@@ -219,7 +219,7 @@ func stepAnswer(ref []any, ops []any) []any {
 			nc++
 		}
 	}
-	out, pairs := slices.Clone(ref[2*nc:2*nc+3]), ref[2*nc+3:]
+	out, pairs := append(slices.Clone(ref[2*nc:2*nc+3]), int64(nc)), ref[2*nc+3:]
 	nrec, ncl := int64(0), 0
 	for _, o := range ops {
 		if _, ok := o.(store.Claim); ok {

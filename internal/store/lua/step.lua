@@ -67,9 +67,12 @@
 -- recipients the calling worker (ARGV[10]; else the campaign) recorded sent
 -- in the run after this call, or -1 when it recorded none sent and
 -- made no claim (a worker compares it with its own delivery journal),
+-- then the number of claims it answered (every claim of the operations:
+-- Go takes a claim the answer says nothing more of for OK at attempt 1,
+-- and fails closed when this count is not the number it sent),
 -- then, in the order of the operations, what is not the usual answer
 -- (none on the hot path: a call that records sent and claims anew answers
--- its three values):
+-- its four values):
 --   for a claim not answered OK at attempt 1, a triple (-claim number,
 --   claim result, attempt number) (claims numbered from 1 among the
 --   operations' claims); a call whose campaign is gone or staged anew
@@ -181,7 +184,7 @@ end
 local gone = (not state or stage ~= ARGV[1]) and (state and STALE or GONE)
 if gone then
   -- Every claim is answered; the give-backs of a staging before are made.
-  local out, n = {'', '', -1}, 3
+  local out, n = {'', '', -1, 0}, 4
   for s = 1, nops do
     local k = string.byte(shape, 7 * s - 6)
     if k == CLAIM then
@@ -192,6 +195,7 @@ if gone then
       giveBackStale(ARGV[IB + s], ARGV[TB + s], ARGV[8])
     end
   end
+  out[4] = ncl
   return out
 end
 
@@ -286,11 +290,11 @@ local counted, p0 = 0, nil
 local batchNum = {}
 local pushed, records = false, 0
 local paused = ''
--- wrote: the answer, its first three values set at the end, then the
+-- wrote: the answer, its first four values set at the end, then the
 -- pairs (record number, outcome written) of the records not written as
 -- their kind and the triples of the claims not answered OK at attempt 1;
 -- nrec numbers the records.
-local wrote, nw, nrec = {false, false, false}, 3, 0
+local wrote, nw, nrec = {false, false, false, false}, 4, 0
 local function differs(outcome)
   wrote[nw + 1], wrote[nw + 2] = nrec, outcome
   nw = nw + 2
@@ -587,5 +591,5 @@ for a in pairs(deferredAt) do
 end
 if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
-wrote[1], wrote[2], wrote[3] = state, paused, sent
+wrote[1], wrote[2], wrote[3], wrote[4] = state, paused, sent, ncl
 return wrote
