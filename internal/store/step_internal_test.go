@@ -245,3 +245,130 @@ func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
 		t.Errorf("an answer %v of %d claims sent read as claims %+v, want an error", v, nclaims, a.claims)
 	}
 }
+
+// TestStepGroupCommitAnswersEachClaim: three callers' steps ride in one
+// script call, their records and claims interleaved (A records, A claims,
+// B claims, C records, C claims), with claims answered STOP (a batch not
+// released), SKIP (sent already; held by another claim: now in doubt) and
+// OK (new; a deferred recipient's second attempt) among the first
+// attempts OK: each caller gets the answers of its own claims, in order.
+// Then, with the campaign paused, cancelled, awaiting approval, done,
+// staged anew or gone, no claim of such a call is OK.
+func TestStepGroupCommitAnswersEachClaim(t *testing.T) {
+	t.Parallel()
+	s, l := releasedTwoChunks(t, "group")
+	ctx, p, now := context.Background(), Policy{MaxAttempts: 3}, time.Now()
+	ms := now.UnixMilli()
+	for id, e := range map[string]string{"s": "sending|1|%d|||a", "h": "sending|1|%d|||other", "d": "deferred|1|%d||t|later", "t": "sending|1|%d|||tmp"} {
+		if err := s.rdb.HSet(ctx, l.k.ledger, id, fmt.Sprintf(e, ms)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok1 := ClaimAnswer{Result: ClaimOK, Attempt: 1}
+	calls := []*stepCall{
+		{recs: []Record{{ID: "s", Lang: "de", Kind: KindSent, Code: "250", Response: "ok", Token: "a"}, {ID: "t", Lang: "de", Kind: KindTemp, Code: "451", Response: "later", Token: "tmp"}},
+			cls: []Claim{{ID: "n1", Lang: "de", Token: "c1"}, {ID: "u", Lang: "de", Batch: 1, Token: "c2"}, {ID: "n2", Lang: "fr", Token: "c3"}}},
+		{cls: []Claim{{ID: "s", Lang: "de", Token: "c4"}, {ID: "n3", Lang: "de", Token: "c5"}, {ID: "h", Lang: "de", Token: "c6"}}},
+		{recs: []Record{{ID: "s", Lang: "de", Kind: KindSent, Code: "250", Response: "ok", Token: "a"}},
+			cls: []Claim{{ID: "d", Lang: "de", Token: "c7"}, {ID: "n4", Lang: "de", Token: "c8"}, {ID: "n1", Lang: "de", Token: "c9"}}},
+	}
+	want := [][]ClaimAnswer{
+		{ok1, {Result: ClaimStop}, ok1},
+		{{Result: ClaimSkip, Attempt: 1}, ok1, {Result: ClaimSkip, Attempt: 1}},
+		{{Result: ClaimOK, Attempt: 2}, ok1, {Result: ClaimSkip, Attempt: 1}},
+	}
+	for _, c := range calls {
+		c.p, c.now = p, now
+	}
+	if err := l.exec(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range calls {
+		if c.err != nil || fmt.Sprint(c.res.Claims) != fmt.Sprint(want[i]) {
+			t.Errorf("caller %d: claims %+v, %v; want %+v", i, c.res.Claims, c.err, want[i])
+		}
+	}
+	if r := calls[0].res.Recorded; fmt.Sprint(r) != "[sent deferred]" {
+		t.Errorf("caller 0 recorded %q, want [sent deferred]", r)
+	}
+	if r := calls[2].res.Recorded; fmt.Sprint(r) != "[]" {
+		t.Errorf("caller 2 recorded %q, want [] (its record came again: it changed nothing)", r)
+	}
+
+	for _, tt := range []struct {
+		state, stage string // control's; "" state: gone
+		want         ClaimResult
+	}{
+		{"paused", l.stage, ClaimStop},
+		{"cancelled", l.stage, ClaimStop},
+		{"awaiting-approval", l.stage, ClaimStop},
+		{"done", l.stage, ClaimStop},
+		{"running", "another", ClaimStale},
+		{"", "", ClaimGone},
+	} {
+		if tt.state == "" {
+			if err := s.rdb.Del(ctx, l.k.control).Err(); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := s.rdb.HSet(ctx, l.k.control, "state", tt.state, "stage", tt.stage).Err(); err != nil {
+			t.Fatal(err)
+		}
+		calls := []*stepCall{
+			{recs: []Record{{ID: "n2", Lang: "fr", Kind: KindSent, Code: "250", Response: "ok", Token: "c3"}}, cls: []Claim{{ID: "m1", Lang: "de", Token: "x1"}}, p: p, now: now},
+			{cls: []Claim{{ID: "m2", Lang: "de", Token: "x2"}, {ID: "n3", Lang: "de", Token: "c5"}}, p: p, now: now},
+		}
+		if err := l.exec(ctx, calls); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range calls {
+			for j, a := range c.res.Claims {
+				if a.Result != tt.want {
+					t.Errorf("campaign %s (stage %q): caller %d's claim %d answered %+v, want result %d", tt.state, tt.stage, i, j, a, tt.want)
+				}
+			}
+		}
+	}
+}
+
+// TestStepManyPairsAndReplies: lua/step.lua names an operation's
+// (language, batch) and reply by 3-byte indexes: a call of 70,000 claims
+// each in its own language (more than 65,536 pairs), then of their
+// records sent each with its own reply, writes each recipient's own reply
+// and counts each language once, ids and replies holding '|', NUL and
+// multibyte UTF-8.
+func TestStepManyPairsAndReplies(t *testing.T) {
+	t.Parallel()
+	s, l := releasedTwoChunks(t, "many")
+	ctx, p := context.Background(), Policy{MaxAttempts: 3}
+	const n = 70000
+	id := func(i int) string { return fmt.Sprintf("r|%d\x00ä", i) }
+	cls, recs := make([]Claim, n), make([]Record, n)
+	for i := range n {
+		cls[i] = Claim{ID: id(i), Lang: fmt.Sprintf("l%d", i), Token: fmt.Sprintf("t%d", i)}
+		recs[i] = Record{ID: id(i), Lang: cls[i].Lang, Kind: KindSent, Code: "250", Response: fmt.Sprintf("ok|%d\x00ü", i), Token: cls[i].Token}
+	}
+	r, err := l.Step(ctx, nil, cls, p, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range r.Claims {
+		if a.Result != ClaimOK || a.Attempt != 1 {
+			t.Fatalf("claim %d answered %+v, want OK at attempt 1", i, a)
+		}
+	}
+	if _, err := l.Step(ctx, recs, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 255, 256, 65535, 65536, 65537, n - 1} {
+		v, err := s.rdb.HGet(ctx, l.k.ledger, id(i)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("|250||ok|%d\x00ü", i); !strings.HasPrefix(v, "sent|1|") || !strings.HasSuffix(v, want) {
+			t.Errorf("recipient %d: entry %q, want sent with reply %q", i, v, want)
+		}
+		if c, err := s.rdb.HGet(ctx, l.k.counts, fmt.Sprintf("lang:l%d:sent", i)).Result(); err != nil || c != "1" {
+			t.Errorf("language l%d: sent %q, %v; want 1", i, c, err)
+		}
+	}
+}
