@@ -19,7 +19,10 @@ import (
 // through testdata/step_reference.lua (the step before it was written for
 // speed) from the same starting state, and requires the same answers and
 // the same keys afterwards. The operations cover every kind, tokens that
-// match and that do not, the same recipient several times in one call,
+// match and that do not (among them tokens that end with another: "xa",
+// "|a" of "a", and entries of attempt 10 that begin as a first attempt's),
+// replies with '|', NUL and UTF-8, hundreds of languages and replies in a
+// big call (the shape's indexes past one byte), the same recipient several times in one call,
 // unreleased batches, a cancelled, paused, done, gone or re-staged campaign
 // (with the give-backs of its staging before: held, finished), retries'
 // outcomes that decide a first-attempt error a retry re-queued (gate1)
@@ -74,7 +77,9 @@ func TestStepMatchesReference(t *testing.T) {
 	} else if testing.Short() {
 		iters = 300
 	}
-	toks := []string{"", "a", "b", "c"}
+	// Tokens that end with another ("xa", "|a" of "a": the hot path tells
+	// a first attempt's entry by its token's suffix).
+	toks := []string{"", "a", "b", "c", "xa", "|a"}
 	for it := range iters {
 		rng := rand.New(rand.NewSource(int64(it)))
 		big := rng.Intn(40) == 0
@@ -96,8 +101,8 @@ func TestStepMatchesReference(t *testing.T) {
 		gone := rng.Intn(20) == 0
 		entries := map[string]string{}
 		for i := range nids {
-			tk, id := toks[1+rng.Intn(3)], "r"+strconv.Itoa(i)
-			switch rng.Intn(11) {
+			tk, id := toks[1+rng.Intn(len(toks)-1)], "r"+strconv.Itoa(i)
+			switch rng.Intn(12) {
 			case 0:
 				entries[id] = "sending|1|5|||" + tk
 			case 1:
@@ -116,10 +121,12 @@ func TestStepMatchesReference(t *testing.T) {
 				entries[id] = "deferred|3|0|550 5.1.1||no such user"
 			case 8:
 				entries[id] = "failed|1|5|550||x"
+			case 9: // begins as a first attempt's does
+				entries[id] = "sending|10|5|||" + tk
 			}
 		}
 		held := map[string]any{"none": "x"}
-		for _, tk := range toks[1:] {
+		for _, tk := range toks[1:4] {
 			if rng.Intn(2) == 0 {
 				held[tk] = fmt.Sprintf(`{"i":"r%d","l":"de","b":0,"c":%d}`, rng.Intn(nids), rng.Intn(2))
 			}
@@ -175,15 +182,24 @@ func TestStepMatchesReference(t *testing.T) {
 		// then answers the campaign's sent count, as the reference does.
 		refArgs, ops := append([]any{}, hdr...), []any{}
 		kinds := []string{"sent", "failed", "temp", "refused", "invalid", "skipped", "in-doubt", "unclaim", "unclaim"}
+		// Languages and replies: a big call has hundreds of each, so that
+		// lua/step.lua's 3-byte indexes of them go past one byte.
+		langs, resps := []string{"de", "fr"}, []string{"resp", "resp", "", "r|e\x00sp ü"}
+		if big {
+			for i := range 300 {
+				langs, resps = append(langs, "l"+strconv.Itoa(i)), append(resps, "resp "+strconv.Itoa(i))
+			}
+		}
 		for range nops {
 			id, batch := "r"+strconv.Itoa(rng.Intn(nids)), rng.Intn(4)/3 // batch 1 is not released
 			if rng.Intn(2) == 0 {
 				k := kinds[rng.Intn(len(kinds))]
-				code, lang, tok := []string{"250", "451", "550", "claimed-no-outcome"}[rng.Intn(4)], []string{"de", "fr"}[rng.Intn(2)], toks[rng.Intn(4)]
-				refArgs = append(refArgs, "r", id, k, code, "resp", lang, batch, tok)
-				ops = append(ops, store.Record{Kind: store.Kind(k), ID: id, Code: code, Response: "resp", Lang: lang, Batch: batch, Token: tok})
+				code, lang, tok := []string{"250", "451", "550", "claimed-no-outcome"}[rng.Intn(4)], langs[rng.Intn(len(langs))], toks[rng.Intn(len(toks))]
+				resp := resps[rng.Intn(len(resps))]
+				refArgs = append(refArgs, "r", id, k, code, resp, lang, batch, tok)
+				ops = append(ops, store.Record{Kind: store.Kind(k), ID: id, Code: code, Response: resp, Lang: lang, Batch: batch, Token: tok})
 			} else {
-				lang, tok := []string{"de", "fr"}[rng.Intn(2)], toks[1+rng.Intn(3)]
+				lang, tok := langs[rng.Intn(len(langs))], toks[1+rng.Intn(len(toks)-1)]
 				refArgs = append(refArgs, "c", id, lang, batch, tok, "", "", "")
 				ops = append(ops, store.Claim{ID: id, Lang: lang, Batch: batch, Token: tok})
 			}
