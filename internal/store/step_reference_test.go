@@ -22,16 +22,18 @@ import (
 // match and that do not (among them tokens that end with another: "xa",
 // "|a" of "a", and entries of attempt 10 that begin as a first attempt's),
 // replies with '|', NUL and UTF-8, hundreds of languages and replies in a
-// big call (the shape's indexes past one byte), the same recipient several times in one call,
-// unreleased batches, a cancelled, paused, done, gone or re-staged campaign
-// (with the give-backs of its staging before: held, finished), retries'
-// outcomes that decide a first-attempt error a retry re-queued (gate1)
-// (entries failed, and deferred by a retry with their reply kept), a
-// journal's abandoned claim (in doubt, code claimed-no-outcome: no error of
-// the gates, so not in doubt1 either), the late temporary failure of a
-// claim another pass found in doubt (failed, not deferred: entries in doubt
-// with a token and without, records with attempts left), an auto-pause in the middle of a call, and calls of 900 to 3,400 operations
-// (the script reads and writes the ledger 1,000 values at a time).
+// big call (the shape's indexes past one byte), the same recipient several
+// times in one call, unreleased batches, a cancelled, paused, done, gone or
+// re-staged campaign (with the give-backs of its staging before: held,
+// finished), retries' outcomes that decide a first-attempt error a retry
+// re-queued (gate1) (entries failed, and deferred by a retry with their
+// reply kept), a journal's abandoned claim (in doubt, code
+// claimed-no-outcome: no error of the gates, so not in doubt1 either), the
+// late temporary failure of a claim another pass found in doubt (failed,
+// not deferred: entries in doubt with a token and without, records with
+// attempts left), an auto-pause in the middle of a call, and calls of 900
+// to 3,400 operations (the script reads and writes the ledger 1,000 values
+// at a time).
 // TIDINGS_STEP_ITERS sets the number of calls (default 2,000).
 func TestStepMatchesReference(t *testing.T) {
 	t.Parallel()
