@@ -382,7 +382,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	}
 	a, err := readStepAnswer(v, nrecs, nclaims)
 	if err != nil {
-		return fmt.Errorf("ledger step %s: %w", k.name, err)
+		return fmt.Errorf("ledger step %s: %w; none of its claims may be sent (lua/step.lua answered what this build cannot read: report it as a bug)", k.name, err)
 	}
 	state, paused, sent, claims, wrote := a.state, a.paused, a.sent, a.claims, a.wrote
 	if paused != "" { // the auto-pause: every worker stops now
