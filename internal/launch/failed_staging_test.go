@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -129,15 +130,7 @@ type redisOpts interface{ Options() *redis.Options }
 // journalNames lists the test campaign's journal files in jdir.
 func journalNames(t *testing.T, jdir string) []string {
 	t.Helper()
-	es, err := os.ReadDir(filepath.Join(jdir, "launch-test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range es {
-		names = append(names, e.Name())
-	}
-	return names
+	return fixture.Names(t, filepath.Join(jdir, "launch-test"))
 }
 
 // TestAFailedRestagingKeepsTheJournalFileOfItsRun: a re-staging of a

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -227,6 +226,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	sort.Slice(res.Uncovered, func(i, j int) bool { return res.Uncovered[i].Problem < res.Uncovered[j].Problem })
 
+	var files galleryFiles
 	for i := range res.Languages {
 		l := &res.Languages[i]
 		if !l.Covered {
@@ -263,12 +263,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		l.Text = out.Text
 		l.HTMLFile = l.Lang + ".html"
 		l.TextFile = l.Lang + ".txt"
-		if err := os.WriteFile(filepath.Join(opts.Out, l.HTMLFile), []byte(out.HTML), 0o644); err != nil {
-			return nil, fmt.Errorf("write preview: %w", err)
-		}
-		if err := os.WriteFile(filepath.Join(opts.Out, l.TextFile), []byte(out.Text), 0o644); err != nil {
-			return nil, fmt.Errorf("write preview: %w", err)
-		}
+		files.add(l.HTMLFile, []byte(out.HTML))
+		files.add(l.TextFile, []byte(out.Text))
 		if opts.Composer != nil {
 			// The message a worker sends this recipient: the id, address
 			// and name the template was rendered with.
@@ -284,21 +280,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 			l.Subject = shown.Subject
 			l.EMLFile = l.Lang + ".eml"
-			if err := os.WriteFile(filepath.Join(opts.Out, l.EMLFile), b.Bytes(), 0o644); err != nil {
-				return nil, fmt.Errorf("write preview: %w", err)
-			}
+			files.add(l.EMLFile, b.Bytes())
 		}
 	}
-	res.Index = filepath.Join(opts.Out, "index.html")
-	f, err := os.Create(res.Index)
-	if err != nil {
+	var index bytes.Buffer
+	if err := gallery.Execute(&index, galleryData{Campaign: opts.Campaign, Recipients: opts.RecipientsName, Now: opts.Now.UTC().Format(time.RFC3339), Result: res}); err != nil {
 		return nil, fmt.Errorf("write gallery: %w", err)
 	}
-	defer f.Close()
-	if err := gallery.Execute(f, galleryData{Campaign: opts.Campaign, Recipients: opts.RecipientsName, Now: opts.Now.UTC().Format(time.RFC3339), Result: res}); err != nil {
-		return nil, fmt.Errorf("write gallery: %w", err)
+	files.add(indexFile, index.Bytes()) // last: it links the others
+	res.Index = filepath.Join(opts.Out, indexFile)
+	if err := files.write(opts.Out); err != nil {
+		return nil, err
 	}
-	return res, f.Close()
+	return res, nil
 }
 
 // sampleData is the data lang is rendered with, the recipient's id,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 )
@@ -50,14 +51,7 @@ func TestCapturesViaNetSMTP(t *testing.T) {
 		!strings.Contains(string(m.Data), "hello b@example.org") || m.At.IsZero() {
 		t.Errorf("message = %+v", m)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
+	names := fixture.Names(t, dir)
 	want := []string{"000001-b@example.org.eml", "000002-_.._.._evil_x@example.org.eml"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("files = %v, want %v", names, want)

@@ -150,7 +150,7 @@ func Dir(path string) error {
 	if fi, err := os.Stat(path); err == nil && !fi.IsDir() {
 		return &Error{Path: path, Problem: NotDir}
 	}
-	return Explain(path, true, os.MkdirAll(path, 0o755))
+	return Explain(path, true, os.MkdirAll(path, 0o700))
 }
 
 // Read reads the file at path; errors are *Error.
