@@ -76,14 +76,11 @@ func (g galleryFiles) write(dir string) error {
 // writeOwn writes data to path with userfile.Perm, whatever permissions
 // a file there had.
 func writeOwn(path string, data []byte) error {
-	f, err := userfile.Create(path)
+	f, err := userfile.CreateOwn(path)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(userfile.Perm)
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

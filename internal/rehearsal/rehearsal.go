@@ -48,6 +48,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -300,10 +301,10 @@ func claimOut(dir string, keep []string) error {
 	if len(own) > 0 && !exists(filepath.Join(dir, Mark)) && (!older || !exists(filepath.Join(dir, "mail", Mark))) {
 		return &ForeignDirError{Dir: dir, Files: own}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create rehearsal directory: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, Mark), []byte("written by a rehearsal of tidings; overwritten by the next one\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, Mark), []byte("written by a rehearsal of tidings; overwritten by the next one\n"), userfile.Perm); err != nil {
 		return fmt.Errorf("mark %s: %w", dir, err)
 	}
 	return nil
@@ -333,10 +334,10 @@ func clearMail(dir, summary string) error {
 			return fmt.Errorf("clear the earlier rehearsal's messages in %s: %w", dir, err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, Mark), []byte("written by a rehearsal of tidings; cleared by the next one\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, Mark), []byte("written by a rehearsal of tidings; cleared by the next one\n"), userfile.Perm); err != nil {
 		return fmt.Errorf("mark %s: %w", dir, err)
 	}
 	return nil
@@ -447,7 +448,7 @@ func (r *Result) sortMail(ctx context.Context, s *store.Store, msgs []smtpcaptur
 		if lang == "" {
 			lang = "unknown"
 		}
-		if err := os.MkdirAll(filepath.Join(r.MailDir, lang), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(r.MailDir, lang), 0o700); err != nil {
 			return fmt.Errorf("sort captured mail: %w", err)
 		}
 		name := smtpcapture.FileName(m)
@@ -466,7 +467,7 @@ func (r *Result) sortMail(ctx context.Context, s *store.Store, msgs []smtpcaptur
 // writeFiles writes the reports and the summary.
 func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
 	for _, f := range []struct{ path, format string }{{r.ReportCSV, report.FormatCSV}, {r.ReportJSON, report.FormatJSON}} {
-		fh, err := os.Create(f.path)
+		fh, err := userfile.CreateOwn(f.path)
 		if err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
@@ -478,7 +479,7 @@ func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
 			return err
 		}
 	}
-	sf, err := os.Create(r.Summary)
+	sf, err := userfile.CreateOwn(r.Summary)
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

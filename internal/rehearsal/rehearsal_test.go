@@ -3,27 +3,38 @@ package rehearsal_test
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/rehearsal"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
 )
+
+// demoBundle loads the bundled demo campaign into a new directory and
+// returns it and that directory.
+func demoBundle(t *testing.T) (*bundle.Bundle, string) {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := demo.Load(filepath.Join(dir, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, dir
+}
 
 // TestRunTheDemo rehearses the bundled demo campaign without cobra: every
 // covered recipient's message captured in its language's folder, the
 // refusals counted, the reports and the summary written, the canary told.
 func TestRunTheDemo(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	b, err := demo.Load(filepath.Join(dir, "demo"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, dir := demoBundle(t)
 	out := filepath.Join(dir, "out")
 	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: out, Who: "test", Host: "here"})
 	if err != nil {
@@ -74,11 +85,7 @@ func TestRunTheDemo(t *testing.T) {
 // rehearsal says so.
 func TestRunSaysWhoseAllowlistApplied(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	b, err := demo.Load(filepath.Join(dir, "demo"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, dir := demoBundle(t)
 	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: filepath.Join(dir, "out"), Who: "test", Host: "here",
 		EnvErr: errors.New("no such environment")})
 	if err != nil {
@@ -89,5 +96,43 @@ func TestRunSaysWhoseAllowlistApplied(t *testing.T) {
 	want := "environment production, which the campaign names, not loaded (no such environment): no allowlist applied"
 	if !strings.Contains(text.String(), want) {
 		t.Errorf("the rehearsal does not say %q\n%s", want, text.String())
+	}
+}
+
+// TestARehearsalsFilesAreTheirOwnersAlone: a rehearsal's captured
+// messages (mail/<lang>/*.eml), reports, summary and gallery hold real
+// recipients' addresses and data, so every file it writes is readable by
+// its owner alone (0600) and every directory it creates is its owner's
+// alone (0700), whatever the umask; a second rehearsal into the same
+// directory leaves none otherwise. They were 0644 and 0755.
+func TestARehearsalsFilesAreTheirOwnersAlone(t *testing.T) {
+	t.Parallel()
+	b, dir := demoBundle(t)
+	out := filepath.Join(dir, "out")
+	for _, run := range []string{"first", "second"} {
+		if _, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: out, Who: "test", Host: "here"}); err != nil {
+			t.Fatalf("%s rehearsal: %v", run, err)
+		}
+		files := 0
+		if err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			want := fs.FileMode(0o600)
+			if d.IsDir() {
+				want = 0o700
+			} else {
+				files++
+			}
+			if got := fixture.Perm(t, path); got != want {
+				t.Errorf("%s rehearsal: %s: mode %v, want %v", run, path, got, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if files < 30 {
+			t.Errorf("%s rehearsal: %d files under %s, want the mail, the reports and the gallery", run, files, out)
+		}
 	}
 }

@@ -161,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxMessageBytes = 32 << 20
 	}
 	if cfg.Dir != "" {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create capture directory: %w", err)
 		}
 	}
@@ -271,7 +271,7 @@ func (s *Server) Close() error {
 func (s *Server) store(ss *session, to []string, data []byte) error {
 	m := Message{Seq: s.seq.Add(1), From: ss.from, To: to, At: time.Now(), Body: ss.body, SMTPUTF8: ss.utf8}
 	if s.cfg.Dir != "" {
-		if err := os.WriteFile(filepath.Join(s.cfg.Dir, FileName(m)), data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(s.cfg.Dir, FileName(m)), data, 0o600); err != nil {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "cannot store message"}
 		}
 	}

@@ -140,7 +140,9 @@ func Explain(path string, write bool, err error) error {
 }
 
 // Dir makes the directory at path, where a command writes files (a
-// preview's gallery), unless it exists; errors are *Error: a file there
+// preview's gallery), unless it exists: readable by its owner alone
+// (0700), as the files written in it are (Perm); one that exists keeps
+// its permissions. Errors are *Error: a file there
 // (NotDir), a directory of the kernel's (KernelFile), or one that cannot
 // be made.
 func Dir(path string) error {
@@ -170,6 +172,23 @@ const Perm fs.FileMode = 0o600
 func Create(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, Perm)
 	return f, Explain(path, true, err)
+}
+
+// CreateOwn creates or truncates the file at path as Create does, and
+// gives it Perm whatever permissions it had: for a file a command writes
+// of its own in a directory a person named (a gallery's page, a
+// rehearsal's report), which the person did not name and may have from
+// an earlier run or version (0644).
+func CreateOwn(path string) (*os.File, error) {
+	f, err := Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(Perm); err != nil {
+		f.Close()
+		return nil, Explain(path, true, err)
+	}
+	return f, nil
 }
 
 // FirstLine returns the first line of the regular file at path (without
