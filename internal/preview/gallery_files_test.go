@@ -154,3 +154,23 @@ func TestARerunLeavesNoFileOfAnEarlierRun(t *testing.T) {
 		t.Errorf("index.html does not link en.html:\n%s", index)
 	}
 }
+
+// TestAManifestNamesNothingOutsideItsGallery: a preview removes only
+// files in its directory whose names are those it writes, whatever the
+// manifest lists (edited by hand, or by someone else).
+func TestAManifestNamesNothingOutsideItsGallery(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	out := filepath.Join(root, "gallery")
+	kept := []string{filepath.Join(root, "outside.html"), filepath.Join(out, "sub.html", "x.html"), filepath.Join(out, "notes.md"), filepath.Join(out, ".hidden.txt")}
+	for _, f := range kept {
+		fixture.Write(t, f, "the user's")
+	}
+	fixture.Write(t, filepath.Join(out, preview.Manifest), "# listed by hand\n../outside.html\nsub.html\nsub.html/x.html\nnotes.md\n.hidden.txt\n"+out+"/notes.md\n")
+	galleryOf(t, out, "en")
+	for _, f := range kept {
+		if got := fixture.Read(t, f); got != "the user's" {
+			t.Errorf("%s: %q, want it kept", f, got)
+		}
+	}
+}
