@@ -55,7 +55,11 @@ func TestCancelledCampaignDoesNotSayRetried(t *testing.T) {
 	if want := "451 4.7.1 try again later (temporary; any still waiting for a retry were cancelled, last "; !strings.Contains(r.stdout, want) {
 		t.Errorf("status of the cancelled campaign lacks %q\n%s", want, r.stdout)
 	}
-	for _, l := range strings.Split(r.stdout, "\n") {
+	// The audit log keeps what was said at the time (a batch gate that
+	// paused the campaign before the cancel said "retried later" then):
+	// only what status says of the campaign now is checked.
+	now, _, _ := strings.Cut(r.stdout, "Audit log:")
+	for _, l := range strings.Split(now, "\n") {
 		if strings.Contains(l, "451 4.7.1") && strings.Contains(l, "temporary, retried") {
 			t.Errorf("status of the cancelled campaign (20 cancelled, nothing will be retried) says its temporary failures are retried:\n%s\n\n%s", l, r.stdout)
 		}
