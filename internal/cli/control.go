@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -35,7 +36,7 @@ var controls = []control{{
 		// Paused before: by whom, and what that pause allows (Pause returns
 		// it paused; a pause for state loss is not resumed).
 		already, err := s.Pause(ctx, c, who, why)
-		h := hint(already.NextOr(store.NextResume), c, who.Env)
+		h := nextstep.Hint(already.NextOr(store.NextResume), c, who.Env)
 		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + strings.ToUpper(h[:1]) + h[1:], err
 	},
 }, {
@@ -137,16 +138,14 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	c, st := e.Campaign, e.State
 	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
 	switch {
-	case e.PausedFor == "staging" && e.FirstStaging:
-		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE --env %s (with the flags it had); to cancel it with nothing sent, pause it (tidings pause %s --env %s --reason ...), run the send again (it stages it paused), then cancel it", e.Action, c, env, c, env)
 	case e.PausedFor == "staging":
-		return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE --env %s --resume-existing", e.Action, c, env)
+		return nextstep.Staging(e.Action, c, env, e.FirstStaging)
 	case e.PausedFor == store.StagedAgain:
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == store.CanaryRunning:
 		return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s --env %s' shows awaiting-approval, or add --in-advance to approve now and let the batches after the canary go without waiting", c, c, env)
 	case e.PausedFor == "state-loss":
-		return what + " by a worker (state loss): " + hint(store.NextRecover, c, env)
+		return what + " by a worker (state loss): " + nextstep.Hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:
 		return what + fmt.Sprintf("; check the canary, then approve it: tidings approve %s --env %s", c, env)
 	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -57,7 +57,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out
 			fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
 		} else {
 			statusview.WriteList(a.stdout, all, func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
-				func(st *store.Status) string { return hint(statusview.Next(st), st.Campaign, env) })
+				func(st *store.Status) string { return nextstep.Hint(statusview.Next(st), st.Campaign, env) })
 		}
 		return nil
 	})
@@ -82,7 +82,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), hint(statusview.Next(st), st.Campaign, st.Env)))
+			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), nextstep.Hint(statusview.Next(st), st.Campaign, st.Env)))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err
@@ -93,25 +93,4 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 		case <-time.After(o.interval):
 		}
 	}
-}
-
-// statusHints is what to run next ({c} is the campaign, {env} its
-// environment). A worker paused the campaign of NextRecover because Redis
-// forgot deliveries its journal holds: resuming would send them again.
-var statusHints = map[store.Next]string{
-	store.NextResume:     "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
-	store.NextRecover:    "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
-	store.NextApprove:    "check the canary, then approve it: tidings approve {c} --env {env}",
-	store.NextPause:      "pause with: tidings pause {c} --env {env} --reason ...",
-	store.NextOutcomes:   "every recipient's outcome: tidings report {c} --env {env}",
-	store.NextRetry:      "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
-	store.NextLostChunks: "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
-	store.NextStageAgain: "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
-	store.NextInDoubt:    "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
-}
-
-// hint says what to run next with campaign c of environment env
-// (statusHints), "" when nothing.
-func hint(next store.Next, c, env string) string {
-	return strings.NewReplacer("{c}", c, "{env}", env).Replace(statusHints[next])
 }

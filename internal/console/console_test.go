@@ -307,6 +307,72 @@ func TestSignInAndHeaders(t *testing.T) {
 	}
 }
 
+// TestUnfinishedStagingSaysWhatWorks: the console says what the CLI says
+// of a campaign whose staging has not ended. Resume, approve, retry and
+// cancel of one whose FIRST staging was interrupted are refused with the
+// CLI's advice for it: run the same send again as it was (not with
+// --resume-existing, which is for a campaign that exists), and to cancel
+// with nothing sent, pause, send again, cancel; one whose re-staging was
+// interrupted keeps send --resume-existing. The first one's page and the
+// campaigns list ("Needs a human") say it never finished staging, who
+// began it, and the command to run next (the CLI status's hint).
+func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "again", N: 9})
+	// A re-staging whose send died: the campaign exists, its control
+	// names a staging that did not end.
+	if err := w.Redis.Client().HSet(t.Context(), "tidings:{again}:control", "state", "staged", "stage", "s2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	// A first staging whose send died: no definition yet.
+	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "halfway", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "bob", Host: "box", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg.Abort(t.Context())
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	env := consoletest.EnvName
+	first := []string{"its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env " + env + " (with the flags it had)",
+		"to cancel it with nothing sent, pause it (tidings pause halfway --env " + env + " --reason ...), run the send again (it stages it paused), then cancel it"}
+	for _, tt := range []struct {
+		campaign, action string
+		form             url.Values
+		want             []string
+		not              string
+	}{
+		{"halfway", "resume", nil, first, "--resume-existing"},
+		{"halfway", "approve", url.Values{"stage": {"s1"}}, first, "--resume-existing"},
+		{"halfway", "retry", nil, first, "--resume-existing"},
+		{"halfway", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"halfway"}}, first, "--resume-existing"},
+		{"again", "resume", nil, []string{"it is being staged", "run it again: tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
+		{"again", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"again"}}, []string{"it is being staged", "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
+	} {
+		form := url.Values{"csrf": {op.csrf("/c/" + tt.campaign)}}
+		for k, v := range tt.form {
+			form[k] = v
+		}
+		code, body := op.post("/c/"+tt.campaign+"/"+tt.action, form)
+		body = html.UnescapeString(body)
+		for _, want := range tt.want {
+			if code != http.StatusConflict || !strings.Contains(body, want) || strings.Contains(body, tt.not) {
+				t.Errorf("%s of %s: %d, want 409 saying %q, not %q\n%s", tt.action, tt.campaign, code, want, tt.not, body)
+			}
+		}
+	}
+	next := "run the same send again (its campaign file, --env " + env + ", and any --exclude-delivered it had) on the host that started it"
+	for _, p := range []string{"/", "/c/halfway"} {
+		code, body, _ := op.get(p)
+		body = html.UnescapeString(body)
+		for _, want := range []string{"Never finished staging: begun by bob@box at ", next} {
+			if code != http.StatusOK || !strings.Contains(body, want) {
+				t.Errorf("GET %s with an interrupted first staging: %d, want %q\n%s", p, code, want, body)
+			}
+		}
+	}
+}
+
 // TestActionsAndRoles: an operator pauses, resumes, cancels through the
 // store's operations, recorded as "alice (console)"; a viewer's POST and a
 // POST without the CSRF token are refused with 403 and logged, and change

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -134,6 +135,12 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.needsViewer = fmt.Sprintf("Canary sent: check every language's messages; an operator approves it (tidings approve %s --env %s, or the console signed in as an operator).", c, st.Env)
 	case store.StatePaused:
 		o.Needs = "Paused: " + st.Reason
+	case store.StateStagingInterrupted:
+		begun := "begun by " + st.By
+		if !st.At.IsZero() {
+			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		o.Needs = fmt.Sprintf("Never finished staging: %s; no worker sends it. Next, %s.", begun, nextstep.Hint(store.NextStageAgain, c, st.Env))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
 			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))
@@ -426,7 +433,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
 		case te.PausedFor == "staging":
-			msg = fmt.Sprintf("Cannot %s %s: it is being staged (a send is writing it, or one was interrupted); only Pause works until that ends. If the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing.", te.Action, c, flag)
+			advice := nextstep.Staging(te.Action, c, env, te.FirstStaging)
+			msg = strings.ToUpper(advice[:1]) + advice[1:] + "."
 		case te.PausedFor == store.StagedAgain:
 			msg = fmt.Sprintf("Not approved: %s was staged again since this page was loaded, and the new staging's canary may be other people. Reload the page, check the canary in the gallery and the recipients page, then approve.", c)
 		case te.PausedFor == store.CanaryRunning:

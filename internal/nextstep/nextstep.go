@@ -1,0 +1,50 @@
+// Package nextstep words what to run next with a campaign: the commands
+// `tidings status` hints and the refusals of its controls advise, which the
+// console says too, so that both say the same.
+package nextstep
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// hints is what to run next ({c} is the campaign, {env} its environment).
+// A worker paused the campaign of NextRecover because Redis forgot
+// deliveries its journal holds: resuming would send them again.
+var hints = map[store.Next]string{
+	store.NextResume:     "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
+	store.NextRecover:    "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextApprove:    "check the canary, then approve it: tidings approve {c} --env {env}",
+	store.NextPause:      "pause with: tidings pause {c} --env {env} --reason ...",
+	store.NextOutcomes:   "every recipient's outcome: tidings report {c} --env {env}",
+	store.NextRetry:      "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
+	store.NextLostChunks: "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
+	store.NextStageAgain: "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
+	store.NextInDoubt:    "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
+}
+
+// Hint says what to run next with campaign c of environment env, "" when
+// nothing.
+func Hint(next store.Next, c, env string) string {
+	return strings.NewReplacer("{c}", c, "{env}", env).Replace(hints[next])
+}
+
+// Staging says why action is refused on campaign c of environment env
+// while it is being staged (a store.TransitionError paused for "staging")
+// and what works instead: for a first staging (first: the campaign has
+// no definition yet), the same send run again as it was, and to cancel
+// with nothing sent, a pause, that send, then the cancel; for a
+// re-staging, send --resume-existing. An empty env names no --env (a
+// console of a campaign file alone has none).
+func Staging(action, c, env string, first bool) string {
+	flag := ""
+	if env != "" {
+		flag = " --env " + env
+	}
+	if first {
+		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE%s (with the flags it had); to cancel it with nothing sent, pause it (tidings pause %s%s --reason ...), run the send again (it stages it paused), then cancel it", action, c, flag, c, flag)
+	}
+	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing", action, c, flag)
+}
