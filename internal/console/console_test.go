@@ -323,19 +323,7 @@ var utcRE = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`)
 // began it, and the command to run next (the CLI status's hint).
 func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 	t.Parallel()
-	w := consoletest.New(t, nil)
-	w.Stage(t, consoletest.Spec{Name: "again", N: 9})
-	// A re-staging whose send died: the campaign exists, its control
-	// names a staging that did not end.
-	if err := w.Redis.Client().HSet(t.Context(), "tidings:{again}:control", "state", "staged", "stage", "s2").Err(); err != nil {
-		t.Fatal(err)
-	}
-	// A first staging whose send died: no definition yet.
-	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "halfway", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "bob", Host: "box", ChunkSize: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg.Abort(t.Context())
+	w := unfinishedStagings(t)
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	env := consoletest.EnvName

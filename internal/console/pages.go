@@ -135,12 +135,13 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.needsViewer = fmt.Sprintf("Canary sent: check every language's messages; an operator approves it (tidings approve %s --env %s, or the console signed in as an operator).", c, st.Env)
 	case store.StatePaused:
 		o.Needs = "Paused: " + st.Reason
-	case store.StateStagingInterrupted:
+	case store.StateStagingInterrupted, store.StateRestagingInterrupted:
+		what := map[store.State]string{store.StateStagingInterrupted: "Never finished staging", store.StateRestagingInterrupted: "Never finished staging again"}[st.State]
 		begun := "begun by " + st.By
 		if !st.At.IsZero() {
 			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		o.Needs = fmt.Sprintf("Never finished staging: %s; no worker sends it. Next, %s.", begun, nextstep.Hint(store.NextStageAgain, c, st.Env))
+		o.Needs = fmt.Sprintf("%s: %s; no worker sends it. Next, %s.", what, begun, nextstep.Hint(st.Control.Next(), c, st.Env))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
 			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))

@@ -14,15 +14,16 @@ import (
 // A worker paused the campaign of NextRecover because Redis forgot
 // deliveries its journal holds: resuming would send them again.
 var hints = map[store.Next]string{
-	store.NextResume:     "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
-	store.NextRecover:    "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
-	store.NextApprove:    "check the canary, then approve it: tidings approve {c} --env {env}",
-	store.NextPause:      "pause with: tidings pause {c} --env {env} --reason ...",
-	store.NextOutcomes:   "every recipient's outcome: tidings report {c} --env {env}",
-	store.NextRetry:      "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
-	store.NextLostChunks: "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
-	store.NextStageAgain: "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
-	store.NextInDoubt:    "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
+	store.NextResume:       "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
+	store.NextRecover:      "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextApprove:      "check the canary, then approve it: tidings approve {c} --env {env}",
+	store.NextPause:        "pause with: tidings pause {c} --env {env} --reason ...",
+	store.NextOutcomes:     "every recipient's outcome: tidings report {c} --env {env}",
+	store.NextRetry:        "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
+	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
+	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
+	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had); meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
+	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
 }
 
 // Hint says what to run next with campaign c of environment env, "" when

@@ -196,19 +196,24 @@ func errorKind(e store.ErrorGroup, s store.State) string {
 	return "temporary, retried"
 }
 
+// unfinished names the staging that never finished of a campaign in each
+// state that says one did not.
+var unfinished = map[store.State]string{store.StateStagingInterrupted: "first staging", store.StateRestagingInterrupted: "staging again"}
+
 // WriteList writes one line per campaign; a campaign whose chunks Redis
 // lost (st.LostChunks) has a note naming them, and what more(st) says
-// (where to read more: the caller's words); one whose first staging was
-// interrupted (store.StateStagingInterrupted), a note saying so, and what
-// next(st) says (what to run: the caller's words).
+// (where to read more: the caller's words); one whose first staging, or
+// staging again, was interrupted (store.StateStagingInterrupted,
+// store.StateRestagingInterrupted), a note saying so, and what next(st)
+// says (what to run: the caller's words).
 func WriteList(w io.Writer, all []*store.Status, more, next func(*store.Status) string) {
 	fmt.Fprintf(w, "%-32s %-19s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
 		fmt.Fprintf(w, "%-32s %-19s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
 		if note := ListNote(st); note != "" {
 			fmt.Fprintf(w, "  %s: %s", note, more(st))
-		} else if st.State == store.StateStagingInterrupted {
-			fmt.Fprintf(w, "  its first staging never finished, so no worker sends it: %s", next(st))
+		} else if what, ok := unfinished[st.State]; ok {
+			fmt.Fprintf(w, "  its %s never finished, so no worker sends it: %s", what, next(st))
 		}
 		fmt.Fprintln(w)
 	}

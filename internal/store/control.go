@@ -533,6 +533,10 @@ const (
 	// same send is run again, which stages it, or refuses if its run
 	// may have started and says how to recover.
 	NextStageAgain
+	// NextRestageAgain: a staging again of the campaign stopped before
+	// its end (StateRestagingInterrupted): no worker sends it until that
+	// send is run again (as a re-staging of the campaign that exists).
+	NextRestageAgain
 )
 
 // NextOr returns what can be done next under control c, or n when c is
@@ -557,6 +561,8 @@ func (c *Control) Next() Next {
 		return NextPause
 	case c.State == StateStagingInterrupted:
 		return NextStageAgain
+	case c.State == StateRestagingInterrupted:
+		return NextRestageAgain
 	case c.State == StateAwaitingApproval:
 		return NextApprove
 	case c.State.Finished():

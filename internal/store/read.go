@@ -357,16 +357,22 @@ type ErrorGroup struct {
 	Exhausted int `json:"retries_exhausted,omitempty"`
 }
 
-// States a status gives a campaign whose first staging has not ended
-// (it has no definition yet); no control holds them.
+// States a status gives a campaign whose staging has not ended; no
+// control holds them. One whose first staging has not ended has no
+// definition yet; one whose re-staging was interrupted has the definition
+// of its staging before, which no worker sends, and a control naming the
+// new staging (only a pause acts on it: lua/transition.lua).
 const (
-	StateBeingStaged        State = "being-staged"        // its first staging runs
-	StateStagingInterrupted State = "staging-interrupted" // its first staging stopped before its end
+	StateBeingStaged          State = "being-staged"          // its first staging runs
+	StateStagingInterrupted   State = "staging-interrupted"   // its first staging stopped before its end
+	StateRestagingInterrupted State = "restaging-interrupted" // it exists, and its staging again stopped before its end
 )
 
 // Status reads the live status of c; of a campaign whose first staging
-// was interrupted, the status says so (unstaged). While its first staging
-// runs, it is a *BeingStagedError (BeingStaged is its status in a list).
+// was interrupted, the status says so (unstaged), and so it does of one
+// whose re-staging was interrupted (restagingInterrupted). While its first
+// staging runs, it is a *BeingStagedError (BeingStaged is its status in a
+// list).
 func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	k := keysFor(c)
 	meta, err := s.Meta(ctx, c, false)
@@ -388,6 +394,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	exC := p.Exists(ctx, append(chunks, k.meta)...) // one key at least
+	leaseC := p.Exists(ctx, k.staging)
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
@@ -505,6 +512,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
 		st.GateWaitsForRetried = gateWaits(st, camp.Batches.MaxFailureRate, doneAt)
 	}
+	if ctl.Stage != meta.Stage && leaseC.Val() == 0 {
+		restagingInterrupted(st, ctlC.Val())
+	}
 	if st.State == StateRunning {
 		// Unknown (nil) when unreadable: the status is still worth showing.
 		if key, err := s.StateKey(ctx, c, st.At); err == nil {
@@ -512,6 +522,23 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	return st, nil
+}
+
+// restagingInterrupted makes st, the status of a campaign whose control
+// (ctl, as stored) names a staging its definition does not record and no
+// send stages now (its lease is gone), say that its re-staging stopped
+// before its end (StateRestagingInterrupted): who began it and when (by
+// and at, as they are on the page and in status), and a pause made
+// meanwhile, which stays when it is staged. Its counts and batches are the
+// ones that staging cleared or began writing: no worker sends it.
+func restagingInterrupted(st *Status, ctl map[string]string) {
+	paused := ""
+	if st.State == StatePaused {
+		paused = fmt.Sprintf("; paused by %s at %s: %s (a person's pause stays when it is staged)", st.By, st.At.Format(time.RFC3339), st.Reason)
+	}
+	st.State = StateRestagingInterrupted
+	st.By, st.At = cmp.Or(ctl["staging_by"], "an earlier version's send"), cmp.Or(fromMS(atoi64(ctl["staging_at"])), st.At)
+	st.Reason = "its staging again never finished: the send that staged it again stopped before its end (interrupted, or it failed); no worker sends it until that send is run again" + paused
 }
 
 // BeingStaged is the status, in a list of the campaigns of environment

@@ -498,14 +498,17 @@ func (sg *Stager) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err) // and again at the next write
 	}
-	k := sg.k
+	k, who, now := sg.k, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), ms(time.Now())
 	if !sg.exists { // listed as begun until Finish lists the campaign (List, Status)
-		rec, _ := json.Marshal(begun{Env: sg.cfg.Env, By: Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), At: ms(time.Now())})
+		rec, _ := json.Marshal(begun{Env: sg.cfg.Env, By: who, At: now})
 		if err := sg.s.rdb.HSet(ctx, keyStagings, sg.cfg.Campaign, rec).Err(); err != nil {
 			return fmt.Errorf("stage %s: record the staging begun: %w", sg.cfg.Campaign, err)
 		}
 	}
-	if err := sg.s.rdb.HSet(ctx, k.control, "state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0").Err(); err != nil {
+	// Who began it, and when: of a re-staging that never ends, the status
+	// says so (restagingInterrupted).
+	if err := sg.s.rdb.HSet(ctx, k.control, "state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0",
+		"staging_by", who, "staging_at", now).Err(); err != nil {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 	}
 	if sg.exists {

@@ -1,0 +1,155 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// offeredRE finds the action forms of a campaign page (a <details>
+// holds those of cancel and of retrying permanent failures): its action,
+// or its class, and whether it is hidden.
+var offeredRE = regexp.MustCompile(`<(?:form class="action" method="post" action="/c/[^"/]+/([a-z]+)"|details class="([a-z-]+)") data-when="[^"]*"( hidden)?>`)
+
+// offered lists the actions a campaign page offers: its forms not hidden.
+func offered(page string) []string {
+	var out []string
+	for _, m := range offeredRE.FindAllStringSubmatch(page, -1) {
+		if m[3] != "" {
+			continue
+		}
+		a := m[1]
+		switch m[2] {
+		case "cancel":
+			a = "cancel"
+		case "retry-permanent":
+			a = "retry"
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// listRow is the campaigns page's row of campaign c, "" when none.
+func listRow(page, c string) string {
+	start := strings.Index(page, `data-campaign="`+c+`" data-state=`)
+	if start < 0 {
+		return ""
+	}
+	end := strings.Index(page[start:], "</tr>")
+	if end < 0 {
+		return page[start:]
+	}
+	return page[start : start+end]
+}
+
+// unfinishedStagings is a world with two campaigns whose staging did not
+// end: "halfway", whose first staging bob@box began and whose send died
+// (no definition yet), and "again", staged, whose staging again died (its
+// control names a staging that did not end; no send holds its lease).
+func unfinishedStagings(t *testing.T) *consoletest.World {
+	t.Helper()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "again", N: 9})
+	if err := w.Redis.Client().HSet(t.Context(), "tidings:{again}:control", "state", "staged", "stage", "s2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "halfway", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "bob", Host: "box", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg.Abort(t.Context())
+	return w
+}
+
+// TestUnfinishedStagingOffersWhatWorks: a campaign whose staging did not
+// end is offered what the store accepts of it, and nothing else. One
+// whose FIRST staging was interrupted (staging-interrupted) and one whose
+// RE-staging was interrupted (restaging-interrupted: the campaign exists,
+// its new staging never finished; not "staged", which it is not) are
+// offered Pause, on their page and in their row of the campaigns list,
+// and neither Resume, Approve, Retry nor Cancel: each action is accepted
+// by the store exactly when the page offers it. The re-staging's state
+// is shown as such, with what to run next: send --resume-existing. The
+// pause keeps its protections (a reason, the CSRF token, an operator),
+// and pauses it.
+func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
+	t.Parallel()
+	w := unfinishedStagings(t)
+	s := newSite(t, w, false)
+	op, viewer := s.signIn(t, operatorToken), s.signIn(t, viewerToken)
+	env := consoletest.EnvName
+
+	_, list, _ := op.get("/")
+	list = html.UnescapeString(list)
+	for _, tt := range []struct {
+		campaign string
+		state    store.State
+		says     string // its page and its row's 'Needs a human'
+	}{
+		{"halfway", store.StateStagingInterrupted, "run the same send again (its campaign file, --env " + env + ", and any --exclude-delivered it had)"},
+		{"again", store.StateRestagingInterrupted, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"},
+	} {
+		c := tt.campaign
+		row := listRow(list, c)
+		if !strings.Contains(row, `action="/c/`+c+`/pause"`) || strings.Contains(row, `action="/c/`+c+`/cancel"`) || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, tt.says) {
+			t.Errorf("the campaigns list's row of %s: want it %s, saying %q, with Pause and without Cancel\n%s", c, tt.state, tt.says, row)
+		}
+		_, page, _ := op.get("/c/" + c)
+		page = html.UnescapeString(page)
+		if got := offered(page); !slices.Equal(got, []string{"pause"}) || !strings.Contains(page, ">"+string(tt.state)+"<") || !strings.Contains(page, tt.says) {
+			t.Errorf("the page of %s offers %v, want [pause]; want it %s, saying %q\n%s", c, got, tt.state, tt.says, page)
+		}
+		csrf := op.csrf("/c/" + c)
+		// What the page does not offer, the store refuses (409), and
+		// nothing changes.
+		for _, a := range []struct {
+			action string
+			form   url.Values
+		}{
+			{"resume", url.Values{}},
+			{"approve", url.Values{"stage": {"s1"}}},
+			{"retry", url.Values{}},
+			{"cancel", url.Values{"reason": {"wrong list"}, "confirm": {c}}},
+		} {
+			a.form.Set("csrf", csrf)
+			if code, body := op.post("/c/"+c+"/"+a.action, a.form); code != http.StatusConflict {
+				t.Errorf("%s of %s, which its page does not offer: %d, want 409 (the store refuses it)\n%s", a.action, c, code, body)
+			}
+		}
+		// The pause it offers: refused without a reason, without the
+		// CSRF token, to a viewer; then it works.
+		for _, r := range []struct {
+			who  *client
+			form url.Values
+			code int
+		}{
+			{op, url.Values{"csrf": {csrf}}, http.StatusBadRequest},
+			{op, url.Values{"reason": {"wrong list"}}, http.StatusForbidden},
+			{viewer, url.Values{"csrf": {viewer.csrf("/c/" + c)}, "reason": {"wrong list"}}, http.StatusForbidden},
+		} {
+			if code, body := r.who.post("/c/"+c+"/pause", r.form); code != r.code {
+				t.Errorf("pause of %s with %v: %d, want %d\n%s", c, r.form, code, r.code, body)
+			}
+		}
+		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StateStaged {
+			t.Fatalf("%s after refused requests: %+v, %v; want it staged, as before", c, ctl, err)
+		}
+		if code, body := op.post("/c/"+c+"/pause", url.Values{"csrf": {csrf}, "reason": {"wrong list"}}); code != http.StatusOK || !strings.Contains(body, "Paused.") {
+			t.Errorf("pause of %s, as offered: %d, want 200 saying Paused.\n%s", c, code, body)
+		}
+		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StatePaused || ctl.Reason != "wrong list" || ctl.By != "alice (console)" {
+			t.Errorf("%s after the console's pause: %+v, %v; want it paused by alice (console) for 'wrong list'", c, ctl, err)
+		}
+	}
+}
