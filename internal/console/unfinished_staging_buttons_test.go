@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -150,6 +153,35 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 		}
 		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StatePaused || ctl.Reason != "wrong list" || ctl.By != "alice (console)" {
 			t.Errorf("%s after the console's pause: %+v, %v; want it paused by alice (console) for 'wrong list'", c, ctl, err)
+		}
+	}
+}
+
+// TestPauseOfAnUnfinishedStagingInTheBrowser: on-call opens the page of
+// each campaign whose staging did not end (its first, its staging again)
+// and pauses it with the keyboard: the live page keeps Pause shown and
+// Cancel hidden as it updates itself (its state is neither staged nor
+// running), the answer says Paused, and the campaign is paused.
+func TestPauseOfAnUnfinishedStagingInTheBrowser(t *testing.T) {
+	t.Parallel()
+	w := unfinishedStagings(t)
+	s, ctx := newSite(t, w, false), browser(t)
+	browserSignIn(t, ctx, s.URL, operatorToken)
+	for _, tt := range []struct {
+		campaign string
+		state    store.State
+	}{
+		{"halfway", store.StateStagingInterrupted},
+		{"again", store.StateRestagingInterrupted},
+	} {
+		c := tt.campaign
+		do(t, ctx, "open "+c, chromedp.Navigate(s.URL+"/c/"+c), chromedp.WaitVisible(`#state`))
+		poll(t, ctx, c+"'s page live, as "+string(tt.state)+", Pause shown and Cancel hidden", `document.getElementById('livestate').textContent === 'live' && document.getElementById('state').textContent === '`+string(tt.state)+`' && !document.querySelector('form[action$="/pause"]').hidden && document.querySelector('#actions details.cancel').hidden`, 10*time.Second)
+		reason := `form[action$="/pause"] input[name=reason]`
+		do(t, ctx, "type a reason and press Enter", chromedp.Focus(reason), chromedp.SendKeys(reason, "wrong list\r"))
+		poll(t, ctx, "the answer", `!document.getElementById('flash').hidden && document.getElementById('flash').textContent.indexOf('Paused.') >= 0`, 10*time.Second)
+		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StatePaused {
+			t.Errorf("%s after the pause in the browser: %+v, %v; want it paused", c, ctl, err)
 		}
 	}
 }
