@@ -36,9 +36,17 @@ type SentinelOptions struct {
 	ServerConfig []string
 	// DownAfter is the sentinels' down-after-milliseconds; 0 means 1s.
 	DownAfter time.Duration
-	// FailoverTimeout is the sentinels' failover-timeout; 0 means 5s. A
-	// failed election is retried after twice this.
+	// FailoverTimeout is the sentinels' failover-timeout; 0 means 5s (3
+	// minutes with ReplicationProxy). A failed election is retried after
+	// twice this.
 	FailoverTimeout time.Duration
+	// ReplicationProxy puts a [Proxy] on each replica's replication link:
+	// its replicaof names the proxy, which forwards to the first master,
+	// and [Sentinel.Proxy] returns it, for a test to stall the replication
+	// stream. Sentinel sees a replica whose master address is not the
+	// master's and points it at the master itself after failover-timeout
+	// (+fix-slave-config): hence the longer default.
+	ReplicationProxy bool
 	// Timeout bounds the start and each wait for the deployment to settle;
 	// 0 means a minute.
 	Timeout time.Duration
@@ -53,6 +61,7 @@ type Sentinel struct {
 	opts      SentinelOptions
 	servers   []*Node
 	sentinels []*Node
+	proxies   map[string]*Proxy // by replica address (ReplicationProxy)
 }
 
 // StartSentinel starts a Sentinel deployment (see [SentinelOptions]) in a
@@ -74,11 +83,14 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 	}
 	if opts.FailoverTimeout <= 0 {
 		opts.FailoverTimeout = 5 * time.Second
+		if opts.ReplicationProxy {
+			opts.FailoverTimeout = 3 * time.Minute
+		}
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Minute
 	}
-	s := &Sentinel{d: newDeployment(t, "Sentinel deployment"), opts: opts}
+	s := &Sentinel{d: newDeployment(t, "Sentinel deployment"), opts: opts, proxies: map[string]*Proxy{}}
 	// The processes must outlive t.Context, which ends before cleanups run.
 	ctx := context.WithoutCancel(t.Context())
 	conf := serverConf(opts.AppendOnly, opts.ServerConfig)
@@ -86,8 +98,18 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 	s.servers = append(s.servers, master)
 	host, port, _ := net.SplitHostPort(master.Addr())
 	for i := 1; i <= opts.Replicas; i++ {
-		replica := append(slices.Clone(conf), "replicaof "+host+" "+port)
-		s.servers = append(s.servers, s.d.start(ctx, serverBin, fmt.Sprintf("redis-%d", i), replica, nil))
+		var proxy *Proxy
+		from := "replicaof " + host + " " + port
+		if opts.ReplicationProxy {
+			proxy = StartProxy(t, master.Addr())
+			ph, pp, _ := net.SplitHostPort(proxy.Addr())
+			from = "replicaof " + ph + " " + pp
+		}
+		replica := s.d.start(ctx, serverBin, fmt.Sprintf("redis-%d", i), append(slices.Clone(conf), from), nil)
+		s.servers = append(s.servers, replica)
+		if proxy != nil {
+			s.proxies[replica.Addr()] = proxy
+		}
 	}
 	sentinelConf := []string{
 		fmt.Sprintf("sentinel monitor %s %s %s 2", MasterName, host, port),
@@ -121,6 +143,21 @@ func tuneSentinel(ctx context.Context, n *Node) error {
 		return fmt.Errorf("shorten the periods of %s (SENTINEL DEBUG needs Redis 7): %w", n.Name(), err)
 	}
 	return nil
+}
+
+// Proxy returns the proxy on replica's replication link (see
+// [SentinelOptions.ReplicationProxy]), or nil. A replica keeps its proxy
+// until it is promoted or Sentinel points it elsewhere.
+func (s *Sentinel) Proxy(replica *Node) *Proxy { return s.proxies[replica.Addr()] }
+
+// replicatesFrom reports whether the data node at replica, replicating from
+// from, replicates from master: directly or through its proxy to it.
+func (s *Sentinel) replicatesFrom(replica, from, master string) bool {
+	if from == master {
+		return true
+	}
+	p := s.proxies[replica]
+	return p != nil && p.Addr() == from && p.Target() == master
 }
 
 // MasterName returns the name the sentinels monitor, [MasterName].
@@ -352,7 +389,7 @@ func (s *Sentinel) state(ctx context.Context) (string, error) {
 		}
 	}
 	for _, sn := range running {
-		if err := sentinelView(ctx, sn, master, replicas); err != nil {
+		if err := sentinelView(ctx, sn, master, replicas, s.replicatesFrom); err != nil {
 			return "", err
 		}
 	}
@@ -368,7 +405,7 @@ func (s *Sentinel) state(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if got := net.JoinHostPort(role["master_host"], role["master_port"]); role["role"] != "slave" || got != master || role["master_link_status"] != "up" {
+		if got := net.JoinHostPort(role["master_host"], role["master_port"]); role["role"] != "slave" || !s.replicatesFrom(r.Addr(), got, master) || role["master_link_status"] != "up" {
 			return "", fmt.Errorf("%s (%s) reports role:%s master %s link %s, want a replica of %s with its link up",
 				r.Addr(), r.Name(), role["role"], got, role["master_link_status"], master)
 		}
@@ -390,8 +427,9 @@ func sentinelMaster(ctx context.Context, sn *Node) (string, error) {
 
 // sentinelView checks that sentinel sn sees master up with no failover in
 // progress, knows the other sentinels, and sees each of replicas as a
-// healthy replica of master.
-func sentinelView(ctx context.Context, sn *Node, master string, replicas []*Node) error {
+// healthy replica of master (replicatesFrom tells whether a replica's
+// master address, a proxy's, stands for it).
+func sentinelView(ctx context.Context, sn *Node, master string, replicas []*Node, replicatesFrom func(replica, from, master string) bool) error {
 	c := sn.sentinelClient()
 	m, err := c.Master(ctx, MasterName).Result()
 	if err != nil {
@@ -416,7 +454,7 @@ func sentinelView(ctx context.Context, sn *Node, master string, replicas []*Node
 		if !ok {
 			return fmt.Errorf("%s does not know replica %s (%s) yet", sn.Name(), r.Addr(), r.Name())
 		}
-		if got := net.JoinHostPort(e["master-host"], e["master-port"]); e["flags"] != "slave" || e["master-link-status"] != "ok" || got != master {
+		if got := net.JoinHostPort(e["master-host"], e["master-port"]); e["flags"] != "slave" || e["master-link-status"] != "ok" || !replicatesFrom(r.Addr(), got, master) {
 			return fmt.Errorf("%s sees replica %s (%s) with flags %q, link %q, master %s; want a healthy replica of %s",
 				sn.Name(), r.Addr(), r.Name(), e["flags"], e["master-link-status"], got, master)
 		}
