@@ -49,6 +49,12 @@ func (n *Node) Client() *redis.Client {
 	return n.client
 }
 
+// Info returns the fields of one section of the node's INFO ("replication":
+// role, master_repl_offset, second_repl_offset, ...).
+func (n *Node) Info(ctx context.Context, section string) (map[string]string, error) {
+	return info(ctx, n.Client(), section)
+}
+
 // sentinelClient returns a client for the SENTINEL commands of a sentinel
 // node.
 func (n *Node) sentinelClient() *redis.SentinelClient {
