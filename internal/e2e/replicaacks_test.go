@@ -102,12 +102,13 @@ func stalledFailover(t *testing.T, acks string, journalsLost bool) {
 
 	proxy.Stall()
 	stalledAt := srv.Count()
+	mark := logMark(w1, w2)
 	ctx := t.Context()
 	// With acks 0 the workers send on and the ledgers part; with auto they
 	// hold (or, were the acknowledgements ignored, part all the same).
 	wait.For(t, 2*time.Minute, fmt.Sprintf("a worker to log a claim the replica did not acknowledge, or the master's ledger to hold %d recipients sent whose claims the replica lacks", lostClaims), func() bool {
 		sent, _ := ledgerGap(t, master.Client(), replica.Client(), name, ids)
-		return sent >= lostClaims || logged("0 of 1 required replicas acknowledged", w1, w2)
+		return sent >= lostClaims || mark.logged("0 of 1 required replicas acknowledged")
 	}, func() string { return tail(w1.log, 4000) + tail(w2.log, 4000) })
 	// The replica is frozen until its promotion: what it lacks now is lost.
 	sentGap, claimGap := ledgerGap(t, master.Client(), replica.Client(), name, ids)
@@ -227,10 +228,26 @@ func replInfo(t *testing.T, n *redistest.Node) map[string]string {
 	return m
 }
 
-// logged reports whether any of procs's logs contains s.
-func logged(s string, procs ...*process) bool {
+// logMarks holds where each process's log ended at a point of the test.
+type logMarks map[*process]int64
+
+// logMark marks where each of procs's logs ends now.
+func logMark(procs ...*process) logMarks {
+	m := logMarks{}
 	for _, p := range procs {
-		if b, _ := os.ReadFile(p.log); strings.Contains(string(b), s) {
+		m[p] = 0 // not written yet
+		if fi, err := os.Stat(p.log); err == nil {
+			m[p] = fi.Size()
+		}
+	}
+	return m
+}
+
+// logged reports whether any of the marked logs contains s after its mark.
+func (m logMarks) logged(s string) bool {
+	for p, from := range m {
+		b, _ := os.ReadFile(p.log)
+		if int64(len(b)) > from && strings.Contains(string(b[from:]), s) {
 			return true
 		}
 	}
