@@ -63,6 +63,7 @@ type options struct {
 	keep        bool
 	tidings     string
 	cpuProfile  bool
+	slowlog     bool
 	ceilingPool int
 	repeat      int
 	timeout     time.Duration
@@ -93,6 +94,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	fs.StringVar(&o.tidings, "tidings", "", "tidings binary to use (default: build ./cmd/tidings)")
 	fs.BoolVar(&o.cpuProfile, "cpuprofile", false, "write worker-<campaign>-<i>.pprof CPU profiles into the working directory")
+	fs.BoolVar(&o.slowlog, "slowlog", false, "break the sending phase's Redis time down by command and by script (Redis's slow log at threshold 0: costs Redis CPU, compare counts)")
 	fs.IntVar(&o.ceilingPool, "ceiling-pool", 4200, "distinct pre-rendered messages the ceiling cycles through (a multiple of 42 keeps the language mix exact)")
 	fs.IntVar(&o.repeat, "repeat", 1, "run the whole plan of rounds this many times (each its own row; the machine's noise shows)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (default: 3m + 3ms per recipient per round)")

@@ -217,6 +217,23 @@ func printRound(w io.Writer, r roundResult) {
 		}
 		fmt.Fprintf(tw, "  Redis µs/msg by command (calls/msg; a script's includes its calls)\t %s\t \t\n", strings.Join(top, ", "))
 	}
+	fmt.Fprintf(tw, "  Redis commands/msg, sending (a script's calls included)\t %.2f\t \t\n", r.RedisSendCmdsPerMsg)
+	if len(r.RedisSendBreakdown) > 0 {
+		fmt.Fprintf(tw, "  Redis sending, µs/msg in clients' commands + outside them (commands/msg; called by scripts)\t %.1f + %.1f (%.3f; %.3f)\t \t\n",
+			r.RedisSendInCommandsUsPerMsg, r.RedisSendOutsideUsPerMsg, r.RedisSendClientCmdsPerMsg, r.RedisSendInScriptsPerMsg)
+		var restUs, restCalls float64
+		var rest int
+		for _, c := range r.RedisSendBreakdown {
+			if c.UsPerMsg < 0.005 {
+				restUs, restCalls, rest = restUs+c.UsPerMsg, restCalls+c.CallsPerMsg, rest+1
+				continue
+			}
+			fmt.Fprintf(tw, "    %s\t %.2f µs (%.4f calls, %.1f µs each)\t \t\n", c.Name, c.UsPerMsg, c.CallsPerMsg, c.UsPerMsg/c.CallsPerMsg)
+		}
+		if rest > 0 {
+			fmt.Fprintf(tw, "    %d others\t %.2f µs (%.4f calls)\t \t\n", rest, restUs, restCalls)
+		}
+	}
 	if r.Replica {
 		fmt.Fprintf(tw, "  replica CPU µs/msg\t %.1f\t \t\n", r.ReplicaUsPerMsg)
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/childproc"
 	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -90,6 +92,19 @@ type roundResult struct {
 	// message, with their calls per message; a script's time includes the
 	// commands it calls, which are also counted on their own.
 	RedisTopCommands []commandCost `json:"redis_top_commands"`
+	// RedisSendCmdsPerMsg is RedisCmdsPerMsg of the sending phase alone
+	// (from send's exit to done): total_commands_processed counts the
+	// commands a script calls too.
+	RedisSendCmdsPerMsg float64 `json:"redis_send_cmds_per_msg"`
+	// With -slowlog, the sending phase's commands as clients sent them
+	// (a script is one, named by its file or its first key: slowlog.go),
+	// their calls and µs per message; the µs of all of them, and Redis's
+	// CPU outside them: the event loop, reading requests, writing replies.
+	RedisSendBreakdown          []commandCost `json:"redis_send_breakdown,omitempty"`
+	RedisSendClientCmdsPerMsg   float64       `json:"redis_send_client_cmds_per_msg,omitempty"`
+	RedisSendInCommandsUsPerMsg float64       `json:"redis_send_in_commands_us_per_msg,omitempty"`
+	RedisSendOutsideUsPerMsg    float64       `json:"redis_send_outside_commands_us_per_msg,omitempty"`
+	RedisSendInScriptsPerMsg    float64       `json:"redis_send_in_scripts_cmds_per_msg,omitempty"` // commands the scripts called
 	// ReplicaUsPerMsg is the replica's CPU (INFO cpu) over the same period.
 	ReplicaUsPerMsg float64 `json:"replica_us_per_msg,omitempty"`
 	// SinkUsPerMsg is smtp-sink's CPU (/proc): the same work per message in
@@ -227,6 +242,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 		return res, err
 	}
 	res.RedisBytesPerRecipient = (mem1 - mem0) / float64(b.o.n)
+	if b.o.slowlog {
+		if err := slowlogStart(ctx, b.redis); err != nil {
+			return res, err
+		}
+	}
 
 	// Follow progress through smtp-sink's count (no process spawned, no
 	// Redis command); ask tidings for the campaign's state every 2 s, and
@@ -287,6 +307,15 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	if err := meter.sample(); err != nil {
 		return res, err
 	}
+	var logs []redis.SlowLog
+	if b.o.slowlog {
+		if logs, err = slowlogEnd(ctx, b.redis); err != nil {
+			return res, err
+		}
+		if err := writeSlowlog(filepath.Join(b.dir, "slowlog-"+r.Name+".txt"), logs); err != nil {
+			return res, err
+		}
+	}
 	for _, w := range workers {
 		rss, err := peakRSSMB(w.pid())
 		if err != nil {
@@ -336,6 +365,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.RedisScriptsPerMsg = calls("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall")
 	res.RedisWaitsPerMsg = calls("wait")
 	res.RedisTopCommands = topCommands(base.redisUsec, end.redisUsec, base.redisCalls, end.redisCalls, sent, 8)
+	res.RedisSendCmdsPerMsg = (end.redisCmds - staged.redisCmds) / float64(sent)
+	if b.o.slowlog {
+		res.RedisSendBreakdown, res.RedisSendInCommandsUsPerMsg, res.RedisSendClientCmdsPerMsg, res.RedisSendInScriptsPerMsg = breakdown(logs, scriptFiles(), sent)
+		res.RedisSendOutsideUsPerMsg = res.RedisSendUsPerMsg - res.RedisSendInCommandsUsPerMsg
+	}
 	wOut, wIn, conns := meter.total()
 	res.WireBytesPerMsg, res.WireReplyBytesPerMsg = float64(wOut)/float64(sent), float64(wIn)/float64(sent)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -136,3 +137,16 @@ func (s *Store) waitClient(cl *redis.Client) *redis.Client {
 // waitEntry is a clone that waitClient made (wait) and the node client it
 // was made from (base).
 type waitEntry struct{ base, wait *redis.Client }
+
+// ScriptFiles returns the SHA-1 of every script the store runs (what
+// EVALSHA names it by) and its file under lua/, e.g. "step.lua": for
+// tools that read Redis's own records of the commands it ran (SLOWLOG,
+// MONITOR).
+func ScriptFiles() map[string]string {
+	m := map[string]string{}
+	entries, _ := luaFiles.ReadDir("lua") // embedded at build time
+	for _, e := range entries {
+		m[loadScript(strings.TrimSuffix(e.Name(), ".lua")).Hash()] = e.Name()
+	}
+	return m
+}
