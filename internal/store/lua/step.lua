@@ -564,58 +564,32 @@ end
 -- recorded sent in the run (the other workers' deliveries would hide its
 -- forgotten ones), kept in wsent, which a staging that continues the run
 -- keeps, as the worker's journal does; without a field, the campaign's.
--- It comes back from the counter's new value (below), or is read when this call
+-- It comes back from the counter's increment, or is read when this call
 -- sent nobody but made claims; -1 for a call with neither.
--- The campaign's counters (counts: by outcome, and by language and
--- outcome) are read with one HMGET and written with one HSET, with
--- progress_at and deferred_at:<attempts> (below): two commands whatever
--- the languages of the call, not one HINCRBY per counter (each command a
--- script calls costs Redis about as much as a recipient's Lua: the test
--- TestStepCommandsDoNotGrowWithLanguages). The script runs atomically, so
--- this is the increment HINCRBY would make.
-local cf, cd, nc = {}, {}, 0
-for f, n in pairs(cnt) do
-  if n ~= 0 then nc = nc + 1; cf[nc], cd[nc] = f, n end
-end
-for l, t in pairs(lcnt) do
-  for f, n in pairs(t) do
-    if n ~= 0 then nc = nc + 1; cf[nc], cd[nc] = 'lang:' .. l .. ':' .. f, n end
-  end
-end
-local sent = nil -- the campaign's sent after this call; nil: no sent recorded
-local cw, nw2 = {}, 0 -- the HSET's field, value pairs
--- (1000 fields a command at most: unpack's stack is bounded, and a call
--- with many languages has many counters.)
-for i0 = 1, nc, 1000 do
-  local cv = redis.call('HMGET', KEYS[2], unpack(cf, i0, math.min(i0 + 999, nc)))
-  for j = 1, #cv do
-    local i = i0 + j - 1
-    local v = tonumber(cv[j] or '0') + cd[i]
-    cw[nw2 + 1], cw[nw2 + 2] = cf[i], v
-    nw2 = nw2 + 2
-    if cf[i] == 'sent' then sent = v end
-  end
-end
--- progress_at: when an outcome was last recorded.
-if records > 0 then cw[nw2 + 1], cw[nw2 + 2] = 'progress_at', now; nw2 = nw2 + 2 end
--- deferred_at:<attempts>: when a temporary failure of that attempt was
--- last deferred; its retry is due the campaign's backoff for that attempt
--- later (what a worker waits for), so the retries waiting are due by the
--- latest of those (store.Status.RetriesDue, which the ETA waits for).
-for a in pairs(deferredAt) do
-  cw[nw2 + 1], cw[nw2 + 2] = 'deferred_at:' .. a, now
-  nw2 = nw2 + 2
-end
-for i = 1, nw2, 1000 do redis.call('HSET', KEYS[2], unpack(cw, i, math.min(i + 999, nw2))) end
+local sent = flush(KEYS[2], '', cnt).sent -- nil: no sent recorded
 local key, field = KEYS[2], 'sent'
 if ARGV[10] ~= '' then
   key, field = KEYS[10], ARGV[10]
   if sent then sent = redis.call('HINCRBY', key, field, cnt.sent) end
 end
 if not sent then sent = ncl > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
+for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
-if records > 0 then redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records) end
+if records > 0 then
+  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
+  redis.call('HSET', KEYS[2], 'progress_at', now)
+end
+-- deferred_at:<attempts>: when a temporary failure of that attempt was
+-- last deferred; its retry is due the campaign's backoff for that attempt
+-- later (what a worker waits for), so the retries waiting are due by the
+-- latest of those (store.Status.RetriesDue, which the ETA waits for).
+local dat, nd = {}, 0
+for a in pairs(deferredAt) do
+  dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
+  nd = nd + 2
+end
+if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 wrote[1], wrote[2], wrote[3], wrote[4] = state, paused, sent, ncl
 return wrote
