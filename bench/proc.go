@@ -228,6 +228,22 @@ func (n *redisNode) commands(ctx context.Context) (total float64, calls, usec ma
 	return total, calls, usec, nil
 }
 
+// netBytes returns INFO stats total_net_input_bytes and
+// total_net_output_bytes: what Redis read from its clients and wrote to
+// them (replicas apart).
+func (n *redisNode) netBytes(ctx context.Context) (in, out float64, err error) {
+	st, err := n.info(ctx, "stats")
+	if err != nil {
+		return 0, 0, err
+	}
+	in, err1 := strconv.ParseFloat(st["total_net_input_bytes"], 64)
+	out, err2 := strconv.ParseFloat(st["total_net_output_bytes"], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, fmt.Errorf("parse INFO stats of redis on port %d: %w", n.port, err)
+	}
+	return in, out, nil
+}
+
 // usedMemory returns INFO memory's used_memory in bytes.
 func (n *redisNode) usedMemory(ctx context.Context) (float64, error) {
 	f, err := n.info(ctx, "memory")

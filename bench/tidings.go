@@ -96,6 +96,12 @@ type roundResult struct {
 	// (from send's exit to done): total_commands_processed counts the
 	// commands a script calls too.
 	RedisSendCmdsPerMsg float64 `json:"redis_send_cmds_per_msg"`
+	// RedisSendNetInPerMsg and RedisSendNetOutPerMsg are the bytes Redis
+	// read from its clients and wrote to them in the sending phase (INFO
+	// stats total_net_input_bytes, total_net_output_bytes; the bench's own
+	// INFO and status calls included), per message.
+	RedisSendNetInPerMsg  float64 `json:"redis_send_net_in_bytes_per_msg"`
+	RedisSendNetOutPerMsg float64 `json:"redis_send_net_out_bytes_per_msg"`
 	// With -slowlog, the sending phase's commands as clients sent them
 	// (a script is one, named by its file or its first key: slowlog.go),
 	// their calls and µs per message; the µs of all of them, and Redis's
@@ -366,6 +372,8 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.RedisWaitsPerMsg = calls("wait")
 	res.RedisTopCommands = topCommands(base.redisUsec, end.redisUsec, base.redisCalls, end.redisCalls, sent, 8)
 	res.RedisSendCmdsPerMsg = (end.redisCmds - staged.redisCmds) / float64(sent)
+	res.RedisSendNetInPerMsg = (end.redisNetIn - staged.redisNetIn) / float64(sent)
+	res.RedisSendNetOutPerMsg = (end.redisNetOut - staged.redisNetOut) / float64(sent)
 	if b.o.slowlog {
 		res.RedisSendBreakdown, res.RedisSendInCommandsUsPerMsg, res.RedisSendClientCmdsPerMsg, res.RedisSendInScriptsPerMsg = breakdown(logs, scriptFiles(), sent)
 		res.RedisSendOutsideUsPerMsg = res.RedisSendUsPerMsg - res.RedisSendInCommandsUsPerMsg
@@ -454,6 +462,8 @@ type sample struct {
 	workerCPU           float64 // sum over the workers, /proc
 	redisCPU, redisProc float64 // INFO cpu and /proc
 	redisCmds           float64 // INFO stats total_commands_processed
+	redisNetIn          float64 // INFO stats total_net_input_bytes
+	redisNetOut         float64 // INFO stats total_net_output_bytes
 	redisCalls          map[string]float64
 	redisUsec           map[string]float64 // INFO commandstats usec, by command
 	replicaCPU          float64            // INFO cpu
@@ -479,6 +489,9 @@ func (b *bench) measure(ctx context.Context, s *sample, workers []*proc) error {
 		return err
 	}
 	if s.redisCmds, s.redisCalls, s.redisUsec, err = b.redis.commands(ctx); err != nil {
+		return err
+	}
+	if s.redisNetIn, s.redisNetOut, err = b.redis.netBytes(ctx); err != nil {
 		return err
 	}
 	if b.replica != nil {
