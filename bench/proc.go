@@ -176,16 +176,24 @@ func (n *redisNode) info(ctx context.Context, section string) (map[string]string
 // cpu returns used_cpu_sys + used_cpu_user in seconds (INFO cpu: getrusage
 // of the whole redis-server process, background threads included).
 func (n *redisNode) cpu(ctx context.Context) (float64, error) {
+	sys, user, err := n.cpuSplit(ctx)
+	return sys + user, err
+}
+
+// cpuSplit returns used_cpu_sys and used_cpu_user in seconds: the time in
+// the kernel (system calls: reading requests, writing replies, epoll) and
+// in Redis's own code.
+func (n *redisNode) cpuSplit(ctx context.Context) (sys, user float64, err error) {
 	f, err := n.info(ctx, "cpu")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sys, err1 := strconv.ParseFloat(f["used_cpu_sys"], 64)
 	user, err2 := strconv.ParseFloat(f["used_cpu_user"], 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return 0, fmt.Errorf("parse INFO cpu of redis on port %d: %w", n.port, err)
+		return 0, 0, fmt.Errorf("parse INFO cpu of redis on port %d: %w", n.port, err)
 	}
-	return sys + user, nil
+	return sys, user, nil
 }
 
 // commands returns total_commands_processed (INFO stats), and the calls of

@@ -208,7 +208,7 @@ func printRound(w io.Writer, r roundResult) {
 	fmt.Fprintf(tw, "  msg/s, steady (10%% to 90%%)\t %.0f\t %.0f\t %.2f\n", r.SteadyMsgPerS, c.SteadyMsgPerS, r.RatioSteady)
 	fmt.Fprintf(tw, "  worker CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg, c.CPUUsPerMsg, r.RatioWorkerCPU)
 	fmt.Fprintf(tw, "  worker + Redis CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg+r.RedisUsPerMsg, c.CPUUsPerMsg, r.RatioTotalCPU)
-	fmt.Fprintf(tw, "  Redis CPU µs/msg (staging + sending)\t %.1f (%.1f + %.1f)\t \t\n", r.RedisUsPerMsg, r.RedisStageUsPerMsg, r.RedisSendUsPerMsg)
+	fmt.Fprintf(tw, "  Redis CPU µs/msg (staging + sending; of sending, in the kernel)\t %.1f (%.1f + %.1f; %.1f)\t \t\n", r.RedisUsPerMsg, r.RedisStageUsPerMsg, r.RedisSendUsPerMsg, r.RedisSendSysUsPerMsg)
 	fmt.Fprintf(tw, "  Redis commands/msg (scripts, WAIT)\t %.2f (%.2f, %.2f)\t \t\n", r.RedisCmdsPerMsg, r.RedisScriptsPerMsg, r.RedisWaitsPerMsg)
 	if len(r.RedisTopCommands) > 0 {
 		top := make([]string, len(r.RedisTopCommands))

@@ -80,6 +80,9 @@ type roundResult struct {
 	RedisUsPerMsg      float64 `json:"redis_us_per_msg"`
 	RedisStageUsPerMsg float64 `json:"redis_stage_us_per_msg"` // while send ran
 	RedisSendUsPerMsg  float64 `json:"redis_send_us_per_msg"`  // after send exited
+	// RedisSendSysUsPerMsg is the part of RedisSendUsPerMsg in the kernel
+	// (used_cpu_sys): Redis's system calls.
+	RedisSendSysUsPerMsg float64 `json:"redis_send_sys_us_per_msg"`
 	// RedisCmdsPerMsg is the commands Redis processed per message (a script
 	// call counts once), RedisScriptsPerMsg the EVAL and EVALSHA calls and
 	// RedisWaitsPerMsg the WAIT calls (replica acknowledgements), from the
@@ -356,6 +359,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.RedisUsPerMsg = per(end.redisCPU - base.redisCPU)
 	res.RedisStageUsPerMsg = per(staged.redisCPU - base.redisCPU)
 	res.RedisSendUsPerMsg = per(end.redisCPU - staged.redisCPU)
+	res.RedisSendSysUsPerMsg = per(end.redisSys - staged.redisSys)
 	if b.replica != nil {
 		res.ReplicaUsPerMsg = per(end.replicaCPU - base.replicaCPU)
 	}
@@ -461,6 +465,7 @@ func cpuCheck(name string, got, proc float64) check {
 type sample struct {
 	workerCPU           float64 // sum over the workers, /proc
 	redisCPU, redisProc float64 // INFO cpu and /proc
+	redisSys, redisUser float64 // INFO cpu: used_cpu_sys, used_cpu_user
 	redisCmds           float64 // INFO stats total_commands_processed
 	redisNetIn          float64 // INFO stats total_net_input_bytes
 	redisNetOut         float64 // INFO stats total_net_output_bytes
@@ -482,9 +487,10 @@ func (b *bench) measure(ctx context.Context, s *sample, workers []*proc) error {
 		}
 		s.workerCPU += c
 	}
-	if s.redisCPU, err = b.redis.cpu(ctx); err != nil {
+	if s.redisSys, s.redisUser, err = b.redis.cpuSplit(ctx); err != nil {
 		return err
 	}
+	s.redisCPU = s.redisSys + s.redisUser
 	if s.redisProc, err = cpuSeconds(b.redis.pid()); err != nil {
 		return err
 	}
