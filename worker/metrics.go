@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -22,12 +23,14 @@ type metrics struct {
 	rateWait   prometheus.Counter
 	autoPauses *prometheus.CounterVec
 	up         prometheus.Gauge
-	// acksRequired is how many replica acknowledgements a Sentinel
-	// failover requires (0 elsewhere); tidings_replica_acks reads how many
-	// the store waits for.
-	acksRequired prometheus.Gauge
-	journal      atomic.Pointer[journal.Writer] // set once the worker runs
-	st           atomic.Pointer[store.Store]    // set once the worker runs
+	// required is how many replica acknowledgements a Sentinel failover
+	// requires (0 elsewhere; on Cluster, cluster holds each master's):
+	// tidings_replica_acks_required, beside tidings_replica_acks
+	// (acksCollector).
+	required atomic.Int64
+	journal  atomic.Pointer[journal.Writer]         // set once the worker runs
+	st       atomic.Pointer[store.Store]            // set once the worker runs
+	cluster  atomic.Pointer[[]redisconn.MasterAcks] // each Cluster master judged last
 }
 
 // newMetrics registers the worker's metrics with reg, each labelled
@@ -48,8 +51,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 		autoPauses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tidings_auto_pauses_total", Help: "Campaigns paused automatically (error window, batch gate, template mismatch) by this worker.",
 		}, []string{"campaign"}),
-		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
-		acksRequired: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_replica_acks_required", Help: "Replica acknowledgements that guarantee the replica a failover promotes holds every claim: on Sentinel every replica connected, on Cluster every replica of the master with the most (0 without either): alert when tidings_replica_acks is below it."}),
+		up: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -67,13 +69,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			return 0
 		})
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, m.acksRequired, queues,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tidings_replica_acks", Help: "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved)."}, func() float64 {
-			if st := m.st.Load(); st != nil {
-				return float64(st.ReplicaAcks())
-			}
-			return 0
-		}),
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, &acksCollector{m: m}, queues,
 		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
 		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
@@ -81,6 +77,48 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 		}
 	}
 	return m, nil
+}
+
+// acksCollector reports, on scrape, tidings_replica_acks (how many replica
+// acknowledgements each ledger claim waits for now) and
+// tidings_replica_acks_required: on Cluster one series of each per master
+// the worker judged last (label master: its address), else one (master
+// "", which Prometheus shows without the label).
+type acksCollector struct{ m *metrics }
+
+var (
+	acksDesc     = prometheus.NewDesc("tidings_replica_acks", "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved; on Cluster one series per master, label master).", []string{"master"}, nil)
+	requiredDesc = prometheus.NewDesc("tidings_replica_acks_required", "Replica acknowledgements that guarantee the replica a failover promotes holds every claim: on Sentinel every replica connected, on Cluster every replica of the master (label master, one series each; at least 1), 0 without either: alert when tidings_replica_acks is below it.", []string{"master"}, nil)
+)
+
+func (a *acksCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- acksDesc
+	ch <- requiredDesc
+}
+
+func (a *acksCollector) Collect(ch chan<- prometheus.Metric) {
+	st, js := a.m.st.Load(), a.m.cluster.Load()
+	if js == nil {
+		acks := 0
+		if st != nil {
+			acks = st.ReplicaAcks()
+		}
+		ch <- prometheus.MustNewConstMetric(acksDesc, prometheus.GaugeValue, float64(acks), "")
+		ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, float64(a.m.required.Load()), "")
+		return
+	}
+	var masters map[string]int
+	if st != nil {
+		masters = st.MasterAcks()
+	}
+	for _, j := range *js {
+		n, ok := masters[j.Addr]
+		if !ok && st != nil {
+			n = st.ReplicaAcks()
+		}
+		ch <- prometheus.MustNewConstMetric(acksDesc, prometheus.GaugeValue, float64(n), j.Addr)
+		ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, float64(j.Required), j.Addr)
+	}
 }
 
 // queueCollector reports asynq queue sizes on scrape.

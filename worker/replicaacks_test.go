@@ -141,13 +141,18 @@ func TestWorkerNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
 }
 
 // TestWorkerOnClusterWaitsForEveryReplica: on a Cluster of 3 masters with
-// 2 replicas each, a worker with min_replica_acks auto waits for 2, not 1
-// (a master cut off in a minority partition, or left by CLUSTER FAILOVER
-// TAKEOVER, keeps its other replica, whose acknowledgement alone must not
-// let a claim through), says so at INFO and exports it. A configured 1 is
-// kept but warned of, naming a master with more replicas and saying to set
-// auto. A master that has lost a replica is named at WARN: the campaigns
-// of its slots hold, auto is not lowered.
+// 2 replicas each, a worker with min_replica_acks auto waits on each
+// master for every replica of that master, not 1 (a master cut off in a
+// minority partition, or left by CLUSTER FAILOVER TAKEOVER, keeps its
+// other replica, whose acknowledgement alone must not let a claim
+// through), says so at INFO for each and exports it per master
+// (tidings_replica_acks and tidings_replica_acks_required, label master).
+// A configured 1 is kept but warned of, naming a master with more
+// replicas and saying to set auto. Masters of unequal replica counts (one
+// replica of masters[0] down before the worker starts): the claims on
+// masters[0] wait for its 1, the others for their 2; auto used to be one
+// number, the most any master had, and the campaigns of masters[0]'s
+// slots held.
 func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
 	masters, err := cl.Masters(t.Context())
@@ -155,20 +160,23 @@ func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
 		t.Fatalf("masters: %v %v", masters, err)
 	}
 	for _, tt := range []struct {
-		name           string
-		configured     int
-		killReplica    bool // of masters[0], before the worker starts
-		acks, required float64
+		name        string
+		configured  int
+		killReplica bool // of masters[0], before the worker starts
+		// acks and required per master (index in masters), and the
+		// worker's log line about masters[0] (or the one line with a
+		// configured number) ({m0}: its address).
+		acks, required [3]float64
 		level          string
-		says           []string // in the log line of the replica acknowledgements ({m0}: masters[0])
+		says           []string
 		not            string
 	}{
-		{"auto", worker.AutoReplicaAcks, false, 2, 2,
-			"level=INFO", []string{"replica_acks=2 required=2"}, "WARN"},
-		{"configured 1", 1, false, 1, 2, // every master has 2: listed in the order of their addresses
+		{"auto", worker.AutoReplicaAcks, false, [3]float64{2, 2, 2}, [3]float64{2, 2, 2},
+			"level=INFO", []string{"master={m0}", "replica_acks=2 required=2"}, "WARN"},
+		{"configured 1", 1, false, [3]float64{1, 1, 1}, [3]float64{2, 2, 2}, // every master has 2: listed in the order of their addresses
 			"level=WARN", []string{"redis.min_replica_acks is 1, but master(s) ", "{m0} (2 replica(s))", "have more replicas"}, "level=INFO"},
-		{"auto, a replica down", worker.AutoReplicaAcks, true, 2, 2,
-			"level=WARN", []string{"waiting for 2 replica acknowledgement(s) on every master, but master(s) {m0} (1 replica(s)) have fewer: the campaigns whose slot they serve hold"}, "level=INFO"},
+		{"auto, masters of unequal replicas", worker.AutoReplicaAcks, true, [3]float64{1, 2, 2}, [3]float64{1, 2, 2},
+			"level=INFO", []string{"master={m0}", "replica_acks=1 required=1"}, "WARN"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.killReplica {
@@ -187,9 +195,88 @@ func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
 			stop := runAcksWorker(t, cl.ClusterClient(), tt.configured, reg, &logs)
 			defer stop()
 			wait.For(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
-			checkAcks(t, fmt.Sprintf("min_replica_acks %d", tt.configured), logs.String(), reg,
-				append([]string{tt.level}, strings.Split(strings.ReplaceAll(strings.Join(tt.says, "\n"), "{m0}", masters[0].Addr()), "\n")...), tt.not, tt.acks, tt.required)
+			m0 := masters[0].Addr()
+			line := lineWith(logs.String(), "replica_acks=")
+			if tt.configured == worker.AutoReplicaAcks {
+				line = lineWith(logs.String(), "master="+m0+" ")
+			}
+			for _, w := range append([]string{tt.level}, tt.says...) {
+				if w = strings.ReplaceAll(w, "{m0}", m0); !strings.Contains(line, w) {
+					t.Errorf("%s: the worker logged %q; want it to say %q", tt.name, line, w)
+				}
+			}
+			if strings.Contains(line, tt.not) {
+				t.Errorf("%s: the worker logged %q; want no %q", tt.name, line, tt.not)
+			}
+			for i, m := range masters {
+				checkMasterAcks(t, tt.name, reg, m.Addr(), tt.acks[i], tt.required[i])
+			}
 		})
+	}
+}
+
+// TestWorkerOnClusterNeverLowersTheAcksOnTheSameMaster: auto on Cluster
+// is judged again every second, per master, and lowered only when another
+// node serves the slots. A replica of masters[0] (2 replicas) killed while
+// the worker runs: the same master (node id, config epoch) lists one, as
+// an old master does whose replica the cluster has just promoted; claims
+// on it keep waiting for 2 (sending on its slots holds), the worker warns
+// which replica is missing, that sending holds and what to do, and the
+// gauges show 2 against the 1 required; the other masters are untouched.
+// The replica back, the worker says so at INFO.
+func TestWorkerOnClusterNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
+	ctx := t.Context()
+	masters, err := cl.Masters(ctx)
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	reg := prometheus.NewRegistry()
+	var logs syncbuf.Buffer
+	stop := runAcksWorker(t, cl.ClusterClient(), worker.AutoReplicaAcks, reg, &logs)
+	defer stop()
+	wait.For(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
+	m0 := masters[0].Addr()
+	checkMasterAcks(t, "at start", reg, m0, 2, 2)
+	info, err := masters[0].Client().Info(ctx, "replication").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := cl.Node(redisconn.ReplicaAddrs(redisconn.ParseInfo(info))[0])
+	gone.Kill()
+	held := "master " + m0 + " lists 1 replica(s) (" + gone.Addr() + " no longer)"
+	wait.For(t, 60*time.Second, "the worker to judge one replica", func() bool { return strings.Contains(logs.String(), held) }, logs.String)
+	line := lineWith(logs.String(), held)
+	for _, w := range []string{"level=WARN", "but claims of the campaigns whose slot it serves still wait for 2 acknowledgement(s)",
+		"sending on those slots holds until the replica returns", "bring the replica back", "restart the workers to judge the replicas again",
+		"set redis.min_replica_acks to a number knowingly", "replica_acks=2 required=1"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("after a replica of %s was killed, the worker logged %q; want it to say %q", m0, line, w)
+		}
+	}
+	checkMasterAcks(t, "a replica killed", reg, m0, 2, 1)
+	for _, m := range masters[1:] {
+		checkMasterAcks(t, "a replica of another master killed", reg, m.Addr(), 2, 2)
+	}
+	if err := gone.Restart(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	back := func() string { return logs.String()[strings.Index(logs.String(), held):] }
+	wait.For(t, 60*time.Second, "the worker to judge two replicas again", func() bool {
+		return strings.Contains(lineWith(back(), "the master's replicas changed"), "replica_acks=2 required=2")
+	}, logs.String)
+	checkMasterAcks(t, "the replica back", reg, m0, 2, 2)
+}
+
+// checkMasterAcks fails t (prefixing what) unless reg's gauges
+// tidings_replica_acks and tidings_replica_acks_required for environment
+// production and master are acks and required.
+func checkMasterAcks(t *testing.T, what string, reg *prometheus.Registry, master string, acks, required float64) {
+	t.Helper()
+	for name, want := range map[string]float64{"tidings_replica_acks": acks, "tidings_replica_acks_required": required} {
+		if got, ok := gaugeOf(t, reg, name, "production", master); !ok || got != want {
+			t.Errorf("%s: %s{environment=\"production\",master=%q} = %v (found: %v), want %v", what, name, master, got, ok, want)
+		}
 	}
 }
 
@@ -253,8 +340,16 @@ func lineWith(logs, s string) string {
 	return ""
 }
 
-// gauge is the value of gauge name labelled environment=env in reg.
+// gauge is the value of gauge name labelled environment=env in reg (the
+// first series: on Sentinel there is one).
 func gauge(t *testing.T, reg *prometheus.Registry, name, env string) (float64, bool) {
+	t.Helper()
+	return gaugeOf(t, reg, name, env, "")
+}
+
+// gaugeOf is the value of gauge name labelled environment=env and, unless
+// master is "", master=master in reg.
+func gaugeOf(t *testing.T, reg *prometheus.Registry, name, env, master string) (float64, bool) {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -265,10 +360,12 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, env string) (float64, b
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "environment" && l.GetValue() == env {
-					return m.GetGauge().GetValue(), true
-				}
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["environment"] == env && (master == "" || labels["master"] == master) {
+				return m.GetGauge().GetValue(), true
 			}
 		}
 	}

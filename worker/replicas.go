@@ -16,21 +16,23 @@ import (
 // for: Config.ReplicaAcks, or auto resolved (redisconn.ReplicaAcks). On
 // Sentinel it reads the replicas and their replica-priorities
 // (redisconn.ReadPromotion) and judges the number against them
-// (judgeAcks); on Cluster, clusterAcks.
-func (w *Worker) replicaAcks(ctx context.Context) (int, error) {
+// (judgeAcks); on Cluster, clusterAcks, which also returns each master's
+// number.
+func (w *Worker) replicaAcks(ctx context.Context) (int, map[string]int, error) {
 	if cc, ok := w.cfg.Redis.(*redis.ClusterClient); ok {
 		return w.clusterAcks(ctx, cc)
 	}
 	c, ok := w.cfg.Redis.(*redis.Client)
 	if !ok || !redisconn.IsSentinel(c) {
-		return redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
+		n, err := redisconn.ReplicaAcks(ctx, w.cfg.Redis, w.cfg.ReplicaAcks)
+		return n, nil, err
 	}
 	p, err := redisconn.ReadPromotion(ctx, c)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	w.replicas, w.acksMaster = strings.Join(p.Addrs, " "), p.Master
-	return w.judgeAcks(p, 0, ""), nil
+	return w.judgeAcks(p, 0, ""), nil, nil
 }
 
 // watchReplicas judges the replica acknowledgements again, and changes
@@ -80,7 +82,7 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 	if auto {
 		acks = max(p.Auto(), hold)
 	}
-	w.m.acksRequired.Set(float64(p.Required()))
+	w.m.required.Store(int64(p.Required()))
 	attrs := []any{"replica_acks", acks, "required", p.Required(), "replicas", p.Replicas,
 		"promoted", p.Best, "priority", p.Priority, "others", p.Others, "unknown", p.Unknown}
 	switch short := p.Shortfall(acks); {
@@ -98,38 +100,89 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 }
 
 // clusterAcks returns how many acknowledgements each claim waits for on
-// Cluster: a configured number, or auto's, every replica of the master
-// with the most (redisconn.ClusterAuto), judged once at start and never
-// lowered while the worker runs. It says so at INFO with every master's
-// replicas, or at WARN naming the masters with fewer replicas than that:
-// the campaigns of their slots hold until they have as many (or, with a
-// configured number, that a master with more replicas can lose an
-// acknowledged claim to a partition; doctor checks it too).
-func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int, error) {
+// Cluster, and the number of each master by address (nil with a
+// configured number: the store waits for that number everywhere). auto
+// is judged per master (redisconn.ClusterAcks, judgeCluster) and judged
+// again every redisconn.ClusterStateReload (watchCluster); the number
+// returned is what a claim waits for on a master not judged yet, the most
+// any master waits for. A configured number is kept, said at INFO with
+// every master's replicas, or at WARN naming the masters with more
+// replicas than that (a partition can lose an acknowledged claim; doctor
+// checks it too) or fewer (their campaigns hold).
+func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int, map[string]int, error) {
 	ms, err := redisconn.ClusterReplicas(ctx, cc)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	auto := redisconn.ClusterAuto(ms)
+	js := w.judged.Judge(ms)
+	w.m.cluster.Store(&js)
 	acks := w.cfg.ReplicaAcks
 	if acks == AutoReplicaAcks {
-		acks = auto
+		w.sayCluster(js)
+		return redisconn.Most(js), w.judged.ByAddr(js), nil
 	}
-	w.m.acksRequired.Set(float64(auto))
 	var all []string
 	for _, m := range ms {
 		all = append(all, fmt.Sprintf("%s=%d", m.Addr, m.Replicas))
 	}
-	attrs := []any{"replica_acks", acks, "required", auto, "masters", strings.Join(all, " ")}
+	attrs := []any{"replica_acks", acks, "masters", strings.Join(all, " ")}
 	switch fewer, more := redisconn.Fewer(ms, acks), redisconn.More(ms, acks); {
 	case len(more) > 0:
-		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: a partition or CLUSTER FAILOVER TAKEOVER can promote a replica that never got a claim the others acknowledged, and its recipient could be sent twice; set redis.min_replica_acks to auto (every replica of the master with the most, %d now) (README, \"Guarantees\")",
-			acks, strings.Join(more, ", "), auto), attrs...)
+		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: a partition or CLUSTER FAILOVER TAKEOVER can promote a replica that never got a claim the others acknowledged, and its recipient could be sent twice; set redis.min_replica_acks to auto (every replica of the master serving the campaign's slot) (README, \"Guarantees\")",
+			acks, strings.Join(more, ", ")), attrs...)
 	case len(fewer) > 0:
-		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s) on every master, but master(s) %s have fewer: the campaigns whose slot they serve hold until they have %d replicas connected; give every master as many replicas, or set redis.min_replica_acks to a number knowingly (README, \"Guarantees\")",
+		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s) on every master, but master(s) %s have fewer: the campaigns whose slot they serve hold until they have %d replicas connected; give every master as many replicas, or set redis.min_replica_acks to auto (every replica of the master serving the campaign's slot) (README, \"Guarantees\")",
 			acks, strings.Join(fewer, ", "), acks), attrs...)
 	default:
 		w.log.Info("replica acknowledgements for a Cluster failover", attrs...)
 	}
-	return acks, nil
+	return acks, nil, nil
+}
+
+// watchCluster judges the replica acknowledgements of every Cluster
+// master again (the slot map read anew: a master that failed over is
+// another node), and, with auto, changes what the store waits for on each
+// (redisconn.ClusterAcks: raised at once when a master gains a replica,
+// lowered only when the master serving the slots is another node or was
+// promoted again). A master that does not answer fails the pass: it is
+// judged again on the next.
+func (w *Worker) watchCluster(ctx context.Context, cc *redis.ClusterClient) {
+	ms, err := redisconn.ClusterReplicas(ctx, cc)
+	if err != nil {
+		return // judged again on the next pass
+	}
+	js := w.judged.Judge(ms)
+	w.m.cluster.Store(&js)
+	if w.cfg.ReplicaAcks != AutoReplicaAcks {
+		return // tidings_replica_acks_required only: the number is the operator's
+	}
+	w.st.SetMasterAcks(w.judged.ByAddr(js))
+	w.st.SetReplicaAcks(redisconn.Most(js))
+	w.sayCluster(js)
+}
+
+// sayCluster logs auto's judgement of each master of js that changed: at
+// INFO what each claim on it waits for, with its node id, config epoch and
+// replicas; at WARN when the same master lists fewer replicas than it
+// waits for (sending holds on its slots until they return), or none (it
+// cannot give the 1 auto waits for at least).
+func (w *Worker) sayCluster(js []redisconn.MasterAcks) {
+	for _, a := range js {
+		if !a.Changed {
+			continue
+		}
+		attrs := []any{"master", a.Addr, "node", a.ID, "epoch", a.Epoch, "replica_acks", a.Acks, "required", a.Required,
+			"replicas", strings.Join(a.Replicas, " ")}
+		switch {
+		case a.Acks > a.Required:
+			w.log.Warn(fmt.Sprintf("master %s lists %d replica(s) (%s no longer), but claims of the campaigns whose slot it serves still wait for %d acknowledgement(s): sending on those slots holds until the replica returns, since the same master losing a replica may be an old master cut off from the replica the cluster has just promoted, going on with the others; bring the replica back, or, if it is down for good and no failover is under way, restart the workers to judge the replicas again, or set redis.min_replica_acks to a number knowingly (README, \"Guarantees\")",
+				a.Addr, len(a.Replicas), redisconn.Names(a.Missing), a.Acks), attrs...)
+		case len(a.Replicas) == 0:
+			w.log.Warn(fmt.Sprintf("master %s has no replica connected: claims of the campaigns whose slot it serves wait for 1 acknowledgement, and sending on those slots holds until a replica is connected (a failover of it would lose every claim); give it a replica, or set redis.min_replica_acks to 0 knowingly (README, \"Guarantees\")", a.Addr), attrs...)
+		case a.New:
+			w.log.Info("replica acknowledgements for a Cluster failover", attrs...)
+		default:
+			w.log.Info("replica acknowledgements for a Cluster failover: the master's replicas changed", attrs...)
+		}
+	}
 }

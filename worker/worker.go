@@ -73,7 +73,8 @@ func QueueOf(env string) string {
 // (redisconn.ReplicaAcks): on Sentinel, every replica the master has
 // connected (at least 1), raised when one joins, lowered only when another
 // master answers (watchReplicas); on Cluster, every replica of the master
-// with the most (at least 1), judged at start (clusterAcks); 1 on a
+// serving the campaign's slot (at least 1), judged per master by the same
+// rule and again every second (clusterAcks, watchCluster); 1 on a
 // standalone master that has a replica connected at start; 0 otherwise.
 const AutoReplicaAcks = redisconn.AutoReplicaAcks
 
@@ -286,7 +287,10 @@ type Worker struct {
 	// replicas is what the control loop last judged the replica
 	// acknowledgements against, and acksMaster the run_id of the master
 	// that listed them (Sentinel only: see watchReplicas).
-	replicas, acksMaster   string
+	replicas, acksMaster string
+	// judged is auto's judgement of every Cluster master (only
+	// replicaAcks, then the cluster loop, use it: see watchCluster).
+	judged                 redisconn.ClusterAcks
 	recheck                chan struct{}
 	checksOwed, checksDone atomic.Int64
 	// tick asks the dispatch loop to run now: a campaign started running
@@ -342,11 +346,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.cfg.Redis.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("run worker: redis unreachable: %w", err)
 	}
-	acks, err := w.replicaAcks(ctx)
+	acks, masters, err := w.replicaAcks(ctx)
 	if err != nil {
 		return fmt.Errorf("run worker: %w", err)
 	}
 	w.st = store.NewWithConfig(w.cfg.Redis, store.Config{ReplicaAcks: acks, AckTimeout: w.cfg.AckTimeout})
+	if masters != nil {
+		w.st.SetMasterAcks(masters) // auto on Cluster: each master's number
+	}
 	w.m.st.Store(w.st) // tidings_replica_acks
 	if w.cfg.Journal.Dir != "" {
 		j, err := journal.Open(w.cfg.Journal)
@@ -400,6 +407,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	// next message, or within ControlInterval when the announcement is lost.
 	wg.Go(func() { every(loops, w.cfg.ControlInterval, w.control, func() { w.refreshStates(loops) }) })
 	wg.Go(func() { w.watchControl(loops) })
+	if cc, ok := w.cfg.Redis.(*redis.ClusterClient); ok {
+		// Each master's replicas judged again as often as the slot map is
+		// read: a failover is followed within about a second.
+		wg.Go(func() {
+			every(loops, redisconn.ClusterStateReload, nil, func() { w.watchCluster(loops, cc) })
+		})
+	}
 	wg.Go(func() { w.dispatchLoop(loops) })
 	// The journal check, and the word that this worker is alive (and its
 	// check-ins), outlive the other loops when it stops: a check in flight

@@ -18,10 +18,17 @@ import (
 type MasterReplicas struct {
 	Addr     string
 	Replicas int
+	// ID is the master's node id (CLUSTER MYID), Epoch its config epoch
+	// (CLUSTER INFO cluster_my_epoch: a replica promoted takes a new one),
+	// and ReplicaAddrs the replicas it lists (ReplicaAddrs), when
+	// ClusterReplicas read them ("" and none otherwise).
+	ID, Epoch    string
+	ReplicaAddrs []string
 }
 
-// ClusterReplicas reads, for every master of cc, how many replicas are
-// connected to it, sorted by address.
+// ClusterReplicas reads, for every master of cc (the slot map read anew),
+// the replicas connected to it, its node id and its config epoch, in one
+// round trip each, sorted by address.
 func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterReplicas, error) {
 	var (
 		mu sync.Mutex // ForEachMaster calls its function concurrently
@@ -29,14 +36,16 @@ func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterRepl
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 		addr := c.Options().Addr
-		raw, err := c.Info(ctx, "replication").Result()
-		if err != nil {
-			return fmt.Errorf("read the replication info of master %s: %w", addr, err)
+		p := c.Pipeline()
+		repl, id, ci := p.Info(ctx, "replication"), p.ClusterMyID(ctx), p.ClusterInfo(ctx)
+		if _, err := p.Exec(ctx); err != nil {
+			return fmt.Errorf("read the replication info, node id and config epoch of master %s: %w", addr, err)
 		}
-		n, _ := strconv.Atoi(ParseInfo(raw)["connected_slaves"])
+		info := ParseInfo(repl.Val())
+		n, _ := strconv.Atoi(info["connected_slaves"])
 		mu.Lock()
 		defer mu.Unlock()
-		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n})
+		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n, ID: id.Val(), Epoch: ParseInfo(ci.Val())["cluster_my_epoch"], ReplicaAddrs: ReplicaAddrs(info)})
 		return nil
 	})
 	if err != nil {

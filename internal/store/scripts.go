@@ -44,7 +44,7 @@ var (
 // in the same round trip. It returns the script's answer and, with too few
 // acknowledgements, ack: an *AckError (the script did run).
 func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, args ...any) (res any, ack, err error) {
-	if s.ReplicaAcks() == 0 {
+	if s.ReplicaAcks() == 0 && s.masters.Load() == nil {
 		res, err = script.Run(ctx, s.rdb, keys, args...).Result()
 		return res, nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, a
 
 // pipeWait runs the commands queue adds in one pipeline on the master that
 // owns key (with Redis Cluster, the master of key's slot) and, when the
-// store requires replica acknowledgements, WAIT after them on the same
+// store requires replica acknowledgements (of that master: SetMasterAcks), WAIT after them on the same
 // connection (WAIT counts the replicas of the node it is sent to, for the
 // writes of its connection). With fewer acknowledgements, ack is an
 // *AckError: the writes were made on the master, but a failover could
@@ -70,9 +70,11 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 	acks := s.ReplicaAcks() // the same for the whole pipeline
 	var c redis.Cmdable = s.rdb
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		if c, err = cc.MasterForKey(ctx, key); err != nil {
+		m, err := cc.MasterForKey(ctx, key)
+		if err != nil {
 			return nil, fmt.Errorf("find the master of %s: %w", key, err)
 		}
+		c, acks = m, s.acksFor(m.Options().Addr) // that master's number (SetMasterAcks)
 	}
 	if cl, ok := c.(*redis.Client); ok && acks > 0 {
 		c = s.waitClient(cl)

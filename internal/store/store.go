@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -228,6 +229,9 @@ type Store struct {
 	// acks is how many replicas must acknowledge a write now:
 	// cfg.ReplicaAcks until SetReplicaAcks.
 	acks *atomic.Int64
+	// masters is, on Redis Cluster, how many replicas must acknowledge a
+	// write to each master, by address (SetMasterAcks); nil until set.
+	masters *atomic.Pointer[map[string]int]
 }
 
 // New returns a Store on rdb whose writes need no replica acknowledgement.
@@ -239,7 +243,7 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = 500 * time.Millisecond
 	}
-	s := &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}, acks: &atomic.Int64{}}
+	s := &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}, acks: &atomic.Int64{}, masters: &atomic.Pointer[map[string]int]{}}
 	s.acks.Store(int64(cfg.ReplicaAcks))
 	return s
 }
@@ -249,8 +253,41 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 // change); a negative n is 0.
 func (s *Store) SetReplicaAcks(n int) { s.acks.Store(int64(max(n, 0))) }
 
-// ReplicaAcks is how many replicas must acknowledge each write now.
+// ReplicaAcks is how many replicas must acknowledge each write now (on
+// Redis Cluster, each write to a master that SetMasterAcks does not name).
 func (s *Store) ReplicaAcks() int { return int(s.acks.Load()) }
+
+// SetMasterAcks changes, on Redis Cluster, how many replicas must
+// acknowledge each write from now on, per master address: a write goes to
+// the master of its key's slot, and WAITs for that master's number, or
+// ReplicaAcks for a master not in acks (the worker's auto, judged per
+// master: redisconn.ClusterAcks). The store keeps a copy.
+func (s *Store) SetMasterAcks(acks map[string]int) {
+	m := make(map[string]int, len(acks))
+	for addr, n := range acks {
+		m[addr] = max(n, 0)
+	}
+	s.masters.Store(&m)
+}
+
+// MasterAcks returns a copy of what SetMasterAcks set last (nil before).
+func (s *Store) MasterAcks() map[string]int {
+	if m := s.masters.Load(); m != nil {
+		return maps.Clone(*m)
+	}
+	return nil
+}
+
+// acksFor is how many replicas must acknowledge a write to the master at
+// addr now.
+func (s *Store) acksFor(addr string) int {
+	if m := s.masters.Load(); m != nil {
+		if n, ok := (*m)[addr]; ok {
+			return n
+		}
+	}
+	return s.ReplicaAcks()
+}
 
 // Client returns the Redis client of the store.
 func (s *Store) Client() redis.UniversalClient { return s.rdb }
