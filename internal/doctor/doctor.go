@@ -410,7 +410,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 			fsync = v
 		}
 	}
-	const acked = "every claim is acknowledged by %d replica(s) before its message goes to SMTP, so a failover loses no claim; "
+	const acked = "every claim is acknowledged by %s before its message goes to SMTP, so a failover loses no claim; "
 	// What runs the ledger: one Redis, Sentinel's master, or a Cluster's
 	// masters. Only Sentinel and Cluster promote a replica: a single Redis
 	// with replicas attached by hand is judged as one Redis, since a
@@ -443,22 +443,33 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 			shards = append(shards, redisconn.MasterReplicas{Addr: m.addr, Replicas: n})
 		}
 	}
-	switch more := redisconn.More(shards, acks); {
+	by, more := fmt.Sprintf("%d replica(s)", acks), redisconn.More(shards, acks)
+	if cluster && e.Redis.AutoReplicaAcks() {
+		// auto waits on each master for its own replicas, at least 1
+		// (redisconn.ClusterAcks): only a master without one holds.
+		var each []string
+		for _, m := range shards {
+			each = append(each, fmt.Sprintf("%s: %d", m.Addr, max(m.Replicas, 1)))
+		}
+		acks, more = 1, nil
+		by = "every replica of the master serving its campaign's slot (" + strings.Join(each, ", ") + ")"
+	}
+	switch {
 	case acks > 0 && replicas < acks && cluster:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but master(s) %s have fewer connected: the campaigns whose slot they serve send nothing until they have %d (or set redis.min_replica_acks)", acks, strings.Join(redisconn.Fewer(shards, acks), ", "), acks))
 	case acks > 0 && replicas < acks:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
 	case acks > 0 && len(more) > 0:
-		return warn(name, fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: cut off in a minority partition (until cluster-node-timeout passes) or left by CLUSTER FAILOVER TAKEOVER, such a master keeps accepting claims that its other replica(s) acknowledge and the promoted replica never gets, and their recipients could be sent twice; set redis.min_replica_acks to auto (every replica of the master with the most, %d now)",
-			acks, strings.Join(more, ", "), redisconn.ClusterAuto(shards)))
+		return warn(name, fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: cut off in a minority partition (until cluster-node-timeout passes) or left by CLUSTER FAILOVER TAKEOVER, such a master keeps accepting claims that its other replica(s) acknowledge and the promoted replica never gets, and their recipients could be sent twice; set redis.min_replica_acks to auto (every replica of the master serving the campaign's slot)",
+			acks, strings.Join(more, ", ")))
 	// One Redis, replicas or none: its append-only file decides (from case
 	// noAOF on).
 	case failover && acks > 0 && minWrite >= 0 && minWrite < 1:
-		return warn(name, fmt.Sprintf(acked+"also set min-replicas-to-write 1 on the masters%s (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, promote))
+		return warn(name, fmt.Sprintf(acked+"also set min-replicas-to-write 1 on the masters%s (deploy/redis.conf), so that an old master cut off by a failover accepts no control change or queue write it would lose", by, promote))
 	case failover && acks > 0 && minWriteUnknown != nil:
-		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters%s (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", acks, minWriteUnknown, promote))
+		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters%s (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", by, minWriteUnknown, promote))
 	case failover && acks > 0:
-		return pass(name, fmt.Sprintf("every claim is acknowledged by %d replica(s) before its message goes to SMTP%s, and masters without a replica refuse writes: a failover loses no claim", acks, promoted))
+		return pass(name, fmt.Sprintf("every claim is acknowledged by %s before its message goes to SMTP%s, and masters without a replica refuse writes: a failover loses no claim", by, promoted))
 	case failover && replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
 	case noAOF:

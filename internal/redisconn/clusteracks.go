@@ -2,8 +2,11 @@ package redisconn
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // ClusterAcks is auto's judgement on Redis Cluster, per master: each claim
@@ -85,6 +88,19 @@ func (j *ClusterAcks) ByAddr(ms []MasterAcks) map[string]int {
 		out[a.Addr] = a.Acks
 	}
 	return out
+}
+
+// judgeOnce judges auto on Cluster cc once (a command's store): each
+// master's number by address, and the most any waits for (a master not
+// judged: one promoted while the command runs).
+func judgeOnce(ctx context.Context, cc *redis.ClusterClient) (int, map[string]int, error) {
+	ms, err := ClusterReplicas(ctx, cc)
+	if err != nil {
+		return 0, nil, err
+	}
+	var j ClusterAcks
+	js := j.Judge(ms)
+	return Most(js), j.ByAddr(js), nil
 }
 
 // Most is the most acknowledgements any master of ms waits for, at least

@@ -3,9 +3,14 @@ package redisconn_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/redisconn"
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestClusterAcksFollowsEachMaster: auto on Cluster is judged per master,
@@ -93,5 +98,41 @@ func TestClusterAcksFollowsEachMaster(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOpenOnClusterWaitsForEachMastersReplicas: the store a command opens
+// (pause, resume, cancel, send, ...) with min_replica_acks auto on Cluster
+// waits on each master for that master's replicas, as a worker does: with
+// a replica of masters[0] down (1 against 2), a pause of a campaign of its
+// slots waits for 1, not for the 2 it could not give (on-call could not
+// pause those campaigns after a master with two replicas died for good).
+func TestOpenOnClusterWaitsForEachMastersReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
+	masters, err := cl.Masters(ctx)
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	info, err := masters[0].Client().Info(ctx, "replication").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Node(redisconn.ReplicaAddrs(redisconn.ParseInfo(info))[0]).Kill()
+	wait.For(t, 30*time.Second, "the master to lose a replica", func() bool { return connected(ctx, t, masters[0]) == 1 })
+	vars := map[string]string{"TIDINGS_REDIS_CLUSTER_ADDRS": strings.Join(cl.Addrs(), ","), "TIDINGS_STATE_DIR": t.TempDir()}
+	e, err := environment.Load(nil, "", "staging", func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := redisconn.Open(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Client().Close()
+	want := map[string]int{masters[0].Addr(): 1, masters[1].Addr(): 2, masters[2].Addr(): 2}
+	if got := st.MasterAcks(); !maps.Equal(got, want) {
+		t.Errorf("Open on Cluster, auto: acks by master %v, want %v", got, want)
 	}
 }

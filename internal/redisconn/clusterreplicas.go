@@ -55,15 +55,15 @@ func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterRepl
 	return ms, nil
 }
 
-// ClusterAuto is what redis.min_replica_acks auto waits for on Cluster:
-// every replica of the master with the most, at least 1. With two replicas
-// or more per master, a master cut off in a minority partition keeps
-// accepting writes until cluster-node-timeout passes (and CLUSTER FAILOVER
-// TAKEOVER does not wait for the replica to catch up): a replica left on
-// its side could acknowledge claims the promoted replica never gets, as on
-// Sentinel (Promotion). One number for every master, the one a worker
-// waits for on every campaign's slot: a master with fewer replicas cannot
-// give it, and the campaigns of its slots hold (Fewer names it).
+// ClusterAuto is every replica of the master with the most, at least 1:
+// what redis.min_replica_acks auto was on Cluster, one number for every
+// master, before each master was judged for itself (ClusterAcks); it is
+// what ReplicaAcks still resolves auto to there (doctor's starting
+// point). With two replicas or more per master, a master cut off in a
+// minority partition keeps accepting writes until cluster-node-timeout
+// passes (and CLUSTER FAILOVER TAKEOVER does not wait for the replica to
+// catch up): a replica left on its side could acknowledge claims the
+// promoted replica never gets, as on Sentinel (Promotion).
 func ClusterAuto(ms []MasterReplicas) int {
 	n := 1
 	for _, m := range ms {

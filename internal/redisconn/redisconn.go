@@ -30,7 +30,8 @@ const AutoReplicaAcks = -1
 // (ReadPromotion's Promotion.Auto: an old master left running after a
 // failover keeps the replicas not promoted; read from the master's INFO
 // alone, without connecting to the replicas); on Cluster, every replica of
-// the master with the most, at least 1 (ClusterAuto); 1 on a standalone
+// the master with the most, at least 1 (ClusterAuto: Open and the worker
+// judge each master for itself, ClusterAcks); 1 on a standalone
 // master with a replica connected now (nothing promotes it: see README,
 // "Guarantees"); 0 otherwise, including a server whose INFO has no replication
 // section (the embedded Redis of the demo and of tests without
@@ -276,7 +277,8 @@ func sentinelsDown(ctx context.Context, addrs []string) error {
 
 // Open connects to environment e's store (Dial), waiting for as many
 // replica acknowledgements of its writes as e asks (auto: as ReplicaAcks
-// resolves it). Errors: Dial's, a *ReplyError whose
+// resolves it; on Cluster, every replica of the master each write goes
+// to, judged once: ClusterAcks). Errors: Dial's, a *ReplyError whose
 // Settings are wrong (INFO not allowed), or a *ReplicaAcksError. The caller
 // closes the store's client.
 func Open(ctx context.Context, e *environment.Environment) (*store.Store, error) {
@@ -284,7 +286,15 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 	if err != nil {
 		return nil, err
 	}
-	acks, err := ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	var (
+		acks    int
+		masters map[string]int
+	)
+	if cc, ok := rdb.(*redis.ClusterClient); ok && e.Redis.AutoReplicaAcks() {
+		acks, masters, err = judgeOnce(ctx, cc)
+	} else {
+		acks, err = ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	}
 	if err != nil {
 		rdb.Close()
 		if err = Explain(err); IsSettings(err) {
@@ -293,5 +303,9 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 		}
 		return nil, &ReplicaAcksError{Env: e.Name, Err: err}
 	}
-	return store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout, Env: e.Name}), nil
+	st := store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout, Env: e.Name})
+	if masters != nil {
+		st.SetMasterAcks(masters)
+	}
+	return st, nil
 }
