@@ -249,9 +249,10 @@ func failoverCampaign(t *testing.T, r failoverRun) {
 //     the new master's replica: until then the new master has none, refuses
 //     writes, and the campaign holds);
 //   - two replicas, master killed for good, min_replica_acks 1: the new
-//     master keeps one replica, enough for the 1 configured, and the workers must find it although the dead master never answers
-//     MOVED: go-redis read the slot map again only every 60 s by default,
-//     and the campaign stalled for 50-60 s (redisconn.ClusterStateReload);
+//     master keeps one replica, enough for the 1 configured, and the
+//     workers must find it although the dead master never answers MOVED:
+//     go-redis read the slot map again only every 60 s by default, and
+//     the campaign stalled for 50-60 s (redisconn.ClusterStateReload);
 //   - two replicas, master killed for good, min_replica_acks auto: the
 //     new master has one replica left, all its own; auto follows the
 //     master of the campaign's slot (another node: a failover went
