@@ -102,7 +102,7 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 // clusterAcks returns how many acknowledgements each claim waits for on
 // Cluster, and the number of each master by address (nil with a
 // configured number: the store waits for that number everywhere). auto
-// is judged per master (redisconn.ClusterAcks, judgeCluster) and judged
+// is judged per master (redisconn.ClusterAcks, said by sayCluster) and judged
 // again every redisconn.ClusterStateReload (watchCluster); the number
 // returned is what a claim waits for on a master not judged yet, the most
 // any master waits for. A configured number is kept, said at INFO with
