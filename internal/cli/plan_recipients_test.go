@@ -38,7 +38,7 @@ func TestPlanRecipientsFile(t *testing.T) {
 			t.Parallel()
 			file := writeCampaign(t, campaignFile{})
 			fixture.Write(t, filepath.Join(filepath.Dir(file), "recipients.csv"), tt.recipients)
-			r := cli(t, nil, "plan", file)
+			r := cli(t, nil, "plan", file, "--rejects", filepath.Join(filepath.Dir(file), "rejects.csv")) // not the default, in the package directory
 			if r.code != tt.wantCode || !strings.Contains(r.stdout, tt.wantOut) || !strings.Contains(r.stderr+r.stdout, tt.wantErr) {
 				t.Errorf("want exit %d, stdout with %q, stderr with %q\n%s", tt.wantCode, tt.wantOut, tt.wantErr, r)
 			}
