@@ -313,12 +313,12 @@ func TestSignInAndHeaders(t *testing.T) {
 var utcRE = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`)
 
 // TestUnfinishedStagingSaysWhatWorks: the console says what the CLI says
-// of a campaign whose staging has not ended. Resume, approve, retry and
-// cancel of one whose FIRST staging was interrupted are refused with the
-// CLI's advice for it: run the same send again as it was (not with
-// --resume-existing, which is for a campaign that exists), and to cancel
-// with nothing sent, pause, send again, cancel; one whose re-staging was
-// interrupted keeps send --resume-existing. The first one's page and the
+// of a campaign whose staging has not ended. Resume, approve and retry of
+// one whose FIRST staging was interrupted are refused with the CLI's
+// advice for it: run the same send again as it was (not with
+// --resume-existing, which is for a campaign that exists), or give it up
+// with a cancel (TestUnfinishedStagingOffersWhatWorks); one whose
+// re-staging was interrupted keeps send --resume-existing. The first one's page and the
 // campaigns list ("Needs a human") say it never finished staging, who
 // began it, and the command to run next (the CLI status's hint).
 func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
@@ -328,7 +328,7 @@ func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 	op := s.signIn(t, operatorToken)
 	env := consoletest.EnvName
 	first := []string{"its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env " + env + " (with the flags it had)",
-		"to cancel it with nothing sent, pause it (tidings pause halfway --env " + env + " --reason ...), run the send again (it stages it paused), then cancel it"}
+		"or give it up (nothing was sent): tidings cancel halfway --env " + env + " --reason ... removes what the staging left"}
 	for _, tt := range []struct {
 		campaign, action string
 		form             url.Values
@@ -338,7 +338,6 @@ func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 		{"halfway", "resume", nil, first, "--resume-existing"},
 		{"halfway", "approve", url.Values{"stage": {"s1"}}, first, "--resume-existing"},
 		{"halfway", "retry", nil, first, "--resume-existing"},
-		{"halfway", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"halfway"}}, first, "--resume-existing"},
 		{"again", "resume", nil, []string{"it is being staged", "run it again: tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
 		{"again", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"again"}}, []string{"it is being staged", "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
 	} {
@@ -1053,8 +1052,8 @@ func TestStateLossPauseOffersOnlyCancel(t *testing.T) {
 			t.Errorf("a state-loss pause offers %s", a)
 		}
 	}
-	if strings.Contains(page, `<details class="cancel" data-when="running awaiting-approval paused staged state-loss" hidden>`) ||
-		!strings.Contains(page, `data-when="running awaiting-approval paused staged state-loss"`) {
+	if strings.Contains(page, `<details class="cancel" data-when="running awaiting-approval paused staged state-loss staging-interrupted" hidden>`) ||
+		!strings.Contains(page, `data-when="running awaiting-approval paused staged state-loss staging-interrupted"`) {
 		t.Error("a state-loss pause does not offer Cancel")
 	}
 	if !strings.Contains(page, `data-state="state-loss"`) || !strings.Contains(html.UnescapeString(page), "Do not resume") {

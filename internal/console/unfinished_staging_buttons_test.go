@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,15 +79,17 @@ func unfinishedStagings(t *testing.T) *consoletest.World {
 
 // TestUnfinishedStagingOffersWhatWorks: a campaign whose staging did not
 // end is offered what the store accepts of it, and nothing else. One
-// whose FIRST staging was interrupted (staging-interrupted) and one whose
-// RE-staging was interrupted (restaging-interrupted: the campaign exists,
-// its new staging never finished; not "staged", which it is not) are
-// offered Pause, on their page and in their row of the campaigns list,
-// and neither Resume, Approve, Retry nor Cancel: each action is accepted
-// by the store exactly when the page offers it. The re-staging's state
-// is shown as such, with what to run next: send --resume-existing. The
-// pause keeps its protections (a reason, the CSRF token, an operator),
-// and pauses it.
+// whose FIRST staging was interrupted (staging-interrupted) is offered
+// Pause and Cancel (which gives it up: nothing was sent, and what the
+// staging left is removed), one whose RE-staging was interrupted
+// (restaging-interrupted: the campaign exists, its new staging never
+// finished; not "staged", which it is not) Pause alone, on their page
+// and in their row of the campaigns list, and neither Resume, Approve
+// nor Retry: each action is accepted by the store exactly when the page
+// offers it. The re-staging's state is shown as such, with what to run
+// next: send --resume-existing. The pause keeps its protections (a
+// reason, the CSRF token, an operator), and pauses it; the cancel then
+// gives the first one up.
 func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 	t.Parallel()
 	w := unfinishedStagings(t)
@@ -99,20 +102,22 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 	for _, tt := range []struct {
 		campaign string
 		state    store.State
-		says     string // its page and its row's 'Needs a human'
+		says     string   // its page and its row's 'Needs a human'
+		offers   []string // its page's actions
 	}{
-		{"halfway", store.StateStagingInterrupted, "run the same send again (its campaign file, --env " + env + ", and any --exclude-delivered it had)"},
-		{"again", store.StateRestagingInterrupted, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"},
+		{"halfway", store.StateStagingInterrupted, "run the same send again (its campaign file, --env " + env + ", and any --exclude-delivered it had)", []string{"cancel", "pause"}},
+		{"again", store.StateRestagingInterrupted, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing", []string{"pause"}},
 	} {
 		c := tt.campaign
 		row := listRow(list, c)
-		if !strings.Contains(row, `action="/c/`+c+`/pause"`) || strings.Contains(row, `action="/c/`+c+`/cancel"`) || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, tt.says) {
-			t.Errorf("the campaigns list's row of %s: want it %s, saying %q, with Pause and without Cancel\n%s", c, tt.state, tt.says, row)
+		cancels := slices.Contains(tt.offers, "cancel")
+		if !strings.Contains(row, `action="/c/`+c+`/pause"`) || strings.Contains(row, `action="/c/`+c+`/cancel"`) != cancels || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, tt.says) {
+			t.Errorf("the campaigns list's row of %s: want it %s, saying %q, with Pause, and Cancel %v\n%s", c, tt.state, tt.says, cancels, row)
 		}
 		_, page, _ := op.get("/c/" + c)
 		page = html.UnescapeString(page)
-		if got := offered(page); !slices.Equal(got, []string{"pause"}) || !strings.Contains(page, ">"+string(tt.state)+"<") || !strings.Contains(page, tt.says) {
-			t.Errorf("the page of %s offers %v, want [pause]; want it %s, saying %q\n%s", c, got, tt.state, tt.says, page)
+		if got := offered(page); !slices.Equal(got, tt.offers) || !strings.Contains(page, ">"+string(tt.state)+"<") || !strings.Contains(page, tt.says) {
+			t.Errorf("the page of %s offers %v, want %v; want it %s, saying %q\n%s", c, got, tt.offers, tt.state, tt.says, page)
 		}
 		csrf := op.csrf("/c/" + c)
 		// What the page does not offer, the store refuses (409), and
@@ -126,6 +131,9 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 			{"retry", url.Values{}},
 			{"cancel", url.Values{"reason": {"wrong list"}, "confirm": {c}}},
 		} {
+			if slices.Contains(tt.offers, a.action) {
+				continue
+			}
 			a.form.Set("csrf", csrf)
 			if code, body := op.post("/c/"+c+"/"+a.action, a.form); code != http.StatusConflict {
 				t.Errorf("%s of %s, which its page does not offer: %d, want 409 (the store refuses it)\n%s", a.action, c, code, body)
@@ -155,14 +163,27 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StatePaused || ctl.Reason != "wrong list" || !strings.HasPrefix(ctl.By, "alice (console)") {
 			t.Errorf("%s after the console's pause: %+v, %v; want it paused by alice (console) for 'wrong list'", c, ctl, err)
 		}
+		if !cancels {
+			continue
+		}
+		// The cancel it offers gives it up: nothing was sent; it is no
+		// longer listed.
+		code, body := op.post("/c/"+c+"/cancel", url.Values{"csrf": {csrf}, "reason": {"abandoned"}, "confirm": {c}})
+		if code != http.StatusOK || !strings.Contains(html.UnescapeString(body), "its first staging never finished, so nothing was sent") {
+			t.Errorf("cancel of %s, as offered: %d, want 200 saying nothing was sent\n%s", c, code, body)
+		}
+		if _, list, _ := op.get("/"); strings.Contains(list, `href="/c/`+c+`"`) {
+			t.Errorf("the campaigns list still has %s after its cancel gave it up", c)
+		}
 	}
 }
 
 // TestPauseOfAnUnfinishedStagingInTheBrowser: on-call opens the page of
 // each campaign whose staging did not end (its first, its staging again)
 // and pauses it with the keyboard: the live page keeps Pause shown and
-// Cancel hidden as it updates itself (its state is neither staged nor
-// running), the answer says Paused, and the campaign is paused.
+// Cancel as offered as it updates itself (its state is neither staged nor
+// running; Cancel is shown for the first, which it gives up), the answer
+// says Paused, and the campaign is paused.
 func TestPauseOfAnUnfinishedStagingInTheBrowser(t *testing.T) {
 	t.Parallel()
 	w := unfinishedStagings(t)
@@ -177,7 +198,9 @@ func TestPauseOfAnUnfinishedStagingInTheBrowser(t *testing.T) {
 	} {
 		c := tt.campaign
 		do(t, ctx, "open "+c, chromedp.Navigate(s.URL+"/c/"+c), chromedp.WaitVisible(`#state`))
-		poll(t, ctx, c+"'s page live, as "+string(tt.state)+", Pause shown and Cancel hidden", `document.getElementById('livestate').textContent === 'live' && document.getElementById('state').textContent === '`+string(tt.state)+`' && !document.querySelector('form[action$="/pause"]').hidden && document.querySelector('#actions details.cancel').hidden`, 10*time.Second)
+		// Cancel gives up a first staging only.
+		cancel := strconv.FormatBool(tt.state != store.StateStagingInterrupted)
+		poll(t, ctx, c+"'s page live, as "+string(tt.state)+", Pause shown and Cancel hidden: "+cancel, `document.getElementById('livestate').textContent === 'live' && document.getElementById('state').textContent === '`+string(tt.state)+`' && !document.querySelector('form[action$="/pause"]').hidden && document.querySelector('#actions details.cancel').hidden === `+cancel, 10*time.Second)
 		reason := `form[action$="/pause"] input[name=reason]`
 		do(t, ctx, "type a reason and press Enter", chromedp.Focus(reason), chromedp.SendKeys(reason, "wrong list\r"))
 		poll(t, ctx, "the answer", `!document.getElementById('flash').hidden && document.getElementById('flash').textContent.indexOf('Paused.') >= 0`, 10*time.Second)

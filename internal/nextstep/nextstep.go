@@ -21,7 +21,7 @@ var hints = map[store.Next]string{
 	store.NextOutcomes:     "every recipient's outcome: tidings report {c} --env {env}",
 	store.NextRetry:        "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
 	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
-	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
+	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; or give it up (nothing was sent): tidings cancel {c} --env {env} --reason ... removes what the staging left; meanwhile only a pause or that cancel acts on it",
 	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had); meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
 	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
 }
@@ -35,8 +35,10 @@ func Hint(next store.Next, c, env string) string {
 // Staging says why action is refused on campaign c of environment env
 // while it is being staged (a store.TransitionError paused for "staging")
 // and what works instead: for a first staging (first: the campaign has
-// no definition yet), the same send run again as it was, and to cancel
-// with nothing sent, a pause, that send, then the cancel; for a
+// no definition yet), the same send run again as it was, or a cancel,
+// which removes a first staging whose send was interrupted (a cancel is
+// refused only while a send writes it: then, the cancel again once that
+// staging ends); for a
 // re-staging, send --resume-existing. An empty env names no --env (a
 // console of a campaign file alone has none).
 func Staging(action, c, env string, first bool) string {
@@ -44,8 +46,11 @@ func Staging(action, c, env string, first bool) string {
 	if env != "" {
 		flag = " --env " + env
 	}
-	if first {
-		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE%s (with the flags it had); to cancel it with nothing sent, pause it (tidings pause %s%s --reason ...), run the send again (it stages it paused), then cancel it", action, c, flag, c, flag)
+	switch {
+	case first && action == "cancel": // a send holds its staging lease
+		return fmt.Sprintf("cannot cancel %s: its first staging has not ended and a send is writing it now, so no worker sends it: only pause works until that staging ends; run the cancel again then (a first staging whose send was interrupted is removed by cancel, with nothing sent)", c)
+	case first:
+		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE%s (with the flags it had), or give it up (nothing was sent): tidings cancel %s%s --reason ... removes what the staging left", action, c, flag, c, flag)
 	}
 	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing", action, c, flag)
 }

@@ -7,26 +7,29 @@ import (
 
 // TestStagingAdvice: a refusal while a campaign is being staged says, for
 // its first staging, to run the same send again as it was (never
-// --resume-existing, which is for a campaign that exists) and how to
-// cancel with nothing sent; for a re-staging, send --resume-existing.
-// Without an environment (a console of a campaign file alone) it names
-// no --env, rather than an empty one.
+// --resume-existing, which is for a campaign that exists) or to give it
+// up with a cancel, which removes what the staging left; a cancel refused
+// (a send is writing it) says to cancel again once that staging ended;
+// for a re-staging, send --resume-existing. Without an environment (a
+// console of a campaign file alone) it names no --env, rather than an
+// empty one.
 func TestStagingAdvice(t *testing.T) {
 	t.Parallel()
 	type advice struct {
-		name, env string
-		first     bool
-		want, not []string
+		name, action, env string
+		first             bool
+		want, not         []string
 	}
 	for _, tt := range []advice{
-		{"first staging", "production", true, []string{"cannot cancel altea: its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env production (with the flags it had)", "pause it (tidings pause altea --env production --reason ...), run the send again (it stages it paused), then cancel it"}, []string{"--resume-existing"}},
-		{"re-staging", "production", false, []string{"cannot cancel altea: it is being staged", "run it again: tidings send CAMPAIGN-FILE --env production --resume-existing"}, []string{"first staging"}},
-		{"first staging, no environment", "", true, []string{"tidings send CAMPAIGN-FILE (with the flags it had)", "tidings pause altea --reason ..."}, []string{"--env"}},
-		{"re-staging, no environment", "", false, []string{"tidings send CAMPAIGN-FILE --resume-existing"}, []string{"--env"}},
+		{"first staging", "resume", "production", true, []string{"cannot resume altea: its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env production (with the flags it had)", "give it up (nothing was sent): tidings cancel altea --env production --reason ... removes what the staging left"}, []string{"--resume-existing"}},
+		{"first staging, cancel", "cancel", "production", true, []string{"cannot cancel altea: its first staging has not ended and a send is writing it now", "run the cancel again then"}, []string{"--resume-existing", "pause it"}},
+		{"re-staging", "cancel", "production", false, []string{"cannot cancel altea: it is being staged", "run it again: tidings send CAMPAIGN-FILE --env production --resume-existing"}, []string{"first staging"}},
+		{"first staging, no environment", "retry", "", true, []string{"tidings send CAMPAIGN-FILE (with the flags it had)", "tidings cancel altea --reason ..."}, []string{"--env"}},
+		{"re-staging, no environment", "cancel", "", false, []string{"tidings send CAMPAIGN-FILE --resume-existing"}, []string{"--env"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := Staging("cancel", "altea", tt.env, tt.first)
+			got := Staging(tt.action, "altea", tt.env, tt.first)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("want %q in\n%s", w, got)

@@ -307,6 +307,10 @@ type Cancelled struct {
 	// real outcome (sent, failed, or in doubt for good), so the counts are
 	// final only once they have.
 	InFlight int
+	// Dropped: the campaign's first staging had not ended and no send
+	// was staging it (StateStagingInterrupted), so nothing was ever sent:
+	// the cancel removed what that staging left (dropStaging).
+	Dropped bool
 }
 
 // Say says what the cancel recorded: how many recipients it cancelled
@@ -314,6 +318,9 @@ type Cancelled struct {
 // final until their outcomes are recorded; final says where to read the
 // final count.
 func (c Cancelled) Say(final string) string {
+	if c.Dropped {
+		return "its first staging never finished, so nothing was sent: what it left in Redis is removed (its audit log keeps the cancel), and the campaign can be staged anew."
+	}
 	if c.InFlight == 0 {
 		return fmt.Sprintf("%d unsent recipients recorded as cancelled.", c.Recipients)
 	}
@@ -336,6 +343,11 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (C
 	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Cancelled{}, nil, fmt.Errorf("cancel %s: read meta: %w", c, err)
+	}
+	if err != nil { // no definition: a first staging that never ended is dropped
+		if dropped, err := s.dropStaging(ctx, c, a, reason); dropped || err != nil {
+			return Cancelled{Dropped: dropped}, nil, err
+		}
 	}
 	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
 		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage})

@@ -400,7 +400,7 @@ func TestTransitions(t *testing.T) {
 		{"cancel again", again("cancel", "already cancelled by "+who.String(), func() (*store.Control, error) {
 			n, already, err := st.Cancel(ctx, "c3", who, "other reason")
 			if n != (store.Cancelled{}) || already != nil && already.Reason != "wrong file" {
-				return nil, fmt.Errorf("a second cancel cancelled %d more and returned %+v, want 0 and the first cancel (wrong file)", n, already)
+				return nil, fmt.Errorf("a second cancel cancelled %+v more and returned %+v, want 0 and the first cancel (wrong file)", n, already)
 			}
 			return already, err
 		}), store.StateCancelled, ""},

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// dropStaging drops what a first staging of campaign c left when that
+// staging never ended and no send stages it now (StateStagingInterrupted:
+// no definition, and its record as begun, or, for a staging begun by an
+// earlier version, a control naming a staging and the campaign never
+// listed): nothing of it was ever sent, since no worker sends a campaign
+// without a definition. It takes the campaign's staging lease first, so
+// that no send begins staging it meanwhile (and the writes of one that
+// lost its lease are refused), removes every key of the campaign but its
+// audit log, where it appends the cancel (action "drop-staging", which
+// the notifier does not announce), then the record and the campaign's
+// place in the global sets, and lets go of the lease. It reports whether
+// it dropped c: false, changing nothing, for any other campaign (one that
+// has a definition, one being staged, one Redis has no trace of), which
+// the caller cancels as always. Interrupted half-way, it is run again:
+// what is left is still an interrupted staging.
+func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason string) (bool, error) {
+	k := keysFor(c)
+	drop := "drop-" + newID()
+	ok, err := s.rdb.SetNX(ctx, k.staging, drop+"|"+a.String()+" (cancel)", stagingLease).Result()
+	if err != nil || !ok {
+		return false, wrapf(err, "cancel %s: take its staging lease", c) // held: a send stages it, refused as always
+	}
+	defer func() { _ = leaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, drop, 0).Err() }()
+	p := s.rdb.Pipeline()
+	metaC := p.Exists(ctx, k.meta)
+	stageC := p.HGet(ctx, k.control, "stage")
+	listedC := p.SIsMember(ctx, keyCampaigns, c)
+	begunC := p.HGet(ctx, keyStagings, c)
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("cancel %s: read what its staging left: %w", c, err)
+	}
+	if metaC.Val() != 0 || begunC.Val() == "" && (stageC.Val() == "" || listedC.Val()) {
+		return false, nil // not an interrupted first staging (absent's rule)
+	}
+	var b begun // none for a staging begun by an earlier version
+	_ = json.Unmarshal([]byte(begunC.Val()), &b)
+	if err := checkEnv(c, b.Env, a.Env); b.Env != "" && err != nil {
+		return false, fmt.Errorf("cancel %s: %w", c, err)
+	}
+	left, err := s.campaignKeys(ctx, k)
+	if err != nil {
+		return false, fmt.Errorf("cancel %s: list what its staging left: %w", c, err)
+	}
+	began := "begun by an earlier version's send"
+	if b.By != "" {
+		began = fmt.Sprintf("begun by %s at %s", b.By, fromMS(b.At).Format(time.RFC3339))
+	}
+	why := fmt.Sprintf("cancelled its first staging, which never finished (%s): nothing was sent; its keys are removed: %s", began, reason)
+	if _, err := s.pipeWait(ctx, k.audit, func(p redis.Pipeliner) {
+		for _, key := range left {
+			if key != k.staging && key != k.audit {
+				p.Del(ctx, key)
+			}
+		}
+		p.RPush(ctx, k.audit, auditJSON(time.Now(), a, "drop-staging", why))
+	}); err != nil {
+		return false, fmt.Errorf("cancel %s: remove what its staging left: %w", c, err)
+	}
+	// The global keys live in other Cluster slots: removed after the
+	// campaign's own, so that an interruption leaves an interrupted staging.
+	p = s.rdb.Pipeline()
+	p.SRem(ctx, keyCampaigns, c)
+	p.SRem(ctx, keyActive, c)
+	p.HDel(ctx, keyStagings, c)
+	if _, err := p.Exec(ctx); err != nil {
+		return false, fmt.Errorf("cancel %s: remove its record as begun (%s) and its place in %s: %w; run the cancel again", c, keyStagings, keyCampaigns, err)
+	}
+	return true, nil
+}
+
+// globEscaper escapes the characters of a SCAN pattern (a campaign name
+// of a staging is [a-z0-9-], but the name asked for may be anything).
+var globEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`, "]", `\]`)
+
+// campaignKeys returns every key of the campaign of keys k in Redis (with
+// Redis Cluster, on the master of its slot, where they all are).
+func (s *Store) campaignKeys(ctx context.Context, k keys) ([]string, error) {
+	var c redis.Cmdable = s.rdb
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		m, err := cc.MasterForKey(ctx, k.control)
+		if err != nil {
+			return nil, fmt.Errorf("find the master of %s: %w", k.control, err)
+		}
+		c = m
+	}
+	var out []string
+	it := c.Scan(ctx, 0, globEscaper.Replace(k.prefix)+"*", 1000).Iterator()
+	for it.Next(ctx) {
+		out = append(out, it.Val())
+	}
+	return out, it.Err()
+}

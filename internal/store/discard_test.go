@@ -1,0 +1,160 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestCancelDropsAnUnfinishedFirstStaging: a first staging abandoned for
+// good (its send interrupted, and nobody will run it again) kept its
+// record in tidings:stagings and its partial keys for ever, so the list of
+// its environment showed it staging-interrupted for ever. Cancel drops
+// it: nothing was ever sent (a campaign with no definition has no worker),
+// so every key of the campaign goes but its audit log, which records the
+// cancel, and the name is free. A staging that runs, and a campaign that
+// was staged, are not dropped: the cancel of the one is refused, of the
+// other cancels as always. Another campaign's keys are left alone.
+func TestCancelDropsAnUnfinishedFirstStaging(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	add := func(t *testing.T, sg *store.Stager, n int) {
+		t.Helper()
+		for i := range n {
+			r := store.Recipient{Line: i + 2, ID: "r" + string(rune('a'+i)), Email: string(rune('a'+i)) + "@x.example", Lang: "de"}
+			if err := sg.Add(ctx, r, 0, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name  string
+		stage func(t *testing.T, st *store.Store, c string) // leaves c's first staging as the case says
+		// dropped: the cancel drops the staging; else refused (wantErr)
+		// or a cancel of a staged campaign.
+		dropped bool
+		wantErr string
+	}{
+		{"interrupted before its first row", func(t *testing.T, st *store.Store, c string) {
+			begin(t, st, c).Abort(ctx)
+		}, true, ""},
+		{"interrupted after a chunk, paused meanwhile", func(t *testing.T, st *store.Store, c string) {
+			sg := begin(t, st, c)
+			add(t, sg, 9) // chunks of 7: one written
+			if _, err := st.Pause(ctx, c, store.Actor{Who: "bob", Host: "ops"}, "hold on"); err != nil {
+				t.Fatal(err)
+			}
+			sg.Abort(ctx)
+		}, true, ""},
+		{"interrupted, then a worker rebuilt the campaign sets", func(t *testing.T, st *store.Store, c string) {
+			begin(t, st, c).Abort(ctx)
+			if err := st.RebuildActive(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}, true, ""},
+		// An earlier version wrote no record: its control names a staging,
+		// and the campaign was never listed.
+		{"interrupted, begun by an earlier version", func(t *testing.T, st *store.Store, c string) {
+			if err := st.Client().HSet(ctx, "tidings:{"+c+"}:control", "state", "staged", "stage", "s1").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}, true, ""},
+		{"being staged", func(t *testing.T, st *store.Store, c string) {
+			sg := begin(t, st, c)
+			add(t, sg, 1)
+			t.Cleanup(func() { sg.Abort(context.Background()) })
+		}, false, "its first staging has not ended"},
+		{"staged", func(t *testing.T, st *store.Store, c string) {
+			sg := begin(t, st, c)
+			add(t, sg, 1)
+			if _, err := sg.Finish(ctx, false); err != nil {
+				t.Fatal(err)
+			}
+		}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rdb := startRedis(t)
+			st := store.NewWithConfig(rdb, store.Config{Env: "test"})
+			stage(t, st, "c-other", stageOpts{n: 3, size: 2}) // staged, and left alone
+			tt.stage(t, st, "c")
+			before, err := rdb.Keys(ctx, "tidings:{c}:*").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			otherKeys, _ := rdb.Keys(ctx, "tidings:{c-other}:*").Result()
+			carol := store.Actor{Who: "carol", Host: "ops", Env: "test"}
+			done, _, err := st.Cancel(ctx, "c", carol, "abandoned: wrong list")
+			switch {
+			case tt.wantErr != "":
+				var te *store.TransitionError
+				if !errors.As(err, &te) || !te.FirstStaging || done.Dropped {
+					t.Fatalf("cancel of a campaign %s: %v (dropped %v); want a refusal, its first staging not ended", tt.name, err, done.Dropped)
+				}
+				after, _ := rdb.Keys(ctx, "tidings:{c}:*").Result()
+				if slices.Sort(before); true {
+					slices.Sort(after)
+				}
+				if !slices.Equal(before, after) {
+					t.Errorf("a refused cancel changed the keys: %v, then %v", before, after)
+				}
+				return
+			case err != nil:
+				t.Fatalf("cancel: %v", err)
+			case done.Dropped != tt.dropped:
+				t.Fatalf("cancel of a campaign %s: dropped %v, want %v", tt.name, done.Dropped, tt.dropped)
+			case !tt.dropped:
+				if s, err := st.Status(ctx, "c"); err != nil || s.State != store.StateCancelled {
+					t.Fatalf("status after the cancel of a staged campaign: %v, %v; want cancelled", s, err)
+				}
+				return
+			}
+			if !strings.Contains(done.Say(""), "nothing was sent") {
+				t.Errorf("what the cancel says: %q; want that nothing was sent", done.Say(""))
+			}
+			left, err := rdb.Keys(ctx, "tidings:{c}:*").Result()
+			if err != nil || !slices.Equal(left, []string{"tidings:{c}:audit"}) {
+				t.Errorf("keys of the campaign left: %v, %v; want its audit log alone (before: %v)", left, err, before)
+			}
+			if n, _ := rdb.HExists(ctx, "tidings:stagings", "c").Result(); n {
+				t.Error("its record in tidings:stagings is still there")
+			}
+			for _, set := range []string{"tidings:campaigns", "tidings:active"} {
+				if in, _ := rdb.SIsMember(ctx, set, "c").Result(); in {
+					t.Errorf("still listed in %s", set)
+				}
+			}
+			names, err := st.List(ctx, "test")
+			if err != nil || !slices.Equal(names, []string{"c-other"}) {
+				t.Errorf("campaigns of environment test: %v, %v; want [c-other]", names, err)
+			}
+			if _, err := st.Status(ctx, "c"); !errors.Is(err, store.ErrNotFound) || errors.As(err, new(*store.UnfinishedStagingError)) {
+				t.Errorf("status after the drop: %v; want not found (no staging left)", err)
+			}
+			audit, _ := rdb.LRange(ctx, "tidings:{c}:audit", -1, -1).Result()
+			var e store.AuditEntry
+			if len(audit) != 1 || json.Unmarshal([]byte(audit[0]), &e) != nil || e.Action != "drop-staging" || e.Who != "carol" || e.Env != "test" || !strings.Contains(e.Reason, "abandoned: wrong list") {
+				t.Errorf("last audit entry: %v; want drop-staging by carol, with the reason", audit)
+			}
+			if got, _ := rdb.Keys(ctx, "tidings:{c-other}:*").Result(); len(got) != len(otherKeys) {
+				t.Errorf("keys of another campaign: %d, then %d", len(otherKeys), len(got))
+			}
+			// The name is free: staged anew, the cancel's entry stays in
+			// its audit log.
+			sg := begin(t, st, "c")
+			add(t, sg, 2)
+			if _, err := sg.Finish(ctx, false); err != nil {
+				t.Fatalf("stage the name again: %v", err)
+			}
+			if s, err := st.Status(ctx, "c"); err != nil || s.State != store.StateStaged || s.Staged != 2 {
+				t.Errorf("status of the campaign staged again: %+v, %v; want staged, 2 recipients", s, err)
+			}
+		})
+	}
+}
