@@ -30,6 +30,9 @@ func (a *app) cmdPreview() *cobra.Command {
 			}
 			res.WriteTable(a.stdout)
 			fmt.Fprintf(a.stdout, "\nGallery: %s\n", absPath(res.Index))
+			if note := res.StaleNote(out); note != "" {
+				fmt.Fprintln(a.stderr, "tidings: warning: "+note)
+			}
 			if host, port, err := net.SplitHostPort(serve); err == nil && host == "" {
 				serve = net.JoinHostPort("127.0.0.1", port) // every interface must be asked for (0.0.0.0:PORT)
 			}

@@ -37,3 +37,32 @@ func TestPreviewOutIsADirectory(t *testing.T) {
 		t.Errorf("the recipients file given to --out: %q, %v; want it as it was", b, err)
 	}
 }
+
+// TestPreviewNamesWhatAnOlderGalleryLeft: preview into the directory of a
+// gallery written before tidings listed its files (no .tidings-gallery)
+// removes the files its index links and warns, on standard error, naming
+// the files of a language's name it kept (it cannot tell whether tidings
+// wrote them) and what to do; a directory of its own gallery gets no
+// warning.
+func TestPreviewNamesWhatAnOlderGalleryLeft(t *testing.T) {
+	t.Parallel()
+	file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1"}})
+	out := filepath.Join(t.TempDir(), "gallery")
+	if r := cli(t, nil, "preview", file, "--out", out); r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("first preview: want exit 0, no warning\n%s", r)
+	}
+	if r := cli(t, nil, "preview", file, "--out", out); r.code != 0 || strings.Contains(r.stderr, "warning") {
+		t.Fatalf("preview again over its own gallery: want exit 0, no warning\n%s", r)
+	}
+	if err := os.Remove(filepath.Join(out, ".tidings-gallery")); err != nil { // as an older version left it
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "rm.html"), []byte("a gallery before it"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, nil, "preview", file, "--out", out)
+	want := "tidings: warning: " + out + " held a gallery written before tidings listed its files (.tidings-gallery): the files its index.html linked were removed; 1 file named like a language's was kept, since tidings cannot tell whether it wrote it: " + filepath.Join(out, "rm.html") + ": remove it if it is an earlier gallery's, before QA opens the directory"
+	if r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("preview over an older gallery: want exit 0 and %q\n%s", want, r)
+	}
+}

@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/userfile"
@@ -19,6 +22,8 @@ import (
 // so that no file of a language it does not write (removed, or now
 // incomplete) is left for QA to open and approve; it removes no file the
 // manifest does not list, nor one whose name is not one a preview writes.
+// A gallery of a version before the manifest is recognised by its index
+// (legacyGallery).
 const Manifest = ".tidings-gallery"
 
 const indexFile = "index.html"
@@ -41,10 +46,20 @@ func (g *galleryFiles) add(name string, data []byte) {
 // recipients' data), then the manifest. A run that fails part way leaves
 // the files it wrote listed with the earlier ones, and no index.html
 // until it writes it, last.
-func (g galleryFiles) write(dir string) error {
+//
+// A directory with no manifest may hold a gallery of a version before it
+// (legacyGallery): the files its index links are removed as the
+// manifest's would be, and the others of a language's name are returned
+// as stale, kept.
+func (g galleryFiles) write(dir string) (stale []string, err error) {
 	earlier, err := readManifest(dir)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if earlier == nil {
+		if earlier, stale, err = legacyGallery(dir, g); err != nil {
+			return nil, err
+		}
 	}
 	names := make([]string, 0, len(earlier)+len(g))
 	names = append(names, earlier...)
@@ -52,7 +67,7 @@ func (g galleryFiles) write(dir string) error {
 		names = append(names, f.name)
 	}
 	if err := writeManifest(dir, names); err != nil {
-		return err
+		return nil, err
 	}
 	for _, name := range earlier {
 		path := filepath.Join(dir, name)
@@ -60,17 +75,70 @@ func (g galleryFiles) write(dir string) error {
 			continue // gone, or not a file a preview writes
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove %s of the earlier preview: %w", path, userfile.Explain(path, true, err))
+			return nil, fmt.Errorf("remove %s of the earlier preview: %w", path, userfile.Explain(path, true, err))
 		}
 	}
 	names = names[:0]
 	for _, f := range g {
 		if err := writeOwn(filepath.Join(dir, f.name), f.data); err != nil {
-			return fmt.Errorf("write gallery: %w", err)
+			return nil, fmt.Errorf("write gallery: %w", err)
 		}
 		names = append(names, f.name)
 	}
-	return writeManifest(dir, names)
+	return stale, writeManifest(dir, names)
+}
+
+// legacyMarks are what the index.html of every gallery of tidings holds
+// (the gallery template's title and heading, unchanged since before the
+// manifest): an index.html without them is not one of tidings'.
+var legacyMarks = []string{"<title>tidings preview: ", "<h1>Preview of campaign <code>"}
+
+// linkRE matches a link of a gallery's index to one of its files.
+var linkRE = regexp.MustCompile(`(?:href|src)="([^"/\\]+)"`)
+
+// langFileRE matches the name of a language's file of a gallery
+// (<lang>.html, .txt, .eml; lang a BCP 47 tag).
+var langFileRE = regexp.MustCompile(`^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*\.(?:html|txt|eml)$`)
+
+// legacyGallery reads directory dir, which has no manifest, for a gallery
+// written before the manifest existed: when its index.html is tidings'
+// (legacyMarks), earlier is that index and the files it links (names a
+// preview writes: galleryName), which tidings wrote; stale are the other
+// files of dir with a language's file name that g does not write (an
+// older gallery's, whose index is gone, or the user's: kept, for the
+// operator to look at). Without such an index, nothing.
+func legacyGallery(dir string, g galleryFiles) (earlier, stale []string, err error) {
+	path := filepath.Join(dir, indexFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the index of an earlier preview: %w", userfile.Explain(path, false, err))
+	}
+	for _, m := range legacyMarks {
+		if !bytes.Contains(b, []byte(m)) {
+			return nil, nil, nil
+		}
+	}
+	earlier = []string{indexFile}
+	for _, m := range linkRE.FindAllSubmatch(b, -1) {
+		if name := html.UnescapeString(string(m[1])); galleryName(name) && !slices.Contains(earlier, name) {
+			earlier = append(earlier, name)
+		}
+	}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the directory of an earlier preview: %w", userfile.Explain(dir, false, err))
+	}
+	for _, e := range es {
+		n := e.Name()
+		written := slices.ContainsFunc(g, func(f galleryFile) bool { return f.name == n })
+		if e.Type().IsRegular() && langFileRE.MatchString(n) && !slices.Contains(earlier, n) && !written {
+			stale = append(stale, filepath.Join(dir, n))
+		}
+	}
+	return earlier, stale, nil
 }
 
 // writeOwn writes data to path with userfile.Perm, whatever permissions

@@ -174,3 +174,80 @@ func TestAManifestNamesNothingOutsideItsGallery(t *testing.T) {
 		}
 	}
 }
+
+// TestAGalleryMadeBeforeTheManifest: a gallery written by a version of
+// tidings before the manifest (.tidings-gallery) has none, so a preview
+// into its directory removed none of its files: a language removed since
+// (fr) or now incomplete (de) kept its .html, .txt and .eml for QA to open
+// and approve. Its index.html is tidings' own and links the files that
+// gallery wrote: those are removed, and nothing else. A file of a
+// language's name that no index links (the user's, or left by a gallery
+// before that one) is kept and named in Result.Stale, for the operator to
+// remove; with no gallery index in the directory, or an index.html of the
+// user's, nothing is removed nor named.
+func TestAGalleryMadeBeforeTheManifest(t *testing.T) {
+	t.Parallel()
+	userIndex := `<!doctype html><title>Our drafts</title><a href="fr.html">fr</a>`
+	for _, tt := range []struct {
+		name    string
+		index   string   // index.html of the earlier gallery: "" that gallery's own, "-" none
+		removed []string // of the earlier gallery's files
+		stale   []string
+	}{
+		{"its own index", "", []string{"de.eml", "de.html", "de.txt", "fr.eml", "fr.html", "fr.txt"}, []string{"it.html", "rm.html"}},
+		{"no index", "-", nil, nil},
+		{"an index of the user's", userIndex, nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			galleryOf(t, out, "en", "de", "fr")
+			// As the version before the manifest left it.
+			if err := os.Remove(filepath.Join(out, preview.Manifest)); err != nil {
+				t.Fatal(err)
+			}
+			switch tt.index {
+			case "":
+			case "-":
+				if err := os.Remove(filepath.Join(out, "index.html")); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				fixture.Write(t, filepath.Join(out, "index.html"), tt.index)
+			}
+			// Not linked by that index: a gallery before it left rm.html; the
+			// user's own it.html and notes.txt.
+			own := map[string]string{"rm.html": "an earlier gallery's", "it.html": "an Italian draft of the user's", "notes.txt": "QA notes"}
+			for f, s := range own {
+				fixture.Write(t, filepath.Join(out, f), s)
+			}
+			before := fixture.Names(t, out)
+			res := galleryOf(t, out, "en", "de=incomplete")
+			after := fixture.Names(t, out)
+			var removed []string
+			for _, f := range before {
+				if !slices.Contains(after, f) {
+					removed = append(removed, f)
+				}
+			}
+			if !slices.Equal(removed, tt.removed) {
+				t.Errorf("removed %v, want %v", removed, tt.removed)
+			}
+			for f, s := range own {
+				if got := fixture.Read(t, filepath.Join(out, f)); got != s {
+					t.Errorf("%s: %q, want it kept", f, got)
+				}
+			}
+			var stale []string
+			for _, p := range res.Stale {
+				if filepath.Dir(p) != out {
+					t.Errorf("stale %s: not a path in %s", p, out)
+				}
+				stale = append(stale, filepath.Base(p))
+			}
+			if !slices.Equal(stale, tt.stale) {
+				t.Errorf("stale %v, want %v", stale, tt.stale)
+			}
+		})
+	}
+}

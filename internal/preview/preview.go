@@ -125,6 +125,25 @@ type Result struct {
 	// complete catalog covers: each is a reason to fix before sending.
 	Uncovered []Language
 	Index     string
+	// Stale names the files of a gallery written before the manifest
+	// (Manifest) that the preview kept: a language's name that no index
+	// of tidings linked, which an earlier gallery may have written, or the
+	// user did (paths in the gallery's directory, sorted).
+	Stale []string
+}
+
+// StaleNote says what the preview kept of a gallery written before the
+// manifest in directory dir (Stale), and what to do; "" when nothing.
+func (r *Result) StaleNote(dir string) string {
+	if len(r.Stale) == 0 {
+		return ""
+	}
+	n, it := fmt.Sprintf("%d files named like a language's were kept", len(r.Stale)), "them if they are"
+	if len(r.Stale) == 1 {
+		n, it = "1 file named like a language's was kept", "it if it is"
+	}
+	return fmt.Sprintf("%s held a gallery written before tidings listed its files (%s): the files its %s linked were removed; %s, since tidings cannot tell whether it wrote %s: %s: remove %s an earlier gallery's, before QA opens the directory",
+		dir, Manifest, indexFile, n, strings.Fields(it)[0], strings.Join(r.Stale, " "), it)
 }
 
 // NeedsAttention reports whether a language that recipients need is not covered.
@@ -289,9 +308,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	files.add(indexFile, index.Bytes()) // last: it links the others
 	res.Index = filepath.Join(opts.Out, indexFile)
-	if err := files.write(opts.Out); err != nil {
+	stale, err := files.write(opts.Out)
+	if err != nil {
 		return nil, err
 	}
+	res.Stale = stale
 	return res, nil
 }
 
