@@ -505,10 +505,14 @@ func (sg *Stager) open(ctx context.Context) error {
 			return fmt.Errorf("stage %s: record the staging begun: %w", sg.cfg.Campaign, err)
 		}
 	}
-	// Who began it, and when: of a re-staging that never ends, the status
-	// says so (restagingInterrupted).
-	if err := sg.s.rdb.HSet(ctx, k.control, "state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0",
-		"staging_by", who, "staging_at", now).Err(); err != nil {
+	// Who began a staging again, and when, with its stage id: of one that
+	// never ends, the status says so (restagingInterrupted); stage_end.lua
+	// removes them. A first staging's are in its record as begun alone.
+	fields := []any{"state", string(state), "stage", sg.sum.Stage, "run", sg.sum.Run, "approved", "0"}
+	if sg.exists {
+		fields = append(fields, "staging_by", who, "staging_at", now)
+	}
+	if err := sg.s.rdb.HSet(ctx, k.control, fields...).Err(); err != nil {
 		return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 	}
 	if sg.exists {

@@ -19,6 +19,9 @@ if cur[1] == 'staged' then
   audit = ARGV[5]
 end
 for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+-- Who began the staging and when are the definition's now (created_by,
+-- created_at): the control's, of a staging again not ended, go.
+redis.call('HDEL', KEYS[1], 'staging_by', 'staging_at')
 redis.call('RPUSH', KEYS[2], audit)
 local lease = redis.call('GET', KEYS[3])
 if lease and string.sub(lease, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[3]) end
