@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -26,7 +28,7 @@ func TestCancelDropsAnUnfinishedFirstStaging(t *testing.T) {
 	add := func(t *testing.T, sg *store.Stager, n int) {
 		t.Helper()
 		for i := range n {
-			r := store.Recipient{Line: i + 2, ID: "r" + string(rune('a'+i)), Email: string(rune('a'+i)) + "@x.example", Lang: "de"}
+			r := store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Lang: "de"}
 			if err := sg.Add(ctx, r, 0, false); err != nil {
 				t.Fatal(err)
 			}
@@ -43,9 +45,12 @@ func TestCancelDropsAnUnfinishedFirstStaging(t *testing.T) {
 		{"interrupted before its first row", func(t *testing.T, st *store.Store, c string) {
 			begin(t, st, c).Abort(ctx)
 		}, true, ""},
-		{"interrupted after a chunk, paused meanwhile", func(t *testing.T, st *store.Store, c string) {
+		{"interrupted after 16 chunks, paused meanwhile", func(t *testing.T, st *store.Store, c string) {
 			sg := begin(t, st, c)
-			add(t, sg, 9) // chunks of 7: one written
+			add(t, sg, 120) // chunks of 7, written 16 at a time
+			if n, err := st.Client().Exists(ctx, "tidings:{"+c+"}:chunk:0").Result(); err != nil || n != 1 {
+				t.Fatalf("chunk 0 of the staging: %d, %v; want it written", n, err)
+			}
 			if _, err := st.Pause(ctx, c, store.Actor{Who: "bob", Host: "ops"}, "hold on"); err != nil {
 				t.Fatal(err)
 			}
@@ -156,5 +161,54 @@ func TestCancelDropsAnUnfinishedFirstStaging(t *testing.T) {
 				t.Errorf("status of the campaign staged again: %+v, %v; want staged, 2 recipients", s, err)
 			}
 		})
+	}
+}
+
+// TestCancelDropsAnUnfinishedFirstStagingInACluster: in Redis Cluster, the
+// keys of the staging given up are found and removed on the master of
+// the campaign's slot, and the global record and sets on theirs.
+func TestCancelDropsAnUnfinishedFirstStagingInACluster(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1})
+	rdb := cl.ClusterClient()
+	ctx := context.Background()
+	st := store.NewWithConfig(rdb, store.Config{Env: "test"})
+	stage(t, st, "c-other", stageOpts{n: 3, size: 2})
+	sg := begin(t, st, "c")
+	for i := range 120 { // chunks of 7, written 16 at a time
+		if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Lang: "de"}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sg.Abort(ctx)
+	keysOf := func(c string) []string {
+		t.Helper()
+		m, err := rdb.MasterForKey(ctx, "tidings:{"+c+"}:control")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks, err := m.Keys(ctx, "tidings:{"+c+"}:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	if ks := keysOf("c"); !slices.Contains(ks, "tidings:{c}:chunk:0") {
+		t.Fatalf("keys of the interrupted staging: %v; want its chunk 0 among them", ks)
+	}
+	other := keysOf("c-other")
+	done, _, err := st.Cancel(ctx, "c", store.Actor{Who: "carol", Host: "ops", Env: "test"}, "abandoned")
+	if err != nil || !done.Dropped {
+		t.Fatalf("cancel: %+v, %v; want it dropped", done, err)
+	}
+	if ks := keysOf("c"); !slices.Equal(ks, []string{"tidings:{c}:audit"}) {
+		t.Errorf("keys left: %v; want its audit log alone", ks)
+	}
+	if names, err := st.List(ctx, "test"); err != nil || !slices.Equal(names, []string{"c-other"}) {
+		t.Errorf("campaigns: %v, %v; want [c-other]", names, err)
+	}
+	if ks := keysOf("c-other"); !slices.Equal(ks, other) {
+		t.Errorf("keys of another campaign: %v, then %v", other, ks)
 	}
 }
