@@ -65,6 +65,11 @@ var controls = []control{{
 		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.Resumable(ctx, c) {
 			msg = fmt.Sprintf("Re-queued %d %s of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, o.scope, c, c, who.Env)
 		}
+		if err == nil && o.scope == (store.RetryScope{}) { // what a retry of temporary failures leaves, and what re-queues it
+			if st, serr := s.Status(ctx, c); serr == nil && st.Counts[store.OutcomeFailed] > 0 {
+				msg += "\n" + nextstep.StillFailed(st.Counts[store.OutcomeFailed], c, who.Env)
+			}
+		}
 		return msg, err
 	},
 }}

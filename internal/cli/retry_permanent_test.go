@@ -47,8 +47,16 @@ func TestRetryPermanentAfterTheRelayIsFixed(t *testing.T) {
 	t.Logf("relay denied: %d recipients failed, campaign paused", failed)
 
 	denied.Store(false) // the operator fixed the relay
+	// The on-call engineer runs the retry the README shows first: it
+	// re-queues nobody, and says why and what re-queues them, rather than
+	// leaving "0" as the last word on a campaign whose whole canary failed.
 	if r := cli(t, env, "retry", "relay", "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "Re-queued 0 temporary failures of relay.") {
 		t.Errorf("retry of temporary failures: want 0 re-queued, got exit %d: %s%s", r.code, r.stdout, r.stderr)
+	} else {
+		contains(t, "retry of temporary failures while permanent ones stand", r.stdout,
+			fmt.Sprintf("%d recipient(s) of relay are still failed", failed),
+			"tidings report relay --env staging --outcome failed",
+			"tidings retry relay --env staging --permanent")
 	}
 	for _, bad := range []struct{ args []string }{{[]string{"--permanent", "--code", "5.7"}}, {[]string{"--code", "relay"}}} {
 		if r := cli(t, env, append([]string{"retry", "relay", "--env", "staging"}, bad.args...)...); r.code != exitUsage || !strings.Contains(r.stderr, "enhanced status code (5.7.1)") {

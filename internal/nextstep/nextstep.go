@@ -54,3 +54,16 @@ func Staging(action, c, env string, first bool) string {
 	}
 	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing", action, c, flag)
 }
+
+// StillFailed says, after a retry of temporary failures of campaign c of
+// environment env, that n of its recipients are still failed, why a retry
+// of temporary failures leaves them (an SMTP 5xx reply is permanent), how
+// to see their replies, and what re-queues them once their cause is fixed
+// (retry --permanent, never for a reply about the recipient); "" when n is
+// 0.
+func StillFailed(n int64, c, env string) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d recipient(s) of %s are still failed: a retry of temporary failures leaves those failed for good (an SMTP 5xx reply, or a message the server could not take). Their replies: tidings report %s --env %s --outcome failed. If what refused them was the relay or the sender (554 5.7.1 relay access denied), not the recipient (550 5.1.1 mailbox unknown), fix it, then: tidings retry %s --env %s --permanent (--code CODE: only those with that reply)", n, c, c, env, c, env)
+}

@@ -43,3 +43,27 @@ func TestStagingAdvice(t *testing.T) {
 		})
 	}
 }
+
+// TestStillFailed: after a retry of temporary failures, the recipients
+// still failed are counted, with where their replies are and the retry
+// that re-queues them once their cause is fixed; none, nothing is said.
+func TestStillFailed(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		n    int64
+		want []string
+	}{
+		{0, nil},
+		{20, []string{"20 recipient(s) of altea are still failed", "tidings report altea --env production --outcome failed", "tidings retry altea --env production --permanent", "not the recipient (550 5.1.1"}},
+	} {
+		got := StillFailed(tt.n, "altea", "production")
+		if tt.want == nil && got != "" {
+			t.Errorf("StillFailed(%d) = %q, want nothing", tt.n, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("StillFailed(%d): want %q in\n%s", tt.n, w, got)
+			}
+		}
+	}
+}
