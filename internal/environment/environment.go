@@ -259,13 +259,15 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string, 
 	// (no typed confirmation, no production checks): refused, as in the
 	// config file.
 	if strings.EqualFold(name, ProductionName) && name != ProductionName {
-		e := &yamlnode.Error{Field: "--env " + name, Msg: fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: call it %[1]s (in the config file and in --env), or give it a name of its own", ProductionName)}
+		// The config file's key when it has one by that name; else the
+		// flag is what was mistyped.
+		e := &yamlnode.Error{Field: "--env " + name, Msg: fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: write --env %[1]s, or give the environment a name of its own", ProductionName)}
 		if len(bytes.TrimSpace(configFile)) > 0 {
-			e.File, e.Field = fileName, "environments."+name
 			if doc, _, err := parseFile(configFile, fileName); err == nil {
 				for _, k := range doc.Keys("environments") {
 					if k.Name == name {
-						e.Line = k.Line
+						e.File, e.Field, e.Line = fileName, "environments."+name, k.Line
+						e.Msg = fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: call it %[1]s (in the config file and in --env), or give it a name of its own", ProductionName)
 					}
 				}
 			}

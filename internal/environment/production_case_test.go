@@ -27,6 +27,11 @@ func TestProductionInAnotherCaseIsRefused(t *testing.T) {
 		{"config file, PRODUCTION", "environments:\n  PRODUCTION:\n    smtp: {host: smtp.prod.internal, port: 587, tls: starttls}\n", "PRODUCTION",
 			"tidings.yaml:2: environments.PRODUCTION: differs from production only in case"},
 		{"variables only", "", "Production", "--env Production: differs from production only in case"},
+		// A config file whose environment is production, and --env
+		// Production typed: the mistake is the flag's, not the file's,
+		// which has no environments.Production to rename.
+		{"config file has production, --env Production", "environments:\n  staging: {}\n  production:\n    smtp: {host: smtp.prod.internal, port: 587, tls: starttls}\n", "Production",
+			"--env Production: differs from production only in case, and only the environment named production is production: write --env production"},
 		{"production", "", "production", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
