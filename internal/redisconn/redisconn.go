@@ -113,7 +113,11 @@ func (e *UnreachableError) Advice() string {
 	if e.Hint != "" {
 		return e.Hint
 	}
-	return "check " + e.Setting + " and that " + e.Servers + " run there"
+	verb := " run there" // the Sentinels, the Cluster's nodes
+	if e.Servers == "Redis" {
+		verb = " runs there"
+	}
+	return "check " + e.Setting + " and that " + e.Servers + verb
 }
 
 // Cause is the client's error on one line (go-redis joins what each
