@@ -562,8 +562,16 @@ func (r *Reader) nextCSV() (Recipient, error) {
 				if len(rec) < len(r.header) {
 					advice = "add the missing values (an empty one is nothing between two commas: a,,b)"
 				}
+				if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" { // a line of spaces, not a short row
+					return rcp, r.rowErr(pe.StartLine, "", CodeBadRow,
+						fmt.Sprintf("the row holds only white space, the header has %d fields: remove the line, or write the row's values", len(r.header)))
+				}
+				fields := "fields"
+				if len(rec) == 1 {
+					fields = "field"
+				}
 				return rcp, r.rowErr(pe.StartLine, "", CodeBadRow,
-					fmt.Sprintf("the row has %d fields, the header has %d: %s", len(rec), len(r.header), advice))
+					fmt.Sprintf("the row has %d %s, the header has %d: %s", len(rec), fields, len(r.header), advice))
 			}
 			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine {
 				// An unclosed quote swallows every following line into one

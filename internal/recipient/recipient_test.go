@@ -162,7 +162,9 @@ func TestReaderFieldCountAdvice(t *testing.T) {
 	input := "email,locale,name,posts\n" +
 		"a@example.com,de,Anna\n" + // 2: one value short
 		"b@example.com,de,Bauer, Bea,3\n" + // 3: an unquoted comma
-		"c@example.com,de,,1\n" // 4: an empty name is fine
+		"   \n" + // 4: white space only, as exports leave
+		"d@example.com\n" + // 5: an address alone
+		"c@example.com,de,,1\n" // 6: an empty name is fine
 	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: "r.csv"})
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +172,8 @@ func TestReaderFieldCountAdvice(t *testing.T) {
 	for _, want := range []string{
 		"r.csv:2: the row has 3 fields, the header has 4: add the missing values (an empty one is nothing between two commas: a,,b)",
 		"r.csv:3: the row has 5 fields, the header has 4: quote values that contain commas",
+		"r.csv:4: the row holds only white space, the header has 4 fields: remove the line, or write the row's values",
+		"r.csv:5: the row has 1 field, the header has 4: add the missing values (an empty one is nothing between two commas: a,,b)",
 	} {
 		_, err := rd.Next()
 		var re *RowError
