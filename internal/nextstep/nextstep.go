@@ -57,13 +57,22 @@ func Staging(action, c, env string, first bool) string {
 
 // StillFailed says, after a retry of temporary failures of campaign c of
 // environment env, that n of its recipients are still failed, why a retry
-// of temporary failures leaves them (an SMTP 5xx reply is permanent), how
-// to see their replies, and what re-queues them once their cause is fixed
-// (retry --permanent, never for a reply about the recipient); "" when n is
-// 0.
+// of temporary failures leaves them (an SMTP 5xx reply is permanent), and
+// RetryPermanent; "" when n is 0.
 func StillFailed(n int64, c, env string) string {
 	if n <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d recipient(s) of %s are still failed: a retry of temporary failures leaves those failed for good (an SMTP 5xx reply, or a message the server could not take). Their replies: tidings report %s --env %s --outcome failed. If what refused them was the relay or the sender (554 5.7.1 relay access denied), not the recipient (550 5.1.1 mailbox unknown), fix it, then: tidings retry %s --env %s --permanent (--code CODE: only those with that reply)", n, c, c, env, c, env)
+	return fmt.Sprintf("%d recipient(s) of %s are still failed: a retry of temporary failures leaves those failed for good (an SMTP 5xx reply, or a message the server could not take). %s (--code CODE: only those with that reply)", n, c, RetryPermanent(c, env, ""))
+}
+
+// RetryPermanent says where the replies of campaign c's recipients failed
+// for good are, and that retry --permanent (with --code code, when given)
+// re-queues them once what refused them is fixed, never for a reply
+// about the recipient: what `retry` and `status` advise.
+func RetryPermanent(c, env, code string) string {
+	if code != "" {
+		code = " --code " + code
+	}
+	return fmt.Sprintf("Their replies: tidings report %s --env %s --outcome failed. If the relay or the sender was refused (554 5.7.1 relay access denied), not the recipient (550 5.1.1 mailbox unknown), fix that, then: tidings retry %s --env %s --permanent%s", c, env, c, env, code)
 }

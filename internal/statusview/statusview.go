@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -171,6 +172,34 @@ func Exhausted(st *store.Status) int {
 		n += e.Exhausted
 	}
 	return n
+}
+
+// permanentAdvice says, of a campaign not cancelled whose recipients
+// failed for good by an SMTP 5xx reply (still failed: not re-queued by a
+// retry --permanent), that nothing sends them again by itself, where
+// their replies are, and the retry that re-queues them once what refused
+// them is fixed, with the code of the largest such group; "" when none.
+func permanentAdvice(st *store.Status) string {
+	var n int64
+	var top store.ErrorGroup
+	for _, e := range st.Errors {
+		if e.Temporary || e.InDoubt {
+			continue
+		}
+		n += int64(e.Count)
+		if e.Count > top.Count {
+			top = e
+		}
+	}
+	n = min(n, st.Counts[store.OutcomeFailed])
+	if n <= 0 || st.State == store.StateCancelled {
+		return ""
+	}
+	code := "" // the reply code alone: a group's code may hold the enhanced one after it
+	if f := strings.Fields(top.Code); len(f) > 0 {
+		code = f[0]
+	}
+	return fmt.Sprintf("%d failed for good (a 5xx reply): neither resume nor a plain retry sends them again. %s", n, nextstep.RetryPermanent(st.Campaign, st.Env, code))
 }
 
 // errorKind words whether the failures of group e, in a campaign in state
@@ -373,6 +402,9 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
 		for _, e := range st.Errors {
 			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), errorKind(e, st.State), e.Last.Local().Format(time.TimeOnly))
+		}
+		if s := permanentAdvice(st); s != "" {
+			fmt.Fprintf(w, "  %s\n", s)
 		}
 	}
 	if len(st.Audit) > 0 {

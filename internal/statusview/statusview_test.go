@@ -194,6 +194,23 @@ func TestWrite(t *testing.T) {
 			not: []string{"temporary, retried"},
 		},
 		{
+			// A relay not set up for tidings refused everyone with 554
+			// 5.7.1 and the campaign paused itself: on-call is told that
+			// resume alone sends none of them again, and what does, once
+			// the relay is fixed (README, "Everyone refused because of
+			// us"), with the code to give.
+			name: "auto-paused-relay-refusal",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StatePaused, By: "auto-pause", At: at,
+				Reason: "auto-pause: error rate 100% over the last 20 attempts (last error: 554 5.7.1 relay access denied)"},
+				Total: 100, Staged: 100, Counts: counts(store.OutcomeFailed, 20, store.OutcomePending, 80),
+				Errors: []store.ErrorGroup{{Code: "554", Response: "5.7.1 relay access denied", Count: 20, Last: at}}},
+			hint: "resume with: tidings resume c --env production",
+			want: []string{"20x 554 5.7.1 relay access denied (permanent, last 09:30:00)",
+				"20 failed for good (a 5xx reply): neither resume nor a plain retry sends them again",
+				"tidings report c --env production --outcome failed",
+				"tidings retry c --env production --permanent --code 554"},
+		},
+		{
 			name: "many-batches",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 31}, Total: 20010, Staged: 20010,
 				Counts: counts(store.OutcomeSent, 15260, store.OutcomePending, 4750), Batches: batches(10, 40, 500, 30)},
