@@ -41,7 +41,7 @@ func TestSendRefusals(t *testing.T) {
 	}{
 		{
 			name: "pinned to another environment", camp: campaignFile{env: "staging", rows: clean},
-			args: []string{"--env", "production", "--confirm", "c1"}, wantCode: 2, wantErr: `pinned to environment "staging"`,
+			args: []string{"--env", "production", "--confirm", "c1"}, wantCode: 2, wantErr: `campaign.yaml:2: environment: pinned to environment "staging" but --env is "production"`,
 		},
 		{
 			name: "production without --confirm and without a terminal", camp: campaignFile{env: "production", rows: clean},
