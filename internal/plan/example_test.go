@@ -59,6 +59,6 @@ func ExampleRun() {
 	//
 	// Batch plan: 2 batches
 	//   canary: 2 recipients (de 1, en 1)
-	//   then 1 regular batch(es) of 2 (last 1), back to back
+	//   then 1 regular batch of 1, back to back
 	// Estimate: 300ms at 10/s
 }

@@ -349,7 +349,7 @@ func TestWriteTextAndRejects(t *testing.T) {
 		"testdata/recipients.csv:9: locale: incomplete",
 		"canary: 5 recipients (ar 1, de 1, en 1, fr 1, ja 1)",
 		"then wait until someone approves the canary",
-		"2 regular batch(es) of 1",
+		"then 2 regular batches of 1, one every 10s",
 		"Estimate: 23.5s at 2/s, plus the wait for approval",
 	} {
 		if !strings.Contains(out, want) {

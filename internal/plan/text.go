@@ -263,12 +263,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 			}
 		}
 		if b.Count > 0 {
-			last := b.Regular - (b.Count-1)*b.Size
-			every := "one every " + b.Interval.String()
-			if b.Interval == 0 {
-				every = "back to back"
-			}
-			ew.printf("  then %d regular batch(es) of %d (last %d), %s\n", b.Count, b.Size, last, every)
+			ew.printf("  %s\n", regularBatches(b))
 		}
 	}
 	switch {
@@ -322,4 +317,35 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	_, _ = fmt.Fprintf(e, format, args...)
+}
+
+// regularBatches words the regular batches of b as one line of the batch
+// plan: "then" after a canary only, one batch as one ("1 regular batch of
+// 7"), the last batch's size when it differs, and the interval where it
+// separates batches ("10s after the canary" for a single one after it;
+// nothing for a single one without).
+func regularBatches(b BatchPlan) string {
+	last := b.Regular - (b.Count-1)*b.Size
+	var w string
+	if b.Count == 1 {
+		w = fmt.Sprintf("1 regular batch of %d", last)
+	} else {
+		w = fmt.Sprintf("%d regular batches of %d", b.Count, b.Size)
+		if last != b.Size {
+			w += fmt.Sprintf(" (the last of %d)", last)
+		}
+	}
+	if b.Canary > 0 {
+		w = "then " + w
+	}
+	switch {
+	case b.Count == 1 && b.Canary == 0:
+	case b.Interval == 0:
+		w += ", back to back"
+	case b.Count == 1:
+		w += ", " + b.Interval.String() + " after the canary"
+	default:
+		w += ", one every " + b.Interval.String()
+	}
+	return w
 }
