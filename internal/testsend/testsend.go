@@ -305,7 +305,11 @@ func (r *Result) WriteText(w io.Writer) {
 		}
 	}
 	for _, f := range r.Refused {
-		fmt.Fprintf(w, "REFUSED %d recipient(s) with locale %q and others like it: %s; they will not be sent anything\n", f.Count, f.Locale, f.Reason)
+		eg := "e.g. " // the reason's first locale, as preview says it; a lone recipient's is theirs
+		if f.Count == 1 {
+			eg = ""
+		}
+		fmt.Fprintf(w, "REFUSED %d recipient(s): %s (%slocale %q); they will not be sent anything\n", f.Count, f.Reason, eg, f.Locale)
 	}
 	if len(r.Prose) > 0 {
 		fmt.Fprintf(w, "\nwarning: the template has %d text(s) outside message keys: every language above received them untranslated, and the campaign cannot be staged until they are moved into the catalogs:\n", len(r.Prose))

@@ -120,7 +120,7 @@ func TestWriteText(t *testing.T) {
 		{Lang: "pl", Outcome: testsend.Skipped, Missing: []string{"title"}, Needed: 2},
 		{Lang: "ja", Outcome: testsend.Failed, Err: errors.New("550 no")},
 		{Lang: "fr", Outcome: testsend.Unshown, Err: errors.New("no column plan")},
-	}, Refused: []testsend.Refused{{Reason: "not-covered: no catalog for nl", Locale: "nl", Count: 3}}}
+	}, Refused: []testsend.Refused{{Reason: "not-covered: no catalog for nl", Locale: "nl", Count: 3}, {Reason: "not-covered: no catalog for da", Locale: "da", Count: 1}}}
 	var b strings.Builder
 	r.WriteText(&b)
 	want := "sent  de     [TEST de] Hallo\n" +
@@ -128,7 +128,10 @@ func TestWriteText(t *testing.T) {
 		"skip  pl     incomplete: lacks title (2 recipient(s) need it: they are refused)\n" +
 		"FAIL  ja     550 no\n" +
 		"none  fr     nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: no column plan\n" +
-		"REFUSED 3 recipient(s) with locale \"nl\" and others like it: not-covered: no catalog for nl; they will not be sent anything\n"
+		// As preview says it: one locale as an example of the reason,
+		// never "and others like it" of a lone recipient.
+		"REFUSED 3 recipient(s): not-covered: no catalog for nl (e.g. locale \"nl\"); they will not be sent anything\n" +
+		"REFUSED 1 recipient(s): not-covered: no catalog for da (locale \"da\"); they will not be sent anything\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
