@@ -74,6 +74,15 @@ func (e *RecipientsError) Error() string {
 // Unwrap returns the underlying error.
 func (e *RecipientsError) Unwrap() error { return e.Err }
 
+// InFile reports whether what is wrong is in the recipients file's content
+// (its header, a row, no row at all), which its error says how to fix,
+// rather than in the path the campaign file's recipients: names (a file
+// that does not exist, cannot be opened, is a directory).
+func (e *RecipientsError) InFile() bool {
+	return errors.Is(e.Err, plan.ErrNoRows) || errors.As(e.Err, new(*recipient.HeaderError)) ||
+		errors.As(e.Err, new(*recipient.RowError)) || errors.As(e.Err, new(*plan.HeaderError))
+}
+
 // LoadFile reads and validates the campaign file at path only: no
 // template engine is built (what `check` needs).
 func LoadFile(path string) (*Bundle, error) {

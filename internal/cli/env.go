@@ -103,6 +103,8 @@ func bundleError(err error) error {
 	switch {
 	case errors.As(err, &nf):
 		return configError(fmt.Errorf("campaign file %s does not exist: give the path to a campaign YAML file (see README, \"Campaign file\")", nf.File))
+	case errors.As(err, &re) && re.InFile(): // its error says how to fix the file
+		return configError(fmt.Errorf("%s: recipients file: %w", re.File, re.Err))
 	case errors.As(err, &re):
 		return configError(fmt.Errorf("%s: recipients file: %w (fix 'recipients:' in the campaign file; paths are relative to it)", re.File, re.Err))
 	}
