@@ -56,7 +56,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out
 		if len(all) == 0 {
 			fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
 		} else {
-			statusview.WriteList(a.stdout, all, func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
+			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
 				func(st *store.Status) string { return nextstep.Hint(statusview.Next(st), st.Campaign, env) })
 		}
 		return nil

@@ -3,6 +3,7 @@ package statusview_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,40 @@ func TestPausedForStateLoss(t *testing.T) {
 		if got := statusview.PausedForStateLoss(st); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestWriteListFlagsNoProgress: the list of an environment's campaigns
+// (tidings status --env ENV), which on-call reads first, flags a running
+// campaign that has recorded no outcome for a minute although recipients
+// are due, as `tidings status CAMPAIGN` does under its state, so that
+// "running" in the list does not hide that no worker sends it; a campaign
+// between batches (nothing due), or due for less than a minute, has no
+// note; chunks Redis lost come first.
+func TestWriteListFlagsNoProgress(t *testing.T) {
+	t.Parallel()
+	now := at.Add(4*time.Minute + 10*time.Second)
+	running := store.Control{State: store.StateRunning}
+	for _, tt := range []struct {
+		name, want string
+		st         store.Status
+	}{
+		{"stalled", "  NO PROGRESS for 4m10s although recipients wait: tidings status c --env production\n",
+			store.Status{Campaign: "c", Env: "production", Control: running, DueSince: at}},
+		{"due for less than a minute", "%\n", store.Status{Campaign: "c", Env: "production", Control: running, DueSince: now.Add(-30 * time.Second)}},
+		{"between batches", "%\n", store.Status{Campaign: "c", Env: "production", Control: running}},
+		{"paused", "%\n", store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StatePaused}, DueSince: at}},
+		{"lost chunks first", "  Redis lost chunk(s) [3] (part of its state): tidings status c --env production\n",
+			store.Status{Campaign: "c", Env: "production", Control: running, DueSince: at, LostChunks: []int{3}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b strings.Builder
+			more := func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + st.Env }
+			statusview.WriteList(&b, []*store.Status{&tt.st}, now, more, func(*store.Status) string { return "" })
+			if !strings.HasSuffix(b.String(), tt.want) {
+				t.Errorf("list line ends %q, want it to end %q", b.String(), tt.want)
+			}
+		})
 	}
 }

@@ -234,8 +234,10 @@ var unfinished = map[store.State]string{store.StateStagingInterrupted: "first st
 // (where to read more: the caller's words); one whose first staging, or
 // staging again, was interrupted (store.StateStagingInterrupted,
 // store.StateRestagingInterrupted), a note saying so, and what next(st)
-// says (what to run: the caller's words).
-func WriteList(w io.Writer, all []*store.Status, more, next func(*store.Status) string) {
+// says (what to run: the caller's words); a running one that has
+// recorded no outcome at now for a minute although recipients are due (as
+// WithStall says it under its state), a note saying so, and more(st).
+func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(*store.Status) string) {
 	fmt.Fprintf(w, "%-32s %-19s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
 		fmt.Fprintf(w, "%-32s %-19s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
@@ -243,6 +245,8 @@ func WriteList(w io.Writer, all []*store.Status, more, next func(*store.Status) 
 			fmt.Fprintf(w, "  %s: %s", note, more(st))
 		} else if what, ok := unfinished[st.State]; ok {
 			fmt.Fprintf(w, "  its %s never finished, so no worker sends it: %s", what, next(st))
+		} else if since := st.Stalled(); !since.IsZero() && now.Sub(since) >= stallAfter {
+			fmt.Fprintf(w, "  NO PROGRESS for %s although recipients wait: %s", now.Sub(since).Round(time.Second), more(st))
 		}
 		fmt.Fprintln(w)
 	}
