@@ -149,6 +149,8 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == store.CanaryRunning:
 		return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s --env %s' shows awaiting-approval, or add --in-advance to approve now and let the batches after the canary go without waiting", c, c, env)
+	case e.PausedFor == store.NoCanary:
+		return fmt.Sprintf("cannot approve %s: it has no canary (its campaign file's batches.canary_per_locale is 0), so there is nothing to approve: its batches go as planned; nothing changed", c)
 	case e.PausedFor == "state-loss":
 		return what + " by a worker (state loss): " + nextstep.Hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:

@@ -36,7 +36,19 @@ func stageCampaign(t *testing.T, env map[string]string, name string) string {
 func TestControlCommands(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)
-	c := stageCampaign(t, env, "ctl")
+	// Staged as stageCampaign stages, with a canary: the approvals below
+	// are of a canary not yet sent (one without a canary has nothing to
+	// approve: TestApproveWithoutACanary).
+	staged := writeCampaign(t, campaignFile{
+		name:    "ctl",
+		locales: filepath.Join(repoRoot(t), "testdata", "locales-incomplete"),
+		rows:    []string{"ada@example.org,Ada,en,1", "joao@example.org,João,pt,3", "bad-email,Bob,de,2"},
+		batches: "  canary_per_locale: 1\n  interval: 0s",
+	})
+	if r := cli(t, env, "send", staged, "--env", "staging", "--skip-refused", "--skip-invalid", "--rejects", filepath.Join(filepath.Dir(staged), "rejects.csv")); r.code != 0 {
+		t.Fatalf("stage ctl\n%s", r)
+	}
+	c := "ctl"
 	file := writeCampaign(t, campaignFile{name: c, rows: []string{"ada@example.org,Ada,en,1"}})
 	steps := []struct {
 		args     []string

@@ -223,7 +223,10 @@ func (s *Store) inForce(ctx context.Context, c, action string, st State) (*Contr
 // when and why, and that nothing changed (nor was the reason given
 // recorded).
 func (c *Control) Already(action string) string {
-	by := fmt.Sprintf("by %s at %s (%s)", c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"), c.Reason)
+	by := fmt.Sprintf("by %s at %s", c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if c.Reason != "" { // a resume or a staging may have none
+		by += " (" + c.Reason + ")"
+	}
 	switch action {
 	case "resume":
 		return fmt.Sprintf("already running (%s %s): nothing changed", cmp.Or(c.Action, "set"), by)
@@ -275,6 +278,10 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) (*Control, error) {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
+	if te := (*TransitionError)(nil); errors.As(err, &te) && te.PausedFor == CanaryRunning && !s.hasCanary(ctx, c) {
+		// Not a canary still being sent: none at all.
+		return nil, &TransitionError{Campaign: c, Action: "approve", State: te.State, PausedFor: NoCanary}
+	}
 	if !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
@@ -292,6 +299,19 @@ var errUnchanged = errors.New("approved already: nothing changed")
 // CanaryRunning is the PausedFor of a *TransitionError for an approval of
 // a canary still being sent.
 const CanaryRunning = "canary-running"
+
+// NoCanary is the PausedFor of a *TransitionError for an approval of a
+// campaign staged without a canary (canary_per_locale 0): there is nothing
+// to approve.
+const NoCanary = "no-canary"
+
+// hasCanary reports whether campaign c was staged with a canary batch (its
+// batch 0); true when that cannot be read, so that a refusal keeps saying
+// what it said.
+func (s *Store) hasCanary(ctx context.Context, c string) bool {
+	m, err := s.Meta(ctx, c, false)
+	return err != nil || len(m.Batches) == 0 || m.Batches[0].Canary
+}
 
 // StagedAgain is the PausedFor of a *TransitionError for an action meant
 // for a staging that is no longer the campaign's.
