@@ -278,10 +278,6 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) (*Control, error) {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
-	if te := (*TransitionError)(nil); errors.As(err, &te) && te.PausedFor == CanaryRunning && !s.hasCanary(ctx, c) {
-		// Not a canary still being sent: none at all.
-		return nil, &TransitionError{Campaign: c, Action: "approve", State: te.State, PausedFor: NoCanary}
-	}
 	if !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
@@ -300,15 +296,11 @@ var errUnchanged = errors.New("approved already: nothing changed")
 // a canary still being sent.
 const CanaryRunning = "canary-running"
 
-// NoCanary is the PausedFor of a *TransitionError for an approval of a
-// campaign staged without a canary (canary_per_locale 0): there is nothing
-// to approve.
-const NoCanary = "no-canary"
-
-// hasCanary reports whether campaign c was staged with a canary batch (its
-// batch 0); true when that cannot be read, so that a refusal keeps saying
-// what it said.
-func (s *Store) hasCanary(ctx context.Context, c string) bool {
+// HasCanary reports whether campaign c was staged with a canary batch
+// (its batch 0): an approval refused as CanaryRunning of one without has
+// no canary to wait for, and nothing to approve. True when that cannot be
+// read, so that such a refusal keeps saying what it said.
+func (s *Store) HasCanary(ctx context.Context, c string) bool {
 	m, err := s.Meta(ctx, c, false)
 	return err != nil || len(m.Batches) == 0 || m.Batches[0].Canary
 }
