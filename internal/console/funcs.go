@@ -90,10 +90,16 @@ var funcs = template.FuncMap{
 // actionsOf is what decides which actions the campaign page offers: the
 // campaign's state, or "state-loss" for a campaign a worker paused because
 // Redis forgot deliveries (statusview.Next: the rule resume refuses by;
-// resuming it would send them again, so only Cancel is offered).
+// resuming it would send them again, so only Cancel is offered), or
+// "paused-while-staging" for one whose staging did not end and that was
+// paused meanwhile (nothing is offered: the pause is in force, and nothing
+// else acts on it until its send is run again).
 func actionsOf(st *store.Status) string {
 	if statusview.Next(st) == store.NextRecover {
 		return "state-loss"
+	}
+	if st.PausedWhileStaging != nil {
+		return "paused-while-staging"
 	}
 	return string(st.State)
 }

@@ -141,7 +141,11 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		if !st.At.IsZero() {
 			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		o.Needs = fmt.Sprintf("%s: %s; no worker sends it. Next, %s.", what, begun, nextstep.Hint(st.Control.Next(), c, st.Env))
+		paused := ""
+		if p := st.PausedWhileStaging; p != nil {
+			paused = fmt.Sprintf("; paused meanwhile by %s (%s): the pause stays once it is staged, and nothing else acts on it until then", p.By, p.Reason)
+		}
+		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, paused, nextstep.Hint(st.Control.Next(), c, st.Env))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
 			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))

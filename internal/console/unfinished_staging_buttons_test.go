@@ -181,9 +181,10 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 // TestPauseOfAnUnfinishedStagingInTheBrowser: on-call opens the page of
 // each campaign whose staging did not end (its first, its staging again)
 // and pauses it with the keyboard: the live page keeps Pause shown and
-// Cancel as offered as it updates itself (its state is neither staged nor
-// running; Cancel is shown for the first, which it gives up), the answer
-// says Paused, and the campaign is paused.
+// Cancel offered only for the first staging (which it gives up) as it
+// updates itself (its state is neither staged nor running), the answer
+// says Paused, and the campaign is paused; then the page offers what
+// still works on a paused one (TestPausedUnfinishedStagingOffersNothingMore).
 func TestPauseOfAnUnfinishedStagingInTheBrowser(t *testing.T) {
 	t.Parallel()
 	w := unfinishedStagings(t)
@@ -207,5 +208,9 @@ func TestPauseOfAnUnfinishedStagingInTheBrowser(t *testing.T) {
 		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StatePaused {
 			t.Errorf("%s after the pause in the browser: %+v, %v; want it paused", c, ctl, err)
 		}
+		// Paused, nothing else acts on it: the live page hides Pause (no
+		// second pause to offer) and shows no other action, and the answer
+		// stays current (the state it reported is the page's).
+		poll(t, ctx, c+"'s page, paused, offering nothing", `document.querySelector('#live [data-state]').dataset.state === 'paused-while-staging' && Array.prototype.every.call(document.querySelectorAll('#actions [data-when]'), function (e) { return e.hidden; }) && !document.getElementById('flash').classList.contains('past')`, 10*time.Second)
 	}
 }

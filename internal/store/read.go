@@ -322,6 +322,11 @@ type Status struct {
 	// whose failures a retry --permanent re-queued: they wait to be sent
 	// again, and did not fail temporarily.
 	RequeuedPermanent int64 `json:"retries_requeued_permanent"`
+	// PausedWhileStaging is, of a campaign whose staging did not end
+	// (StateStagingInterrupted, StateRestagingInterrupted), the pause made
+	// meanwhile (who, when, why): it stays when the campaign is staged, and
+	// nothing else acts on it until then. Nil when none was made.
+	PausedWhileStaging *Control `json:"paused_while_staging,omitempty"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -534,6 +539,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 func restagingInterrupted(st *Status, ctl map[string]string) {
 	paused := ""
 	if st.State == StatePaused {
+		p := st.Control
+		st.PausedWhileStaging = &p
 		paused = fmt.Sprintf("; paused by %s at %s: %s (a person's pause stays when it is staged)", st.By, st.At.Format(time.RFC3339), st.Reason)
 	}
 	st.State = StateRestagingInterrupted
@@ -588,6 +595,7 @@ func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, err
 	st.Stage, st.Run, st.By, st.At = ctl.Stage, ctl.Run, cmp.Or(b.By, "an earlier version's send"), cmp.Or(st.CreatedAt, ctl.At)
 	st.Reason = "its first staging never finished: the send that staged it stopped before its end (interrupted, or it failed), or Redis lost its state since; no worker sends it"
 	if ctl.State == StatePaused {
+		st.PausedWhileStaging = ctl
 		st.Reason += fmt.Sprintf("; paused meanwhile by %s at %s: %s (the pause stays when it is staged)", ctl.By, ctl.At.Format(time.RFC3339), ctl.Reason)
 	}
 	return st, nil

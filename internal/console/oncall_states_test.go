@@ -1,0 +1,66 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestPausedUnfinishedStagingOffersNothingMore: a campaign whose staging
+// did not end and that someone paused meanwhile (its first staging,
+// "halfway"; its staging again, "again") is offered no action: the pause
+// is in force already, and nothing else acts on it until its send is run
+// again (resume and cancel are refused). Before, its page and its row
+// still offered Pause, which only answered "already paused". Its page and
+// its row say who paused it and why, and that the pause stays once it is
+// staged.
+func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
+	t.Parallel()
+	w := unfinishedStagings(t)
+	for _, c := range []string{"halfway", "again"} {
+		if _, err := w.Store.Pause(t.Context(), c, store.Actor{Who: "dave", Host: "pager"}, "wrong list"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	_, list, _ := op.get("/")
+	list = html.UnescapeString(list)
+	for _, tt := range []struct {
+		campaign string
+		state    store.State
+	}{
+		{"halfway", store.StateStagingInterrupted},
+		{"again", store.StateRestagingInterrupted},
+	} {
+		c := tt.campaign
+		says := "paused meanwhile by dave@pager (wrong list): the pause stays once it is staged"
+		row := listRow(list, c)
+		if strings.Contains(row, "<form") || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, says) {
+			t.Errorf("the campaigns list's row of %s, paused: want it %s, saying %q, with no action\n%s", c, tt.state, says, row)
+		}
+		_, page, _ := op.get("/c/" + c)
+		page = html.UnescapeString(page)
+		if got := offered(page); len(got) != 0 || !strings.Contains(page, ">"+string(tt.state)+"<") || !strings.Contains(page, says) {
+			t.Errorf("the page of %s, paused, offers %v, want nothing; want it %s, saying %q\n%s", c, got, tt.state, says, page)
+		}
+		// Nothing else acts on it: the store refuses what is not offered.
+		csrf := op.csrf("/c/" + c)
+		for _, a := range []struct {
+			action string
+			form   url.Values
+		}{
+			{"resume", url.Values{}},
+			{"cancel", url.Values{"reason": {"wrong list"}, "confirm": {c}}},
+		} {
+			a.form.Set("csrf", csrf)
+			if code, body := op.post("/c/"+c+"/"+a.action, a.form); code != http.StatusConflict {
+				t.Errorf("%s of the paused %s: %d, want 409 (the store refuses it)\n%s", a.action, c, code, body)
+			}
+		}
+	}
+}
