@@ -19,7 +19,7 @@ import (
 // (Config.Env) besides those below. Documented in docs/console.md.
 var (
 	descState = prometheus.NewDesc("tidings_campaign_state",
-		"1 for the campaign's current state, 0 for the others (staged, running, awaiting-approval, paused, cancelled, done).",
+		"1 for the campaign's current state, 0 for the others (staged, running, awaiting-approval, paused, cancelled, done; being-staged while its first staging runs, staging-interrupted and restaging-interrupted when its staging stopped before its end, and no worker sends it).",
 		[]string{"campaign", "state"}, nil)
 	descRecipients = prometheus.NewDesc("tidings_campaign_recipients",
 		"Recipients by matched language and outcome (sent, failed, in-doubt, refused, invalid, skipped, cancelled, pending); lang is empty for rows rejected before a language was matched.",
@@ -45,7 +45,8 @@ var (
 		"1 when the console could read the campaigns from Redis during this scrape.", nil, nil)
 )
 
-var states = []store.State{store.StateStaged, store.StateRunning, store.StateAwaitingApproval, store.StatePaused, store.StateCancelled, store.StateDone}
+var states = []store.State{store.StateStaged, store.StateRunning, store.StateAwaitingApproval, store.StatePaused, store.StateCancelled, store.StateDone,
+	store.StateBeingStaged, store.StateStagingInterrupted, store.StateRestagingInterrupted}
 
 // collector reads every campaign's status on one scrape. It is built per
 // request so that reading Redis follows the scrape's context (Collect takes

@@ -113,6 +113,11 @@ func (o overview) NeedsFor(operator bool) string {
 func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	o := overview{Name: c}
 	st, err := s.cfg.Store.Status(ctx, c)
+	if be := (*store.BeingStagedError)(nil); errors.As(err, &be) {
+		// Its first staging runs: listed in that state (only a pause
+		// acts on it), as tidings status --env lists it.
+		st, err = store.BeingStaged(c, s.cfg.Env, be), nil
+	}
 	if err != nil {
 		o.Err = err.Error()
 		return o
@@ -135,6 +140,8 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.needsViewer = fmt.Sprintf("Canary sent: check every language's messages; an operator approves it (tidings approve %s --env %s, or the console signed in as an operator).", c, st.Env)
 	case store.StatePaused:
 		o.Needs = "Paused: " + st.Reason
+	case store.StateBeingStaged:
+		o.Needs = fmt.Sprintf("Being staged by %s: no worker sends it until that staging ends; only a pause acts on it meanwhile.", st.By)
 	case store.StateStagingInterrupted, store.StateRestagingInterrupted:
 		what := map[store.State]string{store.StateStagingInterrupted: "Never finished staging", store.StateRestagingInterrupted: "Never finished staging again"}[st.State]
 		begun := "begun by " + st.By
