@@ -132,7 +132,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		o.Stall = now.Sub(stalled)
 	}
 	if n := st.Counts[store.OutcomeInDoubt]; n > 0 {
-		o.InDoubt = fmt.Sprintf("%d in doubt: the SMTP server may have accepted their message, and they are never sent again. Ask the relay's logs which it delivered, and tell those it did not (tidings report %s --env %s --outcome in-doubt lists them).", n, c, st.Env)
+		o.InDoubt = nextstep.InDoubt(n, c, st.Env)
 	}
 	switch st.State {
 	case store.StateAwaitingApproval:

@@ -23,7 +23,18 @@ var hints = map[store.Next]string{
 	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
 	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; or give it up (nothing was sent): tidings cancel {c} --env {env} --reason ... removes what the staging left; meanwhile only a pause or that cancel acts on it",
 	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had); meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
-	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): tidings report {c} --env {env} --outcome in-doubt",
+	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): " + inDoubtReport,
+}
+
+// inDoubtReport lists the recipients in doubt of campaign {c}.
+const inDoubtReport = "tidings report {c} --env {env} --outcome in-doubt"
+
+// InDoubt says that n recipients of campaign c of environment env are in
+// doubt and what to do about them: the console's campaign page and list
+// say it, with the command status's hint names (store.NextInDoubt).
+func InDoubt(n int64, c, env string) string {
+	cmd := strings.NewReplacer("{c}", c, "{env}", env).Replace(inDoubtReport)
+	return fmt.Sprintf("%d in doubt: the SMTP server may have accepted their message, and they are never sent again. Ask the relay's logs which it delivered, and tell those it did not (%s lists them).", n, cmd)
 }
 
 // Hint says what to run next with campaign c of environment env, "" when

@@ -3,6 +3,8 @@ package nextstep
 import (
 	"strings"
 	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // TestStagingAdvice: a refusal while a campaign is being staged says, for
@@ -64,6 +66,26 @@ func TestStillFailed(t *testing.T) {
 			if !strings.Contains(got, w) {
 				t.Errorf("StillFailed(%d): want %q in\n%s", tt.n, w, got)
 			}
+			}
+		}
+	}
+}
+
+// TestInDoubtNamesWhatStatusNames: the console's word on recipients in
+// doubt names the command that status's hint for them names.
+func TestInDoubtNamesWhatStatusNames(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{
+		{1, "1 in doubt: "},
+		{12, "12 in doubt: "},
+	} {
+		got := InDoubt(tt.n, "altea", "production")
+		cmd := "tidings report altea --env production --outcome in-doubt"
+		if !strings.HasPrefix(got, tt.want) || !strings.Contains(got, "("+cmd+" lists them)") || !strings.HasSuffix(Hint(store.NextInDoubt, "altea", "production"), ": "+cmd) {
+			t.Errorf("InDoubt(%d) = %q; want it to start %q and name %s, as the hint does (%q)", tt.n, got, tt.want, cmd, Hint(store.NextInDoubt, "altea", "production"))
 		}
 	}
 }
