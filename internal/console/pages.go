@@ -177,16 +177,23 @@ func (s *Server) overviews(ctx context.Context) ([]overview, error) {
 	return out, nil
 }
 
-// rank orders campaigns: needing a human (chunks Redis lost and
-// recipients in doubt among them), then running, then the rest.
+// rank orders campaigns: needing a human (chunks Redis lost, and
+// recipients in doubt of one that can still send, among them), then
+// running, then finished ones with recipients in doubt, then the rest.
+// Nothing acknowledges recipients in doubt (report lists them, retry
+// never re-queues them): a finished campaign with some would otherwise
+// stay above every live one until Redis drops it; its row still flags
+// them.
 func rank(o overview) int {
 	switch {
-	case o.Needs != "" || o.Lost != "" || o.InDoubt != "" || o.Err != "":
+	case o.Needs != "" || o.Lost != "" || o.Err != "", o.InDoubt != "" && !o.St.State.Finished():
 		return 0
 	case o.St.State == store.StateRunning || o.St.State == store.StateStaged:
 		return 1
+	case o.InDoubt != "":
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // redisWait bounds each read of a live page and of the on-call pages
