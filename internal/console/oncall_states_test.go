@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // TestPausedUnfinishedStagingOffersNothingMore: a campaign whose staging
 // did not end and that someone paused meanwhile (its first staging,
-// "halfway"; its staging again, "again") is offered no action: the pause
+// "halfway"; its staging again, "again"; a first staging still running,
+// "writing") is offered no action: the pause
 // is in force already, and nothing else acts on it until its send is run
 // again (resume and cancel are refused). Before, its page and its row
 // still offered Pause, which only answered "already paused". Its page and
@@ -21,7 +23,12 @@ import (
 func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 	t.Parallel()
 	w := unfinishedStagings(t)
-	for _, c := range []string{"halfway", "again"} {
+	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "writing", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "erin", Host: "ci", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sg.Abort(t.Context()) })
+	for _, c := range []string{"halfway", "again", "writing"} {
 		if _, err := w.Store.Pause(t.Context(), c, store.Actor{Who: "dave", Host: "pager"}, "wrong list"); err != nil {
 			t.Fatal(err)
 		}
@@ -36,6 +43,7 @@ func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 	}{
 		{"halfway", store.StateStagingInterrupted},
 		{"again", store.StateRestagingInterrupted},
+		{"writing", store.StateBeingStaged},
 	} {
 		c := tt.campaign
 		says := "paused meanwhile by dave@pager (wrong list): the pause stays once it is staged"

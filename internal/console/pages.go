@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -117,6 +118,9 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		// Its first staging runs: listed in that state (only a pause
 		// acts on it), as tidings status --env lists it.
 		st, err = store.BeingStaged(c, s.cfg.Env, be), nil
+		if ctl, cerr := s.cfg.Store.Control(ctx, c); cerr == nil && ctl.State == store.StatePaused {
+			st.PausedWhileStaging = ctl // a pause made meanwhile: nothing more acts on it
+		}
 	}
 	if err != nil {
 		o.Err = err.Error()
@@ -141,17 +145,14 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	case store.StatePaused:
 		o.Needs = "Paused: " + st.Reason
 	case store.StateBeingStaged:
-		o.Needs = fmt.Sprintf("Being staged by %s: no worker sends it until that staging ends; only a pause acts on it meanwhile.", st.By)
+		o.Needs = fmt.Sprintf("Being staged by %s: no worker sends it until that staging ends%s.", st.By, cmp.Or(pausedWhileStaging(st), "; only a pause acts on it meanwhile"))
 	case store.StateStagingInterrupted, store.StateRestagingInterrupted:
 		what := map[store.State]string{store.StateStagingInterrupted: "Never finished staging", store.StateRestagingInterrupted: "Never finished staging again"}[st.State]
 		begun := "begun by " + st.By
 		if !st.At.IsZero() {
 			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		paused := ""
-		if p := st.PausedWhileStaging; p != nil {
-			paused = fmt.Sprintf("; paused meanwhile by %s (%s): the pause stays once it is staged, and nothing else acts on it until then", p.By, p.Reason)
-		}
+		paused := pausedWhileStaging(st)
 		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, paused, nextstep.Hint(st.Control.Next(), c, st.Env))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
@@ -159,6 +160,16 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		}
 	}
 	return o
+}
+
+// pausedWhileStaging says, of a campaign whose staging has not ended, the
+// pause made meanwhile ("; paused meanwhile by ..."), "" when none was.
+func pausedWhileStaging(st *store.Status) string {
+	p := st.PausedWhileStaging
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf("; paused meanwhile by %s (%s): the pause stays once it is staged, and nothing else acts on it until then", p.By, p.Reason)
 }
 
 // overviews reads every campaign, the ones that need a human first.
