@@ -110,6 +110,11 @@ func TestAFirstStagingThatDidNotEndIsListed(t *testing.T) {
 					t.Errorf("reason %q does not say %q", s.Reason, want)
 				}
 			}
+			// The pause made meanwhile is given as such, and only then.
+			paused := strings.Contains(tt.name, "paused meanwhile")
+			if p := s.PausedWhileStaging; (p != nil) != paused || p != nil && p.State != store.StatePaused {
+				t.Errorf("status: PausedWhileStaging %+v; want the pause exactly when paused meanwhile (%v)", p, paused)
+			}
 		})
 	}
 }

@@ -322,8 +322,9 @@ type Status struct {
 	// whose failures a retry --permanent re-queued: they wait to be sent
 	// again, and did not fail temporarily.
 	RequeuedPermanent int64 `json:"retries_requeued_permanent"`
-	// PausedWhileStaging is, of a campaign whose staging did not end
-	// (StateStagingInterrupted, StateRestagingInterrupted), the pause made
+	// PausedWhileStaging is, of a campaign whose staging has not ended
+	// (StateStagingInterrupted, StateRestagingInterrupted, set by Status;
+	// StateBeingStaged, by whoever reads its control), the pause made
 	// meanwhile (who, when, why): it stays when the campaign is staged, and
 	// nothing else acts on it until then. Nil when none was made.
 	PausedWhileStaging *Control `json:"paused_while_staging,omitempty"`

@@ -76,6 +76,11 @@ func TestStatusOfAnInterruptedRestaging(t *testing.T) {
 				t.Errorf("its staging again interrupted: %s by %s at %s: %s (next %d); want %s by bob@laptop, when, saying %q, next NextRestageAgain",
 					s.State, s.By, s.At, s.Reason, s.Control.Next(), store.StateRestagingInterrupted, tc.reasonHas)
 			}
+			// A pause made meanwhile is given as such (the console offers
+			// nothing more then), and only then.
+			if p := s.PausedWhileStaging; (p != nil) != tc.pause || p != nil && (p.State != store.StatePaused || p.Reason != "fix the template") {
+				t.Errorf("its staging again interrupted: PausedWhileStaging %+v; want the pause for 'fix the template' exactly when paused before (%v)", p, tc.pause)
+			}
 			// Only a pause acts on it (as the state says).
 			if _, _, err := st.Cancel(ctx, c, bob, "wrong list"); err == nil {
 				t.Errorf("cancel of an interrupted re-staging: accepted, want refused")
@@ -84,8 +89,8 @@ func TestStatusOfAnInterruptedRestaging(t *testing.T) {
 			if _, err := stager(true).Finish(ctx, false); err != nil {
 				t.Fatal(err)
 			}
-			if s := status(); s.State != tc.state {
-				t.Errorf("staged again to its end: %s, want %s", s.State, tc.state)
+			if s := status(); s.State != tc.state || s.PausedWhileStaging != nil {
+				t.Errorf("staged again to its end: %s (paused while staging: %+v), want %s, and no pause while staging", s.State, s.PausedWhileStaging, tc.state)
 			}
 		})
 	}
