@@ -47,6 +47,12 @@ func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 	} {
 		c := tt.campaign
 		says := "paused meanwhile by dave@pager (wrong list): the pause stays once it is staged"
+		// Not told to pause it: it is paused.
+		for what, p := range map[string]string{"row": listRow(list, c), "page": pageOf(t, op, c)} {
+			if strings.Contains(p, "tidings pause "+c) {
+				t.Errorf("the %s of %s, paused, still says to pause it\n%s", what, c, p)
+			}
+		}
 		row := listRow(list, c)
 		if strings.Contains(row, "<form") || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, says) {
 			t.Errorf("the campaigns list's row of %s, paused: want it %s, saying %q, with no action\n%s", c, tt.state, says, row)
@@ -71,4 +77,11 @@ func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pageOf is the page of campaign c as op sees it, unescaped.
+func pageOf(t *testing.T, op *client, c string) string {
+	t.Helper()
+	_, page, _ := op.get("/c/" + c)
+	return html.UnescapeString(page)
 }

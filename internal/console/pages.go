@@ -152,8 +152,11 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		if !st.At.IsZero() {
 			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		paused := pausedWhileStaging(st)
-		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, paused, nextstep.Hint(st.Control.Next(), c, st.Env))
+		paused, hint := pausedWhileStaging(st), nextstep.Hint
+		if paused != "" {
+			hint = nextstep.HintPaused // not told to pause what is paused
+		}
+		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, paused, hint(st.Control.Next(), c, st.Env))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
 			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))

@@ -21,9 +21,24 @@ var hints = map[store.Next]string{
 	store.NextOutcomes:     "every recipient's outcome: tidings report {c} --env {env}",
 	store.NextRetry:        "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
 	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
-	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; or give it up (nothing was sent): tidings cancel {c} --env {env} --reason ... removes what the staging left; meanwhile only a pause or that cancel acts on it",
-	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had); meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)",
+	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; or give it up (nothing was sent): tidings cancel {c} --env {env} --reason ... removes what the staging left" + meanwhilePauseOrCancel,
+	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had)" + meanwhilePause,
 	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): " + inDoubtReport,
+}
+
+// meanwhilePause ends the hints of a staging that did not end: what acts
+// on it until it does. HintPaused leaves it out.
+const meanwhilePause = "; meanwhile only a pause acts on it (tidings pause {c} --env {env} --reason ...)"
+
+// meanwhilePauseOrCancel is meanwhilePause of a first staging, which
+// cancel gives up.
+const meanwhilePauseOrCancel = "; meanwhile only a pause or that cancel acts on it"
+
+// HintPaused is Hint for a campaign whose staging did not end and that
+// is paused already: without the advice to pause it.
+func HintPaused(next store.Next, c, env string) string {
+	h := Hint(next, c, env)
+	return strings.TrimSuffix(strings.TrimSuffix(h, strings.NewReplacer("{c}", c, "{env}", env).Replace(meanwhilePause)), meanwhilePauseOrCancel)
 }
 
 // inDoubtReport lists the recipients in doubt of campaign {c}.

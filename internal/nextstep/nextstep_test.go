@@ -66,7 +66,6 @@ func TestStillFailed(t *testing.T) {
 			if !strings.Contains(got, w) {
 				t.Errorf("StillFailed(%d): want %q in\n%s", tt.n, w, got)
 			}
-			}
 		}
 	}
 }
@@ -86,6 +85,29 @@ func TestInDoubtNamesWhatStatusNames(t *testing.T) {
 		cmd := "tidings report altea --env production --outcome in-doubt"
 		if !strings.HasPrefix(got, tt.want) || !strings.Contains(got, "("+cmd+" lists them)") || !strings.HasSuffix(Hint(store.NextInDoubt, "altea", "production"), ": "+cmd) {
 			t.Errorf("InDoubt(%d) = %q; want it to start %q and name %s, as the hint does (%q)", tt.n, got, tt.want, cmd, Hint(store.NextInDoubt, "altea", "production"))
+		}
+	}
+}
+
+// TestHintPausedDoesNotSayToPause: for a staging that did not end and is
+// paused already, the hint says what to run without telling to pause it;
+// any other hint is Hint's.
+func TestHintPausedDoesNotSayToPause(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		next    store.Next
+		trimmed bool
+	}{
+		{store.NextStageAgain, true},
+		{store.NextRestageAgain, true},
+		{store.NextResume, false},
+	} {
+		full, got := Hint(tt.next, "altea", "production"), HintPaused(tt.next, "altea", "production")
+		switch {
+		case tt.trimmed && (strings.Contains(got, "tidings pause") || !strings.HasPrefix(full, got) || got == full):
+			t.Errorf("HintPaused(%v) = %q; want %q without its advice to pause", tt.next, got, full)
+		case !tt.trimmed && got != full:
+			t.Errorf("HintPaused(%v) = %q; want Hint's %q", tt.next, got, full)
 		}
 	}
 }
