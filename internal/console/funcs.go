@@ -93,12 +93,17 @@ var funcs = template.FuncMap{
 // resuming it would send them again, so only Cancel is offered), or
 // "paused-while-staging" for one whose staging did not end and that was
 // paused meanwhile (nothing is offered: the pause is in force, and nothing
-// else acts on it until its send is run again).
+// else acts on it until its send is run again), but
+// "paused-staging-interrupted" for such a first staging, which cancel
+// gives up (Cancel alone is offered).
 func actionsOf(st *store.Status) string {
 	if statusview.Next(st) == store.NextRecover {
 		return "state-loss"
 	}
 	if st.PausedWhileStaging != nil {
+		if st.State == store.StateStagingInterrupted {
+			return "paused-staging-interrupted"
+		}
 		return "paused-while-staging"
 	}
 	return string(st.State)

@@ -172,7 +172,11 @@ func pausedWhileStaging(st *store.Status) string {
 	if p == nil {
 		return ""
 	}
-	return fmt.Sprintf("; paused meanwhile by %s (%s): the pause stays once it is staged, and nothing else acts on it until then", p.By, p.Reason)
+	rest := "nothing else acts on it until then"
+	if st.State == store.StateStagingInterrupted {
+		rest = "only cancel, which gives it up, acts on it until then"
+	}
+	return fmt.Sprintf("; paused meanwhile by %s (%s): the pause stays once it is staged, and %s", p.By, p.Reason, rest)
 }
 
 // overviews reads every campaign, the ones that need a human first.
