@@ -208,9 +208,11 @@ func TestPauseOfAnUnfinishedStagingInTheBrowser(t *testing.T) {
 		if ctl, err := w.Store.Control(t.Context(), c); err != nil || ctl.State != store.StatePaused {
 			t.Errorf("%s after the pause in the browser: %+v, %v; want it paused", c, ctl, err)
 		}
-		// Paused, nothing else acts on it: the live page hides Pause (no
-		// second pause to offer) and shows no other action, and the answer
-		// stays current (the state it reported is the page's).
-		poll(t, ctx, c+"'s page, paused, offering nothing", `document.querySelector('#live [data-state]').dataset.state === 'paused-while-staging' && Array.prototype.every.call(document.querySelectorAll('#actions [data-when]'), function (e) { return e.hidden; }) && !document.getElementById('flash').classList.contains('past')`, 10*time.Second)
+		// Paused, nothing else acts on it but the cancel of a first
+		// staging: the live page hides Pause (no second pause to offer)
+		// and shows no other action (a first staging: Cancel alone), and
+		// the answer stays current (the state it reported is the page's).
+		after := map[store.State]string{store.StateStagingInterrupted: "paused-staging-interrupted", store.StateRestagingInterrupted: "paused-while-staging"}[tt.state]
+		poll(t, ctx, c+"'s page, paused, offering nothing but a first staging's Cancel", `document.querySelector('#live [data-state]').dataset.state === '`+after+`' && Array.prototype.every.call(document.querySelectorAll('#actions [data-when]'), function (e) { return '`+after+`' === 'paused-staging-interrupted' ? e.hidden === !e.matches('details.cancel') : e.hidden; }) && !document.getElementById('flash').classList.contains('past')`, 10*time.Second)
 	}
 }
