@@ -1053,8 +1053,8 @@ func TestStateLossPauseOffersOnlyCancel(t *testing.T) {
 			t.Errorf("a state-loss pause offers %s", a)
 		}
 	}
-	if strings.Contains(page, `<details class="cancel" data-when="running awaiting-approval paused staged state-loss staging-interrupted" hidden>`) ||
-		!strings.Contains(page, `data-when="running awaiting-approval paused staged state-loss staging-interrupted"`) {
+	if strings.Contains(page, `<details class="cancel" data-when="running awaiting-approval paused staged state-loss staging-interrupted paused-staging-interrupted" hidden>`) ||
+		!strings.Contains(page, `data-when="running awaiting-approval paused staged state-loss staging-interrupted paused-staging-interrupted"`) {
 		t.Error("a state-loss pause does not offer Cancel")
 	}
 	if !strings.Contains(page, `data-state="state-loss"`) || !strings.Contains(html.UnescapeString(page), "Do not resume") {
