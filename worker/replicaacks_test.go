@@ -225,17 +225,8 @@ func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
 // gauges show 2 against the 1 required; the other masters are untouched.
 // The replica back, the worker says so at INFO.
 func TestWorkerOnClusterNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
-	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
 	ctx := t.Context()
-	masters, err := cl.Masters(ctx)
-	if err != nil || len(masters) != 3 {
-		t.Fatalf("masters: %v %v", masters, err)
-	}
-	reg := prometheus.NewRegistry()
-	var logs syncbuf.Buffer
-	stop := runAcksWorker(t, cl.ClusterClient(), worker.AutoReplicaAcks, reg, &logs)
-	defer stop()
-	wait.For(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
+	cl, masters, reg, logs := runClusterAutoWorker(t)
 	m0 := masters[0].Addr()
 	checkMasterAcks(t, "at start", reg, m0, 2, 2)
 	info, err := masters[0].Client().Info(ctx, "replication").Result()
@@ -266,6 +257,23 @@ func TestWorkerOnClusterNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
 		return strings.Contains(lineWith(back(), "the master's replicas changed"), "replica_acks=2 required=2")
 	}, logs.String)
 	checkMasterAcks(t, "the replica back", reg, m0, 2, 2)
+}
+
+// runClusterAutoWorker starts a Cluster of 3 masters of 2 replicas each,
+// returned with its masters, and a worker of environment production on it
+// with min_replica_acks auto (metrics in reg, logs in logs), stopped
+// before the cluster when t ends; it returns once the worker has started.
+func runClusterAutoWorker(t *testing.T) (cl *redistest.Cluster, masters []*redistest.Node, reg *prometheus.Registry, logs *syncbuf.Buffer) {
+	t.Helper()
+	cl = redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
+	masters, err := cl.Masters(t.Context())
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	reg, logs = prometheus.NewRegistry(), new(syncbuf.Buffer)
+	t.Cleanup(runAcksWorker(t, cl.ClusterClient(), worker.AutoReplicaAcks, reg, logs))
+	wait.For(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
+	return cl, masters, reg, logs
 }
 
 // checkMasterAcks fails t (prefixing what) unless reg's gauges
@@ -370,4 +378,48 @@ func gaugeOf(t *testing.T, reg *prometheus.Registry, name, env, master string) (
 		}
 	}
 	return 0, false
+}
+
+// TestWorkerOnClusterJudgesTheMastersThatAnswer: a Cluster master that
+// does not answer the worker's reading of its replicas (here refused
+// CLUSTER MYID by ACL on masters[0]; as well a master down until
+// cluster-node-timeout passes, or a shard lost for good with
+// cluster-require-full-coverage no) must not stop the worker from judging
+// the others: masters[1] killed for good, the replica the cluster promotes
+// is judged (its one replica) and its campaigns send. The worker used to
+// drop the whole pass when one master failed to answer, so the promoted
+// master was never judged and waited for the most any master waited for
+// (2), which its one replica cannot give: its campaigns held for as long
+// as masters[0] did not answer. It warns, naming the master it cannot read.
+func TestWorkerOnClusterJudgesTheMastersThatAnswer(t *testing.T) {
+	ctx := t.Context()
+	cl, masters, _, logs := runClusterAutoWorker(t)
+	if err := masters[0].Client().Do(ctx, "ACL", "SETUSER", "default", "-cluster|myid").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := masters[0].Client().ClusterMyID(ctx).Err(); err == nil {
+		t.Fatalf("master %s still answers CLUSTER MYID", masters[0].Addr())
+	}
+	key := ""
+	for i := 0; key == ""; i++ {
+		k := fmt.Sprintf("campaign:%d", i)
+		if m, err := cl.MasterForSlotOf(ctx, k); err != nil {
+			t.Fatal(err)
+		} else if m.Addr() == masters[1].Addr() {
+			key = k
+		}
+	}
+	_, promoted, err := cl.KillMasterOf(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 60*time.Second, "the worker to judge the promoted master "+promoted, func() bool {
+		return strings.Contains(lineWith(logs.String(), "master="+promoted+" "), "replica_acks=1 required=1")
+	}, logs.String)
+	line := lineWith(logs.String(), "could not read the replicas")
+	for _, w := range []string{"level=WARN", "the others are judged", "check that this worker reaches every master", masters[0].Addr(), "NOPERM"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("with master %s refusing CLUSTER MYID, the worker logged %q; want it to say %q", masters[0].Addr(), line, w)
+		}
+	}
 }

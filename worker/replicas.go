@@ -144,11 +144,20 @@ func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int,
 // another node), and, with auto, changes what the store waits for on each
 // (redisconn.ClusterAcks: raised at once when a master gains a replica,
 // lowered only when the master serving the slots is another node or was
-// promoted again). A master that does not answer fails the pass: it is
-// judged again on the next.
+// promoted again). A master that does not answer keeps what it was judged
+// (logged at WARN when which masters do not answer changes); the others
+// are judged all the same: one master down until its failover, or a shard
+// lost for good, used to stop the judging of every master, and a replica
+// promoted elsewhere meanwhile waited for the most any master waited for.
 func (w *Worker) watchCluster(ctx context.Context, cc *redis.ClusterClient) {
 	ms, err := redisconn.ClusterReplicas(ctx, cc)
-	if err != nil {
+	if unread := fmt.Sprint(err); err == nil {
+		w.unread = ""
+	} else if unread != w.unread {
+		w.unread = unread
+		w.log.Warn("could not read the replicas of every Cluster master: the others are judged; check that this worker reaches every master", "err", err)
+	}
+	if len(ms) == 0 {
 		return // judged again on the next pass
 	}
 	js := w.judged.Judge(ms)

@@ -290,7 +290,10 @@ type Worker struct {
 	replicas, acksMaster string
 	// judged is auto's judgement of every Cluster master (only
 	// replicaAcks, then the cluster loop, use it: see watchCluster).
-	judged                 redisconn.ClusterAcks
+	judged redisconn.ClusterAcks
+	// unread is the error of the last pass of watchCluster that could not
+	// read every master ("" when it read them all).
+	unread                 string
 	recheck                chan struct{}
 	checksOwed, checksDone atomic.Int64
 	// tick asks the dispatch loop to run now: a campaign started running

@@ -3,6 +3,7 @@ package redisconn
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -28,23 +29,31 @@ type MasterReplicas struct {
 
 // ClusterReplicas reads, for every master of cc (the slot map read anew),
 // the replicas connected to it, its node id and its config epoch, in one
-// round trip each, sorted by address.
+// round trip each, sorted by address. A master that does not answer is
+// left out and named in the error (every one that did not, joined), which
+// comes with the masters that answered: the worker judges those (one
+// master down until its failover, or a shard lost for good, must not stop
+// the judging of the others); any other caller treats the error as the
+// answer.
 func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterReplicas, error) {
 	var (
-		mu sync.Mutex // ForEachMaster calls its function concurrently
-		ms []MasterReplicas
+		mu   sync.Mutex // ForEachMaster calls its function concurrently
+		ms   []MasterReplicas
+		errs []error
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 		addr := c.Options().Addr
 		p := c.Pipeline()
 		repl, id, ci := p.Info(ctx, "replication"), p.ClusterMyID(ctx), p.ClusterInfo(ctx)
-		if _, err := p.Exec(ctx); err != nil {
-			return fmt.Errorf("read the replication info, node id and config epoch of master %s: %w", addr, err)
+		_, err := p.Exec(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read the replication info, node id and config epoch of master %s (its replicas are judged again when it answers): %w", addr, err))
+			return nil // ForEachMaster would keep one error and drop the answers
 		}
 		info := ParseInfo(repl.Val())
 		n, _ := strconv.Atoi(info["connected_slaves"])
-		mu.Lock()
-		defer mu.Unlock()
 		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n, ID: id.Val(), Epoch: ParseInfo(ci.Val())["cluster_my_epoch"], ReplicaAddrs: ReplicaAddrs(info)})
 		return nil
 	})
@@ -52,7 +61,8 @@ func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterRepl
 		return nil, err
 	}
 	slices.SortFunc(ms, func(a, b MasterReplicas) int { return cmp.Compare(a.Addr, b.Addr) })
-	return ms, nil
+	slices.SortFunc(errs, func(a, b error) int { return cmp.Compare(a.Error(), b.Error()) })
+	return ms, errors.Join(errs...)
 }
 
 // ClusterAuto is every replica of the master with the most, at least 1:
