@@ -76,13 +76,18 @@ func (j *ClusterAcks) Judge(ms []MasterReplicas) []MasterAcks {
 }
 
 // ByAddr returns how many acknowledgements each master judged waits for,
-// by its address: the masters of ms (Judge's latest answer) first, then
-// every other master remembered (a node that no longer serves slots, at
-// its last address, should a client still write to it).
+// by its address: the masters of ms (Judge's latest answer) their own
+// number; every other master remembered (a node that no longer serves
+// slots, at its last address, should a client still write to it: an old
+// master cut off, or a node promoted again before the next pass) its last
+// number but no fewer than the most any master of ms waits for, as a
+// master not judged yet (what it was judged when it last served slots may
+// be fewer than the replicas it has now), and the most of theirs when two
+// were known at one address.
 func (j *ClusterAcks) ByAddr(ms []MasterAcks) map[string]int {
-	out := make(map[string]int, len(j.judged))
+	out, most := make(map[string]int, len(j.judged)), Most(ms)
 	for _, a := range j.judged {
-		out[a.Addr] = a.Acks
+		out[a.Addr] = max(out[a.Addr], a.Acks, most)
 	}
 	for _, a := range ms {
 		out[a.Addr] = a.Acks

@@ -64,13 +64,28 @@ func TestClusterAcksFollowsEachMaster(t *testing.T) {
 		{"cut off: the old master back in the map keeps its number", []step{
 			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a1", "a2")}, want: map[string]int{"a": 2}, most: 2},
 			{ms: []redisconn.MasterReplicas{m("a1", "A1", "4")}, want: map[string]int{"a": 2, "a1": 1}, most: 1},
-			// A slot map read from the old master, which kept a2.
-			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a2")}, want: map[string]int{"a": 2, "a1": 1}, missing: map[string][]string{"a": {"a1"}}, most: 2},
+			// A slot map read from the old master, which kept a2; a1, not
+			// in this pass, waits for no fewer than the most (2) until a
+			// pass reads it again.
+			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a2")}, want: map[string]int{"a": 2, "a1": 2}, missing: map[string][]string{"a": {"a1"}}, most: 2},
+			{ms: []redisconn.MasterReplicas{m("a1", "A1", "4")}, want: map[string]int{"a": 2, "a1": 1}, most: 1},
 		}},
 		{"the same node promoted again: judged afresh", []step{
 			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a1", "a2")}, want: map[string]int{"a": 2}, most: 2},
 			{ms: []redisconn.MasterReplicas{m("a1", "A1", "4", "a")}, want: map[string]int{"a": 2, "a1": 1}, most: 1},
 			{ms: []redisconn.MasterReplicas{m("a", "A", "5", "a1")}, want: map[string]int{"a": 1, "a1": 1}, most: 1},
+		}},
+		{"a master serving no slots now waits, if promoted again before the next pass, for no fewer than the most", []step{
+			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a1")}, want: map[string]int{"a": 1}, most: 1},
+			// a1 promoted; a back as its replica, and a replica x added.
+			{ms: []redisconn.MasterReplicas{m("a1", "A1", "4", "a", "x")}, want: map[string]int{"a": 2, "a1": 2}, most: 2},
+		}},
+		{"two nodes remembered at one address: the most of theirs", []step{
+			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a1", "a2"), m("b", "B", "2", "b1")}, want: map[string]int{"a": 2, "b": 1}, most: 2},
+			// A gone for good; a fresh node N at a's address takes b's slots.
+			{ms: []redisconn.MasterReplicas{m("a", "N", "5", "b1")}, want: map[string]int{"a": 1, "b": 1}, most: 1},
+			// N failed over to b1: a's address serves nothing now.
+			{ms: []redisconn.MasterReplicas{m("b1", "B1", "6")}, want: map[string]int{"a": 2, "b": 1, "b1": 1}, most: 1},
 		}},
 		{"no node id: the same address is the same master", []step{
 			{ms: []redisconn.MasterReplicas{m("a", "", "", "a1", "a2")}, want: map[string]int{"a": 2}, most: 2},
