@@ -151,3 +151,92 @@ func TestOpenOnClusterWaitsForEachMastersReplicas(t *testing.T) {
 		t.Errorf("Open on Cluster, auto: acks by master %v, want %v", got, want)
 	}
 }
+
+// TestClusterAcksKnowsAFailbackOnARealCluster: what ClusterAcks tells
+// masters apart by, read from a real cluster. A planned failover (CLUSTER
+// FAILOVER) puts another node id in the slot's place, judged afresh; the
+// old master, failed back to, keeps its node id (nodes.conf) but serves
+// with another config epoch, so it is judged afresh too (its replicas
+// after the failback are all its own), not held as the same master; the
+// masters not failed over stay the same master (same id and epoch, not
+// new). Judge's rule rests on these: were the epoch kept across a
+// failback, its campaigns would wait for a replica it lost forever; were
+// the node id not read, every pass would judge every master afresh.
+func TestClusterAcksKnowsAFailbackOnARealCluster(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
+	cc := cl.ClusterClient()
+	const key = "tidings:{failback}:ledger"
+	var j redisconn.ClusterAcks
+	// Each judgement reads the slot map anew (ClusterReplicas), after the
+	// cluster has settled on every node (Failover, WaitSettled).
+	judge := func(what string) map[string]redisconn.MasterAcks {
+		t.Helper()
+		ms, err := redisconn.ClusterReplicas(ctx, cc)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		out := map[string]redisconn.MasterAcks{}
+		for _, a := range j.Judge(ms) {
+			if a.ID == "" || a.Epoch == "" {
+				t.Fatalf("%s: master %s read without node id or epoch: %+v", what, a.Addr, a)
+			}
+			out[a.Addr] = a
+		}
+		return out
+	}
+	start := judge("at start")
+	first, err := cl.MasterForSlotOf(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, promoted, err := cl.Failover(ctx, key)
+	if err != nil || old != first.Addr() {
+		t.Fatalf("failover of %s: %s -> %s, %v", first.Addr(), old, promoted, err)
+	}
+	// The old master serves the slot again: CLUSTER FAILOVER on it, now a replica.
+	failback := func() {
+		if err := cl.Node(old).Client().ClusterFailover(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		wait.For(t, 60*time.Second, "the failback to "+old, func() bool {
+			n, err := cl.MasterForSlotOf(ctx, key)
+			return err == nil && n.Addr() == old
+		})
+		if err := cl.WaitSettled(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		do   func()
+		// check compares the judgement of the slot's master (and the
+		// others) with start's.
+		master   string
+		sameID   bool
+		newEpoch bool
+	}{
+		{"a planned failover: another node, judged afresh", func() {}, promoted, false, true},
+		{"failed back: the same node id, another epoch, judged afresh", failback, old, true, true},
+	} {
+		tt.do()
+		now := judge(tt.name)
+		a, ok := now[tt.master]
+		if !ok {
+			t.Fatalf("%s: master %s not judged: %v", tt.name, tt.master, now)
+		}
+		if got := a.ID == start[old].ID; got != tt.sameID {
+			t.Errorf("%s: node id %s, at start %s: same %v, want %v", tt.name, a.ID, start[old].ID, got, tt.sameID)
+		}
+		if got := a.Epoch != start[old].Epoch; got != tt.newEpoch || !a.New || a.Acks != a.Required {
+			t.Errorf("%s: epoch %s (at start %s), new %v, acks %d required %d; want another epoch, judged afresh (new, acks = required)",
+				tt.name, a.Epoch, start[old].Epoch, a.New, a.Acks, a.Required)
+		}
+		for addr, b := range now {
+			if s, ok := start[addr]; ok && addr != old && (b.New || b.ID != s.ID || b.Epoch != s.Epoch) {
+				t.Errorf("%s: master %s not failed over judged %+v, at start %+v; want the same master", tt.name, addr, b, s)
+			}
+		}
+	}
+}
