@@ -3,6 +3,7 @@ package send
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tidings-mail/tidings/internal/address"
@@ -52,4 +53,13 @@ func smtputf8Error(p *prepared) error {
 	}
 	return fmt.Errorf("%w (%w): %s has a local part (before the @) that is not ASCII, which only a server offering SMTPUTF8 can deliver, and this SMTP server does not offer it",
 		ErrInvalidMessage, ErrSMTPUTF8Required, p.utf8Addr)
+}
+
+// plainAddress reports whether s is an ASCII addr-spec whose local part and
+// domain are both dot-atoms, as nearly every recipient's address is.
+// net/mail accepts every such address and reads it back unchanged
+// (TestPlainAddress, FuzzPlainAddress), so prepare does not parse it again.
+func plainAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && isASCII(s) && address.IsDotAtom(s[:at]) && address.IsDotAtom(s[at+1:])
 }

@@ -135,9 +135,11 @@ func prepare(m *Message) (prepared, error) {
 	if to == "" || strings.ContainsAny(to, "\r\n<>,;\" \t") {
 		return p, fmt.Errorf("%w: recipient %q is not a bare address", ErrInvalidMessage, m.To)
 	}
-	ta, err := netmail.ParseAddress(to)
-	if err != nil || ta.Address != to {
-		return p, fmt.Errorf("%w: recipient %q is not a valid address", ErrInvalidMessage, m.To)
+	if !plainAddress(to) {
+		ta, err := netmail.ParseAddress(to)
+		if err != nil || ta.Address != to {
+			return p, fmt.Errorf("%w: recipient %q is not a valid address", ErrInvalidMessage, m.To)
+		}
 	}
 	if p.to, err = p.wireMailbox("recipient", clean(m.ToName), to); err != nil {
 		return p, err
