@@ -121,12 +121,13 @@ type run struct {
 	// could not be dialled: the outcome of the window's first send.
 	dialErr error
 
-	tries  int             // attempts of a ledger step (default ackRetries)
-	tokens int             // rate tokens held (rate-limited campaigns)
-	took   time.Time       // when they were asked for: they last cs.hold (ready)
-	recs   []store.Record  // outcomes (and given-back claims) not yet recorded
-	out    []journal.Entry // outcome lines of the window, not yet journaled
-	next   time.Time       // earliest due time of a deferred recipient
+	tries  int               // attempts of a ledger step (default ackRetries)
+	tokens int               // rate tokens held (rate-limited campaigns)
+	took   time.Time         // when they were asked for: they last cs.hold (ready)
+	recs   []store.Record    // outcomes (and given-back claims) not yet recorded
+	out    []journal.Entry   // outcome lines of the window, not yet journaled
+	fields map[string]string // the extra columns of the recipient being rendered (fieldsOf)
+	next   time.Time         // earliest due time of a deferred recipient
 
 	// mu guards win and fenced, which Worker.fence reads from Run's
 	// goroutine while the chunk's own is stuck past the shutdown timeout
@@ -841,7 +842,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, 
 		rec.Response = fmt.Sprintf("locale rule at send time: %q now resolves to %s, but %s was approved at staging", rc.Locale, m.Lang, rc.Lang)
 		return rec, stopNone
 	}
-	out, err := cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: rc.FieldMap(cs.meta.Columns), Data: cs.camp.Data})
+	out, err := cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: r.fieldsOf(rc), Data: cs.camp.Data})
 	if rf, ok := errors.AsType[*render.Refusal](err); ok {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, "render: "+err.Error()
 		return rec, stopNone
@@ -874,6 +875,13 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, 
 		rec.Kind = store.KindFailed
 	}
 	return rec, stopNone
+}
+
+// fieldsOf returns rc's extra columns in the run's one map, refilled for each
+// recipient: Render reads it and keeps nothing of it.
+func (r *run) fieldsOf(rc *store.Recipient) map[string]string {
+	r.fields = rc.FieldsInto(r.fields, r.cs.meta.Columns)
+	return r.fields
 }
 
 // errStopped ends a send whose pass must stop (transmit).

@@ -108,6 +108,22 @@ func (r *Recipient) FieldMap(columns []string) map[string]string {
 	return m
 }
 
+// FieldsInto is FieldMap into m, cleared first (a new map when m is nil),
+// for a caller that reads one recipient's fields at a time: the worker
+// renders every message of a chunk with the same map.
+func (r *Recipient) FieldsInto(m map[string]string, columns []string) map[string]string {
+	if m == nil {
+		return r.FieldMap(columns)
+	}
+	clear(m)
+	for i, c := range columns {
+		if i < len(r.Values) {
+			m[c] = r.Values[i]
+		}
+	}
+	return m
+}
+
 // Reject is a row not staged, recorded for the report: refused or invalid
 // at planning time, or skipped (excluded as already delivered).
 type Reject struct {
