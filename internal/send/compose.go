@@ -112,5 +112,7 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 // same id, so a duplicate could be recognised downstream.
 func MessageID(campaign, id, domain string) string {
 	h := sha1.Sum([]byte(id)) //nolint:gosec // an identifier, not a secret
-	return campaign + "." + hex.EncodeToString(h[:])[:16] + "@" + domain
+	var x [16]byte
+	hex.Encode(x[:], h[:8])
+	return campaign + "." + string(x[:]) + "@" + domain
 }

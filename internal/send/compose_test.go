@@ -24,6 +24,19 @@ func TestMessageID(t *testing.T) {
 	}
 }
 
+// TestMessageIDValue pins the Message-ID of one recipient: a message sent
+// again after a crash must carry the id of the first (sha1 of the id, its
+// first 8 bytes in hex), and each id costs one allocation.
+func TestMessageIDValue(t *testing.T) {
+	const want = "altea.c5ea71554c774daf@altea.example" // sha1("u1") = c5ea71554c774daf...
+	if got := send.MessageID("altea", "u1", "altea.example"); got != want {
+		t.Errorf("MessageID = %q, want %q", got, want)
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = send.MessageID("altea", "u1", "altea.example") }); a > 1 {
+		t.Errorf("MessageID allocates %.0f times, want 1", a)
+	}
+}
+
 func TestComposer(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
