@@ -443,10 +443,14 @@ func (s RetryScope) String() string {
 var replyCode = regexp.MustCompile(`^[45](\d\d|\.\d{1,3}\.\d{1,3})$`)
 
 // ReplyCodeError is a RetryScope's Code that is not an SMTP reply code of
-// a failure.
+// a failure, or that holds both codes of one ("500 5.3.0", as the report's
+// code column shows them) where one is matched.
 type ReplyCodeError struct{ Code string }
 
 func (e *ReplyCodeError) Error() string {
+	if f := strings.Fields(e.Code); len(f) == 2 && replyCode.MatchString(f[0]) && !strings.Contains(f[0], ".") && replyCode.MatchString(f[1]) && strings.Contains(f[1], ".") {
+		return fmt.Sprintf("reply code %q holds two codes, the report's basic and enhanced one: give one of them, %s (or %s, which also matches other enhanced codes)", e.Code, f[1], f[0])
+	}
 	return fmt.Sprintf("reply code %q is not the code of an SMTP failure: give a reply code (554) or an enhanced status code (5.7.1), as the report's code column shows them", e.Code)
 }
 
