@@ -49,9 +49,6 @@ var controls = []control{{
 	use: "approve CAMPAIGN --env ENV [--in-advance]", short: "Release the batches after the canary", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
 		already, err := s.Approve(ctx, c, "", o.inAdvance, who, why)
-		if te := (*store.TransitionError)(nil); errors.As(err, &te) && te.PausedFor == store.CanaryRunning && !s.HasCanary(ctx, c) {
-			err = &store.TransitionError{Campaign: c, Action: "approve", State: te.State, PausedFor: noCanary} // none at all
-		}
 		return already.AlreadyOr(c, "approve", fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c)), err
 	},
 }, {
@@ -140,10 +137,6 @@ func storeError(err error, env string) error {
 	return classify(err)
 }
 
-// noCanary is the PausedFor approve gives a refusal of a campaign staged
-// without a canary (canary_per_locale 0): nothing to approve.
-const noCanary = "no-canary"
-
 // transitionAdvice says why a control action is not possible now and what
 // to do instead.
 func transitionAdvice(e *store.TransitionError, env string) string {
@@ -156,8 +149,8 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == store.CanaryRunning:
 		return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s --env %s' shows awaiting-approval, or add --in-advance to approve now and let the batches after the canary go without waiting", c, c, env)
-	case e.PausedFor == noCanary:
-		return fmt.Sprintf("cannot approve %s: it has no canary (its campaign file's batches.canary_per_locale is 0), so there is nothing to approve: its batches go as planned; nothing changed", c)
+	case e.PausedFor == store.NoCanary:
+		return nextstep.NoCanary(c)
 	case e.PausedFor == "state-loss":
 		return what + " by a worker (state loss): " + nextstep.Hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:

@@ -434,9 +434,9 @@ func TestActionsAndRoles(t *testing.T) {
 		{"pause", url.Values{"reason": {"bounces climbing"}}, http.StatusOK, store.StatePaused, ""}, //
 		// A second pause changes nothing, and says whose pause holds.
 		{"pause", url.Values{"reason": {"me too"}}, http.StatusOK, store.StatePaused, "(bounces climbing): nothing changed, and this reason is not recorded"},
-		{"approve", url.Values{}, http.StatusBadRequest, store.StatePaused, "names no staging"},                            // of which staging?
-		{"approve", url.Values{"stage": {stage[1]}}, http.StatusConflict, store.StatePaused, "canary is still being sent"}, // nobody has seen it
-		{"resume", url.Values{}, http.StatusOK, store.StateRunning, ""},                                                    //
+		{"approve", url.Values{}, http.StatusBadRequest, store.StatePaused, "names no staging"},                  // of which staging?
+		{"approve", url.Values{"stage": {stage[1]}}, http.StatusConflict, store.StatePaused, "it has no canary"}, // staged without one: nothing to approve
+		{"resume", url.Values{}, http.StatusOK, store.StateRunning, ""},                                          //
 		{"resume", url.Values{}, http.StatusOK, store.StateRunning, "It was already running (resume by alice (console)"},
 		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning, ""}, // name not typed
 		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning, ""},

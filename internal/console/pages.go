@@ -470,10 +470,11 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
 		case te.PausedFor == "staging":
-			advice := nextstep.Staging(te.Action, c, env, te.FirstStaging)
-			msg = strings.ToUpper(advice[:1]) + advice[1:] + "."
+			msg = sentence(nextstep.Staging(te.Action, c, env, te.FirstStaging))
 		case te.PausedFor == store.StagedAgain:
 			msg = fmt.Sprintf("Not approved: %s was staged again since this page was loaded, and the new staging's canary may be other people. Reload the page, check the canary in the gallery and the recipients page, then approve.", c)
+		case te.PausedFor == store.NoCanary:
+			msg = sentence(nextstep.NoCanary(c))
 		case te.PausedFor == store.CanaryRunning:
 			msg = fmt.Sprintf("Not approved: %s's canary is still being sent, so nobody has checked it yet. Approve once this page shows it awaiting approval.", c)
 		case te.PausedFor == "state-loss":
@@ -596,4 +597,10 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/c/"+url.PathEscape(c), http.StatusSeeOther)
+}
+
+// sentence makes the CLI's advice (lower-case, no full stop) a sentence of
+// the console's.
+func sentence(advice string) string {
+	return strings.ToUpper(advice[:1]) + advice[1:] + "."
 }

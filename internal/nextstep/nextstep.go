@@ -102,3 +102,10 @@ func RetryPermanent(c, env, code string) string {
 	}
 	return fmt.Sprintf("Their replies: tidings report %s --env %s --outcome failed. If the relay or the sender was refused (554 5.7.1 relay access denied), not the recipient (550 5.1.1 mailbox unknown), fix that, then: tidings retry %s --env %s --permanent%s", c, env, c, env, code)
 }
+
+// NoCanary says why an approval of campaign c is refused when c was staged
+// without a canary (a store.TransitionError paused for store.NoCanary):
+// there is nothing to approve, and nothing changed.
+func NoCanary(c string) string {
+	return fmt.Sprintf("cannot approve %s: it has no canary (its campaign file's batches.canary_per_locale is 0), so there is nothing to approve: its batches go as planned; nothing changed", c)
+}

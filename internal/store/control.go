@@ -266,7 +266,8 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 // auto-pause window afresh); one paused after its canary was done is
 // approved and stays paused. A campaign whose canary is still being sent
 // (or not released) is refused, a *TransitionError PausedFor
-// CanaryRunning, unless inAdvance: then it is approved in advance, and the
+// CanaryRunning (PausedFor NoCanary when it was staged without one:
+// nothing to approve), unless inAdvance: then it is approved in advance, and the
 // batches after the canary go without waiting. With stage set, only while
 // stage is the campaign's staging: an approval given on what someone saw
 // of one staging (the console's page) never releases a later one, whose
@@ -278,6 +279,9 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) (*Control, error) {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
+	if te := (*TransitionError)(nil); errors.As(err, &te) && te.PausedFor == CanaryRunning && !s.HasCanary(ctx, c) {
+		return nil, &TransitionError{Campaign: c, Action: "approve", State: te.State, PausedFor: NoCanary} // none at all
+	}
 	if !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
@@ -295,6 +299,11 @@ var errUnchanged = errors.New("approved already: nothing changed")
 // CanaryRunning is the PausedFor of a *TransitionError for an approval of
 // a canary still being sent.
 const CanaryRunning = "canary-running"
+
+// NoCanary is the PausedFor of a *TransitionError for an approval of a
+// campaign staged without a canary (canary_per_locale 0): nothing to
+// approve.
+const NoCanary = "no-canary"
 
 // HasCanary reports whether campaign c was staged with a canary batch
 // (its batch 0): an approval refused as CanaryRunning of one without has

@@ -345,7 +345,7 @@ func TestTransitions(t *testing.T) {
 	t.Parallel()
 	st := store.New(startRedis(t))
 	ctx := context.Background()
-	stage(t, st, "c3", stageOpts{n: 3, size: 3})
+	stage(t, st, "c3", stageOpts{n: 3, canary: 1, size: 3})
 	cancel := func() error { _, _, err := st.Cancel(ctx, "c3", who, "wrong file"); return err }
 	// again does an action a second time: it changes nothing, records
 	// nothing, and returns the control in force, whose Already says so.
