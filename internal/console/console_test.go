@@ -30,6 +30,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/freeport"
 	"github.com/tidings-mail/tidings/internal/golden"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -956,7 +957,9 @@ func TestRetryPermanentFailures(t *testing.T) {
 		code int
 		want string
 	}{
-		{url.Values{}, http.StatusOK, "Re-queued 0 temporary failures."},
+		// The plain Retry says, as `tidings retry` does, why the two are
+		// still failed and what re-queues them.
+		{url.Values{}, http.StatusOK, "Re-queued 0 temporary failures. " + nextstep.StillFailed(2, "rperm", consoletest.EnvName)},
 		{url.Values{"permanent": {"1"}, "code": {"5.7"}}, http.StatusBadRequest, "enhanced status code (5.7.1), as the report's code column shows them. Nothing was re-queued."},
 		{url.Values{"permanent": {"1"}, "code": {" 5.7.1 "}}, http.StatusOK, "Re-queued 1 temporary and permanent failures with reply code 5.7.1. The campaign is paused: they go out once it is resumed."},
 	} {

@@ -567,6 +567,11 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.cfg.Store.Resumable(ctx, c) {
 			msg += " The campaign is paused: they go out once it is resumed."
 		}
+		if err == nil && scope == (store.RetryScope{}) { // what a retry of temporary failures leaves, as `tidings retry` says
+			if st, serr := s.cfg.Store.Status(ctx, c); serr == nil && st.Counts[store.OutcomeFailed] > 0 {
+				msg += " " + nextstep.StillFailed(st.Counts[store.OutcomeFailed], c, s.cfg.Env)
+			}
+		}
 	default:
 		s.refuse(w, r, http.StatusNotFound, "No such action.")
 		return
