@@ -376,6 +376,8 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	switch {
 	case st.ETAWaitsFor != "":
 		eta = "after " + st.ETAWaitsFor
+	case st.State.Finished(): // nothing more is sent: no time to give
+		eta = "—"
 	case st.State != store.StateRunning:
 		eta = "- (not while " + string(st.State) + ")"
 	case st.ETASeconds > 0:

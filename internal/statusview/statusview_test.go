@@ -143,8 +143,9 @@ func TestWrite(t *testing.T) {
 				Languages: []store.LangStatus{{Lang: "de", Staged: 15, Counts: map[string]int64{store.OutcomeSent: 6, store.OutcomeCancelled: 9}}},
 				Batches: []store.BatchStatus{{Batch: 0, Canary: true, Size: 12, Released: true, Done: true,
 					BatchProgress: store.BatchProgress{Attempted: 12, Sent: 12}}, {Batch: 1, Size: 18, BatchProgress: store.BatchProgress{Cancelled: 18}}}},
-			want: []string{"12/30 recipients done (40.0%), 12 sent, 18 cancelled", "6/15", "cancelled 18"},
-			not:  []string{"100.0%", "[##############################]"},
+			// No ETA: nothing more is sent (not "- (not while cancelled)").
+			want: []string{"12/30 recipients done (40.0%), 12 sent, 18 cancelled", "6/15", "cancelled 18", "ETA —\n"},
+			not:  []string{"100.0%", "[##############################]", "not while"},
 		},
 		{
 			// retry.max_attempts 1: every 451 is failed for good, nothing
