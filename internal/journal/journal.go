@@ -542,13 +542,27 @@ func Files(path, campaign string) ([]File, error) {
 	return files(filepath.Clean(path), campaign, true)
 }
 
+// MissingError is a journal path given that does not exist: it names the
+// path and what to give instead, and is fs.ErrNotExist.
+type MissingError struct {
+	Op, Path string
+	Give     string // what to give instead
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%s: %s does not exist: give %s", e.Op, e.Path, e.Give)
+}
+
+// Is makes a *MissingError fs.ErrNotExist.
+func (e *MissingError) Is(target error) bool { return target == fs.ErrNotExist }
+
 // files is Files; around says whether the directory around a campaign's
 // directory given as path is checked as its journal directory (not for a
 // worker, CampaignFiles).
 func files(path, campaign string, around bool) ([]File, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read journal: %s does not exist (%w): give a worker's journal directory (journal.dir), the directory of campaign %s in it, the directory you copied every worker's journal files into, or a journal file", path, fs.ErrNotExist, campaign)
+		return nil, &MissingError{Op: "read journal", Path: path, Give: fmt.Sprintf("a worker's journal directory (journal.dir), the directory of campaign %s in it, the directory you copied every worker's journal files into, or a journal file", campaign)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)

@@ -321,7 +321,7 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("read deliveries: %s does not exist (%w): give a delivery journal directory (a worker's journal.dir, or the directory you copied every worker's journal files into), a journal file, or a report saved before the loss", p, fs.ErrNotExist)
+			return nil, &journal.MissingError{Op: "read deliveries", Path: p, Give: "a delivery journal directory (a worker's journal.dir, or the directory you copied every worker's journal files into), a journal file, or a report saved before the loss"}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read deliveries: %w", err)

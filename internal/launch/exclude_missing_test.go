@@ -29,4 +29,12 @@ func TestMissingDeliveriesPathSaysWhatToGive(t *testing.T) {
 		!strings.Contains(err.Error(), "the directory of campaign altea in it") {
 		t.Errorf("journal.Files of a missing path: %v", err)
 	}
+	// Said once (red team: "does not exist (file does not exist)").
+	for _, err := range []error{err, errOf(launch.LoadDelivered("altea", []string{missing}))} {
+		if n := strings.Count(err.Error(), "not exist"); n != 1 {
+			t.Errorf("%q says %d times that the path does not exist, want once", err, n)
+		}
+	}
 }
+
+func errOf[T any](_ T, err error) error { return err }
