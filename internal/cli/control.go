@@ -126,7 +126,7 @@ func storeError(err error, env string) error {
 	case errors.As(err, &nf) && campaign.CheckName(nf.Campaign, "") != nil: // a file, or a spelling no campaign has
 		return configError(campaign.CheckName(nf.Campaign, nf.DidYouMean()))
 	case errors.As(err, &nf):
-		return configError(fmt.Errorf("campaign %q does not exist in environment %s%s: list its campaigns with 'tidings status --env %s', or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", nf.Campaign, env, nf.DidYouMean(), env, env, nf.Campaign))
+		return configError(errors.New(nextstep.NotFound(nf, env)))
 	case errors.As(err, &te):
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):

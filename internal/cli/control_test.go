@@ -73,8 +73,10 @@ func TestControlCommands(t *testing.T) {
 		{[]string{"cancel", c, "--env", "staging", "--reason", "wrong recipients file"}, 0, "Cancelled ctl: 1 unsent recipients recorded as cancelled.", ""},
 		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},
 		{[]string{"pause", "no-such-campaign", "--env", "staging", "--reason", "x"}, 2, "", `campaign "no-such-campaign" does not exist in environment staging`},
-		{[]string{"resume", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging'`},
-		{[]string{"approve", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: list its campaigns with 'tidings status --env staging', or stage it with 'tidings send CAMPAIGN-FILE --env staging'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report nosuch --journal JOURNAL_DIR' lists who was sent`},
+		// Never started here: the campaigns that exist, no "Redis lost it"
+		// (TestNotFoundSaysRedisLostItOnlyWhenStarted).
+		{[]string{"resume", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: its campaigns are ctl; list them with 'tidings status --env staging'`},
+		{[]string{"approve", "nosuch", "--env", "staging"}, 2, "", `campaign "nosuch" does not exist in environment staging: its campaigns are ctl; list them with 'tidings status --env staging', or stage it with 'tidings send CAMPAIGN-FILE --env staging'` + "\n"},
 		{[]string{"pause", c, "--reason", "x"}, 2, "", "--env is required"},
 		// A name one letter off is told the campaign it may have meant.
 		{[]string{"pause", "ctll", "--env", "staging", "--reason", "x"}, 2, "", `campaign "ctll" does not exist in environment staging (did you mean "ctl"?): list its campaigns`},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -131,6 +132,9 @@ func absPath(p string) string {
 // storeOf connects to the store of environment e (redisconn.Open).
 func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.Store, error) {
 	st, err := redisconn.Open(ctx, e)
+	if err == nil { // a campaign Redis does not have is lost only if it was started
+		st.RecordsStarts(func(c string) bool { r, _ := launch.ReadRecord(e.StateDir, c); return r != nil })
+	}
 	return st, redisError(err)
 }
 

@@ -109,3 +109,19 @@ func RetryPermanent(c, env, code string) string {
 func NoCanary(c string) string {
 	return fmt.Sprintf("cannot approve %s: it has no canary (its campaign file's batches.canary_per_locale is 0), so there is nothing to approve: its batches go as planned; nothing changed", c)
 }
+
+// NotFound says that the campaign of nf does not exist in environment env
+// and what to do: when this host records starting it, that Redis lost it
+// and how to recover; else (a typo, most likely) the names it may have
+// meant, or the environment's campaigns when they are few.
+func NotFound(nf *store.NotFoundError, env string) string {
+	c := nf.Campaign
+	list := fmt.Sprintf("list its campaigns with 'tidings status --env %s'", env)
+	if nf.Started {
+		return fmt.Sprintf("campaign %q does not exist in environment %s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", c, env, nf.DidYouMean(), list, env, c)
+	}
+	if n := len(nf.Names); len(nf.Similar) == 0 && n > 0 && n <= 5 {
+		list = fmt.Sprintf("its campaigns are %s; list them with 'tidings status --env %s'", strings.Join(nf.Names, ", "), env)
+	}
+	return fmt.Sprintf("campaign %q does not exist in environment %s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'", c, env, nf.DidYouMean(), list, env)
+}

@@ -92,6 +92,11 @@ var (
 type NotFoundError struct {
 	Campaign string
 	Similar  []string
+	// Names are the names of the store's environment (for a hint only).
+	Names []string
+	// Started says that this host records starting the campaign (see
+	// Store.RecordsStarts): Redis lost it, it is no typo.
+	Started bool
 }
 
 func (e *NotFoundError) Error() string {
@@ -222,6 +227,9 @@ type Config struct {
 type Store struct {
 	rdb redis.UniversalClient
 	cfg Config
+	// started reports whether this host records starting a campaign (nil:
+	// no record); see RecordsStarts.
+	started func(c string) bool
 	// waits holds, per node address whose client's read timeout is too
 	// short to hear the answer of a WAIT, that client's clone with room
 	// for it (a waitEntry; see waitClient).
@@ -360,13 +368,18 @@ func wrapf(err error, format string, a ...any) error {
 // meant as when the store acts for an environment (a command typed by
 // someone; workers ask for none).
 func (s *Store) notFound(ctx context.Context, action, c string) error {
-	nf := &NotFoundError{Campaign: c}
+	nf := &NotFoundError{Campaign: c, Started: s.started != nil && s.started(c)}
 	if s.cfg.Env != "" {
-		names, _ := s.List(ctx, s.cfg.Env) // for a hint only
-		nf.Similar = suggest.Similar(c, names)
+		nf.Names, _ = s.List(ctx, s.cfg.Env) // for a hint only
+		nf.Similar = suggest.Similar(c, nf.Names)
 	}
 	return fmt.Errorf("%s: %w", action, nf)
 }
+
+// RecordsStarts gives the store what this host records of the campaigns
+// it started (a *NotFoundError's Started): started reports whether
+// campaign c is one.
+func (s *Store) RecordsStarts(started func(c string) bool) { s.started = started }
 
 // UnmarshalJSON accepts "at" as RFC 3339 text or Unix milliseconds (entries
 // written by Lua scripts).

@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNotFoundSaysRedisLostItOnlyWhenStarted: a mistyped campaign name was
+// told "If it was started, Redis lost it: run that send on the host that
+// started it ..." (red team), which sends on-call after a loss that never
+// happened. That advice is given only when this host's state_dir records
+// the campaign as started; else the names that do exist are offered.
+func TestNotFoundSaysRedisLostItOnlyWhenStarted(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	file := writeCampaign(t, campaignFile{name: "spring-news", rows: []string{"ada@example.org,Ada,en,1"}})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	// "gone" was started here (its record), and Redis has no trace of it.
+	rec := filepath.Join(env["TIDINGS_STATE_DIR"], "campaigns", "gone.json")
+	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rec, []byte(`{"campaign":"gone"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const lost = "If it was started, Redis lost it"
+	for _, tc := range []struct {
+		name      string
+		want, not string
+	}{
+		{"spring-newz", `campaign "spring-newz" does not exist in environment staging (did you mean "spring-news"?)`, lost},
+		{"autumn", `campaign "autumn" does not exist in environment staging: its campaigns are spring-news; list them with 'tidings status --env staging'`, lost},
+		{"gone", lost + ": run that send on the host that started it", ""},
+	} {
+		r := cli(t, env, "approve", tc.name, "--env", "staging")
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || (tc.not != "" && strings.Contains(r.stderr, tc.not)) {
+			t.Errorf("approve %s: want exit 2 saying %q, not %q\n%s", tc.name, tc.want, tc.not, r)
+		}
+	}
+}
