@@ -107,14 +107,10 @@ func (a *acksCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, float64(a.m.required.Load()), "")
 		return
 	}
-	var masters map[string]int
-	if st != nil {
-		masters = st.MasterAcks()
-	}
 	for _, j := range *js {
-		n, ok := masters[j.Addr]
-		if !ok && st != nil {
-			n = st.ReplicaAcks()
+		n := 0
+		if st != nil {
+			n = st.AcksFor(j.Addr)
 		}
 		ch <- prometheus.MustNewConstMetric(acksDesc, prometheus.GaugeValue, float64(n), j.Addr)
 		ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, float64(j.Required), j.Addr)

@@ -66,8 +66,8 @@ var controls = []control{{
 			msg = fmt.Sprintf("Re-queued %d %s of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, o.scope, c, c, who.Env)
 		}
 		if err == nil && o.scope == (store.RetryScope{}) { // what a retry of temporary failures leaves, and what re-queues it
-			if st, serr := s.Status(ctx, c); serr == nil && st.Counts[store.OutcomeFailed] > 0 {
-				msg += "\n" + nextstep.StillFailed(st.Counts[store.OutcomeFailed], c, who.Env)
+			if still := nextstep.AfterRetry(ctx, s, c, who.Env); still != "" {
+				msg += "\n" + still
 			}
 		}
 		return msg, err

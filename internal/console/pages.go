@@ -568,8 +568,8 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			msg += " The campaign is paused: they go out once it is resumed."
 		}
 		if err == nil && scope == (store.RetryScope{}) { // what a retry of temporary failures leaves, as `tidings retry` says
-			if st, serr := s.cfg.Store.Status(ctx, c); serr == nil && st.Counts[store.OutcomeFailed] > 0 {
-				msg += " " + nextstep.StillFailed(st.Counts[store.OutcomeFailed], c, s.cfg.Env)
+			if still := nextstep.AfterRetry(ctx, s.cfg.Store, c, s.cfg.Env); still != "" {
+				msg += " " + still
 			}
 		}
 	default:

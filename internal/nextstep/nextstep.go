@@ -4,6 +4,7 @@
 package nextstep
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -90,6 +91,18 @@ func StillFailed(n int64, c, env string) string {
 		return ""
 	}
 	return fmt.Sprintf("%d recipient(s) of %s are still failed: a retry of temporary failures leaves those failed for good (an SMTP 5xx reply, or a message the server could not take). %s (--code CODE: only those with that reply)", n, c, RetryPermanent(c, env, ""))
+}
+
+// AfterRetry is StillFailed of campaign c as the store s counts it now,
+// after a retry of temporary failures ("" when none is failed, or when
+// its status cannot be read: the retry itself went through): what
+// `tidings retry` and the console's Retry add to their answer.
+func AfterRetry(ctx context.Context, s *store.Store, c, env string) string {
+	st, err := s.Status(ctx, c)
+	if err != nil {
+		return ""
+	}
+	return StillFailed(st.Counts[store.OutcomeFailed], c, env)
 }
 
 // RetryPermanent says where the replies of campaign c's recipients failed

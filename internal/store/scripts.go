@@ -74,7 +74,7 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 		if err != nil {
 			return nil, fmt.Errorf("find the master of %s: %w", key, err)
 		}
-		c, acks = m, s.acksFor(m.Options().Addr) // that master's number (SetMasterAcks)
+		c, acks = m, s.AcksFor(m.Options().Addr) // that master's number (SetMasterAcks)
 	}
 	if cl, ok := c.(*redis.Client); ok && acks > 0 {
 		c = s.waitClient(cl)

@@ -99,13 +99,7 @@ type Recipient struct {
 // FieldMap returns the extra columns of a staged recipient (as read from a
 // chunk: Values) as a map, given the campaign's columns (Meta.Columns).
 func (r *Recipient) FieldMap(columns []string) map[string]string {
-	m := make(map[string]string, len(columns))
-	for i, c := range columns {
-		if i < len(r.Values) {
-			m[c] = r.Values[i]
-		}
-	}
-	return m
+	return r.FieldsInto(nil, columns)
 }
 
 // FieldsInto is FieldMap into m, cleared first (a new map when m is nil),
@@ -113,7 +107,7 @@ func (r *Recipient) FieldMap(columns []string) map[string]string {
 // renders every message of a chunk with the same map.
 func (r *Recipient) FieldsInto(m map[string]string, columns []string) map[string]string {
 	if m == nil {
-		return r.FieldMap(columns)
+		m = make(map[string]string, len(columns))
 	}
 	clear(m)
 	for i, c := range columns {

@@ -286,9 +286,9 @@ func (s *Store) MasterAcks() map[string]int {
 	return nil
 }
 
-// acksFor is how many replicas must acknowledge a write to the master at
-// addr now.
-func (s *Store) acksFor(addr string) int {
+// AcksFor is how many replicas must acknowledge a write to the master at
+// addr now: its number (SetMasterAcks), else ReplicaAcks.
+func (s *Store) AcksFor(addr string) int {
 	if m := s.masters.Load(); m != nil {
 		if n, ok := (*m)[addr]; ok {
 			return n
