@@ -179,8 +179,16 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, curBatch int,
 				state = info.State
 			}
 			if state == asynq.TaskStateActive && live == nil {
-				if live, err = w.liveTasks(); err != nil {
-					return err
+				// The tasks that live asynq servers say they are processing.
+				servers, err := w.insp.Servers()
+				if err != nil {
+					return fmt.Errorf("list asynq servers: %w", err)
+				}
+				live = map[string]bool{}
+				for _, s := range servers {
+					for _, a := range s.ActiveWorkers {
+						live[a.TaskID] = true
+					}
 				}
 			}
 			// Reached: its clock is carried over below only if it is still
@@ -247,20 +255,4 @@ func (w *Worker) taskStates() (map[string]asynq.TaskState, error) {
 		}
 	}
 	return states, nil
-}
-
-// liveTasks returns the ids of the tasks that live asynq servers say they
-// are processing.
-func (w *Worker) liveTasks() (map[string]bool, error) {
-	servers, err := w.insp.Servers()
-	if err != nil {
-		return nil, fmt.Errorf("list asynq servers: %w", err)
-	}
-	live := map[string]bool{}
-	for _, s := range servers {
-		for _, a := range s.ActiveWorkers {
-			live[a.TaskID] = true
-		}
-	}
-	return live, nil
 }

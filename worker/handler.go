@@ -126,7 +126,7 @@ type run struct {
 	took   time.Time         // when they were asked for: they last cs.hold (ready)
 	recs   []store.Record    // outcomes (and given-back claims) not yet recorded
 	out    []journal.Entry   // outcome lines of the window, not yet journaled
-	fields map[string]string // the extra columns of the recipient being rendered (fieldsOf)
+	fields map[string]string // the extra columns of the recipient being rendered (deliver)
 	next   time.Time         // earliest due time of a deferred recipient
 
 	// mu guards win and fenced, which Worker.fence reads from Run's
@@ -255,7 +255,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		}
 		claims := make([]store.Claim, k)
 		for j, i := range todo[:k] {
-			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.claimToken()}
+			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)}
 		}
 		if r.journalBroken(ctx) != nil {
 			return stopPaused, nil // claim nobody it could not journal
@@ -832,19 +832,24 @@ func (r *run) take(ctx context.Context) (stop, error) {
 func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, stop) {
 	cs := r.cs
 	rec := &store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}
+	// The locale rule again (Resolve's errors are all *render.Refusal), then
+	// the rendering: a refusal of either is recorded refused.
 	m, err := cs.engine.Resolve(rc.Locale)
-	if err != nil {
-		rec.Kind, rec.Code, rec.Response = store.KindRefused, refusalCode(err), "locale rule at send time: "+err.Error()
-		return rec, stopNone
-	}
-	if m.Lang != rc.Lang {
+	by, out := "locale rule at send time: ", render.Rendered{}
+	if err == nil && m.Lang != rc.Lang {
 		rec.Kind, rec.Code = store.KindRefused, "lang-changed"
 		rec.Response = fmt.Sprintf("locale rule at send time: %q now resolves to %s, but %s was approved at staging", rc.Locale, m.Lang, rc.Lang)
 		return rec, stopNone
 	}
-	out, err := cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: r.fieldsOf(rc), Data: cs.camp.Data})
+	if err == nil {
+		// rc's extra columns in the run's one map, refilled for each
+		// recipient: Render reads it and keeps nothing of it.
+		r.fields = rc.FieldsInto(r.fields, cs.meta.Columns)
+		by = "render: "
+		out, err = cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: r.fields, Data: cs.camp.Data})
+	}
 	if rf, ok := errors.AsType[*render.Refusal](err); ok {
-		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, "render: "+err.Error()
+		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, by+err.Error()
 		return rec, stopNone
 	} else if err != nil {
 		// Not the locale rule: the row is one the template cannot be
@@ -875,13 +880,6 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, 
 		rec.Kind = store.KindFailed
 	}
 	return rec, stopNone
-}
-
-// fieldsOf returns rc's extra columns in the run's one map, refilled for each
-// recipient: Render reads it and keeps nothing of it.
-func (r *run) fieldsOf(rc *store.Recipient) map[string]string {
-	r.fields = rc.FieldsInto(r.fields, r.cs.meta.Columns)
-	return r.fields
 }
 
 // errStopped ends a send whose pass must stop (transmit).
@@ -926,11 +924,4 @@ func smtpCode(e *send.Error) string {
 		s += " " + e.Enhanced
 	}
 	return s
-}
-
-func refusalCode(err error) string {
-	if rf, ok := errors.AsType[*render.Refusal](err); ok {
-		return rf.Code
-	}
-	return "render-error"
 }

@@ -237,10 +237,10 @@ type wopts struct {
 	check       time.Duration // its journal check's interval (0 = the default)
 	always      bool          // journal.fsync: always
 	metrics     prometheus.Registerer
-	logs        io.Writer     // its log, as text (nil: none)
-	beforeCheck func()        // runs in its journal check, before it reads the journals
-	smtp        *send.Config  // its SMTP server (nil: the env's capture server)
-	rdb         *redis.Client // its Redis client (nil: the env's)
+	logs        io.Writer             // its log, as text (nil: none)
+	beforeCheck func()                // runs in its journal check, before it reads the journals
+	smtp        *send.Config          // its SMTP server (nil: the env's capture server)
+	rdb         redis.UniversalClient // its Redis client (nil: the env's)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -266,9 +266,9 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	if o.concurrency == 0 {
 		o.concurrency = 4
 	}
-	rdb := e.rdb
-	if o.rdb != nil {
-		rdb = o.rdb
+	rdb := o.rdb
+	if rdb == nil {
+		rdb = e.rdb
 	}
 	w, err := worker.New(worker.Config{
 		Redis: rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,

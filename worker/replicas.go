@@ -104,22 +104,22 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 // configured number: the store waits for that number everywhere). auto
 // is judged per master (redisconn.ClusterAcks, said by sayCluster) and judged
 // again every redisconn.ClusterStateReload (watchCluster); the number
-// returned is what a claim waits for on a master not judged yet, the most
-// any master waits for. A configured number is kept, said at INFO with
+// returned is what a claim waits for on a node not judged yet nor in the
+// slot map (ClusterAcks.Floors). A configured number is kept, said at INFO with
 // every master's replicas, or at WARN naming the masters with more
 // replicas than that (a partition can lose an acknowledged claim; doctor
 // checks it too) or fewer (their campaigns hold).
 func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int, map[string]int, error) {
-	ms, err := redisconn.ClusterReplicas(ctx, cc)
-	if err != nil {
-		return 0, nil, err
+	ms, listed, err := w.readMasters(ctx, cc)
+	if len(ms) == 0 {
+		return 0, nil, err // no master answers: the cluster is down
 	}
-	js := w.judged.Judge(ms)
-	w.m.cluster.Store(&js)
+	js := w.judge(ms, err)
 	acks := w.cfg.ReplicaAcks
 	if acks == AutoReplicaAcks {
 		w.sayCluster(js)
-		return redisconn.Most(js), w.judged.ByAddr(js), nil
+		byAddr, others := w.judged.Floors(js, listed, redisconn.Silent(err))
+		return others, byAddr, nil
 	}
 	var all []string
 	for _, m := range ms {
@@ -150,24 +150,52 @@ func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int,
 // lost for good, used to stop the judging of every master, and a replica
 // promoted elsewhere meanwhile waited for the most any master waited for.
 func (w *Worker) watchCluster(ctx context.Context, cc *redis.ClusterClient) {
-	ms, err := redisconn.ClusterReplicas(ctx, cc)
-	if unread := fmt.Sprint(err); err == nil {
-		w.unread = ""
-	} else if unread != w.unread {
-		w.unread = unread
-		w.log.Warn("could not read the replicas of every Cluster master: the others are judged; check that this worker reaches every master", "err", err)
-	}
+	ms, listed, err := w.readMasters(ctx, cc)
 	if len(ms) == 0 {
 		return // judged again on the next pass
 	}
-	js := w.judged.Judge(ms)
-	w.m.cluster.Store(&js)
+	js := w.judge(ms, err)
 	if w.cfg.ReplicaAcks != AutoReplicaAcks {
 		return // tidings_replica_acks_required only: the number is the operator's
 	}
-	w.st.SetMasterAcks(w.judged.ByAddr(js))
-	w.st.SetReplicaAcks(redisconn.Most(js))
+	w.st.SetMasterAcks(w.judged.Floors(js, listed, redisconn.Silent(err))) // one judgement, stored at once
 	w.sayCluster(js)
+}
+
+// readMasters reads the replicas of every Cluster master that answers
+// (redisconn.ClusterReplicas), and warns, when which masters do not answer
+// changes, naming them: the others are judged all the same, at start as
+// every second after (a master down until its failover, or a shard lost
+// for good, must not keep a worker from starting, nor stop the campaigns
+// of the healthy shards). It returns the cluster's slot map too
+// (redisconn.ClusterMap): a master never judged waits for no fewer than
+// the replicas the slot map lists for it, nor than the most any master
+// judged waits for, or, with no slot map read, holds its claims until it
+// is judged (ClusterAcks.Floors); a campaign of its slots cannot be
+// claimed while it does not answer, and it is judged at the first pass it
+// answers, or the replica promoted in its place is. The error is
+// ClusterMap's.
+func (w *Worker) readMasters(ctx context.Context, cc *redis.ClusterClient) ([]redisconn.MasterReplicas, redisconn.Listed, error) {
+	ms, listed, err := redisconn.ClusterMap(ctx, cc)
+	if unread := fmt.Sprint(err); err == nil {
+		w.unread = ""
+	} else if unread != w.unread && len(ms) > 0 {
+		w.unread = unread
+		w.log.Warn("could not read the replicas of every Cluster master: the others are judged, and the campaigns whose slot a master that does not answer serves wait until it answers, or the cluster promotes its replica (each is judged then, and until then waits for no fewer than the replicas the cluster lists for it); check that this worker reaches every master, and that the master named is up or failing over (README, \"Guarantees\")", "err", err)
+	}
+	return ms, listed, err
+}
+
+// judge judges the masters ms that answered (err names those that did
+// not: ClusterReplicas) and returns their judgements; the metrics export
+// them with the last judgement of each master that did not answer (what
+// its claims still wait for: its series must not vanish from the alert
+// and the dashboards while it is silent; ClusterAcks.Kept).
+func (w *Worker) judge(ms []redisconn.MasterReplicas, err error) []redisconn.MasterAcks {
+	js := w.judged.Judge(ms)
+	all := slices.Concat(js, w.judged.Kept(redisconn.Silent(err)))
+	w.m.cluster.Store(&all)
+	return js
 }
 
 // sayCluster logs auto's judgement of each master of js that changed: at

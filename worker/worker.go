@@ -33,7 +33,6 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,9 +161,7 @@ type Config struct {
 
 // WithDefaults returns cfg with its defaults applied.
 func (cfg Config) WithDefaults() Config {
-	if cfg.Concurrency <= 0 && cfg.SMTPConnections > 0 {
-		cfg.Concurrency = cfg.SMTPConnections
-	}
+	orDefault(&cfg.Concurrency, cfg.SMTPConnections) // one chunk per connection, when set
 	orDefault(&cfg.Concurrency, 8)
 	orDefault(&cfg.SMTPConnections, cfg.Concurrency)
 	orDefault(&cfg.ClaimWindow, DefaultClaimWindow)
@@ -233,7 +230,7 @@ type Worker struct {
 	page    int // tasks per listing of a reconcile (0: listPage)
 
 	drain  chan struct{} // closed when Run's context is done
-	claims atomic.Uint64 // claims made, for claim tokens
+	claims atomic.Uint64 // claims made: a claim's token is WorkerID/its number (walk)
 
 	// live holds the chunk runs whose handler has not returned (w.mu):
 	// fence gives back what those that outlive the shutdown timeout have
@@ -327,11 +324,6 @@ func New(cfg Config) (*Worker, error) {
 	}, nil
 }
 
-// claimToken returns a token unique to one claim of this worker process.
-func (w *Worker) claimToken() string {
-	return w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)
-}
-
 // Run processes campaigns until ctx is done, then drains: it stops claiming
 // recipients, lets sends in flight finish and be recorded, and returns
 // within about Config.ShutdownTimeout (a second more when outcomes kept
@@ -355,7 +347,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.st = store.NewWithConfig(w.cfg.Redis, store.Config{ReplicaAcks: acks, AckTimeout: w.cfg.AckTimeout})
 	if masters != nil {
-		w.st.SetMasterAcks(masters) // auto on Cluster: each master's number
+		w.st.SetMasterAcks(masters, acks) // auto on Cluster: each master's number
 	}
 	w.m.st.Store(w.st) // tidings_replica_acks
 	if w.cfg.Journal.Dir != "" {
@@ -454,14 +446,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	stopLoops()
 	stopScheduling()
 	wg.Wait()
-	passed := make(chan struct{})
-	go func() { checks.Wait(); close(passed) }()
-	select {
-	case <-passed:
-	case <-time.After(time.Until(end)):
-		stopPasses()
-		<-passed
-	}
+	// A check still running when the drain's time is up is cancelled.
+	late := time.AfterFunc(time.Until(end), stopPasses)
+	checks.Wait()
+	late.Stop()
 	stopPasses()
 	stopAlive()
 	saying.Wait()

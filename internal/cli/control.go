@@ -148,7 +148,7 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	case e.PausedFor == store.StagedAgain:
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == store.CanaryRunning:
-		return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s --env %s' shows awaiting-approval, or add --in-advance to approve now and let the batches after the canary go without waiting", c, c, env)
+		return nextstep.CanaryRunning(c, env)
 	case e.PausedFor == store.NoCanary:
 		return nextstep.NoCanary(c)
 	case e.PausedFor == "state-loss":

@@ -13,6 +13,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/golden"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -66,9 +67,9 @@ func TestControlCommands(t *testing.T) {
 		// A second resume, or approve, changes nothing and says so.
 		{[]string{"resume", c, "--env", "staging"}, 0, "ctl was already running (resume by ", ""},
 		// No worker runs: the canary is not done, so nobody has seen it.
-		{[]string{"approve", c, "--env", "staging"}, 1, "", "cannot approve ctl: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status ctl --env staging' shows awaiting-approval, or add --in-advance"},
+		{[]string{"approve", c, "--env", "staging"}, 1, "", nextstep.CanaryRunning("ctl", "staging")},
 		{[]string{"approve", c, "--env", "staging", "--in-advance"}, 0, "Approved ctl: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed", ""},
-		{[]string{"approve", c, "--env", "staging", "--in-advance"}, 0, "ctl was already approved (see the audit log): nothing changed, and this reason is not recorded.", ""},
+		{[]string{"approve", c, "--env", "staging", "--in-advance"}, 0, "ctl was already approved (see the audit log): nothing changed.", ""},
 		{[]string{"cancel", c, "--env", "staging"}, 2, "", "--reason is required"},
 		{[]string{"cancel", c, "--env", "staging", "--reason", "wrong recipients file"}, 0, "Cancelled ctl: 1 unsent recipients recorded as cancelled.", ""},
 		{[]string{"resume", c, "--env", "staging"}, 1, "", "--resume-existing"},

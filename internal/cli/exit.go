@@ -73,7 +73,8 @@ func exitCode(err error, stderr io.Writer) int {
 // NOREPLICAS, CLUSTERDOWN, LOADING, ... during a failover) is
 // infrastructure (with advice, redisconn.Explain) unless the environment's
 // Redis password or permissions must change, and so is a campaign another
-// send is staging (refused for now), and a file the disk cannot hold now
+// send is staging (refused for now) or may be staging (a cancel that lost
+// its staging lease: store.LeaseLostError), and a file the disk cannot hold now
 // (userfile.Error); everything else (cobra's own errors, a path or a
 // worker setting or a Sentinel master name no Sentinel monitors too) a
 // usage, configuration or input error the user must fix. An interrupted
@@ -88,7 +89,7 @@ func classify(err error) error {
 		return err
 	case errors.As(err, &fe), errors.As(err, new(*workerproc.ConfigError)), errors.As(err, new(*redisconn.UnknownMasterError)): // not the network errors they may wrap
 		return configError(err)
-	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err), errors.As(err, new(*store.BeingStagedError)):
+	case errors.As(err, new(redis.Error)), redisconn.Unreachable(err), errors.As(err, new(*store.BeingStagedError)), errors.As(err, new(*store.LeaseLostError)):
 		if err = redisconn.Explain(err); redisconn.IsSettings(err) {
 			return configError(err) // a Redis password or permission to fix
 		}

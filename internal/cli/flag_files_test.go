@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,9 @@ import (
 // and before anything connects to Redis (nothing listens there). The
 // operating system's words came out as they were, and report --out named
 // the temporary file beside the path ("open .../report.csv.123.tmp").
+// A file that holds something else (the recipients file) is refused naming
+// the flag too: report --out said "PATH: the file exists and is not a
+// report" without --out, unlike every other error of the flag.
 // A disk that cannot hold the file now is infrastructure (exit 3).
 func TestFileFlagsSayWhatIsWrong(t *testing.T) {
 	t.Parallel()
@@ -21,6 +25,10 @@ func TestFileFlagsSayWhatIsWrong(t *testing.T) {
 	file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1", "not-an-address,Bob,en,2"}})
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "no-such-dir")
+	other := filepath.Join(dir, "recipients.csv") // given by mistake: refused, never written over
+	if err := os.WriteFile(other, []byte("email,locale,name\nada@example.org,en,Ada\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -35,6 +43,10 @@ func TestFileFlagsSayWhatIsWrong(t *testing.T) {
 			"tidings: --rejects " + dir + ": is a directory: give the path of a file"},
 		{"report --out", []string{"report", "c1", "--env", "staging", "--out", filepath.Join(missing, "report.csv")}, 2,
 			"tidings: --out " + filepath.Join(missing, "report.csv") + ": the directory " + missing + " does not exist: create it"},
+		{"report --out another file", []string{"report", "c1", "--env", "staging", "--out", other}, 2,
+			"tidings: --out " + other + `: the file exists and is not a report (its first line is "email,locale,name"): nothing was written to it`},
+		{"plan --rejects another file", []string{"plan", file, "--rejects", other}, 2,
+			"tidings: --rejects " + other + `: the file exists and is not a rejects file (its first line is "email,locale,name"): nothing was written to it`},
 		{"console --viewer-tokens", []string{"console", "--env", "staging", "--viewer-tokens", filepath.Join(dir, "viewers.txt")}, 2,
 			"tidings: --viewer-tokens " + filepath.Join(dir, "viewers.txt") + ": the file does not exist: check the path"},
 		{"console --operator-tokens", []string{"console", "--env", "staging", "--operator-tokens", "operators.txt"}, 2,

@@ -57,7 +57,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out
 			fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
 		} else {
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
-				func(st *store.Status) string { return nextstep.Hint(statusview.Next(st), st.Campaign, env) })
+				func(st *store.Status) string { return nextstep.HintOf(statusview.Next(st), st) })
 		}
 		return nil
 	})
@@ -82,7 +82,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), nextstep.Hint(statusview.Next(st), st.Campaign, st.Env)))
+			statusview.Write(a.stdout, st, statusview.WithStall(st, time.Now(), nextstep.HintOf(statusview.Next(st), st)))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err

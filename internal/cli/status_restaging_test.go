@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -16,7 +18,9 @@ import (
 // list of campaigns and in status of it (exit 0, JSON state), with who
 // began that staging, the pause made before, and what to run: the send
 // again with --resume-existing. The console says the same
-// (TestUnfinishedStagingOffersWhatWorks).
+// (TestUnfinishedStagingOffersWhatWorks). Its cancel is refused, saying
+// why and what to run (nextstep.Staging), and what it says to run works:
+// paused, the send run again stages it paused, and the cancel then acts.
 func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	t.Parallel()
 	env, r := redisEnv(t)
@@ -33,12 +37,15 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	}
 	sg.Abort(ctx) // its send stopped
 	next := "tidings send CAMPAIGN-FILE --env staging --resume-existing"
+	// The pause made before is said in the console's words, and neither
+	// says to pause what is paused.
+	paused := "paused meanwhile by alice (fix the list): the pause stays once it is staged, and nothing else acts on it until then"
 	for _, tt := range []struct {
 		args []string
 		want []string
 	}{
-		{[]string{"status", "--env", "staging"}, []string{"restaging-interrupted", "its staging again never finished, so no worker sends it: " + "run the same send again as a re-staging: " + next}},
-		{[]string{"status", c, "--env", "staging"}, []string{"RESTAGING-INTERRUPTED by bob@box2 at ", "its staging again never finished", "fix the list", next}},
+		{[]string{"status", "--env", "staging"}, []string{"restaging-interrupted", "its staging again never finished, so no worker sends it; " + paused + ". Next: run the same send again as a re-staging: " + next}},
+		{[]string{"status", c, "--env", "staging"}, []string{"RESTAGING-INTERRUPTED by bob@box2 at ", "its staging again never finished", "\nPause:    " + paused + "\n", next}},
 	} {
 		res := cli(t, env, tt.args...)
 		for _, want := range tt.want {
@@ -46,6 +53,17 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 				t.Errorf("%s: want exit 0 and %q\n%s", strings.Join(tt.args, " "), want, res)
 			}
 		}
+		if strings.Contains(res.stdout, "tidings pause") {
+			t.Errorf("%s: says to pause a campaign paused already\n%s", strings.Join(tt.args, " "), res)
+		}
+	}
+	// On-call wants it stopped for good: the cancel is refused (exit 1),
+	// saying why and what to run (nextstep.Staging), and nothing changes.
+	if res := cli(t, env, "cancel", c, "--env", "staging", "--reason", "give up"); res.code != 1 || !strings.Contains(res.stderr, nextstep.Staging("cancel", c, "staging", false)) {
+		t.Errorf("cancel of %s: want exit 1 saying %q\n%s", c, nextstep.Staging("cancel", c, "staging", false), res)
+	}
+	if ctl, err := s.Control(ctx, c); err != nil || ctl.State != store.StatePaused || ctl.Reason != "fix the list" {
+		t.Errorf("%s after the refused cancel: %+v, %v; want it paused as before", c, ctl, err)
 	}
 	res := cli(t, env, "status", c, "--env", "staging", "--json")
 	var doc struct {
@@ -54,5 +72,19 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.State != string(store.StateRestagingInterrupted) || doc.By != "bob@box2" {
 		t.Errorf("status --json of %s: %v, %+v; want state %s by bob@box2\n%s", c, err, doc, store.StateRestagingInterrupted, res)
+	}
+	// What the refusal says to run stops it for good: paused, the
+	// send run again stages it paused (nothing starts), and the
+	// cancel then acts.
+	file := writeCampaign(t, campaignFile{name: c, locales: filepath.Join(repoRoot(t), "testdata", "locales-incomplete"),
+		rows: []string{"ada@example.org,Ada,en,1", "joao@example.org,João,pt,3", "bad-email,Bob,de,2"}})
+	if res := cli(t, env, "send", file, "--env", "staging", "--resume-existing", "--skip-refused", "--skip-invalid", "--rejects", filepath.Join(filepath.Dir(file), "rejects.csv")); res.code != 0 {
+		t.Fatalf("the send run again as a re-staging: want exit 0\n%s", res)
+	}
+	if ctl, err := s.Control(ctx, c); err != nil || ctl.State != store.StatePaused {
+		t.Errorf("%s staged again: %+v, %v; want it paused (the pause stays)", c, ctl, err)
+	}
+	if res := cli(t, env, "cancel", c, "--env", "staging", "--reason", "give up"); res.code != 0 || !strings.Contains(res.stdout, "Cancelled "+c) {
+		t.Errorf("cancel once staged: want exit 0, Cancelled %s\n%s", c, res)
 	}
 }

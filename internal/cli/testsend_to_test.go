@@ -12,7 +12,8 @@ import (
 // is sent; only a well-formed address outside the allowlist is refused as
 // outside it. With an allowlist, every malformed --to was "not in the
 // allowlist" (a display name, a list of two, surrounding spaces, a line
-// break printed as is), which sent QA to the environment's settings.
+// break printed as is), which sent QA to the environment's settings. The
+// refusal of one outside the allowlist says what to do: it did not.
 func TestTestSendToSaysWhatIsWrongWithIt(t *testing.T) {
 	t.Parallel()
 	smtp := startSMTP(t, smtpcapture.Config{})
@@ -23,7 +24,7 @@ func TestTestSendToSaysWhatIsWrongWithIt(t *testing.T) {
 		{"two addresses", "qa@example.org, boss@example.org", `the QA inbox "qa@example.org, boss@example.org" is not a bare address`},
 		{"spaces", " qa@example.org ", `the QA inbox " qa@example.org " is not a bare address`},
 		{"a line break", "qa@example.org\r\nBcc: x@evil.example", `the QA inbox "qa@example.org\r\nBcc: x@evil.example" holds the control character U+000D`},
-		{"outside the allowlist", "qa@other.example", "qa@other.example is not in the allowlist of environment staging"},
+		{"outside the allowlist", "qa@other.example", "qa@other.example is not in the allowlist of environment staging; test messages go only to allowed addresses: give --to an address it admits, or add this one to the environment's allow (TIDINGS_ALLOW)"},
 	}
 	for _, allow := range []string{"example.org", ""} {
 		env := merge(smtpEnv(smtp), map[string]string{"TIDINGS_ALLOW": allow})

@@ -341,7 +341,9 @@ func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 		{"halfway", "approve", url.Values{"stage": {"s1"}}, first, "--resume-existing"},
 		{"halfway", "retry", nil, first, "--resume-existing"},
 		{"again", "resume", nil, []string{"it is being staged", "run it again: tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
-		{"again", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"again"}}, []string{"it is being staged", "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
+		// Its cancel says why it cannot act and what to run, as tidings
+		// cancel does (nextstep.Staging).
+		{"again", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"again"}}, []string{"its staging again has not ended", "only partly written", "tidings pause again --env " + env, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing", "then cancel it (tidings cancel again --env " + env + " --reason ...)."}, "first staging"},
 	} {
 		form := url.Values{"csrf": {op.csrf("/c/" + tt.campaign)}}
 		for k, v := range tt.form {

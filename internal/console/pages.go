@@ -113,15 +113,9 @@ func (o overview) NeedsFor(operator bool) string {
 // overviewOf reads campaign c's status and what needs a human.
 func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	o := overview{Name: c}
-	st, err := s.cfg.Store.Status(ctx, c)
-	if be := (*store.BeingStagedError)(nil); errors.As(err, &be) {
-		// Its first staging runs: listed in that state (only a pause
-		// acts on it), as tidings status --env lists it.
-		st, err = store.BeingStaged(c, s.cfg.Env, be), nil
-		if ctl, cerr := s.cfg.Store.Control(ctx, c); cerr == nil && ctl.State == store.StatePaused {
-			st.PausedWhileStaging = ctl // a pause made meanwhile: nothing more acts on it
-		}
-	}
+	// One whose first staging runs is listed in that state (only a pause
+	// acts on it), as tidings status --env lists it.
+	st, err := statusview.One(ctx, s.cfg.Store, c, s.cfg.Env)
 	if err != nil {
 		o.Err = err.Error()
 		return o
@@ -152,11 +146,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		if !st.At.IsZero() {
 			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		paused, hint := pausedWhileStaging(st), nextstep.Hint
-		if paused != "" {
-			hint = nextstep.HintPaused // not told to pause what is paused
-		}
-		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, paused, hint(st.Control.Next(), c, st.Env))
+		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, pausedWhileStaging(st), nextstep.HintOf(st.Control.Next(), st))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
 			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))
@@ -166,17 +156,13 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 }
 
 // pausedWhileStaging says, of a campaign whose staging has not ended, the
-// pause made meanwhile ("; paused meanwhile by ..."), "" when none was.
+// pause made meanwhile ("; paused meanwhile by ...", in the words of
+// nextstep.PausedWhileStaging, which status says too), "" when none was.
 func pausedWhileStaging(st *store.Status) string {
-	p := st.PausedWhileStaging
-	if p == nil {
-		return ""
+	if p := nextstep.PausedWhileStaging(st); p != "" {
+		return "; " + p
 	}
-	rest := "nothing else acts on it until then"
-	if st.State == store.StateStagingInterrupted {
-		rest = "only cancel, which gives it up, acts on it until then"
-	}
-	return fmt.Sprintf("; paused meanwhile by %s (%s): the pause stays once it is staged, and %s", p.By, p.Reason, rest)
+	return ""
 }
 
 // overviews reads every campaign, the ones that need a human first.
@@ -355,15 +341,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 	defer t.Stop()
 	ss := sessionOf(r)
 	for {
-		// The stream lives no longer than the session it was opened in:
-		// once that ends, it ends (the browser's reconnect is refused, and
-		// the page says signed out).
-		if ss == nil || s.cfg.Clock().Unix() >= ss.exp {
-			return
-		}
 		ctx, cancel := context.WithTimeout(r.Context(), redisWait)
 		html, err := s.fragment(ctx, name, data, r)
 		cancel()
+		// The stream lives no longer than the session it was opened in:
+		// once that ends, it ends (the browser's reconnect is refused, and
+		// the page says signed out). Checked after the read, so that what
+		// Redis said after the session ended is never written.
+		if ss == nil || s.cfg.Clock().Unix() >= ss.exp {
+			return
+		}
 		if err != nil {
 			if r.Context().Err() != nil {
 				return
@@ -476,7 +463,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		case te.PausedFor == store.NoCanary:
 			msg = sentence(nextstep.NoCanary(c))
 		case te.PausedFor == store.CanaryRunning:
-			msg = fmt.Sprintf("Not approved: %s's canary is still being sent, so nobody has checked it yet. Approve once this page shows it awaiting approval.", c)
+			msg = sentence(nextstep.CanaryRunning(c, env))
 		case te.PausedFor == "state-loss":
 			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and every worker's journal directory."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:

@@ -42,6 +42,34 @@ func HintPaused(next store.Next, c, env string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(h, strings.NewReplacer("{c}", c, "{env}", env).Replace(meanwhilePause)), meanwhilePauseOrCancel)
 }
 
+// PausedWhileStaging words the pause made on the campaign of st while its
+// staging had not ended (st.PausedWhileStaging): who, why, that it stays
+// once the campaign is staged, and what else acts on it until then (only
+// cancel, which gives it up, of a first staging that never finished;
+// nothing else, of one being staged or staged again); "" when none was
+// made. `tidings status` and the console's pages say it.
+func PausedWhileStaging(st *store.Status) string {
+	p := st.PausedWhileStaging
+	if p == nil {
+		return ""
+	}
+	rest := "nothing else acts on it until then"
+	if st.State == store.StateStagingInterrupted {
+		rest = "only cancel, which gives it up, acts on it until then"
+	}
+	return fmt.Sprintf("paused meanwhile by %s (%s): the pause stays once it is staged, and %s", p.By, p.Reason, rest)
+}
+
+// HintOf is Hint of next for the campaign of st, HintPaused when it was
+// paused while its staging had not ended (st.PausedWhileStaging): not
+// told to pause what is paused.
+func HintOf(next store.Next, st *store.Status) string {
+	if st.PausedWhileStaging != nil {
+		return HintPaused(next, st.Campaign, st.Env)
+	}
+	return Hint(next, st.Campaign, st.Env)
+}
+
 // inDoubtReport lists the recipients in doubt of campaign {c}.
 const inDoubtReport = "tidings report {c} --env {env} --outcome in-doubt"
 
@@ -66,8 +94,12 @@ func Hint(next store.Next, c, env string) string {
 // which removes a first staging whose send was interrupted (a cancel is
 // refused only while a send writes it: then, the cancel again once that
 // staging ends); for a
-// re-staging, send --resume-existing. An empty env names no --env (a
-// console of a campaign file alone has none).
+// re-staging, send --resume-existing, and for its cancel, why it cannot
+// act (the staging's recipients are only partly written: there is no
+// staging to record them cancelled against) and what stops it for good:
+// a pause, which holds once it is staged, the send run again, then the
+// cancel. An empty env names no --env (a console of a campaign file alone
+// has none).
 func Staging(action, c, env string, first bool) string {
 	flag := ""
 	if env != "" {
@@ -76,6 +108,8 @@ func Staging(action, c, env string, first bool) string {
 	switch {
 	case first && action == "cancel": // a send holds its staging lease
 		return fmt.Sprintf("cannot cancel %s: its first staging has not ended and a send is writing it now, so no worker sends it: only pause works until that staging ends; run the cancel again then (a first staging whose send was interrupted is removed by cancel, with nothing sent)", c)
+	case action == "cancel": // a re-staging: its recipients half written
+		return fmt.Sprintf("cannot cancel %s: its staging again has not ended (a send is writing it, or one was interrupted): a cancel records each recipient of the campaign's staging not yet sent as cancelled, and this staging's recipients are only partly written (it cleared the counts of the staging before); no worker sends it meanwhile. To keep it from sending, pause it, if it is not paused already: tidings pause %s%s --reason ... (the pause stays when it is staged, so the send run again stages it paused and starts nothing); to stop it for good, once it is paused, let the send writing it end or, if it was interrupted, run it again as a re-staging: tidings send CAMPAIGN-FILE%s --resume-existing (with any --exclude-delivered it had); then cancel it (tidings cancel %s%s --reason ...)", c, c, flag, flag, c, flag)
 	case first:
 		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE%s (with the flags it had), or give it up (nothing was sent): tidings cancel %s%s --reason ... removes what the staging left", action, c, flag, c, flag)
 	}
@@ -114,6 +148,19 @@ func RetryPermanent(c, env, code string) string {
 		code = " --code " + code
 	}
 	return fmt.Sprintf("Their replies: tidings report %s --env %s --outcome failed. If the relay or the sender was refused (554 5.7.1 relay access denied), not the recipient (550 5.1.1 mailbox unknown), fix that, then: tidings retry %s --env %s --permanent%s", c, env, c, env, code)
+}
+
+// CanaryRunning says why an approval of campaign c of environment env is
+// refused while its canary is still being sent, or not yet released (a
+// store.TransitionError paused for store.CanaryRunning): nobody has
+// checked it, nothing changed; approve once it awaits approval, or in
+// advance. `tidings approve` and the console's Approve say it. An empty
+// env names no --env.
+func CanaryRunning(c, env string) string {
+	if env != "" {
+		env = " --env " + env
+	}
+	return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s%s' shows awaiting-approval (the console's page says it too), or approve now in advance, which lets the batches after the canary go without waiting: tidings approve %s%s --in-advance", c, c, env, c, env)
 }
 
 // NoCanary says why an approval of campaign c is refused when c was staged

@@ -25,9 +25,17 @@ func TestStagingAdvice(t *testing.T) {
 	for _, tt := range []advice{
 		{"first staging", "resume", "production", true, []string{"cannot resume altea: its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env production (with the flags it had)", "give it up (nothing was sent): tidings cancel altea --env production --reason ... removes what the staging left"}, []string{"--resume-existing"}},
 		{"first staging, cancel", "cancel", "production", true, []string{"cannot cancel altea: its first staging has not ended and a send is writing it now", "run the cancel again then"}, []string{"--resume-existing", "pause it"}},
-		{"re-staging", "cancel", "production", false, []string{"cannot cancel altea: it is being staged", "run it again: tidings send CAMPAIGN-FILE --env production --resume-existing"}, []string{"first staging"}},
+		{"re-staging", "resume", "production", false, []string{"cannot resume altea: it is being staged", "run it again: tidings send CAMPAIGN-FILE --env production --resume-existing"}, []string{"first staging"}},
+		// A cancel of a re-staging not ended says why it cannot act
+		// (the staging's recipients are half written) and what to run:
+		// pause, which holds once it is staged; the send run again; then
+		// the cancel.
+		{"re-staging, cancel", "cancel", "production", false, []string{"cannot cancel altea: its staging again has not ended",
+			"a cancel records each recipient of the campaign's staging not yet sent as cancelled, and this staging's recipients are only partly written",
+			"no worker sends it meanwhile", "pause it, if it is not paused already: tidings pause altea --env production --reason ...",
+			"the pause stays when it is staged", "tidings send CAMPAIGN-FILE --env production --resume-existing", "then cancel it (tidings cancel altea --env production --reason ...)"}, []string{"first staging"}},
 		{"first staging, no environment", "retry", "", true, []string{"tidings send CAMPAIGN-FILE (with the flags it had)", "tidings cancel altea --reason ..."}, []string{"--env"}},
-		{"re-staging, no environment", "cancel", "", false, []string{"tidings send CAMPAIGN-FILE --resume-existing"}, []string{"--env"}},
+		{"re-staging, no environment", "cancel", "", false, []string{"tidings send CAMPAIGN-FILE --resume-existing", "tidings cancel altea --reason ..."}, []string{"--env"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -108,6 +116,65 @@ func TestHintPausedDoesNotSayToPause(t *testing.T) {
 			t.Errorf("HintPaused(%v) = %q; want %q without its advice to pause", tt.next, got, full)
 		case !tt.trimmed && got != full:
 			t.Errorf("HintPaused(%v) = %q; want Hint's %q", tt.next, got, full)
+		}
+	}
+}
+
+// TestCanaryRunning: an approval refused because the canary is still
+// being sent says so once, for `tidings approve` and the console alike:
+// nobody has checked it, nothing changed, approve once status says
+// awaiting-approval, or approve in advance with the command that does.
+// Without an environment it names no --env.
+func TestCanaryRunning(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env       string
+		want, not []string
+	}{
+		{"staging", []string{"cannot approve altea: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed", "'tidings status altea --env staging' shows awaiting-approval", "tidings approve altea --env staging --in-advance"}, nil},
+		{"", []string{"'tidings status altea' shows awaiting-approval", "tidings approve altea --in-advance"}, []string{"--env"}},
+	} {
+		got := CanaryRunning("altea", tt.env)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("CanaryRunning(altea, %q): want %q in\n%s", tt.env, w, got)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(got, n) {
+				t.Errorf("CanaryRunning(altea, %q): want no %q in\n%s", tt.env, n, got)
+			}
+		}
+	}
+}
+
+// TestPausedWhileStaging: the pause made while a campaign's staging had
+// not ended is worded with who and why, and what else acts on it: cancel
+// (which gives it up) of a first staging that never finished, nothing
+// else otherwise; HintOf then leaves out the advice to pause it. Without
+// such a pause, nothing is said and HintOf is Hint.
+func TestPausedWhileStaging(t *testing.T) {
+	t.Parallel()
+	pause := &store.Control{State: store.StatePaused, By: "alice@ops", Reason: "fix the list"}
+	for _, tt := range []struct {
+		state   store.State
+		paused  *store.Control
+		next    store.Next
+		want    string
+		hintNot string
+	}{
+		{store.StateRestagingInterrupted, pause, store.NextRestageAgain, "paused meanwhile by alice@ops (fix the list): the pause stays once it is staged, and nothing else acts on it until then", "tidings pause"},
+		{store.StateStagingInterrupted, pause, store.NextStageAgain, "paused meanwhile by alice@ops (fix the list): the pause stays once it is staged, and only cancel, which gives it up, acts on it until then", "tidings pause"},
+		{store.StateBeingStaged, pause, store.NextNone, "paused meanwhile by alice@ops (fix the list)", "tidings pause"},
+		{store.StateRestagingInterrupted, nil, store.NextRestageAgain, "", "meanwhile by"},
+	} {
+		st := &store.Status{Campaign: "altea", Env: "production", Control: store.Control{State: tt.state}, PausedWhileStaging: tt.paused}
+		if got := PausedWhileStaging(st); tt.want == "" && got != "" || !strings.HasPrefix(got, tt.want) {
+			t.Errorf("PausedWhileStaging(%s, paused %v) = %q, want %q", tt.state, tt.paused != nil, got, tt.want)
+		}
+		hint := HintOf(tt.next, st)
+		if strings.Contains(hint, tt.hintNot) || tt.paused == nil && hint != Hint(tt.next, "altea", "production") {
+			t.Errorf("HintOf(%v, %s, paused %v) = %q; want no %q", tt.next, tt.state, tt.paused != nil, hint, tt.hintNot)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package redisconn
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -95,17 +96,78 @@ func (j *ClusterAcks) ByAddr(ms []MasterAcks) map[string]int {
 	return out
 }
 
+// Floors returns what the store waits for on Cluster (store.SetMasterAcks):
+// ByAddr(ms), and the number of a master not in it. A master never
+// judged (silent since the worker started, or a node serving slots since
+// the last pass) cannot be judged by the replicas it has, so the
+// cluster's own slot map speaks for it (listed: ClusterMap's): every node
+// of listed that ByAddr does not know waits for no fewer than the other
+// nodes of its shard, nor than the most any master of ms waits for; a
+// node not listed, for the most of all those. A master judged before
+// keeps what ByAddr says (a silent one its judgement: Kept). Should the
+// slot map not have been read (listed nil), the masters of silent never
+// judged, and every node ByAddr does not know, wait for Hold: no claim on
+// them goes through until they are judged, at the next pass they answer.
+func (j *ClusterAcks) Floors(ms []MasterAcks, listed Listed, silent []string) (map[string]int, int) {
+	byAddr, most := j.ByAddr(ms), Most(ms)
+	if listed == nil {
+		for _, addr := range silent {
+			if _, judged := byAddr[addr]; !judged {
+				byAddr[addr] = Hold
+			}
+		}
+		return byAddr, Hold
+	}
+	others := most
+	for addr, n := range listed {
+		others = max(others, n)
+		if _, judged := byAddr[addr]; !judged {
+			byAddr[addr] = max(most, n)
+		}
+	}
+	return byAddr, others
+}
+
+// Hold is what a claim waits for on a master Floors cannot tell the
+// replicas of: more acknowledgements than any cluster gives, so that the
+// claim comes short and its message is not sent (README, "Guarantees").
+const Hold = 1 << 16
+
+// Kept returns the last judgement of every master remembered at one of
+// addrs (Silent's: masters that did not answer the latest pass), sorted by
+// address (one a master: the one waiting for most, should two have been
+// known there), Changed and New false: what their claims still wait for, kept
+// in the metrics while they do not answer. A master never judged has none.
+func (j *ClusterAcks) Kept(addrs []string) []MasterAcks {
+	by := map[string]MasterAcks{}
+	for _, a := range j.judged {
+		if prev, ok := by[a.Addr]; slices.Contains(addrs, a.Addr) && (!ok || a.Acks > prev.Acks) {
+			a.New, a.Changed = false, false
+			by[a.Addr] = a
+		}
+	}
+	out := slices.Collect(maps.Values(by))
+	slices.SortFunc(out, func(a, b MasterAcks) int { return cmp.Compare(a.Addr, b.Addr) })
+	return out
+}
+
 // judgeOnce judges auto on Cluster cc once (a command's store): each
-// master's number by address, and the most any waits for (a master not
-// judged: one promoted while the command runs).
+// master's number by address, with the floor of every node the slot map
+// lists (Floors), and the number of a node not listed (one promoted while
+// the command runs; without a slot map, the most any master waits for:
+// every master answered, or the command fails).
 func judgeOnce(ctx context.Context, cc *redis.ClusterClient) (int, map[string]int, error) {
-	ms, err := ClusterReplicas(ctx, cc)
+	ms, listed, err := ClusterMap(ctx, cc)
 	if err != nil {
 		return 0, nil, err
 	}
 	var j ClusterAcks
 	js := j.Judge(ms)
-	return Most(js), j.ByAddr(js), nil
+	if listed == nil { // Redis before 7.0: every master judged, a node promoted meanwhile the most
+		return Most(js), j.ByAddr(js), nil
+	}
+	byAddr, others := j.Floors(js, listed, nil)
+	return others, byAddr, nil
 }
 
 // Most is the most acknowledgements any master of ms waits for, at least

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"sync"
@@ -30,39 +31,117 @@ type MasterReplicas struct {
 // ClusterReplicas reads, for every master of cc (the slot map read anew),
 // the replicas connected to it, its node id and its config epoch, in one
 // round trip each, sorted by address. A master that does not answer is
-// left out and named in the error (every one that did not, joined), which
+// left out and named in the error (a *SilentError for every one that did
+// not, joined: Silent lists them), which
 // comes with the masters that answered: the worker judges those (one
 // master down until its failover, or a shard lost for good, must not stop
 // the judging of the others); any other caller treats the error as the
 // answer.
 func ClusterReplicas(ctx context.Context, cc *redis.ClusterClient) ([]MasterReplicas, error) {
+	ms, _, err := ClusterMap(ctx, cc)
+	return ms, err
+}
+
+// ClusterMap is ClusterReplicas, with the slot map the cluster itself
+// holds (Listed), read in the same round trip from the master of lowest
+// address that answered CLUSTER SHARDS; nil when none did (every master
+// silent, or a Redis before 7.0, which has no CLUSTER SHARDS: that
+// alone does not make a master silent).
+func ClusterMap(ctx context.Context, cc *redis.ClusterClient) ([]MasterReplicas, Listed, error) {
 	var (
-		mu   sync.Mutex // ForEachMaster calls its function concurrently
-		ms   []MasterReplicas
-		errs []error
+		mu     sync.Mutex // ForEachMaster calls its function concurrently
+		ms     []MasterReplicas
+		errs   []error
+		listed Listed
+		from   string // the address listed was read from
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 		addr := c.Options().Addr
 		p := c.Pipeline()
-		repl, id, ci := p.Info(ctx, "replication"), p.ClusterMyID(ctx), p.ClusterInfo(ctx)
-		_, err := p.Exec(ctx)
+		repl, id, ci, sh := p.Info(ctx, "replication"), p.ClusterMyID(ctx), p.ClusterInfo(ctx), p.ClusterShards(ctx)
+		_, _ = p.Exec(ctx) // each command's error is read below
 		mu.Lock()
 		defer mu.Unlock()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("read the replication info, node id and config epoch of master %s (its replicas are judged again when it answers): %w", addr, err))
+		if err := cmp.Or(repl.Err(), id.Err(), ci.Err()); err != nil {
+			errs = append(errs, &SilentError{Addr: addr, Err: err})
 			return nil // ForEachMaster would keep one error and drop the answers
 		}
 		info := ParseInfo(repl.Val())
 		n, _ := strconv.Atoi(info["connected_slaves"])
 		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n, ID: id.Val(), Epoch: ParseInfo(ci.Val())["cluster_my_epoch"], ReplicaAddrs: ReplicaAddrs(info)})
+		if sh.Err() == nil && (from == "" || addr < from) {
+			listed, from = ListedIn(sh.Val()), addr
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortFunc(ms, func(a, b MasterReplicas) int { return cmp.Compare(a.Addr, b.Addr) })
 	slices.SortFunc(errs, func(a, b error) int { return cmp.Compare(a.Error(), b.Error()) })
-	return ms, errors.Join(errs...)
+	return ms, listed, errors.Join(errs...)
+}
+
+// Listed is what a Cluster's own slot map (CLUSTER SHARDS) says each node
+// could be waited for by, by address: the other nodes of its shard. For
+// a master, the replicas it lists, also those marked failed (a replica
+// down is still one a failover may promote once back, and one whose
+// acknowledgement the master gave before); for a replica, its master and
+// the other replicas: those it would have, promoted. A master not judged
+// yet waits for no fewer (ClusterAcks.Floors).
+type Listed map[string]int
+
+// ListedIn is the Listed of a CLUSTER SHARDS reply. A node is known by
+// its endpoint (the address clients are redirected to), else its IP, with
+// its port.
+func ListedIn(shards []redis.ClusterShard) Listed {
+	out := Listed{}
+	for _, s := range shards {
+		for _, n := range s.Nodes {
+			host := n.Endpoint
+			if host == "" || host == "?" {
+				host = n.IP
+			}
+			addr := net.JoinHostPort(host, strconv.FormatInt(n.Port, 10))
+			out[addr] = max(out[addr], len(s.Nodes)-1)
+		}
+	}
+	return out
+}
+
+// SilentError is the error of a Cluster master that did not answer
+// ClusterReplicas: Addr is its address.
+type SilentError struct {
+	Addr string
+	Err  error
+}
+
+func (e *SilentError) Error() string {
+	return fmt.Sprintf("read the replication info, node id and config epoch of master %s (its replicas are judged again when it answers): %v", e.Addr, e.Err)
+}
+
+func (e *SilentError) Unwrap() error { return e.Err }
+
+// Silent lists the address of every master err (ClusterReplicas's, also
+// wrapped) names as not answering, sorted; none when err is nil.
+func Silent(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case *SilentError:
+			out = append(out, e.Addr)
+		case interface{ Unwrap() []error }:
+			for _, e := range e.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+	slices.Sort(out)
+	return out
 }
 
 // ClusterAuto is every replica of the master with the most, at least 1:

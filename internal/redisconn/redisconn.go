@@ -309,7 +309,7 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 	}
 	st := store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout, Env: e.Name})
 	if masters != nil {
-		st.SetMasterAcks(masters)
+		st.SetMasterAcks(masters, acks)
 	}
 	return st, nil
 }

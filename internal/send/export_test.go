@@ -26,8 +26,8 @@ func BuildForTest(m *Message, eightBit bool, boundary string) ([]byte, bool, err
 		return nil, false, err
 	}
 	var b bytes.Buffer
-	used := writeMessage(&b, &p, capability{eightBit: eightBit}, boundary)
-	return b.Bytes(), used, nil
+	wr := writeMessage(&b, &p, capability{eightBit: eightBit}, boundary)
+	return b.Bytes(), wr.eightBit, nil
 }
 
 // BuildForBenchmark builds m as Send does, into a pooled buffer, for a

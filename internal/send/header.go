@@ -67,6 +67,14 @@ func (w *fieldWriter) token(tok string) {
 	w.b.WriteString(tok)
 }
 
+// bracketed writes the token "<" + tok + ">" without making it.
+func (w *fieldWriter) bracketed(tok string) {
+	w.space(len(tok) + 2)
+	w.b.WriteByte('<')
+	w.b.WriteString(tok)
+	w.b.WriteByte('>')
+}
+
 // space folds if a token of n characters does not fit on the current line,
 // writes the space before it and counts it; the caller writes the token.
 func (w *fieldWriter) space(n int) {
@@ -130,7 +138,11 @@ func (w *fieldWriter) mailbox(field, name, addr string) {
 	default:
 		w.encodedWords(name)
 	}
-	w.token(angleAddr(addr))
+	if at := strings.LastIndexByte(addr, '@'); address.IsDotAtom(addr[:at]) {
+		w.bracketed(addr) // angleAddr(addr), without making it
+	} else {
+		w.token(angleAddr(addr))
+	}
 	w.end()
 }
 
@@ -243,24 +255,9 @@ func (w *fieldWriter) encodedWords(v string) {
 	}
 	useQ := q <= (len(v)+2)/3*4
 	room := min(maxWordLen, w.firstBudget()) - wordExtra
+	valid := utf8.ValidString(v)
 	for v != "" {
-		// Take as many whole characters as fit in room.
-		n, size := 0, 0
-		for n < len(v) {
-			_, rl := utf8.DecodeRuneInString(v[n:])
-			s := size
-			if useQ {
-				for i := n; i < n+rl; i++ {
-					s += qLen(v[i])
-				}
-			} else {
-				s = (n + rl + 2) / 3 * 4
-			}
-			if s > room && n > 0 {
-				break
-			}
-			n, size = n+rl, s
-		}
+		n, size := wordLen(v, room, useQ, valid)
 		w.space(wordExtra + size)
 		if useQ {
 			w.b.WriteString(wordPrefixQ)
@@ -287,6 +284,69 @@ func (w *fieldWriter) encodedWords(v string) {
 		v = v[n:]
 		room = maxWordLen - wordExtra
 	}
+}
+
+// wordLen returns how many bytes of v the next encoded-word takes, as many
+// whole characters as fit in room encoded characters (at least one), and
+// their encoded size, in Q (useQ) or B. For valid UTF-8 (valid; clean makes
+// every header value so) it finds the characters' ends from the bytes
+// alone: where a character starts (utf8.RuneStart) one ends, and B's size
+// depends only on the byte count, so B takes the most bytes that fit and
+// steps back to a character's start. Anything else is sized by
+// wordLenRunes, which decodes each character; FuzzWordLen checks the two
+// agree.
+func wordLen(v string, room int, useQ, valid bool) (n, size int) {
+	if !valid {
+		return wordLenRunes(v, room, useQ)
+	}
+	if !useQ {
+		n = room / 4 * 3 // the most bytes (n+2)/3*4 <= room allows
+		if n >= len(v) {
+			return len(v), (len(v) + 2) / 3 * 4
+		}
+		for n > 0 && !utf8.RuneStart(v[n]) {
+			n--
+		}
+		if n == 0 { // the first character alone does not fit: it goes anyway
+			_, n = utf8.DecodeRuneInString(v)
+		}
+		return n, (n + 2) / 3 * 4
+	}
+	s := 0 // the size of v[:i]
+	for i := 0; i < len(v); i++ {
+		if i > 0 && utf8.RuneStart(v[i]) { // a character ends at i
+			if s > room && n > 0 {
+				return n, size
+			}
+			n, size = i, s
+		}
+		s += qLen(v[i])
+	}
+	if s > room && n > 0 {
+		return n, size
+	}
+	return len(v), s
+}
+
+// wordLenRunes is wordLen for any string: it decodes each character
+// (utf8.DecodeRuneInString, which takes an invalid byte as one).
+func wordLenRunes(v string, room int, useQ bool) (n, size int) {
+	for n < len(v) {
+		_, rl := utf8.DecodeRuneInString(v[n:])
+		s := size
+		if useQ {
+			for i := n; i < n+rl; i++ {
+				s += qLen(v[i])
+			}
+		} else {
+			s = (n + rl + 2) / 3 * 4
+		}
+		if s > room && n > 0 {
+			break
+		}
+		n, size = n+rl, s
+	}
+	return n, size
 }
 
 const upperHex = "0123456789ABCDEF"

@@ -103,8 +103,9 @@ func newMessageID() string {
 // alternative body with the given boundary when p has both a text and an
 // HTML part, else a single part. Each part is UTF-8 in the smallest correct
 // transfer encoding (see chooseTransfer). It reports whether a part went
-// out as 8bit, which MAIL FROM must declare with BODY=8BITMIME.
-func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (eightBit bool) {
+// out as 8bit, which MAIL FROM must declare with BODY=8BITMIME, and whether
+// a line may start with "." (see written).
+func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) written {
 	id := p.messageID
 	if id == "" {
 		id = newMessageID()
@@ -117,8 +118,12 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (
 	}
 	w.mailbox("To", p.to.name, p.to.addr)
 	w.text("Subject", p.subject)
-	w.raw("Message-ID", "<"+id+">")
+	w.start("Message-ID")
+	w.bracketed(id)
+	w.end()
+	var dotField bool // a field's name starts with "."
 	for _, h := range p.headers {
+		dotField = dotField || h.Name[0] == '.'
 		if strings.EqualFold(h.Name, campaignHeader) && isToken(h.Value) {
 			// An identifier tools match as text (a campaign name is up to
 			// 63 of [a-z0-9-]): as it is, never as encoded-words.
@@ -140,24 +145,40 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (
 		if p.html != "" {
 			contentType, body = "text/html; charset=UTF-8", p.html
 		}
-		return writePart(b, contentType, body, c)
+		wr := writePart(b, contentType, body, c)
+		wr.dotLine = wr.dotLine || dotField
+		return wr
 	}
 	w.start("Content-Type")
 	w.token("multipart/alternative;")
-	w.token("boundary=" + boundary)
+	w.space(len("boundary=") + len(boundary))
+	w.b.WriteString("boundary=")
+	w.b.WriteString(boundary)
 	w.end()
 	b.WriteString("\r\n--")
 	b.WriteString(boundary)
 	b.WriteString("\r\n")
-	eightBit = writePart(b, "text/plain; charset=UTF-8", p.text, c)
+	text := writePart(b, "text/plain; charset=UTF-8", p.text, c)
 	b.WriteString("\r\n--")
 	b.WriteString(boundary)
 	b.WriteString("\r\n")
-	eightBit = writePart(b, "text/html; charset=UTF-8", p.html, c) || eightBit
+	html := writePart(b, "text/html; charset=UTF-8", p.html, c)
 	b.WriteString("\r\n--")
 	b.WriteString(boundary)
 	b.WriteString("--\r\n")
-	return eightBit
+	return written{eightBit: text.eightBit || html.eightBit, dotLine: text.dotLine || html.dotLine || dotField}
+}
+
+// written is what writeMessage and writePart report of what they wrote.
+type written struct {
+	eightBit bool // a part went out as 8bit
+	// dotLine is set when a line may start with ".", which SMTP's DATA must
+	// double (dataOf). Unset, none does: every line writeMessage writes
+	// starts with a field name, a space (a folded field), "--" (a
+	// boundary) or is empty, but for a field name starting with "." and
+	// the parts' text, which writeLines checks line by line and the other
+	// writers (quoted-printable, text with CR or NUL) do not.
+	dotLine bool
 }
 
 // dateCache is the Date field last formatted: messages sent in the same
@@ -184,8 +205,77 @@ func formatDate(t time.Time) string {
 }
 
 // writePart writes the Content-Type and Content-Transfer-Encoding fields, a
-// blank line and s in the transfer encoding chooseTransfer picks.
-func writePart(b *bytes.Buffer, contentType, s string, c capability) (eightBit bool) {
+// blank line and s in the transfer encoding chooseTransfer picks. Rendered
+// text (LF line breaks, no NUL) that can go as 7bit or 8bit is written in
+// one pass (writeLines); anything else is measured first
+// (writePartScanned).
+func writePart(b *bytes.Buffer, contentType, s string, c capability) written {
+	if wr, ok := writeLines(b, contentType, s, c); ok {
+		return wr
+	}
+	return writePartScanned(b, contentType, s, c)
+}
+
+// writeLines writes the part as 7bit (ASCII) or 8bit (other text, when the
+// server offers 8BITMIME) when s has no CR and no NUL, copying its lines
+// with CRLF line breaks as it finds them, and reports ok. A line longer
+// than maxLineLen makes it remove what it wrote and report !ok: such text
+// is not 7bit or 8bit (chooseTransfer). This is writePartScanned's choice
+// and bytes (TestWritePartOnePass) with one pass over the lines instead of
+// two (scanText's, then writeCanonical's); it notes whether a line starts
+// with ".".
+func writeLines(b *bytes.Buffer, contentType, s string, c capability) (wr written, ok bool) {
+	ascii := isASCIIFast(s)
+	if !ascii && !c.eightBit || strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, 0) >= 0 {
+		return wr, false
+	}
+	t := transfer7bit
+	if !ascii {
+		t = transfer8bit
+	}
+	mark := b.Len()
+	writePartHeader(b, contentType, t)
+	b.Grow(len(s) + len(s)/8 + 2) // room for a CR per 8 bytes: no append below grows for common text
+	out := b.AvailableBuffer()
+	for {
+		i := strings.IndexByte(s, '\n')
+		line := s
+		if i >= 0 {
+			line = s[:i]
+		}
+		if len(line) > maxLineLen {
+			b.Truncate(mark)
+			return written{}, false
+		}
+		if len(line) > 0 && line[0] == '.' {
+			wr.dotLine = true
+		}
+		out = append(out, line...)
+		if i < 0 {
+			break
+		}
+		out = append(out, '\r', '\n')
+		s = s[i+1:]
+	}
+	b.Write(out) // in place unless an append grew out elsewhere
+	wr.eightBit = t == transfer8bit
+	return wr, true
+}
+
+// writePartHeader writes the part's Content-Type and
+// Content-Transfer-Encoding fields and the blank line after them.
+func writePartHeader(b *bytes.Buffer, contentType string, t transfer) {
+	b.WriteString("Content-Type: ")
+	b.WriteString(contentType)
+	b.WriteString("\r\nContent-Transfer-Encoding: ")
+	b.WriteString(t.String())
+	b.WriteString("\r\n\r\n")
+}
+
+// writePartScanned is writePart for any text: scanText measures it, then
+// it is written in the transfer encoding chooseTransfer picks. Whether a
+// line starts with "." it leaves to dataOf.
+func writePartScanned(b *bytes.Buffer, contentType, s string, c capability) written {
 	st := scanText(s)
 	t := chooseTransfer(st, c)
 	var qp *bytes.Buffer
@@ -212,11 +302,7 @@ func writePart(b *bytes.Buffer, contentType, s string, c capability) (eightBit b
 			}
 		}
 	}
-	b.WriteString("Content-Type: ")
-	b.WriteString(contentType)
-	b.WriteString("\r\nContent-Transfer-Encoding: ")
-	b.WriteString(t.String())
-	b.WriteString("\r\n\r\n")
+	writePartHeader(b, contentType, t)
 	switch t {
 	case transfer7bit, transfer8bit:
 		writeCanonical(b, s, st)
@@ -225,7 +311,7 @@ func writePart(b *bytes.Buffer, contentType, s string, c capability) (eightBit b
 	case transferBase64:
 		writeBase64(b, s, st)
 	}
-	return t == transfer8bit
+	return written{eightBit: t == transfer8bit, dotLine: t != transferBase64}
 }
 
 // textStats describes a part's text for chooseTransfer.
@@ -280,17 +366,30 @@ func scanText(s string) textStats {
 	return st
 }
 
-// isASCIIFast reports whether s is ASCII, testing eight bytes at a time.
+// isASCIIFast reports whether s is ASCII, testing 32 bytes at a time, then
+// eight.
 func isASCIIFast(s string) bool {
+	const high = 0x8080808080808080
 	i := 0
+	for ; i+32 <= len(s); i += 32 {
+		if (load64(s[i:i+8])|load64(s[i+8:i+16])|load64(s[i+16:i+24])|load64(s[i+24:i+32]))&high != 0 {
+			return false
+		}
+	}
 	for ; i+8 <= len(s); i += 8 {
-		v := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if v&0x8080808080808080 != 0 {
+		if load64(s[i:i+8])&high != 0 {
 			return false
 		}
 	}
 	return isASCII(s[i:])
+}
+
+// load64 returns the eight bytes of s (len(s) == 8), little-endian: one
+// load once compiled.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // qpEscapes counts the bytes of s that quoted-printable always writes as
@@ -322,13 +421,16 @@ func chooseTransfer(st textStats, c capability) transfer {
 	}
 }
 
-// writeCanonical writes s with every line break as CRLF.
+// writeCanonical writes s with every line break as CRLF. The buffer is
+// grown once and the lines copied into it, rather than written with two
+// WriteStrings each.
 func writeCanonical(b *bytes.Buffer, s string, st textStats) {
 	if st.bare == 0 {
 		b.WriteString(s)
 		return
 	}
 	b.Grow(len(s) + st.bare)
+	out := b.AvailableBuffer() // room for all of it: no append below grows
 	for {
 		var i int
 		if st.cr {
@@ -337,16 +439,16 @@ func writeCanonical(b *bytes.Buffer, s string, st textStats) {
 			i = strings.IndexByte(s, '\n') // the common case, and faster
 		}
 		if i < 0 {
-			b.WriteString(s)
-			return
+			out = append(out, s...)
+			break
 		}
-		b.WriteString(s[:i])
-		b.WriteString("\r\n")
+		out = append(append(out, s[:i]...), '\r', '\n')
 		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
 			i++
 		}
 		s = s[i+1:]
 	}
+	b.Write(out) // out is the buffer's own free space: Write keeps it in place
 }
 
 // writeQP writes s quoted-printable (text mode: line breaks become CRLF).

@@ -311,17 +311,15 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 		if body == nil || built != c.capability() {
 			built = c.capability()
 			raw.Reset()
-			eightBit := writeMessage(raw, &p, built, boundary)
+			wr := writeMessage(raw, &p, built, boundary)
 			env.params = env.params[:0]
-			if eightBit {
+			if wr.eightBit {
 				env.params = append(env.params, " BODY=8BITMIME"...)
 			}
 			if p.utf8Addr != "" {
 				env.params = append(env.params, " SMTPUTF8"...)
 			}
-			data.reset()
-			_, _ = data.Write(raw.Bytes()) // never fails
-			body = data.finish()
+			body = dataOf(raw, wr.dotLine, data)
 		}
 		reused := !c.fresh
 		c.fresh = false

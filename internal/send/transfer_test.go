@@ -43,7 +43,7 @@ func decodePart(t *testing.T, tr transfer, body []byte) string {
 func writtenPart(t *testing.T, s string, eightBit bool) (transfer, []byte, bool) {
 	t.Helper()
 	var b bytes.Buffer
-	used := writePart(&b, "text/plain; charset=UTF-8", s, capability{eightBit: eightBit})
+	used := writePart(&b, "text/plain; charset=UTF-8", s, capability{eightBit: eightBit}).eightBit
 	head, body, ok := bytes.Cut(b.Bytes(), []byte("\r\n\r\n"))
 	if !ok {
 		t.Fatalf("no blank line after the part header: %q", b.Bytes())

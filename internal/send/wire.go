@@ -80,3 +80,30 @@ func (d *dotStuffer) finish() []byte {
 	d.bol, d.cr = true, false
 	return d.buf
 }
+
+// dataOf returns the message in raw, as writeMessage wrote it (every line
+// break CRLF), as SMTP DATA content with its end-of-data marker: what
+// dotStuffer gives for it. A line that starts with "." is the only thing
+// dot-stuffing changes in such a message, and most messages have none:
+// writeMessage knows (dotLine false) or, when it does not, bytes.Contains
+// finds none. Then the marker is appended to raw itself, with no second
+// pass over the message and no copy of it (FuzzData: the same bytes as
+// dotStuffer's). Otherwise, and for a message that ends in a CR
+// (writeMessage writes none), d, reset, stuffs it.
+func dataOf(raw *bytes.Buffer, dotLine bool, d *dotStuffer) []byte {
+	b := raw.Bytes()
+	if len(b) == 0 || b[0] == '.' || b[len(b)-1] == '\r' || dotLine && bytes.Contains(b, lineDot) {
+		d.reset()
+		_, _ = d.Write(b) // never fails
+		return d.finish()
+	}
+	if b[len(b)-1] == '\n' {
+		raw.WriteString(".\r\n")
+	} else {
+		raw.WriteString("\r\n.\r\n")
+	}
+	return raw.Bytes()
+}
+
+// lineDot is a line break followed by a dot: a line that starts with ".".
+var lineDot = []byte("\n.")

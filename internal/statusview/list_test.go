@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -17,6 +18,10 @@ type lister struct {
 	names []string
 	err   error
 	env   string
+	// staging, when set, is the campaign whose first staging runs, and
+	// paused the control it holds (a pause made meanwhile), if any.
+	staging string
+	paused  *store.Control
 }
 
 func (l lister) List(_ context.Context, env string) ([]string, error) {
@@ -26,7 +31,16 @@ func (l lister) List(_ context.Context, env string) ([]string, error) {
 	return l.names, nil
 }
 func (l lister) Status(_ context.Context, c string) (*store.Status, error) {
+	if c == l.staging {
+		return nil, &store.BeingStagedError{Campaign: c, By: "bob@box"}
+	}
 	return &store.Status{Campaign: c}, l.err
+}
+func (l lister) Control(_ context.Context, c string) (*store.Control, error) {
+	if c == l.staging && l.paused != nil {
+		return l.paused, nil
+	}
+	return &store.Control{State: store.StateStaged}, nil
 }
 
 func TestAll(t *testing.T) {
@@ -108,5 +122,35 @@ func TestWriteListFlagsNoProgress(t *testing.T) {
 				t.Errorf("list line ends %q, want it to end %q", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestAllAndWriteListSayAPauseWhileStaging: a campaign paused while its
+// staging had not ended (its first being staged, its first or its
+// staging again interrupted) is listed with that pause, in the console's
+// words (nextstep.PausedWhileStaging); All reads it of one being staged
+// from its control, as the console does; one being staged and not paused
+// has no such note.
+func TestAllAndWriteListSayAPauseWhileStaging(t *testing.T) {
+	t.Parallel()
+	pause := &store.Control{State: store.StatePaused, By: "alice@ops", Reason: "fix the list"}
+	all, err := statusview.All(t.Context(), lister{names: []string{"new", "old"}, staging: "new", paused: pause}, "production")
+	if err != nil || len(all) != 2 || all[0].State != store.StateBeingStaged || all[0].PausedWhileStaging != pause || all[1].PausedWhileStaging != nil {
+		t.Fatalf("All: %+v, %v; want new being staged, paused by alice@ops, old not", all, err)
+	}
+	unpaused, err := statusview.All(t.Context(), lister{names: []string{"new"}, staging: "new"}, "production")
+	if err != nil || len(unpaused) != 1 || unpaused[0].PausedWhileStaging != nil {
+		t.Fatalf("All of one being staged, not paused: %+v, %v; want no pause", unpaused, err)
+	}
+	interrupted := func(s store.State) *store.Status {
+		return &store.Status{Campaign: "c", Env: "production", Control: store.Control{State: s}, PausedWhileStaging: pause}
+	}
+	for _, st := range []*store.Status{all[0], interrupted(store.StateStagingInterrupted), interrupted(store.StateRestagingInterrupted), unpaused[0]} {
+		var b strings.Builder
+		statusview.WriteList(&b, []*store.Status{st}, at, func(*store.Status) string { return "MORE" }, func(*store.Status) string { return "NEXT" })
+		want := nextstep.PausedWhileStaging(st)
+		if got := b.String(); want != "" && !strings.Contains(got, want) || want == "" && strings.Contains(got, "paused meanwhile") {
+			t.Errorf("WriteList of %s (%s): want %q in\n%s", st.Campaign, st.State, want, got)
+		}
 	}
 }

@@ -77,16 +77,17 @@ func Waiting(b store.BatchStatus) int {
 	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.Invalid+b.InDoubt+b.Skipped+b.Cancelled), 0)
 }
 
-// Lister reads campaigns and their status (a *store.Store).
+// Lister reads campaigns, their status and their control (a
+// *store.Store).
 type Lister interface {
 	List(ctx context.Context, env string) ([]string, error)
 	Status(ctx context.Context, c string) (*store.Status, error)
+	Control(ctx context.Context, c string) (*store.Control, error)
 }
 
 // All returns the status of every campaign of environment env l lists, in
-// its order (empty, not nil, when there is none); one whose first staging
-// runs is listed as such (store.BeingStaged). An error is l's, as it is:
-// it names what failed.
+// its order (empty, not nil, when there is none), each as One reads it.
+// An error is l's, as it is: it names what failed.
 func All(ctx context.Context, l Lister, env string) ([]*store.Status, error) {
 	names, err := l.List(ctx, env)
 	if err != nil {
@@ -94,16 +95,28 @@ func All(ctx context.Context, l Lister, env string) ([]*store.Status, error) {
 	}
 	all := []*store.Status{}
 	for _, n := range names {
-		st, err := l.Status(ctx, n)
-		if be := (*store.BeingStagedError)(nil); errors.As(err, &be) {
-			st, err = store.BeingStaged(n, env, be), nil
-		}
+		st, err := One(ctx, l, n, env)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, st)
 	}
 	return all, nil
+}
+
+// One returns the status of campaign c of environment env; one whose
+// first staging runs as such (store.BeingStaged), with the pause made
+// meanwhile, which its control holds (PausedWhileStaging; its control
+// unread, none). An error is l's, as it is.
+func One(ctx context.Context, l Lister, c, env string) (*store.Status, error) {
+	st, err := l.Status(ctx, c)
+	if be := (*store.BeingStagedError)(nil); errors.As(err, &be) {
+		st, err = store.BeingStaged(c, env, be), nil
+		if ctl, cerr := l.Control(ctx, c); cerr == nil && ctl.State == store.StatePaused {
+			st.PausedWhileStaging = ctl // a pause made meanwhile: nothing more acts on it
+		}
+	}
+	return st, err
 }
 
 // PausedForStateLoss reports whether st is paused because a worker found
@@ -244,7 +257,13 @@ func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(
 		if note := ListNote(st); note != "" {
 			fmt.Fprintf(w, "  %s: %s", note, more(st))
 		} else if what, ok := unfinished[st.State]; ok {
-			fmt.Fprintf(w, "  its %s never finished, so no worker sends it: %s", what, next(st))
+			then := ": "
+			if p := nextstep.PausedWhileStaging(st); p != "" {
+				then = "; " + p + ". Next: "
+			}
+			fmt.Fprintf(w, "  its %s never finished, so no worker sends it%s%s", what, then, next(st))
+		} else if p := nextstep.PausedWhileStaging(st); p != "" { // being staged
+			fmt.Fprintf(w, "  %s", p)
 		} else if since := st.Stalled(); !since.IsZero() && now.Sub(since) >= stallAfter {
 			fmt.Fprintf(w, "  NO PROGRESS for %s although recipients wait: %s", now.Sub(since).Round(time.Second), more(st))
 		}
@@ -359,6 +378,9 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, st.By, st.At.Local().Format(time.DateTime), Reason(st))
 	default:
 		fmt.Fprintf(w, "State:    %s\n", state)
+	}
+	if p := nextstep.PausedWhileStaging(st); p != "" {
+		fmt.Fprintf(w, "Pause:    %s\n", p)
 	}
 	if lost := Lost(st); lost != "" {
 		fmt.Fprintf(w, "Lost:     %s\n", lost)

@@ -219,6 +219,19 @@ func TestWrite(t *testing.T) {
 			// 37-40 waiting.
 			want: []string{"batches 1-28  [####################] 14000/14000 28 done: sent 14000", "batch 29 ", "batch 36 ", "batches 37-40 [....................]     0/2000  4 waiting: sent 0"},
 		},
+		{
+			// Paused while its staging again had not ended: the pause is
+			// said in the console's words (nextstep.PausedWhileStaging),
+			// under the state, with the hint that does not say to pause.
+			name: "paused-while-staging",
+			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRestagingInterrupted, By: "bob@box2", At: at, CurBatch: -1,
+				Reason: "its staging again never finished: the send that staged it again stopped before its end (interrupted, or it failed); no worker sends it until that send is run again"},
+				Total: 30, Staged: 30, Counts: counts(store.OutcomePending, 30),
+				PausedWhileStaging: &store.Control{State: store.StatePaused, By: "alice@ops", At: at.Add(-time.Minute), Reason: "fix the list"}},
+			hint: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env production --resume-existing (with any --exclude-delivered it had)",
+			want: []string{"State:    RESTAGING-INTERRUPTED by bob@box2 at 2026-03-01 09:30:00: its staging again never finished",
+				"\nPause:    paused meanwhile by alice@ops (fix the list): the pause stays once it is staged, and nothing else acts on it until then\n"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,10 @@ type Control struct {
 	// done, ...), written by every script that changes the state: why the
 	// campaign is in its state.
 	Action string `json:"action,omitempty"`
+	// Unrecorded is, of the control in force an action found (Already),
+	// the reason that action was given and did not record; "" when it
+	// was given none.
+	Unrecorded string `json:"-"`
 }
 
 // Control reads the control state of campaign c.
@@ -72,9 +76,8 @@ func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Probe{}, fmt.Errorf("read control of %s: %w", c, err)
 	}
-	str := func(v any) string { x, _ := v.(string); return x }
 	cv := ctl.Val()
-	return Probe{State: State(str(cv[0])), Stage: str(cv[1]), At: fromMS(atoi64(str(cv[2]))), Sent: atoi64(cnt.Val()), Env: env.Val()}, nil
+	return Probe{State: State(strOr(cv[0], "")), Stage: strOr(cv[1], ""), At: fromMS(atoi64(strOr(cv[2], ""))), Sent: atoi64(cnt.Val()), Env: env.Val()}, nil
 }
 
 // TransitionParams describe a control change.
@@ -197,7 +200,7 @@ func (s *Store) toggle(ctx context.Context, c string, p TransitionParams) (*Cont
 		if moved || !ok || err != nil {
 			return nil, err
 		}
-		if ctl, err := s.inForce(ctx, c, p.Action, p.To); ctl != nil || err != nil {
+		if ctl, err := s.inForce(ctx, c, p.Action, p.To, p.Reason); ctl != nil || err != nil {
 			return ctl, err
 		}
 	}
@@ -206,8 +209,9 @@ func (s *Store) toggle(ctx context.Context, c string, p TransitionParams) (*Cont
 // inForce reads, after action found campaign c already in state st (or,
 // for approve, approved) and so changed nothing and recorded nothing, the
 // control in force: who put it there, when and why. It is nil when c is
-// no longer so (changed meanwhile).
-func (s *Store) inForce(ctx context.Context, c, action string, st State) (*Control, error) {
+// no longer so (changed meanwhile). reason is the one action was given,
+// not recorded (Control.Unrecorded).
+func (s *Store) inForce(ctx context.Context, c, action string, st State, reason string) (*Control, error) {
 	ctl, err := s.Control(ctx, c)
 	switch {
 	case err != nil:
@@ -215,29 +219,34 @@ func (s *Store) inForce(ctx context.Context, c, action string, st State) (*Contr
 	case action == "approve" && !ctl.Approved, action != "approve" && ctl.State != st:
 		return nil, nil
 	}
+	ctl.Unrecorded = reason
 	return ctl, nil
 }
 
 // Already says that action (pause, cancel, resume or approve) found the
 // campaign already as it would have left it, under control c: by whom,
-// when and why, and that nothing changed (nor was the reason given
-// recorded).
+// when and why, and that nothing changed (nor, when it was given one,
+// was its reason recorded: c.Unrecorded).
 func (c *Control) Already(action string) string {
 	by := fmt.Sprintf("by %s at %s", c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"))
 	if c.Reason != "" { // a resume or a staging may have none
 		by += " (" + c.Reason + ")"
 	}
+	unchanged := "nothing changed"
+	if c.Unrecorded != "" { // a resume or an approval may be given none
+		unchanged += ", and this reason is not recorded"
+	}
 	switch action {
 	case "resume":
-		return fmt.Sprintf("already running (%s %s): nothing changed", cmp.Or(c.Action, "set"), by)
+		return fmt.Sprintf("already running (%s %s): %s", cmp.Or(c.Action, "set"), by, unchanged)
 	case "approve":
 		if c.Action != "approve" { // approved in advance: its entry is in the audit log
 			by = "(see the audit log)"
 		}
-		return "already approved " + by + ": nothing changed, and this reason is not recorded"
+		return "already approved " + by + ": " + unchanged
 	}
 	what := map[string]string{"pause": "paused", "cancel": "cancelled"}[action]
-	return "already " + what + " " + by + ": nothing changed, and this reason is not recorded"
+	return "already " + what + " " + by + ": " + unchanged
 }
 
 // AlreadyOr is what a control action on campaign camp says: done when
@@ -279,13 +288,18 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) (*Control, error) {
 	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
 		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
-	if te := (*TransitionError)(nil); errors.As(err, &te) && te.PausedFor == CanaryRunning && !s.HasCanary(ctx, c) {
-		return nil, &TransitionError{Campaign: c, Action: "approve", State: te.State, PausedFor: NoCanary} // none at all
+	// Of a campaign staged without a canary (its batch 0 is none), there
+	// is no canary to wait for; when that cannot be read, the refusal
+	// says what it said.
+	if te := (*TransitionError)(nil); errors.As(err, &te) && te.PausedFor == CanaryRunning {
+		if m, merr := s.Meta(ctx, c, false); merr == nil && len(m.Batches) > 0 && !m.Batches[0].Canary {
+			return nil, &TransitionError{Campaign: c, Action: "approve", State: te.State, PausedFor: NoCanary} // none at all
+		}
 	}
 	if !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
-	ctl, err := s.inForce(ctx, c, "approve", "approved")
+	ctl, err := s.inForce(ctx, c, "approve", "approved", reason)
 	if ctl == nil && err == nil { // staged again meanwhile: approve that
 		return s.Approve(ctx, c, stage, inAdvance, a, reason)
 	}
@@ -304,15 +318,6 @@ const CanaryRunning = "canary-running"
 // campaign staged without a canary (canary_per_locale 0): nothing to
 // approve.
 const NoCanary = "no-canary"
-
-// HasCanary reports whether campaign c was staged with a canary batch
-// (its batch 0): an approval refused as CanaryRunning of one without has
-// no canary to wait for, and nothing to approve. True when that cannot be
-// read, so that such a refusal keeps saying what it said.
-func (s *Store) HasCanary(ctx context.Context, c string) bool {
-	m, err := s.Meta(ctx, c, false)
-	return err != nil || len(m.Batches) == 0 || m.Batches[0].Canary
-}
 
 // StagedAgain is the PausedFor of a *TransitionError for an action meant
 // for a staging that is no longer the campaign's.
@@ -383,7 +388,7 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (C
 	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
 		return done, nil, err
 	}
-	ctl, err := s.inForce(ctx, c, "cancel", StateCancelled)
+	ctl, err := s.inForce(ctx, c, "cancel", StateCancelled, reason)
 	return Cancelled{}, ctl, err
 }
 

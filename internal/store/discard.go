@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,10 @@ import (
 // listed): nothing of it was ever sent, since no worker sends a campaign
 // without a definition. It takes the campaign's staging lease first, so
 // that no send begins staging it meanwhile (and the writes of one that
-// lost its lease are refused), removes every key of the campaign but its
+// lost its lease are refused), renews it as a staging does (lease.hold)
+// while it lists the campaign's keys, checks that it still holds it
+// (renewed once more) right before it removes them (else a
+// *LeaseLostError, nothing removed), removes every key of the campaign but its
 // audit log, where it appends the cancel (action "drop-staging", which
 // the notifier does not announce), then the record and the campaign's
 // place in the global sets, and lets go of the lease. It reports whether
@@ -28,12 +32,15 @@ import (
 // what is left is still an interrupted staging.
 func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason string) (bool, error) {
 	k := keysFor(c)
-	drop := "drop-" + newID()
-	ok, err := s.rdb.SetNX(ctx, k.staging, drop+"|"+a.String()+" (cancel)", stagingLease).Result()
+	l := &lease{rdb: s.rdb, key: k.staging, id: "drop-" + newID(), d: cmp.Or(s.dropLease, stagingLease)}
+	ok, err := l.take(ctx, a.String()+" (cancel)")
 	if err != nil || !ok {
 		return false, wrapf(err, "cancel %s: take its staging lease", c) // held: a send stages it, refused as always
 	}
-	defer func() { _ = leaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, drop, 0).Err() }()
+	// Renewed as a staging renews its own, while the keys are listed (a
+	// SCAN of the whole master, slow on a large one) and removed.
+	l.hold(ctx)
+	defer l.release(ctx)
 	p := s.rdb.Pipeline()
 	metaC := p.Exists(ctx, k.meta)
 	stageC := p.HGet(ctx, k.control, "stage")
@@ -53,6 +60,16 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	left, err := s.campaignKeys(ctx, k)
 	if err != nil {
 		return false, fmt.Errorf("cancel %s: list what its staging left: %w", c, err)
+	}
+	if s.afterScan != nil {
+		s.afterScan()
+	}
+	// Still ours, and ours for another lease, right before the removal:
+	// should it have run out (Redis or this process stalled for longer
+	// than the lease), a send may be staging the campaign now, and its
+	// keys must stay.
+	if ok, err := l.held(ctx); err != nil || !ok {
+		return false, wrapf(cmp.Or(err, error(&LeaseLostError{Campaign: c, Lease: l.d})), "cancel %s", c)
 	}
 	began := "begun by an earlier version's send"
 	if b.By != "" {
@@ -79,6 +96,19 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 		return false, fmt.Errorf("cancel %s: remove its record as begun (%s) and its place in %s: %w; run the cancel again", c, keyStagings, keyCampaigns, err)
 	}
 	return true, nil
+}
+
+// LeaseLostError says that the cancel giving up the first staging of
+// Campaign lost the campaign's staging lease before it removed anything
+// (Redis, or the process, stalled for longer than Lease): a send may be
+// staging the campaign now.
+type LeaseLostError struct {
+	Campaign string
+	Lease    time.Duration
+}
+
+func (e *LeaseLostError) Error() string {
+	return fmt.Sprintf("the staging lease of %s ran out while its keys were listed (Redis or this process stalled for more than %s), and a send may be staging it now: nothing was removed; run the cancel again (it is refused while a send stages it)", e.Campaign, e.Lease)
 }
 
 // globEscaper escapes the characters of a SCAN pattern (a campaign name

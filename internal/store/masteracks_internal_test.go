@@ -22,7 +22,7 @@ import (
 // (with one number, 2, it came short: 1 of 2); with m0's one replica
 // paused it comes short, 0 of 1 (it waits for that replica, not none);
 // and a write to m1's slot is judged by m1's number (2 of 3 when m1 is
-// set to 3). A master not named waits for ReplicaAcks.
+// set to 3). A master not named waits for the others' number set with them.
 func TestEachClusterMasterWaitsForItsOwnReplicas(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -76,10 +76,10 @@ func TestEachClusterMasterWaitsForItsOwnReplicas(t *testing.T) {
 		{"m0's replica paused", map[string]int{m0.Addr(): 1, m1.Addr(): 2}, reps[1], m0.Addr(), "0 of 1 required replicas acknowledged the write"},
 		{"m1 waits for its 2", map[string]int{m0.Addr(): 1, m1.Addr(): 2}, "", m1.Addr(), ""},
 		{"m1 set to 3", map[string]int{m0.Addr(): 1, m1.Addr(): 3}, "", m1.Addr(), "2 of 3 required replicas acknowledged the write"},
-		{"m0 not named: ReplicaAcks", map[string]int{m1.Addr(): 2}, "", m0.Addr(), "1 of 2 required replicas acknowledged the write"},
+		{"m0 not named: the others' number", map[string]int{m1.Addr(): 2}, "", m0.Addr(), "1 of 2 required replicas acknowledged the write"},
 	} {
 		if tt.masters != nil {
-			s.SetMasterAcks(tt.masters)
+			s.SetMasterAcks(tt.masters, 2)
 		}
 		if tt.pause != "" {
 			if err := cl.Node(tt.pause).Pause(); err != nil {

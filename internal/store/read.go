@@ -407,8 +407,17 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	ctl := parseControl(ctlC.Val())
 	var lost []int
 	if exC.Val() <= int64(len(chunks)) { // some are missing: which
-		if lost, err = s.missing(ctx, chunks, nums); err != nil {
+		ex := make([]*redis.IntCmd, len(chunks))
+		for i, key := range chunks {
+			ex[i] = p.Exists(ctx, key)
+		}
+		if _, err := p.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("read status of %s: %w", c, err)
+		}
+		for i, e := range ex {
+			if e.Val() == 0 {
+				lost = append(lost, nums[i])
+			}
 		}
 	}
 	st := &Status{LostChunks: lost, Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
@@ -600,26 +609,6 @@ func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, err
 		st.Reason += fmt.Sprintf("; paused meanwhile by %s at %s: %s (the pause stays when it is staged)", ctl.By, ctl.At.Format(time.RFC3339), ctl.Reason)
 	}
 	return st, nil
-}
-
-// missing returns the numbers (nums[i] is keys[i]'s) of the chunks whose
-// keys are not in Redis.
-func (s *Store) missing(ctx context.Context, keys []string, nums []int) ([]int, error) {
-	p := s.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(keys))
-	for i, key := range keys {
-		cmds[i] = p.Exists(ctx, key)
-	}
-	if _, err := p.Exec(ctx); err != nil {
-		return nil, err
-	}
-	var out []int
-	for i, cmd := range cmds {
-		if cmd.Val() == 0 {
-			out = append(out, nums[i])
-		}
-	}
-	return out, nil
 }
 
 // gateWaits returns how many retried recipients the gate of running

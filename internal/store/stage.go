@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -207,8 +206,7 @@ type Stager struct {
 	curBatch int         // batch number of the regular batch being filled (-1: none)
 	firstReg int         // number of the first regular batch (1 with a canary)
 
-	lost      atomic.Bool // renew found the lease lost
-	stopRenew func()      // ends renew
+	lease *lease // the campaign's staging lease, held until Finish or Abort
 
 	pipe    redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
 	lookups []ledgerLookup
@@ -271,9 +269,10 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	stage := newID()
 	// One staging of a campaign at a time: two would mix their chunks,
 	// counters and metadata. The lease is renewed every stagingLease/3
-	// (renew) and let go by Finish or Abort; a staging that died lets go
+	// (lease.hold) and let go by Finish or Abort; a staging that died lets go
 	// when it runs out.
-	ok, err := s.rdb.SetNX(ctx, k.staging, stage+"|"+Actor{Who: cfg.Who, Host: cfg.Host}.String(), stagingLease).Result()
+	l := &lease{rdb: s.rdb, key: k.staging, id: stage, d: stagingLease}
+	ok, err := l.take(ctx, Actor{Who: cfg.Who, Host: cfg.Host}.String())
 	if err != nil {
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
@@ -283,42 +282,19 @@ func (s *Store) NewStager(ctx context.Context, cfg StageConfig) (*Stager, error)
 	}
 	sg, err := s.begin(ctx, cfg, k, stage)
 	if err != nil {
-		_ = leaseScript.Run(context.WithoutCancel(ctx), s.rdb, []string{k.staging}, stage, 0).Err()
+		l.release(ctx)
 		return nil, fmt.Errorf("stage %s: %w", cfg.Campaign, err)
 	}
-	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	sg.stopRenew = stop
-	go sg.renew(renewCtx)
+	sg.lease = l
+	l.hold(ctx)
 	return sg, nil
-}
-
-// stagingLease is how long a staging holds its campaign without renewing.
-const stagingLease = 30 * time.Second
-
-// renew renews the staging's lease every stagingLease/3 until ctx ends;
-// when it finds the lease lost (it ran out: the process was suspended, or
-// Redis did not answer for that long), the staging fails at its next write.
-func (sg *Stager) renew(ctx context.Context) {
-	t := time.NewTicker(stagingLease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := leaseScript.Run(ctx, sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, stagingLease.Milliseconds()).Int(); err == nil && n == 0 {
-			sg.lost.Store(true)
-			return
-		}
-	}
 }
 
 // held returns an error when the staging lost its lease: another staging
 // may be writing the campaign, so this one must write nothing more.
 func (sg *Stager) held(ctx context.Context) error {
-	n, err := leaseScript.Run(ctx, sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, stagingLease.Milliseconds()).Int()
-	if err == nil && (n == 0 || sg.lost.Load()) {
+	ok, err := sg.lease.held(ctx)
+	if err == nil && !ok {
 		err = fmt.Errorf("its lease ran out (the send was suspended, or Redis did not answer for %s), and another staging may have begun: nothing more is written; stage it again", stagingLease)
 	}
 	return wrapf(err, "stage %s", sg.cfg.Campaign)
@@ -395,8 +371,7 @@ func (s *Store) absent(ctx context.Context, k keys, action string) error {
 // staged again at once; after a Finish that let go of the lease it finds
 // nothing to let go (one round trip), after one that failed it lets go.
 func (sg *Stager) Abort(ctx context.Context) {
-	sg.stopRenew()
-	_ = leaseScript.Run(context.WithoutCancel(ctx), sg.s.rdb, []string{sg.k.staging}, sg.sum.Stage, 0).Err()
+	sg.lease.release(ctx)
 }
 
 // begin checks that cfg may be staged, as stage, and prepares it
@@ -644,11 +619,7 @@ func (sg *Stager) flush(ctx context.Context) error {
 				continue
 			}
 			index(ctx, sg.pipe, sg.k, r, pr.owner, pr.last)
-			if keeps(pr.entry) && claimOf(pr.entry) != "" {
-				claims = append(claims, keptClaim{r: r, batch: l.batch, chunk: l.chunk, pr: pr})
-				continue
-			}
-			clear = sg.keep(ctx, r, l.batch, pr, clear)
+			claims, clear = sg.keep(ctx, keptClaim{r: r, batch: l.batch, chunk: l.chunk, pr: pr}, claims, clear)
 		}
 	}
 	// Kept in doubt, but its claim may be in a window of the staging
@@ -715,7 +686,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		return nil, fmt.Errorf("stage %s: already finished", sg.cfg.Campaign)
 	}
 	sg.finished = true
-	defer sg.stopRenew() // stage_end.lua lets go of the lease
+	defer sg.lease.stop() // stage_end.lua lets go of the lease
 	if err := sg.open(ctx); err != nil {
 		return nil, err
 	}
@@ -806,12 +777,11 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	}
 	// Paused before or while it was being staged: the pause stays.
 	res, _ := ctl.Slice() // pipeWait returned its error, if any
-	str := func(i int) string { v, _ := res[i].(string); return v }
-	if sg.sum.State = State(str(0)); sg.sum.State == "" {
+	if sg.sum.State = State(strOr(res[0], "")); sg.sum.State == "" {
 		return nil, fmt.Errorf("stage %s: another staging of the campaign began meanwhile", sg.cfg.Campaign)
 	}
 	if sg.sum.State == StatePaused {
-		sg.sum.Paused = "by " + str(1) + ": " + str(2)
+		sg.sum.Paused = "by " + strOr(res[1], "") + ": " + strOr(res[2], "")
 	}
 	// The global sets live in other Cluster slots: written after the
 	// campaign itself; workers rebuild them from the campaigns' state.
@@ -827,9 +797,6 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	return &sg.sum, wrapf(ack, "stage %s", sg.cfg.Campaign)
 }
 
-// heldClaim is where a staging counted a recipient whose entry it kept
-// in doubt holding the claim of a staging before (its value in held, by
-// the claim's token).
 // keptClaim is a recipient whose earlier ledger entry holds a claim of a
 // staging before, as read (pr), and where this staging puts it.
 type keptClaim struct {
@@ -850,11 +817,16 @@ func keptEntry(v string) (string, string) {
 	return fmt.Sprintf("%s|%d|%d|%s|k:%s|left sending by an earlier run; the SMTP server may have accepted it", OutcomeInDoubt, e.Attempts, ms(time.Now()), e.Code, e.Response), OutcomeInDoubt
 }
 
-// keep keeps recipient r's earlier entry pr (one that holds no claim), or
-// adds r to clear when it is not one a re-staging keeps.
-func (sg *Stager) keep(ctx context.Context, r Recipient, batch int, pr prior, clear []string) []string {
-	if !keeps(pr.entry) {
-		return append(clear, r.ID)
+// keep keeps recipient c.r's earlier entry c.pr, adds c to claims when
+// that entry holds a claim (kept by keepClaims), or adds c.r to clear
+// when it is not one a re-staging keeps.
+func (sg *Stager) keep(ctx context.Context, c keptClaim, claims []keptClaim, clear []string) ([]keptClaim, []string) {
+	r, pr := c.r, c.pr
+	switch {
+	case claimOf(pr.entry) != "": // in a window that may not have ended: lua/stage_keep.lua
+		return append(claims, c), clear
+	case !keeps(pr.entry):
+		return claims, append(clear, r.ID)
 	}
 	v, state := keptEntry(pr.entry)
 	if v != pr.entry {
@@ -863,8 +835,8 @@ func (sg *Stager) keep(ctx context.Context, r Recipient, batch int, pr prior, cl
 	if pr.from != r.ID {
 		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, v)
 	}
-	sg.count(r, batch, pr, state)
-	return clear
+	sg.count(r, c.batch, pr, state)
+	return claims, clear
 }
 
 // count counts recipient r, kept as state from its earlier entry pr.
@@ -915,15 +887,14 @@ func (sg *Stager) keepClaims(ctx context.Context, cs []keptClaim, clear []string
 		case string:
 			c.pr.entry = v
 		}
-		if keeps(c.pr.entry) && claimOf(c.pr.entry) != "" {
-			again = append(again, c)
-			continue
-		}
-		clear = sg.keep(ctx, c.r, c.batch, c.pr, clear)
+		again, clear = sg.keep(ctx, c, again, clear)
 	}
 	return again, clear, nil
 }
 
+// heldClaim is where a staging counted a recipient whose entry it kept
+// in doubt holding the claim of a staging before (its value in held, by
+// the claim's token).
 type heldClaim struct {
 	ID    string `json:"i"`
 	Lang  string `json:"l"`
@@ -935,14 +906,10 @@ type heldClaim struct {
 // or in doubt with flag "k:<token>"), "" for none.
 func claimOf(v string) string {
 	parts := append(strings.SplitN(v, "|", 6), make([]string, 5)...) // at least six
-	switch parts[0] {
-	case ledgerSending:
+	if parts[0] == ledgerSending {
 		return parts[5]
-	case OutcomeInDoubt:
-		tok, _ := strings.CutPrefix(parts[4], "k:")
-		if tok == parts[4] {
-			return ""
-		}
+	}
+	if tok, ok := strings.CutPrefix(parts[4], "k:"); ok && parts[0] == OutcomeInDoubt {
 		return tok
 	}
 	return ""

@@ -238,8 +238,22 @@ type Store struct {
 	// cfg.ReplicaAcks until SetReplicaAcks.
 	acks *atomic.Int64
 	// masters is, on Redis Cluster, how many replicas must acknowledge a
-	// write to each master, by address (SetMasterAcks); nil until set.
-	masters *atomic.Pointer[map[string]int]
+	// write to each master (SetMasterAcks); nil until set.
+	masters *atomic.Pointer[masterAcks]
+	// dropLease (0: stagingLease) and afterScan (nil: none) are set by
+	// tests: the staging lease the cancel giving up a first staging takes,
+	// and what runs once it has listed the campaign's keys (dropStaging).
+	dropLease time.Duration
+	afterScan func()
+}
+
+// masterAcks is what SetMasterAcks set: each master's number by address,
+// and the number of every other master, in one value, so that a write
+// reads both of one judgement (never a new map with an old number for the
+// others, nor the reverse).
+type masterAcks struct {
+	byAddr map[string]int
+	others int
 }
 
 // New returns a Store on rdb whose writes need no replica acknowledgement.
@@ -251,7 +265,7 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = 500 * time.Millisecond
 	}
-	s := &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}, acks: &atomic.Int64{}, masters: &atomic.Pointer[map[string]int]{}}
+	s := &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}, acks: &atomic.Int64{}, masters: &atomic.Pointer[masterAcks]{}}
 	s.acks.Store(int64(cfg.ReplicaAcks))
 	return s
 }
@@ -262,37 +276,44 @@ func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
 func (s *Store) SetReplicaAcks(n int) { s.acks.Store(int64(max(n, 0))) }
 
 // ReplicaAcks is how many replicas must acknowledge each write now (on
-// Redis Cluster, each write to a master that SetMasterAcks does not name).
+// Redis Cluster, once SetMasterAcks was called, AcksFor says it for each
+// master instead).
 func (s *Store) ReplicaAcks() int { return int(s.acks.Load()) }
 
 // SetMasterAcks changes, on Redis Cluster, how many replicas must
 // acknowledge each write from now on, per master address: a write goes to
-// the master of its key's slot, and WAITs for that master's number, or
-// ReplicaAcks for a master not in acks (the worker's auto, judged per
-// master: redisconn.ClusterAcks). The store keeps a copy.
-func (s *Store) SetMasterAcks(acks map[string]int) {
-	m := make(map[string]int, len(acks))
+// the master of its key's slot, and WAITs for that master's number in
+// acks, or others for a master not in acks (the worker's auto, judged per
+// master: redisconn.ClusterAcks; others is the most any master waits
+// for). Both change at once: a write reads them from one value. The store
+// keeps a copy of acks; a negative number is 0.
+func (s *Store) SetMasterAcks(acks map[string]int, others int) {
+	m := &masterAcks{byAddr: make(map[string]int, len(acks)), others: max(others, 0)}
 	for addr, n := range acks {
-		m[addr] = max(n, 0)
+		m.byAddr[addr] = max(n, 0)
 	}
-	s.masters.Store(&m)
+	s.masters.Store(m)
 }
 
-// MasterAcks returns a copy of what SetMasterAcks set last (nil before).
+// MasterAcks returns a copy of the numbers by address SetMasterAcks set
+// last (nil before).
 func (s *Store) MasterAcks() map[string]int {
 	if m := s.masters.Load(); m != nil {
-		return maps.Clone(*m)
+		return maps.Clone(m.byAddr)
 	}
 	return nil
 }
 
 // AcksFor is how many replicas must acknowledge a write to the master at
-// addr now: its number (SetMasterAcks), else ReplicaAcks.
+// addr now: its number (SetMasterAcks), else the others' number
+// SetMasterAcks set with it, else (SetMasterAcks never called)
+// ReplicaAcks.
 func (s *Store) AcksFor(addr string) int {
 	if m := s.masters.Load(); m != nil {
-		if n, ok := (*m)[addr]; ok {
+		if n, ok := m.byAddr[addr]; ok {
 			return n
 		}
+		return m.others
 	}
 	return s.ReplicaAcks()
 }

@@ -377,7 +377,15 @@ func TestTransitions(t *testing.T) {
 			return nil
 		}, store.StateRunning, ""},
 		{"approve in advance", func() error { _, err := st.Approve(ctx, "c3", "", true, who, ""); return err }, store.StateRunning, ""},
-		{"approve again", again("approve", "already approved", func() (*store.Control, error) { return st.Approve(ctx, "c3", "", true, who, "again") }), store.StateRunning, ""},
+		{"approve again", again("approve", "nothing changed, and this reason is not recorded", func() (*store.Control, error) { return st.Approve(ctx, "c3", "", true, who, "again") }), store.StateRunning, ""},
+		{"approve again, no reason given", func() error {
+			// No reason was given, so none is said to be left unrecorded.
+			already, err := st.Approve(ctx, "c3", "", true, who, "")
+			if err == nil && (already == nil || !strings.HasPrefix(already.Already("approve"), "already approved") || strings.Contains(already.Already("approve"), "reason")) {
+				return fmt.Errorf("approve again without a reason returned %+v, want the approval in force, saying no reason was left unrecorded", already)
+			}
+			return err
+		}, store.StateRunning, ""},
 		{"pause", func() error {
 			if already, err := st.Pause(ctx, "c3", who, "why"); err != nil || already != nil {
 				return fmt.Errorf("a first pause: %+v, %w; want no pause in force", already, err)
@@ -389,7 +397,7 @@ func TestTransitions(t *testing.T) {
 			// is returned, to be told to whoever paused again.
 			already, err := st.Pause(ctx, "c3", who, "other reason")
 			if err == nil && (already == nil || already.Reason != "why" || already.By != who.String() ||
-				!strings.Contains(already.Already("pause"), "already paused by "+who.String()) || !strings.Contains(already.Already("pause"), "(why): nothing changed")) {
+				!strings.Contains(already.Already("pause"), "already paused by "+who.String()) || !strings.Contains(already.Already("pause"), "(why): nothing changed, and this reason is not recorded")) {
 				return fmt.Errorf("a second pause returned %+v, want the first pause (why)", already)
 			}
 			return err

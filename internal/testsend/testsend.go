@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("the QA inbox %w", err)
 	}
 	if !cfg.Env.Allowed(cfg.To) { // once it is an address: else its fault is not the allowlist's
-		return nil, fmt.Errorf("%s is not in the allowlist of environment %s; test messages go only to allowed addresses", cfg.To, cfg.Env.Name)
+		return nil, fmt.Errorf("%s is not in the allowlist of environment %s; test messages go only to allowed addresses: give --to an address it admits, or add this one to the environment's allow (TIDINGS_ALLOW)", cfg.To, cfg.Env.Name)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -46,6 +46,9 @@ const (
 	KernelFile
 	// NotDir: the path is a file where a directory is wanted.
 	NotDir
+	// OtherKind: the file exists and holds something else than what was
+	// to be written over it (Replaceable): its first line is First.
+	OtherKind
 )
 
 // Error says what is wrong with Path, a path as the person gave it.
@@ -54,6 +57,9 @@ type Error struct {
 	Problem Problem
 	Err     error  // the operating system's
 	FS      string // the file system of a KernelFile
+	// Of an OtherKind: what the file should be ("a report"), what a file
+	// that may be replaced holds ("a report"), and its first line.
+	What, Holds, First string
 }
 
 // Error says what is wrong with the path and what to do.
@@ -76,6 +82,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: is a file, not a directory: give the path of a directory (one that does not exist is created)", e.Path)
 	case KernelFile:
 		return fmt.Sprintf("%s: is on the kernel's %s file system, which holds no file a command can write: give a path on a disk, in a directory you can write to", e.Path, e.FS)
+	case OtherKind:
+		return fmt.Sprintf("%s: the file exists and is not %s (its first line is %q): nothing was written to it; give a path that is new or holds %s, or move that file away", e.Path, e.What, e.First, e.Holds)
 	}
 	return fmt.Sprintf("%s: %s", e.Path, reason(e.Err))
 }
@@ -217,9 +225,10 @@ func FirstLine(path string) (string, bool) {
 // another kind than what (say "a report") given by mistake, the
 // recipients file above all, would be lost. An empty file, a device or a
 // pipe, or one that does not exist, may be written. holds says what a
-// file that may be replaced holds, for the error. A path on a file system
-// of the kernel's (/proc/version), existing or not, is an *Error
-// (KernelFile).
+// file that may be replaced holds, for the error, an *Error (OtherKind), so
+// that the command line names the flag that gave the path, as for every
+// other *Error. A path on a file system of the kernel's (/proc/version),
+// existing or not, is an *Error (KernelFile).
 func Replaceable(path, file, what, holds string, prefixes ...string) error {
 	if fs := kernelFS(file); fs != "" {
 		return &Error{Path: path, Problem: KernelFile, FS: fs}
@@ -228,5 +237,5 @@ func Replaceable(path, file, what, holds string, prefixes ...string) error {
 	if !ok || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(first, p) }) {
 		return nil
 	}
-	return fmt.Errorf("%s: the file exists and is not %s (its first line is %q): nothing was written to it; give a path that is new or holds %s, or move that file away", path, what, first, holds)
+	return &Error{Path: path, Problem: OtherKind, What: what, Holds: holds, First: first}
 }

@@ -84,7 +84,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	if o.ShutdownTimeout < 0 { // 0 is the worker's default
-		return &ConfigError{Err: fmt.Errorf("shutdown timeout %s: give how long a graceful shutdown may take, e.g. 10s", o.ShutdownTimeout)}
+		return &ConfigError{Err: fmt.Errorf("--shutdown-timeout %s: give how long a graceful shutdown may take, e.g. --shutdown-timeout 10s", o.ShutdownTimeout)}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

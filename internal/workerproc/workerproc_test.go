@@ -113,7 +113,7 @@ func TestRunConfigErrors(t *testing.T) {
 	// the check, Run returns nil at once instead of running.
 	ended, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := workerproc.Run(ended, workerproc.Options{Env: e, Redis: rdb, ShutdownTimeout: -time.Second}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "shutdown timeout -1s: give how long a graceful shutdown may take, e.g. 10s") {
+	if err := workerproc.Run(ended, workerproc.Options{Env: e, Redis: rdb, ShutdownTimeout: -time.Second}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "--shutdown-timeout -1s: give how long a graceful shutdown may take, e.g. --shutdown-timeout 10s") {
 		t.Errorf("shutdown timeout -1s: %v, want a *ConfigError saying so", err)
 	}
 	// smtp.connections caps the worker's connections (red team 14c).

@@ -90,6 +90,10 @@ local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
 local KIND = {[115] = 'sent', [102] = 'failed', [116] = 'temp', [114] = 'refused', [105] = 'invalid',
   [107] = 'skipped', [100] = 'in-doubt', [117] = 'unclaim'}
 local CLAIM, SENT, UNCLAIM = 99, 115, 117 -- the letters c, s, u
+-- The globals the loops use, as locals: a global is a table lookup each
+-- time it is read, a local a register (docs/benchmarks.md).
+local KEYS, ARGV, tonumber = KEYS, ARGV, tonumber
+local sbyte, ssub, sfind = string.byte, string.sub, string.find
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since', 'idle_pending_ms')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
@@ -303,14 +307,30 @@ end
 -- write, but for the claim's token: built once a call.
 local sentv, claimPre = {}, 'sending|1|' .. now .. '|||'
 local firstSent = {} -- pair's ARGV index -> its first attempts sent on the hot path
+-- claimedPre: "sending|1|<ms>|||", the entry of a first claim without its
+-- token, as the hot path last told it whole (below): the claims of a call
+-- share it, so the records of the next call are told by one comparison
+-- each (an entry equal to claimedPre .. tok passes the three checks as
+-- the entry claimedPre came from did) instead of three C calls, each
+-- dearer than the comparison's new string (docs/benchmarks.md). '' at
+-- first: no entry equals a token (it holds no '|').
+local claimedPre = ''
 for s = 1, nops do
-  local k, p1, p2, p3, r1, r2, r3 = string.byte(shape, 7 * s - 6, 7 * s)
+  local k, p1, p2, p3, r1, r2, r3 = sbyte(shape, 7 * s - 6, 7 * s)
   local pi = PB + 2 * (p1 * 65536 + p2 * 256 + p3)
   local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
   -- The recipient and the token of a record's claim, or of a claim.
   local rid, tok = ARGV[IB + s], ARGV[TB + s]
   local cur, n = ledger[rid], #tok
-  if k == SENT and n > 0 and cur and string.sub(cur, 1, 10) == 'sending|1|' and string.sub(cur, -n) == tok and string.find(cur, '|||', 11, true) == #cur - n - 2 then
+  local hot = false
+  if k == SENT and n > 0 and cur then
+    if cur == claimedPre .. tok then
+      hot = true
+    elseif ssub(cur, 1, 10) == 'sending|1|' and ssub(cur, -n) == tok and sfind(cur, '|||', 11, true) == #cur - n - 2 then
+      hot, claimedPre = true, ssub(cur, 1, -n - 1)
+    end
+  end
+  if hot then
     -- The hot path: the first attempt of this claim (its entry
     -- "sending|1|<ms>|||<tok>", told without parse: the first "|||"
     -- ends where tok begins, so that the whole token is tok, not a token
