@@ -15,9 +15,12 @@ import (
 // master WAIT goes to), at least 1, judged with the rule auto follows on
 // Sentinel: raised at once when that master gains a replica; lowered only
 // when the master serving the slot is another node (another node id, or
-// the same node promoted again: another config epoch), whose replicas are
-// all its own after the failover; never lowered for the same master
-// (same node id and config epoch) losing a replica, since it may be an old
+// the same node promoted again: another config epoch and another
+// replication id), whose replicas are all its own after the failover;
+// never lowered for the same master (same node id, and the same config
+// epoch or the same replication id: a resharding bumps the epoch of the
+// master it moves a slot to, but only a promotion changes both) losing a
+// replica, since it may be an old
 // master cut off from the replica the cluster has just promoted, going on
 // with the others. It remembers every master it judged, by node id, also
 // once it serves no slot: a master cut off in a minority partition that
@@ -30,7 +33,7 @@ type ClusterAcks struct {
 
 // MasterAcks is what ClusterAcks judged for one master.
 type MasterAcks struct {
-	Addr, ID, Epoch string
+	Addr, ID, Epoch, ReplID string
 	// Acks is how many acknowledgements each claim on this master waits
 	// for; Required the rule's number for its replicas now (every replica
 	// connected, at least 1): below Acks while the master misses a
@@ -40,15 +43,16 @@ type MasterAcks struct {
 	// listed when judged before and no longer lists.
 	Replicas, Missing []string
 	// New says the master was judged afresh (a node first seen, or another
-	// epoch: a failover went through); Changed that the judgement differs
+	// epoch and replication id: a failover went through); Changed that the judgement differs
 	// from the last one (new, other replicas, another address).
 	New, Changed bool
 }
 
-// Judge judges the masters ms (MasterReplicas with ID, Epoch and
+// Judge judges the masters ms (MasterReplicas with ID, Epoch, ReplID and
 // ReplicaAddrs; sorted by address, as ClusterReplicas returns them) and
 // returns their judgements, in the same order. A master without an ID is
-// known by its address.
+// known by its address; one without a ReplID is the same master while its
+// epoch is.
 func (j *ClusterAcks) Judge(ms []MasterReplicas) []MasterAcks {
 	if j.judged == nil {
 		j.judged = map[string]MasterAcks{}
@@ -56,11 +60,11 @@ func (j *ClusterAcks) Judge(ms []MasterReplicas) []MasterAcks {
 	out := make([]MasterAcks, 0, len(ms))
 	for _, m := range ms {
 		reps := slices.Sorted(slices.Values(m.ReplicaAddrs))
-		a := MasterAcks{Addr: m.Addr, ID: m.ID, Epoch: m.Epoch, Required: max(m.Replicas, 1), Replicas: reps}
+		a := MasterAcks{Addr: m.Addr, ID: m.ID, Epoch: m.Epoch, ReplID: m.ReplID, Required: max(m.Replicas, 1), Replicas: reps}
 		key := cmp.Or(m.ID, "addr "+m.Addr)
 		prev, seen := j.judged[key]
 		switch {
-		case seen && prev.Epoch == m.Epoch: // the same master: never lower
+		case seen && (prev.Epoch == m.Epoch || m.ReplID != "" && prev.ReplID == m.ReplID): // the same master: never lower
 			a.Acks = max(prev.Acks, a.Required)
 			if a.Acks > a.Required { // every replica listed before at this number, not listed now
 				a.Missing = slices.DeleteFunc(slices.Concat(prev.Replicas, prev.Missing), func(r string) bool { return slices.Contains(reps, r) })

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/redistest"
@@ -29,6 +31,7 @@ func TestClusterAcksFollowsEachMaster(t *testing.T) {
 	m := func(addr, id, epoch string, replicas ...string) redisconn.MasterReplicas {
 		return redisconn.MasterReplicas{Addr: addr, ID: id, Epoch: epoch, Replicas: len(replicas), ReplicaAddrs: replicas}
 	}
+	repl := func(m redisconn.MasterReplicas, id string) redisconn.MasterReplicas { m.ReplID = id; return m }
 	type step struct {
 		ms      []redisconn.MasterReplicas
 		want    map[string]int // Judge then ByAddr
@@ -75,6 +78,13 @@ func TestClusterAcksFollowsEachMaster(t *testing.T) {
 			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a1", "a2")}, want: map[string]int{"a": 2}, most: 2},
 			{ms: []redisconn.MasterReplicas{m("a1", "A1", "4", "a")}, want: map[string]int{"a": 2, "a1": 1}, most: 1},
 			{ms: []redisconn.MasterReplicas{m("a", "A", "5", "a1")}, want: map[string]int{"a": 1, "a1": 1}, most: 1},
+		}},
+		{"a resharding bumps the epoch, the replication id stays: the same master", []step{
+			{ms: []redisconn.MasterReplicas{repl(m("a", "A", "1", "a1", "a2"), "R")}, want: map[string]int{"a": 2}, most: 2},
+			{ms: []redisconn.MasterReplicas{repl(m("a", "A", "1", "a1"), "R")}, want: map[string]int{"a": 2}, missing: map[string][]string{"a": {"a2"}}, most: 2},
+			{ms: []redisconn.MasterReplicas{repl(m("a", "A", "7", "a1"), "R")}, want: map[string]int{"a": 2}, missing: map[string][]string{"a": {"a2"}}, most: 2},
+			// promoted again: another epoch and another replication id.
+			{ms: []redisconn.MasterReplicas{repl(m("a", "A", "8", "a1"), "S")}, want: map[string]int{"a": 1}, most: 1},
 		}},
 		{"a master serving no slots now waits, if promoted again before the next pass, for no fewer than the most", []step{
 			{ms: []redisconn.MasterReplicas{m("a", "A", "1", "a1")}, want: map[string]int{"a": 1}, most: 1},
@@ -178,24 +188,9 @@ func TestClusterAcksKnowsAFailbackOnARealCluster(t *testing.T) {
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
 	cc := cl.ClusterClient()
 	const key = "tidings:{failback}:ledger"
-	var j redisconn.ClusterAcks
 	// Each judgement reads the slot map anew (ClusterReplicas), after the
 	// cluster has settled on every node (Failover, WaitSettled).
-	judge := func(what string) map[string]redisconn.MasterAcks {
-		t.Helper()
-		ms, err := redisconn.ClusterReplicas(ctx, cc)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		out := map[string]redisconn.MasterAcks{}
-		for _, a := range j.Judge(ms) {
-			if a.ID == "" || a.Epoch == "" {
-				t.Fatalf("%s: master %s read without node id or epoch: %+v", what, a.Addr, a)
-			}
-			out[a.Addr] = a
-		}
-		return out
-	}
+	judge := judging(t, cc)
 	start := judge("at start")
 	first, err := cl.MasterForSlotOf(ctx, key)
 	if err != nil {
@@ -248,5 +243,27 @@ func TestClusterAcksKnowsAFailbackOnARealCluster(t *testing.T) {
 				t.Errorf("%s: master %s not failed over judged %+v, at start %+v; want the same master", tt.name, addr, b, s)
 			}
 		}
+	}
+}
+
+// judging returns what judges the masters of cc with one ClusterAcks, pass
+// after pass (the slot map read anew each time), by address; a master read
+// without its node id, epoch or replication id fails the test.
+func judging(t *testing.T, cc *redis.ClusterClient) func(what string) map[string]redisconn.MasterAcks {
+	var j redisconn.ClusterAcks
+	return func(what string) map[string]redisconn.MasterAcks {
+		t.Helper()
+		ms, err := redisconn.ClusterReplicas(t.Context(), cc)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		out := map[string]redisconn.MasterAcks{}
+		for _, a := range j.Judge(ms) {
+			if a.ID == "" || a.Epoch == "" || a.ReplID == "" {
+				t.Fatalf("%s: master %s read without node id, epoch or replication id: %+v", what, a.Addr, a)
+			}
+			out[a.Addr] = a
+		}
+		return out
 	}
 }

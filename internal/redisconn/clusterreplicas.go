@@ -21,11 +21,14 @@ type MasterReplicas struct {
 	Addr     string
 	Replicas int
 	// ID is the master's node id (CLUSTER MYID), Epoch its config epoch
-	// (CLUSTER INFO cluster_my_epoch: a replica promoted takes a new one),
-	// and ReplicaAddrs the replicas it lists (ReplicaAddrs), when
-	// ClusterReplicas read them ("" and none otherwise).
-	ID, Epoch    string
-	ReplicaAddrs []string
+	// (CLUSTER INFO cluster_my_epoch: a replica promoted takes a new one,
+	// and so does a master a resharding moves a slot to), ReplID its
+	// replication id (INFO replication master_replid: a replica promoted
+	// takes a new one, a resharding keeps it), and ReplicaAddrs the
+	// replicas it lists (ReplicaAddrs), when ClusterReplicas read them (""
+	// and none otherwise).
+	ID, Epoch, ReplID string
+	ReplicaAddrs      []string
 }
 
 // ClusterReplicas reads, for every master of cc (the slot map read anew),
@@ -68,7 +71,7 @@ func ClusterMap(ctx context.Context, cc *redis.ClusterClient) ([]MasterReplicas,
 		}
 		info := ParseInfo(repl.Val())
 		n, _ := strconv.Atoi(info["connected_slaves"])
-		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n, ID: id.Val(), Epoch: ParseInfo(ci.Val())["cluster_my_epoch"], ReplicaAddrs: ReplicaAddrs(info)})
+		ms = append(ms, MasterReplicas{Addr: addr, Replicas: n, ID: id.Val(), Epoch: ParseInfo(ci.Val())["cluster_my_epoch"], ReplID: info["master_replid"], ReplicaAddrs: ReplicaAddrs(info)})
 		if sh.Err() == nil && (from == "" || addr < from) {
 			listed, from = ListedIn(sh.Val()), addr
 		}
