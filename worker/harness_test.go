@@ -241,6 +241,7 @@ type wopts struct {
 	beforeCheck func()                // runs in its journal check, before it reads the journals
 	smtp        *send.Config          // its SMTP server (nil: the env's capture server)
 	rdb         redis.UniversalClient // its Redis client (nil: the env's)
+	auto        bool                  // redis.min_replica_acks auto (else 0)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -271,7 +272,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		rdb = e.rdb
 	}
 	w, err := worker.New(worker.Config{
-		Redis: rdb, Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
+		Redis: rdb, ReplicaAcks: map[bool]int{true: worker.AutoReplicaAcks}[o.auto], Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP:    o.smtpConfig(e),
 		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
 		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
