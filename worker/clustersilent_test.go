@@ -38,19 +38,7 @@ func TestWorkerOnClusterStartsWithAMasterSilent(t *testing.T) {
 	}
 	// The worker needs these keys' masters to send at all: the active
 	// set, asynq's queue of environment test, asynq's list of queues.
-	needed := map[string]bool{}
-	for _, k := range []string{"tidings:active", "asynq:{" + worker.QueueOf("test") + "}:pending", "asynq:queues"} {
-		m, err := cl.MasterForSlotOf(ctx, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		needed[m.Addr()] = true
-	}
-	i := slices.IndexFunc(masters, func(m *redistest.Node) bool { return !needed[m.Addr()] })
-	if i < 0 {
-		t.Fatalf("every master serves a key the worker needs (%v): choose other keys", needed)
-	}
-	silent := masters[i]
+	silent := spareMaster(t, cl, masters, "tidings:active", "asynq:{"+worker.QueueOf("test")+"}:pending", "asynq:queues")
 	name := ""
 	for n := 0; name == ""; n++ {
 		c := fmt.Sprintf("silent-%d", n)
@@ -125,6 +113,25 @@ func TestWorkerOnClusterKeepsTheSeriesOfASilentMaster(t *testing.T) {
 	}
 	resume()
 	stop()
+}
+
+// spareMaster is the first of masters that serves none of keys (the keys
+// a worker needs to start or send: it may be stopped meanwhile).
+func spareMaster(t *testing.T, cl *redistest.Cluster, masters []*redistest.Node, keys ...string) *redistest.Node {
+	t.Helper()
+	needed := map[string]bool{}
+	for _, k := range keys {
+		m, err := cl.MasterForSlotOf(t.Context(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		needed[m.Addr()] = true
+	}
+	i := slices.IndexFunc(masters, func(m *redistest.Node) bool { return !needed[m.Addr()] })
+	if i < 0 {
+		t.Fatalf("every master serves a key the worker needs (%v): choose other keys", needed)
+	}
+	return masters[i]
 }
 
 // linesWith is every line of s that contains sub.

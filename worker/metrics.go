@@ -83,17 +83,21 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 // acknowledgements each ledger claim waits for now) and
 // tidings_replica_acks_required: on Cluster one series of each per master
 // the worker judged last (label master: its address), else one (master
-// "", which Prometheus shows without the label).
+// "", which Prometheus shows without the label); and on Cluster
+// tidings_replica_acks_held, 1 for each master held (redisconn.Hold, a
+// number that would mean nothing on a dashboard).
 type acksCollector struct{ m *metrics }
 
 var (
-	acksDesc     = prometheus.NewDesc("tidings_replica_acks", "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved; on Cluster one series per master, label master).", []string{"master"}, nil)
+	acksDesc     = prometheus.NewDesc("tidings_replica_acks", "Replica acknowledgements each ledger claim waits for (redis.min_replica_acks, auto resolved; on Cluster one series per master judged, label master; a master held has none: tidings_replica_acks_held).", []string{"master"}, nil)
 	requiredDesc = prometheus.NewDesc("tidings_replica_acks_required", "Replica acknowledgements that guarantee the replica a failover promotes holds every claim: on Sentinel every replica connected, on Cluster every replica of the master (label master, one series each; at least 1), 0 without either: alert when tidings_replica_acks is below it.", []string{"master"}, nil)
+	heldDesc     = prometheus.NewDesc("tidings_replica_acks_held", "1 for each Cluster master (label master) whose claims are held: this worker has not judged it (it has not answered since the worker started) and Redis < 7 does not list its replicas (no CLUSTER SHARDS, or the ACL refuses it), so sends to it wait until it is judged; check that the workers reach that master, and upgrade Redis to 7 or allow CLUSTER SHARDS.", []string{"master"}, nil)
 )
 
 func (a *acksCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- acksDesc
 	ch <- requiredDesc
+	ch <- heldDesc
 }
 
 func (a *acksCollector) Collect(ch chan<- prometheus.Metric) {
@@ -114,6 +118,14 @@ func (a *acksCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(acksDesc, prometheus.GaugeValue, float64(n), j.Addr)
 		ch <- prometheus.MustNewConstMetric(requiredDesc, prometheus.GaugeValue, float64(j.Required), j.Addr)
+	}
+	if st == nil {
+		return
+	}
+	for addr, n := range st.MasterAcks() {
+		if n >= redisconn.Hold {
+			ch <- prometheus.MustNewConstMetric(heldDesc, prometheus.GaugeValue, 1, addr)
+		}
 	}
 }
 

@@ -35,6 +35,18 @@ func (w *Worker) replicaAcks(ctx context.Context) (int, map[string]int, error) {
 	return w.judgeAcks(p, 0, ""), nil, nil
 }
 
+// startedAcks is what the "worker started" line says of the replica
+// acknowledgements (acks and masters: replicaAcks's): the number; on
+// Cluster with auto (masters), that each master has its own (logged for
+// each), and what a master not judged yet waits for, in words when it is
+// held (redisconn.Acks).
+func startedAcks(acks int, masters map[string]int) []any {
+	if masters == nil {
+		return []any{"replica_acks", acks}
+	}
+	return []any{"replica_acks", "per master (each logged as judged)", "not_judged", redisconn.Acks(acks)}
+}
+
 // watchReplicas judges the replica acknowledgements again, and changes
 // what the store waits for, when the Sentinel master's INFO (info: server
 // and replication) lists other replicas than those last judged, or comes
@@ -181,7 +193,11 @@ func (w *Worker) readMasters(ctx context.Context, cc *redis.ClusterClient) ([]re
 		w.unread = ""
 	} else if unread != w.unread && len(ms) > 0 {
 		w.unread = unread
-		w.log.Warn("could not read the replicas of every Cluster master: the others are judged, and the campaigns whose slot a master that does not answer serves wait until it answers, or the cluster promotes its replica (each is judged then, and until then waits for no fewer than the replicas the cluster lists for it); check that this worker reaches every master, and that the master named is up or failing over (README, \"Guarantees\")", "err", err)
+		until := "waits for no fewer than the replicas the cluster lists for it"
+		if listed == nil {
+			until = "its sends are " + redisconn.HoldWords
+		}
+		w.log.Warn("could not read the replicas of every Cluster master: the others are judged, and the campaigns whose slot a master that does not answer serves wait until it answers, or the cluster promotes its replica (each is judged then, and until then "+until+"); check that this worker reaches every master, and that the master named is up or failing over (README, \"Guarantees\")", "err", err)
 	}
 	return ms, listed, err
 }

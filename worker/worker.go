@@ -392,7 +392,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("run worker: start asynq server: %w", err)
 	}
 	w.m.up.Set(1)
-	w.log.Info("worker started", "concurrency", w.cfg.Concurrency, "queue", w.cfg.Queue, "replica_acks", acks, "journal", w.cfg.Journal.Dir)
+	w.log.Info("worker started", slices.Concat([]any{"concurrency", w.cfg.Concurrency, "queue", w.cfg.Queue}, startedAcks(acks, masters), []any{"journal", w.cfg.Journal.Dir})...)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

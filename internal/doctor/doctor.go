@@ -452,7 +452,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 			each = append(each, fmt.Sprintf("%s: %d", m.Addr, max(m.Replicas, 1)))
 		}
 		acks, more = 1, nil
-		by = "every replica of the master serving its campaign's slot (" + strings.Join(each, ", ") + ")"
+		by = "every replica of the master serving its campaign's slot (" + strings.Join(each, ", ") + heldNote(ctx, rdb) + ")"
 	}
 	switch {
 	case acks > 0 && replicas < acks && cluster:
@@ -582,4 +582,21 @@ func Templates(e *render.Engine, need map[string]int, known bool) []Check {
 		}
 	}
 	return out
+}
+
+// heldNote is what doctor adds, on Cluster with auto, when the cluster
+// does not list each master's replicas (no CLUSTER SHARDS: Redis < 7, or
+// an ACL refusing it): a master the workers have not judged yet (a replica
+// promoted between two of their passes, or a master silent since a worker
+// started) is held, said in words (redisconn.HoldWords), not as the
+// number it waits for.
+func heldNote(ctx context.Context, rdb redis.UniversalClient) string {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return ""
+	}
+	if ms, listed, _ := redisconn.ClusterMap(ctx, cc); len(ms) == 0 || listed != nil {
+		return ""
+	}
+	return "; a master the workers have not judged yet, such as a replica promoted between two of their passes, is " + redisconn.HoldWords
 }

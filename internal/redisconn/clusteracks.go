@@ -3,11 +3,14 @@ package redisconn
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // ClusterAcks is auto's judgement on Redis Cluster, per master: each claim
@@ -133,9 +136,26 @@ func (j *ClusterAcks) Floors(ms []MasterAcks, listed Listed, silent []string) (m
 }
 
 // Hold is what a claim waits for on a master Floors cannot tell the
-// replicas of: more acknowledgements than any cluster gives, so that the
-// claim comes short and its message is not sent (README, "Guarantees").
-const Hold = 1 << 16
+// replicas of (store.Held): more acknowledgements than any cluster gives,
+// so that the claim comes short and its message is not sent (README,
+// "Guarantees"). Operators never see the number: Acks says it in words
+// (HoldWords).
+const Hold = store.Held
+
+// HoldWords says, for an operator, what Hold means and what to do.
+const HoldWords = "held: Redis < 7 does not list the replicas of a master not judged yet (no CLUSTER SHARDS, or the ACL refuses it), so sends to it wait until the worker judges it, at the first pass it answers (about a second); if they keep waiting, check that the workers reach that master, and upgrade Redis to 7 or allow CLUSTER SHARDS, so that the cluster's slot map speaks for it (README, \"Guarantees\")"
+
+// Acks is a number of replica acknowledgements as a log line says it: the
+// number, or HoldWords for Hold (65536 would mean nothing to an operator).
+type Acks int
+
+// LogValue is a's number, or HoldWords when it is Hold.
+func (a Acks) LogValue() slog.Value {
+	if a >= Hold {
+		return slog.StringValue(HoldWords)
+	}
+	return slog.IntValue(int(a))
+}
 
 // Kept returns the last judgement of every master remembered at one of
 // addrs (Silent's: masters that did not answer the latest pass), sorted by

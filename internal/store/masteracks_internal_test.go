@@ -23,6 +23,7 @@ import (
 // paused it comes short, 0 of 1 (it waits for that replica, not none);
 // and a write to m1's slot is judged by m1's number (2 of 3 when m1 is
 // set to 3). A master not named waits for the others' number set with them.
+// A master held (Held) comes short, and the error says so in words.
 func TestEachClusterMasterWaitsForItsOwnReplicas(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -77,6 +78,8 @@ func TestEachClusterMasterWaitsForItsOwnReplicas(t *testing.T) {
 		{"m1 waits for its 2", map[string]int{m0.Addr(): 1, m1.Addr(): 2}, "", m1.Addr(), ""},
 		{"m1 set to 3", map[string]int{m0.Addr(): 1, m1.Addr(): 3}, "", m1.Addr(), "2 of 3 required replicas acknowledged the write"},
 		{"m0 not named: the others' number", map[string]int{m1.Addr(): 2}, "", m0.Addr(), "1 of 2 required replicas acknowledged the write"},
+		// Held (a master not judged, on Redis < 7): said in words, naming it, never as 65536.
+		{"m1 held", map[string]int{m0.Addr(): 1, m1.Addr(): Held}, "", m1.Addr(), "held: master " + m1.Addr() + " is not judged yet, so no number of replica acknowledgements is enough (2 acknowledged the write); the write is tried again, and goes through once the worker has judged that master's replicas (if it lasts, check that the workers reach " + m1.Addr() + ")"},
 	} {
 		if tt.masters != nil {
 			s.SetMasterAcks(tt.masters, 2)

@@ -69,12 +69,14 @@ func (s *Store) eval(ctx context.Context, script *redis.Script, keys []string, a
 func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipeliner)) (ack, err error) {
 	acks := s.ReplicaAcks() // the same for the whole pipeline
 	var c redis.Cmdable = s.rdb
+	master := "" // its address, on Cluster
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		m, err := cc.MasterForKey(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("find the master of %s: %w", key, err)
 		}
-		c, acks = m, s.AcksFor(m.Options().Addr) // that master's number (SetMasterAcks)
+		master = m.Options().Addr
+		c, acks = m, s.AcksFor(master) // that master's number (SetMasterAcks)
 	}
 	if cl, ok := c.(*redis.Client); ok && acks > 0 {
 		c = s.waitClient(cl)
@@ -99,7 +101,7 @@ func (s *Store) pipeWait(ctx context.Context, key string, queue func(redis.Pipel
 		return nil, fmt.Errorf("wait for replicas: %w", err)
 	}
 	if n < int64(acks) {
-		return &AckError{Got: int(n), Want: acks}, nil
+		return &AckError{Got: int(n), Want: acks, Master: master}, nil
 	}
 	return nil, nil
 }

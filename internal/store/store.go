@@ -172,13 +172,27 @@ func (e *TransitionError) Error() string {
 
 // AckError says that a write reached the master but fewer replicas than
 // required acknowledged it within the timeout: a failover now could lose it.
+// Master is the master's address on Redis Cluster ("" otherwise); a Want
+// of Held (a master held: SetMasterAcks) is said in words, not as the
+// number.
 type AckError struct {
 	Got, Want int
+	Master    string
 }
 
 func (e *AckError) Error() string {
+	if e.Want >= Held {
+		return fmt.Sprintf("held: master %s is not judged yet, so no number of replica acknowledgements is enough (%d acknowledged the write); the write is tried again, and goes through once the worker has judged that master's replicas (if it lasts, check that the workers reach %s)",
+			cmp.Or(e.Master, "?"), e.Got, cmp.Or(e.Master, "it"))
+	}
 	return fmt.Sprintf("%d of %d required replicas acknowledged the write", e.Got, e.Want)
 }
+
+// Held is what a write waits for on a master held (SetMasterAcks: one the
+// worker cannot tell the replicas of yet): more acknowledgements than any
+// Redis gives, so that every write to it comes short (an *AckError, which
+// says it was held) and no claim on it is sent until it is judged.
+const Held = 1 << 16
 
 // Actor is who performs a control action: a person or process, the host
 // and the environment.
@@ -285,8 +299,8 @@ func (s *Store) ReplicaAcks() int { return int(s.acks.Load()) }
 // the master of its key's slot, and WAITs for that master's number in
 // acks, or others for a master not in acks (the worker's auto, judged per
 // master: redisconn.ClusterAcks; others is the most any master waits
-// for). Both change at once: a write reads them from one value. The store
-// keeps a copy of acks; a negative number is 0.
+// for; Held for a master held). Both change at once: a write reads them
+// from one value. The store keeps a copy of acks; a negative number is 0.
 func (s *Store) SetMasterAcks(acks map[string]int, others int) {
 	m := &masterAcks{byAddr: make(map[string]int, len(acks)), others: max(others, 0)}
 	for addr, n := range acks {
