@@ -568,14 +568,21 @@ if claimed and ctl[4] then
   redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
   redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
+-- NUM[n] is n written out, 1 to 32: the increments below are handed to
+-- redis.call as strings when they are in it. Redis prints a Lua number it
+-- is handed with snprintf("%.17g"), about 2,200 instructions, a third of
+-- what the HINCRBY costs (Lua's own tostring costs more; building this
+-- table about 140 an entry: docs/benchmarks.md). The counts of a call of
+-- one or two default windows are in it; a larger one, or a decrement, is
+-- handed as the number.
+local NUM = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16',
+  '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32'}
 -- flush writes the increments of t (counter -> n) to hash key, each
--- counter's field being prefix .. counter, and returns the new values.
+-- counter's field being prefix .. counter.
 local function flush(key, prefix, t)
-  local v = {}
   for f, n in pairs(t) do
-    if n ~= 0 then v[f] = redis.call('HINCRBY', key, prefix .. f, n) end
+    if n ~= 0 then redis.call('HINCRBY', key, prefix .. f, NUM[n] or n) end
   end
-  return v
 end
 -- The answer's sent count is compared by the calling worker with its own
 -- delivery journal before it sends to anyone it claimed: a Redis restored
@@ -586,18 +593,24 @@ end
 -- keeps, as the worker's journal does; without a field, the campaign's.
 -- It comes back from the counter's increment, or is read when this call
 -- sent nobody but made claims; -1 for a call with neither.
-local sent = flush(KEYS[2], '', cnt).sent -- nil: no sent recorded
+local ns = cnt.sent
+local sent = nil -- nil: no sent recorded
+if ns and ns ~= 0 then
+  sent = redis.call('HINCRBY', KEYS[2], 'sent', NUM[ns] or ns)
+  cnt.sent = nil
+end
+flush(KEYS[2], '', cnt)
 local key, field = KEYS[2], 'sent'
 if ARGV[10] ~= '' then
   key, field = KEYS[10], ARGV[10]
-  if sent then sent = redis.call('HINCRBY', key, field, cnt.sent) end
+  if sent then sent = redis.call('HINCRBY', key, field, NUM[ns] or ns) end
 end
 if not sent then sent = ncl > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
-if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
+if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', NUM[counted] or counted) end
 if records > 0 then
-  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
+  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), NUM[records] or records)
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 -- deferred_at:<attempts>: when a temporary failure of that attempt was
