@@ -87,8 +87,11 @@
 --   records nothing.
 -- Claim results (store.Claim* in Go):
 local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
-local KIND = {[115] = 'sent', [102] = 'failed', [116] = 'temp', [114] = 'refused', [105] = 'invalid',
-  [107] = 'skipped', [100] = 'in-doubt', [117] = 'unclaim'}
+-- KIND: a kind's name by its letter; built by the first record off the
+-- hot path (below) that needs it: a table of eight keys costs about 3,800
+-- instructions to build, a tenth of a message's share of the call
+-- (docs/benchmarks.md).
+local KIND
 local CLAIM, SENT, UNCLAIM = 99, 115, 117 -- the letters c, s, u
 -- The globals the loops use, as locals: a global is a table lookup each
 -- time it is read, a local a register (docs/benchmarks.md).
@@ -233,7 +236,7 @@ local now = ARGV[8]
 -- by language and by batch in nested tables so that no field name is built
 -- per recipient.
 local cnt, lcnt, bcnt = {}, {}, {}
-local deferredAt = {} -- attempts (as written) -> true: a temporary failure deferred at that attempt
+local deferredAt = nil -- attempts (as written) -> true: a temporary failure deferred at that attempt (nil: none)
 -- (Written out rather than built from smaller helpers: each Lua call
 -- costs a few hundred instructions, and the interpreter is most of this
 -- script's cost.)
@@ -352,6 +355,10 @@ for s = 1, nops do
   elseif k ~= CLAIM then
     nrec = nrec + 1
     local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
+    if not KIND then
+      KIND = {[115] = 'sent', [102] = 'failed', [116] = 'temp', [114] = 'refused', [105] = 'invalid',
+        [107] = 'skipped', [100] = 'in-doubt', [117] = 'unclaim'}
+    end
     local kind, code, resp = KIND[k], ARGV[ri + 1], ARGV[ri + 2]
     local cs, ca, as, h = parse(cur)
     if kind == 'unclaim' then
@@ -447,6 +454,7 @@ for s = 1, nops do
         decide(rid, batch, kind == 'sent')
       end
       if st == 'deferred' then
+        deferredAt = deferredAt or {}
         deferredAt[as] = true -- due the backoff of attempt `as` after now
         cnt.deferred = (cnt.deferred or 0) + 1
       else
@@ -617,12 +625,14 @@ end
 -- last deferred; its retry is due the campaign's backoff for that attempt
 -- later (what a worker waits for), so the retries waiting are due by the
 -- latest of those (store.Status.RetriesDue, which the ETA waits for).
-local dat, nd = {}, 0
-for a in pairs(deferredAt) do
-  dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
-  nd = nd + 2
+if deferredAt then
+  local dat, nd = {}, 0
+  for a in pairs(deferredAt) do
+    dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
+    nd = nd + 2
+  end
+  redis.call('HSET', KEYS[2], unpack(dat))
 end
-if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 wrote[1], wrote[2], wrote[3], wrote[4] = state, paused, sent, ncl
 return wrote
