@@ -307,13 +307,18 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int
 // code, response), each a 3-byte index (big-endian, from 0). Every value
 // handed to Lua costs Redis about 1,200 instructions (parsed, made an
 // object, interned as a Lua string): the 12 of a record and a claim were a
-// quarter of a message's cost; these are 4 (docs/benchmarks.md).
+// quarter of a message's cost; these are 4 (docs/benchmarks.md). The
+// call also says whether some recipient is named by two of its operations
+// (named, twice): when none is, the script reads each entry by operation
+// and builds no table of them by id.
 type stepOps struct {
 	shape          []byte
 	ids, toks      []any
 	pairs, replies []any // lang, batch, ...; code, response, ...
 	pairAt         map[langBatch]int
 	replyAt        map[[2]string]int
+	named          map[string]struct{}
+	twice          bool
 }
 
 type langBatch struct {
@@ -329,6 +334,7 @@ func (e *stepOps) grow(n int) {
 	e.shape = make([]byte, 0, 7*n)
 	e.ids, e.toks = make([]any, 0, n), make([]any, 0, n)
 	e.pairAt, e.replyAt = map[langBatch]int{}, map[[2]string]int{}
+	e.named = make(map[string]struct{}, n)
 }
 
 // op appends an operation of kind letter k.
@@ -342,6 +348,10 @@ func (e *stepOps) op(k byte, id, lang string, batch int, tok string, reply int) 
 	}
 	e.shape = append(e.shape, k, byte(pi>>16), byte(pi>>8), byte(pi), byte(reply>>16), byte(reply>>8), byte(reply))
 	e.ids, e.toks = append(e.ids, id), append(e.toks, tok)
+	if _, ok := e.named[id]; ok {
+		e.twice = true
+	}
+	e.named[id] = struct{}{}
 }
 
 func (e *stepOps) record(r Record) {
@@ -358,11 +368,16 @@ func (e *stepOps) record(r Record) {
 func (e *stepOps) claim(c Claim) { e.op('c', c.ID, c.Lang, c.Batch, c.Token, 0) }
 
 // args is the ARGV: hdr (its first 10 values), then the shape, the
-// number of (language, batch) pairs and of replies, the pairs, the
-// replies, the ids, the tokens.
+// number of (language, batch) pairs and of replies, whether every
+// recipient is named once ("1", else "0"), the pairs, the replies, the
+// ids, the tokens.
 func (e *stepOps) args(hdr ...any) []any {
-	a := make([]any, 0, len(hdr)+3+len(e.pairs)+len(e.replies)+2*len(e.ids))
-	a = append(append(a, hdr...), string(e.shape), len(e.pairs)/2, len(e.replies)/2)
+	once := "1"
+	if e.twice {
+		once = "0"
+	}
+	a := make([]any, 0, len(hdr)+4+len(e.pairs)+len(e.replies)+2*len(e.ids))
+	a = append(append(a, hdr...), string(e.shape), len(e.pairs)/2, len(e.replies)/2, once)
 	a = append(append(append(append(a, e.pairs...), e.replies...), e.ids...), e.toks...)
 	return a
 }

@@ -43,6 +43,9 @@
 --     (from 0, 3 bytes, big-endian) of its (lang, batch) pair and of its
 --     reply (a claim's: 0, unused)
 --  12 P, the number of (lang, batch) pairs; 13 R, the number of replies
+--  14 '1' when no recipient is named by two operations of the call, else
+--     '0' (the ledger's entries are then read by operation, not by id:
+--     see ledger below)
 --   then P pairs lang, batch; R replies code, response; then the ids of
 --   the N operations (N = ARGV[9]); then their tokens. What several
 --   operations share is passed once: each value costs Redis more than most
@@ -105,7 +108,7 @@ local nops = tonumber(ARGV[9])
 local shape = ARGV[11]
 -- Where the pairs, the replies, the ids and the tokens begin (ARGV[PB + 2i
 -- + 1] is pair i's lang, ARGV[IB + s] operation s's id).
-local PB = 13
+local PB = 14
 local RB = PB + 2 * tonumber(ARGV[12])
 local IB = RB + 2 * tonumber(ARGV[13])
 local TB = IB + nops
@@ -211,10 +214,20 @@ end
 -- earlier one wrote); writes are queued in sets (id, entry, ...) and made
 -- with one HSET at the end (a field set twice keeps the later entry). One
 -- command per call instead of two or three per operation.
+-- When no recipient is named twice (ARGV[14], the worker's usual call) and
+-- one HMGET reads them all, no operation can see another's write: the
+-- entries are read by operation from its answer (byOp[s]) and ledger is not
+-- built. A Lua table costs about 900 instructions a new key and 400 a
+-- write, more than a message's HMGET field (docs/benchmarks.md).
 local ledger, sets, nsets = {}, {}, 0
-for i = 1, nops, 1000 do
-  local vs = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + i, IB + math.min(i + 999, nops)))
-  for j = 1, #vs do ledger[ARGV[IB + i + j - 1]] = vs[j] end
+local byOp = nil
+if ARGV[14] == '1' and nops <= 1000 then
+  if nops > 0 then byOp = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + 1, IB + nops)) end
+else
+  for i = 1, nops, 1000 do
+    local vs = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + i, IB + math.min(i + 999, nops)))
+    for j = 1, #vs do ledger[ARGV[IB + i + j - 1]] = vs[j] end
+  end
 end
 -- put sets a recipient's entry: here at once, in Redis with the others.
 local function put(id, v)
@@ -324,7 +337,9 @@ for s = 1, nops do
   local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
   -- The recipient and the token of a record's claim, or of a claim.
   local rid, tok = ARGV[IB + s], ARGV[TB + s]
-  local cur, n = ledger[rid], #tok
+  local cur, n
+  if byOp then cur = byOp[s] else cur = ledger[rid] end
+  n = #tok
   local hot = false
   if k == SENT and n > 0 and cur then
     if cur == claimedPre .. tok then
@@ -346,7 +361,7 @@ for s = 1, nops do
       v = 'sent|1|' .. now .. '|' .. ARGV[ri + 1] .. '||' .. ARGV[ri + 2]
       sentv[ri] = v
     end
-    ledger[rid] = v
+    if not byOp then ledger[rid] = v end
     sets[nsets + 1], sets[nsets + 2] = rid, v
     nsets = nsets + 2
     firstSent[pi] = (firstSent[pi] or 0) + 1 -- sent and attempted: counted by pair at the end
@@ -510,19 +525,19 @@ for s = 1, nops do
     if state ~= 'running' or bn > curBatch then
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
-    elseif not ledger[cid] then
+    elseif not cur then
       local v = claimPre .. token -- put, written out
-      ledger[cid] = v
+      if not byOp then ledger[cid] = v end
       sets[nsets + 1], sets[nsets + 2] = cid, v
       nsets = nsets + 2
       res, att = OK, 1
     else
-      local cs, ca, as, h = parse(ledger[cid])
+      local cs, ca, as, h = parse(cur)
       if cs == 'deferred' then
         att = ca + 1
         -- A permanent failure a retry re-queued (flag ''): lua/sweep_chunk.lua
         -- counted it in deferred_perm too.
-        if string.find(ledger[cid], '^deferred|%d+|[^|]*|[^|]*||') then
+        if string.find(cur, '^deferred|%d+|[^|]*|[^|]*||') then
           cnt.deferred_perm = (cnt.deferred_perm or 0) - 1
           badd(batch, 'deferred_perm', -1)
         end
@@ -536,7 +551,7 @@ for s = 1, nops do
         -- connection's writes, and the first claim may have been made on
         -- another connection, not yet acknowledged (Redis 7.2 and later
         -- move a connection's offset only when it writes).
-        put(cid, ledger[cid])
+        put(cid, cur)
         res, att = OK, ca
       elseif cs == 'sending' then
         put(cid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
