@@ -198,24 +198,21 @@ func (s *Store) CheckIns(ctx context.Context, worker string, checked map[string]
 	if len(checked) == 0 {
 		return nil
 	}
-	run := func(eval func(p redis.Pipeliner, keys []string, args ...any) *redis.Cmd) map[string]*redis.Cmd {
+	// eval is the script's EvalSha, or its Eval (the source).
+	run := func(eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) map[string]*redis.Cmd {
 		p := s.rdb.Pipeline()
 		cmds := make(map[string]*redis.Cmd, len(checked))
 		for c, v := range checked {
 			k := keysFor(c)
-			cmds[c] = eval(p, []string{k.checkins, k.control}, worker, v, window.Milliseconds(), "")
+			cmds[c] = eval(ctx, p, []string{k.checkins, k.control}, worker, v, window.Milliseconds(), "")
 		}
 		_, _ = p.Exec(ctx) // each command holds its own error
 		return cmds
 	}
-	cmds := run(func(p redis.Pipeliner, keys []string, args ...any) *redis.Cmd {
-		return checkInScript.EvalSha(ctx, p, keys, args...)
-	})
+	cmds := run(checkInScript.EvalSha)
 	for _, cmd := range cmds {
 		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") { // not loaded on this node yet
-			cmds = run(func(p redis.Pipeliner, keys []string, args ...any) *redis.Cmd {
-				return checkInScript.Eval(ctx, p, keys, args...)
-			})
+			cmds = run(checkInScript.Eval)
 			break
 		}
 	}
