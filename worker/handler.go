@@ -289,7 +289,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			// the one that answered STOP (giving back a claim that was not
 			// made changes nothing; nothing is written for a campaign gone
 			// or staged anew).
-			r.giveBack(claims...)
+			r.recs = append(r.recs, givenBack(claims)...)
 			return why, nil
 		}
 		// The window's claims go into the journal before its first message:
@@ -304,7 +304,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 			if err := r.journalBroken(ctx, cl...); err != nil {
 				if errors.Is(err, journal.ErrNotWritten) {
-					r.giveBack(claims...)
+					r.recs = append(r.recs, givenBack(claims)...)
 				} else {
 					r.recs = append(r.recs, r.abandoned(claims, 0, held)...) // the lines may be in the file
 				}
@@ -494,14 +494,10 @@ func (r *run) later(t time.Time) {
 	}
 }
 
-// giveBack queues claims (claimed, not sent) to be given back with the
-// next step: those recipients are pending again, not in doubt. Giving back
-// a claim that was not made changes nothing: no entry holds its token.
-func (r *run) giveBack(claims ...store.Claim) {
-	r.recs = append(r.recs, givenBack(claims)...)
-}
-
-// givenBack returns the records that give claims back (giveBack).
+// givenBack returns the records that give claims back (claimed, not
+// sent) with the next step (appended to run.recs): those recipients are
+// pending again, not in doubt. Giving back a claim that was not made
+// changes nothing: no entry holds its token.
 func givenBack(claims []store.Claim) []store.Record {
 	recs := make([]store.Record, len(claims))
 	for i, c := range claims {
@@ -573,7 +569,7 @@ func (r *run) fence() []store.Record {
 }
 
 // unclaim ends the window and gives back its claims from index from on
-// (giveBack), none of them sent, but those Worker.fence gave back already:
+// (givenBack), none of them sent, but those Worker.fence gave back already:
 // unclaimed.
 func (r *run) unclaim(claims []store.Claim, from int, held []int) {
 	if to := r.close(); to >= 0 {
@@ -691,7 +687,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 		// Claimed on the master but never acknowledged, or claimed with the
 		// reply lost: give them back so that they are pending again, not in
 		// doubt (a give-back of a claim never made changes nothing).
-		r.giveBack(claims...)
+		r.recs = append(r.recs, givenBack(claims)...)
 		r.w.keep(r.cs, r.recs)
 		r.recs = nil
 		return store.StepResult{}, err
