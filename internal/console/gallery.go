@@ -141,7 +141,7 @@ func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fn 
 // stagedRecipient is staged recipient r (as stored in a chunk, with
 // the campaign's columns) as the gallery renders it.
 func stagedRecipient(r store.Recipient, columns []string) preview.Recipient {
-	return preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldMap(columns)}
+	return preview.Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Fields: r.FieldsInto(nil, columns)}
 }
 
 // fileSource is the gallery of Config.File as on disk now, or why the

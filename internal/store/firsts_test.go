@@ -61,7 +61,7 @@ func TestStageRecordsFirstsAndRefusals(t *testing.T) {
 	}
 	got := map[string]string{}
 	for lang, r := range meta.Firsts {
-		got[lang] = fmt.Sprintf("%s line %d plan %s", r.ID, r.Line, r.FieldMap(meta.Columns)["plan"])
+		got[lang] = fmt.Sprintf("%s line %d plan %s", r.ID, r.Line, r.FieldsInto(nil, meta.Columns)["plan"])
 	}
 	want := map[string]string{"de": "r51 line 51 plan p51", "en": "r52 line 52 plan p52", "fr": "r50 line 50 plan p50"}
 	if !reflect.DeepEqual(got, want) {

@@ -95,15 +95,11 @@ type Recipient struct {
 	Key string `json:"-"`
 }
 
-// FieldMap returns the extra columns of a staged recipient (as read from a
-// chunk: Values) as a map, given the campaign's columns (Meta.Columns).
-func (r *Recipient) FieldMap(columns []string) map[string]string {
-	return r.FieldsInto(nil, columns)
-}
-
-// FieldsInto is FieldMap into m, cleared first (a new map when m is nil),
-// for a caller that reads one recipient's fields at a time: the worker
-// renders every message of a chunk with the same map.
+// FieldsInto returns the extra columns of a staged recipient (as read
+// from a chunk: Values) as a map, given the campaign's columns
+// (Meta.Columns): m, cleared first, or a new map when m is nil (a caller
+// that reads one recipient's fields at a time, as the worker renders every
+// message of a chunk, passes the same map).
 func (r *Recipient) FieldsInto(m map[string]string, columns []string) map[string]string {
 	if m == nil {
 		m = make(map[string]string, len(columns))

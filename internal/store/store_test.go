@@ -132,7 +132,7 @@ func TestStageBatchesAndReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := recs[0].FieldMap([]string{"posts"})["posts"]; got != "6" {
+	if got := recs[0].FieldsInto(nil, []string{"posts"})["posts"]; got != "6" {
 		t.Errorf("first regular recipient posts %q, want 6", got)
 	}
 	n := 0
