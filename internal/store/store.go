@@ -275,12 +275,9 @@ func New(rdb redis.UniversalClient) *Store { return NewWithConfig(rdb, Config{})
 
 // NewWithConfig returns a Store on rdb configured by cfg (defaults applied).
 func NewWithConfig(rdb redis.UniversalClient, cfg Config) *Store {
-	cfg.ReplicaAcks = max(cfg.ReplicaAcks, 0)
-	if cfg.AckTimeout <= 0 {
-		cfg.AckTimeout = 500 * time.Millisecond
-	}
+	cfg.AckTimeout = cmp.Or(max(cfg.AckTimeout, 0), 500*time.Millisecond)
 	s := &Store{rdb: rdb, cfg: cfg, waits: &sync.Map{}, acks: &atomic.Int64{}, masters: &atomic.Pointer[masterAcks]{}}
-	s.acks.Store(int64(cfg.ReplicaAcks))
+	s.SetReplicaAcks(cfg.ReplicaAcks)
 	return s
 }
 
