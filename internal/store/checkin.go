@@ -179,13 +179,10 @@ func (s *Store) CheckIn(ctx context.Context, c, worker, checked, need string, li
 	}
 	k := keysFor(c)
 	v, err := checkInScript.Run(ctx, s.rdb, []string{k.checkins, k.control}, args...).Slice()
-	if errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("check in for %s: %w", c, ErrNotFound)
+	if errors.Is(err, redis.Nil) { // the script wrote nothing
+		err = ErrNotFound
 	}
-	if err != nil {
-		return nil, fmt.Errorf("check in for %s: %w", c, err)
-	}
-	return strs(v), nil
+	return strs(v), wrapf(err, "check in for %s", c)
 }
 
 // CheckIns checks worker in for every campaign of checked (campaign ->
