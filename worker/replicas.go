@@ -123,9 +123,12 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int 
 // checks it too) or fewer (their campaigns hold).
 func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int, map[string]int, error) {
 	ms, listed, err := w.readMasters(ctx, cc)
-	if len(ms) == 0 {
+	if len(ms) == 0 && err != nil {
 		return 0, nil, err // no master answers: the cluster is down
 	}
+	// With no master listed (slots not assigned yet), a configured number
+	// stays, and auto holds every claim until a master is judged
+	// (Floors): never 0, which would wait for no replica.
 	js := w.judge(ms, err)
 	acks := w.cfg.ReplicaAcks
 	if acks == AutoReplicaAcks {
