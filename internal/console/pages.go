@@ -428,6 +428,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var lost *store.LostChunksError
 	var other *store.EnvError
 	var staging *store.BeingStagedError
+	var leaseLost *store.LeaseLostError
 	var unfinished *store.UnfinishedStagingError
 	env := s.cfg.Env
 	flag := "" // never an empty flag value: a console of a campaign file alone has no environment
@@ -439,6 +440,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		return http.StatusBadRequest, err.Error() + ". Nothing was re-queued."
 	case errors.As(err, &staging):
 		return http.StatusConflict, staging.Error() + "."
+	case errors.As(err, &leaseLost): // Redis answered: nothing was removed, for sure
+		return http.StatusConflict, sentence(leaseLost.Error())
 	case errors.As(err, &unfinished):
 		return http.StatusNotFound, unfinished.Error() + "."
 	case errors.As(err, &other):
