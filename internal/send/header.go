@@ -121,11 +121,11 @@ func (w *fieldWriter) tokens(v string) {
 	}
 }
 
-// mailbox writes an address field: the cleaned display name name (omitted
-// when empty) and the address addr, which must be a valid addr-spec.
-func (w *fieldWriter) mailbox(field, name, addr string) {
+// mailbox writes an address field: the cleaned display name of mb
+// (omitted when empty) and its address in angle brackets (mb.angle).
+func (w *fieldWriter) mailbox(field string, mb mailbox) {
 	w.start(field)
-	switch {
+	switch name := mb.name; {
 	case name == "":
 	case isPrintableASCII(name) && !strings.Contains(name, "=?"):
 		// A quoted-string: FWS may fold it at its spaces (RFC 5322 3.2.4).
@@ -138,11 +138,7 @@ func (w *fieldWriter) mailbox(field, name, addr string) {
 	default:
 		w.encodedWords(name)
 	}
-	if at := strings.LastIndexByte(addr, '@'); address.IsDotAtom(addr[:at]) {
-		w.bracketed(addr) // angleAddr(addr), without making it
-	} else {
-		w.token(angleAddr(addr))
-	}
+	w.token(mb.angle)
 	w.end()
 }
 

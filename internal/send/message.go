@@ -99,9 +99,10 @@ func parseMailbox(field, s string) (*netmail.Address, error) {
 	return a, nil
 }
 
-// mailbox is an address as written in a header: the cleaned display name
-// and the address in its wire form (see wireAddress).
-type mailbox struct{ name, addr string }
+// mailbox is an address as written in a header: the cleaned display name,
+// the address in its wire form (see wireAddress) and that address as the
+// envelope and the header write it, angle (angleAddr: made once, for both).
+type mailbox struct{ name, addr, angle string }
 
 // prepared is a validated and sanitised Message, ready to be written.
 type prepared struct {
@@ -161,6 +162,7 @@ func prepare(m *Message) (prepared, error) {
 		return p, fmt.Errorf("%w: message id %q: use printable ASCII of the form left@right", ErrInvalidMessage, m.MessageID)
 	}
 
+	p.headers = make([]Header, 0, len(m.Headers))
 	for _, h := range m.Headers {
 		if !validFieldName(h.Name) {
 			return p, fmt.Errorf("%w: header name %q", ErrInvalidMessage, h.Name)
@@ -229,7 +231,7 @@ func (p *prepared) wireMailbox(field, name, addr string) (mailbox, error) {
 	if utf8Local && p.utf8Addr == "" {
 		p.utf8Addr = field + " " + addr
 	}
-	return mailbox{name: name, addr: wire}, nil
+	return mailbox{name: name, addr: wire, angle: angleAddr(wire)}, nil
 }
 
 // addUnsubscribe adds the URIs of a List-Unsubscribe value: URIs in angle

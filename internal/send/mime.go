@@ -76,7 +76,9 @@ func newBoundary() string {
 			b[i+j] = byte(v >> (8 * j))
 		}
 	}
-	return hex.EncodeToString(b[:30])
+	var x [60]byte // hex.EncodeToString would allocate it and the string
+	hex.Encode(x[:], b[:30])
+	return string(x[:])
 }
 
 var hostnameOnce = sync.OnceValue(func() string {
@@ -112,11 +114,11 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) w
 	}
 	w := fieldWriter{b: b}
 	w.raw("Date", formatDate(p.date))
-	w.mailbox("From", p.from.name, p.from.addr)
+	w.mailbox("From", p.from)
 	if p.replyTo.addr != "" {
-		w.mailbox("Reply-To", p.replyTo.name, p.replyTo.addr)
+		w.mailbox("Reply-To", p.replyTo)
 	}
-	w.mailbox("To", p.to.name, p.to.addr)
+	w.mailbox("To", p.to)
 	w.text("Subject", p.subject)
 	w.start("Message-ID")
 	w.bracketed(id)

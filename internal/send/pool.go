@@ -282,7 +282,7 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 	if err != nil {
 		return err
 	}
-	env := envelope{from: angleAddr(p.from.addr), to: angleAddr(p.to.addr)}
+	env := envelope{from: p.from.angle, to: p.to.angle}
 	boundary := newBoundary()
 	raw := getBuffer()
 	defer putBuffer(raw)
@@ -312,13 +312,7 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 			built = c.capability()
 			raw.Reset()
 			wr := writeMessage(raw, &p, built, boundary)
-			env.params = env.params[:0]
-			if wr.eightBit {
-				env.params = append(env.params, " BODY=8BITMIME"...)
-			}
-			if p.utf8Addr != "" {
-				env.params = append(env.params, " SMTPUTF8"...)
-			}
+			env.params = mailParams(wr.eightBit, p.utf8Addr != "")
 			body = dataOf(raw, wr.dotLine, data)
 		}
 		reused := !c.fresh
@@ -341,7 +335,22 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 // (with its parameters, e.g. " BODY=8BITMIME") and RCPT TO.
 type envelope struct {
 	from, to string // in angle brackets
-	params   []byte
+	params   string
+}
+
+// mailParams returns MAIL FROM's parameters for a message written in 8bit
+// (eightBit) or needing SMTPUTF8 (utf8), each preceded by a space: one of
+// four constants, so that a message does not build them.
+func mailParams(eightBit, utf8 bool) string {
+	switch {
+	case eightBit && utf8:
+		return " BODY=8BITMIME SMTPUTF8"
+	case eightBit:
+		return " BODY=8BITMIME"
+	case utf8:
+		return " SMTPUTF8"
+	}
+	return ""
 }
 
 // finalReplyTimeout is how long to wait for the reply to the end of data

@@ -1,6 +1,7 @@
 package send_test
 
 import (
+	"cmp"
 	"errors"
 	"mime"
 	"net/mail"
@@ -235,10 +236,16 @@ func TestSendEnvelopeAddresses(t *testing.T) {
 		wantUTF8   bool
 		wantRefuse bool
 		wantTemp   bool // refused for now: the sender's address, not the recipient's
+		// wantFromField is the address in the From field, when it is not
+		// "<" + wantFrom + ">"
+		wantFromField string
 	}{
 		{name: "ascii", to: "zoe@example.org", wantTo: "zoe@example.org", wantFrom: "community@altea.example"},
 		{name: "idn domain", to: "user@bücher.test", wantTo: "user@xn--bcher-kva.test", wantFrom: "community@altea.example"},
 		{name: "idn domain without smtputf8", to: "user@bücher.test", noUTF8: true, wantTo: "user@xn--bcher-kva.test", wantFrom: "community@altea.example"},
+		// A local part that is not a dot-atom is quoted, in the envelope
+		// as in the From field (angleAddr, made once for both).
+		{name: "quoted sender", to: "zoe@example.org", from: `Desk <"news desk"@altea.example>`, wantTo: "zoe@example.org", wantFrom: "news desk@altea.example", wantFromField: `<"news desk"@altea.example>`},
 		{name: "idn sender", to: "zoe@example.org", from: "Bücher <news@bücher.test>", wantTo: "zoe@example.org", wantFrom: "news@xn--bcher-kva.test"},
 		{name: "utf-8 local part", to: "josé@bücher.test", wantTo: "josé@xn--bcher-kva.test", wantFrom: "community@altea.example", wantUTF8: true},
 		{name: "utf-8 local part without smtputf8", to: "josé@bücher.test", noUTF8: true, wantRefuse: true},
@@ -280,6 +287,9 @@ func TestSendEnvelopeAddresses(t *testing.T) {
 			}
 			if to, err := mail.ParseAddress(msg.Header.Get("To")); err != nil || to.Address != tt.wantTo {
 				t.Errorf("To header %q (%v), want address %q", msg.Header.Get("To"), err, tt.wantTo)
+			}
+			if want := cmp.Or(tt.wantFromField, "<"+tt.wantFrom+">"); !strings.HasSuffix(msg.Header.Get("From"), " "+want) {
+				t.Errorf("From header %q, want the address %s", msg.Header.Get("From"), want)
 			}
 		})
 	}
