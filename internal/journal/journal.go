@@ -74,11 +74,13 @@ type Entry struct {
 // worker journals every message): strings of plain ASCII are written as
 // they are, others through json.Marshal.
 func (e Entry) appendJSON(b []byte) ([]byte, error) {
-	t, err := e.At.MarshalJSON()
+	// What MarshalJSON writes (RFC 3339 with nanoseconds, quoted; the same
+	// errors), without the slice it makes.
+	b, err := e.At.AppendText(append(b, `{"at":"`...))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal line of recipient %s: its time %s: %w", e.ID, e.At, err)
 	}
-	b = append(append(b, `{"at":`...), t...)
+	b = append(b, '"')
 	if e.Amends {
 		b = append(b, `,"amends":true`...)
 	}

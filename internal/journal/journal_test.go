@@ -278,8 +278,12 @@ func FuzzEntryLine(f *testing.F) {
 	f.Add("a<b", "a>b", "a&b", "tab\there", "back\\slash", "claimed", "", "w", int64(1), -2, "st-1")
 	f.Add("c", "r", "i", "e", "", "claimed", "", "", int64(1), 1, "st-2")
 	f.Fuzz(func(t *testing.T, campaign, run, id, email, lang, outcome, code, worker string, ns int64, attempt int, stage string) {
-		for _, amends := range []bool{false, true} {
-			e := journal.Entry{At: time.Unix(0, ns).UTC(), Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Stage: stage, Worker: worker, Amends: amends}
+		// UTC, as workers write, and zones with an offset, which the line
+		// writes as json.Marshal does too.
+		utc := time.Unix(0, ns).UTC()
+		for i, at := range []time.Time{utc, utc, utc.In(time.FixedZone("x", 5*3600+30*60)), utc.In(time.FixedZone("y", -(3*3600 + 7)))} {
+			amends := i%2 == 1
+			e := journal.Entry{At: at, Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Stage: stage, Worker: worker, Amends: amends}
 			want, werr := json.Marshal(e)
 			got, gerr := journal.EntryJSON(e)
 			if (werr != nil) != (gerr != nil) {
