@@ -288,11 +288,11 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int
 	var e stepOps
 	e.grow(nops)
 	for _, c := range calls {
-		for _, r := range c.recs {
-			e.record(r)
+		for i := range c.recs {
+			e.record(&c.recs[i])
 		}
-		for _, cl := range c.cls {
-			e.claim(cl)
+		for i := range c.cls {
+			e.claim(&c.cls[i])
 		}
 	}
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64).)
@@ -307,8 +307,11 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int
 // code, response), each a 3-byte index (big-endian, from 0). Every value
 // handed to Lua costs Redis about 1,200 instructions (parsed, made an
 // object, interned as a Lua string): the 12 of a record and a claim were a
-// quarter of a message's cost; these are 4 (docs/benchmarks.md). The
-// call also says whether some recipient is named by two of its operations
+// quarter of a message's cost; these are 4 (docs/benchmarks.md). The ids
+// and tokens are pointers to the Records' and Claims' own strings, which
+// go-redis writes as the strings (a string made an any is allocated: four
+// times per message), so the operations must not change until the call
+// is made. The call also says whether some recipient is named by two of its operations
 // (named, twice): when none is, the script reads each entry by operation
 // and builds no table of them by id.
 type stepOps struct {
@@ -338,7 +341,7 @@ func (e *stepOps) grow(n int) {
 }
 
 // op appends an operation of kind letter k.
-func (e *stepOps) op(k byte, id, lang string, batch int, tok string, reply int) {
+func (e *stepOps) op(k byte, id *string, lang string, batch int, tok *string, reply int) {
 	pb := langBatch{lang, batch}
 	pi, ok := e.pairAt[pb]
 	if !ok {
@@ -348,13 +351,13 @@ func (e *stepOps) op(k byte, id, lang string, batch int, tok string, reply int) 
 	}
 	e.shape = append(e.shape, k, byte(pi>>16), byte(pi>>8), byte(pi), byte(reply>>16), byte(reply>>8), byte(reply))
 	e.ids, e.toks = append(e.ids, id), append(e.toks, tok)
-	if _, ok := e.named[id]; ok {
+	if _, ok := e.named[*id]; ok {
 		e.twice = true
 	}
-	e.named[id] = struct{}{}
+	e.named[*id] = struct{}{}
 }
 
-func (e *stepOps) record(r Record) {
+func (e *stepOps) record(r *Record) {
 	rk := [2]string{r.Code, r.Response}
 	ri, ok := e.replyAt[rk]
 	if !ok {
@@ -362,10 +365,10 @@ func (e *stepOps) record(r Record) {
 		e.replyAt[rk] = ri
 		e.replies = append(e.replies, r.Code, r.Response)
 	}
-	e.op(kindLetter[r.Kind], r.ID, r.Lang, r.Batch, r.Token, ri)
+	e.op(kindLetter[r.Kind], &r.ID, r.Lang, r.Batch, &r.Token, ri)
 }
 
-func (e *stepOps) claim(c Claim) { e.op('c', c.ID, c.Lang, c.Batch, c.Token, 0) }
+func (e *stepOps) claim(c *Claim) { e.op('c', &c.ID, c.Lang, c.Batch, &c.Token, 0) }
 
 // args is the ARGV: hdr (its first 10 values), then the shape, the
 // number of (language, batch) pairs and of replies, whether every
