@@ -93,11 +93,13 @@ func NewComposer(cfg ComposerConfig) (*Composer, error) {
 // deterministic Message-ID, X-Tidings-Campaign, Content-Language and, when
 // configured, List-Unsubscribe.
 func (c *Composer) Message(id, email, name string, content Content, now time.Time) *Message {
-	m := &Message{
+	mh := &messageHeaders{}
+	m := &mh.m
+	*m = Message{
 		From: c.cfg.From, ReplyTo: c.cfg.ReplyTo, To: email, ToName: name,
 		Subject: content.Subject, Text: content.Text, HTML: content.HTML,
 		MessageID: MessageID(c.cfg.Campaign, id, c.cfg.MessageIDDomain), Date: now,
-		Headers: make([]Header, 2, 3),
+		Headers: mh.h[:2:3],
 	}
 	m.Headers[0] = Header{Name: "X-Tidings-Campaign", Value: c.cfg.Campaign}
 	m.Headers[1] = Header{Name: "Content-Language", Value: content.Lang}
@@ -105,6 +107,13 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email) + ">"})
 	}
 	return m
+}
+
+// messageHeaders is a Message and the room for its headers, allocated
+// together (Composer.Message).
+type messageHeaders struct {
+	m Message
+	h [3]Header
 }
 
 // MessageID returns the deterministic Message-ID (without angle brackets)

@@ -148,3 +148,18 @@ func ExampleComposer() {
 	// Content-Language: fr
 	// List-Unsubscribe: <https://altea.example/unsubscribe?id=u42>
 }
+
+// TestComposerMessageAllocations: a message of a campaign without
+// List-Unsubscribe costs two allocations, the Message with the room for its
+// headers (one object) and its Message-ID.
+func TestComposerMessageAllocations(t *testing.T) {
+	c, err := send.NewComposer(send.ComposerConfig{Campaign: "altea", From: "Altea <community@altea.example>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := send.Content{Lang: "de", Subject: "Willkommen", Text: "Hallo", HTML: "<p>Hallo</p>"}
+	now := time.Now()
+	if a := testing.AllocsPerRun(100, func() { _ = c.Message("u1", "zoe@example.org", "Zoë", content, now) }); a > 2 {
+		t.Errorf("Composer.Message allocates %.0f times, want 2", a)
+	}
+}
