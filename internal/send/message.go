@@ -305,9 +305,19 @@ func validMessageID(id string) bool {
 		return false
 	}
 	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' {
+		if !idByte[id[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// idByte holds the bytes a Message-ID may have: printable ASCII but '<',
+// '>', '"' and '\\' (one lookup per byte of every message's id;
+// FuzzValidMessageID compares it with the comparisons it replaced).
+var idByte = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = c != '<' && c != '>' && c != '"' && c != '\\'
+	}
+	return t
+}()
