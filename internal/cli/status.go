@@ -69,7 +69,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 	f, tty := a.stdout.(*os.File)
 	tty = tty && term.IsTerminal(int(f.Fd()))
 	for {
-		st, err := s.Status(ctx, c)
+		st, err := statusview.One(ctx, s, c, env) // one being staged: so, exit 0
 		if err != nil {
 			return storeError(err, env)
 		}

@@ -39,13 +39,14 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	next := "tidings send CAMPAIGN-FILE --env staging --resume-existing"
 	// The pause made before is said in the console's words, and neither
 	// says to pause what is paused.
-	paused := "paused meanwhile by alice (fix the list): the pause stays once it is staged, and nothing else acts on it until then"
+	// (by whom, at when: UTC, then why).
+	by, paused := "paused meanwhile by alice at ", " UTC (fix the list): the pause stays once it is staged, and nothing else acts on it until then"
 	for _, tt := range []struct {
 		args []string
 		want []string
 	}{
-		{[]string{"status", "--env", "staging"}, []string{"restaging-interrupted", "its staging again never finished, so no worker sends it; " + paused + ". Next: run the same send again as a re-staging: " + next}},
-		{[]string{"status", c, "--env", "staging"}, []string{"RESTAGING-INTERRUPTED by bob@box2 at ", "its staging again never finished", "\nPause:    " + paused + "\n", next}},
+		{[]string{"status", "--env", "staging"}, []string{"restaging-interrupted", "its staging again never finished, so no worker sends it; " + by, paused + ". Next: run the same send again as a re-staging: " + next}},
+		{[]string{"status", c, "--env", "staging"}, []string{"RESTAGING-INTERRUPTED by bob@box2 at ", "its staging again never finished", "\nPause:    " + by, paused + "\n", next}},
 	} {
 		res := cli(t, env, tt.args...)
 		for _, want := range tt.want {

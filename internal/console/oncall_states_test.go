@@ -48,7 +48,7 @@ func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 		{"writing", store.StateBeingStaged, false},
 	} {
 		c := tt.campaign
-		says := "paused meanwhile by dave@pager (wrong list): the pause stays once it is staged"
+		who, says := "paused meanwhile by dave@pager at ", " UTC (wrong list): the pause stays once it is staged" // at when, UTC
 		// Not told to pause it: it is paused.
 		for what, p := range map[string]string{"row": listRow(list, c), "page": pageOf(t, op, c)} {
 			if strings.Contains(p, "tidings pause "+c) {
@@ -60,12 +60,12 @@ func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 		if tt.cancel {
 			want = []string{"cancel"}
 		}
-		if strings.Contains(row, "/"+c+"/pause") || strings.Contains(row, "/"+c+"/resume") || strings.Contains(row, `class="cancel"`) != tt.cancel || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, says) {
+		if strings.Contains(row, "/"+c+"/pause") || strings.Contains(row, "/"+c+"/resume") || strings.Contains(row, `class="cancel"`) != tt.cancel || !strings.Contains(row, ">"+string(tt.state)+"<") || !strings.Contains(row, who) || !strings.Contains(row, says) {
 			t.Errorf("the campaigns list's row of %s, paused: want it %s, saying %q, offering %v\n%s", c, tt.state, says, want, row)
 		}
 		_, page, _ := op.get("/c/" + c)
 		page = html.UnescapeString(page)
-		if got := offered(page); !slices.Equal(got, want) || !strings.Contains(page, ">"+string(tt.state)+"<") || !strings.Contains(page, says) {
+		if got := offered(page); !slices.Equal(got, want) || !strings.Contains(page, ">"+string(tt.state)+"<") || !strings.Contains(page, who) || !strings.Contains(page, says) {
 			t.Errorf("the page of %s, paused, offers %v, want %v; want it %s, saying %q\n%s", c, got, want, tt.state, says, page)
 		}
 		// Nothing else acts on it: the store refuses what is not offered,

@@ -4,6 +4,7 @@
 package nextstep
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -39,11 +40,12 @@ const meanwhilePauseOrCancel = "; meanwhile only a pause or that cancel acts on 
 // is paused already: without the advice to pause it.
 func HintPaused(next store.Next, c, env string) string {
 	h := Hint(next, c, env)
-	return strings.TrimSuffix(strings.TrimSuffix(h, strings.NewReplacer("{c}", c, "{env}", env).Replace(meanwhilePause)), meanwhilePauseOrCancel)
+	return strings.TrimSuffix(strings.TrimSuffix(h, strings.NewReplacer("{c}", c, "{env}", cmp.Or(env, "ENV")).Replace(meanwhilePause)), meanwhilePauseOrCancel)
 }
 
 // PausedWhileStaging words the pause made on the campaign of st while its
-// staging had not ended (st.PausedWhileStaging): who, why, that it stays
+// staging had not ended (st.PausedWhileStaging): who, when (UTC, when
+// known), why, that it stays
 // once the campaign is staged, and what else acts on it until then (only
 // cancel, which gives it up, of a first staging that never finished;
 // nothing else, of one being staged or staged again); "" when none was
@@ -57,13 +59,21 @@ func PausedWhileStaging(st *store.Status) string {
 	if st.State == store.StateStagingInterrupted {
 		rest = "only cancel, which gives it up, acts on it until then"
 	}
-	return fmt.Sprintf("paused meanwhile by %s (%s): the pause stays once it is staged, and %s", p.By, p.Reason, rest)
+	when := ""
+	if !p.At.IsZero() {
+		when = " at " + p.At.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return fmt.Sprintf("paused meanwhile by %s%s (%s): the pause stays once it is staged, and %s", p.By, when, p.Reason, rest)
 }
 
 // HintOf is Hint of next for the campaign of st, HintPaused when it was
 // paused while its staging had not ended (st.PausedWhileStaging): not
-// told to pause what is paused.
+// told to pause what is paused (of one being staged, nothing: only its
+// send, which ends that staging, acts on it then).
 func HintOf(next store.Next, st *store.Status) string {
+	if st.PausedWhileStaging != nil && next == store.NextPause {
+		return ""
+	}
 	if st.PausedWhileStaging != nil {
 		return HintPaused(next, st.Campaign, st.Env)
 	}
@@ -82,9 +92,10 @@ func InDoubt(n int64, c, env string) string {
 }
 
 // Hint says what to run next with campaign c of environment env, "" when
-// nothing.
+// nothing. An env not known ("": a record of an older version) is
+// ENV, for the operator to fill in, never an empty --env.
 func Hint(next store.Next, c, env string) string {
-	return strings.NewReplacer("{c}", c, "{env}", env).Replace(hints[next])
+	return strings.NewReplacer("{c}", c, "{env}", cmp.Or(env, "ENV")).Replace(hints[next])
 }
 
 // Staging says why action is refused on campaign c of environment env
@@ -147,6 +158,7 @@ func RetryPermanent(c, env, code string) string {
 	if code != "" {
 		code = " --code " + code
 	}
+	env = cmp.Or(env, "ENV") // not known: for the operator to fill in
 	return fmt.Sprintf("Their replies: tidings report %s --env %s --outcome failed. If the relay or the sender was refused (554 5.7.1 relay access denied), not the recipient (550 5.1.1 mailbox unknown), fix that, then: tidings retry %s --env %s --permanent%s", c, env, c, env, code)
 }
 

@@ -3,6 +3,7 @@ package nextstep
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -151,11 +152,13 @@ func TestCanaryRunning(t *testing.T) {
 // TestPausedWhileStaging: the pause made while a campaign's staging had
 // not ended is worded with who and why, and what else acts on it: cancel
 // (which gives it up) of a first staging that never finished, nothing
-// else otherwise; HintOf then leaves out the advice to pause it. Without
+// else otherwise, with when (UTC) when known; HintOf then leaves out the
+// advice to pause it (of one being staged, it says nothing more). Without
 // such a pause, nothing is said and HintOf is Hint.
 func TestPausedWhileStaging(t *testing.T) {
 	t.Parallel()
 	pause := &store.Control{State: store.StatePaused, By: "alice@ops", Reason: "fix the list"}
+	at := &store.Control{State: store.StatePaused, By: "alice@ops", Reason: "fix the list", At: time.Date(2026, 3, 1, 10, 30, 0, 0, time.FixedZone("CET", 3600))}
 	for _, tt := range []struct {
 		state   store.State
 		paused  *store.Control
@@ -165,7 +168,8 @@ func TestPausedWhileStaging(t *testing.T) {
 	}{
 		{store.StateRestagingInterrupted, pause, store.NextRestageAgain, "paused meanwhile by alice@ops (fix the list): the pause stays once it is staged, and nothing else acts on it until then", "tidings pause"},
 		{store.StateStagingInterrupted, pause, store.NextStageAgain, "paused meanwhile by alice@ops (fix the list): the pause stays once it is staged, and only cancel, which gives it up, acts on it until then", "tidings pause"},
-		{store.StateBeingStaged, pause, store.NextNone, "paused meanwhile by alice@ops (fix the list)", "tidings pause"},
+		{store.StateBeingStaged, pause, store.NextPause, "paused meanwhile by alice@ops (fix the list)", "tidings pause"}, // what Control.Next says of it
+		{store.StateStagingInterrupted, at, store.NextStageAgain, "paused meanwhile by alice@ops at 2026-03-01 09:30:00 UTC (fix the list): ", "tidings pause"},
 		{store.StateRestagingInterrupted, nil, store.NextRestageAgain, "", "meanwhile by"},
 	} {
 		st := &store.Status{Campaign: "altea", Env: "production", Control: store.Control{State: tt.state}, PausedWhileStaging: tt.paused}
@@ -175,6 +179,24 @@ func TestPausedWhileStaging(t *testing.T) {
 		hint := HintOf(tt.next, st)
 		if strings.Contains(hint, tt.hintNot) || tt.paused == nil && hint != Hint(tt.next, "altea", "production") {
 			t.Errorf("HintOf(%v, %s, paused %v) = %q; want no %q", tt.next, tt.state, tt.paused != nil, hint, tt.hintNot)
+		}
+	}
+}
+
+// TestHintOfAnUnknownEnvironment: of a campaign whose environment is not
+// known (a record of an older version), what to run names ENV, for the
+// operator to fill in, never an empty --env.
+func TestHintOfAnUnknownEnvironment(t *testing.T) {
+	t.Parallel()
+	for _, got := range []string{
+		Hint(store.NextResume, "altea", ""),
+		HintPaused(store.NextRestageAgain, "altea", ""),
+		HintOf(store.NextRetry, &store.Status{Campaign: "altea"}),
+		RetryPermanent("altea", "", "550"),
+		StillFailed(2, "altea", ""),
+	} {
+		if !strings.Contains(got, "--env ENV") || strings.Contains(got, "--env  ") || strings.Contains(got, "--env --") || strings.HasSuffix(got, "--env") {
+			t.Errorf("want --env ENV and no empty --env in\n%s", got)
 		}
 	}
 }

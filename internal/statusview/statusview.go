@@ -23,6 +23,7 @@
 package statusview
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -285,6 +286,9 @@ func Line(st *store.Status, now time.Time) string {
 	if st.Reason != "" {
 		fmt.Fprintf(&b, " reason=%q", Reason(st))
 	}
+	if p := nextstep.PausedWhileStaging(st); p != "" { // not in the reason: Write says it on its own line
+		fmt.Fprintf(&b, " pause=%q", p)
+	}
 	if st.RequeuedPermanent > 0 {
 		fmt.Fprintf(&b, " retries_requeued_permanent=%d", st.RequeuedPermanent)
 	}
@@ -359,7 +363,7 @@ func StallAdvice(st *store.Status) string {
 
 // generic is StallAdvice's advice when no worker's check is awaited.
 func generic(env string) string {
-	return "check that a worker of environment " + env + " runs and reaches Redis and SMTP (its log says why not)"
+	return "check that a worker of environment " + cmp.Or(env, "ENV") + " runs and reaches Redis and SMTP (its log says why not)"
 }
 
 // maxBatches is how many batches Write shows one line each before it
@@ -369,11 +373,13 @@ const maxBatches = 8
 // Write writes the full status. hint, when not empty, is shown under the
 // state: what to run next.
 func Write(w io.Writer, st *store.Status, hint string) {
-	fmt.Fprintf(w, "Campaign %s (environment %s)\n", st.Campaign, st.Env)
+	fmt.Fprintf(w, "Campaign %s (environment %s)\n", st.Campaign, cmp.Or(st.Env, "not recorded"))
 	state := strings.ToUpper(string(st.State))
 	switch {
 	case st.State == store.StateAwaitingApproval && st.Reason != "":
 		fmt.Fprintf(w, "State:    %s: %s\n", state, Reason(st))
+	case st.Reason != "" && st.State != store.StateRunning && st.At.IsZero(): // a staging whose start is not recorded yet
+		fmt.Fprintf(w, "State:    %s by %s: %s\n", state, st.By, Reason(st))
 	case st.Reason != "" && st.State != store.StateRunning:
 		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, st.By, st.At.Local().Format(time.DateTime), Reason(st))
 	default:

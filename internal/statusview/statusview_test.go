@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/golden"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -230,7 +231,26 @@ func TestWrite(t *testing.T) {
 				PausedWhileStaging: &store.Control{State: store.StatePaused, By: "alice@ops", At: at.Add(-time.Minute), Reason: "fix the list"}},
 			hint: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env production --resume-existing (with any --exclude-delivered it had)",
 			want: []string{"State:    RESTAGING-INTERRUPTED by bob@box2 at 2026-03-01 09:30:00: its staging again never finished",
-				"\nPause:    paused meanwhile by alice@ops (fix the list): the pause stays once it is staged, and nothing else acts on it until then\n"},
+				"\nPause:    paused meanwhile by alice@ops at 2026-03-01 09:29:00 UTC (fix the list): the pause stays once it is staged, and nothing else acts on it until then\n"},
+		},
+		{
+			// Being staged by a send that has not recorded its start yet:
+			// by whom, and no time (not "at 0001-01-01").
+			name: "being-staged",
+			st:   *store.BeingStaged("c", "production", &store.BeingStagedError{Campaign: "c", By: "erin@ci"}),
+			hint: "pause with: tidings pause c --env production --reason ...",
+			want: []string{"State:    BEING-STAGED by erin@ci: its first staging runs: only a pause acts on it until that staging ends\n"},
+			not:  []string{"0001", " at "},
+		},
+		{
+			// A record of an older version, without its environment: not
+			// "(environment )", and what to run names ENV.
+			name: "no-environment",
+			st: store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, By: "alice", At: at, Reason: "check the list"},
+				Total: 3, Staged: 3, Counts: counts(store.OutcomePending, 3)},
+			hint: nextstep.Hint(store.NextResume, "c", ""),
+			want: []string{"Campaign c (environment not recorded)\n", "tidings resume c --env ENV "},
+			not:  []string{"environment )", "--env  "},
 		},
 	}
 	for _, tt := range tests {

@@ -42,7 +42,7 @@ func TestAFirstStagingThatDidNotEndIsListed(t *testing.T) {
 				t.Fatal(err)
 			}
 			sg.Abort(ctx)
-		}, store.StateStagingInterrupted, store.NextStageAgain, []string{"never finished", "paused meanwhile by bob@ops at ", ": hold on (the pause stays"}},
+		}, store.StateStagingInterrupted, store.NextStageAgain, []string{"never finished", "no worker sends it"}},
 		// A worker's RebuildActive lists every campaign that has a control
 		// key: it is still an interrupted staging, not a campaign Redis
 		// lost.
@@ -112,8 +112,13 @@ func TestAFirstStagingThatDidNotEndIsListed(t *testing.T) {
 			}
 			// The pause made meanwhile is given as such, and only then.
 			paused := strings.Contains(tt.name, "paused meanwhile")
-			if p := s.PausedWhileStaging; (p != nil) != paused || p != nil && p.State != store.StatePaused {
-				t.Errorf("status: PausedWhileStaging %+v; want the pause exactly when paused meanwhile (%v)", p, paused)
+			if p := s.PausedWhileStaging; (p != nil) != paused || p != nil && (p.State != store.StatePaused || p.By != "bob@ops" || p.At.IsZero() || p.Reason != "hold on") {
+				t.Errorf("status: PausedWhileStaging %+v; want the pause (by bob@ops, when, hold on) exactly when paused meanwhile (%v)", p, paused)
+			}
+			// Said once, by its readers (nextstep.PausedWhileStaging), not
+			// in the reason too.
+			if strings.Contains(s.Reason, "hold on") || strings.Contains(s.Reason, "paused") {
+				t.Errorf("reason %q says the pause, which PausedWhileStaging holds: status would say it twice", s.Reason)
 			}
 		})
 	}

@@ -420,7 +420,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			}
 		}
 	}
-	st := &Status{LostChunks: lost, Campaign: c, Control: *ctl, Env: meta.Env, Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
+	st := &Status{LostChunks: lost, Campaign: c, Control: *ctl, Env: cmp.Or(meta.Env, s.cfg.Env), // an older version's record may lack it
+		Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
 		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), Counts: map[string]int64{}}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
@@ -547,23 +548,22 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 // meanwhile, which stays when it is staged. Its counts and batches are the
 // ones that staging cleared or began writing: no worker sends it.
 func restagingInterrupted(st *Status, ctl map[string]string) {
-	paused := ""
 	if st.State == StatePaused {
 		p := st.Control
-		st.PausedWhileStaging = &p
-		paused = fmt.Sprintf("; paused by %s at %s: %s (a person's pause stays when it is staged)", st.By, st.At.Format(time.RFC3339), st.Reason)
+		st.PausedWhileStaging = &p // said by its readers, not in the reason: once
 	}
 	st.State = StateRestagingInterrupted
 	st.By, st.At = cmp.Or(ctl["staging_by"], "an earlier version's send"), cmp.Or(fromMS(atoi64(ctl["staging_at"])), st.At)
-	st.Reason = "its staging again never finished: the send that staged it again stopped before its end (interrupted, or it failed); no worker sends it until that send is run again" + paused
+	st.Reason = "its staging again never finished: the send that staged it again stopped before its end (interrupted, or it failed); no worker sends it until that send is run again"
 }
 
 // BeingStaged is the status, in a list of the campaigns of environment
-// env, of campaign c whose first staging runs (e, Status's error): its
-// state is StateBeingStaged, by whom e says.
+// env or of it alone, of campaign c whose first staging runs (e, Status's
+// error): its state is StateBeingStaged, by whom and since when e says
+// (At zero when its send has not recorded its start yet).
 func BeingStaged(c, env string, e *BeingStagedError) *Status {
 	st := blank(c, env, StateBeingStaged)
-	st.By, st.Reason = e.By, "its first staging runs: only a pause acts on it until that staging ends"
+	st.By, st.At, st.Reason = e.By, e.Since, "its first staging runs: only a pause acts on it until that staging ends"
 	return st
 }
 
@@ -605,8 +605,7 @@ func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, err
 	st.Stage, st.Run, st.By, st.At = ctl.Stage, ctl.Run, cmp.Or(b.By, "an earlier version's send"), cmp.Or(st.CreatedAt, ctl.At)
 	st.Reason = "its first staging never finished: the send that staged it stopped before its end (interrupted, or it failed), or Redis lost its state since; no worker sends it"
 	if ctl.State == StatePaused {
-		st.PausedWhileStaging = ctl
-		st.Reason += fmt.Sprintf("; paused meanwhile by %s at %s: %s (the pause stays when it is staged)", ctl.By, ctl.At.Format(time.RFC3339), ctl.Reason)
+		st.PausedWhileStaging = ctl // said by its readers, not in the reason: once
 	}
 	return st, nil
 }
@@ -675,20 +674,24 @@ func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 	if env == "" {
 		return v, nil
 	}
-	envs := make([]*redis.StringCmd, len(v))
+	envs := make([]*redis.SliceCmd, len(v))
 	for i, c := range v {
-		envs[i] = p.HGet(ctx, keysFor(c).meta, "env")
+		envs[i] = p.HMGet(ctx, keysFor(c).meta, "env", "hash")
 	}
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
 	var out []string
 	for i, c := range v {
+		e, _ := envs[i].Val()[0].(string)
+		hash, _ := envs[i].Val()[1].(string)
 		var b begun // no definition yet: the environment it is being staged in
-		if envs[i].Val() == "" && json.Unmarshal([]byte(begunC.Val()[c]), &b) == nil {
-			envs[i].SetVal(b.Env)
+		if e == "" && json.Unmarshal([]byte(begunC.Val()[c]), &b) == nil {
+			e = b.Env
 		}
-		if envs[i].Val() == env {
+		// A definition of an older version that lacks its environment is
+		// read in any (checkEnv): listed in every one, as status shows it.
+		if e == env || e == "" && hash != "" {
 			out = append(out, c)
 		}
 	}

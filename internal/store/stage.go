@@ -298,7 +298,12 @@ func (sg *Stager) held(ctx context.Context) error {
 
 // BeingStagedError says that a send is staging campaign Campaign (By: who,
 // on which host): refused for now, until that staging ends.
-type BeingStagedError struct{ Campaign, By string }
+type BeingStagedError struct {
+	Campaign, By string
+	// Since is when that staging began (its record as begun); zero when
+	// not known (a send that has not written it yet, or a re-staging).
+	Since time.Time
+}
 
 func (e *BeingStagedError) Error() string {
 	return fmt.Sprintf("campaign %q is being staged by %s: one send stages a campaign at a time, and only a pause acts on it until that staging ends (a send that died lets go within %s)", e.Campaign, e.By, stagingLease)
@@ -351,13 +356,15 @@ func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	leaseC := p.Get(ctx, k.staging)
 	stageC := p.HGet(ctx, k.control, "stage")
 	listedC := p.SIsMember(ctx, keyCampaigns, k.name)
-	begunC := p.HExists(ctx, keyStagings, k.name)
+	begunC := p.HGet(ctx, keyStagings, k.name)
 	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
 	// These two say all a reader needs: no "read meta:" before them.
 	switch {
 	case leaseC.Val() != "":
-		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val())}
-	case begunC.Val(), stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
+		var b begun // none yet, or of an earlier version: no time
+		_ = json.Unmarshal([]byte(begunC.Val()), &b)
+		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val()), Since: fromMS(b.At)}
+	case begunC.Err() == nil, stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
 		return &UnfinishedStagingError{Campaign: k.name}
 	}
 	return s.notFound(ctx, action, k.name)
