@@ -51,7 +51,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			if o.out.format == "json" {
 				w = a.stderr
 			}
-			fmt.Fprintf(w, "\n%s: %s\n", sum.RejectsNote(), absPath(path))
+			fmt.Fprintf(w, "\n%s\n", sum.RejectsLine(absPath(path)))
 			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 		},
 	})

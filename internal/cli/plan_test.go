@@ -47,7 +47,7 @@ func TestPlan(t *testing.T) {
 				"5": "empty locale",
 				"6": "not-covered",
 			},
-			wantNote: "All 3 refused and 1 invalid rows: ",
+			wantNote: "The 4 rows not sent (3 refused, 1 invalid) are in ",
 		},
 		{
 			name:   "allowlist",
@@ -55,7 +55,7 @@ func TestPlan(t *testing.T) {
 			config: "environments:\n  staging:\n    allow: [example.org]\n",
 			env:    "staging", wantCode: 1,
 			wantRejects: map[string]string{"3": "not-allowed-in-staging"},
-			wantNote:    "The refused row: ",
+			wantNote:    "The row not sent (refused) is in ",
 		},
 	}
 	for _, tt := range tests {

@@ -78,7 +78,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	if err != nil {
 		return fmt.Errorf("--rejects %w", err)
 	}
-	printf(a.stdout, path != "", "\nRows not sent written to %s\n", absPath(path))
+	printf(a.stdout, path != "", "\n%s\n", sum.RejectsLine(absPath(path))) // plan's words
 	opts := o.launch
 	opts.Start, opts.StateDir, opts.JournalDir = true, env.StateDir, env.Journal.Dir
 	if err := p.Check(opts); err != nil {

@@ -545,8 +545,9 @@ func TestRejectsFileNeverReplacesAnotherFile(t *testing.T) {
 }
 
 // TestTextCounts: counts are worded for what they are: one batch is "1
-// batch", and a kind of row there is none of is left out of the rejects
-// note.
+// batch", and a kind of row there is none of is left out of the line
+// saying where the rows not sent are (RejectsLine, which plan and send
+// both print).
 func TestTextCounts(t *testing.T) {
 	t.Parallel()
 	one := Summary{Campaign: "c", File: "r.csv", Rows: 3, Accepted: 3, Batches: BatchPlan{Regular: 3, Size: 500, Count: 1}}
@@ -561,18 +562,19 @@ func TestTextCounts(t *testing.T) {
 		refused, invalid, skipped int
 		want                      string
 	}{
-		{5, 1, 0, "All 5 refused and 1 invalid rows"},
-		{0, 200000, 0, "All 200000 invalid rows"},
-		{2, 0, 0, "All 2 refused rows"},
-		{0, 1, 0, "The invalid row"},
-		{1, 0, 0, "The refused row"},
-		{1, 1, 0, "All 1 refused and 1 invalid rows"},
-		{3, 0, 4, "All 3 refused and 4 skipped rows"},
-		{3, 2, 4, "All 3 refused, 2 invalid and 4 skipped rows"},
-		{0, 0, 0, "Rows not sent"},
+		{5, 1, 0, "The 6 rows not sent (5 refused, 1 invalid) are in R"},
+		{0, 200000, 0, "The 200000 rows not sent (200000 invalid) are in R"},
+		{2, 0, 0, "The 2 rows not sent (2 refused) are in R"},
+		{0, 1, 0, "The row not sent (invalid) is in R"},
+		{1, 0, 0, "The row not sent (refused) is in R"},
+		{1, 1, 0, "The 2 rows not sent (1 refused, 1 invalid) are in R"},
+		{3, 0, 4, "The 7 rows not sent (3 refused, 4 skipped as already delivered) are in R"},
+		{3, 2, 4, "The 9 rows not sent (3 refused, 2 invalid, 4 skipped as already delivered) are in R"},
+		{0, 0, 1, "The row not sent (skipped as already delivered) is in R"},
+		{0, 0, 0, "The rows not sent are in R"},
 	} {
 		s := Summary{Refused: tt.refused, Invalid: tt.invalid, Skipped: tt.skipped}
-		if got := s.RejectsNote(); got != tt.want {
+		if got := s.RejectsLine("R"); got != tt.want {
 			t.Errorf("%d refused, %d invalid, %d skipped: %q, want %q", tt.refused, tt.invalid, tt.skipped, got, tt.want)
 		}
 	}

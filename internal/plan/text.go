@@ -108,27 +108,25 @@ func rejectsOf(b []byte, campaign string) bool {
 	return true
 }
 
-// RejectsNote names the rows WriteRejectsFile writes, for the line that
-// says where they are: "All 5 refused and 1 invalid rows", "All 200000
-// invalid rows", "The refused row"; a count of none is left out.
-func (s *Summary) RejectsNote() string {
+// RejectsLine says that the rows not sent (refused, invalid, skipped as
+// delivered), which WriteRejectsFile wrote to path, are there: "The 2
+// rows not sent (1 refused, 1 invalid) are in PATH", "The row not sent
+// (refused) is in PATH"; a count of none is left out. `plan` and `send`
+// both print it, so that they word the same rows alike.
+func (s *Summary) RejectsLine(path string) string {
 	var kinds []string
-	last := "" // the last kind there is
-	names := []string{"refused", "invalid", "skipped"}
 	for i, n := range []int{s.Refused, s.Invalid, s.Skipped} {
 		if n > 0 {
-			kinds, last = append(kinds, strconv.Itoa(n)+" "+names[i]), names[i]
+			kinds = append(kinds, strconv.Itoa(n)+" "+[]string{"refused", "invalid", "skipped as already delivered"}[i])
 		}
 	}
-	switch n := s.Refused + s.Invalid + s.Skipped; {
-	case n == 0:
-		return "Rows not sent"
-	case n == 1:
-		return "The " + last + " row"
-	case len(kinds) == 1:
-		return "All " + kinds[0] + " rows"
+	switch n := s.Refused + s.Invalid + s.Skipped; n {
+	case 0:
+		return "The rows not sent are in " + path
+	case 1:
+		return fmt.Sprintf("The row not sent (%s) is in %s", strings.TrimPrefix(kinds[0], "1 "), path)
 	default:
-		return "All " + strings.Join(kinds[:len(kinds)-1], ", ") + " and " + kinds[len(kinds)-1] + " rows"
+		return fmt.Sprintf("The %d rows not sent (%s) are in %s", n, strings.Join(kinds, ", "), path)
 	}
 }
 
