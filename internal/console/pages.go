@@ -2,7 +2,6 @@ package console
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,7 +138,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	case store.StatePaused:
 		o.Needs = "Paused: " + st.Reason
 	case store.StateBeingStaged:
-		o.Needs = fmt.Sprintf("Being staged by %s: no worker sends it until that staging ends%s.", st.By, cmp.Or(pausedWhileStaging(st), "; only a pause acts on it meanwhile"))
+		o.Needs = "B" + nextstep.BeingStaged(st)[1:] + "." // as tidings status --env lists it
 	case store.StateStagingInterrupted, store.StateRestagingInterrupted:
 		what := map[store.State]string{store.StateStagingInterrupted: "Never finished staging", store.StateRestagingInterrupted: "Never finished staging again"}[st.State]
 		begun := "begun by " + st.By

@@ -16,7 +16,8 @@ var statusByRE = regexp.MustCompile(`<span class="meta">(by [^<]*)</span></p>`)
 // TestStagingPageSaysNoUnknownTime: the page of a campaign whose staging
 // again did not end said "by carol@build at —" (red team): that status
 // carries who stages it, not when. It says who, and no time it does not
-// know; a status with a time keeps it.
+// know; a status with a time keeps it (one being staged has the time its
+// send recorded its start, store.BeingStagedError.Since).
 func TestStagingPageSaysNoUnknownTime(t *testing.T) {
 	t.Parallel()
 	w := unfinishedStagings(t)
@@ -27,7 +28,7 @@ func TestStagingPageSaysNoUnknownTime(t *testing.T) {
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	for _, tc := range []struct{ campaign, want string }{
-		{"fresh", "by erin@ci"},         // being staged: when is not known
+		{"fresh", "by erin@ci at 20"},   // being staged: since its send recorded its start
 		{"halfway", "by bob@box at 20"}, // interrupted: begun then
 	} {
 		_, page, _ := op.get("/c/" + tc.campaign)

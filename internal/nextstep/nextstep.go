@@ -66,6 +66,19 @@ func PausedWhileStaging(st *store.Status) string {
 	return fmt.Sprintf("paused meanwhile by %s%s (%s): the pause stays once it is staged, and %s", p.By, when, p.Reason, rest)
 }
 
+// BeingStaged says that the campaign of st is being staged (its first
+// staging runs: store.StateBeingStaged), by whom, that no worker sends it
+// until then, and what acts on it meanwhile: a pause, or, once paused,
+// nothing else (PausedWhileStaging). The list of `tidings status` and
+// the console's campaigns say it.
+func BeingStaged(st *store.Status) string {
+	rest := "only a pause acts on it meanwhile"
+	if p := PausedWhileStaging(st); p != "" {
+		rest = p
+	}
+	return fmt.Sprintf("being staged by %s: no worker sends it until that staging ends; %s", st.By, rest)
+}
+
 // HintOf is Hint of next for the campaign of st, HintPaused when it was
 // paused while its staging had not ended (st.PausedWhileStaging): not
 // told to pause what is paused (of one being staged, nothing: only its

@@ -130,7 +130,8 @@ func TestWriteListFlagsNoProgress(t *testing.T) {
 // staging again interrupted) is listed with that pause, in the console's
 // words (nextstep.PausedWhileStaging); All reads it of one being staged
 // from its control, as the console does; one being staged and not paused
-// has no such note.
+// has no such note. One being staged, paused or not, is noted as such in
+// the console's words (nextstep.BeingStaged; before, only once paused).
 func TestAllAndWriteListSayAPauseWhileStaging(t *testing.T) {
 	t.Parallel()
 	pause := &store.Control{State: store.StatePaused, By: "alice@ops", Reason: "fix the list"}
@@ -151,6 +152,10 @@ func TestAllAndWriteListSayAPauseWhileStaging(t *testing.T) {
 		want := nextstep.PausedWhileStaging(st)
 		if got := b.String(); want != "" && !strings.Contains(got, want) || want == "" && strings.Contains(got, "paused meanwhile") {
 			t.Errorf("WriteList of %s (%s): want %q in\n%s", st.Campaign, st.State, want, got)
+		}
+		// One being staged says so as the console does, paused or not.
+		if got := b.String(); st.State == store.StateBeingStaged && !strings.Contains(got, "  being staged by bob@box: no worker sends it until that staging ends; ") {
+			t.Errorf("WriteList of %s (%s, paused %v): want it said being staged by bob@box, as the console says it\n%s", st.Campaign, st.State, st.PausedWhileStaging != nil, got)
 		}
 	}
 }

@@ -250,7 +250,8 @@ var unfinished = map[store.State]string{store.StateStagingInterrupted: "first st
 // store.StateRestagingInterrupted), a note saying so, and what next(st)
 // says (what to run: the caller's words); a running one that has
 // recorded no outcome at now for a minute although recipients are due (as
-// WithStall says it under its state), a note saying so, and more(st).
+// WithStall says it under its state), a note saying so, and more(st); one
+// being staged, by whom and what acts on it (nextstep.BeingStaged).
 func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(*store.Status) string) {
 	fmt.Fprintf(w, "%-32s %-19s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
@@ -263,8 +264,8 @@ func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(
 				then = "; " + p + ". Next: "
 			}
 			fmt.Fprintf(w, "  its %s never finished, so no worker sends it%s%s", what, then, next(st))
-		} else if p := nextstep.PausedWhileStaging(st); p != "" { // being staged
-			fmt.Fprintf(w, "  %s", p)
+		} else if st.State == store.StateBeingStaged { // as the console says it
+			fmt.Fprintf(w, "  %s", nextstep.BeingStaged(st))
 		} else if since := st.Stalled(); !since.IsZero() && now.Sub(since) >= stallAfter {
 			fmt.Fprintf(w, "  NO PROGRESS for %s although recipients wait: %s", now.Sub(since).Round(time.Second), more(st))
 		}
