@@ -1038,10 +1038,7 @@ func TestStateLossPauseOffersOnlyCancel(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "lost", N: 9})
-	if _, _, err := w.Store.Transition(t.Context(), "lost", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
-		Actor: store.Actor{Who: "tidings-worker w1", Host: "h"}, Action: "state-loss", Reason: "state loss suspected: test"}); err != nil {
-		t.Fatal(err)
-	}
+	pauseForStateLoss(t, w, "lost")
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	_, page, _ := op.get("/c/lost")

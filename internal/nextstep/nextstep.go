@@ -12,17 +12,19 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// hints is what to run next ({c} is the campaign, {env} its environment).
+// hints is what to run next ({c} is the campaign, {env} its environment):
+// `tidings status` hints them, and the console's campaign page says them
+// (Advice).
 // A worker paused the campaign of NextRecover because Redis forgot
 // deliveries its journal holds: resuming would send them again.
 var hints = map[store.Next]string{
 	store.NextResume:       "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
-	store.NextRecover:      "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextRecover:      "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory to one place, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
 	store.NextApprove:      "check the canary, then approve it: tidings approve {c} --env {env}",
 	store.NextPause:        "pause with: tidings pause {c} --env {env} --reason ...",
 	store.NextOutcomes:     "every recipient's outcome: tidings report {c} --env {env}",
 	store.NextRetry:        "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
-	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory here, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
+	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory to one place, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
 	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; or give it up (nothing was sent): tidings cancel {c} --env {env} --reason ... removes what the staging left" + meanwhilePauseOrCancel,
 	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had)" + meanwhilePause,
 	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): " + inDoubtReport,
@@ -102,6 +104,16 @@ const inDoubtReport = "tidings report {c} --env {env} --outcome in-doubt"
 func InDoubt(n int64, c, env string) string {
 	cmd := strings.NewReplacer("{c}", c, "{env}", env).Replace(inDoubtReport)
 	return fmt.Sprintf("%d in doubt: the SMTP server may have accepted their message, and they are never sent again. Ask the relay's logs which it delivered, and tell those it did not (%s lists them).", n, cmd)
+}
+
+// Advice is Hint as a sentence of its own (its first letter upper case,
+// a full stop after it), as the console's campaign page says it.
+func Advice(next store.Next, c, env string) string {
+	h := Hint(next, c, env)
+	if h == "" {
+		return ""
+	}
+	return strings.ToUpper(h[:1]) + h[1:] + "."
 }
 
 // Hint says what to run next with campaign c of environment env, "" when
