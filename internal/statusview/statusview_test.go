@@ -388,3 +388,20 @@ func TestLineSaysTheRequeuedPermanent(t *testing.T) {
 		}
 	}
 }
+
+// TestLineSaysAPauseWhileStaging: the one-line form (--watch off a
+// terminal) of a staging interrupted and paused meanwhile says the pause
+// (pause="..." in nextstep.PausedWhileStaging's words), which the
+// status's reason does not hold; none without a pause.
+func TestLineSaysAPauseWhileStaging(t *testing.T) {
+	t.Parallel()
+	for _, paused := range []*store.Control{nil, {State: store.StatePaused, By: "alice@ops", At: at, Reason: "fix the list"}} {
+		st := &store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateStagingInterrupted, By: "bob@box2", At: at,
+			Reason: "its first staging never finished"}, Counts: counts(), PausedWhileStaging: paused}
+		got := statusview.Line(st, at)
+		want := ` pause="paused meanwhile by alice@ops at 2026-03-01 09:30:00 UTC (fix the list): the pause stays once it is staged, and only cancel, which gives it up, acts on it until then"`
+		if paused != nil && !strings.Contains(got, want) || paused == nil && strings.Contains(got, "pause=") {
+			t.Errorf("Line (paused %v) = %q; want the pause said exactly when made", paused != nil, got)
+		}
+	}
+}
