@@ -32,7 +32,11 @@ func (h *lostReply) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 			return err
 		}
 		for _, a := range cmd.Args() {
-			if s, ok := a.(string); ok && strings.HasPrefix(s, "wk/") {
+			s, ok := a.(string)
+			if p, isPtr := a.(*string); isPtr { // the step's tokens go as pointers to the claims' own
+				s, ok = *p, true
+			}
+			if ok && strings.HasPrefix(s, "wk/") {
 				h.done.Store(true)
 				h.pause()
 				cmd.SetErr(io.ErrUnexpectedEOF)

@@ -15,7 +15,7 @@ import (
 // served on --metrics-addr).
 var workerMetrics = []string{"tidings_messages_total", "tidings_send_duration_seconds", "tidings_rate_limit_wait_seconds_total",
 	"tidings_auto_pauses_total", "tidings_queue_tasks", "tidings_worker_up", "tidings_journal_writes_total", "tidings_journal_fsyncs_total",
-	"tidings_replica_acks", "tidings_replica_acks_required"}
+	"tidings_replica_acks", "tidings_replica_acks_required", "tidings_replica_acks_held"}
 
 var metricName = regexp.MustCompile(`tidings_[a-z_]+`)
 
