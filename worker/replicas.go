@@ -129,11 +129,12 @@ func (w *Worker) clusterAcks(ctx context.Context, cc *redis.ClusterClient) (int,
 	// With no master listed (slots not assigned yet), a configured number
 	// stays, and auto holds every claim until a master is judged
 	// (Floors): never 0, which would wait for no replica.
-	js := w.judge(ms, err)
+	silent := redisconn.Silent(err)
+	js := w.judge(ms, silent)
 	acks := w.cfg.ReplicaAcks
 	if acks == AutoReplicaAcks {
 		w.sayCluster(js)
-		byAddr, others := w.judged.Floors(js, listed, redisconn.Silent(err))
+		byAddr, others := w.judged.Floors(js, listed, silent)
 		return others, byAddr, nil
 	}
 	var all []string
@@ -169,11 +170,12 @@ func (w *Worker) watchCluster(ctx context.Context, cc *redis.ClusterClient) {
 	if len(ms) == 0 {
 		return // judged again on the next pass
 	}
-	js := w.judge(ms, err)
+	silent := redisconn.Silent(err)
+	js := w.judge(ms, silent)
 	if w.cfg.ReplicaAcks != AutoReplicaAcks {
 		return // tidings_replica_acks_required only: the number is the operator's
 	}
-	w.st.SetMasterAcks(w.judged.Floors(js, listed, redisconn.Silent(err))) // one judgement, stored at once
+	w.st.SetMasterAcks(w.judged.Floors(js, listed, silent)) // one judgement, stored at once
 	w.sayCluster(js)
 }
 
@@ -205,14 +207,14 @@ func (w *Worker) readMasters(ctx context.Context, cc *redis.ClusterClient) ([]re
 	return ms, listed, err
 }
 
-// judge judges the masters ms that answered (err names those that did
-// not: ClusterReplicas) and returns their judgements; the metrics export
-// them with the last judgement of each master that did not answer (what
-// its claims still wait for: its series must not vanish from the alert
-// and the dashboards while it is silent; ClusterAcks.Kept).
-func (w *Worker) judge(ms []redisconn.MasterReplicas, err error) []redisconn.MasterAcks {
+// judge judges the masters ms that answered (silent: the addresses of
+// those that did not, redisconn.Silent) and returns their judgements; the
+// metrics export them with the last judgement of each master that did not
+// answer (what its claims still wait for: its series must not vanish from
+// the alert and the dashboards while it is silent; ClusterAcks.Kept).
+func (w *Worker) judge(ms []redisconn.MasterReplicas, silent []string) []redisconn.MasterAcks {
 	js := w.judged.Judge(ms)
-	all := slices.Concat(js, w.judged.Kept(redisconn.Silent(err)))
+	all := slices.Concat(js, w.judged.Kept(silent))
 	w.m.cluster.Store(&all)
 	return js
 }
