@@ -190,7 +190,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	for _, r := range results {
 		for _, c := range r.Checks {
 			if !c.OK && c.Fatal {
-				failed = append(failed, r.Name+": "+c.Name+": "+c.Detail)
+				failed = append(failed, r.Name+": "+c.line())
 			}
 		}
 	}

@@ -172,12 +172,14 @@ func topCommands(base, end, baseCalls, endCalls map[string]float64, sent, n int)
 }
 
 // check is one consistency check of a measurement; a failed fatal check
-// fails the bench.
+// fails the bench. Name says what holds when it passes; Failed, printed
+// instead when it does not, says what went wrong and what to do.
 type check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Fatal  bool   `json:"fatal"`
 	Detail string `json:"detail"`
+	Failed string `json:"-"`
 }
 
 // runRound runs round r: workers, then `tidings send`, then waits for the
@@ -385,14 +387,9 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	wOut, wIn, conns := meter.total()
 	res.WireBytesPerMsg, res.WireReplyBytesPerMsg = float64(wOut)/float64(sent), float64(wIn)/float64(sent)
 
+	res.Checks = append(res.Checks, deliveryChecks(sent, b.o.n, fmt.Sprint(st.Counts), end.sinkCount-base.sinkCount, conns, res.Conns)...)
 	res.Checks = append(res.Checks,
-		check{Name: "every recipient sent", OK: sent == b.o.n, Fatal: true,
-			Detail: fmt.Sprintf("sent %d of %d (counts %v)", sent, b.o.n, st.Counts)},
-		check{Name: "smtp-sink received each message once", OK: end.sinkCount-base.sinkCount == sent, Fatal: true,
-			Detail: fmt.Sprintf("smtp-sink counted %d messages, tidings %d sent", end.sinkCount-base.sinkCount, sent)},
-		check{Name: "every SMTP connection metered", OK: conns >= 1 && conns <= res.Conns,
-			Detail: fmt.Sprintf("%d connections seen, at most %d expected", conns, res.Conns)},
-		cpuCheck("Redis CPU: INFO cpu agrees with /proc", end.redisCPU-base.redisCPU, end.redisProc-base.redisProc),
+		cpuCheck("Redis CPU: INFO cpu agrees with /proc", "Redis CPU: INFO cpu DISAGREES with /proc; do not trust the Redis µs/msg of this round", end.redisCPU-base.redisCPU, end.redisProc-base.redisProc),
 		ackCheck(r, res.RedisWaitsPerMsg),
 	)
 
@@ -404,10 +401,44 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	}
 	res.WorkerRusageCPUS = life.Seconds()
 	measured := end.workerCPU - base.workerCPU
-	res.Checks = append(res.Checks, check{Name: "worker CPU within the workers' lifetime CPU (getrusage)",
-		OK:     measured <= life.Seconds()+0.02*float64(len(workers)),
-		Detail: fmt.Sprintf("measured %.2fs during the campaign, %.2fs over their life", measured, life.Seconds())})
+	res.Checks = append(res.Checks, lifetimeCheck(measured, life.Seconds(), len(workers)))
 	return res, nil
+}
+
+// deliveryChecks check that tidings sent every one of n recipients, that
+// smtp-sink counted (sink) as many messages as it sent, and that the wire
+// meter saw between 1 and maxConns connections. counts is the campaign's
+// outcome counts, for the detail.
+func deliveryChecks(sent, n int, counts string, sink, conns, maxConns int) []check {
+	return []check{
+		{Name: "every recipient sent", OK: sent == n, Fatal: true,
+			Failed: fmt.Sprintf("NOT every recipient was sent: %d of %d; read the workers' logs (--keep keeps them)", sent, n),
+			Detail: fmt.Sprintf("sent %d of %d (counts %s)", sent, n, counts)},
+		{Name: "smtp-sink received each message once", OK: sink == sent, Fatal: true,
+			Failed: sinkFailed(sink, sent),
+			Detail: fmt.Sprintf("smtp-sink counted %d messages, tidings %d sent", sink, sent)},
+		{Name: "every SMTP connection metered", OK: conns >= 1 && conns <= maxConns,
+			Failed: fmt.Sprintf("the wire meter saw %d SMTP connections, not 1 to %d: do not trust this round's bytes on the wire; rerun with nothing else connecting to smtp-sink", conns, maxConns),
+			Detail: fmt.Sprintf("%d connections seen, at most %d expected", conns, maxConns)},
+	}
+}
+
+// sinkFailed says how smtp-sink's count differs from what tidings sent.
+func sinkFailed(sink, sent int) string {
+	if sink < sent {
+		return fmt.Sprintf("smtp-sink did NOT receive each message once: %d fewer than tidings sent, lost on the way; read the workers' logs (--keep keeps them)", sent-sink)
+	}
+	return fmt.Sprintf("smtp-sink did NOT receive each message once: %d more than tidings sent, sent twice or by something else; rerun with nothing else sending to smtp-sink", sink-sent)
+}
+
+// lifetimeCheck checks that the workers' CPU measured during the campaign
+// (/proc) is within their CPU over their whole life (getrusage at exit),
+// with 20 ms of slack a worker.
+func lifetimeCheck(measured, life float64, workers int) check {
+	return check{Name: "worker CPU within the workers' lifetime CPU (getrusage)",
+		Failed: fmt.Sprintf("the workers' CPU measured during the campaign EXCEEDS their lifetime CPU by %.2fs: the /proc readings are wrong, do not trust the worker µs/msg of this round", measured-life),
+		OK:     measured <= life+0.02*float64(workers),
+		Detail: fmt.Sprintf("measured %.2fs during the campaign, %.2fs over their life", measured, life)}
 }
 
 // ackCheck checks that the workers asked for replica acknowledgements
@@ -415,9 +446,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 func ackCheck(r round, waitsPerMsg float64) check {
 	if r.Acks > 0 {
 		return check{Name: "replica acknowledgements requested (WAIT)", OK: waitsPerMsg > 0, Fatal: true,
+			Failed: "NO replica acknowledgement was requested (no WAIT) in a round with min_replica_acks: the round did not measure the acknowledgement; check the round's environment in tidings.yaml",
 			Detail: fmt.Sprintf("%.3f WAIT per message with min_replica_acks %d", waitsPerMsg, r.Acks)}
 	}
 	return check{Name: "no replica acknowledgement requested", OK: waitsPerMsg == 0, Fatal: true,
+		Failed: "replica acknowledgements WERE requested (WAIT) in a round without min_replica_acks: its figures include waits it should not have; check the round's environment in tidings.yaml",
 		Detail: fmt.Sprintf("%.3f WAIT per message with min_replica_acks 0", waitsPerMsg)}
 }
 
@@ -455,9 +488,10 @@ func (b *bench) runSend(ctx context.Context, r round, campFile string) (sendResu
 
 // cpuCheck compares two readings of the same process's CPU time (the
 // second from /proc, in 10 ms ticks).
-func cpuCheck(name string, got, proc float64) check {
+func cpuCheck(name, failed string, got, proc float64) check {
 	tol := 0.03 + 0.03*proc
 	return check{Name: name, OK: got >= proc-tol && got <= proc+tol,
+		Failed: fmt.Sprintf("%s: the two differ by %.2fs, over 30 ms + 3%%", failed, got-proc),
 		Detail: fmt.Sprintf("%.3fs vs %.2fs", got, proc)}
 }
 
