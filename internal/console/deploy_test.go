@@ -9,18 +9,16 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v4"
-)
 
-// workerMetrics are the worker's own metric names (worker/metrics.go,
-// served on --metrics-addr).
-var workerMetrics = []string{"tidings_messages_total", "tidings_send_duration_seconds", "tidings_rate_limit_wait_seconds_total",
-	"tidings_auto_pauses_total", "tidings_queue_tasks", "tidings_worker_up", "tidings_journal_writes_total", "tidings_journal_fsyncs_total",
-	"tidings_replica_acks", "tidings_replica_acks_required", "tidings_replica_acks_held"}
+	"github.com/tidings-mail/tidings/worker"
+)
 
 var metricName = regexp.MustCompile(`tidings_[a-z_]+`)
 
-// knownMetrics are the names the console and the workers serve.
-func knownMetrics() map[string]bool {
+// knownMetrics are the names the console and the workers serve: the
+// worker's read from the collectors it registers (worker.MetricNames).
+func knownMetrics(t *testing.T) map[string]bool {
+	t.Helper()
 	known := map[string]bool{}
 	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for _, d := range descs {
@@ -28,7 +26,11 @@ func knownMetrics() map[string]bool {
 			known[m[1]] = true
 		}
 	}
-	for _, n := range workerMetrics {
+	names, err := worker.MetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
 		known[n] = true
 	}
 	return known
@@ -92,7 +94,7 @@ func TestPrometheusAlerts(t *testing.T) {
 	if err := dec.Decode(&f); err != nil {
 		t.Fatalf("alerts.yml: %v", err)
 	}
-	known := knownMetrics()
+	known := knownMetrics(t)
 	n := 0
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
@@ -153,7 +155,7 @@ func TestGrafanaDashboard(t *testing.T) {
 		t.Errorf("the dashboard has no environment variable (variables %v): one Prometheus scraping staging and production shows both as one", vars)
 	}
 	checkEnvironment(t, "dashboard variable campaign", vars["campaign"])
-	known := knownMetrics()
+	known := knownMetrics(t)
 	for _, p := range d.Panels {
 		if p.Type == "" || p.GridPos.W == 0 || p.GridPos.H == 0 || len(p.Targets) == 0 {
 			t.Errorf("panel %q: want a type, a size and queries", p.Title)
@@ -164,6 +166,29 @@ func TestGrafanaDashboard(t *testing.T) {
 			}
 			checkNames(t, "dashboard "+p.Title, q.Expr, known)
 			checkEnvironment(t, "dashboard "+p.Title, q.Expr)
+		}
+	}
+}
+
+// TestReadmeNamesWorkerMetrics: the README's "Metrics and notifications"
+// names every metric the worker serves (worker.MetricNames), so a metric
+// added to the worker is documented for the operators who scrape it.
+func TestReadmeNamesWorkerMetrics(t *testing.T) {
+	t.Parallel()
+	readme := string(readRepo(t, "README.md"))
+	const heading = "\n## Metrics and notifications\n"
+	_, section, ok := strings.Cut(readme, heading)
+	if !ok {
+		t.Fatalf("README.md has no section %q", strings.TrimSpace(heading))
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	names, err := worker.MetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !strings.Contains(section, "`"+n+"`") && !strings.Contains(section, "`"+n+"{") {
+			t.Errorf("README.md, Metrics and notifications: the worker serves %s and the section does not name it (`%s`): say what it counts", n, n)
 		}
 	}
 }
