@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/userfile"
@@ -46,7 +47,7 @@ func (a *app) cmdReport() *cobra.Command {
 					return a.journalReport(args[0], o.journal, w, ro)
 				}
 				return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
-					return storeError(report.Write(cmd.Context(), s, args[0], w, ro), e.Name)
+					return storeError(nextstep.ReportError(report.Write(cmd.Context(), s, args[0], w, ro), args[0], e.Name), e.Name)
 				})
 			}
 			if o.file == "" {

@@ -153,12 +153,14 @@ func TestSendWhileAnotherStages(t *testing.T) {
 	if err := rd.Client().HSet(context.Background(), "tidings:{busy}:control", "state", "staged", "stage", "s1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	// report has no rows yet (exit 3, in its own words, with no "read
-	// meta:" of the store's before them: README walk-through); status
-	// shows it being staged (exit 0: TestStatusOfAStagingSaysItOnce).
+	// report has no rows yet (exit 2, asked too early, in its own words,
+	// with no "read meta:" of the store's before them: README walk-through;
+	// TestReportOfACampaignBeingStaged); status shows it being staged
+	// (exit 0: TestStatusOfAStagingSaysItOnce).
 	r = cli(t, env, "report", "busy", "--env", "staging")
-	if r.code != 3 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box`) || strings.Contains(r.stderr, "read meta") || strings.Contains(r.stderr, "lost") || strings.Contains(r.stderr, "does not exist") {
-		t.Errorf("report while alice stages it: want exit 3 saying it is being staged\n%s", r)
+	if r.code != 2 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box: `) || !strings.Contains(r.stderr, "report it once its send ends") ||
+		strings.Contains(r.stderr, "read meta") || strings.Contains(r.stderr, "lost") || strings.Contains(r.stderr, "does not exist") {
+		t.Errorf("report while alice stages it: want exit 2 saying it is being staged, and to report it once its send ends\n%s", r)
 	}
 	if r = cli(t, env, "status", "busy", "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "State:    BEING-STAGED by alice@box: ") || strings.Contains(r.stdout, "lost") || strings.Contains(r.stdout, "does not exist") {
 		t.Errorf("status while alice stages it: want exit 0 showing it being staged by alice@box\n%s", r)

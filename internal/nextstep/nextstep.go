@@ -6,6 +6,7 @@ package nextstep
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -79,6 +80,25 @@ func BeingStaged(st *store.Status) string {
 		rest = p
 	}
 	return fmt.Sprintf("being staged by %s: no worker sends it until that staging ends; %s", st.By, rest)
+}
+
+// ReportError is err, what reading campaign c's report from the Redis of
+// environment env returned, worded for the operator when the campaign has
+// no report yet: its first staging runs (a *store.BeingStagedError), by
+// whom and since when, and to report it once its send ends. That error is
+// said, not wrapped: asked too early, the operator has nothing to fix and
+// nothing failed, and it is no second send's refusal (an infrastructure
+// failure to retry). Any other err is returned as it is.
+func ReportError(err error, c, env string) error {
+	var be *store.BeingStagedError
+	if !errors.As(err, &be) {
+		return err
+	}
+	since := ""
+	if !be.Since.IsZero() {
+		since = " since " + be.Since.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return fmt.Errorf("campaign %q is being staged by %s%s: it has no report until that staging ends (its recipients are being written); report it once its send ends: tidings report %s --env %s", be.Campaign, be.By, since, c, env)
 }
 
 // HintOf is Hint of next for the campaign of st, HintPaused when it was

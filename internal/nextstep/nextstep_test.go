@@ -1,6 +1,8 @@
 package nextstep
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +199,36 @@ func TestHintOfAnUnknownEnvironment(t *testing.T) {
 	} {
 		if !strings.Contains(got, "--env ENV") || strings.Contains(got, "--env  ") || strings.Contains(got, "--env --") || strings.HasSuffix(got, "--env") {
 			t.Errorf("want --env ENV and no empty --env in\n%s", got)
+		}
+	}
+}
+
+// TestReportError: a report refused because the campaign's first staging
+// runs says by whom, since when (when known) and to report it once its
+// send ends, and no longer wraps the refusal (which exits 3); any other
+// error, and none, pass as they are.
+func TestReportError(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 5, 12, 30, 0, 0, time.FixedZone("CET", 3600))
+	other := errors.New("read rows: connection refused")
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string // "" for err as it is
+	}{
+		{"since known", fmt.Errorf("report: %w", &store.BeingStagedError{Campaign: "spring", By: "bob@box2", Since: at}),
+			`campaign "spring" is being staged by bob@box2 since 2026-12-05 11:30:00 UTC: it has no report until that staging ends (its recipients are being written); report it once its send ends: tidings report spring --env prod`},
+		{"since unknown", &store.BeingStagedError{Campaign: "spring", By: "bob@box2"},
+			`campaign "spring" is being staged by bob@box2: it has no report until that staging ends (its recipients are being written); report it once its send ends: tidings report spring --env prod`},
+		{"another error", other, ""},
+		{"none", nil, ""},
+	} {
+		got := ReportError(tt.err, "spring", "prod")
+		switch {
+		case tt.want == "" && got != tt.err:
+			t.Errorf("%s: ReportError(%v) = %v; want it as it is", tt.name, tt.err, got)
+		case tt.want != "" && (got == nil || got.Error() != tt.want || errors.As(got, new(*store.BeingStagedError))):
+			t.Errorf("%s: ReportError = %v\nwant %s, not wrapping the refusal", tt.name, got, tt.want)
 		}
 	}
 }
