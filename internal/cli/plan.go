@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
-	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/flagvalue"
-	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/plan"
 )
 
 type planOptions struct {
@@ -56,21 +51,8 @@ func (a *app) cmdPlan() *cobra.Command {
 		},
 	})
 	addEnv(c, &o.env, "environment whose allowlist applies (default: the campaign's environment)", false)
-	c.Flags().StringVar(&o.rejects, "rejects", "", "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv when there are any)")
+	c.Flags().StringVar(&o.rejects, "rejects", "", plan.RejectsUsage)
 	c.Flags().Var(flagvalue.NewCount(&o.maxRejects, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	addOutput(c, &o.out, "text", "text", "json")
 	return c
-}
-
-// plan reads and checks every recipient of b for environment env.
-func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Environment, excl *launch.Delivered) (*launch.Planned, error) {
-	who, host := actorName()
-	p, err := launch.Plan(ctx, b.LaunchInput(env, who, host, excl))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, configError(b.KeyError(err))
-	case err != nil:
-		return nil, classify(err)
-	}
-	return p, nil
 }

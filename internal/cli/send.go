@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"text/template"
@@ -41,7 +42,7 @@ func (a *app) cmdSend() *cobra.Command {
 	addEnv(c, &o.env, "environment to send in (required; must match the campaign file's environment)", true)
 	c.Flags().BoolVar(&o.launch.SkipRefused, "skip-refused", false, "send to the others when some rows are refused (they are recorded as refused)")
 	c.Flags().BoolVar(&o.launch.SkipInvalid, "skip-invalid", false, "send to the others when some rows are invalid (they are recorded as invalid)")
-	c.Flags().StringVar(&o.rejects, "rejects", "", "where to write refused and invalid rows (default CAMPAIGN-NAME.rejects.csv)")
+	c.Flags().StringVar(&o.rejects, "rejects", "", plan.RejectsUsage)
 	c.Flags().StringVar(&o.confirm, "confirm", "", "the campaign name, to confirm a production send without a terminal")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
 	c.Flags().BoolVar(&o.launch.ResumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
@@ -238,4 +239,18 @@ func (a *app) dryRun(b *bundle.Bundle, sum *plan.Summary) {
 		}
 	}
 	fmt.Fprintf(a.stdout, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", sum.Accepted, strings.Join(parts, ", "))
+}
+
+// plan reads and checks every recipient of b for environment env (plan,
+// and send before it stages).
+func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Environment, excl *launch.Delivered) (*launch.Planned, error) {
+	who, host := actorName()
+	p, err := launch.Plan(ctx, b.LaunchInput(env, who, host, excl))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, configError(b.KeyError(err))
+	case err != nil:
+		return nil, classify(err)
+	}
+	return p, nil
 }

@@ -43,6 +43,11 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 	return nil
 }
 
+// RejectsUsage is the help of the option that gives WriteRejectsFile its
+// path, in the words of every command that takes it (plan and send): what
+// WriteRejectsFile does, with rows not sent and with none.
+const RejectsUsage = "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv in the current directory); with none, write nothing and remove this campaign's rejects file an earlier plan or send left there"
+
 // WriteRejectsFile writes every row not sent (WriteRejectsCSV) to the file
 // path, CAMPAIGN-NAME.rejects.csv when path is empty, and returns its path.
 // With no such row it writes nothing and returns "", and removes a rejects
