@@ -198,6 +198,23 @@ func (c *Cluster) slotOf(ctx context.Context, n *Node, slots []redis.ClusterSlot
 	return redis.ClusterSlot{}, fmt.Errorf("redistest: %s: no node serves slot %d of %q", n.Name(), slot, key)
 }
 
+// ShardOf returns the master that serves key's hash slot and its
+// replicas, as a running node reports them (CLUSTER SLOTS).
+func (c *Cluster) ShardOf(ctx context.Context, key string) (master *Node, replicas []*Node, err error) {
+	s, err := c.slotNow(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range s.Nodes[1:] {
+		r := c.Node(n.Addr)
+		if r == nil {
+			return nil, nil, fmt.Errorf("redistest: CLUSTER SLOTS names %s, a replica of %q's slot, none of this cluster's nodes", n.Addr, key)
+		}
+		replicas = append(replicas, r)
+	}
+	return c.Node(s.Nodes[0].Addr), replicas, nil
+}
+
 // Failover runs CLUSTER FAILOVER (planned: the master pauses its clients
 // until the replica has caught up, then hands the slots over) on a replica
 // of the master of key's slot, and waits until the cluster has settled (see
@@ -205,6 +222,23 @@ func (c *Cluster) slotOf(ctx context.Context, n *Node, slots []redis.ClusterSlot
 // master its replica. It returns the old and the new master's addresses; a
 // failure's error carries every node's log.
 func (c *Cluster) Failover(ctx context.Context, key string) (oldMaster, newMaster string, err error) {
+	return c.failover(ctx, key, "")
+}
+
+// ForceFailover is [Cluster.Failover] with CLUSTER FAILOVER FORCE: the
+// replica does not wait for the master (which may be up and taking
+// writes) to agree nor to be caught up; it is elected by the other masters
+// and takes the slot over with what it has, so that whatever the master
+// accepted that it had not applied is lost (the old master resyncs from
+// it). Once the replica reports role:master, its replication stall, if
+// any ([Node.StallReplication]), is lifted, so that it takes writes.
+func (c *Cluster) ForceFailover(ctx context.Context, key string) (oldMaster, newMaster string, err error) {
+	return c.failover(ctx, key, "FORCE")
+}
+
+// failover runs CLUSTER FAILOVER [option] on a replica of the master of
+// key's slot (see Failover and ForceFailover).
+func (c *Cluster) failover(ctx context.Context, key, option string) (oldMaster, newMaster string, err error) {
 	if err := c.waitSettled(ctx); err != nil {
 		return "", "", c.d.failure("failover: before", err)
 	}
@@ -216,8 +250,31 @@ func (c *Cluster) Failover(ctx context.Context, key string) (oldMaster, newMaste
 		return s.Nodes[0].Addr, "", fmt.Errorf("redistest: master %s of %q's slot has no replica to fail over to", s.Nodes[0].Addr, key)
 	}
 	oldMaster, newMaster = s.Nodes[0].Addr, s.Nodes[1].Addr
-	if err := c.Node(newMaster).Client().ClusterFailover(ctx).Err(); err != nil {
-		return oldMaster, "", fmt.Errorf("redistest: CLUSTER FAILOVER on %s: %w", newMaster, err)
+	replica := c.Node(newMaster)
+	args := []any{"CLUSTER", "FAILOVER"}
+	if option != "" {
+		args = append(args, option)
+	}
+	if err := replica.Client().Do(ctx, args...).Err(); err != nil {
+		return oldMaster, "", fmt.Errorf("redistest: CLUSTER FAILOVER %s on %s: %w", option, newMaster, err)
+	}
+	if option == "FORCE" {
+		err := poll(ctx, c.opts.Timeout, newMaster+" to report role:master", func() error {
+			role, err := replica.Info(ctx, "replication")
+			if err != nil {
+				return err
+			}
+			if role["role"] != "master" {
+				return fmt.Errorf("%s (%s) is still role:%s", newMaster, replica.Name(), role["role"])
+			}
+			return nil
+		})
+		if err == nil {
+			err = replica.ResumeReplication(ctx)
+		}
+		if err != nil {
+			return oldMaster, "", c.d.failure("forced failover of "+oldMaster, err)
+		}
 	}
 	err = poll(ctx, c.opts.Timeout, "the failover of "+oldMaster+" to "+newMaster, func() error {
 		if err := c.state(ctx); err != nil {

@@ -158,7 +158,7 @@ func TestClusterFailoverCutOffAndKillMasterOf(t *testing.T) {
 	if err := cc.Set(ctx, key, "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := cc.Wait(ctx, 1, 5000).Err(); err != nil {
+	if err := cc.Wait(ctx, 1, 5*time.Second).Err(); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -195,6 +195,79 @@ func TestClusterFailoverCutOffAndKillMasterOf(t *testing.T) {
 		}
 		if role, err := info(ctx, c.Node(old).Client(), "replication"); err != nil || role["role"] != "slave" {
 			t.Errorf("after %s, old master %s: role %q (%v), want slave", tc.name, old, role["role"], err)
+		}
+	}
+}
+
+// TestClusterStalledReplicaLosesWhatItLacks shows that a replica stalled
+// with StallReplication falls behind while it stays connected (WAIT on its
+// master counts it no more), and that ForceFailover promotes it with what
+// it had: a write its master accepted during the stall is lost, one
+// before it kept; without a stall, ForceFailover loses nothing. The
+// promoted node takes writes (the stall is lifted).
+func TestClusterStalledReplicaLosesWhatItLacks(t *testing.T) {
+	t.Parallel()
+	c := StartCluster(t, ClusterOptions{})
+	ctx := t.Context()
+	const slot = "{stalled}"
+	for i, stall := range []bool{false, true} {
+		if err := c.WaitSettled(ctx); err != nil {
+			t.Fatal(err)
+		}
+		master, replicas, err := c.ShardOf(ctx, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(replicas) != 1 {
+			t.Fatalf("master %s of %s has %d replicas, want 1", master.Name(), slot, len(replicas))
+		}
+		replica := replicas[0]
+		// A write and WAIT on one connection: WAIT counts the replicas that
+		// acknowledged this connection's writes.
+		conn := master.Client().Conn()
+		before, during := fmt.Sprintf("%s:before-%d", slot, i), fmt.Sprintf("%s:during-%d", slot, i)
+		if err := conn.Set(ctx, before, "1", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := conn.Wait(ctx, 1, 5*time.Second).Result(); err != nil || n != 1 {
+			t.Fatalf("WAIT 1 after SET %s on %s = %d, %v; want 1", before, master.Name(), n, err)
+		}
+		if stall {
+			if err := replica.StallReplication(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := conn.Set(ctx, during, "1", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := int64(1)
+		if stall {
+			want = 0
+		}
+		if n, err := conn.Wait(ctx, 1, 500*time.Millisecond).Result(); err != nil || n != want {
+			t.Fatalf("stalled %t: WAIT 1 after SET %s on %s = %d, %v; want %d", stall, during, master.Name(), n, err, want)
+		}
+		_ = conn.Close()
+		if stall {
+			if role, err := replica.Info(ctx, "replication"); err != nil || role["master_link_status"] != "up" {
+				t.Fatalf("stalled replica %s: master_link_status %q (%v), want up", replica.Name(), role["master_link_status"], err)
+			}
+		}
+		old, nm, err := c.ForceFailover(ctx, slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old != master.Addr() || nm != replica.Addr() {
+			t.Fatalf("ForceFailover = %s, %s; want %s, %s", old, nm, master.Addr(), replica.Addr())
+		}
+		for key, kept := range map[string]bool{before: true, during: !stall} {
+			n, err := replica.Client().Exists(ctx, key).Result()
+			if err != nil || (n == 1) != kept {
+				t.Errorf("stalled %t: after the failover, EXISTS %s on the new master %s = %d, %v; want kept %t", stall, key, replica.Name(), n, err, kept)
+			}
+		}
+		if err := replica.Client().Set(ctx, slot+":after", "1", 0).Err(); err != nil {
+			t.Errorf("stalled %t: SET on the new master %s: %v", stall, replica.Name(), err)
 		}
 	}
 }

@@ -78,6 +78,33 @@ func (n *Node) Pause() error { return n.p.pause(true) }
 // Continue lets a paused process go on with SIGCONT.
 func (n *Node) Continue() error { return n.p.pause(false) }
 
+// StallReplication makes a replica fall behind while it stays alive:
+// CLIENT PAUSE WRITE (for a day) stops it applying the commands its master
+// sends, which it still reads, while it stays connected, answers pings and
+// the cluster bus, and acknowledges every second (REPLCONF ACK) the offset
+// it applied, so that WAIT on the master counts it no more while the master
+// still sees it online with a small lag. No timing is involved: Redis's own
+// tests assert that a paused replica's offset does not grow ("Test when
+// replica paused, offset would not grow", tests/unit/pause.tcl). Promoted
+// while stalled, it drops what it read but did not apply (its offset and
+// data stay as they were) and keeps refusing writes, as paused, until
+// [Node.ResumeReplication]. Reads on it still answer.
+func (n *Node) StallReplication(ctx context.Context) error {
+	if err := n.Client().Do(ctx, "CLIENT", "PAUSE", (24 * time.Hour).Milliseconds(), "WRITE").Err(); err != nil {
+		return fmt.Errorf("redistest: stall the replication of %s: %w", n.Name(), err)
+	}
+	return nil
+}
+
+// ResumeReplication lifts [Node.StallReplication] (CLIENT UNPAUSE): a
+// replica applies what it held, a promoted one takes writes.
+func (n *Node) ResumeReplication(ctx context.Context) error {
+	if err := n.Client().ClientUnpause(ctx).Err(); err != nil {
+		return fmt.Errorf("redistest: resume the replication of %s: %w", n.Name(), err)
+	}
+	return nil
+}
+
 // Kill ends the process with SIGKILL and waits until it has exited. It does
 // nothing if the node is not running.
 func (n *Node) Kill() { n.p.kill() }
