@@ -47,6 +47,95 @@ import (
 //     without them.
 func TestReplicaAcksAreLoadBearing(t *testing.T) {
 	t.Parallel()
+	stalledCases(t, true, func(t *testing.T) stalledDeployment {
+		sen := redistest.StartSentinel(t, redistest.SentinelOptions{
+			ReplicationProxy: true,
+			ServerConfig:     []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
+		})
+		master, replica := sen.Servers()[0], sen.Servers()[1]
+		proxy := sen.Proxy(replica)
+		return stalledDeployment{
+			redisYAML: fmt.Sprintf("sentinel: { master: %s, addrs: [%s] }", sen.MasterName(), strings.Join(sen.SentinelAddrs(), ", ")),
+			master:    master, replica: replica, replicaReads: replica.Client(),
+			stall: func(context.Context) error { proxy.Stall(); return nil },
+			failover: func(ctx context.Context) (string, string, error) {
+				return sen.Failover(ctx)
+			},
+		}
+	})
+}
+
+// TestClusterReplicaAcksAreLoadBearing is TestReplicaAcksAreLoadBearing on
+// Redis Cluster, where auto waits for every replica of the master serving
+// the campaign's slot (judged per master): 3 masters with one replica
+// each; the replica of the campaign's master is made to fall behind while
+// alive (redistest's Node.StallReplication: CLIENT PAUSE WRITE on it, so
+// that it still reads the replication stream, stays connected, answers the
+// cluster bus and acknowledges the offset it applied, but applies nothing;
+// Redis's own tests assert that its offset does not grow), and then
+// promoted by CLUSTER FAILOVER FORCE (Cluster.ForceFailover: elected by
+// the other masters without waiting for its master to agree or to be
+// caught up), which drops what it read but had not applied.
+//
+// Why not a proxy, as on Sentinel: a Cluster replica replicates from the
+// address its master announces on the cluster bus, the one the slot map
+// (CLUSTER SLOTS, CLUSTER SHARDS) gives go-redis too; a master announcing
+// a proxy's port (cluster-announce-port) would route the workers through
+// the proxy as well, which would then have to tell the replica's
+// connection from theirs. The pause stalls the replica itself, on the
+// same terms: connected, acknowledging, its offset frozen, and no timing
+// luck (the test reads both ledgers and checks the offset the replica was
+// promoted at, as on Sentinel).
+//   - min_replica_acks 0: the master's ledger holds 300 recipients sent
+//     whose claims the replica lacks before the failover; the promoted
+//     replica has them as never claimed; the workers' journals find the
+//     loss and pause the campaign before anyone is mailed twice. With the
+//     journals lost too (the workers replaced by workers with an empty
+//     journal.dir before the failover), people are mailed twice.
+//   - auto: sending holds during the stall ("0 of 1 required replicas
+//     acknowledged"); every recipient received has a claim on the replica
+//     promoted; the campaign reaches done, nobody mailed twice (counted
+//     at smtp-sink), everyone reported sent mailed once, and the journals
+//     never had to pause it.
+//
+// With the store made to ignore a WAIT that came back short (a mutation),
+// auto fails: 320 recipients mailed without a claim on the promoted
+// replica, and the journals pause the campaign as a state loss.
+func TestClusterReplicaAcksAreLoadBearing(t *testing.T) {
+	t.Parallel()
+	stalledCases(t, false, func(t *testing.T) stalledDeployment {
+		cl := redistest.StartCluster(t, redistest.ClusterOptions{
+			ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
+		})
+		slot := "{" + stalledCampaign + "}" // every key of the campaign is in this slot
+		master, replicas, err := cl.ShardOf(t.Context(), slot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replica := replicas[0]
+		// A Cluster replica answers reads of its slots only on a
+		// connection that said READONLY (else MOVED to its master).
+		reads := redis.NewClient(&redis.Options{Addr: replica.Addr(), OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+			return cn.ReadOnly(ctx).Err()
+		}})
+		t.Cleanup(func() { _ = reads.Close() })
+		return stalledDeployment{
+			redisYAML: fmt.Sprintf("cluster: [%s]", strings.Join(cl.Addrs(), ", ")),
+			master:    master, replica: replica, replicaReads: reads,
+			stall: replica.StallReplication,
+			failover: func(ctx context.Context) (string, string, error) {
+				return cl.ForceFailover(ctx, slot)
+			},
+		}
+	})
+}
+
+// stalledCases runs stalledFailover on a deployment of its own (start's)
+// in parallel subtests: with min_replica_acks 0 and auto, the journals
+// kept or lost; with autoJournalsLost false, not auto with the journals
+// lost (auto loses no claim, so the journals have nothing to find: the
+// Sentinel test shows it once).
+func stalledCases(t *testing.T, autoJournalsLost bool, start func(t *testing.T) stalledDeployment) {
 	for _, tc := range []struct {
 		name         string
 		acks         string // redis.min_replica_acks; "" leaves it auto
@@ -57,33 +146,46 @@ func TestReplicaAcksAreLoadBearing(t *testing.T) {
 		{"auto", "", false},
 		{"auto, journals lost", "", true},
 	} {
+		if tc.acks == "" && tc.journalsLost && !autoJournalsLost {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			stalledFailover(t, tc.acks, tc.journalsLost)
+			stalledFailover(t, start(t), tc.acks, tc.journalsLost)
 		})
 	}
 }
+
+// stalledCampaign is the campaign of stalledFailover.
+const stalledCampaign = "e2e-stalled-replica"
 
 // lostClaims is how many recipients the master's ledger has as sent and
 // the stalled replica's as never claimed before the acks-0 case fails over.
 const lostClaims = 300
 
-// stalledFailover is one case of TestReplicaAcksAreLoadBearing: the
-// workers' redis.min_replica_acks is acks ("" for auto), and with
-// journalsLost they are killed before the failover and replaced by two
-// with an empty journal.dir.
-func stalledFailover(t *testing.T, acks string, journalsLost bool) {
+// stalledDeployment is the Redis deployment of a case of stalledFailover:
+// the campaign's master and the replica to be promoted, with what stalls
+// the replica and what promotes it.
+type stalledDeployment struct {
+	redisYAML       string // the environment's redis settings, without min_replica_acks
+	master, replica *redistest.Node
+	replicaReads    *redis.Client                                                      // reads the replica's ledger
+	stall           func(ctx context.Context) error                                    // the replica stops applying the master's writes, connected
+	failover        func(ctx context.Context) (oldMaster, newMaster string, err error) // promotes the replica, stalled
+}
+
+// stalledFailover is one case of TestReplicaAcksAreLoadBearing or
+// TestClusterReplicaAcksAreLoadBearing on d: the workers'
+// redis.min_replica_acks is acks ("" for auto), and with journalsLost they
+// are killed before the failover and replaced by two with an empty
+// journal.dir.
+func stalledFailover(t *testing.T, d stalledDeployment, acks string, journalsLost bool) {
 	const (
-		name = "e2e-stalled-replica"
+		name = stalledCampaign
 		n    = 3000
 	)
-	sen := redistest.StartSentinel(t, redistest.SentinelOptions{
-		ReplicationProxy: true,
-		ServerConfig:     []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
-	})
-	master, replica := sen.Servers()[0], sen.Servers()[1]
-	proxy := sen.Proxy(replica)
-	redisYAML := fmt.Sprintf("sentinel: { master: %s, addrs: [%s] }", sen.MasterName(), strings.Join(sen.SentinelAddrs(), ", "))
+	master, replica := d.master, d.replica
+	redisYAML := d.redisYAML
 	if acks != "" {
 		redisYAML += "\n      min_replica_acks: " + acks
 	}
@@ -100,23 +202,25 @@ func stalledFailover(t *testing.T, acks string, journalsLost bool) {
 	w1, w2 := e.startWorker("worker-1", 4), e.startWorker("worker-2", 4)
 	wait.For(t, 2*time.Minute, "600 messages", func() bool { return srv.Count() >= 600 })
 
-	proxy.Stall()
+	ctx := t.Context()
+	if err := d.stall(ctx); err != nil {
+		t.Fatal(err)
+	}
 	stalledAt := srv.Count()
 	mark := logMark(w1, w2)
-	ctx := t.Context()
 	// With acks 0 the workers send on and the ledgers part; with auto they
 	// hold (or, were the acknowledgements ignored, part all the same).
 	wait.For(t, 2*time.Minute, fmt.Sprintf("a worker to log a claim the replica did not acknowledge, or the master's ledger to hold %d recipients sent whose claims the replica lacks", lostClaims), func() bool {
-		sent, _ := ledgerGap(t, master.Client(), replica.Client(), name, ids)
+		sent, _ := ledgerGap(t, master.Client(), d.replicaReads, name, ids)
 		return sent >= lostClaims || mark.logged("0 of 1 required replicas acknowledged")
 	}, func() string { return tail(w1.log, 4000) + tail(w2.log, 4000) })
 	// The replica is frozen until its promotion: what it lacks now is lost.
-	sentGap, claimGap := ledgerGap(t, master.Client(), replica.Client(), name, ids)
+	sentGap, claimGap := ledgerGap(t, master.Client(), d.replicaReads, name, ids)
 	frozenAt, err := strconv.ParseInt(replInfo(t, replica)["master_repl_offset"], 10, 64)
 	if err != nil {
 		t.Fatalf("the replica's offset: %v", err)
 	}
-	frozen, err := store.New(replica.Client()).Entries(ctx, name, ids)
+	frozen, err := store.New(d.replicaReads).Entries(ctx, name, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,12 +238,12 @@ func stalledFailover(t *testing.T, acks string, journalsLost bool) {
 	beforeFailover := srv.Count()
 	fctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	oldMaster, newMaster, err := sen.Failover(fctx)
+	oldMaster, newMaster, err := d.failover(fctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if newMaster != replica.Addr() {
-		t.Fatalf("Sentinel promoted %s, want the stalled replica %s", newMaster, replica.Addr())
+		t.Fatalf("the failover promoted %s, want the stalled replica %s", newMaster, replica.Addr())
 	}
 	// The replica took nothing more before its promotion: the offset it
 	// was promoted at (second_repl_offset, its offset + 1) is the one it
