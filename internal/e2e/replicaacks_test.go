@@ -249,7 +249,7 @@ func stalledFailover(t *testing.T, d stalledDeployment, acks string, journalsLos
 	// was promoted at (second_repl_offset, its offset + 1) is the one it
 	// had when its ledger was read.
 	if got := replInfo(t, replica)["second_repl_offset"]; got != strconv.FormatInt(frozenAt+1, 10) {
-		t.Fatalf("the replica was promoted at offset %s, want %d: it took more after its ledger was read; is the proxy still stalled?", got, frozenAt+1)
+		t.Fatalf("the replica was promoted at offset %s, want %d: it took more after its ledger was read; is the replica still stalled?", got, frozenAt+1)
 	}
 	if journalsLost {
 		e.extra = []string{"TIDINGS_JOURNAL_DIR=" + filepath.Join(e.dir, "fresh-disk", "journal")}
@@ -289,6 +289,7 @@ func stalledFailover(t *testing.T, d stalledDeployment, acks string, journalsLos
 	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
 		t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)
 	}
+	noCrossSlot(t, w1, w2)
 	if os.Getenv("TIDINGS_TEST_SHOW_LOGS") != "" {
 		t.Logf("worker-1:\n%s\nworker-2:\n%s", tail(w1.log, 20000), tail(w2.log, 20000))
 	}
