@@ -32,7 +32,9 @@ func runChild(addr string) int {
 	// The parent's test owns one database of a shared redis-server.
 	db, _ := strconv.Atoi(os.Getenv("TIDINGS_TEST_CHILD_REDIS_DB"))
 	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: db, Password: os.Getenv("TIDINGS_TEST_CHILD_REDIS_PASSWORD")})
-	w, err := worker.New(worker.Config{Redis: rdb, Concurrency: 4, WorkerID: "child",
+	// The environment of startWorker's workers: the same asynq queue, so
+	// that the worker started after the kill finds the child's tasks.
+	w, err := worker.New(worker.Config{Redis: rdb, Concurrency: 4, WorkerID: "child", Env: "test",
 		SMTP:            send.Config{Host: "127.0.0.1", Port: port, TLS: send.TLSNone},
 		ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond})
 	if err != nil {
@@ -46,6 +48,15 @@ func runChild(addr string) int {
 	return 0
 }
 
+// TestKilledWorker: a worker SIGKILLed mid-campaign leaves its chunk tasks
+// active in asynq, held by a server that no longer announces itself; the
+// worker started after it must take them back through the reconciler's
+// replacement (a task of the next generation), not wait for asynq's own
+// lease (30 s, then its recoverer's 30 s cutoff and one-minute period:
+// 60-120 s, past the wait for done below). The child runs in the
+// environment of the restarted worker, so both use the same asynq queue.
+// Mutation: the reconciler never replacing an active task held by no live
+// server fails it (done not reached within the minute).
 func TestKilledWorker(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
