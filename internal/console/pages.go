@@ -437,6 +437,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	switch {
 	case errors.As(err, new(*store.ReplyCodeError)):
 		return http.StatusBadRequest, err.Error() + ". Nothing was re-queued."
+	case errors.As(err, &staging) && action == "": // a page of it: its recipients (the report), its gallery
+		return http.StatusConflict, sentence(nextstep.NoReportYet(staging) + "; open this page again once its send ends")
 	case errors.As(err, &staging):
 		return http.StatusConflict, staging.Error() + "."
 	case errors.As(err, &leaseLost): // Redis answered: nothing was removed, for sure

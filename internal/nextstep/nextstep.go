@@ -94,11 +94,19 @@ func ReportError(err error, c, env string) error {
 	if !errors.As(err, &be) {
 		return err
 	}
+	return fmt.Errorf("%s; report it once its send ends: tidings report %s --env %s", NoReportYet(be), c, env)
+}
+
+// NoReportYet says why the campaign of be has no report (nor recipients
+// to list) yet: its first staging runs, by whom and since when (when
+// known). ReportError and the console's recipients page and download say
+// it, each followed by when to ask again.
+func NoReportYet(be *store.BeingStagedError) string {
 	since := ""
 	if !be.Since.IsZero() {
 		since = " since " + be.Since.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	return fmt.Errorf("campaign %q is being staged by %s%s: it has no report until that staging ends (its recipients are being written); report it once its send ends: tidings report %s --env %s", be.Campaign, be.By, since, c, env)
+	return fmt.Sprintf("campaign %q is being staged by %s%s: it has no report until that staging ends (its recipients are being written)", be.Campaign, be.By, since)
 }
 
 // HintOf is Hint of next for the campaign of st, HintPaused when it was
