@@ -19,14 +19,13 @@ func TestCheckWording(t *testing.T) {
 		name     string
 		ok, fail []check
 	}{
-		{"wire", []check{wireCheck(1234, 1234)}, []check{wireCheck(1300, 1234)}},
+		{"wire", []check{wireCheck(1234, 1234)}, []check{wireCheck(1300, 1234), wireCheck(1300, 0)}},
 		{"steady", []check{steadyCheck(summarize(ceilingRun{MsgPerS: 1000}, ceilingRun{MsgPerS: 950}))},
 			[]check{steadyCheck(summarize(ceilingRun{MsgPerS: 1000}, ceilingRun{MsgPerS: 860}))}},
 		{"delivery", deliveryChecks(1000, 1000, "map[sent:1000]", 1000, 8, 8),
 			deliveryChecks(990, 1000, "map[failed:10 sent:990]", 989, 9, 8)},
 		{"more", nil, deliveryChecks(1000, 1000, "map[sent:1000]", 1002, 0, 8)[1:]},
-		{"cpu", []check{cpuCheck("Redis CPU: INFO cpu agrees with /proc", "Redis CPU: INFO cpu DISAGREES with /proc", 2.01, 2.0)},
-			[]check{cpuCheck("Redis CPU: INFO cpu agrees with /proc", "Redis CPU: INFO cpu DISAGREES with /proc", 2.5, 2.0)}},
+		{"cpu", []check{redisCPUCheck(2.01, 2.0)}, []check{redisCPUCheck(2.5, 2.0), redisCPUCheck(1.5, 2.0)}},
 		{"acks", []check{ackCheck(round{Acks: 1}, 1), ackCheck(round{}, 0)},
 			[]check{ackCheck(round{Acks: 1}, 0), ackCheck(round{}, 0.5)}},
 		{"lifetime", []check{lifetimeCheck(1, 1.2, 2)}, []check{lifetimeCheck(1.5, 1.2, 2)}},

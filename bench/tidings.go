@@ -389,7 +389,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 
 	res.Checks = append(res.Checks, deliveryChecks(sent, b.o.n, fmt.Sprint(st.Counts), end.sinkCount-base.sinkCount, conns, res.Conns)...)
 	res.Checks = append(res.Checks,
-		cpuCheck("Redis CPU: INFO cpu agrees with /proc", "Redis CPU: INFO cpu DISAGREES with /proc; do not trust the Redis µs/msg of this round", end.redisCPU-base.redisCPU, end.redisProc-base.redisProc),
+		redisCPUCheck(end.redisCPU-base.redisCPU, end.redisProc-base.redisProc),
 		ackCheck(r, res.RedisWaitsPerMsg),
 	)
 
@@ -486,12 +486,19 @@ func (b *bench) runSend(ctx context.Context, r round, campFile string) (sendResu
 	return res, nil
 }
 
+// redisCPUCheck checks Redis's CPU time as INFO cpu says it (got) against
+// /proc's reading of its process (proc).
+func redisCPUCheck(got, proc float64) check {
+	return cpuCheck("Redis CPU: INFO cpu agrees with /proc", "Redis CPU: INFO cpu DISAGREES with /proc", "do not trust the Redis µs/msg of this round", got, proc)
+}
+
 // cpuCheck compares two readings of the same process's CPU time (the
-// second from /proc, in 10 ms ticks).
-func cpuCheck(name, failed string, got, proc float64) check {
+// second from /proc, in 10 ms ticks); failed, it says what went wrong
+// (failed), by how much, then what to do (advice).
+func cpuCheck(name, failed, advice string, got, proc float64) check {
 	tol := 0.03 + 0.03*proc
 	return check{Name: name, OK: got >= proc-tol && got <= proc+tol,
-		Failed: fmt.Sprintf("%s: the two differ by %.2fs, over 30 ms + 3%%", failed, got-proc),
+		Failed: fmt.Sprintf("%s: the two differ by %+.2fs, over 30 ms + 3%%; %s", failed, got-proc, advice),
 		Detail: fmt.Sprintf("%.3fs vs %.2fs", got, proc)}
 }
 
