@@ -240,11 +240,15 @@ func TestClusterStalledReplicaLosesWhatItLacks(t *testing.T) {
 		if err := conn.Set(ctx, during, "1", 0).Err(); err != nil {
 			t.Fatal(err)
 		}
-		want := int64(1)
+		// Not stalled, the replica acknowledges: WAIT returns once it has,
+		// with as long a bound as the write before (on a loaded machine
+		// 500 ms may pass first: a timed assertion). Stalled, it never
+		// does, whatever the bound: a short one, not to wait for nothing.
+		want, bound := int64(1), 5*time.Second
 		if stall {
-			want = 0
+			want, bound = 0, 500*time.Millisecond
 		}
-		if n, err := conn.Wait(ctx, 1, 500*time.Millisecond).Result(); err != nil || n != want {
+		if n, err := conn.Wait(ctx, 1, bound).Result(); err != nil || n != want {
 			t.Fatalf("stalled %t: WAIT 1 after SET %s on %s = %d, %v; want %d", stall, during, master.Name(), n, err, want)
 		}
 		_ = conn.Close()
