@@ -113,9 +113,11 @@ type prepared struct {
 	// without it refuses every recipient, none by their own fault.
 	senderUTF8 bool
 	subject    string // cleaned, not yet encoded
-	date       time.Time
-	messageID  string   // without angle brackets; "" to generate one
-	headers    []Header // names valid, values cleaned; m.Headers order
+	// subjectField is the whole Subject field of subject (subjectOf).
+	subjectField []byte
+	date         time.Time
+	messageID    string   // without angle brackets; "" to generate one
+	headers      []Header // names valid, values cleaned; m.Headers order
 	// unsubscribe holds the List-Unsubscribe URIs, sanitised (cleanURI);
 	// oneClick is set when one of them is https (RFC 8058).
 	unsubscribe []string
@@ -152,7 +154,8 @@ func prepare(m *Message) (prepared, error) {
 		}
 	}
 
-	p.subject = clean(m.Subject)
+	sf := subjectOf(m.Subject)
+	p.subject, p.subjectField = sf.clean, sf.field
 	p.date = m.Date
 	if p.date.IsZero() {
 		p.date = time.Now()

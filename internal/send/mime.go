@@ -119,7 +119,7 @@ func writeMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) w
 		w.mailbox("Reply-To", p.replyTo)
 	}
 	w.mailbox("To", p.to)
-	w.text("Subject", p.subject)
+	b.Write(p.subjectField)
 	w.start("Message-ID")
 	w.bracketed(id)
 	w.end()
