@@ -450,7 +450,7 @@ func (c *Conn) transact(data []byte, env envelope) error {
 			if err := w.Flush(); err != nil {
 				return &txError{s.stage, err}
 			}
-			if _, _, err := text.ReadResponse(s.expect); err != nil {
+			if err := readReplyCode(&text.Reader, s.expect); err != nil {
 				return &txError{s.stage, err}
 			}
 		}
@@ -476,7 +476,7 @@ func (c *Conn) transact(data []byte, env envelope) error {
 	}
 	// Any 2xx is success (RFC 5321 4.2.1): a relay answering 251 took the
 	// message, and must not be sent it again.
-	_, resp, err := text.ReadResponse(2)
+	resp, err := readReply(&text.Reader, 2)
 	if err != nil {
 		return &txError{stageReply, err}
 	}
@@ -501,7 +501,7 @@ func (c *Conn) pipeline() error {
 	}{{stageMail, 250}, {stageRcpt, 25}, {stageData, 354}}
 	var first error
 	for _, s := range steps {
-		_, _, err := text.ReadResponse(s.expect)
+		err := readReplyCode(&text.Reader, s.expect)
 		if err == nil {
 			if s.stage == stageData && first != nil {
 				// MAIL or RCPT failed but DATA was accepted (a server
