@@ -75,8 +75,9 @@ type Entry struct {
 // they are, others through json.Marshal.
 func (e Entry) appendJSON(b []byte) ([]byte, error) {
 	// What MarshalJSON writes (RFC 3339 with nanoseconds, quoted; the same
-	// errors), without the slice it makes.
-	b, err := e.At.AppendText(append(b, `{"at":"`...))
+	// errors), without the slice it makes, and the text of the second
+	// written last kept (appendAt).
+	b, err := appendAt(append(b, `{"at":"`...), e.At)
 	if err != nil {
 		return nil, fmt.Errorf("journal line of recipient %s: its time %s: %w", e.ID, e.At, err)
 	}
