@@ -372,17 +372,53 @@ func (e *stepOps) claim(c *Claim) { e.op('c', &c.ID, c.Lang, c.Batch, &c.Token, 
 
 // args is the ARGV: hdr (its first 10 values), then the shape, the
 // number of (language, batch) pairs and of replies, whether every
-// recipient is named once ("1", else "0"), the pairs, the replies, the
-// ids, the tokens.
+// recipient is named once ("1", else "0"), what every token begins with
+// (tokenPrefix), the pairs, the replies, the ids, the tokens without it.
 func (e *stepOps) args(hdr ...any) []any {
 	once := "1"
 	if e.twice {
 		once = "0"
 	}
-	a := make([]any, 0, len(hdr)+4+len(e.pairs)+len(e.replies)+2*len(e.ids))
-	a = append(append(a, hdr...), string(e.shape), len(e.pairs)/2, len(e.replies)/2, once)
-	a = append(append(append(append(a, e.pairs...), e.replies...), e.ids...), e.toks...)
+	tp, toks := e.tokenPrefix()
+	a := make([]any, 0, len(hdr)+5+len(e.pairs)+len(e.replies)+2*len(e.ids))
+	a = append(append(a, hdr...), string(e.shape), len(e.pairs)/2, len(e.replies)/2, once, tp)
+	a = append(append(append(append(a, e.pairs...), e.replies...), e.ids...), toks...)
 	return a
+}
+
+// tokenPrefix returns the longest prefix every token of the call begins
+// with and is longer than, and the tokens without it: a worker's tokens
+// are its id, '/', a counter, and lua/step.lua takes the shared part once
+// (each byte of a value costs Redis: docs/benchmarks.md). "" and the
+// tokens as they are when an operation has no token or there is one
+// operation (nothing to share).
+func (e *stepOps) tokenPrefix() (string, []any) {
+	if len(e.toks) < 2 {
+		return "", e.toks
+	}
+	first := *e.toks[0].(*string)
+	if first == "" {
+		return "", e.toks
+	}
+	p := first[:len(first)-1]
+	for _, t := range e.toks[1:] {
+		s := *t.(*string)
+		n := 0
+		for n < len(p) && n < len(s)-1 && p[n] == s[n] { // shorter than every token: none is left empty
+			n++
+		}
+		p = p[:n]
+	}
+	if p == "" {
+		return "", e.toks
+	}
+	rest := make([]string, len(e.toks))
+	toks := make([]any, len(e.toks))
+	for i, t := range e.toks {
+		rest[i] = (*t.(*string))[len(p):]
+		toks[i] = &rest[i]
+	}
+	return p, toks
 }
 
 // exec runs calls (same policy) in one script call and sets their results,

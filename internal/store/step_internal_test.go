@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -453,5 +454,39 @@ func TestStepScriptAllocations(t *testing.T) {
 	}
 	if few, many := allocs(16), allocs(64); many != few {
 		t.Errorf("a step of 16 records and 16 claims allocates %.0f times, of 64 and 64 %.0f: want the same", few, many)
+	}
+}
+
+// TestTokenPrefix: the beginning every token of a call shares is passed
+// once (lua/step.lua's TP) only when each token is longer than it, so that
+// no token is left empty (an empty token is a record without one).
+func TestTokenPrefix(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		toks []string
+		tp   string
+		rest []string
+	}{
+		{[]string{"w-1/a", "w-1/b", "w-1/1z"}, "w-1/", []string{"a", "b", "1z"}},
+		{[]string{"w-1/10", "w-1/11"}, "w-1/1", []string{"0", "1"}},
+		{[]string{"w-1/", "w-1/a"}, "w-1", []string{"/", "/a"}}, // one token is all of the other's beginning
+		{[]string{"w-1/a", "w-1/a"}, "w-1/", []string{"a", "a"}},
+		{[]string{"w-1/a", ""}, "", []string{"w-1/a", ""}}, // a record without a token
+		{[]string{"a", "b"}, "", []string{"a", "b"}},
+		{[]string{"w-1/a"}, "", []string{"w-1/a"}}, // one operation: nothing to share
+	} {
+		var e stepOps
+		e.grow(len(c.toks))
+		for i := range c.toks {
+			e.claim(&Claim{ID: fmt.Sprint("r", i), Lang: "en", Token: c.toks[i]})
+		}
+		tp, rest := e.tokenPrefix()
+		var got []string
+		for _, r := range rest {
+			got = append(got, *r.(*string))
+		}
+		if tp != c.tp || !slices.Equal(got, c.rest) {
+			t.Errorf("tokens %q: prefix %q, rest %q; want %q, %q", c.toks, tp, got, c.tp, c.rest)
+		}
 	}
 }

@@ -84,8 +84,16 @@ func TestStepMatchesReference(t *testing.T) {
 	// Tokens that end with another ("xa", "|a" of "a": the hot path tells
 	// a first attempt's entry by its token's suffix).
 	toks := []string{"", "a", "b", "c", "xa", "|a"}
+	// A third of the calls with the tokens of one worker, "w-1/" and a
+	// counter (lua/step.lua then takes their shared beginning once: TP),
+	// one of them all of that beginning.
+	wtoks := []string{"w-1/", "w-1/a", "w-1/b", "w-1/c", "w-1/xa", "w-1/|a"}
 	for it := range iters {
 		rng := rand.New(rand.NewSource(int64(it)))
+		toks := toks
+		if it%3 == 1 {
+			toks = wtoks
+		}
 		big := rng.Intn(40) == 0
 		nids := 1 + rng.Intn(6)
 		if big && rng.Intn(2) == 0 {

@@ -46,8 +46,12 @@
 --  14 '1' when no recipient is named by two operations of the call, else
 --     '0' (the ledger's entries are then read by operation, not by id:
 --     see ledger below)
+--  15 TP, what every operation's token begins with, passed once: each
+--     token below is then the rest of it (a claim's token is its worker's
+--     id, '/', a counter: a value's bytes cost Redis too); '' when the
+--     tokens do not share one (or one is '')
 --   then P pairs lang, batch; R replies code, response; then the ids of
---   the N operations (N = ARGV[9]); then their tokens. What several
+--   the N operations (N = ARGV[9]); then their tokens (without TP). What several
 --   operations share is passed once: each value costs Redis more than most
 --   of what the script does with it (docs/benchmarks.md).
 --   An operation is a record or a claim:
@@ -108,7 +112,8 @@ local nops = tonumber(ARGV[9])
 local shape = ARGV[11]
 -- Where the pairs, the replies, the ids and the tokens begin (ARGV[PB + 2i
 -- + 1] is pair i's lang, ARGV[IB + s] operation s's id).
-local PB = 14
+local PB = 15
+local TP = ARGV[15]
 local RB = PB + 2 * tonumber(ARGV[12])
 local IB = RB + 2 * tonumber(ARGV[13])
 local TB = IB + nops
@@ -202,7 +207,7 @@ if gone then
       out[n + 1], out[n + 2], out[n + 3] = -ncl, gone, 0
       n = n + 3
     elseif gone == STALE and k == UNCLAIM and ARGV[TB + s] ~= '' then
-      giveBackStale(ARGV[IB + s], ARGV[TB + s], ARGV[8])
+      giveBackStale(ARGV[IB + s], TP .. ARGV[TB + s], ARGV[8])
     end
   end
   out[4] = ncl
@@ -321,7 +326,7 @@ local function differs(outcome)
 end
 -- The entries every first attempt sent of a reply and every first claim
 -- write, but for the claim's token: built once a call.
-local sentv, claimPre = {}, 'sending|1|' .. now .. '|||'
+local sentv, claimPre = {}, 'sending|1|' .. now .. '|||' .. TP
 local firstSent = {} -- pair's ARGV index -> its first attempts sent on the hot path
 -- claimedPre: "sending|1|<ms>|||", the entry of a first claim without its
 -- token, as the hot path last told it whole (below): the claims of a call
@@ -339,7 +344,8 @@ for s = 1, nops do
   o = o + 7
   local k, p1, p2, p3, r1, r2, r3 = sbyte(shape, o - 6, o)
   local pi = PB + 2 * (p1 * 65536 + p2 * 256 + p3)
-  -- The recipient and the token of a record's claim, or of a claim.
+  -- The recipient and the token of a record's claim, or of a claim
+  -- (without TP: tok is made whole off the hot paths).
   local rid, tok = ARGV[IB + s], ARGV[TB + s]
   local cur, n
   if byOp then cur = byOp[s] else cur = ledger[rid] end
@@ -348,8 +354,12 @@ for s = 1, nops do
   if k == SENT and n > 0 and cur then
     if cur == claimedPre .. tok then
       hot = true
-    elseif ssub(cur, 1, 10) == 'sending|1|' and ssub(cur, -n) == tok and sfind(cur, '|||', 11, true) == #cur - n - 2 then
-      hot, claimedPre = true, ssub(cur, 1, -n - 1)
+    elseif ssub(cur, 1, 10) == 'sending|1|' then
+      local whole = TP .. tok
+      local m = #whole
+      if ssub(cur, -m) == whole and sfind(cur, '|||', 11, true) == #cur - m - 2 then
+        hot, claimedPre = true, ssub(cur, 1, -n - 1) -- "sending|1|<ms>|||" .. TP
+      end
     end
   end
   if hot then
@@ -373,6 +383,7 @@ for s = 1, nops do
     if W > 0 then counted = counted + 1 end
   elseif k ~= CLAIM then
     nrec = nrec + 1
+    if TP ~= '' then tok = TP .. tok end
     local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
     local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
     if not KIND then
@@ -531,12 +542,13 @@ for s = 1, nops do
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
     elseif not cur then
-      local v = claimPre .. tok -- put, written out
+      local v = claimPre .. tok -- put, written out (claimPre ends with TP)
       if not byOp then ledger[rid] = v end
       sets[nsets + 1], sets[nsets + 2] = rid, v
       nsets = nsets + 2
       res, att = OK, 1
     else
+      tok = TP .. tok
       local cs, ca, as, h = parse(cur)
       if cs == 'deferred' then
         att = ca + 1
