@@ -247,8 +247,10 @@ local function flushSets()
   sets, nsets = {}, 0
 end
 
-local maxAtt = tonumber(ARGV[2])
-local W, thr, minAtt = tonumber(ARGV[3]), tonumber(ARGV[4]), math.max(tonumber(ARGV[5]), 1)
+-- The window's size; the maximum attempts, the threshold and the minimum
+-- attempts are read where a failure needs them (tonumber's strtod costs
+-- about 750 instructions).
+local W = tonumber(ARGV[3])
 local now = ARGV[8]
 -- Counter increments, summed per call and written once at the end; kept
 -- by language and by batch in nested tables so that no field name is built
@@ -433,7 +435,7 @@ for s = 1, nops do
       if kind == 'temp' then
         err, flag = true, 't'
         badd(batch, 'temp', 1)
-        if ca < maxAtt then st = 'deferred' else st = 'failed' end
+        if ca < tonumber(ARGV[2]) then st = 'deferred' else st = 'failed' end
         -- A temporary failure after cancel is not retried: it would stay
         -- pending for ever in a cancelled campaign (worded as
         -- lua/sweep_chunk.lua words a cancelled retry).
@@ -514,10 +516,11 @@ for s = 1, nops do
           local p = p0 + counted
           redis.call('ZADD', KEYS[6], p, p)
           redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', p - W)
+          local thr = tonumber(ARGV[4])
           if thr > 0 and state == 'running' then
             local e = redis.call('ZCARD', KEYS[6])
             local n = math.min(p, W)
-            if n >= minAtt and e / n > thr then
+            if n >= math.max(tonumber(ARGV[5]), 1) and e / n > thr then
               local r = code
               if r ~= '' and resp ~= '' then r = r .. ' ' end
               r = r .. resp
