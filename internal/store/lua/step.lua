@@ -591,12 +591,28 @@ for s = 1, nops do
   end
 end
 flushSets()
+-- NUM[n] is n written out, 1 to 32: the increments below are handed to
+-- redis.call as strings when they are in it. Redis prints a Lua number it
+-- is handed with snprintf("%.17g"), about 2,200 instructions, a third of
+-- what the HINCRBY costs (Lua's own tostring costs more; building this
+-- table about 140 an entry: docs/benchmarks.md). The counts of a call of
+-- one or two default windows are in it; a larger one, or a decrement, is
+-- handed as the number.
+local NUM = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16',
+  '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32'}
+-- The hot path's sent, by pair: a language no other record counted is
+-- written at once (no table of its counters is built: a table and its key
+-- cost more than the field's name); two pairs of one language write its
+-- field twice, which sums the same.
 for pi, n in pairs(firstSent) do
   local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
   cnt.sent = (cnt.sent or 0) + n
   local t = lcnt[lang]
-  if not t then t = {}; lcnt[lang] = t end
-  t.sent = (t.sent or 0) + n
+  if t then
+    t.sent = (t.sent or 0) + n
+  else
+    redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':sent', NUM[n] or n)
+  end
   t = bcnt[batch]
   if not t then t = {}; bcnt[batch] = t end
   t.sent, t.attempted = (t.sent or 0) + n, (t.attempted or 0) + n
@@ -611,15 +627,6 @@ if claimed and ctl[4] then
   redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
   redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
--- NUM[n] is n written out, 1 to 32: the increments below are handed to
--- redis.call as strings when they are in it. Redis prints a Lua number it
--- is handed with snprintf("%.17g"), about 2,200 instructions, a third of
--- what the HINCRBY costs (Lua's own tostring costs more; building this
--- table about 140 an entry: docs/benchmarks.md). The counts of a call of
--- one or two default windows are in it; a larger one, or a decrement, is
--- handed as the number.
-local NUM = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16',
-  '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32'}
 -- flush writes the increments of t (counter -> n) to hash key, each
 -- counter's field being prefix .. counter.
 local function flush(key, prefix, t)
