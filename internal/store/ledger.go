@@ -296,7 +296,8 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int
 		}
 	}
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64).)
-	return ks, e.args(l.stage, p.MaxAttempts, p.Window, p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender), nclaims
+	// (A window below 0 is off, as 0 is: the script tells "0".)
+	return ks, e.args(l.stage, p.MaxAttempts, max(p.Window, 0), p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender), nclaims
 }
 
 // stepOps encodes the operations of a call of lua/step.lua (see its
@@ -370,18 +371,26 @@ func (e *stepOps) record(r *Record) {
 
 func (e *stepOps) claim(c *Claim) { e.op('c', &c.ID, c.Lang, c.Batch, &c.Token, 0) }
 
-// args is the ARGV: hdr (its first 10 values), then the shape, the
-// number of (language, batch) pairs and of replies, whether every
-// recipient is named once ("1", else "0"), what every token begins with
-// (tokenPrefix), the pairs, the replies, the ids, the tokens without it.
+// args is the ARGV: hdr (its first 10 values), then the shape (each
+// reply's index counted on from the pairs), whether every recipient is
+// named once ("1", else "0"), what every token begins with (tokenPrefix),
+// the pairs, the replies, the ids, the tokens without it. No count: the
+// script finds the ids from the shape's length and ARGV's, and a number it
+// converts costs it more than the value. Called once: it offsets the
+// shape in place.
 func (e *stepOps) args(hdr ...any) []any {
 	once := "1"
 	if e.twice {
 		once = "0"
 	}
+	np := len(e.pairs) / 2
+	for i := 0; i < len(e.shape); i += 7 {
+		r := (int(e.shape[i+4])<<16 | int(e.shape[i+5])<<8 | int(e.shape[i+6])) + np
+		e.shape[i+4], e.shape[i+5], e.shape[i+6] = byte(r>>16), byte(r>>8), byte(r)
+	}
 	tp, toks := e.tokenPrefix()
-	a := make([]any, 0, len(hdr)+5+len(e.pairs)+len(e.replies)+2*len(e.ids))
-	a = append(append(a, hdr...), string(e.shape), len(e.pairs)/2, len(e.replies)/2, once, tp)
+	a := make([]any, 0, len(hdr)+3+len(e.pairs)+len(e.replies)+2*len(e.ids))
+	a = append(append(a, hdr...), string(e.shape), once, tp)
 	a = append(append(append(append(a, e.pairs...), e.replies...), e.ids...), toks...)
 	return a
 }

@@ -279,14 +279,15 @@ func TestReadStepAnswerFailsClosed(t *testing.T) {
 }
 
 // TestStepAnswerAccountsForEveryClaim: a step whose script ran fewer
-// operations than were sent (ARGV[9] one short: its last claim never
-// seen) fails: an error, not the unseen claim taken OK.
+// operations than were sent (the shape, ARGV[11], one operation short:
+// its last claim never seen) fails: an error, not the unseen claim taken
+// OK.
 func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
 	t.Parallel()
 	s, l := releasedTwoChunks(t, "short")
 	ctx := context.Background()
 	ks, args, nclaims := l.script([]*stepCall{{cls: []Claim{{ID: "r0", Lang: "de", Token: "a"}, {ID: "r1", Lang: "de", Token: "b"}}, p: Policy{MaxAttempts: 3}, now: time.Now()}})
-	args[8] = args[8].(int) - 1
+	args[10] = args[10].(string)[:7]
 	v, _, err := s.eval(ctx, stepScript, ks, args...)
 	if err != nil {
 		t.Fatal(err)

@@ -36,22 +36,25 @@
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
---   8 now (unix ms)                      9 number of operations
+--   8 now (unix ms)                      9 number of operations (unused:
+--     the shape's length says it)
 --  10 the calling worker's field in wsent, "<run>|<worker id>" ('' for
 --     none: see the answer's sent count)
 --  11 the shape: 7 bytes per operation, its kind's letter, then the index
 --     (from 0, 3 bytes, big-endian) of its (lang, batch) pair and of its
---     reply (a claim's: 0, unused)
---  12 P, the number of (lang, batch) pairs; 13 R, the number of replies
---  14 '1' when no recipient is named by two operations of the call, else
+--     reply counted on from the pairs (P + the reply's index; a claim's:
+--     unused), so that both are read from ARGV[PB + 1] on
+--  12 '1' when no recipient is named by two operations of the call, else
 --     '0' (the ledger's entries are then read by operation, not by id:
 --     see ledger below)
---  15 TP, what every operation's token begins with, passed once: each
+--  13 TP, what every operation's token begins with, passed once: each
 --     token below is then the rest of it (a claim's token is its worker's
 --     id, '/', a counter: a value's bytes cost Redis too); '' when the
 --     tokens do not share one (or one is '')
 --   then P pairs lang, batch; R replies code, response; then the ids of
---   the N operations (N = ARGV[9]); then their tokens (without TP). What several
+--   the N operations; then their tokens (without TP). No count is passed
+--   as a number: tonumber's strtod costs about 2,000 instructions a call,
+--   and the shape's and ARGV's lengths say where the ids begin. What several
 --   operations share is passed once: each value costs Redis more than most
 --   of what the script does with it (docs/benchmarks.md).
 --   An operation is a record or a claim:
@@ -106,17 +109,16 @@ local KEYS, ARGV, tonumber = KEYS, ARGV, tonumber
 local sbyte, ssub, sfind = string.byte, string.sub, string.find
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since', 'idle_pending_ms')
-local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
+local state, stage = ctl[1], ctl[2]
 local claimed = false -- a claim of the current batch was made: its idle time ends
-local nops = tonumber(ARGV[9])
 local shape = ARGV[11]
--- Where the pairs, the replies, the ids and the tokens begin (ARGV[PB + 2i
--- + 1] is pair i's lang, ARGV[IB + s] operation s's id).
-local PB = 15
-local TP = ARGV[15]
-local RB = PB + 2 * tonumber(ARGV[12])
-local IB = RB + 2 * tonumber(ARGV[13])
-local TB = IB + nops
+local nops = #shape / 7
+-- Where the pairs (then the replies), the ids and the tokens begin
+-- (ARGV[PB + 2i + 1] is pair i's lang, ARGV[IB + s] operation s's id).
+local PB = 13
+local TP = ARGV[13]
+local TB = #ARGV - nops
+local IB = TB - nops
 local ncl = 0 -- the claims, numbered from 1
 -- parse splits a ledger entry: its state, attempts (a number and as
 -- written), and the token of the claim that holds it: a claim's (sending),
@@ -219,14 +221,14 @@ end
 -- earlier one wrote); writes are queued in sets (id, entry, ...) and made
 -- with one HSET at the end (a field set twice keeps the later entry). One
 -- command per call instead of two or three per operation.
--- When no recipient is named twice (ARGV[14], the worker's usual call) and
+-- When no recipient is named twice (ARGV[12], the worker's usual call) and
 -- one HMGET reads them all, no operation can see another's write: the
 -- entries are read by operation from its answer (byOp[s]) and ledger is not
 -- built. A Lua table costs about 900 instructions a new key and 400 a
 -- write, more than a message's HMGET field (docs/benchmarks.md).
 local ledger, sets, nsets = {}, {}, 0
 local byOp = nil
-if ARGV[14] == '1' and nops <= 1000 then
+if ARGV[12] == '1' and nops <= 1000 then
   if nops > 0 then byOp = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + 1, IB + nops)) end
 else
   for i = 1, nops, 1000 do
@@ -250,7 +252,9 @@ end
 -- The window's size; the maximum attempts, the threshold and the minimum
 -- attempts are read where a failure needs them (tonumber's strtod costs
 -- about 750 instructions).
-local W = tonumber(ARGV[3])
+-- (counting: the window is on; its size as a number only where an error
+-- needs it.)
+local counting = ARGV[3] ~= '0'
 local now = ARGV[8]
 -- Counter increments, summed per call and written once at the end; kept
 -- by language and by batch in nested tables so that no field name is built
@@ -312,9 +316,11 @@ end
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
 local counted, p0 = 0, nil
--- A claim's batch as a number, converted once a call: tonumber's strtod
--- costs about as much as the rest of a claim's Lua (BenchmarkStepCost).
-local batchNum = {}
+-- A claim's batch against the current one (ctl[3]), told once a call:
+-- -1 released before it, 0 it, 1 not released yet. The current batch's
+-- is told by its text, without tonumber (whose strtod costs about as much
+-- as the rest of a claim's Lua: BenchmarkStepCost).
+local batchRel = {}
 local pushed, records = false, 0
 local paused = ''
 -- wrote: the answer, its first four values set at the end, then the
@@ -371,7 +377,7 @@ for s = 1, nops do
     -- that ends with it), sent. What the general path below does for it,
     -- written out.
     nrec = nrec + 1
-    local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
+    local ri = PB + 2 * (r1 * 65536 + r2 * 256 + r3)
     local v = sentv[ri]
     if not v then
       v = 'sent|1|' .. now .. '|' .. ARGV[ri + 1] .. '||' .. ARGV[ri + 2]
@@ -382,12 +388,12 @@ for s = 1, nops do
     nsets = nsets + 2
     firstSent[pi] = (firstSent[pi] or 0) + 1 -- sent and attempted: counted by pair at the end
     records = records + 1
-    if W > 0 then counted = counted + 1 end
+    if counting then counted = counted + 1 end
   elseif k ~= CLAIM then
     nrec = nrec + 1
     if TP ~= '' then tok = TP .. tok end
     local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
-    local ri = RB + 2 * (r1 * 65536 + r2 * 256 + r3)
+    local ri = PB + 2 * (r1 * 65536 + r2 * 256 + r3)
     if not KIND then
       KIND = {[115] = 'sent', [102] = 'failed', [116] = 'temp', [114] = 'refused', [105] = 'invalid',
         [107] = 'skipped', [100] = 'in-doubt', [117] = 'unclaim'}
@@ -509,12 +515,13 @@ for s = 1, nops do
       -- and retries that end for good, in doubt included; a retry that
       -- fails temporarily again (greylisting) is reported, not counted.
       local counts = (err or kind == 'sent') and (first or st ~= 'deferred')
-      if W > 0 and counts then
+      if counting and counts then
         counted = counted + 1
         if err then
           if not p0 then p0 = tonumber(redis.call('HGET', KEYS[5], 'p') or '0') end
           local p = p0 + counted
           redis.call('ZADD', KEYS[6], p, p)
+          local W = tonumber(ARGV[3])
           redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', p - W)
           local thr = tonumber(ARGV[4])
           if thr > 0 and state == 'running' then
@@ -539,9 +546,17 @@ for s = 1, nops do
   else
     local res, att = NONE, 0
     local batch = ARGV[pi + 2]
-    local bn = batchNum[batch]
-    if not bn then bn = tonumber(batch); batchNum[batch] = bn end
-    if state ~= 'running' or bn > curBatch then
+    local rel = batchRel[batch]
+    if not rel then
+      if batch == ctl[3] then
+        rel = 0
+      else
+        local bn, cb = tonumber(batch), tonumber(ctl[3] or '-1')
+        rel = bn > cb and 1 or (bn == cb and 0 or -1)
+      end
+      batchRel[batch] = rel
+    end
+    if state ~= 'running' or rel > 0 then
       -- Not running, or a batch not released yet: the gates fail closed.
       res = STOP
     elseif not cur then
@@ -582,7 +597,7 @@ for s = 1, nops do
         res, att = SKIP, ca
       end
     end
-    if res == OK and bn == curBatch then claimed = true end
+    if res == OK and rel == 0 then claimed = true end
     ncl = ncl + 1
     if res ~= OK or att ~= 1 then
       wrote[nw + 1], wrote[nw + 2], wrote[nw + 3] = -ncl, res, att
