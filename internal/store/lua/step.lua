@@ -618,7 +618,9 @@ local NUM = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13'
 -- The hot path's sent, by pair: a language no other record counted is
 -- written at once (no table of its counters is built: a table and its key
 -- cost more than the field's name); two pairs of one language write its
--- field twice, which sums the same.
+-- field twice, which sums the same. A batch no other record counted is
+-- summed in fsb (batch -> sent and attempted) and written below.
+local fsb = nil
 for pi, n in pairs(firstSent) do
   local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
   cnt.sent = (cnt.sent or 0) + n
@@ -629,8 +631,12 @@ for pi, n in pairs(firstSent) do
     redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':sent', NUM[n] or n)
   end
   t = bcnt[batch]
-  if not t then t = {}; bcnt[batch] = t end
-  t.sent, t.attempted = (t.sent or 0) + n, (t.attempted or 0) + n
+  if t then
+    t.sent, t.attempted = (t.sent or 0) + n, (t.attempted or 0) + n
+  else
+    fsb = fsb or {}
+    fsb[batch] = (fsb[batch] or 0) + n
+  end
 end
 -- The first claim since the current batch's release or a resume ends its
 -- idle time (idle_since, lua/tick.lua and lua/transition.lua): idle_ms is
@@ -673,9 +679,15 @@ end
 if not sent then sent = ncl > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
+if fsb then
+  for b, n in pairs(fsb) do
+    redis.call('HINCRBY', KEYS[4], b .. ':sent', NUM[n] or n)
+    redis.call('HINCRBY', KEYS[4], b .. ':attempted', NUM[n] or n)
+  end
+end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', NUM[counted] or counted) end
 if records > 0 then
-  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), NUM[records] or records)
+  redis.call('HINCRBY', KEYS[9], ssub(now, 1, -4), NUM[records] or records)
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 -- deferred_at:<attempts>: when a temporary failure of that attempt was
