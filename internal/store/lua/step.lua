@@ -236,12 +236,6 @@ else
     for j = 1, #vs do ledger[ARGV[IB + i + j - 1]] = vs[j] end
   end
 end
--- put sets a recipient's entry: here at once, in Redis with the others.
-local function put(id, v)
-  ledger[id] = v
-  sets[nsets + 1], sets[nsets + 2] = id, v
-  nsets = nsets + 2
-end
 -- flushSets makes the queued writes, 500 entries at a time (unpack's
 -- stack is bounded).
 local function flushSets()
@@ -249,11 +243,9 @@ local function flushSets()
   sets, nsets = {}, 0
 end
 
--- The window's size; the maximum attempts, the threshold and the minimum
--- attempts are read where a failure needs them (tonumber's strtod costs
--- about 750 instructions).
--- (counting: the window is on; its size as a number only where an error
--- needs it.)
+-- counting: the auto-pause window is on. Its size, the maximum attempts,
+-- the threshold and the minimum attempts are read as numbers where a
+-- failure needs them (tonumber's strtod costs about 2,000 instructions).
 local counting = ARGV[3] ~= '0'
 local now = ARGV[8]
 -- Counter increments, summed per call and written once at the end; kept
@@ -261,57 +253,6 @@ local now = ARGV[8]
 -- per recipient.
 local cnt, lcnt, bcnt = {}, {}, {}
 local deferredAt = nil -- attempts (as written) -> true: a temporary failure deferred at that attempt (nil: none)
--- (Written out rather than built from smaller helpers: each Lua call
--- costs a few hundred instructions, and the interpreter is most of this
--- script's cost.)
-local function badd(batch, counter, n)
-  local t = bcnt[batch]
-  if not t then t = {}; bcnt[batch] = t end
-  t[counter] = (t[counter] or 0) + n
-end
-local function bump(lang, outcome, batch, n)
-  cnt[outcome] = (cnt[outcome] or 0) + n
-  local t = lcnt[lang]
-  if not t then t = {}; lcnt[lang] = t end
-  t[outcome] = (t[outcome] or 0) + n
-  t = bcnt[batch]
-  if not t then t = {}; bcnt[batch] = t end
-  t[outcome] = (t[outcome] or 0) + n
-end
--- masked is an SMTP reply with every address in it replaced by
--- <address>: relays name the recipient ("550 5.1.1 <jane@example.org>:
--- Recipient address rejected"), and the errors list and the auto-pause
--- reason are grouped by their text (store.Status), shown to every viewer
--- and posted to notifications (a third party's chat). The ledger keeps the
--- reply whole (the report, the recipients page). Masked: anything in angle
--- brackets with an @, then any run of characters an address is written
--- with that holds an @ (a sentence's final dots stay).
-local function masked(r)
-  if not string.find(r, '@', 1, true) then return r end
-  r = string.gsub(r, '<[^<>]*@[^<>]*>', '<address>')
-  return (string.gsub(r, '[^%s<>%(%)%[%],;:"@]+@[^%s<>%(%),;:"@]+', function(a)
-    return '<address>' .. string.match(a, '%.*$')
-  end))
-end
-
--- decide ends the wait for recipient rid's retried attempt (of batch),
--- when a retry re-queued it with its first-attempt error in the batch
--- gate's count (gate1 'rt', 'rp'): sent, that error is taken back;
--- otherwise it stands again. Only a retry's outcome (no first attempt)
--- reads gate1.
-local function decide(rid, batch, sent)
-  local g = redis.call('HGET', KEYS[13], rid)
-  if g ~= 'rt' and g ~= 'rp' then return end
-  badd(batch, 'retried1', -1)
-  if g == 'rt' then badd(batch, 'retried1t', -1) end
-  if sent then
-    badd(batch, 'errors1', -1)
-    if g == 'rt' then badd(batch, 'temp1', -1) end
-    redis.call('HDEL', KEYS[13], rid)
-  else
-    redis.call('HSET', KEYS[13], rid, string.sub(g, 2))
-  end
-end
 
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
@@ -328,9 +269,72 @@ local paused = ''
 -- their kind and the triples of the claims not answered OK at attempt 1;
 -- nrec numbers the records.
 local wrote, nw, nrec = {false, false, false, false}, 4, 0
-local function differs(outcome)
-  wrote[nw + 1], wrote[nw + 2] = nrec, outcome
-  nw = nw + 2
+-- The helpers of the paths off the hot one (put, badd, bump, masked,
+-- decide, differs), built by the first operation that takes one: a
+-- closure costs this Redis about 870 instructions to build, every call
+-- (docs/benchmarks.md), and a call on the hot path uses none of them.
+local put, badd, bump, masked, decide, differs
+local function offHot()
+  -- put sets a recipient's entry: here at once, in Redis with the others.
+  put = function(id, v)
+    ledger[id] = v
+    sets[nsets + 1], sets[nsets + 2] = id, v
+    nsets = nsets + 2
+  end
+  -- (Written out rather than built from smaller helpers: each Lua call
+  -- costs a few hundred instructions, and the interpreter is most of this
+  -- script's cost.)
+  badd = function(batch, counter, n)
+    local t = bcnt[batch]
+    if not t then t = {}; bcnt[batch] = t end
+    t[counter] = (t[counter] or 0) + n
+  end
+  bump = function(lang, outcome, batch, n)
+    cnt[outcome] = (cnt[outcome] or 0) + n
+    local t = lcnt[lang]
+    if not t then t = {}; lcnt[lang] = t end
+    t[outcome] = (t[outcome] or 0) + n
+    t = bcnt[batch]
+    if not t then t = {}; bcnt[batch] = t end
+    t[outcome] = (t[outcome] or 0) + n
+  end
+  -- masked is an SMTP reply with every address in it replaced by
+  -- <address>: relays name the recipient ("550 5.1.1 <jane@example.org>:
+  -- Recipient address rejected"), and the errors list and the auto-pause
+  -- reason are grouped by their text (store.Status), shown to every viewer
+  -- and posted to notifications (a third party's chat). The ledger keeps the
+  -- reply whole (the report, the recipients page). Masked: anything in angle
+  -- brackets with an @, then any run of characters an address is written
+  -- with that holds an @ (a sentence's final dots stay).
+  masked = function(r)
+    if not string.find(r, '@', 1, true) then return r end
+    r = string.gsub(r, '<[^<>]*@[^<>]*>', '<address>')
+    return (string.gsub(r, '[^%s<>%(%)%[%],;:"@]+@[^%s<>%(%),;:"@]+', function(a)
+      return '<address>' .. string.match(a, '%.*$')
+    end))
+  end
+  -- decide ends the wait for recipient rid's retried attempt (of batch),
+  -- when a retry re-queued it with its first-attempt error in the batch
+  -- gate's count (gate1 'rt', 'rp'): sent, that error is taken back;
+  -- otherwise it stands again. Only a retry's outcome (no first attempt)
+  -- reads gate1.
+  decide = function(rid, batch, sent)
+    local g = redis.call('HGET', KEYS[13], rid)
+    if g ~= 'rt' and g ~= 'rp' then return end
+    badd(batch, 'retried1', -1)
+    if g == 'rt' then badd(batch, 'retried1t', -1) end
+    if sent then
+      badd(batch, 'errors1', -1)
+      if g == 'rt' then badd(batch, 'temp1', -1) end
+      redis.call('HDEL', KEYS[13], rid)
+    else
+      redis.call('HSET', KEYS[13], rid, string.sub(g, 2))
+    end
+  end
+  differs = function(outcome)
+    wrote[nw + 1], wrote[nw + 2] = nrec, outcome
+    nw = nw + 2
+  end
 end
 -- The entries every first attempt sent of a reply and every first claim
 -- write, but for the claim's token: built once a call.
@@ -391,6 +395,7 @@ for s = 1, nops do
     if counting then counted = counted + 1 end
   elseif k ~= CLAIM then
     nrec = nrec + 1
+    if not put then offHot() end
     if TP ~= '' then tok = TP .. tok end
     local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
     local ri = PB + 2 * (r1 * 65536 + r2 * 256 + r3)
@@ -567,6 +572,7 @@ for s = 1, nops do
       res, att = OK, 1
     else
       tok = TP .. tok
+      if not put then offHot() end
       local cs, ca, as, h = parse(cur)
       if cs == 'deferred' then
         att = ca + 1
