@@ -142,64 +142,63 @@ local function parse(v)
   return st, tonumber(a), a, h
 end
 
--- giveBackStale gives back claim tok of recipient rid, made by a staging
--- before the campaign's current one and never sent (the window it was in
--- stopped when it found the campaign staged again), when the ledger still
--- holds it: the cancel of that staging made it in doubt, or it was left
--- sending (a pause), and a staging since may have kept it in doubt. It is
--- nobody's outcome: where the current staging counted it (held, by token:
--- Stager's flush), it leaves in doubt there and is pending again, due at
--- once (the chunk runs again: finished no more), or cancelled when the
--- campaign is cancelled or done (never sent); a recipient the current
--- staging does not hold is counted by no staging: cancelled when a cancel
--- made it in doubt, else pending.
-local function giveBackStale(rid, tok, now)
-  local cs, ca, as, h = parse(redis.call('HGET', KEYS[1], rid))
-  if h ~= tok then return end
-  local hv = redis.call('HGET', KEYS[11], tok)
-  local at = hv and cjson.decode(hv)
-  if at and at.i ~= rid then
-    -- Staged again under another id, the entry carried over: the old id's
-    -- is counted by no staging.
-    redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||claimed by an earlier staging, never sent')
-    cs, ca, as, h = parse(redis.call('HGET', KEYS[1], at.i))
-    if h ~= tok then return end
-    rid = at.i
-  end
-  if at then
-    redis.call('HDEL', KEYS[11], tok)
-    local b = tostring(at.b)
-    local function count(outcome, n)
-      redis.call('HINCRBY', KEYS[2], outcome, n)
-      redis.call('HINCRBY', KEYS[2], 'lang:' .. at.l .. ':' .. outcome, n)
-      redis.call('HINCRBY', KEYS[4], b .. ':' .. outcome, n)
-    end
-    count('in-doubt', -1)
-    redis.call('HINCRBY', KEYS[4], b .. ':attempted', -1) -- the staging counted it attempted
-    if state == 'cancelled' or state == 'done' then
-      redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed by an earlier staging, never sent)')
-      count('cancelled', 1)
-      return
-    end
-    redis.call('SREM', KEYS[12], tostring(at.c))
-  elseif cs == 'in-doubt' then
-    redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
-    return
-  end
-  if ca <= 1 then
-    redis.call('HDEL', KEYS[1], rid)
-  else
-    redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
-    if at then redis.call('HINCRBY', KEYS[2], 'deferred', 1) end
-  end
-end
-
 -- The campaign is gone (Redis lost its state) or was staged anew: every
 -- claim is answered GONE or STALE, and nothing else is written, so that
 -- no stale key is left behind, but the give-backs of a staging before
 -- (giveBackStale).
 local gone = (not state or stage ~= ARGV[1]) and (state and STALE or GONE)
 if gone then
+  -- giveBackStale gives back claim tok of recipient rid, made by a staging
+  -- before the campaign's current one and never sent (the window it was in
+  -- stopped when it found the campaign staged again), when the ledger still
+  -- holds it: the cancel of that staging made it in doubt, or it was left
+  -- sending (a pause), and a staging since may have kept it in doubt. It is
+  -- nobody's outcome: where the current staging counted it (held, by token:
+  -- Stager's flush), it leaves in doubt there and is pending again, due at
+  -- once (the chunk runs again: finished no more), or cancelled when the
+  -- campaign is cancelled or done (never sent); a recipient the current
+  -- staging does not hold is counted by no staging: cancelled when a cancel
+  -- made it in doubt, else pending.
+  local function giveBackStale(rid, tok, now)
+    local cs, ca, as, h = parse(redis.call('HGET', KEYS[1], rid))
+    if h ~= tok then return end
+    local hv = redis.call('HGET', KEYS[11], tok)
+    local at = hv and cjson.decode(hv)
+    if at and at.i ~= rid then
+      -- Staged again under another id, the entry carried over: the old id's
+      -- is counted by no staging.
+      redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||claimed by an earlier staging, never sent')
+      cs, ca, as, h = parse(redis.call('HGET', KEYS[1], at.i))
+      if h ~= tok then return end
+      rid = at.i
+    end
+    if at then
+      redis.call('HDEL', KEYS[11], tok)
+      local b = tostring(at.b)
+      local function count(outcome, n)
+        redis.call('HINCRBY', KEYS[2], outcome, n)
+        redis.call('HINCRBY', KEYS[2], 'lang:' .. at.l .. ':' .. outcome, n)
+        redis.call('HINCRBY', KEYS[4], b .. ':' .. outcome, n)
+      end
+      count('in-doubt', -1)
+      redis.call('HINCRBY', KEYS[4], b .. ':attempted', -1) -- the staging counted it attempted
+      if state == 'cancelled' or state == 'done' then
+        redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed by an earlier staging, never sent)')
+        count('cancelled', 1)
+        return
+      end
+      redis.call('SREM', KEYS[12], tostring(at.c))
+    elseif cs == 'in-doubt' then
+      redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed, never sent)')
+      return
+    end
+    if ca <= 1 then
+      redis.call('HDEL', KEYS[1], rid)
+    else
+      redis.call('HSET', KEYS[1], rid, 'deferred|' .. (ca - 1) .. '|0||t|not sent: claim given back')
+      if at then redis.call('HINCRBY', KEYS[2], 'deferred', 1) end
+    end
+  end
   -- Every claim is answered; the give-backs of a staging before are made.
   local out, n = {'', '', -1, 0}, 4
   for s = 1, nops do
@@ -654,13 +653,6 @@ if claimed and ctl[4] then
   redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
   redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
--- flush writes the increments of t (counter -> n) to hash key, each
--- counter's field being prefix .. counter.
-local function flush(key, prefix, t)
-  for f, n in pairs(t) do
-    if n ~= 0 then redis.call('HINCRBY', key, prefix .. f, NUM[n] or n) end
-  end
-end
 -- The answer's sent count is compared by the calling worker with its own
 -- delivery journal before it sends to anyone it claimed: a Redis restored
 -- from an older backup has forgotten deliveries, and its ledger would let
@@ -676,15 +668,27 @@ if ns and ns ~= 0 then
   sent = redis.call('HINCRBY', KEYS[2], 'sent', NUM[ns] or ns)
   cnt.sent = nil
 end
-flush(KEYS[2], '', cnt)
 local key, field = KEYS[2], 'sent'
 if ARGV[10] ~= '' then
   key, field = KEYS[10], ARGV[10]
   if sent then sent = redis.call('HINCRBY', key, field, NUM[ns] or ns) end
 end
 if not sent then sent = ncl > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
-for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
-for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
+-- The other counters: only an operation off the hot path counts any
+-- (offHot built its helpers: put is set); a call all on it has written
+-- its counts above.
+if put then
+  -- flush writes the increments of t (counter -> n) to hash key, each
+  -- counter's field being prefix .. counter.
+  local function flush(key, prefix, t)
+    for f, n in pairs(t) do
+      if n ~= 0 then redis.call('HINCRBY', key, prefix .. f, NUM[n] or n) end
+    end
+  end
+  flush(KEYS[2], '', cnt)
+  for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
+  for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
+end
 if fsb then
   for b, n in pairs(fsb) do
     redis.call('HINCRBY', KEYS[4], b .. ':sent', NUM[n] or n)
