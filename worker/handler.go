@@ -70,10 +70,14 @@ func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	return min(time.Duration(1<<min(n, 5))*time.Second, 30*time.Second)
 }
 
-// handle processes one chunk task: for each recipient not yet final, check
-// the control state, take a rate token, record the previous outcome and
-// claim this one (one round trip), re-check the locale rule, render, send.
-// A chunk that stops (pause, approval, cancel) ends its task; the
+// handle processes one chunk task: it walks the recipients not yet final a
+// window at a time (run.walk). One ledger step (one round trip,
+// lua/step.lua; with replica acks, WAIT in the same pipeline) records the
+// outcomes of the last window and claims the next (Config.ClaimWindow
+// recipients); the claims are journaled, then each claimed recipient is
+// checked against the control state, takes a rate token, has the locale
+// rule re-checked, is rendered and sent. A chunk that stops (pause,
+// approval, cancel) gives back its unsent claims and ends its task; the
 // reconciler gives it a new task when the campaign runs again.
 func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	var p payload

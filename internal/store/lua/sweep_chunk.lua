@@ -1,6 +1,8 @@
 -- sweep_chunk.lua: rewrite the ledger entries of one chunk's recipients for
 -- a control action, so that counts reconcile:
---   cancel: every recipient not sent becomes cancelled. One still
+--   cancel: every recipient pending (never claimed) or deferred (waiting
+--     for a retry) becomes cancelled; recipients already final (sent,
+--     failed, in doubt, refused, invalid, skipped) stay as they are. One still
 --     "sending" (in the SMTP server's hands right now) becomes in-doubt; its
 --     sender's late record replaces that with the real outcome, and a
 --     give-back of its claim (never sent) makes it cancelled: the entry
