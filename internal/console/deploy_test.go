@@ -10,13 +10,14 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
+	"github.com/tidings-mail/tidings/internal/metricnames"
 	"github.com/tidings-mail/tidings/worker"
 )
 
 var metricName = regexp.MustCompile(`tidings_[a-z_]+`)
 
 // knownMetrics are the names the console and the workers serve: the
-// worker's read from the collectors it registers (worker.MetricNames).
+// worker's read from the collectors it registers (metricnames.Of(worker.RegisterMetrics)).
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	known := map[string]bool{}
@@ -26,7 +27,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 			known[m[1]] = true
 		}
 	}
-	names, err := worker.MetricNames()
+	names, err := metricnames.Of(worker.RegisterMetrics)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestGrafanaDashboard(t *testing.T) {
 }
 
 // TestReadmeNamesWorkerMetrics: the README's "Metrics and notifications"
-// names every metric the worker serves (worker.MetricNames), so a metric
+// names every metric the worker serves (metricnames.Of(worker.RegisterMetrics)), so a metric
 // added to the worker is documented for the operators who scrape it.
 func TestReadmeNamesWorkerMetrics(t *testing.T) {
 	t.Parallel()
@@ -182,7 +183,7 @@ func TestReadmeNamesWorkerMetrics(t *testing.T) {
 		t.Fatalf("README.md has no section %q", strings.TrimSpace(heading))
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
-	names, err := worker.MetricNames()
+	names, err := metricnames.Of(worker.RegisterMetrics)
 	if err != nil {
 		t.Fatal(err)
 	}
