@@ -20,33 +20,36 @@ import (
 // 2xx, 25 any 25x, 250 exactly 250) and returns its text as ReadResponse
 // does.
 func readReply(r *textproto.Reader, expect int) (string, error) {
-	if r.R.Buffered() == 0 {
-		// Nothing buffered: wait for the reply. A failed read is the
-		// error ReadResponse would return, having made the same read.
-		if _, err := r.R.Peek(1); err != nil {
-			return "", err
-		}
+	msg, ok, err := nextOneLineReply(r, expect)
+	if err != nil || ok {
+		return string(msg), err
 	}
-	if msg, ok := oneLineReply(r.R, expect); ok {
-		return string(msg), nil
-	}
-	_, msg, err := r.ReadResponse(expect)
-	return msg, err
+	_, text, err := r.ReadResponse(expect)
+	return text, err
 }
 
 // readReplyCode is readReply for a caller that needs only to know the
 // reply was the one expected: a one-line reply makes no string.
 func readReplyCode(r *textproto.Reader, expect int) error {
+	_, ok, err := nextOneLineReply(r, expect)
+	if err != nil || ok {
+		return err
+	}
+	_, _, err = r.ReadResponse(expect)
+	return err
+}
+
+// nextOneLineReply waits for the next reply and consumes it when it is one
+// whole line with the code expected (oneLineReply). A failed wait is the
+// error ReadResponse would return, having made the same read.
+func nextOneLineReply(r *textproto.Reader, expect int) ([]byte, bool, error) {
 	if r.R.Buffered() == 0 {
 		if _, err := r.R.Peek(1); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
-	if _, ok := oneLineReply(r.R, expect); ok {
-		return nil
-	}
-	_, _, err := r.ReadResponse(expect)
-	return err
+	msg, ok := oneLineReply(r.R, expect)
+	return msg, ok, nil
 }
 
 // oneLineReply consumes the reply at the start of br's buffer and returns
