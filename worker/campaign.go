@@ -397,11 +397,21 @@ func delivery(e store.Entry) bool {
 // than gateWait (a retryLater: a worker that cannot finish its check
 // holds the campaign, which the stall rule reports). A campaign Redis no
 // longer has is left to the chunk, which says so.
-func (w *Worker) verify(ctx context.Context, cs *campaignState) (bool, error) {
+//
+// The first pass checks the control and state key the chunk read with its
+// recipients (first, Store.StartChunk); the others read them anew.
+func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.ChunkStart) (bool, error) {
 	waitFrom, said := time.Now(), false
-	for {
+	for pass := 0; ; pass++ {
 		// Checked again on every pass: the state may change while it waits.
-		key, ok, err := w.check(ctx, cs.name, w.drain)
+		var key string
+		var ok bool
+		var err error
+		if pass == 0 {
+			key, ok, err = w.checkRead(ctx, cs.name, first, w.drain)
+		} else {
+			key, ok, err = w.check(ctx, cs.name, w.drain)
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return true, nil
@@ -531,14 +541,20 @@ const checkInWindow = store.CheckInWindow
 // One check of c runs at a time; a chunk's (stop: the worker's drain)
 // waits for the lock only while the campaign runs (lockCheck).
 func (w *Worker) check(ctx context.Context, c string, stop <-chan struct{}) (string, bool, error) {
-	ctl, err := w.st.Control(ctx, c)
-	if err != nil {
-		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
+	var read store.ChunkStart
+	if read.Control, read.Err = w.st.Control(ctx, c); read.Err == nil {
+		read.Key, read.Err = w.st.StateKey(ctx, c, read.Control.At)
 	}
-	key, err := w.st.StateKey(ctx, c, ctl.At)
-	if err != nil {
-		return "", false, fmt.Errorf("%s: %w", journalCheck, err)
+	return w.checkRead(ctx, c, read, stop)
+}
+
+// checkRead is check, given the control and state key of c as read
+// (Store.StartChunk reads them with a chunk).
+func (w *Worker) checkRead(ctx context.Context, c string, read store.ChunkStart, stop <-chan struct{}) (string, bool, error) {
+	if read.Err != nil {
+		return "", false, fmt.Errorf("%s: %w", journalCheck, read.Err)
 	}
+	ctl, key := read.Control, read.Key
 	if w.journal == nil {
 		return key, true, nil
 	}

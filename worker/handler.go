@@ -105,11 +105,15 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		log.Info("dropping a task of an earlier staging")
 		return nil
 	}
-	if ok, err := w.verify(ctx, cs); !ok {
+	// The chunk is read with the control and state key verify checks
+	// first: one round trip (a chunk's requests cost Redis more than most
+	// of what it does for them). It is acted on only once verify passed.
+	start := w.st.StartChunk(ctx, p.Campaign, p.Chunk)
+	if ok, err := w.verify(ctx, cs, start); !ok {
 		return err // nil: paused for state loss
 	}
 	r.cs = cs
-	err = r.process(ctx)
+	err = r.process(ctx, start.Recs, start.ChunkErr)
 	w.pool.Put(r.conn) // a nil conn (none taken) is ignored
 	return err
 }
@@ -161,10 +165,10 @@ const (
 	stopDraining      // the worker shuts down
 )
 
-// process walks the chunk once and ends the task accordingly.
-func (r *run) process(ctx context.Context) error {
+// process walks the chunk once, its recipients recs as read (err: why
+// they could not be, as Store.Chunk says), and ends the task accordingly.
+func (r *run) process(ctx context.Context, recs []store.Recipient, err error) error {
 	w, cs, p := r.w, r.cs, r.p
-	recs, err := w.st.Chunk(ctx, p.Campaign, p.Chunk)
 	if _, ok := errors.AsType[*store.LostChunksError](err); ok {
 		// The whole campaign is gone (probeLost says so), or it was staged
 		// anew (with fewer chunks, say) since this task was queued: the

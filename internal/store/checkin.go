@@ -30,7 +30,6 @@ const CheckInWindow = 2 * time.Second
 // Any other failure of INFO (Redis unreachable) is an error, not a state
 // without a run id, which would match every process's.
 func (s *Store) StateKey(ctx context.Context, c string, at time.Time) (string, error) {
-	key := strconv.FormatInt(at.UnixMilli(), 10) + "/"
 	var info, role string
 	var err error
 	switch rdb := s.rdb.(type) {
@@ -39,18 +38,9 @@ func (s *Store) StateKey(ctx context.Context, c string, at time.Time) (string, e
 	case *redis.ClusterClient:
 		info, role, err = masterInfo(ctx, rdb, keysFor(c).control)
 	default:
-		return key, nil
+		return strconv.FormatInt(at.UnixMilli(), 10) + "/", nil
 	}
-	switch {
-	case err == nil && role != "" && role != "master":
-		return "", fmt.Errorf("read the Redis run id: the node serving %s answers as a %s (a failover the client has not seen yet): for now", c, role)
-	case err == nil:
-		return key + infoField(info, "run_id"), nil
-	case refused(err):
-		return key, nil
-	default: // unreachable, BUSY, LOADING, ...: for now
-		return "", fmt.Errorf("read the Redis run id: %w", err)
-	}
+	return stateKeyOf(c, at, info, role, err)
 }
 
 // masterInfo returns the server section of INFO, and the role the

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ChunkStart is what a chunk task reads before it claims anyone: the
+// campaign's control and the state key it is checked against (Control and
+// StateKey, as a worker's check reads them), and the chunk's recipients
+// (Chunk). StartChunk reads them in one round trip instead of three.
+type ChunkStart struct {
+	Control *Control // nil when Err is set
+	Key     string   // the state key of Control (StateKey)
+	// Err is why Control or Key could not be read: what Control or
+	// StateKey would have returned.
+	Err error
+	// Recs and ChunkErr are what Chunk would have returned (a
+	// *LostChunksError when Redis lost the chunk): a caller acts on
+	// ChunkErr only once its check of the control passed, as it would
+	// have read the chunk only then.
+	Recs     []Recipient
+	ChunkErr error
+}
+
+// StartChunk reads chunk n of campaign c and c's control and state key,
+// each with the result and the error Chunk, Control and StateKey give, in
+// one pipeline: a chunk's start cost Redis three requests, each read,
+// parsed and answered by a system call of its own (docs/benchmarks.md,
+// "What a chunk costs Redis"). On Cluster, INFO goes to the master of c's
+// slot as StateKey sends it, the other two through the cluster client (two
+// round trips); with a client that is neither, the three reads are made as
+// Control, StateKey and Chunk make them.
+func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
+	k := keysFor(c)
+	var p redis.Pipeliner
+	var info *redis.StringCmd
+	switch rdb := s.rdb.(type) {
+	case *redis.Client:
+		p = rdb.Pipeline()
+	case *redis.ClusterClient:
+		p = rdb.Pipeline()
+	default:
+		var cs ChunkStart
+		cs.Recs, cs.ChunkErr = s.Chunk(ctx, c, n)
+		if cs.Control, cs.Err = s.Control(ctx, c); cs.Err == nil {
+			cs.Key, cs.Err = s.StateKey(ctx, c, cs.Control.At)
+		}
+		if cs.Err != nil {
+			cs.Control = nil
+		}
+		return cs
+	}
+	ctl := p.HGetAll(ctx, k.control)
+	if _, ok := s.rdb.(*redis.Client); ok {
+		info = p.Info(ctx, "server")
+	}
+	chunk := p.MGet(ctx, k.chunk(n))
+	_, _ = p.Exec(ctx) // each command's error is its own, below
+	var cs ChunkStart
+	if err := chunk.Err(); err != nil {
+		cs.ChunkErr = fmt.Errorf("read chunk %d of %s: %w", n, c, err)
+	} else {
+		cs.Recs, cs.ChunkErr = decodeChunk(c, n, chunk.Val()[0])
+	}
+	m, err := ctl.Result()
+	switch {
+	case err != nil:
+		cs.Err = fmt.Errorf("read control of %s: %w", c, err)
+		return cs
+	case len(m) == 0:
+		cs.Err = s.notFound(ctx, "read control", c)
+		return cs
+	}
+	at := parseControl(m).At
+	if info != nil {
+		cs.Key, cs.Err = stateKeyOf(c, at, info.Val(), "", info.Err())
+	} else {
+		cs.Key, cs.Err = s.StateKey(ctx, c, at) // Cluster: the slot's master
+	}
+	if cs.Err == nil {
+		cs.Control = parseControl(m)
+	}
+	return cs
+}
+
+// stateKeyOf is StateKey's answer for campaign c, control At at, given
+// what INFO answered (its server section, the role its replication section
+// says, "" when not asked) and its error.
+func stateKeyOf(c string, at time.Time, info, role string, err error) (string, error) {
+	key := strconv.FormatInt(at.UnixMilli(), 10) + "/"
+	switch {
+	case err == nil && role != "" && role != "master":
+		return "", fmt.Errorf("read the Redis run id: the node serving %s answers as a %s (a failover the client has not seen yet): for now", c, role)
+	case err == nil:
+		return key + infoField(info, "run_id"), nil
+	case refused(err):
+		return key, nil
+	default: // unreachable, BUSY, LOADING, ...: for now
+		return "", fmt.Errorf("read the Redis run id: %w", err)
+	}
+}

@@ -1,0 +1,117 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestStartChunk: what StartChunk reads in one round trip (the control,
+// its state key, the chunk) is what Control, StateKey and Chunk read one
+// after another, errors included: a chunk Redis lost, a campaign it does
+// not have; on a single Redis and on Cluster (INFO on the slot's master).
+func TestStartChunk(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	single := redistest.Start(t)
+	clients := []struct {
+		name string
+		rdb  redis.UniversalClient
+	}{{"single", single.Client()}}
+	if !single.Embedded {
+		clients = append(clients, struct {
+			name string
+			rdb  redis.UniversalClient
+		}{"cluster", redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1}).ClusterClient()})
+	}
+	for _, cl := range clients {
+		st := store.New(cl.rdb)
+		stage(t, st, "sc-run", stageOpts{n: 20, size: 20})
+		stage(t, st, "sc-lost", stageOpts{n: 20, size: 20})
+		if err := cl.rdb.Del(ctx, "tidings:{sc-lost}:chunk:1").Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name, campaign string
+			chunk          int
+			wantErr        error // of the control
+			wantLost       bool  // of the chunk
+		}{
+			{"a chunk of a running campaign", "sc-run", 0, nil, false},
+			{"the last chunk, shorter", "sc-run", 2, nil, false},
+			{"a chunk Redis lost", "sc-lost", 1, nil, true},
+			{"a chunk past the last", "sc-run", 9, nil, true},
+			{"a campaign Redis does not have", "sc-none", 0, store.ErrNotFound, true},
+		} {
+			got := st.StartChunk(ctx, tt.campaign, tt.chunk)
+			ctl, cerr := st.Control(ctx, tt.campaign)
+			var key string
+			if cerr == nil {
+				key, cerr = st.StateKey(ctx, tt.campaign, ctl.At)
+			}
+			recs, rerr := st.Chunk(ctx, tt.campaign, tt.chunk)
+			if !errors.Is(got.Err, tt.wantErr) || (got.Err == nil) != (cerr == nil) || (got.Err != nil && got.Err.Error() != cerr.Error()) {
+				t.Errorf("%s, %s: control error %v; want %v (Control and StateKey: %v)", cl.name, tt.name, got.Err, tt.wantErr, cerr)
+			}
+			if cerr == nil && (!reflect.DeepEqual(got.Control, ctl) || got.Key != key || key == "") {
+				t.Errorf("%s, %s: control %+v, key %q; want %+v, %q", cl.name, tt.name, got.Control, got.Key, ctl, key)
+			}
+			_, lost := errors.AsType[*store.LostChunksError](got.ChunkErr)
+			if lost != tt.wantLost || !reflect.DeepEqual(got.Recs, recs) || (got.ChunkErr == nil) != (rerr == nil) ||
+				(rerr != nil && got.ChunkErr.Error() != rerr.Error()) {
+				t.Errorf("%s, %s: chunk %d recipients, %v; want lost %v, %d recipients, %v", cl.name, tt.name, len(got.Recs), got.ChunkErr, tt.wantLost, len(recs), rerr)
+			}
+			if !tt.wantLost && len(got.Recs) == 0 {
+				t.Errorf("%s, %s: no recipients read", cl.name, tt.name)
+			}
+		}
+	}
+}
+
+// BenchmarkChunkStart measures what a chunk's start costs Redis: reads=3
+// is how a chunk read its campaign's control, the state key's run id
+// (INFO) and its recipients before StartChunk, one request each; reads=1
+// is StartChunk, the three in one request. It reports Redis's CPU per
+// chunk start (user and system: a request's read, parse, reply and the
+// event loop's wake-up are most of what the three commands cost). Run both
+// alternately, or against a redis-server under callgrind for instructions
+// (bench/README.md; docs/benchmarks.md, "What a chunk costs Redis").
+func BenchmarkChunkStart(b *testing.B) {
+	for _, reads := range []int{3, 1} {
+		b.Run(fmt.Sprintf("reads=%d", reads), func(b *testing.B) {
+			rdb := startRedis(b)
+			st := store.New(rdb)
+			ctx := context.Background()
+			stage(b, st, "start", stageOpts{n: 7, size: 7})
+			cpu0 := redisCPU(b, rdb)
+			b.ResetTimer()
+			for range b.N {
+				if reads == 1 {
+					if cs := st.StartChunk(ctx, "start", 0); cs.Err != nil || cs.ChunkErr != nil {
+						b.Fatal(cs.Err, cs.ChunkErr)
+					}
+					continue
+				}
+				ctl, err := st.Control(ctx, "start")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.StateKey(ctx, "start", ctl.At); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.Chunk(ctx, "start", 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric((redisCPU(b, rdb)-cpu0)/float64(b.N)*1e6, "redis-cpu-us/chunk")
+		})
+	}
+}
