@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -80,7 +82,8 @@ func TestStartChunk(t *testing.T) {
 // (INFO) and its recipients before StartChunk, one request each; reads=1
 // is StartChunk, the three in one request. It reports Redis's CPU per
 // chunk start (user and system: a request's read, parse, reply and the
-// event loop's wake-up are most of what the three commands cost). Run both
+// event loop's wake-up are most of what the three commands cost) and the
+// requests Redis read per chunk start (INFO stats). Run both
 // alternately, or against a redis-server under callgrind for instructions
 // (bench/README.md; docs/benchmarks.md, "What a chunk costs Redis").
 func BenchmarkChunkStart(b *testing.B) {
@@ -90,7 +93,7 @@ func BenchmarkChunkStart(b *testing.B) {
 			st := store.New(rdb)
 			ctx := context.Background()
 			stage(b, st, "start", stageOpts{n: 7, size: 7})
-			cpu0 := redisCPU(b, rdb)
+			cpu0, reads0 := redisCPU(b, rdb), redisReads(b, rdb)
 			b.ResetTimer()
 			for range b.N {
 				if reads == 1 {
@@ -112,6 +115,26 @@ func BenchmarkChunkStart(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric((redisCPU(b, rdb)-cpu0)/float64(b.N)*1e6, "redis-cpu-us/chunk")
+			// Less the INFO stats that read it.
+			b.ReportMetric(float64(redisReads(b, rdb)-reads0-1)/float64(b.N), "redis-reads/chunk")
 		})
 	}
+}
+
+// redisReads returns the read events Redis processed (INFO stats
+// total_reads_processed): one a request, a pipeline's commands one.
+func redisReads(tb testing.TB, rdb *redis.Client) int64 {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "stats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, "total_reads_processed:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	tb.Fatal("INFO stats has no total_reads_processed")
+	return 0
 }
