@@ -238,18 +238,20 @@ func (n *redisNode) commands(ctx context.Context) (total float64, calls, usec ma
 
 // netBytes returns INFO stats total_net_input_bytes and
 // total_net_output_bytes: what Redis read from its clients and wrote to
-// them (replicas apart).
-func (n *redisNode) netBytes(ctx context.Context) (in, out float64, err error) {
+// them (replicas apart); and total_reads_processed: the read events it
+// handled, one a request (a pipeline's commands one, as a rule).
+func (n *redisNode) netBytes(ctx context.Context) (in, out, reads float64, err error) {
 	st, err := n.info(ctx, "stats")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	in, err1 := strconv.ParseFloat(st["total_net_input_bytes"], 64)
 	out, err2 := strconv.ParseFloat(st["total_net_output_bytes"], 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, 0, fmt.Errorf("parse INFO stats of redis on port %d: %w", n.port, err)
+	reads, err3 := strconv.ParseFloat(st["total_reads_processed"], 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return 0, 0, 0, fmt.Errorf("parse INFO stats of redis on port %d: %w", n.port, err)
 	}
-	return in, out, nil
+	return in, out, reads, nil
 }
 
 // usedMemory returns INFO memory's used_memory in bytes.

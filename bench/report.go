@@ -231,8 +231,8 @@ func printRound(w io.Writer, r roundResult) {
 		}
 		fmt.Fprintf(tw, "  Redis µs/msg by command (calls/msg; a script's includes its calls)\t %s\t \t\n", strings.Join(top, ", "))
 	}
-	fmt.Fprintf(tw, "  Redis commands/msg, sending (a script's calls included); bytes/msg read, written\t %.2f; %.0f, %.0f\t \t\n",
-		r.RedisSendCmdsPerMsg, r.RedisSendNetInPerMsg, r.RedisSendNetOutPerMsg)
+	fmt.Fprintf(tw, "  Redis commands/msg, sending (a script's calls included); requests/msg; bytes/msg read, written\t %.2f; %.4f; %.0f, %.0f\t \t\n",
+		r.RedisSendCmdsPerMsg, r.RedisSendReadsPerMsg, r.RedisSendNetInPerMsg, r.RedisSendNetOutPerMsg)
 	if len(r.RedisSendBreakdown) > 0 {
 		fmt.Fprintf(tw, "  Redis sending, µs/msg in clients' commands + outside them (commands/msg; called by scripts)\t %.1f + %.1f (%.3f; %.3f)\t \t\n",
 			r.RedisSendInCommandsUsPerMsg, r.RedisSendOutsideUsPerMsg, r.RedisSendClientCmdsPerMsg, r.RedisSendInScriptsPerMsg)

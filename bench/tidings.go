@@ -105,6 +105,12 @@ type roundResult struct {
 	// INFO and status calls included), per message.
 	RedisSendNetInPerMsg  float64 `json:"redis_send_net_in_bytes_per_msg"`
 	RedisSendNetOutPerMsg float64 `json:"redis_send_net_out_bytes_per_msg"`
+	// RedisSendReadsPerMsg is the requests Redis read in the sending phase
+	// (INFO stats total_reads_processed: a read event each, a pipeline's
+	// commands as a rule one; the bench's own INFO and status calls
+	// included), per message: what its system calls follow, where
+	// RedisSendCmdsPerMsg counts commands however they came.
+	RedisSendReadsPerMsg float64 `json:"redis_send_reads_per_msg"`
 	// With -slowlog, the sending phase's commands as clients sent them
 	// (a script is one, named by its file or its first key: slowlog.go),
 	// their calls and µs per message; the µs of all of them, and Redis's
@@ -380,6 +386,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	res.RedisSendCmdsPerMsg = (end.redisCmds - staged.redisCmds) / float64(sent)
 	res.RedisSendNetInPerMsg = (end.redisNetIn - staged.redisNetIn) / float64(sent)
 	res.RedisSendNetOutPerMsg = (end.redisNetOut - staged.redisNetOut) / float64(sent)
+	res.RedisSendReadsPerMsg = (end.redisReads - staged.redisReads) / float64(sent)
 	if b.o.slowlog {
 		res.RedisSendBreakdown, res.RedisSendInCommandsUsPerMsg, res.RedisSendClientCmdsPerMsg, res.RedisSendInScriptsPerMsg = breakdown(logs, scriptFiles(), sent)
 		res.RedisSendOutsideUsPerMsg = res.RedisSendUsPerMsg - res.RedisSendInCommandsUsPerMsg
@@ -510,6 +517,7 @@ type sample struct {
 	redisCmds           float64 // INFO stats total_commands_processed
 	redisNetIn          float64 // INFO stats total_net_input_bytes
 	redisNetOut         float64 // INFO stats total_net_output_bytes
+	redisReads          float64 // INFO stats total_reads_processed
 	redisCalls          map[string]float64
 	redisUsec           map[string]float64 // INFO commandstats usec, by command
 	replicaCPU          float64            // INFO cpu
@@ -538,7 +546,7 @@ func (b *bench) measure(ctx context.Context, s *sample, workers []*proc) error {
 	if s.redisCmds, s.redisCalls, s.redisUsec, err = b.redis.commands(ctx); err != nil {
 		return err
 	}
-	if s.redisNetIn, s.redisNetOut, err = b.redis.netBytes(ctx); err != nil {
+	if s.redisNetIn, s.redisNetOut, s.redisReads, err = b.redis.netBytes(ctx); err != nil {
 		return err
 	}
 	if b.replica != nil {
