@@ -207,8 +207,15 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 		return nil
 	}
 	finished := r.next.IsZero()
-	if ok, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, finished); err != nil || !ok {
+	end, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, finished)
+	if err != nil || !end.Recorded {
 		return err
+	}
+	if end.Advance {
+		// The batch's first pass is complete, or every recipient has an
+		// outcome: the dispatch loop releases the next batch, applies the
+		// gate or marks the campaign done now, not at its next tick.
+		wake(w.tick)
 	}
 	if finished {
 		return nil

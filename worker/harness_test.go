@@ -235,6 +235,7 @@ type wopts struct {
 	env         string        // the worker's environment ("" = test, the campaigns')
 	control     time.Duration // its control loop's interval (0 = 50 ms)
 	check       time.Duration // its journal check's interval (0 = the default)
+	tick        time.Duration // its dispatch loop's interval (0 = 50 ms)
 	always      bool          // journal.fsync: always
 	metrics     prometheus.Registerer
 	logs        io.Writer             // its log, as text (nil: none)
@@ -275,7 +276,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		Redis: rdb, ReplicaAcks: map[bool]int{true: worker.AutoReplicaAcks}[o.auto], Concurrency: o.concurrency, Templates: o.templates, Locales: o.locales, WorkerID: o.id,
 		SMTP:    o.smtpConfig(e),
 		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
-		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: cmp.Or(o.tick, 50*time.Millisecond), ReconcileInterval: 200 * time.Millisecond,
 		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check, Logger: logTo(o.logs),
 	})
 	if err != nil {

@@ -787,11 +787,18 @@ func (s *Store) BumpGen(ctx context.Context, c, stage string, n int, seen int64)
 // (every recipient attempted at least once) and, if finished, every
 // recipient has a final outcome (unless the ledger holds one of them
 // deferred or being sent: re-queued by a retry since the pass read it,
-// and claimed by another pass since). It returns false when the campaign is
-// gone or was staged anew (nothing is written then).
-func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, finished bool) (bool, error) {
+// and claimed by another pass since). Recorded is false when the campaign
+// is gone or was staged anew (nothing is written then); Advance says that
+// Tick has something to do now: this pass completed its batch's first
+// pass (a gate to apply, a next batch to release), or every recipient has
+// an outcome (done).
+func (s *Store) EndChunk(ctx context.Context, c, stage string, batch, n int, finished bool) (ChunkEnd, error) {
 	k := keysFor(c)
 	// go-redis sends a bool as 1 or 0.
-	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control, k.ledger, k.chunk(n), k.requeued}, n, batch, finished, stage).Int()
-	return v == 1, wrapf(err, "end chunk %d of %s", n, c)
+	v, err := chunkEndScript.Run(ctx, s.rdb, []string{k.passed, k.finished, k.bstats, k.control, k.ledger, k.chunk(n), k.requeued, k.batches, k.counts}, n, batch, finished, stage).Int()
+	return ChunkEnd{Recorded: v >= 1, Advance: v == 2}, wrapf(err, "end chunk %d of %s", n, c)
 }
+
+// ChunkEnd is what EndChunk recorded, and whether the campaign can move
+// forward now.
+type ChunkEnd struct{ Recorded, Advance bool }

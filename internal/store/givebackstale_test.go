@@ -44,8 +44,8 @@ func TestGiveBackAcrossAStaging(t *testing.T) {
 		t.Fatalf("first tick of the new staging: %+v", r)
 	}
 	// The new staging's chunk passed over the recipients in doubt.
-	if ok, err := st.EndChunk(ctx, c, b.Stage, 0, 0, true); err != nil || !ok {
-		t.Fatalf("end chunk: %v %v", ok, err)
+	if end, err := st.EndChunk(ctx, c, b.Stage, 0, 0, true); err != nil || !end.Recorded {
+		t.Fatalf("end chunk: %+v %v", end, err)
 	}
 	s, err := st.Status(ctx, c)
 	if err != nil || s.Counts[store.OutcomeInDoubt] != 3 {

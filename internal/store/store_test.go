@@ -564,8 +564,8 @@ func TestGoneWritesNothing(t *testing.T) {
 	if tr := tick(t, st, "c-gone", sum, store.TickParams{}); tr.Code != store.TickGone {
 		t.Fatalf("tick after the flush: %+v", tr)
 	}
-	if ok, err := st.EndChunk(ctx, "c-gone", sum.Stage, 0, 0, true); err != nil || ok {
-		t.Fatalf("end chunk after the flush: %v %v", ok, err)
+	if end, err := st.EndChunk(ctx, "c-gone", sum.Stage, 0, 0, true); err != nil || end.Recorded {
+		t.Fatalf("end chunk after the flush: %+v %v", end, err)
 	}
 	if n, err := rdb.DBSize(ctx).Result(); err != nil || n != 0 {
 		keys, _ := rdb.Keys(ctx, "*").Result()
