@@ -60,13 +60,18 @@ type roundResult struct {
 	WallS    float64 `json:"wall_s"`    // start of send to the campaign's state "done"
 	StagingS float64 `json:"staging_s"` // start of send to its exit
 	// LastMessageS is when smtp-sink had every message (from the start of
-	// send; to 100 ms): WallS - LastMessageS is the time tidings took to
+	// send; to progressEvery): WallS - LastMessageS is the time tidings took to
 	// record the last outcomes plus the bench's lag in seeing "done".
 	LastMessageS float64 `json:"last_message_s"`
 	// FirstMessageS is when smtp-sink had the first message (from the start
-	// of send; to 100 ms): FirstMessageS - StagingS is how long the workers
+	// of send; to progressEvery): FirstMessageS - StagingS is how long the workers
 	// took to start sending once send had staged the campaign.
 	FirstMessageS float64 `json:"first_message_s"`
+	// TenthS and NinetiethS are when smtp-sink had 10 % and 90 % of the
+	// messages (from the start of send): the steady phase lies between,
+	// the ramp before, the tail after.
+	TenthS     float64 `json:"tenth_s"`
+	NinetiethS float64 `json:"ninetieth_s"`
 	// MsgPerS is whole-campaign throughput: Sent / WallS.
 	MsgPerS float64 `json:"msg_per_s"`
 	// SteadyMsgPerS is the rate between 10% and 90% of the messages, as
@@ -266,14 +271,15 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	}
 
 	// Follow progress through smtp-sink's count (no process spawned, no
-	// Redis command); ask tidings for the campaign's state every 2 s, and
-	// every tick once smtp-sink has every message.
+	// Redis command) every progressEvery; ask tidings for the campaign's
+	// state every statusEvery (a campaign paused or cancelled ends the
+	// round), and back to back once smtp-sink has every message.
 	// The first samples: nothing at the start of send, what smtp-sink had
 	// when send exited (it may have started sending before the ticker's
 	// first sample).
 	progress := []countAt{{start, 0}, {start.Add(sr.elapsed), staged.sinkCount - base.sinkCount}}
 	target := base.sinkCount + b.o.n
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	lastStatus, lastWire := time.Now(), time.Now()
 	var st status
@@ -306,7 +312,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 			}
 		}
 		all = cnt >= target
-		if !all && now.Sub(lastStatus) < 2*time.Second {
+		if !all && now.Sub(lastStatus) < statusEvery {
 			continue
 		}
 		lastStatus = now
@@ -318,6 +324,11 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 		}
 	}
 	wall := time.Since(start)
+	if b.o.keep {
+		if err := writeProgress(filepath.Join(b.dir, "progress-"+r.Name+".tsv"), start, progress); err != nil {
+			return res, err
+		}
+	}
 	if err := b.measure(ctx, &end, workers); err != nil {
 		return res, err
 	}
@@ -362,6 +373,12 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	}
 	if t, ok := crossing(progress, 1); ok {
 		res.FirstMessageS = t.Sub(start).Seconds()
+	}
+	if t, ok := crossing(progress, float64(b.o.n)/10); ok {
+		res.TenthS = t.Sub(start).Seconds()
+	}
+	if t, ok := crossing(progress, float64(b.o.n)*9/10); ok {
+		res.NinetiethS = t.Sub(start).Seconds()
 	}
 	res.WorkerUsPerMsg = per(end.workerCPU - base.workerCPU)
 	res.RedisUsPerMsg = per(end.redisCPU - base.redisCPU)
@@ -582,6 +599,31 @@ func steadyRate(samples []countAt, n int) float64 {
 		return 0
 	}
 	return (hi - lo) / t1.Sub(t0).Seconds()
+}
+
+// progressEvery is how often a round reads smtp-sink's count (a read of
+// the end of its count file): the resolution of the first and last
+// message's times, and the most the bench adds between the last message
+// and its first look at tidings' state. statusEvery is how often it asks
+// `tidings status` meanwhile (a process: about 40 ms of CPU, on cores
+// the campaign uses; the ceiling runs have no such observer).
+const (
+	progressEvery = 10 * time.Millisecond
+	statusEvery   = 10 * time.Second
+)
+
+// writeProgress writes the samples of smtp-sink's count to path, one a
+// line: seconds from start (the start of send, also written in the first
+// line) and messages counted.
+func writeProgress(path string, start time.Time, samples []countAt) error {
+	buf := fmt.Appendf(nil, "# start of send %s; seconds since, messages smtp-sink counted\n", start.UTC().Format(time.RFC3339Nano))
+	for _, p := range samples {
+		buf = fmt.Appendf(buf, "%.4f\t%d\n", p.t.Sub(start).Seconds(), p.n)
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		return fmt.Errorf("write the round's progress: %w", err)
+	}
+	return nil
 }
 
 // crossing returns when the count reached v, interpolated between the
