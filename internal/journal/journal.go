@@ -72,8 +72,9 @@ type Entry struct {
 
 // appendJSON appends e as json.Marshal writes it, without reflection (a
 // worker journals every message): strings of plain ASCII are written as
-// they are, others through json.Marshal.
-func (e Entry) appendJSON(b []byte) ([]byte, error) {
+// they are, others through json.Marshal. known (nil: none) holds the
+// strings found plain by the lines appended before e in the same write.
+func (e Entry) appendJSON(b []byte, known *plainKnown) ([]byte, error) {
 	// What MarshalJSON writes (RFC 3339 with nanoseconds, quoted; the same
 	// errors), without the slice it makes, and the text of the second
 	// written last kept (appendAt).
@@ -88,7 +89,13 @@ func (e Entry) appendJSON(b []byte) ([]byte, error) {
 	for _, f := range [...]struct {
 		key, val  string
 		omitEmpty bool
-	}{{"campaign", e.Campaign, false}, {"run", e.Run, false}, {"id", e.ID, false}, {"email", e.Email, false},
+	}{{"campaign", e.Campaign, false}, {"run", e.Run, false}} {
+		b = known.appendString(append(append(append(b, `,"`...), f.key...), `":`...), f.val)
+	}
+	for _, f := range [...]struct {
+		key, val  string
+		omitEmpty bool
+	}{{"id", e.ID, false}, {"email", e.Email, false},
 		{"lang", e.Lang, true}, {"outcome", e.Outcome, false}, {"code", e.Code, true}} {
 		if !f.omitEmpty || f.val != "" {
 			b = appendString(append(append(append(b, `,"`...), f.key...), `":`...), f.val)
@@ -98,10 +105,10 @@ func (e Entry) appendJSON(b []byte) ([]byte, error) {
 		b = strconv.AppendInt(append(b, `,"attempt":`...), int64(e.Attempt), 10)
 	}
 	if e.Stage != "" {
-		b = appendString(append(b, `,"stage":`...), e.Stage)
+		b = known.appendString(append(b, `,"stage":`...), e.Stage)
 	}
 	if e.Worker != "" {
-		b = appendString(append(b, `,"worker":`...), e.Worker)
+		b = known.appendString(append(b, `,"worker":`...), e.Worker)
 	}
 	return append(b, '}'), nil
 }
@@ -114,6 +121,40 @@ func appendString(b []byte, s string) []byte {
 			return append(b, q...)
 		}
 	}
+	return append(append(append(b, '"'), s...), '"')
+}
+
+// plainKnown remembers the strings an append found plain (appendString's
+// fast path) among those every line of a window repeats: the campaign, the
+// run, the stage and the worker, four fifths of the bytes appendString
+// checked a message (docs/benchmarks.md, "Goroutine hand-offs per
+// message"). A string equal to one of them is quoted without its bytes
+// checked again; comparing it costs a few instructions, its bytes the
+// same. It lives for one Append, so it is never shared between
+// goroutines; nil remembers nothing.
+type plainKnown struct {
+	s [4]string
+	n int // the next slot to replace
+}
+
+// appendString is appendString, skipping the check of a string k holds
+// and remembering a plain one.
+func (k *plainKnown) appendString(b []byte, s string) []byte {
+	if k == nil || s == "" {
+		return appendString(b, s)
+	}
+	for _, p := range k.s {
+		if s == p {
+			return append(append(append(b, '"'), s...), '"')
+		}
+	}
+	for i := range len(s) {
+		if !plainJSON[s[i]] {
+			return appendString(b, s)
+		}
+	}
+	k.s[k.n] = s
+	k.n = (k.n + 1) % len(k.s)
 	return append(append(append(b, '"'), s...), '"')
 }
 
@@ -317,7 +358,7 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 func repair(name string, cut *cutError) error {
 	var line []byte
 	if cut.salvaged != nil {
-		b, err := cut.salvaged.appendJSON(nil) // as Append writes a line
+		b, err := cut.salvaged.appendJSON(nil, nil) // as Append writes a line
 		if err != nil {
 			return err
 		}
@@ -348,12 +389,13 @@ func (w *Writer) Append(es ...Entry) error {
 		return nil
 	}
 	line := make([]byte, 0, 256*len(es))
+	var known plainKnown
 	for _, e := range es {
 		if e.Campaign != es[0].Campaign || e.Run != es[0].Run {
 			return fmt.Errorf("journal: one append holds entries of two runs: %w", ErrNotWritten)
 		}
 		var err error
-		if line, err = e.appendJSON(line); err != nil {
+		if line, err = e.appendJSON(line, &known); err != nil {
 			return fmt.Errorf("journal: encode entry: %w; %w", err, ErrNotWritten)
 		}
 		line = append(line, '\n')
