@@ -86,12 +86,8 @@ func (e Entry) appendJSON(b []byte, known *plainKnown) ([]byte, error) {
 	if e.Amends {
 		b = append(b, `,"amends":true`...)
 	}
-	for _, f := range [...]struct {
-		key, val  string
-		omitEmpty bool
-	}{{"campaign", e.Campaign, false}, {"run", e.Run, false}} {
-		b = known.appendString(append(append(append(b, `,"`...), f.key...), `":`...), f.val)
-	}
+	b = known.appendString(append(b, `,"campaign":`...), knownCampaign, e.Campaign)
+	b = known.appendString(append(b, `,"run":`...), knownRun, e.Run)
 	for _, f := range [...]struct {
 		key, val  string
 		omitEmpty bool
@@ -105,10 +101,10 @@ func (e Entry) appendJSON(b []byte, known *plainKnown) ([]byte, error) {
 		b = strconv.AppendInt(append(b, `,"attempt":`...), int64(e.Attempt), 10)
 	}
 	if e.Stage != "" {
-		b = known.appendString(append(b, `,"stage":`...), e.Stage)
+		b = known.appendString(append(b, `,"stage":`...), knownStage, e.Stage)
 	}
 	if e.Worker != "" {
-		b = known.appendString(append(b, `,"worker":`...), e.Worker)
+		b = known.appendString(append(b, `,"worker":`...), knownWorker, e.Worker)
 	}
 	return append(b, '}'), nil
 }
@@ -124,37 +120,38 @@ func appendString(b []byte, s string) []byte {
 	return append(append(append(b, '"'), s...), '"')
 }
 
-// plainKnown remembers the strings an append found plain (appendString's
-// fast path) among those every line of a window repeats: the campaign, the
-// run, the stage and the worker, four fifths of the bytes appendString
-// checked a message (docs/benchmarks.md, "Goroutine hand-offs per
-// message"). A string equal to one of them is quoted without its bytes
-// checked again; comparing it costs a few instructions, its bytes the
-// same. It lives for one Append, so it is never shared between
-// goroutines; nil remembers nothing.
-type plainKnown struct {
-	s [4]string
-	n int // the next slot to replace
-}
+// plainKnown remembers, for each of the strings every line of a window
+// repeats (the campaign, the run, the stage and the worker: about two
+// thirds of the bytes appendString checked a message, docs/benchmarks.md,
+// "Goroutine hand-offs per message"), the last one an append found plain
+// (appendString's fast path). The same string again is quoted without its
+// bytes checked: one comparison, which costs a few instructions when it
+// is the same string (the worker passes the same ones every line). It
+// lives for one Append, so no goroutine shares it; nil remembers nothing.
+type plainKnown [4]string
 
-// appendString is appendString, skipping the check of a string k holds
-// and remembering a plain one.
-func (k *plainKnown) appendString(b []byte, s string) []byte {
+// The fields plainKnown remembers.
+const (
+	knownCampaign = iota
+	knownRun
+	knownStage
+	knownWorker
+)
+
+// appendString is appendString for field f, skipping the check of the
+// string k remembers for f, and remembering s when it is plain.
+func (k *plainKnown) appendString(b []byte, f int, s string) []byte {
 	if k == nil || s == "" {
 		return appendString(b, s)
 	}
-	for _, p := range k.s {
-		if s == p {
-			return append(append(append(b, '"'), s...), '"')
+	if s != k[f] {
+		for i := range len(s) {
+			if !plainJSON[s[i]] {
+				return appendString(b, s)
+			}
 		}
+		k[f] = s
 	}
-	for i := range len(s) {
-		if !plainJSON[s[i]] {
-			return appendString(b, s)
-		}
-	}
-	k.s[k.n] = s
-	k.n = (k.n + 1) % len(k.s)
 	return append(append(append(b, '"'), s...), '"')
 }
 
