@@ -399,11 +399,16 @@ func (s *Server) liveProblem(c string, err error) (string, bool) {
 
 // storeError answers a store error: 404 for an unknown campaign, 409 for an
 // action the campaign's state does not allow or chunks Redis lost, 503 when
-// Redis fails. All but the first two are logged (a lost chunk is lost data).
+// Redis fails. All but the first two are logged as errors (a lost chunk
+// is lost data); a campaign being staged is an expected state, logged at
+// info with the campaign.
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := s.advice(r.PathValue("campaign"), r.PathValue("action"), err)
 	var te *store.TransitionError
-	if status != http.StatusNotFound && !errors.As(err, &te) {
+	switch {
+	case errors.As(err, new(*store.BeingStagedError)):
+		s.log.Info("console: campaign being staged", "campaign", r.PathValue("campaign"), "path", r.URL.Path, "err", err)
+	case status != http.StatusNotFound && !errors.As(err, &te):
 		s.log.Error("console: store", "path", r.URL.Path, "err", err)
 	}
 	s.refuse(w, r, status, msg)

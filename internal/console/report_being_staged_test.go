@@ -21,14 +21,7 @@ import (
 // who asked for the recipients.
 func TestReportOfACampaignBeingStaged(t *testing.T) {
 	t.Parallel()
-	w := consoletest.New(t, nil)
-	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "writing", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "erin", Host: "ci", ChunkSize: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sg.Abort(t.Context()) })
-	s := newSite(t, w, false)
-	v := s.signIn(t, viewerToken)
+	_, v := beingStaged(t)
 	for _, tt := range []struct{ name, path string }{
 		{"the recipients page", "/c/writing/recipients"},
 		{"its CSV download", "/c/writing/recipients?format=csv"},
@@ -45,4 +38,18 @@ func TestReportOfACampaignBeingStaged(t *testing.T) {
 			t.Errorf("%s of a campaign being staged: the second send's refusal, or rows\n%s", tt.name, body)
 		}
 	}
+}
+
+// beingStaged is a console whose campaign "writing" is in its first
+// staging, begun by erin@ci, and a viewer signed in to it.
+func beingStaged(t *testing.T) (*site, *client) {
+	t.Helper()
+	w := consoletest.New(t, nil)
+	sg, err := w.Store.NewStager(t.Context(), store.StageConfig{Campaign: "writing", Definition: []byte(`{}`), Hash: "h", Env: consoletest.EnvName, Who: "erin", Host: "ci", ChunkSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sg.Abort(t.Context()) })
+	s := newSite(t, w, false)
+	return s, s.signIn(t, viewerToken)
 }
