@@ -49,6 +49,20 @@ func Percent(n, total int64) float64 {
 	return 100 * float64(n) / float64(total)
 }
 
+// PercentDone is n of total in percent, to a tenth, rounded down as the
+// console's is: never "100.0%" while a recipient is left (199,950 of
+// 200,000 is "99.9%"), and "<0.1%" rather than "0.0%" once one is done.
+func PercentDone(n, total int64) string {
+	tenths := int64(0)
+	if total > 0 {
+		tenths = 1000 * max(n, 0) / total
+	}
+	if tenths == 0 && n > 0 && total > 0 {
+		return "<0.1%"
+	}
+	return fmt.Sprintf("%d.%d%%", tenths/10, tenths%10)
+}
+
 // Bar draws a progress bar of width w.
 func Bar(done, total int64, w int) string {
 	if total <= 0 {
@@ -255,7 +269,7 @@ var unfinished = map[store.State]string{store.StateStagingInterrupted: "first st
 func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(*store.Status) string) {
 	fmt.Fprintf(w, "%-32s %-19s %10s %10s %8s  %s\n", "CAMPAIGN", "STATE", "SENT", "TOTAL", "DONE", "NOTE")
 	for _, st := range all {
-		fmt.Fprintf(w, "%-32s %-19s %10d %10d %7.1f%%", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, Percent(Handled(st.Counts), st.Total))
+		fmt.Fprintf(w, "%-32s %-19s %10d %10d %8s", st.Campaign, st.State, st.Counts[store.OutcomeSent], st.Total, PercentDone(Handled(st.Counts), st.Total))
 		if note := ListNote(st); note != "" {
 			fmt.Fprintf(w, "  %s: %s", note, more(st))
 		} else if what, ok := unfinished[st.State]; ok {
@@ -396,7 +410,7 @@ func Write(w io.Writer, st *store.Status, hint string) {
 		fmt.Fprintf(w, "          %s\n", hint)
 	}
 	handled := Handled(st.Counts)
-	fmt.Fprintf(w, "Progress: %s %d/%d recipients done (%.1f%%), %d sent", Bar(handled, st.Total, 30), handled, st.Total, Percent(handled, st.Total), st.Counts[store.OutcomeSent])
+	fmt.Fprintf(w, "Progress: %s %d/%d recipients done (%s), %d sent", Bar(handled, st.Total, 30), handled, st.Total, PercentDone(handled, st.Total), st.Counts[store.OutcomeSent])
 	if n := st.Counts[store.OutcomeCancelled]; n > 0 {
 		fmt.Fprintf(w, ", %d cancelled", n)
 	}
