@@ -38,7 +38,7 @@ func (a *app) cmdTestSend() *cobra.Command {
 			res.WriteText(a.stdout)
 			fmt.Fprintf(a.stdout, "\n%d test messages sent to %s via %s.\n", res.Count[testsend.Sent], to, e.SMTP.Addr())
 			if missing := res.Untested(); len(missing) > 0 {
-				return problemsErr(fmt.Errorf("not every language the recipients need was tested: %s (see where the catalogs are incomplete: tidings check %s)", strings.Join(missing, "; "), args[0]))
+				return problemsErr(fmt.Errorf("not every language the recipients need was tested: %s (%s)", strings.Join(missing, "; "), res.Advice(args[0], e.Name)))
 			}
 			return nil
 		},

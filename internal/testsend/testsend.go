@@ -228,18 +228,7 @@ func (r *Result) readLocales(b *bundle.Bundle) (map[string]int, error) {
 // covers (nil: nothing). A skipped or unshown language nobody needs is not
 // among them.
 func (r *Result) Untested() []string {
-	var skipped, failed, refused int
-	for _, l := range r.Languages {
-		switch {
-		case l.Outcome == Failed:
-			failed++
-		case l.Outcome == Skipped && l.Needed > 0:
-			skipped++
-		}
-	}
-	for _, f := range r.Refused {
-		refused += f.Count
-	}
+	skipped, failed, refused := r.untested()
 	var out []string
 	if skipped > 0 {
 		out = append(out, fmt.Sprintf("%d language(s) that recipients need skipped as incomplete", skipped))
@@ -251,6 +240,40 @@ func (r *Result) Untested() []string {
 		out = append(out, fmt.Sprintf("%d recipient(s) refused: their locale has no catalog", refused))
 	}
 	return out
+}
+
+// Advice says what to do about what Untested lists, for the campaign
+// file campaign in environment env: a skipped language or a refused
+// locale is the catalogs' (check says where), a failed language the
+// reason its FAIL line gives (an SMTP reply: the QA inbox, the relay or
+// its settings, which doctor checks; a row that cannot be rendered).
+func (r *Result) Advice(campaign, env string) string {
+	skipped, failed, refused := r.untested()
+	var out []string
+	if skipped > 0 || refused > 0 {
+		out = append(out, "see where the catalogs are incomplete: tidings check "+campaign)
+	}
+	if failed > 0 {
+		out = append(out, "the FAIL lines above say why each language failed: fix what they name (the QA inbox, the SMTP server or its settings: tidings doctor --env "+env+"; a recipients row), then run test-send again")
+	}
+	return strings.Join(out, "; ")
+}
+
+// untested counts the languages that failed, the skipped languages some
+// recipient needs, and the recipients whose locale no catalog covers.
+func (r *Result) untested() (skipped, failed, refused int) {
+	for _, l := range r.Languages {
+		switch {
+		case l.Outcome == Failed:
+			failed++
+		case l.Outcome == Skipped && l.Needed > 0:
+			skipped++
+		}
+	}
+	for _, f := range r.Refused {
+		refused += f.Count
+	}
+	return skipped, failed, refused
 }
 
 // sendOne renders and sends the message of language lang.

@@ -139,28 +139,39 @@ func TestWriteText(t *testing.T) {
 
 // TestUntested: test-send's exit follows preview's: a failed language, a
 // skipped language some recipient needs and a refused locale count; a
-// skipped or unshown language nobody needs does not.
+// skipped or unshown language nobody needs does not. Advice points to
+// check for the catalogs' problems, to the FAIL lines and doctor for a
+// failed language, never to the catalogs for a failure alone.
 func TestUntested(t *testing.T) {
 	t.Parallel()
+	const check, fails = "tidings check c.yaml", "the FAIL lines above say why each language failed"
 	tests := []struct {
-		name string
-		res  testsend.Result
-		want string
+		name         string
+		res          testsend.Result
+		want, advice string
 	}{
-		{"all sent", testsend.Result{Languages: []testsend.Language{{Lang: "de", Outcome: testsend.Sent}}}, ""},
-		{"skipped, nobody needs it", testsend.Result{Languages: []testsend.Language{{Lang: "pt", Outcome: testsend.Skipped}}}, ""},
-		{"nothing to show", testsend.Result{Languages: []testsend.Language{{Lang: "fr", Outcome: testsend.Unshown}}}, ""},
+		{"all sent", testsend.Result{Languages: []testsend.Language{{Lang: "de", Outcome: testsend.Sent}}}, "", ""},
+		{"skipped, nobody needs it", testsend.Result{Languages: []testsend.Language{{Lang: "pt", Outcome: testsend.Skipped}}}, "", ""},
+		{"nothing to show", testsend.Result{Languages: []testsend.Language{{Lang: "fr", Outcome: testsend.Unshown}}}, "", ""},
 		{"skipped, needed", testsend.Result{Languages: []testsend.Language{{Lang: "pt", Outcome: testsend.Skipped, Needed: 1}}},
-			"1 language(s) that recipients need skipped as incomplete"},
-		{"failed", testsend.Result{Languages: []testsend.Language{{Lang: "ja", Outcome: testsend.Failed}}}, "1 failed"},
+			"1 language(s) that recipients need skipped as incomplete", check},
+		{"failed", testsend.Result{Languages: []testsend.Language{{Lang: "ja", Outcome: testsend.Failed}}}, "1 failed", fails},
 		{"refused locale", testsend.Result{Refused: []testsend.Refused{{Reason: "no catalog for nl", Locale: "nl", Count: 2}}},
-			"2 recipient(s) refused: their locale has no catalog"},
+			"2 recipient(s) refused: their locale has no catalog", check},
+		{"failed and skipped", testsend.Result{Languages: []testsend.Language{{Lang: "ja", Outcome: testsend.Failed}, {Lang: "pt", Outcome: testsend.Skipped, Needed: 1}}},
+			"1 language(s) that recipients need skipped as incomplete; 1 failed", check + "; " + fails},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			if got := strings.Join(tt.res.Untested(), "; "); got != tt.want {
 				t.Errorf("Untested() = %q, want %q", got, tt.want)
+			}
+			if got := tt.res.Advice("c.yaml", "staging"); !strings.Contains(got, tt.advice) || (tt.advice == "") != (got == "") {
+				t.Errorf("Advice() = %q, want it to say %q", got, tt.advice)
+			}
+			if got := tt.res.Advice("c.yaml", "staging"); tt.advice == fails && strings.Contains(got, "check") {
+				t.Errorf("Advice() of a failure alone = %q: points to the catalogs", got)
 			}
 		})
 	}
