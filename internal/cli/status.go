@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -34,7 +35,7 @@ func (a *app) cmdStatus() *cobra.Command {
 			}
 			return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
 				if len(args) == 0 {
-					return a.listCampaigns(cmd.Context(), s, e.Name, o.out)
+					return a.listCampaigns(cmd.Context(), s, e.Name, e.StateDir, o.out)
 				}
 				return a.showStatus(cmd.Context(), s, args[0], e.Name, o)
 			})
@@ -47,18 +48,17 @@ func (a *app) cmdStatus() *cobra.Command {
 	return c
 }
 
-func (a *app) listCampaigns(ctx context.Context, s *store.Store, env string, out output) error {
+func (a *app) listCampaigns(ctx context.Context, s *store.Store, env, stateDir string, out output) error {
 	all, err := statusview.All(ctx, s, env)
 	if err != nil {
 		return storeError(err, env)
 	}
 	return out.print(a.stdout, all, func() error {
-		if len(all) == 0 {
-			fmt.Fprintln(a.stdout, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
-		} else {
+		if len(all) > 0 {
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
 				func(st *store.Status) string { return nextstep.HintOf(statusview.Next(st), st) })
 		}
+		statusview.WriteGone(a.stdout, len(all), launch.Gone(stateDir, env, statusview.Names(all)), env)
 		return nil
 	})
 }

@@ -72,6 +72,27 @@ func ReadRecord(stateDir, campaign string) (*Record, error) {
 	return &r, nil
 }
 
+// Gone names, sorted, the campaigns of environment env whose start
+// stateDir records and that are not among listed (those Redis has): Redis
+// lost them, or a first staging of them was given up (cancelled before it
+// ended). A record that cannot be read is left out: ReadRecord says why
+// when the campaign itself is asked for.
+func Gone(stateDir, env string, listed []string) []string {
+	if stateDir == "" {
+		return nil
+	}
+	files, _ := filepath.Glob(filepath.Join(stateDir, "campaigns", "*.json"))
+	var gone []string
+	for _, f := range files {
+		c := strings.TrimSuffix(filepath.Base(f), ".json")
+		if r, err := ReadRecord(stateDir, c); err == nil && r != nil && (r.Env == env || r.Env == "") && !slices.Contains(listed, c) {
+			gone = append(gone, c)
+		}
+	}
+	slices.Sort(gone)
+	return gone
+}
+
 // WriteRecord writes r into stateDir (atomically, fsynced) and returns the
 // file's path.
 func WriteRecord(stateDir string, r Record) (string, error) {

@@ -257,6 +257,32 @@ func errorKind(e store.ErrorGroup, s store.State) string {
 // state that says one did not.
 var unfinished = map[store.State]string{store.StateStagingInterrupted: "first staging", store.StateRestagingInterrupted: "staging again"}
 
+// Names are the campaigns of all.
+func Names(all []*store.Status) []string {
+	out := make([]string, len(all))
+	for i, st := range all {
+		out[i] = st.Campaign
+	}
+	return out
+}
+
+// WriteGone says, below the list of environment env's campaigns, the
+// campaigns this host started that Redis has no trace of (gone, from
+// launch.Gone), and what says how to recover them; when Redis has no
+// campaign (none listed) and gone is empty, that there is none.
+func WriteGone(w io.Writer, listed int, gone []string, env string) {
+	switch {
+	case len(gone) > 0:
+		if listed > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "Redis has no trace of %d campaign(s) this host started in environment %s: %s. Redis lost them (flushed, evicted, a new empty instance), unless a first staging of them was given up: tidings status %s --env %s (and so for each) says what to run; nothing of them is sent until then.\n",
+			len(gone), env, strings.Join(gone, ", "), gone[0], env)
+	case listed == 0:
+		fmt.Fprintln(w, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
+	}
+}
+
 // WriteList writes one line per campaign; a campaign whose chunks Redis
 // lost (st.LostChunks) has a note naming them, and what more(st) says
 // (where to read more: the caller's words); one whose first staging, or
