@@ -37,9 +37,7 @@ func (s *Store) StateKey(ctx context.Context, c string, at time.Time) (string, e
 		info, err = rdb.Info(ctx, "server").Result()
 	case *redis.ClusterClient:
 		info, role, err = masterInfo(ctx, rdb, keysFor(c).control)
-	default:
-		return strconv.FormatInt(at.UnixMilli(), 10) + "/", nil
-	}
+	} // another client (none tidings makes): no info, so no run id
 	return stateKeyOf(c, at, info, role, err)
 }
 
@@ -182,9 +180,6 @@ func (s *Store) CheckIn(ctx context.Context, c, worker, checked, need string, li
 // has is passed over; it returns the first other error, after checking in
 // for the others.
 func (s *Store) CheckIns(ctx context.Context, worker string, checked map[string]string, window time.Duration) error {
-	if len(checked) == 0 {
-		return nil
-	}
 	// eval is the script's EvalSha, or its Eval (the source).
 	run := func(eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) map[string]*redis.Cmd {
 		p := s.rdb.Pipeline()

@@ -205,10 +205,8 @@ func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nch
 				p.HDel(ctx, sg.k.mailboxes, key)
 			}
 		}
-		if _, err := p.Exec(ctx); err != nil {
-			return fmt.Errorf("record the ids of the earlier staging: %w", err)
-		}
-		return nil
+		_, err := p.Exec(ctx)
+		return wrapf(err, "record the ids of the earlier staging")
 	}
 	for first := 0; first < nchunks; first += 16 {
 		names := make([]string, 0, 16)

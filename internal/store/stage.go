@@ -425,10 +425,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		sg.firstReg = 1
 	}
 	if exists {
-		if err := sg.recordIdentities(ctx, strOr(meta[4], ""), strOr(meta[5], ""), sg.nchunks); err != nil {
-			return nil, err
-		}
-		return sg, nil
+		return sg, sg.recordIdentities(ctx, strOr(meta[4], ""), strOr(meta[5], ""), sg.nchunks)
 	}
 	return sg, sg.open(ctx)
 }
@@ -644,10 +641,8 @@ func (sg *Stager) flush(ctx context.Context) error {
 	if len(clear) > 0 {
 		sg.pipe.HDel(ctx, sg.k.ledger, clear...)
 	}
-	if _, err := sg.pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("stage %s: reconcile the ledger: %w", sg.cfg.Campaign, err)
-	}
-	return nil
+	_, err = sg.pipe.Exec(ctx)
+	return wrapf(err, "stage %s: reconcile the ledger", sg.cfg.Campaign)
 }
 
 // Reject records a row that is not staged (refused, invalid, or skipped as
