@@ -35,26 +35,16 @@ func (s *Store) StateKey(ctx context.Context, c string, at time.Time) (string, e
 	switch rdb := s.rdb.(type) {
 	case *redis.Client:
 		info, err = rdb.Info(ctx, "server").Result()
-	case *redis.ClusterClient:
-		info, role, err = masterInfo(ctx, rdb, keysFor(c).control)
+	case *redis.ClusterClient: // the master of c's slot as rdb's map of the slots has it: INFO server and replication in one round trip
+		var node *redis.Client
+		if node, err = rdb.MasterForKey(ctx, keysFor(c).control); err == nil {
+			p := node.Pipeline()
+			srv, repl := p.Info(ctx, "server"), p.Info(ctx, "replication")
+			_, err = p.Exec(ctx)
+			info, role = srv.Val(), infoField(repl.Val(), "role") // read only when err is nil
+		}
 	} // another client (none tidings makes): no info, so no run id
 	return stateKeyOf(c, at, info, role, err)
-}
-
-// masterInfo returns the server section of INFO, and the role the
-// replication section says, of the master of key's slot as rdb's map of
-// the slots has it, in one round trip.
-func masterInfo(ctx context.Context, rdb *redis.ClusterClient, key string) (info, role string, err error) {
-	node, err := rdb.MasterForKey(ctx, key)
-	if err != nil {
-		return "", "", err
-	}
-	p := node.Pipeline()
-	srv, repl := p.Info(ctx, "server"), p.Info(ctx, "replication")
-	if _, err := p.Exec(ctx); err != nil {
-		return "", "", err
-	}
-	return srv.Val(), infoField(repl.Val(), "role"), nil
 }
 
 // infoField returns the value of field name in an INFO reply ("" if none).
