@@ -399,8 +399,11 @@ func delivery(e store.Entry) bool {
 // longer has is left to the chunk, which says so.
 //
 // The first pass checks the control and state key the chunk read with its
-// recipients (first, Store.StartChunk); the others read them anew.
-func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.ChunkStart) (bool, error) {
+// recipients (first, Store.StartChunk); the others read them anew. It
+// returns the state key it passed for ("" for a campaign Redis no longer
+// has): the chunk's recipients read in another state (first.Key) are read
+// again (handle).
+func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.ChunkStart) (string, bool, error) {
 	waitFrom, said := time.Now(), false
 	for pass := 0; ; pass++ {
 		// Checked again on every pass: the state may change while it waits.
@@ -414,13 +417,13 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.Chun
 		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return true, nil
+			return "", true, nil
 		case errors.Is(err, errNotRunning):
-			return false, nil
+			return "", false, nil
 		case !ok:
-			return false, err
+			return "", false, err
 		case cs.gated.Load() == key:
-			return true, nil
+			return key, true, nil
 		}
 		mine := key
 		if w.journal == nil {
@@ -429,29 +432,29 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.Chun
 		settled, behind, err := w.gatePoll(ctx, cs, key, mine)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return true, nil // left to the chunk, as above
+			return "", true, nil // left to the chunk, as above
 		case err != nil:
-			return false, fmt.Errorf("%s: %w", journalCheck, err)
+			return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 		case settled && len(behind) == 0:
 			cs.gated.Store(key)
-			return true, nil
+			return key, true, nil
 		case stopped(w.st.Probe(ctx, cs.name)):
-			return false, nil
+			return "", false, nil
 		case time.Since(waitFrom) > gateWait:
 			why := "waited " + gateWait.String() + " for the delivery-journal checks of workers " + strings.Join(behind, ", ") + " (their logs say why they have not checked)"
 			if len(behind) == 0 {
 				why = "waited " + gateWait.String() + " for this worker's word that it is alive to reach Redis without gaps (is Redis slow to answer?)"
 			}
-			return false, &retryLater{after: time.Second, why: why}
+			return "", false, &retryLater{after: time.Second, why: why}
 		case len(behind) > 0 && !said && time.Since(waitFrom) > 2*time.Second && cs.sayWait():
 			said = true
 			w.log.Info("waiting for other workers to check their delivery journals against the campaign's state before claiming", "campaign", cs.name, "workers", strings.Join(behind, ", "))
 		}
 		select {
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return "", false, ctx.Err()
 		case <-w.drain:
-			return false, errDraining
+			return "", false, errDraining
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

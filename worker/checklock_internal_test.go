@@ -52,7 +52,7 @@ func TestAChunkBehindALongCheckObeys(t *testing.T) {
 			}
 			done := make(chan result, 1)
 			go func() {
-				ok, err := w.verify(context.Background(), &campaignState{name: c, stage: sum.Stage}, st.StartChunk(context.Background(), c, 0))
+				_, ok, err := w.verify(context.Background(), &campaignState{name: c, stage: sum.Stage}, st.StartChunk(context.Background(), c, 0))
 				done <- result{ok, err}
 			}()
 			select {

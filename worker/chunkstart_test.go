@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // roundTrips records every round trip a client makes to Redis: the
@@ -83,5 +84,79 @@ func TestChunkStartIsOneRoundTrip(t *testing.T) {
 	}
 	if reads < n/chunk {
 		t.Errorf("%d chunk reads, want at least %d (one a chunk)", reads, n/chunk)
+	}
+}
+
+// lossAfterChunkRead is a Redis hook: once the pipeline that reads chunk
+// of its campaign has been answered, it makes Redis lose that chunk and
+// come back as another process (restarted from a snapshot without it), as
+// a Redis restored or failed over while the chunk's check waits.
+type lossAfterChunkRead struct {
+	t   *testing.T
+	rdb *redis.Client // not hooked
+	r   interface {
+		Restart(context.Context, bool) error
+	}
+	chunk string
+	once  sync.Once
+}
+
+func (h *lossAfterChunkRead) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *lossAfterChunkRead) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *lossAfterChunkRead) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if len(c.Args()) == 2 && c.Args()[0] == "mget" && c.Args()[1] == h.chunk {
+				h.once.Do(h.lose)
+			}
+		}
+		return err
+	}
+}
+
+func (h *lossAfterChunkRead) lose() {
+	ctx := context.Background()
+	if err := h.rdb.Del(ctx, h.chunk).Err(); err != nil {
+		h.t.Error(err)
+	}
+	if err := h.rdb.Save(ctx).Err(); err != nil {
+		h.t.Error(err)
+	}
+	if err := h.r.Restart(ctx, false); err != nil {
+		h.t.Error(err)
+	}
+}
+
+// TestChunkReadBeforeAStateChangeIsReadAgain: a chunk's recipients are
+// read with its campaign's control before its check (Store.StartChunk);
+// when Redis comes back as another process while the check waits (here:
+// restarted without the chunk, right after the chunk was read), the check
+// passes for the new state, and the chunk must be read again in it: the
+// recipients read from the Redis before are not the new state's, and the
+// chunk Redis lost pauses the campaign for state loss, as a chunk read
+// after the check finds it. Nobody is sent anything.
+func TestChunkReadBeforeAStateChangeIsReadAgain(t *testing.T) {
+	t.Parallel()
+	e, r := persistentEnv(t)
+	e.stage(t, opts{name: "reread", n: 20, size: 20, chunk: 20})
+	h := &lossAfterChunkRead{t: t, rdb: r.Client(), r: r, chunk: "tidings:{reread}:chunk:0"}
+	hooked := redis.NewClient(e.rdb.Options())
+	t.Cleanup(func() { _ = hooked.Close() })
+	hooked.AddHook(h)
+	e.startWorker(t, wopts{rdb: hooked, journal: t.TempDir()})
+	wait.For(t, 30*time.Second, "the campaign paused (or done)", func() bool {
+		s := e.state(t)
+		return s == store.StatePaused || s == store.StateDone
+	})
+	st, err := e.st.Status(context.Background(), e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Action != "state-loss" || !strings.Contains(st.Reason, "Redis lost chunk 0") {
+		t.Errorf("paused as %q: %q; want state-loss naming chunk 0", st.Action, st.Reason)
+	}
+	if n := e.smtp.Count(); n != 0 {
+		t.Errorf("%d messages sent from a chunk read in the Redis before; want none", n)
 	}
 }

@@ -109,8 +109,16 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	// first: one round trip (a chunk's requests cost Redis more than most
 	// of what it does for them). It is acted on only once verify passed.
 	start := w.st.StartChunk(ctx, p.Campaign, p.Chunk)
-	if ok, err := w.verify(ctx, cs, start); !ok {
+	key, ok, err := w.verify(ctx, cs, start)
+	if !ok {
 		return err // nil: paused for state loss
+	}
+	if key != start.Key {
+		// verify passed for another state than the chunk was read in
+		// (Redis restarted, restored or failed over while it waited; a
+		// resume): what that Redis answered is not this state's, and a
+		// chunk this one lost must pause the campaign as state loss.
+		start.Recs, start.ChunkErr = w.st.Chunk(ctx, p.Campaign, p.Chunk)
 	}
 	r.cs = cs
 	err = r.process(ctx, start.Recs, start.ChunkErr)
