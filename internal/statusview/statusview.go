@@ -85,13 +85,6 @@ func Reason(st *store.Status) string {
 	return r
 }
 
-// Waiting returns the recipients of batch b attempted at least once that
-// have no outcome yet: they wait for a retry after a temporary failure (or
-// are being sent right now).
-func Waiting(b store.BatchStatus) int {
-	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.Invalid+b.InDoubt+b.Skipped+b.Cancelled), 0)
-}
-
 // Lister reads campaigns, their status and their control (a
 // *store.Store).
 type Lister interface {
@@ -538,9 +531,9 @@ func writeBatches(w io.Writer, st *store.Status) {
 // done is cancelled, not waiting or sending.
 func batchState(b store.BatchStatus, cancelled bool) string {
 	switch {
-	case cancelled && (!b.Done || Waiting(b) > 0):
+	case cancelled && (!b.Done || b.Waiting() > 0):
 		return "cancelled"
-	case b.Done && Waiting(b) > 0:
+	case b.Done && b.Waiting() > 0:
 		return "retrying"
 	case b.Done:
 		return "done"
@@ -582,7 +575,7 @@ func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
 // writeBatchLine writes one line of the batch table.
 func writeBatchLine(w io.Writer, name, state string, b store.BatchStatus) {
 	fmt.Fprintf(w, "  %-13s %s %5d/%-5d %-8s sent %d", name, Bar(int64(b.Attempted), int64(b.Size), 20), b.Attempted, b.Size, state, b.Sent)
-	if n := Waiting(b) - b.RequeuedPerm; n > 0 {
+	if n := b.Waiting() - b.RequeuedPerm; n > 0 {
 		fmt.Fprintf(w, ", %d failed temporarily and wait for their retry", n)
 	}
 	if b.RequeuedPerm > 0 {

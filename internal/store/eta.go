@@ -22,7 +22,8 @@ const batchSlack = time.Second
 // campaign has an ETA. The pending recipients go at st.Rate or, when none
 // was recorded lately (between batches), at the rate of the batch that
 // just passed, else at camp's rate; without any the ETA
-// is unknown (0, ""). The batch's rate is its first attempts over the time
+// is unknown (0, ""). The batch's rate is its recipients attempted that
+// have an outcome (not those waiting for a retry) over the time
 // it was sending: from releasedAt, its release, to its last outcome
 // (st.LastProgress, or doneAt, when a tick saw its first pass complete),
 // less idle, the time it spent before its first claim and paused until
@@ -43,7 +44,8 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time, idle
 		end = st.LastProgress // its last outcome; not a retry's since
 	}
 	if d := (end.Sub(releasedAt) - idle).Seconds(); !releasedAt.IsZero() && d > 0 && cur < len(st.Batches) {
-		n := float64(st.Batches[cur].Attempted)
+		b := st.Batches[cur]
+		n := float64(b.Attempted - b.Waiting()) // its outcomes: a retry waiting moved nobody on
 		passed = n / d
 		if r := camp.Rate.PerSecond(); r > 0 && d <= n/r+batchSlack.Seconds() {
 			passed = r // as fast as the rate lets it, give or take the first and last message

@@ -31,6 +31,7 @@ func TestETA(t *testing.T) {
 		passed   time.Duration // since the current batch's first pass completed (0: not completed)
 		took     time.Duration // from its release to the end of its first pass (0: not known)
 		tried    int           // its recipients attempted
+		waiting  int           // of tried, those waiting for a retry (no outcome); the others are sent
 		idle     time.Duration // of took, the time it spent before its first claim or paused
 		last     time.Duration // of took, from its last outcome to the end of its first pass (a tick's)
 		retries  int64         // waiting for a retry (of pending)
@@ -67,6 +68,11 @@ func TestETA(t *testing.T) {
 		// 100 / 3,610 s (it said 8m25s for the 14 left).
 		{name: "the last batch's rate without its pause", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
 			passed: 30 * time.Second, took: time.Hour + 10*time.Second, idle: time.Hour, tried: 100, want: 1400*time.Millisecond + 2*time.Minute - 30*time.Second},
+		// 100 attempted in 10 s, 60 of them failed temporarily and wait for
+		// their retry: 40 outcomes in 10 s, 4/s (it said 10/s: 1.4 s for the
+		// 14 left during an SMTP server's connection refusals).
+		{name: "the last batch's outcomes, not its retries waiting", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
+			passed: 30 * time.Second, took: 10 * time.Second, tried: 100, waiting: 60, want: 3500*time.Millisecond + 2*time.Minute - 30*time.Second},
 		// Its last outcome 2 s before a tick saw the batch through: 100 in
 		// 10 s.
 		{name: "the last batch's rate to its last outcome", state: StateRunning, cur: 3, batches: 6, pending: 14, interval: time.Minute,
@@ -121,7 +127,7 @@ func TestETA(t *testing.T) {
 				st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: i == 0 && tt.canary})
 			}
 			if tt.cur >= 0 {
-				st.Batches[tt.cur].Attempted = tt.tried
+				st.Batches[tt.cur].Attempted, st.Batches[tt.cur].Sent = tt.tried, tt.tried-tt.waiting
 			}
 			camp := &campaign.Campaign{Rate: tt.rate, Batches: campaign.Batches{Interval: tt.interval, ApproveAfterCanary: tt.approve}}
 			var releasedAt, doneAt time.Time

@@ -207,6 +207,13 @@ type BatchProgress struct {
 	RequeuedPerm int `json:"requeued_permanent"`
 }
 
+// Waiting returns the recipients of b attempted at least once that have
+// no outcome yet: they wait for a retry after a temporary failure (or a
+// permanent one a retry re-queued), or are being sent right now.
+func (b BatchProgress) Waiting() int {
+	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.Invalid+b.InDoubt+b.Skipped+b.Cancelled), 0)
+}
+
 // Terminal is the number of recipients (staged and rejected) with a final
 // outcome, from counts.
 func Terminal(counts map[string]int64) int64 {
@@ -289,7 +296,7 @@ type Status struct {
 	Retries    int64            `json:"retries_waiting"`
 	Errors     []ErrorGroup     `json:"errors"`
 	Audit      []AuditEntry     `json:"audit"`
-	Rate       float64          `json:"rate"`                  // recorded messages per second over the last 10 s
+	Rate       float64          `json:"rate"`                  // recipients given an outcome per second over the last 10 s (not retries deferred)
 	ETASeconds float64          `json:"eta_seconds,omitempty"` // until every recipient has an outcome (eta.go); 0: unknown
 	// ETAWaitsFor is what the ETA waits for when no number can be given
 	// (ETAWaitsForApproval), "" otherwise.

@@ -22,7 +22,9 @@
 --   6 winerr   ZSET window positions whose attempt failed
 --   7 errors   LIST the last 100 failures (JSON), their replies masked
 --   8 audit    LIST audit entries (JSON)
---   9 persec   HASH unix second -> records (the status rate)
+--   9 persec   HASH unix second -> records that gave a recipient an outcome
+--              (the status rate; a temporary failure deferred for a retry
+--              leaves it pending and is not counted)
 --  10 wsent    HASH "<run>|<worker>" -> recipients that worker recorded sent
 --  11 held     HASH claim token -> where the current staging counted a
 --              recipient it kept in doubt holding that claim (giveBackStale)
@@ -261,7 +263,9 @@ local counted, p0 = 0, nil
 -- is told by its text, without tonumber (whose strtod costs about as much
 -- as the rest of a claim's Lua: BenchmarkStepCost).
 local batchRel = {}
-local pushed, records = false, 0
+-- records: the records applied (progress_at); deferrals: of them, the
+-- temporary failures deferred for a retry (no outcome: not in persec).
+local pushed, records, deferrals = false, 0, 0
 local paused = ''
 -- wrote: the answer, its first four values set at the end, then the
 -- pairs (record number, outcome written) of the records not written as
@@ -500,6 +504,7 @@ for s = 1, nops do
         deferredAt = deferredAt or {}
         deferredAt[as] = true -- due the backoff of attempt `as` after now
         cnt.deferred = (cnt.deferred or 0) + 1
+        deferrals = deferrals + 1
       else
         cnt[st] = (cnt[st] or 0) + 1
         local lt = lcnt[lang]
@@ -697,7 +702,8 @@ if fsb then
 end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', NUM[counted] or counted) end
 if records > 0 then
-  redis.call('HINCRBY', KEYS[9], ssub(now, 1, -4), NUM[records] or records)
+  local n = records - deferrals
+  if n > 0 then redis.call('HINCRBY', KEYS[9], ssub(now, 1, -4), NUM[n] or n) end
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 -- deferred_at:<attempts>: when a temporary failure of that attempt was

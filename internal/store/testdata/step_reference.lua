@@ -34,7 +34,9 @@
 --   6 winerr   ZSET window positions whose attempt failed
 --   7 errors   LIST the last 100 failures (JSON)
 --   8 audit    LIST audit entries (JSON)
---   9 persec   HASH unix second -> records (the status rate)
+--   9 persec   HASH unix second -> records that gave a recipient an outcome
+--              (the status rate; a temporary failure deferred for a retry
+--              leaves it pending and is not counted)
 -- ARGV:
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
@@ -189,7 +191,9 @@ end
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
 local counted, p0 = 0, nil
-local pushed, records = false, 0
+-- records: the records applied (progress_at); deferrals: of them, the
+-- temporary failures deferred for a retry (no outcome: not in persec).
+local pushed, records, deferrals = false, 0, 0
 local paused = ''
 local wrote, nrec = {}, 0 -- pairs (record number, outcome written) not its kind
 local function differs(outcome)
@@ -278,6 +282,7 @@ for s = 0, nops - 1 do
       if st == 'deferred' then
         deferredAt[as] = true -- due the backoff of attempt `as` after now
         add(cnt, 'deferred', 1)
+        deferrals = deferrals + 1
       else
         bump(lang, st, batch, 1)
       end
@@ -381,7 +386,7 @@ for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
 if records > 0 then
-  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records)
+  if records > deferrals then redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records - deferrals) end
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 -- deferred_at:<attempts>: when a temporary failure of that attempt was
