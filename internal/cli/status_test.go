@@ -94,7 +94,8 @@ func TestStatusWhenSMTPIsDown(t *testing.T) {
 		"failed 0",
 		"18 of the pending failed temporarily and wait for their retry (not failed)",
 		"ETA - (not while paused)")
-	if !regexp.MustCompile(`(?m)^  canary .* 18/18 +retrying +sent 0, 18 failed temporarily and wait for their retry, failed 0`).MatchString(out) {
+	// 0/18 done: attempted, none has an outcome (it said 18/18, a full bar).
+	if !regexp.MustCompile(`(?m)^  canary +\[\.{20}\] +0/18 +retrying +sent 0, 18 failed temporarily and wait for their retry, failed 0`).MatchString(out) {
 		t.Errorf("the canary's line does not show the 18 waiting for their retry\n%s", r)
 	}
 	state, _, _ := strings.Cut(out[strings.Index(out, "State:"):], "\n")

@@ -574,7 +574,10 @@ func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
 
 // writeBatchLine writes one line of the batch table.
 func writeBatchLine(w io.Writer, name, state string, b store.BatchStatus) {
-	fmt.Fprintf(w, "  %-13s %s %5d/%-5d %-8s sent %d", name, Bar(int64(b.Attempted), int64(b.Size), 20), b.Attempted, b.Size, state, b.Sent)
+	// Done: an outcome other than cancelled, as the Progress line counts; a
+	// recipient waiting for a retry is attempted, not done.
+	done := b.Outcomes() - b.Cancelled
+	fmt.Fprintf(w, "  %-13s %s %5d/%-5d %-8s sent %d", name, Bar(int64(done), int64(b.Size), 20), done, b.Size, state, b.Sent)
 	if n := b.Waiting() - b.RequeuedPerm; n > 0 {
 		fmt.Fprintf(w, ", %d failed temporarily and wait for their retry", n)
 	}

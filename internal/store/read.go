@@ -211,7 +211,13 @@ type BatchProgress struct {
 // no outcome yet: they wait for a retry after a temporary failure (or a
 // permanent one a retry re-queued), or are being sent right now.
 func (b BatchProgress) Waiting() int {
-	return max(b.Attempted-(b.Sent+b.Failed+b.Refused+b.Invalid+b.InDoubt+b.Skipped+b.Cancelled), 0)
+	return max(b.Attempted-b.Outcomes(), 0)
+}
+
+// Outcomes returns the recipients of b with an outcome, cancelled
+// included (less b.Cancelled: those done, what a progress bar counts).
+func (b BatchProgress) Outcomes() int {
+	return b.Sent + b.Failed + b.Refused + b.Invalid + b.InDoubt + b.Skipped + b.Cancelled
 }
 
 // Terminal is the number of recipients (staged and rejected) with a final

@@ -1,0 +1,48 @@
+package statusview_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/statusview"
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestBatchRowCountsRecipientsDone: a batch's row in `tidings status`
+// counts, in its bar and its "n/size", the recipients done (an outcome
+// other than cancelled), as the Progress line and the languages' rows do:
+// one whose first attempt failed temporarily and who waits for a retry is
+// not done, nor is one cancelled. It counted those attempted: "100/100"
+// with 20 of them still pending, a full bar before the batch was through.
+func TestBatchRowCountsRecipientsDone(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		b    store.BatchProgress
+		want string // the row's figure and bar
+	}{
+		{"every one sent", store.BatchProgress{Attempted: 100, Sent: 100}, "[####################]   100/100"},
+		{"20 wait for their retry", store.BatchProgress{Attempted: 100, Sent: 80}, "[################....]    80/100"},
+		{"failed, refused, in doubt are done", store.BatchProgress{Attempted: 100, Sent: 70, Failed: 10, Refused: 10, InDoubt: 5, Invalid: 3, Skipped: 2}, "[####################]   100/100"},
+		{"cancelled are not done", store.BatchProgress{Attempted: 100, Sent: 50, Cancelled: 50}, "[##########..........]    50/100"},
+		{"half attempted", store.BatchProgress{Attempted: 50, Sent: 40}, "[########............]    40/100"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning}, Total: 100, Staged: 100,
+				Counts:  counts(store.OutcomeSent, tt.b.Sent, store.OutcomePending, 100-tt.b.Sent),
+				Batches: []store.BatchStatus{{Batch: 0, Size: 100, Released: true, Done: tt.b.Attempted == 100, BatchProgress: tt.b}}}
+			var out strings.Builder
+			statusview.Write(&out, &st, "")
+			row := ""
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.Contains(l, "sent ") && strings.HasPrefix(strings.TrimSpace(l), "batch") {
+					row = l
+				}
+			}
+			if !strings.Contains(row, tt.want) {
+				t.Errorf("batch row %q; want %q", row, tt.want)
+			}
+		})
+	}
+}
