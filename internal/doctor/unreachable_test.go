@@ -3,6 +3,7 @@ package doctor_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/doctor"
 	"github.com/tidings-mail/tidings/internal/environment"
@@ -62,7 +63,11 @@ func TestUnreachableAdviceNamesTheSettingInUse(t *testing.T) {
 // not answer (down, or announced at an address this machine cannot reach)
 // says so, with the dial's error.
 func TestSentinelUnreachableSaysWhatLiesPastTheSentinels(t *testing.T) {
-	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true})
+	// DownAfter of an hour: the Sentinels must keep naming the master this
+	// test kills. With the default second, a loaded machine (CI runs the
+	// packages in parallel) let them promote the replica before doctor
+	// asked, and doctor rightly passed against the new master.
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 1, AppendOnly: true, DownAfter: time.Hour})
 	reachable := func(master string) doctor.Check {
 		e := &environment.Environment{Name: "production", Redis: environment.Redis{URL: environment.DefaultRedisURL,
 			Sentinel: environment.Sentinel{Master: master, Addrs: s.SentinelAddrs()}, MinReplicaAcks: environment.ReplicaAcksAuto},
