@@ -405,16 +405,10 @@ func delivery(e store.Entry) bool {
 // again (handle).
 func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.ChunkStart) (string, bool, error) {
 	waitFrom, said := time.Now(), false
-	for pass := 0; ; pass++ {
+	read := first
+	for {
 		// Checked again on every pass: the state may change while it waits.
-		var key string
-		var ok bool
-		var err error
-		if pass == 0 {
-			key, ok, err = w.checkRead(ctx, cs.name, first, w.drain)
-		} else {
-			key, ok, err = w.check(ctx, cs.name, w.drain)
-		}
+		key, ok, err := w.checkRead(ctx, cs.name, read, w.drain)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return "", true, nil
@@ -457,6 +451,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.Chun
 			return "", false, errDraining
 		case <-time.After(100 * time.Millisecond):
 		}
+		read = w.readState(ctx, cs.name)
 	}
 }
 
@@ -544,11 +539,17 @@ const checkInWindow = store.CheckInWindow
 // One check of c runs at a time; a chunk's (stop: the worker's drain)
 // waits for the lock only while the campaign runs (lockCheck).
 func (w *Worker) check(ctx context.Context, c string, stop <-chan struct{}) (string, bool, error) {
+	return w.checkRead(ctx, c, w.readState(ctx, c), stop)
+}
+
+// readState reads c's control and its state key as a check needs them
+// (Store.StartChunk reads them with a chunk).
+func (w *Worker) readState(ctx context.Context, c string) store.ChunkStart {
 	var read store.ChunkStart
 	if read.Control, read.Err = w.st.Control(ctx, c); read.Err == nil {
 		read.Key, read.Err = w.st.StateKey(ctx, c, read.Control.At)
 	}
-	return w.checkRead(ctx, c, read, stop)
+	return read
 }
 
 // checkRead is check, given the control and state key of c as read

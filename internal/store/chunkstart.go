@@ -33,29 +33,12 @@ type ChunkStart struct {
 // parsed and answered by a system call of its own (docs/benchmarks.md,
 // "What a chunk costs Redis"). On Cluster, INFO goes to the master of c's
 // slot as StateKey sends it, the other two through the cluster client (two
-// round trips); with a client that is neither, the three reads are made as
-// Control, StateKey and Chunk make them.
+// round trips).
 func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 	k := keysFor(c)
-	var p redis.Pipeliner
-	var info *redis.StringCmd
-	switch rdb := s.rdb.(type) {
-	case *redis.Client:
-		p = rdb.Pipeline()
-	case *redis.ClusterClient:
-		p = rdb.Pipeline()
-	default:
-		var cs ChunkStart
-		cs.Recs, cs.ChunkErr = s.Chunk(ctx, c, n)
-		if cs.Control, cs.Err = s.Control(ctx, c); cs.Err == nil {
-			cs.Key, cs.Err = s.StateKey(ctx, c, cs.Control.At)
-		}
-		if cs.Err != nil {
-			cs.Control = nil
-		}
-		return cs
-	}
+	p := s.rdb.Pipeline()
 	ctl := p.HGetAll(ctx, k.control)
+	var info *redis.StringCmd
 	if _, ok := s.rdb.(*redis.Client); ok {
 		info = p.Info(ctx, "server")
 	}
