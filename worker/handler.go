@@ -144,6 +144,7 @@ type run struct {
 	out    []journal.Entry   // outcome lines of the window, not yet journaled
 	fields map[string]string // the extra columns of the recipient being rendered (deliver)
 	next   time.Time         // earliest due time of a deferred recipient
+	counts messageCounters   // tidings_messages_total's children counted into (account)
 
 	// mu guards win and fenced, which Worker.fence reads from Run's
 	// goroutine while the chunk's own is stuck past the shutdown timeout
@@ -743,7 +744,7 @@ func (r *run) account(ctx context.Context, recorded []string, kept bool) {
 			}
 			continue
 		}
-		r.w.m.messages.WithLabelValues(r.cs.name, rec.Lang, recorded[i]).Inc()
+		r.counts.inc(r.w.m.messages, r.cs.name, rec.Lang, recorded[i])
 		if e, ok := r.amend(rec, recorded[i]); ok {
 			amends = append(amends, e)
 		}
