@@ -50,7 +50,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 		},
 	})
-	addEnv(c, &o.env, "environment whose allowlist applies (default: the campaign's environment)", false)
+	addEnv(c, &o.env, "environment whose allowlist applies (default, and the only one accepted: the campaign's environment)", false)
 	c.Flags().StringVar(&o.rejects, "rejects", "", plan.RejectsUsage)
 	c.Flags().Var(flagvalue.NewCount(&o.maxRejects, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	addOutput(c, &o.out, "text", "text", "json")

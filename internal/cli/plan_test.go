@@ -167,3 +167,36 @@ func TestPinnedEnvironmentMissing(t *testing.T) {
 		t.Errorf("want exit 2 naming %q and the missing environment\n%s", want, r)
 	}
 }
+
+// TestPlanPinnedToAnotherEnvironment: plan shows what send would do, so a
+// campaign file pinned to another environment than --env is refused as
+// send refuses it (exit 2, naming the file's line and what to give),
+// before any row is read or a rejects file written.
+func TestPlanPinnedToAnotherEnvironment(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		pinned   string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "another environment", pinned: "staging", args: []string{"--env", "production"}, wantCode: 2,
+			wantErr: `campaign.yaml:2: environment: pinned to environment "staging" but --env is "production": use --env staging`},
+		{name: "its own environment", pinned: "staging", args: []string{"--env", "staging"}, wantCode: 0},
+		{name: "no --env", pinned: "production", wantCode: 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := writeCampaign(t, campaignFile{env: tt.pinned, rows: []string{"ada@example.org,Ada,en,1"}})
+			rejects := filepath.Join(filepath.Dir(file), "rejects.csv")
+			r := cli(t, nil, append([]string{"plan", file, "--rejects", rejects}, tt.args...)...)
+			if r.code != tt.wantCode || !strings.Contains(r.stderr, tt.wantErr) {
+				t.Fatalf("want exit %d and %q\n%s", tt.wantCode, tt.wantErr, r)
+			}
+			if _, err := os.Stat(rejects); tt.wantCode != 0 && (r.stdout != "" || err == nil) {
+				t.Errorf("a refused plan printed a plan or wrote %s\n%s", rejects, r)
+			}
+		})
+	}
+}

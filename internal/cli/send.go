@@ -57,10 +57,6 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		return err
 	}
 	name := b.Campaign.Name
-	if b.Campaign.Environment != env.Name {
-		return configError(fmt.Errorf("%s:%d: environment: pinned to environment %q but --env is %q: send it with --env %s, or change 'environment:' in the campaign file after review",
-			file, b.Campaign.Line("environment"), b.Campaign.Environment, env.Name, b.Campaign.Environment))
-	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
 		if excl, err = launch.LoadDeliveredFor(env.StateDir, name, o.exclude); err != nil {

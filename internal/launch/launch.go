@@ -84,6 +84,21 @@ func (e *ProseError) Error() string {
 	return b.String()
 }
 
+// PinnedError refuses a campaign file pinned ('environment:') to another
+// environment than the one it is planned or sent in: plan says what send
+// would do, and send refuses it.
+type PinnedError struct {
+	File   string // the campaign file
+	Line   int    // of its 'environment:'
+	Pinned string // the environment the file names
+	Env    string // the environment asked for
+}
+
+func (e *PinnedError) Error() string {
+	return fmt.Sprintf("%s:%d: environment: pinned to environment %q but --env is %q: use --env %s (plan and send alike), or change 'environment:' in the campaign file after review",
+		e.File, e.Line, e.Pinned, e.Env, e.Pinned)
+}
+
 // RejectedError says that rows were refused or invalid and the options do
 // not allow sending to the others.
 type RejectedError struct {
@@ -116,15 +131,19 @@ func (e *ChangedError) Error() string {
 }
 
 // Plan reads and checks every recipient row (plan.Run) without touching
-// Redis.
+// Redis. A campaign pinned to another environment than in.Env is refused
+// (PinnedError) before any row is read.
 func Plan(ctx context.Context, in Input) (*Planned, error) {
+	c := in.Campaign
+	if in.Env != nil && in.Env.Name != c.Environment {
+		return nil, &PinnedError{File: c.File, Line: c.Line("environment"), Pinned: c.Environment, Env: in.Env.Name}
+	}
 	if in.EnvName == "" {
 		in.EnvName = "rehearsal"
 		if in.Env != nil {
 			in.EnvName = in.Env.Name
 		}
 	}
-	c := in.Campaign
 	if ps := in.Engine.Prose(func(name string) string {
 		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
 	}); len(ps) > 0 {
