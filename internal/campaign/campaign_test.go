@@ -126,6 +126,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown nested key", base + "batches:\n  size: 10\n  canary: 2\n", []string{"c.yaml:8: batches.canary: unknown key", "canary_per_locale"}, nil},
 		{"duplicate key", base + "name: again\n", []string{"c.yaml:6: name: written twice (first at line 1)"}, nil},
 		{"missing required", "name: x\n", []string{"environment: missing", "template: missing", "recipients: missing", "from: missing"}, nil},
+		// "Production" would be read as production and is not (red team
+		// 28d): refused at its line, not worded as a --env never typed.
+		{"production in another case", strings.Replace(base, "environment: staging", "environment: Production", 1),
+			[]string{"c.yaml:2: environment: Production differs from production only in case", "write environment: production"}, []string{"--env"}},
 		{"bad name", strings.Replace(base, "name: ok", "name: Bad_Name", 1), []string{"c.yaml:1: name: \"Bad_Name\" is not a valid campaign name"}, nil},
 		{"bad from", strings.Replace(base, "from: a@b.example", "from: not an address", 1), []string{"c.yaml:5: from:"}, nil},
 		{"bad rate", base + "rate: 20\n", []string{"c.yaml:6: rate: \"20\" has no period"}, []string{"YAML syntax"}},

@@ -14,6 +14,10 @@ import (
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
+// production is the one environment name that means production (the
+// environment package's ProductionName; campaign imports nothing of it).
+const production = "production"
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // validate checks every field. line returns the line of the value at a key
@@ -30,8 +34,11 @@ func (c *Campaign) validate(file string, line func(path ...string) int) error {
 	case !nameRE.MatchString(c.Name):
 		bad("name", "%q is not a valid campaign name: use 1-63 lower-case letters, digits and '-', starting with a letter or digit", c.Name)
 	}
-	if c.Environment == "" {
+	switch {
+	case c.Environment == "":
 		bad("environment", "missing: pin the campaign to the environment it may be sent in, e.g. environment: staging")
+	case strings.EqualFold(c.Environment, production) && c.Environment != production:
+		bad("environment", "%s differs from %s only in case, and only the environment named %[2]s is production: write environment: %[2]s, or pin the campaign to an environment with a name of its own", c.Environment, production)
 	}
 	if c.Template == "" {
 		bad("template", "missing: name the template directory under %s, e.g. template: welcome", c.TemplatesDir)
