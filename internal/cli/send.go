@@ -57,6 +57,9 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 		return err
 	}
 	name := b.Campaign.Name
+	if err := launch.Pinned(b.Campaign, env); err != nil { // before the exclusions, read in env's state_dir
+		return err
+	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
 		if excl, err = launch.LoadDeliveredFor(env.StateDir, name, o.exclude); err != nil {

@@ -43,6 +43,11 @@ func TestSendRefusals(t *testing.T) {
 			name: "pinned to another environment", camp: campaignFile{env: "staging", rows: clean},
 			args: []string{"--env", "production", "--confirm", "c1"}, wantCode: 2, wantErr: `campaign.yaml:2: environment: pinned to environment "staging" but --env is "production"`,
 		},
+		{ // refused for the pin, not for a journal the other environment lacks
+			name: "pinned to another environment, with --exclude-delivered", camp: campaignFile{env: "staging", rows: clean},
+			args: []string{"--env", "production", "--confirm", "c1", "--exclude-delivered", "no-such-journal"}, wantCode: 2,
+			wantErr: `campaign.yaml:2: environment: pinned to environment "staging" but --env is "production"`,
+		},
 		{
 			name: "production without --confirm and without a terminal", camp: campaignFile{env: "production", rows: clean},
 			args: []string{"--env", "production"}, wantCode: 2, wantErr: "--confirm c1",

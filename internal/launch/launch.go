@@ -99,6 +99,15 @@ func (e *PinnedError) Error() string {
 		e.File, e.Line, e.Pinned, e.Env, e.Pinned)
 }
 
+// Pinned returns a *PinnedError when env (nil: a rehearsal, none) is not
+// the environment campaign c is pinned to.
+func Pinned(c *campaign.Campaign, env *environment.Environment) error {
+	if env != nil && env.Name != c.Environment {
+		return &PinnedError{File: c.File, Line: c.Line("environment"), Pinned: c.Environment, Env: env.Name}
+	}
+	return nil
+}
+
 // RejectedError says that rows were refused or invalid and the options do
 // not allow sending to the others.
 type RejectedError struct {
@@ -134,10 +143,10 @@ func (e *ChangedError) Error() string {
 // Redis. A campaign pinned to another environment than in.Env is refused
 // (PinnedError) before any row is read.
 func Plan(ctx context.Context, in Input) (*Planned, error) {
-	c := in.Campaign
-	if in.Env != nil && in.Env.Name != c.Environment {
-		return nil, &PinnedError{File: c.File, Line: c.Line("environment"), Pinned: c.Environment, Env: in.Env.Name}
+	if err := Pinned(in.Campaign, in.Env); err != nil {
+		return nil, err
 	}
+	c := in.Campaign
 	if in.EnvName == "" {
 		in.EnvName = "rehearsal"
 		if in.Env != nil {
