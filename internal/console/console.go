@@ -93,6 +93,11 @@ type Config struct {
 	// Samples is template data for languages without a recipient, by
 	// language ("" for any).
 	Samples map[string]preview.Sample
+	// StateDir is where this host records the campaigns it started
+	// (environment.StateDir; empty: none): the campaigns page names those
+	// Redis has no trace of, and their pages say that Redis lost them, as
+	// tidings status does on this host.
+	StateDir string
 	// Host is recorded in the audit log with each action (default
 	// os.Hostname).
 	Host string

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
@@ -249,7 +250,17 @@ func problemHTML(msg string, unread bool) template.HTML {
 
 func (s *Server) campaignsData(ctx context.Context) (any, error) {
 	list, err := s.overviews(ctx)
-	return map[string]any{"Campaigns": list}, err
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(list))
+	for i, o := range list {
+		names[i] = o.Name
+	}
+	// The campaigns this host started that Redis has no trace of, as
+	// tidings status --env ENV names them on this host.
+	gone := statusview.Gone(launch.Gone(s.cfg.StateDir, s.cfg.Env, names), s.cfg.Env)
+	return map[string]any{"Campaigns": list, "Gone": gone}, nil
 }
 
 func (s *Server) campaignsLive(w http.ResponseWriter, r *http.Request) {
@@ -460,6 +471,9 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		hint := ""
 		if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) {
 			hint = nf.DidYouMean()
+		}
+		if r, _ := launch.ReadRecord(s.cfg.StateDir, c); r != nil && (r.Env == env || r.Env == "") {
+			return http.StatusNotFound, fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance), unless its first staging was given up; nothing of it is sent until then. tidings status %s%s says what to run; tidings report %s --journal JOURNAL_DIR lists who was sent.", c, env, c, flag, c)
 		}
 		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s%s: it was never staged here, or Redis lost it. The campaigns page lists those it has.", c, env, hint)
 	case errors.As(err, &te):

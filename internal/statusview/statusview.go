@@ -269,11 +269,22 @@ func WriteGone(w io.Writer, listed int, gone []string, env string) {
 		if listed > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "Redis has no trace of %d campaign(s) this host started in environment %s: %s. Redis lost them (flushed, evicted, a new empty instance), unless a first staging of them was given up: tidings status %s --env %s (and so for each) says what to run; nothing of them is sent until then.\n",
-			len(gone), env, strings.Join(gone, ", "), gone[0], env)
+		fmt.Fprintln(w, Gone(gone, env))
 	case listed == 0:
 		fmt.Fprintln(w, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
 	}
+}
+
+// Gone says that Redis has no trace of the campaigns gone that this host
+// started in environment env (launch.Gone), and what says how to recover
+// them; "" when gone is empty. WriteGone and the console's campaigns page
+// say it in these words.
+func Gone(gone []string, env string) string {
+	if len(gone) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: %s. Redis lost them (flushed, evicted, a new empty instance), unless a first staging of them was given up: tidings status %s --env %s (and so for each) says what to run; nothing of them is sent until then.",
+		len(gone), env, strings.Join(gone, ", "), gone[0], env)
 }
 
 // WriteList writes one line per campaign; a campaign whose chunks Redis
