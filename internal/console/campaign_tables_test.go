@@ -3,12 +3,16 @@ package console_test
 import (
 	"encoding/json"
 	"html"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
+	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -84,6 +88,80 @@ func TestLanguagesTableCountsEveryOutcome(t *testing.T) {
 				}
 				if got != strconv.FormatInt(n, 10) {
 					t.Errorf("%s: the console says %q (shown: %v), tidings status --json says %d\nrow: %v", label, got, shown, n, row)
+				}
+			}
+		})
+	}
+}
+
+var (
+	batchTableRE = regexp.MustCompile(`(?s)<table class="batches">.*?</table>`)
+	batchLineRE  = regexp.MustCompile(`(?m)^\s+(canary|batch \d+)\s+\[[^\]]*\]\s+\d+/\d+\s+(\w+)`)
+)
+
+// TestBatchesTableSaysWhatStatusSays: each batch's row on the campaign
+// page says where the batch is in `tidings status`'s word (done,
+// retrying, sending, waiting, cancelled). Before, its Done column said
+// "yes" once every recipient of the batch had been attempted: a canary
+// whose 3 first attempts all failed with 451 and wait for their retry
+// read "Done: yes" where `tidings status` says "retrying" (0/3), and a
+// cancelled campaign's batch never released read "Released: no, Done:
+// no", as if it were still to come, where `tidings status` says
+// "cancelled".
+func TestBatchesTableSaysWhatStatusSays(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		campaign func(t *testing.T) (*consoletest.World, *client, string)
+		want     map[string]string // batch -> state
+	}{
+		{"cancelled after the canary", func(t *testing.T) (*consoletest.World, *client, string) {
+			w, _, op := cancelledAfterCanary(t)
+			return w, op, "stopped"
+		}, map[string]string{"0 (canary)": "done", "1": "cancelled"}},
+		{"canary failing temporarily", func(t *testing.T) (*consoletest.World, *client, string) {
+			w := consoletest.New(t, func(string) error { return smtpcapture.Reject(451, "4.3.0 try again later") })
+			// Retried, after an hour: they wait for it while the page is read.
+			file := w.WriteCampaign(t, consoletest.Spec{Name: "deferred", N: 9, Locales: []string{"en", "de", "fr"}, Canary: 1, Approve: true})
+			y, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fixture.Write(t, file, strings.Replace(string(y), "max_attempts: 1", "max_attempts: 3\n  backoff: 1h", 1))
+			if out, code := w.CLI(t, "send", file, "--env", consoletest.EnvName); code != 0 {
+				t.Fatalf("tidings send: exit %d\n%s", code, out)
+			}
+			stop := w.StartWorker(t)
+			w.WaitState(t, "deferred", store.StatePaused, time.Minute) // the batch gate: 3 of 3 failed
+			stop()
+			return w, newSite(t, w, false).signIn(t, viewerToken), "deferred"
+		}, map[string]string{"0 (canary)": "retrying", "1": "waiting"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w, c, name := tc.campaign(t)
+			cli, _ := w.CLI(t, "status", name, "--env", consoletest.EnvName)
+			status := map[string]string{}
+			for _, m := range batchLineRE.FindAllStringSubmatch(cli, -1) {
+				b := strings.TrimPrefix(m[1], "batch ")
+				if b == "canary" {
+					b = "0 (canary)"
+				}
+				status[b] = m[2]
+			}
+			_, page, _ := c.get("/c/" + name)
+			rows := tableRows(batchTableRE.FindString(page))
+			if len(rows) != len(tc.want) {
+				t.Fatalf("%d rows in the batches table, want %d:\n%s", len(rows), len(tc.want), batchTableRE.FindString(page))
+			}
+			for _, row := range rows {
+				b := row["Batch"]
+				if status[b] != tc.want[b] {
+					t.Errorf("setup: tidings status says batch %s is %q, want %q:\n%s", b, status[b], tc.want[b], cli)
+				}
+				if row["State"] != status[b] {
+					t.Errorf("batch %s: the console's row %v, tidings status says %q:\n%s", b, row, status[b], cli)
 				}
 			}
 		})

@@ -67,6 +67,8 @@ var funcs = template.FuncMap{
 	},
 	"path":     url.PathEscape,
 	"outcomes": func() []string { return store.Outcomes },
+	// batchState is where a batch is, in tidings status's word.
+	"batchState": statusview.BatchState,
 	// outcomeLabel is an outcome as a column's heading: "In doubt".
 	"outcomeLabel": func(o string) string { return strings.ToUpper(o[:1]) + strings.ReplaceAll(o[1:], "-", " ") },
 	"inc":          func(n int) int { return n + 1 },

@@ -538,6 +538,13 @@ func writeBatches(w io.Writer, st *store.Status) {
 	}
 }
 
+// BatchState names where batch b of campaign st is (done, retrying,
+// sending, waiting, cancelled), as the batch table of status and of the
+// console's campaign page say it.
+func BatchState(b store.BatchStatus, st *store.Status) string {
+	return batchState(b, st.State == store.StateCancelled)
+}
+
 // batchState names where batch b is; in a cancelled campaign, a batch not
 // done is cancelled, not waiting or sending.
 func batchState(b store.BatchStatus, cancelled bool) string {
