@@ -97,6 +97,7 @@ func TestLanguagesTableCountsEveryOutcome(t *testing.T) {
 var (
 	batchTableRE = regexp.MustCompile(`(?s)<table class="batches">.*?</table>`)
 	batchLineRE  = regexp.MustCompile(`(?m)^\s+(canary|batch \d+)\s+\[[^\]]*\]\s+\d+/\d+\s+(\w+)`)
+	curBatchRE   = regexp.MustCompile(`(?s)<dt>Batch</dt><dd>(.*?)</dd>`)
 )
 
 // TestBatchesTableSaysWhatStatusSays: each batch's row on the campaign
@@ -154,6 +155,13 @@ func TestBatchesTableSaysWhatStatusSays(t *testing.T) {
 			rows := tableRows(batchTableRE.FindString(page))
 			if len(rows) != len(tc.want) {
 				t.Fatalf("%d rows in the batches table, want %d:\n%s", len(rows), len(tc.want), batchTableRE.FindString(page))
+			}
+			// The batch the summary names is the table's (and status's)
+			// batch: batches count from 0, the canary. Before, the summary
+			// counted from 1: "Batch 1 of 2 (canary)" beside the table's
+			// "0 (canary)", "Batch 3 of 9" while the table's batch 2 sent.
+			if m := curBatchRE.FindStringSubmatch(page); m == nil || !strings.HasPrefix(m[1], "0 (canary) of 0–1") {
+				t.Errorf("the summary's current batch %q, want the canary named as the table names it (0 (canary) of 0–1)", m)
 			}
 			for _, row := range rows {
 				b := row["Batch"]

@@ -72,6 +72,7 @@ var funcs = template.FuncMap{
 	// outcomeLabel is an outcome as a column's heading: "In doubt".
 	"outcomeLabel": func(o string) string { return strings.ToUpper(o[:1]) + strings.ReplaceAll(o[1:], "-", " ") },
 	"inc":          func(n int) int { return n + 1 },
+	"dec":          func(n int) int { return n - 1 },
 	"actionsOf":    actionsOf,
 	// args is a template's argument of named values, pairs of name
 	// and value ("cancel-form": a campaign's Name and the CSRF token).
