@@ -41,40 +41,9 @@ func TestStepMatchesReference(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
 	ctx := context.Background()
-	scripts := make([]*redis.Script, 2)
-	for i, f := range []string{"testdata/step_reference.lua", "lua/step.lua"} {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scripts[i] = redis.NewScript(string(src))
-	}
-	names := []string{"ledger", "counts", "control", "bstats", "win", "winerr", "errors", "audit", "persec", "wsent", "held", "finished", "gate1"}
-	keys := func(prefix string) []string {
-		ks := make([]string, len(names))
-		for i, n := range names {
-			ks[i] = prefix + n
-		}
-		return ks
-	}
-	dump := func(ks []string) []any {
-		var out []any
-		for _, k := range ks {
-			switch typ := rdb.Type(ctx, k).Val(); typ {
-			case "hash":
-				out = append(out, rdb.HGetAll(ctx, k).Val())
-			case "list":
-				out = append(out, rdb.LRange(ctx, k, 0, -1).Val())
-			case "set":
-				out = append(out, rdb.SMembersMap(ctx, k).Val())
-			case "zset":
-				out = append(out, rdb.ZRangeWithScores(ctx, k, 0, -1).Val())
-			default:
-				out = append(out, typ)
-			}
-		}
-		return out
-	}
+	scripts := stepScripts(t)
+	keys := stepKeys
+	dump := func(ks []string) []any { return dumpKeys(ctx, rdb, ks) }
 	iters := 2000
 	if v, err := strconv.Atoi(os.Getenv("TIDINGS_STEP_ITERS")); err == nil {
 		iters = v
@@ -270,6 +239,52 @@ func stepAnswer(ref []any, ops []any) []any {
 		nrec++
 		if len(pairs) > 0 && pairs[0] == nrec {
 			out, pairs = append(out, pairs[0], pairs[1]), pairs[2:]
+		}
+	}
+	return out
+}
+
+// stepScripts loads the reference step (testdata/step_reference.lua, the
+// step before it was written for speed) and lua/step.lua, in that order.
+func stepScripts(t *testing.T) []*redis.Script {
+	t.Helper()
+	scripts := make([]*redis.Script, 2)
+	for i, f := range []string{"testdata/step_reference.lua", "lua/step.lua"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts[i] = redis.NewScript(string(src))
+	}
+	return scripts
+}
+
+// stepKeys are the step's KEYS, each named prefix and its role.
+func stepKeys(prefix string) []string {
+	names := []string{"ledger", "counts", "control", "bstats", "win", "winerr", "errors", "audit", "persec", "wsent", "held", "finished", "gate1"}
+	ks := make([]string, len(names))
+	for i, n := range names {
+		ks[i] = prefix + n
+	}
+	return ks
+}
+
+// dumpKeys is the content of every key of ks, in order (a missing key by
+// its type, "none").
+func dumpKeys(ctx context.Context, rdb *redis.Client, ks []string) []any {
+	var out []any
+	for _, k := range ks {
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "hash":
+			out = append(out, rdb.HGetAll(ctx, k).Val())
+		case "list":
+			out = append(out, rdb.LRange(ctx, k, 0, -1).Val())
+		case "set":
+			out = append(out, rdb.SMembersMap(ctx, k).Val())
+		case "zset":
+			out = append(out, rdb.ZRangeWithScores(ctx, k, 0, -1).Val())
+		default:
+			out = append(out, typ)
 		}
 	}
 	return out
