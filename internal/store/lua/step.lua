@@ -110,7 +110,7 @@ local CLAIM, SENT, UNCLAIM = 99, 115, 117 -- the letters c, s, u
 local KEYS, ARGV, tonumber = KEYS, ARGV, tonumber
 local sbyte, ssub, sfind = string.byte, string.sub, string.find
 
-local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since', 'idle_pending_ms')
+local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage = ctl[1], ctl[2]
 local claimed = false -- a claim of the current batch was made: its idle time ends
 local shape = ARGV[11]
@@ -227,21 +227,16 @@ end
 -- entries are read by operation from its answer (byOp[s]) and ledger is not
 -- built. A Lua table costs about 900 instructions a new key and 400 a
 -- write, more than a message's HMGET field (docs/benchmarks.md).
-local ledger, sets, nsets = {}, {}, 0
+local ledger, sets, nsets = nil, {}, 0 -- ledger: built here, or by offHot (put)
 local byOp = nil
 if ARGV[12] == '1' and nops <= 1000 then
   if nops > 0 then byOp = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + 1, IB + nops)) end
 else
+  ledger = {}
   for i = 1, nops, 1000 do
     local vs = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + i, IB + math.min(i + 999, nops)))
     for j = 1, #vs do ledger[ARGV[IB + i + j - 1]] = vs[j] end
   end
-end
--- flushSets makes the queued writes, 500 entries at a time (unpack's
--- stack is bounded).
-local function flushSets()
-  for i = 1, nsets, 1000 do redis.call('HSET', KEYS[1], unpack(sets, i, math.min(i + 999, nsets))) end
-  sets, nsets = {}, 0
 end
 
 -- counting: the auto-pause window is on. Its size, the maximum attempts,
@@ -251,18 +246,21 @@ local counting = ARGV[3] ~= '0'
 local now = ARGV[8]
 -- Counter increments, summed per call and written once at the end; kept
 -- by language and by batch in nested tables so that no field name is built
--- per recipient.
-local cnt, lcnt, bcnt = {}, {}, {}
+-- per recipient. Built by offHot: the hot path counts by pair (firstSent),
+-- and an empty table costs about 700 instructions a call.
+local cnt, lcnt, bcnt
 local deferredAt = nil -- attempts (as written) -> true: a temporary failure deferred at that attempt (nil: none)
 
 -- counted: auto-pause window positions used by this call; the window's
 -- position before it (p0) is read only when an error needs a position.
 local counted, p0 = 0, nil
--- A claim's batch against the current one (ctl[3]), told once a call:
--- -1 released before it, 0 it, 1 not released yet. The current batch's
--- is told by its text, without tonumber (whose strtod costs about as much
--- as the rest of a claim's Lua: BenchmarkStepCost).
-local batchRel = {}
+-- A claim's batch against the current one (ctl[3]): -1 released before
+-- it, 0 it, 1 not released yet. The current batch's is told by its text,
+-- without tonumber (whose strtod costs about as much as the rest of a
+-- claim's Lua: BenchmarkStepCost); another's is kept for the claims after
+-- it (relB, relR), not in a table (a table and its key cost about 1,600
+-- instructions a call; a call's claims are of one batch or two).
+local relB, relR = nil, 0
 -- records: the records applied (progress_at); deferrals: of them, the
 -- temporary failures deferred for a retry (no outcome: not in persec).
 local pushed, records, deferrals = false, 0, 0
@@ -276,8 +274,15 @@ local wrote, nw, nrec = {false, false, false, false}, 4, 0
 -- decide, differs), built by the first operation that takes one: a
 -- closure costs this Redis about 870 instructions to build, every call
 -- (docs/benchmarks.md), and a call on the hot path uses none of them.
-local put, badd, bump, masked, decide, differs
+local put, badd, bump, masked, decide, differs, flushSets
 local function offHot()
+  cnt, lcnt, bcnt, ledger = {}, {}, {}, ledger or {}
+  -- flushSets makes the queued writes, 500 entries at a time (unpack's
+  -- stack is bounded); the end of the call makes them without it.
+  flushSets = function()
+    for i = 1, nsets, 1000 do redis.call('HSET', KEYS[1], unpack(sets, i, math.min(i + 999, nsets))) end
+    sets, nsets = {}, 0
+  end
   -- put sets a recipient's entry: here at once, in Redis with the others.
   put = function(id, v)
     ledger[id] = v
@@ -340,8 +345,12 @@ local function offHot()
   end
 end
 -- The entries every first attempt sent of a reply and every first claim
--- write, but for the claim's token: built once a call.
-local sentv, claimPre = {}, 'sending|1|' .. now .. '|||' .. TP
+-- write, but for the claim's token: built once for a run of records of
+-- one reply, and once a call.
+-- (sentR, sentV: the last reply's index and its entry, kept as locals:
+-- a call's records of one reply come together, and a table's key costs
+-- more than building the entry again for a reply seen before.)
+local sentR, sentV, claimPre = nil, nil, 'sending|1|' .. now .. '|||' .. TP
 local firstSent = {} -- pair's ARGV index -> its first attempts sent on the hot path
 -- claimedPre: "sending|1|<ms>|||", the entry of a first claim without its
 -- token, as the hot path last told it whole (below): the claims of a call
@@ -385,10 +394,10 @@ for s = 1, nops do
     -- written out.
     nrec = nrec + 1
     local ri = PB + 2 * (r1 * 65536 + r2 * 256 + r3)
-    local v = sentv[ri]
-    if not v then
+    local v = sentV
+    if ri ~= sentR then
       v = 'sent|1|' .. now .. '|' .. ARGV[ri + 1] .. '||' .. ARGV[ri + 2]
-      sentv[ri] = v
+      sentR, sentV = ri, v
     end
     if not byOp then ledger[rid] = v end
     sets[nsets + 1], sets[nsets + 2] = rid, v
@@ -555,15 +564,15 @@ for s = 1, nops do
   else
     local res, att = NONE, 0
     local batch = ARGV[pi + 2]
-    local rel = batchRel[batch]
-    if not rel then
-      if batch == ctl[3] then
-        rel = 0
-      else
-        local bn, cb = tonumber(batch), tonumber(ctl[3] or '-1')
-        rel = bn > cb and 1 or (bn == cb and 0 or -1)
-      end
-      batchRel[batch] = rel
+    local rel = 0
+    if batch == ctl[3] then
+      -- the current batch: rel stays 0
+    elseif batch == relB then
+      rel = relR
+    else
+      local bn, cb = tonumber(batch), tonumber(ctl[3] or '-1')
+      rel = bn > cb and 1 or (bn == cb and 0 or -1)
+      relB, relR = batch, rel
     end
     if state ~= 'running' or rel > 0 then
       -- Not running, or a batch not released yet: the gates fail closed.
@@ -615,7 +624,7 @@ for s = 1, nops do
     end
   end
 end
-flushSets()
+for i = 1, nsets, 1000 do redis.call('HSET', KEYS[1], unpack(sets, i, math.min(i + 999, nsets))) end
 -- NUM[n] is n written out, 1 to 32: the increments below are handed to
 -- redis.call as strings when they are in it. Redis prints a Lua number it
 -- is handed with snprintf("%.17g"), about 2,200 instructions, a third of
@@ -629,20 +638,25 @@ local NUM = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13'
 -- written at once (no table of its counters is built: a table and its key
 -- cost more than the field's name); two pairs of one language write its
 -- field twice, which sums the same. A batch no other record counted is
--- summed in fsb (batch -> sent and attempted) and written below.
-local fsb = nil
+-- summed in fb, fbn (the first such batch and its sent and attempted) and
+-- fsb (the others: batch -> sent and attempted), and written below: a
+-- call's records are of one batch but at a batch's end, and a table and
+-- its key cost about 1,600 instructions. nsent: the hot path's sent.
+local fb, fbn, fsb, nsent = nil, 0, nil, 0
 for pi, n in pairs(firstSent) do
   local lang, batch = ARGV[pi + 1], ARGV[pi + 2]
-  cnt.sent = (cnt.sent or 0) + n
-  local t = lcnt[lang]
+  nsent = nsent + n
+  local t = lcnt and lcnt[lang]
   if t then
     t.sent = (t.sent or 0) + n
   else
     redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':sent', NUM[n] or n)
   end
-  t = bcnt[batch]
+  t = bcnt and bcnt[batch]
   if t then
     t.sent, t.attempted = (t.sent or 0) + n, (t.attempted or 0) + n
+  elseif not fb or fb == batch then
+    fb, fbn = batch, fbn + n
   else
     fsb = fsb or {}
     fsb[batch] = (fsb[batch] or 0) + n
@@ -655,7 +669,8 @@ end
 -- after its last outcome claims nothing more, and its pause is no part of
 -- the time it took to send.
 if claimed and ctl[4] then
-  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
+  local pend = redis.call('HGET', KEYS[3], 'idle_pending_ms') -- read here: a field of the control's HMGET costs every call
+  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(pend or '0'))
   redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
 -- The answer's sent count is compared by the calling worker with its own
@@ -667,12 +682,10 @@ end
 -- keeps, as the worker's journal does; without a field, the campaign's.
 -- It comes back from the counter's increment, or is read when this call
 -- sent nobody but made claims; -1 for a call with neither.
-local ns = cnt.sent
+local ns = nsent
+if cnt and cnt.sent then ns, cnt.sent = ns + cnt.sent, nil end
 local sent = nil -- nil: no sent recorded
-if ns and ns ~= 0 then
-  sent = redis.call('HINCRBY', KEYS[2], 'sent', NUM[ns] or ns)
-  cnt.sent = nil
-end
+if ns ~= 0 then sent = redis.call('HINCRBY', KEYS[2], 'sent', NUM[ns] or ns) end
 local key, field = KEYS[2], 'sent'
 if ARGV[10] ~= '' then
   key, field = KEYS[10], ARGV[10]
@@ -694,6 +707,10 @@ if put then
   for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
   for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 end
+if fb then
+  redis.call('HINCRBY', KEYS[4], fb .. ':sent', NUM[fbn] or fbn)
+  redis.call('HINCRBY', KEYS[4], fb .. ':attempted', NUM[fbn] or fbn)
+end
 if fsb then
   for b, n in pairs(fsb) do
     redis.call('HINCRBY', KEYS[4], b .. ':sent', NUM[n] or n)
@@ -704,19 +721,21 @@ if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', NUM[counted] or counted)
 if records > 0 then
   local n = records - deferrals
   if n > 0 then redis.call('HINCRBY', KEYS[9], ssub(now, 1, -4), NUM[n] or n) end
-  redis.call('HSET', KEYS[2], 'progress_at', now)
-end
--- deferred_at:<attempts>: when a temporary failure of that attempt was
--- last deferred; its retry is due the campaign's backoff for that attempt
--- later (what a worker waits for), so the retries waiting are due by the
--- latest of those (store.Status.RetriesDue, which the ETA waits for).
-if deferredAt then
-  local dat, nd = {}, 0
-  for a in pairs(deferredAt) do
-    dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
-    nd = nd + 2
+  -- deferred_at:<attempts>: when a temporary failure of that attempt was
+  -- last deferred; its retry is due the campaign's backoff for that attempt
+  -- later (what a worker waits for), so the retries waiting are due by the
+  -- latest of those (store.Status.RetriesDue, which the ETA waits for).
+  -- Written with progress_at (a deferral is a record): one command.
+  if deferredAt then
+    local dat, nd = {'progress_at', now}, 2
+    for a in pairs(deferredAt) do
+      dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
+      nd = nd + 2
+    end
+    redis.call('HSET', KEYS[2], unpack(dat))
+  else
+    redis.call('HSET', KEYS[2], 'progress_at', now)
   end
-  redis.call('HSET', KEYS[2], unpack(dat))
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 wrote[1], wrote[2], wrote[3], wrote[4] = state, paused, sent, ncl
