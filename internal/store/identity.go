@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -178,11 +178,11 @@ func index(ctx context.Context, p redis.Pipeliner, k keys, r Recipient, owner, l
 }
 
 // recordIdentities records in the index the (id, mailbox) pairs of the
-// staging before this one (stage, with nchunks chunks), from its chunks
+// staging before this one (stage), from its chunks (its batch table's)
 // and the rows its rejects record as skipped (their ledger entries), unless
 // the index holds them already (idsOf is stage). It only adds what was
 // true: the campaign's state is not changed.
-func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nchunks int) error {
+func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string) error {
 	if stage == "" || stage == idsOf {
 		return nil
 	}
@@ -208,45 +208,24 @@ func (sg *Stager) recordIdentities(ctx context.Context, stage, idsOf string, nch
 		_, err := p.Exec(ctx)
 		return wrapf(err, "record the ids of the earlier staging")
 	}
-	for first := 0; first < nchunks; first += 16 {
-		names := make([]string, 0, 16)
-		for n := first; n < min(first+16, nchunks); n++ {
-			names = append(names, sg.k.chunk(n))
-		}
-		v, err := sg.s.rdb.MGet(ctx, names...).Result()
-		if err != nil {
-			return fmt.Errorf("read the earlier staging's chunks: %w", err)
-		}
-		var recs []Recipient
-		for i, x := range v {
-			c, err := decodeChunk(sg.cfg.Campaign, first+i, x)
-			if err != nil {
-				continue // a chunk Redis lost: its recipients' entries stay matched by id
-			}
-			recs = append(recs, c...)
-		}
-		if err := write(recs); err != nil {
-			return err
-		}
+	// A chunk Redis lost is passed over: its recipients' entries stay
+	// matched by id.
+	err = sg.s.eachChunk(ctx, sg.cfg.Campaign, func(_, _ int, recs []Recipient) error { return write(recs) })
+	if lost := (*LostChunksError)(nil); err != nil && !errors.As(err, &lost) {
+		return err
 	}
-	for start := int64(0); ; start += 1000 {
-		v, err := sg.s.rdb.LRange(ctx, sg.k.rejects, start, start+999).Result()
-		if err != nil {
-			return fmt.Errorf("read the earlier staging's rejects: %w", err)
+	var skipped []Recipient
+	err = sg.s.Rejects(ctx, sg.cfg.Campaign, func(r Row) error {
+		if r.Outcome == OutcomeSkipped && r.ID != "" {
+			skipped = append(skipped, Recipient{ID: r.ID, Email: r.Email})
 		}
-		var recs []Recipient
-		for _, x := range v {
-			var r Reject
-			if json.Unmarshal([]byte(x), &r) == nil && r.Outcome == OutcomeSkipped && r.ID != "" {
-				recs = append(recs, Recipient{ID: r.ID, Email: r.Email})
-			}
-		}
-		if err := write(recs); err != nil {
-			return err
-		}
-		if len(v) < 1000 {
-			break
-		}
+		return nil
+	})
+	if err == nil {
+		err = write(skipped)
+	}
+	if err != nil {
+		return err
 	}
 	return sg.s.rdb.HSet(ctx, sg.k.meta, "ids_of", stage).Err()
 }

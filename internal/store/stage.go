@@ -425,7 +425,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		sg.firstReg = 1
 	}
 	if exists {
-		return sg, sg.recordIdentities(ctx, strOr(meta[4], ""), strOr(meta[5], ""), sg.nchunks)
+		return sg, sg.recordIdentities(ctx, strOr(meta[4], ""), strOr(meta[5], ""))
 	}
 	return sg, sg.open(ctx)
 }
