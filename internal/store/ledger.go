@@ -196,9 +196,7 @@ func (s *Store) Ledger(c, stage string) *Ledger {
 // tokens) is safe.
 func (l *Ledger) Step(ctx context.Context, recs []Record, cls []Claim, p Policy, now time.Time) (StepResult, error) {
 	for _, r := range recs {
-		switch r.Kind { // lua/step.lua tells a claim from a record by its kind
-		case KindSent, KindFailed, KindTemp, KindRefused, KindInvalid, KindSkipped, KindInDoubt, KindUnclaim:
-		default:
+		if _, ok := kindLetter[r.Kind]; !ok { // lua/step.lua tells a claim from a record by its kind
 			return StepResult{}, fmt.Errorf("ledger step %s: record of %s: unknown kind %q", l.k.name, r.ID, r.Kind)
 		}
 		if err := checkToken(r.Token); err != nil {
@@ -273,8 +271,8 @@ func checkToken(tok string) error {
 func (c *stepCall) ops() int { return len(c.recs) + len(c.cls) }
 
 // script returns the KEYS and ARGV of lua/step.lua for calls (same
-// policy), and the number of their claims.
-func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int) {
+// policy), and the number of their records and of their claims.
+func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nrecs, nclaims int) {
 	k, p := l.k, calls[0].p
 	ks = []string{k.ledger, k.counts, k.control, k.bstats, k.win, k.winerr, k.errors, k.audit, k.persec, k.wsent, k.held, k.finished, k.gate1}
 	// One time for the whole call: the latest of the steps'.
@@ -297,7 +295,7 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nclaims int
 	}
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64).)
 	// (A window below 0 is off, as 0 is: the script tells "0".)
-	return ks, e.args(l.stage, p.MaxAttempts, max(p.Window, 0), p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender), nclaims
+	return ks, e.args(l.stage, p.MaxAttempts, max(p.Window, 0), p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender), nops - nclaims, nclaims
 }
 
 // stepOps encodes the operations of a call of lua/step.lua (see its
@@ -434,14 +432,10 @@ func (e *stepOps) tokenPrefix() (string, []any) {
 // or returns the error that stopped it.
 func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	k := l.k
-	ks, args, nclaims := l.script(calls)
+	ks, args, nrecs, nclaims := l.script(calls)
 	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)
 	if err != nil {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)
-	}
-	nrecs := 0
-	for _, c := range calls {
-		nrecs += len(c.recs)
 	}
 	a, err := readStepAnswer(v, nrecs, nclaims)
 	if err != nil {

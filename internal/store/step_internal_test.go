@@ -61,7 +61,7 @@ func TestStepAnswersNoMoreForWhatItWroteAsAsked(t *testing.T) {
 		if _, err := l.Step(ctx, nil, []Claim{{ID: id, Lang: "de", Token: "a"}}, p, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		ks, args, _ := l.script([]*stepCall{{recs: []Record{{ID: id, Lang: "de", Kind: tt.kind, Token: "a"}}, p: p, now: time.Now()}})
+		ks, args, _, _ := l.script([]*stepCall{{recs: []Record{{ID: id, Lang: "de", Kind: tt.kind, Token: "a"}}, p: p, now: time.Now()}})
 		v, _, err := s.eval(ctx, stepScript, ks, args...)
 		if err != nil {
 			t.Fatal(err)
@@ -286,7 +286,7 @@ func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
 	t.Parallel()
 	s, l := releasedTwoChunks(t, "short")
 	ctx := context.Background()
-	ks, args, nclaims := l.script([]*stepCall{{cls: []Claim{{ID: "r0", Lang: "de", Token: "a"}, {ID: "r1", Lang: "de", Token: "b"}}, p: Policy{MaxAttempts: 3}, now: time.Now()}})
+	ks, args, _, nclaims := l.script([]*stepCall{{cls: []Claim{{ID: "r0", Lang: "de", Token: "a"}, {ID: "r1", Lang: "de", Token: "b"}}, p: Policy{MaxAttempts: 3}, now: time.Now()}})
 	args[10] = args[10].(string)[:7]
 	v, _, err := s.eval(ctx, stepScript, ks, args...)
 	if err != nil {

@@ -1146,3 +1146,35 @@ func TestResumable(t *testing.T) {
 		t.Error("a state-loss pause was resumed")
 	}
 }
+
+// TestStepRefusesWhatTheScriptCannotTell: a record of a kind lua/step.lua
+// has no letter for, or a token holding the ledger's separator, is refused
+// before anything is written; a known kind goes through.
+func TestStepRefusesWhatTheScriptCannotTell(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	ctx := context.Background()
+	stage(t, st, "c-step-refuses", stageOpts{n: 1, size: 1})
+	ctl, err := st.Control(ctx, "c-step-refuses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := st.Ledger("c-step-refuses", ctl.Stage)
+	for _, tt := range []struct {
+		rec  store.Record
+		want string // in the error; "" for none
+	}{
+		{store.Record{ID: "r0", Lang: "de", Kind: "bogus", Token: "w/1"}, `unknown kind "bogus"`},
+		{store.Record{ID: "r0", Lang: "de", Kind: "", Token: "w/1"}, `unknown kind ""`},
+		{store.Record{ID: "r0", Lang: "de", Kind: store.KindSent, Token: "w|1"}, "the ledger's separator"},
+		{store.Record{ID: "r0", Lang: "de", Kind: store.KindUnclaim, Token: "w/1"}, ""},
+	} {
+		_, err := l.Step(ctx, []store.Record{tt.rec}, nil, store.Policy{MaxAttempts: 1}, time.Now())
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("record of kind %q, token %q: %v, want none", tt.rec.Kind, tt.rec.Token, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("record of kind %q, token %q: error %v, want one saying %s", tt.rec.Kind, tt.rec.Token, err, tt.want)
+		}
+	}
+}
