@@ -408,7 +408,7 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.Chun
 	read := first
 	for {
 		// Checked again on every pass: the state may change while it waits.
-		key, ok, err := w.checkRead(ctx, cs.name, read, w.drain)
+		key, ok, err := w.check(ctx, cs.name, read, w.drain)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return "", true, nil
@@ -525,6 +525,16 @@ const gateWait = 30 * time.Second
 // checkInWindow is store.CheckInWindow.
 const checkInWindow = store.CheckInWindow
 
+// readState reads c's control and its state key as a check needs them
+// (Store.StartChunk reads them with a chunk).
+func (w *Worker) readState(ctx context.Context, c string) store.ChunkStart {
+	var read store.ChunkStart
+	if read.Control, read.Err = w.st.Control(ctx, c); read.Err == nil {
+		read.Key, read.Err = w.st.StateKey(ctx, c, read.Control.At)
+	}
+	return read
+}
+
 // check checks the deliveries that this worker's journal directory records
 // for campaign c (the latest lines, forgotten, then every delivery of the
 // run, forgottenAnywhere) against the ledger, and that it holds none of a
@@ -536,25 +546,11 @@ const checkInWindow = store.CheckInWindow
 // The key checked is what the worker's check-ins say (checkIn), and is
 // also checked in at once, so that claimers waiting for it go on.
 //
-// One check of c runs at a time; a chunk's (stop: the worker's drain)
-// waits for the lock only while the campaign runs (lockCheck).
-func (w *Worker) check(ctx context.Context, c string, stop <-chan struct{}) (string, bool, error) {
-	return w.checkRead(ctx, c, w.readState(ctx, c), stop)
-}
-
-// readState reads c's control and its state key as a check needs them
-// (Store.StartChunk reads them with a chunk).
-func (w *Worker) readState(ctx context.Context, c string) store.ChunkStart {
-	var read store.ChunkStart
-	if read.Control, read.Err = w.st.Control(ctx, c); read.Err == nil {
-		read.Key, read.Err = w.st.StateKey(ctx, c, read.Control.At)
-	}
-	return read
-}
-
-// checkRead is check, given the control and state key of c as read
-// (Store.StartChunk reads them with a chunk).
-func (w *Worker) checkRead(ctx context.Context, c string, read store.ChunkStart, stop <-chan struct{}) (string, bool, error) {
+// read is c's control and state key as read (readState, or
+// Store.StartChunk with a chunk). One check of c runs at a time; a chunk's
+// (stop: the worker's drain) waits for the lock only while the campaign
+// runs (lockCheck).
+func (w *Worker) check(ctx context.Context, c string, read store.ChunkStart, stop <-chan struct{}) (string, bool, error) {
 	if read.Err != nil {
 		return "", false, fmt.Errorf("%s: %w", journalCheck, read.Err)
 	}
@@ -785,7 +781,7 @@ func (w *Worker) checkJournals(ctx context.Context) bool {
 			continue
 		}
 		// Whether or not this worker sends it: claimers wait for its word.
-		if _, _, err := w.check(ctx, c, nil); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, _, err := w.check(ctx, c, w.readState(ctx, c), nil); err != nil && !errors.Is(err, store.ErrNotFound) {
 			ok = false
 			w.outage.warn(journalCheck, err, "campaign", c)
 		}
