@@ -295,7 +295,7 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nrecs, ncla
 	}
 	// (go-redis sends a float64 as strconv.FormatFloat(f, 'f', -1, 64).)
 	// (A window below 0 is off, as 0 is: the script tells "0".)
-	return ks, e.args(l.stage, p.MaxAttempts, max(p.Window, 0), p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), nops, p.Sender), nops - nclaims, nclaims
+	return ks, e.args(l.stage, p.MaxAttempts, max(p.Window, 0), p.ErrorRate, p.MinAttempts, p.Host, p.Env, ms(now), p.Sender), nops - nclaims, nclaims
 }
 
 // stepOps encodes the operations of a call of lua/step.lua (see its
@@ -369,7 +369,7 @@ func (e *stepOps) record(r *Record) {
 
 func (e *stepOps) claim(c *Claim) { e.op('c', &c.ID, c.Lang, c.Batch, &c.Token, 0) }
 
-// args is the ARGV: hdr (its first 10 values), then the shape (each
+// args is the ARGV: hdr (its first 9 values), then the shape (each
 // reply's index counted on from the pairs), whether every recipient is
 // named once ("1", else "0"), what every token begins with (tokenPrefix),
 // the pairs, the replies, the ids, the tokens without it. No count: the

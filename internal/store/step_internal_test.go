@@ -90,7 +90,7 @@ func releasedTwoChunksOn(t *testing.T, s *Store, c string) (*Store, *Ledger) {
 }
 
 // StepArgs is the ARGV of lua/step.lua that Ledger.script makes: hdr (its
-// first 10 values), then ops, each a Record or a Claim, in order (for
+// first 9 values), then ops, each a Record or a Claim, in order (for
 // TestStepMatchesReference, whose operations mix them).
 func StepArgs(hdr []any, ops []any) []any {
 	var e stepOps
@@ -279,7 +279,7 @@ func TestReadStepAnswerFailsClosed(t *testing.T) {
 }
 
 // TestStepAnswerAccountsForEveryClaim: a step whose script ran fewer
-// operations than were sent (the shape, ARGV[11], one operation short:
+// operations than were sent (the shape, ARGV[10], one operation short:
 // its last claim never seen) fails: an error, not the unseen claim taken
 // OK.
 func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
@@ -287,7 +287,7 @@ func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
 	s, l := releasedTwoChunks(t, "short")
 	ctx := context.Background()
 	ks, args, _, nclaims := l.script([]*stepCall{{cls: []Claim{{ID: "r0", Lang: "de", Token: "a"}, {ID: "r1", Lang: "de", Token: "b"}}, p: Policy{MaxAttempts: 3}, now: time.Now()}})
-	args[10] = args[10].(string)[:7]
+	args[9] = args[9].(string)[:7]
 	v, _, err := s.eval(ctx, stepScript, ks, args...)
 	if err != nil {
 		t.Fatal(err)

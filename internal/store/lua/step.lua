@@ -38,18 +38,17 @@
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
---   8 now (unix ms)                      9 number of operations (unused:
---     the shape's length says it)
---  10 the calling worker's field in wsent, "<run>|<worker id>" ('' for
+--   8 now (unix ms)
+--   9 the calling worker's field in wsent, "<run>|<worker id>" ('' for
 --     none: see the answer's sent count)
---  11 the shape: 7 bytes per operation, its kind's letter, then the index
+--  10 the shape: 7 bytes per operation, its kind's letter, then the index
 --     (from 0, 3 bytes, big-endian) of its (lang, batch) pair and of its
 --     reply counted on from the pairs (P + the reply's index; a claim's:
 --     unused), so that both are read from ARGV[PB + 1] on
---  12 '1' when no recipient is named by two operations of the call, else
+--  11 '1' when no recipient is named by two operations of the call, else
 --     '0' (the ledger's entries are then read by operation, not by id:
 --     see ledger below)
---  13 TP, what every operation's token begins with, passed once: each
+--  12 TP, what every operation's token begins with, passed once: each
 --     token below is then the rest of it (a claim's token is its worker's
 --     id, '/', a counter: a value's bytes cost Redis too); '' when the
 --     tokens do not share one (or one is '')
@@ -76,7 +75,7 @@
 -- Returns the campaign's state after this call ('' when it is gone or
 -- was staged anew: the callers' staging no longer runs), then the
 -- auto-pause reason ('' when no record paused the campaign), then the
--- recipients the calling worker (ARGV[10]; else the campaign) recorded sent
+-- recipients the calling worker (ARGV[9]; else the campaign) recorded sent
 -- in the run after this call, or -1 when it recorded none sent and
 -- made no claim (a worker compares it with its own delivery journal),
 -- then the number of claims it answered (every claim of the operations:
@@ -113,12 +112,12 @@ local sbyte, ssub, sfind = string.byte, string.sub, string.find
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage = ctl[1], ctl[2]
 local claimed = false -- a claim of the current batch was made: its idle time ends
-local shape = ARGV[11]
+local shape = ARGV[10]
 local nops = #shape / 7
 -- Where the pairs (then the replies), the ids and the tokens begin
 -- (ARGV[PB + 2i + 1] is pair i's lang, ARGV[IB + s] operation s's id).
-local PB = 13
-local TP = ARGV[13]
+local PB = 12
+local TP = ARGV[12]
 local TB = #ARGV - nops
 local IB = TB - nops
 local ncl = 0 -- the claims, numbered from 1
@@ -222,14 +221,14 @@ end
 -- earlier one wrote); writes are queued in sets (id, entry, ...) and made
 -- with one HSET at the end (a field set twice keeps the later entry). One
 -- command per call instead of two or three per operation.
--- When no recipient is named twice (ARGV[12], the worker's usual call) and
+-- When no recipient is named twice (ARGV[11], the worker's usual call) and
 -- one HMGET reads them all, no operation can see another's write: the
 -- entries are read by operation from its answer (byOp[s]) and ledger is not
 -- built. A Lua table costs about 900 instructions a new key and 400 a
 -- write, more than a message's HMGET field (docs/benchmarks.md).
 local ledger, sets, nsets = nil, {}, 0 -- ledger: built here, or by offHot (put)
 local byOp = nil
-if ARGV[12] == '1' and nops <= 1000 then
+if ARGV[11] == '1' and nops <= 1000 then
   if nops > 0 then byOp = redis.call('HMGET', KEYS[1], unpack(ARGV, IB + 1, IB + nops)) end
 else
   ledger = {}
@@ -687,8 +686,8 @@ if cnt and cnt.sent then ns, cnt.sent = ns + cnt.sent, nil end
 local sent = nil -- nil: no sent recorded
 if ns ~= 0 then sent = redis.call('HINCRBY', KEYS[2], 'sent', NUM[ns] or ns) end
 local key, field = KEYS[2], 'sent'
-if ARGV[10] ~= '' then
-  key, field = KEYS[10], ARGV[10]
+if ARGV[9] ~= '' then
+  key, field = KEYS[10], ARGV[9]
   if sent then sent = redis.call('HINCRBY', key, field, NUM[ns] or ns) end
 end
 if not sent then sent = ncl > 0 and (tonumber(redis.call('HGET', key, field)) or 0) or -1 end
