@@ -80,7 +80,7 @@ func TestStepCountsMatchReference(t *testing.T) {
 				if err != nil {
 					t.Fatalf("call %d: reference: %v", call, err)
 				}
-				got, err := scripts[1].Run(ctx, rdb, stepKeys(fmt.Sprintf("counts%d:new:", ti)), store.StepArgs(append(hdr, ""), ops)...).Slice()
+				got, err := scripts[1].Run(ctx, rdb, stepKeys(fmt.Sprintf("counts%d:new:", ti)), store.StepArgs(append(hdr[:8:8], ""), ops)...).Slice()
 				if err != nil {
 					t.Fatalf("call %d: step.lua: %v", call, err)
 				}
