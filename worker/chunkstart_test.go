@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,8 +79,9 @@ func TestChunkStartIsOneRoundTrip(t *testing.T) {
 			continue
 		}
 		reads++
-		if !strings.Contains(all, "hgetall tidings:{one-trip}:control") || !strings.Contains(all, "info server") || len(trip) != 3 {
-			t.Errorf("a chunk read in a round trip of its own, or with others: %q; want it with the control and INFO", trip)
+		if !strings.Contains(all, "hgetall tidings:{one-trip}:control") || !strings.Contains(all, "info server") ||
+			!strings.Contains(all, "srem tidings:{one-trip}:fresh") || len(trip) != 6 {
+			t.Errorf("a chunk read in a round trip of its own, or with others: %q; want it with the control, INFO and whether it is fresh (store.StartChunk)", trip)
 		}
 	}
 	if reads < n/chunk {
@@ -158,5 +160,67 @@ func TestChunkReadBeforeAStateChangeIsReadAgain(t *testing.T) {
 	}
 	if n := e.smtp.Count(); n != 0 {
 		t.Errorf("%d messages sent from a chunk read in the Redis before; want none", n)
+	}
+}
+
+// TestFirstPassReadsNoLedger: a chunk nobody had begun in its staging
+// (store.ChunkStart.Fresh) is walked without reading its recipients'
+// ledger entries (HMGET of the chunk's ids; a chunk of 200 costs Redis ~1 µs
+// a message: docs/benchmarks.md); with a worker of an earlier version
+// checked in for the campaign (a rolling upgrade: it claims without taking
+// chunks out of the fresh set), every chunk reads them. Everyone is sent
+// once either way.
+func TestFirstPassReadsNoLedger(t *testing.T) {
+	t.Parallel()
+	const n, chunk = 60, 10
+	for _, tt := range []struct {
+		name  string
+		older bool // a worker of an earlier version checked in
+	}{
+		{"a first staging, no other worker", false},
+		{"a worker of an earlier version checked in (a rolling upgrade)", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			name := "first-pass"
+			if tt.older {
+				name = "older-worker"
+			}
+			e.stage(t, opts{name: name, n: n, chunk: chunk})
+			if tt.older {
+				// What checkin.lua of the version before writes: its id and
+				// "<ms> <state checked>", nothing in aware.
+				v := strconv.FormatInt(time.Now().UnixMilli(), 10) + " *"
+				if err := e.rdb.HSet(context.Background(), "tidings:{"+name+"}:checkins", "older-worker", v).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hooked := redis.NewClient(e.rdb.Options())
+			t.Cleanup(func() { _ = hooked.Close() })
+			h := &roundTrips{}
+			hooked.AddHook(h)
+			e.startWorker(t, wopts{rdb: hooked})
+			e.waitState(t, 60*time.Second, store.StateDone)
+			if got := e.smtp.Count(); got != n {
+				t.Fatalf("the server received %d messages, want %d", got, n)
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			reads := 0
+			for _, trip := range h.trip {
+				for _, c := range trip {
+					if strings.HasPrefix(c, "hmget tidings:{"+name+"}:ledger ") {
+						reads++
+					}
+				}
+			}
+			if tt.older && reads < n/chunk {
+				t.Errorf("%d reads of a chunk's ledger entries, want one a chunk (%d): a worker of an earlier version may have claimed in them", reads, n/chunk)
+			}
+			if !tt.older && reads != 0 {
+				t.Errorf("%d reads of a chunk's ledger entries, want none: no chunk had begun", reads)
+			}
+		})
 	}
 }

@@ -119,8 +119,10 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		// resume): what that Redis answered is not this state's, and a
 		// chunk this one lost must pause the campaign as state loss.
 		start.Recs, start.ChunkErr = w.st.Chunk(ctx, p.Campaign, p.Chunk)
+		start.Fresh = false // what the Redis before said
 	}
 	r.cs = cs
+	r.fresh = start.Fresh && start.Control != nil && start.Control.Stage == cs.stage
 	err = r.process(ctx, start.Recs, start.ChunkErr)
 	w.pool.Put(r.conn) // a nil conn (none taken) is ignored
 	return err
@@ -133,6 +135,9 @@ type run struct {
 	p    payload
 	log  interface{ Info(string, ...any) }
 	conn *send.Conn
+	// fresh: nobody had begun the chunk in this staging (ChunkStart.Fresh),
+	// so its recipients have no ledger entry to read.
+	fresh bool
 	// dialErr is why the connection taken before the window's claims
 	// could not be dialled: the outcome of the window's first send.
 	dialErr error
@@ -197,9 +202,19 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 	if err != nil {
 		return err
 	}
-	entries, err := w.st.Entries(ctx, p.Campaign, store.IDs(recs))
-	if err != nil {
-		return err
+	// The entries say who is final (not claimed again) and who waits for
+	// a retry's backoff (claimed only once it has elapsed): the claim
+	// itself (lua/step.lua) takes a recipient deferred at once, so the
+	// backoff rests on this read alone. A chunk nobody had begun in this
+	// staging has none (store.ChunkStart.Fresh): the read is skipped. That
+	// nothing is sent twice rests on the claim, not on this read: it reads
+	// each recipient's entry again and claims none that another holds or
+	// that has an outcome.
+	entries := make([]store.Entry, len(recs))
+	if !r.fresh {
+		if entries, err = w.st.Entries(ctx, p.Campaign, store.IDs(recs)); err != nil {
+			return err
+		}
 	}
 	why, err := r.walk(ctx, recs, entries)
 	// Record the last outcomes even if the walk failed or the worker drains.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,6 +26,14 @@ type ChunkStart struct {
 	// have read the chunk only then.
 	Recs     []Recipient
 	ChunkErr error
+	// Fresh reports that nobody can have begun the chunk in the staging
+	// of Control before this call: its recipients have no ledger entry
+	// then, and a caller may take each for pending without reading the
+	// entries (Entries). Only that read rests on it: every claim still
+	// reads its recipient's entry (lua/step.lua), so a pass of the chunk
+	// that runs at the same time cannot make two claims of one recipient
+	// both send. See fresh.
+	Fresh bool
 }
 
 // StartChunk reads chunk n of campaign c and c's control and state key,
@@ -43,6 +52,8 @@ func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 		info = p.Info(ctx, "server")
 	}
 	chunk := p.MGet(ctx, k.chunk(n))
+	fresh := p.SRem(ctx, k.fresh, n)
+	checkins, aware := p.HKeys(ctx, k.checkins), p.SMembers(ctx, k.aware)
 	_, _ = p.Exec(ctx) // each command's error is its own, below
 	var cs ChunkStart
 	if err := chunk.Err(); err != nil {
@@ -67,8 +78,49 @@ func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 	}
 	if cs.Err == nil {
 		cs.Control = parseControl(m)
+		cs.Fresh = isFresh(m, fresh, checkins, aware)
 	}
 	return cs
+}
+
+// isFresh reports whether chunk n, taken out of the campaign's fresh
+// chunks by this call (took, SREM), is still as the staging of control m
+// left it: no entry of the ledger is of its recipients. The promise, and
+// what each part of it rests on:
+//
+//   - The staging found the ledger empty and made every chunk fresh in the
+//     script that ended it (lua/stage_end.lua), naming itself in the
+//     control (fresh_stage); a staging with any ledger (kept by
+//     --resume-existing, with deferred retries and claims in doubt; rows
+//     skipped as delivered) makes none fresh, and one begun since (by any
+//     version) changes the control's stage, so fresh_stage no longer names
+//     it.
+//   - A chunk leaves the set in the round trip that reads it, before its
+//     first claim, and only once (SREM answers 1 to one caller): a worker
+//     killed after it, a pass run again, a retry, a resume, all find it
+//     begun. A sweep (cancel) takes it out too (lua/sweep_chunk.lua). Redis
+//     restored from a backup, or a replica promoted, has a prefix of those
+//     writes, in order: where the ledger has an entry of the chunk, the
+//     chunk is out of the set.
+//   - A worker of an earlier version claims without taking the chunk out;
+//     it checks in for the campaign before its first claim (Worker.verify),
+//     with a script that does not add it to aware. While its entry is in
+//     checkins, no chunk is fresh; when it goes (a worker silent for an
+//     hour, lua/checkin.lua), fresh_stage goes with it.
+//
+// Any error, or a campaign without fresh_stage (staged by an earlier
+// version), is not fresh: the entries are read.
+func isFresh(m map[string]string, took *redis.IntCmd, checkins, aware *redis.StringSliceCmd) bool {
+	if took.Val() != 1 || took.Err() != nil || checkins.Err() != nil || aware.Err() != nil ||
+		m["fresh_stage"] == "" || m["fresh_stage"] != m["stage"] {
+		return false
+	}
+	for _, w := range checkins.Val() {
+		if !slices.Contains(aware.Val(), w) {
+			return false
+		}
+	}
+	return true
 }
 
 // stateKeyOf is StateKey's answer for campaign c, control At at, given

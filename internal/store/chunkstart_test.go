@@ -138,3 +138,73 @@ func redisReads(tb testing.TB, rdb *redis.Client) int64 {
 	tb.Fatal("INFO stats has no total_reads_processed")
 	return 0
 }
+
+// BenchmarkChunkStartEntries measures what a chunk of 200 recipients costs
+// Redis before its first claim: read, its start (StartChunk) and the read
+// of its recipients' ledger entries (Entries, one HMGET of 200 ids), what
+// every chunk start did before chunks were known fresh and what one that
+// had begun still does; fresh, the start of a chunk nobody had begun
+// (StartChunk says so: no entries read). It reports Redis's CPU per chunk
+// start (INFO cpu), the commands' own time (INFO commandstats' usec) and
+// the requests Redis read (INFO stats). Staging b.N chunks comes before
+// the timer and the counters.
+func BenchmarkChunkStartEntries(b *testing.B) {
+	for _, mode := range []string{"read", "fresh"} {
+		b.Run(mode, func(b *testing.B) {
+			rdb := startRedis(b)
+			st := store.New(rdb)
+			ctx := context.Background()
+			c := "start-" + mode
+			stage(b, st, c, stageOpts{n: 200 * b.N, size: 200 * b.N, chunk: 200})
+			if mode == "read" { // every chunk begun before
+				for i := range b.N {
+					st.StartChunk(ctx, c, i)
+				}
+			}
+			cpu0, cmd0, reads0 := redisCPU(b, rdb), redisCommandsUsec(b, rdb), redisReads(b, rdb)
+			b.ResetTimer()
+			for i := range b.N {
+				cs := st.StartChunk(ctx, c, i)
+				if cs.Err != nil || cs.ChunkErr != nil || len(cs.Recs) != 200 || cs.Fresh != (mode == "fresh") {
+					b.Fatal(cs.Err, cs.ChunkErr, len(cs.Recs), cs.Fresh)
+				}
+				if !cs.Fresh {
+					if _, err := st.Entries(ctx, c, store.IDs(cs.Recs)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			cpu, cmd, reads := redisCPU(b, rdb)-cpu0, redisCommandsUsec(b, rdb)-cmd0, redisReads(b, rdb)-reads0
+			b.ReportMetric(cpu/float64(b.N)*1e6, "redis-cpu-us/chunk")
+			b.ReportMetric(cmd/float64(b.N), "redis-cmd-us/chunk")
+			// Less the three INFO that read the counters after the loop.
+			b.ReportMetric(float64(reads-3)/float64(b.N), "redis-reads/chunk")
+		})
+	}
+}
+
+// redisCommandsUsec returns the µs Redis spent in commands (INFO
+// commandstats: the sum of every command's usec; a script's commands are
+// in its EVALSHA's too).
+func redisCommandsUsec(tb testing.TB, rdb *redis.Client) float64 {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum float64
+	for line := range strings.Lines(info) {
+		_, stats, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+			continue
+		}
+		for f := range strings.SplitSeq(strings.TrimSpace(stats), ",") {
+			if v, ok := strings.CutPrefix(f, "usec="); ok {
+				n, _ := strconv.ParseFloat(v, 64)
+				sum += n
+			}
+		}
+	}
+	return sum
+}

@@ -411,7 +411,7 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued}, args...)
+		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued, k.fresh}, args...)
 		if r, _ := v.([]any); len(r) == 2 {
 			n, _ := r[0].(int64)
 			f, _ := r[1].(int64)

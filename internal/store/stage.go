@@ -502,7 +502,7 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	if sg.exists {
 		p := sg.s.rdb.Pipeline()
-		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held, k.gate1, k.requeued)
+		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held, k.gate1, k.requeued, k.fresh)
 		for i := 0; i < sg.nchunks; i++ {
 			p.Del(ctx, k.chunk(i))
 		}
@@ -766,8 +766,8 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 		if sg.exists { // the index holds this staging's ids
 			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)
 		}
-		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit, sg.k.staging}, sg.sum.Stage, string(state), a.String(), ms(now),
-			auditJSON(now, a, action, reason), auditJSON(now, a, "stage", reason+"; not started: the campaign is paused"),
+		ctl = stageEndScript.Eval(ctx, p, []string{sg.k.control, sg.k.audit, sg.k.staging, sg.k.ledger, sg.k.fresh}, sg.sum.Stage, string(state), a.String(), ms(now),
+			auditJSON(now, a, action, reason), auditJSON(now, a, "stage", reason+"; not started: the campaign is paused"), sg.sum.Chunks,
 			"cur_batch", "-1", "batch_done_at", "0", "run", sg.sum.Run, "nbatches", len(all), "total", sg.sum.Staged+sg.sum.Rejected)
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type stageOpts struct {
 	n, canary, size int
 	resume          bool
 	excluded        []string
+	skipped         bool   // a row skipped as delivered in an earlier run (id s0)
+	chunk           int    // recipients per chunk (0: 7)
 	def             []byte // the campaign definition; {} when nil
 }
 
@@ -36,7 +39,7 @@ func stage(t testing.TB, st *store.Store, name string, o stageOpts) *store.Stage
 		o.def = []byte(`{}`)
 	}
 	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: name, Definition: o.def, Hash: "h", Env: "test",
-		Who: "alice", Columns: []string{"posts"}, Canary: o.canary > 0, ChunkSize: 7,
+		Who: "alice", Columns: []string{"posts"}, Canary: o.canary > 0, ChunkSize: cmp.Or(o.chunk, 7),
 		ResumeExisting: o.resume, ExcludedRuns: o.excluded})
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +68,11 @@ func stage(t testing.TB, st *store.Store, name string, o stageOpts) *store.Stage
 	}
 	if err := sg.Reject(ctx, store.Reject{Line: o.n + 2, Email: "bad", Outcome: store.OutcomeInvalid, Field: "email", Reason: "not an address"}); err != nil {
 		t.Fatal(err)
+	}
+	if o.skipped {
+		if err := sg.Reject(ctx, store.Reject{Line: o.n + 3, ID: "s0", Email: "s0@x.example", Outcome: store.OutcomeSkipped, Reason: "delivered in an earlier run"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sum, err := sg.Finish(ctx, true)
 	if err != nil {

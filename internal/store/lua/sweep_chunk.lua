@@ -34,7 +34,8 @@
 -- KEYS: 1 ledger, 2 counts, 3 bstats, 4 finished (SET of chunks), 5 control,
 --       6 gate1 (HASH id -> first-attempt error: lua/step.lua), 7 requeued
 --       (SET of chunks: a pass that read the chunk before this sweep does
---       not mark it finished, lua/chunk_end.lua)
+--       not mark it finished, lua/chunk_end.lua), 8 fresh (SET of the
+--       chunks nobody has begun: lua/stage_end.lua)
 -- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
 --       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
 --       keeps ('' for any), then id, lang pairs
@@ -46,6 +47,9 @@
 local retry, permanent, want = ARGV[1] ~= 'cancel', ARGV[1] == 'retry-permanent', ARGV[6]
 local ctl = redis.call('HMGET', KEYS[5], 'state', 'stage')
 if ctl[2] ~= ARGV[5] or (retry and ctl[1] == 'cancelled') then return {0, 0} end
+-- The chunk's entries are written here, by no claim: a worker that begins
+-- it must read them (store.StartChunk), so it is begun for good.
+redis.call('SREM', KEYS[8], ARGV[4])
 local function count(lang, outcome, n)
   redis.call('HINCRBY', KEYS[2], outcome, n)
   redis.call('HINCRBY', KEYS[2], 'lang:' .. lang .. ':' .. outcome, n)
