@@ -610,16 +610,23 @@ func namesNone(s string) bool {
 	return base == "c" || base == "posix" || noneWords[k]
 }
 
-// noneWords are the locales, in canonKey's form, that say there is none.
-var noneWords = map[string]bool{
-	"und": true, "i-default": true, "*": true,
-	"n/a": true, "none": true, "null": true, "nil": true, "unknown": true, "undefined": true,
-	"-": true, "--": true, "?": true,
-}
+// noneSpellings are the locales, in canonKey's form, that say there is
+// none, besides empty, C and POSIX: namesNone takes them, and
+// missingTakes lists them, from here alone.
+var noneSpellings = []string{"und", "i-default", "n/a", "none", "null", "nil", "unknown", "undefined", "-", "--", "?", "*"}
+
+// noneWords is noneSpellings as a set.
+var noneWords = func() map[string]bool {
+	m := make(map[string]bool, len(noneSpellings))
+	for _, w := range noneSpellings {
+		m[w] = true
+	}
+	return m
+}()
 
 // missingTakes ends the refusal of a locale that missing_locale did not
-// take.
-const missingTakes = "missing_locale maps only a locale that says there is none (empty, C or POSIX, und, i-default, n/a, none, null, unknown, -, ?): map this spelling with locale_policy.aliases if it is one"
+// take: it lists every spelling namesNone takes.
+var missingTakes = "missing_locale maps only a locale that says there is none (empty, C or POSIX, " + strings.Join(noneSpellings, ", ") + "): map this spelling with locale_policy.aliases if it is one"
 
 // rtlScripts are the scripts written right to left.
 var rtlScripts = map[string]bool{
