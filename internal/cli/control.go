@@ -43,6 +43,9 @@ var controls = []control{{
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
 		already, err := s.Resume(ctx, c, who, why)
+		if already == nil && err == nil { // resuming does not approve: what still holds it, if anything
+			return strings.TrimSpace(fmt.Sprintf("Resumed %s.\n%s", c, nextstep.AfterResume(ctx, s, c, who.Env))), nil
+		}
 		return already.AlreadyOr(c, "resume", fmt.Sprintf("Resumed %s.", c)), err
 	},
 }, {

@@ -87,3 +87,33 @@ func TestNoApproveButtonWithoutAnApprovalToGive(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeSaysItStillWaitsForApproval: Resume pressed on a paused
+// campaign whose canary awaits approval (approve_after_canary) answers,
+// as `tidings resume` does (nextstep.AfterResume), that the resume does
+// not approve it and what to run; one with no approval ahead is told only
+// that it resumed.
+func TestResumeSaysItStillWaitsForApproval(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	a := store.Actor{Who: "t", Env: consoletest.EnvName}
+	for _, tt := range []struct {
+		name    string
+		approve bool
+		says    string
+	}{
+		{"ahead", true, "Resumed where it stopped. Nobody already sent is sent again. It waits for approval once its canary is sent, which a resume does not give: check the canary, then approve it: tidings approve ahead --env " + consoletest.EnvName},
+		{"noapproval", false, `Resumed where it stopped. Nobody already sent is sent again."`},
+	} {
+		w.Stage(t, consoletest.Spec{Name: tt.name, N: 4, Locales: []string{"en", "de"}, Canary: 1, Approve: tt.approve})
+		if _, err := w.Store.Pause(t.Context(), tt.name, a, "look"); err != nil {
+			t.Fatal(err)
+		}
+		code, body := op.post("/c/"+tt.name+"/resume", url.Values{"csrf": {op.csrf("/c/" + tt.name)}})
+		if code != http.StatusOK || !strings.Contains(body, tt.says) {
+			t.Errorf("resume of %s: %d, want 200 saying %q\n%s", tt.name, code, tt.says, body)
+		}
+	}
+}

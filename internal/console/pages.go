@@ -544,6 +544,11 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		var already *store.Control
 		already, err = s.cfg.Store.Resume(ctx, c, actor, reason)
 		msg = already.AlreadyOr("It", "resume", "Resumed where it stopped. Nobody already sent is sent again.")
+		if already == nil && err == nil { // resuming does not approve, as `tidings resume` says
+			if ahead := nextstep.AfterResume(ctx, s.cfg.Store, c, s.cfg.Env); ahead != "" {
+				msg += " " + ahead + "."
+			}
+		}
 	case "approve":
 		// Of the staging the page showed: one staged again since may have
 		// another canary, which nobody has looked at.

@@ -203,6 +203,32 @@ func AfterRetry(ctx context.Context, s *store.Store, c, env string) string {
 	return StillFailed(st.Counts[store.OutcomeFailed], c, env)
 }
 
+// AfterResume says, after a resume of campaign c of environment env, that
+// it still waits for its canary's approval, which a resume does not give
+// (or will wait, its canary not sent yet), and what to run; "" when no
+// approval is ahead, or when its status cannot be read (the resume
+// itself went through): what `tidings resume` and the console's Resume
+// add to their answer.
+func AfterResume(ctx context.Context, s *store.Store, c, env string) string {
+	st, err := s.Status(ctx, c)
+	if err != nil {
+		return ""
+	}
+	return ApprovalAhead(st)
+}
+
+// ApprovalAhead is AfterResume of the campaign of st.
+func ApprovalAhead(st *store.Status) string {
+	if st.ETAWaitsFor != store.ETAWaitsForApproval {
+		return ""
+	}
+	waits := "waits for approval once its canary is sent"
+	if cur := st.CurBatch; st.State == store.StateAwaitingApproval || cur >= 0 && cur < len(st.Batches) && st.Batches[cur].Done {
+		waits = "still waits for approval after its canary"
+	}
+	return "It " + waits + ", which a resume does not give: " + Hint(store.NextApprove, st.Campaign, st.Env)
+}
+
 // RetryPermanent says where the replies of campaign c's recipients failed
 // for good are, and that retry --permanent (with --code code, when given)
 // re-queues them once what refused them is fixed, never for a reply
