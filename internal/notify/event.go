@@ -127,9 +127,13 @@ func summary(ev Event) string {
 		}
 		fmt.Fprintf(&b, " Top SMTP error: %s%s (%d×).", doubt, strings.TrimSpace(ev.TopError.Code+" "+ev.TopError.Response), ev.TopError.Count)
 	}
+	// Its figures add up to the total: every other outcome that is not
+	// zero, in status's order (store.Outcomes), then pending.
 	fmt.Fprintf(&b, " %d of %d sent, %d failed", ev.Counts[store.OutcomeSent], ev.Total, ev.Counts[store.OutcomeFailed])
-	if n := ev.Counts[store.OutcomeInDoubt]; n > 0 {
-		fmt.Fprintf(&b, ", %d in doubt", n)
+	for _, o := range store.Outcomes {
+		if n := ev.Counts[o]; n > 0 && o != store.OutcomeSent && o != store.OutcomeFailed && o != store.OutcomePending {
+			fmt.Fprintf(&b, ", %d %s", n, strings.ReplaceAll(o, "-", " "))
+		}
 	}
 	fmt.Fprintf(&b, ", %d pending.", ev.Counts[store.OutcomePending])
 	return b.String()

@@ -39,3 +39,33 @@ func TestSummarySaysInDoubt(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryFiguresAddUp: an event's one line counted sent, failed, in
+// doubt and pending only, so a done campaign with refused, invalid,
+// skipped or cancelled rows read "2 of 9 sent, 1 failed, 1 in doubt, 0
+// pending" (red team). It now names every outcome that is not zero, and
+// its figures add up to the total, as the done reason's do
+// (lua/tick.lua).
+func TestSummaryFiguresAddUp(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		ev   Event
+		want string
+	}{
+		{"done", Event{Kind: KindDone, Campaign: "c", Env: "test", Total: 9,
+			Reason: "every recipient has an outcome: 2 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped",
+			Counts: map[string]int64{store.OutcomeSent: 2, store.OutcomeFailed: 1, store.OutcomeInDoubt: 1, store.OutcomeRefused: 2, store.OutcomeInvalid: 1, store.OutcomeSkipped: 2}},
+			"[test] c: done: every recipient has an outcome: 2 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped. 2 of 9 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped, 0 pending."},
+		{"cancelled", Event{Kind: KindCancelled, Campaign: "c", Env: "test", By: "alice", Total: 8, Reason: "wrong file",
+			Counts: map[string]int64{store.OutcomeSent: 3, store.OutcomeCancelled: 5}},
+			"[test] c: cancelled by alice: wrong file. 3 of 8 sent, 0 failed, 5 cancelled, 0 pending."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := summary(tt.ev); got != tt.want {
+				t.Errorf("summary %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}

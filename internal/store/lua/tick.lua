@@ -54,7 +54,15 @@ if terminal >= total then
   -- The current batch's gate has nothing left to hold back: it is not
   -- applied later, when a retry runs the campaign again.
   if doneAt == 0 and cur >= 0 then redis.call('HSET', KEYS[1], 'batch_done_at', now) end
-  local reason = string.format('every recipient has an outcome: %d sent, %d failed, %d in doubt', tonumber(counts[1] or '0'), tonumber(counts[2] or '0'), tonumber(counts[3] or '0'))
+  -- Its figures add up to the total: sent, then every other outcome a
+  -- row has, in the order of counts (store.Outcomes: status's order).
+  local names = {'sent', 'failed', 'in doubt', 'refused', 'invalid', 'skipped', 'cancelled'}
+  local parts = {}
+  for i, v in ipairs(counts) do
+    local n = tonumber(v or '0')
+    if i == 1 or n > 0 then parts[#parts + 1] = string.format('%d %s', n, names[i]) end
+  end
+  local reason = 'every recipient has an outcome: ' .. table.concat(parts, ', ')
   set('done', ARGV[8], 'done', reason)
   return {DONE, cur, reason}
 end
