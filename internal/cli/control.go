@@ -151,7 +151,7 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	case e.PausedFor == store.StagedAgain:
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == store.CanaryRunning:
-		return nextstep.CanaryRunning(c, env)
+		return nextstep.CanaryNotDone(e, env)
 	case e.PausedFor == store.NoCanary:
 		return nextstep.NoCanary(c)
 	case e.PausedFor == "state-loss":

@@ -3,16 +3,12 @@ package console_test
 import (
 	"encoding/json"
 	"html"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
-	"github.com/tidings-mail/tidings/internal/fixture"
-	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -121,20 +117,7 @@ func TestBatchesTableSaysWhatStatusSays(t *testing.T) {
 			return w, op, "stopped"
 		}, map[string]string{"0 (canary)": "done", "1": "cancelled"}},
 		{"canary failing temporarily", func(t *testing.T) (*consoletest.World, *client, string) {
-			w := consoletest.New(t, func(string) error { return smtpcapture.Reject(451, "4.3.0 try again later") })
-			// Retried, after an hour: they wait for it while the page is read.
-			file := w.WriteCampaign(t, consoletest.Spec{Name: "deferred", N: 9, Locales: []string{"en", "de", "fr"}, Canary: 1, Approve: true})
-			y, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fixture.Write(t, file, strings.Replace(string(y), "max_attempts: 1", "max_attempts: 3\n  backoff: 1h", 1))
-			if out, code := w.CLI(t, "send", file, "--env", consoletest.EnvName); code != 0 {
-				t.Fatalf("tidings send: exit %d\n%s", code, out)
-			}
-			stop := w.StartWorker(t)
-			w.WaitState(t, "deferred", store.StatePaused, time.Minute) // the batch gate: 3 of 3 failed
-			stop()
+			w, _ := deferredCanary(t, "deferred") // retried after an hour: they wait for it while the page is read
 			return w, newSite(t, w, false).signIn(t, viewerToken), "deferred"
 		}, map[string]string{"0 (canary)": "retrying", "1": "waiting"}},
 	}

@@ -486,7 +486,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		case te.PausedFor == store.NoCanary:
 			msg = sentence(nextstep.NoCanary(c))
 		case te.PausedFor == store.CanaryRunning:
-			msg = sentence(nextstep.CanaryRunning(c, env))
+			msg = sentence(nextstep.CanaryNotDone(te, env))
 		case te.PausedFor == "state-loss":
 			msg += " A worker paused it because Redis forgot deliveries its journal holds: resuming would send them again. Cancel it, then stage it again with send --resume-existing --exclude-delivered and every worker's journal directory."
 		case te.Action == "resume" && te.State == store.StateAwaitingApproval:

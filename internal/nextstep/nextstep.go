@@ -254,6 +254,36 @@ func CanaryRunning(c, env string) string {
 	return fmt.Sprintf("cannot approve %s: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed. Approve once 'tidings status %s%s' shows awaiting-approval (the console's page says it too), or approve now in advance, which lets the batches after the canary go without waiting: tidings approve %s%s --in-advance", c, c, env, c, env)
 }
 
+// CanaryNotDone says why an approval is refused with e, a
+// store.TransitionError paused for store.CanaryRunning, of a campaign of
+// environment env: its canary's first pass is not complete
+// (CanaryRunning), or some of its recipients wait for a retry after a
+// temporary failure (e.Waiting; e.LastError, the last error, when at
+// hand): then how many, and what to do: let the retries run (resume it
+// when it is paused), fix what refused them, approve in advance, or
+// cancel. `tidings approve` and the console's Approve say it.
+func CanaryNotDone(e *store.TransitionError, env string) string {
+	c := e.Campaign
+	if e.Waiting == 0 {
+		return CanaryRunning(c, env)
+	}
+	if env != "" {
+		env = " --env " + env
+	}
+	whom := fmt.Sprintf("%d of its canary's recipients wait", e.Waiting)
+	if e.Waiting == 1 {
+		whom = "1 of its canary's recipients waits"
+	}
+	if e.LastError != "" {
+		whom += " (last error: " + e.LastError + ")"
+	}
+	run := "let their retries run"
+	if e.State == store.StatePaused {
+		run = fmt.Sprintf("resume it so that their retries run (tidings resume %s%s)", c, env)
+	}
+	return fmt.Sprintf("cannot approve %s: %s for a retry after a temporary failure, so its canary (the first batch) is still being sent and nobody has checked it; nothing changed. Fix what refused them (the relay, the SMTP server) and %s; approve once 'tidings status %s%s' shows awaiting-approval (the console's page says it too). Or approve now in advance, which lets the batches after the canary go without waiting: tidings approve %s%s --in-advance; or stop the campaign: tidings cancel %s%s --reason ...", c, whom, run, c, env, c, env, c, env)
+}
+
 // NoCanary says why an approval of campaign c is refused when c was staged
 // without a canary (a store.TransitionError paused for store.NoCanary):
 // there is nothing to approve, and nothing changed.

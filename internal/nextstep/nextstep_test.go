@@ -137,16 +137,45 @@ func TestCanaryRunning(t *testing.T) {
 		{"staging", []string{"cannot approve altea: its canary (the first batch) is still being sent, or not yet released, so nobody has checked it; nothing changed", "'tidings status altea --env staging' shows awaiting-approval", "tidings approve altea --env staging --in-advance"}, nil},
 		{"", []string{"'tidings status altea' shows awaiting-approval", "tidings approve altea --in-advance"}, []string{"--env"}},
 	} {
-		got := CanaryRunning("altea", tt.env)
-		for _, w := range tt.want {
-			if !strings.Contains(got, w) {
-				t.Errorf("CanaryRunning(altea, %q): want %q in\n%s", tt.env, w, got)
-			}
+		says(t, fmt.Sprintf("CanaryRunning(altea, %q)", tt.env), CanaryRunning("altea", tt.env), tt.want, tt.not)
+	}
+}
+
+// TestCanaryNotDone: an approval refused while canary recipients wait for
+// a retry (red team: the relay down, the canary's gate paused it, approve
+// was accepted with nobody delivered) says how many wait, the last error
+// when at hand, and what to do: resume a paused campaign so their retries
+// run (a running one runs them), fix the relay, approve in advance, or
+// cancel; with none waiting, it is CanaryRunning's refusal.
+func TestCanaryNotDone(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		e         store.TransitionError
+		want, not []string
+	}{
+		{"first pass running", store.TransitionError{Campaign: "altea", State: store.StateRunning}, []string{CanaryRunning("altea", "staging")}, []string{"retry"}},
+		{"paused by the gate, 9 waiting", store.TransitionError{Campaign: "altea", State: store.StatePaused, Waiting: 9, LastError: "451 4.3.0 try again later"},
+			[]string{"cannot approve altea: 9 of its canary's recipients wait (last error: 451 4.3.0 try again later) for a retry", "still being sent and nobody has checked it; nothing changed", "Fix what refused them (the relay, the SMTP server)", "tidings resume altea --env staging", "shows awaiting-approval", "tidings approve altea --env staging --in-advance", "tidings cancel altea --env staging"}, nil},
+		{"running, 1 waiting, no error at hand", store.TransitionError{Campaign: "altea", State: store.StateRunning, Waiting: 1},
+			[]string{"1 of its canary's recipients waits for a retry", "let their retries run"}, []string{"last error", "tidings resume"}},
+	} {
+		says(t, tt.name, CanaryNotDone(&tt.e, "staging"), tt.want, tt.not)
+	}
+}
+
+// says checks that got, what call says, has every one of want and none of
+// not.
+func says(t *testing.T, call, got string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: want %q in\n%s", call, w, got)
 		}
-		for _, n := range tt.not {
-			if strings.Contains(got, n) {
-				t.Errorf("CanaryRunning(altea, %q): want no %q in\n%s", tt.env, n, got)
-			}
+	}
+	for _, n := range not {
+		if strings.Contains(got, n) {
+			t.Errorf("%s: want no %q in\n%s", call, n, got)
 		}
 	}
 }

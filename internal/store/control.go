@@ -107,8 +107,9 @@ type TransitionParams struct {
 	IfAt  time.Time
 	Stage string
 	// CanaryDone makes Approve refuse a campaign whose canary is still
-	// being sent (or not released): a *TransitionError, PausedFor
-	// CanaryRunning.
+	// being sent (or not released), or has recipients waiting for a
+	// retry: a *TransitionError, PausedFor CanaryRunning (with Waiting
+	// and LastError then).
 	CanaryDone bool
 }
 
@@ -126,7 +127,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 	}
 	// go-redis sends a bool as 1 or 0.
 	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone}
-	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats}, args...)
+	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats, k.errors}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
 	}
@@ -142,6 +143,10 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		return State(st), false, errUnchanged
 	} else if by != "" {
 		te := &TransitionError{Campaign: c, Action: p.Action, State: State(st), PausedFor: by}
+		if len(res) == 5 { // the canary's recipients waiting for a retry, the last error
+			n, _ := res[3].(int64)
+			te.Waiting, te.LastError = int(n), fmt.Sprint(res[4])
+		}
 		if by == "staging" {
 			n, _ := s.rdb.Exists(ctx, k.meta).Result() // an error: said as a re-staging
 			te.FirstStaging = n == 0
@@ -274,7 +279,8 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 // Approve releases a campaign waiting after its canary (and starts the
 // auto-pause window afresh); one paused after its canary was done is
 // approved and stays paused. A campaign whose canary is still being sent
-// (or not released) is refused, a *TransitionError PausedFor
+// (or not released), or has recipients waiting for a retry (Waiting, with
+// the LastError), is refused, a *TransitionError PausedFor
 // CanaryRunning (PausedFor NoCanary when it was staged without one:
 // nothing to approve), unless inAdvance: then it is approved in advance, and the
 // batches after the canary go without waiting. With stage set, only while

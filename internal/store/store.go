@@ -161,6 +161,12 @@ type TransitionError struct {
 	// campaign's first (it has no definition yet, so it is staged by the
 	// same send run again, not by a re-staging of a campaign that exists).
 	FirstStaging bool
+	// Waiting, with PausedFor CanaryRunning, is how many of the canary's
+	// recipients wait for a retry (0: its first pass is not complete);
+	// LastError is the campaign's last error then ("" when none is at
+	// hand): its code and the server's reply.
+	Waiting   int
+	LastError string
 }
 
 func (e *TransitionError) Error() string {

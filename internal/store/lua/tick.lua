@@ -131,6 +131,12 @@ end
 -- paused while it awaited approval (or by the canary's gate) and resumed
 -- must still wait for the approval.
 if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
+  -- Not while canary recipients wait for a retry: it runs them first (a
+  -- canary being sent is not approved: lua/transition.lua).
+  local n = redis.call('HMGET', KEYS[3], cur .. ':attempted', cur .. ':sent', cur .. ':failed', cur .. ':refused', cur .. ':invalid', cur .. ':in-doubt', cur .. ':skipped', cur .. ':cancelled')
+  local waiting = tonumber(n[1] or '0')
+  for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
+  if waiting > 0 then return {NOOP, cur, string.format('canary: waiting for the retries of %d recipients', waiting)} end
   local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
   set('awaiting-approval', ARGV[8], 'await-approval', reason)
   return {AWAITING, cur, reason}

@@ -9,7 +9,8 @@
 -- record yet: send is writing it, or a send was interrupted) can only be
 -- paused; the pause stays when the staging ends (stage_end.lua).
 --
--- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta, 6 batches, 7 bstats
+-- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta, 6 batches, 7 bstats,
+--       8 errors
 -- ARGV: 1 states it may move from (space list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
 --       7 reset the auto-pause window (1/0), 8 the move's audit action
@@ -24,7 +25,10 @@
 --       16 approve only a canary that is done (1/0): an approval of a
 --          campaign whose first batch is still being sent (or not yet
 --          released), not approved before, writes nothing and answers
---          'canary-running'
+--          'canary-running'; so does one of a canary whose recipients
+--          wait for a retry (not in awaiting-approval: lua/tick.lua
+--          awaits it only once none does), with two more elements: how
+--          many wait, and the last error ('' = none)
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
 -- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
 -- the campaign is environment e's, not the caller's; 'staged-again': not
@@ -57,6 +61,25 @@ if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1],
     end
   end
   if not done then return {st, 0, 'canary-running'} end
+  -- Nor while a recipient of the canary waits for a retry (deferred after
+  -- a temporary failure, or being sent again: attempted, no outcome yet),
+  -- as after the canary's gate paused it with the relay down: nobody can
+  -- have checked what was not delivered. The answer adds how many wait,
+  -- and the campaign's last error.
+  local bj = redis.call('HGET', KEYS[6], '0')
+  if bj and cjson.decode(bj).canary then
+    local n = redis.call('HMGET', KEYS[7], '0:attempted', '0:sent', '0:failed', '0:refused', '0:invalid', '0:in-doubt', '0:skipped', '0:cancelled')
+    local waiting = tonumber(n[1] or '0')
+    for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
+    if waiting > 0 then
+      local last, e = '', redis.call('LINDEX', KEYS[8], 0)
+      if e then
+        local x = cjson.decode(e)
+        last = table.concat({x.code or '', x.r or ''}, ' '):gsub('^ +', ''):gsub(' +$', '')
+      end
+      return {st, 0, 'canary-running', waiting, last}
+    end
+  end
 end
 if not move and ARGV[11] == '1' and redis.call('HGET', KEYS[1], 'approved') == '1' then return {st, 0, 'approved'} end
 if move then
