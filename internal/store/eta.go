@@ -11,6 +11,11 @@ import (
 // will wait after its canary, for a person to approve the canary.
 const ETAWaitsForApproval = "approval"
 
+// ETAWaitsForOutcome is Status.ETAWaitsFor while recipients are due but
+// none has reached an outcome for rateWindow (a relay that never answers,
+// say: only temporary failures, deferred): no rate, so no ETA to give.
+const ETAWaitsForOutcome = "an outcome (none in the last 10 s although recipients are due)"
+
 // batchSlack is how much longer than its campaign's rate allows a batch
 // may take and still count as sent at that rate (eta): the first and last
 // message of each stretch of sending, the SMTP server's reply, a worker
@@ -108,11 +113,13 @@ func dueSince(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time)
 }
 
 // retriesDue returns by when running campaign st's recipients waiting for
-// a retry are due, or zero when none waits. Each was deferred at its last
-// attempt, no later than the last progress, so it waits at most camp's
-// longest retry delay from then (and nothing is due before the last state
-// change, a resume say); a retry of failed recipients re-queues them due
-// at once, so they are due from that retry until an outcome follows it.
+// a retry are due, or zero when none waits: by st.RetriesDue (each
+// deferral's time plus its backoff) and no sooner than camp's longest
+// retry delay after the last outcome (a ledger of an earlier version
+// records no deferral times, and moved its last progress at each
+// deferral), nor before the last state change (a resume, say); a retry of
+// failed recipients re-queues them due at once, so they are due from that
+// retry until an outcome follows it.
 func retriesDue(st *Status, camp *campaign.Campaign) time.Time {
 	switch {
 	case st.State != StateRunning || st.Retries <= 0:
@@ -120,7 +127,7 @@ func retriesDue(st *Status, camp *campaign.Campaign) time.Time {
 	case st.Action == "retry" && !st.LastProgress.After(st.At):
 		return st.At
 	}
-	return laterOf(st.LastProgress.Add(camp.Retry.Delay(camp.Retry.MaxAttempts-1)), st.At)
+	return laterOf(laterOf(st.LastProgress.Add(camp.Retry.Delay(camp.Retry.MaxAttempts-1)), st.RetriesDue), st.At)
 }
 
 // batchDueSince returns since when running campaign st has had
@@ -172,6 +179,17 @@ func (st *Status) Stalled() time.Time {
 		return time.Time{}
 	}
 	return laterOf(st.DueSince, st.LastProgress)
+}
+
+// waitsForOutcome reports whether running campaign st has had recipients
+// due for 10 s or more (Status.Rate's window) with no outcome recorded
+// meanwhile: a relay that never answers (only deferrals) or no worker
+// sending. Its rate is 0, so an ETA worked out at another (the campaign's)
+// would be invented: status and the console say the ETA waits for an
+// outcome instead.
+func waitsForOutcome(st *Status, now time.Time) bool {
+	since := st.Stalled()
+	return st.Rate == 0 && !since.IsZero() && now.Sub(since) >= 10*time.Second
 }
 
 // laterOf returns the later of a and b.

@@ -312,7 +312,9 @@ type Status struct {
 	// no outcome yet: their first attempts failed, and whether those
 	// failures stand decides the gate; 0 otherwise.
 	GateWaitsForRetried int `json:"gate_waits_for_retried,omitempty"`
-	// LastProgress is when an outcome was last recorded (zero: never).
+	// LastProgress is when an outcome was last recorded (zero: never); a
+	// temporary failure deferred for a retry is no outcome (a ledger
+	// of an earlier version may hold a deferral's time, read alike).
 	LastProgress time.Time `json:"last_progress,omitzero"`
 	// RetriesDue is by when the recipients waiting for a retry are all due
 	// (each its campaign's backoff after its last temporary failure; zero
@@ -539,6 +541,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		idle := time.Duration(atoi64(ctl["idle_ms"])) * time.Millisecond
 		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, idle, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
+		if st.ETAWaitsFor == "" && waitsForOutcome(st, now) {
+			st.ETASeconds, st.ETAWaitsFor = 0, ETAWaitsForOutcome
+		}
 		st.GateWaitsForRetried = gateWaits(st, camp.Batches.MaxFailureRate, doneAt)
 	}
 	if ctl.Stage != meta.Stage && leaseC.Val() == 0 {

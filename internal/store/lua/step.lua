@@ -260,7 +260,7 @@ local counted, p0 = 0, nil
 -- it (relB, relR), not in a table (a table and its key cost about 1,600
 -- instructions a call; a call's claims are of one batch or two).
 local relB, relR = nil, 0
--- records: the records applied (progress_at); deferrals: of them, the
+-- records: the records applied; deferrals: of them, the
 -- temporary failures deferred for a retry (no outcome: not in persec).
 local pushed, records, deferrals = false, 0, 0
 local paused = ''
@@ -719,20 +719,25 @@ end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', NUM[counted] or counted) end
 if records > 0 then
   local n = records - deferrals
+  -- Progress is an outcome: a deferral (a temporary failure retried
+  -- later) moves no recipient on, so a relay that never answers shows no
+  -- progress (store.Status.Stalled, the ETA).
   if n > 0 then redis.call('HINCRBY', KEYS[9], ssub(now, 1, -4), NUM[n] or n) end
   -- deferred_at:<attempts>: when a temporary failure of that attempt was
   -- last deferred; its retry is due the campaign's backoff for that attempt
   -- later (what a worker waits for), so the retries waiting are due by the
   -- latest of those (store.Status.RetriesDue, which the ETA waits for).
-  -- Written with progress_at (a deferral is a record): one command.
+  -- Written with progress_at when the call also records an outcome: one
+  -- command.
   if deferredAt then
-    local dat, nd = {'progress_at', now}, 2
+    local dat, nd = {}, 0
+    if n > 0 then dat[1], dat[2], nd = 'progress_at', now, 2 end
     for a in pairs(deferredAt) do
       dat[nd + 1], dat[nd + 2] = 'deferred_at:' .. a, now
       nd = nd + 2
     end
     redis.call('HSET', KEYS[2], unpack(dat))
-  else
+  elseif n > 0 then
     redis.call('HSET', KEYS[2], 'progress_at', now)
   end
 end

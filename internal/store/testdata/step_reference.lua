@@ -385,8 +385,8 @@ if not sent then sent = #out > 0 and (tonumber(redis.call('HGET', KEYS[2], 'sent
 for l, t in pairs(lcnt) do flush(KEYS[2], 'lang:' .. l .. ':', t) end
 for b, t in pairs(bcnt) do flush(KEYS[4], b .. ':', t) end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', counted) end
-if records > 0 then
-  if records > deferrals then redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records - deferrals) end
+if records > deferrals then
+  redis.call('HINCRBY', KEYS[9], string.sub(now, 1, -4), records - deferrals)
   redis.call('HSET', KEYS[2], 'progress_at', now)
 end
 -- deferred_at:<attempts>: when a temporary failure of that attempt was
