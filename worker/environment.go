@@ -26,6 +26,6 @@ func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Confi
 func SMTPConfig(s environment.SMTP) send.Config {
 	return send.Config{
 		Host: s.Host, Port: s.Port, TLS: string(s.TLS),
-		Username: s.Username, Password: s.Password.Reveal(), HeloName: s.HELO,
+		Username: s.Username, Password: s.Password.Reveal(), HeloName: s.HELO, Timeout: s.Timeout,
 	}
 }

@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/journal"
@@ -14,7 +15,7 @@ func TestForEnvironment(t *testing.T) {
 	base := map[string]string{
 		"TIDINGS_SMTP_HOST": "smtp.example", "TIDINGS_SMTP_PORT": "587", "TIDINGS_SMTP_TLS": "starttls",
 		"TIDINGS_SMTP_USERNAME": "mailer", "TIDINGS_SMTP_PASSWORD": "hunter2", "TIDINGS_SMTP_CONNECTIONS": "5",
-		"TIDINGS_STATE_DIR": "/state", "TIDINGS_REDIS_MIN_REPLICA_ACKS": "1",
+		"TIDINGS_SMTP_TIMEOUT": "7s", "TIDINGS_STATE_DIR": "/state", "TIDINGS_REDIS_MIN_REPLICA_ACKS": "1",
 	}
 	tests := []struct {
 		name            string
@@ -35,7 +36,7 @@ func TestForEnvironment(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := worker.ForEnvironment(e, nil)
-			wantSMTP := send.Config{Host: "smtp.example", Port: 587, TLS: "starttls", Username: "mailer", Password: "hunter2"}
+			wantSMTP := send.Config{Host: "smtp.example", Port: 587, TLS: "starttls", Username: "mailer", Password: "hunter2", Timeout: 7 * time.Second}
 			wantJournal := journal.Config{Dir: "/state/journal", Sync: environment.DefaultJournalFsync}
 			if cfg.Env != "staging" || cfg.Concurrency != tt.wantConcurrency || cfg.SMTP != wantSMTP || cfg.Journal != wantJournal ||
 				cfg.ReplicaAcks != 1 || cfg.AckTimeout != environment.DefaultReplicaAckTimeout {

@@ -85,10 +85,12 @@ const (
 	// 256 records and claims: a window's outcomes and the next window).
 	MaxClaimWindow           = 128
 	DefaultReplicaAckTimeout = 500 * time.Millisecond
-	DefaultJournalFsync      = 200 * time.Millisecond
-	DefaultConsoleAddr       = "127.0.0.1:8080"
-	DefaultNoProgressAfter   = 10 * time.Minute
-	ProductionName           = "production"
+	// DefaultSMTPTimeout is SMTP.Timeout's default.
+	DefaultSMTPTimeout     = 30 * time.Second
+	DefaultJournalFsync    = 200 * time.Millisecond
+	DefaultConsoleAddr     = "127.0.0.1:8080"
+	DefaultNoProgressAfter = 10 * time.Minute
+	ProductionName         = "production"
 )
 
 // ReplicaAcksAuto is Redis.MinReplicaAcks when it is "auto": see
@@ -187,6 +189,11 @@ type SMTP struct {
 	Password    Secret
 	Connections int
 	HELO        string
+	// Timeout bounds the connection, the greeting and each SMTP command
+	// (not the wait for the reply after the data: RFC 5321's 10
+	// minutes); default DefaultSMTPTimeout. A relay that accepts
+	// connections and never answers fails each attempt after it.
+	Timeout time.Duration
 }
 
 // Addr returns host:port.
@@ -382,6 +389,9 @@ func (e Environment) WithDefaults() Environment {
 			e.SMTP.Port = 587
 		}
 	}
+	if e.SMTP.Timeout == 0 {
+		e.SMTP.Timeout = DefaultSMTPTimeout
+	}
 	if e.SMTP.Connections == 0 {
 		e.SMTP.Connections = DefaultConnections
 	}
@@ -463,6 +473,9 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	}
 	if e.SMTP.Connections < 1 {
 		report("smtp.connections", "%d: use 1 or more", e.SMTP.Connections)
+	}
+	if e.SMTP.Timeout < time.Second {
+		report("smtp.timeout", "%s is under a second: use e.g. 10s or 30s (the default); it bounds the connection, the greeting and each command", e.SMTP.Timeout)
 	}
 	// 0 (the default) follows smtp.connections, whose own error says it.
 	if e.Concurrency < 0 || (e.Concurrency == 0 && e.SMTP.Connections > 0) {

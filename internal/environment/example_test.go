@@ -28,6 +28,6 @@ environments:
 	fmt.Println(e.Allowed("ana@altea.example"), e.Allowed("ana@gmail.example"))
 	// Output:
 	// smtp.staging.example:587 starttls ***
-	// {"Host":"smtp.staging.example","Port":587,"TLS":"starttls","Username":"","Password":"***","Connections":8,"HELO":""}
+	// {"Host":"smtp.staging.example","Port":587,"TLS":"starttls","Username":"","Password":"***","Connections":8,"HELO":"","Timeout":30000000000}
 	// true false
 }

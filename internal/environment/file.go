@@ -61,6 +61,7 @@ type fileSMTP struct {
 	PasswordFile string            `yaml:"password_file"`
 	Connections  int               `yaml:"connections"`
 	HELO         string            `yaml:"helo"`
+	Timeout      time.Duration     `yaml:"timeout"`
 }
 
 type fileJournal struct {
@@ -205,6 +206,7 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 			Username:    r.SMTP.Username,
 			Connections: r.SMTP.Connections,
 			HELO:        r.SMTP.HELO,
+			Timeout:     r.SMTP.Timeout,
 		},
 		StateDir: b.filePath(r.StateDir),
 		Journal:  Journal{Dir: b.filePath(r.Journal.Dir)},

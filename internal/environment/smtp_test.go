@@ -3,6 +3,7 @@ package environment
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSMTPHostWithoutPortAndHELOOneName: smtp.host (TIDINGS_SMTP_HOST) holding a
@@ -91,5 +92,44 @@ func TestIntegerVariablesNameThemselves(t *testing.T) {
 	_, err = Load(nil, "", "staging", func(k string) string { return map[string]string{"TIDINGS_SMTP_PORT": "submission"}[k] })
 	if err == nil || !strings.Contains(err.Error(), `TIDINGS_SMTP_PORT: "submission" is not a whole number: write digits only, e.g. 587`) {
 		t.Errorf("TIDINGS_SMTP_PORT=submission: got %v, want what to write", err)
+	}
+}
+
+// TestSMTPTimeout: smtp.timeout (TIDINGS_SMTP_TIMEOUT) bounds how long a
+// worker waits for the relay to connect, greet and answer each command: a
+// relay that never answers fails each attempt after it, so on-call
+// shortens the auto-pause against one with it (README, "A relay that never
+// answers"). It defaults to 30 s, the sender's own default, and a value
+// under a second is refused at its line or variable with what to write.
+func TestSMTPTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		file string
+		vars map[string]string
+		want time.Duration
+		err  string
+	}{
+		{name: "default", want: DefaultSMTPTimeout},
+		{name: "config file", file: "environments:\n  staging:\n    smtp:\n      timeout: 10s\n", want: 10 * time.Second},
+		{name: "variable over the file", file: "environments:\n  staging:\n    smtp:\n      timeout: 10s\n", vars: map[string]string{"TIDINGS_SMTP_TIMEOUT": "5s"}, want: 5 * time.Second},
+		{name: "under a second", file: "environments:\n  staging:\n    smtp:\n      timeout: 500ms\n", err: "t.yaml:4: environments.staging.smtp.timeout: 500ms is under a second: use e.g. 10s"},
+		{name: "negative variable", vars: map[string]string{"TIDINGS_SMTP_TIMEOUT": "-5s"}, err: "TIDINGS_SMTP_TIMEOUT: -5s is under a second"},
+		{name: "no duration", vars: map[string]string{"TIDINGS_SMTP_TIMEOUT": "30"}, err: `TIDINGS_SMTP_TIMEOUT: "30" is not a duration: write e.g. 500ms, 30s or 10m`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := Load([]byte(tt.file), "t.yaml", "staging", func(k string) string { return tt.vars[k] })
+			switch {
+			case tt.err != "":
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("got %v, want an error containing %q", err, tt.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case e.SMTP.Timeout != tt.want:
+				t.Errorf("smtp.timeout %s, want %s", e.SMTP.Timeout, tt.want)
+			}
+		})
 	}
 }
