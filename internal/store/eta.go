@@ -12,7 +12,7 @@ import (
 const ETAWaitsForApproval = "approval"
 
 // ETAWaitsForOutcome is Status.ETAWaitsFor while recipients are due but
-// none has reached an outcome for rateWindow (a relay that never answers,
+// none has reached an outcome for 10 s, Status.Rate's window (a relay that never answers,
 // say: only temporary failures, deferred): no rate, so no ETA to give.
 const ETAWaitsForOutcome = "an outcome (none in the last 10 s although recipients are due)"
 

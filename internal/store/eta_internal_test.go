@@ -168,6 +168,7 @@ func TestDueSince(t *testing.T) {
 		rate       string    // the campaign's rate ("": unlimited)
 		retries    int64     // recipients waiting for a retry
 		last       time.Time // the last progress
+		retriesBy  time.Time // Status.RetriesDue (zero: not known)
 		action     string    // of the last state change
 		want       time.Time
 	}{
@@ -182,6 +183,10 @@ func TestDueSince(t *testing.T) {
 		{name: "retries waiting through a pause, resumed", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: at.Add(-time.Hour), action: "resume", want: at},
 		{name: "a retry of a done campaign", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: at.Add(-time.Minute), action: "retry", want: at},
 		{name: "after the retry's first outcome", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: at.Add(time.Minute), action: "retry", want: at.Add(3 * time.Minute)},
+		// A deferral is no progress: retries deferred after the last
+		// outcome are due by their own backoff (RetriesDue), not sooner.
+		{name: "the last batch done, retries deferred after the last outcome", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done, retriesBy: done.Add(10 * time.Minute), want: done.Add(10 * time.Minute)},
+		{name: "the last batch done, retries due before the longest delay", state: StateRunning, cur: 2, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done, retriesBy: done.Add(time.Minute), want: done.Add(2 * time.Minute)},
 		{name: "a batch sending, retries due later", state: StateRunning, cur: 1, releasedAt: released, retries: 3, last: released.Add(time.Minute), want: released},
 		{name: "between batches, retries due first", state: StateRunning, cur: 1, curDone: true, releasedAt: released, doneAt: done, retries: 3, last: done, want: done.Add(2 * time.Minute)},
 		{name: "awaiting approval, retries waiting", state: StateAwaitingApproval, cur: 0, canary: true, approve: true, curDone: true, doneAt: done, retries: 3, last: done},
@@ -197,7 +202,7 @@ func TestDueSince(t *testing.T) {
 		{name: "awaiting approval", state: StateAwaitingApproval, cur: 0, canary: true, approve: true, curDone: true, doneAt: done},
 	}
 	for _, tt := range tests {
-		st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved, At: at, Action: tt.action}, Retries: tt.retries, LastProgress: tt.last}
+		st := &Status{Control: Control{State: tt.state, CurBatch: tt.cur, Approved: tt.approved, At: at, Action: tt.action}, Retries: tt.retries, LastProgress: tt.last, RetriesDue: tt.retriesBy}
 		for b := range 3 {
 			st.Batches = append(st.Batches, BatchStatus{Batch: b, Canary: b == 0 && tt.canary, Released: b <= tt.cur, Done: b < tt.cur || b == tt.cur && tt.curDone})
 		}
@@ -240,6 +245,38 @@ func TestStalled(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if got := tt.st.Stalled(); !got.Equal(tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestWaitsForOutcome: a running campaign whose recipients have been due
+// for 10 s (Status.Rate's window) with no outcome has no rate, so its ETA
+// waits for an outcome (a relay that never answers: only deferrals, which
+// are no progress); not before those 10 s, not with a rate, not when
+// nothing is due, not in another state.
+func TestWaitsForOutcome(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	running := func(due, last time.Time, rate float64) *Status {
+		return &Status{Control: Control{State: StateRunning}, DueSince: due, LastProgress: last, Rate: rate}
+	}
+	tests := []struct {
+		name string
+		st   *Status
+		want bool
+	}{
+		{"due 10 s, no outcome ever", running(now.Add(-10*time.Second), time.Time{}, 0), true},
+		{"due a minute, last outcome 30 s ago", running(now.Add(-time.Minute), now.Add(-30*time.Second), 0), true},
+		{"due 9 s, no outcome yet", running(now.Add(-9*time.Second), time.Time{}, 0), false},
+		{"last outcome 5 s ago", running(now.Add(-time.Minute), now.Add(-5*time.Second), 0), false},
+		{"outcomes in the last 10 s", running(now.Add(-time.Minute), now.Add(-time.Second), 3.5), false},
+		{"nothing due (between batches)", running(time.Time{}, now.Add(-time.Hour), 0), false},
+		{"due later", running(now.Add(time.Minute), now.Add(-time.Hour), 0), false},
+		{"paused", &Status{Control: Control{State: StatePaused}, DueSince: now.Add(-time.Hour)}, false},
+	}
+	for _, tt := range tests {
+		if got := waitsForOutcome(tt.st, now); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
