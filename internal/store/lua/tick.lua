@@ -132,8 +132,10 @@ end
 -- must still wait for the approval.
 if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   -- Not while canary recipients wait for a retry: it runs them first (a
-  -- canary being sent is not approved: lua/transition.lua).
-  local n = redis.call('HMGET', KEYS[3], cur .. ':attempted', cur .. ':sent', cur .. ':failed', cur .. ':refused', cur .. ':invalid', cur .. ':in-doubt', cur .. ':skipped', cur .. ':cancelled')
+  -- canary being sent is not approved: lua/transition.lua). Skipped rows
+  -- are not among the outcomes: a re-staging counts those it keeps
+  -- skipped, never attempted (store.Stager.count).
+  local n = redis.call('HMGET', KEYS[3], cur .. ':attempted', cur .. ':sent', cur .. ':failed', cur .. ':refused', cur .. ':invalid', cur .. ':in-doubt', cur .. ':cancelled')
   local waiting = tonumber(n[1] or '0')
   for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
   if waiting > 0 then return {NOOP, cur, string.format('canary: waiting for the retries of %d recipients', waiting)} end

@@ -65,10 +65,12 @@ if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1],
   -- a temporary failure, or being sent again: attempted, no outcome yet),
   -- as after the canary's gate paused it with the relay down: nobody can
   -- have checked what was not delivered. The answer adds how many wait,
-  -- and the campaign's last error.
+  -- and the campaign's last error. Skipped rows are not among the
+  -- outcomes: a re-staging counts those it keeps skipped, never attempted
+  -- (store.Stager.count).
   local bj = redis.call('HGET', KEYS[6], '0')
   if bj and cjson.decode(bj).canary then
-    local n = redis.call('HMGET', KEYS[7], '0:attempted', '0:sent', '0:failed', '0:refused', '0:invalid', '0:in-doubt', '0:skipped', '0:cancelled')
+    local n = redis.call('HMGET', KEYS[7], '0:attempted', '0:sent', '0:failed', '0:refused', '0:invalid', '0:in-doubt', '0:cancelled')
     local waiting = tonumber(n[1] or '0')
     for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
     if waiting > 0 then
