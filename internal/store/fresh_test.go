@@ -172,6 +172,11 @@ func TestStartChunkFresh(t *testing.T) {
 				continue
 			}
 			t.Run(cl.name+"/"+tt.name, func(t *testing.T) {
+				if tt.single && single.Embedded {
+					// The rows that restore a backup use DUMP and RESTORE,
+					// which miniredis has for strings only.
+					t.Skip("restoring a backup needs a real redis-server (CI=true requires one)")
+				}
 				st := store.New(cl.rdb)
 				c := fmt.Sprint("fresh-", i)
 				n := tt.setup(t, st, cl.rdb, c)
