@@ -185,12 +185,15 @@
     var c = (form.closest('[data-campaign]') || { dataset: {} }).dataset.campaign || '';
     // On the list of campaigns, the answer names the campaign.
     var who = document.getElementById('actions') ? '' : c + ': ';
+    var unknown = ': the action may have taken effect or not. Reload the page to see the campaign\'s state, and press again only if it did not.';
     btn.disabled = true;
     fetch(form.action, {
       method: 'POST', body: new FormData(form), credentials: 'same-origin',
       headers: { 'Accept': 'application/json' }
     }).then(function (r) {
-      return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status }; });
+      // Not the console's JSON answer: a proxy's page, or an answer cut
+      // short. The console may have acted all the same.
+      return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status + ' came instead of the console\'s answer' + unknown }; });
     }).then(function (res) {
       flash(who + res.message, res.ok, c, res.state);
       // The answer takes the focus: the form pressed may be hidden
@@ -198,7 +201,9 @@
       // would be lost with it; Tab goes on to what the state offers.
       if (res.ok) { form.reset(); document.getElementById('flash').focus(); }
     }).catch(function (err) {
-      flash(who + 'The console did not answer (' + err + '); nothing was changed by this click. Try again.', false, c);
+      // The request may have reached the console, which acted, and only
+      // its answer was lost: never say that nothing changed.
+      flash(who + 'No answer from the console (' + err + ')' + unknown, false, c);
     }).finally(function () {
       btn.disabled = false;
       confirmInputs();
