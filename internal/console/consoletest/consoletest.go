@@ -57,7 +57,15 @@ func New(t testing.TB, fault func(rcpt string) error) *World {
 // redistest.StartServer, that the test may turn into a replica).
 func NewOn(t testing.TB, r *redistest.Redis, fault func(rcpt string) error) *World {
 	t.Helper()
-	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{Fault: fault})
+	return NewWithSMTP(t, r, smtpcapture.Config{Fault: fault})
+}
+
+// NewWithSMTP is NewOn with the SMTP capture server configured by cfg
+// (Drop: a relay that drops the connection after DATA, so the delivery
+// is in doubt).
+func NewWithSMTP(t testing.TB, r *redistest.Redis, cfg smtpcapture.Config) *World {
+	t.Helper()
+	srv, err := smtpcapture.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("start SMTP server: %v", err)
 	}
