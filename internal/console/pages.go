@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -616,7 +615,10 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, answer)
 		return
 	}
-	http.Redirect(w, r, "/c/"+url.PathEscape(c), http.StatusSeeOther)
+	// A form posted without script: the answer is a page that says what
+	// happened, as a refusal's does, never a bare redirect.
+	n := noun(act)
+	s.render(w, r, "message", map[string]any{"Title": strings.ToUpper(n[:1]) + n[1:] + " of " + c, "Message": msg, "Campaign": c})
 }
 
 // sentence makes the CLI's advice (lower-case, no full stop) a sentence of
