@@ -269,22 +269,10 @@ func TestReport(t *testing.T) {
 func TestReportJournal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
-	for _, e := range []journal.Entry{
-		{At: at, Campaign: "lost", Run: "r1", ID: "u1", Email: "ada@example.org", Lang: "en", Outcome: "sent", Code: "250"},
-		{At: at, Campaign: "lost", Run: "r1", ID: "u2", Email: "jose@example.org", Lang: "es", Outcome: "temp", Code: "451"},
-	} {
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeJournal(t, dir, "w1",
+		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u1", Email: "ada@example.org", Lang: "en", Outcome: "sent", Code: "250"},
+		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u2", Email: "jose@example.org", Lang: "es", Outcome: "temp", Code: "451"})
 	r := cli(t, nil, "report", "lost", "--journal", dir)
 	want := "id,email,lang,outcome,code,at,attempts,run,worker,campaign\nu1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,w1,lost\nu2,jose@example.org,es,pending,451,2026-12-01T02:00:00Z,1,r1,w1,lost\n"
 	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "read 1 journal file(s) of run(s) r1: 2 recipients (sent 1, in-doubt 0)") {

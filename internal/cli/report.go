@@ -20,7 +20,7 @@ type reportOptions struct {
 	out      output
 	outcomes string
 	file     string
-	journal  string
+	journal  []string
 }
 
 func (a *app) cmdReport() *cobra.Command {
@@ -36,14 +36,14 @@ func (a *app) cmdReport() *cobra.Command {
 				return configError(fmt.Errorf("--outcome %q: not an outcome; use %s", oe.Outcome, strings.Join(store.Outcomes, ", ")))
 			}
 			switch {
-			case o.env == "" && o.journal == "":
+			case o.env == "" && len(o.journal) == 0:
 				return usageError(cmd, errors.New(a.envRequired()+"; or give --journal PATH to read the campaign's delivery journals without Redis"))
-			case o.env != "" && o.journal != "":
+			case o.env != "" && len(o.journal) != 0:
 				return usageError(cmd, errors.New("give --env (the campaign in Redis) or --journal (its delivery journals), not both"))
 			}
 			ro := report.Options{Format: o.out.format, Outcomes: outcomes}
 			write := func(w io.Writer) error {
-				if o.journal != "" {
+				if len(o.journal) != 0 {
 					return a.journalReport(args[0], o.journal, w, ro)
 				}
 				return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
@@ -65,7 +65,7 @@ func (a *app) cmdReport() *cobra.Command {
 		},
 	})
 	addEnv(c, &o.env, "environment of the campaign", false)
-	c.Flags().StringVar(&o.journal, "journal", "", "read the delivery journals under this path instead of Redis")
+	c.Flags().StringArrayVar(&o.journal, "journal", nil, "read the delivery journals under this path instead of Redis; repeatable (each machine's journal directory)")
 	c.Flags().StringVar(&o.outcomes, "outcome", "", "only these outcomes, comma-separated (e.g. failed,in-doubt)")
 	c.Flags().StringVar(&o.file, "out", "", "write to this file instead of standard output")
 	addOutput(c, &o.out, "csv", "csv", "json")
@@ -73,9 +73,9 @@ func (a *app) cmdReport() *cobra.Command {
 }
 
 // journalReport writes the report of campaign c from the delivery journals
-// under path, and says on stderr what it read.
-func (a *app) journalReport(c, path string, w io.Writer, o report.Options) error {
-	j, err := report.ReadJournal(path, c)
+// under paths, and says on stderr what it read.
+func (a *app) journalReport(c string, paths []string, w io.Writer, o report.Options) error {
+	j, err := report.ReadJournals(paths, c)
 	switch {
 	case errors.As(err, new(*report.NoJournalError)):
 		return configError(fmt.Errorf("%w: give the journal directory of the campaign's workers (journal.dir, e.g. <state_dir>/journal)", err))

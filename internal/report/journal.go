@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -118,17 +119,38 @@ func (x *rows) of(e journal.Entry) *JournalRow {
 // Redis state was lost. Recipients the journals never mention (not yet
 // attempted) are not in it.
 func ReadJournal(path, campaign string) (*Journal, error) {
-	files, err := journal.Files(path, campaign)
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, &NoJournalError{Path: path, Campaign: campaign}
+	return ReadJournals([]string{path}, campaign)
+}
+
+// ReadJournals is ReadJournal of several paths (each machine's journal
+// directory, say), read as one: a file reached by two of them is read
+// once, and a line found in two files (a file copied to another
+// directory, which is given too) counts once. Each path must hold a
+// journal of the campaign (NoJournalError).
+func ReadJournals(paths []string, campaign string) (*Journal, error) {
+	var files []journal.File
+	for _, path := range paths {
+		found, err := journal.Files(path, campaign)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, &NoJournalError{Path: path, Campaign: campaign}
+		}
+		files = append(files, found...)
 	}
 	j := &Journal{Campaign: campaign, Counts: map[string]int64{}}
 	x := &rows{j: j, byBox: map[string]*JournalRow{}, byID: map[string]*JournalRow{}}
 	runs := map[string]bool{}
+	seen := map[lineKey]bool{} // every line read, to count a copy's once
+	var read []os.FileInfo
 	for _, f := range files {
+		if fi, err := os.Stat(f.Path); err == nil {
+			if slices.ContainsFunc(read, func(o os.FileInfo) bool { return os.SameFile(o, fi) }) {
+				continue // reached by two paths
+			}
+			read = append(read, fi)
+		}
 		j.Files = append(j.Files, f.Path)
 		// Its run, from its name, even when it holds no entry: a recovery
 		// leaves an empty file of a run it marked (journal.Touch), which a
@@ -138,6 +160,11 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 		}
 		err := journal.Read(f.Path, campaign, func(e journal.Entry) error {
 			runs[e.Run] = true
+			k := keyOf(e, f.Worker)
+			if seen[k] {
+				return nil // the same line in a copy of the file
+			}
+			seen[k] = true
 			if e.Worker == "" {
 				e.Worker = f.Worker // from the file's name
 			}
@@ -175,6 +202,24 @@ func ReadJournal(path, campaign string) (*Journal, error) {
 		j.Counts[r.Outcome]++
 	}
 	return j, nil
+}
+
+// lineKey is what makes a journal line one event: two lines equal in all
+// of it are one line read from two copies of a file.
+type lineKey struct {
+	e  journal.Entry
+	at int64
+}
+
+// keyOf is e's lineKey, its worker from the file's name when the line
+// names none.
+func keyOf(e journal.Entry, worker string) lineKey {
+	at := e.At.UnixNano()
+	e.At = time.Time{}
+	if e.Worker == "" {
+		e.Worker = worker
+	}
+	return lineKey{e, at}
 }
 
 // NoJournalError says that a path holds no delivery journal of a campaign.
