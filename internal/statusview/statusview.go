@@ -212,7 +212,10 @@ func permanentAdvice(st *store.Status) string {
 			top = e
 		}
 	}
-	n = min(n, st.Counts[store.OutcomeFailed])
+	// A group counts replies, not recipients: one re-queued by a retry
+	// --permanent and refused again is two. The failed recipients whose
+	// temporary failures ran out of retries are not failed by a 5xx.
+	n = min(n, st.Counts[store.OutcomeFailed]-int64(Exhausted(st)))
 	if n <= 0 || st.State == store.StateCancelled {
 		return ""
 	}

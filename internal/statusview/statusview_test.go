@@ -213,6 +213,21 @@ func TestWrite(t *testing.T) {
 				"tidings retry c --env production --permanent --code 554"},
 		},
 		{
+			// Red team 29a: 4 recipients refused with 550 5.1.1, re-queued
+			// by retry --permanent --code 5.1.1 and refused again (8
+			// replies), and 4 whose 451s ran out of retries: 8 failed, of
+			// whom 4 for good. The advice counted the 550 replies, not the
+			// recipients, and said "8 failed for good (a 5xx reply)".
+			name: "permanent-retried-beside-exhausted",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateDone, By: "tidings-worker", At: at},
+				Total: 45, Staged: 45, Counts: counts(store.OutcomeSent, 37, store.OutcomeFailed, 8),
+				Errors: []store.ErrorGroup{{Code: "550 5.1.1", Response: "no such user", Count: 8, Last: at},
+					{Code: "451 4.3.0", Response: "try later", Temporary: true, Count: 11, Exhausted: 4, Last: at}}},
+			want: []string{"4 failed for good (a 5xx reply): neither resume nor a plain retry sends them again",
+				"tidings retry c --env staging --permanent --code 550"},
+			not: []string{"8 failed for good"},
+		},
+		{
 			name: "many-batches",
 			st: store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: 31}, Total: 20010, Staged: 20010,
 				Counts: counts(store.OutcomeSent, 15260, store.OutcomePending, 4750), Batches: batches(10, 40, 500, 30)},
