@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/csvcell"
+	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
@@ -174,7 +175,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "LOCALE\tLANGUAGE\tVIA\tACCEPTED\tREFUSED\tREASON")
 		for _, l := range s.PerLocale {
-			req := l.Requested
+			req := render.Clip(l.Requested)
 			if req == "" {
 				req = "(empty)"
 			}

@@ -202,9 +202,9 @@ const countAdvice = "a count is 0 or more"
 // countProblem says what is wrong with s, a count tc refused.
 func countProblem(s string) string {
 	if c, err := parseCount(s); err == nil && c.negative() {
-		return fmt.Sprintf("count %q is below 0: %s", s, countAdvice)
+		return fmt.Sprintf("count %q is below 0: %s", Clip(s), countAdvice)
 	}
-	return fmt.Sprintf("count %q is not a whole number or a decimal such as 1.5", s)
+	return fmt.Sprintf("count %q is not a whole number or a decimal such as 1.5", Clip(s))
 }
 
 // negative reports whether c is below 0. A plural message has no form for

@@ -516,7 +516,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 	}
 	tag, err := language.Parse(s)
 	if err != nil {
-		reason := fmt.Sprintf("unparsable locale %q", requested) + posixHint(s) + invisibleHint(s)
+		reason := fmt.Sprintf("unparsable locale %q", Clip(requested)) + posixHint(s) + invisibleHint(s)
 		if ve := language.ValueError(nil); errors.As(err, &ve) {
 			// Well-formed, but a subtag no registry knows: the language
 			// (xx-YY), or a region, script or variant (de-YY).
@@ -524,7 +524,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 			if first, _, _ := strings.Cut(s, "-"); strings.EqualFold(first, ve.Subtag()) {
 				what = "language"
 			}
-			reason = fmt.Sprintf("unknown %s %q in locale %q: no registry has that code; fix the file (such as de or pt-BR)", what, ve.Subtag(), requested)
+			reason = fmt.Sprintf("unknown %s %q in locale %q: no registry has that code; fix the file (such as de or pt-BR)", what, Clip(ve.Subtag()), Clip(requested))
 		}
 		if e.missing != "" {
 			// Lest the operator wonder why missing_locale did not take it.

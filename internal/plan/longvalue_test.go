@@ -1,0 +1,50 @@
+package plan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/render"
+)
+
+// TestTextClipsLongValues (red team 29a): in a recipients file of 50,000
+// rows, one row's locale holds 10 KB (a column shifted by an export, a
+// note pasted into the wrong cell). The plan printed that value whole in
+// the per-locale table, so every line of the table was padded to 10 KB
+// (tabwriter aligns the column), and again whole in the row's refusal:
+// the operator's terminal showed screens of "dddd" and no table. A long
+// value is now shortened where it is shown on screen (the rejects file
+// and --format json keep it whole), as an address already was.
+func TestTextClipsLongValues(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("d", 10240)
+	file := filepath.Join(t.TempDir(), "r.csv")
+	data := "email,locale,name\nana@example.com,de,Ana\nbo@example.com," + long + ",Bo\ncy@example.com,en,Cy\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := runFile(t, Input{Campaign: testCampaign(t, ""), Engine: engine(t, render.Policy{})}, file)
+	if s.Refused != 1 {
+		t.Fatalf("refused %d, want the long locale's row: %+v", s.Refused, s.Rejects)
+	}
+	var text bytes.Buffer
+	if err := s.WriteText(&text, 20); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(text.String(), "\n") {
+		if len(l) > 200 {
+			t.Errorf("a line of %d bytes: %.120s...", len(l), l)
+		}
+	}
+	for _, want := range []string{"r.csv:3: locale: unparsable locale \"" + strings.Repeat("d", 40) + "…\"", "\n" + strings.Repeat("d", 40) + "…  -"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("output lacks %q:\n%.2000s", want, text.String())
+		}
+	}
+	if s.Rejects[0].Locale != long {
+		t.Errorf("the reject's locale is %d bytes, want the value whole (%d): the rejects file shows what to fix", len(s.Rejects[0].Locale), len(long))
+	}
+}
