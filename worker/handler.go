@@ -139,7 +139,7 @@ type run struct {
 	// so its recipients have no ledger entry to read.
 	fresh bool
 	// dialErr is why the connection taken before the window's claims
-	// could not be dialled: the outcome of the window's first send.
+	// could not be dialled: the outcome of the window's only claim.
 	dialErr error
 
 	tries  int               // attempts of a ledger step (default ackRetries)
@@ -259,8 +259,14 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 // The connection is taken before the first claim: a dial (a relay slow to
 // greet, STARTTLS, AUTH: up to the SMTP timeout per step) holds no claim,
 // and the claim step after it sees a pause or cancel made meanwhile. A
-// dial later in the pass (a redial) is followed by the same check as a
-// window's later messages (transmit), before anything is sent.
+// dial that fails costs one claim, whose outcome it is (temporary: an
+// attempt the gates count), and a connection that fails later (no reply,
+// a 421) gives back the rest of its window at once and is dialled again
+// before the next window's claims: a relay that never greets holds one
+// claim per SMTP timeout, not a window's. Only the redial of a pooled
+// connection the server closed while idle (Conn.Send) is made with a
+// window's claims held; it is followed by the same check as a window's
+// later messages (transmit), before anything is sent.
 func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.Entry) (stop, error) {
 	w, cs := r.w, r.cs
 	now := time.Now()
@@ -290,6 +296,12 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.conn, r.dialErr = w.pool.Get(ctx)
 			if why := r.stopped(ctx); why != stopNone {
 				return why, nil
+			}
+			if r.dialErr != nil {
+				// The relay could not be reached or did not greet: one
+				// recipient takes the failure (an attempt, counted by the
+				// gates), none waits for another dial.
+				k = 1
 			}
 		}
 		claims := make([]store.Claim, k)
@@ -356,6 +368,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			r.unclaim(claims, 0, held)
 			return stopDraining, nil
 		}
+		done := k // todo[:done] are through: sent, or recorded
 		for n, j := range held {
 			if n > 0 {
 				if why := r.stopped(ctx); why != stopNone {
@@ -398,29 +411,55 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
 			}
-			if n < len(held)-1 && cs.policy.Window > 0 && cs.policy.ErrorRate > 0 &&
+			// A connection that failed (not dialled, or closed: no reply,
+			// a 421) is dialled again before anyone more is claimed, and
+			// the rest of its window is given back at once, pending again
+			// (nothing was sent to them): each would otherwise wait for a
+			// dial of its own (a relay that never greets: smtp.timeout
+			// each) while claimed, in doubt should the worker die meanwhile.
+			broken := r.conn == nil || r.conn.Broken()
+			if broken && n < len(held)-1 {
+				r.unclaim(claims, j+1, held)
+				done = j + 1
+			}
+			if broken || n < len(held)-1 && cs.policy.Window > 0 && cs.policy.ErrorRate > 0 &&
 				(rec.Kind == store.KindFailed || rec.Kind == store.KindInDoubt || rec.Kind == store.KindTemp && (res.Claims[j].Attempt == 1 || res.Claims[j].Attempt >= cs.policy.MaxAttempts)) {
 				// A failure the auto-pause counts is recorded at once, not
 				// with the window: the auto-pause sees it now, and the rest of
 				// the window is not sent when the campaign no longer runs (so
 				// a window's size does not add to what goes out after an
-				// auto-pause).
+				// auto-pause). A broken connection's outcome and give-backs
+				// are recorded before the next dial, which the auto-pause
+				// they bring then spares.
 				if r.journalOutcomes(ctx) { // a journal found broken stops the window here
-					r.unclaim(claims, j+1, held)
+					if done == k {
+						r.unclaim(claims, j+1, held)
+					}
 					return stopPaused, nil
 				}
 				res, err := r.step(ctx, nil)
 				if err != nil || res.State != store.StateRunning {
-					r.unclaim(claims, j+1, held)
+					if done == k {
+						r.unclaim(claims, j+1, held)
+					}
 					return stopPaused, err
 				}
 			}
+			if done < k {
+				break
+			}
 		}
-		r.close()
+		if done == k {
+			r.close()
+		}
+		if r.conn == nil || r.conn.Broken() {
+			w.pool.Put(r.conn) // a broken one is closed; the next window dials before it claims
+			r.conn = nil
+		}
 		if r.journalOutcomes(ctx) {
 			return stopPaused, nil
 		}
-		todo = todo[k:]
+		todo = todo[done:]
 	}
 	return stopNone, nil
 }
@@ -922,7 +961,7 @@ var errStopped = errors.New("the pass stops")
 
 // transmit sends msg on the run's connection, taking one from the pool when it
 // has none (its dial before the window's claims failed: that failure is
-// this message's outcome). After any dial it makes, before the
+// this message's outcome, the window's only one). After any dial it makes, before the
 // transaction, it asks stopped again, as the window does before each
 // message: a pause, cancel or shutdown that came while a relay was slow to
 // greet is obeyed, and nothing is sent.

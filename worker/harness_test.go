@@ -394,6 +394,19 @@ func (e *env) checkReconcile(t testing.TB) *store.Status {
 // yet (ledger state sending).
 func (e *env) claimed(t testing.TB) int {
 	t.Helper()
+	n := 0
+	for _, en := range e.entries(t) {
+		if en.Sending() {
+			n++
+		}
+	}
+	return n
+}
+
+// entries reads the ledger entries of the staged recipients, in file
+// order.
+func (e *env) entries(t testing.TB) []store.Entry {
+	t.Helper()
 	ids := make([]string, e.staged)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("id%05d", i)
@@ -402,13 +415,7 @@ func (e *env) claimed(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, en := range es {
-		if en.Sending() {
-			n++
-		}
-	}
-	return n
+	return es
 }
 
 // active counts the chunk tasks a worker of the test environment is

@@ -203,6 +203,12 @@ func (c *Conn) dial(ctx context.Context) error {
 
 func (c *Conn) capability() capability { return capability{eightBit: c.eightBit} }
 
+// Broken reports whether a failure closed the connection (no reply, or a
+// 421): the next Send dials again first, which against a relay that never
+// greets costs Config.Timeout. Callers holding work for it give that back
+// and Put it, so that the dial is made before they take more.
+func (c *Conn) Broken() bool { return c.sc == nil }
+
 // drop closes the connection without QUIT; the next Send redials.
 func (c *Conn) drop() {
 	if c.sc != nil {
