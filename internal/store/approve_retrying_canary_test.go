@@ -13,19 +13,7 @@ import (
 // canaryOf returns the recipients of c's canary (batch 0).
 func canaryOf(t *testing.T, st *store.Store, c string) []store.Recipient {
 	t.Helper()
-	meta, err := st.Meta(context.Background(), c, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rs []store.Recipient
-	for ch := meta.Batches[0].First; ch <= meta.Batches[0].Last; ch++ {
-		got, err := st.Chunk(context.Background(), c, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, got...)
-	}
-	return rs
+	return batchOf(t, st, c, 0)
 }
 
 // endCanary ends the chunks of c's canary, as workers do after its first

@@ -111,6 +111,11 @@ type TransitionParams struct {
 	// retry: a *TransitionError, PausedFor CanaryRunning (with Waiting
 	// and LastError then).
 	CanaryDone bool
+	// CanaryRetried, for a retry, moves a campaign awaiting approval whose
+	// canary's recipients wait for a retry (the retry re-queued some) to
+	// To (running), which sends them; else its state is kept. Nothing is
+	// claimed while it awaits approval: they would never be sent.
+	CanaryRetried bool
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To (or
@@ -126,7 +131,7 @@ func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (S
 		audit, what = auditJSON(now, p.Actor, p.Action, p.Reason), p.Action+" "+c // approve in advance sets no state
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone}
+	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone, p.CanaryRetried}
 	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats, k.errors}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
@@ -401,7 +406,7 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (C
 // sweep runs lua/sweep_chunk.lua for action (cancel or retry, of the
 // failures of scope) on every chunk of c and returns the sums of its
 // answers: the recipients cancelled or re-queued, and those a cancel found
-// being sent. A chunk whose write
+// being sent (of a retry, those of batch 0 it re-queued). A chunk whose write
 // the replicas did not acknowledge does not stop the others (the write was
 // made on the master), nor does a chunk Redis lost: the first *AckError and
 // the *LostChunksError are returned at the end.
@@ -421,6 +426,9 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 		if r, _ := v.([]any); len(r) == 2 {
 			n, _ := r[0].(int64)
 			f, _ := r[1].(int64)
+			if action != "cancel" && batch == 0 {
+				f = n // a retry's sending is 0: batch 0's re-queued instead
+			}
 			total, inFlight = total+int(n), inFlight+int(f)
 		}
 		ackErr = cmp.Or(ackErr, ack)
@@ -475,68 +483,121 @@ func (e *ReplyCodeError) Error() string {
 }
 
 // Retry gives every recipient of c that failed, within scope, one more
-// attempt (never one sent or in doubt). A done campaign runs again. It
-// returns how many were re-queued. A write the replicas did not
-// acknowledge (it holds on the master) or a chunk Redis lost does not stop
-// it: the error is returned at the end. Errors: *ReplyCodeError for a
-// scope's code that is none, *TransitionError, or Redis's.
+// attempt (never one sent or in doubt), and returns how many it
+// re-queued: Requeue's Retried.N.
 func (s *Store) Retry(ctx context.Context, c string, a Actor, scope RetryScope) (int, error) {
+	r, err := s.Requeue(ctx, c, a, scope)
+	return r.N, err
+}
+
+// Retried is what a Requeue did.
+type Retried struct {
+	N      int // recipients re-queued
+	Canary int // of them, the canary's (batch 0 of a campaign staged with one)
+	// State is the campaign's state after the retry, as its move found
+	// or left it ("" when nothing was re-queued, or it was not read).
+	State State
+	// Rerun: the campaign awaited approval and, its canary's recipients
+	// re-queued, is back to running its canary; it awaits approval again
+	// by itself once none of them waits, and approve is refused until then.
+	Rerun bool
+	// Approved: the canary was approved before the retry (approve, or
+	// approve --in-advance): that approval stands, and the canary's
+	// re-queued recipients go out without a new one.
+	Approved bool
+	// Paused: the campaign is paused by a pause that Resume lifts: what
+	// was re-queued goes out after a resume.
+	Paused bool
+}
+
+// Requeue gives every recipient of c that failed, within scope, one more
+// attempt (never one sent or in doubt). A done campaign runs again, and
+// so does one awaiting approval whose canary's recipients it re-queued
+// (nothing is claimed while it awaits approval; the tick awaits approval
+// again once none of them waits, and approve is refused until then). A
+// paused campaign stays paused. A write the replicas did not acknowledge
+// (it holds on the master) or a chunk Redis lost does not stop it: the
+// error is returned at the end. Errors: *ReplyCodeError for a scope's
+// code that is none, *TransitionError, or Redis's.
+func (s *Store) Requeue(ctx context.Context, c string, a Actor, scope RetryScope) (Retried, error) {
+	var r Retried
 	if scope.Code != "" && !replyCode.MatchString(scope.Code) {
-		return 0, &ReplyCodeError{Code: scope.Code}
+		return r, &ReplyCodeError{Code: scope.Code}
 	}
 	ctl, err := s.Control(ctx, c)
 	if err != nil {
-		return 0, err
+		return r, err
 	}
 	if ctl.State == StateCancelled {
-		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State}
+		return r, &TransitionError{Campaign: c, Action: "retry", State: ctl.State}
 	}
 	// Not another environment's, nor while it is being staged (see
 	// lua/transition.lua): the sweep would write into the staging's fresh
 	// counts.
 	m, err := s.rdb.HMGet(ctx, keysFor(c).meta, "stage", "env").Result()
 	if err != nil {
-		return 0, fmt.Errorf("retry %s: read meta: %w", c, err)
+		return r, fmt.Errorf("retry %s: read meta: %w", c, err)
 	}
 	if env, _ := m[1].(string); checkEnv(c, env, a.Env) != nil {
-		return 0, fmt.Errorf("retry %s: %w", c, checkEnv(c, env, a.Env))
+		return r, fmt.Errorf("retry %s: %w", c, checkEnv(c, env, a.Env))
 	}
 	stage, _ := m[0].(string)
 	if stage != ctl.Stage {
-		return 0, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging", FirstStaging: stage == ""}
+		return r, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging", FirstStaging: stage == ""}
 	}
-	total, _, partial := s.sweep(ctx, c, "retry", stage, scope)
+	var partial error
+	r.N, r.Canary, partial = s.sweep(ctx, c, "retry", stage, scope)
 	var lost *LostChunksError
 	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
-		return total, fmt.Errorf("retry %s: %w", c, partial)
+		return r, fmt.Errorf("retry %s: %w", c, partial)
 	}
-	reason := fmt.Sprintf("%d %s re-queued", total, scope)
-	if total == 0 {
+	if r.Canary > 0 { // batch 0's: the canary's, when staged with one
+		if meta, err := s.Meta(ctx, c, false); err != nil || len(meta.Batches) == 0 || !meta.Batches[0].Canary {
+			r.Canary = 0 // not known: the move (lua/transition.lua) reads it itself
+		}
+	}
+	reason := fmt.Sprintf("%d %s re-queued", r.N, scope)
+	if r.Canary > 0 {
+		reason += fmt.Sprintf(", %d of them the canary's", r.Canary)
+	}
+	if r.N == 0 {
 		// Nothing re-queued now; a retry that failed half-way may have
-		// re-queued some and left the campaign done: run it.
+		// re-queued some and left the campaign done, or awaiting approval
+		// with its canary's re-queued: run it.
 		n, err := s.rdb.HGet(ctx, keysFor(c).counts, "deferred").Int()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return 0, fmt.Errorf("retry %s: read counts: %w", c, err)
+			return r, fmt.Errorf("retry %s: read counts: %w", c, err)
 		}
-		if ctl.State != StateDone || n == 0 {
+		if ctl.State != StateDone && ctl.State != StateAwaitingApproval || n == 0 {
 			// A write the replicas did not acknowledge changed nothing
 			// here; a lost chunk is still named.
 			if lost != nil {
-				return 0, fmt.Errorf("retry %s: %w", c, lost)
+				return r, fmt.Errorf("retry %s: %w", c, lost)
 			}
-			return 0, nil
+			return r, nil
 		}
 		reason = fmt.Sprintf("%d %s re-queued by an earlier retry that did not finish", n, scope)
 	}
-	// A done campaign runs again; the retry is audited in every state.
-	_, _, err = s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, Keep: []State{StateStaged, StateRunning, StateAwaitingApproval, StatePaused, StateCancelled},
-		To: StateRunning, Actor: a, Action: "retry", Reason: reason})
+	// A done campaign runs again, and one awaiting approval whose canary's
+	// recipients wait (lua/transition.lua); the retry is audited in every
+	// state.
+	st, moved, err := s.Transition(ctx, c, TransitionParams{From: []State{StateDone}, Keep: []State{StateStaged, StateRunning, StateAwaitingApproval, StatePaused, StateCancelled},
+		To: StateRunning, Actor: a, Action: "retry", Reason: reason, CanaryRetried: true})
 	if err != nil && !errors.As(err, new(*AckError)) {
-		return total, err
+		return r, err
+	}
+	r.State, r.Rerun = st, moved && st == StateAwaitingApproval
+	if moved {
+		r.State = StateRunning
+	}
+	if r.N > 0 {
+		now, cerr := s.Control(ctx, c) // what to say next; the retry itself went through
+		r.Approved = cerr == nil && now.Approved
+		r.Paused = cerr == nil && now.Next() == NextResume
 	}
 	// Not acknowledged by the replicas, the change holds on the master:
 	// say so at the end.
-	return total, wrapf(errors.Join(partial, err), "retry %s", c)
+	return r, wrapf(errors.Join(partial, err), "retry %s", c)
 }
 
 // Resumable reports whether campaign c is paused by a pause that Resume

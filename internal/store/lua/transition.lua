@@ -26,9 +26,14 @@
 --          campaign whose first batch is still being sent (or not yet
 --          released), not approved before, writes nothing and answers
 --          'canary-running'; so does one of a canary whose recipients
---          wait for a retry (not in awaiting-approval: lua/tick.lua
---          awaits it only once none does), with two more elements: how
---          many wait, and the last error ('' = none)
+--          wait for a retry (lua/tick.lua awaits approval only once
+--          none does; in awaiting-approval, a retry that re-queued some
+--          and has not moved it yet, ARGV[17]), with two more elements:
+--          how many wait, and the last error ('' = none),
+--       17 a retry (1/0): a campaign in awaiting-approval whose canary's
+--          recipients wait for a retry (the retry re-queued some) moves
+--          to ARGV[2] (running: it sends them, and lua/tick.lua awaits
+--          approval again once none waits); else the state is kept
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
 -- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
 -- the campaign is environment e's, not the caller's; 'staged-again': not
@@ -40,19 +45,36 @@ if not st then return {'', 0, ''} end
 local env = redis.call('HGET', KEYS[5], 'env')
 if env and env ~= '' and ARGV[13] ~= '' and env ~= ARGV[13] then return {st, 0, 'env:' .. env} end
 if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') then return {st, 0, 'staging'} end
+-- canaryWaiting returns how many recipients of the canary (batch 0, when
+-- the campaign was staged with one) wait for a retry: deferred after a
+-- temporary failure, re-queued by a retry, or being sent again
+-- (attempted, no outcome yet). Skipped rows are not among the outcomes:
+-- a re-staging counts those it keeps skipped, never attempted
+-- (store.Stager.count). lua/tick.lua counts them so too.
+local function canaryWaiting()
+  local bj = redis.call('HGET', KEYS[6], '0')
+  if not (bj and cjson.decode(bj).canary) then return 0 end
+  local n = redis.call('HMGET', KEYS[7], '0:attempted', '0:sent', '0:failed', '0:refused', '0:invalid', '0:in-doubt', '0:cancelled')
+  local waiting = tonumber(n[1] or '0')
+  for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
+  return waiting
+end
 local move = string.find(' ' .. ARGV[1] .. ' ', ' ' .. st .. ' ', 1, true)
 if not move and not string.find(' ' .. ARGV[10] .. ' ', ' ' .. st .. ' ', 1, true) then return {st, 0, ''} end
+-- A retry that re-queued canary recipients of a campaign awaiting
+-- approval: nothing is claimed there, so it runs its canary again.
+if ARGV[17] == '1' and st == 'awaiting-approval' and canaryWaiting() > 0 then move = true end
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'action') == ARGV[9] then return {st, 0, ARGV[9]} end
 if move and ARGV[14] ~= '0' and redis.call('HGET', KEYS[1], 'at') ~= ARGV[14] then return {st, 0, ''} end
 if ARGV[15] ~= '' and redis.call('HGET', KEYS[1], 'stage') ~= ARGV[15] then return {st, 0, 'staged-again'} end
-if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1], 'approved') ~= '1' then
-  -- Done: a later batch released, or the canary's marked done (a tick),
-  -- or its first pass complete (a campaign paused before the tick that
-  -- would mark it: by an operator, or by the auto-pause its last failure
-  -- tripped).
+if ARGV[16] == '1' and redis.call('HGET', KEYS[1], 'approved') ~= '1' then
+  -- Done: awaiting approval (a tick saw it done), a later batch
+  -- released, or the canary's marked done (a tick), or its first pass
+  -- complete (a campaign paused before the tick that would mark it: by
+  -- an operator, or by the auto-pause its last failure tripped).
   local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at')
   local cur = tonumber(b[1] or '-1')
-  local done = cur >= 1 or tonumber(b[2] or '0') ~= 0
+  local done = st == 'awaiting-approval' or cur >= 1 or tonumber(b[2] or '0') ~= 0
   if not done and cur == 0 then
     local bj = redis.call('HGET', KEYS[6], '0')
     if bj then
@@ -62,25 +84,20 @@ if ARGV[16] == '1' and st ~= 'awaiting-approval' and redis.call('HGET', KEYS[1],
   end
   if not done then return {st, 0, 'canary-running'} end
   -- Nor while a recipient of the canary waits for a retry (deferred after
-  -- a temporary failure, or being sent again: attempted, no outcome yet),
-  -- as after the canary's gate paused it with the relay down: nobody can
-  -- have checked what was not delivered. The answer adds how many wait,
-  -- and the campaign's last error. Skipped rows are not among the
-  -- outcomes: a re-staging counts those it keeps skipped, never attempted
-  -- (store.Stager.count).
-  local bj = redis.call('HGET', KEYS[6], '0')
-  if bj and cjson.decode(bj).canary then
-    local n = redis.call('HMGET', KEYS[7], '0:attempted', '0:sent', '0:failed', '0:refused', '0:invalid', '0:in-doubt', '0:cancelled')
-    local waiting = tonumber(n[1] or '0')
-    for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
-    if waiting > 0 then
-      local last, e = '', redis.call('LINDEX', KEYS[8], 0)
-      if e then
-        local x = cjson.decode(e)
-        last = table.concat({x.code or '', x.r or ''}, ' '):gsub('^ +', ''):gsub(' +$', '')
-      end
-      return {st, 0, 'canary-running', waiting, last}
+  -- a temporary failure, re-queued by a retry, or being sent again), as
+  -- after the canary's gate paused it with the relay down: nobody can
+  -- have checked what was not delivered. Also in awaiting-approval: a
+  -- retry re-queued some and has not moved it back to running yet (or
+  -- was interrupted before: a retry again moves it). The answer adds how
+  -- many wait, and the campaign's last error.
+  local waiting = canaryWaiting()
+  if waiting > 0 then
+    local last, e = '', redis.call('LINDEX', KEYS[8], 0)
+    if e then
+      local x = cjson.decode(e)
+      last = table.concat({x.code or '', x.r or ''}, ' '):gsub('^ +', ''):gsub(' +$', '')
     end
+    return {st, 0, 'canary-running', waiting, last}
   end
 end
 if not move and ARGV[11] == '1' and redis.call('HGET', KEYS[1], 'approved') == '1' then return {st, 0, 'approved'} end
