@@ -63,11 +63,8 @@ var controls = []control{{
 }, {
 	use: "retry CAMPAIGN --env ENV [--permanent] [--code CODE]", short: "Re-queue failures (temporary ones; --permanent: 5xx refusals too); never re-sends anyone sent or in doubt",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, _ string, o opts) (string, error) {
-		n, err := s.Retry(ctx, c, who, o.scope)
-		msg := fmt.Sprintf("Re-queued %d %s of %s.", n, o.scope, c)
-		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.Resumable(ctx, c) {
-			msg = fmt.Sprintf("Re-queued %d %s of %s; it is paused: they go out after 'tidings resume %s --env %s'.", n, o.scope, c, c, who.Env)
-		}
+		r, err := s.Requeue(ctx, c, who, o.scope)
+		msg := nextstep.Requeued(r, o.scope, c, who.Env)   // and what becomes of them (paused; the canary's)
 		if err == nil && o.scope == (store.RetryScope{}) { // what a retry of temporary failures leaves, and what re-queues it
 			if still := nextstep.AfterRetry(ctx, s, c, who.Env); still != "" {
 				msg += "\n" + still

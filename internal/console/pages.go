@@ -575,11 +575,14 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	case "retry":
 		// Permanent failures too only from the form that says what they are.
 		scope := store.RetryScope{Permanent: r.PostFormValue("permanent") != "", Code: strings.TrimSpace(r.PostFormValue("code"))}
-		var n int
-		n, err = s.cfg.Store.Retry(ctx, c, actor, scope)
-		msg = fmt.Sprintf("Re-queued %d %s.", n, scope)
-		if n > 0 && (err == nil || errors.As(err, new(*store.LostChunksError))) && s.cfg.Store.Resumable(ctx, c) {
+		var rt store.Retried
+		rt, err = s.cfg.Store.Requeue(ctx, c, actor, scope)
+		msg = fmt.Sprintf("Re-queued %d %s.", rt.N, scope)
+		if rt.Paused {
 			msg += " The campaign is paused: they go out once it is resumed."
+		}
+		if more := nextstep.CanaryRequeued(rt, c, s.cfg.Env); more != "" {
+			msg += " " + more
 		}
 		if err == nil && scope == (store.RetryScope{}) { // what a retry of temporary failures leaves, as `tidings retry` says
 			if still := nextstep.AfterRetry(ctx, s.cfg.Store, c, s.cfg.Env); still != "" {

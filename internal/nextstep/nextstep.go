@@ -229,6 +229,46 @@ func ApprovalAhead(st *store.Status) string {
 	return "It " + waits + ", which a resume does not give: " + Hint(store.NextApprove, st.Campaign, st.Env)
 }
 
+// Requeued is what `tidings retry` of campaign c of environment env
+// answers after re-queuing r (of scope): how many, and what happens to
+// them: a paused campaign sends them once resumed; the canary's of a
+// campaign awaiting approval are sent now, the campaign back to running
+// its canary (CanaryRequeued).
+func Requeued(r store.Retried, scope store.RetryScope, c, env string) string {
+	msg := fmt.Sprintf("Re-queued %d %s of %s.", r.N, scope, c)
+	if r.Paused {
+		msg = fmt.Sprintf("Re-queued %d %s of %s; it is paused: they go out after 'tidings resume %s --env %s'.", r.N, scope, c, c, env)
+	}
+	if more := CanaryRequeued(r, c, env); more != "" {
+		msg += " " + more
+	}
+	return msg
+}
+
+// CanaryRequeued says, after a retry of campaign c of environment env
+// that re-queued recipients of its canary (r.Canary), what becomes of
+// them and of the approval: the campaign awaiting approval is back to
+// running its canary and awaits approval again once they are sent; a
+// paused one sends them once resumed; an approval given before the retry
+// (approve, or approve --in-advance) stands, and they go out without a
+// new one. "" when none of the canary's was re-queued. `tidings retry`
+// and the console's Retry add it to their answer.
+func CanaryRequeued(r store.Retried, c, env string) string {
+	switch {
+	case r.Canary == 0:
+		return ""
+	case r.Rerun:
+		return fmt.Sprintf("%d of them are its canary's: the campaign is back to running its canary; it will await approval again once they are sent, and approve is refused until then.", r.Canary)
+	case r.Approved:
+		return fmt.Sprintf("%d of them are its canary's, which was approved before this retry (tidings status %s --env %s shows by whom): that approval stands, so they go out with the batches after the canary, without a new approval.", r.Canary, c, env)
+	case r.Paused:
+		return fmt.Sprintf("%d of them are its canary's: once resumed, it sends them before it awaits approval; approve is refused until they are sent.", r.Canary)
+	case r.State == store.StateRunning || r.State == store.StateAwaitingApproval:
+		return fmt.Sprintf("%d of them are its canary's: approve is refused until they are sent.", r.Canary)
+	}
+	return ""
+}
+
 // RetryPermanent says where the replies of campaign c's recipients failed
 // for good are, and that retry --permanent (with --code code, when given)
 // re-queues them once what refused them is fixed, never for a reply
@@ -278,10 +318,13 @@ func CanaryNotDone(e *store.TransitionError, env string) string {
 		whom += " (last error: " + e.LastError + ")"
 	}
 	run := "let their retries run"
-	if e.State == store.StatePaused {
+	switch e.State {
+	case store.StatePaused:
 		run = fmt.Sprintf("resume it so that their retries run (tidings resume %s%s)", c, env)
+	case store.StateAwaitingApproval: // a retry re-queued them and did not move it back to running
+		run = fmt.Sprintf("run the retry again (tidings retry %s%s), which runs its canary so that they are sent", c, env)
 	}
-	return fmt.Sprintf("cannot approve %s: %s for a retry after a temporary failure, so its canary (the first batch) is still being sent and nobody has checked it; nothing changed. Fix what refused them (the relay, the SMTP server) and %s; approve once 'tidings status %s%s' shows awaiting-approval (the console's page says it too). Or approve now in advance, which lets the batches after the canary go without waiting: tidings approve %s%s --in-advance; or stop the campaign: tidings cancel %s%s --reason ...", c, whom, run, c, env, c, env, c, env)
+	return fmt.Sprintf("cannot approve %s: %s for a retry (after a temporary failure, or re-queued by tidings retry), so its canary (the first batch) is still being sent and nobody has checked it; nothing changed. Fix what refused them (the relay, the SMTP server) and %s; approve once 'tidings status %s%s' shows awaiting-approval (the console's page says it too). Or approve now in advance, which lets the batches after the canary go without waiting: tidings approve %s%s --in-advance; or stop the campaign: tidings cancel %s%s --reason ...", c, whom, run, c, env, c, env, c, env)
 }
 
 // NoCanary says why an approval of campaign c is refused when c was staged

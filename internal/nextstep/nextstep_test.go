@@ -159,8 +159,39 @@ func TestCanaryNotDone(t *testing.T) {
 			[]string{"cannot approve altea: 9 of its canary's recipients wait (last error: 451 4.3.0 try again later) for a retry", "still being sent and nobody has checked it; nothing changed", "Fix what refused them (the relay, the SMTP server)", "tidings resume altea --env staging", "shows awaiting-approval", "tidings approve altea --env staging --in-advance", "tidings cancel altea --env staging"}, nil},
 		{"running, 1 waiting, no error at hand", store.TransitionError{Campaign: "altea", State: store.StateRunning, Waiting: 1},
 			[]string{"1 of its canary's recipients waits for a retry", "let their retries run"}, []string{"last error", "tidings resume"}},
+		// A retry re-queued them and did not move it back to running
+		// (interrupted): a retry again does.
+		{"awaiting approval, 2 re-queued", store.TransitionError{Campaign: "altea", State: store.StateAwaitingApproval, Waiting: 2, LastError: "550 5.7.1"},
+			[]string{"2 of its canary's recipients wait (last error: 550 5.7.1) for a retry (after a temporary failure, or re-queued by tidings retry)", "run the retry again (tidings retry altea --env staging)"}, []string{"tidings resume", "let their retries run"}},
 	} {
 		says(t, tt.name, CanaryNotDone(&tt.e, "staging"), tt.want, tt.not)
+	}
+}
+
+// TestRequeued: what `tidings retry` answers (and the console's Retry,
+// CanaryRequeued): how many; a paused campaign sends them once resumed;
+// of the canary's of a campaign awaiting approval, that it is back to
+// running its canary and will await approval again; an approval given
+// before stands; none of the canary's re-queued says nothing of it.
+func TestRequeued(t *testing.T) {
+	t.Parallel()
+	perm := store.RetryScope{Permanent: true}
+	for _, tt := range []struct {
+		name      string
+		r         store.Retried
+		want, not []string
+	}{
+		{"awaiting approval, the canary's", store.Retried{N: 3, Canary: 3, State: store.StateRunning, Rerun: true},
+			[]string{"Re-queued 3 temporary and permanent failures of altea. 3 of them are its canary's: the campaign is back to running its canary; it will await approval again once they are sent, and approve is refused until then."}, []string{"paused"}},
+		{"paused, the canary's", store.Retried{N: 3, Canary: 3, State: store.StatePaused, Paused: true},
+			[]string{"it is paused: they go out after 'tidings resume altea --env staging'.", "once resumed, it sends them before it awaits approval; approve is refused until they are sent."}, []string{"back to running"}},
+		{"approved before", store.Retried{N: 3, Canary: 3, State: store.StatePaused, Paused: true, Approved: true},
+			[]string{"which was approved before this retry", "that approval stands", "without a new approval"}, []string{"refused"}},
+		{"none of the canary's", store.Retried{N: 2, State: store.StateRunning},
+			[]string{"Re-queued 2 temporary and permanent failures of altea."}, []string{"canary", "approv"}},
+		{"nothing", store.Retried{}, []string{"Re-queued 0 temporary and permanent failures of altea."}, []string{"canary", "paused"}},
+	} {
+		says(t, tt.name, Requeued(tt.r, perm, "altea", "staging"), tt.want, tt.not)
 	}
 }
 
