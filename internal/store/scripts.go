@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -11,17 +12,37 @@ import (
 )
 
 // The Lua scripts, one file each under lua/, with their KEYS, ARGV and
-// result codes documented at the top of the file.
+// result codes documented at the top of the file; lua/lib/ holds Lua
+// they share.
 //
-//go:embed lua/*.lua
+//go:embed lua/*.lua lua/lib/*.lua
 var luaFiles embed.FS
 
-func loadScript(name string) *redis.Script {
+// includeLine is a script's line that loadScript replaces with the file
+// lua/lib/<name>.lua: local functions several scripts share. Redis runs
+// each script on its own (EVALSHA of the whole text; on Cluster, on the
+// master of its keys' slot), so a script carries what it uses, and its
+// SHA-1 is of the text with its includes.
+var includeLine = regexp.MustCompile(`(?m)^-- include: ([a-z_]+)$`)
+
+func loadScript(name string) *redis.Script { return redis.NewScript(scriptSource(name)) }
+
+// scriptSource returns the text of lua/<name>.lua, its include lines
+// replaced.
+func scriptSource(name string) string {
 	b, err := luaFiles.ReadFile("lua/" + name + ".lua")
 	if err != nil {
 		panic("store: missing script " + name) // embedded at build time
 	}
-	return redis.NewScript(string(b))
+	src := includeLine.ReplaceAllFunc(b, func(line []byte) []byte {
+		lib := includeLine.FindSubmatch(line)[1]
+		inc, err := luaFiles.ReadFile("lua/lib/" + string(lib) + ".lua")
+		if err != nil {
+			panic("store: script " + name + " includes a missing lua/lib/" + string(lib) + ".lua") // embedded at build time
+		}
+		return inc
+	})
+	return string(src)
 }
 
 var (
@@ -150,6 +171,9 @@ func ScriptFiles() map[string]string {
 	m := map[string]string{}
 	entries, _ := luaFiles.ReadDir("lua") // embedded at build time
 	for _, e := range entries {
+		if e.IsDir() { // lua/lib: included, not run
+			continue
+		}
 		m[loadScript(strings.TrimSuffix(e.Name(), ".lua")).Hash()] = e.Name()
 	}
 	return m

@@ -24,6 +24,7 @@
 -- follows, lua/transition.lua).
 -- Returns {code, batch, reason}. Codes (store.Tick* in Go):
 local NOOP, RELEASED, GATED, AWAITING, DONE, GONE = 0, 1, 2, 3, 4, 5
+-- include: waiting
 
 local c = redis.call('HMGET', KEYS[1], 'state', 'stage', 'cur_batch', 'batch_done_at', 'approved', 'nbatches', 'total')
 local state, stage = c[1], c[2]
@@ -131,13 +132,10 @@ end
 -- paused while it awaited approval (or by the canary's gate) and resumed
 -- must still wait for the approval.
 if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
-  -- Not while canary recipients wait for a retry: it runs them first (a
-  -- canary being sent is not approved: lua/transition.lua). Skipped rows
-  -- are not among the outcomes: a re-staging counts those it keeps
-  -- skipped, never attempted (store.Stager.count).
-  local n = redis.call('HMGET', KEYS[3], cur .. ':attempted', cur .. ':sent', cur .. ':failed', cur .. ':refused', cur .. ':invalid', cur .. ':in-doubt', cur .. ':cancelled')
-  local waiting = tonumber(n[1] or '0')
-  for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
+  -- Not while canary recipients wait for a retry (lib/waiting.lua): it
+  -- runs them first (a canary being sent is not approved:
+  -- lua/transition.lua, which counts them alike).
+  local waiting = waitingOf(KEYS[3], cur)
   if waiting > 0 then return {NOOP, cur, string.format('canary: waiting for the retries of %d recipients', waiting)} end
   local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
   set('awaiting-approval', ARGV[8], 'await-approval', reason)

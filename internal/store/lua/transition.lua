@@ -45,19 +45,14 @@ if not st then return {'', 0, ''} end
 local env = redis.call('HGET', KEYS[5], 'env')
 if env and env ~= '' and ARGV[13] ~= '' and env ~= ARGV[13] then return {st, 0, 'env:' .. env} end
 if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') then return {st, 0, 'staging'} end
+-- include: waiting
 -- canaryWaiting returns how many recipients of the canary (batch 0, when
--- the campaign was staged with one) wait for a retry: deferred after a
--- temporary failure, re-queued by a retry, or being sent again
--- (attempted, no outcome yet). Skipped rows are not among the outcomes:
--- a re-staging counts those it keeps skipped, never attempted
--- (store.Stager.count). lua/tick.lua counts them so too.
+-- the campaign was staged with one) wait for a retry (lib/waiting.lua,
+-- which lua/tick.lua counts them with too).
 local function canaryWaiting()
   local bj = redis.call('HGET', KEYS[6], '0')
   if not (bj and cjson.decode(bj).canary) then return 0 end
-  local n = redis.call('HMGET', KEYS[7], '0:attempted', '0:sent', '0:failed', '0:refused', '0:invalid', '0:in-doubt', '0:cancelled')
-  local waiting = tonumber(n[1] or '0')
-  for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
-  return waiting
+  return waitingOf(KEYS[7], 0)
 end
 local move = string.find(' ' .. ARGV[1] .. ' ', ' ' .. st .. ' ', 1, true)
 if not move and not string.find(' ' .. ARGV[10] .. ' ', ' ' .. st .. ' ', 1, true) then return {st, 0, ''} end
