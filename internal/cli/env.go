@@ -133,7 +133,7 @@ func absPath(p string) string {
 func (a *app) storeOf(ctx context.Context, e *environment.Environment) (*store.Store, error) {
 	st, err := redisconn.Open(ctx, e)
 	if err == nil { // a campaign Redis does not have is lost only if it was started
-		st.RecordsStarts(func(c string) bool { r, _ := launch.ReadRecord(e.StateDir, c); return r != nil })
+		st.RecordsStarts(func(c string) bool { return launch.Started(e.StateDir, e.Name, c) })
 	}
 	return st, redisError(err)
 }

@@ -11,7 +11,8 @@ import (
 // told "If it was started, Redis lost it: run that send on the host that
 // started it ..." (red team), which sends on-call after a loss that never
 // happened. That advice is given only when this host's state_dir records
-// the campaign as started; else the names that do exist are offered.
+// the campaign as started in this environment (launch.Started); else the
+// names that do exist are offered.
 func TestNotFoundSaysRedisLostItOnlyWhenStarted(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)
@@ -27,14 +28,21 @@ func TestNotFoundSaysRedisLostItOnlyWhenStarted(t *testing.T) {
 	if err := os.WriteFile(rec, []byte(`{"campaign":"gone"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const lost = "If it was started, Redis lost it"
+	// "elsewhere" was started here in another environment sharing this
+	// state_dir (the default one is shared): Redis of staging never had
+	// it, so it is no loss of staging's. It was told "Redis lost it".
+	if err := os.WriteFile(filepath.Join(filepath.Dir(rec), "elsewhere.json"), []byte(`{"campaign":"elsewhere","env":"production"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const lost = "Redis lost it"
 	for _, tc := range []struct {
 		name      string
 		want, not string
 	}{
 		{"spring-newz", `campaign "spring-newz" does not exist in environment staging (did you mean "spring-news"?)`, lost},
 		{"autumn", `campaign "autumn" does not exist in environment staging: its campaigns are spring-news; list them with 'tidings status --env staging'`, lost},
-		{"gone", lost + ": run that send on the host that started it", ""},
+		{"gone", `Redis has no trace of campaign "gone" in environment staging, and this host started it (its state_dir records the start): ` + lost, ""},
+		{"elsewhere", `campaign "elsewhere" does not exist in environment staging: its campaigns are spring-news`, lost},
 	} {
 		r := cli(t, env, "approve", tc.name, "--env", "staging")
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || (tc.not != "" && strings.Contains(r.stderr, tc.not)) {

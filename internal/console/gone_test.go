@@ -19,7 +19,10 @@ import (
 // where on-call looks: before, its campaigns page said "No campaign is
 // staged in this environment. Stage one with tidings send ...", as if
 // nothing had ever run, and the campaign's page "it was never staged
-// here, or Redis lost it".
+// here, or Redis lost it". Then its pages answered 404 in words of their
+// own that sent on-call to `tidings status` for the recovery: each now
+// holds, as a sentence, exactly what status prints for the same state
+// dir and Redis (nextstep.Lost).
 func TestPagesNameCampaignsRedisLost(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
@@ -27,6 +30,12 @@ func TestPagesNameCampaignsRedisLost(t *testing.T) {
 	if err := w.Redis.Client().FlushDB(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
+	out, code := w.CLI(t, "status", "vanished", "--env", consoletest.EnvName)
+	status, ok := strings.CutPrefix(strings.TrimSpace(out), "tidings: ")
+	if code != 2 || !ok || !strings.Contains(status, "Redis lost it") {
+		t.Fatalf("tidings status vanished: exit %d, want 2 saying Redis lost it:\n%s", code, out)
+	}
+	asStatus := strings.Join(strings.Fields(strings.ToUpper(status[:1])+status[1:]+"."), " ")
 	stateDir := filepath.Join(w.Dir, "state")
 	s := newSiteWith(t, w, func(c *console.Config) { c.StateDir = stateDir })
 	v := s.signIn(t, viewerToken)
@@ -44,13 +53,16 @@ func TestPagesNameCampaignsRedisLost(t *testing.T) {
 		{"campaigns page", "/", http.StatusOK, []string{gone, "tidings status vanished --env " + consoletest.EnvName, `href="/c/kept"`}},
 		{"campaigns page, live part", "/live", http.StatusOK, []string{gone}},
 		{"the lost campaign's page", "/c/vanished", http.StatusNotFound, []string{
-			`Redis has no trace of campaign "vanished"`, "this host started it", "tidings status vanished --env " + consoletest.EnvName}},
+			`Redis has no trace of campaign "vanished"`, "this host started it", "tidings send CAMPAIGN-FILE --env " + consoletest.EnvName, asStatus}},
+		{"the lost campaign's live part", "/c/vanished/live", http.StatusOK, []string{asStatus}},
+		{"the lost campaign's gallery", "/c/vanished/gallery", http.StatusNotFound, []string{asStatus}},
+		{"the lost campaign's recipients", "/c/vanished/recipients", http.StatusNotFound, []string{asStatus}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var code int
 			var body string
-			if tc.path == "/live" {
+			if strings.HasSuffix(tc.path, "/live") {
 				code, body = http.StatusOK, firstLiveEvent(t, v, tc.path)
 			} else {
 				code, body, _ = v.get(tc.path)

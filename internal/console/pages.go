@@ -471,8 +471,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) {
 			hint = nf.DidYouMean()
 		}
-		if r, _ := launch.ReadRecord(s.cfg.StateDir, c); r != nil && (r.Env == env || r.Env == "") {
-			return http.StatusNotFound, fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance), unless its first staging was given up; nothing of it is sent until then. tidings status %s%s says what to run; tidings report %s --journal JOURNAL_DIR lists who was sent.", c, env, c, flag, c)
+		if launch.Started(s.cfg.StateDir, env, c) { // as tidings status says it on this host
+			return http.StatusNotFound, sentence(nextstep.Lost(c, env))
 		}
 		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s%s: it was never staged here, or Redis lost it. The campaigns page lists those it has.", c, env, hint)
 	case errors.As(err, &te):

@@ -85,12 +85,23 @@ func Gone(stateDir, env string, listed []string) []string {
 	var gone []string
 	for _, f := range files {
 		c := strings.TrimSuffix(filepath.Base(f), ".json")
-		if r, err := ReadRecord(stateDir, c); err == nil && r != nil && (r.Env == env || r.Env == "") && !slices.Contains(listed, c) {
+		if Started(stateDir, env, c) && !slices.Contains(listed, c) {
 			gone = append(gone, c)
 		}
 	}
 	slices.Sort(gone)
 	return gone
+}
+
+// Started reports whether stateDir records that this host started
+// campaign c in environment env (a record of an older version names no
+// environment: it counts). When Redis has no trace of c, Redis lost it
+// (nextstep.Lost); a record that cannot be read does not count (ReadRecord
+// says why when the campaign is sent again). Gone, `tidings status` and
+// the console decide it so.
+func Started(stateDir, env, c string) bool {
+	r, err := ReadRecord(stateDir, c)
+	return err == nil && r != nil && (r.Env == env || r.Env == "")
 }
 
 // WriteRecord writes r into stateDir (atomically, fsynced) and returns the

@@ -335,17 +335,28 @@ func NoCanary(c string) string {
 }
 
 // NotFound says that the campaign of nf does not exist in environment env
-// and what to do: when this host records starting it, that Redis lost it
-// and how to recover; else (a typo, most likely) the names it may have
+// and what to do: when this host records starting it, Lost; else (a typo, most likely) the names it may have
 // meant, or the environment's campaigns when they are few.
 func NotFound(nf *store.NotFoundError, env string) string {
 	c := nf.Campaign
-	list := fmt.Sprintf("list its campaigns with 'tidings status --env %s'", env)
 	if nf.Started {
-		return fmt.Sprintf("campaign %q does not exist in environment %s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'. If it was started, Redis lost it: run that send on the host that started it (its state_dir records the start), which refuses and says what to run; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", c, env, nf.DidYouMean(), list, env, c)
+		return Lost(c, env)
 	}
+	list := fmt.Sprintf("list its campaigns with 'tidings status --env %s'", env)
 	if n := len(nf.Names); len(nf.Similar) == 0 && n > 0 && n <= 5 {
 		list = fmt.Sprintf("its campaigns are %s; list them with 'tidings status --env %s'", strings.Join(nf.Names, ", "), env)
 	}
 	return fmt.Sprintf("campaign %q does not exist in environment %s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'", c, env, nf.DidYouMean(), list, env)
+}
+
+// Lost says that Redis has no trace of campaign c of environment env
+// though this host records starting it (launch.Started: its state_dir
+// holds the record), so that Redis lost it, and the recovery to run:
+// the send that started it, run again on this host, refuses to stage it
+// as new and says how to stage it again without those already sent.
+// `tidings status` (and every command naming c: NotFound) and the
+// console's pages of c say it, in these words.
+func Lost(c, env string) string {
+	env = cmp.Or(env, "ENV") // not known: for the operator to fill in
+	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance), unless its first staging was given up; no worker sends it until it is staged again. Run the send that started it again on this host (tidings send CAMPAIGN-FILE --env %s, with the flags it had): it refuses to stage it as new and says how to stage it again without those already sent; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", c, env, env, c)
 }
