@@ -226,6 +226,7 @@ func (s *Server) routes() {
 	if s.cfg.File != nil {
 		m.HandleFunc("GET /file/gallery", s.get(s.fileGallery))
 		m.HandleFunc("GET /file/gallery/{lang}/{part}", s.get(s.fileGalleryPart))
+		m.HandleFunc("GET /file/gallery/{rest...}", s.get(s.noPage))
 	}
 	if s.cfg.Store == nil {
 		return
@@ -237,6 +238,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /c/{campaign}/gallery", s.get(bounded(s.stagedGallery)))
 	m.HandleFunc("GET /c/{campaign}/gallery/{lang}/{part}", s.get(bounded(s.stagedGalleryPart)))
 	m.HandleFunc("GET /c/{campaign}/recipients", s.get(bounded(s.recipientsPage)))
+	m.HandleFunc("GET /c/{campaign}/{rest...}", s.get(s.noPage))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -3,17 +3,13 @@ package console_test
 import (
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
-	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
-	"github.com/tidings-mail/tidings/internal/preview"
 )
 
 // TestFileGalleryNamesARefusedLocale: QA signs off a campaign
@@ -56,18 +52,7 @@ func TestFileGalleryNamesARefusedLocale(t *testing.T) {
 		t.Fatalf("setup: tidings preview's index.html does not flag the 3 nl recipients:\n%s", index)
 	}
 
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := console.New(console.Config{Users: users(t), Compose: compose, Samples: preview.DefaultSamples(), // as tidings console
-		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	v := (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	v := newFileSite(t, w, file)
 	code, body, _ := v.get("/file/gallery")
 	if code != http.StatusOK {
 		t.Fatalf("gallery: %d\n%s", code, body)

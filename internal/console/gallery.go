@@ -531,47 +531,14 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 	ctx := r.Context()
 	data := map[string]any{"Title": title, "Campaign": src.camp.Name, "Query": r.FormValue("r"),
 		"Origin": src.origin, "Hash": src.hash, "Staged": src.staged}
-	if q := strings.TrimSpace(r.FormValue("r")); q != "" && src.judge != nil {
-		// A campaign file: the plan's judgement of the row, as send's.
-		_, rc, lang, rej, err := src.judge(ctx, q)
+	if q := strings.TrimSpace(r.FormValue("r")); q != "" {
+		rc, lang, problem, err := s.pick(ctx, src, q)
 		switch {
 		case err != nil:
 			s.sourceError(w, r, src, err)
 			return
-		case rej != nil:
-			why := rej.Reason
-			if !strings.HasPrefix(why, rej.Code) {
-				why = rej.Code + ": " + why
-			}
-			data["PickProblem"] = fmt.Sprintf("%s (line %d, locale %q) is %s: %s. Nothing is sent to them.", rej.Email, rej.Line, rej.Locale, rej.Outcome, why)
-		case lang == "":
-			data["PickProblem"] = fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
-		default:
-			k := s.card(src, lang, rc, true, true)
-			data["Picked"] = &k
-		}
-	} else if q != "" {
-		rc, lang, ok, err := find(ctx, src, q)
-		switch {
-		case err != nil:
-			s.readError(w, r, err)
-			return
-		case !ok:
-			rej, found, err := s.rejected(ctx, src, q)
-			if err != nil {
-				s.readError(w, r, err)
-				return
-			}
-			data["PickProblem"] = fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
-			if found {
-				data["PickProblem"] = fmt.Sprintf("%s (line %d, locale %q) was not staged: %s, %s. Nothing is sent to them.", rej.Email, rej.Line, rej.Locale, rej.Outcome, rej.Response)
-			}
-		case lang == "":
-			why := "no complete catalog covers the locale"
-			if _, err := src.engine.Resolve(rc.Locale); err != nil {
-				why = err.Error()
-			}
-			data["PickProblem"] = fmt.Sprintf("%s (line %d, locale %q) is refused: %s. Nothing is sent to them.", rc.Email, rc.Line, rc.Locale, why)
+		case problem != "":
+			data["PickProblem"] = problem
 		default:
 			k := s.card(src, lang, rc, true, true)
 			data["Picked"] = &k
@@ -588,6 +555,104 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, src *source, ti
 	s.render(w, r, "gallery", data)
 }
 
+// pick finds recipient q (an id or an email, as find) of src and the
+// language they are sent, or says why nobody of that key is sent a
+// message (problem): no such recipient, a row refused or invalid (by a
+// campaign file's plan, as send judges it, or at staging), a locale no
+// complete catalog covers. The gallery page and its email parts say it.
+func (s *Server) pick(ctx context.Context, src *source, q string) (rc preview.Recipient, lang, problem string, err error) {
+	none := fmt.Sprintf("No recipient with id or email %q in this campaign.", q)
+	if src.judge != nil {
+		// A campaign file: the plan's judgement of the row, as send's.
+		_, rc, lang, rej, err := src.judge(ctx, q)
+		switch {
+		case err != nil:
+			return rc, "", "", err
+		case rej != nil:
+			why := rej.Reason
+			if !strings.HasPrefix(why, rej.Code) {
+				why = rej.Code + ": " + why
+			}
+			return rc, "", fmt.Sprintf("%s (line %d, locale %q) is %s: %s. Nothing is sent to them.", rej.Email, rej.Line, rej.Locale, rej.Outcome, why), nil
+		case lang == "":
+			return rc, "", none, nil
+		}
+		return rc, lang, "", nil
+	}
+	rc, lang, ok, err := find(ctx, src, q)
+	switch {
+	case err != nil:
+		return rc, "", "", err
+	case !ok:
+		rej, found, err := s.rejected(ctx, src, q)
+		if err != nil || !found {
+			return rc, "", none, err
+		}
+		return rc, "", fmt.Sprintf("%s (line %d, locale %q) was not staged: %s, %s. Nothing is sent to them.", rej.Email, rej.Line, rej.Locale, rej.Outcome, rej.Response), nil
+	case lang == "":
+		why := "no complete catalog covers the locale"
+		if _, err := src.engine.Resolve(rc.Locale); err != nil {
+			why = err.Error()
+		}
+		return rc, "", fmt.Sprintf("%s (line %d, locale %q) is refused: %s. Nothing is sent to them.", rc.Email, rc.Line, rc.Locale, why), nil
+	}
+	return rc, lang, "", nil
+}
+
+// langProblem says why campaign src has no email in language lang (a
+// gallery URL's): it has no such catalog language, or that language is
+// refused (its catalog incomplete); "" when it has. Nothing is ever
+// shown, nor sent, in another language instead (PRODUCT.md's locale
+// rule).
+func langProblem(src *source, lang string) string {
+	var langs []string
+	for _, cov := range src.engine.Languages() {
+		if cov.Lang == lang && !cov.Covered {
+			return fmt.Sprintf("language %q of campaign %s is refused: its catalog lacks %s, so its recipients are refused, never sent another language; there is no email of it to show.", lang, src.camp.Name, strings.Join(cov.Missing, ", "))
+		}
+		if cov.Lang == lang {
+			return ""
+		}
+		langs = append(langs, cov.Lang)
+	}
+	return fmt.Sprintf("campaign %s has no language %q: its languages are %s. A recipient whose locale no complete catalog covers is refused, never shown nor sent a message in another language.", src.camp.Name, lang, strings.Join(langs, ", "))
+}
+
+// noEmail answers 404 to a gallery URL that names no email of src (the
+// language, part or recipient asked: msg says which and why), with a
+// link back to its gallery (picking recipient q, when given).
+func (s *Server) noEmail(w http.ResponseWriter, r *http.Request, src *source, q, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "message": msg})
+		return
+	}
+	back := src.base
+	if q != "" {
+		back += "?" + url.Values{"r": {q}}.Encode()
+	}
+	w.WriteHeader(http.StatusNotFound)
+	s.render(w, r, "message", map[string]any{"Title": http.StatusText(http.StatusNotFound), "Message": msg, "Back": back, "BackTo": "the gallery of " + src.camp.Name})
+}
+
+// noPage answers a GET of a path under a campaign's pages (or the
+// campaign file's gallery) that is none of them: 404 naming the path,
+// with a link to the campaign's page (or the gallery).
+func (s *Server) noPage(w http.ResponseWriter, r *http.Request) {
+	back, to := "/file/gallery", "the gallery"
+	pages := "The campaign file's gallery is /file/gallery, each email at /file/gallery/LANG/html or /file/gallery/LANG/eml."
+	if c := r.PathValue("campaign"); c != "" {
+		back, to = "/c/"+url.PathEscape(c), "the page of campaign "+c
+		pages = "A campaign's pages are its state (/c/CAMPAIGN), its gallery (/c/CAMPAIGN/gallery, each email at /c/CAMPAIGN/gallery/LANG/html or /c/CAMPAIGN/gallery/LANG/eml) and its recipients (/c/CAMPAIGN/recipients)."
+	}
+	msg := fmt.Sprintf("There is no such page as %q. %s", r.URL.Path, pages)
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "message": msg})
+		return
+	}
+	w.WriteHeader(http.StatusNotFound)
+	s.render(w, r, "message", map[string]any{"Title": http.StatusText(http.StatusNotFound), "Message": msg, "Back": back, "BackTo": to})
+}
+
 // galleryPart serves one email of the gallery: its HTML (for the frame) or
 // the complete message (.eml).
 func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source) {
@@ -596,32 +661,38 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 		s.refuse(w, r, http.StatusConflict, "What the gallery renders from changed since its page was rendered: reload the gallery, and see the new version.")
 		return
 	}
+	q := strings.TrimSpace(r.FormValue("r"))
+	asked := fmt.Sprintf("There is no %s of the %q email of campaign %s", part, lang, src.camp.Name)
+	if q != "" {
+		asked += fmt.Sprintf(" for %q", q)
+	}
+	if part != "html" && part != "eml" {
+		s.noEmail(w, r, src, q, fmt.Sprintf("There is no part %q of an email: ask for html (the message as its frame shows it) or eml (the whole message).", part))
+		return
+	}
+	if problem := langProblem(src, lang); problem != "" {
+		s.noEmail(w, r, src, q, asked+": "+problem)
+		return
+	}
 	rc, real := s.sample(lang), false
-	if q := r.FormValue("r"); q != "" {
-		var found preview.Recipient
-		var l string
-		var ok bool
-		var err error
-		if src.judge != nil {
-			// A campaign file: only a row the plan accepts has a message.
-			_, found, l, _, err = src.judge(r.Context(), q)
-			ok = l != ""
-		} else {
-			found, l, ok, err = find(r.Context(), src, q)
-		}
-		if err != nil {
+	if q != "" {
+		found, l, problem, err := s.pick(r.Context(), src, q)
+		switch {
+		case err != nil:
 			s.sourceError(w, r, src, err)
 			return
-		}
-		if !ok || l != lang {
-			http.NotFound(w, r)
+		case problem != "":
+			s.noEmail(w, r, src, q, asked+". "+problem)
+			return
+		case l != lang:
+			s.noEmail(w, r, src, q, fmt.Sprintf("%s: %s (line %d, locale %q) is sent in %s, not %s; the gallery shows their message.", asked, found.Email, found.Line, found.Locale, l, lang))
 			return
 		}
 		rc, real = found, true
 	}
 	k := s.card(src, lang, rc, real, false)
 	if !k.Covered || k.Unshown != "" {
-		s.refuse(w, r, http.StatusNotFound, k.Problem+k.Unshown)
+		s.noEmail(w, r, src, q, asked+": "+k.Problem+k.Unshown)
 		return
 	}
 	switch part {
@@ -635,8 +706,6 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 		w.Header().Set("Content-Type", "message/rfc822")
 		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", src.camp.Name+"-"+lang+".eml"))
 		_, _ = w.Write(k.eml)
-	default:
-		http.NotFound(w, r)
 	}
 }
 
