@@ -649,6 +649,9 @@ func (d *Delivered) readJSON(path string) (string, written, error) {
 	for _, r := range rep.Recipients {
 		rows[strings.ToLower(strings.TrimSpace(r.Outcome))]++
 	}
+	// The outcomes of a delivery (delivered reads them), not
+	// store.Outcomes: a report lacking rows of another outcome excludes
+	// nobody wrongly.
 	for _, o := range []string{store.OutcomeSent, store.OutcomeInDoubt, plan.OutcomeSkipped} {
 		if rows[o] < rep.Counts[o] {
 			return "", w, &FilteredReportError{Path: path, Campaign: d.Campaign, Missing: fmt.Sprintf("its counts say %d %s, its recipients hold %d", rep.Counts[o], o, rows[o])}

@@ -110,6 +110,8 @@ func (r *Result) Problems() bool {
 	if r.Plan.Refused+r.Plan.Invalid > 0 {
 		return true
 	}
+	// The outcomes that are problems (exit 1), not store.Outcomes: sent,
+	// skipped (delivered before), cancelled and pending are not.
 	for _, o := range []string{store.OutcomeRefused, store.OutcomeInvalid, store.OutcomeFailed, store.OutcomeInDoubt} {
 		if r.Status.Counts[o] > 0 {
 			return true

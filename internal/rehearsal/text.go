@@ -30,8 +30,10 @@ func (r *Result) WriteText(w io.Writer) {
 	// the campaign's status.
 	fmt.Fprintf(w, "\n%s: %d sent, %d refused, %d invalid", plan.CountOf(p.Rows, "recipient row", "recipient rows"),
 		r.Status.Counts[store.OutcomeSent], r.Status.Counts[store.OutcomeRefused], r.Status.Counts[store.OutcomeInvalid])
-	for _, o := range []string{store.OutcomeFailed, store.OutcomeInDoubt, store.OutcomeCancelled, store.OutcomePending} {
-		if n := r.Status.Counts[o]; n > 0 {
+	// Then every other outcome that is not zero, in status's order, so
+	// that the figures add up to the rows.
+	for _, o := range store.Outcomes {
+		if n := r.Status.Counts[o]; n > 0 && o != store.OutcomeSent && o != store.OutcomeRefused && o != store.OutcomeInvalid {
 			fmt.Fprintf(w, ", %d %s", n, o)
 		}
 	}

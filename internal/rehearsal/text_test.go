@@ -34,3 +34,25 @@ func TestWriteTextCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTextNamesEveryOutcome: the summary's figures add up to the
+// campaign's rows: every final outcome that is not zero is named, in
+// status's order (store.Outcomes), as status and the notifications name
+// them. It spelled its own list, which lacked skipped.
+func TestWriteTextNamesEveryOutcome(t *testing.T) {
+	t.Parallel()
+	for _, o := range store.Outcomes {
+		t.Run(o, func(t *testing.T) {
+			t.Parallel()
+			r := &Result{Campaign: "c", Plan: &plan.Summary{Rows: 2}, Status: &store.Status{Counts: map[string]int64{store.OutcomeSent: 1, o: 1}}}
+			if o == store.OutcomeSent {
+				r.Status.Counts[o] = 2
+			}
+			var b strings.Builder
+			r.WriteText(&b)
+			if want := ", 1 " + o; o != store.OutcomeSent && !strings.Contains(b.String(), want) {
+				t.Errorf("1 %s: output lacks %q:\n%s", o, want, b.String())
+			}
+		})
+	}
+}

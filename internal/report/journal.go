@@ -15,6 +15,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // JournalColumns is the CSV header row of a report read from delivery
@@ -57,9 +58,9 @@ type Journal struct {
 // the rest the latest line wins.
 func rank(outcome string) int {
 	switch outcome {
-	case "sent":
+	case store.OutcomeSent:
 		return 2
-	case "in-doubt":
+	case store.OutcomeInDoubt:
 		return 1
 	}
 	return 0
@@ -71,7 +72,7 @@ func rank(outcome string) int {
 // as the ledger records it; an older worker wrote temp for it too).
 func journalOutcome(o string) string {
 	if o == "temp" {
-		return "pending"
+		return store.OutcomePending
 	}
 	return o
 }

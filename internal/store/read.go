@@ -216,6 +216,8 @@ func (b BatchProgress) Waiting() int {
 
 // Outcomes returns the recipients of b with an outcome, cancelled
 // included (less b.Cancelled: those done, what a progress bar counts).
+// It sums b's field of each final outcome (terminal): the batch counters
+// the Lua scripts write, one field each, not a list to range over.
 func (b BatchProgress) Outcomes() int {
 	return b.Sent + b.Failed + b.Refused + b.Invalid + b.InDoubt + b.Skipped + b.Cancelled
 }
@@ -724,7 +726,7 @@ type Row struct {
 	Name     string    `json:"name,omitempty"`
 	Locale   string    `json:"locale"`             // requested
 	Lang     string    `json:"lang,omitempty"`     // matched catalog language
-	Outcome  string    `json:"outcome"`            // sent, refused, invalid, failed, skipped, cancelled, pending, in-doubt
+	Outcome  string    `json:"outcome"`            // one of Outcomes
 	Code     string    `json:"code,omitempty"`     // SMTP code or refusal code
 	Response string    `json:"response,omitempty"` // SMTP response or reason
 	At       time.Time `json:"at,omitzero"`

@@ -651,6 +651,7 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 	if err := sg.open(ctx); err != nil {
 		return err
 	}
+	// The outcomes of a row not staged (the plan's), not Outcomes.
 	if !slices.Contains([]string{OutcomeRefused, OutcomeInvalid, OutcomeSkipped}, r.Outcome) {
 		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused, invalid or skipped", sg.cfg.Campaign, r.Line, r.Outcome)
 	}

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,11 +64,18 @@ const (
 	OutcomeInDoubt   = "in-doubt"
 )
 
-// Outcomes lists every outcome in display order.
+// Outcomes lists every outcome in display order: the one list of them in
+// Go. Status, report (and its --outcome filter), the console, the
+// notifications and the rehearsal's summary name outcomes by it; places
+// that name a part of it on purpose say why. The Lua scripts keep their
+// own (tick.lua's done reason, the counts fields they write), as Redis
+// runs them: TestDoneReasonAccountsForEveryRow checks the done reason
+// against this list's counts.
 var Outcomes = []string{OutcomeSent, OutcomeFailed, OutcomeInDoubt, OutcomeRefused, OutcomeInvalid, OutcomeSkipped, OutcomeCancelled, OutcomePending}
 
-// terminal outcomes are counted in the counts hash; pending is derived.
-var terminal = []string{OutcomeSent, OutcomeFailed, OutcomeInDoubt, OutcomeRefused, OutcomeInvalid, OutcomeSkipped, OutcomeCancelled}
+// terminal outcomes (Outcomes but pending) are counted in the counts
+// hash; pending is derived.
+var terminal = slices.DeleteFunc(slices.Clone(Outcomes), func(o string) bool { return o == OutcomePending })
 
 // Ledger-only states.
 const (
