@@ -22,12 +22,14 @@ func ToWire(addr string) (wire string, utf8Local bool, err error) {
 		return "", false, errors.New("has no local part or no domain: write local-part@domain")
 	}
 	local, domain := addr[:at], addr[at+1:]
+	wire = addr // local + "@" + domain, not made again: one allocation a message
 	if !isASCII(domain) {
 		a, err := idna.Lookup.ToASCII(domain)
 		if err != nil {
 			return "", false, fmt.Errorf("has a domain that is not a valid internationalised domain name (%w): correct the domain (in a domain with accents, only letters, digits and '-' between the dots)", err)
 		}
 		domain = a
+		wire = local + "@" + domain
 	}
 	// RFC 5321 4.5.3.1: a local part of at most 64 octets, a path of at
 	// most 256 (the address and its brackets).
@@ -37,7 +39,7 @@ func ToWire(addr string) (wire string, utf8Local bool, err error) {
 	if n := len(local) + 1 + len(domain); n > 254 {
 		return "", false, fmt.Errorf("is %d bytes long, more than SMTP allows (254): use a shorter address", n)
 	}
-	return local + "@" + domain, !isASCII(local), nil
+	return wire, !isASCII(local), nil
 }
 
 // CheckMailbox reports whether s, a sender as a campaign writes its from or

@@ -122,7 +122,7 @@ func (w *fieldWriter) tokens(v string) {
 }
 
 // mailbox writes an address field: the cleaned display name of mb
-// (omitted when empty) and its address in angle brackets (mb.angle).
+// (omitted when empty) and its address in angle brackets (mb.bracketed).
 func (w *fieldWriter) mailbox(field string, mb mailbox) {
 	w.start(field)
 	switch name := mb.name; {
@@ -138,7 +138,7 @@ func (w *fieldWriter) mailbox(field string, mb mailbox) {
 	default:
 		w.encodedWords(name)
 	}
-	w.token(mb.angle)
+	w.bracketed(mb.bracketed)
 	w.end()
 }
 
@@ -347,13 +347,15 @@ func wordLenRunes(v string, room int, useQ bool) (n, size int) {
 
 const upperHex = "0123456789ABCDEF"
 
-// angleAddr returns addr as "<addr>", quoting a local part that is not a
-// dot-atom (RFC 5322 3.4.1), as net/mail does.
-func angleAddr(addr string) string {
+// bracketAddr returns addr as it is written between angle brackets: addr
+// itself, with a local part that is not a dot-atom quoted (RFC 5322
+// 3.4.1), as net/mail does. The brackets are the writers' (bracketed,
+// transact), so an address of dot-atoms costs no allocation.
+func bracketAddr(addr string) string {
 	at := strings.LastIndexByte(addr, '@')
 	local := addr[:at]
 	if address.IsDotAtom(local) {
-		return "<" + addr + ">"
+		return addr
 	}
-	return "<" + quote(local) + addr[at:] + ">"
+	return quote(local) + addr[at:]
 }

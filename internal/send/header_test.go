@@ -105,7 +105,7 @@ func TestMailboxField(t *testing.T) {
 		if strings.HasPrefix(addr, `"`) {
 			addr = "john doe@example.org" // as net/mail returns it
 		}
-		w.mailbox("To", mailbox{name: tt.name, addr: addr, angle: angleAddr(addr)})
+		w.mailbox("To", mailbox{name: tt.name, addr: addr, bracketed: bracketAddr(addr)})
 		got := parseField(t, b.Bytes(), "To", false)
 		a, err := netmail.ParseAddress(got)
 		if err != nil {

@@ -101,8 +101,10 @@ func parseMailbox(field, s string) (*netmail.Address, error) {
 
 // mailbox is an address as written in a header: the cleaned display name,
 // the address in its wire form (see wireAddress) and that address as the
-// envelope and the header write it, angle (angleAddr: made once, for both).
-type mailbox struct{ name, addr, angle string }
+// envelope and the header write it between angle brackets, bracketed
+// (bracketAddr: addr itself unless its local part must be quoted; made
+// once, for both).
+type mailbox struct{ name, addr, bracketed string }
 
 // prepared is a validated and sanitised Message, ready to be written.
 type prepared struct {
@@ -234,7 +236,7 @@ func (p *prepared) wireMailbox(field, name, addr string) (mailbox, error) {
 	if utf8Local && p.utf8Addr == "" {
 		p.utf8Addr = field + " " + addr
 	}
-	return mailbox{name: name, addr: wire, angle: angleAddr(wire)}, nil
+	return mailbox{name: name, addr: wire, bracketed: bracketAddr(wire)}, nil
 }
 
 // addUnsubscribe adds the URIs of a List-Unsubscribe value: URIs in angle

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tidings-mail/tidings/internal/address"
 )
 
 // The writer as it was at b31791d, before the cuts of the 2026-12-05
@@ -46,6 +48,17 @@ func (w oldFields) mailbox(field, name, addr string) {
 	}
 	w.token(angleAddr(addr))
 	w.end()
+}
+
+// angleAddr is the mailbox's "<addr>" as it was made before bracketAddr:
+// a local part that is not a dot-atom quoted, in its brackets.
+func angleAddr(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	local := addr[:at]
+	if address.IsDotAtom(local) {
+		return "<" + addr + ">"
+	}
+	return "<" + quote(local) + addr[at:] + ">"
 }
 
 func (w oldFields) encodedWords(v string) {

@@ -288,7 +288,7 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 	if err != nil {
 		return err
 	}
-	env := envelope{from: p.from.angle, to: p.to.angle}
+	env := envelope{from: p.from.bracketed, to: p.to.bracketed}
 	boundary := newBoundary()
 	raw := getBuffer()
 	defer putBuffer(raw)
@@ -340,7 +340,7 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 // envelope is the SMTP envelope of a message: the arguments of MAIL FROM
 // (with its parameters, e.g. " BODY=8BITMIME") and RCPT TO.
 type envelope struct {
-	from, to string // in angle brackets
+	from, to string // as written between the angle brackets (bracketAddr)
 	params   string
 }
 
@@ -428,10 +428,10 @@ func (c *Conn) transact(data []byte, env envelope) error {
 	text := c.sc.Text
 	w := text.W
 
-	c.cmd = append(append(append(c.cmd[:0], "MAIL FROM:"...), env.from...), env.params...)
-	c.cmd = append(c.cmd, "\r\n"...)
+	c.cmd = append(append(append(c.cmd[:0], "MAIL FROM:<"...), env.from...), '>')
+	c.cmd = append(append(c.cmd, env.params...), "\r\n"...)
 	mailEnd := len(c.cmd)
-	c.cmd = append(append(append(c.cmd, "RCPT TO:"...), env.to...), "\r\n"...)
+	c.cmd = append(append(append(c.cmd, "RCPT TO:<"...), env.to...), ">\r\n"...)
 	rcptEnd := len(c.cmd)
 	c.cmd = append(c.cmd, "DATA\r\n"...)
 

@@ -244,7 +244,7 @@ func TestSendEnvelopeAddresses(t *testing.T) {
 		{name: "idn domain", to: "user@bücher.test", wantTo: "user@xn--bcher-kva.test", wantFrom: "community@altea.example"},
 		{name: "idn domain without smtputf8", to: "user@bücher.test", noUTF8: true, wantTo: "user@xn--bcher-kva.test", wantFrom: "community@altea.example"},
 		// A local part that is not a dot-atom is quoted, in the envelope
-		// as in the From field (angleAddr, made once for both).
+		// as in the From field (bracketAddr, made once for both).
 		{name: "quoted sender", to: "zoe@example.org", from: `Desk <"news desk"@altea.example>`, wantTo: "zoe@example.org", wantFrom: "news desk@altea.example", wantFromField: `<"news desk"@altea.example>`},
 		{name: "idn sender", to: "zoe@example.org", from: "Bücher <news@bücher.test>", wantTo: "zoe@example.org", wantFrom: "news@xn--bcher-kva.test"},
 		{name: "utf-8 local part", to: "josé@bücher.test", wantTo: "josé@xn--bcher-kva.test", wantFrom: "community@altea.example", wantUTF8: true},
