@@ -25,11 +25,12 @@ func TestBoundaryOf(t *testing.T) {
 		{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)},
 		{0x0123456789abcdef, 0xfedcba9876543210, 0x00ff00ff00ff00ff, 0x8877665544332211},
 	} {
-		if got, want := boundaryOf(v), boundaryWant(v); got != want {
+		if got, want := boundaryOf(v), boundaryWant(v); string(got[:]) != want {
 			t.Fatalf("boundaryOf(%x) = %s, want %s", v, got, want)
 		}
 	}
-	a, b := newBoundary(), newBoundary()
+	ab, bb := newBoundary(), newBoundary()
+	a, b := string(ab[:]), string(bb[:])
 	if len(a) != 60 || a == b {
 		t.Fatalf("newBoundary = %q then %q: want 60 hex digits, new each time", a, b)
 	}
@@ -43,7 +44,7 @@ func FuzzBoundaryOf(f *testing.F) {
 	f.Add(uint64(0), uint64(1), uint64(1<<63), ^uint64(0))
 	f.Fuzz(func(t *testing.T, a, b, c, d uint64) {
 		v := [4]uint64{a, b, c, d}
-		if got, want := boundaryOf(v), boundaryWant(v); got != want {
+		if got, want := boundaryOf(v), boundaryWant(v); string(got[:]) != want {
 			t.Fatalf("boundaryOf(%x) = %s, want %s", v, got, want)
 		}
 	})

@@ -66,7 +66,7 @@ func FuzzData(f *testing.F) {
 			t.Skip("not a message:", err) // a field name the fuzzer made up
 		}
 		var raw bytes.Buffer
-		wr := writeMessage(&raw, &p, capability{eightBit: eightBit}, "b0undary")
+		wr := writeMessage(&raw, &p, capability{eightBit: eightBit}, []byte("b0undary"))
 		want := stuffed(raw.Bytes())
 		d := getStuffer()
 		defer putStuffer(d)

@@ -34,7 +34,8 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	}
 	b := getBuffer()
 	defer putBuffer(b)
-	writeMessage(b, &p, emlCapability, newBoundary())
+	boundary := newBoundary()
+	writeMessage(b, &p, emlCapability, boundary[:])
 	n, err := w.Write(b.Bytes())
 	if err != nil {
 		return int64(n), fmt.Errorf("write message: %w", err)

@@ -26,7 +26,7 @@ func BuildForTest(m *Message, eightBit bool, boundary string) ([]byte, bool, err
 		return nil, false, err
 	}
 	var b bytes.Buffer
-	wr := writeMessage(&b, &p, capability{eightBit: eightBit}, boundary)
+	wr := writeMessage(&b, &p, capability{eightBit: eightBit}, []byte(boundary))
 	return b.Bytes(), wr.eightBit, nil
 }
 
@@ -39,7 +39,8 @@ func BuildForBenchmark(m *Message, eightBit bool) (int, error) {
 	}
 	b := getBuffer()
 	defer putBuffer(b)
-	writeMessage(b, &p, capability{eightBit: eightBit}, newBoundary())
+	boundary := newBoundary()
+	writeMessage(b, &p, capability{eightBit: eightBit}, boundary[:])
 	return b.Len(), nil
 }
 

@@ -58,7 +58,7 @@ func FuzzHeaderValue(f *testing.F) {
 			t.Fatalf("prepare: %v", err)
 		}
 		var b bytes.Buffer
-		writeMessage(&b, &p, capability{eightBit: true}, "b0undary")
+		writeMessage(&b, &p, capability{eightBit: true}, []byte("b0undary"))
 		raw := b.String()
 		head, _, ok := strings.Cut(raw, "\r\n\r\n")
 		if !ok {

@@ -129,6 +129,16 @@ func (w *fieldWriter) mailbox(field string, mb mailbox) {
 	case name == "":
 	case isPrintableASCII(name) && !strings.Contains(name, "=?"):
 		// A quoted-string: FWS may fold it at its spaces (RFC 5322 3.2.4).
+		if !strings.ContainsAny(name, `"\`) {
+			// The usual name, quoted as it is: written without making
+			// the quoted string.
+			if quotedFits(name, w.firstBudget()) {
+				w.quotedTokens(name)
+				break
+			}
+			w.encodedWords(name)
+			break
+		}
 		q := quote(name)
 		if plainFits(q, w.firstBudget()) {
 			w.tokens(q)
@@ -149,24 +159,50 @@ func (w *fieldWriter) mailbox(field string, mb mailbox) {
 func (w *fieldWriter) uris(name string, uris []string) {
 	w.start(name)
 	for i, u := range uris {
+		comma := i < len(uris)-1
+		if n := len(u) + 2 + b2i(comma); n <= w.room(n) {
+			// The usual case, the token "<" + u + ">" (and its comma) in one
+			// piece, written without making it.
+			w.space(n)
+			w.b.WriteByte('<')
+			w.b.WriteString(u)
+			w.b.WriteByte('>')
+			if comma {
+				w.b.WriteByte(',')
+			}
+			continue
+		}
 		tok := "<" + u + ">"
-		if i < len(uris)-1 {
+		if comma {
 			tok += ","
 		}
 		for tok != "" {
-			room := lineLen - 1
-			switch {
-			case !w.any:
-				room = max(w.firstBudget(), 1)
-			case w.col+1+len(tok) <= lineLen:
-				room = len(tok) // it fits on this line
-			}
-			n := min(len(tok), room)
+			n := min(len(tok), w.room(len(tok)))
 			w.token(tok[:n])
 			tok = tok[n:]
 		}
 	}
 	w.end()
+}
+
+// room is how much of a token of n characters uris writes as one piece:
+// the room on the header line for the field's first, n when it fits on the
+// current line, else a whole line.
+func (w *fieldWriter) room(n int) int {
+	switch {
+	case !w.any:
+		return max(w.firstBudget(), 1)
+	case w.col+1+n <= lineLen:
+		return n
+	}
+	return lineLen - 1
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // plainFits reports whether v (cleaned: no white space at either end) can
@@ -188,6 +224,48 @@ func plainFits(v string, first int) bool {
 		v = rest
 	}
 	return true
+}
+
+// quotedFits is plainFits(`"` + v + `"`, first) for a v without '"' and
+// '\\', without making the quoted string.
+func quotedFits(v string, first int) bool {
+	if !isPrintableASCII(v) || strings.Contains(v, "=?") || strings.Contains(v, "  ") {
+		return false
+	}
+	budget, open := first, 1
+	for {
+		tok, rest, more := strings.Cut(v, " ")
+		if len(tok)+open+b2i(!more) > budget {
+			return false
+		}
+		if !more {
+			return true
+		}
+		budget, open, v = lineLen-1, 0, rest
+	}
+}
+
+// quotedTokens is tokens(`"` + v + `"`) for a v without '"' and '\\', without
+// making the quoted string.
+func (w *fieldWriter) quotedTokens(v string) {
+	open := 1
+	for {
+		tok, rest, more := strings.Cut(v, " ")
+		if n := len(tok) + open + b2i(!more); n > 0 {
+			w.space(n)
+			if open == 1 {
+				w.b.WriteByte('"')
+			}
+			w.b.WriteString(tok)
+			if !more {
+				w.b.WriteByte('"')
+			}
+		}
+		if !more {
+			return
+		}
+		open, v = 0, rest
+	}
 }
 
 func isPrintableASCII(s string) bool {

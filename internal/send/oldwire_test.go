@@ -108,6 +108,31 @@ func (w oldFields) encodedWords(v string) {
 	}
 }
 
+// uris is the List-Unsubscribe writer as it was before its one-piece
+// tokens were written without making them.
+func (w oldFields) uris(name string, uris []string) {
+	w.start(name)
+	for i, u := range uris {
+		tok := "<" + u + ">"
+		if i < len(uris)-1 {
+			tok += ","
+		}
+		for tok != "" {
+			room := lineLen - 1
+			switch {
+			case !w.any:
+				room = max(w.firstBudget(), 1)
+			case w.col+1+len(tok) <= lineLen:
+				room = len(tok) // it fits on this line
+			}
+			n := min(len(tok), room)
+			w.token(tok[:n])
+			tok = tok[n:]
+		}
+	}
+	w.end()
+}
+
 // oldWriteMessage is writeMessage as it was: it reported 8bit only.
 func oldWriteMessage(b *bytes.Buffer, p *prepared, c capability, boundary string) (eightBit bool) {
 	w := oldFields{&fieldWriter{b: b}}
@@ -238,6 +263,15 @@ func FuzzWireAsBefore(f *testing.F) {
 		{"🎉🎉🎉", strings.Repeat("🎉", 30), "X-Note", strings.Repeat("語\n", 300), "no break at the end", "community@altea.example", "zoe@example.org"},
 		{"x", "=?UTF-8?Q?x?= a_b=c?d", "X-Tidings-Campaign", "ends with a lone CR\r", "ends with CRLF\r\n", "community@altea.example", "zoe@example.org"},
 		{"", "", "X-Note", "", "<p>html only</p>", "community@altea.example", "zoe@example.org"},
+		// List-Unsubscribe: the field's value is the subject's; URIs that
+		// fit a line, that end exactly at its end, that must be split.
+		{"Ada Lovelace", "<https://altea.example/unsubscribe?id=u1>", "List-Unsubscribe", "t", "<p>h</p>", "Bench <bench@tidings.example>", "user0@bench.example"},
+		{"Ada Lovelace", "<mailto:unsub@altea.example?subject=u1>, <https://altea.example/unsubscribe?id=u1&x=" + strings.Repeat("y", 11) + ">", "List-Unsubscribe", "t", "", "community@altea.example", "zoe@example.org"},
+		{"Ada Lovelace", "<mailto:u@a.example>, <https://altea.example/" + strings.Repeat("p", 40) + ">, <https://altea.example/" + strings.Repeat("q", 100) + ">", "list-unsubscribe", "t", "", "community@altea.example", "zoe@example.org"},
+		{"Ada Lovelace", "https://altea.example/" + strings.Repeat("r", 200), "List-Unsubscribe", "t", "", "community@altea.example", "zoe@example.org"},
+		// Display names quoted as they are, around a line's length.
+		{strings.Repeat("n", 59), "s", "X-Note", "t", "", `"` + strings.Repeat("m", 60) + `" <community@altea.example>`, "zoe@example.org"},
+		{"a " + strings.Repeat("n", 76) + " b", "s", "X-Note", "t", "", "A  B <community@altea.example>", "zoe@example.org"},
 	} {
 		f.Add(s.name, s.subject, s.field, s.text, s.html, s.from, s.to, true)
 		f.Add(s.name, s.subject, s.field, s.text, s.html, s.from, s.to, false)
@@ -257,7 +291,7 @@ func FuzzWireAsBefore(f *testing.F) {
 		oldEight := oldWriteMessage(&old, &p, c, "b0undary")
 		want := oldData(old.Bytes())
 		var raw bytes.Buffer
-		wr := writeMessage(&raw, &p, c, "b0undary")
+		wr := writeMessage(&raw, &p, c, []byte("b0undary"))
 		d := getStuffer()
 		defer putStuffer(d)
 		if got := dataOf(&raw, wr.dotLine, d); !bytes.Equal(got, want) || wr.eightBit != oldEight {

@@ -317,7 +317,7 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 		if body == nil || built != c.capability() {
 			built = c.capability()
 			raw.Reset()
-			wr := writeMessage(raw, &p, built, boundary)
+			wr := writeMessage(raw, &p, built, boundary[:])
 			env.params = mailParams(wr.eightBit, p.utf8Addr != "")
 			body = dataOf(raw, wr.dotLine, data)
 		}

@@ -89,7 +89,7 @@ func TestBoundaryFold(t *testing.T) {
 		}
 		boundary := strings.Repeat("b", n)
 		var b bytes.Buffer
-		writeMessage(&b, &p, capability{}, boundary)
+		writeMessage(&b, &p, capability{}, []byte(boundary))
 		oneLine := strings.Contains(b.String(), "Content-Type: multipart/alternative; boundary="+boundary+"\r\n")
 		folded := strings.Contains(b.String(), "Content-Type: multipart/alternative;\r\n boundary="+boundary+"\r\n")
 		if oneLine != (n <= 32) || folded != (n > 32) {
