@@ -104,7 +104,7 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 	m.Headers[0] = Header{Name: "X-Tidings-Campaign", Value: c.cfg.Campaign}
 	m.Headers[1] = Header{Name: "Content-Language", Value: content.Lang}
 	if c.cfg.ListUnsubscribe != "" {
-		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: "<" + unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email) + ">"})
+		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: unsubscribe.Bracketed(c.cfg.ListUnsubscribe, id, email)})
 	}
 	return m
 }

@@ -56,11 +56,29 @@ func Expand(tmpl, id, email string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(tmpl) + len(id) + len(email))
+	expand(&b, tmpl, id, email)
+	return b.String()
+}
+
+// Bracketed returns "<" + Expand(tmpl, id, email) + ">", the
+// List-Unsubscribe value of the one URI, made at once (one allocation,
+// not two or three).
+func Bracketed(tmpl, id, email string) string {
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(id) + len(email) + 2)
+	b.WriteByte('<')
+	expand(&b, tmpl, id, email)
+	b.WriteByte('>')
+	return b.String()
+}
+
+// expand writes Expand(tmpl, id, email) to b.
+func expand(b *strings.Builder, tmpl, id, email string) {
 	for {
 		i := strings.IndexByte(tmpl, '{')
 		if i < 0 {
 			b.WriteString(tmpl)
-			return b.String()
+			return
 		}
 		b.WriteString(tmpl[:i])
 		switch rest := tmpl[i:]; {

@@ -28,5 +28,22 @@ func TestExpand(t *testing.T) {
 		if got != ref {
 			t.Errorf("Expand(%q) = %q, strings.Replacer gives %q", tt.tmpl, got, ref)
 		}
+		if b := unsubscribe.Bracketed(tt.tmpl, "a b&c", "z+q@x.example"); b != "<"+tt.want+">" {
+			t.Errorf("Bracketed(%q) = %q, want <%s>", tt.tmpl, b, tt.want)
+		}
+	}
+}
+
+// TestBracketedAllocations: the List-Unsubscribe value of a recipient whose
+// id needs no escaping is made in one allocation ("<" + Expand + ">" made
+// two).
+func TestBracketedAllocations(t *testing.T) {
+	var v string
+	got := testing.AllocsPerRun(100, func() { v = unsubscribe.Bracketed("https://x.example/u?id={id}", "r000042", "z@x.example") })
+	if want := "<https://x.example/u?id=r000042>"; v != want {
+		t.Fatalf("Bracketed = %q, want %q", v, want)
+	}
+	if got > 1 {
+		t.Errorf("Bracketed allocates %.0f times, want 1", got)
 	}
 }
