@@ -217,7 +217,7 @@ func (p *hoistPlan) fill(l *engineLang, v *view) bool {
 			if !ok {
 				return false
 			}
-			n, err := toCount(s)
+			n, err := textCount(s)
 			if err != nil {
 				return false
 			}

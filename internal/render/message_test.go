@@ -186,6 +186,13 @@ func TestCounts(t *testing.T) {
 		if (err == nil) != tt.ok || c.text != tt.text {
 			t.Errorf("toCount(%#v) = %+v, %v; want %q ok=%v", tt.in, c, err, tt.text, tt.ok)
 		}
+		if s, ok := tt.in.(string); ok {
+			// A column's count, as the hoisted messages read it.
+			tc, terr := textCount(s)
+			if tc != c || (terr == nil) != (err == nil) || terr != nil && terr.Error() != err.Error() {
+				t.Errorf("textCount(%q) = %+v, %v; toCount gives %+v, %v", s, tc, terr, c, err)
+			}
+		}
 	}
 }
 

@@ -225,6 +225,17 @@ func toCount(c any) (pluralCount, error) {
 	return p, err
 }
 
+// textCount is toCount(s) for a count given as text (a recipient's
+// column), without putting s in an interface: one allocation a plural
+// message a recipient.
+func textCount(s string) (pluralCount, error) {
+	p, err := parseCount(s)
+	if err != nil || p.negative() {
+		return pluralCount{}, countError(s)
+	}
+	return p, nil
+}
+
 // parsedCount is toCount's count, of any sign.
 func parsedCount(c any) (pluralCount, error) {
 	switch x := c.(type) {
