@@ -129,8 +129,13 @@ type prepared struct {
 
 // prepare validates m and sanitises every header value. Every error wraps
 // ErrInvalidMessage.
-func prepare(m *Message) (prepared, error) {
-	var p prepared
+func prepare(m *Message) (prepared, error) { return prepareInto(m, nil, nil) }
+
+// prepareInto is prepare with room for the prepared headers and the
+// List-Unsubscribe URIs (their lengths do not matter): a connection gives
+// its last message's, so that a message allocates neither (SendChecked).
+func prepareInto(m *Message, headers []Header, uris []string) (prepared, error) {
+	p := prepared{unsubscribe: uris[:0]}
 	var err error
 	if p.from, err = p.sender("from", m.From, &lastFrom); err != nil {
 		return p, err
@@ -167,7 +172,10 @@ func prepare(m *Message) (prepared, error) {
 		return p, fmt.Errorf("%w: message id %q: use printable ASCII of the form left@right", ErrInvalidMessage, m.MessageID)
 	}
 
-	p.headers = make([]Header, 0, len(m.Headers))
+	p.headers = headers[:0]
+	if cap(p.headers) < len(m.Headers) {
+		p.headers = make([]Header, 0, len(m.Headers))
+	}
 	for _, h := range m.Headers {
 		if !validFieldName(h.Name) {
 			return p, fmt.Errorf("%w: header name %q", ErrInvalidMessage, h.Name)

@@ -181,6 +181,11 @@ type Conn struct {
 	eightBit   bool   // the server offers 8BITMIME (RFC 6152)
 	smtputf8   bool   // the server offers SMTPUTF8 (RFC 6531)
 	cmd        []byte // scratch space for commands
+	// headers and uris are the last message's prepared headers and
+	// List-Unsubscribe URIs, whose room the next message's take
+	// (prepareInto).
+	headers []Header
+	uris    []string
 }
 
 // dialError marks errors that happened while setting up the connection.
@@ -284,10 +289,11 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("send to %s: %w", m.To, err)
 	}
-	p, err := prepare(m)
+	p, err := prepareInto(m, c.headers, c.uris)
 	if err != nil {
 		return err
 	}
+	c.headers, c.uris = p.headers, p.unsubscribe
 	env := envelope{from: p.from.bracketed, to: p.to.bracketed}
 	boundary := newBoundary()
 	raw := getBuffer()
