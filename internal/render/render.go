@@ -679,6 +679,11 @@ func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	return r, nil
 }
 
+// builderPool holds the strings.Builders output executes templates into,
+// without their bytes (Reset): a Builder given to Execute, an io.Writer,
+// would be allocated for every output.
+var builderPool = sync.Pool{New: func() any { return new(strings.Builder) }}
+
 // outputSlack is what an output may grow by, over the longest so far,
 // without a second allocation: longer names and counts.
 const outputSlack = 64
@@ -695,9 +700,10 @@ func (e *Engine) output(f fileTemplate, v *view, l *engineLang, file string) (st
 			return s, nil
 		}
 	}
-	var b strings.Builder
+	b := builderPool.Get().(*strings.Builder)
+	defer func() { b.Reset(); builderPool.Put(b) }() // Reset lets go of the output
 	b.Grow(int(f.size.Load()) + outputSlack)
-	if err := f.exec.Execute(&b, v); err != nil {
+	if err := f.exec.Execute(b, v); err != nil {
 		var ref *Refusal
 		if errors.As(err, &ref) {
 			return "", ref
