@@ -114,11 +114,11 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 // Cluster's masters, or a replica Sentinel may promote.
 type node struct {
 	addr string // its address; "" when not known (a single Redis: not needed)
-	// replica: a replica of the Sentinel master, which a failover may
-	// promote.
-	replica bool
-	info    map[string]string // INFO persistence, memory, server and replication
-	infoErr error             // why INFO failed, if it did
+	// replica: a replica of the Sentinel master, or of a Cluster master
+	// (cluster), which a failover may promote.
+	replica, cluster bool
+	info             map[string]string // INFO persistence, memory, server and replication
+	infoErr          error             // why INFO failed, if it did
 	// config holds the settings CONFIG GET read (save, appendfsync,
 	// min-replicas-to-write); configErr says why one could not be read
 	// (CONFIG refused to the Redis user, as managed Redis services do).
@@ -151,9 +151,9 @@ func readNode(ctx context.Context, c redis.UniversalClient, addr, user string) n
 }
 
 // readNodes reads every node of rdb (options opts) that holds or may come
-// to hold a campaign's ledger: each master of a Cluster (a keyless command
-// through the cluster client goes to one master of its choice), sorted by
-// address; the master of Sentinel and each replica it may promote (listed
+// to hold a campaign's ledger: each master of a Cluster and each replica
+// its INFO replication lists (CLUSTER FAILOVER, or the master's failure,
+// promotes one), sorted by address; the master of Sentinel and each replica it may promote (listed
 // by the master's INFO replication; a replica whose replica-priority is 0
 // is never promoted); else the one Redis rdb talks to (its replicas, with
 // nothing to promote them, are not read).
@@ -171,9 +171,18 @@ func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.Unive
 	)
 	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
 		m := readNode(ctx, c, c.Options().Addr, opts.Username)
+		m.cluster = true
+		read := []node{m}
+		// Its replicas connected, as Sentinel's (a replica down is
+		// promoted by nothing until it is back).
+		redisconn.ForEachReplica(ctx, c, m.info, func(ctx context.Context, rc *redis.Client, raddr string) {
+			r := readNode(ctx, rc, raddr, opts.Username)
+			r.replica, r.cluster = true, true
+			read = append(read, r)
+		})
 		mu.Lock()
 		defer mu.Unlock()
-		ms = append(ms, m)
+		ms = append(ms, read...)
 		return nil
 	})
 	if err != nil {
@@ -249,6 +258,15 @@ func worst(name string, ms []node, check func(node) Check) Check {
 	return Check{Name: name, Status: status, Message: b.String()}
 }
 
+// promoter names what promotes a replica of nodes: a Cluster's failover
+// or Sentinel.
+func promoter(nodes []node) string {
+	if slices.ContainsFunc(nodes, func(m node) bool { return m.cluster }) {
+		return "a failover"
+	}
+	return "Sentinel"
+}
+
 // nodeNames names nodes for a message: "master 10.0.0.3:6379",
 // "masters 10.0.0.3:6379, 10.0.0.5:6379", "replica 10.0.0.4:6379 (Sentinel
 // may promote it)", or both, masters first.
@@ -268,9 +286,9 @@ func nodeNames(nodes []node) string {
 		case !replica:
 			parts = append(parts, "masters "+strings.Join(addrs, ", "))
 		case len(addrs) == 1:
-			parts = append(parts, "replica "+addrs[0]+" (Sentinel may promote it)")
+			parts = append(parts, "replica "+addrs[0]+" ("+promoter(nodes)+" may promote it)")
 		default:
-			parts = append(parts, "replicas "+strings.Join(addrs, ", ")+" (Sentinel may promote them)")
+			parts = append(parts, "replicas "+strings.Join(addrs, ", ")+" ("+promoter(nodes)+" may promote them)")
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -426,8 +444,8 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		hand = "; its replica(s) change none of this: without Sentinel (redis.sentinel) nothing promotes one, and a restarted master resynchronises them from its own file, so what they acknowledged goes with it"
 	}
 	promote, promoted := "", ""
-	if e.Redis.Sentinel.Master != "" && slices.ContainsFunc(ms, func(m node) bool { return m.replica && !m.neverPromoted() }) {
-		promote = " and the replicas Sentinel may promote"
+	if failover && slices.ContainsFunc(ms, func(m node) bool { return m.replica && !m.neverPromoted() }) {
+		promote = " and the replicas " + promoter(ms) + " may promote"
 	}
 	if acks > 0 && replicas >= acks && e.Redis.Sentinel.Master != "" {
 		c, why, ok := failoverCheck(promotionOf(ms), name, acks, e.Redis.AutoReplicaAcks())

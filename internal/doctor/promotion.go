@@ -18,10 +18,12 @@ func (m node) priority() (int, error) {
 }
 
 // neverPromoted reports whether m is a replica Sentinel never promotes
-// (replica-priority 0): its settings never hold the ledger.
+// (replica-priority 0): its settings never hold the ledger. A Cluster
+// replica is always promotable (CLUSTER FAILOVER run on it promotes it
+// whatever its replica-priority).
 func (m node) neverPromoted() bool {
 	n, err := m.priority()
-	return m.replica && err == nil && n == 0
+	return m.replica && !m.cluster && err == nil && n == 0
 }
 
 // promotionOf reads the promotion of Sentinel's master and replicas ms.
