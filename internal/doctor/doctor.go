@@ -487,7 +487,11 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	case failover && acks > 0 && minWriteUnknown != nil:
 		return warn(name, fmt.Sprintf(acked+"min-replicas-to-write could not be read (%v): check that it is 1 on the masters%s (deploy/redis.conf; with your provider), so that an old master cut off by a failover accepts no control change or queue write it would lose", by, minWriteUnknown, promote))
 	case failover && acks > 0:
-		return pass(name, fmt.Sprintf("every claim is acknowledged by %s before its message goes to SMTP%s, and masters without a replica refuse writes: a failover loses no claim", by, promoted))
+		and := ", and" // after the promotion's own sentence, ending in ";": " and"
+		if promoted != "" {
+			and = " and"
+		}
+		return pass(name, fmt.Sprintf("every claim is acknowledged by %s before its message goes to SMTP%s%s masters without a replica refuse writes: a failover loses no claim", by, promoted, and))
 	case failover && replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
 	case noAOF:

@@ -158,6 +158,13 @@ func TestDoctorSaysWhichAcksSurviveAFailover(t *testing.T) {
 			if !ok {
 				t.Errorf("replica-priority %v, min_replica_acks %d: at most once %s %q; want %s", tt.priorities, tt.acks, got.Status, got.Message, tt.status)
 			}
+			// Found by a red team: the passing line read "the promoted
+			// replica lacks;, and masters without a replica refuse writes".
+			for _, doubled := range []string{";,", ",;", ";;", ",,"} {
+				if strings.Contains(got.Message, doubled) {
+					t.Errorf("at most once has %q in %q", doubled, got.Message)
+				}
+			}
 		})
 	}
 }
