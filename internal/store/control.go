@@ -600,14 +600,6 @@ func (s *Store) Requeue(ctx context.Context, c string, a Actor, scope RetryScope
 	return r, wrapf(errors.Join(partial, err), "retry %s", c)
 }
 
-// Resumable reports whether campaign c is paused by a pause that Resume
-// lifts (false when that cannot be read): what Retry re-queued then waits
-// for a resume. A pause for state loss is not: Resume refuses it.
-func (s *Store) Resumable(ctx context.Context, c string) bool {
-	ctl, err := s.Control(ctx, c)
-	return err == nil && ctl.Next() == NextResume
-}
-
 // Next is what an operator can do next with a campaign, by its control
 // state; callers word it.
 type Next int

@@ -1130,9 +1130,10 @@ func TestRejectsAfterTheLastChunk(t *testing.T) {
 	}
 }
 
-// TestResumable: a campaign paused by an operator can be resumed, so what
-// retry re-queues waits for a resume; one paused for state loss cannot
-// (Resume refuses it), so retry must not send the operator to resume.
+// TestResumable: a campaign paused by an operator can be resumed (its
+// control's Next is NextResume), so what retry re-queues waits for a
+// resume; one paused for state loss cannot (Resume refuses it), so retry
+// must not send the operator to resume.
 func TestResumable(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
@@ -1146,9 +1147,13 @@ func TestResumable(t *testing.T) {
 	if _, _, err := st.Transition(ctx, "c-sl", store.TransitionParams{From: []store.State{store.StateRunning, store.StateStaged}, To: store.StatePaused, Actor: who, Action: "state-loss", Reason: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if !st.Resumable(ctx, "c-op") || st.Resumable(ctx, "c-sl") || st.Resumable(ctx, "nosuch") {
+	resumable := func(c string) bool {
+		ctl, err := st.Control(ctx, c)
+		return err == nil && ctl.Next() == store.NextResume
+	}
+	if !resumable("c-op") || resumable("c-sl") || resumable("nosuch") {
 		t.Errorf("resumable: paused by an operator %v, for state loss %v, unknown %v; want true, false, false",
-			st.Resumable(ctx, "c-op"), st.Resumable(ctx, "c-sl"), st.Resumable(ctx, "nosuch"))
+			resumable("c-op"), resumable("c-sl"), resumable("nosuch"))
 	}
 	if _, err := st.Resume(ctx, "c-sl", who, "x"); err == nil {
 		t.Error("a state-loss pause was resumed")
