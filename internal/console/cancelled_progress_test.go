@@ -66,7 +66,7 @@ func cancelledAfterCanary(t *testing.T) (*consoletest.World, *site, *client) {
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	csrf := op.csrf("/c/stopped")
-	if code, body := op.post("/c/stopped/cancel", url.Values{"csrf": {csrf}, "reason": {"wrong recipients file"}, "confirm": {"stopped"}}); code != 200 {
+	if code, body := op.post("/c/stopped/cancel", url.Values{"csrf": {csrf}, "stage": {op.cancelStage("/c/stopped", "stopped")}, "reason": {"wrong recipients file"}, "confirm": {"stopped"}}); code != 200 {
 		t.Fatalf("cancel: %d %s", code, body)
 	}
 	st := w.WaitState(t, "stopped", store.StateCancelled, 10*time.Second)

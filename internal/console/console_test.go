@@ -343,7 +343,7 @@ func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 		{"again", "resume", nil, []string{"it is being staged", "run it again: tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
 		// Its cancel says why it cannot act and what to run, as tidings
 		// cancel does (nextstep.Staging).
-		{"again", "cancel", url.Values{"reason": {"wrong list"}, "confirm": {"again"}}, []string{"its staging again has not ended", "only partly written", "tidings pause again --env " + env, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing", "then cancel it (tidings cancel again --env " + env + " --reason ...)."}, "first staging"},
+		{"again", "cancel", url.Values{"stage": {""}, "reason": {"wrong list"}, "confirm": {"again"}}, []string{"its staging again has not ended", "only partly written", "tidings pause again --env " + env, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing", "then cancel it (tidings cancel again --env " + env + " --reason ...)."}, "first staging"},
 	} {
 		form := url.Values{"csrf": {op.csrf("/c/" + tt.campaign)}}
 		for k, v := range tt.form {
@@ -443,9 +443,9 @@ func TestActionsAndRoles(t *testing.T) {
 		{"resume", url.Values{}, http.StatusOK, store.StateRunning, "It was already running (resume by alice (console)"},
 		{"cancel", url.Values{"reason": {"wrong file"}}, http.StatusBadRequest, store.StateRunning, ""}, // name not typed
 		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"act"}}, http.StatusBadRequest, store.StateRunning, ""},
-		{"cancel", url.Values{"reason": {"wrong file"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, ""},
+		{"cancel", url.Values{"stage": {stage[1]}, "reason": {"wrong file"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, ""},
 		// A second cancel changes nothing, and says whose cancel holds.
-		{"cancel", url.Values{"reason": {"legal"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, "UTC (wrong file): nothing changed, and this reason is not recorded"},
+		{"cancel", url.Values{"stage": {stage[1]}, "reason": {"legal"}, "confirm": {"acts"}}, http.StatusOK, store.StateCancelled, "UTC (wrong file): nothing changed, and this reason is not recorded"},
 		{"retry", url.Values{}, http.StatusConflict, store.StateCancelled, ""}, // a cancelled campaign is not retried
 		{"explode", url.Values{}, http.StatusNotFound, store.StateCancelled, ""},
 	}
@@ -900,7 +900,7 @@ func TestCancelWithALostChunk(t *testing.T) {
 	loseChunk0(t, w, "lostc")
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
-	code, body := op.post("/c/lostc/cancel", url.Values{"csrf": {op.csrf("/c/lostc")}, "reason": {"wrong file"}, "confirm": {"lostc"}})
+	code, body := op.post("/c/lostc/cancel", url.Values{"csrf": {op.csrf("/c/lostc")}, "stage": {op.cancelStage("/c/lostc", "lostc")}, "reason": {"wrong file"}, "confirm": {"lostc"}})
 	body = html.UnescapeString(body)
 	for _, want := range []string{"unsent recipients recorded as cancelled. Redis lost part of this campaign's state (chunks [0])", "the cancel was applied to every other recipient", "tidings report lostc --journal"} {
 		if code != http.StatusConflict || !strings.Contains(body, want) {

@@ -36,7 +36,7 @@ func TestActionWithoutScriptSaysWhatHappened(t *testing.T) {
 		{"pause", url.Values{"reason": {"again"}}, "It was already paused by alice (console)", store.StatePaused},
 		{"retry", nil, "Re-queued 0 temporary failures.", store.StatePaused},
 		{"resume", nil, "Resumed where it stopped.", ""},
-		{"cancel", url.Values{"reason": {"wrong list"}, "confirm": {c}}, "Cancelled: ", store.StateCancelled},
+		{"cancel", url.Values{"stage": {op.cancelStage("/c/"+c, c)}, "reason": {"wrong list"}, "confirm": {c}}, "Cancelled: ", store.StateCancelled},
 	} {
 		form := url.Values{"csrf": {op.csrf("/c/" + c)}}
 		for k, v := range tt.form {

@@ -77,7 +77,7 @@ func TestPausedUnfinishedStagingOffersNothingMore(t *testing.T) {
 			works  bool
 		}{
 			{"resume", url.Values{}, false},
-			{"cancel", url.Values{"reason": {"wrong list"}, "confirm": {c}}, tt.cancel},
+			{"cancel", url.Values{"stage": {op.cancelStage("/c/"+c, c)}, "reason": {"wrong list"}, "confirm": {c}}, tt.cancel},
 		} {
 			a.form.Set("csrf", csrf)
 			code, body := op.post("/c/"+c+"/"+a.action, a.form)

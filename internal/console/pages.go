@@ -480,6 +480,8 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		switch {
 		case te.PausedFor == "staging":
 			msg = sentence(nextstep.Staging(te.Action, c, env, te.FirstStaging))
+		case te.PausedFor == store.StagedAgain && te.Action == "cancel":
+			msg = fmt.Sprintf("Not cancelled: %s was staged again since this page was loaded, and it is %s now; nothing was changed. Reload the page to see the new staging, then cancel it if you still mean to.", c, te.State)
 		case te.PausedFor == store.StagedAgain:
 			msg = fmt.Sprintf("Not approved: %s was staged again since this page was loaded, and the new staging's canary may be other people. Reload the page, check the canary in the gallery and the recipients page, then approve.", c)
 		case te.PausedFor == store.NoCanary:
@@ -568,9 +570,18 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusBadRequest, fmt.Sprintf("Type the campaign name (%s) to confirm the cancel.", c))
 			return
 		}
+		// Of the staging the page showed, as an approval: one staged again
+		// since is not what the operator chose to stop for good. (A page
+		// of a staging that never ended, begun by an earlier version,
+		// names none: it posts the field empty.)
+		stage := r.PostFormValue("stage")
+		if _, named := r.PostForm["stage"]; !named {
+			s.refuse(w, r, http.StatusBadRequest, "This cancel names no staging (a page from an older console?): reload the page, check what it shows, then cancel.")
+			return
+		}
 		var n store.Cancelled
 		var already *store.Control
-		n, already, err = s.cfg.Store.Cancel(ctx, c, actor, reason)
+		n, already, err = s.cfg.Store.CancelStaging(ctx, c, stage, actor, reason)
 		msg = already.AlreadyOr("It", "cancel", "Cancelled: "+n.Say("this page shows the final count once they are."))
 	case "retry":
 		// Permanent failures too only from the form that says what they are.

@@ -129,7 +129,7 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 			{"resume", url.Values{}},
 			{"approve", url.Values{"stage": {"s1"}}},
 			{"retry", url.Values{}},
-			{"cancel", url.Values{"reason": {"wrong list"}, "confirm": {c}}},
+			{"cancel", url.Values{"stage": {""}, "reason": {"wrong list"}, "confirm": {c}}},
 		} {
 			if slices.Contains(tt.offers, a.action) {
 				continue
@@ -168,7 +168,7 @@ func TestUnfinishedStagingOffersWhatWorks(t *testing.T) {
 		}
 		// The cancel it offers gives it up: nothing was sent; it is no
 		// longer listed.
-		code, body := op.post("/c/"+c+"/cancel", url.Values{"csrf": {csrf}, "reason": {"abandoned"}, "confirm": {c}})
+		code, body := op.post("/c/"+c+"/cancel", url.Values{"csrf": {csrf}, "stage": {op.cancelStage("/c/"+c, c)}, "reason": {"abandoned"}, "confirm": {c}})
 		if code != http.StatusOK || !strings.Contains(html.UnescapeString(body), "its first staging never finished, so nothing was sent") {
 			t.Errorf("cancel of %s, as offered: %d, want 200 saying nothing was sent\n%s", c, code, body)
 		}

@@ -374,12 +374,29 @@ func (c Cancelled) Say(final string) string {
 // entry: when it finds none, it changed nothing, and Cancel returns the
 // cancel in force (who, when, why); else nil.
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (Cancelled, *Control, error) {
+	return s.CancelStaging(ctx, c, "", a, reason)
+}
+
+// CancelStaging is Cancel of campaign c only while shown is its staging
+// ("" = whichever is current, as Cancel): a cancel pressed on what someone
+// saw of one staging (the console's page) never cancels a later one (a
+// *TransitionError, PausedFor StagedAgain, with the state it is in). A
+// first staging that never ended is dropped whatever shown is: nothing of
+// it was sent.
+func (s *Store) CancelStaging(ctx context.Context, c, shown string, a Actor, reason string) (Cancelled, *Control, error) {
 	// The staging cancelled and swept is the one read here (the move is
 	// made only while it is the campaign's: one staged again meanwhile is
 	// not what the operator saw, and is left alone, PausedFor StagedAgain).
 	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Cancelled{}, nil, fmt.Errorf("cancel %s: read meta: %w", c, err)
+	}
+	if shown != "" && err == nil && stage != shown {
+		p, perr := s.Probe(ctx, c)
+		if perr != nil {
+			return Cancelled{}, nil, fmt.Errorf("cancel %s: %w", c, perr)
+		}
+		return Cancelled{}, nil, fmt.Errorf("cancel %s: %w", c, &TransitionError{Campaign: c, Action: "cancel", State: p.State, PausedFor: StagedAgain})
 	}
 	if err != nil { // no definition: a first staging that never ended is dropped
 		if dropped, err := s.dropStaging(ctx, c, a, reason); dropped || err != nil {
