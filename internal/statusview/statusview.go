@@ -418,9 +418,28 @@ func generic(env string) string {
 // summarises the rest.
 const maxBatches = 8
 
-// Write writes the full status. hint, when not empty, is shown under the
-// state: what to run next.
-func Write(w io.Writer, st *store.Status, hint string) {
+// RetriesDue says when the recipients of st waiting for a retry go, read
+// at now, as a clause after their count: ", all due by 09:40:00", or
+// ", due now" once that time has passed (never a time already past); of a
+// paused campaign, that they go once it is resumed. "" when their time is
+// not recorded.
+func RetriesDue(st *store.Status, now time.Time) string {
+	if st.RetriesDue.IsZero() {
+		return ""
+	}
+	due := ", due now"
+	if st.RetriesDue.After(now) {
+		due = ", all due by " + st.RetriesDue.Local().Format(time.TimeOnly)
+	}
+	if st.State == store.StatePaused {
+		due += ": they go once the campaign is resumed"
+	}
+	return due
+}
+
+// Write writes the full status as read at now. hint, when not empty, is
+// shown under the state: what to run next.
+func Write(w io.Writer, st *store.Status, now time.Time, hint string) {
 	fmt.Fprintf(w, "Campaign %s (environment %s)\n", st.Campaign, cmp.Or(st.Env, "not recorded"))
 	state := strings.ToUpper(string(st.State))
 	switch {
@@ -466,11 +485,7 @@ func Write(w io.Writer, st *store.Status, hint string) {
 	}
 	fmt.Fprintf(w, "Outcomes: %s\n", strings.Join(parts, " · "))
 	if n := st.Retries - st.RequeuedPermanent; n > 0 {
-		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)", n)
-		if !st.RetriesDue.IsZero() {
-			fmt.Fprintf(w, ", all due by %s", st.RetriesDue.Local().Format(time.TimeOnly))
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "          %d of the pending failed temporarily and wait for their retry (not failed)%s\n", n, RetriesDue(st, now))
 	}
 	if n := st.RequeuedPermanent; n > 0 {
 		fmt.Fprintf(w, "          %d of the pending failed for good and were re-queued by retry: they wait to be sent again (not failed)\n", n)

@@ -64,8 +64,9 @@ func TestWrite(t *testing.T) {
 		name string
 		st   store.Status
 		hint string
-		want []string // fragments the output must hold
-		not  []string // fragments it must not hold
+		now  time.Time // when it is read; at when zero
+		want []string  // fragments the output must hold
+		not  []string  // fragments it must not hold
 	}{
 		{
 			name: "running",
@@ -166,6 +167,34 @@ func TestWrite(t *testing.T) {
 				Errors: []store.ErrorGroup{{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 2, Last: at}}},
 			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00", "ETA 10m0s",
 				"2x 451 4.7.1 greylisted (temporary, retried, last 09:30:00)"},
+		},
+		{
+			// Paused with 12 retries whose time came while it was paused:
+			// they are due now and go once it is resumed, not "all due by"
+			// a time already past (found by the console's red team).
+			name: "retries-overdue-paused",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StatePaused, By: "ana", At: at, Reason: "bounces"}, Total: 20, Staged: 20,
+				Counts: counts(store.OutcomeSent, 8, store.OutcomePending, 12), Retries: 12, RetriesDue: at.Add(10 * time.Minute)},
+			now:  at.Add(time.Hour),
+			want: []string{"12 of the pending failed temporarily and wait for their retry (not failed), due now: they go once the campaign is resumed\n"},
+			not:  []string{"due by"},
+		},
+		{
+			// Paused before they are due: by when, and that they wait for
+			// the resume even then.
+			name: "retries-waiting-paused",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StatePaused, By: "ana", At: at, Reason: "bounces"}, Total: 20, Staged: 20,
+				Counts: counts(store.OutcomeSent, 18, store.OutcomePending, 2), Retries: 2, RetriesDue: at.Add(10 * time.Minute)},
+			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00: they go once the campaign is resumed\n"},
+		},
+		{
+			// Running, their time past (a worker claims them at its next
+			// pass): due now, never a time already past.
+			name: "retries-overdue-running",
+			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StateRunning}, Total: 20, Staged: 20,
+				Counts: counts(store.OutcomeSent, 18, store.OutcomePending, 2), Retries: 2, RetriesDue: at.Add(-time.Minute)},
+			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), due now\n"},
+			not:  []string{"due by", "resumed"},
 		},
 		{
 			// retry --permanent re-queued 3 recipients a relay refused with
@@ -272,7 +301,7 @@ func TestWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var b bytes.Buffer
-			statusview.Write(&b, &tt.st, tt.hint)
+			statusview.Write(&b, &tt.st, cmp.Or(tt.now, at), tt.hint)
 			got := b.String()
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
