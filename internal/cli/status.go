@@ -82,7 +82,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			statusview.Write(a.stdout, st, time.Now(), statusview.WithStall(st, time.Now(), nextstep.HintOf(statusview.Next(st), st)))
+			statusview.WriteAt(a.stdout, st, time.Now(), statusview.WithStall(st, time.Now(), nextstep.HintOf(statusview.Next(st), st)))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err

@@ -485,7 +485,7 @@ func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	statusview.Write(sf, r.Status, time.Now(), "")
+	statusview.Write(sf, r.Status, "")
 	if err := sf.Close(); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

@@ -3,7 +3,6 @@ package statusview_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -34,7 +33,7 @@ func TestBatchRowCountsRecipientsDone(t *testing.T) {
 				Counts:  counts(store.OutcomeSent, tt.b.Sent, store.OutcomePending, 100-tt.b.Sent),
 				Batches: []store.BatchStatus{{Batch: 0, Size: 100, Released: true, Done: tt.b.Attempted == 100, BatchProgress: tt.b}}}
 			var out strings.Builder
-			statusview.Write(&out, &st, time.Now(), "")
+			statusview.Write(&out, &st, "")
 			row := ""
 			for _, l := range strings.Split(out.String(), "\n") {
 				if strings.Contains(l, "sent ") && strings.HasPrefix(strings.TrimSpace(l), "batch") {

@@ -36,7 +36,7 @@ func TestProgressNeverSaysAllDoneBeforeItIs(t *testing.T) {
 			st := store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning},
 				Total: int64(tt.total), Staged: int64(tt.total), Counts: counts(store.OutcomeSent, tt.done, store.OutcomePending, tt.total-tt.done)}
 			var one, list strings.Builder
-			statusview.Write(&one, &st, time.Now(), "")
+			statusview.Write(&one, &st, "")
 			statusview.WriteList(&list, []*store.Status{&st}, at.Add(time.Second), func(*store.Status) string { return "" }, func(*store.Status) string { return "" })
 			progress := ""
 			for _, l := range strings.Split(one.String(), "\n") {

@@ -437,9 +437,16 @@ func RetriesDue(st *store.Status, now time.Time) string {
 	return due
 }
 
-// Write writes the full status as read at now. hint, when not empty, is
-// shown under the state: what to run next.
-func Write(w io.Writer, st *store.Status, now time.Time, hint string) {
+// Write writes the full status as read now (WriteAt). hint, when not
+// empty, is shown under the state: what to run next.
+func Write(w io.Writer, st *store.Status, hint string) {
+	WriteAt(w, st, time.Now(), hint)
+}
+
+// WriteAt writes the full status as read at now (what is due is said
+// against it). hint, when not empty, is shown under the state: what to
+// run next.
+func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	fmt.Fprintf(w, "Campaign %s (environment %s)\n", st.Campaign, cmp.Or(st.Env, "not recorded"))
 	state := strings.ToUpper(string(st.State))
 	switch {

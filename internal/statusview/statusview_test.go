@@ -301,7 +301,7 @@ func TestWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var b bytes.Buffer
-			statusview.Write(&b, &tt.st, cmp.Or(tt.now, at), tt.hint)
+			statusview.WriteAt(&b, &tt.st, cmp.Or(tt.now, at), tt.hint)
 			got := b.String()
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
