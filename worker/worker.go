@@ -387,7 +387,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		IsFailure:                isFailure,
 	})
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TaskChunk, w.handle)
+	mux.HandleFunc(TaskChunk, w.handleTask)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("run worker: start asynq server: %w", err)
 	}
