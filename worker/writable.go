@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
 // Waiting for writes before a chunk task ends with an error.
@@ -37,7 +39,8 @@ const writePoll = 100 * time.Millisecond
 // writeWait has passed, when a chunk task is about to end with err, and
 // logs that it waits. Errors
 // asynq does not move back to retry by a write that can fail for Redis's
-// sake (none, a SkipRetry, a hand-over at shutdown) do not wait.
+// sake (none, a SkipRetry, a hand-over at shutdown) do not wait, nor does
+// a write refused for good (a Redis user not allowed the key).
 func (w *Worker) awaitWrites(ctx context.Context, err error) {
 	if err == nil || errors.Is(err, asynq.SkipRetry) || errors.Is(err, errDraining) || ctx.Err() != nil {
 		return
@@ -51,6 +54,9 @@ func (w *Worker) awaitWrites(ctx context.Context, err error) {
 		werr := w.cfg.Redis.Set(ctx, key, w.cfg.WorkerID, 10*time.Second).Err()
 		if werr == nil {
 			return
+		}
+		if re, ok := errors.AsType[*redisconn.ReplyError](redisconn.Explain(werr)); ok && re.Settings {
+			return // refused for good (NOPERM, a password): no wait helps
 		}
 		if !waited {
 			w.log.Info("Redis refuses writes: the chunk task waits until it takes them before it ends, so that asynq can move it to retry", "err", err, "redis_err", werr)
