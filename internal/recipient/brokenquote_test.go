@@ -1,11 +1,6 @@
 package recipient
 
-import (
-	"errors"
-	"io"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestLoneCRAfterABrokenQuoteStillEndsARow (red team 13) holds the reader to
 // README.md (Recipients file): "A CR alone ends a line in a file whose other
@@ -51,24 +46,16 @@ func TestLoneCRAfterABrokenQuoteStillEndsARow(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rd, err := NewReader(strings.NewReader(tc.input), ReaderConfig{Name: "r.csv"})
-			if err != nil {
-				t.Fatalf("NewReader: %v", err)
+			read, fatal := readRows(t, tc.input)
+			if fatal != nil {
+				t.Fatalf("after line %d: %v", len(read)+1, fatal)
 			}
 			var got []row
-			for {
-				r, err := rd.Next()
-				if errors.Is(err, io.EOF) {
-					break
+			for _, r := range read {
+				if r.err != nil {
+					t.Logf("line %d: %v", r.rcp.Line, r.err)
 				}
-				var re *RowError
-				if err != nil && !errors.As(err, &re) {
-					t.Fatalf("line %d: %v", r.Line, err)
-				}
-				if err != nil {
-					t.Logf("line %d: %v", r.Line, err)
-				}
-				got = append(got, row{r.Line, r.Email, err != nil})
+				got = append(got, row{r.rcp.Line, r.rcp.Email, r.err != nil})
 			}
 			if len(got) != len(tc.want) {
 				t.Fatalf("rows %+v, want %+v (every recipient a row of its own)", got, tc.want)

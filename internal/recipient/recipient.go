@@ -13,7 +13,9 @@
 // too (two exports pasted together), and counts in the line numbers; inside
 // a quoted field it is part of the value. A UTF-16 file (a UTF-16 byte
 // order mark, or NUL bytes in the CSV header or the first JSONL line) is
-// refused with what to do.
+// refused with what to do, and so is a CSV file in Latin-1 or
+// Windows-1252: its second value that is not UTF-8, with no UTF-8
+// character before it, ends the reading (Reader.notUTF8).
 //
 // Column names and JSONL keys are compared without case and without white
 // space around them, so a JSONL key " name" is the name as a CSV column
@@ -96,8 +98,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tidings-mail/tidings/internal/address"
@@ -239,6 +243,17 @@ type Reader struct {
 	seed   maphash.Seed
 	ids    lineSet
 	emails lineSet
+
+	// A CSV file saved in Latin-1 or Windows-1252 (see notUTF8).
+	sawUTF8   bool         // a value held a character beyond ASCII, in UTF-8
+	firstNot8 *notUTF8Byte // the first value with a byte that is not UTF-8, while !sawUTF8
+}
+
+// notUTF8Byte is where a value held a byte that is not UTF-8.
+type notUTF8Byte struct {
+	line  int
+	field string
+	b     byte
 }
 
 // NewReader returns a Reader for r. It refuses UTF-16 input, and for CSV it
@@ -985,6 +1000,9 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 		ru, size := utf8.DecodeRuneInString(v[i:])
 		if ru == utf8.RuneError {
 			if size == 1 {
+				if err := r.notUTF8(line, field, c); err != nil {
+					return err
+				}
 				return r.rowErr(line, field, CodeInvalidUTF8,
 					fmt.Sprintf("is not valid UTF-8 (byte 0x%02X at offset %d): save the file as UTF-8", c, i))
 			}
@@ -995,9 +1013,42 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 			return r.rowErr(line, field, CodeControlCharacter,
 				fmt.Sprintf("holds the control character U+%04X at byte %d: remove it", ru, i))
 		}
+		r.sawUTF8 = true
 		i += size
 	}
 	return nil
+}
+
+// notUTF8 returns the error that ends the reading of a CSV file when the
+// byte b of line's field is the second value that is not UTF-8 and no
+// value before held a UTF-8 character: the file is then in a one-byte
+// encoding (a spreadsheet's "CSV (comma delimited)": Latin-1 or
+// Windows-1252), and every row with an accented letter would otherwise be
+// an invalid row of its own, those without one accepted. It returns nil
+// for the first such value (one broken row is that row's problem), and for
+// any in a file that held UTF-8 before.
+func (r *Reader) notUTF8(line int, field string, b byte) error {
+	if r.format != FormatCSV || r.sawUTF8 {
+		return nil
+	}
+	if r.firstNot8 == nil {
+		r.firstNot8 = &notUTF8Byte{line: line, field: field, b: b}
+		return nil
+	}
+	f := r.firstNot8
+	return fmt.Errorf("%s:%d: %s: %s is not UTF-8, nor is %s of line %d (%s), and no line before holds a UTF-8 character: "+
+		"the file looks like Latin-1 or Windows-1252, as a spreadsheet saves \"CSV (comma delimited)\", and every row with an accented letter would be refused: "+
+		"save it as \"CSV UTF-8 (comma delimited)\", or convert it (iconv -f WINDOWS-1252 -t UTF-8 %s > utf8.csv, then name utf8.csv in the campaign file); no row from line %d on was read",
+		r.name, line, field, byteAs1252(b, " in Windows-1252"), byteAs1252(f.b, ""), f.line, f.field, r.name, line)
+}
+
+// byteAs1252 names the byte b and, when Windows-1252 reads it as a
+// printable character, that character: `byte 0xE9 (é in Windows-1252)`.
+func byteAs1252(b byte, in string) string {
+	if c := charmap.Windows1252.DecodeByte(b); unicode.IsPrint(c) && c != utf8.RuneError {
+		return fmt.Sprintf("byte 0x%02X (%c%s)", b, c, in)
+	}
+	return fmt.Sprintf("byte 0x%02X", b)
 }
 
 // validate checks a decoded row's address, fills in its normalised form and
