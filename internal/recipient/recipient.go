@@ -96,6 +96,7 @@ import (
 	"hash/maphash"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -226,12 +227,13 @@ type Reader struct {
 	format Format
 
 	// CSV
-	csv     *csv.Reader
-	header  []string
-	idxID   int
-	idxMail int
-	idxName int
-	idxLoc  int
+	csv        *csv.Reader
+	header     []string
+	headerLine int
+	idxID      int
+	idxMail    int
+	idxName    int
+	idxLoc     int
 
 	// JSONL
 	br   *bufio.Reader
@@ -510,7 +512,45 @@ func (r *Reader) readHeader() error {
 		return &HeaderError{File: r.name, Line: line, Missing: missing, Has: r.header}
 	}
 	r.csv.FieldsPerRecord = len(rec)
+	r.headerLine = line
 	return nil
+}
+
+// headerCell is a value as a column name is read: without spaces around
+// it, and without the byte order mark a second export begins with.
+func headerCell(v string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), "\ufeff"))
+}
+
+// headerAgain checks whether the row rec, read on line, is a header row
+// again (two files pasted together, the second with its header and
+// perhaps its byte order mark): every value, its spaces, a leading byte
+// order mark and its case aside, a column of the header. In the header's
+// order it returns the row's error; in another order, the error that ends
+// the reading, since every row below would be read in the wrong columns.
+func (r *Reader) headerAgain(line int, rec []string) error {
+	inOrder := true
+	seen := make(map[string]bool, len(rec))
+	for i, v := range rec {
+		v = strings.ToLower(headerCell(v))
+		if !slices.ContainsFunc(r.header, func(h string) bool { return strings.EqualFold(h, v) }) || seen[v] {
+			return nil
+		}
+		seen[v] = true
+		inOrder = inOrder && strings.EqualFold(r.header[i], v)
+	}
+	if inOrder {
+		return r.rowErr(line, "", CodeBadRow, fmt.Sprintf("repeats the header row (line %d): two files pasted together? remove this line", r.headerLine))
+	}
+	quoted := func(cols []string) string {
+		q := make([]string, len(cols))
+		for i, c := range cols {
+			q[i] = strconv.Quote(headerCell(c))
+		}
+		return strings.Join(q, ", ")
+	}
+	return fmt.Errorf("%s:%d: this row is a header row again with its columns in another order (%s; line %d has %s): the rows below it would be read in line %d's order, a value under another column's name: two files pasted together? put their columns in one order, or send them as two files; no row from line %d on was read",
+		r.name, line, quoted(rec), r.headerLine, quoted(r.header), r.headerLine, line)
 }
 
 // hiddenKnown reports whether the column name or JSONL key h (trimmed) is
@@ -610,6 +650,9 @@ func (r *Reader) nextCSV() (Recipient, error) {
 	}
 	line, _ := r.csv.FieldPos(0)
 	rcp := Recipient{Line: line}
+	if err := r.headerAgain(line, rec); err != nil {
+		return rcp, err
+	}
 	// Check encoding and control characters before anything is trusted.
 	for i, v := range rec {
 		if err := r.checkText(line, r.header[i], v, i != r.idxMail && i != r.idxLoc && i != r.idxID && i != r.idxName); err != nil {
