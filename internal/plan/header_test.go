@@ -129,7 +129,7 @@ func TestHeaderErrorNamesEveryColumn(t *testing.T) {
 		template     []string
 	}{
 		{"email, locale and both template columns", "mail,lang\n",
-			`read recipients: r.csv:1: the header lacks the column(s) email, locale (it has "mail", "lang"): add them to the header row; columns email and locale are required; ` +
+			`read recipients: r.csv:1: the header lacks the column(s) email, locale (it has "mail", "lang"): rename column 1 ("mail") to email and column 2 ("lang") to locale, if that is what they hold, else add them to the header row; columns email and locale are required; ` +
 				`the template also uses "nick" (used at templates/m/html.tmpl:1 (message hello)), "posts" (used at templates/m/text.tmpl:2), which the header lacks too: add them as well, with a value in every row`,
 			[]string{"nick", "posts"}},
 		{"locale and one template column", "email,nick\n",

@@ -24,7 +24,7 @@ func TestHeaderErrorShowsInvisibleCharacters(t *testing.T) {
 		{"lacks email, another column hides a character", "mail\u200b,locale,Ville\u00a0x\na@x.test,de,P\n",
 			`r.csv:1: the header lacks the column(s) email (it has "mail\u200b", "locale", "Ville\u00a0x"; column 1 holds the invisible character U+200B at byte 4): add them to the header row; columns email and locale are required`},
 		{"lacks both, plain names", "mail,lang\n",
-			`r.csv:1: the header lacks the column(s) email, locale (it has "mail", "lang"): add them to the header row; columns email and locale are required`},
+			`r.csv:1: the header lacks the column(s) email, locale (it has "mail", "lang"): rename column 1 ("mail") to email and column 2 ("lang") to locale, if that is what they hold, else add them to the header row; columns email and locale are required`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

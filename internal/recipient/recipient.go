@@ -163,8 +163,38 @@ func (e *HeaderError) Error() string {
 			hidden = fmt.Sprintf("; column %d holds the invisible character U+%04X at byte %d", i+1, c, at)
 		}
 	}
-	return fmt.Sprintf("%s:%d: the header lacks the column(s) %s (it has %s%s): add them to the header row; columns email and locale are required",
-		e.File, e.Line, strings.Join(e.Missing, ", "), strings.Join(has, ", "), hidden)
+	return fmt.Sprintf("%s:%d: the header lacks the column(s) %s (it has %s%s): %sadd them to the header row; columns email and locale are required",
+		e.File, e.Line, strings.Join(e.Missing, ", "), strings.Join(has, ", "), hidden, e.rename())
+}
+
+// spellings are the usual other names of the required columns in exports,
+// lower case and without spaces, "-" and "_".
+var spellings = map[string][]string{
+	"email":  {"email", "mail", "emailaddress", "mailaddress", "useremail"},
+	"locale": {"locale", "language", "lang", "languagecode", "langcode", "localecode", "preferredlanguage", "preferredlocale", "userlocale", "culture"},
+}
+
+// rename says which column of the header to rename to each missing one,
+// the first whose name is one of its spellings: `rename column 1
+// ("E-mail") to email, if that is what it holds, else `; "" if none is.
+func (e *HeaderError) rename() string {
+	squeeze := strings.NewReplacer(" ", "", "-", "", "_", "")
+	var parts []string
+	for _, want := range e.Missing {
+		for i, h := range e.Has {
+			if slices.Contains(spellings[want], squeeze.Replace(strings.ToLower(h))) {
+				parts = append(parts, fmt.Sprintf("column %d (%q) to %s", i+1, h, want))
+				break
+			}
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return "rename " + parts[0] + ", if that is what it holds, else "
+	}
+	return "rename " + strings.Join(parts, " and ") + ", if that is what they hold, else "
 }
 
 // RowError reports one invalid row. Reading continues after it.
