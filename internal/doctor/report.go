@@ -62,15 +62,25 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 }
 
 // WriteText writes the notes, one line per check (status, name, message)
-// and, when every check passed, says so.
+// and, when every check passed, says so, counting those with a warning.
 func (r *Report) WriteText(w io.Writer) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
+	warned := 0
 	for _, c := range r.Checks {
 		fmt.Fprintf(w, "%s  %-22s %s\n", strings.ToUpper(c.Status), c.Name, c.Message)
+		if c.Status == Warn {
+			warned++
+		}
 	}
-	if r.Failed == 0 {
+	switch {
+	case r.Failed > 0:
+	case warned == 1:
+		fmt.Fprint(w, "\nAll checks passed, 1 with a warning (WARN above): read what it says before you send.\n")
+	case warned > 1:
+		fmt.Fprintf(w, "\nAll checks passed, %d with a warning (WARN above): read what they say before you send.\n", warned)
+	default:
 		fmt.Fprint(w, "\nAll checks passed.\n")
 	}
 }
