@@ -48,3 +48,36 @@ func TestTextClipsLongValues(t *testing.T) {
 		t.Errorf("the reject's locale is %d bytes, want the value whole (%d): the rejects file shows what to fix", len(s.Rejects[0].Locale), len(long))
 	}
 }
+
+// TestTextQuotesAnInvisibleLocale (red team 30): two exports pasted
+// together leave the second's byte order mark at the start of a row, in
+// its locale. plan's per-locale table printed the value as it is: a line
+// "es  -  -  0  1  unparsable locale ..." whose LOCALE looks like the es
+// that is accepted a line above it (the BOM shows as nothing), though the
+// REASON beside it quotes "\ufeffes". A locale holding a character a
+// spreadsheet does not show is now quoted in the table as the reason
+// quotes it; a plain one is not.
+func TestTextQuotesAnInvisibleLocale(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "r.csv")
+	data := "email,locale,name\nana@example.com,de,Ana\nbo@example.com,\ufeffde,Bo\ncy@example.com,de\u200b,Cy\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := runFile(t, Input{Campaign: testCampaign(t, ""), Engine: engine(t, render.Policy{})}, file)
+	var text bytes.Buffer
+	if err := s.WriteText(&text, 20); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(text.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = true
+		}
+	}
+	for _, want := range []string{`de`, `"\ufeffde"`, `"de\u200b"`} {
+		if !lines[want] {
+			t.Errorf("no table line begins with %s:\n%s", want, text.String())
+		}
+	}
+}

@@ -176,6 +176,9 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		fmt.Fprintln(tw, "LOCALE\tLANGUAGE\tVIA\tACCEPTED\tREFUSED\tREASON")
 		for _, l := range s.PerLocale {
 			req := render.Clip(l.Requested)
+			if _, _, hidden := csvcell.Invisible(req); hidden {
+				req = strconv.Quote(req) // as the reason quotes it: "\ufeffes" is not es
+			}
 			if req == "" {
 				req = "(empty)"
 			}
