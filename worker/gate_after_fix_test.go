@@ -68,9 +68,9 @@ func TestFixedRelayResumedDoesNotPauseAgainForTheOldFailures(t *testing.T) {
 
 	// The relay is fixed; the README's recovery.
 	fixed.Store(true)
-	n, err := e.st.Retry(ctx, e.name, tester, store.RetryScope{Permanent: true})
-	if err != nil || int64(n) != refused {
-		t.Fatalf("retry --permanent re-queued %d (err %v), want the %d refused", n, err, refused)
+	retried, err := e.st.Requeue(ctx, e.name, tester, store.RetryScope{Permanent: true})
+	if err != nil || int64(retried.N) != refused {
+		t.Fatalf("retry --permanent re-queued %d (err %v), want the %d refused", retried.N, err, refused)
 	}
 	if _, err := e.st.Resume(ctx, e.name, tester, "relay fixed"); err != nil {
 		t.Fatal(err)
@@ -160,8 +160,8 @@ func TestBrokenRelayRetriedAndResumedIsPausedAgainByTheGate(t *testing.T) {
 					tt.pausedBy, tt.pausedBy == "batch-gate", st.By, st.CurBatch, st.Reason, st.Batches[0])
 			}
 			failed := st.Counts[store.OutcomeFailed]
-			if n, err := e.st.Retry(ctx, e.name, tester, store.RetryScope{Permanent: true}); err != nil || int64(n) != failed {
-				t.Fatalf("retry --permanent re-queued %d (err %v), want the %d refused", n, err, failed)
+			if retried, err := e.st.Requeue(ctx, e.name, tester, store.RetryScope{Permanent: true}); err != nil || int64(retried.N) != failed {
+				t.Fatalf("retry --permanent re-queued %d (err %v), want the %d refused", retried.N, err, failed)
 			}
 			if _, err := e.st.Resume(ctx, e.name, tester, "relay fixed, we think"); err != nil {
 				t.Fatal(err)

@@ -126,8 +126,8 @@ func TestUnrenderableRowIsInvalid(t *testing.T) {
 	}
 
 	// A retry, even of permanent failures, leaves them invalid.
-	if n, err := e.st.Retry(ctx, e.name, tester, store.RetryScope{Permanent: true}); err != nil || n != 0 {
-		t.Errorf("retry --permanent re-queued %d (err %v), want none", n, err)
+	if retried, err := e.st.Requeue(ctx, e.name, tester, store.RetryScope{Permanent: true}); err != nil || retried.N != 0 {
+		t.Errorf("retry --permanent re-queued %d (err %v), want none", retried.N, err)
 	}
 	after, err := e.st.Status(ctx, e.name)
 	if err != nil {

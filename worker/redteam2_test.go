@@ -160,14 +160,14 @@ func TestRedTeamChurnNoFalseStateLoss(t *testing.T) {
 	s, _ := ce.st.Status(context.Background(), ce.name)
 	t.Logf("done: %v", s.Counts)
 	ce.hard.Store(false)
-	n, err := ce.st.Retry(context.Background(), ce.name, ce.ops, store.RetryScope{})
-	if err != nil || n == 0 {
-		t.Fatalf("retry: %d, %v", n, err)
+	retried, err := ce.st.Requeue(context.Background(), ce.name, ce.ops, store.RetryScope{})
+	if err != nil || retried.N == 0 {
+		t.Fatalf("retry: %d, %v", retried.N, err)
 	}
 	ce.churn(t, 3, nil)
 	ce.finish(t)
 	s, _ = ce.st.Status(context.Background(), ce.name)
-	t.Logf("after the retry (%d re-queued): %v", n, s.Counts)
+	t.Logf("after the retry (%d re-queued): %v", retried.N, s.Counts)
 	ce.checkReconcile(t)
 }
 

@@ -55,11 +55,11 @@ func TestRetryRequeueIsNotWarnedOf(t *testing.T) {
 			if tt.permanent {
 				e.waitState(t, 30*time.Second, store.StatePaused)
 				fixed.Store(true)
-				n, err := e.st.Retry(ctx, e.name, tester, scope)
+				retried, err := e.st.Requeue(ctx, e.name, tester, scope)
 				if err != nil {
 					t.Fatal(err)
 				}
-				requeued += n
+				requeued += retried.N
 				if _, err := e.st.Resume(ctx, e.name, tester, "relay fixed"); err != nil {
 					t.Fatal(err)
 				}
@@ -74,11 +74,11 @@ func TestRetryRequeueIsNotWarnedOf(t *testing.T) {
 					if i == 4 {
 						fixed.Store(true)
 					}
-					n, err := e.st.Retry(ctx, e.name, tester, scope)
+					retried, err := e.st.Requeue(ctx, e.name, tester, scope)
 					if err != nil {
 						t.Fatal(err)
 					}
-					requeued += n
+					requeued += retried.N
 				}
 			}
 			wait.For(t, 60*time.Second, "every recipient sent", func() bool {

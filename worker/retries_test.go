@@ -69,12 +69,12 @@ func TestTemporaryFailuresRetriedThenFailedThenRetry(t *testing.T) {
 	mu.Unlock()
 	ctx := context.Background()
 	fixed.Store(true)
-	got, err := e.st.Retry(ctx, e.name, tester, store.RetryScope{})
+	retried, err := e.st.Requeue(ctx, e.name, tester, store.RetryScope{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != n/10 {
-		t.Errorf("retry re-queued %d, want %d", got, n/10)
+	if retried.N != n/10 {
+		t.Errorf("retry re-queued %d, want %d", retried.N, n/10)
 	}
 	wait.For(t, 60*time.Second, "the retry to finish", func() bool {
 		st, err := e.st.Status(ctx, e.name)

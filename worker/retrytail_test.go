@@ -115,8 +115,8 @@ func restoredBeforeARetry(t *testing.T, replaced, failsAgain bool, restage ...bo
 	}
 	e.waitState(t, 30*time.Second, store.StateDone)
 	greylist.Store(failsAgain)
-	if n, err := e.st.Retry(ctx, e.name, ops, store.RetryScope{}); err != nil || n != canary {
-		t.Fatalf("retry: %d, %v; want %d re-queued", n, err, canary)
+	if retried, err := e.st.Requeue(ctx, e.name, ops, store.RetryScope{}); err != nil || retried.N != canary {
+		t.Fatalf("retry: %d, %v; want %d re-queued", retried.N, err, canary)
 	}
 	sent := canary + 60
 	if failsAgain {

@@ -41,8 +41,8 @@ func TestCampaignPageSaysWhatTheGateWaitsFor(t *testing.T) {
 	}
 	ctx := t.Context()
 	who := store.Actor{Who: "oncall", Env: consoletest.EnvName}
-	if n, err := w.Store.Retry(ctx, "gated", who, store.RetryScope{Permanent: true}); n != 2 || err != nil {
-		t.Fatalf("retry --permanent: %d, %v; want 2 re-queued", n, err)
+	if retried, err := w.Store.Requeue(ctx, "gated", who, store.RetryScope{Permanent: true}); retried.N != 2 || err != nil {
+		t.Fatalf("retry --permanent: %d, %v; want 2 re-queued", retried.N, err)
 	}
 	if _, err := w.Store.Resume(ctx, "gated", who, "relay fixed"); err != nil {
 		t.Fatal(err)

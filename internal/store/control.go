@@ -457,7 +457,7 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 	return total, inFlight, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
 }
 
-// RetryScope says which failed recipients Retry re-queues: those whose
+// RetryScope says which failed recipients Requeue re-queues: those whose
 // temporary failures ran out of attempts and, with Permanent, also those
 // failed for good by a definite SMTP 5xx reply (a relay that refused to
 // relay until it was fixed): a definite refusal means not delivered, so
@@ -497,14 +497,6 @@ func (e *ReplyCodeError) Error() string {
 		return fmt.Sprintf("reply code %q holds two codes, the report's basic and enhanced one: give one of them, %s (or %s, which also matches other enhanced codes)", e.Code, f[1], f[0])
 	}
 	return fmt.Sprintf("reply code %q is not the code of an SMTP failure: give a reply code (554) or an enhanced status code (5.7.1), as the report's code column shows them", e.Code)
-}
-
-// Retry gives every recipient of c that failed, within scope, one more
-// attempt (never one sent or in doubt), and returns how many it
-// re-queued: Requeue's Retried.N.
-func (s *Store) Retry(ctx context.Context, c string, a Actor, scope RetryScope) (int, error) {
-	r, err := s.Requeue(ctx, c, a, scope)
-	return r.N, err
 }
 
 // Retried is what a Requeue did.

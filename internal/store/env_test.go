@@ -49,7 +49,7 @@ func TestEnvironmentsShareARedis(t *testing.T) {
 	isEnv("pause", err)
 	_, _, err = st.Cancel(ctx, "prod-one", stg, "cleaning up")
 	isEnv("cancel", err)
-	_, err = st.Retry(ctx, "prod-one", stg, store.RetryScope{})
+	_, err = st.Requeue(ctx, "prod-one", stg, store.RetryScope{})
 	isEnv("retry", err)
 	_, err = st.NewStager(ctx, store.StageConfig{Campaign: "prod-one", Env: "staging", ResumeExisting: true})
 	isEnv("re-stage", err)

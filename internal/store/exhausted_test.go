@@ -44,8 +44,8 @@ func TestErrorGroupsRetriesExhausted(t *testing.T) {
 	if g := groups(); g["451"].Count != 3 || g["451"].Exhausted != 1 || g["550"].Exhausted != 0 {
 		t.Fatalf("groups %+v, want 451 seen 3 times with 1 recipient's retries exhausted, 550 none", g)
 	}
-	if n, err := st.Retry(ctx, "ex", who, store.RetryScope{}); err != nil || n != 1 {
-		t.Fatalf("retry: %d, %v; want r1 re-queued", n, err)
+	if retried, err := st.Requeue(ctx, "ex", who, store.RetryScope{}); err != nil || retried.N != 1 {
+		t.Fatalf("retry: %d, %v; want r1 re-queued", retried.N, err)
 	}
 	if g := groups(); g["451"].Exhausted != 0 {
 		t.Errorf("after a retry re-queued it: %+v, want no retries exhausted", g["451"])

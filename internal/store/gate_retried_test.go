@@ -30,8 +30,8 @@ func retriedGate(t *testing.T, st *store.Store, c string, kinds ...store.Kind) (
 			failed++
 		}
 	}
-	if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != failed || err != nil {
-		t.Fatalf("retry --permanent: %d, %v; want the %d failed re-queued", n, err, failed)
+	if retried, err := st.Requeue(ctx, c, who, store.RetryScope{Permanent: true}); retried.N != failed || err != nil {
+		t.Fatalf("retry --permanent: %d, %v; want the %d failed re-queued", retried.N, err, failed)
 	}
 	if _, err := st.Resume(ctx, c, who, "relay fixed, we think"); err != nil {
 		t.Fatal(err)
@@ -219,8 +219,8 @@ func TestGateJudgesAgainAfterARetryOfTheBatchItPaused(t *testing.T) {
 		if r := tick(t, st, c, sum, retriedTick); r.Code != store.TickGated {
 			t.Fatalf("%s: first tick after batch 0: %+v, want the gate", tt.name, r)
 		}
-		if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != 3 || err != nil {
-			t.Fatalf("%s: retry --permanent: %d, %v; want 3", tt.name, n, err)
+		if retried, err := st.Requeue(ctx, c, who, store.RetryScope{Permanent: true}); retried.N != 3 || err != nil {
+			t.Fatalf("%s: retry --permanent: %d, %v; want 3", tt.name, retried.N, err)
 		}
 		if _, err := st.Resume(ctx, c, who, "relay fixed"); err != nil {
 			t.Fatal(err)
@@ -463,8 +463,8 @@ func retriedDuringAPass(t *testing.T, st *store.Store, c string, kind store.Kind
 		}
 		attempt(t, l, r, kind, pol, time.Now())
 		// The pass goes on; on-call re-queues the failure meanwhile.
-		if n, err := st.Retry(ctx, c, who, scope); n != 1 || err != nil {
-			t.Fatalf("retry (%s): %d, %v; want 1", scope, n, err)
+		if retried, err := st.Requeue(ctx, c, who, scope); retried.N != 1 || err != nil {
+			t.Fatalf("retry (%s): %d, %v; want 1", scope, retried.N, err)
 		}
 		if during != nil {
 			during(l, r)

@@ -116,8 +116,8 @@ func TestRetryOfADoneCampaignIsNotGated(t *testing.T) {
 	if r := tick(t, st, "c-gate-done", sum, p); r.Code != store.TickDone {
 		t.Fatalf("tick after every outcome %+v, want done", r)
 	}
-	if n, err := st.Retry(ctx, "c-gate-done", who, store.RetryScope{}); n != 2 || err != nil {
-		t.Fatalf("retry: %d, %v; want 2 re-queued", n, err)
+	if retried, err := st.Requeue(ctx, "c-gate-done", who, store.RetryScope{}); retried.N != 2 || err != nil {
+		t.Fatalf("retry: %d, %v; want 2 re-queued", retried.N, err)
 	}
 	if r := tick(t, st, "c-gate-done", sum, p); r.Code != store.TickNoop {
 		t.Fatalf("tick after the retry %+v, want nothing (no gate)", r)
@@ -158,8 +158,8 @@ func TestARetriedFirstAttemptErrorIsTakenBackOnlyWhenSent(t *testing.T) {
 	}
 	sum, l, recs := gateRun(t, st, c, 10, pol, store.KindFailed, store.KindFailed, store.KindTemp)
 	errors1(3, 0, "2 permanent failures and 1 temporary")
-	if n, err := st.Retry(ctx, c, who, perm); n != 2 || err != nil {
-		t.Fatalf("retry --permanent: %d, %v; want 2 re-queued", n, err)
+	if retried, err := st.Requeue(ctx, c, who, perm); retried.N != 2 || err != nil {
+		t.Fatalf("retry --permanent: %d, %v; want 2 re-queued", retried.N, err)
 	}
 	errors1(3, 2, "retry --permanent of the 2 permanent failures")
 	// One fails again (its second attempt), one is sent.
@@ -167,8 +167,8 @@ func TestARetriedFirstAttemptErrorIsTakenBackOnlyWhenSent(t *testing.T) {
 	errors1(3, 1, "a retry's failure")
 	attempt(t, l, recs[1], store.KindSent, pol, time.Now())
 	errors1(2, 0, "a retry sent")
-	if n, err := st.Retry(ctx, c, who, perm); n != 1 || err != nil {
-		t.Fatalf("second retry --permanent: %d, %v; want 1 re-queued", n, err)
+	if retried, err := st.Requeue(ctx, c, who, perm); retried.N != 1 || err != nil {
+		t.Fatalf("second retry --permanent: %d, %v; want 1 re-queued", retried.N, err)
 	}
 	errors1(2, 1, "a second retry --permanent of a failed second attempt")
 	attempt(t, l, recs[0], store.KindSent, pol, time.Now())

@@ -105,9 +105,9 @@ func TestALateRecordOfAClaimFoundInDoubtByAnotherPass(t *testing.T) {
 				t.Errorf("status counts %d temporary failures failed for good (errors %+v), want %d", exhausted, s.Errors, want)
 			}
 
-			n, err := st.Retry(ctx, c, who, tt.scope)
-			if err != nil || n != tt.requeue {
-				t.Fatalf("retry (%s): %d, %v; want %d re-queued", tt.scope, n, err, tt.requeue)
+			retried, err := st.Requeue(ctx, c, who, tt.scope)
+			if err != nil || retried.N != tt.requeue {
+				t.Fatalf("retry (%s): %d, %v; want %d re-queued", tt.scope, retried.N, err, tt.requeue)
 			}
 			// The chunk's pass after the retry (the reconciler runs a chunk
 			// not finished): it claims what is not final.

@@ -39,8 +39,8 @@ func TestRetriedGateOrderings(t *testing.T) {
 	}
 	retry := func(t *testing.T, c string, want int) {
 		t.Helper()
-		if n, err := st.Retry(ctx, c, who, store.RetryScope{Permanent: true}); n != want || err != nil {
-			t.Fatalf("retry --permanent: %d, %v; want %d re-queued", n, err, want)
+		if retried, err := st.Requeue(ctx, c, who, store.RetryScope{Permanent: true}); retried.N != want || err != nil {
+			t.Fatalf("retry --permanent: %d, %v; want %d re-queued", retried.N, err, want)
 		}
 	}
 	// sendAll records every one of rs sent at its next attempt.

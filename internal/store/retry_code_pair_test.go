@@ -10,7 +10,7 @@ import (
 )
 
 // TestRetryCodeAsReported: the report's code column holds both codes of a
-// reply ("500 5.3.0"); pasted whole, Retry refuses it (it matches one
+// reply ("500 5.3.0"); pasted whole, Requeue refuses it (it matches one
 // code) and says exactly which of the two to give; a malformed code keeps
 // the general wording.
 func TestRetryCodeAsReported(t *testing.T) {
@@ -21,7 +21,7 @@ func TestRetryCodeAsReported(t *testing.T) {
 		{"5.7", `reply code "5.7" is not the code of an SMTP failure: give a reply code (554) or an enhanced status code (5.7.1), as the report's code column shows them`},
 		{"500 5.3", `reply code "500 5.3" is not the code of an SMTP failure: give a reply code (554) or an enhanced status code (5.7.1), as the report's code column shows them`},
 	} {
-		_, err := s.Retry(context.Background(), "no-such", Actor{Who: "t"}, RetryScope{Permanent: true, Code: tc.code})
+		_, err := s.Requeue(context.Background(), "no-such", Actor{Who: "t"}, RetryScope{Permanent: true, Code: tc.code})
 		if !errors.As(err, new(*ReplyCodeError)) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("retry --code %q: %v, want a *ReplyCodeError saying %q", tc.code, err, tc.want)
 		}

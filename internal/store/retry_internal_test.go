@@ -91,10 +91,10 @@ func TestMissingChunkSaysSo(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	requeued, err := s.Retry(ctx, "mr", Actor{Who: "t"}, RetryScope{})
+	retried, err := s.Requeue(ctx, "mr", Actor{Who: "t"}, RetryScope{})
 	lostChunk0("retry", err)
-	if requeued != 1 {
-		t.Errorf("re-queued %d, want 1 (chunk 1's temporary failure)", requeued)
+	if retried.N != 1 {
+		t.Errorf("re-queued %d, want 1 (chunk 1's temporary failure)", retried.N)
 	}
 	if st := s.rdb.HGet(ctx, k.control, "state").Val(); st != string(StateRunning) {
 		t.Errorf("state after the retry: %s, want running (the re-queued recipient is sent)", st)
@@ -127,8 +127,8 @@ func TestLostChunkAndUnacknowledgedWrites(t *testing.T) {
 	if err := s.rdb.HSet(ctx, keysFor("ub").control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.Retry(ctx, "ub", Actor{Who: "t"}, RetryScope{}); n != 0 || err != nil {
-		t.Errorf("retry with nothing to re-queue: %d, %v; want 0 and no error", n, err)
+	if retried, err := s.Requeue(ctx, "ub", Actor{Who: "t"}, RetryScope{}); retried.N != 0 || err != nil {
+		t.Errorf("retry with nothing to re-queue: %d, %v; want 0 and no error", retried.N, err)
 	}
 }
 
@@ -216,9 +216,9 @@ func TestRetryScopes(t *testing.T) {
 			if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 				t.Fatal(err)
 			}
-			n, err := s.Retry(ctx, c, Actor{Who: "t"}, tc.scope)
-			if err != nil || n != len(tc.want) {
-				t.Fatalf("retry %+v: %d, %v; want %d (%v)", tc.scope, n, err, len(tc.want), tc.want)
+			retried, err := s.Requeue(ctx, c, Actor{Who: "t"}, tc.scope)
+			if err != nil || retried.N != len(tc.want) {
+				t.Fatalf("retry %+v: %d, %v; want %d (%v)", tc.scope, retried.N, err, len(tc.want), tc.want)
 			}
 			var got []string
 			for id, e := range entries {
@@ -240,14 +240,14 @@ func TestRetryScopes(t *testing.T) {
 				t.Errorf("re-queued %v, want %v", got, tc.want)
 			}
 			cnt := s.rdb.HGetAll(ctx, k.counts).Val()
-			if cnt["failed"] != strconv.Itoa(int(failed)-n) || cnt["deferred"] != strconv.Itoa(n) && n > 0 {
-				t.Errorf("counts %v, want failed %d and deferred %d", cnt, int(failed)-n, n)
+			if cnt["failed"] != strconv.Itoa(int(failed)-retried.N) || cnt["deferred"] != strconv.Itoa(retried.N) && retried.N > 0 {
+				t.Errorf("counts %v, want failed %d and deferred %d", cnt, int(failed)-retried.N, retried.N)
 			}
 			st, err := s.Status(ctx, c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a := st.Audit[len(st.Audit)-1]; n > 0 && (a.Action != "retry" || a.Reason != tc.audit || st.State != StateRunning) {
+			if a := st.Audit[len(st.Audit)-1]; retried.N > 0 && (a.Action != "retry" || a.Reason != tc.audit || st.State != StateRunning) {
 				t.Errorf("state %s, audit %+v; want running, %q", st.State, a, tc.audit)
 			}
 		})
@@ -260,7 +260,7 @@ func TestRetryScopes(t *testing.T) {
 	if v, want := s.rdb.HGet(ctx, keysFor(c).ledger, "relay").Val(), "|554 5.7.1||cancelled after a permanent failure; last reply: Relay access denied"; !strings.HasSuffix(v, want) {
 		t.Errorf("relay cancelled while re-queued: %q, want it to end %q", v, want)
 	}
-	if _, err := s.Retry(ctx, c, Actor{Who: "t"}, RetryScope{Permanent: true, Code: "5.7"}); !errors.As(err, new(*ReplyCodeError)) {
+	if _, err := s.Requeue(ctx, c, Actor{Who: "t"}, RetryScope{Permanent: true, Code: "5.7"}); !errors.As(err, new(*ReplyCodeError)) {
 		t.Errorf("retry with code 5.7: %v, want a *ReplyCodeError", err)
 	}
 }

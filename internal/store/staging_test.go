@@ -142,7 +142,7 @@ func TestPauseWhileStaging(t *testing.T) {
 			_, refused["resume"] = st.Resume(ctx, c, bob, "")
 			_, refused["approve"] = st.Approve(ctx, c, "", false, bob, "")
 			_, _, refused["cancel"] = st.Cancel(ctx, c, bob, "wrong file")
-			_, refused["retry"] = st.Retry(ctx, c, bob, store.RetryScope{})
+			_, refused["retry"] = st.Requeue(ctx, c, bob, store.RetryScope{})
 			for action, err := range refused {
 				var te *store.TransitionError
 				if !errors.As(err, &te) || te.PausedFor != "staging" || te.Action != action {

@@ -224,10 +224,10 @@ func TestLedgerAtMostOnce(t *testing.T) {
 	if c := claim("r3"); c != store.ClaimSkip {
 		t.Fatalf("claim after max attempts %v", c)
 	}
-	// Retry gives the temporary failure one more attempt.
-	n, err := st.Retry(ctx, "c2", who, store.RetryScope{})
-	if err != nil || n != 1 {
-		t.Fatalf("retry: %d, %v", n, err)
+	// Requeue gives the temporary failure one more attempt.
+	retried, err := st.Requeue(ctx, "c2", who, store.RetryScope{})
+	if err != nil || retried.N != 1 {
+		t.Fatalf("retry: %d, %v", retried.N, err)
 	}
 	if c := claim("r3"); c != store.ClaimOK {
 		t.Fatalf("claim after retry %v", c)
@@ -981,7 +981,7 @@ func TestAutoPauseWindow(t *testing.T) {
 // acknowledge. Before, both stopped at the first chunk: a cancel left the
 // other chunks' recipients pending in a cancelled campaign, and a retry
 // left the campaign done with recipients re-queued, which a second retry
-// (finding nothing to re-queue) never ran. Retry also refuses to re-queue
+// (finding nothing to re-queue) never ran. Requeue also refuses to re-queue
 // anyone once the campaign is cancelled, chunk by chunk.
 func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	t.Parallel()
@@ -1021,9 +1021,9 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	if res := tick(t, st, "rx", sum, store.TickParams{}); res.Code != store.TickDone {
 		t.Fatalf("tick %+v, want done", res)
 	}
-	n, err := acked.Retry(ctx, "rx", who, store.RetryScope{})
-	if !errors.As(err, &ae) || n != 14 {
-		t.Fatalf("retry without acks: %d, %v; want 14 and an AckError", n, err)
+	retried, err := acked.Requeue(ctx, "rx", who, store.RetryScope{})
+	if !errors.As(err, &ae) || retried.N != 14 {
+		t.Fatalf("retry without acks: %d, %v; want 14 and an AckError", retried.N, err)
 	}
 	s, _ := st.Status(ctx, "rx")
 	if s.State != store.StateRunning || s.Retries != 14 || s.Action != "retry" {
@@ -1037,7 +1037,7 @@ func TestControlGoesOnWhenReplicasDoNotAck(t *testing.T) {
 	if _, _, err := st.Transition(ctx, "rx", store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StateDone}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Retry(ctx, "rx", who, store.RetryScope{}); err != nil {
+	if _, err := st.Requeue(ctx, "rx", who, store.RetryScope{}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ = st.Status(ctx, "rx")
