@@ -411,7 +411,7 @@ func (s *Store) CancelStaging(ctx context.Context, c, shown string, a Actor, rea
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	total, inFlight, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
+	total, inFlight, _, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
 	done := Cancelled{Recipients: total, InFlight: inFlight}
 	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
 		return done, nil, err
@@ -422,12 +422,14 @@ func (s *Store) CancelStaging(ctx context.Context, c, shown string, a Actor, rea
 
 // sweep runs lua/sweep_chunk.lua for action (cancel or retry, of the
 // failures of scope) on every chunk of c and returns the sums of its
-// answers: the recipients cancelled or re-queued, and those a cancel found
-// being sent (of a retry, those of batch 0 it re-queued). A chunk whose write
-// the replicas did not acknowledge does not stop the others (the write was
-// made on the master), nor does a chunk Redis lost: the first *AckError and
-// the *LostChunksError are returned at the end.
-func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (total, inFlight int, err error) {
+// answers: n, the recipients cancelled (a cancel) or re-queued (a retry);
+// inFlight, those a cancel found being sent and recorded in doubt until
+// their senders record the real outcome (not in n; a retry finds none);
+// batch0, of n, batch 0's (the canary's, when staged with one). A chunk
+// whose write the replicas did not acknowledge does not stop the others
+// (the write was made on the master), nor does a chunk Redis lost: the
+// first *AckError and the *LostChunksError are returned at the end.
+func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (n, inFlight, batch0 int, err error) {
 	k := keysFor(c)
 	var ackErr error
 	if action == "retry" && scope.Permanent {
@@ -441,20 +443,20 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 		}
 		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued, k.fresh}, args...)
 		if r, _ := v.([]any); len(r) == 2 {
-			n, _ := r[0].(int64)
-			f, _ := r[1].(int64)
-			if action != "cancel" && batch == 0 {
-				f = n // a retry's sending is 0: batch 0's re-queued instead
+			swept, _ := r[0].(int64)
+			sending, _ := r[1].(int64) // a retry's is 0
+			n, inFlight = n+int(swept), inFlight+int(sending)
+			if batch == 0 {
+				batch0 += int(swept)
 			}
-			total, inFlight = total+int(n), inFlight+int(f)
 		}
 		ackErr = cmp.Or(ackErr, ack)
 		return err
 	})
 	if lost := (*LostChunksError)(nil); err != nil && !errors.As(err, &lost) {
-		return total, inFlight, err
+		return n, inFlight, batch0, err
 	}
-	return total, inFlight, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
+	return n, inFlight, batch0, errors.Join(err, ackErr) // both: a lost chunk must not hide a write a failover could undo
 }
 
 // RetryScope says which failed recipients Requeue re-queues: those whose
@@ -555,7 +557,7 @@ func (s *Store) Requeue(ctx context.Context, c string, a Actor, scope RetryScope
 		return r, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging", FirstStaging: stage == ""}
 	}
 	var partial error
-	r.N, r.Canary, partial = s.sweep(ctx, c, "retry", stage, scope)
+	r.N, _, r.Canary, partial = s.sweep(ctx, c, "retry", stage, scope)
 	var lost *LostChunksError
 	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return r, fmt.Errorf("retry %s: %w", c, partial)

@@ -58,8 +58,8 @@ func TestRetryOfTheCanaryInterrupted(t *testing.T) {
 		t.Fatalf("tick after the canary: %+v, %v; want awaiting approval", r, err)
 	}
 	// The retry's sweep, without its move.
-	if n, canary, err := s.sweep(ctx, c, "retry", sum.Stage, RetryScope{Permanent: true}); err != nil || n != 1 || canary != 1 {
-		t.Fatalf("sweep: %d re-queued (%d of batch 0), %v; want r1", n, canary, err)
+	if n, _, batch0, err := s.sweep(ctx, c, "retry", sum.Stage, RetryScope{Permanent: true}); err != nil || n != 1 || batch0 != 1 {
+		t.Fatalf("sweep: %d re-queued (%d of batch 0), %v; want r1", n, batch0, err)
 	}
 	_, err = s.Approve(ctx, c, "", false, a, "canary checked")
 	if te := (*TransitionError)(nil); !errors.As(err, &te) || te.PausedFor != CanaryRunning || te.Waiting != 1 {
