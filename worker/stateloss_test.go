@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/redisserver"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
@@ -349,18 +350,11 @@ func forgeLines(t *testing.T, e *env, dir string, batch int, outcomes ...string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jw, err := journal.Open(journal.Config{Dir: dir, Worker: "gone", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var es []journal.Entry
 	for _, o := range outcomes {
-		if err := jw.Append(journal.Entry{At: time.Now(), Campaign: e.name, Run: meta.Run, ID: recs[0].ID, Email: recs[0].Email, Outcome: o}); err != nil {
-			t.Fatal(err)
-		}
+		es = append(es, journal.Entry{At: time.Now(), Campaign: e.name, Run: meta.Run, ID: recs[0].ID, Email: recs[0].Email, Outcome: o})
 	}
-	if err := jw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.Write(t, dir, "gone", es...)
 }
 
 // TestForgottenClaimPauses: a claim journaled and not resolved in its file

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 )
 
 // TestReportJournalOfTwoHosts: two workers on two machines, each with its
@@ -26,9 +27,9 @@ func TestReportJournalOfTwoHosts(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 	a, b := t.TempDir(), t.TempDir()
-	writeJournal(t, a, "wa",
+	journaltest.Write(t, a, "wa",
 		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u1", Email: "ada@example.org", Lang: "en", Outcome: "sent", Code: "250"})
-	writeJournal(t, b, "wb",
+	journaltest.Write(t, b, "wb",
 		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u2", Email: "jose@example.org", Lang: "es", Outcome: "sent", Code: "250"},
 		journal.Entry{At: at.Add(time.Second), Campaign: "lost", Run: "r1", ID: "u3", Email: "li@example.org", Lang: "ja", Outcome: "in-doubt", Code: "claimed-no-outcome"})
 	// Host B's file copied into host A's directory too.
@@ -37,7 +38,7 @@ func TestReportJournalOfTwoHosts(t *testing.T) {
 		t.Fatalf("host B's journal files: %v %v", bFiles, err)
 	}
 	both := t.TempDir()
-	writeJournal(t, both, "wa",
+	journaltest.Write(t, both, "wa",
 		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u1", Email: "ada@example.org", Lang: "en", Outcome: "sent", Code: "250"})
 	data, err := os.ReadFile(bFiles[0])
 	if err != nil {
@@ -67,22 +68,5 @@ func TestReportJournalOfTwoHosts(t *testing.T) {
 		if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "3 recipients (sent 2, in-doubt 1)") {
 			t.Errorf("%s: %v:\n%s\nwant exit 0, stdout\n%s", tt.name, args[2:], r, want)
 		}
-	}
-}
-
-// writeJournal writes entries to a delivery journal in dir, as worker.
-func writeJournal(t *testing.T, dir, worker string, entries ...journal.Entry) {
-	t.Helper()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: worker, Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
 	}
 }

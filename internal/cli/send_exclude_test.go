@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 )
 
 // TestSendExcludeDeliveredOfNoDelivery: send --exclude-delivered with
@@ -30,16 +31,7 @@ func TestSendExcludeDeliveredOfNoDelivery(t *testing.T) {
 			env, _ := redisEnv(t)
 			file := writeCampaign(t, campaignFile{rows: []string{"ada@example.org,Ada,en,1"}})
 			jdir := t.TempDir()
-			w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Append(journal.Entry{Campaign: tt.of, Run: "r1", ID: "ada@example.org", Email: "ada@example.org", Outcome: tt.outcome}); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
+			journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: tt.of, Run: "r1", ID: "ada@example.org", Email: "ada@example.org", Outcome: tt.outcome})
 			r := cli(t, env, "send", file, "--env", "staging", "--exclude-delivered", filepath.Join(jdir, tt.of))
 			if r.code != tt.wantCode || !strings.Contains(r.stdout+r.stderr, tt.want) {
 				t.Fatalf("want exit %d and %q\n%s", tt.wantCode, tt.want, r)

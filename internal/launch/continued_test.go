@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -43,7 +44,7 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 			r, st, _, jdir, first := started(t)
 			dir := t.TempDir()
 			early := fromRedis(t, st, filepath.Join(dir, "early.csv"), report.FormatCSV)
-			journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+			journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 			if err := r.Wipe(ctx); err != nil { // the first loss
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/redistest"
@@ -40,7 +41,7 @@ func TestRunMarkedOnlyWhenAReportAloneExcludedSomeone(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			r, st, state, jdir, first := started(t)
-			journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+			journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 			if err := r.Wipe(ctx); err != nil { // Redis lost the campaign
 				t.Fatal(err)
 			}
@@ -99,7 +100,7 @@ func plannedFromAReport(t *testing.T) (r *redistest.Redis, st *store.Store, stat
 	t.Helper()
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
-	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+	journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 	if err := r.Wipe(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func plannedFromAReport(t *testing.T) (r *redistest.Redis, st *store.Store, stat
 // Redis loses it (again).
 func bobSentThenLost(t *testing.T, jdir string, rd *redistest.Redis, run string) {
 	t.Helper()
-	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
 	if err := rd.Wipe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestOnlyAFullReportOrTheExclusionsStandForAMarkedRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st, state, jdir, rd, run, p := recoveredFromAReport(t)
-	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
 	dir := t.TempDir()
 	write := func(name string, fn func(w io.Writer) error) string {
 		t.Helper()
@@ -422,7 +423,7 @@ func TestThisMachinesExclusionsStandOnlyForTheRunsStagedHere(t *testing.T) {
 	}
 	sent := func(run, email string) {
 		t.Helper()
-		journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: run, ID: email, Email: email, Outcome: "sent"})
+		journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: run, ID: email, Email: email, Outcome: "sent"})
 	}
 	sent(first.Run, "ada@x.example")
 	if err := r.Wipe(ctx); err != nil {
@@ -508,7 +509,7 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 	// Run 1: full reports saved early; then ada is sent (journaled) and zoe
 	// (by a worker whose journal is lost; a later report records her).
 	staleCSV, staleJSON := fromRedis(t, st, filepath.Join(dir, "early.csv"), report.FormatCSV), fromRedis(t, st, filepath.Join(dir, "early.json"), report.FormatJSON)
-	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+	journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 	if err := r.Wipe(ctx); err != nil { // the first loss
 		t.Fatal(err)
 	}
@@ -526,7 +527,7 @@ func TestAFullReportWrittenBeforeAMarkedRunDoesNotStandForIt(t *testing.T) {
 	if !strings.HasSuffix(marked, store.RunExcludedMark) {
 		t.Fatalf("recovery run %s: want it marked", marked)
 	}
-	journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: marked, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: marked, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
 	freshCSV, freshJSON := fromRedis(t, st, filepath.Join(dir, "fresh.csv"), report.FormatCSV), fromRedis(t, st, filepath.Join(dir, "fresh.json"), report.FormatJSON)
 
 	// The marked run staged again from machine B, without A's exclusions.
@@ -682,7 +683,7 @@ func TestRunOrderIsNotTakenFromClocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		jdir, dir := t.TempDir(), t.TempDir()
-		journalOf(t, jdir, journal.Entry{Campaign: "launch-test", Run: marked, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+		journaltest.Write(t, jdir, "w1", journal.Entry{Campaign: "launch-test", Run: marked, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 		path := filepath.Join(dir, "report.csv")
 		// What the report records: zoe when its run's staging excluded
 		// her again, else bob only (written before her exclusion).
@@ -846,7 +847,7 @@ func TestAnExclusionsFileOfAnEarlierVersion(t *testing.T) {
 		}
 	}
 	unmarked := t.TempDir()
-	journalOf(t, unmarked, journalEntry("tpj7k9-0a1b2c3d00ab990e3ffccc18", "ada"))
+	journaltest.Write(t, unmarked, "w1", journalEntry("tpj7k9-0a1b2c3d00ab990e3ffccc18", "ada"))
 	d, err := launch.LoadDelivered("launch-test", []string{unmarked, fileA})
 	if err != nil {
 		t.Fatalf("an earlier version's file with journals of no marked run: %v", err)

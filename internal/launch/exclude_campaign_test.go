@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -25,11 +26,11 @@ func TestExcludeRefusesAnotherCampaignsJournal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r, st, _, jdir, first := started(t)
-	journalOf(t, jdir,
+	journaltest.Write(t, jdir, "w1",
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
 	other := t.TempDir()
-	journalOf(t, other,
+	journaltest.Write(t, other, "w1",
 		journal.Entry{Campaign: "beta", Run: "rb", ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
 		journal.Entry{Campaign: "beta", Run: "rb", ID: "zz", Email: "zz@y.example", Outcome: "sent"})
 	betaFile := filepath.Join(other, "beta", "rb.w1.jsonl")
@@ -89,9 +90,9 @@ func TestExcludeAcceptsAJournalOfTheCampaignWithNoDelivery(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
-	journalOf(t, jdir,
+	journaltest.Write(t, jdir, "w1",
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "failed"})
-	writeJournal(t, jdir, "w2",
+	journaltest.Write(t, jdir, "w2",
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "bob@x.example", Email: "bob@x.example", Outcome: journal.OutcomeClaimed},
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "bob@x.example", Email: "bob@x.example", Outcome: journal.OutcomeUnclaimed})
 	if err := r.Wipe(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 )
 
@@ -36,22 +37,8 @@ import (
 func TestExcludeRefusesJournalFilesBesideTheCampaignsDirectory(t *testing.T) {
 	t.Parallel()
 	jdir := t.TempDir()
-	write := func(worker string, e journal.Entry) string {
-		t.Helper()
-		w, err := journal.Open(journal.Config{Dir: jdir, Worker: worker, Always: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return filepath.Join(jdir, "rt10", "r1."+worker+".jsonl")
-	}
-	write("host1", journal.Entry{Campaign: "rt10", Run: "r1", ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
-	host2 := write("host2", journal.Entry{Campaign: "rt10", Run: "r1", ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	journaltest.Write(t, jdir, "host1", journal.Entry{Campaign: "rt10", Run: "r1", ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+	host2 := journaltest.Write(t, jdir, "host2", journal.Entry{Campaign: "rt10", Run: "r1", ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
 	// Copied into the journal directory itself, beside rt10/.
 	if err := os.Rename(host2, filepath.Join(jdir, filepath.Base(host2))); err != nil {
 		t.Fatal(err)
@@ -89,22 +76,8 @@ func TestExcludeRefusesJournalFilesBesideTheCampaignsDirectory(t *testing.T) {
 func TestExcludeRefusesANestedDirectoryOfACollectedJournal(t *testing.T) {
 	t.Parallel()
 	jdir := t.TempDir()
-	write := func(worker string, e journal.Entry) string {
-		t.Helper()
-		w, err := journal.Open(journal.Config{Dir: jdir, Worker: worker, Always: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return filepath.Join(jdir, "rt10", "r1."+worker+".jsonl")
-	}
-	host1 := write("host1", journal.Entry{Campaign: "rt10", Run: "r1", ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
-	host2 := write("host2", journal.Entry{Campaign: "rt10", Run: "r1", ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	host1 := journaltest.Write(t, jdir, "host1", journal.Entry{Campaign: "rt10", Run: "r1", ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
+	host2 := journaltest.Write(t, jdir, "host2", journal.Entry{Campaign: "rt10", Run: "r1", ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
 	collected := filepath.Join(t.TempDir(), "collected")
 	if err := os.MkdirAll(filepath.Join(collected, "host2"), 0o755); err != nil {
 		t.Fatal(err)

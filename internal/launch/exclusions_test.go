@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -23,8 +26,7 @@ func TestLoadDeliveredNeedsTheExclusionsOfAMarkedRun(t *testing.T) {
 	t.Parallel()
 	run := "tphr6c-a72901c25304e4c0" + store.RunExcludedMark
 	journals := filepath.Join(t.TempDir(), "journal")
-	fixture.Write(t, filepath.Join(journals, "alpha", run+".w1.jsonl"),
-		`{"at":"2026-12-01T10:00:00Z","campaign":"alpha","run":"`+run+`","id":"c","email":"c@example.org","outcome":"sent"}`+"\n")
+	journaltest.Write(t, journals, "w1", journal.Entry{At: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), Campaign: "alpha", Run: run, ID: "c", Email: "c@example.org", Outcome: "sent"})
 	state := t.TempDir()
 	exclusions := launch.ExclusionsPath(state, "alpha")
 	fixture.Write(t, exclusions, "id,email,outcome,code,response,campaign,run\n"+

@@ -16,6 +16,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/csvcell"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/render"
@@ -140,24 +141,6 @@ func started(t *testing.T) (r *redistest.Redis, st *store.Store, state, jdir str
 	return r, st, state, jdir, first
 }
 
-// journalOf writes entries to the delivery journal of worker w1 in jdir,
-// as that worker would have.
-func journalOf(t *testing.T, jdir string, entries ...journal.Entry) {
-	t.Helper()
-	w, err := journal.Open(journal.Config{Dir: jdir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestStateLost: a campaign this machine started but Redis does not know is
 // refused, with what the record says; excluding the deliveries lets it
 // through as a new run that continues the old one.
@@ -166,7 +149,7 @@ func TestStateLost(t *testing.T) {
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
 	// A worker delivered two, then Redis lost everything.
-	journalOf(t, jdir,
+	journaltest.Write(t, jdir, "w1",
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "other-id", Email: norm.NFD.String("JOSÉ@X.example"), Outcome: "in-doubt"},
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "zoe@x.example", Email: "zoe@x.example", Outcome: "failed"},
@@ -258,16 +241,9 @@ func TestLoadDeliveredReports(t *testing.T) {
 func TestLoadDeliveredRefusesAnotherCampaignsJournal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []string{"c", "other"} {
-		if err := w.Append(journal.Entry{Campaign: c, Run: "r1", ID: "a", Email: "a@x.example", Outcome: "sent"}); err != nil {
-			t.Fatal(err)
-		}
+		journaltest.Write(t, dir, "w1", journal.Entry{Campaign: c, Run: "r1", ID: "a", Email: "a@x.example", Outcome: "sent"})
 	}
-	_ = w.Close()
 	for _, p := range []string{filepath.Join(dir, "other"), filepath.Join(dir, "other", "r1.w1.jsonl")} {
 		_, err := launch.LoadDelivered("c", []string{p})
 		if _, ok := errors.AsType[*journal.CampaignError](err); !ok || !strings.Contains(err.Error(), "of campaign other, not of c: give the journal directory "+dir) {
@@ -318,7 +294,7 @@ func TestRecoveryFromAReportLeavesTheJournalsChecked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r, st, state, jdir, first := started(t)
-	journalOf(t, jdir,
+	journaltest.Write(t, jdir, "w1",
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"},
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "zoe@x.example", Email: "zoe@x.example", Outcome: "sent"})
 	if err := r.Wipe(ctx); err != nil {

@@ -9,24 +9,9 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/launch"
 )
-
-func writeJournal(t *testing.T, dir, worker string, es ...journal.Entry) {
-	t.Helper()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: worker, Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range es {
-		if err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestRedteam8ExcludeNestedHostJournalDir: the recovery message says "copy
 // the journal files of every other worker host (<journal dir>/<campaign>/
@@ -42,10 +27,10 @@ func TestExcludeRefusesANestedJournalDir(t *testing.T) {
 	root := t.TempDir()
 	const c = "rt8"
 	// host1's journal, in place.
-	writeJournal(t, root, "host1-w1",
+	journaltest.Write(t, root, "host1-w1",
 		journal.Entry{Campaign: c, Run: "run1", ID: "a", Email: "a@x.example", Outcome: "sent"})
 	// host2's journal, copied with cp -r into the campaign's directory.
-	writeJournal(t, filepath.Join(root, c, "host2"), "host2-w1",
+	journaltest.Write(t, filepath.Join(root, c, "host2"), "host2-w1",
 		journal.Entry{Campaign: c, Run: "run1", ID: "b", Email: "b@x.example", Outcome: "sent"},
 		journal.Entry{Campaign: c, Run: "run1", ID: "d", Email: "d@x.example", Outcome: "sent"})
 	if _, err := os.Stat(filepath.Join(root, c, "host2", c, "run1.host2-w1.jsonl")); err != nil {
@@ -79,7 +64,7 @@ func TestSiblingJournalDoesNotHideTheStateLoss(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r, st, _, jdir, first := started(t)
-	journalOf(t, jdir,
+	journaltest.Write(t, jdir, "w1",
 		journal.Entry{Campaign: "launch-test", Run: first.Run, ID: "ada@x.example", Email: "ada@x.example", Outcome: "sent"})
 	// Another host's journal of the same campaign, copied in beside it.
 	own := filepath.Join(jdir, "launch-test")

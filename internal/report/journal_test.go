@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/report"
 )
 
@@ -24,23 +25,12 @@ func TestCutOutcomeLineKeepsTheClaimsEmail(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := func(id, outcome string) journal.Entry {
 		return journal.Entry{At: t0, Campaign: "alpha", Run: "r1", ID: id, Email: id + "@example.org", Lang: "de", Outcome: outcome, Attempt: 1}
 	}
-	if err := w.Append(e("a", journal.OutcomeClaimed), e("b", journal.OutcomeClaimed)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Append(e("a", "sent"), e("b", "sent")); err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Close()
+	p := journaltest.Write(t, dir, "w1", e("a", journal.OutcomeClaimed), e("b", journal.OutcomeClaimed), e("a", "sent"), e("b", "sent"))
 	// Cut the last line (b's outcome) right after its id, as a kill
 	// mid-write leaves it.
-	p := filepath.Join(dir, "alpha", "r1.w1.jsonl")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -77,16 +67,9 @@ func TestCutOutcomeLineKeepsTheClaimsEmail(t *testing.T) {
 func TestReportOfAnotherCampaignsJournalIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []string{"alpha", "beta"} {
-		if err := w.Append(journal.Entry{At: time.Now(), Campaign: c, Run: "r" + c, ID: "a", Email: "a@example.org", Outcome: "sent"}); err != nil {
-			t.Fatal(err)
-		}
+		journaltest.Write(t, dir, "w1", journal.Entry{At: time.Now(), Campaign: c, Run: "r" + c, ID: "a", Email: "a@example.org", Outcome: "sent"})
 	}
-	_ = w.Close()
 	for _, tt := range []struct{ campaign, path, advice string }{
 		{"alpha", filepath.Join(dir, "beta"), "give the journal directory " + dir + " (which holds alpha/) or " + filepath.Join(dir, "alpha")},
 		{"alpha", filepath.Join(dir, "beta", "rbeta.w1.jsonl"), "give the journal directory " + dir + " (which holds alpha/)"},
@@ -152,19 +135,11 @@ func TestJournalReportOneRowPerMailbox(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			w, err := journal.Open(journal.Config{Dir: dir, Worker: "w1", Always: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			var es []journal.Entry
 			for i, l := range tc.lines {
-				e := journal.Entry{At: t0.Add(time.Duration(i) * time.Second), Campaign: "alpha", Run: l.run, ID: l.id, Email: l.email, Lang: "de", Outcome: l.outcome}
-				if err := w.Append(e); err != nil {
-					t.Fatal(err)
-				}
+				es = append(es, journal.Entry{At: t0.Add(time.Duration(i) * time.Second), Campaign: "alpha", Run: l.run, ID: l.id, Email: l.email, Lang: "de", Outcome: l.outcome})
 			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
+			journaltest.Write(t, dir, "w1", es...)
 			j, err := report.ReadJournal(dir, "alpha")
 			if err != nil {
 				t.Fatal(err)

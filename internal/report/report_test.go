@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/journal/journaltest"
 	"github.com/tidings-mail/tidings/internal/report"
 )
 
@@ -48,29 +49,14 @@ func TestReadJournal(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	write := func(worker string, entries ...journal.Entry) {
-		t.Helper()
-		w, err := journal.Open(journal.Config{Dir: dir, Worker: worker, Always: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range entries {
-			if err := w.Append(e); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	e := func(id, outcome string, sec int) journal.Entry {
 		return journal.Entry{At: t0.Add(time.Duration(sec) * time.Second), Campaign: "alpha", Run: "r1", ID: id, Email: id + "@example.org", Lang: "de", Outcome: outcome, Code: "250"}
 	}
 	// g was claimed and its worker died before its outcome's line (the
 	// message may have gone); h was claimed and given back unsent.
-	write("w1", e("a", "sent", 1), e("b", "temp", 2), e("c", "in-doubt", 3), e("d", "refused", 4),
+	journaltest.Write(t, dir, "w1", e("a", "sent", 1), e("b", "temp", 2), e("c", "in-doubt", 3), e("d", "refused", 4),
 		e("g", journal.OutcomeClaimed, 8), e("h", journal.OutcomeClaimed, 8), e("h", journal.OutcomeUnclaimed, 9))
-	write("w2", e("b", "sent", 5), e("c", "failed", 6), e("e", "temp", 7),
+	journaltest.Write(t, dir, "w2", e("b", "sent", 5), e("c", "failed", 6), e("e", "temp", 7),
 		journal.Entry{At: t0, Campaign: "beta", Run: "r9", ID: "z", Email: "z@example.org", Outcome: "sent"})
 	// A worker killed while writing its last line.
 	f, err := os.OpenFile(filepath.Join(dir, "alpha", "r1.w2.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
