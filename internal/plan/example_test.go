@@ -55,7 +55,7 @@ func ExampleRun() {
 	// pt      -         -      0         1        not-covered: no catalog for pt
 	//
 	// Refused and invalid rows (1):
-	//   r.csv:4: locale: not-covered: no catalog for pt
+	//   r.csv:4: locale: not-covered: no catalog for pt: nobody whose locale is pt is sent; add pt.toml, with every message the template uses, to the locales directory (locales_dir), or map pt under locale_policy.aliases, or remove these rows
 	//
 	// Batch plan: 2 batches
 	//   canary: 2 recipients (de 1, en 1)

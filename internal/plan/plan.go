@@ -157,6 +157,9 @@ type LocaleLine struct {
 	NotAllowed int    `json:"not_allowed"`
 	Code       string `json:"code,omitempty"`   // the locale rule's refusal code
 	Reason     string `json:"reason,omitempty"` // the locale rule's refusal reason
+	// Fix is the end of Reason that says what to do (render.Refusal.Fix):
+	// the table leaves it to the rows' lines below it.
+	Fix string `json:"-"`
 }
 
 // Reject is one refused or invalid row.
@@ -290,7 +293,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		if !ok {
 			l = &LocaleLine{Requested: loc, Lang: r.match.Lang, Via: r.match.Via}
 			if r.refusal != nil {
-				l.Code, l.Reason = r.refusal.Code, r.refusal.Reason
+				l.Code, l.Reason, l.Fix = r.refusal.Code, r.refusal.Reason, r.refusal.Fix
 			}
 			lines[loc] = l
 		}
@@ -356,7 +359,9 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			line.NotAllowed++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
 				Outcome: OutcomeRefused, Code: in.Env.RefusalCode(), Field: "email",
-				Reason: fmt.Sprintf("%s: %s is not on the allowlist of environment %s", in.Env.RefusalCode(), rcp.Email, in.Env.Name)})
+				Reason: fmt.Sprintf("%s: %s is not on the allowlist of environment %s: it mails only the addresses and domains of its allow: (TIDINGS_ALLOW); "+
+					"add this one there to mail it in %s, or send the campaign in the environment it is meant for; until then the row is refused, not sent",
+					in.Env.RefusalCode(), rcp.Email, in.Env.Name, in.Env.Name)})
 			continue
 		}
 		if res.refusal != nil {

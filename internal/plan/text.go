@@ -183,7 +183,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 				req = "(empty)"
 			}
 			lang, via := dash(l.Lang), dash(l.Via)
-			reason := l.Reason
+			reason := render.ShortReason(l.Reason, l.Fix)
 			if l.NotAllowed > 0 {
 				na := fmt.Sprintf("%d not on the allowlist", l.NotAllowed)
 				if reason == "" {

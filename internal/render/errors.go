@@ -74,8 +74,32 @@ const (
 type Refusal struct {
 	Requested string // the raw locale of the recipient
 	Code      string // not-covered, incomplete, unparsable or empty
-	Reason    string // human-readable, stable
-	Lang      string // the catalog language that matched but is incomplete, if any
+	// Reason is human-readable and stable: what is wrong, then, after
+	// ": ", Fix.
+	Reason string
+	// Fix is the end of Reason that says what to do (the catalog file to
+	// add, the campaign key that maps the locale) and that nobody it
+	// refuses is sent; "" when Reason says it in its own words. A table
+	// short of room shows Short, beside a full Reason elsewhere.
+	Fix  string
+	Lang string // the catalog language that matched but is incomplete, if any
+}
+
+// refusal returns a Refusal whose Reason is problem, then fix.
+func refusal(requested, code, lang, problem, fix string) *Refusal {
+	return &Refusal{Requested: requested, Code: code, Lang: lang, Reason: problem + ": " + fix, Fix: fix}
+}
+
+// Short is Reason without Fix: what is wrong, alone.
+func (r *Refusal) Short() string { return ShortReason(r.Reason, r.Fix) }
+
+// ShortReason is reason without its fix (the end of reason after ": "),
+// or reason whole when it does not end so.
+func ShortReason(reason, fix string) string {
+	if fix == "" {
+		return reason
+	}
+	return strings.TrimSuffix(reason, ": "+fix)
 }
 
 // Error returns the refusal reason.

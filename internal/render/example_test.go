@@ -42,6 +42,6 @@ func Example() {
 	// Output:
 	// "de-CH" -> de via match: Bitte registrieren Sie sich neu: die Altea-Community ist umgezogen
 	// "gsw" -> de via alias: Bitte registrieren Sie sich neu: die Altea-Community ist umgezogen
-	// "pt-BR" refused: not-covered: no catalog for pt-BR
-	// "" refused: empty locale
+	// "pt-BR" refused: not-covered: no catalog for pt-BR: nobody whose locale is pt-BR is sent; add pt.toml, with every message the template uses, to the locales directory (locales_dir), or map pt-BR under locale_policy.aliases, or remove these rows
+	// "" refused: empty locale: write the recipient's language in the row's locale (such as de or pt-BR), or map empty locales with locale_policy.missing_locale; until then the row is refused, not sent
 }

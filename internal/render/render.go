@@ -500,7 +500,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		if e.missing != "" {
 			return e.accept(requested, e.missing, ViaMissingLocale)
 		}
-		return Match{}, &Refusal{Requested: requested, Code: CodeEmpty, Reason: "empty locale"}
+		return Match{}, refusal(requested, CodeEmpty, "", "empty locale", emptyFix)
 	}
 	if canonKey(s) == "i-default" {
 		// x/text reads it as en-x-i-default, but it says the recipient has
@@ -516,7 +516,8 @@ func (e *Engine) resolve(requested string) (Match, error) {
 	}
 	tag, err := language.Parse(s)
 	if err != nil {
-		reason := fmt.Sprintf("unparsable locale %q", Clip(requested)) + posixHint(s) + invisibleHint(s)
+		hint := posixHint(s) + invisibleHint(s)
+		reason := fmt.Sprintf("unparsable locale %q", Clip(requested)) + hint
 		if ve := language.ValueError(nil); errors.As(err, &ve) {
 			// Well-formed, but a subtag no registry knows: the language
 			// (xx-YY), or a region, script or variant (de-YY).
@@ -525,6 +526,8 @@ func (e *Engine) resolve(requested string) (Match, error) {
 				what = "language"
 			}
 			reason = fmt.Sprintf("unknown %s %q in locale %q: no registry has that code; fix the file (such as de or pt-BR)", what, Clip(ve.Subtag()), Clip(requested))
+		} else if hint == "" && e.missing == "" {
+			return Match{}, refusal(requested, CodeUnparsable, "", reason, unparsableFix)
 		}
 		if e.missing != "" {
 			// Lest the operator wonder why missing_locale did not take it.
@@ -541,8 +544,9 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		// base language has one (gsw: de does not cover gsw-CH).
 		if base, _ := tag.Base(); e.aliases[canonKey(base.String())] != "" {
 			reason += fmt.Sprintf(" (the alias of %s covers %s only: add %s to locale_policy.aliases to map it too)", base, base, tag)
+			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason}
 		}
-		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason}
+		return Match{}, refusal(requested, CodeNotCovered, "", reason, noCatalogFix(tag))
 	}
 	via := ViaMatch
 	if tag == cand {
@@ -555,13 +559,56 @@ func (e *Engine) resolve(requested string) (Match, error) {
 func (e *Engine) accept(requested, lang, via string) (Match, error) {
 	l := e.byLang[strings.ToLower(lang)]
 	if l == nil {
-		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: "not-covered: no catalog for " + lang}
+		// New refuses a policy that names a language without catalog:
+		// only a catalog gone since could bring this here.
+		return Match{}, refusal(requested, CodeNotCovered, "", "not-covered: no catalog for "+lang, noCatalogFix(language.Make(lang)))
 	}
 	if !l.cov.Covered {
-		return Match{}, &Refusal{Requested: requested, Code: CodeIncomplete, Lang: l.cat.lang,
-			Reason: fmt.Sprintf("incomplete: %s lacks %s", l.cat.lang, strings.Join(l.cov.Missing, ", "))}
+		return Match{}, refusal(requested, CodeIncomplete, l.cat.lang,
+			fmt.Sprintf("incomplete: %s lacks %s", l.cat.lang, strings.Join(l.cov.Missing, ", ")),
+			fmt.Sprintf("nobody whose locale is served in %s is sent; add the missing messages to %s", l.cat.lang, l.cat.file))
 	}
 	return Match{Requested: requested, Lang: l.cat.lang, Via: via}, nil
+}
+
+// emptyFix is the Fix of an empty locale's refusal when no missing_locale
+// maps it.
+const emptyFix = "write the recipient's language in the row's locale (such as de or pt-BR), " +
+	"or map empty locales with locale_policy.missing_locale; until then the row is refused, not sent"
+
+// unparsableFix is the Fix of a locale that is not a language tag when no
+// hint says more.
+const unparsableFix = "write a language tag in the row's locale (such as de or pt-BR), " +
+	"or map this spelling under locale_policy.aliases; until then the row is refused, not sent"
+
+// noCatalogFix says, for a locale no catalog covers, which catalog file
+// would cover it: the language's own (pt.toml covers pt-BR), with the
+// script when the locale is written in another script than the language
+// usually is (zh-Hant.toml for zh-Hant-TW and zh-TW, sr-Latn.toml for
+// sr-Latn).
+func noCatalogFix(tag language.Tag) string {
+	locale := tag.String()
+	if _, c := tag.Base(); c != language.Exact {
+		// und, und-CH: x/text guesses a language from the region or
+		// script, which is not the recipient's.
+		return fmt.Sprintf("%s names no language: write the recipient's language in the row's locale (such as de or pt-BR); until then the row is refused, not sent", locale)
+	}
+	return fmt.Sprintf("nobody whose locale is %s is sent; add %s.toml, with every message the template uses, to the locales directory (locales_dir), "+
+		"or map %s under locale_policy.aliases, or remove these rows", locale, catalogFor(tag), locale)
+}
+
+// catalogFor is the name (without extension) of the catalog that would
+// cover tag: its base language, and its script when that is not the one
+// the base language is usually written in.
+func catalogFor(tag language.Tag) string {
+	base, _ := tag.Base()
+	name := base.String()
+	script, _ := tag.Script()
+	usual, _ := language.Make(name).Script()
+	if script != usual {
+		name += "-" + script.String()
+	}
+	return name
 }
 
 // sameBase reports whether requested tag a names the base language of b.
