@@ -118,7 +118,21 @@ const (
 	CodeInvalidUTF8      = "invalid-utf8"
 	CodeControlCharacter = "control-character"
 	CodeBadRow           = "bad-row"
+	// CodeTooLong: an id longer than MaxIDBytes.
+	CodeTooLong = "too-long"
+	// CodeInvisibleCharacter: an id holding a character no screen shows
+	// (a format character such as a direction control or a zero-width
+	// space, or white space other than the space).
+	CodeInvisibleCharacter = "invisible-character"
+	// CodeDirectionControl: a name holding a bidirectional embedding,
+	// override or isolate control (U+202A-U+202E, U+2066-U+2069).
+	CodeDirectionControl = "direction-control"
 )
+
+// MaxIDBytes is the longest id a row may give, in bytes: an id is a key
+// (in the ledger, the journal, reports and the console), and a default id,
+// the address's identity, is at most 254.
+const MaxIDBytes = 255
 
 // Recipient is one valid row of a recipients file.
 type Recipient struct {
@@ -1127,6 +1141,9 @@ func byteAs1252(b byte, in string) string {
 // validate checks a decoded row's address, fills in its normalised form and
 // default id, and records its identity and id.
 func (r *Reader) validate(rcp *Recipient) error {
+	if err := r.checkShown(rcp); err != nil {
+		return err
+	}
 	if rcp.Email == "" {
 		return r.rowErr(rcp.Line, "email", CodeMissingField, "the email is empty: fill it in or remove the row")
 	}
@@ -1157,6 +1174,42 @@ func (r *Reader) validate(rcp *Recipient) error {
 	r.ids.put(hID, uint32(rcp.Line))
 	rcp.Address = addr
 	return nil
+}
+
+// checkShown refuses what would mislead a screen: an id longer than
+// MaxIDBytes or holding a character no screen shows, and a name holding a
+// direction control (a name reaches the To: header's display name and the
+// console; the template's own data is the template's business). The
+// reason names the character and where, never the value.
+func (r *Reader) checkShown(rcp *Recipient) error {
+	if n := len(rcp.ID); n > MaxIDBytes {
+		return r.rowErr(rcp.Line, "id", CodeTooLong, fmt.Sprintf(
+			"the id is %d bytes, longer than the %d an id may have: shorten it (an id is a key: a number or a short code), or leave the column empty to use the address", n, MaxIDBytes))
+	}
+	if c, at, ok := csvcell.Invisible(rcp.ID); ok {
+		if directionControl(c) {
+			return r.rowErr(rcp.Line, "id", CodeInvisibleCharacter, fmt.Sprintf(
+				"holds U+%04X (a direction control) at byte %d, which no screen shows but which reorders the text around it: remove it", c, at))
+		}
+		return r.rowErr(rcp.Line, "id", CodeInvisibleCharacter, fmt.Sprintf(
+			"holds U+%04X (an invisible character) at byte %d, which no screen shows, so the id is not the one it looks like: remove it", c, at))
+	}
+	for at, c := range rcp.Name {
+		if directionControl(c) {
+			return r.rowErr(rcp.Line, "name", CodeDirectionControl, fmt.Sprintf(
+				"holds U+%04X (a direction control) at byte %d, which reorders how the name is shown (in the To: header and the console): remove it; right-to-left names need none", c, at))
+		}
+	}
+	return nil
+}
+
+// directionControl reports whether c is a bidirectional embedding,
+// override or isolate control (U+202A-U+202E, U+2066-U+2069): it changes
+// the order in which the text after it is shown. The marks U+200E, U+200F
+// and U+061C are not: right-to-left text uses them, and they move nothing
+// but neutral characters.
+func directionControl(c rune) bool {
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
 }
 
 func (r *Reader) rowErr(line int, field, code, reason string) *RowError {
