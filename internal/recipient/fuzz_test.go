@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/csvcell"
 )
 
 // Seeds shared by both targets; the files under testdata/fuzz add more.
@@ -95,6 +96,9 @@ func checkRead(t *testing.T, data []byte, name string) int {
 				if strings.ContainsRune(v, utf8.RuneError) || !utf8.ValidString(v) {
 					t.Fatalf("line %d accepted with U+FFFD or invalid UTF-8 in %+q", r.Line, v)
 				}
+			}
+			if _, _, hidden := csvcell.Invisible(r.ID); len(r.ID) > MaxIDBytes || hidden || strings.ContainsFunc(r.Name, directionControl) {
+				t.Fatalf("line %d accepted with a %d-byte id %+q or name %+q holding what a screen does not show", r.Line, len(r.ID), r.ID, r.Name)
 			}
 			if first, dup := keys[r.Address.Key()]; dup {
 				t.Fatalf("lines %d and %d are the same mailbox %q, both accepted", first, r.Line, r.Address.Key())
