@@ -258,7 +258,28 @@ type Writer struct {
 
 type file struct {
 	f     *os.File
+	name  string           // its path
+	id    os.FileInfo      // what it was when opened: a file at name that is not it replaced it
 	count map[string]int64 // outcome -> lines, for this run
+}
+
+// gone says whether f's path no longer names the file it opened: the
+// file (or its directory) was deleted, or replaced. Writes to it would
+// still succeed, into an inode no path names, and be lost with the
+// process: the record of its deliveries outside Redis would be gone.
+func (f *file) gone() error {
+	cur, err := os.Stat(f.name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s was deleted while this worker wrote it: its earlier lines are in no file of the journal directory; "+
+			"this process still holds them: before it exits, copy them back (cp /proc/%d/fd/%d %s), as they are the record of its deliveries if Redis loses the campaign", f.name, os.Getpid(), f.f.Fd(), f.name)
+	case err != nil:
+		return fmt.Errorf("check that %s is still the file this worker writes: %w", f.name, err)
+	case !os.SameFile(cur, f.id):
+		return fmt.Errorf("%s was deleted or replaced by another file while this worker wrote it: its earlier lines are in no file of the journal directory; "+
+			"this process still holds them: before it exits, copy them out (cp /proc/%d/fd/%d into a safe place), as they are the record of its deliveries if Redis loses the campaign", f.name, os.Getpid(), f.f.Fd())
+	}
+	return nil
 }
 
 // Open creates dir if needed and returns a Writer.
@@ -344,7 +365,12 @@ func (w *Writer) open(campaign, run string) (*file, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	fl := &file{f: f, count: count}
+	id, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	fl := &file{f: f, name: name, id: id, count: count}
 	w.files[key] = fl
 	return fl, nil
 }
@@ -410,6 +436,12 @@ func (w *Writer) Append(es ...Entry) error {
 	}
 	written := false // some of line may be in the file
 	f, err := w.open(e.Campaign, e.Run)
+	if err == nil {
+		// Before each write, not only at the periodic fsync: a window's
+		// claims are journaled before it is sent, so a journal whose file
+		// is gone sends nothing more.
+		err = f.gone()
+	}
 	if err == nil {
 		// Into the file at once, not kept in a buffer until the next
 		// sync: a killed worker (SIGKILL, OOM) must not take claims
