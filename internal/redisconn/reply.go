@@ -3,6 +3,7 @@ package redisconn
 import (
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 
@@ -12,9 +13,11 @@ import (
 // Unreachable reports whether err says that Redis (or the network to it)
 // could not be reached, as opposed to an error Redis answered with: a
 // network error, a refused, reset or unroutable connection, no free
-// connection in time, or no Sentinel or Cluster node answering.
+// connection in time, no Sentinel or Cluster node answering, or no reply
+// in time (a server that stopped answering: go-redis returns the bare
+// read timeout, no *net.OpError, once a connection timed out).
 func Unreachable(err error) bool {
-	return err != nil && (errors.As(err, new(*net.OpError)) || errors.Is(err, syscall.ECONNREFUSED) ||
+	return err != nil && (errors.As(err, new(*net.OpError)) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, redis.ErrPoolTimeout) ||
 		strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable") ||
 		strings.Contains(err.Error(), "cluster has no nodes"))
@@ -70,13 +73,31 @@ func fromSentinels(err error) bool {
 	return strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable")
 }
 
+// NoAnswerError is a command Redis did not answer in time: the connection
+// was open, no reply came.
+type NoAnswerError struct{ Err error }
+
+// Error is the error followed by what to check, on its own line.
+func (e *NoAnswerError) Error() string {
+	return e.Err.Error() + "\nRedis did not answer in time: the connection is open but no reply came (redis-server stopped or frozen, its host overloaded or swapping, a slow disk under its append-only file, or a long command). " +
+		"Check that it answers (redis-cli -h HOST -p PORT PING) and its log, then run the command again: tidings status says where it stopped."
+}
+
+// Unwrap returns the client's error.
+func (e *NoAnswerError) Unwrap() error { return e.Err }
+
 // Explain returns err as a *ReplyError when Redis answered it with an
-// error reply it has advice for, and err as it is otherwise. A password
-// the Sentinels ask for or refuse gets advice of its own: the Sentinels'
-// password setting, not the data nodes'.
+// error reply it has advice for, as a *NoAnswerError when it did not
+// answer in time, and err as it is otherwise. A password the Sentinels
+// ask for or refuse gets advice of its own: the Sentinels' password
+// setting, not the data nodes'. An *UnreachableError (a dial that failed)
+// keeps its own advice.
 func Explain(err error) error {
 	var re redis.Error
 	var rp *ReplyError
+	if errors.Is(err, os.ErrDeadlineExceeded) && !errors.As(err, new(*NoAnswerError)) && !errors.As(err, new(*UnreachableError)) {
+		return &NoAnswerError{Err: err}
+	}
 	if !errors.As(err, &re) || errors.Is(err, redis.Nil) || errors.As(err, &rp) {
 		return err
 	}

@@ -223,6 +223,25 @@ func (r *Redis) Restart(ctx context.Context, empty bool) error {
 	return nil
 }
 
+// Pause stops a server started by [StartServer] with SIGSTOP, as a frozen
+// process or host: it keeps its connections open and the commands sent to
+// it go unanswered until [Redis.Continue] (called by the test's cleanup
+// too). It returns [ErrShared] for a database from [Start].
+func (r *Redis) Pause() error {
+	if r.proc == nil {
+		return ErrShared
+	}
+	return r.proc.pause(true)
+}
+
+// Continue lets a server [Redis.Pause] stopped go on with SIGCONT.
+func (r *Redis) Continue() error {
+	if r.proc == nil {
+		return ErrShared
+	}
+	return r.proc.pause(false)
+}
+
 // Wipe deletes everything the test owns, as a lost Redis state would: FLUSHALL
 // on a server of its own ([StartServer]), FLUSHDB on its database of a shared
 // server ([Start]), so other tests are never touched.
