@@ -113,7 +113,7 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 // hold the ledger: the master of a single Redis or of Sentinel, one of a
 // Cluster's masters, or a replica Sentinel may promote.
 type node struct {
-	addr string // its address; "" when not known (a single Redis: not needed)
+	addr string // its address (host:port); "" when not known
 	// replica: a replica of the Sentinel master, or of a Cluster master
 	// (cluster), which a failover may promote.
 	replica, cluster bool
@@ -160,7 +160,11 @@ func readNode(ctx context.Context, c redis.UniversalClient, addr, user string) n
 func readNodes(ctx context.Context, rdb redis.UniversalClient, opts *redis.UniversalOptions) ([]node, error) {
 	cc, ok := rdb.(*redis.ClusterClient)
 	if !ok && opts.MasterName == "" {
-		return []node{readNode(ctx, rdb, "", opts.Username)}, nil
+		addr := ""
+		if len(opts.Addrs) > 0 {
+			addr = opts.Addrs[0]
+		}
+		return []node{readNode(ctx, rdb, addr, opts.Username)}, nil
 	}
 	if !ok {
 		return readSentinel(ctx, rdb, opts.Username), nil
@@ -476,7 +480,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	case acks > 0 && replicas < acks && cluster:
 		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but master(s) %s have fewer connected: the campaigns whose slot they serve send nothing until they have %d (or set redis.min_replica_acks)", acks, strings.Join(redisconn.Fewer(shards, acks), ", "), acks))
 	case acks > 0 && replicas < acks:
-		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but only %d is connected: nothing will be sent until the replicas are back (or set redis.min_replica_acks)", acks, replicas))
+		return fail(name, tooFewReplicas(masterAddr(ms), acks, replicas))
 	case acks > 0 && len(more) > 0:
 		return warn(name, fmt.Sprintf("redis.min_replica_acks is %d, but master(s) %s have more replicas: cut off in a minority partition (until cluster-node-timeout passes) or left by CLUSTER FAILOVER TAKEOVER, such a master keeps accepting claims that its other replica(s) acknowledge and the promoted replica never gets, and their recipients could be sent twice; set redis.min_replica_acks to auto (every replica of the master serving the campaign's slot)",
 			acks, strings.Join(more, ", ")))
@@ -506,6 +510,32 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel"+hand)
 	}
 	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel"+hand)
+}
+
+// tooFewReplicas says that master (host:port) has replicas connected, fewer
+// than the acks (redis.min_replica_acks) every claim waits for, so that
+// nothing is sent, and what to do: start or attach the replicas missing,
+// or lower redis.min_replica_acks to the replicas connected.
+func tooFewReplicas(master string, acks, replicas int) string {
+	host, port, _ := strings.Cut(master, ":")
+	have := fmt.Sprintf("only %d of the required %d is connected", replicas, acks)
+	start := fmt.Sprintf("start or attach %d more replica(s)", acks-replicas)
+	if replicas == 0 {
+		have, start = "no replica is connected", fmt.Sprintf("start or attach %d replica(s)", acks)
+	}
+	return fmt.Sprintf("every claim must be acknowledged by %d replica(s) (redis.min_replica_acks %d), but %s to master %s: nothing will be sent until %d are; %s (replicaof %s %s in each replica's redis.conf; redis-cli -h %s -p %s INFO replication lists those connected), or lower redis.min_replica_acks to %d (the replicas connected; 0 waits for none, and a failover can then lose the last claims)",
+		acks, acks, have, master, acks, start, host, port, host, port, replicas)
+}
+
+// masterAddr is the address of the master among ms (the first one read),
+// "(address unknown)" when none is known.
+func masterAddr(ms []node) string {
+	for _, m := range ms {
+		if !m.replica && m.addr != "" {
+			return m.addr
+		}
+	}
+	return "(address unknown)"
 }
 
 // inDoubt says how many recipients a worker's crash can leave in doubt:
