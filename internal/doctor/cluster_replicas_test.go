@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/doctor"
-	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/redistest"
 )
 
@@ -21,13 +20,8 @@ import (
 // once" with a replica at appendonly no, allkeys-lru and
 // min-replicas-to-write 0.
 func TestDoctorReadsTheClusterReplicasAFailoverPromotes(t *testing.T) {
-	cl := redistest.StartCluster(t, redistest.ClusterOptions{AppendOnly: true,
-		ServerConfig: []string{"maxmemory-policy noeviction", "min-replicas-to-write 1"}})
+	cl, masters, e := provisionedCluster(t)
 	ctx := t.Context()
-	masters, err := cl.Masters(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var replica *redistest.Node
 	for _, n := range cl.Nodes() {
 		if !slices.Contains(masters, n) {
@@ -40,7 +34,6 @@ func TestDoctorReadsTheClusterReplicasAFailoverPromotes(t *testing.T) {
 	}
 	rc := replica.Client()
 	defer rc.Close()
-	e := &environment.Environment{Name: "staging", Redis: environment.Redis{URL: "redis://127.0.0.1:6379/0", Cluster: cl.Addrs(), MinReplicaAcks: environment.ReplicaAcksAuto}, ClaimWindow: 16, Concurrency: 8}
 	for _, tc := range []struct {
 		set, good, value string
 		check, status    string

@@ -106,6 +106,9 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	if c := worst("redis version", held, version); c.Status != Pass {
 		checks = append(checks, c)
 	}
+	if c := writes(ms); c.Status != Pass {
+		checks = append(checks, c)
+	}
 	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
 }
 
@@ -478,7 +481,7 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	}
 	switch {
 	case acks > 0 && replicas < acks && cluster:
-		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but master(s) %s have fewer connected: the campaigns whose slot they serve send nothing until they have %d (or set redis.min_replica_acks)", acks, strings.Join(redisconn.Fewer(shards, acks), ", "), acks))
+		return fail(name, fmt.Sprintf("every claim must be acknowledged by %d replica(s), but master(s) %s have fewer connected: the campaigns whose slot they serve send nothing until they have %d; start or attach the replicas each lacks (a spare node attaches with redis-cli -h HOST -p PORT CLUSTER REPLICATE NODE-ID, the master's NODE-ID from its CLUSTER MYID), or lower redis.min_replica_acks (0 waits for none: a failover can then lose the last claims)", acks, strings.Join(redisconn.Fewer(shards, acks), ", "), acks))
 	case acks > 0 && replicas < acks:
 		return fail(name, tooFewReplicas(masterAddr(ms), acks, replicas))
 	case acks > 0 && len(more) > 0:
