@@ -129,7 +129,7 @@ func TestDoctorGuarantees(t *testing.T) {
 			`(?m)^PASS\s+at most once\s+every claim is acknowledged by 1 replica\(s\)`},
 		{"sentinel, more acknowledgements than replicas", func(t *testing.T) map[string]string {
 			return merge(sentinel, map[string]string{"TIDINGS_REDIS_MIN_REPLICA_ACKS": "2"})
-		}, 1, `(?m)^FAIL\s+at most once\s+every claim must be acknowledged by 2 replica\(s\), but only 1`},
+		}, 1, `(?m)^FAIL\s+at most once\s+every claim must be acknowledged by 2 replica\(s\) \(redis\.min_replica_acks 2\), but only 1 of the required 2 is connected to master 127\.0\.0\.1:\d+: .*start or attach 1 more replica\(s\).*or lower redis\.min_replica_acks to 1`},
 		{"a password Redis refuses", func(t *testing.T) map[string]string {
 			r := redistest.StartServer(t, conf)
 			if err := r.Client().ConfigSet(t.Context(), "requirepass", "secret").Err(); err != nil {
