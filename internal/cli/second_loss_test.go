@@ -47,7 +47,7 @@ import (
 // the worker's journal (internal/journal: only claims and outcomes) keep
 // nothing of them outside Redis, so internal/launch/exclude.go
 // LoadDelivered, reading the journal directory, cannot know of them;
-// internal/cli/send.go stateLostText points at the journal directory
+// internal/cli/send.go stateLostText (now nextstep.StateLost) points at the journal directory
 // alone.
 //
 // Now the recovery keeps what it excluded beside the launch record

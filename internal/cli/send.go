@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"text/template"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -18,6 +17,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/progress"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -80,7 +80,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	printf(a.stdout, path != "", "\n%s\n", sum.RejectsLine(absPath(path))) // plan's words
 	opts := o.launch
-	opts.Start, opts.StateDir, opts.JournalDir = true, env.StateDir, env.Journal.Dir
+	opts.Start, opts.StateDir, opts.JournalDir, opts.Rejects = true, env.StateDir, env.Journal.Dir, o.rejects
 	if err := p.Check(opts); err != nil {
 		return a.launchError(err, b, env)
 	}
@@ -163,7 +163,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 	case errors.Is(err, launch.ErrNoRecipient), errors.Is(err, launch.ErrNewToDone):
 		return problemsErr(err) // and why, when it says
 	case errors.As(err, &lost):
-		return problemsErr(stateLostMessage(lost, b.File, e))
+		return problemsErr(errors.New(nextstep.StateLost(lost, b.File, e)))
 	case errors.As(err, new(*launch.InterruptedError)): // exit 130, as any interrupted command
 		return &exitError{code: 130, err: fmt.Errorf("%w: run the same send again to stage it (tidings send %s --env %s, with the flags it had)", err, b.File, e)}
 	case errors.As(err, &changed):
@@ -180,28 +180,6 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 			name, ae.Got, ae.Want, e, name, e))
 	}
 	return storeError(err, e)
-}
-
-// stateLostText explains a campaign whose state Redis lost, and exactly
-// what to run next (stateLostMessage's data).
-var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q" .Campaign}} was started in environment {{.Env}} before
-{{- with .Record}} (run {{.Run}}, {{.StartedAt.Format "2006-01-02T15:04:05Z07:00"}} by {{.By}} on {{.Host}}; record {{.Path}}){{end -}}
-, but Redis has no trace of it: Redis lost its state (flushed, evicted, replaced by an empty instance, or restored from a backup older than the campaign). Nothing was staged.
-{{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
-{{- with .Excluded}} Earlier recoveries made here excluded {{$.ExcludedN}} recipient(s) as delivered, some maybe recorded in a report only: they are listed in {{.}}, which step 2 reads by itself on this machine (on another, copy it there and add it to step 2).{{end}}
-To send to everyone not yet delivered, and to nobody twice:
-  1. stop its workers and copy the journal files of every other worker host, and of every host that made a recovery of it (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
-  2. tidings send {{.File}} --env {{.Env}} --exclude-delivered {{or .JournalDir "JOURNAL_DIR"}} (with the --skip-refused, --skip-invalid the first send had)
-     (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
-
-// stateLostMessage words e for campaign file in environment env.
-func stateLostMessage(e *launch.StateLostError, file, env string) error {
-	var b strings.Builder
-	_ = stateLostText.Execute(&b, struct {
-		*launch.StateLostError
-		File, Env string
-	}{e, file, env})
-	return errors.New(b.String())
 }
 
 // confirmProduction asks for the campaign name to be typed, or checks --confirm.

@@ -187,10 +187,13 @@ func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit 
 // Options say how to stage a planned campaign.
 type Options struct {
 	SkipRefused, SkipInvalid bool // send to the others when rows are refused / invalid
-	ResumeExisting           bool // stage a campaign that exists (never re-sends anyone sent)
-	Start                    bool // start it (else it stays staged)
-	AllowEmpty               bool // stage even when no row is accepted (the rejects, for the report)
-	ChunkSize                int  // recipients per worker task (default 200)
+	// Rejects is the rejects file the send writes, as given ("" for the
+	// default): recorded, with the skips, for a recovery to repeat.
+	Rejects        string
+	ResumeExisting bool // stage a campaign that exists (never re-sends anyone sent)
+	Start          bool // start it (else it stays staged)
+	AllowEmpty     bool // stage even when no row is accepted (the rejects, for the report)
+	ChunkSize      int  // recipients per worker task (default 200)
 	// StateDir keeps the record of campaigns started from this machine; ""
 	// keeps none. JournalDir is this machine's delivery journal, looked at
 	// for traces of a campaign Redis does not know.
@@ -377,7 +380,8 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 	in := p.in
 	c := in.Campaign
 	excl := in.Exclude
-	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir}
+	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir,
+		Send: &SendOptions{SkipRefused: o.SkipRefused, SkipInvalid: o.SkipInvalid, Rejects: o.Rejects}}
 	prev, _ := ReadRecord(o.StateDir, c.Name)
 	if prev != nil {
 		rec.MarkedRuns = prev.MarkedRuns // whose exclusions the file here lists

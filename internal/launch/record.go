@@ -42,8 +42,22 @@ type Record struct {
 	// (store.RunExcludedMark): Excluded lists what they excluded beyond the
 	// journals, and no other marked run's (LoadDeliveredFor).
 	MarkedRuns []string `json:"marked_runs,omitempty"`
+	// Send is how the send that wrote the record was run, for a recovery
+	// to run it again the same way (nextstep.Recovery); nil in a record of
+	// an older version, which did not keep it.
+	Send *SendOptions `json:"send,omitempty"`
 	// Path is where the record was read from (not stored).
 	Path string `json:"-"`
+}
+
+// SendOptions are the options of a send that decide whom it stages and
+// what it writes, kept in its start record so that the send run again
+// after a state loss stages the same campaign: refused and invalid rows
+// skipped, and the rejects file it wrote (as given).
+type SendOptions struct {
+	SkipRefused bool   `json:"skip_refused,omitempty"`
+	SkipInvalid bool   `json:"skip_invalid,omitempty"`
+	Rejects     string `json:"rejects,omitempty"`
 }
 
 func recordPath(stateDir, campaign string) string {
