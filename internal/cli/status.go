@@ -35,7 +35,7 @@ func (a *app) cmdStatus() *cobra.Command {
 			}
 			return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
 				if len(args) == 0 {
-					return a.listCampaigns(cmd.Context(), s, e.Name, e.StateDir, o.out)
+					return a.listCampaigns(cmd.Context(), s, e, o.out)
 				}
 				return a.showStatus(cmd.Context(), s, args[0], e.Name, o)
 			})
@@ -48,7 +48,8 @@ func (a *app) cmdStatus() *cobra.Command {
 	return c
 }
 
-func (a *app) listCampaigns(ctx context.Context, s *store.Store, env, stateDir string, out output) error {
+func (a *app) listCampaigns(ctx context.Context, s *store.Store, e *environment.Environment, out output) error {
+	env := e.Name
 	all, err := statusview.All(ctx, s, env)
 	if err != nil {
 		return storeError(err, env)
@@ -58,7 +59,8 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, env, stateDir s
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
 				func(st *store.Status) string { return nextstep.HintOf(statusview.Next(st), st) })
 		}
-		statusview.WriteGone(a.stdout, len(all), launch.Gone(stateDir, env, statusview.Names(all)), env)
+		names := statusview.Names(all)
+		statusview.WriteGone(a.stdout, len(all), statusview.Missing{Started: launch.Gone(e.StateDir, env, names), Journaled: launch.Journaled(e.Journal.Dir, e.StateDir, names), JournalDir: e.Journal.Dir}, env)
 		return nil
 	})
 }

@@ -317,3 +317,33 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// Journaled names, sorted, the campaigns whose delivery
+// journal files are in journalDir (a <campaign>/ directory holding one or
+// more, or one that cannot be read) but that are neither among listed
+// (those Redis has) nor started here (Gone names those): Redis lost
+// them, and this host, a worker's, keeps no start record of them. A
+// campaign whose record here names another environment is left out.
+// `tidings status` and `doctor` say it, as send refuses such a campaign
+// (checkState).
+func Journaled(journalDir, stateDir string, listed []string) []string {
+	if journalDir == "" {
+		return nil
+	}
+	entries, _ := os.ReadDir(journalDir)
+	var lost []string
+	for _, d := range entries {
+		c := d.Name()
+		if !d.IsDir() || slices.Contains(listed, c) || strings.HasPrefix(c, ".") {
+			continue
+		}
+		if r, err := ReadRecord(stateDir, c); err != nil || r != nil {
+			continue // started here (Gone's), or of another environment, or unreadable
+		}
+		if files, err := journalFiles(journalDir, c); len(files) > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+			lost = append(lost, c)
+		}
+	}
+	slices.Sort(lost)
+	return lost
+}

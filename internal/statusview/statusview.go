@@ -262,20 +262,49 @@ func Names(all []*store.Status) []string {
 	return out
 }
 
-// WriteGone says, below the list of environment env's campaigns, the
-// campaigns this host started that Redis has no trace of (gone, from
-// launch.Gone), and what says how to recover them; when Redis has no
-// campaign (none listed) and gone is empty, that there is none.
-func WriteGone(w io.Writer, listed int, gone []string, env string) {
-	switch {
-	case len(gone) > 0:
+// Missing are the campaigns of an environment that Redis has no trace of
+// although this host holds traces of them: Started, those it started
+// (launch.Gone: its start records), and Journaled, those only its
+// delivery journal in JournalDir holds (launch.Journaled: a worker host,
+// which keeps no start record).
+type Missing struct {
+	Started, Journaled []string
+	JournalDir         string
+}
+
+// WriteGone says, below the list of environment env's campaigns (listed
+// of them), the campaigns Redis lost (m) and what to run for them (Gone,
+// Journaled); when Redis has no campaign and lost none, that there is
+// none.
+func WriteGone(w io.Writer, listed int, m Missing, env string) {
+	if listed == 0 && len(m.Started)+len(m.Journaled) == 0 {
+		fmt.Fprintln(w, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
+		return
+	}
+	for _, s := range []string{Gone(m.Started, env), Journaled(m.Journaled, env, m.JournalDir)} {
+		if s == "" {
+			continue
+		}
 		if listed > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintln(w, Gone(gone, env))
-	case listed == 0:
-		fmt.Fprintln(w, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
+		fmt.Fprintln(w, s)
+		listed++
 	}
+}
+
+// Journaled says that Redis has no trace of the campaigns lost, whose
+// deliveries this host's delivery journal in journalDir holds, though no
+// start record here names them (launch.Journaled): Redis lost their
+// state; and the recovery to run for each, the command send's refusal
+// gives (nextstep.Recovery). "" when lost is empty. WriteGone and doctor
+// say it.
+func Journaled(lost []string, env, journalDir string) string {
+	if len(lost) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Redis has no trace of %d campaign(s) of environment %s whose deliveries this host's delivery journal (%s) holds: %s. Redis lost their state (flushed, evicted, a new empty instance, or restored from a backup older than them); no worker sends them until they are staged again. To send to everyone not yet delivered, and to nobody twice, for each: stop its workers, copy the journal files of every other worker host (<journal dir>/CAMPAIGN/ on each) into %s/CAMPAIGN/, then run, with the campaign's file: %s",
+		len(lost), env, journalDir, strings.Join(lost, ", "), journalDir, nextstep.Recovery("", env, journalDir, nil))
 }
 
 // Gone says that Redis has no trace of the campaigns gone that this host

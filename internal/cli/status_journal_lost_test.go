@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+)
+
+// TestStatusOnAWorkerHostSaysRedisLostWhatItsJournalHolds: a worker host
+// keeps no start record (send ran elsewhere), only its delivery journal.
+// Redis is flushed. `status --env` there must not say "No campaigns": its
+// journal holds deliveries of a campaign Redis no longer has, so it says
+// that state was lost and the recovery to run (send's refusal's command).
+func TestStatusOnAWorkerHostSaysRedisLostWhatItsJournalHolds(t *testing.T) {
+	t.Parallel()
+	const name = "worker-lost"
+	renv, rd := redisEnv(t)
+	if rd.Embedded {
+		t.Skip("Wipe needs a real redis-server")
+	}
+	env := merge(renv, smtpEnv(startSMTP(t, smtpcapture.Config{})))
+	file := writeCampaign(t, campaignFile{name: name, rows: rowsIn(2, "en", "de"),
+		batches: "  canary_per_locale: 1\n  approve_after_canary: true\n  interval: 0s"})
+	stop, log := sendUntil(t, env, file, name, "awaiting-approval")
+	stop()
+	// The worker host: its journal, no start record.
+	if err := os.RemoveAll(filepath.Join(env["TIDINGS_STATE_DIR"], "campaigns")); err != nil {
+		t.Fatal(err)
+	}
+	if err := rd.Wipe(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	journalDir := filepath.Join(env["TIDINGS_STATE_DIR"], "journal")
+	r := cli(t, env, "status", "--env", "staging")
+	if r.code != 0 || strings.Contains(r.stdout, "No campaigns") {
+		t.Fatalf("status on the worker host after the flush: want the lost campaign, not 'No campaigns'\n%s\n--- worker log:\n%s", r, log)
+	}
+	contains(t, "status", r.stdout, name, "Redis lost", "tidings send CAMPAIGN-FILE --env staging --exclude-delivered "+journalDir)
+}
