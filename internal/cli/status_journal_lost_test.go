@@ -13,7 +13,8 @@ import (
 // keeps no start record (send ran elsewhere), only its delivery journal.
 // Redis is flushed. `status --env` there must not say "No campaigns": its
 // journal holds deliveries of a campaign Redis no longer has, so it says
-// that state was lost and the recovery to run (send's refusal's command).
+// that state was lost and the recovery to run (send's refusal's command),
+// and so does `doctor`, failing (exit 1) instead of "All checks passed".
 func TestStatusOnAWorkerHostSaysRedisLostWhatItsJournalHolds(t *testing.T) {
 	t.Parallel()
 	const name = "worker-lost"
@@ -39,4 +40,9 @@ func TestStatusOnAWorkerHostSaysRedisLostWhatItsJournalHolds(t *testing.T) {
 		t.Fatalf("status on the worker host after the flush: want the lost campaign, not 'No campaigns'\n%s\n--- worker log:\n%s", r, log)
 	}
 	contains(t, "status", r.stdout, name, "Redis lost", "tidings send CAMPAIGN-FILE --env staging --exclude-delivered "+journalDir)
+	r = cli(t, env, "doctor", "--env", "staging")
+	if r.code != 1 || strings.Contains(r.stdout, "All checks passed") {
+		t.Fatalf("doctor on the worker host after the flush: want a failed check, exit 1\n%s", r)
+	}
+	contains(t, "doctor", r.stdout, "FAIL  campaign state", name, "tidings send CAMPAIGN-FILE --env staging --exclude-delivered "+journalDir)
 }

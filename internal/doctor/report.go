@@ -37,7 +37,11 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 	if b != nil {
 		from = b.Campaign.From
 	}
-	r.Checks = append(Redis(ctx, e), SMTP(ctx, worker.SMTPConfig(e.SMTP), from)...)
+	r.Checks = Redis(ctx, e)
+	if c, ok := State(ctx, e); ok {
+		r.Checks = append(r.Checks, c)
+	}
+	r.Checks = append(r.Checks, SMTP(ctx, worker.SMTPConfig(e.SMTP), from)...)
 	r.Checks = append(r.Checks, Journal(e.Journal))
 	switch {
 	case campaignErr != nil:

@@ -1,0 +1,54 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/nextstep"
+	"github.com/tidings-mail/tidings/internal/redisconn"
+	"github.com/tidings-mail/tidings/internal/statusview"
+)
+
+// State checks that Redis has every campaign of environment e that this
+// host holds traces of: its start records (launch.Gone) and its delivery
+// journal (launch.Journaled). A campaign Redis has no trace of was lost
+// with Redis's state (flushed, evicted, a new empty instance, an old
+// backup): the check fails, naming it, with the recovery send's refusal
+// gives (nextstep.Recovery, with the flags its record keeps). ok is false
+// when nothing is lost, or when Redis cannot be read (the Redis checks
+// say why).
+func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
+	if e.StateDir == "" && e.Journal.Dir == "" {
+		return Check{}, false
+	}
+	st, err := redisconn.Open(ctx, e)
+	if err != nil {
+		return Check{}, false
+	}
+	defer st.Client().Close()
+	listed, err := st.List(ctx, e.Name)
+	if err != nil {
+		return Check{}, false
+	}
+	gone, journaled := launch.Gone(e.StateDir, e.Name, listed), launch.Journaled(e.Journal.Dir, e.StateDir, listed)
+	if len(gone)+len(journaled) == 0 {
+		return Check{}, false
+	}
+	var msgs []string
+	if len(gone) > 0 {
+		var each []string
+		for _, name := range gone {
+			rec, _ := launch.ReadRecord(e.StateDir, name) // Gone read it
+			each = append(each, fmt.Sprintf("%s (record %s): %s", name, rec.Path, nextstep.Recovery("", e.Name, e.Journal.Dir, rec)))
+		}
+		msgs = append(msgs, fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: Redis lost their state (flushed, evicted, a new empty instance, or restored from a backup older than them), unless a first staging of them was given up; no worker sends them until they are staged again. To send to everyone not yet delivered, and to nobody twice, for each: stop its workers, copy the journal files of every other worker host (<journal dir>/CAMPAIGN/ on each) into %s/CAMPAIGN/, then run, with the campaign's file: %s",
+			len(gone), e.Name, e.Journal.Dir, strings.Join(each, "; ")))
+	}
+	if s := statusview.Journaled(journaled, e.Name, e.Journal.Dir); s != "" {
+		msgs = append(msgs, s)
+	}
+	return fail("campaign state", strings.Join(msgs, " ")), true
+}
