@@ -131,9 +131,21 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 		}
 		key := "locales/" + name
 		base := catalogBase(name)
-		tag, err := language.Parse(base)
+		tag, err := parseTag(base)
+		if sc := (*serboCroatianError)(nil); errors.As(err, &sc) {
+			bad = append(bad, &FileError{File: key, Msg: sc.Error() + ": name the catalog after the language it is written in (sr-Latn" + ext + ", hr" + ext + ", bs" + ext + " or cnr" + ext + ")"})
+			continue
+		}
 		if err != nil {
 			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)})
+			continue
+		}
+		if b, c := tag.Base(); c != language.Exact || noLanguage[b.String()] != "" {
+			code := b.String()
+			if c != language.Exact {
+				code = "und" // x/text's Base guesses one from the region or script
+			}
+			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q names no single language (%s: %s): name the catalog after the language it is written in, e.g. de.toml or pt-BR.toml", base, code, noLanguage[code])})
 			continue
 		}
 		if msg := regionAsLanguage(name, base); msg != "" {

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"golang.org/x/text/language"
 )
 
 // Severities of a Problem.
@@ -153,9 +151,9 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 	case err != nil:
 		// Missing (said here) or among the files said above: the others
 		// are still checked, with nothing to compare them with.
-		want, _ := language.Parse(strings.TrimSpace(defaultLocale))
+		want, _ := parseTag(strings.TrimSpace(defaultLocale))
 		if !slices.ContainsFunc(bad, func(fe *FileError) bool {
-			t, err := language.Parse(catalogBase(fe.File))
+			t, err := parseTag(catalogBase(fe.File))
 			return err == nil && t == want
 		}) {
 			p := problemFromErr(err)
@@ -318,7 +316,7 @@ func notRead(locales fs.FS, cats []*catalog) []Problem {
 			continue
 		}
 		lang, _, _ := strings.Cut(name, ".")
-		tag, err := language.Parse(lang)
+		tag, err := parseTag(lang)
 		if err != nil || slices.ContainsFunc(cats, func(c *catalog) bool { return c.tag == tag }) {
 			continue
 		}

@@ -350,7 +350,7 @@ func New(cfg Config) (*Engine, error) {
 // catalogFor finds the catalog whose language is exactly lang, which the
 // configuration's key names (a *NoCatalogError without one).
 func (e *Engine) catalogFor(cats []*catalog, lang string, key ...string) (*catalog, error) {
-	tag, err := language.Parse(strings.TrimSpace(lang))
+	tag, err := parseTag(strings.TrimSpace(lang))
 	if err == nil {
 		for _, c := range cats {
 			if c.tag == tag {
@@ -514,9 +514,17 @@ func (e *Engine) resolve(requested string) (Match, error) {
 	if e.missing != "" && namesNone(s) {
 		return e.accept(requested, e.missing, ViaMissingLocale)
 	}
-	tag, err := language.Parse(s)
+	tag, err := parseTag(s)
+	if sc := (*serboCroatianError)(nil); errors.As(err, &sc) {
+		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered,
+			Reason: fmt.Sprintf("not-covered: locale %s: tidings does not choose; map it with locale_policy.aliases, such as %s: hr", sc.Error(), Clip(strings.TrimSpace(requested)))}
+	}
 	if err != nil {
-		hint := posixHint(s) + invisibleHint(s)
+		hint := invisibleHint(s)
+		if hint == "" {
+			hint = nonASCIIHint(s)
+		}
+		hint = posixHint(s) + hint
 		reason := fmt.Sprintf("unparsable locale %q", Clip(requested)) + hint
 		if ve := language.ValueError(nil); errors.As(err, &ve) {
 			// Well-formed, but a subtag no registry knows: the language
@@ -546,6 +554,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 			reason += fmt.Sprintf(" (the alias of %s covers %s only: add %s to locale_policy.aliases to map it too)", base, base, tag)
 			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason}
 		}
+		reason += e.norwegianHint(requested, tag)
 		return Match{}, refusal(requested, CodeNotCovered, "", reason, noCatalogFix(tag))
 	}
 	via := ViaMatch

@@ -96,7 +96,7 @@ func TestResolve(t *testing.T) {
 		{"an alias names one locale", aliased, "gsw-CH", "", "", "not-covered: no catalog for gsw-CH (the alias of gsw covers gsw only: add gsw-CH to locale_policy.aliases to map it too)", CodeNotCovered},
 		{"da is not nb", strict, "da", "", "", "not-covered: no catalog for da", CodeNotCovered},
 		{"nb", strict, "nb-NO", "nb", ViaMatch, "", ""},
-		{"no is not nb without alias", strict, "no", "", "", "not-covered: no catalog for no", CodeNotCovered},
+		{"no is not nb without alias", strict, "no", "", "", "not-covered: no catalog for no (no is Norwegian, written as nb Bokmål or nn Nynorsk: tidings does not choose; if this recipient reads the nb catalog, add no: nb to locale_policy.aliases)", CodeNotCovered},
 		{"zh-Hant-TW is not zh (Hans)", strict, "zh-Hant-TW", "", "", "not-covered: no catalog for zh-Hant-TW", CodeNotCovered},
 		{"zh-TW is not zh (Hans)", strict, "zh-TW", "", "", "not-covered: no catalog for zh-TW", CodeNotCovered},
 		{"zh-CN is zh", strict, "zh-CN", "zh", ViaMatch, "", ""},
@@ -151,7 +151,7 @@ func TestResolve(t *testing.T) {
 		{"alias sh", aliased, "SH", "sr", ViaAlias, "", ""},
 		{"alias sh does not take sr-Latn", aliased, "sr-Latn", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
 		{"alias sh does not take SR_latn", aliased, "SR_latn", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
-		{"alias sh does not take hbs", aliased, "hbs", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
+		{"alias sh does not take hbs", aliased, "hbs", "", "", `not-covered: locale "hbs" is Serbo-Croatian, which is Serbian, Croatian, Bosnian or Montenegrin (x/text reads it as sr-Latn): tidings does not choose; map it with locale_policy.aliases, such as hbs: hr`, CodeNotCovered},
 		{"missing plural form", strict, "pl-PL", "", "", "incomplete: pl lacks welcome.posts (few)", CodeIncomplete},
 		{"pl complete in bundle", bundled, "pl", "pl", ViaExact, "", ""},
 	}

@@ -1,0 +1,157 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
+// Language tags as tidings reads them: recipients' locales, catalog file
+// names and the campaign file's languages.
+//
+// x/text's Parse already reads deprecated and legacy codes as the language
+// they were renamed to (iw as he, in as id, ji as yi, jw as jv, mo as ro-MD,
+// tl as fil, no-bok as nb, no-nyn as nn, the ISO 639-2 codes ger, fre, ...
+// as de, fr, ...). parseTag adds two things to it:
+//
+//   - macroSame: an individual language whose macrolanguage's code means
+//     that very language in CLDR (cmn is what zh means, arb what ar means)
+//     is read as the macrolanguage's code, so that a catalog zh.toml covers
+//     cmn and a catalog cmn.toml is the zh one. Only the pairs listed:
+//     x/text's Macro canonicalisation as a whole is not used, because it
+//     also reads nb as no (Bokmål as "Norwegian", which is Nynorsk too),
+//     Fanti (fat) and Twi (tw) as Akan (ak), Moroccan Judeo-Arabic (aju)
+//     as Judeo-Arabic (jrb).
+//   - Serbo-Croatian (sh, hbs) names Serbian, Croatian, Bosnian and
+//     Montenegrin alike. x/text reads it as Serbian in Latin script, a
+//     guess: parseTag refuses it (*serboCroatianError), and only an alias
+//     in the campaign file maps it.
+
+// macroSame maps an individual language (as x/text's Parse reads it) to the
+// code of its macrolanguage, where CLDR's data for that code is that
+// language: Mandarin, Standard Arabic, Standard Malay, Swahili, Standard
+// Estonian, Standard Latvian, Iranian Persian, Halh Mongolian and Northern
+// Uzbek. README documents the list.
+var macroSame = map[string]string{
+	"cmn": "zh",
+	"arb": "ar",
+	"zsm": "ms",
+	"swh": "sw",
+	"ekk": "et",
+	"lvs": "lv",
+	"pes": "fa",
+	"khk": "mn",
+	"uzn": "uz",
+}
+
+// noLanguage are the base languages that name no single language, for
+// catalog file names.
+var noLanguage = map[string]string{
+	"und": "undetermined",
+	"mul": "several languages",
+	"zxx": "no linguistic content",
+	"mis": "a language without a code",
+}
+
+// serboCroatianError is parseTag's error for a tag whose language is
+// Serbo-Croatian.
+type serboCroatianError struct {
+	tag  string // as written
+	read language.Tag
+}
+
+func (e *serboCroatianError) Error() string {
+	return fmt.Sprintf("%q is Serbo-Croatian, which is Serbian, Croatian, Bosnian or Montenegrin (x/text reads it as %s)", e.tag, e.read)
+}
+
+// parseTag parses a language tag as tidings reads it (see above).
+func parseTag(s string) (language.Tag, error) {
+	tag, err := language.Parse(s)
+	if err != nil {
+		return tag, err
+	}
+	if raw, err := language.Raw.Parse(s); err == nil {
+		if b, _ := raw.Base(); b.String() == "sh" {
+			return tag, &serboCroatianError{tag: s, read: tag}
+		}
+	}
+	if b, _ := tag.Base(); macroSame[b.String()] != "" {
+		return language.Macro.Canonicalize(tag)
+	}
+	return tag, nil
+}
+
+// norwegianHint says, for a refused tag whose language is Norwegian (no,
+// nb or nn), which catalog of another Norwegian code there is and how to
+// map the recipient to it; "" otherwise.
+func (e *Engine) norwegianHint(requested string, tag language.Tag) string {
+	b, _ := tag.Base()
+	key := strings.TrimSpace(requested)
+	switch b.String() {
+	case "no":
+		for _, want := range []string{"nb", "nn"} {
+			if c := e.catalogOfBase(want); c != "" {
+				return fmt.Sprintf(" (no is Norwegian, written as nb Bokmål or nn Nynorsk: tidings does not choose; if this recipient reads the %s catalog, add %s: %s to locale_policy.aliases)", c, key, c)
+			}
+		}
+	case "nb", "nn":
+		standard := map[string]string{"nb": "Bokmål", "nn": "Nynorsk"}[b.String()]
+		if c := e.catalogOfBase("no"); c != "" {
+			return fmt.Sprintf(" (the catalog %s is Norwegian, in Bokmål or in Nynorsk: tidings does not choose; if %s is written in %s, add %s: %s to locale_policy.aliases)", c, c, standard, key, c)
+		}
+	}
+	return ""
+}
+
+// catalogOfBase returns the first catalog language whose base language is
+// base, or "".
+func (e *Engine) catalogOfBase(base string) string {
+	for _, l := range e.langs {
+		if b, _ := l.cat.tag.Base(); b.String() == base {
+			return l.cat.lang
+		}
+	}
+	return ""
+}
+
+// nonASCIIHint names the first character of s that is not ASCII, which
+// makes a locale that looks right unparsable: a letter of another script
+// that looks Latin (Cyrillic е in "en"), a full-width form ("ｅｎ").
+func nonASCIIHint(s string) string {
+	for i, r := range s {
+		if r < utf8.RuneSelf {
+			continue
+		}
+		what := "a character that is not ASCII"
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E:
+			what = fmt.Sprintf("a full-width form of %c", r-0xFF01+'!')
+		case unicode.IsLetter(r):
+			what = "a non-ASCII letter"
+			if sc := scriptOf(r); sc != "" && sc != "Latin" && sc != "Common" {
+				what = "a " + strings.ReplaceAll(sc, "_", " ") + " letter"
+			}
+		}
+		return fmt.Sprintf(" (it holds U+%04X, %s, at byte %d: a language tag is ASCII letters, digits and hyphens; retype it)", r, what, i)
+	}
+	return ""
+}
+
+// scriptOf returns the name of the Unicode script of r, or "".
+func scriptOf(r rune) string {
+	names := make([]string, 0, len(unicode.Scripts))
+	for name := range unicode.Scripts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if unicode.Is(unicode.Scripts[name], r) {
+			return name
+		}
+	}
+	return ""
+}
