@@ -186,14 +186,18 @@ func TestAmbiguousCatalogNames(t *testing.T) {
 		{"mul", `locales/mul.toml: "mul" names no single language (mul: several languages): name the catalog after the language it is written in, e.g. de.toml or pt-BR.toml`},
 		{"zxx", `locales/zxx.toml: "zxx" names no single language (zxx: no linguistic content)`},
 		{"und", `locales/und.toml: "und" names no single language (und: undetermined)`},
+		{"x-private", `locales/x-private.toml: "x-private" names no single language (und: undetermined)`},
+		// Two names of one language are two catalogs for it.
+		{"iw he", `locales/iw.toml: second catalog for he (first: locales/he.toml); keep one file per language`},
+		{"cmn zh", `second catalog for zh`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			_, err := New(Config{Templates: templates.FS, Locales: catalogsNamed(t, tt.file), Template: "welcome", DefaultLocale: "en"})
+			_, err := New(Config{Templates: templates.FS, Locales: catalogsNamed(t, strings.Fields(tt.file)...), Template: "welcome", DefaultLocale: "en"})
 			var fe *FileError
 			if !errors.As(err, &fe) || !strings.Contains(fe.Error(), tt.msg) {
-				t.Fatalf("New with %s.toml: %v; want a *FileError with %q", tt.file, err, tt.msg)
+				t.Fatalf("New with catalogs %s: %v; want a *FileError with %q", tt.file, err, tt.msg)
 			}
 		})
 	}
