@@ -524,6 +524,9 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		if hint == "" {
 			hint = nonASCIIHint(s)
 		}
+		if namesNone(s) && posixHint(s) == "" {
+			hint = noneHint
+		}
 		hint = posixHint(s) + hint
 		reason := fmt.Sprintf("unparsable locale %q", Clip(requested)) + hint
 		if ve := language.ValueError(nil); errors.As(err, &ve) {
@@ -550,11 +553,22 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		reason := "not-covered: no catalog for " + tag.String()
 		// An alias maps the locale it names, exactly: say so when the
 		// base language has one (gsw: de does not cover gsw-CH).
-		if base, _ := tag.Base(); e.aliases[canonKey(base.String())] != "" {
+		base, _ := tag.Base()
+		if e.aliases[canonKey(base.String())] != "" {
 			reason += fmt.Sprintf(" (the alias of %s covers %s only: add %s to locale_policy.aliases to map it too)", base, base, tag)
 			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason}
 		}
-		reason += e.norwegianHint(requested, tag)
+		// These hints say what to do in their own words: no Fix after them.
+		if namesNone(s) {
+			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason + noneHint}
+		}
+		if what := noLanguage[base.String()]; what != "" && base.String() != "und" {
+			reason += fmt.Sprintf(" (%s says %s: write the recipient's language, such as de or pt-BR)", base, what)
+			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason}
+		}
+		if h := e.norwegianHint(requested, tag); h != "" {
+			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason + h}
+		}
 		return Match{}, refusal(requested, CodeNotCovered, "", reason, noCatalogFix(tag))
 	}
 	via := ViaMatch
@@ -665,6 +679,10 @@ func namesNone(s string) bool {
 	}
 	return base == "c" || base == "posix" || noneWords[k]
 }
+
+// noneHint ends the refusal of a locale that says there is none when the
+// campaign has no missing_locale.
+const noneHint = " (it says the recipient has no language: write theirs, such as de or pt-BR, or map such locales with locale_policy.missing_locale)"
 
 // noneSpellings are the locales, in canonKey's form, that say there is
 // none, besides empty, C and POSIX: namesNone takes them, and

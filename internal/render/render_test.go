@@ -103,7 +103,7 @@ func TestResolve(t *testing.T) {
 		{"sr-Latn is not sr (Cyrillic)", strict, "sr-Latn", "", "", "not-covered: no catalog for sr-Latn", CodeNotCovered},
 		{"sr", strict, "sr-RS", "sr", ViaMatch, "", ""},
 		{"klingon matches en at High, other base", strict, "i-klingon", "", "", "not-covered: no catalog for tlh", CodeNotCovered},
-		{"und", strict, "und", "", "", "not-covered: no catalog for und", CodeNotCovered},
+		{"und", strict, "und", "", "", "not-covered: no catalog for und (it says the recipient has no language: write theirs, such as de or pt-BR, or map such locales with locale_policy.missing_locale)", CodeNotCovered},
 		{"und-CH names no language (x/text guesses de)", strict, "und-CH", "", "", "not-covered: no catalog for und-CH", CodeNotCovered},
 		{"und-Latn names no language (x/text guesses en)", strict, "und-Latn", "", "", "not-covered: no catalog for und-Latn", CodeNotCovered},
 		{"empty", strict, "", "", "", "empty locale", CodeEmpty},

@@ -48,11 +48,12 @@ var macroSame = map[string]string{
 	"uzn": "uz",
 }
 
-// noLanguage are the base languages that name no single language, for
-// catalog file names.
+// noLanguage are the base languages that name no single language, and
+// what each says instead: a catalog is not named so, and a recipient's
+// refusal says it.
 var noLanguage = map[string]string{
 	"und": "undetermined",
-	"mul": "several languages",
+	"mul": "several languages, not which",
 	"zxx": "no linguistic content",
 	"mis": "a language without a code",
 }
