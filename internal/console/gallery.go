@@ -254,6 +254,7 @@ type card struct {
 	// rendered with. It says nothing of what is sent.
 	Unshown          string
 	Source           string // which recipient's data
+	Catalog          string // the catalog file, when its name spells the language otherwise
 	Invalid          string // the rows of the language not sent for their own row, when any
 	Subject, Text    string
 	From, ReplyTo    string
@@ -346,6 +347,9 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 			k.Invalid = fmt.Sprintf("%d row(s) of %s are invalid and not sent; the first, line %d (%s): %s", sm.Invalid, cov.Lang, sm.FirstInvalid.Line, sm.FirstInvalid.Email, sm.FirstInvalid.Reason)
 		}
 		out = append(out, k)
+	}
+	for i, cov := range covs { // one card per language, in order
+		out[i].Catalog = cov.Spelled()
 	}
 	return out, nil
 }

@@ -103,6 +103,9 @@ type Language struct {
 	// its message (empty when shown).
 	Unshown string
 	Source  string // which recipient (file:line) or sample was used
+	// Catalog names the catalog file when its name spells the language
+	// otherwise: "locales/iw.toml (its name, iw, is he)".
+	Catalog string
 	Subject string
 	Needed  int // recipients whose locale matched this language
 	// Invalid counts the rows of this language the plan counts invalid
@@ -175,6 +178,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{}
 	for _, c := range langs {
 		l := Language{Lang: c.Lang, Covered: c.Covered}
+		l.Catalog = c.Spelled()
 		if !c.Covered {
 			l.Problem = "incomplete: " + c.Lang + " lacks " + strings.Join(c.Missing, ", ")
 		}
@@ -353,6 +357,9 @@ func (r *Result) WriteTable(w io.Writer) {
 		case l.Invalid > 0:
 			detail += fmt.Sprintf(" [%d row(s) of %s invalid, not sent; the first: %s]", l.Invalid, l.Lang, l.InvalidFirst)
 		}
+		if l.Catalog != "" {
+			detail += " [catalog " + l.Catalog + "]"
+		}
 		fmt.Fprintf(w, "%-8s %-11s %-7d %s\n", l.Lang, status, l.Needed, detail)
 	}
 	for _, u := range r.Uncovered {
@@ -388,6 +395,7 @@ pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height
 <div class="grid">
 {{range .Result.Languages}}<section class="card" id="{{.Lang}}">
 <h2><span>{{.Lang}}</span>{{if .Covered}}<span class="ok">covered · {{.Needed}} recipient(s)</span>{{else}}<span class="bad">not covered · {{.Needed}} recipient(s)</span>{{end}}</h2>
+{{if .Catalog}}<div class="field"><b>Catalog</b> {{.Catalog}}</div>{{end}}
 {{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused.{{else}}Recipients of this language would be refused.{{end}}</div>{{else if .Unshown}}
 <div class="field"><b>Recipient</b> {{.Source}}</div>
 <div class="field">{{.Unshown}}</div>{{else}}

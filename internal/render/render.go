@@ -133,10 +133,23 @@ const (
 // lists what it lacks: "welcome.reregister" for a key, "welcome.posts (few)"
 // for plural forms.
 type Coverage struct {
-	Lang    string   `json:"lang"`
-	File    string   `json:"file"`
+	Lang string `json:"lang"`
+	File string `json:"file"`
+	// NamedAs is the language tag the file's name spells when it is
+	// another spelling of Lang (iw for he, cmn for zh), else empty.
+	NamedAs string   `json:"named_as,omitempty"`
 	Covered bool     `json:"covered"`
 	Missing []string `json:"missing,omitempty"`
+}
+
+// Spelled says which file is the catalog when its name spells the
+// language otherwise ("locales/iw.toml (its name, iw, is he)"), for the
+// galleries QA reads; "" when the name is the language's.
+func (c Coverage) Spelled() string {
+	if c.NamedAs == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s (its name, %s, is %s)", c.File, c.NamedAs, c.Lang)
 }
 
 // Data is one recipient's template data. Locale, RequestedLocale and Dir are
@@ -300,6 +313,9 @@ func New(cfg Config) (*Engine, error) {
 			rule: pluralRuleFor(c.tag),
 			dir:  direction(c.tag),
 			cov:  Coverage{Lang: c.lang, File: c.file, Covered: len(missing) == 0, Missing: missing},
+		}
+		if base := catalogBase(c.file); canonKey(base) != canonKey(c.lang) {
+			l.cov.NamedAs = base
 		}
 		// A language that does not cover the template is refused before
 		// rendering: it gets no templates.
