@@ -18,24 +18,34 @@
 # preemption signals; cpu.rdtscp=off because valgrind 3.19 cannot decode
 # RDTSCP (runtime.cputicks). Run from the repository root; needs valgrind,
 # redis-server and smtp-sink, and about a minute.
+#
+# CG_OUT=DIR keeps the worker's cachegrind files there (worker-N1.cg and
+# worker-N2.cg), for a per-function count per message:
+#   cg_diff DIR/worker-N1.cg DIR/worker-N2.cg >d.cg
+#   cg_annotate --auto=no --threshold=0 d.cg   (divide by N2-N1)
 set -eu
 bin=$(realpath "$1")
 n1=${2:-2000}
 n2=${3:-6000}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+cgout=/dev/null
+if [ -n "${CG_OUT:-}" ]; then
+  mkdir -p "$CG_OUT"
+  cgout=$(realpath "$CG_OUT")/worker-\$CG_N.cg
+fi
 go build -o "$dir/bench" ./bench
 cat >"$dir/wrap.sh" <<WRAP
 #!/bin/sh
 if [ "\$1" = worker ]; then
-  GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off exec valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$bin" "\$@" 2>>"\$CG_LOG"
+  GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off exec valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=$cgout "$bin" "\$@" 2>>"\$CG_LOG"
 fi
 exec "$bin" "\$@"
 WRAP
 chmod +x "$dir/wrap.sh"
 refs() { sed -n 's/.*I *refs: *//p' "$1" | tr -d , | tail -1; }
 for n in "$n1" "$n2"; do
-  CG_LOG="$dir/worker-$n.log" "$dir/bench" -n "$n" -tidings "$dir/wrap.sh" -out "$dir/run-$n" >"$dir/bench-$n.log" 2>&1 ||
+  CG_N=$n CG_LOG="$dir/worker-$n.log" "$dir/bench" -n "$n" -tidings "$dir/wrap.sh" -out "$dir/run-$n" >"$dir/bench-$n.log" 2>&1 ||
     { echo "bench -n $n failed: see $dir/bench-$n.log" >&2; trap - EXIT; exit 1; }
   GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
     "$dir/bench" -ceiling-only -n "$n" -ceiling-pool 42 -tidings "$bin" >"$dir/bare-$n.log" 2>&1 ||
