@@ -41,7 +41,7 @@ func TestDeliverRechecksTheLocaleRule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rec, why := r.deliver(context.Background(), &store.Recipient{ID: "id1", Email: "a@example.com", Locale: tt.locale, Lang: tt.lang})
-		if why != stopNone || rec == nil {
+		if why != stopNone || rec.Kind == "" {
 			t.Fatalf("%q: stopped (%v), want a record", tt.locale, why)
 		}
 		if rec.Kind != tt.kind || rec.Code != tt.code || !strings.HasPrefix(rec.Response, tt.resp) {

@@ -306,8 +306,9 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		}
 		claims := make([]store.Claim, k)
 		for j, i := range todo[:k] {
-			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch, Token: w.cfg.WorkerID + "/" + strconv.FormatUint(w.claims.Add(1), 36)}
+			claims[j] = store.Claim{ID: recs[i].ID, Lang: recs[i].Lang, Batch: r.p.Batch}
 		}
+		w.claimTokens(claims)
 		if r.journalBroken(ctx) != nil {
 			return stopPaused, nil // claim nobody it could not journal
 		}
@@ -401,12 +402,12 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 			rec.Token = claims[j].Token // the record is of this claim only
 			rec.Attempt = res.Claims[j].Attempt
-			r.recs = append(r.recs, *rec)
+			r.recs = append(r.recs, rec)
 			// The outcome is journaled with the window's others, before
 			// Redis records them (journalOutcomes): one write a window. Until
 			// then the journal holds the claim, which readers take as in
 			// doubt, as the ledger does until the outcome is recorded.
-			r.note(r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, r.journaled(rec)), rec)
+			r.note(r.entry(time.Now(), rec.ID, rc.Email, rec.Lang, r.journaled(&rec)), &rec)
 			r.tokens-- // read only when the campaign is rate-limited
 			if att := res.Claims[j].Attempt; rec.Kind == store.KindTemp && att < cs.policy.MaxAttempts {
 				r.later(cs.due(store.Entry{At: time.Now(), Attempts: att}))
@@ -902,10 +903,11 @@ func (r *run) take(ctx context.Context) (stop, error) {
 
 // deliver checks, renders and sends to one claimed recipient and returns the
 // record of its outcome, or why the pass stopped before anything was sent
-// (transmit).
-func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, stop) {
+// (transmit; the record is then the zero Record). The record is a value,
+// not a pointer: it would escape, an allocation a message.
+func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, stop) {
 	cs := r.cs
-	rec := &store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}
+	rec := store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}
 	// The locale rule again (Resolve's errors are all *render.Refusal), then
 	// the rendering: a refusal of either is recorded refused.
 	m, err := cs.engine.Resolve(rc.Locale)
@@ -936,7 +938,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (*store.Record, 
 	start := time.Now()
 	why, err := r.transmit(ctx, msg)
 	if why != stopNone {
-		return nil, why
+		return store.Record{}, why
 	}
 	r.w.m.duration.Observe(time.Since(start).Seconds())
 	if err == nil {

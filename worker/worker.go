@@ -230,7 +230,7 @@ type Worker struct {
 	page    int // tasks per listing of a reconcile (0: listPage)
 
 	drain  chan struct{} // closed when Run's context is done
-	claims atomic.Uint64 // claims made: a claim's token is WorkerID/its number (walk)
+	claims atomic.Uint64 // claims made: a claim's token is WorkerID/its number (claimTokens)
 
 	// live holds the chunk runs whose handler has not returned (w.mu):
 	// fence gives back what those that outlive the shutdown timeout have
