@@ -46,3 +46,35 @@ func TestBatchRowCountsRecipientsDone(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchStateOfAPausedCampaign: the current batch (released, not
+// through) of a paused campaign reads "paused" in `tidings status`'s batch
+// table and the console's (both BatchState), as the State line and
+// status --json's state do: no worker sends it. It read "sending".
+func TestBatchStateOfAPausedCampaign(t *testing.T) {
+	t.Parallel()
+	current := store.BatchStatus{Batch: 1, Size: 45, Released: true, BatchProgress: store.BatchProgress{Attempted: 22, Sent: 22}}
+	through := store.BatchStatus{Batch: 0, Size: 10, Released: true, Done: true, BatchProgress: store.BatchProgress{Attempted: 10, Sent: 10}}
+	retrying := store.BatchStatus{Batch: 0, Size: 10, Released: true, Done: true, BatchProgress: store.BatchProgress{Attempted: 10, Sent: 8}}
+	for _, tt := range []struct {
+		name  string
+		state store.State
+		b     store.BatchStatus
+		want  string
+	}{
+		{"running, current batch", store.StateRunning, current, "sending"},
+		{"paused, current batch", store.StatePaused, current, "paused"},
+		{"paused, batch through", store.StatePaused, through, "done"},
+		{"paused, batch waiting", store.StatePaused, store.BatchStatus{Batch: 2, Size: 45}, "waiting"},
+		{"paused, batch retrying", store.StatePaused, retrying, "retrying"},
+		{"cancelled, current batch", store.StateCancelled, current, "cancelled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &store.Status{Campaign: "c", Control: store.Control{State: tt.state}}
+			if got := statusview.BatchState(tt.b, st); got != tt.want {
+				t.Errorf("BatchState = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}

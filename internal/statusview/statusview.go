@@ -560,11 +560,10 @@ func writeBatches(w io.Writer, st *store.Status) {
 		return
 	}
 	fmt.Fprintln(w, "\nBatches:")
-	cancelled := st.State == store.StateCancelled
 	var rest []store.BatchStatus
 	for _, b := range st.Batches {
 		if b.Canary {
-			writeBatch(w, "canary", b, cancelled)
+			writeBatch(w, "canary", b, st.State)
 		} else {
 			rest = append(rest, b)
 		}
@@ -582,45 +581,49 @@ func writeBatches(w io.Writer, st *store.Status) {
 	first = max(min(first, len(rest)-maxBatches), 0)
 	last := min(first+maxBatches, len(rest))
 	if first > 0 {
-		writeSummary(w, rest[:first], cancelled)
+		writeSummary(w, rest[:first], st.State)
 	}
 	for _, b := range rest[first:last] {
-		writeBatch(w, fmt.Sprintf("batch %d", b.Batch), b, cancelled)
+		writeBatch(w, fmt.Sprintf("batch %d", b.Batch), b, st.State)
 	}
 	if last < len(rest) {
-		writeSummary(w, rest[last:], cancelled)
+		writeSummary(w, rest[last:], st.State)
 	}
 }
 
 // BatchState names where batch b of campaign st is (done, retrying,
-// sending, waiting, cancelled), as the batch table of status and of the
-// console's campaign page say it.
+// sending, paused, waiting, cancelled), as the batch table of status and of
+// the console's campaign page say it.
 func BatchState(b store.BatchStatus, st *store.Status) string {
-	return batchState(b, st.State == store.StateCancelled)
+	return batchState(b, st.State)
 }
 
-// batchState names where batch b is; in a cancelled campaign, a batch not
-// done is cancelled, not waiting or sending.
-func batchState(b store.BatchStatus, cancelled bool) string {
+// batchState names where batch b of a campaign in state s is; in a
+// cancelled campaign, a batch not done is cancelled, not waiting or
+// sending; in a paused one, a released batch not through is paused, not
+// sending (no worker sends it).
+func batchState(b store.BatchStatus, s store.State) string {
 	switch {
-	case cancelled && (!b.Done || b.Waiting() > 0):
+	case s == store.StateCancelled && (!b.Done || b.Waiting() > 0):
 		return "cancelled"
 	case b.Done && b.Waiting() > 0:
 		return "retrying"
 	case b.Done:
 		return "done"
+	case b.Released && s == store.StatePaused:
+		return "paused"
 	case b.Released:
 		return "sending"
 	}
 	return "waiting"
 }
 
-func writeBatch(w io.Writer, name string, b store.BatchStatus, cancelled bool) {
-	writeBatchLine(w, name, batchState(b, cancelled), b)
+func writeBatch(w io.Writer, name string, b store.BatchStatus, s store.State) {
+	writeBatchLine(w, name, batchState(b, s), b)
 }
 
 // writeSummary writes one line for a run of batches.
-func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
+func writeSummary(w io.Writer, bs []store.BatchStatus, s store.State) {
 	var sum store.BatchStatus
 	states := map[string]int{}
 	for _, b := range bs {
@@ -633,10 +636,10 @@ func writeSummary(w io.Writer, bs []store.BatchStatus, cancelled bool) {
 		sum.InDoubt += b.InDoubt
 		sum.Skipped += b.Skipped
 		sum.Cancelled += b.Cancelled
-		states[batchState(b, cancelled)]++
+		states[batchState(b, s)]++
 	}
 	var st []string
-	for _, s := range []string{"done", "retrying", "sending", "waiting", "cancelled"} {
+	for _, s := range []string{"done", "retrying", "sending", "paused", "waiting", "cancelled"} {
 		if states[s] > 0 {
 			st = append(st, fmt.Sprintf("%d %s", states[s], s))
 		}
