@@ -51,12 +51,18 @@ func (a *app) cmdSend() *cobra.Command {
 	return c
 }
 
-func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
+func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err error) {
 	b, env, err := a.loadCampaign(file, o.env)
 	if err != nil {
 		return err
 	}
 	name := b.Campaign.Name
+	staging := false // until Stage: an interrupt before it staged nothing
+	defer func() {
+		if !staging && errors.Is(err, context.Canceled) && !errors.As(err, new(*exitError)) {
+			err = &exitError{code: 130, err: errors.New(nextstep.NotStaged(name, file, o.env))}
+		}
+	}()
 	if err := launch.Pinned(b.Campaign, env); err != nil { // before the exclusions, read in env's state_dir
 		return err
 	}
@@ -103,6 +109,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) error {
 	}
 	bar := progress.New(a.stderr, int64(sum.Accepted), "staging")
 	opts.Progress = bar.Add
+	staging = true
 	res, err := p.Stage(ctx, st, opts)
 	bar.Finish()
 	if err != nil && res == nil {

@@ -360,3 +360,11 @@ func Lost(c, env string) string {
 	env = cmp.Or(env, "ENV") // not known: for the operator to fill in
 	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance), unless its first staging was given up; no worker sends it until it is staged again. Run the send that started it again on this host (tidings send CAMPAIGN-FILE --env %s, with the flags it had): it refuses to stage it as new and says how to stage it again without those already sent; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", c, env, env, c)
 }
+
+// NotStaged says that a send of campaign c (campaign file file) in
+// environment env was interrupted before its staging began (its plan, its
+// checks, its confirmation): nothing of c was written to Redis, so
+// running the same send again is safe. `tidings send` says it, exit 130.
+func NotStaged(c, file, env string) string {
+	return fmt.Sprintf("interrupted before staging: nothing of campaign %q was staged in environment %s (Redis was not written); running the same send again is safe: tidings send %s --env %s (with the flags it had)", c, env, file, env)
+}
