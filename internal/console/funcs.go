@@ -69,6 +69,8 @@ var funcs = template.FuncMap{
 	"outcomes": func() []string { return store.Outcomes },
 	// batchState is where a batch is, in tidings status's word.
 	"batchState": statusview.BatchState,
+	// beingStagedProgress is how far a first staging is, in tidings status's words.
+	"beingStagedProgress": statusview.BeingStagedProgress,
 	// outcomeLabel is an outcome as a column's heading: "In doubt".
 	"outcomeLabel": func(o string) string { return strings.ToUpper(o[:1]) + strings.ReplaceAll(o[1:], "-", " ") },
 	"inc":          func(n int) int { return n + 1 },

@@ -497,12 +497,15 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	if hint != "" {
 		fmt.Fprintf(w, "          %s\n", hint)
 	}
-	handled := Handled(st.Counts)
-	fmt.Fprintf(w, "Progress: %s %d/%d recipients done (%s), %d sent", Bar(handled, st.Total, 30), handled, st.Total, PercentDone(handled, st.Total), st.Counts[store.OutcomeSent])
-	if n := st.Counts[store.OutcomeCancelled]; n > 0 {
-		fmt.Fprintf(w, ", %d cancelled", n)
+	if handled := Handled(st.Counts); st.State == store.StateBeingStaged { // no total yet: how far its staging is
+		fmt.Fprintf(w, "Progress: %s\n", BeingStagedProgress(st))
+	} else {
+		fmt.Fprintf(w, "Progress: %s %d/%d recipients done (%s), %d sent", Bar(handled, st.Total, 30), handled, st.Total, PercentDone(handled, st.Total), st.Counts[store.OutcomeSent])
+		if n := st.Counts[store.OutcomeCancelled]; n > 0 {
+			fmt.Fprintf(w, ", %d cancelled", n)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
 	eta := "-"
 	switch {
 	case st.ETAWaitsFor != "":
@@ -589,6 +592,14 @@ func writeBatches(w io.Writer, st *store.Status) {
 	if last < len(rest) {
 		writeSummary(w, rest[last:], st.State)
 	}
+}
+
+// BeingStagedProgress says how far the first staging of campaign st
+// (store.StateBeingStaged) is: the recipients it has written so far
+// (st.Staged, counted per batch of chunks written), and what comes next.
+// `tidings status` and the console's campaign page say it.
+func BeingStagedProgress(st *store.Status) string {
+	return fmt.Sprintf("being staged: %d recipients written to Redis so far; none is sent before its staging ends, then it starts (or stays paused, if paused meanwhile)", st.Staged)
 }
 
 // BatchState names where batch b of campaign st is (done, retrying,

@@ -281,7 +281,7 @@ func TestWrite(t *testing.T) {
 			// Being staged by a send that has not recorded its start yet:
 			// by whom, and no time (not "at 0001-01-01").
 			name: "being-staged",
-			st:   *store.BeingStaged("c", "production", &store.BeingStagedError{Campaign: "c", By: "erin@ci"}),
+			st:   *store.BeingStaged("c", "production", &store.BeingStagedError{Campaign: "c", By: "erin@ci", Staged: 64000}),
 			hint: "pause with: tidings pause c --env production --reason ...",
 			want: []string{"State:    BEING-STAGED by erin@ci: its first staging runs: only a pause acts on it until that staging ends\n"},
 			not:  []string{"0001", " at "},

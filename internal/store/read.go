@@ -584,6 +584,7 @@ func restagingInterrupted(st *Status, ctl map[string]string) {
 func BeingStaged(c, env string, e *BeingStagedError) *Status {
 	st := blank(c, env, StateBeingStaged)
 	st.By, st.At, st.Reason = e.By, e.Since, "its first staging runs: only a pause acts on it until that staging ends"
+	st.Staged = int64(e.Staged) // written so far
 	return st
 }
 

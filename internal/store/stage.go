@@ -203,6 +203,7 @@ type Stager struct {
 	firstReg int         // number of the first regular batch (1 with a canary)
 
 	lease *lease // the campaign's staging lease, held until Finish or Abort
+	begun begun  // a first staging's record as begun (open), with its count written (flush)
 
 	pipe    redis.Pipeliner // chunks (with ResumeExisting, their ledger lookups) and rejects not yet written
 	lookups []ledgerLookup
@@ -303,6 +304,9 @@ type BeingStagedError struct {
 	// Since is when that staging began (its record as begun); zero when
 	// not known (a send that has not written it yet, or a re-staging).
 	Since time.Time
+	// Staged is how many recipients that staging has written so far (its
+	// record as begun, rewritten with each batch of chunks written).
+	Staged int
 }
 
 func (e *BeingStagedError) Error() string {
@@ -320,6 +324,9 @@ type begun struct {
 	Env string `json:"env"`
 	By  string `json:"by"` // who@host
 	At  int64  `json:"at"` // Unix ms
+	// Staged is how many recipients the staging has written so far,
+	// rewritten with each batch of chunks it writes (flush), not per row.
+	Staged int `json:"staged,omitempty"`
 }
 
 // UnfinishedStagingError says that Redis holds the start of a first
@@ -363,7 +370,7 @@ func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	case leaseC.Val() != "":
 		var b begun // none yet, or of an earlier version: no time
 		_ = json.Unmarshal([]byte(begunC.Val()), &b)
-		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val()), Since: fromMS(b.At)}
+		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val()), Since: fromMS(b.At), Staged: b.Staged}
 	case begunC.Err() == nil, stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
 		return &UnfinishedStagingError{Campaign: k.name}
 	}
@@ -485,7 +492,8 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	k, who, now := sg.k, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), ms(time.Now())
 	if !sg.exists { // listed as begun until Finish lists the campaign (List, Status)
-		rec, _ := json.Marshal(begun{Env: sg.cfg.Env, By: who, At: now})
+		sg.begun = begun{Env: sg.cfg.Env, By: who, At: now}
+		rec, _ := json.Marshal(sg.begun)
 		if err := sg.s.rdb.HSet(ctx, keyStagings, sg.cfg.Campaign, rec).Err(); err != nil {
 			return fmt.Errorf("stage %s: record the staging begun: %w", sg.cfg.Campaign, err)
 		}
@@ -591,6 +599,11 @@ func (sg *Stager) queueChunk(batch int) {
 func (sg *Stager) flush(ctx context.Context) error {
 	if err := sg.held(ctx); err != nil {
 		return err
+	}
+	if !sg.exists && sg.opened { // how far it is, for status: the rows of the chunks written with it
+		sg.begun.Staged = sg.sum.Staged - len(sg.cur) - len(sg.canary)
+		rec, _ := json.Marshal(sg.begun)
+		sg.pipe.HSet(ctx, keyStagings, sg.cfg.Campaign, rec)
 	}
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
