@@ -382,6 +382,11 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 	excl := in.Exclude
 	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir,
 		Send: &SendOptions{SkipRefused: o.SkipRefused, SkipInvalid: o.SkipInvalid, Rejects: o.Rejects}}
+	if o.Rejects != "" { // the recovery it prints is pasted anywhere (nextstep.Recovery)
+		if abs, err := filepath.Abs(o.Rejects); err == nil {
+			rec.Send.Rejects = abs
+		}
+	}
 	prev, _ := ReadRecord(o.StateDir, c.Name)
 	if prev != nil {
 		rec.MarkedRuns = prev.MarkedRuns // whose exclusions the file here lists

@@ -586,3 +586,28 @@ func TestPlanRefusesLiteralProse(t *testing.T) {
 		t.Errorf("message %q does not name the default catalog %s", pe.Problems[0].Msg, cat)
 	}
 }
+
+// TestRecordKeepsTheRejectsPathAbsolute: the start record keeps the
+// --rejects path the send was given as an absolute path, so that the
+// recovery command status, doctor and a refused send print from it
+// (nextstep.Recovery) writes the rejects file where the first send did,
+// from whatever directory it is pasted in. Kept as typed ("rejects.csv"),
+// it named a file relative to wherever the operator then stood.
+func TestRecordKeepsTheRejectsPathAbsolute(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := store.New(redistest.Start(t).Client())
+	p, err := launch.Plan(ctx, input(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	if _, err := p.Stage(ctx, st, launch.Options{Start: true, StateDir: state, Rejects: filepath.Join("out", "rejects.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := filepath.Abs(filepath.Join("out", "rejects.csv"))
+	rec, err := launch.ReadRecord(state, "launch-test")
+	if err != nil || rec == nil || rec.Send == nil || rec.Send.Rejects != want {
+		t.Fatalf("record %+v (%v): want the rejects path %s", rec, err, want)
+	}
+}

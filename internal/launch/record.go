@@ -57,7 +57,7 @@ type Record struct {
 type SendOptions struct {
 	SkipRefused bool   `json:"skip_refused,omitempty"`
 	SkipInvalid bool   `json:"skip_invalid,omitempty"`
-	Rejects     string `json:"rejects,omitempty"`
+	Rejects     string `json:"rejects,omitempty"` // absolute, so the recovery command works from any directory
 }
 
 func recordPath(stateDir, campaign string) string {
