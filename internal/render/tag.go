@@ -87,17 +87,26 @@ func parseTag(s string) (language.Tag, error) {
 }
 
 // norwegianHint says, for a refused tag whose language is Norwegian (no,
-// nb or nn), which catalog of another Norwegian code there is and how to
-// map the recipient to it; "" otherwise.
+// nb or nn), which catalog(s) of another Norwegian code there are and how
+// to map the recipient to each; "" otherwise.
 func (e *Engine) norwegianHint(requested string, tag language.Tag) string {
 	b, _ := tag.Base()
 	key := strings.TrimSpace(requested)
 	switch b.String() {
 	case "no":
+		// Each Norwegian catalog there is, nb first: the alias for each.
+		var ifs []string
 		for _, want := range []string{"nb", "nn"} {
 			if c := e.catalogOfBase(want); c != "" {
-				return fmt.Sprintf(" (no is Norwegian, written as nb Bokmål or nn Nynorsk: tidings does not choose; if this recipient reads the %s catalog, add %s: %s to locale_policy.aliases)", c, key, c)
+				if len(ifs) == 0 {
+					ifs = append(ifs, fmt.Sprintf("if this recipient reads the %s catalog, add %s: %s to locale_policy.aliases", c, key, c))
+				} else {
+					ifs = append(ifs, fmt.Sprintf("if the %s catalog, %s: %s", c, key, c))
+				}
 			}
+		}
+		if len(ifs) > 0 {
+			return " (no is Norwegian, written as nb Bokmål or nn Nynorsk: tidings does not choose; " + strings.Join(ifs, ", ") + ")"
 		}
 	case "nb", "nn":
 		standard := map[string]string{"nb": "Bokmål", "nn": "Nynorsk"}[b.String()]
