@@ -443,7 +443,26 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	_, cluster := rdb.(*redis.ClusterClient)
 	failover := cluster || e.Redis.Sentinel.Master != ""
 	single, with, hand := "a single Redis without replicas", "a single Redis with", ""
+	var shards []redisconn.MasterReplicas // a Cluster's masters and their replicas
+	for _, m := range ms {
+		if cluster && !m.replica {
+			n, _ := strconv.Atoi(m.info["connected_slaves"])
+			shards = append(shards, redisconn.MasterReplicas{Addr: m.addr, Replicas: n})
+		}
+	}
+	// A Cluster of which only some masters have replicas, none waited for:
+	// each master named with what it guarantees (mixed sets hand, and a
+	// pass with appendfsync always is a warning).
+	without, withReplicas := redisconn.Fewer(shards, 1), redisconn.More(shards, 0)
+	mixed := cluster && acks == 0 && len(without) > 0 && len(withReplicas) > 0
+	addReplica := "add a replica with Sentinel"
 	switch {
+	case mixed:
+		slices.Sort(without)
+		slices.Sort(withReplicas)
+		single = "a Redis Cluster whose master(s) " + strings.Join(without, ", ") + " have no replica"
+		with, addReplica = single+", with", "attach a replica to each master without one"
+		hand = "; master(s) " + strings.Join(withReplicas, ", ") + " have replicas, but redis.min_replica_acks is 0: no claim waits for them, so a failover of one of these masters can lose its last claims, and their recipients could be sent twice too; attach a replica to each master without one (redis-cli -h HOST -p PORT CLUSTER REPLICATE NODE-ID, the master's NODE-ID from its CLUSTER MYID), then set redis.min_replica_acks to auto"
 	case cluster:
 		single, with = fmt.Sprintf("a Redis Cluster whose %d masters have no replicas", masters), fmt.Sprintf("a Redis Cluster of %d masters, each with", masters)
 	case !failover && replicas > 0:
@@ -460,13 +479,6 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 			return c
 		}
 		promoted = "; " + why + ";"
-	}
-	var shards []redisconn.MasterReplicas // a Cluster's masters and their replicas
-	for _, m := range ms {
-		if cluster && !m.replica {
-			n, _ := strconv.Atoi(m.info["connected_slaves"])
-			shards = append(shards, redisconn.MasterReplicas{Addr: m.addr, Replicas: n})
-		}
 	}
 	by, more := fmt.Sprintf("%d replica(s)", acks), redisconn.More(shards, acks)
 	if cluster && e.Redis.AutoReplicaAcks() {
@@ -507,12 +519,14 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel"+hand, aofUnknown))
 	case fsyncUnknown != nil:
 		return warn(name, fmt.Sprintf(single+": a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel"+hand, fsyncUnknown))
+	case fsync == "always" && mixed:
+		return warn(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none"+hand)
 	case fsync == "always":
 		return pass(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none"+hand)
 	case fsync == "no":
 		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel"+hand)
 	}
-	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or add a replica with Sentinel"+hand)
+	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or "+addReplica+hand)
 }
 
 // tooFewReplicas says that master (host:port) has replicas connected, fewer
