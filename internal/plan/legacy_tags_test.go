@@ -67,6 +67,14 @@ func TestLegacyTagsPlan(t *testing.T) {
 	if accepted != 13 || s.Refused != len(locales)-13 {
 		t.Errorf("accepted %v, %d refused; want %v, %d refused", got, s.Refused, want, len(locales)-13)
 	}
+	// --format json says how each was matched, as the table does: iw and
+	// cmn by an equivalence (iw is he), not exactly.
+	for _, l := range s.PerLocale {
+		want := map[string]string{"iw": render.ViaEquivalent, "cmn": render.ViaEquivalent, "zh-guoyu": render.ViaEquivalent, "hr": render.ViaExact, "he-IL": render.ViaMatch}[l.Requested]
+		if want != "" && l.Via != want {
+			t.Errorf("per-locale %s: via %q; want %q", l.Requested, l.Via, want)
+		}
+	}
 	var text, csv bytes.Buffer
 	if err := s.WriteText(&text, 40); err != nil {
 		t.Fatal(err)

@@ -148,7 +148,7 @@ type Summary struct {
 type LocaleLine struct {
 	Requested string `json:"requested"`
 	Lang      string `json:"lang"` // matched catalog language, "" when refused
-	Via       string `json:"via"`  // exact, match, alias, missing_locale; "" when refused
+	Via       string `json:"via"`  // exact, equivalent, match, alias, missing_locale; "" when refused
 	Accepted  int    `json:"accepted"`
 	// Refused counts every refused row of this locale: locale refusals and
 	// NotAllowed.

@@ -183,6 +183,9 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 				req = "(empty)"
 			}
 			lang, via := dash(l.Lang), dash(l.Via)
+			if l.Via == render.ViaEquivalent {
+				via += " (" + req + " is " + l.Lang + ")" // iw is he, cmn is zh
+			}
 			reason := render.ShortReason(l.Reason, l.Fix)
 			if l.NotAllowed > 0 {
 				na := fmt.Sprintf("%d not on the allowlist", l.NotAllowed)

@@ -113,8 +113,8 @@ type Config struct {
 }
 
 // Match is an accepted locale: the recipient's Requested value and the
-// catalog language Lang it is served in. Via says how: exact, match, alias or
-// missing_locale.
+// catalog language Lang it is served in. Via says how: exact, equivalent
+// (iw for he), match, alias or missing_locale.
 type Match struct {
 	Requested string `json:"requested"`
 	Lang      string `json:"lang"`
@@ -123,7 +123,10 @@ type Match struct {
 
 // Via values of Match.
 const (
-	ViaExact         = "exact"
+	ViaExact = "exact"
+	// ViaEquivalent: the locale is another spelling of the catalog's
+	// language (a renamed code, iw for he; cmn for zh, see parseTag).
+	ViaEquivalent    = "equivalent"
 	ViaMatch         = "match"
 	ViaAlias         = "alias"
 	ViaMissingLocale = "missing_locale"
@@ -590,6 +593,14 @@ func (e *Engine) resolve(requested string) (Match, error) {
 	via := ViaMatch
 	if tag == cand {
 		via = ViaExact
+		// Written otherwise than the language it is read as (iw, cmn,
+		// zh-guoyu, ger; nob and deu, which even Raw reads as nb and de):
+		// an equivalence, not the catalog's own tag.
+		base, _ := tag.Base()
+		first, _, _ := strings.Cut(s, "-")
+		if raw, err := language.Raw.Parse(s); err == nil && !strings.EqualFold(raw.String(), tag.String()) || !strings.EqualFold(first, base.String()) {
+			via = ViaEquivalent
+		}
 	}
 	return e.accept(requested, cand.String(), via)
 }
