@@ -41,7 +41,10 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 	if len(gone) > 0 {
 		var each []string
 		for _, name := range gone {
-			rec, _ := launch.ReadRecord(e.StateDir, name) // Gone read it
+			rec, err := launch.ReadRecord(e.StateDir, name) // Gone read it; gone since, or unreadable: none to name
+			if err != nil || rec == nil {
+				continue
+			}
 			each = append(each, fmt.Sprintf("%s (record %s): %s", name, rec.Path, nextstep.Recovery("", e.Name, e.Journal.Dir, rec)))
 		}
 		msgs = append(msgs, fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: Redis lost their state (flushed, evicted, a new empty instance, or restored from a backup older than them), unless a first staging of them was given up; no worker sends them until they are staged again. To send to everyone not yet delivered, and to nobody twice, for each: stop its workers, copy the journal files of every other worker host (<journal dir>/CAMPAIGN/ on each) into %s/CAMPAIGN/, then run, with the campaign's file: %s",

@@ -598,7 +598,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		// an equivalence, not the catalog's own tag.
 		base, _ := tag.Base()
 		first, _, _ := strings.Cut(s, "-")
-		if raw, err := language.Raw.Parse(s); err == nil && !strings.EqualFold(raw.String(), tag.String()) || !strings.EqualFold(first, base.String()) {
+		if raw, err := language.Raw.Parse(s); (err == nil && !strings.EqualFold(raw.String(), tag.String())) || !strings.EqualFold(first, base.String()) {
 			via = ViaEquivalent
 		}
 	}
@@ -644,13 +644,13 @@ func noCatalogFix(tag language.Tag) string {
 		return fmt.Sprintf("%s names no language: write the recipient's language in the row's locale (such as de or pt-BR); until then the row is refused, not sent", locale)
 	}
 	return fmt.Sprintf("nobody whose locale is %s is sent; add %s.toml, with every message the template uses, to the locales directory (locales_dir), "+
-		"or map %s under locale_policy.aliases, or remove these rows", locale, catalogFor(tag), locale)
+		"or map %s under locale_policy.aliases, or remove these rows", locale, catalogName(tag), locale)
 }
 
-// catalogFor is the name (without extension) of the catalog that would
+// catalogName is the name (without extension) of the catalog that would
 // cover tag: its base language, and its script when that is not the one
 // the base language is usually written in.
-func catalogFor(tag language.Tag) string {
+func catalogName(tag language.Tag) string {
 	base, _ := tag.Base()
 	name := base.String()
 	script, _ := tag.Script()
