@@ -1068,6 +1068,20 @@ func firstControl(s string) (rune, int, bool) {
 	return 0, 0, false
 }
 
+// controlReason says what the control character c at byte at of a value
+// is and what to do: a line break or a tab (what a spreadsheet cell
+// edited with Alt+Enter, or a pasted text, holds) in words, any other by
+// its code point alone.
+func controlReason(c rune, at int) string {
+	switch c {
+	case '\n', '\r':
+		return fmt.Sprintf("holds a line break (the control character U+%04X) at byte %d: the value must be on one line (a spreadsheet cell edited with Alt+Enter holds one); remove it", c, at)
+	case '\t':
+		return fmt.Sprintf("holds a tab (the control character U+%04X) at byte %d: replace it with a space", c, at)
+	}
+	return fmt.Sprintf("holds the control character U+%04X at byte %d: remove it", c, at)
+}
+
 // checkText checks encoding, U+FFFD and control characters of one value.
 func (r *Reader) checkText(line int, field, v string, extra bool) error {
 	for i := 0; i < len(v); {
@@ -1078,8 +1092,7 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 					i++
 					continue
 				}
-				return r.rowErr(line, field, CodeControlCharacter,
-					fmt.Sprintf("holds the control character U+%04X at byte %d: remove it", c, i))
+				return r.rowErr(line, field, CodeControlCharacter, controlReason(rune(c), i))
 			}
 			i++
 			continue
