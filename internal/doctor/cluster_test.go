@@ -43,8 +43,10 @@ func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 			t.Errorf("every master alike: %s %s %q, want pass %q", c.Status, c.Name, c.Message, w)
 		}
 		// No replica: what the Cluster guarantees, not "a single Redis".
-		if c.Name == "at most once" && (c.Status != doctor.Warn || !strings.HasPrefix(c.Message, "a Redis Cluster whose 3 masters have no replicas: ")) {
-			t.Errorf("every master alike: %s %s %q, want a warning about a Redis Cluster whose 3 masters have no replicas", c.Status, c.Name, c.Message)
+		// A Cluster gets a replica by CLUSTER REPLICATE, not Sentinel.
+		if c.Name == "at most once" && (c.Status != doctor.Warn || !strings.HasPrefix(c.Message, "a Redis Cluster whose 3 masters have no replicas: ") ||
+			strings.Contains(c.Message, "Sentinel") || !strings.Contains(c.Message, "CLUSTER REPLICATE")) {
+			t.Errorf("every master alike: %s %s %q, want a warning about a Redis Cluster whose 3 masters have no replicas, saying to attach replicas with CLUSTER REPLICATE and not Sentinel", c.Status, c.Name, c.Message)
 		}
 	}
 
@@ -80,6 +82,15 @@ func TestDoctorChecksEveryClusterMaster(t *testing.T) {
 	}
 	if len(wantFail) > 0 {
 		t.Errorf("no check %v", wantFail)
+	}
+	// "at most once" names the master without an append-only file, alone,
+	// and how a Cluster gets a replica.
+	for _, c := range doctor.Redis(ctx, e) {
+		if c.Name == "at most once" && (c.Status != doctor.Fail || !strings.Contains(c.Message, "appendonly is no on "+masters[0].Addr()+": ") ||
+			strings.Contains(c.Message, masters[1].Addr()) || strings.Contains(c.Message, masters[2].Addr()) ||
+			strings.Contains(c.Message, "Sentinel") || !strings.Contains(c.Message, "CLUSTER REPLICATE")) {
+			t.Errorf("%s %s %q, want fail naming master %s alone as the one with appendonly no, and CLUSTER REPLICATE, not Sentinel", c.Status, c.Name, c.Message, masters[0].Addr())
+		}
 	}
 
 	// ACLs are each node's own: a master whose user may not use the

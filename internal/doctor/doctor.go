@@ -402,13 +402,16 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	// (the replicas Sentinel may promote too): the lowest
 	// min-replicas-to-write and the weakest appendfsync read, and why a
 	// setting could not be read.
-	replicas, minWrite, fsync, noAOF, masters := -1, -1, "", false, 0
+	replicas, minWrite, fsync, masters := -1, -1, "", 0
+	var noAOF []string // the nodes with appendonly no
 	var aofUnknown, minWriteUnknown, fsyncUnknown error
 	for _, m := range ms {
 		if m.neverPromoted() {
 			continue // its settings never hold the ledger
 		}
-		noAOF = noAOF || m.info["aof_enabled"] == "0"
+		if m.info["aof_enabled"] == "0" {
+			noAOF = append(noAOF, m.addr)
+		}
 		if m.info["aof_enabled"] == "" && aofUnknown == nil {
 			aofUnknown = cmp.Or(m.infoErr, errors.New("INFO persistence has no aof_enabled"))
 		}
@@ -456,6 +459,9 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 	without, withReplicas := redisconn.Fewer(shards, 1), redisconn.More(shards, 0)
 	mixed := cluster && acks == 0 && len(without) > 0 && len(withReplicas) > 0
 	addReplica := "add a replica with Sentinel"
+	if cluster {
+		addReplica = "attach a replica to each master (redis-cli -h HOST -p PORT CLUSTER REPLICATE NODE-ID, the master's NODE-ID from its CLUSTER MYID) and set redis.min_replica_acks to auto"
+	}
 	switch {
 	case mixed:
 		slices.Sort(without)
@@ -513,18 +519,19 @@ func guarantee(ctx context.Context, e *environment.Environment, rdb redis.Univer
 		return pass(name, fmt.Sprintf("every claim is acknowledged by %s before its message goes to SMTP%s%s masters without a replica refuse writes: a failover loses no claim", by, promoted, and))
 	case failover && replicas > 0:
 		return warn(name, fmt.Sprintf("%d replica(s) connected, but redis.min_replica_acks is 0: claims are not waited for, so a failover can lose the last claims and their recipients could be sent twice; set min_replica_acks to auto", replicas))
-	case noAOF:
-		return fail(name, single+" or an append-only file (appendonly no): a restart of redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes (deploy/redis.conf), or add a replica with Sentinel"+hand)
+	case len(noAOF) > 0:
+		slices.Sort(noAOF)
+		return fail(name, single+", and appendonly is no on "+strings.Join(noAOF, ", ")+": a restart of that redis-server loses every claim since its last snapshot, if any, and those recipients could be sent twice; set appendonly yes there (deploy/redis.conf), or "+addReplica+hand)
 	case aofUnknown != nil:
-		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or add a replica with Sentinel"+hand, aofUnknown))
+		return warn(name, fmt.Sprintf("unknown: Redis's persistence could not be read (%v), so whether a restart of redis-server can lose claims is not known; check that appendonly is yes (deploy/redis.conf), or "+addReplica+hand, aofUnknown))
 	case fsyncUnknown != nil:
-		return warn(name, fmt.Sprintf(single+": a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or add a replica with Sentinel"+hand, fsyncUnknown))
+		return warn(name, fmt.Sprintf(single+": a crash of redis-server loses no claim, but a crash of the host can lose the claims its append-only file had not yet fsynced, and appendfsync could not be read (%v): up to a second of them with everysec, the last 30 s or so with no (the kernel writes the file back when it likes), none with always; those recipients could be sent twice; check it with your provider, or "+addReplica+hand, fsyncUnknown))
 	case fsync == "always" && mixed:
 		return warn(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none"+hand)
 	case fsync == "always":
 		return pass(name, with+" appendfsync always: every claim is on disk before its message goes to SMTP, even a crash of the host loses none"+hand)
 	case fsync == "no":
-		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or a replica with Sentinel"+hand)
+		return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last 30 s or so of them (appendfsync no: the kernel writes the file back when it likes, about every 30 s on Linux), and those recipients could be sent twice; set appendfsync everysec (deploy/redis.conf) to lose at most a second of them, or for none appendfsync always (its cost is in docs/benchmarks.md) or "+addReplica+hand)
 	}
 	return warn(name, single+": a crash of redis-server loses no claim, but a crash of the host can lose the last second of them (appendfsync "+fsync+"), and those recipients could be sent twice; for none, set appendfsync always (its cost is in docs/benchmarks.md) or "+addReplica+hand)
 }
