@@ -136,6 +136,14 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 			bad = append(bad, &FileError{File: key, Msg: sc.Error() + ": name the catalog after the language it is written in (sr-Latn" + ext + ", hr" + ext + ", bs" + ext + " or cnr" + ext + ")"})
 			continue
 		}
+		if xe := (*extlangError)(nil); errors.As(err, &xe) {
+			bad = append(bad, &FileError{File: key, Msg: xe.Error() + ": name the catalog after the one language it is written in (" + xe.first + ext + " or " + xe.ext + ext + ")"})
+			continue
+		}
+		if ve := (*variantLanguageError)(nil); errors.As(err, &ve) {
+			bad = append(bad, &FileError{File: key, Msg: ve.Error() + ", which x/text does not know: a catalog cannot be named so; name it after a language x/text knows, and map these recipients with locale_policy.aliases"})
+			continue
+		}
 		if err != nil {
 			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)})
 			continue

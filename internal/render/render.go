@@ -538,6 +538,14 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered,
 			Reason: fmt.Sprintf("not-covered: locale %s: tidings does not choose; map it with locale_policy.aliases, such as %s: hr", sc.Error(), Clip(strings.TrimSpace(requested)))}
 	}
+	if xe := (*extlangError)(nil); errors.As(err, &xe) {
+		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered,
+			Reason: fmt.Sprintf("not-covered: locale %s: tidings does not choose; write the recipient's one language in the row's locale (such as %s, or %s), or map it with locale_policy.aliases, such as %s: %s", xe.Error(), xe.first, xe.ext, Clip(strings.TrimSpace(requested)), xe.first)}
+	}
+	if ve := (*variantLanguageError)(nil); errors.As(err, &ve) {
+		return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered,
+			Reason: fmt.Sprintf("not-covered: locale %s, which x/text does not know: nobody whose locale is %s is sent; map it with locale_policy.aliases to the catalog written in it, or remove these rows", ve.Error(), Clip(strings.TrimSpace(requested)))}
+	}
 	if err != nil {
 		hint := invisibleHint(s)
 		if hint == "" {

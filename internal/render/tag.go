@@ -30,6 +30,17 @@ import (
 //     Montenegrin alike. x/text reads it as Serbian in Latin script, a
 //     guess: parseTag refuses it (*serboCroatianError), and only an alias
 //     in the campaign file maps it.
+//   - An extended language subtag after another language than the one
+//     the IANA registry registers it under (en-cmn, de-gsw, zh-arb; not
+//     zh-cmn, zh-yue, ar-arb) names two languages: x/text reads the tag
+//     as the second and drops the first. parseTag refuses it
+//     (*extlangError), and only an alias maps it.
+//   - Three variants the registry deprecated because the tag that
+//     replaces them is a language of its own (variantLanguage): Western
+//     Armenian hy-arevmda is hyw, not hy; Vedic and Classical Sanskrit
+//     are vsn and cls, not sa. parseTag reads hy-arevmda as hyw and
+//     refuses the other two, which x/text does not know
+//     (*variantLanguageError).
 
 // macroSame maps an individual language (as x/text's Parse reads it) to the
 // code of its macrolanguage, where CLDR's data for that code is that
@@ -69,11 +80,117 @@ func (e *serboCroatianError) Error() string {
 	return fmt.Sprintf("%q is Serbo-Croatian, which is Serbian, Croatian, Bosnian or Montenegrin (x/text reads it as %s)", e.tag, e.read)
 }
 
+// extlangError is parseTag's error for a tag whose second subtag is an
+// extended language subtag that may not follow its first (en-cmn): it
+// names two languages.
+type extlangError struct {
+	tag    string // as written
+	first  string // the first subtag (en)
+	ext    string // the second, which x/text reads as the language (cmn)
+	prefix string // the language ext may follow (zh); "" if ext is no extlang
+	read   string // x/text's reading of the tag (cmn)
+}
+
+func (e *extlangError) Error() string {
+	what := fmt.Sprintf("%s is not an extended language subtag", e.ext)
+	if e.prefix != "" {
+		what = fmt.Sprintf("%s follows only %s, as in %s-%s", e.ext, e.prefix, e.prefix, e.ext)
+	} else if r, err := language.ParseRegion(e.ext); err == nil {
+		// pt-BRA: a country's three-letter code, which x/text reads as
+		// a language (bra, Braj).
+		what += fmt.Sprintf("; if it is the country %s, write %s-%s", r, e.first, r)
+	}
+	return fmt.Sprintf("%q names two languages, %s and %s (%s; x/text reads it as %s, dropping %s)", Clip(e.tag), e.first, e.ext, what, e.read, e.first)
+}
+
+// variantLanguage maps each variant that the IANA registry deprecated
+// because the tag replacing it is another language than its prefix's
+// (the registry's comment "Preferred tag is hyw") to that language. The
+// registry's other deprecated variants keep their language: hy-arevela
+// is hy, ja-Latn-hepburn-heploc is ja-Latn.
+var variantLanguage = map[string]struct{ code, name string }{
+	"arevmda": {"hyw", "Western Armenian"},
+	"laukika": {"cls", "Classical Sanskrit"},
+	"vaidika": {"vsn", "Vedic Sanskrit"},
+}
+
+// variantLanguageError is parseTag's error for a tag whose variant is a
+// language of its own that x/text does not know (sa-vaidika is vsn).
+type variantLanguageError struct {
+	tag, variant, code, name string
+}
+
+func (e *variantLanguageError) Error() string {
+	return fmt.Sprintf("%q is %s, which the IANA registry codes %s, a language of its own since it deprecated the variant %s", Clip(e.tag), e.name, e.code, e.variant)
+}
+
+// grandfatheredExtlang are the registry's grandfathered tags whose second
+// subtag has three letters without being an extended language subtag.
+var grandfatheredExtlang = map[string]bool{"no-bok": true, "no-nyn": true, "zh-min": true}
+
+// checkExtlang returns an *extlangError if s's second subtag is three
+// letters, which x/text reads as the language (read), its first subtag is
+// not the language the registry registers it under, and read is another
+// language than the first subtag's (de-DEU and en-eng are read as de and
+// en: one language).
+func checkExtlang(s string, read language.Tag) error {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '_' })
+	if len(parts) < 2 || len(parts[0]) < 2 || len(parts[0]) > 3 || len(parts[1]) != 3 || !isAlpha(parts[0]) || !isAlpha(parts[1]) {
+		return nil
+	}
+	first, ext := strings.ToLower(parts[0]), strings.ToLower(parts[1])
+	if grandfatheredExtlang[first+"-"+ext] {
+		return nil
+	}
+	prefix := extlangPrefix[ext]
+	if prefix != "" {
+		// zho-cmn: the prefix in its three-letter spelling.
+		if want, err := language.ParseBase(prefix); err == nil {
+			if got, err := language.ParseBase(first); err == nil && got == want {
+				return nil
+			}
+		}
+	}
+	if fb, err := language.ParseBase(first); err == nil {
+		if rb, _ := read.Base(); rb == fb {
+			return nil
+		}
+	}
+	return &extlangError{tag: s, first: parts[0], ext: parts[1], prefix: prefix, read: read.String()}
+}
+
+// isAlpha reports whether s is ASCII letters only.
+func isAlpha(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // parseTag parses a language tag as tidings reads it (see above).
 func parseTag(s string) (language.Tag, error) {
 	tag, err := language.Parse(s)
 	if err != nil {
 		return tag, err
+	}
+	if err := checkExtlang(s, tag); err != nil {
+		return tag, err
+	}
+	for _, v := range tag.Variants() {
+		l, ok := variantLanguage[v.String()]
+		if !ok {
+			continue
+		}
+		b, err := language.ParseBase(l.code)
+		if err != nil {
+			return tag, &variantLanguageError{tag: s, variant: v.String(), code: l.code, name: l.name}
+		}
+		if r, c := tag.Region(); c == language.Exact {
+			return language.Compose(b, r)
+		}
+		return language.Compose(b)
 	}
 	if raw, err := language.Raw.Parse(s); err == nil {
 		if b, _ := raw.Base(); b.String() == "sh" {
