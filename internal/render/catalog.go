@@ -148,6 +148,12 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q is not a language tag; name catalogs after their language, e.g. de.toml or pt-BR.toml", base)})
 			continue
 		}
+		if canonKey(base) == "i-default" {
+			// x/text reads it as en-x-i-default, English: it asks for a
+			// default language, whichever the file is written in.
+			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("%q names no language (it asks for a default one, which x/text reads as English): name the catalog after the language it is written in, e.g. de.toml or pt-BR.toml", base)})
+			continue
+		}
 		if b, c := tag.Base(); c != language.Exact || noLanguage[b.String()] != "" {
 			code := b.String()
 			if c != language.Exact {

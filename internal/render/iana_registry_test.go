@@ -344,3 +344,28 @@ func TestTwoLanguagesRefusalNamesTheCountry(t *testing.T) {
 		t.Errorf("pt-BRA: %v; want refused, saying to write pt-BR for the country", err)
 	}
 }
+
+// TestCatalogNamedIDefault: i-default (a grandfathered tag: RFC 2277's
+// default language context) names no language, but x/text reads it as
+// en-x-i-default, English: a catalog i-default.toml, written in whatever
+// language the campaign's default is, was listed as English, and an
+// English recipient without an en catalog was sent it. It is refused as
+// und.toml is, naming the file and what to rename it to.
+func TestCatalogNamedIDefault(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"i-default", "i_default"} {
+		fsys := fstest.MapFS{
+			"de.toml":      {Data: []byte(catalogLike(t, "de"))},
+			name + ".toml": {Data: []byte(catalogLike(t, "de"))},
+		}
+		e, err := New(Config{Templates: templates.FS, Locales: fsys, Template: "welcome", DefaultLocale: "de"})
+		if err == nil {
+			m, rerr := e.Resolve("en-US")
+			t.Errorf("%s.toml: accepted (an en-US recipient: %+v, %v), want refused: it names no language", name, m, rerr)
+			continue
+		}
+		if !strings.Contains(err.Error(), "locales/"+name+".toml") || !strings.Contains(err.Error(), "names no") || !strings.Contains(err.Error(), "name the catalog after the language it is written in") {
+			t.Errorf("%s.toml: %v: want the file named, why and what to do", name, err)
+		}
+	}
+}
