@@ -37,14 +37,14 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		w.mu.Lock()
 		states := w.states // refreshStates replaces it whole, never changes it
 		w.mu.Unlock()
-		reached := true // every running campaign advanced: the pass reached Redis
+		reached := true // every running campaign advanced (or not for want of Redis): the pass reached Redis
 		for c, p := range states {
 			if p.State != store.StateRunning || !w.ours(p) {
 				continue // not running, or another environment's
 			}
 			if err := w.advance(ctx, c, tasks); err != nil && ctx.Err() == nil {
 				w.outage.warn("dispatch", err, "campaign", c)
-				reached = reached && !unreachable(err)
+				reached = reached && !held(err)
 			}
 		}
 		if reached {

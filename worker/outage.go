@@ -16,8 +16,10 @@ import (
 // WARN, its repeats at DEBUG with a WARN again each outageRepeat, and its
 // end at INFO with how long it lasted and how many failures it held back,
 // so that a Redis away for a minute is a few lines of the log, not
-// hundreds. Errors Redis answers with (a replica, out of memory, ...) are
-// not an outage and are logged as they come.
+// hundreds. A Redis Cluster refusing the scripts of a slot it is moving
+// (a resharding: redisconn.SlotMoving) is held back the same way, in its
+// own words. Other errors Redis answers with (a replica, out of memory,
+// ...) are not an outage and are logged as they come.
 type outageLog struct {
 	log   *slog.Logger
 	mu    sync.Mutex
@@ -27,6 +29,7 @@ type outageLog struct {
 type outage struct {
 	since, warned time.Time
 	held          int
+	slotMove      bool // a resharding, not Redis unreachable
 }
 
 // outageRepeat is how often an outage still going on is said again at
@@ -39,11 +42,17 @@ func unreachable(err error) bool {
 	return redisconn.Unreachable(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// held reports whether warn holds err back after its first: Redis
+// unreachable, or a Cluster moving a slot. A loop whose pass ends in such
+// an error has not reached Redis (answered is not for it).
+func held(err error) bool { return unreachable(err) || redisconn.SlotMoving(err) }
+
 // warn logs msg (the loop's) with err: at WARN, or at DEBUG when err
-// repeats an outage this loop has already said.
+// repeats an outage (or a slot move) this loop has already said.
 func (o *outageLog) warn(msg string, err error, args ...any) {
 	args = append(args, "err", err)
-	if !unreachable(err) {
+	moving := redisconn.SlotMoving(err)
+	if !moving && !unreachable(err) {
 		o.log.Warn(msg, args...)
 		return
 	}
@@ -51,15 +60,22 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.sites[msg]
-	if s == nil {
-		s = &outage{since: now}
+	if s == nil || s.slotMove != moving { // the other kind: said anew
+		s = &outage{since: now, slotMove: moving}
 		o.sites[msg] = s
 	}
 	s.held++
 	switch {
+	case s.held == 1 && moving:
+		s.warned = now
+		o.log.Warn(msg+": the Redis Cluster is moving a campaign's slot (a resharding); its scripts wait until the move is over, and until then this loop's repeats are logged at debug level", args...)
 	case s.held == 1:
 		s.warned = now
 		o.log.Warn(msg+": Redis is unreachable; until it answers, its repeats are logged at debug level", args...)
+	case now.Sub(s.warned) >= outageRepeat && moving:
+		s.warned = now
+		o.log.Warn(msg+": the Redis Cluster is still moving a campaign's slot; if no resharding is running, one stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots and redis-cli --cluster fix HOST:PORT finishes the move",
+			append(args, "moving_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
 	case now.Sub(s.warned) >= outageRepeat:
 		s.warned = now
 		o.log.Warn(msg+": Redis is still unreachable", append(args, "unreachable_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
@@ -87,7 +103,11 @@ func (o *outageLog) answered(msg string) {
 	s := o.sites[msg]
 	delete(o.sites, msg)
 	o.mu.Unlock()
-	if s != nil {
+	switch {
+	case s == nil:
+	case s.slotMove:
+		o.log.Info("the Redis Cluster's slot move is over", "loop", msg, "moving_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
+	default:
 		o.log.Info("Redis answers again", "loop", msg, "unreachable_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 	}
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -69,5 +70,63 @@ func TestOutageLoggedOnce(t *testing.T) {
 	w.outage.warn("dispatch", redis.ErrClosed)
 	if n := strings.Count(logs.String(), `level=WARN msg=dispatch`); n != 2 {
 		t.Errorf("%d WARN lines for two errors that are not an outage, want 2:\n%s", n, logs.String())
+	}
+}
+
+// TestSlotMoveLoggedOnce: while a resharding moves a campaign's slot, every
+// script of the campaign is refused (TRYAGAIN while its keys are split
+// between the two masters, ASK once they have all gone to the new one, on
+// the node client a claim's WAIT needs) and each loop tried again every
+// 250 ms, each failure a WARN line: 40 a second from two workers, for as
+// long as the move lasts. Like an outage, a loop says it once at WARN,
+// naming the resharding, its repeats at DEBUG, and its end at INFO. The
+// errors come from a real Redis Cluster with a slot half-moved.
+func TestSlotMoveLoggedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1})
+	cc := cl.ClusterClient()
+	keys := []string{"{c}:a", "{c}:b"}
+	for _, k := range keys {
+		if err := cc.Set(ctx, k, "1", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := cl.StartMigration(ctx, "{c}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := m.Step(ctx, 1); err != nil || k != 1 {
+		t.Fatalf("move one key: %d, %v", k, err)
+	}
+	tryAgain := m.Src.Client().MGet(ctx, keys...).Err()
+	if !redis.IsTryAgainError(tryAgain) {
+		t.Fatalf("MGET of a half-moved slot's keys: %v, want TRYAGAIN", tryAgain)
+	}
+	if k, err := m.Step(ctx, 1); err != nil || k != 1 {
+		t.Fatalf("move the other key: %d, %v", k, err)
+	}
+	ask := m.Src.Client().MGet(ctx, keys...).Err()
+	if _, ok := redis.IsAskError(ask); !ok {
+		t.Fatalf("MGET of a moved slot's keys: %v, want ASK", ask)
+	}
+
+	var logs syncbuf.Buffer
+	w, err := New(Config{Redis: redistest.Start(t).Client(), SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{tryAgain, tryAgain, ask, ask, tryAgain} {
+		w.outage.warn("dispatch", fmt.Errorf("advance c: %w", err), "campaign", "c")
+	}
+	out := logs.String()
+	if n := strings.Count(out, "level=WARN"); n != 1 || !strings.Contains(out, "dispatch: the Redis Cluster is moving a campaign's slot (a resharding)") {
+		t.Fatalf("%d WARN lines for 5 scripts refused during a resharding, want 1 naming the resharding:\n%s", n, out)
+	}
+	w.outage.answered("dispatch")
+	out = logs.String()
+	if !strings.Contains(out, `msg="the Redis Cluster's slot move is over"`) || !strings.Contains(out, "errors_held_back=4") {
+		t.Fatalf("want one INFO line saying the slot move is over, with 4 errors held back:\n%s", out)
 	}
 }

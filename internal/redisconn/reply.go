@@ -23,6 +23,17 @@ func Unreachable(err error) bool {
 		strings.Contains(err.Error(), "cluster has no nodes"))
 }
 
+// SlotMoving reports whether err is Redis Cluster's answer about a hash
+// slot being moved between masters (a resharding): TRYAGAIN (a command's
+// keys are split between the two), ASK (they have all gone to the
+// importing master, and the command was sent where ASK is not followed:
+// a node's own client, as for a WAIT on the same connection) or MOVED (the
+// slot has moved since the client read the slot map). Nothing was
+// written: the command can be sent again once the move is over.
+func SlotMoving(err error) bool {
+	return redis.HasErrorPrefix(err, "TRYAGAIN") || redis.HasErrorPrefix(err, "ASK ") || redis.HasErrorPrefix(err, "MOVED ")
+}
+
 // ReplyError is an error Redis answered with, and what an operator can do
 // about it.
 type ReplyError struct {
@@ -49,7 +60,9 @@ var replies = []struct {
 	{"NOREPLICAS", "Redis refused the write (NOREPLICAS): the master has fewer replicas connected than its min-replicas-to-write. Wait for the replicas or the failover (redis-cli INFO replication), then try again.", false},
 	{"MASTERDOWN", "Redis answered MASTERDOWN: the replica lost its master. Wait for the failover to finish, then try again.", false},
 	{"CLUSTERDOWN", "The Redis Cluster is down (a slot has no master): wait for it to recover (redis-cli --cluster check HOST:PORT), then try again.", false},
-	{"TRYAGAIN", "The Redis Cluster is moving the campaign's slot: try again in a moment.", false},
+	{"TRYAGAIN", slotMoveAdvice, false},
+	{"ASK ", slotMoveAdvice, false},
+	{"MOVED ", slotMoveAdvice, false},
 	{"LOADING", "Redis is loading its data after a restart: try again once it has loaded (redis-cli INFO persistence shows loading:0).", false},
 	{"BUSY", "Redis is busy running a script that has run too long: wait for it (see SCRIPT KILL in the Redis documentation), then try again.", false},
 	{"OOM", "Redis is out of memory (maxmemory) and refused the write. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction), then try again.", false},
@@ -58,6 +71,12 @@ var replies = []struct {
 	{"WRONGPASS", "Redis refused the user name or password: check redis.password_file (or TIDINGS_REDIS_PASSWORD) and the user in redis.url.", true},
 	{"NOPERM", "The Redis user is not allowed a command or key tidings uses (Redis ACL): allow it, or use a user with every command and key (~* +@all) on a Redis kept for tidings.", true},
 }
+
+// slotMoveAdvice is what to do about an answer of a Redis Cluster moving
+// a slot (SlotMoving): nothing was written, and a resharding that stopped
+// half-way (redis-cli killed, a MIGRATE that failed) leaves the slot
+// refusing the campaign's scripts until it is finished.
+const slotMoveAdvice = "The Redis Cluster is moving the campaign's slot (a resharding) and refused the command: nothing was written; try again once the move is over. If it lasts, the resharding stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots, and redis-cli --cluster fix HOST:PORT finishes the move."
 
 // sentinelReplies maps the prefix of an error reply of the Sentinels
 // (go-redis's "all sentinels ... unreachable", joining what each answered)
