@@ -14,7 +14,7 @@ import (
 // worker could not render; only the error matters there. Once a language's
 // templates are folded and their messages hoisted, what is left of them
 // often cannot fail: every action prints a string field of the view (.Name,
-// .Messages.M0, ...), through the escapers html/template added, which take
+// .M0, ...), through the escapers html/template added, which take
 // any value and return a string. Executing such a template fails for no
 // recipient, so whether Render fails for a recipient is decided before the
 // templates run: by the locale rule and by evaluating the hoisted messages
@@ -68,12 +68,12 @@ func (lt *langTemplates) cannotFail() bool {
 
 // viewStrings are the fields of view that hold a string, which printing
 // cannot fail on (taken from the type, so that a field changed or added
-// is judged by what it is).
+// is judged by what it is), the hoisted messages (M0 to M15) apart.
 var viewStrings = func() map[string]bool {
 	m := map[string]bool{}
 	t := reflect.TypeFor[view]()
 	for i := range t.NumField() {
-		if f := t.Field(i); f.Type.Kind() == reflect.String {
+		if f := t.Field(i); f.Type.Kind() == reflect.String && !slices.Contains(hoistedField[:], f.Name) {
 			m[f.Name] = true
 		}
 	}
@@ -142,9 +142,7 @@ func printsString(p *parse.PipeNode) bool {
 	}
 	switch {
 	case len(f.Ident) == 1:
-		return viewStrings[f.Ident[0]]
-	case len(f.Ident) == 2 && f.Ident[0] == "Messages":
-		return slices.Contains(hoistedField[:], f.Ident[1])
+		return viewStrings[f.Ident[0]] || slices.Contains(hoistedField[:], f.Ident[0])
 	}
 	return false
 }

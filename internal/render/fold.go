@@ -107,7 +107,7 @@ type langTemplates struct {
 	subject, html, text fileTemplate
 	subjectLine         string // oneline.Of(subject.constant) when the subject is constant
 	// messages, if not nil, are the messages Render evaluates into
-	// view.Messages before executing these templates, which read them
+	// the view's M0 to M15 before executing these templates, which read them
 	// there; when one fails, Render executes fallback, which does not.
 	messages *hoistPlan
 	fallback *langTemplates

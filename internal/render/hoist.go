@@ -12,8 +12,8 @@ import (
 // again in text.tmpl. A call of t or tc that stands at the top level of a
 // template's main tree runs on every rendering, so its value can be
 // computed first: Render evaluates these messages (each once, with the same
-// localize the functions use) into the view's Messages, and the templates
-// read {{.Messages.M0}} where they called t. html/template escapes the
+// localize the functions use) into the view's M0 to M15, and the templates
+// read {{.M0}} where they called t. html/template escapes the
 // field where the call stood, exactly as it escaped the call's value.
 //
 // The rewritten template is checked like a folded one (fold.go): its
@@ -25,22 +25,15 @@ import (
 // the same error.
 
 // maxHoisted is the number of messages a language's templates can read
-// from Messages; further calls stay calls.
+// from the view's M0 to M15; further calls stay calls.
 const maxHoisted = 16
 
-// hoisted holds the messages Render evaluated for one recipient, as
-// view.Messages. The fields are exported because text/template reads
-// exported fields only; templates and catalog messages cannot name them
-// (Messages is not template data: New refuses it).
-type hoisted struct {
-	M0, M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13, M14, M15 string
-}
-
-// hoistedField is the name of field i of hoisted.
+// hoistedField is the name of the view's field that holds hoisted message i.
 var hoistedField = [maxHoisted]string{"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9", "M10", "M11", "M12", "M13", "M14", "M15"}
 
-// hoistedPtr returns a pointer to field i of h (nil past the last).
-func hoistedPtr(h *hoisted, i int) *string {
+// hoistedPtr returns a pointer to v's hoisted message i (nil past the
+// last).
+func hoistedPtr(h *view, i int) *string {
 	switch i {
 	case 0:
 		return &h.M0
@@ -174,7 +167,7 @@ func (p *hoistPlan) index(u hoistUse) int {
 }
 
 // hoist returns a copy of main, not escaped, whose hoistable calls read
-// their messages from Messages instead, with the positions it changed
+// their messages from the view's M0 to M15 instead, with the positions it changed
 // added to modes (a copy); nil if it changed nothing.
 func (l *engineLang) hoist(p *hoistPlan, main *parse.Tree, modes map[parse.Pos]shapeMode) (*parse.Tree, map[parse.Pos]shapeMode) {
 	out := main.Copy()
@@ -196,7 +189,7 @@ func (l *engineLang) hoist(p *hoistPlan, main *parse.Tree, modes map[parse.Pos]s
 		if i < 0 {
 			continue
 		}
-		field := &parse.FieldNode{NodeType: parse.NodeField, Pos: a.Pos, Ident: []string{"Messages", hoistedField[i]}}
+		field := &parse.FieldNode{NodeType: parse.NodeField, Pos: a.Pos, Ident: []string{hoistedField[i]}}
 		a.Pipe.Cmds[0] = &parse.CommandNode{NodeType: parse.NodeCommand, Pos: a.Pos, Args: []parse.Node{field}}
 		m[a.Pos] = shapeHoisted
 		changed = true
@@ -207,7 +200,7 @@ func (l *engineLang) hoist(p *hoistPlan, main *parse.Tree, modes map[parse.Pos]s
 	return out, m
 }
 
-// fill evaluates the plan's messages for v into v.Messages; false if one
+// fill evaluates the plan's messages for v into v.M0 to M15; false if one
 // fails (the templates without hoisted messages then report it).
 func (p *hoistPlan) fill(l *engineLang, v *view) bool {
 	for i, u := range p.uses {
@@ -227,7 +220,7 @@ func (p *hoistPlan) fill(l *engineLang, v *view) bool {
 		if err != nil {
 			return false
 		}
-		*hoistedPtr(&v.Messages, i) = s
+		*hoistedPtr(v, i) = s
 	}
 	return true
 }

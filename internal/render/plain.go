@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strings"
 	texttemplate "text/template"
 	"text/template/parse"
@@ -9,7 +10,7 @@ import (
 // Plain trees.
 //
 // After folding and hoisting, text.tmpl is usually text and actions that
-// print a string: {{.Messages.M0}}, {{.Name}}. A catalog message is text
+// print a string: {{.M0}}, {{.Name}}. A catalog message is text
 // and data fields ({{.Name}}, {{.Fields.col}}, {{.Count}}). For such a tree
 // text/template's Execute does by reflection what a list of parts does
 // directly, and what it does is documented: a text node is written as it
@@ -36,7 +37,7 @@ type plainKind uint8
 const (
 	plainText    plainKind = iota // text
 	plainColumn                   // .Fields.<text>
-	plainMessage                  // .Messages.M<idx>
+	plainMessage                  // .M<idx>, a hoisted message
 	plainField                    // a string field of the view (field)
 )
 
@@ -62,7 +63,7 @@ type plainPart struct {
 }
 
 // plainOf returns the parts of tree t if it is plain, else nil. messages
-// allows hoisted messages (.Messages.M<i>), columns allows recipients
+// allows hoisted messages (.M<i>), columns allows recipients
 // columns (.Fields.<column>).
 func plainOf(t *parse.Tree, messages, columns bool) []plainPart {
 	if t == nil || t.Root == nil {
@@ -101,11 +102,8 @@ func plainAction(p *parse.PipeNode, messages, columns bool) (plainPart, bool) {
 			if f, ok := plainFields[a.Ident[0]]; ok {
 				return plainPart{kind: plainField, field: f}, true
 			}
-		case len(a.Ident) == 2 && a.Ident[0] == "Messages" && messages:
-			for i, f := range hoistedField {
-				if f == a.Ident[1] {
-					return plainPart{kind: plainMessage, idx: i}, true
-				}
+			if i := slices.Index(hoistedField[:], a.Ident[0]); i >= 0 && messages {
+				return plainPart{kind: plainMessage, idx: i}, true
 			}
 		case len(a.Ident) == 2 && a.Ident[0] == "Fields" && columns:
 			return plainPart{kind: plainColumn, text: a.Ident[1]}, true
@@ -133,7 +131,7 @@ func (p *plainPart) value(v *view, count string) (string, bool) {
 		s, ok := v.Fields[p.text]
 		return s, ok
 	case plainMessage:
-		return *hoistedPtr(&v.Messages, p.idx), true
+		return *hoistedPtr(v, p.idx), true
 	case plainField:
 		return p.field(v, count), true
 	}

@@ -19,7 +19,7 @@ func plainView() *view {
 		Locale: "de", RequestedLocale: "de-CH", Dir: "ltr", Count: "0",
 		Fields: map[string]string{"posts": "12", "empty": "", "odd": "<no value>"}}
 	for i := range maxHoisted {
-		*hoistedPtr(&v.Messages, i) = "message " + hoistedField[i] + " <&>"
+		*hoistedPtr(v, i) = "message " + hoistedField[i] + " <&>"
 	}
 	return v
 }
@@ -52,8 +52,8 @@ func TestPlainEqualsExecute(t *testing.T) {
 		{src: "{{.Locale}}{{.RequestedLocale}}{{.Dir}}{{.Count}}", plain: true},
 		{src: "a {{- .Name -}} b {{/* note */}} c", plain: true},
 		{src: `{{"{{"}}.Name{{"}}"}} {{` + "`raw`" + `}}`, plain: true},
-		{src: "{{.Messages.M0}} and {{.Messages.M15}}", messages: true, plain: true},
-		{src: "{{.Messages.M3}}", plain: false},
+		{src: "{{.M0}} and {{.M15}}", messages: true, plain: true},
+		{src: "{{.M3}}", plain: false},
 		{src: "{{.Fields.posts}} {{.Fields.empty}}|{{.Fields.odd}}", columns: true, plain: true},
 		{src: "{{.Fields.missing}}", columns: true, plain: true, missingFail: true},
 		{src: "{{.Fields.posts}}", messages: true, plain: false},
@@ -118,7 +118,7 @@ func TestPlainFieldsAreViewStrings(t *testing.T) {
 	for i := range maxHoisted {
 		p := plainPart{kind: plainMessage, idx: i}
 		got, _ := p.value(v, "")
-		if want := rv.FieldByName("Messages").FieldByName(hoistedField[i]).String(); got != want {
+		if want := rv.FieldByName(hoistedField[i]).String(); got != want {
 			t.Errorf("%s: %q, want %q", hoistedField[i], got, want)
 		}
 	}

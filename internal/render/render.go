@@ -174,11 +174,14 @@ type Rendered struct {
 // view is what templates and catalog messages see as ".". It has no
 // methods: a field reference never runs code.
 type view struct {
-	// Messages are the messages Render evaluated before executing the
+	// M0 to M15 are the messages Render evaluated before executing the
 	// templates, which read them where they called t or tc (hoist.go).
-	// It is not template data: New refuses a template or message that
-	// names it. (First: text/template finds fields by name, in order.)
-	Messages                  hoisted
+	// They are not template data: New refuses a template or message that
+	// names them. They are fields of the view itself, first, because
+	// text/template looks a field up by name, in order, at every action:
+	// {{.M0}} is one lookup where {{.Messages.M0}} was two.
+	M0, M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13, M14, M15 string
+
 	ID, Email, Name, Campaign string
 	// Locale is the matched catalog language, RequestedLocale the raw value.
 	Locale, RequestedLocale string
