@@ -393,6 +393,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.m.up.Set(1)
 	w.log.Info("worker started", slices.Concat([]any{"concurrency", w.cfg.Concurrency, "queue", w.cfg.Queue}, startedAcks(acks, masters), []any{"journal", w.cfg.Journal.Dir})...)
+	w.warnLost(ctx)
 
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

@@ -98,6 +98,12 @@ type Config struct {
 	// Redis has no trace of, and their pages say that Redis lost them, as
 	// tidings status does on this host.
 	StateDir string
+	// JournalDir is this host's delivery journal (environment's
+	// journal.dir; empty: none): the campaigns page names the campaigns
+	// whose deliveries it holds that Redis has no trace of
+	// (launch.Journaled), as tidings status, doctor and the worker's start
+	// do on this host.
+	JournalDir string
 	// Host is recorded in the audit log with each action (default
 	// os.Hostname).
 	Host string

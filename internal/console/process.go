@@ -98,7 +98,7 @@ func (e *ServeError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, o Options, started func(Started)) error {
 	cfg, addr := o.Server, environment.DefaultConsoleAddr
 	if o.Env != nil {
-		addr, cfg.Env, cfg.Production, cfg.StateDir = o.Env.Console.Addr, o.Env.Name, o.Env.Production, o.Env.StateDir
+		addr, cfg.Env, cfg.Production, cfg.StateDir, cfg.JournalDir = o.Env.Console.Addr, o.Env.Name, o.Env.Production, o.Env.StateDir, o.Env.Journal.Dir
 	}
 	if o.Addr != "" {
 		addr = o.Addr
