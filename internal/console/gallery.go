@@ -231,6 +231,18 @@ func judgeFile(ctx context.Context, b *bundle.Bundle, env *environment.Environme
 	return p, preview.Recipient{}, "", rej, nil
 }
 
+// incomplete says why the language of cov is not sent and what to do: the
+// catalog file to complete, then (staged) stage the campaign again, since
+// workers send the snapshot staged, or (a campaign file) reload the page.
+func incomplete(cov render.Coverage, staged bool) string {
+	missing := strings.Join(cov.Missing, ", ")
+	fix := fmt.Sprintf("add %s to %s, then reload this page.", missing, cov.File)
+	if staged {
+		fix = fmt.Sprintf("workers send the catalogs staged, so add %s to %s and stage the campaign again (send --resume-existing) to send them.", missing, cov.File)
+	}
+	return fmt.Sprintf("incomplete: %s lacks %s. Recipients of this language are refused, never sent another language: %s", cov.Lang, missing, fix)
+}
+
 // fileProblem says that the campaign file, its templates or catalogs on
 // disk cannot be used (err names the file and line): no card is shown,
 // rather than cards of files that are no longer on disk.
@@ -328,8 +340,7 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 	out := make([]card, 0, len(covs))
 	for _, cov := range covs {
 		if !cov.Covered {
-			out = append(out, card{Lang: cov.Lang, Dir: direction(cov.Lang),
-				Problem: fmt.Sprintf("incomplete: %s lacks %s. Recipients of this language are refused, never sent another language.", cov.Lang, strings.Join(cov.Missing, ", "))})
+			out = append(out, card{Lang: cov.Lang, Dir: direction(cov.Lang), Problem: incomplete(cov, src.staged)})
 			continue
 		}
 		r, ok := chosen[cov.Lang]

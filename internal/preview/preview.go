@@ -98,6 +98,9 @@ type Language struct {
 	Lang    string
 	Covered bool
 	Problem string // why the language is not usable, empty when covered
+	// Fix says what to do about an incomplete catalog: the messages to
+	// add and its file (empty otherwise).
+	Fix string
 	// Unshown says why a covered language has nothing to show: no
 	// recipient of it is in the campaign, and the sample data cannot render
 	// its message (empty when shown).
@@ -181,6 +184,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		l.Catalog = c.Spelled()
 		if !c.Covered {
 			l.Problem = "incomplete: " + c.Lang + " lacks " + strings.Join(c.Missing, ", ")
+			l.Fix = "add " + strings.Join(c.Missing, ", ") + " to " + c.File + ", then run preview again"
 		}
 		res.Languages = append(res.Languages, l)
 	}
@@ -396,7 +400,7 @@ pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height
 {{range .Result.Languages}}<section class="card" id="{{.Lang}}">
 <h2><span>{{.Lang}}</span>{{if .Covered}}<span class="ok">covered · {{.Needed}} recipient(s)</span>{{else}}<span class="bad">not covered · {{.Needed}} recipient(s)</span>{{end}}</h2>
 {{if .Catalog}}<div class="field"><b>Catalog</b> {{.Catalog}}</div>{{end}}
-{{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused.{{else}}Recipients of this language would be refused.{{end}}</div>{{else if .Unshown}}
+{{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused{{else}}Recipients of this language would be refused{{end}}{{with .Fix}}: {{.}}{{end}}.</div>{{else if .Unshown}}
 <div class="field"><b>Recipient</b> {{.Source}}</div>
 <div class="field">{{.Unshown}}</div>{{else}}
 <div class="field"><b>Subject</b> {{.Subject}}</div>
