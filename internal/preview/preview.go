@@ -376,7 +376,7 @@ type galleryData struct {
 	Result                    *Result
 }
 
-var gallery = template.Must(template.New("index").Parse(`<!doctype html>
+var gallery = template.Must(template.New("index").Funcs(template.FuncMap{"dir": render.Direction}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>tidings preview: {{.Campaign}}</title>
 <style>
@@ -403,12 +403,12 @@ pre{white-space:pre-wrap;margin:0;padding:.5rem .7rem;font-size:.8rem;max-height
 {{if not .Covered}}<div class="banner">NOT SENT — {{.Problem}}. {{if .Needed}}{{.Needed}} recipient(s) of this language are refused{{else}}Recipients of this language would be refused{{end}}{{with .Fix}}: {{.}}{{end}}.</div>{{else if .Unshown}}
 <div class="field"><b>Recipient</b> {{.Source}}</div>
 <div class="field">{{.Unshown}}</div>{{else}}
-<div class="field"><b>Subject</b> {{.Subject}}</div>
+<div class="field"><b>Subject</b> <span dir="{{dir .Lang}}" lang="{{.Lang}}">{{.Subject}}</span></div>
 <div class="field"><b>Recipient</b> {{.Source}}</div>
 {{if .Invalid}}<div class="field bad"><b>Invalid rows</b> {{.Invalid}} row(s) of this language are invalid and not sent; the first: {{.InvalidFirst}}</div>{{end}}
 <div class="field"><b>Files</b> <a href="{{.HTMLFile}}">{{.HTMLFile}}</a> · <a href="{{.TextFile}}">{{.TextFile}}</a>{{if .EMLFile}} · <a href="{{.EMLFile}}">{{.EMLFile}}</a>{{end}}</div>
 <iframe src="{{.HTMLFile}}" title="HTML rendering for {{.Lang}}" sandbox></iframe>
-<pre>{{.Text}}</pre>{{end}}
+<pre dir="{{dir .Lang}}" lang="{{.Lang}}">{{.Text}}</pre>{{end}}
 </section>
 {{end}}</div>
 </body></html>

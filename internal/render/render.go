@@ -746,6 +746,17 @@ var rtlScripts = map[string]bool{
 	"Rohg": true, "Mand": true, "Samr": true, "Mend": true, "Yezi": true, "Aran": true,
 }
 
+// Direction is "rtl" or "ltr": the direction of catalog language lang's
+// script, as the templates' .Dir says it ("ltr" for a tag that does not
+// parse).
+func Direction(lang string) string {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return "ltr"
+	}
+	return direction(tag)
+}
+
 // direction returns "rtl" or "ltr" for tag's script.
 func direction(tag language.Tag) string {
 	s, _ := tag.Script()
