@@ -126,7 +126,7 @@ func storeError(err error, env string) error {
 	case errors.As(err, &nf) && campaign.CheckName(nf.Campaign, "") != nil: // a file, or a spelling no campaign has
 		return configError(campaign.CheckName(nf.Campaign, nf.DidYouMean()))
 	case errors.As(err, &nf):
-		return configError(errors.New(nextstep.NotFound(nf, env)))
+		return configError(&notFound{nf, nextstep.NotFound(nf, env)})
 	case errors.As(err, &te):
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):
@@ -136,6 +136,16 @@ func storeError(err error, env string) error {
 	}
 	return classify(err)
 }
+
+// notFound is nf worded (nextstep.NotFound); withStore words it again
+// with the start record of a campaign this host started (nextstep.LostIn).
+type notFound struct {
+	nf   *store.NotFoundError
+	text string
+}
+
+func (e *notFound) Error() string { return e.text }
+func (e *notFound) Unwrap() error { return e.nf }
 
 // transitionAdvice says why a control action is not possible now and what
 // to do instead.

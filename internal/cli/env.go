@@ -15,6 +15,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/launch"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -164,7 +165,11 @@ func (a *app) withStore(ctx context.Context, envName string, f func(*store.Store
 		return err
 	}
 	defer st.Client().Close()
-	return f(st, e)
+	err = f(st, e)
+	if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) && nf.Started { // with the command its record keeps
+		return configError(errors.New(nextstep.LostIn(e.StateDir, nf.Campaign, e.Name)))
+	}
+	return err
 }
 
 // actor is who runs a command in environment e, for the audit log.

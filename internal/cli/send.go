@@ -60,7 +60,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	staging := false // until Stage: an interrupt before it staged nothing
 	defer func() {
 		if !staging && errors.Is(err, context.Canceled) && !errors.As(err, new(*exitError)) {
-			err = &exitError{code: 130, err: errors.New(nextstep.NotStaged(name, file, o.env))}
+			err = &exitError{code: 130, err: errors.New(nextstep.NotStaged(name, o.env, o.again(file)))}
 		}
 	}()
 	if err := launch.Pinned(b.Campaign, env); err != nil { // before the exclusions, read in env's state_dir
@@ -112,6 +112,9 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	staging = true
 	res, err := p.Stage(ctx, st, opts)
 	bar.Finish()
+	if errors.As(err, new(*launch.InterruptedError)) {
+		return o.interrupted(err, file)
+	}
 	if err != nil && res == nil {
 		return a.launchError(err, b, env)
 	}
@@ -130,6 +133,20 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	printf(a.stdout, res.State == store.StateRunning, "Stop it:   tidings pause %s --env %s --reason \"...\"\n", name, e)
 	printf(a.stdout, sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
 	return nil
+}
+
+// again is the send of campaign file run with o, as it can be pasted
+// from any directory.
+func (o sendOptions) again(file string) nextstep.SendRun {
+	return nextstep.SendRun{File: file, Env: o.env, ResumeExisting: o.launch.ResumeExisting, Exclude: o.exclude, Confirm: o.confirm,
+		Options: &launch.SendOptions{SkipRefused: o.launch.SkipRefused, SkipInvalid: o.launch.SkipInvalid, Rejects: o.rejects}}
+}
+
+// interrupted words err, the staging of campaign file by a send run with
+// o interrupted, with the same send to run again (exit 130, as any
+// interrupted command).
+func (o sendOptions) interrupted(err error, file string) error {
+	return &exitError{code: 130, err: fmt.Errorf("%w: run the same send again to stage it: %s", err, o.again(file).Command())}
 }
 
 // printf prints to w when cond holds.
@@ -171,8 +188,6 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		return problemsErr(err) // and why, when it says
 	case errors.As(err, &lost):
 		return problemsErr(errors.New(nextstep.StateLost(lost, b.File, e)))
-	case errors.As(err, new(*launch.InterruptedError)): // exit 130, as any interrupted command
-		return &exitError{code: 130, err: fmt.Errorf("%w: run the same send again to stage it (tidings send %s --env %s, with the flags it had)", err, b.File, e)}
 	case errors.As(err, &changed):
 		return configError(fmt.Errorf("%w; run send again once the files no longer change (it checks and shows them as they are then)", err))
 	case errors.Is(err, store.ErrCampaignExists):

@@ -18,7 +18,7 @@ func TestSendInterruptedBeforeStagingSaysNothingWasStaged(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel() // Ctrl-C before the plan has read the rows
 	r := cliIn(t, ctx, renv, strings.NewReader(""), "send", file, "--env", "staging")
-	want := "tidings: interrupted before staging: nothing of campaign \"planned\" was staged in environment staging (Redis was not written); running the same send again is safe: tidings send " + file + " --env staging (with the flags it had)"
+	want := "tidings: interrupted before staging: nothing of campaign \"planned\" was staged in environment staging (Redis was not written); running the same send again is safe: tidings send " + file + " --env staging"
 	if r.code != 130 || strings.TrimSpace(r.stderr) != want {
 		t.Errorf("exit %d, stderr %q; want 130 and %q", r.code, r.stderr, want)
 	}

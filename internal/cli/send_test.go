@@ -5,14 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
-	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -274,16 +273,39 @@ func TestSendResumeExistingOfAFinishedCampaign(t *testing.T) {
 
 // TestAnInterruptedSendSaysWhatToRun: a send interrupted (Ctrl-C) while it
 // stages exits 130 saying which campaign's staging did not end, what that
-// means and what to run; it said "tidings: interrupted" and nothing more,
-// though Redis held a staging only a pause acts on.
+// means and the same send to run again, with the flags it was given and
+// its paths made absolute, so that it can be pasted as it is from any
+// directory. It said "tidings: interrupted" and nothing more, though
+// Redis held a staging only a pause acts on; then "(tidings send
+// campaigns/altea.yaml --env production, with the flags it had)": a
+// relative path, and flags for the operator to remember.
 func TestAnInterruptedSendSaysWhatToRun(t *testing.T) {
 	t.Parallel()
-	var stderr bytes.Buffer
-	a := &app{stdout: &stderr, stderr: &stderr}
-	b := &bundle.Bundle{File: "campaigns/altea.yaml", Campaign: &campaign.Campaign{Name: "altea"}}
-	err := a.launchError(&launch.InterruptedError{Campaign: "altea", Err: fmt.Errorf("stage altea: %w", context.Canceled)}, b, &environment.Environment{Name: "production"})
-	want := `tidings: interrupted while staging campaign "altea": its staging did not end, so no worker sends it and only a pause acts on it: run the same send again to stage it (tidings send campaigns/altea.yaml --env production, with the flags it had)`
-	if code := exitCode(err, &stderr); code != 130 || strings.TrimSpace(stderr.String()) != want {
-		t.Errorf("exit %d, stderr %q; want 130 and %q", code, stderr.String(), want)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(wd, "campaigns", "altea.yaml")
+	tests := []struct {
+		name string
+		o    sendOptions
+		want string // the command after "run the same send again to stage it: "
+	}{
+		{"no flags", sendOptions{env: "production"}, "tidings send " + file + " --env production"},
+		{"skipped rows and a rejects file", sendOptions{env: "production", rejects: "out/rejects.csv", launch: launch.Options{SkipRefused: true, SkipInvalid: true}},
+			"tidings send " + file + " --env production --skip-refused --skip-invalid --rejects " + filepath.Join(wd, "out", "rejects.csv")},
+		{"a recovery, confirmed", sendOptions{env: "production", confirm: "altea", exclude: []string{"journals/host a", "/srv/report.csv"}, launch: launch.Options{ResumeExisting: true}},
+			"tidings send " + file + " --env production --resume-existing --exclude-delivered '" + filepath.Join(wd, "journals", "host a") + "' --exclude-delivered /srv/report.csv --confirm altea"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stderr bytes.Buffer
+			err := tt.o.interrupted(&launch.InterruptedError{Campaign: "altea", Err: fmt.Errorf("stage altea: %w", context.Canceled)}, "campaigns/altea.yaml")
+			want := `tidings: interrupted while staging campaign "altea": its staging did not end, so no worker sends it and only a pause acts on it: run the same send again to stage it: ` + tt.want
+			if code := exitCode(err, &stderr); code != 130 || strings.TrimSpace(stderr.String()) != want {
+				t.Errorf("exit %d, stderr\n%s\nwant 130 and\n%s", code, stderr.String(), want)
+			}
+		})
 	}
 }

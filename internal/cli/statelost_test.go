@@ -29,10 +29,12 @@ func TestStateLostMessage(t *testing.T) {
 		{"record of an older version (no flags kept) and journals", &launch.StateLostError{Campaign: "altea", Record: rec, Journals: 2, JournalDir: "/var/lib/tidings/production/journal"}},
 		{"record only", &launch.StateLostError{Campaign: "altea", Record: rec, JournalDir: "/var/lib/tidings/production/journal"}},
 		{"journals only, no journal dir", &launch.StateLostError{Campaign: "altea", Journals: 1}},
+		{"record only, on a host whose journal directory does not exist yet", &launch.StateLostError{Campaign: "altea", Record: &withFlags, JournalDir: "/var/lib/tidings/production/journal", JournalMissing: true}},
+		{"journal directory with a space, not there yet", &launch.StateLostError{Campaign: "altea", Record: &noFlags, JournalDir: "/mnt/old disk/journal", JournalMissing: true}},
 	}
 	var all []string
 	for _, tt := range tests {
-		msg := nextstep.StateLost(tt.err, "campaigns/altea.yaml", "production")
+		msg := nextstep.StateLost(tt.err, "/home/ops/campaigns/altea.yaml", "production")
 		all = append(all, "# "+tt.name+"\n"+msg)
 	}
 	golden.Check(t, filepath.Join("testdata", "state-lost.golden"), strings.Join(all, "\n\n")+"\n")

@@ -22,11 +22,12 @@ import (
 // here, or Redis lost it". Then its pages answered 404 in words of their
 // own that sent on-call to `tidings status` for the recovery: each now
 // holds, as a sentence, exactly what status prints for the same state
-// dir and Redis (nextstep.Lost).
+// dir and Redis (nextstep.Lost), with the send that started it as its
+// start record keeps it (campaign file and flags, not CAMPAIGN-FILE).
 func TestPagesNameCampaignsRedisLost(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
-	w.Stage(t, consoletest.Spec{Name: "vanished", N: 9})
+	file := w.Stage(t, consoletest.Spec{Name: "vanished", N: 9})
 	if err := w.Redis.Client().FlushDB(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestPagesNameCampaignsRedisLost(t *testing.T) {
 		{"campaigns page", "/", http.StatusOK, []string{gone, "tidings status vanished --env " + consoletest.EnvName, `href="/c/kept"`}},
 		{"campaigns page, live part", "/live", http.StatusOK, []string{gone}},
 		{"the lost campaign's page", "/c/vanished", http.StatusNotFound, []string{
-			`Redis has no trace of campaign "vanished"`, "this host started it", "tidings send CAMPAIGN-FILE --env " + consoletest.EnvName, asStatus}},
+			`Redis has no trace of campaign "vanished"`, "this host started it", "tidings send " + file + " --env " + consoletest.EnvName + " --skip-refused --skip-invalid --rejects " + filepath.Join(w.Dir, "vanished.rejects.csv"), asStatus}},
 		{"the lost campaign's live part", "/c/vanished/live", http.StatusOK, []string{asStatus}},
 		{"the lost campaign's gallery", "/c/vanished/gallery", http.StatusNotFound, []string{asStatus}},
 		{"the lost campaign's recipients", "/c/vanished/recipients", http.StatusNotFound, []string{asStatus}},

@@ -474,7 +474,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 			hint = nf.DidYouMean()
 		}
 		if launch.Started(s.cfg.StateDir, env, c) { // as tidings status says it on this host
-			return http.StatusNotFound, sentence(nextstep.Lost(c, env))
+			return http.StatusNotFound, sentence(nextstep.LostIn(s.cfg.StateDir, c, env))
 		}
 		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s%s: it was never staged here, or Redis lost it. The campaigns page lists those it has.", c, env, hint)
 	case errors.As(err, &te):

@@ -381,12 +381,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 	c := in.Campaign
 	excl := in.Exclude
 	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir,
-		Send: &SendOptions{SkipRefused: o.SkipRefused, SkipInvalid: o.SkipInvalid, Rejects: o.Rejects}}
-	if o.Rejects != "" { // the recovery it prints is pasted anywhere (nextstep.Recovery)
-		if abs, err := filepath.Abs(o.Rejects); err == nil {
-			rec.Send.Rejects = abs
-		}
-	}
+		CampaignFile: Abs(c.File), Send: &SendOptions{SkipRefused: o.SkipRefused, SkipInvalid: o.SkipInvalid, Rejects: Abs(o.Rejects)}}
 	prev, _ := ReadRecord(o.StateDir, c.Name)
 	if prev != nil {
 		rec.MarkedRuns = prev.MarkedRuns // whose exclusions the file here lists
@@ -516,6 +511,19 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		res.Record = path
 	}
 	return res, err
+}
+
+// Abs is path made absolute, so that a command printed with it works
+// from any directory; "" stays "", and a path that cannot be made
+// absolute stays as it is.
+func Abs(path string) string {
+	if path == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }
 
 // markInJournal leaves an empty journal file of run in journalDir when a
@@ -658,6 +666,10 @@ type StateLostError struct {
 	// them.
 	Excluded  string
 	ExcludedN int
+	// JournalMissing says that the campaign's directory in JournalDir does
+	// not exist (yet) on this machine (a host that ran no worker, a new
+	// one): the journal files to copy there need it made first.
+	JournalMissing bool
 }
 
 func (e *StateLostError) Error() string {
@@ -701,6 +713,9 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 		return nil
 	}
 	e := &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+	if _, err := os.Stat(filepath.Join(o.JournalDir, c)); o.JournalDir != "" && errors.Is(err, fs.ErrNotExist) {
+		e.JournalMissing = true
+	}
 	if d, err := LoadDelivered(c, []string{ExclusionsPath(o.StateDir, c)}); o.StateDir != "" && err == nil {
 		e.Excluded, e.ExcludedN = ExclusionsPath(o.StateDir, c), d.Len()
 	}

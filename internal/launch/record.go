@@ -23,14 +23,19 @@ import (
 // started: enough to notice later that Redis lost it, and to say how it was
 // started.
 type Record struct {
-	Campaign   string    `json:"campaign"`
-	Env        string    `json:"env"`
-	Run        string    `json:"run"`
-	Stage      string    `json:"stage"`
-	StartedAt  time.Time `json:"started_at"`
-	By         string    `json:"by"`
-	Host       string    `json:"host"`
-	JournalDir string    `json:"journal_dir,omitempty"`
+	Campaign string `json:"campaign"`
+	Env      string `json:"env"`
+	// CampaignFile is the campaign file the send was given, made absolute,
+	// for the recovery command printed later to work from any directory
+	// (nextstep.Recovery, nextstep.Lost); "" in a record of an older
+	// version.
+	CampaignFile string    `json:"campaign_file,omitempty"`
+	Run          string    `json:"run"`
+	Stage        string    `json:"stage"`
+	StartedAt    time.Time `json:"started_at"`
+	By           string    `json:"by"`
+	Host         string    `json:"host"`
+	JournalDir   string    `json:"journal_dir,omitempty"`
 	// Excluded is the file that lists every recipient the campaign's
 	// recoveries excluded as already delivered (ExclusionsPath), and
 	// ExcludedFrom what they read; empty when none was made here. A later

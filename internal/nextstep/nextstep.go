@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -339,8 +340,8 @@ func NoCanary(c string) string {
 // meant, or the environment's campaigns when they are few.
 func NotFound(nf *store.NotFoundError, env string) string {
 	c := nf.Campaign
-	if nf.Started {
-		return Lost(c, env)
+	if nf.Started { // the record, when at hand: LostIn
+		return Lost(c, env, nil)
 	}
 	list := fmt.Sprintf("list its campaigns with 'tidings status --env %s'", env)
 	if n := len(nf.Names); len(nf.Similar) == 0 && n > 0 && n <= 5 {
@@ -351,20 +352,45 @@ func NotFound(nf *store.NotFoundError, env string) string {
 
 // Lost says that Redis has no trace of campaign c of environment env
 // though this host records starting it (launch.Started: its state_dir
-// holds the record), so that Redis lost it, and the recovery to run:
-// the send that started it, run again on this host, refuses to stage it
-// as new and says how to stage it again without those already sent.
-// `tidings status` (and every command naming c: NotFound) and the
-// console's pages of c say it, in these words.
-func Lost(c, env string) string {
+// holds the record rec), so that Redis lost it, and the recovery to run:
+// the send that started it, run again on this host (with the campaign
+// file and flags rec keeps; nil, or a record of an older version: which
+// part to fill in), refuses to stage it as new and says how to stage it
+// again without those already sent. `tidings status` (and every command
+// naming c: NotFound) and the console's pages of c say it, in these
+// words.
+func Lost(c, env string, rec *launch.Record) string {
 	env = cmp.Or(env, "ENV") // not known: for the operator to fill in
-	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance), unless its first staging was given up; no worker sends it until it is staged again. Run the send that started it again on this host (tidings send CAMPAIGN-FILE --env %s, with the flags it had): it refuses to stage it as new and says how to stage it again without those already sent; 'tidings report %s --journal JOURNAL_DIR' lists who was sent", c, env, env, c)
+	again, journal := SendRun{Env: env}, "JOURNAL_DIR"
+	fill := ", with the flags it had"
+	if rec != nil {
+		again.File, again.Options = rec.CampaignFile, rec.Send
+		journal = shellQuote(cmp.Or(rec.JournalDir, journal))
+	}
+	switch {
+	case again.File == "" && again.Options == nil:
+		fill = ": put its campaign file in place of CAMPAIGN-FILE, with the flags it had"
+	case again.File == "":
+		fill = ": put its campaign file in place of CAMPAIGN-FILE"
+	case again.Options == nil:
+		fill = ", adding the flags it had, among --skip-refused, --skip-invalid and --rejects FILE: this host did not record them"
+	default:
+		fill = ""
+	}
+	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance), unless its first staging was given up; no worker sends it until it is staged again. Run the send that started it again on this host (%s%s): it refuses to stage it as new and says how to stage it again without those already sent; 'tidings report %s --journal %s' lists who was sent", c, env, again.Command(), fill, c, journal)
 }
 
-// NotStaged says that a send of campaign c (campaign file file) in
-// environment env was interrupted before its staging began (its plan, its
-// checks, its confirmation): nothing of c was written to Redis, so
-// running the same send again is safe. `tidings send` says it, exit 130.
-func NotStaged(c, file, env string) string {
-	return fmt.Sprintf("interrupted before staging: nothing of campaign %q was staged in environment %s (Redis was not written); running the same send again is safe: tidings send %s --env %s (with the flags it had)", c, env, file, env)
+// LostIn is Lost with the start record of c that stateDir keeps (none
+// when it cannot be read: the placeholders then).
+func LostIn(stateDir, c, env string) string {
+	rec, _ := launch.ReadRecord(stateDir, c)
+	return Lost(c, env, rec)
+}
+
+// NotStaged says that a send of campaign c in environment env was
+// interrupted before its staging began (its plan, its checks, its
+// confirmation): nothing of c was written to Redis, so running the same
+// send again (again) is safe. `tidings send` says it, exit 130.
+func NotStaged(c, env string, again SendRun) string {
+	return fmt.Sprintf("interrupted before staging: nothing of campaign %q was staged in environment %s (Redis was not written); running the same send again is safe: %s", c, env, again.Command())
 }

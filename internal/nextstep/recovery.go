@@ -2,39 +2,78 @@ package nextstep
 
 import (
 	"cmp"
+	"path/filepath"
 	"strings"
 	"text/template"
 
 	"github.com/tidings-mail/tidings/internal/launch"
 )
 
+// SendRun is how a send was run: enough to print the same send, to be
+// pasted as it is from any directory (Command makes its paths absolute
+// and quotes them for a POSIX shell when they need it).
+type SendRun struct {
+	File, Env string // "" for the operator to fill in (CAMPAIGN-FILE, ENV)
+	// Options are those its start record keeps (nil: not known).
+	Options *launch.SendOptions
+	// ResumeExisting, Exclude (the --exclude-delivered paths) and
+	// Confirm (--confirm) are the rest of a send's flags that decide what
+	// it stages.
+	ResumeExisting bool
+	Exclude        []string
+	Confirm        string
+}
+
+// Command is r as a command line.
+func (r SendRun) Command() string {
+	path := func(p, placeholder string) string { return shellQuote(cmp.Or(launch.Abs(p), placeholder)) }
+	args := []string{"tidings", "send", path(r.File, "CAMPAIGN-FILE"), "--env", cmp.Or(r.Env, "ENV")}
+	if r.ResumeExisting {
+		args = append(args, "--resume-existing")
+	}
+	for _, p := range r.Exclude {
+		args = append(args, "--exclude-delivered", path(p, "JOURNAL_DIR"))
+	}
+	if o := r.Options; o != nil {
+		if o.SkipRefused {
+			args = append(args, "--skip-refused")
+		}
+		if o.SkipInvalid {
+			args = append(args, "--skip-invalid")
+		}
+		if o.Rejects != "" {
+			args = append(args, "--rejects", path(o.Rejects, ""))
+		}
+	}
+	if r.Confirm != "" {
+		args = append(args, "--confirm", shellQuote(r.Confirm))
+	}
+	return strings.Join(args, " ")
+}
+
+// notRecorded follows a command of a send whose options this host did not
+// record (a record of an older version, or none).
+const notRecorded = " (add the flags the first send had, among --skip-refused, --skip-invalid and --rejects FILE: this host did not record them)"
+
 // Recovery is the send that stages campaign file again in environment env
 // after Redis lost it, without anyone the delivery journals in journalDir
 // record as delivered (nor those earlier recoveries on this host excluded:
 // send reads their list by itself), run as the send that started it was:
-// with the options its start record rec keeps (launch.SendOptions). When
-// they are not known (no record, or one of an older version) it says which
-// flags to add again. Paths are quoted for a POSIX shell when they need
-// it, so that the command can be pasted as it is. An empty file, env or
-// journalDir is a placeholder for the operator to fill in. `send`'s
+// with the campaign file and options its start record rec keeps
+// (launch.Record's CampaignFile and Send). When the options are not
+// known (no record, or one of an older version) it says which flags to
+// add again. An empty file is the record's; empty still, or an empty env
+// or journalDir, it is a placeholder for the operator to fill in. `send`'s
 // refusal (StateLost), `status` and `doctor` say it.
 func Recovery(file, env, journalDir string, rec *launch.Record) string {
-	args := []string{"tidings", "send", shellQuote(cmp.Or(file, "CAMPAIGN-FILE")), "--env", cmp.Or(env, "ENV"),
-		"--exclude-delivered", shellQuote(cmp.Or(journalDir, "JOURNAL_DIR"))}
-	if rec == nil || rec.Send == nil {
-		return strings.Join(args, " ") + " (add the flags the first send had, among --skip-refused, --skip-invalid and --rejects FILE: this host did not record them)"
+	r := SendRun{File: file, Env: env, Exclude: []string{journalDir}}
+	if rec != nil {
+		r.File, r.Options = cmp.Or(file, rec.CampaignFile), rec.Send
 	}
-	o := rec.Send
-	if o.SkipRefused {
-		args = append(args, "--skip-refused")
+	if r.Options == nil {
+		return r.Command() + notRecorded
 	}
-	if o.SkipInvalid {
-		args = append(args, "--skip-invalid")
-	}
-	if o.Rejects != "" {
-		args = append(args, "--rejects", shellQuote(o.Rejects))
-	}
-	return strings.Join(args, " ")
+	return r.Command()
 }
 
 // shellQuote is s as a POSIX shell reads it back: as it is when it holds
@@ -54,7 +93,7 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 {{- with .CampaignJournal}} This machine's delivery journal holds {{$.Journals}} file(s) of it in {{.}}.{{end}}
 {{- with .Excluded}} Earlier recoveries made here excluded {{$.ExcludedN}} recipient(s) as delivered, some maybe recorded in a report only: they are listed in {{.}}, which step 2 reads by itself on this machine (on another, copy it there and add it to step 2).{{end}}
 To send to everyone not yet delivered, and to nobody twice:
-  1. stop its workers and copy the journal files of every other worker host, and of every host that made a recovery of it (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
+  1. stop its workers{{if .JournalMissing}}; this machine has no {{.JournalDir}}/{{.Campaign}}/ yet: mkdir -p {{.MakeDir}}; then{{else}} and{{end}} copy the journal files of every other worker host, and of every host that made a recovery of it (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
   2. {{.Recovery}}
      (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
 
@@ -64,7 +103,7 @@ func StateLost(e *launch.StateLostError, file, env string) string {
 	var b strings.Builder
 	_ = stateLostText.Execute(&b, struct {
 		*launch.StateLostError
-		Env, Recovery string
-	}{e, env, Recovery(file, env, e.JournalDir, e.Record)})
+		Env, Recovery, MakeDir string
+	}{e, env, Recovery(file, env, e.JournalDir, e.Record), shellQuote(launch.Abs(filepath.Join(e.JournalDir, e.Campaign)))})
 	return b.String()
 }
