@@ -823,14 +823,21 @@ func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) error {
 	if len(es) > 0 {
 		err = j.Append(es...) // fails with the stored error too
 	} else {
-		err = j.Err()
+		err = j.ErrFor(r.cs.name, r.cs.run)
 	}
 	if err == nil {
 		return nil
 	}
-	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "err", err)
-	r.w.pauseCampaign(ctx, r.cs.name, r.cs.stage, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; fix the journal directory (space, permissions), restart that worker, then resume the campaign",
-		r.w.cfg.WorkerID, r.w.cfg.Host, err), time.Time{})
+	// A failure of this campaign's file alone (deleted, replaced) stops
+	// this campaign; one of the disk's or the directory's (journal.Shared)
+	// stops every campaign of this worker, each at its next window.
+	scope := "this campaign's journal file or directory alone failed (deleted, replaced, its path taken or not permitted): the worker's other campaigns go on; do what the error says, restart that worker, then resume the campaign"
+	if journal.Shared(err) {
+		scope = "the journal directory fails for every campaign of this worker, which all pause: fix the journal directory (space, permissions, the disk), restart that worker, then resume the campaigns"
+	}
+	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "shared", journal.Shared(err), "err", err)
+	r.w.pauseCampaign(ctx, r.cs.name, r.cs.stage, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; %s",
+		r.w.cfg.WorkerID, r.w.cfg.Host, err, scope), time.Time{})
 	return err
 }
 

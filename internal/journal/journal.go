@@ -42,6 +42,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -247,7 +248,13 @@ type Writer struct {
 	files  map[string]*file // campaign/run -> open file
 	dirty  bool
 	closed bool
-	err    error // first write error, returned by every later call
+	// err is the first write error that is the disk's or the directory's
+	// (Shared): returned by every later call, for every campaign.
+	err error
+	// broken holds, by campaign/run, the first error of that file alone
+	// (Shared false: its file or campaign directory deleted or replaced):
+	// returned by every later call for that run, not for the others.
+	broken map[string]error
 
 	syncMu sync.Mutex   // serialises fsyncs (Always: one fsync serves every waiting append)
 	writes atomic.Int64 // Writes
@@ -263,6 +270,30 @@ type file struct {
 	count map[string]int64 // outcome -> lines, for this run
 }
 
+// ErrFileGone is wrapped by the error of an Append whose file's path no
+// longer names the file the Writer opened (deleted, or replaced).
+var ErrFileGone = errors.New("journal file lost")
+
+// Shared reports whether err, a failure to write, fsync or open a journal
+// file, is the disk's or the journal directory's, so that no campaign can
+// journal (a full disk or quota, a read-only file system, an I/O error,
+// too many open files, or any error it does not know), rather than that
+// one campaign's file's alone: the file or the campaign's directory
+// deleted or replaced (ErrFileGone), a path taken by something else, or a
+// permission on it. A Writer stops every campaign on a shared error, and
+// only the failed file's campaign otherwise.
+func Shared(err error) bool {
+	if errors.Is(err, ErrFileGone) {
+		return false
+	}
+	for _, own := range []error{syscall.ENOENT, syscall.ENOTDIR, syscall.EEXIST, syscall.EISDIR, syscall.EACCES, syscall.EPERM, syscall.ELOOP, syscall.ENAMETOOLONG} {
+		if errors.Is(err, own) {
+			return false
+		}
+	}
+	return true
+}
+
 // gone says whether f's path no longer names the file it opened: the
 // file (or its directory) was deleted, or replaced. Writes to it would
 // still succeed, into an inode no path names, and be lost with the
@@ -271,13 +302,13 @@ func (f *file) gone() error {
 	cur, err := os.Stat(f.name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%s was deleted while this worker wrote it: its earlier lines are in no file of the journal directory; "+
-			"this process still holds them: before it exits, copy them back (cp /proc/%d/fd/%d %s), as they are the record of its deliveries if Redis loses the campaign", f.name, os.Getpid(), f.f.Fd(), f.name)
+		return fmt.Errorf("%w: %s was deleted while this worker wrote it: its earlier lines are in no file of the journal directory; "+
+			"this process still holds them: before it exits, copy them back (cp /proc/%d/fd/%d %s), as they are the record of its deliveries if Redis loses the campaign", ErrFileGone, f.name, os.Getpid(), f.f.Fd(), f.name)
 	case err != nil:
 		return fmt.Errorf("check that %s is still the file this worker writes: %w", f.name, err)
 	case !os.SameFile(cur, f.id):
-		return fmt.Errorf("%s was deleted or replaced by another file while this worker wrote it: its earlier lines are in no file of the journal directory; "+
-			"this process still holds them: before it exits, copy them out (cp /proc/%d/fd/%d into a safe place), as they are the record of its deliveries if Redis loses the campaign", f.name, os.Getpid(), f.f.Fd())
+		return fmt.Errorf("%w: %s was deleted or replaced by another file while this worker wrote it: its earlier lines are in no file of the journal directory; "+
+			"this process still holds them: before it exits, copy them out (cp /proc/%d/fd/%d into a safe place), as they are the record of its deliveries if Redis loses the campaign", ErrFileGone, f.name, os.Getpid(), f.f.Fd())
 	}
 	return nil
 }
@@ -291,7 +322,7 @@ func Open(cfg Config) (*Writer, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	w := &Writer{cfg: cfg, files: map[string]*file{}, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{cfg: cfg, files: map[string]*file{}, broken: map[string]error{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if cfg.Always {
 		close(w.done)
 	} else {
@@ -429,8 +460,8 @@ func (w *Writer) Append(es ...Entry) error {
 		w.mu.Unlock()
 		return fmt.Errorf("journal: closed: %w", ErrNotWritten)
 	}
-	if w.err != nil {
-		err := w.err
+	key := e.Campaign + "/" + e.Run
+	if err := w.errFor(key); err != nil {
 		w.mu.Unlock()
 		return fmt.Errorf("%w; %w", err, ErrNotWritten)
 	}
@@ -459,8 +490,7 @@ func (w *Writer) Append(es ...Entry) error {
 		}
 	}
 	if err != nil {
-		w.err = fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err)
-		err = w.err
+		err = w.fail(key, fmt.Errorf("journal: append to %s: %w", w.fileName(e.Campaign, e.Run), err))
 		w.mu.Unlock()
 		if !written {
 			return fmt.Errorf("%w; %w", err, ErrNotWritten)
@@ -475,17 +505,51 @@ func (w *Writer) Append(es ...Entry) error {
 	w.dirty = true
 	w.mu.Unlock()
 	if w.cfg.Always {
-		return w.Sync()
+		_ = w.Sync()
+		return w.ErrFor(e.Campaign, e.Run) // another file's fsync failing alone is not this append's
 	}
 	return nil
 }
 
-// Err returns the error that stopped the writer (a failed write or
-// fsync), or nil: once set, every Append fails with it.
+// fail records err, a failure of the file of key (campaign/run), where it
+// belongs (Shared: for every file; else for that file alone), unless an
+// error is recorded there already, and returns it (w.mu held).
+func (w *Writer) fail(key string, err error) error {
+	if Shared(err) {
+		if w.err == nil {
+			w.err = err
+		}
+		return err
+	}
+	if w.broken[key] == nil {
+		w.broken[key] = err
+	}
+	return err
+}
+
+// errFor returns the error that stops the file of key: the shared one, or
+// its own (w.mu held).
+func (w *Writer) errFor(key string) error {
+	return cmp.Or(w.err, w.broken[key])
+}
+
+// Err returns the error that stopped the writer for every campaign (a
+// failed write or fsync that is the disk's or the directory's: Shared),
+// or nil: once set, every Append fails with it.
 func (w *Writer) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
+}
+
+// ErrFor returns the error that stops the journal of campaign's run: the
+// one that stopped every campaign (Err), or that of its own file (deleted
+// or replaced, say), or nil. Once set, every Append of that run fails
+// with it.
+func (w *Writer) ErrFor(campaign, run string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.errFor(campaign + "/" + run)
 }
 
 // Count returns how many entries with outcome this worker's journal holds
@@ -500,38 +564,49 @@ func (w *Writer) Count(campaign, run, outcome string) (int64, error) {
 	defer w.mu.Unlock()
 	f, err := w.open(campaign, run)
 	if err != nil {
-		return 0, fmt.Errorf("journal: %w", err)
+		return 0, w.fail(campaign+"/"+run, fmt.Errorf("journal: %w", err))
 	}
 	return f.count[outcome], nil
 }
 
-// Sync fsyncs every open file when any was written to since the last Sync.
+// Sync fsyncs every open file when any was written to since the last
+// Sync, and returns the error that stopped every campaign (Err), else the
+// first that stopped one (ErrFor), or nil.
 func (w *Writer) Sync() error {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
 	w.mu.Lock()
 	if !w.dirty {
-		err := w.err
+		err := w.anyErr()
 		w.mu.Unlock()
 		return err
 	}
 	w.dirty = false
-	files := slices.Collect(maps.Values(w.files))
+	files := maps.Clone(w.files)
 	w.mu.Unlock()
 	w.syncs.Add(1)
 	// fsync outside w.mu: appends go on meanwhile.
-	var first error
-	for _, f := range files {
-		if err := f.f.Sync(); err != nil && first == nil {
-			first = fmt.Errorf("journal: fsync %s: %w", f.f.Name(), err)
+	failed := map[string]error{}
+	for key, f := range files {
+		if err := f.f.Sync(); err != nil {
+			failed[key] = fmt.Errorf("journal: fsync %s: %w", f.f.Name(), err)
 		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.err == nil {
-		w.err = first
+	for _, key := range slices.Sorted(maps.Keys(failed)) {
+		w.fail(key, failed[key])
 	}
-	return w.err
+	return w.anyErr()
+}
+
+// anyErr returns the error that stopped every campaign, else the first (by
+// campaign/run) that stopped one, or nil (w.mu held).
+func (w *Writer) anyErr() error {
+	if w.err != nil || len(w.broken) == 0 {
+		return w.err
+	}
+	return w.broken[slices.Min(slices.Collect(maps.Keys(w.broken)))]
 }
 
 // Writes returns how many writes the journal has made (one a successful
