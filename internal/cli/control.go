@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/nextstep"
+	"github.com/tidings-mail/tidings/internal/progress"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -24,10 +26,12 @@ type control struct {
 	do func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error)
 }
 
-// opts are retry's --permanent and --code, and approve's --in-advance.
+// opts are retry's --permanent and --code, approve's --in-advance, and
+// where cancel draws its progress bar (stderr, when a terminal).
 type opts struct {
 	scope     store.RetryScope
 	inAdvance bool
+	stderr    io.Writer
 }
 
 var controls = []control{{
@@ -56,8 +60,17 @@ var controls = []control{{
 	},
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
-		n, already, err := s.Cancel(ctx, c, who, why)
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
+		var bar *progress.Bar // drawn on a terminal for 10,000 recipients and more
+		n, already, err := s.CancelWatched(ctx, c, who, why, func(done, total int) {
+			if bar == nil {
+				bar = progress.New(o.stderr, int64(total), "cancelling")
+			}
+			bar.Set(done)
+		})
+		if bar != nil {
+			bar.Finish()
+		}
 		return already.AlreadyOr(c, "cancel", "Cancelled "+c+": "+n.Say(fmt.Sprintf("run `tidings status %s --env %s` for the final count.", c, who.Env))), err
 	},
 }, {
@@ -86,6 +99,7 @@ func (a *app) cmdControls() []*cobra.Command {
 				if ctl.reason == "required" && strings.TrimSpace(reason) == "" {
 					return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
 				}
+				o.stderr = a.stderr
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
 					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, o)
 					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {

@@ -34,5 +34,8 @@ func New(w io.Writer, total int64, what string) *Bar {
 // Add counts one step done.
 func (b *Bar) Add() { _ = b.bar.Add(1) }
 
+// Set says n steps are done in all.
+func (b *Bar) Set(n int) { _ = b.bar.Set(n) }
+
 // Finish ends the bar (and clears it).
 func (b *Bar) Finish() { _ = b.bar.Finish() }

@@ -374,7 +374,14 @@ func (c Cancelled) Say(final string) string {
 // entry: when it finds none, it changed nothing, and Cancel returns the
 // cancel in force (who, when, why); else nil.
 func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (Cancelled, *Control, error) {
-	return s.CancelStaging(ctx, c, "", a, reason)
+	return s.cancel(ctx, c, "", a, reason, nil)
+}
+
+// CancelWatched is Cancel, calling progress (when not nil) after each chunk
+// it swept with the recipients swept so far, of total staged: the sweep of
+// a campaign of 200,000 recipients takes seconds.
+func (s *Store) CancelWatched(ctx context.Context, c string, a Actor, reason string, progress func(done, total int)) (Cancelled, *Control, error) {
+	return s.cancel(ctx, c, "", a, reason, progress)
 }
 
 // CancelStaging is Cancel of campaign c only while shown is its staging
@@ -384,6 +391,11 @@ func (s *Store) Cancel(ctx context.Context, c string, a Actor, reason string) (C
 // first staging that never ended is dropped whatever shown is: nothing of
 // it was sent.
 func (s *Store) CancelStaging(ctx context.Context, c, shown string, a Actor, reason string) (Cancelled, *Control, error) {
+	return s.cancel(ctx, c, shown, a, reason, nil)
+}
+
+// cancel is CancelStaging, with CancelWatched's progress.
+func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason string, progress func(done, total int)) (Cancelled, *Control, error) {
 	// The staging cancelled and swept is the one read here (the move is
 	// made only while it is the campaign's: one staged again meanwhile is
 	// not what the operator saw, and is left alone, PausedFor StagedAgain).
@@ -411,7 +423,7 @@ func (s *Store) CancelStaging(ctx context.Context, c, shown string, a Actor, rea
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	total, inFlight, _, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{})
+	total, inFlight, _, cerr := s.sweepWatched(ctx, c, "cancel", stage, RetryScope{}, progress)
 	done := Cancelled{Recipients: total, InFlight: inFlight}
 	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
 		return done, nil, err
@@ -430,7 +442,22 @@ func (s *Store) CancelStaging(ctx context.Context, c, shown string, a Actor, rea
 // (the write was made on the master), nor does a chunk Redis lost: the
 // first *AckError and the *LostChunksError are returned at the end.
 func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (n, inFlight, batch0 int, err error) {
+	return s.sweepWatched(ctx, c, action, stage, scope, nil)
+}
+
+// sweepWatched is sweep, calling progress (when not nil) after each chunk
+// with the recipients of the chunks swept so far and the campaign's
+// staged total (CancelWatched).
+func (s *Store) sweepWatched(ctx context.Context, c, action, stage string, scope RetryScope, progress func(done, total int)) (n, inFlight, batch0 int, err error) {
 	k := keysFor(c)
+	staged, swept := 0, 0
+	if progress != nil {
+		m, err := s.Meta(ctx, c, false)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		staged = m.Staged
+	}
 	var ackErr error
 	if action == "retry" && scope.Permanent {
 		action = "retry-permanent"
@@ -451,6 +478,9 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 			}
 		}
 		ackErr = cmp.Or(ackErr, ack)
+		if swept += len(recs); progress != nil && err == nil {
+			progress(swept, staged)
+		}
 		return err
 	})
 	if lost := (*LostChunksError)(nil); err != nil && !errors.As(err, &lost) {
