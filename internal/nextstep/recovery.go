@@ -27,7 +27,7 @@ type SendRun struct {
 // Command is r as a command line.
 func (r SendRun) Command() string {
 	path := func(p, placeholder string) string { return shellQuote(cmp.Or(launch.Abs(p), placeholder)) }
-	args := []string{"tidings", "send", path(r.File, "CAMPAIGN-FILE"), "--env", cmp.Or(r.Env, "ENV")}
+	args := []string{"tidings", "send", path(r.File, "CAMPAIGN-FILE"), "--env", shellQuote(cmp.Or(r.Env, "ENV"))}
 	if r.ResumeExisting {
 		args = append(args, "--resume-existing")
 	}

@@ -53,6 +53,10 @@ func TestSendRunCommand(t *testing.T) {
 	}{
 		{"placeholders", SendRun{}, "tidings send CAMPAIGN-FILE --env ENV"},
 		{"relative file", SendRun{File: "c/altea.yaml", Env: "lab"}, "tidings send " + filepath.Join(wd, "c", "altea.yaml") + " --env lab"},
+		// An environment's name is any key of the config file's
+		// environments: one with a space, a quote or a $ is quoted too.
+		{"environment name a shell splits", SendRun{File: "/a/b.yaml", Env: "staging eu"}, "tidings send /a/b.yaml --env 'staging eu'"},
+		{"environment name with a quote and a $", SendRun{File: "/a/b.yaml", Env: "it's $HOME"}, `tidings send /a/b.yaml --env 'it'\''s $HOME'`},
 		{"every flag", SendRun{File: "/a/b.yaml", Env: "prod", ResumeExisting: true, Exclude: []string{"/j", "it's here"}, Confirm: "altea",
 			Options: &launch.SendOptions{SkipRefused: true, SkipInvalid: true, Rejects: "/r/x.csv"}},
 			"tidings send /a/b.yaml --env prod --resume-existing --exclude-delivered /j --exclude-delivered '" + filepath.Join(wd, "it") + `'\''s here' --skip-refused --skip-invalid --rejects /r/x.csv --confirm altea`},
