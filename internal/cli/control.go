@@ -61,16 +61,9 @@ var controls = []control{{
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
-		var bar *progress.Bar // drawn on a terminal for 10,000 recipients and more
-		n, already, err := s.CancelWatched(ctx, c, who, why, func(done, total int) {
-			if bar == nil {
-				bar = progress.New(o.stderr, int64(total), "cancelling")
-			}
-			bar.Set(done)
-		})
-		if bar != nil {
-			bar.Finish()
-		}
+		bar := progress.NewLazy(o.stderr, "cancelling") // drawn on a terminal for 10,000 recipients and more
+		n, already, err := s.CancelWatched(ctx, c, who, why, bar.Count)
+		bar.Finish()
 		return already.AlreadyOr(c, "cancel", "Cancelled "+c+": "+n.Say(fmt.Sprintf("run `tidings status %s --env %s` for the final count.", c, who.Env))), err
 	},
 }, {
@@ -140,7 +133,7 @@ func storeError(err error, env string) error {
 	case errors.As(err, &nf) && campaign.CheckName(nf.Campaign, "") != nil: // a file, or a spelling no campaign has
 		return configError(campaign.CheckName(nf.Campaign, nf.DidYouMean()))
 	case errors.As(err, &nf):
-		return configError(&notFound{nf, nextstep.NotFound(nf, env)})
+		return configError(nextstep.NotFoundErr(nf, env))
 	case errors.As(err, &te):
 		return problemsErr(errors.New(transitionAdvice(te, env)))
 	case errors.As(err, &ae):
@@ -150,16 +143,6 @@ func storeError(err error, env string) error {
 	}
 	return classify(err)
 }
-
-// notFound is nf worded (nextstep.NotFound); withStore words it again
-// with the start record of a campaign this host started (nextstep.LostIn).
-type notFound struct {
-	nf   *store.NotFoundError
-	text string
-}
-
-func (e *notFound) Error() string { return e.text }
-func (e *notFound) Unwrap() error { return e.nf }
 
 // transitionAdvice says why a control action is not possible now and what
 // to do instead.

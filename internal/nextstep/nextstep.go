@@ -350,6 +350,21 @@ func NotFound(nf *store.NotFoundError, env string) string {
 	return fmt.Sprintf("campaign %q does not exist in environment %s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'", c, env, nf.DidYouMean(), list, env)
 }
 
+// NotFoundErr is nf worded by NotFound, wrapping nf: a command's
+// wrapper (the CLI's withStore) words it again with the start record of
+// a campaign this host started (LostIn).
+func NotFoundErr(nf *store.NotFoundError, env string) error {
+	return &notFoundError{nf, NotFound(nf, env)}
+}
+
+type notFoundError struct {
+	nf   *store.NotFoundError
+	text string
+}
+
+func (e *notFoundError) Error() string { return e.text }
+func (e *notFoundError) Unwrap() error { return e.nf }
+
 // Lost says that Redis has no trace of campaign c of environment env
 // though this host records starting it (launch.Started: its state_dir
 // holds the record rec), so that Redis lost it, and the recovery to run:

@@ -39,3 +39,30 @@ func (b *Bar) Set(n int) { _ = b.bar.Set(n) }
 
 // Finish ends the bar (and clears it).
 func (b *Bar) Finish() { _ = b.bar.Finish() }
+
+// Lazy is a bar whose total is known only when the work first counts
+// (a store operation that reports done of total as it goes): Count makes
+// the bar then, drawn as New draws it.
+type Lazy struct {
+	w    io.Writer
+	what string
+	bar  *Bar
+}
+
+// NewLazy returns a Lazy bar doing what, drawn on w (see New).
+func NewLazy(w io.Writer, what string) *Lazy { return &Lazy{w: w, what: what} }
+
+// Count says done of total steps are done.
+func (l *Lazy) Count(done, total int) {
+	if l.bar == nil {
+		l.bar = New(l.w, int64(total), l.what)
+	}
+	l.bar.Set(done)
+}
+
+// Finish ends the bar, if the work ever counted.
+func (l *Lazy) Finish() {
+	if l.bar != nil {
+		l.bar.Finish()
+	}
+}
