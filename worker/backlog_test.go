@@ -88,6 +88,7 @@ func TestFailedStepKeepsItsOutcomes(t *testing.T) {
 // exit in turn, past the shutdown timeout). Each failure is logged and what
 // was kept stays kept (it is in the journal).
 func TestExitFlushRetriesOneCampaign(t *testing.T) {
+	t.Parallel()
 	var logs syncbuf.Buffer
 	w, down := loggedWorker(t, &logs)
 	const campaigns = 3
@@ -117,6 +118,7 @@ func TestExitFlushRetriesOneCampaign(t *testing.T) {
 // to record the outcomes held through a Redis outage says so once per
 // outage at WARN, not four times a second.
 func TestFlushHeldLogsOncePerOutage(t *testing.T) {
+	t.Parallel()
 	var logs syncbuf.Buffer
 	w, down := loggedWorker(t, &logs)
 	cs := &campaignState{name: "c", stage: "1", ledger: store.New(down).Ledger("c", "1"), policy: store.Policy{MaxAttempts: 3}}

@@ -28,6 +28,8 @@ import (
 // judged masters wait for, the claims went through with one replica's
 // acknowledgement, and a failover promoting the other could lose them.
 func TestWorkerOnClusterSendsWithTheSlotMapFloor(t *testing.T) {
+	t.Parallel()
+	scenario(t)
 	ctx := t.Context()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2, NodeTimeout: 10 * time.Minute})
 	masters, err := cl.Masters(ctx)

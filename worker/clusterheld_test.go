@@ -25,6 +25,8 @@ import (
 // tidings_replica_acks_held on /metrics (never 65536). With a slot map
 // (Redis 7) the number a master not judged waits for is a number.
 func TestWorkerOnClusterSaysAHoldInWords(t *testing.T) {
+	t.Parallel()
+	scenario(t)
 	const held = "held: Redis < 7 does not list the replicas of a master not judged yet"
 	for _, tt := range []struct {
 		name     string
@@ -40,6 +42,7 @@ func TestWorkerOnClusterSaysAHoldInWords(t *testing.T) {
 			"until then its sends are " + held, `tidings_replica_acks_held{environment="production",master="{silent}"} 1`, "65536"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := t.Context()
 			cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: 10 * time.Minute})
 			masters, err := cl.Masters(ctx)

@@ -30,6 +30,8 @@ import (
 // too. The silent master's claims wait for the most any master waits for
 // (it has not been judged); tidings_replica_acks has no series for it yet.
 func TestWorkerOnClusterStartsWithAMasterSilent(t *testing.T) {
+	t.Parallel()
+	scenario(t)
 	ctx := t.Context()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: 10 * time.Minute})
 	masters, err := cl.Masters(ctx)
@@ -86,6 +88,8 @@ func TestWorkerOnClusterStartsWithAMasterSilent(t *testing.T) {
 // so the alert on tidings_replica_acks < tidings_replica_acks_required and
 // the dashboards lost it.
 func TestWorkerOnClusterKeepsTheSeriesOfASilentMaster(t *testing.T) {
+	t.Parallel()
+	scenario(t)
 	ctx := t.Context()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: 10 * time.Minute})
 	masters, err := cl.Masters(ctx)

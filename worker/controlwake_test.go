@@ -29,6 +29,7 @@ import (
 // it says so, and polling alone (every 50 ms here) stops the window the
 // same way.
 func TestPauseAndCancelStopTheWindowAtOnce(t *testing.T) {
+	t.Parallel()
 	actor := store.Actor{Who: "tester", Host: "testhost", Env: "test"}
 	pause := func(ctx context.Context, st *store.Store, c string) error {
 		_, err := st.Pause(ctx, c, actor, "errors at 2 a.m.")
@@ -51,6 +52,7 @@ func TestPauseAndCancelStopTheWindowAtOnce(t *testing.T) {
 		{name: "pause, subscription refused: polling", act: pause, state: store.StatePaused, unsent: store.OutcomePending, control: 50 * time.Millisecond, refused: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			fault, inFlight, free := holdFirst(t)
 			e := newEnv(t, fault)
 			e.stage(t, opts{n: 20})

@@ -19,11 +19,14 @@ import (
 )
 
 // TestMain doubles as a worker process for TestKilledWorker: with
-// TIDINGS_TEST_CHILD_REDIS set, it runs a worker until killed.
+// TIDINGS_TEST_CHILD_REDIS set, it runs a worker until killed. Otherwise
+// it runs the tests, more of them at once than go test's default (see
+// waitBoundParallel).
 func TestMain(m *testing.M) {
 	if addr := os.Getenv("TIDINGS_TEST_CHILD_REDIS"); addr != "" {
 		os.Exit(runChild(addr))
 	}
+	waitBoundParallel()
 	os.Exit(m.Run())
 }
 

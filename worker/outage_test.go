@@ -21,6 +21,7 @@ import (
 // many failures it held back. Another loop's success does not end it. An
 // error Redis answers with is not an outage and is logged each time.
 func TestOutageLoggedOnce(t *testing.T) {
+	t.Parallel()
 	var logs syncbuf.Buffer
 	rdb := redistest.Start(t).Client()
 	w, err := New(Config{Redis: rdb, SMTP: send.Config{Host: "127.0.0.1", Port: 25}, Env: "test",

@@ -58,6 +58,7 @@ func (e *env) receivedOf(c string) map[string]int {
 // loop wins the race).
 func TestRedTeamGate2UnknownRunPassesTheGate(t *testing.T) {
 	t.Parallel()
+	scenario(t)
 	ctx := context.Background()
 	e, r := persistentEnv(t)
 	e.stage(t, opts{n: 400, size: 400, rate: "100/s"}) // run R1
@@ -131,6 +132,7 @@ func rtDelay() time.Duration {
 // campaign.)
 func TestRedTeamGate2RestartDuringTheCheck(t *testing.T) {
 	t.Parallel()
+	scenario(t)
 	ctx := context.Background()
 	e, r := persistentEnv(t)
 	before, after, dirA := sentThenRestored(t, e, r)
@@ -183,6 +185,7 @@ func TestRedTeamGate2RestartDuringTheCheck(t *testing.T) {
 // moving the registry's times 60 s ahead on the running server.
 func TestRedTeamGate2RegistryFromAClockAhead(t *testing.T) {
 	t.Parallel()
+	scenario(t)
 	ctx := context.Background()
 	e := newEnv(t, nil)
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B"})

@@ -127,6 +127,7 @@ func latencyProxy(t *testing.T, target string, d time.Duration) string {
 // message.
 func TestRedTeamGateSlowCheckInPassDropsAWorker(t *testing.T) {
 	t.Parallel()
+	scenario(t)
 	ctx := context.Background()
 	e, r := persistentEnv(t)
 	srv := e.smtp

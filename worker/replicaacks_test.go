@@ -32,6 +32,7 @@ import (
 // and to set auto, and the gauges show the gap. The worker used to wait
 // for 1 with two replicas of one priority.
 func TestWorkerWaitsForTheAcksAFailoverNeeds(t *testing.T) {
+	t.Parallel()
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2})
 	reps, err := s.Replicas(t.Context())
 	if err != nil || len(reps) != 2 {
@@ -154,6 +155,7 @@ func TestWorkerNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
 // number, the most any master had, and the campaigns of masters[0]'s
 // slots held.
 func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
+	t.Parallel()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2})
 	masters, err := cl.Masters(t.Context())
 	if err != nil || len(masters) != 3 {
@@ -225,6 +227,7 @@ func TestWorkerOnClusterWaitsForEveryReplica(t *testing.T) {
 // gauges show 2 against the 1 required; the other masters are untouched.
 // The replica back, the worker says so at INFO.
 func TestWorkerOnClusterNeverLowersTheAcksOnTheSameMaster(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	cl, masters, reg, logs := runClusterAutoWorker(t)
 	m0 := masters[0].Addr()
@@ -392,6 +395,7 @@ func gaugeOf(t *testing.T, reg *prometheus.Registry, name, env, master string) (
 // (2), which its one replica cannot give: its campaigns held for as long
 // as masters[0] did not answer. It warns, naming the master it cannot read.
 func TestWorkerOnClusterJudgesTheMastersThatAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	cl, masters, _, logs := runClusterAutoWorker(t)
 	if err := masters[0].Client().Do(ctx, "ACL", "SETUSER", "default", "-cluster|myid").Err(); err != nil {

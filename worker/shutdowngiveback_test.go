@@ -28,6 +28,7 @@ import (
 // claims of the window were given back by Run (Worker.fence), and the next
 // worker sends them; none of them ends in doubt without a message.
 func TestShutdownGivesBackTheClaimsItDidNotSend(t *testing.T) {
+	t.Parallel()
 	fault, inFlight, _ := holdFirst(t) // the relay answers only once the test is over
 	e := newEnv(t, fault)
 	e.stage(t, opts{n: 20})

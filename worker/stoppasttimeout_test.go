@@ -29,6 +29,7 @@ import (
 // journal", although the disk is fine (a worker pauses a campaign with
 // action `journal` only when its journal is broken).
 func TestStopPastTheTimeoutKeepsTheCampaignRunning(t *testing.T) {
+	t.Parallel()
 	fault, inFlight, release := holdFirst(t)
 	e := newEnv(t, fault)
 	e.stage(t, opts{n: 20})

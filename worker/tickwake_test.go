@@ -23,6 +23,7 @@ import (
 // So does the end of a retry's pass that gives the last recipient its
 // outcome (its batch's first pass was complete long before).
 func TestCampaignMovesOnAtItsChunksEnd(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		o        opts
