@@ -187,10 +187,14 @@ func parseTag(s string) (language.Tag, error) {
 		if err != nil {
 			return tag, &variantLanguageError{tag: s, variant: v.String(), code: l.code, name: l.name}
 		}
-		if r, c := tag.Region(); c == language.Exact {
-			return language.Compose(b, r)
+		parts := []any{b} // the script and region written kept: a script is part of the language
+		if sc, c := tag.Script(); c == language.Exact {
+			parts = append(parts, sc)
 		}
-		return language.Compose(b)
+		if r, c := tag.Region(); c == language.Exact {
+			parts = append(parts, r)
+		}
+		return language.Compose(parts...)
 	}
 	if raw, err := language.Raw.Parse(s); err == nil {
 		if b, _ := raw.Base(); b.String() == "sh" {
