@@ -29,6 +29,11 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 		{"a region", strict, "nl-BE", "not-covered: no catalog for nl-BE", []string{"add nl.toml,"}},
 		{"a script the language's catalog is not in", strict, "zh-TW", "not-covered: no catalog for zh-TW", []string{"add zh-Hant.toml,"}},
 		{"an explicit script", strict, "sr-Latn", "not-covered: no catalog for sr-Latn", []string{"add sr-Latn.toml,"}},
+		// go-i18n, which reads the catalogs, has no plural rules for hyw
+		// (Western Armenian): a hyw.toml cannot load, so the fix is the
+		// alias, not the file.
+		{"a language no catalog can be written for", strict, "hyw", "not-covered: no catalog for hyw", []string{"no plural rules for hyw", "no catalog hyw.toml can load", "locale_policy.aliases", "remove these rows"}},
+		{"a variant read as such a language", strict, "hy-arevmda", "not-covered: no catalog for hyw", []string{"no plural rules for hyw", "locale_policy.aliases"}},
 		{"no language", strict, "und-CH", "not-covered: no catalog for und-CH", []string{"und-CH names no language", "write the recipient's language"}},
 		{"unparsable", strict, "x!", `unparsable locale "x!"`, []string{"write a language tag in the row's locale", "locale_policy.aliases", "refused, not sent"}},
 		{"unknown code", strict, "qq-ZZ", `unknown language "qq" in locale "qq-ZZ": no registry has that code; fix the file (such as de or pt-BR)`, nil},
@@ -47,6 +52,11 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 		}
 		if (ref.Fix == "") != (tt.fix == nil) {
 			t.Errorf("%s: Fix %q, want one: %v", tt.name, ref.Fix, tt.fix != nil)
+		}
+		if strings.HasPrefix(tt.name, "a language no catalog") || strings.HasPrefix(tt.name, "a variant read") {
+			if strings.Contains(ref.Fix, "add hyw.toml") {
+				t.Errorf("%s: Fix %q says to add a catalog that cannot load", tt.name, ref.Fix)
+			}
 		}
 		for _, w := range tt.fix {
 			if !strings.Contains(ref.Fix, w) {

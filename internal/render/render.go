@@ -654,8 +654,21 @@ func noCatalogFix(tag language.Tag) string {
 		// script, which is not the recipient's.
 		return fmt.Sprintf("%s names no language: write the recipient's language in the row's locale (such as de or pt-BR); until then the row is refused, not sent", locale)
 	}
+	if name := catalogName(tag); !hasPluralRules(tag) {
+		return fmt.Sprintf("nobody whose locale is %s is sent; go-i18n, which reads the catalogs, has no plural rules for %s, so no catalog %s.toml can load: "+
+			"map %s under locale_policy.aliases to a language these recipients read, or remove these rows", locale, name, name, locale)
+	}
 	return fmt.Sprintf("nobody whose locale is %s is sent; add %s.toml, with every message the template uses, to the locales directory (locales_dir), "+
 		"or map %s under locale_policy.aliases, or remove these rows", locale, catalogName(tag), locale)
+}
+
+// hasPluralRules reports whether go-i18n has plural rules for tag's
+// language, without which it loads no catalog of it ("no plural rule
+// registered"): a refusal must not say to add one.
+func hasPluralRules(tag language.Tag) bool {
+	base, _ := tag.Base()
+	t := language.Make(base.String())
+	return i18n.NewBundle(t).AddMessages(t, &i18n.Message{ID: "p", Other: "p"}) == nil
 }
 
 // catalogName is the name (without extension) of the catalog that would
