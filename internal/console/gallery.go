@@ -238,7 +238,7 @@ func incomplete(cov render.Coverage, staged bool) string {
 	missing := strings.Join(cov.Missing, ", ")
 	fix := fmt.Sprintf("add %s to %s, then reload this page.", missing, cov.File)
 	if staged {
-		fix = fmt.Sprintf("workers send the catalogs staged, so add %s to %s and stage the campaign again (send --resume-existing) to send them.", missing, cov.File)
+		fix = fmt.Sprintf("workers send the catalogs staged, so add %s to %s, pause the campaign if it is sending (send refuses to stage a running one), and stage it again with send --resume-existing (it stays paused until resumed) to send them.", missing, cov.File)
 	}
 	return fmt.Sprintf("incomplete: %s lacks %s. Recipients of this language are refused, never sent another language: %s", cov.Lang, missing, fix)
 }

@@ -51,7 +51,7 @@ func TestIncompleteCardSaysWhatToFix(t *testing.T) {
 		{"campaign file", onFile, "/file/gallery", regexp.MustCompile(
 			`incomplete: pt lacks welcome\.reregister\. Recipients of this language are refused, never sent another language: add welcome\.reregister to \S*locales/pt\.toml, then reload this page\.`)},
 		{"staged campaign", staged, "/c/staged-inc/gallery", regexp.MustCompile(
-			`incomplete: pt lacks welcome\.reregister\. Recipients of this language are refused, never sent another language: workers send the catalogs staged, so add welcome\.reregister to \S*pt\.toml and stage the campaign again \(send --resume-existing\) to send them\.`)},
+			`incomplete: pt lacks welcome\.reregister\. Recipients of this language are refused, never sent another language: workers send the catalogs staged, so add welcome\.reregister to \S*pt\.toml, pause the campaign if it is sending \(send refuses to stage a running one\), and stage it again with send --resume-existing \(it stays paused until resumed\) to send them\.`)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body, _ := tt.v.get(tt.path)
