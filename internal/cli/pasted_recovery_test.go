@@ -130,22 +130,29 @@ func TestPastedRecoveryCommandsWork(t *testing.T) {
 				}
 			}
 			waitState(t, workerEnv, name, "done", log)
-			per := map[string]int{}
-			for _, msg := range smtp.Messages() {
-				for _, to := range msg.To {
-					per[to]++
-				}
-			}
-			for _, row := range rows[:len(rows)-1] {
-				if to := strings.Split(row, ",")[0]; per[to] != 1 {
-					t.Errorf("%s received %d messages, want 1", to, per[to])
-				}
-			}
+			receivedOnce(t, smtp, rows[:len(rows)-1])
 			rep := cli(t, workerEnv, "report", name, "--env", "staging")
 			if got := strings.Count(strings.TrimSpace(rep.stdout), "\n"); rep.code != 0 || got != len(rows) {
 				t.Errorf("report lists %d rows, want all %d\n%s", got, len(rows), rep)
 			}
 		})
+	}
+}
+
+// receivedOnce checks that each recipient of rows (CSV, the address
+// first) received exactly one message of smtp.
+func receivedOnce(t *testing.T, smtp *smtpcapture.Server, rows []string) {
+	t.Helper()
+	per := map[string]int{}
+	for _, msg := range smtp.Messages() {
+		for _, to := range msg.To {
+			per[to]++
+		}
+	}
+	for _, row := range rows {
+		if to := strings.Split(row, ",")[0]; per[to] != 1 {
+			t.Errorf("%s received %d messages, want 1", to, per[to])
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ func (a *app) cmdSend() *cobra.Command {
 	c.Flags().StringVar(&o.confirm, "confirm", "", "the campaign name, to confirm a production send without a terminal")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
 	c.Flags().BoolVar(&o.launch.ResumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
+	c.Flags().BoolVar(&o.launch.NoneDelivered, "none-delivered", false, "stage again a campaign Redis lost that no worker ever sent (no worker host has a journal of it)")
 	c.Flags().StringArrayVar(&o.exclude, "exclude-delivered", nil, "skip the recipients this delivery journal (directory or .jsonl) or report (.csv/.json) records as sent or in doubt; repeatable")
 	c.Flags().Var(flagvalue.NewCount(&o.show, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	return c
@@ -69,7 +70,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
 		if excl, err = launch.LoadDeliveredFor(env.StateDir, name, o.exclude); err != nil {
-			return configError(err)
+			return configError(nextstep.Excluding(err, o.again(file)))
 		}
 		excl.WriteSummary(a.stdout)
 		a.warnTruncated(excl.Truncated)
@@ -138,7 +139,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 // again is the send of campaign file run with o, as it can be pasted
 // from any directory.
 func (o sendOptions) again(file string) nextstep.SendRun {
-	return nextstep.SendRun{File: file, Env: o.env, ResumeExisting: o.launch.ResumeExisting, Exclude: o.exclude, Confirm: o.confirm,
+	return nextstep.SendRun{File: file, Env: o.env, ResumeExisting: o.launch.ResumeExisting, Exclude: o.exclude, NoneDelivered: o.launch.NoneDelivered, Confirm: o.confirm,
 		Options: &launch.SendOptions{SkipRefused: o.launch.SkipRefused, SkipInvalid: o.launch.SkipInvalid, Rejects: o.rejects}}
 }
 

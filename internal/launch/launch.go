@@ -191,9 +191,14 @@ type Options struct {
 	// default): recorded, with the skips, for a recovery to repeat.
 	Rejects        string
 	ResumeExisting bool // stage a campaign that exists (never re-sends anyone sent)
-	Start          bool // start it (else it stays staged)
-	AllowEmpty     bool // stage even when no row is accepted (the rejects, for the report)
-	ChunkSize      int  // recipients per worker task (default 200)
+	// NoneDelivered (--none-delivered) stages again a campaign Redis lost
+	// that no worker ever sent: no worker host has a journal of it. It is
+	// refused when this host's journal holds any of it, or earlier
+	// recoveries here excluded anyone (checkState), and with exclusions.
+	NoneDelivered bool
+	Start         bool // start it (else it stays staged)
+	AllowEmpty    bool // stage even when no row is accepted (the rejects, for the report)
+	ChunkSize     int  // recipients per worker task (default 200)
 	// StateDir keeps the record of campaigns started from this machine; ""
 	// keeps none. JournalDir is this machine's delivery journal, looked at
 	// for traces of a campaign Redis does not know.
@@ -216,6 +221,9 @@ func (p *Planned) Check(o Options) error {
 	}
 	if e.Refused+e.Invalid > 0 {
 		return &e
+	}
+	if o.NoneDelivered && p.in.Exclude != nil {
+		return errors.New("--none-delivered says no worker ever sent the campaign, --exclude-delivered gives what was sent: give one of them")
 	}
 	if d := p.in.Exclude; d != nil && d.Len() > 0 && s.Skipped == 0 {
 		return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
@@ -670,6 +678,9 @@ type StateLostError struct {
 	// not exist (yet) on this machine (a host that ran no worker, a new
 	// one): the journal files to copy there need it made first.
 	JournalMissing bool
+	// NoneDelivered says the send said --none-delivered, refused: this
+	// machine's journal or earlier recoveries record deliveries of it.
+	NoneDelivered bool
 }
 
 func (e *StateLostError) Error() string {
@@ -719,6 +730,10 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 	if d, err := LoadDelivered(c, []string{ExclusionsPath(o.StateDir, c)}); o.StateDir != "" && err == nil {
 		e.Excluded, e.ExcludedN = ExclusionsPath(o.StateDir, c), d.Len()
 	}
+	if o.NoneDelivered && journals == 0 && e.ExcludedN == 0 {
+		return nil // the operator says no worker host has a journal of it
+	}
+	e.NoneDelivered = o.NoneDelivered
 	return e
 }
 

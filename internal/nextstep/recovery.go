@@ -2,6 +2,8 @@ package nextstep
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"text/template"
@@ -21,7 +23,9 @@ type SendRun struct {
 	// it stages.
 	ResumeExisting bool
 	Exclude        []string
-	Confirm        string
+	// NoneDelivered is --none-delivered (launch.Options.NoneDelivered).
+	NoneDelivered bool
+	Confirm       string
 }
 
 // Command is r as a command line.
@@ -33,6 +37,9 @@ func (r SendRun) Command() string {
 	}
 	for _, p := range r.Exclude {
 		args = append(args, "--exclude-delivered", path(p, "JOURNAL_DIR"))
+	}
+	if r.NoneDelivered {
+		args = append(args, "--none-delivered")
 	}
 	if o := r.Options; o != nil {
 		if o.SkipRefused {
@@ -66,9 +73,15 @@ const notRecorded = " (add the flags the first send had, among --skip-refused, -
 // or journalDir, it is a placeholder for the operator to fill in. `send`'s
 // refusal (StateLost), `status` and `doctor` say it.
 func Recovery(file, env, journalDir string, rec *launch.Record) string {
-	r := SendRun{File: file, Env: env, Exclude: []string{journalDir}}
+	return SendRun{File: file, Env: env, Exclude: []string{journalDir}}.recorded(rec)
+}
+
+// recorded is r run as the send its start record rec keeps was (nil: not
+// known, so it says which flags to add again): r.File, when empty, is
+// the record's.
+func (r SendRun) recorded(rec *launch.Record) string {
 	if rec != nil {
-		r.File, r.Options = cmp.Or(file, rec.CampaignFile), rec.Send
+		r.File, r.Options = cmp.Or(r.File, rec.CampaignFile), rec.Send
 	}
 	if r.Options == nil {
 		return r.Command() + notRecorded
@@ -95,7 +108,12 @@ var stateLostText = template.Must(template.New("").Parse(`campaign {{printf "%q"
 To send to everyone not yet delivered, and to nobody twice:
   1. stop its workers{{if .JournalMissing}}; this machine has no {{.JournalDir}}/{{.Campaign}}/ yet: mkdir -p {{.MakeDir}}; then{{else}} and{{end}} copy the journal files of every other worker host, and of every host that made a recovery of it (<journal dir>/{{.Campaign}}/ on each) into {{or .JournalDir "JOURNAL_DIR"}}/{{.Campaign}}/;
   2. {{.Recovery}}
-     (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)`))
+     (only if every journal is gone: a report saved before the loss, --exclude-delivered report.csv)
+{{- if .NoneDelivered}}
+--none-delivered is refused: this machine's journal or earlier recoveries here record deliveries of it; run the steps above.
+{{- else if not .CampaignJournal}}
+If no worker host has a <journal dir>/{{.Campaign}}/ (no worker ever sent it), run instead of steps 1 and 2:
+  {{.NoneCommand}}{{end}}`))
 
 // StateLost is send's refusal of campaign file in environment env, whose
 // state Redis lost (e): what happened, and exactly what to run next.
@@ -103,7 +121,28 @@ func StateLost(e *launch.StateLostError, file, env string) string {
 	var b strings.Builder
 	_ = stateLostText.Execute(&b, struct {
 		*launch.StateLostError
-		Env, Recovery, MakeDir string
-	}{e, env, Recovery(file, env, e.JournalDir, e.Record), shellQuote(launch.Abs(filepath.Join(e.JournalDir, e.Campaign)))})
+		Env, Recovery, MakeDir, NoneCommand string
+	}{e, env, Recovery(file, env, e.JournalDir, e.Record), shellQuote(launch.Abs(filepath.Join(e.JournalDir, e.Campaign))), NoneDelivered(file, env, e.Record)})
 	return b.String()
+}
+
+// NoneDelivered is the send that stages campaign file again in
+// environment env after Redis lost it when no worker ever sent it
+// (--none-delivered), run as the send that started it (Recovery).
+func NoneDelivered(file, env string, rec *launch.Record) string {
+	return SendRun{File: file, Env: env, NoneDelivered: true}.recorded(rec)
+}
+
+// Excluding words err, the deliveries to exclude of the send run as r
+// refused, with exactly what to run next: for a journal directory that
+// holds none of the campaign (*launch.NoJournalError), the same send once
+// the journals are copied, or the send saying no worker ever sent it.
+func Excluding(err error, r SendRun) error {
+	var e *launch.NoJournalError
+	if !errors.As(err, &e) {
+		return err
+	}
+	none := r
+	none.Exclude, none.NoneDelivered = nil, true
+	return fmt.Errorf("%w.\n  Once the journals are copied, run again: %s\n  If no worker ever sent it, run instead:  %s", err, r.Command(), none.Command())
 }
