@@ -278,7 +278,7 @@ type Missing struct {
 // none.
 func WriteGone(w io.Writer, listed int, m Missing, env string) {
 	if listed == 0 && len(m.Started)+len(m.Journaled) == 0 {
-		fmt.Fprintln(w, "No campaigns in this environment. Stage one with: tidings send CAMPAIGN.yaml --env ENV")
+		fmt.Fprintf(w, "No campaigns in environment %s. Stage one with: tidings send CAMPAIGN.yaml --env %s\n", env, env)
 		return
 	}
 	for _, s := range []string{Gone(m.Started, env), Journaled(m.Journaled, env, m.JournalDir)} {
