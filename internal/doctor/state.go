@@ -47,7 +47,7 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 			}
 			each = append(each, fmt.Sprintf("%s (record %s): %s", name, rec.Path, nextstep.Recovery("", e.Name, e.Journal.Dir, rec)))
 		}
-		msgs = append(msgs, fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: Redis lost their state (flushed, evicted, a new empty instance, or restored from a backup older than them), unless a first staging of them was given up; no worker sends them until they are staged again. To send to everyone not yet delivered, and to nobody twice, for each: stop its workers, copy the journal files of every other worker host (<journal dir>/CAMPAIGN/ on each) into %s/CAMPAIGN/, then run, with the campaign's file: %s",
+		msgs = append(msgs, fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: Redis lost their state (flushed, evicted, a new empty instance, or restored from a backup older than them); no worker sends them until they are staged again. To send to everyone not yet delivered, and to nobody twice, for each: stop its workers, copy the journal files of every other worker host (<journal dir>/CAMPAIGN/ on each) into %s/CAMPAIGN/, then run, with the campaign's file: %s",
 			len(gone), e.Name, e.Journal.Dir, strings.Join(each, "; ")))
 	}
 	if s := statusview.Journaled(journaled, e.Name, e.Journal.Dir); s != "" {

@@ -315,7 +315,7 @@ func Gone(gone []string, env string) string {
 	if len(gone) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: %s. Redis lost them (flushed, evicted, a new empty instance), unless a first staging of them was given up: tidings status %s --env %s (and so for each) says what to run; nothing of them is sent until then.",
+	return fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: %s. Redis lost them (flushed, evicted, a new empty instance): tidings status %s --env %s (and so for each) says what to run; nothing of them is sent until then.",
 		len(gone), env, strings.Join(gone, ", "), gone[0], env)
 }
 
