@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	"golang.org/x/text/language"
-
 	"github.com/tidings-mail/tidings/internal/address"
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -340,13 +338,13 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 	out := make([]card, 0, len(covs))
 	for _, cov := range covs {
 		if !cov.Covered {
-			out = append(out, card{Lang: cov.Lang, Dir: direction(cov.Lang), Problem: incomplete(cov, src.staged)})
+			out = append(out, card{Lang: cov.Lang, Dir: render.Direction(cov.Lang), Problem: incomplete(cov, src.staged)})
 			continue
 		}
 		r, ok := chosen[cov.Lang]
 		sm := samples[cov.Lang]
 		if !ok && sm != nil && sm.Invalid > 0 {
-			out = append(out, card{Lang: cov.Lang, Dir: direction(cov.Lang),
+			out = append(out, card{Lang: cov.Lang, Dir: render.Direction(cov.Lang),
 				Problem: fmt.Sprintf("invalid: none of the %d row(s) of %s can be rendered, so none is sent; the first, line %d (%s): %s", sm.Invalid, cov.Lang, sm.FirstInvalid.Line, sm.FirstInvalid.Email, sm.FirstInvalid.Reason)})
 			continue
 		}
@@ -383,7 +381,7 @@ func (s *Server) sample(lang string) preview.Recipient {
 // card renders lang for recipient r exactly as a worker composes it. real
 // says r is a recipient of the campaign (else sample data).
 func (s *Server) card(src *source, lang string, r preview.Recipient, real, picked bool) card {
-	k := card{Lang: lang, Dir: direction(lang), Covered: true, Picked: picked}
+	k := card{Lang: lang, Dir: render.Direction(lang), Covered: true, Picked: picked}
 	k.Source = "sample data (no recipient of this language)"
 	v := url.Values{"v": {src.version}}
 	if real {
@@ -437,20 +435,6 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 	k.eml = eml.Bytes()
 	k.Plurals = plurals(src.engine, m, d)
 	return k
-}
-
-// direction is "rtl" for languages written right to left (by their
-// script), else "ltr".
-func direction(lang string) string {
-	tag, err := language.Parse(lang)
-	if err != nil {
-		return "auto"
-	}
-	switch sc, _ := tag.Script(); sc.String() {
-	case "Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Mand", "Samr", "Mend", "Yezi":
-		return "rtl"
-	}
-	return "ltr"
 }
 
 // find looks a recipient up by id or by mailbox: an email in any spelling

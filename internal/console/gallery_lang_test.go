@@ -67,6 +67,45 @@ func TestGalleryTextIsMarkedWithItsLanguage(t *testing.T) {
 	}
 }
 
+// TestGalleryDirectionByScript: a catalog whose tag names a right-to-left
+// script has dir="rtl" on its card, as the message's own HTML (render's
+// .Dir). The console kept its own list of such scripts, which lacked Aran
+// (Nastaliq: Urdu, Kashmiri, Persian as written in it): an ar-Aran card
+// read dir="ltr" while its message said rtl. Now it asks render.Direction.
+func TestGalleryDirectionByScript(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "aran", N: 4, Locales: []string{"ar-Aran", "en"}, As: map[string]string{"ar-Aran": "ar"}})
+	v := newSite(t, w, false).signIn(t, viewerToken)
+	code, body, _ := v.get("/c/aran/gallery")
+	if code != http.StatusOK {
+		t.Fatalf("gallery: %d\n%s", code, body)
+	}
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{} // of each card, its subject's dir
+	var walk func(n *html.Node, lang string)
+	walk = func(n *html.Node, lang string) {
+		if n.Type == html.ElementNode && n.Data == "section" && hasClass(n, "card") {
+			lang = attr(n, "data-lang")
+		}
+		if n.Type == html.ElementNode && lang != "" && hasClass(n, "subject") {
+			got[lang] = nearest(n, "dir")
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, lang)
+		}
+	}
+	walk(doc, "")
+	for lang, want := range map[string]string{"ar-Aran": "rtl", "en": "ltr"} {
+		if got[lang] != want {
+			t.Errorf("the %s card has dir %q, want %q (cards: %v)", lang, got[lang], want, got)
+		}
+	}
+}
+
 func attr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Key == key {

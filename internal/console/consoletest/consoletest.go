@@ -100,6 +100,9 @@ type Spec struct {
 	ErrRate  string   // auto_pause.error_rate (default 0.5)
 	Unsub    bool     // set list_unsubscribe
 	Incomplt bool     // add testdata's incomplete pt catalog (pt is refused)
+	// As adds catalogs: language -> the bundled language whose catalog
+	// it copies (add the language to Locales to have recipients in it).
+	As       map[string]string
 	Names    []string // recipients' names, cycled (default: a mix of scripts, emoji and markup)
 	From     string   // the campaign's from (default "Altea Community <community@altea.example>")
 	GateRate string   // batches.max_failure_rate (default: the campaign's default)
@@ -144,11 +147,16 @@ func (w *World) WriteCampaign(t testing.TB, s Spec) string {
 	dir := filepath.Join(w.Dir, s.Name)
 	root := RepoRoot(t)
 	locales := filepath.Join(root, "locales")
-	if s.Incomplt {
+	if s.Incomplt || len(s.As) > 0 {
 		locales = filepath.Join(dir, "locales")
 		for _, l := range Langs {
 			copyFile(t, filepath.Join(root, "locales", l+".toml"), filepath.Join(locales, l+".toml"))
 		}
+		for l, from := range s.As {
+			copyFile(t, filepath.Join(root, "locales", from+".toml"), filepath.Join(locales, l+".toml"))
+		}
+	}
+	if s.Incomplt {
 		copyFile(t, filepath.Join(root, "testdata", "locales-incomplete", "pt.toml"), filepath.Join(locales, "pt.toml"))
 	}
 	var buf bytes.Buffer
