@@ -392,7 +392,7 @@ func Lost(c, env string, rec *launch.Record) string {
 	default:
 		fill = ""
 	}
-	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance); no worker sends it until it is staged again. Run the send that started it again on this host (%s%s): it refuses to stage it as new and says how to stage it again without those already sent; 'tidings report %s --journal %s' lists who was sent", c, env, again.Command(), fill, c, journal)
+	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance); no worker sends it until it is staged again. Run the send that started it again on this host (%s%s): it refuses to stage it as new and says how to stage it again without those already sent. To list who was sent: tidings report %s --journal %s", c, env, again.Command(), fill, c, journal)
 }
 
 // LostIn is Lost with the start record of c that stateDir keeps (none

@@ -27,6 +27,7 @@ func TestLostSaysTheSendItsRecordKeeps(t *testing.T) {
 		{"record with the campaign file, sent without flags", &launch.Record{CampaignFile: "/home/ops/campaigns/altea.yaml", Send: &launch.SendOptions{}}},
 		{"record with flags, of a version that did not keep the campaign file", &launch.Record{Send: flags}},
 		{"record of a version that kept neither", &launch.Record{}},
+		{"a journal directory with a space", &launch.Record{CampaignFile: "/home/ops/campaigns/altea.yaml", Send: &launch.SendOptions{}, JournalDir: "/srv/tidings journal"}},
 		{"no record at hand", nil},
 	}
 	var all []string
