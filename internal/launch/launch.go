@@ -730,7 +730,14 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 	if d, err := LoadDelivered(c, []string{ExclusionsPath(o.StateDir, c)}); o.StateDir != "" && err == nil {
 		e.Excluded, e.ExcludedN = ExclusionsPath(o.StateDir, c), d.Len()
 	}
-	if o.NoneDelivered && journals == 0 && e.ExcludedN == 0 {
+	// A recovery here that excluded anyone is a delivery on record, even
+	// when its list cannot be read any more (the record names it, or the
+	// file is there): never "none delivered".
+	excludedHere := e.ExcludedN > 0 || (rec != nil && rec.Excluded != "")
+	if _, err := os.Stat(ExclusionsPath(o.StateDir, c)); o.StateDir != "" && err == nil {
+		excludedHere = excludedHere || e.Excluded == ""
+	}
+	if o.NoneDelivered && journals == 0 && !excludedHere {
 		return nil // the operator says no worker host has a journal of it
 	}
 	e.NoneDelivered = o.NoneDelivered
