@@ -51,12 +51,12 @@ func held(err error) bool { return unreachable(err) || redisconn.SlotMoving(err)
 // repeats an outage (or a slot move) this loop has already said.
 func (o *outageLog) warn(msg string, err error, args ...any) {
 	args = append(args, "err", err)
-	moving := redisconn.SlotMoving(err)
-	if !moving && !unreachable(err) {
+	if !held(err) {
 		o.log.Warn(msg, args...)
 		return
 	}
 	now := time.Now()
+	moving := redisconn.SlotMoving(err)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.sites[msg]

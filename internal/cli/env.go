@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -121,13 +120,6 @@ func actorName() (who, host string) {
 	}
 	host, _ = os.Hostname()
 	return who, host
-}
-
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
 }
 
 // storeOf connects to the store of environment e (redisconn.Open).

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/flagvalue"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 )
 
@@ -46,7 +47,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			if o.out.format == "json" {
 				w = a.stderr
 			}
-			fmt.Fprintf(w, "\n%s\n", sum.RejectsLine(absPath(path)))
+			fmt.Fprintf(w, "\n%s\n", sum.RejectsLine(launch.Abs(path)))
 			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 		},
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -29,7 +30,7 @@ func (a *app) cmdPreview() *cobra.Command {
 				return bundleError(err)
 			}
 			res.WriteTable(a.stdout)
-			fmt.Fprintf(a.stdout, "\nGallery: %s\n", absPath(res.Index))
+			fmt.Fprintf(a.stdout, "\nGallery: %s\n", launch.Abs(res.Index))
 			if note := res.StaleNote(out); note != "" {
 				fmt.Fprintln(a.stderr, "tidings: warning: "+note)
 			}

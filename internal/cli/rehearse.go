@@ -12,6 +12,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/rehearsal"
 )
 
@@ -65,12 +66,12 @@ func (a *app) cmdDemo() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "tidings demo: rehearsing the sample campaign %q from %s\n\n", b.Campaign.Name, absPath(file))
+			fmt.Fprintf(a.stdout, "tidings demo: rehearsing the sample campaign %q from %s\n\n", b.Campaign.Name, launch.Abs(file))
 			if _, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out, Keep: []string{demo.CampaignDir}}); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "\nOpen the campaign in the web console (gallery, recipients; loopback only):\n  %s console --campaign %s\n", buildinfo.Invocation(), absPath(file))
-			fmt.Fprintf(a.stdout, "\nThis was a demo: refusals above are deliberate. Edit %s and run\n  %s rehearse %s\nto try your own changes.\n", absPath(file), buildinfo.Invocation(), file)
+			fmt.Fprintf(a.stdout, "\nOpen the campaign in the web console (gallery, recipients; loopback only):\n  %s console --campaign %s\n", buildinfo.Invocation(), launch.Abs(file))
+			fmt.Fprintf(a.stdout, "\nThis was a demo: refusals above are deliberate. Edit %s and run\n  %s rehearse %s\nto try your own changes.\n", launch.Abs(file), buildinfo.Invocation(), file)
 			return nil
 		},
 	})

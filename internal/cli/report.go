@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -60,7 +61,7 @@ func (a *app) cmdReport() *cobra.Command {
 			} else if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "report written to %s\n", absPath(o.file))
+			fmt.Fprintf(a.stderr, "report written to %s\n", launch.Abs(o.file))
 			return nil
 		},
 	})

@@ -85,7 +85,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	if err != nil {
 		return fmt.Errorf("--rejects %w", err)
 	}
-	printf(a.stdout, path != "", "\n%s\n", sum.RejectsLine(absPath(path))) // plan's words
+	printf(a.stdout, path != "", "\n%s\n", sum.RejectsLine(launch.Abs(path))) // plan's words
 	opts := o.launch
 	opts.Start, opts.StateDir, opts.JournalDir, opts.Rejects = true, env.StateDir, env.Journal.Dir, o.rejects
 	if err := p.Check(opts); err != nil {

@@ -333,7 +333,7 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 				return nil, err
 			}
 			if len(files) == 0 {
-				return nil, &NoJournalError{Campaign: campaign, Path: p}
+				return nil, &NoJournalError{report.NoJournalError{Campaign: campaign, Path: p}}
 			}
 			for _, f := range files {
 				d.markRun(f.Run)
@@ -467,9 +467,7 @@ func (d *Delivered) addReport(kind string, w written) {
 // worker hosts' journals yet, and everyone they record would be mailed
 // twice. Either they are copied (Into), or the send says, with
 // --none-delivered (Options.NoneDelivered), that no worker ever sent it.
-type NoJournalError struct {
-	Campaign, Path string
-}
+type NoJournalError struct{ report.NoJournalError }
 
 // Into is the directory to copy the worker hosts' journal files of the
 // campaign into, for Path to hold them.
@@ -481,11 +479,11 @@ func (e *NoJournalError) Into() string {
 }
 
 func (e *NoJournalError) Error() string {
-	return fmt.Sprintf("read deliveries: %s holds no delivery journal of campaign %s; nothing was staged. "+
+	return fmt.Sprintf("read deliveries: %v; nothing was staged. "+
 		"An empty journal is not taken as \"nobody was sent\": the worker hosts' journals may not be copied here yet, and everyone they record would be mailed twice. "+
 		"If a worker ever sent it: copy the journal files of every worker host (<journal dir>/%s/ on each) into %s (mkdir -p it first if it does not exist), then run the same send again. "+
 		"If no worker host has a <journal dir>/%s/ (no worker ever sent it): run the send with --none-delivered instead of --exclude-delivered",
-		e.Path, e.Campaign, e.Campaign, e.Into(), e.Campaign)
+		&e.NoJournalError, e.Campaign, e.Into(), e.Campaign)
 }
 
 // NoRecordError refuses files of deliveries that hold nothing of Campaign:

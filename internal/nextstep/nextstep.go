@@ -377,7 +377,7 @@ func (e *notFoundError) Unwrap() error { return e.nf }
 func Lost(c, env string, rec *launch.Record) string {
 	env = cmp.Or(env, "ENV") // not known: for the operator to fill in
 	again, journal := SendRun{Env: env}, "JOURNAL_DIR"
-	fill := ", with the flags it had"
+	var fill string // which part to fill in, if any
 	if rec != nil {
 		again.File, again.Options = rec.CampaignFile, rec.Send
 		journal = shellQuote(cmp.Or(rec.JournalDir, journal))
@@ -389,8 +389,6 @@ func Lost(c, env string, rec *launch.Record) string {
 		fill = ": put its campaign file in place of CAMPAIGN-FILE"
 	case again.Options == nil:
 		fill = ", adding the flags it had, among --skip-refused, --skip-invalid and --rejects FILE: this host did not record them"
-	default:
-		fill = ""
 	}
 	return fmt.Sprintf("Redis has no trace of campaign %q in environment %s, and this host started it (its state_dir records the start): Redis lost it (flushed, evicted, a new empty instance); no worker sends it until it is staged again. Run the send that started it again on this host (%s%s): it refuses to stage it as new and says how to stage it again without those already sent. To list who was sent: tidings report %s --journal %s", c, env, again.Command(), fill, c, journal)
 }

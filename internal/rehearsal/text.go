@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -53,10 +53,10 @@ func (r *Result) WriteText(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\nWhere to look:\n")
-	fmt.Fprintf(w, "  preview gallery (every language side by side): %s\n", abs(r.Gallery))
-	fmt.Fprintf(w, "  captured mails (.eml, by language):            %s\n", abs(r.MailDir))
-	fmt.Fprintf(w, "  report (every recipient's outcome):            %s\n", abs(r.ReportCSV))
-	fmt.Fprintf(w, "  summary (the campaign's status at the end):    %s\n", abs(r.Summary))
+	fmt.Fprintf(w, "  preview gallery (every language side by side): %s\n", launch.Abs(r.Gallery))
+	fmt.Fprintf(w, "  captured mails (.eml, by language):            %s\n", launch.Abs(r.MailDir))
+	fmt.Fprintf(w, "  report (every recipient's outcome):            %s\n", launch.Abs(r.ReportCSV))
+	fmt.Fprintf(w, "  summary (the campaign's status at the end):    %s\n", launch.Abs(r.Summary))
 }
 
 // canary says what the canary batch sent: how many messages, and how many
@@ -95,11 +95,4 @@ func counts(m map[string]int, sep string) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, sep)
-}
-
-func abs(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
 }

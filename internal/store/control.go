@@ -423,7 +423,7 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
-	total, inFlight, _, cerr := s.sweepWatched(ctx, c, "cancel", stage, RetryScope{}, progress)
+	total, inFlight, _, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{}, progress)
 	done := Cancelled{Recipients: total, InFlight: inFlight}
 	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
 		return done, nil, err
@@ -441,14 +441,10 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 // whose write the replicas did not acknowledge does not stop the others
 // (the write was made on the master), nor does a chunk Redis lost: the
 // first *AckError and the *LostChunksError are returned at the end.
-func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope) (n, inFlight, batch0 int, err error) {
-	return s.sweepWatched(ctx, c, action, stage, scope, nil)
-}
-
-// sweepWatched is sweep, calling progress (when not nil) after each chunk
-// with the recipients of the chunks swept so far and the campaign's
-// staged total (CancelWatched).
-func (s *Store) sweepWatched(ctx context.Context, c, action, stage string, scope RetryScope, progress func(done, total int)) (n, inFlight, batch0 int, err error) {
+// progress, when not nil, is called after each chunk with the recipients
+// of the chunks swept so far and the campaign's staged total
+// (CancelWatched).
+func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryScope, progress func(done, total int)) (n, inFlight, batch0 int, err error) {
 	k := keysFor(c)
 	staged, swept := 0, 0
 	if progress != nil {
@@ -587,7 +583,7 @@ func (s *Store) Requeue(ctx context.Context, c string, a Actor, scope RetryScope
 		return r, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging", FirstStaging: stage == ""}
 	}
 	var partial error
-	r.N, _, r.Canary, partial = s.sweep(ctx, c, "retry", stage, scope)
+	r.N, _, r.Canary, partial = s.sweep(ctx, c, "retry", stage, scope, nil)
 	var lost *LostChunksError
 	if partial != nil && !errors.As(partial, &lost) && !errors.As(partial, new(*AckError)) {
 		return r, fmt.Errorf("retry %s: %w", c, partial)

@@ -58,7 +58,7 @@ func TestRetryOfTheCanaryInterrupted(t *testing.T) {
 		t.Fatalf("tick after the canary: %+v, %v; want awaiting approval", r, err)
 	}
 	// The retry's sweep, without its move.
-	if n, _, batch0, err := s.sweep(ctx, c, "retry", sum.Stage, RetryScope{Permanent: true}); err != nil || n != 1 || batch0 != 1 {
+	if n, _, batch0, err := s.sweep(ctx, c, "retry", sum.Stage, RetryScope{Permanent: true}, nil); err != nil || n != 1 || batch0 != 1 {
 		t.Fatalf("sweep: %d re-queued (%d of batch 0), %v; want r1", n, batch0, err)
 	}
 	_, err = s.Approve(ctx, c, "", false, a, "canary checked")

@@ -38,7 +38,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateCancelled)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	n, _, _, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{})
+	n, _, _, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{}, nil)
 	if err != nil || n != 0 {
 		t.Fatalf("retry of a cancelled campaign's chunk: %d, %v; want 0", n, err)
 	}
@@ -49,7 +49,7 @@ func TestRetryChunkAfterCancel(t *testing.T) {
 	if err := s.rdb.HSet(ctx, k.control, "state", string(StateDone)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, _, _, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{}); err != nil || n != 1 {
+	if n, _, _, err := s.sweep(ctx, "rc", "retry", sum.Stage, RetryScope{}, nil); err != nil || n != 1 {
 		t.Fatalf("retry of a done campaign's chunk: %d, %v; want 1", n, err)
 	}
 }

@@ -51,7 +51,7 @@ func TestSweepSums(t *testing.T) {
 			if err := s.rdb.HSet(ctx, k.control, "state", string(tt.state)).Err(); err != nil {
 				t.Fatal(err)
 			}
-			n, inFlight, batch0, err := s.sweep(ctx, c, tt.action, sum.Stage, RetryScope{})
+			n, inFlight, batch0, err := s.sweep(ctx, c, tt.action, sum.Stage, RetryScope{}, nil)
 			if err != nil || n != tt.n || inFlight != tt.inFlight || batch0 != tt.batch0 {
 				t.Errorf("sweep: n %d, in flight %d, batch 0's %d, %v; want %d, %d, %d", n, inFlight, batch0, err, tt.n, tt.inFlight, tt.batch0)
 			}
