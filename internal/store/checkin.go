@@ -156,7 +156,7 @@ func (s *Store) CheckIn(ctx context.Context, c, worker, checked, need string, li
 		args = append(args, l)
 	}
 	k := keysFor(c)
-	v, err := checkInScript.Run(ctx, s.rdb, []string{k.checkins, k.control, k.aware}, args...).Slice()
+	v, err := checkInScript.Run(ctx, s.rdb, []string{k.checkins, k.control}, args...).Slice()
 	if errors.Is(err, redis.Nil) { // the script wrote nothing
 		err = ErrNotFound
 	}
@@ -176,7 +176,7 @@ func (s *Store) CheckIns(ctx context.Context, worker string, checked map[string]
 		cmds := make(map[string]*redis.Cmd, len(checked))
 		for c, v := range checked {
 			k := keysFor(c)
-			cmds[c] = eval(ctx, p, []string{k.checkins, k.control, k.aware}, worker, v, window.Milliseconds(), "")
+			cmds[c] = eval(ctx, p, []string{k.checkins, k.control}, worker, v, window.Milliseconds(), "")
 		}
 		_, _ = p.Exec(ctx) // each command holds its own error
 		return cmds

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -53,7 +52,6 @@ func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 	}
 	chunk := p.MGet(ctx, k.chunk(n))
 	fresh := p.SRem(ctx, k.fresh, n)
-	checkins, aware := p.HKeys(ctx, k.checkins), p.SMembers(ctx, k.aware)
 	_, _ = p.Exec(ctx) // each command's error is its own, below
 	var cs ChunkStart
 	if err := chunk.Err(); err != nil {
@@ -78,7 +76,7 @@ func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 	}
 	if cs.Err == nil {
 		cs.Control = parseControl(m)
-		cs.Fresh = isFresh(m, fresh, checkins, aware)
+		cs.Fresh = isFresh(m, fresh)
 	}
 	return cs
 }
@@ -102,25 +100,17 @@ func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 //     restored from a backup, or a replica promoted, has a prefix of those
 //     writes, in order: where the ledger has an entry of the chunk, the
 //     chunk is out of the set.
-//   - A worker of an earlier version claims without taking the chunk out;
-//     it checks in for the campaign before its first claim (Worker.verify),
-//     with a script that does not add it to aware. While its entry is in
-//     checkins, no chunk is fresh; when it goes (a worker silent for an
-//     hour, lua/checkin.lua), fresh_stage goes with it.
+//
+// A worker built before the set existed claims without taking the chunk
+// out, so a chunk it began can be called fresh; nothing is sent twice
+// even so: the claim (lua/step.lua) reads each recipient's entry and
+// claims none that has an outcome or another's claim
+// (TestWronglyFreshChunkSendsNobodyTwice).
 //
 // Any error, or a campaign without fresh_stage (staged by an earlier
 // version), is not fresh: the entries are read.
-func isFresh(m map[string]string, took *redis.IntCmd, checkins, aware *redis.StringSliceCmd) bool {
-	if took.Val() != 1 || took.Err() != nil || checkins.Err() != nil || aware.Err() != nil ||
-		m["fresh_stage"] == "" || m["fresh_stage"] != m["stage"] {
-		return false
-	}
-	for _, w := range checkins.Val() {
-		if !slices.Contains(aware.Val(), w) {
-			return false
-		}
-	}
-	return true
+func isFresh(m map[string]string, took *redis.IntCmd) bool {
+	return took.Val() == 1 && took.Err() == nil && m["fresh_stage"] != "" && m["fresh_stage"] == m["stage"]
 }
 
 // stateKeyOf is StateKey's answer for campaign c, control At at, given

@@ -17,11 +17,11 @@ import (
 // start of a chunk of a staging that found the ledger empty, and never
 // when the ledger may hold an entry of the chunk: begun before (a worker
 // killed after its start), a re-staging that kept a ledger (a deferred
-// retry, rows skipped as delivered), a cancel's sweep, a worker of an
-// earlier version that checked in (it claims without taking the chunk out
-// of the fresh set), even once its check-in is gone, a staging by an
+// retry, rows skipped as delivered), a cancel's sweep, a staging by an
 // earlier version, a Redis restored from a backup taken after the chunk's
-// first claim. Each row is its own campaign; on a single Redis and on
+// first claim. (A worker that claims without taking the chunk out of the
+// fresh set sends nobody twice even so: the worker's
+// TestWronglyFreshChunkSendsNobodyTwice.) Each row is its own campaign; on a single Redis and on
 // Cluster (the rows that restore a backup: single only). Whatever the
 // answer, a fresh chunk has no entry.
 func TestStartChunkFresh(t *testing.T) {
@@ -38,7 +38,6 @@ func TestStartChunkFresh(t *testing.T) {
 			rdb  redis.UniversalClient
 		}{"cluster", redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1}).ClusterClient()})
 	}
-	ms := func(d time.Duration) string { return fmt.Sprint(time.Now().Add(d).UnixMilli()) }
 	// claim claims r0 (chunk 0) and records outcome kind for it.
 	claim := func(t *testing.T, st *store.Store, c string, sum *store.StageSummary, kind store.Kind) {
 		t.Helper()
@@ -109,31 +108,6 @@ func TestStartChunkFresh(t *testing.T) {
 			}
 			return 1
 		}, true},
-		{"a worker of an earlier version checked in (a rolling upgrade)", false, func(t *testing.T, st *store.Store, rdb redis.UniversalClient, c string) int {
-			stage(t, st, c, stageOpts{n: 20, size: 20})
-			if _, err := st.CheckIn(ctx, c, "new-w", "*", "", nil, store.CheckInWindow); err != nil {
-				t.Fatal(err)
-			}
-			// What checkin.lua of the version before writes: no aware.
-			if err := rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "old-w", ms(0)+" *").Err(); err != nil {
-				t.Fatal(err)
-			}
-			return 1
-		}, false},
-		{"a worker of an earlier version, silent for an hour: its check-in pruned", false, func(t *testing.T, st *store.Store, rdb redis.UniversalClient, c string) int {
-			stage(t, st, c, stageOpts{n: 20, size: 20})
-			if err := rdb.HSet(ctx, "tidings:{"+c+"}:checkins", "old-w", ms(-2*time.Hour)+" *").Err(); err != nil {
-				t.Fatal(err)
-			}
-			// The check-in of a claim prunes the workers silent for an hour.
-			if _, err := st.CheckIn(ctx, c, "new-w", "*", "*", []string{"new-w"}, store.CheckInWindow); err != nil {
-				t.Fatal(err)
-			}
-			if n, err := rdb.HLen(ctx, "tidings:{"+c+"}:checkins").Result(); err != nil || n != 1 {
-				t.Fatalf("check-ins after the prune: %d, %v; want new-w's only", n, err)
-			}
-			return 1
-		}, false},
 		{"a staging by an earlier version (no fresh chunks)", false, func(t *testing.T, st *store.Store, rdb redis.UniversalClient, c string) int {
 			stage(t, st, c, stageOpts{n: 20, size: 20})
 			if err := rdb.Del(ctx, "tidings:{"+c+"}:fresh").Err(); err != nil {

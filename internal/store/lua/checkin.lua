@@ -1,11 +1,7 @@
 -- checkin.lua: a worker says which state of the campaign it has checked
 -- its delivery journals against (Store.CheckIn), in Redis's own time, and,
 -- when asked, which of the live workers have not checked a state.
--- KEYS: 1 checkins (worker id -> "<seen ms> <checked>"), 2 control,
---       3 aware (SET of the workers in checkins that consume the
---       campaign's fresh chunks, lua/stage_end.lua: every worker that runs
---       this script; a worker of an earlier version checks in with its own
---       script and is in checkins only)
+-- KEYS: 1 checkins (worker id -> "<seen ms> <checked>"), 2 control
 -- ARGV: 1 worker id, 2 the state it has checked ("*": it keeps no journal,
 -- so has nothing to check), 3 the window in ms, 4 the state a claim needs
 -- ("": none, only check in), 5... the ids of the workers alive (Alive)
@@ -21,21 +17,12 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local win = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], now .. ' ' .. ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[1])
 local behind = {}
 local function prune(keep)
   local all = redis.call('HGETALL', KEYS[1])
   for i = 1, #all, 2 do
     local s = tonumber(string.match(all[i + 1], '^(%d+) ') or 0)
-    if not keep[all[i]] and now - s > 3600000 then
-      redis.call('HDEL', KEYS[1], all[i])
-      -- A worker that checked in without saying it consumes fresh chunks
-      -- (an earlier version, in a rolling upgrade) may have claimed in a
-      -- chunk without consuming it: once its entry goes, nothing else says
-      -- so, and the staging's chunks are never taken for fresh again
-      -- (store.StartChunk reads every chunk's entries).
-      if redis.call('SREM', KEYS[3], all[i]) == 0 then redis.call('HDEL', KEYS[2], 'fresh_stage') end
-    end
+    if not keep[all[i]] and now - s > 3600000 then redis.call('HDEL', KEYS[1], all[i]) end
   end
 end
 if ARGV[4] == '' then
