@@ -24,16 +24,17 @@ func (w *Worker) warnLost(ctx context.Context) {
 	if dir == "" {
 		return
 	}
+	env := cmp.Or(w.cfg.Env, "ENV")
 	listed, err := w.st.List(ctx, "") // any environment's: Redis has heard of it
 	if err != nil {
-		w.log.Warn("could not list the campaigns Redis has, to check the delivery journal's against them", "journal", dir, "err", err)
+		w.log.Warn("could not list the campaigns Redis has, to check the delivery journal's against them: campaigns whose state Redis lost go unnoticed here until then; check that this worker reaches the environment's Redis and may read it (its redis address, password and ACL, and that nothing else writes tidings:campaigns), then run the command in next: it checks Redis and names the campaigns it lost",
+			"journal", dir, "redis", redisAddr(w.cfg.Redis), "env", w.cfg.Env, "next", "tidings doctor --env "+env, "err", err)
 		return
 	}
 	lost := launch.Journaled(dir, "", listed) // no state dir: a start record here does not make it less lost
 	if len(lost) == 0 {
 		return
 	}
-	env := cmp.Or(w.cfg.Env, "ENV")
 	w.log.Warn("Redis has no trace of campaigns whose deliveries this worker's delivery journal holds: Redis lost their state (flushed, evicted, a new empty instance, or restored from an older backup), or this worker is pointed at the wrong Redis (check its --env and the environment's redis address); nothing of them is sent until they are staged again, and this worker goes on with the campaigns Redis has. Run the command in next: it names them and says how to stage each again without mailing anyone twice",
 		"campaigns", lost, "journal", dir, "redis", redisAddr(w.cfg.Redis), "env", w.cfg.Env, "next", "tidings doctor --env "+env)
 }

@@ -78,3 +78,37 @@ func TestWorkerWarnsAtStartOfJournaledCampaignsRedisLacks(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerWarnsWithANextStepWhenRedisCannotListItsCampaigns: when the
+// worker cannot list the campaigns Redis has at start (here the key that
+// lists them holds a string, so SMEMBERS fails with WRONGTYPE; an ACL
+// that denies it, or a Redis that drops the connection, fail alike), it
+// cannot check its delivery journal against them: its one WARN must say
+// so, what to check (that it reaches this environment's Redis and may
+// read it) and what to run (tidings doctor --env ENV), with where it
+// looked (journal, redis). Before, it logged the error alone.
+func TestWorkerWarnsWithANextStepWhenRedisCannotListItsCampaigns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	rdb := startRedis(t)
+	if err := rdb.Set(t.Context(), "tidings:campaigns", "not a set", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var logs syncbuf.Buffer
+	const warn = `level=WARN msg="could not list the campaigns Redis has, to check the delivery journal's against them`
+	stop := e.startWorker(t, wopts{journal: dir, rdb: rdb, logs: &logs})
+	wait.For(t, 30*time.Second, "the warning", func() bool { return strings.Contains(logs.String(), warn) })
+	stop()
+	out := logs.String()
+	if n := strings.Count(out, warn); n != 1 {
+		t.Fatalf("%d warnings that the campaigns could not be listed, want 1:\n%s", n, out)
+	}
+	line := out[strings.Index(out, warn):]
+	line = line[:strings.IndexByte(line, '\n')]
+	for _, want := range []string{"campaigns whose state Redis lost go unnoticed", "check that this worker reaches the environment's Redis and may read it", "journal=" + dir, "redis=" + rdb.Options().Addr, "env=test", `next="tidings doctor --env test"`, "WRONGTYPE"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the warning lacks %s:\n%s", want, line)
+		}
+	}
+}
