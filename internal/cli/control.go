@@ -26,21 +26,23 @@ type control struct {
 	do func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error)
 }
 
-// opts are retry's --permanent and --code, approve's --in-advance, and
-// where cancel draws its progress bar (stderr, when a terminal).
+// opts are retry's --permanent and --code, approve's --in-advance,
+// where cancel draws its progress bar (stderr, when a terminal), and the
+// campaign files this host staged (for the sends advised).
 type opts struct {
 	scope     store.RetryScope
 	inAdvance bool
 	stderr    io.Writer
+	files     nextstep.Files
 }
 
 var controls = []control{{
 	use: "pause CAMPAIGN --env ENV --reason TEXT", short: "Stop new sends now, across all workers (within a second)", reason: "required",
-	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, _ opts) (string, error) {
+	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
 		// Paused before: by whom, and what that pause allows (Pause returns
 		// it paused; a pause for state loss is not resumed).
 		already, err := s.Pause(ctx, c, who, why)
-		h := nextstep.Hint(already.NextOr(store.NextResume), c, who.Env)
+		h := o.files.Hint(already.NextOr(store.NextResume), c, who.Env)
 		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + strings.ToUpper(h[:1]) + h[1:], err
 	},
 }, {
@@ -92,13 +94,13 @@ func (a *app) cmdControls() []*cobra.Command {
 				if ctl.reason == "required" && strings.TrimSpace(reason) == "" {
 					return usageError(cmd, errors.New("--reason is required: say why, it is recorded in the audit log and shown by status"))
 				}
-				o.stderr = a.stderr
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
+					o.stderr, o.files = a.stderr, nextstep.FilesIn(e.StateDir)
 					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, o)
 					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {
 						fmt.Fprintln(a.stdout, msg) // done for every recipient but the lost chunks'
 					}
-					return storeError(err, e.Name)
+					return storeError(err, e.Name, o.files)
 				})
 			},
 		})
@@ -124,7 +126,7 @@ func (a *app) cmdControls() []*cobra.Command {
 // lost a problem (1), a
 // write not acknowledged by the replicas and unreachable Redis
 // infrastructure (3).
-func storeError(err error, env string) error {
+func storeError(err error, env string, files nextstep.Files) error {
 	var nf *store.NotFoundError
 	var te *store.TransitionError
 	var ae *store.AckError
@@ -135,23 +137,23 @@ func storeError(err error, env string) error {
 	case errors.As(err, &nf):
 		return configError(nextstep.NotFoundErr(nf, env))
 	case errors.As(err, &te):
-		return problemsErr(errors.New(transitionAdvice(te, env)))
+		return problemsErr(errors.New(transitionAdvice(te, env, files)))
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor --env %s', then look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
 	case errors.As(err, &lost):
-		return problemsErr(fmt.Errorf("%w: Redis lost part of this campaign's state; check its persistence and memory ('tidings doctor --env %s'); who was sent is in the workers' delivery journals ('tidings report %s --journal JOURNAL_DIR'); to mail the others and nobody twice, cancel it and stage it again excluding those deliveries: 'tidings send CAMPAIGN-FILE --env %s --resume-existing --exclude-delivered JOURNAL_DIR' (the journals: a report written now lacks the lost rows)", err, env, lost.Campaign, env))
+		return problemsErr(files.LostChunks(err, lost.Campaign, env))
 	}
 	return classify(err)
 }
 
 // transitionAdvice says why a control action is not possible now and what
 // to do instead.
-func transitionAdvice(e *store.TransitionError, env string) string {
+func transitionAdvice(e *store.TransitionError, env string, files nextstep.Files) string {
 	c, st := e.Campaign, e.State
 	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
 	switch {
 	case e.PausedFor == "staging":
-		return nextstep.Staging(e.Action, c, env, e.FirstStaging)
+		return files.Staging(e.Action, c, env, e.FirstStaging)
 	case e.PausedFor == store.StagedAgain:
 		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
 	case e.PausedFor == store.CanaryRunning:
@@ -159,11 +161,11 @@ func transitionAdvice(e *store.TransitionError, env string) string {
 	case e.PausedFor == store.NoCanary:
 		return nextstep.NoCanary(c)
 	case e.PausedFor == "state-loss":
-		return what + " by a worker (state loss): " + nextstep.Hint(store.NextRecover, c, env)
+		return what + " by a worker (state loss): " + files.Hint(store.NextRecover, c, env)
 	case e.Action == "resume" && st == store.StateAwaitingApproval:
 		return what + fmt.Sprintf("; check the canary, then approve it: tidings approve %s --env %s", c, env)
 	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:
-		return what + fmt.Sprintf("; a cancelled campaign does not run again; to send to the recipients not yet sent, stage it again: tidings send CAMPAIGN-FILE --env %s --resume-existing (nobody already sent is sent again)", env)
+		return what + files.Cancelled(c, env)
 	case e.Action == "cancel":
 		return what + "; nothing is left to cancel"
 	case st.Finished():

@@ -89,7 +89,7 @@ func (a *app) rehearse(ctx context.Context, cfg rehearsal.Config) (*rehearsal.Re
 	case errors.As(err, new(*rehearsal.PausedError)), errors.As(err, new(*rehearsal.TimeoutError)):
 		return nil, problemsErr(err)
 	case err != nil:
-		return nil, storeError(bundleError(err), rehearsal.Env)
+		return nil, storeError(bundleError(err), rehearsal.Env, nil)
 	}
 	res.WriteText(a.stdout)
 	return res, nil

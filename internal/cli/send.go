@@ -202,7 +202,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		return infraError(fmt.Errorf("campaign %q was staged and started, but only %d of %d required Redis replicas acknowledged it: a failover now could lose it; check the replicas (tidings doctor --env %s) and 'tidings status %s --env %s'",
 			name, ae.Got, ae.Want, e, name, e))
 	}
-	return storeError(err, e)
+	return storeError(err, e, nil)
 }
 
 // confirmProduction asks for the campaign name to be typed, or checks --confirm.

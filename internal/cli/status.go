@@ -10,7 +10,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tidings-mail/tidings/internal/environment"
-	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -37,7 +36,7 @@ func (a *app) cmdStatus() *cobra.Command {
 				if len(args) == 0 {
 					return a.listCampaigns(cmd.Context(), s, e, o.out)
 				}
-				return a.showStatus(cmd.Context(), s, args[0], e.Name, o)
+				return a.showStatus(cmd.Context(), s, args[0], e, o)
 			})
 		},
 	})
@@ -52,28 +51,28 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, e *environment.
 	env := e.Name
 	all, err := statusview.All(ctx, s, env)
 	if err != nil {
-		return storeError(err, env)
+		return storeError(err, env, nil)
 	}
-	return out.print(a.stdout, all, func() error {
+	m := statusview.MissingOf(e.StateDir, e.Journal.Dir, env, all)
+	return out.print(a.stdout, m.JSON(all, env), func() error {
 		if len(all) > 0 {
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
-				func(st *store.Status) string { return nextstep.HintOf(statusview.Next(st), st) })
+				func(st *store.Status) string { return nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st) })
 		}
-		names := statusview.Names(all)
-		statusview.WriteGone(a.stdout, len(all), statusview.Missing{Started: launch.Gone(e.StateDir, env, names), Journaled: launch.Journaled(e.Journal.Dir, e.StateDir, names), JournalDir: e.Journal.Dir}, env)
+		statusview.WriteGone(a.stdout, len(all), m, env)
 		return nil
 	})
 }
 
 // showStatus shows campaign c, refreshed every o.interval with --watch
 // until it is finished.
-func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o statusOptions) error {
+func (a *app) showStatus(ctx context.Context, s *store.Store, c string, e *environment.Environment, o statusOptions) error {
 	f, tty := a.stdout.(*os.File)
 	tty = tty && term.IsTerminal(int(f.Fd()))
 	for {
-		st, err := statusview.One(ctx, s, c, env) // one being staged: so, exit 0
+		st, err := statusview.One(ctx, s, c, e.Name) // one being staged: so, exit 0
 		if err != nil {
-			return storeError(err, env)
+			return storeError(err, e.Name, nil)
 		}
 		switch {
 		case o.out.format == "json":
@@ -84,7 +83,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c, env string, o s
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			statusview.WriteAt(a.stdout, st, time.Now(), statusview.WithStall(st, time.Now(), nextstep.HintOf(statusview.Next(st), st)))
+			statusview.WriteAt(a.stdout, st, time.Now(), statusview.WithStall(st, time.Now(), nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st)))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err

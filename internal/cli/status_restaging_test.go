@@ -25,18 +25,15 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	t.Parallel()
 	env, r := redisEnv(t)
 	c, s, ctx := stageCampaign(t, env, "again"), store.New(r.Client()), context.Background()
-	if _, err := s.Pause(ctx, c, store.Actor{Who: "alice", Env: "staging"}, "fix the list"); err != nil {
-		t.Fatal(err)
+	interruptRestaging(t, s, c)
+	// The send run again as its start record keeps it (file and flags:
+	// stageCampaign's; the temporary paths need no quotes).
+	files := nextstep.FilesIn(env["TIDINGS_STATE_DIR"])
+	rec := files(c, "staging")
+	if rec == nil {
+		t.Fatalf("no start record of %s", c)
 	}
-	sg, err := s.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "staging", Who: "bob", Host: "box2", ChunkSize: 7, ResumeExisting: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "ada@example.org", Email: "ada@example.org", Lang: "en"}, 0, false); err != nil {
-		t.Fatal(err)
-	}
-	sg.Abort(ctx) // its send stopped
-	next := "tidings send CAMPAIGN-FILE --env staging --resume-existing"
+	next := "tidings send " + rec.CampaignFile + " --env staging --resume-existing --skip-refused --skip-invalid --rejects " + filepath.Join(filepath.Dir(rec.CampaignFile), "rejects.csv")
 	// The pause made before is said in the console's words, and neither
 	// says to pause what is paused.
 	// (by whom, at when: UTC, then why).
@@ -60,8 +57,8 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	}
 	// On-call wants it stopped for good: the cancel is refused (exit 1),
 	// saying why and what to run (nextstep.Staging), and nothing changes.
-	if res := cli(t, env, "cancel", c, "--env", "staging", "--reason", "give up"); res.code != 1 || !strings.Contains(res.stderr, nextstep.Staging("cancel", c, "staging", false)) {
-		t.Errorf("cancel of %s: want exit 1 saying %q\n%s", c, nextstep.Staging("cancel", c, "staging", false), res)
+	if res := cli(t, env, "cancel", c, "--env", "staging", "--reason", "give up"); res.code != 1 || !strings.Contains(res.stderr, files.Staging("cancel", c, "staging", false)) || !strings.Contains(res.stderr, next) {
+		t.Errorf("cancel of %s: want exit 1 saying %q\n%s", c, files.Staging("cancel", c, "staging", false), res)
 	}
 	if ctl, err := s.Control(ctx, c); err != nil || ctl.State != store.StatePaused || ctl.Reason != "fix the list" {
 		t.Errorf("%s after the refused cancel: %+v, %v; want it paused as before", c, ctl, err)
@@ -88,4 +85,23 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	if res := cli(t, env, "cancel", c, "--env", "staging", "--reason", "give up"); res.code != 0 || !strings.Contains(res.stdout, "Cancelled "+c) {
 		t.Errorf("cancel once staged: want exit 0, Cancelled %s\n%s", c, res)
 	}
+}
+
+// interruptRestaging pauses campaign c (alice: "fix the list"), then
+// begins to stage it again (bob@box2, send --resume-existing) and stops
+// that staging before its end, as an interrupted send leaves it.
+func interruptRestaging(t *testing.T, s *store.Store, c string) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := s.Pause(ctx, c, store.Actor{Who: "alice", Env: "staging"}, "fix the list"); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := s.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "staging", Who: "bob", Host: "box2", ChunkSize: 7, ResumeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "ada@example.org", Email: "ada@example.org", Lang: "en"}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	sg.Abort(ctx) // its send stopped
 }

@@ -28,7 +28,7 @@ func TestControlsOfAnUnfinishedFirstStagingSayWhatWorks(t *testing.T) {
 	}
 	for _, action := range [][]string{{"resume", "half"}, {"approve", "half"}, {"retry", "half"}} {
 		r := cli(t, env, append(action, "--env", "staging")...)
-		for _, want := range []string{"its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env staging (with the flags it had)",
+		for _, want := range []string{"its first staging has not ended", "run it again as it was (CAMPAIGN-FILE: the campaign file you staged it from): tidings send CAMPAIGN-FILE --env staging (with the flags it had)",
 			"give it up (nothing was sent): tidings cancel half --env staging --reason ... removes what the staging left"} {
 			if r.code != 1 || !strings.Contains(r.stderr, want) || strings.Contains(r.stderr, "--resume-existing") {
 				t.Errorf("%s of a campaign whose first staging was interrupted: want exit 1 and %q, without --resume-existing\n%s", action[0], want, r)
@@ -46,8 +46,9 @@ func TestControlsOfAnUnfinishedFirstStagingSayWhatWorks(t *testing.T) {
 	if err := rd.Client().HSet(ctx, "tidings:{half}:control", "state", "staged", "stage", "s2").Err(); err != nil {
 		t.Fatal(err)
 	}
+	// The send above left its start record: the advice names its file.
 	r := cli(t, env, "resume", "half", "--env", "staging")
-	if r.code != 1 || !strings.Contains(r.stderr, "tidings send CAMPAIGN-FILE --env staging --resume-existing") || strings.Contains(r.stderr, "first staging") {
+	if r.code != 1 || !strings.Contains(r.stderr, "run it again: tidings send "+file+" --env staging --resume-existing\n") || strings.Contains(r.stderr, "first staging") {
 		t.Errorf("resume of a campaign whose re-staging was interrupted: want exit 1 and the advice to send --resume-existing\n%s", r)
 	}
 }

@@ -329,7 +329,7 @@ func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 	s := newSite(t, w, false)
 	op := s.signIn(t, operatorToken)
 	env := consoletest.EnvName
-	first := []string{"its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env " + env + " (with the flags it had)",
+	first := []string{"its first staging has not ended", "run it again as it was (CAMPAIGN-FILE: the campaign file you staged it from): tidings send CAMPAIGN-FILE --env " + env + " (with the flags it had)",
 		"or give it up (nothing was sent): tidings cancel halfway --env " + env + " --reason ... removes what the staging left"}
 	for _, tt := range []struct {
 		campaign, action string
@@ -340,7 +340,7 @@ func TestUnfinishedStagingSaysWhatWorks(t *testing.T) {
 		{"halfway", "resume", nil, first, "--resume-existing"},
 		{"halfway", "approve", url.Values{"stage": {"s1"}}, first, "--resume-existing"},
 		{"halfway", "retry", nil, first, "--resume-existing"},
-		{"again", "resume", nil, []string{"it is being staged", "run it again: tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
+		{"again", "resume", nil, []string{"it is being staged", "run it again (CAMPAIGN-FILE: the campaign file you staged it from): tidings send CAMPAIGN-FILE --env " + env + " --resume-existing"}, "first staging"},
 		// Its cancel says why it cannot act and what to run, as tidings
 		// cancel does (nextstep.Staging).
 		{"again", "cancel", url.Values{"stage": {""}, "reason": {"wrong list"}, "confirm": {"again"}}, []string{"its staging again has not ended", "only partly written", "tidings pause again --env " + env, "tidings send CAMPAIGN-FILE --env " + env + " --resume-existing", "then cancel it (tidings cancel again --env " + env + " --reason ...)."}, "first staging"},

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -88,12 +87,7 @@ var funcs = template.FuncMap{
 	// canary reports whether batch b of st is the canary.
 	"gateWait": statusview.GateWait,
 	"lost":     statusview.Lost,
-	// advice is what tidings status hints of next for st (nextstep.Advice).
-	"advice": func(next string, st *store.Status) string {
-		n := map[string]store.Next{"recover": store.NextRecover, "lost-chunks": store.NextLostChunks}[next]
-		return nextstep.Advice(n, st.Campaign, st.Env)
-	},
-	"canary": func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
+	"canary":   func(st *store.Status, b int) bool { return b >= 0 && b < len(st.Batches) && st.Batches[b].Canary },
 	// langDone and langPct count a language's recipients done as status
 	// does (statusview.Handled): cancelled ones are not progress.
 	"langDone": func(l store.LangStatus) int64 { return statusview.Handled(l.Counts) },

@@ -96,6 +96,11 @@ type overview struct {
 	// InDoubt says that recipients are in doubt and what to do about them,
 	// empty when none is.
 	InDoubt string
+	// Recover and LostChunks are what to run after a state-loss pause
+	// and after Redis lost chunks (nextstep.Files.Advice, with the
+	// campaign file this host's start record keeps), each empty when
+	// there is none.
+	Recover, LostChunks string
 	// needsViewer is Needs for a viewer, when it differs: a viewer cannot
 	// act, so is told who can (NeedsFor).
 	needsViewer string
@@ -121,6 +126,13 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	}
 	o.St = st
 	o.Lost = statusview.ListNote(st)
+	files := nextstep.FilesIn(s.cfg.StateDir)
+	if statusview.Next(st) == store.NextRecover {
+		o.Recover = files.Advice(store.NextRecover, c, st.Env)
+	}
+	if len(st.LostChunks) > 0 {
+		o.LostChunks = files.Advice(store.NextLostChunks, c, st.Env)
+	}
 	o.Done = statusview.Handled(st.Counts)
 	o.Pct = statusview.Percent(o.Done, st.Total)
 	now := s.cfg.Clock()
@@ -145,7 +157,7 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 		if !st.At.IsZero() {
 			begun += " at " + st.At.UTC().Format("2006-01-02 15:04:05 UTC")
 		}
-		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, pausedWhileStaging(st), nextstep.HintOf(st.Control.Next(), st))
+		o.Needs = fmt.Sprintf("%s: %s; no worker sends it%s. Next, %s.", what, begun, pausedWhileStaging(st), files.HintOf(st.Control.Next(), st))
 	case store.StateRunning:
 		if o.Stall >= time.Minute {
 			o.Needs = fmt.Sprintf("No progress for %s: %s.", o.Stall.Round(time.Second), statusview.StallAdvice(st))
@@ -481,7 +493,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		msg := fmt.Sprintf("Cannot %s %s: the campaign is %s.", te.Action, c, te.State)
 		switch {
 		case te.PausedFor == "staging":
-			msg = sentence(nextstep.Staging(te.Action, c, env, te.FirstStaging))
+			msg = sentence(nextstep.FilesIn(s.cfg.StateDir).Staging(te.Action, c, env, te.FirstStaging))
 		case te.PausedFor == store.StagedAgain && te.Action == "cancel":
 			msg = fmt.Sprintf("Not cancelled: %s was staged again since this page was loaded, and it is %s now; nothing was changed. Reload the page to see the new staging, then cancel it if you still mean to.", c, te.State)
 		case te.PausedFor == store.StagedAgain:

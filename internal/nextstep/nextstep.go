@@ -21,14 +21,14 @@ import (
 // deliveries its journal holds: resuming would send them again.
 var hints = map[store.Next]string{
 	store.NextResume:       "resume with: tidings resume {c} --env {env} (or cancel: tidings cancel {c} --env {env} --reason ...)",
-	store.NextRecover:      "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory to one place, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory)",
+	store.NextRecover:      "do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory to one place, then stage it again without them{from}: {send} --env {env} --resume-existing --exclude-delivered JOURNAL_DIR{flags} (one --exclude-delivered per directory)",
 	store.NextApprove:      "check the canary, then approve it: tidings approve {c} --env {env}",
 	store.NextPause:        "pause with: tidings pause {c} --env {env} --reason ...",
 	store.NextOutcomes:     "every recipient's outcome: tidings report {c} --env {env}",
 	store.NextRetry:        "temporary failures whose retries ran out are failed: tidings retry {c} --env {env} re-queues them; who failed or is in doubt: tidings report {c} --env {env} --outcome failed,in-doubt",
-	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory to one place, then stage it again without them: tidings send CAMPAIGN-FILE --env {env} --resume-existing --exclude-delivered JOURNAL_DIR",
+	store.NextLostChunks:   "who was sent is in the workers' delivery journals: tidings report {c} --journal JOURNAL_DIR; to mail those not sent yet and nobody twice, cancel it (tidings cancel {c} --env {env} --reason \"state loss\"), copy every worker's journal directory to one place, then stage it again without them{from}: {send} --env {env} --resume-existing --exclude-delivered JOURNAL_DIR{flags}",
 	store.NextStageAgain:   "run the same send again (its campaign file, --env {env}, and any --exclude-delivered it had) on the host that started it: it stages the campaign, or, if its run may have started, refuses and says how to recover; or give it up (nothing was sent): tidings cancel {c} --env {env} --reason ... removes what the staging left" + meanwhilePauseOrCancel,
-	store.NextRestageAgain: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env {env} --resume-existing (with any --exclude-delivered it had)" + meanwhilePause,
+	store.NextRestageAgain: "run the same send again as a re-staging{from}: {send} --env {env} --resume-existing{flags} (with any --exclude-delivered it had)" + meanwhilePause,
 	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): " + inDoubtReport,
 }
 
@@ -42,9 +42,12 @@ const meanwhilePauseOrCancel = "; meanwhile only a pause or that cancel acts on 
 
 // HintPaused is Hint for a campaign whose staging did not end and that
 // is paused already: without the advice to pause it.
-func HintPaused(next store.Next, c, env string) string {
-	h := Hint(next, c, env)
-	return strings.TrimSuffix(strings.TrimSuffix(h, strings.NewReplacer("{c}", c, "{env}", cmp.Or(env, "ENV")).Replace(meanwhilePause)), meanwhilePauseOrCancel)
+func HintPaused(next store.Next, c, env string) string { return Files(nil).HintPaused(next, c, env) }
+
+// HintPaused is Hint for a campaign whose staging did not end and that
+// is paused already, with the campaign file f knows.
+func (f Files) HintPaused(next store.Next, c, env string) string {
+	return f.fill(strings.TrimSuffix(strings.TrimSuffix(hints[next], meanwhilePause), meanwhilePauseOrCancel), c, env)
 }
 
 // PausedWhileStaging words the pause made on the campaign of st while its
@@ -114,14 +117,17 @@ func NoReportYet(be *store.BeingStagedError) string {
 // paused while its staging had not ended (st.PausedWhileStaging): not
 // told to pause what is paused (of one being staged, nothing: only its
 // send, which ends that staging, acts on it then).
-func HintOf(next store.Next, st *store.Status) string {
+func HintOf(next store.Next, st *store.Status) string { return Files(nil).HintOf(next, st) }
+
+// HintOf is HintOf with the campaign file f knows.
+func (f Files) HintOf(next store.Next, st *store.Status) string {
 	if st.PausedWhileStaging != nil && next == store.NextPause {
 		return ""
 	}
 	if st.PausedWhileStaging != nil {
-		return HintPaused(next, st.Campaign, st.Env)
+		return f.HintPaused(next, st.Campaign, st.Env)
 	}
-	return Hint(next, st.Campaign, st.Env)
+	return f.Hint(next, st.Campaign, st.Env)
 }
 
 // inDoubtReport lists the recipients in doubt of campaign {c}.
@@ -137,8 +143,11 @@ func InDoubt(n int64, c, env string) string {
 
 // Advice is Hint as a sentence of its own (its first letter upper case,
 // a full stop after it), as the console's campaign page says it.
-func Advice(next store.Next, c, env string) string {
-	h := Hint(next, c, env)
+func Advice(next store.Next, c, env string) string { return Files(nil).Advice(next, c, env) }
+
+// Advice is Advice with the campaign file f knows.
+func (f Files) Advice(next store.Next, c, env string) string {
+	h := f.Hint(next, c, env)
 	if h == "" {
 		return ""
 	}
@@ -148,9 +157,11 @@ func Advice(next store.Next, c, env string) string {
 // Hint says what to run next with campaign c of environment env, "" when
 // nothing. An env not known ("": a record of an older version) is
 // ENV, for the operator to fill in, never an empty --env.
-func Hint(next store.Next, c, env string) string {
-	return strings.NewReplacer("{c}", c, "{env}", cmp.Or(env, "ENV")).Replace(hints[next])
-}
+func Hint(next store.Next, c, env string) string { return Files(nil).Hint(next, c, env) }
+
+// Hint is Hint with the campaign file f knows: the send it advises names
+// that file, ready to paste.
+func (f Files) Hint(next store.Next, c, env string) string { return f.fill(hints[next], c, env) }
 
 // Staging says why action is refused on campaign c of environment env
 // while it is being staged (a store.TransitionError paused for "staging")
@@ -166,6 +177,17 @@ func Hint(next store.Next, c, env string) string {
 // cancel. An empty env names no --env (a console of a campaign file alone
 // has none).
 func Staging(action, c, env string, first bool) string {
+	return Files(nil).Staging(action, c, env, first)
+}
+
+// Staging is Staging with the campaign file f knows.
+func (f Files) Staging(action, c, env string, first bool) string {
+	return f.fill(staging(action, c, env, first), c, env)
+}
+
+// staging is Staging's words, with the send to run as {from}, {send},
+// {flags} and {had} for Files.fill.
+func staging(action, c, env string, first bool) string {
 	flag := ""
 	if env != "" {
 		flag = " --env " + env
@@ -174,11 +196,11 @@ func Staging(action, c, env string, first bool) string {
 	case first && action == "cancel": // a send holds its staging lease
 		return fmt.Sprintf("cannot cancel %s: its first staging has not ended and a send is writing it now, so no worker sends it: only pause works until that staging ends; run the cancel again then (a first staging whose send was interrupted is removed by cancel, with nothing sent)", c)
 	case action == "cancel": // a re-staging: its recipients half written
-		return fmt.Sprintf("cannot cancel %s: its staging again has not ended (a send is writing it, or one was interrupted): a cancel records each recipient of the campaign's staging not yet sent as cancelled, and this staging's recipients are only partly written (it cleared the counts of the staging before); no worker sends it meanwhile. To keep it from sending, pause it, if it is not paused already: tidings pause %s%s --reason ... (the pause stays when it is staged, so the send run again stages it paused and starts nothing); to stop it for good, once it is paused, let the send writing it end or, if it was interrupted, run it again as a re-staging: tidings send CAMPAIGN-FILE%s --resume-existing (with any --exclude-delivered it had); then cancel it (tidings cancel %s%s --reason ...)", c, c, flag, flag, c, flag)
+		return fmt.Sprintf("cannot cancel %s: its staging again has not ended (a send is writing it, or one was interrupted): a cancel records each recipient of the campaign's staging not yet sent as cancelled, and this staging's recipients are only partly written (it cleared the counts of the staging before); no worker sends it meanwhile. To keep it from sending, pause it, if it is not paused already: tidings pause %s%s --reason ... (the pause stays when it is staged, so the send run again stages it paused and starts nothing); to stop it for good, once it is paused, let the send writing it end or, if it was interrupted, run it again as a re-staging{from}: {send}%s --resume-existing{flags} (with any --exclude-delivered it had); then cancel it (tidings cancel %s%s --reason ...)", c, c, flag, flag, c, flag)
 	case first:
-		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was: tidings send CAMPAIGN-FILE%s (with the flags it had), or give it up (nothing was sent): tidings cancel %s%s --reason ... removes what the staging left", action, c, flag, c, flag)
+		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was{from}: {send}%s{flags}{had}, or give it up (nothing was sent): tidings cancel %s%s --reason ... removes what the staging left", action, c, flag, c, flag)
 	}
-	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again: tidings send CAMPAIGN-FILE%s --resume-existing", action, c, flag)
+	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again{from}: {send}%s --resume-existing{flags}", action, c, flag)
 }
 
 // StillFailed says, after a retry of temporary failures of campaign c of

@@ -26,9 +26,9 @@ func TestStagingAdvice(t *testing.T) {
 		want, not         []string
 	}
 	for _, tt := range []advice{
-		{"first staging", "resume", "production", true, []string{"cannot resume altea: its first staging has not ended", "run it again as it was: tidings send CAMPAIGN-FILE --env production (with the flags it had)", "give it up (nothing was sent): tidings cancel altea --env production --reason ... removes what the staging left"}, []string{"--resume-existing"}},
+		{"first staging", "resume", "production", true, []string{"cannot resume altea: its first staging has not ended", "run it again as it was (CAMPAIGN-FILE: the campaign file you staged it from): tidings send CAMPAIGN-FILE --env production (with the flags it had)", "give it up (nothing was sent): tidings cancel altea --env production --reason ... removes what the staging left"}, []string{"--resume-existing"}},
 		{"first staging, cancel", "cancel", "production", true, []string{"cannot cancel altea: its first staging has not ended and a send is writing it now", "run the cancel again then"}, []string{"--resume-existing", "pause it"}},
-		{"re-staging", "resume", "production", false, []string{"cannot resume altea: it is being staged", "run it again: tidings send CAMPAIGN-FILE --env production --resume-existing"}, []string{"first staging"}},
+		{"re-staging", "resume", "production", false, []string{"cannot resume altea: it is being staged", "run it again (CAMPAIGN-FILE: the campaign file you staged it from): tidings send CAMPAIGN-FILE --env production --resume-existing"}, []string{"first staging"}},
 		// A cancel of a re-staging not ended says why it cannot act
 		// (the staging's recipients are half written) and what to run:
 		// pause, which holds once it is staged; the send run again; then

@@ -41,21 +41,30 @@ func (r SendRun) Command() string {
 	if r.NoneDelivered {
 		args = append(args, "--none-delivered")
 	}
-	if o := r.Options; o != nil {
-		if o.SkipRefused {
-			args = append(args, "--skip-refused")
-		}
-		if o.SkipInvalid {
-			args = append(args, "--skip-invalid")
-		}
-		if o.Rejects != "" {
-			args = append(args, "--rejects", path(o.Rejects, ""))
-		}
-	}
+	args = append(args, optionArgs(r.Options)...)
 	if r.Confirm != "" {
 		args = append(args, "--confirm", shellQuote(r.Confirm))
 	}
 	return strings.Join(args, " ")
+}
+
+// optionArgs are the flags of a send run with o (nil: none), its paths
+// absolute and quoted.
+func optionArgs(o *launch.SendOptions) []string {
+	var args []string
+	if o == nil {
+		return nil
+	}
+	if o.SkipRefused {
+		args = append(args, "--skip-refused")
+	}
+	if o.SkipInvalid {
+		args = append(args, "--skip-invalid")
+	}
+	if o.Rejects != "" {
+		args = append(args, "--rejects", shellQuote(launch.Abs(o.Rejects)))
+	}
+	return args
 }
 
 // notRecorded follows a command of a send whose options this host did not

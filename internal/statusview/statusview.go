@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -270,6 +271,47 @@ func Names(all []*store.Status) []string {
 type Missing struct {
 	Started, Journaled []string
 	JournalDir         string
+	// StateDir holds the start records of Started (for what to run).
+	StateDir string
+}
+
+// MissingOf is Missing of the campaigns of environment env that the
+// start records in stateDir and the delivery journal in journalDir name
+// and all (the campaigns Redis has) lacks.
+func MissingOf(stateDir, journalDir, env string, all []*store.Status) Missing {
+	names := Names(all)
+	return Missing{Started: launch.Gone(stateDir, env, names), Journaled: launch.Journaled(journalDir, stateDir, names), JournalDir: journalDir, StateDir: stateDir}
+}
+
+// LostCampaign is a campaign of m as `status --format json` lists it
+// after the campaigns Redis has: its State is "lost".
+type LostCampaign struct {
+	Campaign string `json:"campaign"`
+	Env      string `json:"env"`
+	State    string `json:"state"`
+	// StartedHere: this host's state_dir records its start (m.Started);
+	// else only its delivery journal holds it (m.Journaled).
+	StartedHere bool   `json:"started_here"`
+	JournalDir  string `json:"journal_dir,omitempty"`
+	// Next is what to run, in the words the text says it: with the
+	// campaign file the start record names, when there is one.
+	Next string `json:"next"`
+}
+
+// JSON is all, then a LostCampaign for each campaign of m, Started
+// first: what `status --format json` without a campaign prints.
+func (m Missing) JSON(all []*store.Status, env string) []any {
+	out := make([]any, 0, len(all)+len(m.Started)+len(m.Journaled))
+	for _, st := range all {
+		out = append(out, st)
+	}
+	for _, c := range m.Started {
+		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", StartedHere: true, Next: nextstep.LostIn(m.StateDir, c, env)})
+	}
+	for _, c := range m.Journaled {
+		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", JournalDir: m.JournalDir, Next: Journaled([]string{c}, env, m.JournalDir)})
+	}
+	return out
 }
 
 // WriteGone says, below the list of environment env's campaigns (listed
