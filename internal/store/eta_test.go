@@ -56,7 +56,8 @@ func TestStatusETA(t *testing.T) {
 // less the 40 s waited since.
 func TestStatusETABetweenBatches(t *testing.T) {
 	t.Parallel()
-	st := store.New(startRedis(t))
+	rdb := startRedis(t)
+	st := store.New(rdb)
 	ctx := context.Background()
 	c := campaign.Campaign{Name: "eta-gap", Environment: "test", Template: "t", Recipients: "r.csv", From: "a@example.com",
 		Batches: campaign.Batches{Size: 10, Interval: time.Hour}}.WithDefaults()
@@ -90,6 +91,11 @@ func TestStatusETABetweenBatches(t *testing.T) {
 	}
 	if r, err := st.Tick(ctx, "eta-gap", tp, done); err != nil || r.Code != store.TickNoop {
 		t.Fatalf("tick after batch 0 passed: %+v, %v", r, err)
+	}
+	// The tick timed the interval from now in Redis's clock: as a tick
+	// 40 s ago would have.
+	if err := rdb.HSet(ctx, "tidings:{eta-gap}:control", "batch_done_at", done.UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
 	}
 	before := time.Now()
 	s, err := st.Status(ctx, "eta-gap")

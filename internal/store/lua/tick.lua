@@ -8,7 +8,8 @@
 --
 -- KEYS: 1 control, 2 batches (HASH b -> JSON {first,last,size,canary}),
 --       3 bstats, 4 counts, 5 errors, 6 audit
--- ARGV: 1 stage id, 2 now (unix ms), 3 interval (ms), 4 approve after the
+-- ARGV: 1 stage id, 2 now (unix ms, the worker's clock: the times of a
+--       release and of state changes; batch_done_at is Redis's), 3 interval (ms), 4 approve after the
 --       canary (1/0), 5 max failure rate of a batch (0: no gate), 6 host,
 --       7 env, 8 who (the worker), 9 the campaign's max attempts (0: not
 --       known)
@@ -33,6 +34,11 @@ if state ~= 'running' then return {NOOP, -1, state} end
 local cur, doneAt, approved = tonumber(c[3] or '-1'), tonumber(c[4] or '0'), c[5] == '1'
 local nb, total = tonumber(c[6] or '0'), tonumber(c[7] or '0')
 local now = tonumber(ARGV[2])
+-- The batch interval is timed in Redis's clock, not in now (the clock of
+-- whichever worker ticks: a worker whose clock is ahead, or that set
+-- batch_done_at while behind, would release the next batch early).
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 -- set moves the campaign to state, by by, for action, and audits it.
 local function set(state, by, action, reason)
@@ -54,7 +60,7 @@ for _, v in ipairs(counts) do terminal = terminal + tonumber(v or '0') end
 if terminal >= total then
   -- The current batch's gate has nothing left to hold back: it is not
   -- applied later, when a retry runs the campaign again.
-  if doneAt == 0 and cur >= 0 then redis.call('HSET', KEYS[1], 'batch_done_at', now) end
+  if doneAt == 0 and cur >= 0 then redis.call('HSET', KEYS[1], 'batch_done_at', clock) end
   -- Its figures add up to the total: sent, then every other outcome a
   -- row has, in the order of counts (store.Outcomes: status's order).
   local names = {'sent', 'failed', 'in doubt', 'refused', 'invalid', 'skipped', 'cancelled'}
@@ -84,8 +90,8 @@ if doneAt == 0 then
     if retried == 1 then whom = 'recipient' end
     return {NOOP, cur, string.format('batch gate: waiting for %d retried %s of batch %d', retried, whom, cur)}
   end
-  doneAt = now
-  redis.call('HSET', KEYS[1], 'batch_done_at', now)
+  doneAt = clock
+  redis.call('HSET', KEYS[1], 'batch_done_at', clock)
   if max > 0 and attempted > 0 and errors1 / attempted > max then
     -- Say one true thing: how many first attempts failed, how many of
     -- those failures were temporary (retried later), in doubt (the whole
@@ -141,5 +147,5 @@ if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   set('awaiting-approval', ARGV[8], 'await-approval', reason)
   return {AWAITING, cur, reason}
 end
-if cur + 1 < nb and now >= doneAt + tonumber(ARGV[3]) then return release(cur + 1) end
+if cur + 1 < nb and clock >= doneAt + tonumber(ARGV[3]) then return release(cur + 1) end
 return {NOOP, cur, ''}
