@@ -79,8 +79,9 @@ type Delivery struct {
 	TooOld bool
 }
 
-// ClaimNotification claims delivery d of campaign c for d.Owner until
-// now+d.Lease. It returns the claim result and how many deliveries failed
+// ClaimNotification claims delivery d of campaign c for d.Owner for
+// d.Lease, in Redis's clock (now, the caller's clock, times only a failed
+// delivery's retry). It returns the claim result and how many deliveries failed
 // before.
 func (s *Store) ClaimNotification(ctx context.Context, c string, d Delivery, now time.Time) (NotifyClaim, int, error) {
 	res, err := claimNotifyScript.Run(ctx, s.rdb, []string{keysFor(c).notify}, deliveryField(d.Event), d.Owner, ms(now), ms(now.Add(d.Lease)), d.Index, d.TooOld).Int64Slice() // go-redis writes a bool as 1 or 0

@@ -78,3 +78,32 @@ func claim(t *testing.T, st *store.Store, c, ev, owner string, now time.Time, to
 		t.Fatalf("claim of %s by %s: %v, want %v", ev, owner, res, want)
 	}
 }
+
+// TestNotificationLeaseIsRedisClock: notifiers run in several processes
+// on hosts whose clocks disagree. A delivery held by one (its lease a
+// minute long) is not taken by another whose clock is 10 minutes ahead, nor
+// is one claimed by a notifier 3 hours behind taken at once by a right one:
+// the lease is timed in Redis's clock, so the sink is not sent the event
+// twice. Before, both claims were acquired (the lease was the holder's
+// clock, compared with the claimer's).
+func TestNotificationLeaseIsRedisClock(t *testing.T) {
+	t.Parallel()
+	st := store.New(startRedis(t))
+	for i, tt := range []struct {
+		name           string
+		holder, second time.Duration // the skews of the holder's clock and of the next claimer's
+	}{
+		{"a notifier 10 minutes ahead", 0, 10 * time.Minute},
+		{"a holder 3 hours behind", -3 * time.Hour, 0},
+	} {
+		c, ev := "skew"+string(rune('a'+i)), "a1:webhook"
+		claim(t, st, c, ev, "holder", time.Now().Add(tt.holder), false, store.NotifyAcquired)
+		res, _, err := st.ClaimNotification(t.Context(), c, store.Delivery{Event: ev, Index: 1, Owner: "second", Lease: time.Minute}, time.Now().Add(tt.second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != store.NotifyHeld {
+			t.Errorf("%s: the second claim: %v, want held (the holder's minute has not run out)", tt.name, res)
+		}
+	}
+}

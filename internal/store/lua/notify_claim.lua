@@ -3,8 +3,9 @@
 -- run a notifier.
 --
 -- KEYS: 1 notify (HASH of the campaign: cursor, e:<event> deliveries)
--- ARGV: 1 field (e:<event>), 2 owner, 3 now (unix ms), 4 lease until (unix
---       ms), 5 the event's audit-log index (-1: not an audit event), 6 '1'
+-- ARGV: 1 field (e:<event>), 2 owner, 3 now (unix ms: a retry's due time
+--       is compared with it), 4 lease until (unix ms; only its distance
+--       from 3 counts: the lease runs that long in Redis's clock), 5 the event's audit-log index (-1: not an audit event), 6 '1'
 --       when the event is too old to begin delivering (the notifier's
 --       MaxAge), '0' otherwise
 -- Returns {result, attempts so far}. Results (store.Notify* in Go):
@@ -14,6 +15,12 @@
 -- and never attempted (nothing is written). A delivery once attempted (it
 -- has a record) is claimed however old: the age limit is for events first
 -- seen late, not for a delivery that failed and is being retried.
+-- The lease is timed in Redis's clock, not in now (the claimer's clock):
+-- a notifier whose clock is ahead, or a holder's behind, would take a
+-- delivery another process holds and send the event twice. ARGV[4] less
+-- ARGV[3] is the lease's length.
+local t = redis.call('TIME')
+local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if tonumber(ARGV[5]) >= 0 and tonumber(ARGV[5]) < tonumber(redis.call('HGET', KEYS[1], 'cursor') or '0') then
   return {2, 0}
 end
@@ -24,11 +31,11 @@ if kind == 'done' then return {2, 0} end
 if kind == 'held' then
   local owner, untl, a = string.match(cur, '^held|(.*)|(%d+)|(%d+)$')
   attempts = tonumber(a)
-  if tonumber(untl) > tonumber(ARGV[3]) and owner ~= ARGV[2] then return {3, attempts} end
+  if tonumber(untl) > clock and owner ~= ARGV[2] then return {3, attempts} end
 elseif kind == 'retry' then
   local a, due = string.match(cur, '^retry|(%d+)|(%d+)$')
   attempts = tonumber(a)
   if tonumber(due) > tonumber(ARGV[3]) then return {4, attempts} end
 end
-redis.call('HSET', KEYS[1], ARGV[1], 'held|' .. ARGV[2] .. '|' .. ARGV[4] .. '|' .. attempts)
+redis.call('HSET', KEYS[1], ARGV[1], 'held|' .. ARGV[2] .. '|' .. (clock + tonumber(ARGV[4]) - tonumber(ARGV[3])) .. '|' .. attempts)
 return {1, attempts}
