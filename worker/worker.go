@@ -227,7 +227,9 @@ type Worker struct {
 	pool    *send.Pool
 	client  *asynq.Client
 	insp    *asynq.Inspector
-	page    int // tasks per listing of a reconcile (0: listPage)
+	page    int              // tasks per listing of a reconcile (0: listPage)
+	clock   func() time.Time // this host's clock as the clock check reads it (nil: time.Now; clock.go)
+	skewed  bool             // watchClock's last finding (its loop only)
 
 	drain  chan struct{} // closed when Run's context is done
 	claims atomic.Uint64 // claims made: a claim's token is WorkerID/its number (claimTokens)
@@ -341,6 +343,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.cfg.Redis.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("run worker: redis unreachable: %w", err)
 	}
+	if err := checkClock(ctx, w.cfg.Redis, w.now); err != nil {
+		return fmt.Errorf("run worker: %w", err)
+	}
 	acks, masters, err := w.replicaAcks(ctx)
 	if err != nil {
 		return fmt.Errorf("run worker: %w", err)
@@ -411,6 +416,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() { w.dispatchLoop(loops) })
+	wg.Go(func() { every(loops, clockCheckEvery, nil, func() { w.watchClock(loops) }) })
 	// The journal check, and the word that this worker is alive (and its
 	// check-ins), outlive the other loops when it stops: a check in flight
 	// finishes (within the drain's time) and can still stop a campaign, and
