@@ -77,6 +77,7 @@ type hoistUse struct {
 	key    string
 	plural bool
 	count  string
+	field  string // instead of a message: this string field of the view, copied (split.go)
 }
 
 // hoistPlan is the list of messages Render evaluates for a language before
@@ -200,10 +201,15 @@ func (l *engineLang) hoist(p *hoistPlan, main *parse.Tree, modes map[parse.Pos]s
 	return out, m
 }
 
-// fill evaluates the plan's messages for v into v.M0 to M15; false if one
-// fails (the templates without hoisted messages then report it).
+// fill evaluates the plan's messages for v into v.M0 to M15, and copies
+// the fields split messages read; false if a message fails (the templates
+// without hoisted messages then report it).
 func (p *hoistPlan) fill(l *engineLang, v *view) bool {
 	for i, u := range p.uses {
+		if u.field != "" {
+			*hoistedPtr(v, i) = viewString(v, u.field)
+			continue
+		}
 		var c *pluralCount
 		if u.plural {
 			s, ok := v.Fields[u.count]
@@ -223,4 +229,21 @@ func (p *hoistPlan) fill(l *engineLang, v *view) bool {
 		*hoistedPtr(v, i) = s
 	}
 	return true
+}
+
+// viewString returns v's string field name, one of splitFields.
+func viewString(v *view, name string) string {
+	switch name {
+	case "ID":
+		return v.ID
+	case "Email":
+		return v.Email
+	case "Name":
+		return v.Name
+	case "Campaign":
+		return v.Campaign
+	case "RequestedLocale":
+		return v.RequestedLocale
+	}
+	return ""
 }

@@ -175,7 +175,8 @@ type Rendered struct {
 // methods: a field reference never runs code.
 type view struct {
 	// M0 to M15 are the messages Render evaluated before executing the
-	// templates, which read them where they called t or tc (hoist.go).
+	// templates, which read them where they called t or tc (hoist.go),
+	// and copies of the recipient fields of split messages (split.go).
 	// They are not template data: New refuses a template or message that
 	// names them. They are fields of the view itself, first, because
 	// text/template looks a field up by name, in order, at every action:
@@ -790,7 +791,12 @@ func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	ts := l.templatesFor(d, e.data)
+	return e.render(l, l.templatesFor(d, e.data), m, d)
+}
+
+// render renders d, served in l, with ts.
+func (e *Engine) render(l *engineLang, ts *langTemplates, m Match, d Data) (Rendered, error) {
+	var err error
 	v := newView(l, m, d)
 	defer putView(v)
 	if ts.messages != nil && !ts.messages.fill(l, v) {

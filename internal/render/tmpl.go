@@ -177,7 +177,12 @@ func (l *engineLang) hoistFiles(folds []*fileFold, probes []*view) *langTemplate
 		if main == nil {
 			continue
 		}
-		if x, _, ok := f.fo.check(main, modes); ok {
+		if x, escaped, ok := f.fo.check(main, modes); ok {
+			if f.fo.f.html {
+				if sx, smain, ok := l.split(f.fo, plan, main, escaped, modes); ok {
+					x, main = sx, smain
+				}
+			}
 			out[i] = newFileTemplate(x)
 			out[i].folded, out[i].src = f.out.folded, main
 			hoisted = true
