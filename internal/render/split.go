@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template/parse"
 	"unicode/utf8"
 )
@@ -28,8 +29,8 @@ import (
 // .Campaign, .RequestedLocale), its text valid UTF-8, in an action that
 // html/template escapes as HTML text, RCDATA or a quoted attribute value
 // (splitContexts: the escapings as html/template itself records them for
-// those places, each checked when the package starts to escape a join as
-// the join of the escapings). The field's action reads a copy of the field
+// those places, each checked on first use to escape a join as the join of
+// the escapings). The field's action reads a copy of the field
 // that Render puts in a hoisted field left free (M3, say): text/template
 // finds a field by name, in order, and the view's first fields are the
 // cheapest to find.
@@ -58,11 +59,11 @@ var splitFields = []string{"ID", "Email", "Name", "Campaign", "RequestedLocale"}
 // text, in RCDATA (title, textarea) and in a quoted attribute's value, as
 // it writes them in the escaped action's pipeline after its first command
 // (taken from html/template itself, never named here): the escapings a
-// hoisted message may be split in. Each is checked, when the package
-// starts, to escape the join of two strings as the join of their
-// escapings, on splitPairs; one that does not is left out (and then
-// nothing is split in that context).
-var splitContexts = func() map[string]bool {
+// hoisted message may be split in. Worked out on the first New that
+// hoists a message, each checked to escape the join of two strings as the
+// join of their escapings, on splitPairs; one that does not is left out
+// (and then nothing is split in that context).
+var splitContexts = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, c := range [][2]string{{"<p>", "</p>"}, {"<title>", "</title>"}, {"<textarea>", "</textarea>"}, {`<p title="`, `">`}, {"<p title='", "'>"}} {
 		t, err := htmltemplate.New("").Parse(c[0] + "{{.}}" + c[1])
@@ -88,7 +89,7 @@ var splitContexts = func() map[string]bool {
 		}
 	}
 	return m
-}()
+})
 
 // splitPairs are pairs of strings whose join an escaping that works rune by
 // rune escapes as the join of their escapings, and others do not (a URL's
@@ -172,7 +173,7 @@ func splitEscaped(escaped *parse.Tree, pos parse.Pos) bool {
 	for _, n := range escaped.Root.Nodes {
 		if a, ok := n.(*parse.ActionNode); ok && a.Pos == pos {
 			e, ok := actionEscapers(&parse.ListNode{Nodes: []parse.Node{a}})
-			return ok && splitContexts[e]
+			return ok && splitContexts()[e]
 		}
 	}
 	return false
