@@ -836,6 +836,7 @@ func (r *run) journalBroken(ctx context.Context, es ...journal.Entry) error {
 		scope = "the journal directory fails for every campaign of this worker, which all pause: fix the journal directory (space, permissions, the disk), restart that worker, then resume the campaigns"
 	}
 	r.w.log.Error("append to the delivery journal", "campaign", r.cs.name, "shared", journal.Shared(err), "err", err)
+	r.w.m.journalFailed(r.cs.name)
 	r.w.pauseCampaign(ctx, r.cs.name, r.cs.stage, "journal", fmt.Sprintf("worker %s on %s cannot write its delivery journal (%v): nothing more is sent, since a loss of Redis state would then go unnoticed; %s",
 		r.w.cfg.WorkerID, r.w.cfg.Host, err, scope), time.Time{})
 	return err

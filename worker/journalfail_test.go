@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
@@ -63,4 +65,55 @@ func TestJournalFailurePauses(t *testing.T) {
 	if got := e.smtp.Count(); got != n {
 		t.Errorf("%d messages sent after a resume with the journal still broken, want none", got-n)
 	}
+}
+
+// TestJournalFailureMetric: a worker that pauses a campaign because it
+// cannot write its delivery journal says so on /metrics
+// (tidings_journal_broken{campaign} 1, which TidingsJournalBroken pages
+// on), for that campaign alone.
+func TestJournalFailureMetric(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: 40, size: 40, rate: "100/s"})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, e.name), []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	e.startWorker(t, wopts{journal: dir, metrics: reg})
+	wait.For(t, 30*time.Second, "the campaign to pause", func() bool {
+		s, err := e.st.Status(context.Background(), e.name)
+		return err == nil && s.State == store.StatePaused
+	})
+	got := seriesBy(t, reg, "tidings_journal_broken", "campaign")
+	if len(got) != 1 || got[e.name] != 1 {
+		t.Errorf("tidings_journal_broken = %v, want {%s: 1}", got, e.name)
+	}
+}
+
+// seriesBy returns the values of reg's counter or gauge name by the
+// value of each series' label ("" when it has none).
+func seriesBy(t *testing.T, reg *prometheus.Registry, name, label string) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			v := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			key := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label {
+					key = l.GetValue()
+				}
+			}
+			out[key] += v
+		}
+	}
+	return out
 }

@@ -16,7 +16,7 @@ func TestMetricNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"tidings_messages_total", "tidings_worker_up", "tidings_queue_tasks", "tidings_replica_acks_held", "tidings_journal_fsyncs_total"} {
+	for _, want := range []string{"tidings_messages_total", "tidings_worker_up", "tidings_queue_tasks", "tidings_replica_acks_held", "tidings_journal_fsyncs_total", "tidings_journal_broken"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("metricnames.Of(RegisterMetrics) = %v: no %s", names, want)
 		}

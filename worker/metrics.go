@@ -22,7 +22,10 @@ type metrics struct {
 	duration   prometheus.Histogram
 	rateWait   prometheus.Counter
 	autoPauses *prometheus.CounterVec
-	up         prometheus.Gauge
+	// journalBroken is 1 for each campaign this worker stopped because
+	// its delivery journal could not be written (journalFailed).
+	journalBroken *prometheus.GaugeVec
+	up            prometheus.Gauge
 	// required is how many replica acknowledgements a Sentinel failover
 	// requires (0 elsewhere; on Cluster, cluster holds each master's):
 	// tidings_replica_acks_required, beside tidings_replica_acks
@@ -51,6 +54,9 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 		autoPauses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tidings_auto_pauses_total", Help: "Campaigns paused automatically (error window, batch gate, template mismatch) by this worker.",
 		}, []string{"campaign"}),
+		journalBroken: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tidings_journal_broken", Help: "1 for each campaign this worker paused because it cannot write its delivery journal (until the worker restarts: the journal's failure stays with the process).",
+		}, []string{"campaign"}),
 		up: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
 	}
 	if reg == nil {
@@ -69,7 +75,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			return 0
 		})
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.up, &acksCollector{m: m}, queues,
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.journalBroken, m.up, &acksCollector{m: m}, queues,
 		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
 		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
@@ -78,6 +84,11 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 	}
 	return m, nil
 }
+
+// journalFailed records that this worker cannot write the delivery
+// journal of campaign c, and stops it (tidings_journal_broken): the
+// Writer keeps the failure until the process ends, so the series does too.
+func (m *metrics) journalFailed(c string) { m.journalBroken.WithLabelValues(c).Set(1) }
 
 // RegisterMetrics registers the worker's metrics with reg as a worker
 // does, serving nothing: the deploy tests read their names from it
