@@ -227,3 +227,44 @@ func TestPauseHoldsThroughRetryBackoff(t *testing.T) {
 	}
 	wait.For(t, 30*time.Second, "a retry after the resume", func() bool { return tries.Load() > before })
 }
+
+// TestRetriesOfAStormDoNotPause: why TidingsCampaignDeferred exists. A
+// 4xx storm pauses the campaign on its first attempts; resumed while the
+// relay still defers everyone, it does not pause again while the retries
+// fail temporarily (a retry that fails temporarily again is not counted
+// by the auto-pause's window: README, Automatic pauses), only once they
+// run out: the relay sees every recipient's every attempt first.
+func TestRetriesOfAStormDoNotPause(t *testing.T) {
+	t.Parallel()
+	const (
+		n      = 20
+		maxAtt = 4
+	)
+	var tries atomic.Int64
+	e := newEnv(t, func(string) error {
+		tries.Add(1)
+		return smtpReject(451, "4.7.1 try again later")
+	})
+	e.stage(t, opts{n: n, size: n, errorRate: 0.2, window: n, minAtt: n, maxFail: 1, maxAttempt: maxAtt, backoff: "300ms"})
+	e.startWorker(t, wopts{})
+	e.waitState(t, 60*time.Second, store.StatePaused)
+	ctx := context.Background()
+	if _, err := e.st.Resume(ctx, e.name, tester, "the relay should accept again"); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 60*time.Second, "a pause or the end", func() bool {
+		s := e.state(t)
+		return s == store.StatePaused || s == store.StateDone
+	})
+	st, err := e.st.Status(ctx, e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s after %d attempts: %s %v", st.State, tries.Load(), st.Reason, st.Counts)
+	if got := tries.Load(); got != n*maxAtt {
+		t.Errorf("the relay saw %d attempts before the campaign stopped, want every one of %d recipients' %d", got, n, maxAtt)
+	}
+	if st.Counts[store.OutcomeFailed] != n {
+		t.Errorf("counts %v: want all %d failed, their retries run out", st.Counts, n)
+	}
+}
