@@ -153,7 +153,11 @@ func TestSendWhileAnotherStages(t *testing.T) {
 		t.Errorf("send while alice stages it: want exit 3 naming alice@box and saying to wait\n%s", r)
 	}
 	// On-call looking at it meanwhile is told it is being staged, not that
-	// it does not exist or that Redis lost it.
+	// it does not exist or that Redis lost it. Its send wrote its record
+	// as begun, then its control.
+	if err := rd.Client().HSet(context.Background(), "tidings:stagings", "busy", fmt.Sprintf(`{"env":"staging","by":"alice@box","at":%d}`, time.Now().UnixMilli())).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := rd.Client().HSet(context.Background(), "tidings:{busy}:control", "state", "staged", "stage", "s1").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,11 +166,11 @@ func TestSendWhileAnotherStages(t *testing.T) {
 	// TestReportOfACampaignBeingStaged); status shows it being staged
 	// (exit 0: TestStatusOfAStagingSaysItOnce).
 	r = cli(t, env, "report", "busy", "--env", "staging")
-	if r.code != 2 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box: `) || !strings.Contains(r.stderr, "report it once its send ends") ||
+	if r.code != 2 || !strings.Contains(r.stderr, `campaign "busy" is being staged by alice@box since `) || !strings.Contains(r.stderr, "report it once its send ends") ||
 		strings.Contains(r.stderr, "read meta") || strings.Contains(r.stderr, "lost") || strings.Contains(r.stderr, "does not exist") {
 		t.Errorf("report while alice stages it: want exit 2 saying it is being staged, and to report it once its send ends\n%s", r)
 	}
-	if r = cli(t, env, "status", "busy", "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "State:    BEING-STAGED by alice@box: ") || strings.Contains(r.stdout, "lost") || strings.Contains(r.stdout, "does not exist") {
+	if r = cli(t, env, "status", "busy", "--env", "staging"); r.code != 0 || !strings.Contains(r.stdout, "State:    BEING-STAGED by alice@box at ") || strings.Contains(r.stdout, "lost") || strings.Contains(r.stdout, "does not exist") {
 		t.Errorf("status while alice stages it: want exit 0 showing it being staged by alice@box\n%s", r)
 	}
 	// Alice's send died: its lease is gone, its staging never finished.

@@ -21,8 +21,12 @@ func TestControlsOfAnUnfinishedFirstStagingSayWhatWorks(t *testing.T) {
 	env, rd := redisEnv(t)
 	ctx := context.Background()
 	file := writeCampaign(t, campaignFile{name: "half", rows: []string{"ada@example.org,Ada,en,1"}})
-	// A first staging whose send died, as an earlier version left it: its
-	// control names the staging, there is no definition (meta) yet.
+	// A first staging whose send died: its record as begun, then its
+	// control naming the staging, as a send writes them; there is no
+	// definition (meta) yet.
+	if err := rd.Client().HSet(ctx, "tidings:stagings", "half", `{"env":"staging","by":"alice@box","at":1}`).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := rd.Client().HSet(ctx, "tidings:{half}:control", "state", "staged", "stage", "s1").Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -101,14 +101,13 @@ func (s *Store) StartChunk(ctx context.Context, c string, n int) ChunkStart {
 //     writes, in order: where the ledger has an entry of the chunk, the
 //     chunk is out of the set.
 //
-// A worker built before the set existed claims without taking the chunk
-// out, so a chunk it began can be called fresh; nothing is sent twice
-// even so: the claim (lua/step.lua) reads each recipient's entry and
+// Should a chunk that began be called fresh all the same, nothing is
+// sent twice even so: the claim (lua/step.lua) reads each recipient's entry and
 // claims none that has an outcome or another's claim
 // (TestWronglyFreshChunkSendsNobodyTwice).
 //
-// Any error, or a campaign without fresh_stage (staged by an earlier
-// version), is not fresh: the entries are read.
+// Any error, or a campaign without fresh_stage (its staging kept a
+// ledger), is not fresh: the entries are read.
 func isFresh(m map[string]string, took *redis.IntCmd) bool {
 	return took.Val() == 1 && took.Err() == nil && m["fresh_stage"] != "" && m["fresh_stage"] == m["stage"]
 }

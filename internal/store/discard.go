@@ -14,9 +14,7 @@ import (
 
 // dropStaging drops what a first staging of campaign c left when that
 // staging never ended and no send stages it now (StateStagingInterrupted:
-// no definition, and its record as begun, or, for a staging begun by an
-// earlier version, a control naming a staging and the campaign never
-// listed): nothing of it was ever sent, since no worker sends a campaign
+// no definition, and its record as begun): nothing of it was ever sent, since no worker sends a campaign
 // without a definition. It takes the campaign's staging lease first, so
 // that no send begins staging it meanwhile (and the writes of one that
 // lost its lease are refused), renews it as a staging does (lease.hold)
@@ -43,18 +41,16 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	defer l.release(ctx)
 	p := s.rdb.Pipeline()
 	metaC := p.Exists(ctx, k.meta)
-	stageC := p.HGet(ctx, k.control, "stage")
-	listedC := p.SIsMember(ctx, keyCampaigns, c)
 	begunC := p.HGet(ctx, keyStagings, c)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("cancel %s: read what its staging left: %w", c, err)
 	}
-	if metaC.Val() != 0 || begunC.Val() == "" && (stageC.Val() == "" || listedC.Val()) {
+	if metaC.Val() != 0 || begunC.Val() == "" {
 		return false, nil // not an interrupted first staging (absent's rule)
 	}
-	var b begun // none for a staging begun by an earlier version
+	var b begun
 	_ = json.Unmarshal([]byte(begunC.Val()), &b)
-	if err := checkEnv(c, b.Env, a.Env); b.Env != "" && err != nil {
+	if err := checkEnv(c, b.Env, a.Env); err != nil {
 		return false, fmt.Errorf("cancel %s: %w", c, err)
 	}
 	left, err := s.campaignKeys(ctx, k)
@@ -71,11 +67,7 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	if ok, err := l.held(ctx); err != nil || !ok {
 		return false, wrapf(cmp.Or(err, error(&LeaseLostError{Campaign: c, Lease: l.d})), "cancel %s", c)
 	}
-	began := "begun by an earlier version's send"
-	if b.By != "" {
-		began = fmt.Sprintf("begun by %s at %s", b.By, fromMS(b.At).Format(time.RFC3339))
-	}
-	why := fmt.Sprintf("cancelled its first staging, which never finished (%s): nothing was sent; its keys are removed: %s", began, reason)
+	why := fmt.Sprintf("cancelled its first staging, which never finished (begun by %s at %s): nothing was sent; its keys are removed: %s", b.By, fromMS(b.At).Format(time.RFC3339), reason)
 	if _, err := s.pipeWait(ctx, k.audit, func(p redis.Pipeliner) {
 		for _, key := range left {
 			if key != k.staging && key != k.audit {

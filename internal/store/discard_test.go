@@ -62,13 +62,6 @@ func TestCancelDropsAnUnfinishedFirstStaging(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, true, ""},
-		// An earlier version wrote no record: its control names a staging,
-		// and the campaign was never listed.
-		{"interrupted, begun by an earlier version", func(t *testing.T, st *store.Store, c string) {
-			if err := st.Client().HSet(ctx, "tidings:{"+c+"}:control", "state", "staged", "stage", "s1").Err(); err != nil {
-				t.Fatal(err)
-			}
-		}, true, ""},
 		{"being staged", func(t *testing.T, st *store.Store, c string) {
 			sg := begin(t, st, c)
 			add(t, sg, 1)

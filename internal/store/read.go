@@ -573,7 +573,7 @@ func restagingInterrupted(st *Status, ctl map[string]string) {
 		st.PausedWhileStaging = &p // said by its readers, not in the reason: once
 	}
 	st.State = StateRestagingInterrupted
-	st.By, st.At = cmp.Or(ctl["staging_by"], "an earlier version's send"), cmp.Or(fromMS(atoi64(ctl["staging_at"])), st.At)
+	st.By, st.At = ctl["staging_by"], cmp.Or(fromMS(atoi64(ctl["staging_at"])), st.At)
 	st.Reason = "its staging again never finished: the send that staged it again stopped before its end (interrupted, or it failed); no worker sends it until that send is run again"
 }
 
@@ -614,7 +614,7 @@ func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, err
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
-	var b begun // none for a staging begun by an earlier version
+	var b begun
 	_ = json.Unmarshal([]byte(begunC.Val()), &b)
 	if err := checkEnv(c, b.Env, s.cfg.Env); err != nil {
 		return nil, err
@@ -623,7 +623,7 @@ func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, err
 	st := blank(c, cmp.Or(b.Env, s.cfg.Env), StateStagingInterrupted)
 	st.CreatedBy, st.CreatedAt = b.By, fromMS(b.At)
 	// By and At: who began the staging, and when.
-	st.Stage, st.Run, st.By, st.At = ctl.Stage, ctl.Run, cmp.Or(b.By, "an earlier version's send"), cmp.Or(st.CreatedAt, ctl.At)
+	st.Stage, st.Run, st.By, st.At = ctl.Stage, ctl.Run, b.By, cmp.Or(st.CreatedAt, ctl.At)
 	st.Reason = "its first staging never finished: the send that staged it stopped before its end (interrupted, or it failed), or Redis lost its state since; no worker sends it"
 	if ctl.State == StatePaused {
 		st.PausedWhileStaging = ctl // said by its readers, not in the reason: once

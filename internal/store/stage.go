@@ -331,9 +331,7 @@ type begun struct {
 
 // UnfinishedStagingError says that Redis holds the start of a first
 // staging of campaign Campaign but no definition, and no sign that it ever
-// finished (its record as begun, keyStagings, is still there; for a
-// staging begun by an earlier version, it was never listed among the
-// campaigns): its send died, or Redis lost its state since
+// finished (its record as begun, keyStagings, is still there): its send died, or Redis lost its state since
 // (restored from a snapshot taken while it was staged). It is ErrNotFound
 // too: the campaign cannot be read or sent.
 type UnfinishedStagingError struct{ Campaign string }
@@ -353,25 +351,20 @@ func leaseHolder(v string) string {
 
 // absent explains why campaign c has no definition (meta) in Redis: a send
 // is staging it (its lease), a first staging never finished (its record
-// as begun is there; or its control names a staging, and the campaign was
-// never listed among the campaigns, which only the end of a staging does
-// but also a worker's RebuildActive; a pause meanwhile writes the audit
-// log), or Redis has no trace of it (or lost the definition of a campaign
+// as begun is there), or Redis has no trace of it (or lost the definition of a campaign
 // that was staged).
 func (s *Store) absent(ctx context.Context, k keys, action string) error {
 	p := s.rdb.Pipeline()
 	leaseC := p.Get(ctx, k.staging)
-	stageC := p.HGet(ctx, k.control, "stage")
-	listedC := p.SIsMember(ctx, keyCampaigns, k.name)
 	begunC := p.HGet(ctx, keyStagings, k.name)
 	_, _ = p.Exec(ctx) // redis.Nil for a missing key; other errors: said as not found below
 	// These two say all a reader needs: no "read meta:" before them.
 	switch {
 	case leaseC.Val() != "":
-		var b begun // none yet, or of an earlier version: no time
+		var b begun // none yet: no time
 		_ = json.Unmarshal([]byte(begunC.Val()), &b)
 		return &BeingStagedError{Campaign: k.name, By: leaseHolder(leaseC.Val()), Since: fromMS(b.At), Staged: b.Staged}
-	case begunC.Err() == nil, stageC.Val() != "" && listedC.Err() == nil && !listedC.Val():
+	case begunC.Err() == nil:
 		return &UnfinishedStagingError{Campaign: k.name}
 	}
 	return s.notFound(ctx, action, k.name)
