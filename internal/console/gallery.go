@@ -37,7 +37,7 @@ type source struct {
 	refused  int64
 	refusals []store.Refusal
 	// firsts is the first recipient of each language, as recorded at
-	// staging; nil when not recorded (the gallery reads the chunks).
+	// staging.
 	firsts map[string]preview.Recipient
 	// scan calls fn for recipients in file/batch order with their matched
 	// language ("" when refused) until fn returns true.
@@ -103,11 +103,9 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 		src.refused = st.Counts[store.OutcomeRefused]
 	}
 	src.refusals = meta.Refusals
-	if meta.Firsts != nil {
-		src.firsts = make(map[string]preview.Recipient, len(meta.Firsts))
-		for lang, r := range meta.Firsts {
-			src.firsts[lang] = stagedRecipient(r, meta.Columns)
-		}
+	src.firsts = make(map[string]preview.Recipient, len(meta.Firsts))
+	for lang, r := range meta.Firsts {
+		src.firsts[lang] = stagedRecipient(r, meta.Columns)
 	}
 	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
 		return s.scanStaged(ctx, c, meta, fn)
@@ -289,8 +287,7 @@ type pluralForm struct{ Form, Count, Text string }
 // recipient of that language when there is one (else sample data),
 // flagged when the language is not covered. A staged campaign records
 // each language's first recipient when it is staged (Meta.Firsts): the
-// page reads those, not the chunks; one staged by an earlier version has
-// its chunks read until every language is met.
+// page reads those, not the chunks.
 func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 	covs := src.engine.Languages()
 	want := map[string]bool{}
@@ -317,22 +314,11 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 				chosen[lang] = sm.First.Recipient
 			}
 		}
-	case src.firsts != nil:
+	default:
 		for lang, r := range src.firsts {
 			if want[lang] {
 				chosen[lang] = r
 			}
-		}
-	default:
-		if err := src.scan(ctx, func(r preview.Recipient, lang string) bool {
-			if want[lang] {
-				if _, ok := chosen[lang]; !ok {
-					chosen[lang] = r
-				}
-			}
-			return len(chosen) == len(want)
-		}); err != nil {
-			return nil, err
 		}
 	}
 	out := make([]card, 0, len(covs))

@@ -54,15 +54,8 @@ func TestGalleryShowsALateLanguageWithItsRecipient(t *testing.T) {
 	if code, body, _ := v.get("/c/late/gallery?r=" + german); code != http.StatusOK || !strings.Contains(body, "The message to") {
 		t.Fatalf("setup: the German recipient %s is not staged (%d):\n%s", german, code, body)
 	}
-	// As staged now (each language's first recipient recorded), and as
-	// staged by an earlier version that did not record them (the chunks
-	// are read, all of them if need be).
-	for _, staged := range []string{"now", "by an earlier version"} {
-		if staged != "now" {
-			if err := w.Redis.Client().HDel(t.Context(), "tidings:{late}:meta", "firsts", "refusals").Err(); err != nil {
-				t.Fatal(err)
-			}
-		}
+	// As staged (each language's first recipient recorded).
+	for _, staged := range []string{"now"} {
 		code, body, _ := v.get("/c/late/gallery")
 		if code != http.StatusOK {
 			t.Fatalf("gallery (staged %s): %d\n%s", staged, code, body)
@@ -205,9 +198,7 @@ func stageWithPlanColumn(t *testing.T, w *consoletest.World, spec consoletest.Sp
 
 // BenchmarkStagedGallery loads the gallery page of a staged campaign of
 // 200,000 recipients whose only German one is the last: "firsts" as staged
-// now (each language's first recipient recorded at staging), "scan" as
-// staged by an earlier version (Meta.Firsts absent: the chunks are read
-// until German is met, here all of them).
+// (each language's first recipient recorded at staging).
 func BenchmarkStagedGallery(b *testing.B) {
 	w := consoletest.New(b, nil)
 	const n = 200000
@@ -250,11 +241,6 @@ func BenchmarkStagedGallery(b *testing.B) {
 		setup func()
 	}{
 		{"firsts", func() {}},
-		{"scan", func() {
-			if err := w.Redis.Client().HDel(b.Context(), "tidings:{big}:meta", "firsts").Err(); err != nil {
-				b.Fatal(err)
-			}
-		}},
 	} {
 		bc.setup()
 		b.Run(bc.name, func(b *testing.B) {
