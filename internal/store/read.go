@@ -315,8 +315,7 @@ type Status struct {
 	// failures stand decides the gate; 0 otherwise.
 	GateWaitsForRetried int `json:"gate_waits_for_retried,omitempty"`
 	// LastProgress is when an outcome was last recorded (zero: never); a
-	// temporary failure deferred for a retry is no outcome (a ledger
-	// of an earlier version may hold a deferral's time, read alike).
+	// temporary failure deferred for a retry is no outcome.
 	LastProgress time.Time `json:"last_progress,omitzero"`
 	// RetriesDue is by when the recipients waiting for a retry are all due
 	// (each its campaign's backoff after its last temporary failure; zero

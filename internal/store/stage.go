@@ -236,8 +236,7 @@ type ledgerLookup struct {
 
 // newID returns the id of a staging or a run: the Unix seconds of now in
 // base 36, "-", then the nanoseconds within that second (8 hex digits)
-// and 8 random bytes (16 hex digits); ids of earlier versions have the
-// random digits only. The time is the clock of the machine that staged
+// and 8 random bytes (16 hex digits). The time is the clock of the machine that staged
 // it, which may be off: no order of runs is read from ids (see
 // Meta.ContinuedRuns).
 func newID() string {
