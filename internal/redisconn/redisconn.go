@@ -216,9 +216,14 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 		ue := &UnreachableError{Env: e.Name, Where: Addrs(opts), Err: err}
 		ue.Setting, ue.Servers = Setting(e)
 		if opts.MasterName == "" {
+			ue.Hint = tlsHint(err, opts, ue.Setting)
 			return nil, ue
 		}
-		return nil, sentinelHint(ctx, ue, e.Name, opts)
+		err := sentinelHint(ctx, ue, e.Name, opts)
+		if h := tlsHint(ue.Err, opts, ue.Setting); h != "" && errors.Is(err, ue) {
+			ue.Hint = h
+		}
+		return nil, err
 	}
 	return rdb, nil
 }

@@ -1,0 +1,65 @@
+package redisconn
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// tlsHint says what to do when err, from dialling the Redis of opts (its
+// addresses in setting), is about TLS: a certificate this machine does
+// not trust, one for another name, one expired; a rediss:// URL at a port
+// that does not speak TLS, or a redis:// one at a port that does. It is
+// "" for any other error: Redis may then well not run there.
+func tlsHint(err error, opts *redis.UniversalOptions, setting string) string {
+	var (
+		unknown  x509.UnknownAuthorityError
+		host     x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		record   tls.RecordHeaderError
+		verified *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return "Redis answered, with a certificate signed by an authority this machine does not trust: add that CA's certificate to the system's trusted CAs, or point SSL_CERT_FILE at a PEM file holding it (and the system's CAs); tidings trusts what the system trusts"
+	case errors.As(err, &host):
+		return fmt.Sprintf("Redis answered, with a certificate for %s, not %s: write a name the certificate is for in %s, or have the certificate issued for %s", certNames(host.Certificate), host.Host, setting, host.Host)
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "Redis answered, with a certificate that has expired or is not valid yet (" + invalid.Detail + "): renew Redis's certificate, or check this machine's clock"
+	case errors.As(err, &verified):
+		return "Redis answered, with a certificate this machine refuses: have it reissued by a CA this machine trusts (SSL_CERT_FILE), for the host in " + setting
+	case errors.As(err, &record):
+		return "the server there does not speak TLS at that port: write redis:// instead of rediss:// in " + setting + ", or give the port Redis takes TLS at (tls-port)"
+	}
+	if opts.TLSConfig != nil && errors.Is(err, context.DeadlineExceeded) {
+		return "check " + setting + ": that Redis runs there, and that it takes TLS at that port (tls-port; rediss:// in the URL): a server that does not speak TLS leaves the handshake unanswered; write redis:// if it does not"
+	}
+	if opts.TLSConfig == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return "the server there closed the connection without answering: if Redis takes only TLS at that port (tls-port), write rediss:// instead of redis:// in " + setting + "; else check that the server at that address is Redis"
+	}
+	return ""
+}
+
+// certNames lists the names and addresses cert is for.
+func certNames(cert *x509.Certificate) string {
+	if cert == nil {
+		return "other names"
+	}
+	var names []string
+	names = append(names, cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		names = append(names, net.IP(ip).String())
+	}
+	if len(names) == 0 {
+		return "no name (subject " + cert.Subject.CommonName + ", no subject alternative name)"
+	}
+	return strings.Join(names, ", ")
+}
