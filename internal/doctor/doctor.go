@@ -109,6 +109,9 @@ func Redis(ctx context.Context, e *environment.Environment) []Check {
 	if c := writes(ms); c.Status != Pass {
 		checks = append(checks, c)
 	}
+	if c := rights(cctx, rdb, opts.Username); c.Status != Pass {
+		checks = append(checks, c)
+	}
 	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
 }
 

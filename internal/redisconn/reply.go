@@ -69,7 +69,7 @@ var replies = []struct {
 	{"MISCONF", "Redis refuses writes because it could not save its snapshot to disk (stop-writes-on-bgsave-error): fix the Redis server's disk (space, permissions), then try again.", false},
 	{"NOAUTH", "Redis asks for a password: set redis.password_file in the environment (or TIDINGS_REDIS_PASSWORD).", true},
 	{"WRONGPASS", "Redis refused the user name or password: check redis.password_file (or TIDINGS_REDIS_PASSWORD) and the user in redis.url.", true},
-	{"NOPERM", "The Redis user is not allowed a command or key tidings uses (Redis ACL): allow it, or use a user with every command and key (~* +@all) on a Redis kept for tidings.", true},
+	{"NOPERM", "The Redis user is not allowed a command, key or channel tidings uses (Redis ACL; ACL LOG on the server names it): give the user the rules tidings needs, " + MinimalACL + " (README, Redis user and ACL), or every command, key and channel (~* &* +@all) on a Redis kept for tidings.", true},
 }
 
 // slotMoveAdvice is what to do about an answer of a Redis Cluster moving
@@ -141,3 +141,11 @@ func IsSettings(err error) bool {
 	var rp *ReplyError
 	return errors.As(err, &rp) && rp.Settings
 }
+
+// MinimalACL is the least a Redis user needs for every command of tidings
+// (ACL SETUSER rules; README, Redis user and ACL): its own keys, asynq's
+// and the rate limiter's; its control channel and asynq's cancel channel;
+// every command but the dangerous ones (CONFIG, KEYS, DEBUG, SHUTDOWN,
+// FLUSHALL, ...), with INFO (the replication a store waits for). doctor
+// also tries CONFIG GET and ACL DRYRUN, and says so when refused.
+const MinimalACL = "~tidings:* ~asynq:* ~rate:tidings:* &tidings:control &asynq:cancel +@all -@dangerous +info"

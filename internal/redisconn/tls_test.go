@@ -1,15 +1,8 @@
 package redisconn_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,7 +19,7 @@ import (
 // SSL_CERT_FILE at it before any test runs (Go reads the system's CAs
 // once a process), as the README tells an operator whose Redis has a
 // private CA.
-var trustedCA *testCA
+var trustedCA *redistest.CA
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "redisconn-ca-")
@@ -34,9 +27,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	trustedCA, err = newCA("tidings test CA")
+	trustedCA, err = redistest.NewCA("tidings test CA")
 	if err == nil {
-		err = writePEM(filepath.Join(dir, "ca.pem"), "CERTIFICATE", trustedCA.der)
+		err = trustedCA.WriteFile(filepath.Join(dir, "ca.pem"))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -46,66 +39,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	der  []byte
-}
-
-func newCA(name string) (*testCA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, der: der}, err
-}
-
-// serverCert writes a certificate for ips signed by ca, valid from
-// notBefore to notAfter, and its key, to dir; it returns their paths.
-func serverCert(t *testing.T, ca *testCA, ips []net.IP, notBefore, notAfter time.Time) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "redis"},
-		NotBefore: notBefore, NotAfter: notAfter, IPAddresses: ips,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "redis.crt"), filepath.Join(dir, "redis.key")
-	if err := writePEM(certFile, "CERTIFICATE", der); err != nil {
-		t.Fatal(err)
-	}
-	if err := writePEM(keyFile, "EC PRIVATE KEY", kder); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
-
-func writePEM(path, typ string, der []byte) error {
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
 }
 
 // tlsEnv loads environment staging with Redis at url and password pw,
@@ -140,7 +73,7 @@ func TestRedisOverTLSSaysWhatIsWrongWithTheCertificate(t *testing.T) {
 	now := time.Now()
 	loop := []net.IP{net.IPv4(127, 0, 0, 1)}
 	good, goodAddr := startTLS(t, trustedCA, loop, now.Add(-time.Hour), now.Add(time.Hour))
-	other, err := newCA("another CA")
+	other, err := redistest.NewCA("another CA")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,8 +140,8 @@ func TestRedisOverTLSSaysWhatIsWrongWithTheCertificate(t *testing.T) {
 
 // startTLS starts a redis-server whose TLS port shows a certificate for
 // ips signed by ca, valid from notBefore to notAfter.
-func startTLS(t *testing.T, ca *testCA, ips []net.IP, notBefore, notAfter time.Time) (*redistest.Redis, string) {
+func startTLS(t *testing.T, ca *redistest.CA, ips []net.IP, notBefore, notAfter time.Time) (*redistest.Redis, string) {
 	t.Helper()
-	certFile, keyFile := serverCert(t, ca, ips, notBefore, notAfter)
+	certFile, keyFile := ca.ServerCert(t, ips, notBefore, notAfter)
 	return redistest.StartTLSServer(t, certFile, keyFile)
 }
