@@ -29,13 +29,13 @@ func tlsHint(err error, opts *redis.UniversalOptions, setting string) string {
 	)
 	switch {
 	case errors.As(err, &unknown):
-		return "Redis answered, with a certificate signed by an authority this machine does not trust: add that CA's certificate to the system's trusted CAs, or point SSL_CERT_FILE at a PEM file holding it (and the system's CAs); tidings trusts what the system trusts"
+		return "the server answered with a certificate signed by an authority this machine does not trust: add that CA's certificate to the system's trusted CAs, or point SSL_CERT_FILE at a PEM file holding it (and the system's CAs); tidings trusts what the system trusts"
 	case errors.As(err, &host):
-		return fmt.Sprintf("Redis answered, with a certificate for %s, not %s: write a name the certificate is for in %s, or have the certificate issued for %s", certNames(host.Certificate), host.Host, setting, host.Host)
+		return fmt.Sprintf("the server answered with a certificate for %s, not %s: write a name the certificate is for in %s, or have the certificate issued for %s", certNames(host.Certificate), host.Host, setting, host.Host)
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return "Redis answered, with a certificate that has expired or is not valid yet (" + invalid.Detail + "): renew Redis's certificate, or check this machine's clock"
+		return "the server answered with a certificate that has expired or is not valid yet (" + invalid.Detail + "): renew the server's certificate, or check this machine's clock"
 	case errors.As(err, &verified):
-		return "Redis answered, with a certificate this machine refuses: have it reissued by a CA this machine trusts (SSL_CERT_FILE), for the host in " + setting
+		return "the server answered with a certificate this machine refuses: have it reissued by a CA this machine trusts (SSL_CERT_FILE), for the host in " + setting
 	case errors.As(err, &record):
 		return "the server there does not speak TLS at that port: write redis:// instead of rediss:// in " + setting + ", or give the port Redis takes TLS at (tls-port)"
 	}
