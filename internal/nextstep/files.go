@@ -38,13 +38,20 @@ func FilesIn(stateDir string) Files {
 // say which file CAMPAIGN-FILE stands for when Files does not know it.
 const unknownFile = " (CAMPAIGN-FILE: the campaign file you staged it from)"
 
+// unrecorded is {had} when the start record keeps the send's flags: it
+// does not keep these, which a recovery's send has (and the record is
+// written when a staging ends, so it is of the send before an
+// interrupted one): without them, a recovery's send run again is refused
+// (Redis has no trace of a campaign this host started).
+const unrecorded = " (with any --resume-existing, --exclude-delivered or --none-delivered it had: a recovery's flags, which the start record does not keep)"
+
 // fill is hint h of campaign c of environment env with {c}, {env} (ENV
 // when not known), {send} (tidings send and the campaign file, quoted for
 // a POSIX shell; CAMPAIGN-FILE when f does not know it), {from} (what
 // CAMPAIGN-FILE stands for; "" when the file is known), {flags} (the
 // flags its send had, " --skip-refused ..."; "" when none or not known)
-// and {had} (" (with the flags it had)" when they are not known)
-// replaced.
+// and {had} (" (with the flags it had)" when they are not known, else
+// unrecorded) replaced.
 func (f Files) fill(h, c, env string) string {
 	var rec *launch.Record
 	if f != nil {
@@ -54,7 +61,7 @@ func (f Files) fill(h, c, env string) string {
 	if rec != nil {
 		send, from = "tidings send "+shellQuote(rec.CampaignFile), ""
 		if rec.Send != nil {
-			flags, had = strings.Join(append([]string{""}, optionArgs(rec.Send)...), " "), ""
+			flags, had = strings.Join(append([]string{""}, optionArgs(rec.Send)...), " "), unrecorded
 		}
 	}
 	return strings.NewReplacer("{c}", c, "{env}", cmp.Or(env, "ENV"), "{send}", send, "{from}", from, "{flags}", flags, "{had}", had).Replace(h)
