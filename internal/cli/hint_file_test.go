@@ -60,7 +60,7 @@ func TestHintsNameTheCampaignFileItWasStagedFrom(t *testing.T) {
 		{[]string{"status", "--env", "staging"}, 0, false, "Next: run the same send again as a re-staging: " + again + " (with any --exclude-delivered it had)"},
 		{[]string{"status", c, "--env", "staging"}, 0, false, "run the same send again as a re-staging: " + again + " (with any --exclude-delivered it had)"},
 		{[]string{"cancel", c, "--env", "staging", "--reason", "give up"}, 1, true, "if it was interrupted, run it again as a re-staging: " + again + " (with any --exclude-delivered it had); then cancel it"},
-		{[]string{"resume", c, "--env", "staging"}, 1, true, "if the send was interrupted, run it again: " + again + "\n"},
+		{[]string{"resume", c, "--env", "staging"}, 1, true, "if the send was interrupted, run it again: " + again + " (with any --exclude-delivered it had)\n"},
 	} {
 		res := cli(t, env, tt.args...)
 		out := map[bool]string{false: res.stdout, true: res.stderr}[tt.stderr]

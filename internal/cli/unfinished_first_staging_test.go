@@ -52,7 +52,7 @@ func TestControlsOfAnUnfinishedFirstStagingSayWhatWorks(t *testing.T) {
 	}
 	// The send above left its start record: the advice names its file.
 	r := cli(t, env, "resume", "half", "--env", "staging")
-	if r.code != 1 || !strings.Contains(r.stderr, "run it again: tidings send "+file+" --env staging --resume-existing\n") || strings.Contains(r.stderr, "first staging") {
+	if r.code != 1 || !strings.Contains(r.stderr, "run it again: tidings send "+file+" --env staging --resume-existing (with any --exclude-delivered it had)\n") || strings.Contains(r.stderr, "first staging") {
 		t.Errorf("resume of a campaign whose re-staging was interrupted: want exit 1 and the advice to send --resume-existing\n%s", r)
 	}
 }

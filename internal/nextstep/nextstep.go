@@ -200,7 +200,7 @@ func staging(action, c, env string, first bool) string {
 	case first:
 		return fmt.Sprintf("cannot %s %s: its first staging has not ended (a send is writing it, or one was interrupted), so no worker sends it: only pause works until that ends; if the send was interrupted, run it again as it was{from}: {send}%s{flags}{had}, or give it up (nothing was sent): tidings cancel %s%s --reason ... removes what the staging left", action, c, flag, c, flag)
 	}
-	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again{from}: {send}%s --resume-existing{flags}", action, c, flag)
+	return fmt.Sprintf("cannot %s %s: it is being staged (a send is writing it, or one was interrupted): only pause works until that ends; if the send was interrupted, run it again{from}: {send}%s --resume-existing{flags} (with any --exclude-delivered it had)", action, c, flag)
 }
 
 // StillFailed says, after a retry of temporary failures of campaign c of
