@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -72,6 +74,7 @@ func TestStatusETABetweenBatches(t *testing.T) {
 	if r, err := st.Tick(ctx, "eta-gap", tp, released); err != nil || r.Code != store.TickReleased {
 		t.Fatalf("release: %+v, %v", r, err)
 	}
+	releasedAt(t, rdb, "eta-gap", released)
 	done := released.Add(20 * time.Second)
 	l := st.Ledger("eta-gap", sum.Stage)
 	langs := []string{"de", "fr", "en"}
@@ -205,6 +208,7 @@ func TestStatusETAOfABatchPausedAndResumed(t *testing.T) {
 			if r, err := st.Tick(ctx, c, tp, released); err != nil || r.Code != store.TickReleased {
 				t.Fatalf("release: %+v, %v", r, err)
 			}
+			releasedAt(t, rdb, c, released)
 			l := st.Ledger(c, sum.Stage)
 			pol := store.Policy{MaxAttempts: 3}
 			send := func(from, to int, claimed, sent time.Time) {
@@ -253,5 +257,15 @@ func TestStatusETAOfABatchPausedAndResumed(t *testing.T) {
 				t.Errorf("ETA %v, want %v give or take 2s", got, want)
 			}
 		})
+	}
+}
+
+// releasedAt makes campaign c's current batch released at, as a tick then
+// would have released it: a tick writes the time of the release, and of
+// its idle time's start, in Redis's clock (lua/tick.lua).
+func releasedAt(t *testing.T, rdb *redis.Client, c string, at time.Time) {
+	t.Helper()
+	if err := rdb.HSet(context.Background(), "tidings:{"+c+"}:control", "released_at", at.UnixMilli(), "idle_since", at.UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -417,6 +417,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	exC := p.Exists(ctx, append(chunks, k.meta)...) // one key at least
 	leaseC := p.Exists(ctx, k.staging)
+	// Now is Redis's: the times status compares it with (a release, a
+	// batch's end, a state change a tick makes) are (lua/tick.lua).
+	nowC := p.Time(ctx)
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read status of %s: %w", c, err)
 	}
@@ -525,7 +528,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Audit = append(st.Audit, e)
 	}
 	// Rate over the last 10 complete seconds.
-	now := time.Now()
+	now := nowC.Val()
 	var recent int64
 	for f, v := range secC.Val() {
 		sec := atoi64(f)

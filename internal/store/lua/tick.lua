@@ -8,8 +8,9 @@
 --
 -- KEYS: 1 control, 2 batches (HASH b -> JSON {first,last,size,canary}),
 --       3 bstats, 4 counts, 5 errors, 6 audit
--- ARGV: 1 stage id, 2 now (unix ms, the worker's clock: the times of a
---       release and of state changes; batch_done_at is Redis's), 3 interval (ms), 4 approve after the
+-- ARGV: 1 stage id, 2 now (unix ms, the worker's clock: not used; every
+--       time this writes, a release's, its idle time's start, a state
+--       change's and batch_done_at, is Redis's), 3 interval (ms), 4 approve after the
 --       canary (1/0), 5 max failure rate of a batch (0: no gate), 6 host,
 --       7 env, 8 who (the worker), 9 the campaign's max attempts (0: not
 --       known)
@@ -33,12 +34,15 @@ if not state or stage ~= ARGV[1] then return {GONE, -1, ''} end
 if state ~= 'running' then return {NOOP, -1, state} end
 local cur, doneAt, approved = tonumber(c[3] or '-1'), tonumber(c[4] or '0'), c[5] == '1'
 local nb, total = tonumber(c[6] or '0'), tonumber(c[7] or '0')
-local now = tonumber(ARGV[2])
--- The batch interval is timed in Redis's clock, not in now (the clock of
--- whichever worker ticks: a worker whose clock is ahead, or that set
--- batch_done_at while behind, would release the next batch early).
+-- The batch interval is timed in Redis's clock, not in ARGV[2] (the clock
+-- of whichever worker ticks: a worker whose clock is ahead, or that set
+-- batch_done_at while behind, would release the next batch early); so are
+-- the release and the state changes, which status compares with
+-- batch_done_at and with Redis's TIME (store.Status): a worker's skew
+-- would be in its ETA, its ages and since when work is due.
 local t = redis.call('TIME')
 local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = clock
 
 -- set moves the campaign to state, by by, for action, and audits it.
 local function set(state, by, action, reason)
