@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 	t.Parallel()
 	env, r := redisEnv(t)
 	c, s, ctx := stageCampaign(t, env, "again"), store.New(r.Client()), context.Background()
-	interruptRestaging(t, s, c)
+	bob := interruptRestaging(t, s, c)
 	// The send run again as its start record keeps it (file and flags:
 	// stageCampaign's; the temporary paths need no quotes).
 	files := nextstep.FilesIn(env["TIDINGS_STATE_DIR"])
@@ -43,7 +44,7 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 		want []string
 	}{
 		{[]string{"status", "--env", "staging"}, []string{"restaging-interrupted", "its staging again never finished, so no worker sends it; " + by, paused + ". Next: run the same send again as a re-staging: " + next}},
-		{[]string{"status", c, "--env", "staging"}, []string{"RESTAGING-INTERRUPTED by bob@box2 at ", "its staging again never finished", "\nPause:    " + by, paused + "\n", next}},
+		{[]string{"status", c, "--env", "staging"}, []string{"RESTAGING-INTERRUPTED by " + bob + " at ", "its staging again never finished", "\nPause:    " + by, paused + "\n", next}},
 	} {
 		res := cli(t, env, tt.args...)
 		for _, want := range tt.want {
@@ -68,8 +69,8 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 		State string `json:"state"`
 		By    string `json:"by"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.State != string(store.StateRestagingInterrupted) || doc.By != "bob@box2" {
-		t.Errorf("status --json of %s: %v, %+v; want state %s by bob@box2\n%s", c, err, doc, store.StateRestagingInterrupted, res)
+	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.State != string(store.StateRestagingInterrupted) || doc.By != bob {
+		t.Errorf("status --json of %s: %v, %+v; want state %s by %s\n%s", c, err, doc, store.StateRestagingInterrupted, bob, res)
 	}
 	// What the refusal says to run stops it for good: paused, the
 	// send run again stages it paused (nothing starts), and the
@@ -88,15 +89,20 @@ func TestStatusShowsAnInterruptedRestaging(t *testing.T) {
 }
 
 // interruptRestaging pauses campaign c (alice: "fix the list"), then
-// begins to stage it again (bob@box2, send --resume-existing) and stops
-// that staging before its end, as an interrupted send leaves it.
-func interruptRestaging(t *testing.T, s *store.Store, c string) {
+// begins to stage it again (bob, on this host: the one whose start record
+// the hints read; send --resume-existing) and stops that staging before
+// its end, as an interrupted send leaves it. It returns who began it.
+func interruptRestaging(t *testing.T, s *store.Store, c string) string {
 	t.Helper()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := t.Context()
 	if _, err := s.Pause(ctx, c, store.Actor{Who: "alice", Env: "staging"}, "fix the list"); err != nil {
 		t.Fatal(err)
 	}
-	sg, err := s.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "staging", Who: "bob", Host: "box2", ChunkSize: 7, ResumeExisting: true})
+	sg, err := s.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "staging", Who: "bob", Host: host, ChunkSize: 7, ResumeExisting: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,4 +110,5 @@ func interruptRestaging(t *testing.T, s *store.Store, c string) {
 		t.Fatal(err)
 	}
 	sg.Abort(ctx) // its send stopped
+	return "bob@" + host
 }

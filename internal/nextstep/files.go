@@ -52,12 +52,23 @@ const unrecorded = " (with any --resume-existing, --exclude-delivered or --none-
 // flags its send had, " --skip-refused ..."; "" when none or not known)
 // and {had} (" (with the flags it had)" when they are not known, else
 // unrecorded) replaced.
-func (f Files) fill(h, c, env string) string {
+func (f Files) fill(h, c, env string) string { return f.fillBy(h, c, env, "") }
+
+// fillBy is fill for a campaign whose staging Redis holds was begun by by
+// ("who@host", as the control's staging_by says it; "" when not known):
+// this host's start record is of another send when by is not of its host,
+// and its file and flags would stage something else (an older campaign
+// file, the flags of another run). CAMPAIGN-FILE then, and {from} names
+// who began the staging, on which host.
+func (f Files) fillBy(h, c, env, by string) string {
 	var rec *launch.Record
 	if f != nil {
 		rec = f(c, env)
 	}
 	send, from, flags, had := "tidings send CAMPAIGN-FILE", unknownFile, "", " (with the flags it had)"
+	if rec != nil && by != "" && rec.Host != "" && !strings.HasSuffix(by, "@"+rec.Host) {
+		rec, from = nil, fmt.Sprintf(" (CAMPAIGN-FILE: the campaign file its staging was begun from, by %s: another host; this host's start record is of another send)", by)
+	}
 	if rec != nil {
 		send, from = "tidings send "+shellQuote(rec.CampaignFile), ""
 		if rec.Send != nil {

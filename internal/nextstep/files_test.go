@@ -91,3 +91,43 @@ func TestFilesIn(t *testing.T) {
 		}
 	}
 }
+
+// TestHintOfAStagingBegunOnAnotherHost: the send the hint of a staging
+// that did not end advises names this host's start record's file and
+// flags only when that staging was begun on this host (the control's
+// staging_by, status's By then); begun on another, this host's record is
+// of another send (an older file, another run's flags), and the hint says
+// CAMPAIGN-FILE, naming who began it, on which host. Who last changed the
+// state of a campaign staged (By, then) is no staging's: the file stays.
+// The hint named this host's file whoever began the staging.
+func TestHintOfAStagingBegunOnAnotherHost(t *testing.T) {
+	t.Parallel()
+	rec := &launch.Record{CampaignFile: "/home/ops/altea.yaml", Host: "ops1", Send: &launch.SendOptions{SkipRefused: true}}
+	f := Files(func(c, env string) *launch.Record { return rec })
+	const file = "tidings send /home/ops/altea.yaml --env production --resume-existing --skip-refused"
+	for _, tt := range []struct {
+		name  string
+		st    store.Status
+		next  store.Next
+		file  bool   // the hint names this host's file
+		names string // who began the staging, said when it does not
+	}{
+		{"re-staging begun on another host", store.Status{Control: store.Control{State: store.StateRestagingInterrupted, By: "carol@build"}}, store.NextRestageAgain, false, "carol@build"},
+		{"re-staging begun on another host, paused meanwhile", store.Status{Control: store.Control{State: store.StateRestagingInterrupted, By: "carol@build"}, PausedWhileStaging: &store.Control{State: store.StatePaused}}, store.NextRestageAgain, false, "carol@build"},
+		{"re-staging begun on this host", store.Status{Control: store.Control{State: store.StateRestagingInterrupted, By: "alice@ops1"}}, store.NextRestageAgain, true, ""},
+		{"re-staging, who began it not known", store.Status{Control: store.Control{State: store.StateRestagingInterrupted}}, store.NextRestageAgain, true, ""},
+		{"paused from another host: no staging's", store.Status{Control: store.Control{State: store.StatePaused, By: "carol@build"}}, store.NextLostChunks, true, ""},
+	} {
+		tt.st.Campaign, tt.st.Env = "altea", "production"
+		h := f.HintOf(tt.next, &tt.st)
+		if got := strings.Contains(h, "/home/ops/altea.yaml"); got != tt.file || got == strings.Contains(h, "CAMPAIGN-FILE") {
+			t.Errorf("%s: names this host's file: %v, want %v:\n%s", tt.name, got, tt.file, h)
+		}
+		if tt.file && tt.next == store.NextRestageAgain && !strings.Contains(h, file) {
+			t.Errorf("%s: want %q in\n%s", tt.name, file, h)
+		}
+		if !tt.file && (!strings.Contains(h, "begun from, by "+tt.names+": another host") || strings.Contains(h, "--skip-refused")) {
+			t.Errorf("%s: want CAMPAIGN-FILE said begun by %s on another host, and not this host's flags, in\n%s", tt.name, tt.names, h)
+		}
+	}
+}

@@ -47,7 +47,13 @@ func HintPaused(next store.Next, c, env string) string { return Files(nil).HintP
 // HintPaused is Hint for a campaign whose staging did not end and that
 // is paused already, with the campaign file f knows.
 func (f Files) HintPaused(next store.Next, c, env string) string {
-	return f.fill(strings.TrimSuffix(strings.TrimSuffix(hints[next], meanwhilePause), meanwhilePauseOrCancel), c, env)
+	return f.fill(withoutMeanwhile(hints[next]), c, env)
+}
+
+// withoutMeanwhile is hint h without what acts on the campaign meanwhile
+// (meanwhilePause, meanwhilePauseOrCancel): of one paused already.
+func withoutMeanwhile(h string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(h, meanwhilePause), meanwhilePauseOrCancel)
 }
 
 // PausedWhileStaging words the pause made on the campaign of st while its
@@ -124,10 +130,21 @@ func (f Files) HintOf(next store.Next, st *store.Status) string {
 	if st.PausedWhileStaging != nil && next == store.NextPause {
 		return ""
 	}
+	h := hints[next]
 	if st.PausedWhileStaging != nil {
-		return f.HintPaused(next, st.Campaign, st.Env)
+		h = withoutMeanwhile(h)
 	}
-	return f.Hint(next, st.Campaign, st.Env)
+	return f.fillBy(h, st.Campaign, st.Env, stagingBy(st))
+}
+
+// stagingBy is who began the staging of the campaign of st that has not
+// ended ("who@host": By, in these states), "" when none or not known.
+func stagingBy(st *store.Status) string {
+	switch st.State {
+	case store.StateRestagingInterrupted, store.StateStagingInterrupted, store.StateBeingStaged:
+		return st.By
+	}
+	return ""
 }
 
 // inDoubtReport lists the recipients in doubt of campaign {c}.
