@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	a.stopProfile()
-	return exitCode(a.requiredFlags(cmd, err), stderr)
+	return exitCode(redisconn.Refused(a.requiredFlags(cmd, err), a.env), stderr) // a refusal names the last environment loaded
 }
 
 // app carries what every command shares: streams, the environment lookup,
@@ -57,8 +57,9 @@ type app struct {
 	getenv               func(string) string
 	environ              []string // KEY=VALUE: a TIDINGS_* variable tidings does not read is warned of
 	configPath, logLevel string
-	cpuProfile           string // --cpuprofile (hidden): for performance work
-	stopProfile          func() // ends the profile
+	cpuProfile           string                   // --cpuprofile (hidden): for performance work
+	env                  *environment.Environment // the last loaded (loadEnv)
+	stopProfile          func()                   // ends the profile
 }
 
 // logger logs to stderr at --log-level, but never below min unless

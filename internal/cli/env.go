@@ -64,6 +64,7 @@ func (a *app) loadEnv(name string, flags ...environment.Flag) (*environment.Envi
 	if err != nil {
 		return nil, configError(err)
 	}
+	a.env = env
 	return env, nil
 }
 

@@ -308,7 +308,7 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 		rdb.Close()
 		if err = Explain(err); IsSettings(err) {
 			// INFO not allowed to the user (NOPERM): a setting to fix.
-			return nil, fmt.Errorf("redis for environment %s: %w", e.Name, err)
+			return nil, Refused(err, e)
 		}
 		return nil, &ReplicaAcksError{Env: e.Name, Err: err}
 	}

@@ -2,12 +2,15 @@ package redisconn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strings"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/environment"
 )
 
 // Unreachable reports whether err says that Redis (or the network to it)
@@ -149,3 +152,40 @@ func IsSettings(err error) bool {
 // FLUSHALL, ...), with INFO (the replication a store waits for). doctor
 // also tries CONFIG GET and ACL DRYRUN, and says so when refused.
 const MinimalACL = "~tidings:* ~asynq:* ~rate:tidings:* &tidings:control &asynq:cancel +@all -@dangerous +info"
+
+// RefusedError is an error the environment's Redis settings must fix (a
+// password, a permission: IsSettings), however deep the command it
+// refused was, naming the environment and the Redis it was refused at.
+type RefusedError struct {
+	Env   string // the environment's name
+	Where string // its Redis (Addrs)
+	Err   error  // a *ReplyError in its chain
+}
+
+// Error names the environment and its Redis, the error with its advice,
+// and doctor, which names every right missing at once.
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("redis for environment %s (%s) refused: %s\nThen run 'tidings doctor --env %s': it checks every right tidings needs.", e.Env, e.Where, e.Err, e.Env)
+}
+
+// Unwrap returns the error with its advice.
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// Refused returns err as a *RefusedError of environment e when Redis
+// refused it for e's settings (IsSettings once Explained: NOPERM, NOAUTH,
+// WRONGPASS) and it does not name e's Redis yet (Dial's errors do), and
+// err as it is otherwise.
+func Refused(err error, e *environment.Environment) error {
+	if e == nil || errors.As(err, new(*RefusedError)) {
+		return err
+	}
+	ex := Explain(err)
+	if !IsSettings(ex) || strings.HasPrefix(err.Error(), "redis for environment "+e.Name+" (") {
+		return err
+	}
+	where := e.Redis.URL
+	if opts, oerr := e.RedisOptions(); oerr == nil {
+		where = Addrs(opts)
+	}
+	return &RefusedError{Env: e.Name, Where: where, Err: ex}
+}
