@@ -882,7 +882,14 @@ func (r *run) take(ctx context.Context) (stop, error) {
 		asked := time.Now() // the limiter grants them no earlier
 		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, n)
 		wait := time.Duration(100<<(failures+1)) * time.Millisecond
+		if err == nil {
+			r.w.allowed()
+		}
 		switch {
+		case err != nil && r.w.refused("take rate tokens (the rate limiter's key "+store.RateKey(r.cs.name)+")", err):
+			// A setting to fix (the user's rights): no claim is held
+			// here; wait for it without spinning, and go on once allowed.
+			wait = refusedPoll
 		case err != nil:
 			// Redis failing over (READONLY, NOREPLICAS, a dropped
 			// connection) for a few seconds: wait for it, as a step does.

@@ -223,6 +223,9 @@ type Worker struct {
 	st      *store.Store
 	limiter *redis_rate.Limiter
 	m       *metrics
+	// refusal: Redis refuses the worker a command for the
+	// environment's settings (refused), until allowed.
+	refusal atomic.Bool
 	journal *journal.Writer // nil without a journal
 	pool    *send.Pool
 	client  *asynq.Client
