@@ -47,7 +47,10 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 				reached = reached && !held(err)
 			}
 		}
-		if reached {
+		// Only a pass that reconciled has written: under Redis out of
+		// memory (OOM) a tick that writes nothing is answered, which
+		// must not end the outage said (one WARN per outage).
+		if reached && tasks != nil {
 			w.outage.answered("dispatch")
 		}
 		w.forget(states)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
@@ -17,9 +19,10 @@ import (
 // end at INFO with how long it lasted and how many failures it held back,
 // so that a Redis away for a minute is a few lines of the log, not
 // hundreds. A Redis Cluster refusing the scripts of a slot it is moving
-// (a resharding: redisconn.SlotMoving) is held back the same way, in its
-// own words. Other errors Redis answers with (a replica, out of memory,
-// ...) are not an outage and are logged as they come.
+// (a resharding: redisconn.SlotMoving), and a Redis out of memory
+// refusing every write (OOM: maxmemory reached under noeviction), are
+// held back the same way, in their own words. Other errors Redis answers
+// with (a replica, ...) are not an outage and are logged as they come.
 type outageLog struct {
 	log   *slog.Logger
 	mu    sync.Mutex
@@ -29,8 +32,26 @@ type outageLog struct {
 type outage struct {
 	since, warned time.Time
 	held          int
-	slotMove      bool // a resharding, not Redis unreachable
+	kind          outageKind
 }
+
+// outageKind is what keeps a loop from Redis: unreachable, a Cluster
+// moving a slot, or Redis out of memory.
+type outageKind int
+
+const (
+	notHeld outageKind = iota
+	kindUnreachable
+	kindSlotMove
+	kindOutOfMemory
+)
+
+// outOfMemoryAdvice is what an operator does about Redis refusing writes
+// for its maxmemory: the loops wait, nothing is sent meanwhile.
+const outOfMemoryAdvice = "Redis is out of memory (maxmemory reached) and refuses every write: " +
+	"nothing is sent until it takes writes again, and the worker resumes by itself then. " +
+	"Raise maxmemory (redis-cli CONFIG SET maxmemory ...) or free memory on the instance; " +
+	"tidings doctor checks the Redis settings tidings needs"
 
 // outageRepeat is how often an outage still going on is said again at
 // WARN (the level operators keep).
@@ -42,41 +63,68 @@ func unreachable(err error) bool {
 	return redisconn.Unreachable(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// outOfMemory reports whether err is Redis refusing a write for its
+// maxmemory (an OOM error reply, as a script's error carries it too).
+func outOfMemory(err error) bool { return redis.HasErrorPrefix(err, "OOM") }
+
+// kindOf is the kind of outage err is, notHeld when it is none.
+func kindOf(err error) outageKind {
+	switch {
+	case unreachable(err):
+		return kindUnreachable
+	case redisconn.SlotMoving(err):
+		return kindSlotMove
+	case outOfMemory(err):
+		return kindOutOfMemory
+	}
+	return notHeld
+}
+
 // held reports whether warn holds err back after its first: Redis
-// unreachable, or a Cluster moving a slot. A loop whose pass ends in such
-// an error has not reached Redis (answered is not for it).
-func held(err error) bool { return unreachable(err) || redisconn.SlotMoving(err) }
+// unreachable, a Cluster moving a slot, or Redis out of memory. A loop
+// whose pass ends in such an error has not written to Redis (answered is
+// not for it).
+func held(err error) bool { return kindOf(err) != notHeld }
 
 // warn logs msg (the loop's) with err: at WARN, or at DEBUG when err
-// repeats an outage (or a slot move) this loop has already said.
+// repeats an outage (or a slot move, or Redis out of memory) this loop
+// has already said.
 func (o *outageLog) warn(msg string, err error, args ...any) {
 	args = append(args, "err", err)
-	if !held(err) {
+	kind := kindOf(err)
+	if kind == notHeld {
 		o.log.Warn(msg, args...)
 		return
 	}
 	now := time.Now()
-	moving := redisconn.SlotMoving(err)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.sites[msg]
-	if s == nil || s.slotMove != moving { // the other kind: said anew
-		s = &outage{since: now, slotMove: moving}
+	if s == nil || s.kind != kind { // the other kind: said anew
+		s = &outage{since: now, kind: kind}
 		o.sites[msg] = s
 	}
 	s.held++
+	repeat := now.Sub(s.warned) >= outageRepeat
 	switch {
-	case s.held == 1 && moving:
+	case s.held == 1 && kind == kindSlotMove:
 		s.warned = now
 		o.log.Warn(msg+": the Redis Cluster is moving a campaign's slot (a resharding); its scripts wait until the move is over, and until then this loop's repeats are logged at debug level", args...)
+	case s.held == 1 && kind == kindOutOfMemory:
+		s.warned = now
+		o.log.Warn(msg+": "+outOfMemoryAdvice+"; until then this loop's repeats are logged at debug level", args...)
 	case s.held == 1:
 		s.warned = now
 		o.log.Warn(msg+": Redis is unreachable; until it answers, its repeats are logged at debug level", args...)
-	case now.Sub(s.warned) >= outageRepeat && moving:
+	case repeat && kind == kindSlotMove:
 		s.warned = now
 		o.log.Warn(msg+": the Redis Cluster is still moving a campaign's slot; if no resharding is running, one stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots and redis-cli --cluster fix HOST:PORT finishes the move",
 			append(args, "moving_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
-	case now.Sub(s.warned) >= outageRepeat:
+	case repeat && kind == kindOutOfMemory:
+		s.warned = now
+		o.log.Warn(msg+": Redis is still out of memory: "+outOfMemoryAdvice,
+			append(args, "out_of_memory_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
+	case repeat:
 		s.warned = now
 		o.log.Warn(msg+": Redis is still unreachable", append(args, "unreachable_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
 	default:
@@ -105,8 +153,10 @@ func (o *outageLog) answered(msg string) {
 	o.mu.Unlock()
 	switch {
 	case s == nil:
-	case s.slotMove:
+	case s.kind == kindSlotMove:
 		o.log.Info("the Redis Cluster's slot move is over", "loop", msg, "moving_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
+	case s.kind == kindOutOfMemory:
+		o.log.Info("Redis takes writes again", "loop", msg, "out_of_memory_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 	default:
 		o.log.Info("Redis answers again", "loop", msg, "unreachable_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 	}
