@@ -158,6 +158,9 @@ type Redis struct {
 	URL      string
 	Password Secret
 	TLS      bool
+	// TLSFiles are the CA, client certificate and key, and server name of
+	// TLS to Redis (redis.tls_*).
+	TLSFiles RedisTLS
 	Sentinel Sentinel
 	// Cluster lists Redis Cluster seed nodes (host:port); it replaces URL's
 	// address.
@@ -449,6 +452,20 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 			if msg := addrProblem(a, l.password); msg != "" {
 				report(l.key, "entry %d %s", i+1, msg)
 			}
+		}
+	}
+	if t := e.Redis.TLSFiles; t.IsSet() && !e.Redis.TLS {
+		key := "redis.tls_ca_file"
+		for _, k := range []struct{ key, v string }{{"redis.tls_cert_file", t.CertFile}, {"redis.tls_key_file", t.KeyFile}, {"redis.tls_server_name", t.ServerName}} {
+			if t.CAFile == "" && k.v != "" {
+				key = k.key
+			}
+		}
+		report(key, "applies to TLS only, and Redis is reached without it: write rediss:// in redis.url or set redis.tls: true, or remove the redis.tls_* settings")
+	} else {
+		_, probs := e.Redis.TLSFiles.config()
+		for _, p := range probs {
+			report(p.key, "%s", p.msg)
 		}
 	}
 	if e.Redis.MinReplicaAcks < ReplicaAcksAuto {
@@ -744,19 +761,32 @@ func (e *Environment) RedisOptions() (*redis.UniversalOptions, error) {
 		host, _, _ := net.SplitHostPort(o.Addr)
 		u.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	}
+	if u.TLSConfig != nil && e.Redis.TLSFiles.IsSet() {
+		c, err := e.Redis.TLSFiles.Config()
+		if err != nil {
+			return nil, fmt.Errorf("TLS to Redis of environment %s: %w", e.Name, err)
+		}
+		if c.ServerName == "" {
+			c.ServerName = u.TLSConfig.ServerName
+		}
+		u.TLSConfig = c
+	}
+	// The host dialled, on Sentinel and Cluster (several), unless
+	// redis.tls_server_name names one.
+	keepName := e.Redis.TLSFiles.ServerName != ""
 	switch {
 	case e.Redis.Sentinel.Master != "":
 		u.MasterName = e.Redis.Sentinel.Master
 		u.Addrs = append([]string(nil), e.Redis.Sentinel.Addrs...)
 		u.SentinelPassword = e.Redis.Sentinel.Password.Reveal()
-		if u.TLSConfig != nil {
+		if u.TLSConfig != nil && !keepName {
 			u.TLSConfig.ServerName = ""
 		}
 	case len(e.Redis.Cluster) > 0:
 		u.Addrs = append([]string(nil), e.Redis.Cluster...)
 		u.IsClusterMode = true
 		u.DB = 0
-		if u.TLSConfig != nil {
+		if u.TLSConfig != nil && !keepName {
 			u.TLSConfig.ServerName = ""
 		}
 	}

@@ -39,6 +39,10 @@ type fileRedis struct {
 	Password          yamlnode.Position `yaml:"password"`
 	PasswordFile      string            `yaml:"password_file"`
 	TLS               bool              `yaml:"tls"`
+	TLSCAFile         string            `yaml:"tls_ca_file"`
+	TLSCertFile       string            `yaml:"tls_cert_file"`
+	TLSKeyFile        string            `yaml:"tls_key_file"`
+	TLSServerName     string            `yaml:"tls_server_name"`
 	Sentinel          fileSentinel      `yaml:"sentinel"`
 	Cluster           []string          `yaml:"cluster"`
 	MinReplicaAcks    string            `yaml:"min_replica_acks"`
@@ -192,8 +196,10 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 		Concurrency:     r.Concurrency,
 		ClaimWindow:     r.ClaimWindow,
 		Redis: Redis{
-			URL:               r.Redis.URL,
-			TLS:               r.Redis.TLS,
+			URL: r.Redis.URL,
+			TLS: r.Redis.TLS,
+			TLSFiles: RedisTLS{CAFile: b.filePath(r.Redis.TLSCAFile), CertFile: b.filePath(r.Redis.TLSCertFile),
+				KeyFile: b.filePath(r.Redis.TLSKeyFile), ServerName: r.Redis.TLSServerName},
 			Sentinel:          Sentinel{Master: r.Redis.Sentinel.Master, Addrs: r.Redis.Sentinel.Addrs},
 			Cluster:           r.Redis.Cluster,
 			MinReplicaAcks:    ReplicaAcksAuto,

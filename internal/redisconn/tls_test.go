@@ -45,12 +45,7 @@ func TestMain(m *testing.M) {
 // from variables alone.
 func tlsEnv(t *testing.T, url, pw string) *environment.Environment {
 	t.Helper()
-	vars := map[string]string{"TIDINGS_REDIS_URL": url, "TIDINGS_REDIS_PASSWORD": pw, "HOME": t.TempDir(), "TIDINGS_ALLOW": "example.org"}
-	e, err := environment.Load(nil, "", "staging", func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return mtlsEnv(t, map[string]string{"TIDINGS_REDIS_URL": url, "TIDINGS_REDIS_PASSWORD": pw})
 }
 
 // TestRedisOverTLSSaysWhatIsWrongWithTheCertificate: a managed Redis is

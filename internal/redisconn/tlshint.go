@@ -29,21 +29,42 @@ func tlsHint(err error, opts *redis.UniversalOptions, setting string) string {
 	)
 	switch {
 	case errors.As(err, &unknown):
-		return "the server answered with a certificate signed by an authority this machine does not trust: add that CA's certificate to the system's trusted CAs, or point SSL_CERT_FILE at a PEM file holding it (and the system's CAs); tidings trusts what the system trusts"
+		return "the server answered with a certificate signed by an authority this machine does not trust: add that CA's certificate to the system's trusted CAs, or set redis.tls_ca_file (TIDINGS_REDIS_TLS_CA_FILE) to a PEM file holding it (then only that CA is trusted), or point SSL_CERT_FILE at a PEM file holding it and the system's CAs"
 	case errors.As(err, &host):
 		return fmt.Sprintf("the server answered with a certificate for %s, not %s: write a name the certificate is for in %s, or have the certificate issued for %s", certNames(host.Certificate), host.Host, setting, host.Host)
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return "the server answered with a certificate that has expired or is not valid yet (" + invalid.Detail + "): renew the server's certificate, or check this machine's clock"
 	case errors.As(err, &verified):
-		return "the server answered with a certificate this machine refuses: have it reissued by a CA this machine trusts (SSL_CERT_FILE), for the host in " + setting
+		return "the server answered with a certificate this machine refuses: have it reissued by a CA this machine trusts (redis.tls_ca_file or SSL_CERT_FILE), for the host in " + setting
 	case errors.As(err, &record):
 		return "the server there does not speak TLS at that port: write redis:// instead of rediss:// in " + setting + ", or give the port Redis takes TLS at (tls-port)"
+	}
+	if h := clientCertHint(err); h != "" {
+		return h
 	}
 	if opts.TLSConfig != nil && errors.Is(err, context.DeadlineExceeded) {
 		return "check " + setting + ": that Redis runs there, and that it takes TLS at that port (tls-port; rediss:// in the URL): a server that does not speak TLS leaves the handshake unanswered; write redis:// if it does not"
 	}
 	if opts.TLSConfig == nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
 		return "the server there closed the connection without answering: if Redis takes only TLS at that port (tls-port), write rediss:// instead of redis:// in " + setting + "; else check that the server at that address is Redis"
+	}
+	return ""
+}
+
+// clientCertHint says what to do when the server refused the client
+// certificate it asks for (tls-auth-clients): none was shown, or one it
+// does not take. Go names the server's TLS alert only in its error's
+// text ("remote error: tls: certificate required").
+func clientCertHint(err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" {
+		return ""
+	}
+	switch alert := op.Err.Error(); alert {
+	case "tls: certificate required":
+		return "the server asks for a client certificate (tls-auth-clients) and was shown none: set redis.tls_cert_file and redis.tls_key_file (TIDINGS_REDIS_TLS_CERT_FILE, TIDINGS_REDIS_TLS_KEY_FILE) to the PEM certificate and key Redis takes"
+	case "tls: unknown certificate authority", "tls: bad certificate", "tls: unknown certificate", "tls: expired certificate", "tls: unsupported certificate", "tls: revoked certificate":
+		return "the server refused the client certificate in redis.tls_cert_file (" + alert + "): have it issued by the CA Redis trusts (its tls-ca-cert-file), valid now, and point redis.tls_cert_file and redis.tls_key_file at it and its key"
 	}
 	return ""
 }

@@ -52,15 +52,29 @@ func (ca *CA) WriteFile(path string) error { return writePEM(path, "CERTIFICATE"
 // returns their paths, for [StartTLSServer].
 func (ca *CA) ServerCert(t testing.TB, ips []net.IP, notBefore, notAfter time.Time) (certFile, keyFile string) {
 	t.Helper()
+	return ca.leaf(t, &x509.Certificate{Subject: pkix.Name{CommonName: "redis"}, NotBefore: notBefore, NotAfter: notAfter,
+		IPAddresses: ips, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+}
+
+// ClientCert writes a client certificate named cn signed by ca, valid from
+// notBefore to notAfter, and its key, to a temporary directory of t's; it
+// returns their paths (a Redis with tls-auth-clients yes and ca's
+// certificate as tls-ca-cert-file takes it).
+func (ca *CA) ClientCert(t testing.TB, cn string, notBefore, notAfter time.Time) (certFile, keyFile string) {
+	t.Helper()
+	return ca.leaf(t, &x509.Certificate{Subject: pkix.Name{CommonName: cn}, NotBefore: notBefore, NotAfter: notAfter,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+}
+
+// leaf signs tmpl with ca and writes the certificate and a new key.
+func (ca *CA) leaf(t testing.TB, tmpl *x509.Certificate) (certFile, keyFile string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "redis"},
-		NotBefore: notBefore, NotAfter: notAfter, IPAddresses: ips,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +84,7 @@ func (ca *CA) ServerCert(t testing.TB, ips []net.IP, notBefore, notAfter time.Ti
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "redis.crt"), filepath.Join(dir, "redis.key")
+	certFile, keyFile = filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	if err := writePEM(certFile, "CERTIFICATE", der); err != nil {
 		t.Fatal(err)
 	}

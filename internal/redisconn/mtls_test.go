@@ -1,0 +1,108 @@
+package redisconn_test
+
+import (
+	"errors"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/redisconn"
+	"github.com/tidings-mail/tidings/internal/redistest"
+)
+
+// mtlsEnv loads environment staging from variables alone, over those
+// given.
+func mtlsEnv(t *testing.T, vars map[string]string) *environment.Environment {
+	t.Helper()
+	v := map[string]string{"HOME": t.TempDir(), "TIDINGS_ALLOW": "example.org"}
+	for k, x := range vars {
+		v[k] = x
+	}
+	e, err := environment.Load(nil, "", "staging", func(k string) string { return v[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestRedisMutualTLS: a redis-server with tls-auth-clients yes, whose
+// certificate a private CA signed (not the one SSL_CERT_FILE trusts), is
+// reached with redis.tls_ca_file, redis.tls_cert_file and
+// redis.tls_key_file: Dial works and writes. Without the CA setting the
+// certificate is refused as unknown, and the advice names
+// redis.tls_ca_file; without a client certificate, or with one another
+// CA signed, Redis refuses the connection and the advice names
+// redis.tls_cert_file, never "check that Redis runs there" (it does).
+func TestRedisMutualTLS(t *testing.T) {
+	t.Parallel()
+	ca, err := redistest.NewCA("private redis CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	srvCert, srvKey := ca.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(time.Hour))
+	r, addr := redistest.StartTLSServer(t, srvCert, srvKey, "--tls-auth-clients", "yes", "--tls-ca-cert-file", caFile)
+	certFile, keyFile := ca.ClientCert(t, "tidings", now.Add(-time.Hour), now.Add(time.Hour))
+	other, err := redistest.NewCA("another CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCert, otherKey := other.ClientCert(t, "tidings", now.Add(-time.Hour), now.Add(time.Hour))
+	url := "rediss://" + addr + "/0"
+
+	t.Run("works", func(t *testing.T) {
+		rdb, err := redisconn.Dial(t.Context(), mtlsEnv(t, map[string]string{"TIDINGS_REDIS_URL": url,
+			"TIDINGS_REDIS_TLS_CA_FILE": caFile, "TIDINGS_REDIS_TLS_CERT_FILE": certFile, "TIDINGS_REDIS_TLS_KEY_FILE": keyFile}))
+		if err != nil {
+			t.Fatalf("Dial %s with the CA, client certificate and key: %v", url, err)
+		}
+		defer rdb.Close()
+		if err := rdb.Set(t.Context(), "tidings:mtls", "1", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := r.Client().Get(t.Context(), "tidings:mtls").Result(); v != "1" {
+			t.Errorf("written over mutual TLS, read on the plain port: %q, want 1", v)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"no CA", map[string]string{"TIDINGS_REDIS_TLS_CERT_FILE": certFile, "TIDINGS_REDIS_TLS_KEY_FILE": keyFile},
+			[]string{"unknown authority", "redis.tls_ca_file"}},
+		{"no client certificate", map[string]string{"TIDINGS_REDIS_TLS_CA_FILE": caFile},
+			[]string{"client certificate", "redis.tls_cert_file", "redis.tls_key_file"}},
+		{"client certificate of another CA", map[string]string{"TIDINGS_REDIS_TLS_CA_FILE": caFile, "TIDINGS_REDIS_TLS_CERT_FILE": otherCert, "TIDINGS_REDIS_TLS_KEY_FILE": otherKey},
+			[]string{"refused the client certificate", "redis.tls_cert_file", "tls-ca-cert-file"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.vars["TIDINGS_REDIS_URL"] = url
+			rdb, err := redisconn.Dial(t.Context(), mtlsEnv(t, tc.vars))
+			if err == nil {
+				rdb.Close()
+				t.Fatal("Dial: no error")
+			}
+			var ue *redisconn.UnreachableError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Dial: %T %v; want an *UnreachableError (exit 3)", err, err)
+			}
+			msg := ue.Error() + "; " + ue.Advice()
+			for _, w := range append(tc.want, addr, "staging") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("Dial: %q; want it to say %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, "runs there") {
+				t.Errorf("Dial: %q; Redis runs there and answered: the advice is about TLS", msg)
+			}
+		})
+	}
+}
