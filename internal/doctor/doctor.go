@@ -67,8 +67,17 @@ func pass(name, msg string) Check { return Check{Name: name, Status: Pass, Messa
 func warn(name, msg string) Check { return Check{Name: name, Status: Warn, Message: msg} }
 func fail(name, msg string) Check { return Check{Name: name, Status: Fail, Message: msg} }
 
-// Redis checks environment e's Redis.
+// Redis checks environment e's Redis, and the client certificate it is
+// shown (clientCert) first when there is one.
 func Redis(ctx context.Context, e *environment.Environment) []Check {
+	checks := redisChecks(ctx, e)
+	if c, ok := clientCert(e, time.Now()); ok {
+		return append([]Check{c}, checks...)
+	}
+	return checks
+}
+
+func redisChecks(ctx context.Context, e *environment.Environment) []Check {
 	rdb, err := redisconn.Dial(ctx, e)
 	var ue *redisconn.UnreachableError
 	var rp *redisconn.ReplyError

@@ -13,6 +13,7 @@
 //	      url: redis://redis.staging:6379/0   # rediss:// for TLS; no password here
 //	      password_file: /run/secrets/redis   # or TIDINGS_REDIS_PASSWORD
 //	      tls: false
+//	      tls_ca_file: /etc/tidings/redis-ca.pem  # tls_cert_file, tls_key_file: a client certificate; tls_server_name
 //	      sentinel: { master: mymaster, addrs: [s1:26379, s2:26379], password_file: ... }
 //	      cluster: [n1:6379, n2:6379]          # Redis Cluster seed nodes
 //	      min_replica_acks: auto              # replicas that acknowledge a claim (WAIT) before SMTP
