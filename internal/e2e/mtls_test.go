@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +19,9 @@ import (
 // (a configuration error) before connecting.
 func TestCampaignOverMutualTLS(t *testing.T) {
 	t.Parallel()
-	ca, err := redistest.NewCA("mtls redis CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := ca.WriteFile(caFile); err != nil {
-		t.Fatal(err)
-	}
+	m := redistest.StartMutualTLSServer(t)
+	addr, ca, caFile := m.TLSAddr, m.CA, m.CAFile
 	now := time.Now()
-	srvCert, srvKey := ca.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(24*time.Hour))
-	_, addr := redistest.StartTLSServer(t, srvCert, srvKey, "--tls-auth-clients", "yes", "--tls-ca-cert-file", caFile)
 	certFile, keyFile := ca.ClientCert(t, "tidings-e2e", now.Add(-time.Hour), now.Add(24*time.Hour))
 
 	srv := startSMTPSink(t)

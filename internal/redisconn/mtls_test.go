@@ -2,8 +2,6 @@ package redisconn_test
 
 import (
 	"errors"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,17 +36,9 @@ func mtlsEnv(t *testing.T, vars map[string]string) *environment.Environment {
 // redis.tls_cert_file, never "check that Redis runs there" (it does).
 func TestRedisMutualTLS(t *testing.T) {
 	t.Parallel()
-	ca, err := redistest.NewCA("private redis CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := ca.WriteFile(caFile); err != nil {
-		t.Fatal(err)
-	}
+	m := redistest.StartMutualTLSServer(t)
+	r, addr, ca, caFile := m.Redis, m.TLSAddr, m.CA, m.CAFile
 	now := time.Now()
-	srvCert, srvKey := ca.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(time.Hour))
-	r, addr := redistest.StartTLSServer(t, srvCert, srvKey, "--tls-auth-clients", "yes", "--tls-ca-cert-file", caFile)
 	certFile, keyFile := ca.ClientCert(t, "tidings", now.Add(-time.Hour), now.Add(time.Hour))
 	other, err := redistest.NewCA("another CA")
 	if err != nil {

@@ -3,8 +3,10 @@ package redistest
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // StartTLSServer starts a dedicated redis-server (as [StartServer], with
@@ -32,4 +34,33 @@ func StartTLSServer(t testing.TB, certFile, keyFile string, args ...string) (*Re
 	r.proc = p
 	t.Cleanup(r.closeClient)
 	return r, tlsAddr
+}
+
+// MutualTLS is a redis-server of [StartMutualTLSServer].
+type MutualTLS struct {
+	*Redis         // its Client uses the plain port
+	TLSAddr string // the TLS port's address, 127.0.0.1:PORT
+	CA      *CA    // signs its certificate and the clients' it takes
+	CAFile  string // CA's certificate (PEM)
+}
+
+// StartMutualTLSServer starts a redis-server (as [StartTLSServer]) that
+// takes TLS clients only with a certificate a CA of its own signed
+// (tls-auth-clients yes): a CA no trust store holds, whose certificate is
+// in CAFile, and which signs clients' with [CA.ClientCert]. Its
+// certificate is for 127.0.0.1, valid from an hour ago for a day.
+func StartMutualTLSServer(t testing.TB) *MutualTLS {
+	t.Helper()
+	ca, err := NewCA("private redis CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	certFile, keyFile := ca.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(24*time.Hour))
+	r, addr := StartTLSServer(t, certFile, keyFile, "--tls-auth-clients", "yes", "--tls-ca-cert-file", caFile)
+	return &MutualTLS{Redis: r, TLSAddr: addr, CA: ca, CAFile: caFile}
 }
