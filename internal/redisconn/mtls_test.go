@@ -96,3 +96,42 @@ func TestRedisMutualTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestSentinelOverMutualTLS: Sentinel over TLS, the Sentinel and the
+// master both asking for a client certificate: with redis.tls: true and
+// the redis.tls_* settings, Dial reaches the master the Sentinel names
+// (the settings apply to the Sentinel's connection and to the master's)
+// and writes; without the client certificate it fails, naming
+// redis.tls_cert_file.
+func TestSentinelOverMutualTLS(t *testing.T) {
+	t.Parallel()
+	m := redistest.StartMutualTLSServer(t)
+	sentinel := redistest.StartTLSSentinel(t, m)
+	now := time.Now()
+	certFile, keyFile := m.CA.ClientCert(t, "tidings", now.Add(-time.Hour), now.Add(time.Hour))
+	vars := map[string]string{"TIDINGS_REDIS_TLS": "true", "TIDINGS_REDIS_SENTINEL_MASTER": redistest.MasterName,
+		"TIDINGS_REDIS_SENTINEL_ADDRS": sentinel, "TIDINGS_REDIS_TLS_CA_FILE": m.CAFile,
+		"TIDINGS_REDIS_TLS_CERT_FILE": certFile, "TIDINGS_REDIS_TLS_KEY_FILE": keyFile}
+	rdb, err := redisconn.Dial(t.Context(), mtlsEnv(t, vars))
+	if err != nil {
+		t.Fatalf("Dial Sentinel %s over mutual TLS: %v", sentinel, err)
+	}
+	defer rdb.Close()
+	if err := rdb.Set(t.Context(), "tidings:sentinel-mtls", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := m.Client().Get(t.Context(), "tidings:sentinel-mtls").Result(); v != "1" {
+		t.Errorf("written through the Sentinel over mutual TLS, read on the master's plain port: %q, want 1", v)
+	}
+	delete(vars, "TIDINGS_REDIS_TLS_CERT_FILE")
+	delete(vars, "TIDINGS_REDIS_TLS_KEY_FILE")
+	rdb2, err := redisconn.Dial(t.Context(), mtlsEnv(t, vars))
+	if err == nil {
+		rdb2.Close()
+		t.Fatal("Dial without a client certificate: no error")
+	}
+	var ue *redisconn.UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Error()+"; "+ue.Advice(), "redis.tls_cert_file") {
+		t.Errorf("Dial without a client certificate: %v; want an *UnreachableError naming redis.tls_cert_file", err)
+	}
+}

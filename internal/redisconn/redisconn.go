@@ -223,6 +223,12 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 		if h := tlsHint(ue.Err, opts, ue.Setting); h != "" && errors.Is(err, ue) {
 			ue.Hint = h
 		}
+		// A Sentinel that took the connection and refused the TLS
+		// handshake or the client certificate: go-redis retried it until
+		// the deadline and says only that.
+		if h := sentinelTLSHint(ctx, ue, opts); h != "" && errors.Is(err, ue) {
+			ue.Hint = h
+		}
 		return nil, err
 	}
 	return rdb, nil

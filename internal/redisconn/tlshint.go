@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -67,6 +68,30 @@ func clientCertHint(err error) string {
 		return "the server refused the client certificate in redis.tls_cert_file (" + alert + "): have it issued by the CA Redis trusts (its tls-ca-cert-file), valid now, and point redis.tls_cert_file and redis.tls_key_file at it and its key"
 	}
 	return ""
+}
+
+// sentinelTLSHint is tlsHint for a TLS handshake with the first Sentinel
+// of opts, and a PING over it: the error go-redis retried until its
+// deadline and did not keep. It is "" when they worked.
+func sentinelTLSHint(ctx context.Context, ue *UnreachableError, opts *redis.UniversalOptions) string {
+	if opts.TLSConfig == nil || len(opts.Addrs) == 0 {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: opts.TLSConfig}
+	c, err := d.DialContext(ctx, "tcp", opts.Addrs[0])
+	if err == nil {
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		if _, err = c.Write([]byte("PING\r\n")); err == nil {
+			_, err = c.Read(make([]byte, 1))
+		}
+	}
+	if err == nil {
+		return ""
+	}
+	return tlsHint(err, opts, ue.Setting)
 }
 
 // certNames lists the names and addresses cert is for.

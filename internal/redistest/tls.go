@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -63,4 +64,34 @@ func StartMutualTLSServer(t testing.TB) *MutualTLS {
 	certFile, keyFile := ca.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(24*time.Hour))
 	r, addr := StartTLSServer(t, certFile, keyFile, "--tls-auth-clients", "yes", "--tls-ca-cert-file", caFile)
 	return &MutualTLS{Redis: r, TLSAddr: addr, CA: ca, CAFile: caFile}
+}
+
+// StartTLSSentinel starts one redis-sentinel (quorum 1) that monitors m as
+// [MasterName] over TLS, showing m a client certificate of m's CA, and
+// takes TLS clients only with a certificate of that CA, as m does. It
+// returns the Sentinel's TLS address, 127.0.0.1:PORT. The Sentinels of
+// [StartSentinel] speak plain TCP.
+func StartTLSSentinel(t testing.TB, m *MutualTLS) string {
+	t.Helper()
+	bin := need(t, "redis-sentinel", "redis-sentinel")
+	dir := t.TempDir()
+	now := time.Now()
+	certFile, keyFile := m.CA.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(24*time.Hour))
+	clientCert, clientKey := m.CA.ClientCert(t, "sentinel", now.Add(-time.Hour), now.Add(24*time.Hour))
+	host, port, _ := net.SplitHostPort(m.TLSAddr)
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("sentinel monitor "+MasterName+" "+host+" "+port+" 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{name: "redis-sentinel", bin: bin, dir: dir,
+		args: []string{conf, "--daemonize", "no", "--logfile", "", "--dir", dir,
+			"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", m.CAFile,
+			"--tls-client-cert-file", clientCert, "--tls-client-key-file", clientKey,
+			"--tls-auth-clients", "yes", "--tls-replication", "yes"}}
+	if err := launch(context.WithoutCancel(t.Context()), p, "--tls-port"); err != nil {
+		t.Fatalf("redistest: start redis-sentinel with TLS: %v", err)
+	}
+	t.Cleanup(p.kill)
+	i := slices.Index(p.args, "--tls-port")
+	return net.JoinHostPort("127.0.0.1", p.args[i+1])
 }
