@@ -13,7 +13,9 @@ import (
 // no trust store holds (no SSL_CERT_FILE), reached with redis.tls_ca_file,
 // redis.tls_cert_file and redis.tls_key_file in the config file. doctor
 // passes Redis's reachability and shows the client certificate; a campaign
-// reaches done with everyone mailed once; status and pause work. Without
+// reaches done with everyone mailed once; status and pause work, also
+// through a Sentinel over mutual TLS (pause, after done, refuses it as
+// done: it read the campaign). Without
 // the client certificate, status exits 3 saying to set
 // redis.tls_cert_file; with the key of another certificate, it exits 2
 // (a configuration error) before connecting.
@@ -53,6 +55,20 @@ func TestCampaignOverMutualTLS(t *testing.T) {
 	checkOnce(t, srv, rows, true)
 	if st.Counts["sent"] != int64(len(rows)) {
 		t.Errorf("done with counts %v, want %d sent", st.Counts, len(rows))
+	}
+
+	// The same Redis through a Sentinel over mutual TLS: status and pause
+	// work (the settings apply to the Sentinel's connection and the
+	// master's).
+	sentinel := redistest.StartTLSSentinel(t, m)
+	viaSentinel := newEnvWith(t, "tls: true\n      sentinel: { master: "+redistest.MasterName+", addrs: ["+sentinel+"] }\n      tls_ca_file: "+caFile+"\n      tls_cert_file: "+certFile+"\n      tls_key_file: "+keyFile, srv.Port(), 2)
+	// status reads the campaign (done); pause reads it too, and refuses a
+	// done campaign: both read Redis through the Sentinel.
+	if res := viaSentinel.run("status", name, "--env", envName); res.code != 0 || !strings.Contains(res.stdout, "done") {
+		t.Errorf("status through the Sentinel over mutual TLS: want exit 0 saying done: %s", res)
+	}
+	if res := viaSentinel.run("pause", name, "--env", envName, "--reason", "x"); res.code != 1 || !strings.Contains(res.stderr, "the campaign is done") {
+		t.Errorf("pause through the Sentinel over mutual TLS: want exit 1, the campaign is done: %s", res)
 	}
 
 	// The client certificate left out: Redis refuses the connection.
