@@ -123,8 +123,12 @@ type TransitionParams struct {
 // reports the state found and whether it moved. Errors: *NotFoundError, or
 // an *AckError when the change was not acknowledged by enough replicas.
 func (s *Store) Transition(ctx context.Context, c string, p TransitionParams) (State, bool, error) {
+	return s.transition(ctx, c, p, time.Now())
+}
+
+// transition is Transition with now, the caller's clock (a test's skewed).
+func (s *Store) transition(ctx context.Context, c string, p TransitionParams, now time.Time) (State, bool, error) {
 	k := keysFor(c)
-	now := time.Now()
 	list := func(sts []State) string { return strings.Trim(fmt.Sprint(sts), "[]") } // "a b", as fmt prints a slice
 	audit, what := "", fmt.Sprintf("set %s to %s", c, p.To)
 	if p.Action != "" {

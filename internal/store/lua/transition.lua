@@ -12,7 +12,11 @@
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta, 6 batches, 7 bstats,
 --       8 errors
 -- ARGV: 1 states it may move from (space list), 2 state to move to,
---       3 reason, 4 by, 5 now (unix ms), 6 audit entry JSON ('' = none),
+--       3 reason, 4 by, 5 now (unix ms, the caller's clock: not used; the
+--       times this writes, the control's and the audit entry's `at` and
+--       the idle time's start, are Redis's TIME, as lua/tick.lua's: status
+--       compares them with each other and with Redis's TIME),
+--       6 audit entry JSON ('' = none; its `at` is replaced),
 --       7 reset the auto-pause window (1/0), 8 the move's audit action
 --       (kept as the control's 'action': why the campaign is in its
 --       state), 9 an action that, when it made the current state, forbids
@@ -54,6 +58,8 @@ local function canaryWaiting()
   if not (bj and cjson.decode(bj).canary) then return 0 end
   return waitingOf(KEYS[7], 0)
 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local move = string.find(' ' .. ARGV[1] .. ' ', ' ' .. st .. ' ', 1, true)
 if not move and not string.find(' ' .. ARGV[10] .. ' ', ' ' .. st .. ' ', 1, true) then return {st, 0, ''} end
 -- A retry that re-queued canary recipients of a campaign awaiting
@@ -110,15 +116,19 @@ if move then
     -- from the time it took, which would make its rate, and so the ETA,
     -- look faster than it went.
     local b = redis.call('HMGET', KEYS[1], 'cur_batch', 'batch_done_at', 'at', 'idle_since')
-    local since, now = tonumber(b[3] or '0'), tonumber(ARGV[5])
+    local since = tonumber(b[3] or '0')
     if tonumber(b[1] or '-1') >= 0 and tonumber(b[2] or '0') == 0 and not b[4] then
       if since > 0 and now > since then redis.call('HINCRBY', KEYS[1], 'idle_pending_ms', now - since) end
       redis.call('HSET', KEYS[1], 'idle_since', now)
     end
   end
-  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', ARGV[5], 'action', ARGV[8])
+  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', now, 'action', ARGV[8])
   if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
 end
 if ARGV[11] == '1' then redis.call('HSET', KEYS[1], 'approved', '1') end
-if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
+if ARGV[6] ~= '' then
+  local e = cjson.decode(ARGV[6])
+  e.at = now
+  redis.call('RPUSH', KEYS[2], cjson.encode(e))
+end
 return {st, move and 1 or 0, ''}
