@@ -384,7 +384,7 @@ func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(
 			fmt.Fprintf(w, "  its %s never finished, so no worker sends it%s%s", what, then, next(st))
 		} else if st.State == store.StateBeingStaged { // as the console says it
 			fmt.Fprintf(w, "  %s", nextstep.BeingStaged(st))
-		} else if since := st.Stalled(); !since.IsZero() && now.Sub(since) >= stallAfter {
+		} else if since, now := st.Stalled(), ReadAt(st, now); !since.IsZero() && now.Sub(since) >= stallAfter {
 			fmt.Fprintf(w, "  NO PROGRESS for %s although recipients wait: %s", now.Sub(since).Round(time.Second), more(st))
 		}
 		fmt.Fprintln(w)
@@ -455,11 +455,21 @@ func WithStall(st *store.Status, now time.Time, hint string) string {
 	return line + "\n          " + hint
 }
 
+// ReadAt is the now st's times are to be compared with: Redis's when it
+// was read (store.Status.Now; its times are Redis's), else now (a status
+// not read from Redis).
+func ReadAt(st *store.Status, now time.Time) time.Time {
+	if st.Now.IsZero() {
+		return now
+	}
+	return st.Now
+}
+
 // stall is the line WithStall adds (Line's stall="..."), "" when running
 // campaign st is not stalled at now.
 func stall(st *store.Status, now time.Time) string {
 	since := st.Stalled()
-	d := now.Sub(since)
+	d := ReadAt(st, now).Sub(since)
 	if since.IsZero() || d < stallAfter {
 		return ""
 	}

@@ -325,6 +325,11 @@ type Status struct {
 	// should be sending now (zero: none; eta.go's dueSince): with no
 	// outcome since, no worker sends it.
 	DueSince time.Time `json:"due_since,omitzero"`
+	// Now is when Status read it, in Redis's clock (TIME): the now its
+	// times (a state change, a release, DueSince, LastProgress) are to be
+	// compared with, not the reading host's (statusview.ReadAt). Zero
+	// when not read from Redis.
+	Now time.Time `json:"-"`
 	// LostChunks names the chunks of the campaign Redis lost (part of its
 	// state: their recipients, whom no worker sends, are in no report read
 	// from Redis now); nil when none is.
@@ -529,6 +534,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	}
 	// Rate over the last 10 complete seconds.
 	now := nowC.Val()
+	st.Now = now
 	var recent int64
 	for f, v := range secC.Val() {
 		sec := atoi64(f)

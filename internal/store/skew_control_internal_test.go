@@ -37,6 +37,7 @@ func TestControlTimesAreRedisClock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		near(t, "status read at (Status.Now)", st.Now)
 		if n := len(st.Audit); n == 0 || st.Audit[n-1].Action != action {
 			t.Fatalf("audit %+v: want the %s last", st.Audit, action)
 		} else {
