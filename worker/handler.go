@@ -882,11 +882,12 @@ func (r *run) take(ctx context.Context) (stop, error) {
 		asked := time.Now() // the limiter grants them no earlier
 		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, n)
 		wait := time.Duration(100<<(failures+1)) * time.Millisecond
+		cmd := "take rate tokens (the rate limiter's key " + store.RateKey(r.cs.name) + ")"
 		if err == nil {
-			r.w.allowed()
+			r.w.allowed(cmd)
 		}
 		switch {
-		case err != nil && r.w.refused("take rate tokens (the rate limiter's key "+store.RateKey(r.cs.name)+")", err):
+		case r.w.refused(cmd, err):
 			// A setting to fix (the user's rights): no claim is held
 			// here; wait for it without spinning, and go on once allowed.
 			wait = refusedPoll

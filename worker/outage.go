@@ -27,6 +27,12 @@ type outageLog struct {
 	log   *slog.Logger
 	mu    sync.Mutex
 	sites map[string]*outage
+	// refused and allowed (Worker.refused, Worker.allowed; nil in
+	// tests of the log alone) take a loop's refusals for the
+	// environment's settings (NOPERM, WRONGPASS): one ERROR, not a WARN
+	// a pass.
+	refused func(msg string, err error) bool
+	allowed func(msg string)
 }
 
 type outage struct {
@@ -81,15 +87,21 @@ func kindOf(err error) outageKind {
 }
 
 // held reports whether warn holds err back after its first: Redis
-// unreachable, a Cluster moving a slot, or Redis out of memory. A loop
+// unreachable, a Cluster moving a slot, Redis out of memory, or Redis
+// refusing the command for the environment's settings (refused). A loop
 // whose pass ends in such an error has not written to Redis (answered is
 // not for it).
-func held(err error) bool { return kindOf(err) != notHeld }
+func held(err error) bool {
+	return kindOf(err) != notHeld || redisconn.IsSettings(redisconn.Explain(err))
+}
 
 // warn logs msg (the loop's) with err: at WARN, or at DEBUG when err
 // repeats an outage (or a slot move, or Redis out of memory) this loop
 // has already said.
 func (o *outageLog) warn(msg string, err error, args ...any) {
+	if o.refused != nil && o.refused(msg, err) {
+		return
+	}
 	args = append(args, "err", err)
 	kind := kindOf(err)
 	if kind == notHeld {
@@ -147,6 +159,9 @@ func (o *outageLog) note(ctx context.Context, msg string, err error) bool {
 // answered notes that the loop that logs msg reached Redis; the end of its
 // outage is logged.
 func (o *outageLog) answered(msg string) {
+	if o.allowed != nil {
+		o.allowed(msg)
+	}
 	o.mu.Lock()
 	s := o.sites[msg]
 	delete(o.sites, msg)

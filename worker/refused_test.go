@@ -30,35 +30,18 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	const n = 6
 	e.stage(t, opts{n: n, rate: "600/m"})
 	ctx := context.Background()
-	rules := []any{"ACL", "SETUSER", "tidings-norate", "on", ">norate", "resetkeys", "resetchannels"}
-	for _, r := range strings.Fields(redisconn.MinimalACL) {
-		if r != "~rate:tidings:*" {
-			rules = append(rules, r)
+	user, refusals := aclUser(t, e, "tidings-norate", func(r string) []string {
+		if r == "~rate:tidings:*" {
+			return nil
 		}
-	}
-	if err := e.rdb.Do(ctx, rules...).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.rdb.Do(ctx, "ACL", "LOG", "RESET").Err(); err != nil {
-		t.Fatal(err)
-	}
-	opt := *e.rdb.Options()
-	opt.Username, opt.Password = "tidings-norate", "norate"
-	user := redis.NewClient(&opt)
-	t.Cleanup(func() { _ = user.Close() })
+		return []string{r}
+	})
+	opt := user.Options()
 
 	var logs syncbuf.Buffer
 	reg := prometheus.NewRegistry()
 	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user})
 
-	refusals := func() int { // the server's count of the commands it refused the user
-		n := 0
-		entries, _ := e.rdb.ACLLog(ctx, 100).Result()
-		for _, en := range entries {
-			n += int(en.Count)
-		}
-		return n
-	}
 	wait.For(t, 60*time.Second, "three refusals of the rate key", func() bool { return refusals() >= 3 }, logs.String)
 	var errs []string
 	for _, l := range strings.Split(logs.String(), "\n") {
@@ -84,7 +67,56 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	if err := e.rdb.Do(ctx, "ACL", "SETUSER", "tidings-norate", "~rate:tidings:*").Err(); err != nil {
 		t.Fatal(err)
 	}
-	wait.For(t, 60*time.Second, "every recipient sent once the right is given", func() bool { return e.smtp.Count() >= n }, logs.String)
+	e.sentOnceEach(t, n, logs.String)
+	if c := strings.Count(logs.String(), "Redis allows this worker again"); c != 1 {
+		t.Errorf("want one line that Redis allows it again, got %d\n%s", c, logs.String())
+	}
+	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 0 {
+		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", got)
+	}
+}
+
+// aclUser makes the Redis user name (password name) with the rules of
+// redisconn.MinimalACL, each as edit makes it (none: left out), and
+// returns a client of e's Redis as that user, and the server's count of
+// the commands it refused the user (ACL LOG: the server may be other
+// tests' too).
+func aclUser(t *testing.T, e *env, name string, edit func(rule string) []string) (*redis.Client, func() int) {
+	t.Helper()
+	ctx := context.Background()
+	rules := []any{"ACL", "SETUSER", name, "on", ">" + name, "resetkeys", "resetchannels"}
+	for _, r := range strings.Fields(redisconn.MinimalACL) {
+		for _, r := range edit(r) {
+			rules = append(rules, r)
+		}
+	}
+	if err := e.rdb.Do(ctx, rules...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rdb.Do(ctx, "ACL", "LOG", "RESET").Err(); err != nil {
+		t.Fatal(err)
+	}
+	opt := *e.rdb.Options()
+	opt.Username, opt.Password = name, name
+	user := redis.NewClient(&opt)
+	t.Cleanup(func() { _ = user.Close() })
+	return user, func() int {
+		n := 0
+		entries, _ := e.rdb.ACLLog(ctx, 100).Result()
+		for _, en := range entries {
+			if en.Username == name {
+				n += int(en.Count)
+			}
+		}
+		return n
+	}
+}
+
+// sentOnceEach waits for the campaign of n recipients to be done, each
+// sent exactly one message.
+func (e *env) sentOnceEach(t *testing.T, n int, logs func() string) {
+	t.Helper()
+	wait.For(t, 120*time.Second, "every recipient sent", func() bool { return e.smtp.Count() >= n }, logs)
 	e.waitState(t, 60*time.Second, store.StateDone)
 	for rcpt, c := range e.received() {
 		if c != 1 {
@@ -93,12 +125,6 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	}
 	if len(e.received()) != n {
 		t.Errorf("%d recipients received a message, want %d", len(e.received()), n)
-	}
-	if c := strings.Count(logs.String(), "Redis allows this worker again"); c != 1 {
-		t.Errorf("want one line that Redis allows it again, got %d\n%s", c, logs.String())
-	}
-	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 0 {
-		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", got)
 	}
 }
 

@@ -223,9 +223,9 @@ type Worker struct {
 	st      *store.Store
 	limiter *redis_rate.Limiter
 	m       *metrics
-	// refusal: Redis refuses the worker a command for the
+	// refusal: the commands Redis refuses the worker for the
 	// environment's settings (refused), until allowed.
-	refusal atomic.Bool
+	refusal refusals
 	journal *journal.Writer // nil without a journal
 	pool    *send.Pool
 	client  *asynq.Client
@@ -319,14 +319,16 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("new worker: %w", err)
 	}
 	lg := cfg.Logger.With("worker", cfg.WorkerID)
-	return &Worker{
+	w := &Worker{
 		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, checked: map[string]string{},
 		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
 		tick: make(chan struct{}, 1), control: make(chan struct{}, 1),
-	}, nil
+	}
+	w.outage.refused, w.outage.allowed = w.refused, w.allowed // a loop's refusals: Worker.refused
+	return w, nil
 }
 
 // Run processes campaigns until ctx is done, then drains: it stops claiming
