@@ -222,6 +222,11 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 		err = ferr
 	}
 	switch {
+	case err != nil && settings(err):
+		// Refused for the user's rights (Worker.refused said so once):
+		// the chunk runs again in refusedPoll, not counted a failure (its
+		// retries would run out) nor logged each pass.
+		return &retryLater{after: refusedPoll, why: "Redis refuses this worker a command for the environment's settings"}
 	case err != nil:
 		r.log.Info("chunk interrupted", "err", err)
 		return err
@@ -723,6 +728,9 @@ const ackRetries = 6
 // is given back (whether or not it was made: its reply may be what was
 // lost) and never sent, and the records go to the campaign's backlog, for
 // the next step of any chunk.
+// ledgerStep is the command Worker.refused names for a ledger step.
+const ledgerStep = "ledger step (claims and outcomes)"
+
 func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepResult, err error) {
 	r.journalOutcomes(ctx) // broken: the campaign is paused, and the outcomes are true all the same
 	if b := r.w.takeBacklog(r.cs); len(b) > 0 {
@@ -741,7 +749,12 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 		for i, o := range res.Recorded {
 			recorded[i] = cmp.Or(recorded[i], o)
 		}
-		if err == nil || attempt == tries-1 {
+		if err == nil {
+			r.w.allowed(ledgerStep)
+		}
+		// Refused for the user's rights (refused): no try helps, and Redis
+		// ran nothing of it; said once, the chunk ends as on a failure.
+		if err == nil || r.w.refused(ledgerStep, err) || attempt == tries-1 {
 			break
 		}
 		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", err)

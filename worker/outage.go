@@ -92,7 +92,7 @@ func kindOf(err error) outageKind {
 // whose pass ends in such an error has not written to Redis (answered is
 // not for it).
 func held(err error) bool {
-	return kindOf(err) != notHeld || redisconn.IsSettings(redisconn.Explain(err))
+	return kindOf(err) != notHeld || settings(err)
 }
 
 // warn logs msg (the loop's) with err: at WARN, or at DEBUG when err

@@ -30,7 +30,7 @@ type refusals struct {
 // repeats are not logged (before, each pass or loop logged a WARN forever
 // while nothing was sent).
 func (w *Worker) refused(cmd string, err error) bool {
-	if err == nil || !redisconn.IsSettings(redisconn.Explain(err)) {
+	if !settings(err) {
 		return false
 	}
 	w.refusal.mu.Lock()
@@ -66,4 +66,10 @@ func (w *Worker) allowed(cmd string) {
 	if was {
 		w.log.Info("Redis allows this worker again the command it refused: sending goes on", "command", cmd, "env", w.cfg.Env, "redis", redisAddr(w.cfg.Redis))
 	}
+}
+
+// settings reports whether err is Redis refusing a command for the
+// environment's settings (NOPERM, NOAUTH, WRONGPASS: redisconn.IsSettings).
+func settings(err error) bool {
+	return err != nil && redisconn.IsSettings(redisconn.Explain(err))
 }

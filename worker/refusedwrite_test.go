@@ -26,13 +26,34 @@ import (
 // said allowed once, and the gauge is back to 0.
 func TestReadOnlyUserSaysSoOncePerCommandAndGoesOn(t *testing.T) {
 	t.Parallel()
+	for _, tt := range []struct {
+		name, user string
+		rights     []string // instead of ~tidings:*
+	}{
+		{"read only", "tidings-ro", []string{"%R~tidings:*"}},
+		// Every key but the ledger (the only one whose name begins with
+		// an l): the dispatch loop, check-ins and chunk reads go through,
+		// the ledger step (claims and outcomes) is refused. Before, each
+		// step tried five times with a WARN each, every pass.
+		{"all but the ledger", "tidings-noledger", []string{"%R~tidings:*", "%RW~tidings:{*}:[^l]*", "%RW~tidings:[^{]*"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			refusedOncePerCommand(t, tt.user, tt.rights)
+		})
+	}
+}
+
+// refusedOncePerCommand runs TestReadOnlyUserSaysSoOncePerCommandAndGoesOn
+// with the user name given rights instead of ~tidings:*.
+func refusedOncePerCommand(t *testing.T, name string, rights []string) {
 	e := newEnv(t, nil)
 	const n = 6
 	e.stage(t, opts{n: n, rate: "600/m"})
 	ctx := context.Background()
-	user, refusals := aclUser(t, e, "tidings-ro", func(r string) []string {
+	user, refusals := aclUser(t, e, name, func(r string) []string {
 		if r == "~tidings:*" {
-			return []string{"%R~tidings:*"} // read, not write
+			return rights
 		}
 		return []string{r}
 	})
@@ -81,11 +102,14 @@ func TestReadOnlyUserSaysSoOncePerCommandAndGoesOn(t *testing.T) {
 	if e.smtp.Count() != 0 {
 		t.Errorf("%d messages sent by a worker that cannot write a claim", e.smtp.Count())
 	}
+	if l := e.rdb.HLen(ctx, "tidings:{test-campaign}:ledger").Val(); l != 0 {
+		t.Errorf("%d ledger entries (claims) written by a worker refused the ledger", l)
+	}
 	if t.Failed() {
 		t.Fatalf("log:\n%s", logs.String())
 	}
 
-	if err := e.rdb.Do(ctx, "ACL", "SETUSER", "tidings-ro", "~tidings:*").Err(); err != nil {
+	if err := e.rdb.Do(ctx, "ACL", "SETUSER", name, "~tidings:*").Err(); err != nil {
 		t.Fatal(err)
 	}
 	e.sentOnceEach(t, n, logs.String)
