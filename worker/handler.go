@@ -720,6 +720,9 @@ func (r *run) entry(at time.Time, id, email, lang, outcome string) journal.Entry
 // (and gives its claims back).
 const ackRetries = 6
 
+// ledgerStep is the command Worker.refused names for a ledger step.
+const ledgerStep = "ledger step (claims and outcomes)"
+
 // step records r.recs (after the campaign's backlog) and makes claims in
 // one round trip; without claims it flushes the outcomes, and with nothing
 // to record either it does nothing. A step that fails or is not
@@ -728,9 +731,6 @@ const ackRetries = 6
 // is given back (whether or not it was made: its reply may be what was
 // lost) and never sent, and the records go to the campaign's backlog, for
 // the next step of any chunk.
-// ledgerStep is the command Worker.refused names for a ledger step.
-const ledgerStep = "ledger step (claims and outcomes)"
-
 func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepResult, err error) {
 	r.journalOutcomes(ctx) // broken: the campaign is paused, and the outcomes are true all the same
 	if b := r.w.takeBacklog(r.cs); len(b) > 0 {
