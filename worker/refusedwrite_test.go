@@ -47,6 +47,7 @@ func TestReadOnlyUserSaysSoOncePerCommandAndGoesOn(t *testing.T) {
 // refusedOncePerCommand runs TestReadOnlyUserSaysSoOncePerCommandAndGoesOn
 // with the user name given rights instead of ~tidings:*.
 func refusedOncePerCommand(t *testing.T, name string, rights []string) {
+	needACL(t)
 	e := newEnv(t, nil)
 	const n = 6
 	e.stage(t, opts{n: n, rate: "600/m"})

@@ -29,9 +29,7 @@ func TestOnCallStormWithTheBinary(t *testing.T) {
 		name = "e2e-storm"
 		n    = 300
 	)
-	if _, err := os.Stat(aiosmtpdPython); err != nil {
-		need(t, aiosmtpdPython, "apt-get install python3 python3-aiosmtpd")
-	}
+	needAiosmtpd(t)
 	relay := t.TempDir()
 	phase := func(p string) { fixture.Write(t, filepath.Join(relay, "phase"), p+"\n") }
 	phase("4xx")
