@@ -40,15 +40,16 @@ func clockOffset(ctx context.Context, rdb redis.UniversalClient, now func() time
 // range is beyond it: a slow answer is not taken for skew).
 func checkClock(ctx context.Context, rdb redis.UniversalClient, now func() time.Time) error {
 	lo, hi, err := clockOffset(ctx, rdb, now)
+	off, dir := lo, "ahead of"
 	switch {
 	case err != nil:
 		return err
-	case lo > MaxClockSkew:
-		return fmt.Errorf("this host's clock is %v ahead of Redis's (at most %v): set it right (run NTP) before starting a worker", lo.Round(time.Second), MaxClockSkew)
 	case hi < -MaxClockSkew:
-		return fmt.Errorf("this host's clock is %v behind Redis's (at most %v): set it right (run NTP) before starting a worker", (-hi).Round(time.Second), MaxClockSkew)
+		off, dir = -hi, "behind"
+	case lo <= MaxClockSkew:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("this host's clock is %v %s Redis's (at most %v): set the wrong one right (run NTP) before starting a worker; compare 'date -u' here with 'redis-cli TIME' at %s", off.Round(time.Second), dir, MaxClockSkew, redisAddr(rdb))
 }
 
 // clockCheckEvery is how often a running worker compares its clock with
