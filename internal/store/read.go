@@ -280,7 +280,7 @@ func (s *Store) TrimRate(ctx context.Context, c string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("trim rate of %s: %w", c, err)
 	}
-	old := slices.DeleteFunc(f, func(sec string) bool { return atoi64(sec) >= now.Unix()-60 })
+	old := slices.DeleteFunc(f, func(sec string) bool { return sec == tableField || atoi64(sec) >= now.Unix()-60 })
 	if len(old) == 0 {
 		return nil
 	}
@@ -468,6 +468,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			deferredAt[atoi(f[len("deferred_at:"):])] = fromMS(n)
 		case f == "progress_at":
 			st.LastProgress = fromMS(n)
+		case f == tableField:
 		case strings.HasPrefix(f, "lang:"):
 			rest := f[len("lang:"):]
 			i := strings.LastIndex(rest, ":")

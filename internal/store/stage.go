@@ -681,6 +681,21 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 	return nil
 }
 
+// tableField is a field of the counters' hashes (counts, bstats, persec) whose
+// value, tableNote, is longer than Redis's hash-max-listpack-value (64
+// bytes by default): Redis then keeps the hash as a hash table, not as a
+// listpack, and for good (a hash table is not made a listpack again, nor
+// by a restart: an RDB's long value converts it on load). Every ledger
+// step increments about ten of their counters; in a listpack each
+// increment scans the fields before its own, in a hash table it hashes
+// its field (docs/benchmarks.md, "The counters as hash tables"). A server
+// configured with a larger hash-max-listpack-value keeps the listpack:
+// slower, nothing else. The readers skip the field.
+const (
+	tableField = "_"
+	tableNote  = "a hash table (this value is longer than hash-max-listpack-value): its counters are found by hash, not by a scan"
+)
+
 // Finish writes the canary batch, the batch table, metadata and counters,
 // sets the control state to running (start) or staged, and adds the
 // campaign to the global sets. With replica acknowledgements configured it
@@ -762,7 +777,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			for f, n := range incrs {
 				p.HIncrBy(ctx, key, f, n)
 			}
+			p.HSet(ctx, key, tableField, tableNote)
 		}
+		p.HSet(ctx, sg.k.persec, tableField, tableNote)
 		p.HSet(ctx, sg.k.meta,
 			"def", sg.cfg.Definition, "hash", sg.cfg.Hash, "snapshot", snap,
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
