@@ -869,8 +869,10 @@ func (sg *Stager) count(r Recipient, batch int, pr prior, state string) {
 	sg.counts[state]++
 	sg.counts["lang:"+r.Lang+":"+state]++
 	b := strconv.Itoa(batch) + ":"
-	if state != OutcomeSkipped { // never attempted: delivered in an earlier run
-		sg.bstats[b+"attempted"]++
+	// Attempted, but skipped (never attempted: delivered in an earlier
+	// run); a sent's sent counts it (lua/step.lua: tried).
+	if state != OutcomeSkipped && state != OutcomeSent {
+		sg.bstats[b+"tried"]++
 	}
 	sg.bstats[b+state]++
 }

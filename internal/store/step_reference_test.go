@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -278,7 +279,11 @@ func dumpKeys(ctx context.Context, rdb *redis.Client, ks []string) []any {
 	for _, k := range ks {
 		switch typ := rdb.Type(ctx, k).Val(); typ {
 		case "hash":
-			out = append(out, rdb.HGetAll(ctx, k).Val())
+			h := rdb.HGetAll(ctx, k).Val()
+			if strings.HasSuffix(k, "bstats") {
+				h = attemptedOf(h, strings.Contains(k, "new:"))
+			}
+			out = append(out, h)
 		case "list":
 			out = append(out, rdb.LRange(ctx, k, 0, -1).Val())
 		case "set":
@@ -287,6 +292,44 @@ func dumpKeys(ctx context.Context, rdb *redis.Client, ks []string) []any {
 			out = append(out, rdb.ZRangeWithScores(ctx, k, 0, -1).Val())
 		default:
 			out = append(out, typ)
+		}
+	}
+	return out
+}
+
+// attemptedOf is bstats h with each batch's count of what it attempted
+// as testdata/step_reference.lua writes it, "<b>:attempted" (0: absent);
+// of lua/step.lua's (isNew), from its tried + sent - sent_late.
+func attemptedOf(h map[string]string, isNew bool) map[string]string {
+	out := map[string]string{}
+	att := map[string]int{}
+	for f, v := range h {
+		i := strings.LastIndex(f, ":")
+		b, c := f[:i+1], f[i+1:]
+		n, _ := strconv.Atoi(v)
+		switch c {
+		case "tried", "sent_late":
+			if c == "sent_late" {
+				n = -n
+			}
+			att[b] += n
+			continue
+		case "sent":
+			att[b] += n
+		case "attempted":
+			if n != 0 {
+				out[f] = v
+			}
+			continue
+		}
+		out[f] = v
+	}
+	if !isNew {
+		return out
+	}
+	for b, n := range att {
+		if n != 0 {
+			out[b+"attempted"] = strconv.Itoa(n)
 		}
 	}
 	return out

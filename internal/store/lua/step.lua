@@ -17,7 +17,11 @@
 --                   deferred, the permanent failures a retry re-queued:
 --                   lua/sweep_chunk.lua), deferred_at:<attempts>, progress_at
 --   3 control  HASH state, stage, cur_batch, ...
---   4 bstats   HASH "<batch>:<counter>"
+--   4 bstats   HASH "<batch>:<counter>"; a batch's recipients attempted
+--              are tried + sent - sent_late (tried: attempted and not sent
+--              when counted; sent_late: of sent, those counted attempted
+--              before): a first attempt sent, every call's usual record,
+--              increments sent alone (store.BatchProgress.Attempted)
 --   5 win      HASH p: window positions used so far
 --   6 winerr   ZSET window positions whose attempt failed
 --   7 errors   LIST the last 100 failures (JSON), their replies masked
@@ -182,7 +186,7 @@ if gone then
         redis.call('HINCRBY', KEYS[4], b .. ':' .. outcome, n)
       end
       count('in-doubt', -1)
-      redis.call('HINCRBY', KEYS[4], b .. ':attempted', -1) -- the staging counted it attempted
+      redis.call('HINCRBY', KEYS[4], b .. ':tried', -1) -- the staging counted it attempted
       if state == 'cancelled' or state == 'done' then
         redis.call('HSET', KEYS[1], rid, 'cancelled|' .. as .. '|' .. now .. '|||cancelled (claimed by an earlier staging, never sent)')
         count('cancelled', 1)
@@ -401,7 +405,7 @@ for s = 1, nops do
     if not byOp then ledger[rid] = v end
     sets[nsets + 1], sets[nsets + 2] = rid, v
     nsets = nsets + 2
-    firstSent[pi] = (firstSent[pi] or 0) + 1 -- sent and attempted: counted by pair at the end
+    firstSent[pi] = (firstSent[pi] or 0) + 1 -- sent (so attempted): counted by pair at the end
     records = records + 1
     if counting then counted = counted + 1 end
   elseif k ~= CLAIM then
@@ -430,7 +434,7 @@ for s = 1, nops do
         bump(lang, 'in-doubt', batch, -1)
         bump(lang, 'cancelled', batch, 1)
         -- Never sent: not attempted after all (the cancel counted it).
-        if ca == 1 then badd(batch, 'attempted', -1) end
+        if ca == 1 then badd(batch, 'tried', -1) end
         differs('cancelled')
       elseif cs == 'sending' and h == tok then
         if ca <= 1 then
@@ -493,7 +497,8 @@ for s = 1, nops do
       local bt = bcnt[batch]
       if not bt then bt = {}; bcnt[batch] = bt end
       if first then
-        bt.attempted = (bt.attempted or 0) + 1
+        -- Attempted: tried, unless sent (its sent counts it).
+        if st ~= 'sent' then bt.tried = (bt.tried or 0) + 1 end
         if err then
           bt.errors1 = (bt.errors1 or 0) + 1
           -- Of those, the temporary ones and the ones in doubt (the rest
@@ -519,6 +524,9 @@ for s = 1, nops do
         if not lt then lt = {}; lcnt[lang] = lt end
         lt[st] = (lt[st] or 0) + 1
         bt[st] = (bt[st] or 0) + 1
+        -- Sent, and counted attempted before (a retry, the late record
+        -- of a claim in doubt): sent_late, so that it is attempted once.
+        if st == 'sent' and not first then bt.sent_late = (bt.sent_late or 0) + 1 end
       end
       records = records + 1
       if st ~= kind then differs(st) end
@@ -609,7 +617,7 @@ for s = 1, nops do
       elseif cs == 'sending' then
         put(rid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(ARGV[pi + 1], 'in-doubt', batch, 1)
-        if ca == 1 then badd(batch, 'attempted', 1) else decide(rid, batch, false) end
+        if ca == 1 then badd(batch, 'tried', 1) else decide(rid, batch, false) end
         res, att = SKIP, ca
       else
         res, att = SKIP, ca
@@ -637,8 +645,8 @@ local NUM = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13'
 -- written at once (no table of its counters is built: a table and its key
 -- cost more than the field's name); two pairs of one language write its
 -- field twice, which sums the same. A batch no other record counted is
--- summed in fb, fbn (the first such batch and its sent and attempted) and
--- fsb (the others: batch -> sent and attempted), and written below: a
+-- summed in fb, fbn (the first such batch and its sent) and fsb (the
+-- others: batch -> sent), and written below: a
 -- call's records are of one batch but at a batch's end, and a table and
 -- its key cost about 1,600 instructions. nsent: the hot path's sent.
 local fb, fbn, fsb, nsent = nil, 0, nil, 0
@@ -653,7 +661,7 @@ for pi, n in pairs(firstSent) do
   end
   t = bcnt and bcnt[batch]
   if t then
-    t.sent, t.attempted = (t.sent or 0) + n, (t.attempted or 0) + n
+    t.sent = (t.sent or 0) + n
   elseif not fb or fb == batch then
     fb, fbn = batch, fbn + n
   else
@@ -708,12 +716,10 @@ if put then
 end
 if fb then
   redis.call('HINCRBY', KEYS[4], fb .. ':sent', NUM[fbn] or fbn)
-  redis.call('HINCRBY', KEYS[4], fb .. ':attempted', NUM[fbn] or fbn)
 end
 if fsb then
   for b, n in pairs(fsb) do
     redis.call('HINCRBY', KEYS[4], b .. ':sent', NUM[n] or n)
-    redis.call('HINCRBY', KEYS[4], b .. ':attempted', NUM[n] or n)
   end
 end
 if counted > 0 then redis.call('HINCRBY', KEYS[5], 'p', NUM[counted] or counted) end

@@ -127,7 +127,7 @@ for i = 7, #ARGV, 2 do
       sending = sending + 1
       -- Its first attempt counts now, as lua/step.lua counts a claim a
       -- crash left in doubt: the late record of an entry in doubt does not.
-      if a == '1' then incr(3, ARGV[3] .. ':attempted', 1) end
+      if a == '1' then incr(3, ARGV[3] .. ':tried', 1) end
     end
     if st == 'deferred' then
       incr(2, 'deferred', -1)

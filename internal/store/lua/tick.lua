@@ -81,12 +81,14 @@ if nb == 0 then return {NOOP, -1, ''} end
 if cur < 0 then return release(0) end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':attempted', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':tried', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t', cur .. ':sent', cur .. ':sent_late')
 -- Nothing more until the batch's first pass is complete.
 if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
 if doneAt == 0 then
-  local attempted, errors1, max = tonumber(st[2] or '0'), tonumber(st[3] or '0'), tonumber(ARGV[5])
+  -- attempted: tried + sent - sent_late (lua/step.lua)
+  local attempted = tonumber(st[2] or '0') + tonumber(st[8] or '0') - tonumber(st[9] or '0')
+  local errors1, max = tonumber(st[3] or '0'), tonumber(ARGV[5])
   local retried = tonumber(st[6] or '0')
   errors1 = errors1 - retried -- the errors that stand
   if max > 0 and attempted > 0 and retried > 0 and errors1 / attempted <= max and (errors1 + retried) / attempted > max then

@@ -8,8 +8,9 @@
 -- the outcomes: a re-staging counts those it keeps skipped as delivered,
 -- never attempted (store.Stager.count), so subtracting them would let one
 -- cancel out a recipient waiting.
+-- (Attempted less sent is tried less sent_late: lua/step.lua.)
 local function waitingOf(bstats, b)
-  local n = redis.call('HMGET', bstats, b .. ':attempted', b .. ':sent', b .. ':failed', b .. ':refused', b .. ':invalid', b .. ':in-doubt', b .. ':cancelled')
+  local n = redis.call('HMGET', bstats, b .. ':tried', b .. ':sent_late', b .. ':failed', b .. ':refused', b .. ':invalid', b .. ':in-doubt', b .. ':cancelled')
   local waiting = tonumber(n[1] or '0')
   for i = 2, #n do waiting = waiting - tonumber(n[i] or '0') end
   return waiting
