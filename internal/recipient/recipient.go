@@ -508,7 +508,7 @@ func (r *Reader) readHeader() error {
 	}
 	r.header = make([]string, len(rec))
 	r.idxMail, r.idxLoc = -1, -1
-	seen := map[string]bool{}
+	seen := map[string]int{} // column name, lower-case and NFC -> its index + 1
 	for i, raw := range rec {
 		h := strings.TrimSpace(raw)
 		if !utf8.ValidString(h) {
@@ -527,10 +527,13 @@ func (r *Reader) readHeader() error {
 		if known, c, at, ok := hiddenKnown(h); ok {
 			return fmt.Errorf("%s:%d: column %d (%q) holds the invisible character U+%04X at byte %d, so it is not the column %s it looks like: remove the character from the header row", r.name, line, i+1, h, c, at, known)
 		}
-		if seen[key] {
+		if first := seen[norm.NFC.String(key)]; first > 0 {
+			if prev := strings.TrimSpace(rec[first-1]); !strings.EqualFold(prev, h) {
+				return fmt.Errorf("%s:%d: column %d (%q) is column %d (%q) %s: they look the same, and a template reads only one: keep one, or give them distinct names", r.name, line, i+1, h, first, prev, otherSpelling)
+			}
 			return fmt.Errorf("%s:%d: column %q appears twice: give every column a distinct name", r.name, line, h)
 		}
-		seen[key] = true
+		seen[norm.NFC.String(key)] = i + 1
 		switch key {
 		case "email":
 			r.idxMail, h = i, key
@@ -559,6 +562,10 @@ func (r *Reader) readHeader() error {
 	r.headerLine = line
 	return nil
 }
+
+// otherSpelling says that two column names (or JSONL keys) differ but in
+// case only in how their accents are encoded: they are one name in NFC.
+const otherSpelling = "spelt with other Unicode code points (composed and decomposed accents)"
 
 // headerCell is a value as a column name is read: without spaces around
 // it, and without the byte order mark a second export begins with.
@@ -778,7 +785,7 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 		hasMail, hasLoc bool
 		fields          map[string]string
 		extras          []string                     // extra keys in file order
-		keys            = make(map[string]string, 8) // lower-cased key -> key as written
+		keys            = make(map[string]string, 8) // key lower-cased, in NFC -> key as written
 		halfPair        *RowError                    // the first lone surrogate escape in a value
 		k               string                       // the key read last
 		at, end         int64                        // where the text of its value begins (at its colon) and ends; end -1 until read
@@ -816,7 +823,7 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 			return rcp, r.rowErr(line, known, CodeBadRow, fmt.Sprintf("the key %q holds the invisible character U+%04X at byte %d, so it is not the key %q it looks like: remove the character", k, c, pos, known))
 		}
 		lk := strings.ToLower(k)
-		if first, dup := keys[lk]; dup {
+		if first, dup := keys[norm.NFC.String(lk)]; dup {
 			field := first
 			switch lk {
 			case "email", "locale", "id", "name":
@@ -825,9 +832,12 @@ func (r *Reader) parseJSONL(line int, data []byte) (Recipient, error) {
 			if first == written {
 				return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the key %q appears twice: keep one", written))
 			}
+			if !strings.EqualFold(strings.TrimSpace(first), k) {
+				return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field %s: keep one", first, written, otherSpelling))
+			}
 			return rcp, r.rowErr(line, field, CodeBadRow, fmt.Sprintf("the keys %q and %q are the same field: keep one", first, written))
 		}
-		keys[lk] = written
+		keys[norm.NFC.String(lk)] = written
 		tok, err = dec.Token()
 		if err != nil {
 			return rcp, r.jsonSyntax(line, data, k, at, -1, err)
