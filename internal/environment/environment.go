@@ -266,6 +266,10 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string, 
 	if name == "" {
 		return nil, ErrNoName
 	}
+	var named *yamlnode.Document // the config file, to name the line of a wrong name
+	if len(bytes.TrimSpace(configFile)) > 0 {
+		named, _, _ = parseFile(configFile, fileName)
+	}
 	// "Production" means production to whoever reads it, and would not be
 	// (no typed confirmation, no production checks): refused, as in the
 	// config file.
@@ -273,17 +277,18 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string, 
 		// The config file's key when it has one by that name; else the
 		// flag is what was mistyped.
 		e := &yamlnode.Error{Field: "--env " + name, Msg: fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: write --env %[1]s, or give the environment a name of its own", ProductionName)}
-		if len(bytes.TrimSpace(configFile)) > 0 {
-			if doc, _, err := parseFile(configFile, fileName); err == nil {
-				for _, k := range doc.Keys("environments") {
-					if k.Name == name {
-						e.File, e.Field, e.Line = fileName, "environments."+name, k.Line
-						e.Msg = fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: call it %[1]s (in the config file and in --env), or give it a name of its own", ProductionName)
-					}
+		if named != nil {
+			for _, k := range named.Keys("environments") {
+				if k.Name == name {
+					e.File, e.Field, e.Line = fileName, "environments."+name, k.Line
+					e.Msg = fmt.Sprintf("differs from %[1]s only in case, and only the environment named %[1]s is production: call it %[1]s (in the config file and in --env), or give it a name of its own", ProductionName)
 				}
 			}
 		}
 		return nil, e
+	}
+	if err := checkName(named, fileName, name); err != nil {
+		return nil, err
 	}
 	b := &builder{name: name, getenv: getenv, baseDir: ".", fromVar: map[string]string{}}
 	raw := &fileEnv{}
@@ -297,6 +302,9 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string, 
 		if !ok {
 			return nil, &yamlnode.Error{File: fileName, Line: doc.Line("environments"), Field: "environments",
 				Msg: fmt.Sprintf("no environment %q (it defines %s): pick one of those or add environments.%s", name, strings.Join(sortedNames(f), ", "), name)}
+		}
+		if err := checkTwins(doc, fileName, name); err != nil {
+			return nil, err
 		}
 		if r != nil {
 			raw = r

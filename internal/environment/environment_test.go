@@ -228,7 +228,7 @@ func TestLoadErrors(t *testing.T) {
 		{"slack webhook not https", "", "dev", map[string]string{"TIDINGS_NOTIFY_SLACK_WEBHOOK_URL": "http://hooks.example/hunter2"}, []string{"TIDINGS_NOTIFY_SLACK_WEBHOOK_URL: the webhook is not an https:// URL"}},
 		{"webhook not a URL", "", "dev", map[string]string{"TIDINGS_NOTIFY_WEBHOOK_URL": "hunter2"}, []string{"TIDINGS_NOTIFY_WEBHOOK_URL: the webhook is not an http(s) URL"}},
 		{"no progress", "environments:\n  dev:\n    notify: {no_progress_after: 10}\n", "dev", nil, []string{`tidings.yaml:3: environments.dev.notify.no_progress_after: "10" is not a duration`}},
-		{"env name as state dir", "", "../x", map[string]string{"HOME": "/home/op"}, []string{`environments.../x.state_dir: the environment name "../x" cannot name a directory`}},
+		{"env name as state dir", "", "../x", map[string]string{"HOME": "/home/op"}, []string{`--env "../x": an environment's name is 1-63 ASCII letters`}},
 		{"control bytes quoted", "", "dev", map[string]string{"TIDINGS_SMTP_PORT": "2\x00"}, []string{`TIDINGS_SMTP_PORT: "2\x00" is not a whole number`}},
 	}
 	for _, tt := range tests {

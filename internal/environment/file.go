@@ -340,10 +340,6 @@ func (b *builder) resolve(e *Environment) {
 	if base == "" {
 		return
 	}
-	if b.name == "." || b.name == ".." || strings.ContainsAny(b.name, `/\`) {
-		b.report("state_dir", "the environment name %q cannot name a directory: set state_dir (or TIDINGS_STATE_DIR)", b.name)
-		return
-	}
 	e.StateDir = filepath.Join(base, "tidings", b.name)
 }
 
