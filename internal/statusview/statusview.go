@@ -33,6 +33,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
+	"github.com/tidings-mail/tidings/internal/oneline"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -75,15 +76,16 @@ func Bar(done, total int64, w int) string {
 
 // Reason returns st's reason without the name of who set it when the
 // reason starts with it ("auto-pause: error rate ..." by auto-pause,
-// "batch gate: ..." by batch-gate), so that "by X: X: ..." is never shown.
+// "batch gate: ..." by batch-gate), so that "by X: X: ..." is never shown;
+// on one line (oneline.Of), as status writes every value Redis holds.
 func Reason(st *store.Status) string {
 	r := st.Reason
 	for _, p := range []string{st.By, strings.ReplaceAll(st.By, "-", " ")} {
 		if p != "" && len(r) > len(p)+1 && strings.EqualFold(r[:len(p)], p) && r[len(p)] == ':' {
-			return strings.TrimSpace(r[len(p)+1:])
+			return oneline.Of(r[len(p)+1:])
 		}
 	}
-	return r
+	return oneline.Of(r)
 }
 
 // Lister reads campaigns, their status and their control (a
@@ -534,9 +536,9 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	case st.State == store.StateAwaitingApproval && st.Reason != "":
 		fmt.Fprintf(w, "State:    %s: %s\n", state, Reason(st))
 	case st.Reason != "" && st.State != store.StateRunning && st.At.IsZero(): // a staging whose start is not recorded yet
-		fmt.Fprintf(w, "State:    %s by %s: %s\n", state, st.By, Reason(st))
+		fmt.Fprintf(w, "State:    %s by %s: %s\n", state, oneline.Of(st.By), Reason(st))
 	case st.Reason != "" && st.State != store.StateRunning:
-		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, st.By, st.At.Local().Format(time.DateTime), Reason(st))
+		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, oneline.Of(st.By), st.At.Local().Format(time.DateTime), Reason(st))
 	default:
 		fmt.Fprintf(w, "State:    %s\n", state)
 	}
@@ -589,7 +591,7 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	if len(st.Errors) > 0 {
 		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
 		for _, e := range st.Errors {
-			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, strings.TrimSpace(e.Code+" "+e.Response), errorKind(e, st.State), e.Last.Local().Format(time.TimeOnly))
+			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, oneline.Of(e.Code+" "+e.Response), errorKind(e, st.State), e.Last.Local().Format(time.TimeOnly))
 		}
 		if s := permanentAdvice(st); s != "" {
 			fmt.Fprintf(w, "  %s\n", s)
@@ -600,9 +602,9 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 		for _, e := range st.Audit {
 			reason := ""
 			if e.Reason != "" {
-				reason = ": " + e.Reason
+				reason = ": " + oneline.Of(e.Reason)
 			}
-			fmt.Fprintf(w, "  %s  %-8s by %s@%s (%s)%s\n", e.At.Local().Format(time.DateTime), e.Action, e.Who, e.Host, e.Env, reason)
+			fmt.Fprintf(w, "  %s  %-8s by %s@%s (%s)%s\n", e.At.Local().Format(time.DateTime), oneline.Of(e.Action), oneline.Of(e.Who), oneline.Of(e.Host), oneline.Of(e.Env), reason)
 		}
 	}
 }
