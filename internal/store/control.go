@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
 // Control is a campaign's control state.
@@ -135,7 +137,7 @@ func (s *Store) transition(ctx context.Context, c string, p TransitionParams, no
 		audit, what = auditJSON(now, p.Actor, p.Action, p.Reason), p.Action+" "+c // approve in advance sets no state
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), p.Reason, p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone, p.CanaryRetried}
+	args := []any{list(p.From), string(p.To), oneline.Of(p.Reason), p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone, p.CanaryRetried}
 	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats, k.errors}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)

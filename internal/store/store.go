@@ -33,6 +33,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/oneline"
 	"github.com/tidings-mail/tidings/internal/suggest"
 )
 
@@ -216,12 +217,24 @@ type Actor struct {
 	Env  string `json:"env"`
 }
 
+// String is "who@host" as recorded: on one line (oneLine).
 func (a Actor) String() string {
+	a = a.oneLine()
 	s := a.Who
 	if a.Host != "" {
 		s += "@" + a.Host
 	}
 	return cmp.Or(s, "unknown")
+}
+
+// oneLine is a with its Who and Host on one line (oneline.Of): what the
+// store records of an actor, as of a reason, is shown on a terminal
+// (status) and in the console, where an escape or a line break given in a
+// name or a reason would colour the on-call's terminal or write a line
+// that looks like tidings' own.
+func (a Actor) oneLine() Actor {
+	a.Who, a.Host = oneline.Of(a.Who), oneline.Of(a.Host)
+	return a
 }
 
 // AuditUnreadable is the action of an audit entry that is not one tidings
@@ -448,7 +461,10 @@ func (a *AuditEntry) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// auditJSON is the audit entry of action by a, its names and reason on
+// one line (Actor.oneLine).
 func auditJSON(now time.Time, a Actor, action, reason string) string {
-	b, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: reason})
+	a = a.oneLine()
+	b, _ := json.Marshal(AuditEntry{At: now.UTC(), Who: a.Who, Host: a.Host, Env: a.Env, Action: action, Reason: oneline.Of(reason)})
 	return string(b)
 }
