@@ -20,6 +20,11 @@ const production = "production"
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
+// envNameRE is what an environment's name may be (package environment's
+// rule; campaign imports nothing of it): a pin no environment can have is
+// refused here, at its line, not later in a message that repeats it.
+var envNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
 // validate checks every field. line returns the line of the value at a key
 // path (0 when unknown); every problem is a *yamlnode.Error.
 func (c *Campaign) validate(file string, line func(path ...string) int) error {
@@ -37,6 +42,8 @@ func (c *Campaign) validate(file string, line func(path ...string) int) error {
 	switch {
 	case c.Environment == "":
 		bad("environment", "missing: pin the campaign to the environment it may be sent in, e.g. environment: staging")
+	case !envNameRE.MatchString(c.Environment):
+		bad("environment", "%q is no environment's name: an environment's name is 1-63 ASCII letters, digits, '-', '_' and '.', beginning with a letter or digit; pin the campaign to the environment it may be sent in, e.g. environment: staging", c.Environment)
 	case strings.EqualFold(c.Environment, production) && c.Environment != production:
 		bad("environment", "%s differs from %s only in case, and only the environment named %[2]s is production: write environment: %[2]s, or pin the campaign to an environment with a name of its own", c.Environment, production)
 	}
