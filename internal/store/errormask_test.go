@@ -32,7 +32,9 @@ func TestErrorsNameNoAddress(t *testing.T) {
 			t.Parallel()
 			const n = 4
 			c := fmt.Sprintf("c-mask-%x", tc.reply)[:40]
-			st, _, l := released(t, c, n, n)
+			// One more recipient, left pending: the auto-pause pauses a
+			// campaign that has something left to send.
+			st, _, l := released(t, c, n+1, n+1)
 			ctx := context.Background()
 			pol := store.Policy{MaxAttempts: 1, Window: 10, ErrorRate: 0.5, MinAttempts: n}
 			var cls []store.Claim

@@ -557,9 +557,9 @@ for s = 1, nops do
               if r ~= '' and resp ~= '' then r = r .. ' ' end
               r = r .. resp
               if kind == 'in-doubt' then r = 'in doubt, ' .. r end
+              -- Written at the end, once the call's counts are (the
+              -- last outcome pauses nothing); the claims after it stop.
               paused = string.format('auto-pause: error rate %d%% over the last %d attempts (last error: %s)', math.floor(e * 100 / n + 0.5), n, r)
-              redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
-              redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
               state = 'paused'
             end
           end
@@ -745,6 +745,23 @@ if records > 0 then
     redis.call('HSET', KEYS[2], unpack(dat))
   elseif n > 0 then
     redis.call('HSET', KEYS[2], 'progress_at', now)
+  end
+end
+-- The auto-pause, when something is left to send: a recipient without a
+-- final outcome (a claim in flight, one waiting for its retry, a batch not
+-- released). After the campaign's last outcome it would stop nothing and
+-- page on-call for a campaign with nothing left to send: it stays running
+-- and the next tick marks it done, its failures in the done reason
+-- (lua/tick.lua, whose done check the batch gate also yields to).
+if paused ~= '' then
+  local c = redis.call('HMGET', KEYS[2], 'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled')
+  local terminal = 0
+  for _, v in ipairs(c) do terminal = terminal + tonumber(v or '0') end
+  if terminal >= tonumber(redis.call('HGET', KEYS[3], 'total') or '0') then
+    paused, state = '', 'running'
+  else
+    redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
+    redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
   end
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end

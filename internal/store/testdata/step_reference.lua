@@ -311,9 +311,7 @@ for s = 0, nops - 1 do
               r = r .. resp
               if kind == 'in-doubt' then r = 'in doubt, ' .. r end
               paused = string.format('auto-pause: error rate %d%% over the last %d attempts (last error: %s)', math.floor(e * 100 / n + 0.5), n, r)
-              redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
-              redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
-              state = 'paused'
+              state = 'paused' -- written at the end, when something is left to send
             end
           end
         end
@@ -399,6 +397,18 @@ for a in pairs(deferredAt) do
   nd = nd + 2
 end
 if nd > 0 then redis.call('HSET', KEYS[2], unpack(dat)) end
+if paused ~= '' then
+  local terminal = 0
+  for _, o in ipairs({'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled'}) do
+    terminal = terminal + tonumber(redis.call('HGET', KEYS[2], o) or '0')
+  end
+  if terminal >= tonumber(redis.call('HGET', KEYS[3], 'total') or '0') then
+    paused, state = '', 'running'
+  else
+    redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
+    redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
+  end
+end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
 push(state, paused, sent)
 for i = 1, #wrote do out[#out + 1] = wrote[i] end
