@@ -67,6 +67,12 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	if ok, err := l.held(ctx); err != nil || !ok {
 		return false, wrapf(cmp.Or(err, error(&LeaseLostError{Campaign: c, Lease: l.d})), "cancel %s", c)
 	}
+	// The cancel's time is Redis's, as a control's (lua/transition.lua):
+	// the audit log is read in Redis's clock.
+	now, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return false, fmt.Errorf("cancel %s: read Redis's time: %w", c, err)
+	}
 	why := fmt.Sprintf("cancelled its first staging, which never finished (begun by %s at %s): nothing was sent; its keys are removed: %s", b.By, fromMS(b.At).Format(time.RFC3339), reason)
 	if _, err := s.pipeWait(ctx, k.audit, func(p redis.Pipeliner) {
 		for _, key := range left {
@@ -74,7 +80,7 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 				p.Del(ctx, key)
 			}
 		}
-		p.RPush(ctx, k.audit, auditJSON(time.Now(), a, "drop-staging", why))
+		p.RPush(ctx, k.audit, auditJSON(now, a, "drop-staging", why))
 	}); err != nil {
 		return false, fmt.Errorf("cancel %s: remove what its staging left: %w", c, err)
 	}

@@ -744,7 +744,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	}
 	firsts, _ := json.Marshal(sg.canaryFirsts)
 	refusals, _ := json.Marshal(sg.refusals)
-	now := time.Now()
+	now := sg.s.hostNow()
 	a := Actor{Who: sg.cfg.Who, Host: sg.cfg.Host, Env: sg.cfg.Env}
 	state, action := StateStaged, "stage"
 	if start {

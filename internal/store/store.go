@@ -286,6 +286,19 @@ type Store struct {
 	// and what runs once it has listed the campaign's keys (dropStaging).
 	dropLease time.Duration
 	afterScan func()
+	// hostClock is this host's clock (nil: time.Now), which tests skew:
+	// what tidings times in Redis's clock must not follow it (hostNow).
+	hostClock func() time.Time
+}
+
+// hostNow is this host's time: of what a staging writes, only what is
+// shown (its definition's created_at, the begun record) and what Redis's
+// clock replaces.
+func (s *Store) hostNow() time.Time {
+	if s.hostClock != nil {
+		return s.hostClock()
+	}
+	return time.Now()
 }
 
 // masterAcks is what SetMasterAcks set: each master's number by address,

@@ -15,16 +15,21 @@
 -- KEYS: 1 control, 2 audit, 3 staging (the lease of the staging running:
 --       "<stage id>|<who>", let go here), 4 ledger, 5 fresh (SET of chunk
 --       numbers)
--- ARGV: 1 stage id, 2 state (staged | running), 3 by, 4 now (unix ms),
---       5 audit entry (JSON), 6 audit entry when a pause stays (JSON),
+-- ARGV: 1 stage id, 2 state (staged | running), 3 by, 4 now (unix ms, the
+--       stager's clock: not used; the control's `at` and the audit
+--       entry's are Redis's TIME, as lua/transition.lua's: status compares
+--       them with Redis's TIME), 5 audit entry (JSON; its `at` is
+--       replaced), 6 audit entry when a pause stays (JSON; likewise),
 --       7 the number of chunks, then field, value pairs
 -- Returns {the state the campaign is in after it ('' when another staging
 -- has begun), by, reason}.
 local cur = redis.call('HMGET', KEYS[1], 'state', 'stage')
 if cur[2] ~= ARGV[1] then return {'', '', ''} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local audit = ARGV[6]
 if cur[1] == 'staged' then
-  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', '', 'by', ARGV[3], 'at', ARGV[4], 'action', 'stage')
+  redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', '', 'by', ARGV[3], 'at', now, 'action', 'stage')
   audit = ARGV[5]
 end
 for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
@@ -42,7 +47,9 @@ end
 -- Who began the staging and when are the definition's now (created_by,
 -- created_at): the control's, of a staging again not ended, go.
 redis.call('HDEL', KEYS[1], 'staging_by', 'staging_at')
-redis.call('RPUSH', KEYS[2], audit)
+local e = cjson.decode(audit)
+e.at = now
+redis.call('RPUSH', KEYS[2], cjson.encode(e))
 local lease = redis.call('GET', KEYS[3])
 if lease and string.sub(lease, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[3]) end
 return redis.call('HMGET', KEYS[1], 'state', 'by', 'reason')
