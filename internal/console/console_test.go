@@ -1259,10 +1259,8 @@ func TestStallSaysWhatToCheck(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "stalled", N: 9}) // running; no worker runs
-	// The console's clock is five minutes after the staging.
-	s := newSiteWith(t, w, func(c *console.Config) {
-		c.Clock = func() time.Time { return time.Now().Add(5 * time.Minute) }
-	})
+	stalledFor(t, w, "stalled", 5*time.Minute)          // staged five minutes ago, in Redis's clock
+	s := newSite(t, w, false)
 	v := s.signIn(t, viewerToken)
 	const advice = ": check that a worker of environment " + consoletest.EnvName + " runs and reaches Redis and SMTP (its log says why not)."
 	for _, path := range []string{"/", "/c/stalled"} {

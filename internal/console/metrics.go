@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -99,12 +100,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	g(descUp, up)
-	now := c.s.cfg.Clock()
 	for _, o := range list {
 		st := o.St
 		if st == nil {
 			continue
 		}
+		now := statusview.ReadAt(st, c.s.cfg.Clock()) // Redis's, as st's times
 		name := st.Campaign
 		for _, s := range states {
 			v := 0.0

@@ -135,7 +135,8 @@ func (s *Server) overviewOf(ctx context.Context, c string) overview {
 	}
 	o.Done = statusview.Handled(st.Counts)
 	o.Pct = statusview.Percent(o.Done, st.Total)
-	now := s.cfg.Clock()
+	// Redis's now, read with the status: its times are Redis's.
+	now := statusview.ReadAt(st, s.cfg.Clock())
 	o.Since = st.LastProgress // zero: no outcome recorded yet
 	if stalled := st.Stalled(); !stalled.IsZero() {
 		o.Stall = now.Sub(stalled)

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 )
 
@@ -25,9 +24,8 @@ func TestStallCountsFromWhenWorkBecameDue(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "nobody-sends", N: 9}) // running; no worker runs
-	s := newSiteWith(t, w, func(c *console.Config) {
-		c.Clock = func() time.Time { return time.Now().Add(5 * time.Minute) }
-	})
+	stalledFor(t, w, "nobody-sends", 5*time.Minute)          // staged five minutes ago, in Redis's clock
+	s := newSite(t, w, false)
 	v := s.signIn(t, viewerToken)
 	for _, path := range []string{"/", "/c/nobody-sends"} {
 		_, body, _ := v.get(path)
