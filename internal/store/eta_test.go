@@ -261,11 +261,12 @@ func TestStatusETAOfABatchPausedAndResumed(t *testing.T) {
 }
 
 // releasedAt makes campaign c's current batch released at, as a tick then
-// would have released it: a tick writes the time of the release, and of
-// its idle time's start, in Redis's clock (lua/tick.lua).
+// would have released it (a tick writes the time of the release in
+// Redis's clock: lua/tick.lua), its first claim following at once: the
+// idle time that claim ends at Redis's now (lua/step.lua) starts now.
 func releasedAt(t *testing.T, rdb *redis.Client, c string, at time.Time) {
 	t.Helper()
-	if err := rdb.HSet(context.Background(), "tidings:{"+c+"}:control", "released_at", at.UnixMilli(), "idle_since", at.UnixMilli()).Err(); err != nil {
+	if err := rdb.HSet(context.Background(), "tidings:{"+c+"}:control", "released_at", at.UnixMilli(), "idle_since", time.Now().UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -80,9 +80,10 @@ func TestStepMatchesReference(t *testing.T) {
 			ctl["total"] = strconv.Itoa(it % 7)
 		}
 		if rng.Intn(2) == 0 {
-			// Released (or resumed) 10 s before, nothing claimed since: the
-			// batch's idle time, which the first claim ends.
-			ctl["idle_since"], ctl["idle_ms"] = "1699999990123", "2500"
+			// Released (or resumed), nothing claimed since: the batch's idle
+			// time, which the first claim ends at Redis's TIME (the two
+			// scripts' differ): since a time to come, it adds nothing.
+			ctl["idle_since"], ctl["idle_ms"] = "4102444800000", "2500"
 			if rng.Intn(2) == 0 { // and resumed after a pause of 4 s
 				ctl["idle_pending_ms"] = "4000"
 			}

@@ -42,7 +42,8 @@
 --   1 stage id of the callers' tasks     2 max attempts (temporary failures)
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
---   8 now (unix ms)
+--   8 now (unix ms, the worker's clock; a batch's idle time ends at
+--     Redis's TIME, the clock that started it)
 --   9 the calling worker's field in wsent, "<run>|<worker id>" ('' for
 --     none: see the answer's sent count)
 --  10 the shape: 7 bytes per operation, its kind's letter, then the index
@@ -674,10 +675,13 @@ end
 -- no sending time of the batch (the ETA between batches, store.eta). The
 -- pause a resume ended (idle_pending_ms) counts only now: a batch paused
 -- after its last outcome claims nothing more, and its pause is no part of
--- the time it took to send.
+-- the time it took to send. It ends at Redis's TIME, the clock that
+-- started it, not at the worker's now (ARGV[8]).
 if claimed and ctl[4] then
   local pend = redis.call('HGET', KEYS[3], 'idle_pending_ms') -- read here: a field of the control's HMGET costs every call
-  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(pend or '0'))
+  local t = redis.call('TIME')
+  local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(clock - tonumber(ctl[4]), 0) + tonumber(pend or '0'))
   redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
 -- The answer's sent count is compared by the calling worker with its own

@@ -361,7 +361,8 @@ end
 -- idle time (idle_since, lua/tick.lua and lua/transition.lua): idle_ms is
 -- no sending time of the batch (the ETA between batches, store.eta).
 if claimed and ctl[4] then
-  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(now) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
+  local t = redis.call('TIME') -- Redis's clock, which started it
+  redis.call('HINCRBY', KEYS[3], 'idle_ms', math.max(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ctl[4]), 0) + tonumber(ctl[5] or '0'))
   redis.call('HDEL', KEYS[3], 'idle_since', 'idle_pending_ms')
 end
 -- flush writes the increments of t (counter -> n) to hash key, each
