@@ -67,14 +67,18 @@ func pass(name, msg string) Check { return Check{Name: name, Status: Pass, Messa
 func warn(name, msg string) Check { return Check{Name: name, Status: Warn, Message: msg} }
 func fail(name, msg string) Check { return Check{Name: name, Status: Fail, Message: msg} }
 
-// Redis checks environment e's Redis, and the client certificate it is
-// shown (clientCert) first when there is one.
+// Redis checks environment e's Redis, after the client certificate it is
+// shown (clientCert) and the CA it trusts for Redis's (caCert) when they
+// are set.
 func Redis(ctx context.Context, e *environment.Environment) []Check {
-	checks := redisChecks(ctx, e)
-	if c, ok := clientCert(e, time.Now()); ok {
-		return append([]Check{c}, checks...)
+	var checks []Check
+	now := time.Now()
+	for _, cert := range []func(*environment.Environment, time.Time) (Check, bool){clientCert, caCert} {
+		if c, ok := cert(e, now); ok {
+			checks = append(checks, c)
+		}
 	}
-	return checks
+	return append(checks, redisChecks(ctx, e)...)
 }
 
 func redisChecks(ctx context.Context, e *environment.Environment) []Check {

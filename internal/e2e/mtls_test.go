@@ -30,7 +30,7 @@ func TestCampaignOverMutualTLS(t *testing.T) {
 	e := newEnvWith(t, "url: rediss://"+addr+"/0\n      tls_ca_file: "+caFile+"\n      tls_cert_file: "+certFile+"\n      tls_key_file: "+keyFile, srv.Port(), 2)
 
 	doc := e.run("doctor", "--env", envName)
-	for _, want := range []string{"PASS  redis reachable", "redis client certificate", certFile, "tidings-e2e"} {
+	for _, want := range []string{"PASS  redis reachable", "redis client certificate", certFile, "tidings-e2e", "redis CA certificate", caFile} {
 		if !strings.Contains(doc.stdout, want) {
 			t.Errorf("doctor over mutual TLS: no %q\n%s", want, doc)
 		}
