@@ -96,13 +96,7 @@ func TestClusterReshardAtMostOnce(t *testing.T) {
 		t.Errorf("after pause on the new master: state %s", st.State)
 	}
 	e.mustRun("resume", name, "--env", envName)
-	st := e.waitState(name, "done", 3*time.Minute, w1, w2)
-	per := checkOnce(t, srv, rows, false)
-	checkOutcomes(t, e.report(name), per, false)
-	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
-		t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)
-	}
-	noCrossSlot(t, w1, w2)
+	waitDoneOnce(t, e, srv, name, rows, 3*time.Minute, w1, w2)
 	// Said once at WARN (twice if a pause made mid-move went through and
 	// the resume found the slot still half-moved), not at every pass.
 	warned := regexp.MustCompile(`level=WARN msg="?dispatch[^\n]*err="advance ` + name + `: (TRYAGAIN|ASK|MOVED) `)
@@ -117,4 +111,21 @@ func TestClusterReshardAtMostOnce(t *testing.T) {
 	}
 	t.Logf("moved slot %d (%d keys) from %s to %s; %d messages received while it was half-moved; %d received in all",
 		m.Slot, keys, m.Src.Addr(), m.Dst.Addr(), during, srv.Count())
+}
+
+// waitDoneOnce waits up to timeout for campaign name to be done and
+// checks that nobody of rows received two messages, everyone reported
+// sent received exactly one (one in doubt at most one), sent and in doubt
+// add up to every row, and no worker logged CROSSSLOT. It returns the
+// final status.
+func waitDoneOnce(t *testing.T, e *env, srv mailServer, name string, rows []row, timeout time.Duration, workers ...*process) status {
+	t.Helper()
+	st := e.waitState(name, "done", timeout, workers...)
+	per := checkOnce(t, srv, rows, false)
+	checkOutcomes(t, e.report(name), per, false)
+	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != int64(len(rows)) {
+		t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, len(rows), st.Counts)
+	}
+	noCrossSlot(t, workers...)
+	return st
 }

@@ -37,6 +37,14 @@ type ClusterOptions struct {
 	// Timeout bounds the start and each wait for the cluster to settle; 0
 	// means a minute.
 	Timeout time.Duration
+	// TLS makes every node also take TLS clients, on a port of its own
+	// ([Node.TLSAddr]), only with a certificate of a private CA
+	// ([Cluster.TLS]; tls-auth-clients yes), and speak TLS on the cluster
+	// bus and to its master (tls-cluster, tls-replication), showing a
+	// client certificate of that CA. Clients on the TLS port are told the
+	// nodes' TLS ports (CLUSTER SLOTS, MOVED, ASK), those on the plain
+	// port the plain ones, which the harness itself uses.
+	TLS bool
 }
 
 // Cluster is a running Redis Cluster on loopback, created by redis-cli
@@ -44,6 +52,15 @@ type ClusterOptions struct {
 type Cluster struct {
 	d    *deployment
 	opts ClusterOptions
+	tls  *ClusterTLS // nil without ClusterOptions.TLS
+}
+
+// ClusterTLS is the CA of a cluster started with [ClusterOptions.TLS]:
+// it signed every node's certificate and signs the clients' it takes
+// ([CA.ClientCert]).
+type ClusterTLS struct {
+	CA     *CA
+	CAFile string // CA's certificate (PEM)
 }
 
 // StartCluster starts the nodes of a Redis Cluster (see [ClusterOptions]) in
@@ -87,9 +104,15 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 		// to the replicas: every 10 s by default.
 		"repl-ping-replica-period 1",
 	)
+	ports := []string{"--cluster-port"}
+	if opts.TLS {
+		c.tls = newClusterTLS(t)
+		conf = append(conf, c.tls.serverConf(t)...)
+		ports = append(ports, "--tls-port")
+	}
 	conf = append(conf, opts.ServerConfig...) // last, so it wins
 	for i := range opts.Masters * (1 + opts.Replicas) {
-		c.d.start(ctx, serverBin, fmt.Sprintf("node-%d", i), conf, nil, "--cluster-port")
+		c.d.start(ctx, serverBin, fmt.Sprintf("node-%d", i), conf, nil, ports...)
 	}
 	createCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -114,6 +137,23 @@ func (c *Cluster) Addrs() []string {
 	}
 	return addrs
 }
+
+// TLSAddrs returns every node's TLS address, in start order, for a
+// cluster started with [ClusterOptions.TLS] (else nil).
+func (c *Cluster) TLSAddrs() []string {
+	if c.tls == nil {
+		return nil
+	}
+	addrs := make([]string, len(c.d.nodes))
+	for i, n := range c.d.nodes {
+		addrs[i] = n.TLSAddr()
+	}
+	return addrs
+}
+
+// TLS returns the CA of a cluster started with [ClusterOptions.TLS], or
+// nil.
+func (c *Cluster) TLS() *ClusterTLS { return c.tls }
 
 // Nodes returns the nodes in start order ("node-0", "node-1", ...); which
 // of them are masters is redis-cli's choice: see [Cluster.Masters].

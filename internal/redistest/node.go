@@ -3,8 +3,10 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +33,16 @@ func (n *Node) Name() string { return n.p.name }
 
 // Addr returns the node's address, 127.0.0.1:port.
 func (n *Node) Addr() string { return n.p.addr }
+
+// TLSAddr returns the node's TLS address, 127.0.0.1:port, for a node of a
+// cluster started with [ClusterOptions.TLS]; else "".
+func (n *Node) TLSAddr() string {
+	i := slices.Index(n.p.args, "--tls-port")
+	if i < 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", n.p.args[i+1])
+}
 
 // Running reports whether the node's process is up.
 func (n *Node) Running() bool { return n.p.running() }

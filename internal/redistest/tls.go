@@ -52,14 +52,7 @@ type MutualTLS struct {
 // certificate is for 127.0.0.1, valid from an hour ago for a day.
 func StartMutualTLSServer(t testing.TB) *MutualTLS {
 	t.Helper()
-	ca, err := NewCA("private redis CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := ca.WriteFile(caFile); err != nil {
-		t.Fatal(err)
-	}
+	ca, caFile := newPrivateCA(t, "private redis CA")
 	now := time.Now()
 	certFile, keyFile := ca.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(24*time.Hour))
 	r, addr := StartTLSServer(t, certFile, keyFile, "--tls-auth-clients", "yes", "--tls-ca-cert-file", caFile)
@@ -94,4 +87,42 @@ func StartTLSSentinel(t testing.TB, m *MutualTLS) string {
 	t.Cleanup(p.kill)
 	i := slices.Index(p.args, "--tls-port")
 	return net.JoinHostPort("127.0.0.1", p.args[i+1])
+}
+
+// newPrivateCA makes a CA named name (see [NewCA]) and writes its
+// certificate to a temporary file of t's, whose path it returns.
+func newPrivateCA(t testing.TB, name string) (*CA, string) {
+	t.Helper()
+	ca, err := NewCA(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := ca.WriteFile(caFile); err != nil {
+		t.Fatal(err)
+	}
+	return ca, caFile
+}
+
+// newClusterTLS makes the private CA of a cluster with TLS.
+func newClusterTLS(t testing.TB) *ClusterTLS {
+	t.Helper()
+	ca, caFile := newPrivateCA(t, "private redis cluster CA")
+	return &ClusterTLS{CA: ca, CAFile: caFile}
+}
+
+// serverConf returns the redis.conf lines of a cluster node with TLS: a
+// certificate for 127.0.0.1, clients asked for one of the CA's, and TLS
+// on the cluster bus and to its master, where it shows a client
+// certificate of the CA's. The TLS port is launch's.
+func (c *ClusterTLS) serverConf(t testing.TB) []string {
+	t.Helper()
+	now := time.Now()
+	certFile, keyFile := c.CA.ServerCert(t, []net.IP{net.IPv4(127, 0, 0, 1)}, now.Add(-time.Hour), now.Add(24*time.Hour))
+	clientCert, clientKey := c.CA.ClientCert(t, "redis-cluster-node", now.Add(-time.Hour), now.Add(24*time.Hour))
+	return []string{
+		"tls-cert-file " + certFile, "tls-key-file " + keyFile, "tls-ca-cert-file " + c.CAFile,
+		"tls-client-cert-file " + clientCert, "tls-client-key-file " + clientKey,
+		"tls-auth-clients yes", "tls-cluster yes", "tls-replication yes",
+	}
 }
