@@ -27,8 +27,7 @@ import (
 // never twice).
 func TestCampaignOnClusterOverMutualTLS(t *testing.T) {
 	t.Parallel()
-	cl := redistest.StartCluster(t, redistest.ClusterOptions{TLS: true,
-		ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}})
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{TLS: true, ServerConfig: clusterReplicaFloor})
 	ca := cl.TLS()
 	now := time.Now()
 	certFile, keyFile := ca.CA.ClientCert(t, "tidings-e2e", now.Add(-time.Hour), now.Add(24*time.Hour))
@@ -44,10 +43,7 @@ func TestCampaignOnClusterOverMutualTLS(t *testing.T) {
 	}
 
 	const name, n = "e2e-cluster-tls", 900
-	rows := simpleRows(n, acceptedLocales)
-	e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"} // as TestClusterReshardAtMostOnce
-	e.stageSimple(campaignSpec{name: name, size: 100, rate: "150/s"}, rows)
-	e.extra = nil
+	rows := e.stageOnCluster(name, n, "150/s")
 	w1 := e.startWorker("worker-1", 4)
 	w2 := e.startWorker("worker-2", 4)
 	wait.For(t, 2*time.Minute, fmt.Sprintf("%d messages", n/3), func() bool { return srv.Count() >= n/3 })

@@ -31,16 +31,10 @@ import (
 // 250 ms: the first is said, the repeats go to DEBUG).
 func TestClusterReshardAtMostOnce(t *testing.T) {
 	t.Parallel()
-	cl := redistest.StartCluster(t, redistest.ClusterOptions{
-		ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
-	})
-	srv := startSMTPSink(t)
-	e := newEnvWith(t, fmt.Sprintf("cluster: [%s]", strings.Join(cl.Addrs(), ", ")), srv.Port(), 4)
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{ServerConfig: clusterReplicaFloor})
+	e, srv := newClusterEnv(t, cl)
 	const name, n = "e2e-cluster-reshard", 3000
-	rows := simpleRows(n, acceptedLocales)
-	e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"} // as failoverCampaign: send's own WAIT on a loaded machine
-	e.stageSimple(campaignSpec{name: name, size: 500, rate: "300/s"}, rows)
-	e.extra = nil
+	rows := e.stageOnCluster(name, n, "300/s")
 	// At debug level: the test waits for the repeats the workers hold back.
 	w1 := e.start("worker-1", "worker", "--env", envName, "--concurrency", "4", "--log-level", "debug")
 	w2 := e.start("worker-2", "worker", "--env", envName, "--concurrency", "4", "--log-level", "debug")
@@ -128,4 +122,29 @@ func waitDoneOnce(t *testing.T, e *env, srv mailServer, name string, rows []row,
 	}
 	noCrossSlot(t, workers...)
 	return st
+}
+
+// clusterReplicaFloor is the redis.conf of the Cluster campaigns' nodes: a
+// master takes writes only with a replica (a failover makes one a
+// master).
+var clusterReplicaFloor = []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}
+
+// newClusterEnv returns an environment on cluster cl's nodes (plain
+// ports), sending to a new smtp-sink (4 connections).
+func newClusterEnv(t *testing.T, cl *redistest.Cluster) (*env, *smtpSink) {
+	t.Helper()
+	srv := startSMTPSink(t)
+	return newEnvWith(t, fmt.Sprintf("cluster: [%s]", strings.Join(cl.Addrs(), ", ")), srv.Port(), 4), srv
+}
+
+// stageOnCluster sends campaign name of n rows (simpleRows, batches of
+// 500, at rate) on e's Redis Cluster and returns the rows; send's own WAIT
+// for the replicas is given 5 s (as failoverCampaign: a loaded machine).
+func (e *env) stageOnCluster(name string, n int, rate string) []row {
+	e.t.Helper()
+	rows := simpleRows(n, acceptedLocales)
+	e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"}
+	e.stageSimple(campaignSpec{name: name, size: 500, rate: rate}, rows)
+	e.extra = nil
+	return rows
 }
