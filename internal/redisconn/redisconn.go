@@ -217,6 +217,9 @@ func Dial(ctx context.Context, e *environment.Environment) (redis.UniversalClien
 		ue.Setting, ue.Servers = Setting(e)
 		if opts.MasterName == "" {
 			ue.Hint = tlsHint(err, opts, ue.Setting)
+			if h := clusterTLSHint(ctx, opts); h != "" {
+				ue.Hint = h
+			}
 			return nil, ue
 		}
 		err := sentinelHint(ctx, ue, e.Name, opts)
