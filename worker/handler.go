@@ -223,7 +223,7 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 	}
 	switch {
 	case err != nil && settings(err):
-		// Refused for the user's rights (Worker.refused said so once):
+		// Refused for the user's rights (outageLog.refused said so once):
 		// the chunk runs again in refusedPoll, not counted a failure (its
 		// retries would run out) nor logged each pass.
 		return &retryLater{after: refusedPoll, why: "Redis refuses this worker a command for the environment's settings"}
@@ -720,7 +720,8 @@ func (r *run) entry(at time.Time, id, email, lang, outcome string) journal.Entry
 // (and gives its claims back).
 const ackRetries = 6
 
-// ledgerStep is the command Worker.refused names for a ledger step.
+// ledgerStep is the command a refusal (outageLog.refused) names for a
+// ledger step.
 const ledgerStep = "ledger step (claims and outcomes)"
 
 // step records r.recs (after the campaign's backlog) and makes claims in
@@ -750,11 +751,11 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 			recorded[i] = cmp.Or(recorded[i], o)
 		}
 		if err == nil {
-			r.w.allowed(ledgerStep)
+			r.w.outage.answered(ledgerStep)
 		}
 		// Refused for the user's rights (refused): no try helps, and Redis
 		// ran nothing of it; said once, the chunk ends as on a failure.
-		if err == nil || r.w.refused(ledgerStep, err) || attempt == tries-1 {
+		if err == nil || r.w.outage.refused(ledgerStep, err) || attempt == tries-1 {
 			break
 		}
 		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", err)
@@ -897,10 +898,10 @@ func (r *run) take(ctx context.Context) (stop, error) {
 		wait := time.Duration(100<<(failures+1)) * time.Millisecond
 		cmd := "take rate tokens (the rate limiter's key " + store.RateKey(r.cs.name) + ")"
 		if err == nil {
-			r.w.allowed(cmd)
+			r.w.outage.answered(cmd)
 		}
 		switch {
-		case r.w.refused(cmd, err):
+		case r.w.outage.refused(cmd, err):
 			// A setting to fix (the user's rights): no claim is held
 			// here; wait for it without spinning, and go on once allowed.
 			wait = refusedPoll

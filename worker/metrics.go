@@ -27,7 +27,7 @@ type metrics struct {
 	journalBroken *prometheus.GaugeVec
 	up            prometheus.Gauge
 	// refused is 1 while Redis refuses the worker a command for the
-	// environment's settings (Worker.refused).
+	// environment's settings (outageLog.refused, kindRefused).
 	refused prometheus.Gauge
 	// required is how many replica acknowledgements a Sentinel failover
 	// requires (0 elsewhere; on Cluster, cluster holds each master's):

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/redisconn"
@@ -19,30 +20,33 @@ import (
 // end at INFO with how long it lasted and how many failures it held back,
 // so that a Redis away for a minute is a few lines of the log, not
 // hundreds. A Redis Cluster refusing the scripts of a slot it is moving
-// (a resharding: redisconn.SlotMoving), and a Redis out of memory
-// refusing every write (OOM: maxmemory reached under noeviction), are
-// held back the same way, in their own words. Other errors Redis answers
-// with (a replica, ...) are not an outage and are logged as they come.
+// (a resharding: redisconn.SlotMoving), a Redis out of memory refusing
+// every write (OOM: maxmemory reached under noeviction), and Redis
+// refusing a command for the environment's settings (the user's rights
+// or password: refused.go, said at ERROR) are held back the same way, in
+// their own words. Other errors Redis answers with (a replica, ...) are
+// not an outage and are logged as they come.
 type outageLog struct {
 	log   *slog.Logger
 	mu    sync.Mutex
 	sites map[string]*outage
-	// refused and allowed (Worker.refused, Worker.allowed; nil in
-	// tests of the log alone) take a loop's refusals for the
-	// environment's settings (NOPERM, WRONGPASS): one ERROR, not a WARN
-	// a pass.
-	refused func(msg string, err error) bool
-	allowed func(msg string)
+	// env and redis are the environment and its Redis, as a refusal
+	// names them; gauge is tidings_worker_redis_refused (nil in tests of
+	// the log alone), 1 while a site is refused.
+	env, redis string
+	gauge      prometheus.Gauge
 }
 
 type outage struct {
 	since, warned time.Time
 	held          int
 	kind          outageKind
+	err           error // the last one
 }
 
 // outageKind is what keeps a loop from Redis: unreachable, a Cluster
-// moving a slot, or Redis out of memory.
+// moving a slot, Redis out of memory, or Redis refusing the command for
+// the environment's settings.
 type outageKind int
 
 const (
@@ -50,6 +54,7 @@ const (
 	kindUnreachable
 	kindSlotMove
 	kindOutOfMemory
+	kindRefused
 )
 
 // outOfMemoryAdvice is what an operator does about Redis refusing writes
@@ -76,6 +81,8 @@ func outOfMemory(err error) bool { return redis.HasErrorPrefix(err, "OOM") }
 // kindOf is the kind of outage err is, notHeld when it is none.
 func kindOf(err error) outageKind {
 	switch {
+	case settings(err):
+		return kindRefused
 	case unreachable(err):
 		return kindUnreachable
 	case redisconn.SlotMoving(err):
@@ -92,20 +99,16 @@ func kindOf(err error) outageKind {
 // whose pass ends in such an error has not written to Redis (answered is
 // not for it).
 func held(err error) bool {
-	return kindOf(err) != notHeld || settings(err)
+	return kindOf(err) != notHeld
 }
 
-// warn logs msg (the loop's) with err: at WARN, or at DEBUG when err
-// repeats an outage (or a slot move, or Redis out of memory) this loop
-// has already said.
+// warn logs msg (the loop's) with err: at WARN (ERROR when Redis refuses
+// the command: refused.go), or at DEBUG when err repeats an outage this
+// loop has already said.
 func (o *outageLog) warn(msg string, err error, args ...any) {
-	if o.refused != nil && o.refused(msg, err) {
-		return
-	}
-	args = append(args, "err", err)
 	kind := kindOf(err)
 	if kind == notHeld {
-		o.log.Warn(msg, args...)
+		o.log.Warn(msg, append(args, "err", err)...)
 		return
 	}
 	now := time.Now()
@@ -115,9 +118,21 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 	if s == nil || s.kind != kind { // the other kind: said anew
 		s = &outage{since: now, kind: kind}
 		o.sites[msg] = s
+		o.refusing()
 	}
 	s.held++
+	s.err = err
 	repeat := now.Sub(s.warned) >= outageRepeat
+	if kind == kindRefused {
+		if s.held == 1 || repeat {
+			s.warned = now
+			o.sayRefused(msg, s, now, args)
+		} else {
+			o.log.Debug(msg, append(args, "err", err)...)
+		}
+		return
+	}
+	args = append(args, "err", err)
 	switch {
 	case s.held == 1 && kind == kindSlotMove:
 		s.warned = now
@@ -159,15 +174,17 @@ func (o *outageLog) note(ctx context.Context, msg string, err error) bool {
 // answered notes that the loop that logs msg reached Redis; the end of its
 // outage is logged.
 func (o *outageLog) answered(msg string) {
-	if o.allowed != nil {
-		o.allowed(msg)
-	}
 	o.mu.Lock()
 	s := o.sites[msg]
 	delete(o.sites, msg)
+	if s != nil && s.kind == kindRefused {
+		o.refusing()
+	}
 	o.mu.Unlock()
 	switch {
 	case s == nil:
+	case s.kind == kindRefused:
+		o.log.Info(allowedAgain, "command", msg, "refused_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 	case s.kind == kindSlotMove:
 		o.log.Info("the Redis Cluster's slot move is over", "loop", msg, "moving_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 	case s.kind == kindOutOfMemory:

@@ -2,70 +2,73 @@ package worker
 
 import (
 	"cmp"
-	"sync"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/redisconn"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // refusedPoll is how often the worker tries again a command Redis refused
-// for the environment's settings (refused): no pass helps until the
+// for the environment's settings (kindRefused): no pass helps until the
 // user's rights or password are fixed, and none spins hot meanwhile.
 const refusedPoll = 2 * time.Second
 
-// refusals are the commands (by what the worker logs for them: a loop's
-// message, the take of a campaign's rate tokens) Redis refuses the worker
-// for the environment's settings, until it runs each again.
-type refusals struct {
-	mu  sync.Mutex
-	cmd map[string]bool
-}
+// allowedAgain is what the worker says once Redis runs a command it
+// refused (outageLog.answered).
+const allowedAgain = "Redis allows this worker again the command it refused: sending goes on"
 
 // refused reports whether err is Redis refusing cmd for the environment's
 // settings (NOPERM, NOAUTH, WRONGPASS: redisconn.IsSettings), a setting
-// to fix, not a failover to wait out. The first refusal of cmd since it
-// was last allowed is logged at ERROR, naming the command, the
-// environment, the Redis, the rights tidings needs and doctor;
-// tidings_worker_redis_refused is 1 while any command is refused; the
-// repeats are not logged (before, each pass or loop logged a WARN forever
-// while nothing was sent).
-func (w *Worker) refused(cmd string, err error) bool {
+// to fix, not a failover to wait out; if so it is an outage of cmd
+// (kindRefused, warn): the first refusal since cmd last ran is logged at
+// ERROR, naming the command, the environment, the Redis, the rights
+// tidings needs and doctor, its repeats at DEBUG, a reminder at ERROR
+// each outageRepeat, and tidings_worker_redis_refused is 1 while any
+// command is refused. answered(cmd) ends it.
+func (o *outageLog) refused(cmd string, err error) bool {
 	if !settings(err) {
 		return false
 	}
-	w.refusal.mu.Lock()
-	first := !w.refusal.cmd[cmd]
-	if first {
-		if w.refusal.cmd == nil {
-			w.refusal.cmd = map[string]bool{}
-		}
-		w.refusal.cmd[cmd] = true
-		w.m.refused.Set(1)
-	}
-	w.refusal.mu.Unlock()
-	if first {
-		w.log.Error("Redis refuses this worker a command for the environment's settings (its Redis user's rights or password): nothing is sent while it does; the worker tries again every "+refusedPoll.String()+" or at its next pass and goes on by itself once allowed. Give the user the rights tidings needs (rights; README, Redis user and ACL), then run the command in next: it names every right missing",
-			"command", cmd, "env", w.cfg.Env, "redis", redisAddr(w.cfg.Redis), "err", err, "rights", redisconn.MinimalACL, "next", "tidings doctor --env "+cmp.Or(w.cfg.Env, "ENV"))
-	}
+	o.warn(cmd, err)
 	return true
 }
 
-// allowed records that Redis ran cmd, refused before (refused): logged
-// once, and tidings_worker_redis_refused back to 0 once Redis refuses
-// no command.
-func (w *Worker) allowed(cmd string) {
-	w.refusal.mu.Lock()
-	was := w.refusal.cmd[cmd]
-	if was {
-		delete(w.refusal.cmd, cmd)
-		if len(w.refusal.cmd) == 0 {
-			w.m.refused.Set(0)
+// sayRefused logs the refusal of cmd (outage s, o.mu held): its start, or
+// a reminder at now that it lasts.
+func (o *outageLog) sayRefused(cmd string, s *outage, now time.Time, args []any) {
+	args = append([]any{"command", cmd, "env", o.env, "redis", o.redis}, args...)
+	if s.held > 1 {
+		args = append(args, "refused_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)
+	}
+	args = append(args, "err", s.err, "rights", redisconn.MinimalACL, "next", "tidings doctor --env "+cmp.Or(o.env, "ENV"))
+	said := "Redis refuses this worker a command for the environment's settings (its Redis user's rights or password): "
+	if s.held > 1 {
+		said = "Redis still refuses this worker a command for the environment's settings (its Redis user's rights or password): "
+	}
+	o.log.Error(said+refusedEffect(cmd)+"; the worker tries again every "+refusedPoll.String()+" or at its next pass and goes on by itself once allowed. Give the user the rights tidings needs (rights; README, Redis user and ACL), then run the command in next: it names every right missing", args...)
+}
+
+// refusedEffect is what waits while Redis refuses cmd.
+func refusedEffect(cmd string) string {
+	if cmd == watchingControl {
+		return "sending goes on, and pause and cancel reach this worker at its next control poll; allow this worker's Redis user to subscribe to the channel (ACL rule: +subscribe &" + store.ControlChannel + ")"
+	}
+	return "nothing is sent while it does"
+}
+
+// refusing sets tidings_worker_redis_refused to whether Redis refuses a
+// command now (o.mu held).
+func (o *outageLog) refusing() {
+	if o.gauge == nil {
+		return
+	}
+	n := 0
+	for _, s := range o.sites {
+		if s.kind == kindRefused {
+			n++
 		}
 	}
-	w.refusal.mu.Unlock()
-	if was {
-		w.log.Info("Redis allows this worker again the command it refused: sending goes on", "command", cmd, "env", w.cfg.Env, "redis", redisAddr(w.cfg.Redis))
-	}
+	o.gauge.Set(float64(min(n, 1)))
 }
 
 // settings reports whether err is Redis refusing a command for the

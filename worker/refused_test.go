@@ -27,17 +27,9 @@ import (
 // every recipient gets one message.
 func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	t.Parallel()
-	needACL(t)
-	e := newEnv(t, nil)
 	const n = 6
-	e.stage(t, opts{n: n, rate: "600/m"})
+	e, user, refusals := refusedEnv(t, n, "tidings-norate", "~rate:tidings:*")
 	ctx := context.Background()
-	user, refusals := aclUser(t, e, "tidings-norate", func(r string) []string {
-		if r == "~rate:tidings:*" {
-			return nil
-		}
-		return []string{r}
-	})
 	opt := user.Options()
 
 	var logs syncbuf.Buffer
@@ -45,12 +37,7 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user})
 
 	wait.For(t, 60*time.Second, "three refusals of the rate key", func() bool { return refusals() >= 3 }, logs.String)
-	var errs []string
-	for _, l := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(l, "level=ERROR") {
-			errs = append(errs, l)
-		}
-	}
+	errs := refusalsSaid(logs.String())
 	if len(errs) != 1 {
 		t.Fatalf("want one ERROR line for the refusal, got %d\n%s", len(errs), logs.String())
 	}
@@ -70,12 +57,112 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sentOnceEach(t, n, logs.String)
-	if c := strings.Count(logs.String(), "Redis allows this worker again"); c != 1 {
-		t.Errorf("want one line that Redis allows it again, got %d\n%s", c, logs.String())
-	}
+	checkAllowedOnce(t, logs.String(), "take rate tokens")
 	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 0 {
 		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", got)
 	}
+}
+
+// TestControlSubscribeRefusedIsARefusal: a worker whose Redis user may
+// not subscribe to tidings:control (an ACL without &tidings:control)
+// logged a WARN of its own once, tried again every minute and left
+// tidings_worker_redis_refused at 0. It is now a refused right as any
+// other, said where the others are (outageLog): once at ERROR naming the
+// command and the rule to grant, the gauge 1 while it lasts, tried again
+// every 2 s; sending goes on meanwhile (pause and cancel reach the worker
+// at its control poll). Once the right is granted mid-run (ACL SETUSER),
+// the worker subscribes by itself, says once that Redis allows it again
+// with how long it was refused, and the gauge is back to 0.
+func TestControlSubscribeRefusedIsARefusal(t *testing.T) {
+	t.Parallel()
+	const n = 6
+	e, user, refusals := refusedEnv(t, n, "tidings-nocontrol", "&"+store.ControlChannel)
+	ctx := context.Background()
+	var logs syncbuf.Buffer
+	reg := prometheus.NewRegistry()
+	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user})
+
+	wait.For(t, 60*time.Second, "three refusals of the subscription", func() bool { return refusals() >= 3 }, logs.String)
+	e.sentOnceEach(t, n, logs.String) // sending goes on meanwhile
+	const subscribing = "subscribe to the announcements of control changes"
+	errs := refusalsSaid(logs.String())
+	if len(errs) != 1 || !strings.Contains(errs[0], `command="`+subscribing) {
+		t.Fatalf("want one ERROR line for the refused subscription, got %d\n%s", len(errs), logs.String())
+	}
+	for _, want := range []string{"NOPERM", "+subscribe &" + store.ControlChannel, "sending goes on", "env=test", redisconn.MinimalACL, "tidings doctor --env test"} {
+		if !strings.Contains(errs[0], want) {
+			t.Errorf("the ERROR line does not name %q\n%s", want, errs[0])
+		}
+	}
+	for l := range strings.Lines(logs.String()) {
+		if strings.Contains(l, subscribing) && !strings.Contains(l, "level=ERROR") && !strings.Contains(l, "level=INFO") {
+			t.Errorf("the refused subscription said below ERROR: %s", l)
+		}
+	}
+	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 1 {
+		t.Errorf("tidings_worker_redis_refused = %v while refused, want 1", got)
+	}
+
+	if err := e.rdb.Do(ctx, "ACL", "SETUSER", "tidings-nocontrol", "&"+store.ControlChannel).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 60*time.Second, "the worker to subscribe once allowed", func() bool {
+		return strings.Contains(logs.String(), "control changes reach this worker as they are announced")
+	}, logs.String)
+	checkAllowedOnce(t, logs.String(), subscribing)
+	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 0 {
+		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", got)
+	}
+}
+
+// refusalsSaid is the lines of the log l that say a refusal has started
+// (at ERROR; not its reminders a minute on, "still refuses").
+func refusalsSaid(l string) []string {
+	var said []string
+	for line := range strings.Lines(l) {
+		if strings.Contains(line, "level=ERROR") && !strings.Contains(line, "still refuses") {
+			said = append(said, line)
+		}
+	}
+	return said
+}
+
+// checkAllowedOnce requires the log l to say once, at INFO, that Redis
+// allows again the command beginning with cmd, with how long it was
+// refused and how many refusals were held back.
+func checkAllowedOnce(t *testing.T, l, cmd string) {
+	t.Helper()
+	var said []string
+	for line := range strings.Lines(l) {
+		if strings.Contains(line, "Redis allows this worker again") && strings.Contains(line, `command="`+cmd) {
+			said = append(said, line)
+		}
+	}
+	if len(said) != 1 {
+		t.Fatalf("want one line that Redis allows %q again, got %d\n%s", cmd, len(said), l)
+	}
+	for _, want := range []string{"level=INFO", "refused_for=", "errors_held_back="} {
+		if !strings.Contains(said[0], want) {
+			t.Errorf("the line that Redis allows %q again does not say %q: %s", cmd, want, said[0])
+		}
+	}
+}
+
+// refusedEnv is a campaign of n recipients staged on a Redis with ACL
+// (needACL), a client as the user name, allowed redisconn.MinimalACL but
+// rule, and the count of the commands Redis refused it (aclUser).
+func refusedEnv(t *testing.T, n int, name, rule string) (*env, *redis.Client, func() int) {
+	t.Helper()
+	needACL(t)
+	e := newEnv(t, nil)
+	e.stage(t, opts{n: n, rate: "600/m"})
+	user, refusals := aclUser(t, e, name, func(r string) []string {
+		if r == rule {
+			return nil
+		}
+		return []string{r}
+	})
+	return e, user, refusals
 }
 
 // aclUser makes the Redis user name (password name) with the rules of

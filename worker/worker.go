@@ -223,9 +223,6 @@ type Worker struct {
 	st      *store.Store
 	limiter *redis_rate.Limiter
 	m       *metrics
-	// refusal: the commands Redis refuses the worker for the
-	// environment's settings (refused), until allowed.
-	refusal refusals
 	journal *journal.Writer // nil without a journal
 	pool    *send.Pool
 	client  *asynq.Client
@@ -320,14 +317,13 @@ func New(cfg Config) (*Worker, error) {
 	}
 	lg := cfg.Logger.With("worker", cfg.WorkerID)
 	w := &Worker{
-		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}},
+		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}, env: cfg.Env, redis: redisAddr(cfg.Redis), gauge: m.refused},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, checked: map[string]string{},
 		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
 		tick: make(chan struct{}, 1), control: make(chan struct{}, 1),
 	}
-	w.outage.refused, w.outage.allowed = w.refused, w.allowed // a loop's refusals: Worker.refused
 	return w, nil
 }
 
@@ -783,11 +779,11 @@ const watchingControl = "subscribe to the announcements of control changes; paus
 // (store.WatchControl) and wakes the control loop for each: a pause or
 // cancel reaches this worker's chunks before their next message, not at
 // its next poll. While the subscription cannot be made it tries again,
-// every 5 s while Redis is away (logged as an outage), every minute when
-// Redis refuses it (an ACL that forbids SUBSCRIBE: said once, with the
-// fix), and polling alone carries the changes meanwhile.
+// every 5 s while Redis is away, every refusedPoll when Redis refuses it
+// (an ACL that forbids SUBSCRIBE: a refusal as any other, said once with
+// the fix), every minute on another error, each said as an outage
+// (outageLog), and polling alone carries the changes meanwhile.
 func (w *Worker) watchControl(ctx context.Context) {
-	refused := false
 	for ctx.Err() == nil {
 		err := w.st.WatchControl(ctx, func() {
 			w.outage.answered(watchingControl)
@@ -799,17 +795,13 @@ func (w *Worker) watchControl(ctx context.Context) {
 		if err == nil || ctx.Err() != nil {
 			return
 		}
+		w.outage.warn(watchingControl, err, "channel", store.ControlChannel)
 		again := time.Minute
-		switch {
-		case unreachable(err):
+		switch kindOf(err) {
+		case kindUnreachable:
 			again = 5 * time.Second
-			w.outage.warn(watchingControl, err)
-		case !refused:
-			refused = true
-			w.log.Warn(watchingControl+"; allow this worker's Redis user to subscribe to the channel (ACL rule: +subscribe &"+store.ControlChannel+")",
-				"channel", store.ControlChannel, "err", err)
-		default:
-			w.log.Debug(watchingControl, "err", err)
+		case kindRefused:
+			again = refusedPoll
 		}
 		select {
 		case <-ctx.Done():
