@@ -71,7 +71,7 @@ func TestWorkerOnClusterSaysAHoldInWords(t *testing.T) {
 				t.Errorf("with %s silent, the worker logged %q; want it to name it and say %q", silent.Addr(), line, tt.warning)
 			}
 			rec := httptest.NewRecorder()
-			worker.Handler(reg, cl.ClusterClient()).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			worker.Handler(reg, cl.ClusterClient(), nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 			body := rec.Body.String()
 			if tt.metric != "" && !strings.Contains(body, fill(tt.metric)+"\n") {
 				t.Errorf("/metrics has no line %q; it says:\n%s", fill(tt.metric), linesWith(body, "tidings_replica_acks"))

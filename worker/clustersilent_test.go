@@ -106,7 +106,7 @@ func TestWorkerOnClusterKeepsTheSeriesOfASilentMaster(t *testing.T) {
 		return strings.Contains(lineWith(logs.String(), "could not read the replicas"), silent.Addr())
 	}, logs.String)
 	rec := httptest.NewRecorder()
-	worker.Handler(reg, cc).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	worker.Handler(reg, cc, nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	for _, m := range masters {
 		for _, name := range []string{"tidings_replica_acks", "tidings_replica_acks_required"} {

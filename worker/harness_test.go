@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -243,6 +244,7 @@ type wopts struct {
 	smtp        *send.Config          // its SMTP server (nil: the env's capture server)
 	rdb         redis.UniversalClient // its Redis client (nil: the env's)
 	auto        bool                  // redis.min_replica_acks auto (else 0)
+	served      *http.Handler         // set to its /metrics and /healthz (worker.Handler; metrics must be a *prometheus.Registry)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -284,6 +286,9 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	}
 	if o.beforeCheck != nil {
 		worker.BeforeCheck(w, o.beforeCheck)
+	}
+	if o.served != nil {
+		*o.served = worker.Handler(o.metrics.(*prometheus.Registry), rdb, w)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -171,19 +171,27 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Handler serves /metrics from g and /healthz (200 when Redis answers,
-// 503 otherwise). The CLI mounts it on --metrics-addr.
-func Handler(g prometheus.Gatherer, rdb redis.UniversalClient) http.Handler {
+// Handler serves /metrics from g and /healthz: 200 when Redis answers
+// and refuses w no command, 503 otherwise, saying why (Redis unreachable,
+// or each command it refuses w: outageLog.refusals). w nil: Redis's
+// answer alone. The CLI mounts it on --metrics-addr (ServeMetrics).
+func Handler(g prometheus.Gatherer, rdb redis.UniversalClient, w *Worker) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := rdb.Ping(ctx).Err(); err != nil {
-			http.Error(w, "redis unreachable: "+err.Error(), http.StatusServiceUnavailable)
+			http.Error(rw, "redis unreachable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = w.Write([]byte("ok\n"))
+		if w != nil {
+			if refused := w.outage.refusals(); refused != "" {
+				http.Error(rw, refused, http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = rw.Write([]byte("ok\n"))
 	})
 	return mux
 }
@@ -196,14 +204,14 @@ type MetricsServer struct {
 }
 
 // ServeMetrics listens on addr (e.g. ":9090", or "127.0.0.1:0" for a free
-// port) and serves Handler(g, rdb) there until Close. A listen error is
+// port) and serves Handler(g, rdb, w) there until Close. A listen error is
 // net.Listen's own, which names the address.
-func ServeMetrics(addr string, g prometheus.Gatherer, rdb redis.UniversalClient) (*MetricsServer, error) {
+func ServeMetrics(addr string, g prometheus.Gatherer, rdb redis.UniversalClient, w *Worker) (*MetricsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	m := &MetricsServer{srv: &http.Server{Handler: Handler(g, rdb), ReadHeaderTimeout: 5 * time.Second}, ln: ln}
+	m := &MetricsServer{srv: &http.Server{Handler: Handler(g, rdb, w), ReadHeaderTimeout: 5 * time.Second}, ln: ln}
 	go func() { _ = m.srv.Serve(ln) }()
 	return m, nil
 }

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"cmp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/redisconn"
@@ -69,6 +71,22 @@ func (o *outageLog) refusing() {
 		}
 	}
 	o.gauge.Set(float64(min(n, 1)))
+}
+
+// refusals says each command Redis refuses now, one a line, with the
+// rights to grant (none: ""): what /healthz answers then.
+func (o *outageLog) refusals() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var lines []string
+	for cmd, s := range o.sites {
+		if s.kind == kindRefused {
+			lines = append(lines, "redis refuses this worker: "+cmd+": "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
+				"); grant its Redis user the rights tidings needs ("+redisconn.MinimalACL+"), then run tidings doctor --env "+cmp.Or(o.env, "ENV")+"\n")
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "")
 }
 
 // settings reports whether err is Redis refusing a command for the

@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -33,8 +35,9 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	opt := user.Options()
 
 	var logs syncbuf.Buffer
+	var served http.Handler
 	reg := prometheus.NewRegistry()
-	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user})
+	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user, served: &served})
 
 	wait.For(t, 60*time.Second, "three refusals of the rate key", func() bool { return refusals() >= 3 }, logs.String)
 	errs := refusalsSaid(logs.String())
@@ -52,12 +55,14 @@ func TestRateKeyRefusedSaysSoOnceAndGoesOn(t *testing.T) {
 	if e.smtp.Count() != 0 {
 		t.Errorf("%d messages sent without rate tokens", e.smtp.Count())
 	}
+	checkHealthz(t, served, "take rate tokens")
 
 	if err := e.rdb.Do(ctx, "ACL", "SETUSER", "tidings-norate", "~rate:tidings:*").Err(); err != nil {
 		t.Fatal(err)
 	}
 	e.sentOnceEach(t, n, logs.String)
 	checkAllowedOnce(t, logs.String(), "take rate tokens")
+	checkHealthz(t, served, "")
 	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 0 {
 		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", got)
 	}
@@ -79,8 +84,9 @@ func TestControlSubscribeRefusedIsARefusal(t *testing.T) {
 	e, user, refusals := refusedEnv(t, n, "tidings-nocontrol", "&"+store.ControlChannel)
 	ctx := context.Background()
 	var logs syncbuf.Buffer
+	var served http.Handler
 	reg := prometheus.NewRegistry()
-	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user})
+	e.startWorker(t, wopts{id: "w1", concurrency: 1, logs: &logs, metrics: reg, rdb: user, served: &served})
 
 	wait.For(t, 60*time.Second, "three refusals of the subscription", func() bool { return refusals() >= 3 }, logs.String)
 	e.sentOnceEach(t, n, logs.String) // sending goes on meanwhile
@@ -102,6 +108,7 @@ func TestControlSubscribeRefusedIsARefusal(t *testing.T) {
 	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 1 {
 		t.Errorf("tidings_worker_redis_refused = %v while refused, want 1", got)
 	}
+	checkHealthz(t, served, subscribing)
 
 	if err := e.rdb.Do(ctx, "ACL", "SETUSER", "tidings-nocontrol", "&"+store.ControlChannel).Err(); err != nil {
 		t.Fatal(err)
@@ -110,8 +117,26 @@ func TestControlSubscribeRefusedIsARefusal(t *testing.T) {
 		return strings.Contains(logs.String(), "control changes reach this worker as they are announced")
 	}, logs.String)
 	checkAllowedOnce(t, logs.String(), subscribing)
+	checkHealthz(t, served, "")
 	if got := gaugeValue(t, reg, "tidings_worker_redis_refused"); got != 0 {
 		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", got)
+	}
+}
+
+// checkHealthz requires the worker's /healthz (h) to answer 503 naming
+// the refusal of the command beginning with refused and the rights to
+// grant, or 200 "ok" when refused is "".
+func checkHealthz(t *testing.T, h http.Handler, refused string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	body := rec.Body.String()
+	switch {
+	case refused == "" && (rec.Code != http.StatusOK || body != "ok\n"):
+		t.Errorf("/healthz once allowed: %d %q, want 200 ok", rec.Code, body)
+	case refused != "" && (rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, "redis refuses this worker: "+refused) ||
+		!strings.Contains(body, "NOPERM") || !strings.Contains(body, redisconn.MinimalACL)):
+		t.Errorf("/healthz while Redis refuses %q: %d %q, want 503 naming it, the refusal and the rights", refused, rec.Code, body)
 	}
 }
 

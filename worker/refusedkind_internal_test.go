@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -59,6 +61,11 @@ func TestRefusedIsAnOutageKind(t *testing.T) {
 	if g := refusedGauge(t, reg); g != 1 {
 		t.Errorf("tidings_worker_redis_refused = %v while refused, want 1", g)
 	}
+	health := Handler(reg, rdb, w)
+	if code, body := get(health, "/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis refuses this worker: "+sayingAlive) ||
+		!strings.Contains(body, "NOPERM") || !strings.Contains(body, redisconn.MinimalACL) {
+		t.Errorf("/healthz while Redis refuses a command: %d %q, want 503 naming it, the refusal and the rights", code, body)
+	}
 
 	// A minute on, it is said again (the clock of its last line set back
 	// rather than waiting a minute).
@@ -93,6 +100,16 @@ func TestRefusedIsAnOutageKind(t *testing.T) {
 	if g := refusedGauge(t, reg); g != 0 {
 		t.Errorf("tidings_worker_redis_refused = %v once allowed, want 0", g)
 	}
+	if code, body := get(health, "/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz once allowed: %d %q, want 200 ok", code, body)
+	}
+}
+
+// get is h's answer to GET path: its status and body.
+func get(h http.Handler, path string) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	return rec.Code, rec.Body.String()
 }
 
 // noperm is a real refusal of Redis for the user's rights: a SET by the

@@ -34,7 +34,7 @@ func TestServeMetrics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := worker.ServeMetrics("127.0.0.1:0", reg, tt.rdb)
+			m, err := worker.ServeMetrics("127.0.0.1:0", reg, tt.rdb, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,12 +58,12 @@ func TestServeMetrics(t *testing.T) {
 			}
 		})
 	}
-	busy, err := worker.ServeMetrics("127.0.0.1:0", reg, down)
+	busy, err := worker.ServeMetrics("127.0.0.1:0", reg, down, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	if _, err := worker.ServeMetrics(busy.Addr().String(), reg, down); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
+	if _, err := worker.ServeMetrics(busy.Addr().String(), reg, down, nil); err == nil || !strings.Contains(err.Error(), busy.Addr().String()) {
 		t.Errorf("ServeMetrics on a busy address: %v, want an error naming it", err)
 	}
 }

@@ -121,7 +121,7 @@ func Run(ctx context.Context, o Options) error {
 		return &ConfigError{Err: err}
 	}
 	if o.MetricsAddr != "" {
-		m, err := worker.ServeMetrics(o.MetricsAddr, reg, o.Redis)
+		m, err := worker.ServeMetrics(o.MetricsAddr, reg, o.Redis, w)
 		if err != nil {
 			return &ConfigError{Err: fmt.Errorf("metrics address %s: %w", o.MetricsAddr, err)}
 		}
