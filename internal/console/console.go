@@ -130,6 +130,11 @@ type Server struct {
 	engines engineCache
 	file    *fileState // Config.File as last read from disk
 	colour  string
+	// origins refuses a state change (POST) that a browser says comes
+	// from another origin (Sec-Fetch-Site, else Origin against Host):
+	// even one of the same site, such as another port of localhost,
+	// whose pages share the console's cookies.
+	origins *http.CrossOriginProtection
 }
 
 // New validates cfg and builds the console.
@@ -158,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux(), origins: http.NewCrossOriginProtection()}
 	if cfg.File != nil {
 		s.file = &fileState{cur: *cfg.File}
 	}
@@ -202,6 +207,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if err := s.origins.Check(r); err != nil {
+		s.log.Warn("console: refused a request from another origin", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		s.refuse(w, r, http.StatusForbidden, "This request came from another site, not from the console's own page: the console acts only on its own forms. Open the console and try again there.")
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
