@@ -111,6 +111,13 @@ type Config struct {
 	LiveInterval time.Duration
 	// SessionTTL is how long a sign-in lasts (default 12h).
 	SessionTTL time.Duration
+	// ServerNames are the host names the console answers to besides
+	// localhost (and its subdomains) and IP addresses: a request for any
+	// other name (its Host header) is refused with 421, so that a hostile
+	// page whose name resolves to the console's address (DNS rebinding)
+	// reads nothing. Run adds its public URL's host and, listening on
+	// every interface, this machine's name.
+	ServerNames []string
 	// SecureCookies marks cookies Secure (set when served over https).
 	SecureCookies bool
 	// Logger receives structured logs (default: discard).
@@ -207,6 +214,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if !s.answersTo(r.Host) {
+		s.log.Warn("console: refused a request for another host name", "host", r.Host, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, "This console does not answer to the name "+r.Host+": open it at localhost, its IP address or the name of its public URL.", http.StatusMisdirectedRequest)
+		return
+	}
 	if err := s.origins.Check(r); err != nil {
 		s.log.Warn("console: refused a request from another origin", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
@@ -214,6 +226,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// answersTo reports whether host (a Host header) names the console: empty
+// (HTTP/1.0), an IP address, localhost or a subdomain of it (browsers
+// resolve those to loopback themselves), or one of Config.ServerNames.
+func (s *Server) answersTo(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "" || net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	for _, n := range s.cfg.ServerNames {
+		if strings.EqualFold(strings.TrimSuffix(n, "."), host) {
+			return true
+		}
+	}
+	return false
 }
 
 // pageCSP allows our own script and stylesheet only, frames from our own

@@ -27,7 +27,7 @@ func FuzzSessionCookie(f *testing.F) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	f.Cleanup(func() { rdb.Close() })
-	srv, err := console.New(console.Config{Store: store.New(rdb), Env: "fuzz", Users: us, Compose: compose})
+	srv, err := console.New(console.Config{Store: store.New(rdb), Env: "fuzz", Users: us, Compose: compose, ServerNames: []string{"example.com"}})
 	if err != nil {
 		f.Fatal(err)
 	}

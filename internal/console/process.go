@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -133,12 +134,16 @@ func Run(ctx context.Context, o Options, started func(Started)) error {
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		host, _ := os.Hostname() // every interface: links name this machine
 		s.Base = "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+		cfg.ServerNames = append(cfg.ServerNames, host)
 	}
 	if strings.HasSuffix(addr, ":0") {
 		s.Addr = ln.Addr().String()
 	}
 	if o.URL == "" {
 		o.URL = s.Base
+	}
+	if u, err := url.Parse(o.URL); err == nil && u.Hostname() != "" {
+		cfg.ServerNames = append(cfg.ServerNames, u.Hostname()) // the name its links and its proxy use
 	}
 	if len(users) == 0 {
 		if !loopback {
