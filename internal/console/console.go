@@ -15,17 +15,20 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -142,6 +145,10 @@ type Server struct {
 	// even one of the same site, such as another port of localhost,
 	// whose pages share the console's cookies.
 	origins *http.CrossOriginProtection
+	// bodyWait and idleWait bound how long a client may take to send a
+	// request's body and how long a kept-alive connection may wait for
+	// its next request (readBody, Serve).
+	bodyWait, idleWait time.Duration
 }
 
 // New validates cfg and builds the console.
@@ -170,7 +177,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux(), origins: http.NewCrossOriginProtection()}
+	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux(), origins: http.NewCrossOriginProtection(),
+		bodyWait: 30 * time.Second, idleWait: 2 * time.Minute}
 	if cfg.File != nil {
 		s.file = &fileState{cur: *cfg.File}
 	}
@@ -225,7 +233,59 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusForbidden, "This request came from another site, not from the console's own page: the console acts only on its own forms. Open the console and try again there.")
 		return
 	}
+	if r.Body != nil && r.Body != http.NoBody && !s.readBody(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// maxBody is the largest request body the console reads: its forms (a
+// token, a CSRF token, a reason) are far smaller.
+const maxBody = 64 << 10
+
+// tooLargeMsg answers a body larger than maxBody.
+var tooLargeMsg = fmt.Sprintf("This request's body is larger than the console accepts (%d KiB).", maxBody>>10)
+
+// readBody reads r's body before any handler, so that a client not even
+// signed in holds neither a handler nor memory: at most maxBody bytes
+// (413 beyond, without reading the rest), within bodyWait (408 after,
+// and the connection is closed). The wait is lifted once the body is
+// read, so that an action waiting for Redis is not cut short. It reports
+// whether r may be served (its body is then what was read).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) bool {
+	log := s.log.With("method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	// The deadline stays on a refused request: the server reads what is
+	// left of its body before closing, and a client that never sends it
+	// must not hold the connection then.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.bodyWait)) // not supported by a test's recorder: nothing to bound there
+	if r.ContentLength > maxBody {
+		log.Warn("console: refused a request body too large", "bytes", r.ContentLength)
+		w.Header().Set("Connection", "close")
+		http.Error(w, tooLargeMsg, http.StatusRequestEntityTooLarge)
+		return false
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		log.Warn("console: refused a request body too large", "bytes", ">"+strconv.Itoa(maxBody))
+		http.Error(w, tooLargeMsg, http.StatusRequestEntityTooLarge)
+		return false
+	case errors.As(err, &ne) && ne.Timeout():
+		log.Warn("console: a request body did not come in time", "wait", s.bodyWait)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "This request's body did not come in time.", http.StatusRequestTimeout)
+		return false
+	case err != nil:
+		log.Warn("console: could not read a request body", "err", err)
+		http.Error(w, "This request's body could not be read.", http.StatusBadRequest)
+		return false
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return true
 }
 
 // answersTo reports whether host (a Host header) names the console: empty
@@ -361,7 +421,12 @@ func IsLoopback(a net.Addr) bool {
 // Serve serves the console on ln until ctx ends, then shuts down within 5
 // seconds (live pages are closed).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	// A client not signed in holds a connection at most so long: its
+	// headers within 10 s (of 64 KiB at most), its body within bodyWait
+	// (readBody), and a kept-alive connection idleWait between requests.
+	// No write timeout: live pages stream for as long as they are open.
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10, IdleTimeout: s.idleWait,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/preview"
@@ -70,13 +69,7 @@ func TestDNSRebindingRefused(t *testing.T) {
 // (the links it prints use it); to no other.
 func TestRunAnswersToItsNames(t *testing.T) {
 	t.Parallel()
-	w := consoletest.New(t, nil)
-	file := w.WriteCampaign(t, consoletest.Spec{Name: "names", N: 2})
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}
+	cf := fileOf(t)
 	hostname, err := os.Hostname()
 	if err != nil {
 		t.Fatal(err)

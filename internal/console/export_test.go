@@ -1,0 +1,7 @@
+package console
+
+import "time"
+
+// SetWaits sets how long s waits for a request's body and for a kept-alive
+// connection's next request (tests: shorter than a test's patience).
+func SetWaits(s *Server, body, idle time.Duration) { s.bodyWait, s.idleWait = body, idle }
