@@ -313,8 +313,12 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 	"frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // mailCSP is the policy of an email's HTML in its frame: the email's own
-// inline styles and remote images, no script, framed by the console only.
-const mailCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data: https:; " +
+// inline styles and remote images, no script, framed by the console only,
+// and sandboxed as its frame is (no script, form, pop-up or navigation
+// of anything but itself; a meta refresh does not run) even when it is
+// opened alone in a tab, where the frame's sandbox attribute does not
+// hold it. allow-same-origin lets the console's script size the frame.
+const mailCSP = "sandbox allow-same-origin; default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data: https:; " +
 	"frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 
 func (s *Server) routes() {
