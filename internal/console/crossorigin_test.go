@@ -94,3 +94,49 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 		t.Errorf("pause posted from the console's own page: state %v (%v), want paused", st, err)
 	}
 }
+
+// TestNoOtherOriginEmbeds: no page of another origin may frame the
+// console or embed its answers: a page of the same site (another port of
+// localhost) gets the session cookie on an <img>, <script> or <link> of a
+// console URL, so every answer, open or signed in, tells the browser to
+// keep it to the console's origin (Cross-Origin-Resource-Policy), besides
+// refusing frames and sniffing. The email frame alone may be framed, by
+// the console only.
+func TestNoOtherOriginEmbeds(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "embeds", N: 4})
+	s := newSite(t, w, false)
+	op := s.signIn(t, operatorToken)
+	anon := s.anonymous(t)
+	check := func(who string, c *client, path, frame string) {
+		t.Helper()
+		_, _, h := c.get(path)
+		want := map[string]string{
+			"Cross-Origin-Resource-Policy": "same-origin",
+			"Cross-Origin-Opener-Policy":   "same-origin",
+			"X-Content-Type-Options":       "nosniff",
+			"Referrer-Policy":              "no-referrer",
+			"X-Frame-Options":              frame,
+		}
+		for k, v := range want {
+			if got := h.Get(k); got != v {
+				t.Errorf("%s GET %s: %s %q, want %q", who, path, k, got, v)
+			}
+		}
+		ancestors := "frame-ancestors 'none'"
+		if frame == "SAMEORIGIN" {
+			ancestors = "frame-ancestors 'self'"
+		}
+		if !strings.Contains(h.Get("Content-Security-Policy"), ancestors) {
+			t.Errorf("%s GET %s: Content-Security-Policy %q, want %s", who, path, h.Get("Content-Security-Policy"), ancestors)
+		}
+	}
+	for _, p := range []string{"/login", "/metrics", "/healthz", "/assets/console.js", "/nope"} {
+		check("anonymous", anon, p, "DENY")
+	}
+	for _, p := range []string{"/", "/c/embeds", "/c/embeds/gallery", "/c/embeds/recipients", "/c/embeds/recipients?format=csv", "/c/embeds/gallery/de/eml"} {
+		check("operator", op, p, "DENY")
+	}
+	check("operator", op, "/c/embeds/gallery/de/html", "SAMEORIGIN")
+}
