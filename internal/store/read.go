@@ -492,8 +492,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		// bstats: "<batch>:<counter>" -> n
 		n := func(counter string) int { return atoi(bsC.Val()[strconv.Itoa(i)+":"+counter]) }
 		// Attempted: tried + sent - sent_late (lua/step.lua: a first
-		// attempt sent increments sent alone).
-		bp := BatchProgress{Attempted: n("tried") + n("sent") - n("sent_late"), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Retried1: n("retried1"), RequeuedPerm: n("deferred_perm"), Temp: n("temp"), Perm: n("perm"),
+		// attempt sent increments sent alone), or an earlier build's
+		// attempted when more, as lua/tick.lua's gate reads it.
+		bp := BatchProgress{Attempted: max(n("tried")+n("sent")-n("sent_late"), n("attempted")), Sent: n("sent"), Failed: n("failed"), Errors1: n("errors1"), Doubt1: n("doubt1"), Retried1: n("retried1"), RequeuedPerm: n("deferred_perm"), Temp: n("temp"), Perm: n("perm"),
 			Refused: n("refused"), Invalid: n("invalid"), InDoubt: n("in-doubt"), Skipped: n("skipped"), Cancelled: n("cancelled"), ChunksDone: n("chunks_done")}
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})

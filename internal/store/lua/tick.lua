@@ -81,13 +81,16 @@ if nb == 0 then return {NOOP, -1, ''} end
 if cur < 0 then return release(0) end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':tried', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t', cur .. ':sent', cur .. ':sent_late')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':tried', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t', cur .. ':sent', cur .. ':sent_late', cur .. ':attempted')
 -- Nothing more until the batch's first pass is complete.
 if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
 if doneAt == 0 then
-  -- attempted: tried + sent - sent_late (lua/step.lua)
-  local attempted = tonumber(st[2] or '0') + tonumber(st[8] or '0') - tonumber(st[9] or '0')
+  -- attempted: tried + sent - sent_late (lua/step.lua), or what an
+  -- earlier build's workers counted in attempted (a campaign they began)
+  -- when that is more: without it, first attempts they recorded failing
+  -- counted none, and a batch with no attempt passes the gate.
+  local attempted = math.max(tonumber(st[2] or '0') + tonumber(st[8] or '0') - tonumber(st[9] or '0'), tonumber(st[10] or '0'))
   local errors1, max = tonumber(st[3] or '0'), tonumber(ARGV[5])
   local retried = tonumber(st[6] or '0')
   errors1 = errors1 - retried -- the errors that stand
