@@ -3,6 +3,7 @@ package redisconn
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -46,7 +47,10 @@ func clusterTLSHint(ctx context.Context, opts *redis.UniversalOptions) string {
 }
 
 // plainOnly reports whether addr takes a TCP connection and fails a TLS
-// handshake with conf within a second (or ctx).
+// handshake with conf within a second (or ctx), but not for a reason only
+// a TLS server gives: a certificate conf does not trust (another CA, or
+// not for the host dialled) is a port that speaks TLS, where tls-cluster
+// is not the fix.
 func plainOnly(ctx context.Context, addr string, conf *tls.Config) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
@@ -60,5 +64,7 @@ func plainOnly(ctx context.Context, addr string, conf *tls.Config) bool {
 	if c.ServerName == "" {
 		c.ServerName, _, _ = net.SplitHostPort(addr)
 	}
-	return tls.Client(conn, c).HandshakeContext(ctx) != nil
+	err = tls.Client(conn, c).HandshakeContext(ctx)
+	var verify *tls.CertificateVerificationError
+	return err != nil && !errors.As(err, &verify)
 }
