@@ -80,7 +80,11 @@ func (o *outageLog) refusals() string {
 	defer o.mu.Unlock()
 	var lines []string
 	for cmd, s := range o.sites {
-		if s.kind == kindRefused {
+		// A refused subscription stops no send (control changes reach the
+		// worker at its next poll): a 503 for it would have a liveness
+		// probe restart a working worker, its claims in flight then in
+		// doubt. The gauge and the ERROR still say it.
+		if s.kind == kindRefused && cmd != watchingControl {
 			lines = append(lines, "redis refuses this worker: "+cmd+": "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
 				"); grant its Redis user the rights tidings needs ("+redisconn.MinimalACL+"), then run tidings doctor --env "+cmp.Or(o.env, "ENV")+"\n")
 		}
