@@ -563,8 +563,9 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
-// otherSpelling says that two column names (or JSONL keys) differ but in
-// case only in how their accents are encoded: they are one name in NFC.
+// otherSpelling says that two column names (or JSONL keys) differ only in
+// how their accents are encoded (and perhaps in case): they are one name
+// in NFC.
 const otherSpelling = "spelt with other Unicode code points (composed and decomposed accents)"
 
 // headerCell is a value as a column name is read: without spaces around
