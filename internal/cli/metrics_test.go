@@ -85,19 +85,31 @@ func TestWorkerMetrics(t *testing.T) {
 		var st struct{ State string }
 		return r.code == 0 && json.Unmarshal([]byte(r.stdout), &st) == nil && st.State == "paused"
 	}, diag)
-	var body string
-	wait.For(t, 10*time.Second, "the clean campaign's messages to be counted", func() bool {
-		_, body = httpGet(t, "http://"+addr+"/metrics")
-		return strings.Contains(body, `tidings_messages_total{campaign="metrics-ok",environment="staging",lang="ja",outcome="sent"} 1`)
-	})
-	for _, want := range []string{
+	// The worker counts a message after Redis records it, and an automatic
+	// pause after Redis answers the step that made it: a message captured,
+	// or the campaign read as paused, is not yet counted. So wait for
+	// every count these events make, then read the rest of the same scrape.
+	counted := []string{
 		`tidings_messages_total{campaign="metrics-ok",environment="staging",lang="en",outcome="sent"} 1`,
 		`tidings_messages_total{campaign="metrics-ok",environment="staging",lang="de",outcome="sent"} 1`,
+		`tidings_messages_total{campaign="metrics-ok",environment="staging",lang="ja",outcome="sent"} 1`,
 		`tidings_messages_total{campaign="metrics-bounce",environment="staging",lang="en",outcome="`,
+		`tidings_auto_pauses_total{campaign="metrics-bounce",environment="staging"} 1`,
+	}
+	var body string
+	wait.For(t, 30*time.Second, "the clean campaign's messages and the automatic pause to be counted", func() bool {
+		_, body = httpGet(t, "http://"+addr+"/metrics")
+		for _, want := range counted {
+			if !strings.Contains(body, want) {
+				return false
+			}
+		}
+		return true
+	}, func() string { return "--- /metrics:\n" + grepLines(body, "tidings_") })
+	for _, want := range []string{
 		`tidings_send_duration_seconds_bucket{environment="staging",le=`,
 		`tidings_send_duration_seconds_count{environment="staging"} `,
 		`tidings_rate_limit_wait_seconds_total{environment="staging"} `,
-		`tidings_auto_pauses_total{campaign="metrics-bounce",environment="staging"} 1`,
 		`tidings_queue_tasks{environment="staging",queue=`,
 		`tidings_worker_up{environment="staging"} 1`,
 	} {
