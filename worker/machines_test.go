@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	e.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, beforeCheck: func() { time.Sleep(3 * time.Second) }})
 	var logs syncbuf.Buffer
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
-	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
+	e.waitSettled(t, "A2", "B") // both alive and settled before the resume
 	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +77,33 @@ func sentThenRestored(t *testing.T, e *env, r *redistest.Redis) (before, after i
 	stopA()
 	restore(t, r)
 	return before, after, dirA
+}
+
+// waitSettled waits until each worker of ids is alive and settled in the
+// registry of environment test, as alive.lua judges it in Redis's time:
+// seen within store.CheckInWindow, and saying so without a gap for at
+// least the window. A sleep of the window after starting them assumed the
+// workers had begun to say so at once, which a loaded machine does not
+// keep: a worker not yet in the registry is not waited for.
+func (e *env) waitSettled(t *testing.T, ids ...string) {
+	t.Helper()
+	ctx, win := context.Background(), store.CheckInWindow.Milliseconds()
+	var reg map[string]string
+	wait.For(t, 2*time.Minute, fmt.Sprintf("workers %v alive and settled", ids), func() bool {
+		now, err := e.rdb.Time(ctx).Result()
+		if err != nil {
+			return false
+		}
+		if reg, err = e.rdb.HGetAll(ctx, store.WorkersKey("test")).Result(); err != nil {
+			return false
+		}
+		for _, id := range ids {
+			var first, seen int64
+			if _, err := fmt.Sscanf(reg[id], "%d %d", &first, &seen); err != nil ||
+				now.UnixMilli()-seen > win || now.UnixMilli()-first < win {
+				return false
+			}
+		}
+		return true
+	}, func() string { return fmt.Sprintf("the registry: %v", reg) })
 }
