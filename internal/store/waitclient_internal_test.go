@@ -31,14 +31,19 @@ func TestWaitClientCacheHoldsOnlyTheLiveNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A read timeout shorter than a WAIT of AckTimeout (and waitMargin),
+	// so that waitClient clones, yet long enough for any round trip of a
+	// loaded machine: the test is of the cache, not of speed (300 ms used
+	// to be asked of every reply here, WAIT's beyond its own timeout).
+	const readTimeout = 3 * time.Second
 	newClient := func() *redis.ClusterClient {
 		o := cl.ClusterOptions()
-		o.ReadTimeout = 300 * time.Millisecond // shorter than a WAIT: waitClient clones
+		o.ReadTimeout = readTimeout
 		return redis.NewClusterClient(o)
 	}
 	first := newClient()
 	// No replica acknowledges: every WAIT answers 0 after AckTimeout.
-	s := NewWithConfig(first, Config{ReplicaAcks: 1, AckTimeout: 50 * time.Millisecond})
+	s := NewWithConfig(first, Config{ReplicaAcks: 1, AckTimeout: readTimeout - waitMargin + 500*time.Millisecond})
 
 	// One key on each master.
 	var keys []string
