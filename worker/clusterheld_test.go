@@ -60,9 +60,17 @@ func TestWorkerOnClusterSaysAHoldInWords(t *testing.T) {
 			silent := spareMaster(t, cl, masters, "tidings:active", "tidings:campaigns", "asynq:{"+worker.QueueOf("production")+"}:pending", "asynq:queues")
 			resume := pauseNode(t, silent)
 			reg, logs := prometheus.NewRegistry(), new(syncbuf.Buffer)
-			defer runAcksWorker(t, cl.ClusterClient(), worker.AutoReplicaAcks, reg, logs)()
+			cc := cl.ClusterClient()
+			defer runAcksWorker(t, cc, worker.AutoReplicaAcks, reg, logs)()
 			defer resume() // before the worker stops
-			wait.For(t, 30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
+			// The worker's start reads every master, the paused one too, which
+			// answers nothing: go-redis gives up on it only after its read
+			// timeout on each of its attempts (20-25 s with the defaults, on an
+			// idle machine as on a loaded one), before the worker can say it
+			// started. A hang bound of four times that, and the rest of the start.
+			o := cc.Options()
+			silentRead := time.Duration(o.MaxRedirects+1) * (o.ReadTimeout + o.MaxRetryBackoff)
+			wait.For(t, 4*silentRead+30*time.Second, "the worker to start", func() bool { return strings.Contains(logs.String(), "worker started") }, logs.String)
 			fill := func(s string) string { return strings.ReplaceAll(s, "{silent}", silent.Addr()) }
 			if line := lineWith(logs.String(), "worker started"); !strings.Contains(line, fill(tt.started)) || strings.Contains(line, "65536") {
 				t.Errorf("the worker logged %q; want it to say %q, and no 65536", line, fill(tt.started))
