@@ -399,8 +399,9 @@ func delivery(e store.Entry) bool {
 // longer has is left to the chunk, which says so.
 //
 // The first pass checks the control and state key the chunk read with its
-// recipients (first, Store.StartChunk); the others read them anew. It
-// returns the state key it passed for ("" for a campaign Redis no longer
+// recipients (first, Store.StartChunk); the others read them anew. Once
+// the others' checks are in, the state is read again and passes only if
+// it is still the one checked. It returns the state key it passed for ("" for a campaign Redis no longer
 // has): the chunk's recipients read in another state (first.Key) are read
 // again (handle).
 func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.ChunkStart) (string, bool, error) {
@@ -430,6 +431,15 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.Chun
 		case err != nil:
 			return "", false, fmt.Errorf("%s: %w", journalCheck, err)
 		case settled && len(behind) == 0:
+			// The gate answered for the state read before it asked (with
+			// the chunk, first): Redis may have come back as another
+			// process meanwhile, with the word of every worker and even
+			// this state's check-ins (a quick restart, a failover). Only a
+			// state still current passes; another is checked in turn.
+			if now := w.readState(ctx, cs.name); now.Err != nil || now.Key != key {
+				read = now
+				continue
+			}
 			cs.gated.Store(key)
 			return key, true, nil
 		case stopped(w.st.Probe(ctx, cs.name)):

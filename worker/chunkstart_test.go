@@ -2,8 +2,11 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,15 +94,23 @@ func TestChunkStartIsOneRoundTrip(t *testing.T) {
 // lossAfterChunkRead is a Redis hook: once the pipeline that reads chunk
 // of its campaign has been answered, it makes Redis lose that chunk and
 // come back as another process (restarted from a snapshot without it), as
-// a Redis restored or failed over while the chunk's check waits.
+// a Redis restored or failed over while the chunk's check waits. With
+// settled, it first waits until every worker in the registry has said it
+// is alive for a window (store.Alive: its claims wait no longer for the
+// others' word), and Redis comes back within the window: the workers'
+// word goes on without a gap, as after a quick restart or a failover to a
+// replica. Without, the registry is lost with the chunk: the workers wait
+// a window before they claim.
 type lossAfterChunkRead struct {
 	t   *testing.T
 	rdb *redis.Client // not hooked
 	r   interface {
 		Restart(context.Context, bool) error
 	}
-	chunk string
-	once  sync.Once
+	chunk   string
+	settled bool
+	once    sync.Once
+	fired   atomic.Bool
 }
 
 func (h *lossAfterChunkRead) DialHook(next redis.DialHook) redis.DialHook          { return next }
@@ -116,8 +127,22 @@ func (h *lossAfterChunkRead) ProcessPipelineHook(next redis.ProcessPipelineHook)
 	}
 }
 
+// registry is the workers' registry of environment "test" (store.Alive).
+const registry = "tidings:workers:test"
+
 func (h *lossAfterChunkRead) lose() {
 	ctx := context.Background()
+	var first map[string]string // worker id -> its first word (settled)
+	if h.settled {
+		// In the worker's goroutine: a hang is reported by the test's wait,
+		// not here.
+		for first == nil {
+			first = h.settledWorkers(ctx)
+			time.Sleep(wait.Interval)
+		}
+	} else if err := h.rdb.Del(ctx, registry).Err(); err != nil {
+		h.t.Error(err)
+	}
 	if err := h.rdb.Del(ctx, h.chunk).Err(); err != nil {
 		h.t.Error(err)
 	}
@@ -127,6 +152,40 @@ func (h *lossAfterChunkRead) lose() {
 	if err := h.r.Restart(ctx, false); err != nil {
 		h.t.Error(err)
 	}
+	if h.settled {
+		// Back within the window, however long a loaded machine took to
+		// start redis-server: each worker's last word is as of now, its
+		// first as before.
+		now, err := h.rdb.Time(ctx).Result()
+		if err != nil {
+			h.t.Error(err)
+		}
+		for id, f := range first {
+			if err := h.rdb.HSet(ctx, registry, id, f+" "+strconv.FormatInt(now.UnixMilli(), 10)).Err(); err != nil {
+				h.t.Error(err)
+			}
+		}
+	}
+	h.fired.Store(true)
+}
+
+// settledWorkers returns the first word (Redis's ms) of each worker in the
+// registry once all have said they are alive for a window; nil before.
+func (h *lossAfterChunkRead) settledWorkers(ctx context.Context) map[string]string {
+	now, err := h.rdb.Time(ctx).Result()
+	reg, rerr := h.rdb.HGetAll(ctx, registry).Result()
+	if err != nil || rerr != nil || len(reg) == 0 {
+		return nil
+	}
+	first := map[string]string{}
+	for id, v := range reg {
+		var f, seen int64
+		if _, err := fmt.Sscanf(v, "%d %d", &f, &seen); err != nil || now.UnixMilli()-f < store.CheckInWindow.Milliseconds() {
+			return nil
+		}
+		first[id] = strconv.FormatInt(f, 10)
+	}
+	return first
 }
 
 // TestChunkReadBeforeAStateChangeIsReadAgain: a chunk's recipients are
@@ -136,34 +195,47 @@ func (h *lossAfterChunkRead) lose() {
 // passes for the new state, and the chunk must be read again in it: the
 // recipients read from the Redis before are not the new state's, and the
 // chunk Redis lost pauses the campaign for state loss, as a chunk read
-// after the check finds it. Nobody is sent anything.
+// after the check finds it. Nobody is sent anything. Both when the worker
+// must wait a window for the others' word after the change (its word was
+// lost with the chunk) and when it need not (it had said it is alive for
+// a window, and Redis came back within one): then the first pass of the
+// check, on the state read with the chunk, must not let it claim in the
+// new one.
 func TestChunkReadBeforeAStateChangeIsReadAgain(t *testing.T) {
 	t.Parallel()
-	e, r := persistentEnv(t)
-	e.stage(t, opts{name: "reread", n: 20, size: 20, chunk: 20})
-	h := &lossAfterChunkRead{t: t, rdb: r.Client(), r: r, chunk: "tidings:{reread}:chunk:0"}
-	hooked := redis.NewClient(e.rdb.Options())
-	t.Cleanup(func() { _ = hooked.Close() })
-	hooked.AddHook(h)
-	e.startWorker(t, wopts{rdb: hooked, journal: t.TempDir()})
-	// The hook kills Redis and starts it again while the test reads: a
-	// read that fails meanwhile (refused; a loaded machine can take longer
-	// to start redis-server than go-redis's dial and command retries
-	// cover) is "not yet", not the test's failure (e.state fails it). A
-	// Redis that never comes back fails the wait, and the hook (Restart).
-	wait.For(t, time.Minute, "the campaign paused (or done)", func() bool {
-		p, err := e.st.Probe(context.Background(), e.name)
-		return err == nil && (p.State == store.StatePaused || p.State == store.StateDone)
-	})
-	st, err := e.st.Status(context.Background(), e.name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Action != "state-loss" || !strings.Contains(st.Reason, "Redis lost chunk 0") {
-		t.Errorf("paused as %q: %q; want state-loss naming chunk 0", st.Action, st.Reason)
-	}
-	if n := e.smtp.Count(); n != 0 {
-		t.Errorf("%d messages sent from a chunk read in the Redis before; want none", n)
+	for _, settled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unsettled", true: "settled"}[settled], func(t *testing.T) {
+			t.Parallel()
+			e, r := persistentEnv(t)
+			e.stage(t, opts{name: "reread", n: 20, size: 20, chunk: 20})
+			h := &lossAfterChunkRead{t: t, rdb: r.Client(), r: r, chunk: "tidings:{reread}:chunk:0", settled: settled}
+			hooked := redis.NewClient(e.rdb.Options())
+			t.Cleanup(func() { _ = hooked.Close() })
+			hooked.AddHook(h)
+			e.startWorker(t, wopts{rdb: hooked, journal: t.TempDir()})
+			// The hook kills Redis and starts it again while the test reads: a
+			// read that fails meanwhile (refused; a loaded machine can take longer
+			// to start redis-server than go-redis's dial and command retries
+			// cover) is "not yet", not the test's failure (e.state fails it). A
+			// Redis that never comes back fails the wait, and the hook (Restart).
+			wait.For(t, 2*time.Minute, "the campaign paused (or done)", func() bool {
+				p, err := e.st.Probe(context.Background(), e.name)
+				return err == nil && (p.State == store.StatePaused || p.State == store.StateDone)
+			})
+			if !h.fired.Load() {
+				t.Fatal("the chunk was never read in the pipeline the hook waits for (Store.StartChunk): the test shows nothing")
+			}
+			st, err := e.st.Status(context.Background(), e.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Action != "state-loss" || !strings.Contains(st.Reason, "Redis lost chunk 0") {
+				t.Errorf("paused as %q: %q; want state-loss naming chunk 0", st.Action, st.Reason)
+			}
+			if n := e.smtp.Count(); n != 0 {
+				t.Errorf("%d messages sent from a chunk read in the Redis before; want none", n)
+			}
+		})
 	}
 }
 
