@@ -128,7 +128,7 @@ func (h *lossAfterChunkRead) ProcessPipelineHook(next redis.ProcessPipelineHook)
 }
 
 // registry is the workers' registry of environment "test" (store.Alive).
-const registry = "tidings:workers:test"
+var registry = store.WorkersKey("test")
 
 func (h *lossAfterChunkRead) lose() {
 	ctx := context.Background()

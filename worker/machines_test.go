@@ -21,10 +21,11 @@ import (
 // campaign resumed. Worker B's journal holds nothing, so its own check
 // passes at once; it must not claim before A, whose journal holds what
 // Redis forgot, has checked the resumed campaign: A then pauses it for
-// state loss, and nobody receives a second message. A's check takes 3
-// seconds here (a slow journal disk; A runs again with one connection, so
-// B takes most chunks): without the wait for every live worker's check, B
-// sent A's forgotten recipients again meanwhile.
+// state loss, and nobody receives a second message. A's check is held
+// here until B's log says it waits for it (a slow journal disk; A runs
+// again with one connection, so B takes most chunks): without the wait for
+// every live worker's check, B sent A's forgotten recipients again
+// meanwhile.
 func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -32,8 +33,16 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	srv := e.smtp
 	before, after, dirA := sentThenRestored(t, e, r)
 	ops := store.Actor{Who: "ops"}
-	e.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, beforeCheck: func() { time.Sleep(3 * time.Second) }})
 	var logs syncbuf.Buffer
+	// A2's check holds until B's log says it waits for it (a slow journal
+	// disk, however long a loaded machine takes B to say so): bounded, in
+	// A2's goroutine, by a limit that only ends a hang; the assertion on
+	// the log below says what went wrong.
+	e.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, beforeCheck: func() {
+		for end := time.Now().Add(2 * time.Minute); !waitsFor(logs.String(), "A2") && time.Now().Before(end); {
+			time.Sleep(wait.Interval)
+		}
+	}})
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
 	e.waitSettled(t, "A2", "B") // both alive and settled before the resume
 	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
@@ -48,10 +57,16 @@ func TestRestoredWithJournalsOnTwoMachines(t *testing.T) {
 	if n := srv.Count(); n != after {
 		t.Errorf("%d messages sent after the restore, want none (A's journal holds %d deliveries Redis forgot)", n-after, after-before)
 	}
-	if !strings.Contains(logs.String(), "waiting for other workers to check their delivery journals") || !strings.Contains(logs.String(), "workers=A2") {
+	if !waitsFor(logs.String(), "A2") {
 		t.Errorf("B's log does not say it waits for A2's check:\n%s", logs.String())
 	}
 	t.Logf("%d sent before the backup, %d before the restore, %d after; paused: %s", before, after, srv.Count(), st.Reason)
+}
+
+// waitsFor reports whether a worker's log says it waits for worker id's
+// journal check before claiming (Worker.verify).
+func waitsFor(log, id string) bool {
+	return strings.Contains(log, "waiting for other workers to check their delivery journals") && strings.Contains(log, "workers="+id)
 }
 
 // sentThenRestored stages e's campaign (3,000 recipients at 100/s) and
