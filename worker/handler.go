@@ -892,11 +892,12 @@ func (r *run) take(ctx context.Context) (stop, error) {
 		n = max(1, min(n, int(r.cs.hold/pace)))
 	}
 	failures := 0
+	key := store.RateKey(r.cs.name)
+	cmd := "take rate tokens (the rate limiter's key " + key + ")" // as a refusal names it
 	for {
 		asked := time.Now() // the limiter grants them no earlier
-		res, err := r.w.limiter.AllowN(ctx, store.RateKey(r.cs.name), r.cs.limit, n)
+		res, err := r.w.limiter.AllowN(ctx, key, r.cs.limit, n)
 		wait := time.Duration(100<<(failures+1)) * time.Millisecond
-		cmd := "take rate tokens (the rate limiter's key " + store.RateKey(r.cs.name) + ")"
 		if err == nil {
 			r.w.outage.answered(cmd)
 		}

@@ -64,6 +64,32 @@ const outOfMemoryAdvice = "Redis is out of memory (maxmemory reached) and refuse
 	"Raise maxmemory (redis-cli CONFIG SET maxmemory ...) or free memory on the instance; " +
 	"tidings doctor checks the Redis settings tidings needs"
 
+// outageWords is what warn and answered say of each kind: its first line
+// (after the loop's message), its reminder each outageRepeat, its end, and
+// the name of how long it lasted. A refusal's first and reminder lines are
+// sayRefused's.
+var outageWords = map[outageKind]struct{ first, again, ended, lasted string }{
+	kindUnreachable: {
+		first:  ": Redis is unreachable; until it answers, its repeats are logged at debug level",
+		again:  ": Redis is still unreachable",
+		ended:  "Redis answers again",
+		lasted: "unreachable_for",
+	},
+	kindSlotMove: {
+		first:  ": the Redis Cluster is moving a campaign's slot (a resharding); its scripts wait until the move is over, and until then this loop's repeats are logged at debug level",
+		again:  ": the Redis Cluster is still moving a campaign's slot; if no resharding is running, one stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots and redis-cli --cluster fix HOST:PORT finishes the move",
+		ended:  "the Redis Cluster's slot move is over",
+		lasted: "moving_for",
+	},
+	kindOutOfMemory: {
+		first:  ": " + outOfMemoryAdvice + "; until then this loop's repeats are logged at debug level",
+		again:  ": Redis is still out of memory: " + outOfMemoryAdvice,
+		ended:  "Redis takes writes again",
+		lasted: "out_of_memory_for",
+	},
+	kindRefused: {ended: allowedAgain, lasted: "refused_for"},
+}
+
 // outageRepeat is how often an outage still going on is said again at
 // WARN (the level operators keep).
 const outageRepeat = time.Minute
@@ -133,27 +159,14 @@ func (o *outageLog) warn(msg string, err error, args ...any) {
 		return
 	}
 	args = append(args, "err", err)
+	words := outageWords[kind]
 	switch {
-	case s.held == 1 && kind == kindSlotMove:
-		s.warned = now
-		o.log.Warn(msg+": the Redis Cluster is moving a campaign's slot (a resharding); its scripts wait until the move is over, and until then this loop's repeats are logged at debug level", args...)
-	case s.held == 1 && kind == kindOutOfMemory:
-		s.warned = now
-		o.log.Warn(msg+": "+outOfMemoryAdvice+"; until then this loop's repeats are logged at debug level", args...)
 	case s.held == 1:
 		s.warned = now
-		o.log.Warn(msg+": Redis is unreachable; until it answers, its repeats are logged at debug level", args...)
-	case repeat && kind == kindSlotMove:
-		s.warned = now
-		o.log.Warn(msg+": the Redis Cluster is still moving a campaign's slot; if no resharding is running, one stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots and redis-cli --cluster fix HOST:PORT finishes the move",
-			append(args, "moving_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
-	case repeat && kind == kindOutOfMemory:
-		s.warned = now
-		o.log.Warn(msg+": Redis is still out of memory: "+outOfMemoryAdvice,
-			append(args, "out_of_memory_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
+		o.log.Warn(msg+words.first, args...)
 	case repeat:
 		s.warned = now
-		o.log.Warn(msg+": Redis is still unreachable", append(args, "unreachable_for", now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
+		o.log.Warn(msg+words.again, append(args, words.lasted, now.Sub(s.since).Round(time.Second), "errors_held_back", s.held-1)...)
 	default:
 		o.log.Debug(msg, args...)
 	}
@@ -181,15 +194,12 @@ func (o *outageLog) answered(msg string) {
 		o.refusing()
 	}
 	o.mu.Unlock()
-	switch {
-	case s == nil:
-	case s.kind == kindRefused:
-		o.log.Info(allowedAgain, "command", msg, "refused_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
-	case s.kind == kindSlotMove:
-		o.log.Info("the Redis Cluster's slot move is over", "loop", msg, "moving_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
-	case s.kind == kindOutOfMemory:
-		o.log.Info("Redis takes writes again", "loop", msg, "out_of_memory_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
-	default:
-		o.log.Info("Redis answers again", "loop", msg, "unreachable_for", time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
+	if s == nil {
+		return
 	}
+	words, what := outageWords[s.kind], "loop"
+	if s.kind == kindRefused {
+		what = "command"
+	}
+	o.log.Info(words.ended, what, msg, words.lasted, time.Since(s.since).Round(time.Millisecond), "errors_held_back", s.held-1)
 }

@@ -316,15 +316,14 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("new worker: %w", err)
 	}
 	lg := cfg.Logger.With("worker", cfg.WorkerID)
-	w := &Worker{
+	return &Worker{
 		cfg: cfg, log: lg, outage: &outageLog{log: lg, sites: map[string]*outage{}, env: cfg.Env, redis: redisAddr(cfg.Redis), gauge: m.refused},
 		limiter: redis_rate.NewLimiter(cfg.Redis), m: m,
 		drain:  make(chan struct{}),
 		states: map[string]store.Probe{}, campaigns: map[string]*campaignState{}, checked: map[string]string{},
 		backlog: map[*campaignState][]store.Record{}, recheck: make(chan struct{}, 1),
 		tick: make(chan struct{}, 1), control: make(chan struct{}, 1),
-	}
-	return w, nil
+	}, nil
 }
 
 // Run processes campaigns until ctx is done, then drains: it stops claiming
