@@ -10,7 +10,7 @@ import (
 // "staging\x1b[31m" was parsed; plan without --env showed nothing, and
 // plan or send with --env staging answered `use --env staging<ESC>[31m`,
 // the escape written raw to the operator's terminal in a command to type.
-// No environment can have such a name (package environment: 1-63 ASCII
+// No environment can have such a name (package envname: 1-63 ASCII
 // letters, digits, '-', '_' and '.', beginning with a letter or digit),
 // so the pin is refused at its line, quoted.
 func TestEnvironmentPinIsAnEnvironmentsName(t *testing.T) {

@@ -10,20 +10,12 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/envname"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
-// production is the one environment name that means production (the
-// environment package's ProductionName; campaign imports nothing of it).
-const production = "production"
-
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// envNameRE is what an environment's name may be (package environment's
-// rule; campaign imports nothing of it): a pin no environment can have is
-// refused here, at its line, not later in a message that repeats it.
-var envNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // validate checks every field. line returns the line of the value at a key
 // path (0 when unknown); every problem is a *yamlnode.Error.
@@ -42,10 +34,10 @@ func (c *Campaign) validate(file string, line func(path ...string) int) error {
 	switch {
 	case c.Environment == "":
 		bad("environment", "missing: pin the campaign to the environment it may be sent in, e.g. environment: staging")
-	case !envNameRE.MatchString(c.Environment):
-		bad("environment", "%q is no environment's name: an environment's name is 1-63 ASCII letters, digits, '-', '_' and '.', beginning with a letter or digit; pin the campaign to the environment it may be sent in, e.g. environment: staging", c.Environment)
-	case strings.EqualFold(c.Environment, production) && c.Environment != production:
-		bad("environment", "%s differs from %s only in case, and only the environment named %[2]s is production: write environment: %[2]s, or pin the campaign to an environment with a name of its own", c.Environment, production)
+	case !envname.Valid(c.Environment): // refused here, at its line, not later in a message that repeats it
+		bad("environment", "%q is no environment's name: %s; pin the campaign to the environment it may be sent in, e.g. environment: staging", c.Environment, envname.Rule)
+	case strings.EqualFold(c.Environment, envname.Production) && c.Environment != envname.Production:
+		bad("environment", "%s differs from %s only in case, and only the environment named %[2]s is production: write environment: %[2]s, or pin the campaign to an environment with a name of its own", c.Environment, envname.Production)
 	}
 	if c.Template == "" {
 		bad("template", "missing: name the template directory under %s, e.g. template: welcome", c.TemplatesDir)

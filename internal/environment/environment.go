@@ -69,6 +69,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/address"
+	"github.com/tidings-mail/tidings/internal/envname"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
@@ -91,7 +92,7 @@ const (
 	DefaultJournalFsync    = 200 * time.Millisecond
 	DefaultConsoleAddr     = "127.0.0.1:8080"
 	DefaultNoProgressAfter = 10 * time.Minute
-	ProductionName         = "production"
+	ProductionName         = envname.Production
 )
 
 // ReplicaAcksAuto is Redis.MinReplicaAcks when it is "auto": see

@@ -2,26 +2,19 @@ package environment
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/tidings-mail/tidings/internal/envname"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
-// nameRE is what an environment's name may be: it names a directory (the
-// state directory), is part of Redis keys, of the queue's name and of a
-// refusal code, is a metrics label, and is the --env tidings tells the
-// operator to type. ASCII only: two spellings of one accented name (NFC,
-// NFD) would be two environments that look alike.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+const nameRule = envname.Rule + " (it names a directory, Redis keys, metrics labels and the --env you type): rename it"
 
-const nameRule = "an environment's name is 1-63 ASCII letters, digits, '-', '_' and '.', beginning with a letter or digit (it names a directory, Redis keys, metrics labels and the --env you type): rename it"
-
-// checkName refuses a name nameRE does not match: at its line in the
-// config file when the file has an environment by that name, else as the
-// --env typed.
+// checkName refuses a name that may not be an environment's (package
+// envname): at its line in the config file when the file has an
+// environment by that name, else as the --env typed.
 func checkName(doc *yamlnode.Document, fileName, name string) error {
-	if nameRE.MatchString(name) {
+	if envname.Valid(name) {
 		return nil
 	}
 	e := &yamlnode.Error{Field: fmt.Sprintf("--env %q", name), Msg: nameRule}

@@ -14,8 +14,9 @@ import (
 // a command that does not run as printed, and "préprod" spelt with a
 // combining accent (NFD) was another environment than "préprod" (NFC) that
 // looks the same. A name is now 1-63 ASCII letters, digits, '-', '_' and
-// '.', beginning with a letter or digit; any other is refused, at its line
-// in the config file when it is written there, else as the --env typed.
+// '.', beginning with a letter or digit (package envname, whose table
+// holds the rule's cases); any other is refused, at its line in the config
+// file when it is written there, else as the --env typed, quoted.
 func TestEnvironmentNameIsAWord(t *testing.T) {
 	t.Parallel()
 	const rule = "an environment's name is 1-63 ASCII letters, digits, '-', '_' and '.', beginning with a letter or digit"
@@ -23,12 +24,6 @@ func TestEnvironmentNameIsAWord(t *testing.T) {
 		{"line break", "", "a\nb", `--env "a\nb": ` + rule},
 		{"terminal escape", "", "a\x1b[31mred", `--env "a\x1b[31mred": ` + rule},
 		{"not UTF-8", "", "\xff", `--env "\xff": ` + rule},
-		{"space", "", "qa env", `--env "qa env": ` + rule},
-		{"glob", "", "stag*", `--env "stag*": ` + rule},
-		{"hash tag", "", "x}y", `--env "x}y": ` + rule},
-		{"path", "", "../x", `--env "../x": ` + rule},
-		{"leading dot", "", ".hidden", `--env ".hidden": ` + rule},
-		{"leading dash", "", "-x", `--env "-x": ` + rule},
 		{"NFD", "", "pre\u0301prod", "--env \"pre\u0301prod\": " + rule},
 		{"too long", "", strings.Repeat("a", 64), rule},
 		{"in the config file", "environments:\n  staging: {}\n  \"qa env\": {}\n", "qa env", `tidings.yaml:3: environments.qa env: ` + rule},
@@ -39,8 +34,6 @@ func TestEnvironmentNameIsAWord(t *testing.T) {
 		{"case twins, upper asked", "environments:\n  Staging: {}\n  staging: {}\n", "Staging",
 			`tidings.yaml:2: environments.Staging: differs only in case from environments.staging (line 3)`},
 		{"plain", "", "staging", ""},
-		{"dash, dot, underscore, digits", "", "eu-west.qa_2", ""},
-		{"63", "", strings.Repeat("a", 63), ""},
 		{"in the config file, fine", "environments:\n  staging: {}\n  Dev1: {}\n", "Dev1", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
