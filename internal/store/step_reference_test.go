@@ -256,18 +256,15 @@ func stepAnswer(ref []any, ops []any) []any {
 }
 
 // stepScripts loads the reference step (testdata/step_reference.lua, the
-// step before it was written for speed) and lua/step.lua, in that order.
+// step before it was written for speed) and lua/step.lua as the store
+// runs it (its include lines replaced: store.ScriptSource), in that order.
 func stepScripts(t *testing.T) []*redis.Script {
 	t.Helper()
-	scripts := make([]*redis.Script, 2)
-	for i, f := range []string{"testdata/step_reference.lua", "lua/step.lua"} {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scripts[i] = redis.NewScript(string(src))
+	ref, err := os.ReadFile("testdata/step_reference.lua")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return scripts
+	return []*redis.Script{redis.NewScript(string(ref)), redis.NewScript(store.ScriptSource("step"))}
 }
 
 // stepKeys are the step's KEYS, each named prefix and its role.

@@ -27,6 +27,7 @@
 -- ARGV: 1 chunk, 2 batch, 3 finished (1/0), 4 stage id
 -- Returns 1, 2 when the campaign can move forward now, or 0 when the
 -- campaign is gone or was staged anew.
+-- include: final
 local ctl = redis.call('HMGET', KEYS[4], 'stage', 'total')
 if ctl[1] ~= ARGV[4] then return 0 end
 local recorded = 1
@@ -54,10 +55,6 @@ if redis.call('SISMEMBER', KEYS[7], ARGV[1]) == 1 then
 end
 redis.call('SADD', KEYS[2], ARGV[1])
 -- Done: every recipient (staged and rejected) has a final outcome, as
--- lua/tick.lua counts them.
-local terminal = 0
-for _, v in ipairs(redis.call('HMGET', KEYS[9], 'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled')) do
-  terminal = terminal + tonumber(v or '0')
-end
-if terminal >= tonumber(ctl[2] or '0') then return 2 end
+-- lua/tick.lua counts them (lib/final.lua).
+if finalOf(KEYS[9]) >= tonumber(ctl[2] or '0') then return 2 end
 return recorded

@@ -113,6 +113,7 @@ local CLAIM, SENT, UNCLAIM = 99, 115, 117 -- the letters c, s, u
 -- time it is read, a local a register (docs/benchmarks.md).
 local KEYS, ARGV, tonumber = KEYS, ARGV, tonumber
 local sbyte, ssub, sfind = string.byte, string.sub, string.find
+-- include: final
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since')
 local state, stage = ctl[1], ctl[2]
@@ -758,10 +759,7 @@ end
 -- and the next tick marks it done, its failures in the done reason
 -- (lua/tick.lua, whose done check the batch gate also yields to).
 if paused ~= '' then
-  local c = redis.call('HMGET', KEYS[2], 'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled')
-  local terminal = 0
-  for _, v in ipairs(c) do terminal = terminal + tonumber(v or '0') end
-  if terminal >= tonumber(redis.call('HGET', KEYS[3], 'total') or '0') then
+  if finalOf(KEYS[2]) >= tonumber(redis.call('HGET', KEYS[3], 'total') or '0') then
     paused, state = '', 'running'
   else
     redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')

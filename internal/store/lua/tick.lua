@@ -27,6 +27,7 @@
 -- Returns {code, batch, reason}. Codes (store.Tick* in Go):
 local NOOP, RELEASED, GATED, AWAITING, DONE, GONE = 0, 1, 2, 3, 4, 5
 -- include: waiting
+-- include: final
 
 local c = redis.call('HMGET', KEYS[1], 'state', 'stage', 'cur_batch', 'batch_done_at', 'approved', 'nbatches', 'total')
 local state, stage = c[1], c[2]
@@ -58,9 +59,7 @@ local function release(b)
 end
 
 -- Done: every recipient (staged and rejected) has a final outcome.
-local counts = redis.call('HMGET', KEYS[4], 'sent', 'failed', 'in-doubt', 'refused', 'invalid', 'skipped', 'cancelled')
-local terminal = 0
-for _, v in ipairs(counts) do terminal = terminal + tonumber(v or '0') end
+local terminal, counts = finalOf(KEYS[4])
 if terminal >= total then
   -- The current batch's gate has nothing left to hold back: it is not
   -- applied later, when a retry runs the campaign again.
