@@ -6,10 +6,12 @@ import (
 	"math/rand"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -278,9 +280,13 @@ func stepKeys(prefix string) []string {
 }
 
 // dumpKeys is the content of every key of ks, in order (a missing key by
-// its type, "none").
+// its type, "none"). An auto-pause's time (the control's `at` and its
+// audit entry's), which both scripts take from Redis's TIME at their own
+// call, is "Redis's now" when it is of the hour before Redis's now (the
+// tests' worker clock, ARGV's now, is of 2023).
 func dumpKeys(ctx context.Context, rdb *redis.Client, ks []string) []any {
 	var out []any
+	now := rdb.Time(ctx).Val()
 	for _, k := range ks {
 		switch typ := rdb.Type(ctx, k).Val(); typ {
 		case "hash":
@@ -288,9 +294,18 @@ func dumpKeys(ctx context.Context, rdb *redis.Client, ks []string) []any {
 			if strings.HasSuffix(k, "bstats") {
 				h = attemptedOf(h, strings.Contains(k, "new:"))
 			}
+			if strings.HasSuffix(k, "control") && h["action"] == "auto-pause" {
+				h["at"] = redisTimeOf(h["at"], now)
+			}
 			out = append(out, h)
 		case "list":
-			out = append(out, rdb.LRange(ctx, k, 0, -1).Val())
+			l := rdb.LRange(ctx, k, 0, -1).Val()
+			for i, e := range l {
+				if strings.HasSuffix(k, "audit") && strings.Contains(e, `"action":"auto-pause"`) {
+					l[i] = auditAt.ReplaceAllStringFunc(e, func(m string) string { return `"at":"` + redisTimeOf(m[len(`"at":`):], now) + `"` })
+				}
+			}
+			out = append(out, l)
 		case "set":
 			out = append(out, rdb.SMembersMap(ctx, k).Val())
 		case "zset":
@@ -300,6 +315,19 @@ func dumpKeys(ctx context.Context, rdb *redis.Client, ks []string) []any {
 		}
 	}
 	return out
+}
+
+// auditAt is an audit entry's time as lua/step.lua's cjson writes it.
+var auditAt = regexp.MustCompile(`"at":\d+`)
+
+// redisTimeOf is at (unix ms) as "Redis's now" when it is of the hour
+// before now (Redis's), else as written.
+func redisTimeOf(at string, now time.Time) string {
+	ms, err := strconv.ParseInt(at, 10, 64)
+	if t := time.UnixMilli(ms); err == nil && !t.After(now) && t.After(now.Add(-time.Hour)) {
+		return "Redis's now"
+	}
+	return at
 }
 
 // attemptedOf is bstats h with each batch's count of what it attempted

@@ -43,7 +43,8 @@
 --   3 window size (0: auto-pause off)    4 error-rate threshold (0: off)
 --   5 minimum attempts in the window     6 host, 7 env (audit of an auto-pause)
 --   8 now (unix ms, the worker's clock; a batch's idle time ends at
---     Redis's TIME, the clock that started it)
+--     Redis's TIME, the clock that started it, and an auto-pause's `at`
+--     and audit entry are Redis's TIME, as lua/tick.lua's state changes)
 --   9 the calling worker's field in wsent, "<run>|<worker id>" ('' for
 --     none: see the answer's sent count)
 --  10 the shape: 7 bytes per operation, its kind's letter, then the index
@@ -762,8 +763,13 @@ if paused ~= '' then
   if finalOf(KEYS[2]) >= tonumber(redis.call('HGET', KEYS[3], 'total') or '0') then
     paused, state = '', 'running'
   else
-    redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
-    redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
+    -- At Redis's TIME, as a tick's and a control's state changes, not at
+    -- the worker's now: status compares it with Redis's clock, and the
+    -- audit log is read in order.
+    local t = redis.call('TIME')
+    local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', at, 'action', 'auto-pause')
+    redis.call('RPUSH', KEYS[8], cjson.encode({at = at, who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
   end
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end

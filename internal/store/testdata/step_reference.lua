@@ -406,8 +406,10 @@ if paused ~= '' then
   if terminal >= tonumber(redis.call('HGET', KEYS[3], 'total') or '0') then
     paused, state = '', 'running'
   else
-    redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', now, 'action', 'auto-pause')
-    redis.call('RPUSH', KEYS[8], cjson.encode({at = tonumber(now), who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
+    local t = redis.call('TIME') -- Redis's clock, not the worker's now
+    local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('HSET', KEYS[3], 'state', 'paused', 'reason', paused, 'by', 'auto-pause', 'at', at, 'action', 'auto-pause')
+    redis.call('RPUSH', KEYS[8], cjson.encode({at = at, who = 'tidings-worker', host = ARGV[6], env = ARGV[7], action = 'auto-pause', reason = paused}))
   end
 end
 if pushed then redis.call('LTRIM', KEYS[7], 0, 99) end
