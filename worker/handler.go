@@ -177,6 +177,7 @@ const (
 	stopNone     stop = iota
 	stopPaused        // the campaign is not running (or gone from Redis, or staged anew)
 	stopDraining      // the worker shuts down
+	stopHeld          // Redis's maxmemory-policy may evict (evicting.go)
 )
 
 // process walks the chunk once, its recipients recs as read (err: why
@@ -234,6 +235,10 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 		return errDraining
 	case why == stopPaused:
 		return nil
+	case why == stopHeld:
+		// The worker said why once (checkEviction): not a failure, nor a
+		// line each pass.
+		return &retryLater{after: evictionPoll, why: "Redis's maxmemory-policy may evict keys tidings relies on"}
 	}
 	finished := r.next.IsZero()
 	end, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, finished)
@@ -558,7 +563,8 @@ func (r *run) journalOutcomes(ctx context.Context) bool {
 
 // stopped says whether the pass must stop before the next recipient: the
 // worker drains, or the chunk's staging no longer runs (as last read): the
-// campaign is not running, or it was staged again (Worker.runs).
+// campaign is not running, or it was staged again (Worker.runs), or
+// Redis's maxmemory-policy may evict (Worker.evicting).
 func (r *run) stopped(ctx context.Context) stop {
 	select {
 	case <-r.w.drain:
@@ -567,6 +573,9 @@ func (r *run) stopped(ctx context.Context) stop {
 	}
 	if !r.w.runs(ctx, r.cs) {
 		return stopPaused
+	}
+	if r.w.evicting() {
+		return stopHeld
 	}
 	return stopNone
 }

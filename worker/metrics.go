@@ -173,7 +173,8 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 
 // Handler serves /metrics from g and /healthz: 200 when Redis answers
 // and refuses w no command, 503 otherwise, saying why (Redis unreachable,
-// or each command it refuses w: outageLog.refusals). w nil: Redis's
+// each command it refuses w, or a maxmemory-policy that holds w's sends:
+// outageLog.refusals). w nil: Redis's
 // answer alone. The CLI mounts it on --metrics-addr (ServeMetrics).
 func Handler(g prometheus.Gatherer, rdb redis.UniversalClient, w *Worker) http.Handler {
 	mux := http.NewServeMux()

@@ -24,8 +24,10 @@ import (
 // every write (OOM: maxmemory reached under noeviction), and Redis
 // refusing a command for the environment's settings (the user's rights
 // or password: refused.go, said at ERROR) are held back the same way, in
-// their own words. Other errors Redis answers with (a replica, ...) are
-// not an outage and are logged as they come.
+// their own words, and so is a maxmemory-policy that may evict
+// (evicting.go: the sends held, not a loop's error). Other errors Redis
+// answers with (a replica, ...) are not an outage and are logged as they
+// come.
 type outageLog struct {
 	log   *slog.Logger
 	mu    sync.Mutex
@@ -45,8 +47,8 @@ type outage struct {
 }
 
 // outageKind is what keeps a loop from Redis: unreachable, a Cluster
-// moving a slot, Redis out of memory, or Redis refusing the command for
-// the environment's settings.
+// moving a slot, Redis out of memory, Redis refusing the command for
+// the environment's settings, or Redis's policy that may evict keys.
 type outageKind int
 
 const (
@@ -55,6 +57,7 @@ const (
 	kindSlotMove
 	kindOutOfMemory
 	kindRefused
+	kindEvicting // Redis's maxmemory-policy may evict (evicting.go)
 )
 
 // outOfMemoryAdvice is what an operator does about Redis refusing writes
@@ -88,6 +91,12 @@ var outageWords = map[outageKind]struct{ first, again, ended, lasted string }{
 		lasted: "out_of_memory_for",
 	},
 	kindRefused: {ended: allowedAgain, lasted: "refused_for"},
+	kindEvicting: {
+		first:  ": Redis may evict keys tidings relies on (maxmemory-policy is not noeviction): " + evictingAdvice,
+		again:  ": Redis's maxmemory-policy is still not noeviction: " + evictingAdvice,
+		ended:  "Redis's maxmemory-policy is noeviction again: sending goes on",
+		lasted: "evicting_for",
+	},
 }
 
 // outageRepeat is how often an outage still going on is said again at
@@ -115,6 +124,8 @@ func kindOf(err error) outageKind {
 		return kindSlotMove
 	case outOfMemory(err):
 		return kindOutOfMemory
+	case errors.As(err, new(*EvictingError)):
+		return kindEvicting
 	}
 	return notHeld
 }

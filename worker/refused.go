@@ -74,7 +74,8 @@ func (o *outageLog) refusing() {
 }
 
 // refusals says each command Redis refuses now, one a line, with the
-// rights to grant (none: ""): what /healthz answers then.
+// rights to grant, and a maxmemory-policy that holds the sends
+// (evicting.go) (none: ""): what /healthz answers then.
 func (o *outageLog) refusals() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -84,6 +85,10 @@ func (o *outageLog) refusals() string {
 		// worker at its next poll): a 503 for it would have a liveness
 		// probe restart a working worker, its claims in flight then in
 		// doubt. The gauge and the ERROR still say it.
+		if s.kind == kindEvicting { // evicting.go: nothing is sent meanwhile
+			lines = append(lines, "redis may evict keys tidings relies on: "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
+				"); nothing is sent until its maxmemory-policy is noeviction: set it, then run tidings doctor --env "+cmp.Or(o.env, "ENV")+"\n")
+		}
 		if s.kind == kindRefused && cmd != watchingControl {
 			lines = append(lines, "redis refuses this worker: "+cmd+": "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
 				"); grant its Redis user the rights tidings needs ("+redisconn.MinimalACL+"), then run tidings doctor --env "+cmp.Or(o.env, "ENV")+"\n")

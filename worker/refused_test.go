@@ -128,16 +128,21 @@ func TestControlSubscribeRefusedIsARefusal(t *testing.T) {
 // grant, or 200 "ok" when refused is "".
 func checkHealthz(t *testing.T, h http.Handler, refused string) {
 	t.Helper()
+	code, body := healthz(h)
+	switch {
+	case refused == "" && (code != http.StatusOK || body != "ok\n"):
+		t.Errorf("/healthz once allowed: %d %q, want 200 ok", code, body)
+	case refused != "" && (code != http.StatusServiceUnavailable || !strings.Contains(body, "redis refuses this worker: "+refused) ||
+		!strings.Contains(body, "NOPERM") || !strings.Contains(body, redisconn.MinimalACL)):
+		t.Errorf("/healthz while Redis refuses %q: %d %q, want 503 naming it, the refusal and the rights", refused, code, body)
+	}
+}
+
+// healthz is the status code and body h answers GET /healthz with.
+func healthz(h http.Handler) (int, string) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
-	body := rec.Body.String()
-	switch {
-	case refused == "" && (rec.Code != http.StatusOK || body != "ok\n"):
-		t.Errorf("/healthz once allowed: %d %q, want 200 ok", rec.Code, body)
-	case refused != "" && (rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, "redis refuses this worker: "+refused) ||
-		!strings.Contains(body, "NOPERM") || !strings.Contains(body, redisconn.MinimalACL)):
-		t.Errorf("/healthz while Redis refuses %q: %d %q, want 503 naming it, the refusal and the rights", refused, rec.Code, body)
-	}
+	return rec.Code, rec.Body.String()
 }
 
 // refusalsSaid is the lines of the log l that say a refusal has started

@@ -273,6 +273,11 @@ type Worker struct {
 	// until the ledger records them (run.note).
 	temps  map[string]journal.Entry
 	outage *outageLog // the loops' Redis errors, one line per outage
+	// evicts is why the worker holds its sends: Redis's maxmemory-policy
+	// may evict (nil: it may not; evicting.go); evictUnknown, that the
+	// policy could not be read was said.
+	evicts       atomic.Pointer[EvictingError]
+	evictUnknown atomic.Bool
 	// tailWarned holds the journal files (and errors) forgotten has warned
 	// about, so that one it cannot read is said once, not every 5 s.
 	tailWarned sync.Map
@@ -393,6 +398,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TaskChunk, w.handleTask)
+	// No chunk sends before Redis's policy was read once (evicting.go).
+	w.checkEviction(ctx)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("run worker: start asynq server: %w", err)
 	}
@@ -416,6 +423,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() { w.dispatchLoop(loops) })
+	wg.Go(func() { every(loops, evictionPoll, nil, func() { w.checkEviction(loops) }) })
 	wg.Go(func() { every(loops, clockCheckEvery, nil, func() { w.watchClock(loops) }) })
 	// The journal check, and the word that this worker is alive (and its
 	// check-ins), outlive the other loops when it stops: a check in flight
