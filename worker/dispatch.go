@@ -39,6 +39,9 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		w.mu.Unlock()
 		reached := true // every running campaign advanced (or not for want of Redis): the pass reached Redis
 		for c, p := range states {
+			if w.metaLost(ctx, c, p) {
+				continue
+			}
 			if p.State != store.StateRunning || !w.ours(p) {
 				continue // not running, or another environment's
 			}
