@@ -171,10 +171,11 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Handler serves /metrics from g and /healthz: 200 when Redis answers
-// and refuses w no command, 503 otherwise, saying why (Redis unreachable,
-// each command it refuses w, or a maxmemory-policy that holds w's sends:
-// outageLog.refusals). w nil: Redis's
+// Handler serves /metrics from g and /healthz: 200 when Redis answers,
+// refuses w no command, w's sends are not held for a maxmemory-policy and
+// w's delivery journal takes lines; 503 otherwise, saying why (Redis
+// unreachable, each command it refuses w or the policy that holds its
+// sends: outageLog.refusals; the journal's failure: journalHealth). w nil: Redis's
 // answer alone. The CLI mounts it on --metrics-addr (ServeMetrics).
 func Handler(g prometheus.Gatherer, rdb redis.UniversalClient, w *Worker) http.Handler {
 	mux := http.NewServeMux()
@@ -189,6 +190,10 @@ func Handler(g prometheus.Gatherer, rdb redis.UniversalClient, w *Worker) http.H
 		if w != nil {
 			if refused := w.outage.refusals(); refused != "" {
 				http.Error(rw, refused, http.StatusServiceUnavailable)
+				return
+			}
+			if broken := w.journalHealth(); broken != "" {
+				http.Error(rw, broken, http.StatusServiceUnavailable)
 				return
 			}
 		}
