@@ -44,6 +44,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Entry is one recorded outcome.
@@ -283,7 +284,7 @@ var ErrFileGone = errors.New("journal file lost")
 // permission on it. A Writer stops every campaign on a shared error, and
 // only the failed file's campaign otherwise.
 func Shared(err error) bool {
-	if errors.Is(err, ErrFileGone) {
+	if _, line := errors.AsType[*LineError](err); line || errors.Is(err, ErrFileGone) {
 		return false
 	}
 	for _, own := range []error{syscall.ENOENT, syscall.ENOTDIR, syscall.EEXIST, syscall.EISDIR, syscall.EACCES, syscall.EPERM, syscall.ELOOP, syscall.ENAMETOOLONG} {
@@ -759,6 +760,14 @@ func files(path, campaign string, around bool) ([]File, error) {
 				return nil, err
 			}
 		}
+		// A name listed that does not lead to a file (a symbolic link
+		// to nothing, or a loop) may stand for another host's journal:
+		// read as nothing, its deliveries would be mailed again.
+		for _, n := range m {
+			if _, err := os.Stat(n); err != nil {
+				return nil, fmt.Errorf("read journal: %w", unreadable(dir, err))
+			}
+		}
 		names = m
 	}
 	sort.Strings(names)
@@ -1126,9 +1135,10 @@ func readLines(name string, fn func(Entry) error) error {
 	for line := 1; ; line++ {
 		b, err := r.ReadBytes('\n')
 		if len(b) > 0 && b[len(b)-1] == '\n' {
-			var e Entry
-			if jerr := json.Unmarshal(b, &e); jerr != nil {
-				return fmt.Errorf("%s:%d: not a journal entry: %w", name, line, jerr)
+			e, lerr := parseLine(b)
+			if lerr != nil {
+				lerr.Path, lerr.Line = name, line
+				return lerr
 			}
 			if ferr := fn(e); ferr != nil {
 				return ferr
@@ -1152,6 +1162,90 @@ func readLines(name string, fn func(Entry) error) error {
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+}
+
+// LineError is a whole line of a journal file that is no entry tidings
+// writes: a damaged disk's zeroes, a NUL or invalid UTF-8 in a field, a
+// field of the wrong type, an empty line, a file that is no journal.
+// Readers refuse it rather than guess whom it records.
+type LineError struct {
+	Path  string
+	Line  int
+	Field string // the field at fault; "" when the line is no JSON object
+	Err   error  // what is wrong with it
+}
+
+// Error names the file, line and field, and says what to do.
+func (e *LineError) Error() string {
+	field := ""
+	if e.Field != "" {
+		field = " field " + strconv.Quote(e.Field) + ":"
+	}
+	return fmt.Sprintf("%s:%d:%s not a journal entry: %v; tidings writes no such line (a damaged disk, an edit, or a file that is no journal): "+
+		"see it with sed -n %dp %s; if it names a recipient, look them up in the SMTP server's log; then correct the line or delete it (keep a copy of the file), "+
+		"or move a file that is no journal out of %s; tidings refuses rather than guess whom it records (they could be mailed twice)",
+		e.Path, e.Line, field, e.Err, e.Line, e.Path, filepath.Dir(e.Path))
+}
+
+// Unwrap returns what is wrong with the line.
+func (e *LineError) Unwrap() error { return e.Err }
+
+// parseLine decodes b, a whole line (its newline included), as an Entry,
+// or says what is wrong with it and in which field (Path and Line unset).
+// Invalid UTF-8 is refused: json.Unmarshal would replace it, and a line
+// tidings writes never holds any (appendString).
+func parseLine(b []byte) (Entry, *LineError) {
+	var e Entry
+	err := json.Unmarshal(b, &e)
+	if err == nil && utf8.Valid(b) {
+		return e, nil
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Entry{}, &LineError{Err: errors.New("an empty line")}
+	}
+	var fields map[string]json.RawMessage
+	if merr := json.Unmarshal(b, &fields); merr != nil {
+		// No JSON object: the field whose value the error is in.
+		return Entry{}, &LineError{Field: fieldAt(b), Err: merr}
+	}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		v := fields[k]
+		if !utf8.Valid(v) || !utf8.ValidString(k) {
+			return Entry{}, &LineError{Field: k, Err: errors.New("invalid UTF-8")}
+		}
+		one, _ := json.Marshal(map[string]json.RawMessage{k: v})
+		if ferr := json.Unmarshal(one, new(Entry)); ferr != nil {
+			return Entry{}, &LineError{Field: k, Err: ferr}
+		}
+	}
+	if err == nil {
+		err = errors.New("invalid UTF-8")
+	}
+	return Entry{}, &LineError{Err: err}
+}
+
+// fieldAt returns the key of the last field whose value began in b
+// before its JSON breaks off, "" when none did.
+func fieldAt(b []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	field := ""
+	for {
+		k, err := dec.Token()
+		if err != nil {
+			return field
+		}
+		key, ok := k.(string)
+		if !ok {
+			return field
+		}
+		field = key
+		if _, err := dec.Token(); err != nil {
+			return field
 		}
 	}
 }

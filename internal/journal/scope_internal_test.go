@@ -2,6 +2,7 @@ package journal
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -126,6 +127,7 @@ func TestShared(t *testing.T) {
 		{&os.PathError{Op: "open", Path: "j/a/r.w.jsonl", Err: syscall.EMFILE}, true},
 		{&os.PathError{Op: "sync", Path: "j/a/r.w.jsonl", Err: syscall.EINVAL}, true}, // unknown: the safe side
 		{ErrFileGone, false},
+		{fmt.Errorf("journal: %w", &LineError{Path: "j/a/r.w.jsonl", Line: 2, Err: errors.New("invalid UTF-8")}), false}, // that file alone is damaged
 		{&os.PathError{Op: "mkdir", Path: "j/a", Err: syscall.ENOTDIR}, false},
 		{&os.PathError{Op: "open", Path: "j/a/r.w.jsonl", Err: syscall.EACCES}, false},
 		{&os.PathError{Op: "open", Path: "j/a/r.w.jsonl", Err: syscall.EISDIR}, false},

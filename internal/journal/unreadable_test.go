@@ -64,6 +64,20 @@ func TestFilesRefusesWhatItCannotRead(t *testing.T) {
 			}
 			return p
 		}, ""},
+		{"a journal file in the campaign's directory that is a dangling link", false, func(t *testing.T, root string) string {
+			p := filepath.Join(root, c, "r1.hostB.jsonl")
+			if err := os.Symlink(filepath.Join(root, "unmounted", "r1.hostB.jsonl"), p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, c},
+		{"a journal file in the campaign's directory that is a symbolic link loop", false, func(t *testing.T, root string) string {
+			p := filepath.Join(root, c, "r1.hostB.jsonl")
+			if err := os.Symlink("r1.hostB.jsonl", p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, c},
 		{"a directory beside too deep to open", false, func(t *testing.T, root string) string {
 			p := filepath.Join(root, "deep")
 			mkdir(t, p, 0o755)
