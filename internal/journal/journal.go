@@ -847,7 +847,7 @@ func clashes(sub string, paths []string) string {
 // campaign's lines into a file).
 func siblings(root, sub, campaign string) error {
 	var found, paths []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := walkLinked(root, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
 			return unreadable(root, err)
@@ -917,7 +917,7 @@ func unreadable(dir string, err error) error {
 // (excluded from nobody: mailed again) without a word.
 func nested(dir string) error {
 	var found string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := walkLinked(dir, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
 			return unreadable(dir, err)
@@ -935,6 +935,52 @@ func nested(dir string) error {
 		return fmt.Errorf("read journal: %s holds a journal file in a subdirectory (%s), which nobody reads there: move the files into %s itself (keep their names)", dir, found, dir)
 	}
 	return nil
+}
+
+// walkLinked is filepath.WalkDir of root, but a symbolic link below it to
+// a directory is walked too (fn first gets the link as that directory,
+// and may skip it), its entries under the link's path: another host's
+// journal directory linked in holds deliveries nobody reads there, as one
+// copied in does. Each real directory is walked once, so a link back to
+// one walked already (a loop) ends there.
+func walkLinked(root string, fn fs.WalkDirFunc) error {
+	seen := map[string]bool{}
+	var walk func(top string) error
+	walk = func(top string) error {
+		// The real directory is walked (WalkDir lists no link given as
+		// its root), each path named below top.
+		real, err := filepath.EvalSymlinks(top)
+		if err != nil {
+			return fn(top, nil, err)
+		}
+		if seen[real] {
+			return nil
+		}
+		seen[real] = true
+		return filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
+			p = top + p[len(real):]
+			if pe, ok := errors.AsType[*fs.PathError](err); ok {
+				if rest, under := strings.CutPrefix(pe.Path, real); under {
+					pe.Path = top + rest
+				}
+			}
+			if err != nil || p == top || d.Type()&fs.ModeSymlink == 0 {
+				return fn(p, d, err)
+			}
+			fi, serr := os.Stat(p)
+			if serr != nil || !fi.IsDir() {
+				return fn(p, d, nil) // a link to a file, or to nothing: as it is
+			}
+			switch err := fn(p, fs.FileInfoToDirEntry(fi), nil); {
+			case errors.Is(err, fs.SkipDir):
+				return nil
+			case err != nil:
+				return err
+			}
+			return walk(p)
+		})
+	}
+	return walk(root)
 }
 
 func isDir(p string) bool {
