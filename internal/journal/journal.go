@@ -1111,22 +1111,33 @@ func (e *cutError) Unwrap() error { return ErrTruncated }
 // a claim keeps what the claim says of the recipient and it lacks (a last
 // line cut after the id names no address, lang or time): see fill.
 func readFile(name string, fn func(Entry) error) error {
-	var claimed []Entry // in file order; ID "" once resolved
-	at := map[string][]int{}
-	resolve := func(id string) (claim Entry, ok bool) {
-		if open := at[id]; len(open) > 0 {
-			claim = claimed[open[len(open)-1]]
-			claimed[open[len(open)-1]].ID = ""
-			at[id] = open[:len(open)-1]
-			return claim, true
+	// The claims not resolved yet, by recipient, each with its place in
+	// the file: only those are kept (at most a window a connection, in a
+	// file a worker wrote whole), not every claim a file ever made.
+	type claim struct {
+		e   Entry
+		seq int
+	}
+	open := map[string][]claim{}
+	seq := 0
+	resolve := func(id string) (Entry, bool) {
+		cs := open[id]
+		if len(cs) == 0 {
+			return Entry{}, false
 		}
-		return Entry{}, false
+		c := cs[len(cs)-1]
+		if len(cs) == 1 {
+			delete(open, id)
+		} else {
+			open[id] = cs[:len(cs)-1]
+		}
+		return c.e, true
 	}
 	err := readLines(name, func(e Entry) error {
 		switch e.Outcome {
 		case OutcomeClaimed:
-			at[e.ID] = append(at[e.ID], len(claimed))
-			claimed = append(claimed, e)
+			open[e.ID] = append(open[e.ID], claim{e, seq})
+			seq++
 			return nil
 		case OutcomeUnclaimed:
 			resolve(e.ID)
@@ -1144,12 +1155,16 @@ func readFile(name string, fn func(Entry) error) error {
 	if err != nil && !errors.As(err, &cut) {
 		return err
 	}
-	for _, e := range claimed {
-		if e.ID != "" {
-			e.Outcome, e.Code = OutcomeInDoubt, ClaimedCode
-			if ferr := fn(e); ferr != nil {
-				return ferr
-			}
+	var left []claim
+	for _, cs := range open {
+		left = append(left, cs...)
+	}
+	slices.SortFunc(left, func(a, b claim) int { return a.seq - b.seq }) // in file order
+	for _, c := range left {
+		e := c.e
+		e.Outcome, e.Code = OutcomeInDoubt, ClaimedCode
+		if ferr := fn(e); ferr != nil {
+			return ferr
 		}
 	}
 	return err
