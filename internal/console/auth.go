@@ -252,6 +252,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, "The sign-in form expired: try again.")
 		return
 	}
+	give, wait, overall := s.signIns.take(r.RemoteAddr, s.cfg.Clock())
+	if wait > 0 {
+		s.refuseSignIn(w, r, wait, overall)
+		return
+	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	via := "form"
 	if r.PostFormValue("via") == "link" { // the script filled the form from a link
@@ -280,6 +285,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnauthorized, problem)
 		return
 	}
+	give() // a good sign-in is not counted against the limits
 	ss := &session{user: found, exp: s.cfg.Clock().Add(s.cfg.SessionTTL).Unix()}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.cookieValue(), Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
 		SameSite: http.SameSiteStrictMode, Expires: time.Unix(ss.exp, 0)})

@@ -121,6 +121,8 @@ type Config struct {
 	// reads nothing. Run adds its public URL's host and, listening on
 	// every interface, this machine's name.
 	ServerNames []string
+	// SignIns limits failed sign-ins (see SignInLimit for its defaults).
+	SignIns SignInLimit
 	// SecureCookies marks cookies Secure (set when served over https).
 	SecureCookies bool
 	// Logger receives structured logs (default: discard).
@@ -145,6 +147,7 @@ type Server struct {
 	// even one of the same site, such as another port of localhost,
 	// whose pages share the console's cookies.
 	origins *http.CrossOriginProtection
+	signIns *signInLimit // Config.SignIns and its refusals
 	// bodyWait and idleWait bound how long a client may take to send a
 	// request's body and how long a kept-alive connection may wait for
 	// its next request (readBody, Serve).
@@ -179,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux(), origins: http.NewCrossOriginProtection(),
 		bodyWait: 30 * time.Second, idleWait: 2 * time.Minute}
+	s.signIns = newSignInLimit(cfg.SignIns, cfg.Logger)
 	if cfg.File != nil {
 		s.file = &fileState{cur: *cfg.File}
 	}
