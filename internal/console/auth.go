@@ -141,11 +141,17 @@ func (ss *session) cookieValue() string {
 
 // session returns the request's valid session, or nil.
 func (s *Server) session(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.sessionName())
 	if err != nil {
 		return nil
 	}
-	f := strings.Split(c.Value, ".")
+	return s.sessionOfValue(c.Value)
+}
+
+// sessionOfValue returns the valid session of a session cookie's value,
+// or nil.
+func (s *Server) sessionOfValue(value string) *session {
+	f := strings.Split(value, ".")
 	if len(f) != 4 {
 		return nil
 	}
@@ -174,6 +180,9 @@ func sessionOf(r *http.Request) *session {
 // get wraps a page: without a session it sends the browser to sign in.
 func (s *Server) get(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.tossed(w, r) {
+			return
+		}
 		ss := s.session(r)
 		if ss == nil {
 			if r.Header.Get("Accept") == "text/event-stream" {
@@ -191,6 +200,9 @@ func (s *Server) get(h http.HandlerFunc) http.HandlerFunc {
 // session's CSRF token; anything else is refused with 403 and logged.
 func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.tossed(w, r) {
+			return
+		}
 		ss := s.session(r)
 		log := s.log.With("method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 		if ss == nil {
@@ -238,8 +250,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	b := make([]byte, 18)
 	_, _ = rand.Read(b)
 	nonce := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: nonce, Path: "/login", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	s.setLogin(w, nonce)
 	w.WriteHeader(status)
 	s.render(w, r, "login", map[string]any{"Nonce": nonce, "Next": safeNext(r.FormValue("next")), "Problem": problem})
 }
@@ -247,7 +258,8 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 // login signs a user in with their token. The login form carries a nonce
 // that must equal its cookie (login CSRF).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(loginCookie)
+	name, _ := s.loginName()
+	c, err := r.Cookie(name)
 	if err != nil || c.Value == "" || !hmac.Equal([]byte(c.Value), []byte(r.PostFormValue("nonce"))) {
 		s.renderLogin(w, r, http.StatusForbidden, "The sign-in form expired: try again.")
 		return
@@ -287,9 +299,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	give() // a good sign-in is not counted against the limits
 	ss := &session{user: found, exp: s.cfg.Clock().Add(s.cfg.SessionTTL).Unix()}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: ss.cookieValue(), Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookies,
-		SameSite: http.SameSiteStrictMode, Expires: time.Unix(ss.exp, 0)})
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1})
+	s.setSession(w, ss.cookieValue(), time.Unix(ss.exp, 0))
+	s.setLogin(w, "")
 	s.log.Info("console: signed in", "user", found.Name, "role", found.Role.String(), "remote", r.RemoteAddr)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
@@ -330,7 +341,7 @@ func looksLikeURL(s string) bool {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1})
+	s.setSession(w, "", time.Time{})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

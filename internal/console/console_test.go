@@ -48,6 +48,7 @@ type site struct {
 	*httptest.Server
 	w       *consoletest.World
 	logFile string
+	srv     *console.Server
 }
 
 // log is what the console logged so far.
@@ -98,7 +99,7 @@ func newSiteWith(t *testing.T, w *consoletest.World, set func(*console.Config)) 
 	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &site{Server: ts, w: w, logFile: log.Name()}
+	return &site{Server: ts, w: w, logFile: log.Name(), srv: srv}
 }
 
 // client is a browser-like client: a cookie jar, no redirects followed.
