@@ -123,6 +123,8 @@ type Config struct {
 	ServerNames []string
 	// SignIns limits failed sign-ins (see SignInLimit for its defaults).
 	SignIns SignInLimit
+	// LiveStreams caps the live pages' streams (see LiveLimit).
+	LiveStreams LiveLimit
 	// SecureCookies marks cookies Secure (set when served over https).
 	SecureCookies bool
 	// Logger receives structured logs (default: discard).
@@ -148,6 +150,7 @@ type Server struct {
 	// whose pages share the console's cookies.
 	origins *http.CrossOriginProtection
 	signIns *signInLimit // Config.SignIns and its refusals
+	streams *liveStreams // Config.LiveStreams and the streams open
 	// bodyWait and idleWait bound how long a client may take to send a
 	// request's body and how long a kept-alive connection may wait for
 	// its next request (readBody, Serve).
@@ -182,7 +185,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, users: map[string]*User{}, mux: http.NewServeMux(), origins: http.NewCrossOriginProtection(),
 		bodyWait: 30 * time.Second, idleWait: 2 * time.Minute}
-	s.signIns = newSignInLimit(cfg.SignIns, cfg.Logger)
+	s.signIns, s.streams = newSignInLimit(cfg.SignIns, cfg.Logger), newLiveStreams(cfg.LiveStreams)
 	if cfg.File != nil {
 		s.file = &fileState{cur: *cfg.File}
 	}
@@ -348,9 +351,9 @@ func (s *Server) routes() {
 	if s.cfg.Store == nil {
 		return
 	}
-	m.HandleFunc("GET /live", s.get(s.campaignsLive))
+	m.HandleFunc("GET /live", s.get(s.capped(s.campaignsLive)))
 	m.HandleFunc("GET /c/{campaign}", s.get(s.campaignPage))
-	m.HandleFunc("GET /c/{campaign}/live", s.get(s.campaignLive))
+	m.HandleFunc("GET /c/{campaign}/live", s.get(s.capped(s.campaignLive)))
 	m.HandleFunc("POST /c/{campaign}/{action}", s.post(RoleOperator, s.action))
 	m.HandleFunc("GET /c/{campaign}/gallery", s.get(bounded(s.stagedGallery)))
 	m.HandleFunc("GET /c/{campaign}/gallery/{lang}/{part}", s.get(bounded(s.stagedGalleryPart)))

@@ -8,3 +8,6 @@ func SetWaits(s *Server, body, idle time.Duration) { s.bodyWait, s.idleWait = bo
 
 // ClientKey is the address a client's sign-ins are limited by.
 var ClientKey = clientKey
+
+// OpenStreams is how many live streams s serves now.
+func OpenStreams(s *Server) int { return s.streams.openStreams() }

@@ -55,7 +55,9 @@
           setLive('signed out: not live; reload the page to sign in', false);
           return;
         }
-        setLive('not live (HTTP ' + r.status + '): reconnecting…', false);
+        // 429: this sign-in has as many live pages open as it may.
+        setLive(r.status === 429 ? 'not live: too many of the console\'s pages open; close some: reconnecting…' :
+          'not live (HTTP ' + r.status + '): reconnecting…', false);
         setTimeout(function () { watch(url); }, 5000);
       }).catch(function () {
         setLive('reconnecting…', false);
