@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 
+	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/render"
@@ -95,10 +97,18 @@ func (w *Worker) campaign(ctx context.Context, c, stage string) (*campaignState,
 	if cs := cached(); cs != nil {
 		return cs, nil
 	}
-	cs, err := w.load(ctx, c)
-	if err != nil {
+	// Of another stored format: nothing of it is read further, nor
+	// written (one HGET, not the meta and its snapshot, while it waits).
+	if _, err := w.st.Format(ctx, c); err != nil {
+		w.sayFormat(err)
 		return nil, err
 	}
+	cs, err := w.load(ctx, c)
+	if err != nil {
+		w.sayFormat(err)
+		return nil, err
+	}
+	w.formatSaid.Delete(c)
 	// A campaign this worker refuses is not cached: it is paused at once,
 	// and when someone fixes the cause and resumes it, it is loaded afresh.
 	// The cause is checked once more first, and the pause is made only if
@@ -125,6 +135,9 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	meta, err := w.st.Meta(ctx, c, true)
 	if err != nil {
 		return nil, err
+	}
+	if meta.Format != store.StoredFormat { // staged again by another build since Campaign read its format
+		return nil, &store.FormatError{Campaign: c, Format: meta.Format, Want: store.StoredFormat}
 	}
 	if w.cfg.Env != "" && meta.Env != w.cfg.Env {
 		// Never sent through this environment's SMTP server (nor paused).
@@ -190,6 +203,29 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 			w.cfg.WorkerID, w.cfg.Host, source, h, meta.Hash, w.snapshotDiff(camp.Template, meta.Snapshot))
 	}
 	return cs, nil
+}
+
+// sayFormat logs, once per campaign and format, that this worker refuses
+// a campaign of another stored format (err a *store.FormatError; any other
+// err is ignored): it does not send it, nor write into it, and leaves it
+// to the workers of its format. A build's format changes with the stored
+// layout of a campaign (store.StoredFormat): an older worker would read
+// counters a newer one no longer writes.
+func (w *Worker) sayFormat(err error) {
+	fe, ok := errors.AsType[*store.FormatError](err)
+	if !ok {
+		return
+	}
+	if said, loaded := w.formatSaid.Swap(fe.Campaign, fe.Format); loaded && said == fe.Format {
+		return
+	}
+	fix := "stop this worker or upgrade it"
+	if fe.Format < fe.Want {
+		fix = "stop this worker until workers of format " + strconv.Itoa(fe.Format) + " (the build that staged it) have finished the campaign"
+	}
+	w.log.Error("campaign of another stored format: this worker neither sends it nor writes into it", "campaign", fe.Campaign,
+		"reason", fmt.Sprintf("campaign %s was staged by a build with stored format %s; this worker (version %s) has format %d: run workers of one build per environment; %s (the campaign stays as it is for them, and its chunks wait meanwhile for this worker's delivery-journal check)",
+			fe.Campaign, store.FormatName(fe.Format), buildinfo.String(), fe.Want, fix))
 }
 
 // maxDiffFiles is how many differing files a template mismatch names.

@@ -65,8 +65,8 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 // its chunks.
 func (w *Worker) advance(ctx context.Context, c string, tasks func() (map[string]asynq.TaskState, error)) error {
 	cs, err := w.campaign(ctx, c, "")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // gone: the control loop says so
+	if _, other := errors.AsType[*store.FormatError](err); other || errors.Is(err, store.ErrNotFound) {
+		return nil // gone: the control loop says so; of another format: sayFormat said so
 	}
 	if err != nil || cs == nil { // nil: refused
 		return err

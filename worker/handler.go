@@ -59,6 +59,10 @@ func isFailure(err error) bool {
 	return !later && !errors.Is(err, errDraining)
 }
 
+// formatRetry is when a chunk of a campaign of another stored format,
+// which this worker gives back, runs again (on any worker).
+const formatRetry = 5 * time.Second
+
 // retryDelay tells asynq when to run a chunk task again.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	if rl, ok := errors.AsType[*retryLater](err); ok {
@@ -97,6 +101,11 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, store.ErrNotFound) {
 		log.Warn("dropping a task of a campaign Redis no longer has")
 		return nil
+	}
+	if fe, ok := errors.AsType[*store.FormatError](err); ok {
+		// Given back, not ended: the workers of its format send it
+		// (sayFormat said why this one does not).
+		return &retryLater{after: formatRetry, why: fe.Error()}
 	}
 	if err != nil || cs == nil { // nil: refused
 		return err

@@ -281,6 +281,9 @@ type Worker struct {
 	// tailWarned holds the journal files (and errors) forgotten has warned
 	// about, so that one it cannot read is said once, not every 5 s.
 	tailWarned sync.Map
+	// formatSaid holds, per campaign, the stored format of it that this
+	// worker refused and said so (sayFormat): once per campaign.
+	formatSaid sync.Map
 	// redisID is the run id of the Redis server process last seen by the
 	// control loop (only it uses it); recheck asks checkJournals to run
 	// now. A check is owed (the id changed) while checksDone is behind
@@ -750,6 +753,9 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			}
 		default:
 			states[c] = p
+			if p.State == store.StateRunning && (w.cfg.Env == "" || p.Env == w.cfg.Env) && p.Format != store.StoredFormat {
+				w.sayFormat(&store.FormatError{Campaign: c, Format: p.Format, Want: store.StoredFormat})
+			}
 			// A running campaign's Redis went back in time (see rollback):
 			// mine compared with the staging of cs, the state it counted,
 			// not one of a staging anew loaded meanwhile.
@@ -848,8 +854,12 @@ func (w *Worker) checkIn(ctx context.Context) {
 }
 
 // ours reports whether campaign probe p is of this worker's environment
-// (every campaign's, for a worker of none).
-func (w *Worker) ours(p store.Probe) bool { return w.cfg.Env == "" || p.Env == w.cfg.Env }
+// (every campaign's, for a worker of none) and of its stored format: a
+// campaign of another format (staged by another build) it neither ticks
+// nor checks in for, as one of another environment (sayFormat).
+func (w *Worker) ours(p store.Probe) bool {
+	return (w.cfg.Env == "" || p.Env == w.cfg.Env) && p.Format == store.StoredFormat
+}
 
 // sayingAlive and checkingIn are what those loops log when they cannot
 // reach Redis.

@@ -66,6 +66,9 @@ type Probe struct {
 	At    time.Time // of its last state change
 	Sent  int64
 	Env   string // the environment it was staged in ("" while being staged)
+	// Format is its stored format (Meta.Format; FormatNone while being
+	// staged, or staged by a build before stored formats).
+	Format int
 }
 
 // Probe reads the Probe of c in one round trip.
@@ -74,12 +77,13 @@ func (s *Store) Probe(ctx context.Context, c string) (Probe, error) {
 	p := s.rdb.Pipeline()
 	ctl := p.HMGet(ctx, k.control, "state", "stage", "at")
 	cnt := p.HGet(ctx, k.counts, OutcomeSent)
-	env := p.HGet(ctx, k.meta, "env")
+	meta := p.HMGet(ctx, k.meta, "env", "format")
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return Probe{}, fmt.Errorf("read control of %s: %w", c, err)
 	}
-	cv := ctl.Val()
-	return Probe{State: State(strOr(cv[0], "")), Stage: strOr(cv[1], ""), At: fromMS(atoi64(strOr(cv[2], ""))), Sent: atoi64(cnt.Val()), Env: env.Val()}, nil
+	cv, mv := ctl.Val(), append(meta.Val(), nil, nil) // nil, nil: meta's own error (redis.Nil came first)
+	return Probe{State: State(strOr(cv[0], "")), Stage: strOr(cv[1], ""), At: fromMS(atoi64(strOr(cv[2], ""))), Sent: atoi64(cnt.Val()),
+		Env: strOr(mv[0], ""), Format: atoi(strOr(mv[1], ""))}, nil
 }
 
 // TransitionParams describe a control change.

@@ -42,6 +42,9 @@ type Meta struct {
 	// Refusals counts the rows refused at staging by why (CountRefusal);
 	// nil for a campaign staged by a version that did not count them.
 	Refusals []Refusal `json:"-"`
+	// Format is the stored format of the campaign's layout (StoredFormat
+	// of the build that staged it; FormatNone: a build before them).
+	Format int `json:"-"`
 }
 
 // ContinuedRuns returns the earlier runs the staging of m's run continued:
@@ -71,7 +74,7 @@ func (m *Meta) ContinuedRuns() []string {
 // trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
 	k := keysFor(c)
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals", "continues"}
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals", "continues", "format"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
@@ -92,7 +95,7 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 		return nil, err
 	}
 	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
-		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Batches: make([]BatchInfo, len(batC.Val()))}
+		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Format: atoi(f["format"]), Batches: make([]BatchInfo, len(batC.Val()))}
 	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "continues": &m.Continues, "snapshot": &m.Snapshot, "firsts": &m.Firsts, "refusals": &m.Refusals} {
 		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
 			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)
@@ -349,6 +352,10 @@ type Status struct {
 	// meanwhile (who, when, why): it stays when the campaign is staged, and
 	// nothing else acts on it until then. Nil when none was made.
 	PausedWhileStaging *Control `json:"paused_while_staging,omitempty"`
+	// Format is the stored format of the build that staged it (Meta.Format;
+	// FormatNone: a build before stored formats): workers of a build of
+	// another format (StoredFormat) neither send it nor write into it.
+	Format int `json:"stored_format"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -445,7 +452,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	st := &Status{LostChunks: lost, Campaign: c, Control: *ctl, Env: cmp.Or(meta.Env, s.cfg.Env), // an older version's record may lack it
-		Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy,
+		Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy, Format: meta.Format,
 		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), Counts: map[string]int64{}}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {

@@ -381,7 +381,7 @@ func (sg *Stager) Abort(ctx context.Context) {
 // exists has the ids of its staging before recorded (recordIdentities) and
 // is changed no further until open.
 func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues", "format").Result()
 	if err != nil {
 		return nil, fmt.Errorf("read meta: %w", err)
 	}
@@ -396,6 +396,11 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	if exists {
 		if !cfg.ResumeExisting {
 			return nil, ErrCampaignExists
+		}
+		// Its ledger and counters are kept: only a build of the layout
+		// that wrote them may read them and write beside them.
+		if f := atoi(strOr(meta[7], "")); checkFormat(cfg.Campaign, f) != nil {
+			return nil, fmt.Errorf("stage it again keeping its outcomes: %w: stage it again with the build that staged it (stored format %d), whose workers finish it; campaigns this build stages are sent by workers of this build", checkFormat(cfg.Campaign, f), f)
 		}
 		_, err := s.stageState(ctx, k, cfg.Campaign, true)
 		if done = errors.Is(err, ErrNothingToSend); err != nil && !done {
@@ -785,7 +790,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded,
-			"continues", continues, "firsts", firsts, "refusals", refusals)
+			"continues", continues, "firsts", firsts, "refusals", refusals, "format", StoredFormat)
 		if sg.exists { // the index holds this staging's ids
 			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)
 		}
