@@ -1,0 +1,79 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestStoredFormat: staging writes this build's stored format, which Meta,
+// Probe, Format and Status read; a campaign of another format (a newer
+// build's, or one before stored formats: none recorded) is refused by
+// Format, and a staging again that keeps its outcomes (--resume-existing)
+// refuses it before writing anything, saying what to do; with this
+// build's format the same staging goes through.
+func TestStoredFormat(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, format string // "": no format field
+		want         int
+	}{{"newer", "2", 2}, {"none", "", store.FormatNone}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			rdb := startRedis(t)
+			st := store.New(rdb)
+			c := "fmt-" + tt.name
+			stage(t, st, c, stageOpts{n: 10, size: 10})
+			if m, err := st.Meta(ctx, c, false); err != nil || m.Format != store.StoredFormat {
+				t.Fatalf("staged: format %v (%v), want %d", m, err, store.StoredFormat)
+			}
+			if _, err := st.Pause(ctx, c, who, "to stage it again"); err != nil {
+				t.Fatal(err)
+			}
+			meta := "tidings:{" + c + "}:meta"
+			if tt.format == "" {
+				rdb.HDel(ctx, meta, "format")
+			} else {
+				rdb.HSet(ctx, meta, "format", tt.format)
+			}
+			f, err := st.Format(ctx, c)
+			var fe *store.FormatError
+			if f != tt.want || !errors.As(err, &fe) || fe.Format != tt.want || fe.Want != store.StoredFormat || fe.Campaign != c {
+				t.Errorf("Format: %d, %v; want %d and a *FormatError", f, err, tt.want)
+			}
+			p, err := st.Probe(ctx, c)
+			if err != nil || p.Format != tt.want {
+				t.Errorf("Probe: format %d (%v), want %d", p.Format, err, tt.want)
+			}
+			s, err := st.Status(ctx, c)
+			if err != nil || s.Format != tt.want {
+				t.Errorf("Status: format %v (%v), want %d", s, err, tt.want)
+			}
+
+			before := backup(t, rdb, c)
+			_, err = st.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "alice", ResumeExisting: true})
+			if !errors.As(err, &fe) || fe.Format != tt.want {
+				t.Fatalf("staging it again keeping its outcomes: %v, want a *FormatError", err)
+			}
+			for _, w := range []string{"campaign " + c + " was staged by a build with stored format", "stage it again with the build that staged it"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the refusal %q lacks %q", err, w)
+				}
+			}
+			if after := backup(t, rdb, c); !maps.Equal(before, after) {
+				t.Error("the refused staging changed the campaign's keys")
+			}
+
+			rdb.HSet(ctx, meta, "format", store.StoredFormat)
+			if _, err := st.Format(ctx, c); err != nil {
+				t.Errorf("Format of this build's: %v", err)
+			}
+			stage(t, st, c, stageOpts{n: 10, size: 10, resume: true})
+		})
+	}
+}
