@@ -182,10 +182,26 @@ func Lost(st *store.Status) string {
 // ENV, the console's campaigns page): the chunks Redis lost, empty when it
 // lost none.
 func ListNote(st *store.Status) string {
-	if len(st.LostChunks) == 0 {
+	var notes []string
+	if len(st.LostChunks) > 0 {
+		notes = append(notes, fmt.Sprintf("Redis lost chunk(s) %v (part of its state)", st.LostChunks))
+	}
+	if f := Format(st); f != "" {
+		notes = append(notes, f)
+	}
+	return strings.Join(notes, "; ")
+}
+
+// Format says, of a campaign staged by a build of another stored format
+// than this one's (store.StoredFormat), that workers of this build neither
+// send it nor write into it, and what to do; "" for one of this build's
+// format, or whose format was not read (its first staging has not ended).
+func Format(st *store.Status) string {
+	if st.Format == nil || *st.Format == store.StoredFormat || st.State == store.StateBeingStaged || st.State == store.StateStagingInterrupted {
 		return ""
 	}
-	return fmt.Sprintf("Redis lost chunk(s) %v (part of its state)", st.LostChunks)
+	return fmt.Sprintf("staged by a build with stored format %s; this tidings has format %d: its workers neither send this campaign nor write into it; finish it with the workers of the build that staged it (run workers of one build per environment)",
+		store.FormatName(*st.Format), store.StoredFormat)
 }
 
 // Exhausted is how many recipients of st's recent temporary failures are
@@ -416,6 +432,9 @@ func Line(st *store.Status, now time.Time) string {
 	if st.GateWaitsForRetried > 0 {
 		fmt.Fprintf(&b, " gate_waits_for_retried=%d", st.GateWaitsForRetried)
 	}
+	if Format(st) != "" {
+		fmt.Fprintf(&b, " stored_format=%d", *st.Format)
+	}
 	if s := stall(st, now); s != "" {
 		fmt.Fprintf(&b, " stall=%q", s)
 	}
@@ -547,6 +566,9 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	}
 	if lost := Lost(st); lost != "" {
 		fmt.Fprintf(w, "Lost:     %s\n", lost)
+	}
+	if f := Format(st); f != "" {
+		fmt.Fprintf(w, "Format:   %s\n", f)
 	}
 	if hint != "" {
 		fmt.Fprintf(w, "          %s\n", hint)

@@ -51,7 +51,7 @@ func TestStoredFormat(t *testing.T) {
 				t.Errorf("Probe: format %d (%v), want %d", p.Format, err, tt.want)
 			}
 			s, err := st.Status(ctx, c)
-			if err != nil || s.Format != tt.want {
+			if err != nil || s.Format == nil || *s.Format != tt.want {
 				t.Errorf("Status: format %v (%v), want %d", s, err, tt.want)
 			}
 

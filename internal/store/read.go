@@ -354,8 +354,9 @@ type Status struct {
 	PausedWhileStaging *Control `json:"paused_while_staging,omitempty"`
 	// Format is the stored format of the build that staged it (Meta.Format;
 	// FormatNone: a build before stored formats): workers of a build of
-	// another format (StoredFormat) neither send it nor write into it.
-	Format int `json:"stored_format"`
+	// another format (StoredFormat) neither send it nor write into it. Nil
+	// when not read (its first staging has not ended).
+	Format *int `json:"stored_format,omitempty"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -452,7 +453,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 	}
 	st := &Status{LostChunks: lost, Campaign: c, Control: *ctl, Env: cmp.Or(meta.Env, s.cfg.Env), // an older version's record may lack it
-		Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy, Format: meta.Format,
+		Hash: meta.Hash, CreatedAt: meta.CreatedAt, CreatedBy: meta.CreatedBy, Format: &meta.Format,
 		Staged: int64(meta.Staged), Rejected: int64(meta.Rejected), Total: int64(meta.Staged + meta.Rejected), Counts: map[string]int64{}}
 	langs := map[string]*LangStatus{}
 	lang := func(l string) *LangStatus {
