@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -27,6 +28,7 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 	every(ctx, w.cfg.TickInterval, w.tick, func() {
 		if time.Since(lastRebuild) >= rebuildEvery {
 			w.outage.note(ctx, "rebuild the active campaigns", w.st.RebuildActive(ctx))
+			w.outage.note(ctx, "record this worker's build", w.st.SayBuild(ctx, w.cfg.Env, w.cfg.WorkerID, buildinfo.String())) // doctor reads it
 			lastRebuild = time.Now()
 		}
 		var tasks func() (map[string]asynq.TaskState, error) // nil: no reconcile this pass

@@ -110,6 +110,11 @@ func TestOtherStoredFormatNotSent(t *testing.T) {
 				}
 			}
 
+			// It records its build, which doctor reads.
+			wait.For(t, 30*time.Second, "the worker's build record, its stored format first", func() bool {
+				return strings.HasPrefix(e.rdb.HGet(ctx, store.BuildsKey("test"), "w1").Val(), strconv.Itoa(store.StoredFormat)+" ")
+			})
+
 			// The right format: the same worker sends it all, once each.
 			if err := e.rdb.HSet(ctx, meta, "format", store.StoredFormat).Err(); err != nil {
 				t.Fatal(err)

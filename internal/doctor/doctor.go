@@ -33,6 +33,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // Statuses of a check.
@@ -125,7 +126,39 @@ func redisChecks(ctx context.Context, e *environment.Environment) []Check {
 	if c := rights(cctx, rdb, opts.Username); c.Status != Pass {
 		checks = append(checks, c)
 	}
-	return append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
+	checks = append(checks, guarantee(cctx, e, rdb, ms), inDoubt(e))
+	if c, ok := workerBuilds(cctx, store.New(rdb), e.Name); ok {
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// workerBuilds warns when a worker alive in environment env runs a build
+// of another stored format than this tidings (store.Builds), or recorded
+// none; not ok (no check) when no worker is alive.
+func workerBuilds(ctx context.Context, st *store.Store, env string) (Check, bool) {
+	const name = "worker builds"
+	ws, err := st.Builds(ctx, env)
+	switch {
+	case err != nil:
+		return warn(name, fmt.Sprintf("cannot read the builds of the workers alive (%s): check that every worker of %s runs this build", oneLine(err), env)), true
+	case len(ws) == 0:
+		return Check{}, false
+	}
+	var other []string
+	for _, w := range ws {
+		switch {
+		case w.Format < 0:
+			other = append(other, fmt.Sprintf("worker %s records no build (one before stored formats, which checks none and would send this build's campaigns; or one started in the last 30 s)", w.Worker))
+		case w.Format != store.StoredFormat:
+			other = append(other, fmt.Sprintf("worker %s (version %s) has stored format %d", w.Worker, w.Version, w.Format))
+		}
+	}
+	if len(other) == 0 {
+		return pass(name, fmt.Sprintf("%d worker(s) alive in %s, all of stored format %d (this tidings's)", len(ws), env, store.StoredFormat)), true
+	}
+	return warn(name, fmt.Sprintf("%s; this tidings has stored format %d: a worker neither sends nor writes into a campaign staged by a build of another format, so run workers of one build per environment: stop those workers or upgrade them",
+		strings.Join(other, "; "), store.StoredFormat)), true
 }
 
 // node is what doctor read from one Redis node that holds or may come to

@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // StoredFormat is the number of the stored layout of a campaign that this
@@ -79,4 +84,67 @@ func (s *Store) Format(ctx context.Context, c string) (int, error) {
 	}
 	f := atoi(strOr(v[0], ""))
 	return f, checkFormat(c, f)
+}
+
+// BuildsKey is the record of the builds of the workers of environment env:
+// worker id -> "<stored format> <version>" (SayBuild).
+func BuildsKey(env string) string { return "tidings:builds:" + env }
+
+// SayBuild records that worker (of environment env) runs a build of this
+// stored format, version version, and drops the records of workers the
+// registry of the live no longer holds (Alive drops those silent for an
+// hour). Workers say so every 30 s: doctor reads it (Builds).
+func (s *Store) SayBuild(ctx context.Context, env, worker, version string) error {
+	p := s.rdb.Pipeline()
+	p.HSet(ctx, BuildsKey(env), worker, strconv.Itoa(StoredFormat)+" "+version)
+	recorded := p.HKeys(ctx, BuildsKey(env))
+	registered := p.HKeys(ctx, WorkersKey(env))
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("record the build of worker %s: %w", worker, err)
+	}
+	var gone []string
+	for _, w := range recorded.Val() {
+		if w != worker && !slices.Contains(registered.Val(), w) {
+			gone = append(gone, w)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return wrapf(s.rdb.HDel(ctx, BuildsKey(env), gone...).Err(), "drop the builds of workers gone")
+}
+
+// WorkerBuild is a worker alive and the build it recorded (SayBuild).
+type WorkerBuild struct {
+	Worker  string
+	Format  int    // its stored format; -1 when it recorded none (a build before SayBuild, or one started within 30 s)
+	Version string // its version (buildinfo), "" when it recorded none
+}
+
+// Builds returns the workers of environment env alive now (seen within
+// CheckInWindow, in Redis's time: Alive) with the build each recorded, by
+// worker id. It writes nothing.
+func (s *Store) Builds(ctx context.Context, env string) ([]WorkerBuild, error) {
+	p := s.rdb.Pipeline()
+	nowC := p.Time(ctx)
+	aliveC := p.HGetAll(ctx, WorkersKey(env))
+	buildC := p.HGetAll(ctx, BuildsKey(env))
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read the workers alive and their builds: %w", err)
+	}
+	now := nowC.Val().UnixMilli()
+	var out []WorkerBuild
+	for w, v := range aliveC.Val() {
+		var first, seen int64
+		if _, err := fmt.Sscanf(v, "%d %d", &first, &seen); err != nil || now-seen > CheckInWindow.Milliseconds() || seen > now {
+			continue
+		}
+		b := WorkerBuild{Worker: w, Format: -1}
+		if f, version, ok := strings.Cut(buildC.Val()[w], " "); ok {
+			b.Format, b.Version = atoi(f), version
+		}
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b WorkerBuild) int { return strings.Compare(a.Worker, b.Worker) })
+	return out, nil
 }

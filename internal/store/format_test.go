@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,5 +76,33 @@ func TestStoredFormat(t *testing.T) {
 			}
 			stage(t, st, c, stageOpts{n: 10, size: 10, resume: true})
 		})
+	}
+}
+
+// TestSayBuild: a worker's build record holds its stored format and
+// version; Builds lists the workers alive with theirs (-1: none recorded);
+// a record of a worker the registry of the live no longer holds is dropped
+// by the next SayBuild.
+func TestSayBuild(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	rdb.HSet(ctx, store.BuildsKey("test"), "w-gone", "1 v-gone") // its registry entry dropped (silent an hour)
+	for _, w := range []string{"w1", "w2"} {
+		if err := st.SayAlive(ctx, "test", w, store.CheckInWindow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SayBuild(ctx, "test", "w1", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Builds(ctx, "test")
+	want := []store.WorkerBuild{{Worker: "w1", Format: store.StoredFormat, Version: "v1"}, {Worker: "w2", Format: -1}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("Builds: %+v (%v), want %+v", got, err, want)
+	}
+	if rdb.HExists(ctx, store.BuildsKey("test"), "w-gone").Val() {
+		t.Error("the build record of a worker gone from the registry stays")
 	}
 }
