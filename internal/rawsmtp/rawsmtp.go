@@ -26,6 +26,14 @@ type Options struct {
 	Final func() (reply string, close bool)
 	// RCPT is the reply to every RCPT ("": 250).
 	RCPT string
+	// EHLO is the reply to EHLO, with its line ends ("": the name, then
+	// PIPELINING, 8BITMIME and ENHANCEDSTATUSCODES).
+	EHLO string
+	// Reply, when not nil, is asked first for the reply to each command
+	// (as received, without its line end; "DATA" is answered 354 and its
+	// message read only when Reply returns ""): the reply written as is,
+	// and whether the connection is then closed. "": answer as usual.
+	Reply func(cmd string) (reply string, close bool)
 }
 
 // Relay is a running server.
@@ -34,6 +42,7 @@ type Relay struct {
 	opts Options
 	mu   sync.Mutex
 	got  map[string]int // messages whose whole data was read, by envelope recipient
+	cmds []string       // every command line received, in order, without its line end
 }
 
 // Start runs a relay until the test ends.
@@ -88,6 +97,14 @@ func (r *Relay) Received() map[string]int {
 	return out
 }
 
+// Commands returns every command line the relay received (not message
+// data), in order, without line ends.
+func (r *Relay) Commands() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.cmds...)
+}
+
 func (r *Relay) serve(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
@@ -100,7 +117,21 @@ func (r *Relay) serve(c net.Conn) {
 		}
 		cmd := strings.TrimSpace(line)
 		up := strings.ToUpper(cmd)
+		r.mu.Lock()
+		r.cmds = append(r.cmds, cmd)
+		r.mu.Unlock()
+		if r.opts.Reply != nil {
+			if reply, closing := r.opts.Reply(cmd); reply != "" {
+				io.WriteString(c, reply)
+				if closing {
+					return
+				}
+				continue
+			}
+		}
 		switch {
+		case strings.HasPrefix(up, "EHLO") && r.opts.EHLO != "":
+			io.WriteString(c, r.opts.EHLO)
 		case strings.HasPrefix(up, "EHLO"):
 			io.WriteString(c, "250-relay.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
 		case strings.HasPrefix(up, "RCPT TO:"):

@@ -125,7 +125,7 @@ func Check(ctx context.Context, cfg Config, from string) (Report, error) {
 		warn("starttls", msg)
 	case !offered && cfg.TLS == TLSStartTLS:
 		err := errors.New("STARTTLS not offered")
-		return fail("starttls", "the server does not offer STARTTLS but tls is starttls: use a server or port with STARTTLS (587), or tls: tls for port 465", err)
+		return fail("starttls", noStartTLSAdvice, err)
 	case !offered:
 		warn("starttls", "not offered: mail, recipients' addresses and any password will travel unencrypted (tls: opportunistic), readable and changeable by anyone on the network path; use a server or port with STARTTLS")
 	default:

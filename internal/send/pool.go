@@ -188,16 +188,25 @@ type Conn struct {
 	uris    []string
 }
 
-// dialError marks errors that happened while setting up the connection.
-type dialError struct{ err error }
+// dialError marks errors that happened while setting up the connection;
+// advice, when not empty, says what to do (tlsRefusal).
+type dialError struct {
+	err    error
+	advice string
+}
 
-func (e *dialError) Error() string { return "connect to SMTP server: " + e.err.Error() }
+func (e *dialError) Error() string {
+	if e.advice != "" {
+		return "connect to SMTP server: " + e.err.Error() + "; " + e.advice
+	}
+	return "connect to SMTP server: " + e.err.Error()
+}
 func (e *dialError) Unwrap() error { return e.err }
 
 func (c *Conn) dial(ctx context.Context) error {
 	sc, err := c.p.client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return &dialError{err: err}
+		return &dialError{err: err, advice: tlsRefusal(err, c.p.cfg)}
 	}
 	c.sc, c.fresh = sc, true
 	c.pipelining = !c.p.noPipelining && hasExt(sc, "PIPELINING")
