@@ -50,6 +50,9 @@ var enhancedRE = regexp.MustCompile(`^([245]\.\d{1,3}\.\d{1,3})\s*`)
 //     context before the end of the message data are temporary (go-mail
 //     reports a dropped connection with code 0 and as not temporary;
 //     tidings retries it);
+//   - a positive reply where another was expected (the relay's replies
+//     out of step with the commands) is temporary: the connection was
+//     closed before any message data (outOfStepError);
 //   - no reply after the complete message was sent, or a reply that is
 //     neither 2xx, 4xx nor 5xx, is InDoubt, not Temporary (see Conn.Send);
 //   - an invalid message (ErrInvalidMessage) or configuration (ErrConfig) is
@@ -75,6 +78,9 @@ func Classify(err error) *Error {
 	// rejected). Permanent would fail every recipient for good; temporary
 	// retries them and lets the error-rate gate pause the campaign.
 	senderSide := errors.As(err, &de) || (isTx && tx.stage == stageMail)
+	if oe := (*outOfStepError)(nil); errors.As(err, &oe) {
+		return &Error{Msg: oe.Error(), Temporary: true}
+	}
 	if isTx && tx.inDoubt() {
 		return &Error{InDoubt: true, Msg: "no reply after the message was sent, it may have been delivered: " + describe(tx.err)}
 	}

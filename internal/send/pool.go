@@ -472,7 +472,7 @@ func (c *Conn) transact(data []byte, env envelope) error {
 				return &txError{s.stage, err}
 			}
 			if err := readReplyCode(&text.Reader, s.expect); err != nil {
-				return &txError{s.stage, err}
+				return c.replyError(s.stage, s.expect, err)
 			}
 		}
 	}
@@ -502,6 +502,12 @@ func (c *Conn) transact(data []byte, env envelope) error {
 		return &txError{stageReply, err}
 	}
 	c.response = resp
+	if text.R.Buffered() > 0 {
+		// More than the reply: the next command would read what is left
+		// as its own reply (a relay that answered twice). The message
+		// is sent; the connection is out of step, close it.
+		c.drop()
+	}
 	return nil
 }
 
@@ -533,8 +539,14 @@ func (c *Conn) pipeline() error {
 			}
 			continue
 		}
+		e := c.replyError(s.stage, s.expect, err)
+		if c.sc == nil {
+			// Out of step (replyError closed the connection): no reply
+			// can be trusted, whatever came before.
+			return e
+		}
 		if first == nil {
-			first = &txError{s.stage, err}
+			first = e
 		}
 		var te *textproto.Error
 		if !errors.As(err, &te) {

@@ -26,15 +26,7 @@ func TestTLSRefusalSaysWhatToDo(t *testing.T) {
 		cfg.TLS = send.TLSStartTLS
 		cfg.Username, cfg.Password = "mailer", "s3cret"
 		err := getAndSend(t, newPool(t, cfg, 1), sampleMessage("jane@example.org"))
-		ce := send.Classify(err)
-		if ce == nil || !ce.Temporary || ce.InDoubt {
-			t.Fatalf("Send = %v (%+v), want a temporary failure", err, ce)
-		}
-		for _, want := range []string{"does not offer STARTTLS", "nothing was sent", "port that offers STARTTLS", "tls: tls"} {
-			if !strings.Contains(ce.Msg, want) {
-				t.Errorf("error %q does not say %q", ce.Msg, want)
-			}
-		}
+		temporarySaying(t, err, "does not offer STARTTLS", "nothing was sent", "port that offers STARTTLS", "tls: tls")
 		if cmds := relay.Commands(); len(cmds) != 1 || !strings.HasPrefix(cmds[0], "EHLO ") {
 			t.Errorf("relay received %q, want EHLO alone (nothing in clear)", cmds)
 		}
@@ -48,15 +40,7 @@ func TestTLSRefusalSaysWhatToDo(t *testing.T) {
 		cfg := plainConfig(srv)
 		cfg.TLS = send.TLSStartTLS
 		err := getAndSend(t, newPool(t, cfg, 1), sampleMessage("jane@example.org"))
-		ce := send.Classify(err)
-		if ce == nil || !ce.Temporary || ce.InDoubt {
-			t.Fatalf("Send = %v (%+v), want a temporary failure", err, ce)
-		}
-		for _, want := range []string{"certificate", "nothing was sent", "trust its CA here"} {
-			if !strings.Contains(ce.Msg, want) {
-				t.Errorf("error %q does not say %q", ce.Msg, want)
-			}
-		}
+		temporarySaying(t, err, "certificate", "nothing was sent", "trust its CA here")
 		if srv.Count() != 0 {
 			t.Errorf("capture server received %d messages", srv.Count())
 		}
@@ -73,4 +57,19 @@ func getAndSend(t *testing.T, p *send.Pool, m *send.Message) error {
 	}
 	defer p.Put(c)
 	return c.Send(t.Context(), m)
+}
+
+// temporarySaying fails t unless err is a temporary failure, not in
+// doubt, whose words say each of wants.
+func temporarySaying(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	ce := send.Classify(err)
+	if ce == nil || !ce.Temporary || ce.InDoubt {
+		t.Fatalf("Send = %v (%+v), want a temporary failure", err, ce)
+	}
+	for _, want := range wants {
+		if !strings.Contains(ce.Msg, want) {
+			t.Errorf("error %q does not say %q", ce.Msg, want)
+		}
+	}
 }
