@@ -22,7 +22,8 @@ import (
 // ends (done: not hung on the tarpit); the report says sent for everyone
 // the relay accepted, failed with the 552 5.3.4 for the large ones, and
 // in-doubt for those whose reply never came, who were never offered to
-// the relay again; nobody received two messages; and the message the
+// the relay again; nobody received two messages; status names the 552
+// and the tarpit's timeouts, in one line of words; and the message the
 // relay received for the first recipient decodes to what `preview`
 // shows for that recipient (subject, text and HTML).
 func TestRelayMisbehavesWithTheBinary(t *testing.T) {
@@ -102,6 +103,17 @@ data:
 		if !strings.Contains(status, want) {
 			t.Errorf("status does not say %q:\n%s", want, status)
 		}
+	}
+
+	// The tarpit's two timeouts read alike: one line of recent errors.
+	var tarpit []string
+	for _, l := range strings.Split(status, "\n") {
+		if strings.Contains(l, "no answer within the SMTP timeout") {
+			tarpit = append(tarpit, strings.TrimSpace(l))
+		}
+	}
+	if len(tarpit) != 1 || !strings.HasPrefix(tarpit[0], "2x RCPT TO: ") {
+		t.Errorf("status lists the tarpit's timeouts as %q, want one line of 2x RCPT TO", tarpit)
 	}
 
 	// Nobody mailed twice; the lost ones offered to the relay once.

@@ -105,19 +105,37 @@ func Classify(err error) *Error {
 	return &Error{Msg: msg, Temporary: true}
 }
 
-// describe gives a short reason for a failure without an SMTP reply.
+// describe gives a short reason for a failure without an SMTP reply, in
+// the same words on every connection: status groups recent errors by
+// their text, and a local address (its port differs per connection)
+// would make one failure as many lines as connections (stableText).
 func describe(err error) string {
 	var ne net.Error
+	text := stableText(err)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "cancelled or timed out: " + err.Error()
+		return "cancelled or timed out: " + text
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused: " + err.Error()
+		return "connection refused: " + text
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
-		return "connection dropped: " + err.Error()
+		return "connection dropped: " + text
 	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout: " + err.Error()
+		return "no answer within the SMTP timeout (a relay that is slow or holds the connection): " + text
 	}
-	return err.Error()
+	return text
+}
+
+// stableText is err's text with the local address of a *net.OpError
+// left out ("read tcp 127.0.0.1:45561: i/o timeout", not "read tcp
+// 127.0.0.1:58538->127.0.0.1:45561: ...").
+func stableText(err error) string {
+	text := err.Error()
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Source != nil {
+		local := *oe
+		local.Source = nil
+		text = strings.Replace(text, oe.Error(), local.Error(), 1)
+	}
+	return text
 }
