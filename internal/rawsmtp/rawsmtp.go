@@ -34,6 +34,9 @@ type Options struct {
 	// message read only when Reply returns ""): the reply written as is,
 	// and whether the connection is then closed. "": answer as usual.
 	Reply func(cmd string) (reply string, close bool)
+	// Dribble writes every reply one byte at a time, one write each, so
+	// that the client reads replies split anywhere.
+	Dribble bool
 }
 
 // Relay is a running server.
@@ -108,7 +111,11 @@ func (r *Relay) Commands() []string {
 func (r *Relay) serve(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
-	io.WriteString(c, "220 relay.example ESMTP\r\n")
+	var w io.Writer = c
+	if r.opts.Dribble {
+		w = dribbler{c}
+	}
+	io.WriteString(w, "220 relay.example ESMTP\r\n")
 	rcpt := ""
 	for {
 		line, err := br.ReadString('\n')
@@ -122,7 +129,7 @@ func (r *Relay) serve(c net.Conn) {
 		r.mu.Unlock()
 		if r.opts.Reply != nil {
 			if reply, closing := r.opts.Reply(cmd); reply != "" {
-				io.WriteString(c, reply)
+				io.WriteString(w, reply)
 				if closing {
 					return
 				}
@@ -131,20 +138,20 @@ func (r *Relay) serve(c net.Conn) {
 		}
 		switch {
 		case strings.HasPrefix(up, "EHLO") && r.opts.EHLO != "":
-			io.WriteString(c, r.opts.EHLO)
+			io.WriteString(w, r.opts.EHLO)
 		case strings.HasPrefix(up, "EHLO"):
-			io.WriteString(c, "250-relay.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
+			io.WriteString(w, "250-relay.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
 		case strings.HasPrefix(up, "RCPT TO:"):
 			rcpt, _, _ = strings.Cut(strings.TrimPrefix(cmd[len("RCPT TO:"):], "<"), ">")
 			if r.opts.RCPT != "" {
-				io.WriteString(c, r.opts.RCPT)
+				io.WriteString(w, r.opts.RCPT)
 			} else {
-				io.WriteString(c, "250 2.1.5 Ok\r\n")
+				io.WriteString(w, "250 2.1.5 Ok\r\n")
 			}
 		case strings.HasPrefix(up, "MAIL"), strings.HasPrefix(up, "RSET"), strings.HasPrefix(up, "NOOP"):
-			io.WriteString(c, "250 2.0.0 Ok\r\n")
+			io.WriteString(w, "250 2.0.0 Ok\r\n")
 		case up == "DATA":
-			io.WriteString(c, "354 End data with <CR><LF>.<CR><LF>\r\n")
+			io.WriteString(w, "354 End data with <CR><LF>.<CR><LF>\r\n")
 			for {
 				l, err := br.ReadString('\n')
 				if err != nil {
@@ -158,15 +165,27 @@ func (r *Relay) serve(c net.Conn) {
 			r.got[rcpt]++
 			r.mu.Unlock()
 			reply, closing := r.opts.Final()
-			io.WriteString(c, reply)
+			io.WriteString(w, reply)
 			if closing {
 				return
 			}
 		case up == "QUIT":
-			io.WriteString(c, "221 2.0.0 Bye\r\n")
+			io.WriteString(w, "221 2.0.0 Bye\r\n")
 			return
 		default:
-			io.WriteString(c, "502 5.5.2 Error: command not recognized\r\n")
+			io.WriteString(w, "502 5.5.2 Error: command not recognized\r\n")
 		}
 	}
+}
+
+// dribbler writes one byte a write.
+type dribbler struct{ w io.Writer }
+
+func (d dribbler) Write(p []byte) (int, error) {
+	for i := range p {
+		if _, err := d.w.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
 }
