@@ -31,15 +31,7 @@ func TestRepliesSplitAnywhere(t *testing.T) {
 					return "", false
 				},
 			})
-			p := newPool(t, relay.Config(), 1)
-			if !pipelining {
-				send.DisablePipelining(p)
-			}
-			c, err := p.Get(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Put(c)
+			c := relayConn(t, relay, pipelining)
 			want := map[string]int{}
 			for i := range 4 {
 				to := fmt.Sprintf("u%d@example.org", i)
@@ -49,7 +41,7 @@ func TestRepliesSplitAnywhere(t *testing.T) {
 					t.Errorf("send to %s: response %q, want the whole reply", to, r)
 				}
 				want[to] = 1
-				err = c.Send(t.Context(), sampleMessage("nobody@example.org"))
+				err := c.Send(t.Context(), sampleMessage("nobody@example.org"))
 				if ce := send.Classify(err); ce == nil || ce.Temporary || ce.InDoubt || ce.Code != 550 || ce.Enhanced != "5.1.1" {
 					t.Errorf("send to nobody: %v (%+v), want failed for good, 550 5.1.1", err, ce)
 				}

@@ -57,15 +57,7 @@ func TestRepliesOutOfStep(t *testing.T) {
 			relay := rawsmtp.Start(t, rawsmtp.Options{Final: func() (string, bool) {
 				return "250 2.0.0 Ok: queued as 4BX2\r\n250 2.0.0 Ok: queued as 4BX2\r\n", false
 			}})
-			p := newPool(t, relay.Config(), 1)
-			if !pipelining {
-				send.DisablePipelining(p)
-			}
-			c, err := p.Get(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Put(c)
+			c := relayConn(t, relay, pipelining)
 			for _, to := range []string{"jane@example.org", "joe@example.org", "ann@example.org"} {
 				if err := c.Send(t.Context(), sampleMessage(to)); err != nil {
 					t.Errorf("send to %s: %v", to, err)
@@ -77,4 +69,20 @@ func TestRepliesOutOfStep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// relayConn returns a connection to relay, pipelining or not, put back
+// when the test ends.
+func relayConn(t *testing.T, relay *rawsmtp.Relay, pipelining bool) *send.Conn {
+	t.Helper()
+	p := newPool(t, relay.Config(), 1)
+	if !pipelining {
+		send.DisablePipelining(p)
+	}
+	c, err := p.Get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Put(c) })
+	return c
 }
