@@ -29,25 +29,10 @@ import (
 func TestRelayMisbehavesWithTheBinary(t *testing.T) {
 	t.Parallel()
 	const name = "e2e-relay"
-	needAiosmtpd(t)
-	relay := t.TempDir()
-	script, err := filepath.Abs(filepath.Join("testdata", "relaymisbehave.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := startServer(t, "aiosmtpd (misbehaving relay)", func(port int) (*exec.Cmd, string) {
-		// The tarpit holds a RCPT 8 s, the worker's smtp.timeout is 2 s.
-		cmd := exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n",
-			"-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", "relaymisbehave.Misbehave", relay, "8")
-		cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Dir(script))
-		return cmd, " Python SMTP "
-	})
+	relay, port := startMisbehavingRelay(t)
+	// The tarpit holds a RCPT 8 s, the worker's smtp.timeout is 2 s.
 	e := newEnv(t, port, 2)
-	cfg, err := os.ReadFile(e.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixture.Write(t, e.config, strings.Replace(string(cfg), "      helo: ", "      timeout: 2s\n      helo: ", 1))
+	smtpSetting(t, e, "timeout: 2s")
 
 	kinds := map[string]int{"ok": 4, "full": 2, "shut": 2, "slow": 2, "big": 2, "lost": 2, "bye": 3}
 	var csv strings.Builder
@@ -66,31 +51,7 @@ func TestRelayMisbehavesWithTheBinary(t *testing.T) {
 			fmt.Fprintf(&csv, "%s,Jürgen Weiß %d,de,%d\n", a, i, i)
 		}
 	}
-	cdir := filepath.Join(e.dir, "campaign")
-	bundledCampaignDirs(t, cdir, false)
-	fixture.Write(t, filepath.Join(cdir, "recipients.csv"), csv.String())
-	file := filepath.Join(cdir, "campaign.yaml")
-	fixture.Write(t, file, fmt.Sprintf(`name: %s
-environment: %s
-template: welcome
-default_locale: en
-recipients: recipients.csv
-from: "Altea Community <community@altea.example>"
-reply_to: support@altea.example
-batches:
-  size: 500
-  interval: 0s
-  max_failure_rate: 0.9
-auto_pause:
-  error_rate: 0.9
-  window: 200
-retry:
-  max_attempts: 3
-  backoff: 1s
-data:
-  reregister_url: "%s"
-`, name, envName, reregisterURL))
-
+	file := relayCampaign(t, e, name, csv.String())
 	e.mustRun("send", file, "--env", envName)
 	w := e.startWorker("worker-1", 2)
 	st := e.waitState(name, "done", 5*time.Minute, w)
@@ -181,6 +142,42 @@ data:
 	}
 }
 
+// TestRelayWithoutStartTLSWithTheBinary: an environment that requires
+// TLS (smtp.tls: starttls) and a relay (aiosmtpd) that does not offer
+// STARTTLS: the worker sends nothing in clear (the relay sees no MAIL,
+// no RCPT, no message), the campaign pauses itself, and the reason and
+// status say that the relay does not offer STARTTLS and what to do.
+func TestRelayWithoutStartTLSWithTheBinary(t *testing.T) {
+	t.Parallel()
+	const name = "e2e-nostarttls"
+	relay, port := startMisbehavingRelay(t)
+	e := newEnv(t, port, 2)
+	smtpSetting(t, e, "tls: starttls")
+	var csv strings.Builder
+	csv.WriteString("email,name,locale,posts\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "ok-%d@example.com,Jürgen Weiß %d,de,%d\n", i, i, i)
+	}
+	file := relayCampaign(t, e, name, csv.String())
+	e.mustRun("send", file, "--env", envName)
+	w := e.startWorker("worker-1", 2)
+	st := e.waitState(name, "paused", 3*time.Minute, w)
+	t.Logf("paused: %s; counts %v", st.Reason, st.Counts)
+	for _, want := range []string{"auto-pause:", "does not offer STARTTLS", "tls: tls"} {
+		if !strings.Contains(st.Reason, want) {
+			t.Errorf("paused for %q, want it to say %q", st.Reason, want)
+		}
+	}
+	if status := e.mustRun("status", name, "--env", envName).stdout; !strings.Contains(status, "nothing was sent, not even a login, in clear") {
+		t.Errorf("status does not say that nothing was sent in clear:\n%s", status)
+	}
+	for _, f := range []string{"mail", "rcpt", "delivered", "dropped"} {
+		if got := lines(t, filepath.Join(relay, f)); len(got) != 0 {
+			t.Errorf("relay's %s log has %d lines, want none (nothing in clear): %v", f, len(got), got)
+		}
+	}
+}
+
 // readEML returns the decoded subject, text and HTML of the message in file.
 func readEML(t *testing.T, file string) [3]string {
 	t.Helper()
@@ -204,4 +201,78 @@ func readEML(t *testing.T, file string) [3]string {
 		t.Errorf("%s: text %q, HTML %q: want both, for Zoë", file, p.text, p.html)
 	}
 	return [3]string{s, p.text, p.html}
+}
+
+// startMisbehavingRelay starts aiosmtpd with testdata/relaymisbehave.py
+// (its tarpit 8 s) and returns its directory and port.
+func startMisbehavingRelay(t *testing.T) (string, int) {
+	t.Helper()
+	needAiosmtpd(t)
+	relay := t.TempDir()
+	script, err := filepath.Abs(filepath.Join("testdata", "relaymisbehave.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := startServer(t, "aiosmtpd (misbehaving relay)", func(port int) (*exec.Cmd, string) {
+		cmd := exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n",
+			"-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", "relaymisbehave.Misbehave", relay, "8")
+		cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Dir(script))
+		return cmd, " Python SMTP "
+	})
+	return relay, port
+}
+
+// smtpSetting adds line (e.g. "timeout: 2s") to the environment's smtp
+// settings in e's tidings.yaml, replacing the setting if it is there.
+func smtpSetting(t *testing.T, e *env, line string) {
+	t.Helper()
+	b, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, _ := strings.Cut(line, ":")
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "      "+key+":") {
+			continue
+		}
+		if strings.HasPrefix(l, "      helo: ") {
+			out = append(out, "      "+line)
+		}
+		out = append(out, l)
+	}
+	fixture.Write(t, e.config, strings.Join(out, "\n"))
+}
+
+// relayCampaign writes the bundled templates and catalogs, recipients
+// (CSV) and a campaign file for them into e's directory, and returns the
+// campaign file: one batch, no interval, gates that pause only at 90 %,
+// three attempts a second apart.
+func relayCampaign(t *testing.T, e *env, name, recipients string) string {
+	t.Helper()
+	cdir := filepath.Join(e.dir, "campaign")
+	bundledCampaignDirs(t, cdir, false)
+	fixture.Write(t, filepath.Join(cdir, "recipients.csv"), recipients)
+	file := filepath.Join(cdir, "campaign.yaml")
+	fixture.Write(t, file, fmt.Sprintf(`name: %s
+environment: %s
+template: welcome
+default_locale: en
+recipients: recipients.csv
+from: "Altea Community <community@altea.example>"
+reply_to: support@altea.example
+batches:
+  size: 500
+  interval: 0s
+  max_failure_rate: 0.9
+auto_pause:
+  error_rate: 0.9
+  window: 200
+retry:
+  max_attempts: 3
+  backoff: 1s
+data:
+  reregister_url: "%s"
+`, name, envName, reregisterURL))
+	return file
 }

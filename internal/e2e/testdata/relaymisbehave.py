@@ -13,7 +13,7 @@ part (its prefix before "-"):
          QUIT;
   other  accepts.
 
-Every RCPT is logged to `rcpt` in the directory (the first argument),
+Every MAIL's address is logged to `mail`, every RCPT to `rcpt` in the directory (the first argument),
 every message read and dropped to `dropped`, every message accepted to
 `delivered` (one address a line), and each accepted message is kept as
 `msgs/ADDRESS.N` (N counts from 1)."""
@@ -37,6 +37,12 @@ class Misbehave:
     def _log(self, name, line):
         with open(self.dir / name, "a") as f:
             f.write(line + "\n")
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self._log("mail", address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self._log("rcpt", address)
