@@ -69,7 +69,7 @@ func TestRelayMisbehavesWithTheBinary(t *testing.T) {
 	// The tarpit's two timeouts read alike: one line of recent errors.
 	var tarpit []string
 	for _, l := range strings.Split(status, "\n") {
-		if strings.Contains(l, "no answer within the SMTP timeout") {
+		if strings.Contains(l, "timed out waiting for the relay") {
 			tarpit = append(tarpit, strings.TrimSpace(l))
 		}
 	}

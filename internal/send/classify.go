@@ -121,7 +121,7 @@ func describe(err error) string {
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
 		return "connection dropped: " + text
 	case errors.As(err, &ne) && ne.Timeout():
-		return "no answer within the SMTP timeout (a relay that is slow or holds the connection): " + text
+		return "timed out waiting for the relay (slow, or holding the connection): " + text
 	}
 	return text
 }

@@ -30,7 +30,7 @@ func TestTarpitTimesOutInWords(t *testing.T) {
 	var msgs []string
 	for _, to := range []string{"jane@example.org", "joe@example.org"} {
 		err := getAndSend(t, p, sampleMessage(to))
-		temporarySaying(t, err, "RCPT TO", "no answer within the SMTP timeout")
+		temporarySaying(t, err, "RCPT TO", "timed out waiting for the relay")
 		msgs = append(msgs, send.Classify(err).Msg)
 	}
 	if msgs[0] != msgs[1] {
