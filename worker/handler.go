@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -776,7 +777,7 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 		if err == nil || r.w.outage.refused(ledgerStep, err) || attempt == tries-1 {
 			break
 		}
-		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", err)
+		r.w.log.Warn("ledger step failed; trying again", "campaign", r.cs.name, "attempt", attempt+1, "err", redisconn.Explain(err))
 		select {
 		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
 		case <-ctx.Done():
@@ -930,7 +931,7 @@ func (r *run) take(ctx context.Context) (stop, error) {
 			if failures++; failures >= ackRetries {
 				return stopNone, fmt.Errorf("take rate tokens: %w", err)
 			}
-			r.w.log.Warn("take rate tokens failed; trying again", "campaign", r.cs.name, "attempt", failures, "err", err)
+			r.w.log.Warn("take rate tokens failed; trying again", "campaign", r.cs.name, "attempt", failures, "err", redisconn.Explain(err))
 		case res.Allowed > 0:
 			r.tokens, r.took = res.Allowed, asked
 			return stopNone, nil
