@@ -95,6 +95,9 @@ func (w *Worker) advance(ctx context.Context, c string, tasks func() (map[string
 	case store.TickGated:
 		w.m.autoPauses.WithLabelValues(c).Inc()
 		w.log.Warn("campaign paused by its batch gate", "campaign", c, "batch", res.Batch, "reason", res.Reason)
+	case store.TickStateLoss:
+		w.m.autoPauses.WithLabelValues(c).Inc()
+		w.log.Error("campaign paused by this worker: Redis lost its counters (part of its state)", "campaign", c, "reason", res.Reason)
 	case store.TickAwaiting:
 		w.log.Info("canary done: campaign awaits approval", "campaign", c, "batch", res.Batch)
 	case store.TickDone:

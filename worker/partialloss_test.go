@@ -14,8 +14,8 @@ import (
 
 // TestPartialStateLossMidSend: Redis loses one family of a running
 // campaign's keys (an eviction under allkeys-*, a hand's UNLINK) while
-// the meta or the ledger stays: the ledger alone, the meta alone, or
-// every chunk. Nobody is mailed twice (counted at the SMTP server), and
+// the meta or the ledger stays: the ledger alone, the meta alone, the
+// counts alone, or every chunk. Nobody is mailed twice (counted at the SMTP server), and
 // the campaign does not run on without a word: it pauses as state loss
 // (which resume refuses), or, when what the workers hold in memory was
 // all it needed (the chunks, read before), ends with every recipient
@@ -30,6 +30,7 @@ func TestPartialStateLossMidSend(t *testing.T) {
 	}{
 		{family: "ledger", want: store.StatePaused, says: "Redis's ledger has"},
 		{family: "meta", want: store.StatePaused, says: "Redis lost this campaign's meta"},
+		{family: "counts", want: store.StatePaused, says: "Redis lost this campaign's counts"},
 		{family: "chunks", want: store.StateDone},
 	} {
 		t.Run(tc.family, func(t *testing.T) {

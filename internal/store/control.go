@@ -730,6 +730,9 @@ const (
 	TickAwaiting TickCode = 3 // the canary is done: waiting for approval
 	TickDone     TickCode = 4 // every recipient has an outcome
 	TickGone     TickCode = 5 // the campaign is gone, or was staged anew
+	// TickStateLoss: Redis lost the campaign's counts or batch counters
+	// (their field "_", written at staging, is gone): paused as state-loss.
+	TickStateLoss TickCode = 6
 )
 
 // TickParams are the campaign settings Tick applies.
@@ -770,7 +773,7 @@ func (s *Store) Tick(ctx context.Context, c string, p TickParams, now time.Time)
 		if err := s.markActive(ctx, c, StateDone); err != nil {
 			return r, err
 		}
-	case TickGated, TickAwaiting:
+	case TickGated, TickAwaiting, TickStateLoss:
 		s.announce(ctx, c)
 	case TickGone:
 		return r, nil

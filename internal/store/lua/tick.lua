@@ -25,7 +25,7 @@
 -- claim, lua/step.lua; idle_ms, the pauses a resume adds once a claim
 -- follows, lua/transition.lua).
 -- Returns {code, batch, reason}. Codes (store.Tick* in Go):
-local NOOP, RELEASED, GATED, AWAITING, DONE, GONE = 0, 1, 2, 3, 4, 5
+local NOOP, RELEASED, GATED, AWAITING, DONE, GONE, LOST = 0, 1, 2, 3, 4, 5, 6
 -- include: waiting
 -- include: final
 
@@ -56,6 +56,24 @@ end
 local function release(b)
   redis.call('HSET', KEYS[1], 'cur_batch', b, 'batch_done_at', 0, 'released_at', now, 'idle_ms', 0, 'idle_pending_ms', 0, 'idle_since', now)
   return {RELEASED, b, ''}
+end
+
+-- State loss: staging writes the field _ (store.tableField) in counts and
+-- bstats alike, and nothing removes it; a ledger step's HINCRBY makes a
+-- hash Redis lost (an eviction, an UNLINK, a partial restore) again
+-- without it. Without its counts, the campaign's outcomes never add up
+-- to its total (it would run for ever, silently, every recipient mailed
+-- once); without its bstats, its batch's first pass never ends, and a
+-- gate would judge the counters of part of it. Neither is read on: it
+-- pauses as state loss, which resume refuses. Both without it: a
+-- campaign staged by an earlier build, which wrote the field in neither.
+local hasCounts, hasBstats = redis.call('HEXISTS', KEYS[4], '_'), redis.call('HEXISTS', KEYS[3], '_')
+if hasCounts ~= hasBstats then
+  local lost = 'counts (how many recipients have each outcome)'
+  if hasCounts == 1 then lost = 'batch counters (each batch\'s attempts and errors, which its gate judges)' end
+  local reason = 'state loss: Redis lost this campaign\'s ' .. lost .. ' (part of its state: an eviction, a DEL; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers\' journals'
+  set('paused', ARGV[8], 'state-loss', reason)
+  return {LOST, cur, reason}
 end
 
 -- Done: every recipient (staged and rejected) has a final outcome.

@@ -1,0 +1,93 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestTickPausesOnLostCounters: Redis loses a running campaign's counts
+// (or its batch counters, bstats) mid-send, and a ledger step's increments
+// make the hash again without the field staging wrote in it. Before, its
+// outcomes never added up to its total: the campaign stayed running for
+// ever, without a word. Now the tick pauses it as state loss, naming what
+// was lost and what to do, and resume refuses it; a campaign staged by an
+// earlier build (neither hash has the field) still ends done.
+func TestTickPausesOnLostCounters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lost []string // the hashes Redis lost (UNLINK); "_" alone: the field of both, as an earlier build staged
+		says string   // what the pause's reason says; "" for done
+	}{
+		{lost: []string{"counts"}, says: "Redis lost this campaign's counts"},
+		{lost: []string{"bstats"}, says: "Redis lost this campaign's batch counters"},
+		{lost: []string{"_"}},
+	} {
+		t.Run(strings.Join(tc.lost, ","), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			rdb := startRedis(t)
+			st := store.New(rdb)
+			c := "c-lost-" + strings.Trim(tc.lost[0], "_") + "x"
+			const n = 6
+			sum := stage(t, st, c, stageOpts{n: n, size: n})
+			if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickReleased {
+				t.Fatalf("first tick %+v", r)
+			}
+			l := st.Ledger(c, sum.Stage)
+			p := store.Policy{MaxAttempts: 3, Sender: "run|w1"}
+			send := func(from, to int) {
+				t.Helper()
+				var cls []store.Claim
+				var recs []store.Record
+				for i := from; i < to; i++ {
+					id, tok := fmt.Sprintf("r%d", i), fmt.Sprintf("w1/%d", i)
+					cls = append(cls, store.Claim{ID: id, Lang: "de", Token: tok})
+					recs = append(recs, store.Record{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Token: tok})
+				}
+				if _, err := l.Step(ctx, nil, cls, p, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := l.Step(ctx, recs, nil, p, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			send(0, 2)
+			prefix := "tidings:{" + c + "}:"
+			if tc.lost[0] == "_" {
+				for _, k := range []string{"counts", "bstats"} {
+					if err := rdb.HDel(ctx, prefix+k, "_").Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else if got, err := rdb.Unlink(ctx, prefix+tc.lost[0]).Result(); err != nil || got != 1 {
+				t.Fatalf("unlink %s: %d, %v", tc.lost[0], got, err)
+			}
+			send(2, n) // every recipient mailed: the lost hash made again by the steps
+			r := tick(t, st, c, sum, store.TickParams{})
+			s, err := st.Status(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.says == "" {
+				if r.Code != store.TickDone || s.State != store.StateDone {
+					t.Fatalf("tick %+v, state %s; want done", r, s.State)
+				}
+				return
+			}
+			if r.Code != store.TickStateLoss || s.State != store.StatePaused || s.Action != "state-loss" || !strings.Contains(s.Reason, tc.says) || !strings.Contains(s.Reason, "stage it again excluding the deliveries") {
+				t.Fatalf("tick %+v; status %s, action %q, reason %q; want paused as state-loss saying %q", r, s.State, s.Action, s.Reason, tc.says)
+			}
+			if _, err := st.Resume(ctx, c, who, ""); err == nil {
+				t.Error("resume of a campaign paused for lost counters went through")
+			}
+			if r := tick(t, st, c, sum, store.TickParams{}); r.Code == store.TickDone {
+				t.Errorf("tick after the pause: %+v", r)
+			}
+		})
+	}
+}
