@@ -129,6 +129,9 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 	default:
 		return &FormatError{Format: o.Format}
 	}
+	if errors.As(err, new(*store.NotFoundError)) {
+		return metaLost(ctx, s, c, err)
+	}
 	if err != nil && !lostChunks(err) {
 		return err
 	}
@@ -143,6 +146,17 @@ func Write(ctx context.Context, s *store.Store, c string, w io.Writer, o Options
 		return fmt.Errorf("%w; the report lacks their recipients' rows, and says so (%s)", err, how)
 	}
 	return err
+}
+
+// metaLost is err (Meta's *NotFoundError of campaign c) or, when Redis
+// lost c's meta while its control stayed (store.Status's MetaLost), what
+// that means and where who was sent is recorded: a report cannot be read
+// from Redis without its meta, the workers' delivery journals have it.
+func metaLost(ctx context.Context, s *store.Store, c string, err error) error {
+	if st, serr := s.Status(ctx, c); serr != nil || !st.MetaLost {
+		return err
+	}
+	return fmt.Errorf("report %s: Redis lost this campaign's meta (part of its state: an eviction, a DEL), so its report cannot be read from Redis; who was sent is in the workers' delivery journals: tidings report %s --journal JOURNAL_DIR (tidings status %s says how to send to those not sent yet, and to nobody twice)", c, c, c)
 }
 
 // lostChunks reports whether err says that Redis lost chunks of the

@@ -391,3 +391,30 @@ func TestCSVAndJSONReportsAgree(t *testing.T) {
 		t.Errorf("CSV names lost chunks %v, JSON %v, the status %v; want [0] in all", lost, got.LostChunks, st.LostChunks)
 	}
 }
+
+// TestReportOfACampaignWhoseMetaRedisLost: Redis lost the meta of a
+// campaign whose control stayed. Before, its report said the campaign was
+// not found in this environment's Redis; now it says that Redis lost its
+// meta, and where who was sent is recorded (the journals' report). A
+// campaign Redis has no trace of is still not found.
+func TestReportOfACampaignWhoseMetaRedisLost(t *testing.T) {
+	t.Parallel()
+	s, name := lostChunkCampaign(t)
+	r := redistest.Start(t) // another Redis: one with no trace of name
+	for _, f := range []string{report.FormatCSV, report.FormatJSON} {
+		var out bytes.Buffer
+		if err := report.Write(t.Context(), store.New(r.Client()), name, &out, report.Options{Format: f}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s report of a campaign Redis has no trace of: %v, want not found", f, err)
+		}
+	}
+	if n, err := s.Client().Unlink(t.Context(), "tidings:{"+name+"}:meta").Result(); err != nil || n != 1 {
+		t.Fatalf("unlink the meta: %d, %v", n, err)
+	}
+	for _, f := range []string{report.FormatCSV, report.FormatJSON} {
+		var out bytes.Buffer
+		err := report.Write(t.Context(), s, name, &out, report.Options{Format: f})
+		if err == nil || !strings.Contains(err.Error(), "Redis lost this campaign's meta") || !strings.Contains(err.Error(), "tidings report "+name+" --journal JOURNAL_DIR") || out.Len() != 0 {
+			t.Errorf("%s report of a campaign whose meta Redis lost: %v, %d bytes; want no report and an error saying so", f, err, out.Len())
+		}
+	}
+}

@@ -156,7 +156,7 @@ func PausedForStateLoss(st *store.Status) bool {
 // one with recipients in doubt has them to look at (store.NextInDoubt).
 func Next(st *store.Status) store.Next {
 	switch {
-	case PausedForStateLoss(st):
+	case PausedForStateLoss(st), st.MetaLost:
 		return store.NextRecover
 	case len(st.LostChunks) > 0:
 		return store.NextLostChunks
@@ -168,10 +168,17 @@ func Next(st *store.Status) store.Next {
 	return st.Control.Next()
 }
 
-// Lost says that Redis lost chunks of st's campaign (st.LostChunks) and
-// what that means, "" when it lost none: status's Lost line and the
-// console's campaign page.
+// metaLost says that Redis lost the meta of a campaign (store.Status's
+// MetaLost), as the workers' pause for it says it.
+const metaLost = "Redis lost this campaign's meta (part of its state: an eviction, a DEL)"
+
+// Lost says that Redis lost chunks of st's campaign (st.LostChunks), or
+// its meta (st.MetaLost), and what that means, "" when it lost neither:
+// status's Lost line and the console's campaign page.
 func Lost(st *store.Status) string {
+	if st.MetaLost {
+		return metaLost + ": its definition, batches and languages are unknown, no worker sends it, and its ledger may have lost deliveries too"
+	}
 	if len(st.LostChunks) == 0 {
 		return ""
 	}
@@ -179,9 +186,12 @@ func Lost(st *store.Status) string {
 }
 
 // ListNote is what a list of campaigns notes of st (tidings status --env
-// ENV, the console's campaigns page): the chunks Redis lost, empty when it
-// lost none.
+// ENV, the console's campaigns page): the chunks, or the meta, Redis
+// lost, and a stored format not this build's; empty when none of these.
 func ListNote(st *store.Status) string {
+	if st.MetaLost {
+		return metaLost
+	}
 	var notes []string
 	if len(st.LostChunks) > 0 {
 		notes = append(notes, fmt.Sprintf("Redis lost chunk(s) %v (part of its state)", st.LostChunks))

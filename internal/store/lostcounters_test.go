@@ -39,24 +39,7 @@ func TestTickPausesOnLostCounters(t *testing.T) {
 				t.Fatalf("first tick %+v", r)
 			}
 			l := st.Ledger(c, sum.Stage)
-			p := store.Policy{MaxAttempts: 3, Sender: "run|w1"}
-			send := func(from, to int) {
-				t.Helper()
-				var cls []store.Claim
-				var recs []store.Record
-				for i := from; i < to; i++ {
-					id, tok := fmt.Sprintf("r%d", i), fmt.Sprintf("w1/%d", i)
-					cls = append(cls, store.Claim{ID: id, Lang: "de", Token: tok})
-					recs = append(recs, store.Record{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Token: tok})
-				}
-				if _, err := l.Step(ctx, nil, cls, p, time.Now()); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := l.Step(ctx, recs, nil, p, time.Now()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			send(0, 2)
+			sendAll(t, l, 0, 2)
 			prefix := "tidings:{" + c + "}:"
 			if tc.lost[0] == "_" {
 				for _, k := range []string{"counts", "bstats"} {
@@ -67,7 +50,7 @@ func TestTickPausesOnLostCounters(t *testing.T) {
 			} else if got, err := rdb.Unlink(ctx, prefix+tc.lost[0]).Result(); err != nil || got != 1 {
 				t.Fatalf("unlink %s: %d, %v", tc.lost[0], got, err)
 			}
-			send(2, n) // every recipient mailed: the lost hash made again by the steps
+			sendAll(t, l, 2, n) // every recipient mailed: the lost hash made again by the steps
 			r := tick(t, st, c, sum, store.TickParams{})
 			s, err := st.Status(ctx, c)
 			if err != nil {
@@ -89,5 +72,26 @@ func TestTickPausesOnLostCounters(t *testing.T) {
 				t.Errorf("tick after the pause: %+v", r)
 			}
 		})
+	}
+}
+
+// sendAll claims recipients r<from> to r<to-1> of ledger l (language de,
+// as stage gives them) and records them sent, in two ledger steps.
+func sendAll(t *testing.T, l *store.Ledger, from, to int) {
+	t.Helper()
+	ctx := context.Background()
+	p := store.Policy{MaxAttempts: 3, Sender: "run|w1"}
+	var cls []store.Claim
+	var recs []store.Record
+	for i := from; i < to; i++ {
+		id, tok := fmt.Sprintf("r%d", i), fmt.Sprintf("w1/%d", i)
+		cls = append(cls, store.Claim{ID: id, Lang: "de", Token: tok})
+		recs = append(recs, store.Record{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Token: tok})
+	}
+	if _, err := l.Step(ctx, nil, cls, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Step(ctx, recs, nil, p, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -357,6 +357,11 @@ type Status struct {
 	// another format (StoredFormat) neither send it nor write into it. Nil
 	// when not read (its first staging has not ended).
 	Format *int `json:"stored_format,omitempty"`
+	// MetaLost: Redis lost the campaign's meta (part of its state) and
+	// still has its control: no worker sends it, and its definition,
+	// batches and languages are unknown (Status reads its control, counts,
+	// total and audit log alone).
+	MetaLost bool `json:"meta_lost,omitempty"`
 }
 
 // LangStatus is the progress of one matched language.
@@ -405,7 +410,9 @@ const (
 
 // Status reads the live status of c; of a campaign whose first staging
 // was interrupted, the status says so (unstaged), and so it does of one
-// whose re-staging was interrupted (restagingInterrupted). While its first
+// whose re-staging was interrupted (restagingInterrupted), and of one
+// whose meta Redis lost while its control stayed (MetaLost: its control,
+// counts and audit log alone, metaLostStatus). While its first
 // staging runs, it is a *BeingStagedError (BeingStaged is its status in a
 // list).
 func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
@@ -625,6 +632,9 @@ func blank(c, env string, state State) *Status {
 // stays when it is staged; err for any other error. It has no audit log:
 // what the notifier announces begins once it is staged.
 func (s *Store) unstaged(ctx context.Context, c string, err error) (*Status, error) {
+	if errors.As(err, new(*NotFoundError)) {
+		return s.metaLostStatus(ctx, c, err) // err when Redis has no trace of c
+	}
 	if !errors.As(err, new(*UnfinishedStagingError)) {
 		return nil, err
 	}
@@ -723,6 +733,7 @@ func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
 	var out []string
+	lost := map[string][2]*redis.StringCmd{} // no meta, no staging begun: the state and first audit entry of each, read below
 	for i, c := range v {
 		e, _ := envs[i].Val()[0].(string)
 		hash, _ := envs[i].Val()[1].(string)
@@ -734,8 +745,26 @@ func (s *Store) List(ctx context.Context, env string) ([]string, error) {
 		// read in any (checkEnv): listed in every one, as status shows it.
 		if e == env || e == "" && hash != "" {
 			out = append(out, c)
+		} else if e == "" && hash == "" {
+			lost[c] = [2]*redis.StringCmd{p.HGet(ctx, keysFor(c).control, "state"), p.LIndex(ctx, keysFor(c).audit, 0)}
 		}
 	}
+	if len(lost) == 0 {
+		return out, nil
+	}
+	// A campaign whose meta Redis lost while its control stayed (Status:
+	// MetaLost) is listed in the environment its staging's audit entry
+	// names, so that a list says so.
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	for c, r := range lost {
+		var e AuditEntry
+		if r[0].Val() != "" && json.Unmarshal([]byte(r[1].Val()), &e) == nil && e.Env == env {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }
 
