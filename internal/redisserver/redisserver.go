@@ -11,10 +11,12 @@ package redisserver
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/alicebob/miniredis/v2/server"
 )
 
 // tick is how often the embedded clock is advanced; TTLs expire with at most
@@ -36,6 +38,10 @@ type Server struct {
 func Start(ctx context.Context) (*Server, error) {
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil {
+		return nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	if err := mr.Server().Register("CONFIG", config); err != nil {
+		mr.Close()
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}
 	s := &Server{mr: mr, stop: make(chan struct{}), done: make(chan struct{})}
@@ -62,6 +68,21 @@ func (s *Server) clock(ctx context.Context) {
 			last = now
 		}
 	}
+}
+
+// config answers CONFIG GET maxmemory-policy with noeviction, which is
+// true of miniredis (it has no maxmemory and never evicts): a worker reads
+// the policy and holds its sends unless it is noeviction, and would
+// otherwise warn, in every demo and rehearsal, that it cannot tell. Every
+// other CONFIG command is refused, as miniredis refused them all.
+func config(c *server.Peer, cmd string, args []string) {
+	if len(args) == 2 && strings.EqualFold(args[0], "GET") && strings.EqualFold(args[1], "maxmemory-policy") {
+		c.WriteMapLen(1)
+		c.WriteBulk("maxmemory-policy")
+		c.WriteBulk("noeviction")
+		return
+	}
+	c.WriteError("ERR the embedded Redis answers only CONFIG GET maxmemory-policy")
 }
 
 // Addr returns the host:port the server listens on.

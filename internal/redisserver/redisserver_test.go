@@ -144,3 +144,20 @@ func TestCloseAndContext(t *testing.T) {
 		t.Errorf("second close: %v", err)
 	}
 }
+
+// TestSaysItNeverEvicts: the embedded Redis answers CONFIG GET
+// maxmemory-policy with noeviction (miniredis never evicts), so a worker
+// on it neither holds its sends nor warns that it cannot read the policy;
+// other CONFIG commands stay refused.
+func TestSaysItNeverEvicts(t *testing.T) {
+	t.Parallel()
+	_, rdb := start(t)
+	ctx := t.Context()
+	got, err := rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil || got["maxmemory-policy"] != "noeviction" {
+		t.Fatalf("CONFIG GET maxmemory-policy = %v, %v; want noeviction", got, err)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err == nil {
+		t.Fatal("CONFIG SET was accepted; the embedded Redis cannot evict and must refuse it")
+	}
+}
