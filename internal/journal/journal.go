@@ -209,6 +209,21 @@ const (
 	ClaimedCode      = "claimed-no-outcome"
 )
 
+// Outcomes lists every outcome a journal line may hold, as this build
+// writes them (the ledger's kinds, cancelled, and the claim lines). A line
+// holds no format version: a line of any other outcome (a newer build's,
+// or one edited) is refused (*OutcomeError) by every reader, never read as
+// "not delivered", since its recipient could then be mailed twice.
+var Outcomes = []string{"sent", "failed", "temp", OutcomeInDoubt, "refused", "invalid", "skipped", "cancelled", OutcomeClaimed, OutcomeUnclaimed}
+
+// OutcomeError says that a whole journal line holds an outcome that is
+// none of Outcomes.
+type OutcomeError struct{ Outcome string }
+
+func (e *OutcomeError) Error() string {
+	return fmt.Sprintf("%q is no outcome this build of tidings knows (it knows %s, in that case and spelling)", e.Outcome, strings.Join(Outcomes, ", "))
+}
+
 // Config configures a Writer.
 type Config struct {
 	Dir    string // the journal directory (required)
@@ -1244,6 +1259,12 @@ func (e *LineError) Error() string {
 	if e.Field != "" {
 		field = " field " + strconv.Quote(e.Field) + ":"
 	}
+	if _, ok := errors.AsType[*OutcomeError](e.Err); ok {
+		return fmt.Sprintf("%s:%d:%s %v: a line written by a newer version of tidings, or edited; read as not delivered, its recipient could be mailed twice, so it is refused: "+
+			"read this journal with the build that wrote it (tidings version on the worker hosts), or, if the line was edited, see it with sed -n %dp %s, look the recipient up in the SMTP server's log "+
+			"and write the outcome back as one of these (keep a copy of the file)",
+			e.Path, e.Line, field, e.Err, e.Line, e.Path)
+	}
 	return fmt.Sprintf("%s:%d:%s not a journal entry: %v; tidings writes no such line (a damaged disk, an edit, or a file that is no journal): "+
 		"see it with sed -n %dp %s; if it names a recipient, look them up in the SMTP server's log; then correct the line or delete it (keep a copy of the file), "+
 		"or move a file that is no journal out of %s; tidings refuses rather than guess whom it records (they could be mailed twice)",
@@ -1261,6 +1282,9 @@ func parseLine(b []byte) (Entry, *LineError) {
 	var e Entry
 	err := json.Unmarshal(b, &e)
 	if err == nil && utf8.Valid(b) {
+		if !slices.Contains(Outcomes, e.Outcome) {
+			return Entry{}, &LineError{Field: "outcome", Err: &OutcomeError{Outcome: e.Outcome}}
+		}
 		return e, nil
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
@@ -1351,6 +1375,8 @@ func salvage(frag []byte) (e Entry, ok bool) {
 			return Entry{}, false
 		}
 		e.Outcome = OutcomeInDoubt
+	} else if !slices.Contains(Outcomes, e.Outcome) {
+		e.Outcome = OutcomeInDoubt // a newer build's, say: fail closed
 	}
 	e.Amends = amends
 	return e, e.Campaign != "" && e.ID != ""
