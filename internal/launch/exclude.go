@@ -64,6 +64,12 @@ type Delivered struct {
 	// Truncated lists journal files whose last line was incomplete (their
 	// writer died mid-line); every complete line was read.
 	Truncated []string
+	// Again lists the paths given (or found in a directory given) that
+	// name a file already read (the same device and inode: the same
+	// directory given twice, a directory and a file in it, a symbolic
+	// link), each with the path it was read as: read and counted once.
+	Again []string
+	read  []readFile // the files read, for Again
 
 	byID, byKey map[string]string // -> how it was delivered, for the report
 	// jID, jKey are the ids and mailboxes the journals read record as
@@ -336,6 +342,13 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 				return nil, &NoJournalError{report.NoJournalError{Campaign: campaign, Path: p}}
 			}
 			for _, f := range files {
+				again, err := d.readAlready(f.Path)
+				if err != nil {
+					return nil, fmt.Errorf("read deliveries: %w", err)
+				}
+				if again {
+					continue
+				}
 				d.markRun(f.Run)
 				read, err := f.ReadName() // before reading: see UnknownRuns
 				if err != nil {
@@ -370,19 +383,26 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 				d.Sources = append(d.Sources, f.Path)
 				d.Journals = append(d.Journals, read)
 			}
-		case ext == ".csv":
-			kind, w, err := d.readCSV(p)
+		case ext == ".csv" || ext == ".json":
+			again, err := d.readAlready(p)
+			if err != nil {
+				return nil, fmt.Errorf("read deliveries: %w", err)
+			}
+			if again {
+				continue
+			}
+			var kind string
+			var w written
+			if ext == ".csv" {
+				kind, w, err = d.readCSV(p)
+			} else {
+				kind, w, err = d.readJSON(p)
+			}
 			if err != nil {
 				return nil, err
 			}
-			if w.Exclusions && here != "" && sameFile(p, here) {
+			if ext == ".csv" && w.Exclusions && here != "" && sameFile(p, here) {
 				w.Runs = append(w.Runs, hereRuns...)
-			}
-			d.addReport(kind, w)
-		case ext == ".json":
-			kind, w, err := d.readJSON(p)
-			if err != nil {
-				return nil, err
 			}
 			d.addReport(kind, w)
 		default:
@@ -459,6 +479,34 @@ func (d *Delivered) addReport(kind string, w written) {
 	} else {
 		d.Partial = append(d.Partial, kind)
 	}
+}
+
+// readFile is a file read for exclusion, by its path and what stat says
+// of it.
+type readFile struct {
+	path string
+	fi   os.FileInfo
+}
+
+// readAlready reports whether path names a file already read (the same
+// device and inode, os.SameFile), and notes it in Again if so; else it
+// notes path as read.
+func (d *Delivered) readAlready(path string) (bool, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range d.read {
+		if os.SameFile(r.fi, fi) {
+			if path != r.path {
+				path += " (the same file as " + r.path + ")"
+			}
+			d.Again = append(d.Again, path)
+			return true, nil
+		}
+	}
+	d.read = append(d.read, readFile{path, fi})
+	return false, nil
 }
 
 // NoJournalError refuses a journal directory given to exclude the
@@ -770,6 +818,9 @@ func (d *Delivered) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, " of run(s) %s", strings.Join(d.Runs, ", "))
 	}
 	fmt.Fprintln(w, ".")
+	if len(d.Again) > 0 {
+		fmt.Fprintf(w, "%d path(s) named a file already read (given twice, a directory and a file in it, or a symbolic link), counted once: %s.\n", len(d.Again), strings.Join(d.Again, ", "))
+	}
 	if d.Earlier > 0 {
 		fmt.Fprintf(w, "They include the %d recipients that earlier recoveries of %q made here excluded, as listed in %s.\n", d.Earlier, d.Campaign, d.EarlierFile)
 	}
