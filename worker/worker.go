@@ -364,7 +364,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.m.st.Store(w.st) // tidings_replica_acks
 	if w.cfg.Journal.Dir != "" {
-		j, err := journal.Open(w.cfg.Journal)
+		jc := w.cfg.Journal
+		jc.Env = cmp.Or(jc.Env, w.cfg.Env) // in every line: a recovery refuses another environment's journal
+		j, err := journal.Open(jc)
 		if err != nil {
 			return fmt.Errorf("run worker: %w", err)
 		}

@@ -70,6 +70,11 @@ type Entry struct {
 	Attempt int    `json:"attempt,omitempty"`
 	Stage   string `json:"stage,omitempty"`
 	Worker  string `json:"worker,omitempty"`
+	// Env is the environment of the worker that wrote the line
+	// (Config.Env), "" in lines written before tidings recorded it: a
+	// recovery refuses another environment's journal (a staging run's
+	// deliveries excluded from production would never be mailed there).
+	Env string `json:"env,omitempty"`
 }
 
 // appendJSON appends e as json.Marshal writes it, without reflection (a
@@ -108,6 +113,9 @@ func (e Entry) appendJSON(b []byte, known *plainKnown) ([]byte, error) {
 	if e.Worker != "" {
 		b = known.appendString(append(b, `,"worker":`...), knownWorker, e.Worker)
 	}
+	if e.Env != "" {
+		b = known.appendString(append(b, `,"env":`...), knownEnv, e.Env)
+	}
 	return append(b, '}'), nil
 }
 
@@ -123,14 +131,14 @@ func appendString(b []byte, s string) []byte {
 }
 
 // plainKnown remembers, for each of the strings every line of a window
-// repeats (the campaign, the run, the stage and the worker: about two
-// thirds of the bytes appendString checked a message, docs/benchmarks.md,
-// "Goroutine hand-offs per message"), the last one an append found plain
+// repeats (the campaign, the run, the stage, the worker and the
+// environment: most of the bytes appendString checked a message,
+// docs/benchmarks.md, "Goroutine hand-offs per message"), the last one an append found plain
 // (appendString's fast path). The same string again is quoted without its
 // bytes checked: one comparison, which costs a few instructions when it
 // is the same string (the worker passes the same ones every line). It
 // lives for one Append, so no goroutine shares it; nil remembers nothing.
-type plainKnown [4]string
+type plainKnown [5]string
 
 // The fields plainKnown remembers.
 const (
@@ -138,6 +146,7 @@ const (
 	knownRun
 	knownStage
 	knownWorker
+	knownEnv
 )
 
 // appendString is appendString for field f, skipping the check of the
@@ -235,6 +244,9 @@ type Config struct {
 	// Always fsyncs before every Append returns (concurrent appends share
 	// one fsync).
 	Always bool
+	// Env is the environment the worker sends in, written in every line
+	// whose Entry.Env is "" (none when Env is "").
+	Env string
 }
 
 // WithDefaults returns cfg with defaults applied.
@@ -465,6 +477,7 @@ func (w *Writer) Append(es ...Entry) error {
 			return fmt.Errorf("journal: one append holds entries of two runs: %w", ErrNotWritten)
 		}
 		var err error
+		e.Env = cmp.Or(e.Env, w.cfg.Env)
 		if line, err = e.appendJSON(line, &known); err != nil {
 			return fmt.Errorf("journal: encode entry: %w; %w", err, ErrNotWritten)
 		}
@@ -1240,6 +1253,25 @@ func readLines(name string, fn func(Entry) error) error {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 	}
+}
+
+// LineOf returns the number of the first whole line of file name for
+// which match is true, 0 when none is (or the file cannot be read).
+func LineOf(name string, match func(Entry) bool) int {
+	n, found := 0, 0
+	errFound := errors.New("found")
+	err := readLines(name, func(e Entry) error {
+		n++
+		if match(e) {
+			found = n
+			return errFound
+		}
+		return nil
+	})
+	if !errors.Is(err, errFound) {
+		return 0
+	}
+	return found
 }
 
 // LineError is a whole line of a journal file that is no entry tidings

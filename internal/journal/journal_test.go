@@ -284,6 +284,9 @@ func FuzzEntryLine(f *testing.F) {
 		for i, at := range []time.Time{utc, utc, utc.In(time.FixedZone("x", 5*3600+30*60)), utc.In(time.FixedZone("y", -(3*3600 + 7)))} {
 			amends := i%2 == 1
 			e := journal.Entry{At: at, Campaign: campaign, Run: run, ID: id, Email: email, Lang: lang, Outcome: outcome, Code: code, Attempt: attempt, Stage: stage, Worker: worker, Amends: amends}
+			if i >= 2 {
+				e.Env = stage + worker // an environment's name, and none
+			}
 			want, werr := json.Marshal(e)
 			got, gerr := journal.EntryJSON(e)
 			if (werr != nil) != (gerr != nil) {
@@ -300,8 +303,8 @@ func FuzzEntryLine(f *testing.F) {
 // (appendJSON); a field added to Entry must be written there too, which
 // FuzzEntryLine alone would miss for a field left at its zero value.
 func TestEntryLineHasEveryField(t *testing.T) {
-	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 12 {
-		t.Fatalf("journal.Entry has %d fields, appendJSON writes 12: write the new one in appendJSON, then update this count", n)
+	if n := reflect.TypeFor[journal.Entry]().NumField(); n != 13 {
+		t.Fatalf("journal.Entry has %d fields, appendJSON writes 13: write the new one in appendJSON, then update this count", n)
 	}
 }
 

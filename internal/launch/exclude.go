@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,6 +71,12 @@ type Delivered struct {
 	// link), each with the path it was read as: read and counted once.
 	Again []string
 	read  []readFile // the files read, for Again
+	// envs are the environments the journal lines read name (the field
+	// env), each with the first file that names it (CheckEnv); NoEnv the
+	// journal files with lines that name none (written before tidings
+	// recorded it), which cannot be checked.
+	envs  map[string]string
+	NoEnv []string
 
 	byID, byKey map[string]string // -> how it was delivered, for the report
 	// jID, jKey are the ids and mailboxes the journals read record as
@@ -354,9 +361,11 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 				if err != nil {
 					return nil, err
 				}
-				records := 0
+				records, noEnv := 0, false
 				err = journal.Read(f.Path, campaign, func(e journal.Entry) error {
 					records++
+					d.noteEnv(e.Env, f.Path)
+					noEnv = noEnv || e.Env == ""
 					if e.Delivered() {
 						d.add(e.ID, e.Email, e.Outcome, "the delivery journal "+f.Path)
 						d.jID[e.ID], d.jKey[address.KeyOf(e.Email)] = true, true
@@ -378,6 +387,9 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 						return nil, fmt.Errorf("read deliveries: %w", err)
 					}
 					records = counts[campaign]
+				}
+				if noEnv && records > 0 {
+					d.NoEnv = append(d.NoEnv, f.Path)
 				}
 				d.Records += records
 				d.Sources = append(d.Sources, f.Path)
@@ -479,6 +491,54 @@ func (d *Delivered) addReport(kind string, w written) {
 	} else {
 		d.Partial = append(d.Partial, kind)
 	}
+}
+
+// noteEnv notes that file holds a line of environment env ("": none).
+func (d *Delivered) noteEnv(env, file string) {
+	if env == "" {
+		return
+	}
+	if d.envs == nil {
+		d.envs = map[string]string{}
+	}
+	if _, ok := d.envs[env]; !ok {
+		d.envs[env] = file
+	}
+}
+
+// CheckEnv returns an *EnvError when a journal line read names another
+// environment than env (nil d: none read). Lines that name none (NoEnv)
+// pass: WriteSummary says they could not be checked.
+func (d *Delivered) CheckEnv(env string) error {
+	if d == nil {
+		return nil
+	}
+	for _, other := range slices.Sorted(maps.Keys(d.envs)) {
+		if other != env {
+			file := d.envs[other]
+			line := journal.LineOf(file, func(e journal.Entry) bool { return e.Env == other })
+			return &EnvError{Path: file, Line: line, Env: other, Want: env}
+		}
+	}
+	return nil
+}
+
+// EnvError refuses the delivery journal of another environment (Env, in
+// the field env of Path's line Line) given to a recovery in Want: read as
+// Want's, the recipients only mailed in Env would be excluded there and
+// never mailed.
+type EnvError struct {
+	Path      string
+	Line      int
+	Env, Want string
+}
+
+func (e *EnvError) Error() string {
+	return fmt.Sprintf("read deliveries: %s:%d: field \"env\": %q: a delivery journal of environment %s, not of environment %s, which this send stages in: "+
+		"read as %s's, the recipients only mailed in %s would be excluded here and never mailed; nothing was staged. "+
+		"Give the journal directory of the workers of environment %s (journal.dir of environment %s, and the files copied from its other worker hosts), "+
+		"or, to recover the campaign in %s, run the send with --env %s",
+		e.Path, e.Line, e.Env, e.Env, e.Want, e.Want, e.Env, e.Want, e.Want, e.Env, e.Env)
 }
 
 // readFile is a file read for exclusion, by its path and what stat says
@@ -818,6 +878,10 @@ func (d *Delivered) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, " of run(s) %s", strings.Join(d.Runs, ", "))
 	}
 	fmt.Fprintln(w, ".")
+	if len(d.NoEnv) > 0 {
+		fmt.Fprintf(w, "%d file(s) record no environment (written by a tidings that did not record it), so this send cannot check that they are this environment's: %s; make sure they are (a staging journal read here would leave out recipients only mailed in staging).\n",
+			len(d.NoEnv), strings.Join(d.NoEnv, ", "))
+	}
 	if len(d.Again) > 0 {
 		fmt.Fprintf(w, "%d path(s) named a file already read (given twice, a directory and a file in it, or a symbolic link), counted once: %s.\n", len(d.Again), strings.Join(d.Again, ", "))
 	}

@@ -141,7 +141,8 @@ func (e *ChangedError) Error() string {
 
 // Plan reads and checks every recipient row (plan.Run) without touching
 // Redis. A campaign pinned to another environment than in.Env is refused
-// (PinnedError) before any row is read.
+// (PinnedError) before any row is read, and so are exclusions read from
+// another environment's journal (*EnvError, Delivered.CheckEnv).
 func Plan(ctx context.Context, in Input) (*Planned, error) {
 	if err := Pinned(in.Campaign, in.Env); err != nil {
 		return nil, err
@@ -152,6 +153,9 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 		if in.Env != nil {
 			in.EnvName = in.Env.Name
 		}
+	}
+	if err := in.Exclude.CheckEnv(in.EnvName); err != nil {
+		return nil, err
 	}
 	if ps := in.Engine.Prose(func(name string) string {
 		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
