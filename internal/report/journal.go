@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/address"
@@ -143,7 +145,8 @@ func ReadJournals(paths []string, campaign string) (*Journal, error) {
 	j := &Journal{Campaign: campaign, Counts: map[string]int64{}}
 	x := &rows{j: j, byBox: map[string]*JournalRow{}, byID: map[string]*JournalRow{}}
 	runs := map[string]bool{}
-	seen := map[lineKey]bool{} // every line read, to count a copy's once
+	seen := map[lineKey]bool{}  // every line read, to count a copy's once
+	envs := map[string]string{} // the environments lines name -> a file of each
 	var read []os.FileInfo
 	for _, f := range files {
 		if fi, err := os.Stat(f.Path); err == nil {
@@ -161,6 +164,9 @@ func ReadJournals(paths []string, campaign string) (*Journal, error) {
 		}
 		err := journal.Read(f.Path, campaign, func(e journal.Entry) error {
 			runs[e.Run] = true
+			if _, ok := envs[e.Env]; !ok && e.Env != "" {
+				envs[e.Env] = f.Path
+			}
 			k := keyOf(e, f.Worker)
 			if seen[k] {
 				return nil // the same line in a copy of the file
@@ -195,6 +201,14 @@ func ReadJournals(paths []string, campaign string) (*Journal, error) {
 			return nil, err
 		}
 	}
+	if len(envs) > 1 {
+		e := &EnvsError{Envs: slices.Sorted(maps.Keys(envs))}
+		for _, env := range e.Envs {
+			line := journal.LineOf(envs[env], func(l journal.Entry) bool { return l.Env == env })
+			e.Files = append(e.Files, fmt.Sprintf("%s:%d", envs[env], line))
+		}
+		return nil, e
+	}
 	for r := range runs {
 		j.Runs = append(j.Runs, r)
 	}
@@ -221,6 +235,25 @@ func keyOf(e journal.Entry, worker string) lineKey {
 		e.Worker = worker
 	}
 	return lineKey{e, at}
+}
+
+// EnvsError refuses journals of two environments read as one campaign's
+// (report --journal given production's and staging's directories): a
+// recovery from such a report would leave out, in one environment, the
+// recipients mailed only in the other. Files holds a file of each
+// environment (Envs, sorted), with the line of it that names it.
+type EnvsError struct {
+	Envs  []string
+	Files []string // "<file>:<line>"
+}
+
+func (e *EnvsError) Error() string {
+	var each []string
+	for i, env := range e.Envs {
+		each = append(each, fmt.Sprintf("%s: field \"env\": %q", e.Files[i], env))
+	}
+	return fmt.Sprintf("read journal: the journals given record %d environments (%s): read as one, a recovery from this report would leave out, in one environment, the recipients mailed only in the other; give the journal directories of one environment only (journal.dir of its workers)",
+		len(e.Envs), strings.Join(each, "; "))
 }
 
 // NoJournalError says that a path holds no delivery journal of a campaign.
