@@ -174,28 +174,29 @@ func (q *queueCollector) Collect(ch chan<- prometheus.Metric) {
 // Handler serves /metrics from g and /healthz: 200 when Redis answers,
 // refuses w no command, w's sends are not held for a maxmemory-policy and
 // w's delivery journal takes lines; 503 otherwise, saying why (Redis
-// unreachable, each command it refuses w or the policy that holds its
-// sends: outageLog.refusals; the journal's failure: journalHealth). w nil: Redis's
-// answer alone. The CLI mounts it on --metrics-addr (ServeMetrics).
+// unreachable, else each command it refuses w and the policy that holds
+// its sends: outageLog.refusals; and the journal's failure, whatever
+// Redis's state: journalHealth). w nil: Redis's answer alone. The CLI mounts it on --metrics-addr (ServeMetrics).
 func Handler(g prometheus.Gatherer, rdb redis.UniversalClient, w *Worker) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		why := ""
 		if err := rdb.Ping(ctx).Err(); err != nil {
-			http.Error(rw, "redis unreachable: "+err.Error(), http.StatusServiceUnavailable)
-			return
+			why = "redis unreachable: " + err.Error() + "\n"
+		} else if w != nil {
+			why = w.outage.refusals()
 		}
 		if w != nil {
-			if refused := w.outage.refusals(); refused != "" {
-				http.Error(rw, refused, http.StatusServiceUnavailable)
-				return
-			}
-			if broken := w.journalHealth(); broken != "" {
-				http.Error(rw, broken, http.StatusServiceUnavailable)
-				return
-			}
+			// Said whatever Redis's state: the one cause a restart of
+			// this worker fixes (once its directory is).
+			why += w.journalHealth()
+		}
+		if why != "" {
+			http.Error(rw, why, http.StatusServiceUnavailable)
+			return
 		}
 		_, _ = rw.Write([]byte("ok\n"))
 	})
