@@ -122,6 +122,10 @@ type TransitionParams struct {
 	// To (running), which sends them; else its state is kept. Nothing is
 	// claimed while it awaits approval: they would never be sent.
 	CanaryRetried bool
+	// MetaLost allows the action on a campaign whose meta Redis lost after
+	// its staging ended, while no send stages it (lua/transition.lua's
+	// metaLost): a cancel; without it, it is taken for a staging under way.
+	MetaLost bool
 }
 
 // Transition atomically moves campaign c from one of p.From to p.To (or
@@ -141,8 +145,8 @@ func (s *Store) transition(ctx context.Context, c string, p TransitionParams, no
 		audit, what = auditJSON(now, p.Actor, p.Action, p.Reason), p.Action+" "+c // approve in advance sets no state
 	}
 	// go-redis sends a bool as 1 or 0.
-	args := []any{list(p.From), string(p.To), oneline.Of(p.Reason), p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone, p.CanaryRetried}
-	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats, k.errors}, args...)
+	args := []any{list(p.From), string(p.To), oneline.Of(p.Reason), p.Actor.String(), ms(now), audit, p.ResetWindow, p.Action, p.Unless, list(p.Keep), p.Approve, p.WhileStaging, p.Actor.Env, ms(p.IfAt), p.Stage, p.CanaryDone, p.CanaryRetried, p.MetaLost}
+	v, ack, err := s.eval(ctx, transitionScript, []string{k.control, k.audit, k.win, k.winerr, k.meta, k.batches, k.bstats, k.errors, k.staging}, args...)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: %w", what, err)
 	}
@@ -358,6 +362,11 @@ type Cancelled struct {
 	// was staging it (StateStagingInterrupted), so nothing was ever sent:
 	// the cancel removed what that staging left (dropStaging).
 	Dropped bool
+	// MetaLost: Redis had lost the campaign's meta (its batches and
+	// chunks are unknown), so the cancel stopped it but could record none
+	// of its recipients: Recipients and InFlight are 0, and who was sent
+	// is in the workers' journals.
+	MetaLost bool
 }
 
 // Say says what the cancel recorded: how many recipients it cancelled
@@ -367,6 +376,9 @@ type Cancelled struct {
 func (c Cancelled) Say(final string) string {
 	if c.Dropped {
 		return "its first staging never finished, so nothing was sent: what it left in Redis is removed (its audit log keeps the cancel), and the campaign can be staged anew."
+	}
+	if c.MetaLost {
+		return "Redis lost its meta, so which recipients it has is unknown: the campaign is cancelled (nothing more is sent), but no recipient could be recorded as cancelled, and its counts are what Redis kept; who was sent is in the workers' journals (report --journal)."
 	}
 	if c.InFlight == 0 {
 		return fmt.Sprintf("%d unsent recipients recorded as cancelled.", c.Recipients)
@@ -420,15 +432,33 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 		}
 		return Cancelled{}, nil, fmt.Errorf("cancel %s: %w", c, &TransitionError{Campaign: c, Action: "cancel", State: p.State, PausedFor: StagedAgain})
 	}
-	if err != nil { // no definition: a first staging that never ended is dropped
+	metaLost := err != nil
+	if metaLost { // no definition: a first staging that never ended is dropped
 		if dropped, err := s.dropStaging(ctx, c, a, reason); dropped || err != nil {
 			return Cancelled{Dropped: dropped}, nil, err
 		}
+		// Else Redis lost the meta of a campaign staged (the transition
+		// checks that no staging is under way): its environment is its
+		// audit log's.
+		st, err := s.metaLostStatus(ctx, c, s.notFound(ctx, "cancel", c))
+		if err == nil {
+			err = checkEnv(c, st.Env, a.Env)
+		}
+		if err != nil {
+			return Cancelled{}, nil, fmt.Errorf("cancel %s: %w", c, err)
+		}
 	}
 	moved, ok, err := s.act(ctx, c, TransitionParams{From: []State{StateRunning, StateAwaitingApproval, StatePaused, StateStaged},
-		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage})
+		To: StateCancelled, Actor: a, Action: "cancel", Reason: reason, Stage: stage, MetaLost: metaLost})
 	if !ok {
 		return Cancelled{}, nil, err
+	}
+	if metaLost { // its chunks are unknown: nothing to sweep
+		if moved || err != nil {
+			return Cancelled{MetaLost: true}, nil, wrapf(err, "cancel %s", c)
+		}
+		ctl, err := s.inForce(ctx, c, "cancel", StateCancelled, reason)
+		return Cancelled{}, ctl, err
 	}
 	// Cancelled but not acknowledged by the replicas (it holds on the
 	// master), or not listed among the active campaigns: record the

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // metaLostStatus is the status of campaign c whose meta Meta did not find
@@ -52,4 +56,38 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 		st.Env = env
 	}
 	return st, nil
+}
+
+// clearLost clears, before a first staging of campaign k writes anything
+// but its control, what a staging whose meta Redis lost left: a campaign
+// cancelled without its meta (cancel of one whose meta Redis lost) is
+// staged again as a first staging (Meta finds none), which must not add
+// its counters to the lost staging's, nor leave its chunks. As a staging
+// again clears the staging before (Stager.open), its ledger and audit log
+// stay: nobody the ledger has as sent is sent again. Nothing is done for
+// any other campaign. The caller holds the staging lease.
+func (s *Store) clearLost(ctx context.Context, k keys) error {
+	p := s.rdb.Pipeline()
+	stC := p.HGet(ctx, k.control, "state")
+	metaC := p.Exists(ctx, k.meta)
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("read its control: %w", err)
+	}
+	if State(stC.Val()) != StateCancelled || metaC.Val() != 0 {
+		return nil
+	}
+	left, err := s.campaignKeys(ctx, k)
+	if err != nil {
+		return fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)
+	}
+	del := []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held, k.gate1, k.requeued, k.fresh}
+	for _, key := range left {
+		if strings.HasPrefix(key, k.prefix+"chunk:") {
+			del = append(del, key)
+		}
+	}
+	if err := s.rdb.Del(ctx, del...).Err(); err != nil {
+		return fmt.Errorf("clear what the staging whose meta Redis lost left: %w", err)
+	}
+	return nil
 }

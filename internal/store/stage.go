@@ -489,6 +489,9 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	k, who, now := sg.k, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), ms(time.Now())
 	if !sg.exists { // listed as begun until Finish lists the campaign (List, Status)
+		if err := sg.s.clearLost(ctx, k); err != nil {
+			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+		}
 		sg.begun = begun{Env: sg.cfg.Env, By: who, At: now}
 		rec, _ := json.Marshal(sg.begun)
 		if err := sg.s.rdb.HSet(ctx, keyStagings, sg.cfg.Campaign, rec).Err(); err != nil {

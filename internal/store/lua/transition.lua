@@ -10,7 +10,7 @@
 -- paused; the pause stays when the staging ends (stage_end.lua).
 --
 -- KEYS: 1 control, 2 audit, 3 win, 4 winerr, 5 meta, 6 batches, 7 bstats,
---       8 errors
+--       8 errors, 9 staging (the lease of a send staging the campaign)
 -- ARGV: 1 states it may move from (space list), 2 state to move to,
 --       3 reason, 4 by, 5 now (unix ms, the caller's clock: not used; the
 --       times this writes, the control's and the audit entry's `at` and
@@ -37,7 +37,9 @@
 --       17 a retry (1/0): a campaign in awaiting-approval whose canary's
 --          recipients wait for a retry (the retry re-queued some) moves
 --          to ARGV[2] (running: it sends them, and lua/tick.lua awaits
---          approval again once none waits); else the state is kept
+--          approval again once none waits); else the state is kept,
+--       18 allowed when Redis lost the meta of a campaign staged (1/0: a
+--          cancel; see metaLost below)
 -- Returns {state found ('' = no such campaign), moved (1/0), the action
 -- that forbade the move ('' = none; 'staging': being staged; 'env:<e>':
 -- the campaign is environment e's, not the caller's; 'staged-again': not
@@ -48,7 +50,17 @@ local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0, ''} end
 local env = redis.call('HGET', KEYS[5], 'env')
 if env and env ~= '' and ARGV[13] ~= '' and env ~= ARGV[13] then return {st, 0, 'env:' .. env} end
-if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') then return {st, 0, 'staging'} end
+-- metaLost: Redis lost the meta of a campaign whose staging ended (its
+-- control has the cur_batch stage_end.lua writes, and no staging_by of a
+-- staging again not ended), and no send stages it (no lease): no staging
+-- under way, nor one interrupted (whose record as begun store.cancel
+-- drops first). Only a cancel (ARGV[18]) takes it for what it is.
+local function metaLost()
+  if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('EXISTS', KEYS[9]) == 1 then return false end
+  local f = redis.call('HMGET', KEYS[1], 'cur_batch', 'staging_by')
+  return f[1] ~= false and f[2] == false
+end
+if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') and not (ARGV[18] == '1' and metaLost()) then return {st, 0, 'staging'} end
 -- include: waiting
 -- canaryWaiting returns how many recipients of the canary (batch 0, when
 -- the campaign was staged with one) wait for a retry (lib/waiting.lua,

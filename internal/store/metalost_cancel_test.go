@@ -1,0 +1,114 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestCancelOfCampaignWhoseMetaRedisLost: Redis lost the meta of a
+// campaign staged and sent in part, running, paused as state loss by a
+// worker, or paused by an operator before. Before, its cancel (the
+// recovery status advises) was refused: "the campaign is running
+// (staging)", the transition taking the meta's missing staging for one
+// under way. Now it is cancelled and says that it could record no
+// recipient (its chunks are unknown), and staging it again is a fresh
+// staging whose counts are not added to the lost staging's. A staging of
+// it under way (a send holding its lease) is still refused, and so is a
+// cancel from another environment.
+func TestCancelOfCampaignWhoseMetaRedisLost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []string{"running", "state-loss", "paused", "being-staged", "other-env"} {
+		t.Run(tc, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			rdb := startRedis(t)
+			st := store.New(rdb)
+			c, n := "c-meta-lost-"+tc, 6
+			sum := stage(t, st, c, stageOpts{n: n, size: n})
+			if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickReleased {
+				t.Fatalf("first tick %+v", r)
+			}
+			sendAll(t, st.Ledger(c, sum.Stage), 0, 2)
+			if tc == "paused" {
+				if _, err := st.Pause(ctx, c, who, "on-call"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := rdb.Unlink(ctx, "tidings:{"+c+"}:meta").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if tc == "state-loss" { // as the worker pauses it (worker.metaLost)
+				if _, moved, err := st.Transition(ctx, c, store.TransitionParams{From: []store.State{store.StateRunning}, To: store.StatePaused,
+					Actor: who, Action: "state-loss", Reason: "state loss", Stage: sum.Stage, WhileStaging: true}); err != nil || !moved {
+					t.Fatalf("pause as state loss: %v, %v", moved, err)
+				}
+			}
+			var sg *store.Stager
+			if tc == "being-staged" { // a send stages it again, not ended
+				var err error
+				sg, err = st.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "bob", Columns: []string{"posts"}, ChunkSize: 7, ResumeExisting: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sg.Add(ctx, store.Recipient{Line: 2, ID: "r9", Email: "r9@x.example", Locale: "de", Lang: "de", Fields: map[string]string{"posts": "1"}}, 0, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := who
+			if tc == "other-env" {
+				a.Env = "production"
+			}
+			done, _, err := st.Cancel(ctx, c, a, "state loss")
+			switch tc {
+			case "being-staged":
+				if !errors.As(err, new(*store.TransitionError)) {
+					t.Fatalf("cancel while a send stages it again: %+v, %v; want refused (staging)", done, err)
+				}
+				if _, err := sg.Finish(ctx, true); err != nil {
+					t.Fatalf("the staging the cancel was refused for: %v", err)
+				}
+				return
+			case "other-env":
+				if !errors.As(err, new(*store.EnvError)) {
+					t.Fatalf("cancel from another environment: %+v, %v; want an *EnvError", done, err)
+				}
+				if p, _ := st.Probe(ctx, c); p.State == store.StateCancelled {
+					t.Fatal("cancelled from another environment")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("cancel of a campaign whose meta Redis lost: %v", err)
+			}
+			if !done.MetaLost || done.Recipients != 0 || !strings.Contains(done.Say(""), "no recipient could be recorded") {
+				t.Errorf("cancel recorded %+v (%q); want: meta lost, no recipient recorded", done, done.Say(""))
+			}
+			s, err := st.Status(ctx, c)
+			if err != nil || s.State != store.StateCancelled || !s.MetaLost {
+				t.Fatalf("status after the cancel: %+v, %v; want cancelled, meta lost", s, err)
+			}
+			if again, ctl, err := st.Cancel(ctx, c, who, "again"); err != nil || ctl == nil || again.MetaLost {
+				t.Errorf("cancel again: %+v, %+v, %v; want the cancel in force", again, ctl, err)
+			}
+			// Staged again (send --resume-existing --exclude-delivered): a
+			// fresh staging, its counts its own.
+			stage(t, st, c, stageOpts{n: n, size: n, resume: true})
+			s, err = st.Status(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.MetaLost || s.Counts[store.OutcomePending] != int64(n) || s.Counts[store.OutcomeInvalid] != 1 || s.Counts[store.OutcomeSent] != 0 {
+				t.Errorf("staged again: %v, meta lost %v; want %d pending, 1 invalid, its own", s.Counts, s.MetaLost, n)
+			}
+			for _, l := range s.Languages {
+				if l.Staged != int64(n/3) {
+					t.Errorf("language %s: %d staged, want %d", l.Lang, l.Staged, n/3)
+				}
+			}
+		})
+	}
+}
