@@ -34,9 +34,10 @@ import (
 //
 // The policy is read from INFO memory (maxmemory_policy), which the
 // rights tidings needs allow (redisconn.MinimalACL), else from CONFIG GET.
-// A Redis that answers neither (the embedded one of rehearse and demo,
-// which never evicts) is said once at WARN and not held: holding would
-// stop every rehearsal, and a real Redis answers INFO memory.
+// A Redis that answers neither (a user without +info or CONFIG, or a
+// proxy that hides both) is said once at WARN and not held; doctor fails
+// on it. The embedded Redis of rehearse and demo, which never evicts,
+// answers CONFIG GET maxmemory-policy with noeviction (redisserver).
 
 // evictionPoll is how often the worker reads the policy again.
 const evictionPoll = 2 * time.Second
