@@ -80,7 +80,7 @@ func (s *Store) clearLost(ctx context.Context, k keys) error {
 	if err != nil {
 		return fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)
 	}
-	del := []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held, k.gate1, k.requeued, k.fresh}
+	del := k.ofStaging()
 	for _, key := range left {
 		if strings.HasPrefix(key, k.prefix+"chunk:") {
 			del = append(del, key)

@@ -510,7 +510,7 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	if sg.exists {
 		p := sg.s.rdb.Pipeline()
-		p.Del(ctx, k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held, k.gate1, k.requeued, k.fresh)
+		p.Del(ctx, k.ofStaging()...)
 		for i := 0; i < sg.nchunks; i++ {
 			p.Del(ctx, k.chunk(i))
 		}

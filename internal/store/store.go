@@ -403,6 +403,14 @@ func keysFor(c string) keys {
 
 func (k keys) chunk(n int) string { return k.prefix + "chunk:" + strconv.Itoa(n) }
 
+// ofStaging lists the keys a staging writes for itself alone, besides its
+// chunks, meta and control: a staging again (Stager.open) and the staging
+// of a campaign whose meta Redis lost (clearLost) delete them first. The
+// ledger, audit log, ids and mailboxes stay.
+func (k keys) ofStaging() []string {
+	return []string{k.batches, k.bstats, k.counts, k.win, k.winerr, k.rejects, k.persec, k.passed, k.finished, k.gen, k.held, k.gate1, k.requeued, k.fresh}
+}
+
 // RateKey is the key of campaign c's global rate limiter.
 func RateKey(c string) string { return keysFor(c).rate }
 
