@@ -42,6 +42,10 @@ import (
 // evictionPoll is how often the worker reads the policy again.
 const evictionPoll = 2 * time.Second
 
+// heldLater is what a chunk task held for the policy returns: it runs
+// again in evictionPoll, not counted a failure.
+var heldLater = &retryLater{after: evictionPoll, why: "Redis's maxmemory-policy may evict keys tidings relies on"}
+
 // evictionCheck is the outage log's site of the policy's check.
 const evictionCheck = "check Redis's maxmemory-policy"
 

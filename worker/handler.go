@@ -98,6 +98,11 @@ func (w *Worker) handle(ctx context.Context, t *asynq.Task) error {
 		return errDraining
 	}
 	defer w.leave(r)
+	if w.evicting() {
+		// Held (evicting.go): nothing read for it, nor claimed, until the
+		// policy is noeviction.
+		return heldLater
+	}
 	cs, err := w.campaign(ctx, p.Campaign, p.Stage)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Warn("dropping a task of a campaign Redis no longer has")
@@ -248,7 +253,7 @@ func (r *run) process(ctx context.Context, recs []store.Recipient, err error) er
 	case why == stopHeld:
 		// The worker said why once (checkEviction): not a failure, nor a
 		// line each pass.
-		return &retryLater{after: evictionPoll, why: "Redis's maxmemory-policy may evict keys tidings relies on"}
+		return heldLater
 	}
 	finished := r.next.IsZero()
 	end, err := w.st.EndChunk(ctx, p.Campaign, cs.stage, p.Batch, p.Chunk, finished)
