@@ -84,9 +84,11 @@ func (w *Worker) checkEviction(ctx context.Context) {
 		return
 	case ev != nil:
 		w.evicts.Store(ev)
+		w.m.evictionHold.Set(1)
 		w.outage.warn(evictionCheck, ev, "policy", ev.Policy, "node", ev.Node, "next", "tidings doctor --env "+cmp.Or(w.cfg.Env, "ENV"))
 	default:
 		w.evicts.Store(nil)
+		w.m.evictionHold.Set(0)
 		w.outage.answered(evictionCheck)
 	}
 }

@@ -21,8 +21,8 @@ import (
 // the worker sent on regardless. Now a worker whose Redis's
 // maxmemory-policy is not noeviction sends nothing: it says so once at
 // WARN with the policy and what to do, /healthz answers 503 naming it,
-// it checks again by itself, and once the policy is noeviction again it
-// resumes; every recipient gets exactly one message, counted at the SMTP
+// tidings_worker_eviction_hold is 1 (0 before and after), it checks
+// again by itself, and once the policy is noeviction again it resumes; every recipient gets exactly one message, counted at the SMTP
 // server. Mid-run (CONFIG SET while it sends) and at start (the policy
 // set before the worker runs, read by a Redis user that may not run
 // CONFIG: INFO memory says the policy), on a real redis-server of the
@@ -62,6 +62,9 @@ func TestWorkerHoldsSendsWhileRedisMayEvict(t *testing.T) {
 			} else {
 				e.startWorker(t, w)
 				wait.For(t, 30*time.Second, "20 messages", func() bool { return e.smtp.Count() >= 20 })
+				if got := gaugeValue(t, reg, "tidings_worker_eviction_hold"); got != 0 {
+					t.Errorf("tidings_worker_eviction_hold = %v while the policy is noeviction, want 0", got)
+				}
 				if err := e.rdb.ConfigSet(ctx, "maxmemory-policy", tc.policy).Err(); err != nil {
 					t.Fatal(err)
 				}
@@ -89,6 +92,9 @@ func TestWorkerHoldsSendsWhileRedisMayEvict(t *testing.T) {
 			}
 			checkEvictionLog(t, logs.String(), tc.policy)
 			checkEvictionHealthz(t, served, tc.policy)
+			if got := gaugeValue(t, reg, "tidings_worker_eviction_hold"); got != 1 {
+				t.Errorf("tidings_worker_eviction_hold = %v while the sends are held, want 1", got)
+			}
 
 			if err := e.rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
 				t.Fatal(err)
@@ -98,6 +104,9 @@ func TestWorkerHoldsSendsWhileRedisMayEvict(t *testing.T) {
 			}, logs.String)
 			e.sentOnceEach(t, n, logs.String)
 			checkEvictionHealthz(t, served, "")
+			if got := gaugeValue(t, reg, "tidings_worker_eviction_hold"); got != 0 {
+				t.Errorf("tidings_worker_eviction_hold = %v once the policy is noeviction again, want 0", got)
+			}
 			if !strings.Contains(logs.String(), "Redis's maxmemory-policy is noeviction again") {
 				t.Errorf("the worker did not say it sends again\n%s", logs.String())
 			}

@@ -29,6 +29,9 @@ type metrics struct {
 	// refused is 1 while Redis refuses the worker a command for the
 	// environment's settings (outageLog.refused, kindRefused).
 	refused prometheus.Gauge
+	// evictionHold is 1 while the worker holds its sends for Redis's
+	// maxmemory-policy (evicting.go).
+	evictionHold prometheus.Gauge
 	// required is how many replica acknowledgements a Sentinel failover
 	// requires (0 elsewhere; on Cluster, cluster holds each master's):
 	// tidings_replica_acks_required, beside tidings_replica_acks
@@ -60,8 +63,9 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 		journalBroken: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tidings_journal_broken", Help: "1 for each campaign this worker paused because it cannot write its delivery journal (until the worker restarts: the journal's failure stays with the process).",
 		}, []string{"campaign"}),
-		up:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
-		refused: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_redis_refused", Help: "1 while Redis refuses this worker a command for the environment's settings (NOPERM, NOAUTH, WRONGPASS: the Redis user's rights or password); the log says which at ERROR."}),
+		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
+		refused:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_redis_refused", Help: "1 while Redis refuses this worker a command for the environment's settings (NOPERM, NOAUTH, WRONGPASS: the Redis user's rights or password); the log says which at ERROR."}),
+		evictionHold: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_eviction_hold", Help: "1 while this worker holds its sends because Redis's maxmemory-policy is not noeviction (on some master of a Cluster): Redis may evict keys tidings relies on; the log says the policy at WARN, /healthz names it."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -79,7 +83,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			return 0
 		})
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.journalBroken, m.up, m.refused, &acksCollector{m: m}, queues,
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.journalBroken, m.up, m.refused, m.evictionHold, &acksCollector{m: m}, queues,
 		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
 		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
