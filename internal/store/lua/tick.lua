@@ -65,13 +65,17 @@ end
 -- to its total (it would run for ever, silently, every recipient mailed
 -- once); without its bstats, its batch's first pass never ends, and a
 -- gate would judge the counters of part of it. Neither is read on: it
--- pauses as state loss, which resume refuses. Both without it: a
--- campaign staged by an earlier build, which wrote the field in neither.
+-- pauses as state loss, which resume refuses. Either without it is a
+-- loss, both too: every build of a stored format (store.StoredFormat,
+-- meta "format") wrote the field, and workers tick a campaign of their
+-- own format alone (a build before stored formats, which may not have
+-- written it, is FormatNone: no worker of this build ticks it).
 local hasCounts, hasBstats = redis.call('HEXISTS', KEYS[4], '_'), redis.call('HEXISTS', KEYS[3], '_')
-if hasCounts ~= hasBstats then
-  local lost = 'counts (how many recipients have each outcome)'
-  if hasCounts == 1 then lost = 'batch counters (each batch\'s attempts and errors, which its gate judges)' end
-  local reason = 'state loss: Redis lost this campaign\'s ' .. lost .. ' (part of its state: an eviction, a DEL; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers\' journals'
+if hasCounts == 0 or hasBstats == 0 then
+  local lost = {}
+  if hasCounts == 0 then lost[#lost + 1] = 'counts (how many recipients have each outcome)' end
+  if hasBstats == 0 then lost[#lost + 1] = 'batch counters (each batch\'s attempts and errors, which its gate judges)' end
+  local reason = 'state loss: Redis lost this campaign\'s ' .. table.concat(lost, ' and ') .. ' (part of its state: an eviction, a DEL; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers\' journals'
   set('paused', ARGV[8], 'state-loss', reason)
   return {LOST, cur, reason}
 end
