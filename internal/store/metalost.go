@@ -58,23 +58,36 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 	return st, nil
 }
 
-// clearLost clears, before a first staging of campaign k writes anything
-// but its control, what a staging whose meta Redis lost left: a campaign
-// cancelled without its meta (cancel of one whose meta Redis lost) is
-// staged again as a first staging (Meta finds none), which must not add
-// its counters to the lost staging's, nor leave its chunks. As a staging
-// again clears the staging before (Stager.open), its ledger and audit log
-// stay: nobody the ledger has as sent is sent again. Nothing is done for
-// any other campaign. The caller holds the staging lease.
-func (s *Store) clearLost(ctx context.Context, k keys) error {
+// clearLost clears, before a first staging of campaign c (keys k) writes
+// anything but its control, what a staging whose meta Redis lost left: a
+// campaign cancelled without its meta (cancel of one whose meta Redis
+// lost) is staged again as a first staging (Meta finds none), which must
+// not add its counters to the lost staging's, nor leave its chunks. As a
+// staging again clears the staging before (Stager.open), its ledger and
+// audit log stay: nobody the ledger has as sent is sent again. One not
+// cancelled (its control has the cur_batch a staging's end writes, and no
+// first staging of it was begun since: keyStagings has no record of one)
+// is refused, writing nothing, with a *MetaLostError (env: the staging's,
+// for the commands it names): before, it was staged on top of what the
+// lost staging left, whose counts could make it done with recipients
+// never sent. Nothing is done for any other campaign. The caller holds
+// the staging lease.
+func (s *Store) clearLost(ctx context.Context, c, env string, k keys) error {
 	p := s.rdb.Pipeline()
-	stC := p.HGet(ctx, k.control, "state")
+	ctlC := p.HMGet(ctx, k.control, "state", "cur_batch")
 	metaC := p.Exists(ctx, k.meta)
+	begunC := p.HExists(ctx, keyStagings, c)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("read its control: %w", err)
 	}
-	if State(stC.Val()) != StateCancelled || metaC.Val() != 0 {
+	st, _ := ctlC.Val()[0].(string)
+	switch {
+	case st == "" || metaC.Val() != 0:
 		return nil
+	case State(st) != StateCancelled && ctlC.Val()[1] != nil && !begunC.Val():
+		return &MetaLostError{Campaign: c, Env: env, State: State(st)}
+	case State(st) != StateCancelled:
+		return nil // a first staging interrupted, run again
 	}
 	left, err := s.campaignKeys(ctx, k)
 	if err != nil {
@@ -90,4 +103,25 @@ func (s *Store) clearLost(ctx context.Context, k keys) error {
 		return fmt.Errorf("clear what the staging whose meta Redis lost left: %w", err)
 	}
 	return nil
+}
+
+// MetaLostError refuses to stage campaign Campaign, whose meta Redis lost
+// while its control says State (not cancelled): Meta finds none, so the
+// staging would be a first one, written on top of what the lost staging
+// left (its counters, chunks, run). Its recovery is its cancel first
+// (which goes through without its meta), then the staging again excluding
+// the deliveries the workers' journals recorded; Env is the environment
+// to name in the commands.
+type MetaLostError struct {
+	Campaign, Env string
+	State         State
+}
+
+func (e *MetaLostError) Error() string {
+	env := ""
+	if e.Env != "" {
+		env = " --env " + e.Env
+	}
+	return fmt.Sprintf("campaign %q: Redis lost its meta (part of its state: an eviction, a DEL) while it is %s, and a staging now would be written on top of what the lost staging left: nothing was written; cancel it first (tidings cancel %s%s --reason \"state loss\"), copy every worker's journal directory to one place, then run this send again with --resume-existing --exclude-delivered JOURNAL_DIR (one --exclude-delivered per directory): nobody the journals or Redis's ledger have as sent is mailed again",
+		e.Campaign, e.State, e.Campaign, env)
 }

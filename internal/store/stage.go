@@ -489,7 +489,7 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	k, who, now := sg.k, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), ms(time.Now())
 	if !sg.exists { // listed as begun until Finish lists the campaign (List, Status)
-		if err := sg.s.clearLost(ctx, k); err != nil {
+		if err := sg.s.clearLost(ctx, sg.cfg.Campaign, sg.cfg.Env, k); err != nil {
 			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 		}
 		sg.begun = begun{Env: sg.cfg.Env, By: who, At: now}

@@ -50,15 +50,17 @@ local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'', 0, ''} end
 local env = redis.call('HGET', KEYS[5], 'env')
 if env and env ~= '' and ARGV[13] ~= '' and env ~= ARGV[13] then return {st, 0, 'env:' .. env} end
--- metaLost: Redis lost the meta of a campaign whose staging ended (its
--- control has the cur_batch stage_end.lua writes, and no staging_by of a
--- staging again not ended), and no send stages it (no lease): no staging
--- under way, nor one interrupted (whose record as begun store.cancel
--- drops first). Only a cancel (ARGV[18]) takes it for what it is.
+-- metaLost: Redis lost the meta of a campaign whose staging ended once
+-- (its control has the cur_batch stage_end.lua writes), and no send
+-- stages it (no lease): no staging under way, nor a first one interrupted
+-- (whose record as begun store.cancel drops first). A staging again that
+-- died (its staging_by stays) is one too: a staging again keeps the meta
+-- until its end rewrites it, so without the meta it cannot end, and a
+-- send run again is refused (store.MetaLostError): the cancel is the way
+-- out. Only a cancel (ARGV[18]) takes it for what it is.
 local function metaLost()
   if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('EXISTS', KEYS[9]) == 1 then return false end
-  local f = redis.call('HMGET', KEYS[1], 'cur_batch', 'staging_by')
-  return f[1] ~= false and f[2] == false
+  return redis.call('HEXISTS', KEYS[1], 'cur_batch') == 1
 end
 if ARGV[12] ~= '1' and redis.call('HGET', KEYS[5], 'stage') ~= redis.call('HGET', KEYS[1], 'stage') and not (ARGV[18] == '1' and metaLost()) then return {st, 0, 'staging'} end
 -- include: waiting
