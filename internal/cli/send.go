@@ -69,7 +69,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	}
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
-		if excl, err = launch.LoadDeliveredFor(env.StateDir, name, o.exclude); err != nil {
+		if excl, err = launch.LoadDeliveredIn(env.StateDir, env.Name, name, o.exclude); err != nil {
 			return configError(nextstep.Excluding(err, o.again(file)))
 		}
 		excl.WriteSummary(a.stdout)

@@ -290,6 +290,21 @@ func LoadDeliveredFor(stateDir, campaign string, paths []string) (*Delivered, er
 	return d, nil
 }
 
+// LoadDeliveredIn is LoadDeliveredFor for a send in environment env: a
+// file of another environment's deliveries is refused (*EnvError,
+// Delivered.CheckEnv) as it is read, before anything says what the files
+// exclude.
+func LoadDeliveredIn(stateDir, env, campaign string, paths []string) (*Delivered, error) {
+	d, err := LoadDeliveredFor(stateDir, campaign, paths)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.CheckEnv(env); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // runsHere returns the marked runs whose exclusions the exclusions file
 // of campaign in stateDir lists: those the record there names as staged
 // there (MarkedRuns; a record written before it kept them names its last
