@@ -136,8 +136,8 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if meta.Format != store.StoredFormat { // staged again by another build since Campaign read its format
-		return nil, &store.FormatError{Campaign: c, Format: meta.Format, Want: store.StoredFormat}
+	if err := meta.CheckFormat(c); err != nil { // staged again by another build since Campaign read its format
+		return nil, err
 	}
 	if w.cfg.Env != "" && meta.Env != w.cfg.Env {
 		// Never sent through this environment's SMTP server (nor paused).

@@ -70,6 +70,11 @@ func checkFormat(c string, f int) error {
 	return nil
 }
 
+// CheckFormat returns a *FormatError when m, campaign c's meta, was
+// staged with another stored format than this build's: the check Format
+// makes of the one field, made of a meta read whole (a worker loading c).
+func (m *Meta) CheckFormat(c string) error { return checkFormat(c, m.Format) }
+
 // Format reads the stored format of campaign c (FormatNone when its meta
 // has none) in one HGET, and returns it with a *FormatError when it is not
 // this build's; ErrNotFound (wrapped) when c has no meta.
