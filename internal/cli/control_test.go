@@ -160,7 +160,7 @@ func TestReport(t *testing.T) {
 	t.Parallel()
 	env, _ := redisEnv(t)
 	c := stageCampaign(t, env, "rep")
-	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run", "continues"}
+	wantHeader := []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run", "continues", "env"}
 
 	t.Run("csv", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "report.csv")
@@ -275,7 +275,7 @@ func TestReportJournal(t *testing.T) {
 		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u1", Email: "ada@example.org", Lang: "en", Outcome: "sent", Code: "250"},
 		journal.Entry{At: at, Campaign: "lost", Run: "r1", ID: "u2", Email: "jose@example.org", Lang: "es", Outcome: "temp", Code: "451"})
 	r := cli(t, nil, "report", "lost", "--journal", dir)
-	want := "id,email,lang,outcome,code,at,attempts,run,worker,campaign\nu1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,w1,lost\nu2,jose@example.org,es,pending,451,2026-12-01T02:00:00Z,1,r1,w1,lost\n"
+	want := "id,email,lang,outcome,code,at,attempts,run,worker,campaign,env\nu1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,w1,lost,\nu2,jose@example.org,es,pending,451,2026-12-01T02:00:00Z,1,r1,w1,lost,\n"
 	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "read 1 journal file(s) of run(s) r1: 2 recipients (sent 1, in-doubt 0)") {
 		t.Errorf("report --journal:\n%s\nwant stdout\n%s", r, want)
 	}

@@ -97,7 +97,7 @@ func TestReportHelpListsEveryColumn(t *testing.T) {
 		}
 		at += i + len(c)
 	}
-	if want := "writes one object: campaign, run, continues, state"; !strings.Contains(text, want) {
+	if want := "writes one object: campaign, env, run, continues, state"; !strings.Contains(text, want) {
 		t.Errorf("report --help: want %q\n%s", want, r.stdout)
 	}
 }

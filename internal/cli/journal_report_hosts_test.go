@@ -48,10 +48,10 @@ func TestReportJournalOfTwoHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := "id,email,lang,outcome,code,at,attempts,run,worker,campaign\n" +
-		"u1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,wa,lost\n" +
-		"u2,jose@example.org,es,sent,250,2026-12-01T02:00:00Z,1,r1,wb,lost\n" +
-		"u3,li@example.org,ja,in-doubt,claimed-no-outcome,2026-12-01T02:00:01Z,1,r1,wb,lost\n"
+	want := "id,email,lang,outcome,code,at,attempts,run,worker,campaign,env\n" +
+		"u1,ada@example.org,en,sent,250,2026-12-01T02:00:00Z,1,r1,wa,lost,\n" +
+		"u2,jose@example.org,es,sent,250,2026-12-01T02:00:00Z,1,r1,wb,lost,\n" +
+		"u3,li@example.org,ja,in-doubt,claimed-no-outcome,2026-12-01T02:00:01Z,1,r1,wb,lost,\n"
 	for _, tt := range []struct {
 		name  string
 		paths []string

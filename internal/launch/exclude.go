@@ -71,11 +71,11 @@ type Delivered struct {
 	// link), each with the path it was read as: read and counted once.
 	Again []string
 	read  []readFile // the files read, for Again
-	// envs are the environments the journal lines read name (the field
-	// env), each with the first file that names it (CheckEnv); NoEnv the
-	// journal files with lines that name none (written before tidings
-	// recorded it), which cannot be checked.
-	envs  map[string]string
+	// envs are the environments the journal lines and report rows read
+	// name (their field or column env), each where it is first named
+	// (CheckEnv); NoEnv the files with lines or rows that name none
+	// (written before tidings recorded it), which cannot be checked.
+	envs  map[string]envAt
 	NoEnv []string
 
 	byID, byKey map[string]string // -> how it was delivered, for the report
@@ -364,7 +364,7 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 				records, noEnv := 0, false
 				err = journal.Read(f.Path, campaign, func(e journal.Entry) error {
 					records++
-					d.noteEnv(e.Env, f.Path)
+					d.noteEnv(e.Env, envAt{path: f.Path})
 					noEnv = noEnv || e.Env == ""
 					if e.Delivered() {
 						d.add(e.ID, e.Email, e.Outcome, "the delivery journal "+f.Path)
@@ -413,8 +413,11 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 			if err != nil {
 				return nil, err
 			}
-			if ext == ".csv" && w.Exclusions && here != "" && sameFile(p, here) {
+			switch ours := here != "" && sameFile(p, here); {
+			case ext == ".csv" && w.Exclusions && ours:
 				w.Runs = append(w.Runs, hereRuns...)
+			case ext == ".csv" && w.Exclusions:
+				d.NoEnv = append(d.NoEnv, p) // another state_dir's: unchecked
 			}
 			d.addReport(kind, w)
 		default:
@@ -468,8 +471,8 @@ func (e *ExclusionsMissingError) Error() string {
 // the exclusions of a recovery: ""), by the columns of its CSV header or
 // the fields of its JSON, from one that does not, saying what it is.
 func reportKind(path string, has func(name string) bool) string {
-	all := func(cols []string) bool { // but campaign, run and continues, which reports before them lack
-		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && c != "run" && c != "continues" && !has(c) })
+	all := func(cols []string) bool { // but campaign, run, continues and env, which reports before them lack
+		return !slices.ContainsFunc(cols, func(c string) bool { return c != "campaign" && c != "run" && c != "continues" && c != "env" && !has(c) })
 	}
 	switch {
 	case all(report.Columns) || all(exclusionsHeader), has("state") && has("audit") && !has("files"):
@@ -493,52 +496,71 @@ func (d *Delivered) addReport(kind string, w written) {
 	}
 }
 
-// noteEnv notes that file holds a line of environment env ("": none).
-func (d *Delivered) noteEnv(env, file string) {
+// envAt is where a file read names an environment: a journal file (its
+// line found when needed, journal.LineOf), or a report's line and its
+// column or field (Field, e.g. `column "env"`).
+type envAt struct {
+	path, field string
+	line        int
+}
+
+// noteEnv notes that a file holds a line or row of environment env ("":
+// none), at at.
+func (d *Delivered) noteEnv(env string, at envAt) {
 	if env == "" {
 		return
 	}
 	if d.envs == nil {
-		d.envs = map[string]string{}
+		d.envs = map[string]envAt{}
 	}
 	if _, ok := d.envs[env]; !ok {
-		d.envs[env] = file
+		d.envs[env] = at
 	}
 }
 
-// CheckEnv returns an *EnvError when a journal line read names another
-// environment than env (nil d: none read). Lines that name none (NoEnv)
-// pass: WriteSummary says they could not be checked.
+// CheckEnv returns an *EnvError when a journal line or report read names
+// another environment than env (nil d: none read). Lines and reports that
+// name none (NoEnv) pass: WriteSummary says they could not be checked.
 func (d *Delivered) CheckEnv(env string) error {
 	if d == nil {
 		return nil
 	}
 	for _, other := range slices.Sorted(maps.Keys(d.envs)) {
 		if other != env {
-			file := d.envs[other]
-			line := journal.LineOf(file, func(e journal.Entry) bool { return e.Env == other })
-			return &EnvError{Path: file, Line: line, Env: other, Want: env}
+			at := d.envs[other]
+			e := &EnvError{Path: at.path, Line: at.line, Field: at.field, Report: at.field != "", Env: other, Want: env, Campaign: d.Campaign}
+			if !e.Report {
+				e.Field = `field "env"`
+				e.Line = journal.LineOf(at.path, func(e journal.Entry) bool { return e.Env == other })
+			}
+			return e
 		}
 	}
 	return nil
 }
 
-// EnvError refuses the delivery journal of another environment (Env, in
-// the field env of Path's line Line) given to a recovery in Want: read as
-// Want's, the recipients only mailed in Env would be excluded there and
-// never mailed.
+// EnvError refuses the delivery journal or report of another environment
+// (Env, in Field of Path's line Line) given to a recovery of Campaign in
+// Want: read as Want's, the recipients only mailed in Env would be
+// excluded there and never mailed.
 type EnvError struct {
 	Path      string
 	Line      int
+	Field     string // `field "env"` (a journal's, a JSON report's), `column "env"` (a CSV report's)
+	Report    bool   // a report, not a journal
 	Env, Want string
+	Campaign  string
 }
 
 func (e *EnvError) Error() string {
-	return fmt.Sprintf("read deliveries: %s:%d: field \"env\": %q: a delivery journal of environment %s, not of environment %s, which this send stages in: "+
+	what, give := "a delivery journal", fmt.Sprintf("the journal directory of the workers of environment %s (journal.dir of environment %s, and the files copied from its other worker hosts)", e.Want, e.Want)
+	if e.Report {
+		what, give = "a report", fmt.Sprintf("a report of environment %s (tidings report %s --env %s, saved before the loss) or the journal directory of its workers (journal.dir of environment %s)", e.Want, e.Campaign, e.Want, e.Want)
+	}
+	return fmt.Sprintf("read deliveries: %s:%d: %s: %q: %s of environment %s, not of environment %s, which this send stages in: "+
 		"read as %s's, the recipients only mailed in %s would be excluded here and never mailed; nothing was staged. "+
-		"Give the journal directory of the workers of environment %s (journal.dir of environment %s, and the files copied from its other worker hosts), "+
-		"or, to recover the campaign in %s, run the send with --env %s",
-		e.Path, e.Line, e.Env, e.Env, e.Want, e.Want, e.Env, e.Want, e.Want, e.Env, e.Env)
+		"Give %s, or, to recover the campaign in %s, run the send with --env %s",
+		e.Path, e.Line, e.Field, e.Env, what, e.Env, e.Want, e.Want, e.Env, give, e.Env, e.Env)
 }
 
 // readFile is a file read for exclusion, by its path and what stat says
@@ -642,6 +664,8 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 	gi, okG := col["campaign"] // reports before it lack it
 	runI, okRun := col["run"]  // a report written from the journals
 	contI, okCont := col["continues"]
+	envI, okEnv := col["env"] // reports before it lack it
+	noEnv := false
 	if !okO || (!okI && !okE) {
 		return "", w, fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
 	}
@@ -658,6 +682,9 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
+			if noEnv {
+				d.NoEnv = append(d.NoEnv, path)
+			}
 			return kind, w, nil
 		}
 		var pe *csv.ParseError
@@ -678,6 +705,13 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 				return csvcell.Uncell(rec[i]) // as report.WriteCSV wrote it
 			}
 			return ""
+		}
+		// The exclusions of recoveries name no environment (loadDelivered
+		// says so of any but this environment's own).
+		if env := strings.TrimSpace(get(envI, okEnv)); env != "" {
+			d.noteEnv(env, envAt{path: path, line: line, field: `column "env"`})
+		} else if !w.Exclusions {
+			noEnv = true
 		}
 		switch c := strings.TrimSpace(get(gi, okG)); c {
 		case d.Campaign:
@@ -744,6 +778,7 @@ func (d *Delivered) readJSON(path string) (string, written, error) {
 	}
 	var rep struct {
 		Campaign   string           `json:"campaign"`
+		Env        string           `json:"env"` // reports before it lack it
 		Run        string           `json:"run"` // a report written from Redis: the run it was written in
 		Continues  *[]string        `json:"continues"`
 		Counts     map[string]int64 `json:"counts"`
@@ -793,6 +828,11 @@ func (d *Delivered) readJSON(path string) (string, written, error) {
 	if rep.Campaign == d.Campaign {
 		d.Records += len(rep.Recipients)
 	}
+	if rep.Env != "" {
+		d.noteEnv(rep.Env, envAt{path: path, line: keyLine(bytes.TrimPrefix(b, []byte(bom)), "env"), field: `field "env"`})
+	} else if len(rep.Recipients) > 0 {
+		d.NoEnv = append(d.NoEnv, path)
+	}
 	for _, run := range rep.Runs {
 		d.markRun(run)
 	}
@@ -812,6 +852,29 @@ func (d *Delivered) readJSON(path string) (string, written, error) {
 		w.Continues = *rep.Continues
 	}
 	return reportKind(path, func(name string) bool { return fields[name] }), w, nil
+}
+
+// keyLine returns the line of b, a JSON object, on which its member key
+// is named (0 when it is not).
+func keyLine(b []byte, key string) int {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if t == key {
+			return 1 + bytes.Count(b[:dec.InputOffset()], []byte("\n"))
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return 0
+		}
+	}
+	return 0
 }
 
 // FilteredReportError refuses a report that lists some rows only (written
@@ -879,7 +942,7 @@ func (d *Delivered) WriteSummary(w io.Writer) {
 	}
 	fmt.Fprintln(w, ".")
 	if len(d.NoEnv) > 0 {
-		fmt.Fprintf(w, "%d file(s) record no environment (written by a tidings that did not record it), so this send cannot check that they are this environment's: %s; make sure they are (a staging journal read here would leave out recipients only mailed in staging).\n",
+		fmt.Fprintf(w, "%d file(s) record no environment (written by a tidings that did not record it), so this send cannot check that they are this environment's: %s; make sure they are (a staging journal or report read here would leave out recipients only mailed in staging).\n",
 			len(d.NoEnv), strings.Join(d.NoEnv, ", "))
 	}
 	if len(d.Again) > 0 {

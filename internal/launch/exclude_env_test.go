@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,5 +98,73 @@ func TestExcludeSaysAJournalWithoutEnvironmentIsUnchecked(t *testing.T) {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("summary:\n%s\nwant it to say %q", out.String(), w)
 		}
+	}
+}
+
+// TestExcludeSaysAReportWithoutEnvironmentIsUnchecked: a report written
+// before reports recorded the environment (no column or field env) is
+// read, as a journal of then is: refusing it would block the recovery of
+// a campaign whose only record is a report saved before the upgrade. The
+// summary names it among the files it could not check. A report that
+// names this environment is not named there.
+func TestExcludeSaysAReportWithoutEnvironmentIsUnchecked(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	before := "line,id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign,run,continues\n" +
+		"2,ada,ada@x.example,en,en,sent,250,ok,2026-12-01T02:00:00Z,1,0,launch-test,r1,\n"
+	oldCSV := old("old.csv", before)
+	oldJSON := old("old.json", `{"campaign":"launch-test","run":"r1","continues":[],"state":"done","audit":[],"recipients":[{"id":"bob","email":"bob@x.example","outcome":"sent"}],"counts":{"sent":1}}`+"\n")
+	now := old("now.csv", "line,id,email,locale,lang,outcome,code,response,at,attempts,batch,campaign,run,continues,env\n"+
+		"2,cy,cy@x.example,en,en,sent,250,ok,2026-12-01T02:00:00Z,1,0,launch-test,r1,,test\n")
+	d, err := launch.LoadDeliveredIn("", "test", "launch-test", []string{oldCSV, oldJSON, now})
+	if err != nil {
+		t.Fatalf("exclude reports written before the env column: %v", err)
+	}
+	if d.Sent != 3 || !slices.Equal(d.NoEnv, []string{oldCSV, oldJSON}) {
+		t.Errorf("read %d sent, unchecked %v; want 3 sent, unchecked %v", d.Sent, d.NoEnv, []string{oldCSV, oldJSON})
+	}
+	var out bytes.Buffer
+	d.WriteSummary(&out)
+	for _, w := range []string{"2 file(s) record no environment", oldCSV, oldJSON, "make sure"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("summary:\n%s\nwant it to say %q", out.String(), w)
+		}
+	}
+}
+
+// TestExcludeSaysAnotherMachinesExclusionsAreUnchecked: the exclusions of
+// recoveries (ExclusionsPath) name no environment. This environment's own,
+// in its state_dir, are not named as unchecked (every recovery after the
+// first would say so); a copy given by path, another state_dir's, is.
+func TestExcludeSaysAnotherMachinesExclusionsAreUnchecked(t *testing.T) {
+	t.Parallel()
+	stateDir, jdir := t.TempDir(), t.TempDir()
+	own := launch.ExclusionsPath(stateDir, "launch-test")
+	body := "id,email,outcome,code,response,campaign,run\nada,ada@x.example,skipped,already-delivered,sent according to r.csv,launch-test,r1\n"
+	if err := os.MkdirAll(filepath.Dir(own), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(t.TempDir(), "launch-test.excluded.csv")
+	for _, p := range []string{own, copied} {
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeEnv(t, jdir, "w1", "test",
+		journal.Entry{Campaign: "launch-test", Run: "r2", ID: "bob@x.example", Email: "bob@x.example", Outcome: "sent"})
+	d, err := launch.LoadDeliveredIn(stateDir, "test", "launch-test", []string{jdir})
+	if err != nil || d.Earlier != 1 || len(d.NoEnv) != 0 {
+		t.Fatalf("exclude with this state_dir's exclusions: %+v, %v; want them read, none unchecked", d, err)
+	}
+	d, err = launch.LoadDeliveredIn("", "test", "launch-test", []string{jdir, copied})
+	if err != nil || d.Sent != 2 || !slices.Equal(d.NoEnv, []string{copied}) {
+		t.Fatalf("exclude with a copy of another machine's exclusions: %+v, %v; want it read and named unchecked", d, err)
 	}
 }

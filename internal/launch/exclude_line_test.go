@@ -45,7 +45,7 @@ func TestExcludeNamesTheLineOfTheRow(t *testing.T) {
 		return b.String()
 	}
 	row := func(line, id, outcome, response, campaign string) []string {
-		return []string{line, id, id + "@x.example", "de", "de", outcome, "250", response, "2026-12-03T02:00:00Z", "1", "1", campaign, "tpj7k9-00ab990e3ffccc18", ""}
+		return []string{line, id, id + "@x.example", "de", "de", outcome, "250", response, "2026-12-03T02:00:00Z", "1", "1", campaign, "tpj7k9-00ab990e3ffccc18", "", "test"}
 	}
 	multi := write(
 		row("2", "a", "sent", "2.0.0 Ok\nqueued as 4F2A1", "rt10"), // lines 2-3 of the file

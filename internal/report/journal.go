@@ -23,8 +23,9 @@ import (
 // JournalColumns is the CSV header row of a report read from delivery
 // journals: what a journal records of each recipient (no row line, locale,
 // response or batch: those live in Redis). Its id, email and outcome columns
-// are those of Columns, so --exclude-delivered reads either.
-var JournalColumns = []string{"id", "email", "lang", "outcome", "code", "at", "attempts", "run", "worker", "campaign"}
+// are those of Columns, so --exclude-delivered reads either; its env is
+// the environment the journal lines name (Journal.Env), as Columns' is.
+var JournalColumns = []string{"id", "email", "lang", "outcome", "code", "at", "attempts", "run", "worker", "campaign", "env"}
 
 // JournalRow is one recipient as the delivery journals record it.
 type JournalRow struct {
@@ -42,11 +43,15 @@ type JournalRow struct {
 // Journal is what the delivery journals of one campaign record: every
 // recipient with an outcome, in the order of their first line.
 type Journal struct {
-	Campaign string           `json:"campaign"`
-	Files    []string         `json:"files"`
-	Runs     []string         `json:"runs"`
-	Counts   map[string]int64 `json:"counts"`
-	Rows     []*JournalRow    `json:"recipients"`
+	Campaign string `json:"campaign"`
+	// Env is the environment the journal lines read name (ReadJournals
+	// refuses lines of two: *EnvsError); "" when none names one (lines
+	// written before tidings recorded it).
+	Env    string           `json:"env"`
+	Files  []string         `json:"files"`
+	Runs   []string         `json:"runs"`
+	Counts map[string]int64 `json:"counts"`
+	Rows   []*JournalRow    `json:"recipients"`
 	// Truncated lists files whose last line was incomplete (their worker
 	// died while writing it); every complete line was read.
 	Truncated []string `json:"truncated,omitempty"`
@@ -209,6 +214,9 @@ func ReadJournals(paths []string, campaign string) (*Journal, error) {
 		}
 		return nil, e
 	}
+	for env := range envs {
+		j.Env = env // the only one
+	}
 	for r := range runs {
 		j.Runs = append(j.Runs, r)
 	}
@@ -265,7 +273,7 @@ func (e *NoJournalError) Error() string {
 }
 
 // WriteJournal writes j in o.Format (CSV by default; JSON is one object:
-// campaign, files, runs, counts, filter, recipients), keeping o.Outcomes
+// campaign, env, files, runs, counts, filter, recipients), keeping o.Outcomes
 // only when given (and saying so: FilterColumn).
 func WriteJournal(j *Journal, w io.Writer, o Options) error {
 	keep := func(r *JournalRow) bool { return len(o.Outcomes) == 0 || slices.Contains(o.Outcomes, r.Outcome) }
@@ -277,7 +285,7 @@ func WriteJournal(j *Journal, w io.Writer, o Options) error {
 		_ = cw.Write(withFilter(JournalColumns, FilterColumn, filter))
 		for _, r := range j.Rows {
 			if keep(r) {
-				_ = cw.Write(withFilter([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker, j.Campaign}, filter, filter))
+				_ = cw.Write(withFilter([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Lang, r.Outcome, r.Code, r.At.UTC().Format(time.RFC3339Nano), strconv.Itoa(r.Attempts), r.Run, r.Worker, j.Campaign, j.Env}, filter, filter))
 			}
 		}
 		cw.Flush()

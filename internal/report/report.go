@@ -8,14 +8,15 @@
 // (-1 for rows rejected before staging), campaign (so that a report given to
 // send --exclude-delivered is known to be this campaign's), run (the run
 // the campaign was in when the report was written: a recovery knows
-// whether it lists what the recovery that staged a run excluded), and, in a
-// report that keeps some rows only, filter (FilterColumn: which rows, on
+// whether it lists what the recovery that staged a run excluded),
+// continues, env (the campaign's environment: send --exclude-delivered
+// refuses a report of another) and, in a report that keeps some rows only, filter (FilterColumn: which rows, on
 // every row), so that it is never taken for a list of every recipient.
 // When Redis lost chunks of the campaign, one row per lost chunk comes
 // last (OutcomeUnknown, CodeLostChunk), since their recipients' rows are
 // missing.
 //
-// JSON is one object: campaign, run, state, audit (every control action with
+// JSON is one object: campaign, env, run, continues, state, audit (every control action with
 // who, where, when and why), filter (only in a report that keeps some rows
 // only), recipients (one object per row, the fields of store.Row) and,
 // after them, counts (every outcome: the tally of every row read, kept by
@@ -48,9 +49,10 @@ const (
 )
 
 // Columns is the CSV header row. Every row's run is the run the report
-// was written in, and continues the earlier runs that run's staging
-// continued (store.Meta.ContinuedRuns, space-separated).
-var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run", "continues"}
+// was written in, continues the earlier runs that run's staging
+// continued (store.Meta.ContinuedRuns, space-separated), and env the
+// campaign's environment (store.Meta.Env).
+var Columns = []string{"line", "id", "email", "locale", "lang", "outcome", "code", "response", "at", "attempts", "batch", "campaign", "run", "continues", "env"}
 
 // OutcomeUnknown and CodeLostChunk are the outcome and code of the row a
 // CSV report writes, after every other, for each chunk Redis lost: its
@@ -197,7 +199,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 		if !r.At.IsZero() {
 			at = r.At.UTC().Format(time.RFC3339Nano)
 		}
-		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c, meta.Run, continues}, filter, filter))
+		return cw.Write(withFilter([]string{strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale), r.Lang, r.Outcome, r.Code, csvcell.Cell(r.Response), at, strconv.Itoa(r.Attempts), strconv.Itoa(r.Batch), c, meta.Run, continues, meta.Env}, filter, filter))
 	})
 	if err != nil && !lostChunks(err) {
 		cw.Flush()
@@ -210,7 +212,7 @@ func WriteCSV(ctx context.Context, s *store.Store, c string, w io.Writer, keep f
 	if lost := (*store.LostChunksError)(nil); errors.As(err, &lost) {
 		for _, n := range lost.Chunks {
 			why := fmt.Sprintf("Redis lost chunk %d of campaign %s when this report was written: its recipients' rows are missing, and who among them was sent is unknown here; the workers' delivery journals record it (tidings report %s --journal JOURNAL_DIR)", n, c, c)
-			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c, meta.Run, continues}, filter, filter))
+			_ = cw.Write(withFilter([]string{"", "", "", "", "", OutcomeUnknown, CodeLostChunk, why, "", "", "", c, meta.Run, continues, meta.Env}, filter, filter))
 		}
 	}
 	cw.Flush()
@@ -229,8 +231,8 @@ func withFilter(row []string, cell, filter string) []string {
 	return append(slices.Clip(row), cell)
 }
 
-// writeJSON writes the JSON report: the head (campaign, state, audit,
-// filter) read with the status, then the rows as they stream, then counts,
+// writeJSON writes the JSON report: the head (campaign, env, run,
+// continues, state, audit, filter) read with the status, then the rows as they stream, then counts,
 // the tally of every row streamed (kept or not), so that the counts and the
 // rows describe the same reads even while workers record outcomes; the
 // status's counts, read before the rows, would lag them.
@@ -245,12 +247,13 @@ func writeJSON(ctx context.Context, s *store.Store, c string, w *bufio.Writer, k
 	}
 	head, err := json.Marshal(struct {
 		Campaign  string             `json:"campaign"`
+		Env       string             `json:"env"`
 		Run       string             `json:"run"`
 		Continues []string           `json:"continues"`
 		State     store.State        `json:"state"`
 		Audit     []store.AuditEntry `json:"audit"`
 		Filter    string             `json:"filter,omitempty"`
-	}{c, meta.Run, meta.ContinuedRuns(), st.State, st.Audit, filter})
+	}{c, meta.Env, meta.Run, meta.ContinuedRuns(), st.State, st.Audit, filter})
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

@@ -240,10 +240,22 @@ func TestJSONReportWithALostChunkSaysSo(t *testing.T) {
 	}
 }
 
-// lostChunkCampaign stages the demo campaign in chunks of 2 recipients,
-// records outcomes for the first recipient of each of chunks 0 and 1
-// (sent, then failed), and deletes chunk 0, as Redis losing it would. It returns the store and the campaign's name.
+// lostChunkCampaign is outcomesCampaign with chunk 0 deleted, as Redis
+// losing it would. It returns the store and the campaign's name.
 func lostChunkCampaign(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	r, s, name := outcomesCampaign(t)
+	if n, err := r.Client().Del(t.Context(), "tidings:{"+name+"}:chunk:0").Result(); err != nil || n != 1 {
+		t.Fatalf("delete chunk 0: %d, %v", n, err)
+	}
+	return s, name
+}
+
+// outcomesCampaign stages the demo campaign (in the rehearsal's
+// environment) in chunks of 2 recipients and records outcomes for the
+// first recipient of each of chunks 0 and 1 (sent, then failed). It
+// returns the Redis, the store and the campaign's name.
+func outcomesCampaign(t *testing.T) (*redistest.Redis, *store.Store, string) {
 	t.Helper()
 	ctx := t.Context()
 	r := redistest.Start(t)
@@ -278,10 +290,7 @@ func lostChunkCampaign(t *testing.T) (*store.Store, string) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := r.Client().Del(ctx, "tidings:{"+name+"}:chunk:0").Result(); err != nil || n != 1 {
-		t.Fatalf("delete chunk 0: %d, %v", n, err)
-	}
-	return s, name
+	return r, s, name
 }
 
 // TestCSVReportWithALostChunkSaysSo: a CSV report of a campaign whose
