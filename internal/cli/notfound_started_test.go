@@ -49,4 +49,16 @@ func TestNotFoundSaysRedisLostItOnlyWhenStarted(t *testing.T) {
 			t.Errorf("approve %s: want exit 2 saying %q, not %q\n%s", tc.name, tc.want, tc.not, r)
 		}
 	}
+	// Every command that names a campaign exits 2 for one Redis lost, as
+	// for one never staged, with the same advice (README, "Commands and
+	// exit codes"); send's refusal and doctor's check are exit 1.
+	for _, args := range [][]string{
+		{"status", "gone"}, {"status", "gone", "--json"}, {"report", "gone"},
+		{"pause", "gone", "--reason", "r"}, {"resume", "gone"}, {"cancel", "gone", "--reason", "r"}, {"retry", "gone"},
+	} {
+		r := cli(t, env, append(args, "--env", "staging")...)
+		if r.code != 2 || !strings.Contains(r.stderr, `Redis has no trace of campaign "gone" in environment staging, and this host started it`) {
+			t.Errorf("%s: want exit 2 saying Redis lost it\n%s", strings.Join(args, " "), r)
+		}
+	}
 }
