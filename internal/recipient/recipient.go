@@ -134,6 +134,13 @@ const (
 // the address's identity, is at most 254.
 const MaxIDBytes = 255
 
+// MaxRowBytes is the most bytes one row may hold: a CSV record (its quoted
+// line breaks included) or a JSONL line. A longer one (a field an export
+// ran on for megabytes, or a file that is not a recipients file at all,
+// such as /dev/zero) stops the read with its line, so that memory stays
+// bounded whatever the file holds.
+const MaxRowBytes = 1 << 20
+
 // Recipient is one valid row of a recipients file.
 type Recipient struct {
 	// Line is the 1-based line where the row starts in the file.
@@ -393,6 +400,13 @@ type lineEnds struct {
 	jsonl bool
 	state byte // one of the scan* constants
 	depth int  // JSONL: objects and arrays open on this line
+
+	// The row being read, to stop at MaxRowBytes.
+	lines   int   // line ends read
+	row     int   // bytes of the row read, its line ends within quotes included
+	rowLine int   // the line it starts on
+	field   int   // CSV: the column it has reached, from 0
+	err     error // a *rowTooLongError, returned by every Read once met
 }
 
 const (
@@ -404,15 +418,72 @@ const (
 )
 
 func (c *lineEnds) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
 	n, err := c.r.Read(p)
 	for i := 0; i < n; i++ {
 		b := p[i]
 		if b == '\r' && c.lone(p, i, n) && (c.allCR || c.outside()) {
 			p[i], b = '\n', '\n'
 		}
+		if !c.count(b) {
+			c.err = &rowTooLongError{line: c.rowLine, field: c.field}
+			return i, c.err
+		}
 		c.scan(b)
 	}
 	return n, err
+}
+
+// count adds b, before scan sees it, to the row being read, and reports
+// whether the row still holds at most MaxRowBytes.
+func (c *lineEnds) count(b byte) bool {
+	if b == '\n' {
+		c.lines++
+		if c.jsonl || c.state != scanQuoted {
+			c.row = 0 // the row ends
+			return true
+		}
+	}
+	if c.row == 0 {
+		c.rowLine, c.field = c.lines+1, 0
+	}
+	if !c.jsonl && b == ',' && c.state != scanQuoted {
+		c.field++
+	}
+	c.row++
+	return c.row <= MaxRowBytes
+}
+
+// rowTooLongError is a row longer than MaxRowBytes, from line; field is
+// the CSV column (from 0) it had reached.
+type rowTooLongError struct{ line, field int }
+
+func (e *rowTooLongError) Error() string {
+	return fmt.Sprintf("line %d: the row is longer than %d bytes", e.line, MaxRowBytes)
+}
+
+// tooLong words err when it is a row longer than MaxRowBytes, with the
+// file, the line and the column; else it is nil.
+func (r *Reader) tooLong(err error) error {
+	var e *rowTooLongError
+	if !errors.As(err, &e) {
+		return nil
+	}
+	what := fmt.Sprintf("the row is longer than %d MiB, the most one row may hold", MaxRowBytes>>20)
+	if r.format == FormatCSV && r.header == nil {
+		return fmt.Errorf("%s:%d: the header row is longer than %d MiB: this is not a recipients file (a CSV file whose first row names the columns, email and locale among them): name the recipients file in the campaign file", r.name, e.line, MaxRowBytes>>20)
+	}
+	where := fmt.Sprintf("%s:%d", r.name, e.line)
+	if r.format == FormatCSV {
+		col := fmt.Sprintf("column %d", e.field+1)
+		if e.field < len(r.header) {
+			col = fmt.Sprintf("column %q", r.header[e.field])
+		}
+		where += ": " + col
+	}
+	return fmt.Errorf("%s: %s: a value runs on (an export that lost its line ends or a closing quote), or the file is not a recipients file; no row from line %d on was read: fix the row and run again", where, what, e.line)
 }
 
 // lone reports whether the CR at p[i] is not followed by LF.
@@ -496,6 +567,9 @@ func (r *Reader) readHeader() error {
 	rec, err := r.csv.Read()
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: the file is empty: add a header row with at least the columns email and locale", r.name)
+	}
+	if tl := r.tooLong(err); tl != nil {
+		return tl
 	}
 	if err != nil {
 		return fmt.Errorf("%s: read the header row: %w", r.name, err)
@@ -659,6 +733,9 @@ func quoteAdvice(field string, pe *csv.ParseError) string {
 
 func (r *Reader) nextCSV() (Recipient, error) {
 	rec, err := r.csv.Read()
+	if tl := r.tooLong(err); tl != nil {
+		return Recipient{}, tl
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -747,6 +824,9 @@ func (r *Reader) fillCSV(rcp *Recipient, rec []string, lax bool) {
 func (r *Reader) nextJSONL() (Recipient, error) {
 	for {
 		raw, err := r.br.ReadBytes('\n')
+		if tl := r.tooLong(err); tl != nil {
+			return Recipient{}, tl
+		}
 		if len(raw) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
 				return Recipient{}, io.EOF
