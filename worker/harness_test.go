@@ -57,6 +57,7 @@ type opts struct {
 	resume     bool                // stage it again (send --resume-existing)
 	definition func([]byte) []byte // changes the definition stored (nil: none)
 	posts      func(i int) string  // recipient i's posts column, staged as it is (nil: i % 4)
+	domain     func(i int) string  // recipient i's domain (nil: example.com)
 }
 
 func (o opts) yaml() string {
@@ -204,7 +205,11 @@ func (e *env) stage(t testing.TB, o opts) {
 		if err != nil {
 			t.Fatalf("resolve %s: %v", locale, err)
 		}
-		r := store.Recipient{Line: i + 2, ID: fmt.Sprintf("id%05d", i), Email: email(i, lang), Name: "Zoë 🎉 " + lang, Locale: locale,
+		addr := email(i, lang)
+		if o.domain != nil {
+			addr = strings.TrimSuffix(addr, "example.com") + o.domain(i)
+		}
+		r := store.Recipient{Line: i + 2, ID: fmt.Sprintf("id%05d", i), Email: addr, Name: "Zoë 🎉 " + lang, Locale: locale,
 			Lang: m.Lang, Via: m.Via, Fields: map[string]string{"posts": fmt.Sprint(i % 4)}}
 		if o.posts != nil {
 			r.Fields["posts"] = o.posts(i)
@@ -323,6 +328,30 @@ func (e *env) state(t testing.TB) store.State {
 func (e *env) waitState(t testing.TB, d time.Duration, want store.State) {
 	t.Helper()
 	wait.For(t, d, "state "+string(want), func() bool { return e.state(t) == want })
+}
+
+// resumeUntilDone is on-call resuming the campaign each time it pauses
+// (the auto-pause's window starts afresh) until it is done, waiting up to
+// d for each pause or the end; the test fails after most resumes.
+func (e *env) resumeUntilDone(t testing.TB, most int, d time.Duration, reason string) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 0; e.state(t) != store.StateDone; i++ {
+		if i == most {
+			st, _ := e.st.Status(ctx, e.name)
+			t.Fatalf("not done after %d resumes: %+v", most, st)
+		}
+		if _, err := e.st.Resume(ctx, e.name, tester, reason); err != nil {
+			t.Fatal(err)
+		}
+		wait.For(t, d, "a pause or the end", func() bool {
+			s := e.state(t)
+			return s == store.StatePaused || s == store.StateDone
+		})
+		if st, err := e.st.Status(ctx, e.name); err == nil && st.State == store.StatePaused {
+			t.Logf("paused again after resume %d: %s; counts %v", i+1, st.Reason, st.Counts)
+		}
+	}
 }
 
 // received counts messages per recipient address at the SMTP server.

@@ -131,21 +131,7 @@ func TestOnCallSMTPStorm(t *testing.T) {
 	// Drops after the dot too; on-call resumes each time it pauses (the
 	// window starts afresh) until every recipient has an outcome.
 	phase.Store(stormDrop)
-	for i := 0; e.state(t) != store.StateDone; i++ {
-		if i == 100 {
-			t.Fatalf("not done after 100 resumes: %v", st.Counts)
-		}
-		if _, err := e.st.Resume(ctx, e.name, tester, "on-call resumes"); err != nil {
-			t.Fatal(err)
-		}
-		wait.For(t, 60*time.Second, "a pause or the end", func() bool {
-			s := e.state(t)
-			return s == store.StatePaused || s == store.StateDone
-		})
-		if st, err = e.st.Status(ctx, e.name); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.resumeUntilDone(t, 100, 60*time.Second, "on-call resumes")
 	st = e.checkReconcile(t)
 	t.Logf("done: %v", st.Counts)
 
