@@ -365,12 +365,11 @@ func TestConsoleViewerAndGallery(t *testing.T) {
 	screenshot(t, ctx, "gallery", fitted)
 }
 
-// TestConsoleWebhookOnce: three worker processes see the same auto-pause
-// (every recipient rejected by smtp-sink); a local HTTP server receives
-// exactly one auto-pause notification, linking to the console.
-func TestConsoleWebhookOnce(t *testing.T) {
-	t.Parallel()
-	const name = "e2e-webhook"
+// webhookRecorder runs a local HTTP server that keeps every notification
+// posted to it, and returns its URL and a function that lists those of
+// one event kind.
+func webhookRecorder(t *testing.T) (url string, received func(kind string) []map[string]any) {
+	t.Helper()
 	var mu sync.Mutex
 	var got []map[string]any
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -383,7 +382,7 @@ func TestConsoleWebhookOnce(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(hook.Close)
-	received := func(kind string) []map[string]any {
+	return hook.URL + "/tidings", func(kind string) []map[string]any {
 		mu.Lock()
 		defer mu.Unlock()
 		var out []map[string]any
@@ -394,9 +393,17 @@ func TestConsoleWebhookOnce(t *testing.T) {
 		}
 		return out
 	}
+}
 
+// TestConsoleWebhookOnce: three worker processes see the same auto-pause
+// (every recipient rejected by smtp-sink); a local HTTP server receives
+// exactly one auto-pause notification, linking to the console.
+func TestConsoleWebhookOnce(t *testing.T) {
+	t.Parallel()
+	const name = "e2e-webhook"
+	url, received := webhookRecorder(t)
 	port := startRejectingSink(t)
-	e := consoleWorld(t, port, hook.URL+"/tidings")
+	e := consoleWorld(t, port, url)
 	e.stageSimple(campaignSpec{name: name, size: 500}, simpleRows(120, acceptedLocales))
 	var workers []*process
 	for i := range 3 {

@@ -29,20 +29,7 @@ func TestOnCallStormWithTheBinary(t *testing.T) {
 		name = "e2e-storm"
 		n    = 300
 	)
-	needAiosmtpd(t)
-	relay := t.TempDir()
-	phase := func(p string) { fixture.Write(t, filepath.Join(relay, "phase"), p+"\n") }
-	phase("4xx")
-	script, err := filepath.Abs(filepath.Join("testdata", "stormrelay.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := startServer(t, "aiosmtpd (storm relay)", func(port int) (*exec.Cmd, string) {
-		cmd := exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n",
-			"-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", "stormrelay.Storm", relay)
-		cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Dir(script))
-		return cmd, " Python SMTP "
-	})
+	relay, phase, port := startScriptRelay(t, "stormrelay.Storm", "4xx")
 	e := newEnv(t, port, 4)
 	cdir := filepath.Join(e.dir, "campaign")
 	bundledCampaignDirs(t, cdir, false)
@@ -128,6 +115,30 @@ func TestOnCallStormWithTheBinary(t *testing.T) {
 	if refused == 0 || doubt == 0 || doubt != len(dropped) {
 		t.Errorf("%d refused, %d in doubt of %d dropped: the storm did not happen as planned", refused, doubt, len(dropped))
 	}
+}
+
+// startScriptRelay runs aiosmtpd with the handler class (module.Class,
+// a script in testdata taking its directory as argument, as
+// testdata/stormrelay.py) in a directory of its own whose file `phase`
+// starts as first; it returns the directory, a function that switches
+// the phase, and the relay's port.
+func startScriptRelay(t *testing.T, class, first string) (dir string, phase func(string), port int) {
+	t.Helper()
+	needAiosmtpd(t)
+	dir = t.TempDir()
+	phase = func(p string) { fixture.Write(t, filepath.Join(dir, "phase"), p+"\n") }
+	phase(first)
+	scripts, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = startServer(t, "aiosmtpd ("+class+")", func(port int) (*exec.Cmd, string) {
+		cmd := exec.Command(aiosmtpdPython, "-m", "aiosmtpd", "-n",
+			"-l", fmt.Sprintf("127.0.0.1:%d", port), "-c", class, dir)
+		cmd.Env = append(os.Environ(), "PYTHONPATH="+scripts)
+		return cmd, " Python SMTP "
+	})
+	return dir, phase, port
 }
 
 // lines returns the lines of the file at path (none when it does not exist).

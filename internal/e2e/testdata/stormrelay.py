@@ -44,9 +44,11 @@ class Storm:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
+    def _data(self, server, envelope, drop):
+        """Reads the message: logs it delivered, or, when drop says so of
+        its first recipient, dropped, and closes the connection unanswered."""
         rcpt = envelope.rcpt_tos[0]
-        if self._phase() == "drop" and int(rcpt[1:6]) % 7 == 1:
+        if drop(int(rcpt[1:6])):
             self._log("dropped", rcpt)
             self._log("rcpt", "dropped:" + rcpt)
             server.transport.close()
@@ -54,3 +56,6 @@ class Storm:
         for r in envelope.rcpt_tos:
             self._log("delivered", r)
         return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        return self._data(server, envelope, lambda n: self._phase() == "drop" and n % 7 == 1)
