@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/oneline"
 )
 
@@ -631,6 +632,8 @@ func (s *Store) Requeue(ctx context.Context, c string, a Actor, scope RetryScope
 	if r.Canary > 0 { // batch 0's: the canary's, when staged with one
 		if meta, err := s.Meta(ctx, c, false); err != nil || len(meta.Batches) == 0 || !meta.Batches[0].Canary {
 			r.Canary = 0 // not known: the move (lua/transition.lua) reads it itself
+		} else if camp, err := campaign.FromDefinition(meta.Definition); err == nil && !camp.Batches.ApproveAfterCanary {
+			r.Canary = 0 // no approval waits for them: recipients like any other
 		}
 	}
 	reason := fmt.Sprintf("%d %s re-queued", r.N, scope)
