@@ -153,13 +153,17 @@ func PausedForStateLoss(st *store.Status) bool {
 // too (PausedForStateLoss), for a campaign staged before its control
 // recorded the action. A finished campaign with temporary failures whose
 // retries ran out can have them re-queued (store.NextRetry, done only);
-// one with recipients in doubt has them to look at (store.NextInDoubt).
+// one with recipients in doubt has them to look at (store.NextInDoubt); a
+// cancelled one with recipients still pending, a cancel to run again
+// (store.NextCancelAgain).
 func Next(st *store.Status) store.Next {
 	switch {
 	case PausedForStateLoss(st), st.MetaLost:
 		return store.NextRecover
 	case len(st.LostChunks) > 0:
 		return store.NextLostChunks
+	case st.State == store.StateCancelled && st.Counts[store.OutcomePending] > 0:
+		return store.NextCancelAgain
 	case st.State == store.StateDone && Exhausted(st) > 0:
 		return store.NextRetry
 	case st.State.Finished() && st.Counts[store.OutcomeInDoubt] > 0:

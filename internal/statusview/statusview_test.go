@@ -350,6 +350,25 @@ func TestNext(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
+	// Recipients still pending in a cancelled campaign: its cancel was
+	// interrupted before it recorded them all, and is run again (in doubt
+	// ones come after); pending in any other state is no cancel's.
+	for _, tt := range []struct {
+		name  string
+		state store.State
+		kv    []any
+		want  store.Next
+	}{
+		{"cancelled, pending", store.StateCancelled, []any{store.OutcomePending, 7, store.OutcomeCancelled, 3}, store.NextCancelAgain},
+		{"cancelled, pending and in doubt", store.StateCancelled, []any{store.OutcomePending, 7, store.OutcomeInDoubt, 1}, store.NextCancelAgain},
+		{"cancelled, none pending", store.StateCancelled, []any{store.OutcomeCancelled, 10}, store.NextOutcomes},
+		{"paused, pending", store.StatePaused, []any{store.OutcomePending, 7}, store.NextResume},
+	} {
+		st := &store.Status{Control: store.Control{State: tt.state}, Counts: counts(tt.kv...)}
+		if got := statusview.Next(st); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 // TestWithStall: a running campaign whose recipients have been due to be

@@ -718,6 +718,12 @@ const (
 	// its end (StateRestagingInterrupted): no worker sends it until that
 	// send is run again (as a re-staging of the campaign that exists).
 	NextRestageAgain
+	// NextCancelAgain: cancelled, with recipients still pending: the
+	// cancel that stopped the campaign was interrupted (Ctrl-C, a kill, a
+	// lost connection) before it recorded them all as cancelled, or still
+	// runs. No worker sends them; the same cancel run again records them.
+	// Given by the status's reader, as NextRetry.
+	NextCancelAgain
 )
 
 // NextOr returns what can be done next under control c, or n when c is
