@@ -510,6 +510,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		}
 		return sg.Add(ctx, recipientOf(a), a.Batch, a.Canary)
 	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &ChangedError{File: in.Recipients} // removed or renamed since the plan read it
+	}
 	if err != nil {
 		return nil, err
 	}
