@@ -499,8 +499,22 @@ type aheadRow struct {
 	usedAt     []string // where the template uses each of columns
 }
 
-// aheadBlock is how many rows readAhead reads and renders at a time.
-const aheadBlock = 1024
+// aheadBlock is how many rows readAhead reads and renders at a time, and
+// aheadBytes the most bytes of rows it holds at once (rowBytes): rows of up
+// to recipient.MaxRowBytes each would otherwise make a block of a GiB.
+const (
+	aheadBlock = 1024
+	aheadBytes = 16 << 20
+)
+
+// rowBytes is about how many bytes rcp holds: its strings' lengths.
+func rowBytes(rcp *recipient.Recipient) int {
+	n := len(rcp.ID) + len(rcp.Email) + len(rcp.Name) + len(rcp.Locale)
+	for k, v := range rcp.Fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
 
 // next returns the next row, nil at the end of the file.
 func (a *readAhead) next() *aheadRow {
@@ -520,8 +534,9 @@ func (a *readAhead) next() *aheadRow {
 func (a *readAhead) fill() {
 	a.buf, a.pos = a.buf[:0], 0
 	var todo []int // rows to render
-	for len(a.buf) < aheadBlock {
+	for held := 0; len(a.buf) < aheadBlock && held < aheadBytes; {
 		rcp, err := a.rd.Next()
+		held += rowBytes(&rcp)
 		if errors.Is(err, io.EOF) {
 			a.done = true
 			break

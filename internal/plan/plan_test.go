@@ -6,18 +6,20 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/tidings-mail/tidings/internal/recipient"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
@@ -443,6 +445,51 @@ func TestRunRendersAheadInOrder(t *testing.T) {
 		if !wantBad[r.Line] || r.Code != CodeRender || !strings.Contains(r.Reason, "posts") {
 			t.Errorf("reject %+v: want only the rows without posts, as render errors", r)
 		}
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestReadAheadHoldsAtMostAheadBytes: rows near recipient.MaxRowBytes each
+// are read ahead a few at a time, not aheadBlock at a time: when the first
+// row comes out, no more than aheadBytes of the file (and a row and the
+// reader's buffer beyond it) has been read. Without the cap, all 40 MB had.
+func TestReadAheadHoldsAtMostAheadBytes(t *testing.T) {
+	t.Parallel()
+	e := postsEngine(t)
+	const n, size = 40, 1_000_000
+	note := strings.Repeat("x", size)
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"email":"u%d@example.com","locale":"en","posts":"1","note":"%s"}`+"\n", i, note)
+	}
+	cr := &countingReader{r: strings.NewReader(b.String())}
+	in := Input{Campaign: testCampaign(t, ""), Engine: e, RecipientsName: "r.jsonl", Format: recipient.FormatJSONL, Recipients: cr}
+	first := int64(-1)
+	s, err := Run(context.Background(), in, func(a Accepted) error {
+		if first < 0 {
+			first = cr.n.Load()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted != n {
+		t.Fatalf("accepted %d of %d rows", s.Accepted, n)
+	}
+	if most := int64(aheadBytes + 2*recipient.MaxRowBytes); first > most {
+		t.Errorf("%d bytes of the file read before the first row came out, want at most %d: the read-ahead holds every row of a block, whatever their size", first, most)
 	}
 }
 
