@@ -22,15 +22,7 @@ type formatJSON struct {
 // stage it again, with the next step, changing nothing.
 func TestOtherStoredFormatStatusAndResume(t *testing.T) {
 	t.Parallel()
-	renv, rd := redisEnv(t)
-	env := merge(renv, smtpEnv(startSMTP(t, smtpcapture.Config{})))
-	file := writeCampaign(t, campaignFile{name: "other-format", rows: rowsIn(3, "en", "de")})
-	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
-		t.Fatalf("send\n%s", r)
-	}
-	if err := rd.Client().HSet(t.Context(), "tidings:{other-format}:meta", "format", "2").Err(); err != nil {
-		t.Fatal(err)
-	}
+	env, file := sendOfFormat2(t, "other-format")
 	read := func() formatJSON {
 		t.Helper()
 		r := cli(t, env, "status", "other-format", "--env", "staging", "--json")
@@ -60,4 +52,22 @@ func TestOtherStoredFormatStatusAndResume(t *testing.T) {
 	if after.Stage != before.Stage || len(after.Audit) != len(before.Audit) || after.Format == nil || *after.Format != 2 {
 		t.Errorf("the refused send changed the campaign: stage %s, %d audit entries, format %v (before %s, %d)", after.Stage, len(after.Audit), after.Format, before.Stage, len(before.Audit))
 	}
+}
+
+// sendOfFormat2 stages campaign c (6 recipients) with send in environment
+// staging, then writes stored format 2 in its meta with HSET, as a newer
+// build would have staged it. It returns the command's environment and
+// the campaign file.
+func sendOfFormat2(t *testing.T, c string) (map[string]string, string) {
+	t.Helper()
+	renv, rd := redisEnv(t)
+	env := merge(renv, smtpEnv(startSMTP(t, smtpcapture.Config{})))
+	file := writeCampaign(t, campaignFile{name: c, rows: rowsIn(3, "en", "de")})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	if err := rd.Client().HSet(t.Context(), "tidings:{"+c+"}:meta", "format", "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	return env, file
 }

@@ -475,6 +475,10 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		return http.StatusConflict, sentence(leaseLost.Error())
 	case errors.As(err, &unfinished):
 		return http.StatusNotFound, unfinished.Error() + "."
+	case errors.As(err, new(*store.FormatError)):
+		// A campaign staged by a build of another stored format: only a
+		// pause is taken from this build (store.FormatError).
+		return http.StatusConflict, sentence(err.Error()) + " Nothing was changed."
 	case errors.As(err, &other):
 		msg := fmt.Sprintf("%s (in the console of %s).", other.Error(), other.Env)
 		if action != "" {

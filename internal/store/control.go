@@ -292,8 +292,13 @@ func (c *Control) AlreadyOr(camp, action, done string) string {
 func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*Control, error) {
 	// A campaign a worker paused because Redis forgot deliveries its
 	// journal holds is never resumed: that would send them again.
+	// Only a campaign of this build's stored format, of the staging read.
+	stage, err := s.controlFormat(ctx, c, "resume", a.Env)
+	if err != nil {
+		return nil, err
+	}
 	return s.toggle(ctx, c, TransitionParams{From: []State{StatePaused, StateStaged},
-		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss"})
+		To: StateRunning, Actor: a, Action: "resume", Reason: reason, ResetWindow: true, Unless: "state-loss", Stage: stage})
 }
 
 // Approve releases a campaign waiting after its canary (and starts the
@@ -312,8 +317,14 @@ func (s *Store) Resume(ctx context.Context, c string, a Actor, reason string) (*
 // changes nothing and records nothing: Approve then returns the control in
 // force; else nil.
 func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a Actor, reason string) (*Control, error) {
-	_, _, err := s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
-		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: stage, CanaryDone: !inAdvance})
+	// Only a campaign of this build's stored format, of the staging read
+	// (when the caller names none).
+	staged, err := s.controlFormat(ctx, c, "approve", a.Env)
+	if err != nil {
+		return nil, err
+	}
+	_, _, err = s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
+		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: cmp.Or(stage, staged), CanaryDone: !inAdvance})
 	// Of a campaign staged without a canary (its batch 0 is none), there
 	// is no canary to wait for; when that cannot be read, the refusal
 	// says what it said.
@@ -422,18 +433,20 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 	// The staging cancelled and swept is the one read here (the move is
 	// made only while it is the campaign's: one staged again meanwhile is
 	// not what the operator saw, and is left alone, PausedFor StagedAgain).
-	stage, err := s.rdb.HGet(ctx, keysFor(c).meta, "stage").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return Cancelled{}, nil, fmt.Errorf("cancel %s: read meta: %w", c, err)
+	// Only a campaign of this build's stored format (its ledger and
+	// counters are that build's).
+	stage, err := s.controlFormat(ctx, c, "cancel", a.Env)
+	if err != nil {
+		return Cancelled{}, nil, err
 	}
-	if shown != "" && err == nil && stage != shown {
+	if shown != "" && stage != "" && stage != shown {
 		p, perr := s.Probe(ctx, c)
 		if perr != nil {
 			return Cancelled{}, nil, fmt.Errorf("cancel %s: %w", c, perr)
 		}
 		return Cancelled{}, nil, fmt.Errorf("cancel %s: %w", c, &TransitionError{Campaign: c, Action: "cancel", State: p.State, PausedFor: StagedAgain})
 	}
-	metaLost := err != nil
+	metaLost := stage == ""
 	if metaLost { // no definition: a first staging that never ended is dropped
 		if dropped, err := s.dropStaging(ctx, c, a, reason); dropped || err != nil {
 			return Cancelled{Dropped: dropped}, nil, err
@@ -612,14 +625,12 @@ func (s *Store) Requeue(ctx context.Context, c string, a Actor, scope RetryScope
 	// Not another environment's, nor while it is being staged (see
 	// lua/transition.lua): the sweep would write into the staging's fresh
 	// counts.
-	m, err := s.rdb.HMGet(ctx, keysFor(c).meta, "stage", "env").Result()
+	// Nor of another stored format (its ledger and counters are that
+	// build's).
+	stage, err := s.controlFormat(ctx, c, "retry", a.Env)
 	if err != nil {
-		return r, fmt.Errorf("retry %s: read meta: %w", c, err)
+		return r, err
 	}
-	if env, _ := m[1].(string); checkEnv(c, env, a.Env) != nil {
-		return r, fmt.Errorf("retry %s: %w", c, checkEnv(c, env, a.Env))
-	}
-	stage, _ := m[0].(string)
 	if stage != ctl.Stage {
 		return r, &TransitionError{Campaign: c, Action: "retry", State: ctl.State, PausedFor: "staging", FirstStaging: stage == ""}
 	}

@@ -91,6 +91,59 @@ func (s *Store) Format(ctx context.Context, c string) (int, error) {
 	return f, checkFormat(c, f)
 }
 
+// controlFormat reads, for control action (resume, approve, cancel,
+// retry: those that write what the campaign's own build reads: the
+// auto-pause window, the idle time, the approval, ledger entries and
+// counters) on campaign c by a caller of environment env ("" = any), the
+// staging, environment and stored format of c's meta in one HMGET. It
+// returns the staging, to act only while it is still c's (a staging
+// records its format with its id, in one write, so the format read holds
+// for the writes that staging guards); or, of a campaign of another
+// environment, checkEnv's error, and of one of another stored format, a
+// *FormatError (wrapped, with what to run). Pause does not call it: it writes only the
+// control's state and an audit entry, which every format keeps, and
+// on-call must always be able to stop a send. No staging ("") and no
+// error when c's meta has none (Redis lost it, or the first staging is
+// under way): the action's own checks say which.
+func (s *Store) controlFormat(ctx context.Context, c, action, env string) (string, error) {
+	v, err := s.rdb.HMGet(ctx, keysFor(c).meta, "stage", "env", "format").Result()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: read meta: %w", action, c, err)
+	}
+	stage := strOr(v[0], "")
+	if err := checkEnv(c, strOr(v[1], ""), env); err != nil {
+		return "", fmt.Errorf("%s %s: %w", action, c, err)
+	}
+	if f := atoi(strOr(v[2], "")); stage != "" && checkFormat(c, f) != nil {
+		return "", fmt.Errorf("%s %s: %w: %s it with a tidings of the build that staged it (stored format %s), whose workers send it (%s); a pause works from any build",
+			action, c, checkFormat(c, f), action, FormatName(f), s.buildsOf(ctx, strOr(v[1], env), f))
+	}
+	return stage, nil
+}
+
+// buildsOf words the workers alive in environment env that recorded
+// stored format f, with their versions, for a refusal: which build to
+// run; or that none is alive, so nobody sends a campaign of that format.
+func (s *Store) buildsOf(ctx context.Context, env string, f int) string {
+	if f == FormatNone {
+		return "a build before stored formats records none: tidings doctor lists the workers alive and their builds"
+	}
+	ws, err := s.Builds(ctx, env)
+	if err != nil {
+		return "the workers alive could not be read: tidings doctor lists their builds"
+	}
+	var of []string
+	for _, w := range ws {
+		if w.Format == f {
+			of = append(of, w.Worker+" runs "+w.Version)
+		}
+	}
+	if len(of) == 0 {
+		return fmt.Sprintf("no worker of stored format %d is alive in %s, so nobody sends it until one runs", f, env)
+	}
+	return fmt.Sprintf("alive in %s: %s", env, strings.Join(of, ", "))
+}
+
 // BuildsKey is the record of the builds of the workers of environment env:
 // worker id -> "<stored format> <version>" (SayBuild).
 func BuildsKey(env string) string { return "tidings:builds:" + env }

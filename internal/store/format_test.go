@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,10 +22,7 @@ import (
 // build's format the same staging goes through.
 func TestStoredFormat(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name, format string // "": no format field
-		want         int
-	}{{"newer", "2", 2}, {"none", "", store.FormatNone}} {
+	for _, tt := range otherFormats {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -38,12 +36,7 @@ func TestStoredFormat(t *testing.T) {
 			if _, err := st.Pause(ctx, c, who, "to stage it again"); err != nil {
 				t.Fatal(err)
 			}
-			meta := "tidings:{" + c + "}:meta"
-			if tt.format == "" {
-				rdb.HDel(ctx, meta, "format")
-			} else {
-				rdb.HSet(ctx, meta, "format", tt.format)
-			}
+			setFormat(ctx, rdb, c, tt.format)
 			f, err := st.Format(ctx, c)
 			var fe *store.FormatError
 			if f != tt.want || !errors.As(err, &fe) || fe.Format != tt.want || fe.Want != store.StoredFormat || fe.Campaign != c {
@@ -72,12 +65,29 @@ func TestStoredFormat(t *testing.T) {
 				t.Error("the refused staging changed the campaign's keys")
 			}
 
-			rdb.HSet(ctx, meta, "format", store.StoredFormat)
+			setFormat(ctx, rdb, c, strconv.Itoa(store.StoredFormat))
 			if _, err := st.Format(ctx, c); err != nil {
 				t.Errorf("Format of this build's: %v", err)
 			}
 			stage(t, st, c, stageOpts{n: 10, size: 10, resume: true})
 		})
+	}
+}
+
+// otherFormats are the stored formats of campaigns this build refuses: a
+// newer build's, and none recorded (a build before stored formats).
+var otherFormats = []struct {
+	name, format string // "": no format field
+	want         int
+}{{"newer", "2", 2}, {"none", "", store.FormatNone}}
+
+// setFormat writes format as campaign c's stored format, as the build of
+// that format would have staged it ("": none, a build before formats).
+func setFormat(ctx context.Context, rdb *redis.Client, c, format string) {
+	if meta := "tidings:{" + c + "}:meta"; format == "" {
+		rdb.HDel(ctx, meta, "format")
+	} else {
+		rdb.HSet(ctx, meta, "format", format)
 	}
 }
 

@@ -498,7 +498,7 @@ func TestCancelOfTheStagingItRead(t *testing.T) {
 	hooked := redis.NewClient(rdb.Options())
 	t.Cleanup(func() { _ = hooked.Close() })
 	var anew *store.StageSummary
-	hooked.AddHook(&afterCommand{name: "hget", key: "tidings:{c-read}:meta", then: func() {
+	hooked.AddHook(&afterCommand{name: "hmget", key: "tidings:{c-read}:meta", then: func() { // the read of its staging and format
 		anew = stage(t, st, "c-read", stageOpts{n: 21, size: 21, resume: true}) // stays paused
 	}})
 	var te *store.TransitionError

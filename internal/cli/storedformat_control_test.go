@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestControlOfAnotherStoredFormat: this build's pause stops a campaign
+// staged by a build of another stored format (on-call can always stop a
+// send), while its resume, approve, cancel and retry refuse it, exit 2,
+// naming both formats and what to run, changing nothing.
+func TestControlOfAnotherStoredFormat(t *testing.T) {
+	t.Parallel()
+	env, _ := sendOfFormat2(t, "ctl-format")
+	if r := cli(t, env, "pause", "ctl-format", "--env", "staging", "--reason", "errors from the relay"); r.code != 0 || !strings.Contains(r.stdout, "Paused ctl-format.") {
+		t.Fatalf("pause of a campaign of stored format 2: want it paused\n%s", r)
+	}
+	read := func() formatJSON {
+		t.Helper()
+		r := cli(t, env, "status", "ctl-format", "--env", "staging", "--json")
+		if r.code != 0 || !strings.Contains(r.stdout, `"state":"paused"`) {
+			t.Fatalf("status --json: want paused\n%s", r)
+		}
+		var st formatJSON
+		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	before := read()
+	for _, args := range [][]string{
+		{"resume", "ctl-format"}, {"approve", "ctl-format", "--in-advance"},
+		{"cancel", "ctl-format", "--reason", "give up"}, {"retry", "ctl-format", "--permanent"},
+	} {
+		r := cli(t, env, append(args, "--env", "staging")...)
+		if r.code != 2 {
+			t.Errorf("%s of a campaign of stored format 2: exit %d, want 2\n%s", args[0], r.code, r)
+		}
+		for _, want := range []string{
+			args[0] + " ctl-format: campaign ctl-format was staged by a build with stored format 2; this tidings has format 1",
+			args[0] + " it with a tidings of the build that staged it (stored format 2)", "a pause works from any build",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("%s: the refusal lacks %q\n%s", args[0], want, r)
+			}
+		}
+		if after := read(); after.Stage != before.Stage || len(after.Audit) != len(before.Audit) {
+			t.Errorf("the refused %s changed the campaign: %d audit entries, before %d", args[0], len(after.Audit), len(before.Audit))
+		}
+	}
+}
