@@ -520,9 +520,25 @@ func stall(st *store.Status, now time.Time) string {
 // gives too): the workers whose journal check the chunks wait for, if any.
 func StallAdvice(st *store.Status) string {
 	if len(st.Awaited) > 0 {
-		return "no chunk claims until " + strings.Join(st.Awaited, ", ") + " (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory; and " + generic(st.Env)
+		return "no chunk claims until " + strings.Join(st.Awaited, ", ") + " (running) check their delivery journals against the campaign's current state: " + otherBuilds(st) + "check their logs and that they reach Redis and read their journal directory; and " + generic(st.Env)
 	}
 	return generic(st.Env)
+}
+
+// otherBuilds is StallAdvice's clause on the workers awaited that run a
+// build of another stored format than campaign st's, which never check
+// it in: an upgrade under way (or a rollback) with workers of two builds
+// at once; "" when none does.
+func otherBuilds(st *store.Status) string {
+	if len(st.AwaitedOtherFormat) == 0 || st.Format == nil {
+		return ""
+	}
+	var ws []string
+	for _, w := range st.AwaitedOtherFormat {
+		ws = append(ws, fmt.Sprintf("%s (version %s) has stored format %d", w.Worker, w.Version, w.Format))
+	}
+	return fmt.Sprintf("%s, not this campaign's %s, and never checks a campaign of another format: stop the workers of another build until this campaign is done (run workers of one build per environment); ",
+		strings.Join(ws, ", "), store.FormatName(*st.Format))
 }
 
 // generic is StallAdvice's advice when no worker's check is awaited.

@@ -387,6 +387,11 @@ func TestWithStall(t *testing.T) {
 	}
 	hhmmss := func(t time.Time) string { return t.UTC().Format("15:04:05 UTC") }
 	awaiting := func(st *store.Status, workers ...string) *store.Status { st.Awaited = workers; return st }
+	otherBuild := func(st *store.Status) *store.Status { // B of stored format 2, the campaign of 1
+		f := 1
+		st.Format, st.AwaitedOtherFormat = &f, []store.WorkerBuild{{Worker: "B", Format: 2, Version: "v9.9.9"}}
+		return st
+	}
 	tests := []struct {
 		name string
 		st   *store.Status
@@ -404,6 +409,10 @@ func TestWithStall(t *testing.T) {
 		{"paused", &store.Status{Campaign: "c", Control: store.Control{State: store.StatePaused, At: at}, DueSince: at}, ""},
 		{"claims wait for two workers' journal checks", awaiting(running(now.Add(-5*time.Minute), now.Add(-20*time.Minute)), "A2", "B"),
 			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: no chunk claims until A2, B (running) check their delivery journals against the campaign's current state: check their logs and that they reach Redis and read their journal directory; and check that a worker of environment production runs and reaches Redis and SMTP (its log says why not)\n          pause with: ..."},
+		{"claims wait for a worker of another build", otherBuild(awaiting(running(now.Add(-5*time.Minute), now.Add(-20*time.Minute)), "A2", "B")),
+			"NO PROGRESS for 5m0s (no outcome since " + hhmmss(now.Add(-5*time.Minute)) + ") although recipients wait: no chunk claims until A2, B (running) check their delivery journals against the campaign's current state: " +
+				"B (version v9.9.9) has stored format 2, not this campaign's 1, and never checks a campaign of another format: stop the workers of another build until this campaign is done (run workers of one build per environment); " +
+				"check their logs and that they reach Redis and read their journal directory; and check that a worker of environment production runs"},
 	}
 	for _, tt := range tests {
 		got := statusview.WithStall(tt.st, now, "pause with: ...")

@@ -206,3 +206,23 @@ func (s *Store) Builds(ctx context.Context, env string) ([]WorkerBuild, error) {
 	slices.SortFunc(out, func(a, b WorkerBuild) int { return strings.Compare(a.Worker, b.Worker) })
 	return out, nil
 }
+
+// otherBuilds returns, of workers ws of environment env, those that
+// recorded a stored format other than f (SayBuild), with their builds: a
+// worker never checks in for a campaign of another format than its own,
+// so the chunks of a campaign of format f that wait for them (Awaited)
+// wait until they stop. Nil when none did, or the builds are unreadable
+// (the status is still worth showing).
+func (s *Store) otherBuilds(ctx context.Context, env string, ws []string, f int) []WorkerBuild {
+	all, err := s.Builds(ctx, env)
+	if err != nil {
+		return nil
+	}
+	var out []WorkerBuild
+	for _, b := range all {
+		if b.Format >= 0 && b.Format != f && slices.Contains(ws, b.Worker) {
+			out = append(out, b)
+		}
+	}
+	return out
+}

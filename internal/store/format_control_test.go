@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,5 +95,42 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 				t.Errorf("cancel of this build's format: %v", err)
 			}
 		})
+	}
+}
+
+// TestStatusNamesAwaitedWorkersOfAnotherFormat: of the workers a running
+// campaign's chunks wait for (Awaited: alive, not checked in), status
+// names those that recorded another stored format than the campaign's
+// (a rolling upgrade: they never check in for it, so nothing is claimed
+// until they stop), with their builds; not one of the campaign's format,
+// nor one that recorded none.
+func TestStatusNamesAwaitedWorkersOfAnotherFormat(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	c := "awaited-format"
+	stage(t, st, c, stageOpts{n: 10, size: 10})
+	if _, err := st.Resume(ctx, c, who, "start"); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"w-new", "w-none", "w-this"} {
+		if err := st.SayAlive(ctx, "test", w, store.CheckInWindow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SayBuild(ctx, "test", "w-this", "v1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	rdb.HSet(ctx, store.BuildsKey("test"), "w-new", "2 v9.9.9")
+	s, err := st.Status(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"w-new", "w-none", "w-this"}; !slices.Equal(s.Awaited, want) {
+		t.Fatalf("Awaited = %v, want %v", s.Awaited, want)
+	}
+	if want := []store.WorkerBuild{{Worker: "w-new", Format: 2, Version: "v9.9.9"}}; !slices.Equal(s.AwaitedOtherFormat, want) {
+		t.Errorf("AwaitedOtherFormat = %+v, want %+v", s.AwaitedOtherFormat, want)
 	}
 }

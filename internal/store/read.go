@@ -342,6 +342,11 @@ type Status struct {
 	// its current state (Store.Awaited): a chunk that starts now waits for
 	// them before it claims (chunks already past the wait go on).
 	Awaited []string `json:"awaited_checks,omitempty"`
+	// AwaitedOtherFormat is, of Awaited, the workers that recorded
+	// another stored format than the campaign's (SayBuild), with their
+	// builds: they never check in for it, so its chunks wait until they
+	// stop (workers of two builds at once, an upgrade under way).
+	AwaitedOtherFormat []WorkerBuild `json:"-"`
 	// RequeuedPermanent is, of Retries, the recipients failed for good
 	// whose failures a retry --permanent re-queued: they wait to be sent
 	// again, and did not fail temporarily.
@@ -582,6 +587,9 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		// Unknown (nil) when unreadable: the status is still worth showing.
 		if key, err := s.StateKey(ctx, c, st.At); err == nil {
 			st.Awaited, _ = s.Awaited(ctx, c, meta.Env, key)
+		}
+		if len(st.Awaited) > 0 {
+			st.AwaitedOtherFormat = s.otherBuilds(ctx, meta.Env, st.Awaited, meta.Format)
 		}
 	}
 	return st, nil
