@@ -10,13 +10,13 @@ import (
 
 // ForEnvironment returns the Config of a worker of environment e (as
 // environment.Load returns it, defaults applied) on rdb: its name, replica
-// acknowledgements, SMTP server and its connections (smtp.connections, the
+// acknowledgements, the maxmemory-policy it declares, SMTP server and its connections (smtp.connections, the
 // cap on the worker's connections to the relay), concurrency (by default
 // one chunk in flight per SMTP connection) and delivery journal. The caller adds what
 // belongs to its process (Logger, Metrics, ShutdownTimeout, ...).
 func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Config {
 	return Config{
-		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout,
+		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout, MaxmemoryPolicy: e.Redis.MaxmemoryPolicy,
 		Concurrency: e.Concurrency, SMTPConnections: e.SMTP.Connections, ClaimWindow: e.ClaimWindow, SMTP: SMTPConfig(e.SMTP),
 		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
 	}

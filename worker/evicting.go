@@ -34,10 +34,17 @@ import (
 //
 // The policy is read from INFO memory (maxmemory_policy), which the
 // rights tidings needs allow (redisconn.MinimalACL), else from CONFIG GET.
-// A Redis that answers neither (a user without +info or CONFIG, or a
-// proxy that hides both) is said once at WARN and not held; doctor fails
-// on it. The embedded Redis of rehearse and demo, which never evicts,
-// answers CONFIG GET maxmemory-policy with noeviction (redisserver).
+// A Redis that answers neither (a user without +info or CONFIG, a
+// managed Redis or a proxy that hides both) holds the sends as well
+// (fail closed: the worker cannot tell that no ledger will be evicted,
+// and a second message cannot be taken back), said at WARN in its own
+// words (kindPolicyUnknown) with the ways on: allow the Redis user INFO
+// or CONFIG GET, or, where Redis hides its policy, declare it
+// (redis.maxmemory_policy: noeviction, Config.MaxmemoryPolicy), which
+// the worker then takes for it, said once at INFO. A policy read always
+// counts over the declared one. doctor fails on such a Redis too. The
+// embedded Redis of rehearse and demo, which never evicts, answers
+// CONFIG GET maxmemory-policy with noeviction (redisserver).
 
 // evictionPoll is how often the worker reads the policy again.
 const evictionPoll = 2 * time.Second
@@ -53,39 +60,54 @@ const evictionCheck = "check Redis's maxmemory-policy"
 const evictingAdvice = "nothing is sent until it is noeviction (an evicted ledger entry, chunk or meta could mean a second message, or a recipient lost from the accounting), and the worker resumes by itself then. " +
 	"Set it (redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf, or the managed Redis's parameter group), then run the command in next: it checks the Redis settings tidings needs"
 
+// unreadableAdvice is what to do about a policy the worker cannot read.
+const unreadableAdvice = "nothing is sent until it can be read (an evicted ledger entry, chunk or meta could mean a second message), and the worker resumes by itself then. " +
+	"Allow the worker's Redis user INFO (+info, among the rights tidings needs) or CONFIG GET; " +
+	"where Redis hides its policy (a managed Redis, a proxy), make sure with its provider that it is noeviction, declare it in the environment (redis.maxmemory_policy: noeviction, or TIDINGS_REDIS_MAXMEMORY_POLICY=noeviction) and restart the workers"
+
 // EvictingError says that Redis's maxmemory-policy may evict keys tidings
-// relies on.
+// relies on, or cannot be read (Policy "", Err says why).
 type EvictingError struct {
-	Policy string // the maxmemory-policy, e.g. allkeys-lru
+	Policy string // the maxmemory-policy, e.g. allkeys-lru ("": unread)
 	Node   string // the master it was read at
+	Err    error  // why it cannot be read (Policy "")
 }
 
 func (e *EvictingError) Error() string {
+	if e.Policy == "" {
+		return fmt.Sprintf("Redis's maxmemory-policy cannot be read at %s (%v): tidings cannot tell whether Redis may evict keys it relies on", e.Node, e.Err)
+	}
 	return fmt.Sprintf("Redis's maxmemory-policy is %s at %s: it may evict keys tidings relies on", e.Policy, e.Node)
 }
+
+func (e *EvictingError) Unwrap() error { return e.Err }
 
 // evicting reports whether the worker holds its sends for Redis's policy.
 func (w *Worker) evicting() bool { return w.evicts.Load() != nil }
 
 // checkEviction reads Redis's policy and holds or releases the sends
 // accordingly, saying so (outageLog). An unreachable Redis changes
-// nothing (the other loops say it); a policy that cannot be read is said
-// once.
+// nothing (the other loops say it); a policy that cannot be read holds
+// them, unless the environment declares it noeviction (said once).
 func (w *Worker) checkEviction(ctx context.Context) {
 	ev, err := evictionPolicy(ctx, w.cfg.Redis)
 	switch {
 	case ctx.Err() != nil || unreachable(err):
 		return
-	case err != nil:
+	case err != nil && w.cfg.MaxmemoryPolicy == "noeviction":
 		if w.evictUnknown.CompareAndSwap(false, true) {
-			w.log.Warn("cannot read Redis's maxmemory-policy (neither INFO memory nor CONFIG GET says it): this worker cannot tell whether Redis may evict keys tidings relies on, and sends on; check that it is noeviction with the command in next",
-				"redis", redisAddr(w.cfg.Redis), "err", err, "next", "tidings doctor --env "+cmp.Or(w.cfg.Env, "ENV"))
+			w.log.Info("cannot read Redis's maxmemory-policy (neither INFO memory nor CONFIG GET says it): the environment declares it noeviction (redis.maxmemory_policy), and this worker sends on that word",
+				"redis", redisAddr(w.cfg.Redis), "err", err)
 		}
-		return
+		ev = nil
+	case err != nil:
+		ev = &EvictingError{Node: redisAddr(w.cfg.Redis), Err: err}
+	}
+	switch {
 	case ev != nil:
 		w.evicts.Store(ev)
 		w.m.evictionHold.Set(1)
-		w.outage.warn(evictionCheck, ev, "policy", ev.Policy, "node", ev.Node, "next", "tidings doctor --env "+cmp.Or(w.cfg.Env, "ENV"))
+		w.outage.warn(evictionCheck, ev, "policy", cmp.Or(ev.Policy, "unknown"), "node", ev.Node, "next", "tidings doctor --env "+cmp.Or(w.cfg.Env, "ENV"))
 	default:
 		w.evicts.Store(nil)
 		w.m.evictionHold.Set(0)

@@ -250,6 +250,7 @@ type wopts struct {
 	rdb         redis.UniversalClient // its Redis client (nil: the env's)
 	auto        bool                  // redis.min_replica_acks auto (else 0)
 	served      *http.Handler         // set to its /metrics and /healthz (worker.Handler; metrics must be a *prometheus.Registry)
+	declared    string                // redis.maxmemory_policy (Config.MaxmemoryPolicy)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -284,7 +285,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 		SMTP:    o.smtpConfig(e),
 		Journal: journal.Config{Dir: o.journal, Always: o.always}, Metrics: o.metrics,
 		Env: cmp.Or(o.env, "test"), ControlInterval: cmp.Or(o.control, 50*time.Millisecond), TickInterval: cmp.Or(o.tick, 50*time.Millisecond), ReconcileInterval: 200 * time.Millisecond,
-		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check, Logger: logTo(o.logs),
+		ShutdownTimeout: 5 * time.Second, JournalCheck: o.check, Logger: logTo(o.logs), MaxmemoryPolicy: o.declared,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 		}, []string{"campaign"}),
 		up:           prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_up", Help: "1 while the worker runs."}),
 		refused:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_redis_refused", Help: "1 while Redis refuses this worker a command for the environment's settings (NOPERM, NOAUTH, WRONGPASS: the Redis user's rights or password); the log says which at ERROR."}),
-		evictionHold: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_eviction_hold", Help: "1 while this worker holds its sends because Redis's maxmemory-policy is not noeviction (on some master of a Cluster): Redis may evict keys tidings relies on; the log says the policy at WARN, /healthz names it."}),
+		evictionHold: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_eviction_hold", Help: "1 while this worker holds its sends because Redis's maxmemory-policy is not noeviction (on some master of a Cluster), or cannot be read and redis.maxmemory_policy does not declare it: Redis may evict keys tidings relies on; the log says which at WARN, /healthz too."}),
 	}
 	if reg == nil {
 		return m, nil

@@ -57,7 +57,8 @@ const (
 	kindSlotMove
 	kindOutOfMemory
 	kindRefused
-	kindEvicting // Redis's maxmemory-policy may evict (evicting.go)
+	kindEvicting      // Redis's maxmemory-policy may evict (evicting.go)
+	kindPolicyUnknown // Redis's maxmemory-policy cannot be read (evicting.go)
 )
 
 // outOfMemoryAdvice is what an operator does about Redis refusing writes
@@ -97,6 +98,12 @@ var outageWords = map[outageKind]struct{ first, again, ended, lasted string }{
 		ended:  "Redis's maxmemory-policy is noeviction again: sending goes on",
 		lasted: "evicting_for",
 	},
+	kindPolicyUnknown: {
+		first:  ": cannot read Redis's maxmemory-policy (neither INFO memory nor CONFIG GET says it), so this worker cannot tell whether Redis may evict keys tidings relies on: " + unreadableAdvice,
+		again:  ": Redis's maxmemory-policy still cannot be read: " + unreadableAdvice,
+		ended:  "Redis's maxmemory-policy can be read again and is noeviction: sending goes on",
+		lasted: "unreadable_for",
+	},
 }
 
 // outageRepeat is how often an outage still going on is said again at
@@ -115,6 +122,12 @@ func outOfMemory(err error) bool { return redis.HasErrorPrefix(err, "OOM") }
 
 // kindOf is the kind of outage err is, notHeld when it is none.
 func kindOf(err error) outageKind {
+	if ev, ok := errors.AsType[*EvictingError](err); ok { // before its cause's kind
+		if ev.Policy == "" {
+			return kindPolicyUnknown
+		}
+		return kindEvicting
+	}
 	switch {
 	case settings(err):
 		return kindRefused
@@ -124,8 +137,6 @@ func kindOf(err error) outageKind {
 		return kindSlotMove
 	case outOfMemory(err):
 		return kindOutOfMemory
-	case errors.As(err, new(*EvictingError)):
-		return kindEvicting
 	}
 	return notHeld
 }

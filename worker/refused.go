@@ -89,6 +89,10 @@ func (o *outageLog) refusals() string {
 			lines = append(lines, "redis may evict keys tidings relies on: "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
 				"); nothing is sent until its maxmemory-policy is noeviction: set it, then run tidings doctor --env "+cmp.Or(o.env, "ENV")+"\n")
 		}
+		if s.kind == kindPolicyUnknown { // evicting.go: nothing is sent meanwhile
+			lines = append(lines, "redis may evict keys tidings relies on: "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
+				"); nothing is sent until it can be read: allow the Redis user INFO or CONFIG GET, or, where Redis hides it, declare redis.maxmemory_policy: noeviction\n")
+		}
 		if s.kind == kindRefused && cmd != watchingControl {
 			lines = append(lines, "redis refuses this worker: "+cmd+": "+s.err.Error()+" (for "+time.Since(s.since).Round(time.Second).String()+
 				"); grant its Redis user the rights tidings needs ("+redisconn.MinimalACL+"), then run tidings doctor --env "+cmp.Or(o.env, "ENV")+"\n")

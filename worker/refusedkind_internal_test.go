@@ -148,15 +148,21 @@ func logLinesWith(out, s string) []string {
 // refusedGauge is tidings_worker_redis_refused in reg.
 func refusedGauge(t *testing.T, reg *prometheus.Registry) float64 {
 	t.Helper()
+	return gaugeIn(t, reg, "tidings_worker_redis_refused")
+}
+
+// gaugeIn is the value of gauge name in reg.
+func gaugeIn(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() == "tidings_worker_redis_refused" {
+		if mf.GetName() == name {
 			return mf.GetMetric()[0].GetGauge().GetValue()
 		}
 	}
-	t.Fatal("no tidings_worker_redis_refused")
+	t.Fatal("no " + name)
 	return 0
 }

@@ -74,12 +74,18 @@ func TestRestoredBeforeAChunkRan(t *testing.T) {
 // saves snapshots (SAVE, then Restart, brings one back), and that Redis.
 func persistentEnv(t *testing.T) (*env, *redistest.Redis) {
 	t.Helper()
+	return envOn(t, "../internal/redistest/testdata/plain.conf")
+}
+
+// envOn is persistentEnv on a redis-server started with conf.
+func envOn(t *testing.T, conf string) (*env, *redistest.Redis) {
+	t.Helper()
 	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	r := redistest.StartServer(t, "../internal/redistest/testdata/plain.conf")
+	r := redistest.StartServer(t, conf)
 	rdb := r.Client()
 	return &env{rdb: rdb, st: store.New(rdb), smtp: srv, byLang: map[string]int{}}, r
 }

@@ -94,6 +94,12 @@ type Config struct {
 	// AckTimeout bounds each wait for replica acknowledgements (default
 	// 500ms). A claim not acknowledged in time is not sent; it is tried again.
 	AckTimeout time.Duration
+	// MaxmemoryPolicy is Redis's maxmemory-policy as the environment
+	// declares it (redis.maxmemory_policy): "noeviction" lets the worker
+	// send on a Redis that does not say its policy (evicting.go); "" (the
+	// default) holds its sends then. A policy the worker reads counts
+	// over it.
+	MaxmemoryPolicy string
 	// Concurrency is the number of chunks processed at once, each on an
 	// SMTP connection of its own (default 8, or SMTPConnections when set).
 	Concurrency int
@@ -274,8 +280,9 @@ type Worker struct {
 	temps  map[string]journal.Entry
 	outage *outageLog // the loops' Redis errors, one line per outage
 	// evicts is why the worker holds its sends: Redis's maxmemory-policy
-	// may evict (nil: it may not; evicting.go); evictUnknown, that the
-	// policy could not be read was said.
+	// may evict, or cannot be read (nil: neither; evicting.go);
+	// evictUnknown, that a policy which cannot be read but is declared
+	// was said.
 	evicts       atomic.Pointer[EvictingError]
 	evictUnknown atomic.Bool
 	// tailWarned holds the journal files (and errors) forgotten has warned

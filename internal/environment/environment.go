@@ -18,6 +18,7 @@
 //	      cluster: [n1:6379, n2:6379]          # Redis Cluster seed nodes
 //	      min_replica_acks: auto              # replicas that acknowledge a claim (WAIT) before SMTP
 //	      replica_ack_timeout: 500ms
+//	      maxmemory_policy: noeviction        # only for a Redis that does not say it (INFO memory, CONFIG GET)
 //	    smtp:
 //	      host: smtp.staging.example
 //	      port: 587
@@ -173,6 +174,12 @@ type Redis struct {
 	MinReplicaAcks int
 	// ReplicaAckTimeout bounds the wait for those acknowledgements.
 	ReplicaAckTimeout time.Duration
+	// MaxmemoryPolicy declares Redis's maxmemory-policy for a Redis that
+	// does not say it (INFO memory without it, CONFIG refused or renamed:
+	// a managed Redis, a proxy): "" (none declared, the default) or
+	// noeviction. A worker that cannot read the policy holds its sends
+	// unless it is declared; one it reads is always what counts.
+	MaxmemoryPolicy string
 }
 
 // AutoReplicaAcks reports whether MinReplicaAcks is "auto".
@@ -480,6 +487,9 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 	}
 	if e.Redis.MinReplicaAcks < ReplicaAcksAuto {
 		report("redis.min_replica_acks", "%d: use auto or a number of replicas, 0 or more", e.Redis.MinReplicaAcks)
+	}
+	if p := e.Redis.MaxmemoryPolicy; p != "" && p != "noeviction" {
+		report("redis.maxmemory_policy", "%q: declare noeviction (set it on the Redis first), or remove the key; tidings sends nothing on a Redis that may evict keys", p)
 	}
 	if e.Redis.ReplicaAckTimeout < 0 {
 		report("redis.replica_ack_timeout", "%s is negative: use e.g. 500ms", e.Redis.ReplicaAckTimeout)

@@ -47,6 +47,7 @@ type fileRedis struct {
 	Cluster           []string          `yaml:"cluster"`
 	MinReplicaAcks    string            `yaml:"min_replica_acks"`
 	ReplicaAckTimeout time.Duration     `yaml:"replica_ack_timeout"`
+	MaxmemoryPolicy   string            `yaml:"maxmemory_policy"`
 }
 
 type fileSentinel struct {
@@ -204,6 +205,7 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 			Cluster:           r.Redis.Cluster,
 			MinReplicaAcks:    ReplicaAcksAuto,
 			ReplicaAckTimeout: r.Redis.ReplicaAckTimeout,
+			MaxmemoryPolicy:   r.Redis.MaxmemoryPolicy,
 		},
 		SMTP: SMTP{
 			Host:        r.SMTP.Host,
