@@ -115,7 +115,7 @@ func redisChecks(ctx context.Context, e *environment.Environment) []Check {
 	}
 	// A replica Sentinel never promotes never holds the ledger.
 	held := slices.DeleteFunc(slices.Clone(ms), node.neverPromoted)
-	checks = append(checks, worst("redis persistence", held, persistence), worst("redis eviction", held, eviction),
+	checks = append(checks, worst("redis persistence", held, persistence), worst("redis eviction", held, func(m node) Check { return eviction(m, e.Redis.MaxmemoryPolicy) }),
 		worst("redis control channel", held, func(m node) Check { return m.control }))
 	if c := worst("redis version", held, version); c.Status != Pass {
 		checks = append(checks, c)
@@ -182,7 +182,7 @@ type node struct {
 }
 
 // configParams are the settings doctor reads with CONFIG GET.
-var configParams = []string{"save", "appendfsync", "min-replicas-to-write", "replica-priority"}
+var configParams = []string{"save", "appendfsync", "min-replicas-to-write", "replica-priority", "maxmemory-policy"}
 
 // readNode reads what doctor judges of the node c talks to.
 func readNode(ctx context.Context, c redis.UniversalClient, addr, user string) node {
@@ -409,12 +409,22 @@ func infoPersistence(m node) string {
 	return "INFO persistence says " + strings.Join(facts, ", ")
 }
 
-// eviction checks node m's maxmemory-policy.
-func eviction(m node) Check {
+// eviction checks node m's maxmemory-policy, read as the workers read it
+// (INFO memory, else CONFIG GET); declared is the environment's
+// redis.maxmemory_policy, which the workers take for a policy Redis does
+// not say, and so does doctor.
+func eviction(m node, declared string) Check {
 	if m.replica && m.info["maxmemory_policy"] == "" && m.infoErr != nil { // a replica this machine cannot reach
 		return warn("", fmt.Sprintf("cannot read maxmemory-policy (INFO memory: %s): check that it is noeviction: an evicted ledger entry could mean a second send", strings.ReplaceAll(m.infoErr.Error(), "\n", " ")))
 	}
-	if pol := m.info["maxmemory_policy"]; pol != "noeviction" {
+	pol := cmp.Or(m.info["maxmemory_policy"], m.config["maxmemory-policy"])
+	switch {
+	case pol == "" && declared == "noeviction":
+		return pass("", "maxmemory-policy not said by Redis (INFO memory, CONFIG GET); declared noeviction (redis.maxmemory_policy), which the workers take for it")
+	case pol == "":
+		return fail("", "cannot read maxmemory-policy (INFO memory does not say it; "+configProblem(m.configErr)+"): workers send nothing until they can; "+
+			"allow the Redis user INFO or CONFIG GET, or, where Redis hides it, make sure with its provider that it is noeviction and set redis.maxmemory_policy: noeviction")
+	case pol != "noeviction":
 		return fail("", fmt.Sprintf("maxmemory-policy is %q: an evicted ledger entry could mean a second send; set maxmemory-policy noeviction", pol))
 	}
 	return pass("", "maxmemory-policy noeviction")
