@@ -72,26 +72,26 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 // lost staging left, whose counts could make it done with recipients
 // never sent. Nothing is done for any other campaign. The caller holds
 // the staging lease.
-func (s *Store) clearLost(ctx context.Context, c, env string, k keys) error {
+func (s *Store) clearLost(ctx context.Context, c, env string, k keys) (bool, error) {
 	p := s.rdb.Pipeline()
 	ctlC := p.HMGet(ctx, k.control, "state", "cur_batch")
 	metaC := p.Exists(ctx, k.meta)
 	begunC := p.HExists(ctx, keyStagings, c)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("read its control: %w", err)
+		return false, fmt.Errorf("read its control: %w", err)
 	}
 	st, _ := ctlC.Val()[0].(string)
 	switch {
 	case st == "" || metaC.Val() != 0:
-		return nil
+		return false, nil
 	case State(st) != StateCancelled && ctlC.Val()[1] != nil && !begunC.Val():
-		return &MetaLostError{Campaign: c, Env: env, State: State(st)}
+		return false, &MetaLostError{Campaign: c, Env: env, State: State(st)}
 	case State(st) != StateCancelled:
-		return nil // a first staging interrupted, run again
+		return false, nil // a first staging interrupted, run again
 	}
 	left, err := s.campaignKeys(ctx, k)
 	if err != nil {
-		return fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)
+		return false, fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)
 	}
 	del := k.ofStaging()
 	for _, key := range left {
@@ -100,7 +100,54 @@ func (s *Store) clearLost(ctx context.Context, c, env string, k keys) error {
 		}
 	}
 	if err := s.rdb.Del(ctx, del...).Err(); err != nil {
-		return fmt.Errorf("clear what the staging whose meta Redis lost left: %w", err)
+		return false, fmt.Errorf("clear what the staging whose meta Redis lost left: %w", err)
+	}
+	return true, nil
+}
+
+// keepLost keeps, in a first staging after one whose meta Redis lost
+// (clearLost: its ledger stays), the ledger's entries of the recipients of
+// the chunks this flush wrote (sg.lookups), by id, as a staging again keeps
+// them (keep): a final outcome a staging again keeps (sent, in doubt,
+// skipped, a permanent failure) is counted as the recipient's; a claim
+// (sending) is left to the claim of this staging, which makes it in doubt
+// and counts it (lua/step.lua); any other (a deferral, a cancel, a
+// refusal) is cleared, and the recipient sent. Before, each kept entry's
+// claim was skipped and counted nowhere: the campaign's outcomes never
+// added up to its total, and it ran on for ever. By id alone: the lost
+// staging's chunks, which had its ids' mailboxes, are gone (the ledger
+// step, whose claim skips a recipient with such an entry, goes by id too).
+func (sg *Stager) keepLost(ctx context.Context) error {
+	var ids []string
+	for _, l := range sg.lookups {
+		for _, r := range l.recs {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ents, err := sg.s.rdb.HMGet(ctx, sg.k.ledger, ids...).Result()
+	if err != nil {
+		return fmt.Errorf("stage %s: look up the ledger the staging whose meta Redis lost left: %w", sg.cfg.Campaign, err)
+	}
+	var clear []string
+	for _, l := range sg.lookups {
+		for _, r := range l.recs {
+			ent, _ := ents[0].(string)
+			ents = ents[1:]
+			switch e := parseEntry(ent); {
+			case ent == "", e.State == ledgerSending:
+			case keeps(ent):
+				sg.count(r, l.batch, prior{entry: ent, from: r.ID}, e.State)
+			default:
+				clear = append(clear, r.ID)
+			}
+		}
+	}
+	sg.lookups = sg.lookups[:0]
+	if len(clear) > 0 {
+		return wrapf(sg.s.rdb.HDel(ctx, sg.k.ledger, clear...).Err(), "stage %s: clear the ledger entries the staging whose meta Redis lost left", sg.cfg.Campaign)
 	}
 	return nil
 }

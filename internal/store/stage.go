@@ -223,6 +223,7 @@ type Stager struct {
 	// changes until the first Add, Reject or Finish (open), so that a
 	// staging refused after Check leaves it as it was.
 	exists    bool
+	afterLost bool // a first staging after one whose meta Redis lost (clearLost): keepLost
 	done      bool // the campaign that exists is done: Check only, every write refused
 	opened    bool
 	nchunks   int // of the staging before
@@ -489,7 +490,8 @@ func (sg *Stager) open(ctx context.Context) error {
 	}
 	k, who, now := sg.k, Actor{Who: sg.cfg.Who, Host: sg.cfg.Host}.String(), ms(time.Now())
 	if !sg.exists { // listed as begun until Finish lists the campaign (List, Status)
-		if err := sg.s.clearLost(ctx, sg.cfg.Campaign, sg.cfg.Env, k); err != nil {
+		var err error
+		if sg.afterLost, err = sg.s.clearLost(ctx, sg.cfg.Campaign, sg.cfg.Env, k); err != nil {
 			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 		}
 		sg.begun = begun{Env: sg.cfg.Env, By: who, At: now}
@@ -589,7 +591,7 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 func (sg *Stager) queueChunk(batch int) {
 	data, _ := json.Marshal(sg.cur) // Recipient has only strings and ints
 	sg.pipe.Set(context.Background(), sg.k.chunk(sg.sum.Chunks), data, 0)
-	if sg.exists {
+	if sg.exists || sg.afterLost {
 		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, chunk: sg.sum.Chunks, recs: sg.cur})
 	}
 	sg.cur = nil
@@ -607,6 +609,9 @@ func (sg *Stager) flush(ctx context.Context) error {
 	}
 	if _, err := sg.pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("stage %s: write chunks: %w", sg.cfg.Campaign, err)
+	}
+	if sg.afterLost {
+		return sg.keepLost(ctx)
 	}
 	// ResumeExisting: keep final outcomes, by id or by mailbox; clear the
 	// rest.

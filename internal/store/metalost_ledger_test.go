@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// TestStagingAfterLostMetaOfRecipientsTheLedgerHas: Redis lost the meta of
+// a campaign mid-send; it is cancelled and staged again (clearLost keeps
+// its ledger), and the journals the recovery excludes lack some of the
+// lost staging's deliveries (a worker whose journal directory was not
+// copied, a line lost): r0 and r1 sent, r2 claimed and never recorded.
+// The staging after it must mail none of them again (the ledger says so)
+// and still account for every row. Before, r0 and r1 were staged as
+// pending, their claims skipped (the ledger has them sent) and never
+// counted: the campaign stayed running for ever, 2 pending. Now that
+// staging keeps their outcome from the ledger, as a staging again does,
+// and the campaign ends done, its outcomes adding up to its total.
+func TestStagingAfterLostMetaOfRecipientsTheLedgerHas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	c, n := "c-meta-lost-ledger", 6
+	sum := stage(t, st, c, stageOpts{n: n, size: n})
+	if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickReleased {
+		t.Fatalf("first tick %+v", r)
+	}
+	sendAll(t, st.Ledger(c, sum.Stage), 0, 2)
+	p := store.Policy{MaxAttempts: 3, Sender: "run|w1"}
+	if _, err := st.Ledger(c, sum.Stage).Step(ctx, nil, []store.Claim{{ID: "r2", Lang: "en", Token: "w1/2"}}, p, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	loseMeta(t, st, c, sum.Stage, true)
+	if _, _, err := st.Cancel(ctx, c, who, "state loss"); err != nil {
+		t.Fatal(err)
+	}
+	again := stage(t, st, c, stageOpts{n: n, size: n, resume: true})
+	if r := tick(t, st, c, again, store.TickParams{}); r.Code != store.TickReleased {
+		t.Fatalf("first tick after the staging again %+v", r)
+	}
+	l := st.Ledger(c, again.Stage)
+	p.Sender = "run2|w2"
+	for i := range n {
+		id, lang := fmt.Sprint("r", i), []string{"de", "fr", "en"}[i%3]
+		tok := fmt.Sprintf("w2/%d", i)
+		res, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: lang, Token: tok}}, p, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := res.Claims[0]; a.Result == store.ClaimOK {
+			if i < 3 {
+				t.Errorf("%s claimed for sending again (the lost staging sent or claimed it): %+v", id, a)
+			}
+			if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: lang, Kind: store.KindSent, Code: "250", Token: tok}}, nil, p, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := tick(t, st, c, again, store.TickParams{})
+	s, err := st.Status(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Code != store.TickDone || s.State != store.StateDone || s.Counts[store.OutcomePending] != 0 ||
+		s.Counts[store.OutcomeSent] != int64(n-1) || s.Counts[store.OutcomeInDoubt] != 1 {
+		t.Errorf("after every recipient was claimed: tick %+v, state %s, counts %v; want done: %d sent (2 by the lost staging), 1 in doubt (r2), nobody pending", r, s.State, s.Counts, n-1)
+	}
+}
