@@ -70,8 +70,10 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 // is refused, writing nothing, with a *MetaLostError (env: the staging's,
 // for the commands it names): before, it was staged on top of what the
 // lost staging left, whose counts could make it done with recipients
-// never sent. Nothing is done for any other campaign. The caller holds
-// the staging lease.
+// never sent. It reports whether it cleared a lost staging (the first
+// staging after the cancel, or that staging interrupted and run again:
+// Stager.afterLost). Nothing is done for any other campaign. The caller
+// holds the staging lease.
 func (s *Store) clearLost(ctx context.Context, c, env string, k keys) (bool, error) {
 	p := s.rdb.Pipeline()
 	ctlC := p.HMGet(ctx, k.control, "state", "cur_batch")
@@ -86,9 +88,12 @@ func (s *Store) clearLost(ctx context.Context, c, env string, k keys) (bool, err
 		return false, nil
 	case State(st) != StateCancelled && ctlC.Val()[1] != nil && !begunC.Val():
 		return false, &MetaLostError{Campaign: c, Env: env, State: State(st)}
-	case State(st) != StateCancelled:
+	case State(st) != StateCancelled && ctlC.Val()[1] == nil:
 		return false, nil // a first staging interrupted, run again
 	}
+	// Cancelled, or (a cur_batch and a record as begun) a first staging
+	// after the cancel that was interrupted, run again: a staging after
+	// the lost one too, cleared again.
 	left, err := s.campaignKeys(ctx, k)
 	if err != nil {
 		return false, fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)

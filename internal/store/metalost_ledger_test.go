@@ -20,8 +20,19 @@ import (
 // counted: the campaign stayed running for ever, 2 pending. Now that
 // staging keeps their outcome from the ledger, as a staging again does,
 // and the campaign ends done, its outcomes adding up to its total.
+// Also when the first send of that staging was interrupted and run again
+// (interrupted): that run too is a staging after the lost one.
 func TestStagingAfterLostMetaOfRecipientsTheLedgerHas(t *testing.T) {
 	t.Parallel()
+	for _, interrupted := range []bool{false, true} {
+		t.Run(fmt.Sprint("interrupted=", interrupted), func(t *testing.T) {
+			t.Parallel()
+			stagingAfterLostMeta(t, interrupted)
+		})
+	}
+}
+
+func stagingAfterLostMeta(t *testing.T, interrupted bool) {
 	ctx := context.Background()
 	rdb := startRedis(t)
 	st := store.New(rdb)
@@ -38,6 +49,18 @@ func TestStagingAfterLostMetaOfRecipientsTheLedgerHas(t *testing.T) {
 	loseMeta(t, st, c, sum.Stage, true)
 	if _, _, err := st.Cancel(ctx, c, who, "state loss"); err != nil {
 		t.Fatal(err)
+	}
+	if interrupted { // a send stages it and dies: its lease runs out
+		sg, err := st.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "bob", Columns: []string{"posts"}, ChunkSize: 1, ResumeExisting: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: "de", Lang: "de", Fields: map[string]string{"posts": "1"}}, 0, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sg.Abort(ctx)
 	}
 	again := stage(t, st, c, stageOpts{n: n, size: n, resume: true})
 	if r := tick(t, st, c, again, store.TickParams{}); r.Code != store.TickReleased {
