@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -83,7 +85,15 @@ func newMetrics(reg prometheus.Registerer, rdb redis.UniversalClient, queue, env
 			return 0
 		})
 	}
-	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.journalBroken, m.up, m.refused, m.evictionHold, &acksCollector{m: m}, queues,
+	// build is 1, labelled with this worker's stored format and version:
+	// workers of two formats in one environment neither send nor write
+	// into each other's campaigns (store.StoredFormat), which an alert
+	// can tell from this alone (TidingsWorkerBuildsMixed).
+	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "tidings_worker_build_info",
+		Help:        "1, labelled with this worker's stored format (format) and version (version): workers of two formats in one environment neither send nor write into each other's campaigns.",
+		ConstLabels: prometheus.Labels{"format": strconv.Itoa(store.StoredFormat), "version": buildinfo.String()}})
+	build.Set(1)
+	for _, c := range []prometheus.Collector{m.messages, m.duration, m.rateWait, m.autoPauses, m.journalBroken, m.up, m.refused, m.evictionHold, build, &acksCollector{m: m}, queues,
 		journalStat("tidings_journal_writes_total", "Writes to the delivery journal (about two a claim window: its claims, then its outcomes; more when a window stops early or records a failure at once).", (*journal.Writer).Writes),
 		journalStat("tidings_journal_fsyncs_total", "Fsyncs of the delivery journal (journal.fsync: one an interval, or always: at most one a write, concurrent writes sharing one).", (*journal.Writer).Syncs)} {
 		if err := reg.Register(c); err != nil {
