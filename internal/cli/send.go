@@ -128,6 +128,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	if err != nil {
 		return a.launchError(err, b, env) // staged and started, but the record or the replicas' acknowledgement failed
 	}
+	printf(a.stdout, res.Closed != "", "%s.\n", res.Closed)
 	printf(a.stdout, res.State == store.StateRunning, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", e)
 	printf(a.stdout, res.State == store.StatePaused, "The campaign stays paused, not running (paused %s); start it with: tidings resume %s --env %s\n", res.Paused, name, e)
 	printf(a.stdout, true, "Watch it:  tidings status %s --env %s --watch\n", name, e)

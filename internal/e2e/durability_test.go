@@ -493,6 +493,40 @@ func TestStateLossRecovery(t *testing.T) {
 		t.Errorf("after recovery: %d sent, %d skipped; want %d and %d: %v", st.Counts["sent"], st.Counts["skipped"], n-delivered, delivered, st.Counts)
 	}
 	t.Logf("flushed at %d; %d delivered before the loss; %d sent after recovery", wiped, delivered, st.Counts["sent"])
+
+	// Lost again once it had finished: the same recovery closes it (every
+	// recipient is in the journals), where it used to be refused ("no
+	// recipient to send to") and the campaign stayed lost for ever.
+	if err := w2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-w2.child.Done()
+	if err := e.redis.Wipe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	named := func(args ...string) bool {
+		r := e.run(args...)
+		return strings.Contains(r.stdout+r.stderr, "Redis has no trace of") && strings.Contains(r.stdout+r.stderr, name)
+	}
+	if !named("status", "--env", envName) || !named("doctor", "--env", envName) {
+		t.Errorf("after the second loss, status --env and doctor do not name %s as lost", name)
+	}
+	sent := srv.Count()
+	r = e.mustRun("send", file, "--env", envName, "--exclude-delivered", journal)
+	for _, want := range []string{fmt.Sprintf("Every one of the %d recipients was already delivered according to ", n), journal, "; campaign recorded as done; nothing sent.\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("send --exclude-delivered of the finished campaign: want %q in\n%s", want, r)
+		}
+	}
+	if st := e.status(name); st.State != "done" || st.Counts["skipped"] != n || st.Counts["sent"] != 0 {
+		t.Errorf("after closing it: state %s, counts %v; want done with %d skipped", st.State, st.Counts, n)
+	}
+	if named("status", "--env", envName) || named("doctor", "--env", envName) {
+		t.Errorf("after closing it, status --env or doctor still name %s as lost", name)
+	}
+	if got := srv.Count(); got != sent {
+		t.Errorf("closing it sent %d messages, want none", got-sent)
+	}
 }
 
 // TestRestoreWithWorkersReplaced is the seed incident's move: Redis is

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
@@ -240,7 +241,9 @@ type Options struct {
 
 // Check returns why the plan cannot be sent with o, or nil: refused or
 // invalid rows not skipped, deliveries to exclude none of which is a
-// recipient (*UnmatchedExclusionError), no recipient at all.
+// recipient (*UnmatchedExclusionError), no recipient at all (unless a
+// recovery's exclusions leave nobody to send to: staging then closes the
+// campaign, closes).
 func (p *Planned) Check(o Options) error {
 	s := p.Summary
 	var e RejectedError
@@ -259,17 +262,15 @@ func (p *Planned) Check(o Options) error {
 	if d := p.in.Exclude; d != nil && d.Len() > 0 && s.Skipped == 0 {
 		return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
 	}
-	if s.Accepted == 0 && !o.AllowEmpty {
-		if s.Skipped > 0 && s.Refused+s.Invalid == 0 {
-			return fmt.Errorf("%w: all %d recipients were already delivered (skipped as such)", ErrNoRecipient, s.Skipped)
-		}
+	if s.Accepted == 0 && !o.AllowEmpty && !p.closes() {
 		// Every row left out: say which kinds (refused and invalid ones were
-		// allowed to be left out by o).
+		// allowed to be left out by o). None was skipped as already
+		// delivered: that is a recovery, which closes the campaign.
 		var why []string
 		for _, k := range []struct {
 			n    int
 			what string
-		}{{s.Skipped, "already delivered (skipped as such)"}, {s.Refused, "refused"}, {s.Invalid, "invalid"}} {
+		}{{s.Refused, "refused"}, {s.Invalid, "invalid"}} {
 			if k.n > 0 {
 				why = append(why, fmt.Sprintf("%d %s", k.n, k.what))
 			}
@@ -282,10 +283,57 @@ func (p *Planned) Check(o Options) error {
 	return nil
 }
 
+// closes says whether staging the plan closes the campaign: a recovery
+// whose exclusions leave nobody to send to (every row skipped as already
+// delivered, or left out as the options allow). Refused, it would leave a
+// campaign Redis lost that had finished lost for ever: status, doctor and
+// the workers would name it, with that recovery as the only next step.
+// Staged, every row is recorded with its outcome and the campaign is done
+// (Stage): nothing is sent. Rows all refused or invalid are no recovery
+// (Check refuses them: ErrNoRecipient).
+func (p *Planned) closes() bool {
+	return p.in.Exclude != nil && p.Summary.Accepted == 0 && p.Summary.Skipped > 0
+}
+
+// closedWords says, for Result.Closed (a sentence without its full stop), what staging the plan did when it
+// closed the campaign, in state (done, or kept paused).
+func (p *Planned) closedWords(state store.State) string {
+	s, src := p.Summary, p.in.Exclude.Sources
+	from := strings.Join(src, ", ")
+	if len(src) > 3 {
+		from = fmt.Sprintf("the %d files read (%s and %d more)", len(src), strings.Join(src[:3], ", "), len(src)-3)
+	}
+	words := fmt.Sprintf("Every one of the %d recipients was already delivered according to %s", s.Skipped, from)
+	if n := s.Refused + s.Invalid; n > 0 {
+		words = fmt.Sprintf("Nobody is left to send to: %d recipients were already delivered according to %s, and %d left out (%d refused, %d invalid)", s.Skipped, from, n, s.Refused, s.Invalid)
+	}
+	if state != store.StateDone {
+		return fmt.Sprintf("%s; campaign recorded with every row's outcome, and %s: it is recorded as done once resumed; nothing sent", words, state)
+	}
+	return words + "; campaign recorded as done; nothing sent"
+}
+
+// close marks done the campaign just staged by a recovery that closes it
+// (closes), as a worker's tick would on its own (every row has its
+// outcome): the recovery says what it did, without waiting for a worker.
+// A campaign kept paused (paused before or while it was staged) stays so.
+func (p *Planned) close(ctx context.Context, st *store.Store, res *Result) error {
+	in := p.in
+	r, err := st.Tick(ctx, in.Campaign.Name, store.TickParams{Stage: res.Stage, Actor: store.Actor{Who: in.Who, Host: in.Host, Env: in.EnvName}}, time.Now())
+	if r.Code == store.TickDone || r.Code == store.TickNoop && r.Reason == string(store.StateDone) { // a worker's tick may have come first
+		res.State = store.StateDone
+	}
+	res.Closed = p.closedWords(res.State)
+	return err
+}
+
 // Result is what Stage did.
 type Result struct {
 	store.StageSummary
 	Record string // the record file written ("" without a state dir)
+	// Closed, set when a recovery closed the campaign (Planned.closes),
+	// says so in words: nobody was left to send to.
+	Closed string
 }
 
 // Preflight returns why the plan cannot be staged with o (Check); unless
@@ -410,8 +458,9 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 // lost (unless its deliveries are excluded), reads the recipients again,
 // stages them in the plan's batches (refused, invalid and excluded rows are
 // recorded for the report), starts the campaign when o.Start, and writes the
-// record of the start. Interrupted once its staging began, it returns an
-// *InterruptedError.
+// record of the start. A recovery that leaves nobody to send to (closes)
+// is marked done at once, and Result.Closed says so. Interrupted once its
+// staging began, it returns an *InterruptedError.
 func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Result, err error) {
 	if err := p.Preflight(ctx, st, o); err != nil {
 		return nil, err
@@ -536,6 +585,9 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		return nil, err
 	}
 	res := &Result{StageSummary: *sum}
+	if err == nil && p.closes() && o.Start {
+		err = p.close(ctx, st, res)
+	}
 	if o.StateDir != "" {
 		rec.Run, rec.Stage = sum.Run, sum.Stage
 		// The file here now lists the exclusions of this run, if marked, and

@@ -342,22 +342,6 @@ func TestReportOfAnotherCampaignIsRefused(t *testing.T) {
 	}
 }
 
-// TestEveryRecipientAlreadyDelivered: when the deliveries excluded cover
-// every recipient, there is no one to send to, and the error says why.
-func TestEveryRecipientAlreadyDelivered(t *testing.T) {
-	t.Parallel()
-	var b strings.Builder
-	b.WriteString("email,outcome\n")
-	for _, l := range strings.Split(strings.TrimSpace(recipientsCSV), "\n")[1:] {
-		b.WriteString(strings.Split(l, ",")[0] + ",sent\n")
-	}
-	p := planExcluding(t, b.String())
-	err := p.Check(launch.Options{})
-	if !errors.Is(err, launch.ErrNoRecipient) || !strings.Contains(err.Error(), "all 6 recipients were already delivered") {
-		t.Errorf("check: %v, want no recipient, all 6 already delivered", err)
-	}
-}
-
 // TestCSVReportNamesItsCampaign: a CSV report records its campaign on every
 // row (report.Columns, report.JournalColumns); one of another campaign that
 // shares recipients with this one is refused with its file, line and field
