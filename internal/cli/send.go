@@ -120,7 +120,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 		return a.launchError(err, b, env)
 	}
 	e := env.Name
-	printf(a.stdout, true, "\nStaged %s of %q in %s (%s) in environment %s.\n", plan.CountOf(res.Staged, "recipient", "recipients"), name, plan.CountOf(res.Batches, "batch", "batches"), plan.CountOf(res.Chunks, "chunk", "chunks"), e)
+	printf(a.stdout, res.Closed == "", "\nStaged %s of %q in %s (%s) in environment %s.\n", plan.CountOf(res.Staged, "recipient", "recipients"), name, plan.CountOf(res.Batches, "batch", "batches"), plan.CountOf(res.Chunks, "chunk", "chunks"), e)
 	printf(a.stdout, res.Kept > 0, "%d recipients keep their earlier outcome (sent, in-doubt, failed, or skipped as delivered) and will not be sent again.\n", res.Kept)
 	printf(a.stdout, res.Carried > 0, "%d of them have a new id: matched by address to the id they were staged under before.\n", res.Carried)
 	printf(a.stdout, sum.Skipped > 0, "%d recipients were skipped as already delivered (recorded as skipped in the report).\n", sum.Skipped)
@@ -131,7 +131,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	printf(a.stdout, res.Closed != "", "%s.\n", res.Closed)
 	printf(a.stdout, res.State == store.StateRunning, "The campaign is running: workers pick it up (start them with: tidings worker --env %s).\n", e)
 	printf(a.stdout, res.State == store.StatePaused, "The campaign stays paused, not running (paused %s); start it with: tidings resume %s --env %s\n", res.Paused, name, e)
-	printf(a.stdout, true, "Watch it:  tidings status %s --env %s --watch\n", name, e)
+	printf(a.stdout, res.Closed == "", "Watch it:  tidings status %s --env %s --watch\n", name, e)
 	printf(a.stdout, res.State == store.StateRunning, "Stop it:   tidings pause %s --env %s --reason \"...\"\n", name, e)
 	printf(a.stdout, sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
 	return nil

@@ -518,6 +518,11 @@ func TestStateLossRecovery(t *testing.T) {
 			t.Errorf("send --exclude-delivered of the finished campaign: want %q in\n%s", want, r)
 		}
 	}
+	for _, not := range []string{"Staged 0", "--watch"} { // nothing was staged to send, nor is there anything to watch
+		if strings.Contains(r.stdout, not) {
+			t.Errorf("send --exclude-delivered of the finished campaign: %q in\n%s", not, r)
+		}
+	}
 	if st := e.status(name); st.State != "done" || st.Counts["skipped"] != n || st.Counts["sent"] != 0 {
 		t.Errorf("after closing it: state %s, counts %v; want done with %d skipped", st.State, st.Counts, n)
 	}
