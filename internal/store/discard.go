@@ -21,7 +21,7 @@ import (
 // while it lists the campaign's keys, checks that it still holds it
 // (renewed once more) right before it removes them (else a
 // *LeaseLostError, nothing removed), removes every key of the campaign but its
-// audit log, where it appends the cancel (action "drop-staging", which
+// audit log (and the ledger of a staging after one whose meta Redis lost), where it appends the cancel (action "drop-staging", which
 // the notifier does not announce), then the record and the campaign's
 // place in the global sets, and lets go of the lease. It reports whether
 // it dropped c: false, changing nothing, for any other campaign (one that
@@ -42,6 +42,7 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	p := s.rdb.Pipeline()
 	metaC := p.Exists(ctx, k.meta)
 	begunC := p.HGet(ctx, keyStagings, c)
+	curC := p.HExists(ctx, k.control, "cur_batch")
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("cancel %s: read what its staging left: %w", c, err)
 	}
@@ -50,6 +51,14 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	}
 	var b begun
 	_ = json.Unmarshal([]byte(begunC.Val()), &b)
+	// A staging after one whose meta Redis lost (its record says so, or,
+	// begun by an earlier build, its control has the lost staging's
+	// cur_batch: an ordinary first staging's has none) keeps the lost
+	// staging's ledger: the staging after this drop (clearLost) keeps its
+	// outcomes, and nobody it has as sent whose journal line is missing is
+	// mailed again. An ordinary first staging's ledger goes: nothing of it
+	// was sent.
+	keepLedger := b.AfterLost || curC.Val()
 	if err := checkEnv(c, b.Env, a.Env); err != nil {
 		return false, fmt.Errorf("cancel %s: %w", c, err)
 	}
@@ -73,10 +82,14 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	if err != nil {
 		return false, fmt.Errorf("cancel %s: read Redis's time: %w", c, err)
 	}
-	why := fmt.Sprintf("cancelled its first staging, which never finished (begun by %s at %s): nothing was sent; its keys are removed: %s", b.By, fromMS(b.At).Format(time.RFC3339), reason)
+	kept := ""
+	if keepLedger {
+		kept = " but the ledger of the staging whose meta Redis lost"
+	}
+	why := fmt.Sprintf("cancelled its first staging, which never finished (begun by %s at %s): nothing was sent; its keys are removed%s: %s", b.By, fromMS(b.At).Format(time.RFC3339), kept, reason)
 	if _, err := s.pipeWait(ctx, k.audit, func(p redis.Pipeliner) {
 		for _, key := range left {
-			if key != k.staging && key != k.audit {
+			if key != k.staging && key != k.audit && (key != k.ledger || !keepLedger) {
 				p.Del(ctx, key)
 			}
 		}

@@ -56,6 +56,20 @@ func TestCancelDropsAnUnfinishedFirstStaging(t *testing.T) {
 			}
 			sg.Abort(ctx)
 		}, true, ""},
+		// Its ledger has the row skipped as delivered (Reject): an
+		// ordinary first staging's ledger goes with it (only one after a
+		// staging whose meta Redis lost keeps it).
+		{"interrupted after a row skipped as delivered", func(t *testing.T, st *store.Store, c string) {
+			sg := begin(t, st, c)
+			if err := sg.Reject(ctx, store.Reject{Line: 200, ID: "r-del", Email: "del@x.example", Outcome: store.OutcomeSkipped, Code: "delivered", Reason: "delivered in an earlier run"}); err != nil {
+				t.Fatal(err)
+			}
+			add(t, sg, 120)
+			if n, err := st.Client().HLen(ctx, "tidings:{"+c+"}:ledger").Result(); err != nil || n != 1 {
+				t.Fatalf("ledger of the staging: %d entries, %v; want the skipped row's", n, err)
+			}
+			sg.Abort(ctx)
+		}, true, ""},
 		{"interrupted, then a worker rebuilt the campaign sets", func(t *testing.T, st *store.Store, c string) {
 			begin(t, st, c).Abort(ctx)
 			if err := st.RebuildActive(ctx); err != nil {

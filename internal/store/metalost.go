@@ -72,28 +72,44 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 // lost staging left, whose counts could make it done with recipients
 // never sent. It reports whether it cleared a lost staging (the first
 // staging after the cancel, or that staging interrupted and run again:
-// Stager.afterLost). Nothing is done for any other campaign. The caller
-// holds the staging lease.
+// Stager.afterLost). A staging after the lost one that a cancel dropped
+// (dropStaging) left no control but the lost staging's ledger, which
+// dropStaging keeps: the staging after the drop is one after the lost
+// staging too (else nobody the ledger has as sent, whose journal line is
+// missing, would be known as sent: mailed twice); so is one whose record
+// as begun says so (AfterLost) interrupted and run again. Nothing is done
+// for any other campaign (a first staging that was dropped has no ledger:
+// dropStaging removes it). The caller holds the staging lease.
 func (s *Store) clearLost(ctx context.Context, c, env string, k keys) (bool, error) {
 	p := s.rdb.Pipeline()
 	ctlC := p.HMGet(ctx, k.control, "state", "cur_batch")
 	metaC := p.Exists(ctx, k.meta)
-	begunC := p.HExists(ctx, keyStagings, c)
+	ledgerC := p.Exists(ctx, k.ledger)
+	begunC := p.HGet(ctx, keyStagings, c)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("read its control: %w", err)
 	}
+	var b begun
+	_ = json.Unmarshal([]byte(begunC.Val()), &b)
 	st, _ := ctlC.Val()[0].(string)
 	switch {
-	case st == "" || metaC.Val() != 0:
+	case metaC.Val() != 0:
 		return false, nil
-	case State(st) != StateCancelled && ctlC.Val()[1] != nil && !begunC.Val():
+	case st == "" && ledgerC.Val() != 0:
+		// Dropped after the lost one (dropStaging kept its ledger).
+	case st == "":
+		return false, nil
+	case b.AfterLost:
+		// A staging after the lost one, interrupted, run again.
+	case State(st) != StateCancelled && ctlC.Val()[1] != nil && begunC.Val() == "":
 		return false, &MetaLostError{Campaign: c, Env: env, State: State(st)}
 	case State(st) != StateCancelled && ctlC.Val()[1] == nil:
 		return false, nil // a first staging interrupted, run again
 	}
 	// Cancelled, or (a cur_batch and a record as begun) a first staging
-	// after the cancel that was interrupted, run again: a staging after
-	// the lost one too, cleared again.
+	// after the cancel that was interrupted, run again, or one after a
+	// drop of such a staging: a staging after the lost one too, cleared
+	// again.
 	left, err := s.campaignKeys(ctx, k)
 	if err != nil {
 		return false, fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)

@@ -22,17 +22,43 @@ import (
 // and the campaign ends done, its outcomes adding up to its total.
 // Also when the first send of that staging was interrupted and run again
 // (interrupted): that run too is a staging after the lost one.
+// And when that staging was interrupted and cancelled (drops: the cancel
+// drops it, dropStaging), once or twice, before the staging again: the
+// drop keeps the lost staging's ledger, and the staging after it is a
+// staging after the lost one too. Before, the drop removed the ledger,
+// and r0 and r1 (whose journal lines the exclusions lack) were claimed
+// for sending a second time.
 func TestStagingAfterLostMetaOfRecipientsTheLedgerHas(t *testing.T) {
 	t.Parallel()
-	for _, interrupted := range []bool{false, true} {
-		t.Run(fmt.Sprint("interrupted=", interrupted), func(t *testing.T) {
+	for _, tc := range []struct {
+		drops       int
+		interrupted bool
+	}{{0, false}, {0, true}, {1, false}, {2, true}} {
+		t.Run(fmt.Sprintf("drops=%d/interrupted=%v", tc.drops, tc.interrupted), func(t *testing.T) {
 			t.Parallel()
-			stagingAfterLostMeta(t, interrupted)
+			stagingAfterLostMeta(t, tc.drops, tc.interrupted)
 		})
 	}
 }
 
-func stagingAfterLostMeta(t *testing.T, interrupted bool) {
+// stageAndDie begins a staging of c after the lost one (two rows, 1-row
+// chunks) and dies: its lease runs out (Abort), its staging never ends.
+func stageAndDie(t *testing.T, st *store.Store, c string) {
+	t.Helper()
+	ctx := context.Background()
+	sg, err := st.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "bob", Columns: []string{"posts"}, ChunkSize: 1, ResumeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: "de", Lang: "de", Fields: map[string]string{"posts": "1"}}, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sg.Abort(ctx)
+}
+
+func stagingAfterLostMeta(t *testing.T, drops int, interrupted bool) {
 	ctx := context.Background()
 	rdb := startRedis(t)
 	st := store.New(rdb)
@@ -50,17 +76,14 @@ func stagingAfterLostMeta(t *testing.T, interrupted bool) {
 	if _, _, err := st.Cancel(ctx, c, who, "state loss"); err != nil {
 		t.Fatal(err)
 	}
+	for range drops { // a send stages it and dies; the operator cancels that staging
+		stageAndDie(t, st, c)
+		if cc, _, err := st.Cancel(ctx, c, who, "interrupted"); err != nil || !cc.Dropped {
+			t.Fatalf("cancel of the interrupted staging after the lost one: %+v, %v; want it dropped", cc, err)
+		}
+	}
 	if interrupted { // a send stages it and dies: its lease runs out
-		sg, err := st.NewStager(ctx, store.StageConfig{Campaign: c, Definition: []byte(`{}`), Hash: "h", Env: "test", Who: "bob", Columns: []string{"posts"}, ChunkSize: 1, ResumeExisting: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range 2 {
-			if err := sg.Add(ctx, store.Recipient{Line: i + 2, ID: fmt.Sprint("r", i), Email: fmt.Sprintf("r%d@x.example", i), Locale: "de", Lang: "de", Fields: map[string]string{"posts": "1"}}, 0, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-		sg.Abort(ctx)
+		stageAndDie(t, st, c)
 	}
 	again := stage(t, st, c, stageOpts{n: n, size: n, resume: true})
 	if r := tick(t, st, c, again, store.TickParams{}); r.Code != store.TickReleased {

@@ -327,6 +327,10 @@ type begun struct {
 	// Staged is how many recipients the staging has written so far,
 	// rewritten with each batch of chunks it writes (flush), not per row.
 	Staged int `json:"staged,omitempty"`
+	// AfterLost: a staging after one whose meta Redis lost (clearLost),
+	// whose ledger it keeps: a cancel that drops it (dropStaging) keeps
+	// the ledger, and the same send run again is one too.
+	AfterLost bool `json:"after_lost,omitempty"`
 }
 
 // UnfinishedStagingError says that Redis holds the start of a first
@@ -494,7 +498,7 @@ func (sg *Stager) open(ctx context.Context) error {
 		if sg.afterLost, err = sg.s.clearLost(ctx, sg.cfg.Campaign, sg.cfg.Env, k); err != nil {
 			return fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
 		}
-		sg.begun = begun{Env: sg.cfg.Env, By: who, At: now}
+		sg.begun = begun{Env: sg.cfg.Env, By: who, At: now, AfterLost: sg.afterLost}
 		rec, _ := json.Marshal(sg.begun)
 		if err := sg.s.rdb.HSet(ctx, keyStagings, sg.cfg.Campaign, rec).Err(); err != nil {
 			return fmt.Errorf("stage %s: record the staging begun: %w", sg.cfg.Campaign, err)
