@@ -186,7 +186,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		}
 		fmt.Fprintf(a.stderr, "tidings: not sending: %s\n", strings.Join(why, "; "))
 		return problems("not sending")
-	case errors.Is(err, launch.ErrNoRecipient), errors.Is(err, launch.ErrNewToDone):
+	case errors.Is(err, launch.ErrNoRecipient), errors.Is(err, launch.ErrNewToDone), errors.As(err, new(*store.MetaLostError)): // a state loss: exit 1
 		return problemsErr(err) // and why, when it says
 	case errors.As(err, &lost):
 		return problemsErr(errors.New(nextstep.StateLost(lost, b.File, e)))

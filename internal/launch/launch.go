@@ -343,6 +343,13 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 	if err := p.Check(o); err != nil {
 		return err
 	}
+	// Redis lost its meta alone (its control, ledger and chunks stay): a
+	// recovery or not, it is cancelled first. Without this, a send with
+	// no deliveries to exclude said Redis had no trace of it and named a
+	// send without the cancel.
+	if err := st.CheckMetaLost(ctx, p.in.Campaign.Name, p.in.EnvName); err != nil {
+		return err
+	}
 	if o.ResumeExisting {
 		if err := p.checkExclusionsHere(ctx, st, o); err != nil {
 			return err

@@ -65,12 +65,8 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 // not add its counters to the lost staging's, nor leave its chunks. As a
 // staging again clears the staging before (Stager.open), its ledger and
 // audit log stay: nobody the ledger has as sent is sent again. One not
-// cancelled (its control has the cur_batch a staging's end writes, and no
-// first staging of it was begun since: keyStagings has no record of one)
-// is refused, writing nothing, with a *MetaLostError (env: the staging's,
-// for the commands it names): before, it was staged on top of what the
-// lost staging left, whose counts could make it done with recipients
-// never sent. It reports whether it cleared a lost staging (the first
+// cancelled is refused, writing nothing, with a *MetaLostError
+// (metaLost). It reports whether it cleared a lost staging (the first
 // staging after the cancel, or that staging interrupted and run again:
 // Stager.afterLost). A staging after the lost one that a cancel dropped
 // (dropStaging) left no control but the lost staging's ledger, which
@@ -81,6 +77,39 @@ func (s *Store) metaLostStatus(ctx context.Context, c string, err error) (*Statu
 // for any other campaign (a first staging that was dropped has no ledger:
 // dropStaging removes it). The caller holds the staging lease.
 func (s *Store) clearLost(ctx context.Context, c, env string, k keys) (bool, error) {
+	if clear, err := s.metaLost(ctx, c, env, k); err != nil || !clear {
+		return false, err
+	}
+	left, err := s.campaignKeys(ctx, k)
+	if err != nil {
+		return false, fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)
+	}
+	del := k.ofStaging()
+	for _, key := range left {
+		if strings.HasPrefix(key, k.prefix+"chunk:") {
+			del = append(del, key)
+		}
+	}
+	if err := s.rdb.Del(ctx, del...).Err(); err != nil {
+		return false, fmt.Errorf("clear what the staging whose meta Redis lost left: %w", err)
+	}
+	return true, nil
+}
+
+// metaLost reads whether campaign c (keys k) is one whose meta Redis
+// lost while its control stayed, and returns a *MetaLostError (env: the
+// staging's, for the commands it names) when it was not cancelled: its
+// control has the cur_batch a staging's end writes, and no first staging
+// of it was begun since (keyStagings has no record of one); staged as a
+// first staging, it would be written on top of what the lost staging
+// left, whose counts could make it done with recipients never sent. clear
+// is true when what the lost staging left is to be cleared before a first
+// staging: cancelled, or (a cur_batch and a record as begun) a first
+// staging after the cancel that was interrupted, run again, or one after
+// a drop of such a staging (no control, the ledger kept; or its record as
+// begun says AfterLost). A first staging interrupted, run again (no
+// cur_batch), is neither.
+func (s *Store) metaLost(ctx context.Context, c, env string, k keys) (clear bool, err error) {
 	p := s.rdb.Pipeline()
 	ctlC := p.HMGet(ctx, k.control, "state", "cur_batch")
 	metaC := p.Exists(ctx, k.meta)
@@ -106,24 +135,18 @@ func (s *Store) clearLost(ctx context.Context, c, env string, k keys) (bool, err
 	case State(st) != StateCancelled && ctlC.Val()[1] == nil:
 		return false, nil // a first staging interrupted, run again
 	}
-	// Cancelled, or (a cur_batch and a record as begun) a first staging
-	// after the cancel that was interrupted, run again, or one after a
-	// drop of such a staging: a staging after the lost one too, cleared
-	// again.
-	left, err := s.campaignKeys(ctx, k)
-	if err != nil {
-		return false, fmt.Errorf("list what the staging whose meta Redis lost left: %w", err)
-	}
-	del := k.ofStaging()
-	for _, key := range left {
-		if strings.HasPrefix(key, k.prefix+"chunk:") {
-			del = append(del, key)
-		}
-	}
-	if err := s.rdb.Del(ctx, del...).Err(); err != nil {
-		return false, fmt.Errorf("clear what the staging whose meta Redis lost left: %w", err)
-	}
 	return true, nil
+}
+
+// CheckMetaLost returns a *MetaLostError when Redis lost the meta of
+// campaign c and it was not cancelled since (metaLost): a send refuses it
+// so before it stages anything (env names the environment in the commands
+// it names).
+func (s *Store) CheckMetaLost(ctx context.Context, c, env string) error {
+	if _, err := s.metaLost(ctx, c, env, keysFor(c)); err != nil {
+		return fmt.Errorf("stage %s: %w", c, err)
+	}
+	return nil
 }
 
 // keepLost keeps, in a first staging after one whose meta Redis lost
