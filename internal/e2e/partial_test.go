@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
 
@@ -91,13 +94,27 @@ func TestOnCallPartlyDegradedRelayWithTheBinary(t *testing.T) {
 	wait.For(t, time.Minute, "a message after the resume", func() bool { return len(lines(t, filepath.Join(relay, "mail"))) > before })
 	e.mustRun("pause", name, "--env", envName, "--reason", "errors climbing at 2 a.m.")
 	atPause := len(lines(t, filepath.Join(relay, "mail")))
-	// Waiting for nothing to happen: what was in flight (2 s at the slow
-	// domain) ends, retries' back-offs (2 s, 4 s) come due.
-	time.Sleep(6 * time.Second)
+	// What was in flight at the pause (2 s at the slow domain, longer on a
+	// loaded machine) ends: no ledger claim is left.
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("u%05d@%s", i, domains[i%4])
+	}
+	wait.For(t, time.Minute, "the claims held at the pause to end", func() bool {
+		es, err := store.New(e.redis.Client()).Entries(context.Background(), name, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(es, func(en store.Entry) bool { return en.State != "" }) {
+			t.Fatalf("no ledger entry of the %d recipients by these ids (%s, ...): the wait would see no claim", n, ids[0])
+		}
+		return !slices.ContainsFunc(es, store.Entry.Sending)
+	})
 	settled := len(lines(t, filepath.Join(relay, "mail")))
 	if settled-atPause > connections {
 		t.Errorf("%d messages reached the relay after pause returned, want at most %d (one a connection)", settled-atPause, connections)
 	}
+	// Waiting for nothing to happen: retries' back-offs (2 s, 4 s) come due.
 	time.Sleep(4 * time.Second)
 	if got := len(lines(t, filepath.Join(relay, "mail"))); got != settled {
 		t.Errorf("%d more messages reached the relay while the campaign was paused", got-settled)
