@@ -114,9 +114,11 @@ func (s *Store) controlFormat(ctx context.Context, c, action, env string) (strin
 	if err := checkEnv(c, strOr(v[1], ""), env); err != nil {
 		return "", fmt.Errorf("%s %s: %w", action, c, err)
 	}
-	if f := atoi(strOr(v[2], "")); stage != "" && checkFormat(c, f) != nil {
-		return "", fmt.Errorf("%s %s: %w: %s it with a tidings of the build that staged it (stored format %s), whose workers send it (%s); a pause works from any build",
-			action, c, checkFormat(c, f), action, FormatName(f), s.buildsOf(ctx, strOr(v[1], env), f))
+	if f := atoi(strOr(v[2], "")); stage != "" {
+		if err := checkFormat(c, f); err != nil {
+			return "", fmt.Errorf("%s %s: %w: %s it with a tidings of the build that staged it (stored format %s), whose workers send it (%s); a pause works from any build",
+				action, c, err, action, FormatName(f), s.buildsOf(ctx, strOr(v[1], env), f))
+		}
 	}
 	return stage, nil
 }
