@@ -580,6 +580,13 @@ func (e *Engine) resolve(requested string) (Match, error) {
 
 	_, idx, conf := e.matcher.Match(tag)
 	cand := e.tags[idx]
+	if l := e.byLang[strings.ToLower(tag.String())]; l != nil {
+		// The catalog of the recipient's own tag is theirs: x/text's
+		// matcher ignores variants, extensions and private use, and would
+		// send a ca-ES-valencia or de-x-formal recipient the ca or de
+		// catalog, whereas preview shows that catalog as their language.
+		cand, conf = l.cat.tag, language.Exact
+	}
 	if conf < language.High || !sameBase(tag, cand) || !sameScript(tag, cand) {
 		reason := "not-covered: no catalog for " + tag.String()
 		// An alias maps the locale it names, exactly: say so when the
