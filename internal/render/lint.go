@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // Severities of a Problem.
@@ -243,6 +244,10 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 			if c == def {
 				continue
 			}
+			if dm := def.byID[id]; dm != nil && untranslated(c, def, messageForms(c.byID[id]), messageForms(dm)) {
+				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
+					Msg: fmt.Sprintf("%s: %s is word for word the %s text of %s: if it is not translated yet, translate it, or %s recipients are sent it in %s", c.lang, id, def.lang, def.file, c.lang, def.lang)})
+			}
 			dp, ok := defPh[id]
 			if !ok {
 				continue
@@ -324,4 +329,48 @@ func notRead(locales fs.FS, cats []*catalog) []Problem {
 			"not read: its name is the language %s, but a catalog's ends in .toml, .json, .yaml or .yml: rename it %s.toml if it is the %s catalog, or move it out of the locales directory", lang, lang, lang)})
 	}
 	return out
+}
+
+// untranslated reports whether a message of catalog c is, in every form
+// it has, the default catalog's text of the same form: a translator's
+// tool fills an untranslated message with the source text, and the
+// locale rule, which asks only that every key be there, would send it.
+// Only prose counts (two words of letters outside the actions: not a
+// name, a URL or {{.Name}} alone), and only between different base
+// languages (en-GB may say what en says).
+func untranslated(c, def *catalog, forms, defForms map[string]string) bool {
+	if sameBase(c.tag, def.tag) || len(forms) == 0 {
+		return false
+	}
+	for f, text := range forms {
+		if defForms[f] != text {
+			return false
+		}
+	}
+	return proseWords(forms["other"]) >= 2
+}
+
+// proseWords counts the words of s outside its {{actions}} that hold two
+// letters or more, leaving out addresses and URLs.
+func proseWords(s string) int {
+	n := 0
+	for s != "" {
+		before, after, ok := strings.Cut(s, "{{")
+		for _, w := range strings.Fields(before) {
+			letters := 0
+			for _, r := range w {
+				if unicode.IsLetter(r) {
+					letters++
+				}
+			}
+			if letters >= 2 && !strings.Contains(w, "://") && !strings.ContainsRune(w, '@') {
+				n++
+			}
+		}
+		if !ok {
+			break
+		}
+		_, s, _ = strings.Cut(after, "}}")
+	}
+	return n
 }

@@ -41,12 +41,7 @@ func TestLint(t *testing.T) {
 		"locales/ru.toml:7: ru: n lacks plural form many (ru needs one, few, many, other)",
 		"templates/w/text.tmpl:2: de: message gone is missing in locales/de.toml",
 	}
-	all := strings.Join(got, "\n")
-	for _, w := range want {
-		if !strings.Contains(all, w) {
-			t.Errorf("missing problem %q in:\n%s", w, all)
-		}
-	}
+	all := hasProblems(t, got, want)
 	if len(got) != len(want) {
 		t.Errorf("got %d problems, want %d:\n%s", len(got), len(want), all)
 	}
@@ -175,4 +170,17 @@ func inspect(t *testing.T, tmpl, loc fstest.MapFS) (*Report, []string) {
 		got = append(got, p.String())
 	}
 	return r, got
+}
+
+// hasProblems reports each of want that no problem of got contains, and
+// returns got joined by line breaks.
+func hasProblems(t *testing.T, got, want []string) string {
+	t.Helper()
+	all := strings.Join(got, "\n")
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			t.Errorf("missing problem %q in:\n%s", w, all)
+		}
+	}
+	return all
 }
