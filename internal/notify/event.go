@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -136,6 +137,12 @@ func summary(ev Event) string {
 		}
 	}
 	fmt.Fprintf(&b, ", %d pending.", ev.Counts[store.OutcomePending])
+	// A finished campaign's recipients in doubt are never sent again and
+	// wait for a human: how many, and the command that lists them, as
+	// status and the console say it.
+	if n := ev.Counts[store.OutcomeInDoubt]; n > 0 && (ev.Kind == KindDone || ev.Kind == KindCancelled) {
+		b.WriteString(" " + nextstep.InDoubt(n, ev.Campaign, ev.Env))
+	}
 	return b.String()
 }
 

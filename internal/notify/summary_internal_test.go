@@ -56,10 +56,13 @@ func TestSummaryFiguresAddUp(t *testing.T) {
 		{"done", Event{Kind: KindDone, Campaign: "c", Env: "test", Total: 9,
 			Reason: "every recipient has an outcome: 2 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped",
 			Counts: map[string]int64{store.OutcomeSent: 2, store.OutcomeFailed: 1, store.OutcomeInDoubt: 1, store.OutcomeRefused: 2, store.OutcomeInvalid: 1, store.OutcomeSkipped: 2}},
-			"[test] c: done: every recipient has an outcome: 2 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped. 2 of 9 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped, 0 pending."},
+			"[test] c: done: every recipient has an outcome: 2 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped. 2 of 9 sent, 1 failed, 1 in doubt, 2 refused, 1 invalid, 2 skipped, 0 pending." + inDoubtAdvice},
 		{"cancelled", Event{Kind: KindCancelled, Campaign: "c", Env: "test", By: "alice", Total: 8, Reason: "wrong file",
 			Counts: map[string]int64{store.OutcomeSent: 3, store.OutcomeCancelled: 5}},
 			"[test] c: cancelled by alice: wrong file. 3 of 8 sent, 0 failed, 5 cancelled, 0 pending."},
+		{"cancelled in doubt", Event{Kind: KindCancelled, Campaign: "c", Env: "test", By: "alice", Total: 8, Reason: "wrong file",
+			Counts: map[string]int64{store.OutcomeSent: 2, store.OutcomeInDoubt: 1, store.OutcomeCancelled: 5}},
+			"[test] c: cancelled by alice: wrong file. 2 of 8 sent, 0 failed, 1 in doubt, 5 cancelled, 0 pending." + inDoubtAdvice},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -69,3 +72,7 @@ func TestSummaryFiguresAddUp(t *testing.T) {
 		})
 	}
 }
+
+// inDoubtAdvice is what a finished campaign's one line adds of its one
+// recipient in doubt (nextstep.InDoubt, as status says it).
+const inDoubtAdvice = " 1 in doubt: the SMTP server may have accepted their message, and they are never sent again. Ask the relay's logs which it delivered, and tell those it did not (tidings report c --env test --outcome in-doubt lists them)."
