@@ -413,11 +413,8 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 			if err != nil {
 				return nil, err
 			}
-			switch ours := here != "" && sameFile(p, here); {
-			case ext == ".csv" && w.Exclusions && ours:
+			if ext == ".csv" && w.Exclusions && here != "" && sameFile(p, here) {
 				w.Runs = append(w.Runs, hereRuns...)
-			case ext == ".csv" && w.Exclusions:
-				d.NoEnv = append(d.NoEnv, p) // another state_dir's: unchecked
 			}
 			d.addReport(kind, w)
 		default:
@@ -498,10 +495,12 @@ func (d *Delivered) addReport(kind string, w written) {
 
 // envAt is where a file read names an environment: a journal file (its
 // line found when needed, journal.LineOf), or a report's line and its
-// column or field (Field, e.g. `column "env"`).
+// column or field (Field, e.g. `column "env"`); exclusions when that
+// report is the exclusions of recoveries (ExclusionsPath).
 type envAt struct {
 	path, field string
 	line        int
+	exclusions  bool
 }
 
 // noteEnv notes that a file holds a line or row of environment env ("":
@@ -528,7 +527,7 @@ func (d *Delivered) CheckEnv(env string) error {
 	for _, other := range slices.Sorted(maps.Keys(d.envs)) {
 		if other != env {
 			at := d.envs[other]
-			e := &EnvError{Path: at.path, Line: at.line, Field: at.field, Report: at.field != "", Env: other, Want: env, Campaign: d.Campaign}
+			e := &EnvError{Path: at.path, Line: at.line, Field: at.field, Report: at.field != "", Exclusions: at.exclusions, Env: other, Want: env, Campaign: d.Campaign}
 			if !e.Report {
 				e.Field = `field "env"`
 				e.Line = journal.LineOf(at.path, func(e journal.Entry) bool { return e.Env == other })
@@ -544,17 +543,24 @@ func (d *Delivered) CheckEnv(env string) error {
 // Want: read as Want's, the recipients only mailed in Env would be
 // excluded there and never mailed.
 type EnvError struct {
-	Path      string
-	Line      int
-	Field     string // `field "env"` (a journal's, a JSON report's), `column "env"` (a CSV report's)
-	Report    bool   // a report, not a journal
-	Env, Want string
-	Campaign  string
+	Path   string
+	Line   int
+	Field  string // `field "env"` (a journal's, a JSON report's), `column "env"` (a CSV report's)
+	Report bool   // a report, not a journal
+	// Exclusions: the report is the exclusions of recoveries made in Env
+	// (ExclusionsPath), named or read by itself from a state_dir Env
+	// shares.
+	Exclusions bool
+	Env, Want  string
+	Campaign   string
 }
 
 func (e *EnvError) Error() string {
 	what, give := "a delivery journal", fmt.Sprintf("the journal directory of the workers of environment %s (journal.dir of environment %s, and the files copied from its other worker hosts)", e.Want, e.Want)
-	if e.Report {
+	switch {
+	case e.Exclusions:
+		what, give = "the exclusions of recoveries", fmt.Sprintf("the exclusions of the recoveries made in environment %s (%s in its state_dir's campaigns/) or the journal directory of its workers (journal.dir of environment %s); if this file is in the state_dir of environment %s (one state_dir for both environments), move it out of there and give each environment a state_dir of its own", e.Want, filepath.Base(ExclusionsPath("", e.Campaign)), e.Want, e.Want)
+	case e.Report:
 		what, give = "a report", fmt.Sprintf("a report of environment %s (tidings report %s --env %s, saved before the loss) or the journal directory of its workers (journal.dir of environment %s)", e.Want, e.Campaign, e.Want, e.Want)
 	}
 	return fmt.Sprintf("read deliveries: %s:%d: %s: %q: %s of environment %s, not of environment %s, which this send stages in: "+
@@ -706,11 +712,11 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 			}
 			return ""
 		}
-		// The exclusions of recoveries name no environment (loadDelivered
-		// says so of any but this environment's own).
+		// A row of a file written before it had the column names none
+		// (an exclusions file's row a recovery kept from then, too).
 		if env := strings.TrimSpace(get(envI, okEnv)); env != "" {
-			d.noteEnv(env, envAt{path: path, line: line, field: `column "env"`})
-		} else if !w.Exclusions {
+			d.noteEnv(env, envAt{path: path, line: line, field: `column "env"`, exclusions: w.Exclusions})
+		} else {
 			noEnv = true
 		}
 		switch c := strings.TrimSpace(get(gi, okG)); c {
@@ -749,18 +755,19 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 }
 
 // isExclusions reports whether a CSV header is that of the exclusions of
-// recoveries (exclusionsHeader), column for column, and unnamed when it is
-// that of an earlier version, without the run column: a report with a
-// column deleted is not.
+// recoveries (exclusionsHeader), column for column (or that of an earlier
+// version, without the env column), and unnamed when it is that of a
+// version without the run column either: a report with a column deleted
+// is not.
 func isExclusions(head []string) (exclusions, unnamed bool) {
 	h := make([]string, len(head))
 	for i, c := range head {
 		h[i] = strings.ToLower(strings.TrimSpace(c))
 	}
 	switch {
-	case slices.Equal(h, exclusionsHeader):
+	case slices.Equal(h, exclusionsHeader), slices.Equal(h, exclusionsHeader[:exclusionsEnv]):
 		return true, false
-	case slices.Equal(h, exclusionsHeader[:len(exclusionsHeader)-1]):
+	case slices.Equal(h, exclusionsHeader[:exclusionsRun]):
 		return true, true
 	}
 	return false, false

@@ -540,7 +540,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		if err = early.readBefore(ExclusionsPath(o.StateDir, c.Name)); err != nil {
 			return nil, err
 		}
-		if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, p.Summary.Rejects, append(slices.Clip(excl.markedRuns()), sg.Run()), legacy); err != nil {
+		if rec.Excluded, err = writeExclusions(o.StateDir, c.Name, in.EnvName, p.Summary.Rejects, append(slices.Clip(excl.markedRuns()), sg.Run()), legacy); err != nil {
 			return nil, err
 		}
 		rec.ExcludedFrom = excl.Sources

@@ -188,8 +188,12 @@ func ExclusionsPath(stateDir, campaign string) string {
 // earlier recoveries, atomically and fsynced. Each row names in its run
 // column the runs whose recoveries excluded it: runs, the run staged and
 // the marked runs whose exclusions were read; rows of a file written
-// before the column name legacy, the runs the record here names.
-func writeExclusions(stateDir, campaign string, rejects []plan.Reject, runs, legacy []string) (string, error) {
+// before the column name legacy, the runs the record here names. Each row
+// it adds names env, the environment the recovery stages in, in its env
+// column; rows of a file written before that column keep none (read,
+// they are named among the files that record no environment): this
+// recovery does not vouch for rows it did not write.
+func writeExclusions(stateDir, campaign, env string, rejects []plan.Reject, runs, legacy []string) (string, error) {
 	path := ExclusionsPath(stateDir, campaign)
 	var rows [][]string
 	at := map[[2]string]int{}
@@ -201,13 +205,13 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject, runs, leg
 			rows = append(rows, row)
 			return
 		}
-		have := strings.Fields(rows[i][len(row)-1])
-		for _, r := range strings.Fields(row[len(row)-1]) {
+		have := strings.Fields(rows[i][exclusionsRun])
+		for _, r := range strings.Fields(row[exclusionsRun]) {
 			if !slices.Contains(have, r) {
 				have = append(have, r)
 			}
 		}
-		rows[i][len(row)-1] = strings.Join(have, " ")
+		rows[i][exclusionsRun] = strings.Join(have, " ")
 	}
 	if f, err := os.Open(path); err == nil {
 		old, err := csv.NewReader(f).ReadAll()
@@ -217,8 +221,10 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject, runs, leg
 		}
 		for _, row := range old[min(1, len(old)):] {
 			switch len(row) {
-			case len(exclusionsHeader) - 1: // before the run column
-				add(append(row, strings.Join(legacy, " ")))
+			case exclusionsRun: // before the run column
+				add(append(row, strings.Join(legacy, " "), ""))
+			case exclusionsEnv: // before the env column: none known
+				add(append(row, ""))
 			case len(exclusionsHeader):
 				add(row)
 			}
@@ -228,7 +234,7 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject, runs, leg
 	}
 	for _, r := range rejects {
 		if r.Outcome == plan.OutcomeSkipped && r.Code == plan.CodeAlreadyDelivered {
-			add([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Outcome, r.Code, csvcell.Cell(r.Reason), campaign, strings.Join(runs, " ")})
+			add([]string{csvcell.Cell(r.ID), csvcell.Cell(r.Email), r.Outcome, r.Code, csvcell.Cell(r.Reason), campaign, strings.Join(runs, " "), env})
 		}
 	}
 	if len(rows) == 0 {
@@ -245,8 +251,17 @@ func writeExclusions(stateDir, campaign string, rejects []plan.Reject, runs, leg
 }
 
 // exclusionsHeader is the header of the exclusions file; files written
-// before its run column lack it.
-var exclusionsHeader = []string{"id", "email", "outcome", "code", "response", "campaign", "run"}
+// before its env column lack it, and those written before its run column
+// both.
+var exclusionsHeader = []string{"id", "email", "outcome", "code", "response", "campaign", "run", "env"}
+
+// exclusionsRun and exclusionsEnv are the indexes of the run and env
+// columns of the exclusions file (exclusionsHeader), and the number of
+// columns of a file written before each.
+const (
+	exclusionsRun = 6
+	exclusionsEnv = 7
+)
 
 // LoadDeliveredFor is LoadDelivered, with the exclusions of the
 // campaign's earlier recoveries made on this machine (ExclusionsPath in
