@@ -38,7 +38,7 @@ func TestRejectsHelpSaysWhatBothDo(t *testing.T) {
 		}
 		file := writeCampaign(t, campaignFile{name: "clean-" + tt.cmd, rows: []string{"ada@example.org,Ada,en,1"}})
 		rejects := filepath.Join(t.TempDir(), "rejects.csv")
-		earlier := strings.Join(plan.RejectsHeader, ",") + "\n3,x,not-an-address,en,invalid,,email,not an address,clean-" + tt.cmd + "\n"
+		earlier := strings.Join(plan.RejectsHeader, ",") + "\n3,x,not-an-address,en,invalid,,email,not an address,clean-" + tt.cmd + ",staging\n"
 		if err := os.WriteFile(rejects, []byte(earlier), 0o600); err != nil {
 			t.Fatal(err)
 		}

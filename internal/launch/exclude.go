@@ -496,11 +496,12 @@ func (d *Delivered) addReport(kind string, w written) {
 // envAt is where a file read names an environment: a journal file (its
 // line found when needed, journal.LineOf), or a report's line and its
 // column or field (Field, e.g. `column "env"`); exclusions when that
-// report is the exclusions of recoveries (ExclusionsPath).
+// report is the exclusions of recoveries (ExclusionsPath), rejects when
+// it is the rows a send or plan left out (plan.WriteRejectsCSV).
 type envAt struct {
-	path, field string
-	line        int
-	exclusions  bool
+	path, field         string
+	line                int
+	exclusions, rejects bool
 }
 
 // noteEnv notes that a file holds a line or row of environment env ("":
@@ -527,7 +528,7 @@ func (d *Delivered) CheckEnv(env string) error {
 	for _, other := range slices.Sorted(maps.Keys(d.envs)) {
 		if other != env {
 			at := d.envs[other]
-			e := &EnvError{Path: at.path, Line: at.line, Field: at.field, Report: at.field != "", Exclusions: at.exclusions, Env: other, Want: env, Campaign: d.Campaign}
+			e := &EnvError{Path: at.path, Line: at.line, Field: at.field, Report: at.field != "", Exclusions: at.exclusions, Rejects: at.rejects, Env: other, Want: env, Campaign: d.Campaign}
 			if !e.Report {
 				e.Field = `field "env"`
 				e.Line = journal.LineOf(at.path, func(e journal.Entry) bool { return e.Env == other })
@@ -551,8 +552,11 @@ type EnvError struct {
 	// (ExclusionsPath), named or read by itself from a state_dir Env
 	// shares.
 	Exclusions bool
-	Env, Want  string
-	Campaign   string
+	// Rejects: the report is the rejects file of a send or plan in Env,
+	// whose rows skipped as already delivered are read as deliveries.
+	Rejects   bool
+	Env, Want string
+	Campaign  string
 }
 
 func (e *EnvError) Error() string {
@@ -560,6 +564,8 @@ func (e *EnvError) Error() string {
 	switch {
 	case e.Exclusions:
 		what, give = "the exclusions of recoveries", fmt.Sprintf("the exclusions of the recoveries made in environment %s (%s in its state_dir's campaigns/) or the journal directory of its workers (journal.dir of environment %s); if this file is in the state_dir of environment %s (one state_dir for both environments), move it out of there and give each environment a state_dir of its own", e.Want, filepath.Base(ExclusionsPath("", e.Campaign)), e.Want, e.Want)
+	case e.Rejects:
+		what, give = "a rejects file (the rows a send or plan left out)", fmt.Sprintf("the rejects file of the send in environment %s, a report of environment %s (tidings report %s --env %s, saved before the loss) or the journal directory of its workers (journal.dir of environment %s)", e.Want, e.Want, e.Campaign, e.Want, e.Want)
 	case e.Report:
 		what, give = "a report", fmt.Sprintf("a report of environment %s (tidings report %s --env %s, saved before the loss) or the journal directory of its workers (journal.dir of environment %s)", e.Want, e.Campaign, e.Want, e.Want)
 	}
@@ -671,6 +677,9 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 	runI, okRun := col["run"]  // a report written from the journals
 	contI, okCont := col["continues"]
 	envI, okEnv := col["env"] // reports before it lack it
+	_, okField := col["field"]
+	_, okReason := col["reason"]
+	rejects := okField && okReason // a plan's or send's rejects file (reportKind)
 	noEnv := false
 	if !okO || (!okI && !okE) {
 		return "", w, fmt.Errorf("read deliveries: %s:1: want the columns outcome and id or email, as in a CSV report of the campaign", path)
@@ -715,7 +724,7 @@ func (d *Delivered) readCSV(path string) (kind string, w written, err error) {
 		// A row of a file written before it had the column names none
 		// (an exclusions file's row a recovery kept from then, too).
 		if env := strings.TrimSpace(get(envI, okEnv)); env != "" {
-			d.noteEnv(env, envAt{path: path, line: line, field: `column "env"`, exclusions: w.Exclusions})
+			d.noteEnv(env, envAt{path: path, line: line, field: `column "env"`, exclusions: w.Exclusions, rejects: rejects})
 		} else {
 			noEnv = true
 		}

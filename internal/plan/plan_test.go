@@ -370,7 +370,7 @@ func TestWriteTextAndRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 11 || strings.Join(recs[0], ",") != "line,id,email,locale,outcome,code,field,reason,campaign" {
+	if len(recs) != 11 || strings.Join(recs[0], ",") != "line,id,email,locale,outcome,code,field,reason,campaign,env" {
 		t.Fatalf("rejects csv = %q", recs)
 	}
 	if recs[7][0] != "15" || recs[7][5] != "control-character" {
@@ -513,7 +513,7 @@ func TestWriteRejectsFile(t *testing.T) {
 		t.Fatalf("WriteRejectsFile(%s) = %s, %v", path, got, err)
 	}
 	b, err := os.ReadFile(path)
-	if err != nil || string(b) != "line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n" {
+	if err != nil || string(b) != "line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c1,\n" {
 		t.Errorf("file %q, %v", b, err)
 	}
 	// A directory that does not exist: the error names the path as given
@@ -584,7 +584,7 @@ func TestRejectsFileNeverReplacesAnotherFile(t *testing.T) {
 			switch {
 			case tt.refused && (err == nil || !strings.Contains(err.Error(), path+": the file exists and is not a rejects file (its first line is ") || string(b) != tt.content):
 				t.Errorf("WriteRejectsFile over a %s: %v, file %q; want it refused, naming the file, and the file as it was", tt.name, err, b)
-			case !tt.refused && (err != nil || !strings.HasSuffix(string(b), ",bad,c1\n")):
+			case !tt.refused && (err != nil || !strings.HasSuffix(string(b), ",bad,c1,\n")):
 				t.Errorf("WriteRejectsFile over a %s: %v, file %q; want the rejects written", tt.name, err, b)
 			}
 		})
@@ -623,6 +623,26 @@ func TestTextCounts(t *testing.T) {
 		s := Summary{Refused: tt.refused, Invalid: tt.invalid, Skipped: tt.skipped}
 		if got := s.RejectsLine("R"); got != tt.want {
 			t.Errorf("%d refused, %d invalid, %d skipped: %q, want %q", tt.refused, tt.invalid, tt.skipped, got, tt.want)
+		}
+	}
+}
+
+// TestRejectsOfEitherHeader: a plan or send with no rejected row removes
+// the campaign's rejects file an earlier one left, written with the env
+// column or before it; never one that holds another campaign's rows.
+func TestRejectsOfEitherHeader(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		body string
+		want bool
+	}{
+		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c1,staging\n", true},
+		{"line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n", true},
+		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c0,staging\n", false},
+		{"line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c0\n", false},
+	} {
+		if got := rejectsOf([]byte(tt.body), "c1"); got != tt.want {
+			t.Errorf("rejectsOf(%q, c1) = %v, want %v", tt.body, got, tt.want)
 		}
 	}
 }

@@ -17,13 +17,20 @@ import (
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
-// RejectsHeader is the header row of WriteRejectsCSV.
-var RejectsHeader = []string{"line", "id", "email", "locale", "outcome", "code", "field", "reason", "campaign"}
+// RejectsHeader is the header row of WriteRejectsCSV. Files written
+// before its env column lack it, and those before its campaign column
+// both.
+var RejectsHeader = []string{"line", "id", "email", "locale", "outcome", "code", "field", "reason", "campaign", "env"}
 
-// WriteRejectsCSV writes every refused and invalid row as CSV with the
-// header line,id,email,locale,outcome,code,field,reason,campaign (so that
-// send --exclude-delivered knows whose it is); text from the file is
-// defused against spreadsheet formulas (csvcell.Cell).
+// rejectsCampaign is the index of RejectsHeader's campaign column.
+const rejectsCampaign = 8
+
+// WriteRejectsCSV writes every refused, invalid and skipped row as CSV
+// with the header line,id,email,locale,outcome,code,field,reason,campaign,env
+// (so that send --exclude-delivered, which reads the rows skipped as
+// already delivered, knows whose they are and of which environment: env
+// is the Environment planned for, empty without one); text from the file
+// is defused against spreadsheet formulas (csvcell.Cell).
 func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(RejectsHeader); err != nil {
@@ -32,7 +39,7 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 	rec := make([]string, len(RejectsHeader))
 	for _, r := range s.Rejects {
 		rec[0], rec[1], rec[2], rec[3] = strconv.Itoa(r.Line), csvcell.Cell(r.ID), csvcell.Cell(r.Email), csvcell.Cell(r.Locale)
-		rec[4], rec[5], rec[6], rec[7], rec[8] = r.Outcome, r.Code, csvcell.Cell(r.Field), csvcell.Cell(r.Reason), s.Campaign
+		rec[4], rec[5], rec[6], rec[7], rec[8], rec[9] = r.Outcome, r.Code, csvcell.Cell(r.Field), csvcell.Cell(r.Reason), s.Campaign, s.Environment
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write rejects: %w", err)
 		}
@@ -89,7 +96,7 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 // recipients file, the campaign file or a report given to --rejects by
 // mistake would be replaced by the rejected rows.
 func notAnotherFile(path string) error {
-	return userfile.Replaceable(path, path, "a rejects file", "rejects", strings.Join(RejectsHeader[:len(RejectsHeader)-1], ","))
+	return userfile.Replaceable(path, path, "a rejects file", "rejects", strings.Join(RejectsHeader[:rejectsCampaign], ","))
 }
 
 // rejectsOf reports whether b is a rejects file (WriteRejectsCSV) every row
@@ -97,17 +104,20 @@ func notAnotherFile(path string) error {
 // campaign, which a plan with no rejected row removes. Another campaign's
 // at the same path (one --rejects file for a night's campaigns) is not.
 func rejectsOf(b []byte, campaign string) bool {
+	n := len(RejectsHeader)
 	if !bytes.HasPrefix(b, []byte(strings.Join(RejectsHeader, ",")+"\n")) {
-		return false
+		n-- // one written before the env column
+		if !bytes.HasPrefix(b, []byte(strings.Join(RejectsHeader[:n], ",")+"\n")) {
+			return false
+		}
 	}
 	r := csv.NewReader(bytes.NewReader(b))
 	rows, err := r.ReadAll()
 	if err != nil {
 		return false
 	}
-	col := len(RejectsHeader) - 1 // campaign
 	for _, row := range rows[1:] {
-		if len(row) != len(RejectsHeader) || csvcell.Uncell(row[col]) != campaign {
+		if len(row) != n || csvcell.Uncell(row[rejectsCampaign]) != campaign {
 			return false
 		}
 	}
