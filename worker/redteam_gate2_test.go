@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,21 +75,20 @@ func TestRedTeamGate2UnknownRunPassesTheGate(t *testing.T) {
 	if err := e.rdb.FlushAll(ctx).Err(); err != nil { // Redis lost everything
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // A's chunk finds the campaign gone and stops
-	r1 := len(e.receivedOf(e.name))
 	// Another campaign of the environment, rate-limited: A's only
 	// connection is busy sending it for 20 s.
 	other := *e
 	other.byLang = map[string]int{}
 	other.stage(t, opts{name: "other", n: 100, size: 100, rate: "5/s"})
 	wait.For(t, time.Minute, "A to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
+	// A runs one chunk at a time (concurrency 1): sending the other
+	// campaign, it has stopped R1's chunk (which found the campaign gone),
+	// so R1's deliveries are all in.
+	r1 := len(e.receivedOf(e.name))
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 4, logs: &logs})
-	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
-	e.stage(t, opts{n: 400, size: 400, rate: "100/s"})     // run R3, from a machine without R1's record
-	deadline := time.Now().Add(8 * time.Second)
-	for time.Now().Before(deadline) && e.state(t) == store.StateRunning {
-		time.Sleep(100 * time.Millisecond)
-	}
+	e.waitSettled(t, "A", "B")
+	e.stage(t, opts{n: 400, size: 400, rate: "100/s"}) // run R3, from a machine without R1's record
+	e.waitStopped(t)
 	twice := e.twice()
 	st, _ := e.st.Status(ctx, e.name)
 	if twice > 0 {
@@ -138,7 +138,19 @@ func TestRedTeamGate2RestartDuringTheCheck(t *testing.T) {
 	before, after, dirA := sentThenRestored(t, e, r)
 	ops := store.Actor{Who: "ops"}
 	var logs syncbuf.Buffer
-	slow := func() { time.Sleep(3 * time.Second) }
+	// A2's check takes 3 s (a slow journal disk: pacing, not a wait for
+	// a condition); checking says that a check began after the resume.
+	var resumed atomic.Bool
+	checking := make(chan struct{}, 1)
+	slow := func() {
+		if resumed.Load() {
+			select {
+			case checking <- struct{}{}:
+			default:
+			}
+		}
+		time.Sleep(3 * time.Second)
+	}
 	stopA2 := e.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, logs: &logs, beforeCheck: slow})
 	// A2's connection sends another, rate-limited campaign of the
 	// environment: no chunk of A2 waits in the gate when it stops.
@@ -147,22 +159,25 @@ func TestRedTeamGate2RestartDuringTheCheck(t *testing.T) {
 	other.stage(t, opts{name: "other", n: 100, size: 100, rate: "5/s"})
 	wait.For(t, time.Minute, "A2 to send the other campaign", func() bool { return len(e.receivedOf("other")) > 0 })
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
-	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // both alive and settled
+	e.waitSettled(t, "A2", "B")
+	resumed.Store(true)
 	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
 	if os.Getenv("RT_RESTART") != "0" {
-		time.Sleep(500 * time.Millisecond)
+		// Restarted while its check of the resumed state runs (it wakes
+		// at the resume): the check has begun, and takes 3 s.
+		select {
+		case <-checking:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("A2 began no journal check within 2 minutes of the resume")
+		}
 		t0 := time.Now()
 		stopA2()
 		t.Logf("A2's old process stopped in %s", time.Since(t0).Round(time.Millisecond))
 		e.startWorker(t, wopts{journal: dirA, id: "A2-new", concurrency: 1, logs: &logs, beforeCheck: slow})
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && e.state(t) != store.StatePaused {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(time.Second)
+	e.waitStopped(t)
 	twice := e.twice()
 	st, _ := e.st.Status(ctx, e.name)
 	if twice > 0 {
@@ -189,7 +204,9 @@ func TestRedTeamGate2RegistryFromAClockAhead(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil)
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B"})
-	time.Sleep(store.CheckInWindow + 500*time.Millisecond) // alive and settled
+	// Alive and settled before its times are moved: a worker not yet in
+	// the registry would have nothing moved, and the test pass for it.
+	e.waitSettled(t, "B")
 	reg := store.WorkersKey("test")
 	shift := func() {
 		m, err := e.rdb.HGetAll(ctx, reg).Result()
@@ -204,16 +221,21 @@ func TestRedTeamGate2RegistryFromAClockAhead(t *testing.T) {
 			e.rdb.HSet(ctx, reg, w, fmt.Sprintf("%d %d", first+60000, seen+60000))
 		}
 	}
+	shifted := time.Now()
 	shift()
 	e.stage(t, opts{n: 20, size: 20})
-	deadline := time.Now().Add(15 * time.Second)
+	// The defect holds every claim until Redis's clock catches up with
+	// the registry's times, 60 s after the shift: a deadline well short of
+	// that (45 s from the shift; 20 messages take well under a second)
+	// tells the two apart on a loaded machine too.
+	deadline := shifted.Add(45 * time.Second)
 	for time.Now().Before(deadline) && e.smtp.Count() < 20 {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // polling: the loop's condition is what it waits for
 	}
 	st, _ := e.st.Status(ctx, e.name)
 	if n := e.smtp.Count(); n < 20 {
 		v, _ := e.rdb.HGetAll(ctx, reg).Result()
-		t.Errorf("a healthy campaign, one healthy worker, nothing lost: %d of 20 sent 15 s after staging (registry %v; status names %d workers awaited: %v)", n, v, len(st.Awaited), st.Awaited)
+		t.Errorf("a healthy campaign, one healthy worker, nothing lost: %d of 20 sent 45 s after the shift (registry %v; status names %d workers awaited: %v)", n, v, len(st.Awaited), st.Awaited)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // The red team's tests of the wait for every running worker's journal
@@ -57,13 +58,16 @@ func TestRedTeamGateINFOForSomeWorkersOnly(t *testing.T) {
 	eb := *e
 	eb.rdb = noinfo
 	eb.startWorker(t, wopts{journal: t.TempDir(), id: "B", logs: &logsB})
-	deadline := time.Now().Add(40 * time.Second)
+	// The defect never progresses: the deadline only bounds the test (a
+	// healthy campaign of 40 takes a second or two; 2 minutes leaves room
+	// for a loaded machine).
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) && srv.Count() < 40 {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // polling: the loop's condition is what it waits for
 	}
 	if n := srv.Count(); n < 40 {
 		cs, _ := e.rdb.HGetAll(ctx, "tidings:{"+e.name+"}:checkins").Result()
-		t.Errorf("healthy campaign, no state loss: %d of 40 sent after 40 s; check-ins: %v", n, cs)
+		t.Errorf("healthy campaign, no state loss: %d of 40 sent after 2 minutes; check-ins: %v", n, cs)
 		for _, l := range strings.Split(logsA.String()+logsB.String(), "\n") {
 			if strings.Contains(l, "waiting for other workers") {
 				t.Log(l)
@@ -146,22 +150,18 @@ func TestRedTeamGateSlowCheckInPassDropsAWorker(t *testing.T) {
 	far.rdb = redis.NewClient(&redis.Options{Addr: latencyProxy(t, o.Addr, 25*time.Millisecond), DB: o.DB})
 	t.Cleanup(func() { far.rdb.Close() })
 	var logs syncbuf.Buffer
-	far.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, logs: &logs, beforeCheck: func() { time.Sleep(3 * time.Second) }})
+	far.startWorker(t, wopts{journal: dirA, id: "A2", concurrency: 1, logs: &logs, beforeCheck: func() { time.Sleep(3 * time.Second) }}) // a slow journal disk (pacing)
 	e.startWorker(t, wopts{journal: t.TempDir(), id: "B", concurrency: 8, logs: &logs})
 	defer func() {
 		if t.Failed() {
 			t.Logf("sent %d (before %d, after %d)\n%s", srv.Count(), before, after, logs.String())
 		}
 	}()
-	time.Sleep(store.CheckInWindow + time.Second) // both alive and settled
+	e.waitSettled(t, "A2", "B")
 	if _, err := e.st.Resume(ctx, e.name, ops, ""); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && e.state(t) != store.StatePaused {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(time.Second)
+	e.waitStopped(t)
 	twice := 0
 	for _, n := range e.received() {
 		if n > 1 {
@@ -172,6 +172,22 @@ func TestRedTeamGateSlowCheckInPassDropsAWorker(t *testing.T) {
 		t.Errorf("%d recipients received two messages (A2's journal holds %d deliveries Redis forgot); the campaign is %s", twice, after-before, e.state(t))
 	}
 	t.Logf("%d sent before the backup, %d before the restore, %d after", before, after, srv.Count())
+}
+
+// waitStopped waits until e's campaign no longer runs (paused, or done)
+// and none of its claims is without an outcome: every message its workers
+// sent before it stopped has reached the SMTP server (an outcome is
+// recorded after the server's reply, and no claim is made once the
+// campaign does not run), so what the server received is final. It stands
+// for a sleep after the pause, which a loaded machine may not make long
+// enough for a message in flight. A campaign still running after two
+// minutes fails the test.
+func (e *env) waitStopped(t *testing.T) {
+	t.Helper()
+	wait.For(t, 2*time.Minute, "the campaign to stop (paused or done) and its claims to end", func() bool {
+		s := e.state(t)
+		return s != store.StateRunning && e.claimed(t) == 0
+	})
 }
 
 // extraCampaigns is how many other campaigns TestRedTeamGateSlowCheckInPassDropsAWorker
