@@ -15,6 +15,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // win is the window of these tests: long, so that the time between
@@ -265,9 +266,14 @@ func TestStateKeyOfABusyRedis(t *testing.T) {
 	spin := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB})
 	defer spin.Close()
 	go spin.Eval(ctx, "local i = 0 while true do i = i + 1 end", nil)
-	time.Sleep(300 * time.Millisecond) // past the busy threshold
 	other := redis.NewClient(&redis.Options{Addr: o.Addr, DB: o.DB, MaxRetries: -1})
 	defer other.Close()
+	// The script is past the busy threshold once Redis answers BUSY (a
+	// loaded machine may start it late: a fixed sleep could ask too soon).
+	wait.For(t, time.Minute, "Redis to answer BUSY while the script runs", func() bool {
+		err := other.Ping(ctx).Err()
+		return err != nil && strings.Contains(err.Error(), "BUSY")
+	})
 	key, err := store.New(other).StateKey(ctx, "c", at)
 	if err == nil || !strings.Contains(err.Error(), "BUSY") {
 		t.Errorf("StateKey while Redis runs a long script = %q, %v; want a BUSY error", key, err)
