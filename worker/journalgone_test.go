@@ -58,10 +58,11 @@ func TestJournalDeletedMidSendPauses(t *testing.T) {
 			campDir := filepath.Join(dir, e.name)
 			lost := holdJournal(t, campDir) // the files the worker writes, as they were before the loss
 			tc.lose(t, campDir)
-			wait.For(t, 60*time.Second, "the campaign to pause (or finish)", func() bool {
-				s := e.state(t)
-				return s == store.StatePaused || s == store.StateDone
-			})
+			// Paused (or done), and every claim ended: a window of another
+			// connection stopped by the pause is recorded after it (given
+			// back, or in doubt), and the counts read before that would
+			// not match the report read after.
+			e.waitStopped(t)
 			st, err := e.st.Status(context.Background(), e.name)
 			if err != nil {
 				t.Fatal(err)
