@@ -3,16 +3,33 @@ package worker_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/worker"
 )
+
+// chunksActive is e.active, and 0 while no chunk task was ever queued
+// (the queue does not exist yet: a worker held from its start).
+func (e *env) chunksActive(t *testing.T) int {
+	t.Helper()
+	qs, err := asynq.NewInspectorFromRedisClient(e.rdb).Queues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(qs, worker.QueueOf("test")) {
+		return 0
+	}
+	return e.active(t)
+}
 
 // TestWorkerHoldsSendsWhileRedisMayEvict: an operator who skipped doctor
 // (or a managed Redis's default, volatile-lru) lets Redis evict keys
@@ -72,11 +89,14 @@ func TestWorkerHoldsSendsWhileRedisMayEvict(t *testing.T) {
 			wait.For(t, 30*time.Second, "the worker to say Redis may evict", func() bool {
 				return strings.Contains(logs.String(), "maxmemory-policy")
 			}, logs.String)
-			// A message begun before the check may still be under way: a
-			// second for it to end, then the relay receives nothing more,
-			// looked at three times a second apart (a sample, not a timed
-			// assertion).
-			time.Sleep(time.Second)
+			// A message begun before the check may still be under way (a
+			// chunk that looked before the hold may claim one more
+			// window): once no chunk task runs and no claim is without an
+			// outcome (recorded after the server's reply; what was
+			// claimed and not sent is given back) it has reached the
+			// relay, which then receives nothing more, looked at three
+			// times a second apart (a sample, not a timed assertion).
+			wait.For(t, time.Minute, "the chunks to stop and their claims to end", func() bool { return e.chunksActive(t) == 0 && e.claimed(t) == 0 }, logs.String)
 			held := e.smtp.Count()
 			for range 3 {
 				time.Sleep(time.Second)
