@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
-	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 )
 
 // completeTimeout bounds how long completing a campaign name may wait for
@@ -65,16 +63,7 @@ func (a *app) completeCampaign(cmd *cobra.Command, args []string, toComplete str
 	if err != nil {
 		return nil, none
 	}
-	opts, err := e.RedisOptions()
-	if err != nil {
-		return nil, none
-	}
-	opts.DialTimeout, opts.ReadTimeout, opts.MaxRetries = completeTimeout, completeTimeout, -1
-	rdb := redis.NewUniversalClient(opts)
-	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(cmd.Context(), completeTimeout)
-	defer cancel()
-	list, err := store.New(rdb).List(ctx, e.Name)
+	list, err := redisconn.Campaigns(cmd.Context(), e, completeTimeout)
 	if err != nil {
 		return nil, none
 	}

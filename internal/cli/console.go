@@ -97,32 +97,11 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	return classify(err)
 }
 
-// announceConsole says where the console listens and who can reach it.
+// announceConsole says where the console listens and who can reach it
+// (console.Started.Write), and why notifications are off, if they are.
 func (a *app) announceConsole(s console.Started, o console.Options) {
 	if s.NotifyErr != nil {
 		fmt.Fprintf(a.stderr, "notifications are off: %v\n", s.NotifyErr)
 	}
-	what := ""
-	if f := o.Server.File; f != nil {
-		what = "the gallery of " + f.Campaign.Name
-	}
-	if o.Env != nil {
-		what = "environment " + o.Env.Name
-	}
-	if o.Env != nil && o.Env.Production {
-		what += " (PRODUCTION)"
-	}
-	fmt.Fprintf(a.stdout, "Console for %s on %s/\n", what, s.Base)
-	if s.Loopback {
-		fmt.Fprintf(a.stdout, "Listening on %s: loopback only, reachable from this machine alone (give another address to change it).\n", s.Addr)
-	} else {
-		fmt.Fprintf(a.stdout, "WARNING: listening on %s, reachable from the network. Serve it behind TLS (a reverse proxy) and give --url https://...; anyone with a token can sign in.\n", s.Addr)
-	}
-	if s.Link != "" {
-		fmt.Fprintf(a.stdout, "Sign in with this link (valid while this command runs; anyone with it can sign in: do not share it): %s\n", s.Link)
-	}
-	if o.Server.File != nil {
-		fmt.Fprintf(a.stdout, "Gallery of %s: %s/file/gallery\n", o.Server.File.Path, s.Base)
-	}
-	fmt.Fprintln(a.stdout, "Ctrl-C to stop.")
+	s.Write(a.stdout, o)
 }

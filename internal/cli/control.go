@@ -137,39 +137,11 @@ func storeError(err error, env string, files nextstep.Files) error {
 	case errors.As(err, &nf):
 		return configError(nextstep.NotFoundErr(nf, env))
 	case errors.As(err, &te):
-		return problemsErr(errors.New(transitionAdvice(te, env, files)))
+		return problemsErr(errors.New(files.Transition(te, env)))
 	case errors.As(err, &ae):
 		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor --env %s', then look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
 	case errors.As(err, &lost):
 		return problemsErr(files.LostChunks(err, lost.Campaign, env))
 	}
 	return classify(err)
-}
-
-// transitionAdvice says why a control action is not possible now and what
-// to do instead.
-func transitionAdvice(e *store.TransitionError, env string, files nextstep.Files) string {
-	c, st := e.Campaign, e.State
-	what := fmt.Sprintf("cannot %s %s: the campaign is %s", e.Action, c, st)
-	switch {
-	case e.PausedFor == "staging":
-		return files.Staging(e.Action, c, env, e.FirstStaging)
-	case e.PausedFor == store.StagedAgain:
-		return fmt.Sprintf("cannot %s %s: it was staged again while the %s was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status %s --env %s), then run the command again if it still applies", e.Action, c, e.Action, c, env)
-	case e.PausedFor == store.CanaryRunning:
-		return nextstep.CanaryNotDone(e, env)
-	case e.PausedFor == store.NoCanary:
-		return nextstep.NoCanary(c)
-	case e.PausedFor == "state-loss":
-		return what + " by a worker (state loss): " + files.Hint(store.NextRecover, c, env)
-	case e.Action == "resume" && st == store.StateAwaitingApproval:
-		return what + fmt.Sprintf("; check the canary, then approve it: tidings approve %s --env %s", c, env)
-	case e.Action == "resume" && st == store.StateCancelled, e.Action == "retry" && st == store.StateCancelled:
-		return what + files.Cancelled(c, env)
-	case e.Action == "cancel":
-		return what + "; nothing is left to cancel"
-	case st.Finished():
-		return what + fmt.Sprintf("; there is nothing to %s", e.Action)
-	}
-	return what
 }

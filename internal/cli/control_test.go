@@ -528,14 +528,3 @@ func TestRetryOfAPausedCampaign(t *testing.T) {
 		t.Errorf("retry of a paused campaign: want exit 0 and %q\n%s", want, r)
 	}
 }
-
-// TestTransitionAdviceStagedAgain: a cancel that raced a re-staging (the
-// store refuses it, StagedAgain) says that nothing changed and why, not
-// that nothing is left to cancel.
-func TestTransitionAdviceStagedAgain(t *testing.T) {
-	got := transitionAdvice(&store.TransitionError{Campaign: "c", Action: "cancel", State: store.StatePaused, PausedFor: store.StagedAgain}, "prod", nil)
-	want := "cannot cancel c: it was staged again while the cancel was being made, so it is not the campaign you looked at: nothing changed; look at it (tidings status c --env prod), then run the command again if it still applies"
-	if got != want {
-		t.Errorf("advice:\n got %s\nwant %s", got, want)
-	}
-}

@@ -92,7 +92,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 		return a.launchError(err, b, env)
 	}
 	if o.dryRun {
-		a.dryRun(b, sum)
+		sum.WriteDryRun(a.stdout, b.Engine.Languages())
 		return nil
 	}
 	st, err := a.storeOf(ctx, env)
@@ -227,19 +227,6 @@ func (a *app) confirmProduction(name string, n int, confirm string) error {
 		return configError(fmt.Errorf("not confirmed: you typed %q, the campaign is %q", strings.TrimSpace(line), name))
 	}
 	return nil
-}
-
-// dryRun reports what the plan rendered: the plan renders every accepted
-// recipient's message as the worker will (a row that cannot be rendered is
-// invalid), so nothing is rendered twice and nothing is delivered.
-func (a *app) dryRun(b *bundle.Bundle, sum *plan.Summary) {
-	perLang, parts := sum.AcceptedPerLanguage(), []string{}
-	for _, c := range b.Engine.Languages() {
-		if n := perLang[c.Lang]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", c.Lang, n))
-		}
-	}
-	fmt.Fprintf(a.stdout, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", sum.Accepted, strings.Join(parts, ", "))
 }
 
 // plan reads and checks every recipient of b for environment env (plan,

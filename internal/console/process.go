@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -224,4 +225,32 @@ func runUser(who string) (string, []User, error) {
 		u, err = ParseTokens(token, "the sign-in link's token", RoleViewer)
 	}
 	return token, u, err
+}
+
+// Write says, for the operator who started console process o, where it
+// listens (s), who can reach it, how to sign in and how to stop it.
+func (s Started) Write(w io.Writer, o Options) {
+	what := ""
+	if f := o.Server.File; f != nil {
+		what = "the gallery of " + f.Campaign.Name
+	}
+	if o.Env != nil {
+		what = "environment " + o.Env.Name
+	}
+	if o.Env != nil && o.Env.Production {
+		what += " (PRODUCTION)"
+	}
+	fmt.Fprintf(w, "Console for %s on %s/\n", what, s.Base)
+	if s.Loopback {
+		fmt.Fprintf(w, "Listening on %s: loopback only, reachable from this machine alone (give another address to change it).\n", s.Addr)
+	} else {
+		fmt.Fprintf(w, "WARNING: listening on %s, reachable from the network. Serve it behind TLS (a reverse proxy) and give --url https://...; anyone with a token can sign in.\n", s.Addr)
+	}
+	if s.Link != "" {
+		fmt.Fprintf(w, "Sign in with this link (valid while this command runs; anyone with it can sign in: do not share it): %s\n", s.Link)
+	}
+	if o.Server.File != nil {
+		fmt.Fprintf(w, "Gallery of %s: %s/file/gallery\n", o.Server.File.Path, s.Base)
+	}
+	fmt.Fprintln(w, "Ctrl-C to stop.")
 }

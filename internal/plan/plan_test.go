@@ -646,3 +646,18 @@ func TestRejectsOfEitherHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteDryRun: the dry run's line counts the accepted messages per
+// catalog language in the engine's order, and names only the languages
+// that have messages.
+func TestWriteDryRun(t *testing.T) {
+	t.Parallel()
+	s := &Summary{Accepted: 5, PerLocale: []LocaleLine{
+		{Requested: "fr", Lang: "fr", Accepted: 4}, {Requested: "de-AT", Lang: "de", Accepted: 1}, {Requested: "xx", Refused: 3},
+	}}
+	var b strings.Builder
+	s.WriteDryRun(&b, []render.Coverage{{Lang: "de"}, {Lang: "en"}, {Lang: "fr"}})
+	if want := "\nDry run: rendered 5 messages (de 1, fr 4); nothing was queued or delivered.\n"; b.String() != want {
+		t.Errorf("dry run:\n got %q\nwant %q", b.String(), want)
+	}
+}

@@ -369,3 +369,18 @@ func regularBatches(b BatchPlan) string {
 	}
 	return w
 }
+
+// WriteDryRun says what a dry run of the send did: the plan renders every
+// accepted recipient's message as the worker will (a row that cannot be
+// rendered is invalid), so nothing is rendered twice and nothing is
+// delivered. It counts them per catalog language, in the order of langs
+// (the engine's), naming only those with messages.
+func (s *Summary) WriteDryRun(w io.Writer, langs []render.Coverage) {
+	perLang, parts := s.AcceptedPerLanguage(), []string{}
+	for _, c := range langs {
+		if n := perLang[c.Lang]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c.Lang, n))
+		}
+	}
+	fmt.Fprintf(w, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", s.Accepted, strings.Join(parts, ", "))
+}

@@ -327,3 +327,20 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 	}
 	return st, nil
 }
+
+// Campaigns lists the campaigns of environment e's store (store.List) for
+// a shell's completion, which must not hang: it dials, reads and gives up
+// within timeout each, without retries, and with no check of the
+// replicas (it writes nothing).
+func Campaigns(ctx context.Context, e *environment.Environment, timeout time.Duration) ([]string, error) {
+	opts, err := e.RedisOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.MaxRetries = timeout, timeout, -1
+	rdb := redis.NewUniversalClient(opts)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return store.New(rdb).List(ctx, e.Name)
+}
