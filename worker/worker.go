@@ -762,8 +762,8 @@ func (w *Worker) refreshStates(ctx context.Context) {
 			}
 		default:
 			states[c] = p
-			if p.State == store.StateRunning && (w.cfg.Env == "" || p.Env == w.cfg.Env) && p.Format != store.StoredFormat {
-				w.sayFormat(&store.FormatError{Campaign: c, Format: p.Format, Want: store.StoredFormat})
+			if p.State == store.StateRunning && (w.cfg.Env == "" || p.Env == w.cfg.Env) {
+				w.sayFormat(p.CheckFormat(c)) // nil, said nothing, for this build's format
 			}
 			// A running campaign's Redis went back in time (see rollback):
 			// mine compared with the staging of cs, the state it counted,

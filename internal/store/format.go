@@ -75,6 +75,11 @@ func checkFormat(c string, f int) error {
 // makes of the one field, made of a meta read whole (a worker loading c).
 func (m *Meta) CheckFormat(c string) error { return checkFormat(c, m.Format) }
 
+// CheckFormat returns a *FormatError when p, campaign c's probe, names
+// another stored format than this build's: the check Meta.CheckFormat
+// makes, of the format a worker re-reads every few hundred milliseconds.
+func (p Probe) CheckFormat(c string) error { return checkFormat(c, p.Format) }
+
 // Format reads the stored format of campaign c (FormatNone when its meta
 // has none) in one HGET, and returns it with a *FormatError when it is not
 // this build's; ErrNotFound (wrapped) when c has no meta.

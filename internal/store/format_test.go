@@ -46,6 +46,9 @@ func TestStoredFormat(t *testing.T) {
 			if err != nil || p.Format != tt.want {
 				t.Errorf("Probe: format %d (%v), want %d", p.Format, err, tt.want)
 			}
+			if perr := p.CheckFormat(c); perr == nil || fe == nil || err != nil || perr.Error() != fe.Error() {
+				t.Errorf("Probe's format check: %v; want Format's %v, word for word", perr, fe)
+			}
 			s, err := st.Status(ctx, c)
 			if err != nil || s.Format == nil || *s.Format != tt.want {
 				t.Errorf("Status: format %v (%v), want %d", s, err, tt.want)
@@ -68,6 +71,9 @@ func TestStoredFormat(t *testing.T) {
 			setFormat(ctx, rdb, c, strconv.Itoa(store.StoredFormat))
 			if _, err := st.Format(ctx, c); err != nil {
 				t.Errorf("Format of this build's: %v", err)
+			}
+			if p, err := st.Probe(ctx, c); err != nil || p.CheckFormat(c) != nil {
+				t.Errorf("Probe's format check of this build's: %v (%v)", p.CheckFormat(c), err)
 			}
 			stage(t, st, c, stageOpts{n: 10, size: 10, resume: true})
 		})
