@@ -488,7 +488,11 @@ func (w *Worker) verify(ctx context.Context, cs *campaignState, first store.Chun
 			return "", false, &retryLater{after: time.Second, why: why}
 		case len(behind) > 0 && !said && time.Since(waitFrom) > 2*time.Second && cs.sayWait():
 			said = true
-			w.log.Info("waiting for other workers to check their delivery journals against the campaign's state before claiming", "campaign", cs.name, "workers", strings.Join(behind, ", "))
+			args := []any{"campaign", cs.name, "workers", strings.Join(behind, ", ")}
+			if other := w.st.OtherBuilds(ctx, w.cfg.Env, behind, store.StoredFormat); len(other) > 0 { // as status names them
+				args = append(args, "other_builds", store.SayOtherBuilds(other, store.StoredFormat))
+			}
+			w.log.Info("waiting for other workers to check their delivery journals against the campaign's state before claiming", args...)
 		}
 		select {
 		case <-ctx.Done():

@@ -530,15 +530,10 @@ func StallAdvice(st *store.Status) string {
 // it in: an upgrade under way (or a rollback) with workers of two builds
 // at once; "" when none does.
 func otherBuilds(st *store.Status) string {
-	if len(st.AwaitedOtherFormat) == 0 || st.Format == nil {
+	if st.Format == nil || len(st.AwaitedOtherFormat) == 0 {
 		return ""
 	}
-	var ws []string
-	for _, w := range st.AwaitedOtherFormat {
-		ws = append(ws, fmt.Sprintf("%s (version %s) has stored format %d", w.Worker, w.Version, w.Format))
-	}
-	return fmt.Sprintf("%s, not this campaign's %s, and never checks a campaign of another format: stop the workers of another build until this campaign is done (run workers of one build per environment); ",
-		strings.Join(ws, ", "), store.FormatName(*st.Format))
+	return store.SayOtherBuilds(st.AwaitedOtherFormat, *st.Format) + "; "
 }
 
 // generic is StallAdvice's advice when no worker's check is awaited.

@@ -214,13 +214,14 @@ func (s *Store) Builds(ctx context.Context, env string) ([]WorkerBuild, error) {
 	return out, nil
 }
 
-// otherBuilds returns, of workers ws of environment env, those that
+// OtherBuilds returns, of workers ws of environment env, those that
 // recorded a stored format other than f (SayBuild), with their builds: a
 // worker never checks in for a campaign of another format than its own,
 // so the chunks of a campaign of format f that wait for them (Awaited)
 // wait until they stop. Nil when none did, or the builds are unreadable
-// (the status is still worth showing).
-func (s *Store) otherBuilds(ctx context.Context, env string, ws []string, f int) []WorkerBuild {
+// (what it serves, a status or a worker's log line, is still worth
+// giving).
+func (s *Store) OtherBuilds(ctx context.Context, env string, ws []string, f int) []WorkerBuild {
 	all, err := s.Builds(ctx, env)
 	if err != nil {
 		return nil
@@ -232,4 +233,20 @@ func (s *Store) otherBuilds(ctx context.Context, env string, ws []string, f int)
 		}
 	}
 	return out
+}
+
+// SayOtherBuilds words workers ws, awaited by a campaign of stored format
+// f and of another format themselves (OtherBuilds): their builds, that
+// they never check that campaign in, and what to do; "" when ws is empty.
+// Status (statusview) and a worker's log line that it waits say it so.
+func SayOtherBuilds(ws []WorkerBuild, f int) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	var each []string
+	for _, w := range ws {
+		each = append(each, fmt.Sprintf("%s (version %s) has stored format %d", w.Worker, w.Version, w.Format))
+	}
+	return fmt.Sprintf("%s, not this campaign's %s, and never checks a campaign of another format: stop the workers of another build until this campaign is done (run workers of one build per environment)",
+		strings.Join(each, ", "), FormatName(f))
 }

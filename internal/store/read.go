@@ -589,7 +589,7 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 			st.Awaited, _ = s.Awaited(ctx, c, meta.Env, key)
 		}
 		if len(st.Awaited) > 0 {
-			st.AwaitedOtherFormat = s.otherBuilds(ctx, meta.Env, st.Awaited, meta.Format)
+			st.AwaitedOtherFormat = s.OtherBuilds(ctx, meta.Env, st.Awaited, meta.Format)
 		}
 	}
 	return st, nil
