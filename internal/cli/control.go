@@ -42,8 +42,9 @@ var controls = []control{{
 		// Paused before: by whom, and what that pause allows (Pause returns
 		// it paused; a pause for state loss is not resumed).
 		already, err := s.Pause(ctx, c, who, why)
-		h := o.files.Hint(already.NextOr(store.NextResume), c, who.Env)
-		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + strings.ToUpper(h[:1]) + h[1:], err
+		_, other := s.Format(ctx, c) // of another stored format: this build refuses its resume
+		h := o.files.Paused(already.NextOr(store.NextResume), c, who.Env, other)
+		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + h, err
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",

@@ -13,8 +13,13 @@ import (
 func TestControlOfAnotherStoredFormat(t *testing.T) {
 	t.Parallel()
 	env, _ := sendOfFormat2(t, "ctl-format")
-	if r := cli(t, env, "pause", "ctl-format", "--env", "staging", "--reason", "errors from the relay"); r.code != 0 || !strings.Contains(r.stdout, "Paused ctl-format.") {
+	r := cli(t, env, "pause", "ctl-format", "--env", "staging", "--reason", "errors from the relay")
+	if r.code != 0 || !strings.Contains(r.stdout, "Paused ctl-format.") {
 		t.Fatalf("pause of a campaign of stored format 2: want it paused\n%s", r)
+	}
+	// What it says next is what works: this build refuses its resume.
+	if want := "Resume it with a tidings of stored format 2, the build that staged it (this one has format 1 and refuses it): tidings resume ctl-format --env staging"; !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "Resume with:") {
+		t.Errorf("pause of a campaign of stored format 2: want %q, not this build's resume\n%s", want, r)
 	}
 	read := func() formatJSON {
 		t.Helper()
