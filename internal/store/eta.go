@@ -24,10 +24,13 @@ const batchSlack = time.Second
 
 // eta returns the seconds until every recipient of st has an outcome, or
 // what the ETA waits for when no number can be given. Only a running
-// campaign has an ETA. The pending recipients go at st.Rate or, when none
-// was recorded lately (between batches), at the rate of the batch that
-// just passed, else at camp's rate; without any the ETA
-// is unknown (0, ""). The batch's rate is its recipients attempted that
+// campaign has an ETA. The pending recipients go at recent, the rate of
+// the last 10 s since the campaign last became running (perSecond), or,
+// between batches (doneAt set) or when none was recorded lately, at the
+// rate of the batch that just passed, else at camp's rate; without any
+// the ETA is unknown (0, ""). Between batches the recent 10 s hold the
+// gap after the batch, in which nothing is sent on purpose, so they
+// would count the batch's messages over time it did not send in. The batch's rate is its recipients attempted that
 // have an outcome (not those waiting for a retry) over the time
 // it was sending: from releasedAt, its release, to its last outcome
 // (st.LastProgress, or doneAt, when a tick saw its first pass complete),
@@ -40,7 +43,7 @@ const batchSlack = time.Second
 // while the current batch runs). Recipients waiting for a retry go no
 // sooner than st.RetriesDue: the ETA is at least until then, plus their
 // time at the rate.
-func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time, idle time.Duration, now time.Time) (secs float64, waitsFor string) {
+func eta(st *Status, recent float64, camp *campaign.Campaign, releasedAt, doneAt time.Time, idle time.Duration, now time.Time) (secs float64, waitsFor string) {
 	cur := max(st.CurBatch, 0) // batch 0 is released without a wait
 	approval := camp.Batches.ApproveAfterCanary && !st.Approved && cur+1 < len(st.Batches) && st.Batches[cur].Canary
 	var passed float64 // the rate of the batch that just passed
@@ -48,7 +51,10 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time, idle
 	if st.LastProgress.After(releasedAt) && st.LastProgress.Before(doneAt) {
 		end = st.LastProgress // its last outcome; not a retry's since
 	}
-	if d := (end.Sub(releasedAt) - idle).Seconds(); !releasedAt.IsZero() && d > 0 && cur < len(st.Batches) {
+	// While the batch sends, end is zero: no batch has passed (end less
+	// releasedAt less idle would wrap around to centuries, its rate to
+	// nothing, and the ETA overflow).
+	if d := (end.Sub(releasedAt) - idle).Seconds(); !releasedAt.IsZero() && !end.IsZero() && d > 0 && cur < len(st.Batches) {
 		b := st.Batches[cur]
 		n := float64(b.Attempted - b.Waiting()) // its outcomes: a retry waiting moved nobody on
 		passed = n / d
@@ -56,7 +62,13 @@ func eta(st *Status, camp *campaign.Campaign, releasedAt, doneAt time.Time, idle
 			passed = r // as fast as the rate lets it, give or take the first and last message
 		}
 	}
-	rate := cmp.Or(st.Rate, passed, camp.Rate.PerSecond())
+	rate := cmp.Or(recent, passed, camp.Rate.PerSecond())
+	if !doneAt.IsZero() && passed > 0 {
+		// Between batches the last 10 s hold the gap after the batch,
+		// sending nothing on purpose: recent is diluted by it (a canary's
+		// 18 messages are 1.8/s), the batch's own rate is not.
+		rate = passed
+	}
 	switch {
 	case st.State == StateAwaitingApproval, st.State == StateRunning && approval:
 		return 0, ETAWaitsForApproval
@@ -190,6 +202,30 @@ func (st *Status) Stalled() time.Time {
 func waitsForOutcome(st *Status, now time.Time) bool {
 	since := st.Stalled()
 	return st.Rate == 0 && !since.IsZero() && now.Sub(since) >= 10*time.Second
+}
+
+// perSecond returns the outcomes per second recorded in persec (the
+// per-second counters the ledger step writes: Unix second -> count) over
+// the complete seconds of the last 10 before now that began after since:
+// Status.Rate with since zero; with since a state change (a resume), the
+// rate since it, as a pause in the window would dilute it. 0 when no such
+// second has passed.
+func perSecond(persec map[string]string, now, since time.Time) float64 {
+	from := now.Unix() - 10
+	if !since.IsZero() {
+		from = max(from, since.Unix()+1) // the second it happened in is partly before it
+	}
+	secs := now.Unix() - from
+	if secs <= 0 {
+		return 0
+	}
+	var n int64
+	for f, v := range persec {
+		if sec := atoi64(f); sec >= from && sec < now.Unix() {
+			n += atoi64(v)
+		}
+	}
+	return float64(n) / float64(secs)
 }
 
 // laterOf returns the later of a and b.

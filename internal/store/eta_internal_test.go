@@ -34,6 +34,7 @@ func TestETA(t *testing.T) {
 		waiting  int           // of tried, those waiting for a retry (no outcome); the others are sent
 		idle     time.Duration // of took, the time it spent before its first claim or paused
 		last     time.Duration // of took, from its last outcome to the end of its first pass (a tick's)
+		sending  time.Duration // the current batch was released this long ago and is sending (doneAt zero)
 		retries  int64         // waiting for a retry (of pending)
 		due      time.Duration // from now, when the last of them is due (0: not known)
 		want     time.Duration
@@ -85,8 +86,31 @@ func TestETA(t *testing.T) {
 			interval: time.Minute, passed: 30 * time.Second, took: time.Hour, idle: time.Hour, tried: 100, want: 700*time.Millisecond + 2*time.Minute - 30*time.Second},
 		{name: "the last batch's rate before the campaign's", state: StateRunning, cur: 3, batches: 6, pending: 14, rate: perSec(20),
 			interval: time.Minute, passed: 30 * time.Second, took: 20 * time.Second, tried: 100, want: 2800*time.Millisecond + 2*time.Minute - 30*time.Second},
-		{name: "the recent rate before the last batch's", state: StateRunning, cur: 3, batches: 6, pending: 14, recent: 7,
-			interval: time.Minute, passed: time.Second, took: 10 * time.Second, tried: 100, want: 2*time.Second + 2*time.Minute - time.Second},
+		// Between batches the last 10 s hold the gap after the batch, in
+		// which nothing was sent on purpose: the recent rate (7/s, the
+		// batch's 10/s over 7 s of the 10) is diluted by it, so the batch's
+		// own rate goes first (it said 2 s for the 14 left).
+		{name: "between batches, the last batch's rate before the recent one", state: StateRunning, cur: 3, batches: 6, pending: 14, recent: 7,
+			interval: time.Minute, passed: 3 * time.Second, took: 10 * time.Second, tried: 100, want: 1400*time.Millisecond + 2*time.Minute - 3*time.Second},
+		// The operator's night (200,000 in nine languages, 2026-12-06): a
+		// canary of 18 sent in half a second at 2,000/s, approved, 2 s
+		// into the 5 s before batch 1. The last 10 s hold its 18 messages,
+		// 1.8/s, and the ETA said 7h33m for the 49,002 left (then 39 s
+		// once batch 1 sent): the canary went at the campaign's rate.
+		{name: "the canary approved: its rate, not the recent 1.8/s", state: StateRunning, cur: 0, batches: 4, canary: true, approve: true, approved: true,
+			pending: 49002, recent: 1.8, rate: perSec(2000), interval: 5 * time.Second, passed: 2 * time.Second, took: 500 * time.Millisecond, tried: 18,
+			want: 24501*time.Millisecond + 3*5*time.Second - 2*time.Second},
+		// A batch of 20,000 sent at 2,000/s in 10 s, 6 s ago: the last 10 s
+		// hold 4 s of it, 800/s.
+		{name: "a batch at the rate, 6 s after it", state: StateRunning, cur: 1, batches: 4, canary: true, approve: true, approved: true,
+			pending: 29002, recent: 800, rate: perSec(2000), interval: 5 * time.Second, passed: 6 * time.Second, took: 10 * time.Second, tried: 20000,
+			want: 14501*time.Millisecond + 2*5*time.Second - 5*time.Second},
+		// The batch is sending, nothing recorded since the resume a moment
+		// ago: the campaign's rate. It said "ETA -" (-9223372031 s in
+		// --json): the batch's end, zero while it sends, less its release
+		// and its idle time wrapped around to a time of centuries.
+		{name: "a batch sending, resumed, no outcome since: the campaign's rate", state: StateRunning, cur: 1, batches: 3, pending: 100, rate: perSec(20),
+			interval: time.Minute, sending: 30 * time.Second, idle: 20 * time.Second, tried: 50, want: 5*time.Second + time.Minute},
 		{name: "the recent rate wins", state: StateRunning, cur: 1, batches: 3, pending: 30, recent: 5, rate: perSec(20),
 			interval: time.Minute, want: 6*time.Second + time.Minute},
 		{name: "the last batch", state: StateRunning, cur: 2, batches: 3, pending: 8, recent: 4, interval: time.Minute, want: 2 * time.Second},
@@ -137,10 +161,13 @@ func TestETA(t *testing.T) {
 			if tt.took > 0 {
 				releasedAt = doneAt.Add(-tt.took)
 			}
+			if tt.sending > 0 {
+				releasedAt = now.Add(-tt.sending)
+			}
 			if tt.last > 0 {
 				st.LastProgress = doneAt.Add(-tt.last)
 			}
-			secs, waitsFor := eta(st, camp, releasedAt, doneAt, tt.idle, now)
+			secs, waitsFor := eta(st, st.Rate, camp, releasedAt, doneAt, tt.idle, now)
 			if got := time.Duration(secs * float64(time.Second)); got.Round(time.Millisecond) != tt.want || waitsFor != tt.waitsFor {
 				t.Errorf("eta = %s, %q; want %s, %q", got, waitsFor, tt.want, tt.waitsFor)
 			}

@@ -559,21 +559,16 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 	// Rate over the last 10 complete seconds.
 	now := nowC.Val()
 	st.Now = now
-	var recent int64
-	for f, v := range secC.Val() {
-		sec := atoi64(f)
-		if sec >= now.Unix()-10 && sec < now.Unix() {
-			recent += atoi64(v)
-		}
-	}
-	st.Rate = float64(recent) / 10
+	st.Rate = perSecond(secC.Val(), now, time.Time{})
 	// A definition this version cannot read leaves the ETA unknown.
 	if camp, err := campaign.FromDefinition(meta.Definition); err == nil {
 		ctl := ctlC.Val()
 		releasedAt, doneAt := fromMS(atoi64(ctl["released_at"])), fromMS(atoi64(ctl["batch_done_at"]))
 		st.RetriesDue = retriesDueBy(st, camp, deferredAt)
 		idle := time.Duration(atoi64(ctl["idle_ms"])) * time.Millisecond
-		st.ETASeconds, st.ETAWaitsFor = eta(st, camp, releasedAt, doneAt, idle, now)
+		// The ETA's recent rate: over the seconds since the campaign last
+		// became running, not a pause before a resume.
+		st.ETASeconds, st.ETAWaitsFor = eta(st, perSecond(secC.Val(), now, st.At), camp, releasedAt, doneAt, idle, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
 		if st.ETAWaitsFor == "" && waitsForOutcome(st, now) {
 			st.ETASeconds, st.ETAWaitsFor = 0, ETAWaitsForOutcome
