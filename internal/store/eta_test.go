@@ -295,16 +295,7 @@ func TestStatusETARightAfterAResume(t *testing.T) {
 	c := "eta-resumed"
 	released := time.Now().Add(-time.Minute)
 	_, l := stageReleased(t, rdb, st, c, campaign.Batches{Size: 30}, released)
-	pol := store.Policy{MaxAttempts: 3}
-	for i := range 10 {
-		id := fmt.Sprint("r", i)
-		if _, err := l.Step(ctx, nil, []store.Claim{{ID: id, Lang: "de", Token: id}}, pol, released); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := l.Step(ctx, []store.Record{{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok", Token: id}}, nil, pol, released); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sentAt(t, l, 10, released)
 	if _, err := st.Pause(ctx, c, who, "looking"); err != nil {
 		t.Fatal(err)
 	}
@@ -320,19 +311,7 @@ func TestStatusETARightAfterAResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed := now.Add(-4500 * time.Millisecond)
-	k := "tidings:{" + c + "}:persec"
-	if err := rdb.Del(ctx, k).Err(); err != nil {
-		t.Fatal(err)
-	}
-	for sec := resumed.Unix() - 10; sec <= now.Unix()+2; sec++ {
-		n := 0
-		if sec > resumed.Unix() {
-			n = 10
-		}
-		if err := rdb.HSet(ctx, k, fmt.Sprint(sec), n).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tenASecondAfter(t, rdb, c, resumed, now)
 	if err := rdb.HSet(ctx, "tidings:{"+c+"}:control", "at", resumed.UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -348,5 +327,80 @@ func TestStatusETARightAfterAResume(t *testing.T) {
 	}
 	if s.ETASeconds != 2 {
 		t.Errorf("ETA %vs, want 2s: the 20 pending at the 10/s sent since the resume (rate over the last 10 s %v)", s.ETASeconds, s.Rate)
+	}
+}
+
+// TestStatusETARightAfterARelease: the ETA's rate is taken over the
+// seconds since the current batch's release, not over the gap before it
+// (the interval, in which nothing is sent on purpose). The operator's
+// night (2026-12-06, 50,000 at 2,000/s, batches every 5 s): one second
+// into batch 1, 67.8 msg/s over the last 10 s and the ETA said 5m0s (it
+// took 34 s). Here: released 4.5 s ago, 10 sent in each complete second
+// since, none in the 10 s before: 10/s, so the 20 pending take 2 s.
+func TestStatusETARightAfterARelease(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	c := "eta-released"
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := now.Add(-4500 * time.Millisecond)
+	_, l := stageReleased(t, rdb, st, c, campaign.Batches{Size: 30}, released)
+	sentAt(t, l, 10, released)
+	// The last state change (the staging) a minute ago; 10 outcomes in
+	// each second since the release, none in the 10 s before it.
+	tenASecondAfter(t, rdb, c, released, now)
+	if err := rdb.HSet(ctx, "tidings:{"+c+"}:control", "at", now.Add(-time.Minute).UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Status(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != store.StateRunning || s.Counts[store.OutcomePending] != 20 || s.Rate >= 10 {
+		t.Fatalf("state %s, pending %d, rate over the last 10 s %v: want running, 20, under 10", s.State, s.Counts[store.OutcomePending], s.Rate)
+	}
+	if s.ETASeconds != 2 {
+		t.Errorf("ETA %vs, want 2s: the 20 pending at the 10/s sent since the release (rate over the last 10 s %v)", s.ETASeconds, s.Rate)
+	}
+}
+
+// sentAt claims and sends recipients r0 to r(n-1) of ledger l at.
+func sentAt(t *testing.T, l *store.Ledger, n int, at time.Time) {
+	t.Helper()
+	pol := store.Policy{MaxAttempts: 3}
+	for i := range n {
+		id := fmt.Sprint("r", i)
+		if _, err := l.Step(context.Background(), nil, []store.Claim{{ID: id, Lang: "de", Token: id}}, pol, at); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Step(context.Background(), []store.Record{{ID: id, Lang: "de", Kind: store.KindSent, Code: "250", Response: "ok", Token: id}}, nil, pol, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tenASecondAfter makes campaign c's per-second counters (the ledger
+// step's) 10 outcomes in each second after the one from is in, up to 2 s
+// past now (a second that begins while the test runs moves the window,
+// not the rate since from), and none in the 10 s before.
+func tenASecondAfter(t *testing.T, rdb *redis.Client, c string, from, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	k := "tidings:{" + c + "}:persec"
+	if err := rdb.Del(ctx, k).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for sec := from.Unix() - 10; sec <= now.Unix()+2; sec++ {
+		n := 0
+		if sec > from.Unix() {
+			n = 10
+		}
+		if err := rdb.HSet(ctx, k, fmt.Sprint(sec), n).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -567,8 +567,13 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.RetriesDue = retriesDueBy(st, camp, deferredAt)
 		idle := time.Duration(atoi64(ctl["idle_ms"])) * time.Millisecond
 		// The ETA's recent rate: over the seconds since the campaign last
-		// became running, not a pause before a resume.
-		st.ETASeconds, st.ETAWaitsFor = eta(st, perSecond(secC.Val(), now, st.At), camp, releasedAt, doneAt, idle, now)
+		// became running, not a pause before a resume, and, while a batch
+		// sends, since its release, not the interval before it.
+		since := st.At
+		if doneAt.IsZero() {
+			since = laterOf(since, releasedAt)
+		}
+		st.ETASeconds, st.ETAWaitsFor = eta(st, perSecond(secC.Val(), now, since), camp, releasedAt, doneAt, idle, now)
 		st.DueSince = dueSince(st, camp, releasedAt, doneAt)
 		if st.ETAWaitsFor == "" && waitsForOutcome(st, now) {
 			st.ETASeconds, st.ETAWaitsFor = 0, ETAWaitsForOutcome
