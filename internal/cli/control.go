@@ -140,7 +140,7 @@ func storeError(err error, env string, files nextstep.Files) error {
 	case errors.As(err, &te):
 		return problemsErr(errors.New(files.Transition(te, env)))
 	case errors.As(err, &ae):
-		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover could still lose it; check the replicas with 'tidings doctor --env %s', then look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
+		return infraError(fmt.Errorf("%w: only %d of the %d Redis replicas required acknowledged it in time, so a failover (one may be under way) could still lose it: run it again (what already took changes nothing more); if it keeps failing, check the replicas with 'tidings doctor --env %s' and look at 'tidings status --env %s'", err, ae.Got, ae.Want, env, env))
 	case errors.As(err, &lost):
 		return problemsErr(files.LostChunks(err, lost.Campaign, env))
 	}

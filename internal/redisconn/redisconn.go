@@ -295,7 +295,7 @@ func sentinelsDown(ctx context.Context, addrs []string) error {
 
 // Open connects to environment e's store (Dial), waiting for as many
 // replica acknowledgements of its writes as e asks (auto: as ReplicaAcks
-// resolves it; on Cluster, every replica of the master each write goes
+// resolves it, on Sentinel no fewer than SentinelListed; on Cluster, every replica of the master each write goes
 // to, judged once: ClusterAcks). Errors: Dial's, a *ReplyError whose
 // Settings are wrong (INFO not allowed), or a *ReplicaAcksError. The caller
 // closes the store's client.
@@ -310,8 +310,12 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 	)
 	if cc, ok := rdb.(*redis.ClusterClient); ok && e.Redis.AutoReplicaAcks() {
 		acks, masters, err = judgeOnce(ctx, cc)
-	} else {
-		acks, err = ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks)
+	} else if acks, err = ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks); err == nil && e.Redis.AutoReplicaAcks() && IsSentinel(rdb) {
+		// Every replica Sentinel lists too: a planned failover's old
+		// master has lost the promoted one already (SentinelListed).
+		if opts, oerr := e.RedisOptions(); oerr == nil {
+			acks = max(acks, SentinelListed(ctx, opts))
+		}
 	}
 	if err != nil {
 		rdb.Close()

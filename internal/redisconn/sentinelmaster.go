@@ -41,36 +41,76 @@ func (e *UnknownMasterError) Error() string {
 }
 
 // monitoredMasters asks each Sentinel of opts for the masters it monitors
-// (SENTINEL MASTERS, with the Sentinels' user, password and TLS) and
-// returns their names, sorted and once each; a Sentinel that does not
-// answer in time adds none.
+// (SENTINEL MASTERS) and returns their names, sorted and once each; a
+// Sentinel that does not answer in time adds none.
 func monitoredMasters(ctx context.Context, opts *redis.UniversalOptions) []string {
+	var names []string
+	askSentinels(ctx, opts, "masters", func(masters []map[string]string) {
+		for _, m := range masters {
+			if n := m["name"]; n != "" {
+				names = append(names, n)
+			}
+		}
+	})
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// SentinelListed is how many replicas of opts's master the Sentinels of
+// opts list (SENTINEL REPLICAS) and do not see down (flagged neither
+// s_down nor o_down): the most any Sentinel that answers within a second
+// lists; 0 when none answers. A master's INFO counts only the replicas
+// connected to it now, and in a planned failover (SENTINEL FAILOVER) the
+// old master, which a fresh client still reaches through Sentinel until
+// Sentinel has moved the other replicas, has lost the promoted one
+// already: Sentinel still lists it, until it names the new master. It is
+// then flagged disconnected (its promotion closed the Sentinels' links),
+// so a replica disconnected but not yet down counts: the cost is that a
+// master killed for good, listed as a replica of the new one, counts until
+// the Sentinels see it down (down-after-milliseconds).
+func SentinelListed(ctx context.Context, opts *redis.UniversalOptions) int {
+	n := 0
+	askSentinels(ctx, opts, "replicas", func(replicas []map[string]string) {
+		up := 0
+		for _, r := range replicas {
+			if flags := strings.Split(r["flags"], ","); !slices.Contains(flags, "s_down") && !slices.Contains(flags, "o_down") {
+				up++
+			}
+		}
+		n = max(n, up)
+	})
+	return n
+}
+
+// askSentinels asks each Sentinel of opts, at once, SENTINEL what (of
+// opts's master, but for "masters"), with the Sentinels' user, password
+// and TLS, and calls answer, one call at a time, with each answer that
+// comes within a second.
+func askSentinels(ctx context.Context, opts *redis.UniversalOptions, what string, answer func([]map[string]string)) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
+	args := []any{"sentinel", what}
+	if what != "masters" {
+		args = append(args, opts.MasterName)
+	}
 	var (
-		mu    sync.Mutex
-		names []string
-		wg    sync.WaitGroup
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
 	for _, addr := range opts.Addrs {
 		wg.Go(func() {
 			c := redis.NewSentinelClient(&redis.Options{Addr: addr, Username: opts.SentinelUsername, Password: opts.SentinelPassword, TLSConfig: opts.TLSConfig})
 			defer c.Close()
-			cmd := redis.NewMapStringStringSliceCmd(ctx, "sentinel", "masters")
-			_ = c.Process(ctx, cmd)
-			masters, _ := cmd.Result()
+			cmd := redis.NewMapStringStringSliceCmd(ctx, args...)
+			if c.Process(ctx, cmd) != nil {
+				return
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			for _, m := range masters {
-				if n := m["name"]; n != "" {
-					names = append(names, n)
-				}
-			}
+			answer(cmd.Val())
 		})
 	}
 	wg.Wait()
-	slices.Sort(names)
-	return slices.Compact(names)
 }
 
 // IsSentinel reports whether rdb reaches its master through Sentinel (a
