@@ -83,6 +83,10 @@ type Config struct {
 	// Store is the environment's store; nil serves only the gallery of
 	// File.
 	Store *store.Store
+	// Judge, when set, judges again how many replica acknowledgements the
+	// Store's writes wait for (redisconn.Judge) before each action, as a
+	// command does when it starts: the console follows a failover.
+	Judge func(context.Context) error
 	// Env is the environment's name, shown on every page; Production makes
 	// every page unmistakably red.
 	Env        string

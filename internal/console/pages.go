@@ -548,6 +548,12 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	actor := store.Actor{Who: ss.user.Name + " (console)", Host: s.cfg.Host, Env: s.cfg.Env}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	ctx := r.Context()
+	if s.cfg.Judge != nil {
+		if err := s.cfg.Judge(ctx); err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+	}
 	var msg string
 	var err error
 	switch act {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/notify"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -124,6 +125,7 @@ func Run(ctx context.Context, o Options, started func(Started)) error {
 		if cfg.Store, err = o.Connect(ctx); err != nil {
 			return err
 		}
+		cfg.Judge = func(ctx context.Context) error { return redisconn.Judge(ctx, cfg.Store, o.Env) }
 		defer cfg.Store.Client().Close()
 	}
 	ln, loopback, err := Listen(addr)

@@ -39,6 +39,14 @@ const (
 func consoleWorld(t *testing.T, smtpPort int, webhook string) *env {
 	t.Helper()
 	e := newEnv(t, smtpPort, 2)
+	addConsole(t, e, webhook)
+	return e
+}
+
+// addConsole gives e's config the console's tokens (and, with webhook, a
+// notify section).
+func addConsole(t *testing.T, e *env, webhook string) {
+	t.Helper()
 	op, view := filepath.Join(e.dir, "operators"), filepath.Join(e.dir, "viewers")
 	fixture.Write(t, op, operatorToken+"\n")
 	fixture.Write(t, view, viewerToken+"\n")
@@ -56,7 +64,6 @@ func consoleWorld(t *testing.T, smtpPort int, webhook string) *env {
 	if _, err := f.WriteString(extra); err != nil {
 		t.Fatal(err)
 	}
-	return e
 }
 
 // startConsole runs `tidings console --env e2e` on a loopback port the

@@ -295,19 +295,49 @@ func sentinelsDown(ctx context.Context, addrs []string) error {
 
 // Open connects to environment e's store (Dial), waiting for as many
 // replica acknowledgements of its writes as e asks (auto: as ReplicaAcks
-// resolves it, on Sentinel no fewer than SentinelListed; on Cluster, every replica of the master each write goes
-// to, judged once: ClusterAcks). Errors: Dial's, a *ReplyError whose
-// Settings are wrong (INFO not allowed), or a *ReplicaAcksError. The caller
-// closes the store's client.
+// resolves it, on Sentinel no fewer than SentinelListed; on Cluster, every
+// replica of the master each write goes to: ClusterAcks), judged once
+// (Judge judges again). Errors: Dial's, a *ReplyError whose Settings are
+// wrong (INFO not allowed), or a *ReplicaAcksError. The caller closes the
+// store's client.
 func Open(ctx context.Context, e *environment.Environment) (*store.Store, error) {
 	rdb, err := Dial(ctx, e)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		acks    int
-		masters map[string]int
-	)
+	acks, masters, err := judge(ctx, rdb, e)
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	st := store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout, Env: e.Name})
+	if masters != nil {
+		st.SetMasterAcks(masters, acks)
+	}
+	return st, nil
+}
+
+// Judge judges again, as Open does, how many replica acknowledgements
+// the writes of st, a store Open made for environment e, wait for, and
+// sets it: a process that lives on (the console) follows a failover as a
+// command does, instead of waiting for a master's replicas that are gone
+// (two, when a killed master left its successor one) for ever. Errors:
+// Open's, but Dial's.
+func Judge(ctx context.Context, st *store.Store, e *environment.Environment) error {
+	acks, masters, err := judge(ctx, st.Client(), e)
+	if err != nil {
+		return err
+	}
+	st.SetReplicaAcks(acks)
+	if masters != nil {
+		st.SetMasterAcks(masters, acks)
+	}
+	return nil
+}
+
+// judge is how many acknowledgements writes to rdb, environment e's
+// Redis, wait for (Open), and on Cluster with auto, each master's.
+func judge(ctx context.Context, rdb redis.UniversalClient, e *environment.Environment) (acks int, masters map[string]int, err error) {
 	if cc, ok := rdb.(*redis.ClusterClient); ok && e.Redis.AutoReplicaAcks() {
 		acks, masters, err = judgeOnce(ctx, cc)
 	} else if acks, err = ReplicaAcks(ctx, rdb, e.Redis.MinReplicaAcks); err == nil && e.Redis.AutoReplicaAcks() && IsSentinel(rdb) {
@@ -318,18 +348,13 @@ func Open(ctx context.Context, e *environment.Environment) (*store.Store, error)
 		}
 	}
 	if err != nil {
-		rdb.Close()
 		if err = Explain(err); IsSettings(err) {
 			// INFO not allowed to the user (NOPERM): a setting to fix.
-			return nil, Refused(err, e)
+			return 0, nil, Refused(err, e)
 		}
-		return nil, &ReplicaAcksError{Env: e.Name, Err: err}
+		return 0, nil, &ReplicaAcksError{Env: e.Name, Err: err}
 	}
-	st := store.NewWithConfig(rdb, store.Config{ReplicaAcks: acks, AckTimeout: e.Redis.ReplicaAckTimeout, Env: e.Name})
-	if masters != nil {
-		st.SetMasterAcks(masters, acks)
-	}
-	return st, nil
+	return acks, masters, nil
 }
 
 // Campaigns lists the campaigns of environment e's store (store.List) for

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// consoleSession signs in to the console at base with an operator token,
+// as the login form does, and returns a client holding the session.
+func consoleSession(t *testing.T, base string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	page := get(t, c, base+"/login")
+	m := regexp.MustCompile(`name="nonce" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no nonce on the login page:\n%s", page)
+	}
+	resp, err := c.PostForm(base+"/login", url.Values{"nonce": {m[1]}, "token": {strings.Fields(operatorToken)[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return c
+}
+
+// get returns the body of a GET of u, failing the test unless it is 200.
+func get(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", u, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// consolePause presses Pause on campaign's page, as the page's script
+// does (the form's fields, Accept: application/json), and returns the
+// answer's status and message.
+func consolePause(t *testing.T, c *http.Client, base, campaign, reason string) (int, string) {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get(t, c, base+"/c/"+campaign))
+	if m == nil {
+		t.Fatalf("no CSRF token on the page of %s", campaign)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/c/"+campaign+"/pause", strings.NewReader(url.Values{"csrf": {m[1]}, "reason": {reason}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestConsolePauseAfterSentinelMasterKilled: the console runs through a
+// failover in which the master is killed for good (Sentinel, two
+// replicas, min_replica_acks auto). The new master keeps one replica,
+// which every worker and every command waits for from then on; the
+// console, started before with two, must not wait for two for ever: on-call
+// presses Pause after the failover and the campaign pauses (a press that
+// comes short may say so, as the CLI does, and pressing again then pauses),
+// and nothing more is sent once the claims held at the pause end.
+func TestConsolePauseAfterSentinelMasterKilled(t *testing.T) {
+	t.Parallel()
+	sen := redistest.StartSentinel(t, redistest.SentinelOptions{
+		Replicas:     2,
+		ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
+	})
+	srv := startSMTPSink(t)
+	e := newEnvWith(t, fmt.Sprintf("sentinel: { master: %s, addrs: [%s] }", sen.MasterName(), strings.Join(sen.SentinelAddrs(), ", ")), srv.Port(), 4)
+	addConsole(t, e, "")
+	const name, n = "e2e-console-failover", 2000
+	rows := simpleRows(n, acceptedLocales)
+	e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"} // send's start, on a loaded machine (failoverCampaign)
+	e.stageSimple(campaignSpec{name: name, size: 1000, rate: "100/s"}, rows)
+	e.extra = nil
+	base := e.startConsole(t)
+	c := consoleSession(t, base)
+	w1 := e.startWorker("worker-1", 4)
+	wait.For(t, 2*time.Minute, "100 messages", func() bool { return srv.Count() >= 100 })
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, _, err := sen.KillMaster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The workers go on with the new master's one replica.
+	at := srv.Count()
+	wait.For(t, time.Minute, "sending to go on after the failover", func() bool { return srv.Count() >= at+50 })
+
+	// A press may come short while the Sentinels still list the killed
+	// master (down-after-milliseconds); pressing again must then pause.
+	var answers []string
+	wait.For(t, time.Minute, "the console's Pause to pause the campaign", func() bool {
+		code, msg := consolePause(t, c, base, name, "e2e: errors climbing after a failover")
+		answers = append(answers[max(len(answers)-4, 0):], fmt.Sprintf("%d %s", code, msg))
+		switch code {
+		case http.StatusOK:
+			return true
+		case http.StatusServiceUnavailable:
+			return false
+		}
+		t.Fatalf("Pause answered %d: %s", code, msg)
+		return false
+	}, func() string { return strings.Join(answers, "\n") })
+	if st := e.status(name); st.State != "paused" {
+		t.Fatalf("the console said %q, but the campaign is %s", answers[len(answers)-1], st.State)
+	}
+	waitClaimsEnded(t, sen.FailoverClient(), name, rows)
+	held := srv.Count()
+	if st := e.status(name); st.State != "paused" || srv.Count() != held {
+		t.Fatalf("after the claims held at the pause ended: %s, %d received, then %d", st.State, held, srv.Count())
+	}
+	t.Logf("the last presses until paused: %q; %d received when paused", answers, held)
+	e.mustRun("resume", name, "--env", envName)
+	st := e.waitState(name, "done", 3*time.Minute, w1)
+	per := checkOnce(t, srv, rows, false)
+	checkOutcomes(t, e.report(name), per, false)
+	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
+		t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)
+	}
+}
