@@ -156,8 +156,13 @@ type ReplicaAcksError struct {
 	Err error
 }
 
-// Error says which Redis, and why.
+// Error says which Redis, and why; of a Cluster master that did not
+// answer (a *SilentError: killed, and not yet replaced in the slot map),
+// that a failover may be under way and to run the command again.
 func (e *ReplicaAcksError) Error() string {
+	if errors.As(e.Err, new(*SilentError)) {
+		return fmt.Sprintf("redis for environment %s: %s; a failover may be under way: run it again in a few seconds ('tidings doctor --env %s' says which node is down)", e.Env, e.Err, e.Env)
+	}
 	return fmt.Sprintf("redis for environment %s: %s", e.Env, e.Err)
 }
 
