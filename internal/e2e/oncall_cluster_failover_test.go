@@ -45,18 +45,8 @@ func TestPauseInAClusterFailover(t *testing.T) {
 				NodeTimeout:  2 * time.Second,
 				ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
 			})
-			srv := startSMTPSink(t)
-			e := newEnvWith(t, fmt.Sprintf("cluster: [%s]", strings.Join(cl.Addrs(), ", ")), srv.Port(), 4)
-			addConsole(t, e, "")
-			const name, n = "e2e-oncall-cluster", 2000
-			rows := simpleRows(n, acceptedLocales)
-			e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"} // send's start, on a loaded machine (failoverCampaign)
-			e.stageSimple(campaignSpec{name: name, size: 1000, rate: "100/s"}, rows)
-			e.extra = nil
-			base := e.startConsole(t)
-			c := consoleSession(t, base)
-			w1 := e.startWorker("worker-1", 4)
-			wait.For(t, 2*time.Minute, "100 messages", func() bool { return srv.Count() >= 100 })
+			o := startOncall(t, fmt.Sprintf("cluster: [%s]", strings.Join(cl.Addrs(), ", ")), "e2e-oncall-cluster")
+			e, name := o.e, o.name
 
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
@@ -100,26 +90,15 @@ func TestPauseInAClusterFailover(t *testing.T) {
 			}
 			var answers []string
 			wait.For(t, time.Minute, "the console's Pause to answer 200", func() bool {
-				code, msg := consolePause(t, c, base, name, "e2e: the console too")
+				code, msg := consolePause(t, o.c, o.base, name, "e2e: the console too")
 				answers = append(answers[max(len(answers)-4, 0):], fmt.Sprintf("%d %s", code, msg))
 				if code != http.StatusOK && code != http.StatusServiceUnavailable {
 					t.Fatalf("the console's Pause answered %d: %s", code, msg)
 				}
 				return code == http.StatusOK
 			}, func() string { return strings.Join(answers, "\n") })
-			waitClaimsEnded(t, cl.ClusterClient(), name, rows)
-			held := srv.Count()
-			if st := e.status(name); st.State != "paused" || srv.Count() != held {
-				t.Fatalf("after the claims held at the pause ended: %s, %d received, then %d", st.State, held, srv.Count())
-			}
+			held := o.pausedThenDone(t, cl.ClusterClient())
 			t.Logf("pause refused %d time(s) during the failover (%q); console: %q; %d received when paused", len(refused), refused, answers, held)
-			e.mustRun("resume", name, "--env", envName)
-			st := e.waitState(name, "done", 3*time.Minute, w1)
-			per := checkOnce(t, srv, rows, false)
-			checkOutcomes(t, e.report(name), per, false)
-			if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
-				t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)
-			}
 		})
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
@@ -88,18 +90,8 @@ func TestConsolePauseAfterSentinelMasterKilled(t *testing.T) {
 		Replicas:     2,
 		ServerConfig: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"},
 	})
-	srv := startSMTPSink(t)
-	e := newEnvWith(t, fmt.Sprintf("sentinel: { master: %s, addrs: [%s] }", sen.MasterName(), strings.Join(sen.SentinelAddrs(), ", ")), srv.Port(), 4)
-	addConsole(t, e, "")
-	const name, n = "e2e-console-failover", 2000
-	rows := simpleRows(n, acceptedLocales)
-	e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"} // send's start, on a loaded machine (failoverCampaign)
-	e.stageSimple(campaignSpec{name: name, size: 1000, rate: "100/s"}, rows)
-	e.extra = nil
-	base := e.startConsole(t)
-	c := consoleSession(t, base)
-	w1 := e.startWorker("worker-1", 4)
-	wait.For(t, 2*time.Minute, "100 messages", func() bool { return srv.Count() >= 100 })
+	o := startOncall(t, fmt.Sprintf("sentinel: { master: %s, addrs: [%s] }", sen.MasterName(), strings.Join(sen.SentinelAddrs(), ", ")), "e2e-console-failover")
+	e, srv, name := o.e, o.srv, o.name
 
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -114,7 +106,7 @@ func TestConsolePauseAfterSentinelMasterKilled(t *testing.T) {
 	// master (down-after-milliseconds); pressing again must then pause.
 	var answers []string
 	wait.For(t, time.Minute, "the console's Pause to pause the campaign", func() bool {
-		code, msg := consolePause(t, c, base, name, "e2e: errors climbing after a failover")
+		code, msg := consolePause(t, o.c, o.base, name, "e2e: errors climbing after a failover")
 		answers = append(answers[max(len(answers)-4, 0):], fmt.Sprintf("%d %s", code, msg))
 		switch code {
 		case http.StatusOK:
@@ -128,17 +120,59 @@ func TestConsolePauseAfterSentinelMasterKilled(t *testing.T) {
 	if st := e.status(name); st.State != "paused" {
 		t.Fatalf("the console said %q, but the campaign is %s", answers[len(answers)-1], st.State)
 	}
-	waitClaimsEnded(t, sen.FailoverClient(), name, rows)
-	held := srv.Count()
-	if st := e.status(name); st.State != "paused" || srv.Count() != held {
-		t.Fatalf("after the claims held at the pause ended: %s, %d received, then %d", st.State, held, srv.Count())
-	}
+	held := o.pausedThenDone(t, sen.FailoverClient())
 	t.Logf("the last presses until paused: %q; %d received when paused", answers, held)
-	e.mustRun("resume", name, "--env", envName)
-	st := e.waitState(name, "done", 3*time.Minute, w1)
-	per := checkOnce(t, srv, rows, false)
-	checkOutcomes(t, e.report(name), per, false)
-	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != n {
-		t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, n, st.Counts)
+}
+
+// oncallRun is a campaign of oncallRecipients at 100/s, one worker, and
+// the console started before anything fails, signed in as an operator.
+type oncallRun struct {
+	e    *env
+	srv  *smtpSink
+	name string
+	rows []row
+	base string
+	c    *http.Client
+	w    *process
+}
+
+const oncallRecipients = 2000
+
+// startOncall starts o on the Redis redisYAML configures, and returns once
+// 100 messages are received.
+func startOncall(t *testing.T, redisYAML, name string) *oncallRun {
+	t.Helper()
+	o := &oncallRun{srv: startSMTPSink(t), name: name, rows: simpleRows(oncallRecipients, acceptedLocales)}
+	o.e = newEnvWith(t, redisYAML, o.srv.Port(), 4)
+	addConsole(t, o.e, "")
+	o.e.extra = []string{"TIDINGS_REDIS_REPLICA_ACK_TIMEOUT=5s"} // send's start, on a loaded machine (failoverCampaign)
+	o.e.stageSimple(campaignSpec{name: name, size: 1000, rate: "100/s"}, o.rows)
+	o.e.extra = nil
+	o.base = o.e.startConsole(t)
+	o.c = consoleSession(t, o.base)
+	o.w = o.e.startWorker("worker-1", 4)
+	wait.For(t, 2*time.Minute, "100 messages", func() bool { return o.srv.Count() >= 100 })
+	return o
+}
+
+// pausedThenDone checks that o's campaign, paused, stays so and receives
+// nothing more once the claims held at the pause end (read with rdb), and
+// that resume then finishes it with nobody mailed twice and every
+// recipient sent or in doubt. It returns the messages received when
+// paused.
+func (o *oncallRun) pausedThenDone(t *testing.T, rdb redis.UniversalClient) int {
+	t.Helper()
+	waitClaimsEnded(t, rdb, o.name, o.rows)
+	held := o.srv.Count()
+	if st := o.e.status(o.name); st.State != "paused" || o.srv.Count() != held {
+		t.Fatalf("after the claims held at the pause ended: %s, %d received, then %d", st.State, held, o.srv.Count())
 	}
+	o.e.mustRun("resume", o.name, "--env", envName)
+	st := o.e.waitState(o.name, "done", 3*time.Minute, o.w)
+	per := checkOnce(t, o.srv, o.rows, false)
+	checkOutcomes(t, o.e.report(o.name), per, false)
+	if got := st.Counts["sent"] + st.Counts["in-doubt"]; got != oncallRecipients {
+		t.Errorf("sent %d + in doubt %d = %d, want %d; counts %v", st.Counts["sent"], st.Counts["in-doubt"], got, oncallRecipients, st.Counts)
+	}
+	return held
 }
