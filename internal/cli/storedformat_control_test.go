@@ -9,7 +9,8 @@ import (
 // TestControlOfAnotherStoredFormat: this build's pause stops a campaign
 // staged by a build of another stored format (on-call can always stop a
 // send), while its resume, approve, cancel and retry refuse it, exit 2,
-// naming both formats and what to run, changing nothing.
+// naming both formats and what to run, changing nothing; pause and
+// status say to resume it with a tidings of the build that staged it.
 func TestControlOfAnotherStoredFormat(t *testing.T) {
 	t.Parallel()
 	env, _ := sendOfFormat2(t, "ctl-format")
@@ -20,6 +21,11 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 	// What it says next is what works: this build refuses its resume.
 	if want := "Resume it with a tidings of stored format 2, the build that staged it (this one has format 1 and refuses it): tidings resume ctl-format --env staging"; !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "Resume with:") {
 		t.Errorf("pause of a campaign of stored format 2: want %q, not this build's resume\n%s", want, r)
+	}
+	// status's next step says the same, not this build's resume.
+	r = cli(t, env, "status", "ctl-format", "--env", "staging")
+	if want := "resume it with a tidings of stored format 2, the build that staged it (this one has format 1 and refuses it): tidings resume ctl-format --env staging"; r.code != 0 || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "resume with:") {
+		t.Errorf("status of a paused campaign of stored format 2: want %q, not this build's resume\n%s", want, r)
 	}
 	read := func() formatJSON {
 		t.Helper()

@@ -123,7 +123,10 @@ func NoReportYet(be *store.BeingStagedError) string {
 // HintOf is Hint of next for the campaign of st, HintPaused when it was
 // paused while its staging had not ended (st.PausedWhileStaging): not
 // told to pause what is paused (of one being staged, nothing: only its
-// send, which ends that staging, acts on it then).
+// send, which ends that staging, acts on it then). Of a paused campaign
+// staged by a build of another stored format (st.Format), it is what
+// pause says of it (Paused): its resume, and what else it names, with a
+// tidings of that build, which this one refuses.
 func HintOf(next store.Next, st *store.Status) string { return Files(nil).HintOf(next, st) }
 
 // HintOf is HintOf with the campaign file f knows.
@@ -135,7 +138,11 @@ func (f Files) HintOf(next store.Next, st *store.Status) string {
 	if st.PausedWhileStaging != nil {
 		h = withoutMeanwhile(h)
 	}
-	return f.fillBy(h, st.Campaign, st.Env, stagingBy(st))
+	h = f.fillBy(h, st.Campaign, st.Env, stagingBy(st))
+	if st.State == store.StatePaused && st.Format != nil && *st.Format != store.StoredFormat {
+		h = otherFormat(h, next, st.Campaign, cmp.Or(st.Env, "ENV"), &store.FormatError{Campaign: st.Campaign, Format: *st.Format, Want: store.StoredFormat})
+	}
+	return h
 }
 
 // stagingBy is who began the staging of the campaign of st that has not

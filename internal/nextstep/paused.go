@@ -17,15 +17,26 @@ import (
 // says that only that build's workers send it; any other (nil, or an
 // error reading the format) leaves the hint as it is.
 func (f Files) Paused(next store.Next, c, env string, other error) string {
-	h := f.Hint(next, c, env)
-	fe, ok := errors.AsType[*store.FormatError](other)
+	fe, _ := errors.AsType[*store.FormatError](other)
+	h := otherFormat(f.Hint(next, c, env), next, c, env, fe)
+	if h == "" {
+		return ""
+	}
+	return strings.ToUpper(h[:1]) + h[1:]
+}
+
+// otherFormat is hint h of next for campaign c of environment env as a
+// campaign of another stored format (fe) needs it: its resume, and what
+// else h names, with a tidings of the build that staged it; h as it is
+// when fe is nil, or h is "". Paused and status's hint (HintOf) say it.
+func otherFormat(h string, next store.Next, c, env string, fe *store.FormatError) string {
 	switch {
-	case !ok:
-		return strings.ToUpper(h[:1]) + h[1:]
+	case fe == nil || h == "":
+		return h
 	case next == store.NextResume:
-		return fmt.Sprintf("Resume it with a tidings of stored format %s, the build that staged it (this one has format %d and refuses it): tidings resume %s --env %s (or cancel it with that build: tidings cancel %s --env %s --reason ...)",
+		return fmt.Sprintf("resume it with a tidings of stored format %s, the build that staged it (this one has format %d and refuses it): tidings resume %s --env %s (or cancel it with that build: tidings cancel %s --env %s --reason ...)",
 			store.FormatName(fe.Format), fe.Want, c, env, c, env)
 	}
-	return fmt.Sprintf("%s%s. Run them with a tidings of stored format %s, the build that staged it: this one has format %d and refuses all but a pause",
-		strings.ToUpper(h[:1]), h[1:], store.FormatName(fe.Format), fe.Want)
+	return fmt.Sprintf("%s. Run them with a tidings of stored format %s, the build that staged it: this one has format %d and refuses all but a pause",
+		h, store.FormatName(fe.Format), fe.Want)
 }

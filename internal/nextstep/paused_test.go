@@ -44,3 +44,38 @@ func TestPaused(t *testing.T) {
 		t.Errorf("state loss of another format: not which build runs the advice:\n%s", got)
 	}
 }
+
+// TestHintOfPausedOfAnotherFormat: status's hint of a paused campaign
+// staged by a build of another stored format (Status.Format) is what
+// pause says of it (Paused), not "resume with:" this build's resume,
+// which refuses it; of one of this build's format, or whose format is
+// not known, it is the hint as it is; an environment not known is ENV.
+func TestHintOfPausedOfAnotherFormat(t *testing.T) {
+	t.Parallel()
+	two, this := 2, store.StoredFormat
+	other := &store.FormatError{Campaign: "c", Format: 2, Want: store.StoredFormat}
+	lower := func(s string) string { return strings.ToLower(s[:1]) + s[1:] }
+	tests := []struct {
+		name   string
+		next   store.Next
+		format *int
+		env    string
+		want   string
+	}{
+		{"newer build's", store.NextResume, &two, "prod", lower(Files(nil).Paused(store.NextResume, "c", "prod", other))},
+		{"newer build's, env not known", store.NextResume, &two, "", lower(Files(nil).Paused(store.NextResume, "c", "ENV", other))},
+		{"state loss, newer build's", store.NextRecover, &two, "prod", lower(Files(nil).Paused(store.NextRecover, "c", "prod", other))},
+		{"this build's", store.NextResume, &this, "prod", Hint(store.NextResume, "c", "prod")},
+		{"format not known", store.NextResume, nil, "prod", Hint(store.NextResume, "c", "prod")},
+	}
+	for _, tt := range tests {
+		st := &store.Status{Campaign: "c", Env: tt.env, Control: store.Control{State: store.StatePaused}, Format: tt.format}
+		got := HintOf(tt.next, st)
+		if got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
+		}
+		if tt.format == &two && (strings.HasPrefix(got, "resume with:") || !strings.Contains(got, "the build that staged it")) {
+			t.Errorf("%s: says to resume with this build, or not which build:\n%s", tt.name, got)
+		}
+	}
+}
