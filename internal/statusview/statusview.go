@@ -618,7 +618,11 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	case st.ETASeconds > 0:
 		eta = (time.Duration(st.ETASeconds) * time.Second).String()
 	}
-	fmt.Fprintf(w, "Rate:     %.1f msg/s over the last 10 s   ETA %s\n", st.Rate, eta)
+	rate := fmt.Sprintf("%.1f msg/s over the last 10 s", st.Rate)
+	if st.State.Finished() { // nothing more is sent: no current rate
+		rate = "—"
+	}
+	fmt.Fprintf(w, "Rate:     %s   ETA %s\n", rate, eta)
 	var parts []string
 	for _, o := range store.Outcomes {
 		parts = append(parts, fmt.Sprintf("%s %d", o, st.Counts[o]))

@@ -404,3 +404,40 @@ func tenASecondAfter(t *testing.T, rdb *redis.Client, c string, from, now time.T
 		}
 	}
 }
+
+// TestStatusRateOfAFinishedCampaign: a campaign that has ended has no
+// current rate (Status.Rate 0), however many outcomes its last 10 s
+// counted: a cancelled one sends nothing more. Running, the same counters
+// are its rate.
+func TestStatusRateOfAFinishedCampaign(t *testing.T) {
+	t.Parallel()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	ctx := context.Background()
+	c := "rate-ended"
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := now.Add(-4500 * time.Millisecond)
+	_, l := stageReleased(t, rdb, st, c, campaign.Batches{Size: 30}, released)
+	sentAt(t, l, 10, released)
+	tenASecondAfter(t, rdb, c, released, now)
+	s, err := st.Status(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != store.StateRunning || s.Rate <= 0 {
+		t.Fatalf("running: state %s, rate %v; want running and a rate", s.State, s.Rate)
+	}
+	if _, _, err := st.Cancel(ctx, c, store.Actor{Who: "ana", Host: "ops", Env: "test"}, "wrong list"); err != nil {
+		t.Fatal(err)
+	}
+	tenASecondAfter(t, rdb, c, released, now) // the same last 10 s
+	if s, err = st.Status(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if s.State != store.StateCancelled || s.Rate != 0 {
+		t.Errorf("cancelled: state %s, rate %v; want cancelled and no rate", s.State, s.Rate)
+	}
+}

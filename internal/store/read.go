@@ -307,7 +307,7 @@ type Status struct {
 	Retries    int64            `json:"retries_waiting"`
 	Errors     []ErrorGroup     `json:"errors"`
 	Audit      []AuditEntry     `json:"audit"`
-	Rate       float64          `json:"rate"`                  // recipients given an outcome per second over the last 10 s (not retries deferred)
+	Rate       float64          `json:"rate"`                  // recipients given an outcome per second over the last 10 s (not retries deferred); 0 once done or cancelled
 	ETASeconds float64          `json:"eta_seconds,omitempty"` // until every recipient has an outcome (eta.go); 0: unknown
 	// ETAWaitsFor is what the ETA waits for when no number can be given
 	// (ETAWaitsForApproval), "" otherwise.
@@ -556,10 +556,13 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 		st.Audit = append(st.Audit, e)
 	}
-	// Rate over the last 10 complete seconds.
+	// Rate over the last 10 complete seconds; none once the campaign has
+	// ended (its last seconds' outcomes are no current rate).
 	now := nowC.Val()
 	st.Now = now
-	st.Rate = perSecond(secC.Val(), now, time.Time{})
+	if !st.State.Finished() {
+		st.Rate = perSecond(secC.Val(), now, time.Time{})
+	}
 	// A definition this version cannot read leaves the ETA unknown.
 	if camp, err := campaign.FromDefinition(meta.Definition); err == nil {
 		ctl := ctlC.Val()
