@@ -55,7 +55,9 @@ func TestStatusETA(t *testing.T) {
 // batch that just passed: over the time it was sending, from its release
 // (its first claim) to its last outcome. Batch 0 (10 recipients) was
 // released and claimed a minute ago and passed 20 s later: 0.5 a second, so the 20 pending take 40 s, plus two intervals of an hour
-// less the 40 s waited since.
+// less the 40 s waited since. Every time is Redis's clock (the test's own
+// may differ by milliseconds or more): the expected ETA is taken from the
+// now Status read (Status.Now).
 func TestStatusETABetweenBatches(t *testing.T) {
 	t.Parallel()
 	rdb := startRedis(t)
@@ -69,8 +71,11 @@ func TestStatusETABetweenBatches(t *testing.T) {
 	}
 	sum := stage(t, st, "eta-gap", stageOpts{n: 30, size: 10, def: def})
 	tp := store.TickParams{Stage: sum.Stage, Interval: time.Hour}
-	t0 := time.Now()
-	released := t0.Add(-time.Minute)
+	t0, err := rdb.Time(ctx).Result() // Redis's clock, which Status reads (Status.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := t0.Add(-time.Minute).Truncate(time.Millisecond) // as Redis keeps it
 	if r, err := st.Tick(ctx, "eta-gap", tp, released); err != nil || r.Code != store.TickReleased {
 		t.Fatalf("release: %+v, %v", r, err)
 	}
@@ -96,25 +101,26 @@ func TestStatusETABetweenBatches(t *testing.T) {
 		t.Fatalf("tick after batch 0 passed: %+v, %v", r, err)
 	}
 	// The tick timed the interval from now in Redis's clock: as a tick
-	// 40 s ago would have.
-	if err := rdb.HSet(ctx, "tidings:{eta-gap}:control", "batch_done_at", done.UnixMilli()).Err(); err != nil {
+	// 40 s ago would have. The first claim came at the release (the idle
+	// time the step measured is the test's few milliseconds between
+	// releasedAt and it): batch 0 was sending for exactly its 20 s.
+	if err := rdb.HSet(ctx, "tidings:{eta-gap}:control", "batch_done_at", done.UnixMilli(), "idle_ms", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	before := time.Now()
 	s, err := st.Status(ctx, "eta-gap")
-	after := time.Now()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Rate != 0 || s.Counts[store.OutcomePending] != 20 {
 		t.Fatalf("recent rate %v, pending %d: want 0 and 20", s.Rate, s.Counts[store.OutcomePending])
 	}
-	// 40 s, then two hours less what has passed since batch 0 passed: the
-	// 40 s before t0 and the time this test took until Status read the
-	// clock (between before and after; Redis keeps milliseconds).
-	lo, hi := 2*time.Hour-after.Sub(t0)-10*time.Millisecond, 2*time.Hour-before.Sub(t0)+10*time.Millisecond
-	if got := time.Duration(s.ETASeconds * float64(time.Second)); got < lo || got > hi {
-		t.Errorf("ETA %v, want %v to %v (20 at the last batch's 0.5/s, then two intervals less the 40 s waited)", got, lo, hi)
+	// 40 s, then two hours less what had passed since batch 0 passed when
+	// Status read Redis's clock (s.Now: 40 s and the time this test took),
+	// whatever the test's own clock says; the timestamps are whole
+	// milliseconds, the ETA a float of seconds.
+	want := 40*time.Second + 2*time.Hour - s.Now.Sub(done)
+	if got := time.Duration(s.ETASeconds * float64(time.Second)); got < want-time.Millisecond || got > want+time.Millisecond || s.Now.Before(t0) {
+		t.Errorf("ETA %v, want %v (20 at the last batch's 0.5/s, then two intervals less the %v waited; Redis's now %v, %v after the test's start)", got, want, s.Now.Sub(done), s.Now, s.Now.Sub(t0))
 	}
 }
 
