@@ -1,10 +1,13 @@
 package worker
 
 import (
+	"context"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/send"
 )
 
@@ -19,6 +22,13 @@ func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Confi
 		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout, MaxmemoryPolicy: e.Redis.MaxmemoryPolicy,
 		Concurrency: e.Concurrency, SMTPConnections: e.SMTP.Connections, ClaimWindow: e.ClaimWindow, SMTP: SMTPConfig(e.SMTP),
 		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
+		SentinelListed: func(ctx context.Context) int {
+			opts, err := e.RedisOptions()
+			if err != nil || opts.MasterName == "" {
+				return 0
+			}
+			return redisconn.SentinelListed(ctx, opts)
+		},
 	}
 }
 

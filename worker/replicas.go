@@ -16,8 +16,9 @@ import (
 // for: Config.ReplicaAcks, or auto resolved (redisconn.ReplicaAcks). On
 // Sentinel it reads the replicas and their replica-priorities
 // (redisconn.ReadPromotion) and judges the number against them
-// (judgeAcks); on Cluster, clusterAcks, which also returns each master's
-// number.
+// (judgeAcks), auto waiting for no fewer than the replicas the Sentinels
+// list (sentinelListed); on Cluster, clusterAcks, which also returns each
+// master's number.
 func (w *Worker) replicaAcks(ctx context.Context) (int, map[string]int, error) {
 	if cc, ok := w.cfg.Redis.(*redis.ClusterClient); ok {
 		return w.clusterAcks(ctx, cc)
@@ -32,7 +33,20 @@ func (w *Worker) replicaAcks(ctx context.Context) (int, map[string]int, error) {
 		return 0, nil, err
 	}
 	w.replicas, w.acksMaster = strings.Join(p.Addrs, " "), p.Master
-	return w.judgeAcks(p, 0, ""), nil, nil
+	return w.judgeAcks(p, 0, w.sentinelListed(ctx), ""), nil, nil
+}
+
+// sentinelListed is, with auto, how many replicas the Sentinels list
+// (Config.SentinelListed; 0 without it, or with a configured number): a
+// worker that starts, or judges again, in a planned failover's gap
+// reaches the old master, whose INFO no longer lists the replica Sentinel
+// has promoted; the claims the others acknowledge there are lost when they
+// resynchronise from it (README, "Guarantees").
+func (w *Worker) sentinelListed(ctx context.Context) int {
+	if w.cfg.ReplicaAcks != AutoReplicaAcks || w.cfg.SentinelListed == nil {
+		return 0
+	}
+	return w.cfg.SentinelListed(ctx)
 }
 
 // startedAcks is what the "worker started" line says of the replica
@@ -50,7 +64,10 @@ func startedAcks(acks int, masters map[string]int) []any {
 // watchReplicas judges the replica acknowledgements again, and changes
 // what the store waits for, when the Sentinel master's INFO (info: server
 // and replication) lists other replicas than those last judged, or comes
-// from another server process. auto is raised at once when a replica
+// from another server process, or, while the replicas the Sentinels list
+// raise auto above the master's (sentinelListed), when the Sentinels list
+// another number (one of them seen down, or the new master named; none
+// answering keeps it). auto is raised at once when a replica
 // joins, but lowered only when the master itself changed (its run_id: a
 // failover went through, and the new master's replicas are all its own):
 // the same master losing a replica may be an old master whose replica
@@ -61,8 +78,15 @@ func startedAcks(acks int, masters map[string]int) []any {
 // alone is seen with the next change of replicas, or at the next start.
 func (w *Worker) watchReplicas(ctx context.Context, info map[string]string) {
 	c, ok := w.cfg.Redis.(*redis.Client)
-	if !ok || !redisconn.IsSentinel(c) || info["role"] != "master" ||
-		(strings.Join(redisconn.ReplicaAddrs(info), " ") == w.replicas && info["run_id"] == w.acksMaster) {
+	if !ok || !redisconn.IsSentinel(c) || info["role"] != "master" {
+		return
+	}
+	same := strings.Join(redisconn.ReplicaAddrs(info), " ") == w.replicas && info["run_id"] == w.acksMaster
+	if same && w.listedFloor == 0 {
+		return
+	}
+	listed := w.sentinelListed(ctx)
+	if same && (listed == 0 || listed == w.listedFloor) {
 		return
 	}
 	p, err := redisconn.ReadPromotion(ctx, c)
@@ -71,11 +95,14 @@ func (w *Worker) watchReplicas(ctx context.Context, info map[string]string) {
 	}
 	hold, missing := 0, ""
 	if p.Master == w.acksMaster { // the same master: never lower
-		hold = w.st.ReplicaAcks()
+		hold = w.infoAcks
+		if listed == 0 { // no Sentinel answered: keep what they listed
+			listed = w.listedFloor
+		}
 		missing = strings.Join(slices.DeleteFunc(strings.Fields(w.replicas), func(a string) bool { return slices.Contains(p.Addrs, a) }), ", ")
 	}
 	w.replicas, w.acksMaster = strings.Join(p.Addrs, " "), p.Master
-	w.st.SetReplicaAcks(w.judgeAcks(p, hold, missing))
+	w.st.SetReplicaAcks(w.judgeAcks(p, hold, listed, missing))
 }
 
 // judgeAcks returns how many acknowledgements each claim waits for with
@@ -87,12 +114,22 @@ func (w *Worker) watchReplicas(ctx context.Context, info map[string]string) {
 // worker sends on: the operator chose it), when a replica-priority could
 // not be read, or when auto holds a number the master's replicas cannot
 // give (sending holds until the missing replica is back); and it exports
-// the rule's number (tidings_replica_acks_required).
-func (w *Worker) judgeAcks(p redisconn.Promotion, hold int, missing string) int {
+// the rule's number (tidings_replica_acks_required). With auto, it
+// keeps what the master's replicas alone ask (w.infoAcks: hold's next
+// value) apart from what the replicas the Sentinels list (listed) add
+// (w.listedFloor, 0 when they add nothing), which is lowered when the
+// Sentinels list fewer.
+func (w *Worker) judgeAcks(p redisconn.Promotion, hold, listed int, missing string) int {
 	acks := w.cfg.ReplicaAcks
 	auto := acks == AutoReplicaAcks
 	if auto {
-		acks = max(p.Auto(), hold)
+		w.infoAcks = max(p.Auto(), hold)
+		w.listedFloor = 0
+		if listed > w.infoAcks {
+			w.listedFloor = listed
+		}
+		acks = max(w.infoAcks, listed)
+		hold = acks
 	}
 	w.m.required.Store(int64(p.Required()))
 	attrs := []any{"replica_acks", acks, "required", p.Required(), "replicas", p.Replicas,

@@ -91,6 +91,11 @@ type Config struct {
 	// WAIT) before its message goes to SMTP: AutoReplicaAcks (-1, default
 	// when constructed by the tidings command) or a number; 0 waits for none.
 	ReplicaAcks int
+	// SentinelListed, on Sentinel with auto, is how many replicas the
+	// Sentinels list (redisconn.SentinelListed; ForEnvironment sets it):
+	// auto waits for no fewer, at start as when judged again. nil: the
+	// master's INFO alone.
+	SentinelListed func(context.Context) int
 	// AckTimeout bounds each wait for replica acknowledgements (default
 	// 500ms). A claim not acknowledged in time is not sent; it is tried again.
 	AckTimeout time.Duration
@@ -302,6 +307,10 @@ type Worker struct {
 	// acknowledgements against, and acksMaster the run_id of the master
 	// that listed them (Sentinel only: see watchReplicas).
 	replicas, acksMaster string
+	// infoAcks is what auto waits for by the master's INFO alone (never
+	// lowered on the same master), and listedFloor the replicas the
+	// Sentinels list when they raise it (0 otherwise): judgeAcks.
+	infoAcks, listedFloor int
 	// judged is auto's judgement of every Cluster master (only
 	// replicaAcks, then the cluster loop, use it: see watchCluster).
 	judged redisconn.ClusterAcks
