@@ -44,7 +44,8 @@ import (
 // (store.eta). The cause, as guessed: internal/store/eta.go:29-30 (passed = Attempted /
 // (doneAt - releasedAt), counting the paused time, preferred to the
 // campaign's rate by cmp.Or at line 32; batchDueSince already starts a
-// batch's clock at a later resume, eta does not).//
+// batch's clock at a later resume, eta does not).
+//
 // The bound is worked out from what happened, not from the rate the
 // campaign asked for: on a loaded machine batch 0 goes slower than 20/s,
 // and the documented ETA then rightly divides by that slower rate. What
