@@ -65,7 +65,7 @@ var replies = []struct {
 	{"CLUSTERDOWN", "The Redis Cluster is down (a slot has no master): wait for it to recover (redis-cli --cluster check HOST:PORT), then try again.", false},
 	{"TRYAGAIN", slotMoveAdvice, false},
 	{"ASK ", slotMoveAdvice, false},
-	{"MOVED ", slotMoveAdvice, false},
+	{"MOVED ", movedAdvice, false},
 	{"LOADING", "Redis is loading its data after a restart: try again once it has loaded (redis-cli INFO persistence shows loading:0).", false},
 	{"BUSY", "Redis is busy running a script that has run too long: wait for it (see SCRIPT KILL in the Redis documentation), then try again.", false},
 	{"OOM", "Redis is out of memory (maxmemory) and refused the write. Free memory or raise maxmemory (tidings needs maxmemory-policy noeviction), then try again.", false},
@@ -80,6 +80,12 @@ var replies = []struct {
 // half-way (redis-cli killed, a MIGRATE that failed) leaves the slot
 // refusing the campaign's scripts until it is finished.
 const slotMoveAdvice = "The Redis Cluster is moving the campaign's slot (a resharding) and refused the command: nothing was written; try again once the move is over. If it lasts, the resharding stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots, and redis-cli --cluster fix HOST:PORT finishes the move."
+
+// movedAdvice is what to do about MOVED: another node serves the slot
+// now (a failover promoted a replica, or a resharding moved the slot), and
+// the client had not yet read the new slot map: nothing was written, and
+// the command run again reads it.
+const movedAdvice = "The Redis Cluster answered that another node serves the campaign's slot now (a failover promoted a replica, or a resharding moved the slot) and refused the command: nothing was written; run it again in a few seconds. If it lasts, a resharding stopped half-way: redis-cli --cluster check HOST:PORT lists the open slots, and redis-cli --cluster fix HOST:PORT finishes the move."
 
 // sentinelReplies maps the prefix of an error reply of the Sentinels
 // (go-redis's "all sentinels ... unreachable", joining what each answered)

@@ -62,3 +62,35 @@ func TestExplainASlotMove(t *testing.T) {
 		})
 	}
 }
+
+// TestExplainMovedAfterAFailover: a MOVED answer (the slot is served by
+// another node now: a failover promoted a replica, or a resharding moved
+// the slot) is no move under way: the advice says so and to run the
+// command again, which reads the new slot map. It said "a resharding ...
+// try again once the move is over" to an on-call engineer pausing during
+// a CLUSTER FAILOVER (e2e TestPauseInAClusterFailover/planned). The MOVED
+// comes from a real Redis Cluster node that does not serve the key's slot.
+func TestExplainMovedAfterAFailover(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: -1})
+	owner, err := cl.MasterForSlotOf(ctx, "{c}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved error
+	for _, n := range cl.Nodes() {
+		if n.Addr() != owner.Addr() {
+			moved = n.Client().Get(ctx, "{c}:a").Err()
+			break
+		}
+	}
+	if moved == nil || !strings.HasPrefix(moved.Error(), "MOVED ") {
+		t.Fatalf("GET on a node that does not serve the slot: %v, want MOVED ...", moved)
+	}
+	var rp *redisconn.ReplyError
+	if err := redisconn.Explain(moved); !errors.As(err, &rp) || rp.Settings ||
+		!strings.Contains(rp.Advice, "failover") || !strings.Contains(rp.Advice, "run it again") || !strings.Contains(rp.Advice, "nothing was written") {
+		t.Errorf("Explain(%v) = %v, want advice naming a failover, that nothing was written, and to run it again", moved, err)
+	}
+}
