@@ -68,12 +68,21 @@ func monitoredMasters(ctx context.Context, opts *redis.UniversalOptions) []strin
 // so a replica disconnected but not yet down counts: the cost is that a
 // master killed for good, listed as a replica of the new one, counts until
 // the Sentinels see it down (down-after-milliseconds).
+// A replica the Sentinels reach whose own link to the master is down
+// (master-link-status err) is left out: no write reaches it.
 func SentinelListed(ctx context.Context, opts *redis.UniversalOptions) int {
 	n := 0
 	askSentinels(ctx, opts, "replicas", func(replicas []map[string]string) {
 		up := 0
 		for _, r := range replicas {
-			if flags := strings.Split(r["flags"], ","); !slices.Contains(flags, "s_down") && !slices.Contains(flags, "o_down") {
+			flags := strings.Split(r["flags"], ",")
+			down := slices.Contains(flags, "s_down") || slices.Contains(flags, "o_down")
+			// Cut off from the master (a partition between those two
+			// only): no write reaches it, and the master's WAIT never
+			// counts it. Not the replica being promoted, whose links the
+			// promotion closed (disconnected).
+			cut := r["master-link-status"] == "err" && !slices.Contains(flags, "disconnected") && !slices.Contains(flags, "promoted")
+			if !down && !cut {
 				up++
 			}
 		}
