@@ -21,15 +21,20 @@ func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Confi
 	return Config{
 		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout, MaxmemoryPolicy: e.Redis.MaxmemoryPolicy,
 		Concurrency: e.Concurrency, SMTPConnections: e.SMTP.Connections, ClaimWindow: e.ClaimWindow, SMTP: SMTPConfig(e.SMTP),
-		Journal: journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
-		SentinelListed: func(ctx context.Context) int {
-			opts, err := e.RedisOptions()
-			if err != nil || opts.MasterName == "" {
-				return 0
-			}
-			return redisconn.SentinelListed(ctx, opts)
-		},
+		Journal:        journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
+		SentinelListed: sentinelListed(e),
 	}
+}
+
+// sentinelListed is Config.SentinelListed for environment e: nil off
+// Sentinel. e's Redis options (TLS files read from disk) are read once
+// here, not on each of the worker's passes that ask the Sentinels.
+func sentinelListed(e *environment.Environment) func(context.Context) int {
+	opts, err := e.RedisOptions()
+	if err != nil || opts.MasterName == "" {
+		return nil
+	}
+	return func(ctx context.Context) int { return redisconn.SentinelListed(ctx, opts) }
 }
 
 // SMTPConfig converts an environment's SMTP settings for the sender.
