@@ -160,7 +160,23 @@ func inspectCampaign(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, b.KeyError(fmt.Errorf("%s: %w", b.File, err))
 	}
+	for _, d := range render.InspectData(os.DirFS(opts.TemplatesDir), os.DirFS(opts.LocalesDir), opts.DefaultLocale, opts.Template, c.Data) {
+		res.Problems = append(res.Problems, dataProblem(d, b.File, c.Line(append([]string{"data"}, d.Path...)...), opts))
+		res.Warnings++
+	}
+	if opts.Strict {
+		res.Counted = res.Errors + res.Warnings
+	}
 	return res, nil
+}
+
+// dataProblem warns, at line of the campaign file, of the data value d:
+// prose sent as it is to recipients of several languages.
+func dataProblem(d render.DataProse, file string, line int, opts Options) render.Problem {
+	key := "data." + strings.Join(d.Path, ".")
+	return render.Problem{File: file, Line: line, Key: key, Severity: render.SeverityWarning,
+		Msg: fmt.Sprintf("%s is prose (%q) sent as it is to the recipients of %s (printed by %s:%d): data is not translated, so some of them get a text not in their language; put it in a message of every catalog ({{t \"key\" .}}) and keep in data what is the same in every language (a URL, a name)",
+			key, d.Text, strings.Join(d.Langs, ", "), opts.path(d.File), d.Line)}
 }
 
 // WriteText writes the findings as "file:line: message" lines, a summary

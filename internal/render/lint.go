@@ -352,8 +352,11 @@ func untranslated(c, def *catalog, forms, defForms map[string]string) bool {
 
 // proseWords counts the words of s outside its {{actions}} that hold two
 // letters or more, leaving out addresses and URLs.
-func proseWords(s string) int {
-	n := 0
+func proseWords(s string) int { return len(proseWordList(s)) }
+
+// proseWordList returns the words proseWords counts.
+func proseWordList(s string) []string {
+	var words []string
 	for s != "" {
 		before, after, ok := strings.Cut(s, "{{")
 		for _, w := range strings.Fields(before) {
@@ -364,7 +367,7 @@ func proseWords(s string) int {
 				}
 			}
 			if letters >= 2 && !strings.Contains(w, "://") && !strings.ContainsRune(w, '@') {
-				n++
+				words = append(words, w)
 			}
 		}
 		if !ok {
@@ -372,5 +375,5 @@ func proseWords(s string) int {
 		}
 		_, s, _ = strings.Cut(after, "}}")
 	}
-	return n
+	return words
 }
