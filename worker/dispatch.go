@@ -60,6 +60,9 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		}
 		w.forget(states)
 		w.flushBacklogs(ctx, false)
+		if w.afterPass != nil {
+			w.afterPass(states, tasks != nil)
+		}
 	})
 }
 

@@ -244,13 +244,14 @@ type wopts struct {
 	tick        time.Duration // its dispatch loop's interval (0 = 50 ms)
 	always      bool          // journal.fsync: always
 	metrics     prometheus.Registerer
-	logs        io.Writer             // its log, as text (nil: none)
-	beforeCheck func()                // runs in its journal check, before it reads the journals
-	smtp        *send.Config          // its SMTP server (nil: the env's capture server)
-	rdb         redis.UniversalClient // its Redis client (nil: the env's)
-	auto        bool                  // redis.min_replica_acks auto (else 0)
-	served      *http.Handler         // set to its /metrics and /healthz (worker.Handler; metrics must be a *prometheus.Registry)
-	declared    string                // redis.maxmemory_policy (Config.MaxmemoryPolicy)
+	logs        io.Writer                                          // its log, as text (nil: none)
+	beforeCheck func()                                             // runs in its journal check, before it reads the journals
+	smtp        *send.Config                                       // its SMTP server (nil: the env's capture server)
+	rdb         redis.UniversalClient                              // its Redis client (nil: the env's)
+	auto        bool                                               // redis.min_replica_acks auto (else 0)
+	served      *http.Handler                                      // set to its /metrics and /healthz (worker.Handler; metrics must be a *prometheus.Registry)
+	declared    string                                             // redis.maxmemory_policy (Config.MaxmemoryPolicy)
+	afterPass   func(seen map[string]store.Probe, reconciled bool) // runs after each dispatch pass (worker.AfterPass)
 }
 
 // logTo returns a text logger writing to w (nil: the worker's default, none).
@@ -292,6 +293,9 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	}
 	if o.beforeCheck != nil {
 		worker.BeforeCheck(w, o.beforeCheck)
+	}
+	if o.afterPass != nil {
+		worker.AfterPass(w, o.afterPass)
 	}
 	if o.served != nil {
 		*o.served = worker.Handler(o.metrics.(*prometheus.Registry), rdb, w)

@@ -327,6 +327,9 @@ type Worker struct {
 	ledgerRead func()
 	// beforeCheck, set by tests, runs in check before it reads the journals.
 	beforeCheck func()
+	// afterPass, set by tests, runs at the end of each dispatch pass with
+	// the campaigns the pass saw and whether it reconciled.
+	afterPass func(seen map[string]store.Probe, reconciled bool)
 }
 
 // New validates cfg, applies defaults and returns a Worker.

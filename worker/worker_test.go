@@ -397,13 +397,26 @@ func TestOtherEnvironmentsCampaign(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	e.stage(t, opts{n: 300, size: 100}) // staged in environment test
-	stop := e.startWorker(t, wopts{env: "staging"})
-	// Long enough for the staging worker to tick, reconcile and run tasks
-	// (50 ms ticks, 200 ms reconciles) had it taken the campaign.
-	time.Sleep(1500 * time.Millisecond)
+	// The staging worker has had its chance once two of its dispatch
+	// passes that reconcile have seen the campaign running: one would
+	// have released its first batch and the next given the chunks tasks
+	// had it taken the campaign, and its tasks would have run meanwhile
+	// (stop waits for them).
+	var passes atomic.Int32
+	stop := e.startWorker(t, wopts{env: "staging", afterPass: func(seen map[string]store.Probe, reconciled bool) {
+		if p, ok := seen[e.name]; ok && p.State == store.StateRunning && reconciled {
+			passes.Add(1)
+		}
+	}})
+	wait.For(t, 60*time.Second, "two passes of the staging worker's dispatch loop that saw the campaign", func() bool { return passes.Load() >= 2 })
 	stop()
 	if n := e.smtp.Count(); n != 0 {
 		t.Fatalf("a staging worker sent %d messages of the test environment's campaign", n)
+	}
+	// Nor gave it a task (which its passes would have done had it taken
+	// it, whether or not the task had run yet).
+	if keys, err := e.rdb.Keys(context.Background(), "asynq:{"+worker.QueueOf("staging")+"}:*").Result(); err != nil || len(keys) != 0 {
+		t.Fatalf("the staging worker's queue holds %v (%v), want nothing", keys, err)
 	}
 	if st := e.state(t); st != store.StateRunning {
 		t.Fatalf("after the staging worker: %s, want running (untouched)", st)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
+	"github.com/tidings-mail/tidings/worker"
 )
 
 // TestOnCallPartlyDegradedRelayWithTheBinary: README's "On-call: a
@@ -114,8 +116,38 @@ func TestOnCallPartlyDegradedRelayWithTheBinary(t *testing.T) {
 	if settled-atPause > connections {
 		t.Errorf("%d messages reached the relay after pause returned, want at most %d (one a connection)", settled-atPause, connections)
 	}
-	// Waiting for nothing to happen: retries' back-offs (2 s, 4 s) come due.
-	time.Sleep(4 * time.Second)
+	// The recipients deferred for a retry before the pause (back-offs of
+	// 2 s, 4 s, ...) come due while the campaign is paused: by status's
+	// retries_due (their deferrals plus the campaign's backoff), in
+	// Redis's clock. A paused campaign's chunks end their tasks, so once
+	// the environment's queue holds none (none deferred, none waiting or
+	// running), nothing is left that could send them.
+	q := "asynq:{" + worker.QueueOf(envName) + "}:"
+	queued := func() string {
+		rdb := e.redis.Client()
+		ctx := context.Background()
+		return fmt.Sprintf("retry %d, scheduled %d, pending %d, active %d",
+			rdb.ZCard(ctx, q+"retry").Val(), rdb.ZCard(ctx, q+"scheduled").Val(), rdb.LLen(ctx, q+"pending").Val(), rdb.LLen(ctx, q+"active").Val())
+	}
+	var due struct {
+		Waiting int64     `json:"retries_waiting"`
+		Due     time.Time `json:"retries_due"`
+	}
+	wait.For(t, 3*time.Minute, "the retries deferred before the pause to come due, and the queue to hold no task", func() bool {
+		r := e.mustRun("status", name, "--env", envName, "--json")
+		due.Waiting, due.Due = 0, time.Time{} // omitted when none waits
+		if err := json.Unmarshal([]byte(r.stdout), &due); err != nil {
+			t.Fatalf("parse status --json: %v\n%s", err, r)
+		}
+		now, err := e.redis.Client().Time(context.Background()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !due.Due.After(now) && queued() == "retry 0, scheduled 0, pending 0, active 0"
+	}, func() string {
+		return fmt.Sprintf("%d retries waiting, due by %s; queue: %s", due.Waiting, due.Due, queued())
+	})
+	t.Logf("paused, with %d retries waiting, all due (by %s)", due.Waiting, due.Due.Format(time.RFC3339Nano))
 	if got := len(lines(t, filepath.Join(relay, "mail"))); got != settled {
 		t.Errorf("%d more messages reached the relay while the campaign was paused", got-settled)
 	}
