@@ -58,6 +58,7 @@ type app struct {
 	environ              []string // KEY=VALUE: a TIDINGS_* variable tidings does not read is warned of
 	configPath, logLevel string
 	cpuProfile           string                   // --cpuprofile (hidden): for performance work
+	memProfile           string                   // --memprofile (hidden): for performance work
 	env                  *environment.Environment // the last loaded (loadEnv)
 	stopProfile          func()                   // ends the profile
 }
@@ -85,7 +86,9 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "environments config file (default $TIDINGS_CONFIG, else ./tidings.yaml if present)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for performance work)")
+	root.PersistentFlags().StringVar(&a.memProfile, "memprofile", "", "write a heap profile at the command's end to this file (for performance work)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		if _, err := loglevel.Level(a.logLevel, slog.LevelInfo); err != nil {
 			return usageError(c, fmt.Errorf("--log-level: %w", err))
@@ -94,7 +97,7 @@ func (a *app) root() *cobra.Command {
 			a.logger(slog.LevelInfo).Warn("unknown environment variable, ignored", "variable", u.Name, "closest", cmp.Or(u.Closest, "none (tidings help environments lists them)"))
 		}
 		var err error
-		if a.stopProfile, err = cpuprofile.Start(a.cpuProfile); err != nil {
+		if a.stopProfile, err = cpuprofile.Start(a.cpuProfile, a.memProfile); err != nil {
 			return configError(err)
 		}
 		return nil

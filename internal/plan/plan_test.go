@@ -388,13 +388,7 @@ func TestWriteTextAndRejects(t *testing.T) {
 
 func BenchmarkRun100k(b *testing.B) {
 	const rows = 100_000
-	var in strings.Builder
-	in.WriteString("id,email,locale,name,posts\n")
-	locales := []string{"de", "fr-FR", "ja", "ar", "en", "de-CH", "it", "pt-BR"}
-	for i := 0; i < rows; i++ {
-		fmt.Fprintf(&in, "u%d,user%d@example.com,%s,Name %d 😀,%d\n", i, i, locales[i%len(locales)], i, i%7)
-	}
-	data := in.String()
+	data := benchRows(rows)
 	c := testCampaign(b, "batches: {canary_per_locale: 2}\nrate: 1000/s\n")
 	eng := engine(b, render.Policy{})
 	env := staging(b)
