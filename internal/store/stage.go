@@ -582,6 +582,9 @@ func (sg *Stager) Add(ctx context.Context, r Recipient, batch int, canary bool) 
 	b := &sg.batches[len(sg.batches)-1]
 	b.Size++
 	b.Last = sg.sum.Chunks // the chunk r goes to
+	if sg.cur == nil {
+		sg.cur = make([]Recipient, 0, sg.cfg.ChunkSize)
+	}
 	sg.cur = append(sg.cur, r)
 	if len(sg.cur) == sg.cfg.ChunkSize {
 		sg.queueChunk(batch)
@@ -597,8 +600,10 @@ func (sg *Stager) queueChunk(batch int) {
 	sg.pipe.Set(context.Background(), sg.k.chunk(sg.sum.Chunks), data, 0)
 	if sg.exists || sg.afterLost {
 		sg.lookups = append(sg.lookups, ledgerLookup{batch: batch, chunk: sg.sum.Chunks, recs: sg.cur})
+		sg.cur = nil // the lookup holds it until the flush
+	} else {
+		sg.cur = sg.cur[:0] // written out: the next chunk fills it again
 	}
-	sg.cur = nil
 	sg.sum.Chunks++
 }
 
@@ -736,6 +741,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			sg.cur = sg.canary[i:min(i+sg.cfg.ChunkSize, len(sg.canary))]
 			sg.queueChunk(0)
 		}
+		sg.cur = nil // a part of the canary's rows, written
 		all = append(all, BatchInfo{First: first, Last: sg.sum.Chunks - 1, Size: len(sg.canary), Canary: true})
 	} else if sg.cfg.Canary && len(sg.batches) > 0 {
 		return nil, fmt.Errorf("stage %s: the layout has a canary batch but no canary recipient", sg.cfg.Campaign)

@@ -919,6 +919,7 @@ func TestResumeExistingDone(t *testing.T) {
 
 func BenchmarkStage(b *testing.B) {
 	st := store.New(startRedis(b))
+	b.ReportAllocs() // a recipient's: b.N of them in one staging
 	b.ResetTimer()
 	stage(b, st, "bench", stageOpts{n: b.N, canary: 2, size: 500})
 }
