@@ -57,7 +57,15 @@ var funcs = template.FuncMap{
 		}
 		return (time.Duration(st.ETASeconds) * time.Second).Round(time.Second).String()
 	},
-	"rate": func(r float64) string { return strconv.FormatFloat(r, 'f', 1, 64) },
+	// rate writes st's current rate, and unit after it, or "—" for a
+	// campaign that has ended, as tidings status does (statusview.Rate).
+	"rate": func(st *store.Status, unit string) string {
+		r, ok := statusview.Rate(st)
+		if ok {
+			r += unit
+		}
+		return r
+	},
 	"short": func(h string) string {
 		if len(h) > 12 {
 			return h[:12]

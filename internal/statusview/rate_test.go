@@ -32,3 +32,24 @@ func TestRateOnceEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestLineRateOnceEnded: the one-line form (status --watch off a terminal)
+// says no rate for a campaign that has ended, as the Rate line says "—"
+// (statusview.Rate decides for both), not rate=0.0/s; a running one says
+// its rate.
+func TestLineRateOnceEnded(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		state store.State
+		want  string
+	}{
+		{store.StateDone, " rate=— "},
+		{store.StateCancelled, " rate=— "},
+		{store.StateRunning, " rate=900.0/s "},
+	} {
+		st := &store.Status{Campaign: "c", Control: store.Control{State: tt.state}, Rate: 900, Counts: map[string]int64{}}
+		if got := statusview.Line(st, time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)) + " "; !strings.Contains(got, tt.want) {
+			t.Errorf("%s: want %q in %q", tt.state, tt.want, got)
+		}
+	}
+}

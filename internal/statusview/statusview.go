@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -433,7 +434,11 @@ func Line(st *store.Status, now time.Time) string {
 	for _, o := range store.Outcomes {
 		fmt.Fprintf(&b, " %s=%d", o, st.Counts[o])
 	}
-	fmt.Fprintf(&b, " retries_waiting=%d rate=%.1f/s", st.Retries, st.Rate)
+	rate, ok := Rate(st)
+	if ok {
+		rate += "/s"
+	}
+	fmt.Fprintf(&b, " retries_waiting=%d rate=%s", st.Retries, rate)
 	if st.Reason != "" {
 		fmt.Fprintf(&b, " reason=%q", Reason(st))
 	}
@@ -453,6 +458,18 @@ func Line(st *store.Status, now time.Time) string {
 		fmt.Fprintf(&b, " stall=%q", s)
 	}
 	return b.String()
+}
+
+// Rate words st's current rate in messages a second over the last 10 s,
+// one decimal ("12.5"), and ok; "—" and false when st has none: a campaign
+// that has ended (done, cancelled) sends nothing more, whatever its last
+// seconds counted. It decides for status's Rate line, its one-line form
+// and the console, which add their unit when ok.
+func Rate(st *store.Status) (rate string, ok bool) {
+	if st.State.Finished() {
+		return "—", false
+	}
+	return strconv.FormatFloat(st.Rate, 'f', 1, 64), true
 }
 
 // GateWait words what the batch gate of st waits for, "" when it waits
@@ -618,9 +635,9 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	case st.ETASeconds > 0:
 		eta = (time.Duration(st.ETASeconds) * time.Second).String()
 	}
-	rate := fmt.Sprintf("%.1f msg/s over the last 10 s", st.Rate)
-	if st.State.Finished() { // nothing more is sent: no current rate
-		rate = "—"
+	rate, ok := Rate(st)
+	if ok {
+		rate += " msg/s over the last 10 s"
 	}
 	fmt.Fprintf(w, "Rate:     %s   ETA %s\n", rate, eta)
 	var parts []string
