@@ -459,11 +459,7 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var staging *store.BeingStagedError
 	var leaseLost *store.LeaseLostError
 	var unfinished *store.UnfinishedStagingError
-	env := s.cfg.Env
-	flag := "" // never an empty flag value: a console of a campaign file alone has no environment
-	if env != "" {
-		flag = " --env " + env
-	}
+	env, flag := s.cfg.Env, s.envFlag()
 	switch {
 	case errors.As(err, new(*store.ReplyCodeError)):
 		return http.StatusBadRequest, err.Error() + ". Nothing was re-queued."
@@ -540,6 +536,34 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	return http.StatusServiceUnavailable, fmt.Sprintf("Redis did not answer (%v): reload the page in a moment; tidings doctor%s says what is wrong.", err, flag)
 }
 
+// envFlag is " --env ENV" for the commands a message names, "" for a
+// console of a campaign file alone (no environment: never an empty flag
+// value).
+func (s *Server) envFlag() string {
+	if s.cfg.Env == "" {
+		return ""
+	}
+	return " --env " + s.cfg.Env
+}
+
+// pastOf is what an action does, said of a campaign it was not done to:
+// "Not paused" (the actions there are).
+var pastOf = map[string]string{"pause": "paused", "resume": "resumed", "approve": "approved", "cancel": "cancelled", "retry": "re-queued"}
+
+// judgeFailed words a failed judgement of the replica acknowledgements
+// (Config.Judge), which runs before the action: the action was not
+// attempted, so nothing was changed, unlike advice's "may not have been
+// applied" of a write sent that Redis did not answer.
+func (s *Server) judgeFailed(action string, err error) string {
+	why, then := err.Error(), ""
+	var rp *redisconn.ReplyError
+	if errors.As(redisconn.Explain(err), &rp) {
+		why, then = rp.Err.Error(), " "+rp.Advice
+	}
+	return fmt.Sprintf("Not %s: before each action the console reads from Redis how many replicas must acknowledge it (redis.min_replica_acks auto), and that read failed (%s). The %s was not attempted: nothing was changed.%s Press %s again in a moment; if it fails again, check Redis (tidings doctor%s) or use the CLI from a host that reaches it.",
+		pastOf[action], why, noun(action), then, strings.ToUpper(action[:1])+action[1:], s.envFlag())
+}
+
 // action runs one on-call action on a campaign, through the same store
 // operation as the CLI command, recorded as the signed-in user.
 func (s *Server) action(w http.ResponseWriter, r *http.Request) {
@@ -548,9 +572,10 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	actor := store.Actor{Who: ss.user.Name + " (console)", Host: s.cfg.Host, Env: s.cfg.Env}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	ctx := r.Context()
-	if s.cfg.Judge != nil {
-		if err := s.cfg.Judge(ctx); err != nil {
-			s.storeError(w, r, err)
+	if _, known := pastOf[act]; known && s.cfg.Judge != nil {
+		if err := s.cfg.Judge(ctx); err != nil { // nothing attempted yet
+			s.log.Error("console: judge the replica acknowledgements", "campaign", c, "action", act, "err", err)
+			s.refuse(w, r, http.StatusServiceUnavailable, s.judgeFailed(act, err))
 			return
 		}
 	}
