@@ -302,9 +302,18 @@ func runSentinelWorker(t *testing.T, s *redistest.Sentinel, acks int, reg *prome
 // for acks replica acknowledgements, until stop.
 func runAcksWorker(t *testing.T, rdb redis.UniversalClient, acks int, reg *prometheus.Registry, logs *syncbuf.Buffer) (stop func()) {
 	t.Helper()
-	w, err := worker.New(worker.Config{Redis: rdb, ReplicaAcks: acks, Env: "production", Metrics: reg,
+	return runAcksWorkerWith(t, rdb, acks, reg, logs, func(*worker.Config) {})
+}
+
+// runAcksWorkerWith is runAcksWorker with the worker's configuration
+// changed by set.
+func runAcksWorkerWith(t *testing.T, rdb redis.UniversalClient, acks int, reg *prometheus.Registry, logs *syncbuf.Buffer, set func(*worker.Config)) (stop func()) {
+	t.Helper()
+	cfg := worker.Config{Redis: rdb, ReplicaAcks: acks, Env: "production", Metrics: reg,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), SMTP: send.Config{Host: "127.0.0.1", Port: 25, TLS: send.TLSNone},
-		ControlInterval: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second})
+		ControlInterval: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second}
+	set(&cfg)
+	w, err := worker.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
