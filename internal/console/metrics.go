@@ -32,6 +32,9 @@ var (
 	descWaiting = prometheus.NewDesc("tidings_campaign_work_waiting",
 		"1 while recipients wait that workers should be sending now: a released batch with recipients never attempted, no batch released yet, the next batch's time come, or retries due (a running campaign without such work waits on purpose: batch interval, approval, retries or its rate not due yet).",
 		[]string{"campaign"}, nil)
+	descPausedAuto = prometheus.NewDesc("tidings_campaign_paused_automatically",
+		"1 while the campaign is paused by tidings itself (the error window, a batch gate, a worker that stopped it), not by a person (tidings pause, the console's Pause); 0 otherwise.",
+		[]string{"campaign"}, nil)
 	descAwaiting = prometheus.NewDesc("tidings_campaign_awaiting_approval",
 		"1 while the campaign waits for approval after its canary.", []string{"campaign"}, nil)
 	descRate = prometheus.NewDesc("tidings_campaign_send_rate",
@@ -82,7 +85,7 @@ type slogAdapter struct{ l *slog.Logger }
 func (a slogAdapter) Println(v ...any) { a.l.Warn("console: metrics", "err", fmt.Sprint(v...)) }
 
 // descs are every campaign metric the console serves.
-var descs = []*prometheus.Desc{descState, descRecipients, descTotal, descSince, descWaiting, descAwaiting, descRate, descETA, descRetries, descBatch, descUp}
+var descs = []*prometheus.Desc{descState, descPausedAuto, descRecipients, descTotal, descSince, descWaiting, descAwaiting, descRate, descETA, descRetries, descBatch, descUp}
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range descs {
@@ -114,6 +117,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			g(descState, v, name, string(s))
 		}
+		g(descPausedAuto, b2f(statusview.PausedAutomatically(st)), name)
 		g(descAwaiting, b2f(st.State == store.StateAwaitingApproval), name)
 		g(descWaiting, b2f(st.WorkWaiting(now)), name)
 		g(descTotal, float64(st.Total), name)

@@ -159,3 +159,34 @@ func TestAllAndWriteListSayAPauseWhileStaging(t *testing.T) {
 		}
 	}
 }
+
+// TestPausedAutomatically: a pause by tidings itself (the error window, a
+// batch gate, a worker that stopped it) pages on-call
+// (tidings_campaign_paused_automatically); a person's pause does not. The
+// action of the last state change says which; for a campaign staged
+// before that was recorded, the newest audit entry; with neither, it
+// counts as automatic (it pages, as every pause did).
+func TestPausedAutomatically(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		state  store.State
+		action string
+		audit  []store.AuditEntry
+		want   bool
+	}{
+		{"error window", store.StatePaused, "auto-pause", nil, true},
+		{"worker stop: journal", store.StatePaused, "journal", nil, true},
+		{"by a person", store.StatePaused, "pause", nil, false},
+		{"running", store.StateRunning, "resume", nil, false},
+		{"older control, paused by a person", store.StatePaused, "", []store.AuditEntry{{At: at, Action: "auto-pause"}, {At: at.Add(time.Minute), Action: "resume"}, {At: at.Add(2 * time.Minute), Action: "pause"}}, false},
+		{"older control, error window", store.StatePaused, "", []store.AuditEntry{{At: at, Action: "send"}, {At: at.Add(time.Minute), Action: "auto-pause"}}, true},
+		{"nothing recorded", store.StatePaused, "", nil, true},
+	}
+	for _, tt := range tests {
+		st := &store.Status{Control: store.Control{State: tt.state, Action: tt.action}, Audit: tt.audit}
+		if got := statusview.PausedAutomatically(st); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -137,8 +137,26 @@ func One(ctx context.Context, l Lister, c, env string) (*store.Status, error) {
 // the newest audit entry): resuming would send them again, and
 // store.Resume refuses it.
 func PausedForStateLoss(st *store.Status) bool {
+	return st.State == store.StatePaused && lastAction(st) == "state-loss"
+}
+
+// PausedAutomatically reports whether st is paused by tidings itself (the
+// error window, a batch gate, a worker that stopped it: state loss, its
+// journal, templates it cannot render), not by a person (tidings pause,
+// the console's Pause): nobody chose it, and someone must look
+// (tidings_campaign_paused_automatically, the page TidingsCampaignPaused).
+// A pause whose action is not known (neither its control nor its audit
+// log records one) counts as automatic: it pages, as every pause did.
+func PausedAutomatically(st *store.Status) bool {
+	return st.State == store.StatePaused && lastAction(st) != "pause"
+}
+
+// lastAction is the audit action of st's last state change: its
+// control's, or for a campaign staged before that was recorded, the
+// newest audit entry's.
+func lastAction(st *store.Status) string {
 	if st.Action != "" {
-		return st.State == store.StatePaused && st.Action == "state-loss"
+		return st.Action
 	}
 	var last store.AuditEntry
 	for _, e := range st.Audit {
@@ -146,7 +164,7 @@ func PausedForStateLoss(st *store.Status) bool {
 			last = e
 		}
 	}
-	return st.State == store.StatePaused && last.Action == "state-loss"
+	return last.Action
 }
 
 // Next is what can be done next with the campaign of st
