@@ -229,3 +229,65 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryAlertRuleIsUnitTested: on-call trusts the shipped rules to page
+// on a storm and to keep quiet otherwise, and only a promtool unit test
+// shows either. Every rule of alerts.yml must have, in alerts_test.yml, an
+// evaluation at which it fires (exp_alerts not empty) and one at which it
+// must not (exp_alerts empty), and say what to run (its description names
+// a tidings command). Red team 37e found TidingsCampaignAwaitingApproval
+// and TidingsConsoleCannotReadRedis had neither (TestAlertRules's comment
+// named the approval's test, which did not exist).
+func TestEveryAlertRuleIsUnitTested(t *testing.T) {
+	t.Parallel()
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(read(t, "deploy/prometheus/alerts.yml"), &rules); err != nil {
+		t.Fatalf("alerts.yml: %v", err)
+	}
+	var tests struct {
+		Tests []struct {
+			AlertRuleTest []struct {
+				Alertname string `yaml:"alertname"`
+				ExpAlerts []any  `yaml:"exp_alerts"`
+			} `yaml:"alert_rule_test"`
+		} `yaml:"tests"`
+	}
+	if err := yaml.Unmarshal(read(t, "deploy/prometheus/alerts_test.yml"), &tests); err != nil {
+		t.Fatalf("alerts_test.yml: %v", err)
+	}
+	fires, quiet := map[string]bool{}, map[string]bool{}
+	for _, tc := range tests.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				fires[a.Alertname] = true
+			} else {
+				quiet[a.Alertname] = true
+			}
+		}
+	}
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			n++
+			if !fires[r.Alert] {
+				t.Errorf("alerts_test.yml has no evaluation at which %s fires", r.Alert)
+			}
+			if !quiet[r.Alert] {
+				t.Errorf("alerts_test.yml has no evaluation at which %s must not fire", r.Alert)
+			}
+			if !strings.Contains(r.Annotations["description"], "tidings ") {
+				t.Errorf("alerts.yml %s: its description names no tidings command to run: %q", r.Alert, r.Annotations["description"])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("alerts.yml has no rule")
+	}
+}
