@@ -95,8 +95,10 @@ func waitClaimsEnded(t *testing.T, rdb redis.UniversalClient, campaign string, r
 }
 
 // TestWorkerSIGKILLResume kills a worker with SIGKILL in the middle of a
-// campaign, starts another, and checks that nobody received two messages and
-// that only what the killed worker had in flight is in doubt.
+// campaign, starts another, and checks that nobody received two messages,
+// that only what the killed worker had in flight is in doubt, and that the
+// two workers' tidings_messages_total count nothing twice
+// (checkCountersAfterKill).
 func TestWorkerSIGKILLResume(t *testing.T) {
 	t.Parallel()
 	const (
@@ -109,12 +111,15 @@ func TestWorkerSIGKILLResume(t *testing.T) {
 	rows := simpleRows(n, acceptedLocales)
 	e.stageSimple(campaignSpec{name: name, size: 5000, rate: "400/s"}, rows)
 
-	w := e.startWorker("worker-killed", concurrency)
+	a1 := metricsAddr(t)
+	w := e.start("worker-killed", "worker", "--env", envName, "--concurrency", fmt.Sprint(concurrency), "--metrics-addr", a1)
+	var c1 map[string]float64 // the killed worker's last scrape
 	wait.For(t, 2*time.Minute, "the first worker to send 300 messages", func() bool {
 		if done, err := w.exited(); done {
 			t.Fatalf("the first worker exited early (%v):\n%s", err, tail(w.log, 4000))
 		}
-		return srv.Count() >= 300
+		c1 = messagesTotal(t, a1, name)
+		return srv.Count() >= 300 && c1 != nil
 	})
 	w.kill()
 	killedAt := srv.Count()
@@ -122,11 +127,13 @@ func TestWorkerSIGKILLResume(t *testing.T) {
 		t.Fatalf("the campaign finished before the worker was killed (state %s, %d captured): raise n or lower the rate", st.State, killedAt)
 	}
 
-	w2 := e.startWorker("worker-restarted", concurrency)
+	a2 := metricsAddr(t)
+	w2 := e.start("worker-restarted", "worker", "--env", envName, "--concurrency", fmt.Sprint(concurrency), "--metrics-addr", a2)
 	st := e.waitState(name, "done", 3*time.Minute, w2)
 	per := checkOnce(t, srv, rows, false)
 
 	rep := e.report(name)
+	checkCountersAfterKill(t, rep, c1, messagesTotal(t, a2, name), killedAt)
 	inDoubt := checkOutcomes(t, rep, per, true)
 	// Each connection claims a window of recipients per ledger step (the
 	// environment's claim_window): at most one window per connection is
