@@ -70,11 +70,17 @@ end
 -- meta "format") wrote the field, and workers tick a campaign of their
 -- own format alone (a build before stored formats, which may not have
 -- written it, is FormatNone: no worker of this build ticks it).
+-- So are its batches (which chunks each batch holds: staging writes one
+-- entry a batch, nbatches in all, and nothing removes them): without them
+-- no batch's first pass can be judged complete, and the campaign would
+-- wait for ever, every tick failing (TestTickPausesOnLostBatches).
 local hasCounts, hasBstats = redis.call('HEXISTS', KEYS[4], '_'), redis.call('HEXISTS', KEYS[3], '_')
-if hasCounts == 0 or hasBstats == 0 then
+local hasBatches = nb == 0 or redis.call('HLEN', KEYS[2]) >= nb
+if hasCounts == 0 or hasBstats == 0 or not hasBatches then
   local lost = {}
   if hasCounts == 0 then lost[#lost + 1] = 'counts (how many recipients have each outcome)' end
   if hasBstats == 0 then lost[#lost + 1] = 'batch counters (each batch\'s attempts and errors, which its gate judges)' end
+  if not hasBatches then lost[#lost + 1] = 'batches (which chunks each batch holds)' end
   local reason = 'state loss: Redis lost this campaign\'s ' .. table.concat(lost, ' and ') .. ' (part of its state: an eviction, a DEL; its ledger may have lost deliveries too): nothing more is sent; cancel it and stage it again excluding the deliveries recorded in the workers\' journals'
   set('paused', ARGV[8], 'state-loss', reason)
   return {LOST, cur, reason}
