@@ -169,10 +169,7 @@ func TestWeekendPause(t *testing.T) {
 	}
 	// The first batch ends; the next waits for the interval (an hour).
 	wait.For(t, 60*time.Second, "the first batch to be sent", func() bool { return e.smtp.Count() >= 100 })
-	wait.For(t, 30*time.Second, "the first batch's end to be recorded", func() bool {
-		at, _ := e.rdb.HGet(ctx, "tidings:{"+e.name+"}:control", "batch_done_at").Result()
-		return at != "" && at != "0"
-	})
+	e.waitBatchDone(t, 0)
 	st, err := e.st.Status(ctx, e.name)
 	if err != nil {
 		t.Fatal(err)
@@ -188,12 +185,28 @@ func TestWeekendPause(t *testing.T) {
 	for b := 1; b <= 2; b++ {
 		timeMachine(t, e.rdb, time.Hour)
 		wait.For(t, 60*time.Second, "the next batch to be sent", func() bool { return e.smtp.Count() >= 100*(b+1) })
+		if b < 2 {
+			e.waitBatchDone(t, b) // its interval starts
+		}
 	}
 	e.waitState(t, 60*time.Second, store.StateDone)
 	e.checkReconcile(t)
 	if n := len(e.received()); n != 300 {
 		t.Errorf("%d recipients received a message, want 300", n)
 	}
+}
+
+// waitBatchDone waits until a tick has seen batch b's first pass
+// complete: its interval has started (batch_done_at), so that moving time
+// on passes it.
+func (e *env) waitBatchDone(t *testing.T, b int) {
+	t.Helper()
+	wait.For(t, 30*time.Second, "the end of batch "+strconv.Itoa(b)+" to be recorded", func() bool {
+		c, _ := e.rdb.HMGet(context.Background(), "tidings:{"+e.name+"}:control", "cur_batch", "batch_done_at").Result()
+		cur, _ := c[0].(string)
+		at, _ := c[1].(string)
+		return cur == strconv.Itoa(b) && at != "" && at != "0"
+	})
 }
 
 // TestCanaryApprovedAfterTheWeekend: the canary went out on Friday and the
@@ -227,6 +240,7 @@ func TestCanaryApprovedAfterTheWeekend(t *testing.T) {
 	// The interval after the canary passed over the weekend: the next
 	// batch is released at once, and the one after it 10 minutes later.
 	wait.For(t, 60*time.Second, "the batch after the canary", func() bool { return e.smtp.Count() >= canary+100 })
+	e.waitBatchDone(t, 1) // its interval starts
 	timeMachine(t, e.rdb, 10*time.Minute)
 	e.waitState(t, 60*time.Second, store.StateDone)
 	e.checkReconcile(t)
