@@ -207,7 +207,7 @@ func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
 		log := s.log.With("method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 		if ss == nil {
 			log.Warn("console: refused a request without sign-in")
-			s.refuse(w, r, http.StatusForbidden, "Sign in first.")
+			s.refuse(w, r, http.StatusForbidden, s.signedOut(r))
 			return
 		}
 		log = log.With("user", ss.user.Name, "role", ss.user.Role.String())
@@ -227,6 +227,27 @@ func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ss)))
 	}
+}
+
+// done names what an action on a campaign would have made of it.
+var done = map[string]string{"pause": "paused", "resume": "resumed", "approve": "approved", "cancel": "cancelled", "retry": "retried"}
+
+// signedOut is the refusal of a state change without a session: most
+// often a page left open past the session's end (on-call's page of
+// Friday evening, Pause pressed at 2 a.m.; the browser may have dropped
+// the cookie, so an ended session and none look alike). It says that
+// nothing was done, why, and what to do, so that nobody takes the
+// campaign for paused.
+func (s *Server) signedOut(r *http.Request) string {
+	what := "nothing was done"
+	if c, past := r.PathValue("campaign"), done[r.PathValue("action")]; c != "" && past != "" {
+		what = fmt.Sprintf("nothing was done: %s is not %s", c, past)
+	}
+	ttl := s.cfg.SessionTTL.String()
+	if s.cfg.SessionTTL%time.Hour == 0 {
+		ttl = fmt.Sprintf("%d hours", s.cfg.SessionTTL/time.Hour)
+	}
+	return fmt.Sprintf("Not signed in (a sign-in lasts %s: yours has ended, or this browser never signed in here), so %s. Reload the page to sign in again, then try again.", ttl, what)
 }
 
 // safeNext keeps a redirect target on this site: a path from its root,
