@@ -229,9 +229,6 @@ func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// done names what an action on a campaign would have made of it.
-var done = map[string]string{"pause": "paused", "resume": "resumed", "approve": "approved", "cancel": "cancelled", "retry": "retried"}
-
 // signedOut is the refusal of a state change without a session: most
 // often a page left open past the session's end (on-call's page of
 // Friday evening, Pause pressed at 2 a.m.; the browser may have dropped
@@ -240,7 +237,7 @@ var done = map[string]string{"pause": "paused", "resume": "resumed", "approve": 
 // campaign for paused.
 func (s *Server) signedOut(r *http.Request) string {
 	what := "nothing was done"
-	if c, past := r.PathValue("campaign"), done[r.PathValue("action")]; c != "" && past != "" {
+	if c, past := r.PathValue("campaign"), pastOf[r.PathValue("action")]; c != "" && past != "" {
 		what = fmt.Sprintf("nothing was done: %s is not %s", c, past)
 	}
 	ttl := s.cfg.SessionTTL.String()
