@@ -36,16 +36,17 @@ func (a *app) cmdPlan() *cobra.Command {
 			if err := o.out.print(a.stdout, sum, func() error { sum.WriteText(a.stdout, o.maxRejects); return nil }); err != nil {
 				return err
 			}
-			path, err := sum.WriteRejectsFile(o.rejects) // or removes a stale one
+			path, err := sum.WriteRejectsFile(o.rejects) // or removes a stale one of this environment
 			if err != nil {
 				return fmt.Errorf("--rejects %w", err)
-			}
-			if path == "" {
-				return nil
 			}
 			w := a.stdout
 			if o.out.format == "json" {
 				w = a.stderr
+			}
+			if path == "" {
+				printf(w, sum.KeptNote() != "", "\n%s\n", sum.KeptNote())
+				return nil
 			}
 			fmt.Fprintf(w, "\n%s\n", sum.RejectsLine(launch.Abs(path)))
 			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)

@@ -86,6 +86,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 		return fmt.Errorf("--rejects %w", err)
 	}
 	printf(a.stdout, path != "", "\n%s\n", sum.RejectsLine(launch.Abs(path))) // plan's words
+	printf(a.stdout, sum.KeptNote() != "", "\n%s\n", sum.KeptNote())
 	opts := o.launch
 	opts.Start, opts.StateDir, opts.JournalDir, opts.Rejects = true, env.StateDir, env.Journal.Dir, o.rejects
 	if err := p.Check(opts); err != nil {

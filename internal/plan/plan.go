@@ -130,6 +130,9 @@ type Summary struct {
 	// needs them (the reject's Field is the first), for a run with this
 	// summary as Prior.
 	lacking map[int][]string
+	// kept says why WriteRejectsFile kept an earlier rejects file at its
+	// path (KeptNote).
+	kept string
 	// Samples holds, per catalog language rows matched, its first
 	// accepted row and the rows the template cannot be rendered with: the
 	// recipient a preview of the language shows, and how many of the

@@ -622,21 +622,26 @@ func TestTextCounts(t *testing.T) {
 }
 
 // TestRejectsOfEitherHeader: a plan or send with no rejected row removes
-// the campaign's rejects file an earlier one left, written with the env
-// column or before it; never one that holds another campaign's rows.
+// the campaign's rejects file an earlier one in its environment left;
+// never one that holds another campaign's rows, and never one with a row
+// of another environment or of none (written before the env column),
+// whose line and environment it names for the note.
 func TestRejectsOfEitherHeader(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		body string
-		want bool
+		body  string
+		ours  bool
+		line  int
+		other string
 	}{
-		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c1,staging\n", true},
-		{"line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n", true},
-		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c0,staging\n", false},
-		{"line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c0\n", false},
+		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c1,staging\n", true, 0, ""},
+		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c1,staging\n4,,y@example.com,,invalid,,,bad,c1,production\n", false, 3, "production"},
+		{"line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n", false, 2, ""},
+		{"line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c0,staging\n", false, 0, ""},
+		{"line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c0\n", false, 0, ""},
 	} {
-		if got := rejectsOf([]byte(tt.body), "c1"); got != tt.want {
-			t.Errorf("rejectsOf(%q, c1) = %v, want %v", tt.body, got, tt.want)
+		if ours, line, other := rejectsOf([]byte(tt.body), "c1", "staging"); ours != tt.ours || line != tt.line || other != tt.other {
+			t.Errorf("rejectsOf(%q, c1, staging) = %v, %d, %q; want %v, %d, %q", tt.body, ours, line, other, tt.ours, tt.line, tt.other)
 		}
 	}
 }

@@ -54,22 +54,35 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 // RejectsUsage is the help of the option that gives WriteRejectsFile its
 // path, in the words of every command that takes it (plan and send): what
 // WriteRejectsFile does, with rows not sent and with none.
-const RejectsUsage = "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv in the current directory); with none, write nothing and remove this campaign's rejects file an earlier plan or send left there"
+const RejectsUsage = "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv in the current directory); with none, write nothing and remove this campaign's rejects file an earlier plan or send in this environment left there (another environment's is kept)"
 
 // WriteRejectsFile writes every row not sent (WriteRejectsCSV) to the file
 // path, CAMPAIGN-NAME.rejects.csv when path is empty, and returns its path.
 // With no such row it writes nothing and returns "", and removes a rejects
-// file an earlier plan of the campaign left at path (its rows are no
-// longer true). Errors of the file are *userfile.Error naming path.
+// file an earlier plan of the campaign in the same environment left at
+// path (its rows are no longer true); one of another environment, or
+// written before the env column, is kept (its rows are not this plan's to
+// call untrue: a directory or path both environments use) and KeptNote
+// says so. Errors of the file are *userfile.Error naming path.
 func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	if path == "" {
 		path = s.Campaign + ".rejects.csv"
 	}
+	s.kept = ""
 	if len(s.Rejects) == 0 {
-		if old, err := os.ReadFile(path); err == nil && rejectsOf(old, s.Campaign) {
+		old, err := os.ReadFile(path)
+		if err != nil {
+			return "", nil
+		}
+		switch ours, line, env := rejectsOf(old, s.Campaign, s.Environment); {
+		case ours:
 			if err := os.Remove(path); err != nil {
 				return "", userfile.Explain(path, true, err)
 			}
+		case line > 0 && env == "":
+			s.kept = fmt.Sprintf("The earlier rejects file of campaign %s at %s was kept: it records no environment (written before tidings recorded it), so nothing here says it is environment %s's; remove it if it is, since with no row left out here its rows are no longer true.", s.Campaign, path, s.Environment)
+		case line > 0:
+			s.kept = fmt.Sprintf("The earlier rejects file of campaign %s at %s was kept: %s:%d: column \"env\": %q: its rows are of environment %s, not of environment %s, where no row was left out this time, which says nothing of them; give each environment a --rejects path of its own.", s.Campaign, path, path, line, env, env, s.Environment)
 		}
 		return "", nil
 	}
@@ -100,29 +113,49 @@ func notAnotherFile(path string) error {
 }
 
 // rejectsOf reports whether b is a rejects file (WriteRejectsCSV) every row
-// of which is campaign's: only such a file is an earlier plan's of the
-// campaign, which a plan with no rejected row removes. Another campaign's
-// at the same path (one --rejects file for a night's campaigns) is not.
-func rejectsOf(b []byte, campaign string) bool {
+// of which is campaign's in environment env: only such a file is an
+// earlier plan's of the campaign there, which a plan with no rejected row
+// removes. Another campaign's at the same path (one --rejects file for a
+// night's campaigns) is not; nor is one of the campaign's rows of which
+// are of another environment, or of none (written before the env column):
+// line is then the first such row's line, and other its environment ("":
+// none).
+func rejectsOf(b []byte, campaign, env string) (ours bool, line int, other string) {
 	n := len(RejectsHeader)
 	if !bytes.HasPrefix(b, []byte(strings.Join(RejectsHeader, ",")+"\n")) {
 		n-- // one written before the env column
 		if !bytes.HasPrefix(b, []byte(strings.Join(RejectsHeader[:n], ",")+"\n")) {
-			return false
+			return false, 0, ""
 		}
 	}
 	r := csv.NewReader(bytes.NewReader(b))
-	rows, err := r.ReadAll()
-	if err != nil {
-		return false
+	if _, err := r.Read(); err != nil { // the header
+		return false, 0, ""
 	}
-	for _, row := range rows[1:] {
-		if len(row) != n || csvcell.Uncell(row[rejectsCampaign]) != campaign {
-			return false
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || len(row) != n || csvcell.Uncell(row[rejectsCampaign]) != campaign {
+			return false, 0, ""
+		}
+		e := "" // none before the env column
+		if n == len(RejectsHeader) {
+			e = csvcell.Uncell(row[rejectsCampaign+1])
+		}
+		if e != env && line == 0 {
+			line, _ = r.FieldPos(0) // its line in the file
+			other = e
 		}
 	}
-	return true
+	return line == 0, line, other
 }
+
+// KeptNote says why WriteRejectsFile, with no row to write, kept the
+// campaign's earlier rejects file at its path (another environment's, or
+// one that records none); "" when it kept none.
+func (s *Summary) KeptNote() string { return s.kept }
 
 // RejectsLine says that the rows not sent (refused, invalid, skipped as
 // delivered), which WriteRejectsFile wrote to path, are there: "The 2

@@ -1,0 +1,76 @@
+package plan
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRejectsFileOfAnotherEnvironmentIsKept: a plan or send with no row
+// rejected removes the campaign's rejects file an earlier one left at its
+// path only when that file is of the same environment. A staging plan's
+// file, found by a production plan of the same campaign at the same path
+// (the default CAMPAIGN-NAME.rejects.csv in a directory both are run
+// from), was deleted, and staging's account of the rows it left out was
+// lost: it is kept, and the note says whose it is and why it was kept. So
+// is a file written before the env column (whose, nothing says).
+func TestRejectsFileOfAnotherEnvironmentIsKept(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	staging := &Summary{Campaign: "c1", Environment: "staging", Rejects: []Reject{{Line: 3, Email: "x@example.com", Outcome: "refused", Code: "not-allowed", Reason: "not on the allowlist"}}}
+	path := filepath.Join(dir, "c1.rejects.csv")
+	if _, err := staging.WriteRejectsFile(path); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	production := &Summary{Campaign: "c1", Environment: "production"}
+	if got, err := production.WriteRejectsFile(path); err != nil || got != "" {
+		t.Fatalf("production, no row rejected: %q, %v; want nothing written", got, err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != string(before) {
+		t.Fatalf("staging's rejects file after a production plan with no row rejected: %q, %v; want it kept as it was (%q)", b, err, before)
+	}
+	note := production.KeptNote()
+	for _, want := range []string{path + ":2", `column "env"`, "environment staging", "not of environment production", "kept"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note %q; want it to say %q", note, want)
+		}
+	}
+
+	// An earlier version's file (no env column) may be either
+	// environment's: kept, and the note says it records none.
+	old := filepath.Join(dir, "old.csv")
+	body := "line,id,email,locale,outcome,code,field,reason,campaign\n3,,x@example.com,,invalid,,,bad,c1\n"
+	if err := os.WriteFile(old, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	production = &Summary{Campaign: "c1", Environment: "production"}
+	if _, err := production.WriteRejectsFile(old); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(old); err != nil || string(b) != body {
+		t.Errorf("an earlier version's rejects file: %q, %v; want it kept as it was", b, err)
+	}
+	if note := production.KeptNote(); !strings.Contains(note, old) || !strings.Contains(note, "records no environment") || !strings.Contains(note, "kept") {
+		t.Errorf("note %q; want it to name %s, say it records no environment and that it was kept", note, old)
+	}
+
+	// The same environment's is removed, and nothing is noted.
+	if _, err := staging.WriteRejectsFile(path); err != nil {
+		t.Fatal(err)
+	}
+	again := &Summary{Campaign: "c1", Environment: "staging"}
+	if _, err := again.WriteRejectsFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("staging's own earlier rejects file after a staging plan with no row rejected: %v; want it removed", err)
+	}
+	if note := again.KeptNote(); note != "" {
+		t.Errorf("note %q; want none", note)
+	}
+}
