@@ -38,3 +38,21 @@ func TestRejectsOfAnotherEnvironmentKeptByPlanAndSend(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanWithoutEnvRecordsTheCampaignsEnvironment: plan without --env
+// plans in the environment the campaign file pins (the only one it
+// accepts), and its rejects file records it in column env: such a file is
+// checked by a send in another environment like any other, never among
+// the files that "record no environment" (README said a plan without
+// --env left the column empty).
+func TestPlanWithoutEnvRecordsTheCampaignsEnvironment(t *testing.T) {
+	t.Parallel()
+	env, _ := redisEnv(t)
+	rejects := filepath.Join(t.TempDir(), "r.csv")
+	file := writeCampaign(t, campaignFile{name: "noenv", env: "production", rows: []string{"ada@example.org,Ada,en,1", "not-an-address,Bob,en,1"}})
+	res := cli(t, env, "plan", file, "--rejects", rejects)
+	b, err := os.ReadFile(rejects)
+	if res.code != 1 || err != nil || !strings.HasSuffix(string(b), ",noenv,production\n") || !strings.Contains(res.stdout, "Campaign noenv in environment production") {
+		t.Errorf("plan without --env of a campaign pinned to production: exit %d, rejects file %q, %v; want exit 1 and its row naming environment production\n%s", res.code, b, err, res)
+	}
+}

@@ -29,8 +29,9 @@ const rejectsCampaign = 8
 // with the header line,id,email,locale,outcome,code,field,reason,campaign,env
 // (so that send --exclude-delivered, which reads the rows skipped as
 // already delivered, knows whose they are and of which environment: env
-// is the Environment planned for, empty without one); text from the file
-// is defused against spreadsheet formulas (csvcell.Cell).
+// is the Environment planned for: plan without --env plans for the
+// campaign's own, so only a Summary planned with none has it empty); text
+// from the file is defused against spreadsheet formulas (csvcell.Cell).
 func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(RejectsHeader); err != nil {
