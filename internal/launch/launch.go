@@ -420,7 +420,9 @@ func (p *Planned) checkExclusionsHere(ctx context.Context, st *store.Store, o Op
 	_, e.Stale = p.in.Exclude.uncovered([]string{m.Run}, "")
 	if o.StateDir != "" {
 		if e.Here = ExclusionsPath(o.StateDir, c); fileExists(e.Here) {
-			if e.HereRuns = runsHere(o.StateDir, c); slices.Contains(e.HereRuns, m.Run) {
+			if e.HereRuns, err = runsHere(o.StateDir, p.in.EnvName, c); err != nil {
+				return err // another environment's file
+			} else if slices.Contains(e.HereRuns, m.Run) {
 				return nil
 			}
 			e.Others = true // other runs' exclusions, without Run's

@@ -321,23 +321,30 @@ func LoadDeliveredIn(stateDir, env, campaign string, paths []string) (*Delivered
 }
 
 // runsHere returns the marked runs whose exclusions the exclusions file
-// of campaign in stateDir lists: those the record there names as staged
-// there (MarkedRuns; a record written before it kept them names its last
-// run only), and those the file's run column names (a file copied here
-// from the machine that made it, with no record).
-func runsHere(stateDir, campaign string) []string {
+// of campaign in stateDir lists, for a staging in environment env: those
+// the record there names as staged there (MarkedRuns; a record written
+// before it kept them names its last run only), and those the file's run
+// column names (a file copied here from the machine that made it, with no
+// record). A record of another environment (a state_dir two environments
+// share) names none of env's; a file with a row of another environment
+// lists none of env's either: it is refused (*EnvError, as a recovery
+// reading it by itself refuses it) rather than taken for env's.
+func runsHere(stateDir, env, campaign string) ([]string, error) {
 	var runs []string
-	if rec, _ := ReadRecord(stateDir, campaign); rec != nil {
+	if rec, _ := ReadRecord(stateDir, campaign); rec != nil && (rec.Env == "" || env == "" || rec.Env == env) {
 		runs = append(slices.Clip(rec.MarkedRuns), rec.Run)
 	}
 	if d, err := LoadDelivered(campaign, []string{ExclusionsPath(stateDir, campaign)}); err == nil {
+		if err := d.CheckEnv(env); err != nil && env != "" {
+			return nil, err
+		}
 		for _, w := range d.written {
 			runs = append(runs, w.Runs...)
 		}
 	}
 	runs = slices.DeleteFunc(runs, func(r string) bool { return !strings.HasSuffix(r, store.RunExcludedMark) })
 	slices.Sort(runs)
-	return slices.Compact(runs)
+	return slices.Compact(runs), nil
 }
 
 // sameFile reports whether paths a and b name the same file.
