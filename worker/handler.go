@@ -769,10 +769,16 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 	// answered: a try not acknowledged by the replicas may have written
 	// it, and the next one then changes nothing ("").
 	recorded := make([]string, len(r.recs))
+	// The claims that recorded their recipient in doubt, as the try that
+	// did answered (the tries after it find it in doubt already).
+	doubt := make([]bool, len(claims))
 	for attempt := 0; attempt < tries; attempt++ {
 		res, err = r.cs.ledger.Step(ctx, r.recs, claims, r.cs.policy, time.Now())
 		for i, o := range res.Recorded {
 			recorded[i] = cmp.Or(recorded[i], o)
+		}
+		for j, a := range res.Claims {
+			doubt[j] = doubt[j] || a.InDoubt
 		}
 		if err == nil {
 			r.w.outage.answered(ledgerStep)
@@ -797,6 +803,16 @@ func (r *run) step(ctx context.Context, claims []store.Claim) (res store.StepRes
 	// A step not acknowledged may have written them all the same: they go
 	// to the backlog below, and are accounted for now, once.
 	r.account(ctx, recorded, err != nil && !gone)
+	// A claim that found its recipient held by a claim whose sender died
+	// recorded it in doubt: an outcome this worker counts, once (nobody
+	// else can: the dead worker never learnt it). Not when no try was
+	// acknowledged: a failover may lose the write, and the claim that
+	// finds the recipient again would count it twice.
+	for j, d := range doubt {
+		if d && err == nil {
+			r.counts.inc(r.w.m.messages, r.cs.name, claims[j].Lang, store.OutcomeInDoubt)
+		}
+	}
 	if err == nil || gone {
 		r.recs = r.recs[:0]
 	}

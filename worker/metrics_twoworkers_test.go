@@ -17,6 +17,13 @@ import (
 // worker), by outcome.
 func messagesByOutcome(t *testing.T, regs ...*prometheus.Registry) map[string]float64 {
 	t.Helper()
+	return messagesBy(t, func(labels map[string]string) string { return labels["outcome"] }, regs...)
+}
+
+// messagesBy sums tidings_messages_total over the registries, by the key
+// key makes of each series' labels ("": not summed).
+func messagesBy(t *testing.T, key func(labels map[string]string) string, regs ...*prometheus.Registry) map[string]float64 {
+	t.Helper()
 	out := map[string]float64{}
 	for _, r := range regs {
 		mfs, err := r.Gather()
@@ -28,10 +35,12 @@ func messagesByOutcome(t *testing.T, regs ...*prometheus.Registry) map[string]fl
 				continue
 			}
 			for _, m := range mf.GetMetric() {
+				labels := map[string]string{}
 				for _, l := range m.GetLabel() {
-					if l.GetName() == "outcome" {
-						out[l.GetValue()] += m.GetCounter().GetValue()
-					}
+					labels[l.GetName()] = l.GetValue()
+				}
+				if k := key(labels); k != "" {
+					out[k] += m.GetCounter().GetValue()
 				}
 			}
 		}

@@ -57,9 +57,11 @@ func metricsAddr(t *testing.T) string {
 // last scrape is lost to any Prometheus), never exceed it; and c2 counts
 // at least every sent message the server had not received at the kill
 // (killedAt). Recipients found in doubt after the kill, the killed
-// worker's claims, are counted by no worker (the claim that finds one
-// skips it): the console's tidings_campaign_recipients counts them
-// (README, Metrics).
+// worker's claims, are counted by the worker whose claim finds them (the
+// restarted one), so the in-doubt counters sum to the report's exactly
+// (the sink answers every message: the killed worker had none in doubt
+// of its own to count after its last scrape). Before, the claim that
+// found one skipped it and no worker counted it.
 func checkCountersAfterKill(t *testing.T, rep report, c1, c2 map[string]float64, killedAt int) {
 	t.Helper()
 	if c2 == nil {
@@ -70,6 +72,9 @@ func checkCountersAfterKill(t *testing.T, rep report, c1, c2 map[string]float64,
 		if got, want := c1[o]+c2[o], float64(rep.Counts[o]); got > want {
 			t.Errorf("tidings_messages_total{outcome=%q}: killed worker %v + restarted worker %v = %v, above the report's %v: counted twice", o, c1[o], c2[o], got, want)
 		}
+	}
+	if got, want := c1["in-doubt"]+c2["in-doubt"], float64(rep.Counts["in-doubt"]); got != want {
+		t.Errorf("tidings_messages_total{outcome=\"in-doubt\"}: killed worker %v + restarted worker %v = %v, want the report's %v: the killed worker's claims, found in doubt, are counted by the worker that found them", c1["in-doubt"], c2["in-doubt"], got, want)
 	}
 	if least := float64(rep.Counts["sent"]) - float64(killedAt); c2["sent"] < least {
 		t.Errorf("restarted worker counts %v sent; the report has %d sent and the server had only %d messages at the kill: at least %v were the restarted worker's", c2["sent"], rep.Counts["sent"], killedAt, least)

@@ -112,10 +112,20 @@ const (
 	ClaimGone  ClaimResult = 5 // the campaign is gone from Redis (state lost): stop, write nothing
 )
 
+// claimInDoubt is lua/step.lua's DOUBT: a SKIP by the claim that recorded
+// the recipient in doubt (ClaimAnswer.InDoubt).
+const claimInDoubt = 6
+
 // ClaimAnswer is Step's answer to one claim.
 type ClaimAnswer struct {
 	Result  ClaimResult
 	Attempt int // attempt number of the claimed recipient
+	// InDoubt: this claim found the recipient held by another claim (its
+	// sender died, or lost its Redis, between claim and record) and
+	// recorded it in doubt; Result is ClaimSkip (never sent again). Said
+	// by the claim that recorded it alone, so that its caller counts the
+	// outcome once (tidings_messages_total{outcome="in-doubt"}).
+	InDoubt bool
 }
 
 // StepResult is the answer of Step.
@@ -510,10 +520,13 @@ func readStepAnswer(v any, nrecs, nclaims int) (stepAnswer, error) {
 		case ok && n < 0 && -n > lastClaim && -n <= int64(nclaims) && i+2 < len(res):
 			r, ok1 := res[i+1].(int64)
 			a, ok2 := res[i+2].(int64)
-			if !ok1 || !ok2 || r < int64(ClaimOK) || r > int64(ClaimGone) || a < 0 || (r == int64(ClaimOK) && a < 1) {
+			if !ok1 || !ok2 || r < int64(ClaimOK) || r > claimInDoubt || a < 0 || (r == int64(ClaimOK) && a < 1) {
 				return stepAnswer{}, fmt.Errorf("script answered %v for claim %d of %d: not a result and an attempt", res[i+1:i+3], -n, nclaims)
 			}
 			claims[-n-1] = ClaimAnswer{Result: ClaimResult(r), Attempt: int(a)}
+			if r == claimInDoubt {
+				claims[-n-1] = ClaimAnswer{Result: ClaimSkip, Attempt: int(a), InDoubt: true}
+			}
 			lastClaim, i = -n, i+3
 		case ok && n > lastRec && n <= int64(nrecs) && i+1 < len(res):
 			o, ok := res[i+1].(string)

@@ -242,6 +242,8 @@ func TestReadStepAnswerFailsClosed(t *testing.T) {
 			[]ClaimAnswer{ok1, {Result: ClaimSkip, Attempt: 2}, {Result: ClaimOK, Attempt: 2}}, map[int]string{1: "deferred", 2: ""}},
 		{"gone", []any{"", "", int64(-1), int64(3), int64(-1), int64(ClaimGone), int64(0), int64(-2), int64(ClaimGone), int64(0), int64(-3), int64(ClaimGone), int64(0)},
 			[]ClaimAnswer{{Result: ClaimGone}, {Result: ClaimGone}, {Result: ClaimGone}}, nil},
+		{"in doubt", []any{"running", "", int64(7), int64(3), int64(-2), int64(claimInDoubt), int64(2)},
+			[]ClaimAnswer{ok1, {Result: ClaimSkip, Attempt: 2, InDoubt: true}, ok1}, nil},
 		{"not a list", "OK", nil, nil},
 		{"nothing", []any{}, nil, nil},
 		{"no claim count", []any{"running", "", int64(7)}, nil, nil},
@@ -254,6 +256,7 @@ func TestReadStepAnswerFailsClosed(t *testing.T) {
 		{"truncated pair", []any{"running", "", int64(7), int64(3), int64(1)}, nil, nil},
 		{"result not a number", []any{"running", "", int64(7), int64(3), int64(-1), "3", int64(0)}, nil, nil},
 		{"result unknown", []any{"running", "", int64(7), int64(3), int64(-1), int64(9), int64(0)}, nil, nil},
+		{"result past in doubt", []any{"running", "", int64(7), int64(3), int64(-1), int64(claimInDoubt + 1), int64(1)}, nil, nil},
 		{"result none", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimNone), int64(0)}, nil, nil},
 		{"attempt not a number", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimStop), "0"}, nil, nil},
 		{"OK at attempt 0", []any{"running", "", int64(7), int64(3), int64(-1), int64(ClaimOK), int64(0)}, nil, nil},
@@ -300,7 +303,8 @@ func TestStepAnswerAccountsForEveryClaim(t *testing.T) {
 // TestStepGroupCommitAnswersEachClaim: three callers' steps ride in one
 // script call, their records and claims interleaved (A records, A claims,
 // B claims, C records, C claims), with claims answered STOP (a batch not
-// released), SKIP (sent already; held by another claim: now in doubt) and
+// released), SKIP (sent already; held by another claim: now in doubt, and
+// said so: InDoubt) and
 // OK (new; a deferred recipient's second attempt) among the first
 // attempts OK: each caller gets the answers of its own claims, in order.
 // Then, with the campaign paused, cancelled, awaiting approval, done,
@@ -325,8 +329,8 @@ func TestStepGroupCommitAnswersEachClaim(t *testing.T) {
 	}
 	want := [][]ClaimAnswer{
 		{ok1, {Result: ClaimStop}, ok1},
-		{{Result: ClaimSkip, Attempt: 1}, ok1, {Result: ClaimSkip, Attempt: 1}},
-		{{Result: ClaimOK, Attempt: 2}, ok1, {Result: ClaimSkip, Attempt: 1}},
+		{{Result: ClaimSkip, Attempt: 1}, ok1, {Result: ClaimSkip, Attempt: 1, InDoubt: true}},
+		{{Result: ClaimOK, Attempt: 2}, ok1, {Result: ClaimSkip, Attempt: 1, InDoubt: true}}, // n1: held by c1
 	}
 	for _, c := range calls {
 		c.p, c.now = p, now

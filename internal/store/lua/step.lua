@@ -9,7 +9,8 @@
 -- A claim is made before the message goes to SMTP. A recipient found
 -- "sending" under another claim's token was claimed by a sender that died
 -- (or lost its Redis) between its claim and its record: it becomes
--- "in-doubt" and is never sent again.
+-- "in-doubt" and is never sent again (that claim's answer says so:
+-- DOUBT, below).
 --
 -- KEYS (all of one campaign, so one Cluster slot):
 --   1 ledger   HASH id -> "state|attempts|unix ms|code|flag|response or token"
@@ -102,8 +103,10 @@
 --   recipient); a give-back's pending, deferred, cancelled or '' (nothing
 --   held). A call whose campaign is gone or staged anew answers none: it
 --   records nothing.
--- Claim results (store.Claim* in Go):
-local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
+-- Claim results (store.Claim* in Go); DOUBT is SKIP said by the claim that
+-- found the recipient held by another claim and recorded it in doubt
+-- (store.ClaimAnswer.InDoubt: its worker counts that outcome, once):
+local NONE, OK, SKIP, STOP, STALE, GONE, DOUBT = 0, 1, 2, 3, 4, 5, 6
 -- KIND: a kind's name by its letter; built by the first record off the
 -- hot path (below) that needs it: a table of eight keys costs about 3,800
 -- instructions to build, a tenth of a message's share of the call
@@ -621,7 +624,7 @@ for s = 1, nops do
         put(rid, 'in-doubt|' .. as .. '|' .. now .. '||k:' .. h .. '|claimed before a crash; the SMTP server may have accepted it')
         bump(ARGV[pi + 1], 'in-doubt', batch, 1)
         if ca == 1 then badd(batch, 'tried', 1) else decide(rid, batch, false) end
-        res, att = SKIP, ca
+        res, att = DOUBT, ca
       else
         res, att = SKIP, ca
       end

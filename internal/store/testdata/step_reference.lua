@@ -65,7 +65,7 @@
 -- a give-back's pending, deferred, cancelled or ''), none when the
 -- campaign is gone or staged anew.
 -- Claim results (store.Claim* in Go):
-local NONE, OK, SKIP, STOP, STALE, GONE = 0, 1, 2, 3, 4, 5
+local NONE, OK, SKIP, STOP, STALE, GONE, DOUBT = 0, 1, 2, 3, 4, 5, 6
 
 local ctl = redis.call('HMGET', KEYS[3], 'state', 'stage', 'cur_batch', 'idle_since', 'idle_pending_ms')
 local state, stage, curBatch = ctl[1], ctl[2], tonumber(ctl[3] or '-1')
@@ -348,7 +348,7 @@ for s = 0, nops - 1 do
         bump(lang, 'in-doubt', batch, 1)
         if ca == 1 then badd(batch, 'attempted', 1) end
         if ca > 1 then decide(cid, batch, false) end
-        res, att = SKIP, ca
+        res, att = DOUBT, ca
       else
         res, att = SKIP, ca
       end
