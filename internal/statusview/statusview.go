@@ -195,10 +195,18 @@ func Next(st *store.Status) store.Next {
 // MetaLost), as the workers' pause for it says it.
 const metaLost = "Redis lost this campaign's meta (part of its state: an eviction, a DEL)"
 
-// Lost says that Redis lost chunks of st's campaign (st.LostChunks), or
-// its meta (st.MetaLost), and what that means, "" when it lost neither:
+// controlLost says that Redis lost the control of a campaign
+// (store.StateControlLost).
+const controlLost = "Redis lost this campaign's control (part of its state: an eviction, a DEL)"
+
+// Lost says that Redis lost chunks of st's campaign (st.LostChunks), its
+// meta (st.MetaLost), or its control (store.StateControlLost), and what
+// that means, "" when it lost none of these:
 // status's Lost line and the console's campaign page.
 func Lost(st *store.Status) string {
+	if st.State == store.StateControlLost {
+		return controlLost + ": its state and batch are unknown, no worker sends it, and its ledger may have lost deliveries too"
+	}
 	if st.MetaLost {
 		return metaLost + ": its definition, batches and languages are unknown, no worker sends it, and its ledger may have lost deliveries too"
 	}
@@ -209,11 +217,15 @@ func Lost(st *store.Status) string {
 }
 
 // ListNote is what a list of campaigns notes of st (tidings status --env
-// ENV, the console's campaigns page): the chunks, or the meta, Redis
-// lost, and a stored format not this build's; empty when none of these.
+// ENV, the console's campaigns page): the chunks, the meta, or the
+// control, Redis lost, and a stored format not this build's; empty when
+// none of these.
 func ListNote(st *store.Status) string {
 	if st.MetaLost {
 		return metaLost
+	}
+	if st.State == store.StateControlLost {
+		return controlLost
 	}
 	var notes []string
 	if len(st.LostChunks) > 0 {

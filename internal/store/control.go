@@ -154,7 +154,7 @@ func (s *Store) transition(ctx context.Context, c string, p TransitionParams, no
 	res := v.([]any)
 	st, _ := res[0].(string)
 	if st == "" {
-		return "", false, s.notFound(ctx, what, c)
+		return "", false, s.controlGone(ctx, what, c)
 	}
 	if env, ok := strings.CutPrefix(fmt.Sprint(res[2]), "env:"); ok {
 		return State(st), false, fmt.Errorf("%s: %w", what, checkEnv(c, env, p.Actor.Env))
@@ -735,6 +735,11 @@ const (
 	// runs. No worker sends them; the same cancel run again records them.
 	// Given by the status's reader, as NextRetry.
 	NextCancelAgain
+	// NextControlLost: Redis lost the campaign's control while its
+	// definition stayed (StateControlLost): no worker sends it and nothing
+	// is left to resume or cancel; staging it again excluding the
+	// deliveries in the workers' journals mails those not sent yet.
+	NextControlLost
 )
 
 // NextOr returns what can be done next under control c, or n when c is
@@ -761,6 +766,8 @@ func (c *Control) Next() Next {
 		return NextStageAgain
 	case c.State == StateRestagingInterrupted:
 		return NextRestageAgain
+	case c.State == StateControlLost:
+		return NextControlLost
 	case c.State == StateAwaitingApproval:
 		return NextApprove
 	case c.State.Finished():

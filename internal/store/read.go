@@ -417,7 +417,8 @@ const (
 // was interrupted, the status says so (unstaged), and so it does of one
 // whose re-staging was interrupted (restagingInterrupted), and of one
 // whose meta Redis lost while its control stayed (MetaLost: its control,
-// counts and audit log alone, metaLostStatus). While its first
+// counts and audit log alone, metaLostStatus), and of one whose control
+// Redis lost while its meta stayed (StateControlLost). While its first
 // staging runs, it is a *BeingStagedError (BeingStaged is its status in a
 // list).
 func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
@@ -583,7 +584,10 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		}
 		st.GateWaitsForRetried = gateWaits(st, camp.Batches.MaxFailureRate, doneAt)
 	}
-	if ctl.Stage != meta.Stage && leaseC.Val() == 0 {
+	switch {
+	case len(ctlC.Val()) == 0 && leaseC.Val() == 0: // a staging writes its control first
+		controlLost(st)
+	case ctl.Stage != meta.Stage && leaseC.Val() == 0:
 		restagingInterrupted(st, ctlC.Val())
 	}
 	if st.State == StateRunning {
