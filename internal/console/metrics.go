@@ -50,7 +50,7 @@ var (
 )
 
 var states = []store.State{store.StateStaged, store.StateRunning, store.StateAwaitingApproval, store.StatePaused, store.StateCancelled, store.StateDone,
-	store.StateBeingStaged, store.StateStagingInterrupted, store.StateRestagingInterrupted}
+	store.StateBeingStaged, store.StateStagingInterrupted, store.StateRestagingInterrupted, store.StateControlLost}
 
 // collector reads every campaign's status on one scrape. It is built per
 // request so that reading Redis follows the scrape's context (Collect takes
