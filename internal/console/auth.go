@@ -233,12 +233,15 @@ func (s *Server) post(role Role, h http.HandlerFunc) http.HandlerFunc {
 // often a page left open past the session's end (on-call's page of
 // Friday evening, Pause pressed at 2 a.m.; the browser may have dropped
 // the cookie, so an ended session and none look alike). It says that
-// nothing was done, why, and what to do, so that nobody takes the
-// campaign for paused.
+// nothing was done, why, and what to do, so that nobody takes the press
+// for made; it says what was not done, never the campaign's state (not
+// read for someone not signed in: a campaign already paused is not "not
+// paused").
 func (s *Server) signedOut(r *http.Request) string {
 	what := "nothing was done"
-	if c, past := r.PathValue("campaign"), pastOf[r.PathValue("action")]; c != "" && past != "" {
-		what = fmt.Sprintf("nothing was done: %s is not %s", c, past)
+	c, action := r.PathValue("campaign"), r.PathValue("action")
+	if _, known := pastOf[action]; c != "" && known {
+		what = fmt.Sprintf("nothing was done: your %s of %s was not applied", noun(action), c)
 	}
 	ttl := s.cfg.SessionTTL.String()
 	if s.cfg.SessionTTL%time.Hour == 0 {

@@ -63,7 +63,7 @@ func TestPauseAfterTheSessionEnded(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: %s, want 403", tc.name, resp.Status)
 		}
-		for _, want := range []string{"friday is not paused", "sign in again", "12 hours", "reload"} {
+		for _, want := range []string{"your pause of friday was not applied", "sign in again", "12 hours", "reload"} {
 			if !strings.Contains(strings.ToLower(msg), strings.ToLower(want)) {
 				t.Errorf("%s: the answer to Pause after the session ended says %q; want it to say %q (that nothing was done, why, and what to do)", tc.name, msg, want)
 			}
@@ -71,5 +71,55 @@ func TestPauseAfterTheSessionEnded(t *testing.T) {
 	}
 	if st, err := w.Store.Status(t.Context(), "friday"); err != nil || st.State == store.StatePaused {
 		t.Fatalf("after the refused pauses: %v, %v; want it not paused", st.State, err)
+	}
+}
+
+// TestActionAfterTheSessionEndedClaimsNoState: the refusal of an action
+// pressed without a session says what was not done, never the campaign's
+// state, which the console, answering someone not signed in, neither
+// reads nor may tell. A campaign already paused (by tidings itself at 2
+// a.m., or by a colleague) whose Pause is pressed on a page left open past
+// the session must not be called "not paused": on-call would resume or
+// page someone over a pause that holds. Nor is a cancelled campaign "not
+// cancelled".
+func TestActionAfterTheSessionEndedClaimsNoState(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "held", N: 3})
+	w.Stage(t, consoletest.Spec{Name: "gone", N: 3})
+	a := store.Actor{Who: "colleague"}
+	if _, err := w.Store.Pause(t.Context(), "held", a, "relay maintenance"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Store.Cancel(t.Context(), "gone", a, "wrong list"); err != nil {
+		t.Fatal(err)
+	}
+	var later atomic.Int64
+	s := newSiteWith(t, w, func(c *console.Config) {
+		c.Clock = func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
+	})
+	op := s.signIn(t, operatorToken)
+	csrf := op.csrf("/c/held")
+	later.Store(int64(13 * time.Hour))
+	for _, tc := range []struct{ campaign, action, noun, state string }{
+		{"held", "pause", "pause", "paused"}, {"gone", "cancel", "cancel", "cancelled"},
+	} {
+		resp := op.do("POST", "/c/"+tc.campaign+"/"+tc.action, url.Values{"csrf": {csrf}, "reason": {"r"}}, true)
+		var ans struct {
+			OK      bool   `json:"ok"`
+			Message string `json:"message"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&ans)
+		resp.Body.Close()
+		if err != nil || ans.OK || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("%s %s after the session ended: %s %+v (%v), want a 403 refusal", tc.action, tc.campaign, resp.Status, ans, err)
+		}
+		msg := strings.ToLower(ans.Message)
+		if strings.Contains(msg, "not "+tc.state) {
+			t.Errorf("%s of %s (already %s) after the session ended: the answer says %q, which calls it not %s", tc.action, tc.campaign, tc.state, ans.Message, tc.state)
+		}
+		if want := "your " + tc.noun + " of " + tc.campaign + " was not applied"; !strings.Contains(msg, want) {
+			t.Errorf("%s of %s after the session ended: the answer says %q; want it to say %q", tc.action, tc.campaign, ans.Message, want)
+		}
 	}
 }
