@@ -260,8 +260,11 @@ func TestCanaryApprovedAfterTheWeekend(t *testing.T) {
 // silently without ending.
 func TestKeyLostWhilePaused(t *testing.T) {
 	t.Parallel()
+	// The keys such a campaign has while paused (staged once, no error,
+	// no gate, no re-staging): a key it lacks would test nothing, and
+	// keyLostWhilePaused fails on it.
 	for _, key := range []string{"ledger", "meta", "control", "chunk:0", "chunk:1", "counts", "bstats", "batches",
-		"finished", "passed", "fresh", "wsent", "win", "winerr", "checkins", "gen", "held", "gate1", "audit", "persec", "errors", "ids", "mailboxes"} {
+		"fresh", "wsent", "win", "checkins", "audit", "persec"} {
 		t.Run(key, func(t *testing.T) {
 			t.Parallel()
 			keyLostWhilePaused(t, key)
@@ -283,7 +286,7 @@ func keyLostWhilePaused(t *testing.T, key string) {
 		t.Fatal(err)
 	}
 	if n == 0 {
-		t.Logf("no key %s to lose", key)
+		t.Fatalf("no key %s to lose: this case tests nothing", key)
 	}
 	e.startWorker(t, wopts{journal: dir, id: "monday"})
 	wait.For(t, 30*time.Second, "Monday's worker to be up", func() bool {

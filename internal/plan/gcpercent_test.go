@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -38,15 +39,23 @@ func benchRows(n int) string {
 // the GC percent is the process's.
 func TestRunLowersGCPercentWhileItRuns(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100)) // as go test was started
+	t.Setenv("GOGC", "")                              // restored after the test, whatever the cases set
 	c := testCampaign(t, "")
 	eng := engine(t, render.Policy{})
 	for _, tc := range []struct {
+		gogc           string // the environment's GOGC, "" unset
 		before, during int
 	}{
-		{100, GCPercent}, // the runtime's default
-		{200, 200},       // GOGC=200
-		{-1, -1},         // GOGC=off
+		{"", 100, GCPercent}, // the runtime's default
+		{"200", 200, 200},    // GOGC=200
+		{"off", -1, -1},      // GOGC=off
+		{"100", 100, 100},    // GOGC=100, set by the operator: kept too
 	} {
+		if tc.gogc == "" {
+			os.Unsetenv("GOGC") //nolint:errcheck // restored below
+		} else {
+			os.Setenv("GOGC", tc.gogc) //nolint:errcheck
+		}
 		debug.SetGCPercent(tc.before)
 		var during []int
 		_, err := Run(context.Background(), Input{Campaign: c, Engine: eng, Recipients: strings.NewReader(benchRows(3)), RecipientsName: "r.csv"},

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -257,10 +258,16 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	if in.Campaign == nil || in.Engine == nil {
 		return nil, errors.New("plan: campaign and engine are required")
 	}
-	if prev := debug.SetGCPercent(GCPercent); prev != 100 {
-		debug.SetGCPercent(prev) // the operator's GOGC, or another run's
-	} else {
-		defer debug.SetGCPercent(prev)
+	// A GOGC the operator set is kept, even GOGC=100 (which the runtime's
+	// percent alone cannot tell from its default). Two runs at once (not
+	// done by any command) may restore the default before the second ends:
+	// only memory, never a result, depends on it.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		if prev := debug.SetGCPercent(GCPercent); prev != 100 {
+			debug.SetGCPercent(prev) // another run's, or set by the program
+		} else {
+			defer debug.SetGCPercent(prev)
+		}
 	}
 	name := in.RecipientsName
 	if name == "" {
