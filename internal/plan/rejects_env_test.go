@@ -74,3 +74,42 @@ func TestRejectsFileOfAnotherEnvironmentIsKept(t *testing.T) {
 		t.Errorf("note %q; want none", note)
 	}
 }
+
+// TestRejectsFileOfAnotherEnvironmentIsNotOverwritten: a plan or send of
+// the campaign in production that leaves rows out does not write its
+// rejects over staging's at the same path (one directory, the default
+// name): staging's account of its rows would be lost. It refuses before
+// anything is staged, naming the file, its line and column, both
+// environments and what to give; the file is left as it was. Another
+// campaign's file, or one of this environment, is replaced as before.
+func TestRejectsFileOfAnotherEnvironmentIsNotOverwritten(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c1.rejects.csv")
+	rej := []Reject{{Line: 3, Email: "x@example.com", Outcome: "refused", Code: "not-allowed", Reason: "not on the allowlist"}}
+	staging := &Summary{Campaign: "c1", Environment: "staging", Rejects: rej}
+	if _, err := staging.WriteRejectsFile(path); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	production := &Summary{Campaign: "c1", Environment: "production", Rejects: []Reject{{Line: 7, Email: "y@example.com", Outcome: "invalid", Field: "email", Reason: "bad"}}}
+	got, err := production.WriteRejectsFile(path)
+	if err == nil {
+		t.Fatalf("production's rejects written over staging's at %s (%q)", path, got)
+	}
+	for _, want := range []string{path + ":2", `column "env"`, "staging", "production", "--rejects"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q; want it to say %q", err, want)
+		}
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != string(before) {
+		t.Fatalf("staging's rejects file after production's refused write: %q, %v; want it as it was", b, err)
+	}
+	// Its own environment's is replaced.
+	if _, err := staging.WriteRejectsFile(path); err != nil {
+		t.Errorf("staging again over its own rejects file: %v", err)
+	}
+}

@@ -55,7 +55,7 @@ func (s *Summary) WriteRejectsCSV(w io.Writer) error {
 // RejectsUsage is the help of the option that gives WriteRejectsFile its
 // path, in the words of every command that takes it (plan and send): what
 // WriteRejectsFile does, with rows not sent and with none.
-const RejectsUsage = "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv in the current directory); with none, write nothing and remove this campaign's rejects file an earlier plan or send in this environment left there (another environment's is kept)"
+const RejectsUsage = "write every refused and invalid row to this CSV file (default CAMPAIGN-NAME.rejects.csv in the current directory); with none, write nothing and remove this campaign's rejects file an earlier plan or send in this environment left there (another environment's is kept, and never written over: give each environment its own path)"
 
 // WriteRejectsFile writes every row not sent (WriteRejectsCSV) to the file
 // path, CAMPAIGN-NAME.rejects.csv when path is empty, and returns its path.
@@ -64,7 +64,9 @@ const RejectsUsage = "write every refused and invalid row to this CSV file (defa
 // path (its rows are no longer true); one of another environment, or
 // written before the env column, is kept (its rows are not this plan's to
 // call untrue: a directory or path both environments use) and KeptNote
-// says so. Errors of the file are *userfile.Error naming path.
+// says so. With rows to write, it refuses to replace the campaign's rejects
+// file of another environment at path (its rows would be lost). Errors of
+// the file are *userfile.Error naming path.
 func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	if path == "" {
 		path = s.Campaign + ".rejects.csv"
@@ -86,6 +88,12 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 			s.kept = fmt.Sprintf("The earlier rejects file of campaign %s at %s was kept: %s:%d: column \"env\": %q: its rows are of environment %s, not of environment %s, where no row was left out this time, which says nothing of them; give each environment a --rejects path of its own.", s.Campaign, path, path, line, env, env, s.Environment)
 		}
 		return "", nil
+	}
+	if old, err := os.ReadFile(path); err == nil {
+		if _, line, env := rejectsOf(old, s.Campaign, s.Environment); line > 0 && env != "" {
+			return "", fmt.Errorf("%s:%d: column \"env\": %q: this is the rejects file of campaign %s in environment %s, which environment %s would replace, losing its account of the rows left out there; nothing was written or staged: give --rejects another path (e.g. --rejects %s.%s.rejects.csv), or move that file away first",
+				path, line, env, s.Campaign, env, s.Environment, s.Campaign, s.Environment)
+		}
 	}
 	if err := notAnotherFile(path); err != nil {
 		return "", err
