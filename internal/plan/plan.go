@@ -245,9 +245,12 @@ type resolution struct {
 // a run holds live grows with the file: the reader's index of the
 // addresses and ids seen (package recipient: 24 to 48 bytes a row, no
 // pointers, so a collection marks it at almost no cost). At the default,
-// the heap grows to twice that before each collection: 138 MB of peak RSS
-// for a million rows; at 25, 109 MB for the same CPU (docs/benchmarks.md).
-const GCPercent = 25
+// the heap grows to twice that before each collection: 130-136 MB of peak
+// RSS for a million rows; at 50, 113 MB in the same staging time; at 25,
+// 103-108 MB but up to a fifth more CPU, which the 10 s target of a
+// million rows' staging cannot spare (docs/benchmarks.md, "Staging's
+// memory").
+const GCPercent = 50
 
 // Run reads every row of in.Recipients, calls emit for each accepted one (in
 // file order) and returns the summary. An error from emit stops the run and
