@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -111,5 +112,24 @@ func TestRejectsFileOfAnotherEnvironmentIsNotOverwritten(t *testing.T) {
 	// Its own environment's is replaced.
 	if _, err := staging.WriteRejectsFile(path); err != nil {
 		t.Errorf("staging again over its own rejects file: %v", err)
+	}
+}
+
+// TestRejectsPathThatIsNotARegularFileIsNotRead: --rejects naming a named
+// pipe (or /dev/zero, /dev/full, which never end) is not read to look for
+// an earlier rejects file: reading it blocked for ever (a pipe) or grew
+// without bound until the kernel killed the process (/dev/full, 24 GB in
+// the set-up contract's run of TestFileFlagsSayWhatIsWrong, with rows).
+// Without rows it writes nothing and returns. (With rows, opening a pipe
+// to write it waits for a reader, as before: a gap left open.)
+func TestRejectsPathThatIsNotARegularFileIsNotRead(t *testing.T) {
+	t.Parallel()
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipe here: %v", err)
+	}
+	none := &Summary{Campaign: "c1", Environment: "production"}
+	if got, err := none.WriteRejectsFile(fifo); err != nil || got != "" {
+		t.Errorf("no row rejected, --rejects a named pipe: %q, %v; want nothing written, no error", got, err)
 	}
 }
