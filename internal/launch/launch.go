@@ -480,6 +480,12 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 	rec := Record{Campaign: c.Name, Env: in.EnvName, By: in.Who, Host: in.Host, JournalDir: o.JournalDir,
 		CampaignFile: Abs(c.File), Send: &SendOptions{SkipRefused: o.SkipRefused, SkipInvalid: o.SkipInvalid, Rejects: Abs(o.Rejects)}}
 	prev, _ := ReadRecord(o.StateDir, c.Name)
+	if prev != nil && prev.Env != "" && in.EnvName != "" && prev.Env != in.EnvName {
+		// Another environment's (a state_dir both share): its runs,
+		// exclusions and files are not this one's to keep or vouch for
+		// (runsHere reads a record alike).
+		prev = nil
+	}
 	if prev != nil {
 		rec.MarkedRuns = prev.MarkedRuns // whose exclusions the file here lists
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,11 @@ func TestRestagingAMarkedRunIsNotVouchedForByAnotherEnvironmentsExclusions(t *te
 	sres, err := sp.Stage(ctx, stagingSt, launch.Options{Start: true, StateDir: state, JournalDir: t.TempDir()})
 	if err != nil || !strings.HasSuffix(sres.Run, store.RunExcludedMark) {
 		t.Fatalf("staging's recovery: %+v, %v; want a marked run", sres, err)
+	}
+	// Staging's record names staging's runs alone: test's marked run R,
+	// whose exclusions are not in staging's file, is not copied into it.
+	if rec, err := launch.ReadRecord(state, "launch-test"); err != nil || rec.Env != "staging" || slices.Contains(rec.MarkedRuns, run) {
+		t.Errorf("staging's record after its recovery: %+v, %v; want environment staging, without test's run %s", rec, err, run)
 	}
 
 	// Test stages run R again from this state_dir.
