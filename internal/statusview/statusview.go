@@ -195,17 +195,13 @@ func Next(st *store.Status) store.Next {
 // MetaLost), as the workers' pause for it says it.
 const metaLost = "Redis lost this campaign's meta (part of its state: an eviction, a DEL)"
 
-// controlLost says that Redis lost the control of a campaign
-// (store.StateControlLost).
-const controlLost = "Redis lost this campaign's control (part of its state: an eviction, a DEL)"
-
 // Lost says that Redis lost chunks of st's campaign (st.LostChunks), its
 // meta (st.MetaLost), or its control (store.StateControlLost), and what
 // that means, "" when it lost none of these:
 // status's Lost line and the console's campaign page.
 func Lost(st *store.Status) string {
 	if st.State == store.StateControlLost {
-		return controlLost + ": its state and batch are unknown, no worker sends it, and its ledger may have lost deliveries too"
+		return store.ControlLost + ": " + store.ControlLostMeans
 	}
 	if st.MetaLost {
 		return metaLost + ": its definition, batches and languages are unknown, no worker sends it, and its ledger may have lost deliveries too"
@@ -225,7 +221,7 @@ func ListNote(st *store.Status) string {
 		return metaLost
 	}
 	if st.State == store.StateControlLost {
-		return controlLost
+		return store.ControlLost
 	}
 	var notes []string
 	if len(st.LostChunks) > 0 {

@@ -14,9 +14,17 @@ import (
 // (NextControlLost).
 const StateControlLost State = "control-lost"
 
-// controlLostReason says what happened to a campaign in StateControlLost
-// and what it means.
-const controlLostReason = "Redis lost this campaign's control (part of its state: an eviction, a DEL): its state and batch are unknown, no worker sends it, and its ledger may have lost deliveries too; nothing is left to resume or cancel"
+// ControlLost says what happened to a campaign in StateControlLost, and
+// ControlLostMeans what it means: status (statusview.Lost) and the refusal
+// of a control action (ControlLostError) say them alike.
+const (
+	ControlLost      = "Redis lost this campaign's control (part of its state: an eviction, a DEL)"
+	ControlLostMeans = "its state and batch are unknown, no worker sends it, and its ledger may have lost deliveries too"
+)
+
+// controlLostReason is what a control action refused on a campaign in
+// StateControlLost says of it.
+const controlLostReason = ControlLost + ": " + ControlLostMeans + "; nothing is left to resume or cancel"
 
 // controlLost makes st, the status of a campaign whose control Redis lost
 // (Status found its definition, no control and no staging lease), say so
