@@ -232,26 +232,51 @@ func TestWindowRecordRunTwice(t *testing.T) {
 	countersExact(t, rdb, c, recs)
 }
 
-// TestWindowRecordAfterItsClaimWasLost: Redis loses r3's claim (the last
-// second of a Redis that restarted, a failover to a replica without it:
-// here its entry deleted), b claims r3 anew and holds it. a's record of
-// its window must not overwrite b's claim: r3 stays b's (sending) until
-// b's record, which is counted once.
+// TestWindowRecordAfterItsClaimWasLost: Redis loses a's claims, then b
+// claims r3 anew and holds it; a's record of its window must not
+// overwrite b's claim: r3 stays b's (sending) until b's record, which is
+// counted once. Lost two ways: the whole claim step (the last second of a
+// Redis that restarted, a failover to a replica without it: every key of
+// the campaign as it was before the step), and the ledger key alone (an
+// eviction, a DEL: the other keys stay). In the second a's other four
+// records apply to no entry (the outcome is still the truth).
 func TestWindowRecordAfterItsClaimWasLost(t *testing.T) {
 	t.Parallel()
-	c := "c-win-lost"
-	rdb, _, l, recs, toks := windowOfA(t, c)
-	if err := rdb.HDel(context.Background(), "tidings:{"+c+"}:ledger", recs[3].ID).Err(); err != nil {
-		t.Fatal(err)
+	for _, how := range []string{"the claim step", "the ledger key"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c := "c-win-lost-" + strings.ReplaceAll(how, " ", "-")
+			rdb := startRedis(t)
+			_, l, recs := oneChunk(t, store.New(rdb), c)
+			keys := rdb.Keys(ctx, "tidings:{"+c+"}:*").Val()
+			before := map[string]string{}
+			for _, k := range keys {
+				before[k] = rdb.Dump(ctx, k).Val()
+			}
+			toks := claimWindow(t, l, "a", recs)
+			if how == "the claim step" {
+				if err := rdb.Del(ctx, rdb.Keys(ctx, "tidings:{"+c+"}:*").Val()...).Err(); err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range before {
+					if err := rdb.Restore(ctx, k, 0, v).Err(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else if err := rdb.Del(ctx, "tidings:{"+c+"}:ledger").Err(); err != nil {
+				t.Fatal(err)
+			}
+			btoks := claimWindow(t, l, "b", recs[3:4])
+			recordWindowSent(t, l, recs, toks)
+			if sts, ents := ledgerStates(t, rdb, c, recs[3:4]); sts[0] != "sending" || !strings.HasSuffix(ents[0], "|b/0") {
+				t.Fatalf("r3 after a's window record: %q, want b's claim (sending, b/0)", ents[0])
+			}
+			countersExact(t, rdb, c, recs)
+			recordWindowSent(t, l, recs[3:4], btoks)
+			countersExact(t, rdb, c, recs)
+		})
 	}
-	btoks := claimWindow(t, l, "b", recs[3:4])
-	recordWindowSent(t, l, recs, toks)
-	if sts, ents := ledgerStates(t, rdb, c, recs[3:4]); sts[0] != "sending" || !strings.HasSuffix(ents[0], "|b/0") {
-		t.Fatalf("r3 after a's window record: %q, want b's claim (sending, b/0)", ents[0])
-	}
-	countersExact(t, rdb, c, recs)
-	recordWindowSent(t, l, recs[3:4], btoks)
-	countersExact(t, rdb, c, recs)
 }
 
 // TestWindowRecordAfterARestaging: the campaign is cancelled and staged
