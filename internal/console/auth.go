@@ -367,12 +367,23 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuse answers a refused request: JSON for the console's script, a page
-// otherwise.
+// otherwise, which links the campaign of the request's path, if any
+// (refuseAbout).
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.refuseAbout(w, r, status, msg, r.PathValue("campaign"))
+}
+
+// refuseAbout is refuse with the campaign c the page links ("" for none:
+// one not found). The script shows msg beside the button pressed, on the
+// campaign's page, where its "reload the page" and "press again" are
+// done; a form posted without script gets a page of its own, which links
+// that campaign's page (and the list) and says to open it: reloading the
+// answer would post the form again.
+func (s *Server) refuseAbout(w http.ResponseWriter, r *http.Request, status int, msg, c string) {
 	if wantsJSON(r) {
 		writeJSON(w, status, map[string]any{"ok": false, "message": msg})
 		return
 	}
 	w.WriteHeader(status)
-	s.render(w, r, "message", map[string]any{"Title": http.StatusText(status), "Message": msg})
+	s.render(w, r, "message", map[string]any{"Title": http.StatusText(status), "Message": msg, "Campaign": c, "Refused": true})
 }

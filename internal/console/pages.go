@@ -436,7 +436,11 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	case status != http.StatusNotFound && !errors.As(err, &te):
 		s.log.Error("console: store", "path", r.URL.Path, "err", err)
 	}
-	s.refuse(w, r, status, msg)
+	c := r.PathValue("campaign")
+	if status == http.StatusNotFound { // its page is not there either
+		c = ""
+	}
+	s.refuseAbout(w, r, status, msg, c)
 }
 
 // noun names what an action does, for messages.
