@@ -13,6 +13,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/progress"
+	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -43,7 +44,11 @@ var controls = []control{{
 		// it paused; a pause for state loss is not resumed).
 		already, err := s.Pause(ctx, c, who, why)
 		_, other := s.Format(ctx, c) // of another stored format: this build refuses its resume
-		h := o.files.Paused(already.NextOr(store.NextResume), c, who.Env, other)
+		next := already.NextOr(store.NextResume)
+		if errors.As(s.CheckMetaLost(ctx, c, who.Env), new(*store.MetaLostError)) { // Redis lost its meta: not resumed (statusview.Next)
+			next = store.NextRecover
+		}
+		h := o.files.Paused(next, c, who.Env, other)
 		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + h, err
 	},
 }, {
@@ -98,6 +103,9 @@ func (a *app) cmdControls() []*cobra.Command {
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
 					o.stderr, o.files = a.stderr, nextstep.FilesIn(e.StateDir)
 					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, o)
+					if lost := statusview.MetaLostRefusal(cmd.Context(), s, args[0], cmd.Name(), err); lost != "" { // as status says it
+						return problemsErr(errors.New(lost + ": " + o.files.Hint(store.NextRecover, args[0], e.Name)))
+					}
 					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {
 						fmt.Fprintln(a.stdout, msg) // done for every recipient but the lost chunks'
 					}

@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"html"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -36,5 +38,42 @@ func TestCampaignPageSaysRedisLostMeta(t *testing.T) {
 	_, list, _ := op.get("/")
 	if list = html.UnescapeString(list); !strings.Contains(list, "Redis lost this campaign's meta") {
 		t.Errorf("the campaigns page does not flag the campaign whose meta Redis lost:\n%s", list)
+	}
+}
+
+// TestResumeOfCampaignWhoseMetaRedisLostSaysIt: Redis lost the meta of a
+// paused campaign. Its Resume is refused in the words its page and
+// tidings status use (what Redis lost, what it means) with the same
+// recovery (do not resume; cancel, then stage it again without the
+// journals' deliveries), as tidings resume says it. Before, the console
+// answered that its first staging had not ended, to run the send again
+// as it was or give it up ("nothing was sent").
+func TestResumeOfCampaignWhoseMetaRedisLostSaysIt(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: "metar", N: 6})
+	op := newSite(t, w, false).signIn(t, operatorToken)
+	if code, body := op.post("/c/metar/pause", url.Values{"csrf": {op.csrf("/c/metar")}, "reason": {"bounces"}}); code != http.StatusOK {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	if n, err := w.Redis.Client().Unlink(t.Context(), "tidings:{metar}:meta").Result(); err != nil || n != 1 {
+		t.Fatalf("unlink the meta: %d, %v", n, err)
+	}
+	code, body := op.post("/c/metar/resume", url.Values{"csrf": {op.csrf("/c/metar")}})
+	msg := message(t, body)
+	for _, want := range []string{
+		"Cannot resume metar: Redis lost this campaign's meta (part of its state: an eviction, a DEL): its definition, batches and languages are unknown, no worker sends it, and its ledger may have lost deliveries too",
+		"do not resume: Redis forgot deliveries",
+		`tidings cancel metar --env ` + consoletest.EnvName + ` --reason "state loss"`,
+	} {
+		if code != http.StatusConflict || !strings.Contains(msg, want) {
+			t.Errorf("resume of a campaign whose meta Redis lost: %d %q, want 409 saying %q", code, msg, want)
+		}
+	}
+	if strings.Contains(msg, "staging has not ended") || strings.Contains(msg, "nothing was sent") {
+		t.Errorf("resume of a campaign whose meta Redis lost says a staging has not ended: %q", msg)
+	}
+	if st, err := w.Redis.Client().HGet(t.Context(), "tidings:{metar}:control", "state").Result(); err != nil || st != "paused" {
+		t.Errorf("after the refused resume: %q (%v), want paused", st, err)
 	}
 }

@@ -667,6 +667,10 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, status, msg+" "+advice)
 		return
 	}
+	if lost := statusview.MetaLostRefusal(ctx, s.cfg.Store, c, act, err); lost != "" { // as its page and tidings resume say it
+		s.refuse(w, r, http.StatusConflict, sentence(lost+": "+nextstep.FilesIn(s.cfg.StateDir).Hint(store.NextRecover, c, s.cfg.Env)))
+		return
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return
