@@ -29,12 +29,12 @@ func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Confi
 // sentinelListed is Config.SentinelListed for environment e: nil off
 // Sentinel. e's Redis options (TLS files read from disk) are read once
 // here, not on each of the worker's passes that ask the Sentinels.
-func sentinelListed(e *environment.Environment) func(context.Context) int {
+func sentinelListed(e *environment.Environment) func(context.Context) []string {
 	opts, err := e.RedisOptions()
 	if err != nil || opts.MasterName == "" {
 		return nil
 	}
-	return func(ctx context.Context) int { return redisconn.SentinelListed(ctx, opts) }
+	return func(ctx context.Context) []string { return redisconn.SentinelReplicas(ctx, opts) }
 }
 
 // SMTPConfig converts an environment's SMTP settings for the sender.

@@ -37,7 +37,8 @@ func (w *Worker) replicaAcks(ctx context.Context) (int, map[string]int, error) {
 }
 
 // sentinelListed is, with auto, how many replicas the Sentinels list
-// (Config.SentinelListed; 0 without it, or with a configured number): a
+// (Config.SentinelListed, whose addresses it keeps in w.listed when they
+// answer; 0 without it, with a configured number, or none answering): a
 // worker that starts, or judges again, in a planned failover's gap
 // reaches the old master, whose INFO no longer lists the replica Sentinel
 // has promoted; the claims the others acknowledge there are lost when they
@@ -46,7 +47,28 @@ func (w *Worker) sentinelListed(ctx context.Context) int {
 	if w.cfg.ReplicaAcks != AutoReplicaAcks || w.cfg.SentinelListed == nil {
 		return 0
 	}
-	return w.cfg.SentinelListed(ctx)
+	listed := w.cfg.SentinelListed(ctx)
+	if len(listed) > 0 {
+		w.listed = listed
+	}
+	return len(listed)
+}
+
+// unlisted names the replicas the Sentinels listed last (w.listed) that
+// the master's INFO (p) does not: the one a hold waits for when auto's
+// number comes from the Sentinels' list (at start, or judged on a new
+// master), where no replica of the master's own is missing. It is "a
+// replica" when no Sentinel ever answered (or Config.SentinelListed is
+// nil) or they list none the master does not: the master's INFO names only
+// the replicas connected now, so a replica it lost before this worker
+// first read it (or whose address was dropped by a judgement since: the
+// warning of that judgement named it) cannot be named from Redis.
+func (w *Worker) unlisted(p redisconn.Promotion) string {
+	gone := slices.DeleteFunc(slices.Clone(w.listed), func(a string) bool { return slices.Contains(p.Addrs, a) })
+	if len(gone) == 0 {
+		return "a replica"
+	}
+	return strings.Join(gone, ", ")
 }
 
 // startedAcks is what the "worker started" line says of the replica
@@ -139,7 +161,7 @@ func (w *Worker) judgeAcks(p redisconn.Promotion, hold, listed int, missing stri
 		w.log.Warn(fmt.Sprintf("redis.min_replica_acks is %d: %s", acks, short), attrs...)
 	case auto && hold > p.Auto():
 		w.log.Warn(fmt.Sprintf("still waiting for %d replica acknowledgement(s), but the master lists %d replica(s) (%s no longer): sending holds until it returns, since the same master losing a replica may be an old master whose replica Sentinel has just promoted, going on with the others; bring the replica back, or, if it is down for good and no failover is under way, restart the workers to judge the replicas again, or set redis.min_replica_acks to a number knowingly (README, \"Guarantees\")",
-			acks, p.Replicas, cmp.Or(missing, "a replica")), attrs...)
+			acks, p.Replicas, cmp.Or(missing, w.unlisted(p))), attrs...)
 	case len(p.Unknown) > 0 && auto:
 		w.log.Warn(fmt.Sprintf("waiting for %d replica acknowledgement(s), every replica connected: the replica-priority of %s could not be read; check that this worker can reach the replicas as it reaches the master", acks, strings.Join(p.Unknown, ", ")), attrs...)
 	default:

@@ -1,19 +1,15 @@
 package worker_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/redisconn"
-	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/syncbuf"
 	"github.com/tidings-mail/tidings/internal/wait"
-	"github.com/tidings-mail/tidings/worker"
 )
 
 // TestWorkerKeepsTheSentinelFloorWhenNoSentinelAnswers: with auto, the
@@ -27,28 +23,12 @@ import (
 // answering keeps their number), not the master's INFO alone (1).
 func TestWorkerKeepsTheSentinelFloorWhenNoSentinelAnswers(t *testing.T) {
 	t.Parallel()
-	s := redistest.StartSentinel(t, redistest.SentinelOptions{Replicas: 2, DownAfter: 10 * time.Minute})
+	s, opts, _, left := sentinelWithAReplicaGone(t)
 	ctx := t.Context()
-	reps, err := s.Replicas(ctx)
-	if err != nil || len(reps) != 2 {
-		t.Fatalf("replicas: %v %v", reps, err)
-	}
-	opts := &redis.UniversalOptions{MasterName: s.MasterName(), Addrs: s.SentinelAddrs()}
-	reps[0].Kill()
-	master, err := s.Master(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait.For(t, 30*time.Second, "the master to list one replica, the Sentinels two", func() bool {
-		info, err := master.Info(ctx, "replication")
-		return err == nil && info["connected_slaves"] == "1" && redisconn.SentinelListed(ctx, opts) == 2
-	}, s.Logs)
 
 	reg := prometheus.NewRegistry()
 	var logs syncbuf.Buffer
-	stop := runAcksWorkerWith(t, s.FailoverClient(), worker.AutoReplicaAcks, reg, &logs, func(c *worker.Config) {
-		c.SentinelListed = func(ctx context.Context) int { return redisconn.SentinelListed(ctx, opts) }
-	})
+	stop := runListedWorker(t, s, opts, reg, &logs)
 	acks := func() float64 { v, _ := gauge(t, reg, "tidings_replica_acks", "production"); return v }
 	wait.For(t, 30*time.Second, "the worker to wait for the 2 replicas the Sentinels list", func() bool {
 		return strings.Contains(logs.String(), "worker started") && acks() == 2
@@ -60,7 +40,7 @@ func TestWorkerKeepsTheSentinelFloorWhenNoSentinelAnswers(t *testing.T) {
 	if n := redisconn.SentinelListed(ctx, opts); n != 0 {
 		t.Fatalf("the Sentinels killed still list %d replicas", n)
 	}
-	reps[1].Kill()
+	left.Kill()
 	wait.For(t, 60*time.Second, "the worker to judge the master's replicas again (none left)", func() bool {
 		return strings.Contains(logs.String(), "replicas=0 ")
 	}, logs.String)

@@ -91,11 +91,12 @@ type Config struct {
 	// WAIT) before its message goes to SMTP: AutoReplicaAcks (-1, default
 	// when constructed by the tidings command) or a number; 0 waits for none.
 	ReplicaAcks int
-	// SentinelListed, on Sentinel with auto, is how many replicas the
-	// Sentinels list (redisconn.SentinelListed; ForEnvironment sets it):
-	// auto waits for no fewer, at start as when judged again. nil: the
-	// master's INFO alone.
-	SentinelListed func(context.Context) int
+	// SentinelListed, on Sentinel with auto, is the replicas the Sentinels
+	// list, by address (redisconn.SentinelReplicas; ForEnvironment sets
+	// it; none when no Sentinel answers): auto waits for no fewer, at start
+	// as when judged again, and a hold's warning names those the master's
+	// INFO does not list. nil: the master's INFO alone.
+	SentinelListed func(context.Context) []string
 	// AckTimeout bounds each wait for replica acknowledgements (default
 	// 500ms). A claim not acknowledged in time is not sent; it is tried again.
 	AckTimeout time.Duration
@@ -311,6 +312,9 @@ type Worker struct {
 	// lowered on the same master), and listedFloor the replicas the
 	// Sentinels list when they raise it (0 otherwise): judgeAcks.
 	infoAcks, listedFloor int
+	// listed is the replicas the Sentinels listed at their last answer
+	// (sentinelListed), which a hold's warning names (unlisted).
+	listed []string
 	// judged is auto's judgement of every Cluster master (only
 	// replicaAcks, then the cluster loop, use it: see watchCluster).
 	judged redisconn.ClusterAcks

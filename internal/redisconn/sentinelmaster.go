@@ -71,9 +71,17 @@ func monitoredMasters(ctx context.Context, opts *redis.UniversalOptions) []strin
 // A replica the Sentinels reach whose own link to the master is down
 // (master-link-status err) is left out: no write reaches it.
 func SentinelListed(ctx context.Context, opts *redis.UniversalOptions) int {
-	n := 0
+	return len(SentinelReplicas(ctx, opts))
+}
+
+// SentinelReplicas is the addresses (ip:port, as the master's INFO names
+// its replicas) of the replicas SentinelListed counts: those of the
+// Sentinel that lists the most; nil when none answers. A worker names
+// them when the master's INFO lists fewer (a replica it no longer has).
+func SentinelReplicas(ctx context.Context, opts *redis.UniversalOptions) []string {
+	var most []string
 	askSentinels(ctx, opts, "replicas", func(replicas []map[string]string) {
-		up := 0
+		var up []string
 		for _, r := range replicas {
 			flags := strings.Split(r["flags"], ",")
 			down := slices.Contains(flags, "s_down") || slices.Contains(flags, "o_down")
@@ -83,12 +91,15 @@ func SentinelListed(ctx context.Context, opts *redis.UniversalOptions) int {
 			// promotion closed (disconnected).
 			cut := r["master-link-status"] == "err" && !slices.Contains(flags, "disconnected") && !slices.Contains(flags, "promoted")
 			if !down && !cut {
-				up++
+				up = append(up, net.JoinHostPort(r["ip"], r["port"]))
 			}
 		}
-		n = max(n, up)
+		if len(up) > len(most) {
+			most = up
+		}
 	})
-	return n
+	slices.Sort(most)
+	return most
 }
 
 // askSentinels asks each Sentinel of opts, at once, SENTINEL what (of
