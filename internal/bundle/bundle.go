@@ -26,6 +26,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -86,7 +87,10 @@ func (e *RecipientsError) InFile() bool {
 // LoadFile reads and validates the campaign file at path only: no
 // template engine is built (what `check` needs).
 func LoadFile(path string) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path) // a named pipe is refused, not waited on
+	if ue := new(userfile.Error); errors.As(err, &ue) && (ue.Problem == userfile.NotRegular || ue.Problem == userfile.IsDir) {
+		return nil, err
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &NotFoundError{File: path}
 	}
@@ -190,15 +194,27 @@ func (b *Bundle) UseEnv(e *environment.Environment) {
 	}
 }
 
+// openRecipients opens the recipients file (userfile.Open): nil and no
+// error when it cannot be opened (the caller uses sample data, or the plan
+// says it is missing), a *RecipientsError when it is not a file to read (a
+// named pipe, a device, a directory), never waiting on a pipe.
+func (b *Bundle) openRecipients() (*os.File, error) {
+	f, err := userfile.Open(b.RecipientsPath())
+	if ue := new(userfile.Error); errors.As(err, &ue) && (ue.Problem == userfile.NotRegular || ue.Problem == userfile.IsDir) {
+		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+	}
+	return f, nil
+}
+
 // Recipients opens the recipients file and returns an iterator over its
 // valid rows, in file order (io.EOF at the end; invalid rows are the
 // plan's business and are passed over), and done, which closes the file.
 // When the file cannot be opened, next is nil and err is nil: callers then
 // use sample data.
 func (b *Bundle) Recipients() (next func() (recipient.Recipient, error), done func(), err error) {
-	f, err := os.Open(b.RecipientsPath())
-	if err != nil {
-		return nil, func() {}, nil
+	f, err := b.openRecipients()
+	if f == nil {
+		return nil, func() {}, err
 	}
 	rr, err := recipient.NewReader(f, recipient.ReaderConfig{Name: b.RecipientsPath()})
 	if err != nil {
@@ -223,9 +239,9 @@ func (b *Bundle) Recipients() (next func() (recipient.Recipient, error), done fu
 // file it returns nil and no error. A file that cannot be read, or one
 // without rows (plan.ErrNoRows), is a *RecipientsError.
 func (b *Bundle) Plan(ctx context.Context, env *environment.Environment, emit func(plan.Accepted) error) (*plan.Summary, error) {
-	f, err := os.Open(b.RecipientsPath())
-	if err != nil {
-		return nil, nil
+	f, err := b.openRecipients()
+	if f == nil {
+		return nil, err
 	}
 	defer f.Close()
 	var emitErr error

@@ -17,6 +17,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // configFile returns the environments config file's path and content: the
@@ -31,7 +32,7 @@ func (a *app) configFile() (string, []byte, error) {
 	if !explicit {
 		path, from = "tidings.yaml", "the default path"
 	}
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path) // a named pipe: refused, never waited on
 	switch {
 	case !explicit && errors.Is(err, fs.ErrNotExist):
 		return "", nil, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/report"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // Delivered is the set of recipients of a campaign that may already have
@@ -335,6 +336,9 @@ func loadDelivered(campaign string, paths []string, here string, hereRuns []stri
 		fi, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &journal.MissingError{Op: "read deliveries", Path: p, Give: "a delivery journal directory (a worker's journal.dir, or the directory you copied every worker's journal files into), a journal file, or a report saved before the loss"}
+		}
+		if err == nil && !fi.IsDir() {
+			err = userfile.Regular(p, fi.Mode()) // a named pipe: refused, never waited on
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read deliveries: %w", err)

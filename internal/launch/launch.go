@@ -35,6 +35,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // Input is a campaign ready to be planned: its parsed file, its template
@@ -174,10 +175,10 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 // run streams the recipients file through plan.Run, hashing what it reads.
 // With prior (the plan of the same bytes) rows are not rendered again.
 func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit func(plan.Accepted) error) (*plan.Summary, error) {
-	if err := regular(in.Recipients); err != nil {
-		return nil, err
+	f, err := userfile.Open(in.Recipients) // a named pipe, a device: refused, never waited on (it is read twice)
+	if ue := new(userfile.Error); errors.As(err, &ue) && (ue.Problem == userfile.NotRegular || ue.Problem == userfile.IsDir) {
+		return nil, fmt.Errorf("recipients file %w", err)
 	}
-	f, err := os.Open(in.Recipients)
 	if err != nil {
 		return nil, fmt.Errorf("open recipients file: %w", err)
 	}
@@ -190,30 +191,6 @@ func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit 
 		pin.Exclude = in.Exclude.Exclude
 	}
 	return plan.Run(ctx, pin, emit)
-}
-
-// regular refuses a recipients file that is not a regular file, before
-// opening it (a named pipe blocks its opening until a writer comes): send
-// reads the file twice, to plan and then to stage the bytes planned, and
-// a pipe or a device gives other bytes the second time, or none, or
-// never ends.
-func regular(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().IsRegular() {
-		return nil // opening it says what is wrong
-	}
-	kind := "a special file"
-	switch m := fi.Mode(); {
-	case m&os.ModeNamedPipe != 0:
-		kind = "a named pipe"
-	case m&os.ModeDevice != 0:
-		kind = "a device"
-	case m.IsDir():
-		kind = "a directory"
-	case m&os.ModeSocket != 0:
-		kind = "a socket"
-	}
-	return fmt.Errorf("recipients file %s is %s, not a regular file: it is read twice (to plan, then to stage what was planned), which only a file can be: copy it into a file and name that file in the campaign file", path, kind)
 }
 
 // Options say how to stage a planned campaign.

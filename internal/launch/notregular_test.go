@@ -31,10 +31,10 @@ func TestRecipientsFileMustBeARegularFile(t *testing.T) {
 	done := make(chan struct{})
 	defer close(done)
 	go feed(fifo, done) // so that a plan that opens the pipe reads rows, and returns
-	for _, tc := range []struct{ path, kind string }{
-		{fifo, "a named pipe"},
-		{"/dev/zero", "a device"},
-		{t.TempDir(), "a directory"},
+	for _, tc := range []struct{ path, kind, says string }{
+		{fifo, "a named pipe", "not a file"},
+		{"/dev/zero", "a device", "not a file"},
+		{t.TempDir(), "a directory", "give the path of a file"},
 	} {
 		in := input(t, nil)
 		in.Recipients = tc.path
@@ -42,7 +42,7 @@ func TestRecipientsFileMustBeARegularFile(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s (%s): planned, so send would read it again to stage it", tc.path, tc.kind)
 		}
-		for _, w := range []string{tc.path, tc.kind, "not a regular file", "copy it into a file"} {
+		for _, w := range []string{"recipients file " + tc.path, tc.kind, tc.says} {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: error %q lacks %q", tc.path, err, w)
 			}

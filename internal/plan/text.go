@@ -114,13 +114,11 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 
 // regularFile is the content of path when it is a regular file, nil
 // otherwise (none, a directory, /dev/full or /dev/zero, which never end,
-// a named pipe, which would block): only a regular file can be an
-// earlier rejects file, and the others are for userfile to judge.
+// a named pipe, which would block: userfile.Read refuses them): only a
+// regular file can be an earlier rejects file, and the others are for
+// userfile to judge.
 func regularFile(path string) []byte {
-	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	b, err := os.ReadFile(path)
+	b, err := userfile.Read(path)
 	if err != nil {
 		return nil
 	}

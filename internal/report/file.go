@@ -87,9 +87,9 @@ func linked(path string) string {
 
 // writeStream writes a report to path, a pipe or a device, as it is.
 func writeStream(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := userfile.OpenStream(path) // a pipe nobody reads: refused, never waited on
 	if err != nil {
-		return userfile.Explain(path, true, err)
+		return err
 	}
 	if err := write(f); err != nil {
 		_ = f.Close()

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Problem is what is wrong with a path.
@@ -49,6 +50,14 @@ const (
 	// OtherKind: the file exists and holds something else than what was
 	// to be written over it (Replaceable): its first line is First.
 	OtherKind
+	// NotRegular: the file to read is a named pipe, a socket or a device
+	// (Kind says which), not a file on disk: a pipe would be waited on
+	// for ever when nothing writes to it, a device like /dev/zero never
+	// ends, and a command may read a file more than once.
+	NotRegular
+	// NoReader: the file to write is a named pipe that no program reads:
+	// writing to it would wait for ever.
+	NoReader
 )
 
 // Error says what is wrong with Path, a path as the person gave it.
@@ -60,6 +69,7 @@ type Error struct {
 	// Of an OtherKind: what the file should be ("a report"), what a file
 	// that may be replaced holds ("a report"), and its first line.
 	What, Holds, First string
+	Kind               string // of a NotRegular: "a named pipe", "a device", "a socket"
 }
 
 // Error says what is wrong with the path and what to do.
@@ -82,6 +92,10 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: is a file, not a directory: give the path of a directory (one that does not exist is created)", e.Path)
 	case KernelFile:
 		return fmt.Sprintf("%s: is on the kernel's %s file system, which holds no file a command can write: give a path on a disk, in a directory you can write to", e.Path, e.FS)
+	case NotRegular:
+		return fmt.Sprintf("%s: is %s, not a file: tidings reads the files it is given from their start (some twice), which %s cannot be (it would wait for a writer, or never end): save what it holds to a file and give the path of that file", e.Path, e.Kind, e.Kind)
+	case NoReader:
+		return fmt.Sprintf("%s: is a named pipe that no program reads: writing to it would wait for ever; nothing was written: start the program that reads it first, or give the path of a file", e.Path)
 	case OtherKind:
 		return fmt.Sprintf("%s: the file exists and is not %s (its first line is %q): nothing was written to it; give a path that is new or holds %s, or move that file away", e.Path, e.What, e.First, e.Holds)
 	}
@@ -163,11 +177,95 @@ func Dir(path string) error {
 	return Explain(path, true, os.MkdirAll(path, 0o700))
 }
 
-// Read reads the file at path; errors are *Error.
+// Open opens the file at path to read it: a regular file only. A named
+// pipe, a socket or a device is an *Error (NotRegular) and a directory
+// one too (IsDir): it is opened without waiting for a writer at the other
+// end of a pipe, so that no path a person gives makes a command wait for
+// ever. Other errors are *Error as Explain makes them.
+func Open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a pipe opens at once
+	if err != nil {
+		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+			return nil, notRegular(path, fi.Mode()) // a socket (ENXIO)
+		}
+		return nil, Explain(path, false, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(path, fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, Explain(path, false, err)
+	}
+	return f, nil
+}
+
+// Regular returns nil when m, the mode of the file at path (os.Stat's), is
+// a regular file's, else the *Error Open returns: for a caller that has
+// stat'ed path already.
+func Regular(path string, m fs.FileMode) error {
+	if m.IsRegular() {
+		return nil
+	}
+	return notRegular(path, m)
+}
+
+// notRegular is the *Error of path, whose mode is not a regular file's.
+func notRegular(path string, m fs.FileMode) *Error {
+	if m.IsDir() {
+		return &Error{Path: path, Problem: IsDir}
+	}
+	kind := "a special file"
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&fs.ModeDevice != 0:
+		kind = "a device"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return &Error{Path: path, Problem: NotRegular, Kind: kind}
+}
+
+// Read reads the file at path, which Open opens; errors are *Error.
 func Read(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
 	return b, Explain(path, false, err)
 }
+
+// OpenStream opens path, a named pipe or a device (/dev/stdout,
+// /dev/null), to write to it as it is. A pipe that no program reads is an
+// *Error (NoReader) after ReaderWait, not waited on for ever; a socket is
+// one too (NotRegular).
+func OpenStream(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeSocket != 0 {
+		return nil, notRegular(path, fi.Mode())
+	}
+	for waited := time.Duration(0); ; waited += readerPoll {
+		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0) // a pipe without a reader fails at once (ENXIO)
+		switch {
+		case !errors.Is(err, syscall.ENXIO):
+			return f, Explain(path, true, err)
+		case waited >= ReaderWait:
+			return nil, &Error{Path: path, Problem: NoReader, Err: err}
+		}
+		time.Sleep(readerPoll)
+	}
+}
+
+// ReaderWait is how long OpenStream waits for a program to open a named
+// pipe to read it (one started beside tidings, `cat PIPE &`, may not have
+// opened it yet) before it says no program reads it.
+const ReaderWait = 5 * time.Second
+
+// readerPoll is how often OpenStream tries a pipe again.
+const readerPoll = 50 * time.Millisecond
 
 // Perm is the permissions of a file a command creates at a path a person
 // names (a report, a rejects file): they hold recipients' addresses,
@@ -177,7 +275,13 @@ const Perm fs.FileMode = 0o600
 
 // Create creates (with Perm) or truncates the file at path; errors are
 // *Error.
+//
+// A named pipe or a device is written to as it is (OpenStream): one that
+// no program reads is refused at once rather than waited on.
 func Create(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		return OpenStream(path)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, Perm)
 	return f, Explain(path, true, err)
 }
@@ -205,14 +309,11 @@ func CreateOwn(path string) (*os.File, error) {
 // false. A command checks with it that a file it would replace holds what
 // it writes, not the recipients file named by mistake.
 func FirstLine(path string) (string, bool) {
-	f, err := os.Open(path)
+	f, err := Open(path) // never waits on a pipe
 	if err != nil {
 		return "", false
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return "", false
-	}
 	line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
 	if line == "" && err != nil {
 		return "", false
