@@ -160,14 +160,60 @@ func inspectCampaign(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, b.KeyError(fmt.Errorf("%s: %w", b.File, err))
 	}
-	for _, d := range render.InspectData(os.DirFS(opts.TemplatesDir), os.DirFS(opts.LocalesDir), opts.DefaultLocale, opts.Template, c.Data) {
-		res.Problems = append(res.Problems, dataProblem(d, b.File, c.Line(append([]string{"data"}, d.Path...)...), opts))
-		res.Warnings++
-	}
+	data := dataWarnings(b, opts)
+	res.Problems = append(res.Problems, data...)
+	res.Warnings += len(data)
 	if opts.Strict {
 		res.Counted = res.Errors + res.Warnings
 	}
 	return res, nil
+}
+
+// dataWarnings are the warnings of b's data (render.InspectData), read
+// from opts's directories, at the campaign file's lines.
+func dataWarnings(b *bundle.Bundle, opts Options) []render.Problem {
+	c := b.Campaign
+	var ps []render.Problem
+	for _, d := range render.InspectData(os.DirFS(opts.TemplatesDir), os.DirFS(opts.LocalesDir), opts.DefaultLocale, opts.Template, c.Data) {
+		ps = append(ps, dataProblem(d, b.File, c.Line(append([]string{"data"}, d.Path...)...), opts))
+	}
+	return ps
+}
+
+// DataWarnings are the warnings check CAMPAIGN gives of the data of b, a
+// loaded campaign: prose sent as it is to recipients of several
+// languages, as "file:line: warning: ..." problems. send prints them
+// (WriteWarnings) before it stages, and stages all the same.
+func DataWarnings(b *bundle.Bundle) []render.Problem {
+	c := b.Campaign
+	return dataWarnings(b, Options{TemplatesDir: c.Path(c.TemplatesDir), LocalesDir: c.Path(c.LocalesDir), DefaultLocale: c.DefaultLocale, Template: c.Template})
+}
+
+// WriteWarnings writes a summary of ps, warnings of check's, to w: how
+// many, the first max of them, and that check CAMPAIGN (file) lists them
+// all. Nothing when there is none.
+func WriteWarnings(w io.Writer, file string, ps []render.Problem, max int) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	n := fmt.Sprintf("%d warnings", len(ps))
+	if len(ps) == 1 {
+		n = "1 warning"
+	}
+	if _, err := fmt.Fprintf(w, "\nCheck: %s (a warning does not stop the send):\n", n); err != nil {
+		return fmt.Errorf("write warnings: %w", err)
+	}
+	for _, p := range ps[:min(max, len(ps))] {
+		if _, err := fmt.Fprintf(w, "  %s\n", p); err != nil {
+			return fmt.Errorf("write warnings: %w", err)
+		}
+	}
+	if len(ps) > max {
+		if _, err := fmt.Fprintf(w, "  ... and %d more: 'tidings check %s' lists them all\n", len(ps)-max, file); err != nil {
+			return fmt.Errorf("write warnings: %w", err)
+		}
+	}
+	return nil
 }
 
 // dataProblem warns, at line of the campaign file, of the data value d:

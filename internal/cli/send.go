@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
+	"github.com/tidings-mail/tidings/internal/check"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
@@ -81,6 +82,9 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	}
 	sum := p.Summary
 	sum.WriteText(a.stdout, o.show)
+	if err := check.WriteWarnings(a.stdout, file, check.DataWarnings(b), 5); err != nil { // check's, not a refusal
+		return err
+	}
 	path, err := sum.WriteRejectsFile(o.rejects) // or removes an earlier plan's, with none
 	if err != nil {
 		return fmt.Errorf("--rejects %w", err)

@@ -156,15 +156,78 @@ func related(a, b []string) bool {
 	return n > 0 && slices.Equal(a[:n], b[:n])
 }
 
-// dataIsProse reports whether a data value is prose: two words or more
-// (proseWords), one of them not capitalised. "Altea Community" or
-// "Summer Meetup 2026" is a name, the same in every language;
-// "Please log in before Friday" is a sentence.
+// dataIsProse reports whether a data value is prose: CJK text that reads
+// as a sentence (cjkProse), or two words or more (proseWords) of which one
+// is not capitalised and not a name's particle ("de", "van"), or of which
+// two are the small words of a sentence though capitalised
+// (sentenceWords: "Please Log In Before Friday"). "Altea Community",
+// "Summer Meetup 2026", "Mary Ann de la Cruz" or "The Museum Of Modern
+// Art" is a name, the same in every language; "Please log in before
+// Friday" is a sentence. It is a guess, for a warning.
 func dataIsProse(s string) bool {
+	if cjkProse(s) {
+		return true
+	}
 	words := proseWordList(s)
-	return len(words) >= 2 && slices.ContainsFunc(words, func(w string) bool {
+	if len(words) < 2 {
+		return false
+	}
+	small := 0
+	for _, w := range words {
 		i := strings.IndexFunc(w, unicode.IsLetter)
 		r := []rune(w[i:])[0]
-		return !unicode.IsUpper(r) && !unicode.IsTitle(r)
-	})
+		bare := strings.ToLower(strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) }))
+		switch {
+		case unicode.IsUpper(r) || unicode.IsTitle(r):
+			if sentenceWords[bare] {
+				small++
+			}
+		case !nameParticles[bare]:
+			return true
+		}
+	}
+	return small >= 2
+}
+
+// nameParticles are the lower-case words of people's and places' names
+// ("Mary Ann de la Cruz", "Ludwig van Beethoven").
+var nameParticles = wordSet("al bin da das de del della der di do dos du el la le les van von y zu ten ter den")
+
+// sentenceWords are words of sentences that names seldom hold (pronouns,
+// "please", prepositions of time, auxiliaries), in the languages of
+// Europe most written in Title Case by mistake: two of them, capitalised,
+// make a Title Case text a sentence. Articles and "of" are not among
+// them: names hold them ("The Museum Of Modern Art").
+var sentenceWords = wordSet("please your you we our us my before after until will is are must can to now here " +
+	"bitte sie ihr ihre ihren ihrem sich vor bis nach wir unser unsere jetzt ist sind " +
+	"veuillez vous votre vos avant nous notre est sont " +
+	"por favor su sus antes usted es son hasta per prima vostro")
+
+func wordSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// cjkProse reports whether s reads as a CJK sentence, which has no spaces
+// between its words: sentence punctuation (。、，！？) after two CJK
+// letters or more, hiragana (Japanese particles and endings) among six or
+// more, or ten or more. A name (李小龍, 山田太郎, アルテア, 阿尔泰社区) is
+// shorter.
+func cjkProse(s string) bool {
+	cjk, hiragana, punct := 0, 0, false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Hiragana, r):
+			hiragana++
+			cjk++
+		case unicode.In(r, unicode.Han, unicode.Katakana):
+			cjk++
+		case strings.ContainsRune("。、，！？", r):
+			punct = true
+		}
+	}
+	return cjk >= 2 && (punct || hiragana > 0 && cjk >= 6 || cjk >= 10)
 }
