@@ -58,6 +58,7 @@ type opts struct {
 	definition func([]byte) []byte // changes the definition stored (nil: none)
 	posts      func(i int) string  // recipient i's posts column, staged as it is (nil: i % 4)
 	domain     func(i int) string  // recipient i's domain (nil: example.com)
+	locales    fs.FS               // its catalogs, approved and stored as its snapshot (nil: the bundled ones)
 }
 
 func (o opts) yaml() string {
@@ -171,8 +172,12 @@ func (e *env) stage(t testing.TB, o opts) {
 		t.Fatal(err)
 	}
 	e.name = c.Name
-	eng := engineFor(t, c, templates.FS, locales.FS)
-	snap, err := render.Snapshot(templates.FS, locales.FS, c.Template)
+	lfs := o.locales
+	if lfs == nil {
+		lfs = locales.FS
+	}
+	eng := engineFor(t, c, templates.FS, lfs)
+	snap, err := render.Snapshot(templates.FS, lfs, c.Template)
 	if err != nil {
 		t.Fatal(err)
 	}

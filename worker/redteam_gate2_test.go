@@ -1,7 +1,6 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -25,11 +24,7 @@ import (
 // test recipients can share one server.
 func (e *env) receivedOf(c string) map[string]int {
 	out := map[string]int{}
-	hdr := []byte("X-Tidings-Campaign: " + c + "\r\n")
-	for _, m := range e.smtp.Messages() {
-		if !bytes.Contains(m.Data, hdr) {
-			continue
-		}
+	for _, m := range e.messagesOf(c) {
 		for _, to := range m.To {
 			out[to]++
 		}

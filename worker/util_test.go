@@ -20,6 +20,12 @@ func templatesFS() fs.FS { return templates.FS }
 // modifiedLocales is the bundled catalogs with one byte changed in de.toml.
 func modifiedLocales(t *testing.T) fs.FS {
 	t.Helper()
+	return editedLocales(t, "de.toml", func(b []byte) []byte { return append(b, []byte("\n# edited after approval\n")...) })
+}
+
+// editedLocales is the bundled catalogs with file changed by edit.
+func editedLocales(t *testing.T, file string, edit func([]byte) []byte) fs.FS {
+	t.Helper()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(locales.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -29,8 +35,8 @@ func modifiedLocales(t *testing.T) fs.FS {
 		if err != nil {
 			return err
 		}
-		if p == "de.toml" {
-			b = append(b, []byte("\n# edited after approval\n")...)
+		if p == file {
+			b = edit(b)
 		}
 		m[p] = &fstest.MapFile{Data: b}
 		return nil

@@ -1,0 +1,255 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// On-call's night: several campaigns of one environment at once, on the
+// same workers and Redis, sharing their recipients (recipient i of each
+// test campaign has the same address).
+
+// campaignOf is another campaign of e's environment (its Redis, store and
+// SMTP server), not staged yet.
+func (e *env) campaignOf() *env {
+	c := *e
+	c.byLang = map[string]int{}
+	return &c
+}
+
+// waitQuiet waits until c is in state want and holds no claim: what it
+// sent is all at the SMTP server.
+func (e *env) waitQuiet(t *testing.T, want store.State) {
+	t.Helper()
+	wait.For(t, time.Minute, e.name+" "+string(want)+" with no claim held", func() bool {
+		return e.state(t) == want && e.claimed(t) == 0
+	})
+}
+
+// messagesOf is the messages of campaign c at e's SMTP server
+// (X-Tidings-Campaign).
+func (e *env) messagesOf(c string) []smtpcapture.Message {
+	var out []smtpcapture.Message
+	hdr := []byte("X-Tidings-Campaign: " + c + "\r\n")
+	for _, m := range e.smtp.Messages() {
+		if bytes.Contains(m.Data, hdr) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// subjectOf is the Subject header of each message of campaign c at e's
+// SMTP server, by recipient address.
+func (e *env) subjectOf(c string) map[string]string {
+	out := map[string]string{}
+	for _, m := range e.messagesOf(c) {
+		_, rest, _ := bytes.Cut(m.Data, []byte("\r\nSubject: "))
+		subject, _, _ := bytes.Cut(rest, []byte("\r\n"))
+		for _, to := range m.To {
+			out[to] = string(subject)
+		}
+	}
+	return out
+}
+
+// checkOwn checks campaign c's own accounting: each address received at
+// most one message of c, status's counts sum to its total, its report has
+// its own staged rows only and says sent exactly those who received c's
+// message, and the workers' tidings_messages_total of c equal its ledger's
+// counts.
+func (e *env) checkOwn(t *testing.T, regs ...*prometheus.Registry) *store.Status {
+	t.Helper()
+	ctx := context.Background()
+	got := e.receivedOf(e.name)
+	for addr, n := range got {
+		if n > 1 {
+			t.Errorf("%s received %d messages of %s", addr, n, e.name)
+		}
+	}
+	st, err := e.st.Status(ctx, e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total != int64(e.staged) {
+		t.Errorf("%s: status total %d, staged %d", e.name, st.Total, e.staged)
+	}
+	rows := 0
+	err = e.st.Report(ctx, e.name, func(r store.Row) error {
+		rows++
+		if sent := r.Outcome == store.OutcomeSent; sent != (got[r.Email] == 1) {
+			t.Errorf("%s: %s is %s in its report, received %d of its messages", e.name, r.Email, r.Outcome, got[r.Email])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != e.staged {
+		t.Errorf("%s: report has %d rows, %d staged", e.name, rows, e.staged)
+	}
+	if st.Counts[store.OutcomeSent] != int64(len(got)) {
+		t.Errorf("%s: status counts %d sent, the SMTP server received %d of its messages", e.name, st.Counts[store.OutcomeSent], len(got))
+	}
+	counted := messagesBy(t, func(l map[string]string) string {
+		if l["campaign"] != e.name {
+			return ""
+		}
+		return l["outcome"]
+	}, regs...)
+	for _, o := range []string{store.OutcomeSent, store.OutcomeFailed, store.OutcomeInDoubt} {
+		if int64(counted[o]) != st.Counts[o] {
+			t.Errorf("%s: the workers' tidings_messages_total counts %v %s, its ledger %d", e.name, counted[o], o, st.Counts[o])
+		}
+	}
+	return st
+}
+
+// servusLocales is the bundled catalogs with another German subject.
+func servusLocales(t *testing.T) fs.FS {
+	t.Helper()
+	return editedLocales(t, "de.toml", func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`other = "Bitte registrieren Sie sich neu: die Altea-Community ist umgezogen"`), []byte(`other = "Servus, bitte neu registrieren"`), 1)
+	})
+}
+
+// TestCampaignsAtOnceStayApart: three campaigns of the same recipients on
+// the same two workers and Redis: "big" (1,200 at 40/s), "gated" (120,
+// awaiting approval after its canary, its own German catalog) and "small"
+// (600 at 20/s). While gated awaits approval the others send; pausing big
+// leaves small sending and gated waiting, and big's count flat; approving
+// gated sends gated alone to done (big stays paused and flat); a worker
+// restart mid-way loses none of them; cancelling small leaves big to
+// resume and finish, small's count flat. Each campaign mailed each
+// recipient once, in its own catalog's words; its status, report and the
+// workers' metrics count its own rows only; the environment's list holds
+// the three, each in its state.
+func TestCampaignsAtOnceStayApart(t *testing.T) {
+	t.Parallel()
+	scenario(t)
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	big, gated, small := e.campaignOf(), e.campaignOf(), e.campaignOf()
+	big.stage(t, opts{name: "big", n: 1200, size: 300, rate: "40/s"})
+	gated.stage(t, opts{name: "gated", n: 120, canary: 1, approve: true, size: 120, locales: servusLocales(t)})
+	small.stage(t, opts{name: "small", n: 600, size: 300, rate: "20/s"})
+	regA, regB, regC := prometheus.NewRegistry(), prometheus.NewRegistry(), prometheus.NewRegistry()
+	stopA := e.startWorker(t, wopts{id: "A", metrics: regA})
+	e.startWorker(t, wopts{id: "B", metrics: regB})
+
+	// gated's gate does not hold the others.
+	gated.waitState(t, time.Minute, store.StateAwaitingApproval)
+	canary := len(e.receivedOf("gated"))
+	wait.For(t, time.Minute, "big and small to send while gated awaits approval", func() bool {
+		return len(e.receivedOf("big")) >= 100 && len(e.receivedOf("small")) >= 50
+	})
+
+	// Pausing big stops big alone.
+	if _, err := e.st.Pause(ctx, "big", tester, "the migration mail waits"); err != nil {
+		t.Fatal(err)
+	}
+	big.waitQuiet(t, store.StatePaused)
+	bigAtPause, smallAtPause := len(e.receivedOf("big")), len(e.receivedOf("small"))
+	wait.For(t, time.Minute, "small to send 60 more while big is paused", func() bool {
+		return len(e.receivedOf("small")) >= smallAtPause+60
+	})
+	if n := len(e.receivedOf("big")); n != bigAtPause {
+		t.Errorf("big received %d messages while paused (%d at the pause)", n-bigAtPause, bigAtPause)
+	}
+	if s, n := gated.state(t), len(e.receivedOf("gated")); s != store.StateAwaitingApproval || n != canary {
+		t.Errorf("pausing big left gated %s with %d messages; want %s with its canary's %d", s, n, store.StateAwaitingApproval, canary)
+	}
+
+	// Approving gated sends gated alone.
+	if _, err := e.st.Approve(ctx, "gated", "", false, tester, "canary checked"); err != nil {
+		t.Fatal(err)
+	}
+	gated.waitState(t, time.Minute, store.StateDone)
+	if s, n := big.state(t), len(e.receivedOf("big")); s != store.StatePaused || n != bigAtPause {
+		t.Errorf("approving gated left big %s with %d messages; want %s with %d", s, n, store.StatePaused, bigAtPause)
+	}
+
+	// A worker restart mid-way: A stops, C takes its place.
+	if s := small.state(t); s != store.StateRunning {
+		t.Fatalf("small is %s before the restart; want it running (it sends 20/s)", s)
+	}
+	stopA()
+	e.startWorker(t, wopts{id: "C", metrics: regC})
+	smallAtRestart := len(e.receivedOf("small"))
+	wait.For(t, time.Minute, "small to send on after the restart", func() bool {
+		return len(e.receivedOf("small")) >= smallAtRestart+40
+	})
+
+	// Cancelling small stops small alone; big resumes to done.
+	if _, _, err := e.st.Cancel(ctx, "small", tester, "superseded"); err != nil {
+		t.Fatal(err)
+	}
+	small.waitQuiet(t, store.StateCancelled)
+	smallAtCancel := len(e.receivedOf("small"))
+	if smallAtCancel >= small.staged {
+		t.Fatalf("small sent all %d before its cancel: the test proves nothing", smallAtCancel)
+	}
+	if s := big.state(t); s != store.StatePaused {
+		t.Errorf("cancelling small left big %s; want %s", s, store.StatePaused)
+	}
+	if _, err := e.st.Resume(ctx, "big", tester, ""); err != nil {
+		t.Fatal(err)
+	}
+	big.waitState(t, 2*time.Minute, store.StateDone)
+	if n := len(e.receivedOf("small")); n != smallAtCancel {
+		t.Errorf("small received %d messages after its cancel", n-smallAtCancel)
+	}
+
+	// Accounting, each campaign its own.
+	for _, c := range []*env{big, gated, small} {
+		c.checkOwn(t, regA, regB, regC)
+	}
+	if n := len(e.receivedOf("big")); n != big.staged {
+		t.Errorf("big: %d recipients received its message, %d staged", n, big.staged)
+	}
+	if n := len(e.receivedOf("gated")); n != gated.staged {
+		t.Errorf("gated: %d recipients received its message, %d staged", n, gated.staged)
+	}
+	names, err := e.st.List(ctx, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, want := range map[string]store.State{"big": store.StateDone, "gated": store.StateDone, "small": store.StateCancelled} {
+		if !slices.Contains(names, c) {
+			t.Errorf("the environment's list %v lacks %s", names, c)
+		}
+		if st, err := e.st.Status(ctx, c); err != nil || st.State != want {
+			t.Errorf("status of %s: %v, %v; want %s", c, st, err, want)
+		}
+	}
+
+	// The same recipient in each campaign: in each, in its own words.
+	bigSubjects, gatedSubjects := e.subjectOf("big"), e.subjectOf("gated")
+	de := 0
+	for addr, s := range gatedSubjects {
+		if langOf(addr) != "de" {
+			continue
+		}
+		de++
+		if s != "Servus, bitte neu registrieren" {
+			t.Errorf("%s: gated's subject %q, want its own catalog's", addr, s)
+		}
+		if b := bigSubjects[addr]; !strings.HasPrefix(b, "Bitte registrieren Sie sich neu") {
+			t.Errorf("%s: big's subject %q, want the bundled catalog's", addr, b)
+		}
+	}
+	if de == 0 {
+		t.Error("no German recipient of gated received its message")
+	}
+}
