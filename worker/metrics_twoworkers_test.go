@@ -24,6 +24,13 @@ func messagesByOutcome(t *testing.T, regs ...*prometheus.Registry) map[string]fl
 // key makes of each series' labels ("": not summed).
 func messagesBy(t *testing.T, key func(labels map[string]string) string, regs ...*prometheus.Registry) map[string]float64 {
 	t.Helper()
+	return countersBy(t, "tidings_messages_total", key, regs...)
+}
+
+// countersBy sums counter name over the registries, by the key key makes
+// of each series' labels ("": not summed).
+func countersBy(t *testing.T, name string, key func(labels map[string]string) string, regs ...*prometheus.Registry) map[string]float64 {
+	t.Helper()
 	out := map[string]float64{}
 	for _, r := range regs {
 		mfs, err := r.Gather()
@@ -31,7 +38,7 @@ func messagesBy(t *testing.T, key func(labels map[string]string) string, regs ..
 			t.Fatal(err)
 		}
 		for _, mf := range mfs {
-			if mf.GetName() != "tidings_messages_total" {
+			if mf.GetName() != name {
 				continue
 			}
 			for _, m := range mf.GetMetric() {

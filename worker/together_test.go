@@ -3,6 +3,7 @@ package worker_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -251,5 +252,73 @@ func TestCampaignsAtOnceStayApart(t *testing.T) {
 	}
 	if de == 0 {
 		t.Error("no German recipient of gated received its message")
+	}
+}
+
+// TestOneCampaignsTroubleStopsItAlone: three campaigns at once on the same
+// two workers and Redis: "storm", whose recipients' domain refuses every
+// message (550), "lost", whose Redis loses one of its chunks mid-way, and
+// "calm" (600 at 20/s). Storm's error window pauses storm, the lost chunk
+// pauses lost for state loss; calm, running all the while, is paused by
+// neither, fails nobody and sends everyone once; the workers count an
+// automatic pause of storm and of lost, none of calm.
+func TestOneCampaignsTroubleStopsItAlone(t *testing.T) {
+	t.Parallel()
+	scenario(t)
+	ctx := context.Background()
+	e := newEnv(t, func(rcpt string) error {
+		if strings.HasSuffix(rcpt, "@bad.example") {
+			return smtpReject(550, "5.1.1 no such domain here")
+		}
+		return nil
+	})
+	storm, lost, calm := e.campaignOf(), e.campaignOf(), e.campaignOf()
+	calm.stage(t, opts{name: "calm", n: 600, size: 300, rate: "20/s"})
+	storm.stage(t, opts{name: "storm", n: 300, size: 300, rate: "50/s", domain: func(int) string { return "bad.example" }})
+	lost.stage(t, opts{name: "lost", n: 300, size: 100, rate: "20/s"})
+	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
+	e.startWorker(t, wopts{id: "A", metrics: regA})
+	e.startWorker(t, wopts{id: "B", metrics: regB})
+
+	wait.For(t, time.Minute, "lost to send 20", func() bool { return len(e.receivedOf("lost")) >= 20 })
+	meta, err := e.st.Meta(ctx, "lost", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := meta.Batches[len(meta.Batches)-1].Last
+	if n, err := e.rdb.Del(ctx, fmt.Sprintf("tidings:{lost}:chunk:%d", last)).Result(); err != nil || n != 1 {
+		t.Fatalf("delete lost's chunk %d: %d, %v", last, n, err)
+	}
+	storm.waitQuiet(t, store.StatePaused)
+	lost.waitQuiet(t, store.StatePaused)
+	switch st := calm.status(t); st.State {
+	case store.StateRunning:
+	case store.StateDone:
+		t.Fatal("calm was done before storm and lost paused: the test proves nothing")
+	default:
+		t.Fatalf("calm is %s (%s %q) once storm and lost paused; want it running on", st.State, st.Action, st.Reason)
+	}
+	for c, action := range map[*env]string{storm: "auto-pause", lost: "state-loss"} {
+		if st := c.status(t); st.Action != action {
+			t.Errorf("%s paused as %q (%s); want %s", c.name, st.Action, st.Reason, action)
+		}
+	}
+	calm.waitState(t, 2*time.Minute, store.StateDone)
+	st := calm.checkOwn(t, regA, regB)
+	if st.Counts[store.OutcomeSent] != int64(calm.staged) {
+		t.Errorf("calm: %v; want all %d sent", st.Counts, calm.staged)
+	}
+	if n := len(e.receivedOf("storm")); n != 0 {
+		t.Errorf("storm's refused domain received %d messages", n)
+	}
+	storm.checkOwn(t, regA, regB) // lost's report refuses: it names the chunk Redis lost
+	for addr, n := range e.receivedOf("lost") {
+		if n > 1 {
+			t.Errorf("%s received %d messages of lost", addr, n)
+		}
+	}
+	pauses := countersBy(t, "tidings_auto_pauses_total", func(l map[string]string) string { return l["campaign"] }, regA, regB)
+	if pauses["storm"] != 1 || pauses["lost"] != 1 || pauses["calm"] != 0 {
+		t.Errorf("tidings_auto_pauses_total by campaign: %v; want storm 1, lost 1, calm 0", pauses)
 	}
 }
