@@ -322,3 +322,54 @@ func TestOneCampaignsTroubleStopsItAlone(t *testing.T) {
 		t.Errorf("tidings_auto_pauses_total by campaign: %v; want storm 1, lost 1, calm 0", pauses)
 	}
 }
+
+// TestUrgentCampaignWaitsBehindOneBatchAtMost: README (Several campaigns
+// at once): the chunks of an environment's campaigns are taken in the
+// order they were released, and a campaign's batches are released one at
+// a time, so a campaign started while another runs waits behind that
+// one's released batch at most. "big" (6,000 in batches of 500 at 200/s)
+// runs; "urgent" (200) is started: its first message goes out before any
+// of big's batches released after it (after the one big had released when
+// urgent's staging began, and the one after, which may come meanwhile);
+// urgent reaches done while big still runs. It logs how long urgent took
+// and how many big sent meanwhile.
+func TestUrgentCampaignWaitsBehindOneBatchAtMost(t *testing.T) {
+	t.Parallel()
+	scenario(t)
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	big, urgent := e.campaignOf(), e.campaignOf()
+	const size = 500
+	big.stage(t, opts{name: "big", n: 6000, size: size, rate: "200/s"})
+	e.startWorker(t, wopts{id: "A"})
+	e.startWorker(t, wopts{id: "B"})
+	wait.For(t, time.Minute, "big to send 300", func() bool { return len(e.receivedOf("big")) >= 300 })
+	ctl, err := e.st.Control(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, bigAt := time.Now(), len(e.receivedOf("big"))
+	urgent.stage(t, opts{name: "urgent", n: 200, size: 200})
+	urgent.waitState(t, time.Minute, store.StateDone)
+	t.Logf("urgent (200) done %.1f s after its staging began; big (batches of %d at 200/s) sent %d meanwhile, its batch %d released when urgent was staged",
+		time.Since(start).Seconds(), size, len(e.receivedOf("big"))-bigAt, ctl.CurBatch)
+	if s := big.state(t); s != store.StateRunning {
+		t.Fatalf("big is %s once urgent is done; want it running (6,000 at 200/s, urgent's 200 unlimited): urgent waited behind big's later batches", s)
+	}
+	first := int64(-1)
+	for _, m := range e.messagesOf("urgent") {
+		if first < 0 || m.Seq < first {
+			first = m.Seq
+		}
+	}
+	later := ctl.CurBatch + 2 // the first batch of big surely released after urgent's
+	for _, m := range e.messagesOf("big") {
+		var i int
+		if _, err := fmtSscanf(m.To[0], &i); err != nil {
+			t.Fatal(err)
+		}
+		if b := i / size; b >= later && m.Seq < first {
+			t.Errorf("big's %s (batch %d, released after urgent's staging began) went out before urgent's first message (seq %d < %d)", m.To[0], b, m.Seq, first)
+		}
+	}
+}
