@@ -36,7 +36,14 @@ func simpleRows(n int, locales []string) []row {
 // catalogs and stages it with `tidings send`.
 func (e *env) stageSimple(spec campaignSpec, rows []row) {
 	e.t.Helper()
-	cdir := filepath.Join(e.dir, "campaign")
+	e.stageIn("campaign", spec, rows)
+}
+
+// stageIn is stageSimple with the campaign's files in sub, a directory of
+// e's own: campaigns staged from different subs stay apart.
+func (e *env) stageIn(sub string, spec campaignSpec, rows []row) {
+	e.t.Helper()
+	cdir := filepath.Join(e.dir, sub)
 	bundledCampaignDirs(e.t, cdir, false)
 	spec.templatesDir, spec.localesDir = "templates", "locales"
 	file := writeCampaign(e.t, cdir, spec, csvOf(e.t, rows))
