@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
@@ -139,45 +141,82 @@ func servusLocales(t *testing.T) fs.FS {
 func TestCampaignsAtOnceStayApart(t *testing.T) {
 	t.Parallel()
 	scenario(t)
-	ctx := context.Background()
 	e := newEnv(t, nil)
+	campaignsAtOnce(t, e, e.rdb, [3]string{"big", "gated", "small"})
+}
+
+// TestCampaignsAtOnceStayApartOnCluster: TestCampaignsAtOnceStayApart on a
+// Redis Cluster of 3 masters (and a replica each), each campaign in a
+// slot of another master.
+func TestCampaignsAtOnceStayApartOnCluster(t *testing.T) {
+	t.Parallel()
+	scenario(t)
+	ctx := t.Context()
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
+	var names [3]string
+	taken := map[string]bool{}
+	for i, base := range []string{"big", "gated", "small"} {
+		for n := 0; names[i] == ""; n++ {
+			c := fmt.Sprintf("%s-%d", base, n)
+			m, err := cl.MasterForSlotOf(ctx, "{"+c+"}")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !taken[m.Addr()] {
+				taken[m.Addr()], names[i] = true, c
+			}
+		}
+	}
+	srv, err := smtpcapture.Start(context.WithoutCancel(ctx), smtpcapture.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cc := cl.ClusterClient()
+	campaignsAtOnce(t, &env{st: store.New(cc), smtp: srv, byLang: map[string]int{}}, cc, names)
+}
+
+// campaignsAtOnce is TestCampaignsAtOnceStayApart on e's Redis (rdb, the
+// workers' client), the campaigns named big, gated and small by names.
+func campaignsAtOnce(t *testing.T, e *env, rdb redis.UniversalClient, names [3]string) {
+	ctx := context.Background()
 	big, gated, small := e.campaignOf(), e.campaignOf(), e.campaignOf()
-	big.stage(t, opts{name: "big", n: 1200, size: 300, rate: "40/s"})
-	gated.stage(t, opts{name: "gated", n: 120, canary: 1, approve: true, size: 120, locales: servusLocales(t)})
-	small.stage(t, opts{name: "small", n: 600, size: 300, rate: "20/s"})
+	big.stage(t, opts{name: names[0], n: 1200, size: 300, rate: "40/s"})
+	gated.stage(t, opts{name: names[1], n: 120, canary: 1, approve: true, size: 120, locales: servusLocales(t)})
+	small.stage(t, opts{name: names[2], n: 600, size: 300, rate: "20/s"})
 	regA, regB, regC := prometheus.NewRegistry(), prometheus.NewRegistry(), prometheus.NewRegistry()
-	stopA := e.startWorker(t, wopts{id: "A", metrics: regA})
-	e.startWorker(t, wopts{id: "B", metrics: regB})
+	stopA := e.startWorker(t, wopts{id: "A", metrics: regA, rdb: rdb})
+	e.startWorker(t, wopts{id: "B", metrics: regB, rdb: rdb})
 
 	// gated's gate does not hold the others.
 	gated.waitState(t, time.Minute, store.StateAwaitingApproval)
-	canary := len(e.receivedOf("gated"))
+	canary := len(e.receivedOf(gated.name))
 	wait.For(t, time.Minute, "big and small to send while gated awaits approval", func() bool {
-		return len(e.receivedOf("big")) >= 100 && len(e.receivedOf("small")) >= 50
+		return len(e.receivedOf(big.name)) >= 100 && len(e.receivedOf(small.name)) >= 50
 	})
 
 	// Pausing big stops big alone.
-	if _, err := e.st.Pause(ctx, "big", tester, "the migration mail waits"); err != nil {
+	if _, err := e.st.Pause(ctx, big.name, tester, "the migration mail waits"); err != nil {
 		t.Fatal(err)
 	}
 	big.waitQuiet(t, store.StatePaused)
-	bigAtPause, smallAtPause := len(e.receivedOf("big")), len(e.receivedOf("small"))
+	bigAtPause, smallAtPause := len(e.receivedOf(big.name)), len(e.receivedOf(small.name))
 	wait.For(t, time.Minute, "small to send 60 more while big is paused", func() bool {
-		return len(e.receivedOf("small")) >= smallAtPause+60
+		return len(e.receivedOf(small.name)) >= smallAtPause+60
 	})
-	if n := len(e.receivedOf("big")); n != bigAtPause {
+	if n := len(e.receivedOf(big.name)); n != bigAtPause {
 		t.Errorf("big received %d messages while paused (%d at the pause)", n-bigAtPause, bigAtPause)
 	}
-	if s, n := gated.state(t), len(e.receivedOf("gated")); s != store.StateAwaitingApproval || n != canary {
+	if s, n := gated.state(t), len(e.receivedOf(gated.name)); s != store.StateAwaitingApproval || n != canary {
 		t.Errorf("pausing big left gated %s with %d messages; want %s with its canary's %d", s, n, store.StateAwaitingApproval, canary)
 	}
 
 	// Approving gated sends gated alone.
-	if _, err := e.st.Approve(ctx, "gated", "", false, tester, "canary checked"); err != nil {
+	if _, err := e.st.Approve(ctx, gated.name, "", false, tester, "canary checked"); err != nil {
 		t.Fatal(err)
 	}
 	gated.waitState(t, time.Minute, store.StateDone)
-	if s, n := big.state(t), len(e.receivedOf("big")); s != store.StatePaused || n != bigAtPause {
+	if s, n := big.state(t), len(e.receivedOf(big.name)); s != store.StatePaused || n != bigAtPause {
 		t.Errorf("approving gated left big %s with %d messages; want %s with %d", s, n, store.StatePaused, bigAtPause)
 	}
 
@@ -186,29 +225,29 @@ func TestCampaignsAtOnceStayApart(t *testing.T) {
 		t.Fatalf("small is %s before the restart; want it running (it sends 20/s)", s)
 	}
 	stopA()
-	e.startWorker(t, wopts{id: "C", metrics: regC})
-	smallAtRestart := len(e.receivedOf("small"))
+	e.startWorker(t, wopts{id: "C", metrics: regC, rdb: rdb})
+	smallAtRestart := len(e.receivedOf(small.name))
 	wait.For(t, time.Minute, "small to send on after the restart", func() bool {
-		return len(e.receivedOf("small")) >= smallAtRestart+40
+		return len(e.receivedOf(small.name)) >= smallAtRestart+40
 	})
 
 	// Cancelling small stops small alone; big resumes to done.
-	if _, _, err := e.st.Cancel(ctx, "small", tester, "superseded"); err != nil {
+	if _, _, err := e.st.Cancel(ctx, small.name, tester, "superseded"); err != nil {
 		t.Fatal(err)
 	}
 	small.waitQuiet(t, store.StateCancelled)
-	smallAtCancel := len(e.receivedOf("small"))
+	smallAtCancel := len(e.receivedOf(small.name))
 	if smallAtCancel >= small.staged {
 		t.Fatalf("small sent all %d before its cancel: the test proves nothing", smallAtCancel)
 	}
 	if s := big.state(t); s != store.StatePaused {
 		t.Errorf("cancelling small left big %s; want %s", s, store.StatePaused)
 	}
-	if _, err := e.st.Resume(ctx, "big", tester, ""); err != nil {
+	if _, err := e.st.Resume(ctx, big.name, tester, ""); err != nil {
 		t.Fatal(err)
 	}
 	big.waitState(t, 2*time.Minute, store.StateDone)
-	if n := len(e.receivedOf("small")); n != smallAtCancel {
+	if n := len(e.receivedOf(small.name)); n != smallAtCancel {
 		t.Errorf("small received %d messages after its cancel", n-smallAtCancel)
 	}
 
@@ -216,19 +255,19 @@ func TestCampaignsAtOnceStayApart(t *testing.T) {
 	for _, c := range []*env{big, gated, small} {
 		c.checkOwn(t, regA, regB, regC)
 	}
-	if n := len(e.receivedOf("big")); n != big.staged {
+	if n := len(e.receivedOf(big.name)); n != big.staged {
 		t.Errorf("big: %d recipients received its message, %d staged", n, big.staged)
 	}
-	if n := len(e.receivedOf("gated")); n != gated.staged {
+	if n := len(e.receivedOf(gated.name)); n != gated.staged {
 		t.Errorf("gated: %d recipients received its message, %d staged", n, gated.staged)
 	}
-	names, err := e.st.List(ctx, "test")
+	listed, err := e.st.List(ctx, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for c, want := range map[string]store.State{"big": store.StateDone, "gated": store.StateDone, "small": store.StateCancelled} {
-		if !slices.Contains(names, c) {
-			t.Errorf("the environment's list %v lacks %s", names, c)
+	for c, want := range map[string]store.State{big.name: store.StateDone, gated.name: store.StateDone, small.name: store.StateCancelled} {
+		if !slices.Contains(listed, c) {
+			t.Errorf("the environment's list %v lacks %s", listed, c)
 		}
 		if st, err := e.st.Status(ctx, c); err != nil || st.State != want {
 			t.Errorf("status of %s: %v, %v; want %s", c, st, err, want)
@@ -236,7 +275,7 @@ func TestCampaignsAtOnceStayApart(t *testing.T) {
 	}
 
 	// The same recipient in each campaign: in each, in its own words.
-	bigSubjects, gatedSubjects := e.subjectOf("big"), e.subjectOf("gated")
+	bigSubjects, gatedSubjects := e.subjectOf(big.name), e.subjectOf(gated.name)
 	de := 0
 	for addr, s := range gatedSubjects {
 		if langOf(addr) != "de" {
