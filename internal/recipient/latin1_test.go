@@ -74,20 +74,7 @@ func TestLatin1FileIsRefusedAsAFile(t *testing.T) {
 					t.Errorf("row %d: got %v, want %v", i, got[i], tc.rows[i])
 				}
 			}
-			if tc.fatal == nil {
-				if fatal != nil {
-					t.Fatalf("the file was refused: %v", fatal)
-				}
-				return
-			}
-			if fatal == nil {
-				t.Fatalf("the file was read to its end; want it refused saying %q", tc.fatal)
-			}
-			for _, part := range tc.fatal {
-				if !strings.Contains(fatal.Error(), part) {
-					t.Errorf("error %q\nlacks %q", fatal, part)
-				}
-			}
+			wantFatal(t, fatal, tc.fatal)
 		})
 	}
 }
@@ -117,5 +104,25 @@ func readRows(t *testing.T, input string) (rows []readRow, fatal error) {
 			return rows, err
 		}
 		rows = append(rows, readRow{r, re})
+	}
+}
+
+// wantFatal checks the error that ended a reading: nil when parts is nil,
+// else one holding every part.
+func wantFatal(t *testing.T, fatal error, parts []string) {
+	t.Helper()
+	if parts == nil {
+		if fatal != nil {
+			t.Fatalf("the file was refused: %v", fatal)
+		}
+		return
+	}
+	if fatal == nil {
+		t.Fatalf("the file was read to its end; want it refused saying %q", parts)
+	}
+	for _, part := range parts {
+		if !strings.Contains(fatal.Error(), part) {
+			t.Errorf("error %q\nlacks %q", fatal, part)
+		}
 	}
 }

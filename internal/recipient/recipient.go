@@ -58,6 +58,10 @@
 //     "\ude00"): it is not a character, and encoding/json would read it as
 //     U+FFFD without an error; a key with such an escape is refused too (a
 //     key, like a CSV header, may hold U+FFFD itself).
+//   - mojibake: a field holds UTF-8 read as Windows-1252 and written as
+//     UTF-8 again ("JosÃ©" for "José"); in a CSV file where no value before
+//     held a character beyond ASCII outside such a sequence, the second
+//     such value ends the reading (the file was converted twice).
 //   - control-character: id, email, name or locale hold a control character
 //     (C0, DEL or C1, including CR and LF: this guards against header
 //     injection); extra fields may hold tabs and line breaks (a quoted CSV
@@ -127,6 +131,9 @@ const (
 	// CodeDirectionControl: a name holding a bidirectional embedding,
 	// override or isolate control (U+202A-U+202E, U+2066-U+2069).
 	CodeDirectionControl = "direction-control"
+	// CodeMojibake: a value holding UTF-8 that was read as Windows-1252
+	// and written as UTF-8 again ("JosÃ©" for "José").
+	CodeMojibake = "mojibake"
 )
 
 // MaxIDBytes is the longest id a row may give, in bytes: an id is a key
@@ -300,6 +307,8 @@ type Reader struct {
 	// A CSV file saved in Latin-1 or Windows-1252 (see notUTF8).
 	sawUTF8   bool         // a value held a character beyond ASCII, in UTF-8
 	firstNot8 *notUTF8Byte // the first value with a byte that is not UTF-8, while !sawUTF8
+	sawClean  bool         // a value held a character beyond ASCII, in no mojibake sequence
+	firstMoji *mojibakeAt  // the first value with a mojibake sequence, while !sawClean
 }
 
 // notUTF8Byte is where a value held a byte that is not UTF-8.
@@ -1175,6 +1184,7 @@ func controlReason(c rune, at int) string {
 
 // checkText checks encoding, U+FFFD and control characters of one value.
 func (r *Reader) checkText(line int, field, v string, extra bool) error {
+	nonASCII := false
 	for i := 0; i < len(v); {
 		c := v[i]
 		if c < utf8.RuneSelf {
@@ -1204,10 +1214,10 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 			return r.rowErr(line, field, CodeControlCharacter,
 				fmt.Sprintf("holds the control character U+%04X at byte %d: remove it", ru, i))
 		}
-		r.sawUTF8 = true
+		r.sawUTF8, nonASCII = true, true
 		i += size
 	}
-	return nil
+	return r.checkMojibake(line, field, v, nonASCII)
 }
 
 // notUTF8 returns the error that ends the reading of a CSV file when the
