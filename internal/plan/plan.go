@@ -140,6 +140,10 @@ type Summary struct {
 	// language are not sent for their own row.
 	Samples map[string]*Sample `json:"-"`
 	Batches BatchPlan          `json:"batches"`
+	// SMTPUTF8 counts the accepted rows whose address has a local part
+	// that is not ASCII, delivered only through a relay that offers
+	// SMTPUTF8.
+	SMTPUTF8 SMTPUTF8Rows `json:"smtputf8,omitzero"`
 
 	Rate campaign.Rate `json:"rate"`
 	// Estimate is the expected sending time (campaign.Batches.Duration):
@@ -147,6 +151,15 @@ type Summary struct {
 	// each batch after the first. With an unlimited rate it counts only the
 	// intervals. Waiting for approval is not included.
 	Estimate time.Duration `json:"estimate_ns"`
+}
+
+// SMTPUTF8Rows counts the accepted rows whose address needs SMTPUTF8 (its
+// local part is not ASCII: address.Address.NeedsSMTPUTF8), and names the
+// first of them.
+type SMTPUTF8Rows struct {
+	Count int    `json:"count"`
+	Line  int    `json:"first_line"`
+	Email string `json:"first_email"`
 }
 
 // LocaleLine summarises the rows of one requested locale (as written).
@@ -431,6 +444,12 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 		}
 		s.Accepted++
 		line.Accepted++
+		if rcp.Address.NeedsSMTPUTF8() {
+			if s.SMTPUTF8.Count == 0 {
+				s.SMTPUTF8.Line, s.SMTPUTF8.Email = rcp.Line, rcp.Email
+			}
+			s.SMTPUTF8.Count++
+		}
 		a := Accepted{Recipient: rcp, Match: res.match}
 		lang := res.match.Lang
 		perLang[lang]++

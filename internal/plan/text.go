@@ -316,6 +316,13 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		ew.printf("\n")
 	}
 
+	if u := s.SMTPUTF8; u.Count > 0 {
+		ew.printf("%s an address whose local part (before the @) is not ASCII (the first: %s:%d: %s): "+
+			"it is delivered only through an SMTP relay that offers SMTPUTF8 (RFC 6531); through one that does not, it fails for good, "+
+			"which counts toward the batch gate and may pause the campaign. Ask your relay's operator, or send one first with test-send --to such an address.\n\n",
+			CountOf(u.Count, "accepted recipient has", "accepted recipients have"), s.File, u.Line, u.Email)
+	}
+
 	b := s.Batches
 	switch {
 	case s.Accepted == 0:
