@@ -293,6 +293,7 @@ type Reader struct {
 	idxName    int
 	idxLoc     int
 
+	ends *lineEnds // what the CSV reader reads
 	// JSONL
 	br   *bufio.Reader
 	line int
@@ -338,7 +339,7 @@ func NewReader(r io.Reader, cfg ReaderConfig) (*Reader, error) {
 		return nil, fmt.Errorf("%s: the file is UTF-16 (it begins with a UTF-16 byte order mark): save it as UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\")", name)
 	}
 	src := &lineEnds{r: br, allCR: crLineEnds(br), jsonl: format == FormatJSONL}
-	rd := &Reader{name: name, format: format, seed: maphash.MakeSeed(), idxID: -1, idxName: -1}
+	rd := &Reader{name: name, format: format, seed: maphash.MakeSeed(), idxID: -1, idxName: -1, ends: src}
 	if format == FormatJSONL {
 		if line, ok := nulFirstLine(br); ok {
 			// The CSV header check finds these NULs; JSONL has no header.
@@ -416,6 +417,13 @@ type lineEnds struct {
 	rowLine int   // the line it starts on
 	field   int   // CSV: the column it has reached, from 0
 	err     error // a *rowTooLongError, returned by every Read once met
+
+	// CSV: where the last quoted field opened (its quote's line and byte
+	// column, from 1, as encoding/csv counts them), and whether the input
+	// ended inside it.
+	col                 int
+	quoteLine, quoteCol int
+	endQuoted           bool
 }
 
 const (
@@ -440,9 +448,27 @@ func (c *lineEnds) Read(p []byte) (int, error) {
 			c.err = &rowTooLongError{line: c.rowLine, field: c.field}
 			return i, c.err
 		}
+		c.col++
+		if b == '\n' {
+			c.col = 0
+		}
 		c.scan(b)
 	}
+	if err == io.EOF && !c.jsonl && c.state == scanQuoted {
+		c.endQuoted = true
+	}
 	return n, err
+}
+
+// openAtEnd reports whether the input ended inside the quoted field that a
+// csv.ErrQuote at line reports, and where that field's quote is.
+func (c *lineEnds) openAtEnd(line int) (qline, qcol int, ok bool) {
+	// A quote encoding/csv refuses ends its record, and the rest of that
+	// line is skipped, so a quote opened later is on a later line.
+	if !c.endQuoted || line < c.quoteLine {
+		return 0, 0, false
+	}
+	return c.quoteLine, c.quoteCol, true
 }
 
 // count adds b, before scan sees it, to the row being read, and reports
@@ -545,6 +571,7 @@ func (c *lineEnds) scan(b byte) {
 		switch b {
 		case '"':
 			c.state = scanQuoted
+			c.quoteLine, c.quoteCol = c.lines+1, c.col
 		case ',':
 		default:
 			c.state = scanUnquoted
@@ -729,15 +756,20 @@ func (r *Reader) Next() (Recipient, error) {
 // quoteAdvice says what is wrong with the quotes of field (a column name,
 // "" if not known) that pe reports, and how to write such a value.
 func quoteAdvice(field string, pe *csv.ParseError) string {
-	what := "a value"
-	if field != "" {
-		what = fmt.Sprintf("the value of column %q", field)
-	}
+	what := valueOf(field)
 	problem := what + " has a quote (\") in it"
 	if pe.Err == csv.ErrQuote {
 		problem = what + " is quoted, and has a quote (\") inside it that is not doubled"
 	}
 	return fmt.Sprintf("%s (line %d, column %d): enclose the value in double quotes and write each quote inside it twice, as in \"D\"\"Angelo\"", problem, pe.Line, pe.Column)
+}
+
+// valueOf names the value of column field ("" if not known).
+func valueOf(field string) string {
+	if field == "" {
+		return "a value"
+	}
+	return fmt.Sprintf("the value of column %q", field)
 }
 
 func (r *Reader) nextCSV() (Recipient, error) {
@@ -766,6 +798,10 @@ func (r *Reader) nextCSV() (Recipient, error) {
 				return rcp, r.rowErr(pe.StartLine, "", CodeBadRow,
 					fmt.Sprintf("the row has %d %s, the header has %d: %s", len(rec), fields, len(r.header), advice))
 			}
+			qline, qcol, atEnd := r.ends.openAtEnd(pe.Line)
+			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && atEnd {
+				return Recipient{}, fmt.Errorf("%s:%d: a quote opened on this line is not closed (column %d): the file ends inside it, so lines %d to %d were read as one value: close the quote; no row from line %d on was read", r.name, qline, qcol, qline, pe.Line, pe.StartLine)
+			}
 			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine {
 				// An unclosed quote swallows every following line into one
 				// record: reporting one invalid row would lose the rest.
@@ -778,6 +814,9 @@ func (r *Reader) nextCSV() (Recipient, error) {
 			}
 			if len(rec) > 0 {
 				r.fillCSV(&rcp, rec, true)
+			}
+			if pe.Err == csv.ErrQuote && atEnd {
+				return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, fmt.Sprintf("%s opens a quote at line %d, column %d that is never closed: the file ends inside it: close the quote at the end of the value", valueOf(field), qline, qcol))
 			}
 			return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, quoteAdvice(field, pe))
 		}
