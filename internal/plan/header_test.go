@@ -40,8 +40,11 @@ func headerEngine(t *testing.T) *render.Engine {
 // 1, the column, where the template uses it, what to do), not once per
 // row; every row that needs it is still invalid, counted and in the
 // rejects file, with a reason that points at the header. A JSONL file has
-// no header: a row without the key is that row's problem. What plan
-// prints and writes is in testdata/missing-column.golden.
+// no header: a row without the key is that row's problem. A column in
+// another case ("Posts" for posts) is named in plan's line for the header,
+// with the rename to make (red team 38: only the rejects file said it, and
+// the plan told the operator to add a column the header seemed to hold).
+// What plan prints and writes is in testdata/missing-column.golden.
 func TestMissingColumnIsOneHeaderProblem(t *testing.T) {
 	t.Parallel()
 	e := headerEngine(t)

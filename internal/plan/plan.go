@@ -737,15 +737,24 @@ func templateLacks(in Input, he *recipient.HeaderError) error {
 	return &HeaderError{Err: he, Columns: columns, UsedAt: usedAt}
 }
 
+// sameButCase returns the column of columns that is column in another
+// case: a template reads .Fields.posts, not a column "Posts".
+func sameButCase(columns []string, column string) (string, bool) {
+	for _, c := range columns {
+		if strings.EqualFold(c, column) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
 // headerLacks is the reason of a row the template cannot be rendered with
 // because the header of file, with columns, lacks each of missing, which
 // the template uses at the same index of usedAt.
 func headerLacks(file string, columns, missing, usedAt []string) string {
 	caseOf := func(column string) string {
-		for _, c := range columns {
-			if strings.EqualFold(c, column) {
-				return fmt.Sprintf(" (the header has %q: column names are case-sensitive)", c)
-			}
+		if c, ok := sameButCase(columns, column); ok {
+			return fmt.Sprintf(" (the header has %q: column names are case-sensitive)", c)
 		}
 		return ""
 	}

@@ -281,8 +281,12 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		header := map[string]bool{}
 		for _, mc := range s.MissingColumns {
 			header[mc.Column] = true
-			ew.printf("  %s:1: no column %q, which the template uses at %s: add it to the header, with a value in every row; %s invalid without it\n",
-				s.File, mc.Column, mc.UsedAt, CountOf(mc.Rows, "row is", "rows are"))
+			add := ": add it to the header"
+			if c, ok := sameButCase(s.Columns, mc.Column); ok {
+				add = fmt.Sprintf(", but a column %q: column names are case-sensitive: rename that column to %s, or add %s to the header", c, mc.Column, mc.Column)
+			}
+			ew.printf("  %s:1: no column %q, which the template uses at %s%s, with a value in every row; %s invalid without it\n",
+				s.File, mc.Column, mc.UsedAt, add, CountOf(mc.Rows, "row is", "rows are"))
 		}
 		ew.printf("\n")
 		rejects = nil
