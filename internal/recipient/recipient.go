@@ -424,6 +424,12 @@ type lineEnds struct {
 	col                 int
 	quoteLine, quoteCol int
 	endQuoted           bool
+	// CSV: blank is set while an unquoted field holds only spaces and
+	// tabs; spaced holds the quotes encoding/csv refuses for a space
+	// before (true) or after (false) them, by line and column, until
+	// nextCSV takes them.
+	blank  bool
+	spaced map[[2]int]bool
 }
 
 const (
@@ -458,6 +464,24 @@ func (c *lineEnds) Read(p []byte) (int, error) {
 		c.endQuoted = true
 	}
 	return n, err
+}
+
+// space records a quote at col of this line that encoding/csv refuses for
+// a space before it (before) or after it.
+func (c *lineEnds) space(col int, before bool) {
+	if c.spaced == nil {
+		c.spaced = map[[2]int]bool{}
+	}
+	c.spaced[[2]int{c.lines + 1, col}] = before
+}
+
+// spaceAt reports whether the quote encoding/csv refused at line and col
+// has a space before it (before) or after it (!before), and forgets it.
+func (c *lineEnds) spaceAt(line, col int) (before, ok bool) {
+	k := [2]int{line, col}
+	before, ok = c.spaced[k]
+	delete(c.spaced, k)
+	return before, ok
 }
 
 // openAtEnd reports whether the input ended inside the quoted field that a
@@ -575,6 +599,7 @@ func (c *lineEnds) scan(b byte) {
 		case ',':
 		default:
 			c.state = scanUnquoted
+			c.blank = b == ' ' || b == '\t'
 		}
 	case scanUnquoted:
 		switch b {
@@ -582,6 +607,12 @@ func (c *lineEnds) scan(b byte) {
 			c.state = scanStart
 		case '"':
 			c.state = scanBroken // a bare quote
+			if c.blank {
+				c.space(c.col, true)
+			}
+		case ' ', '\t':
+		default:
+			c.blank = false
 		}
 	case scanQuoted:
 		if b == '"' {
@@ -595,6 +626,9 @@ func (c *lineEnds) scan(b byte) {
 			c.state = scanStart
 		default:
 			c.state = scanBroken // text after a closing quote
+			if b == ' ' || b == '\t' {
+				c.space(c.col-1, false)
+			}
 		}
 	}
 }
@@ -817,6 +851,13 @@ func (r *Reader) nextCSV() (Recipient, error) {
 			}
 			if pe.Err == csv.ErrQuote && atEnd {
 				return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, fmt.Sprintf("%s opens a quote at line %d, column %d that is never closed: the file ends inside it: close the quote at the end of the value", valueOf(field), qline, qcol))
+			}
+			if before, ok := r.ends.spaceAt(pe.Line, pe.Column); ok {
+				where, fix := "after its closing quote", "the comma or the line end must come right after the closing quote"
+				if before {
+					where, fix = "before its opening quote", "a value is quoted only when the quote comes right after the comma"
+				}
+				return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, fmt.Sprintf("%s has a space %s (line %d, column %d): remove the space: %s", valueOf(field), where, pe.Line, pe.Column, fix))
 			}
 			return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, quoteAdvice(field, pe))
 		}
