@@ -150,6 +150,12 @@
     el.dataset.state = state || (ok ? '' : stateOf(c));
     el.dataset.at = new Date().toLocaleTimeString();
     el.hidden = false;
+    // The answer takes the focus, a refusal's too: the form pressed may
+    // be hidden next (a paused campaign has no Pause), and a keyboard's
+    // focus would be lost with it; Tab goes on to what the state offers.
+    // Someone who moves by keyboard is at what says "not applied", not
+    // still in the form believing it went.
+    el.focus();
   }
 
   // flashStillCurrent marks the answer as past once its campaign is in
@@ -197,11 +203,9 @@
       // short. The console may have acted all the same.
       return r.json().catch(function () { return { ok: false, message: 'HTTP ' + r.status + ' came instead of the console\'s answer' + unknown }; });
     }).then(function (res) {
+      // What was typed stays in a refused form.
+      if (res.ok) form.reset();
       flash(who + res.message, res.ok, c, res.state);
-      // The answer takes the focus: the form pressed may be hidden
-      // next (a paused campaign has no Pause), and a keyboard's focus
-      // would be lost with it; Tab goes on to what the state offers.
-      if (res.ok) { form.reset(); document.getElementById('flash').focus(); }
     }).catch(function (err) {
       // The request may have reached the console, which acted, and only
       // its answer was lost: never say that nothing changed.
