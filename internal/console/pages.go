@@ -312,7 +312,9 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := d.(map[string]any)["O"].(overview)
-	s.render(w, r, "campaign", map[string]any{"Title": c, "Name": c, "Live": live, "State": actionsOf(o.St), "Stage": o.St.Stage,
+	// The title names the state too: the tab on-call switches to, and
+	// the first thing a screen reader reads (console.js keeps it current).
+	s.render(w, r, "campaign", map[string]any{"Title": c + " · " + string(o.St.State), "Name": c, "Live": live, "State": actionsOf(o.St), "Stage": o.St.Stage,
 		"Failed": o.St.Counts[store.OutcomeFailed]})
 }
 

@@ -112,6 +112,8 @@
     updated = new Date();
     var root = live.querySelector('[data-state]');
     if (root && !root.matches('tr')) applyState(root.dataset.state);
+    var badge = root && !root.matches('tr') && live.querySelector('#state');
+    if (badge) stateIs(root.dataset.campaign, badge.textContent);
     flashStillCurrent();
     // The console streams, but cannot read Redis: what the page shows is
     // not current.
@@ -119,6 +121,24 @@
     setLive(stale ? 'not live: ' + stale.dataset.notLive : 'live', !stale);
   }
   if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
+
+  // stateIs keeps a campaign page's title ("[env] altea · paused ·
+  // tidings") at the state the page shows, and, when it changes (whoever
+  // changed it: a colleague, tidings itself, this page), says so in a
+  // status region a screen reader announces: "altea is now paused."
+  var shownState = (document.getElementById('state') || {}).textContent || '';
+  function stateIs(c, state) {
+    if (state === shownState) return;
+    var tail = ' · tidings', t = document.title;
+    if (t.slice(-tail.length) === tail) {
+      var base = t.slice(0, -tail.length);
+      if (shownState && base.slice(-(shownState.length + 3)) === ' · ' + shownState) base = base.slice(0, -(shownState.length + 3));
+      document.title = base + ' · ' + state + tail;
+    }
+    shownState = state;
+    var news = document.getElementById('statenews');
+    if (news) news.textContent = c + ' is now ' + state + '.';
+  }
 
   // A page (gallery, recipients) that could not read Redis reloads
   // itself once Redis answers, as the live pages fill in by themselves.
