@@ -40,13 +40,7 @@ func TestEveryControlHasAnAccessibleName(t *testing.T) {
 			document.querySelectorAll('main [hidden]').forEach(function (e) { if (e.id !== 'flash' && e.id !== 'stale') e.hidden = false; });
 			document.querySelectorAll('details').forEach(function (d) { d.open = true; });
 			return true; })()`)
-		tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (*accessibility.GetFullAXTreeResult, error) {
-			res, err := cdp.Call(ctx, tg, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
-			return &res, err
-		})
-		if err != nil {
-			t.Fatalf("%s: read the accessibility tree: %v", path, err)
-		}
+		tree := axTree(t, ctx)
 		checked := 0
 		for _, n := range tree.Nodes {
 			role := axString(n.Role)
@@ -97,4 +91,18 @@ func axString(v *accessibility.Value) string {
 		return string(v.Value)
 	}
 	return s
+}
+
+// axTree is the page's whole accessibility tree, as Chromium gives it to
+// a screen reader.
+func axTree(t *testing.T, ctx context.Context) *accessibility.GetFullAXTreeResult {
+	t.Helper()
+	tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (*accessibility.GetFullAXTreeResult, error) {
+		res, err := cdp.Call(ctx, tg, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		return &res, err
+	})
+	if err != nil {
+		t.Fatalf("read the accessibility tree: %v", err)
+	}
+	return tree
 }

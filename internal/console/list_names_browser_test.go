@@ -1,14 +1,11 @@
 package console_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/accessibility"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
@@ -35,13 +32,7 @@ func TestListActionsNameTheirCampaign(t *testing.T) {
 	poll(t, ctx, "the rows", `document.querySelectorAll('tr[data-campaign] button.pause').length === 3`, 10*time.Second)
 	// Each row's Cancel… opened, as on-call opens it.
 	eval[bool](t, ctx, `(function () { document.querySelectorAll('#live details').forEach(function (d) { d.open = true; }); return true; })()`)
-	tree, err := chromedp.Run(ctx, func(ctx context.Context, tg *chromedp.Target) (*accessibility.GetFullAXTreeResult, error) {
-		res, err := cdp.Call(ctx, tg, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
-		return &res, err
-	})
-	if err != nil {
-		t.Fatalf("read the accessibility tree: %v", err)
-	}
+	tree := axTree(t, ctx)
 	var got []string
 	seen := map[string]int{}
 	for _, n := range tree.Nodes {
