@@ -1,9 +1,12 @@
 package console_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -29,14 +32,50 @@ func TestCampaignPageTitleAndAnnouncementFollowTheState(t *testing.T) {
 	if got := eval[string](t, ctx, `document.title`); !strings.Contains(got, "altea") || !strings.Contains(got, "paused") || strings.Contains(got, "running") {
 		t.Errorf("once paused, the page is titled %q, want its name and paused (and not running)", got)
 	}
-	said := eval[string](t, ctx, `(function () {
+	if said := announced(t, ctx); !strings.Contains(said, "altea is now paused") {
+		t.Errorf("once paused by a colleague, the page's status regions say %q, want them to say altea is now paused", said)
+	}
+}
+
+// TestListAnnouncesAStateChange: on the list of campaigns, when one
+// campaign's state changes under the page (tidings pauses it, a
+// colleague does), a status region a screen reader announces says which
+// and how: "borea is now paused", and nothing of the others, unchanged.
+// Before, the row's badge changed in silence.
+func TestListAnnouncesAStateChange(t *testing.T) {
+	t.Parallel()
+	w := consoletest.New(t, nil)
+	for _, c := range []string{"altea", "borea"} {
+		w.Stage(t, consoletest.Spec{Name: c, N: 3})
+	}
+	s := newSite(t, w, false)
+	ctx := browser(t)
+	browserSignIn(t, ctx, s.URL, viewerToken)
+	do(t, ctx, "open the list", chromedp.Navigate(s.URL+"/"), chromedp.WaitReady(`body`))
+	poll(t, ctx, "the live list", `document.getElementById('livestate').textContent === 'live'`, 10*time.Second)
+	if _, err := w.Store.Pause(t.Context(), "borea", store.Actor{Who: "colleague", Host: "laptop", Env: consoletest.EnvName}, "relay maintenance"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the list to show borea paused", `document.querySelector('tr[data-campaign="borea"] .state').textContent === 'paused'`, 10*time.Second)
+	said := announced(t, ctx)
+	if !strings.Contains(said, "borea is now paused") {
+		t.Errorf("once borea is paused by a colleague, the list's status regions say %q, want them to say borea is now paused", said)
+	}
+	if strings.Contains(said, "altea") {
+		t.Errorf("the list's status regions say %q: altea, unchanged, is announced", said)
+	}
+}
+
+// announced is what the page's status regions say now, those a screen
+// reader announces: not those drawn anew with each live update (a region
+// inserted is not announced), nor hidden ones.
+func announced(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return eval[string](t, ctx, `(function () {
 		var out = '';
 		document.querySelectorAll('[role=status], [role=alert], [aria-live]').forEach(function (e) {
-			if (e.closest('#live') || e.closest('[hidden]')) return; // drawn anew with each update, or not shown: never announced
+			if (e.closest('#live') || e.closest('[hidden]')) return;
 			out += e.textContent + '\n';
 		});
 		return out; })()`)
-	if !strings.Contains(said, "altea is now paused") {
-		t.Errorf("once paused by a colleague, the page's status regions say %q, want them to say altea is now paused", said)
-	}
 }

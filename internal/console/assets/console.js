@@ -112,8 +112,7 @@
     updated = new Date();
     var root = live.querySelector('[data-state]');
     if (root && !root.matches('tr')) applyState(root.dataset.state);
-    var badge = root && !root.matches('tr') && live.querySelector('#state');
-    if (badge) stateIs(root.dataset.campaign, badge.textContent);
+    statesAre(root && !root.matches('tr') ? root.dataset.campaign : '');
     flashStillCurrent();
     // The console streams, but cannot read Redis: what the page shows is
     // not current.
@@ -122,22 +121,38 @@
   }
   if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
 
-  // stateIs keeps a campaign page's title ("[env] altea · paused ·
-  // tidings") at the state the page shows, and, when it changes (whoever
-  // changed it: a colleague, tidings itself, this page), says so in a
-  // status region a screen reader announces: "altea is now paused."
-  var shownState = (document.getElementById('state') || {}).textContent || '';
-  function stateIs(c, state) {
-    if (state === shownState) return;
-    var tail = ' · tidings', t = document.title;
-    if (t.slice(-tail.length) === tail) {
+  // statesShown is each campaign's state as the live part shows it
+  // (its badge; a row of the list, or a campaign's page).
+  function statesShown() {
+    var now = {};
+    if (live) live.querySelectorAll('[data-campaign]').forEach(function (e) {
+      var badge = e.querySelector('.state');
+      if (badge) now[e.dataset.campaign] = badge.textContent;
+    });
+    return now;
+  }
+  var shown = statesShown();
+
+  // statesAre keeps a campaign page's title (page is its campaign:
+  // "[env] altea · paused · tidings") at the state the page shows, and
+  // when a campaign's state changes (whoever changed it: a colleague,
+  // tidings itself, this page), says so in a status region a screen
+  // reader announces: "altea is now paused."
+  function statesAre(page) {
+    var now = statesShown(), news = [];
+    Object.keys(now).forEach(function (c) {
+      var was = shown[c] || '';
+      if (now[c] === was || (!was && !page)) return; // a row new on the list is not a change of state
+      news.push(c + ' is now ' + now[c] + '.');
+      var tail = ' · tidings', t = document.title;
+      if (c !== page || t.slice(-tail.length) !== tail) return;
       var base = t.slice(0, -tail.length);
-      if (shownState && base.slice(-(shownState.length + 3)) === ' · ' + shownState) base = base.slice(0, -(shownState.length + 3));
-      document.title = base + ' · ' + state + tail;
-    }
-    shownState = state;
-    var news = document.getElementById('statenews');
-    if (news) news.textContent = c + ' is now ' + state + '.';
+      if (was && base.slice(-(was.length + 3)) === ' · ' + was) base = base.slice(0, -(was.length + 3));
+      document.title = base + ' · ' + now[c] + tail;
+    });
+    shown = now;
+    var el = document.getElementById('statenews');
+    if (el && news.length) el.textContent = news.join(' ');
   }
 
   // A page (gallery, recipients) that could not read Redis reloads
