@@ -385,5 +385,10 @@ func (s *Server) refuseAbout(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	w.WriteHeader(status)
-	s.render(w, r, "message", map[string]any{"Title": http.StatusText(status), "Message": msg, "Campaign": c, "Refused": true})
+	title := http.StatusText(status)
+	if c != "" {
+		// The window's title names the campaign, as its page's does.
+		title = c + " · " + title
+	}
+	s.render(w, r, "message", map[string]any{"Title": title, "Heading": http.StatusText(status), "Message": msg, "Campaign": c, "Refused": true})
 }

@@ -66,6 +66,17 @@ func checkRefusalPage(t *testing.T, name string, code int, page string, status i
 	if !strings.Contains(page, `href="/"`) {
 		t.Errorf("%s without script: no link to the campaigns:\n%s", name, page)
 	}
+	// A screen reader announces the refusal, and the keyboard starts on it,
+	// as the script's answer does (role=alert, focused on load).
+	if !strings.Contains(page, `<p class="alert" role="alert" tabindex="-1" autofocus>`) {
+		t.Errorf("%s without script: the refusal is not an alert that takes the focus:\n%s", name, page)
+	}
+	// The window's title names the campaign as well as the answer, as the
+	// campaign's page names it.
+	title := page[strings.Index(page, "<title>")+len("<title>") : strings.Index(page, "</title>")]
+	if want := http.StatusText(status); !strings.Contains(title, want) || (c != "" && !strings.Contains(title, c+" · ")) {
+		t.Errorf("%s without script: the title %q does not say %q of %q", name, title, want, c)
+	}
 	if c == "" {
 		if strings.Contains(page, `href="/c/`) {
 			t.Errorf("%s without script: links a campaign's page that is not there:\n%s", name, page)
