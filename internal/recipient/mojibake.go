@@ -51,7 +51,7 @@ func firstMojibake(v string) (mojibakeSeq, bool) {
 			b = append(b, cb)
 			j += size
 		}
-		if len(b) != n+1 {
+		if len(b) != n+1 || n == 1 && endsCapitalWord(v, i, j) {
 			continue
 		}
 		if was, _ := utf8.DecodeRune(b); was != utf8.RuneError && unicode.IsPrint(was) || was == '\u00a0' {
@@ -59,6 +59,26 @@ func firstMojibake(v string) (mojibakeSeq, bool) {
 		}
 	}
 	return mojibakeSeq{}, false
+}
+
+// wordEnders are the characters that come right after a word's last
+// letter: closing quotes and guillemets, an ellipsis, dashes. Windows-1252
+// writes each as a UTF-8 continuation byte, so Ã, Å, Â or Ä followed by one
+// is also a mojibake sequence (Ã» is û, Ã… is Å).
+const wordEnders = "»›”’…—–"
+
+// endsCapitalWord reports whether v[i:j], a lead (Â, Ã, Ä, Å) and one
+// continuation character, is rather the last letter of a word in capitals
+// followed by punctuation: the lead comes after a capital letter, the
+// continuation is a wordEnders character, and no letter follows it
+// ("«IRMÃ»", "AMANHÃ…", "“PÅ”"). The same inside a word ("BJÃ–RK" for
+// BJÖRK) or after a small letter ("sÄ…" for są) is mojibake.
+func endsCapitalWord(v string, i, j int) bool {
+	before, _ := utf8.DecodeLastRuneInString(v[:i])
+	_, lead := utf8.DecodeRuneInString(v[i:])
+	cont, _ := utf8.DecodeRuneInString(v[i+lead:])
+	after, _ := utf8.DecodeRuneInString(v[j:])
+	return unicode.IsUpper(before) && strings.ContainsRune(wordEnders, cont) && !unicode.IsLetter(after)
 }
 
 // unmojibake returns v with every mojibake sequence replaced by the
