@@ -66,7 +66,7 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		list       **console.TokenList
 	}{{"--viewer-tokens", o.viewerFile, &opts.Viewers}, {"--operator-tokens", o.operatorFile, &opts.Operators}} {
 		if f.file != "" {
-			b, err := userfile.Read(f.file)
+			b, err := userfile.ReadOnce(f.file) // <(pass show ...): the secret need not be on disk
 			if err != nil {
 				return fmt.Errorf("%s %w", f.flag, err) // classify: exit 2
 			}

@@ -32,7 +32,7 @@ func (a *app) configFile() (string, []byte, error) {
 	if !explicit {
 		path, from = "tidings.yaml", "the default path"
 	}
-	data, err := userfile.Read(path) // a named pipe: refused, never waited on
+	data, err := userfile.ReadOnce(path) // a pipe (<(...)) read as a stream, never waited on for a writer
 	switch {
 	case !explicit && errors.Is(err, fs.ErrNotExist):
 		return "", nil, nil

@@ -47,6 +47,7 @@ func TestPathsThatAreNamedPipesAreRefusedNotWaitedOn(t *testing.T) {
 	}
 	const notRead = ": is a named pipe, not a file"
 	const noReader = ": is a named pipe that no program reads"
+	const noWriter = ": is a pipe that gave nothing (no program wrote to it)" // a file read once: a pipe is read, <(pass show ...)
 	for _, tc := range []struct {
 		name string
 		args func(fifo string) []string
@@ -60,11 +61,11 @@ func TestPathsThatAreNamedPipesAreRefusedNotWaitedOn(t *testing.T) {
 		{"report --out", func(p string) []string { return []string{"report", "c1", "--env", "staging", "--out", p} },
 			func(p string) string { return "tidings: --out " + p + noReader }},
 		{"console --viewer-tokens", func(p string) []string { return []string{"console", "--env", "staging", "--viewer-tokens", p} },
-			func(p string) string { return "tidings: --viewer-tokens " + p + notRead }},
+			func(p string) string { return "tidings: --viewer-tokens " + p + noWriter }},
 		{"--config", func(p string) []string {
 			return []string{"send", file, "--env", "staging", "--skip-invalid", "--rejects", filepath.Join(t.TempDir(), "r.csv"), "--config", p}
 		},
-			func(p string) string { return p + notRead }},
+			func(p string) string { return p + noWriter }},
 		{"send --exclude-delivered", func(p string) []string {
 			return []string{"send", file, "--env", "staging", "--skip-invalid", "--rejects", filepath.Join(t.TempDir(), "r.csv"), "--exclude-delivered", p + ".csv"}
 		}, func(p string) string { return p + ".csv" + notRead }},
@@ -122,5 +123,36 @@ func cliUnblocking(t *testing.T, env map[string]string, pipes []string, args ...
 			return r
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// TestFilesReadOnceMayBeAShellsPipe: a file a command reads once, the
+// environments file (--config) and a console's token lists, may be a
+// pipe, as a shell's <(pass show ...) gives it (/dev/fd/N), so that a
+// secret need not be saved to disk: the command reads it to its end, as
+// it reads a file, and names it in what it says of it (here a line the
+// command refuses, which shows it read the pipe's bytes).
+func TestFilesReadOnceMayBeAShellsPipe(t *testing.T) {
+	t.Parallel()
+	pipe := func(content string) string {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		go func() { fmt.Fprint(w, content); w.Close() }()
+		return fmt.Sprintf("/dev/fd/%d", r.Fd())
+	}
+	env, _ := redisEnv(t)
+	file := writeCampaign(t, campaignFile{name: "piped", rows: []string{"ada@example.org,Ada,en,1"}})
+	cfg := pipe("environments:\n  staging:\n    list_unsubscribe: \"unsubscribe@altea.example\"\n")
+	r := cli(t, env, "send", file, "--config", cfg, "--env", "staging", "--rejects", filepath.Join(filepath.Dir(file), "rejects.csv"))
+	if want := cfg + ":3: environments.staging.list_unsubscribe: "; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("send --config <(...): want exit 2 and %q\n%s", want, r)
+	}
+	tokens := pipe("alice short\n")
+	r = cli(t, env, "console", "--env", "staging", "--viewer-tokens", tokens)
+	if want := tokens + ":1: the token is shorter than"; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("console --viewer-tokens <(...): want exit 2 and %q\n%s", want, r)
 	}
 }

@@ -58,6 +58,9 @@ const (
 	// NoReader: the file to write is a named pipe that no program reads:
 	// writing to it would wait for ever.
 	NoReader
+	// NoWriter: the file read once (ReadOnce) is a pipe that gave nothing:
+	// no program wrote to it.
+	NoWriter
 )
 
 // Error says what is wrong with Path, a path as the person gave it.
@@ -94,6 +97,8 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: is on the kernel's %s file system, which holds no file a command can write: give a path on a disk, in a directory you can write to", e.Path, e.FS)
 	case NotRegular:
 		return fmt.Sprintf("%s: is %s, not a file: tidings reads the files it is given from their start (some twice), which %s cannot be (it would wait for a writer, or never end): save what it holds to a file and give the path of that file", e.Path, e.Kind, e.Kind)
+	case NoWriter:
+		return fmt.Sprintf("%s: is a pipe that gave nothing (no program wrote to it): start the program that writes to it first, or give the path of a file", e.Path)
 	case NoReader:
 		return fmt.Sprintf("%s: is a named pipe that no program reads: writing to it would wait for ever; nothing was written: start the program that reads it first, or give the path of a file", e.Path)
 	case OtherKind:
@@ -238,6 +243,37 @@ func Read(path string) ([]byte, error) {
 	b, err := io.ReadAll(f)
 	return b, Explain(path, false, err)
 }
+
+// ReadOnce reads the file at path for a command that reads it once (a
+// token list, the environments file): a regular file as Read reads it,
+// or a pipe read as a stream to its end, as a shell's <(pass show ...)
+// gives one (/dev/fd/N), so that a secret need not be saved to disk. A
+// named pipe is opened without waiting for a writer: one that nothing
+// writes to is an *Error (NoWriter), never waited on. A device (/dev/zero never
+// ends), a socket or a directory is an *Error as Open makes it; a pipe
+// that gives more than MaxOnce bytes is one too.
+func ReadOnce(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		return Read(path)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // Go's poller waits for the writer's bytes, not for a writer
+	if err != nil {
+		return nil, Explain(path, false, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxOnce+1))
+	if err == nil && len(b) == 0 {
+		return nil, &Error{Path: path, Problem: NoWriter}
+	}
+	if err == nil && len(b) > MaxOnce {
+		err = fmt.Errorf("the pipe gave more than %d bytes, more than a file read once holds: give the path of the file itself", MaxOnce)
+	}
+	return b, Explain(path, false, err)
+}
+
+// MaxOnce is the most ReadOnce reads from a pipe.
+const MaxOnce = 16 << 20
 
 // OpenStream opens path, a named pipe or a device (/dev/stdout,
 // /dev/null), to write to it as it is. A pipe that no program reads is an
