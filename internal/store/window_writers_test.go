@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -247,7 +248,13 @@ func TestWindowRecordAfterItsClaimWasLost(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			c := "c-win-lost-" + strings.ReplaceAll(how, " ", "-")
-			rdb := startRedis(t)
+			r := redistest.Start(t)
+			if how == "the claim step" && r.Embedded {
+				// The claim step is undone with DUMP and RESTORE, which
+				// miniredis has for strings only.
+				t.Skip("undoing the claim step needs a real redis-server (CI=true requires one)")
+			}
+			rdb := r.Client()
 			_, l, recs := oneChunk(t, store.New(rdb), c)
 			keys := rdb.Keys(ctx, "tidings:{"+c+"}:*").Val()
 			before := map[string]string{}
