@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,6 +56,18 @@ func TestRetryRequeueIsNotWarnedOf(t *testing.T) {
 			var requeued int
 			if tt.permanent {
 				e.waitState(t, 30*time.Second, store.StatePaused)
+				// The messages in flight at the pause finish (and fail)
+				// after it: retry re-queues the failures it finds, so it
+				// waits for them, as on-call runs it once the campaign
+				// has settled.
+				ids := make([]string, tt.o.n)
+				for i := range ids {
+					ids[i] = fmt.Sprintf("id%05d", i)
+				}
+				wait.For(t, 30*time.Second, "the messages in flight at the pause to end", func() bool {
+					es, err := e.st.Entries(ctx, e.name, ids)
+					return err == nil && !slices.ContainsFunc(es, func(en store.Entry) bool { return en.State == "sending" })
+				}, logs.String)
 				fixed.Store(true)
 				retried, err := e.st.Requeue(ctx, e.name, tester, scope)
 				if err != nil {
