@@ -88,7 +88,7 @@ func (e *RecipientsError) InFile() bool {
 // template engine is built (what `check` needs).
 func LoadFile(path string) (*Bundle, error) {
 	data, err := userfile.Read(path) // a named pipe is refused, not waited on
-	if ue := new(userfile.Error); errors.As(err, &ue) && (ue.Problem == userfile.NotRegular || ue.Problem == userfile.IsDir) {
+	if userfile.NotAFile(err) {
 		return nil, err
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -200,7 +200,7 @@ func (b *Bundle) UseEnv(e *environment.Environment) {
 // named pipe, a device, a directory), never waiting on a pipe.
 func (b *Bundle) openRecipients() (*os.File, error) {
 	f, err := userfile.Open(b.RecipientsPath())
-	if ue := new(userfile.Error); errors.As(err, &ue) && (ue.Problem == userfile.NotRegular || ue.Problem == userfile.IsDir) {
+	if userfile.NotAFile(err) {
 		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
 	}
 	return f, nil

@@ -176,7 +176,7 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 // With prior (the plan of the same bytes) rows are not rendered again.
 func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit func(plan.Accepted) error) (*plan.Summary, error) {
 	f, err := userfile.Open(in.Recipients) // a named pipe, a device: refused, never waited on (it is read twice)
-	if ue := new(userfile.Error); errors.As(err, &ue) && (ue.Problem == userfile.NotRegular || ue.Problem == userfile.IsDir) {
+	if userfile.NotAFile(err) {
 		return nil, fmt.Errorf("recipients file %w", err)
 	}
 	if err != nil {

@@ -73,8 +73,8 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	}
 	s.kept = ""
 	if len(s.Rejects) == 0 {
-		old := regularFile(path)
-		if old == nil {
+		old, err := userfile.Read(path) // only a regular file can be an earlier rejects file: Read refuses the others, never waiting on a pipe
+		if err != nil {
 			return "", nil
 		}
 		switch ours, line, env := rejectsOf(old, s.Campaign, s.Environment); {
@@ -89,7 +89,7 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 		}
 		return "", nil
 	}
-	if old := regularFile(path); old != nil {
+	if old, err := userfile.Read(path); err == nil {
 		if _, line, env := rejectsOf(old, s.Campaign, s.Environment); line > 0 && env != "" {
 			return "", fmt.Errorf("%s:%d: column \"env\": %q: this is the rejects file of campaign %s in environment %s, which environment %s would replace, losing its account of the rows left out there; nothing was written or staged: give --rejects another path (e.g. --rejects %s.%s.rejects.csv), or move that file away first",
 				path, line, env, s.Campaign, env, s.Environment, s.Campaign, s.Environment)
@@ -110,19 +110,6 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 		return "", userfile.Explain(path, true, err)
 	}
 	return path, nil
-}
-
-// regularFile is the content of path when it is a regular file, nil
-// otherwise (none, a directory, /dev/full or /dev/zero, which never end,
-// a named pipe, which would block: userfile.Read refuses them): only a
-// regular file can be an earlier rejects file, and the others are for
-// userfile to judge.
-func regularFile(path string) []byte {
-	b, err := userfile.Read(path)
-	if err != nil {
-		return nil
-	}
-	return b
 }
 
 // notAnotherFile refuses to write a rejects file over path when path is a

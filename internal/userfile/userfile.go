@@ -206,6 +206,14 @@ func Open(path string) (*os.File, error) {
 	return f, nil
 }
 
+// NotAFile reports whether err is Open's refusal of a path that is not a
+// file to read (a named pipe, a device, a socket: NotRegular; a directory:
+// IsDir), rather than one that cannot be opened.
+func NotAFile(err error) bool {
+	var ue *Error
+	return errors.As(err, &ue) && (ue.Problem == NotRegular || ue.Problem == IsDir)
+}
+
 // Regular returns nil when m, the mode of the file at path (os.Stat's), is
 // a regular file's, else the *Error Open returns: for a caller that has
 // stat'ed path already.
