@@ -8,6 +8,7 @@
 package smtpcapture
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -22,6 +23,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +74,26 @@ type Config struct {
 	// for 127.0.0.1 and localhost (clients must skip verification or trust
 	// CertPool).
 	StartTLS bool
+
+	// Certificate, when set, is the certificate the server presents
+	// (STARTTLS, or ImplicitTLS) instead of the self-signed one for
+	// 127.0.0.1 and localhost: a test makes one for the names it needs
+	// (SelfSigned; CertPool is then nil). It implies StartTLS unless
+	// ImplicitTLS is set.
+	Certificate *tls.Certificate
+
+	// ImplicitTLS makes the server speak TLS from the first byte (SMTPS,
+	// as on port 465) instead of offering STARTTLS, with Certificate or
+	// the self-signed certificate StartTLS uses.
+	ImplicitTLS bool
+
+	// HideExtensions lists EHLO keywords ("PIPELINING", "8BITMIME",
+	// "SIZE", ...) the server does not announce, as a server without them
+	// would not; it still takes their parameters if a client gives them.
+	// Only the announcement is changed, and only on a connection without
+	// TLS: the capture server cannot rewrite what it encrypts, so Start
+	// refuses HideExtensions with StartTLS, Certificate or ImplicitTLS.
+	HideExtensions []string
 
 	// MaxMessageBytes limits the size of a message (0: 32 MiB).
 	MaxMessageBytes int64
@@ -183,7 +205,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxLineLength > 0 {
 		srv.MaxLineLength = cfg.MaxLineLength
 	}
-	if cfg.StartTLS {
+	tlsOn := cfg.StartTLS || cfg.Certificate != nil || cfg.ImplicitTLS
+	if len(cfg.HideExtensions) > 0 && tlsOn {
+		return nil, errors.New("smtpcapture: HideExtensions works only without TLS")
+	}
+	switch {
+	case cfg.Certificate != nil:
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.Certificate}, MinVersion: tls.VersionTLS12}
+	case tlsOn:
 		tc, pool, err := selfSigned()
 		if err != nil {
 			return nil, fmt.Errorf("create TLS certificate: %w", err)
@@ -198,9 +227,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen for SMTP: %w", err)
 	}
 	s.ln = ln
+	var serve net.Listener = &countingListener{Listener: ln, s: s}
+	if cfg.ImplicitTLS {
+		// go-smtp offers STARTTLS while its TLSConfig is set and the
+		// connection is not TLS yet; on a TLS listener it knows it is.
+		serve = tls.NewListener(serve, srv.TLSConfig)
+	}
 	go func() {
 		defer close(s.done)
-		_ = srv.Serve(&countingListener{Listener: ln, s: s}) // returns smtp.ErrServerClosed on Close
+		_ = srv.Serve(serve) // returns smtp.ErrServerClosed on Close
 	}()
 	s.stop = context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
@@ -397,6 +432,18 @@ func (ss *session) Reset() {
 func (ss *session) Logout() error { return nil }
 
 func selfSigned() (*tls.Config, *x509.CertPool, error) {
+	cert, pool, err := SelfSigned("localhost", "127.0.0.1")
+	if err != nil {
+		return nil, nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}, pool, nil
+}
+
+// SelfSigned returns a new self-signed server certificate for names (host
+// names, or IP addresses as text), valid from an hour ago for a day, and a
+// pool that trusts it: for Config.Certificate, e.g. one for another host
+// than the one a client dials.
+func SelfSigned(names ...string) (*tls.Certificate, *x509.CertPool, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -410,8 +457,13 @@ func selfSigned() (*tls.Config, *x509.CertPool, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -423,10 +475,7 @@ func selfSigned() (*tls.Config, *x509.CertPool, error) {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	return &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
-		MinVersion:   tls.VersionTLS12,
-	}, pool, nil
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, pool, nil
 }
 
 // countingListener counts accepted and open connections.
@@ -442,7 +491,54 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	}
 	l.s.conns.Add(1)
 	l.s.open.Add(1)
-	return &countedConn{Conn: c, s: l.s}, nil
+	var conn net.Conn = &countedConn{Conn: c, s: l.s}
+	if hide := l.s.cfg.HideExtensions; len(hide) > 0 {
+		conn = &hidingConn{Conn: conn, hide: hide}
+	}
+	return conn, nil
+}
+
+// hidingConn leaves the keywords of hide out of the server's EHLO reply.
+// go-smtp writes (and flushes) a reply line by line, so each Write is one
+// line; a "250-" line is held until the next arrives, since it becomes
+// the reply's last ("250 ") when every line after it is hidden.
+type hidingConn struct {
+	net.Conn
+	hide    []string
+	pending []byte // a "250-" line not written yet
+}
+
+func (c *hidingConn) Write(p []byte) (int, error) {
+	more := bytes.HasPrefix(p, []byte("250-"))
+	if !more && (c.pending == nil || !bytes.HasPrefix(p, []byte("250 "))) {
+		return c.Conn.Write(p)
+	}
+	keyword, _, _ := strings.Cut(strings.TrimSpace(string(p[4:])), " ")
+	var out []byte
+	switch hidden := slices.ContainsFunc(c.hide, func(h string) bool { return strings.EqualFold(h, keyword) }); {
+	case hidden && more:
+		return len(p), nil
+	case hidden: // the last line: the held one ends the reply
+		out = c.pending
+		out[3] = ' '
+	case more:
+		out = c.pending
+		c.pending = slices.Clone(p)
+		if out == nil {
+			return len(p), nil
+		}
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	default:
+		out = append(c.pending, p...)
+	}
+	c.pending = nil
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 type countedConn struct {

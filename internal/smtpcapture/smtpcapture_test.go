@@ -2,12 +2,14 @@ package smtpcapture_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/smtp"
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -321,5 +323,98 @@ func TestCloseRightAfterStart(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("Close right after Start did not return within 30 s (%d rounds)", rounds)
+	}
+}
+
+// TestHideExtensions: the keywords HideExtensions names are not in the
+// EHLO reply, every other one still is, and the reply is still one a
+// client reads (net/smtp parses it; its last line is "250 "); mail still
+// goes through. With TLS, Start refuses it.
+func TestHideExtensions(t *testing.T) {
+	t.Parallel()
+	for _, hide := range [][]string{{"PIPELINING"}, {"8bitmime", "SIZE"}, {"SMTPUTF8", "LIMITS"}} {
+		t.Run(strings.Join(hide, ","), func(t *testing.T) {
+			t.Parallel()
+			s := start(t, smtpcapture.Config{HideExtensions: hide})
+			c, err := smtp.Dial(s.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if err := c.Hello("test.local"); err != nil {
+				t.Fatal(err)
+			}
+			for _, ext := range []string{"PIPELINING", "8BITMIME", "SIZE", "SMTPUTF8", "ENHANCEDSTATUSCODES", "LIMITS"} {
+				hidden := slices.ContainsFunc(hide, func(h string) bool { return strings.EqualFold(h, ext) })
+				if ok, _ := c.Extension(ext); ok == hidden {
+					t.Errorf("%s announced: %v, want %v", ext, ok, !hidden)
+				}
+			}
+			if err := c.Mail("a@example.org"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if _, err := smtpcapture.Start(t.Context(), smtpcapture.Config{StartTLS: true, HideExtensions: []string{"SIZE"}}); err == nil {
+		t.Error("Start took HideExtensions with StartTLS")
+	}
+}
+
+// TestCertificateAndImplicitTLS: the server presents Config.Certificate,
+// over STARTTLS or from the first byte (ImplicitTLS), and takes mail
+// there.
+func TestCertificateAndImplicitTLS(t *testing.T) {
+	t.Parallel()
+	cert, pool, err := smtpcapture.SelfSigned("relay.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &tls.Config{ServerName: "relay.test", RootCAs: pool, MinVersion: tls.VersionTLS12}
+	for _, implicit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("implicit %v", implicit), func(t *testing.T) {
+			t.Parallel()
+			s := start(t, smtpcapture.Config{Certificate: cert, ImplicitTLS: implicit})
+			var c *smtp.Client
+			if implicit {
+				conn, err := tls.Dial("tcp", s.Addr(), client)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c, err = smtp.NewClient(conn, "relay.test"); err != nil {
+					t.Fatal(err)
+				}
+				if ok, _ := c.Extension("STARTTLS"); ok {
+					t.Error("STARTTLS offered on a TLS connection")
+				}
+			} else {
+				if c, err = smtp.Dial(s.Addr()); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.StartTLS(client); err != nil {
+					t.Fatal(err)
+				}
+			}
+			defer c.Close()
+			if st, ok := c.TLSConnectionState(); !ok || st.PeerCertificates[0].DNSNames[0] != "relay.test" {
+				t.Fatalf("TLS %v, certificate %+v: want the configured one", ok, st.PeerCertificates)
+			}
+			if err := c.Mail("a@example.org"); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Rcpt("b@example.org"); err != nil {
+				t.Fatal(err)
+			}
+			w, err := c.Data()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = w.Write(body("b"))
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s.Count() != 1 {
+				t.Errorf("%d messages captured, want 1", s.Count())
+			}
+		})
 	}
 }
