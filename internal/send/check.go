@@ -245,11 +245,33 @@ func tlsAdvice(err error, host string) string {
 	var verifyErr *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &hostErr):
-		return fmt.Sprintf("the server's certificate is not for %s: set smtp.host to a name the certificate is for, or have the server present one for %s", host, host)
+		return fmt.Sprintf("the server's certificate is for %s, not for %s, the host tidings dialled (smtp.host): set smtp.host to a name the certificate is for that reaches this server, or have the server present a certificate for %s",
+			certNames(hostErr.Certificate), host, host)
 	case errors.As(err, &verifyErr):
 		return "the server's certificate does not verify on this machine: have the server present one from a CA this machine trusts, or trust its CA here (add it to the system's trust store, or on Linux point SSL_CERT_FILE at a PEM file holding it and the system's CAs, for every tidings process); for a test server on a trusted network only, smtp.tls: none sends without TLS"
 	}
 	return "check the server's TLS setup (protocol versions, ciphers) and that this is its STARTTLS port"
+}
+
+// certNames lists the host names and IP addresses cert is for (its
+// subject alternative names: Go reads host names from nowhere else), at
+// most five of them and how many more; "no host name" when it has none.
+func certNames(cert *x509.Certificate) string {
+	var names []string
+	if cert != nil {
+		names = slices.Clone(cert.DNSNames)
+		for _, ip := range cert.IPAddresses {
+			names = append(names, ip.String())
+		}
+	}
+	const most = 5
+	switch {
+	case len(names) == 0:
+		return "no host name (it has no subject alternative names)"
+	case len(names) > most:
+		return fmt.Sprintf("%s and %d more", strings.Join(names[:most], ", "), len(names)-most)
+	}
+	return strings.Join(names, ", ")
 }
 
 // pickAuth chooses the mechanism the sender would use (same preference as the
