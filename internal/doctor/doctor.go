@@ -5,9 +5,10 @@
 // subscribe to the control channel; and what the deployment guarantees
 // about sending at most once), its SMTP server (connect, EHLO, STARTTLS as
 // the TLS policy requires, AUTH, or without credentials whether it takes
-// mail without them), the delivery journal's directory (written as a
-// worker does), and optionally a campaign's templates (complete in every
-// catalog language).
+// mail without them; what its extensions SMTPUTF8, 8BITMIME, SIZE and
+// PIPELINING mean for the mail sent), the delivery journal's directory
+// (written as a worker does), and optionally a campaign's templates
+// (complete in every catalog language).
 //
 // Each check passes, passes with a warning (a risk the operator must know
 // of), or fails, and its message says what to do. This package names no
@@ -674,7 +675,16 @@ func redisMajor(v string) int {
 // from is the campaign's sender, which the check without credentials
 // gives MAIL FROM as every message will ("" when no campaign is given:
 // the null sender).
+// Once EHLO (and STARTTLS) passed, a check of each extension of the
+// relay that matters to the sender follows (extensionChecks).
 func SMTP(ctx context.Context, cfg send.Config, from string) []Check {
+	checks, _ := smtpChecks(ctx, cfg, from)
+	return checks
+}
+
+// smtpChecks is SMTP, with the extensions the relay announced (nil when
+// the checks stopped before: send.Report.Extensions).
+func smtpChecks(ctx context.Context, cfg send.Config, from string) ([]Check, map[string]string) {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	rep, _ := send.Check(cctx, cfg, from)
@@ -694,7 +704,10 @@ func SMTP(ctx context.Context, cfg send.Config, from string) []Check {
 		c.Infra = true
 		out = append(out, c)
 	}
-	return out
+	if rep.Extensions != nil {
+		out = append(out, extensionChecks(rep.Extensions)...)
+	}
+	return out, rep.Extensions
 }
 
 // Templates checks that the engine's template is complete in every catalog

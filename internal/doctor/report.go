@@ -28,8 +28,9 @@ type Report struct {
 }
 
 // Run checks environment e: its Redis, its SMTP server (without
-// credentials, probed with the campaign's sender when b is not nil) and,
-// when b is not nil, a campaign's templates. A campaign that could not be
+// credentials, probed with the campaign's sender when b is not nil; with
+// a relay without SMTPUTF8, whether b's recipients need it) and, when b
+// is not nil, a campaign's templates. A campaign that could not be
 // loaded is given as campaignErr: a failed check that says why.
 func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, campaignErr error) *Report {
 	r := &Report{Environment: e.Name, Notes: e.Warnings()}
@@ -41,7 +42,13 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 	if c, ok := State(ctx, e); ok {
 		r.Checks = append(r.Checks, c)
 	}
-	r.Checks = append(r.Checks, SMTP(ctx, worker.SMTPConfig(e.SMTP), from)...)
+	smtp, ext := smtpChecks(ctx, worker.SMTPConfig(e.SMTP), from)
+	if _, utf8 := ext["SMTPUTF8"]; b != nil && ext != nil && !utf8 {
+		if c, ok := campaignSMTPUTF8(ctx, b, e); ok {
+			smtp[slices.IndexFunc(smtp, func(x Check) bool { return x.Name == "smtp smtputf8" })] = c
+		}
+	}
+	r.Checks = append(r.Checks, smtp...)
 	r.Checks = append(r.Checks, Journal(e.Journal))
 	switch {
 	case campaignErr != nil:

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +56,7 @@ func TestRunProbesWithTheCampaignsSender(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var senders []string
-	srv, err := smtpcapture.Start(t.Context(), smtpcapture.Config{MailFault: func(from string) error {
+	e := relayEnv(t, smtpcapture.Config{MailFault: func(from string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		senders = append(senders, from)
@@ -66,19 +65,6 @@ func TestRunProbesWithTheCampaignsSender(t *testing.T) {
 		}
 		return nil
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	_, closed, _ := net.SplitHostPort(freeport.Closed(t))
-	vars := map[string]string{
-		"TIDINGS_REDIS_URL": "redis://127.0.0.1:" + closed + "/0", "TIDINGS_STATE_DIR": t.TempDir(),
-		"TIDINGS_SMTP_HOST": srv.Host(), "TIDINGS_SMTP_PORT": strconv.Itoa(srv.Port()), "TIDINGS_SMTP_TLS": "none",
-	}
-	e, err := environment.Load(nil, "", "staging", func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := demo.Load(filepath.Join(t.TempDir(), "demo"))
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,19 @@ type Step struct {
 type Report struct {
 	Server string // host:port
 	Steps  []Step
+	// Extensions holds those of RelayExtensions the server announced, with
+	// their parameters ("SIZE": "10485760"), in the session mail goes
+	// through: after STARTTLS when it is used. nil when the check stopped
+	// before it had one (connect, EHLO or STARTTLS failed).
+	Extensions map[string]string
 }
+
+// RelayExtensions are the EHLO keywords that change what the sender does
+// (Check records them): SMTPUTF8 (an address whose local part is not
+// ASCII), 8BITMIME (bodies as 8bit), SIZE (the relay's limit of a
+// message), PIPELINING (commands sent together). Whether STARTTLS is
+// offered is the starttls step's.
+var RelayExtensions = []string{"SMTPUTF8", "8BITMIME", "SIZE", "PIPELINING"}
 
 // OK reports whether every step passed (with or without a warning).
 func (r Report) OK() bool {
@@ -48,7 +60,9 @@ func (r Report) OK() bool {
 // the TLS policy) and AUTH when a username is configured; without one,
 // whether the server takes a transaction without AUTH (probeNoAuth), with
 // from, the campaign's sender, as its sender ("" when no campaign is
-// known: the null sender). The error is nil when every step passed;
+// known: the null sender). It records the RelayExtensions the server
+// announced once STARTTLS is settled (Report.Extensions). The error is
+// nil when every step passed;
 // otherwise it names the first failed step.
 func Check(ctx context.Context, cfg Config, from string) (Report, error) {
 	cfg, err := cfg.WithDefaults()
@@ -133,6 +147,12 @@ func Check(ctx context.Context, cfg Config, from string) (Report, error) {
 			return fail("starttls", fmt.Sprintf("STARTTLS failed (%s): %s", err, tlsAdvice(err, cfg.Host)), err)
 		}
 		pass("starttls", "STARTTLS succeeded")
+	}
+	r.Extensions = map[string]string{}
+	for _, ext := range RelayExtensions {
+		if ok, param := c.Extension(ext); ok {
+			r.Extensions[ext] = param
+		}
 	}
 
 	if cfg.Username == "" {
