@@ -13,7 +13,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/progress"
-	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
@@ -43,11 +42,7 @@ var controls = []control{{
 		// Paused before: by whom, and what that pause allows (Pause returns
 		// it paused; a pause for state loss is not resumed).
 		already, err := s.Pause(ctx, c, who, why)
-		_, other := s.Format(ctx, c) // of another stored format: this build refuses its resume
-		next := already.NextOr(store.NextResume)
-		if errors.As(s.CheckMetaLost(ctx, c, who.Env), new(*store.MetaLostError)) { // Redis lost its meta: not resumed (statusview.Next)
-			next = store.NextRecover
-		}
+		next, other := s.PauseNext(ctx, c, already) // of another stored format: this build refuses its resume
 		h := o.files.Paused(next, c, who.Env, other)
 		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + h, err
 	},
@@ -103,9 +98,6 @@ func (a *app) cmdControls() []*cobra.Command {
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
 					o.stderr, o.files = a.stderr, nextstep.FilesIn(e.StateDir)
 					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, o)
-					if lost := statusview.MetaLostRefusal(cmd.Context(), s, args[0], cmd.Name(), err); lost != "" { // as status says it
-						return problemsErr(errors.New(lost + ": " + o.files.Hint(store.NextRecover, args[0], e.Name)))
-					}
 					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {
 						fmt.Fprintln(a.stdout, msg) // done for every recipient but the lost chunks'
 					}
@@ -140,11 +132,14 @@ func storeError(err error, env string, files nextstep.Files) error {
 	var te *store.TransitionError
 	var ae *store.AckError
 	var lost *store.LostChunksError
+	var meta *store.MetaLostError
 	switch {
 	case errors.As(err, &nf) && campaign.CheckName(nf.Campaign, "") != nil: // a file, or a spelling no campaign has
 		return configError(campaign.CheckName(nf.Campaign, nf.DidYouMean()))
 	case errors.As(err, &nf):
 		return configError(nextstep.NotFoundErr(nf, env))
+	case errors.As(err, &meta) && meta.Action != "": // as status says it, with its recovery
+		return problemsErr(errors.New(meta.Error() + ": " + files.Hint(store.NextRecover, meta.Campaign, env)))
 	case errors.As(err, &te):
 		return problemsErr(errors.New(files.Transition(te, env)))
 	case errors.As(err, &ae):

@@ -5,6 +5,17 @@ import (
 	"testing"
 )
 
+// sendTwo sends campaign c, of two recipients, in environment staging of
+// env, and returns its file.
+func sendTwo(t *testing.T, env map[string]string, c string) string {
+	t.Helper()
+	file := writeCampaign(t, campaignFile{name: c, rows: []string{"ada@example.org,Ada,en,1", "bob@example.org,Bob,en,2"}})
+	if r := cli(t, env, "send", file, "--env", "staging", "--skip-refused"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	return file
+}
+
 // TestControlsOfCampaignWhoseMetaRedisLostSayIt: Redis lost the meta of a
 // paused campaign (an eviction, a DEL) while its control, ledger and
 // chunks stayed. status says so, and that resuming would send again those
@@ -17,10 +28,7 @@ import (
 func TestControlsOfCampaignWhoseMetaRedisLostSayIt(t *testing.T) {
 	t.Parallel()
 	env, rd := redisEnv(t)
-	file := writeCampaign(t, campaignFile{name: "metalostctl", rows: []string{"ada@example.org,Ada,en,1", "bob@example.org,Bob,en,2"}})
-	if r := cli(t, env, "send", file, "--env", "staging", "--skip-refused"); r.code != 0 {
-		t.Fatalf("send\n%s", r)
-	}
+	sendTwo(t, env, "metalostctl")
 	if r := cli(t, env, "pause", "metalostctl", "--env", "staging", "--reason", "bounces"); r.code != 0 {
 		t.Fatalf("pause\n%s", r)
 	}
@@ -46,5 +54,45 @@ func TestControlsOfCampaignWhoseMetaRedisLostSayIt(t *testing.T) {
 	}
 	if st, err := rd.Client().HGet(t.Context(), "tidings:{metalostctl}:control", "state").Result(); err != nil || st != "paused" {
 		t.Errorf("after the refused resume and approve: %q (%v), want paused", st, err)
+	}
+}
+
+// TestCancelOfCampaignWhoseMetaRedisLostLeavesTheStagingAgain: Redis lost
+// the meta of a running campaign (no worker has paused it yet). A pause
+// stops it (paused in Redis) and names the recovery, not a resume; the
+// cancel says what Redis lost, in the words status says it with; after
+// it, status still says what Redis lost and, of what is left to do, the
+// staging again without the journals' deliveries, which names the
+// campaign file: never the cancel again. Before, status advised "Cancel
+// it (tidings cancel ...)" after the cancel, as before it.
+func TestCancelOfCampaignWhoseMetaRedisLostLeavesTheStagingAgain(t *testing.T) {
+	t.Parallel()
+	env, rd := redisEnv(t)
+	file := sendTwo(t, env, "metalostcx")
+	if err := rd.Client().Unlink(t.Context(), "tidings:{metalostcx}:meta").Err(); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		lost     = "Redis lost this campaign's meta (part of its state: an eviction, a DEL)"
+		cancelIt = "tidings cancel metalostcx"
+		again    = " --env staging --resume-existing --exclude-delivered JOURNAL_DIR"
+	)
+	if r := cli(t, env, "pause", "metalostcx", "--env", "staging", "--reason", "bounces"); r.code != 0 || !strings.Contains(r.stdout, "Do not resume") || !strings.Contains(r.stdout, cancelIt) || strings.Contains(r.stdout, "Resume with") {
+		t.Errorf("pause of a running campaign whose meta Redis lost: want exit 0 naming the recovery, not a resume\n%s", r)
+	}
+	if st, err := rd.Client().HGet(t.Context(), "tidings:{metalostcx}:control", "state").Result(); err != nil || st != "paused" {
+		t.Errorf("after the pause: %q (%v), want paused", st, err)
+	}
+	if r := cli(t, env, "cancel", "metalostcx", "--env", "staging", "--reason", "state loss"); r.code != 0 {
+		t.Fatalf("cancel\n%s", r)
+	} else if !strings.Contains(r.stdout, lost+", so which recipients it has is unknown") {
+		t.Errorf("cancel: want it to say %q, as status does\n%s", lost, r)
+	}
+	r := cli(t, env, "status", "metalostcx", "--env", "staging")
+	if r.code != 0 || !strings.Contains(r.stdout, lost) || !strings.Contains(r.stdout, "it is cancelled") || !strings.Contains(r.stdout, file+again) {
+		t.Errorf("status after the cancel: want exit 0 saying %q, that it is cancelled, and to stage it again (%q)\n%s", lost, file+again, r)
+	}
+	if strings.Contains(r.stdout, cancelIt) || strings.Contains(r.stdout, "Cancel it") {
+		t.Errorf("status after the cancel advises cancelling it again\n%s", r)
 	}
 }

@@ -435,7 +435,7 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, new(*store.BeingStagedError)):
 		s.log.Info("console: campaign being staged", "campaign", r.PathValue("campaign"), "path", r.URL.Path, "err", err)
-	case status != http.StatusNotFound && !errors.As(err, &te):
+	case status != http.StatusNotFound && !errors.As(err, &te) && !errors.As(err, new(*store.MetaLostError)): // a refusal, not a failure
 		s.log.Error("console: store", "path", r.URL.Path, "err", err)
 	}
 	c := r.PathValue("campaign")
@@ -465,8 +465,11 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 	var staging *store.BeingStagedError
 	var leaseLost *store.LeaseLostError
 	var unfinished *store.UnfinishedStagingError
+	var meta *store.MetaLostError
 	env, flag := s.cfg.Env, s.envFlag()
 	switch {
+	case errors.As(err, &meta) && meta.Action != "": // as its page and tidings resume say it, with its recovery
+		return http.StatusConflict, sentence(meta.Error() + ": " + nextstep.FilesIn(s.cfg.StateDir).Hint(store.NextRecover, c, env))
 	case errors.As(err, new(*store.ReplyCodeError)):
 		return http.StatusBadRequest, err.Error() + ". Nothing was re-queued."
 	case errors.As(err, &staging) && action == "": // a page of it: its recipients (the report), its gallery
@@ -667,10 +670,6 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("console: store", "path", r.URL.Path, "err", err)
 		status, advice := s.advice(c, act, err)
 		s.refuse(w, r, status, msg+" "+advice)
-		return
-	}
-	if lost := statusview.MetaLostRefusal(ctx, s.cfg.Store, c, act, err); lost != "" { // as its page and tidings resume say it
-		s.refuse(w, r, http.StatusConflict, sentence(lost+": "+nextstep.FilesIn(s.cfg.StateDir).Hint(store.NextRecover, c, s.cfg.Env)))
 		return
 	}
 	if err != nil {

@@ -41,7 +41,7 @@ func TestMetaLostRecovery(t *testing.T) {
 	}
 	journal := e.dir + "/state/journal"
 	r := e.mustRun(append(strings.Fields(cancelCmd[1]), cancelCmd[2])...)
-	if !strings.Contains(r.stdout, "Redis lost its meta") {
+	if !strings.Contains(r.stdout, "Redis lost this campaign's meta") {
 		t.Errorf("cancel does not say that it could record no recipient (the meta is lost):\n%s", r)
 	}
 	sent := srv.Count()

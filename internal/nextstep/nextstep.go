@@ -31,6 +31,7 @@ var hints = map[store.Next]string{
 	store.NextRestageAgain: "run the same send again as a re-staging{from}: {send} --env {env} --resume-existing{flags} (with any --exclude-delivered it had)" + meanwhilePause,
 	store.NextCancelAgain:  "the recipients still pending are not recorded as cancelled yet: the cancel was interrupted before it recorded them all (or it runs now); no worker sends them: run the cancel again to record them: tidings cancel {c} --env {env} --reason ...",
 	store.NextControlLost:  "Redis lost this campaign's control, and its ledger may have lost deliveries too: nothing is left to resume or cancel, and a staging again without the journals could mail someone twice. Copy every worker's journal directory to one place, then stage it again without them{from}: {send} --env {env} --resume-existing --exclude-delivered JOURNAL_DIR{flags} (one --exclude-delivered per directory)",
+	store.NextRestageLost:  "it is cancelled, and who was sent is in the workers' delivery journals (tidings report {c} --journal JOURNAL_DIR): to mail those not sent yet and nobody twice, copy every worker's journal directory to one place, then stage it again without them{from}: {send} --env {env} --resume-existing --exclude-delivered JOURNAL_DIR{flags} (one --exclude-delivered per directory)",
 	store.NextInDoubt:      "recipients in doubt (the SMTP server may have accepted them; never sent again): " + inDoubtReport,
 }
 

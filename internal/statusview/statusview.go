@@ -174,9 +174,13 @@ func lastAction(st *store.Status) string {
 // retries ran out can have them re-queued (store.NextRetry, done only);
 // one with recipients in doubt has them to look at (store.NextInDoubt); a
 // cancelled one with recipients still pending, a cancel to run again
-// (store.NextCancelAgain).
+// (store.NextCancelAgain), unless Redis lost its meta: that cancel
+// recorded none of them, and a staging again is what is left
+// (store.NextRestageLost).
 func Next(st *store.Status) store.Next {
 	switch {
+	case st.MetaLost && st.State == store.StateCancelled:
+		return store.NextRestageLost
 	case PausedForStateLoss(st), st.MetaLost:
 		return store.NextRecover
 	case len(st.LostChunks) > 0:
@@ -191,33 +195,6 @@ func Next(st *store.Status) store.Next {
 	return st.Control.Next()
 }
 
-// metaLost says that Redis lost the meta of a campaign (store.Status's
-// MetaLost), as the workers' pause for it says it, and metaLostMeans what
-// that means: status's Lost line and the refusal of a control action on
-// it (MetaLostRefusal) say them alike.
-const (
-	metaLost      = "Redis lost this campaign's meta (part of its state: an eviction, a DEL)"
-	metaLostMeans = "its definition, batches and languages are unknown, no worker sends it, and its ledger may have lost deliveries too"
-)
-
-// MetaLostRefusal says, of action on campaign c refused with err because
-// Redis lost c's meta while its control stayed (the store then finds a
-// staging not ended: a *store.TransitionError paused for "staging";
-// store.CheckMetaLost tells it from a first staging interrupted), what
-// happened and what it means, as status's Lost line says them: "cannot
-// resume C: Redis lost ...". It is "" for any other error (nil too). The
-// caller adds what to do (store.NextRecover): the CLI's resume and
-// approve, and the console's.
-func MetaLostRefusal(ctx context.Context, s *store.Store, c, action string, err error) string {
-	if te := (*store.TransitionError)(nil); !errors.As(err, &te) || te.PausedFor != "staging" {
-		return ""
-	}
-	if !errors.As(s.CheckMetaLost(ctx, c, ""), new(*store.MetaLostError)) { // not a first staging interrupted, nor cancelled
-		return ""
-	}
-	return fmt.Sprintf("cannot %s %s: %s: %s", action, c, metaLost, metaLostMeans)
-}
-
 // Lost says that Redis lost chunks of st's campaign (st.LostChunks), its
 // meta (st.MetaLost), or its control (store.StateControlLost), and what
 // that means, "" when it lost none of these:
@@ -227,7 +204,7 @@ func Lost(st *store.Status) string {
 		return store.ControlLost + ": " + store.ControlLostMeans
 	}
 	if st.MetaLost {
-		return metaLost + ": " + metaLostMeans
+		return store.MetaLost + ": " + store.MetaLostMeans
 	}
 	if len(st.LostChunks) == 0 {
 		return ""
@@ -241,7 +218,7 @@ func Lost(st *store.Status) string {
 // none of these.
 func ListNote(st *store.Status) string {
 	if st.MetaLost {
-		return metaLost
+		return store.MetaLost
 	}
 	if st.State == store.StateControlLost {
 		return store.ControlLost

@@ -168,8 +168,19 @@ func (s *Store) transition(ctx context.Context, c string, p TransitionParams, no
 			te.Waiting, te.LastError = int(n), fmt.Sprint(res[4])
 		}
 		if by == "staging" {
-			n, _ := s.rdb.Exists(ctx, k.meta).Result() // an error: said as a re-staging
-			te.FirstStaging = n == 0
+			pl := s.rdb.Pipeline()
+			metaC, leaseC := pl.Exists(ctx, k.meta), pl.Exists(ctx, k.staging)
+			_, _ = pl.Exec(ctx) // an error: said as a re-staging
+			te.FirstStaging = metaC.Val() == 0
+			// Or Redis lost the meta of a campaign staged, which no send
+			// stages (not a first staging interrupted, nor one under way):
+			// said as status says it.
+			if ml := (*MetaLostError)(nil); metaC.Val() == 0 && leaseC.Val() == 0 && p.Action != "" {
+				if _, lost := s.metaLost(ctx, c, p.Actor.Env, k); errors.As(lost, &ml) {
+					ml.Action = p.Action
+					return State(st), false, fmt.Errorf("%s: %w", what, ml)
+				}
+			}
 		}
 		return State(st), false, fmt.Errorf("%s: %w", what, te)
 	}
@@ -390,7 +401,7 @@ func (c Cancelled) Say(final string) string {
 		return "its first staging never finished, so nothing was sent: what it left in Redis is removed (its audit log keeps the cancel), and the campaign can be staged anew."
 	}
 	if c.MetaLost {
-		return "Redis lost its meta, so which recipients it has is unknown: the campaign is cancelled (nothing more is sent), but no recipient could be recorded as cancelled, and its counts are what Redis kept; who was sent is in the workers' journals (report --journal)."
+		return MetaLost + ", so which recipients it has is unknown: the campaign is cancelled (nothing more is sent), but no recipient could be recorded as cancelled, and its counts are what Redis kept; who was sent is in the workers' journals (report --journal)."
 	}
 	if c.InFlight == 0 {
 		return fmt.Sprintf("%d unsent recipients recorded as cancelled.", c.Recipients)
@@ -740,6 +751,12 @@ const (
 	// is left to resume or cancel; staging it again excluding the
 	// deliveries in the workers' journals mails those not sent yet.
 	NextControlLost
+	// NextRestageLost: cancelled after Redis lost its meta (Cancelled's
+	// MetaLost): the cancel could record none of its recipients, and no
+	// worker sends it; staging it again excluding the deliveries in the
+	// workers' journals mails those not sent yet. Given by the status's
+	// reader, as NextRetry.
+	NextRestageLost
 )
 
 // NextOr returns what can be done next under control c, or n when c is

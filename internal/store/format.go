@@ -85,15 +85,24 @@ func (p Probe) CheckFormat(c string) error { return checkFormat(c, p.Format) }
 // this build's; ErrNotFound (wrapped) when c has no meta.
 func (s *Store) Format(ctx context.Context, c string) (int, error) {
 	k := keysFor(c)
-	v, err := s.rdb.HMGet(ctx, k.meta, "format", "hash").Result() // every staging has written a hash
+	f, found, err := s.formatOf(ctx, k)
 	switch {
 	case err != nil:
-		return 0, fmt.Errorf("read the stored format of %s: %w", c, err)
-	case v[0] == nil && v[1] == nil:
+		return 0, err
+	case !found:
 		return 0, s.absent(ctx, k, "read the stored format")
 	}
-	f := atoi(strOr(v[0], ""))
 	return f, checkFormat(c, f)
+}
+
+// formatOf reads the stored format of the campaign of keys k (FormatNone
+// when its meta has none) in one HMGET, and whether it has a meta.
+func (s *Store) formatOf(ctx context.Context, k keys) (f int, found bool, err error) {
+	v, err := s.rdb.HMGet(ctx, k.meta, "format", "hash").Result() // every staging has written a hash
+	if err != nil {
+		return 0, false, fmt.Errorf("read the stored format of %s: %w", k.name, err)
+	}
+	return atoi(strOr(v[0], "")), v[0] != nil || v[1] != nil, nil
 }
 
 // controlFormat reads, for control action (resume, approve, cancel,

@@ -149,6 +149,28 @@ func (s *Store) CheckMetaLost(ctx context.Context, c, env string) error {
 	return nil
 }
 
+// PauseNext is what can be done next with campaign c after a Pause that
+// returned already (nil: it paused it): already.NextOr(NextResume), but
+// NextRecover when Redis lost c's meta and it was not cancelled since
+// (metaLost): resuming it would send again what Redis forgot. With it, as
+// Format, a *FormatError when c is of another stored format (only a pause
+// works from this build). It reads c's stored format (Format's one round
+// trip), and its control only when the meta is missing: a pause of a
+// campaign whose meta is there costs no more than before.
+func (s *Store) PauseNext(ctx context.Context, c string, already *Control) (Next, error) {
+	k := keysFor(c)
+	f, found, err := s.formatOf(ctx, k)
+	if !found && err == nil {
+		if _, lost := s.metaLost(ctx, c, "", k); errors.As(lost, new(*MetaLostError)) {
+			return NextRecover, nil
+		}
+	}
+	if found {
+		err = checkFormat(c, f)
+	}
+	return already.NextOr(NextResume), err
+}
+
 // keepLost keeps, in a first staging after one whose meta Redis lost
 // (clearLost: its ledger stays), the ledger's entries of the recipients of
 // the chunks this flush wrote (sg.lookups), by id, as a staging again keeps
@@ -196,6 +218,16 @@ func (sg *Stager) keepLost(ctx context.Context) error {
 	return nil
 }
 
+// MetaLost says what happened to a campaign whose meta Redis lost while
+// its control stayed (Status.MetaLost), and MetaLostMeans what it means:
+// status (statusview.Lost), the refusal of a control action on it
+// (MetaLostError with an Action) and its cancel (Cancelled.Say) say them
+// alike.
+const (
+	MetaLost      = "Redis lost this campaign's meta (part of its state: an eviction, a DEL)"
+	MetaLostMeans = "its definition, batches and languages are unknown, no worker sends it, and its ledger may have lost deliveries too"
+)
+
 // MetaLostError refuses to stage campaign Campaign, whose meta Redis lost
 // while its control says State (not cancelled): Meta finds none, so the
 // staging would be a first one, written on top of what the lost staging
@@ -203,12 +235,21 @@ func (sg *Stager) keepLost(ctx context.Context) error {
 // (which goes through without its meta), then the staging again excluding
 // the deliveries the workers' journals recorded; Env is the environment
 // to name in the commands.
+//
+// With Action set it refuses that control action instead (resume,
+// approve: a Transition that took the missing meta for a staging under
+// way), in the words status says it with (MetaLost, MetaLostMeans); the
+// caller adds the recovery (NextRecover), which names the campaign file.
 type MetaLostError struct {
 	Campaign, Env string
 	State         State
+	Action        string
 }
 
 func (e *MetaLostError) Error() string {
+	if e.Action != "" {
+		return fmt.Sprintf("cannot %s %s: %s: %s", e.Action, e.Campaign, MetaLost, MetaLostMeans)
+	}
 	env := ""
 	if e.Env != "" {
 		env = " --env " + e.Env
