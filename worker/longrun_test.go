@@ -1,0 +1,92 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/wait"
+)
+
+// TestWorkerThroughThirtyCampaignsDoesNotGrow: one worker, running as
+// for weeks, sends 30 small campaigns one after the other. What it holds
+// must not grow with the campaigns it finished: its goroutines, the keys
+// without a TTL outside the campaigns' own (asynq's, the registries), and
+// what each finished campaign keeps in Redis (the same keys for every
+// campaign, none added once it is done). Measured at campaign 5 (once the
+// worker has settled: its SMTP connections, its loops) and at campaign 30:
+// counts, not times. Each finished campaign's keys stay (docs/design.md's
+// data model; README's "What tidings keeps in Redis"): they are what
+// keeps its report, and what keeps a send of it again from mailing anyone
+// twice.
+func TestWorkerThroughThirtyCampaignsDoesNotGrow(t *testing.T) {
+	e := newEnv(t, nil)
+	e.startWorker(t, wopts{})
+	const first, last = 5, 30
+	var goroutinesAt, globalAt int
+	own := map[string]int{} // campaign -> its keys without a TTL, when it ended
+	for i := 1; i <= last; i++ {
+		name := fmt.Sprintf("long-%02d", i)
+		domain := name + ".example" // each campaign its own addresses: checkReconcile counts by address
+		e.stage(t, opts{name: name, n: 20, domain: func(int) string { return domain }})
+		e.waitState(t, 2*time.Minute, store.StateDone)
+		if sent := e.checkReconcile(t).Counts[store.OutcomeSent]; sent != 20 {
+			t.Fatalf("%s: %d sent, want 20", name, sent)
+		}
+		own[name] = len(persistentKeys(t, e, "tidings:{"+name+"}:*"))
+		switch i {
+		case first:
+			goroutinesAt, globalAt = runtime.NumGoroutine(), len(globalKeys(t, e))
+		case last:
+			// Goroutines of a chunk that just ended may still be on
+			// their way out: polled until back at campaign 5's count.
+			wait.For(t, time.Minute, fmt.Sprintf("goroutines back at %d (campaign %d's)", goroutinesAt, first), func() bool {
+				return runtime.NumGoroutine() <= goroutinesAt
+			})
+			if g := globalKeys(t, e); len(g) > globalAt {
+				t.Errorf("keys without a TTL outside the campaigns: %d after campaign %d, %d after campaign %d: %v", globalAt, first, len(g), last, g)
+			}
+		}
+	}
+	for i := 1; i <= last; i++ { // what each kept when it ended, and no more since
+		name := fmt.Sprintf("long-%02d", i)
+		if n := len(persistentKeys(t, e, "tidings:{"+name+"}:*")); n != own[name] || n != own["long-01"] {
+			t.Errorf("%s keeps %d keys now, %d when it ended (long-01 kept %d)", name, n, own[name], own["long-01"])
+		}
+	}
+}
+
+// persistentKeys returns the keys matching pattern that carry no TTL.
+func persistentKeys(t *testing.T, e *env, pattern string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	iter := e.rdb.Scan(ctx, 0, pattern, 100).Iterator()
+	for iter.Next(ctx) {
+		if ttl, err := e.rdb.PTTL(ctx, iter.Val()).Result(); err != nil {
+			t.Fatal(err)
+		} else if ttl == -1 {
+			out = append(out, iter.Val())
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// globalKeys returns the keys without a TTL that belong to no campaign.
+func globalKeys(t *testing.T, e *env) []string {
+	t.Helper()
+	var out []string
+	for _, k := range persistentKeys(t, e, "*") {
+		if !strings.HasPrefix(k, "tidings:{") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
