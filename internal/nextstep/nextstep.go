@@ -386,7 +386,8 @@ func NoCanary(c string) string {
 
 // NotFound says that the campaign of nf does not exist in environment env
 // and what to do: when this host records starting it, Lost; else (a typo, most likely) the names it may have
-// meant, or the environment's campaigns when they are few.
+// meant, or the environment's campaigns when they are few; and the ledger
+// Redis keeps of it, if any (NotFoundError.Kept).
 func NotFound(nf *store.NotFoundError, env string) string {
 	c := nf.Campaign
 	if nf.Started { // the record, when at hand: LostIn
@@ -396,7 +397,7 @@ func NotFound(nf *store.NotFoundError, env string) string {
 	if n := len(nf.Names); len(nf.Similar) == 0 && n > 0 && n <= 5 {
 		list = fmt.Sprintf("its campaigns are %s; list them with 'tidings status --env %s'", strings.Join(nf.Names, ", "), env)
 	}
-	return fmt.Sprintf("campaign %q does not exist in environment %s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'", c, env, nf.DidYouMean(), list, env)
+	return fmt.Sprintf("campaign %q does not exist in environment %s%s%s: %s, or stage it with 'tidings send CAMPAIGN-FILE --env %s'", c, env, nf.DidYouMean(), nf.Kept(), list, env)
 }
 
 // NotFoundErr is nf worded by NotFound, wrapping nf: a command's

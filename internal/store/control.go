@@ -385,6 +385,12 @@ type Cancelled struct {
 	// was staging it (StateStagingInterrupted), so nothing was ever sent:
 	// the cancel removed what that staging left (dropStaging).
 	Dropped bool
+	// KeptLedger is, of a first staging Dropped that came after a
+	// staging whose meta Redis lost, how many recipients' entries the
+	// ledger of that lost staging holds, which the cancel kept (a send of
+	// the campaign again must mail none of those it records as sent): 0
+	// when it kept none.
+	KeptLedger int64
 	// MetaLost: Redis had lost the campaign's meta (its batches and
 	// chunks are unknown), so the cancel stopped it but could record none
 	// of its recipients: Recipients and InFlight are 0, and who was sent
@@ -397,6 +403,9 @@ type Cancelled struct {
 // final until their outcomes are recorded; final says where to read the
 // final count.
 func (c Cancelled) Say(final string) string {
+	if c.Dropped && c.KeptLedger > 0 {
+		return fmt.Sprintf("its first staging never finished, so it sent nothing: what it left in Redis is removed, but Redis keeps the ledger of the staging whose meta Redis lost (%d recipients), with no expiry, so that a send of the campaign again mails none of those it records as sent (its audit log keeps the cancel); the campaign can be staged anew.", c.KeptLedger)
+	}
 	if c.Dropped {
 		return "its first staging never finished, so nothing was sent: what it left in Redis is removed (its audit log keeps the cancel), and the campaign can be staged anew."
 	}
@@ -459,8 +468,8 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 	}
 	metaLost := stage == ""
 	if metaLost { // no definition: a first staging that never ended is dropped
-		if dropped, err := s.dropStaging(ctx, c, a, reason); dropped || err != nil {
-			return Cancelled{Dropped: dropped}, nil, err
+		if dropped, kept, err := s.dropStaging(ctx, c, a, reason); dropped || err != nil {
+			return Cancelled{Dropped: dropped, KeptLedger: kept}, nil, err
 		}
 		// Else Redis lost the meta of a campaign staged (the transition
 		// checks that no staging is under way): its environment is its

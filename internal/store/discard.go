@@ -24,16 +24,19 @@ import (
 // audit log (and the ledger of a staging after one whose meta Redis lost), where it appends the cancel (action "drop-staging", which
 // the notifier does not announce), then the record and the campaign's
 // place in the global sets, and lets go of the lease. It reports whether
-// it dropped c: false, changing nothing, for any other campaign (one that
+// it dropped c, and how many recipients' entries the ledger it kept holds
+// (0: none kept; the ledger and audit log kept have no TTL: they stay
+// until a send of c stages it again, whose clearLost keeps the ledger
+// too): false, changing nothing, for any other campaign (one that
 // has a definition, one being staged, one Redis has no trace of), which
 // the caller cancels as always. Interrupted half-way, it is run again:
 // what is left is still an interrupted staging.
-func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason string) (bool, error) {
+func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason string) (dropped bool, kept int64, err error) {
 	k := keysFor(c)
 	l := &lease{rdb: s.rdb, key: k.staging, id: "drop-" + newID(), d: cmp.Or(s.dropLease, stagingLease)}
 	ok, err := l.take(ctx, a.String()+" (cancel)")
 	if err != nil || !ok {
-		return false, wrapf(err, "cancel %s: take its staging lease", c) // held: a send stages it, refused as always
+		return false, 0, wrapf(err, "cancel %s: take its staging lease", c) // held: a send stages it, refused as always
 	}
 	// Renewed as a staging renews its own, while the keys are listed (a
 	// SCAN of the whole master, slow on a large one) and removed.
@@ -43,11 +46,12 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	metaC := p.Exists(ctx, k.meta)
 	begunC := p.HGet(ctx, keyStagings, c)
 	curC := p.HExists(ctx, k.control, "cur_batch")
+	ledgerC := p.HLen(ctx, k.ledger)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return false, fmt.Errorf("cancel %s: read what its staging left: %w", c, err)
+		return false, 0, fmt.Errorf("cancel %s: read what its staging left: %w", c, err)
 	}
 	if metaC.Val() != 0 || begunC.Val() == "" {
-		return false, nil // not an interrupted first staging (absent's rule)
+		return false, 0, nil // not an interrupted first staging (absent's rule)
 	}
 	var b begun
 	_ = json.Unmarshal([]byte(begunC.Val()), &b)
@@ -59,12 +63,15 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	// mailed again. An ordinary first staging's ledger goes: nothing of it
 	// was sent.
 	keepLedger := b.AfterLost || curC.Val()
+	if keepLedger {
+		kept = ledgerC.Val()
+	}
 	if err := checkEnv(c, b.Env, a.Env); err != nil {
-		return false, fmt.Errorf("cancel %s: %w", c, err)
+		return false, 0, fmt.Errorf("cancel %s: %w", c, err)
 	}
 	left, err := s.campaignKeys(ctx, k)
 	if err != nil {
-		return false, fmt.Errorf("cancel %s: list what its staging left: %w", c, err)
+		return false, 0, fmt.Errorf("cancel %s: list what its staging left: %w", c, err)
 	}
 	if s.afterScan != nil {
 		s.afterScan()
@@ -74,19 +81,19 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	// than the lease), a send may be staging the campaign now, and its
 	// keys must stay.
 	if ok, err := l.held(ctx); err != nil || !ok {
-		return false, wrapf(cmp.Or(err, error(&LeaseLostError{Campaign: c, Lease: l.d})), "cancel %s", c)
+		return false, 0, wrapf(cmp.Or(err, error(&LeaseLostError{Campaign: c, Lease: l.d})), "cancel %s", c)
 	}
 	// The cancel's time is Redis's, as a control's (lua/transition.lua):
 	// the audit log is read in Redis's clock.
 	now, err := s.rdb.Time(ctx).Result()
 	if err != nil {
-		return false, fmt.Errorf("cancel %s: read Redis's time: %w", c, err)
+		return false, 0, fmt.Errorf("cancel %s: read Redis's time: %w", c, err)
 	}
-	kept := ""
+	keptWhy := ""
 	if keepLedger {
-		kept = " but the ledger of the staging whose meta Redis lost"
+		keptWhy = " but the ledger of the staging whose meta Redis lost"
 	}
-	why := fmt.Sprintf("cancelled its first staging, which never finished (begun by %s at %s): nothing was sent; its keys are removed%s: %s", b.By, fromMS(b.At).Format(time.RFC3339), kept, reason)
+	why := fmt.Sprintf("cancelled its first staging, which never finished (begun by %s at %s): nothing was sent; its keys are removed%s: %s", b.By, fromMS(b.At).Format(time.RFC3339), keptWhy, reason)
 	if _, err := s.pipeWait(ctx, k.audit, func(p redis.Pipeliner) {
 		for _, key := range left {
 			if key != k.staging && key != k.audit && (key != k.ledger || !keepLedger) {
@@ -95,7 +102,7 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 		}
 		p.RPush(ctx, k.audit, auditJSON(now, a, "drop-staging", why))
 	}); err != nil {
-		return false, fmt.Errorf("cancel %s: remove what its staging left: %w", c, err)
+		return false, 0, fmt.Errorf("cancel %s: remove what its staging left: %w", c, err)
 	}
 	// The global keys live in other Cluster slots: removed after the
 	// campaign's own, so that an interruption leaves an interrupted staging.
@@ -104,9 +111,9 @@ func (s *Store) dropStaging(ctx context.Context, c string, a Actor, reason strin
 	p.SRem(ctx, keyActive, c)
 	p.HDel(ctx, keyStagings, c)
 	if _, err := p.Exec(ctx); err != nil {
-		return false, fmt.Errorf("cancel %s: remove its record as begun (%s) and its place in %s: %w; run the cancel again", c, keyStagings, keyCampaigns, err)
+		return false, 0, fmt.Errorf("cancel %s: remove its record as begun (%s) and its place in %s: %w; run the cancel again", c, keyStagings, keyCampaigns, err)
 	}
-	return true, nil
+	return true, kept, nil
 }
 
 // LeaseLostError says that the cancel giving up the first staging of

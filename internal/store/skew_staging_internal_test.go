@@ -65,7 +65,7 @@ func TestStagingTimesAreRedisClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		sg.Abort(ctx)
-		if dropped, err := s.dropStaging(ctx, "skewdrop", Actor{Who: "op", Host: "laptop", Env: "test"}, "abandoned"); err != nil || !dropped {
+		if dropped, _, err := s.dropStaging(ctx, "skewdrop", Actor{Who: "op", Host: "laptop", Env: "test"}, "abandoned"); err != nil || !dropped {
 			t.Fatalf("drop the interrupted staging: dropped %v, %v", dropped, err)
 		}
 		lastAudit(t, s, "skewdrop", "drop-staging")

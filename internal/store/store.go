@@ -106,10 +106,24 @@ type NotFoundError struct {
 	// Started says that this host records starting the campaign (see
 	// Store.RecordsStarts): Redis lost it, it is no typo.
 	Started bool
+	// Ledger is how many recipients' entries Redis still keeps in the
+	// campaign's ledger: a first staging after one whose meta Redis lost,
+	// dropped by a cancel, left it (dropStaging), so that a send of the
+	// campaign again mails none of those it records as sent. 0 when it
+	// keeps none.
+	Ledger int64
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("campaign %q: not found in this environment's Redis%s", e.Campaign, e.DidYouMean())
+	return fmt.Sprintf("campaign %q: not found in this environment's Redis%s%s", e.Campaign, e.DidYouMean(), e.Kept())
+}
+
+// Kept words Ledger: `; Redis keeps its ledger (N recipients), ...`, or "".
+func (e *NotFoundError) Kept() string {
+	if e.Ledger == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; Redis keeps its ledger (%d recipients), with no expiry, so that a send of it again mails none of those it records as sent", e.Ledger)
 }
 
 // DidYouMean words Similar: ` (did you mean "a" or "b"?)`, or "".
@@ -449,6 +463,7 @@ func wrapf(err error, format string, a ...any) error {
 // someone; workers ask for none).
 func (s *Store) notFound(ctx context.Context, action, c string) error {
 	nf := &NotFoundError{Campaign: c, Started: s.started != nil && s.started(c)}
+	nf.Ledger, _ = s.rdb.HLen(ctx, keysFor(c).ledger).Result() // for the words only: 0 when it cannot be read
 	if s.cfg.Env != "" {
 		nf.Names, _ = s.List(ctx, s.cfg.Env) // for a hint only
 		nf.Similar = suggest.Similar(c, nf.Names)
