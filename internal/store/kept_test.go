@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -91,5 +92,68 @@ func TestWhatADropKeepsIsSaid(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFreeingAllButTheLedgerKeepsAtMostOnce: the README's way to free
+// what a finished campaign keeps in Redis ("What tidings keeps in Redis,
+// and for how long"): unlink every key of the campaign but its ledger and
+// audit log, and take it out of tidings:campaigns. What is left is what a
+// dropped staging after a lost one leaves, and a send of the campaign
+// again (a plain first staging) keeps the ledger's outcomes: nobody it
+// records as sent is claimed again, and they are counted sent.
+func TestFreeingAllButTheLedgerKeepsAtMostOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := startRedis(t)
+	st := store.New(rdb)
+	c, n := "c-freed", 6
+	sum := stage(t, st, c, stageOpts{n: n, size: n})
+	if r := tick(t, st, c, sum, store.TickParams{}); r.Code != store.TickReleased {
+		t.Fatalf("first tick %+v", r)
+	}
+	sendAll(t, st.Ledger(c, sum.Stage), 0, 3)
+	if _, _, err := st.Cancel(ctx, c, who, "enough"); err != nil {
+		t.Fatal(err)
+	}
+	// The README's commands, as redis-cli runs them.
+	iter := rdb.Scan(ctx, 0, "tidings:{"+c+"}:*", 100).Iterator()
+	var unlink []string
+	for iter.Next(ctx) {
+		if k := iter.Val(); !strings.HasSuffix(k, ":ledger") && !strings.HasSuffix(k, ":audit") {
+			unlink = append(unlink, k)
+		}
+	}
+	if err := rdb.Unlink(ctx, unlink...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.SRem(ctx, "tidings:campaigns", c).Err(); err != nil {
+		t.Fatal(err)
+	}
+	entries := rdb.HLen(ctx, "tidings:{"+c+"}:ledger").Val()
+	_, err := st.Status(ctx, c)
+	if nf := (*store.NotFoundError)(nil); !errors.As(err, &nf) || nf.Ledger != entries || entries == 0 {
+		t.Fatalf("status once freed: %v; want not found, its ledger (%d entries) said", err, entries)
+	}
+	again := stage(t, st, c, stageOpts{n: n, size: n})
+	if r := tick(t, st, c, again, store.TickParams{}); r.Code != store.TickReleased {
+		t.Fatalf("first tick of the send again %+v", r)
+	}
+	p := store.Policy{MaxAttempts: 3, Sender: "run2|w2"}
+	for i := range n {
+		res, err := st.Ledger(c, again.Stage).Step(ctx, nil, []store.Claim{{ID: fmt.Sprint("r", i), Lang: "de", Token: fmt.Sprintf("w2/%d", i)}}, p, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok := res.Claims[0].Result == store.ClaimOK; ok != (i >= 3) {
+			t.Errorf("r%d claimed for sending: %v; want only those not sent before (r3 on)", i, ok)
+		}
+	}
+	s, err := st.Status(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts[store.OutcomeSent] != 3 {
+		t.Errorf("sent when staged again: %d, want 3 (kept from the ledger); %v", s.Counts[store.OutcomeSent], s.Counts)
 	}
 }
