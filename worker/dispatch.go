@@ -58,6 +58,9 @@ func (w *Worker) dispatchLoop(ctx context.Context) {
 		if reached && tasks != nil {
 			w.outage.answered("dispatch")
 		}
+		if tasks != nil {
+			w.countDoubted(ctx)
+		}
 		w.forget(states)
 		w.flushBacklogs(ctx, false)
 		if w.afterPass != nil {

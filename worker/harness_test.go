@@ -305,25 +305,7 @@ func (e *env) startWorker(t testing.TB, o wopts) (stop func()) {
 	if o.served != nil {
 		*o.served = worker.Handler(o.metrics.(*prometheus.Registry), rdb, w)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("worker: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Errorf("worker did not stop within 20s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return runWorker(t, w)
 }
 
 func (e *env) state(t testing.TB) store.State {
@@ -445,6 +427,52 @@ func (e *env) claimed(t testing.TB) int {
 		}
 	}
 	return n
+}
+
+// runWorker runs w until stop is called (or the test ends); stop returns
+// once Run has, and fails the test when Run failed or did not return
+// within 20 s.
+func runWorker(t testing.TB, w *worker.Worker) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("worker: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("worker did not stop within 20s")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// releaseFirst releases e's batch 0 (a tick, as a worker's) and returns
+// the ledger of e's staging and chunk 0's recipients (the chunk stays
+// fresh), for a test to claim or record some of them as another worker.
+func (e *env) releaseFirst(t testing.TB) (*store.Ledger, []store.Recipient) {
+	t.Helper()
+	ctx := context.Background()
+	ctl, err := e.st.Control(ctx, e.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.Tick(ctx, e.name, store.TickParams{Stage: ctl.Stage}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := e.st.Chunk(ctx, e.name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.st.Ledger(e.name, ctl.Stage), recs
 }
 
 // entries reads the ledger entries of the staged recipients, in file

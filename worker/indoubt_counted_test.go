@@ -25,18 +25,8 @@ func TestMessagesTotalCountsTheClaimsOfADeadWorker(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, nil)
 	e.stage(t, opts{name: "dead-claims", n: n, chunk: 10})
-	ctl, err := e.st.Control(ctx, e.name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.st.Tick(ctx, e.name, store.TickParams{Stage: ctl.Stage}, time.Now()); err != nil { // releases batch 0
-		t.Fatal(err)
-	}
-	recs, err := e.st.Chunk(ctx, e.name, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, p := e.st.Ledger(e.name, ctl.Stage), store.Policy{MaxAttempts: 3}
+	l, recs := e.releaseFirst(t)
+	p := store.Policy{MaxAttempts: 3}
 	var cls []store.Claim
 	for i, r := range recs[:dead+1] {
 		cls = append(cls, store.Claim{ID: r.ID, Lang: r.Lang, Token: fmt.Sprint("dead-worker/", i)})

@@ -498,6 +498,7 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 	// master), or not listed among the active campaigns: record the
 	// recipients all the same, and say so at the end.
 	total, inFlight, _, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{}, progress)
+	cerr = errors.Join(cerr, s.noteDoubted(ctx, c)) // after the sweep: see Doubted
 	done := Cancelled{Recipients: total, InFlight: inFlight}
 	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
 		return done, nil, err
@@ -538,7 +539,7 @@ func (s *Store) sweep(ctx context.Context, c, action, stage string, scope RetryS
 		for _, r := range recs {
 			args = append(args, r.ID, r.Lang)
 		}
-		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued, k.fresh}, args...)
+		v, ack, err := s.eval(ctx, sweepScript, []string{k.ledger, k.counts, k.bstats, k.finished, k.control, k.gate1, k.requeued, k.fresh, k.doubted}, args...)
 		if r, _ := v.([]any); len(r) == 2 {
 			swept, _ := r[0].(int64)
 			sending, _ := r[1].(int64) // a retry's is 0

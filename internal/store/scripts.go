@@ -58,6 +58,7 @@ var (
 	turnScript       = loadScript("turn")
 	checkInScript    = loadScript("checkin")
 	aliveScript      = loadScript("alive")
+	doubtedScript    = loadScript("doubted")
 )
 
 // eval runs script on the master that owns keys[0] and, when the store

@@ -398,7 +398,7 @@ type keys struct {
 	win, winerr, persec, errors, audit, rejects, rate string
 	passed, finished, gen, staging, notify, reconcile string
 	wsent, checkins, ids, mailboxes, held, gate1      string
-	requeued, fresh                                   string
+	requeued, fresh, doubted                          string
 }
 
 func keysFor(c string) keys {
@@ -411,7 +411,7 @@ func keysFor(c string) keys {
 		rate: p + "rate", passed: p + "passed", finished: p + "finished", gen: p + "gen", staging: p + "staging",
 		reconcile: p + "reconcile", wsent: p + "wsent", checkins: p + "checkins",
 		ids: p + "ids", mailboxes: p + "mailboxes", held: p + "held", gate1: p + "gate1",
-		requeued: p + "requeued", fresh: p + "fresh",
+		requeued: p + "requeued", fresh: p + "fresh", doubted: p + "doubted",
 	}
 }
 

@@ -35,7 +35,10 @@
 --       6 gate1 (HASH id -> first-attempt error: lua/step.lua), 7 requeued
 --       (SET of chunks: a pass that read the chunk before this sweep does
 --       not mark it finished, lua/chunk_end.lua), 8 fresh (SET of the
---       chunks nobody has begun: lua/stage_end.lua)
+--       chunks nobody has begun: lua/stage_end.lua), 9 doubted (HASH id ->
+--       "<lang>|<claim token>" of each recipient a cancel recorded in doubt:
+--       lua/doubted.lua takes it for a worker to count once its claimer can
+--       no longer record it)
 -- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
 --       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
 --       keeps ('' for any), then id, lang pairs
@@ -125,6 +128,7 @@ for i = 7, #ARGV, 2 do
     if st == 'sending' then
       to, kept, why = 'in-doubt', 'k:' .. resp, 'being sent when the campaign was cancelled; the SMTP server may have accepted it'
       sending = sending + 1
+      redis.call('HSET', KEYS[9], id, lang .. '|' .. resp)
       -- Its first attempt counts now, as lua/step.lua counts a claim a
       -- crash left in doubt: the late record of an entry in doubt does not.
       if a == '1' then incr(3, ARGV[3] .. ':tried', 1) end
