@@ -64,3 +64,26 @@ func WithoutInvisible(s string) string {
 func invisible(c rune) bool {
 	return unicode.Is(unicode.Cf, c) || (unicode.IsSpace(c) && c != ' ')
 }
+
+// DirectionControl returns the first direction control of s (see
+// IsDirectionControl) and its byte offset; ok is false when s has none.
+func DirectionControl(s string) (r rune, at int, ok bool) {
+	if strings.IndexByte(s, 0xe2) < 0 { // each is E2 80 xx or E2 81 xx in UTF-8
+		return 0, 0, false
+	}
+	for i, c := range s {
+		if IsDirectionControl(c) {
+			return c, i, true
+		}
+	}
+	return 0, 0, false
+}
+
+// IsDirectionControl reports whether c is a bidirectional embedding,
+// override or isolate control (U+202A-U+202E, U+2066-U+2069): it changes
+// the order in which the text after it is shown. The marks U+200E, U+200F
+// and U+061C are not: right-to-left text uses them, and they move nothing
+// but neutral characters.
+func IsDirectionControl(c rune) bool {
+	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+}

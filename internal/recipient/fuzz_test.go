@@ -97,7 +97,7 @@ func checkRead(t *testing.T, data []byte, name string) int {
 					t.Fatalf("line %d accepted with U+FFFD or invalid UTF-8 in %+q", r.Line, v)
 				}
 			}
-			if _, _, hidden := csvcell.Invisible(r.ID); len(r.ID) > MaxIDBytes || hidden || strings.ContainsFunc(r.Name, directionControl) {
+			if _, _, hidden := csvcell.Invisible(r.ID); len(r.ID) > MaxIDBytes || hidden || strings.ContainsFunc(r.Name, csvcell.IsDirectionControl) {
 				t.Fatalf("line %d accepted with a %d-byte id %+q or name %+q holding what a screen does not show", r.Line, len(r.ID), r.ID, r.Name)
 			}
 			if first, dup := keys[r.Address.Key()]; dup {

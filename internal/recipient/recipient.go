@@ -1381,29 +1381,18 @@ func (r *Reader) checkShown(rcp *Recipient) error {
 			"the id is %d bytes, longer than the %d an id may have: shorten it (an id is a key: a number or a short code), or leave the column empty to use the address", n, MaxIDBytes))
 	}
 	if c, at, ok := csvcell.Invisible(rcp.ID); ok {
-		if directionControl(c) {
+		if csvcell.IsDirectionControl(c) {
 			return r.rowErr(rcp.Line, "id", CodeInvisibleCharacter, fmt.Sprintf(
 				"holds U+%04X (a direction control) at byte %d, which no screen shows but which reorders the text around it: remove it", c, at))
 		}
 		return r.rowErr(rcp.Line, "id", CodeInvisibleCharacter, fmt.Sprintf(
 			"holds U+%04X (an invisible character) at byte %d, which no screen shows, so the id is not the one it looks like: remove it", c, at))
 	}
-	for at, c := range rcp.Name {
-		if directionControl(c) {
-			return r.rowErr(rcp.Line, "name", CodeDirectionControl, fmt.Sprintf(
-				"holds U+%04X (a direction control) at byte %d, which reorders how the name is shown (in the To: header and the console): remove it; right-to-left names need none", c, at))
-		}
+	if c, at, ok := csvcell.DirectionControl(rcp.Name); ok {
+		return r.rowErr(rcp.Line, "name", CodeDirectionControl, fmt.Sprintf(
+			"holds U+%04X (a direction control) at byte %d, which reorders how the name is shown (in the To: header and the console): remove it; right-to-left names need none", c, at))
 	}
 	return nil
-}
-
-// directionControl reports whether c is a bidirectional embedding,
-// override or isolate control (U+202A-U+202E, U+2066-U+2069): it changes
-// the order in which the text after it is shown. The marks U+200E, U+200F
-// and U+061C are not: right-to-left text uses them, and they move nothing
-// but neutral characters.
-func directionControl(c rune) bool {
-	return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
 }
 
 func (r *Reader) rowErr(line int, field, code, reason string) *RowError {

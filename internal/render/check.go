@@ -30,6 +30,9 @@ func (e *Engine) Check(m Match, d Data) error {
 	if err != nil {
 		return err
 	}
+	if err := e.directionControlIn(l, d); err != nil {
+		return err
+	}
 	ts := l.templatesFor(d, e.data)
 	if ts.total {
 		if ts.messages == nil {

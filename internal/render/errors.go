@@ -145,6 +145,9 @@ const (
 	// CauseMissingData: the campaign's data has no value at Field
 	// (.Data.<key>...).
 	CauseMissingData = "missing-data"
+	// CauseDirectionControl: column Column, which the template prints,
+	// holds a direction control (see directionControl) at byte At.
+	CauseDirectionControl = "direction-control"
 )
 
 // RenderError reports that the template could not be rendered for one
@@ -169,7 +172,11 @@ type RenderError struct {
 	Value  string // the value of a bad-count cause
 	// CountOf is the message a bad count is the count of (tc "posts").
 	CountOf string
-	Err     error
+	// Char and At are the direction control of a direction-control cause
+	// and its byte offset in the value.
+	Char rune
+	At   int
+	Err  error
 }
 
 // Error returns "file:line: lang: [message KEY (file:line): ]field: what
@@ -192,6 +199,8 @@ func (e *RenderError) Error() string {
 		fmt.Fprintf(&b, "this recipient has no column %q: add it to the recipients file, with a value for every recipient", e.Column)
 	case CauseBadCount:
 		fmt.Fprintf(&b, "%s (the count of message %s): fix the value in column %q of the recipients file", countProblem(e.Value), e.CountOf, e.Column)
+	case CauseDirectionControl:
+		fmt.Fprintf(&b, "holds U+%04X (a direction control) at byte %d, which reorders how the text around it is shown: remove it from column %q of the recipients file; right-to-left text needs none", e.Char, e.At, e.Column)
 	case CauseMissingData:
 		fmt.Fprintf(&b, "the campaign's data has no %s: add it under data: in the campaign file", strings.TrimPrefix(e.Field, ".Data."))
 	default:

@@ -226,6 +226,9 @@ type engineLang struct {
 	std  *langTemplates // the standard templates, for data other than the folded campaign data; nil without it
 	dir  string
 	cov  Coverage
+	// printed are the recipients columns the template prints in this
+	// language (direction.go).
+	printed []printedColumn
 }
 
 // Engine renders one template in every covered catalog language. It is safe
@@ -321,6 +324,7 @@ func New(cfg Config) (*Engine, error) {
 			dir:  direction(c.tag),
 			cov:  Coverage{Lang: c.lang, File: c.file, Covered: len(missing) == 0, Missing: missing},
 		}
+		l.printed = e.printedColumns(l)
 		if base := catalogBase(c.file); canonKey(base) != canonKey(c.lang) {
 			l.cov.NamedAs = base
 		}
@@ -796,6 +800,9 @@ func direction(tag language.Tag) string {
 func (e *Engine) Render(m Match, d Data) (Rendered, error) {
 	l, err := e.langFor(m)
 	if err != nil {
+		return Rendered{}, err
+	}
+	if err := e.directionControlIn(l, d); err != nil {
 		return Rendered{}, err
 	}
 	return e.render(l, l.templatesFor(d, e.data), m, d)
