@@ -170,6 +170,17 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 
 	allParsed := len(sets) == len(names) // else some keys used are unknown: none is said unused
 
+	// What each html.tmpl declares of language and direction (htmllang.go).
+	decls := make([]htmlDecl, len(sets))
+	htmlFile := slices.Index(templateFiles, "html.tmpl")
+	for i, s := range sets {
+		file := "templates/" + s.name + "/html.tmpl"
+		decls[i] = declaredLang(string(s.files[file]), s.scans[htmlFile].texts)
+		if p := decls[i].langProblem(file); p != nil {
+			r.Problems = append(r.Problems, *p)
+		}
+	}
+
 	// Every key used by any template, with its first use and whether any
 	// use is plural.
 	used := map[string]keyUse{}
@@ -229,6 +240,11 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 		}
 		for _, is := range c.issues {
 			add(Problem{File: is.File, Line: is.Line, Key: is.Key, Severity: SeverityError, Msg: is.Msg})
+		}
+		for i, s := range sets {
+			for _, p := range decls[i].problems("templates/"+s.name+"/html.tmpl", c) {
+				add(p)
+			}
 		}
 		ph := c.fields
 		ids := make([]string, 0, len(c.byID))

@@ -139,14 +139,7 @@ var readableAttrs = map[string]bool{
 // findLiterals returns the literal prose in the template file key: texts
 // are the text nodes of every tree parsed from src.
 func findLiterals(key, src string, texts []*parse.TextNode, strs []quoted, isHTML bool) []literal {
-	masked := bytes.Repeat([]byte{hole}, len(src))
-	for _, n := range texts {
-		// A text node is the source's own bytes at its position
-		// (FuzzTemplateProse finds any letter missed).
-		if p := int(n.Pos); p >= 0 && p+len(n.Text) <= len(src) && src[p:p+len(n.Text)] == string(n.Text) {
-			copy(masked[p:], n.Text)
-		}
-	}
+	masked := maskActions(src, texts)
 	for _, q := range strs {
 		copy(masked[q.pos:], q.text)
 	}
@@ -157,6 +150,20 @@ func findLiterals(key, src string, texts []*parse.TextNode, strs []quoted, isHTM
 		f.text(masked, 0, false)
 	}
 	return f.found
+}
+
+// maskActions returns src with every byte that is not in one of its text
+// nodes texts (actions, trim markers) replaced by a hole.
+func maskActions(src string, texts []*parse.TextNode) []byte {
+	masked := bytes.Repeat([]byte{hole}, len(src))
+	for _, n := range texts {
+		// A text node is the source's own bytes at its position
+		// (FuzzTemplateProse finds any letter missed).
+		if p := int(n.Pos); p >= 0 && p+len(n.Text) <= len(src) && src[p:p+len(n.Text)] == string(n.Text) {
+			copy(masked[p:], n.Text)
+		}
+	}
+	return masked
 }
 
 // literalFinder collects the literals of one template file.

@@ -45,7 +45,7 @@ func TestLintProse(t *testing.T) {
 		// html.tmpl: text content and readable attributes.
 		{"html text", "html.tmpl", "<p>{{t \"s\" .}}</p>\n<p>Click below</p>", []string{"2: Click below"}},
 		{"html text beside an action", "html.tmpl", `<p>{{t "s" .}} <b>now</b>!</p>`, []string{"1: now"}},
-		{"html title element", "html.tmpl", "<html><head>\n<title>Welcome</title></head><body>" + htmlDoc + "</body></html>", []string{"2: Welcome"}},
+		{"html title element", "html.tmpl", "<html lang=\"{{.Locale}}\"><head>\n<title>Welcome</title></head><body>" + htmlDoc + "</body></html>", []string{"2: Welcome"}},
 		{"html alt", "html.tmpl", htmlDoc + "\n<img src=\"https://x.example/logo.png\" alt=\"Company logo\">", []string{"2: alt: Company logo"}},
 		{"html attribute on a later line", "html.tmpl", htmlDoc + "<img src=\"logo.png\"\n\n  title='Our logo'>", []string{"3: title: Our logo"}},
 		{"html aria-label placeholder", "html.tmpl", `<a aria-label="Open" href="{{.Data.url}}">{{t "s" .}}</a><input PLACEHOLDER="Name">`, []string{"1: aria-label: Open", "1: placeholder: Name"}},
