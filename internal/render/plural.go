@@ -2,6 +2,7 @@ package render
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -201,10 +202,33 @@ const countAdvice = "a count is 0 or more"
 
 // countProblem says what is wrong with s, a count tc refused.
 func countProblem(s string) string {
-	if c, err := parseCount(s); err == nil && c.negative() {
+	huge := beyondInt64(s)
+	if c, err := parseCount(s); err == nil && c.negative() || huge < 0 {
 		return fmt.Sprintf("count %q is below 0: %s", Clip(s), countAdvice)
 	}
+	if huge > 0 {
+		return fmt.Sprintf("count %q is too large: the largest count is %d", Clip(s), int64(math.MaxInt64))
+	}
 	return fmt.Sprintf("count %q is not a whole number or a decimal such as 1.5", Clip(s))
+}
+
+// beyondInt64 is 1 when s is a whole number or a decimal, as parseCount
+// reads them, whose whole part is above the largest int64, -1 when it is
+// below the smallest, else 0: a number, but not one parseCount can hold.
+func beyondInt64(s string) int {
+	intPart, frac, isDec := strings.Cut(strings.TrimSpace(s), ".")
+	digits := strings.TrimLeft(intPart, "+-")
+	if len(intPart)-len(digits) > 1 || digits == "" || strings.Trim(digits, "0123456789") != "" ||
+		(isDec && (frac == "" || strings.Trim(frac, "0123456789") != "")) {
+		return 0
+	}
+	if _, err := strconv.ParseInt(intPart, 10, 64); !errors.Is(err, strconv.ErrRange) {
+		return 0
+	}
+	if intPart[0] == '-' {
+		return -1
+	}
+	return 1
 }
 
 // negative reports whether c is below 0. A plural message has no form for
