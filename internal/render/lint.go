@@ -228,6 +228,9 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 				add(Problem{File: c.file, Line: c.line(key), Key: key, Severity: SeverityError,
 					Msg: fmt.Sprintf("%s: %s lacks plural form %s (%s needs %s)", c.lang, key, strings.Join(f, ", "), c.lang, need)})
 			}
+			if script, own := foreignScript(c, messageForms(m)); script != "" {
+				add(scriptProblem(c, key, script, own))
+			}
 			if u.Plural {
 				have := messageForms(m)
 				for _, f := range pluralForms {
