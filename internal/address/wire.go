@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/tidings-mail/tidings/internal/csvcell"
 )
 
 // ToWire returns addr as it goes into the SMTP envelope and the address
@@ -47,6 +49,8 @@ func ToWire(addr string) (wire string, utf8Local bool, err error) {
 // RFC 5322 address that SMTP can carry, with a local part of at most 64
 // bytes and a domain IDNA accepts (ToWire). The sender package's composer
 // refuses what it refuses.
+// Its display name holds no direction control (csvcell.DirectionControl),
+// which would reorder how every recipient's mail client shows the sender.
 // The error begins with s, quoted, and says what to do.
 func CheckMailbox(s string) error {
 	a, err := netmail.ParseAddress(s)
@@ -55,6 +59,9 @@ func CheckMailbox(s string) error {
 	}
 	if _, _, err := ToWire(a.Address); err != nil {
 		return fmt.Errorf("%q %w", s, err)
+	}
+	if c, at, ok := csvcell.DirectionControl(a.Name); ok {
+		return fmt.Errorf("%q: the display name holds U+%04X (a direction control) at byte %d, which reorders how the sender is shown: remove it; right-to-left names need none", s, c, at)
 	}
 	return nil
 }
