@@ -110,17 +110,19 @@ func mimeCheck(t *testing.T, dir string, exp map[string]wireExpect, preview stri
 
 // hostileNotes go into the subject (bundledCampaignDirs) and at the end of
 // both bodies: long non-ASCII text, very long words, text that looks like
-// an encoded-word, quotes, right-to-left text and bidi controls mixed with
-// digits and Latin, emoji sequences, line breaks (CRLF, LF, CR alone),
-// lines of dots (SMTP's end of data), trailing white space, and a NUL (the
-// row is invalid: a NUL is not text).
+// an encoded-word, quotes, right-to-left text and a direction mark mixed
+// with digits and Latin, emoji sequences, line breaks (CRLF, LF, CR alone),
+// lines of dots (SMTP's end of data), trailing white space, a NUL (the
+// row is invalid: a NUL is not text) and a direction override (the row is
+// invalid: it would reorder the subject; render.CauseDirectionControl).
 var hostileNotes = []string{
 	"",
 	" " + strings.Repeat("漢字かな交じり文", 40),
 	" " + strings.Repeat("Donaudampfschifffahrtsgesellschaftskapitän", 30),
 	" =?utf-8?q?=41=42?= =?ISO-8859-1?B?SGk=?= ?= =?",
 	` "quoted" 'single' \back\slash <angle> (comment) ; , : @`,
-	" مرحبا 123 abc שלום \u200f\u202eevil\u202c",
+	" مرحبا 123 abc שלום \u200f",
+	" bidi \u202eevil\u202c",
 	" 👩‍👩‍👧‍👦🏳️‍🌈🇨🇭 " + strings.Repeat("😀", 80),
 	" line one\r\nBcc: x@y.example\r\n\r\nline three",
 	" " + strings.Repeat("Ж", 700),
@@ -208,8 +210,8 @@ func messagesReadByPython(t *testing.T, eightBit bool) {
 				note:   hostileNotes[n%len(hostileNotes)],
 				want:   "sent",
 			})
-			if strings.Contains(rows[len(rows)-1].note, "\x00") {
-				rows[len(rows)-1].want = "invalid" // a NUL is not text
+			if strings.Contains(rows[len(rows)-1].note, "\x00") || strings.ContainsRune(rows[len(rows)-1].note, '\u202e') {
+				rows[len(rows)-1].want = "invalid" // a NUL is not text; an override would reorder the subject
 			}
 		}
 	}
