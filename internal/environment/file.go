@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
@@ -256,7 +256,7 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 		if err != nil {
 			path := b.path(s.key)
 			b.errs = append(b.errs, &yamlnode.Error{File: b.file, Line: b.doc.Line(path...), Field: strings.Join(path, "."),
-				Msg: "cannot read the secret file (create it or fix the path)", Err: err})
+				Msg: "cannot read the secret file", Err: err})
 			continue
 		}
 		*s.dst = v
@@ -345,9 +345,12 @@ func (b *builder) resolve(e *Environment) {
 	e.StateDir = filepath.Join(base, "tidings", b.name)
 }
 
-// readSecret reads a secret file, without its final line break.
+// readSecret reads a secret file, without its final line break. It is
+// read once (userfile.ReadOnce): a pipe a shell's <(pass show ...) gives
+// is read as a stream, and a named pipe no program writes to is refused
+// at once, never waited on.
 func readSecret(path string) (Secret, error) {
-	data, err := os.ReadFile(path)
+	data, err := userfile.ReadOnce(path)
 	if err != nil {
 		return "", fmt.Errorf("read secret file: %w", err)
 	}
