@@ -36,7 +36,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			if err := o.out.print(a.stdout, sum, func() error { sum.WriteText(a.stdout, o.maxRejects); return nil }); err != nil {
 				return err
 			}
-			path, err := sum.WriteRejectsFile(o.rejects) // or removes a stale one of this environment
+			path, err := sum.WriteRejectsFile(cmd.Context(), o.rejects) // or removes a stale one of this environment
 			if err != nil {
 				return fmt.Errorf("--rejects %w", err)
 			}

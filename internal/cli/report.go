@@ -56,7 +56,7 @@ func (a *app) cmdReport() *cobra.Command {
 			}
 			// A failed report leaves the file --out names as it was
 			// (report.WriteFile).
-			if err := report.WriteFile(o.file, write); errors.As(err, new(*userfile.Error)) {
+			if err := report.WriteFile(cmd.Context(), o.file, write); errors.As(err, new(*userfile.Error)) {
 				return fmt.Errorf("--out %w", err) // classify: exit 2, or 3 for a full disk
 			} else if err != nil {
 				return err

@@ -85,7 +85,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	if err := check.WriteWarnings(a.stdout, file, check.DataWarnings(b), 5); err != nil { // check's, not a refusal
 		return err
 	}
-	path, err := sum.WriteRejectsFile(o.rejects) // or removes an earlier plan's, with none
+	path, err := sum.WriteRejectsFile(ctx, o.rejects) // or removes an earlier plan's, with none
 	if err != nil {
 		return fmt.Errorf("--rejects %w", err)
 	}

@@ -120,7 +120,7 @@ func TestARunRecoveredFromAReportContinuesTheRunsItStandsFor(t *testing.T) {
 // now, to path in format (report.FormatCSV or FormatJSON).
 func fromRedis(t *testing.T, st *store.Store, path, format string) string {
 	t.Helper()
-	if err := report.WriteFile(path, func(w io.Writer) error {
+	if err := report.WriteFile(t.Context(), path, func(w io.Writer) error {
 		return report.Write(context.Background(), st, "launch-test", w, report.Options{Format: format})
 	}); err != nil {
 		t.Fatal(err)

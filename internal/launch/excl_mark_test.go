@@ -195,7 +195,7 @@ func TestOnlyAFullReportOrTheExclusionsStandForAMarkedRun(t *testing.T) {
 	write := func(name string, fn func(w io.Writer) error) string {
 		t.Helper()
 		path := filepath.Join(dir, name)
-		if err := report.WriteFile(path, fn); err != nil {
+		if err := report.WriteFile(t.Context(), path, fn); err != nil {
 			t.Fatal(err)
 		}
 		return path
@@ -214,7 +214,7 @@ func TestOnlyAFullReportOrTheExclusionsStandForAMarkedRun(t *testing.T) {
 			return report.WriteJournal(j, w, report.Options{Format: format})
 		}
 	}
-	rejects, err := p.Summary.WriteRejectsFile(filepath.Join(dir, "rejects.csv"))
+	rejects, err := p.Summary.WriteRejectsFile(t.Context(), filepath.Join(dir, "rejects.csv"))
 	if err != nil || rejects == "" {
 		t.Fatalf("rejects file: %q, %v", rejects, err)
 	}
@@ -304,7 +304,7 @@ func TestRestagingAMarkedRunWhoseExclusionsAreLost(t *testing.T) {
 		t.Fatalf("refusal %q gives no way out when the file is lost; want it to say %q", err, want)
 	}
 	full := filepath.Join(t.TempDir(), "full.csv")
-	if err := report.WriteFile(full, func(w io.Writer) error {
+	if err := report.WriteFile(t.Context(), full, func(w io.Writer) error {
 		return report.Write(ctx, st, "launch-test", w, report.Options{Format: report.FormatCSV})
 	}); err != nil {
 		t.Fatal(err)
@@ -347,7 +347,7 @@ func TestAJournalReportOfAMarkedRunNeedsItsExclusions(t *testing.T) {
 	}
 	for _, format := range []string{report.FormatCSV, report.FormatJSON} {
 		path := filepath.Join(t.TempDir(), "journal."+format)
-		if err := report.WriteFile(path, func(w io.Writer) error { return report.WriteJournal(j, w, report.Options{Format: format}) }); err != nil {
+		if err := report.WriteFile(t.Context(), path, func(w io.Writer) error { return report.WriteJournal(j, w, report.Options{Format: format}) }); err != nil {
 			t.Fatal(err)
 		}
 		d, err := launch.LoadDelivered("launch-test", []string{path})
@@ -377,7 +377,7 @@ func TestAJournalReportOfAMarkedRunNobodyClaimedInNeedsItsExclusions(t *testing.
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "journal.json")
-	if err := report.WriteFile(path, func(w io.Writer) error { return report.WriteJournal(j, w, report.Options{Format: report.FormatJSON}) }); err != nil {
+	if err := report.WriteFile(t.Context(), path, func(w io.Writer) error { return report.WriteJournal(j, w, report.Options{Format: report.FormatJSON}) }); err != nil {
 		t.Fatal(err)
 	}
 	d, err := launch.LoadDelivered("launch-test", []string{path})

@@ -30,7 +30,7 @@ func TestExcludeRefusesAnotherEnvironmentsRejects(t *testing.T) {
 		Reason: "sent according to the delivery journal r1.w1.jsonl"}}
 	staging := filepath.Join(dir, "staging.rejects.csv")
 	s := &plan.Summary{Campaign: "launch-test", Environment: "staging", Rejects: skipped}
-	if _, err := s.WriteRejectsFile(staging); err != nil {
+	if _, err := s.WriteRejectsFile(t.Context(), staging); err != nil {
 		t.Fatal(err)
 	}
 	_, err := launch.LoadDeliveredIn("", "production", "launch-test", []string{staging})

@@ -503,8 +503,8 @@ func TestWriteRejectsFile(t *testing.T) {
 	t.Parallel()
 	s := &Summary{Campaign: "c1", Rejects: []Reject{{Line: 3, Email: "x@example.com", Outcome: "invalid", Reason: "bad"}}}
 	path := filepath.Join(t.TempDir(), "r.csv")
-	if got, err := s.WriteRejectsFile(path); err != nil || got != path {
-		t.Fatalf("WriteRejectsFile(%s) = %s, %v", path, got, err)
+	if got, err := s.WriteRejectsFile(t.Context(), path); err != nil || got != path {
+		t.Fatalf("WriteRejectsFile(t.Context(), %s) = %s, %v", path, got, err)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil || string(b) != "line,id,email,locale,outcome,code,field,reason,campaign,env\n3,,x@example.com,,invalid,,,bad,c1,\n" {
@@ -514,12 +514,12 @@ func TestWriteRejectsFile(t *testing.T) {
 	// and the directory (userfile.Error).
 	nodir := filepath.Join(t.TempDir(), "no", "dir.csv")
 	var ue *userfile.Error
-	if _, err := s.WriteRejectsFile(nodir); !errors.As(err, &ue) || ue.Problem != userfile.NoDir || ue.Path != nodir {
+	if _, err := s.WriteRejectsFile(t.Context(), nodir); !errors.As(err, &ue) || ue.Problem != userfile.NoDir || ue.Path != nodir {
 		t.Errorf("unwritable path: %v, want a userfile.Error (NoDir) naming %s", err, nodir)
 	}
 	// A row made to run in a spreadsheet does not.
 	s.Rejects = []Reject{{Line: 4, ID: "=1+1", Email: `=HYPERLINK("http://evil.example")`, Locale: "@x", Outcome: "invalid", Field: "email", Reason: "-bad"}}
-	if _, err := s.WriteRejectsFile(path); err != nil {
+	if _, err := s.WriteRejectsFile(t.Context(), path); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(path); !strings.Contains(string(b), `4,'=1+1,"'=HYPERLINK(""http://evil.example"")",'@x,invalid,,email,'-bad`) {
@@ -528,7 +528,7 @@ func TestWriteRejectsFile(t *testing.T) {
 	// A later plan with nothing rejected removes the earlier plan's file
 	// (its rows are no longer true), and no other file.
 	s.Rejects = nil
-	if got, err := s.WriteRejectsFile(path); err != nil || got != "" {
+	if got, err := s.WriteRejectsFile(t.Context(), path); err != nil || got != "" {
 		t.Errorf("with no rejects: %q, %v; want nothing written", got, err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
@@ -538,7 +538,7 @@ func TestWriteRejectsFile(t *testing.T) {
 	if err := os.WriteFile(other, []byte("name,email\nada,ada@x.example\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.WriteRejectsFile(other); err != nil {
+	if _, err := s.WriteRejectsFile(t.Context(), other); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(other); err != nil {
@@ -573,7 +573,7 @@ func TestRejectsFileNeverReplacesAnotherFile(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := s.WriteRejectsFile(path)
+			_, err := s.WriteRejectsFile(t.Context(), path)
 			b, _ := os.ReadFile(path)
 			switch {
 			case tt.refused && (err == nil || !strings.Contains(err.Error(), path+": the file exists and is not a rejects file (its first line is ") || string(b) != tt.content):

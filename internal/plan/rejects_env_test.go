@@ -21,7 +21,7 @@ func TestRejectsFileOfAnotherEnvironmentIsKept(t *testing.T) {
 	dir := t.TempDir()
 	staging := &Summary{Campaign: "c1", Environment: "staging", Rejects: []Reject{{Line: 3, Email: "x@example.com", Outcome: "refused", Code: "not-allowed", Reason: "not on the allowlist"}}}
 	path := filepath.Join(dir, "c1.rejects.csv")
-	if _, err := staging.WriteRejectsFile(path); err != nil {
+	if _, err := staging.WriteRejectsFile(t.Context(), path); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(path)
@@ -29,7 +29,7 @@ func TestRejectsFileOfAnotherEnvironmentIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	production := &Summary{Campaign: "c1", Environment: "production"}
-	if got, err := production.WriteRejectsFile(path); err != nil || got != "" {
+	if got, err := production.WriteRejectsFile(t.Context(), path); err != nil || got != "" {
 		t.Fatalf("production, no row rejected: %q, %v; want nothing written", got, err)
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != string(before) {
@@ -50,7 +50,7 @@ func TestRejectsFileOfAnotherEnvironmentIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	production = &Summary{Campaign: "c1", Environment: "production"}
-	if _, err := production.WriteRejectsFile(old); err != nil {
+	if _, err := production.WriteRejectsFile(t.Context(), old); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(old); err != nil || string(b) != body {
@@ -61,11 +61,11 @@ func TestRejectsFileOfAnotherEnvironmentIsKept(t *testing.T) {
 	}
 
 	// The same environment's is removed, and nothing is noted.
-	if _, err := staging.WriteRejectsFile(path); err != nil {
+	if _, err := staging.WriteRejectsFile(t.Context(), path); err != nil {
 		t.Fatal(err)
 	}
 	again := &Summary{Campaign: "c1", Environment: "staging"}
-	if _, err := again.WriteRejectsFile(path); err != nil {
+	if _, err := again.WriteRejectsFile(t.Context(), path); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
@@ -89,7 +89,7 @@ func TestRejectsFileOfAnotherEnvironmentIsNotOverwritten(t *testing.T) {
 	path := filepath.Join(dir, "c1.rejects.csv")
 	rej := []Reject{{Line: 3, Email: "x@example.com", Outcome: "refused", Code: "not-allowed", Reason: "not on the allowlist"}}
 	staging := &Summary{Campaign: "c1", Environment: "staging", Rejects: rej}
-	if _, err := staging.WriteRejectsFile(path); err != nil {
+	if _, err := staging.WriteRejectsFile(t.Context(), path); err != nil {
 		t.Fatal(err)
 	}
 	before, err := os.ReadFile(path)
@@ -97,7 +97,7 @@ func TestRejectsFileOfAnotherEnvironmentIsNotOverwritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	production := &Summary{Campaign: "c1", Environment: "production", Rejects: []Reject{{Line: 7, Email: "y@example.com", Outcome: "invalid", Field: "email", Reason: "bad"}}}
-	got, err := production.WriteRejectsFile(path)
+	got, err := production.WriteRejectsFile(t.Context(), path)
 	if err == nil {
 		t.Fatalf("production's rejects written over staging's at %s (%q)", path, got)
 	}
@@ -110,7 +110,7 @@ func TestRejectsFileOfAnotherEnvironmentIsNotOverwritten(t *testing.T) {
 		t.Fatalf("staging's rejects file after production's refused write: %q, %v; want it as it was", b, err)
 	}
 	// Its own environment's is replaced.
-	if _, err := staging.WriteRejectsFile(path); err != nil {
+	if _, err := staging.WriteRejectsFile(t.Context(), path); err != nil {
 		t.Errorf("staging again over its own rejects file: %v", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestRejectsPathThatIsNotARegularFileIsNotRead(t *testing.T) {
 		t.Skipf("no named pipe here: %v", err)
 	}
 	none := &Summary{Campaign: "c1", Environment: "production"}
-	if got, err := none.WriteRejectsFile(fifo); err != nil || got != "" {
+	if got, err := none.WriteRejectsFile(t.Context(), fifo); err != nil || got != "" {
 		t.Errorf("no row rejected, --rejects a named pipe: %q, %v; want nothing written, no error", got, err)
 	}
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -67,7 +68,7 @@ const RejectsUsage = "write every refused and invalid row to this CSV file (defa
 // says so. With rows to write, it refuses to replace the campaign's rejects
 // file of another environment at path (its rows would be lost). Errors of
 // the file are *userfile.Error naming path.
-func (s *Summary) WriteRejectsFile(path string) (string, error) {
+func (s *Summary) WriteRejectsFile(ctx context.Context, path string) (string, error) {
 	if path == "" {
 		path = s.Campaign + ".rejects.csv"
 	}
@@ -98,7 +99,7 @@ func (s *Summary) WriteRejectsFile(path string) (string, error) {
 	if err := notAnotherFile(path); err != nil {
 		return "", err
 	}
-	f, err := userfile.Create(path)
+	f, err := userfile.Create(ctx, path)
 	if err != nil {
 		return "", err
 	}

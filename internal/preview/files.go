@@ -3,6 +3,7 @@ package preview
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -51,7 +52,7 @@ func (g *galleryFiles) add(name string, data []byte) {
 // (legacyGallery): the files its index links are removed as the
 // manifest's would be, and the others of a language's name are returned
 // as stale, kept.
-func (g galleryFiles) write(dir string) (stale []string, err error) {
+func (g galleryFiles) write(ctx context.Context, dir string) (stale []string, err error) {
 	earlier, err := readManifest(dir)
 	if err != nil {
 		return nil, err
@@ -66,7 +67,7 @@ func (g galleryFiles) write(dir string) (stale []string, err error) {
 	for _, f := range g {
 		names = append(names, f.name)
 	}
-	if err := writeManifest(dir, names); err != nil {
+	if err := writeManifest(ctx, dir, names); err != nil {
 		return nil, err
 	}
 	for _, name := range earlier {
@@ -80,12 +81,12 @@ func (g galleryFiles) write(dir string) (stale []string, err error) {
 	}
 	names = names[:0]
 	for _, f := range g {
-		if err := writeOwn(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := writeOwn(ctx, filepath.Join(dir, f.name), f.data); err != nil {
 			return nil, fmt.Errorf("write gallery: %w", err)
 		}
 		names = append(names, f.name)
 	}
-	return stale, writeManifest(dir, names)
+	return stale, writeManifest(ctx, dir, names)
 }
 
 // legacyMarks are what the index.html of every gallery of tidings holds
@@ -143,8 +144,8 @@ func legacyGallery(dir string, g galleryFiles) (earlier, stale []string, err err
 
 // writeOwn writes data to path with userfile.Perm, whatever permissions
 // a file there had.
-func writeOwn(path string, data []byte) error {
-	f, err := userfile.CreateOwn(path)
+func writeOwn(ctx context.Context, path string, data []byte) error {
+	f, err := userfile.CreateOwn(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func readManifest(dir string) ([]string, error) {
 }
 
 // writeManifest lists names in the manifest of dir.
-func writeManifest(dir string, names []string) error {
+func writeManifest(ctx context.Context, dir string, names []string) error {
 	var b bytes.Buffer
 	b.WriteString("# The files tidings preview wrote in this directory, removed by the next\n# preview into it; files not listed here are never touched.\n")
 	seen := map[string]bool{}
@@ -198,7 +199,7 @@ func writeManifest(dir string, names []string) error {
 			b.WriteString(n + "\n")
 		}
 	}
-	if err := writeOwn(filepath.Join(dir, Manifest), b.Bytes()); err != nil {
+	if err := writeOwn(ctx, filepath.Join(dir, Manifest), b.Bytes()); err != nil {
 		return fmt.Errorf("write the list of the gallery's files: %w", err)
 	}
 	return nil

@@ -316,7 +316,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	files.add(indexFile, index.Bytes()) // last: it links the others
 	res.Index = filepath.Join(opts.Out, indexFile)
-	stale, err := files.write(opts.Out)
+	stale, err := files.write(ctx, opts.Out)
 	if err != nil {
 		return nil, err
 	}

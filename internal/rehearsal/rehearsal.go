@@ -469,7 +469,7 @@ func (r *Result) sortMail(ctx context.Context, s *store.Store, msgs []smtpcaptur
 // writeFiles writes the reports and the summary.
 func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
 	for _, f := range []struct{ path, format string }{{r.ReportCSV, report.FormatCSV}, {r.ReportJSON, report.FormatJSON}} {
-		fh, err := userfile.CreateOwn(f.path)
+		fh, err := userfile.CreateOwn(ctx, f.path)
 		if err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
@@ -481,7 +481,7 @@ func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
 			return err
 		}
 	}
-	sf, err := userfile.CreateOwn(r.Summary)
+	sf, err := userfile.CreateOwn(ctx, r.Summary)
 	if err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,13 +24,13 @@ import (
 // is, but for a full disk; an error of the file is a *userfile.Error
 // naming path (never the file beside it). A new file is created with
 // userfile.Perm; one written over keeps its permissions.
-func WriteFile(path string, write func(io.Writer) error) error {
+func WriteFile(ctx context.Context, path string, write func(io.Writer) error) error {
 	fi, err := os.Stat(path)
 	switch {
 	case err == nil && fi.IsDir():
 		return &userfile.Error{Path: path, Problem: userfile.IsDir}
 	case err == nil && !fi.Mode().IsRegular():
-		return writeStream(path, write)
+		return writeStream(ctx, path, write)
 	}
 	file := linked(path)
 	if err := notAnotherFile(path, file); err != nil {
@@ -86,8 +87,8 @@ func linked(path string) string {
 }
 
 // writeStream writes a report to path, a pipe or a device, as it is.
-func writeStream(path string, write func(io.Writer) error) error {
-	f, err := userfile.OpenStream(path) // a pipe nobody reads: refused, never waited on
+func writeStream(ctx context.Context, path string, write func(io.Writer) error) error {
+	f, err := userfile.OpenStream(ctx, path) // a pipe nobody reads: refused, never waited on
 	if err != nil {
 		return err
 	}

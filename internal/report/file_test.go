@@ -28,14 +28,14 @@ func TestWriteFileKeepsTheOldReportOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	failed := errors.New("redis away")
-	err := report.WriteFile(path, func(w io.Writer) error {
+	err := report.WriteFile(t.Context(), path, func(w io.Writer) error {
 		_, _ = io.WriteString(w, "half")
 		return failed
 	})
 	if b, _ := os.ReadFile(path); err != failed || string(b) != old {
 		t.Errorf("failed report: %v, file %q; want the write's error as it is and the old file", err, b)
 	}
-	if err := report.WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+	if err := report.WriteFile(t.Context(), path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(path); string(b) != "new" {
@@ -59,7 +59,7 @@ func TestWriteFileNamesThePathGiven(t *testing.T) {
 		{filepath.Join(dir, "missing", "report.csv"), userfile.NoDir},
 		{dir, userfile.IsDir},
 	} {
-		err := report.WriteFile(tt.path, wrote)
+		err := report.WriteFile(t.Context(), tt.path, wrote)
 		var ue *userfile.Error
 		if !errors.As(err, &ue) || ue.Problem != tt.want || ue.Path != tt.path || strings.Contains(err.Error(), ".tmp") {
 			t.Errorf("WriteFile(%s) = %v, want a userfile.Error (problem %d) naming that path", tt.path, err, tt.want)
@@ -68,7 +68,7 @@ func TestWriteFileNamesThePathGiven(t *testing.T) {
 	// The disk filled up while the report was written to the file beside
 	// path: the error names path, and is infrastructure.
 	path := filepath.Join(dir, "report.csv")
-	err := report.WriteFile(path, func(w io.Writer) error {
+	err := report.WriteFile(t.Context(), path, func(w io.Writer) error {
 		return fmt.Errorf("write report: %w", &fs.PathError{Op: "write", Path: path + ".123.tmp", Err: syscall.ENOSPC})
 	})
 	var ue *userfile.Error
@@ -122,7 +122,7 @@ func TestWriteFileWritesThroughLinksAndPipes(t *testing.T) {
 			if target == "" {
 				go func() { b, _ := os.ReadFile(path); read <- string(b) }()
 			}
-			if err := report.WriteFile(path, wrote); err != nil {
+			if err := report.WriteFile(t.Context(), path, wrote); err != nil {
 				t.Fatal(err)
 			}
 			fi, err := os.Lstat(path)
@@ -171,7 +171,7 @@ func TestWriteFileNeverReplacesAnotherFile(t *testing.T) {
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-"))
 		fixture.Write(t, path, tt.content)
-		err := report.WriteFile(path, wrote)
+		err := report.WriteFile(t.Context(), path, wrote)
 		b, _ := os.ReadFile(path)
 		if refused := err != nil && strings.Contains(err.Error(), path+": the file exists and is not a report (its first line is "); refused != tt.refused || tt.refused && string(b) != tt.content || !tt.refused && string(b) != "new" {
 			t.Errorf("WriteFile over a %s: %v, file %q; want refused (naming the file, the file as it was): %v, else the report written", tt.name, err, b, tt.refused)

@@ -25,9 +25,9 @@ func TestFilesNamedByAPersonAreTheirOwnersAlone(t *testing.T) {
 		write     func(path string) error
 	}{
 		{"report", "line,id,email,locale,lang,outcome\n", func(path string) error {
-			return report.WriteFile(path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err })
+			return report.WriteFile(t.Context(), path, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err })
 		}},
-		{"rejects", "", func(path string) error { _, err := rejects.WriteRejectsFile(path); return err }},
+		{"rejects", "", func(path string) error { _, err := rejects.WriteRejectsFile(t.Context(), path); return err }},
 	}
 	for _, w := range writers {
 		for _, tt := range []struct {

@@ -8,6 +8,7 @@ package userfile
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -286,8 +287,9 @@ const MaxOnce = 16 << 20
 // OpenStream opens path, a named pipe or a device (/dev/stdout,
 // /dev/null), to write to it as it is. A pipe that no program reads is an
 // *Error (NoReader) after ReaderWait, not waited on for ever; a socket is
-// one too (NotRegular).
-func OpenStream(path string) (*os.File, error) {
+// one too (NotRegular). ctx ending during the wait (Ctrl-C) ends it at
+// once: the error wraps ctx's, and is no *Error.
+func OpenStream(ctx context.Context, path string) (*os.File, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode()&fs.ModeSocket != 0 {
 		return nil, notRegular(path, fi.Mode())
 	}
@@ -299,7 +301,11 @@ func OpenStream(path string) (*os.File, error) {
 		case waited >= ReaderWait:
 			return nil, &Error{Path: path, Problem: NoReader, Err: err}
 		}
-		time.Sleep(readerPoll)
+		select {
+		case <-ctx.Done(): // Ctrl-C: not the pipe's fault, no *Error
+			return nil, fmt.Errorf("%s: wait for a program to read the named pipe: %w", path, ctx.Err())
+		case <-time.After(readerPoll):
+		}
 	}
 }
 
@@ -320,11 +326,11 @@ const Perm fs.FileMode = 0o600
 // Create creates (with Perm) or truncates the file at path; errors are
 // *Error.
 //
-// A named pipe or a device is written to as it is (OpenStream): one that
-// no program reads is refused at once rather than waited on.
-func Create(path string) (*os.File, error) {
+// A named pipe or a device is written to as it is (OpenStream, which ctx
+// ends): one that no program reads is refused rather than waited on.
+func Create(ctx context.Context, path string) (*os.File, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
-		return OpenStream(path)
+		return OpenStream(ctx, path)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, Perm)
 	return f, Explain(path, true, err)
@@ -335,8 +341,8 @@ func Create(path string) (*os.File, error) {
 // of its own in a directory a person named (a gallery's page, a
 // rehearsal's report), which the person did not name and may have from
 // an earlier run or version (0644).
-func CreateOwn(path string) (*os.File, error) {
-	f, err := Create(path)
+func CreateOwn(ctx context.Context, path string) (*os.File, error) {
+	f, err := Create(ctx, path)
 	if err != nil {
 		return nil, err
 	}

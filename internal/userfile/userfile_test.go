@@ -64,13 +64,13 @@ func TestReadCreate(t *testing.T) {
 	if _, err := userfile.Read(filepath.Join(dir, "tokens.txt")); !errors.As(err, &ue) || ue.Problem != userfile.Missing {
 		t.Errorf("Read of a missing file: %v", err)
 	}
-	if _, err := userfile.Create(filepath.Join(dir, "no", "r.csv")); !errors.As(err, &ue) || ue.Problem != userfile.NoDir {
+	if _, err := userfile.Create(t.Context(), filepath.Join(dir, "no", "r.csv")); !errors.As(err, &ue) || ue.Problem != userfile.NoDir {
 		t.Errorf("Create in a missing directory: %v", err)
 	}
-	if _, err := userfile.Create(dir); !errors.As(err, &ue) || ue.Problem != userfile.IsDir {
+	if _, err := userfile.Create(t.Context(), dir); !errors.As(err, &ue) || ue.Problem != userfile.IsDir {
 		t.Errorf("Create of a directory: %v", err)
 	}
-	f, err := userfile.Create(filepath.Join(dir, "r.csv"))
+	f, err := userfile.Create(t.Context(), filepath.Join(dir, "r.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
