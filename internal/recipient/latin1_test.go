@@ -90,7 +90,14 @@ type readRow struct {
 // that ends the reading (fatal).
 func readRows(t *testing.T, input string) (rows []readRow, fatal error) {
 	t.Helper()
-	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: "r.csv"})
+	return readRowsOf(t, "r.csv", input)
+}
+
+// readRowsOf reads input, a file named name (its format is the name's),
+// as readRows does.
+func readRowsOf(t *testing.T, name, input string) (rows []readRow, fatal error) {
+	t.Helper()
+	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: name})
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}

@@ -111,10 +111,11 @@ func (m mojibakeSeq) String() string {
 
 // checkMojibake, given a value holding a character beyond ASCII
 // (nonASCII), returns the row error of a value of line's field holding a
-// mojibake sequence, or, for the second such value in a CSV file where no
-// value before held a character beyond ASCII but in such sequences, the
-// error that ends the reading: the whole file was converted twice, and
-// every row with an accented letter would be left out, the others sent.
+// mojibake sequence, or, for the second such value in a file (CSV or
+// JSONL) where no value before held a character beyond ASCII but in such
+// sequences, the error that ends the reading: the whole file was
+// converted twice, and every row with an accented letter would be left
+// out, the others sent.
 func (r *Reader) checkMojibake(line int, field, v string, nonASCII bool) error {
 	if !nonASCII {
 		return nil
@@ -124,12 +125,16 @@ func (r *Reader) checkMojibake(line int, field, v string, nonASCII bool) error {
 		r.sawClean = true
 		return nil
 	}
-	if r.format == FormatCSV && !r.sawClean {
+	if !r.sawClean {
 		if f := r.firstMoji; f != nil {
+			back, escapes := "utf8.csv", ""
+			if r.format == FormatJSONL {
+				back, escapes = "utf8.jsonl", "; characters written as \\u escapes stay so: export such a file again"
+			}
 			return fmt.Errorf("%s:%d: %s: %s written as UTF-8 and read as Windows-1252, and so is %q of line %d (%s), and no line before holds a character beyond ASCII that is not such a pair: "+
 				"the file was converted to UTF-8 twice (saved as UTF-8, then read as Windows-1252 or Latin-1 and saved again), and every row with an accented letter would be refused: "+
-				"export it again as UTF-8 from its source, or convert it back (iconv -f UTF-8 -t WINDOWS-1252 %s > utf8.csv, then name utf8.csv in the campaign file); no row from line %d on was read",
-				r.name, line, field, m, f.seq.text, f.line, f.field, r.name, line)
+				"export it again as UTF-8 from its source, or convert it back (iconv -f UTF-8 -t WINDOWS-1252 %s > %s, then name %s in the campaign file%s); no row from line %d on was read",
+				r.name, line, field, m, f.seq.text, f.line, f.field, r.name, back, back, escapes, line)
 		}
 		r.firstMoji = &mojibakeAt{line: line, field: field, seq: m}
 	}
