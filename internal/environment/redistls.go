@@ -7,7 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // RedisTLS names the files of TLS to Redis beyond the machine's own CAs:
@@ -98,14 +99,23 @@ func clientCert(certFile, keyFile string) (tls.Certificate, *tlsProblem) {
 }
 
 // readTLSFile reads path, what holding what; the message says what is
-// wrong and what to do, or is "".
+// wrong and what to do, or is "". The file is read more than once (when
+// the environment loads, when Redis is dialled, by doctor), so it must be
+// a file (userfile.Read): a named pipe, a shell's <(...) too, is refused
+// at once, never waited on.
 func readTLSFile(path, what string) ([]byte, string) {
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path)
+	var pe *fs.PathError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Sprintf("%s does not exist: write the path of the file holding %s (a path in the config file is relative to it)", path, what)
+	case userfile.NotAFile(err): // a pipe, a device, a directory
+		return nil, err.Error()
+	case errors.As(err, &pe):
+		err = pe.Err // the path is said once
+		fallthrough
 	case err != nil:
-		return nil, fmt.Sprintf("%s cannot be read (%v): make it a file the user tidings runs as can read", path, errors.Unwrap(err))
+		return nil, fmt.Sprintf("%s cannot be read (%v): make it a file the user tidings runs as can read", path, err)
 	}
 	return data, ""
 }
@@ -116,7 +126,7 @@ func (t RedisTLS) ClientCertificate() (*x509.Certificate, error) {
 	if t.CertFile == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(t.CertFile)
+	data, err := userfile.Read(t.CertFile)
 	if err != nil {
 		return nil, err
 	}
