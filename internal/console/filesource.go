@@ -14,6 +14,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
 // fileState is Config.File as last read from disk. The gallery of a
@@ -46,7 +47,7 @@ func (st *fileState) cachedPlan(ctx context.Context, b *bundle.Bundle, env *envi
 	if env != nil {
 		fmt.Fprintf(h, "%s\x00", env.Name)
 	}
-	f, err := os.Open(b.RecipientsPath())
+	f, err := userfile.Open(b.RecipientsPath()) // a named pipe: refused, not waited on
 	if err == nil {
 		_, err = io.Copy(h, f)
 		f.Close()
@@ -108,7 +109,7 @@ func contentSum(path string, c *campaign.Campaign) [sha256.Size]byte {
 	h := sha256.New()
 	add := func(name string) {
 		fmt.Fprintf(h, "%q\x00", name)
-		f, err := os.Open(name)
+		f, err := userfile.Open(name) // a named pipe: refused, not waited on
 		if err != nil {
 			fmt.Fprintf(h, "error %v\x00", err)
 			return
