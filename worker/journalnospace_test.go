@@ -75,7 +75,8 @@ func fillDisk(t *testing.T, dir string) string {
 // pauses the campaign (action journal) saying so, naming the journal
 // file and the fix; /healthz answers 503 saying the journal is broken.
 // Once space returns, a restarted worker and a resume send the rest:
-// everyone got exactly one message, the ledger accounts for every row,
+// nobody got two messages, everyone the journal records as sent got one
+// (one in doubt, at most one), the ledger accounts for every row,
 // and the journal records each recipient as delivered.
 func TestJournalDiskFullMidSend(t *testing.T) {
 	t.Parallel()
@@ -172,8 +173,13 @@ func TestJournalDiskFullMidSend(t *testing.T) {
 					t.Errorf("%s received a message the journal does not record as sent or in doubt", addr)
 				}
 			}
+			// In doubt is "may have been sent": a claim whose give-back
+			// the full disk refused stays in doubt in the journal, unsent
+			// (docs/design.md, a connection that fails holds no window),
+			// and is never sent again (at most once). So one in doubt
+			// received at most one; one sent, exactly one.
 			for addr, o := range delivered {
-				if got[addr] != 1 {
+				if got[addr] > 1 || (o == store.OutcomeSent && got[addr] != 1) {
 					t.Errorf("%s is %s in the journal but received %d messages", addr, o, got[addr])
 				}
 			}
