@@ -3,14 +3,11 @@ package console_test
 import (
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
-	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/fixture"
 )
@@ -38,18 +35,7 @@ func TestFileGalleryShowsALanguageWithItsFirstAcceptedRow(t *testing.T) {
 		"eve@altea.example,Eve,en,1\n"+
 		"jonas@altea.example,Jonas,de,lots\n"+
 		"lena@altea.example,Lena,de,3\n")
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
-		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	v := (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	v, _ := fileGalleryViewer(t, w, file)
 	code, body, _ := v.get("/file/gallery")
 	body = html.UnescapeString(body)
 	if code != http.StatusOK {

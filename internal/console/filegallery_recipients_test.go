@@ -3,13 +3,10 @@ package console_test
 import (
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/tidings-mail/tidings/internal/bundle"
-	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 	"github.com/tidings-mail/tidings/internal/fixture"
 )
@@ -36,18 +33,7 @@ func TestFileGalleryNamesABrokenRecipientsFile(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	file := w.WriteCampaign(t, consoletest.Spec{Name: "qa-rcpt", N: 9, Incomplt: true})
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
-		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	v := (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	v, _ := fileGalleryViewer(t, w, file)
 	rcpt := filepath.Join(filepath.Dir(file), "recipients.csv")
 	fixture.Write(t, rcpt, "mail,locale\nada@altea.example,de\n")
 	code, body, _ := v.get("/file/gallery")

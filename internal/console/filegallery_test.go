@@ -41,18 +41,7 @@ func TestFileGalleryShowsTheCatalogOnDisk(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	file := w.WriteCampaign(t, consoletest.Spec{Name: "qa-file", N: 9, Incomplt: true}) // its own copy of the catalogs
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
-		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	v := (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	v, _ := fileGalleryViewer(t, w, file)
 	const before = "Bitte registrieren Sie sich neu: die Altea-Community ist umgezogen"
 	const after = "Bitte neu registrieren: die Altea-Community ist umgezogen"
 	code, body, _ := v.get("/file/gallery")

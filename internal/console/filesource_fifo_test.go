@@ -26,18 +26,7 @@ func TestFileGalleryRefusesARecipientsFileThatBecameAPipe(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	file := w.WriteCampaign(t, consoletest.Spec{Name: "qa-fifo", N: 3})
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
-		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	v := (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	v, b := fileGalleryViewer(t, w, file)
 	v.c.Timeout = time.Minute // a hang guard, not a measure
 	if code, body, _ := v.get("/file/gallery"); code != 200 {
 		t.Fatalf("as started: %d\n%s", code, body)
@@ -58,4 +47,23 @@ func TestFileGalleryRefusesARecipientsFileThatBecameAPipe(t *testing.T) {
 	if body = html.UnescapeString(body); !strings.Contains(body, rcp+": is a named pipe, not a file") {
 		t.Errorf("the gallery with a recipients file that is a named pipe does not say so:\n%s", body)
 	}
+}
+
+// fileGalleryViewer serves a console on campaign file (console --campaign
+// FILE, the file gallery), as the file-gallery tests do, and signs a
+// viewer in; it returns the viewer's client and the bundle loaded.
+func fileGalleryViewer(t *testing.T, w *consoletest.World, file string) (*client, *bundle.Bundle) {
+	t.Helper()
+	b, err := bundle.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
+		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return (&site{Server: ts, w: w}).signIn(t, viewerToken), b
 }

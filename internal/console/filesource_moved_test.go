@@ -3,14 +3,12 @@ package console_test
 import (
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
-	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
 )
 
@@ -40,18 +38,7 @@ func TestFileGalleryFollowsAMovedLocalesDir(t *testing.T) {
 	t.Parallel()
 	w := consoletest.New(t, nil)
 	file := w.WriteCampaign(t, consoletest.Spec{Name: "qa-move", N: 9, Incomplt: true}) // its own copy of the catalogs
-	b, err := bundle.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := console.New(console.Config{Users: users(t), Compose: compose,
-		File: &console.CampaignFile{Campaign: b.Campaign, Engine: b.Engine, Recipients: b.Recipients, Path: file}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	v := (&site{Server: ts, w: w}).signIn(t, viewerToken)
+	v, _ := fileGalleryViewer(t, w, file)
 	const subject = "Bitte registrieren Sie sich neu: die Altea-Community ist umgezogen"
 	get := func(when string, wantCode int, want string) {
 		t.Helper()
