@@ -74,7 +74,28 @@ func (e *Engine) printedColumns(l *engineLang) []printedColumn {
 
 // directionControlIn returns the first column of l.printed whose value in
 // d holds a direction control, as a *RenderError, or nil.
+//
+// A template that uses .Fields itself ({{index .Fields "c"}}, {{range
+// .Fields}}, {{with .Fields}}, a variable of it) may print any column, so
+// then every column of d is looked at, named at that use.
 func (e *Engine) directionControlIn(l *engineLang, d Data) error {
+	if len(e.fieldsItself) > 0 {
+		cols := make([]string, 0, len(d.Fields))
+		for c := range d.Fields {
+			cols = append(cols, c)
+		}
+		slices.Sort(cols)
+		u := e.fieldsItself[0]
+		for _, col := range cols {
+			if c, at, ok := csvcell.DirectionControl(d.Fields[col]); ok {
+				return &RenderError{
+					File: u.File, Line: u.Line, Lang: l.cat.lang,
+					Field: ".Fields." + col, Cause: CauseDirectionControl, Column: col,
+					Char: c, At: at, Err: fmt.Errorf("column %q holds U+%04X at byte %d", col, c, at),
+				}
+			}
+		}
+	}
 	for _, p := range l.printed {
 		if c, at, ok := csvcell.DirectionControl(d.Fields[p.column]); ok {
 			return &RenderError{

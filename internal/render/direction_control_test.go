@@ -82,3 +82,54 @@ func TestColumnWithDirectionControlIsNotRendered(t *testing.T) {
 		})
 	}
 }
+
+// TestColumnReadThroughFieldsItselfIsLookedAt: a template that reads a
+// column through .Fields itself ({{index .Fields "shop"}}, {{range
+// .Fields}}, {{with .Fields}}, a variable holding it) prints columns the
+// analysis cannot name, so every column of the row is looked at: a
+// direction control in any is refused, at that use. Before, only columns
+// written .Fields.<column> were, and each of these four sent the subject
+// "Your order from Altea \u202egro.aetla-yap" (found in the final review
+// of this session, with a probe of each form).
+func TestColumnReadThroughFieldsItselfIsLookedAt(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, subject string }{
+		{"index", `{{t "s" .}} {{index .Fields "shop"}}`},
+		{"range", `{{t "s" .}} {{range .Fields}}{{.}}{{end}}`},
+		{"with", `{{t "s" .}} {{with .Fields}}{{.shop}}{{end}}`},
+		{"variable", `{{t "s" .}} {{$f := $.Fields}}{{$f.shop}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tm := fstest.MapFS{
+				"x/subject.tmpl": {Data: []byte(tt.subject)},
+				"x/text.tmpl":    {Data: []byte("{{t \"s\" .}}\n")},
+				"x/html.tmpl":    {Data: []byte(`<p>{{t "s" .}}</p>`)},
+			}
+			loc := fstest.MapFS{"en.toml": {Data: []byte("[s]\nother = \"Your order from\"\n")}}
+			e, err := New(Config{Templates: tm, Locales: loc, Template: "x", DefaultLocale: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := e.Resolve("en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			clean := Data{ID: "1", Email: "a@x.example", Name: "A", Fields: map[string]string{"shop": "Altea\u200f"}}
+			if r, err := e.Render(m, clean); err != nil || !strings.Contains(r.Subject, "Altea") {
+				t.Fatalf("a clean row: subject %q, %v; want it rendered", r.Subject, err)
+			}
+			d := Data{ID: "1", Email: "a@x.example", Name: "A", Fields: map[string]string{"shop": "Altea \u202egro.aetla-yap"}}
+			r, rerr := e.Render(m, d)
+			if rerr == nil {
+				t.Fatalf("Render succeeded with subject %q, want the row refused", r.Subject)
+			}
+			for _, err := range []error{rerr, e.Check(m, d)} {
+				var re *RenderError
+				if !errors.As(err, &re) || re.Cause != CauseDirectionControl || re.Column != "shop" || re.File != "templates/x/subject.tmpl" {
+					t.Fatalf("error %v (%T), want a *RenderError with cause %s for column shop at templates/x/subject.tmpl", err, err, CauseDirectionControl)
+				}
+			}
+		})
+	}
+}

@@ -234,23 +234,24 @@ type engineLang struct {
 // Engine renders one template in every covered catalog language. It is safe
 // for concurrent use.
 type Engine struct {
-	name     string
-	keys     []keyUse      // the message keys the template uses, sorted
-	uses     []keyUse      // every use of a message key, in file order
-	fields   []fieldUse    // every use of .Fields and .Data, in file order
-	langs    []*engineLang // sorted by language
-	byLang   map[string]*engineLang
-	tags     []language.Tag
-	matcher  language.Matcher
-	aliases  map[string]string // canonical requested -> catalog language
-	missing  string            // catalog language for empty/unparsable, or ""
-	hash     string
-	files    map[string][]byte // the files hash covers, as read
-	resolved sync.Map          // requested string -> resolution
-	nres     atomic.Int64
-	data     map[string]any // the campaign data folded into the templates, or nil
-	prose    func() []literal
-	def      *catalog // the default catalog
+	name         string
+	keys         []keyUse      // the message keys the template uses, sorted
+	uses         []keyUse      // every use of a message key, in file order
+	fields       []fieldUse    // every use of .Fields and .Data, in file order
+	fieldsItself []fieldUse    // every use of .Fields itself, in file order (direction.go)
+	langs        []*engineLang // sorted by language
+	byLang       map[string]*engineLang
+	tags         []language.Tag
+	matcher      language.Matcher
+	aliases      map[string]string // canonical requested -> catalog language
+	missing      string            // catalog language for empty/unparsable, or ""
+	hash         string
+	files        map[string][]byte // the files hash covers, as read
+	resolved     sync.Map          // requested string -> resolution
+	nres         atomic.Int64
+	data         map[string]any // the campaign data folded into the templates, or nil
+	prose        func() []literal
+	def          *catalog // the default catalog
 }
 
 type resolution struct {
@@ -290,7 +291,7 @@ func New(cfg Config) (*Engine, error) {
 			return nil, c.issues[0]
 		}
 	}
-	e := &Engine{name: cfg.Template, keys: set.keys(), uses: set.uses, fields: set.fields, byLang: map[string]*engineLang{}, aliases: map[string]string{}}
+	e := &Engine{name: cfg.Template, keys: set.keys(), uses: set.uses, fields: set.fields, fieldsItself: set.fieldsItself, byLang: map[string]*engineLang{}, aliases: map[string]string{}}
 	if cfg.Data != nil {
 		// Data that is not plain (a pointer, a function) is not folded: it
 		// could change behind the engine's back.

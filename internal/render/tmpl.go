@@ -44,13 +44,14 @@ type fieldUse struct {
 
 // tmplSet is one template directory, read and analysed.
 type tmplSet struct {
-	name   string
-	files  map[string][]byte // snapshot key -> bytes
-	uses   []keyUse          // every use, in file order
-	fields []fieldUse        // every .Fields and .Data use, in file order
-	issues []*FileError
-	refs   foldRefs   // the .Fields and .Data the files use
-	scans  []fileScan // per file, in templateFiles order: what prose reads (Inspect, Engine.Prose)
+	name         string
+	files        map[string][]byte // snapshot key -> bytes
+	uses         []keyUse          // every use, in file order
+	fields       []fieldUse        // every .Fields and .Data use, in file order
+	fieldsItself []fieldUse        // every use of .Fields itself, in file order
+	issues       []*FileError
+	refs         foldRefs   // the .Fields and .Data the files use
+	scans        []fileScan // per file, in templateFiles order: what prose reads (Inspect, Engine.Prose)
 }
 
 // prose returns the literal prose of the set's files (prose.go).
@@ -258,6 +259,7 @@ func loadTemplate(templates fs.FS, name string) (*tmplSet, error) {
 			a.walk(tr.Root, 0)
 			s.uses = append(s.uses, a.uses...)
 			s.fields = append(s.fields, a.fields...)
+			s.fieldsItself = append(s.fieldsItself, a.fieldsItself...)
 			s.issues = append(s.issues, a.issues...)
 			scan.add(a.fileScan)
 		}
@@ -351,8 +353,12 @@ type analyzer struct {
 	depth  int // inside range/with, where dot is not the template data
 	uses   []keyUse
 	fields []fieldUse
-	issues []*FileError
-	refs   *foldRefs
+	// whole are the uses of .Fields itself ({{index .Fields "c"}},
+	// {{range .Fields}}, {{with .Fields}}, {{$f := .Fields}}): any
+	// column may be printed through them (direction.go).
+	fieldsItself []fieldUse
+	issues       []*FileError
+	refs         *foldRefs
 	fileScan
 	decls map[string][]declared // the strings declarations gave each variable so far
 	local map[string]bool       // variables declared in the structure being walked (scoped)
@@ -494,6 +500,10 @@ func (a *analyzer) ref(n parse.Node, depth int, count bool) {
 		if len(n.Ident) > 1 && n.Ident[0] == "$" {
 			chain = n.Ident[1:]
 		}
+	}
+	if len(chain) == 1 && chain[0] == "Fields" {
+		a.fieldsItself = append(a.fieldsItself, fieldUse{Chain: chain, File: a.file, Line: a.line(n)})
+		return
 	}
 	if len(chain) < 2 || (chain[0] != "Fields" && chain[0] != "Data") {
 		return
