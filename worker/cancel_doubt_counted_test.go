@@ -194,3 +194,49 @@ func TestCancelInDoubtOfAStoppedWorkerIsCounted(t *testing.T) {
 		t.Errorf("the server received %d messages, want none (the one held is not received yet)", c)
 	}
 }
+
+// TestDoubtedForgetsACampaignRedisNoLongerHas: a campaign whose cancel
+// recorded recipients in doubt, then unlinked from Redis before a worker
+// counted them (README: freeing a campaign, or an eviction), left nothing
+// to count, yet stayed listed in tidings:doubted for ever, and every
+// worker read its state again at each reconciling pass. A worker takes it
+// out of the list once Redis has neither its control nor its doubted
+// recipients.
+func TestDoubtedForgetsACampaignRedisNoLongerHas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	e.stage(t, opts{name: "doubt-gone", n: 20, chunk: 10})
+	l, recs := e.releaseFirst(t)
+	cl := store.Claim{ID: recs[0].ID, Lang: recs[0].Lang, Token: "dead-worker/1"}
+	if res, err := l.Step(ctx, nil, []store.Claim{cl}, store.Policy{MaxAttempts: 3}, time.Now()); err != nil || len(res.Claims) != 1 {
+		t.Fatalf("the claim: %+v, %v", res, err)
+	}
+	if done, _, err := e.st.Cancel(ctx, e.name, store.Actor{Who: "oncall", Host: "test", Env: "test"}, "stop it"); err != nil || done.InFlight != 1 {
+		t.Fatalf("cancel: %+v, %v; want 1 in flight", done, err)
+	}
+	if ok, err := e.rdb.SIsMember(ctx, "tidings:doubted", e.name).Result(); err != nil || !ok {
+		t.Fatalf("after the cancel, %s listed in tidings:doubted: %v, %v; want listed", e.name, ok, err)
+	}
+	keys, err := e.rdb.Keys(ctx, "tidings:{"+e.name+"}:*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("the campaign's keys: %v, %v", keys, err)
+	}
+	if err := e.rdb.Unlink(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var passes atomic.Int64
+	e.startWorker(t, wopts{id: "live", afterPass: func(_ map[string]store.Probe, reconciled bool) {
+		if reconciled {
+			passes.Add(1)
+		}
+	}})
+	for deadline := time.Now().Add(60 * time.Second); passes.Load() < 3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker made %d reconciling passes in a minute, want 3", passes.Load())
+		}
+	}
+	if ok, err := e.rdb.SIsMember(ctx, "tidings:doubted", e.name).Result(); err != nil || ok {
+		t.Errorf("after 3 reconciling passes, %s still listed in tidings:doubted (%v, %v), though Redis has nothing of it to count", e.name, ok, err)
+	}
+}

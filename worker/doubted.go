@@ -30,8 +30,15 @@ func (w *Worker) countDoubted(ctx context.Context) {
 		// Only the campaigns of this worker's environment, whose claimers
 		// say they are alive in its registry (a worker of no environment
 		// takes only those of none).
-		if p, err := w.st.Probe(ctx, c); err != nil || p.State == "" || p.Env != w.cfg.Env || !w.ours(p) {
-			continue // unreadable now, gone, or another environment's
+		p, err := w.st.Probe(ctx, c)
+		if err == nil && p.State == "" {
+			// Gone from Redis (unlinked, evicted): forgotten once nothing
+			// of it is left to count; an error is tried again next pass.
+			_ = w.st.ForgetDoubted(ctx, c)
+			continue
+		}
+		if err != nil || p.Env != w.cfg.Env || !w.ours(p) {
+			continue // unreadable now, or another environment's
 		}
 		if alive == nil {
 			if _, alive, err = w.st.Alive(ctx, w.cfg.Env, w.cfg.WorkerID, checkInWindow); err != nil {

@@ -76,6 +76,12 @@ func (s *Store) CountDoubted(ctx context.Context, c string, alive []string) (byL
 	return byLang, err
 }
 
+// ForgetDoubted takes c, a campaign Redis no longer has (no control), out
+// of Doubted unless recipients a cancel recorded in doubt are still noted
+// for it (undoubt): nothing is left to count, and each worker would read
+// it again at each pass for ever.
+func (s *Store) ForgetDoubted(ctx context.Context, c string) error { return s.undoubt(ctx, c) }
+
 // undoubt takes c out of Doubted, and lists it again when a cancel's
 // sweep recorded recipients in doubt meanwhile: that sweep lists c after
 // writing them (noteDoubted), so either it lists c after this takes it
