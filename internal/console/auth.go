@@ -297,6 +297,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	found := s.userOf(token)
 	if found == nil && via == "form" {
+		found = s.userOfLine(token)
+	}
+	if found == nil && via == "form" {
 		// A sign-in link pasted whole into the box: its token, if the
 		// link has the shape Run prints.
 		if t, ok := linkToken(token); ok {
@@ -335,6 +338,21 @@ func (s *Server) userOf(token string) *User {
 		}
 	}
 	return found
+}
+
+// userOfLine returns the user of a tokens line "NAME TOKEN" pasted whole
+// (the value of TIDINGS_CONSOLE_OPERATOR_TOKEN, which docker-compose.yml
+// says to sign in with): the token's user, when NAME is that user's name;
+// nil for anything else.
+func (s *Server) userOfLine(line string) *User {
+	f := strings.Fields(line)
+	if len(f) != 2 {
+		return nil
+	}
+	if u := s.userOf(f[1]); u != nil && u.Name == f[0] {
+		return u
+	}
+	return nil
 }
 
 // linkToken returns the token of a sign-in link of the shape Run prints,

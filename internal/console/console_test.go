@@ -1479,32 +1479,7 @@ func TestPastedSignInLink(t *testing.T) {
 		{"a wrong token", "not-a-token-at-all-1234", "", notRecognised},
 	}
 	for _, tt := range tests {
-		c := s.anonymous(t)
-		_, body, _ := c.get("/login")
-		m := nonceRE.FindStringSubmatch(body)
-		if m == nil {
-			t.Fatalf("login page without nonce:\n%s", body)
-		}
-		resp := c.do("POST", "/login", url.Values{"nonce": {m[1]}, "token": {tt.pasted}, "via": {""}, "next": {"/"}}, false)
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := string(b)
-		if tt.who != "" {
-			if resp.StatusCode != http.StatusSeeOther {
-				t.Errorf("%s: %s, want a redirect once signed in\n%s", tt.name, resp.Status, page)
-				continue
-			}
-			if code, body, _ := c.get("/"); code != http.StatusOK || !strings.Contains(body, tt.who) {
-				t.Errorf("%s: the campaigns page is %d without %q: not signed in", tt.name, code, tt.who)
-			}
-			continue
-		}
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(html.UnescapeString(page), tt.problem) {
-			t.Errorf("%s: %s, want 401 saying %q\n%s", tt.name, resp.Status, tt.problem, page)
-		}
+		checkPastedSignIn(t, s, tt.name, tt.pasted, tt.who, tt.problem)
 	}
 	for _, secret := range []string{viewerToken, operatorToken, stale} {
 		if strings.Contains(s.log(), secret) {
@@ -1520,6 +1495,39 @@ func TestPastedSignInLink(t *testing.T) {
 	browserSignIn(t, ctx, s.URL, s.URL+"/login#token="+operatorToken)
 	if who := eval[string](t, ctx, `document.querySelector('.envbar .who').textContent`); !strings.Contains(who, "alice") {
 		t.Errorf("signed in by a pasted link as %q, want alice", who)
+	}
+}
+
+// checkPastedSignIn pastes pasted into a new anonymous client's sign-in
+// form of s and checks that it signs in as who, or, when who is "", is
+// refused 401 saying problem.
+func checkPastedSignIn(t *testing.T, s *site, name, pasted, who, problem string) {
+	t.Helper()
+	c := s.anonymous(t)
+	_, body, _ := c.get("/login")
+	m := nonceRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("login page without nonce:\n%s", body)
+	}
+	resp := c.do("POST", "/login", url.Values{"nonce": {m[1]}, "token": {pasted}, "via": {""}, "next": {"/"}}, false)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if who == "" {
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(html.UnescapeString(page), problem) {
+			t.Errorf("%s: %s, want 401 saying %q\n%s", name, resp.Status, problem, page)
+		}
+		return
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("%s: %s, want a redirect once signed in\n%s", name, resp.Status, page)
+		return
+	}
+	if code, body, _ := c.get("/"); code != http.StatusOK || !strings.Contains(body, who) {
+		t.Errorf("%s: the campaigns page is %d without %q: not signed in", name, code, who)
 	}
 }
 
