@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v4"
 
 	"github.com/tidings-mail/tidings/internal/metricnames"
@@ -37,13 +39,71 @@ func knownMetrics(t *testing.T) map[string]bool {
 	return known
 }
 
-// checkNames fails for every tidings_ metric in expr that nobody serves.
-func checkNames(t *testing.T, where, expr string, known map[string]bool) {
+// knownLabels are the labels of each metric the console and the workers
+// serve, read from their collectors, plus those every series has
+// (environment, and the scrape's instance and job).
+func knownLabels(t *testing.T) map[string][]string {
 	t.Helper()
-	for _, n := range metricName.FindAllString(expr, -1) {
-		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+	labels, err := metricnames.LabelsOf(func(reg prometheus.Registerer) error {
+		if err := worker.RegisterMetrics(reg); err != nil {
+			return err
+		}
+		return reg.Register(&collector{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range labels {
+		labels[n] = append(labels[n], "environment", "instance", "job")
+	}
+	return labels
+}
+
+// baseName is the metric a series name belongs to: a histogram's
+// _bucket, _sum and _count are its own.
+func baseName(n string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+}
+
+// labelValues matches a Grafana label_values(METRIC{...}, LABEL) query.
+var labelValues = regexp.MustCompile(`^label_values\((tidings_[a-z_]+)(?:\{[^}]*\})?,\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+
+// matcher matches a label matcher's label name inside a selector's braces.
+var matcher = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)`)
+
+// checkNames fails for every tidings_ metric in expr that nobody serves,
+// every label its selectors match that the metric does not have, and every
+// label of a by (...) or on (...) clause that none of expr's metrics has
+// (le only on a histogram's _bucket): a misspelt label matches no series,
+// and the alert never fires, the panel stays empty.
+func checkNames(t *testing.T, where, expr string, known map[string]bool, labels map[string][]string) {
+	t.Helper()
+	some := map[string]bool{}
+	for _, m := range selector.FindAllStringSubmatch(expr, -1) {
+		n := m[0][:len(m[0])-len(m[1])]
+		base := baseName(n)
 		if !known[base] {
 			t.Errorf("%s: %s is not a metric tidings serves", where, n)
+			continue
+		}
+		has := labels[base]
+		if n != base && strings.HasSuffix(n, "_bucket") {
+			has = append(slices.Clone(has), "le")
+		}
+		for _, l := range has {
+			some[l] = true
+		}
+		for _, lm := range matcher.FindAllStringSubmatch(m[1], -1) {
+			if !slices.Contains(has, lm[1]) {
+				t.Errorf("%s: %s has no label %s (its labels: %v)", where, n, lm[1], has)
+			}
+		}
+	}
+	for _, g := range grouping.FindAllStringSubmatch(expr, -1) {
+		for _, l := range strings.Split(g[2], ",") {
+			if l = strings.TrimSpace(l); l != "" && !some[l] {
+				t.Errorf("%s: %q: no metric of the expression has the label %s", where, g[0], l)
+			}
 		}
 	}
 }
@@ -95,7 +155,7 @@ func TestPrometheusAlerts(t *testing.T) {
 	if err := dec.Decode(&f); err != nil {
 		t.Fatalf("alerts.yml: %v", err)
 	}
-	known := knownMetrics(t)
+	known, labels := knownMetrics(t), knownLabels(t)
 	n := 0
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
@@ -103,7 +163,7 @@ func TestPrometheusAlerts(t *testing.T) {
 			if r.Alert == "" || r.Expr == "" || r.Annotations["summary"] == "" || r.Labels["severity"] == "" {
 				t.Errorf("rule %+v: want alert, expr, a severity label and a summary", r)
 			}
-			checkNames(t, "alerts.yml "+r.Alert, r.Expr, known)
+			checkNames(t, "alerts.yml "+r.Alert, r.Expr, known, labels)
 			for _, m := range grouping.FindAllStringSubmatch(r.Expr, -1) {
 				if !strings.Contains(m[2], "environment") {
 					t.Errorf("alerts.yml %s: %q does not keep the environment: campaigns of staging and production (one Prometheus) would be summed or matched together", r.Alert, m[0])
@@ -156,7 +216,14 @@ func TestGrafanaDashboard(t *testing.T) {
 		t.Errorf("the dashboard has no environment variable (variables %v): one Prometheus scraping staging and production shows both as one", vars)
 	}
 	checkEnvironment(t, "dashboard variable campaign", vars["campaign"])
-	known := knownMetrics(t)
+	known, labels := knownMetrics(t), knownLabels(t)
+	for name, q := range vars {
+		checkNames(t, "dashboard variable "+name, q, known, labels)
+		// label_values(METRIC, LABEL): the label whose values it lists.
+		if m := labelValues.FindStringSubmatch(q); m != nil && !slices.Contains(labels[m[1]], m[2]) {
+			t.Errorf("dashboard variable %s: %q: %s has no label %s", name, q, m[1], m[2])
+		}
+	}
 	for _, p := range d.Panels {
 		if p.Type == "" || p.GridPos.W == 0 || p.GridPos.H == 0 || len(p.Targets) == 0 {
 			t.Errorf("panel %q: want a type, a size and queries", p.Title)
@@ -165,7 +232,7 @@ func TestGrafanaDashboard(t *testing.T) {
 			if q.Expr == "" || q.Datasource.UID != "${datasource}" {
 				t.Errorf("panel %q: query %q on datasource %q", p.Title, q.Expr, q.Datasource.UID)
 			}
-			checkNames(t, "dashboard "+p.Title, q.Expr, known)
+			checkNames(t, "dashboard "+p.Title, q.Expr, known, labels)
 			checkEnvironment(t, "dashboard "+p.Title, q.Expr)
 		}
 	}

@@ -7,6 +7,7 @@ package metricnames
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -32,6 +33,57 @@ func Of(register func(prometheus.Registerer) error) ([]string, error) {
 	slices.Sort(names)
 	return slices.Compact(names), nil
 }
+
+// LabelsOf returns the variable labels of each metric described by the
+// collectors register registers (a metric described twice: the labels of
+// both), so the deploy tests can check the labels the alerts and the
+// dashboard select and group by. The error says when prometheus.Desc's
+// String no longer lists them as descLabels reads them.
+func LabelsOf(register func(prometheus.Registerer) error) (map[string][]string, error) {
+	rec := &describer{}
+	if err := register(rec); err != nil {
+		return nil, fmt.Errorf("list the metrics: %w", err)
+	}
+	out := map[string][]string{}
+	for _, d := range rec.descs {
+		n, err := descName(d)
+		if err != nil {
+			return nil, err
+		}
+		labels, err := descLabels(d)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = append(out[n], labels...)
+		slices.Sort(out[n])
+		out[n] = slices.Compact(out[n])
+	}
+	return out, nil
+}
+
+// descLabels reads the labels in d, its constant labels and then its
+// variable ones: its String ends `constLabels: {k="v",...}, variableLabels:
+// {a,b}}` (client_golang 1.x); TestDescLabels fails when it changes.
+func descLabels(d *prometheus.Desc) ([]string, error) {
+	const consts, vars, end = ", constLabels: {", "}, variableLabels: {", "}}"
+	s := d.String()
+	i, j := strings.LastIndex(s, consts), strings.LastIndex(s, vars)
+	if i < 0 || j < i || !strings.HasSuffix(s, end) {
+		return nil, fmt.Errorf("read a metric's labels in %s: prometheus.Desc.String no longer ends %s...%s...%s: update metricnames.descLabels", d, consts, vars, end)
+	}
+	var labels []string
+	for _, m := range constLabel.FindAllStringSubmatch(s[i+len(consts):j], -1) {
+		labels = append(labels, m[1])
+	}
+	if list := s[j+len(vars) : len(s)-len(end)]; list != "" {
+		labels = append(labels, strings.Split(list, ",")...)
+	}
+	return labels, nil
+}
+
+// constLabel matches one constant label, name="value" (value quoted as Go
+// quotes it), in a Desc's String.
+var constLabel = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"`)
 
 // describer is a prometheus.Registerer that keeps what each collector
 // registered with it describes, and serves nothing.

@@ -54,3 +54,30 @@ func TestOf(t *testing.T) {
 		t.Errorf("Of of a failed registration: %v; want it wrapped", err)
 	}
 }
+
+// TestDescLabels: descLabels reads a Desc's constant and variable labels
+// as client_golang writes them (none, one, several; a value or a help text
+// that looks like a label list is not read), and LabelsOf gathers them by metric.
+func TestDescLabels(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		desc *prometheus.Desc
+		want []string
+	}{
+		{"none", prometheus.NewDesc("tidings_a", "help", nil, nil), nil},
+		{"one, and constant ones", prometheus.NewDesc("tidings_b", "help", []string{"campaign"}, prometheus.Labels{"format": "1", "version": `devel (commit a, "x"=y, modified)`}), []string{"format", "version", "campaign"}},
+		{"several, the help mimicking them", prometheus.NewDesc("tidings_c", "h, variableLabels: {x}}", []string{"campaign", "lang"}, nil), []string{"campaign", "lang"}},
+	} {
+		got, err := descLabels(tt.desc)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("%s: descLabels(%s) = %q, %v; want %q", tt.name, tt.desc, got, err, tt.want)
+		}
+	}
+	labels, err := LabelsOf(func(reg prometheus.Registerer) error {
+		return reg.Register(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "z_total", Help: "h"}, []string{"outcome", "campaign"}))
+	})
+	if want := []string{"campaign", "outcome"}; err != nil || !slices.Equal(labels["z_total"], want) {
+		t.Errorf("LabelsOf = %v, %v; want z_total: %v", labels, err, want)
+	}
+}
