@@ -110,3 +110,46 @@ func TestWalkthroughsGiveTheConsoleItsTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeStateDirIsTheWorkersVolume: every service of
+// docker-compose.yml that sets TIDINGS_STATE_DIR mounts there the same
+// named volume as the worker, where the workers' delivery journals are.
+// The console reads that directory to tell on-call that Redis lost a
+// campaign whose deliveries the journal holds ("Redis has no trace of 1
+// campaign(s) ... whose deliveries this host's delivery journal ...
+// holds"); red team 40f found the compose console's TIDINGS_STATE_DIR an
+// empty directory of its own container, so after Redis lost a campaign
+// its page said nothing, while a console given the worker's directory
+// said it.
+func TestComposeStateDirIsTheWorkersVolume(t *testing.T) {
+	t.Parallel()
+	var c compose
+	if err := yaml.Unmarshal(read(t, "docker-compose.yml"), &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	volumeAt := func(service, dir string) string {
+		for _, v := range c.Services[service].Volumes {
+			parts := strings.Split(v, ":")
+			if len(parts) >= 2 && parts[1] == dir {
+				if _, named := c.Volumes[parts[0]]; named {
+					return parts[0]
+				}
+			}
+		}
+		return ""
+	}
+	dir := c.Services["worker"].Environment["TIDINGS_STATE_DIR"]
+	journals := volumeAt("worker", dir)
+	if dir == "" || journals == "" {
+		t.Fatalf("docker-compose.yml: the worker's TIDINGS_STATE_DIR %q is not on a named volume (volumes %v)", dir, c.Services["worker"].Volumes)
+	}
+	for _, name := range keys(c.Services) {
+		d, ok := c.Services[name].Environment["TIDINGS_STATE_DIR"]
+		if !ok || name == "worker" {
+			continue
+		}
+		if d != dir || volumeAt(name, d) != journals {
+			t.Errorf("docker-compose.yml, service %s: TIDINGS_STATE_DIR %q is not the volume %s mounted at %s, where the workers' journals are (volumes %v)", name, d, journals, dir, c.Services[name].Volumes)
+		}
+	}
+}
