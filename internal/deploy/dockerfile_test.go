@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v4"
 )
 
 // TestDockerfile reads deploy/Dockerfile as docker would build it for
@@ -54,10 +52,7 @@ func TestDockerfile(t *testing.T) {
 	if !nonroot {
 		t.Errorf("deploy/Dockerfile: the final image %s runs as root (USER %v)", final, users)
 	}
-	var c compose
-	if err := yaml.Unmarshal(read(t, "docker-compose.yml"), &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	c := readCompose(t)
 	state := c.Services["worker"].Environment["TIDINGS_STATE_DIR"]
 	if state == "" {
 		t.Fatal("docker-compose.yml: the worker sets no TIDINGS_STATE_DIR")

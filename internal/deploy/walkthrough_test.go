@@ -13,16 +13,23 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 )
 
+// readCompose decodes docker-compose.yml.
+func readCompose(t *testing.T) compose {
+	t.Helper()
+	var c compose
+	if err := yaml.Unmarshal(read(t, "docker-compose.yml"), &c); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return c
+}
+
 // TestComposeVariablesAreKnown: every TIDINGS_ variable a service of
 // docker-compose.yml sets is one tidings reads (the settings' variables,
 // and TIDINGS_CONFIG), so a variable renamed in the code, or misspelt in
 // the compose file, fails here instead of being ignored in a container.
 func TestComposeVariablesAreKnown(t *testing.T) {
 	t.Parallel()
-	var c compose
-	if err := yaml.Unmarshal(read(t, "docker-compose.yml"), &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	c := readCompose(t)
 	n := 0
 	for _, name := range keys(c.Services) {
 		var environ []string
@@ -123,10 +130,7 @@ func TestWalkthroughsGiveTheConsoleItsTokens(t *testing.T) {
 // said it.
 func TestComposeStateDirIsTheWorkersVolume(t *testing.T) {
 	t.Parallel()
-	var c compose
-	if err := yaml.Unmarshal(read(t, "docker-compose.yml"), &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	c := readCompose(t)
 	volumeAt := func(service, dir string) string {
 		for _, v := range c.Services[service].Volumes {
 			parts := strings.Split(v, ":")
@@ -151,5 +155,42 @@ func TestComposeStateDirIsTheWorkersVolume(t *testing.T) {
 		if d != dir || volumeAt(name, d) != journals {
 			t.Errorf("docker-compose.yml, service %s: TIDINGS_STATE_DIR %q is not the volume %s mounted at %s, where the workers' journals are (volumes %v)", name, d, journals, dir, c.Services[name].Volumes)
 		}
+	}
+}
+
+var scaleArg = regexp.MustCompile(`--scale (\w+)=(\d+)`)
+
+// TestScaledServicesPublishNoFixedHostPort: a service the walk-throughs
+// scale (docker compose up -d --scale worker=3) publishes no fixed host
+// port: the second container cannot bind the port the first holds
+// ("Bind for 127.0.0.1:9090 failed: port is already allocated"), and
+// neither it nor the third starts. Red team 40f found the worker's
+// "127.0.0.1:9090:9090" with the README's --scale worker=3.
+func TestScaledServicesPublishNoFixedHostPort(t *testing.T) {
+	t.Parallel()
+	c := readCompose(t)
+	scaled := 0
+	for where, lines := range walkthroughs(t) {
+		for _, l := range lines {
+			for _, m := range scaleArg.FindAllStringSubmatch(l, -1) {
+				svc, ok := c.Services[m[1]]
+				if !ok {
+					t.Errorf("%s: %q scales %s, which docker-compose.yml has not", where, l, m[1])
+					continue
+				}
+				scaled++
+				for _, p := range svc.Ports {
+					// [IP:][HOST:]CONTAINER: a host port is the part
+					// before the container's, when it is not empty.
+					parts := strings.Split(p, ":")
+					if len(parts) >= 2 && parts[len(parts)-2] != "" {
+						t.Errorf("%s: %q scales %s, which publishes the fixed host port of %q: every container past the first fails to start; leave the host port empty (127.0.0.1::%s)", where, l, m[1], p, parts[len(parts)-1])
+					}
+				}
+			}
+		}
+	}
+	if scaled == 0 {
+		t.Fatal("no walk-through scales a service: the README's docker compose up -d --scale worker=3 is gone?")
 	}
 }
