@@ -273,7 +273,7 @@ type Writer struct {
 	cfg Config
 
 	mu     sync.Mutex
-	files  map[string]*file // campaign/run -> open file
+	files  map[runKey]*file // open files
 	dirty  bool
 	closed bool
 	// err is the first write error that is the disk's or the directory's
@@ -282,13 +282,23 @@ type Writer struct {
 	// broken holds, by campaign/run, the first error of that file alone
 	// (Shared false: its file or campaign directory deleted or replaced):
 	// returned by every later call for that run, not for the others.
-	broken map[string]error
+	broken map[runKey]error
 
 	syncMu sync.Mutex   // serialises fsyncs (Always: one fsync serves every waiting append)
 	writes atomic.Int64 // Writes
 	syncs  atomic.Int64 // Syncs
 	stop   chan struct{}
 	done   chan struct{}
+}
+
+// runKey names a campaign's run: the files and errors of a Writer are
+// kept by it (a struct, not "campaign/run": looking one up on each Append
+// makes no string).
+type runKey struct{ campaign, run string }
+
+// less orders keys as their "campaign/run" strings sort.
+func (k runKey) less(o runKey) int {
+	return strings.Compare(k.campaign+"/"+k.run, o.campaign+"/"+o.run)
 }
 
 type file struct {
@@ -350,7 +360,7 @@ func Open(cfg Config) (*Writer, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	w := &Writer{cfg: cfg, files: map[string]*file{}, broken: map[string]error{}, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{cfg: cfg, files: map[runKey]*file{}, broken: map[runKey]error{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if cfg.Always {
 		close(w.done)
 	} else {
@@ -390,7 +400,7 @@ func FileName(dir, campaign, run, worker string) string {
 // open returns the open file of campaign's run (w.mu held), creating it and
 // counting what an earlier process of the same worker id wrote.
 func (w *Writer) open(campaign, run string) (*file, error) {
-	key := campaign + "/" + run
+	key := runKey{campaign, run}
 	if f := w.files[key]; f != nil {
 		return f, nil
 	}
@@ -460,6 +470,22 @@ func repair(name string, cut *cutError) error {
 	return f.Sync()
 }
 
+// lines holds the buffers Append encodes its lines into: written to the
+// file before Append returns, so a buffer is free again then. One that
+// grew past maxPooledLine (a window of hundreds of claims) is left to the
+// garbage collector rather than kept.
+var lines = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledLine = 64 << 10
+
+func getLine() *[]byte { return lines.Get().(*[]byte) }
+
+func putLine(b *[]byte) {
+	if cap(*b) <= maxPooledLine {
+		lines.Put(b)
+	}
+}
+
 // Append writes es, entries of one campaign's run, to this worker's file
 // of that run in one write: each line is in the file (so in the OS's
 // cache) when it returns, and fsynced within Config.Sync, or before it
@@ -470,7 +496,9 @@ func (w *Writer) Append(es ...Entry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	line := make([]byte, 0, 256*len(es))
+	buf := getLine()
+	defer putLine(buf)
+	line := slices.Grow((*buf)[:0], 256*len(es))
 	var known plainKnown
 	for _, e := range es {
 		if e.Campaign != es[0].Campaign || e.Run != es[0].Run {
@@ -483,13 +511,14 @@ func (w *Writer) Append(es ...Entry) error {
 		}
 		line = append(line, '\n')
 	}
+	*buf = line // kept for the next Append once written
 	e := es[0]
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
 		return fmt.Errorf("journal: closed: %w", ErrNotWritten)
 	}
-	key := e.Campaign + "/" + e.Run
+	key := runKey{e.Campaign, e.Run}
 	if err := w.errFor(key); err != nil {
 		w.mu.Unlock()
 		return fmt.Errorf("%w; %w", err, ErrNotWritten)
@@ -540,10 +569,10 @@ func (w *Writer) Append(es ...Entry) error {
 	return nil
 }
 
-// fail records err, a failure of the file of key (campaign/run), where it
+// fail records err, a failure of the file of key, where it
 // belongs (Shared: for every file; else for that file alone), unless an
 // error is recorded there already, and returns it (w.mu held).
-func (w *Writer) fail(key string, err error) error {
+func (w *Writer) fail(key runKey, err error) error {
 	if Shared(err) {
 		if w.err == nil {
 			w.err = err
@@ -558,7 +587,7 @@ func (w *Writer) fail(key string, err error) error {
 
 // errFor returns the error that stops the file of key: the shared one, or
 // its own (w.mu held).
-func (w *Writer) errFor(key string) error {
+func (w *Writer) errFor(key runKey) error {
 	return cmp.Or(w.err, w.broken[key])
 }
 
@@ -578,7 +607,7 @@ func (w *Writer) Err() error {
 func (w *Writer) ErrFor(campaign, run string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.errFor(campaign + "/" + run)
+	return w.errFor(runKey{campaign, run})
 }
 
 // Count returns how many entries with outcome this worker's journal holds
@@ -593,7 +622,7 @@ func (w *Writer) Count(campaign, run, outcome string) (int64, error) {
 	defer w.mu.Unlock()
 	f, err := w.open(campaign, run)
 	if err != nil {
-		return 0, w.fail(campaign+"/"+run, fmt.Errorf("journal: %w", err))
+		return 0, w.fail(runKey{campaign, run}, fmt.Errorf("journal: %w", err))
 	}
 	return f.count[outcome], nil
 }
@@ -615,7 +644,7 @@ func (w *Writer) Sync() error {
 	w.mu.Unlock()
 	w.syncs.Add(1)
 	// fsync outside w.mu: appends go on meanwhile.
-	failed := map[string]error{}
+	failed := map[runKey]error{}
 	for key, f := range files {
 		if err := f.f.Sync(); err != nil {
 			failed[key] = fmt.Errorf("journal: fsync %s: %w", f.f.Name(), err)
@@ -623,7 +652,7 @@ func (w *Writer) Sync() error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, key := range slices.Sorted(maps.Keys(failed)) {
+	for _, key := range slices.SortedFunc(maps.Keys(failed), runKey.less) {
 		w.fail(key, failed[key])
 	}
 	return w.anyErr()
@@ -635,7 +664,7 @@ func (w *Writer) anyErr() error {
 	if w.err != nil || len(w.broken) == 0 {
 		return w.err
 	}
-	return w.broken[slices.Min(slices.Collect(maps.Keys(w.broken)))]
+	return w.broken[slices.MinFunc(slices.Collect(maps.Keys(w.broken)), runKey.less)]
 }
 
 // Writes returns how many writes the journal has made (one a successful

@@ -52,7 +52,7 @@ func TestFailureScope(t *testing.T) {
 			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
-			f := w.files["a/r"]
+			f := w.files[runKey{"a", "r"}]
 			_ = f.f.Close()
 			f.f = full
 			// gone compares the path with the file opened: make it the device.
