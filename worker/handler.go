@@ -162,6 +162,7 @@ type run struct {
 	took   time.Time         // when they were asked for: they last cs.hold (ready)
 	recs   []store.Record    // outcomes (and given-back claims) not yet recorded
 	out    []journal.Entry   // outcome lines of the window, not yet journaled
+	claimd []journal.Entry   // the window's claim lines: room reused from window to window (Append keeps none)
 	fields map[string]string // the extra columns of the recipient being rendered (deliver)
 	next   time.Time         // earliest due time of a deferred recipient
 	counts messageCounters   // tidings_messages_total's children counted into (account)
@@ -373,7 +374,8 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 		// a worker killed between a server's reply and the outcome's line
 		// leaves the claim there, which readers take as in doubt.
 		if len(held) > 0 {
-			cl := make([]journal.Entry, len(held))
+			cl := slices.Grow(r.claimd[:0], len(held))[:len(held)]
+			r.claimd = cl
 			now := time.Now()
 			for n, j := range held {
 				cl[n] = r.entry(now, claims[j].ID, recs[todo[j]].Email, claims[j].Lang, journal.OutcomeClaimed)
