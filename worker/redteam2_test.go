@@ -187,7 +187,7 @@ func TestRedTeamRestagedWithChangedFile(t *testing.T) {
 	ce.startWorker(t, wopts{journal: dir, id: "w1"})
 	ce.startWorker(t, wopts{journal: dir, id: "w2"})
 	ce.churn(t, 3, nil)
-	wait.For(t, 30*time.Second, "1,500 messages", func() bool { return ce.smtp.Count() >= 1500 })
+	wait.For(t, 3*time.Minute, "1,500 messages", func() bool { return ce.smtp.Count() >= 1500 })
 	for round, n := range []int{2000, 3000} {
 		if _, _, err := ce.st.Cancel(ctx, ce.name, ce.ops, "wrong file"); err != nil {
 			t.Fatal(err)
