@@ -15,9 +15,10 @@ import (
 // https or http URL with a host, or a mailto URL with an address, whose
 // only placeholders are {id} and {email} (any other brace, such as {ID},
 // {user_id} or an unclosed {id, would go out as it is, the same useless
-// link for everyone). The sender package's composer refuses what it
-// refuses. The error
-// begins with tmpl, quoted, and says what to do.
+// link for everyone), and without "<" or ">" (the header writes the URL
+// in angle brackets, which a ">" would close early). The sender package's
+// composer refuses what it refuses. The error begins with tmpl, quoted,
+// and says what to do.
 func Check(tmpl string) error {
 	const known = "the placeholders are {id} and {email}, in lower case"
 	for i := 0; i < len(tmpl); i++ {
@@ -33,6 +34,11 @@ func Check(tmpl string) error {
 			return fmt.Errorf("%q has the unknown placeholder %s: %s (write a literal brace as %%7B)", tmpl, rest[:end+2], known)
 		case rest[0] == '}':
 			return fmt.Errorf("%q has a } that closes no placeholder: %s (write a literal brace as %%7D)", tmpl, known)
+		case rest[0] == '<', rest[0] == '>':
+			// The header holds the URL in angle brackets (<URL>): a ">"
+			// would end it there, and what follows would be refused or
+			// read as a second URL.
+			return fmt.Errorf("%q has %q at byte %d, which a URL cannot hold (List-Unsubscribe writes it as <URL>): give one URL, writing a literal %c as %%%X", tmpl, rest[0], i, rest[0], rest[0])
 		}
 	}
 	u, err := url.Parse(Expand(tmpl, "id", "email"))
