@@ -16,6 +16,8 @@ func TestListUnsubscribeIsValidated(t *testing.T) {
 		{file: "unsubscribe@altea.example", want: `t.yaml:3: environments.staging.list_unsubscribe: "unsubscribe@altea.example" is not an http(s) or mailto URL`},
 		{file: "https://altea.example/u?id={ID}", want: "t.yaml:3: environments.staging.list_unsubscribe: \"https://altea.example/u?id={ID}\" has the unknown placeholder {ID}: the placeholders are {id} and {email}"},
 		{variable: "https://altea.example/u?id={id", want: `TIDINGS_LIST_UNSUBSCRIBE: "https://altea.example/u?id={id" has a { that is not closed`},
+		// Credentials would reach every recipient; the error hides the password.
+		{variable: "https://ops:hunter2@altea.example/u?id={id}", want: `TIDINGS_LIST_UNSUBSCRIBE: "https://ops:xxxxx@altea.example/u?id={id}" holds a user name or password`},
 	} {
 		config := ""
 		if tt.file != "" {

@@ -16,11 +16,16 @@ import (
 // only placeholders are {id} and {email} (any other brace, such as {ID},
 // {user_id} or an unclosed {id, would go out as it is, the same useless
 // link for everyone), and without "<" or ">" (the header writes the URL
-// in angle brackets, which a ">" would close early). The sender package's
+// in angle brackets, which a ">" would close early), and without a user
+// name or password (user:password@host), which every recipient would
+// read. The sender package's
 // composer refuses what it refuses. The error begins with tmpl, quoted,
 // and says what to do.
 func Check(tmpl string) error {
 	const known = "the placeholders are {id} and {email}, in lower case"
+	if err := checkCredentials(tmpl); err != nil {
+		return err
+	}
 	for i := 0; i < len(tmpl); i++ {
 		rest := tmpl[i:]
 		switch {
@@ -51,6 +56,27 @@ func Check(tmpl string) error {
 		return fmt.Errorf("%q is not an http(s) or mailto URL: give e.g. https://example.com/unsubscribe or mailto:unsubscribe@example.com", tmpl)
 	}
 	return nil
+}
+
+// checkCredentials refuses a user name or password in an http(s)
+// template: the header would show them to every recipient. Its error shows
+// the template as written, but for the password (xxxxx).
+func checkCredentials(tmpl string) error {
+	u, err := url.Parse(tmpl)
+	if err != nil || u.User == nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil
+	}
+	shown := tmpl
+	if _, ok := u.User.Password(); ok {
+		// The authority follows "//"; its user information ends at its
+		// last @, the password after the first ':' of it.
+		start := strings.Index(tmpl, "//") + 2
+		end := start + strings.IndexAny(tmpl[start:]+"/", "/?#")
+		at := start + strings.LastIndexByte(tmpl[start:end], '@')
+		colon := start + strings.IndexByte(tmpl[start:at], ':')
+		shown = tmpl[:colon+1] + "xxxxx" + tmpl[at:]
+	}
+	return fmt.Errorf("%q holds a user name or password (before the @ of the host), which every recipient would read in the List-Unsubscribe header: remove it (the unsubscribe link must work without credentials)", shown)
 }
 
 // Expand expands a List-Unsubscribe template: {id} and {email} are

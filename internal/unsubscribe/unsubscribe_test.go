@@ -47,3 +47,33 @@ func TestBracketedAllocations(t *testing.T) {
 		t.Errorf("Bracketed allocates %.0f times, want 1", got)
 	}
 }
+
+// TestCheckRefusesCredentialsInTheURL: a user name or password in
+// list_unsubscribe (https://ops:secret@host/..., the unsubscribe endpoint's
+// basic auth written into the URL) went into every recipient's
+// List-Unsubscribe header, readable by all of them, and was printed by
+// every command that shows the URL. Check refuses it, and its error does
+// not repeat the password (red team 40).
+func TestCheckRefusesCredentialsInTheURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ tmpl, secret string }{
+		{"https://ops:hunter2@altea.example/unsubscribe?id={id}", "hunter2"},
+		{"http://ops:s3cr%40t@altea.example/u/{id}", "s3cr"},
+		{"https://ops@altea.example/unsubscribe?id={id}", ""},
+		{"https://ops:hunter2@altea.example/unsubscribe?id={ID}", "hunter2"},
+	} {
+		err := unsubscribe.Check(tt.tmpl)
+		switch {
+		case err == nil:
+			t.Errorf("Check(%q) = nil, want the credentials refused", tt.tmpl)
+		case tt.secret != "" && strings.Contains(err.Error(), tt.secret):
+			t.Errorf("Check(%q) = %v: it shows the password", tt.tmpl, err)
+		case !strings.Contains(err.Error(), "remove"):
+			t.Errorf("Check(%q) = %v, want it to say what to remove", tt.tmpl, err)
+		}
+	}
+	// mailto's @ is the address, not credentials.
+	if err := unsubscribe.Check("mailto:unsubscribe@altea.example?subject={id}"); err != nil {
+		t.Errorf("mailto: %v", err)
+	}
+}
