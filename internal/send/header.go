@@ -18,9 +18,9 @@ import (
 // written here is data to show literally, never header syntax:
 //
 //   - every line is at most lineLen (78) characters where the value allows it
-//     (an address, a Message-ID or the campaign's name in
-//     X-Tidings-Campaign cannot be split) and never more than
-//     maxLineLen (998), RFC 5322 section 2.1.1;
+//     (an address, a Message-ID, the campaign's name in
+//     X-Tidings-Campaign or a List-Unsubscribe URI cannot be split) and
+//     never more than maxLineLen (998), RFC 5322 section 2.1.1;
 //   - a value starts on its header line; folds go only before a token;
 //   - text that is not plain printable ASCII, that contains "=?" (which a
 //     decoder would take for an encoded-word), that has a token too long
@@ -154,15 +154,20 @@ func (w *fieldWriter) mailbox(field string, mb mailbox) {
 
 // uris writes a List-Unsubscribe style field: URIs in angle brackets,
 // separated by commas. The URIs must already be sanitised (see cleanURI).
-// A URI too long for a line is folded inside its brackets, where white
-// space is not part of the URI (RFC 2369 section 2, RFC 3986 appendix C).
+// Folds go only between URIs: a URI longer than a line goes whole on the
+// header line (the first) or on a continuation line of its own, longer
+// than lineLen, since receivers that unsubscribe in one click (RFC 8058)
+// keep a fold inside the brackets as a space in the URL, although RFC 2369
+// section 2 says to drop it. Only a URI longer than maxLineLen allows is
+// folded inside its brackets.
 func (w *fieldWriter) uris(name string, uris []string) {
 	w.start(name)
 	for i, u := range uris {
 		comma := i < len(uris)-1
-		if n := len(u) + 2 + b2i(comma); n <= w.room(n) {
+		if n := len(u) + 2 + b2i(comma); n <= w.room(n) || w.fitsLongLine(n) {
 			// The usual case, the token "<" + u + ">" (and its comma) in one
-			// piece, written without making it.
+			// piece, written without making it (space folds before it when
+			// it is not the first and does not fit on the current line).
 			w.space(n)
 			w.b.WriteByte('<')
 			w.b.WriteString(u)
@@ -183,6 +188,17 @@ func (w *fieldWriter) uris(name string, uris []string) {
 		}
 	}
 	w.end()
+}
+
+// fitsLongLine reports whether a token of n characters fits whole, within
+// maxLineLen, on the header line when it is the field's first, else on a
+// continuation line of its own (where space puts it when it does not fit
+// on the current line).
+func (w *fieldWriter) fitsLongLine(n int) bool {
+	if !w.any {
+		return w.col+1+n <= maxLineLen
+	}
+	return 1+n <= maxLineLen
 }
 
 // room is how much of a token of n characters uris writes as one piece:

@@ -109,13 +109,19 @@ func (w oldFields) encodedWords(v string) {
 }
 
 // uris is the List-Unsubscribe writer as it was before its one-piece
-// tokens were written without making them.
+// tokens were written without making them, with one change of contract
+// since (red team 40): a URI that fits a line of maxLineLen is never
+// split (TestListUnsubscribeURIIsWholeOnItsLine).
 func (w oldFields) uris(name string, uris []string) {
 	w.start(name)
 	for i, u := range uris {
 		tok := "<" + u + ">"
 		if i < len(uris)-1 {
 			tok += ","
+		}
+		if w.any && 1+len(tok) <= maxLineLen || !w.any && w.col+1+len(tok) <= maxLineLen {
+			w.token(tok)
+			continue
 		}
 		for tok != "" {
 			room := lineLen - 1
