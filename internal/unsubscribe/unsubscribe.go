@@ -60,21 +60,29 @@ func Check(tmpl string) error {
 
 // checkCredentials refuses a user name or password in an http(s)
 // template: the header would show them to every recipient. Its error shows
-// the template as written, but for the password (xxxxx).
+// the template as written, but for the password (xxxxx). It reads the
+// authority as net/url does (after "scheme://", up to the first "/", "?"
+// or "#"; user information up to its last "@") without parsing the URL,
+// since a template the parser refuses as written (a placeholder in the
+// host, a brace in the password) must be refused here too, before any
+// other error of Check repeats it.
 func checkCredentials(tmpl string) error {
-	u, err := url.Parse(tmpl)
-	if err != nil || u.User == nil || (u.Scheme != "https" && u.Scheme != "http") {
+	scheme, rest, ok := strings.Cut(tmpl, "://")
+	if !ok || !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") {
+		return nil
+	}
+	authority := rest
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		authority = rest[:end]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
 		return nil
 	}
 	shown := tmpl
-	if _, ok := u.User.Password(); ok {
-		// The authority follows "//"; its user information ends at its
-		// last @, the password after the first ':' of it.
-		start := strings.Index(tmpl, "//") + 2
-		end := start + strings.IndexAny(tmpl[start:]+"/", "/?#")
-		at := start + strings.LastIndexByte(tmpl[start:end], '@')
-		colon := start + strings.IndexByte(tmpl[start:at], ':')
-		shown = tmpl[:colon+1] + "xxxxx" + tmpl[at:]
+	if colon := strings.IndexByte(authority[:at], ':'); colon >= 0 {
+		start := len(scheme) + len("://")
+		shown = tmpl[:start+colon+1] + "xxxxx" + tmpl[start+at:]
 	}
 	return fmt.Errorf("%q holds a user name or password (before the @ of the host), which every recipient would read in the List-Unsubscribe header: remove it (the unsubscribe link must work without credentials)", shown)
 }
