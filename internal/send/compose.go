@@ -84,6 +84,8 @@ func NewComposer(cfg ComposerConfig) (*Composer, error) {
 		if err := unsubscribe.Check(cfg.ListUnsubscribe); err != nil {
 			return nil, fmt.Errorf("compose messages: list-unsubscribe %w", err)
 		}
+		// Checked: its host, when not ASCII, converts.
+		cfg.ListUnsubscribe, _ = unsubscribe.ASCIIHost(cfg.ListUnsubscribe)
 	}
 	return &Composer{cfg: cfg}, nil
 }

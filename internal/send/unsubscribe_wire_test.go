@@ -20,8 +20,6 @@ import (
 // one, which gets one-click, RFC 8058). Found by red team 40.
 func TestListUnsubscribeTemplateIsOneURIOnTheWire(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	content := send.Content{Lang: "de", Subject: "Willkommen", Text: "Hallo"}
 	for _, tmpl := range []string{
 		"https://altea.example/unsubscribe?id={id}",
 		"https://altea.example/unsubscribe?id={id}>",
@@ -36,16 +34,11 @@ func TestListUnsubscribeTemplateIsOneURIOnTheWire(t *testing.T) {
 			if err != nil {
 				return // refused before anything is staged: fine
 			}
-			srv := startCapture(t, smtpcapture.Config{})
-			p := newPool(t, plainConfig(srv), 1)
-			if err := sendOne(t, p, c.Message("u1", "zoe@example.org", "Zoë", content, now)); err != nil {
+			data, err := sentThrough(t, c, "u1")
+			if err != nil {
 				t.Fatalf("the composer accepted %q, and the message was refused: %v", tmpl, err)
 			}
-			msgs := srv.Messages()
-			if len(msgs) != 1 {
-				t.Fatalf("captured %d messages, want 1", len(msgs))
-			}
-			msg, err := mail.ReadMessage(strings.NewReader(string(msgs[0].Data)))
+			msg, err := mail.ReadMessage(strings.NewReader(string(data)))
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
@@ -70,8 +63,6 @@ func TestListUnsubscribeTemplateIsOneURIOnTheWire(t *testing.T) {
 // 40 in a rehearsal's .eml files.
 func TestListUnsubscribeURIIsWholeOnItsLine(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	content := send.Content{Lang: "fr", Subject: "Bienvenue", Text: "Bonjour"}
 	for _, tt := range []struct{ tmpl, id, want string }{
 		{"https://altea.example/abmelden/désinscription?id={id}&e={email}&c=altea-migration-demo", "jösé/../x",
 			"https://altea.example/abmelden/d%C3%A9sinscription?id=j%C3%B6s%C3%A9%2F..%2Fx&e=zoe%40example.org&c=altea-migration-demo"},
@@ -85,17 +76,12 @@ func TestListUnsubscribeURIIsWholeOnItsLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := startCapture(t, smtpcapture.Config{})
-			p := newPool(t, plainConfig(srv), 1)
-			if err := sendOne(t, p, c.Message(tt.id, "zoe@example.org", "Zoë", content, now)); err != nil {
+			data, err := sentThrough(t, c, tt.id)
+			if err != nil {
 				t.Fatalf("send: %v", err)
 			}
-			msgs := srv.Messages()
-			if len(msgs) != 1 {
-				t.Fatalf("captured %d messages, want 1", len(msgs))
-			}
 			var field string
-			for _, f := range headerLines(t, msgs[0].Data) {
+			for _, f := range headerLines(t, data) {
 				if strings.HasPrefix(f, "List-Unsubscribe:") {
 					field = f
 				}
@@ -113,4 +99,59 @@ func TestListUnsubscribeURIIsWholeOnItsLine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestListUnsubscribeIDNHostGoesAsALabel: a list_unsubscribe whose host is
+// an internationalised domain (https://bücher.example/..., accepted as
+// from's domain is) went on the wire with the host percent-encoded
+// (https://b%C3%BCcher.example/...): browsers decode it, but HTTP clients
+// that run one-click (RFC 8058) look up "b%C3%BCcher.example" or the
+// Unicode name and find no such host, and RFC 3986 section 3.2.2 asks URI
+// producers for the IDNA form. The host now goes as its A-label (red team
+// 40).
+func TestListUnsubscribeIDNHostGoesAsALabel(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ tmpl, want string }{
+		{"https://bücher.example/abmelden?id={id}", "<https://xn--bcher-kva.example/abmelden?id=u1>"},
+		{"https://Bücher.Example:8443/ab/ü?id={id}", "<https://xn--bcher-kva.example:8443/ab/%C3%BC?id=u1>"},
+		{"http://bücher.example", "<http://xn--bcher-kva.example>"},
+		{"https://altea.example/bücher.example?id={id}", "<https://altea.example/b%C3%BCcher.example?id=u1>"},
+	} {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			t.Parallel()
+			c, err := send.NewComposer(send.ComposerConfig{Campaign: "altea", From: "community@altea.example", ListUnsubscribe: tt.tmpl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := sentThrough(t, c, "u1")
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			msg, err := mail.ReadMessage(strings.NewReader(string(data)))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if got := strings.Join(strings.Fields(msg.Header.Get("List-Unsubscribe")), ""); got != tt.want {
+				t.Errorf("List-Unsubscribe %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// sentThrough sends c's message to recipient id (zoe@example.org) through
+// a real SMTP capture on loopback and returns the DATA it received, or the
+// sender's error.
+func sentThrough(t *testing.T, c *send.Composer, id string) ([]byte, error) {
+	t.Helper()
+	content := send.Content{Lang: "de", Subject: "Willkommen", Text: "Hallo"}
+	m := c.Message(id, "zoe@example.org", "Zoë", content, time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	srv := startCapture(t, smtpcapture.Config{})
+	if err := sendOne(t, newPool(t, plainConfig(srv), 1), m); err != nil {
+		return nil, err
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("captured %d messages, want 1", len(msgs))
+	}
+	return msgs[0].Data, nil
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // Check reports whether tmpl is a List-Unsubscribe template that Expand
@@ -45,6 +47,9 @@ func Check(tmpl string) error {
 			// read as a second URL.
 			return fmt.Errorf("%q has %q at byte %d, which a URL cannot hold (List-Unsubscribe writes it as <URL>): give one URL, writing a literal %c as %%%X", tmpl, rest[0], i, rest[0], rest[0])
 		}
+	}
+	if _, err := ASCIIHost(tmpl); err != nil {
+		return err
 	}
 	u, err := url.Parse(Expand(tmpl, "id", "email"))
 	switch {
@@ -85,6 +90,48 @@ func checkCredentials(tmpl string) error {
 		shown = tmpl[:start+colon+1] + "xxxxx" + tmpl[start+at:]
 	}
 	return fmt.Errorf("%q holds a user name or password (before the @ of the host), which every recipient would read in the List-Unsubscribe header: remove it (the unsubscribe link must work without credentials)", shown)
+}
+
+// ASCIIHost returns tmpl with the host of an http(s) URL written as
+// its A-labels (https://bücher.example/u -> https://xn--bcher-kva.example/u,
+// IDNA as address.Parse applies it, which also lower-cases it), the rest as
+// written: the header percent-encodes what is not ASCII, and a host written
+// so (b%C3%BCcher.example) is one that HTTP clients running one-click
+// (RFC 8058) do not find (RFC 3986 section 3.2.2 asks for the IDNA form).
+// An ASCII host, and a mailto URL, are left as they are. The error, for a
+// host IDNA refuses, begins with tmpl, quoted, and says what to do.
+func ASCIIHost(tmpl string) (string, error) {
+	scheme, rest, ok := strings.Cut(tmpl, "://")
+	if !ok || !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") {
+		return tmpl, nil
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	start := strings.LastIndexByte(rest[:end], '@') + 1
+	host := rest[start:end]
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		host = host[:i]
+	}
+	if isASCII(host) {
+		return tmpl, nil
+	}
+	ascii, err := idna.Lookup.ToASCII(host)
+	if err != nil {
+		return "", fmt.Errorf("%q has the host %q, which is not a domain name IDNA accepts: give the unsubscribe site's domain, in Unicode or as its xn-- form", tmpl, host)
+	}
+	at := len(scheme) + len("://") + start
+	return tmpl[:at] + ascii + tmpl[at+len(host):], nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // Expand expands a List-Unsubscribe template: {id} and {email} are

@@ -94,3 +94,25 @@ func TestCheckRefusesCredentialsInTheURL(t *testing.T) {
 		}
 	}
 }
+
+// TestASCIIHost: the host of an http(s) template goes as its A-labels, the
+// rest as written; a host IDNA refuses is an error of Check (red team 40;
+// the wire side is send's TestListUnsubscribeIDNHostGoesAsALabel).
+func TestASCIIHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ tmpl, want string }{
+		{"https://bücher.example/ü?id={id}", "https://xn--bcher-kva.example/ü?id={id}"},
+		{"HTTPS://BÜCHER.example#{id}", "HTTPS://xn--bcher-kva.example#{id}"},
+		{"https://[::1]:8443/u?id={id}", "https://[::1]:8443/u?id={id}"},
+		{"https://altea.example/bücher.example", "https://altea.example/bücher.example"},
+		{"mailto:abmelden@bücher.example", "mailto:abmelden@bücher.example"},
+	} {
+		if got, err := unsubscribe.ASCIIHost(tt.tmpl); err != nil || got != tt.want {
+			t.Errorf("ASCIIHost(%q) = %q, %v; want %q", tt.tmpl, got, err, tt.want)
+		}
+	}
+	const bad = "https://bücher_news.example/u?id={id}"
+	if err := unsubscribe.Check(bad); err == nil || !strings.Contains(err.Error(), "IDNA") {
+		t.Errorf("Check(%q) = %v, want the host refused", bad, err)
+	}
+}
