@@ -95,10 +95,10 @@ func TestWhatADropKeepsIsSaid(t *testing.T) {
 	}
 }
 
-// TestFreeingAllButTheLedgerKeepsAtMostOnce: the README's way to free
-// what a finished campaign keeps in Redis ("What tidings keeps in Redis,
-// and for how long"): unlink every key of the campaign but its ledger and
-// audit log, and take it out of tidings:campaigns. What is left is what a
+// TestFreeingAllButTheLedgerKeepsAtMostOnce: `tidings free` (Store.Free)
+// frees what a finished campaign keeps in Redis ("What tidings keeps in
+// Redis, and for how long"): it unlinks every key of the campaign but its
+// ledger and audit log, and takes it out of tidings:campaigns. What is left is what a
 // dropped staging after a lost one leaves, and a send of the campaign
 // again (a plain first staging) keeps the ledger's outcomes: nobody it
 // records as sent is claimed again, and they are counted sent.
@@ -116,18 +116,7 @@ func TestFreeingAllButTheLedgerKeepsAtMostOnce(t *testing.T) {
 	if _, _, err := st.Cancel(ctx, c, who, "enough"); err != nil {
 		t.Fatal(err)
 	}
-	// The README's commands, as redis-cli runs them.
-	iter := rdb.Scan(ctx, 0, "tidings:{"+c+"}:*", 100).Iterator()
-	var unlink []string
-	for iter.Next(ctx) {
-		if k := iter.Val(); !strings.HasSuffix(k, ":ledger") && !strings.HasSuffix(k, ":audit") {
-			unlink = append(unlink, k)
-		}
-	}
-	if err := rdb.Unlink(ctx, unlink...).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := rdb.SRem(ctx, "tidings:campaigns", c).Err(); err != nil {
+	if _, err := st.Free(ctx, c, "test", who); err != nil {
 		t.Fatal(err)
 	}
 	entries := rdb.HLen(ctx, "tidings:{"+c+"}:ledger").Val()
