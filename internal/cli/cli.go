@@ -104,7 +104,7 @@ func (a *app) root() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, err) })
 	root.AddCommand(a.cmdDemo(), a.cmdCheck(), a.cmdPreview(), a.cmdPlan(), a.cmdSend(), a.cmdWorker(), a.cmdStatus(),
-		a.cmdReport(), a.cmdTestSend(), a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole())
+		a.cmdReport(), a.cmdTestSend(), a.cmdDoctor(), a.cmdRehearse(), a.cmdConsole(), a.cmdFree())
 	root.AddCommand(a.cmdControls()...)
 	root.AddCommand(&cobra.Command{ // a help topic: tidings help environments
 		Use:   "environments",

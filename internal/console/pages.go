@@ -273,6 +273,7 @@ func (s *Server) campaignsData(ctx context.Context) (any, error) {
 	// holds, that Redis has no trace of, as tidings status --env ENV names
 	// them on this host.
 	gone := strings.TrimSpace(statusview.Gone(launch.Gone(s.cfg.StateDir, s.cfg.Env, names), s.cfg.Env) + " " +
+		statusview.FreedList(launch.FreedHere(s.cfg.StateDir, s.cfg.Env, names), s.cfg.Env) + " " +
 		statusview.Journaled(launch.Journaled(s.cfg.JournalDir, s.cfg.StateDir, names), s.cfg.Env, s.cfg.JournalDir))
 	return map[string]any{"Campaigns": list, "Gone": gone}, nil
 }

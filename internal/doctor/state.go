@@ -17,8 +17,9 @@ import (
 // journal (launch.Journaled). A campaign Redis has no trace of was lost
 // with Redis's state (flushed, evicted, a new empty instance, an old
 // backup): the check fails, naming it, with the recovery send's refusal
-// gives (nextstep.Recovery, with the flags its record keeps). ok is false
-// when nothing is lost, or when Redis cannot be read (the Redis checks
+// gives (nextstep.Recovery, with the flags its record keeps). A campaign
+// `tidings free` freed is no loss: the check passes, naming it. ok is
+// false when nothing is lost or freed, or when Redis cannot be read (the Redis checks
 // say why).
 func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 	if e.StateDir == "" && e.Journal.Dir == "" {
@@ -34,7 +35,11 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 		return Check{}, false
 	}
 	gone, journaled := launch.Gone(e.StateDir, e.Name, listed), launch.Journaled(e.Journal.Dir, e.StateDir, listed)
+	freed := statusview.FreedList(launch.FreedHere(e.StateDir, e.Name, listed), e.Name)
 	if len(gone)+len(journaled) == 0 {
+		if freed != "" { // freed by tidings free: no state loss
+			return pass("campaign state", freed), true
+		}
 		return Check{}, false
 	}
 	var msgs []string
@@ -53,5 +58,5 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 	if s := statusview.Journaled(journaled, e.Name, e.Journal.Dir); s != "" {
 		msgs = append(msgs, s)
 	}
-	return fail("campaign state", strings.Join(msgs, " ")), true
+	return fail("campaign state", strings.TrimSpace(strings.Join(append(msgs, freed), " "))), true
 }

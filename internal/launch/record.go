@@ -51,6 +51,11 @@ type Record struct {
 	// to run it again the same way (nextstep.Recovery); nil in a record of
 	// an older version, which did not keep it.
 	Send *SendOptions `json:"send,omitempty"`
+	// Freed says that `tidings free` freed the campaign since (MarkFreed):
+	// Redis keeps its ledger and audit log only, which is no state loss;
+	// nil when it was not freed (a staging again writes a record without
+	// it).
+	Freed *Freed `json:"freed,omitempty"`
 	// Path is where the record was read from (not stored).
 	Path string `json:"-"`
 }
@@ -63,6 +68,40 @@ type SendOptions struct {
 	SkipRefused bool   `json:"skip_refused,omitempty"`
 	SkipInvalid bool   `json:"skip_invalid,omitempty"`
 	Rejects     string `json:"rejects,omitempty"` // absolute, so the recovery command works from any directory
+}
+
+// Freed is what a start record keeps of the free of its campaign.
+type Freed struct {
+	At time.Time `json:"at"`
+	By string    `json:"by"`
+	// Ledger is how many recipients' entries the ledger Redis kept holds.
+	Ledger int64 `json:"ledger"`
+	// Report is the report saved before the free (absolute).
+	Report string `json:"report,omitempty"`
+}
+
+// MarkFreed notes in the start record of campaign c of environment env
+// kept in stateDir that it was freed (f), and returns the record's path;
+// "" (and no error) when stateDir records no start of c in env.
+func MarkFreed(stateDir, env, c string, f Freed) (string, error) {
+	if !Started(stateDir, env, c) {
+		return "", nil
+	}
+	r, err := ReadRecord(stateDir, c)
+	if err != nil {
+		return "", err
+	}
+	r.Freed = &f
+	return WriteRecord(stateDir, *r)
+}
+
+// FreedOf is the free of campaign c of environment env that stateDir's
+// start record of it notes (MarkFreed); nil when none does.
+func FreedOf(stateDir, env, c string) *Freed {
+	if r, err := ReadRecord(stateDir, c); err == nil && r != nil && (r.Env == env || r.Env == "") {
+		return r.Freed
+	}
+	return nil
 }
 
 func recordPath(stateDir, campaign string) string {
@@ -95,8 +134,22 @@ func ReadRecord(stateDir, campaign string) (*Record, error) {
 // stateDir records and that are not among listed (those Redis has): Redis
 // lost them, or a first staging of them was given up (cancelled before it
 // ended). A record that cannot be read is left out: ReadRecord says why
-// when the campaign itself is asked for.
+// when the campaign itself is asked for; so is one of a campaign freed
+// (FreedHere names those).
 func Gone(stateDir, env string, listed []string) []string {
+	return unlisted(stateDir, env, listed, false)
+}
+
+// FreedHere names, sorted, the campaigns of environment env whose start
+// stateDir records as freed by `tidings free` (MarkFreed) and that are
+// not among listed (those Redis has).
+func FreedHere(stateDir, env string, listed []string) []string {
+	return unlisted(stateDir, env, listed, true)
+}
+
+// unlisted names the campaigns of env that stateDir's start records name
+// and listed does not, freed or not as freed says.
+func unlisted(stateDir, env string, listed []string, freed bool) []string {
 	if stateDir == "" {
 		return nil
 	}
@@ -104,7 +157,7 @@ func Gone(stateDir, env string, listed []string) []string {
 	var gone []string
 	for _, f := range files {
 		c := strings.TrimSuffix(filepath.Base(f), ".json")
-		if Started(stateDir, env, c) && !slices.Contains(listed, c) {
+		if Started(stateDir, env, c) && !slices.Contains(listed, c) && (FreedOf(stateDir, env, c) != nil) == freed {
 			gone = append(gone, c)
 		}
 	}

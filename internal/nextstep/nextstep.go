@@ -425,6 +425,9 @@ func (e *notFoundError) Unwrap() error { return e.nf }
 // naming c: NotFound) and the console's pages of c say it, in these
 // words.
 func Lost(c, env string, rec *launch.Record) string {
+	if rec != nil && rec.Freed != nil { // not lost: freed (tidings free)
+		return Freed(c, env, rec)
+	}
 	env = cmp.Or(env, "ENV") // not known: for the operator to fill in
 	again, journal := SendRun{Env: env}, "JOURNAL_DIR"
 	var fill string // which part to fill in, if any

@@ -329,7 +329,10 @@ func Names(all []*store.Status) []string {
 // which keeps no start record).
 type Missing struct {
 	Started, Journaled []string
-	JournalDir         string
+	// Freed are the campaigns this host started that `tidings free` freed
+	// (launch.FreedHere): not lost, Redis keeps their ledgers.
+	Freed      []string
+	JournalDir string
 	// StateDir holds the start records of Started (for what to run).
 	StateDir string
 }
@@ -339,11 +342,12 @@ type Missing struct {
 // and all (the campaigns Redis has) lacks.
 func MissingOf(stateDir, journalDir, env string, all []*store.Status) Missing {
 	names := Names(all)
-	return Missing{Started: launch.Gone(stateDir, env, names), Journaled: launch.Journaled(journalDir, stateDir, names), JournalDir: journalDir, StateDir: stateDir}
+	return Missing{Started: launch.Gone(stateDir, env, names), Freed: launch.FreedHere(stateDir, env, names), Journaled: launch.Journaled(journalDir, stateDir, names), JournalDir: journalDir, StateDir: stateDir}
 }
 
 // LostCampaign is a campaign of m as `status --format json` lists it
-// after the campaigns Redis has: its State is "lost".
+// after the campaigns Redis has: its State is "lost", or "freed" for one
+// `tidings free` freed (Missing.Freed).
 type LostCampaign struct {
 	Campaign string `json:"campaign"`
 	Env      string `json:"env"`
@@ -367,6 +371,9 @@ func (m Missing) JSON(all []*store.Status, env string) []any {
 	for _, c := range m.Started {
 		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", StartedHere: true, Next: nextstep.LostIn(m.StateDir, c, env)})
 	}
+	for _, c := range m.Freed {
+		out = append(out, LostCampaign{Campaign: c, Env: env, State: "freed", StartedHere: true, Next: nextstep.LostIn(m.StateDir, c, env)})
+	}
 	for _, c := range m.Journaled {
 		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", JournalDir: m.JournalDir, Next: Journaled([]string{c}, env, m.JournalDir)})
 	}
@@ -378,11 +385,11 @@ func (m Missing) JSON(all []*store.Status, env string) []any {
 // Journaled); when Redis has no campaign and lost none, that there is
 // none.
 func WriteGone(w io.Writer, listed int, m Missing, env string) {
-	if listed == 0 && len(m.Started)+len(m.Journaled) == 0 {
+	if listed == 0 && len(m.Started)+len(m.Journaled)+len(m.Freed) == 0 {
 		fmt.Fprintf(w, "No campaigns in environment %s. Stage one with: tidings send CAMPAIGN.yaml --env %s\n", env, env)
 		return
 	}
-	for _, s := range []string{Gone(m.Started, env), Journaled(m.Journaled, env, m.JournalDir)} {
+	for _, s := range []string{Gone(m.Started, env), FreedList(m.Freed, env), Journaled(m.Journaled, env, m.JournalDir)} {
 		if s == "" {
 			continue
 		}
@@ -418,6 +425,18 @@ func Gone(gone []string, env string) string {
 	}
 	return fmt.Sprintf("Redis has no trace of %d campaign(s) this host started in environment %s: %s. Redis lost them (flushed, evicted, a new empty instance): tidings status %s --env %s (and so for each) says what to run; nothing of them is sent until then.",
 		len(gone), env, strings.Join(gone, ", "), gone[0], env)
+}
+
+// FreedList says that the campaigns freed, which this host started in
+// environment env, were freed by `tidings free` (launch.FreedHere): not
+// lost, Redis keeps their ledgers; "" when freed is empty. WriteGone and
+// the console's campaigns page say it in these words.
+func FreedList(freed []string, env string) string {
+	if len(freed) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Freed by 'tidings free' (%d campaign(s) this host started in environment %s): %s. Redis keeps their ledgers and audit logs only, which keep a send of them again from mailing anyone recorded as sent: tidings status %s --env %s (and so for each) says what it keeps and how to send it again.",
+		len(freed), env, strings.Join(freed, ", "), freed[0], env)
 }
 
 // WriteList writes one line per campaign; a campaign whose chunks Redis
