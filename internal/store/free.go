@@ -131,7 +131,7 @@ func (s *Store) Free(ctx context.Context, c, env string, a Actor) (Freed, error)
 	}
 	k := keysFor(c)
 	why := fmt.Sprintf("freed: every key but its ledger (%d recipients) and audit log unlinked (%d keys)", f.Ledger, len(f.Keys))
-	v, ack, err := s.eval(ctx, freeScript, append([]string{k.control, k.staging, k.audit}, f.Keys...), auditJSON(now, a, "free", why))
+	v, ack, err := s.eval(ctx, freeScript, append([]string{k.control, k.staging, k.audit, k.ledger}, f.Keys...), auditJSON(now, a, "free", why))
 	if err != nil {
 		return Freed{}, fmt.Errorf("free %s: %w", c, err)
 	}
@@ -149,6 +149,8 @@ func (s *Store) Free(ctx context.Context, c, env string, a Actor) (Freed, error)
 	case "state":
 		st, _ := r[1].(string)
 		return Freed{}, &NotFreeableError{Campaign: c, State: State(st)}
+	case "kept":
+		return Freed{}, fmt.Errorf("free %s: refused to unlink %v, which a campaign keeps (a defect of tidings: report it); nothing changed", c, r[1])
 	default:
 		return Freed{}, fmt.Errorf("free %s: unexpected answer %v", c, v)
 	}
