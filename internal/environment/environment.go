@@ -28,7 +28,7 @@
 //	      connections: 8                      # the most SMTP connections per worker
 //	      helo: tidings.staging.example
 //	    allow: [example.com, "*.qa.example", qa@altea.example]
-//	    list_unsubscribe: https://altea.example/unsubscribe
+//	    list_unsubscribe: https://altea.example/unsubscribe?id={id}
 //	    concurrency: 8                        # recipients in flight per worker: at most smtp.connections
 //	    state_dir: /var/lib/tidings/staging   # record of started campaigns, delivery journals
 //	    journal: { dir: /var/lib/tidings/staging/journal, fsync: 200ms }   # or fsync: always
