@@ -804,18 +804,39 @@ type Row struct {
 // staging. Chunks Redis lost are passed over and named, after every other
 // row, in a *LostChunksError.
 func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error {
+	return s.ReportOf(ctx, c, nil, fn)
+}
+
+// ReportOf is Report reading the ledger entries of the rows need asks for
+// only (every row's when need is nil), so that a page listing 200 rows of
+// a million asks Redis for 200 entries, not a million. need sees each row
+// once, in the order fn will, before fn sees its chunk: a staged row
+// without its ledger entry (Outcome "", no code, response, time or
+// attempts), a row rejected at staging whole. fn then sees every row; one
+// need did not ask for has Outcome "" (its outcome unread).
+func (s *Store) ReportOf(ctx context.Context, c string, need func(Row) bool, fn func(Row) error) error {
 	partial := s.eachChunk(ctx, c, func(batch, chunk int, recs []Recipient) error {
-		es, err := s.Entries(ctx, c, IDs(recs))
+		rows := make([]Row, len(recs))
+		var ids []string
+		var at []int // rows[at[i]]'s entry is ids[i]'s
+		for i, r := range recs {
+			rows[i] = Row{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Lang: r.Lang, Batch: batch}
+			if need == nil || need(rows[i]) {
+				ids, at = append(ids, r.ID), append(at, i)
+			}
+		}
+		es, err := s.Entries(ctx, c, ids)
 		if err != nil {
 			return err
 		}
-		for i, r := range recs {
-			e := es[i]
-			row := Row{Line: r.Line, ID: r.ID, Email: r.Email, Name: r.Name, Locale: r.Locale, Lang: r.Lang, Outcome: OutcomePending, Batch: batch,
-				Code: e.Code, Response: e.Response, At: e.At, Attempts: e.Attempts}
+		for i, e := range es {
+			row := &rows[at[i]]
+			row.Outcome, row.Code, row.Response, row.At, row.Attempts = OutcomePending, e.Code, e.Response, e.At, e.Attempts
 			if e.Final() {
 				row.Outcome = e.State
 			}
+		}
+		for _, row := range rows {
 			if err := fn(row); err != nil {
 				return err
 			}
@@ -827,7 +848,11 @@ func (s *Store) Report(ctx context.Context, c string, fn func(Row) error) error 
 	if partial != nil && !errors.As(partial, &lost) {
 		return fmt.Errorf("report %s: %w", c, partial)
 	}
-	if err := s.Rejects(ctx, c, fn); err != nil {
+	each := fn
+	if need != nil {
+		each = func(row Row) error { need(row); return fn(row) }
+	}
+	if err := s.Rejects(ctx, c, each); err != nil {
 		return fmt.Errorf("report %s: %w", c, err)
 	}
 	return wrapf(partial, "report %s", c)
