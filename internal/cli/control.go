@@ -59,7 +59,11 @@ var controls = []control{{
 	use: "approve CAMPAIGN --env ENV [--in-advance]", short: "Release the batches after the canary", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
 		already, err := s.Approve(ctx, c, "", o.inAdvance, who, why)
-		return already.AlreadyOr(c, "approve", fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c)), err
+		msg := already.AlreadyOr(c, "approve", fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c))
+		if unseen := nextstep.UnseenInCanary(ctx, s, c, who.Env); already == nil && err == nil && unseen != "" {
+			msg += "\n" + unseen
+		}
+		return msg, err
 	},
 }, {
 	use: "cancel CAMPAIGN --env ENV --reason TEXT", short: "Stop for good: every unsent recipient becomes cancelled", reason: "required",

@@ -621,6 +621,9 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		var already *store.Control
 		already, err = s.cfg.Store.Approve(ctx, c, stage, false, actor, reason)
 		msg = already.AlreadyOr("It", "approve", "Approved: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.")
+		if unseen := nextstep.UnseenInCanary(ctx, s.cfg.Store, c, s.cfg.Env); already == nil && err == nil && unseen != "" {
+			msg += " " + unseen
+		}
 	case "cancel":
 		if reason == "" {
 			s.refuse(w, r, http.StatusBadRequest, "Say why you cancel: the reason is recorded in the audit log.")

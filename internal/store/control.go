@@ -335,7 +335,7 @@ func (s *Store) Approve(ctx context.Context, c, stage string, inAdvance bool, a 
 		return nil, err
 	}
 	_, _, err = s.act(ctx, c, TransitionParams{From: []State{StateAwaitingApproval}, Keep: []State{StateRunning, StatePaused, StateStaged},
-		To: StateRunning, Actor: a, Action: "approve", Reason: reason, ResetWindow: true, Approve: true, Stage: cmp.Or(stage, staged), CanaryDone: !inAdvance})
+		To: StateRunning, Actor: a, Action: "approve", Reason: s.approvalRecord(ctx, c, reason), ResetWindow: true, Approve: true, Stage: cmp.Or(stage, staged), CanaryDone: !inAdvance})
 	// Of a campaign staged without a canary (its batch 0 is none), there
 	// is no canary to wait for; when that cannot be read, the refusal
 	// says what it said.

@@ -228,6 +228,11 @@ type Stager struct {
 	opened    bool
 	nchunks   int // of the staging before
 	conflicts IDConflictError
+	// canaryKept counts, by language, the canary recipients whose earlier
+	// sent outcome is kept; hashBefore and staleBefore are the staging
+	// before's hash and canary_stale (staleCanary).
+	canaryKept              map[string]int
+	hashBefore, staleBefore string
 }
 
 type ledgerLookup struct {
@@ -386,7 +391,7 @@ func (sg *Stager) Abort(ctx context.Context) {
 // exists has the ids of its staging before recorded (recordIdentities) and
 // is changed no further until open.
 func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues", "format").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues", "format", "hash", "canary_stale").Result()
 	if err != nil {
 		return nil, fmt.Errorf("read meta: %w", err)
 	}
@@ -429,6 +434,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
 		firsts: map[string]Recipient{}, canaryFirsts: map[string]Recipient{}, refusals: []Refusal{},
 		exists: exists, done: done, nchunks: atoi(strOr(meta[0], "0")), conflicts: IDConflictError{Campaign: cfg.Campaign},
+		canaryKept: map[string]int{}, hashBefore: strOr(meta[8], ""), staleBefore: strOr(meta[9], ""),
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
@@ -808,7 +814,8 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded,
-			"continues", continues, "firsts", firsts, "refusals", refusals, "format", StoredFormat)
+			"continues", continues, "firsts", firsts, "refusals", refusals, "format", StoredFormat,
+			"canary_stale", staleCanary(sg.cfg.Hash, sg.hashBefore, sg.staleBefore, sg.canaryKept))
 		if sg.exists { // the index holds this staging's ids
 			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)
 		}
@@ -889,6 +896,9 @@ func (sg *Stager) count(r Recipient, batch int, pr prior, state string) {
 		sg.sum.Carried++
 	}
 	sg.sum.Kept++
+	if batch == 0 && sg.cfg.Canary && state == OutcomeSent {
+		sg.canaryKept[r.Lang]++ // a message of the staging before's content (staleCanary)
+	}
 	sg.counts[state]++
 	sg.counts["lang:"+r.Lang+":"+state]++
 	b := strconv.Itoa(batch) + ":"

@@ -1,0 +1,29 @@
+package nextstep
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tidings-mail/tidings/internal/store"
+)
+
+// UnseenInCanary says, after an approval of campaign c of environment
+// env, which languages no canary message of the content approved reached
+// (a canary sent before a re-staging changed the templates or catalogs,
+// or a language whose canary recipients were not sent), so that QA has
+// not seen them in the canary, and what to do; "" when the canary showed
+// every language, or cannot be read. What `tidings approve` and the
+// console's Approve add to their answer.
+func UnseenInCanary(ctx context.Context, s *store.Store, c, env string) string {
+	langs, err := s.CanarySeen(ctx, c)
+	if err != nil {
+		return ""
+	}
+	unseen := store.Unseen(langs)
+	if len(unseen) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Warning: no canary message of the content approved reached %s. QA has not seen them in the canary: check them now in the campaign's gallery in the console (it renders what the workers send), and if anything is wrong, pause it: tidings pause %s --env %s --reason ...",
+		strings.Join(unseen, "; "), c, env)
+}
