@@ -26,12 +26,13 @@ type control struct {
 	do func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error)
 }
 
-// opts are retry's --permanent and --code, approve's --in-advance,
+// opts are retry's --permanent and --code, approve's --in-advance and --as,
 // where cancel draws its progress bar (stderr, when a terminal), and the
 // campaign files this host staged (for the sends advised).
 type opts struct {
 	scope     store.RetryScope
 	inAdvance bool
+	as        string // approve's --as
 	stderr    io.Writer
 	files     nextstep.Files
 }
@@ -56,9 +57,9 @@ var controls = []control{{
 		return already.AlreadyOr(c, "resume", fmt.Sprintf("Resumed %s.", c)), err
 	},
 }, {
-	use: "approve CAMPAIGN --env ENV [--in-advance]", short: "Release the batches after the canary", reason: "optional",
+	use: "approve CAMPAIGN --env ENV [--in-advance] [--as NAME]", short: "Release the batches after the canary", reason: "optional",
 	do: func(ctx context.Context, s *store.Store, c string, who store.Actor, why string, o opts) (string, error) {
-		already, err := s.Approve(ctx, c, "", o.inAdvance, who, why)
+		already, err := s.Approve(ctx, c, "", o.inAdvance, who.SignedAs(o.as), why)
 		msg := already.AlreadyOr(c, "approve", fmt.Sprintf("Approved %s: the batches after the canary are released as planned, the next one once the canary is done and the campaign's interval since then has passed (at once if it has); a paused campaign stays paused until resumed.", c))
 		if unseen := nextstep.UnseenInCanary(ctx, s, c, who.Env); already == nil && err == nil && unseen != "" {
 			msg += "\n" + unseen
@@ -115,6 +116,7 @@ func (a *app) cmdControls() []*cobra.Command {
 		}
 		if c.Name() == "approve" {
 			c.Flags().BoolVar(&o.inAdvance, "in-advance", false, "approve a canary still being sent: the batches after it then go without waiting")
+			c.Flags().StringVar(&o.as, "as", "", "the name of who checked the canary and signs off (QA), recorded in the audit log with this account and host")
 		}
 		if c.Name() == "retry" {
 			c.Flags().BoolVar(&o.scope.Permanent, "permanent", false, "also re-queue recipients failed for good by an SMTP 5xx reply (once what refused them is fixed)")

@@ -241,6 +241,17 @@ func (a Actor) String() string {
 	return cmp.Or(s, "unknown")
 }
 
+// SignedAs is a acting for the person name (an approval's --as: the QA
+// engineer who checked the canary, not the account that ran the
+// command): Who is "name (account)", so that the audit log keeps both;
+// a when name is empty or the account itself.
+func (a Actor) SignedAs(name string) Actor {
+	if name = strings.TrimSpace(name); name != "" && name != a.Who {
+		a.Who = name + " (" + cmp.Or(a.Who, "unknown") + ")"
+	}
+	return a
+}
+
 // oneLine is a with its Who and Host on one line (oneline.Of): what the
 // store records of an actor, as of a reason, is shown on a terminal
 // (status) and in the console, where an escape or a line break given in a
