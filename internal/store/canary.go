@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,11 +81,15 @@ func (s *Store) CanarySeen(ctx context.Context, c string) ([]CanaryLanguage, err
 	st := p.HGet(ctx, k.meta, "canary_stale")
 	_, _ = p.Exec(ctx) // each answer's error is read below
 	var b BatchInfo
-	if raw, err := b0.Result(); err != nil || json.Unmarshal([]byte(raw), &b) != nil || !b.Canary {
-		if errors.Is(err, redis.Nil) {
-			err = nil // no batch: nothing staged, no canary
-		}
-		return nil, wrapf(err, "read the canary of %s", c)
+	raw, err := b0.Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil // no batch: nothing staged, no canary
+	} else if err != nil {
+		return nil, fmt.Errorf("read the canary of %s: %w", c, err)
+	} else if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		return nil, fmt.Errorf("read the canary of %s: batch 0: %w", c, err)
+	} else if !b.Canary {
+		return nil, nil
 	}
 	var stale canaryStale
 	if raw := st.Val(); raw != "" {
@@ -96,18 +99,13 @@ func (s *Store) CanarySeen(ctx context.Context, c string) ([]CanaryLanguage, err
 	}
 	by := map[string]*CanaryLanguage{}
 	for i := b.First; i <= b.Last; i++ {
-		var rs []Recipient
-		raw, err := s.rdb.Get(ctx, k.chunk(i)).Result()
-		if err != nil || json.Unmarshal([]byte(raw), &rs) != nil {
-			return nil, wrapf(cmp.Or(err, fmt.Errorf("chunk %d unreadable", i)), "read the canary of %s", c)
-		}
-		ids := make([]string, len(rs))
-		for j, r := range rs {
-			ids[j] = r.ID
-		}
-		entries, err := s.rdb.HMGet(ctx, k.ledger, ids...).Result()
+		rs, err := s.Chunk(ctx, c, i)
 		if err != nil {
-			return nil, fmt.Errorf("read the canary of %s: ledger: %w", c, err)
+			return nil, fmt.Errorf("read the canary of %s: %w", c, err)
+		}
+		entries, err := s.Entries(ctx, c, IDs(rs))
+		if err != nil {
+			return nil, fmt.Errorf("read the canary of %s: %w", c, err)
 		}
 		for j, r := range rs {
 			l := by[r.Lang]
@@ -119,7 +117,7 @@ func (s *Store) CanarySeen(ctx context.Context, c string) ([]CanaryLanguage, err
 				by[r.Lang] = l
 			}
 			l.Staged++
-			if e, _ := entries[j].(string); strings.HasPrefix(e, OutcomeSent+"|") {
+			if entries[j].State == OutcomeSent {
 				l.Sent++
 			}
 		}
