@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // State checks that Redis has every campaign of environment e that this
@@ -35,7 +37,18 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 		return Check{}, false
 	}
 	gone, journaled := launch.Gone(e.StateDir, e.Name, listed), launch.Journaled(e.Journal.Dir, e.StateDir, listed)
-	freed := statusview.FreedList(launch.FreedHere(e.StateDir, e.Name, listed), e.Name)
+	// A campaign freed by tidings free is no loss while Redis keeps its
+	// ledger; one whose ledger Redis lost since is lost.
+	var kept []string
+	for _, name := range launch.FreedHere(e.StateDir, e.Name, listed) {
+		var nf *store.NotFoundError
+		if _, err := st.Status(ctx, name); errors.As(err, &nf) && nf.Ledger == 0 {
+			gone = append(gone, name)
+		} else {
+			kept = append(kept, name)
+		}
+	}
+	freed := statusview.FreedList(kept, e.Name)
 	if len(gone)+len(journaled) == 0 {
 		if freed != "" { // freed by tidings free: no state loss
 			return pass("campaign state", freed), true
@@ -48,6 +61,10 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 		for _, name := range gone {
 			rec, err := launch.ReadRecord(e.StateDir, name) // Gone read it; gone since, or unreadable: none to name
 			if err != nil || rec == nil {
+				continue
+			}
+			if rec.Freed != nil {
+				each = append(each, fmt.Sprintf("%s (record %s): %s", name, rec.Path, nextstep.FreedLost(name, e.Name, rec)))
 				continue
 			}
 			each = append(each, fmt.Sprintf("%s (record %s): %s", name, rec.Path, nextstep.Recovery("", e.Name, e.Journal.Dir, rec)))

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/store"
@@ -451,6 +452,29 @@ func Lost(c, env string, rec *launch.Record) string {
 func LostIn(stateDir, c, env string) string {
 	rec, _ := launch.ReadRecord(stateDir, c)
 	return Lost(c, env, rec)
+}
+
+// LostKept is LostIn knowing how many recipients' entries Redis keeps of
+// c's ledger (store.NotFoundError.Ledger): a campaign `tidings free`
+// freed whose ledger Redis lost since (a flush, a new empty instance, an
+// old backup) is lost, not freed, though its start record notes the free.
+func LostKept(stateDir, c, env string, ledger int64) string {
+	rec, _ := launch.ReadRecord(stateDir, c)
+	if rec == nil || rec.Freed == nil || ledger > 0 {
+		return Lost(c, env, rec)
+	}
+	return FreedLost(c, env, rec)
+}
+
+// FreedLost says that campaign c, freed by `tidings free` (rec.Freed),
+// was lost since by Redis, its ledger with it, and the recovery (Lost's),
+// naming the report saved before the free, which lists who was
+// delivered.
+func FreedLost(c, env string, rec *launch.Record) string {
+	unfreed := *rec
+	unfreed.Freed = nil
+	return fmt.Sprintf("campaign %q was freed by 'tidings free' at %s, and Redis has since lost its ledger (%d recipients then) too: nothing in Redis stops a send of it from mailing them again; the report saved before the free, %s, lists who was delivered (--exclude-delivered takes it). %s",
+		c, rec.Freed.At.UTC().Format(time.RFC3339), rec.Freed.Ledger, cmp.Or(rec.Freed.Report, "(none saved)"), Lost(c, env, &unfreed))
 }
 
 // NotStaged says that a send of campaign c in environment env was
