@@ -89,7 +89,15 @@ type Campaign struct {
 	// Dir is the directory of File; relative paths resolve against it.
 	Dir string `yaml:"-" json:"dir"`
 
-	line func(path ...string) int // the file's line of a key (Parse), for Line
+	line func(path ...string) int  // the file's line of a key (Parse), for Line
+	has  func(path ...string) bool // whether the file wrote a key (Parse), for Wrote
+}
+
+// Wrote reports whether the file Parse read gives the key at path a
+// value (false for a campaign not read from a file): list_unsubscribe
+// may be the environment's (bundle.Bundle.UseEnv).
+func (c *Campaign) Wrote(path ...string) bool {
+	return c.has != nil && c.has(path...)
 }
 
 // Line returns the line of the key at path (e.g. "locale_policy",
@@ -252,7 +260,7 @@ func Parse(data []byte, file string) (*Campaign, error) {
 	}
 	c.File = file
 	c.Dir = filepath.Dir(file)
-	c.line = doc.Line
+	c.line, c.has = doc.Line, doc.Has
 	if err := c.validate(file, doc.Line); err != nil {
 		return nil, err
 	}

@@ -132,6 +132,10 @@ type Environment struct {
 	// ListUnsubscribe is the List-Unsubscribe URL of campaigns sent in this
 	// environment that set none ({id} and {email} are replaced).
 	ListUnsubscribe string
+	// ListUnsubscribeAt says where ListUnsubscribe was set, for messages:
+	// File and Line of its key in the config file, or Field alone (the
+	// variable TIDINGS_LIST_UNSUBSCRIBE, or the key); Msg is empty.
+	ListUnsubscribeAt yamlnode.Error
 	// Concurrency is how many chunks one worker processes at once, each on
 	// its own SMTP connection (default: SMTP.Connections, and never above
 	// it: SMTP.Connections caps a worker's connections to the relay); the
@@ -342,6 +346,7 @@ func Load(configFile []byte, fileName, name string, getenv func(string) string, 
 		return nil, err
 	}
 	e.Source = source
+	e.ListUnsubscribeAt = b.at("list_unsubscribe")
 	return e, nil
 }
 

@@ -123,17 +123,23 @@ func (b *builder) path(key string) []string {
 
 // report records a problem with the setting at key.
 func (b *builder) report(key, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	e := b.at(key)
+	e.Msg = fmt.Sprintf(format, args...)
+	b.errs = append(b.errs, &e)
+}
+
+// at says where setting key was set: the variable or flag that set it, else
+// its key in the config file (with the file and line when written there).
+func (b *builder) at(key string) yamlnode.Error {
 	if v, ok := b.fromVar[key]; ok {
-		b.errs = append(b.errs, &yamlnode.Error{Field: v, Msg: msg})
-		return
+		return yamlnode.Error{Field: v}
 	}
 	path := b.path(key)
-	e := &yamlnode.Error{Field: strings.Join(path, "."), Msg: msg}
+	e := yamlnode.Error{Field: strings.Join(path, ".")}
 	if b.doc != nil && b.doc.Has(path...) {
 		e.File, e.Line = b.file, b.doc.Line(path...)
 	}
-	b.errs = append(b.errs, e)
+	return e
 }
 
 // literalSecrets refuses secrets written into the config file.

@@ -144,9 +144,13 @@ func (e *ChangedError) Error() string {
 // Plan reads and checks every recipient row (plan.Run) without touching
 // Redis. A campaign pinned to another environment than in.Env is refused
 // (PinnedError) before any row is read, and so are exclusions read from
-// another environment's journal (*EnvError, Delivered.CheckEnv).
+// another environment's journal (*EnvError, Delivered.CheckEnv), and an
+// https list_unsubscribe that names no recipient (namesRecipient).
 func Plan(ctx context.Context, in Input) (*Planned, error) {
 	if err := Pinned(in.Campaign, in.Env); err != nil {
+		return nil, err
+	}
+	if err := namesRecipient(in.Campaign, in.Env); err != nil {
 		return nil, err
 	}
 	c := in.Campaign

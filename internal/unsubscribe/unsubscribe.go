@@ -188,3 +188,34 @@ func expand(b *strings.Builder, tmpl, id, email string) {
 func escape(s string) string {
 	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
+
+// NamesRecipient reports whether a one-click unsubscribe (RFC 8058) to
+// tmpl tells the site who clicked. An https template gets one-click, and
+// mail clients then POST to the URL with nothing else (no cookie, never the
+// #fragment): without {id} or {email} before any "#", a click unsubscribes
+// nobody while the mail client says it did. http (no one-click) and mailto
+// templates pass, as does anything Check refuses (its error says it).
+//
+// Not part of Check: Check runs wherever a campaign or an environment is
+// read (pause, cancel, a worker mid-campaign), and a URL accepted before
+// must not stop those; this is for where a campaign is about to be staged.
+// The error begins with tmpl, quoted, and says what to write.
+func NamesRecipient(tmpl string) error {
+	scheme, _, ok := strings.Cut(tmpl, "://")
+	if !ok || !strings.EqualFold(scheme, "https") {
+		return nil
+	}
+	sent, _, _ := strings.Cut(tmpl, "#")
+	if strings.Contains(sent, "{id}") || strings.Contains(sent, "{email}") {
+		return nil
+	}
+	sep := "?"
+	switch {
+	case strings.HasSuffix(sent, "?"), strings.HasSuffix(sent, "&"):
+		sep = ""
+	case strings.Contains(sent, "?"):
+		sep = "&"
+	}
+	return fmt.Errorf("%q names no recipient: mail clients POST a one-click unsubscribe (RFC 8058) to the URL with nothing else (no cookie, no #fragment), so a click would unsubscribe nobody while the mail client says it did: put {id} or {email} in its path or query, e.g. %s, or give a mailto: URL",
+		tmpl, sent+sep+"id={id}")
+}
