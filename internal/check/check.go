@@ -15,6 +15,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
 
 // Options configures Run.
@@ -163,6 +164,12 @@ func inspectCampaign(ctx context.Context, opts Options) (*Result, error) {
 	data := dataWarnings(b, opts)
 	res.Problems = append(res.Problems, data...)
 	res.Warnings += len(data)
+	if err := unsubscribe.NamesRecipient(c.ListUnsubscribe); err != nil { // send refuses it (launch.Plan)
+		res.Problems = append(res.Problems, render.Problem{File: b.File, Line: c.Line("list_unsubscribe"), Key: "list_unsubscribe",
+			Severity: render.SeverityError, Msg: "list_unsubscribe: " + err.Error()})
+		res.Errors++
+		res.Counted++
+	}
 	if opts.Strict {
 		res.Counted = res.Errors + res.Warnings
 	}
