@@ -32,6 +32,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/preview"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/worker"
 )
 
@@ -89,6 +90,10 @@ type Result struct {
 	// as the operator can open it: sent to every language untranslated
 	// here, and why the campaign cannot be staged.
 	Prose []render.Problem
+	// Unsubscribe is why the campaign's list_unsubscribe names no
+	// recipient (unsubscribe.NamesRecipient), nil when it does: the test
+	// messages carry it, and plan and send refuse it.
+	Unsubscribe error
 }
 
 // Refused counts the recipients refused for one reason (their locale
@@ -174,6 +179,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Languages = append(res.Languages, l)
 	}
 	c := b.Campaign
+	res.Unsubscribe = unsubscribe.NamesRecipient(c.ListUnsubscribe)
 	res.Prose = b.Engine.Prose(func(name string) string {
 		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
 	})
@@ -339,6 +345,9 @@ func (r *Result) WriteText(w io.Writer) {
 		for _, p := range r.Prose {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
+	}
+	if r.Unsubscribe != nil {
+		fmt.Fprintf(w, "\nwarning: list_unsubscribe %v; the messages above carry it, and plan and send refuse it\n", r.Unsubscribe)
 	}
 }
 
