@@ -161,7 +161,7 @@ func (a *app) withStore(ctx context.Context, envName string, f func(*store.Store
 	defer st.Client().Close()
 	err = f(st, e)
 	if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) && nf.Started { // with the command its record keeps
-		return configError(errors.New(nextstep.LostKept(e.StateDir, nf.Campaign, e.Name, nf.Ledger)))
+		return configError(errors.New(nextstep.LostKept(e.StateDir, e.Name, nf)))
 	}
 	return err
 }

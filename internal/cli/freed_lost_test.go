@@ -4,14 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/doctor"
 	"github.com/tidings-mail/tidings/internal/environment"
-	"github.com/tidings-mail/tidings/internal/smtpcapture"
-	"github.com/tidings-mail/tidings/internal/wait"
 )
 
 // TestFreedThenLostIsLost: a campaign freed by `tidings free` keeps only
@@ -24,14 +19,7 @@ import (
 // naming it (review of fx40a).
 func TestFreedThenLostIsLost(t *testing.T) {
 	t.Parallel()
-	renv, rd := redisEnv(t)
-	env := merge(renv, smtpEnv(startSMTP(t, smtpcapture.Config{})))
-	file := writeCampaign(t, campaignFile{name: "freed", rows: []string{"ada@example.org,Ada,en,1", "bo@example.org,Bo,en,2"}})
-	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
-		t.Fatalf("send\n%s", r)
-	}
-	_, log := startWorker(t, env)
-	wait.For(t, time.Minute, "the campaign to be done", func() bool { return status(t, env, "freed").State == "done" }, log.String)
+	env, rd, _ := doneCampaign(t, "freed", "ada@example.org,Ada,en,1", "bo@example.org,Bo,en,2")
 	report := filepath.Join(t.TempDir(), "freed.csv")
 	if r := cli(t, env, "free", "freed", "--env", "staging", "--yes", "--report-out", report); r.code != 0 {
 		t.Fatalf("free\n%s", r)
@@ -43,13 +31,7 @@ func TestFreedThenLostIsLost(t *testing.T) {
 	if c := doctorState(); c.Status != doctor.Pass {
 		t.Fatalf("doctor once freed, its ledger kept: %+v, want a pass", c)
 	}
-	opt, err := redis.ParseURL(rd.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := redis.NewClient(opt)
-	defer rc.Close()
-	if err := rc.FlushDB(t.Context()).Err(); err != nil {
+	if err := rd.Client().FlushDB(t.Context()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	r := cli(t, env, "status", "freed", "--env", "staging")

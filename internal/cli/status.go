@@ -53,7 +53,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, e *environment.
 	if err != nil {
 		return storeError(err, env, nil)
 	}
-	m := statusview.MissingOf(e.StateDir, e.Journal.Dir, env, all)
+	m := statusview.MissingOf(ctx, s, e.StateDir, e.Journal.Dir, env, all)
 	return out.print(a.stdout, m.JSON(all, env), func() error {
 		if len(all) > 0 {
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },

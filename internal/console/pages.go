@@ -272,8 +272,10 @@ func (s *Server) campaignsData(ctx context.Context) (any, error) {
 	// The campaigns this host started, or whose deliveries its journal
 	// holds, that Redis has no trace of, as tidings status --env ENV names
 	// them on this host.
-	gone := strings.TrimSpace(statusview.Gone(launch.Gone(s.cfg.StateDir, s.cfg.Env, names), s.cfg.Env) + " " +
-		statusview.FreedList(launch.FreedHere(s.cfg.StateDir, s.cfg.Env, names), s.cfg.Env) + " " +
+	// Freed only while Redis keeps the ledger (StartedMissing).
+	lost, freed, _ := statusview.StartedMissing(ctx, s.cfg.Store, s.cfg.StateDir, s.cfg.Env, names)
+	gone := strings.TrimSpace(statusview.Gone(lost, s.cfg.Env) + " " +
+		statusview.FreedList(freed, s.cfg.Env) + " " +
 		statusview.Journaled(launch.Journaled(s.cfg.JournalDir, s.cfg.StateDir, names), s.cfg.Env, s.cfg.JournalDir))
 	return map[string]any{"Campaigns": list, "Gone": gone}, nil
 }
@@ -493,10 +495,14 @@ func (s *Server) advice(c, action string, err error) (int, string) {
 		return http.StatusConflict, msg
 	case errors.Is(err, store.ErrNotFound):
 		hint := ""
-		if nf := (*store.NotFoundError)(nil); errors.As(err, &nf) {
+		nf := (*store.NotFoundError)(nil)
+		if errors.As(err, &nf) {
 			hint = nf.DidYouMean()
 		}
-		if launch.Started(s.cfg.StateDir, env, c) { // as tidings status says it on this host
+		switch { // as tidings status says it on this host
+		case nf != nil && (launch.Started(s.cfg.StateDir, env, c) || nf.Freed != nil && nf.Ledger > 0): // freed (on any host) only while Redis keeps its ledger
+			return http.StatusNotFound, sentence(nextstep.LostKept(s.cfg.StateDir, env, nf))
+		case launch.Started(s.cfg.StateDir, env, c):
 			return http.StatusNotFound, sentence(nextstep.LostIn(s.cfg.StateDir, c, env))
 		}
 		return http.StatusNotFound, fmt.Sprintf("There is no campaign %q in environment %s%s: it was never staged here, or Redis lost it. The campaigns page lists those it has.", c, env, hint)

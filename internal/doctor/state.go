@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
-	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // State checks that Redis has every campaign of environment e that this
@@ -36,18 +34,11 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 	if err != nil {
 		return Check{}, false
 	}
-	gone, journaled := launch.Gone(e.StateDir, e.Name, listed), launch.Journaled(e.Journal.Dir, e.StateDir, listed)
-	// A campaign freed by tidings free is no loss while Redis keeps its
-	// ledger; one whose ledger Redis lost since is lost.
-	var kept []string
-	for _, name := range launch.FreedHere(e.StateDir, e.Name, listed) {
-		var nf *store.NotFoundError
-		if _, err := st.Status(ctx, name); errors.As(err, &nf) && nf.Ledger == 0 {
-			gone = append(gone, name)
-		} else {
-			kept = append(kept, name)
-		}
-	}
+	journaled := launch.Journaled(e.Journal.Dir, e.StateDir, listed)
+	// A campaign freed by tidings free, here or on another host, is no
+	// loss while Redis keeps its ledger; one whose ledger Redis lost since
+	// is lost.
+	gone, kept, _ := statusview.StartedMissing(ctx, st, e.StateDir, e.Name, listed)
 	freed := statusview.FreedList(kept, e.Name)
 	if len(gone)+len(journaled) == 0 {
 		if freed != "" { // freed by tidings free: no state loss

@@ -747,6 +747,10 @@ func (e earlyWrites) remove(path string) error {
 type StateLostError struct {
 	Campaign string
 	Record   *Record // what this machine recorded when it started it (nil: only journals)
+	// NotFound is what Redis keeps of it (its ledger, the audit entry of a
+	// `tidings free`, on any host: store.NotFoundError.Freed); nil when
+	// Redis did not say.
+	NotFound *store.NotFoundError
 	// Journals is the number of delivery journal files of the campaign
 	// found in JournalDir.
 	Journals   int
@@ -786,6 +790,8 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return err // Redis knows it (or cannot be asked)
 	}
+	var nf *store.NotFoundError
+	errors.As(err, &nf)
 	rec, err := ReadRecord(o.StateDir, c)
 	if err != nil {
 		return err
@@ -805,7 +811,7 @@ func (p *Planned) checkState(ctx context.Context, st *store.Store, o Options) er
 	if rec == nil && journals == 0 {
 		return nil
 	}
-	e := &StateLostError{Campaign: c, Record: rec, Journals: journals, JournalDir: o.JournalDir}
+	e := &StateLostError{Campaign: c, Record: rec, NotFound: nf, Journals: journals, JournalDir: o.JournalDir}
 	if _, err := os.Stat(filepath.Join(o.JournalDir, c)); o.JournalDir != "" && errors.Is(err, fs.ErrNotExist) {
 		e.JournalMissing = true
 	}

@@ -391,8 +391,8 @@ func NoCanary(c string) string {
 // Redis keeps of it, if any (NotFoundError.Kept).
 func NotFound(nf *store.NotFoundError, env string) string {
 	c := nf.Campaign
-	if nf.Started { // the record, when at hand: LostIn
-		return Lost(c, env, nil)
+	if nf.Started || (nf.Freed != nil && nf.Ledger > 0) { // the record, when at hand: LostKept
+		return Lost(c, env, FreedRecord(nil, nf))
 	}
 	list := fmt.Sprintf("list its campaigns with 'tidings status --env %s'", env)
 	if n := len(nf.Names); len(nf.Similar) == 0 && n > 0 && n <= 5 {
@@ -454,16 +454,37 @@ func LostIn(stateDir, c, env string) string {
 	return Lost(c, env, rec)
 }
 
-// LostKept is LostIn knowing how many recipients' entries Redis keeps of
-// c's ledger (store.NotFoundError.Ledger): a campaign `tidings free`
-// freed whose ledger Redis lost since (a flush, a new empty instance, an
-// old backup) is lost, not freed, though its start record notes the free.
-func LostKept(stateDir, c, env string, ledger int64) string {
-	rec, _ := launch.ReadRecord(stateDir, c)
-	if rec == nil || rec.Freed == nil || ledger > 0 {
-		return Lost(c, env, rec)
+// LostKept is LostIn knowing what Redis keeps of the campaign of nf
+// (store.NotFoundError: its ledger, and the audit entry of a free):
+// a campaign `tidings free` freed, on this host or another (whose start
+// record here does not note it), is freed while Redis keeps its ledger
+// and the free's audit entry; one whose ledger Redis lost since (a
+// flush, a new empty instance, an old backup) is lost, not freed, though
+// its start record notes the free.
+func LostKept(stateDir, env string, nf *store.NotFoundError) string {
+	rec, _ := launch.ReadRecord(stateDir, nf.Campaign)
+	if rec != nil && rec.Freed != nil && nf.Ledger == 0 {
+		return FreedLost(nf.Campaign, env, rec)
 	}
-	return FreedLost(c, env, rec)
+	return Lost(nf.Campaign, env, FreedRecord(rec, nf))
+}
+
+// FreedRecord is rec (nil: none), noting the free that nf's audit entry
+// records (store.NotFoundError.Freed) when rec does not, as when
+// `tidings free` ran on another host than the one that started the
+// campaign: its time, who and on which host, and the ledger Redis keeps.
+// rec itself when Redis keeps no ledger or no free of the campaign.
+func FreedRecord(rec *launch.Record, nf *store.NotFoundError) *launch.Record {
+	if nf == nil || nf.Freed == nil || nf.Ledger == 0 || (rec != nil && rec.Freed != nil) {
+		return rec
+	}
+	r := launch.Record{Campaign: nf.Campaign}
+	if rec != nil {
+		r = *rec
+	}
+	a := store.Actor{Who: nf.Freed.Who, Host: nf.Freed.Host}
+	r.Freed = &launch.Freed{At: nf.Freed.At, By: a.String(), Ledger: nf.Ledger}
+	return &r
 }
 
 // FreedLost says that campaign c, freed by `tidings free` (rec.Freed),

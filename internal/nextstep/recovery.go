@@ -127,8 +127,10 @@ If no worker host has a <journal dir>/{{.Campaign}}/ (no worker ever sent it), r
 // StateLost is send's refusal of campaign file in environment env, whose
 // state Redis lost (e): what happened, and exactly what to run next.
 func StateLost(e *launch.StateLostError, file, env string) string {
-	if e.Record != nil && e.Record.Freed != nil { // freed, not lost
-		return stateLostFreed(e, file, env)
+	if rec := FreedRecord(e.Record, e.NotFound); rec != nil && rec.Freed != nil { // freed (on any host: its audit entry), not lost
+		freed := *e
+		freed.Record = rec
+		return stateLostFreed(&freed, file, env)
 	}
 	var b strings.Builder
 	_ = stateLostText.Execute(&b, struct {

@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -329,20 +330,71 @@ func Names(all []*store.Status) []string {
 // which keeps no start record).
 type Missing struct {
 	Started, Journaled []string
-	// Freed are the campaigns this host started that `tidings free` freed
-	// (launch.FreedHere): not lost, Redis keeps their ledgers.
+	// Freed are the campaigns this host started that `tidings free` freed,
+	// here or on another host, while Redis keeps their ledgers
+	// (StartedMissing): not lost.
 	Freed      []string
 	JournalDir string
 	// StateDir holds the start records of Started (for what to run).
 	StateDir string
+	// notFound is what Redis keeps of each of Started and Freed (its
+	// ledger, the audit entry of a free), for what to run.
+	notFound map[string]*store.NotFoundError
 }
 
 // MissingOf is Missing of the campaigns of environment env that the
 // start records in stateDir and the delivery journal in journalDir name
-// and all (the campaigns Redis has) lacks.
-func MissingOf(stateDir, journalDir, env string, all []*store.Status) Missing {
+// and all (the campaigns Redis has) lacks, those started sorted by what
+// Redis st keeps of them (StartedMissing).
+func MissingOf(ctx context.Context, st *store.Store, stateDir, journalDir, env string, all []*store.Status) Missing {
 	names := Names(all)
-	return Missing{Started: launch.Gone(stateDir, env, names), Freed: launch.FreedHere(stateDir, env, names), Journaled: launch.Journaled(journalDir, stateDir, names), JournalDir: journalDir, StateDir: stateDir}
+	m := Missing{Journaled: launch.Journaled(journalDir, stateDir, names), JournalDir: journalDir, StateDir: stateDir}
+	m.Started, m.Freed, m.notFound = StartedMissing(ctx, st, stateDir, env, names)
+	return m
+}
+
+// StartedMissing sorts the campaigns of environment env that this host
+// started (its start records in stateDir) and Redis st does not list
+// (listed) into those Redis lost and those `tidings free` freed, as
+// `tidings status CAMPAIGN` says of each (nextstep.LostKept): freed while
+// Redis keeps its ledger and either the audit entry of its free (the
+// free ran on any host: store.NotFoundError.Freed) or this host's record
+// of the free; lost otherwise, its record's free notwithstanding. A
+// campaign Redis cannot be asked about is sorted by its record alone.
+// notFound is what Redis said of each.
+func StartedMissing(ctx context.Context, st *store.Store, stateDir, env string, listed []string) (lost, freed []string, notFound map[string]*store.NotFoundError) {
+	notFound = map[string]*store.NotFoundError{}
+	freedHere := launch.FreedHere(stateDir, env, listed)
+	for _, c := range append(launch.Gone(stateDir, env, listed), freedHere...) {
+		here := slices.Contains(freedHere, c)
+		var nf *store.NotFoundError
+		if _, err := st.Status(ctx, c); !errors.As(err, &nf) {
+			if here { // not asked (or staged again since): its record
+				freed = append(freed, c)
+			} else {
+				lost = append(lost, c)
+			}
+			continue
+		}
+		notFound[c] = nf
+		if nf.Ledger > 0 && (here || nf.Freed != nil) {
+			freed = append(freed, c)
+		} else {
+			lost = append(lost, c)
+		}
+	}
+	slices.Sort(lost)
+	slices.Sort(freed)
+	return lost, freed, notFound
+}
+
+// next is what to run for campaign c of m, started here (Started or
+// Freed), as `tidings status CAMPAIGN` says it.
+func (m Missing) next(c, env string) string {
+	if nf := m.notFound[c]; nf != nil {
+		return nextstep.LostKept(m.StateDir, env, nf)
+	}
+	return nextstep.LostIn(m.StateDir, c, env)
 }
 
 // LostCampaign is a campaign of m as `status --format json` lists it
@@ -369,10 +421,10 @@ func (m Missing) JSON(all []*store.Status, env string) []any {
 		out = append(out, st)
 	}
 	for _, c := range m.Started {
-		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", StartedHere: true, Next: nextstep.LostIn(m.StateDir, c, env)})
+		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", StartedHere: true, Next: m.next(c, env)})
 	}
 	for _, c := range m.Freed {
-		out = append(out, LostCampaign{Campaign: c, Env: env, State: "freed", StartedHere: true, Next: nextstep.LostIn(m.StateDir, c, env)})
+		out = append(out, LostCampaign{Campaign: c, Env: env, State: "freed", StartedHere: true, Next: m.next(c, env)})
 	}
 	for _, c := range m.Journaled {
 		out = append(out, LostCampaign{Campaign: c, Env: env, State: "lost", JournalDir: m.JournalDir, Next: Journaled([]string{c}, env, m.JournalDir)})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -169,4 +170,21 @@ func (s *Store) Free(ctx context.Context, c, env string, a Actor) (Freed, error)
 	}
 	f.At = now.UTC()
 	return f, nil
+}
+
+// freedBy is the audit entry of the `tidings free` of campaign c (action
+// "free") when it is the last entry of c's audit log: the free is what
+// Redis last recorded of c, on whichever host it ran. nil when the log
+// ends with another entry, is empty, or cannot be read (for the words
+// only: NotFoundError.Freed).
+func (s *Store) freedBy(ctx context.Context, c string) *AuditEntry {
+	last, err := s.rdb.LIndex(ctx, keysFor(c).audit, -1).Result()
+	if err != nil {
+		return nil
+	}
+	var e AuditEntry
+	if json.Unmarshal([]byte(last), &e) != nil || e.Action != "free" {
+		return nil
+	}
+	return &e
 }

@@ -108,10 +108,15 @@ type NotFoundError struct {
 	Started bool
 	// Ledger is how many recipients' entries Redis still keeps in the
 	// campaign's ledger: a first staging after one whose meta Redis lost,
-	// dropped by a cancel, left it (dropStaging), so that a send of the
-	// campaign again mails none of those it records as sent. 0 when it
-	// keeps none.
+	// dropped by a cancel, left it (dropStaging), or `tidings free` (Free),
+	// so that a send of the campaign again mails none of those it records
+	// as sent. 0 when it keeps none.
 	Ledger int64
+	// Freed is the audit entry of the `tidings free` that freed the
+	// campaign (action "free"), when it is the last entry of the audit log
+	// Redis keeps and Redis keeps its ledger: freed, on whichever host, not
+	// lost. nil otherwise.
+	Freed *AuditEntry
 }
 
 func (e *NotFoundError) Error() string {
@@ -475,6 +480,9 @@ func wrapf(err error, format string, a ...any) error {
 func (s *Store) notFound(ctx context.Context, action, c string) error {
 	nf := &NotFoundError{Campaign: c, Started: s.started != nil && s.started(c)}
 	nf.Ledger, _ = s.rdb.HLen(ctx, keysFor(c).ledger).Result() // for the words only: 0 when it cannot be read
+	if nf.Ledger > 0 {
+		nf.Freed = s.freedBy(ctx, c)
+	}
 	if s.cfg.Env != "" {
 		nf.Names, _ = s.List(ctx, s.cfg.Env) // for a hint only
 		nf.Similar = suggest.Similar(c, nf.Names)
