@@ -13,12 +13,13 @@ import (
 // (a canary sent before a re-staging changed the templates or catalogs,
 // or a language whose canary recipients were not sent), so that QA has
 // not seen them in the canary, and what to do; "" when the canary showed
-// every language, or cannot be read. What `tidings approve` and the
+// every language. When the canary cannot be read, it says so, so that
+// nobody takes its silence for a canary that showed every language. What `tidings approve` and the
 // console's Approve add to their answer.
 func UnseenInCanary(ctx context.Context, s *store.Store, c, env string) string {
 	langs, err := s.CanarySeen(ctx, c)
 	if err != nil {
-		return ""
+		return fmt.Sprintf("Warning: the canary could not be read to say which languages it showed (%v): check every language in the campaign's gallery in the console before the next batch goes, and if anything is wrong, pause it: tidings pause %s --env %s --reason ...", err, c, env)
 	}
 	unseen := store.Unseen(langs)
 	if len(unseen) == 0 {
