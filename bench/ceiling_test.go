@@ -102,35 +102,64 @@ func TestSteadyRate(t *testing.T) {
 // TestCeilingReplaysTidingsMessages prepares the ceiling's messages with
 // tidings' render and send packages, replays them with the bare sender to a
 // capture server and checks that it received exactly what tidings' sender
-// wrote: envelope, BODY parameter and data, byte for byte.
+// wrote: envelope, BODY parameter and data, byte for byte; and that the
+// sender made two writes a message, or one and one a connection more when
+// it chains a message's data with the next message's commands.
 func TestCeilingReplaysTidingsMessages(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
 	msgs, captured := prepareForTest(t, 84)
+	const n, conns = 84 * 2, 3 // every message twice
+	greetings := int64(conns)  // one EHLO a connection
+	for _, tc := range []struct {
+		name                 string
+		chain                bool
+		minWrites, maxWrites int64
+	}{
+		{"two writes a message", false, greetings + 2*n, greetings + 2*n},
+		// The first message's commands alone on each connection that sent
+		// any (at least one, at most all), then one write a message.
+		{"chained", true, greetings + n + 1, greetings + n + conns},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := replayToCapture(t, msgs, captured, n, conns, tc.chain)
+			if res.Writes < tc.minWrites || res.Writes > tc.maxWrites {
+				t.Errorf("%d writes for %d messages over %d connections, want %d to %d", res.Writes, n, conns, tc.minWrites, tc.maxWrites)
+			}
+		})
+	}
+}
+
+// replayToCapture sends n messages (msgs in turn) over conns connections
+// to a capture server and checks what it received against captured, each
+// message twice.
+func replayToCapture(t *testing.T, msgs []wireMessage, captured []smtpcapture.Message, n, conns int, chain bool) ceilingResult {
+	t.Helper()
+	ctx := t.Context()
 
 	srv, err := smtpcapture.Start(ctx, smtpcapture.Config{NoSMTPUTF8: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	s, err := dialBare(ctx, srv.Addr(), 3)
+	s, err := dialBare(ctx, srv.Addr(), conns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 84 * 2 // every message twice
+	s.chain = chain
 	res, err := s.run(ctx, n, msgs)
 	s.close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sent != n || res.Conns != 3 {
-		t.Fatalf("sent %d over %d connections, want %d over 3", res.Sent, res.Conns, n)
+	if res.Sent != n || res.Conns != conns {
+		t.Fatalf("sent %d over %d connections, want %d over %d", res.Sent, res.Conns, n, conns)
 	}
 	var wantOut int64
 	for j := range n {
 		wantOut += int64(len(msgs[j%len(msgs)].cmds) + len(msgs[j%len(msgs)].data))
 	}
-	wantOut += 3 * int64(len("EHLO bench.invalid\r\n"))
+	wantOut += int64(conns) * int64(len("EHLO bench.invalid\r\n"))
 	if res.BytesOut != wantOut {
 		t.Errorf("bytes out %d, want %d", res.BytesOut, wantOut)
 	}
@@ -154,6 +183,7 @@ func TestCeilingReplaysTidingsMessages(t *testing.T) {
 			}
 		}
 	}
+	return res
 }
 
 // TestCeilingAgainstSMTPSink runs the bare sender against postfix's

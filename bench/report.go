@@ -27,6 +27,10 @@ type ceilingRun struct {
 	WireBytesPerMsg      float64 `json:"wire_bytes_per_msg"`
 	WireReplyBytesPerMsg float64 `json:"wire_reply_bytes_per_msg"`
 	SinkUsPerMsg         float64 `json:"sink_us_per_msg"`
+	// WritesPerMsg counts the sender's write calls (the greetings' too):
+	// 2 a message, or about 1 with -ceiling-chain.
+	WritesPerMsg float64 `json:"writes_per_msg"`
+	Chained      bool    `json:"chained,omitempty"`
 }
 
 // ceilingSummary is the ceiling of a round: the runs just before and just
@@ -111,6 +115,7 @@ func (b *bench) runCeiling(ctx context.Context, conns int, msgs []wireMessage) (
 		return nil, err
 	}
 	defer s.close()
+	s.chain = b.o.ceilingChain
 	runtime.GC() // nothing left over from preparing to collect while measuring
 	res, err := s.run(ctx, b.o.n, msgs)
 	if err != nil {
@@ -144,9 +149,9 @@ func (b *bench) runCeiling(ctx context.Context, conns int, msgs []wireMessage) (
 	c := &ceilingRun{Conns: conns, MsgPerS: float64(res.Sent) / res.Elapsed.Seconds(), SteadyMsgPerS: res.Steady,
 		CPUUsPerMsg:     per(float64(res.CPU.Microseconds())),
 		WireBytesPerMsg: per(float64(kOut)), WireReplyBytesPerMsg: per(float64(kIn)),
-		SinkUsPerMsg: per((end.sinkCPU - base.sinkCPU) * 1e6)}
-	fmt.Fprintf(b.out, "  %.0f msg/s (steady %.0f), %.1f µs CPU/msg, %.0f bytes/msg on the wire\n",
-		c.MsgPerS, c.SteadyMsgPerS, c.CPUUsPerMsg, c.WireBytesPerMsg)
+		SinkUsPerMsg: per((end.sinkCPU - base.sinkCPU) * 1e6), WritesPerMsg: per(float64(res.Writes)), Chained: s.chain}
+	fmt.Fprintf(b.out, "  %.0f msg/s (steady %.0f), %.1f µs CPU/msg, %.0f bytes/msg on the wire, %.2f writes/msg\n",
+		c.MsgPerS, c.SteadyMsgPerS, c.CPUUsPerMsg, c.WireBytesPerMsg, c.WritesPerMsg)
 	return c, nil
 }
 
