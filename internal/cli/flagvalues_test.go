@@ -41,6 +41,10 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"send", "c.yaml", "--env", "staging", "--show=-5"}, 2, `invalid argument "-5" for "--show" flag: -5 is negative`},
 		{[]string{"worker", "--env", "staging", "--concurrency", "-3"}, 2, `invalid argument "-3" for "--concurrency" flag: -3 is negative: give 0 or more (0 uses the environment's)`},
 		{[]string{"plan", "c.yaml", "--show", "x"}, 2, `"x" is not a whole number`},
+		// A negative --shutdown-timeout (README: "a negative one is a
+		// usage error, exit 2") was refused only once Redis answered:
+		// exit 3 here, naming Redis, where the flag was the mistake.
+		{[]string{"worker", "--env", "staging", "--shutdown-timeout", "-1s"}, 2, "--shutdown-timeout -1s: give how long a graceful shutdown may take, e.g. --shutdown-timeout 10s"},
 		// More chunks in flight than smtp.connections would open more
 		// connections than the relay allows (red team 14c).
 		{[]string{"worker", "--env", "staging", "--concurrency", "9"}, 2, "--concurrency: 9 is above smtp.connections (8), the most SMTP connections a worker opens, and each recipient processed at once holds one: lower concurrency to 8 or less (or remove it: it follows smtp.connections), or raise smtp.connections"},

@@ -28,7 +28,12 @@ func (a *app) cmdWorker() *cobra.Command {
 		Use:   "worker --env ENV",
 		Short: "Process every active campaign: render, check, rate-limit, send, record",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return a.runWorker(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.shutdown < 0 { // a usage error before anything connects, as a negative count is
+				return usageError(cmd, fmt.Errorf("--shutdown-timeout %s: give how long a graceful shutdown may take, e.g. --shutdown-timeout 10s", o.shutdown))
+			}
+			return a.runWorker(cmd.Context(), o)
+		},
 	})
 	addEnv(c, &o.env, "environment (required)", true)
 	c.Flags().Var(flagvalue.NewCount(&o.concurrency, 0, "0 uses the environment's"), "concurrency", "chunks in flight, each on its own SMTP connection: at most smtp.connections (default: the environment's concurrency, else smtp.connections, else 8)")
