@@ -103,8 +103,12 @@ func (a *app) cmdControls() []*cobra.Command {
 				return a.withStore(cmd.Context(), env, func(s *store.Store, e *environment.Environment) error {
 					o.stderr, o.files = a.stderr, nextstep.FilesIn(e.StateDir)
 					msg, err := ctl.do(cmd.Context(), s, args[0], actor(e), reason, o)
-					if lost := (*store.LostChunksError)(nil); err == nil || errors.As(err, &lost) {
+					lost := (*store.LostChunksError)(nil)
+					if err == nil || errors.As(err, &lost) {
 						fmt.Fprintln(a.stdout, msg) // done for every recipient but the lost chunks'
+					}
+					if lost != nil && cmd.Name() == "cancel" { // it took: what is left is the staging again
+						return problemsErr(o.files.LostChunksCancelled(err, lost.Campaign, e.Name))
 					}
 					return storeError(err, e.Name, o.files)
 				})

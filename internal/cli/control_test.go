@@ -402,6 +402,13 @@ func TestCancelWithALostChunk(t *testing.T) {
 		!strings.Contains(res.stderr, "Redis lost chunk(s) [0] of campaign lostchunk") || !strings.Contains(res.stderr, "tidings report lostchunk --journal JOURNAL_DIR") {
 		t.Errorf("cancel with a lost chunk: want exit 1, the count, the lost chunk and what to do\n%s", res)
 	}
+	// What to do next is after the cancel, which took: it said "to mail
+	// the others and nobody twice, cancel it and stage it again", so the
+	// operator who had just cancelled it was told to cancel it.
+	if strings.Contains(res.stderr, "cancel it") || !strings.Contains(res.stderr, "it is cancelled now; to mail the others and nobody twice, stage it again excluding those deliveries") ||
+		!strings.Contains(res.stderr, "--resume-existing --exclude-delivered JOURNAL_DIR") {
+		t.Errorf("cancel with a lost chunk: want it said cancelled, and the send that stages it again, not to cancel it\n%s", res)
+	}
 }
 
 // TestReportWithALostChunk: a report of a campaign whose chunk Redis lost

@@ -83,7 +83,18 @@ func (f Files) fillBy(h, c, env, by string) string {
 // who was sent from the journals, and stage it again without them.
 // The controls say it.
 func (f Files) LostChunks(err error, c, env string) error {
-	return fmt.Errorf("%w: %s", err, f.fill("Redis lost part of this campaign's state; check its persistence and memory ('tidings doctor --env {env}'); who was sent is in the workers' delivery journals ('tidings report {c} --journal JOURNAL_DIR'); to mail the others and nobody twice, cancel it and stage it again excluding those deliveries{from}: {send} --env {env} --resume-existing --exclude-delivered JOURNAL_DIR{flags} (the journals: a report written now lacks the lost rows)", c, env))
+	return f.lostChunks(err, c, env, "to mail the others and nobody twice, cancel it and stage it again")
+}
+
+// LostChunksCancelled is LostChunks after a cancel that took (err: the
+// chunks it could not sweep): the campaign is cancelled, so what is left
+// to run is the staging again, not another cancel.
+func (f Files) LostChunksCancelled(err error, c, env string) error {
+	return f.lostChunks(err, c, env, "it is cancelled now; to mail the others and nobody twice, stage it again")
+}
+
+func (f Files) lostChunks(err error, c, env, todo string) error {
+	return fmt.Errorf("%w: %s", err, f.fill("Redis lost part of this campaign's state; check its persistence and memory ('tidings doctor --env {env}'); who was sent is in the workers' delivery journals ('tidings report {c} --journal JOURNAL_DIR'); "+todo+" excluding those deliveries{from}: {send} --env {env} --resume-existing --exclude-delivered JOURNAL_DIR{flags} (the journals: a report written now lacks the lost rows)", c, env))
 }
 
 // Cancelled follows the refusal to resume or retry cancelled campaign c

@@ -34,6 +34,7 @@ func TestHintsNameTheCampaignFileTheRecordKeeps(t *testing.T) {
 			f.Staging("resume", "altea", "production", false),
 			f.Staging("cancel", "altea", "production", false),
 			f.LostChunks(errors.New("cancel altea: lost chunks [3]"), "altea", "production").Error(),
+			f.LostChunksCancelled(errors.New("cancel altea: lost chunks [3]"), "altea", "production").Error(),
 			"cannot resume altea: the campaign is cancelled" + f.Cancelled("altea", "production"),
 		}
 	}
