@@ -439,6 +439,12 @@ func TestReportWithALostChunk(t *testing.T) {
 		!strings.Contains(res.stderr, "--resume-existing --exclude-delivered JOURNAL_DIR") {
 		t.Errorf("csv report: want exit 1, the header with 2 rows and the lost chunk's, and what to do\n%s", res)
 	}
+	// On the host whose send staged it, the send to run is that one, with
+	// its file and flags, as status and the controls write it; report said
+	// CAMPAIGN-FILE.
+	if strings.Contains(res.stderr, "CAMPAIGN-FILE") || !strings.Contains(res.stderr, "--env staging --resume-existing --exclude-delivered JOURNAL_DIR --skip-refused --skip-invalid --rejects ") {
+		t.Errorf("csv report: want the send that stages it again with the file and flags this host's start record keeps\n%s", res)
+	}
 	out := filepath.Join(t.TempDir(), "report.csv")
 	const saved = "line,id,email,locale,lang,outcome\nthe full report saved before the loss\n"
 	fixture.Write(t, out, saved)

@@ -48,7 +48,7 @@ func (a *app) cmdReport() *cobra.Command {
 					return a.journalReport(args[0], o.journal, w, ro)
 				}
 				return a.withStore(cmd.Context(), o.env, func(s *store.Store, e *environment.Environment) error {
-					return storeError(nextstep.ReportError(report.Write(cmd.Context(), s, args[0], w, ro), args[0], e.Name), e.Name, nil)
+					return storeError(nextstep.ReportError(report.Write(cmd.Context(), s, args[0], w, ro), args[0], e.Name), e.Name, nextstep.FilesIn(e.StateDir))
 				})
 			}
 			if o.file == "" {
