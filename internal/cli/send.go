@@ -1,20 +1,18 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/check"
+	"github.com/tidings-mail/tidings/internal/confirm"
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
@@ -109,7 +107,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 		return a.launchError(err, b, env)
 	}
 	if env.Production {
-		if err := a.confirmProduction(name, sum.Accepted, o.confirm); err != nil {
+		if err := confirm.Production(a.stdin, a.stdout, name, sum.Accepted, o.confirm); err != nil {
 			return err
 		}
 	}
@@ -209,29 +207,6 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 			name, ae.Got, ae.Want, e, name, e))
 	}
 	return storeError(err, e, nil)
-}
-
-// confirmProduction asks for the campaign name to be typed, or checks --confirm.
-func (a *app) confirmProduction(name string, n int, confirm string) error {
-	if confirm != "" {
-		if confirm != name {
-			return configError(fmt.Errorf("--confirm %q does not match the campaign name %q", confirm, name))
-		}
-		return nil
-	}
-	f, ok := a.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return configError(fmt.Errorf("this is a production environment: pass --confirm %s to send without a terminal", name))
-	}
-	fmt.Fprintf(a.stdout, "\nThis sends %d messages in PRODUCTION. Type the campaign name (%s) to confirm: ", n, name)
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil && line == "" {
-		return configError(errors.New("not confirmed: nothing typed"))
-	}
-	if strings.TrimSpace(line) != name {
-		return configError(fmt.Errorf("not confirmed: you typed %q, the campaign is %q", strings.TrimSpace(line), name))
-	}
-	return nil
 }
 
 // plan reads and checks every recipient of b for environment env (plan,
