@@ -8,11 +8,13 @@ import (
 	"github.com/tidings-mail/tidings/internal/flagvalue"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/plan"
+	"github.com/tidings-mail/tidings/internal/suppress"
 )
 
 type planOptions struct {
 	env        string
 	rejects    string
+	suppress   []string
 	maxRejects int
 	out        output
 }
@@ -28,6 +30,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			env.SuppressionFiles = append(env.SuppressionFiles, o.suppress...)
 			p, err := a.plan(cmd.Context(), b, env, nil)
 			if err != nil {
 				return err
@@ -44,16 +47,17 @@ func (a *app) cmdPlan() *cobra.Command {
 			if o.out.format == "json" {
 				w = a.stderr
 			}
-			if path == "" {
-				printf(w, sum.KeptNote() != "", "\n%s\n", sum.KeptNote())
+			printf(w, path == "" && sum.KeptNote() != "", "\n%s\n", sum.KeptNote())
+			printf(w, path != "", "\n%s\n", sum.RejectsLine(launch.Abs(path)))
+			if sum.Refused+sum.Invalid == 0 { // no rejects, or skipped (suppressed) rows alone
 				return nil
 			}
-			fmt.Fprintf(w, "\n%s\n", sum.RejectsLine(launch.Abs(path)))
 			return problems("%d refused, %d invalid", sum.Refused, sum.Invalid)
 		},
 	})
 	addEnv(c, &o.env, "environment whose allowlist applies (default, and the only one accepted: the campaign's environment)", false)
 	c.Flags().StringVar(&o.rejects, "rejects", "", plan.RejectsUsage)
+	c.Flags().StringArrayVar(&o.suppress, "suppress", nil, suppress.Usage)
 	c.Flags().Var(flagvalue.NewCount(&o.maxRejects, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	addOutput(c, &o.out, "text", "text", "json")
 	return c

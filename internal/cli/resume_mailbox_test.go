@@ -151,13 +151,7 @@ func (c cancelledCanary) approveToDone(t *testing.T, name string) map[string]int
 	}
 	waitState(t, c.env, name, "done", c.log)
 	c.stop()
-	per := map[string]int{}
-	for _, m := range c.smtp.Messages() {
-		for _, to := range m.To {
-			per[strings.ToLower(to)]++
-		}
-	}
-	return per
+	return perAddress(c.smtp)
 }
 
 // checkReport checks that campaign name's report has rows rows, every one

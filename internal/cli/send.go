@@ -20,12 +20,13 @@ import (
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/progress"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/suppress"
 )
 
 type sendOptions struct {
 	env, rejects, confirm string
 	dryRun                bool
-	exclude               []string
+	exclude, suppress     []string
 	show                  int
 	launch                launch.Options
 }
@@ -46,6 +47,7 @@ func (a *app) cmdSend() *cobra.Command {
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
 	c.Flags().BoolVar(&o.launch.ResumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
 	c.Flags().BoolVar(&o.launch.NoneDelivered, "none-delivered", false, "stage again a campaign Redis lost that no worker ever sent (no worker host has a journal of it)")
+	c.Flags().StringArrayVar(&o.suppress, "suppress", nil, suppress.Usage)
 	c.Flags().StringArrayVar(&o.exclude, "exclude-delivered", nil, "skip the recipients this delivery journal (directory or .jsonl) or report (.csv/.json) records as sent or in doubt; repeatable")
 	c.Flags().Var(flagvalue.NewCount(&o.show, 20, "0 shows none"), "show", "how many refused/invalid rows to show on screen")
 	return c
@@ -66,6 +68,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	if err := launch.Pinned(b.Campaign, env); err != nil { // before the exclusions, read in env's state_dir
 		return err
 	}
+	env.SuppressionFiles = append(env.SuppressionFiles, o.suppress...)
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
 		if excl, err = launch.LoadDeliveredIn(env.StateDir, env.Name, name, o.exclude); err != nil {
@@ -143,7 +146,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 // again is the send of campaign file run with o, as it can be pasted
 // from any directory.
 func (o sendOptions) again(file string) nextstep.SendRun {
-	return nextstep.SendRun{File: file, Env: o.env, ResumeExisting: o.launch.ResumeExisting, Exclude: o.exclude, NoneDelivered: o.launch.NoneDelivered, Confirm: o.confirm,
+	return nextstep.SendRun{File: file, Env: o.env, ResumeExisting: o.launch.ResumeExisting, Exclude: o.exclude, NoneDelivered: o.launch.NoneDelivered, Confirm: o.confirm, Suppress: o.suppress,
 		Options: &launch.SendOptions{SkipRefused: o.launch.SkipRefused, SkipInvalid: o.launch.SkipInvalid, Rejects: o.rejects}}
 }
 

@@ -136,6 +136,11 @@ type Environment struct {
 	// File and Line of its key in the config file, or Field alone (the
 	// variable TIDINGS_LIST_UNSUBSCRIBE, or the key); Msg is empty.
 	ListUnsubscribeAt yamlnode.Error
+	// SuppressionFiles are the suppression lists (package suppress) of
+	// the environment: no campaign staged in it mails an address on them.
+	// One that cannot be read stops plan, send and rehearse (fail
+	// closed).
+	SuppressionFiles []string
 	// Concurrency is how many chunks one worker processes at once, each on
 	// its own SMTP connection (default: SMTP.Connections, and never above
 	// it: SMTP.Connections caps a worker's connections to the relay); the

@@ -26,6 +26,7 @@ type fileEnv struct {
 	SMTP            fileSMTP    `yaml:"smtp"`
 	Allow           []string    `yaml:"allow"`
 	ListUnsubscribe string      `yaml:"list_unsubscribe"`
+	Suppression     []string    `yaml:"suppression_files"`
 	Concurrency     int         `yaml:"concurrency"`
 	ClaimWindow     int         `yaml:"claim_window"`
 	StateDir        string      `yaml:"state_dir"`
@@ -223,9 +224,11 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 			Timeout:     r.SMTP.Timeout,
 		},
 		StateDir: b.filePath(r.StateDir),
-		Journal:  Journal{Dir: b.filePath(r.Journal.Dir)},
-		Console:  Console{Addr: r.Console.Addr, URL: r.Console.URL},
-		Notify:   Notify{NoProgressAfter: r.Notify.NoProgressAfter},
+		// Relative to the config file, as every path in it.
+		SuppressionFiles: mapPaths(r.Suppression, b.filePath),
+		Journal:          Journal{Dir: b.filePath(r.Journal.Dir)},
+		Console:          Console{Addr: r.Console.Addr, URL: r.Console.URL},
+		Notify:           Notify{NoProgressAfter: r.Notify.NoProgressAfter},
 	}
 	if r.Production != nil {
 		if !*r.Production && b.name == ProductionName {
@@ -271,6 +274,14 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 }
 
 // filePath resolves a path written in the config file against its directory.
+func mapPaths(ps []string, f func(string) string) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, f(p))
+	}
+	return out
+}
+
 func (b *builder) filePath(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p

@@ -35,6 +35,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/plan"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/suppress"
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
 
@@ -56,6 +57,10 @@ type Input struct {
 	// LoadDelivered): those recipients are skipped, and staging starts a
 	// new run.
 	Exclude *Delivered
+	// Suppress holds the mailboxes never to mail (the environment's
+	// suppression lists and the send's): skipped at every staging, code
+	// plan.CodeSuppressed; nil suppresses nobody.
+	Suppress *suppress.List
 }
 
 // Planned is a campaign whose recipients were read and checked once.
@@ -145,7 +150,10 @@ func (e *ChangedError) Error() string {
 // Redis. A campaign pinned to another environment than in.Env is refused
 // (PinnedError) before any row is read, and so are exclusions read from
 // another environment's journal (*EnvError, Delivered.CheckEnv), and an
-// https list_unsubscribe that names no recipient (namesRecipient).
+// https list_unsubscribe that names no recipient (namesRecipient). The
+// suppression lists of in.Env (its SuppressionFiles) are read unless
+// in.Suppress is given; one that cannot be read, or a bad line, is an
+// error.
 func Plan(ctx context.Context, in Input) (*Planned, error) {
 	if err := Pinned(in.Campaign, in.Env); err != nil {
 		return nil, err
@@ -162,6 +170,15 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 	}
 	if err := in.Exclude.CheckEnv(in.EnvName); err != nil {
 		return nil, err
+	}
+	if in.Suppress == nil && in.Env != nil && len(in.Env.SuppressionFiles) > 0 {
+		// Fail closed: a list that cannot be read stops the plan, and
+		// with it the send.
+		l, err := suppress.Load(in.Env.SuppressionFiles)
+		if err != nil {
+			return nil, fmt.Errorf("environment %s: %w", in.Env.Name, err)
+		}
+		in.Suppress = l
 	}
 	if ps := in.Engine.Prose(func(name string) string {
 		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
@@ -190,7 +207,7 @@ func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit 
 	if emit == nil {
 		emit = func(plan.Accepted) error { return nil }
 	}
-	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients, Prior: prior}
+	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients, Prior: prior, Suppress: in.Suppress}
 	if in.Exclude != nil {
 		pin.Exclude = in.Exclude.Exclude
 	}
@@ -240,7 +257,7 @@ func (p *Planned) Check(o Options) error {
 	if o.NoneDelivered && p.in.Exclude != nil {
 		return errors.New("--none-delivered says no worker ever sent the campaign, --exclude-delivered gives what was sent: give one of them")
 	}
-	if d := p.in.Exclude; d != nil && d.Len() > 0 && s.Skipped == 0 {
+	if d := p.in.Exclude; d != nil && d.Len() > 0 && s.AlreadyDelivered() == 0 {
 		return &UnmatchedExclusionError{Campaign: p.in.Campaign.Name, Delivered: d.Len(), Sources: d.Sources}
 	}
 	if s.Accepted == 0 && !o.AllowEmpty && !p.closes() {
@@ -251,7 +268,7 @@ func (p *Planned) Check(o Options) error {
 		for _, k := range []struct {
 			n    int
 			what string
-		}{{s.Refused, "refused"}, {s.Invalid, "invalid"}} {
+		}{{s.Refused, "refused"}, {s.Invalid, "invalid"}, {s.SuppressedRows(), "suppressed"}} {
 			if k.n > 0 {
 				why = append(why, fmt.Sprintf("%d %s", k.n, k.what))
 			}
@@ -273,7 +290,7 @@ func (p *Planned) Check(o Options) error {
 // (Stage): nothing is sent. Rows all refused or invalid are no recovery
 // (Check refuses them: ErrNoRecipient).
 func (p *Planned) closes() bool {
-	return p.in.Exclude != nil && p.Summary.Accepted == 0 && p.Summary.Skipped > 0
+	return p.in.Exclude != nil && p.Summary.Accepted == 0 && p.Summary.AlreadyDelivered() > 0
 }
 
 // closedWords says, for Result.Closed (a sentence without its full stop), what staging the plan did when it
@@ -284,9 +301,13 @@ func (p *Planned) closedWords(state store.State) string {
 	if len(src) > 3 {
 		from = fmt.Sprintf("the %d files read (%s and %d more)", len(src), strings.Join(src[:3], ", "), len(src)-3)
 	}
-	words := fmt.Sprintf("Every one of the %d recipients was already delivered according to %s", s.Skipped, from)
-	if n := s.Refused + s.Invalid; n > 0 {
-		words = fmt.Sprintf("Nobody is left to send to: %d recipients were already delivered according to %s, and %d left out (%d refused, %d invalid)", s.Skipped, from, n, s.Refused, s.Invalid)
+	d, sup := s.AlreadyDelivered(), s.SuppressedRows()
+	words := fmt.Sprintf("Every one of the %d recipients was already delivered according to %s", d, from)
+	switch n := s.Refused + s.Invalid + sup; {
+	case sup > 0:
+		words = fmt.Sprintf("Nobody is left to send to: %d recipients were already delivered according to %s, and %d left out (%d refused, %d invalid, %d suppressed)", d, from, n, s.Refused, s.Invalid, sup)
+	case n > 0:
+		words = fmt.Sprintf("Nobody is left to send to: %d recipients were already delivered according to %s, and %d left out (%d refused, %d invalid)", d, from, n, s.Refused, s.Invalid)
 	}
 	if state != store.StateDone {
 		return fmt.Sprintf("%s; campaign recorded with every row's outcome, and %s: it is recorded as done once resumed; nothing sent", words, state)
@@ -568,7 +589,12 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		return nil, &ChangedError{File: in.Recipients}
 	}
 	for _, r := range staged.Rejects {
-		if err := sg.Reject(ctx, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason}); err != nil {
+		// A row suppressed since an earlier staging keeps what that
+		// staging's send did (sent stays sent); one still pending is
+		// skipped. Suppression is decided here, at staging only: the
+		// claim step reads nothing of it (the row is in no chunk).
+		if err := sg.Reject(ctx, store.Reject{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Field: r.Field, Reason: r.Reason,
+			KeepEarlier: r.Code == plan.CodeSuppressed}); err != nil {
 			return nil, err
 		}
 	}

@@ -26,6 +26,10 @@ type SendRun struct {
 	// NoneDelivered is --none-delivered (launch.Options.NoneDelivered).
 	NoneDelivered bool
 	Confirm       string
+	// Suppress are the --suppress paths (suppression lists beside the
+	// environment's): a send run again without them would mail the
+	// people on them.
+	Suppress []string
 }
 
 // Command is r as a command line.
@@ -40,6 +44,9 @@ func (r SendRun) Command() string {
 	}
 	if r.NoneDelivered {
 		args = append(args, "--none-delivered")
+	}
+	for _, p := range r.Suppress {
+		args = append(args, "--suppress", path(p, "FILE"))
 	}
 	args = append(args, optionArgs(r.Options)...)
 	if r.Confirm != "" {

@@ -6,7 +6,9 @@
 // estimates the duration.
 //
 // Each row is checked in this order: row validation (package recipient),
-// then the environment's allowlist, then the locale rule (package render).
+// then the deliveries to exclude (Input.Exclude), then the suppression
+// lists (Input.Suppress: skipped, code suppressed), then the environment's
+// allowlist, then the locale rule (package render).
 // The counts always reconcile: Rows == Accepted + Refused + Invalid + Skipped.
 //
 // Run streams: accepted recipients go to the emit callback in file order
@@ -41,6 +43,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
+	"github.com/tidings-mail/tidings/internal/suppress"
 )
 
 // Outcomes of a rejected row.
@@ -48,7 +51,7 @@ const (
 	OutcomeRefused = "refused"
 	OutcomeInvalid = "invalid"
 	// OutcomeSkipped is a row left out on purpose: Input.Exclude matched it
-	// (delivered by an earlier run of the campaign).
+	// (delivered by an earlier run of the campaign), or Input.Suppress.
 	OutcomeSkipped = "skipped"
 )
 
@@ -61,6 +64,11 @@ var ErrNoRows = errors.New("no recipient rows")
 
 // CodeAlreadyDelivered is the code of rows skipped by Input.Exclude.
 const CodeAlreadyDelivered = "already-delivered"
+
+// CodeSuppressed is the code of rows skipped because their mailbox is on
+// a suppression list (Input.Suppress); the reason names the list's file
+// and line.
+const CodeSuppressed = "suppressed"
 
 // CodeIDDelivered is the code of rows whose id Input.Exclude knows as
 // delivered to another address.
@@ -83,6 +91,10 @@ type Input struct {
 	// has an error for is invalid (CodeIDDelivered: its id was delivered to
 	// another address), with the error as its reason.
 	Exclude func(id, email string) (reason string, ok bool, err error)
+	// Suppress, when set, holds the mailboxes never to mail: a valid row
+	// whose mailbox is on it (by address.Key) is skipped, code
+	// CodeSuppressed, its reason naming the list's file and line.
+	Suppress *suppress.List
 	// Prior, when set, is the summary of an earlier run over the same bytes
 	// (the caller checks they are the same): rows are not checked again,
 	// and a row Prior found the template cannot render is invalid again
@@ -116,7 +128,10 @@ type Summary struct {
 	Accepted int `json:"accepted"`
 	Refused  int `json:"refused"`
 	Invalid  int `json:"invalid"`
-	Skipped  int `json:"skipped"` // left out by Input.Exclude
+	Skipped  int `json:"skipped"` // left out by Input.Exclude or Input.Suppress
+	// Suppressed counts, per suppression list (Input.Suppress, in its
+	// files' order), the rows it skipped (among Skipped).
+	Suppressed []Suppressed `json:"suppressed,omitempty"`
 
 	PerLocale []LocaleLine `json:"per_locale"`
 	// Rejects holds every refused, invalid and skipped row, in file order.
@@ -152,6 +167,26 @@ type Summary struct {
 	// intervals. Waiting for approval is not included.
 	Estimate time.Duration `json:"estimate_ns"`
 }
+
+// Suppressed is how many rows one suppression list skipped.
+type Suppressed struct {
+	File string `json:"file"`
+	Size int    `json:"addresses"` // distinct mailboxes the list holds
+	Rows int    `json:"rows"`
+}
+
+// SuppressedRows returns how many rows the suppression lists skipped.
+func (s *Summary) SuppressedRows() int {
+	n := 0
+	for _, l := range s.Suppressed {
+		n += l.Rows
+	}
+	return n
+}
+
+// AlreadyDelivered returns how many rows were skipped as already
+// delivered (Input.Exclude): Skipped less SuppressedRows.
+func (s *Summary) AlreadyDelivered() int { return s.Skipped - s.SuppressedRows() }
 
 // SMTPUTF8Rows counts the accepted rows whose address needs SMTPUTF8 (its
 // local part is not ASCII: address.Address.NeedsSMTPUTF8), and names the
@@ -299,6 +334,9 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	}
 	c := in.Campaign
 	s := &Summary{Campaign: c.Name, File: name, Rate: c.Rate}
+	for i, f := range in.Suppress.Files() {
+		s.Suppressed = append(s.Suppressed, Suppressed{File: f, Size: in.Suppress.Size(i)})
+	}
 	if in.Env != nil {
 		s.Environment = in.Env.Name
 	}
@@ -390,6 +428,17 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 			s.Skipped++
 			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
 				Outcome: OutcomeSkipped, Code: CodeAlreadyDelivered, Field: "email", Reason: r.why})
+			continue
+		}
+		if r.suppressed {
+			s.Skipped++
+			for i := range s.Suppressed {
+				if s.Suppressed[i].File == r.on.File {
+					s.Suppressed[i].Rows++
+				}
+			}
+			s.Rejects = append(s.Rejects, Reject{Line: rcp.Line, ID: rcp.ID, Email: rcp.Email, Locale: rcp.Locale,
+				Outcome: OutcomeSkipped, Code: CodeSuppressed, Field: "email", Reason: SuppressedReason(r.on)})
 			continue
 		}
 		res := r.res
@@ -511,6 +560,12 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 	return s, nil
 }
 
+// SuppressedReason is the reason of a row skipped because its mailbox is
+// on a suppression list, at on.
+func SuppressedReason(on suppress.Source) string {
+	return fmt.Sprintf("on the suppression list %s (line %d): its mailbox opted out or bounced, so it is never mailed; remove that line only if this person asked to be mailed again", on.File, on.Line)
+}
+
 // readAhead reads recipient rows a block at a time and checks the block's
 // rows that will be accepted in parallel, one goroutine per core: checking
 // a row may mean rendering it, the costliest part of a plan. Rows come out in file order
@@ -538,6 +593,8 @@ type aheadRow struct {
 	excluded   bool  // Input.Exclude matched it, because of why
 	excludeErr error // Input.Exclude's error for it
 	why        string
+	suppressed bool // Input.Suppress holds its mailbox, at on
+	on         suppress.Source
 	res        resolution
 	allowed    bool   // by the environment's allowlist
 	reason     string // why the template cannot be rendered with it
@@ -598,8 +655,11 @@ func (a *readAhead) fill() {
 			if a.in.Exclude != nil {
 				r.why, r.excluded, r.excludeErr = a.in.Exclude(rcp.ID, rcp.Email)
 			}
+			if !r.excluded && r.excludeErr == nil {
+				r.on, r.suppressed = a.in.Suppress.Match(rcp.Address)
+			}
 			r.res, r.allowed = a.resolve(rcp.Locale), a.allowed(rcp.Address)
-			if !r.excluded && r.excludeErr == nil && r.allowed && r.res.refusal == nil {
+			if !r.excluded && r.excludeErr == nil && !r.suppressed && r.allowed && r.res.refusal == nil {
 				todo = append(todo, len(a.buf))
 			}
 		}

@@ -174,9 +174,9 @@ func (s *Summary) KeptNote() string { return s.kept }
 // both print it, so that they word the same rows alike.
 func (s *Summary) RejectsLine(path string) string {
 	var kinds []string
-	for i, n := range []int{s.Refused, s.Invalid, s.Skipped} {
+	for i, n := range []int{s.Refused, s.Invalid, s.AlreadyDelivered(), s.SuppressedRows()} {
 		if n > 0 {
-			kinds = append(kinds, strconv.Itoa(n)+" "+[]string{"refused", "invalid", "skipped as already delivered"}[i])
+			kinds = append(kinds, strconv.Itoa(n)+" "+[]string{"refused", "invalid", "skipped as already delivered", "suppressed"}[i])
 		}
 	}
 	switch n := s.Refused + s.Invalid + s.Skipped; n {
@@ -217,10 +217,22 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		env = " in environment " + s.Environment
 	}
 	ew.printf("Campaign %s%s, recipients %s\n", s.Campaign, env, s.File)
-	if s.Skipped > 0 {
+	switch d, sup := s.AlreadyDelivered(), s.SuppressedRows(); {
+	case sup > 0 && d > 0:
+		ew.printf("%s: %d accepted, %d refused, %d invalid, %d skipped (%d already delivered, %d suppressed)\n\n", CountOf(s.Rows, "row", "rows"), s.Accepted, s.Refused, s.Invalid, s.Skipped, d, sup)
+	case sup > 0:
+		ew.printf("%s: %d accepted, %d refused, %d invalid, %d skipped (suppressed)\n\n", CountOf(s.Rows, "row", "rows"), s.Accepted, s.Refused, s.Invalid, s.Skipped)
+	case d > 0:
 		ew.printf("%s: %d accepted, %d refused, %d invalid, %d skipped (already delivered)\n\n", CountOf(s.Rows, "row", "rows"), s.Accepted, s.Refused, s.Invalid, s.Skipped)
-	} else {
+	default:
 		ew.printf("%s: %d accepted, %d refused, %d invalid\n\n", CountOf(s.Rows, "row", "rows"), s.Accepted, s.Refused, s.Invalid)
+	}
+	if len(s.Suppressed) > 0 {
+		ew.printf("Suppression lists (never mailed; matched by mailbox, as duplicates are):\n")
+		for _, l := range s.Suppressed {
+			ew.printf("  %s: %s, %s suppressed\n", l.File, CountOf(l.Size, "address", "addresses"), CountOf(l.Rows, "row", "rows"))
+		}
+		ew.printf("\n")
 	}
 
 	if len(s.PerLocale) > 0 {
@@ -288,6 +300,8 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		shown := min(n, max(maxRejects, 0))
 		what := "Refused and invalid rows"
 		switch {
+		case s.SuppressedRows() > 0:
+			what = "Rows not sent (refused, invalid, or skipped)"
 		case s.Skipped > 0:
 			what = "Rows not sent (refused, invalid, or skipped as already delivered)"
 		case len(rejects) < len(s.Rejects):

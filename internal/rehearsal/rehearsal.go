@@ -173,9 +173,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	in.EnvName = Env // the embedded Redis's, whatever the allowlist
 	switch {
 	case cfg.Env != nil:
-		res.EnvNote = fmt.Sprintf("the allowlist and settings of environment %s, which the campaign names, applied as a send there applies them", cfg.Env.Name)
+		res.EnvNote = fmt.Sprintf("the allowlist, suppression lists and settings of environment %s, which the campaign names, applied as a send there applies them", cfg.Env.Name)
 	case cfg.EnvErr != nil && camp.Environment != "":
-		res.EnvNote = fmt.Sprintf("environment %s, which the campaign names, not loaded (%v): no allowlist applied, unlike a send there", camp.Environment, cfg.EnvErr)
+		res.EnvNote = fmt.Sprintf("environment %s, which the campaign names, not loaded (%v): no allowlist or suppression list applied, unlike a send there", camp.Environment, cfg.EnvErr)
 	}
 	planned, err := launch.Plan(ctx, in)
 	if err != nil {

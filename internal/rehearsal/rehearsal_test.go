@@ -11,6 +11,7 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/bundle"
 	"github.com/tidings-mail/tidings/internal/demo"
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/fixture"
 	"github.com/tidings-mail/tidings/internal/rehearsal"
 	"github.com/tidings-mail/tidings/internal/report"
@@ -93,7 +94,7 @@ func TestRunSaysWhoseAllowlistApplied(t *testing.T) {
 	}
 	var text bytes.Buffer
 	res.WriteText(&text)
-	want := "environment production, which the campaign names, not loaded (no such environment): no allowlist applied"
+	want := "environment production, which the campaign names, not loaded (no such environment): no allowlist or suppression list applied"
 	if !strings.Contains(text.String(), want) {
 		t.Errorf("the rehearsal does not say %q\n%s", want, text.String())
 	}
@@ -134,5 +135,36 @@ func TestARehearsalsFilesAreTheirOwnersAlone(t *testing.T) {
 		if files < 30 {
 			t.Errorf("%s rehearsal: %d files under %s, want the mail, the reports and the gallery", run, files, out)
 		}
+	}
+}
+
+// TestRunAppliesTheEnvironmentsSuppressionList: a rehearsal with the
+// campaign's environment skips the addresses on its suppression lists as
+// a send there would: nothing is captured for them, and the report holds
+// them as skipped, code suppressed.
+func TestRunAppliesTheEnvironmentsSuppressionList(t *testing.T) {
+	t.Parallel()
+	b, dir := demoBundle(t)
+	list := filepath.Join(dir, "optout.txt")
+	fixture.Write(t, list, "# unsubscribed\nADA@Altea.example\n")
+	env := &environment.Environment{Name: "production", Production: true, SuppressionFiles: []string{list}}
+	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: filepath.Join(dir, "out"), Who: "test", Host: "here", Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Captured != 23 || res.Plan.Skipped != 1 {
+		t.Errorf("captured %d messages with %d rows skipped, want 23 and 1 (ada suppressed)", res.Captured, res.Plan.Skipped)
+	}
+	csv, err := os.ReadFile(res.ReportCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(csv), "\n") {
+		if strings.Contains(line, "ada@altea.example") && !strings.Contains(line, ",skipped,suppressed,") {
+			t.Errorf("report.csv: ada's row is not skipped, code suppressed: %s", line)
+		}
+	}
+	if !strings.Contains(string(csv), ",skipped,suppressed,") {
+		t.Errorf("report.csv has no suppressed row\n%s", csv)
 	}
 }

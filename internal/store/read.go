@@ -867,12 +867,33 @@ func (s *Store) Rejects(ctx context.Context, c string, fn func(Row) error) error
 		if err != nil {
 			return fmt.Errorf("read rejects of %s: %w", c, err)
 		}
-		for _, x := range v {
+		rows := make([]Row, len(v))
+		var kept []string // ids of rows whose ledger kept their earlier outcome
+		var at []int
+		for i, x := range v {
 			var r Reject
 			if err := json.Unmarshal([]byte(x), &r); err != nil {
 				return fmt.Errorf("decode a reject of %s: %w", c, err)
 			}
-			if err := fn(Row{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Response: r.Reason, Batch: -1}); err != nil {
+			rows[i] = Row{Line: r.Line, ID: r.ID, Email: r.Email, Locale: r.Locale, Outcome: r.Outcome, Code: r.Code, Response: r.Reason, Batch: -1}
+			if r.Kept {
+				kept, at = append(kept, r.ID), append(at, i)
+			}
+		}
+		es, err := s.Entries(ctx, c, kept)
+		if err != nil {
+			return err
+		}
+		for j, e := range es {
+			// A final outcome other than skipped is the one the row
+			// keeps (Reject.Kept): sent stays sent.
+			if e.Final() && e.State != OutcomeSkipped {
+				row := &rows[at[j]]
+				row.Outcome, row.Code, row.Response, row.At, row.Attempts = e.State, e.Code, e.Response, e.At, e.Attempts
+			}
+		}
+		for _, row := range rows {
+			if err := fn(row); err != nil {
 				return err
 			}
 		}

@@ -124,6 +124,15 @@ type Reject struct {
 	Code    string `json:"code,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Reason  string `json:"reason"`
+	// KeepEarlier, for a skipped row of a re-staging (ResumeExisting),
+	// keeps the recipient's earlier outcome when the ledger holds one a
+	// re-staging keeps (sent, in doubt, failed for good, skipped, or a
+	// claim): a row suppressed since it was sent stays sent. Without one,
+	// the row is skipped in the ledger, as any skipped row. Not stored.
+	KeepEarlier bool `json:"-"`
+	// Kept, stored, says the ledger kept the row's earlier outcome
+	// (KeepEarlier): the report shows that outcome, as the ledger has it.
+	Kept bool `json:"kept,omitempty"`
 }
 
 // Refusal counts the rows refused at staging for one reason: one code
@@ -688,9 +697,20 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 	if !slices.Contains([]string{OutcomeRefused, OutcomeInvalid, OutcomeSkipped}, r.Outcome) {
 		return fmt.Errorf("stage %s: line %d: reject outcome %q: want refused, invalid or skipped", sg.cfg.Campaign, r.Line, r.Outcome)
 	}
+	state := r.Outcome // what the counts count it as
+	if r.KeepEarlier && sg.exists && r.Outcome == OutcomeSkipped && r.ID != "" {
+		var err error
+		if state, err = sg.keepEarlier(ctx, &r); err != nil {
+			return err
+		}
+	}
 	data, _ := json.Marshal(r)
 	sg.pipe.RPush(ctx, sg.k.rejects, data)
-	if r.Outcome == OutcomeSkipped && r.ID != "" {
+	if r.Kept {
+		// The ledger keeps the earlier outcome (keepEarlier); the index
+		// holds this staging's ids (Finish: ids_of).
+		index(ctx, sg.pipe, sg.k, Recipient{ID: r.ID, Key: address.KeyOf(r.Email)}, "", "")
+	} else if r.Outcome == OutcomeSkipped && r.ID != "" {
 		// Delivered in an earlier run: the ledger says so too, so that a
 		// later staging of this run (ResumeExisting, given no exclusions)
 		// keeps it skipped instead of sending it again.
@@ -700,13 +720,39 @@ func (sg *Stager) Reject(ctx context.Context, r Reject) error {
 			index(ctx, sg.pipe, sg.k, Recipient{ID: r.ID, Key: address.KeyOf(r.Email)}, "", "")
 		}
 	}
-	sg.counts[r.Outcome]++
+	sg.counts[state]++
 	sg.refusals = CountRefusal(sg.refusals, r)
 	sg.sum.Rejected++
 	if sg.sum.Rejected%2000 == 0 {
 		return sg.flush(ctx)
 	}
 	return nil
+}
+
+// keepEarlier looks up the earlier outcome of r, a skipped row of a
+// re-staging (Reject.KeepEarlier), by id and by mailbox (priors), and when
+// it is one a re-staging keeps, keeps it: r is marked Kept, the entry is
+// carried to r's id when it was under another (as keep does), and the
+// returned state is what the counts count it as (its earlier outcome; a
+// claim's window that has not ended counts in doubt, as keptEntry says).
+// The ledger is not written otherwise. The row is in no chunk: no worker
+// claims it, whatever the entry says.
+func (sg *Stager) keepEarlier(ctx context.Context, r *Reject) (string, error) {
+	rec := Recipient{Line: r.Line, ID: r.ID, Email: r.Email, Key: address.KeyOf(r.Email)}
+	prs, err := sg.s.priors(ctx, sg.k, []Recipient{rec})
+	if err != nil {
+		return "", fmt.Errorf("stage %s: %w", sg.cfg.Campaign, err)
+	}
+	pr := prs[0]
+	if pr.conflict != nil || !keeps(pr.entry) {
+		return r.Outcome, nil // skipped (a conflict: Finish refuses it, Check first)
+	}
+	r.Kept = true
+	_, state := keptEntry(pr.entry)
+	if pr.from != r.ID && claimOf(pr.entry) == "" {
+		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, pr.entry)
+	}
+	return state, nil
 }
 
 // tableField is a field of the counters' hashes (counts, bstats, persec) whose
