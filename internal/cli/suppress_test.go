@@ -213,3 +213,35 @@ func TestEveryRowSuppressedIsNoSend(t *testing.T) {
 		t.Errorf("send of a file whose every row is suppressed: want exit 1 saying so\n%s", r)
 	}
 }
+
+// TestSuppressedRowStaysSkippedInItsCampaign: a line removed from the
+// list after a campaign skipped its row does not make a re-staging of
+// that campaign mail it: the ledger keeps the row skipped, as it keeps
+// sent rows (fail safe); the report still says why.
+func TestSuppressedRowStaysSkippedInItsCampaign(t *testing.T) {
+	t.Parallel()
+	renv, list, file := listAndCampaign(t, "kept", "r0-en@example.org\n")
+	fixture.Write(t, filepath.Join(filepath.Dir(file), "recipients.csv"), "email,name,locale,posts\n"+strings.Join(rowsIn(2, "en"), "\n")+"\n")
+	rejects := filepath.Join(filepath.Dir(list), "rejects.csv")
+	if r := cli(t, renv, "send", file, "--env", "staging", "--suppress", list, "--rejects", rejects); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	if r := cli(t, renv, "pause", "kept", "--env", "staging", "--reason", "list edited"); r.code != 0 {
+		t.Fatalf("pause\n%s", r)
+	}
+	if r := cli(t, renv, "send", file, "--env", "staging", "--resume-existing", "--rejects", rejects); r.code != 0 {
+		t.Fatalf("send --resume-existing without the list\n%s", r)
+	}
+	found := false
+	for _, x := range reportJSON(t, renv, "kept").Recipients {
+		if x.Email == "r0-en@example.org" {
+			found = true
+			if x.Outcome != "skipped" || x.Code != "suppressed" {
+				t.Errorf("report: r0-en, suppressed by the first staging, is %s (%s) after a re-staging without the list", x.Outcome, x.Code)
+			}
+		}
+	}
+	if !found {
+		t.Error("the report has no row of r0-en")
+	}
+}

@@ -563,7 +563,7 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 // SuppressedReason is the reason of a row skipped because its mailbox is
 // on a suppression list, at on.
 func SuppressedReason(on suppress.Source) string {
-	return fmt.Sprintf("on the suppression list %s (line %d): its mailbox opted out or bounced, so it is never mailed; remove that line only if this person asked to be mailed again", on.File, on.Line)
+	return fmt.Sprintf("on the suppression list %s (line %d): its mailbox opted out or bounced, so it is never mailed (this campaign keeps it skipped even if the line is removed later); remove the line only if this person asked to be mailed again, before a campaign is staged", on.File, on.Line)
 }
 
 // readAhead reads recipient rows a block at a time and checks the block's
