@@ -20,6 +20,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/journal"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
 
 // campaignState is everything the worker needs about one staged campaign,
@@ -165,8 +166,14 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	}
 	cs.tick = store.TickParams{Stage: meta.Stage, Interval: camp.Batches.Interval, ApproveAfterCanary: camp.Batches.ApproveAfterCanary,
 		MaxFailureRate: camp.Batches.MaxFailureRate, MaxAttempts: camp.Retry.MaxAttempts, Actor: w.actor()}
-	cs.compose = NewComposer(camp)
-	if err := cs.compose.Err(); err != nil {
+	cs.compose = NewComposer(camp, w.cfg.UnsubscribeSecret)
+	if err := cs.compose.Err(); errors.Is(err, unsubscribe.ErrNoSecret) {
+		// The campaign is right; this worker lacks the key of its tokens,
+		// and would send links nobody can check (or none at all).
+		cs.refusal = fmt.Sprintf("worker %s on %s has no unsubscribe secret, and this campaign's List-Unsubscribe %q needs one for {token}: it sends nothing rather than a link without its token; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), then resume the campaign",
+			w.cfg.WorkerID, w.cfg.Host, camp.ListUnsubscribe, cmp.Or(meta.Env, w.cfg.Env))
+		return cs, nil
+	} else if err != nil {
 		cs.refusal = fmt.Sprintf("worker %s on %s cannot compose this campaign's messages: %s; fix the campaign file and stage it again", w.cfg.WorkerID, w.cfg.Host, err.Error())
 		return cs, nil
 	}

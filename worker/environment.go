@@ -22,7 +22,7 @@ func ForEnvironment(e *environment.Environment, rdb redis.UniversalClient) Confi
 		Redis: rdb, Env: e.Name, ReplicaAcks: e.Redis.MinReplicaAcks, AckTimeout: e.Redis.ReplicaAckTimeout, MaxmemoryPolicy: e.Redis.MaxmemoryPolicy,
 		Concurrency: e.Concurrency, SMTPConnections: e.SMTP.Connections, ClaimWindow: e.ClaimWindow, SMTP: SMTPConfig(e.SMTP),
 		Journal:        journal.Config{Dir: e.Journal.Dir, Sync: e.Journal.FsyncInterval, Always: e.Journal.FsyncAlways},
-		SentinelListed: sentinelListed(e),
+		SentinelListed: sentinelListed(e), UnsubscribeSecret: e.UnsubscribeSecret,
 	}
 }
 

@@ -995,7 +995,8 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 		// recipient: Render reads it and keeps nothing of it.
 		r.fields = rc.FieldsInto(r.fields, cs.meta.Columns)
 		by = "render: "
-		out, err = cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: r.fields, Data: cs.camp.Data})
+		out, err = cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: r.fields, Data: cs.camp.Data,
+			Unsubscribe: cs.compose.Unsubscribe(rc.ID, rc.Email)})
 	}
 	if rf, ok := errors.AsType[*render.Refusal](err); ok {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, by+err.Error()

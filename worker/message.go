@@ -4,8 +4,10 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/campaign"
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/send"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
 
 // Composer builds the message a worker sends to one recipient of a
@@ -17,13 +19,27 @@ type Composer struct {
 	err error
 }
 
-// NewComposer returns the Composer of campaign c. A campaign whose settings
-// cannot make a message (Err) gets a Composer whose messages the sender
-// refuses as invalid; a worker refuses such a campaign before sending.
-func NewComposer(c *campaign.Campaign) *Composer {
-	cfg := send.ComposerConfig{Campaign: c.Name, From: c.From, ReplyTo: c.ReplyTo, ListUnsubscribe: c.ListUnsubscribe}
+// NewComposer returns the Composer of campaign c, making the {token} of
+// its List-Unsubscribe with unsubscribeSecret (the environment's
+// unsubscribe secret; none when c has no {token}). A campaign whose
+// settings cannot make a message (Err), or with {token} and no secret,
+// gets a Composer whose messages the sender refuses as invalid; a worker
+// refuses such a campaign before sending.
+func NewComposer(c *campaign.Campaign, unsubscribeSecret environment.Secret) *Composer {
+	cfg := send.ComposerConfig{Campaign: c.Name, From: c.From, ReplyTo: c.ReplyTo, ListUnsubscribe: c.ListUnsubscribe,
+		UnsubscribeSecret: []byte(unsubscribeSecret.Reveal())}
 	sc, err := send.NewComposer(cfg)
 	return &Composer{c: sc, err: err}
+}
+
+// PreviewComposer is NewComposer for previews, galleries and rehearsals,
+// which send nothing to a recipient: without unsubscribeSecret, {token}
+// is made with unsubscribe.PreviewSecret, so the link keeps its shape.
+func PreviewComposer(c *campaign.Campaign, unsubscribeSecret environment.Secret) *Composer {
+	if !unsubscribeSecret.IsSet() {
+		unsubscribeSecret = environment.Secret(unsubscribe.PreviewSecret)
+	}
+	return NewComposer(c, unsubscribeSecret)
 }
 
 // Err says why the campaign's settings cannot make a message, or nil.
@@ -38,4 +54,14 @@ func (m *Composer) Message(id, email, name string, out render.Rendered, now time
 		return &send.Message{From: "", To: email, ToName: name, Subject: content.Subject, Text: content.Text, HTML: content.HTML, Date: now}
 	}
 	return m.c.Message(id, email, name, content, now)
+}
+
+// Unsubscribe is the URL of recipient id's List-Unsubscribe header when it
+// is an http(s) URL, for the body's {{.Unsubscribe}}; "" for a mailto URL,
+// without one, when Err is set, or for a nil Composer.
+func (m *Composer) Unsubscribe(id, email string) string {
+	if m == nil || m.err != nil {
+		return ""
+	}
+	return m.c.Unsubscribe(id, email)
 }

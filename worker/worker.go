@@ -120,6 +120,10 @@ type Config struct {
 	ClaimWindow int
 	// SMTP is how to reach the SMTP server.
 	SMTP send.Config
+	// UnsubscribeSecret is the key of the {token} in a campaign's
+	// List-Unsubscribe (the environment's unsubscribe secret). A campaign
+	// with {token} is paused, sending nothing, by a worker without it.
+	UnsubscribeSecret environment.Secret
 	// Templates and Locales, when set, are rendered from instead of the
 	// approved snapshot stored with the campaign; a campaign whose approved
 	// hash differs is paused with the reason.

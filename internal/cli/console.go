@@ -47,9 +47,15 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 		return configError(errors.New("give --env ENV (the campaigns of an environment) or --campaign FILE (the gallery of a campaign file)"))
 	}
 	opts := console.Options{Addr: o.addr, URL: o.url, Notify: o.notifications, Server: console.Config{
-		Compose: func(c *campaign.Campaign) console.Composer { return worker.NewComposer(c) },
 		Samples: preview.DefaultSamples(), Logger: a.logger(slog.LevelInfo),
 	}}
+	opts.Server.Compose = func(c *campaign.Campaign) console.Composer {
+		var secret environment.Secret
+		if opts.Env != nil {
+			secret = opts.Env.UnsubscribeSecret
+		}
+		return worker.PreviewComposer(c, secret)
+	}
 	opts.Who, _ = actorName()
 	if o.env != "" {
 		e, err := a.loadEnv(o.env, environment.Flag{Name: "--addr", Key: "console.addr", Value: o.addr}, environment.Flag{Name: "--url", Key: "console.url", Value: o.url})

@@ -25,7 +25,7 @@ func (a *app) cmdPreview() *cobra.Command {
 			if out == "" {
 				out = filepath.Join("tidings-out", b.Campaign.Name, "preview")
 			}
-			res, err := b.Preview(cmd.Context(), out, worker.NewComposer(b.Campaign))
+			res, err := b.Preview(cmd.Context(), out, worker.PreviewComposer(b.Campaign, ""))
 			if err != nil {
 				return bundleError(err)
 			}

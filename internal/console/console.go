@@ -53,6 +53,9 @@ var embedded embed.FS
 // Err() error method, a non-nil Err is shown on every card instead.
 type Composer interface {
 	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
+	// Unsubscribe is the URL of the List-Unsubscribe header, for the
+	// body's .Unsubscribe.
+	Unsubscribe(id, email string) string
 }
 
 // CampaignFile is a campaign not staged yet, whose gallery the console

@@ -70,7 +70,7 @@ func users(t *testing.T) []console.User {
 	return append(v, o...)
 }
 
-func compose(c *campaign.Campaign) console.Composer { return worker.NewComposer(c) }
+func compose(c *campaign.Campaign) console.Composer { return worker.NewComposer(c, "") }
 
 func newSite(t *testing.T, w *consoletest.World, production bool) *site {
 	t.Helper()

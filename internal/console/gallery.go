@@ -379,7 +379,9 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 	if !real {
 		m.Requested = lang
 	}
-	d := render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: src.camp.Name, Fields: r.Fields, Data: src.camp.Data}
+	compose := s.cfg.Compose(src.camp)
+	d := render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: src.camp.Name, Fields: r.Fields, Data: src.camp.Data,
+		Unsubscribe: compose.Unsubscribe(r.ID, r.Email)}
 	out, err := src.engine.Render(m, d)
 	if re := (*render.RenderError)(nil); err != nil && !real && errors.As(err, &re) && (re.Cause == render.CauseMissingColumn || re.Cause == render.CauseBadCount) {
 		// Made-up data, not the campaign's, lacks what the template reads
@@ -394,7 +396,6 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 		k.Covered, k.Problem = false, err.Error()
 		return k
 	}
-	compose := s.cfg.Compose(src.camp)
 	if c, ok := compose.(interface{ Err() error }); ok && c.Err() != nil {
 		// The worker refuses such a campaign: say so rather than show a
 		// message nobody will get.

@@ -141,6 +141,10 @@ type Environment struct {
 	// One that cannot be read stops plan, send and rehearse (fail
 	// closed).
 	SuppressionFiles []string
+	// UnsubscribeSecret is the key of the {token} of List-Unsubscribe
+	// URLs (unsubscribe.Token), from unsubscribe_secret_file,
+	// TIDINGS_UNSUBSCRIBE_SECRET_FILE or TIDINGS_UNSUBSCRIBE_SECRET.
+	UnsubscribeSecret Secret
 	// Concurrency is how many chunks one worker processes at once, each on
 	// its own SMTP connection (default: SMTP.Connections, and never above
 	// it: SMTP.Connections caps a worker's connections to the relay); the
@@ -543,6 +547,9 @@ func (e *Environment) validate(report func(key, format string, args ...any)) {
 		if err := unsubscribe.Check(e.ListUnsubscribe); err != nil {
 			report("list_unsubscribe", "%s", err.Error())
 		}
+	}
+	if n := len(e.UnsubscribeSecret.Reveal()); n > 0 && n < unsubscribe.MinSecretBytes {
+		report("unsubscribe_secret_file", "the unsubscribe secret is %d bytes, too short to keep tokens from being guessed: use at least %d random bytes, e.g. the output of openssl rand -base64 32", n, unsubscribe.MinSecretBytes)
 	}
 	for _, a := range e.Allow {
 		if _, err := allowKey(a); err != nil {

@@ -21,18 +21,21 @@ type configFile struct {
 }
 
 type fileEnv struct {
-	Production      *bool       `yaml:"production"`
-	Redis           fileRedis   `yaml:"redis"`
-	SMTP            fileSMTP    `yaml:"smtp"`
-	Allow           []string    `yaml:"allow"`
-	ListUnsubscribe string      `yaml:"list_unsubscribe"`
-	Suppression     []string    `yaml:"suppression_files"`
-	Concurrency     int         `yaml:"concurrency"`
-	ClaimWindow     int         `yaml:"claim_window"`
-	StateDir        string      `yaml:"state_dir"`
-	Journal         fileJournal `yaml:"journal"`
-	Console         fileConsole `yaml:"console"`
-	Notify          fileNotify  `yaml:"notify"`
+	Production      *bool     `yaml:"production"`
+	Redis           fileRedis `yaml:"redis"`
+	SMTP            fileSMTP  `yaml:"smtp"`
+	Allow           []string  `yaml:"allow"`
+	ListUnsubscribe string    `yaml:"list_unsubscribe"`
+	Suppression     []string  `yaml:"suppression_files"`
+	// UnsubscribeSecret is refused (a secret); the file is read.
+	UnsubscribeSecret     yamlnode.Position `yaml:"unsubscribe_secret"`
+	UnsubscribeSecretFile string            `yaml:"unsubscribe_secret_file"`
+	Concurrency           int               `yaml:"concurrency"`
+	ClaimWindow           int               `yaml:"claim_window"`
+	StateDir              string            `yaml:"state_dir"`
+	Journal               fileJournal       `yaml:"journal"`
+	Console               fileConsole       `yaml:"console"`
+	Notify                fileNotify        `yaml:"notify"`
 }
 
 type fileRedis struct {
@@ -159,6 +162,7 @@ func (b *builder) literalSecrets(r *fileEnv) error {
 		{r.Console.OperatorToken, "console.operator_token", "console.operator_token_file", "TIDINGS_CONSOLE_OPERATOR_TOKEN"},
 		{r.Notify.SlackWebhookURL, "notify.slack_webhook_url", "notify.slack_webhook_url_file", "TIDINGS_NOTIFY_SLACK_WEBHOOK_URL"},
 		{r.Notify.WebhookURL, "notify.webhook_url", "notify.webhook_url_file", "TIDINGS_NOTIFY_WEBHOOK_URL"},
+		{r.UnsubscribeSecret, "unsubscribe_secret", "unsubscribe_secret_file", "TIDINGS_UNSUBSCRIBE_SECRET"},
 	} {
 		if s.at.Written() {
 			errs = append(errs, &yamlnode.Error{File: b.file, Line: s.at.Line, Field: strings.Join(b.path(s.key), "."),
@@ -257,6 +261,7 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 		{"console.operator_token_file", r.Console.OperatorTokenFile, &e.Console.OperatorToken},
 		{"notify.slack_webhook_url_file", r.Notify.SlackWebhookURLFile, &e.Notify.SlackWebhookURL},
 		{"notify.webhook_url_file", r.Notify.WebhookURLFile, &e.Notify.WebhookURL},
+		{"unsubscribe_secret_file", r.UnsubscribeSecretFile, &e.UnsubscribeSecret},
 	} {
 		if s.path == "" {
 			continue

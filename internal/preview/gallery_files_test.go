@@ -47,7 +47,7 @@ func galleryOf(t *testing.T, out string, langs ...string) *preview.Result {
 		t.Fatalf("render.New: %v", err)
 	}
 	res, err := preview.Run(context.Background(), preview.Options{Engine: e, Campaign: "c1", Samples: preview.DefaultSamples(), Out: out,
-		Composer: worker.NewComposer(&campaign.Campaign{Name: "c1", From: "news@example.org"}), Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+		Composer: worker.NewComposer(&campaign.Campaign{Name: "c1", From: "news@example.org"}, ""), Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
 	if err != nil {
 		t.Fatalf("preview.Run: %v", err)
 	}

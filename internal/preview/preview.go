@@ -36,10 +36,12 @@ type Sample struct {
 // a valid row of the recipients file as package recipient reads it.
 type Recipient = recipient.Recipient
 
-// Composer builds the complete message a worker sends to one recipient;
-// worker.NewComposer(campaign) is one.
+// Composer builds the complete message a worker sends to one recipient,
+// and says the URL of its List-Unsubscribe for the body's .Unsubscribe;
+// worker.NewComposer(campaign, secret) is one.
 type Composer interface {
 	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
+	Unsubscribe(id, email string) string
 }
 
 // DefaultSamples is the preview's data for a language no recipient has: a
@@ -260,6 +262,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			continue
 		}
 		d, src := sampleData(opts, l.Lang, chosen)
+		if opts.Composer != nil {
+			d.Unsubscribe = opts.Composer.Unsubscribe(d.ID, d.Email)
+		}
 		l.Source = src
 		m := render.Match{Requested: l.Lang, Lang: l.Lang, Via: "exact"}
 		r, picked := chosen[l.Lang]

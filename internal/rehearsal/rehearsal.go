@@ -48,6 +48,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/worker"
 )
@@ -248,7 +249,7 @@ func (r *Result) rehearse(ctx context.Context, cfg Config, b *bundle.Bundle, sta
 	if err := r.writeFiles(ctx, s); err != nil {
 		return err
 	}
-	pr, err := b.Preview(ctx, filepath.Join(cfg.Out, "preview"), worker.NewComposer(b.Campaign))
+	pr, err := b.Preview(ctx, filepath.Join(cfg.Out, "preview"), worker.PreviewComposer(b.Campaign, cfg.unsubscribeSecret()))
 	if err != nil {
 		return err
 	}
@@ -378,7 +379,7 @@ func sendAll(ctx context.Context, cfg Config, s *store.Store, rdb *redis.Client,
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
 	w, err := worker.New(worker.Config{
-		Redis: rdb, Concurrency: 4, Env: Env, Logger: cfg.Logger,
+		Redis: rdb, Concurrency: 4, Env: Env, Logger: cfg.Logger, UnsubscribeSecret: cfg.unsubscribeSecret(),
 		SMTP: send.Config{Host: capture.Host(), Port: capture.Port(), TLS: send.TLSNone},
 	})
 	if err != nil {
@@ -490,4 +491,14 @@ func (r *Result) writeFiles(ctx context.Context, s *store.Store) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
+}
+
+// unsubscribeSecret is the key of {token}: the environment's, else the
+// preview key (nothing leaves the machine; launch.Plan refused {token}
+// in an environment without one).
+func (cfg Config) unsubscribeSecret() environment.Secret {
+	if cfg.Env != nil && cfg.Env.UnsubscribeSecret.IsSet() {
+		return cfg.Env.UnsubscribeSecret
+	}
+	return environment.Secret(unsubscribe.PreviewSecret)
 }

@@ -149,7 +149,7 @@ func (r *foldRefs) addChain(chain []string, count bool) {
 // print one of them differently: TestProbesTellEscapersApart.
 var (
 	// foldTexts are the values of every string field (ID, Email, Name,
-	// Campaign, RequestedLocale, .Fields, .Data).
+	// Campaign, RequestedLocale, Unsubscribe, .Fields, .Data).
 	foldTexts = []string{
 		"Ana & Bo+1",
 		"javascript:alert(1)//<b onmouseover=\"x\" a='y' b=`z`>&amp;&#34; \t\n\r\u2028\u2029 é 日本 👩‍👩‍👧 /?#=%41+-->\\",
@@ -210,7 +210,7 @@ func (l *engineLang) probes(refs foldRefs, data map[string]any) []*view {
 			}
 		}
 		return &view{ID: text, Email: text, Name: text, Campaign: text, Locale: l.cat.lang, RequestedLocale: text,
-			Dir: l.dir, Fields: f, Data: d, Count: "0"}
+			Dir: l.dir, Unsubscribe: text, Fields: f, Data: d, Count: "0"}
 	}
 	var out []*view
 	for i, s := range foldTexts {

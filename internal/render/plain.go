@@ -51,6 +51,7 @@ var plainFields = map[string]func(v *view, count string) string{
 	"Locale":          func(v *view, _ string) string { return v.Locale },
 	"RequestedLocale": func(v *view, _ string) string { return v.RequestedLocale },
 	"Dir":             func(v *view, _ string) string { return v.Dir },
+	"Unsubscribe":     func(v *view, _ string) string { return v.Unsubscribe },
 	"Count":           func(_ *view, count string) string { return count },
 }
 

@@ -159,8 +159,12 @@ func (c Coverage) Spelled() string {
 // filled from the Match.
 type Data struct {
 	ID, Email, Name, Campaign string
-	Fields                    map[string]string // extra recipients columns, as .Fields.<column>
-	Data                      map[string]any    // the campaign's data, as .Data.<key>
+	// Unsubscribe is the URL of the recipient's List-Unsubscribe header
+	// when it is an http(s) URL, as .Unsubscribe; "" with none or a
+	// mailto URL.
+	Unsubscribe string
+	Fields      map[string]string // extra recipients columns, as .Fields.<column>
+	Data        map[string]any    // the campaign's data, as .Data.<key>
 }
 
 // Rendered is one rendered message.
@@ -187,9 +191,11 @@ type view struct {
 	// Locale is the matched catalog language, RequestedLocale the raw value.
 	Locale, RequestedLocale string
 	// Dir is "rtl" for right-to-left languages, else "ltr".
-	Dir    string
-	Fields map[string]string
-	Data   map[string]any
+	Dir string
+	// Unsubscribe is the recipient's List-Unsubscribe http(s) URL, or "".
+	Unsubscribe string
+	Fields      map[string]string
+	Data        map[string]any
 	// Count is the count inside a plural message (tc), "0" elsewhere.
 	Count string
 }
@@ -211,7 +217,7 @@ func newView(l *engineLang, m Match, d Data) *view {
 	v := getView()
 	*v = view{
 		ID: d.ID, Email: d.Email, Name: d.Name, Campaign: d.Campaign,
-		Locale: l.cat.lang, RequestedLocale: m.Requested, Dir: l.dir,
+		Locale: l.cat.lang, RequestedLocale: m.Requested, Dir: l.dir, Unsubscribe: d.Unsubscribe,
 		Fields: d.Fields, Data: d.Data, Count: "0",
 	}
 	return v

@@ -17,7 +17,7 @@ import (
 //   - quoted strings, {{"{{"}}, which print themselves (the way to write the
 //     delimiters as text);
 //   - one field of the template data per action: {{.ID}}, {{.Email}},
-//     {{.Name}}, {{.Campaign}}, {{.Locale}}, {{.RequestedLocale}},
+//     {{.Name}}, {{.Campaign}}, {{.Locale}}, {{.RequestedLocale}}, {{.Unsubscribe}},
 //     {{.Dir}}, {{.Count}}, {{.Fields.<column>}} or {{.Data.<key>}}, with
 //     trim markers ({{- .Name -}}) if wanted.
 //

@@ -23,6 +23,7 @@ var templateFiles = []string{"subject.tmpl", "html.tmpl", "text.tmpl"}
 var dataFields = map[string]bool{
 	"ID": true, "Email": true, "Name": true, "Locale": true, "RequestedLocale": true,
 	"Campaign": true, "Fields": true, "Data": true, "Count": true, "Dir": true,
+	"Unsubscribe": true,
 }
 
 // keyUse is one use of a message key in a template.

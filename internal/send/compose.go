@@ -23,9 +23,14 @@ type ComposerConfig struct {
 	ReplyTo string
 	// ListUnsubscribe is an optional http(s) or mailto URL template for the
 	// List-Unsubscribe header: {id} and {email} are replaced by the
-	// URL-escaped recipient id and address. An https URL also gets
+	// URL-escaped recipient id and address, {token} by the recipient's
+	// unsubscribe.Token under UnsubscribeSecret. An https URL also gets
 	// List-Unsubscribe-Post (RFC 8058 one-click unsubscribe).
 	ListUnsubscribe string
+	// UnsubscribeSecret is the key of {token} (required when
+	// ListUnsubscribe holds {token}, else unused). It is never written
+	// anywhere.
+	UnsubscribeSecret []byte
 	// MessageIDDomain is the part of every Message-ID after the "@";
 	// default the domain of From (as an A-label).
 	MessageIDDomain string
@@ -84,10 +89,32 @@ func NewComposer(cfg ComposerConfig) (*Composer, error) {
 		if err := unsubscribe.Check(cfg.ListUnsubscribe); err != nil {
 			return nil, fmt.Errorf("compose messages: list-unsubscribe %w", err)
 		}
+		if unsubscribe.UsesToken(cfg.ListUnsubscribe) && len(cfg.UnsubscribeSecret) == 0 {
+			return nil, fmt.Errorf("compose messages: list-unsubscribe %q has {token}: %w", cfg.ListUnsubscribe, unsubscribe.ErrNoSecret)
+		}
 		// Checked: its host, when not ASCII, converts.
 		cfg.ListUnsubscribe, _ = unsubscribe.ASCIIHost(cfg.ListUnsubscribe)
 	}
 	return &Composer{cfg: cfg}, nil
+}
+
+// token is recipient id's {token}, or "" when the template has none.
+func (c *Composer) token(id string) string {
+	if !unsubscribe.UsesToken(c.cfg.ListUnsubscribe) {
+		return ""
+	}
+	return unsubscribe.Token(c.cfg.UnsubscribeSecret, id)
+}
+
+// Unsubscribe returns the URL of recipient id's List-Unsubscribe header
+// when it is an http(s) URL, the link a body can show ({{.Unsubscribe}});
+// "" without a List-Unsubscribe, or when it is a mailto URL (a body link
+// to it would open a mail to write, not unsubscribe).
+func (c *Composer) Unsubscribe(id, email string) string {
+	if !unsubscribe.IsWeb(c.cfg.ListUnsubscribe) {
+		return ""
+	}
+	return unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email, c.token(id))
 }
 
 // Message returns the message to recipient id (address email, display name
@@ -106,7 +133,7 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 	m.Headers[0] = Header{Name: "X-Tidings-Campaign", Value: c.cfg.Campaign}
 	m.Headers[1] = Header{Name: "Content-Language", Value: content.Lang}
 	if c.cfg.ListUnsubscribe != "" {
-		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: unsubscribe.Bracketed(c.cfg.ListUnsubscribe, id, email)})
+		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: unsubscribe.Bracketed(c.cfg.ListUnsubscribe, id, email, c.token(id))})
 	}
 	return m
 }

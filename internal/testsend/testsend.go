@@ -144,6 +144,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var secret environment.Secret
+	if cfg.Env != nil {
+		secret = cfg.Env.UnsubscribeSecret
+	}
+	compose := worker.NewComposer(b.Campaign, secret)
+	if err := compose.Err(); errors.Is(err, unsubscribe.ErrNoSecret) {
+		return nil, fmt.Errorf("nothing was sent: %w: set the environment's TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, as for send", err)
+	}
 	pool := send.NewPool(cfg.SMTP, 1)
 	defer pool.Close()
 	conn, err := pool.Get(ctx)
@@ -152,7 +160,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer pool.Put(conn)
 	samples := preview.DefaultSamples()
-	compose := worker.NewComposer(b.Campaign)
 	for _, c := range b.Engine.Languages() {
 		l := Language{Lang: c.Lang, Outcome: Failed, Needed: need[c.Lang]}
 		sm := examples[c.Lang]
@@ -298,12 +305,14 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 		}
 		d.ID, d.Email, d.Name, d.Fields = s.Email, s.Email, s.Name, s.Fields
 	}
+	id := "test-" + lang + "-" + d.ID // the header's: the body's link is the same
+	d.Unsubscribe = compose.Unsubscribe(id, cfg.To)
 	out, err := cfg.Bundle.Engine.Render(render.Match{Requested: requested, Lang: lang, Via: render.ViaExact}, d)
 	if err != nil {
 		return "", fmt.Errorf("render: %w", err)
 	}
 	out.Subject = fmt.Sprintf("[TEST %s] %s", lang, out.Subject)
-	m := compose.Message("test-"+lang+"-"+d.ID, cfg.To, d.Name, out, cfg.Now())
+	m := compose.Message(id, cfg.To, d.Name, out, cfg.Now())
 	// A fresh id (QA may test-send many times) at the domain every
 	// recipient's message has.
 	if at := strings.LastIndexByte(m.MessageID, '@'); at >= 0 {

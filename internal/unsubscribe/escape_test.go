@@ -43,7 +43,7 @@ func TestIDWithASpaceComesBackFromEveryPlace(t *testing.T) {
 			if err := Check(tt.tmpl); err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			link := Expand(tt.tmpl, id, "a@altea.example")
+			link := Expand(tt.tmpl, id, "a@altea.example", "")
 			u, err := url.Parse(link)
 			if err != nil {
 				t.Fatalf("%s: %v", link, err)

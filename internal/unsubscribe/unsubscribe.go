@@ -1,7 +1,8 @@
 // Package unsubscribe owns the List-Unsubscribe template of a campaign or
-// an environment (list_unsubscribe): its two placeholders, {id} and
-// {email}, what makes it valid (Check), and its expansion for one
-// recipient (Expand).
+// an environment (list_unsubscribe): its placeholders, {id}, {email} and
+// {token}, what makes it valid (Check), the token that makes a link
+// impossible to guess (Token), and its expansion for one recipient
+// (Expand).
 package unsubscribe
 
 import (
@@ -24,14 +25,14 @@ import (
 // composer refuses what it refuses. The error begins with tmpl, quoted,
 // and says what to do.
 func Check(tmpl string) error {
-	const known = "the placeholders are {id} and {email}, in lower case"
+	const known = "the placeholders are {id}, {email} and {token}, in lower case"
 	if err := checkCredentials(tmpl); err != nil {
 		return err
 	}
 	for i := 0; i < len(tmpl); i++ {
 		rest := tmpl[i:]
 		switch {
-		case strings.HasPrefix(rest, "{id}"), strings.HasPrefix(rest, "{email}"):
+		case strings.HasPrefix(rest, "{id}"), strings.HasPrefix(rest, "{email}"), strings.HasPrefix(rest, "{token}"):
 			i += strings.IndexByte(rest, '}')
 		case rest[0] == '{':
 			end := strings.IndexAny(rest[1:], "{}")
@@ -51,7 +52,10 @@ func Check(tmpl string) error {
 	if _, err := ASCIIHost(tmpl); err != nil {
 		return err
 	}
-	u, err := url.Parse(Expand(tmpl, "id", "email"))
+	if UsesToken(tmpl) && !strings.Contains(tmpl, "{id}") {
+		return fmt.Errorf("%q has {token} but not {id}: the token is made from the recipient id, which the unsubscribe site needs to check it: add {id}, e.g. ?id={id}&token={token}", tmpl)
+	}
+	u, err := url.Parse(Expand(tmpl, "id", "email", "token"))
 	switch {
 	case err != nil:
 		return fmt.Errorf("%q is not a URL: give an https:// or mailto: URL", tmpl)
@@ -136,31 +140,32 @@ func isASCII(s string) bool {
 
 // Expand expands a List-Unsubscribe template: {id} and {email} are
 // replaced by the percent-escaped recipient id and address (escape), which
-// read back as they were in a query, a path or a mailto URL.
-func Expand(tmpl, id, email string) string {
+// read back as they were in a query, a path or a mailto URL, and {token}
+// by token (Token's, which needs no escaping).
+func Expand(tmpl, id, email, token string) string {
 	if strings.IndexByte(tmpl, '{') < 0 {
 		return tmpl
 	}
 	var b strings.Builder
-	b.Grow(len(tmpl) + len(id) + len(email))
-	expand(&b, tmpl, id, email)
+	b.Grow(len(tmpl) + len(id) + len(email) + len(token))
+	expand(&b, tmpl, id, email, token)
 	return b.String()
 }
 
-// Bracketed returns "<" + Expand(tmpl, id, email) + ">", the
+// Bracketed returns "<" + Expand(tmpl, id, email, token) + ">", the
 // List-Unsubscribe value of the one URI, made at once (one allocation,
 // not two or three).
-func Bracketed(tmpl, id, email string) string {
+func Bracketed(tmpl, id, email, token string) string {
 	var b strings.Builder
-	b.Grow(len(tmpl) + len(id) + len(email) + 2)
+	b.Grow(len(tmpl) + len(id) + len(email) + len(token) + 2)
 	b.WriteByte('<')
-	expand(&b, tmpl, id, email)
+	expand(&b, tmpl, id, email, token)
 	b.WriteByte('>')
 	return b.String()
 }
 
-// expand writes Expand(tmpl, id, email) to b.
-func expand(b *strings.Builder, tmpl, id, email string) {
+// expand writes Expand(tmpl, id, email, token) to b.
+func expand(b *strings.Builder, tmpl, id, email, token string) {
 	for {
 		i := strings.IndexByte(tmpl, '{')
 		if i < 0 {
@@ -175,6 +180,9 @@ func expand(b *strings.Builder, tmpl, id, email string) {
 		case strings.HasPrefix(rest, "{email}"):
 			b.WriteString(escape(email))
 			tmpl = rest[len("{email}"):]
+		case strings.HasPrefix(rest, "{token}"):
+			b.WriteString(escape(token))
+			tmpl = rest[len("{token}"):]
 		default:
 			b.WriteByte('{')
 			tmpl = rest[1:]

@@ -19,7 +19,7 @@ func TestExpand(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		got := unsubscribe.Expand(tt.tmpl, "a b&c", "z+q@x.example")
+		got := unsubscribe.Expand(tt.tmpl, "a b&c", "z+q@x.example", "")
 		if got != tt.want {
 			t.Errorf("Expand(%q) = %q, want %q", tt.tmpl, got, tt.want)
 		}
@@ -28,7 +28,7 @@ func TestExpand(t *testing.T) {
 		if got != ref {
 			t.Errorf("Expand(%q) = %q, strings.Replacer gives %q", tt.tmpl, got, ref)
 		}
-		if b := unsubscribe.Bracketed(tt.tmpl, "a b&c", "z+q@x.example"); b != "<"+tt.want+">" {
+		if b := unsubscribe.Bracketed(tt.tmpl, "a b&c", "z+q@x.example", ""); b != "<"+tt.want+">" {
 			t.Errorf("Bracketed(%q) = %q, want <%s>", tt.tmpl, b, tt.want)
 		}
 	}
@@ -39,7 +39,7 @@ func TestExpand(t *testing.T) {
 // two).
 func TestBracketedAllocations(t *testing.T) {
 	var v string
-	got := testing.AllocsPerRun(100, func() { v = unsubscribe.Bracketed("https://x.example/u?id={id}", "r000042", "z@x.example") })
+	got := testing.AllocsPerRun(100, func() { v = unsubscribe.Bracketed("https://x.example/u?id={id}", "r000042", "z@x.example", "") })
 	if want := "<https://x.example/u?id=r000042>"; v != want {
 		t.Fatalf("Bracketed = %q, want %q", v, want)
 	}

@@ -1,0 +1,186 @@
+package cli
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"html"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/fixture"
+	"github.com/tidings-mail/tidings/internal/smtpcapture"
+)
+
+const (
+	tokenURL    = "https://altea.example/unsubscribe?id={id}&token={token}"
+	tokenSecret = "k9F2-unsubscribe-secret-of-the-site"
+)
+
+// verifyToken is README's verification of a {token}, written from the
+// documented computation alone (crypto/hmac, not package unsubscribe).
+func verifyToken(secret, id, token string) bool {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(id))
+	want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+	return hmac.Equal([]byte(token), []byte(want))
+}
+
+// unsubscribeTemplates copies the bundled welcome template into a new
+// templates directory, with the body's link to {{.Unsubscribe}} as README
+// shows it, and returns the directory.
+func unsubscribeTemplates(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, link := range map[string]string{
+		"subject.tmpl": "",
+		"text.tmpl":    "{{if .Unsubscribe}}{{.Unsubscribe}}\n{{end}}",
+		"html.tmpl":    `{{if .Unsubscribe}}<p><a href="{{.Unsubscribe}}">{{.Unsubscribe}}</a></p>{{end}}` + "\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(repoRoot(t), "templates", "welcome", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixture.Write(t, filepath.Join(dir, "welcome", name), string(b)+link)
+	}
+	return dir
+}
+
+var hrefRE = regexp.MustCompile(`<a href="(https://altea\.example/unsubscribe[^"]*)">`)
+
+// TestUnsubscribeTokenEndToEnd: a campaign whose list_unsubscribe has
+// {token}, sent through a real SMTP server by a worker holding the
+// environment's secret: every message's List-Unsubscribe header, its text
+// body's link and its HTML body's link are the same URL; its token
+// verifies with an independent HMAC computation under the secret, not
+// under another one, not for another id; and the secret is nowhere in
+// Redis, in the worker's log or in status.
+func TestUnsubscribeTokenEndToEnd(t *testing.T) {
+	t.Parallel()
+	renv, rd := redisEnv(t)
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env := merge(renv, smtpEnv(smtp), map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": tokenSecret})
+	file := writeCampaign(t, campaignFile{name: "tok", rows: []string{"Ana.Maria+x@example.org,Ana,de,2", "bo@example.org,Bo,en,1", "zoe@example.org,Zoë,fr,3"},
+		tmpls: unsubscribeTemplates(t), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	_, log := startWorker(t, env)
+	waitState(t, env, "tok", "done", log)
+	msgs := smtp.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages, want 3\n%s", len(msgs), log)
+	}
+	for _, m := range msgs {
+		d := decodeMail(t, m.Data)
+		header := d.header.Get("List-Unsubscribe")
+		lines := strings.Split(strings.TrimRight(d.text, "\n"), "\n")
+		textLink := lines[len(lines)-1]
+		if header != "<"+textLink+">" {
+			t.Errorf("List-Unsubscribe %s, text body's link %s: want the same URL", header, textLink)
+		}
+		hm := hrefRE.FindStringSubmatch(d.html)
+		if hm == nil || html.UnescapeString(hm[1]) != textLink {
+			t.Errorf("HTML body's link %q, want %s", hm, textLink)
+		}
+		u, err := url.Parse(textLink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, token := u.Query().Get("id"), u.Query().Get("token")
+		to := strings.ToLower(strings.Trim(d.header.Get("To"), "<>"))
+		if !strings.HasSuffix(to, id) || id == "" {
+			t.Errorf("link names id %q, want the recipient's (%s)", id, d.header.Get("To"))
+		}
+		if !verifyToken(tokenSecret, id, token) {
+			t.Errorf("%s: the token does not verify under the environment's secret", textLink)
+		}
+		if verifyToken(tokenSecret+"2", id, token) || verifyToken(tokenSecret, id+"x", token) {
+			t.Errorf("%s: the token verifies under another secret or for another id", textLink)
+		}
+	}
+	keys := rd.Client().Keys(t.Context(), "*").Val()
+	for _, k := range keys {
+		if v := rd.Client().Dump(t.Context(), k).Val(); strings.Contains(v, tokenSecret) {
+			t.Errorf("Redis key %s holds the unsubscribe secret", k)
+		}
+	}
+	if strings.Contains(log.String(), tokenSecret) {
+		t.Errorf("the worker's log shows the secret")
+	}
+	if r := cli(t, env, "status", "tok", "--env", "staging", "--json"); strings.Contains(r.stdout+r.stderr, tokenSecret) {
+		t.Errorf("status shows the secret")
+	}
+}
+
+// TestUnsubscribeTokenWorkerWithoutSecret: a worker without the
+// environment's unsubscribe secret sends nothing of a campaign whose
+// List-Unsubscribe has {token}: it pauses it, saying what to set; a
+// worker with the secret then sends it once resumed.
+func TestUnsubscribeTokenWorkerWithoutSecret(t *testing.T) {
+	t.Parallel()
+	renv, _ := redisEnv(t)
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env := merge(renv, smtpEnv(smtp), map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": tokenSecret})
+	file := writeCampaign(t, campaignFile{name: "nosecret", rows: rowsIn(2, "en"), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	without := merge(env, map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": ""})
+	stop, log := startWorker(t, without)
+	waitState(t, without, "nosecret", "paused", log)
+	stop()
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("the worker without the secret sent %d messages", n)
+	}
+	st := status(t, env, "nosecret")
+	want := ` has no unsubscribe secret, and this campaign's List-Unsubscribe "` + tokenURL + `" needs one for {token}: it sends nothing rather than a link without its token; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), then resume the campaign`
+	if !strings.HasPrefix(st.Reason, "worker ") || !strings.HasSuffix(st.Reason, want) {
+		t.Errorf("reason %q, want worker ... on ...%s", st.Reason, want)
+	}
+	if r := cli(t, env, "resume", "nosecret", "--env", "staging"); r.code != 0 {
+		t.Fatalf("resume\n%s", r)
+	}
+	_, log = startWorker(t, env)
+	waitState(t, env, "nosecret", "done", log)
+	if n := len(smtp.Messages()); n != 2 {
+		t.Errorf("%d messages after resuming with the secret, want 2", n)
+	}
+}
+
+// TestUnsubscribeTokenWithoutSecretRefusedAtPlan: plan and send refuse a
+// list_unsubscribe with {token} in an environment without an unsubscribe
+// secret (exit 2, nothing staged), at its line, saying what to set.
+func TestUnsubscribeTokenWithoutSecretRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	renv, rd := redisEnv(t)
+	const fix = ` has {token}, and environment staging has no unsubscribe secret to make it: set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or the config file's unsubscribe_secret_file (at least 16 random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site`
+	tests := []struct {
+		name, campaign string
+		vars           map[string]string
+		want           string
+	}{
+		{name: "campaign", campaign: "list_unsubscribe: \"" + tokenURL + "\"\n", want: `campaign.yaml:13: list_unsubscribe: "` + tokenURL + `"` + fix},
+		{name: "variable", vars: map[string]string{"TIDINGS_LIST_UNSUBSCRIBE": tokenURL}, want: `TIDINGS_LIST_UNSUBSCRIBE: "` + tokenURL + `"` + fix},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "tok-" + tt.name
+			file := writeCampaign(t, campaignFile{name: name, rows: []string{"ada@example.org,Ada,en,1"}, extra: tt.campaign})
+			for _, cmd := range []string{"plan", "send"} {
+				r := cli(t, merge(renv, tt.vars), cmd, file, "--env", "staging")
+				if r.code != 2 {
+					t.Errorf("%s: exit %d, want 2\n%s", cmd, r.code, r)
+				}
+				contains(t, cmd, r.stderr, tt.want)
+			}
+			if rd.Client().Exists(t.Context(), "tidings:{"+name+"}:meta").Val() == 1 {
+				t.Errorf("campaign staged")
+			}
+		})
+	}
+}

@@ -1,0 +1,52 @@
+package unsubscribe
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// TokenBytes is how many bytes of the HMAC-SHA256 a token keeps: 16
+// bytes (128 bits), written as 22 characters of URL-safe base64 without
+// padding.
+const TokenBytes = 16
+
+// MinSecretBytes is the shortest unsubscribe secret accepted: a shorter
+// one could be guessed, and with it every recipient's token.
+const MinSecretBytes = 16
+
+// ErrNoSecret is returned (wrapped) for a template holding {token} when
+// no secret is given to compute it.
+var ErrNoSecret = errors.New("no unsubscribe secret is set")
+
+// Token returns the unsubscribe token of recipient id under secret:
+// base64url-without-padding(HMAC-SHA256(key=secret, message=id)[:16]),
+// 22 characters of A-Z, a-z, 0-9, "-" and "_". It depends on the
+// recipient id alone, not on the campaign or the environment, so the
+// site checks every link it ever sent with one secret, and a link in an
+// older mail keeps working; the id, not the address, so that a recipient
+// whose address changes keeps their token. Only who holds secret can make
+// a token for another id.
+func Token(secret []byte, id string) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:TokenBytes])
+}
+
+// PreviewSecret is the key of the {token} that previews, galleries and
+// rehearsals make when they have no unsubscribe secret: the link has its
+// real shape, and no site accepts its token. Nothing that sends mail to a
+// recipient uses it.
+const PreviewSecret = "tidings preview: not a secret, no site accepts its tokens"
+
+// UsesToken reports whether tmpl holds the {token} placeholder.
+func UsesToken(tmpl string) bool { return strings.Contains(tmpl, "{token}") }
+
+// IsWeb reports whether tmpl is an http or https URL (not mailto, not
+// empty).
+func IsWeb(tmpl string) bool {
+	scheme, _, ok := strings.Cut(tmpl, "://")
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http"))
+}

@@ -1,0 +1,82 @@
+package unsubscribe_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/url"
+	"testing"
+
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
+)
+
+// verify is the README's verification, written again here from the
+// documented computation alone: base64url (no padding) of the first 16
+// bytes of HMAC-SHA256 keyed by the secret over the recipient id.
+func verify(secret, id, token string) bool {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(id))
+	want := base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+	return hmac.Equal([]byte(token), []byte(want))
+}
+
+// TestTokenIsTheDocumentedHMAC: the {token} of an expanded
+// List-Unsubscribe verifies with the documented computation under its
+// secret, for ids that need escaping too, and not under another secret or
+// for another id.
+func TestTokenIsTheDocumentedHMAC(t *testing.T) {
+	t.Parallel()
+	const secret = "0123456789abcdef-the-site-holds-it"
+	tests := []struct{ id, email string }{
+		{"r000042", "ada@example.org"},
+		{"ana maría+1&x", "ana@example.org"},
+		{"山田", "taro@example.org"},
+		{"", "nobody@example.org"},
+	}
+	for _, tt := range tests {
+		link := unsubscribe.Expand("https://altea.example/u?id={id}&t={token}", tt.id, tt.email, unsubscribe.Token([]byte(secret), tt.id))
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatalf("%s: %v", link, err)
+		}
+		id, token := u.Query().Get("id"), u.Query().Get("t")
+		if id != tt.id {
+			t.Errorf("%s names id %q, want %q", link, id, tt.id)
+		}
+		if len(token) != 22 {
+			t.Errorf("%s: token %q has %d characters, want 22", link, token, len(token))
+		}
+		if !verify(secret, id, token) {
+			t.Errorf("%s: the token does not verify under its secret", link)
+		}
+		if verify(secret+"x", id, token) {
+			t.Errorf("%s: the token verifies under another secret", link)
+		}
+		if verify(secret, id+"x", token) {
+			t.Errorf("%s: the token verifies for another id", link)
+		}
+	}
+}
+
+// TestCheckTokenNeedsID: {token} is a placeholder Check knows; without
+// {id} the site cannot check it, and Check says so.
+func TestCheckTokenNeedsID(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ tmpl, want string }{
+		{"https://altea.example/u?id={id}&token={token}", ""},
+		{"https://altea.example/u/{id}/{token}", ""},
+		{"mailto:u@altea.example?subject={id}%20{token}", ""},
+		{"https://altea.example/u?e={email}&token={token}", `"https://altea.example/u?e={email}&token={token}" has {token} but not {id}: the token is made from the recipient id, which the unsubscribe site needs to check it: add {id}, e.g. ?id={id}&token={token}`},
+		{"https://altea.example/u?id={id}&t={Token}", `"https://altea.example/u?id={id}&t={Token}" has the unknown placeholder {Token}: the placeholders are {id}, {email} and {token}, in lower case (write a literal brace as %7B)`},
+	}
+	for _, tt := range tests {
+		err := unsubscribe.Check(tt.tmpl)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("Check(%q) = %q, want %q", tt.tmpl, got, tt.want)
+		}
+	}
+}
