@@ -49,13 +49,9 @@ func (a *app) runConsole(ctx context.Context, o consoleOptions) error {
 	opts := console.Options{Addr: o.addr, URL: o.url, Notify: o.notifications, Server: console.Config{
 		Samples: preview.DefaultSamples(), Logger: a.logger(slog.LevelInfo),
 	}}
-	opts.Server.Compose = func(c *campaign.Campaign) console.Composer {
-		var secret environment.Secret
-		if opts.Env != nil {
-			secret = opts.Env.UnsubscribeSecret
-		}
-		return worker.PreviewComposer(c, secret)
-	}
+	// Never the environment's unsubscribe secret: a gallery's valid
+	// {token} would let any viewer unsubscribe its sample recipients.
+	opts.Server.Compose = func(c *campaign.Campaign) console.Composer { return worker.PreviewComposer(c, "") }
 	opts.Who, _ = actorName()
 	if o.env != "" {
 		e, err := a.loadEnv(o.env, environment.Flag{Name: "--addr", Key: "console.addr", Value: o.addr}, environment.Flag{Name: "--url", Key: "console.url", Value: o.url})
