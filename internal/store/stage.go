@@ -747,9 +747,25 @@ func (sg *Stager) keepEarlier(ctx context.Context, r *Reject) (string, error) {
 	if pr.conflict != nil || !keeps(pr.entry) {
 		return r.Outcome, nil // skipped (a conflict: Finish refuses it, Check first)
 	}
+	v, state := keptEntry(pr.entry)
+	if tok := claimOf(pr.entry); tok != "" {
+		// A claim of the staging before, whose message may be at the SMTP
+		// server: kept in doubt in the ledger too (the report reads it
+		// there), only where the ledger still holds that claim
+		// (lua/stage_keep.lua, with no held record: the row is in no
+		// chunk). A claim given back meanwhile was never sent: skipped.
+		res, err := stageKeepScript.Run(ctx, sg.s.rdb, []string{sg.k.ledger, sg.k.held}, r.ID, pr.from, pr.entry, v, tok, "").Slice()
+		if err != nil {
+			return "", fmt.Errorf("stage %s: keep %s in doubt: %w", sg.cfg.Campaign, r.ID, err)
+		}
+		if len(res) != 1 || res[0] != int64(1) {
+			return r.Outcome, nil
+		}
+		r.Kept = true
+		return state, nil
+	}
 	r.Kept = true
-	_, state := keptEntry(pr.entry)
-	if pr.from != r.ID && claimOf(pr.entry) == "" {
+	if pr.from != r.ID {
 		sg.pipe.HSet(ctx, sg.k.ledger, r.ID, pr.entry)
 	}
 	return state, nil

@@ -11,7 +11,9 @@
 -- ARGV: per recipient 6 values: id (as staged now), from (the id its entry
 --   was read under), the entry as read, the entry to write (under from,
 --   and under id when it is another id), the claim's token, the held value
---   (JSON {i, l, b, c})
+--   (JSON {i, l, b, c}; '' for a recipient the staging puts in no chunk,
+--   a suppressed one: no held record, so a give-back of the claim makes it
+--   cancelled, never pending in a chunk that does not hold it)
 -- Returns one value per recipient: 1 when written; otherwise its entry
 -- under from now (0 when it has none), which the staging counts instead.
 local out = {}
@@ -21,7 +23,7 @@ for i = 1, #ARGV, 6 do
   if cur == read then
     if v ~= read then redis.call('HSET', KEYS[1], from, v) end
     if from ~= id then redis.call('HSET', KEYS[1], id, v) end
-    redis.call('HSET', KEYS[2], tok, h)
+    if h ~= '' then redis.call('HSET', KEYS[2], tok, h) end
     out[#out + 1] = 1
   else
     out[#out + 1] = cur or 0
