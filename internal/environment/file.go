@@ -278,7 +278,7 @@ func (b *builder) fromFile(r *fileEnv) *Environment {
 	return e
 }
 
-// filePath resolves a path written in the config file against its directory.
+// mapPaths returns f of each of ps.
 func mapPaths(ps []string, f func(string) string) []string {
 	var out []string
 	for _, p := range ps {
@@ -287,6 +287,7 @@ func mapPaths(ps []string, f func(string) string) []string {
 	return out
 }
 
+// filePath resolves a path written in the config file against its directory.
 func (b *builder) filePath(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
