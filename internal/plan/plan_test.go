@@ -384,6 +384,10 @@ func TestWriteTextAndRejects(t *testing.T) {
 	if !strings.Contains(text.String(), "rate unlimited, so the duration is unknown") {
 		t.Errorf("unlimited text:\n%s", text.String())
 	}
+	// --show 0: the count, no header announcing rows that never follow.
+	if want := "Refused and invalid rows: 10, none shown here (all of them go to the rejects file)\n"; !strings.Contains(text.String(), want) || strings.Contains(text.String(), "first 0 of") {
+		t.Errorf("--show 0 text lacks %q:\n%s", want, text.String())
+	}
 }
 
 func BenchmarkRun100k(b *testing.B) {

@@ -307,9 +307,12 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		case len(rejects) < len(s.Rejects):
 			what = "Other refused and invalid rows"
 		}
-		if shown < n {
+		switch {
+		case shown == 0:
+			ew.printf("%s: %d, none shown here (all of them go to the rejects file)\n", what, n)
+		case shown < n:
 			ew.printf("%s (first %d of %d; all of them go to the rejects file):\n", what, shown, n)
-		} else {
+		default:
 			ew.printf("%s (%d):\n", what, n)
 		}
 		for _, r := range rejects[:shown] {
