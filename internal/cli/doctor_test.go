@@ -130,6 +130,14 @@ func TestDoctorGuarantees(t *testing.T) {
 		{"sentinel, more acknowledgements than replicas", func(t *testing.T) map[string]string {
 			return merge(sentinel, map[string]string{"TIDINGS_REDIS_MIN_REPLICA_ACKS": "2"})
 		}, 1, `(?m)^FAIL\s+at most once\s+every claim must be acknowledged by 2 replica\(s\) \(redis\.min_replica_acks 2\), but only 1 of the required 2 is connected to master 127\.0\.0\.1:\d+: .*start or attach 1 more replica\(s\).*or lower redis\.min_replica_acks to 1`},
+		{"a list_unsubscribe naming nobody", func(t *testing.T) map[string]string {
+			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, conf).URL, "TIDINGS_LIST_UNSUBSCRIBE": "https://altea.example/unsubscribe"}
+		}, 1, `(?m)^FAIL\s+list-unsubscribe\s+"https://altea\.example/unsubscribe" names no recipient`},
+		{"an empty suppression list", func(t *testing.T) map[string]string {
+			empty := filepath.Join(t.TempDir(), "bounces.csv")
+			fixture.Write(t, empty, "email\n")
+			return map[string]string{"TIDINGS_REDIS_URL": redistest.StartServer(t, conf).URL, "TIDINGS_SUPPRESSION_FILES": empty}
+		}, 0, `(?m)^WARN\s+suppression lists\s+0 addresses never mailed, from .*bounces\.csv \(0\); .*bounces\.csv holds no address`},
 		{"a password Redis refuses", func(t *testing.T) map[string]string {
 			r := redistest.StartServer(t, conf)
 			if err := r.Client().ConfigSet(t.Context(), "requirepass", "secret").Err(); err != nil {

@@ -50,6 +50,11 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 	}
 	r.Checks = append(r.Checks, smtp...)
 	r.Checks = append(r.Checks, Journal(e.Journal))
+	tmpl := e.ListUnsubscribe
+	if b != nil && b.Campaign.ListUnsubscribe != "" {
+		tmpl = b.Campaign.ListUnsubscribe
+	}
+	r.Checks = append(r.Checks, Unsubscribe(e, tmpl), Suppression(e))
 	switch {
 	case campaignErr != nil:
 		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
