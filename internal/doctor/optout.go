@@ -1,10 +1,12 @@
 package doctor
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/environment"
+	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/suppress"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
@@ -17,15 +19,12 @@ import (
 // mean.
 func Unsubscribe(e *environment.Environment, tmpl string) Check {
 	const name = "list-unsubscribe"
+	refusal := cmp.Or(unsubscribe.Check(tmpl), launch.UnsubscribeRefusal(tmpl, e)) // in plan's and send's words
 	switch {
 	case tmpl == "":
 		return pass(name, "none set (list_unsubscribe): messages carry no List-Unsubscribe header; receivers such as Gmail and Yahoo expect one-click unsubscribe on bulk mail that is not transactional")
-	case unsubscribe.Check(tmpl) != nil:
-		return fail(name, unsubscribe.Check(tmpl).Error())
-	case unsubscribe.NamesRecipient(tmpl) != nil:
-		return fail(name, unsubscribe.NamesRecipient(tmpl).Error())
-	case unsubscribe.UsesToken(tmpl) && !e.UnsubscribeSecret.IsSet():
-		return fail(name, fmt.Sprintf("%q has {token}, and environment %s has no unsubscribe secret: plan and send refuse it, workers would pause it; set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file", tmpl, e.Name))
+	case refusal != nil:
+		return fail(name, refusal.Error())
 	case unsubscribe.IsWeb(tmpl) && !unsubscribe.UsesToken(tmpl):
 		return pass(name, fmt.Sprintf("%q: without {token}, anyone who knows or guesses a recipient's id or address can unsubscribe them; add &token={token} (an HMAC the site checks) to prevent it", tmpl))
 	}

@@ -150,19 +150,16 @@ func (e *ChangedError) Error() string {
 // Redis. A campaign pinned to another environment than in.Env is refused
 // (PinnedError) before any row is read, and so are exclusions read from
 // another environment's journal (*EnvError, Delivered.CheckEnv), and an
-// https list_unsubscribe that names no recipient (namesRecipient), and
-// a list_unsubscribe with {token} in an environment without an
-// unsubscribe secret (hasTokenSecret). The suppression lists of in.Env
+// list_unsubscribe the workers could not send as meant (UnsubscribeRefusal:
+// an https URL that names no recipient, or a {token} in an environment
+// without an unsubscribe secret). The suppression lists of in.Env
 // (its SuppressionFiles) are read unless in.Suppress is given; one that
 // cannot be read, or a bad line, is an error.
 func Plan(ctx context.Context, in Input) (*Planned, error) {
 	if err := Pinned(in.Campaign, in.Env); err != nil {
 		return nil, err
 	}
-	if err := namesRecipient(in.Campaign, in.Env); err != nil {
-		return nil, err
-	}
-	if err := hasTokenSecret(in.Campaign, in.Env); err != nil {
+	if err := checkUnsubscribe(in.Campaign, in.Env); err != nil {
 		return nil, err
 	}
 	c := in.Campaign

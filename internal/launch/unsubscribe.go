@@ -9,32 +9,34 @@ import (
 	"github.com/tidings-mail/tidings/internal/yamlnode"
 )
 
-// namesRecipient refuses, as a *yamlnode.Error at its source, the
-// list_unsubscribe of campaign c (its own, or env's that the bundle gave
-// it) when it names no recipient (unsubscribe.NamesRecipient): at the
-// campaign file's line, else where env set it (the config file's line, or
-// TIDINGS_LIST_UNSUBSCRIBE). Only Plan asks it, before anything is staged:
-// pause, cancel, status and the workers of a campaign staged with such a
-// URL read it without this check, so an upgrade does not stop them.
-func namesRecipient(c *campaign.Campaign, env *environment.Environment) error {
-	if err := unsubscribe.NamesRecipient(c.ListUnsubscribe); err != nil {
+// UnsubscribeRefusal says why plan and send refuse list_unsubscribe tmpl
+// in environment env, or nil: an https URL that names no recipient
+// (unsubscribe.NamesRecipient), or a {token} when env has no unsubscribe
+// secret (its workers would pause the campaign). No environment (a
+// rehearsal that loaded none) needs no secret: its worker uses the
+// preview key. Only staging asks it (Plan, and doctor before it): pause,
+// cancel, status and the workers of a campaign staged with such a URL
+// read it without this check, so an upgrade does not stop them.
+func UnsubscribeRefusal(tmpl string, env *environment.Environment) error {
+	if err := unsubscribe.NamesRecipient(tmpl); err != nil {
+		return err
+	}
+	if env == nil || env.UnsubscribeSecret.IsSet() || !unsubscribe.UsesToken(tmpl) {
+		return nil
+	}
+	return fmt.Errorf("%q has {token}, and environment %s has no unsubscribe secret to make it: set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or the config file's unsubscribe_secret_file (at least %d random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site",
+		tmpl, env.Name, unsubscribe.MinSecretBytes)
+}
+
+// checkUnsubscribe refuses campaign c's list_unsubscribe (its own, or
+// env's that the bundle gave it) as UnsubscribeRefusal does, as a
+// *yamlnode.Error at its source: the campaign file's line, else where
+// env set it (the config file's line, or TIDINGS_LIST_UNSUBSCRIBE).
+func checkUnsubscribe(c *campaign.Campaign, env *environment.Environment) error {
+	if err := UnsubscribeRefusal(c.ListUnsubscribe, env); err != nil {
 		return unsubscribeError(c, env, err.Error())
 	}
 	return nil
-}
-
-// hasTokenSecret refuses, as namesRecipient does, a list_unsubscribe with
-// {token} when env, where the campaign is about to be staged, has no
-// unsubscribe secret: the workers would pause it. No environment (a
-// rehearsal that loaded none) passes: its worker uses the preview key.
-// Only Plan asks it, so a campaign staged without {token} is never
-// concerned.
-func hasTokenSecret(c *campaign.Campaign, env *environment.Environment) error {
-	if env == nil || env.UnsubscribeSecret.IsSet() || !unsubscribe.UsesToken(c.ListUnsubscribe) {
-		return nil
-	}
-	return unsubscribeError(c, env, fmt.Sprintf("%q has {token}, and environment %s has no unsubscribe secret to make it: set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or the config file's unsubscribe_secret_file (at least %d random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site",
-		c.ListUnsubscribe, env.Name, unsubscribe.MinSecretBytes))
 }
 
 // unsubscribeError is msg about c's list_unsubscribe at its source: the
