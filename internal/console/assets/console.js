@@ -207,6 +207,23 @@
       ' No longer current: ' + el.dataset.campaign + ' is now ' + now + '.';
   }
 
+  // waiting counts the actions sent whose answer has not come (n: +1
+  // with what to say, -1 once one came): while some are, the line under
+  // the answer says what the last one sent waits for, and the answer to
+  // an earlier press is hidden.
+  var outstanding = 0;
+  function waiting(n, msg) {
+    var el = document.getElementById('pending');
+    outstanding += n;
+    if (!el) return;
+    if (msg) {
+      el.textContent = msg;
+      var done = document.getElementById('flash');
+      if (done) done.hidden = true;
+    }
+    el.hidden = outstanding <= 0;
+  }
+
   function confirmInputs() {
     document.querySelectorAll('input[data-confirm]').forEach(function (inp) {
       var btn = inp.form.querySelector('button[type=submit]');
@@ -230,6 +247,11 @@
     var who = document.getElementById('actions') ? '' : c + ': ';
     var unknown = ': the action may have taken effect or not. Reload the page to see the campaign\'s state, and press again only if it did not.';
     btn.disabled = true;
+    // Until the answer comes (it waits for Redis, which may be slow),
+    // the page says so, not the answer to the press before.
+    var act = form.action.split('/').pop();
+    waiting(1, who + 'Your ' + (act === 'approve' ? 'approval' : act) + ' was sent at ' + new Date().toLocaleTimeString() +
+      ' (this computer\'s clock): waiting for the console\'s answer, which waits for Redis. Until it comes, it may or may not have taken effect.');
     fetch(form.action, {
       method: 'POST', body: new FormData(form), credentials: 'same-origin',
       headers: { 'Accept': 'application/json' }
@@ -246,6 +268,7 @@
       // its answer was lost: never say that nothing changed.
       flash(who + 'No answer from the console (' + err + ')' + unknown, false, c);
     }).finally(function () {
+      waiting(-1);
       btn.disabled = false;
       confirmInputs();
     });
