@@ -11,7 +11,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/store"
 )
 
-// clock matches the times status prints (local, or RFC 3339), replaced
+// clock matches the times status prints (UTC, or RFC 3339), replaced
 // in its golden files by TIME.
 var clock = regexp.MustCompile(`\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)?`)
 

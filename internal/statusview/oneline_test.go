@@ -30,8 +30,8 @@ func TestStatusWritesNoControlCharacter(t *testing.T) {
 		t.Errorf("status wrote a control character:\n%q", out)
 	}
 	for _, want := range []string{
-		"State:    PAUSED by eve @box at 2026-03-01 09:30:00: look [31mRED Audit log: ]0;title x\n",
-		"  2026-03-01 09:30:00  pause    by eve [2J@box (staging): look [31mRED Audit log: ]0;title x\n",
+		"State:    PAUSED by eve @box at 2026-03-01 09:30:00 UTC: look [31mRED Audit log: ]0;title x\n",
+		"  2026-03-01 09:30:00 UTC  pause    by eve [2J@box (staging): look [31mRED Audit log: ]0;title x\n",
 		"451 4.3.0 try [31m later fake (",
 	} {
 		if !strings.Contains(out, want) {

@@ -659,8 +659,13 @@ func generic(env string) string {
 // summarises the rest.
 const maxBatches = 8
 
+// inUTC writes t in layout, in UTC and saying so ("09:40:00 UTC"), as
+// the console's pages and the stall line do: status read on a laptop in
+// another zone gives the same times as the console.
+func inUTC(t time.Time, layout string) string { return t.UTC().Format(layout) + " UTC" }
+
 // RetriesDue says when the recipients of st waiting for a retry go, read
-// at now, as a clause after their count: ", all due by 09:40:00", or
+// at now, as a clause after their count: ", all due by 09:40:00 UTC", or
 // ", due now" once that time has passed (never a time already past); of a
 // paused campaign, that they go once it is resumed. "" when their time is
 // not recorded.
@@ -670,7 +675,7 @@ func RetriesDue(st *store.Status, now time.Time) string {
 	}
 	due := ", due now"
 	if st.RetriesDue.After(now) {
-		due = ", all due by " + st.RetriesDue.Local().Format(time.TimeOnly)
+		due = ", all due by " + inUTC(st.RetriesDue, time.TimeOnly)
 	}
 	if st.State == store.StatePaused {
 		due += ": they go once the campaign is resumed"
@@ -696,7 +701,7 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	case st.Reason != "" && st.State != store.StateRunning && st.At.IsZero(): // a staging whose start is not recorded yet
 		fmt.Fprintf(w, "State:    %s by %s: %s\n", state, oneline.Of(st.By), Reason(st))
 	case st.Reason != "" && st.State != store.StateRunning:
-		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, oneline.Of(st.By), st.At.Local().Format(time.DateTime), Reason(st))
+		fmt.Fprintf(w, "State:    %s by %s at %s: %s\n", state, oneline.Of(st.By), inUTC(st.At, time.DateTime), Reason(st))
 	default:
 		fmt.Fprintf(w, "State:    %s\n", state)
 	}
@@ -756,7 +761,7 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 	if len(st.Errors) > 0 {
 		fmt.Fprintln(w, "\nRecent errors (by SMTP response):")
 		for _, e := range st.Errors {
-			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, oneline.Of(e.Code+" "+e.Response), errorKind(e, st.State), e.Last.Local().Format(time.TimeOnly))
+			fmt.Fprintf(w, "  %4dx %s (%s, last %s)\n", e.Count, oneline.Of(e.Code+" "+e.Response), errorKind(e, st.State), inUTC(e.Last, time.TimeOnly))
 		}
 		if s := permanentAdvice(st); s != "" {
 			fmt.Fprintf(w, "  %s\n", s)
@@ -769,7 +774,7 @@ func WriteAt(w io.Writer, st *store.Status, now time.Time, hint string) {
 			if e.Reason != "" {
 				reason = ": " + oneline.Of(e.Reason)
 			}
-			fmt.Fprintf(w, "  %s  %-8s by %s@%s (%s)%s\n", e.At.Local().Format(time.DateTime), oneline.Of(e.Action), oneline.Of(e.Who), oneline.Of(e.Host), oneline.Of(e.Env), reason)
+			fmt.Fprintf(w, "  %s  %-8s by %s@%s (%s)%s\n", inUTC(e.At, time.DateTime), oneline.Of(e.Action), oneline.Of(e.Who), oneline.Of(e.Host), oneline.Of(e.Env), reason)
 		}
 	}
 }

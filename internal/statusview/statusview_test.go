@@ -92,7 +92,7 @@ func TestWrite(t *testing.T) {
 				Total: 100, Staged: 100, Counts: counts(store.OutcomeSent, 8, store.OutcomeFailed, 12, store.OutcomePending, 80),
 				Rate: 4, ETASeconds: 20, Batches: batches(10, 2, 45, 0)},
 			hint: "resume with: tidings resume c --env production",
-			want: []string{"PAUSED by auto-pause at 2026-03-01 09:30:00: error rate 60%", "resume with: tidings resume c --env production", "ETA - (not while paused)"},
+			want: []string{"PAUSED by auto-pause at 2026-03-01 09:30:00 UTC: error rate 60%", "resume with: tidings resume c --env production", "ETA - (not while paused)"},
 			not:  []string{"auto-pause: error rate", "ETA 20s"},
 		},
 		{
@@ -107,8 +107,8 @@ func TestWrite(t *testing.T) {
 				Errors: []store.ErrorGroup{
 					{Response: "no reply after the message was sent, it may have been delivered: connection dropped: EOF", InDoubt: true, Count: 11, Last: at},
 					{Code: "550 5.1.1", Response: "no such user", Count: 1, Last: at}}},
-			want: []string{"11x no reply after the message was sent, it may have been delivered: connection dropped: EOF (in doubt: may have been delivered, never sent again, last 09:30:00)",
-				"1x 550 5.1.1 no such user (permanent, last 09:30:00)"},
+			want: []string{"11x no reply after the message was sent, it may have been delivered: connection dropped: EOF (in doubt: may have been delivered, never sent again, last 09:30:00 UTC)",
+				"1x 550 5.1.1 no such user (permanent, last 09:30:00 UTC)"},
 			not: []string{"temporary"},
 		},
 		{
@@ -157,7 +157,7 @@ func TestWrite(t *testing.T) {
 				Total: 20, Staged: 20, Counts: counts(store.OutcomeSent, 16, store.OutcomeFailed, 4),
 				Errors: []store.ErrorGroup{{Code: "451", Response: "4.3.0 try again later", Temporary: true, Count: 4, Exhausted: 4, Last: at},
 					{Code: "421", Response: "4.7.0 busy", Temporary: true, Count: 3, Last: at}}},
-			want: []string{"4x 451 4.3.0 try again later (temporary, retries exhausted: 4 failed, last 09:30:00)", "3x 421 4.7.0 busy (temporary, retried, last 09:30:00)"},
+			want: []string{"4x 451 4.3.0 try again later (temporary, retries exhausted: 4 failed, last 09:30:00 UTC)", "3x 421 4.7.0 busy (temporary, retried, last 09:30:00 UTC)"},
 			not:  []string{"try again later (temporary, retried"},
 		},
 		{
@@ -166,7 +166,7 @@ func TestWrite(t *testing.T) {
 				Counts: counts(store.OutcomeSent, 18, store.OutcomePending, 2), Retries: 2, RetriesDue: at.Add(10 * time.Minute), ETASeconds: 600,
 				Errors: []store.ErrorGroup{{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 2, Last: at}}},
 			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00", "ETA 10m0s",
-				"2x 451 4.7.1 greylisted (temporary, retried, last 09:30:00)"},
+				"2x 451 4.7.1 greylisted (temporary, retried, last 09:30:00 UTC)"},
 		},
 		{
 			// Paused with 12 retries whose time came while it was paused:
@@ -185,7 +185,7 @@ func TestWrite(t *testing.T) {
 			name: "retries-waiting-paused",
 			st: store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StatePaused, By: "ana", At: at, Reason: "bounces"}, Total: 20, Staged: 20,
 				Counts: counts(store.OutcomeSent, 18, store.OutcomePending, 2), Retries: 2, RetriesDue: at.Add(10 * time.Minute)},
-			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00: they go once the campaign is resumed\n"},
+			want: []string{"2 of the pending failed temporarily and wait for their retry (not failed), all due by 09:40:00 UTC: they go once the campaign is resumed\n"},
 		},
 		{
 			// Running, their time past (a worker claims them at its next
@@ -220,8 +220,8 @@ func TestWrite(t *testing.T) {
 				Total: 20, Staged: 20, Counts: counts(store.OutcomeSent, 16, store.OutcomeFailed, 1, store.OutcomeCancelled, 3),
 				Errors: []store.ErrorGroup{{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 3, Last: at},
 					{Code: "421", Response: "4.7.0 busy", Temporary: true, Count: 2, Exhausted: 1, Last: at}}},
-			want: []string{"3x 451 4.7.1 greylisted (temporary; any still waiting for a retry were cancelled, last 09:30:00)",
-				"2x 421 4.7.0 busy (temporary, retries exhausted: 1 failed; any still waiting for a retry were cancelled, last 09:30:00)"},
+			want: []string{"3x 451 4.7.1 greylisted (temporary; any still waiting for a retry were cancelled, last 09:30:00 UTC)",
+				"2x 421 4.7.0 busy (temporary, retries exhausted: 1 failed; any still waiting for a retry were cancelled, last 09:30:00 UTC)"},
 			not: []string{"temporary, retried"},
 		},
 		{
@@ -236,7 +236,7 @@ func TestWrite(t *testing.T) {
 				Total: 100, Staged: 100, Counts: counts(store.OutcomeFailed, 20, store.OutcomePending, 80),
 				Errors: []store.ErrorGroup{{Code: "554", Response: "5.7.1 relay access denied", Count: 20, Last: at}}},
 			hint: "resume with: tidings resume c --env production",
-			want: []string{"20x 554 5.7.1 relay access denied (permanent, last 09:30:00)",
+			want: []string{"20x 554 5.7.1 relay access denied (permanent, last 09:30:00 UTC)",
 				"20 failed for good (a 5xx reply): neither resume nor a plain retry sends them again",
 				"tidings report c --env production --outcome failed",
 				"tidings retry c --env production --permanent --code 554"},
@@ -274,7 +274,7 @@ func TestWrite(t *testing.T) {
 				Total: 30, Staged: 30, Counts: counts(store.OutcomePending, 30),
 				PausedWhileStaging: &store.Control{State: store.StatePaused, By: "alice@ops", At: at.Add(-time.Minute), Reason: "fix the list"}},
 			hint: "run the same send again as a re-staging: tidings send CAMPAIGN-FILE --env production --resume-existing (with any --exclude-delivered it had)",
-			want: []string{"State:    RESTAGING-INTERRUPTED by bob@box2 at 2026-03-01 09:30:00: its staging again never finished",
+			want: []string{"State:    RESTAGING-INTERRUPTED by bob@box2 at 2026-03-01 09:30:00 UTC: its staging again never finished",
 				"\nPause:    paused meanwhile by alice@ops at 2026-03-01 09:29:00 UTC (fix the list): the pause stays once it is staged, and nothing else acts on it until then\n"},
 		},
 		{
@@ -475,5 +475,39 @@ func TestLineSaysAPauseWhileStaging(t *testing.T) {
 		if paused != nil && !strings.Contains(got, want) || paused == nil && strings.Contains(got, "pause=") {
 			t.Errorf("Line (paused %v) = %q; want the pause said exactly when made", paused != nil, got)
 		}
+	}
+}
+
+// TestTimesSayTheirZone: every time tidings status writes (the state's,
+// the errors' last, the retries' due, the audit log's) says its zone,
+// UTC, as the console's pages and status's own stall line do, whatever
+// the machine's zone: on-call compares them. Before, four of them were
+// the machine's local time with no zone, so on a laptop in CET a pause
+// the console shows at 09:30:00 UTC was "at 2026-03-01 10:30:00" in the
+// same status that said "no outcome since 09:30:00 UTC". Not parallel: it
+// sets time.Local.
+func TestTimesSayTheirZone(t *testing.T) {
+	was := time.Local
+	time.Local = time.FixedZone("CET", 3600)
+	t.Cleanup(func() { time.Local = was })
+	st := store.Status{Campaign: "c", Env: "staging", Control: store.Control{State: store.StatePaused, By: "alice", At: at, Reason: "bounces"},
+		Total: 20, Staged: 20, Counts: counts(store.OutcomeSent, 18, store.OutcomePending, 2), Retries: 2, RetriesDue: at.Add(10 * time.Minute),
+		Errors: []store.ErrorGroup{{Code: "451", Response: "4.7.1 greylisted", Temporary: true, Count: 2, Last: at}},
+		Audit:  []store.AuditEntry{{At: at, Action: "pause", Who: "alice", Host: "box", Env: "staging", Reason: "bounces"}}}
+	var b bytes.Buffer
+	statusview.WriteAt(&b, &st, at, "")
+	got := b.String()
+	for _, tt := range []struct{ what, want string }{
+		{"the state's time", "PAUSED by alice at 2026-03-01 09:30:00 UTC: bounces"},
+		{"the retries' due time", "all due by 09:40:00 UTC"},
+		{"the errors' last", "last 09:30:00 UTC)"},
+		{"the audit log's time", "  2026-03-01 09:30:00 UTC  pause"},
+	} {
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%s: want %q in\n%s", tt.what, tt.want, got)
+		}
+	}
+	if strings.Contains(got, "10:30:00") || strings.Contains(got, "10:40:00") {
+		t.Errorf("a time in the machine's zone (CET), without it:\n%s", got)
 	}
 }
