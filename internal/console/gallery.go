@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tidings-mail/tidings/internal/address"
@@ -49,6 +51,10 @@ type source struct {
 	// or why not (rej).
 	judge func(ctx context.Context, key string) (p *planned, found preview.Recipient, lang string, rej *plan.Reject, err error)
 	plan  *planned // judge's answer without a key, once read (filePlan)
+	// batch is the batch a staged recipient looked up is read in first
+	// (the link of the recipients page says it: b=), -1 when none is
+	// given; a wrong one only costs the scan of every chunk.
+	batch int
 }
 
 // filePlan returns what the gallery shows of the plan of a campaign
@@ -80,7 +86,11 @@ type planned struct {
 
 // stagedSource loads campaign c's approved snapshot: the definition and
 // template content stored by send, never files on disk.
-func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
+//
+// hint is a batch (a request's b=, "" for none) whose chunks a look-up of
+// a recipient reads first: a recipient of a million found in their batch,
+// not after every chunk before it.
+func (s *Server) stagedSource(ctx context.Context, c, hint string) (*source, error) {
 	meta, err := s.cfg.Store.Meta(ctx, c, true)
 	if err != nil {
 		return nil, err
@@ -97,7 +107,7 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the approved snapshot of %s: %w", c, err)
 	}
-	src := &source{camp: camp, engine: eng, base: "/c/" + url.PathEscape(c) + "/gallery", staged: true, hash: meta.Hash, version: meta.Hash,
+	src := &source{camp: camp, engine: eng, base: "/c/" + url.PathEscape(c) + "/gallery", staged: true, hash: meta.Hash, version: meta.Hash, batch: -1,
 		origin: fmt.Sprintf("the approved snapshot stored when %s staged it (%s)", meta.CreatedBy, meta.CreatedAt.Format("2006-01-02 15:04 MST"))}
 	if st, err := s.cfg.Store.Status(ctx, c); err == nil {
 		src.refused = st.Counts[store.OutcomeRefused]
@@ -107,17 +117,25 @@ func (s *Server) stagedSource(ctx context.Context, c string) (*source, error) {
 	for lang, r := range meta.Firsts {
 		src.firsts[lang] = stagedRecipient(r, meta.Columns)
 	}
+	if b, err := strconv.Atoi(hint); err == nil && b >= 0 && b < len(meta.Batches) {
+		src.batch = b
+	}
 	src.scan = func(ctx context.Context, fn func(preview.Recipient, string) bool) error {
-		return s.scanStaged(ctx, c, meta, fn)
+		return s.scanStaged(ctx, c, meta, src.batch, fn)
 	}
 	return src, nil
 }
 
 // scanStaged walks the staged recipients of c (meta: its Meta) in batch
-// order. It reads the chunks with Store.Chunk: the only store read that
-// carries a recipient's template data (Fields).
-func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fn func(preview.Recipient, string) bool) error {
-	for _, b := range meta.Batches {
+// order, batch first (-1: none) before all the others. It reads the
+// chunks with Store.Chunk: the only store read that carries a
+// recipient's template data (Fields).
+func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, first int, fn func(preview.Recipient, string) bool) error {
+	order := meta.Batches
+	if first >= 0 {
+		order = append([]store.BatchInfo{meta.Batches[first]}, slices.Delete(slices.Clone(meta.Batches), first, first+1)...)
+	}
+	for _, b := range order {
 		for n := b.First; n <= b.Last; n++ {
 			recs, err := s.cfg.Store.Chunk(ctx, c, n)
 			if err != nil {
@@ -373,6 +391,9 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 	if real {
 		k.Source = fmt.Sprintf("%s (line %d, locale %q)", r.Email, r.Line, r.Locale)
 		v.Set("r", r.ID)
+		if src.batch >= 0 { // the frame finds them where the page did
+			v.Set("b", strconv.Itoa(src.batch))
+		}
 	}
 	q := "?" + v.Encode()
 	m := render.Match{Requested: r.Locale, Lang: lang, Via: render.ViaExact}
@@ -696,7 +717,7 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 }
 
 func (s *Server) stagedGallery(w http.ResponseWriter, r *http.Request) {
-	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"))
+	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"), r.FormValue("b"))
 	if err != nil {
 		s.readError(w, r, err)
 		return
@@ -705,7 +726,7 @@ func (s *Server) stagedGallery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) stagedGalleryPart(w http.ResponseWriter, r *http.Request) {
-	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"))
+	src, err := s.stagedSource(r.Context(), r.PathValue("campaign"), r.FormValue("b"))
 	if err != nil {
 		s.readError(w, r, err)
 		return

@@ -10,7 +10,6 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/console"
 	"github.com/tidings-mail/tidings/internal/console/consoletest"
-	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // ledgerReads counts the ledger fields a client asks Redis for (HMGET,
@@ -60,11 +59,7 @@ func TestRecipientsPageReadsTheOutcomesItShows(t *testing.T) {
 	w := consoletest.New(t, nil)
 	w.Stage(t, consoletest.Spec{Name: "many", N: 1000, Locales: []string{"en", "fr"}})
 	var reads ledgerReads
-	rdb := redis.NewClient(w.Redis.Options())
-	t.Cleanup(func() { rdb.Close() })
-	rdb.AddHook(&reads)
-	st := store.NewWithConfig(rdb, store.Config{Env: consoletest.EnvName})
-	v := newSiteWith(t, w, func(c *console.Config) { c.Store = st }).signIn(t, viewerToken)
+	v := newSiteWith(t, w, func(c *console.Config) { c.Store = hookedStore(t, w, &reads) }).signIn(t, viewerToken)
 	for _, tc := range []struct {
 		query, want, first string
 		maxFields          int64
