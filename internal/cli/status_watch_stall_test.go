@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidings-mail/tidings/internal/syncbuf"
 )
 
 // TestStatusWatchInALogSaysNoProgress: `status --watch` run where
@@ -37,12 +39,18 @@ func TestStatusWatchInALogSaysNoProgress(t *testing.T) {
 	if r := cli(t, env, "status", c, "--env", "staging"); !strings.Contains(r.stdout, "NO PROGRESS for 3m") {
 		t.Fatalf("status (no --watch) does not say NO PROGRESS; the premise does not hold\n%s", r)
 	}
-	// Two refreshes, then the watch is stopped (as Ctrl-C or the job's end).
-	ctx, stop := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	// Two refreshes, then the watch is stopped (as Ctrl-C or the job's
+	// end): when its second line is written, not after a time (a time of
+	// 1.5 s ended it before its first read of Redis on a loaded machine:
+	// "read status of idle-watch: context deadline exceeded").
+	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
-	r := cliIn(t, ctx, env, strings.NewReader(""), "status", c, "--env", "staging", "--watch", "--interval", "1s")
+	out := &stopAtLines{lines: 2, stop: stop}
+	var stderr syncbuf.Buffer
+	code := run(ctx, []string{"status", c, "--env", "staging", "--watch", "--interval", "1s"}, strings.NewReader(""), out, &stderr, func(k string) string { return env[k] }, environOf(env))
+	r := result{code: code, stdout: out.String(), stderr: stderr.String()}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if r.code != 0 || len(lines) == 0 || !strings.Contains(lines[0], "state=running") {
+	if r.code != 0 || len(lines) != 2 || !strings.Contains(lines[0], "state=running") {
 		t.Fatalf("status --watch to a pipe\n%s", r)
 	}
 	for _, l := range lines {
@@ -50,4 +58,20 @@ func TestStatusWatchInALogSaysNoProgress(t *testing.T) {
 			t.Errorf("status --watch, not to a terminal, shows the campaign nobody has sent for 3 minutes as only running:\n%s\n(status without --watch says: NO PROGRESS for 3m...)", l)
 		}
 	}
+}
+
+// stopAtLines is a standard output that calls stop once lines lines were
+// written to it.
+type stopAtLines struct {
+	syncbuf.Buffer
+	lines int
+	stop  func()
+}
+
+func (w *stopAtLines) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Count(w.String(), "\n") >= w.lines {
+		w.stop()
+	}
+	return n, err
 }
