@@ -54,7 +54,14 @@ func TestWorkerWarnsAtStartOfJournaledCampaignsRedisLacks(t *testing.T) {
 			rdb := tt.redis(t)
 			var logs syncbuf.Buffer
 			stop := e.startWorker(t, wopts{journal: dir, rdb: rdb, logs: &logs})
-			wait.For(t, 30*time.Second, "the worker's start", func() bool { return strings.Contains(logs.String(), "msg=\"worker started\"") })
+			// The check runs after "worker started" and before the
+			// worker's loops start: a line of one of them (the control
+			// watch subscribed) says it is over. Stopped at "worker
+			// started", a loaded machine cancelled the check's read of
+			// Redis ("list campaigns: context canceled").
+			wait.For(t, 30*time.Second, "the worker's start and its check of the journal", func() bool {
+				return strings.Contains(logs.String(), "msg=\"control changes reach this worker as they are announced\"")
+			})
 			stop() // it ran on: the warning stops nothing
 			out := logs.String()
 			n := strings.Count(out, warn)
