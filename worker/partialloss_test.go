@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,21 @@ func TestPartialStateLossMidSend(t *testing.T) {
 			e.stage(t, opts{n: n, size: n, rate: "40/s"})
 			var logs syncbuf.Buffer
 			e.startWorker(t, wopts{journal: t.TempDir(), logs: &logs})
-			wait.For(t, 30*time.Second, "40 messages", func() bool { return e.smtp.Count() >= 40 })
+			// 40 messages, and one of each chunk (200 recipients, the
+			// default size: 0-199, 200-299): every chunk's task has read
+			// its chunk, so that losing the chunks costs nothing (a task
+			// that starts after they are gone pauses the campaign as
+			// state loss, as it must: on a loaded machine chunk 1's task
+			// once started after the unlink).
+			wait.For(t, 60*time.Second, "40 messages, one of them of each chunk", func() bool {
+				chunks := map[int]bool{}
+				for addr := range e.received() {
+					if i, err := strconv.Atoi(strings.TrimPrefix(addr[:strings.IndexByte(addr, '-')], "u")); err == nil {
+						chunks[i/200] = true
+					}
+				}
+				return e.smtp.Count() >= 40 && len(chunks) == (n+199)/200
+			})
 			prefix := fmt.Sprintf("tidings:{%s}:", e.name)
 			var keys []string
 			for _, f := range strings.Split(tc.family, ",") {
