@@ -280,8 +280,14 @@ func diffClause(diffs []render.FileDiff) string {
 // now describes it: its journal holds deliveries of a run of c that Redis
 // does not know and that were not excluded when it was staged, i.e. Redis
 // lost the campaign and it was staged again as if nobody had been sent.
+//
+// A staging that holds nobody to send (every row excluded as delivered,
+// refused or invalid: a recovery that closes the campaign) is not
+// refused: it can mail nobody, and a refusal only paused as state loss
+// the campaign that send's own tick was marking done, whichever came
+// first.
 func (w *Worker) journalRefusal(c string, meta *store.Meta) (action, reason string) {
-	if w.journal == nil {
+	if w.journal == nil || meta.Staged == 0 {
 		return "", ""
 	}
 	unknown, err := journal.UnknownRuns(w.journal.Dir(), c, append([]string{meta.Run}, meta.ExcludedRuns...))
