@@ -23,7 +23,8 @@
 // character a spreadsheet does not show (a zero-width space, a byte order
 // mark, a soft hyphen) is refused, naming the character and its byte: it
 // would be template data silently. Errors about the header name its line
-// (blank lines before it are skipped) and quote its columns.
+// (blank lines and lines of spaces before it are skipped) and quote its
+// columns; a header separated by semicolons or tabs is refused as such.
 //
 // Identity: one person, one message. Every email goes through package
 // address: the local part is NFC-normalised and the domain goes through IDNA
@@ -293,7 +294,8 @@ type Reader struct {
 	idxName    int
 	idxLoc     int
 
-	ends *lineEnds // what the CSV reader reads
+	ends  *lineEnds // what the CSV reader reads
+	first string    // the first line not blank, as written: the header's, for separatorError
 	// JSONL
 	br   *bufio.Reader
 	line int
@@ -349,6 +351,7 @@ func NewReader(r io.Reader, cfg ReaderConfig) (*Reader, error) {
 		rd.extraSeen = map[string]int{}
 		return rd, nil
 	}
+	rd.first = firstLine(br)
 	rd.csv = csv.NewReader(src)
 	rd.csv.ReuseRecord = true
 	if err := rd.readHeader(); err != nil {
@@ -634,12 +637,37 @@ func (c *lineEnds) scan(b byte) {
 }
 
 func (r *Reader) readHeader() error {
-	rec, err := r.csv.Read()
+	// Lines of spaces and tabs before the header are skipped as blank
+	// lines are; the field count is the header's, not theirs.
+	r.csv.FieldsPerRecord = -1
+	var (
+		rec   []string
+		err   error
+		blank bool
+	)
+	for {
+		rec, err = r.csv.Read()
+		if err != nil || len(rec) != 1 || strings.TrimSpace(rec[0]) != "" {
+			break
+		}
+		blank = true
+	}
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: the file is empty: add a header row with at least the columns email and locale", r.name)
+		only := ""
+		if blank {
+			only = " (it holds only white space)"
+		}
+		return fmt.Errorf("%s: the file is empty%s: add a header row with at least the columns email and locale", r.name, only)
 	}
 	if tl := r.tooLong(err); tl != nil {
 		return tl
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		if serr := r.separatorError(pe.StartLine); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("%s:%d: column %d: the header's column name has a quote (\") in it (line %d, column %d): write the name without quotes, or enclose it in double quotes with each quote inside it written twice", r.name, pe.StartLine, len(rec)+1, pe.Line, pe.Column)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: read the header row: %w", r.name, err)
@@ -700,11 +728,61 @@ func (r *Reader) readHeader() error {
 		missing = append(missing, "locale")
 	}
 	if len(missing) > 0 {
+		if serr := r.separatorError(line); serr != nil {
+			return serr
+		}
 		return &HeaderError{File: r.name, Line: line, Missing: missing, Has: r.header}
 	}
 	r.csv.FieldsPerRecord = len(rec)
 	r.headerLine = line
 	return nil
+}
+
+// separatorError is the error for a header on line that is separated by
+// semicolons or tabs (as a database dump or a European spreadsheet
+// exports it) rather than commas, which encoding/csv reads as a broken
+// quote ("email";"locale") or as columns that are not email and locale
+// (email;name, surname;locale); nil if it is not.
+func (r *Reader) separatorError(line int) error {
+	for _, sep := range []struct {
+		comma rune
+		name  string
+	}{{';', "semicolons"}, {'\t', "tabs"}} {
+		cr := csv.NewReader(strings.NewReader(r.first))
+		cr.Comma = sep.comma
+		rec, err := cr.Read()
+		if err != nil || len(rec) < 2 {
+			continue
+		}
+		cols := make([]string, len(rec))
+		known := false
+		for i, c := range rec {
+			c = strings.TrimSpace(c)
+			cols[i] = strconv.Quote(c)
+			known = known || strings.EqualFold(c, "email") || strings.EqualFold(c, "locale")
+		}
+		if known {
+			return fmt.Errorf("%s:%d: the header is separated by %s, not commas (its columns would be %s): save it as \"CSV UTF-8 (comma delimited)\", or export it with commas between the values", r.name, line, sep.name, strings.Join(cols, ", "))
+		}
+	}
+	return nil
+}
+
+// firstLine returns the first line of the buffered input that holds more
+// than white space (lines ending in LF, CRLF or CR), without its line end.
+func firstLine(br *bufio.Reader) string {
+	buf, _ := br.Peek(br.Size())
+	for len(buf) > 0 {
+		end := bytes.IndexAny(buf, "\r\n")
+		if end < 0 {
+			end = len(buf)
+		}
+		if text := buf[:end]; len(bytes.TrimSpace(text)) > 0 {
+			return string(text)
+		}
+		buf = buf[min(end+1, len(buf)):]
+	}
+	return ""
 }
 
 // otherSpelling says that two column names (or JSONL keys) differ only in
