@@ -10,8 +10,8 @@ import (
 	"github.com/tidings-mail/tidings/internal/render"
 )
 
-// TestHostileRowsAreInvalid: a 10 KB id, an id or a name with a direction
-// control are invalid rows, counted as such (never reaching the locale
+// TestHostileRowsAreInvalid: a 10 KB id, a 1 MB name, an id or a name with
+// a direction control are invalid rows, counted as such (never reaching the locale
 // rule, so no locale line counts them), and the plan's text names
 // file:line: field: and what to do without showing the value.
 func TestHostileRowsAreInvalid(t *testing.T) {
@@ -24,6 +24,7 @@ func TestHostileRowsAreInvalid(t *testing.T) {
 		{"a 10 KB id", "a@example.com,de," + strings.Repeat("9", 10240) + ",Ada", "id", recipient.CodeTooLong},
 		{"an id with U+202E", "a@example.com,de,u1\u202eexe.txt,Ada", "id", recipient.CodeInvisibleCharacter},
 		{"a name with U+202E", "a@example.com,de,u1,Ada \u202eecnalevoL", "name", recipient.CodeDirectionControl},
+		{"a 1 MB name", "a@example.com,de,u1," + strings.Repeat("x", 1<<20-100), "name", recipient.CodeTooLong},
 	}
 	for _, tt := range tests {
 		s, err := Run(context.Background(), Input{Campaign: c, Engine: eng,

@@ -16,7 +16,10 @@ import (
 // limit or the character and where, and what to do; the reason never
 // holds the value itself. A right-to-left name with a direction mark
 // (U+200F), which right-to-left text uses, is accepted, and so is an id
-// of exactly MaxIDBytes. CSV and JSONL agree.
+// of exactly MaxIDBytes. A name longer than MaxNameChars (a column an
+// export shifted or ran on: it would be the To: header's display name,
+// megabytes of header a relay truncates or refuses) is invalid too; one of
+// exactly MaxNameChars, in any script, is accepted. CSV and JSONL agree.
 func TestHostileIDsAndNames(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("i", 10240)
@@ -37,6 +40,11 @@ func TestHostileIDsAndNames(t *testing.T) {
 		{"a right-to-left isolate in a name", "u1", "\u2067ليلى\u2069", "name", CodeDirectionControl,
 			"holds U+2067 (a direction control) at byte 0"},
 		{"a right-to-left mark in a name", "u1", "ליאור\u200f Cohen", "", "", ""},
+		{"a 1 MB name (a shifted column)", "u1", strings.Repeat("x", 1000000), "name", CodeTooLong,
+			"the name is 1000000 characters, longer than the 2000 a name may have"},
+		{"a name one character over the limit", "u1", strings.Repeat("x", MaxNameChars+1), "name", CodeTooLong,
+			"the name is 2001 characters, longer than the 2000 a name may have"},
+		{"a name at the limit, in characters not bytes", "u1", strings.Repeat("名", MaxNameChars), "", "", ""},
 	}
 	for _, tt := range tests {
 		for _, format := range []string{"csv", "jsonl"} {

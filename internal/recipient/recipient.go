@@ -123,7 +123,8 @@ const (
 	CodeInvalidUTF8      = "invalid-utf8"
 	CodeControlCharacter = "control-character"
 	CodeBadRow           = "bad-row"
-	// CodeTooLong: an id longer than MaxIDBytes.
+	// CodeTooLong: an id longer than MaxIDBytes, or a name longer than
+	// MaxNameChars.
 	CodeTooLong = "too-long"
 	// CodeInvisibleCharacter: an id holding a character no screen shows
 	// (a format character such as a direction control or a zero-width
@@ -141,6 +142,15 @@ const (
 // (in the ledger, the journal, reports and the console), and a default id,
 // the address's identity, is at most 254.
 const MaxIDBytes = 255
+
+// MaxNameChars is the longest name a row may give, in characters (runes,
+// so that every script has the same room): a name is the To: header's
+// display name, and a longer one is a column an export ran on, which would
+// put up to a megabyte into the header, where a relay may cut it (Postfix
+// keeps 102,400 bytes of a header: header_size_limit) or refuse the
+// message. 2,000 characters of four bytes each stay under 30,000 bytes once
+// RFC 2047 encodes them, and no person's name comes near.
+const MaxNameChars = 2000
 
 // MaxRowBytes is the most bytes one row may hold: a CSV record (its quoted
 // line breaks included) or a JSONL line. A longer one (a field an export
@@ -1449,7 +1459,8 @@ func (r *Reader) validate(rcp *Recipient) error {
 }
 
 // checkShown refuses what would mislead a screen: an id longer than
-// MaxIDBytes or holding a character no screen shows, and a name holding a
+// MaxIDBytes or holding a character no screen shows, a name longer than
+// MaxNameChars, and a name holding a
 // direction control (a name reaches the To: header's display name and the
 // console; the template's own data is the template's business). The
 // reason names the character and where, never the value.
@@ -1465,6 +1476,10 @@ func (r *Reader) checkShown(rcp *Recipient) error {
 		}
 		return r.rowErr(rcp.Line, "id", CodeInvisibleCharacter, fmt.Sprintf(
 			"holds U+%04X (an invisible character) at byte %d, which no screen shows, so the id is not the one it looks like: remove it", c, at))
+	}
+	if n := utf8.RuneCountInString(rcp.Name); n > MaxNameChars {
+		return r.rowErr(rcp.Line, "name", CodeTooLong, fmt.Sprintf(
+			"the name is %d characters, longer than the %d a name may have (it is the To: header's display name): a value an export ran on, or a note in the name column? write the person's name only", n, MaxNameChars))
 	}
 	if c, at, ok := csvcell.DirectionControl(rcp.Name); ok {
 		return r.rowErr(rcp.Line, "name", CodeDirectionControl, fmt.Sprintf(
