@@ -34,6 +34,7 @@ func TestLatin1FileIsRefusedAsAFile(t *testing.T) {
 		name, input string
 		rows        []row    // the rows read before the end
 		fatal       []string // parts of the file's error; nil: the file is read to its end
+		not         []string // parts it must not hold
 	}{
 		{"Latin-1 export",
 			"email,locale,name\r\na@x.test,en,Ada\r\nb@x.test,es,Jos\xe9\r\nc@x.test,de,J\xfcrg\r\nd@x.test,en,Dee\r\n",
@@ -41,19 +42,32 @@ func TestLatin1FileIsRefusedAsAFile(t *testing.T) {
 			[]string{"r.csv:4: name: byte 0xFC (ü in Windows-1252) is not UTF-8, nor is byte 0xE9 (é) of line 3 (name), and no line before holds a UTF-8 character",
 				"the file looks like Latin-1 or Windows-1252",
 				`save it as "CSV UTF-8 (comma delimited)"`, "iconv -f WINDOWS-1252 -t UTF-8",
-				"no row from line 4 on was read"}},
+				"no row from line 4 on was read"},
+			[]string{"Mac Roman", "MACINTOSH"}},
+		// Excel for Mac's "CSV (Macintosh)": Mac Roman, lines ending in CR.
+		// It was named Windows-1252, "byte 0x8E (Ž in Windows-1252)" for
+		// the é of José, and iconv -f WINDOWS-1252 made valid UTF-8 of
+		// "JosŽ" and "MŸller", accepted and sent (found by a red team).
+		{"Mac Roman export: CR line ends",
+			"email,locale,name\ra@x.test,en,Ada\rb@x.test,es,Jos\x8e\rc@x.test,de,M\x9fller\rd@x.test,en,Dee\r",
+			[]row{{2, ""}, {3, CodeInvalidUTF8}},
+			[]string{"r.csv:4: name: byte 0x9F (ü in Mac Roman, Ÿ in Windows-1252) is not UTF-8, nor is byte 0x8E (é in Mac Roman, Ž in Windows-1252) of line 3 (name)",
+				`the file's lines end in CR, as Excel for Mac saves "CSV (Macintosh)" in Mac Roman`,
+				"iconv -f MACINTOSH -t UTF-8 r.csv > utf8.csv", "iconv -f WINDOWS-1252 -t UTF-8",
+				"no row from line 4 on was read"},
+			nil},
 		{"Windows-1252 quote in an extra column, far apart",
 			"email,locale,name,note\na@x.test,en,Ada,it\x92s\nb@x.test,en,Bob,ok\nc@x.test,fr,Cy,\x93hi\x94\n",
 			[]row{{2, CodeInvalidUTF8}, {3, ""}},
-			[]string{"r.csv:4: note: byte 0x93 (“ in Windows-1252) is not UTF-8, nor is byte 0x92 (’) of line 2 (note)"}},
+			[]string{"r.csv:4: note: byte 0x93 (“ in Windows-1252) is not UTF-8, nor is byte 0x92 (’) of line 2 (note)"}, nil},
 		{"UTF-8 file with broken rows",
 			"email,locale,name\na@x.test,de,M\u00fcller\nb@x.test,es,Jos\xe9\nc@x.test,de,J\xfcrg\n",
 			[]row{{2, ""}, {3, CodeInvalidUTF8}, {4, CodeInvalidUTF8}},
-			nil},
+			nil, nil},
 		{"one row not UTF-8",
 			"email,locale,name\na@x.test,en,Ada\nb@x.test,es,Jos\xe9\nc@x.test,en,Cy\n",
 			[]row{{2, ""}, {3, CodeInvalidUTF8}, {4, ""}},
-			nil},
+			nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -75,6 +89,11 @@ func TestLatin1FileIsRefusedAsAFile(t *testing.T) {
 				}
 			}
 			wantFatal(t, fatal, tc.fatal)
+			for _, part := range tc.not {
+				if strings.Contains(fatal.Error(), part) {
+					t.Errorf("error %q\nholds %q", fatal, part)
+				}
+			}
 		})
 	}
 }

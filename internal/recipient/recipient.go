@@ -14,7 +14,7 @@
 // a quoted field it is part of the value. A UTF-16 file (a UTF-16 byte
 // order mark, or NUL bytes in the CSV header or the first JSONL line) is
 // refused with what to do, and so is a CSV file in Latin-1 or
-// Windows-1252: its second value that is not UTF-8, with no UTF-8
+// Windows-1252 (or Mac Roman, when its lines end in CR): its second value that is not UTF-8, with no UTF-8
 // character before it, ends the reading (Reader.notUTF8).
 //
 // Column names and JSONL keys are compared without case and without white
@@ -1395,7 +1395,9 @@ func (r *Reader) checkText(line int, field, v string, extra bool) error {
 // Windows-1252), and every row with an accented letter would otherwise be
 // an invalid row of its own, those without one accepted. It returns nil
 // for the first such value (one broken row is that row's problem), and for
-// any in a file that held UTF-8 before.
+// any in a file that held UTF-8 before. A file whose lines end in CR is
+// named as Mac Roman, what Excel for Mac saves as "CSV (Macintosh)"
+// (converted as Windows-1252, its é would be Ž).
 func (r *Reader) notUTF8(line int, field string, b byte) error {
 	if r.format != FormatCSV || r.sawUTF8 {
 		return nil
@@ -1405,6 +1407,13 @@ func (r *Reader) notUTF8(line int, field string, b byte) error {
 		return nil
 	}
 	f := r.firstNot8
+	if r.ends.allCR {
+		return fmt.Errorf("%s:%d: %s: %s is not UTF-8, nor is %s of line %d (%s), and no line before holds a UTF-8 character: "+
+			"the file's lines end in CR, as Excel for Mac saves \"CSV (Macintosh)\" in Mac Roman, and every row with an accented letter would be refused: "+
+			"save it as \"CSV UTF-8 (comma delimited)\", or convert it (iconv -f MACINTOSH -t UTF-8 %s > utf8.csv, then name utf8.csv in the campaign file; "+
+			"iconv -f WINDOWS-1252 -t UTF-8 if the Windows-1252 characters are the file's); no row from line %d on was read",
+			r.name, line, field, byteAsMacRoman(b), byteAsMacRoman(f.b), f.line, f.field, r.name, line)
+	}
 	return fmt.Errorf("%s:%d: %s: %s is not UTF-8, nor is %s of line %d (%s), and no line before holds a UTF-8 character: "+
 		"the file looks like Latin-1 or Windows-1252, as a spreadsheet saves \"CSV (comma delimited)\", and every row with an accented letter would be refused: "+
 		"save it as \"CSV UTF-8 (comma delimited)\", or convert it (iconv -f WINDOWS-1252 -t UTF-8 %s > utf8.csv, then name utf8.csv in the campaign file); no row from line %d on was read",
@@ -1418,6 +1427,16 @@ func byteAs1252(b byte, in string) string {
 		return fmt.Sprintf("byte 0x%02X (%c%s)", b, c, in)
 	}
 	return fmt.Sprintf("byte 0x%02X", b)
+}
+
+// byteAsMacRoman names the byte b as Mac Roman and Windows-1252 read it:
+// `byte 0x8E (é in Mac Roman, Ž in Windows-1252)`.
+func byteAsMacRoman(b byte) string {
+	mac := charmap.Macintosh.DecodeByte(b)
+	if w := charmap.Windows1252.DecodeByte(b); unicode.IsPrint(w) && w != utf8.RuneError {
+		return fmt.Sprintf("byte 0x%02X (%c in Mac Roman, %c in Windows-1252)", b, mac, w)
+	}
+	return fmt.Sprintf("byte 0x%02X (%c in Mac Roman)", b, mac)
 }
 
 // validate checks a decoded row's address, fills in its normalised form and
