@@ -62,3 +62,43 @@ func TestHeaderAfterWhiteSpaceLines(t *testing.T) {
 		}
 	}
 }
+
+// TestExcelSeparatorHint: a first line "sep=," (Excel's hint of the
+// separator, which exports and operators add so that Excel opens the file
+// right) was read as the header: "r.csv:1: column 2 has no name", or, as
+// "sep=;", as a header of one column (found by a red team). "sep=," is now
+// skipped as a blank line is, and the header's line named; "sep=;" or a
+// tab says that the file is separated by them, with what to do.
+func TestExcelSeparatorHint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, input, want string }{
+		{"comma", "sep=,\r\nemail,locale\r\na@x.test,de\r\n", ""},
+		{"comma after a byte order mark", "\ufeffsep=,\nemail,locale\na@x.test,de\n", ""},
+		{"comma quoted, upper case", "\"SEP=,\"\nemail,locale\na@x.test,de\n", ""},
+		{"semicolon", "sep=;\nemail;locale\na@x.test;de\n",
+			`r.csv:1: the line "sep=;" says that the file is separated by semicolons, not commas: save it as "CSV UTF-8 (comma delimited)"`},
+		{"tab", "sep=\t\nemail\tlocale\na@x.test\tde\n",
+			`r.csv:1: the line "sep=\t" says that the file is separated by tabs, not commas: save it as "CSV UTF-8 (comma delimited)"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rd, err := NewReader(strings.NewReader(tc.input), ReaderConfig{Name: "r.csv"})
+			if tc.want != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+					t.Errorf("\n got %v\nwant %s...", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewReader: %v", err)
+			}
+			if rd.headerLine != 2 {
+				t.Errorf("header line %d, want 2", rd.headerLine)
+			}
+			r, err := rd.Next()
+			if err != nil || r.Line != 3 || r.Email != "a@x.test" || r.Locale != "de" {
+				t.Errorf("first row %+v, %v; want a@x.test, de at line 3", r, err)
+			}
+		})
+	}
+}

@@ -655,12 +655,24 @@ func (r *Reader) readHeader() error {
 		err   error
 		blank bool
 	)
-	for {
+	for hinted := false; ; {
 		rec, err = r.csv.Read()
-		if err != nil || len(rec) != 1 || strings.TrimSpace(rec[0]) != "" {
+		if err != nil {
 			break
 		}
-		blank = true
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			blank = true
+			continue
+		}
+		sep, ok := separatorHint(rec)
+		if !ok || hinted {
+			break
+		}
+		if sep != ',' {
+			line, _ := r.csv.FieldPos(0)
+			return fmt.Errorf("%s:%d: the line %q says that the file is separated by %s, not commas: save it as \"CSV UTF-8 (comma delimited)\", or export it with commas between the values", r.name, line, strings.Join(rec, ","), separatorName(sep))
+		}
+		hinted = true // Excel's "sep=,": the header follows
 	}
 	if errors.Is(err, io.EOF) {
 		only := ""
@@ -754,12 +766,9 @@ func (r *Reader) readHeader() error {
 // quote ("email";"locale") or as columns that are not email and locale
 // (email;name, surname;locale); nil if it is not.
 func (r *Reader) separatorError(line int) error {
-	for _, sep := range []struct {
-		comma rune
-		name  string
-	}{{';', "semicolons"}, {'\t', "tabs"}} {
+	for _, sep := range []rune{';', '\t'} {
 		cr := csv.NewReader(strings.NewReader(r.first))
-		cr.Comma = sep.comma
+		cr.Comma = sep
 		rec, err := cr.Read()
 		if err != nil || len(rec) < 2 {
 			continue
@@ -772,10 +781,33 @@ func (r *Reader) separatorError(line int) error {
 			known = known || strings.EqualFold(c, "email") || strings.EqualFold(c, "locale")
 		}
 		if known {
-			return fmt.Errorf("%s:%d: the header is separated by %s, not commas (its columns would be %s): save it as \"CSV UTF-8 (comma delimited)\", or export it with commas between the values", r.name, line, sep.name, strings.Join(cols, ", "))
+			return fmt.Errorf("%s:%d: the header is separated by %s, not commas (its columns would be %s): save it as \"CSV UTF-8 (comma delimited)\", or export it with commas between the values", r.name, line, separatorName(sep), strings.Join(cols, ", "))
 		}
 	}
 	return nil
+}
+
+// separatorHint reports whether rec is Excel's hint of the separator, a
+// first line "sep=;" ("sep=," reads as the fields "sep=" and ""), and
+// which separator it names.
+func separatorHint(rec []string) (rune, bool) {
+	rest, ok := strings.CutPrefix(strings.ToLower(strings.Trim(strings.Join(rec, ","), " ")), "sep=")
+	if !ok || utf8.RuneCountInString(rest) != 1 {
+		return 0, false
+	}
+	c, _ := utf8.DecodeRuneInString(rest)
+	return c, true
+}
+
+// separatorName names the separator c in the plural: "semicolons".
+func separatorName(c rune) string {
+	switch c {
+	case ';':
+		return "semicolons"
+	case '\t':
+		return "tabs"
+	}
+	return fmt.Sprintf("%q characters", c)
 }
 
 // firstLine returns the first line of the buffered input that holds more
