@@ -22,6 +22,10 @@ func TestHeaderOtherDelimiter(t *testing.T) {
 			`r.csv:3: the header is separated by semicolons, not commas`},
 		{"semicolons and a comma in a name", "email;name, surname;locale\na@x.test;A, B;de\n",
 			`r.csv:1: the header is separated by semicolons, not commas (its columns would be "email", "name, surname", "locale")`},
+		{"space before a quote", "\"email\", \"locale\"\n\"a@x.test\", \"de\"\n",
+			`r.csv:1: column 2: the name has a space before its opening quote (line 1, column 10): remove the space: a value is quoted only when the quote comes right after the comma`},
+		{"space after a quote", "email,\"locale\" ,name\n",
+			`r.csv:1: column 2: the name has a space after its closing quote (line 1, column 14): remove the space: the comma or the line end must come right after the closing quote`},
 		{"broken quote", "email,\"loc\"ale,name\n",
 			`r.csv:1: column 2: the header's column name has a quote (") in it (line 1, column 11): write the name without quotes`},
 	} {

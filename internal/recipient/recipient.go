@@ -689,6 +689,9 @@ func (r *Reader) readHeader() error {
 		if serr := r.separatorError(pe.StartLine); serr != nil {
 			return serr
 		}
+		if before, ok := r.ends.spaceAt(pe.Line, pe.Column); ok {
+			return fmt.Errorf("%s:%d: column %d: %s", r.name, pe.StartLine, len(rec)+1, spaceAdvice("the name", before, pe))
+		}
 		return fmt.Errorf("%s:%d: column %d: the header's column name has a quote (\") in it (line %d, column %d): write the name without quotes, or enclose it in double quotes with each quote inside it written twice", r.name, pe.StartLine, len(rec)+1, pe.Line, pe.Column)
 	}
 	if err != nil {
@@ -918,6 +921,17 @@ func quoteAdvice(field string, pe *csv.ParseError) string {
 	return fmt.Sprintf("%s (line %d, column %d): enclose the value in double quotes and write each quote inside it twice, as in \"D\"\"Angelo\"", problem, pe.Line, pe.Column)
 }
 
+// spaceAdvice says that what (a value, a column's name) has a space
+// before its opening quote (before) or after its closing one, where pe
+// reports it, and what to do.
+func spaceAdvice(what string, before bool, pe *csv.ParseError) string {
+	where, fix := "after its closing quote", "the comma or the line end must come right after the closing quote"
+	if before {
+		where, fix = "before its opening quote", "a value is quoted only when the quote comes right after the comma"
+	}
+	return fmt.Sprintf("%s has a space %s (line %d, column %d): remove the space: %s", what, where, pe.Line, pe.Column, fix)
+}
+
 // valueOf names the value of column field ("" if not known).
 func valueOf(field string) string {
 	if field == "" {
@@ -973,11 +987,7 @@ func (r *Reader) nextCSV() (Recipient, error) {
 				return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, fmt.Sprintf("%s opens a quote at line %d, column %d that is never closed: the file ends inside it: close the quote at the end of the value", valueOf(field), qline, qcol))
 			}
 			if before, ok := r.ends.spaceAt(pe.Line, pe.Column); ok {
-				where, fix := "after its closing quote", "the comma or the line end must come right after the closing quote"
-				if before {
-					where, fix = "before its opening quote", "a value is quoted only when the quote comes right after the comma"
-				}
-				return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, fmt.Sprintf("%s has a space %s (line %d, column %d): remove the space: %s", valueOf(field), where, pe.Line, pe.Column, fix))
+				return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, spaceAdvice(valueOf(field), before, pe))
 			}
 			return rcp, r.rowErr(pe.StartLine, field, CodeBadRow, quoteAdvice(field, pe))
 		}
