@@ -952,6 +952,13 @@ func (r *Reader) nextCSV() (Recipient, error) {
 			if pe.Err == csv.ErrFieldCount && len(rec) > 0 {
 				r.fillCSV(&rcp, rec, true)
 				advice := "quote values that contain commas"
+				if extra := rec[min(len(r.header), len(rec)):]; len(extra) > 0 && !slices.ContainsFunc(extra, func(v string) bool { return strings.TrimSpace(v) != "" }) {
+					fields := "fields"
+					if len(extra) == 1 {
+						fields = "field"
+					}
+					advice = fmt.Sprintf("the line ends in %d empty %s (commas after its last value): remove the commas at the end of the line, or %s", len(extra), fields, advice)
+				}
 				if len(rec) < len(r.header) {
 					advice = "add the missing values (an empty one is nothing between two commas: a,,b)"
 				}

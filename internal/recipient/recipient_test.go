@@ -155,8 +155,10 @@ func TestReaderCSV(t *testing.T) {
 }
 
 // TestReaderFieldCountAdvice: a row with more fields than the header may
-// hold a comma that needed quotes; one with fewer lacks values, which no
-// quoting adds.
+// hold a comma that needed quotes, or, when the fields beyond the header's
+// are empty, end in commas (as some exports write every row: it said
+// "quote values that contain commas" alone, found by a red team); one
+// with fewer lacks values, which no quoting adds.
 func TestReaderFieldCountAdvice(t *testing.T) {
 	t.Parallel()
 	input := "email,locale,name,posts\n" +
@@ -164,7 +166,8 @@ func TestReaderFieldCountAdvice(t *testing.T) {
 		"b@example.com,de,Bauer, Bea,3\n" + // 3: an unquoted comma
 		"   \n" + // 4: white space only, as exports leave
 		"d@example.com\n" + // 5: an address alone
-		"c@example.com,de,,1\n" // 6: an empty name is fine
+		"f@example.com,de,Fay,2,,\n" + // 6: commas at the end, as some exports write every row
+		"c@example.com,de,,1\n" // 7: an empty name is fine
 	rd, err := NewReader(strings.NewReader(input), ReaderConfig{Name: "r.csv"})
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +177,7 @@ func TestReaderFieldCountAdvice(t *testing.T) {
 		"r.csv:3: the row has 5 fields, the header has 4: quote values that contain commas",
 		"r.csv:4: the row holds only white space, the header has 4 fields: remove the line, or write the row's values",
 		"r.csv:5: the row has 1 field, the header has 4: add the missing values (an empty one is nothing between two commas: a,,b)",
+		"r.csv:6: the row has 6 fields, the header has 4: the line ends in 2 empty fields (commas after its last value): remove the commas at the end of the line, or quote values that contain commas",
 	} {
 		_, err := rd.Next()
 		var re *RowError
