@@ -225,8 +225,22 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 				if u.Plural {
 					need = strings.Join(c.forms, ", ")
 				}
-				add(Problem{File: c.file, Line: c.line(key), Key: key, Severity: SeverityError,
-					Msg: fmt.Sprintf("%s: %s lacks plural form %s (%s needs %s)", c.lang, key, strings.Join(f, ", "), c.lang, need)})
+				var lack, blank []string
+				for _, form := range f {
+					if b, ok := strings.CutSuffix(form, blankSuffix); ok {
+						blank = append(blank, b)
+					} else {
+						lack = append(lack, form)
+					}
+				}
+				if len(lack) > 0 {
+					add(Problem{File: c.file, Line: c.line(key), Key: key, Severity: SeverityError,
+						Msg: fmt.Sprintf("%s: %s lacks plural form %s (%s needs %s)", c.lang, key, strings.Join(lack, ", "), c.lang, need)})
+				}
+				if len(blank) > 0 {
+					add(Problem{File: c.file, Line: c.line(key), Key: key, Severity: SeverityError,
+						Msg: fmt.Sprintf("%s: %s prints nothing in its form %s (only spaces, invisible characters or comments): translate it; until then %s is incomplete and its recipients are refused", c.lang, key, strings.Join(blank, ", "), c.lang)})
+				}
 			}
 			if script, own := foreignScript(c, messageForms(m)); script != "" {
 				add(scriptProblem(c, key, script, own))

@@ -417,6 +417,8 @@ func missingFor(c *catalog, keys []keyUse) []string {
 
 // missingForms lists the plural forms message m lacks in catalog c: every
 // form the language needs when the key is used through tc, else "other".
+// A form that prints nothing whatever the data (blankForm) is lacking too,
+// listed as "other: blank": an empty translation in disguise.
 func missingForms(c *catalog, m *i18n.Message, plural bool) []string {
 	have := messageForms(m)
 	need := []string{"other"}
@@ -425,8 +427,11 @@ func missingForms(c *catalog, m *i18n.Message, plural bool) []string {
 	}
 	var out []string
 	for _, f := range need {
-		if have[f] == "" {
+		switch {
+		case have[f] == "":
 			out = append(out, f)
+		case blankForm(have[f], m.LeftDelim, m.RightDelim):
+			out = append(out, f+blankSuffix)
 		}
 	}
 	return out
