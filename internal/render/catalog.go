@@ -121,7 +121,7 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load catalogs: cannot list the locales directory (%s)", errText(err))
 	}
-	byLang := map[string]string{}
+	byLang := map[string]seenCatalog{} // by withoutUsualScript
 	for _, e := range entries {
 		name := e.Name()
 		ext := strings.ToLower(path.Ext(name))
@@ -167,11 +167,20 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 			continue
 		}
 		lang := tag.String()
-		if prev, dup := byLang[strings.ToLower(lang)]; dup {
-			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("second catalog for %s (first: %s); keep one file per language", lang, prev)})
+		same, scripted := withoutUsualScript(tag)
+		if prev, dup := byLang[strings.ToLower(same)]; dup {
+			note, spelled := "", tag
+			if !scripted {
+				scripted, spelled = prev.scripted, prev.tag
+			}
+			if scripted {
+				sc, _ := spelled.Script()
+				note = fmt.Sprintf(", %s: %s is written in %s unless its tag says otherwise", spelled, same, sc)
+			}
+			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("second catalog for %s (first: %s%s); keep one file per language", same, prev.file, note)})
 			continue
 		}
-		byLang[strings.ToLower(lang)] = key
+		byLang[strings.ToLower(same)] = seenCatalog{file: key, tag: tag, scripted: scripted}
 		src, err := fs.ReadFile(locales, name)
 		if err != nil {
 			bad = append(bad, &FileError{File: key, Msg: fmt.Sprintf("cannot read catalog (%s)", errText(err))})
@@ -196,6 +205,34 @@ func readCatalogs(locales fs.FS) (out []*catalog, bad []*FileError, err error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].lang < out[j].lang })
 	return out, bad, nil
+}
+
+// seenCatalog is a catalog file readCatalogs has read, for the next
+// file's check that it is not a second catalog of the same language.
+type seenCatalog struct {
+	file     string
+	tag      language.Tag
+	scripted bool // its name spells the usual script (zh-Hans)
+}
+
+// withoutUsualScript returns tag without its script when the script is
+// the one the language (in the tag's region) is written in anyway, and
+// whether it dropped one: zh-Hans is zh, sr-Cyrl is sr, pt-Latn-BR is
+// pt-BR, zh-Hant-TW is zh-TW; zh-Hant, sr-Latn and sr-Cyrl-ME keep theirs.
+// Two catalogs with one result are two catalogs for one language.
+func withoutUsualScript(tag language.Tag) (string, bool) {
+	sc, c := tag.Script()
+	if c != language.Exact {
+		return tag.String(), false
+	}
+	stripped, err := language.Parse(strings.Replace(tag.String(), "-"+sc.String(), "", 1))
+	if err != nil {
+		return tag.String(), false
+	}
+	if usual, _ := stripped.Script(); usual != sc {
+		return tag.String(), false
+	}
+	return stripped.String(), true
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
