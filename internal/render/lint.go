@@ -277,9 +277,14 @@ func Inspect(templates, locales fs.FS, defaultLocale string, names ...string) (*
 			if c == def {
 				continue
 			}
-			if dm := def.byID[id]; dm != nil && untranslated(c, def, messageForms(c.byID[id]), messageForms(dm)) {
+			switch from := copiedFrom(c, def, cats, id); {
+			case from == def:
 				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
 					Msg: fmt.Sprintf("%s: %s is word for word the %s text of %s: if it is not translated yet, translate it, or %s recipients are sent it in %s", c.lang, id, def.lang, def.file, c.lang, def.lang)})
+			case from != nil:
+				// Which of the two is the copy, only a reader can tell.
+				add(Problem{File: c.file, Line: c.line(id), Key: id, Severity: SeverityWarning,
+					Msg: fmt.Sprintf("%s: %s is word for word the %s text of %s: one of the two is not translated (a catalog started from a copy of the other?): translate it, or %s or %s recipients are sent the other's language", c.lang, id, from.lang, from.file, c.lang, from.lang)})
 			}
 			dp, ok := defPh[id]
 			if !ok {
@@ -362,6 +367,50 @@ func notRead(locales fs.FS, cats []*catalog) []Problem {
 			"not read: its name is the language %s, but a catalog's ends in .toml, .json, .yaml or .yml: rename it %s.toml if it is the %s catalog, or move it out of the locales directory", lang, lang, lang)})
 	}
 	return out
+}
+
+// copiedFrom returns the catalog whose text message id of c is, word for
+// word (untranslated), or nil: the default catalog if it is one of them
+// (a translation tool's export of a message not yet translated), else the
+// first other (fr.toml started from a copy of de.toml), unless a catalog
+// of c's own base language holds the same text (de and de-AT both): then
+// the text is taken as c's language's, and nil.
+func copiedFrom(c, def *catalog, cats []*catalog, id string) *catalog {
+	forms := messageForms(c.byID[id])
+	if dm := def.byID[id]; dm != nil && c != def && untranslated(c, def, forms, messageForms(dm)) {
+		return def
+	}
+	var from *catalog
+	for _, o := range cats {
+		om := o.byID[id]
+		if o == c || om == nil {
+			continue
+		}
+		if sameBase(c.tag, o.tag) {
+			if equalForms(forms, messageForms(om)) {
+				return nil
+			}
+			continue
+		}
+		if from == nil && o != def && untranslated(c, o, forms, messageForms(om)) {
+			from = o
+		}
+	}
+	return from
+}
+
+// equalForms reports whether two messages have the same forms, each with
+// the same text.
+func equalForms(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for f, text := range a {
+		if b[f] != text {
+			return false
+		}
+	}
+	return true
 }
 
 // untranslated reports whether a message of catalog c is, in every form
