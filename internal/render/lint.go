@@ -414,7 +414,8 @@ func equalForms(a, b map[string]string) bool {
 }
 
 // untranslated reports whether a message of catalog c is, in every form
-// it has, the default catalog's text of the same form: a translator's
+// it has, the default catalog's text of the same form (of other, for a
+// form the default's message lacks): a translator's
 // tool fills an untranslated message with the source text, and the
 // locale rule, which asks only that every key be there, would send it.
 // Only prose counts (two words of letters outside the actions: not a
@@ -425,7 +426,13 @@ func untranslated(c, def *catalog, forms, defForms map[string]string) bool {
 		return false
 	}
 	for f, text := range forms {
-		if defForms[f] != text {
+		want, ok := defForms[f]
+		if !ok {
+			// A form the language needs and the default's lacks (French
+			// many): a tool fills it with the default's other.
+			want = defForms["other"]
+		}
+		if want != text {
 			return false
 		}
 	}
