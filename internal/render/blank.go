@@ -61,12 +61,13 @@ func blankForm(src, left, right string) bool {
 var fillers = map[rune]bool{0x115F: true, 0x1160: true, 0x3164: true, 0xFFA0: true, 0x2800: true}
 
 // printsNothing reports whether s has no character a reader sees: spaces,
-// format characters (zero-width spaces and joiners, direction marks, the
+// control characters (which the subject turns into spaces), format
+// characters (zero-width spaces and joiners, direction marks, the
 // soft hyphen, a BOM), combining marks with nothing to combine with, and
 // fillers.
 func printsNothing(s string) bool {
 	for _, r := range s {
-		if !unicode.IsSpace(r) && !unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me) && !fillers[r] {
+		if !unicode.IsSpace(r) && !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me) && !fillers[r] {
 			return false
 		}
 	}

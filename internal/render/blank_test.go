@@ -37,6 +37,7 @@ func TestBlankTranslationIsMissing(t *testing.T) {
 		{"no-break space", subject, `other = "\u00A0"`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
 		{"zero-width space", subject, `other = "\u200B"`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
 		{"hangul filler", subject, `other = "\u3164"`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
+		{"control characters", subject, `other = "\u0007\u0000\u007F"`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
 		{"a comment", subject, `other = "{{/* später */}}"`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
 		{"an empty quoted string", subject, `other = "{{\"\"}}"`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
 		{"a quoted space, trimmed", subject, `other = " {{- \" \" -}} "`, "welcome.subject (other: blank)", "locales/de.toml:3:"},
