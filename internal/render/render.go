@@ -734,9 +734,19 @@ func sameScript(a, b language.Tag) bool {
 // spelling only (case, surrounding space, "_" for "-"), never a tag's
 // canonical form: x/text rewrites legacy and deprecated tags into other
 // languages' (sh and hbs to sr-Latn, mo to ro-MD, tl to fil), and an alias
-// maps the locale it names, exactly (sh: hr must not take sr-Latn).
+// maps the locale it names, exactly (sh: hr must not take sr-Latn). Only
+// ASCII letters are folded: strings.ToLower would fold the Kelvin sign
+// (U+212A) to k, and a lookalike is no spelling of a tag.
 func canonKey(s string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '_':
+			return '-'
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return r
+	}, strings.TrimSpace(s))
 }
 
 // namesNone reports whether s, a locale, says that the recipient has no
