@@ -752,9 +752,12 @@ func (sg *Stager) keepEarlier(ctx context.Context, r *Reject) (string, error) {
 		// A claim of the staging before, whose message may be at the SMTP
 		// server: kept in doubt in the ledger too (the report reads it
 		// there), only where the ledger still holds that claim
-		// (lua/stage_keep.lua, with no held record: the row is in no
-		// chunk). A claim given back meanwhile was never sent: skipped.
-		res, err := stageKeepScript.Run(ctx, sg.s.rdb, []string{sg.k.ledger, sg.k.held}, r.ID, pr.from, pr.entry, v, tok, "").Slice()
+		// (lua/stage_keep.lua). A claim given back meanwhile was never
+		// sent: skipped. Its held record says so for a give-back after
+		// this (lua/step.lua, giveBackStale): the row is in no chunk, and
+		// leaves the in-doubt count for skipped, as the report says.
+		h, _ := json.Marshal(heldClaim{ID: r.ID, Skipped: true, Code: r.Code, Reason: r.Reason})
+		res, err := stageKeepScript.Run(ctx, sg.s.rdb, []string{sg.k.ledger, sg.k.held}, r.ID, pr.from, pr.entry, v, tok, h).Slice()
 		if err != nil {
 			return "", fmt.Errorf("stage %s: keep %s in doubt: %w", sg.cfg.Campaign, r.ID, err)
 		}
@@ -1012,12 +1015,17 @@ func (sg *Stager) keepClaims(ctx context.Context, cs []keptClaim, clear []string
 
 // heldClaim is where a staging counted a recipient whose entry it kept
 // in doubt holding the claim of a staging before (its value in held, by
-// the claim's token).
+// the claim's token). A row the staging skipped (Reject.KeepEarlier: a
+// suppression list) is Skipped: in no chunk, counted in the total alone;
+// Code and Reason are its reject's, for the entry a give-back writes.
 type heldClaim struct {
-	ID    string `json:"i"`
-	Lang  string `json:"l"`
-	Batch int    `json:"b"`
-	Chunk int    `json:"c"`
+	ID      string `json:"i"`
+	Lang    string `json:"l"`
+	Batch   int    `json:"b"`
+	Chunk   int    `json:"c"`
+	Skipped bool   `json:"s,omitempty"`
+	Code    string `json:"k,omitempty"`
+	Reason  string `json:"r,omitempty"`
 }
 
 // claimOf returns the token of the claim ledger entry v holds (sending,

@@ -11,9 +11,10 @@
 -- ARGV: per recipient 6 values: id (as staged now), from (the id its entry
 --   was read under), the entry as read, the entry to write (under from,
 --   and under id when it is another id), the claim's token, the held value
---   (JSON {i, l, b, c}; '' for a recipient the staging puts in no chunk,
---   a suppressed one: no held record, so a give-back of the claim makes it
---   cancelled, never pending in a chunk that does not hold it)
+--   (JSON {i, l, b, c}; for a recipient the staging puts in no chunk, a
+--   suppressed one, {i, s: true, k: its code, r: its reason}, so that a
+--   give-back of the claim makes it skipped, never pending in a chunk that
+--   does not hold it)
 -- Returns one value per recipient: 1 when written; otherwise its entry
 -- under from now (0 when it has none), which the staging counts instead.
 local out = {}

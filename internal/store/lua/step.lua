@@ -183,6 +183,17 @@ if gone then
       if h ~= tok then return end
       rid = at.i
     end
+    if at and at.s then
+      -- A row the current staging skipped (a suppression list) and kept
+      -- in doubt, in no chunk, counted in the total alone (Stager.Reject):
+      -- never sent, so skipped, as that staging makes a row whose claim
+      -- was given back before it, and counted so.
+      redis.call('HDEL', KEYS[11], tok)
+      redis.call('HINCRBY', KEYS[2], 'in-doubt', -1)
+      redis.call('HINCRBY', KEYS[2], 'skipped', 1)
+      redis.call('HSET', KEYS[1], rid, 'skipped|0|' .. now .. '|' .. (at.k or '') .. '||' .. (at.r or ''))
+      return
+    end
     if at then
       redis.call('HDEL', KEYS[11], tok)
       local b = tostring(at.b)
