@@ -984,7 +984,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 	// The locale rule again (Resolve's errors are all *render.Refusal), then
 	// the rendering: a refusal of either is recorded refused.
 	m, err := cs.engine.Resolve(rc.Locale)
-	by, out := "locale rule at send time: ", render.Rendered{}
+	by, out, link := "locale rule at send time: ", render.Rendered{}, send.Link{}
 	if err == nil && m.Lang != rc.Lang {
 		rec.Kind, rec.Code = store.KindRefused, "lang-changed"
 		rec.Response = fmt.Sprintf("locale rule at send time: %q now resolves to %s, but %s was approved at staging", rc.Locale, m.Lang, rc.Lang)
@@ -995,8 +995,9 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 		// recipient: Render reads it and keeps nothing of it.
 		r.fields = rc.FieldsInto(r.fields, cs.meta.Columns)
 		by = "render: "
+		link = cs.compose.Link(rc.ID, rc.Email)
 		out, err = cs.engine.Render(m, render.Data{ID: rc.ID, Email: rc.Email, Name: rc.Name, Campaign: cs.name, Fields: r.fields, Data: cs.camp.Data,
-			Unsubscribe: cs.compose.Unsubscribe(rc.ID, rc.Email)})
+			Unsubscribe: link.Web()})
 	}
 	if rf, ok := errors.AsType[*render.Refusal](err); ok {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, by+err.Error()
@@ -1008,7 +1009,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 		rec.Kind, rec.Code, rec.Response = store.KindInvalid, "render-error", "the template cannot be rendered with this row: "+err.Error()
 		return rec, stopNone
 	}
-	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, out, time.Now())
+	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, link, out, time.Now())
 	start := time.Now()
 	why, err := r.transmit(ctx, msg)
 	if why != stopNone {

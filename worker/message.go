@@ -46,9 +46,10 @@ func PreviewComposer(c *campaign.Campaign, unsubscribeSecret environment.Secret)
 func (m *Composer) Err() error { return m.err }
 
 // Message is the message to recipient id (address email, display name
-// name) with rendering out, dated now.
-func (m *Composer) Message(id, email, name string, out render.Rendered, now time.Time) *send.Message {
-	content := send.Content{Lang: out.Lang, Subject: out.Subject, Text: out.Text, HTML: out.HTML}
+// name) with rendering out, dated now; its List-Unsubscribe is link, the
+// recipient's Link whose Web out was rendered with.
+func (m *Composer) Message(id, email, name string, link send.Link, out render.Rendered, now time.Time) *send.Message {
+	content := send.Content{Lang: out.Lang, Subject: out.Subject, Text: out.Text, HTML: out.HTML, Link: link}
 	if m.err != nil {
 		// Never sent: send refuses a message without a valid From.
 		return &send.Message{From: "", To: email, ToName: name, Subject: content.Subject, Text: content.Text, HTML: content.HTML, Date: now}
@@ -56,12 +57,13 @@ func (m *Composer) Message(id, email, name string, out render.Rendered, now time
 	return m.c.Message(id, email, name, content, now)
 }
 
-// Unsubscribe is the URL of recipient id's List-Unsubscribe header when it
-// is an http(s) URL, for the body's {{.Unsubscribe}}; "" for a mailto URL,
-// without one, when Err is set, or for a nil Composer.
-func (m *Composer) Unsubscribe(id, email string) string {
+// Link is recipient id's List-Unsubscribe URL, made once: its Web is the
+// body's {{.Unsubscribe}} (http(s) only) and Message writes the header
+// from it, so they never differ. The zero Link without one, when Err is
+// set, or for a nil Composer.
+func (m *Composer) Link(id, email string) send.Link {
 	if m == nil || m.err != nil {
-		return ""
+		return send.Link{}
 	}
-	return m.c.Unsubscribe(id, email)
+	return m.c.Link(id, email)
 }

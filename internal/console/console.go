@@ -52,10 +52,10 @@ var embedded embed.FS
 // bodies). worker.NewComposer(camp) implements it; when it also has an
 // Err() error method, a non-nil Err is shown on every card instead.
 type Composer interface {
-	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
-	// Unsubscribe is the URL of the List-Unsubscribe header, for the
-	// body's .Unsubscribe.
-	Unsubscribe(id, email string) string
+	// Link is the recipient's List-Unsubscribe URL: its Web is the body's
+	// .Unsubscribe, and Message writes the header from it.
+	Link(id, email string) send.Link
+	Message(id, email, name string, link send.Link, out render.Rendered, now time.Time) *send.Message
 }
 
 // CampaignFile is a campaign not staged yet, whose gallery the console

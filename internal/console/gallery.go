@@ -401,8 +401,9 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 		m.Requested = lang
 	}
 	compose := s.cfg.Compose(src.camp)
+	link := compose.Link(r.ID, r.Email)
 	d := render.Data{ID: r.ID, Email: r.Email, Name: r.Name, Campaign: src.camp.Name, Fields: r.Fields, Data: src.camp.Data,
-		Unsubscribe: compose.Unsubscribe(r.ID, r.Email)}
+		Unsubscribe: link.Web()}
 	out, err := src.engine.Render(m, d)
 	if re := (*render.RenderError)(nil); err != nil && !real && errors.As(err, &re) && (re.Cause == render.CauseMissingColumn || re.Cause == render.CauseBadCount) {
 		// Made-up data, not the campaign's, lacks what the template reads
@@ -427,7 +428,7 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 	// written for the wire, as a mail client reads them: what QA signs off
 	// is what is sent, by construction.
 	var eml bytes.Buffer
-	if _, err := compose.Message(r.ID, r.Email, r.Name, out, s.cfg.Clock()).WriteTo(&eml); err != nil {
+	if _, err := compose.Message(r.ID, r.Email, r.Name, link, out, s.cfg.Clock()).WriteTo(&eml); err != nil {
 		k.Covered, k.Problem = false, "a worker cannot send this message: "+err.Error()
 		return k
 	}

@@ -40,8 +40,10 @@ type Recipient = recipient.Recipient
 // and says the URL of its List-Unsubscribe for the body's .Unsubscribe;
 // worker.NewComposer(campaign, secret) is one.
 type Composer interface {
-	Message(id, email, name string, out render.Rendered, now time.Time) *send.Message
-	Unsubscribe(id, email string) string
+	// Link is the recipient's List-Unsubscribe URL: its Web is the body's
+	// .Unsubscribe, and Message writes the header from it.
+	Link(id, email string) send.Link
+	Message(id, email, name string, link send.Link, out render.Rendered, now time.Time) *send.Message
 }
 
 // DefaultSamples is the preview's data for a language no recipient has: a
@@ -262,8 +264,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			continue
 		}
 		d, src := sampleData(opts, l.Lang, chosen)
+		var link send.Link
 		if opts.Composer != nil {
-			d.Unsubscribe = opts.Composer.Unsubscribe(d.ID, d.Email)
+			link = opts.Composer.Link(d.ID, d.Email)
+			d.Unsubscribe = link.Web()
 		}
 		l.Source = src
 		m := render.Match{Requested: l.Lang, Lang: l.Lang, Via: "exact"}
@@ -301,7 +305,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			// The message a worker sends this recipient: the id, address
 			// and name the template was rendered with.
 			var b bytes.Buffer
-			if _, err := opts.Composer.Message(d.ID, d.Email, d.Name, out, opts.Now).WriteTo(&b); err != nil {
+			if _, err := opts.Composer.Message(d.ID, d.Email, d.Name, link, out, opts.Now).WriteTo(&b); err != nil {
 				return nil, fmt.Errorf("build %s.eml: %w", l.Lang, err)
 			}
 			// The subject shown is the one in that message, as a mail

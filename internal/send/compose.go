@@ -42,6 +42,26 @@ type Content struct {
 	Subject string
 	Text    string // text/plain part
 	HTML    string // text/html part
+	// Link is the recipient's List-Unsubscribe URL as Composer.Link made
+	// it for the body ({{.Unsubscribe}}): the header is written from it,
+	// so the two are one string. Zero: Message makes it.
+	Link Link
+}
+
+// Link is a recipient's List-Unsubscribe URL, expanded once ({token}
+// made once): the body's link (Web) and the header (Message) are read
+// from it. Its URL comes from the campaign's checked template with every
+// value percent-escaped, so it holds no CR, LF, "<" or ">".
+type Link struct{ url string }
+
+// Web returns the URL when it is http(s), the link a body can show
+// ({{.Unsubscribe}}); "" for a mailto URL (a body link to it would open a
+// mail to write, not unsubscribe) or none.
+func (l Link) Web() string {
+	if !unsubscribe.IsWeb(l.url) {
+		return ""
+	}
+	return l.url
 }
 
 // Composer builds the message a worker sends to one recipient of a
@@ -106,21 +126,20 @@ func (c *Composer) token(id string) string {
 	return unsubscribe.Token(c.cfg.UnsubscribeSecret, id)
 }
 
-// Unsubscribe returns the URL of recipient id's List-Unsubscribe header
-// when it is an http(s) URL, the link a body can show ({{.Unsubscribe}});
-// "" without a List-Unsubscribe, or when it is a mailto URL (a body link
-// to it would open a mail to write, not unsubscribe).
-func (c *Composer) Unsubscribe(id, email string) string {
-	if !unsubscribe.IsWeb(c.cfg.ListUnsubscribe) {
-		return ""
+// Link returns recipient id's List-Unsubscribe URL (address email),
+// the zero Link without one. Give it to Message in Content.Link, and its
+// Web to the body: both then show this one expansion.
+func (c *Composer) Link(id, email string) Link {
+	if c.cfg.ListUnsubscribe == "" {
+		return Link{}
 	}
-	return unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email, c.token(id))
+	return Link{url: unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email, c.token(id))}
 }
 
 // Message returns the message to recipient id (address email, display name
 // name) with content c, dated now: the campaign's From and Reply-To, the
 // deterministic Message-ID, X-Tidings-Campaign, Content-Language and, when
-// configured, List-Unsubscribe.
+// configured, List-Unsubscribe (content.Link, made here when zero).
 func (c *Composer) Message(id, email, name string, content Content, now time.Time) *Message {
 	mh := &messageHeaders{}
 	m := &mh.m
@@ -132,7 +151,11 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 	}
 	m.Headers[0] = Header{Name: "X-Tidings-Campaign", Value: c.cfg.Campaign}
 	m.Headers[1] = Header{Name: "Content-Language", Value: content.Lang}
-	if c.cfg.ListUnsubscribe != "" {
+	switch {
+	case c.cfg.ListUnsubscribe == "":
+	case content.Link.url != "":
+		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: "<" + content.Link.url + ">"})
+	default:
 		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: unsubscribe.Bracketed(c.cfg.ListUnsubscribe, id, email, c.token(id))})
 	}
 	return m

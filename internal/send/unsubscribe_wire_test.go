@@ -155,3 +155,70 @@ func sentThrough(t *testing.T, c *send.Composer, id string) ([]byte, error) {
 	}
 	return msgs[0].Data, nil
 }
+
+// TestLinkIsTheHeaderOnTheWire: a recipient's unsubscribe URL is made once
+// (Composer.Link, {token} included): the body shows its Web, and Message
+// writes the List-Unsubscribe header from it, so the header that goes
+// through a real SMTP server is "<" + the body's link + ">", byte for byte,
+// for ids and addresses that need escaping (a CR LF in one stays escaped:
+// no header is injected). A Link Message is given is the one written, not
+// a second expansion of its own: a Link made under another secret goes
+// out as given, which a Message that expands the URL again would not
+// write.
+func TestLinkIsTheHeaderOnTheWire(t *testing.T) {
+	t.Parallel()
+	const secret, other = "k9F2-unsubscribe-secret-of-the-site", "another-secret-of-another-site"
+	tests := []struct {
+		name, tmpl, id, email string
+		linkSecret            string // the secret of the Link given to Message
+		web                   bool   // the body shows the link
+	}{
+		{name: "token", tmpl: "https://altea.example/unsubscribe?id={id}&token={token}", id: "u 1+ü&x", email: "zoe@example.org", linkSecret: secret, web: true},
+		{name: "email in path", tmpl: "http://altea.example/u/{email}/{id}/{token}", id: "r42", email: "Ana.Maria+x@example.org", linkSecret: secret, web: true},
+		{name: "crlf in id", tmpl: "https://altea.example/unsubscribe?id={id}&token={token}", id: "x\r\nBcc: evil@attacker.example", email: "zoe@example.org", linkSecret: secret, web: true},
+		{name: "another secret's link", tmpl: "https://altea.example/unsubscribe?id={id}&token={token}", id: "u1", email: "zoe@example.org", linkSecret: other, web: true},
+		{name: "mailto", tmpl: "mailto:unsubscribe@altea.example?subject={id}", id: "u 1", email: "zoe@example.org", linkSecret: secret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			composer := func(s string) *send.Composer {
+				c, err := send.NewComposer(send.ComposerConfig{Campaign: "altea", From: "community@altea.example",
+					ListUnsubscribe: tt.tmpl, UnsubscribeSecret: []byte(s)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			link := composer(tt.linkSecret).Link(tt.id, tt.email)
+			body := link.Web()
+			if (body != "") != tt.web {
+				t.Fatalf("the body's link %q, want one: %v", body, tt.web)
+			}
+			m := composer(secret).Message(tt.id, tt.email, "Zoë", send.Content{Lang: "de", Subject: "Willkommen", Text: "Hallo\n" + body, Link: link},
+				time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+			srv := startCapture(t, smtpcapture.Config{})
+			if err := sendOne(t, newPool(t, plainConfig(srv), 1), m); err != nil {
+				t.Fatal(err)
+			}
+			msgs := srv.Messages()
+			if len(msgs) != 1 {
+				t.Fatalf("captured %d messages, want 1", len(msgs))
+			}
+			msg, err := mail.ReadMessage(strings.NewReader(string(msgs[0].Data)))
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if len(msg.Header["Bcc"]) > 0 || len(msg.Header["List-Unsubscribe"]) != 1 {
+				t.Fatalf("headers %v: want one List-Unsubscribe and no Bcc", msg.Header)
+			}
+			header := strings.Join(strings.Fields(msg.Header.Get("List-Unsubscribe")), "")
+			if strings.Count(header, "<") != 1 || !strings.HasPrefix(header, "<") || !strings.HasSuffix(header, ">") {
+				t.Fatalf("List-Unsubscribe %q, want one URI in angle brackets", header)
+			}
+			if tt.web && header != "<"+body+">" {
+				t.Errorf("List-Unsubscribe %q, body's link %q: want the same URL", header, body)
+			}
+		})
+	}
+}

@@ -306,13 +306,14 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 		d.ID, d.Email, d.Name, d.Fields = s.Email, s.Email, s.Name, s.Fields
 	}
 	id := "test-" + lang + "-" + d.ID // the header's: the body's link is the same
-	d.Unsubscribe = compose.Unsubscribe(id, cfg.To)
+	link := compose.Link(id, cfg.To)
+	d.Unsubscribe = link.Web()
 	out, err := cfg.Bundle.Engine.Render(render.Match{Requested: requested, Lang: lang, Via: render.ViaExact}, d)
 	if err != nil {
 		return "", fmt.Errorf("render: %w", err)
 	}
 	out.Subject = fmt.Sprintf("[TEST %s] %s", lang, out.Subject)
-	m := compose.Message(id, cfg.To, d.Name, out, cfg.Now())
+	m := compose.Message(id, cfg.To, d.Name, link, out, cfg.Now())
 	// A fresh id (QA may test-send many times) at the domain every
 	// recipient's message has.
 	if at := strings.LastIndexByte(m.MessageID, '@'); at >= 0 {
