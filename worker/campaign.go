@@ -177,6 +177,10 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 		cs.refusal = fmt.Sprintf("worker %s on %s cannot compose this campaign's messages: %s; fix the campaign file and stage it again", w.cfg.WorkerID, w.cfg.Host, err.Error())
 		return cs, nil
 	}
+	if r := w.otherUnsubscribeSecret(camp, meta); r != "" {
+		cs.refusal = r
+		return cs, nil
+	}
 	if !camp.Rate.Unlimited() {
 		cs.bulk = max(1, min(20, int(camp.Rate.PerSecond()/20)))
 		cs.limit = redis_rate.Limit{Rate: camp.Rate.Count, Period: camp.Rate.Per, Burst: cs.bulk}
@@ -957,4 +961,22 @@ func (w *Worker) drop(cs *campaignState) {
 		delete(w.campaigns, cs.name)
 	}
 	w.mu.Unlock()
+}
+
+// otherUnsubscribeSecret says why this worker refuses to send campaign
+// camp (staged as meta) when its unsubscribe secret is not the one the
+// campaign's {token} was staged with: every link it mailed would be one
+// the site refuses. "" when they agree, when the campaign has no {token},
+// or when it was staged before fingerprints were stored (nothing to
+// compare).
+func (w *Worker) otherUnsubscribeSecret(camp *campaign.Campaign, meta *store.Meta) string {
+	if meta.UnsubscribeKey == "" || !unsubscribe.UsesToken(camp.ListUnsubscribe) {
+		return ""
+	}
+	got := unsubscribe.KeyFingerprint([]byte(w.cfg.UnsubscribeSecret.Reveal()))
+	if got == meta.UnsubscribeKey {
+		return ""
+	}
+	return fmt.Sprintf("worker %s on %s holds another unsubscribe secret than the one this campaign was staged with (key fingerprint %s, staged with %s): the site would refuse every link it mails, so it sends nothing; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), then resume the campaign",
+		w.cfg.WorkerID, w.cfg.Host, got, meta.UnsubscribeKey, cmp.Or(meta.Env, w.cfg.Env))
 }

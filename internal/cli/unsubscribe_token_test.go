@@ -131,17 +131,7 @@ func TestUnsubscribeTokenWorkerWithoutSecret(t *testing.T) {
 	smtp := startSMTP(t, smtpcapture.Config{})
 	env := merge(renv, smtpEnv(smtp), map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": tokenSecret})
 	file := writeCampaign(t, campaignFile{name: "nosecret", rows: rowsIn(2, "en"), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
-	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
-		t.Fatalf("send\n%s", r)
-	}
-	without := merge(env, map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": ""})
-	stop, log := startWorker(t, without)
-	waitState(t, without, "nosecret", "paused", log)
-	stop()
-	if n := len(smtp.Messages()); n != 0 {
-		t.Fatalf("the worker without the secret sent %d messages", n)
-	}
-	st := status(t, env, "nosecret")
+	st := pausedByWorker(t, env, merge(env, map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": ""}), file, "nosecret", smtp)
 	want := ` has no unsubscribe secret, and this campaign's List-Unsubscribe "` + tokenURL + `" needs one for {token}: it sends nothing rather than a link without its token; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), then resume the campaign`
 	if !strings.HasPrefix(st.Reason, "worker ") || !strings.HasSuffix(st.Reason, want) {
 		t.Errorf("reason %q, want worker ... on ...%s", st.Reason, want)
@@ -149,11 +139,85 @@ func TestUnsubscribeTokenWorkerWithoutSecret(t *testing.T) {
 	if r := cli(t, env, "resume", "nosecret", "--env", "staging"); r.code != 0 {
 		t.Fatalf("resume\n%s", r)
 	}
-	_, log = startWorker(t, env)
+	_, log := startWorker(t, env)
 	waitState(t, env, "nosecret", "done", log)
 	if n := len(smtp.Messages()); n != 2 {
 		t.Errorf("%d messages after resuming with the secret, want 2", n)
 	}
+}
+
+// TestUnsubscribeTokenWorkerWithAnotherSecret: a worker whose unsubscribe
+// secret is not the one send staged the campaign with (its fingerprint,
+// stored with the staging, differs) sends nothing of a campaign whose
+// List-Unsubscribe has {token}: every link would be one the site refuses.
+// It pauses the campaign saying what to set; a worker with send's secret
+// then sends it once resumed, links that verify under that secret. A
+// campaign staged before fingerprints were stored (none in Redis) is sent
+// as before.
+func TestUnsubscribeTokenWorkerWithAnotherSecret(t *testing.T) {
+	t.Parallel()
+	renv, rd := redisEnv(t)
+	smtp := startSMTP(t, smtpcapture.Config{})
+	env := merge(renv, smtpEnv(smtp), map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": tokenSecret})
+	other := merge(env, map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": "another-secret-of-another-site"})
+	file := writeCampaign(t, campaignFile{name: "othersecret", rows: rowsIn(2, "en"), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
+	st := pausedByWorker(t, env, other, file, "othersecret", smtp)
+	want := `: the site would refuse every link it mails, so it sends nothing; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), then resume the campaign`
+	if !strings.HasPrefix(st.Reason, "worker ") || !strings.Contains(st.Reason, " holds another unsubscribe secret than the one this campaign was staged with (key fingerprint ") || !strings.HasSuffix(st.Reason, want) {
+		t.Errorf("reason %q, want worker ... holds another unsubscribe secret ...%s", st.Reason, want)
+	}
+	if strings.Contains(st.Reason, tokenSecret) || strings.Contains(st.Reason, "another-secret-of-another-site") {
+		t.Errorf("reason %q shows a secret", st.Reason)
+	}
+	if r := cli(t, env, "resume", "othersecret", "--env", "staging"); r.code != 0 {
+		t.Fatalf("resume\n%s", r)
+	}
+	_, log := startWorker(t, env)
+	waitState(t, env, "othersecret", "done", log)
+	msgs := smtp.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages after resuming with send's secret, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		u, err := url.Parse(strings.Trim(decodeMail(t, m.Data).header.Get("List-Unsubscribe"), "<>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !verifyToken(tokenSecret, u.Query().Get("id"), u.Query().Get("token")) {
+			t.Errorf("%s: the token does not verify under send's secret", u)
+		}
+	}
+
+	// Staged before fingerprints: nothing to compare, sent as before.
+	file = writeCampaign(t, campaignFile{name: "nokey", rows: rowsIn(2, "en"), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	if n, err := rd.Client().HDel(t.Context(), "tidings:{nokey}:meta", "unsub_key").Result(); err != nil || n != 1 {
+		t.Fatalf("remove the stored fingerprint: %d %v", n, err)
+	}
+	_, log = startWorker(t, env)
+	waitState(t, env, "nokey", "done", log)
+	if n := len(smtp.Messages()); n != 4 {
+		t.Errorf("%d messages in all, want 4 (the campaign staged without a fingerprint sent as before)", n)
+	}
+}
+
+// pausedByWorker sends campaign file (name) with env, runs a worker with
+// workerEnv until it pauses the campaign, checks that nothing reached smtp,
+// and returns the campaign's status.
+func pausedByWorker(t *testing.T, env, workerEnv map[string]string, file, name string, smtp *smtpcapture.Server) statusJSON {
+	t.Helper()
+	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
+		t.Fatalf("send\n%s", r)
+	}
+	stop, log := startWorker(t, workerEnv)
+	waitState(t, workerEnv, name, "paused", log)
+	stop()
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("the worker sent %d messages of %s, want none", n, name)
+	}
+	return status(t, env, name)
 }
 
 // TestUnsubscribeTokenWithoutSecretRefusedAtPlan: plan and send refuse a

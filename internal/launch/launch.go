@@ -504,6 +504,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		Campaign: c.Name, Definition: def, Hash: in.Engine.Hash(), Snapshot: snap, Env: in.EnvName,
 		Who: in.Who, Host: in.Host, Columns: p.Summary.Columns, ChunkSize: o.ChunkSize,
 		Canary: p.Summary.Batches.Canary > 0, ResumeExisting: o.ResumeExisting,
+		UnsubscribeKey: unsubscribeKey(c, in.Env),
 	}
 	if excl != nil {
 		// Only the journal files read are excluded: a worker whose journal

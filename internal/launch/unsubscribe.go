@@ -28,6 +28,17 @@ func UnsubscribeRefusal(tmpl string, env *environment.Environment) error {
 		tmpl, env.Name, unsubscribe.MinSecretBytes)
 }
 
+// unsubscribeKey is the fingerprint of env's unsubscribe secret when
+// campaign c's List-Unsubscribe makes {token} with it, stored with the
+// staging so that a worker holding another secret refuses to send; ""
+// otherwise (no {token}, or no secret: a rehearsal's preview key).
+func unsubscribeKey(c *campaign.Campaign, env *environment.Environment) string {
+	if env == nil || !env.UnsubscribeSecret.IsSet() || !unsubscribe.UsesToken(c.ListUnsubscribe) {
+		return ""
+	}
+	return unsubscribe.KeyFingerprint([]byte(env.UnsubscribeSecret.Reveal()))
+}
+
 // checkUnsubscribe refuses campaign c's list_unsubscribe (its own, or
 // env's that the bundle gave it) as UnsubscribeRefusal does, as a
 // *yamlnode.Error at its source: the campaign file's line, else where

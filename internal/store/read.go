@@ -45,6 +45,10 @@ type Meta struct {
 	// Format is the stored format of the campaign's layout (StoredFormat
 	// of the build that staged it; FormatNone: a build before them).
 	Format int `json:"-"`
+	// UnsubscribeKey is StageConfig.UnsubscribeKey: the fingerprint of the
+	// unsubscribe secret of its {token}; "" without {token}, or staged by
+	// a build before fingerprints.
+	UnsubscribeKey string `json:"-"`
 }
 
 // ContinuedRuns returns the earlier runs the staging of m's run continued:
@@ -74,7 +78,7 @@ func (m *Meta) ContinuedRuns() []string {
 // trip; withSnapshot also decodes the template snapshot (large).
 func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, error) {
 	k := keysFor(c)
-	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals", "continues", "format"}
+	fields := []string{"def", "hash", "env", "created_by", "created_at", "total", "rejected", "columns", "stage", "run", "excluded_runs", "firsts", "refusals", "continues", "format", "unsub_key"}
 	if withSnapshot {
 		fields = append(fields, "snapshot")
 	}
@@ -95,7 +99,7 @@ func (s *Store) Meta(ctx context.Context, c string, withSnapshot bool) (*Meta, e
 		return nil, err
 	}
 	m := &Meta{Definition: []byte(f["def"]), Hash: f["hash"], Env: f["env"], CreatedBy: f["created_by"], CreatedAt: fromMS(atoi64(f["created_at"])),
-		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Format: atoi(f["format"]), Batches: make([]BatchInfo, len(batC.Val()))}
+		Staged: atoi(f["total"]), Rejected: atoi(f["rejected"]), Stage: f["stage"], Run: f["run"], Format: atoi(f["format"]), UnsubscribeKey: f["unsub_key"], Batches: make([]BatchInfo, len(batC.Val()))}
 	for name, dst := range map[string]any{"columns": &m.Columns, "excluded_runs": &m.ExcludedRuns, "continues": &m.Continues, "snapshot": &m.Snapshot, "firsts": &m.Firsts, "refusals": &m.Refusals} {
 		if err := json.Unmarshal([]byte(f[name]), dst); err != nil && f[name] != "" {
 			return nil, fmt.Errorf("read meta of %s: %s: %w", c, name, err)

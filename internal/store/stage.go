@@ -36,6 +36,11 @@ type StageConfig struct {
 	// batches are then numbered from 1.
 	Canary bool
 
+	// UnsubscribeKey is the unsubscribe.KeyFingerprint of the secret the
+	// {token} of the campaign's List-Unsubscribe is made with; "" when it
+	// has no {token}. Stored as meta "unsub_key" (Meta.UnsubscribeKey).
+	UnsubscribeKey string
+
 	// ResumeExisting allows staging a campaign that exists and is not
 	// running, awaiting approval or done; a paused one stays paused (Finish
 	// does not start it). The ledger, audit log and recent
@@ -879,7 +884,7 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 			"created_at", ms(now), "created_by", a.String(), "env", sg.cfg.Env,
 			"total", sg.sum.Staged, "rejected", sg.sum.Rejected, "nbatches", len(all), "nchunks", sg.sum.Chunks,
 			"columns", cols, "chunk_size", sg.cfg.ChunkSize, "stage", sg.sum.Stage, "run", sg.sum.Run, "excluded_runs", excluded,
-			"continues", continues, "firsts", firsts, "refusals", refusals, "format", StoredFormat,
+			"continues", continues, "firsts", firsts, "refusals", refusals, "format", StoredFormat, "unsub_key", sg.cfg.UnsubscribeKey,
 			"canary_stale", staleCanary(sg.cfg.Hash, sg.hashBefore, sg.staleBefore, sg.canaryKept))
 		if sg.exists { // the index holds this staging's ids
 			p.HSet(ctx, sg.k.meta, "ids_of", sg.sum.Stage)

@@ -35,6 +35,24 @@ func Token(secret []byte, id string) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:TokenBytes])
 }
 
+// fingerprintLabel is what KeyFingerprint's HMAC is of: no recipient's
+// token, since the fingerprint is a hash of that HMAC, not a part of it.
+const fingerprintLabel = "tidings unsubscribe key fingerprint v1"
+
+// KeyFingerprint names secret without telling it: base64url without
+// padding of the first 16 bytes of SHA-256(HMAC-SHA256(key=secret,
+// message=fingerprintLabel)). Two secrets give two fingerprints. Finding
+// the secret from it costs what finding it from any token does (one HMAC
+// a guess), and it is no recipient's token. A campaign stores the one of
+// the secret it was staged with, so a worker holding another secret, whose
+// links the site would refuse, finds out before it sends.
+func KeyFingerprint(secret []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(fingerprintLabel))
+	sum := sha256.Sum256(mac.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(sum[:TokenBytes])
+}
+
 // PreviewSecret is the key of the {token} that previews, galleries and
 // rehearsals make when they have no unsubscribe secret: the link has its
 // real shape, and no site accepts its token. Nothing that sends mail to a

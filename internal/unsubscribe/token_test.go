@@ -90,3 +90,31 @@ func BenchmarkToken(b *testing.B) {
 		_ = unsubscribe.Token(secret, "r000042@example.org")
 	}
 }
+
+// TestKeyFingerprint: the fingerprint a campaign stores of its unsubscribe
+// secret is the documented computation (SHA-256 of the HMAC of the fixed
+// label, first 16 bytes, base64url), differs between secrets, and is no
+// recipient's token: not the token of any id it could be mistaken for
+// (the label, the fingerprint itself), so storing it lets nobody
+// unsubscribe anyone.
+func TestKeyFingerprint(t *testing.T) {
+	t.Parallel()
+	const label = "tidings unsubscribe key fingerprint v1"
+	for _, secret := range []string{"0123456789abcdef-the-site-holds-it", "another-secret-of-another-site", "ünïcödé secret, 16+ bytes"} {
+		fp := unsubscribe.KeyFingerprint([]byte(secret))
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(label))
+		sum := sha256.Sum256(mac.Sum(nil))
+		if want := base64.RawURLEncoding.EncodeToString(sum[:16]); fp != want {
+			t.Errorf("fingerprint of %q: %s, want %s", secret, fp, want)
+		}
+		if fp == unsubscribe.KeyFingerprint([]byte(secret+"x")) {
+			t.Errorf("fingerprint of %q is another secret's too", secret)
+		}
+		for _, id := range []string{label, fp, ""} {
+			if verify(secret, id, fp) {
+				t.Errorf("fingerprint of %q is the token of id %q", secret, id)
+			}
+		}
+	}
+}
