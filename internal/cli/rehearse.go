@@ -14,10 +14,12 @@ import (
 	"github.com/tidings-mail/tidings/internal/demo"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/rehearsal"
+	"github.com/tidings-mail/tidings/internal/suppress"
 )
 
 func (a *app) cmdRehearse() *cobra.Command {
 	var out string
+	var lists []string
 	c := withHelp(&cobra.Command{
 		Use:   "rehearse CAMPAIGN",
 		Short: "Run the whole campaign on an embedded Redis and SMTP server; nothing leaves the machine",
@@ -30,7 +32,7 @@ func (a *app) cmdRehearse() *cobra.Command {
 			if out == "" {
 				out = filepath.Join("tidings-out", b.Campaign.Name, "rehearsal")
 			}
-			res, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out, Env: e, EnvErr: envErr})
+			res, err := a.rehearse(cmd.Context(), rehearsal.Config{Bundle: b, Out: out, Env: e, EnvErr: envErr, Suppress: lists})
 			if err != nil {
 				return err
 			}
@@ -41,6 +43,7 @@ func (a *app) cmdRehearse() *cobra.Command {
 		},
 	})
 	c.Flags().StringVar(&out, "out", "", "output directory (default tidings-out/CAMPAIGN-NAME/rehearsal)")
+	c.Flags().StringArrayVar(&lists, "suppress", nil, suppress.Usage)
 	return c
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -243,5 +244,41 @@ func TestSuppressedRowStaysSkippedInItsCampaign(t *testing.T) {
 	}
 	if !found {
 		t.Error("the report has no row of r0-en")
+	}
+}
+
+// TestRehearseSuppress: rehearse --suppress (repeatable) adds lists beside
+// the environment's, as plan and send do: the rows of both are skipped,
+// code suppressed, in the rehearsal's report, and nothing is captured for
+// them.
+func TestRehearseSuppress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	envList := filepath.Join(dir, "unsubscribed.txt")
+	fixture.Write(t, envList, "r0-en@example.org\n")
+	extra := filepath.Join(dir, "bounces.txt")
+	fixture.Write(t, extra, "R1-DE@example.org\n")
+	env := map[string]string{"TIDINGS_SUPPRESSION_FILES": envList, "TIDINGS_STATE_DIR": t.TempDir()}
+	file := writeCampaign(t, campaignFile{name: "rehearse-optout", rows: rowsIn(2, "en", "de")})
+	out := filepath.Join(dir, "out")
+	if r := cli(t, env, "rehearse", file, "--out", out, "--suppress", extra); r.code != 0 {
+		t.Fatalf("rehearse\n%s", r)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, line := range strings.Split(string(report), "\n") {
+		want := strings.Contains(line, "r0-en@") || strings.Contains(line, "r1-de@")
+		if got := strings.Contains(line, ",skipped,suppressed,"); got != want {
+			t.Errorf("report.csv: skipped as suppressed %v, want %v: %s", got, want, line)
+		}
+		if want {
+			skipped++
+		}
+	}
+	if skipped != 2 {
+		t.Errorf("report.csv: %d suppressed rows, want 2\n%s", skipped, report)
 	}
 }

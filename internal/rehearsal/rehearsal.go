@@ -48,6 +48,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/suppress"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/worker"
@@ -78,6 +79,10 @@ type Config struct {
 	// be loaded: the rehearsal then applies none and says so.
 	Env    *environment.Environment
 	EnvErr error
+	// Suppress names more suppression lists for this rehearsal (rehearse
+	// --suppress), applied beside Env's as plan and send apply theirs, and
+	// also when no environment was loaded.
+	Suppress []string
 }
 
 // Result is what a rehearsal produced.
@@ -177,6 +182,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.EnvNote = fmt.Sprintf("the allowlist, suppression lists and settings of environment %s, which the campaign names, applied as a send there applies them", cfg.Env.Name)
 	case cfg.EnvErr != nil && camp.Environment != "":
 		res.EnvNote = fmt.Sprintf("environment %s, which the campaign names, not loaded (%v): no allowlist or suppression list applied, unlike a send there", camp.Environment, cfg.EnvErr)
+	}
+	if len(cfg.Suppress) > 0 {
+		// Beside the environment's lists, as plan and send add theirs.
+		var files []string
+		if cfg.Env != nil {
+			files = cfg.Env.SuppressionFiles
+		}
+		l, err := suppress.Load(append(slices.Clip(files), cfg.Suppress...))
+		if err != nil {
+			return nil, fmt.Errorf("suppression lists: %w", err)
+		}
+		in.Suppress = l
 	}
 	planned, err := launch.Plan(ctx, in)
 	if err != nil {

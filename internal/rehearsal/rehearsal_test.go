@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,33 +139,55 @@ func TestARehearsalsFilesAreTheirOwnersAlone(t *testing.T) {
 	}
 }
 
-// TestRunAppliesTheEnvironmentsSuppressionList: a rehearsal with the
-// campaign's environment skips the addresses on its suppression lists as
-// a send there would: nothing is captured for them, and the report holds
-// them as skipped, code suppressed.
+// TestRunAppliesTheEnvironmentsSuppressionList: a rehearsal skips the
+// addresses on the campaign's environment's suppression lists, and on the
+// lists given for this rehearsal (rehearse --suppress: beside the
+// environment's, or alone when no environment was loaded), as a send
+// would: nothing is captured for them, and the report holds them as
+// skipped, code suppressed.
 func TestRunAppliesTheEnvironmentsSuppressionList(t *testing.T) {
 	t.Parallel()
-	b, dir := demoBundle(t)
-	list := filepath.Join(dir, "optout.txt")
-	fixture.Write(t, list, "# unsubscribed\nADA@Altea.example\n")
-	env := &environment.Environment{Name: "production", Production: true, SuppressionFiles: []string{list}}
-	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: filepath.Join(dir, "out"), Who: "test", Host: "here", Env: env})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name       string
+		env, extra bool // the environment's list (ada), the rehearsal's own (grace)
+		suppressed []string
+	}{
+		{name: "environment's", env: true, suppressed: []string{"ada@altea.example"}},
+		{name: "rehearsal's, no environment", extra: true, suppressed: []string{"grace@altea.example"}},
+		{name: "both", env: true, extra: true, suppressed: []string{"ada@altea.example", "grace@altea.example"}},
 	}
-	if res.Captured != 23 || res.Plan.Skipped != 1 {
-		t.Errorf("captured %d messages with %d rows skipped, want 23 and 1 (ada suppressed)", res.Captured, res.Plan.Skipped)
-	}
-	csv, err := os.ReadFile(res.ReportCSV)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(csv), "\n") {
-		if strings.Contains(line, "ada@altea.example") && !strings.Contains(line, ",skipped,suppressed,") {
-			t.Errorf("report.csv: ada's row is not skipped, code suppressed: %s", line)
-		}
-	}
-	if !strings.Contains(string(csv), ",skipped,suppressed,") {
-		t.Errorf("report.csv has no suppressed row\n%s", csv)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, dir := demoBundle(t)
+			cfg := rehearsal.Config{Bundle: b, Out: filepath.Join(dir, "out"), Who: "test", Host: "here"}
+			if tt.env {
+				list := filepath.Join(dir, "optout.txt")
+				fixture.Write(t, list, "# unsubscribed\nADA@Altea.example\n")
+				cfg.Env = &environment.Environment{Name: "production", Production: true, SuppressionFiles: []string{list}}
+			}
+			if tt.extra {
+				list := filepath.Join(dir, "bounces.csv")
+				fixture.Write(t, list, "email,why\ngrace@altea.example,550\n")
+				cfg.Suppress = []string{list}
+			}
+			res, err := rehearsal.Run(t.Context(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(tt.suppressed); res.Captured != 24-n || res.Plan.Skipped != n {
+				t.Errorf("captured %d messages with %d rows skipped, want %d and %d (%v suppressed)", res.Captured, res.Plan.Skipped, 24-n, n, tt.suppressed)
+			}
+			csv, err := os.ReadFile(res.ReportCSV)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(csv), "\n") {
+				want := slices.ContainsFunc(tt.suppressed, func(a string) bool { return strings.Contains(strings.ToLower(line), ","+a+",") })
+				if got := strings.Contains(line, ",skipped,suppressed,"); got != want {
+					t.Errorf("report.csv: skipped as suppressed %v, want %v: %s", got, want, line)
+				}
+			}
+		})
 	}
 }
