@@ -29,6 +29,7 @@ const config = `environments:
       password_file: smtp.pw
       helo: tidings.staging.example
     allow: [Example.com, "*.qa.example", boss@altea.example]
+    suppression_files: [unsubscribed.txt]
     concurrency: 4
     claim_window: 8
   production:
@@ -83,13 +84,21 @@ func TestLoad(t *testing.T) {
 			if e.ClaimWindow != 8 {
 				t.Errorf("claim window %d, want the file's 8", e.ClaimWindow)
 			}
+			if want := filepath.Join(filepath.Dir(file), "unsubscribed.txt"); len(e.SuppressionFiles) != 1 || e.SuppressionFiles[0] != want {
+				t.Errorf("suppression files %q, want the file's [%s] (relative to it)", e.SuppressionFiles, want)
+			}
 		}},
 		{"variables override", "staging", map[string]string{
 			"TIDINGS_SMTP_HOST": "127.0.0.1", "TIDINGS_SMTP_PORT": "2525", "TIDINGS_SMTP_TLS": "none",
 			"TIDINGS_SMTP_PASSWORD": "from-env", "TIDINGS_ALLOW": "a.example, b@c.example",
 			"TIDINGS_REDIS_URL": "redis://:url-pw@10.0.0.1:6379/3", "TIDINGS_REDIS_PASSWORD": "",
-			"TIDINGS_CLAIM_WINDOW": "32",
+			"TIDINGS_CLAIM_WINDOW": "32", "TIDINGS_SUPPRESSION_FILES": "/lists/bounces.csv, optout.txt",
 		}, func(t *testing.T, e *Environment) {
+			// A list variable replaces the file's list, as TIDINGS_ALLOW
+			// does (README, Suppression lists); its paths are as written.
+			if strings.Join(e.SuppressionFiles, ";") != "/lists/bounces.csv;optout.txt" {
+				t.Errorf("suppression files %q, want the variable's alone", e.SuppressionFiles)
+			}
 			if e.ClaimWindow != 32 {
 				t.Errorf("claim window %d, want the variable's 32", e.ClaimWindow)
 			}
