@@ -191,3 +191,24 @@ func TestRunAppliesTheEnvironmentsSuppressionList(t *testing.T) {
 		})
 	}
 }
+
+// TestRunWithTheEnvironmentsUnsubscribeSecret: a rehearsal in an
+// environment holding an unsubscribe secret stages a {token} campaign with
+// that secret's fingerprint, and its own worker, holding the same secret,
+// sends every message (it does not take itself for a worker with another
+// secret and pause the campaign).
+func TestRunWithTheEnvironmentsUnsubscribeSecret(t *testing.T) {
+	t.Parallel()
+	b, dir := demoBundle(t)
+	camp := *b.Campaign
+	camp.ListUnsubscribe = "https://altea.example/unsubscribe?id={id}&token={token}"
+	b.Campaign = &camp
+	env := &environment.Environment{Name: "production", Production: true, UnsubscribeSecret: "k9F2-unsubscribe-secret-of-the-site"}
+	res, err := rehearsal.Run(t.Context(), rehearsal.Config{Bundle: b, Out: filepath.Join(dir, "out"), Who: "test", Host: "here", Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Captured != 24 || res.Status.Counts[store.OutcomeSent] != 24 {
+		t.Errorf("captured %d, counts %v, want 24 sent", res.Captured, res.Status.Counts)
+	}
+}
