@@ -54,3 +54,7 @@ func DecodeTransfer(cte string, body []byte) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// Chained reports whether c holds a message whose MAIL, RCPT and DATA
+// went out with the last message's data (SendThen), its data not sent.
+func (c *Conn) Chained() bool { return c.pending != nil }
