@@ -335,3 +335,50 @@ func TestSendThenRefusedDataKeepsTheNext(t *testing.T) {
 		}
 	}
 }
+
+// TestSendThenWriteFailsAfterTheFinalDot: the message's data, its final
+// dot and the next message's commands go out in one write; when the
+// connection breaks after the final dot reached the server but before
+// the next message's commands did (the write fails part-way), the server
+// has the whole message and may deliver it: the message is in doubt, like
+// one whose final reply never came, never a temporary failure that a
+// retry would send a second time. The next message was not sent, and
+// goes once on its own.
+func TestSendThenWriteFailsAfterTheFinalDot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		size int // the write buffer: where the write fails
+	}{{"the commands' write fails", 64}, {"the flush fails", 1 << 16}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			msgs := chainMessages()
+			first, next := msgs[0], msgs[3]
+			srv := startCapture(t, smtpcapture.Config{})
+			p := newPool(t, plainConfig(srv), 1)
+			c, err := p.Get(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Put(c)
+			send.FailWritesAfterFinalDot(c, tc.size)
+			err = c.SendThen(t.Context(), first, next, nil)
+			wait.For(t, 10*time.Second, "the server to see the connection closed", func() bool { return srv.Open() == 0 })
+			if got := arrived(srv); fmt.Sprint(got) != "[ann@example.org]" {
+				t.Fatalf("arrived for %v, want the first message (its data and final dot reached the server)", got)
+			}
+			if e := send.Classify(err); e == nil || !e.InDoubt || e.Temporary {
+				t.Fatalf("first: %v (%+v), want in doubt: the server has the whole message", err, e)
+			}
+			if c.Chained() {
+				t.Fatal("the next message is still chained on a broken connection")
+			}
+			if err := c.SendThen(t.Context(), next, nil, nil); err != nil {
+				t.Fatalf("the next message, on its own: %v", err)
+			}
+			if got := arrived(srv); fmt.Sprint(got) != "[ann@example.org bob@example.org]" {
+				t.Errorf("arrived for %v, want each message once", got)
+			}
+		})
+	}
+}

@@ -537,11 +537,14 @@ func (c *Conn) transact(t, next *tx) error {
 	}
 	if next != nil {
 		c.cmd, _, _ = next.env.commands(c.cmd[:0])
-		if _, err := w.Write(c.cmd); err != nil {
-			return &txError{stageBody, err}
+		if n, err := w.Write(c.cmd); err != nil {
+			return c.chainWriteError(err, len(c.cmd)-n)
 		}
 	}
 	if err := w.Flush(); err != nil {
+		if next != nil {
+			return c.chainWriteError(err, 0)
+		}
 		return &txError{stageBody, err}
 	}
 	if next != nil {
@@ -570,6 +573,22 @@ func (c *Conn) transact(t, next *tx) error {
 		c.drop()
 	}
 	return nil
+}
+
+// chainWriteError is the error of a write that failed after a message's
+// data, while the next message's commands (c.cmd) chained after its final
+// dot were being written; uncopied is how many bytes of them the writer
+// never took. The bytes that did not reach the connection are the last
+// ones: when they are within the commands, the message's data and its
+// final dot went out, and the server may deliver it (RFC 5321 4.1.1.4):
+// the message is in doubt, as when its final reply is missing, never a
+// temporary failure that a retry would send again. Otherwise its final dot
+// did not go out: nothing was delivered.
+func (c *Conn) chainWriteError(err error, uncopied int) error {
+	if c.sc.Text.W.Buffered()+uncopied <= len(c.cmd) {
+		return &txError{stageReply, fmt.Errorf("the message and its final dot were written, the next message's commands after them were not: %w", err)}
+	}
+	return &txError{stageBody, err}
 }
 
 // pipeline sends MAIL, RCPT and DATA (in c.cmd) in one write and reads
