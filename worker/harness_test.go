@@ -523,3 +523,42 @@ func holdFirst(t testing.TB) (fault func(string) error, inFlight <-chan string, 
 		return nil
 	}, held, release
 }
+
+// stopWhileHeld runs one worker, w1 (one connection, a shutdown timeout
+// of one second, its journal in dir), until the relay holds a message
+// (inFlight says whose), then stops it (SIGTERM) and waits for Run to
+// return, the relay still holding that message, whose recipient it
+// returns.
+func (e *env) stopWhileHeld(t testing.TB, dir string, inFlight <-chan string) string {
+	t.Helper()
+	w, err := worker.New(worker.Config{
+		Redis: e.rdb, Concurrency: 1, WorkerID: "w1",
+		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: time.Minute},
+		Journal: journal.Config{Dir: dir},
+		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
+		ShutdownTimeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var slow string
+	select {
+	case slow = <-inFlight:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no message reached the relay within 30 s")
+	}
+	cancel() // SIGTERM
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("worker: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker did not stop within 30 s")
+	}
+	return slow
+}

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/journal"
-	"github.com/tidings-mail/tidings/internal/send"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
-	"github.com/tidings-mail/tidings/worker"
 )
 
 // TestStopPastTheTimeoutKeepsTheCampaignRunning: the worker package is
@@ -34,35 +32,7 @@ func TestStopPastTheTimeoutKeepsTheCampaignRunning(t *testing.T) {
 	e := newEnv(t, fault)
 	e.stage(t, opts{n: 20})
 	dir := t.TempDir()
-	w, err := worker.New(worker.Config{
-		Redis: e.rdb, Concurrency: 1, WorkerID: "w1",
-		SMTP:    send.Config{Host: e.smtp.Host(), Port: e.smtp.Port(), TLS: send.TLSNone, Timeout: time.Minute},
-		Journal: journal.Config{Dir: dir},
-		Env:     "test", ControlInterval: 50 * time.Millisecond, TickInterval: 50 * time.Millisecond, ReconcileInterval: 200 * time.Millisecond,
-		ShutdownTimeout: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	var slow string
-	select {
-	case slow = <-inFlight:
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("no message reached the relay within 30 s")
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("worker: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the worker did not stop within 30 s")
-	}
+	slow := e.stopWhileHeld(t, dir, inFlight)
 	release() // the relay answers now
 	// Wait until the relay has the message, then until its outcome is
 	// recorded or the campaign stops.
