@@ -2,11 +2,17 @@ package cli
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
+	"github.com/tidings-mail/tidings/internal/store"
 )
+
+// newerFormat and thisFormat are a newer build's stored format and this
+// build's, as the refusals word them.
+var newerFormat, thisFormat = strconv.Itoa(store.StoredFormat + 1), strconv.Itoa(store.StoredFormat)
 
 // formatJSON is what TestOtherStoredFormatStatusAndResume reads of
 // status --json.
@@ -22,7 +28,7 @@ type formatJSON struct {
 // stage it again, with the next step, changing nothing.
 func TestOtherStoredFormatStatusAndResume(t *testing.T) {
 	t.Parallel()
-	env, file := sendOfFormat2(t, "other-format")
+	env, file := sendOfNewerFormat(t, "other-format")
 	read := func() formatJSON {
 		t.Helper()
 		r := cli(t, env, "status", "other-format", "--env", "staging", "--json")
@@ -35,30 +41,30 @@ func TestOtherStoredFormatStatusAndResume(t *testing.T) {
 	before := read()
 
 	r := cli(t, env, "status", "other-format", "--env", "staging")
-	if r.code != 0 || !strings.Contains(r.stdout, "\nFormat:   staged by a build with stored format 2; this tidings has format 1") ||
+	if r.code != 0 || !strings.Contains(r.stdout, "\nFormat:   staged by a build with stored format "+newerFormat+"; this tidings has format "+thisFormat) ||
 		!strings.Contains(r.stdout, "finish it with the workers of the build that staged it") {
 		t.Errorf("status of a campaign of another stored format: want its Format line\n%s", r)
 	}
-	if before.Format == nil || *before.Format != 2 {
-		t.Errorf("status --json: stored_format %v, want 2", before.Format)
+	if before.Format == nil || *before.Format != store.StoredFormat+1 {
+		t.Errorf("status --json: stored_format %v, want %d", before.Format, store.StoredFormat+1)
 	}
 
 	r = cli(t, env, "send", file, "--env", "staging", "--resume-existing")
-	if r.code == 0 || !strings.Contains(r.stderr, "campaign other-format was staged by a build with stored format 2; this tidings has format 1") ||
-		!strings.Contains(r.stderr, "stage it again with the build that staged it (stored format 2)") {
+	if r.code == 0 || !strings.Contains(r.stderr, "campaign other-format was staged by a build with stored format "+newerFormat+"; this tidings has format "+thisFormat) ||
+		!strings.Contains(r.stderr, "stage it again with the build that staged it (stored format "+newerFormat+")") {
 		t.Errorf("send --resume-existing of a campaign of another stored format: want a refusal with the next step\n%s", r)
 	}
 	after := read()
-	if after.Stage != before.Stage || len(after.Audit) != len(before.Audit) || after.Format == nil || *after.Format != 2 {
+	if after.Stage != before.Stage || len(after.Audit) != len(before.Audit) || after.Format == nil || *after.Format != store.StoredFormat+1 {
 		t.Errorf("the refused send changed the campaign: stage %s, %d audit entries, format %v (before %s, %d)", after.Stage, len(after.Audit), after.Format, before.Stage, len(before.Audit))
 	}
 }
 
-// sendOfFormat2 stages campaign c (6 recipients) with send in environment
-// staging, then writes stored format 2 in its meta with HSET, as a newer
+// sendOfNewerFormat stages campaign c (6 recipients) with send in environment
+// staging, then writes a newer stored format (store.StoredFormat+1) in its meta with HSET, as a newer
 // build would have staged it. It returns the command's environment and
 // the campaign file.
-func sendOfFormat2(t *testing.T, c string) (map[string]string, string) {
+func sendOfNewerFormat(t *testing.T, c string) (map[string]string, string) {
 	t.Helper()
 	renv, rd := redisEnv(t)
 	env := merge(renv, smtpEnv(startSMTP(t, smtpcapture.Config{})))
@@ -66,7 +72,7 @@ func sendOfFormat2(t *testing.T, c string) (map[string]string, string) {
 	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
 		t.Fatalf("send\n%s", r)
 	}
-	if err := rd.Client().HSet(t.Context(), "tidings:{"+c+"}:meta", "format", "2").Err(); err != nil {
+	if err := rd.Client().HSet(t.Context(), "tidings:{"+c+"}:meta", "format", newerFormat).Err(); err != nil {
 		t.Fatal(err)
 	}
 	return env, file

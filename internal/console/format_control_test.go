@@ -1,8 +1,10 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 	const name = "ctlformat"
 	w.Stage(t, consoletest.Spec{Name: name, N: 4, Locales: []string{"en"}})
 	w.WaitState(t, name, store.StateRunning, time.Minute) // no worker: nobody is sent
-	if err := w.Redis.Client().HSet(t.Context(), "tidings:{"+name+"}:meta", "format", "2").Err(); err != nil {
+	if err := w.Redis.Client().HSet(t.Context(), "tidings:{"+name+"}:meta", "format", strconv.Itoa(store.StoredFormat+1)).Err(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -35,7 +37,7 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 		t.Fatalf("the page names no staging:\n%s", page)
 	}
 	if code, body := op.post("/c/"+name+"/pause", url.Values{"csrf": {csrf}, "reason": {"errors from the relay"}}); code != http.StatusOK || !strings.Contains(body, "Paused") {
-		t.Fatalf("pause of a campaign of stored format 2: %d, want 200\n%s", code, body)
+		t.Fatalf("pause of a campaign of a newer stored format: %d, want 200\n%s", code, body)
 	}
 	if st, err := w.Store.Status(t.Context(), name); err != nil || st.State != store.StatePaused {
 		t.Fatalf("after the pause: %v (%v), want paused", st, err)
@@ -48,10 +50,10 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 		form := url.Values{"csrf": {csrf}, "stage": {stage[1]}, "reason": {"why not"}, "confirm": {name}}
 		code, body := op.post("/c/"+name+"/"+act, form)
 		if code != http.StatusConflict {
-			t.Errorf("%s of a campaign of stored format 2: %d, want 409\n%s", act, code, body)
+			t.Errorf("%s of a campaign of a newer stored format: %d, want 409\n%s", act, code, body)
 		}
-		for _, want := range []string{"staged by a build with stored format 2; this tidings has format 1", "a pause works from any build", "Nothing was changed",
-			"no worker of stored format 2 is alive in " + consoletest.EnvName + ", so nobody sends it until one runs"} {
+		for _, want := range []string{fmt.Sprintf("staged by a build with stored format %d; this tidings has format %d", store.StoredFormat+1, store.StoredFormat), "a pause works from any build", "Nothing was changed",
+			fmt.Sprintf("no worker of stored format %d is alive in ", store.StoredFormat+1) + consoletest.EnvName + ", so nobody sends it until one runs"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the answer lacks %q\n%s", act, want, body)
 			}

@@ -2,6 +2,7 @@ package doctor_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -42,11 +43,15 @@ func TestDoctorWarnsOfWorkersOfAnotherBuild(t *testing.T) {
 	if err := st.SayBuild(ctx, "staging", "w-this", "v-this"); err != nil {
 		t.Fatal(err)
 	}
-	if c, ok := builds(); !ok || c.Status != doctor.Pass || !strings.Contains(c.Message, "1 worker(s) alive in staging, all of stored format 1") {
+	if c, ok := builds(); !ok || c.Status != doctor.Pass || !strings.Contains(c.Message, fmt.Sprintf("1 worker(s) alive in staging, all of stored format %d", store.StoredFormat)) {
 		t.Errorf("workers of this build: %+v, want a pass", c)
 	}
 	alive("w-other")
-	if err := rd.Client().HSet(ctx, store.BuildsKey("staging"), "w-other", "2 v-next").Err(); err != nil { // as a newer build would
+	if err := rd.Client().HSet(ctx, store.BuildsKey("staging"), "w-other", fmt.Sprintf("%d v-next", store.StoredFormat+1)).Err(); err != nil { // as a newer build would
+		t.Fatal(err)
+	}
+	alive("w-prev")
+	if err := rd.Client().HSet(ctx, store.BuildsKey("staging"), "w-prev", fmt.Sprintf("%d v-prev", store.StoredFormat-1)).Err(); err != nil { // as the build before would
 		t.Fatal(err)
 	}
 	alive("w-old") // a build before stored formats records none
@@ -54,7 +59,9 @@ func TestDoctorWarnsOfWorkersOfAnotherBuild(t *testing.T) {
 	if !ok || c.Status != doctor.Warn {
 		t.Fatalf("workers of other builds: %+v, want a warning", c)
 	}
-	for _, w := range []string{"worker w-other (version v-next) has stored format 2", "worker w-old records no build", "this tidings has stored format 1", "run workers of one build per environment"} {
+	for _, w := range []string{fmt.Sprintf("worker w-other (version v-next) has stored format %d", store.StoredFormat+1),
+		fmt.Sprintf("worker w-prev (version v-prev) has stored format %d", store.StoredFormat-1), "worker w-old records no build",
+		fmt.Sprintf("this tidings has stored format %d", store.StoredFormat), "run workers of one build per environment"} {
 		if !strings.Contains(c.Message, w) {
 			t.Errorf("the warning lacks %q: %s", w, c.Message)
 		}

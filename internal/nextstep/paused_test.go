@@ -17,7 +17,7 @@ import (
 // build to run it with.
 func TestPaused(t *testing.T) {
 	t.Parallel()
-	other := fmt.Errorf("read: %w", &store.FormatError{Campaign: "c", Format: 2, Want: store.StoredFormat})
+	other := fmt.Errorf("read: %w", &store.FormatError{Campaign: "c", Format: store.StoredFormat + 1, Want: store.StoredFormat})
 	none := &store.FormatError{Campaign: "c", Format: store.FormatNone, Want: store.StoredFormat}
 	tests := []struct {
 		name   string
@@ -27,7 +27,7 @@ func TestPaused(t *testing.T) {
 	}{
 		{"this build's", store.NextResume, nil, "Resume with: tidings resume c --env prod (or cancel: tidings cancel c --env prod --reason ...)"},
 		{"format unread", store.NextResume, errors.New("redis: connection refused"), "Resume with: tidings resume c --env prod (or cancel: tidings cancel c --env prod --reason ...)"},
-		{"newer build's", store.NextResume, other, fmt.Sprintf("Resume it with a tidings of stored format 2, the build that staged it (this one has format %d and refuses it): tidings resume c --env prod (or cancel it with that build: tidings cancel c --env prod --reason ...)", store.StoredFormat)},
+		{"newer build's", store.NextResume, other, fmt.Sprintf("Resume it with a tidings of stored format %d, the build that staged it (this one has format %d and refuses it): tidings resume c --env prod (or cancel it with that build: tidings cancel c --env prod --reason ...)", store.StoredFormat+1, store.StoredFormat)},
 		{"before formats", store.NextResume, none, "Resume it with a tidings of stored format 0 (a build before stored formats), the build that staged it"},
 		{"state loss, newer build's", store.NextRecover, other, "Do not resume: Redis forgot deliveries, and resuming would send them again. Cancel it (tidings cancel c --env prod --reason \"state loss\")"},
 	}
@@ -40,7 +40,7 @@ func TestPaused(t *testing.T) {
 			t.Errorf("%s: says to resume with this build, or not which build:\n%s", tt.name, got)
 		}
 	}
-	if got := Files(nil).Paused(store.NextRecover, "c", "prod", other); !strings.HasSuffix(got, fmt.Sprintf(". Run them with a tidings of stored format 2, the build that staged it: this one has format %d and refuses all but a pause", store.StoredFormat)) {
+	if got := Files(nil).Paused(store.NextRecover, "c", "prod", other); !strings.HasSuffix(got, fmt.Sprintf(". Run them with a tidings of stored format %d, the build that staged it: this one has format %d and refuses all but a pause", store.StoredFormat+1, store.StoredFormat)) {
 		t.Errorf("state loss of another format: not which build runs the advice:\n%s", got)
 	}
 }
@@ -52,8 +52,8 @@ func TestPaused(t *testing.T) {
 // not known, it is the hint as it is; an environment not known is ENV.
 func TestHintOfPausedOfAnotherFormat(t *testing.T) {
 	t.Parallel()
-	two, this := 2, store.StoredFormat
-	other := &store.FormatError{Campaign: "c", Format: 2, Want: store.StoredFormat}
+	newer, this := store.StoredFormat+1, store.StoredFormat
+	other := &store.FormatError{Campaign: "c", Format: newer, Want: store.StoredFormat}
 	lower := func(s string) string { return strings.ToLower(s[:1]) + s[1:] }
 	tests := []struct {
 		name   string
@@ -62,9 +62,9 @@ func TestHintOfPausedOfAnotherFormat(t *testing.T) {
 		env    string
 		want   string
 	}{
-		{"newer build's", store.NextResume, &two, "prod", lower(Files(nil).Paused(store.NextResume, "c", "prod", other))},
-		{"newer build's, env not known", store.NextResume, &two, "", lower(Files(nil).Paused(store.NextResume, "c", "ENV", other))},
-		{"state loss, newer build's", store.NextRecover, &two, "prod", lower(Files(nil).Paused(store.NextRecover, "c", "prod", other))},
+		{"newer build's", store.NextResume, &newer, "prod", lower(Files(nil).Paused(store.NextResume, "c", "prod", other))},
+		{"newer build's, env not known", store.NextResume, &newer, "", lower(Files(nil).Paused(store.NextResume, "c", "ENV", other))},
+		{"state loss, newer build's", store.NextRecover, &newer, "prod", lower(Files(nil).Paused(store.NextRecover, "c", "prod", other))},
 		{"this build's", store.NextResume, &this, "prod", Hint(store.NextResume, "c", "prod")},
 		{"format not known", store.NextResume, nil, "prod", Hint(store.NextResume, "c", "prod")},
 	}
@@ -74,7 +74,7 @@ func TestHintOfPausedOfAnotherFormat(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
 		}
-		if tt.format == &two && (strings.HasPrefix(got, "resume with:") || !strings.Contains(got, "the build that staged it")) {
+		if tt.format == &newer && (strings.HasPrefix(got, "resume with:") || !strings.Contains(got, "the build that staged it")) {
 			t.Errorf("%s: says to resume with this build, or not which build:\n%s", tt.name, got)
 		}
 	}

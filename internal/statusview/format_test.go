@@ -25,8 +25,9 @@ func TestFormat(t *testing.T) {
 		state  store.State
 		want   string // "" : no word of the format
 	}{
-		{"newer", store.StoredFormat + 1, store.StateRunning, "staged by a build with stored format 2; this tidings has format 1"},
-		{"none", store.FormatNone, store.StatePaused, "stored format 0 (a build before stored formats); this tidings has format 1"},
+		{"newer", store.StoredFormat + 1, store.StateRunning, fmt.Sprintf("staged by a build with stored format %d; this tidings has format %d", store.StoredFormat+1, store.StoredFormat)},
+		{"older", store.StoredFormat - 1, store.StatePaused, fmt.Sprintf("staged by a build with stored format %d; this tidings has format %d", store.StoredFormat-1, store.StoredFormat)},
+		{"none", store.FormatNone, store.StatePaused, fmt.Sprintf("stored format 0 (a build before stored formats); this tidings has format %d", store.StoredFormat)},
 		{"this build's", store.StoredFormat, store.StateRunning, ""},
 		{"being staged", store.FormatNone, store.StateBeingStaged, ""},
 		{"not read", -1, store.StateRunning, ""},

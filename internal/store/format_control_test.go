@@ -24,6 +24,7 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 	t.Parallel()
 	builds := map[string]string{ // what the refusal says of the workers of that format
 		"newer": "whose workers send it (alive in test: w-new runs v9.9.9)",
+		"older": "whose workers send it (alive in test: w-old runs v0.9.0)",
 		"none":  "whose workers send it (a build before stored formats records none",
 	}
 	for _, tt := range otherFormats {
@@ -38,8 +39,9 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 				t.Fatal(err)
 			}
 			setFormat(ctx, rdb, c, tt.format)
-			// Workers alive: one of this build, one of format 2.
-			for _, w := range []string{"w-this", "w-new"} {
+			// Workers alive: one of this build, one of a newer format, one
+			// of the format before.
+			for _, w := range []string{"w-this", "w-new", "w-old"} {
 				if err := st.SayAlive(ctx, "test", w, store.CheckInWindow); err != nil {
 					t.Fatal(err)
 				}
@@ -47,7 +49,7 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 			if err := st.SayBuild(ctx, "test", "w-this", "v1.0.0"); err != nil {
 				t.Fatal(err)
 			}
-			rdb.HSet(ctx, store.BuildsKey("test"), "w-new", "2 v9.9.9")
+			rdb.HSet(ctx, store.BuildsKey("test"), "w-new", strconv.Itoa(store.StoredFormat+1)+" v9.9.9", "w-old", strconv.Itoa(store.StoredFormat-1)+" v0.9.0")
 
 			if _, err := st.Pause(ctx, c, who, "errors from the relay"); err != nil {
 				t.Fatalf("pause of a campaign of stored format %d: %v; want it paused", tt.want, err)
@@ -73,7 +75,7 @@ func TestControlOfAnotherStoredFormat(t *testing.T) {
 					continue
 				}
 				for _, w := range []string{
-					a.action + " " + c + ": campaign " + c + " was staged by a build with stored format " + store.FormatName(tt.want) + "; this tidings has format 1",
+					a.action + " " + c + ": campaign " + c + " was staged by a build with stored format " + store.FormatName(tt.want) + "; this tidings has format " + strconv.Itoa(store.StoredFormat),
 					a.action + " it with a tidings of the build that staged it", builds[tt.name],
 					"a pause works from any build",
 				} {
@@ -122,7 +124,7 @@ func TestStatusNamesAwaitedWorkersOfAnotherFormat(t *testing.T) {
 	if err := st.SayBuild(ctx, "test", "w-this", "v1.0.0"); err != nil {
 		t.Fatal(err)
 	}
-	rdb.HSet(ctx, store.BuildsKey("test"), "w-new", "2 v9.9.9")
+	rdb.HSet(ctx, store.BuildsKey("test"), "w-new", strconv.Itoa(store.StoredFormat+1)+" v9.9.9")
 	s, err := st.Status(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +132,7 @@ func TestStatusNamesAwaitedWorkersOfAnotherFormat(t *testing.T) {
 	if want := []string{"w-new", "w-none", "w-this"}; !slices.Equal(s.Awaited, want) {
 		t.Fatalf("Awaited = %v, want %v", s.Awaited, want)
 	}
-	if want := []store.WorkerBuild{{Worker: "w-new", Format: 2, Version: "v9.9.9"}}; !slices.Equal(s.AwaitedOtherFormat, want) {
+	if want := []store.WorkerBuild{{Worker: "w-new", Format: store.StoredFormat + 1, Version: "v9.9.9"}}; !slices.Equal(s.AwaitedOtherFormat, want) {
 		t.Errorf("AwaitedOtherFormat = %+v, want %+v", s.AwaitedOtherFormat, want)
 	}
 }

@@ -81,11 +81,43 @@ func TestStoredFormat(t *testing.T) {
 }
 
 // otherFormats are the stored formats of campaigns this build refuses: a
-// newer build's, and none recorded (a build before stored formats).
+// newer build's, the build before's (one that recorded its format), and
+// none recorded (a build before stored formats).
 var otherFormats = []struct {
 	name, format string // "": no format field
 	want         int
-}{{"newer", "2", 2}, {"none", "", store.FormatNone}}
+}{
+	{"newer", strconv.Itoa(store.StoredFormat + 1), store.StoredFormat + 1},
+	{"older", strconv.Itoa(store.StoredFormat - 1), store.StoredFormat - 1},
+	{"none", "", store.FormatNone},
+}
+
+// TestStoredFormatCoversLayoutChanges: each change of a campaign's stored
+// layout that a worker of the build before would misread came with a bump
+// (StoredFormat's rule), so this build's format is at least the one that
+// change was first written with, and a worker of the format before
+// refuses a campaign holding it. Format 2: meta's unsub_key (a worker of
+// format 1 ignores it and mails links the site refuses) and held's record
+// {i, s: true, k, r} of a suppressed row kept in doubt (step.lua of format
+// 1 gives it back by its chunked branch, writes held and in-doubt, then
+// fails on its language: the retried step leaves the row unaccounted).
+func TestStoredFormatCoversLayoutChanges(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		change string
+		since  int // the first stored format that writes it
+	}{
+		{"meta unsub_key", 2},
+		{"held record {i, s, k, r} of a suppressed row", 2},
+	} {
+		if store.StoredFormat < tt.since {
+			t.Errorf("the layout change %q came with stored format %d; this build's is %d: bump StoredFormat", tt.change, tt.since, store.StoredFormat)
+		}
+	}
+	if store.StoredFormat-1 == store.FormatNone {
+		t.Error("the build before this one's format is FormatNone: otherFormats' \"older\" tests no build that recorded its format")
+	}
+}
 
 // setFormat writes format as campaign c's stored format, as the build of
 // that format would have staged it ("": none, a build before formats).
