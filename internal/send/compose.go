@@ -52,16 +52,22 @@ type Content struct {
 // made once): the body's link (Web) and the header (Message) are read
 // from it. Its URL comes from the campaign's checked template with every
 // value percent-escaped, so it holds no CR, LF, "<" or ">".
-type Link struct{ url string }
+type Link struct {
+	bracketed string // "<URL>", the header's value (unsubscribe.Bracketed: one allocation); "" for none
+}
 
 // Web returns the URL when it is http(s), the link a body can show
 // ({{.Unsubscribe}}); "" for a mailto URL (a body link to it would open a
 // mail to write, not unsubscribe) or none.
 func (l Link) Web() string {
-	if !unsubscribe.IsWeb(l.url) {
+	if l.bracketed == "" {
 		return ""
 	}
-	return l.url
+	u := l.bracketed[1 : len(l.bracketed)-1]
+	if !unsubscribe.IsWeb(u) {
+		return ""
+	}
+	return u
 }
 
 // Composer builds the message a worker sends to one recipient of a
@@ -133,7 +139,7 @@ func (c *Composer) Link(id, email string) Link {
 	if c.cfg.ListUnsubscribe == "" {
 		return Link{}
 	}
-	return Link{url: unsubscribe.Expand(c.cfg.ListUnsubscribe, id, email, c.token(id))}
+	return Link{bracketed: unsubscribe.Bracketed(c.cfg.ListUnsubscribe, id, email, c.token(id))}
 }
 
 // Message returns the message to recipient id (address email, display name
@@ -151,12 +157,12 @@ func (c *Composer) Message(id, email, name string, content Content, now time.Tim
 	}
 	m.Headers[0] = Header{Name: "X-Tidings-Campaign", Value: c.cfg.Campaign}
 	m.Headers[1] = Header{Name: "Content-Language", Value: content.Lang}
-	switch {
-	case c.cfg.ListUnsubscribe == "":
-	case content.Link.url != "":
-		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: "<" + content.Link.url + ">"})
-	default:
-		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: unsubscribe.Bracketed(c.cfg.ListUnsubscribe, id, email, c.token(id))})
+	if c.cfg.ListUnsubscribe != "" {
+		link := content.Link
+		if link.bracketed == "" { // one way to the header: the Link the body's is
+			link = c.Link(id, email)
+		}
+		m.Headers = append(m.Headers, Header{Name: "List-Unsubscribe", Value: link.bracketed})
 	}
 	return m
 }
