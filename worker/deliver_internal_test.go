@@ -40,7 +40,11 @@ func TestDeliverRechecksTheLocaleRule(t *testing.T) {
 		{"de", "fr", store.KindRefused, "lang-changed", `locale rule at send time: "de" now resolves to de, but fr was approved at staging`},
 	}
 	for _, tt := range tests {
-		rec, why := r.deliver(context.Background(), &store.Recipient{ID: "id1", Email: "a@example.com", Locale: tt.locale, Lang: tt.lang})
+		c := r.compose(0, &store.Recipient{ID: "id1", Email: "a@example.com", Locale: tt.locale, Lang: tt.lang})
+		if c.msg != nil {
+			t.Fatalf("%q: composed a message, want a record", tt.locale)
+		}
+		rec, why := r.deliver(context.Background(), c, nil)
 		if why != stopNone || rec.Kind == "" {
 			t.Fatalf("%q: stopped (%v), want a record", tt.locale, why)
 		}

@@ -397,6 +397,7 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			return stopDraining, nil
 		}
 		done := k // todo[:done] are through: sent, or recorded
+		ahead := composed{j: -1}
 		for n, j := range held {
 			if n > 0 {
 				if why := r.stopped(ctx); why != stopNone {
@@ -419,7 +420,24 @@ func (r *run) walk(ctx context.Context, recs []store.Recipient, entries []store.
 			}
 			rc := &recs[todo[j]]
 			began := time.Now()
-			rec, why := r.deliver(ctx, rc)
+			cur := ahead
+			if cur.j != j {
+				cur = r.compose(j, rc)
+			}
+			// The next recipient's message is rendered before this one
+			// goes, so that its commands go out with this one's data: its
+			// claim is journaled (a MAIL FROM delivers nothing). Should it
+			// not go after all (a stop, the fence, a broken connection),
+			// the connection is closed before its data (send.Conn.SendThen)
+			// and it is given back as the others not sent.
+			ahead = composed{j: -1}
+			var next *send.Message
+			if n < len(held)-1 && r.chains() {
+				j2 := held[n+1]
+				ahead = r.compose(j2, &recs[todo[j2]])
+				next = ahead.msg
+			}
+			rec, why := r.deliver(ctx, cur, next)
 			if why != stopNone { // stopped while a connection was dialled: nothing sent
 				r.unclaim(claims, j, held)
 				return why, nil
@@ -974,13 +992,23 @@ func (r *run) take(ctx context.Context) (stop, error) {
 	}
 }
 
-// deliver checks, renders and sends to one claimed recipient and returns the
-// record of its outcome, or why the pass stopped before anything was sent
-// (transmit; the record is then the zero Record). The record is a value,
-// not a pointer: it would escape, an allocation a message.
-func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, stop) {
+// composed is a claimed recipient's message, or the record of why none is
+// sent (deliver): rendered ahead of its turn so that its commands can go
+// out with the message before it (chains).
+type composed struct {
+	j   int           // the window's claim it is for; -1: none
+	rec store.Record  // final when msg is nil (refused, invalid)
+	msg *send.Message // nil when the recipient is refused or invalid
+}
+
+// compose checks and renders claim j's recipient rc: its message, or the
+// record of its refusal (the locale rule, a rendering refused) or of a row
+// the template cannot be rendered with. It sends nothing. The record is a
+// value, not a pointer: it would escape, an allocation a message.
+func (r *run) compose(j int, rc *store.Recipient) composed {
 	cs := r.cs
-	rec := store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}
+	c := composed{j: j, rec: store.Record{ID: rc.ID, Lang: rc.Lang, Batch: r.p.Batch}}
+	rec := &c.rec
 	// The locale rule again (Resolve's errors are all *render.Refusal), then
 	// the rendering: a refusal of either is recorded refused.
 	m, err := cs.engine.Resolve(rc.Locale)
@@ -988,7 +1016,7 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 	if err == nil && m.Lang != rc.Lang {
 		rec.Kind, rec.Code = store.KindRefused, "lang-changed"
 		rec.Response = fmt.Sprintf("locale rule at send time: %q now resolves to %s, but %s was approved at staging", rc.Locale, m.Lang, rc.Lang)
-		return rec, stopNone
+		return c
 	}
 	if err == nil {
 		// rc's extra columns in the run's one map, refilled for each
@@ -1001,17 +1029,37 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 	}
 	if rf, ok := errors.AsType[*render.Refusal](err); ok {
 		rec.Kind, rec.Code, rec.Response = store.KindRefused, rf.Code, by+err.Error()
-		return rec, stopNone
+		return c
 	} else if err != nil {
 		// Not the locale rule: the row is one the template cannot be
 		// rendered with, invalid as plan calls such a row (README,
 		// Outcomes), never sent nor retried.
 		rec.Kind, rec.Code, rec.Response = store.KindInvalid, "render-error", "the template cannot be rendered with this row: "+err.Error()
+		return c
+	}
+	c.msg = cs.compose.Message(rc.ID, rc.Email, rc.Name, link, out, time.Now())
+	return c
+}
+
+// chains says whether the window's next message is rendered ahead and its
+// MAIL, RCPT and DATA written with this one's data (send.Conn.SendThen):
+// only when the campaign is not rate-limited, so that the limiter gates
+// messages, never a message's commands, and no command waits on the
+// server for a rate token.
+func (r *run) chains() bool { return r.cs.bulk == 0 }
+
+// deliver sends c, a claimed recipient's message (next, when not nil, is
+// the window's next one, whose commands go out with it: transmit), and
+// returns the record of its outcome, or why the pass stopped before
+// anything was sent (transmit; the record is then the zero Record). A
+// recipient refused or invalid (compose) is recorded so, nothing sent.
+func (r *run) deliver(ctx context.Context, c composed, next *send.Message) (store.Record, stop) {
+	rec := c.rec
+	if c.msg == nil {
 		return rec, stopNone
 	}
-	msg := cs.compose.Message(rc.ID, rc.Email, rc.Name, link, out, time.Now())
 	start := time.Now()
-	why, err := r.transmit(ctx, msg)
+	why, err := r.transmit(ctx, c.msg, next)
 	if why != stopNone {
 		return store.Record{}, why
 	}
@@ -1036,13 +1084,14 @@ func (r *run) deliver(ctx context.Context, rc *store.Recipient) (store.Record, s
 // errStopped ends a send whose pass must stop (transmit).
 var errStopped = errors.New("the pass stops")
 
-// transmit sends msg on the run's connection, taking one from the pool when it
+// transmit sends msg on the run's connection (with next's commands:
+// send.Conn.SendThen), taking one from the pool when it
 // has none (its dial before the window's claims failed: that failure is
 // this message's outcome, the window's only one). After any dial it makes, before the
 // transaction, it asks stopped again, as the window does before each
 // message: a pause, cancel or shutdown that came while a relay was slow to
 // greet is obeyed, and nothing is sent.
-func (r *run) transmit(ctx context.Context, msg *send.Message) (stop, error) {
+func (r *run) transmit(ctx context.Context, msg, next *send.Message) (stop, error) {
 	if r.conn == nil {
 		err := r.dialErr
 		r.dialErr = nil
@@ -1057,7 +1106,7 @@ func (r *run) transmit(ctx context.Context, msg *send.Message) (stop, error) {
 		}
 	}
 	why := stopNone
-	err := r.conn.SendChecked(ctx, msg, func(ctx context.Context) error {
+	err := r.conn.SendThen(ctx, msg, next, func(ctx context.Context) error {
 		if why = r.stopped(ctx); why != stopNone {
 			return errStopped
 		}

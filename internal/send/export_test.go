@@ -1,8 +1,10 @@
 package send
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime/quotedprintable"
 	"strings"
@@ -53,4 +55,56 @@ func DecodeTransfer(cte string, body []byte) ([]byte, error) {
 		return base64.StdEncoding.DecodeString(strings.ReplaceAll(string(body), "\r\n", ""))
 	}
 	return body, nil
+}
+
+// Chained reports whether c holds a message whose MAIL, RCPT and DATA
+// went out with the last message's data (SendThen), its data not sent.
+func (c *Conn) Chained() bool { return c.pending != nil }
+
+// FailWritesAfterFinalDot makes c's writes fail once the first message
+// data's final dot ("\r\n.\r\n") has gone to the server: every byte up to
+// and including it is written to the connection, the rest of that write
+// and every later one fail with a broken pipe, as when a relay reads a
+// message to its end and the connection then breaks while the commands
+// chained after it (SendThen) are still being written. size is the
+// connection's new write buffer: a small one fails the write of the
+// commands, one larger than the message the flush after them.
+func FailWritesAfterFinalDot(c *Conn, size int) {
+	c.sc.Text.W = bufio.NewWriterSize(&dotThenFail{w: c.sc.Text.W}, size)
+}
+
+type dotThenFail struct {
+	w      *bufio.Writer
+	tail   []byte // the last bytes written, to find a dot split across writes
+	failed bool
+}
+
+var errAfterDot = errors.New("write: broken pipe (after the final dot, for the test)")
+
+func (d *dotThenFail) Write(p []byte) (int, error) {
+	if d.failed {
+		return 0, errAfterDot
+	}
+	end := []byte("\r\n.\r\n")
+	seen := append(append([]byte(nil), d.tail...), p...)
+	i := bytes.Index(seen, end)
+	if i < 0 {
+		if _, err := d.w.Write(p); err != nil {
+			return 0, err
+		}
+		d.tail = seen[max(0, len(seen)-len(end)+1):]
+		return len(p), d.w.Flush()
+	}
+	n := i + len(end) - len(d.tail) // bytes of p up to the dot's end
+	if _, err := d.w.Write(p[:n]); err != nil {
+		return 0, err
+	}
+	d.failed = true
+	if err := d.w.Flush(); err != nil {
+		return 0, err
+	}
+	if n == len(p) {
+		return n, nil
+	}
+	return n, errAfterDot
 }

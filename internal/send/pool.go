@@ -128,6 +128,9 @@ func (p *Pool) Put(c *Conn) {
 		return
 	}
 	defer func() { <-p.slots }()
+	if c.pending != nil {
+		c.drop() // the server is in DATA for a message that will not go: no final dot
+	}
 	if c.sc == nil {
 		return
 	}
@@ -181,11 +184,17 @@ type Conn struct {
 	eightBit   bool   // the server offers 8BITMIME (RFC 6152)
 	smtputf8   bool   // the server offers SMTPUTF8 (RFC 6531)
 	cmd        []byte // scratch space for commands
-	// headers and uris are the last message's prepared headers and
-	// List-Unsubscribe URIs, whose room the next message's take
+	// txs are the transactions of the message being sent and of the next
+	// one (SendThen); each keeps the room of its last prepared headers
+	// and List-Unsubscribe URIs for the next message it holds
 	// (prepareInto).
-	headers []Header
-	uris    []string
+	txs [2]tx
+	// pending is the transaction whose MAIL, RCPT and DATA went out with
+	// the last message's data (SendThen), their replies not read yet: the
+	// server waits for its data, which only SendThen for its message
+	// sends. Any other use of the connection closes it first.
+	pending *tx
+	chain   []byte // scratch: a message's data and the next message's commands, written at once
 }
 
 // dialError marks errors that happened while setting up the connection;
@@ -225,6 +234,7 @@ func (c *Conn) Broken() bool { return c.sc == nil }
 
 // drop closes the connection without QUIT; the next Send redials.
 func (c *Conn) drop() {
+	c.pending = nil // a server waiting for its data gets none: nothing is delivered
 	if c.sc != nil {
 		_ = c.sc.Close()
 		c.sc = nil
@@ -232,6 +242,9 @@ func (c *Conn) drop() {
 }
 
 func (c *Conn) quit() error {
+	if c.pending != nil {
+		c.drop() // QUIT would be read as a line of the pending message's data
+	}
 	if c.sc == nil {
 		return nil
 	}
@@ -295,26 +308,46 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 // connection. When it returns an error nothing has been sent, the new
 // connection is kept, and SendChecked returns that error as is.
 func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.Context) error) error {
+	return c.SendThen(ctx, m, nil, check)
+}
+
+// SendThen is SendChecked that, when next is not nil and the server offers
+// PIPELINING, writes next's MAIL FROM, RCPT TO and DATA in the same write as
+// m's data and final dot (RFC 2920, 3.1: one write a message instead of
+// two). A MAIL FROM delivers nothing: the caller must hold next's claim
+// already. m's outcome is exactly SendChecked's; the replies to next's
+// commands are read by the next call, SendThen(ctx, next, ...), and their
+// failures are next's alone. Any other use of the connection first
+// (SendThen for another message, Put, a ctx done) closes it without
+// next's data nor a final dot, so that the server delivers nothing of
+// next: a caller that must not send next after all gives its recipient
+// back and Puts the connection. After m's final reply went missing (in
+// doubt) the connection is closed, and next was not sent. next is not
+// chained when it is invalid, or needs SMTPUTF8 the server lacks: its own
+// call reports that.
+func (c *Conn) SendThen(ctx context.Context, m, next *Message, check func(context.Context) error) error {
+	t := c.pending
+	c.pending = nil
+	if t != nil && (t.m != m || ctx.Err() != nil) {
+		// The server waits for the data of a message that is not sent
+		// now: close the connection without it.
+		c.drop()
+		t.release()
+		t = nil
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("send to %s: %w", m.To, err)
 	}
-	p, err := prepareInto(m, c.headers, c.uris)
-	if err != nil {
-		return err
+	if t == nil {
+		t = &c.txs[0]
+		if err := t.prepare(m); err != nil {
+			return err
+		}
 	}
-	c.headers, c.uris = p.headers, p.unsubscribe
-	env := envelope{from: p.from.bracketed, to: p.to.bracketed}
-	boundary := newBoundary()
-	raw := getBuffer()
-	defer putBuffer(raw)
-	data := getStuffer()
-	defer putStuffer(data)
-	var (
-		body  []byte
-		built capability
-	)
+	defer t.release()
 	for attempt := 0; ; attempt++ {
 		if c.sc == nil {
+			t.sent = false
 			if err := c.dial(ctx); err != nil {
 				return err
 			}
@@ -324,21 +357,27 @@ func (c *Conn) SendChecked(ctx context.Context, m *Message, check func(context.C
 				}
 			}
 		}
-		if p.utf8Addr != "" && !c.smtputf8 {
-			return fmt.Errorf("send to %s: %w", m.To, smtputf8Error(&p))
+		if t.p.utf8Addr != "" && !c.smtputf8 {
+			return fmt.Errorf("send to %s: %w", m.To, smtputf8Error(&t.p))
 		}
 		// The bytes depend on what the server offers (a redialled
 		// connection offers the same, normally).
-		if body == nil || built != c.capability() {
-			built = c.capability()
-			raw.Reset()
-			wr := writeMessage(raw, &p, built, boundary[:])
-			env.params = mailParams(wr.eightBit, p.utf8Addr != "")
-			body = dataOf(raw, wr.dotLine, data)
+		t.build(c.capability())
+		var nt *tx
+		if next != nil && c.pipelining {
+			nt = c.other(t)
+			if nt.prepare(next) != nil || nt.p.utf8Addr != "" && !c.smtputf8 {
+				nt = nil
+			} else {
+				nt.build(c.capability())
+			}
 		}
 		reused := !c.fresh
 		c.fresh = false
-		err := c.transact(body, env)
+		err := c.transact(t, nt)
+		if nt != nil && c.pending != nt {
+			nt.release()
+		}
 		if err == nil {
 			return nil
 		}
@@ -423,6 +462,12 @@ func (c *Conn) afterFailure(err error) {
 		c.drop()
 		return
 	}
+	if c.pending != nil {
+		// The final reply failed; the next message's commands went out
+		// after the data and start a transaction of their own: an RSET
+		// now would be read as a line of its data.
+		return
+	}
 	if rerr := c.sc.Reset(); rerr != nil {
 		c.drop()
 	}
@@ -433,9 +478,12 @@ func hasExt(sc *smtp.Client, ext string) bool {
 	return ok
 }
 
-// transact runs one mail transaction for the envelope env; data is the
-// dot-stuffed message with its final ".\r\n".
-func (c *Conn) transact(data []byte, env envelope) error {
+// transact runs one mail transaction for t; when next is not nil, next's
+// MAIL, RCPT and DATA go out in the same write as t's data and final dot,
+// and next becomes the pending transaction (SendThen). When t.sent, t's
+// commands went out with the previous message's data: only their replies
+// are read.
+func (c *Conn) transact(t, next *tx) error {
 	c.response = ""
 	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
 		return &txError{stageConn, err}
@@ -443,18 +491,19 @@ func (c *Conn) transact(data []byte, env envelope) error {
 	text := c.sc.Text
 	w := text.W
 
-	c.cmd = append(append(append(c.cmd[:0], "MAIL FROM:<"...), env.from...), '>')
-	c.cmd = append(append(c.cmd, env.params...), "\r\n"...)
-	mailEnd := len(c.cmd)
-	c.cmd = append(append(append(c.cmd, "RCPT TO:<"...), env.to...), ">\r\n"...)
-	rcptEnd := len(c.cmd)
-	c.cmd = append(c.cmd, "DATA\r\n"...)
-
-	if c.pipelining {
+	switch {
+	case t.sent:
+		if err := c.replies(); err != nil {
+			return err
+		}
+	case c.pipelining:
+		c.cmd, _, _ = t.env.commands(c.cmd[:0])
 		if err := c.pipeline(); err != nil {
 			return err
 		}
-	} else {
+	default:
+		var mailEnd, rcptEnd int
+		c.cmd, mailEnd, rcptEnd = t.env.commands(c.cmd[:0])
 		steps := [...]struct {
 			stage  string
 			cmd    []byte
@@ -477,17 +526,38 @@ func (c *Conn) transact(data []byte, env envelope) error {
 		}
 	}
 
-	// The data and the final dot in one write. A failure to write means the
-	// final dot may not have gone out: not delivered; only a missing reply
-	// after it means "in doubt". Each command has its own deadline.
+	// The data and the final dot in one write (with the next message's
+	// commands). A failure to write means the final dot may not have gone
+	// out: not delivered; only a missing reply after it means "in doubt".
+	// Each command has its own deadline.
 	if err := c.sc.UpdateDeadline(c.p.cfg.Timeout); err != nil {
 		return &txError{stageBody, err}
 	}
-	if _, err := w.Write(data); err != nil {
-		return &txError{stageBody, err}
+	if next == nil {
+		if _, err := w.Write(t.body); err != nil {
+			return &txError{stageBody, err}
+		}
+	} else {
+		// One buffer, so one write(2): with the data in one write and
+		// the commands in another, the server answers the final dot
+		// before it reads the commands, and its second small reply
+		// waits for our ACK (Nagle's algorithm against delayed ACK):
+		// a stall on every message.
+		c.cmd, _, _ = next.env.commands(c.cmd[:0])
+		c.chain = append(append(c.chain[:0], t.body...), c.cmd...)
+		if n, err := w.Write(c.chain); err != nil {
+			return c.chainWriteError(err, len(c.chain)-n)
+		}
 	}
 	if err := w.Flush(); err != nil {
+		if next != nil {
+			return c.chainWriteError(err, 0)
+		}
 		return &txError{stageBody, err}
+	}
+	if next != nil {
+		next.sent = true
+		c.pending = next // closing the connection from here on sends it no data
 	}
 	// Servers may scan the message before they answer; a reply that comes
 	// after our deadline would make the message in doubt, so wait as long as
@@ -502,13 +572,31 @@ func (c *Conn) transact(data []byte, env envelope) error {
 		return &txError{stageReply, err}
 	}
 	c.response = resp
-	if text.R.Buffered() > 0 {
+	if next == nil && text.R.Buffered() > 0 {
 		// More than the reply: the next command would read what is left
 		// as its own reply (a relay that answered twice). The message
-		// is sent; the connection is out of step, close it.
+		// is sent; the connection is out of step, close it. (With the
+		// next message's commands out, their replies may be buffered
+		// already: a second reply then shows as DATA's not being 354.)
 		c.drop()
 	}
 	return nil
+}
+
+// chainWriteError is the error of a write that failed after a message's
+// data, while the next message's commands (c.cmd) chained after its final
+// dot were being written; uncopied is how many bytes of them the writer
+// never took. The bytes that did not reach the connection are the last
+// ones: when they are within the commands, the message's data and its
+// final dot went out, and the server may deliver it (RFC 5321 4.1.1.4):
+// the message is in doubt, as when its final reply is missing, never a
+// temporary failure that a retry would send again. Otherwise its final dot
+// did not go out: nothing was delivered.
+func (c *Conn) chainWriteError(err error, uncopied int) error {
+	if c.sc.Text.W.Buffered()+uncopied <= len(c.cmd) {
+		return &txError{stageReply, fmt.Errorf("the message and its final dot were written, the next message's commands after them were not: %w", err)}
+	}
+	return &txError{stageBody, err}
 }
 
 // pipeline sends MAIL, RCPT and DATA (in c.cmd) in one write and reads
@@ -522,6 +610,13 @@ func (c *Conn) pipeline() error {
 	if err := text.W.Flush(); err != nil {
 		return &txError{stageMail, err}
 	}
+	return c.replies()
+}
+
+// replies reads the replies to MAIL, RCPT and DATA, in order. It returns
+// nil when DATA was answered 354, else the first failure.
+func (c *Conn) replies() error {
+	text := c.sc.Text
 	steps := [...]struct {
 		stage  string
 		expect int
