@@ -195,8 +195,8 @@ type bareSender struct {
 	// chain writes each message's data and the next message's MAIL, RCPT
 	// and DATA in one write (RFC 2920, 3.1: the message's content may
 	// start a group of pipelined commands): one write a message instead of
-	// two. tidings does not do this; -ceiling-chain measures what it is
-	// worth.
+	// two, as tidings' workers do within a claim window (the default;
+	// -ceiling-chain=false gives the two-write ceiling of earlier records).
 	chain bool
 }
 
