@@ -1,10 +1,12 @@
 package send_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -381,4 +383,70 @@ func TestSendThenWriteFailsAfterTheFinalDot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSendThenOneWrite: a message's data, its final dot and the next
+// message's MAIL, RCPT and DATA reach the connection in one write, for a
+// message smaller and one larger than the connection's 4 KiB write
+// buffer (in two writes, the small second one waits on Nagle's algorithm
+// against the relay's delayed ACK: docs/benchmarks.md). The bytes are
+// the message as Send writes it, then the next one's commands.
+func TestSendThenOneWrite(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		text string
+	}{
+		{"small", "Hello Ann,\nplease register again.\n"},
+		{"larger than the write buffer", strings.Repeat("Hello Ann, please register again.\n", 400)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			msgs := chainMessages()
+			first, next := msgs[0], msgs[3]
+			first.Text = tc.text
+			var writes func() [][]byte
+			srv, c := sendChained(t, first, next, func(c *send.Conn) { writes = send.RecordWrites(c) })
+			cmds := "MAIL FROM:<community@altea.example> BODY=8BITMIME\r\nRCPT TO:<" + next.To + ">\r\nDATA\r\n"
+			var found bool
+			for _, w := range writes() {
+				if i := bytes.Index(w, []byte("\r\n.\r\n")); i >= 0 {
+					found = true
+					if got := string(w[i+5:]); got != cmds {
+						t.Errorf("the write with the final dot ends in %q, want the next message's commands %q", got, cmds)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("no write holds the final dot: %q", writes())
+			}
+			if err := c.SendThen(t.Context(), next, nil, nil); err != nil {
+				t.Fatalf("next: %v", err)
+			}
+			if got := arrived(srv); fmt.Sprint(got) != "[ann@example.org bob@example.org]" {
+				t.Errorf("arrived for %v, want each once", got)
+			}
+		})
+	}
+}
+
+// sendChained sends first with next chained on a connection to a new
+// capture server (before, when not nil, is given the connection first),
+// and returns the server and the connection, put back when t ends.
+func sendChained(t *testing.T, first, next *send.Message, before func(*send.Conn)) (*smtpcapture.Server, *send.Conn) {
+	t.Helper()
+	srv := startCapture(t, smtpcapture.Config{})
+	p := newPool(t, plainConfig(srv), 1)
+	c, err := p.Get(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Put(c) })
+	if before != nil {
+		before(c)
+	}
+	if err := c.SendThen(t.Context(), first, next, nil); err != nil || !c.Chained() {
+		t.Fatalf("first: %v, next chained %v; want sent, chained", err, c.Chained())
+	}
+	return srv, c
 }

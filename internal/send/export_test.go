@@ -108,3 +108,25 @@ func (d *dotThenFail) Write(p []byte) (int, error) {
 	}
 	return n, errAfterDot
 }
+
+// RecordWrites makes c's writes to its connection go through a recorder,
+// under a write buffer of the size textproto gives it (4 KiB), and returns
+// a function that lists the bytes of each write the connection got.
+func RecordWrites(c *Conn) func() [][]byte {
+	r := &writeRecorder{w: c.sc.Text.W}
+	c.sc.Text.W = bufio.NewWriterSize(r, c.sc.Text.W.Size())
+	return func() [][]byte { return r.writes }
+}
+
+type writeRecorder struct {
+	w      *bufio.Writer
+	writes [][]byte
+}
+
+func (r *writeRecorder) Write(p []byte) (int, error) {
+	r.writes = append(r.writes, append([]byte(nil), p...))
+	if _, err := r.w.Write(p); err != nil {
+		return 0, err
+	}
+	return len(p), r.w.Flush()
+}
