@@ -430,6 +430,28 @@ func TestSendThenOneWrite(t *testing.T) {
 	}
 }
 
+// TestSendThenKeepsNoHugeBuffer: a message larger than any buffer kept for
+// reuse (maxPooledData), sent with the next one's commands chained, does
+// not leave its copy on the connection, which the pool keeps for as long
+// as it lives: the room for it is given up, as the message's own buffers
+// are.
+func TestSendThenKeepsNoHugeBuffer(t *testing.T) {
+	t.Parallel()
+	msgs := chainMessages()
+	first, next := msgs[0], msgs[3]
+	first.Text = strings.Repeat("Hello Ann, please register again.\n", send.MaxPooledData/30)
+	srv, c := sendChained(t, first, next, nil)
+	if err := c.SendThen(t.Context(), next, nil, nil); err != nil {
+		t.Fatalf("next: %v", err)
+	}
+	if n := send.HeldBuffer(c); n > send.MaxPooledData {
+		t.Errorf("the connection keeps a %d-byte buffer after a %d-byte message, want at most %d", n, len(first.Text), send.MaxPooledData)
+	}
+	if got := arrived(srv); fmt.Sprint(got) != "[ann@example.org bob@example.org]" {
+		t.Errorf("arrived for %v, want each once", got)
+	}
+}
+
 // sendChained sends first with next chained on a connection to a new
 // capture server (before, when not nil, is given the connection first),
 // and returns the server and the connection, put back when t ends.

@@ -130,3 +130,10 @@ func (r *writeRecorder) Write(p []byte) (int, error) {
 	}
 	return len(p), r.w.Flush()
 }
+
+// HeldBuffer is the capacity of the scratch buffer in which c writes a
+// message's data with the next message's commands (SendThen).
+func HeldBuffer(c *Conn) int { return cap(c.chain) }
+
+// MaxPooledData is the size above which a buffer is not kept for reuse.
+const MaxPooledData = maxPooledData

@@ -375,6 +375,9 @@ func (c *Conn) SendThen(ctx context.Context, m, next *Message, check func(contex
 		reused := !c.fresh
 		c.fresh = false
 		err := c.transact(t, nt)
+		if cap(c.chain) > maxPooledData {
+			c.chain = nil // a huge message's copy is not kept, as its own buffers are not (tx.release)
+		}
 		if nt != nil && c.pending != nt {
 			nt.release()
 		}
