@@ -18,6 +18,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/buildinfo"
 	"github.com/tidings-mail/tidings/internal/campaign"
 	"github.com/tidings-mail/tidings/internal/journal"
+	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
@@ -170,14 +171,14 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err := cs.compose.Err(); errors.Is(err, unsubscribe.ErrNoSecret) {
 		// The campaign is right; this worker lacks the key of its tokens,
 		// and would send links nobody can check (or none at all).
-		cs.refusal = fmt.Sprintf("worker %s on %s has no unsubscribe secret, and this campaign's List-Unsubscribe %q needs one for {token}: it sends nothing rather than a link without its token; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), then resume the campaign",
-			w.cfg.WorkerID, w.cfg.Host, camp.ListUnsubscribe, cmp.Or(meta.Env, w.cfg.Env))
+		cs.refusal = fmt.Sprintf("worker %s on %s has no unsubscribe secret, and this campaign's List-Unsubscribe %q needs one for {token}: it sends nothing rather than a link without its token; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), and every other worker without one too, %s",
+			w.cfg.WorkerID, w.cfg.Host, camp.ListUnsubscribe, cmp.Or(meta.Env, w.cfg.Env), w.thenResume(c, meta))
 		return cs, nil
 	} else if err != nil {
 		cs.refusal = fmt.Sprintf("worker %s on %s cannot compose this campaign's messages: %s; fix the campaign file and stage it again", w.cfg.WorkerID, w.cfg.Host, err.Error())
 		return cs, nil
 	}
-	if r := w.otherUnsubscribeSecret(camp, meta); r != "" {
+	if r := w.otherUnsubscribeSecret(c, camp, meta); r != "" {
 		cs.refusal = r
 		return cs, nil
 	}
@@ -964,12 +965,12 @@ func (w *Worker) drop(cs *campaignState) {
 }
 
 // otherUnsubscribeSecret says why this worker refuses to send campaign
-// camp (staged as meta) when its unsubscribe secret is not the one the
+// c, camp (staged as meta), when its unsubscribe secret is not the one the
 // campaign's {token} was staged with: every link it mailed would be one
 // the site refuses. "" when they agree, when the campaign has no {token},
 // or when it was staged before fingerprints were stored (nothing to
 // compare).
-func (w *Worker) otherUnsubscribeSecret(camp *campaign.Campaign, meta *store.Meta) string {
+func (w *Worker) otherUnsubscribeSecret(c string, camp *campaign.Campaign, meta *store.Meta) string {
 	if meta.UnsubscribeKey == "" || !unsubscribe.UsesToken(camp.ListUnsubscribe) {
 		return ""
 	}
@@ -977,6 +978,13 @@ func (w *Worker) otherUnsubscribeSecret(camp *campaign.Campaign, meta *store.Met
 	if got == meta.UnsubscribeKey {
 		return ""
 	}
-	return fmt.Sprintf("worker %s on %s holds another unsubscribe secret than the one this campaign was staged with (key fingerprint %s, staged with %s): the site would refuse every link it mails, so it sends nothing; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), then resume the campaign",
-		w.cfg.WorkerID, w.cfg.Host, got, meta.UnsubscribeKey, cmp.Or(meta.Env, w.cfg.Env))
+	return fmt.Sprintf("worker %s on %s holds another unsubscribe secret than the one this campaign was staged with (key fingerprint %s, staged with %s): the site would refuse every link it mails, so it sends nothing; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), and every other worker that holds another too, %s",
+		w.cfg.WorkerID, w.cfg.Host, got, meta.UnsubscribeKey, cmp.Or(meta.Env, w.cfg.Env), w.thenResume(c, meta))
+}
+
+// thenResume ends a refusal that setting something on the workers fixes
+// with the exact command to run then: status's hint for a paused
+// campaign (nextstep.Hint), for campaign c of meta's environment.
+func (w *Worker) thenResume(c string, meta *store.Meta) string {
+	return "then " + nextstep.Hint(store.NextResume, c, cmp.Or(meta.Env, w.cfg.Env, "ENV"))
 }

@@ -123,8 +123,9 @@ func TestUnsubscribeTokenEndToEnd(t *testing.T) {
 
 // TestUnsubscribeTokenWorkerWithoutSecret: a worker without the
 // environment's unsubscribe secret sends nothing of a campaign whose
-// List-Unsubscribe has {token}: it pauses it, saying what to set; a
-// worker with the secret then sends it once resumed.
+// List-Unsubscribe has {token}: it pauses it, saying what to set and the
+// exact resume to run; a worker with the secret then sends it once
+// resumed.
 func TestUnsubscribeTokenWorkerWithoutSecret(t *testing.T) {
 	t.Parallel()
 	renv, _ := redisEnv(t)
@@ -132,7 +133,7 @@ func TestUnsubscribeTokenWorkerWithoutSecret(t *testing.T) {
 	env := merge(renv, smtpEnv(smtp), map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": tokenSecret})
 	file := writeCampaign(t, campaignFile{name: "nosecret", rows: rowsIn(2, "en"), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
 	st := pausedByWorker(t, env, merge(env, map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": ""}), file, "nosecret", smtp)
-	want := ` has no unsubscribe secret, and this campaign's List-Unsubscribe "` + tokenURL + `" needs one for {token}: it sends nothing rather than a link without its token; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), then resume the campaign`
+	want := ` has no unsubscribe secret, and this campaign's List-Unsubscribe "` + tokenURL + `" needs one for {token}: it sends nothing rather than a link without its token; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), and every other worker without one too, then resume with: tidings resume nosecret --env staging (or cancel: tidings cancel nosecret --env staging --reason ...)`
 	if !strings.HasPrefix(st.Reason, "worker ") || !strings.HasSuffix(st.Reason, want) {
 		t.Errorf("reason %q, want worker ... on ...%s", st.Reason, want)
 	}
@@ -150,7 +151,8 @@ func TestUnsubscribeTokenWorkerWithoutSecret(t *testing.T) {
 // secret is not the one send staged the campaign with (its fingerprint,
 // stored with the staging, differs) sends nothing of a campaign whose
 // List-Unsubscribe has {token}: every link would be one the site refuses.
-// It pauses the campaign saying what to set; a worker with send's secret
+// It pauses the campaign saying what to set and the exact resume to run
+// (tidings resume NAME --env ENV); a worker with send's secret
 // then sends it once resumed, links that verify under that secret. A
 // campaign staged before fingerprints were stored (none in Redis) is sent
 // as before.
@@ -162,7 +164,7 @@ func TestUnsubscribeTokenWorkerWithAnotherSecret(t *testing.T) {
 	other := merge(env, map[string]string{"TIDINGS_UNSUBSCRIBE_SECRET": "another-secret-of-another-site"})
 	file := writeCampaign(t, campaignFile{name: "othersecret", rows: rowsIn(2, "en"), extra: "list_unsubscribe: \"" + tokenURL + "\"\n"})
 	st := pausedByWorker(t, env, other, file, "othersecret", smtp)
-	want := `: the site would refuse every link it mails, so it sends nothing; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), then resume the campaign`
+	want := `: the site would refuse every link it mails, so it sends nothing; give this worker environment staging's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), and every other worker that holds another too, then resume with: tidings resume othersecret --env staging (or cancel: tidings cancel othersecret --env staging --reason ...)`
 	if !strings.HasPrefix(st.Reason, "worker ") || !strings.Contains(st.Reason, " holds another unsubscribe secret than the one this campaign was staged with (key fingerprint ") || !strings.HasSuffix(st.Reason, want) {
 		t.Errorf("reason %q, want worker ... holds another unsubscribe secret ...%s", st.Reason, want)
 	}
