@@ -46,6 +46,7 @@ func (a *app) cmdSend() *cobra.Command {
 	c.Flags().StringVar(&o.confirm, "confirm", "", "the campaign name, to confirm a production send without a terminal")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "render every message and deliver nothing; touches no queue")
 	c.Flags().BoolVar(&o.launch.ResumeExisting, "resume-existing", false, "re-stage a campaign that exists; never re-sends anyone already sent")
+	c.Flags().BoolVar(&o.launch.NewUnsubscribeSecret, "new-unsubscribe-secret", false, "with --resume-existing: stage a {token} campaign with another unsubscribe secret than it was staged with (every worker needs the new one)")
 	c.Flags().BoolVar(&o.launch.NoneDelivered, "none-delivered", false, "stage again a campaign Redis lost that no worker ever sent (no worker host has a journal of it)")
 	c.Flags().StringArrayVar(&o.suppress, "suppress", nil, suppress.Usage)
 	c.Flags().StringArrayVar(&o.exclude, "exclude-delivered", nil, "skip the recipients this delivery journal (directory or .jsonl) or report (.csv/.json) records as sent or in doubt; repeatable")
@@ -200,6 +201,8 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		return configError(fmt.Errorf("%w; run send again once the files no longer change (it checks and shows them as they are then)", err))
 	case errors.Is(err, store.ErrCampaignExists):
 		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)", name, e, name, e))
+	case errors.As(err, new(*store.UnsubscribeKeyError)):
+		return configError(fmt.Errorf("%w: set TIDINGS_UNSUBSCRIBE_SECRET (or TIDINGS_UNSUBSCRIBE_SECRET_FILE, unsubscribe_secret_file) to the secret it was staged with, the one its workers and the site hold, and send again; or, if the secret was changed on purpose (the site holds the new one), send again adding --new-unsubscribe-secret, and give the new one to every worker of %s", err, e))
 	case errors.Is(err, store.ErrNothingToSend):
 		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, e)
 		return nil

@@ -222,6 +222,10 @@ type Options struct {
 	// default): recorded, with the skips, for a recovery to repeat.
 	Rejects        string
 	ResumeExisting bool // stage a campaign that exists (never re-sends anyone sent)
+	// NewUnsubscribeSecret lets ResumeExisting stage a {token} campaign
+	// with another unsubscribe secret than the one it was staged with
+	// (store.StageConfig.NewUnsubscribeKey).
+	NewUnsubscribeSecret bool
 	// NoneDelivered (--none-delivered) stages again a campaign Redis lost
 	// that no worker ever sent: no worker host has a journal of it. It is
 	// refused when this host's journal holds any of it, or earlier
@@ -504,7 +508,7 @@ func (p *Planned) Stage(ctx context.Context, st *store.Store, o Options) (_ *Res
 		Campaign: c.Name, Definition: def, Hash: in.Engine.Hash(), Snapshot: snap, Env: in.EnvName,
 		Who: in.Who, Host: in.Host, Columns: p.Summary.Columns, ChunkSize: o.ChunkSize,
 		Canary: p.Summary.Batches.Canary > 0, ResumeExisting: o.ResumeExisting,
-		UnsubscribeKey: unsubscribeKey(c, in.Env),
+		UnsubscribeKey: unsubscribeKey(c, in.Env), NewUnsubscribeKey: o.NewUnsubscribeSecret,
 	}
 	if excl != nil {
 		// Only the journal files read are excluded: a worker whose journal

@@ -40,6 +40,10 @@ type StageConfig struct {
 	// {token} of the campaign's List-Unsubscribe is made with; "" when it
 	// has no {token}. Stored as meta "unsub_key" (Meta.UnsubscribeKey).
 	UnsubscribeKey string
+	// NewUnsubscribeKey lets a re-staging (ResumeExisting) store an
+	// UnsubscribeKey other than the one the campaign was staged with;
+	// without it that is refused (*UnsubscribeKeyError).
+	NewUnsubscribeKey bool
 
 	// ResumeExisting allows staging a campaign that exists and is not
 	// running, awaiting approval or done; a paused one stays paused (Finish
@@ -247,6 +251,7 @@ type Stager struct {
 	// before's hash and canary_stale (staleCanary).
 	canaryKept              map[string]int
 	hashBefore, staleBefore string
+	keyBefore               string // the UnsubscribeKey of the staging before
 }
 
 type ledgerLookup struct {
@@ -400,12 +405,36 @@ func (sg *Stager) Abort(ctx context.Context) {
 	sg.lease.release(ctx)
 }
 
+// UnsubscribeKeyError refuses to stage campaign Campaign again with the
+// unsubscribe secret of fingerprint Now (StageConfig.UnsubscribeKey) when
+// it was staged with the one of fingerprint Staged: its workers hold the
+// first and would pause it, or the links it mailed before and after are
+// made with two secrets, one of which the site refuses. Nothing is staged.
+type UnsubscribeKeyError struct{ Campaign, Staged, Now string }
+
+func (e *UnsubscribeKeyError) Error() string {
+	return fmt.Sprintf("campaign %q was staged with another unsubscribe secret (key fingerprint %s) than this send holds (%s): its workers, holding the first, would pause it, and the links mailed before and after would be made with two secrets, one of which the site refuses; nothing was staged",
+		e.Campaign, e.Staged, e.Now)
+}
+
+// checkUnsubscribeKey refuses (*UnsubscribeKeyError) cfg, a staging again
+// of a campaign staged with the unsubscribe secret of fingerprint staged,
+// when cfg's is another and cfg.NewUnsubscribeKey does not allow it. Either
+// "" passes: no {token} now or then (nothing to keep apart), or a
+// campaign staged before fingerprints were stored.
+func checkUnsubscribeKey(cfg StageConfig, staged string) error {
+	if staged == "" || cfg.UnsubscribeKey == "" || staged == cfg.UnsubscribeKey || cfg.NewUnsubscribeKey {
+		return nil
+	}
+	return &UnsubscribeKeyError{Campaign: cfg.Campaign, Staged: staged, Now: cfg.UnsubscribeKey}
+}
+
 // begin checks that cfg may be staged, as stage, and prepares it
 // (NewStager says which campaign its errors are about). A campaign that
 // exists has the ids of its staging before recorded (recordIdentities) and
 // is changed no further until open.
 func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string) (*Stager, error) {
-	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues", "format", "hash", "canary_stale").Result()
+	meta, err := s.rdb.HMGet(ctx, k.meta, "nchunks", "run", "excluded_runs", "env", "stage", "ids_of", "continues", "format", "hash", "canary_stale", "unsub_key").Result()
 	if err != nil {
 		return nil, fmt.Errorf("read meta: %w", err)
 	}
@@ -430,6 +459,9 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		if done = errors.Is(err, ErrNothingToSend); err != nil && !done {
 			return nil, err
 		}
+		if err := checkUnsubscribeKey(cfg, strOr(meta[10], "")); err != nil && !done {
+			return nil, err
+		}
 		if r, ok := meta[1].(string); ok && r != "" && len(cfg.ExcludedRuns) == 0 {
 			// The same run goes on, with the deliveries of earlier runs it
 			// excluded (their recipients' ledger entries say skipped);
@@ -448,7 +480,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		counts: map[string]int64{}, bstats: map[string]int64{}, pipe: s.rdb.Pipeline(),
 		firsts: map[string]Recipient{}, canaryFirsts: map[string]Recipient{}, refusals: []Refusal{},
 		exists: exists, done: done, nchunks: atoi(strOr(meta[0], "0")), conflicts: IDConflictError{Campaign: cfg.Campaign},
-		canaryKept: map[string]int{}, hashBefore: strOr(meta[8], ""), staleBefore: strOr(meta[9], ""),
+		canaryKept: map[string]int{}, hashBefore: strOr(meta[8], ""), staleBefore: strOr(meta[9], ""), keyBefore: strOr(meta[10], ""),
 	}
 	if cfg.Canary {
 		sg.firstReg = 1
@@ -858,6 +890,9 @@ func (sg *Stager) Finish(ctx context.Context, start bool) (*StageSummary, error)
 	}
 	if sg.sum.Carried > 0 {
 		reason += fmt.Sprintf(" (%d of them found by mailbox, under their earlier id)", sg.sum.Carried)
+	}
+	if checkUnsubscribeKey(StageConfig{UnsubscribeKey: sg.cfg.UnsubscribeKey}, sg.keyBefore) != nil {
+		reason += fmt.Sprintf(", another unsubscribe secret (key fingerprint %s, staged before with %s)", sg.cfg.UnsubscribeKey, sg.keyBefore)
 	}
 	switch ex := sg.cfg.ExcludedRuns; {
 	case len(ex) == 1 && ex[0] == "none":
