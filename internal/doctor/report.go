@@ -54,7 +54,11 @@ func Run(ctx context.Context, e *environment.Environment, b *bundle.Bundle, camp
 	if b != nil && b.Campaign.ListUnsubscribe != "" {
 		tmpl = b.Campaign.ListUnsubscribe
 	}
-	r.Checks = append(r.Checks, Unsubscribe(e, tmpl), Suppression(e))
+	r.Checks = append(r.Checks, Unsubscribe(e, tmpl))
+	if c, ok := UnsubscribeSecret(ctx, e); ok {
+		r.Checks = append(r.Checks, c)
+	}
+	r.Checks = append(r.Checks, Suppression(e))
 	switch {
 	case campaignErr != nil:
 		r.Checks = append(r.Checks, fail("campaign", campaignErr.Error()))
