@@ -159,6 +159,9 @@ type Summary struct {
 	// that is not ASCII, delivered only through a relay that offers
 	// SMTPUTF8.
 	SMTPUTF8 SMTPUTF8Rows `json:"smtputf8,omitzero"`
+	// NullNames counts the accepted rows whose name was a database
+	// export's null (recipient.NullNames), sent with no name.
+	NullNames NullNameRows `json:"null_names,omitzero"`
 
 	Rate campaign.Rate `json:"rate"`
 	// Estimate is the expected sending time (campaign.Batches.Duration):
@@ -196,6 +199,23 @@ type SMTPUTF8Rows struct {
 	Line  int    `json:"first_line"`
 	Email string `json:"first_email"`
 }
+
+// NullNameRows counts the accepted rows whose name was a database
+// export's null (recipient.Recipient.NullName): they are sent with no
+// name. First holds the first NullNamesShown of them, in file order.
+type NullNameRows struct {
+	Count int           `json:"count"`
+	First []NullNameRow `json:"first"`
+}
+
+// NullNameRow is a row whose name was Value, a database export's null.
+type NullNameRow struct {
+	Line  int    `json:"line"`
+	Value string `json:"name"`
+}
+
+// NullNamesShown is how many rows NullNameRows names.
+const NullNamesShown = 3
 
 // LocaleLine summarises the rows of one requested locale (as written).
 type LocaleLine struct {
@@ -498,6 +518,12 @@ func Run(ctx context.Context, in Input, emit func(Accepted) error) (*Summary, er
 				s.SMTPUTF8.Line, s.SMTPUTF8.Email = rcp.Line, rcp.Email
 			}
 			s.SMTPUTF8.Count++
+		}
+		if rcp.NullName != "" {
+			if s.NullNames.Count < NullNamesShown {
+				s.NullNames.First = append(s.NullNames.First, NullNameRow{Line: rcp.Line, Value: rcp.NullName})
+			}
+			s.NullNames.Count++
 		}
 		a := Accepted{Recipient: rcp, Match: res.match}
 		lang := res.match.Lang

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidings-mail/tidings/internal/csvcell"
+	"github.com/tidings-mail/tidings/internal/recipient"
 	"github.com/tidings-mail/tidings/internal/render"
 	"github.com/tidings-mail/tidings/internal/userfile"
 )
@@ -332,6 +333,20 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 			CountOf(u.Count, "accepted recipient has", "accepted recipients have"), s.File, u.Line, u.Email)
 	}
 
+	if n := s.NullNames; n.Count > 0 {
+		at := make([]string, len(n.First))
+		for i, r := range n.First {
+			at[i] = fmt.Sprintf("%s:%d (%s)", s.File, r.Line, r.Value)
+		}
+		more := ""
+		if rest := n.Count - len(n.First); rest > 0 {
+			more = fmt.Sprintf(" and %d more", rest)
+		}
+		ew.printf("%s a name that is a database export's null (%s): %s%s: they are sent with no name, and greeted as the template greets someone without a name "+
+			"(\"Hello ,\" unless it has {{if .Name}} ... {{end}}); fill in the names in %s (or leave the cells empty) if they are known.\n\n",
+			CountOf(n.Count, "accepted recipient has", "accepted recipients have"), nullSpellings(), strings.Join(at, ", "), more, s.File)
+	}
+
 	b := s.Batches
 	switch {
 	case s.Accepted == 0:
@@ -454,4 +469,10 @@ func (s *Summary) WriteDryRun(w io.Writer, langs []render.Coverage) {
 		}
 	}
 	fmt.Fprintf(w, "\nDry run: rendered %d messages (%s); nothing was queued or delivered.\n", s.Accepted, strings.Join(parts, ", "))
+}
+
+// nullSpellings lists recipient.NullNames: "\N, NULL or (null)".
+func nullSpellings() string {
+	n := recipient.NullNames
+	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
 }

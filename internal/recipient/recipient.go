@@ -152,6 +152,14 @@ const MaxIDBytes = 255
 // RFC 2047 encodes them, and no person's name comes near.
 const MaxNameChars = 2000
 
+// NullNames are the spellings database exports write for a missing value
+// (MySQL's and PostgreSQL's COPY text `\N`, `NULL` of SQL Server and
+// MySQL Workbench exports, `(null)` of printf-style tools): a name that
+// is exactly one of them (spaces around it removed, case kept) is no
+// name, so that nobody is greeted "Hello NULL". Any other spelling, such
+// as "Null" or "null" (people are named Null), is a name.
+var NullNames = []string{`\N`, "NULL", "(null)"}
+
 // MaxRowBytes is the most bytes one row may hold: a CSV record (its quoted
 // line breaks included) or a JSONL line. A longer one (a field an export
 // ran on for megabytes, or a file that is not a recipients file at all,
@@ -174,6 +182,10 @@ type Recipient struct {
 	Address address.Address
 	// Name is the optional display name.
 	Name string
+	// NullName is the name as written when it was one of NullNames, a
+	// database export's null, which is read as no name (Name is then
+	// empty); "" otherwise.
+	NullName string
 	// Locale is the requested locale, as written (surrounding spaces removed).
 	Locale string
 	// Fields holds every extra column by name; nil when there is none.
@@ -1491,6 +1503,9 @@ func byteAsMacRoman(b byte) string {
 // validate checks a decoded row's address, fills in its normalised form and
 // default id, and records its identity and id.
 func (r *Reader) validate(rcp *Recipient) error {
+	if slices.Contains(NullNames, rcp.Name) {
+		rcp.NullName, rcp.Name = rcp.Name, ""
+	}
 	if err := r.checkShown(rcp); err != nil {
 		return err
 	}
