@@ -30,8 +30,7 @@ func (a *app) cmdPlan() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			env.SuppressionFiles = append(env.SuppressionFiles, o.suppress...)
-			p, err := a.plan(cmd.Context(), b, env, nil)
+			p, err := a.plan(cmd.Context(), b, env, nil, o.suppress)
 			if err != nil {
 				return err
 			}

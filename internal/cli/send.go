@@ -69,7 +69,6 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	if err := launch.Pinned(b.Campaign, env); err != nil { // before the exclusions, read in env's state_dir
 		return err
 	}
-	env.SuppressionFiles = append(env.SuppressionFiles, o.suppress...)
 	var excl *launch.Delivered
 	if len(o.exclude) > 0 {
 		if excl, err = launch.LoadDeliveredIn(env.StateDir, env.Name, name, o.exclude); err != nil {
@@ -78,7 +77,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 		excl.WriteSummary(a.stdout)
 		a.warnTruncated(excl.Truncated)
 	}
-	p, err := a.plan(ctx, b, env, excl)
+	p, err := a.plan(ctx, b, env, excl, o.suppress)
 	if err != nil {
 		return err
 	}
@@ -217,9 +216,11 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 
 // plan reads and checks every recipient of b for environment env (plan,
 // and send before it stages).
-func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Environment, excl *launch.Delivered) (*launch.Planned, error) {
+func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Environment, excl *launch.Delivered, lists []string) (*launch.Planned, error) {
 	who, host := actorName()
-	p, err := launch.Plan(ctx, b.LaunchInput(env, who, host, excl))
+	in := b.LaunchInput(env, who, host, excl)
+	in.Suppress = lists // beside env's
+	p, err := launch.Plan(ctx, in)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, configError(b.KeyError(err))

@@ -282,3 +282,65 @@ func TestRehearseSuppress(t *testing.T) {
 		t.Errorf("report.csv: %d suppressed rows, want 2\n%s", skipped, report)
 	}
 }
+
+// TestPlanAndRehearseSuppressAlike (fx43f): plan and rehearse read the
+// suppression lists through one path (launch.Plan: the environment's,
+// TIDINGS_SUPPRESSION_FILES here, then the command's --suppress), so for
+// the same files they skip the same rows: plan's count per list equals
+// the rows rehearse's report holds as skipped, code suppressed, naming
+// that list. A list named both ways is read once.
+func TestPlanAndRehearseSuppressAlike(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	envList := filepath.Join(dir, "unsubscribed.txt")
+	fixture.Write(t, envList, "# web form\nR0-EN@example.org\nr2-de@example.org\n")
+	extra := filepath.Join(dir, "bounces.csv")
+	fixture.Write(t, extra, "at,email\n2026-12-01,r1-de@example.org\n2026-12-01,r0-en@example.org\n")
+	env := map[string]string{"TIDINGS_SUPPRESSION_FILES": envList, "TIDINGS_STATE_DIR": t.TempDir()}
+	file := writeCampaign(t, campaignFile{name: "alike", rows: rowsIn(3, "en", "de")})
+
+	p := cli(t, env, "plan", file, "--env", "staging", "--suppress", extra, "--suppress", envList, "--format", "json", "--rejects", filepath.Join(dir, "rejects.csv"))
+	var sum struct {
+		Skipped    int
+		Suppressed []struct {
+			File string
+			Rows int
+		}
+	}
+	if err := json.Unmarshal([]byte(p.stdout), &sum); p.code != 0 || err != nil {
+		t.Fatalf("plan: %v\n%s", err, p)
+	}
+	planned := map[string]int{}
+	for _, s := range sum.Suppressed {
+		planned[s.File] += s.Rows
+	}
+	// r0-en is on both lists: the first, the environment's, skips it.
+	if want := map[string]int{envList: 2, extra: 1}; len(sum.Suppressed) != 2 || planned[envList] != want[envList] || planned[extra] != want[extra] || sum.Skipped != 3 {
+		t.Fatalf("plan suppressed %+v (%d skipped), want %v", sum.Suppressed, sum.Skipped, want)
+	}
+
+	out := filepath.Join(dir, "out")
+	if r := cli(t, env, "rehearse", file, "--out", out, "--suppress", extra, "--suppress", envList); r.code != 0 {
+		t.Fatalf("rehearse\n%s", r)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rehearsed := map[string]int{}
+	for _, line := range strings.Split(string(report), "\n") {
+		if !strings.Contains(line, ",skipped,suppressed,") {
+			continue
+		}
+		for _, l := range []string{envList, extra} {
+			if strings.Contains(line, "on the suppression list "+l+" ") {
+				rehearsed[l]++
+			}
+		}
+	}
+	for f, n := range planned {
+		if rehearsed[f] != n {
+			t.Errorf("%s: plan suppressed %d rows, rehearse %d\n%s", f, n, rehearsed[f], report)
+		}
+	}
+}

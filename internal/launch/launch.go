@@ -57,10 +57,13 @@ type Input struct {
 	// LoadDelivered): those recipients are skipped, and staging starts a
 	// new run.
 	Exclude *Delivered
-	// Suppress holds the mailboxes never to mail (the environment's
-	// suppression lists and the send's): skipped at every staging, code
-	// plan.CodeSuppressed; nil suppresses nobody.
-	Suppress *suppress.List
+	// Suppress names the command's own suppression lists (plan, send and
+	// rehearse --suppress), read after Env's SuppressionFiles: Plan reads
+	// them all, the one place that does, and their mailboxes are skipped
+	// at every staging, code plan.CodeSuppressed.
+	Suppress []string
+	// suppressed is the lists Plan read.
+	suppressed *suppress.List
 }
 
 // Planned is a campaign whose recipients were read and checked once.
@@ -153,8 +156,8 @@ func (e *ChangedError) Error() string {
 // list_unsubscribe the workers could not send as meant (UnsubscribeRefusal:
 // an https URL that names no recipient, or a {token} in an environment
 // without an unsubscribe secret). The suppression lists of in.Env
-// (its SuppressionFiles) are read unless in.Suppress is given; one that
-// cannot be read, or a bad line, is an error.
+// (its SuppressionFiles), then in.Suppress, are read here (a list named
+// twice once); one that cannot be read, or a bad line, is an error.
 func Plan(ctx context.Context, in Input) (*Planned, error) {
 	if err := Pinned(in.Campaign, in.Env); err != nil {
 		return nil, err
@@ -172,14 +175,21 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 	if err := in.Exclude.CheckEnv(in.EnvName); err != nil {
 		return nil, err
 	}
-	if in.Suppress == nil && in.Env != nil && len(in.Env.SuppressionFiles) > 0 {
+	var lists []string
+	if in.Env != nil {
+		lists = in.Env.SuppressionFiles
+	}
+	if lists = append(slices.Clip(lists), in.Suppress...); len(lists) > 0 {
 		// Fail closed: a list that cannot be read stops the plan, and
 		// with it the send.
-		l, err := suppress.Load(in.Env.SuppressionFiles)
-		if err != nil {
+		l, err := suppress.Load(lists)
+		if err != nil && in.Env != nil {
 			return nil, fmt.Errorf("environment %s: %w", in.Env.Name, err)
 		}
-		in.Suppress = l
+		if err != nil {
+			return nil, fmt.Errorf("suppression lists: %w", err)
+		}
+		in.suppressed = l
 	}
 	if ps := in.Engine.Prose(func(name string) string {
 		return render.ResolvePath(name, c.Path(c.TemplatesDir), c.Path(c.LocalesDir))
@@ -208,7 +218,7 @@ func (in Input) run(ctx context.Context, h hash.Hash, prior *plan.Summary, emit 
 	if emit == nil {
 		emit = func(plan.Accepted) error { return nil }
 	}
-	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients, Prior: prior, Suppress: in.Suppress}
+	pin := plan.Input{Campaign: in.Campaign, Engine: in.Engine, Env: in.Env, Recipients: io.TeeReader(f, h), RecipientsName: in.Recipients, Prior: prior, Suppress: in.suppressed}
 	if in.Exclude != nil {
 		pin.Exclude = in.Exclude.Exclude
 	}

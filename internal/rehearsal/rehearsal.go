@@ -48,7 +48,6 @@ import (
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
-	"github.com/tidings-mail/tidings/internal/suppress"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
 	"github.com/tidings-mail/tidings/internal/userfile"
 	"github.com/tidings-mail/tidings/worker"
@@ -183,18 +182,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case cfg.EnvErr != nil && camp.Environment != "":
 		res.EnvNote = fmt.Sprintf("environment %s, which the campaign names, not loaded (%v): no allowlist or suppression list applied, unlike a send there", camp.Environment, cfg.EnvErr)
 	}
-	if len(cfg.Suppress) > 0 {
-		// Beside the environment's lists, as plan and send add theirs.
-		var files []string
-		if cfg.Env != nil {
-			files = cfg.Env.SuppressionFiles
-		}
-		l, err := suppress.Load(append(slices.Clip(files), cfg.Suppress...))
-		if err != nil {
-			return nil, fmt.Errorf("suppression lists: %w", err)
-		}
-		in.Suppress = l
-	}
+	in.Suppress = cfg.Suppress // beside the environment's, as plan and send add theirs
 	planned, err := launch.Plan(ctx, in)
 	if err != nil {
 		return nil, err
