@@ -65,6 +65,9 @@ func (e *DirError) Error() string {
 type RecipientsError struct {
 	File, Path string // the campaign file, the recipients file
 	Err        error
+	// inPath: what is wrong is the path the campaign file's recipients:
+	// names (no such file, not a file), not the file's content.
+	inPath bool
 }
 
 // Error says what went wrong.
@@ -76,13 +79,11 @@ func (e *RecipientsError) Error() string {
 func (e *RecipientsError) Unwrap() error { return e.Err }
 
 // InFile reports whether what is wrong is in the recipients file's content
-// (its header, a row, no row at all), which its error says how to fix,
-// rather than in the path the campaign file's recipients: names (a file
-// that does not exist, cannot be opened, is a directory).
-func (e *RecipientsError) InFile() bool {
-	return errors.Is(e.Err, plan.ErrNoRows) || errors.As(e.Err, new(*recipient.HeaderError)) ||
-		errors.As(e.Err, new(*recipient.RowError)) || errors.As(e.Err, new(*plan.HeaderError))
-}
+// (empty, not UTF-8 or not comma-separated, its header, a row, no row at
+// all), which its error says how to fix, rather than in the path the
+// campaign file's recipients: names (a file that does not exist, is a
+// directory or a named pipe).
+func (e *RecipientsError) InFile() bool { return !e.inPath }
 
 // LoadFile reads and validates the campaign file at path only: no
 // template engine is built (what `check` needs).
@@ -201,7 +202,7 @@ func (b *Bundle) UseEnv(e *environment.Environment) {
 func (b *Bundle) openRecipients() (*os.File, error) {
 	f, err := userfile.Open(b.RecipientsPath())
 	if userfile.NotAFile(err) {
-		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err, inPath: true}
 	}
 	return f, nil
 }
@@ -274,7 +275,7 @@ func (b *Bundle) Samples(ctx context.Context, env *environment.Environment) (map
 		if errors.Is(err, fs.ErrNotExist) {
 			err = fmt.Errorf("%s does not exist", b.RecipientsPath())
 		}
-		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err}
+		return nil, &RecipientsError{File: b.File, Path: b.RecipientsPath(), Err: err, inPath: true}
 	}
 	sum, err := b.Plan(ctx, env, nil)
 	if err != nil || sum == nil || sum.Samples == nil {

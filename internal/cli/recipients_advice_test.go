@@ -18,21 +18,28 @@ import (
 func TestRecipientsFileAdvice(t *testing.T) {
 	t.Parallel()
 	const pathAdvice = "fix 'recipients:' in the campaign file"
+	const noFile = "\x00" // no recipients file at all
 	for _, tt := range []struct {
 		name       string
-		recipients string // "" removes the file
+		recipients string // noFile removes the file
 		want       string
 		pathAdvice bool
 	}{
 		{"header only", "email,name,locale,posts\n", "no recipient rows: the file has a header row but no row below it: add one row per recipient", false},
 		{"header without email", "mail,name,locale,posts\nada@example.org,Ada,en,1\n", "the header lacks the column(s) email", false},
-		{"no such file", "", "does not exist", true},
+		// (fx43f) What is wrong is the file's content, which its error
+		// says how to fix; the path is right.
+		{"empty file", "", "the file is empty: add a header row", false},
+		{"semicolons", "email;name;locale;posts\nada@example.org;Ada;en;1\n", "the header is one column", false},
+		{"Latin-1", "email,name,locale,posts\na@example.org,Jos\xe9,en,1\nb@example.org,Ren\xe9,en,1\n", "the file looks like Latin-1 or Windows-1252", false},
+		{"header again", "email,name,locale,posts\na@example.org,A,en,1\nlocale,email,name,posts\n", "this row is a header row again", false},
+		{"no such file", noFile, "does not exist", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			file := writeCampaign(t, campaignFile{})
 			rcp := filepath.Join(filepath.Dir(file), "recipients.csv")
-			if tt.recipients == "" {
+			if tt.recipients == noFile {
 				if err := os.Remove(rcp); err != nil {
 					t.Fatal(err)
 				}
