@@ -734,6 +734,10 @@ func (a *readAhead) renderCheck(rcp recipient.Recipient, m render.Match) (reason
 	case errors.As(err, &re) && re.Cause == render.CauseMissingColumn && a.rd.Format() == recipient.FormatCSV:
 		columns, usedAt = lacking(a.in.Engine, m, d, re)
 		return headerLacks(a.file, a.rd.Columns(), columns, usedAt), columns, usedAt, true
+	case re != nil && re.Cause == render.CauseMissingData:
+		// Not the row's fault: every row fails alike, and the fix is the
+		// campaign file's data: (or the template line it names).
+		return "no row can be rendered, whatever its values: " + re.Error() + " (" + c.File + ")", nil, nil, true
 	case re != nil:
 		return "the template cannot be rendered with this row: " + re.Error(), nil, nil, true // it says where and what to do
 	}
