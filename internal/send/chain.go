@@ -82,3 +82,17 @@ func (e envelope) commands(b []byte) (out []byte, mailEnd, rcptEnd int) {
 	rcptEnd = len(b)
 	return append(b, "DATA\r\n"...), mailEnd, rcptEnd
 }
+
+// chainOf returns body followed by cmd, to be written at once
+// (Conn.transact), and scratch. When body's array has room for cmd after
+// body, cmd is appended there and the message is not copied: body's own
+// bytes are left as they are (a retry on a redialled connection writes
+// them again). Else body and cmd are copied into scratch, which is
+// returned, grown, for the next message.
+func chainOf(body, cmd, scratch []byte) (out, scratchOut []byte) {
+	if cap(body)-len(body) >= len(cmd) {
+		return append(body, cmd...), scratch
+	}
+	scratch = append(append(scratch[:0], body...), cmd...)
+	return scratch, scratch
+}

@@ -194,7 +194,7 @@ type Conn struct {
 	// server waits for its data, which only SendThen for its message
 	// sends. Any other use of the connection closes it first.
 	pending *tx
-	chain   []byte // scratch: a message's data and the next message's commands, written at once
+	chain   []byte // scratch: a message's data and the next message's commands, when chainOf finds no room after the data
 }
 
 // dialError marks errors that happened while setting up the connection;
@@ -547,9 +547,10 @@ func (c *Conn) transact(t, next *tx) error {
 		// waits for our ACK (Nagle's algorithm against delayed ACK):
 		// a stall on every message.
 		c.cmd, _, _ = next.env.commands(c.cmd[:0])
-		c.chain = append(append(c.chain[:0], t.body...), c.cmd...)
-		if n, err := w.Write(c.chain); err != nil {
-			return c.chainWriteError(err, len(c.chain)-n)
+		var chain []byte
+		chain, c.chain = chainOf(t.body, c.cmd, c.chain)
+		if n, err := w.Write(chain); err != nil {
+			return c.chainWriteError(err, len(chain)-n)
 		}
 	}
 	if err := w.Flush(); err != nil {
