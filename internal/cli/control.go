@@ -72,7 +72,7 @@ var controls = []control{{
 		bar := progress.NewLazy(o.stderr, "cancelling") // drawn on a terminal for 10,000 recipients and more
 		n, already, err := s.CancelWatched(ctx, c, who, why, bar.Count)
 		bar.Finish()
-		return already.AlreadyOr(c, "cancel", "Cancelled "+c+": "+n.Say(fmt.Sprintf("run `tidings status %s --env %s` for the final count.", c, who.Env))), err
+		return n.Answer(c, "Cancelled "+c+": ", already, fmt.Sprintf("run `tidings status %s --env %s` for the final count.", c, who.Env)), err
 	},
 }, {
 	use: "retry CAMPAIGN --env ENV [--permanent] [--code CODE]", short: "Re-queue failures (temporary ones; --permanent: 5xx refusals too); never re-sends anyone sent or in doubt",

@@ -651,7 +651,7 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		var n store.Cancelled
 		var already *store.Control
 		n, already, err = s.cfg.Store.CancelStaging(ctx, c, stage, actor, reason)
-		msg = already.AlreadyOr("It", "cancel", "Cancelled: "+n.Say("this page shows the final count once they are."))
+		msg = n.Answer("It", "Cancelled: ", already, "this page shows the final count once they are.")
 	case "retry":
 		// Permanent failures too only from the form that says what they are.
 		scope := store.RetryScope{Permanent: r.PostFormValue("permanent") != "", Code: strings.TrimSpace(r.PostFormValue("code"))}

@@ -264,10 +264,7 @@ func (s *Store) inForce(ctx context.Context, c, action string, st State, reason 
 // when and why, and that nothing changed (nor, when it was given one,
 // was its reason recorded: c.Unrecorded).
 func (c *Control) Already(action string) string {
-	by := fmt.Sprintf("by %s at %s", c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"))
-	if c.Reason != "" { // a resume or a staging may have none
-		by += " (" + c.Reason + ")"
-	}
+	by := c.byWhom()
 	unchanged := "nothing changed"
 	if c.Unrecorded != "" { // a resume or an approval may be given none
 		unchanged += ", and this reason is not recorded"
@@ -283,6 +280,15 @@ func (c *Control) Already(action string) string {
 	}
 	what := map[string]string{"pause": "paused", "cancel": "cancelled"}[action]
 	return "already " + what + " " + by + ": " + unchanged
+}
+
+// byWhom says who set control c, when, and why (when a reason was given).
+func (c *Control) byWhom() string {
+	by := fmt.Sprintf("by %s at %s", c.By, c.At.UTC().Format("2006-01-02 15:04:05 UTC"))
+	if c.Reason != "" { // a resume or a staging may have none
+		by += " (" + c.Reason + ")"
+	}
+	return by
 }
 
 // AlreadyOr is what a control action on campaign camp says: done when
@@ -381,6 +387,14 @@ type Cancelled struct {
 	// real outcome (sent, failed, or in doubt for good), so the counts are
 	// final only once they have.
 	InFlight int
+	// Total and TotalInFlight are Recipients and InFlight summed over
+	// every sweep of the campaign's cancel: this one's, and another's of
+	// the same campaign that shared its chunks (two cancels at once: the
+	// one that found it cancelled sweeps too, as it does the rest a cancel
+	// interrupted left). Once any sweep has ended, every chunk is swept,
+	// so they are the final counts (but for those in flight). They fall
+	// back to this sweep's own when the sums could not be read.
+	Total, TotalInFlight int
 	// Dropped: the campaign's first staging had not ended and no send
 	// was staging it (StateStagingInterrupted), so nothing was ever sent:
 	// the cancel removed what that staging left (dropStaging).
@@ -412,11 +426,57 @@ func (c Cancelled) Say(final string) string {
 	if c.MetaLost {
 		return MetaLost + ", so which recipients it has is unknown: the campaign is cancelled (nothing more is sent), but no recipient could be recorded as cancelled, and its counts are what Redis kept; who was sent is in the workers' journals (report --journal)."
 	}
-	if c.InFlight == 0 {
-		return fmt.Sprintf("%d unsent recipients recorded as cancelled.", c.Recipients)
+	return c.sayTotal(final)
+}
+
+// sayTotal says the recipients the cancel recorded, with those a cancel
+// of the same campaign run at the same time recorded for it.
+func (c Cancelled) sayTotal(final string) string {
+	n := max(c.Total, c.Recipients)
+	others := ""
+	if n > c.Recipients {
+		others = fmt.Sprintf(" (%d of them by another cancel of it run at the same time, which found it cancelled and shared the sweep)", n-c.Recipients)
 	}
-	return fmt.Sprintf("%d unsent recipients recorded as cancelled; %d were being sent at that moment (claimed by a worker) "+
-		"and end sent, failed, in doubt or cancelled once it records them, so this count is not final: %s", c.Recipients, c.InFlight, final)
+	return sayCancelled(n, max(c.TotalInFlight, c.InFlight), others, final)
+}
+
+// sayCancelled says that n unsent recipients are recorded as cancelled
+// (then adds more) and that inFlight were being sent; final says where
+// to read the final count.
+func sayCancelled(n, inFlight int, more, final string) string {
+	said := fmt.Sprintf("%d unsent recipients recorded as cancelled%s", n, more)
+	if inFlight == 0 {
+		return said + "."
+	}
+	return fmt.Sprintf("%s; %d were being sent at that moment (claimed by a worker) "+
+		"and end sent, failed, in doubt or cancelled once it records them, so this count is not final: %s", said, inFlight, final)
+}
+
+// Answer is what a cancel of campaign camp says: done (e.g. "Cancelled
+// camp: ") and what it recorded, when it cancelled camp (already nil);
+// else that camp was cancelled already (already: the cancel in force, by
+// whom, when, why), what this command recorded that the sweep of that
+// cancel had not reached (it was still running, or was interrupted), and
+// the final count. final says where to read the final count when some
+// were in flight.
+func (c Cancelled) Answer(camp, done string, already *Control, final string) string {
+	if already == nil {
+		return done + c.Say(final)
+	}
+	total := sayCancelled(c.Total, c.TotalInFlight, " in all", final)
+	if c.Recipients == 0 && c.InFlight == 0 {
+		said := already.AlreadyOr(camp, "cancel", "")
+		if c.Total == 0 && c.TotalInFlight == 0 {
+			return said
+		}
+		return said + " Its cancel: " + total
+	}
+	unrecorded := ""
+	if already.Unrecorded != "" {
+		unrecorded = ", and this reason is not recorded"
+	}
+	return fmt.Sprintf("%s was already cancelled %s%s; this command recorded %d more, which the sweep of that cancel had not reached (still running, or interrupted): %s",
+		camp, already.byWhom(), unrecorded, c.Recipients+c.InFlight, total)
 }
 
 // Cancel stops campaign c for good: it sets the state cancelled (claims
@@ -499,12 +559,19 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 	// recipients all the same, and say so at the end.
 	total, inFlight, _, cerr := s.sweep(ctx, c, "cancel", stage, RetryScope{}, progress)
 	cerr = errors.Join(cerr, s.noteDoubted(ctx, c)) // after the sweep: see Doubted
-	done := Cancelled{Recipients: total, InFlight: inFlight}
-	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || total > 0 || inFlight > 0 || err != nil {
+	done := Cancelled{Recipients: total, InFlight: inFlight, Total: total, TotalInFlight: inFlight}
+	// Every chunk is swept now (by this sweep, or by another cancel's
+	// run at the same time): the sums of them all are the final count.
+	if v, serr := s.rdb.HMGet(ctx, keysFor(c).control, "cancel_swept", "cancel_sending").Result(); serr == nil {
+		done.Total, done.TotalInFlight = max(atoi(strOr(v[0], "")), total), max(atoi(strOr(v[1], "")), inFlight)
+	}
+	if err = wrapf(errors.Join(cerr, err), "cancel %s", c); moved || err != nil {
 		return done, nil, err
 	}
+	// Found cancelled: by whom, when, why (and what this one swept that
+	// the sweep of that cancel had not reached: Answer).
 	ctl, err := s.inForce(ctx, c, "cancel", StateCancelled, reason)
-	return Cancelled{}, ctl, err
+	return done, ctl, err
 }
 
 // sweep runs lua/sweep_chunk.lua for action (cancel or retry, of the

@@ -30,7 +30,7 @@ import (
 // keys outside the campaign (the workers' registry, asynq's). When in
 // doubt, bump: a bump costs finishing the campaigns under way with the
 // workers of the build before; a missed one can send a message twice.
-const StoredFormat = 2
+const StoredFormat = 3
 
 // FormatNone is the stored format of a campaign staged by a build before
 // stored formats (its meta has no "format"): a build whose layout nothing

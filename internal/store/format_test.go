@@ -109,6 +109,7 @@ func TestStoredFormatCoversLayoutChanges(t *testing.T) {
 	}{
 		{"meta unsub_key", 2},
 		{"held record {i, s, k, r} of a suppressed row", 2},
+		{"control cancel_swept, cancel_sending: the sums of a cancel's sweeps", 3},
 	} {
 		if store.StoredFormat < tt.since {
 			t.Errorf("the layout change %q came with stored format %d; this build's is %d: bump StoredFormat", tt.change, tt.since, store.StoredFormat)

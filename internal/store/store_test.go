@@ -415,8 +415,8 @@ func TestTransitions(t *testing.T) {
 		{"cancel", cancel, store.StateCancelled, ""},
 		{"cancel again", again("cancel", "already cancelled by "+who.String(), func() (*store.Control, error) {
 			n, already, err := st.Cancel(ctx, "c3", who, "other reason")
-			if n != (store.Cancelled{}) || already != nil && already.Reason != "wrong file" {
-				return nil, fmt.Errorf("a second cancel cancelled %+v more and returned %+v, want 0 and the first cancel (wrong file)", n, already)
+			if n.Recipients != 0 || n.InFlight != 0 || n.Total != 3 || already != nil && already.Reason != "wrong file" {
+				return nil, fmt.Errorf("a second cancel cancelled %+v more and returned %+v, want 0 (of the 3 the first recorded) and the first cancel (wrong file)", n, already)
 			}
 			return already, err
 		}), store.StateCancelled, ""},
@@ -755,7 +755,7 @@ func TestCancelCountsTheRecipientsInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (store.Cancelled{Recipients: 2, InFlight: 1}); got != want {
+	if want := (store.Cancelled{Recipients: 2, InFlight: 1, Total: 2, TotalInFlight: 1}); got != want {
 		t.Errorf("cancel with r0 being sent: %+v, want %+v", got, want)
 	}
 	// Its sender's record is the final word: r0 was sent.
@@ -769,8 +769,9 @@ func TestCancelCountsTheRecipientsInFlight(t *testing.T) {
 	if s.Counts[store.OutcomeSent] != 1 || s.Counts[store.OutcomeCancelled] != 2 || s.Counts[store.OutcomeInDoubt] != 0 {
 		t.Errorf("counts after r0's sender recorded it sent: %v, want 1 sent, 2 cancelled", s.Counts)
 	}
-	// A second cancel finds nobody in flight and changes nothing.
-	if got, already, err := st.Cancel(ctx, "c-flight", store.Actor{Who: "oncall"}, "again"); err != nil || got != (store.Cancelled{}) || already == nil {
+	// A second cancel finds nobody in flight and changes nothing; it says
+	// what the first recorded.
+	if got, already, err := st.Cancel(ctx, "c-flight", store.Actor{Who: "oncall"}, "again"); err != nil || got != (store.Cancelled{Total: 2, TotalInFlight: 1}) || already == nil {
 		t.Errorf("second cancel: %+v, %+v, %v; want nothing counted and the first cancel in force", got, already, err)
 	}
 }

@@ -42,6 +42,8 @@
 -- ARGV: 1 action (cancel | retry | retry-permanent), 2 now (unix ms),
 --       3 batch, 4 chunk, 5 the stage id swept, 6 the reply code a retry
 --       keeps ('' for any), then id, lang pairs
+-- The control's cancel_swept and cancel_sending sum a cancel's n and
+-- sending over all its sweeps.
 -- Returns {n, sending}: n the number of recipients it cancelled or
 -- re-queued, sending (a cancel's) the number it found being sent and
 -- recorded in doubt until their senders record the real outcome; {0, 0}
@@ -157,6 +159,14 @@ for i = 7, #ARGV, 2 do
 end
 bulk('HSET', sets)
 flush()
+-- A cancel's sums, over every sweep of the campaign's cancel (two cancels
+-- at once share its chunks; one run again after an interruption sweeps
+-- the rest), so that each can say the whole (store.Cancelled.Total):
+-- lua/transition.lua starts them afresh when it moves it to cancelled.
+if not retry then
+  if n > 0 then redis.call('HINCRBY', KEYS[5], 'cancel_swept', n) end
+  if sending > 0 then redis.call('HINCRBY', KEYS[5], 'cancel_sending', sending) end
+end
 if retry and n > 0 then
   redis.call('SREM', KEYS[4], ARGV[4])
   redis.call('SADD', KEYS[7], ARGV[4])

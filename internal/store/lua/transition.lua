@@ -137,6 +137,8 @@ if move then
     end
   end
   redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'by', ARGV[4], 'at', now, 'action', ARGV[8])
+  -- The sums of the sweeps of this cancel (lua/sweep_chunk.lua) start now.
+  if ARGV[2] == 'cancelled' then redis.call('HDEL', KEYS[1], 'cancel_swept', 'cancel_sending') end
   if ARGV[7] == '1' then redis.call('DEL', KEYS[3], KEYS[4]) end
 end
 if ARGV[11] == '1' then redis.call('HSET', KEYS[1], 'approved', '1') end
