@@ -58,14 +58,7 @@ func TestSecondCancelSaysAlreadyCancelled(t *testing.T) {
 func TestCancelSaysTheCountIsNotFinalWhileMessagesAreInFlight(t *testing.T) {
 	t.Parallel()
 	renv, _ := redisEnv(t)
-	held, release := make(chan string, 8), make(chan struct{})
-	var once sync.Once
-	smtp := startSMTP(t, smtpcapture.Config{Fault: func(rcpt string) error {
-		held <- rcpt
-		<-release
-		return nil
-	}})
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	smtp, held, release := holdingSMTP(t)
 	env := merge(renv, smtpEnv(smtp))
 	file := writeCampaign(t, campaignFile{name: "inflight", rows: []string{"ada@example.org,Ada,en,1", "bo@example.org,Bo,en,2", "cy@example.org,Cy,en,3"}})
 	if r := cli(t, env, "send", file, "--env", "staging"); r.code != 0 {
@@ -83,7 +76,7 @@ func TestCancelSaysTheCountIsNotFinalWhileMessagesAreInFlight(t *testing.T) {
 		t.Fatalf("cancel while a message is in the SMTP server's hands: want exit 0 saying how many were being sent\n%s", r)
 	}
 	contains(t, "cancel's output", r.stdout, "so this count is not final: run `tidings status inflight --env staging` for the final count")
-	once.Do(func() { close(release) })
+	release()
 	// The worker records those in flight (the one held, and the rest of
 	// its claim window: sent, or given back as cancelled): none is left in
 	// doubt, and the final count adds up.
@@ -93,4 +86,21 @@ func TestCancelSaysTheCountIsNotFinalWhileMessagesAreInFlight(t *testing.T) {
 	}, func() string {
 		return cli(t, env, "status", "inflight", "--env", "staging").stdout + "\n" + log.String()
 	})
+}
+
+// holdingSMTP starts an SMTP capture server that holds every RCPT (a relay
+// slow to answer) until release is called (at the latest, the test's end);
+// held receives each recipient held.
+func holdingSMTP(t *testing.T) (srv *smtpcapture.Server, held <-chan string, release func()) {
+	t.Helper()
+	h, stop := make(chan string, 64), make(chan struct{})
+	var once sync.Once
+	srv = startSMTP(t, smtpcapture.Config{Fault: func(rcpt string) error {
+		h <- rcpt
+		<-stop
+		return nil
+	}})
+	release = func() { once.Do(func() { close(stop) }) }
+	t.Cleanup(release)
+	return srv, h, release
 }

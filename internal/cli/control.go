@@ -45,7 +45,11 @@ var controls = []control{{
 		already, err := s.Pause(ctx, c, who, why)
 		next, other := s.PauseNext(ctx, c, already) // of another stored format: this build refuses its resume
 		h := o.files.Paused(next, c, who.Env, other)
-		return already.AlreadyOr(c, "pause", fmt.Sprintf("Paused %s. Workers stop claiming within a second; in-flight messages finish.", c)) + "\n" + h, err
+		done := ""
+		if already == nil && err == nil { // claims held now finish: how many
+			done = fmt.Sprintf("Paused %s. %s", c, store.SayPaused(s.InFlight(ctx, c)))
+		}
+		return already.AlreadyOr(c, "pause", done) + "\n" + h, err
 	},
 }, {
 	use: "resume CAMPAIGN --env ENV", short: "Continue a paused campaign where it stopped", reason: "optional",

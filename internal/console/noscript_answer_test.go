@@ -32,7 +32,7 @@ func TestActionWithoutScriptSaysWhatHappened(t *testing.T) {
 		want   string
 		state  store.State
 	}{
-		{"pause", url.Values{"reason": {"bounces climbing"}}, "Paused. Workers stop claiming within a second", store.StatePaused},
+		{"pause", url.Values{"reason": {"bounces climbing"}}, "nothing more will be claimed.", store.StatePaused},
 		{"pause", url.Values{"reason": {"again"}}, "It was already paused by alice (console)", store.StatePaused},
 		{"retry", nil, "Re-queued 0 temporary failures.", store.StatePaused},
 		{"resume", nil, "Resumed where it stopped.", ""},

@@ -605,7 +605,9 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 		}
 		var already *store.Control
 		already, err = s.cfg.Store.Pause(ctx, c, actor, reason)
-		msg = "Paused. Workers stop claiming within a second; messages already handed to the SMTP server finish."
+		if already == nil && err == nil { // claims held now finish: how many
+			msg = "Paused. " + store.SayPaused(s.cfg.Store.InFlight(ctx, c))
+		}
 		msg = already.AlreadyOr("It", "pause", msg)
 	case "resume":
 		var already *store.Control
