@@ -98,6 +98,12 @@ type Config struct {
 	Users []User
 	// File, when set, is a campaign file shown at /file/gallery.
 	File *CampaignFile
+	// LookupChunks is how many staged chunks the gallery's look-up of a
+	// recipient reads at most, their batch (b=) first when given: no
+	// index maps a recipient to their chunk, and a look-up of one of a
+	// million read every chunk (default 100; the page then says to open
+	// them from the recipients page, whose link names their batch).
+	LookupChunks int
 	// Compose returns the Composer of a campaign (required).
 	Compose func(*campaign.Campaign) Composer
 	// Samples is template data for languages without a recipient, by
@@ -183,6 +189,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.LookupChunks <= 0 {
+		cfg.LookupChunks = 100
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -129,14 +129,24 @@ func (s *Server) stagedSource(ctx context.Context, c, hint string) (*source, err
 // scanStaged walks the staged recipients of c (meta: its Meta) in batch
 // order, batch first (-1: none) before all the others. It reads the
 // chunks with Store.Chunk: the only store read that carries a
-// recipient's template data (Fields).
+// recipient's template data (Fields). No index maps a recipient to their
+// chunk: it reads at most Config.LookupChunks chunks, and returns a
+// *lookupBoundError when it stopped there with chunks left unread.
 func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, first int, fn func(preview.Recipient, string) bool) error {
 	order := meta.Batches
 	if first >= 0 {
 		order = append([]store.BatchInfo{meta.Batches[first]}, slices.Delete(slices.Clone(meta.Batches), first, first+1)...)
 	}
+	read, total := 0, 0
+	for _, b := range meta.Batches {
+		total += b.Last - b.First + 1
+	}
 	for _, b := range order {
 		for n := b.First; n <= b.Last; n++ {
+			if read == s.cfg.LookupChunks {
+				return &lookupBoundError{read: read, of: total}
+			}
+			read++
 			recs, err := s.cfg.Store.Chunk(ctx, c, n)
 			if err != nil {
 				return err
@@ -150,6 +160,14 @@ func (s *Server) scanStaged(ctx context.Context, c string, meta *store.Meta, fir
 		}
 	}
 	return nil
+}
+
+// lookupBoundError is a look-up of a staged recipient that read the first
+// read of the of staged chunks (Config.LookupChunks) without finding them.
+type lookupBoundError struct{ read, of int }
+
+func (e *lookupBoundError) Error() string {
+	return fmt.Sprintf("the look-up read the first %d of the %d staged chunks (at most %d a look-up)", e.read, e.of, e.read)
 }
 
 // stagedRecipient is staged recipient r (as stored in a chunk, with
@@ -588,6 +606,12 @@ func (s *Server) pick(ctx context.Context, src *source, q string) (rc preview.Re
 		return rc, lang, "", nil
 	}
 	rc, lang, ok, err := find(ctx, src, q)
+	bound := (*lookupBoundError)(nil)
+	if errors.As(err, &bound) { // not among the chunks read: rejected at staging, or further on
+		err = nil
+		none = fmt.Sprintf("No recipient with id or email %q found: %s, and no index says which chunk holds them. Look them up on the recipients page (%s): its link opens their batch here.",
+			q, bound, "/c/"+url.PathEscape(src.camp.Name)+"/recipients?"+url.Values{"q": {q}}.Encode())
+	}
 	switch {
 	case err != nil:
 		return rc, "", "", err

@@ -104,3 +104,43 @@ func TestGalleryOfARecipientFromTheListReadsItsBatch(t *testing.T) {
 		t.Errorf("with a wrong batch: %d, want the gallery showing %s picked:\n%s", code, last, page)
 	}
 }
+
+// TestGalleryLookUpWithoutItsBatchReadsABoundedNumberOfChunks: a look-up
+// of a recipient typed in the gallery (no b=: no index maps a recipient
+// to their chunk) read every staged chunk until it found them: all of a
+// million recipients' for the last one, or one not staged. It now reads
+// at most Config.LookupChunks chunks, and when it stopped there says so
+// and where to open them (the recipients page, whose link names their
+// batch); with their batch in the link they are found as before.
+func TestGalleryLookUpWithoutItsBatchReadsABoundedNumberOfChunks(t *testing.T) {
+	t.Parallel()
+	const c, n = "bounded", 40
+	w := consoletest.New(t, nil)
+	w.Stage(t, consoletest.Spec{Name: c, N: n, Locales: []string{"en"}, Size: 4}) // ten batches of one chunk
+	var reads chunkReads
+	v := newSiteWith(t, w, func(cfg *console.Config) {
+		cfg.Store = hookedStore(t, w, &reads)
+		cfg.LookupChunks = 3
+	}).signIn(t, viewerToken)
+	for _, tt := range []struct {
+		name, query string
+		found       bool
+	}{
+		{"the first recipient", "?r=" + url.QueryEscape(consoletest.Email(0, "en")), true},
+		{"the last recipient, without their batch", "?r=" + url.QueryEscape(consoletest.Email(n-1, "en")), false},
+		{"nobody staged", "?r=" + url.QueryEscape("nobody@example.org"), false},
+		{"the last recipient, with their batch", "?r=" + url.QueryEscape(consoletest.Email(n-1, "en")) + "&b=9", true},
+	} {
+		reads.n.Store(0)
+		code, page, _ := v.get("/c/" + c + "/gallery" + tt.query)
+		if got := reads.n.Load(); got > 3 {
+			t.Errorf("%s: the look-up read %d staged chunks, want at most 3 (Config.LookupChunks)", tt.name, got)
+		}
+		switch {
+		case tt.found && (code != 200 || !strings.Contains(page, "picked")):
+			t.Errorf("%s: %d, want them found and picked:\n%s", tt.name, code, page)
+		case !tt.found && (!strings.Contains(page, "first 3 of the 10 staged chunks") || !strings.Contains(page, "/c/"+c+"/recipients")):
+			t.Errorf("%s: %d, want the page to say the look-up read the first 3 of the 10 staged chunks, and to link the recipients page:\n%s", tt.name, code, page)
+		}
+	}
+}
