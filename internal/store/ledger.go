@@ -169,6 +169,10 @@ type Ledger struct {
 	mu    sync.Mutex
 	busy  bool        // a goroutine is running steps
 	queue []*stepCall // steps waiting for the next round trip
+	// ops is the room of the round trips' ARGV, reused from one to the
+	// next: only the goroutine running steps (busy) uses it, one round
+	// trip at a time (exec).
+	ops stepOps
 }
 
 // stepCall is one Step waiting for, or carried by, a round trip.
@@ -293,7 +297,7 @@ func (l *Ledger) script(calls []*stepCall) (ks []string, args []any, nrecs, ncla
 		}
 		nops, nclaims = nops+c.ops(), nclaims+len(c.cls)
 	}
-	var e stepOps
+	e := &l.ops
 	e.grow(nops)
 	for _, c := range calls {
 		for i := range c.recs {
@@ -331,6 +335,10 @@ type stepOps struct {
 	replyAt        map[[2]string]int
 	named          map[string]struct{}
 	twice          bool
+	// The room of args and tokenPrefix's results, reused as the above
+	// are (Ledger.ops).
+	argv, rest []any
+	restStr    []string
 }
 
 type langBatch struct {
@@ -342,11 +350,35 @@ type langBatch struct {
 var kindLetter = map[Kind]byte{KindSent: 's', KindFailed: 'f', KindTemp: 't', KindRefused: 'r', KindInvalid: 'i',
 	KindSkipped: 'k', KindInDoubt: 'd', KindUnclaim: 'u'}
 
+// grow readies e, new or released, for a call of n operations, in the
+// room of its earlier calls.
 func (e *stepOps) grow(n int) {
-	e.shape = make([]byte, 0, 7*n)
-	e.ids, e.toks = make([]any, 0, n), make([]any, 0, n)
-	e.pairAt, e.replyAt = map[langBatch]int{}, map[[2]string]int{}
-	e.named = make(map[string]struct{}, n)
+	e.shape = slices.Grow(e.shape[:0], 7*n)
+	e.ids, e.toks = slices.Grow(e.ids[:0], n), slices.Grow(e.toks[:0], n)
+	e.pairs, e.replies, e.twice = e.pairs[:0], e.replies[:0], false
+	if e.named == nil {
+		e.pairAt, e.replyAt = map[langBatch]int{}, map[[2]string]int{}
+		e.named = make(map[string]struct{}, n)
+		return
+	}
+	clear(e.pairAt) // not counting on release: a caller of script alone (a test) makes none
+	clear(e.replyAt)
+	clear(e.named)
+}
+
+// release ends a call: e keeps its room and lets go of the call's
+// values (the Records' and Claims' strings).
+func (e *stepOps) release() {
+	clear(e.ids)
+	clear(e.toks)
+	clear(e.pairs)
+	clear(e.replies)
+	clear(e.argv)
+	clear(e.rest)
+	clear(e.restStr)
+	clear(e.pairAt)
+	clear(e.replyAt)
+	clear(e.named)
 }
 
 // op appends an operation of kind letter k.
@@ -397,9 +429,10 @@ func (e *stepOps) args(hdr ...any) []any {
 		e.shape[i+4], e.shape[i+5], e.shape[i+6] = byte(r>>16), byte(r>>8), byte(r)
 	}
 	tp, toks := e.tokenPrefix()
-	a := make([]any, 0, len(hdr)+3+len(e.pairs)+len(e.replies)+2*len(e.ids))
+	a := slices.Grow(e.argv[:0], len(hdr)+3+len(e.pairs)+len(e.replies)+2*len(e.ids))
 	a = append(append(a, hdr...), string(e.shape), once, tp)
 	a = append(append(append(append(a, e.pairs...), e.replies...), e.ids...), toks...)
+	e.argv = a
 	return a
 }
 
@@ -429,12 +462,13 @@ func (e *stepOps) tokenPrefix() (string, []any) {
 	if p == "" {
 		return "", e.toks
 	}
-	rest := make([]string, len(e.toks))
-	toks := make([]any, len(e.toks))
+	rest := slices.Grow(e.restStr[:0], len(e.toks))[:len(e.toks)]
+	toks := slices.Grow(e.rest[:0], len(e.toks))[:len(e.toks)]
 	for i, t := range e.toks {
 		rest[i] = (*t.(*string))[len(p):]
 		toks[i] = &rest[i]
 	}
+	e.restStr, e.rest = rest, toks
 	return p, toks
 }
 
@@ -444,6 +478,7 @@ func (l *Ledger) exec(ctx context.Context, calls []*stepCall) error {
 	k := l.k
 	ks, args, nrecs, nclaims := l.script(calls)
 	v, ack, err := l.s.eval(ctx, stepScript, ks, args...)
+	l.ops.release()
 	if err != nil {
 		return fmt.Errorf("ledger step %s: %w", k.name, err)
 	}

@@ -94,6 +94,12 @@ func releasedTwoChunksOn(t *testing.T, s *Store, c string) (*Store, *Ledger) {
 // TestStepMatchesReference, whose operations mix them).
 func StepArgs(hdr []any, ops []any) []any {
 	var e stepOps
+	e.add(ops)
+	return e.args(hdr...)
+}
+
+// add readies e for ops, each a Record or a Claim, and adds them in order.
+func (e *stepOps) add(ops []any) {
 	e.grow(len(ops))
 	for _, o := range ops {
 		switch o := o.(type) {
@@ -103,7 +109,6 @@ func StepArgs(hdr []any, ops []any) []any {
 			e.claim(&o)
 		}
 	}
-	return e.args(hdr...)
 }
 
 // TestStepRefusesATokenWithABar: a claim's token is the last field of its
