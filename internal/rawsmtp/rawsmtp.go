@@ -46,6 +46,11 @@ type Relay struct {
 	mu   sync.Mutex
 	got  map[string]int // messages whose whole data was read, by envelope recipient
 	cmds []string       // every command line received, in order, without its line end
+	// ahead counts the messages whose final dot came with more bytes
+	// behind it in the same read: the client wrote the next commands
+	// before it could have read this message's final reply (one write a
+	// message, RFC 2920 3.1).
+	ahead int
 }
 
 // Start runs a relay until the test ends.
@@ -98,6 +103,16 @@ func (r *Relay) Received() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// CommandsAhead is how many messages' final dot the relay read with the
+// client's next commands already behind it, before it replied: a client
+// that waits for each final reply before its next command makes none,
+// whatever the timing (it has written nothing more yet).
+func (r *Relay) CommandsAhead() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ahead
 }
 
 // Commands returns every command line the relay received (not message
@@ -163,6 +178,9 @@ func (r *Relay) serve(c net.Conn) {
 			}
 			r.mu.Lock()
 			r.got[rcpt]++
+			if br.Buffered() > 0 {
+				r.ahead++
+			}
 			r.mu.Unlock()
 			reply, closing := r.opts.Final()
 			io.WriteString(w, reply)
