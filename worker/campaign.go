@@ -171,8 +171,8 @@ func (w *Worker) load(ctx context.Context, c string) (*campaignState, error) {
 	if err := cs.compose.Err(); errors.Is(err, unsubscribe.ErrNoSecret) {
 		// The campaign is right; this worker lacks the key of its tokens,
 		// and would send links nobody can check (or none at all).
-		cs.refusal = fmt.Sprintf("worker %s on %s has no unsubscribe secret, and this campaign's List-Unsubscribe %q needs one for {token}: it sends nothing rather than a link without its token; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used), and every other worker without one too, %s",
-			w.cfg.WorkerID, w.cfg.Host, camp.ListUnsubscribe, cmp.Or(meta.Env, w.cfg.Env), w.thenResume(c, meta))
+		cs.refusal = fmt.Sprintf("worker %s on %s has no unsubscribe secret, and this campaign's List-Unsubscribe %q needs one for {token}: it sends nothing rather than a link without its token; give this worker environment %s's secret (%s, the same as the one send used), and every other worker without one too, %s",
+			w.cfg.WorkerID, w.cfg.Host, camp.ListUnsubscribe, cmp.Or(meta.Env, w.cfg.Env), unsubscribe.SecretSettings, w.thenResume(c, meta))
 		return cs, nil
 	} else if err != nil {
 		cs.refusal = fmt.Sprintf("worker %s on %s cannot compose this campaign's messages: %s; fix the campaign file and stage it again", w.cfg.WorkerID, w.cfg.Host, err.Error())
@@ -978,8 +978,8 @@ func (w *Worker) otherUnsubscribeSecret(c string, camp *campaign.Campaign, meta 
 	if got == meta.UnsubscribeKey {
 		return ""
 	}
-	return fmt.Sprintf("worker %s on %s holds another unsubscribe secret than the one this campaign was staged with (key fingerprint %s, staged with %s): the site would refuse every link it mails, so it sends nothing; give this worker environment %s's secret (TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, the same as the one send used and the site holds), and every other worker that holds another too, %s",
-		w.cfg.WorkerID, w.cfg.Host, got, meta.UnsubscribeKey, cmp.Or(meta.Env, w.cfg.Env), w.thenResume(c, meta))
+	return fmt.Sprintf("worker %s on %s holds another unsubscribe secret than the one this campaign was staged with (key fingerprint %s, staged with %s): the site would refuse every link it mails, so it sends nothing; give this worker environment %s's secret (%s, the same as the one send used and the site holds), and every other worker that holds another too, %s",
+		w.cfg.WorkerID, w.cfg.Host, got, meta.UnsubscribeKey, cmp.Or(meta.Env, w.cfg.Env), unsubscribe.SecretSettings, w.thenResume(c, meta))
 }
 
 // thenResume ends a refusal that setting something on the workers fixes

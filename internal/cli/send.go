@@ -21,6 +21,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/progress"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/suppress"
+	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
 
 type sendOptions struct {
@@ -201,7 +202,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 	case errors.Is(err, store.ErrCampaignExists):
 		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)", name, e, name, e))
 	case errors.As(err, new(*store.UnsubscribeKeyError)):
-		return configError(fmt.Errorf("%w: set TIDINGS_UNSUBSCRIBE_SECRET (or TIDINGS_UNSUBSCRIBE_SECRET_FILE, unsubscribe_secret_file) to the secret it was staged with, the one its workers and the site hold, and send again; or, if the secret was changed on purpose (the site holds the new one), send again adding --new-unsubscribe-secret, and give the new one to every worker of %s", err, e))
+		return configError(fmt.Errorf("%w: set %s to the secret it was staged with, the one its workers and the site hold, and send again; or, if the secret was changed on purpose (the site holds the new one), send again adding --new-unsubscribe-secret, and give the new one to every worker of %s", err, unsubscribe.SecretSettings, e))
 	case errors.Is(err, store.ErrNothingToSend):
 		fmt.Fprintf(a.stdout, "Campaign %q is done: nothing is left to send. See who received it with 'tidings report %s --env %s'.\n", name, name, e)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
+	"github.com/tidings-mail/tidings/internal/store"
 )
 
 // State checks that Redis has every campaign of environment e that this
@@ -25,15 +26,11 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 	if e.StateDir == "" && e.Journal.Dir == "" {
 		return Check{}, false
 	}
-	st, err := redisconn.Open(ctx, e)
+	st, listed, err := campaigns(ctx, e)
 	if err != nil {
 		return Check{}, false
 	}
 	defer st.Client().Close()
-	listed, err := st.List(ctx, e.Name)
-	if err != nil {
-		return Check{}, false
-	}
 	journaled := launch.Journaled(e.Journal.Dir, e.StateDir, listed)
 	// A campaign freed by tidings free, here or on another host, is no
 	// loss while Redis keeps its ledger; one whose ledger Redis lost since
@@ -67,4 +64,20 @@ func State(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 		msgs = append(msgs, s)
 	}
 	return fail("campaign state", strings.TrimSpace(strings.Join(append(msgs, freed), " "))), true
+}
+
+// campaigns opens environment e's Redis and lists its campaigns, for the
+// checks that read them; an error leaves nothing open (the Redis checks
+// say why it failed).
+func campaigns(ctx context.Context, e *environment.Environment) (*store.Store, []string, error) {
+	st, err := redisconn.Open(ctx, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed, err := st.List(ctx, e.Name)
+	if err != nil {
+		st.Client().Close()
+		return nil, nil, err
+	}
+	return st, listed, nil
 }

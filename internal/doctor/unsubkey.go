@@ -7,7 +7,6 @@ import (
 
 	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/nextstep"
-	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/unsubscribe"
 )
@@ -23,15 +22,11 @@ import (
 // checks say why).
 func UnsubscribeSecret(ctx context.Context, e *environment.Environment) (c Check, ok bool) {
 	const name = "unsubscribe secret"
-	st, err := redisconn.Open(ctx, e)
+	st, listed, err := campaigns(ctx, e)
 	if err != nil {
 		return Check{}, false
 	}
 	defer st.Client().Close()
-	listed, err := st.List(ctx, e.Name)
-	if err != nil {
-		return Check{}, false
-	}
 	here := "none"
 	if e.UnsubscribeSecret.IsSet() {
 		here = unsubscribe.KeyFingerprint([]byte(e.UnsubscribeSecret.Reveal()))
@@ -50,7 +45,7 @@ func UnsubscribeSecret(ctx context.Context, e *environment.Environment) (c Check
 			sends = append(sends, fmt.Sprintf("%s (%s)", camp, ctl.State))
 			continue
 		}
-		fix := "set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file here, and on every worker, to the secret it was staged with (the one send used and the site holds)"
+		fix := "set " + unsubscribe.SecretSettings + " here, and on every worker, to the secret it was staged with (the one send used and the site holds)"
 		if ctl.Next() == store.NextResume {
 			fix += ", then " + nextstep.Hint(store.NextResume, camp, e.Name)
 		}

@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	compose := worker.NewComposer(b.Campaign, secret)
 	if err := compose.Err(); errors.Is(err, unsubscribe.ErrNoSecret) {
-		return nil, fmt.Errorf("nothing was sent: %w: set the environment's TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file, as for send", err)
+		return nil, fmt.Errorf("nothing was sent: %w: set the environment's %s, as for send", err, unsubscribe.SecretSettings)
 	}
 	pool := send.NewPool(cfg.SMTP, 1)
 	defer pool.Close()

@@ -17,6 +17,10 @@ const TokenBytes = 16
 // one could be guessed, and with it every recipient's token.
 const MinSecretBytes = 16
 
+// SecretSettings names where an environment's unsubscribe secret is set,
+// for the messages that say to set it.
+const SecretSettings = "TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file"
+
 // ErrNoSecret is returned (wrapped) for a template holding {token} when
 // no secret is given to compute it.
 var ErrNoSecret = errors.New("no unsubscribe secret is set")
