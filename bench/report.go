@@ -228,6 +228,10 @@ func printRound(w io.Writer, r roundResult) {
 	fmt.Fprintf(tw, "%s, %d connections, %d messages:\t tidings\t ceiling (before / after)\t tidings / ceiling\n", r.label(), r.Conns, r.Sent)
 	fmt.Fprintf(tw, "  msg/s, whole campaign (send to done)\t %.0f\t %.0f (%.0f / %.0f)\t %.2f\n", r.MsgPerS, c.MsgPerS, c.Runs[0].MsgPerS, c.Runs[1].MsgPerS, r.RatioMsgPerS)
 	fmt.Fprintf(tw, "  staged, first message, 10 %%, 90 %%, last message, done seen\t %.2fs, %.2fs, %.2fs, %.2fs, %.2fs, %.2fs\t \t\n", r.StagingS, r.FirstMessageS, r.TenthS, r.NinetiethS, r.LastMessageS, r.WallS)
+	if l := r.Lost; l != nil {
+		fmt.Fprintf(tw, "  lost to the steady rate: to the first message (send's run), first 10 %%, last 10 %%, last message to done\t %.2fs: %.2fs (%.2fs), %+.2fs, %+.2fs, %.2fs\t \t\n", l.Seconds, l.FirstMessageS, l.StagingS, l.RampS, l.TailS, l.DoneS)
+		fmt.Fprintf(tw, "  msg/s without send's run, over steady\t %.2f\t \t\n", l.SendingRatio)
+	}
 	fmt.Fprintf(tw, "  msg/s, steady (10%% to 90%%)\t %.0f\t %.0f\t %.2f\n", r.SteadyMsgPerS, c.SteadyMsgPerS, r.RatioSteady)
 	fmt.Fprintf(tw, "  worker CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg, c.CPUUsPerMsg, r.RatioWorkerCPU)
 	fmt.Fprintf(tw, "  worker + Redis CPU µs/msg\t %.1f\t %.1f\t %.2f\n", r.WorkerUsPerMsg+r.RedisUsPerMsg, c.CPUUsPerMsg, r.RatioTotalCPU)

@@ -72,6 +72,10 @@ type roundResult struct {
 	// the ramp before, the tail after.
 	TenthS     float64 `json:"tenth_s"`
 	NinetiethS float64 `json:"ninetieth_s"`
+	// Lost is the whole campaign's time beyond what its messages take at
+	// the steady rate, by phase (lostTo): where the whole-campaign ratio
+	// loses to the steady one.
+	Lost *lostTime `json:"lost_to_steady,omitempty"`
 	// MsgPerS is whole-campaign throughput: Sent / WallS.
 	MsgPerS float64 `json:"msg_per_s"`
 	// SteadyMsgPerS is the rate between 10% and 90% of the messages, as
@@ -380,6 +384,7 @@ func (b *bench) runRound(ctx context.Context, r round) (roundResult, error) {
 	if t, ok := crossing(progress, float64(b.o.n)*9/10); ok {
 		res.NinetiethS = t.Sub(start).Seconds()
 	}
+	res.Lost = lostTo(&res, b.o.n)
 	res.WorkerUsPerMsg = per(end.workerCPU - base.workerCPU)
 	res.RedisUsPerMsg = per(end.redisCPU - base.redisCPU)
 	res.RedisStageUsPerMsg = per(staged.redisCPU - base.redisCPU)
