@@ -353,8 +353,10 @@ type Result struct {
 	Closed string
 }
 
-// Preflight returns why the plan cannot be staged with o (Check); unless
-// the deliveries of the campaign are excluded, a *StateLostError when this
+// Preflight returns why the plan cannot be staged with o (Check); a
+// *store.UnsubscribeKeyError when o stages again a campaign staged with
+// another unsubscribe secret (store.CheckUnsubscribeKey); unless the
+// deliveries of the campaign are excluded, a *StateLostError when this
 // machine started the campaign before but Redis has no trace of it.
 func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) error {
 	if err := p.Check(o); err != nil {
@@ -368,6 +370,13 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 		return err
 	}
 	if o.ResumeExisting {
+		// The store checks it again under the staging lease; asked here, a
+		// send refuses before it asks for confirmation.
+		c := p.in.Campaign
+		if err := st.CheckUnsubscribeKey(ctx, store.StageConfig{Campaign: c.Name, Env: p.in.EnvName, ResumeExisting: true,
+			UnsubscribeKey: unsubscribeKey(c, p.in.Env), NewUnsubscribeKey: o.NewUnsubscribeSecret}); err != nil {
+			return err
+		}
 		if err := p.checkExclusionsHere(ctx, st, o); err != nil {
 			return err
 		}

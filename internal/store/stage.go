@@ -429,6 +429,33 @@ func checkUnsubscribeKey(cfg StageConfig, staged string) error {
 	return &UnsubscribeKeyError{Campaign: cfg.Campaign, Staged: staged, Now: cfg.UnsubscribeKey}
 }
 
+// CheckUnsubscribeKey is begin's check of the unsubscribe secret
+// (checkUnsubscribeKey) asked early, before a send shows its
+// confirmation: cfg, a staging again (ResumeExisting), is refused
+// (*UnsubscribeKeyError) when the campaign was staged with another
+// secret, before anything is asked or staged. A campaign that is not
+// staged, is another environment's, or is done (staging it again stages
+// nothing: ErrNothingToSend) passes here: begin decides, and checks the
+// secret again under the staging lease.
+func (s *Store) CheckUnsubscribeKey(ctx context.Context, cfg StageConfig) error {
+	if !cfg.ResumeExisting || cfg.UnsubscribeKey == "" || cfg.NewUnsubscribeKey {
+		return nil
+	}
+	k := keysFor(cfg.Campaign)
+	p := s.rdb.Pipeline()
+	metaC := p.HMGet(ctx, k.meta, "unsub_key", "env")
+	stateC := p.HGet(ctx, k.control, "state")
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("read the unsubscribe secret %s was staged with: %w", cfg.Campaign, err)
+	}
+	staged, _ := metaC.Val()[0].(string)
+	env, _ := metaC.Val()[1].(string)
+	if checkEnv(cfg.Campaign, env, cfg.Env) != nil || State(stateC.Val()) == StateDone {
+		return nil
+	}
+	return checkUnsubscribeKey(cfg, staged)
+}
+
 // begin checks that cfg may be staged, as stage, and prepares it
 // (NewStager says which campaign its errors are about). A campaign that
 // exists has the ids of its staging before recorded (recordIdentities) and
