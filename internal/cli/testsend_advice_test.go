@@ -14,7 +14,10 @@ import (
 // incomplete", which it said whatever failed) sends them looking at
 // catalogs that check passes; the advice names the SMTP replies on the
 // FAIL lines and the environment's doctor. An incomplete language, or a
-// refused locale, still points to `tidings check`.
+// refused locale, still points to `tidings check`. Only the places that
+// apply are named: a refusal at the server names no recipients row, and a
+// language none of whose rows can be rendered names neither the server
+// nor doctor.
 func TestTestSendAdviceFollowsWhatWentWrong(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -28,7 +31,13 @@ func TestTestSendAdviceFollowsWhatWentWrong(t *testing.T) {
 			rows:  []string{"ada@example.org,Ada,en,1"},
 			fault: func(string) error { return smtpcapture.Reject(550, "5.1.1 mailbox unavailable") },
 			want:  []string{"FAIL", "the FAIL lines above", "tidings doctor --env staging"},
-			not:   []string{"catalogs are incomplete", "tidings check"},
+			not:   []string{"catalogs are incomplete", "tidings check", "recipients row"},
+		},
+		{
+			name: "no row of a language can be rendered",
+			rows: []string{"ada@example.org,Ada,en,many"},
+			want: []string{"FAIL", "none of the 1 row(s) of en can be rendered", "the FAIL lines above", "recipients row"},
+			not:  []string{"tidings doctor", "QA inbox", "SMTP server", "tidings check"},
 		},
 		{
 			name: "a recipient's locale has no catalog",

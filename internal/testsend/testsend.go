@@ -171,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		case !c.Covered:
 			l.Outcome, l.Missing = Skipped, c.Missing
 		case sm != nil && sm.First == nil && sm.Invalid > 0:
-			l.Err = fmt.Errorf("not sent: none of the %d row(s) of %s can be rendered (the first: %s)", sm.Invalid, c.Lang, l.InvalidFirst)
+			l.Err = &renderError{row: true, err: fmt.Errorf("not sent: none of the %d row(s) of %s can be rendered (the first: %s)", sm.Invalid, c.Lang, l.InvalidFirst)}
 		default:
 			l.Subject, l.Err = sendOne(ctx, cfg, conn, compose, c.Lang, examples, samples)
 			re := (*render.RenderError)(nil)
@@ -267,10 +267,52 @@ func (r *Result) Advice(campaign, env string) string {
 		out = append(out, "see where the catalogs are incomplete: tidings check "+campaign)
 	}
 	if failed > 0 {
-		out = append(out, "the FAIL lines above say why each language failed: fix what they name (the QA inbox, the SMTP server or its settings: tidings doctor --env "+env+"; a recipients row), then run test-send again")
+		out = append(out, "the FAIL lines above say why each language failed: fix what they name ("+strings.Join(r.failedAt(env), "; ")+"), then run test-send again")
 	}
 	return strings.Join(out, "; ")
 }
+
+// failedAt names the places the failed languages' reasons point to, each
+// once: the QA inbox or the SMTP server (a message that did not go out:
+// doctor checks the server and its settings in environment env), a
+// recipients row (one that cannot be rendered), the template and its
+// catalogs (sample data that cannot be rendered).
+func (r *Result) failedAt(env string) []string {
+	var smtp, row, tmpl bool
+	for _, l := range r.Languages {
+		var re *renderError
+		switch {
+		case l.Outcome != Failed:
+		case !errors.As(l.Err, &re):
+			smtp = true
+		case re.row:
+			row = true
+		default:
+			tmpl = true
+		}
+	}
+	var at []string
+	if smtp {
+		at = append(at, "the QA inbox, the SMTP server or its settings: tidings doctor --env "+env)
+	}
+	if row {
+		at = append(at, "a recipients row")
+	}
+	if tmpl {
+		at = append(at, "the template or its catalogs")
+	}
+	return at
+}
+
+// renderError is why a language's message could not be rendered, from a
+// recipients row (row) or from sample data: it never reached the server.
+type renderError struct {
+	row bool
+	err error
+}
+
+func (e *renderError) Error() string { return e.err.Error() }
+func (e *renderError) Unwrap() error { return e.err }
 
 // untested counts the languages that failed, the skipped languages some
 // recipient needs, and the recipients whose locale no catalog covers.
@@ -294,8 +336,9 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 	examples map[string]*plan.Sample, samples map[string]preview.Sample) (string, error) {
 	c := cfg.Bundle.Campaign
 	d := render.Data{Campaign: c.Name, Data: c.Data}
-	requested := lang
+	requested, fromRow := lang, false
 	if sm := examples[lang]; sm != nil && sm.First != nil {
+		fromRow = true
 		r := sm.First.Recipient
 		d.ID, d.Email, d.Name, d.Fields, requested = r.ID, r.Email, r.Name, r.Fields, r.Locale
 	} else {
@@ -310,7 +353,7 @@ func sendOne(ctx context.Context, cfg Config, conn *send.Conn, compose *worker.C
 	d.Unsubscribe = link.Web()
 	out, err := cfg.Bundle.Engine.Render(render.Match{Requested: requested, Lang: lang, Via: render.ViaExact}, d)
 	if err != nil {
-		return "", fmt.Errorf("render: %w", err)
+		return "", &renderError{row: fromRow, err: fmt.Errorf("render: %w", err)}
 	}
 	out.Subject = fmt.Sprintf("[TEST %s] %s", lang, out.Subject)
 	m := compose.Message(id, cfg.To, d.Name, link, out, cfg.Now())
