@@ -222,7 +222,10 @@ func (a *app) plan(ctx context.Context, b *bundle.Bundle, env *environment.Envir
 	in := b.LaunchInput(env, who, host, excl)
 	in.Suppress = lists // beside env's
 	p, err := launch.Plan(ctx, in)
+	var sl *launch.SuppressListError
 	switch {
+	case errors.As(err, &sl):
+		return nil, configError(fmt.Errorf("--suppress %w", sl.Err))
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, configError(b.KeyError(err))
 	case err != nil:

@@ -344,3 +344,36 @@ func TestPlanAndRehearseSuppressAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableSuppressFlagIsNamedAsTheFlag: a --suppress list of plan
+// or send that cannot be read, or holds a line without an address, is
+// named as the command's --suppress (exit 2, nothing staged), not as the
+// environment's (which lists none of it here, or only a good one); the
+// environment's own list that cannot be read is still named as its.
+func TestUnreadableSuppressFlagIsNamedAsTheFlag(t *testing.T) {
+	t.Parallel()
+	renv, good, file := listAndCampaign(t, "flagged", "ok@example.org\n")
+	dir := filepath.Dir(good)
+	missing, bad := filepath.Join(dir, "missing.txt"), filepath.Join(dir, "bad.txt")
+	fixture.Write(t, bad, "ok@example.org\nnot an address\n")
+	withList := merge(renv, map[string]string{"TIDINGS_SUPPRESSION_FILES": good})
+	for _, tc := range []struct {
+		name, flag, want, not string
+		env                   map[string]string
+	}{
+		{"missing, no list of the environment", missing, "tidings: --suppress " + missing + ": the file does not exist: check the path", "environment staging", renv},
+		{"missing, beside the environment's", missing, "tidings: --suppress " + missing + ": the file does not exist: check the path", "environment staging", withList},
+		{"a bad line", bad, "tidings: --suppress " + bad + `:2: email: "not an address"`, "environment staging", withList},
+		{"the environment's missing", good, "environment staging: read suppression list: " + missing, "--suppress", merge(renv, map[string]string{"TIDINGS_SUPPRESSION_FILES": missing})},
+	} {
+		for _, cmd := range []string{"plan", "send"} {
+			r := cli(t, tc.env, cmd, file, "--env", "staging", "--suppress", tc.flag, "--rejects", filepath.Join(dir, "rejects.csv"))
+			if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, tc.not) {
+				t.Errorf("%s: %s: want exit 2 saying %q, not %q\n%s", tc.name, cmd, tc.want, tc.not, r)
+			}
+		}
+	}
+	if r := cli(t, renv, "status", "flagged", "--env", "staging"); r.code == 0 {
+		t.Errorf("the campaign was staged although a suppression list could not be read\n%s", r)
+	}
+}

@@ -183,6 +183,9 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 		// Fail closed: a list that cannot be read stops the plan, and
 		// with it the send.
 		l, err := suppress.Load(lists)
+		if ours := commandsList(err, in.Env); ours != nil {
+			return nil, ours
+		}
 		if err != nil && in.Env != nil {
 			return nil, fmt.Errorf("environment %s: %w", in.Env.Name, err)
 		}
@@ -202,6 +205,38 @@ func Plan(ctx context.Context, in Input) (*Planned, error) {
 		return nil, err
 	}
 	return &Planned{in: in, Summary: sum, digest: h.Sum(nil)}, nil
+}
+
+// SuppressListError is a suppression list the command itself gave
+// (Input.Suppress), not one of its environment's, that cannot be read or
+// holds lines without an address. Err names the file first and says what
+// to do (a *userfile.Error, or a *suppress.ManyError).
+type SuppressListError struct{ Err error }
+
+func (e *SuppressListError) Error() string { return "suppression list " + e.Err.Error() }
+
+// Unwrap returns the list's error.
+func (e *SuppressListError) Unwrap() error { return e.Err }
+
+// commandsList is err, an error of suppress.Load, as a
+// *SuppressListError when it is of the command's own lists alone: none of
+// env's SuppressionFiles (nil env: a rehearsal, whose lists are all its
+// own) is the file that cannot be read, or holds one of the bad lines.
+// Else nil.
+func commandsList(err error, env *environment.Environment) error {
+	var envs []string
+	if env != nil {
+		envs = env.SuppressionFiles
+	}
+	var fe *userfile.Error
+	var many *suppress.ManyError
+	switch {
+	case errors.As(err, &fe) && !slices.Contains(envs, fe.Path):
+		return &SuppressListError{Err: fe}
+	case errors.As(err, &many) && !slices.ContainsFunc(many.Lines, func(l *suppress.LineError) bool { return slices.Contains(envs, l.File) }):
+		return &SuppressListError{Err: many}
+	}
+	return nil
 }
 
 // run streams the recipients file through plan.Run, hashing what it reads.
