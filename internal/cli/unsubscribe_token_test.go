@@ -228,7 +228,7 @@ func pausedByWorker(t *testing.T, env, workerEnv map[string]string, file, name s
 func TestUnsubscribeTokenWithoutSecretRefusedAtPlan(t *testing.T) {
 	t.Parallel()
 	renv, rd := redisEnv(t)
-	const fix = ` has {token}, and environment staging has no unsubscribe secret to make it: set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or the config file's unsubscribe_secret_file (at least 16 random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site`
+	const fix = ` has {token}, and environment staging has no unsubscribe secret to make it: set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or unsubscribe_secret_file (at least 16 random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site`
 	tests := []struct {
 		name, campaign string
 		vars           map[string]string

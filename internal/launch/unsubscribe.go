@@ -24,8 +24,8 @@ func UnsubscribeRefusal(tmpl string, env *environment.Environment) error {
 	if env == nil || env.UnsubscribeSecret.IsSet() || !unsubscribe.UsesToken(tmpl) {
 		return nil
 	}
-	return fmt.Errorf("%q has {token}, and environment %s has no unsubscribe secret to make it: set TIDINGS_UNSUBSCRIBE_SECRET, TIDINGS_UNSUBSCRIBE_SECRET_FILE or the config file's unsubscribe_secret_file (at least %d random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site",
-		tmpl, env.Name, unsubscribe.MinSecretBytes)
+	return fmt.Errorf("%q has {token}, and environment %s has no unsubscribe secret to make it: set %s (at least %d random bytes, e.g. openssl rand -base64 32), the same for send and every worker, and give it to the unsubscribe site",
+		tmpl, env.Name, unsubscribe.SecretSettings, unsubscribe.MinSecretBytes)
 }
 
 // unsubscribeKey is the fingerprint of env's unsubscribe secret when
