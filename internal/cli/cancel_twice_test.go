@@ -86,6 +86,15 @@ func TestCancelSaysTheCountIsNotFinalWhileMessagesAreInFlight(t *testing.T) {
 	}, func() string {
 		return cli(t, env, "status", "inflight", "--env", "staging").stdout + "\n" + log.String()
 	})
+	// A second cancel says what is true now: nothing is being sent, so
+	// not the first's "were being sent at that moment ... not final".
+	again := cli(t, env, "cancel", "inflight", "--env", "staging", "--reason", "again")
+	contains(t, "a second cancel's output", again.stdout, "none is being sent now")
+	for _, stale := range []string{"were being sent at that moment", "not final"} {
+		if strings.Contains(again.stdout, stale) {
+			t.Errorf("a second cancel, once every message in flight was recorded, says %q\n%s", stale, again)
+		}
+	}
 }
 
 // holdingSMTP starts an SMTP capture server that holds every RCPT (a relay

@@ -395,6 +395,12 @@ type Cancelled struct {
 	// so they are the final counts (but for those in flight). They fall
 	// back to this sweep's own when the sums could not be read.
 	Total, TotalInFlight int
+	// StillInFlight is, of a cancel that found the campaign cancelled
+	// already, how many of TotalInFlight are being sent still when it
+	// ran: in doubt under the claim the sweep found, their sender's record
+	// not come yet (stillInFlight). Answer says it, not what was in flight
+	// at the moment of the cancel in force.
+	StillInFlight int
 	// Dropped: the campaign's first staging had not ended and no send
 	// was staging it (StateStagingInterrupted), so nothing was ever sent:
 	// the cancel removed what that staging left (dropStaging).
@@ -463,7 +469,7 @@ func (c Cancelled) Answer(camp, done string, already *Control, final string) str
 	if already == nil {
 		return done + c.Say(final)
 	}
-	total := sayCancelled(c.Total, c.TotalInFlight, " in all", final)
+	total := c.sayNow(final)
 	if c.Recipients == 0 && c.InFlight == 0 {
 		said := already.AlreadyOr(camp, "cancel", "")
 		if c.Total == 0 && c.TotalInFlight == 0 {
@@ -477,6 +483,21 @@ func (c Cancelled) Answer(camp, done string, already *Control, final string) str
 	}
 	return fmt.Sprintf("%s was already cancelled %s%s; this command recorded %d more, which the sweep of that cancel had not reached (still running, or interrupted): %s",
 		camp, already.byWhom(), unrecorded, c.Recipients+c.InFlight, total)
+}
+
+// sayNow says, for a cancel that found the campaign cancelled already,
+// the recipients its cancel recorded in all and, of those it found being
+// sent, how many still are now (StillInFlight), not at that moment.
+func (c Cancelled) sayNow(final string) string {
+	said := fmt.Sprintf("%d unsent recipients recorded as cancelled in all", c.Total)
+	switch {
+	case c.TotalInFlight == 0 && c.StillInFlight == 0:
+		return said + "."
+	case c.StillInFlight == 0:
+		return fmt.Sprintf("%s; none is being sent now: each of the %d it found being sent has its outcome recorded (sent, failed, in doubt or cancelled).", said, c.TotalInFlight)
+	}
+	return fmt.Sprintf("%s; of the %d it found being sent, still being sent now: %d (claimed by a worker; each ends sent, failed, in doubt or cancelled once it records it), so this count is not final: %s",
+		said, max(c.TotalInFlight, c.StillInFlight), c.StillInFlight, final)
 }
 
 // Cancel stops campaign c for good: it sets the state cancelled (claims
@@ -569,7 +590,11 @@ func (s *Store) cancel(ctx context.Context, c, shown string, a Actor, reason str
 		return done, nil, err
 	}
 	// Found cancelled: by whom, when, why (and what this one swept that
-	// the sweep of that cancel had not reached: Answer).
+	// the sweep of that cancel had not reached: Answer), with what is
+	// being sent now.
+	if done.StillInFlight, err = s.stillInFlight(ctx, c); err != nil {
+		return done, nil, fmt.Errorf("cancel %s: %w", c, err)
+	}
 	ctl, err := s.inForce(ctx, c, "cancel", StateCancelled, reason)
 	return done, ctl, err
 }

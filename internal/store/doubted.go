@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // keyDoubted is the SET of the campaigns whose cancel recorded
@@ -95,4 +96,36 @@ func (s *Store) undoubt(ctx context.Context, c string) error {
 		err = s.noteDoubted(ctx, c)
 	}
 	return wrapf(err, "take %s out of the campaigns with recipients in doubt to count", c)
+}
+
+// stillInFlight counts the recipients a cancel of c recorded in doubt
+// while they were being sent (lua/sweep_chunk.lua's doubted hash) whose
+// sender has not recorded the outcome yet: their ledger entry is still in
+// doubt under the claim the sweep found ("k:<token>", as lua/doubted.lua
+// tells them). One whose record came, or whose claim was given back, is
+// not; nor is one lua/doubted.lua took (its claimer gone: in doubt for
+// good).
+func (s *Store) stillInFlight(ctx context.Context, c string) (int, error) {
+	k := keysFor(c)
+	noted, err := s.rdb.HGetAll(ctx, k.doubted).Result()
+	if err != nil || len(noted) == 0 {
+		return 0, wrapf(err, "count the recipients still being sent")
+	}
+	ids := make([]string, 0, len(noted))
+	for id := range noted {
+		ids = append(ids, id)
+	}
+	cur, err := s.rdb.HMGet(ctx, k.ledger, ids...).Result()
+	if err != nil {
+		return 0, fmt.Errorf("count the recipients still being sent: %w", err)
+	}
+	n := 0
+	for i, id := range ids {
+		_, tok, _ := strings.Cut(noted[id], "|")
+		e, _ := cur[i].(string)
+		if f := strings.SplitN(e, "|", 6); len(f) == 6 && f[0] == OutcomeInDoubt && f[4] == "k:"+tok {
+			n++
+		}
+	}
+	return n, nil
 }
