@@ -186,6 +186,17 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, curBatch int,
 				info, err := w.insp.GetTaskInfo(w.cfg.Queue, id)
 				switch {
 				case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+					// Gone, perhaps since finished was read: a run records its
+					// chunk finished (EndChunk) before asynq deletes its task,
+					// so a chunk read finished now needs no task. Given one, it
+					// would run again and read its ledger entries for nothing.
+					done, err := w.st.ChunkFinished(ctx, cs.name, n)
+					if err != nil {
+						return err
+					}
+					if done {
+						continue
+					}
 					if err := w.enqueue(ctx, cs, n, b, gen); err != nil {
 						return err
 					}

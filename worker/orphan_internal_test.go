@@ -242,3 +242,67 @@ func reconcileSetup(t *testing.T, c string, n, chunkSize int, hook redis.Hook) (
 	}
 	return w, &campaignState{name: c, stage: sum.Stage, meta: meta, turnAt: time.Now()}, rdb, sum
 }
+
+// TestReconcileLeavesAChunkThatFinishedMeanwhile: a chunk whose task ends
+// between the pass's read of the finished chunks and its listing of the
+// queue (the chunk recorded finished, then asynq deleted the task) is
+// not given a task again: a second run of a finished chunk reads its
+// ledger entries for nothing (found as TestWronglyFreshChunkSendsNobodyTwice
+// and TestFirstPassReadsNoLedger failing under load: one read of a chunk's
+// entries each, the chunk's task run again after it finished).
+func TestReconcileLeavesAChunkThatFinishedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, cs, _, sum := reconcileSetup(t, "fm", 1, 0, nil)
+	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	id := taskID("fm", sum.Stage, 0, 0)
+	ended := false
+	// The listing, as the pass reads it after the finished chunks: the
+	// task's run ended meanwhile, as a worker's handler ends it.
+	tasks := func() (map[string]asynq.TaskState, error) {
+		if !ended {
+			ended = true
+			sendAll(t, w.st, "fm", sum.Stage, "r0")
+			if end, err := w.st.EndChunk(ctx, "fm", sum.Stage, 0, 0, true); err != nil || !end.Recorded {
+				t.Fatalf("end chunk 0: %+v, %v", end, err)
+			}
+			if err := w.insp.DeleteTask("tidings-fm", id); err != nil { // asynq, once the handler returned nil
+				t.Fatal(err)
+			}
+		}
+		return w.taskStates()
+	}
+	if err := w.reconcile(ctx, cs, 0, tasks); err != nil {
+		t.Fatal(err)
+	}
+	if !ended {
+		t.Fatal("the pass never listed the queue: the test shows nothing")
+	}
+	if info, err := w.insp.GetTaskInfo("tidings-fm", id); err == nil {
+		t.Errorf("chunk 0, finished, has a task again (%v)", info.State)
+	} else if !errors.Is(err, asynq.ErrTaskNotFound) {
+		t.Fatal(err)
+	}
+}
+
+// sendAll claims and records sent the recipients ids (German) of
+// campaign c, staging stage.
+func sendAll(t *testing.T, st *store.Store, c, stage string, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
+	l, p := st.Ledger(c, stage), store.Policy{MaxAttempts: 3}
+	var cls []store.Claim
+	var recs []store.Record
+	for _, id := range ids {
+		cls = append(cls, store.Claim{ID: id, Lang: "de", Token: "test/1"})
+		recs = append(recs, store.Record{ID: id, Lang: "de", Kind: store.KindSent, Token: "test/1"})
+	}
+	if res, err := l.Step(ctx, nil, cls, p, time.Now()); err != nil || len(res.Claims) != len(ids) {
+		t.Fatalf("claim %v: %+v, %v", ids, res, err)
+	}
+	if _, err := l.Step(ctx, recs, nil, p, time.Now()); err != nil {
+		t.Fatalf("record %v sent: %v", ids, err)
+	}
+}

@@ -1050,6 +1050,13 @@ func (s *Store) ChunkTasks(ctx context.Context, c string) (finished map[int]bool
 	return finished, gens, nil
 }
 
+// ChunkFinished reports whether chunk n of campaign c is finished (every
+// recipient has a final outcome: EndChunk), as read now.
+func (s *Store) ChunkFinished(ctx context.Context, c string, n int) (bool, error) {
+	ok, err := s.rdb.SIsMember(ctx, keysFor(c).finished, n).Result()
+	return ok, wrapf(err, "read whether chunk %d of %s is finished", n, c)
+}
+
 // ReconcileTurn reports whether owner reconciles campaign c's chunks now
 // (lua/turn.lua): one worker at a time, so that what a pass costs does not
 // grow with the number of workers. The owner keeps the turn by asking again
