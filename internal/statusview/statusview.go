@@ -912,8 +912,12 @@ func writeLanguages(w io.Writer, st *store.Status) {
 	for _, l := range st.Languages { // sorted by the store
 		done := Handled(l.Counts)
 		fmt.Fprintf(w, "  %-8s %s %6d/%-6d sent %d, failed %d", l.Lang, Bar(done, l.Staged, 20), done, l.Staged, l.Counts[store.OutcomeSent], l.Counts[store.OutcomeFailed])
-		if n := l.Counts[store.OutcomeCancelled]; n > 0 {
-			fmt.Fprintf(w, ", cancelled %d", n)
+		// Every other outcome the done figure counts, so the row adds up
+		// (in doubt after a crash, refused or invalid by a worker).
+		for _, o := range []string{store.OutcomeInDoubt, store.OutcomeRefused, store.OutcomeInvalid, store.OutcomeSkipped, store.OutcomeCancelled} {
+			if n := l.Counts[o]; n > 0 {
+				fmt.Fprintf(w, ", %s %d", o, n)
+			}
 		}
 		fmt.Fprintln(w)
 	}
