@@ -78,3 +78,42 @@ func TestBatchStateOfAPausedCampaign(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchTableNeverFoldsOneBatch: the batch table of `tidings status`
+// shows a batch that is alone before or after the window of batches shown
+// one line each on a line of its own, "batch 1", not as a run of one
+// ("batches 1-1 [...] 20000/20000 1 done:"), as it did for a campaign of
+// 10 batches sending its 4th (found by a red team walking the night).
+// Longer runs are still folded.
+func TestBatchTableNeverFoldsOneBatch(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name       string
+		n, done    int
+		want, nots []string
+	}{
+		{"one before the window", 10, 3, []string{"  batch 1  ", "  batch 2  ", "  batch 10 "}, []string{"batches "}},
+		{"one after the window", 9, 0, []string{"  batch 1  ", "  batch 8  ", "  batch 9  "}, []string{"batches "}},
+		{"longer runs fold", 14, 6, []string{"batches 1-4 ", "  batch 5  ", "  batch 12 ", "batches 13-14"}, []string{"  batch 4  ", "  batch 13 "}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			bs := batches(10, tt.n, 100, tt.done)
+			total := int64(10 + 100*tt.n)
+			st := store.Status{Campaign: "c", Env: "production", Control: store.Control{State: store.StateRunning, CurBatch: tt.done + 1},
+				Total: total, Staged: total, Counts: counts(store.OutcomePending, int(total)), Batches: bs}
+			var out strings.Builder
+			statusview.Write(&out, &st, "")
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("status lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, n := range tt.nots {
+				if strings.Contains(out.String(), n) {
+					t.Errorf("status holds %q:\n%s", n, out.String())
+				}
+			}
+		})
+	}
+}

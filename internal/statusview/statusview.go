@@ -807,6 +807,13 @@ func writeBatches(w io.Writer, st *store.Status) {
 	}
 	first = max(min(first, len(rest)-maxBatches), 0)
 	last := min(first+maxBatches, len(rest))
+	// A run of one batch is shown as itself, not as "batches 1-1".
+	if first == 1 {
+		first = 0
+	}
+	if last == len(rest)-1 {
+		last = len(rest)
+	}
 	if first > 0 {
 		writeSummary(w, rest[:first], st.State)
 	}
