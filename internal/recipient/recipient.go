@@ -972,7 +972,7 @@ func (r *Reader) nextCSV() (Recipient, error) {
 					advice = fmt.Sprintf("the line ends in %d empty %s (commas after its last value): remove the commas at the end of the line, or %s", len(extra), fields, advice)
 				}
 				if len(rec) < len(r.header) {
-					advice = "add the missing values (an empty one is nothing between two commas: a,,b)"
+					advice = noValue(r.header[len(rec):]) + ": add the missing values (an empty one is nothing between two commas: a,,b)"
 				}
 				if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" { // a line of spaces, not a short row
 					return rcp, r.rowErr(pe.StartLine, "", CodeBadRow,
@@ -1569,6 +1569,19 @@ func (r *Reader) checkShown(rcp *Recipient) error {
 			"holds U+%04X (a direction control) at byte %d, which reorders how the name is shown (in the To: header and the console): remove it; right-to-left names need none", c, at))
 	}
 	return nil
+}
+
+// noValue says which columns of a row shorter than its header get no value
+// as the row is read (its values may be shifted: it says "as read").
+func noValue(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = strconv.Quote(c)
+	}
+	if len(q) == 1 {
+		return "as read, column " + q[0] + " has no value"
+	}
+	return "as read, columns " + strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1] + " have no value"
 }
 
 func (r *Reader) rowErr(line int, field, code, reason string) *RowError {

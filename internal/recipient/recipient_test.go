@@ -173,10 +173,10 @@ func TestReaderFieldCountAdvice(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"r.csv:2: the row has 3 fields, the header has 4: add the missing values (an empty one is nothing between two commas: a,,b)",
+		"r.csv:2: the row has 3 fields, the header has 4: as read, column \"posts\" has no value: add the missing values (an empty one is nothing between two commas: a,,b)",
 		"r.csv:3: the row has 5 fields, the header has 4: quote values that contain commas",
 		"r.csv:4: the row holds only white space, the header has 4 fields: remove the line, or write the row's values",
-		"r.csv:5: the row has 1 field, the header has 4: add the missing values (an empty one is nothing between two commas: a,,b)",
+		"r.csv:5: the row has 1 field, the header has 4: as read, columns \"locale\", \"name\" and \"posts\" have no value: add the missing values (an empty one is nothing between two commas: a,,b)",
 		"r.csv:6: the row has 6 fields, the header has 4: the line ends in 2 empty fields (commas after its last value): remove the commas at the end of the line, or quote values that contain commas",
 	} {
 		_, err := rd.Next()
