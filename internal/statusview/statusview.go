@@ -516,6 +516,8 @@ func WriteList(w io.Writer, all []*store.Status, now time.Time, more, next func(
 			fmt.Fprintf(w, "  %s", nextstep.BeingStaged(st))
 		} else if since, now := st.Stalled(), ReadAt(st, now); !since.IsZero() && now.Sub(since) >= stallAfter {
 			fmt.Fprintf(w, "  NO PROGRESS for %s although recipients wait: %s", now.Sub(since).Round(time.Second), more(st))
+		} else if n := st.Counts[store.OutcomeInDoubt]; n > 0 { // as the console's list says it
+			fmt.Fprintf(w, "  %s", nextstep.InDoubt(n, st.Campaign, st.Env))
 		}
 		fmt.Fprintln(w)
 	}
