@@ -31,6 +31,27 @@ func endCanary(t *testing.T, st *store.Store, c string, sum *store.StageSummary)
 	}
 }
 
+// attemptCanary stages c (a canary of 9: 3 per language), releases its
+// canary with p, attempts each of its recipients as kinds says, in order,
+// and ends its chunks, as workers do after its first pass.
+func attemptCanary(t *testing.T, st *store.Store, c string, p store.TickParams, kinds []store.Kind) *store.StageSummary {
+	t.Helper()
+	sum := stage(t, st, c, stageOpts{n: 18, canary: 3, size: 6})
+	if r := tick(t, st, c, sum, p); r.Code != store.TickReleased {
+		t.Fatalf("first tick %+v", r)
+	}
+	canary := canaryOf(t, st, c)
+	if len(canary) != len(kinds) {
+		t.Fatalf("canary of %d, want %d", len(canary), len(kinds))
+	}
+	l := st.Ledger(c, sum.Stage)
+	for i, r := range canary {
+		attempt(t, l, r, kinds[i], store.Policy{MaxAttempts: 3}, time.Now())
+	}
+	endCanary(t, st, c, sum)
+	return sum
+}
+
 // TestApproveRefusedWhileCanaryRetries (red team): with
 // approve_after_canary, SMTP down, all 9 canary recipients failed
 // temporarily and the batch gate paused the campaign; approve was
@@ -59,20 +80,8 @@ func TestApproveRefusedWhileCanaryRetries(t *testing.T) {
 	} {
 		c := fmt.Sprintf("c-canary-retry-%d", i)
 		t.Run(tc.name, func(t *testing.T) {
-			sum := stage(t, st, c, stageOpts{n: 18, canary: 3, size: 6})
 			p := store.TickParams{ApproveAfterCanary: true, MaxFailureRate: tc.gate}
-			if r := tick(t, st, c, sum, p); r.Code != store.TickReleased {
-				t.Fatalf("first tick %+v", r)
-			}
-			canary := canaryOf(t, st, c)
-			if len(canary) != len(tc.kinds) {
-				t.Fatalf("canary of %d, want %d", len(canary), len(tc.kinds))
-			}
-			l := st.Ledger(c, sum.Stage)
-			for i, r := range canary {
-				attempt(t, l, r, tc.kinds[i], store.Policy{MaxAttempts: 3}, time.Now())
-			}
-			endCanary(t, st, c, sum)
+			sum := attemptCanary(t, st, c, p, tc.kinds)
 			if tc.gate > 0 {
 				if r := tick(t, st, c, sum, p); r.Code != store.TickGated {
 					t.Fatalf("the canary's gate: %+v, want it paused", r)

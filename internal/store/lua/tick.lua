@@ -179,7 +179,15 @@ if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   -- lua/transition.lua, which counts them alike).
   local waiting = waitingOf(KEYS[3], cur)
   if waiting > 0 then return {NOOP, cur, string.format('canary: waiting for the retries of %d recipients', waiting)} end
+  -- Say what it sent when not all of it was (every one failed, say):
+  -- "canary sent" would say a canary QA can check went out.
+  local sent = tonumber(st[8] or '0')
   local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
+  if sent == 0 then
+    reason = string.format('canary done (%d recipients), none of them sent: see why in its errors before you approve', b.size)
+  elseif sent < b.size then
+    reason = string.format('canary done (%d recipients), %d of them sent: check them, and why not the others (its errors), then approve', b.size, sent)
+  end
   set('awaiting-approval', ARGV[8], 'await-approval', reason)
   return {AWAITING, cur, reason}
 end
