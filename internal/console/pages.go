@@ -424,7 +424,22 @@ func (s *Server) liveProblem(c string, err error) (string, bool) {
 	if status, msg := s.advice(c, "", err); status != http.StatusServiceUnavailable {
 		return msg + " This page keeps checking.", false
 	}
-	return "Cannot read Redis right now (" + err.Error() + "); retrying every second.", true
+	return "Cannot read Redis right now (" + err.Error() + "); retrying every second. " + s.unreadAdvice(c), true
+}
+
+// unreadAdvice says what on-call can do while the console cannot read
+// Redis (c: the campaign, "" for the campaigns page): workers that reach
+// Redis may still be sending, so it names the command that stops the
+// campaign from a host that reaches Redis, and the one that says what is
+// wrong.
+func (s *Server) unreadAdvice(c string) string {
+	what, name := "it", c
+	if c == "" {
+		what, name = "a campaign", "CAMPAIGN"
+	}
+	flag := s.envFlag()
+	return fmt.Sprintf(`Workers that reach Redis may still be sending: to stop %s now, run tidings pause %s%s --reason "..." from a host that reaches Redis; tidings doctor%s says what is wrong.`,
+		what, name, flag, flag)
 }
 
 // storeError answers a store error: 404 for an unknown campaign, 409 for an

@@ -24,6 +24,12 @@ import (
 // before a blank tab for the minute and more that every read's timeouts
 // and retries add up to. Before, the gallery and the recipients page
 // waited on Redis without a bound.
+//
+// Each also says what to do meanwhile: workers that still reach Redis
+// may go on sending, so it names the command that stops the campaign from
+// a host that reaches Redis, and the one that says what is wrong. Before,
+// they said only "retrying every second", leaving on-call nothing to do
+// but wait.
 func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 	t.Parallel()
 	r, _, s := siteOfItsOwn(t, "stalled")
@@ -38,13 +44,14 @@ func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 	// so that only a page that waits on Redis without one fails here.
 	hc := *op.c
 	hc.Timeout = 40 * time.Second
-	for _, tt := range []struct{ path, retries string }{
-		{"/", "data-not-live"},
-		{"/c/stalled", "data-not-live"},
-		{"/c/stalled/gallery", "data-reload"},
-		{"/c/stalled/gallery?r=" + consoletest.Email(3, "en"), "data-reload"},
-		{"/c/stalled/recipients", "data-reload"},
-		{"/c/stalled/recipients?format=csv", "data-reload"},
+	stop := `tidings pause stalled --env test --reason "..."`
+	for _, tt := range []struct{ path, retries, stop string }{
+		{"/", "data-not-live", `tidings pause CAMPAIGN --env test --reason "..."`},
+		{"/c/stalled", "data-not-live", stop},
+		{"/c/stalled/gallery", "data-reload", stop},
+		{"/c/stalled/gallery?r=" + consoletest.Email(3, "en"), "data-reload", stop},
+		{"/c/stalled/recipients", "data-reload", stop},
+		{"/c/stalled/recipients?format=csv", "data-reload", stop},
 	} {
 		path := tt.path
 		t.Run(path, func(t *testing.T) {
@@ -66,6 +73,11 @@ func TestOnCallPagesAnswerWhileRedisStalls(t *testing.T) {
 			body := html.UnescapeString(string(b))
 			if want := "Cannot read Redis right now"; resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, want) || !strings.Contains(body, tt.retries) {
 				t.Errorf("GET %s: %d, want 503 saying %q, in a page that tries again (%s)\n%s", path, resp.StatusCode, want, tt.retries, body)
+			}
+			for _, want := range []string{tt.stop, "from a host that reaches Redis", "tidings doctor --env test"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("GET %s while Redis stalls does not say what to do meanwhile: lacks %q\n%s", path, want, body)
+				}
 			}
 		})
 	}
