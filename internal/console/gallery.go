@@ -326,36 +326,9 @@ type pluralForm struct{ Form, Count, Text string }
 // page reads those, not the chunks.
 func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 	covs := src.engine.Languages()
-	want := map[string]bool{}
-	for _, c := range covs {
-		if c.Covered {
-			want[c.Lang] = true
-		}
-	}
-	chosen := map[string]preview.Recipient{}
-	var samples map[string]*plan.Sample
-	switch {
-	case src.judge != nil:
-		// A campaign file: each language shows the first row the plan
-		// accepts, never one the template cannot be rendered with.
-		p, err := src.filePlan(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if p != nil {
-			samples = p.samples
-		}
-		for lang, sm := range samples {
-			if sm.First != nil && want[lang] {
-				chosen[lang] = sm.First.Recipient
-			}
-		}
-	default:
-		for lang, r := range src.firsts {
-			if want[lang] {
-				chosen[lang] = r
-			}
-		}
+	chosen, samples, err := src.chosen(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]card, 0, len(covs))
 	for _, cov := range covs {
@@ -366,8 +339,7 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 		r, ok := chosen[cov.Lang]
 		sm := samples[cov.Lang]
 		if !ok && sm != nil && sm.Invalid > 0 {
-			out = append(out, card{Lang: cov.Lang, Dir: render.Direction(cov.Lang),
-				Problem: fmt.Sprintf("invalid: none of the %d row(s) of %s can be rendered, so none is sent; the first, line %d (%s): %s", sm.Invalid, cov.Lang, sm.FirstInvalid.Line, sm.FirstInvalid.Email, sm.FirstInvalid.Reason)})
+			out = append(out, card{Lang: cov.Lang, Dir: render.Direction(cov.Lang), Problem: noneValid(cov.Lang, sm)})
 			continue
 		}
 		if !ok {
@@ -383,6 +355,48 @@ func (s *Server) cards(ctx context.Context, src *source) ([]card, error) {
 		out[i].Catalog = cov.Spelled()
 	}
 	return out, nil
+}
+
+// chosen is the recipient each covered language's card shows: the
+// campaign's first of that language (the first row the plan accepts of a
+// campaign file, never one the template cannot be rendered with; the
+// first recorded at staging of a staged campaign), none for a language
+// without one. samples is the plan's per language (its invalid rows), nil
+// for a staged campaign.
+func (src *source) chosen(ctx context.Context) (chosen map[string]preview.Recipient, samples map[string]*plan.Sample, err error) {
+	want := map[string]bool{}
+	for _, c := range src.engine.Languages() {
+		if c.Covered {
+			want[c.Lang] = true
+		}
+	}
+	chosen = map[string]preview.Recipient{}
+	if src.judge == nil {
+		for lang, r := range src.firsts {
+			if want[lang] {
+				chosen[lang] = r
+			}
+		}
+		return chosen, nil, nil
+	}
+	p, err := src.filePlan(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p != nil {
+		samples = p.samples
+	}
+	for lang, sm := range samples {
+		if sm.First != nil && want[lang] {
+			chosen[lang] = sm.First.Recipient
+		}
+	}
+	return chosen, samples, nil
+}
+
+// noneValid says that none of lang's rows (sm) can be rendered.
+func noneValid(lang string, sm *plan.Sample) string {
+	return fmt.Sprintf("invalid: none of the %d row(s) of %s can be rendered, so none is sent; the first, line %d (%s): %s", sm.Invalid, lang, sm.FirstInvalid.Line, sm.FirstInvalid.Email, sm.FirstInvalid.Reason)
 }
 
 // sample is the configured sample data for lang.
@@ -707,6 +721,21 @@ func (s *Server) galleryPart(w http.ResponseWriter, r *http.Request, src *source
 		return
 	}
 	rc, real := s.sample(lang), false
+	if q == "" { // the message the language's card shows
+		chosen, samples, err := src.chosen(r.Context())
+		if err != nil {
+			s.sourceError(w, r, src, err)
+			return
+		}
+		first, ok := chosen[lang]
+		if sm := samples[lang]; !ok && sm != nil && sm.Invalid > 0 {
+			s.noEmail(w, r, src, q, asked+": "+noneValid(lang, sm))
+			return
+		}
+		if ok {
+			rc, real = first, true
+		}
+	}
 	if q != "" {
 		found, l, problem, err := s.pick(r.Context(), src, q)
 		switch {
