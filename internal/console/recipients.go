@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,18 @@ func (f filter) match(row store.Row) bool {
 func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 	c := r.PathValue("campaign")
 	f := filterOf(r)
+	if f.Outcome != "" && !slices.Contains(store.Outcomes, f.Outcome) {
+		// As tidings report --outcome: never "0 matches" for a typo.
+		msg := fmt.Sprintf("%s: filter by one of %s, or by none.", (&report.OutcomeError{Outcome: f.Outcome}).Error(), strings.Join(store.Outcomes, ", "))
+		if wantsJSON(r) {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "message": msg})
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		s.render(w, r, "message", map[string]any{"Title": http.StatusText(http.StatusBadRequest), "Message": msg,
+			"Back": "/c/" + url.PathEscape(c) + "/recipients", "BackTo": "the recipients of " + c})
+		return
+	}
 	if r.FormValue("format") == "csv" {
 		s.recipientsCSV(w, r, c, f)
 		return
