@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // keyDoubted is the SET of the campaigns whose cancel recorded
@@ -100,16 +103,32 @@ func (s *Store) undoubt(ctx context.Context, c string) error {
 
 // stillInFlight counts the recipients a cancel of c recorded in doubt
 // while they were being sent (lua/sweep_chunk.lua's doubted hash) whose
-// sender has not recorded the outcome yet: their ledger entry is still in
-// doubt under the claim the sweep found ("k:<token>", as lua/doubted.lua
-// tells them). One whose record came, or whose claim was given back, is
-// not; nor is one lua/doubted.lua took (its claimer gone: in doubt for
-// good).
+// sender has not recorded the outcome yet and still can: their ledger
+// entry is still in doubt under the claim the sweep found ("k:<token>"),
+// and the worker that made the claim is alive in c's environment (as
+// lua/doubted.lua tells them). One whose record came, or whose claim was
+// given back, is not; nor is one whose worker is gone (killed: nobody
+// sends it or will record it, it stays in doubt), nor one lua/doubted.lua
+// took.
 func (s *Store) stillInFlight(ctx context.Context, c string) (int, error) {
 	k := keysFor(c)
-	noted, err := s.rdb.HGetAll(ctx, k.doubted).Result()
-	if err != nil || len(noted) == 0 {
-		return 0, wrapf(err, "count the recipients still being sent")
+	p := s.rdb.Pipeline()
+	notedC := p.HGetAll(ctx, k.doubted)
+	envC := p.HGet(ctx, k.meta, "env")
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("count the recipients still being sent: %w", err)
+	}
+	noted := notedC.Val()
+	if len(noted) == 0 {
+		return 0, nil
+	}
+	ws, err := s.Builds(ctx, envC.Val())
+	if err != nil {
+		return 0, fmt.Errorf("count the recipients still being sent: %w", err)
+	}
+	alive := map[string]bool{}
+	for _, w := range ws {
+		alive[w.Worker] = true
 	}
 	ids := make([]string, 0, len(noted))
 	for id := range noted {
@@ -122,8 +141,12 @@ func (s *Store) stillInFlight(ctx context.Context, c string) (int, error) {
 	n := 0
 	for i, id := range ids {
 		_, tok, _ := strings.Cut(noted[id], "|")
+		worker := tok // a claim token is "<worker id>/<number>" (worker/token.go)
+		if at := strings.LastIndexByte(tok, '/'); at >= 0 {
+			worker = tok[:at]
+		}
 		e, _ := cur[i].(string)
-		if f := strings.SplitN(e, "|", 6); len(f) == 6 && f[0] == OutcomeInDoubt && f[4] == "k:"+tok {
+		if f := strings.SplitN(e, "|", 6); len(f) == 6 && f[0] == OutcomeInDoubt && f[4] == "k:"+tok && alive[worker] {
 			n++
 		}
 	}
