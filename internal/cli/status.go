@@ -13,6 +13,7 @@ import (
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/writehold"
 )
 
 type statusOptions struct {
@@ -59,6 +60,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, e *environment.
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
 				func(st *store.Status) string { return nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st) })
 		}
+		writehold.WriteList(ctx, a.stdout, s.Client(), all, env)
 		statusview.WriteGone(a.stdout, len(all), m, env)
 		return nil
 	})
@@ -83,7 +85,8 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c string, e *envir
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough
 		default:
-			statusview.WriteAt(a.stdout, st, time.Now(), statusview.WithStall(st, time.Now(), nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st)))
+			hint := statusview.WithStall(st, time.Now(), nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st))
+			statusview.WriteAt(a.stdout, st, time.Now(), writehold.With(ctx, s.Client(), st, e.Name, hint))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err

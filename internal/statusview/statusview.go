@@ -596,7 +596,12 @@ const stallAfter = time.Minute
 // awaited), so that "RUNNING" does
 // not hide that no worker sends it; hint as it is otherwise.
 func WithStall(st *store.Status, now time.Time, hint string) string {
-	line := stall(st, now)
+	return Above(stall(st, now), hint)
+}
+
+// Above returns hint with line before it, indented as WriteAt shows a
+// hint under the state; hint or line alone when the other is "".
+func Above(line, hint string) string {
 	switch {
 	case line == "":
 		return hint
