@@ -182,6 +182,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 	var changed *launch.ChangedError
 	var te *store.TransitionError
 	var ae *store.AckError
+	var ex *store.ExistsError
 	switch {
 	case errors.As(err, &rej):
 		var why []string
@@ -199,8 +200,8 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 		return problemsErr(errors.New(nextstep.StateLost(lost, b.File, e)))
 	case errors.As(err, &changed):
 		return configError(fmt.Errorf("%w; run send again once the files no longer change (it checks and shows them as they are then)", err))
-	case errors.Is(err, store.ErrCampaignExists):
-		return configError(fmt.Errorf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)", name, e, name, e))
+	case errors.As(err, &ex):
+		return configError(errors.New(nextstep.Exists(ex, e)))
 	case errors.As(err, new(*store.UnsubscribeKeyError)):
 		return configError(fmt.Errorf("%w: set %s to the secret it was staged with, the one its workers and the site hold, and send again; or, if the secret was changed on purpose (the site holds the new one), send again adding --new-unsubscribe-secret, and give the new one to every worker of %s", err, unsubscribe.SecretSettings, e))
 	case errors.Is(err, store.ErrNothingToSend):

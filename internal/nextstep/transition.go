@@ -34,3 +34,16 @@ func (f Files) Transition(e *store.TransitionError, env string) string {
 	}
 	return what
 }
+
+// Exists says what to do about a send, without --resume-existing, of
+// campaign e.Campaign, which is staged in environment env already: a done
+// one has nothing left to send (report says who received it; a new mail
+// takes a new campaign name); otherwise look at it, or stage it again
+// with --resume-existing.
+func Exists(e *store.ExistsError, env string) string {
+	c := e.Campaign
+	if e.State == store.StateDone {
+		return fmt.Sprintf("campaign %q is done in %s: nothing is left to send; see who received it with 'tidings report %s --env %s'; to send a new mail, give the campaign file a new campaign name (name:)", c, env, c, env)
+	}
+	return fmt.Sprintf("campaign %q is already staged in %s: see it with 'tidings status %s --env %s', or re-stage it with --resume-existing (never re-sends anyone already sent)", c, env, c, env)
+}

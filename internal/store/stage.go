@@ -475,7 +475,7 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	exists, done := meta[0] != nil, false
 	if exists {
 		if !cfg.ResumeExisting {
-			return nil, ErrCampaignExists
+			return nil, s.existsError(ctx, k, cfg.Campaign)
 		}
 		// Its ledger and counters are kept: only a build of the layout
 		// that wrote them may read them and write beside them.
@@ -541,6 +541,31 @@ func (s *Store) stageState(ctx context.Context, k keys, c string, exists bool) (
 		return StatePaused, nil
 	}
 	return StateStaged, nil
+}
+
+// ExistsError is ErrCampaignExists (errors.Is) for a campaign staged
+// without StageConfig.ResumeExisting, with the state it is in, so that
+// what to do can be said for that state (done: nothing is left to send).
+type ExistsError struct {
+	Campaign string
+	State    State
+}
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("campaign %s already exists (%s)", e.Campaign, e.State)
+}
+
+// Is reports whether target is ErrCampaignExists.
+func (e *ExistsError) Is(target error) bool { return target == ErrCampaignExists }
+
+// existsError returns the ExistsError of campaign c, which exists, with
+// the state its control holds.
+func (s *Store) existsError(ctx context.Context, k keys, c string) error {
+	m, err := s.rdb.HGetAll(ctx, k.control).Result()
+	if err != nil {
+		return fmt.Errorf("read control of %s: %w", c, err)
+	}
+	return &ExistsError{Campaign: c, State: parseControl(m).State}
 }
 
 // Done reports whether the campaign staged again is done: a done campaign
