@@ -23,7 +23,7 @@ const probe = "#!lua\nreturn 1"
 
 // reasons says, per error code Redis refuses writes with, why.
 var reasons = map[string]string{
-	"NOREPLICAS": "fewer replicas are connected to it than its min-replicas-to-write",
+	"NOREPLICAS": "fewer replicas are connected and caught up (within min-replicas-max-lag) than its min-replicas-to-write",
 	"READONLY":   "it is a replica, not the master",
 	"MISCONF":    "its last snapshot to disk failed (stop-writes-on-bgsave-error)",
 	"OOM":        "it is out of memory (maxmemory)",
@@ -116,24 +116,29 @@ func refusal(ctx context.Context, rdb redis.UniversalClient, c string) string {
 		return ""
 	}
 	if code == "NOREPLICAS" {
-		if n, ok := connected(ctx, cmd); ok {
-			why = fmt.Sprintf("%s (%s connected)", why, n)
+		if good, all, ok := replicas(ctx, cmd); ok {
+			why = fmt.Sprintf("%s (%s of %s connected caught up)", why, good, all)
 		}
 	}
 	return fmt.Sprintf("Redis at %s refuses writes (%s: %s)", addr, code, why)
 }
 
-// connected returns how many replicas INFO replication says are
-// connected to the master c.
-func connected(ctx context.Context, c redis.Cmdable) (string, bool) {
+// replicas returns how many replicas INFO replication says are caught up
+// (min_slaves_good_slaves: the count min-replicas-to-write is held
+// against) and connected to the master c.
+func replicas(ctx context.Context, c redis.Cmdable) (good, all string, ok bool) {
 	info, err := c.Info(ctx, "replication").Result()
 	if err != nil {
-		return "", false
+		return "", "", false
 	}
 	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "connected_slaves:"); ok {
-			return v, true
+		l = strings.TrimSpace(l)
+		if v, found := strings.CutPrefix(l, "connected_slaves:"); found {
+			all = v
+		}
+		if v, found := strings.CutPrefix(l, "min_slaves_good_slaves:"); found {
+			good = v
 		}
 	}
-	return "", false
+	return good, all, good != "" && all != ""
 }
