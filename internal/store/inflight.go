@@ -48,36 +48,38 @@ func (s *Store) InFlight(ctx context.Context, c string) (int, error) {
 		}
 	}
 	sending := 0
-	for first := 0; first < len(chunks); first += 32 {
-		part := chunks[first:min(first+32, len(chunks))]
-		ks := make([]string, len(part))
-		for i, n := range part {
-			ks[i] = k.chunk(n)
-		}
-		vs, err := s.rdb.MGet(ctx, ks...).Result()
-		if err != nil {
-			return 0, fmt.Errorf("count the messages in flight of %s: read chunks: %w", c, err)
-		}
-		var ids []string
-		for i, v := range vs {
-			recs, err := decodeChunk(c, part[i], v)
-			if err != nil {
-				return 0, fmt.Errorf("count the messages in flight of %s: %w", c, err)
-			}
-			ids = append(ids, IDs(recs)...)
-		}
+	var ids []string
+	count := func() error { // the ledger entries of ids that are claims
 		if len(ids) == 0 {
-			continue
+			return nil
 		}
 		es, err := s.rdb.HMGet(ctx, k.ledger, ids...).Result()
 		if err != nil {
-			return 0, fmt.Errorf("count the messages in flight of %s: read the ledger: %w", c, err)
+			return fmt.Errorf("read the ledger: %w", err)
 		}
 		for _, e := range es {
 			if v, _ := e.(string); strings.HasPrefix(v, ledgerSending+"|") {
 				sending++
 			}
 		}
+		ids = ids[:0]
+		return nil
+	}
+	lost, err := s.readChunks(ctx, c, chunks, func(_ int, recs []Recipient) error {
+		ids = append(ids, IDs(recs)...)
+		if len(ids) < 32*200 { // about 32 chunks' recipients an HMGET
+			return nil
+		}
+		return count()
+	})
+	if err == nil {
+		err = count()
+	}
+	if err == nil && len(lost) > 0 {
+		err = &LostChunksError{Campaign: c, Chunks: lost}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count the messages in flight of %s: %w", c, err)
 	}
 	return sending, nil
 }

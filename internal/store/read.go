@@ -247,37 +247,53 @@ func (s *Store) eachChunk(ctx context.Context, c string, fn func(batch, chunk in
 	if err != nil {
 		return err
 	}
-	k := keysFor(c)
 	var lost []int
 	for b, bi := range meta.Batches {
-		for first := bi.First; first <= bi.Last; first += 32 {
-			var ks []string
-			for n := first; n <= min(first+31, bi.Last); n++ {
-				ks = append(ks, k.chunk(n))
-			}
-			vs, err := s.rdb.MGet(ctx, ks...).Result()
-			if err != nil {
-				return fmt.Errorf("read chunks: %w", err)
-			}
-			for i, v := range vs {
-				if v == nil {
-					lost = append(lost, first+i)
-					continue
-				}
-				recs, err := decodeChunk(c, first+i, v)
-				if err == nil {
-					err = fn(b, first+i, recs)
-				}
-				if err != nil {
-					return err
-				}
-			}
+		ns := make([]int, 0, bi.Last-bi.First+1)
+		for n := bi.First; n <= bi.Last; n++ {
+			ns = append(ns, n)
 		}
+		l, err := s.readChunks(ctx, c, ns, func(n int, recs []Recipient) error { return fn(b, n, recs) })
+		if err != nil {
+			return err
+		}
+		lost = append(lost, l...)
 	}
 	if len(lost) > 0 {
 		return &LostChunksError{Campaign: c, Chunks: lost}
 	}
 	return nil
+}
+
+// readChunks calls fn for chunks ns of c, in order, reading up to 32 at a
+// time (one MGET each); it returns the chunks Redis lost, passed over.
+func (s *Store) readChunks(ctx context.Context, c string, ns []int, fn func(chunk int, recs []Recipient) error) (lost []int, err error) {
+	k := keysFor(c)
+	for first := 0; first < len(ns); first += 32 {
+		part := ns[first:min(first+32, len(ns))]
+		ks := make([]string, len(part))
+		for i, n := range part {
+			ks[i] = k.chunk(n)
+		}
+		vs, err := s.rdb.MGet(ctx, ks...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read chunks: %w", err)
+		}
+		for i, v := range vs {
+			if v == nil {
+				lost = append(lost, part[i])
+				continue
+			}
+			recs, err := decodeChunk(c, part[i], v)
+			if err == nil {
+				err = fn(part[i], recs)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return lost, nil
 }
 
 // TrimRate drops per-second counters older than a minute.
