@@ -60,7 +60,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, e *environment.
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
 				func(st *store.Status) string { return nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st) })
 		}
-		writehold.WriteList(ctx, a.stdout, s.Client(), all, env)
+		writehold.WriteList(ctx, a.stdout, s.Client(), all, e)
 		statusview.WriteGone(a.stdout, len(all), m, env)
 		return nil
 	})
@@ -86,7 +86,7 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c string, e *envir
 			fallthrough
 		default:
 			hint := statusview.WithStall(st, time.Now(), nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st))
-			statusview.WriteAt(a.stdout, st, time.Now(), writehold.With(ctx, s.Client(), st, e.Name, hint))
+			statusview.WriteAt(a.stdout, st, time.Now(), writehold.With(ctx, s.Client(), st, e, hint))
 		}
 		if err != nil || !o.watch || st.State.Finished() {
 			return err

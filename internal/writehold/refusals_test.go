@@ -41,18 +41,14 @@ func TestLineSaysEveryRefusalOfARealRedis(t *testing.T) {
 		t.Run(tc.code, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			conf := filepath.Join(t.TempDir(), "redis.conf")
-			if err := os.WriteFile(conf, []byte(tc.conf), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			r := redistest.StartServer(t, conf)
+			r := startServer(t, tc.conf)
 			rdb := tc.refuse(t, ctx, r)
 			before, err := rdb.DBSize(ctx).Result()
 			if err != nil {
 				t.Fatal(err)
 			}
 			st := &store.Status{Campaign: "altea-migration", Control: store.Control{State: store.StateRunning}}
-			line := writehold.Line(ctx, rdb, st, "production")
+			line := writehold.Line(ctx, rdb, st, production)
 			if after, err := rdb.DBSize(ctx).Result(); err != nil || after != before {
 				t.Fatalf("the probe wrote: DBSIZE %d, then %d, %v", before, after, err)
 			}
@@ -68,11 +64,7 @@ func TestLineSaysEveryRefusalOfARealRedis(t *testing.T) {
 // client of r itself (one that does not follow Sentinel).
 func readOnly(t *testing.T, ctx context.Context, r *redistest.Redis) *redis.Client {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), "master.conf")
-	if err := os.WriteFile(conf, []byte("save \"\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m := redistest.StartServer(t, conf)
+	m := startServer(t, "save \"\"\n")
 	host, port, err := net.SplitHostPort(m.Addr)
 	if err != nil {
 		t.Fatal(err)

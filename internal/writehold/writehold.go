@@ -1,6 +1,11 @@
 // Package writehold finds, without writing, whether Redis refuses the
 // writes of a campaign: the reason its workers hold it while it shows
-// RUNNING (NOREPLICAS, READONLY, MISCONF, OOM), for status to say.
+// RUNNING (NOREPLICAS, READONLY, MISCONF, OOM), for status and the
+// console to say.
+//
+// Each function asks once per master, however many campaigns it is given
+// (one script call, and INFO replication when the answer is NOREPLICAS),
+// and only of campaigns that run.
 package writehold
 
 import (
@@ -8,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
 )
@@ -29,42 +36,100 @@ var reasons = map[string]string{
 	"OOM":        "it is out of memory (maxmemory)",
 }
 
+// Hold is why Redis refuses the writes of a running campaign, as status
+// --json gives it (field held).
+type Hold struct {
+	// Redis is the address of the master that refuses them (behind
+	// Sentinel, as the Sentinels report it; "the Redis master" when none
+	// answers).
+	Redis string `json:"redis"`
+	// Code is the error code it answers writes with: NOREPLICAS,
+	// READONLY, MISCONF or OOM.
+	Code string `json:"code"`
+	// Reason says why, in words.
+	Reason string `json:"reason"`
+}
+
+// String is "Redis at ADDR refuses writes (CODE: reason)".
+func (h *Hold) String() string {
+	return fmt.Sprintf("Redis at %s refuses writes (%s: %s)", h.Redis, h.Code, h.Reason)
+}
+
+// Of returns why Redis refuses the writes of running campaign st (asked
+// on the master of the campaign's keys, without writing) of environment
+// e; nil when Redis accepts them, when the campaign is not running, or
+// when Redis cannot tell (unreachable, older than 7.0).
+func Of(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *environment.Environment) *Hold {
+	return newAsker(rdb, e).of(ctx, st)
+}
+
 // Line returns, for running campaign st, the line saying that Redis
-// refuses its writes (asked on the master of the campaign's keys, without
-// writing), why and what follows; "" when Redis accepts them, when the
-// campaign is not running, or when Redis cannot tell (unreachable, older
-// than 7.0): status then shows what it read, as before.
-func Line(ctx context.Context, rdb redis.UniversalClient, st *store.Status, env string) string {
-	if st.State != store.StateRunning {
-		return ""
-	}
-	if r := refusal(ctx, rdb, st.Campaign); r != "" {
-		return "held: " + r + next(env)
+// refuses its writes (Of), why and what follows; "" when Of is nil:
+// status then shows what it read, as before.
+func Line(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *environment.Environment) string {
+	if h := Of(ctx, rdb, st, e); h != nil {
+		return "held: " + h.String() + next(e.Name)
 	}
 	return ""
 }
 
 // With returns hint with, before it, Line of st (indented as status
 // shows a hint under the state); hint as it is when Line is "".
-func With(ctx context.Context, rdb redis.UniversalClient, st *store.Status, env, hint string) string {
-	return statusview.Above(Line(ctx, rdb, st, env), hint)
+func With(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *environment.Environment, hint string) string {
+	return statusview.Above(Line(ctx, rdb, st, e), hint)
+}
+
+// OneLine is statusview.Line of st at now, with held="Redis at ADDR
+// refuses writes (CODE: reason)" at its end while Redis refuses the
+// writes of the running campaign (status --watch not to a terminal).
+func OneLine(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *environment.Environment, now time.Time) string {
+	l := statusview.Line(st, now)
+	if h := Of(ctx, rdb, st, e); h != nil {
+		l += fmt.Sprintf(" held=%q", h.String())
+	}
+	return l
+}
+
+// Doc is a campaign's status as status --json gives it: store.Status's
+// fields, and held while Redis refuses the writes of the running campaign.
+type Doc struct {
+	*store.Status
+	Held *Hold `json:"held,omitempty"`
+}
+
+// JSON returns st as status --json gives it (Doc).
+func JSON(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *environment.Environment) Doc {
+	return Doc{Status: st, Held: Of(ctx, rdb, st, e)}
+}
+
+// ListJSON returns docs (statusview.Missing.JSON) with each campaign's
+// status as a Doc, asking each master once; the rest as they are.
+func ListJSON(ctx context.Context, rdb redis.UniversalClient, docs []any, e *environment.Environment) []any {
+	a := newAsker(rdb, e)
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		out[i] = d
+		if st, ok := d.(*store.Status); ok {
+			out[i] = Doc{Status: st, Held: a.of(ctx, st)}
+		}
+	}
+	return out
 }
 
 // List returns, for the campaigns of all that are running and whose
 // writes Redis refuses, one line per reason (per master on a Cluster)
 // naming the campaigns it holds, in the order of all; none when Redis
 // accepts them.
-func List(ctx context.Context, rdb redis.UniversalClient, all []*store.Status, env string) []string {
+func List(ctx context.Context, rdb redis.UniversalClient, all []*store.Status, e *environment.Environment) []string {
+	a := newAsker(rdb, e)
 	var order []string
 	held := map[string][]string{}
 	for _, st := range all {
-		if st.State != store.StateRunning {
+		h := a.of(ctx, st)
+		if h == nil {
 			continue
 		}
-		r := refusal(ctx, rdb, st.Campaign)
-		if r == "" {
-			continue
-		}
+		r := h.String()
 		if _, ok := held[r]; !ok {
 			order = append(order, r)
 		}
@@ -72,14 +137,14 @@ func List(ctx context.Context, rdb redis.UniversalClient, all []*store.Status, e
 	}
 	lines := make([]string, 0, len(order))
 	for _, r := range order {
-		lines = append(lines, "held ("+strings.Join(held[r], ", ")+"): "+r+next(env))
+		lines = append(lines, "held ("+strings.Join(held[r], ", ")+"): "+r+next(e.Name))
 	}
 	return lines
 }
 
 // WriteList writes the lines of List, one a line, to w.
-func WriteList(ctx context.Context, w io.Writer, rdb redis.UniversalClient, all []*store.Status, env string) {
-	for _, l := range List(ctx, rdb, all, env) {
+func WriteList(ctx context.Context, w io.Writer, rdb redis.UniversalClient, all []*store.Status, e *environment.Environment) {
+	for _, l := range List(ctx, rdb, all, e) {
 		fmt.Fprintln(w, l)
 	}
 }
@@ -89,44 +154,98 @@ func next(env string) string {
 	return "; workers resume by themselves when it accepts them; see `tidings doctor --env " + env + "`"
 }
 
-// refusal returns "Redis at ADDR refuses writes (CODE: why)" when the
-// master of campaign c's keys refuses writes, "" otherwise.
-func refusal(ctx context.Context, rdb redis.UniversalClient, c string) string {
-	key := store.RateKey(c)
-	cmd, addr := redis.Cmdable(rdb), "the Redis master"
-	switch r := rdb.(type) {
-	case *redis.ClusterClient:
-		m, err := r.MasterForKey(ctx, key)
+// asker asks the masters of environment e's Redis, each once, whether
+// they refuse writes.
+type asker struct {
+	rdb    redis.UniversalClient
+	e      *environment.Environment
+	asked  map[string]*Hold // by master: "" for the one of a Redis or Sentinel
+	tested map[string]bool
+}
+
+func newAsker(rdb redis.UniversalClient, e *environment.Environment) *asker {
+	return &asker{rdb: rdb, e: e, asked: map[string]*Hold{}, tested: map[string]bool{}}
+}
+
+// of returns why the master of running campaign st's keys refuses
+// writes; nil when it accepts them, cannot tell, or st is not running.
+func (a *asker) of(ctx context.Context, st *store.Status) *Hold {
+	if st.State != store.StateRunning {
+		return nil
+	}
+	key := store.RateKey(st.Campaign)
+	cmd, addr := master(a.rdb), ""
+	if c, ok := a.rdb.(*redis.ClusterClient); ok {
+		m, err := c.MasterForKey(ctx, key)
 		if err != nil {
-			return ""
+			return nil
 		}
 		cmd, addr = m, m.Options().Addr
-	case *redis.Client:
-		if a := r.Options().Addr; a != "FailoverClient" { // Sentinel: go-redis names no address
-			addr = a
-		}
 	}
-	err := cmd.Eval(ctx, probe, []string{key}).Err()
+	if !a.tested[addr] {
+		a.tested[addr] = true
+		a.asked[addr] = a.refusal(ctx, cmd, key, addr)
+	}
+	return a.asked[addr]
+}
+
+// once is a command go-redis sends once: it retries NOREPLICAS and
+// READONLY answers (MaxRetries, 3 by default, with a backoff), which would
+// ask a master that refuses writes four times, and wait, every time.
+type once struct{ *redis.Cmd }
+
+// NoRetry is true: see once.
+func (once) NoRetry() bool { return true }
+
+// master is what refusal asks: a client of one master.
+type master interface {
+	Process(ctx context.Context, cmd redis.Cmder) error
+	Info(ctx context.Context, section ...string) *redis.StringCmd
+}
+
+// refusal asks cmd, the master of key (addr: its address on a Cluster,
+// "" otherwise), once, whether it refuses writes.
+func (a *asker) refusal(ctx context.Context, cmd master, key, addr string) *Hold {
+	err := cmd.Process(ctx, once{redis.NewCmd(ctx, "eval", probe, 1, key)})
 	if err == nil {
-		return ""
+		return nil
 	}
 	code, _, _ := strings.Cut(err.Error(), " ")
 	why, ok := reasons[code]
 	if !ok {
-		return ""
+		return nil
 	}
 	if code == "NOREPLICAS" {
 		if good, all, ok := replicas(ctx, cmd); ok {
 			why = fmt.Sprintf("%s (%s of %s connected caught up)", why, good, all)
 		}
 	}
-	return fmt.Sprintf("Redis at %s refuses writes (%s: %s)", addr, code, why)
+	if addr == "" {
+		addr = a.address(ctx)
+	}
+	return &Hold{Redis: addr, Code: code, Reason: why}
+}
+
+// address is the address of the master of a Redis or Sentinel client:
+// its own, or behind Sentinel the one the Sentinels report.
+func (a *asker) address(ctx context.Context) string {
+	c, ok := a.rdb.(*redis.Client)
+	if !ok {
+		return "the Redis master"
+	}
+	if addr := c.Options().Addr; addr != "FailoverClient" {
+		return addr
+	}
+	if addr := sentinelMaster(ctx, a.e); addr != "" {
+		return addr
+	}
+	return "the Redis master"
 }
 
 // replicas returns how many replicas INFO replication says are caught up
 // (min_slaves_good_slaves: the count min-replicas-to-write is held
 // against) and connected to the master c.
-func replicas(ctx context.Context, c redis.Cmdable) (good, all string, ok bool) {
+func replicas(ctx context.Context, c master) (good, all string, ok bool) {
 	info, err := c.Info(ctx, "replication").Result()
 	if err != nil {
 		return "", "", false

@@ -1,11 +1,14 @@
 package writehold_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/writehold"
@@ -19,11 +22,7 @@ import (
 // server accepts writes, and for a campaign not running. The probe must
 // write nothing.
 func TestLineSaysWhyRedisHoldsTheCampaign(t *testing.T) {
-	conf := filepath.Join(t.TempDir(), "redis.conf")
-	if err := os.WriteFile(conf, []byte("save \"\"\nmin-replicas-to-write 1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := redistest.StartServer(t, conf)
+	r := startServer(t, "save \"\"\nmin-replicas-to-write 1\n")
 	rdb := r.Client()
 	ctx := t.Context()
 	for _, tc := range []struct {
@@ -40,7 +39,7 @@ func TestLineSaysWhyRedisHoldsTheCampaign(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := &store.Status{Campaign: "altea-migration", Control: store.Control{State: tc.state}}
-			line := writehold.Line(ctx, rdb, st, "production")
+			line := writehold.Line(ctx, rdb, st, production)
 			if n, err := rdb.DBSize(ctx).Result(); err != nil || n != 0 {
 				t.Fatalf("the probe wrote: DBSIZE %d, %v", n, err)
 			}
@@ -57,4 +56,85 @@ func TestLineSaysWhyRedisHoldsTheCampaign(t *testing.T) {
 			}
 		})
 	}
+}
+
+// production is the environment the tests' campaigns run in.
+var production = &environment.Environment{Name: "production"}
+
+// TestListAsksEachMasterOnce: the list (and status --json's) asks each
+// master once however many campaigns run on it, and asks nothing of
+// campaigns that do not run: the console and status --watch ask every
+// refresh. Counted by the server itself (INFO commandstats).
+func TestListAsksEachMasterOnce(t *testing.T) {
+	r := startServer(t, "save \"\"\nmin-replicas-to-write 1\n")
+	rdb := r.Client()
+	ctx := t.Context()
+	var all []*store.Status
+	for i, s := range []store.State{store.StateRunning, store.StateRunning, store.StatePaused, store.StateRunning} {
+		all = append(all, &store.Status{Campaign: fmt.Sprintf("c%d", i), Control: store.Control{State: s}})
+	}
+	for _, tc := range []struct {
+		name string
+		ask  func()
+	}{
+		{"list", func() { writehold.List(ctx, rdb, all, production) }},
+		{"json", func() {
+			docs := make([]any, len(all))
+			for i, st := range all {
+				docs[i] = st
+			}
+			writehold.ListJSON(ctx, rdb, docs, production)
+		}},
+		{"paused only", func() { writehold.Line(ctx, rdb, all[2], production) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			tc.ask()
+			stats, err := rdb.Info(ctx, "commandstats").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if tc.name == "paused only" {
+				want = 0
+			}
+			if got := evals(stats); got != want {
+				t.Errorf("asked Redis %d time(s), want %d:\n%s", got, want, stats)
+			}
+		})
+	}
+}
+
+// evals is how many EVALs INFO commandstats counts, run or rejected
+// (NOREPLICAS).
+func evals(stats string) int {
+	for _, l := range strings.Split(stats, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_eval:"); ok {
+			var calls, rejected int
+			for _, f := range strings.Split(v, ",") {
+				k, n, _ := strings.Cut(f, "=")
+				switch k {
+				case "calls":
+					calls, _ = strconv.Atoi(n)
+				case "rejected_calls":
+					rejected, _ = strconv.Atoi(n)
+				}
+			}
+			return calls + rejected
+		}
+	}
+	return 0
+}
+
+// startServer starts a redis-server of the test's own with redis.conf
+// lines conf.
+func startServer(t *testing.T, conf string) *redistest.Redis {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(f, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return redistest.StartServer(t, f)
 }
