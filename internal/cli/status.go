@@ -55,7 +55,7 @@ func (a *app) listCampaigns(ctx context.Context, s *store.Store, e *environment.
 		return storeError(err, env, nil)
 	}
 	m := statusview.MissingOf(ctx, s, e.StateDir, e.Journal.Dir, env, all)
-	return out.print(a.stdout, m.JSON(all, env), func() error {
+	return out.print(a.stdout, writehold.ListJSON(ctx, s.Client(), m.JSON(all, env), e), func() error {
 		if len(all) > 0 {
 			statusview.WriteList(a.stdout, all, time.Now(), func(st *store.Status) string { return "tidings status " + st.Campaign + " --env " + env },
 				func(st *store.Status) string { return nextstep.FilesIn(e.StateDir).HintOf(statusview.Next(st), st) })
@@ -78,9 +78,9 @@ func (a *app) showStatus(ctx context.Context, s *store.Store, c string, e *envir
 		}
 		switch {
 		case o.out.format == "json":
-			err = writeJSON(a.stdout, st)
+			err = writeJSON(a.stdout, writehold.JSON(ctx, s.Client(), st, e))
 		case o.watch && !tty:
-			fmt.Fprintln(a.stdout, statusview.Line(st, time.Now()))
+			fmt.Fprintln(a.stdout, writehold.OneLine(ctx, s.Client(), st, e, time.Now()))
 		case o.watch:
 			fmt.Fprint(a.stdout, "\033[H\033[2J")
 			fallthrough

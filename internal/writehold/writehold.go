@@ -10,6 +10,7 @@ package writehold
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -102,18 +103,30 @@ func JSON(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *e
 	return Doc{Status: st, Held: Of(ctx, rdb, st, e)}
 }
 
-// ListJSON returns docs (statusview.Missing.JSON) with each campaign's
-// status as a Doc, asking each master once; the rest as they are.
-func ListJSON(ctx context.Context, rdb redis.UniversalClient, docs []any, e *environment.Environment) []any {
-	a := newAsker(rdb, e)
-	out := make([]any, len(docs))
-	for i, d := range docs {
-		out[i] = d
-		if st, ok := d.(*store.Status); ok {
-			out[i] = Doc{Status: st, Held: a.of(ctx, st)}
+// ListJSON returns docs (statusview.Missing.JSON) as status --json gives
+// them: each campaign's status as a Doc, the rest as they are. Redis is
+// asked (each master once) when it is encoded, so that a listing written
+// as text asks only for its own lines.
+func ListJSON(ctx context.Context, rdb redis.UniversalClient, docs []any, e *environment.Environment) json.Marshaler {
+	return listJSON(func() []any {
+		a := newAsker(rdb, e)
+		out := make([]any, len(docs))
+		for i, d := range docs {
+			out[i] = d
+			if st, ok := d.(*store.Status); ok {
+				out[i] = Doc{Status: st, Held: a.of(ctx, st)}
+			}
 		}
-	}
-	return out
+		return out
+	})
+}
+
+// listJSON is ListJSON's value: its docs, read when encoded.
+type listJSON func() []any
+
+// MarshalJSON encodes the docs l reads.
+func (l listJSON) MarshalJSON() ([]byte, error) {
+	return json.Marshal(l())
 }
 
 // List returns, for the campaigns of all that are running and whose

@@ -1,6 +1,7 @@
 package writehold_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,7 +84,9 @@ func TestListAsksEachMasterOnce(t *testing.T) {
 			for i, st := range all {
 				docs[i] = st
 			}
-			writehold.ListJSON(ctx, rdb, docs, production)
+			if _, err := json.Marshal(writehold.ListJSON(ctx, rdb, docs, production)); err != nil {
+				t.Fatal(err)
+			}
 		}},
 		{"paused only", func() { writehold.Line(ctx, rdb, all[2], production) }},
 	} {
