@@ -90,6 +90,10 @@ type Config struct {
 	// Store's writes wait for (redisconn.Judge) before each action, as a
 	// command does when it starts: the console follows a failover.
 	Judge func(context.Context) error
+	// Environment is the environment's settings, when known: behind
+	// Sentinel, a campaign's page names the master the Sentinels report
+	// when it refuses the campaign's writes (writehold).
+	Environment *environment.Environment
 	// Env is the environment's name, shown on every page; Production makes
 	// every page unmistakably red.
 	Env        string

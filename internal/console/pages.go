@@ -12,11 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidings-mail/tidings/internal/environment"
 	"github.com/tidings-mail/tidings/internal/launch"
 	"github.com/tidings-mail/tidings/internal/nextstep"
 	"github.com/tidings-mail/tidings/internal/redisconn"
 	"github.com/tidings-mail/tidings/internal/statusview"
 	"github.com/tidings-mail/tidings/internal/store"
+	"github.com/tidings-mail/tidings/internal/writehold"
 )
 
 // view is what every page template sees.
@@ -93,6 +95,10 @@ type overview struct {
 	Stall time.Duration // time since the last progress while work is released
 	Needs string        // what needs a human, empty when nothing does
 	Lost  string        // the chunks Redis lost (statusview.ListNote), empty when none
+	// Held says, on the campaign's page, that Redis refuses the writes of
+	// the running campaign (writehold), why and what follows; empty when
+	// it accepts them or was not asked.
+	Held string
 	// InDoubt says that recipients are in doubt and what to do about them,
 	// empty when none is.
 	InDoubt string
@@ -294,10 +300,22 @@ func (s *Server) campaignData(c string) func(ctx context.Context) (any, error) {
 			}
 			return nil, errors.New(o.Err)
 		}
+		// Asked of a running campaign only, once a refresh (LiveInterval).
+		if h := writehold.Of(ctx, s.cfg.Store.Client(), o.St, s.environment()); h != nil {
+			o.Held = h.Says(o.St.Env)
+		}
 		audit := slices.Clone(o.St.Audit)
 		slices.Reverse(audit)
 		return map[string]any{"O": o, "Audit": audit}, nil
 	}
+}
+
+// environment is Config.Environment, or one of Config.Env's name.
+func (s *Server) environment() *environment.Environment {
+	if s.cfg.Environment != nil {
+		return s.cfg.Environment
+	}
+	return &environment.Environment{Name: s.cfg.Env}
 }
 
 func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,7 @@ func Run(ctx context.Context, o Options, started func(Started)) error {
 	cfg, addr := o.Server, environment.DefaultConsoleAddr
 	if o.Env != nil {
 		addr, cfg.Env, cfg.Production, cfg.StateDir, cfg.JournalDir = o.Env.Console.Addr, o.Env.Name, o.Env.Production, o.Env.StateDir, o.Env.Journal.Dir
+		cfg.Environment = o.Env
 	}
 	if o.Addr != "" {
 		addr = o.Addr

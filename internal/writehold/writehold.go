@@ -69,9 +69,16 @@ func Of(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *env
 // status then shows what it read, as before.
 func Line(ctx context.Context, rdb redis.UniversalClient, st *store.Status, e *environment.Environment) string {
 	if h := Of(ctx, rdb, st, e); h != nil {
-		return "held: " + h.String() + next(e.Name)
+		return "held: " + h.Says(e.Name)
 	}
 	return ""
+}
+
+// Says is h and what follows, in environment env: "Redis at ADDR refuses
+// writes (CODE: reason); workers resume by themselves when it accepts
+// them; see `tidings doctor --env ENV`".
+func (h *Hold) Says(env string) string {
+	return h.String() + next(env)
 }
 
 // With returns hint with, before it, Line of st (indented as status
