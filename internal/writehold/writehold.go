@@ -177,14 +177,13 @@ func next(env string) string {
 // asker asks the masters of environment e's Redis, each once, whether
 // they refuse writes.
 type asker struct {
-	rdb    redis.UniversalClient
-	e      *environment.Environment
-	asked  map[string]*Hold // by master: "" for the one of a Redis or Sentinel
-	tested map[string]bool
+	rdb   redis.UniversalClient
+	e     *environment.Environment
+	asked map[string]*Hold // by master: "" for the one of a Redis or Sentinel
 }
 
 func newAsker(rdb redis.UniversalClient, e *environment.Environment) *asker {
-	return &asker{rdb: rdb, e: e, asked: map[string]*Hold{}, tested: map[string]bool{}}
+	return &asker{rdb: rdb, e: e, asked: map[string]*Hold{}}
 }
 
 // of returns why the master of running campaign st's keys refuses
@@ -202,11 +201,12 @@ func (a *asker) of(ctx context.Context, st *store.Status) *Hold {
 		}
 		cmd, addr = m, m.Options().Addr
 	}
-	if !a.tested[addr] {
-		a.tested[addr] = true
-		a.asked[addr] = a.refusal(ctx, cmd, key, addr)
+	h, ok := a.asked[addr]
+	if !ok {
+		h = a.refusal(ctx, cmd, key, addr)
+		a.asked[addr] = h
 	}
-	return a.asked[addr]
+	return h
 }
 
 // once is a command go-redis sends once: it retries NOREPLICAS and
