@@ -32,10 +32,7 @@ func TestWorkerOnClusterSendsWithTheSlotMapFloor(t *testing.T) {
 	scenario(t)
 	ctx := t.Context()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{Replicas: 2, NodeTimeout: 10 * time.Minute})
-	masters, err := cl.Masters(ctx)
-	if err != nil || len(masters) != 3 {
-		t.Fatalf("masters: %v %v", masters, err)
-	}
+	masters := threeMasters(t, cl)
 	const name = "floor"
 	unjudged, err := cl.MasterForSlotOf(ctx, "{"+name+"}")
 	if err != nil {

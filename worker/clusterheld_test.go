@@ -45,10 +45,7 @@ func TestWorkerOnClusterSaysAHoldInWords(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: 10 * time.Minute})
-			masters, err := cl.Masters(ctx)
-			if err != nil || len(masters) != 3 {
-				t.Fatalf("masters: %v %v", masters, err)
-			}
+			masters := threeMasters(t, cl)
 			if tt.noShards {
 				for _, n := range cl.Nodes() {
 					if err := n.Client().Do(ctx, "acl", "setuser", "default", "-cluster|shards").Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/smtpcapture"
@@ -32,32 +33,13 @@ import (
 func TestWorkerOnClusterStartsWithAMasterSilent(t *testing.T) {
 	t.Parallel()
 	scenario(t)
-	ctx := t.Context()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: 10 * time.Minute})
-	masters, err := cl.Masters(ctx)
-	if err != nil || len(masters) != 3 {
-		t.Fatalf("masters: %v %v", masters, err)
-	}
+	masters := threeMasters(t, cl)
 	// The worker needs these keys' masters to send at all: the active
 	// set, asynq's queue of environment test, asynq's list of queues.
 	silent := spareMaster(t, cl, masters, "tidings:active", "asynq:{"+worker.QueueOf("test")+"}:pending", "asynq:queues")
-	name := ""
-	for n := 0; name == ""; n++ {
-		c := fmt.Sprintf("silent-%d", n)
-		if m, err := cl.MasterForSlotOf(ctx, "{"+c+"}"); err != nil {
-			t.Fatal(err)
-		} else if m.Addr() != silent.Addr() {
-			name = c
-		}
-	}
-
-	srv, err := smtpcapture.Start(context.WithoutCancel(ctx), smtpcapture.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	cc := cl.ClusterClient()
-	e := &env{st: store.New(cc), smtp: srv, byLang: map[string]int{}}
+	name := campaignNamed(t, cl, "silent", func(m *redistest.Node) bool { return m.Addr() != silent.Addr() })
+	e, _ := clusterEnv(t, cl, nil)
 	e.stage(t, opts{name: name, n: 12})
 
 	resume := pauseNode(t, silent)
@@ -90,12 +72,8 @@ func TestWorkerOnClusterStartsWithAMasterSilent(t *testing.T) {
 func TestWorkerOnClusterKeepsTheSeriesOfASilentMaster(t *testing.T) {
 	t.Parallel()
 	scenario(t)
-	ctx := t.Context()
 	cl := redistest.StartCluster(t, redistest.ClusterOptions{NodeTimeout: 10 * time.Minute})
-	masters, err := cl.Masters(ctx)
-	if err != nil || len(masters) != 3 {
-		t.Fatalf("masters: %v %v", masters, err)
-	}
+	masters := threeMasters(t, cl)
 	reg, logs := prometheus.NewRegistry(), new(syncbuf.Buffer)
 	cc := cl.ClusterClient()
 	stop := runAcksWorker(t, cc, worker.AutoReplicaAcks, reg, logs)
@@ -136,6 +114,45 @@ func spareMaster(t *testing.T, cl *redistest.Cluster, masters []*redistest.Node,
 		t.Fatalf("every master serves a key the worker needs (%v): choose other keys", needed)
 	}
 	return masters[i]
+}
+
+// threeMasters is cl's masters, failing the test unless they are three.
+func threeMasters(t *testing.T, cl *redistest.Cluster) []*redistest.Node {
+	t.Helper()
+	masters, err := cl.Masters(t.Context())
+	if err != nil || len(masters) != 3 {
+		t.Fatalf("masters: %v %v", masters, err)
+	}
+	return masters
+}
+
+// campaignNamed is the first of the campaign names prefix-0, prefix-1, ...
+// whose slot a master that on accepts serves.
+func campaignNamed(t *testing.T, cl *redistest.Cluster, prefix string, on func(*redistest.Node) bool) string {
+	t.Helper()
+	for n := 0; ; n++ {
+		c := fmt.Sprintf("%s-%d", prefix, n)
+		m, err := cl.MasterForSlotOf(t.Context(), "{"+c+"}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if on(m) {
+			return c
+		}
+	}
+}
+
+// clusterEnv is an env on cl (its store on a cluster client, also
+// returned for the workers) with a capture server whose fault is fault.
+func clusterEnv(t *testing.T, cl *redistest.Cluster, fault func(string) error) (*env, *redis.ClusterClient) {
+	t.Helper()
+	srv, err := smtpcapture.Start(context.WithoutCancel(t.Context()), smtpcapture.Config{Fault: fault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cc := cl.ClusterClient()
+	return &env{st: store.New(cc), smtp: srv, byLang: map[string]int{}}, cc
 }
 
 // linesWith is every line of s that contains sub.

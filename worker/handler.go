@@ -54,10 +54,48 @@ func (e *retryLater) Error() string {
 var errDraining = errors.New("worker shutting down")
 
 // isFailure tells asynq which errors count toward a task's retry limit:
-// waiting for deferred recipients and handing over at shutdown do not.
+// waiting for deferred recipients, handing over at shutdown and Redis's
+// state of the moment (redisHeld) do not.
 func isFailure(err error) bool {
 	_, later := errors.AsType[*retryLater](err)
-	return !later && !errors.Is(err, errDraining)
+	return !later && !errors.Is(err, errDraining) && !redisHeld(err)
+}
+
+// heldRetry is when a chunk interrupted by Redis's state of the moment
+// (redisHeld) runs again, however often it was before: within a second
+// of Redis taking its writes again, as a hold for a refusal
+// (refusedPoll) or for the eviction policy (evictionPoll) does. Backed off
+// as other errors are (up to 30 s once a task has failed five times,
+// which a hold of a minute or more does), such chunks were the last of
+// their batch to run again after a Cluster master killed and brought
+// back: a second stall of up to 30 s (19 s measured) after the campaign
+// had gone on.
+const heldRetry = time.Second
+
+// redisHeld reports whether err is Redis's state of the moment rather
+// than the chunk's: Redis unreachable or not answering, a Cluster
+// failing over or moving a slot (CLUSTERDOWN, MOVED, TRYAGAIN), a write
+// refused until a replica is back or a failover is over (NOREPLICAS,
+// READONLY, MASTERDOWN), a server loading, busy or out of memory, a step
+// not acknowledged by enough replicas. It lasts as long as that state
+// does, so it is no failure of the chunk's: retried every heldRetry, it
+// does not count toward the task's retries (which would run out, and
+// make every later error of the task wait up to 30 s).
+func redisHeld(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch kindOf(err) {
+	case kindUnreachable, kindSlotMove, kindOutOfMemory:
+		return true
+	case kindRefused, kindEvicting, kindPolicyUnknown:
+		return false // settings to fix: refusedPoll, evictionPoll
+	}
+	if _, ok := errors.AsType[*store.AckError](err); ok {
+		return true
+	}
+	re, ok := errors.AsType[*redisconn.ReplyError](redisconn.Explain(err))
+	return ok && !re.Settings
 }
 
 // formatRetry is when a chunk of a campaign of another stored format,
@@ -71,6 +109,9 @@ func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	}
 	if errors.Is(err, errDraining) {
 		return 0
+	}
+	if redisHeld(err) {
+		return heldRetry
 	}
 	return min(time.Duration(1<<min(n, 5))*time.Second, 30*time.Second)
 }
