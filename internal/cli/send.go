@@ -140,7 +140,7 @@ func (a *app) runSend(ctx context.Context, file string, o sendOptions) (err erro
 	printf(a.stdout, res.State == store.StatePaused, "The campaign stays paused, not running (paused %s); start it with: tidings resume %s --env %s\n", res.Paused, name, e)
 	printf(a.stdout, res.Closed == "", "Watch it:  tidings status %s --env %s --watch\n", name, e)
 	printf(a.stdout, res.State == store.StateRunning, "Stop it:   tidings pause %s --env %s --reason \"...\"\n", name, e)
-	printf(a.stdout, sum.Batches.ApproveAfterCanary && sum.Batches.Canary > 0, "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
+	printf(a.stdout, sum.Batches.WaitsForApproval(), "After the canary, check it and approve the rest: tidings approve %s --env %s\n", name, e)
 	return nil
 }
 

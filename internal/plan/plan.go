@@ -295,6 +295,14 @@ type BatchPlan struct {
 	ApproveAfterCanary bool          `json:"approve_after_canary"`
 }
 
+// WaitsForApproval says whether the campaign waits for approval after
+// its canary: approve_after_canary, and a batch after the canary to
+// approve (a canary that holds every recipient leaves nothing to wait
+// for: lua/tick.lua).
+func (b BatchPlan) WaitsForApproval() bool {
+	return b.ApproveAfterCanary && b.Canary > 0 && b.Count > 0
+}
+
 // Total returns the number of batches, the canary included.
 func (b BatchPlan) Total() int {
 	if b.Canary > 0 {

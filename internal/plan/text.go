@@ -364,8 +364,11 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 				parts[i] = fmt.Sprintf("%s %d", l, b.CanaryPerLang[l])
 			}
 			ew.printf("  canary: %d recipients (%s)\n", b.Canary, strings.Join(parts, ", "))
-			if b.ApproveAfterCanary {
+			switch {
+			case b.WaitsForApproval():
 				ew.printf("  then wait until someone approves the canary\n")
+			case b.ApproveAfterCanary:
+				ew.printf("  every recipient is in the canary: nothing is left to approve, so the campaign does not wait for approval\n")
 			}
 		}
 		if b.Count > 0 {
@@ -378,7 +381,7 @@ func (s *Summary) WriteText(w io.Writer, maxRejects int) error {
 		ew.printf("Estimate: rate unlimited, so the duration is unknown; batch intervals alone take %s\n", round(s.Estimate))
 	default:
 		ew.printf("Estimate: %s at %s", round(s.Estimate), s.Rate)
-		if b.ApproveAfterCanary && b.Canary > 0 {
+		if b.WaitsForApproval() {
 			ew.printf(", plus the wait for approval")
 		}
 		ew.printf("\n")
