@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -540,33 +539,8 @@ func (s *Store) Status(ctx context.Context, c string) (*Status, error) {
 		st.Batches = append(st.Batches, BatchStatus{Batch: i, Canary: bi.Canary, Size: bi.Size, Released: i <= ctl.CurBatch,
 			Done: bp.ChunksDone >= bi.Last-bi.First+1, BatchProgress: bp})
 	}
-	temps := map[string][]int{} // recipient -> the temporary groups it is in
-	for _, e := range errC.Val() {
-		var x struct {
-			T     int64  `json:"t"`
-			ID    string `json:"id"`
-			Code  string `json:"code"`
-			R     string `json:"r"`
-			Temp  bool   `json:"temp"`
-			Doubt bool   `json:"doubt"`
-		}
-		if json.Unmarshal([]byte(e), &x) != nil {
-			continue
-		}
-		i := slices.IndexFunc(st.Errors, func(g ErrorGroup) bool { return g.Code == x.Code && g.Response == x.R })
-		if i < 0 {
-			i = len(st.Errors)
-			st.Errors = append(st.Errors, ErrorGroup{Code: x.Code, Response: x.R, Temporary: x.Temp, InDoubt: x.Doubt, Last: fromMS(x.T)})
-		}
-		st.Errors[i].Count++
-		if x.Temp && x.ID != "" && !slices.Contains(temps[x.ID], i) {
-			temps[x.ID] = append(temps[x.ID], i)
-		}
-	}
-	if st.Counts[OutcomeFailed] > 0 && len(temps) > 0 {
-		if err := s.exhausted(ctx, c, st.Errors, temps); err != nil {
-			return nil, err
-		}
+	if st.Errors, err = s.errorGroups(ctx, c, errC.Val(), st.Counts[OutcomeFailed]); err != nil {
+		return nil, err
 	}
 	for _, a := range audC.Val() {
 		var e AuditEntry
@@ -714,29 +688,6 @@ func gateWaits(st *Status, max float64, doneAt time.Time) int {
 		return 0
 	}
 	return b.Retried1
-}
-
-// exhausted counts, in each temporary group of errors, the recipients
-// (temps: recipient -> its groups) failed now after a temporary failure
-// with the group's code: their retries ran out. One read of the ledger,
-// made only when some recipient is failed.
-func (s *Store) exhausted(ctx context.Context, c string, groups []ErrorGroup, temps map[string][]int) error {
-	ids := slices.Collect(maps.Keys(temps))
-	es, err := s.Entries(ctx, c, ids)
-	if err != nil {
-		return fmt.Errorf("read status of %s: %w", c, err)
-	}
-	for j, e := range es {
-		if e.State != OutcomeFailed || !e.Temp {
-			continue
-		}
-		for _, i := range temps[ids[j]] {
-			if groups[i].Code == e.Code { // the group of its last reply
-				groups[i].Exhausted++
-			}
-		}
-	}
-	return nil
 }
 
 // List returns the names of the campaigns staged in environment env (""
