@@ -108,7 +108,7 @@ if nb == 0 then return {NOOP, -1, ''} end
 if cur < 0 then return release(0) end
 
 local b = cjson.decode(redis.call('HGET', KEYS[2], tostring(cur)))
-local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':tried', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t', cur .. ':sent', cur .. ':sent_late', cur .. ':attempted')
+local st = redis.call('HMGET', KEYS[3], cur .. ':chunks_done', cur .. ':tried', cur .. ':errors1', cur .. ':temp1', cur .. ':doubt1', cur .. ':retried1', cur .. ':retried1t', cur .. ':sent', cur .. ':sent_late', cur .. ':attempted', cur .. ':skipped')
 -- Nothing more until the batch's first pass is complete.
 if tonumber(st[1] or '0') < b.last - b.first + 1 then return {NOOP, cur, ''} end
 
@@ -181,9 +181,20 @@ if b.canary and ARGV[4] == '1' and not approved and cur + 1 < nb then
   if waiting > 0 then return {NOOP, cur, string.format('canary: waiting for the retries of %d recipients', waiting)} end
   -- Say what it sent when not all of it was (every one failed, say):
   -- "canary sent" would say a canary QA can check went out.
-  local sent = tonumber(st[8] or '0')
+  -- Rows a re-staging kept skipped (delivered in an earlier run) have no
+  -- errors: the reason says so, and where they are listed.
+  local sent, skipped = tonumber(st[8] or '0'), tonumber(st[11] or '0')
   local reason = string.format('canary sent (%d recipients): check it, then approve', b.size)
-  if sent == 0 then
+  if skipped > 0 and sent < b.size then
+    local others = b.size - sent - skipped
+    local why = string.format('%d skipped, listed with why in its report (outcome skipped)', skipped)
+    if others > 0 then why = why .. string.format(', and why not the other %d (its errors)', others) end
+    if sent == 0 then
+      reason = string.format('canary done (%d recipients), none of them sent: %s; see them before you approve', b.size, why)
+    else
+      reason = string.format('canary done (%d recipients), %d of them sent: check them; %s; then approve', b.size, sent, why)
+    end
+  elseif sent == 0 then
     reason = string.format('canary done (%d recipients), none of them sent: see why in its errors before you approve', b.size)
   elseif sent < b.size then
     reason = string.format('canary done (%d recipients), %d of them sent: check them, and why not the others (its errors), then approve', b.size, sent)
