@@ -84,7 +84,6 @@ func (a *app) journalReport(c string, paths []string, w io.Writer, o report.Opti
 		return configError(err)
 	}
 	a.warnTruncated(j.Truncated)
-	fmt.Fprintf(a.stderr, "read %d journal file(s) of run(s) %s: %d recipients (sent %d, in-doubt %d)\n",
-		len(j.Files), strings.Join(j.Runs, ", "), len(j.Rows), j.Counts["sent"], j.Counts["in-doubt"])
+	fmt.Fprint(a.stderr, report.Summary(j))
 	return report.WriteJournal(j, w, o)
 }

@@ -272,6 +272,28 @@ func (e *NoJournalError) Error() string {
 	return fmt.Sprintf("%s holds no delivery journal of campaign %s", e.Path, e.Campaign)
 }
 
+// Summary says what the journals j was read from hold: the files and runs
+// read, and how many recipients, sent and in doubt (report --journal
+// writes it beside the report); of the in doubt, those claimed with no
+// outcome line (journal.ClaimedCode) may be a running worker's window in
+// flight, not a worker that died: it says so, and how to tell.
+func Summary(j *Journal) string {
+	s := fmt.Sprintf("read %d journal file(s) of run(s) %s: %d recipients (sent %d, in-doubt %d)\n",
+		len(j.Files), strings.Join(j.Runs, ", "), len(j.Rows), j.Counts[store.OutcomeSent], j.Counts[store.OutcomeInDoubt])
+	n := 0
+	for _, r := range j.Rows {
+		if r.Outcome == store.OutcomeInDoubt && r.Code == journal.ClaimedCode {
+			n++
+		}
+	}
+	if n > 0 {
+		s += fmt.Sprintf("  %d of the in-doubt are %s: a worker claimed them and has journaled no outcome for them yet. "+
+			"While the campaign runs they may still be in flight, their outcomes about to be written: read the journals again once it is done or paused (status says which). "+
+			"Any still %[2]s then were claimed by a worker that stopped before their outcomes were written: check the SMTP server's log before you send any of them by hand.\n", n, journal.ClaimedCode)
+	}
+	return s
+}
+
 // WriteJournal writes j in o.Format (CSV by default; JSON is one object:
 // campaign, env, files, runs, counts, filter, recipients), keeping o.Outcomes
 // only when given (and saying so: FilterColumn).
