@@ -109,7 +109,7 @@ func previewSubjects(stdout string) map[string]string {
 		f := strings.Fields(sc.Text())
 		if len(f) >= 4 && f[1] == "ok" {
 			line := sc.Text()
-			// LANG STATUS NEEDED SUBJECT: the subject is the rest after the
+			// LANG STATUS ROWS SUBJECT: the subject is the rest after the
 			// third field.
 			rest := line
 			for range 3 {

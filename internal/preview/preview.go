@@ -114,7 +114,10 @@ type Language struct {
 	// otherwise: "locales/iw.toml (its name, iw, is he)".
 	Catalog string
 	Subject string
-	Needed  int // recipients whose locale matched this language
+	// Needed counts the recipients file's rows whose locale matched this
+	// language, before the plan's checks (rows the plan finds invalid or
+	// refuses included): the table's ROWS.
+	Needed int
 	// Invalid counts the rows of this language the plan counts invalid
 	// (the template cannot be rendered with them): not sent, though the
 	// language is; InvalidFirst says the first ("file:line: reason").
@@ -357,7 +360,7 @@ func sampleData(opts Options, lang string, chosen map[string]Recipient) (render.
 
 // WriteTable prints one line per language: what QA reads in a terminal.
 func (r *Result) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "%-8s %-11s %-7s %s\n", "LANG", "STATUS", "NEEDED", "SUBJECT / PROBLEM")
+	fmt.Fprintf(w, "%-8s %-11s %-7s %s\n", "LANG", "STATUS", "ROWS", "SUBJECT / PROBLEM")
 	for _, l := range r.Languages {
 		status, detail := "ok", l.Subject
 		switch {
@@ -378,6 +381,8 @@ func (r *Result) WriteTable(w io.Writer) {
 	for _, u := range r.Uncovered {
 		fmt.Fprintf(w, "%-8s %-11s %-7d %s (e.g. locale %q)\n", "-", "REFUSED", u.Refused, u.Problem, u.Requested)
 	}
+	// Needed counts the rows Run read, not what the plan sends.
+	fmt.Fprintln(w, "ROWS: the recipients file's rows whose locale resolves to the language (REFUSED: to none), before the plan's checks: rows it finds invalid or refuses are counted too; plan says which are sent.")
 }
 
 type galleryData struct {
