@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,8 +14,10 @@ import (
 // pointing QA to `tidings check` ("see where the catalogs are
 // incomplete", which it said whatever failed) sends them looking at
 // catalogs that check passes; the advice names the SMTP replies on the
-// FAIL lines and the environment's doctor. An incomplete language, or a
-// refused locale, still points to `tidings check`. Only the places that
+// FAIL lines and the environment's doctor. An incomplete language still
+// points to `tidings check`; a locale refused because no catalog of its
+// language exists names the catalog file to add (check, which reads the
+// catalogs there are, cannot say where a missing one is incomplete). Only the places that
 // apply are named: a refusal at the server names no recipients row, and a
 // language none of whose rows can be rendered names neither the server
 // nor doctor.
@@ -42,8 +45,8 @@ func TestTestSendAdviceFollowsWhatWentWrong(t *testing.T) {
 		{
 			name: "a recipient's locale has no catalog",
 			rows: []string{"ada@example.org,Ada,en,1", "daan@example.org,Daan,nl,2"},
-			want: []string{"tidings check"},
-			not:  []string{"the FAIL lines above"},
+			want: []string{"no catalog of nl", string(filepath.Separator) + filepath.Join("locales", "nl.toml")},
+			not:  []string{"the FAIL lines above", "catalogs are incomplete", "tidings check"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

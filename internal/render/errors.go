@@ -83,6 +83,10 @@ type Refusal struct {
 	// short of room shows Short, beside a full Reason elsewhere.
 	Fix  string
 	Lang string // the catalog language that matched but is incomplete, if any
+	// Catalog is, of a locale refused because no catalog of its language
+	// exists, the name of the catalog file Fix says to add to the locales
+	// directory (pt.toml for pt-BR); "" otherwise.
+	Catalog string
 }
 
 // refusal returns a Refusal whose Reason is problem, then fix.

@@ -10,7 +10,7 @@ import (
 // with the script when the locale is written in another one), the
 // campaign key that maps it, and that nobody it refuses is sent; a reason
 // whose own words already say what to do has no Fix, and Short is then
-// the whole Reason.
+// the whole Reason. Catalog names the file such a Fix says to add.
 func TestRefusalsSayWhatToDo(t *testing.T) {
 	t.Parallel()
 	en := catalogLike(t, "en")
@@ -62,6 +62,15 @@ func TestRefusalsSayWhatToDo(t *testing.T) {
 			if !strings.Contains(ref.Fix, w) {
 				t.Errorf("%s: Fix %q lacks %q", tt.name, ref.Fix, w)
 			}
+		}
+		// Catalog is the file the Fix says to add (test-send names it
+		// with its directory), and none when the Fix adds no file.
+		file := ""
+		if _, after, ok := strings.Cut(ref.Fix, "; add "); ok {
+			file, _, _ = strings.Cut(after, ",")
+		}
+		if ref.Catalog != file {
+			t.Errorf("%s: Catalog %q, want %q (the file its Fix %q says to add)", tt.name, ref.Catalog, file, ref.Fix)
 		}
 	}
 }

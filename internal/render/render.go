@@ -623,7 +623,7 @@ func (e *Engine) resolve(requested string) (Match, error) {
 		if h := e.norwegianHint(requested, tag); h != "" {
 			return Match{}, &Refusal{Requested: requested, Code: CodeNotCovered, Reason: reason + h}
 		}
-		return Match{}, refusal(requested, CodeNotCovered, "", reason, noCatalogFix(tag))
+		return Match{}, noCatalog(requested, reason, tag)
 	}
 	via := ViaMatch
 	if tag == cand {
@@ -646,7 +646,7 @@ func (e *Engine) accept(requested, lang, via string) (Match, error) {
 	if l == nil {
 		// New refuses a policy that names a language without catalog:
 		// only a catalog gone since could bring this here.
-		return Match{}, refusal(requested, CodeNotCovered, "", "not-covered: no catalog for "+lang, noCatalogFix(language.Make(lang)))
+		return Match{}, noCatalog(requested, "not-covered: no catalog for "+lang, language.Make(lang))
 	}
 	if !l.cov.Covered {
 		return Match{}, refusal(requested, CodeIncomplete, l.cat.lang,
@@ -666,24 +666,35 @@ const emptyFix = "write the recipient's language in the row's locale (such as de
 const unparsableFix = "write a language tag in the row's locale (such as de or pt-BR), " +
 	"or map this spelling under locale_policy.aliases; until then the row is refused, not sent"
 
+// noCatalog is the refusal, for reason, of a locale (tag) no catalog
+// covers: its Fix and Catalog name the catalog file that would cover it
+// (noCatalogFix).
+func noCatalog(requested, reason string, tag language.Tag) *Refusal {
+	fix, file := noCatalogFix(tag)
+	r := refusal(requested, CodeNotCovered, "", reason, fix)
+	r.Catalog = file
+	return r
+}
+
 // noCatalogFix says, for a locale no catalog covers, which catalog file
 // would cover it: the language's own (pt.toml covers pt-BR), with the
 // script when the locale is written in another script than the language
 // usually is (zh-Hant.toml for zh-Hant-TW and zh-TW, sr-Latn.toml for
-// sr-Latn).
-func noCatalogFix(tag language.Tag) string {
+// sr-Latn); file is that file's name, "" when no catalog can cover it.
+func noCatalogFix(tag language.Tag) (fix, file string) {
 	locale := tag.String()
 	if _, c := tag.Base(); c != language.Exact {
 		// und, und-CH: x/text guesses a language from the region or
 		// script, which is not the recipient's.
-		return fmt.Sprintf("%s names no language: write the recipient's language in the row's locale (such as de or pt-BR); until then the row is refused, not sent", locale)
+		return fmt.Sprintf("%s names no language: write the recipient's language in the row's locale (such as de or pt-BR); until then the row is refused, not sent", locale), ""
 	}
 	if name := catalogName(tag); !hasPluralRules(tag) {
 		return fmt.Sprintf("nobody whose locale is %s is sent; go-i18n, which reads the catalogs, has no plural rules for %s, so no catalog %s.toml can load: "+
-			"map %s under locale_policy.aliases to a language these recipients read, or remove these rows", locale, name, name, locale)
+			"map %s under locale_policy.aliases to a language these recipients read, or remove these rows", locale, name, name, locale), ""
 	}
-	return fmt.Sprintf("nobody whose locale is %s is sent; add %s.toml, with every message the template uses, to the locales directory (locales_dir), "+
-		"or map %s under locale_policy.aliases, or remove these rows", locale, catalogName(tag), locale)
+	file = catalogName(tag) + ".toml"
+	return fmt.Sprintf("nobody whose locale is %s is sent; add %s, with every message the template uses, to the locales directory (locales_dir), "+
+		"or map %s under locale_policy.aliases, or remove these rows", locale, file, locale), file
 }
 
 // hasPluralRules reports whether go-i18n has plural rules for tag's

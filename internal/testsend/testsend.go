@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -97,10 +98,13 @@ type Result struct {
 }
 
 // Refused counts the recipients refused for one reason (their locale
-// matches no catalog); Locale is one of their locales.
+// matches no catalog); Locale is one of their locales. Catalog is, when no
+// catalog of their language exists, the file that would cover them, in
+// the campaign's locales directory (render.Refusal.Catalog); "" otherwise.
 type Refused struct {
 	Reason, Locale string
 	Count          int
+	Catalog        string
 }
 
 // ConnectError says that the SMTP server could not be reached: nothing was
@@ -224,6 +228,9 @@ func (r *Result) readLocales(b *bundle.Bundle) (map[string]int, error) {
 			need[ref.Lang]++ // an incomplete catalog: skipped below
 		case refused[ref.Reason] == nil:
 			refused[ref.Reason] = &Refused{Reason: ref.Reason, Locale: rc.Locale, Count: 1}
+			if ref.Catalog != "" {
+				refused[ref.Reason].Catalog = filepath.Join(b.Campaign.Path(b.Campaign.LocalesDir), ref.Catalog)
+			}
 		default:
 			refused[ref.Reason].Count++
 		}
@@ -256,15 +263,40 @@ func (r *Result) Untested() []string {
 }
 
 // Advice says what to do about what Untested lists, for the campaign
-// file campaign in environment env: a skipped language or a refused
-// locale is the catalogs' (check says where), a failed language the
-// reason its FAIL line gives (an SMTP reply: the QA inbox, the relay or
-// its settings, which doctor checks; a row that cannot be rendered).
+// file campaign in environment env: a skipped language is its catalog's
+// (check says where it is incomplete); a locale refused because no
+// catalog of its language exists, the catalog file to add (check, which
+// reads the catalogs there are, says nothing of it); any other refused
+// locale, what its REFUSED line says; a failed language the reason its
+// FAIL line gives (an SMTP reply: the QA inbox, the relay or its
+// settings, which doctor checks; a row that cannot be rendered).
 func (r *Result) Advice(campaign, env string) string {
-	skipped, failed, refused := r.untested()
+	skipped, failed, _ := r.untested()
 	var out []string
-	if skipped > 0 || refused > 0 {
+	if skipped > 0 {
 		out = append(out, "see where the catalogs are incomplete: tidings check "+campaign)
+	}
+	var files, langs []string
+	other := false // a refusal no catalog file fixes (an unparsable locale, say)
+	for _, f := range r.Refused {
+		switch {
+		case f.Catalog == "":
+			other = true
+		case !slices.Contains(files, f.Catalog):
+			files = append(files, f.Catalog)
+			langs = append(langs, strings.TrimSuffix(filepath.Base(f.Catalog), filepath.Ext(f.Catalog)))
+		}
+	}
+	if len(files) > 0 {
+		out = append(out, fmt.Sprintf("no catalog of %s exists: add %s with every message the template uses (or map the locale under locale_policy.aliases), then run test-send again",
+			strings.Join(langs, ", "), strings.Join(files, ", ")))
+	}
+	if other {
+		whose := "their locales"
+		if len(files) > 0 {
+			whose = "the other locales"
+		}
+		out = append(out, "the REFUSED lines above say what to do about "+whose)
 	}
 	if failed > 0 {
 		out = append(out, "the FAIL lines above say why each language failed: fix what they name ("+strings.Join(r.failedAt(env), "; ")+"), then run test-send again")

@@ -156,8 +156,14 @@ func TestUntested(t *testing.T) {
 		{"skipped, needed", testsend.Result{Languages: []testsend.Language{{Lang: "pt", Outcome: testsend.Skipped, Needed: 1}}},
 			"1 language(s) that recipients need skipped as incomplete", check},
 		{"failed", testsend.Result{Languages: []testsend.Language{{Lang: "ja", Outcome: testsend.Failed}}}, "1 failed", fails},
-		{"refused locale", testsend.Result{Refused: []testsend.Refused{{Reason: "no catalog for nl", Locale: "nl", Count: 2}}},
-			"2 recipient(s) refused: their locale has no catalog", check},
+		// No catalog of nl: check reads the catalogs there are, and says
+		// nothing of one missing; the advice names the file to add.
+		{"refused locale, no catalog", testsend.Result{Refused: []testsend.Refused{{Reason: "no catalog for nl", Locale: "nl", Count: 2, Catalog: "locales/nl.toml"},
+			{Reason: "no catalog for nl-BE", Locale: "nl-BE", Count: 1, Catalog: "locales/nl.toml"}}},
+			"3 recipient(s) refused: their locale has no catalog",
+			"no catalog of nl exists: add locales/nl.toml with every message the template uses (or map the locale under locale_policy.aliases), then run test-send again"},
+		{"refused locale, unparsable", testsend.Result{Refused: []testsend.Refused{{Reason: "unparsable: ...", Locale: "??", Count: 1}}},
+			"1 recipient(s) refused: their locale has no catalog", "the REFUSED lines above say what to do about their locales"},
 		{"failed and skipped", testsend.Result{Languages: []testsend.Language{{Lang: "ja", Outcome: testsend.Failed}, {Lang: "pt", Outcome: testsend.Skipped, Needed: 1}}},
 			"1 language(s) that recipients need skipped as incomplete; 1 failed", check + "; " + fails},
 	}
