@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,7 +139,8 @@ func merge(envs ...map[string]string) map[string]string {
 
 // startWorker runs `tidings worker --env staging ARGS` in-process with the
 // variables in env until stop is called or the test ends (ARGS default to
-// --concurrency 2 --log-level warn). stop returns its exit code; log is its
+// --concurrency 2 --log-level warn; the worker is staging's unless ARGS
+// name --env). stop returns its exit code; log is its
 // standard error.
 func startWorker(t *testing.T, env map[string]string, args ...string) (stop func() int, log *syncbuf.Buffer) {
 	t.Helper()
@@ -149,7 +151,11 @@ func startWorker(t *testing.T, env map[string]string, args ...string) (stop func
 		if len(args) == 0 {
 			args = []string{"--concurrency", "2", "--log-level", "warn"}
 		}
-		done <- run(ctx, append([]string{"worker", "--env", "staging"}, args...),
+		cmd := []string{"worker", "--env", "staging"}
+		if slices.Contains(args, "--env") { // another environment's worker
+			cmd = cmd[:1]
+		}
+		done <- run(ctx, append(cmd, args...),
 			strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] }, environOf(env))
 	}()
 	stopped, code := false, 0

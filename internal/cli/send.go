@@ -201,7 +201,7 @@ func (a *app) launchError(err error, b *bundle.Bundle, env *environment.Environm
 	case errors.As(err, &changed):
 		return configError(fmt.Errorf("%w; run send again once the files no longer change (it checks and shows them as they are then)", err))
 	case errors.As(err, &ex):
-		return configError(errors.New(nextstep.Exists(ex, e)))
+		return configError(errors.New(nextstep.Exists(ex, b.File, e)))
 	case errors.As(err, new(*store.UnsubscribeKeyError)):
 		return configError(fmt.Errorf("%w: set %s to the secret it was staged with, the one its workers and the site hold, and send again; or, if the secret was changed on purpose (the site holds the new one), send again adding --new-unsubscribe-secret, and give the new one to every worker of %s", err, unsubscribe.SecretSettings, e))
 	case errors.Is(err, store.ErrNothingToSend):

@@ -479,8 +479,8 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 		}
 		// Its ledger and counters are kept: only a build of the layout
 		// that wrote them may read them and write beside them.
-		if f := atoi(strOr(meta[7], "")); checkFormat(cfg.Campaign, f) != nil {
-			return nil, fmt.Errorf("stage it again keeping its outcomes: %w: stage it again with the build that staged it (stored format %d), whose workers finish it; campaigns this build stages are sent by workers of this build", checkFormat(cfg.Campaign, f), f)
+		if err := restageFormat(cfg.Campaign, atoi(strOr(meta[7], ""))); err != nil {
+			return nil, err
 		}
 		_, err := s.stageState(ctx, k, cfg.Campaign, true)
 		if done = errors.Is(err, ErrNothingToSend); err != nil && !done {
@@ -518,6 +518,16 @@ func (s *Store) begin(ctx context.Context, cfg StageConfig, k keys, stage string
 	return sg, sg.open(ctx)
 }
 
+// restageFormat refuses to stage again, keeping its outcomes, campaign
+// c of stored format f when this build does not read and write that
+// format (checkFormat); else nil.
+func restageFormat(c string, f int) error {
+	if err := checkFormat(c, f); err != nil {
+		return fmt.Errorf("stage it again keeping its outcomes: %w: stage it again with the build that staged it (stored format %d), whose workers finish it; campaigns this build stages are sent by workers of this build", err, f)
+	}
+	return nil
+}
+
 // stageState is the state a campaign is staged in: staged, or paused
 // when a person paused it (a pause of tidings' own, such as an
 // auto-pause, was about the earlier staging). Of a campaign that exists
@@ -548,7 +558,12 @@ func (s *Store) stageState(ctx context.Context, k keys, c string, exists bool) (
 // what to do can be said for that state (done: nothing is left to send).
 type ExistsError struct {
 	Campaign string
-	State    State
+	// State is the campaign's state: StateControlLost when Redis lost
+	// its control while its definition stayed.
+	State State
+	// Action is the control's last action: "state-loss" for a campaign a
+	// worker paused because Redis forgot deliveries (Control.Next).
+	Action string
 }
 
 func (e *ExistsError) Error() string {
@@ -565,7 +580,51 @@ func (s *Store) existsError(ctx context.Context, k keys, c string) error {
 	if err != nil {
 		return fmt.Errorf("read control of %s: %w", c, err)
 	}
-	return &ExistsError{Campaign: c, State: parseControl(m).State}
+	return existsOf(c, m)
+}
+
+// existsOf is the ExistsError of campaign c, which exists, whose control
+// is m (empty: Redis lost it).
+func existsOf(c string, m map[string]string) *ExistsError {
+	ctl := parseControl(m)
+	if len(m) == 0 {
+		ctl.State = StateControlLost
+	}
+	return &ExistsError{Campaign: c, State: ctl.State, Action: ctl.Action}
+}
+
+// CheckExisting is begin's refusals of a campaign that exists asked
+// early, before a send shows its confirmation, in one round trip and
+// without the staging lease: cfg, a staging of a campaign staged in
+// cfg.Env, is refused without ResumeExisting (*ExistsError, with its
+// state), and with it when the campaign is of another stored format
+// (*FormatError) or is running or awaiting approval (*TransitionError,
+// as stageState refuses them). A campaign not staged,
+// another environment's, or one a send stages now (its lease) passes:
+// NewStager decides, and checks all again under the lease.
+func (s *Store) CheckExisting(ctx context.Context, cfg StageConfig) error {
+	c, k := cfg.Campaign, keysFor(cfg.Campaign)
+	p := s.rdb.Pipeline()
+	metaC := p.HMGet(ctx, k.meta, "nchunks", "env", "format")
+	ctlC := p.HGetAll(ctx, k.control)
+	leaseC := p.Exists(ctx, k.staging)
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("read whether %s is staged: %w", c, err)
+	}
+	env, _ := metaC.Val()[1].(string)
+	if metaC.Val()[0] == nil || checkEnv(c, env, cfg.Env) != nil || leaseC.Val() > 0 {
+		return nil // or a send stages it now: NewStager says so
+	}
+	if !cfg.ResumeExisting {
+		return fmt.Errorf("stage %s: %w", c, existsOf(c, ctlC.Val()))
+	}
+	if err := restageFormat(c, atoi(strOr(metaC.Val()[2], ""))); err != nil {
+		return fmt.Errorf("stage %s: %w", c, err) // begin's first refusal
+	}
+	if st := parseControl(ctlC.Val()).State; st == StateRunning || st == StateAwaitingApproval {
+		return fmt.Errorf("stage %s: %w", c, &TransitionError{Campaign: c, Action: "stage", State: st})
+	}
+	return nil
 }
 
 // Done reports whether the campaign staged again is done: a done campaign
