@@ -11,7 +11,7 @@
 // actions) are embedded. Every page needs a signed-in user (roles viewer and
 // operator, tokens from Config.Users); every state change is a POST with a
 // CSRF token; responses carry a strict Content-Security-Policy and refuse
-// framing. /metrics, /healthz and /assets/ are open.
+// framing. /metrics, /healthz, /favicon.ico (204) and /assets/ are open.
 package console
 
 import (
@@ -354,6 +354,9 @@ func (s *Server) routes() {
 	assets, _ := fs.Sub(embedded, "assets")
 	m.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	m.HandleFunc("GET /healthz", s.healthz)
+	// The console has no icon: the one every browser asks for is "none"
+	// (its default), not a miss in its console and a proxy's error log.
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	m.HandleFunc("GET /metrics", s.metrics)
 	m.HandleFunc("GET /login", s.loginPage)
 	m.HandleFunc("POST /login", s.login)
