@@ -263,7 +263,8 @@ func problemHTML(msg string, unread bool) template.HTML {
 	if unread {
 		attr = ` data-not-live="cannot read Redis; retrying"`
 	}
-	return template.HTML(`<p class="alert"` + attr + `>` + template.HTMLEscapeString(msg) + `</p>`) // #nosec: escaped
+	// An alert: a screen reader announces it when it replaces the figures.
+	return template.HTML(`<p class="alert" role="alert"` + attr + `>` + template.HTMLEscapeString(msg) + `</p>`) // #nosec: escaped
 }
 
 func (s *Server) campaignsData(ctx context.Context) (any, error) {
