@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -414,6 +415,32 @@ func (s *Server) sample(lang string) preview.Recipient {
 	return preview.Recipient{ID: sm.Email, Email: sm.Email, Name: sm.Name, Locale: lang, Fields: sm.Fields}
 }
 
+// sampleUnshown says why the sample data (whose columns are fields)
+// cannot render a language's message (re: a missing column or a bad
+// count), and what that means. The render error itself speaks to a
+// recipient ("add it to the recipients file"): wrong of made-up data,
+// and of a file that may well have the column. Nobody of the language
+// is in the campaign, so nothing is sent in it and nothing needs a fix.
+func sampleUnshown(re *render.RenderError, fields map[string]string) string {
+	at := re.File
+	if re.Line > 0 {
+		at += ":" + strconv.Itoa(re.Line)
+	}
+	if re.Key != "" {
+		at += " (message " + re.Key + ", " + re.KeyAt + ")"
+	}
+	has := slices.Sorted(maps.Keys(fields))
+	if len(has) == 0 {
+		has = []string{"none"}
+	}
+	why := fmt.Sprintf("the sample data has no column %q, which %s prints (the sample's columns: %s)", re.Column, at, strings.Join(has, ", "))
+	if re.Cause == render.CauseBadCount {
+		why = fmt.Sprintf("the sample data's column %q holds %q, not the count %s (at %s) needs", re.Column, re.Value, re.CountOf, at)
+	}
+	return "nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: " + why +
+		". So nobody is sent this language's message, and nothing needs fixing for it; a recipient of this language would be shown with their own row."
+}
+
 // card renders lang for recipient r exactly as a worker composes it. real
 // says r is a recipient of the campaign (else sample data).
 func (s *Server) card(src *source, lang string, r preview.Recipient, real, picked bool) card {
@@ -443,7 +470,7 @@ func (s *Server) card(src *source, lang string, r preview.Recipient, real, picke
 		// this says nothing of what is sent. (A refused language, or
 		// campaign data the template lacks, fails every recipient: a red
 		// card below.)
-		k.Unshown = "nothing to show: the campaign has no recipient of this language, and the sample data cannot render its message: " + err.Error()
+		k.Unshown = sampleUnshown(re, r.Fields)
 		return k
 	}
 	if err != nil {
