@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,14 +68,16 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 	f := filterOf(r)
 	if f.Outcome != "" && !slices.Contains(store.Outcomes, f.Outcome) {
 		// As tidings report --outcome: never "0 matches" for a typo.
-		msg := fmt.Sprintf("%s: filter by one of %s, or by none.", (&report.OutcomeError{Outcome: f.Outcome}).Error(), strings.Join(store.Outcomes, ", "))
-		if wantsJSON(r) {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "message": msg})
+		s.badFilter(w, r, c, fmt.Sprintf("%s: filter by one of %s, or by none.", (&report.OutcomeError{Outcome: f.Outcome}).Error(), strings.Join(store.Outcomes, ", ")))
+		return
+	}
+	if f.Lang != "" && !langTagRE.MatchString(f.Lang) {
+		st, err := s.cfg.Store.Status(r.Context(), c)
+		if err != nil {
+			s.readError(w, r, err)
 			return
 		}
-		w.WriteHeader(http.StatusBadRequest)
-		s.render(w, r, "message", map[string]any{"Title": http.StatusText(http.StatusBadRequest), "Message": msg,
-			"Back": "/c/" + url.PathEscape(c) + "/recipients", "BackTo": "the recipients of " + c})
+		s.badFilter(w, r, c, fmt.Sprintf("%q is not a language tag: filter by one of %s, or by none.", f.Lang, strings.Join(langsOf(st), ", ")))
 		return
 	}
 	if r.FormValue("format") == "csv" {
@@ -104,8 +107,16 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 		counted++
 		return counted > offset && counted <= offset+pageSize
 	}
+	langs := langsOf(st)
+	var asked *askedFor // the rows that asked for f.Lang, when it is none of langs
+	if f.Lang != "" && !slices.Contains(langs, f.Lang) {
+		asked = &askedFor{lang: f.Lang, outcomes: map[string]int{}}
+	}
 	err = s.cfg.Store.ReportOf(r.Context(), c, need, func(row store.Row) error {
 		answered(r.Context())
+		if asked != nil {
+			asked.count(row)
+		}
 		if !f.match(row) {
 			return nil
 		}
@@ -119,15 +130,14 @@ func (s *Server) recipientsPage(w http.ResponseWriter, r *http.Request) {
 		s.readError(w, r, err)
 		return
 	}
-	langs := make([]string, 0, len(st.Languages))
-	for _, l := range st.Languages {
-		langs = append(langs, l.Lang)
-	}
 	q := func(off int) string {
 		return fmt.Sprintf("?outcome=%s&lang=%s&q=%s&offset=%d", url.QueryEscape(f.Outcome), url.QueryEscape(f.Lang), url.QueryEscape(f.Q), off)
 	}
 	data := map[string]any{"Title": "Recipients " + c, "Name": c, "F": f, "Rows": rows, "Matched": matched, "Offset": offset,
 		"Outcomes": store.Outcomes, "Langs": langs, "CSV": q(0) + "&format=csv"}
+	if asked != nil {
+		data["LangNote"], data["LangRefused"] = asked.note(langs), asked.outcomes[store.OutcomeRefused] > 0
+	}
 	if offset+pageSize < matched {
 		data["Next"] = q(offset + pageSize)
 	}
@@ -153,4 +163,74 @@ func (s *Server) recipientsCSV(w http.ResponseWriter, r *http.Request, c string,
 		_, _ = fmt.Fprintf(w, "# incomplete: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		s.log.Error("console: recipients CSV", "campaign", c, "err", err)
 	}
+}
+
+// langTagRE is what a language filter may be: a language tag (en, de-CH,
+// pt_BR), whether or not the campaign has it.
+var langTagRE = regexp.MustCompile(`^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$`)
+
+// langsOf is st's languages, in its order.
+func langsOf(st *store.Status) []string {
+	langs := make([]string, 0, len(st.Languages))
+	for _, l := range st.Languages {
+		langs = append(langs, l.Lang)
+	}
+	return langs
+}
+
+// badFilter answers a filter value that is none (400): never "0
+// matches" for a URL edited by hand.
+func (s *Server) badFilter(w http.ResponseWriter, r *http.Request, c, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "message": msg})
+		return
+	}
+	w.WriteHeader(http.StatusBadRequest)
+	s.render(w, r, "message", map[string]any{"Title": http.StatusText(http.StatusBadRequest), "Message": msg,
+		"Back": "/c/" + url.PathEscape(c) + "/recipients", "BackTo": "the recipients of " + c})
+}
+
+// askedFor counts the rows not staged in any language whose locale is
+// lang's (lang itself, or lang-REGION), by outcome: a filter by a
+// language the campaign has not says why it matches nobody.
+type askedFor struct {
+	lang     string
+	locales  []string // the locales seen, as written
+	outcomes map[string]int
+}
+
+func (a *askedFor) count(row store.Row) {
+	l := row.Locale
+	if row.Lang != "" || len(l) < len(a.lang) || !strings.EqualFold(l[:len(a.lang)], a.lang) ||
+		(len(l) > len(a.lang) && l[len(a.lang)] != '-' && l[len(a.lang)] != '_') {
+		return
+	}
+	a.outcomes[row.Outcome]++
+	if !slices.Contains(a.locales, l) && len(a.locales) < 5 {
+		a.locales = append(a.locales, l)
+	}
+}
+
+// note says why a filter by a.lang matches nobody (langs: the campaign's).
+func (a *askedFor) note(langs []string) string {
+	n := 0
+	var by []string
+	for _, o := range store.Outcomes {
+		if k := a.outcomes[o]; k > 0 {
+			n += k
+			by = append(by, fmt.Sprintf("%d %s", k, o))
+		}
+	}
+	if n == 0 {
+		return fmt.Sprintf("%s is not a language of this campaign: no recipient asked for it. Its languages are %s.", a.lang, strings.Join(langs, ", "))
+	}
+	quoted := make([]string, len(a.locales))
+	for i, l := range a.locales {
+		quoted[i] = strconv.Quote(l)
+	}
+	how := strings.Join(by, ", ")
+	if len(by) == 1 {
+		how = strings.SplitN(by[0], " ", 2)[1]
+	}
+	return fmt.Sprintf("%s is not a language of this campaign: its %d recipient(s) with locale %s were %s: they are sent nothing.", a.lang, n, strings.Join(quoted, ", "), how)
 }
