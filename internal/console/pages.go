@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"html/template"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -233,7 +236,7 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request) {
 		s.unreadable(w, r, "campaigns", page, err)
 		return
 	}
-	page["Live"] = live
+	page["Live"], page["Version"] = live, liveVersion(live)
 	s.render(w, r, "campaigns", page)
 }
 
@@ -336,7 +339,7 @@ func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request) {
 	o := d.(map[string]any)["O"].(overview)
 	// The title names the state too: the tab on-call switches to, and
 	// the first thing a screen reader reads (console.js keeps it current).
-	s.render(w, r, "campaign", map[string]any{"Title": c + " · " + string(o.St.State), "Name": c, "Live": live, "State": actionsOf(o.St), "Stage": o.St.Stage,
+	s.render(w, r, "campaign", map[string]any{"Title": c + " · " + string(o.St.State), "Name": c, "Live": live, "Version": liveVersion(live), "State": actionsOf(o.St), "Stage": o.St.Stage,
 		"Failed": o.St.Counts[store.OutcomeFailed]})
 }
 
@@ -373,17 +376,38 @@ func (s *Server) fragment(ctx context.Context, name string, data func(context.Co
 // (in a pause reason) does not end a data line early.
 var lineEnds = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
+// liveVersion names a live part's HTML: each live event carries it as
+// its id, and a page the version of the live part it shows (?v= of its
+// stream, then the browser's Last-Event-ID), so that a stream sends the
+// live part only when it differs from what the page shows.
+func liveVersion(h template.HTML) string {
+	f := fnv.New64a()
+	_, _ = io.WriteString(f, string(h))
+	return strconv.FormatUint(f.Sum64(), 36)
+}
+
 // stream sends fragment name as a server-sent event "live" whenever it
 // changes (read every LiveInterval), until the client goes away or the
 // session it was opened in ends. A Redis error is shown in place of the
 // fragment, and reading goes on; when Redis cannot be read, the alert
 // carries data-not-live, by which the page's badge stops saying "live".
+//
+// Each event's id is the fragment's version (liveVersion). A client that
+// already shows the fragment as it is (the page just loaded, whose
+// stream's ?v= is the version it was rendered with; a browser that
+// reconnects, whose Last-Event-ID is the last event it had) is sent a
+// one-line "unchanged" comment instead of the whole fragment again (126
+// KB at 200,000 recipients, mostly the list of batches).
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, data func(context.Context) (any, error)) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	var last template.HTML
+	last := r.Header.Get("Last-Event-ID")
+	if last == "" {
+		last = r.FormValue("v")
+	}
+	first := true
 	lastWrite := time.Time{}
 	t := time.NewTicker(s.cfg.LiveInterval)
 	defer t.Stop()
@@ -406,16 +430,22 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 			html = problemHTML(s.liveProblem(r.PathValue("campaign"), err))
 		}
 		var msg bytes.Buffer
-		if html != last {
-			msg.WriteString("event: live\n")
+		switch v := liveVersion(html); {
+		case v != last:
+			msg.WriteString("event: live\nid: " + v + "\n")
 			for _, line := range strings.Split(lineEnds.Replace(string(html)), "\n") {
 				msg.WriteString("data: " + line + "\n")
 			}
 			msg.WriteString("\n")
-			last = html
-		} else if time.Since(lastWrite) > 15*time.Second {
+			last = v
+		case first:
+			// The client shows this version: the headers and a line say
+			// the stream is open (the page's badge says "live").
+			msg.WriteString(": unchanged\n\n")
+		case time.Since(lastWrite) > 15*time.Second:
 			msg.WriteString(": still here\n\n")
 		}
+		first = false
 		if msg.Len() > 0 {
 			if _, err := w.Write(msg.Bytes()); err != nil {
 				return

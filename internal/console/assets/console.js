@@ -39,8 +39,12 @@
 
   var live = document.getElementById('live');
   var updated = new Date(); // when the live part was last current
+  // version is the live part's version the page shows (the id of the
+  // last event shown): a stream opened with it sends the live part only
+  // once it differs, not the same again on each load and reconnect.
+  var version = live ? live.dataset.version || '' : '';
   function watch(url) {
-    var es = new EventSource(url);
+    var es = new EventSource(version ? url + '?v=' + encodeURIComponent(version) : url);
     es.onopen = function () { setLive('live', true); };
     es.onerror = function () {
       if (es.readyState !== EventSource.CLOSED) { setLive('reconnecting…', false); return; }
@@ -68,12 +72,12 @@
       // A button of the live part pressed (the pointer is down on it) is
       // not replaced under the pointer, which would lose the click: the
       // update waits until the pointer is up.
-      if (held) { held = e.data; live.dataset.held = '1'; return; }
-      show(e.data);
+      if (held) { held = e; live.dataset.held = '1'; return; }
+      show(e);
     });
   }
 
-  var held = false; // true while a pointer is down in the live part; then the update waiting
+  var held = false; // true while a pointer is down in the live part; then the update (event) waiting
   if (live) {
     live.addEventListener('pointerdown', function () { held = true; });
     ['pointerup', 'pointercancel'].forEach(function (type) {
@@ -89,12 +93,13 @@
     });
   }
 
-  // show puts a live update in place. A list someone opened or closed
+  // show puts a live update (an event: its data and version) in place. A list someone opened or closed
   // (the batches, a row's Cancel) stays so; what someone types in a form
   // of the live part (a reason on the list of campaigns) stays, with the
   // focus.
-  function show(data) {
-    var kept = {}, typed = {}, focus = document.activeElement, sel = null;
+  function show(ev) {
+    var data = ev.data, kept = {}, typed = {}, focus = document.activeElement, sel = null;
+    version = ev.lastEventId || '';
     live.querySelectorAll('details[data-keep]').forEach(function (d) { kept[d.dataset.keep] = d.open; });
     live.querySelectorAll('input[id]').forEach(function (inp) { typed[inp.id] = inp.value; });
     focus = focus && focus.id && live.contains(focus) ? focus.id : null;
