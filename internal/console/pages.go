@@ -386,11 +386,39 @@ func liveVersion(h template.HTML) string {
 	return strconv.FormatUint(f.Sum64(), 36)
 }
 
+// linePatch is the data lines of a patch from old to now (each line of
+// now that differs from old's: "data: INDEX\tLINE"), or nil when a patch
+// does not apply (nothing sent before, a line added or taken out) or is
+// not much smaller than the whole.
+func linePatch(old, now []string) []byte {
+	if old == nil || len(old) != len(now) {
+		return nil
+	}
+	var p bytes.Buffer
+	whole := 0
+	for i, line := range now {
+		whole += len(line) + 7
+		if line != old[i] {
+			p.WriteString("data: " + strconv.Itoa(i) + "\t" + line + "\n")
+		}
+	}
+	if p.Len() > whole/2 {
+		return nil
+	}
+	return p.Bytes()
+}
+
 // stream sends fragment name as a server-sent event "live" whenever it
 // changes (read every LiveInterval), until the client goes away or the
 // session it was opened in ends. A Redis error is shown in place of the
 // fragment, and reading goes on; when Redis cannot be read, the alert
 // carries data-not-live, by which the page's badge stops saying "live".
+//
+// A change of the lines this stream last sent, as many as before (a
+// running campaign's figures: its counts, a language's, the current
+// batch's row), is sent as an event "patch": its first data line the
+// version it applies to, then each line changed as its index, a tab and
+// the line (linePatch): a few KB a second instead of the whole live part.
 //
 // Each event's id is the fragment's version (liveVersion). A client that
 // already shows the fragment as it is (the page just loaded, whose
@@ -408,6 +436,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 		last = r.FormValue("v")
 	}
 	first := true
+	var sent []string // the live part's lines as this stream last sent them (the page then has them)
 	lastWrite := time.Time{}
 	t := time.NewTicker(s.cfg.LiveInterval)
 	defer t.Stop()
@@ -432,12 +461,18 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, name string, dat
 		var msg bytes.Buffer
 		switch v := liveVersion(html); {
 		case v != last:
-			msg.WriteString("event: live\nid: " + v + "\n")
-			for _, line := range strings.Split(lineEnds.Replace(string(html)), "\n") {
-				msg.WriteString("data: " + line + "\n")
+			lines := strings.Split(lineEnds.Replace(string(html)), "\n")
+			if p := linePatch(sent, lines); p != nil {
+				msg.WriteString("event: patch\nid: " + v + "\ndata: " + last + "\n")
+				msg.Write(p)
+			} else {
+				msg.WriteString("event: live\nid: " + v + "\n")
+				for _, line := range lines {
+					msg.WriteString("data: " + line + "\n")
+				}
 			}
 			msg.WriteString("\n")
-			last = v
+			last, sent = v, lines
 		case first:
 			// The client shows this version: the headers and a line say
 			// the stream is open (the page's badge says "live").

@@ -69,12 +69,40 @@
       });
     };
     es.addEventListener('live', function (e) {
-      // A button of the live part pressed (the pointer is down on it) is
-      // not replaced under the pointer, which would lose the click: the
-      // update waits until the pointer is up.
-      if (held) { held = e; live.dataset.held = '1'; return; }
-      show(e);
+      lines = e.data.split('\n');
+      linesVersion = e.lastEventId;
+      deliver({ data: e.data, lastEventId: e.lastEventId });
     });
+    // A patch: its first line the version it applies to, then each line
+    // changed, as its index, a tab and the line. One that does not apply
+    // to the lines this page has (never expected) opens the stream anew.
+    es.addEventListener('patch', function (e) {
+      var ch = e.data.split('\n');
+      if (!lines || ch[0] !== linesVersion) {
+        es.close();
+        lines = null;
+        watch(url);
+        return;
+      }
+      for (var i = 1; i < ch.length; i++) {
+        var tab = ch[i].indexOf('\t');
+        lines[+ch[i].slice(0, tab)] = ch[i].slice(tab + 1);
+      }
+      linesVersion = e.lastEventId;
+      deliver({ data: lines.join('\n'), lastEventId: e.lastEventId });
+    });
+  }
+
+  // lines is the live part's HTML, line by line, as the stream last gave
+  // it (null before a whole live part came), at version linesVersion.
+  var lines = null, linesVersion = '';
+
+  // deliver shows an update. A button of the live part pressed (the
+  // pointer is down on it) is not replaced under the pointer, which would
+  // lose the click: the update waits until the pointer is up.
+  function deliver(ev) {
+    if (held) { held = ev; live.dataset.held = '1'; return; }
+    show(ev);
   }
 
   var held = false; // true while a pointer is down in the live part; then the update (event) waiting
