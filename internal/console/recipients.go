@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -190,22 +191,31 @@ func (s *Server) badFilter(w http.ResponseWriter, r *http.Request, c, msg string
 		"Back": "/c/" + url.PathEscape(c) + "/recipients", "BackTo": "the recipients of " + c})
 }
 
-// askedFor counts the rows not staged in any language whose locale is
-// lang's (lang itself, or lang-REGION), by outcome: a filter by a
-// language the campaign has not says why it matches nobody.
+// askedFor counts the rows whose locale is lang's (lang itself, or
+// lang-REGION): those not staged in any language by outcome, those sent
+// in another language (de for de-CH, or an alias's) by that language. A
+// filter by a language the campaign has not says why it matches nobody.
 type askedFor struct {
 	lang     string
 	locales  []string // the locales seen, as written
 	outcomes map[string]int
+	sentIn   map[string]int
 }
 
 func (a *askedFor) count(row store.Row) {
 	l := row.Locale
-	if row.Lang != "" || len(l) < len(a.lang) || !strings.EqualFold(l[:len(a.lang)], a.lang) ||
+	if len(l) < len(a.lang) || !strings.EqualFold(l[:len(a.lang)], a.lang) ||
 		(len(l) > len(a.lang) && l[len(a.lang)] != '-' && l[len(a.lang)] != '_') {
 		return
 	}
-	a.outcomes[row.Outcome]++
+	if row.Lang != "" {
+		if a.sentIn == nil {
+			a.sentIn = map[string]int{}
+		}
+		a.sentIn[row.Lang]++
+	} else {
+		a.outcomes[row.Outcome]++
+	}
 	if !slices.Contains(a.locales, l) && len(a.locales) < 5 {
 		a.locales = append(a.locales, l)
 	}
@@ -221,16 +231,38 @@ func (a *askedFor) note(langs []string) string {
 			by = append(by, fmt.Sprintf("%d %s", k, o))
 		}
 	}
-	if n == 0 {
+	sent := 0
+	var in []string
+	for _, l := range slices.Sorted(maps.Keys(a.sentIn)) {
+		sent += a.sentIn[l]
+		in = append(in, l)
+	}
+	if n+sent == 0 {
 		return fmt.Sprintf("%s is not a language of this campaign: no recipient asked for it. Its languages are %s.", a.lang, strings.Join(langs, ", "))
 	}
 	quoted := make([]string, len(a.locales))
 	for i, l := range a.locales {
 		quoted[i] = strconv.Quote(l)
 	}
-	how := strings.Join(by, ", ")
-	if len(by) == 1 {
-		how = strings.SplitN(by[0], " ", 2)[1]
+	msg := fmt.Sprintf("%s is not a language of this campaign: its %d recipient(s) with locale %s", a.lang, n+sent, strings.Join(quoted, ", "))
+	var parts []string
+	if sent > 0 {
+		what := "are sent in " + strings.Join(in, ", ")
+		if n > 0 {
+			what = fmt.Sprintf("%d are sent in %s", sent, strings.Join(in, ", "))
+		}
+		parts = append(parts, what+" (filter by that language to see them)")
 	}
-	return fmt.Sprintf("%s is not a language of this campaign: its %d recipient(s) with locale %s were %s: they are sent nothing.", a.lang, n, strings.Join(quoted, ", "), how)
+	if n > 0 {
+		how := strings.Join(by, ", ")
+		if len(by) == 1 {
+			how = strings.SplitN(by[0], " ", 2)[1]
+		}
+		what := "were " + how + ": they are sent nothing"
+		if sent > 0 {
+			what = fmt.Sprintf("%d were not staged (%s): they are sent nothing", n, strings.Join(by, ", "))
+		}
+		parts = append(parts, what)
+	}
+	return msg + " " + strings.Join(parts, "; ") + "."
 }
