@@ -140,18 +140,25 @@ func (w *Worker) enqueue(ctx context.Context, cs *campaignState, n, batch int, g
 // Running a chunk twice is harmless: the ledger claims each recipient once.
 func (w *Worker) reconcile(ctx context.Context, cs *campaignState, curBatch int, tasks func() (map[string]asynq.TaskState, error)) (err error) {
 	// One worker reconciles a campaign at a time, and keeps the turn while
-	// it runs; the others skip the pass. A worker that gets the turn after
-	// a gap in which another may have held it forgets its clocks: they were
-	// not kept through the passes it did not make (a task it saw abandoned
-	// may have been seen between two runs since, and run again now).
+	// it runs; the others skip the pass. The time between two passes of
+	// this worker counts for at most one turn on its clocks: after a gap
+	// (a loaded machine, or another worker held the turn) a task it saw
+	// abandoned may have been between two runs unseen, so the gap is not
+	// counted in full, but what it saw before is kept, so that passes
+	// always further apart than a turn still replace a killed worker's
+	// task (all clocks forgotten at each such gap, TestKilledWorker on a
+	// loaded machine waited for asynq's own recovery).
 	turn := 3 * w.cfg.ReconcileInterval
 	if mine, err := w.st.ReconcileTurn(ctx, cs.name, w.cfg.WorkerID, turn); err != nil || !mine {
 		return err
 	}
-	if time.Since(cs.turnAt) >= turn {
-		cs.orphans = nil
+	now := w.now()
+	if gap := now.Sub(cs.turnAt); gap > turn {
+		for id, first := range cs.orphans {
+			cs.orphans[id] = first.Add(gap - turn)
+		}
 	}
-	cs.turnAt = time.Now()
+	cs.turnAt = now
 	finished, gens, err := w.st.ChunkTasks(ctx, cs.name)
 	if err != nil {
 		return err
@@ -221,7 +228,7 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, curBatch int,
 			}
 			// Reached: its clock is carried over below only if it is still
 			// abandoned (every error before this point keeps it).
-			first := cmp.Or(seen[id], time.Now())
+			first := cmp.Or(seen[id], now)
 			delete(seen, id)
 			switch state {
 			case asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
@@ -230,7 +237,7 @@ func (w *Worker) reconcile(ctx context.Context, cs *campaignState, curBatch int,
 				if live[id] {
 					continue
 				}
-				if cs.orphans[id] = first; time.Since(first) < w.cfg.OrphanGrace {
+				if cs.orphans[id] = first; now.Sub(first) < w.cfg.OrphanGrace {
 					continue
 				}
 			} // default: completed (with a retention), archived: replaced

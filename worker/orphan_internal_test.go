@@ -169,18 +169,21 @@ func TestReconcileFromListings(t *testing.T) {
 // TestOrphanClockAfterAGapInTurns: a worker that held the reconcile turn
 // without a gap keeps its clocks, so a task abandoned long enough is
 // replaced; one that gets the turn back after a gap (another worker may
-// have held it, and seen the task between two runs) starts its clocks
-// anew, so a task run that just began is not replaced on a stale clock.
-// Found by a reviewer when the turn was not kept by its holder.
+// have held it, and seen the task between two runs) counts the gap as one
+// turn only, so a task run that just began is not replaced on a stale
+// clock (found by a reviewer when the turn was not kept by its holder),
+// while one it had seen abandoned long enough before the gap still is.
 func TestOrphanClockAfterAGapInTurns(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name     string
 		lastTurn time.Duration // how long ago this worker last reconciled
+		seenFor  time.Duration // how long the task had looked abandoned then
 		replaced bool
 	}{
-		{"turn held without a gap", 500 * time.Millisecond, true},
-		{"turn back after a gap", time.Minute, false},
+		{"turn held without a gap", 500 * time.Millisecond, time.Hour, true},
+		{"turn back after a gap", time.Minute, 4 * time.Second, false},           // 4 s + one turn (3 s) < 10 s
+		{"turn back after a gap, seen long", time.Minute, 8 * time.Second, true}, // 8 s + 3 s >= 10 s
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -192,15 +195,8 @@ func TestOrphanClockAfterAGapInTurns(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := taskID("ga", sum.Stage, 0, 0)
-			// The task runs (active), in no server asynq knows: as a run that
-			// began less than asynq's announcement interval ago, or whose
-			// worker was killed.
-			p := "asynq:{tidings-ga}:"
-			if err := rdb.Eval(ctx, `redis.call("LREM", KEYS[1], 0, ARGV[1]); redis.call("LPUSH", KEYS[2], ARGV[1]); redis.call("HSET", KEYS[3], "state", "active"); return 1`,
-				[]string{p + "pending", p + "active", p + "t:" + id}, id).Err(); err != nil {
-				t.Fatal(err)
-			}
-			cs.orphans = map[string]time.Time{id: time.Now().Add(-time.Hour)} // seen abandoned an hour ago
+			activeInNoServer(t, rdb, "tidings-ga", id)
+			cs.orphans = map[string]time.Time{id: cs.turnAt.Add(-tt.seenFor)}
 			if err := w.reconcile(ctx, cs, 0, sync.OnceValues(w.taskStates)); err != nil {
 				t.Fatal(err)
 			}
@@ -213,6 +209,61 @@ func TestOrphanClockAfterAGapInTurns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// activeInNoServer makes task id of queue q run (active) in no server asynq
+// knows: as a run that began less than asynq's announcement interval ago,
+// or whose worker was killed.
+func activeInNoServer(t *testing.T, rdb *redis.Client, q, id string) {
+	t.Helper()
+	p := "asynq:{" + q + "}:"
+	if err := rdb.Eval(context.Background(), `redis.call("LREM", KEYS[1], 0, ARGV[1]); redis.call("LPUSH", KEYS[2], ARGV[1]); redis.call("HSET", KEYS[3], "state", "active"); return 1`,
+		[]string{p + "pending", p + "active", p + "t:" + id}, id).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOrphanClockOnASlowWorker: a worker whose reconcile passes are all
+// further apart than a turn (a loaded machine: TestKilledWorker's
+// restarted worker, 1 run in 22 at load 45, left a killed worker's tasks
+// to asynq's recovery at 63 s) still replaces a task abandoned long
+// enough. Each interval between its passes counts for at most one turn:
+// the time it did not look is not counted in full (the task may have been
+// between two runs then), but what it saw is not forgotten either. The
+// passes run on a clock the test moves (two turns a pass): the task is
+// replaced at the first pass whose counted time reaches the grace, not
+// before (a gap counted in full) and not never (every clock reset at a
+// gap, as before).
+func TestOrphanClockOnASlowWorker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w, cs, rdb, sum := reconcileSetup(t, "sw", 1, 0, nil)
+	clock := cs.turnAt
+	w.clock = func() time.Time { return clock }
+	if err := w.enqueue(ctx, cs, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	activeInNoServer(t, rdb, "tidings-sw", taskID("sw", sum.Stage, 0, 0))
+	turn := 3 * w.cfg.ReconcileInterval
+	// First seen at pass 1; each later pass counts one turn.
+	want := 1 + int((w.cfg.OrphanGrace+turn-1)/turn)
+	for pass := 1; pass <= 4*want; pass++ {
+		clock = clock.Add(2 * turn)
+		if err := w.reconcile(ctx, cs, 0, sync.OnceValues(w.taskStates)); err != nil {
+			t.Fatal(err)
+		}
+		_, gens, err := w.st.ChunkTasks(ctx, "sw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gens) != 0 {
+			if pass != want {
+				t.Errorf("replaced at pass %d (%v apart), want at pass %d: the grace is %v, a pass counts at most %v", pass, 2*turn, want, w.cfg.OrphanGrace, turn)
+			}
+			return
+		}
+	}
+	t.Errorf("not replaced after %d passes %v apart: a slow worker never replaces an abandoned task (asynq's recovery takes 60-120 s)", 4*want, 2*turn)
 }
 
 // reconcileSetup stages campaign c (n recipients, chunks of chunkSize; 0:
