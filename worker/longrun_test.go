@@ -3,12 +3,16 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tidings-mail/tidings/internal/redistest"
 	"github.com/tidings-mail/tidings/internal/store"
 	"github.com/tidings-mail/tidings/internal/wait"
 )
@@ -25,12 +29,28 @@ import (
 // connection, which a real redis-server runs in its own process): one
 // connection opened after campaign 5 failed the test under load with
 // miniredis while the worker held no more goroutines (ownGoroutines).
+// That connection, seen again with redis-server under load (one or two
+// more after campaign 5 in 10 runs of 30 campaigns at -cpu 1, load 30-45,
+// each matched by the client's PoolStats), is one of go-redis's pools
+// growing to the most commands, or pipelines, it ever ran at once: its
+// pool (up to PoolSize) and, in 9.23 (go.mod's), a pool of its own for
+// pipelines (up to redis.DefaultPipelinePoolSize, 10), whose idle
+// connections are kept for reuse (30 min): a high-water mark, bounded,
+// not a leak. So the Redis connections are not counted against campaign
+// 5's; each must be one of the worker's client's (namedConns, pooledConns),
+// which a client opened aside and kept open fails (mutation check).
 // Each finished campaign's keys stay (docs/design.md's data model;
 // README's "What tidings keeps in Redis"): they are what keeps its report,
 // and what keeps a send of it again from mailing anyone twice.
 func TestWorkerThroughThirtyCampaignsDoesNotGrow(t *testing.T) {
 	e := newEnv(t, nil)
-	e.startWorker(t, wopts{})
+	// The worker's client has a name of its own, so that its connections
+	// are told from any other client's (another test's left open on this
+	// database before, another process's on a shared Redis).
+	o := e.rdb.Options()
+	rdb := redis.NewClient(&redis.Options{Addr: o.Addr, Password: o.Password, DB: o.DB, ClientName: fmt.Sprintf("longrun-%d-%d", os.Getpid(), o.DB)})
+	t.Cleanup(func() { _ = rdb.Close() })
+	e.startWorker(t, wopts{rdb: rdb})
 	const first, last = 5, 30
 	var goroutinesAt, globalAt int
 	own := map[string]int{} // campaign -> its keys without a TTL, when it ended
@@ -52,6 +72,15 @@ func TestWorkerThroughThirtyCampaignsDoesNotGrow(t *testing.T) {
 			wait.For(t, time.Minute, fmt.Sprintf("goroutines (but the embedded Redis server's) back at %d (campaign %d's)", goroutinesAt, first), func() bool {
 				return ownGoroutines() <= goroutinesAt
 			})
+			if !redistest.Start(t).Embedded { // miniredis has no CLIENT LIST
+				var conns, pooled int
+				wait.For(t, time.Minute, "every connection of the worker's client to be one of its pools'", func() bool {
+					conns, pooled = namedConns(t, rdb), pooledConns(rdb)
+					return conns == pooled
+				}, func() string {
+					return fmt.Sprintf("%d connections, %d in the pools: %+v", conns, pooled, *rdb.PoolStats())
+				})
+			}
 			if g := globalKeys(t, e); len(g) > globalAt {
 				t.Errorf("keys without a TTL outside the campaigns: %d after campaign %d, %d after campaign %d: %v", globalAt, first, len(g), last, g)
 			}
@@ -75,6 +104,35 @@ func TestWorkerThroughThirtyCampaignsDoesNotGrow(t *testing.T) {
 			wait.For(t, time.Minute, fmt.Sprintf("%s's keys (%s; %d when it ended) to be long-01's (%s)", name, keys, own[name], firstKeys), settled)
 		}
 	}
+}
+
+// namedConns counts the connections Redis has open under rdb's client name.
+func namedConns(t *testing.T, rdb *redis.Client) int {
+	t.Helper()
+	list, err := rdb.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := " name=" + rdb.Options().ClientName + " "
+	n := 0
+	for l := range strings.Lines(list) {
+		if strings.Contains(l, name) {
+			n++
+		}
+	}
+	return n
+}
+
+// pooledConns counts the connections rdb holds: its pool's, its pool for
+// pipelines' (go-redis 9.23, go.mod's, keeps one of its own, up to
+// redis.DefaultPipelinePoolSize), and its subscriptions'.
+func pooledConns(rdb *redis.Client) int {
+	ps := rdb.PoolStats()
+	n := int(ps.TotalConns) + int(ps.PubSubStats.Active)
+	if ps.PipelineStats != nil {
+		n += int(ps.PipelineStats.TotalConns)
+	}
+	return n
 }
 
 // ownGoroutines counts the goroutines of this process but those of an
