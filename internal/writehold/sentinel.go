@@ -11,7 +11,7 @@ import (
 )
 
 // sentinelWait bounds the asking of the Sentinels for the master's
-// address: past it, the line says "the Redis master".
+// address: past it, the line says "the Redis master" (no address).
 const sentinelWait = time.Second
 
 // sentinelMaster is the address of environment e's master as the first

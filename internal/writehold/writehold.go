@@ -41,9 +41,9 @@ var reasons = map[string]string{
 // --json gives it (field held).
 type Hold struct {
 	// Redis is the address of the master that refuses them (behind
-	// Sentinel, as the Sentinels report it; "the Redis master" when none
-	// answers).
-	Redis string `json:"redis"`
+	// Sentinel, as the Sentinels report it); "" (left out of the JSON)
+	// when it is not known: no Sentinel answered.
+	Redis string `json:"redis,omitempty"`
 	// Code is the error code it answers writes with: NOREPLICAS,
 	// READONLY, MISCONF or OOM.
 	Code string `json:"code"`
@@ -51,9 +51,15 @@ type Hold struct {
 	Reason string `json:"reason"`
 }
 
-// String is "Redis at ADDR refuses writes (CODE: reason)".
+// String is "Redis at ADDR refuses writes (CODE: reason)", or "the
+// Redis master refuses writes (CODE: reason)" when its address is not
+// known.
 func (h *Hold) String() string {
-	return fmt.Sprintf("Redis at %s refuses writes (%s: %s)", h.Redis, h.Code, h.Reason)
+	who := "the Redis master"
+	if h.Redis != "" {
+		who = "Redis at " + h.Redis
+	}
+	return fmt.Sprintf("%s refuses writes (%s: %s)", who, h.Code, h.Reason)
 }
 
 // Of returns why Redis refuses the writes of running campaign st (asked
@@ -247,19 +253,17 @@ func (a *asker) refusal(ctx context.Context, cmd master, key, addr string) *Hold
 }
 
 // address is the address of the master of a Redis or Sentinel client:
-// its own, or behind Sentinel the one the Sentinels report.
+// its own, or behind Sentinel the one the Sentinels report; "" when not
+// known.
 func (a *asker) address(ctx context.Context) string {
 	c, ok := a.rdb.(*redis.Client)
 	if !ok {
-		return "the Redis master"
+		return ""
 	}
 	if addr := c.Options().Addr; addr != "FailoverClient" {
 		return addr
 	}
-	if addr := sentinelMaster(ctx, a.e); addr != "" {
-		return addr
-	}
-	return "the Redis master"
+	return sentinelMaster(ctx, a.e)
 }
 
 // replicas returns how many replicas INFO replication says are caught up
