@@ -133,6 +133,7 @@
     focus = focus && focus.id && live.contains(focus) ? focus.id : null;
     if (focus) sel = [document.activeElement.selectionStart, document.activeElement.selectionEnd];
     live.innerHTML = data;
+    announceAlerts();
     live.querySelectorAll('details[data-keep]').forEach(function (d) {
       if (d.dataset.keep in kept) d.open = kept[d.dataset.keep];
     });
@@ -152,6 +153,26 @@
     var stale = live.querySelector('[data-not-live]');
     setLive(stale ? 'not live: ' + stale.dataset.notLive : 'live', !stale);
   }
+  // The alerts of the live part (Held, Lost, Cannot read Redis) are
+  // announced once, when one appears or its words change, through
+  // #alertnews, which stays on the page. The live part is put in place anew
+  // at each change (each second while a campaign runs), and an element
+  // with role="alert" put in place anew is read out anew by a screen reader:
+  // the live part's own alerts lose their role here.
+  var alertnews = document.getElementById('alertnews'), alerted = {};
+  function announceAlerts() {
+    if (!live || !alertnews) return;
+    var now = {}, news = [];
+    live.querySelectorAll('[role=alert]').forEach(function (a) {
+      a.removeAttribute('role');
+      var key = a.id || a.className, text = a.textContent.trim();
+      now[key] = text;
+      if (alerted[key] !== text) news.push(text);
+    });
+    alerted = now;
+    if (news.length) alertnews.textContent = news.join(' ');
+  }
+  announceAlerts();
   if (live && live.dataset.live && window.EventSource) watch(live.dataset.live);
 
   // statesShown is each campaign's state as the live part shows it
