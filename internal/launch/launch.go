@@ -391,8 +391,8 @@ type Result struct {
 // Preflight returns why the plan cannot be staged with o (Check); a
 // *store.ExistsError for a campaign that exists, unless o.ResumeExisting,
 // and with it a *store.TransitionError for one running or awaiting
-// approval (store.CheckExisting); a *store.UnsubscribeKeyError when o stages again a campaign staged with
-// another unsubscribe secret (store.CheckUnsubscribeKey); unless the
+// approval, or a *store.UnsubscribeKeyError for one staged with another
+// unsubscribe secret (store.CheckExisting); unless the
 // deliveries of the campaign are excluded, a *StateLostError when this
 // machine started the campaign before but Redis has no trace of it.
 func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) error {
@@ -409,14 +409,11 @@ func (p *Planned) Preflight(ctx context.Context, st *store.Store, o Options) err
 	// The store checks these again under the staging lease; asked here, a
 	// send refuses before it asks for confirmation.
 	c := p.in.Campaign
-	if err := st.CheckExisting(ctx, store.StageConfig{Campaign: c.Name, Env: p.in.EnvName, ResumeExisting: o.ResumeExisting}); err != nil {
+	if err := st.CheckExisting(ctx, store.StageConfig{Campaign: c.Name, Env: p.in.EnvName, ResumeExisting: o.ResumeExisting,
+		UnsubscribeKey: unsubscribeKey(c, p.in.Env), NewUnsubscribeKey: o.NewUnsubscribeSecret}); err != nil {
 		return err
 	}
 	if o.ResumeExisting {
-		if err := st.CheckUnsubscribeKey(ctx, store.StageConfig{Campaign: c.Name, Env: p.in.EnvName, ResumeExisting: true,
-			UnsubscribeKey: unsubscribeKey(c, p.in.Env), NewUnsubscribeKey: o.NewUnsubscribeSecret}); err != nil {
-			return err
-		}
 		if err := p.checkExclusionsHere(ctx, st, o); err != nil {
 			return err
 		}

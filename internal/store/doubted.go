@@ -146,7 +146,7 @@ func (s *Store) stillInFlight(ctx context.Context, c string) (int, error) {
 			worker = tok[:at]
 		}
 		e, _ := cur[i].(string)
-		if f := strings.SplitN(e, "|", 6); len(f) == 6 && f[0] == OutcomeInDoubt && f[4] == "k:"+tok && alive[worker] {
+		if tok != "" && strings.HasPrefix(e, OutcomeInDoubt+"|") && claimOf(e) == tok && alive[worker] {
 			n++
 		}
 	}

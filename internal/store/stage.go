@@ -429,33 +429,6 @@ func checkUnsubscribeKey(cfg StageConfig, staged string) error {
 	return &UnsubscribeKeyError{Campaign: cfg.Campaign, Staged: staged, Now: cfg.UnsubscribeKey}
 }
 
-// CheckUnsubscribeKey is begin's check of the unsubscribe secret
-// (checkUnsubscribeKey) asked early, before a send shows its
-// confirmation: cfg, a staging again (ResumeExisting), is refused
-// (*UnsubscribeKeyError) when the campaign was staged with another
-// secret, before anything is asked or staged. A campaign that is not
-// staged, is another environment's, or is done (staging it again stages
-// nothing: ErrNothingToSend) passes here: begin decides, and checks the
-// secret again under the staging lease.
-func (s *Store) CheckUnsubscribeKey(ctx context.Context, cfg StageConfig) error {
-	if !cfg.ResumeExisting || cfg.UnsubscribeKey == "" || cfg.NewUnsubscribeKey {
-		return nil
-	}
-	k := keysFor(cfg.Campaign)
-	p := s.rdb.Pipeline()
-	metaC := p.HMGet(ctx, k.meta, "unsub_key", "env")
-	stateC := p.HGet(ctx, k.control, "state")
-	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("read the unsubscribe secret %s was staged with: %w", cfg.Campaign, err)
-	}
-	staged, _ := metaC.Val()[0].(string)
-	env, _ := metaC.Val()[1].(string)
-	if checkEnv(cfg.Campaign, env, cfg.Env) != nil || State(stateC.Val()) == StateDone {
-		return nil
-	}
-	return checkUnsubscribeKey(cfg, staged)
-}
-
 // begin checks that cfg may be staged, as stage, and prepares it
 // (NewStager says which campaign its errors are about). A campaign that
 // exists has the ids of its staging before recorded (recordIdentities) and
@@ -598,14 +571,16 @@ func existsOf(c string, m map[string]string) *ExistsError {
 // without the staging lease: cfg, a staging of a campaign staged in
 // cfg.Env, is refused without ResumeExisting (*ExistsError, with its
 // state), and with it when the campaign is of another stored format
-// (*FormatError) or is running or awaiting approval (*TransitionError,
-// as stageState refuses them). A campaign not staged,
-// another environment's, or one a send stages now (its lease) passes:
-// NewStager decides, and checks all again under the lease.
+// (*FormatError), is running or awaiting approval (*TransitionError, as
+// stageState refuses them), or, not done (staging a done one again stages
+// nothing: ErrNothingToSend), was staged with another unsubscribe secret
+// than cfg's (*UnsubscribeKeyError, checkUnsubscribeKey). A campaign not
+// staged, another environment's, or one a send stages now (its lease)
+// passes: NewStager decides, and checks all again under the lease.
 func (s *Store) CheckExisting(ctx context.Context, cfg StageConfig) error {
 	c, k := cfg.Campaign, keysFor(cfg.Campaign)
 	p := s.rdb.Pipeline()
-	metaC := p.HMGet(ctx, k.meta, "nchunks", "env", "format")
+	metaC := p.HMGet(ctx, k.meta, "nchunks", "env", "format", "unsub_key")
 	ctlC := p.HGetAll(ctx, k.control)
 	leaseC := p.Exists(ctx, k.staging)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -621,10 +596,14 @@ func (s *Store) CheckExisting(ctx context.Context, cfg StageConfig) error {
 	if err := restageFormat(c, atoi(strOr(metaC.Val()[2], ""))); err != nil {
 		return fmt.Errorf("stage %s: %w", c, err) // begin's first refusal
 	}
-	if st := parseControl(ctlC.Val()).State; st == StateRunning || st == StateAwaitingApproval {
+	switch st := parseControl(ctlC.Val()).State; st {
+	case StateRunning, StateAwaitingApproval:
 		return fmt.Errorf("stage %s: %w", c, &TransitionError{Campaign: c, Action: "stage", State: st})
+	case StateDone:
+		return nil
 	}
-	return nil
+	staged, _ := metaC.Val()[3].(string)
+	return checkUnsubscribeKey(cfg, staged)
 }
 
 // Done reports whether the campaign staged again is done: a done campaign
